@@ -1,0 +1,103 @@
+"""CSV files that spreadsheets open cleanly, written atomically.
+
+Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return) are neutralized with a leading apostrophe; numbers stay
+numbers.  Files are UTF-8 with a byte-order mark, which Excel needs to read UTF-8, and are
+written to a temporary file in the same folder that replaces the target only when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import math
+import os
+import tempfile
+
+__all__ = ["atomic_write_bytes", "atomic_write_text", "neutralize", "format_cell", "write_csv",
+           "read_csv_rows"]
+
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temporary file, fsync, rename)."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".songcal-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str, *, bom: bool = False) -> None:
+    """Write UTF-8 text atomically (with a byte-order mark when ``bom``)."""
+    atomic_write_bytes(path, (("\ufeff" if bom else "") + text).encode("utf-8"))
+
+
+def neutralize(text: str) -> str:
+    """Prefix a text cell that a spreadsheet would treat as a formula with an apostrophe."""
+    if text and text.startswith(_DANGEROUS):
+        return "'" + text
+    return text
+
+
+def format_cell(value) -> str:
+    """One cell: empty for None/NaN, numbers plainly, booleans as true/false, text neutralized."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return ""
+        return repr(round(value, 6))
+    if hasattr(value, "value") and isinstance(getattr(value, "value"), str):  # enums
+        value = value.value
+    return neutralize(str(value))
+
+
+def write_csv(path: str | os.PathLike, columns, rows, *, meta: dict | None = None) -> None:
+    """Write a CSV atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Target file.
+    columns : sequence of str
+        Header, in order.
+    rows : iterable of dict
+        One dict per row; missing keys give empty cells.
+    meta : dict, optional
+        Provenance (app version, settings, reference file and its SHA-256...).  Each item
+        becomes a trailing column holding the same value on every row, so the file stays a
+        plain table that spreadsheets and scripts read without special cases.
+    """
+    meta = dict(meta or {})
+    header = list(columns) + [k for k in meta if k not in columns]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow([format_cell(c) for c in header])
+    for row in rows:
+        full = {**meta, **row}
+        writer.writerow([format_cell(full.get(c)) for c in header])
+    atomic_write_text(path, buf.getvalue(), bom=True)
+
+
+def read_csv_rows(path: str | os.PathLike) -> tuple[list[str], list[dict]]:
+    """Read a CSV written by SongCal (UTF-8, optional BOM); returns (columns, rows)."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        rows = [dict(r) for r in reader]
+        return list(reader.fieldnames or []), rows

@@ -1,0 +1,80 @@
+"""Finding audio files in the paths a user dropped or named."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+
+__all__ = ["AUDIO_EXTENSIONS", "is_audio_name", "scan_paths", "iter_audio_files"]
+
+#: File extensions treated as audio (compared case-insensitively).
+AUDIO_EXTENSIONS = frozenset({
+    ".wav", ".wave", ".aif", ".aiff", ".aifc", ".flac", ".ogg", ".oga", ".opus", ".mp3",
+    ".m4a", ".m4b", ".mp4", ".aac", ".alac", ".caf", ".wma", ".w64", ".rf64", ".au", ".snd",
+    ".mka", ".webm",
+})
+
+
+def is_audio_name(name: str) -> bool:
+    """True for an audio file name (by extension), False for macOS ``._*`` resource forks."""
+    base = os.path.basename(name)
+    if base.startswith("._"):
+        return False
+    return os.path.splitext(base)[1].lower() in AUDIO_EXTENSIONS
+
+
+def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None) -> Iterator[str]:
+    """Yield audio files under ``paths``, recursively, in a stable sorted order.
+
+    A path named explicitly is yielded when it is an audio file or does not exist (so the
+    caller can report it as a failed row); folders are walked without following symbolic
+    links to folders (no loops), dangling links are skipped, and each real file is yielded
+    once even when reached twice.
+
+    Parameters
+    ----------
+    paths : iterable of path
+        Files and folders.
+    should_cancel : callable, optional
+        Polled between folders; when it returns true the scan stops.
+    """
+    seen: set[tuple[int, int]] = set()
+
+    def _key(p: str):
+        try:
+            st = os.stat(p)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+
+    for raw in paths:
+        p = os.fspath(raw)
+        if os.path.isdir(p):
+            for root, dirs, files in os.walk(p, followlinks=False):
+                if should_cancel is not None and should_cancel():
+                    return
+                dirs.sort(key=str.lower)
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                for name in sorted(files, key=str.lower):
+                    if not is_audio_name(name):
+                        continue
+                    full = os.path.join(root, name)
+                    k = _key(full)
+                    if k is None or k in seen:  # dangling link, or seen already
+                        continue
+                    seen.add(k)
+                    yield full
+        elif not os.path.exists(p) and not os.path.islink(p):
+            yield p  # a missing file named explicitly: reported as a failed row
+        elif os.path.isfile(p) and is_audio_name(p):
+            k = _key(p)
+            if k not in seen:
+                seen.add(k)
+                yield p
+        elif os.path.islink(p) and not os.path.exists(p):
+            yield p  # a dangling link named explicitly: reported, not followed
+
+
+def scan_paths(paths: Iterable[str | os.PathLike], *, should_cancel=None) -> list[str]:
+    """List of :func:`iter_audio_files`."""
+    return list(iter_audio_files(paths, should_cancel=should_cancel))
