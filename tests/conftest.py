@@ -1,0 +1,32 @@
+"""Shared test set-up: Qt offscreen, one numeric thread, and no threads left behind."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import pytest  # noqa: E402
+
+
+def _live_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.is_alive()}
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads(request):
+    """Fail a test that leaves Python threads running after it ends (waits up to 5 s)."""
+    before = _live_threads()
+    yield
+    deadline = time.monotonic() + 5.0
+    while True:
+        leaked = [t for t in _live_threads() - before if not t.name.startswith(("Dummy-", "QThread"))]
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    if leaked:
+        pytest.fail(f"test left threads running: {[t.name for t in leaked]}")
