@@ -1,14 +1,42 @@
 """Analyze one song: decode it chunk by chunk and compute every descriptor.
 
-(Being assembled; the signature below is fixed.)
+The whole analysis of a song runs in the calling thread: decoding, loudness at the file's
+own rate, the mono analysis signal resampled with soxr, streaming frame features, and at the
+end the song-level tempo, key and descriptors from features gathered over the whole song.
+Only compact per-frame features are kept, never the signal, so memory stays bounded however
+long the file is.  Progress is reported after every chunk and the cancel check is polled
+between chunks.
 """
 
 from __future__ import annotations
 
-from core.result import SongResult
-from core.settings import AnalysisSettings
+import math
+import os
+import time
 
-__all__ = ["analyze_file"]
+import numpy as np
+import soxr
+
+from core import decode
+from core.descriptors import compute_descriptors
+from core.errors import AnalysisCancelled, EmptyFileError, TooShortError
+from core.features import FeatureStream
+from core.key import estimate_key
+from core.loudness import LoudnessMeter
+from core.meter import estimate_time_signature
+from core.result import ChunkResult, SongResult
+from core.settings import AnalysisSettings
+from core.tags import song_identity
+from core.tempo import estimate_tempo
+
+__all__ = ["analyze_file", "MIN_DURATION_S"]
+
+#: Shortest file (s) that is analyzed; anything shorter fails as too short.
+MIN_DURATION_S = 2.0
+
+
+def _round(x, nd):
+    return None if x is None or not math.isfinite(x) else round(float(x), nd)
 
 
 def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=None,
@@ -22,7 +50,8 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     settings : AnalysisSettings, optional
         Analysis sample rate and chunk length.
     progress : callable, optional
-        Called as ``progress(chunk_done, n_chunks, duration_s)`` after each chunk.
+        Called as ``progress(chunk_done, n_chunks, duration_s)`` after each chunk
+        (``n_chunks`` is an estimate when the container does not state its length).
     should_cancel : callable, optional
         Polled between chunks; when it returns true, :class:`core.errors.AnalysisCancelled`
         is raised.
@@ -30,8 +59,8 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     Returns
     -------
     SongResult
-        ``status`` is ``"done"``.  A silent or too-short file is done with tempo and key left
-        empty and the reason in ``error``.
+        ``status`` is ``"done"``.  A silent file is done with tempo and key left empty and
+        the reason in ``error``.
 
     Raises
     ------
@@ -40,4 +69,122 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     core.errors.AnalysisCancelled
         When ``should_cancel`` returned true.
     """
-    raise NotImplementedError
+    settings = settings or AnalysisSettings()
+    path = os.fspath(path)
+    t0 = time.perf_counter()
+    info = decode.probe(path)
+    if info.duration_s is not None and info.duration_s < MIN_DURATION_S:
+        if info.frames == 0:
+            raise EmptyFileError(path, "the file holds no audio")
+        raise TooShortError(path, f"too short to analyze: {info.duration_s:.2f} s "
+                                  f"(at least {MIN_DURATION_S:.0f} s needed)")
+    duration_est = info.duration_s
+    n_chunks = max(1, math.ceil((duration_est or settings.chunk_seconds) / settings.chunk_seconds))
+    title, artist = song_identity(path)
+
+    meter = LoudnessMeter(info.sample_rate, info.channels)
+    feats = FeatureStream(settings.sample_rate)
+    resampler = None
+    if info.sample_rate != settings.sample_rate:
+        resampler = soxr.ResampleStream(info.sample_rate, settings.sample_rate, 1,
+                                        dtype="float32", quality="HQ")
+    chunk_bounds: list[tuple[float, float, float | None]] = []
+    frames_done = 0
+    for i, block in enumerate(decode.stream(path, block_seconds=settings.chunk_seconds,
+                                            info=info)):
+        if should_cancel is not None and should_cancel():
+            raise AnalysisCancelled(path)
+        if block.size == 0:
+            continue
+        meter.process(block)
+        mono = block.mean(axis=1, dtype=np.float32) if block.shape[1] > 1 else block[:, 0]
+        if resampler is not None:
+            mono = resampler.resample_chunk(np.ascontiguousarray(mono), last=False)
+        feats.process(mono)
+        feats.mark_chunk()
+        start = frames_done / info.sample_rate
+        frames_done += block.shape[0]
+        chunk_bounds.append((start, frames_done / info.sample_rate,
+                             meter.chunk_loudness_lufs()))
+        n_chunks = max(n_chunks, i + 1)
+        if progress is not None:
+            progress(i + 1, n_chunks, duration_est)
+    if should_cancel is not None and should_cancel():
+        raise AnalysisCancelled(path)
+    if resampler is not None:
+        feats.process(resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
+    feats.finish()
+
+    duration_s = frames_done / info.sample_rate
+    if frames_done == 0:
+        raise EmptyFileError(path, "the file holds no audio")
+    if duration_s < MIN_DURATION_S:
+        raise TooShortError(path, f"too short to analyze: {duration_s:.2f} s "
+                                  f"(at least {MIN_DURATION_S:.0f} s needed)")
+    if progress is not None and n_chunks != len(chunk_bounds):
+        progress(len(chunk_bounds), len(chunk_bounds), duration_s)
+
+    lufs = meter.integrated_lufs()
+    peak = meter.peak_dbfs()
+    note = ""
+    if peak is None:
+        note = "digital silence: no tempo, key or loudness"
+        tempo = key = None
+    else:
+        tempo = estimate_tempo(feats)
+        key = estimate_key(feats)
+        if tempo.bpm is None and key.key is None:
+            note = "no beat and no pitched content found"
+        elif tempo.bpm is None:
+            note = "no steady beat found"
+        elif key.key is None:
+            note = "no pitched content found for a key"
+
+    chunk_results = _chunk_results(feats, chunk_bounds, silent=peak is None)
+    chunk_keys = {c.key for c in chunk_results if c.key}
+    desc = compute_descriptors(
+        rms=feats.rms, centroid_hz=feats.centroid_hz, flatness=feats.flatness,
+        onset_envelope=feats.onset_envelope, frame_rate=feats.frame_rate,
+        tempo_bpm=tempo.bpm if tempo else None,
+        tempo_confidence=tempo.confidence if tempo else 0.0,
+        key_mode=key.key.mode if key and key.key else None,
+        key_confidence=key.confidence if key else 0.0,
+        loudness_lufs=lufs, peak_dbfs=peak,
+    )
+    bpm = tempo.bpm if tempo else None
+    return SongResult(
+        path=path, title=title, artist=artist, status="done", error=note,
+        duration_s=round(duration_s, 3), sample_rate=info.sample_rate, channels=info.channels,
+        bpm=_round(bpm, 2),
+        bpm_confidence=_round(tempo.confidence, 3) if bpm is not None else None,
+        bpm_alternatives=";".join(f"{b:.2f}" for b in tempo.alternatives) if bpm else "",
+        key=key.key.name if key and key.key else None,
+        key_camelot=key.key.camelot if key and key.key else None,
+        key_confidence=_round(key.confidence, 3) if key and key.key else None,
+        key_modulating=(len(chunk_keys) > 1) if key and key.key else None,
+        loudness_lufs=_round(lufs, 2), loudness_range_lu=_round(meter.loudness_range_lu(), 2),
+        peak_dbfs=_round(peak, 2),
+        energy=desc.energy, danceability=desc.danceability, valence=desc.valence,
+        acousticness=desc.acousticness, dynamic_range_db=desc.dynamic_range_db,
+        brightness_hz=desc.brightness_hz, silence_ratio=desc.silence_ratio,
+        time_signature=estimate_time_signature(feats, tempo) if bpm else None,
+        chunks=len(chunk_bounds), analysis_s=round(time.perf_counter() - t0, 3),
+        format=f"{info.format}/{info.codec}" if info.codec else info.format,
+        chunk_results=chunk_results,
+    )
+
+
+def _chunk_results(feats, bounds, *, silent: bool) -> list[ChunkResult]:
+    from core.key import estimate_chunk_keys
+    from core.tempo import estimate_chunk_tempi
+
+    tempi = [None] * len(bounds) if silent else estimate_chunk_tempi(feats)
+    keys = [None] * len(bounds) if silent else estimate_chunk_keys(feats)
+    out = []
+    for i, (start, end, lufs) in enumerate(bounds):
+        bpm = tempi[i] if i < len(tempi) else None
+        k = keys[i] if i < len(keys) else None
+        out.append(ChunkResult(index=i, start_s=round(start, 3), end_s=round(end, 3),
+                               bpm=_round(bpm, 2), key=k.name if k else None,
+                               loudness_lufs=_round(lufs, 2)))
+    return out

@@ -198,6 +198,18 @@ class Batch:
             job.cancel_event = threading.Event()
             return job.attempt
 
+    def claim(self, worker: str = "") -> tuple[Job, int] | None:
+        """Atomically take the next queued job and start it on ``worker``.
+
+        Returns ``(job, attempt)``, or None when nothing may start now (none queued,
+        paused or cancelled).
+        """
+        with self._lock:
+            job = self.next_job()
+            if job is None:
+                return None
+            return job, self.start(job.id, worker)
+
     def _current(self, job_id: int, attempt: int) -> Job | None:
         job = self.jobs[job_id]
         if job.attempt != attempt or job.state not in ACTIVE_STATES:
@@ -296,14 +308,21 @@ class Batch:
     # -- user actions -----------------------------------------------------------------------
     def skip(self, job_id: int) -> bool:
         """Skip a queued, running or stalled song; its worker's late result is discarded."""
+        return self._stop(job_id, SongState.SKIPPED, "skipped by the user")
+
+    def abandon(self, job_id: int, message: str = "cancelled") -> bool:
+        """Give up on a running song now (cancelled); its worker's late result is discarded."""
+        return self._stop(job_id, SongState.CANCELLED, message)
+
+    def _stop(self, job_id: int, state: SongState, message: str) -> bool:
         with self._lock:
             job = self.jobs[job_id]
             if job.state in TERMINAL_STATES:
                 return False
             job.cancel_event.set()
-            job.state = SongState.SKIPPED
+            job.state = state
             job.finished_at = self._clock()
-            job.error = "skipped by the user"
+            job.error = message
             job.result = SongResult(path=job.path, status=job.state.value, error=job.error,
                                     duration_s=job.duration_s)
             self._maybe_finished()

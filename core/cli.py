@@ -1,0 +1,230 @@
+"""The command line: ``songcal analyze``, ``songcal calibrate`` and ``songcal apply``.
+
+Exit codes: 0 when every song is done, 1 when any failed, timed out or was cancelled,
+2 on bad usage (unknown option, unreadable reference sheet, no audio found).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+
+from core import __version__
+from core.batch import TERMINAL_STATES, Batch, SongState
+from core.settings import AnalysisSettings, default_workers
+
+__all__ = ["main", "build_parser", "write_results", "results_meta"]
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # exit 2 with the usage, as argparse does, but say it plainly
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _settings_args(p: argparse.ArgumentParser) -> None:
+    d = AnalysisSettings(workers=1)
+    g = p.add_argument_group("analysis settings")
+    g.add_argument("--workers", type=int, default=default_workers(),
+                   help="worker threads, one song each (default: %(default)s, the cores)")
+    g.add_argument("--sample-rate", type=int, default=d.sample_rate,
+                   help="analysis sample rate in Hz (default: %(default)s)")
+    g.add_argument("--chunk-seconds", type=float, default=d.chunk_seconds,
+                   help="length of a streamed chunk in s (default: %(default)s)")
+    g.add_argument("--budget-base", type=float, default=d.budget_base_s,
+                   help="time budget per song: base in s (default: %(default)s)")
+    g.add_argument("--budget-factor", type=float, default=d.budget_factor,
+                   help="time budget per song: s per s of audio (default: %(default)s)")
+    g.add_argument("--hard-limit-factor", type=float, default=d.hard_limit_factor,
+                   help="a song times out at this many budgets (default: %(default)s)")
+
+
+def settings_from_args(args) -> AnalysisSettings:
+    """AnalysisSettings from parsed arguments (raises ValueError naming a bad value)."""
+    return AnalysisSettings(sample_rate=args.sample_rate, chunk_seconds=args.chunk_seconds,
+                            workers=args.workers, budget_base_s=args.budget_base,
+                            budget_factor=args.budget_factor,
+                            hard_limit_factor=args.hard_limit_factor)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``songcal`` argument parser with its sub-commands."""
+    parser = _Parser(prog="songcal", description="Calibrate a music analyzer against a "
+                     "reference sheet.  Without a command, the window opens.")
+    parser.add_argument("--version", action="version", version=f"songcal {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    a = sub.add_parser("analyze", help="analyze songs and write a results CSV",
+                       description="Analyze every audio file under PATHS (folders recursively) "
+                       "and write one CSV row per file.")
+    a.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders")
+    a.add_argument("-o", "--output", required=True, metavar="CSV", help="results CSV to write")
+    a.add_argument("--reference", metavar="CSV",
+                   help="reference sheet: also pair, fit and write the calibration files "
+                        "next to the results")
+    a.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    _settings_args(a)
+    a.set_defaults(func=run_analyze)
+    from core.calibration_cli import add_parsers
+    add_parsers(sub)
+    return parser
+
+
+def results_meta(settings: AnalysisSettings) -> dict:
+    """Provenance columns recorded in every results export."""
+    return {
+        "songcal_version": __version__,
+        "settings": ";".join(f"{k}={v}" for k, v in settings.to_dict().items()),
+    }
+
+
+def write_results(path, batch: Batch) -> None:
+    """Write the results CSV of ``batch`` atomically (one row per song, failed ones too)."""
+    from core.csvio import write_csv
+    from core.result import RESULT_COLUMNS
+
+    rows = [r.to_row() for r in batch.results()]
+    write_csv(path, RESULT_COLUMNS, rows, meta=results_meta(batch.settings))
+
+
+def _fmt_eta(seconds) -> str:
+    if seconds is None:
+        return "--"
+    seconds = int(seconds)
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+class _Reporter:
+    """Progress on the terminal: a live line on a TTY, else one line per finished song."""
+
+    def __init__(self, stream, *, quiet: bool):
+        self.stream = stream
+        self.quiet = quiet
+        self.tty = stream.isatty()
+        self.last_line = 0.0
+        self.width = 0
+
+    def __call__(self, batch: Batch, changed) -> None:
+        if self.quiet:
+            return
+        if not self.tty:
+            for job in changed:
+                if job.state in TERMINAL_STATES:
+                    self.stream.write(self._song_line(job) + "\n")
+                elif job.state is SongState.STALLED:
+                    self.stream.write(f"stalled   {job.path} (on {job.worker}, "
+                                      f"{job.elapsed():.0f} s, budget "
+                                      f"{batch.budget(job):.0f} s)\n")
+            self.stream.flush()
+            return
+        for job in changed:  # keep finished failures visible above the live line
+            if job.state in TERMINAL_STATES and job.state is not SongState.DONE:
+                self._clear()
+                self.stream.write(self._song_line(job) + "\n")
+        now = time.monotonic()
+        if now - self.last_line < 0.2 and not batch.is_finished:
+            return
+        self.last_line = now
+        c = batch.counts()
+        ended = sum(c[s] for s in TERMINAL_STATES)
+        running = [j for j in batch.jobs if j.state in (SongState.RUNNING, SongState.STALLED)]
+        now_on = ""
+        if running:
+            j = running[0]
+            now_on = f" | {os.path.basename(j.path)[:40]} {j.chunk}/{j.n_chunks or '?'}"
+        line = (f"[{ended}/{len(batch.jobs)}] done {c[SongState.DONE]} failed "
+                f"{c[SongState.FAILED] + c[SongState.TIMED_OUT]} stalled {c[SongState.STALLED]}"
+                f" | {batch.rate_per_minute():.1f} songs/min | ETA {_fmt_eta(batch.eta_s())}"
+                f"{now_on}")
+        self._clear()
+        self.stream.write(line)
+        self.width = len(line)
+        self.stream.flush()
+
+    def _clear(self):
+        if self.tty and self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.width = 0
+
+    def finish(self):
+        if self.tty and not self.quiet and self.width:
+            self.stream.write("\n")
+            self.stream.flush()
+
+    @staticmethod
+    def _song_line(job) -> str:
+        r = job.result
+        if job.state is SongState.DONE and r is not None:
+            bits = []
+            if r.bpm is not None:
+                bits.append(f"{r.bpm:.1f} BPM")
+            if r.key:
+                bits.append(r.key)
+            if r.loudness_lufs is not None:
+                bits.append(f"{r.loudness_lufs:.1f} LUFS")
+            if r.error:
+                bits.append(r.error)
+            return f"done      {job.path} ({', '.join(bits)}; {job.elapsed():.1f} s)"
+        return f"{job.state.value:<9} {job.path}: {job.error}"
+
+
+def run_analyze(args) -> int:
+    """``songcal analyze``: scan, analyze on a thread pool, write the results CSV."""
+    from core.analyze import analyze_file
+    from core.runner import BatchRunner
+    from core.scan import scan_paths
+
+    try:
+        settings = settings_from_args(args)
+    except ValueError as err:
+        print(f"songcal analyze: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.reference and not os.path.isfile(args.reference):
+        print(f"songcal analyze: error: reference sheet not found: {args.reference}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    paths = scan_paths(args.paths)
+    if not paths:
+        print("songcal analyze: error: no audio files found in " + ", ".join(args.paths),
+              file=sys.stderr)
+        return EXIT_USAGE
+    batch = Batch(paths, settings=settings)
+    reporter = _Reporter(sys.stdout, quiet=args.quiet)
+    runner = BatchRunner(batch, analyze=analyze_file, on_change=reporter)
+    interrupted = False
+    try:
+        runner.run()
+    except KeyboardInterrupt:
+        interrupted = True
+    reporter.finish()
+    write_results(args.output, batch)
+    c = batch.counts()
+    print(f"{c[SongState.DONE]} of {len(batch.jobs)} songs analyzed; results in {args.output}"
+          + (" (interrupted)" if interrupted else ""), file=sys.stderr)
+    status = EXIT_OK if c[SongState.DONE] == len(batch.jobs) else EXIT_SOME_FAILED
+    if args.reference:
+        status = max(status, _calibrate_after_analyze(args.output, args.reference, settings))
+    return status
+
+
+def _calibrate_after_analyze(results_csv, reference, settings) -> int:
+    raise NotImplementedError
+
+
+def main(argv=None) -> int:
+    """Entry point of the command line; returns the exit code."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""A plain thread pool that runs a :class:`core.batch.Batch` without Qt.
+
+One thread per worker; each takes a song, analyzes it chunk by chunk in its own thread and
+reports to the batch.  A watchdog in the calling thread applies the stall and timeout rules;
+a worker whose song timed out is abandoned (a Python thread cannot be killed) and a fresh
+thread takes its place, so the batch always finishes, whatever a decoder does.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+
+from core.batch import Batch, Job, SongState
+from core.errors import AnalysisCancelled, AudioFileError
+
+__all__ = ["BatchRunner", "run_job"]
+
+log = logging.getLogger(__name__)
+
+
+def run_job(batch: Batch, job: Job, attempt: int, analyze: Callable) -> None:
+    """Analyze one claimed job in the calling thread and report the outcome to ``batch``.
+
+    Every exception is turned into a failed (or cancelled) song; nothing escapes.
+    """
+
+    def progress(chunk: int, n_chunks: int, duration_s: float | None = None) -> None:
+        batch.progress(job.id, attempt, chunk, n_chunks, duration_s)
+
+    try:
+        result = analyze(job.path, settings=batch.settings, progress=progress,
+                         should_cancel=job.should_cancel)
+    except AnalysisCancelled:
+        batch.fail(job.id, attempt, "cancelled", cancelled=True)
+    except AudioFileError as err:
+        batch.fail(job.id, attempt, err.reason)
+    except MemoryError:
+        batch.fail(job.id, attempt, "ran out of memory while analyzing this file")
+    except Exception as err:  # an analyzer bug must not stop the batch
+        log.error("unexpected error analyzing %s\n%s", job.path, traceback.format_exc())
+        batch.fail(job.id, attempt, f"internal error: {type(err).__name__}: {err}")
+    else:
+        batch.finish(job.id, attempt, result)
+
+
+class BatchRunner:
+    """Run every queued song of ``batch`` on ``workers`` threads and wait for the end.
+
+    Parameters
+    ----------
+    batch : Batch
+        The songs and rules.
+    analyze : callable
+        ``analyze(path, *, settings, progress, should_cancel) -> SongResult``.
+    workers : int, optional
+        Worker threads (default: ``batch.settings.workers``).
+    on_change : callable, optional
+        Called in the watchdog thread as ``on_change(batch, changed_jobs)`` a few times a
+        second, with the jobs whose state changed since the last call.
+    tick_s : float
+        Watchdog period (s).
+    """
+
+    def __init__(self, batch: Batch, *, analyze: Callable, workers: int | None = None,
+                 on_change: Callable | None = None, tick_s: float = 0.2):
+        self.batch = batch
+        self.analyze = analyze
+        self.workers = int(workers or batch.settings.workers)
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers!r}")
+        self.on_change = on_change
+        self.tick_s = tick_s
+        self._threads: list[threading.Thread] = []
+        self._abandoned: set[str] = set()
+        self._serial = 0
+        self._lock = threading.Lock()
+
+    def _spawn(self) -> None:
+        with self._lock:
+            self._serial += 1
+            name = f"worker-{self._serial}"
+        t = threading.Thread(target=self._work, args=(name,), name=f"songcal-{name}", daemon=True)
+        self._threads.append(t)
+        t.start()
+
+    def _work(self, name: str) -> None:
+        while True:
+            with self._lock:
+                if name in self._abandoned:
+                    return
+            claimed = self.batch.claim(name)
+            if claimed is None:
+                return
+            job, attempt = claimed
+            run_job(self.batch, job, attempt, self.analyze)
+
+    def _live_workers(self) -> int:
+        return sum(1 for t in self._threads
+                   if t.is_alive() and t.name.removeprefix("songcal-") not in self._abandoned)
+
+    def run(self) -> Batch:
+        """Start the workers, watch them, return when every song has ended.
+
+        A ``KeyboardInterrupt`` cancels the batch: running songs stop at their next chunk
+        (or are abandoned after a short wait) and the batch ends with what it has.
+        """
+        seen_states = {j.id: (j.state, j.attempt) for j in self.batch.jobs}
+        for _ in range(self.workers):
+            self._spawn()
+        interrupted = False
+        cancel_deadline = None
+        try:
+            while True:
+                try:
+                    changed = self.batch.check()
+                    for job in changed:
+                        if job.state is SongState.TIMED_OUT:
+                            log.warning("%s timed out on %s; its worker is abandoned",
+                                        job.path, job.worker)
+                            with self._lock:
+                                self._abandoned.add(job.worker)
+                    # Keep the pool at full strength while songs are queued.
+                    queued = any(j.state is SongState.QUEUED for j in self.batch.jobs)
+                    while queued and self._live_workers() < self.workers and not (
+                            self.batch.cancelled or self.batch.paused):
+                        self._spawn()
+                    if self.on_change is not None:
+                        now_states = {j.id: (j.state, j.attempt) for j in self.batch.jobs}
+                        diff = [self.batch.jobs[i] for i, st in now_states.items()
+                                if seen_states.get(i) != st]
+                        seen_states = now_states
+                        self.on_change(self.batch, diff)
+                    if self.batch.is_finished:
+                        break
+                    if cancel_deadline is not None and time.monotonic() > cancel_deadline:
+                        self._abandon_running("cancelled")
+                    time.sleep(self.tick_s)
+                except KeyboardInterrupt:
+                    if interrupted:
+                        self._abandon_running("cancelled")
+                    interrupted = True
+                    self.batch.cancel()
+                    cancel_deadline = time.monotonic() + 5.0
+        finally:
+            for t in self._threads:
+                if t.name.removeprefix("songcal-") not in self._abandoned:
+                    t.join(timeout=2.0)
+        if interrupted:
+            raise KeyboardInterrupt
+        return self.batch
+
+    def _abandon_running(self, reason: str) -> None:
+        for job in self.batch.jobs:
+            if job.state in (SongState.RUNNING, SongState.STALLED):
+                with self._lock:
+                    self._abandoned.add(job.worker)
+                self.batch.abandon(job.id, reason)

@@ -1,0 +1,30 @@
+"""Recursive scanning: audio only, no loops, no dangling links, no resource forks."""
+
+import os
+
+from core.scan import scan_paths
+
+
+def test_scan_finds_audio_recursively_and_skips_the_rest(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for name in ["a/one.WAV", "a/b/two.flac", "a/b/three.Mp3", "a/notes.txt", "a/._one.wav",
+                 "a/cover.jpg", "four.m4a"]:
+        (tmp_path / name).write_bytes(b"x")
+    found = [os.path.relpath(p, tmp_path) for p in scan_paths([tmp_path])]
+    assert sorted(found) == sorted(["a/one.WAV", os.path.join("a", "b", "two.flac"),
+                                    os.path.join("a", "b", "three.Mp3"), "four.m4a"])
+
+
+def test_symlink_loops_and_dangling_links_are_not_followed(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "song.ogg").write_bytes(b"x")
+    os.symlink(tmp_path, tmp_path / "d" / "loop")
+    os.symlink(tmp_path / "nowhere.wav", tmp_path / "d" / "dangling.wav")
+    os.symlink(tmp_path / "d" / "song.ogg", tmp_path / "d" / "again.ogg")
+    found = scan_paths([tmp_path])
+    assert len(found) == 1 and found[0].endswith(".ogg")
+
+
+def test_missing_path_named_explicitly_is_kept_for_a_failed_row(tmp_path):
+    missing = tmp_path / "gone.wav"
+    assert scan_paths([missing]) == [str(missing)]
