@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="reference sheet: also pair, fit and write the calibration files "
                         "next to the results")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    a.add_argument("--fresh", action="store_true",
+                   help="analyze every file again, even unchanged ones already analyzed "
+                        "with the same settings")
+    a.add_argument("--no-store", action="store_true",
+                   help="neither read nor write the session store")
     _settings_args(a)
     a.set_defaults(func=run_analyze)
     from core.calibration_cli import add_parsers
@@ -194,7 +199,18 @@ def run_analyze(args) -> int:
         return EXIT_USAGE
     batch = Batch(paths, settings=settings)
     reporter = _Reporter(sys.stdout, quiet=args.quiet)
-    runner = BatchRunner(batch, analyze=analyze_file, on_change=reporter)
+    analyze, store, session = analyze_file, None, None
+    if not args.no_store:
+        from core.store import ResultStore, cached
+        try:
+            store = ResultStore()
+        except Exception as err:  # a broken store must not stop the analysis
+            print(f"songcal analyze: warning: session store unavailable ({err})",
+                  file=sys.stderr)
+        else:
+            analyze = cached(analyze_file, store, force=lambda path: args.fresh)
+            session = store.begin_session(paths, settings.to_dict(), args.reference)
+    runner = BatchRunner(batch, analyze=analyze, on_change=reporter)
     interrupted = False
     try:
         runner.run()
@@ -202,6 +218,10 @@ def run_analyze(args) -> int:
         interrupted = True
     reporter.finish()
     write_results(args.output, batch)
+    if store is not None:
+        if not interrupted:
+            store.end_session(session)
+        store.close()
     c = batch.counts()
     print(f"{c[SongState.DONE]} of {len(batch.jobs)} songs analyzed; results in {args.output}"
           + (" (interrupted)" if interrupted else ""), file=sys.stderr)

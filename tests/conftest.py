@@ -10,7 +10,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+import tempfile  # noqa: E402
+
 import pytest  # noqa: E402
+
+# Keep the session store of the tests away from the user's own.
+os.environ["SONGCAL_DATA_DIR"] = tempfile.mkdtemp(prefix="songcal-test-data-")
 
 
 def _live_threads() -> set[threading.Thread]:

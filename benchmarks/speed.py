@@ -1,0 +1,86 @@
+"""Throughput of the analysis: real-time factor per song, songs per minute, scaling.
+
+Renders N generated songs (default: 8 songs of 3 minutes, stereo 44.1 kHz FLAC), then
+analyzes the same deck with 1 worker and with 2 workers through the command line's batch
+runner, and prints per-song real-time factors and the throughput ratio.
+
+    python -m benchmarks.speed [--songs 8] [--seconds 180] [--format flac] [--workers 1 2]
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+import soundfile as sf  # noqa: E402
+
+from core.analyze import analyze_file  # noqa: E402
+from core.batch import Batch, SongState  # noqa: E402
+from core.keys import Key  # noqa: E402
+from core.runner import BatchRunner  # noqa: E402
+from core.settings import AnalysisSettings  # noqa: E402
+
+
+def make_deck(folder: str, n: int, seconds: float, fmt: str) -> list[str]:
+    from tests.synth import render_song
+
+    paths = []
+    for i in range(n):
+        path = os.path.join(folder, f"song{i:02d}.{fmt}")
+        if not os.path.exists(path):
+            y = render_song(bpm=70 + 13 * i, key=Key.from_index((7 * i) % 24), seconds=seconds,
+                            sr=44100, seed=i)
+            kw = {"format": "MP3", "subtype": "MPEG_LAYER_III"} if fmt == "mp3" else {}
+            sf.write(path, y, 44100, **kw)
+        paths.append(path)
+    return paths
+
+
+def run(paths: list[str], workers: int) -> tuple[float, Batch]:
+    batch = Batch(paths, settings=AnalysisSettings(workers=workers))
+    t0 = time.perf_counter()
+    BatchRunner(batch, analyze=analyze_file, workers=workers, tick_s=0.05).run()
+    return time.perf_counter() - t0, batch
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--songs", type=int, default=8)
+    ap.add_argument("--seconds", type=float, default=180.0)
+    ap.add_argument("--format", default="flac", choices=["wav", "flac", "mp3", "ogg"])
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--deck", help="folder to keep the rendered songs in (default: temp)")
+    args = ap.parse_args(argv)
+
+    folder = args.deck or tempfile.mkdtemp(prefix="songcal-speed-")
+    os.makedirs(folder, exist_ok=True)
+    print(f"rendering {args.songs} songs of {args.seconds:.0f} s ({args.format}) in {folder}")
+    paths = make_deck(folder, args.songs, args.seconds, args.format)
+    analyze_file(paths[0])  # warm-up: imports, filter banks, caches
+    audio_s = args.songs * args.seconds
+    rates = {}
+    for w in args.workers:
+        wall, batch = run(paths, w)
+        done = batch.counts()[SongState.DONE]
+        rtf = [r.duration_s / r.analysis_s for r in batch.results() if r.analysis_s]
+        rates[w] = done / wall * 60.0
+        print(f"workers={w}: {done}/{len(paths)} done in {wall:.2f} s  "
+              f"{rates[w]:.1f} songs/min  {audio_s / wall:.0f}x real time overall  "
+              f"per song: median {statistics.median(rtf):.0f}x, min {min(rtf):.0f}x real time "
+              f"per worker")
+    if 1 in rates:
+        for w in rates:
+            if w != 1:
+                print(f"throughput {w} workers / 1 worker: {rates[w] / rates[1]:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,290 @@
+"""Streaming frame features of a mono analysis signal.
+
+:class:`FeatureStream` takes the mono float32 signal in pieces of any length and keeps only
+compact per-frame features, never the signal.  Two frame grids are used:
+
+* the **onset grid**: 1024-sample Hann frames every 256 samples (about 86 frames/s at
+  22050 Hz), frame ``i`` centred on sample ``i * 256``.  Arrays on this grid:
+  ``onset_envelope``, ``onset_bands``, ``rms``, ``centroid_hz``, ``flatness``, ``rolloff_hz``.
+* the **pitch grid**: 8192-sample Hann frames every 2048 samples (about 10.8 frames/s at
+  22050 Hz), frame ``i`` centred on sample ``i * 2048``.  Arrays on this grid: ``chroma``,
+  ``bass_chroma`` (and their 36-bins-per-octave sources).
+
+Results depend only on the signal, not on how it was cut into pieces.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import scipy.fft
+import scipy.signal
+
+__all__ = ["FeatureStream", "ONSET_BAND_EDGES_HZ"]
+
+_N_FFT = 1024
+_HOP = 256
+_N_FFT_PITCH = 8192
+_HOP_PITCH = 2048
+_N_MELS = 48
+#: Upper edges (Hz) of the onset bands: low (kick, bass), mid (snare body, chords), high.
+ONSET_BAND_EDGES_HZ = (200.0, 2500.0)
+_BATCH = 2048  # frames transformed at once (bounds the temporary memory)
+_MIDI_LO, _MIDI_HI = 28.0, 96.0  # E1 .. C7 for the pitch spectrum
+_BASS_HI = 55.0  # MIDI note below which a pitch counts as bass (G3, 196 Hz)
+
+
+@functools.lru_cache(maxsize=8)
+def _onset_filters(sr: int):
+    import librosa
+
+    mel = librosa.filters.mel(sr=sr, n_fft=_N_FFT, n_mels=_N_MELS, fmin=30.0, fmax=sr / 2)
+    centers = librosa.mel_frequencies(n_mels=_N_MELS + 2, fmin=30.0, fmax=sr / 2)[1:-1]
+    band = np.searchsorted(np.asarray(ONSET_BAND_EDGES_HZ), centers)
+    window = scipy.signal.get_window("hann", _N_FFT).astype(np.float32)
+    freqs = np.fft.rfftfreq(_N_FFT, 1.0 / sr)
+    return mel.astype(np.float32), band, window, freqs.astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def _pitch_filters(sr: int):
+    """Map FFT bins to 36-per-octave pitch bins (full range and bass range)."""
+    freqs = np.fft.rfftfreq(_N_FFT_PITCH, 1.0 / sr)
+    with np.errstate(divide="ignore"):
+        midi = 69.0 + 12.0 * np.log2(np.maximum(freqs, 1e-9) / 440.0)
+    idx = np.nonzero((midi >= _MIDI_LO) & (midi <= _MIDI_HI))[0]
+    third = np.round(midi[idx] * 3.0).astype(int) % 36
+    # Weight higher bins less so that upper partials do not dominate the pitch classes.
+    weight = 1.0 / np.sqrt(np.maximum(1.0, freqs[idx] / 500.0))
+    full = np.zeros((36, len(freqs)), dtype=np.float32)
+    full[third, idx] = weight
+    bass = np.zeros_like(full)
+    b = midi[idx] < _BASS_HI
+    bass[third[b], idx[b]] = 1.0
+    # Only the bins that are used, to keep the matrix product small.
+    used = slice(int(idx[0]), int(idx[-1]) + 1)
+    window = scipy.signal.get_window("hann", _N_FFT_PITCH).astype(np.float32)
+    return full[:, used], bass[:, used], used, window
+
+
+class _Framer:
+    """Cuts a stream into centred frames; keeps the overlap between calls."""
+
+    def __init__(self, n_fft: int, hop: int):
+        self.n_fft, self.hop = n_fft, hop
+        self.buf = np.zeros(n_fft // 2, dtype=np.float32)
+
+    def push(self, y: np.ndarray) -> np.ndarray:
+        buf = np.concatenate([self.buf, y]) if len(y) else self.buf
+        if len(buf) < self.n_fft:
+            self.buf = buf
+            return np.zeros((0, self.n_fft), dtype=np.float32)
+        n = (len(buf) - self.n_fft) // self.hop + 1
+        frames = np.lib.stride_tricks.sliding_window_view(buf, self.n_fft)[:: self.hop][:n]
+        self.buf = buf[n * self.hop :]
+        return frames
+
+
+class FeatureStream:
+    """Accumulate compact frame features from a mono signal fed in pieces.
+
+    Parameters
+    ----------
+    sample_rate : int
+        Rate (Hz) of the mono signal given to :meth:`process`.
+
+    Attributes (after :meth:`finish`)
+    ---------------------------------
+    frame_rate : float
+        Frames per second of the onset grid (``sample_rate / 256``).
+    onset_envelope : ndarray, shape (n,)
+        Spectral flux: sum over 48 mel bands of the positive change of log-compressed
+        magnitude, ``log1p(1000 * mel)``; unitless, >= 0.
+    onset_bands : ndarray, shape (3, n)
+        The same flux split into low (< 200 Hz), mid (200-2500 Hz) and high (> 2500 Hz) bands.
+    rms : ndarray, shape (n,)
+        Linear RMS amplitude of each 1024-sample frame (full scale = 1).
+    centroid_hz : ndarray, shape (n,)
+        Spectral centroid (Hz) of the magnitude spectrum; 0 for silent frames.
+    flatness : ndarray, shape (n,)
+        Spectral flatness of the power spectrum (geometric / arithmetic mean), 0-1;
+        near 1 for noise, near 0 for tones; 0 for silent frames.
+    rolloff_hz : ndarray, shape (n,)
+        Frequency (Hz) below which 85 % of the spectral magnitude lies.
+    pitch_frame_rate : float
+        Frames per second of the pitch grid (``sample_rate / 2048``).
+    chroma36 : ndarray, shape (36, m)
+        Magnitude per third of a semitone folded into one octave (bin 0 = C, in tune),
+        MIDI 28-96; linear magnitude units.
+    bass36 : ndarray, shape (36, m)
+        The same for pitches below G3 (196 Hz).
+    """
+
+    def __init__(self, sample_rate: int):
+        if not isinstance(sample_rate, (int, np.integer)) or not 4000 <= sample_rate <= 192000:
+            raise ValueError(f"sample_rate must be an integer 4000-192000 Hz, got {sample_rate!r}")
+        self.sample_rate = int(sample_rate)
+        self.frame_rate = self.sample_rate / _HOP
+        self.pitch_frame_rate = self.sample_rate / _HOP_PITCH
+        self._onset = _Framer(_N_FFT, _HOP)
+        self._pitch = _Framer(_N_FFT_PITCH, _HOP_PITCH)
+        self._prev_logmel: np.ndarray | None = None
+        self._parts: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("flux", "rms", "centroid", "flatness", "rolloff", "c36", "b36")
+        }
+        self._n_samples = 0
+        self._marks: list[int] = []
+        self._finished = False
+
+    # -- streaming -----------------------------------------------------------------------
+    def process(self, y: np.ndarray) -> None:
+        """Feed the next piece of the mono signal (1-D, any length)."""
+        if self._finished:
+            raise RuntimeError("FeatureStream.process called after finish()")
+        y = np.asarray(y)
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-D mono, got shape {y.shape!r}")
+        y = y.astype(np.float32, copy=False)
+        if not np.all(np.isfinite(y)):
+            y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
+        self._n_samples += len(y)
+        self._onset_frames(self._onset.push(y))
+        self._pitch_frames(self._pitch.push(y))
+
+    def mark_chunk(self) -> None:
+        """Record the end of a decoded chunk at the current position."""
+        if not self._marks or self._marks[-1] != self._n_samples:
+            self._marks.append(self._n_samples)
+
+    def finish(self) -> FeatureStream:
+        """Flush the last frames and build the result arrays; returns ``self``."""
+        if self._finished:
+            return self
+        self.mark_chunk()
+        n_on = self._n_samples // _HOP + 1 if self._n_samples else 0
+        n_pi = self._n_samples // _HOP_PITCH + 1 if self._n_samples else 0
+        for framer, fn, want, parts in (
+            (self._onset, self._onset_frames, n_on, "flux"),
+            (self._pitch, self._pitch_frames, n_pi, "c36"),
+        ):
+            have = sum(p.shape[-1] for p in self._parts[parts])
+            missing = want - have
+            if missing > 0:
+                pad = np.zeros(framer.n_fft + missing * framer.hop, dtype=np.float32)
+                fn(framer.push(pad)[:missing])
+        p = self._parts
+
+        def cat(name, rows=None):
+            if p[name]:
+                return np.concatenate(p[name], axis=-1)
+            return np.zeros((rows, 0) if rows else 0, dtype=np.float32)
+
+        self.onset_bands = cat("flux", 3)[:, :n_on]
+        self.onset_envelope = self.onset_bands.sum(axis=0)
+        self.rms = cat("rms")[:n_on]
+        self.centroid_hz = cat("centroid")[:n_on]
+        self.flatness = cat("flatness")[:n_on]
+        self.rolloff_hz = cat("rolloff")[:n_on]
+        self.chroma36 = cat("c36", 36)[:, :n_pi]
+        self.bass36 = cat("b36", 36)[:, :n_pi]
+        self._parts = {k: [] for k in p}
+        self._finished = True
+        return self
+
+    # -- results -------------------------------------------------------------------------
+    @property
+    def duration_s(self) -> float:
+        """Length (s) of the signal seen so far."""
+        return self._n_samples / self.sample_rate
+
+    @property
+    def chroma(self) -> np.ndarray:
+        """(12, m) pitch-class magnitude on the pitch grid (C first), tuning-corrected."""
+        return fold_chroma(self.chroma36, shift=estimate_tuning_shift(self.chroma36))
+
+    @property
+    def bass_chroma(self) -> np.ndarray:
+        """(12, m) pitch-class magnitude of the bass range on the pitch grid."""
+        return fold_chroma(self.bass36, shift=estimate_tuning_shift(self.chroma36))
+
+    def chunk_samples(self) -> list[tuple[int, int]]:
+        """(start, stop) sample ranges of each chunk marked with :meth:`mark_chunk`."""
+        edges = [0] + self._marks
+        return [(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+
+    def chunk_frames(self, *, grid: str = "onset") -> list[tuple[int, int]]:
+        """(start, stop) frame ranges of each chunk on the ``"onset"`` or ``"pitch"`` grid."""
+        if grid not in ("onset", "pitch"):
+            raise ValueError(f"grid must be 'onset' or 'pitch', got {grid!r}")
+        hop = _HOP if grid == "onset" else _HOP_PITCH
+        return [(-(-a // hop), -(-b // hop)) for a, b in self.chunk_samples()]
+
+    # -- internals -----------------------------------------------------------------------
+    def _onset_frames(self, frames: np.ndarray) -> None:
+        if not len(frames):
+            return
+        mel, band, window, freqs = _onset_filters(self.sample_rate)
+        for s in range(0, len(frames), _BATCH):
+            f = frames[s : s + _BATCH]
+            self._parts["rms"].append(np.sqrt(np.mean(np.square(f), axis=1)).astype(np.float32))
+            mag = np.abs(scipy.fft.rfft(f * window, axis=1)).astype(np.float32)  # (t, bins)
+            total = mag.sum(axis=1)
+            ok = total > 1e-9
+            safe = np.where(ok, total, 1.0)
+            self._parts["centroid"].append(np.where(ok, mag @ freqs / safe, 0.0).astype(np.float32))
+            power = np.square(mag) + 1e-12
+            flat = np.exp(np.mean(np.log(power), axis=1)) / np.mean(power, axis=1)
+            self._parts["flatness"].append(np.where(ok, flat, 0.0).astype(np.float32))
+            cum = np.cumsum(mag, axis=1)
+            roll = np.argmax(cum >= 0.85 * cum[:, -1:], axis=1)
+            self._parts["rolloff"].append(np.where(ok, freqs[roll], 0.0).astype(np.float32))
+            logmel = np.log1p(1000.0 * (mag @ mel.T))  # (t, mels)
+            prev = self._prev_logmel if self._prev_logmel is not None else logmel[:1]
+            diff = np.diff(np.concatenate([prev, logmel]), axis=0)
+            np.maximum(diff, 0.0, out=diff)
+            self._prev_logmel = logmel[-1:]
+            bands = np.stack([diff[:, band == k].sum(axis=1) for k in range(3)])
+            self._parts["flux"].append(bands.astype(np.float32))
+
+    def _pitch_frames(self, frames: np.ndarray) -> None:
+        if not len(frames):
+            return
+        full, bass, used, window = _pitch_filters(self.sample_rate)
+        for s in range(0, len(frames), _BATCH // 4):
+            f = frames[s : s + _BATCH // 4]
+            mag = np.abs(scipy.fft.rfft(f * window, axis=1)[:, used]).astype(np.float32)
+            self._parts["c36"].append((full @ mag.T).astype(np.float32))
+            self._parts["b36"].append((bass @ mag.T).astype(np.float32))
+
+
+def estimate_tuning_shift(c36: np.ndarray) -> int:
+    """Which third-of-a-semitone offset (-1, 0 or +1) holds the most pitch energy."""
+    if c36.size == 0:
+        return 0
+    per = c36.reshape(12, 3, -1).sum(axis=(0, 2))  # energy at -0, +1/3, -1/3 positions
+    # Bin order within each semitone: 0 = in tune, 1 = +1/3, 2 = -1/3 (index 3k+2 = next -1/3).
+    best = int(np.argmax(per))
+    return {0: 0, 1: 1, 2: -1}[best]
+
+
+def fold_chroma(c36: np.ndarray, *, shift: int = 0) -> np.ndarray:
+    """Fold a 36-bins-per-octave spectrum into 12 pitch classes.
+
+    Parameters
+    ----------
+    c36 : ndarray, shape (36, m)
+        Magnitude per third of a semitone, bin 0 = C in tune.
+    shift : int
+        Tuning offset in thirds of a semitone (-1, 0, +1) of the pitch centres.
+
+    Returns
+    -------
+    ndarray, shape (12, m)
+    """
+    rolled = np.roll(c36, -shift, axis=0)
+    # Each pitch class takes its centre bin and half of each neighbour.
+    centre = rolled[0::3]
+    up = rolled[1::3]
+    down = np.roll(rolled[2::3], 1, axis=0)
+    return (centre + 0.5 * (up + down)).astype(np.float32)

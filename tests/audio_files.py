@@ -1,0 +1,160 @@
+"""Write test audio files of every format SongCal reads, from numpy arrays.
+
+Use from any test::
+
+    from tests.audio_files import write_audio, write_tags, tone, noise
+    write_audio(tmp_path / "a.m4a", tone(440.0, 2.0, 44100), 44100)
+    write_tags(tmp_path / "a.m4a", title="One More Time", artist="Daft Punk")
+
+The format comes from the extension:
+
+========================  ===========================  ============================
+extension                 written by                   default subtype / codec
+========================  ===========================  ============================
+``.wav``                  soundfile                    ``PCM_16`` (any soundfile subtype)
+``.aif``, ``.aiff``       soundfile                    ``PCM_16``
+``.flac``                 soundfile                    ``PCM_16`` (``PCM_24`` allowed)
+``.ogg``                  soundfile                    ``VORBIS``
+``.mp3``                  soundfile                    ``MPEG_LAYER_III``
+``.m4a``                  PyAV                         AAC; ``subtype="ALAC"`` for ALAC
+========================  ===========================  ============================
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+__all__ = ["write_audio", "write_tags", "tone", "noise", "LAYOUTS"]
+
+#: FFmpeg channel layout names by channel count (used for M4A).
+LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1",
+           8: "7.1"}
+
+_SOUNDFILE = {
+    ".wav": ("WAV", "PCM_16"),
+    ".aif": ("AIFF", "PCM_16"),
+    ".aiff": ("AIFF", "PCM_16"),
+    ".flac": ("FLAC", "PCM_16"),
+    ".ogg": ("OGG", "VORBIS"),
+    ".mp3": ("MP3", "MPEG_LAYER_III"),
+}
+
+
+def tone(freq_hz: float, seconds: float, sr: int, *, channels: int = 1,
+         amplitude: float = 0.5) -> np.ndarray:
+    """A sine tone shaped (frames, channels), float32; channel k is detuned by k * 3 %."""
+    t = np.arange(round(seconds * sr)) / sr
+    cols = [amplitude * np.sin(2 * np.pi * freq_hz * (1 + 0.03 * k) * t) for k in range(channels)]
+    return np.stack(cols, axis=1).astype(np.float32)
+
+
+def noise(seconds: float, sr: int, *, channels: int = 1, amplitude: float = 0.3,
+          seed: int = 0) -> np.ndarray:
+    """Uniform white noise shaped (frames, channels), float32, fixed seed."""
+    rng = np.random.default_rng(seed)
+    n = round(seconds * sr)
+    return (amplitude * rng.uniform(-1, 1, size=(n, channels))).astype(np.float32)
+
+
+def write_audio(path, y, sr: int, *, subtype: str | None = None) -> Path:
+    """Write ``y`` (frames,) or (frames, channels), floats in -1..1, to ``path``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Target; its extension picks the format (see the module table).
+    y : numpy.ndarray
+        Samples.
+    sr : int
+        Sample rate (Hz).
+    subtype : str, optional
+        soundfile subtype (``"PCM_24"``, ``"PCM_32"``, ``"FLOAT"``...) or, for ``.m4a``,
+        ``"AAC"`` (default) or ``"ALAC"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    path = Path(path)
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim == 1:
+        y = y[:, None]
+    ext = path.suffix.lower()
+    if ext == ".m4a":
+        _write_m4a(path, y, sr, codec=(subtype or "AAC").lower())
+    elif ext in _SOUNDFILE:
+        fmt, default = _SOUNDFILE[ext]
+        sf.write(path, y, sr, format=fmt, subtype=subtype or default)
+    else:
+        raise ValueError(f"write_audio: unknown extension {ext!r} in {os.fspath(path)!r}")
+    return path
+
+
+def _write_m4a(path: Path, y: np.ndarray, sr: int, *, codec: str) -> None:
+    import av
+
+    channels = y.shape[1]
+    layout = LAYOUTS[channels]
+    # Frames are handed over interleaved (one plane); the encoder converts them to its own
+    # planar format.  (Building a planar frame of 8 channels fails in PyAV 18.)
+    if codec == "aac":
+        fmt, data = "flt", y
+    elif codec == "alac":
+        fmt = "s16"
+        data = (np.clip(y, -1, 1 - 2**-15) * 32768).astype(np.int16)
+    else:
+        raise ValueError(f"write_audio: unknown M4A codec {codec!r}")
+    with av.open(os.fspath(path), "w", format="ipod") as out:
+        stream = out.add_stream(codec, rate=sr, layout=layout)
+        step = 4096
+        for start in range(0, data.shape[0], step):
+            block = np.ascontiguousarray(data[start:start + step]).reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(block, format=fmt, layout=layout)
+            frame.sample_rate = sr
+            frame.pts = start
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+
+
+def write_tags(path, *, title: str | None = None, artist: str | None = None) -> None:
+    """Store a title and an artist in ``path`` (ID3 for MP3/WAV/AIFF, Vorbis, MP4)."""
+    import mutagen
+
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1].lower()
+    if ext in (".wav", ".aif", ".aiff"):
+        from mutagen.id3 import TIT2, TPE1
+
+        audio = mutagen.File(path)
+        if audio.tags is None:
+            audio.add_tags()
+        if title is not None:
+            audio.tags.add(TIT2(encoding=3, text=[title]))
+        if artist is not None:
+            audio.tags.add(TPE1(encoding=3, text=[artist]))
+        audio.save()
+        return
+    if ext == ".mp3":
+        from mutagen.easyid3 import EasyID3
+        from mutagen.id3 import ID3NoHeaderError
+
+        try:
+            audio = EasyID3(path)
+        except ID3NoHeaderError:
+            audio = EasyID3()
+    else:
+        audio = mutagen.File(path, easy=True)
+        if audio.tags is None:
+            audio.add_tags()
+    if title is not None:
+        audio["title"] = [title]
+    if artist is not None:
+        audio["artist"] = [artist]
+    audio.save(path) if ext == ".mp3" else audio.save()

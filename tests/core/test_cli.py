@@ -1,0 +1,83 @@
+"""``songcal analyze`` end to end on generated files, good and bad."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from core.cli import main
+from core.result import RESULT_COLUMNS
+from tests.audio_files import write_audio
+
+
+def _click_song(bpm: float, seconds: float, sr: int = 22050, seed: int = 0) -> np.ndarray:
+    """Clicks on every beat over a low A-minor drone, stereo."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * sr)
+    t = np.arange(n) / sr
+    y = 0.08 * (np.sin(2 * np.pi * 220 * t) + np.sin(2 * np.pi * 261.63 * t)
+                + np.sin(2 * np.pi * 329.63 * t))
+    click = np.exp(-np.arange(int(0.03 * sr)) / (0.004 * sr)) * rng.uniform(-1, 1, int(0.03 * sr))
+    for b in np.arange(0, seconds, 60.0 / bpm):
+        i = int(b * sr)
+        seg = click[: max(0, min(click.size, n - i))]
+        y[i:i + seg.size] += 0.6 * seg
+    return np.stack([y, y], axis=1).astype(np.float32)
+
+
+def _read(path):
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture
+def deck(tmp_path):
+    d = tmp_path / "deck"
+    (d / "sub").mkdir(parents=True)
+    write_audio(d / "001_Test Artist_Click Song.wav", _click_song(120, 12.0), 22050)
+    write_audio(d / "sub" / "Other Artist - Second.FLAC", _click_song(100, 12.0, seed=1), 22050)
+    (d / "broken.mp3").write_bytes(b"this is not audio at all" * 10)
+    (d / "notes.txt").write_text("skip me")
+    (d / "empty.wav").write_bytes(b"")
+    return d
+
+
+def test_analyze_writes_a_row_per_audio_file_and_exits_1_on_failures(deck, tmp_path, capsys):
+    out = tmp_path / "results.csv"
+    code = main(["analyze", str(deck), "-o", str(out), "--workers", "2", "--no-store"])
+    assert code == 1
+    rows = _read(out)
+    assert list(rows[0].keys())[: len(RESULT_COLUMNS)] == list(RESULT_COLUMNS)
+    by_name = {r["path"].rsplit("/", 1)[-1]: r for r in rows}
+    assert set(by_name) == {"001_Test Artist_Click Song.wav", "Other Artist - Second.FLAC",
+                            "broken.mp3", "empty.wav"}
+    song = by_name["001_Test Artist_Click Song.wav"]
+    assert song["status"] == "done"
+    assert song["title"] == "Click Song" and song["artist"] == "Test Artist"
+    assert abs(float(song["bpm"]) - 120) < 120 * 0.04
+    assert by_name["Other Artist - Second.FLAC"]["artist"] == "Other Artist"
+    assert by_name["broken.mp3"]["status"] == "failed" and by_name["broken.mp3"]["error"]
+    assert by_name["empty.wav"]["status"] == "failed" and "empty" in by_name["empty.wav"]["error"]
+    printed = capsys.readouterr().out
+    assert "broken.mp3" in printed and "failed" in printed
+
+
+def test_analyze_exits_0_when_all_done_and_uses_the_store(tmp_path, capsys):
+    d = tmp_path / "ok"
+    d.mkdir()
+    write_audio(d / "a.wav", _click_song(90, 8.0), 22050)
+    out = tmp_path / "r.csv"
+    assert main(["analyze", str(d), "-o", str(out), "--workers", "1"]) == 0
+    first = _read(out)[0]
+    assert main(["analyze", str(d), "-o", str(out), "--workers", "1"]) == 0
+    second = _read(out)[0]
+    assert second["bpm"] == first["bpm"]
+    assert float(second["analysis_s"]) < float(first["analysis_s"])  # from the store
+
+
+def test_bad_usage_exits_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["analyze", str(tmp_path)])  # no -o
+    assert exc.value.code == 2
+    assert main(["analyze", str(tmp_path), "-o", str(tmp_path / "x.csv")]) == 2  # no audio
+    assert main(["analyze", str(tmp_path), "-o", "x.csv", "--workers", "0"]) == 2
