@@ -21,13 +21,13 @@ from core import decode
 from core.descriptors import compute_descriptors
 from core.errors import AnalysisCancelled, EmptyFileError, TooShortError
 from core.features import FeatureStream
-from core.key import estimate_key
+from core.key import chunk_keys, estimate_key
 from core.loudness import LoudnessMeter
 from core.meter import estimate_time_signature
 from core.result import ChunkResult, SongResult
 from core.settings import AnalysisSettings
 from core.tags import song_identity
-from core.tempo import estimate_tempo
+from core.tempo import chunk_tempos, estimate_tempo
 
 __all__ = ["analyze_file", "MIN_DURATION_S"]
 
@@ -175,15 +175,12 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
 
 
 def _chunk_results(feats, bounds, *, silent: bool) -> list[ChunkResult]:
-    from core.key import estimate_chunk_keys
-    from core.tempo import estimate_chunk_tempi
-
-    tempi = [None] * len(bounds) if silent else estimate_chunk_tempi(feats)
-    keys = [None] * len(bounds) if silent else estimate_chunk_keys(feats)
+    tempi = [] if silent else chunk_tempos(feats)
+    keys = [] if silent else chunk_keys(feats)
     out = []
     for i, (start, end, lufs) in enumerate(bounds):
-        bpm = tempi[i] if i < len(tempi) else None
-        k = keys[i] if i < len(keys) else None
+        bpm = tempi[i].bpm if i < len(tempi) else None
+        k = keys[i].key if i < len(keys) else None
         out.append(ChunkResult(index=i, start_s=round(start, 3), end_s=round(end, 3),
                                bpm=_round(bpm, 2), key=k.name if k else None,
                                loudness_lufs=_round(lufs, 2)))

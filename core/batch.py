@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 
-class SongState(str, enum.Enum):
+class SongState(enum.StrEnum):
     """Life cycle of one song in a batch."""
 
     QUEUED = "queued"
@@ -43,8 +43,6 @@ class SongState(str, enum.Enum):
     CANCELLED = "cancelled"
     SKIPPED = "skipped"
 
-    def __str__(self) -> str:
-        return self.value
 
 
 #: States a song does not leave on its own.

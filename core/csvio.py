@@ -63,7 +63,7 @@ def format_cell(value) -> str:
         if math.isnan(value) or math.isinf(value):
             return ""
         return repr(round(value, 6))
-    if hasattr(value, "value") and isinstance(getattr(value, "value"), str):  # enums
+    if hasattr(value, "value") and isinstance(value.value, str):  # enums
         value = value.value
     return neutralize(str(value))
 

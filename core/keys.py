@@ -70,17 +70,17 @@ class Key:
         return self.tonic + (0 if self.mode == "major" else 12)
 
     @classmethod
-    def from_index(cls, index: int) -> "Key":
+    def from_index(cls, index: int) -> Key:
         """Inverse of :attr:`index`."""
         return cls(int(index) % 12, "major" if index < 12 else "minor")
 
-    def relative(self) -> "Key":
+    def relative(self) -> Key:
         """The relative key (C major <-> A minor)."""
         if self.mode == "major":
             return Key((self.tonic + 9) % 12, "minor")
         return Key((self.tonic + 3) % 12, "major")
 
-    def parallel(self) -> "Key":
+    def parallel(self) -> Key:
         """Same tonic, other mode."""
         return Key(self.tonic, "minor" if self.mode == "major" else "major")
 

@@ -64,7 +64,7 @@ class AnalysisSettings:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "AnalysisSettings":
+    def from_dict(cls, data: dict) -> AnalysisSettings:
         """Build settings from a dict, ignoring unknown keys."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
