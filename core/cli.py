@@ -232,7 +232,10 @@ def run_analyze(args) -> int:
 
 
 def _calibrate_after_analyze(results_csv, reference, settings) -> int:
-    raise NotImplementedError
+    """Pair the fresh results with ``reference`` and write the calibration files beside them."""
+    from core.calibration_cli import calibrate_results_file
+
+    return calibrate_results_file(results_csv, reference, settings=settings)
 
 
 def main(argv=None) -> int:

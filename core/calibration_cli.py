@@ -1,0 +1,269 @@
+"""The ``songcal calibrate`` and ``songcal apply`` commands.
+
+``songcal calibrate results.csv --reference ref.csv -o calibration.csv [--profile P.json]
+[--results-out paired.csv] [--mismatches-out M.csv]`` pairs the results with the sheet,
+prints matched / unmatched counts, lists the songs and rows left unpaired and the scores
+before and after, and writes the exports.
+
+``songcal apply results.csv --profile P.json -o calibrated.csv`` adds ``*_calibrated``
+columns.
+
+Exit codes: 0 when every analyzed song found its reference row (calibrate) or the profile
+was applied (apply); 1 when some analyzed songs stay unmatched or ambiguous, or no song at
+all could be paired (the files are still written); 2 on bad usage or an unreadable input
+(results CSV, reference sheet or profile).  Reference rows no song uses do not count as a
+failure: a sheet often covers more songs than the deck.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+
+from core.errors import SongCalError
+
+__all__ = ["add_parsers", "run_calibrate", "run_apply", "calibrate_results_file",
+           "print_report"]
+
+EXIT_OK, EXIT_UNMATCHED, EXIT_USAGE = 0, 1, 2
+
+
+def add_parsers(subparsers) -> None:
+    """Register ``calibrate`` and ``apply`` on an argparse sub-parsers object."""
+    c = subparsers.add_parser(
+        "calibrate", help="pair results with a reference sheet and fit corrections",
+        description="Pair a results CSV with a reference sheet, fit a correction per "
+        "descriptor (kept only where cross-validation says it helps) and write the "
+        "calibration CSV.  Exit 0: every song paired; 1: some songs unpaired; 2: bad input.")
+    c.add_argument("results", metavar="RESULTS_CSV", help="results CSV from songcal analyze")
+    c.add_argument("--reference", required=True, metavar="CSV", help="reference sheet")
+    c.add_argument("-o", "--output", required=True, metavar="CSV",
+                   help="calibration CSV to write (one row per descriptor)")
+    c.add_argument("--profile", metavar="JSON", help="also write a calibration profile")
+    c.add_argument("--results-out", metavar="CSV",
+                   help="also write the results with reference columns and errors")
+    c.add_argument("--mismatches-out", metavar="CSV",
+                   help="also write only the mismatches and unpaired songs and rows")
+    c.add_argument("--folds", type=int, default=10,
+                   help="cross-validation folds (leave-one-out below 20 songs; "
+                        "default: %(default)s)")
+    c.add_argument("--min-gain", type=float, default=0.01,
+                   help="relative drop of the cross-validated MAE a correction needs to be "
+                        "kept (default: %(default)s)")
+    c.add_argument("--match-threshold", type=float, default=86.0,
+                   help="lowest fuzzy title/artist score accepted, 0-100 (default: %(default)s)")
+    c.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    c.set_defaults(func=run_calibrate)
+
+    a = subparsers.add_parser(
+        "apply", help="apply a calibration profile to a results CSV",
+        description="Add *_calibrated columns (bpm_calibrated, key_calibrated...) to a "
+        "results CSV using a profile written by songcal calibrate.  Exit 0: applied; "
+        "2: bad input.")
+    a.add_argument("results", metavar="RESULTS_CSV", help="results CSV from songcal analyze")
+    a.add_argument("--profile", required=True, metavar="JSON", help="calibration profile")
+    a.add_argument("-o", "--output", required=True, metavar="CSV", help="CSV to write")
+    a.set_defaults(func=run_apply)
+
+
+def _err(cmd: str, message: str) -> None:
+    print(f"songcal {cmd}: error: {message}", file=sys.stderr)
+
+
+def _read_results(cmd: str, path: str):
+    from core.csvio import read_csv_rows
+
+    try:
+        columns, rows = read_csv_rows(path)
+    except (OSError, UnicodeDecodeError) as err:
+        _err(cmd, f"cannot read results CSV {path}: {getattr(err, 'strerror', None) or err}")
+        return None
+    if "path" not in columns and "title" not in columns:
+        _err(cmd, f"{path} is not a SongCal results CSV (no path or title column)")
+        return None
+    return rows
+
+
+def _fmt(v, digits=3) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    return f"{v:.{digits}f}"
+
+
+def _song_label(s) -> str:
+    name = f"{s.artist} - {s.title}" if s.artist else s.title
+    return f"{s.path} ({name})" if s.path else name
+
+
+def print_report(report, *, stream=None, quiet: bool = False) -> None:
+    """Print matched / unmatched counts, the unpaired songs and rows, and the scores."""
+    stream = stream or sys.stdout
+    m = report.match
+    by = {}
+    for x in m.matches:
+        by[x.method] = by.get(x.method, 0) + 1
+    detail = ", ".join(f"{k} {v}" for k, v in sorted(by.items()))
+    print(f"matched {report.n_matched} of {m.n_songs} songs"
+          + (f" ({detail})" if detail else "")
+          + f"; unmatched songs {len(m.unmatched_songs)} (ambiguous {len(m.ambiguous)}); "
+          f"unused reference rows {len(m.unmatched_rows)} of {m.n_rows}", file=stream)
+    amb = {a.song: a for a in m.ambiguous}
+    if m.unmatched_songs:
+        print("unmatched songs:", file=stream)
+        for i in m.unmatched_songs:
+            line = f"  {_song_label(report.songs[i])}"
+            if i in amb:
+                rows = ", ".join(f"row {report.sheet.rows[j].row} ({sc:g})"
+                                 for j, sc in amb[i].candidates)
+                line += f" - ambiguous: {rows}"
+            print(line, file=stream)
+    if m.unmatched_rows and not quiet:
+        print("unused reference rows:", file=stream)
+        for r in report.unmatched_rows:
+            print(f"  row {r.row}: {r.artist + ' - ' if r.artist else ''}{r.title}", file=stream)
+    if report.sheet.bad_rows:
+        print("reference rows that could not be read:", file=stream)
+        for b in report.sheet.bad_rows:
+            print(f"  {b}", file=stream)
+    for w in report.sheet.warnings:
+        print(f"warning: {w}", file=stream)
+    if quiet:
+        return
+    cal = report.calibration
+    if cal.tempo is not None:
+        t = cal.tempo
+        print(f"tempo (n={t.n}): rule {t.rule.describe()}, correction {t.correction.method}; "
+              f"Acc1 {_fmt(t.acc1_before)} -> {_fmt(t.acc1_after)}, Acc2 "
+              f"{_fmt(t.acc2_before)} -> {_fmt(t.acc2_after)}, MAE {_fmt(t.mae_before, 2)} -> "
+              f"{_fmt(t.mae_after, 2)} BPM (cross-validated)", file=stream)
+    if cal.key is not None:
+        k = cal.key
+        print(f"key (n={k.n}): correction {k.correction.describe()}; accuracy "
+              f"{_fmt(k.accuracy_before)} -> {_fmt(k.accuracy_after)}, weighted "
+              f"{_fmt(k.weighted_before)} -> {_fmt(k.weighted_after)} (cross-validated)",
+              file=stream)
+    for name, d in cal.descriptors.items():
+        c = d.correction
+        how = (f"{c.method} y = {c.slope:.4g} x + {c.intercept:.4g}" if d.kept
+               else "no correction")
+        print(f"{name} (n={d.n}): {how}; MAE {_fmt(d.mae_before, 4)} -> "
+              f"{_fmt(d.mae_after, 4)} (cross-validated)", file=stream)
+    for kind, path in report.written.items():
+        print(f"wrote {kind}: {path}", file=stream)
+
+
+def _status(report) -> int:
+    if report.n_matched == 0 or report.match.unmatched_songs:
+        return EXIT_UNMATCHED
+    return EXIT_OK
+
+
+def run_calibrate(args) -> int:
+    """``songcal calibrate``; returns the exit code."""
+    from core.calibration_io import run_calibration
+
+    if args.folds < 2:
+        _err("calibrate", f"--folds must be >= 2, got {args.folds}")
+        return EXIT_USAGE
+    if not 0 <= args.min_gain < 1:
+        _err("calibrate", f"--min-gain must be in [0, 1), got {args.min_gain}")
+        return EXIT_USAGE
+    if not 0 <= args.match_threshold <= 100:
+        _err("calibrate", f"--match-threshold must be 0-100, got {args.match_threshold}")
+        return EXIT_USAGE
+    rows = _read_results("calibrate", args.results)
+    if rows is None:
+        return EXIT_USAGE
+    try:
+        report = run_calibration(rows, args.reference, calibration_out=args.output,
+                                 results_out=args.results_out, profile_out=args.profile,
+                                 mismatches_out=args.mismatches_out, k=args.folds,
+                                 min_gain=args.min_gain, threshold=args.match_threshold)
+    except SongCalError as err:
+        _err("calibrate", str(err))
+        return EXIT_USAGE
+    except OSError as err:
+        _err("calibrate", f"cannot write {err.filename}: {err.strerror or err}")
+        return EXIT_USAGE
+    print_report(report, quiet=args.quiet)
+    return _status(report)
+
+
+def run_apply(args) -> int:
+    """``songcal apply``; returns the exit code."""
+    from core.calibration_io import PROVENANCE_COLUMNS, export_meta, typed_row
+    from core.csvio import read_csv_rows, write_csv
+    from core.profile import apply_profile, calibrated_columns, load_profile
+
+    try:
+        profile = load_profile(args.profile)
+    except SongCalError as err:
+        _err("apply", str(err))
+        return EXIT_USAGE
+    if _read_results("apply", args.results) is None:
+        return EXIT_USAGE
+    columns, rows = read_csv_rows(args.results)
+    body = [c for c in columns if c not in PROVENANCE_COLUMNS]
+    out = [typed_row(r) for r in apply_profile(profile, rows)]
+    for r in out:
+        for c in PROVENANCE_COLUMNS:
+            r.pop(c, None)
+    settings = next((r.get("settings") for r in rows if r.get("settings")), "")
+    meta = export_meta(None, settings=settings)
+    meta["profile_file"] = os.path.basename(args.profile)
+    meta["reference_file"] = profile.meta.get("reference_file", "")
+    meta["reference_sha256"] = profile.meta.get("reference_sha256", "")
+    try:
+        write_csv(args.output, body + calibrated_columns(profile), out, meta=meta)
+    except OSError as err:
+        _err("apply", f"cannot write {args.output}: {err.strerror or err}")
+        return EXIT_USAGE
+    print(f"applied {os.path.basename(args.profile)} to {len(out)} songs; wrote {args.output}",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def calibrate_results_file(results_csv, reference, *, settings=None, out_dir=None,
+                           stream=None) -> int:
+    """Calibrate a results CSV just written (``songcal analyze --reference``).
+
+    Writes ``<stem>_calibration.csv``, ``<stem>_paired.csv``, ``<stem>_mismatches.csv`` and
+    ``<stem>_profile.json`` into ``out_dir`` (default: next to the results) and prints the
+    report.
+
+    Returns
+    -------
+    int
+        The exit code, as for ``songcal calibrate``.
+    """
+    from core.calibration_io import run_calibration
+    from core.csvio import read_csv_rows
+
+    results_csv = os.fspath(results_csv)
+    stem = os.path.splitext(os.path.basename(results_csv))[0]
+    folder = os.fspath(out_dir) if out_dir else os.path.dirname(os.path.abspath(results_csv))
+    try:
+        _, rows = read_csv_rows(results_csv)
+        report = run_calibration(
+            rows, reference, settings=settings,
+            calibration_out=os.path.join(folder, f"{stem}_calibration.csv"),
+            results_out=os.path.join(folder, f"{stem}_paired.csv"),
+            mismatches_out=os.path.join(folder, f"{stem}_mismatches.csv"),
+            profile_out=os.path.join(folder, f"{stem}_profile.json"))
+    except SongCalError as err:
+        _err("analyze", str(err))
+        return EXIT_USAGE
+    except OSError as err:
+        _err("analyze", f"calibration failed: {err}")
+        return EXIT_USAGE
+    print_report(report, stream=stream or sys.stdout)
+    return _status(report)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    parser = argparse.ArgumentParser(prog="songcal")
+    add_parsers(parser.add_subparsers(dest="command", required=True))
+    ns = parser.parse_args()
+    sys.exit(ns.func(ns))

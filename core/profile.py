@@ -1,0 +1,273 @@
+"""Calibration profiles: the kept corrections as JSON, and applying them to results.
+
+A profile holds, per numeric descriptor, a :class:`core.calibrate.LinearCorrection`; for
+tempo an octave rule followed by a correction; for key a
+:class:`core.calibrate.KeyCorrection`; and provenance (app version, settings, reference file
+name and SHA-256, the scores measured when it was fitted).  It is written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field
+
+from core.calibrate import (
+    Calibration,
+    KeyCorrection,
+    LinearCorrection,
+    TempoRule,
+)
+from core.errors import SongCalError
+from core.keys import parse_key
+
+__all__ = [
+    "PROFILE_FORMAT",
+    "PROFILE_VERSION",
+    "ProfileError",
+    "CalibrationProfile",
+    "profile_from_calibration",
+    "profile_to_dict",
+    "profile_from_dict",
+    "save_profile",
+    "load_profile",
+    "apply_profile",
+    "calibrated_columns",
+]
+
+PROFILE_FORMAT = "songcal-calibration-profile"
+PROFILE_VERSION = 1
+
+
+class ProfileError(SongCalError):
+    """A calibration profile cannot be read; carries the path and the reason."""
+
+    def __init__(self, path, reason: str):
+        self.path = os.fspath(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+@dataclass
+class CalibrationProfile:
+    """Corrections to apply to later analyses.
+
+    Attributes
+    ----------
+    descriptors : dict of str to LinearCorrection
+        Numeric descriptors other than tempo (method ``"none"`` passes through).
+    tempo_rule : TempoRule or None
+        Octave rule for ``bpm``; ``None`` when the profile knows nothing about tempo.
+    tempo_correction : LinearCorrection
+        Applied after the octave rule (BPM).
+    key : KeyCorrection or None
+        Key correction; ``None`` when the profile knows nothing about key.
+    meta : dict
+        Provenance and the scores measured at fitting time.
+    """
+
+    descriptors: dict = field(default_factory=dict)
+    tempo_rule: TempoRule | None = None
+    tempo_correction: LinearCorrection = field(default_factory=LinearCorrection)
+    key: KeyCorrection | None = None
+    meta: dict = field(default_factory=dict)
+
+    def apply_bpm(self, bpm: float | None) -> float | None:
+        """Calibrated tempo (BPM), ``None`` for ``None``."""
+        if bpm is None or self.tempo_rule is None:
+            return bpm
+        return float(self.tempo_correction.apply(self.tempo_rule.apply(bpm)))
+
+
+def _clean(value):
+    """JSON-safe copy: NaN and infinities become None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def profile_from_calibration(cal: Calibration, *, meta: dict | None = None
+                             ) -> CalibrationProfile:
+    """The profile of a fitted calibration (scores go into ``meta["scores"]``)."""
+    scores: dict = {}
+    descriptors = {}
+    for name, d in cal.descriptors.items():
+        descriptors[name] = d.correction
+        scores[name] = {"n": d.n, "method": d.correction.method, "mae_before": d.mae_before,
+                        "mae_after": d.mae_after, "r2": d.r2}
+    if cal.tempo is not None:
+        t = cal.tempo
+        scores["bpm"] = {"n": t.n, "rule": t.rule.describe(), "method": t.correction.method,
+                         "mae_before": t.mae_before, "mae_after": t.mae_after,
+                         "acc1_before": t.acc1_before, "acc1_after": t.acc1_after,
+                         "acc2_before": t.acc2_before, "acc2_after": t.acc2_after}
+    if cal.key is not None:
+        k = cal.key
+        scores["key"] = {"n": k.n, "correction": k.correction.describe(),
+                         "accuracy_before": k.accuracy_before,
+                         "accuracy_after": k.accuracy_after,
+                         "weighted_before": k.weighted_before,
+                         "weighted_after": k.weighted_after,
+                         "confusion": [[a, b, c] for (a, b), c in sorted(k.confusion.items())]}
+    full_meta = dict(meta or {})
+    full_meta["scores"] = scores
+    full_meta["cross_validation"] = {"k": cal.k, "seed": cal.seed, "min_gain": cal.min_gain}
+    return CalibrationProfile(
+        descriptors=descriptors,
+        tempo_rule=cal.tempo.rule if cal.tempo is not None else None,
+        tempo_correction=cal.tempo.correction if cal.tempo is not None else LinearCorrection(),
+        key=cal.key.correction if cal.key is not None else None,
+        meta=full_meta,
+    )
+
+
+def profile_to_dict(profile: CalibrationProfile) -> dict:
+    """Plain JSON-ready dict of a profile."""
+    return _clean({
+        "format": PROFILE_FORMAT,
+        "version": PROFILE_VERSION,
+        "descriptors": {k: asdict(v) for k, v in profile.descriptors.items()},
+        "tempo": None if profile.tempo_rule is None else {
+            "rule": asdict(profile.tempo_rule),
+            "correction": asdict(profile.tempo_correction)},
+        "key": None if profile.key is None else asdict(profile.key),
+        "meta": profile.meta,
+    })
+
+
+def _linear(d: dict) -> LinearCorrection:
+    return LinearCorrection(method=str(d.get("method", "none")),
+                            slope=float(d.get("slope", 1.0)),
+                            intercept=float(d.get("intercept", 0.0)),
+                            low=None if d.get("low") is None else float(d["low"]),
+                            high=None if d.get("high") is None else float(d["high"]))
+
+
+def profile_from_dict(data: dict, *, path: str = "<profile>") -> CalibrationProfile:
+    """Inverse of :func:`profile_to_dict`.
+
+    Raises
+    ------
+    ProfileError
+        When the dict is not a SongCal profile or a field is malformed.
+    """
+    if not isinstance(data, dict) or data.get("format") != PROFILE_FORMAT:
+        raise ProfileError(path, f"not a SongCal calibration profile (format must be "
+                           f"{PROFILE_FORMAT!r})")
+    if int(data.get("version", 0)) > PROFILE_VERSION:
+        raise ProfileError(path, f"profile version {data.get('version')!r} is newer than "
+                           f"this SongCal understands ({PROFILE_VERSION})")
+    try:
+        descriptors = {str(k): _linear(v) for k, v in (data.get("descriptors") or {}).items()}
+        tempo = data.get("tempo")
+        rule = corr = None
+        if tempo:
+            r = tempo.get("rule") or {}
+            rule = TempoRule(kind=str(r.get("kind", "none")), factor=float(r.get("factor", 1.0)),
+                             low=r.get("low"), high=r.get("high"))
+            corr = _linear(tempo.get("correction") or {})
+        key = data.get("key")
+        key_corr = None
+        if key is not None:
+            key_corr = KeyCorrection(major=str(key.get("major", "keep")),
+                                     minor=str(key.get("minor", "keep")),
+                                     mapping={str(a): str(b) for a, b in
+                                              (key.get("mapping") or {}).items()})
+            for target in key_corr.mapping.values():
+                if parse_key(target) is None:
+                    raise ValueError(f"key map target {target!r} is not a key")
+    except (TypeError, ValueError, AttributeError) as err:
+        raise ProfileError(path, f"malformed profile: {err}") from err
+    return CalibrationProfile(descriptors=descriptors, tempo_rule=rule,
+                              tempo_correction=corr or LinearCorrection(), key=key_corr,
+                              meta=dict(data.get("meta") or {}))
+
+
+def save_profile(profile: CalibrationProfile, path: str | os.PathLike) -> None:
+    """Write a profile as JSON, atomically."""
+    from core.csvio import atomic_write_text
+
+    text = json.dumps(profile_to_dict(profile), indent=2, ensure_ascii=False, sort_keys=False)
+    atomic_write_text(path, text + "\n")
+
+
+def load_profile(path: str | os.PathLike) -> CalibrationProfile:
+    """Read a profile written by :func:`save_profile`.
+
+    Raises
+    ------
+    ProfileError
+        When the file is missing, is not JSON, or is not a SongCal profile.
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            data = json.load(f)
+    except OSError as err:
+        raise ProfileError(path, f"cannot open the profile: {err.strerror or err}") from err
+    except json.JSONDecodeError as err:
+        raise ProfileError(path, f"not valid JSON (line {err.lineno}: {err.msg})") from err
+    return profile_from_dict(data, path=path)
+
+
+def calibrated_columns(profile: CalibrationProfile) -> list[str]:
+    """Columns :func:`apply_profile` adds, in order."""
+    cols = []
+    if profile.tempo_rule is not None:
+        cols.append("bpm_calibrated")
+    if profile.key is not None:
+        cols += ["key_calibrated", "key_camelot_calibrated"]
+    cols += [f"{d}_calibrated" for d in profile.descriptors]
+    return cols
+
+
+def _num(text):
+    if text is None:
+        return None
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return float(text) if math.isfinite(float(text)) else None
+    s = str(text).strip()
+    if s.startswith("'"):
+        s = s[1:]
+    try:
+        v = float(s)
+    except ValueError:
+        return None
+    return v if math.isfinite(v) else None
+
+
+def apply_profile(profile: CalibrationProfile, rows) -> list[dict]:
+    """Add calibrated columns (``bpm_calibrated``, ``key_calibrated``...) to result rows.
+
+    Parameters
+    ----------
+    profile : CalibrationProfile
+    rows : iterable of dict
+        Results rows (as read from a results CSV, or ``SongResult.to_row()``).
+
+    Returns
+    -------
+    list of dict
+        New rows; a calibrated cell is empty where the analyzer value is missing.
+    """
+    out = []
+    for row in rows:
+        new = dict(row)
+        if profile.tempo_rule is not None:
+            new["bpm_calibrated"] = profile.apply_bpm(_num(row.get("bpm")))
+        if profile.key is not None:
+            raw = row.get("key")
+            key = parse_key(raw.lstrip("'") if isinstance(raw, str) else raw)
+            fixed = profile.key.apply(key)
+            new["key_calibrated"] = fixed.name if fixed else None
+            new["key_camelot_calibrated"] = fixed.camelot if fixed else None
+        for name, corr in profile.descriptors.items():
+            v = _num(row.get(name))
+            new[f"{name}_calibrated"] = None if v is None else float(corr.apply(v))
+        out.append(new)
+    return out

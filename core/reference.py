@@ -1,0 +1,384 @@
+"""Reference sheets: read a CSV of trusted values and map its columns to analyzer descriptors.
+
+Three shapes are recognized by their header names (any case, any punctuation):
+
+- streaming-metrics playlist exports: ``#, Song, Artist, BPM, Key, Camelot, Energy, Dance,
+  Happy, Acoustic, Loud (Db)...`` with percentages 0-100;
+- API-style exports: ``Track Name, Artist Name(s), Tempo, Key`` (pitch class 0-11, ``-1``
+  unknown) with ``Mode`` (1 major, 0 minor), descriptors on 0-1 and ``Loudness`` in dB;
+- plain truth sheets: ``title, artist, bpm, key``.
+
+The delimiter (``,`` ``;`` tab ``|``), the encoding (UTF-8 with or without a byte-order mark,
+UTF-16 with one, else Windows-1252 / Latin-1) and the scale of each 0-1 descriptor column
+(0-100 percentages are divided by 100) are detected.  A row with a cell that cannot be read
+is left out and listed in :attr:`ReferenceSheet.bad_rows` with its row and column; the
+other rows still import.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+import os
+import re
+from dataclasses import dataclass, field
+
+from core.errors import ReferenceSheetError
+from core.keys import Key, from_camelot, parse_key
+
+__all__ = [
+    "REFERENCE_DESCRIPTORS",
+    "UNIT_DESCRIPTORS",
+    "ReferenceRow",
+    "BadRow",
+    "ReferenceSheet",
+    "load_reference",
+    "parse_reference_text",
+    "file_sha256",
+    "normalize_header",
+]
+
+#: Numeric descriptors a reference sheet can hold, by analyzer column name.
+REFERENCE_DESCRIPTORS = ("bpm", "energy", "danceability", "valence", "acousticness",
+                         "loudness_lufs")
+
+#: Descriptors on 0-1 in the analyzer (a 0-100 reference column is divided by 100).
+UNIT_DESCRIPTORS = ("energy", "danceability", "valence", "acousticness")
+
+# Normalized header name -> role.  Headers are lower-cased with every run of
+# non-alphanumeric characters turned into one space ("Loud (Db)" -> "loud db").
+_HEADER_ROLES = {
+    "title": ("title", "song", "song title", "song name", "track", "track name", "track title",
+              "name"),
+    "artist": ("artist", "artists", "artist name", "artist names", "artist name s",
+               "artist s", "performer", "artist s name"),
+    "bpm": ("bpm", "tempo", "tempo bpm"),
+    "key": ("key", "musical key", "key name"),
+    "mode": ("mode",),
+    "camelot": ("camelot", "camelot key", "key camelot"),
+    "energy": ("energy",),
+    "danceability": ("dance", "danceability"),
+    "valence": ("happy", "valence", "happiness", "mood"),
+    "acousticness": ("acoustic", "acousticness"),
+    "loudness_lufs": ("loud db", "loud", "loudness", "loudness db", "loudness lufs",
+                      "loudness_lufs", "lufs"),
+}
+_ROLE_OF = {alias: role for role, aliases in _HEADER_ROLES.items() for alias in aliases}
+
+_MISSING = {"", "nan", "none", "n/a", "na", "null", "-", "--", "?", "unknown"}
+
+
+@dataclass
+class ReferenceRow:
+    """One usable row of a reference sheet.
+
+    Attributes
+    ----------
+    row : int
+        Line number in the sheet as a spreadsheet shows it (the header is row 1).
+    title, artist : str
+        As written in the sheet.
+    values : dict of str to float
+        Numeric reference values by analyzer descriptor name (``"bpm"`` in BPM, 0-1
+        descriptors on 0-1, ``"loudness_lufs"`` in the sheet's dB); missing cells absent.
+    key : Key or None
+        Reference key, ``None`` when the sheet has none for this row.
+    """
+
+    row: int
+    title: str
+    artist: str = ""
+    values: dict = field(default_factory=dict)
+    key: Key | None = None
+
+
+@dataclass
+class BadRow:
+    """A row left out of the import, with the first cell that could not be read."""
+
+    row: int
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column!r}: {self.reason} ({self.value!r})"
+
+
+@dataclass
+class ReferenceSheet:
+    """A parsed reference sheet.
+
+    Attributes
+    ----------
+    name : str
+        File name (no folder), as recorded in exports.
+    sha256 : str
+        SHA-256 of the file's bytes (hex).
+    encoding, delimiter : str
+        What was detected.
+    columns : dict of str to str
+        Role (``"title"``, ``"bpm"``, ``"key"``...) to the sheet's header.
+    scales : dict of str to float
+        Factor applied to each numeric descriptor column (0.01 for percentages, else 1).
+    rows : list of ReferenceRow
+        The rows that imported.
+    bad_rows : list of BadRow
+        Rows left out, each naming the row and column.
+    path : str
+        Where the sheet was read from (empty for text parsed in memory).
+    warnings : list of str
+        Doubts worth showing the user (a scale that could be read either way, tempi out of
+        any plausible range); the import went on with the stated choice.
+    """
+
+    name: str
+    sha256: str
+    encoding: str
+    delimiter: str
+    columns: dict
+    scales: dict
+    rows: list
+    bad_rows: list
+    path: str = ""
+    warnings: list = field(default_factory=list)
+
+    @property
+    def descriptors(self) -> list[str]:
+        """Numeric descriptors present in the sheet, plus ``"key"`` when it has keys."""
+        out = [d for d in REFERENCE_DESCRIPTORS if d in self.columns]
+        if "key" in self.columns or "camelot" in self.columns:
+            out.append("key")
+        return out
+
+
+def normalize_header(name: str) -> str:
+    """Header spelled for lookup: lower case, punctuation runs become one space."""
+    return re.sub(r"[^0-9a-z]+", " ", str(name).lower()).strip()
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 (hex) of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _detect_delimiter(text: str) -> str:
+    lines = [ln for ln in text.splitlines() if ln.strip()][:20]
+    if not lines:
+        return ","
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|").delimiter
+    except csv.Error:
+        header = lines[0]
+        counts = {d: header.count(d) for d in ",;\t|"}
+        best = max(counts, key=counts.get)
+        return best if counts[best] else ","
+
+
+def _number(cell: str) -> float | None:
+    """A numeric cell as float; None when empty; raises ValueError when unreadable."""
+    s = cell.strip().replace("\u2212", "-")
+    if s.startswith("'") and len(s) > 1 and s[1] in "=+-@":  # neutralized by an export
+        s = s[1:]
+    if s.lower() in _MISSING:
+        return None
+    percent = s.endswith("%")
+    if percent:
+        s = s[:-1].strip()
+    if re.fullmatch(r"[+-]?\d+,\d+", s):  # decimal comma
+        s = s.replace(",", ".")
+    s = re.sub(r"(?i)\s*(db|lufs|bpm)$", "", s)
+    value = float(s)
+    if not math.isfinite(value):
+        raise ValueError("not a finite number")
+    return value
+
+
+def _text(cell) -> str:
+    s = (cell or "").strip()
+    if s.startswith("'") and len(s) > 1 and s[1] in "=+-@\t\r":
+        s = s[1:]
+    return s
+
+
+def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
+                         encoding: str = "utf-8", path: str = "") -> ReferenceSheet:
+    """Parse the text of a reference sheet.
+
+    Parameters
+    ----------
+    text : str
+        The whole CSV.
+    name : str, optional
+        Name used in messages and recorded in exports.
+    sha256, encoding, path : str, optional
+        Provenance recorded in the result.
+
+    Returns
+    -------
+    ReferenceSheet
+
+    Raises
+    ------
+    ReferenceSheetError
+        When the sheet is empty, has no title column, has no reference value column, or
+        when no row at all could be read.
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    delimiter = _detect_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records = [r for r in reader]
+    while records and not any(c.strip() for c in records[0]):
+        records.pop(0)
+    if not records:
+        raise ReferenceSheetError(name, "the sheet is empty")
+    header = [h.strip() for h in records[0]]
+    columns: dict[str, int] = {}
+    for i, h in enumerate(header):
+        role = _ROLE_OF.get(normalize_header(h))
+        if role and role not in columns:
+            columns[role] = i
+    if "title" not in columns:
+        raise ReferenceSheetError(
+            name, "row 1: no title column (expected one of Song, Title, Track Name); "
+            f"header is {', '.join(header)}")
+    numeric = [d for d in REFERENCE_DESCRIPTORS if d in columns]
+    if not numeric and "key" not in columns and "camelot" not in columns:
+        raise ReferenceSheetError(
+            name, "row 1: no reference value column (BPM/Tempo, Key, Camelot, Energy, Dance, "
+            f"Happy, Acoustic, Loud); header is {', '.join(header)}")
+
+    def cell(record, role):
+        i = columns.get(role)
+        return record[i] if i is not None and i < len(record) else ""
+
+    rows: list[ReferenceRow] = []
+    bad: list[BadRow] = []
+    raw_values: list[dict] = []
+    for line_no, record in enumerate(records[1:], start=2):
+        if not any(c.strip() for c in record):
+            continue
+        title = _text(cell(record, "title"))
+        if not title:
+            bad.append(BadRow(line_no, header[columns["title"]], "", "empty title"))
+            continue
+        values, problem = {}, None
+        for d in numeric:
+            raw = cell(record, d)
+            try:
+                v = _number(raw)
+            except ValueError:
+                problem = BadRow(line_no, header[columns[d]], raw, "not a number")
+                break
+            if v is not None:
+                values[d] = v
+        key = None
+        if problem is None:
+            key, problem = _row_key(record, line_no, columns, header, cell)
+        if problem is not None:
+            bad.append(problem)
+            continue
+        rows.append(ReferenceRow(line_no, title, _text(cell(record, "artist")), {}, key))
+        raw_values.append(values)
+    if not rows:
+        detail = f"; first problem: {bad[0]}" if bad else ""
+        raise ReferenceSheetError(name, "no row could be read" + detail)
+
+    scales = {}
+    for d in numeric:
+        col = [v[d] for v in raw_values if d in v]
+        scale = 1.0
+        if d in UNIT_DESCRIPTORS and col and max(abs(x) for x in col) > 1.0 + 1e-9:
+            scale = 0.01
+        scales[d] = scale
+    warnings = []
+    for d in numeric:
+        col = [v[d] for v in raw_values if d in v]
+        if d in UNIT_DESCRIPTORS and col and set(col) <= {0.0, 1.0} and len(col) > 1:
+            warnings.append(f"column {header[columns[d]]!r} holds only 0 and 1: read as the "
+                            "0-1 scale (it could also be percentages)")
+        if d == "bpm" and col and (min(col) < 30 or max(col) > 400):
+            warnings.append(f"column {header[columns[d]]!r} has tempi outside 30-400 BPM "
+                            f"({min(col):g}-{max(col):g})")
+    for row, vals in zip(rows, raw_values, strict=True):
+        row.values = {d: v * scales[d] for d, v in vals.items()}
+    return ReferenceSheet(name=name, sha256=sha256, encoding=encoding, delimiter=delimiter,
+                          columns={role: header[i] for role, i in columns.items()},
+                          scales=scales, rows=rows, bad_rows=bad, path=path,
+                          warnings=warnings)
+
+
+def _row_key(record, line_no, columns, header, cell):
+    """(key, problem) for one row: the key column (with mode), else the Camelot column."""
+    raw = cell(record, "key").strip()
+    mode = cell(record, "mode").strip() or None
+    if raw and raw.lower() not in _MISSING:
+        key = parse_key(raw, mode)
+        if key is None and raw.lstrip("-").replace(".", "", 1).isdigit():
+            if float(raw) == -1:  # API sheets: -1 means "no key detected"
+                return None, None
+            return None, BadRow(line_no, header[columns["key"]], raw,
+                                "pitch class must be 0-11 (or -1 for unknown)")
+        if key is None:
+            return None, BadRow(line_no, header[columns["key"]], raw, "not a key")
+        return key, None
+    cam = cell(record, "camelot").strip()
+    if cam and cam.lower() not in _MISSING:
+        key = from_camelot(cam) or parse_key(cam)
+        if key is None:
+            return None, BadRow(line_no, header[columns["camelot"]], cam, "not a Camelot code")
+        return key, None
+    return None, None
+
+
+def load_reference(path: str | os.PathLike) -> ReferenceSheet:
+    """Read a reference sheet from a CSV file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV file.
+
+    Returns
+    -------
+    ReferenceSheet
+        Rows that imported, the rows left out (each naming its row and column), the
+        detected columns, scales, delimiter and encoding, and the file's SHA-256.
+
+    Raises
+    ------
+    ReferenceSheetError
+        When the file cannot be opened or holds nothing usable.
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as err:
+        raise ReferenceSheetError(path, f"cannot open the sheet: {err.strerror or err}") from err
+    text, encoding = _decode(data)
+    return parse_reference_text(text, name=os.path.basename(path),
+                                sha256=hashlib.sha256(data).hexdigest(), encoding=encoding,
+                                path=path)

@@ -1,0 +1,245 @@
+"""End to end: pair results with a sheet, fit, export CSVs and a profile, the CLI commands."""
+
+import argparse
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+from core import __version__
+from core.calibration_cli import add_parsers
+from core.calibration_io import CALIBRATION_COLUMNS, run_calibration, typed_row
+from core.csvio import read_csv_rows, write_csv
+from core.keys import Key, parse_key
+from core.profile import (
+    ProfileError,
+    apply_profile,
+    load_profile,
+    profile_from_dict,
+    profile_to_dict,
+    save_profile,
+)
+from core.result import RESULT_COLUMNS
+
+
+def make_deck(n=60, seed=0):
+    """Result rows and a streaming-style sheet: noisy linear columns, half/double BPM rows."""
+    rng = np.random.default_rng(seed)
+    true_bpm = np.exp(rng.uniform(np.log(75), np.log(170), n))
+    est_bpm = true_bpm * (1 + rng.normal(0, 0.005, n))
+    halved = (true_bpm > 125) & (rng.random(n) < 0.6)
+    est_bpm[halved] /= 2
+    ref_bpm = true_bpm.copy()
+    planted = rng.choice(np.flatnonzero(~halved), 4, replace=False)
+    ref_bpm[planted[:2]] /= 2
+    ref_bpm[planted[2:]] *= 2
+    energy = rng.uniform(0.05, 0.95, n)
+    dance = rng.uniform(0.05, 0.95, n)
+    lufs = rng.uniform(-20, -6, n)
+    keys = [Key(int(rng.integers(12)), "minor" if rng.random() < 0.5 else "major")
+            for _ in range(n)]
+    results, lines = [], ["#,Song,Artist,BPM,Key,Energy,Dance,Loud (Db)"]
+    for i in range(n):
+        title, artist = f"Track Number {i} Of The Deck", f"Band {i % 7}"
+        row = {c: None for c in RESULT_COLUMNS}
+        row.update(path=f"/deck/{i:03d}.wav", title=title, artist=artist, status="done",
+                   bpm=round(float(est_bpm[i]), 2), key=keys[i].name,
+                   energy=float(np.clip(energy[i] + rng.normal(0, 0.03), 0, 1)),
+                   danceability=float(np.clip(dance[i] + rng.normal(0, 0.03), 0, 1)),
+                   loudness_lufs=float(lufs[i] + rng.normal(0, 0.3)))
+        results.append(row)
+        e = np.clip(0.7 * energy[i] + 0.2 + rng.normal(0, 0.03), 0, 1)
+        d = np.clip(1.2 * dance[i] - 0.1 + rng.normal(0, 0.03), 0, 1)
+        db = 0.9 * lufs[i] + 4 + rng.normal(0, 0.4)
+        lines.append(f"{i + 1},{title},{artist},{ref_bpm[i]:.1f},{keys[i].name},"
+                     f"{100 * e:.0f},{100 * d:.0f},{db:.1f}")
+    return results, "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def deck(tmp_path):
+    results, sheet = make_deck()
+    ref = tmp_path / "ref.csv"
+    ref.write_text(sheet, encoding="utf-8")
+    res = tmp_path / "results.csv"
+    write_csv(res, RESULT_COLUMNS, results,
+              meta={"songcal_version": __version__, "settings": "sample_rate=22050"})
+    return tmp_path, results, ref, res
+
+
+def _calibration_by_descriptor(path):
+    cols, rows = read_csv_rows(path)
+    return cols, {r["descriptor"]: r for r in rows}
+
+
+def test_run_calibration_meets_the_target_and_writes_every_export(deck):
+    tmp, results, ref, _ = deck
+    rep = run_calibration(results, ref, calibration_out=tmp / "cal.csv",
+                          results_out=tmp / "paired.csv", profile_out=tmp / "p.json",
+                          mismatches_out=tmp / "mm.csv", settings={"sample_rate": 22050})
+    assert rep.n_matched == 60 and rep.unmatched_songs == []
+    cal = rep.calibration
+    for name in ("energy", "danceability", "loudness_lufs"):
+        d = cal.descriptors[name]
+        assert d.kept and d.mae_after < 0.7 * d.mae_before, name
+    assert cal.tempo.acc1_after >= cal.tempo.acc1_before
+    assert cal.tempo.rule.kind == "range"
+
+    cols, by = _calibration_by_descriptor(tmp / "cal.csv")
+    assert list(CALIBRATION_COLUMNS) == cols[:len(CALIBRATION_COLUMNS)]
+    for needed in ("descriptor", "method", "n", "slope", "intercept", "r2", "mae_before",
+                   "mae_after", "score", "score_before", "score_after"):
+        assert needed in cols
+    assert {"bpm", "bpm_acc1", "bpm_acc2", "key_accuracy", "key_weighted", "energy",
+            "danceability", "loudness_lufs"} <= set(by)
+    assert float(by["energy"]["mae_after"]) < float(by["energy"]["mae_before"])
+    assert by["bpm_acc1"]["score"] == "acc1"
+    assert float(by["bpm_acc1"]["score_after"]) >= float(by["bpm_acc1"]["score_before"])
+    sha = hashlib.sha256(ref.read_bytes()).hexdigest()
+    for r in by.values():
+        assert r["songcal_version"] == __version__
+        assert r["reference_file"] == "ref.csv" and r["reference_sha256"] == sha
+        assert r["settings"] == "sample_rate=22050"
+
+    pcols, prow = read_csv_rows(tmp / "paired.csv")
+    for c in ("ref_bpm", "ref_key", "bpm_error", "energy_error", "key_relation",
+              "bpm_ratio", "bpm_agreement", "key_fifths_distance",
+              "bpm_calibrated", "key_calibrated", "reference_sha256"):
+        assert c in pcols
+    assert len(prow) == 60
+    assert not prow[0]["loudness_lufs"].startswith("'")  # negative numbers stay numbers
+
+    _, mm = read_csv_rows(tmp / "mm.csv")
+    assert {r["mismatch"] for r in mm} >= {"tempo half", "tempo double"}
+    profile = json.loads((tmp / "p.json").read_text(encoding="utf-8"))
+    assert profile["meta"]["reference_sha256"] == sha
+    assert profile["meta"]["songcal_version"] == __version__
+
+
+def test_exports_neutralize_formula_cells(tmp_path):
+    results = [{**{c: None for c in RESULT_COLUMNS}, "path": "/x/a.wav",
+                "title": "=HYPERLINK(\"http://evil\")", "artist": "@SUM(1)", "bpm": 120.0,
+                "energy": 0.5}]
+    ref = tmp_path / "ref.csv"
+    ref.write_text('title,artist,bpm,energy\n"=HYPERLINK(""http://evil"")",@SUM(1),120,50\n'
+                   "+cmd,-x,100,40\n", encoding="utf-8")
+    rep = run_calibration(results, ref, calibration_out=tmp_path / "c.csv",
+                          results_out=tmp_path / "p.csv", mismatches_out=tmp_path / "m.csv")
+    assert rep.n_matched == 1
+    text = (tmp_path / "p.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in text and "'@SUM(1)" in text
+    _, mm = read_csv_rows(tmp_path / "m.csv")
+    unused = [r for r in mm if r["mismatch"] == "unmatched reference row"]
+    assert unused[0]["ref_title"] == "'+cmd" and unused[0]["ref_artist"] == "'-x"
+    for line in text.splitlines()[1:]:
+        for cell in line.split(","):
+            assert not cell.startswith(("=", "+", "@")), cell
+
+
+def test_profile_round_trip_and_apply(deck, tmp_path):
+    _, results, ref, _ = deck
+    rep = run_calibration(results, ref, calibration_out=tmp_path / "c.csv",
+                          profile_out=tmp_path / "p.json")
+    loaded = load_profile(tmp_path / "p.json")
+    assert profile_to_dict(loaded) == profile_to_dict(rep.profile)
+    out = apply_profile(loaded, results)
+    cal = rep.calibration
+    for row, new in zip(results, out, strict=True):
+        assert new["bpm_calibrated"] == pytest.approx(cal.tempo.apply(row["bpm"]))
+        assert new["energy_calibrated"] == pytest.approx(
+            cal.descriptors["energy"].correction.apply(row["energy"]))
+        assert new["key_calibrated"] == cal.key.apply(parse_key(row["key"])).name
+
+
+def test_profile_errors(tmp_path):
+    with pytest.raises(ProfileError, match="cannot open"):
+        load_profile(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ProfileError, match="not valid JSON"):
+        load_profile(bad)
+    with pytest.raises(ProfileError, match="not a SongCal calibration profile"):
+        profile_from_dict({"format": "other"})
+    with pytest.raises(ProfileError, match="malformed"):
+        profile_from_dict({"format": "songcal-calibration-profile", "version": 1,
+                           "tempo": {"rule": {"kind": "range", "low": -5}}})
+
+
+def test_save_profile_is_atomic_and_utf8(tmp_path):
+    from core.profile import CalibrationProfile
+
+    p = tmp_path / "p.json"
+    save_profile(CalibrationProfile(meta={"reference_file": "réf.csv"}), p)
+    assert json.loads(p.read_text(encoding="utf-8"))["meta"]["reference_file"] == "réf.csv"
+    assert [f.name for f in tmp_path.iterdir()] == ["p.json"]
+
+
+def test_typed_row_restores_numbers_but_not_text():
+    row = typed_row({"title": "1999", "loudness_lufs": "'-7.5", "bpm": "120.5",
+                     "time_signature": "4", "key": "C major"})
+    assert row == {"title": "1999", "loudness_lufs": -7.5, "bpm": 120.5,
+                   "time_signature": 4, "key": "C major"}
+
+
+def _cli(argv):
+    parser = argparse.ArgumentParser(prog="songcal")
+    add_parsers(parser.add_subparsers(dest="command"))
+    args = parser.parse_args([str(a) for a in argv])
+    return args.func(args)
+
+
+def test_cli_calibrate_and_apply(deck, capsys):
+    tmp, _, ref, res = deck
+    code = _cli(["calibrate", res, "--reference", ref, "-o", tmp / "cal.csv", "--profile",
+                 tmp / "p.json", "--results-out", tmp / "paired.csv"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "matched 60 of 60 songs" in out and "Acc1" in out
+    code = _cli(["apply", res, "--profile", tmp / "p.json", "-o", tmp / "calibrated.csv"])
+    assert code == 0
+    cols, rows = read_csv_rows(tmp / "calibrated.csv")
+    assert {"bpm_calibrated", "key_calibrated", "energy_calibrated"} <= set(cols)
+    assert cols.count("songcal_version") == 1
+    assert rows[0]["energy_calibrated"] != rows[0]["energy"]
+
+
+def test_cli_calibrate_lists_unmatched_and_exits_1(deck, capsys):
+    tmp, results, ref, _ = deck
+    results = [dict(r) for r in results]
+    results[4]["title"] = "A Song Nobody Listed"
+    res = tmp / "results2.csv"
+    write_csv(res, RESULT_COLUMNS, results)
+    code = _cli(["calibrate", res, "--reference", ref, "-o", tmp / "cal.csv"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "matched 59 of 60 songs" in out
+    assert "A Song Nobody Listed" in out and "row 6:" in out
+
+
+def test_cli_calibrate_unreadable_reference_exits_2(deck, capsys):
+    tmp, _, _, res = deck
+    bad = tmp / "bad.csv"
+    bad.write_text("foo,bar\n1,2\n", encoding="utf-8")
+    assert _cli(["calibrate", res, "--reference", bad, "-o", tmp / "c.csv"]) == 2
+    assert "no title column" in capsys.readouterr().err
+
+
+def test_cli_calibrate_missing_results_exits_2(tmp_path, capsys):
+    assert _cli(["calibrate", tmp_path / "nope.csv", "--reference", tmp_path / "r.csv",
+                 "-o", tmp_path / "c.csv"]) == 2
+    assert "cannot read results CSV" in capsys.readouterr().err
+
+
+def test_cli_calibrate_bad_folds_exits_2(deck):
+    tmp, _, ref, res = deck
+    assert _cli(["calibrate", res, "--reference", ref, "-o", tmp / "c.csv",
+                 "--folds", "1"]) == 2
+
+
+def test_cli_apply_bad_profile_exits_2(deck, capsys):
+    tmp, _, _, res = deck
+    bad = tmp / "p.json"
+    bad.write_text("[]", encoding="utf-8")
+    assert _cli(["apply", res, "--profile", bad, "-o", tmp / "o.csv"]) == 2
+    assert "not a SongCal calibration profile" in capsys.readouterr().err

@@ -1,0 +1,159 @@
+"""Matching songs to reference rows: normalization rules, file names, decoys, manual pairs."""
+
+import pytest
+
+from core.matching import (
+    SongIdentity,
+    artist_names,
+    identity_from_filename,
+    loose_title,
+    manual_match,
+    match_songs,
+    normalize_artist,
+    normalize_title,
+    song_identity,
+    unmatch,
+)
+from core.reference import ReferenceRow
+
+
+def rows(*pairs):
+    return [ReferenceRow(i + 2, t, a) for i, (t, a) in enumerate(pairs)]
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("Don't Stop Me Now", "dont stop me now"),
+    ("Café Del Mar", "cafe del mar"),
+    ("ROCK & ROLL", "rock and roll"),
+    ("Rock and Roll", "rock and roll"),
+    ("Song (feat. Someone)", "song"),
+    ("Song ft. Someone Else", "song"),
+    ("Song featuring X & Y", "song"),
+    ("Dancing with Myself", "dancing with myself"),
+    ("Hello, World!", "hello world"),
+])
+def test_normalize_title(raw, expected):
+    assert normalize_title(raw) == expected
+
+
+@pytest.mark.parametrize("raw", [
+    "Yesterday - Remastered 2009",
+    "Yesterday - Remastered",
+    "Yesterday (Remastered 2011)",
+    "Yesterday [2011 Remaster]",
+    "Yesterday - Radio Edit",
+    "Yesterday - Live at Wembley",
+    "Yesterday (Live)",
+    "Yesterday - Mono Version",
+])
+def test_loose_title_drops_version_suffixes(raw):
+    assert loose_title(raw) == "yesterday"
+
+
+def test_loose_title_keeps_dashes_that_are_part_of_the_title():
+    assert loose_title("Ob-La-Di, Ob-La-Da") == "ob la di ob la da"
+    assert loose_title("Part 1 - The Beginning") == "part 1 the beginning"
+
+
+def test_artist_normalization():
+    assert normalize_artist("The Beatles") == "beatles"
+    assert normalize_artist("Beyoncé feat. Jay-Z") == "beyonce"
+    assert {"simon", "garfunkel"} <= artist_names("Simon & Garfunkel")
+    assert {"daft punk", "pharrell williams"} <= artist_names("Daft Punk, Pharrell Williams")
+
+
+@pytest.mark.parametrize("name, title, artist", [
+    ("/m/Daft Punk - Get Lucky.mp3", "Get Lucky", "Daft Punk"),
+    ("/m/03 - Daft Punk - Get Lucky.flac", "Get Lucky", "Daft Punk"),
+    ("/m/007_Adele_Hello.wav", "Hello", "Adele"),
+    ("/m/001_Test Artist_Click Song.wav", "Click Song", "Test Artist"),
+    ("/m/12. Hello.wav", "Hello", ""),
+    ("/m/Hello.wav", "Hello", ""),
+])
+def test_identity_from_filename(name, title, artist):
+    ident = identity_from_filename(name)
+    assert (ident.title, ident.artist) == (title, artist)
+
+
+def test_song_identity_prefers_tags_then_file_name():
+    assert song_identity({"title": "T", "artist": "A", "path": "/x/B - C.wav"}).title == "T"
+    ident = song_identity({"title": "", "artist": "", "path": "/x/B - C.wav"})
+    assert (ident.title, ident.artist) == ("C", "B")
+
+
+def test_exact_and_normalized_matches_with_decoys():
+    sheet = rows(("Yesterday", "The Beatles"),
+                 ("Yesterday", "Boyz II Men"),          # decoy: same title, other artist
+                 ("Yesterday - Live", "The Beatles"),   # decoy: other version
+                 ("Get Lucky - Radio Edit", "Daft Punk feat. Pharrell Williams"),
+                 ("Hey Jude", "The Beatles"))
+    songs = [SongIdentity("Yesterday", "Beatles"),
+             SongIdentity("Get Lucky", "Daft Punk"),
+             SongIdentity("Yesterday (Live)", "The Beatles"),
+             SongIdentity("Yesterday", "Boyz II Men")]
+    res = match_songs(songs, sheet)
+    assert res.row_of == {0: 0, 1: 3, 2: 2, 3: 1}
+    methods = {m.song: m.method for m in res.matches}
+    assert methods[0] == "exact" and methods[1] == "normalized"
+    assert res.unmatched_rows == [4] and res.unmatched_songs == []
+
+
+def test_fuzzy_match_has_a_score_and_rejects_unrelated():
+    sheet = rows(("Smells Like Teen Spirit", "Nirvana"), ("Come As You Are", "Nirvana"))
+    songs = [SongIdentity("Smells Like Teen Spirt", "Nirvana"),  # typo
+             SongIdentity("Bohemian Rhapsody", "Queen")]
+    res = match_songs(songs, sheet)
+    (m,) = res.matches
+    assert m.song == 0 and m.row == 0 and m.method == "fuzzy" and 86 <= m.score < 100
+    assert res.unmatched_songs == [1] and res.unmatched_rows == [1]
+
+
+def test_title_only_file_name_matches_by_fuzzy_score():
+    sheet = rows(("Get Lucky", "Daft Punk"), ("Lose Yourself to Dance", "Daft Punk"))
+    songs = [song_identity({"path": "/deck/007_Daft_Punk_Get_Lucky.wav"})]
+    res = match_songs(songs, sheet)
+    assert res.row_of == {0: 0}
+
+
+def test_same_title_without_artist_is_ambiguous():
+    sheet = rows(("Intro", "Band A"), ("Intro", "Band B"))
+    res = match_songs([SongIdentity("Intro", "")], sheet)
+    assert res.matches == []
+    assert res.ambiguous[0].song == 0 and {c[0] for c in res.ambiguous[0].candidates} == {0, 1}
+    assert res.unmatched_songs == [0]
+
+
+def test_two_songs_claiming_one_row_are_both_ambiguous():
+    sheet = rows(("Hello", "Adele"))
+    res = match_songs([SongIdentity("Hello", "Adele"), SongIdentity("Hello", "Adele")], sheet)
+    assert res.matches == [] and [a.song for a in res.ambiguous] == [0, 1]
+
+
+def test_manual_match_replaces_other_pairings():
+    sheet = rows(("A", "x"), ("B", "y"))
+    res = match_songs([SongIdentity("A", "x"), SongIdentity("Zzz", "q")], sheet)
+    assert res.row_of == {0: 0}
+    res2 = manual_match(res, 1, 0)
+    assert res2.row_of == {1: 0}  # row 0 moved to song 1
+    assert [m.method for m in res2.matches] == ["manual"]
+    assert res.row_of == {0: 0}  # the original is unchanged
+    assert unmatch(res2, 1).matches == []
+
+
+def test_manual_match_checks_indices():
+    res = match_songs([SongIdentity("A")], rows(("A", "")))
+    with pytest.raises(ValueError, match="song index"):
+        manual_match(res, 5, 0)
+    with pytest.raises(ValueError, match="row index"):
+        manual_match(res, 0, -1)
+
+
+def test_bad_threshold_is_rejected():
+    with pytest.raises(ValueError, match="threshold"):
+        match_songs([], [], threshold=120)
+
+
+def test_a_song_listed_twice_in_the_sheet_is_not_ambiguous():
+    sheet = rows(("Hello", "Adele"), ("Hello", "Adele"), ("Skyfall", "Adele"))
+    res = match_songs([SongIdentity("Hello", "Adele")], sheet)
+    assert res.row_of == {0: 0} and res.ambiguous == []

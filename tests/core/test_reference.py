@@ -1,0 +1,175 @@
+"""Reference sheets: the three shapes, delimiters, encodings, scales, key spellings, bad rows."""
+
+import pytest
+
+from core.errors import ReferenceSheetError
+from core.keys import Key
+from core.reference import load_reference, parse_reference_text
+
+STREAMING = (
+    "#,Song,Artist,Popularity,BPM,Genres,Key,Camelot,Energy,Dance,Happy,Acoustic,Loud (Db)\n"
+    '1,Blue Night,Ana Lima,55,128,house,G minor,6A,81,74,40,3,-5.2\n'
+    '2,"Rain, Again",The Owls,12,92,folk,A#/B♭,6B,35,50,62,88,-11\n'
+    "3,Empty Key,Nobody,1,100,pop,,8A,50,50,50,50,-7\n"
+)
+
+API = (
+    "Track Name,Artist Name(s),Tempo,Key,Mode,Danceability,Energy,Valence,Acousticness,"
+    "Loudness\n"
+    "Blue Night,Ana Lima,127.98,7,0,0.74,0.81,0.40,0.03,-5.2\n"
+    "Rain Again,The Owls,92.01,10,1,0.50,0.35,0.62,0.88,-11.0\n"
+    "Unknown Key,Nobody,100,-1,1,0.5,0.5,0.5,0.5,-7\n"
+)
+
+
+def test_streaming_export_scales_percentages_and_reads_keys():
+    sheet = parse_reference_text(STREAMING, name="s.csv")
+    assert sheet.delimiter == ","
+    assert [r.title for r in sheet.rows] == ["Blue Night", "Rain, Again", "Empty Key"]
+    first = sheet.rows[0]
+    assert first.row == 2 and first.artist == "Ana Lima"
+    assert first.values["bpm"] == 128
+    assert first.values["energy"] == pytest.approx(0.81)
+    assert first.values["danceability"] == pytest.approx(0.74)
+    assert first.values["valence"] == pytest.approx(0.40)
+    assert first.values["acousticness"] == pytest.approx(0.03)
+    assert first.values["loudness_lufs"] == pytest.approx(-5.2)  # dB kept as is
+    assert first.key == Key(7, "minor")
+    assert sheet.rows[1].key == Key(10, "major")  # "A#/B♭" without a mode: major
+    assert sheet.scales["energy"] == 0.01 and sheet.scales["loudness_lufs"] == 1.0
+    assert "key" in sheet.descriptors and "bpm" in sheet.descriptors
+
+
+def test_empty_key_falls_back_to_camelot_column():
+    sheet = parse_reference_text(STREAMING)
+    assert sheet.rows[2].key == Key(9, "minor")
+
+
+def test_api_export_pitch_class_and_mode_on_unit_scale():
+    sheet = parse_reference_text(API)
+    assert sheet.columns["title"] == "Track Name" and sheet.columns["artist"] == "Artist Name(s)"
+    assert sheet.rows[0].key == Key(7, "minor")
+    assert sheet.rows[1].key == Key(10, "major")
+    assert sheet.rows[2].key is None  # -1: no key detected, not an error
+    assert sheet.rows[0].values["energy"] == pytest.approx(0.81)  # already 0-1: unscaled
+    assert sheet.scales["danceability"] == 1.0
+    assert sheet.rows[0].values["bpm"] == pytest.approx(127.98)
+    assert sheet.bad_rows == []
+
+
+def test_plain_truth_sheet_semicolons_and_any_case_headers():
+    text = "TITLE;Artist;bpm;KEY\nOne;A;120;C# Minor\nTwo;B;90,5;Db major\nThree;C;100;Gm\n"
+    sheet = parse_reference_text(text)
+    assert sheet.delimiter == ";"
+    assert [r.key for r in sheet.rows] == [Key(1, "minor"), Key(1, "major"), Key(7, "minor")]
+    assert sheet.rows[1].values["bpm"] == pytest.approx(90.5)  # decimal comma
+
+
+@pytest.mark.parametrize("spelling, expected", [
+    ("C# Minor", Key(1, "minor")),
+    ("Db major", Key(1, "major")),
+    ("A#/B♭", Key(10, "major")),
+    ("Gm", Key(7, "minor")),
+    ("8A", Key(9, "minor")),
+    ("8B", Key(0, "major")),
+    ("F#m", Key(6, "minor")),
+    ("Ebmin", Key(3, "minor")),
+    ("e minor", Key(4, "minor")),
+])
+def test_key_spellings(spelling, expected):
+    sheet = parse_reference_text(f"title,key\nSong,{spelling}\n")
+    assert sheet.rows[0].key == expected
+
+
+def test_tab_delimited_and_bom(tmp_path):
+    p = tmp_path / "ref.tsv"
+    p.write_bytes("\ufefftitle\tartist\tbpm\nÇa plane\tPlastic\t120\n".encode())
+    sheet = load_reference(p)
+    assert sheet.delimiter == "\t" and sheet.encoding == "utf-8-sig"
+    assert sheet.rows[0].title == "Ça plane"
+    assert len(sheet.sha256) == 64 and sheet.name == "ref.tsv"
+
+
+def test_latin1_file(tmp_path):
+    p = tmp_path / "ref.csv"
+    p.write_bytes("title,artist,bpm\nCafé Olé,Señor,100\n".encode("latin-1"))
+    sheet = load_reference(p)
+    assert sheet.rows[0].title == "Café Olé" and sheet.rows[0].artist == "Señor"
+    assert sheet.encoding in ("cp1252", "latin-1")
+
+
+def test_utf8_without_bom(tmp_path):
+    p = tmp_path / "ref.csv"
+    p.write_bytes("title,bpm\nNaïve,99\n".encode())
+    assert load_reference(p).rows[0].title == "Naïve"
+
+
+def test_empty_cells_are_missing_values_not_errors():
+    sheet = parse_reference_text("Song,BPM,Energy,Key\nA,,50,\nB,120,,C\n")
+    assert sheet.rows[0].values == {"energy": 0.5} and sheet.rows[0].key is None
+    assert sheet.rows[1].values == {"bpm": 120.0}
+    assert sheet.bad_rows == []
+
+
+def test_bad_number_names_row_and_column_and_good_rows_still_import():
+    sheet = parse_reference_text("Song,BPM,Key\nA,120,C\nB,fast,D\nC,90,E\n")
+    assert [r.title for r in sheet.rows] == ["A", "C"]
+    (bad,) = sheet.bad_rows
+    assert bad.row == 3 and bad.column == "BPM" and bad.value == "fast"
+    assert "row 3" in str(bad) and "BPM" in str(bad)
+
+
+def test_bad_key_is_listed():
+    sheet = parse_reference_text("Song,Key\nA,H major\nB,C\n")
+    assert [r.title for r in sheet.rows] == ["B"]
+    assert sheet.bad_rows[0].column == "Key" and sheet.bad_rows[0].row == 2
+
+
+def test_pitch_class_out_of_range_is_listed():
+    sheet = parse_reference_text("Song,Key,Mode\nA,12,1\nB,3,0\n")
+    assert sheet.rows[0].key == Key(3, "minor")
+    assert "0-11" in sheet.bad_rows[0].reason
+
+
+def test_row_without_title_is_listed():
+    sheet = parse_reference_text("Song,BPM\n,120\nB,90\n")
+    assert sheet.bad_rows[0].row == 2 and sheet.bad_rows[0].reason == "empty title"
+
+
+def test_no_title_column_is_an_error_naming_the_header():
+    with pytest.raises(ReferenceSheetError, match="no title column"):
+        parse_reference_text("bpm,key\n120,C\n")
+
+
+def test_no_value_column_is_an_error():
+    with pytest.raises(ReferenceSheetError, match="no reference value column"):
+        parse_reference_text("title,artist,album\nA,B,C\n")
+
+
+def test_empty_sheet_is_an_error():
+    with pytest.raises(ReferenceSheetError, match="empty"):
+        parse_reference_text("")
+
+
+def test_all_rows_bad_is_an_error_naming_the_first():
+    with pytest.raises(ReferenceSheetError, match="row 2, column 'BPM'"):
+        parse_reference_text("title,BPM\nA,x\nB,y\n")
+
+
+def test_missing_file_is_an_error(tmp_path):
+    with pytest.raises(ReferenceSheetError, match="cannot open"):
+        load_reference(tmp_path / "nope.csv")
+
+
+def test_neutralized_cells_from_our_own_exports_are_restored():
+    sheet = parse_reference_text("title,loudness\n'-Intro-,'-7.5\n")
+    assert sheet.rows[0].title == "-Intro-"
+    assert sheet.rows[0].values["loudness_lufs"] == -7.5
+
+
+def test_doubtful_scale_and_tempo_are_warned_about():
+    sheet = parse_reference_text("title,energy,bpm\nA,0,12\nB,1,120\n")
+    assert sheet.rows[1].values["energy"] == 1.0
+    assert any("only 0 and 1" in w for w in sheet.warnings)
+    assert any("30-400 BPM" in w for w in sheet.warnings)
+    assert parse_reference_text(STREAMING).warnings == []
