@@ -73,7 +73,8 @@ def write_audio(path, y, sr: int, *, subtype: str | None = None) -> Path:
         Sample rate (Hz).
     subtype : str, optional
         soundfile subtype (``"PCM_24"``, ``"PCM_32"``, ``"FLOAT"``...) or, for ``.m4a``,
-        ``"AAC"`` (default) or ``"ALAC"``.
+        ``"AAC"`` (default, 1-8 channels) or ``"ALAC"`` (1, 2 or 6 channels with FFmpeg's
+        encoder).
 
     Returns
     -------

@@ -1,0 +1,165 @@
+"""A song's title and artist: from its tags, else from its file name.
+
+Tags are read with mutagen (ID3 in MP3, WAV and AIFF; Vorbis comments in FLAC and OGG; MP4
+atoms in M4A), and for WAV/AIFF also from the RIFF/AIFF text chunks libsndfile reads.  Each
+field comes from the tags when present there, else from the file name.  Reading never raises:
+a file whose tags cannot be read still gets a title from its name.
+
+File-name shapes understood (the extension is dropped first; ``–`` and ``—`` count as ``-``):
+
+=================================  ===============================  ====================
+name                               title                            artist
+=================================  ===============================  ====================
+``007_Daft Punk_One More Time``    ``One More Time``                ``Daft Punk``
+``007_Daft_Punk__One_More_Time``   ``One More Time``                ``Daft Punk``
+``007_Daft_Punk_One_More_Time``    ``Daft Punk One More Time``      (empty)
+``007_Artist_Title``               ``Title``                        ``Artist``
+``Artist - Title``                 ``Title``                        ``Artist``
+``01 - Artist - Title``            ``Title``                        ``Artist``
+``01 - Title``                     ``Title``                        (empty)
+``01. Artist - Title``             ``Title``                        ``Artist``
+``01. Title``, ``01) Title``       ``Title``                        (empty)
+``01 Title`` (zero-padded number)  ``Title``                        (empty)
+``99 Problems``                    ``99 Problems``                  (empty)
+``Title``                          ``Title``                        (empty)
+=================================  ===============================  ====================
+
+A leading track number is dropped when followed by ``.``, ``)`` or `` - ``, or when it is
+zero-padded (``01 Title``); a bare number before a space is kept (``99 Problems``).  Then
+`` - `` separates artist from title (later dashes stay in the title).
+
+The ``NNN_`` rule: after a leading number and an underscore, the rest is split on ``__`` when
+present; else, when the rest holds spaces, the first underscore separates artist from title
+(later underscores read as spaces); else a rest of exactly two parts is ``Artist_Title``; with
+more parts and no spaces the border between artist and title is unknown, so the whole rest
+(underscores read as spaces) is the title and the artist is left empty.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+
+__all__ = ["song_identity", "identity_from_name", "identity_from_tags"]
+
+_DASHES = re.compile(r"\s+[-\u2013\u2014]\s+")
+_NUMBER_UNDERSCORE = re.compile(r"^\d{1,4}_(?P<rest>.+)$")
+_NUMBER_PREFIX = re.compile(
+    r"^(?:\d{1,3}\s*[.)]\s*|\d{1,3}\s+[-\u2013\u2014]\s+|0\d{1,2}\s+)(?P<rest>\S.*)$")
+
+
+def _clean(text) -> str:
+    if text is None:
+        return ""
+    if isinstance(text, list | tuple):
+        text = ", ".join(_clean(t) for t in text if _clean(t))
+    text = unicodedata.normalize("NFC", str(text)).replace("\x00", "")
+    return " ".join(text.split())
+
+
+def identity_from_name(path) -> tuple[str, str]:
+    """(title, artist) read from a file name, following the shapes in the module docstring.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        File path or bare name; the folder and the extension are ignored.
+
+    Returns
+    -------
+    tuple of str
+        ``(title, artist)``; the artist is ``""`` when the name does not hold one.
+    """
+    stem = _clean(os.path.splitext(os.path.basename(os.fspath(path)))[0])
+    if not stem:
+        return "", ""
+    match = _NUMBER_UNDERSCORE.match(stem)
+    if match and not _DASHES.search(stem):
+        return _split_underscored(match["rest"])
+    numbered = _NUMBER_PREFIX.match(stem)
+    if numbered:
+        stem = numbered["rest"].strip()
+    parts = [p.strip() for p in _DASHES.split(stem) if p.strip()]
+    if len(parts) >= 2:
+        return " - ".join(parts[1:]), parts[0]
+    return (parts[0] if parts else stem), ""
+
+
+def _split_underscored(rest: str) -> tuple[str, str]:
+    def spaced(text: str) -> str:
+        return " ".join(text.replace("_", " ").split())
+
+    if "__" in rest:
+        artist, _, title = rest.partition("__")
+        return spaced(title), spaced(artist)
+    parts = [p for p in rest.split("_") if p.strip()]
+    if len(parts) == 1:
+        return spaced(parts[0]), ""
+    if " " in rest or len(parts) == 2:
+        return spaced(" ".join(parts[1:])), spaced(parts[0])
+    return spaced(rest), ""
+
+
+def identity_from_tags(path) -> tuple[str, str]:
+    """(title, artist) from the file's tags; ``""`` for a field that is missing or unreadable."""
+    path = os.fspath(path)
+    title = artist = ""
+    try:
+        import mutagen
+
+        audio = mutagen.File(path, easy=True)
+        tags = getattr(audio, "tags", None)
+        if tags is not None:
+            title, artist = _clean(_get(tags, "title")), _clean(_get(tags, "artist"))
+            if not (title and artist):  # WAV/AIFF carry plain (not "easy") ID3 frames
+                title = title or _clean(_get(tags, "TIT2"))
+                artist = artist or _clean(_get(tags, "TPE1"))
+    except Exception:  # damaged tags must never stop a song
+        pass
+    if not (title and artist) and os.path.splitext(path)[1].lower() in (
+            ".wav", ".wave", ".aif", ".aiff", ".aifc"):
+        try:
+            import soundfile as sf
+
+            with sf.SoundFile(path) as f:
+                meta = f.copy_metadata()
+            title = title or _clean(meta.get("title"))
+            artist = artist or _clean(meta.get("artist"))
+        except Exception:  # as above
+            pass
+    return title, artist
+
+
+def _get(tags, key):
+    try:
+        value = tags.get(key)
+    except Exception:  # some tag classes raise on unknown keys
+        return None
+    if value is None:
+        return None
+    text = getattr(value, "text", value)  # an ID3 frame holds its strings in .text
+    return [str(t) for t in text] if isinstance(text, list | tuple) else str(text)
+
+
+def song_identity(path) -> tuple[str, str]:
+    """A song's title and artist, from its tags, else from its file name.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The audio file (it need not be readable: then the name alone is used).
+
+    Returns
+    -------
+    tuple of str
+        ``(title, artist)``, whitespace trimmed, Unicode NFC; the artist may be ``""``.
+    """
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise TypeError(f"song_identity: path must be a str or os.PathLike, got {path!r}") \
+            from None
+    tag_title, tag_artist = identity_from_tags(path)
+    name_title, name_artist = identity_from_name(path)
+    return tag_title or name_title, tag_artist or name_artist

@@ -1,0 +1,353 @@
+"""Decoding: every format round trip, odd rates and channel counts, streaming, bad files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+from scipy import signal
+
+from core.decode import AudioInfo, probe, stream
+from core.errors import (
+    AudioFileError,
+    CorruptFileError,
+    EmptyFileError,
+    UnreadableFileError,
+    UnsupportedFormatError,
+)
+from tests.audio_files import noise, tone, write_audio
+
+SR = 44100
+
+
+def _signal(seconds=2.0, sr=SR, channels=2, seed=0):
+    """Tones plus a little noise, different in each channel, peak below 0.8."""
+    return (tone(330.0, seconds, sr, channels=channels, amplitude=0.5)
+            + noise(seconds, sr, channels=channels, amplitude=0.05, seed=seed))
+
+
+def _decode(path, **kwargs) -> np.ndarray:
+    blocks = list(stream(path, **kwargs))
+    return np.concatenate(blocks)
+
+
+def _best_correlation(x, y, max_lag=3000):
+    """Largest normalized correlation of channel 0 of x and y over lags up to ``max_lag``."""
+    n = min(len(x), len(y))
+    a, b = x[:n, 0].astype(np.float64), y[:n, 0].astype(np.float64)
+    xc = signal.correlate(a, b, mode="full", method="fft")[n - 1 - max_lag:n + max_lag]
+    return float(xc.max() / np.sqrt(np.dot(a, a) * np.dot(b, b)))
+
+
+LOSSLESS = [
+    ("wav", "PCM_16", 2**-15),
+    ("wav", "PCM_24", 2**-23),
+    ("wav", "PCM_32", 2**-31),
+    ("wav", "FLOAT", 0.0),
+    ("aiff", "PCM_16", 2**-15),
+    ("flac", "PCM_16", 2**-15),
+    ("flac", "PCM_24", 2**-23),
+    ("m4a", "ALAC", 2**-15),
+]
+
+
+@pytest.mark.parametrize(("ext", "subtype", "step"), LOSSLESS,
+                         ids=[f"{e}-{s}" for e, s, _ in LOSSLESS])
+def test_lossless_round_trip(tmp_path, ext, subtype, step):
+    y = _signal()
+    path = write_audio(tmp_path / f"song.{ext}", y, SR, subtype=subtype)
+    info = probe(path)
+    assert (info.sample_rate, info.channels, info.frames) == (SR, 2, len(y))
+    assert info.duration_s == pytest.approx(2.0)
+    assert info.codec == subtype
+    x = _decode(path, block_seconds=0.5)
+    assert x.dtype == np.float32 and x.shape == y.shape
+    np.testing.assert_allclose(x, y, atol=step * 1.01 + 1e-7)
+
+
+LOSSY = [("ogg", None, "OGG", "VORBIS"), ("mp3", None, "MP3", "MPEG_LAYER_III"),
+         ("m4a", "AAC", "M4A", "AAC")]
+
+
+@pytest.mark.parametrize(("ext", "subtype", "fmt", "codec"), LOSSY, ids=[e for e, *_ in LOSSY])
+def test_lossy_round_trip(tmp_path, ext, subtype, fmt, codec):
+    y = _signal(seconds=3.0)
+    path = write_audio(tmp_path / f"song.{ext}", y, SR, subtype=subtype)
+    info = probe(path)
+    assert (info.format, info.codec, info.sample_rate, info.channels) == (fmt, codec, SR, 2)
+    assert info.duration_s == pytest.approx(3.0, abs=0.06)
+    x = _decode(path, block_seconds=0.7)
+    assert x.dtype == np.float32 and x.shape[1] == 2
+    assert len(x) == pytest.approx(len(y), abs=0.06 * SR)
+    assert _best_correlation(x, y) > 0.95
+
+
+def test_m4a_goes_through_pyav_and_wav_through_soundfile(tmp_path):
+    y = _signal(seconds=0.5)
+    assert probe(write_audio(tmp_path / "a.m4a", y, SR)).backend == "pyav"
+    assert probe(write_audio(tmp_path / "a.wav", y, SR)).backend == "soundfile"
+
+
+def test_eight_channels_at_96k(tmp_path):
+    y = _signal(seconds=1.0, sr=96000, channels=8)
+    path = write_audio(tmp_path / "eight.wav", y, 96000, subtype="PCM_24")
+    info = probe(path)
+    assert (info.sample_rate, info.channels, info.frames) == (96000, 8, 96000)
+    x = _decode(path, block_seconds=0.3)
+    assert x.shape == (96000, 8)
+    np.testing.assert_allclose(x, y, atol=2**-23 * 1.01)
+
+
+def test_six_channel_aac(tmp_path):
+    y = _signal(seconds=1.0, sr=48000, channels=6)
+    path = write_audio(tmp_path / "surround.m4a", y, 48000)
+    info = probe(path)
+    assert (info.sample_rate, info.channels) == (48000, 6)
+    x = _decode(path, block_seconds=0.25)
+    assert x.shape == (48000, 6)
+    # Each channel keeps its own content (channel k is a tone detuned by k * 3 %); channel 3
+    # is the LFE, which the encoder low-passes.
+    for k in (0, 2, 5):
+        spectrum = np.abs(np.fft.rfft(x[:, k]))
+        assert np.fft.rfftfreq(len(x), 1 / 48000)[np.argmax(spectrum)] == pytest.approx(
+            330 * (1 + 0.03 * k), abs=2)
+
+
+def test_8k_mono(tmp_path):
+    y = _signal(seconds=1.5, sr=8000, channels=1)
+    path = write_audio(tmp_path / "phone.flac", y, 8000)
+    info = probe(path)
+    assert (info.sample_rate, info.channels, info.frames) == (8000, 1, 12000)
+    x = _decode(path)
+    assert x.shape == (12000, 1)
+    np.testing.assert_allclose(x, y, atol=2**-15 * 1.01)
+
+
+def test_192k(tmp_path):
+    y = _signal(seconds=0.5, sr=192000)
+    path = write_audio(tmp_path / "hires.flac", y, 192000, subtype="PCM_24")
+    info = probe(path)
+    assert (info.sample_rate, info.frames) == (192000, 96000)
+    np.testing.assert_allclose(_decode(path), y, atol=2**-23 * 1.01)
+
+
+@pytest.mark.parametrize("ext", ["flac", "m4a"])
+def test_unicode_file_name(tmp_path, ext):
+    y = _signal(seconds=0.5)
+    path = write_audio(tmp_path / f"Beyoncé – Ça ira 日本.{ext}", y, SR)
+    info = probe(path)
+    assert info.path == os.fspath(path)
+    assert len(_decode(path)) == pytest.approx(len(y), abs=0.01 * SR)
+
+
+@pytest.mark.parametrize("ext", ["flac", "m4a"])
+def test_stream_yields_blocks_of_the_requested_size(tmp_path, ext):
+    sr = 8000
+    y = _signal(seconds=20.0, sr=sr, channels=1)
+    path = write_audio(tmp_path / f"long.{ext}", y, sr)
+    blocks = list(stream(path, block_seconds=3.0))
+    assert len(blocks) == 7
+    assert all(b.shape == (24000, 1) for b in blocks[:-1])
+    assert 0 < len(blocks[-1]) <= 24000
+
+
+def test_stream_accepts_probe_info(tmp_path):
+    path = write_audio(tmp_path / "a.wav", _signal(seconds=0.5), SR)
+    info = probe(path)
+    assert isinstance(info, AudioInfo)
+    assert sum(len(b) for b in stream(path, info=info)) == info.frames
+
+
+@pytest.mark.parametrize("bad", [0, -1, "3", 1e6])
+def test_stream_refuses_bad_block_length(tmp_path, bad):
+    path = write_audio(tmp_path / "a.wav", _signal(seconds=0.1), SR)
+    with pytest.raises(ValueError, match="block_seconds"):
+        stream(path, block_seconds=bad)
+
+
+# ----------------------------------------------------------------------------- bad files
+
+
+def test_zero_byte_file_is_empty(tmp_path):
+    path = tmp_path / "empty.wav"
+    path.write_bytes(b"")
+    with pytest.raises(EmptyFileError, match="0 bytes") as err:
+        probe(path)
+    assert err.value.path == os.fspath(path)
+
+
+def test_header_without_frames_is_empty(tmp_path):
+    path = write_audio(tmp_path / "noframes.wav", np.zeros((0, 2), np.float32), SR)
+    with pytest.raises(EmptyFileError, match="no audio"):
+        probe(path)
+
+
+def test_text_named_wav_is_unsupported(tmp_path):
+    path = tmp_path / "notes.wav"
+    path.write_text("Track list for Saturday\n1. Intro\n2. One More Time\n" * 20)
+    with pytest.raises(UnsupportedFormatError, match="text file"):
+        probe(path)
+
+
+def test_text_named_mp3_is_unsupported(tmp_path):
+    path = tmp_path / "lyrics.mp3"
+    path.write_text("One more time, we're gonna celebrate\n" * 50)
+    with pytest.raises(UnsupportedFormatError, match="text file"):
+        probe(path)
+
+
+def test_jpeg_named_mp3_is_unsupported(tmp_path):
+    path = tmp_path / "cover.mp3"
+    rng = np.random.default_rng(3)
+    path.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + rng.bytes(20000))
+    with pytest.raises(UnsupportedFormatError, match="JPEG"):
+        probe(path)
+
+
+def test_binary_noise_named_mp3_is_not_decoded_into_noise(tmp_path):
+    # Random bytes hold many 0xFF bytes FFmpeg's lenient MP3 probe could take for frames.
+    path = tmp_path / "noise.mp3"
+    path.write_bytes(b"\x00\x01" + np.random.default_rng(4).bytes(200_000))
+    with pytest.raises(CorruptFileError, match="no decoder recognizes"):
+        probe(path)
+
+
+def test_sync_like_bytes_named_mp3_are_not_decoded_into_noise(tmp_path):
+    # Bytes of 0xE0-0xFF are full of MPEG sync patterns; FFmpeg decodes a frame of noise
+    # from them before failing, which must not pass for audio.
+    path = tmp_path / "junk.mp3"
+    junk = np.random.default_rng(0).integers(0xE0, 0x100, 100_000).astype(np.uint8)
+    path.write_bytes(b"\x00" + junk.tobytes())
+    with pytest.raises(CorruptFileError):
+        probe(path)
+
+
+@pytest.mark.parametrize(("ext", "subtype"), [("wav", "PCM_16"), ("wav", "FLOAT"),
+                                           ("aiff", "PCM_24")])
+def test_truncated_pcm_file_is_corrupt(tmp_path, ext, subtype):
+    # A WAV/AIFF cut mid-data still opens (libsndfile reads what is there); the header's data
+    # size tells that audio is missing, so probe reports it rather than analyzing half a song.
+    path = write_audio(tmp_path / f"cut.{ext}", _signal(seconds=2.0), SR, subtype=subtype)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptFileError, match="cut short"):
+        probe(path)
+
+
+def test_truncated_flac_raises_while_streaming(tmp_path):
+    path = write_audio(tmp_path / "cut.flac", _signal(seconds=4.0), SR)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    info = probe(path)  # the header is intact
+    got = []
+    with pytest.raises(CorruptFileError, match=r"\d+\.\d s"):
+        for block in stream(path, info=info, block_seconds=0.5):
+            got.append(block)
+    assert 0 < sum(map(len, got)) < info.frames
+
+
+def test_truncated_mp3_raises_while_streaming(tmp_path):
+    path = write_audio(tmp_path / "cut.mp3", _signal(seconds=4.0), SR)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptFileError, match="cut short"):
+        list(stream(path))
+
+
+def test_truncated_ogg_yields_the_part_present(tmp_path):
+    # OGG declares no length: a cut file simply ends early.
+    path = write_audio(tmp_path / "cut.ogg", _signal(seconds=4.0), SR)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    assert 0.5 * SR < len(_decode(path)) < 3.0 * SR
+
+
+def test_truncated_m4a_is_corrupt(tmp_path):
+    path = write_audio(tmp_path / "cut.m4a", _signal(seconds=2.0), SR)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptFileError, match="MP4"):
+        probe(path)
+
+
+def test_overwritten_header_is_corrupt(tmp_path):
+    path = write_audio(tmp_path / "hurt.wav", _signal(seconds=1.0), SR)
+    data = bytearray(path.read_bytes())
+    data[:64] = np.random.default_rng(5).bytes(64)
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptFileError):
+        probe(path)
+
+
+def test_damaged_flac_streaminfo_is_corrupt(tmp_path):
+    path = write_audio(tmp_path / "hurt.flac", _signal(seconds=1.0), SR)
+    data = bytearray(path.read_bytes())
+    data[4:42] = b"\xff" * 38  # keep "fLaC", destroy the STREAMINFO block
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptFileError, match="FLAC"):
+        probe(path)
+
+
+def test_damaged_flac_data_raises_with_position(tmp_path):
+    path = write_audio(tmp_path / "hurt.flac", _signal(seconds=4.0), SR)
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 20000] = np.random.default_rng(6).bytes(20000)
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptFileError, match="damaged at"):
+        list(stream(path, block_seconds=0.5))
+
+
+def test_missing_file_is_unreadable(tmp_path):
+    with pytest.raises(UnreadableFileError, match="does not exist"):
+        probe(tmp_path / "nothing.wav")
+
+
+def test_directory_is_unreadable(tmp_path):
+    folder = tmp_path / "album.wav"
+    folder.mkdir()
+    with pytest.raises(UnreadableFileError, match="folder"):
+        probe(folder)
+
+
+def test_dangling_link_is_unreadable(tmp_path):
+    link = tmp_path / "gone.flac"
+    link.symlink_to(tmp_path / "deleted.flac")
+    with pytest.raises(UnreadableFileError, match="no longer exists"):
+        probe(link)
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
+                    reason="root reads files whatever their permissions")
+def test_permission_denied_is_unreadable(tmp_path):
+    path = write_audio(tmp_path / "locked.wav", _signal(seconds=0.1), SR)
+    path.chmod(0)
+    try:
+        with pytest.raises(UnreadableFileError, match="permission"):
+            probe(path)
+    finally:
+        path.chmod(0o644)
+
+
+def test_file_deleted_between_probe_and_stream(tmp_path):
+    path = write_audio(tmp_path / "a.flac", _signal(seconds=0.5), SR)
+    info = probe(path)
+    shutil.move(path, tmp_path / "moved.flac")
+    with pytest.raises(AudioFileError):
+        list(stream(path, info=info))
+
+
+def test_permission_error_on_open_is_unreadable(tmp_path, monkeypatch):
+    # The same case as above, made visible to root too: opening the file is refused.
+    import core.decode as decode
+
+    path = write_audio(tmp_path / "locked.wav", _signal(seconds=0.1), SR)
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(decode, "open", refuse, raising=False)
+    with pytest.raises(UnreadableFileError, match="permission denied"):
+        probe(path)
