@@ -8,6 +8,7 @@ Run from the repository root::
 
     /work/venv/bin/python benchmarks/memory.py            # 45 minutes, FLAC, MP3 and M4A
     /work/venv/bin/python benchmarks/memory.py --minutes 5 --formats flac
+    /work/venv/bin/python benchmarks/memory.py --full --formats flac   # the whole analysis
 """
 
 from __future__ import annotations
@@ -117,6 +118,30 @@ def measure(path: str, block_seconds: float) -> dict:
     }
 
 
+def measure_full(path: str, block_seconds: float) -> dict:
+    """Run the whole analysis (:func:`core.analyze.analyze_file`) on ``path`` in this process."""
+    import psutil
+
+    from core.analyze import analyze_file
+    from core.settings import AnalysisSettings
+
+    proc = psutil.Process()
+    base_mb = proc.memory_info().rss / 2**20
+    peak = [base_mb]
+
+    def progress(i, n, duration):
+        peak[0] = max(peak[0], proc.memory_info().rss / 2**20)
+
+    t0 = time.perf_counter()
+    r = analyze_file(path, settings=AnalysisSettings(chunk_seconds=block_seconds, workers=1),
+                     progress=progress)
+    wall = time.perf_counter() - t0
+    return {"file": os.path.basename(path), "audio_min": r.duration_s / 60, "wall_s": wall,
+            "x_realtime_total": r.duration_s / wall, "bpm": r.bpm, "key": r.key,
+            "lufs": r.loudness_lufs, "rss_before_mb": base_mb, "rss_max_sampled_mb": peak[0],
+            "peak_rss_mb": _rss_mb(), "chunks": r.chunks}
+
+
 def _meter_file(path: str, block_seconds: float) -> float | None:
     from core.decode import probe, stream
     from core.loudness import LoudnessMeter
@@ -150,10 +175,13 @@ def main(argv=None) -> None:
     parser.add_argument("--block-seconds", type=float, default=30.0)
     parser.add_argument("--threads", type=int, default=0,
                         help="also time N files metered in N threads against one after another")
+    parser.add_argument("--full", action="store_true",
+                        help="measure the whole analysis (analyze_file), not decoding alone")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
-        print(json.dumps(measure(args.measure, args.block_seconds)))
+        fn = measure_full if args.full else measure
+        print(json.dumps(fn(args.measure, args.block_seconds)))
         return
     with tempfile.TemporaryDirectory(prefix="songcal-bench-") as tmp:
         for ext in args.formats.split(","):
@@ -163,9 +191,18 @@ def main(argv=None) -> None:
             print(f"wrote {args.minutes:g} min {ext.upper()} ({size_mb:.0f} MB) in {took:.1f} s")
             out = subprocess.run(
                 [sys.executable, os.path.abspath(__file__), "--measure", path,
-                 "--block-seconds", str(args.block_seconds)],
+                 "--block-seconds", str(args.block_seconds)] + (["--full"] if args.full else []),
                 capture_output=True, text=True, check=True)
             r = json.loads(out.stdout.strip().splitlines()[-1])
+            if args.full:
+                print(f"  {r['file']}: whole analysis of {r['audio_min']:.1f} min in "
+                      f"{r['chunks']} chunks, {r['wall_s']:.1f} s "
+                      f"({r['x_realtime_total']:.0f}x real time); {r['bpm']} BPM, {r['key']}, "
+                      f"{r['lufs']} LUFS")
+                print(f"  memory: RSS after imports {r['rss_before_mb']:.0f} MB, "
+                      f"max while analyzing {r['rss_max_sampled_mb']:.0f} MB, "
+                      f"peak (getrusage) {r['peak_rss_mb']:.0f} MB")
+                continue
             print(f"  {r['file']} via {r['backend']}: {r['audio_min']:.1f} min in {r['blocks']} "
                   f"blocks; {r['lufs']:.2f} LUFS, LRA {r['lra_lu']:.1f} LU, "
                   f"peak {r['peak_dbfs']:.2f} dBFS")
