@@ -1,0 +1,527 @@
+"""The calibration part of the window: controller, view, reference cells, match dialog."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from core.keys import Key
+from core.reference import ReferenceRow
+from gui.calibration_controller import EXPORT_NAMES, CalibrationController, is_reference_file
+from gui.calibration_view import CalibrationView
+from gui.match_dialog import MatchDialog
+from gui.reference_columns import (
+    AGREEMENT_COLORS,
+    agreement_color,
+    key_agreement,
+    reference_cells,
+    reference_columns,
+    tempo_agreement,
+)
+from tests.gui.calibration_data import (
+    DOUBLE_TEMPO,
+    FIFTH_KEY,
+    HALF_TEMPO,
+    N_SONGS,
+    OTHER_KEY,
+    PARALLEL_KEY,
+    RELATIVE_KEY,
+    make_deck,
+)
+
+T = 15000  # ms: every wait on the pool has a timeout
+GARBLED = N_SONGS - 1  # the song no row matches
+ITS_ROW = N_SONGS - 1  # its row in the sheet (0-based)
+
+
+@pytest.fixture
+def deck(tmp_path):
+    return make_deck(tmp_path)
+
+
+@pytest.fixture
+def controller(qtbot):
+    c = CalibrationController()
+    yield c
+    assert c.shutdown(10000)
+
+
+@pytest.fixture
+def view(qtbot, controller):
+    v = CalibrationView(controller)
+    qtbot.addWidget(v)
+    v.resize(1400, 900)
+    return v
+
+
+def _load(qtbot, controller, deck):
+    sheet, rows, _ = deck
+    controller.set_results(rows)
+    with qtbot.waitSignal(controller.matched, timeout=T) as blocker:
+        controller.load_reference(sheet)
+    return blocker.args[0]
+
+
+def _fit(qtbot, controller):
+    with qtbot.waitSignal(controller.fitted, timeout=T) as blocker:
+        controller.fit()
+    return blocker.args[0]
+
+
+# ---------------------------------------------------------------- loading and matching
+
+def test_load_reference_then_results_are_matched(qtbot, controller, deck):
+    sheet, rows, _ = deck
+    with qtbot.waitSignal(controller.referenceLoaded, timeout=T) as blocker:
+        controller.load_reference(sheet)
+    summary = blocker.args[0]
+    assert summary.n_rows == N_SONGS + 1
+    assert set(summary.descriptors) == {"bpm", "energy", "loudness_lufs", "key"}
+    assert controller.match is None  # no results yet
+    with qtbot.waitSignal(controller.matched, timeout=T) as blocker:
+        controller.set_results(rows)
+    m = blocker.args[0]
+    assert (m.n_songs, m.n_matched, m.n_unmatched_songs, m.n_unmatched_rows) == (
+        N_SONGS, N_SONGS - 1, 1, 2)
+    assert controller.match_method(GARBLED) == "unmatched"
+    assert controller.reference_row(3).title == "Song Number 3"
+    assert controller.reference_row(GARBLED) is None
+
+
+def test_results_then_reference_are_matched(qtbot, controller, deck):
+    m = _load(qtbot, controller, deck)
+    assert m.n_matched == N_SONGS - 1
+    # the sheet's energy column is in percent and was read on 0-1
+    x, y, idx = controller.pairs("energy")
+    assert x.size == N_SONGS - 1
+    np.testing.assert_allclose(y, deck[2]["energy"][idx], atol=0.006)
+
+
+def test_many_result_updates_fold_into_a_match_of_the_last_rows(qtbot, controller, deck):
+    _load(qtbot, controller, deck)
+    rows = deck[1]
+    for n in range(10, N_SONGS, 7):
+        controller.set_results(rows[:n])
+    controller.set_results(rows[:20])
+    qtbot.waitUntil(lambda: not controller.busy, timeout=T)
+    assert controller.match.n_songs == 20
+    assert controller.match_summary().n_matched == 20
+
+
+def test_bad_reference_sheet_reports_failure(qtbot, controller, tmp_path):
+    bad = tmp_path / "notes.csv"
+    bad.write_text("colour,size\nred,3\n", encoding="utf-8")
+    with qtbot.waitSignal(controller.failed, timeout=T) as blocker:
+        controller.load_reference(bad)
+    assert "notes.csv" in blocker.args[0] and "title column" in blocker.args[0]
+    assert controller.sheet is None
+
+
+def test_missing_reference_sheet_reports_failure(qtbot, controller, tmp_path):
+    with qtbot.waitSignal(controller.failed, timeout=T) as blocker:
+        controller.load_reference(tmp_path / "nowhere.csv")
+    assert "nowhere.csv" in blocker.args[0] and "cannot open" in blocker.args[0]
+
+
+def test_set_results_rejects_keys_of_another_length(controller, deck):
+    with pytest.raises(ValueError, match="one entry per row"):
+        controller.set_results(deck[1], keys=[1, 2, 3])
+
+
+def test_set_results_rejects_repeated_keys(controller, deck):
+    with pytest.raises(ValueError, match="unique"):
+        controller.set_results(deck[1][:2], keys=["a", "a"])
+
+
+def test_is_reference_file(tmp_path):
+    (tmp_path / "a.csv").write_text("x")
+    (tmp_path / "b.wav").write_text("x")
+    assert is_reference_file(tmp_path / "a.csv")
+    assert not is_reference_file(tmp_path / "b.wav")
+    assert not is_reference_file(tmp_path)
+
+
+# ---------------------------------------------------------------- fit and plots
+
+def test_fit_fills_the_plots(qtbot, controller, view, deck):
+    _load(qtbot, controller, deck)
+    cal = _fit(qtbot, controller)
+    view.refresh()
+    assert cal.tempo.rule.kind != "none"  # the planted octave errors are folded away
+    assert cal.tempo.acc1_after > cal.tempo.acc1_before
+    assert cal.descriptors["energy"].kept
+    assert cal.descriptors["energy"].mae_after < cal.descriptors["energy"].mae_before
+
+    view.set_descriptor("bpm")
+    x, y = view.scatter.getData()
+    assert len(x) == N_SONGS - 1
+    assert view.identity_line.getData()[0] is not None
+    cx, cy = view.correction_curve.getData()
+    assert cx is not None and np.isfinite(cy).sum() > 100
+
+    centers, counts = view.histogram_counts()
+    count_at = {round(float(c), 3): int(h) for c, h in zip(centers, counts, strict=True)}
+    assert count_at.get(1.0) == len(DOUBLE_TEMPO)  # the octave peak at +1
+    assert count_at.get(-1.0) == len(HALF_TEMPO)
+    assert counts.sum() == N_SONGS - 1
+    assert centers[np.argmax(counts)] == pytest.approx(0.0)
+
+    same = view.key_bars.opts["height"]
+    other = view.key_other_bars.opts["height"]
+    n_wrong = len(FIFTH_KEY + RELATIVE_KEY + PARALLEL_KEY + OTHER_KEY)
+    assert list(same) == [N_SONGS - 1 - n_wrong, len(FIFTH_KEY), 0, 0, 0, len(OTHER_KEY), 0]
+    assert list(other) == [len(PARALLEL_KEY), 0, 0, len(RELATIVE_KEY), 0, 0, 0]
+    rel = list(view.relation_bars.opts["height"])
+    assert rel == [N_SONGS - 1 - n_wrong, len(FIFTH_KEY), len(RELATIVE_KEY),
+                   len(PARALLEL_KEY), len(OTHER_KEY)]
+
+
+def test_energy_scatter_shows_the_fitted_line(qtbot, controller, view, deck):
+    _load(qtbot, controller, deck)
+    _fit(qtbot, controller)
+    view.refresh()
+    view.set_descriptor("energy")
+    cx, cy = view.correction_curve.getData()
+    # the analyzer reads 0.8 ref + 0.15: the correction maps 0.55 back to about 0.5
+    assert np.interp(0.55, cx, cy) == pytest.approx(0.5, abs=0.02)
+    assert "energy" in view.scatter_plot.getAxis("bottom").labelText
+
+
+def test_summary_table_before_and_after_fit(qtbot, controller, view, deck):
+    _load(qtbot, controller, deck)
+    view.refresh()
+    model = view.summary_model
+    assert model.rowCount() == 4
+    assert {model.summary(r).correction for r in range(4)} == {"not fitted"}
+    _fit(qtbot, controller)
+    view.refresh()
+    by = {model.summary(r).descriptor: model.summary(r) for r in range(model.rowCount())}
+    assert by["bpm"].kept and "fold" in by["bpm"].correction
+    assert by["loudness_lufs"].mae_after < 0.5 < by["loudness_lufs"].mae_before
+    assert "MIREX" in by["key"].score
+    assert model.index(0, 3).data() in ("yes", "no")
+
+
+def test_fit_without_reference_fails(qtbot, controller, deck):
+    controller.set_results(deck[1])
+    with qtbot.waitSignal(controller.failed, timeout=T) as blocker:
+        controller.fit()
+    assert "reference" in blocker.args[0]
+
+
+def test_fit_without_results_fails(qtbot, controller, deck):
+    with qtbot.waitSignal(controller.referenceLoaded, timeout=T):
+        controller.load_reference(deck[0])
+    with qtbot.waitSignal(controller.failed, timeout=T) as blocker:
+        controller.fit()
+    assert "no results" in blocker.args[0]
+
+
+def test_fit_with_no_song_matched_fails(qtbot, controller, deck):
+    rows = [dict(r, title=f"qqq {i}", path=f"/x/{i}.wav") for i, r in enumerate(deck[1])]
+    controller.set_results(rows)
+    with qtbot.waitSignal(controller.matched, timeout=T):
+        controller.load_reference(deck[0])
+    with qtbot.waitSignal(controller.failed, timeout=T) as blocker:
+        controller.fit()
+    assert "no song is matched" in blocker.args[0]
+
+
+# ---------------------------------------------------------------- export and profiles
+
+def test_export_writes_the_files(qtbot, controller, deck, tmp_path):
+    _load(qtbot, controller, deck)
+    out = tmp_path / "out"
+    out.mkdir()
+    with qtbot.waitSignal(controller.exported, timeout=T) as blocker:
+        controller.export(out)
+    paths = blocker.args[0]
+    assert set(paths) == set(EXPORT_NAMES)
+    assert controller.calibration is not None  # fitted on the way
+    with open(paths["calibration"], encoding="utf-8-sig") as f:
+        cal_rows = {r["descriptor"]: r for r in csv.DictReader(f)}
+    assert cal_rows["energy"]["kept"].lower() == "true"
+    assert cal_rows["energy"]["reference_file"] == "reference.csv"
+    with open(paths["results"], encoding="utf-8-sig") as f:
+        paired = list(csv.DictReader(f))
+    assert len(paired) == N_SONGS
+    assert sum(r["bpm_agreement"] == "double" for r in paired) == len(DOUBLE_TEMPO)
+    with open(paths["mismatches"], encoding="utf-8-sig") as f:
+        mism = list(csv.DictReader(f))
+    assert any(r["mismatch"] == "unmatched song" for r in mism)
+    data = json.loads(open(paths["profile"], encoding="utf-8").read())
+    assert data["format"] == "songcal-calibration-profile"
+
+
+def test_export_to_a_missing_folder_fails(qtbot, controller, deck, tmp_path):
+    _load(qtbot, controller, deck)
+    with qtbot.waitSignal(controller.failed, timeout=T) as blocker:
+        controller.export(tmp_path / "missing")
+    assert "missing" in blocker.args[0]
+
+
+def test_apply_profile_measures_it_on_this_deck(qtbot, controller, view, deck, tmp_path):
+    _load(qtbot, controller, deck)
+    with qtbot.waitSignal(controller.exported, timeout=T) as blocker:
+        controller.export(tmp_path)
+    profile = blocker.args[0]["profile"]
+    with qtbot.waitSignal(controller.profileApplied, timeout=T) as blocker:
+        controller.apply_profile(profile)
+    s = blocker.args[0]
+    n, before, after = s.mae["energy"]
+    assert n == N_SONGS - 1 and after < before / 2
+    assert "energy_calibrated" in s.rows[0] and "bpm_calibrated" in s.rows[0]
+    view.refresh()
+    view.set_descriptor("energy")
+    assert view.profile_curve.getData()[0] is not None
+    assert "applied" in view.profile_label.text()
+
+
+def test_apply_a_file_that_is_not_a_profile_fails(qtbot, controller, deck, tmp_path):
+    controller.set_results(deck[1])
+    bad = tmp_path / "p.json"
+    bad.write_text('{"hello": 1}', encoding="utf-8")
+    with qtbot.waitSignal(controller.failed, timeout=T) as blocker:
+        controller.apply_profile(bad)
+    assert "not a SongCal calibration profile" in blocker.args[0]
+
+
+# ---------------------------------------------------------------- manual match
+
+def test_manual_match_pairs_a_song_and_survives_new_results(qtbot, controller, deck):
+    _load(qtbot, controller, deck)
+    with qtbot.waitSignal(controller.matched, timeout=T) as blocker:
+        controller.manual_match(GARBLED, ITS_ROW)
+    assert blocker.args[0].n_matched == N_SONGS and blocker.args[0].n_manual == 1
+    assert controller.reference_row(GARBLED).title == f"Song Number {ITS_ROW}"
+    # new results arrive (one more song in front): the pair follows the song's path
+    rows = [dict(deck[1][0], path="/deck/new.wav", title="Brand New")] + deck[1]
+    with qtbot.waitSignal(controller.matched, timeout=T):
+        controller.set_results(rows)
+    qtbot.waitUntil(lambda: not controller.busy, timeout=T)
+    assert controller.match_method(GARBLED + 1) == "manual"
+    assert controller.reference_row(GARBLED + 1).title == f"Song Number {ITS_ROW}"
+
+
+def test_unmatch_keeps_the_song_unpaired(qtbot, controller, deck):
+    _load(qtbot, controller, deck)
+    controller.unmatch(4)
+    assert controller.reference_row(4) is None
+    with qtbot.waitSignal(controller.matched, timeout=T):
+        controller.set_results(deck[1])
+    qtbot.waitUntil(lambda: not controller.busy, timeout=T)
+    assert controller.match_method(4) == "unmatched"
+
+
+def test_manual_match_rejects_a_bad_song_index(qtbot, controller, deck):
+    _load(qtbot, controller, deck)
+    with pytest.raises(ValueError, match="song index"):
+        controller.manual_match(N_SONGS + 5, 0)
+
+
+def test_manual_match_rejects_a_bad_row_index(qtbot, controller, deck):
+    _load(qtbot, controller, deck)
+    with pytest.raises(ValueError, match="row index"):
+        controller.manual_match(0, 999)
+
+
+def test_manual_match_needs_a_match(controller, deck):
+    controller.set_results(deck[1])
+    with pytest.raises(ValueError, match="reference sheet"):
+        controller.manual_match(0, 0)
+
+
+def test_match_dialog_pairs_the_selected_song_and_row(qtbot, controller, deck):
+    _load(qtbot, controller, deck)
+    dlg = MatchDialog(controller)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    assert dlg.song_list.count() == 1 and dlg.row_list.count() == 2
+    assert not dlg.pair_button.isEnabled()
+    assert dlg.select_song(GARBLED) and dlg.select_row(ITS_ROW)
+    assert dlg.pair_button.isEnabled()
+    with qtbot.waitSignal(controller.matched, timeout=T):
+        dlg.pair_button.click()
+    assert dlg.song_list.count() == 0 and dlg.row_list.count() == 1
+    assert controller.match_method(GARBLED) == "manual"
+    assert dlg.select_pair(GARBLED)
+    with qtbot.waitSignal(controller.matched, timeout=T):
+        dlg.unpair_button.click()
+    assert dlg.song_list.count() == 1
+
+
+def test_match_dialog_filters_rows(qtbot, controller, deck):
+    _load(qtbot, controller, deck)
+    dlg = MatchDialog(controller)
+    qtbot.addWidget(dlg)
+    dlg.show_all_rows.setChecked(True)
+    assert dlg.row_list.count() == N_SONGS + 1
+    dlg.row_filter.setText("lonely")
+    shown = [dlg.row_list.item(i).text() for i in range(dlg.row_list.count())
+             if not dlg.row_list.item(i).isHidden()]
+    assert len(shown) == 1 and "Lonely Row" in shown[0]
+
+
+# ---------------------------------------------------------------- reference cells
+
+@pytest.mark.parametrize(("est", "ref", "category", "label"), [
+    (120.0, 120.0, "ok", "ok"),
+    (124.7, 120.0, "ok", "ok"),  # +3.9 %
+    (125.5, 120.0, "other", "x1.05"),  # +4.6 %
+    (240.0, 120.0, "octave", "x2"),
+    (249.0, 120.0, "octave", "x2"),  # 4 % of the doubled tempo
+    (251.0, 120.0, "other", "x2.09"),
+    (58.0, 120.0, "octave", "x1/2"),
+    (57.0, 120.0, "other", "x0.47"),
+    (180.0, 120.0, "other", "x1.50"),
+    (None, 120.0, "", ""),
+    (120.0, 0.0, "", ""),
+])
+def test_tempo_agreement(est, ref, category, label):
+    assert tempo_agreement(est, ref) == (category, label)
+
+
+@pytest.mark.parametrize(("est", "category"), [
+    (Key(9, "minor"), "same"),
+    (Key(4, "minor"), "fifth"),
+    (Key(0, "major"), "relative"),
+    (Key(9, "major"), "parallel"),
+    (Key(10, "minor"), "other"),
+    (None, ""),
+])
+def test_key_agreement(est, category):
+    assert key_agreement(est, Key(9, "minor")) == category
+
+
+def test_agreement_colors_are_green_amber_red():
+    assert agreement_color("ok").name() == AGREEMENT_COLORS["same"] == "#27ae60"
+    assert agreement_color("octave").name() == "#f2a900"
+    assert agreement_color("other").name() == "#d64541"
+    assert agreement_color("fifth", alpha=255).alpha() == 255
+    assert agreement_color("") is None
+
+
+def test_agreement_color_rejects_unknown_category():
+    with pytest.raises(ValueError, match="'octav'"):
+        agreement_color("octav")
+
+
+def test_agreement_color_rejects_bad_alpha():
+    with pytest.raises(ValueError, match="300"):
+        agreement_color("ok", alpha=300)
+
+
+def test_reference_cells_of_a_song():
+    cols = reference_columns(["bpm", "energy", "key"])
+    assert [c.name for c in cols] == ["ref_bpm", "bpm_error", "bpm_agreement", "ref_energy",
+                                      "energy_error", "ref_key", "key_relation"]
+    ref = ReferenceRow(5, "Song", "Artist", {"bpm": 120.0, "energy": 0.5}, Key(9, "minor"))
+    row = {"bpm": 241.0, "energy": 0.62, "key": "E minor"}
+    cells = reference_cells(row, ref, cols)
+    assert cells["ref_bpm"].text == "120.0"
+    assert cells["bpm_error"].value == pytest.approx(121.0)
+    assert cells["bpm_error"].text == "+121.0"
+    assert cells["bpm_agreement"].category == "octave"
+    assert cells["bpm_agreement"].color.name() == AGREEMENT_COLORS["octave"]
+    assert cells["energy_error"].text == "+0.12"
+    assert cells["ref_key"].text == "A minor (8A)"
+    assert cells["key_relation"].category == "fifth"
+    assert "circle of fifths" in cells["key_relation"].tooltip
+    empty = reference_cells(row, None, cols)
+    assert all(c.value is None and c.color is None for c in empty.values())
+
+
+def test_reference_cells_of_a_song_not_analyzed_yet():
+    cols = reference_columns(["bpm", "key"])
+    ref = ReferenceRow(2, "Song", "", {"bpm": 100.0}, Key(0, "major"))
+    cells = reference_cells(None, ref, cols)
+    assert cells["ref_bpm"].value == 100.0
+    assert cells["bpm_error"].value is None and cells["bpm_agreement"].category == ""
+    assert cells["key_relation"].category == ""
+
+
+def test_reference_columns_reject_an_unknown_descriptor():
+    with pytest.raises(ValueError, match="'tempo'"):
+        reference_columns(["tempo"])
+
+
+def test_view_rejects_an_unknown_descriptor(qtbot, controller, view, deck):
+    _load(qtbot, controller, deck)
+    with pytest.raises(ValueError, match="'valence'"):
+        view.set_descriptor("valence")
+
+
+def test_hidden_view_redraws_when_shown(qtbot, controller, view, deck):
+    _load(qtbot, controller, deck)
+    _fit(qtbot, controller)
+    assert view.summary_model.rowCount() == 0  # hidden: nothing drawn yet
+    view.show()
+    qtbot.waitUntil(lambda: view.summary_model.rowCount() == 4, timeout=T)
+    assert len(view.scatter.getData()[0]) == N_SONGS - 1
+
+
+def test_view_buttons_follow_the_state(qtbot, controller, view, deck):
+    assert not view.fit_button.isEnabled() and not view.export_button.isEnabled()
+    _load(qtbot, controller, deck)
+    qtbot.waitUntil(lambda: view.fit_button.isEnabled(), timeout=T)
+    assert view.match_button.isEnabled()
+    assert view.descriptor_combo.count() == 3  # bpm, energy, loudness (key has no scatter)
+
+
+def test_follow_engine_matches_songs_as_they_finish(qtbot, controller, deck, fast_settings):
+    from core.result import SongResult
+    from gui.engine import BatchEngine
+
+    sheet, rows, _ = deck
+    by_path = {r["path"]: r for r in rows[:12]}
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        return SongResult(**by_path[path])
+
+    eng = BatchEngine(fast_settings, analyze=analyze)
+    try:
+        eng.batch.add(list(by_path))
+        eng.jobsAdded.emit(0, len(by_path))
+        with qtbot.waitSignal(controller.referenceLoaded, timeout=T):
+            controller.load_reference(sheet)
+        controller.follow_engine(eng, interval_ms=50)
+        # before analysis the songs are matched from their file names
+        qtbot.waitUntil(lambda: controller.match is not None
+                        and controller.match_summary().n_matched == 12, timeout=T)
+        assert controller.pairs("bpm")[0].size == 0  # no tempo measured yet
+        with qtbot.waitSignal(eng.batchFinished, timeout=T):
+            assert eng.start()
+        qtbot.waitUntil(lambda: controller.pairs("bpm")[0].size == 12, timeout=T)
+        assert controller.reference_row(7).title == "Song Number 7"
+    finally:
+        assert eng.shutdown(timeout_ms=5000)
+
+
+def test_follow_engine_rejects_a_bad_interval(controller):
+    with pytest.raises(ValueError, match="interval_ms"):
+        controller.follow_engine(object(), interval_ms=0)
+
+
+def test_new_results_keep_the_shown_pairs_until_matched_again(qtbot, controller, deck):
+    _load(qtbot, controller, deck)
+    rows = deck[1]
+    controller.set_results(rows[30:])  # a shorter, shifted deck; matching runs meanwhile
+    assert controller.match.n_songs == N_SONGS - 30
+    assert controller.reference_row(0).title == "Song Number 30"
+    assert controller.pairs("bpm")[0].size == N_SONGS - 30 - 1
+    qtbot.waitUntil(lambda: not controller.busy, timeout=T)
+    assert controller.reference_row(0).title == "Song Number 30"
+
+
+def test_histogram_bars_are_coloured_by_agreement(qtbot, controller, view, deck):
+    _load(qtbot, controller, deck)
+    view.refresh()
+    centers, _ = view.histogram_counts()
+    brushes = view.hist_bars.opts["brushes"]
+    color = {round(float(c), 3): b.color().name() for c, b in zip(centers, brushes,
+                                                                    strict=True)}
+    assert color[0.0] == AGREEMENT_COLORS["ok"]
+    assert color[1.0] == color[-1.0] == AGREEMENT_COLORS["octave"]
