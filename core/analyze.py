@@ -140,8 +140,8 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         elif key.key is None:
             note = "no pitched content found for a key"
 
-    chunk_results = _chunk_results(feats, chunk_bounds, silent=peak is None)
-    chunk_keys = {c.key for c in chunk_results if c.key}
+    chunk_results = _chunk_results(feats, chunk_bounds, tempo=tempo, key=key)
+    modulating = _modulating(chunk_results) if key is not None and key.key else None
     desc = compute_descriptors(
         rms=feats.rms, centroid_hz=feats.centroid_hz, flatness=feats.flatness,
         onset_envelope=feats.onset_envelope, frame_rate=feats.frame_rate,
@@ -161,7 +161,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         key=key.key.name if key and key.key else None,
         key_camelot=key.key.camelot if key and key.key else None,
         key_confidence=_round(key.confidence, 3) if key and key.key else None,
-        key_modulating=(len(chunk_keys) > 1) if key and key.key else None,
+        key_modulating=modulating,
         loudness_lufs=_round(lufs, 2), loudness_range_lu=_round(meter.loudness_range_lu(), 2),
         peak_dbfs=_round(peak, 2),
         energy=desc.energy, danceability=desc.danceability, valence=desc.valence,
@@ -174,9 +174,10 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     )
 
 
-def _chunk_results(feats, bounds, *, silent: bool) -> list[ChunkResult]:
-    tempi = [] if silent else chunk_tempos(feats)
-    keys = [] if silent else chunk_keys(feats)
+def _chunk_results(feats, bounds, *, tempo, key) -> list[ChunkResult]:
+    """Per-chunk tempo and key, each chunk leaning on the song's own estimate."""
+    tempi = chunk_tempos(feats, song=tempo) if tempo is not None else []
+    keys = chunk_keys(feats, song=key) if key is not None else []
     out = []
     for i, (start, end, lufs) in enumerate(bounds):
         bpm = tempi[i].bpm if i < len(tempi) else None
@@ -185,3 +186,13 @@ def _chunk_results(feats, bounds, *, silent: bool) -> list[ChunkResult]:
                                bpm=_round(bpm, 2), key=k.name if k else None,
                                loudness_lufs=_round(lufs, 2)))
     return out
+
+
+def _modulating(chunks: list[ChunkResult]) -> bool:
+    """True when at least two chunks, and a third of those with a key, leave the main key."""
+    keys = [c.key for c in chunks if c.key]
+    if len(keys) < 2:
+        return False
+    main = max(set(keys), key=keys.count)
+    others = len(keys) - keys.count(main)
+    return others >= 2 and others * 3 >= len(keys)

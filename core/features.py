@@ -5,12 +5,14 @@ compact per-frame features, never the signal.  Two frame grids are used:
 
 * the **onset grid**: 1024-sample Hann frames every 256 samples (about 86 frames/s at
   22050 Hz), frame ``i`` centred on sample ``i * 256``.  Arrays on this grid:
-  ``onset_envelope``, ``onset_bands``, ``rms``, ``centroid_hz``, ``flatness``, ``rolloff_hz``.
+  ``onset_envelope``, ``onset_bands``, ``mel_level``, ``rms``, ``centroid_hz``,
+  ``flatness``, ``rolloff_hz``.
 * the **pitch grid**: 8192-sample Hann frames every 2048 samples (about 10.8 frames/s at
   22050 Hz), frame ``i`` centred on sample ``i * 2048``.  Arrays on this grid: ``chroma``,
   ``bass_chroma`` (and their 36-bins-per-octave sources).
 
-Results depend only on the signal, not on how it was cut into pieces.
+Results depend only on the signal, not on how it was cut into pieces.  Memory: about 11 MB
+per hour of audio on the onset grid and 11 MB per hour on the pitch grid (float32).
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ _HOP_PITCH = 2048
 _N_MELS = 48
 #: Upper edges (Hz) of the onset bands: low (kick, bass), mid (snare body, chords), high.
 ONSET_BAND_EDGES_HZ = (200.0, 2500.0)
+_LOG_GAIN = 10.0  # log compression of the mel magnitudes for the flux
 _BATCH = 2048  # frames transformed at once (bounds the temporary memory)
 _MIDI_LO, _MIDI_HI = 28.0, 96.0  # E1 .. C7 for the pitch spectrum
 _BASS_HI = 55.0  # MIDI note below which a pitch counts as bass (G3, 196 Hz)
+_N_FFT_BASS = 16384  # longer window for the bass range, same hop and centres as the pitch grid
 
 
 @functools.lru_cache(maxsize=8)
@@ -49,23 +53,36 @@ def _onset_filters(sr: int):
 
 @functools.lru_cache(maxsize=8)
 def _pitch_filters(sr: int):
-    """Map FFT bins to 36-per-octave pitch bins (full range and bass range)."""
+    """Map FFT bins to 36 bins per octave (bin 0 = C in tune), MIDI ``_MIDI_LO``-``_MIDI_HI``."""
     freqs = np.fft.rfftfreq(_N_FFT_PITCH, 1.0 / sr)
     with np.errstate(divide="ignore"):
         midi = 69.0 + 12.0 * np.log2(np.maximum(freqs, 1e-9) / 440.0)
     idx = np.nonzero((midi >= _MIDI_LO) & (midi <= _MIDI_HI))[0]
-    third = np.round(midi[idx] * 3.0).astype(int) % 36
     # Weight higher bins less so that upper partials do not dominate the pitch classes.
     weight = 1.0 / np.sqrt(np.maximum(1.0, freqs[idx] / 500.0))
-    full = np.zeros((36, len(freqs)), dtype=np.float32)
-    full[third, idx] = weight
-    bass = np.zeros_like(full)
-    b = midi[idx] < _BASS_HI
-    bass[third[b], idx[b]] = 1.0
-    # Only the bins that are used, to keep the matrix product small.
     used = slice(int(idx[0]), int(idx[-1]) + 1)
+    fold = np.zeros((36, used.stop - used.start), dtype=np.float32)
+    fold[np.round(midi[idx] * 3.0).astype(int) % 36, idx - used.start] = weight
     window = scipy.signal.get_window("hann", _N_FFT_PITCH).astype(np.float32)
-    return full[:, used], bass[:, used], used, window
+    # Tuning evidence: only bins above C4, where an FFT bin is narrower than 1/3 semitone.
+    tune = np.zeros_like(fold)
+    hi = midi[idx] >= 60.0
+    tune[np.round(midi[idx][hi] * 3.0).astype(int) % 36, (idx - used.start)[hi]] = 1.0
+    return fold, tune, used, window
+
+
+@functools.lru_cache(maxsize=8)
+def _bass_filters(sr: int):
+    """Map the bins of the long bass FFT to 36 bins per octave (MIDI 28 to ``_BASS_HI``)."""
+    freqs = np.fft.rfftfreq(_N_FFT_BASS, 1.0 / sr)
+    with np.errstate(divide="ignore"):
+        midi = 69.0 + 12.0 * np.log2(np.maximum(freqs, 1e-9) / 440.0)
+    idx = np.nonzero((midi >= _MIDI_LO) & (midi < _BASS_HI))[0]
+    used = slice(int(idx[0]), int(idx[-1]) + 1)
+    fold = np.zeros((36, used.stop - used.start), dtype=np.float32)
+    fold[np.round(midi[idx] * 3.0).astype(int) % 36, idx - used.start] = 1.0
+    window = scipy.signal.get_window("hann", _N_FFT_BASS).astype(np.float32)
+    return fold, used, window
 
 
 class _Framer:
@@ -100,9 +117,13 @@ class FeatureStream:
         Frames per second of the onset grid (``sample_rate / 256``).
     onset_envelope : ndarray, shape (n,)
         Spectral flux: sum over 48 mel bands of the positive change of log-compressed
-        magnitude, ``log1p(1000 * mel)``; unitless, >= 0.
+        magnitude, ``log1p(10 * mel)``; unitless, >= 0.
     onset_bands : ndarray, shape (3, n)
         The same flux split into low (< 200 Hz), mid (200-2500 Hz) and high (> 2500 Hz) bands.
+    mel_level : ndarray, shape (n,)
+        Sum over the 48 mel bands of ``log1p(10 * mel)``: a compressed loudness in the same
+        units as the flux, so that ``onset_envelope / mel_level`` measures how much of the
+        sound is new in each frame.
     rms : ndarray, shape (n,)
         Linear RMS amplitude of each 1024-sample frame (full scale = 1).
     centroid_hz : ndarray, shape (n,)
@@ -118,7 +139,12 @@ class FeatureStream:
         Magnitude per third of a semitone folded into one octave (bin 0 = C, in tune),
         MIDI 28-96; linear magnitude units.
     bass36 : ndarray, shape (36, m)
-        The same for pitches below G3 (196 Hz).
+        The same for pitches from E1 to below G3 (41-196 Hz), from 16384-sample frames
+        (same centres as the pitch grid) for a finer frequency resolution.
+    chroma, bass_chroma : ndarray, shape (12, m)
+        Tuning-corrected pitch-class magnitude (C first) on the pitch grid (properties).
+
+    Per-chunk frame ranges come from :meth:`chunk_frames`.
     """
 
     def __init__(self, sample_rate: int):
@@ -129,10 +155,13 @@ class FeatureStream:
         self.pitch_frame_rate = self.sample_rate / _HOP_PITCH
         self._onset = _Framer(_N_FFT, _HOP)
         self._pitch = _Framer(_N_FFT_PITCH, _HOP_PITCH)
+        self._bass = _Framer(_N_FFT_BASS, _HOP_PITCH)
         self._prev_logmel: np.ndarray | None = None
         self._parts: dict[str, list[np.ndarray]] = {
-            k: [] for k in ("flux", "rms", "centroid", "flatness", "rolloff", "c36", "b36")
+            k: []
+            for k in ("flux", "level", "rms", "centroid", "flatness", "rolloff", "c36", "b36")
         }
+        self._tuning36 = np.zeros(36)
         self._n_samples = 0
         self._marks: list[int] = []
         self._finished = False
@@ -151,6 +180,7 @@ class FeatureStream:
         self._n_samples += len(y)
         self._onset_frames(self._onset.push(y))
         self._pitch_frames(self._pitch.push(y))
+        self._bass_frames(self._bass.push(y))
 
     def mark_chunk(self) -> None:
         """Record the end of a decoded chunk at the current position."""
@@ -167,6 +197,7 @@ class FeatureStream:
         for framer, fn, want, parts in (
             (self._onset, self._onset_frames, n_on, "flux"),
             (self._pitch, self._pitch_frames, n_pi, "c36"),
+            (self._bass, self._bass_frames, n_pi, "b36"),
         ):
             have = sum(p.shape[-1] for p in self._parts[parts])
             missing = want - have
@@ -182,6 +213,7 @@ class FeatureStream:
 
         self.onset_bands = cat("flux", 3)[:, :n_on]
         self.onset_envelope = self.onset_bands.sum(axis=0)
+        self.mel_level = cat("level")[:n_on]
         self.rms = cat("rms")[:n_on]
         self.centroid_hz = cat("centroid")[:n_on]
         self.flatness = cat("flatness")[:n_on]
@@ -200,13 +232,24 @@ class FeatureStream:
 
     @property
     def chroma(self) -> np.ndarray:
-        """(12, m) pitch-class magnitude on the pitch grid (C first), tuning-corrected."""
-        return fold_chroma(self.chroma36, shift=estimate_tuning_shift(self.chroma36))
+        """(12, m) pitch-class magnitude on the pitch grid (C first), tuning-corrected.
+
+        Each pitch bin is divided by the number of FFT bins it collects, so that white noise
+        gives a flat chroma.
+        """
+        flat = _pitch_filters(self.sample_rate)[0].sum(axis=1, keepdims=True)
+        return fold_chroma(self.chroma36 / np.maximum(flat, 1e-9), shift=self.tuning_shift)
 
     @property
     def bass_chroma(self) -> np.ndarray:
         """(12, m) pitch-class magnitude of the bass range on the pitch grid."""
-        return fold_chroma(self.bass36, shift=estimate_tuning_shift(self.chroma36))
+        flat = _bass_filters(self.sample_rate)[0].sum(axis=1, keepdims=True)
+        return fold_chroma(self.bass36 / np.maximum(flat, 1e-9), shift=self.tuning_shift)
+
+    @property
+    def tuning_shift(self) -> int:
+        """Tuning offset of the song in thirds of a semitone (-1, 0 or +1) from A = 440 Hz."""
+        return estimate_tuning_shift(self._tuning36)
 
     def chunk_samples(self) -> list[tuple[int, int]]:
         """(start, stop) sample ranges of each chunk marked with :meth:`mark_chunk`."""
@@ -239,33 +282,53 @@ class FeatureStream:
             cum = np.cumsum(mag, axis=1)
             roll = np.argmax(cum >= 0.85 * cum[:, -1:], axis=1)
             self._parts["rolloff"].append(np.where(ok, freqs[roll], 0.0).astype(np.float32))
-            logmel = np.log1p(1000.0 * (mag @ mel.T))  # (t, mels)
+            logmel = np.log1p(_LOG_GAIN * (mag @ mel.T))  # (t, mels)
             prev = self._prev_logmel if self._prev_logmel is not None else logmel[:1]
             diff = np.diff(np.concatenate([prev, logmel]), axis=0)
             np.maximum(diff, 0.0, out=diff)
             self._prev_logmel = logmel[-1:]
+            self._parts["level"].append(logmel.sum(axis=1).astype(np.float32))
             bands = np.stack([diff[:, band == k].sum(axis=1) for k in range(3)])
             self._parts["flux"].append(bands.astype(np.float32))
 
     def _pitch_frames(self, frames: np.ndarray) -> None:
         if not len(frames):
             return
-        full, bass, used, window = _pitch_filters(self.sample_rate)
+        fold, tune, used, window = _pitch_filters(self.sample_rate)
         for s in range(0, len(frames), _BATCH // 4):
             f = frames[s : s + _BATCH // 4]
             mag = np.abs(scipy.fft.rfft(f * window, axis=1)[:, used]).astype(np.float32)
-            self._parts["c36"].append((full @ mag.T).astype(np.float32))
-            self._parts["b36"].append((bass @ mag.T).astype(np.float32))
+            self._parts["c36"].append((fold @ mag.T).astype(np.float32))
+            self._tuning36 += tune @ np.square(mag).sum(axis=0, dtype=np.float64)
+
+    def _bass_frames(self, frames: np.ndarray) -> None:
+        if not len(frames):
+            return
+        fold, used, window = _bass_filters(self.sample_rate)
+        for s in range(0, len(frames), _BATCH // 8):
+            f = frames[s : s + _BATCH // 8]
+            mag = np.abs(scipy.fft.rfft(f * window, axis=1)[:, used]).astype(np.float32)
+            self._parts["b36"].append((fold @ mag.T).astype(np.float32))
 
 
-def estimate_tuning_shift(c36: np.ndarray) -> int:
-    """Which third-of-a-semitone offset (-1, 0 or +1) holds the most pitch energy."""
-    if c36.size == 0:
+def estimate_tuning_shift(energy36: np.ndarray, *, margin: float = 1.2) -> int:
+    """Tuning offset (-1, 0 or +1 third of a semitone) holding the most pitch energy.
+
+    Parameters
+    ----------
+    energy36 : ndarray, shape (36,) or (36, m)
+        Energy per third of a semitone folded into one octave (bin 0 = C in tune).
+    margin : float
+        A detuned offset is chosen only when it holds ``margin`` times the in-tune energy.
+    """
+    e = np.asarray(energy36, dtype=np.float64)
+    if e.size == 0 or not np.any(e > 0):
         return 0
-    per = c36.reshape(12, 3, -1).sum(axis=(0, 2))  # energy at -0, +1/3, -1/3 positions
-    # Bin order within each semitone: 0 = in tune, 1 = +1/3, 2 = -1/3 (index 3k+2 = next -1/3).
+    per = e.reshape(12, 3, -1).sum(axis=(0, 2))  # in tune, +1/3, -1/3 semitone
     best = int(np.argmax(per))
-    return {0: 0, 1: 1, 2: -1}[best]
+    if best == 0 or per[best] < margin * per[0]:
+        return 0
+    return 1 if best == 1 else -1
 
 
 def fold_chroma(c36: np.ndarray, *, shift: int = 0) -> np.ndarray:

@@ -10,6 +10,9 @@ function is deterministic for a given ``seed``.  Styles:
 ``waltz``       3/4: kick on 1, light snare on 2 and 3, bass on 1, chords on 2 and 3
 ``ballad``      no drums: bass, arpeggiated chords and a melody only
 ``busy``        16th-note hats, kick and snare, 8th-note bass
+``classical``   no drums: a piano-like Alberti left hand (16ths when slow, 8ths otherwise), a
+                bass note each bar, a melody, and rubato (the local tempo drifts by up to
+                +/-5 % around the mean; the true tempo is the mean beat rate)
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ __all__ = [
     "silence",
 ]
 
-STYLES = ("electronic", "rock", "halftime", "hiphop", "waltz", "ballad", "busy")
+STYLES = ("electronic", "rock", "halftime", "hiphop", "waltz", "ballad", "busy", "classical")
 
 _MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 _MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)
@@ -55,11 +58,14 @@ def _midi_hz(m):
 class _Mixer:
     """Adds one-shot sounds into a mono buffer."""
 
-    def __init__(self, n: int, sr: int):
+    def __init__(self, n: int, sr: int, warp=None):
         self.out = np.zeros(n, dtype=np.float64)
         self.sr = sr
+        self.warp = warp  # maps score time to performance time (rubato), seconds
 
     def add(self, t: float, sound: np.ndarray, gain: float = 1.0):
+        if self.warp is not None:
+            t = self.warp(t)
         i = int(round(t * self.sr))
         if i >= len(self.out) or i + len(sound) <= 0:
             return
@@ -250,7 +256,17 @@ def render_song(
     n = int(seconds * sr)
     beat = 60.0 / bpm
     n_beats = int(np.ceil(seconds / beat))
-    mix = _Mixer(n, sr)
+    warp = None
+    if style == "classical":
+        # Smooth rubato: performance time = score time + a slow sine, local tempo +/-5 %.
+        period = float(rng.uniform(12.0, 25.0))
+        amp = 0.05 * period / (2 * np.pi)
+        phase = float(rng.uniform(0, 2 * np.pi))
+
+        def warp(t):
+            return t + amp * (np.sin(2 * np.pi * t / period + phase) - np.sin(phase))
+
+    mix = _Mixer(n, sr, warp)
     minor = key.mode == "minor"
     progs = _MINOR_PROGS if minor else _MAJOR_PROGS
     prog = progs[rng.integers(len(progs))]
@@ -259,7 +275,7 @@ def render_song(
     bars_per_chord = 2 if bpm > 150 and meter == 4 else 1
     beats_per_chord = meter * bars_per_chord
     lv = tim.levels
-    if style != "ballad":
+    if style not in ("ballad", "classical"):
         _drums(style, mix, beat, n_beats, meter, rng, tim)
 
     def jit():
@@ -296,6 +312,8 @@ def render_song(
                 hits = (0.0,) if pos == 0 else ()
             elif style == "ballad":
                 hits = (0.0,) if pos in (0, 2) else ()
+            elif style == "classical":
+                hits = (0.0,) if pos == 0 else ()
             elif style == "electronic":
                 hits = (0.5,)
             else:
@@ -303,20 +321,42 @@ def render_song(
             for h in hits:
                 note = bass_note + (7 if (b == meter - 1 and h > 0 and rng.random() < 0.5) else 0)
                 dur = beat * (0.45 if len(hits) > 1 or style == "electronic" else 0.9)
+                if style == "classical":
+                    dur = beat * meter * 0.9
                 s = tone("bass", note, dur, partials=tim.bass, decay=0.6)
                 mix.add(t0 + (b + h) * beat + jit(), s, lv["bass"] * rng.uniform(0.85, 1.0))
         # Chords.
         if style == "ballad":
             # Arpeggio in 8th notes over the chord (plus the octave).
+            # Arpeggio over the chord (plus the octave): 8th notes when slow, quarters when
+            # fast, so that the player's note rate stays natural.
             arp = notes + [notes[0] + 12]
             order = [0, 1, 2, 3, 2, 1]
-            for e in range(beats_per_chord * 2):
-                if t0 + e * beat / 2 >= seconds:
+            sub = 2 if bpm < 90 else 1
+            for e in range(beats_per_chord * sub):
+                if t0 + e * beat / sub >= seconds:
                     break
                 m = arp[order[e % len(order)] % len(arp)]
                 s = tone("arp", m, beat * 0.9, partials=tim.chord, decay=0.5)
-                acc = 1.0 if e % 2 == 0 else 0.7
-                mix.add(t0 + e * beat / 2 + jit(), s, 1.6 * lv["chord"] * acc * rng.uniform(0.8, 1))
+                acc = 1.0 if e % sub == 0 else 0.6
+                tt = t0 + e * beat / sub + jit()
+                mix.add(tt, s, 1.6 * lv["chord"] * acc * rng.uniform(0.8, 1))
+        elif style == "classical":
+            # Alberti figure: low root, fifth, third, fifth; 16ths when slow, else 8ths.
+            third, fifth = notes[1], notes[2]
+            root = bass_note + 12
+            figure = [root, fifth, third, fifth]
+            sub = 4 if bpm < 80 else 2
+            for e in range(beats_per_chord * sub):
+                if t0 + e * beat / sub >= seconds:
+                    break
+                m = figure[e % len(figure)]
+                s = tone("alberti", m, beat / sub * 1.5, partials=tim.chord, decay=0.3)
+                acc = 1.0 if e % sub == 0 else 0.7
+                if e % (meter * sub) == 0:
+                    acc = 1.15
+                tt = t0 + e * beat / sub + jit()
+                mix.add(tt, s, 1.4 * lv["chord"] * acc * rng.uniform(0.85, 1))
         elif style == "waltz":
             for b in range(1, meter):
                 for m in notes:

@@ -1,0 +1,405 @@
+"""Song and chunk tempo from the onset envelopes of :class:`core.features.FeatureStream`.
+
+1. Periodicity: windowed (12 s) autocorrelations of the whole-song onset envelope and of the
+   accent envelope (low + mid bands), averaged over the song.
+2. Candidates: the strongest periodicity (mildly weighted towards 110 BPM) and its metrical
+   relatives x1/4, x1/3, x1/2, x2/3, x3/2, x2, x3, x4 within the BPM range.
+3. Octave decision: each candidate beat is described by general evidence -- how much onset
+   strength falls on its pulses, whether every pulse is accented alike (alternation of even
+   and odd pulses) and whether the level twice as fast is filled, in the accent envelope and
+   in each band, the autocorrelation at its period, and its log-distance to 110 BPM (a broad
+   perceptual preference) -- and a linear score over these picks the beat.
+4. The tempo is the centre of the autocorrelation plateau around the chosen level, which
+   follows the mean tempo of a drifting (rubato) performance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.fft
+import scipy.ndimage
+
+__all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "periodicity"]
+
+_WIN_S = 12.0  # autocorrelation window (s)
+_MIN_S = 4.0  # shortest signal with a tempo (s)
+_MIN_PERIODICITY = 0.035  # below this (plus a margin for short signals) there is no beat
+_WINDOW_BATCH = 32  # autocorrelation windows transformed at once
+_PLATEAU = 0.6  # share of the peak that bounds the plateau of a drifting tempo
+_MIN_BAND_SHARE = 0.1  # a band with less onset strength than this share of the top is ignored
+
+
+@dataclass
+class TempoEstimate:
+    """A tempo estimate.
+
+    Attributes
+    ----------
+    bpm : float or None
+        Beats per minute; ``None`` for silence or a signal without periodicity.
+    confidence : float
+        0-1: how clearly the chosen level beats its octave alternatives, times how periodic
+        the signal is.
+    alternatives : tuple of float
+        The octave-related candidates that were scored (BPM), best first.
+    scores : tuple of float
+        Probability (0-1) the decision gives each alternative, same order.
+    periodicity : float
+        Autocorrelation (0-1) of the onset envelope at the chosen beat period.
+    """
+
+    bpm: float | None
+    confidence: float = 0.0
+    alternatives: tuple[float, ...] = ()
+    scores: tuple[float, ...] = field(default=(), repr=False)
+    periodicity: float = 0.0
+
+
+def _min_periodicity(seconds: float) -> float:
+    """Autocorrelation a beat must reach; noise reaches less, more so in long signals."""
+    return _MIN_PERIODICITY + 0.1 / np.sqrt(max(seconds, 1.0))
+
+
+def _prepare_bands(bands: np.ndarray, frame_rate: float) -> np.ndarray:
+    """Scale each band to unit mean and remove the slow trend; returns (k, n) float64."""
+    bands = np.asarray(bands, dtype=np.float64)
+    means = bands.mean(axis=1, keepdims=True)
+    floor = 0.05 * float(means.mean()) + 1e-12
+    b = bands / (means + floor)
+    trend = scipy.ndimage.uniform_filter1d(b, size=max(3, int(round(0.5 * frame_rate))), axis=1)
+    return np.maximum(b - trend, 0.0)
+
+
+def _window_acfs(env: np.ndarray, frame_rate: float, max_lag: int):
+    """Yield batches of (autocorrelation (k, w, max_lag), weight (k, w)) of 12 s windows.
+
+    Each window's autocorrelation is normalised to 1 at lag 0; its weight is the square root
+    of its energy, so that quiet passages count less.
+    """
+    k, n = env.shape
+    win = int(_WIN_S * frame_rate)
+    if n <= win:
+        starts = [0]
+        win = n
+    else:
+        hop = win // 3
+        starts = list(range(0, n - win + 1, hop))
+        if starts[-1] != n - win:
+            starts.append(n - win)
+    nfft = scipy.fft.next_fast_len(2 * win)
+    starts = np.asarray(starts)
+    for b in range(0, len(starts), _WINDOW_BATCH):  # bounded temporary memory
+        idx = starts[b : b + _WINDOW_BATCH, None] + np.arange(win)[None, :]
+        frames = env[:, idx]  # (k, w, win)
+        frames = frames - frames.mean(axis=2, keepdims=True)
+        spec = scipy.fft.rfft(frames, n=nfft, axis=2)
+        acf = scipy.fft.irfft(spec.real**2 + spec.imag**2, n=nfft, axis=2)[:, :, :max_lag]
+        energy = acf[:, :, :1]
+        ok = energy > 1e-12
+        acf = np.where(ok, acf / np.where(ok, energy, 1.0), 0.0)
+        if acf.shape[2] < max_lag:
+            acf = np.pad(acf, ((0, 0), (0, 0), (0, max_lag - acf.shape[2])))
+        # Undo the triangular bias of the finite window.
+        lags = np.arange(max_lag)
+        acf = acf * (win / np.maximum(win - lags, win / 4))
+        yield acf, np.sqrt(np.maximum(energy[:, :, 0], 0.0))
+
+
+def periodicity(env: np.ndarray, frame_rate: float, *, max_lag_s: float = 4.5) -> np.ndarray:
+    """Windowed, energy-weighted autocorrelation of an onset envelope.
+
+    Parameters
+    ----------
+    env : ndarray, shape (n,) or (k, n)
+        Onset envelope(s) on a uniform frame grid.
+    frame_rate : float
+        Frames per second.
+    max_lag_s : float
+        Longest lag kept (s).
+
+    Returns
+    -------
+    ndarray, shape (max_lag,) or (k, max_lag)
+        Autocorrelation normalised to 1 at lag 0 in each 12 s window, averaged over windows.
+    """
+    env = np.atleast_2d(np.asarray(env, dtype=np.float64))
+    max_lag = int(max_lag_s * frame_rate)
+    total = np.zeros((env.shape[0], max_lag))
+    wsum = np.zeros((env.shape[0], 1))
+    for acf, weight in _window_acfs(env, frame_rate, max_lag):
+        total += np.einsum("kwl,kw->kl", acf, weight)
+        wsum += weight.sum(axis=1, keepdims=True)
+    wsum[wsum == 0] = 1.0
+    out = scipy.ndimage.gaussian_filter1d(total / wsum, 1.0, axis=1)
+    return out[0] if out.shape[0] == 1 else out
+
+
+def _at(acf: np.ndarray, lag: np.ndarray | float) -> np.ndarray:
+    """Autocorrelation at fractional lags (the best of +/-2 % around the lag)."""
+    lag = np.asarray(lag, dtype=float)
+    n = acf.shape[-1]
+    best = None
+    for f in (0.98, 0.99, 1.0, 1.01, 1.02):
+        x = np.clip(lag * f, 0, n - 1.001)
+        i = x.astype(int)
+        v = acf[..., i] * (1 - (x - i)) + acf[..., i + 1] * (x - i)
+        best = v if best is None else np.maximum(best, v)
+    return best
+
+
+def _prior(bpm):
+    """Log-normal preference for beats around 110 BPM (width about one octave)."""
+    return np.exp(-0.5 * (np.log2(np.asarray(bpm) / _PRIOR_BPM) / 0.9) ** 2)
+
+
+#: Weights of the candidate features, in :func:`_candidate_features` order.  They were fitted
+#: (L2-regularised conditional logit, cross-validated across eight independent sets of 48
+#: songs) on generated songs of every style plus plain and subdivided metronome tracks, and
+#: rounded.
+_WEIGHTS = np.array([
+    3.7, -2.12,  # octave distance to 110 BPM and its square
+    -0.25, 1.07, 2.7, 1.29, 2.18, 2.1,  # accent envelope measures
+    -0.96, 0.08, 1.53,  # low band: alternation, faster alternation, salience
+    1.5, 2.95, 3.64,  # mid band
+    -2.48, -0.08, 0.5,  # high band
+])
+_PRIOR_BPM = 110.0
+_MAX_WINDOWS = 40  # windows used for the pulse measures (evenly spread over the song)
+
+
+def _pulse_measures(env: np.ndarray, period: float, frame_rate: float) -> tuple[float, float]:
+    """Pulse salience and alternation of a pulse train with ``period`` frames.
+
+    In windows of 12 s the pulse phase that collects the most onset strength is found.
+    Returns the mean onset strength on the pulses (relative to the envelope mean) and the
+    alternation ratio: median strength of the weaker half of the pulses (every other pulse)
+    over that of the stronger half, 0-1 (1 = every pulse equally accented).
+    """
+    em = scipy.ndimage.maximum_filter1d(env, 5)
+    n = len(env)
+    win = min(n, int(_WIN_S * frame_rate))
+    starts = np.arange(0, max(1, n - win + 1), max(1, win // 2))
+    if len(starts) > _MAX_WINDOWS:
+        starts = starts[np.linspace(0, len(starts) - 1, _MAX_WINDOWS).astype(int)]
+    phases = np.arange(int(np.ceil(period)))
+    k = np.arange(max(2, int((win - period) // period)))
+    offsets = np.round(phases[:, None] + k[None, :] * period).astype(int)
+    offsets = np.clip(offsets, 0, win - 1)
+    v = em[starts[:, None, None] + offsets[None, :, :]]  # (windows, phases, pulses)
+    m = v.mean(axis=2)
+    best = np.argmax(m, axis=1)
+    rows = np.arange(len(starts))
+    pulses = v[rows, best]  # (windows, pulses) at each window's best phase
+    a = np.median(pulses[:, 0::2], axis=1)
+    c = np.median(pulses[:, 1::2], axis=1)
+    alt = np.minimum(a, c) / np.maximum(np.maximum(a, c), 1e-9)
+    sal = m[rows, best]
+    mean = float(env.mean()) or 1.0
+    return float(np.mean(sal)) / mean, float(np.median(alt))
+
+
+def _candidate_features(bpm, prep, present, env_acc, a_acc, a_all, frame_rate):
+    """Features of one candidate beat rate (see :data:`_WEIGHTS`).
+
+    Bands that are not ``present`` get constant features, which do not change the decision.
+    """
+    period = 60.0 * frame_rate / bpm
+    sal, alt = _pulse_measures(env_acc, period, frame_rate)
+    _, alt_fast = _pulse_measures(env_acc, period / 2, frame_rate)
+    octave = np.log2(bpm / _PRIOR_BPM)
+    feats = [
+        octave,  # log2 distance to a typical tempo ...
+        octave * octave,  # ... and its square: a broad perceptual preference
+        alt,  # every pulse at this level is accented
+        alt_fast,  # the level twice as fast is filled too
+        np.log(max(sal, 1e-6)),  # how much onset strength falls on the pulses
+        float(_at(a_acc, period)),  # periodicity of the accent onsets at this period
+        float(_at(a_all, period)),  # periodicity of all onsets at this period
+        alt * (1.0 - alt_fast),  # this is the fastest evenly accented level
+    ]
+    for band, here in zip(prep, present, strict=True):  # the same in each band
+        if not here:
+            feats += [0.0, 0.0, 0.0]
+            continue
+        b_sal, b_alt = _pulse_measures(band, period, frame_rate)
+        _, b_fast = _pulse_measures(band, period / 2, frame_rate)
+        feats += [b_alt, b_fast, np.log(max(b_sal, 1e-6))]
+    return np.array(feats)
+
+
+def _estimate(bands: np.ndarray, frame_rate: float, *, min_bpm: float, max_bpm: float):
+    n = bands.shape[1]
+    if n < _MIN_S * frame_rate or float(bands.sum()) <= 1e-6 * n:
+        return TempoEstimate(None)
+    prep = _prepare_bands(bands, frame_rate)
+    band_means = bands.mean(axis=1)
+    present = band_means >= _MIN_BAND_SHARE * band_means.max()
+    env_all = prep.sum(axis=0)
+    env_acc = prep[0] + prep[1]
+    a_all, a_acc = periodicity(np.stack([env_all, env_acc]), frame_rate)
+    both = a_all + a_acc
+    # Strongest periodicity over a wide range.
+    grid = np.exp(np.linspace(np.log(min_bpm), np.log(max_bpm), 800))
+    lag = 60.0 * frame_rate / grid
+    peak = float(np.max(_at(a_all, lag)))
+    if peak < _min_periodicity(n / frame_rate):
+        return TempoEstimate(None, periodicity=peak)
+    sal = _at(a_all, lag) + _at(a_acc, lag)
+    base = _refine(both, frame_rate, grid[int(np.argmax(sal * _prior(grid) ** 0.5))])
+    cands = []
+    for f in (1 / 4, 1 / 3, 1 / 2, 2 / 3, 1.0, 3 / 2, 2.0, 3.0, 4.0):
+        if min_bpm <= base * f <= max_bpm:
+            c = _refine(both, frame_rate, base * f)
+            if all(abs(c - o) > 0.02 * c for o in cands):
+                cands.append(c)
+    feats = np.array(
+        [_candidate_features(c, prep, present, env_acc, a_acc, a_all, frame_rate)
+         for c in cands]
+    )
+    logits = feats @ _WEIGHTS
+    prob = np.exp(logits - logits.max())
+    prob /= prob.sum()
+    order = np.argsort(prob)[::-1]
+    best = _refine(both, frame_rate, cands[int(order[0])], spread=0.06, plateau=True)
+    per = float(_at(a_all, 60.0 * frame_rate / best))
+    conf = float(np.clip(prob[order[0]] * min(1.0, per / 0.3), 0.0, 1.0))
+    return TempoEstimate(
+        bpm=round(best, 2),
+        confidence=conf,
+        alternatives=(round(best, 2),) + tuple(round(cands[i], 2) for i in order[1:]),
+        scores=tuple(float(prob[i]) for i in order),
+        periodicity=per,
+    )
+
+
+def _refine(acf: np.ndarray, frame_rate: float, bpm: float, *, spread: float = 0.03,
+            plateau: bool = False) -> float:
+    """Sharpen a tempo using the autocorrelation at 1-4 beat periods.
+
+    The summed autocorrelation is scanned within +/-``spread`` of ``bpm``; the result is its
+    peak or, with ``plateau``, the centre of the plateau around the peak (points above 60 %
+    of the peak), which is the mean tempo when the tempo drifts (rubato).
+    """
+    grid = bpm * np.exp(np.linspace(-spread, spread, int(spread * 2000) + 1))
+    lag = 60.0 * frame_rate / grid
+    s = np.zeros_like(grid)
+    for k in (1, 2, 3, 4):
+        s += np.interp(k * lag, np.arange(acf.shape[-1]), acf, right=0.0)
+    i = int(np.argmax(s))
+    if not plateau or s[i] <= 0:
+        return float(grid[i])
+    lo = hi = i
+    while lo > 0 and s[lo - 1] >= _PLATEAU * s[i]:
+        lo -= 1
+    while hi < len(s) - 1 and s[hi + 1] >= _PLATEAU * s[i]:
+        hi += 1
+    w = s[lo : hi + 1]
+    return float(np.exp(np.sum(w * np.log(grid[lo : hi + 1])) / np.sum(w)))
+
+
+def _bands_of(features, frame_rate):
+    if hasattr(features, "onset_bands"):
+        return np.atleast_2d(features.onset_bands), float(features.frame_rate)
+    if frame_rate is None:
+        raise ValueError("frame_rate is required when onset envelopes are given as an array")
+    arr = np.atleast_2d(np.asarray(features, dtype=np.float64))
+    if arr.shape[0] == 1:
+        arr = np.vstack([arr, arr, arr])
+    return arr, float(frame_rate)
+
+
+def estimate_tempo(
+    features,
+    *,
+    frame_rate: float | None = None,
+    frames: tuple[int, int] | None = None,
+    min_bpm: float = 40.0,
+    max_bpm: float = 240.0,
+) -> TempoEstimate:
+    """Estimate the beat tempo.
+
+    Parameters
+    ----------
+    features : FeatureStream or ndarray
+        A finished :class:`core.features.FeatureStream`, or onset envelope(s): shape (n,) or
+        (3, n) low/mid/high bands.
+    frame_rate : float, optional
+        Frames per second of an array input (ignored for a FeatureStream).
+    frames : (int, int), optional
+        Only use onset frames ``start:stop`` (e.g. one chunk).
+    min_bpm, max_bpm : float
+        Range of tempos considered (BPM).
+
+    Returns
+    -------
+    TempoEstimate
+        ``bpm`` is ``None`` for silence, too short a signal (< 4 s) or no periodicity.
+
+    Raises
+    ------
+    ValueError
+        Bad ``frame_rate`` or BPM range.
+    """
+    bands, fr = _bands_of(features, frame_rate)
+    if not fr > 0:
+        raise ValueError(f"frame_rate must be positive, got {frame_rate!r}")
+    if not 10 <= min_bpm < max_bpm <= 600:
+        raise ValueError(f"need 10 <= min_bpm < max_bpm <= 600, got {min_bpm!r}, {max_bpm!r}")
+    if frames is not None:
+        bands = bands[:, frames[0] : frames[1]]
+    return _estimate(bands, fr, min_bpm=min_bpm, max_bpm=max_bpm)
+
+
+def chunk_tempos(features, *, song: TempoEstimate | None = None,
+                 **kwargs) -> list[TempoEstimate]:
+    """Tempo of each chunk of a finished FeatureStream.
+
+    Parameters
+    ----------
+    features : FeatureStream
+        Finished, with chunks marked.
+    song : TempoEstimate, optional
+        The song's tempo.  A chunk whose strongest periodicity belongs to the song tempo's
+        octave family (x1/3 ... x3, within 4 %) gets the song's metrical level, sharpened on
+        the chunk; only a chunk that really differs is estimated on its own.  This keeps
+        chunk values consistent and cheap.
+    **kwargs
+        Passed to :func:`estimate_tempo`.
+
+    Returns
+    -------
+    list of TempoEstimate
+        One per chunk.
+    """
+    out = []
+    bands, fr = _bands_of(features, None)
+    for a, b in features.chunk_frames():
+        est = None
+        if song is not None and song.bpm is not None:
+            est = _follow_song(bands[:, a:b], fr, song.bpm)
+        out.append(est if est is not None else estimate_tempo(features, frames=(a, b), **kwargs))
+    return out
+
+
+def _follow_song(bands: np.ndarray, frame_rate: float, bpm: float) -> TempoEstimate | None:
+    """The song's beat sharpened on a chunk, or None when the chunk's pulse differs."""
+    n = bands.shape[1]
+    if n < _MIN_S * frame_rate or float(bands.sum()) <= 1e-6 * n:
+        return TempoEstimate(None)
+    prep = _prepare_bands(bands, frame_rate)
+    a_all, a_acc = periodicity(np.stack([prep.sum(axis=0), prep[0] + prep[1]]), frame_rate)
+    grid = np.exp(np.linspace(np.log(40.0), np.log(240.0), 800))
+    lag = 60.0 * frame_rate / grid
+    strength = _at(a_all, lag)
+    if float(strength.max()) < _min_periodicity(n / frame_rate):
+        return TempoEstimate(None, periodicity=float(strength.max()))
+    base = grid[int(np.argmax((strength + _at(a_acc, lag)) * _prior(grid) ** 0.5))]
+    ratio = base / bpm
+    if not any(abs(ratio - f) <= 0.04 * f for f in (1 / 3, 1 / 2, 2 / 3, 1, 3 / 2, 2, 3)):
+        return None
+    best = _refine(a_all + a_acc, frame_rate, bpm, spread=0.06, plateau=True)
+    per = float(_at(a_all, 60.0 * frame_rate / best))
+    return TempoEstimate(round(best, 2), confidence=float(np.clip(per / 0.3, 0.0, 1.0)),
+                         alternatives=(round(best, 2),), scores=(1.0,), periodicity=per)

@@ -1,0 +1,97 @@
+"""Key estimation on chord progressions, generated songs, silence and noise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.features import FeatureStream
+from core.key import KeyEstimate, chunk_keys, estimate_key
+from core.keys import Key
+from tests.synth import chord_progression, noise, render_song, silence
+
+SR = 22050
+
+
+def _features(y, *, chunk_s=None):
+    fs = FeatureStream(SR)
+    step = int(chunk_s * SR) if chunk_s else len(y) or 1
+    for i in range(0, len(y), step):
+        fs.process(y[i : i + step])
+        fs.mark_chunk()
+    return fs.finish()
+
+
+@pytest.mark.parametrize(
+    "key",
+    [Key(0, "major"), Key(9, "minor"), Key(6, "major"), Key(3, "minor"), Key(7, "major"),
+     Key(11, "minor"), Key(5, "minor"), Key(10, "major")],
+    ids=lambda k: k.name,
+)
+def test_chord_progression_key(key):
+    est = estimate_key(_features(chord_progression(key, seconds=12.0, sr=SR, seed=key.index)))
+    assert est.key == key, est
+    assert 0.0 < est.confidence <= 1.0
+    assert est.scores.shape == (24,) and int(np.argmax(est.scores)) == key.index
+
+
+@pytest.mark.parametrize(("key", "style"), [(Key(2, "minor"), "rock"), (Key(8, "major"), "waltz"),
+                                            (Key(4, "minor"), "ballad")])
+def test_generated_song_key(key, style):
+    y = render_song(bpm=104.0, key=key, seconds=20.0, sr=SR, seed=21, style=style)
+    assert estimate_key(_features(y.mean(axis=1))).key == key
+
+
+def test_silence_has_no_key():
+    est = estimate_key(_features(silence(8.0, SR)))
+    assert est.key is None and est.confidence == 0.0
+
+
+def test_white_noise_has_no_key():
+    assert estimate_key(_features(noise(8.0, SR, seed=4))).key is None
+
+
+def test_chroma_array_input():
+    fs = _features(chord_progression(Key(2, "major"), seconds=10.0, sr=SR))
+    assert estimate_key(fs.chroma).key == Key(2, "major")
+
+
+def test_chunk_keys_exist_for_each_chunk():
+    # At 120 BPM one pass of the 4-chord progression lasts 8 s: one per chunk.
+    y = chord_progression(Key(1, "minor"), seconds=24.0, sr=SR, bpm=120.0, seed=1)
+    keys = chunk_keys(_features(y, chunk_s=8.0))
+    assert len(keys) == 3
+    assert all(isinstance(k, KeyEstimate) and k.key == Key(1, "minor") for k in keys)
+
+
+def test_chunk_keys_lean_on_the_song_key():
+    # i-VI-III-VII: a chunk alone leans to the relative major; the song key settles it.
+    y = chord_progression(Key(1, "minor"), seconds=24.0, sr=SR, bpm=120.0, seed=0)
+    fs = _features(y, chunk_s=8.0)
+    song = estimate_key(fs)
+    assert song.key == Key(1, "minor")
+    assert [k.key for k in chunk_keys(fs, song=song)] == [Key(1, "minor")] * 3
+
+
+def test_chunk_keys_find_a_modulation():
+    y = np.concatenate([chord_progression(Key(0, "major"), seconds=16.0, sr=SR, bpm=120.0),
+                        chord_progression(Key(6, "major"), seconds=16.0, sr=SR, bpm=120.0)])
+    fs = _features(y, chunk_s=8.0)
+    keys = [k.key for k in chunk_keys(fs, song=estimate_key(fs))]
+    assert keys[0] == Key(0, "major") and keys[-1] == Key(6, "major")
+
+
+def test_negative_song_weight_is_rejected():
+    fs = _features(chord_progression(Key(0, "major"), seconds=6.0, sr=SR))
+    with pytest.raises(ValueError, match="song_weight"):
+        chunk_keys(fs, song_weight=-0.1)
+
+
+def test_chroma_with_wrong_shape_is_rejected():
+    with pytest.raises(ValueError, match="12"):
+        estimate_key(np.ones((10, 50)))
+
+
+def test_negative_opening_weight_is_rejected():
+    with pytest.raises(ValueError, match="opening_weight"):
+        estimate_key(np.ones((12, 50)), opening_weight=-1.0)

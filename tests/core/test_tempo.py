@@ -1,0 +1,134 @@
+"""Tempo and time signature on click tracks, generated songs, silence and noise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.features import FeatureStream
+from core.keys import Key
+from core.meter import estimate_time_signature
+from core.tempo import TempoEstimate, chunk_tempos, estimate_tempo
+from tests.synth import click_track, noise, render_song, silence
+
+SR = 22050
+
+
+def _features(y, *, chunk_s=None):
+    fs = FeatureStream(SR)
+    step = int(chunk_s * SR) if chunk_s else len(y) or 1
+    for i in range(0, len(y), step):
+        fs.process(y[i : i + step])
+        fs.mark_chunk()
+    return fs.finish()
+
+
+def _song(bpm, style, seed, seconds=20.0, key=Key(0, "major")):
+    y = render_song(bpm=bpm, key=key, seconds=seconds, sr=SR, seed=seed, style=style)
+    return _features(y.mean(axis=1))
+
+
+def _within(est, truth, tol=0.04):
+    return est is not None and abs(est - truth) <= tol * truth
+
+
+@pytest.mark.parametrize("bpm", [62.0, 90.0, 128.0, 174.0])
+def test_click_track_tempo(bpm):
+    est = estimate_tempo(_features(click_track(bpm, 15.0, SR)))
+    assert _within(est.bpm, bpm, 0.01), est
+    assert 0.0 <= est.confidence <= 1.0
+    assert est.alternatives[0] == est.bpm
+    assert any(_within(a, bpm / 2) or _within(a, bpm * 2) for a in est.alternatives)
+
+
+@pytest.mark.parametrize(
+    ("bpm", "style", "seed"),
+    [
+        (124.0, "electronic", 1),
+        (176.0, "rock", 2),
+        (72.0, "hiphop", 3),
+        (150.0, "waltz", 4),
+        (84.0, "ballad", 5),
+        (100.0, "busy", 6),
+    ],
+)
+def test_generated_song_tempo(bpm, style, seed):
+    est = estimate_tempo(_song(bpm, style, seed))
+    assert _within(est.bpm, bpm), (style, est)
+
+
+def test_onset_envelope_array_input():
+    fs = _features(click_track(100.0, 12.0, SR))
+    est = estimate_tempo(fs.onset_envelope, frame_rate=fs.frame_rate)
+    assert _within(est.bpm, 100.0, 0.01)
+
+
+def test_silence_has_no_tempo():
+    est = estimate_tempo(_features(silence(12.0, SR)))
+    assert est.bpm is None and est.confidence == 0.0
+
+
+def test_white_noise_has_no_tempo():
+    est = estimate_tempo(_features(noise(12.0, SR, seed=2)))
+    assert est.bpm is None
+
+
+def test_too_short_signal_has_no_tempo():
+    est = estimate_tempo(_features(click_track(120.0, 2.0, SR)))
+    assert est.bpm is None
+
+
+def test_chunk_tempos_exist_for_each_chunk():
+    y = render_song(bpm=118.0, key=Key(7, "major"), seconds=24.0, sr=SR, seed=8, style="rock")
+    fs = _features(y.mean(axis=1), chunk_s=8.0)
+    tempos = chunk_tempos(fs)
+    assert len(tempos) == 3
+    assert all(isinstance(t, TempoEstimate) and _within(t.bpm, 118.0) for t in tempos)
+
+
+def test_chunk_tempos_follow_the_song_level():
+    y = render_song(bpm=172.0, key=Key(9, "minor"), seconds=30.0, sr=SR, seed=9, style="rock")
+    fs = _features(y.mean(axis=1), chunk_s=10.0)
+    song = estimate_tempo(fs)
+    assert _within(song.bpm, 172.0)
+    assert all(_within(t.bpm, song.bpm, 0.01) for t in chunk_tempos(fs, song=song))
+
+
+def test_chunk_tempos_see_a_tempo_change():
+    slow = click_track(80.0, 12.0, SR)
+    fast = click_track(131.0, 12.0, SR)
+    fs = _features(np.concatenate([slow, fast]), chunk_s=12.0)
+    song = estimate_tempo(fs)
+    first, second = chunk_tempos(fs, song=song)
+    assert _within(first.bpm, 80.0) and _within(second.bpm, 131.0)
+
+
+def test_silent_chunk_has_no_tempo():
+    y = np.concatenate([click_track(100.0, 10.0, SR), silence(10.0, SR)])
+    fs = _features(y, chunk_s=10.0)
+    first, second = chunk_tempos(fs, song=estimate_tempo(fs))
+    assert _within(first.bpm, 100.0) and second.bpm is None
+
+
+def test_missing_frame_rate_is_rejected():
+    with pytest.raises(ValueError, match="frame_rate"):
+        estimate_tempo(np.ones(1000))
+
+
+def test_bad_bpm_range_is_rejected():
+    fs = _features(click_track(100.0, 6.0, SR))
+    with pytest.raises(ValueError, match="min_bpm"):
+        estimate_tempo(fs, min_bpm=200.0, max_bpm=100.0)
+
+
+@pytest.mark.parametrize(("style", "bpm", "meter"), [("waltz", 96.0, 3), ("waltz", 140.0, 3),
+                                                     ("rock", 110.0, 4), ("electronic", 126.0, 4)])
+def test_time_signature(style, bpm, meter):
+    fs = _song(bpm, style, seed=11)
+    assert estimate_time_signature(fs, estimate_tempo(fs)) == meter
+
+
+def test_time_signature_needs_a_tempo():
+    fs = _features(silence(6.0, SR))
+    assert estimate_time_signature(fs, estimate_tempo(fs)) is None
+    assert estimate_time_signature(fs, None) is None
