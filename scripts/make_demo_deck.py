@@ -52,7 +52,7 @@ def main(argv=None) -> int:
         ext = "mp3" if i % 2 else "ogg"
         path = os.path.join(args.out, f"{i:03d}_{artist}_{title}.{ext}")
         kw = {"format": "MP3", "subtype": "MPEG_LAYER_III"} if ext == "mp3" else {}
-        sf.write(path, y, SR, **kw)
+        sf.write(path, y, SR, compression_level=0.6, **kw)  # keep the deck small
         r = analyze_file(path)
         ref_bpm = bpm / 2 if i == 6 else bpm  # a sheet that lists a fast song at half tempo
 
