@@ -33,6 +33,7 @@ __all__ = ["analyze_file", "MIN_DURATION_S"]
 
 #: Shortest file (s) that is analyzed; anything shorter fails as too short.
 MIN_DURATION_S = 2.0
+_SUB_BLOCK_S = 30.0  # decoding block (s); a chunk is read as several of these
 
 
 def _round(x, nd):
@@ -88,10 +89,27 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     if info.sample_rate != settings.sample_rate:
         resampler = soxr.ResampleStream(info.sample_rate, settings.sample_rate, 1,
                                         dtype="float32", quality="HQ")
+    # A chunk is decoded in sub-blocks of a few seconds: each sub-block goes through the
+    # whole pipeline while it is still in the CPU cache, which is what lets two workers run
+    # at nearly twice the speed of one.  Progress, chunk values and the chunk marks still
+    # follow the chunk length of the settings.
+    chunk_frames = max(1, round(settings.chunk_seconds * info.sample_rate))
+    per_chunk = max(1, math.ceil(settings.chunk_seconds / _SUB_BLOCK_S))
+    sub_frames = math.ceil(chunk_frames / per_chunk)
     chunk_bounds: list[tuple[float, float, float | None]] = []
-    frames_done = 0
-    for i, block in enumerate(decode.stream(path, block_seconds=settings.chunk_seconds,
-                                            info=info)):
+    frames_done = chunk_start = 0
+    subs = 0
+
+    def close_chunk():
+        nonlocal chunk_start, subs
+        feats.mark_chunk()
+        chunk_bounds.append((chunk_start / info.sample_rate, frames_done / info.sample_rate,
+                             meter.chunk_loudness_lufs()))
+        chunk_start, subs = frames_done, 0
+        if progress is not None:
+            progress(len(chunk_bounds), max(n_chunks, len(chunk_bounds)), duration_est)
+
+    for block in decode.stream(path, block_seconds=sub_frames / info.sample_rate, info=info):
         if should_cancel is not None and should_cancel():
             raise AnalysisCancelled(path)
         if block.size == 0:
@@ -101,14 +119,13 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         if resampler is not None:
             mono = resampler.resample_chunk(np.ascontiguousarray(mono), last=False)
         feats.process(mono)
-        feats.mark_chunk()
-        start = frames_done / info.sample_rate
         frames_done += block.shape[0]
-        chunk_bounds.append((start, frames_done / info.sample_rate,
-                             meter.chunk_loudness_lufs()))
-        n_chunks = max(n_chunks, i + 1)
-        if progress is not None:
-            progress(i + 1, n_chunks, duration_est)
+        subs += 1
+        if subs == per_chunk:
+            close_chunk()
+    if subs:
+        close_chunk()
+    n_chunks = max(n_chunks, len(chunk_bounds))
     if should_cancel is not None and should_cancel():
         raise AnalysisCancelled(path)
     if resampler is not None:

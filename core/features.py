@@ -33,7 +33,7 @@ _N_MELS = 48
 #: Upper edges (Hz) of the onset bands: low (kick, bass), mid (snare body, chords), high.
 ONSET_BAND_EDGES_HZ = (200.0, 2500.0)
 _LOG_GAIN = 10.0  # log compression of the mel magnitudes for the flux
-_BATCH = 2048  # frames transformed at once (bounds the temporary memory)
+_BATCH = 512  # frames transformed at once (bounds the temporary memory)
 _MIDI_LO, _MIDI_HI = 28.0, 96.0  # E1 .. C7 for the pitch spectrum
 _BASS_HI = 55.0  # MIDI note below which a pitch counts as bass (G3, 196 Hz)
 _N_FFT_BASS = 16384  # longer window for the bass range, same hop and centres as the pitch grid
