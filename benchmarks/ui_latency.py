@@ -1,0 +1,210 @@
+"""How long the window's event loop ever waits: the longest gap between timer ticks.
+
+Runs a batch through the real window (2 workers) while a 5 ms timer records when the GUI
+thread gets to run; a long gap is a UI freeze.  Two runs:
+
+1. a batch of ``--songs`` short generated songs (default 200, 3 s each) analyzed for real
+   (``--fake-ms`` uses a stand-in analysis of that many ms per song instead);
+2. a deck of ``--rows`` rows (default 2,000) run with a fast stand-in analysis, to load
+   the table, the proxy and the plots the way a large deck does.
+
+Targets: longest gap < 50 ms in run 1; 99.9th percentile < 100 ms with 2,000 rows.
+
+Usage::
+
+    python benchmarks/ui_latency.py [--songs 200] [--rows 2000] [--fake-ms 0]
+    xvfb-run -a python benchmarks/ui_latency.py     # with a real X server
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+os.environ.setdefault("SONGCAL_DATA_DIR", tempfile.mkdtemp(prefix="songcal-bench-"))
+
+import numpy as np  # noqa: E402
+import soundfile as sf  # noqa: E402
+
+
+def make_songs(folder, n, seconds=3.0, sr=22050):
+    """Write ``n`` short click-and-tone WAVs; returns their paths."""
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(0)
+    paths = []
+    t = np.arange(int(seconds * sr)) / sr
+    for i in range(n):
+        bpm = 80 + (i * 7) % 90
+        y = 0.1 * np.sin(2 * np.pi * (110 * 2 ** ((i % 12) / 12)) * t)
+        period = int(60 / bpm * sr)
+        for s in range(0, len(y) - 300, period):
+            y[s:s + 300] += 0.6 * np.exp(-np.arange(300) / 50) * rng.uniform(-1, 1, 300)
+        p = os.path.join(folder, f"{i:04d}_Bench Artist_Song {i}.wav")
+        sf.write(p, y.astype(np.float32), sr, subtype="PCM_16")
+        paths.append(p)
+    return paths
+
+
+def fake_analysis(ms, python_share=0.1):
+    """A stand-in analysis of ``ms`` per song: ``python_share`` of it is pure Python (holds
+    the GIL), the rest waits without the GIL, as numpy/scipy/decoder code does."""
+    from core.result import SongResult
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        steps = 4
+        for i in range(steps):
+            t_end = time.perf_counter() + python_share * ms / 1000 / steps
+            while time.perf_counter() < t_end:
+                pass
+            time.sleep((1 - python_share) * ms / 1000 / steps)
+            if progress:
+                progress(i + 1, steps, 180.0)
+        return SongResult(path=path, status="done", duration_s=180.0, bpm=120.0,
+                          key="A minor", loudness_lufs=-10.0, chunks=steps)
+
+    return analyze
+
+
+def run(app, paths, analyze, *, workers=2, tab=0):
+    from PySide6.QtCore import Qt, QTimer
+
+    from core.settings import AnalysisSettings
+    from gui.main_window import MainWindow
+
+    w = MainWindow(AnalysisSettings(workers=workers, budget_base_s=600.0), analyze=analyze,
+                   remember=False)
+    w.confirm_quit = False
+    w.resize(1500, 900)
+    w.show()
+    w.bottom_tabs.setCurrentIndex(tab)
+    ticks = []
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(5)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    w.add_paths([os.path.dirname(paths[0])])
+    while w.engine.is_scanning or len(w.engine.batch.jobs) < len(paths):
+        app.processEvents()
+        time.sleep(0.01)
+    from PySide6.QtCore import QEventLoop
+
+    settle = time.perf_counter() + 0.5  # let the rows the scan added be drawn first
+    while time.perf_counter() < settle:
+        app.processEvents()
+        time.sleep(0.01)
+    loop = QEventLoop()
+    w.engine.batchFinished.connect(loop.quit)
+    t0 = time.perf_counter()
+    cpu0 = time.thread_time()
+    timer.start()
+    w.engine.start()
+    loop.exec()  # the window's own event loop, as in the app
+    wall = time.perf_counter() - t0
+    gui_cpu = time.thread_time() - cpu0
+    for _ in range(5):
+        app.processEvents()
+    timer.stop()
+    c = w.engine.batch.counts()
+    w.close()
+    ticks = np.asarray(ticks)
+    gaps = np.diff(ticks) * 1000.0
+    worst_at = float(ticks[int(np.argmax(gaps))] - t0) if gaps.size else float("nan")
+    from core.batch import SongState
+
+    return {"songs": len(paths), "wall_s": wall, "done": c[SongState.DONE],
+        "max_gap_ms": float(gaps.max()) if gaps.size else float("nan"),
+        "p999_gap_ms": float(np.percentile(gaps, 99.9)) if gaps.size else float("nan"),
+        "p99_gap_ms": float(np.percentile(gaps, 99)) if gaps.size else float("nan"),
+        "ticks": int(gaps.size), "worst_at_s": worst_at, "gui_cpu_s": gui_cpu}
+
+
+def cli_throughput(paths, workers):
+    """Wall time (s) of the command line's engine (core.runner) on ``paths``, no window."""
+    from core.analyze import analyze_file
+    from core.batch import Batch
+    from core.runner import BatchRunner
+    from core.settings import AnalysisSettings
+
+    batch = Batch(paths, settings=AnalysisSettings(workers=workers, budget_base_s=600.0))
+    t0 = time.perf_counter()
+    BatchRunner(batch, analyze=analyze_file).run()
+    return time.perf_counter() - t0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--songs", type=int, default=200)
+    ap.add_argument("--rows", type=int, default=2000)
+    ap.add_argument("--fake-ms", type=float, default=0.0,
+                    help="stand-in analysis time per song for run 1 (0: real analysis)")
+    ap.add_argument("--big-fake-ms", type=float, default=50.0,
+                    help="stand-in analysis time per song for the large deck (10 %% Python)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--throughput-songs", type=int, default=0,
+                    help="also compare throughput with the command-line engine on this many "
+                         "longer songs (--throughput-seconds each)")
+    ap.add_argument("--throughput-seconds", type=float, default=60.0)
+    args = ap.parse_args(argv)
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    print(f"Qt platform: {app.platformName()}, workers: {args.workers}")
+    tmp = tempfile.mkdtemp(prefix="songcal-ui-latency-")
+    if args.songs:
+        songs = make_songs(os.path.join(tmp, "songs"), args.songs)
+        analyze = fake_analysis(args.fake_ms) if args.fake_ms else None
+        kind = f"stand-in {args.fake_ms:.0f} ms" if args.fake_ms else "real analysis"
+        if not args.fake_ms:
+            from core.analyze import analyze_file
+            from core.settings import AnalysisSettings
+
+            analyze_file(songs[0], settings=AnalysisSettings(workers=1))  # compile, warm up
+            cli = cli_throughput(songs, args.workers)
+            print(f"command-line engine: {len(songs)} songs in {cli:.1f} s "
+                  f"({60 * len(songs) / cli:.0f} songs/min)")
+        for tab, name in ((0, "workers tab"), (1, "plots tab")):
+            r = run(app, songs, analyze, workers=args.workers, tab=tab)
+            rate = f" ({60 * r['done'] / r['wall_s']:.0f} songs/min)"
+            print(f"run 1 ({kind}, {name}): {r['songs']} songs, {r['done']} done in "
+                  f"{r['wall_s']:.1f} s{rate}; UI gaps: max {r['max_gap_ms']:.1f} ms, "
+                  f"p99.9 {r['p999_gap_ms']:.1f} ms, p99 {r['p99_gap_ms']:.1f} ms "
+                  f"over {r['ticks']} ticks, worst at {r['worst_at_s']:.2f} s (target max < 50 ms)")
+    if args.throughput_songs:
+        from core.analyze import analyze_file
+        from core.settings import AnalysisSettings
+
+        long_songs = make_songs(os.path.join(tmp, "long"), args.throughput_songs,
+                                seconds=args.throughput_seconds)
+        analyze_file(long_songs[0], settings=AnalysisSettings(workers=1))
+        cli = cli_throughput(long_songs, args.workers)
+        r = run(app, long_songs, None, workers=args.workers, tab=0)
+        print(f"throughput, {len(long_songs)} songs of {args.throughput_seconds:.0f} s, "
+              f"{args.workers} workers: command-line engine {cli:.1f} s, window "
+              f"{r['wall_s']:.1f} s ({100 * (r['wall_s'] / cli - 1):+.1f} %; target within 5 %)"
+              f"; UI gaps max {r['max_gap_ms']:.1f} ms; GUI thread CPU {r['gui_cpu_s']:.2f} s")
+    if args.rows:
+        folder = os.path.join(tmp, "rows")
+        os.makedirs(folder)
+        rows = []
+        for i in range(args.rows):
+            p = os.path.join(folder, f"{i:05d}_Artist_Title {i}.wav")
+            open(p, "wb").close()
+            rows.append(p)
+        for tab, name in ((0, "workers tab"), (1, "plots tab")):
+            r = run(app, rows, fake_analysis(args.big_fake_ms), workers=args.workers, tab=tab)
+            print(f"run 2 ({args.rows} rows, stand-in {args.big_fake_ms:.0f} ms/song, {name}): "
+                  f"{r['done']} done in {r['wall_s']:.1f} s; UI gaps: max "
+                  f"{r['max_gap_ms']:.1f} ms, p99.9 {r['p999_gap_ms']:.1f} ms, p99 "
+                  f"{r['p99_gap_ms']:.1f} ms (target p99.9 < 100 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

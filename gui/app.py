@@ -1,0 +1,292 @@
+"""Start the window: ``songcal gui [PATHS...] [--start] [--export-dir DIR] [--quit-when-done]``.
+
+The options drive the real window for automation: add paths, start the batch, write
+``DIR/results.csv`` (the same file as ``songcal analyze``) when it ends, calibrate against a
+reference sheet when one is given, and quit with the exit code of ``analyze`` (0 every song
+done, 1 any failed, timed out or cancelled, 2 bad usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import os
+import sys
+
+__all__ = ["run_gui", "build_gui_parser", "Automation", "EXIT_OK", "EXIT_SOME_FAILED",
+           "EXIT_USAGE"]
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+
+log = logging.getLogger(__name__)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_gui_parser() -> argparse.ArgumentParser:
+    """Parser of ``songcal gui`` options."""
+    p = _Parser(prog="songcal gui", description="Open the SongCal window.")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="audio files or folders to add")
+    p.add_argument("--start", action="store_true", help="start the batch once files are found")
+    p.add_argument("--export-dir", metavar="DIR",
+                   help="write DIR/results.csv when the batch ends")
+    p.add_argument("--quit-when-done", action="store_true",
+                   help="quit when the batch has ended (and its results are written)")
+    p.add_argument("--reference", metavar="CSV",
+                   help="reference sheet: calibrate the results when the batch ends")
+    p.add_argument("--workers", type=int, help="worker threads (this run only)")
+    p.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
+    p.add_argument("--screenshot-midway", metavar="PNG", help=argparse.SUPPRESS)
+    return p
+
+
+def _log_file() -> str | None:
+    try:
+        from core.store import data_dir
+
+        folder = data_dir()
+    except Exception:
+        return None
+    return os.path.join(folder, "songcal.log")
+
+
+_FILE_HANDLER: logging.Handler | None = None
+
+
+def _setup_logging() -> str | None:
+    global _FILE_HANDLER
+    root = logging.getLogger()
+    if _FILE_HANDLER is not None:
+        return getattr(_FILE_HANDLER, "baseFilename", None)
+    if not any(isinstance(h, logging.StreamHandler) for h in root.handlers):
+        h = logging.StreamHandler(sys.stderr)
+        h.setLevel(logging.WARNING)
+        h.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(h)
+    path = _log_file()
+    if path:
+        try:
+            fh = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=2,
+                                                      encoding="utf-8")
+            fh.setLevel(logging.INFO)
+            fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+            root.addHandler(fh)
+            _FILE_HANDLER = fh
+            for name in ("core", "gui"):
+                logging.getLogger(name).setLevel(logging.INFO)
+        except OSError:
+            path = None
+    return path
+
+
+class Automation:
+    """Drives the window from the command-line options (see the module docstring)."""
+
+    def __init__(self, window, args, app):
+        self.window = window
+        self.args = args
+        self.app = app
+        self.exit_code = EXIT_OK
+        self._midway_done = False
+        self._calibration_code = EXIT_OK
+        eng = window.engine
+        eng.scanFinished.connect(self._on_scanned)
+        eng.batchFinished.connect(self._on_finished)
+        if args.screenshot_midway:
+            eng.ticked.connect(self._maybe_midway_shot)
+
+    def begin(self) -> None:
+        if self.args.paths:
+            self.window.add_paths(self.args.paths)
+        else:
+            self.window.offer_resume()
+        if not self.args.paths and self.args.start and self.args.quit_when_done:
+            log.error("--start needs paths to analyze")
+            self._quit(EXIT_USAGE)
+
+    def _on_scanned(self, _n: int) -> None:
+        eng = self.window.engine
+        if eng.is_scanning or not self.args.start or eng.is_running:
+            return
+        if not eng.batch.jobs:
+            print("songcal gui: error: no audio files found in " + ", ".join(self.args.paths),
+                  file=sys.stderr)
+            if self.args.quit_when_done:
+                self._quit(EXIT_USAGE)
+            return
+        if not eng.start():  # nothing queued (e.g. every path was missing)
+            self._on_finished()
+
+    def _maybe_midway_shot(self) -> None:
+        eng = self.window.engine
+        jobs = eng.batch.jobs
+        if self._midway_done or not jobs or not eng.is_running:
+            return
+        ended = sum(1 for j in jobs if j.result is not None)
+        if ended >= len(jobs) // 2:
+            self._midway_done = True
+            self.window.bottom_tabs.setCurrentIndex(1)
+            self.window._refresh_plots(force=True)
+            self._shot(self.args.screenshot_midway)
+
+    def _shot(self, path) -> None:
+        self.window.grab().save(path)
+        log.info("screenshot saved to %s", path)
+
+    def _on_finished(self) -> None:
+        from core.batch import SongState
+
+        batch = self.window.engine.batch
+        c = batch.counts()
+        self.exit_code = EXIT_OK if c[SongState.DONE] == len(batch.jobs) else EXIT_SOME_FAILED
+        if self.args.export_dir:
+            path = os.path.join(self.args.export_dir, "results.csv")
+            self.window.exported.connect(self._on_exported)
+            self.window.export_results(path)
+        else:
+            self._after_export()
+
+    def _on_exported(self, path: str, error: str) -> None:
+        self.window.exported.disconnect(self._on_exported)
+        if error:
+            print(f"songcal gui: error: could not write {path}: {error}", file=sys.stderr)
+            self.exit_code = max(self.exit_code, EXIT_SOME_FAILED)
+            self._after_export()
+            return
+        print(f"results written to {path}", file=sys.stderr)
+        if self.args.reference:
+            self._calibrate(path)
+        else:
+            self._after_export()
+
+    def _calibrate(self, results_csv: str) -> None:
+        try:
+            from core.calibration_cli import calibrate_results_file
+        except ImportError:
+            log.warning("calibration is not available; --reference ignored")
+            self._after_export()
+            return
+        settings = self.window.engine.settings
+
+        def work():
+            return calibrate_results_file(results_csv, self.args.reference, settings=settings,
+                                          out_dir=self.args.export_dir)
+
+        def done(code, error):
+            if error:
+                log.error("calibration failed: %s", error)
+                code = EXIT_USAGE
+            self.exit_code = max(self.exit_code, int(code or 0))
+            self._after_export()
+
+        self.window.engine.run_task(work, done)
+
+    def _after_export(self) -> None:
+        if self.args.screenshot:
+            self.window._refresh_ui()
+            self.window._refresh_plots(force=True)
+            self._shot(self.args.screenshot)
+        if self.args.quit_when_done:
+            self._quit(self.exit_code)
+
+    def _quit(self, code: int) -> None:
+        self.exit_code = code
+        self.window.confirm_quit = False
+        self.window.close()  # the window's closed signal ends the event loop
+
+
+def run_gui(argv=None) -> int:
+    """Open the window (and drive it when options say so); returns the exit code."""
+    try:
+        args = build_gui_parser().parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if args.reference and not os.path.isfile(args.reference):
+        print(f"songcal gui: error: reference sheet not found: {args.reference}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if args.workers is not None and not 1 <= args.workers <= 256:
+        print(f"songcal gui: error: --workers must be 1-256, got {args.workers}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if args.export_dir:
+        try:
+            os.makedirs(args.export_dir, exist_ok=True)
+        except OSError as err:
+            print(f"songcal gui: error: cannot create {args.export_dir}: {err}",
+                  file=sys.stderr)
+            return EXIT_USAGE
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName("SongCal")
+    app.setApplicationName("SongCal")
+    from core import __version__
+
+    app.setApplicationVersion(__version__)
+    log_path = _setup_logging()
+
+    import dataclasses
+
+    from gui.main_window import MainWindow
+    from gui.settings_dialog import load_settings
+
+    settings = load_settings()
+    if args.workers is not None:
+        settings = dataclasses.replace(settings, workers=args.workers)
+    window = MainWindow(settings)
+    if log_path:
+        window.statusBar().showMessage(f"Log file: {log_path}", 5000)
+    old_hook = sys.excepthook
+    _install_excepthook(window, log_path)
+    auto = Automation(window, args, app)
+    window.show()
+    from PySide6.QtCore import QTimer
+
+    QTimer.singleShot(0, auto.begin)
+    # End the loop explicitly when the window closes (not through quitOnLastWindowClosed,
+    # whose posted quit event would outlive this loop when the app object is reused).
+    quit_on_last = app.quitOnLastWindowClosed()
+    app.setQuitOnLastWindowClosed(False)
+    window.closed.connect(lambda: app.exit(auto.exit_code if args.quit_when_done else 0))
+    try:
+        code = app.exec()
+    finally:
+        sys.excepthook = old_hook
+        app.setQuitOnLastWindowClosed(quit_on_last)
+    code = auto.exit_code if args.quit_when_done else code
+    stuck = window.stuck_workers
+    window.deleteLater()
+    if stuck:
+        # A decoder stuck in native code cannot be stopped; do not wait for it at exit.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _install_excepthook(window, log_path) -> None:
+    """Log an unexpected exception in a slot and show a dialog that names the log file."""
+    import traceback
+
+    from PySide6.QtWidgets import QMessageBox
+
+    shown = []
+
+    def hook(exc_type, exc, tb):
+        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        logging.getLogger("gui").error("unexpected error\n%s", text)
+        if not shown and window.isVisible():
+            shown.append(True)
+            where = f"\n\nDetails are in the log file:\n{log_path}" if log_path else ""
+            QMessageBox.critical(window, "SongCal: unexpected error",
+                                 f"{exc_type.__name__}: {exc}{where}")
+
+    sys.excepthook = hook

@@ -1,0 +1,76 @@
+"""Text for numbers in the window: durations, rates and descriptor values with units."""
+
+from __future__ import annotations
+
+__all__ = ["fmt_duration", "fmt_eta", "fmt_value", "DESCRIPTOR_HEADERS"]
+
+#: Column headers of the descriptors (:data:`core.result.DESCRIPTOR_COLUMNS`), with units.
+DESCRIPTOR_HEADERS = {
+    "duration_s": "Duration",
+    "sample_rate": "Rate (Hz)",
+    "channels": "Ch",
+    "bpm": "BPM",
+    "bpm_confidence": "BPM conf.",
+    "bpm_alternatives": "BPM alternatives",
+    "key": "Key",
+    "key_camelot": "Camelot",
+    "key_confidence": "Key conf.",
+    "key_modulating": "Modulating",
+    "loudness_lufs": "Loudness (LUFS)",
+    "loudness_range_lu": "LRA (LU)",
+    "peak_dbfs": "Peak (dBFS)",
+    "energy": "Energy",
+    "danceability": "Dance",
+    "valence": "Valence",
+    "acousticness": "Acoustic",
+    "dynamic_range_db": "DR (dB)",
+    "brightness_hz": "Brightness (Hz)",
+    "silence_ratio": "Silence",
+    "time_signature": "Meter",
+}
+
+_DECIMALS = {
+    "bpm": 1, "bpm_confidence": 2, "key_confidence": 2, "loudness_lufs": 1,
+    "loudness_range_lu": 1, "peak_dbfs": 1, "energy": 2, "danceability": 2, "valence": 2,
+    "acousticness": 2, "dynamic_range_db": 1, "brightness_hz": 0, "silence_ratio": 2,
+}
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """``"0.4 s"``, ``"12 s"``, ``"3:05"``, ``"1:02:07"`` (empty for None)."""
+    if seconds is None:
+        return ""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    s = int(round(seconds))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def fmt_eta(seconds: float | None) -> str:
+    """Remaining time for the status bar: ``"--"`` when unknown."""
+    if seconds is None:
+        return "--"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    return fmt_duration(seconds)
+
+
+def fmt_value(column: str, value) -> str:
+    """Display text of one descriptor value."""
+    if value is None or value == "":
+        return ""
+    if column == "duration_s":
+        return fmt_duration(float(value))
+    if column == "key_modulating":
+        return "yes" if value else "no"
+    if column == "time_signature":
+        return f"{value}/4"
+    if column == "bpm_alternatives":
+        return " / ".join(f"{float(v):.1f}" for v in str(value).split(";") if v)
+    if isinstance(value, float):
+        return f"{value:.{_DECIMALS.get(column, 2)}f}"
+    return str(value)

@@ -1,0 +1,72 @@
+"""The log panel: records of the ``logging`` module, from any thread, in a read-only view."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QPlainTextEdit
+
+__all__ = ["LogPanel", "QtLogHandler"]
+
+
+class _Emitter(QObject):
+    record = Signal(str, int)
+
+
+class QtLogHandler(logging.Handler):
+    """A logging handler that forwards formatted records through a Qt signal."""
+
+    def __init__(self, level=logging.INFO):
+        super().__init__(level)
+        self.emitter = _Emitter()
+        self.setFormatter(logging.Formatter("%(asctime)s  %(levelname)-7s %(message)s",
+                                            "%H:%M:%S"))
+
+    def emit(self, record):  # noqa: D102 - logging API
+        try:
+            self.emitter.record.emit(self.format(record), record.levelno)
+        except RuntimeError:  # the panel is gone (app quitting)
+            pass
+        except Exception:
+            self.handleError(record)
+
+
+class LogPanel(QPlainTextEdit):
+    """Shows log records of the ``songcal``-related loggers (keeps the last 5,000 lines).
+
+    Parameters
+    ----------
+    loggers : iterable of str
+        Logger names to attach to (default: the ``core`` and ``gui`` packages).
+    """
+
+    def __init__(self, parent=None, *, loggers=("core", "gui"), level=logging.INFO):
+        super().__init__(parent)
+        self.setReadOnly(True)
+        self.setMaximumBlockCount(5000)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        font = QFont("monospace")
+        font.setStyleHint(QFont.StyleHint.TypeWriter)
+        font.setPointSizeF(max(8.0, font.pointSizeF() * 0.95))
+        self.setFont(font)
+        self.handler = QtLogHandler(level)
+        self.handler.emitter.record.connect(self._append)
+        self._loggers = [logging.getLogger(n) for n in loggers]
+        for lg in self._loggers:
+            lg.addHandler(self.handler)
+            if lg.getEffectiveLevel() > level:
+                lg.setLevel(level)
+
+    def detach(self) -> None:
+        """Stop receiving records (call before the panel is destroyed)."""
+        for lg in self._loggers:
+            lg.removeHandler(self.handler)
+
+    def _append(self, text: str, level: int) -> None:
+        if level >= logging.ERROR:
+            text = f"\u2716 {text}"
+        elif level >= logging.WARNING:
+            text = f"\u26a0 {text}"
+        self.appendPlainText(text)

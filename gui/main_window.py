@@ -1,0 +1,561 @@
+"""The SongCal main window: drop songs, run a batch, watch it live, export the results."""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import sys
+from importlib import metadata
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QSizePolicy,
+    QSplitter,
+    QStyle,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import __version__
+from core.batch import TERMINAL_STATES, SongState
+from core.scan import AUDIO_EXTENSIONS
+from core.settings import AnalysisSettings
+from gui.engine import BatchEngine, EngineState
+from gui.formatting import fmt_eta
+from gui.log_panel import LogPanel
+from gui.resume_banner import ResumeBanner
+from gui.settings_dialog import SettingsDialog, load_settings, save_settings
+from gui.song_table import SongFilterProxy, SongTableModel
+from gui.song_view import SongTableView
+from gui.stall_banner import StallBanner
+from gui.worker_panel import WorkerPanel
+
+__all__ = ["MainWindow", "STATUS_FILTERS", "write_results_csv"]
+
+log = logging.getLogger(__name__)
+
+#: Status filter choices: label -> states shown (None: all).
+STATUS_FILTERS = {
+    "All songs": None,
+    "Running": (SongState.RUNNING, SongState.STALLED),
+    "Queued": (SongState.QUEUED,),
+    "Done": (SongState.DONE,),
+    "Failed or timed out": (SongState.FAILED, SongState.TIMED_OUT),
+    "Stalled": (SongState.STALLED,),
+    "Cancelled or skipped": (SongState.CANCELLED, SongState.SKIPPED),
+}
+
+
+def write_results_csv(path, batch) -> str:
+    """Write the results CSV of ``batch`` exactly as ``songcal analyze`` does; returns path."""
+    from core.cli import write_results
+
+    write_results(path, batch)
+    return os.fspath(path)
+
+
+class MainWindow(QMainWindow):
+    """The window.
+
+    Parameters
+    ----------
+    settings : AnalysisSettings, optional
+        Starting settings (default: the remembered ones).
+    analyze : callable, optional
+        Analysis function given to the engine (tests inject fakes).
+    remember : bool
+        Whether to read and write settings and window layout with ``QSettings``, and to
+        use the session store (results cache, crash-safe sessions).
+    store : core.store.ResultStore, optional
+        The session store to use (default: the user's, when ``remember``).
+    """
+
+    #: ``(path, error)`` an export ended; ``error`` is empty on success.
+    exported = Signal(str, str)
+    #: The window accepted to close (workers were asked to stop).
+    closed = Signal()
+
+    def __init__(self, settings: AnalysisSettings | None = None, *, analyze=None,
+                 remember: bool = True, store=None, parent=None):
+        super().__init__(parent)
+        # Workers running Python code hold the GIL for up to the switch interval each time
+        # the GUI thread asks for it (once per model or paint call); a short interval keeps
+        # the window responsive while songs are analyzed.
+        sys.setswitchinterval(min(sys.getswitchinterval(), 0.00005))
+        self.remember = remember
+        if settings is None:
+            settings = load_settings() if remember else AnalysisSettings()
+        self.confirm_quit = True
+        self._start_after_scan = False
+        #: How long closing the window waits for workers to stop (ms).
+        self.shutdown_timeout_ms = 3000
+        self.stuck_workers = False
+        self.store = store if store is not None else (_open_store() if remember else None)
+        self.engine = BatchEngine(settings, analyze=analyze, store=self.store, parent=self)
+        self.setWindowTitle("SongCal")
+        self.setAcceptDrops(True)
+        self.resize(1400, 900)
+
+        self.model = SongTableModel(self.engine, self)
+        self.proxy = SongFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = SongTableView()
+        self.table.setModel(self.proxy)
+        self.banner = StallBanner(self.engine)
+        self.resume_banner = ResumeBanner()
+        self.workers = WorkerPanel(self.engine)
+        self.log_panel = LogPanel()
+        self.plots = None  # created lazily (pyqtgraph) by _make_plots
+        self.bottom_tabs = QTabWidget()
+        self.bottom_tabs.setDocumentMode(True)
+        self.bottom_tabs.addTab(self.workers, "Workers")
+        self._plots_holder = QWidget()
+        QVBoxLayout(self._plots_holder).setContentsMargins(0, 0, 0, 0)
+        self.bottom_tabs.addTab(self._plots_holder, "Batch plots")
+        self.bottom_tabs.addTab(self.log_panel, "Log")
+        self._make_plots()
+
+        top = QWidget()
+        top_lay = QVBoxLayout(top)
+        top_lay.setContentsMargins(6, 6, 6, 0)
+        top_lay.setSpacing(4)
+        top_lay.addWidget(self.resume_banner)
+        top_lay.addWidget(self.banner)
+        top_lay.addWidget(self.table, 1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(self.bottom_tabs)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([600, 260])
+        self.setCentralWidget(self.splitter)
+
+        self._make_actions()
+        self._make_menus_and_toolbar()
+        self._make_status_bar()
+
+        eng = self.engine
+        eng.stateChanged.connect(self._update_actions)
+        eng.jobsAdded.connect(self._on_jobs_added)
+        eng.cleared.connect(self._update_actions)
+        eng.batchFinished.connect(self._on_finished)
+        eng.scanFinished.connect(self._on_scan_finished)
+        eng.stalled.connect(lambda _id: self.banner.refresh())
+        self.banner.skipRequested.connect(eng.skip)
+        self.table.skipRequested.connect(lambda ids: [eng.skip(i) for i in ids])
+        self.table.retryRequested.connect(eng.requeue)
+        self.resume_banner.resumeRequested.connect(self._resume_session)
+        self.resume_banner.dismissed.connect(self._dismiss_session)
+
+        self.ui_timer = QTimer(self)
+        self.ui_timer.setInterval(400)
+        self.ui_timer.timeout.connect(self._refresh_ui)
+        self.ui_timer.start()
+        self.plot_timer = QTimer(self)
+        self.plot_timer.setInterval(500)
+        self.plot_timer.timeout.connect(self._refresh_plots)
+        self.plot_timer.start()
+        if remember:
+            self._restore_layout()
+        self._update_actions()
+        self._refresh_ui()
+
+    # -- construction -----------------------------------------------------------------------
+    def _make_plots(self) -> None:
+        try:
+            from gui.plots import BatchPlots
+        except Exception:  # pyqtgraph missing or broken: the rest of the window still works
+            log.exception("live plots unavailable")
+            self._plots_holder.layout().addWidget(QLabel("Live plots unavailable (see the log)."))
+            return
+        self.plots = BatchPlots(self.engine)
+        self._plots_holder.layout().addWidget(self.plots)
+
+    def _act(self, text, slot, shortcut=None, icon=None, tip=None) -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+        if icon is not None:
+            a.setIcon(self.style().standardIcon(icon))
+        if tip:
+            a.setStatusTip(tip)
+            a.setToolTip(f"{tip} ({a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+                         if shortcut is not None else tip)
+        a.triggered.connect(slot)
+        return a
+
+    def _make_actions(self) -> None:
+        SP = QStyle.StandardPixmap
+        self.add_files_action = self._act("Add &Files\u2026", self.add_files_dialog,
+                                          QKeySequence.StandardKey.Open, SP.SP_FileIcon,
+                                          "Add audio files")
+        self.add_folder_action = self._act("Add F&older\u2026", self.add_folder_dialog,
+                                           "Ctrl+Shift+O", SP.SP_DirIcon,
+                                           "Add every audio file in a folder and its subfolders")
+        self.clear_action = self._act("&Clear", self.clear, "Ctrl+Shift+Backspace",
+                                      SP.SP_DialogResetButton, "Remove every song from the list")
+        self.export_action = self._act("&Export Results\u2026", self.export_dialog,
+                                       "Ctrl+E", SP.SP_DialogSaveButton,
+                                       "Write the results CSV")
+        self.settings_action = self._act("&Settings\u2026", self.settings_dialog,
+                                         QKeySequence.StandardKey.Preferences, None,
+                                         "Workers, time budget, chunk length, sample rate")
+        if self.settings_action.shortcut().isEmpty():
+            self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.quit_action = self._act("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.start_action = self._act("&Start", self.start, "F5", SP.SP_MediaPlay,
+                                      "Analyze the queued songs")
+        self.pause_action = self._act("&Pause", self.toggle_pause, "F6", SP.SP_MediaPause,
+                                      "Start no new song until resumed")
+        self.pause_action.setCheckable(True)
+        self.cancel_action = self._act("&Cancel", self.engine.cancel, "Shift+F5",
+                                       SP.SP_MediaStop, "Stop the batch")
+        self.retry_action = self._act("&Retry Failed", self.engine.retry_failed,
+                                      "Ctrl+Shift+R", SP.SP_BrowserReload,
+                                      "Analyze failed, timed-out, cancelled and skipped songs again")
+        self.force_action = self._act("&Force Fresh Analysis", self.engine.force_fresh, None,
+                                      None, "Analyze every song again, ignoring earlier results")
+        self.about_action = self._act("&About SongCal", self.about)
+
+    def _make_menus_and_toolbar(self) -> None:
+        mb = self.menuBar()
+        f = mb.addMenu("&File")
+        for a in (self.add_files_action, self.add_folder_action, self.clear_action, None,
+                  self.export_action, None, self.settings_action, None, self.quit_action):
+            f.addSeparator() if a is None else f.addAction(a)
+        e = mb.addMenu("&Edit")
+        e.addAction(self.table.copy_action)
+        sel_all = self._act("Select &All", self.table.selectAll, QKeySequence.StandardKey.SelectAll)
+        e.addAction(sel_all)
+        b = mb.addMenu("&Batch")
+        for a in (self.start_action, self.pause_action, self.cancel_action, None,
+                  self.retry_action, self.force_action):
+            b.addSeparator() if a is None else b.addAction(a)
+        v = mb.addMenu("&View")
+        for i, name in enumerate(("Workers", "Batch plots", "Log")):
+            a = self._act(f"Show {name}", lambda _=False, i=i: self.bottom_tabs.setCurrentIndex(i),
+                          f"Ctrl+{i + 1}")
+            v.addAction(a)
+        h = mb.addMenu("&Help")
+        h.addAction(self.about_action)
+
+        tb = QToolBar("Main")
+        tb.setObjectName("mainToolbar")
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        tb.setMovable(False)
+        for a in (self.add_files_action, self.add_folder_action, self.clear_action, None,
+                  self.start_action, self.pause_action, self.cancel_action, self.retry_action,
+                  None, self.export_action, self.settings_action):
+            tb.addSeparator() if a is None else tb.addAction(a)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        tb.addWidget(spacer)
+        self.filter_combo = QComboBox()
+        self.filter_combo.addItems(list(STATUS_FILTERS))
+        self.filter_combo.setToolTip("Show songs in these states")
+        self.filter_combo.currentTextChanged.connect(
+            lambda t: self.proxy.set_states(STATUS_FILTERS[t]))
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Filter title, artist, file")
+        self.search.setClearButtonEnabled(True)
+        self.search.setFixedWidth(220)
+        self.search.textChanged.connect(self.proxy.set_text)
+        find = QAction(self)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.triggered.connect(lambda: self.search.setFocus())
+        self.addAction(find)
+        tb.addWidget(self.filter_combo)
+        tb.addWidget(self.search)
+        self.addToolBar(tb)
+
+    def _make_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.state_label = QLabel()
+        self.count_label = QLabel()
+        self.rate_label = QLabel()
+        self.eta_label = QLabel()
+        for w in (self.state_label, self.count_label, self.rate_label, self.eta_label):
+            w.setContentsMargins(8, 0, 8, 0)
+            sb.addPermanentWidget(w)
+
+    # -- adding songs -----------------------------------------------------------------------
+    def add_paths(self, paths) -> None:
+        """Add files and folders (folders recursively); the scan runs off the GUI thread."""
+        paths = [os.fspath(p) for p in paths]
+        if paths:
+            log.info("adding %s", ", ".join(paths) if len(paths) <= 3
+                     else f"{len(paths)} paths")
+            self.engine.add_paths(paths)
+
+    def add_files_dialog(self) -> None:
+        pattern = " ".join(f"*{e}" for e in sorted(AUDIO_EXTENSIONS))
+        files, _ = QFileDialog.getOpenFileNames(self, "Add audio files", self._last_dir(),
+                                                f"Audio files ({pattern});;All files (*)")
+        if files:
+            self._remember_dir(os.path.dirname(files[0]))
+            self.add_paths(files)
+
+    def add_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of songs", self._last_dir())
+        if folder:
+            self._remember_dir(folder)
+            self.add_paths([folder])
+
+    def _last_dir(self) -> str:
+        return str(QSettings().value("ui/last_dir", os.path.expanduser("~"))) \
+            if self.remember else os.path.expanduser("~")
+
+    def _remember_dir(self, folder: str) -> None:
+        if self.remember:
+            QSettings().setValue("ui/last_dir", folder)
+
+    def clear(self) -> None:
+        if self.engine.is_running:
+            self.statusBar().showMessage("Cancel the batch before clearing the list.", 4000)
+            return
+        self.engine.clear()
+
+    def dragEnterEvent(self, event):  # noqa: N802 - Qt API
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    dragMoveEvent = dragEnterEvent
+
+    def dropEvent(self, event):  # noqa: N802 - Qt API
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.add_paths(paths)
+        else:
+            event.ignore()
+
+    # -- interrupted sessions ---------------------------------------------------------------
+    def offer_resume(self) -> bool:
+        """Offer to resume the last batch if it never ended; True when offered."""
+        if self.store is None:
+            return False
+        try:
+            session = self.store.unfinished_session()
+        except Exception:
+            log.exception("could not read the session store")
+            return False
+        if not session or not session.get("paths"):
+            return False
+        self.resume_banner.offer(session)
+        return True
+
+    def _resume_session(self, paths: list) -> None:
+        session = self.resume_banner.session
+        if session is not None and self.store is not None:
+            self.store.end_session(session["id"])  # the resumed batch gets a session of its own
+        log.info("resuming an interrupted batch of %d songs", len(paths))
+        self._start_after_scan = True
+        self.add_paths(paths)
+
+    def _dismiss_session(self) -> None:
+        session = self.resume_banner.session
+        if session is not None and self.store is not None:
+            self.store.end_session(session["id"])
+
+    def _on_scan_finished(self, _n: int) -> None:
+        self.proxy.resort()
+        if self._start_after_scan and not self.engine.is_scanning:
+            self._start_after_scan = False
+            self.engine.start()
+
+    # -- batch control ------------------------------------------------------------------------
+    def start(self) -> None:
+        if not self.engine.start():
+            self.statusBar().showMessage("No queued songs: add files or folders first.", 4000)
+
+    def toggle_pause(self) -> None:
+        if self.engine.state == EngineState.PAUSED:
+            self.engine.resume()
+        else:
+            self.engine.pause()
+
+    def settings_dialog(self) -> None:
+        dlg = SettingsDialog(self.engine.settings, self)
+        if dlg.exec():
+            s = dlg.settings()
+            self.engine.set_settings(s)
+            if self.remember:
+                save_settings(s)
+            log.info("settings: %s", ", ".join(f"{k}={v}" for k, v in s.to_dict().items()))
+            if self.engine.is_running:
+                self.statusBar().showMessage("New settings apply to the next batch.", 5000)
+            self.workers.refresh()
+
+    # -- exports ----------------------------------------------------------------------------
+    def export_dialog(self) -> None:
+        if not self.engine.batch.jobs:
+            self.statusBar().showMessage("Nothing to export yet.", 4000)
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export results", os.path.join(self._last_dir(), "results.csv"),
+            "CSV files (*.csv)")
+        if path:
+            self.export_results(path)
+
+    def export_results(self, path) -> None:
+        """Write the results CSV off the GUI thread; :attr:`exported` tells when it is done."""
+        path = os.fspath(path)
+        batch = self.engine.batch
+
+        def done(result, error):
+            if error:
+                log.error("could not write %s: %s", path, error)
+                self.statusBar().showMessage(f"Export failed: {error}", 8000)
+            else:
+                log.info("results written to %s", path)
+                self.statusBar().showMessage(f"Results written to {path}", 6000)
+            self.exported.emit(path, error or "")
+
+        self.engine.run_task(lambda: write_results_csv(path, batch), done)
+
+    # -- live refresh -------------------------------------------------------------------------
+    def _on_jobs_added(self, first: int, count: int) -> None:
+        self._update_actions()
+
+    def _on_finished(self) -> None:
+        c = self.engine.batch.counts()
+        self.statusBar().showMessage(
+            f"Batch finished: {c[SongState.DONE]} done, "
+            f"{c[SongState.FAILED] + c[SongState.TIMED_OUT]} failed or timed out.", 10000)
+        self.proxy.resort()
+        self.proxy.refilter()
+        self._refresh_ui()
+        self._refresh_plots(force=True)
+
+    def _refresh_ui(self) -> None:
+        eng = self.engine
+        batch = eng.batch
+        c = batch.counts()
+        total = len(batch.jobs)
+        ended = sum(c[s] for s in TERMINAL_STATES)
+        bad = c[SongState.FAILED] + c[SongState.TIMED_OUT]
+        extra = f" \u00b7 {bad} failed" if bad else ""
+        if c[SongState.STALLED]:
+            extra += f" \u00b7 {c[SongState.STALLED]} stalled"
+        self.count_label.setText(f"{c[SongState.DONE]} done / {total} songs"
+                                 f" ({ended} ended){extra}")
+        rate = batch.rate_per_minute()
+        self.rate_label.setText(f"{rate:.1f} songs/min" if batch.started_at else "")
+        self.eta_label.setText(f"ETA {fmt_eta(batch.eta_s())}" if eng.is_running else "")
+        state = eng.state
+        if eng.is_scanning:
+            state += " \u00b7 scanning"
+        self.state_label.setText(state.capitalize())
+        self.setWindowTitle(f"SongCal \u2014 {total} songs" if total else "SongCal")
+        self.banner.refresh()
+        if eng.is_running:
+            self.proxy.refilter()
+        if self.workers.isVisible():
+            self.workers.refresh()
+        self._update_actions()
+
+    def _refresh_plots(self, force: bool = False) -> None:
+        if self.plots is not None and (force or self.plots.isVisible()):
+            self.plots.refresh()
+
+    def _update_actions(self, *_):
+        eng = self.engine
+        jobs = eng.batch.jobs
+        queued = any(j.state is SongState.QUEUED for j in jobs)
+        ended = any(j.state in TERMINAL_STATES for j in jobs)
+        retryable = any(j.state in (SongState.FAILED, SongState.TIMED_OUT, SongState.CANCELLED,
+                                    SongState.SKIPPED) for j in jobs)
+        running = eng.is_running
+        self.start_action.setEnabled(queued and eng.state in (EngineState.IDLE,
+                                                              EngineState.PAUSED))
+        self.pause_action.setEnabled(eng.state in (EngineState.RUNNING, EngineState.PAUSED))
+        self.pause_action.setChecked(eng.state == EngineState.PAUSED)
+        self.pause_action.setText("&Resume" if eng.state == EngineState.PAUSED else "&Pause")
+        self.cancel_action.setEnabled(running and eng.state != EngineState.CANCELLING)
+        self.retry_action.setEnabled(retryable and eng.state != EngineState.CANCELLING)
+        self.force_action.setEnabled(ended and not running)
+        self.clear_action.setEnabled(bool(jobs) and not running)
+        self.export_action.setEnabled(bool(jobs))
+
+    # -- about and quitting -------------------------------------------------------------------
+    def about(self) -> None:
+        QMessageBox.about(self, "About SongCal", about_text())
+
+    def closeEvent(self, event):  # noqa: N802 - Qt API
+        if self.engine.is_running and self.confirm_quit:
+            answer = QMessageBox.question(
+                self, "Quit SongCal",
+                "A batch is running. Stop it and quit? Songs already analyzed are kept.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        self.ui_timer.stop()
+        self.plot_timer.stop()
+        if self.remember:
+            self._save_layout()
+        self.stuck_workers = not self.engine.shutdown(timeout_ms=self.shutdown_timeout_ms)
+        if self.store is not None and not self.stuck_workers:
+            self.store.close()
+        self.log_panel.detach()
+        event.accept()
+        self.closed.emit()
+
+    def _save_layout(self) -> None:
+        qs = QSettings()
+        qs.setValue("ui/geometry", self.saveGeometry())
+        qs.setValue("ui/state", self.saveState())
+        qs.setValue("ui/splitter", self.splitter.saveState())
+        qs.setValue("ui/table_header", self.table.horizontalHeader().saveState())
+
+    def _restore_layout(self) -> None:
+        qs = QSettings()
+        for key, fn in (("ui/geometry", self.restoreGeometry), ("ui/state", self.restoreState),
+                        ("ui/splitter", self.splitter.restoreState),
+                        ("ui/table_header", self.table.horizontalHeader().restoreState)):
+            value = qs.value(key)
+            if value is not None:
+                fn(value)
+
+
+def _open_store():
+    try:
+        from core.store import ResultStore
+
+        return ResultStore()
+    except Exception:  # no store: analysis still works, results are just not cached
+        log.exception("session store unavailable")
+        return None
+
+
+def about_text() -> str:
+    """The About box text, with the versions of the main libraries."""
+    from PySide6 import __version__ as pyside_version
+    from PySide6.QtCore import qVersion
+
+    def ver(name):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    libs = ", ".join(f"{n} {ver(n)}" for n in ("numpy", "scipy", "librosa", "soundfile", "av",
+                                                  "pyqtgraph"))
+    return (f"<h3>SongCal {__version__}</h3>"
+            "<p>Analyze decks of songs, compare them with a reference sheet and export "
+            "calibrations.</p>"
+            f"<p>Python {platform.python_version()} ({sys.platform}), Qt {qVersion()}, "
+            f"PySide6 {pyside_version}<br>{libs}</p>")

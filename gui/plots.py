@@ -1,0 +1,178 @@
+"""Live batch plots (pyqtgraph): songs done over time, elapsed vs budget, worker timeline.
+
+Plot items are created once; :meth:`BatchPlots.refresh` sets their data from a timer a few
+times a second (and only while the plots are visible).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from core.batch import SongState
+from gui.song_table import STATE_COLORS
+
+__all__ = ["BatchPlots"]
+
+pg.setConfigOptions(antialias=False, background="w", foreground="#333")
+
+_BRUSH = {s: pg.mkBrush(c) for s, c in STATE_COLORS.items()}
+_PEN_NONE = pg.mkPen(None)
+
+
+def _nice_ceiling(x: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 x 10^k at or above ``x`` (x > 0)."""
+    exp = np.floor(np.log10(x))
+    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if m * 10 ** exp >= x:
+            return float(m * 10 ** exp)
+    return float(10 ** (exp + 1))
+
+
+def _set_bars(item: pg.BarGraphItem, **opts) -> None:
+    """Set bar data; an item without bars is hidden, so it costs nothing to paint."""
+    first = next(iter(opts.values()))
+    visible = len(first) > 0
+    if visible or item.isVisible():
+        item.setOpts(**opts)
+    item.setVisible(visible)
+
+
+class _Range:
+    """Sets an axis range in coarse steps, so axes are not redrawn on every refresh."""
+
+    def __init__(self, plot: pg.PlotWidget, axis: str, minimum: float):
+        self.plot, self.axis, self.minimum = plot, axis, minimum
+        self.top = None
+
+    def fit(self, needed: float, low: float = 0.0) -> None:
+        needed = max(self.minimum, float(needed) * 1.05)
+        if self.top is None or needed > self.top or needed < self.top / 4:
+            self.top = _nice_ceiling(needed)
+            if self.axis == "x":
+                self.plot.setXRange(low, self.top, padding=0.02)
+            else:
+                self.plot.setYRange(low, self.top, padding=0.02)
+
+
+def _plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
+    w = pg.PlotWidget()
+    w.setTitle(title, size="10pt")
+    w.setLabel("left", left)
+    w.setLabel("bottom", bottom)
+    w.showGrid(x=True, y=True, alpha=0.2)
+    w.setMenuEnabled(False)
+    w.setMinimumWidth(220)
+    w.disableAutoRange()
+    return w
+
+
+class BatchPlots(QWidget):
+    """Three live plots of the running batch, side by side."""
+
+    def __init__(self, engine, parent=None):
+        super().__init__(parent)
+        self.engine = engine
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        self.done_plot = _plot("Songs finished", "songs", "time (s)")
+        self.done_curve = self.done_plot.plot([], [], pen=pg.mkPen("#2f80ed", width=2),
+                                              stepMode=None)
+        self.total_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#999", style=pg.QtCore.Qt.PenStyle.DashLine))
+        self.done_plot.addItem(self.total_line)
+
+        self.budget_plot = _plot("Analysis time vs budget", "time (s)", "song #")
+        self.budget_plot.addLegend(offset=(-8, 4), labelTextSize="8pt")
+        # One bar item per state colour: a single-colour item draws all its bars in one call.
+        self.elapsed_bars = {s: pg.BarGraphItem(x=[], height=[], width=0.8, brush=_BRUSH[s],
+                                                pen=_PEN_NONE) for s in _BRUSH}
+        for item in self.elapsed_bars.values():
+            self.budget_plot.addItem(item)
+        self.budget_curve = self.budget_plot.plot([], [], pen=pg.mkPen("#f2a900", width=1.5),
+                                                  name="budget")
+        self.limit_curve = self.budget_plot.plot(
+            [], [], pen=pg.mkPen("#a31515", width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
+            name="hard limit")
+
+        self.timeline_plot = _plot("Worker timeline", "", "time (s)")
+        self.timeline_plot.invertY(True)
+        self.segments = {s: pg.BarGraphItem(x0=[], y=[], width=[], height=0.7, brush=_BRUSH[s],
+                                            pen=pg.mkPen("#ffffff", width=0.5)) for s in _BRUSH}
+        self.stall_marks = pg.BarGraphItem(x0=[], y=[], width=[], height=0.7,
+                                           brush=_BRUSH[SongState.STALLED], pen=_PEN_NONE)
+        for item in self.segments.values():
+            self.timeline_plot.addItem(item)
+        self.timeline_plot.addItem(self.stall_marks)
+        lay.addWidget(self.done_plot, 1)
+        lay.addWidget(self.budget_plot, 1)
+        lay.addWidget(self.timeline_plot, 1)
+        self._worker_ticks: list = []
+        self._done_x = _Range(self.done_plot, "x", 5.0)
+        self._done_y = _Range(self.done_plot, "y", 5.0)
+        self._budget_x = _Range(self.budget_plot, "x", 5.0)
+        self._budget_y = _Range(self.budget_plot, "y", 1.0)
+        self._timeline_x = _Range(self.timeline_plot, "x", 5.0)
+
+    def refresh(self) -> None:
+        """Set every plot's data from the engine (cheap; call from a timer)."""
+        eng = self.engine
+        batch = eng.batch
+        now = time.monotonic() - eng.epoch
+        h = eng.history
+        if h.times:
+            t = np.asarray(h.times + ([now] if eng.is_running else []))
+            d = np.asarray(h.done + ([h.done[-1]] if eng.is_running else []))
+            self.done_curve.setData(t, d)
+        else:
+            self.done_curve.setData([], [])
+        self.total_line.setValue(len(batch.jobs))
+        self._done_x.fit(now if eng.is_running or not h.times else h.times[-1])
+        self._done_y.fit(len(batch.jobs))
+
+        jobs = [j for j in batch.jobs if j.started_at is not None]
+        x = np.array([j.id + 1 for j in jobs], dtype=float)
+        elapsed = np.array([j.elapsed() for j in jobs], dtype=float)
+        states = np.array([j.state.value for j in jobs], dtype=object)
+        for state, item in self.elapsed_bars.items():
+            sel = states == state.value
+            _set_bars(item, x=x[sel], height=elapsed[sel], width=0.8)
+        self.budget_curve.setData(x, np.array([batch.budget(j) for j in jobs], dtype=float))
+        limits = np.array([batch.hard_limit(j) for j in jobs], dtype=float)
+        self.limit_curve.setData(x, limits)
+        self._budget_x.fit(len(batch.jobs) + 1)
+        # The budget line is the reference; the hard limit shows once a song nears it.
+        budgets = np.array([batch.budget(j) for j in jobs], dtype=float)
+        # Before any song starts, scale to the base budget, so the start does not rescale.
+        base = batch.settings.budget_base_s if batch.jobs else 0.0
+        self._budget_y.fit(max(elapsed.max(initial=0.0), budgets.max(initial=base)))
+
+        names = [s.name for s in eng.slots]
+        for seg in eng.segments:
+            if seg.worker not in names:
+                names.append(seg.worker)
+        row = {n: i for i, n in enumerate(names)}
+        segs = list(eng.segments)
+        x0 = np.array([s.start for s in segs], dtype=float)
+        end = np.array([now if s.end is None else s.end for s in segs], dtype=float)
+        y = np.array([row[s.worker] for s in segs], dtype=float)
+        # A running segment is drawn as running; its stalled part is drawn on top.
+        seg_states = np.array([s.state if s.end is not None else SongState.RUNNING.value
+                               for s in segs], dtype=object)
+        width = np.maximum(end - x0, 1e-3)
+        for state, item in self.segments.items():
+            sel = seg_states == state.value
+            _set_bars(item, x0=x0[sel], y=y[sel], width=width[sel], height=0.7)
+        st = np.array([s.stalled_at is not None for s in segs], dtype=bool)
+        stalled_at = np.array([s.stalled_at if s.stalled_at is not None else 0.0 for s in segs],
+                              dtype=float)
+        _set_bars(self.stall_marks, x0=stalled_at[st], y=y[st],
+                  width=np.maximum(end[st] - stalled_at[st], 1e-3), height=0.7)
+        self._timeline_x.fit(end.max(initial=0.0))
+        ticks = [(i, n) for i, n in enumerate(names)]
+        if ticks != self._worker_ticks:
+            self._worker_ticks = ticks
+            self.timeline_plot.getAxis("left").setTicks([ticks])
+            self.timeline_plot.setYRange(-0.6, max(0, len(names) - 1) + 0.6, padding=0)

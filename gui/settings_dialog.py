@@ -1,0 +1,137 @@
+"""The analysis settings dialog and their persistence with ``QSettings``."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+)
+
+from core.settings import AnalysisSettings, default_workers
+
+__all__ = ["SettingsDialog", "load_settings", "save_settings", "SETTINGS_GROUP"]
+
+log = logging.getLogger(__name__)
+
+#: QSettings group holding the fields of :class:`AnalysisSettings`.
+SETTINGS_GROUP = "analysis"
+
+
+def load_settings(qs: QSettings | None = None) -> AnalysisSettings:
+    """The remembered settings; defaults for anything missing or invalid."""
+    qs = qs or QSettings()
+    defaults = AnalysisSettings()
+    values = {}
+    qs.beginGroup(SETTINGS_GROUP)
+    try:
+        for f in dataclasses.fields(AnalysisSettings):
+            if qs.contains(f.name):
+                default = getattr(defaults, f.name)
+                try:
+                    values[f.name] = type(default)(qs.value(f.name))
+                except (TypeError, ValueError):
+                    log.warning("ignoring a bad remembered setting %s=%r", f.name,
+                                qs.value(f.name))
+    finally:
+        qs.endGroup()
+    try:
+        return dataclasses.replace(defaults, **values)
+    except ValueError as err:
+        log.warning("remembered settings are invalid (%s); using defaults", err)
+        return defaults
+
+
+def save_settings(settings: AnalysisSettings, qs: QSettings | None = None) -> None:
+    """Remember ``settings``."""
+    qs = qs or QSettings()
+    qs.beginGroup(SETTINGS_GROUP)
+    for key, value in settings.to_dict().items():
+        qs.setValue(key, value)
+    qs.endGroup()
+    qs.sync()
+
+
+class SettingsDialog(QDialog):
+    """Edit workers, time budget, hard limit, chunk length and analysis sample rate."""
+
+    def __init__(self, settings: AnalysisSettings, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Analysis settings")
+        form = QFormLayout()
+        self.workers = QSpinBox()
+        self.workers.setRange(1, 256)
+        self.workers.setValue(settings.workers)
+        self.workers.setToolTip(f"Songs analyzed at once (this machine has "
+                                f"{default_workers()} cores)")
+        self.budget_base = QDoubleSpinBox()
+        self.budget_base.setRange(0.1, 3600.0)
+        self.budget_base.setDecimals(1)
+        self.budget_base.setSuffix(" s")
+        self.budget_base.setValue(settings.budget_base_s)
+        self.budget_factor = QDoubleSpinBox()
+        self.budget_factor.setRange(0.0, 100.0)
+        self.budget_factor.setDecimals(2)
+        self.budget_factor.setSuffix(" s per s of audio")
+        self.budget_factor.setValue(settings.budget_factor)
+        self.hard_limit = QDoubleSpinBox()
+        self.hard_limit.setRange(1.0, 100.0)
+        self.hard_limit.setDecimals(1)
+        self.hard_limit.setSuffix(" \u00d7 budget")
+        self.hard_limit.setValue(settings.hard_limit_factor)
+        self.chunk = QDoubleSpinBox()
+        self.chunk.setRange(5.0, 600.0)
+        self.chunk.setDecimals(0)
+        self.chunk.setSuffix(" s")
+        self.chunk.setValue(settings.chunk_seconds)
+        self.sample_rate = QSpinBox()
+        self.sample_rate.setRange(8000, 48000)
+        self.sample_rate.setSingleStep(50)
+        self.sample_rate.setSuffix(" Hz")
+        self.sample_rate.setValue(settings.sample_rate)
+        form.addRow("Workers:", self.workers)
+        form.addRow("Time budget, base:", self.budget_base)
+        form.addRow("Time budget, per audio second:", self.budget_factor)
+        form.addRow("Hard limit:", self.hard_limit)
+        form.addRow("Chunk length:", self.chunk)
+        form.addRow("Analysis sample rate:", self.sample_rate)
+        note = QLabel("A song past its budget is flagged as stalled; past the hard limit it is "
+                      "timed out and the batch moves on. Changes apply to the next batch.")
+        note.setWordWrap(True)
+        note.setStyleSheet("color: palette(mid);")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel
+                                   | QDialogButtonBox.StandardButton.RestoreDefaults)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(
+            self._defaults)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(note)
+        lay.addWidget(buttons)
+
+    def _defaults(self) -> None:
+        d = AnalysisSettings()
+        self.workers.setValue(d.workers)
+        self.budget_base.setValue(d.budget_base_s)
+        self.budget_factor.setValue(d.budget_factor)
+        self.hard_limit.setValue(d.hard_limit_factor)
+        self.chunk.setValue(d.chunk_seconds)
+        self.sample_rate.setValue(d.sample_rate)
+
+    def settings(self) -> AnalysisSettings:
+        """The settings as edited (the widgets' ranges keep them valid)."""
+        return AnalysisSettings(
+            workers=self.workers.value(), budget_base_s=self.budget_base.value(),
+            budget_factor=self.budget_factor.value(),
+            hard_limit_factor=self.hard_limit.value(),
+            chunk_seconds=self.chunk.value(), sample_rate=self.sample_rate.value())

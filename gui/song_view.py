@@ -1,0 +1,192 @@
+"""The song table view: sorting, column layout, copy as TSV and the row context menu."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QItemSelectionModel, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence, QPainter
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
+
+from core.batch import TERMINAL_STATES, SongState
+from gui.song_table import (
+    COL_ARTIST,
+    COL_CHUNK,
+    COL_ELAPSED,
+    COL_FILE,
+    COL_NUM,
+    COL_PROGRESS,
+    COL_STATUS,
+    COL_TITLE,
+    COL_WORKER,
+    JOB_ID_ROLE,
+    PATH_ROLE,
+    STATE_ROLE,
+    ProgressDelegate,
+    descriptor_column,
+    rows_to_tsv,
+)
+
+__all__ = ["SongTableView"]
+
+_KEY_COL = descriptor_column("key")
+_ALTERNATIVES_COL = descriptor_column("bpm_alternatives")
+
+_WIDTHS = {COL_NUM: 48, COL_TITLE: 200, COL_ARTIST: 140, COL_FILE: 150, COL_STATUS: 96,
+           COL_PROGRESS: 104, COL_CHUNK: 52, COL_ELAPSED: 112, COL_WORKER: 56}
+
+
+class SongTableView(QTableView):
+    """The live song table.
+
+    Signals
+    -------
+    skipRequested(list)
+        Job ids the user chose to skip.
+    retryRequested(list)
+        Job ids the user chose to analyze again.
+    """
+
+    skipRequested = Signal(list)
+    retryRequested = Signal(list)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.setSortingEnabled(True)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        vh = self.verticalHeader()
+        vh.hide()
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vh.setDefaultSectionSize(22)
+        self.horizontalHeader().setHighlightSections(False)
+        self.horizontalHeader().setSectionsMovable(True)
+        self.setItemDelegateForColumn(COL_PROGRESS, ProgressDelegate(self))
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._menu)
+        self.copy_action = QAction("Copy rows", self)
+        self.copy_action.setShortcut(QKeySequence.StandardKey.Copy)
+        self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.copy_action.triggered.connect(self.copy_selection)
+        self.addAction(self.copy_action)
+        self.empty_text = ("Drop folders or audio files here\n"
+                           "or use File \u25b8 Add Folder\u2026 (Ctrl+Shift+O)")
+
+    def setModel(self, model):  # noqa: N802 - Qt API
+        super().setModel(model)
+        fm = self.horizontalHeader().fontMetrics()
+        for col in range(model.columnCount()):
+            width = _WIDTHS.get(col)
+            if width is None:  # descriptors: wide enough for the header and a typical value
+                text = str(model.headerData(col, Qt.Orientation.Horizontal) or "")
+                width = max(64, fm.horizontalAdvance(text) + 28)
+                if col == _KEY_COL:
+                    width = max(width, fm.horizontalAdvance("C# minor") + 16)
+                elif col == _ALTERNATIVES_COL:
+                    width = max(width, fm.horizontalAdvance("120.0 / 60.0 / 240.0") + 16)
+            self.setColumnWidth(col, width)
+        self.sortByColumn(COL_NUM, Qt.SortOrder.AscendingOrder)
+
+    # -- selection helpers ----------------------------------------------------------------
+    def selected_rows(self) -> list[int]:
+        """Selected rows of the view's model, top to bottom."""
+        sel = self.selectionModel()
+        if sel is None:
+            return []
+        return sorted({i.row() for i in sel.selectedRows()})
+
+    def selected_job_ids(self) -> list[int]:
+        """Job ids of the selected rows."""
+        m = self.model()
+        return [m.index(r, 0).data(JOB_ID_ROLE) for r in self.selected_rows()]
+
+    def select_job(self, job_id: int) -> None:
+        """Select and show the row of ``job_id``."""
+        m = self.model()
+        for r in range(m.rowCount()):
+            if m.index(r, 0).data(JOB_ID_ROLE) == job_id:
+                idx = m.index(r, 0)
+                self.selectionModel().select(
+                    idx, QItemSelectionModel.SelectionFlag.ClearAndSelect
+                    | QItemSelectionModel.SelectionFlag.Rows)
+                self.scrollTo(idx)
+                return
+
+    def copy_selection(self) -> str:
+        """Copy the selected rows, as shown, to the clipboard as TSV; returns the text."""
+        rows = self.selected_rows()
+        if not rows:
+            return ""
+        text = rows_to_tsv(self.model(), rows)
+        QGuiApplication.clipboard().setText(text)
+        return text
+
+    # -- context menu ---------------------------------------------------------------------
+    def _menu(self, pos) -> None:
+        idx = self.indexAt(pos)
+        if idx.isValid() and idx.row() not in self.selected_rows():
+            self.selectRow(idx.row())
+        ids = self.selected_job_ids()
+        if not ids:
+            return
+        m = self.model()
+        states = {SongState(m.index(r, 0).data(STATE_ROLE)) for r in self.selected_rows()}
+        menu = QMenu(self)
+        skip = menu.addAction("Skip")
+        skip.setEnabled(any(s not in TERMINAL_STATES for s in states))
+        retry = menu.addAction("Analyze again")
+        retry.setEnabled(any(s in TERMINAL_STATES for s in states))
+        menu.addSeparator()
+        reveal = menu.addAction("Reveal in file manager")
+        reveal.setEnabled(len(ids) == 1)
+        menu.addAction(self.copy_action)
+        chosen = menu.exec(self.viewport().mapToGlobal(pos))
+        if chosen is skip:
+            self.skipRequested.emit(ids)
+        elif chosen is retry:
+            self.retryRequested.emit(ids)
+        elif chosen is reveal:
+            path = m.index(self.selected_rows()[0], 0).data(PATH_ROLE)
+            QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(path)))
+
+    def dataChanged(self, top_left, bottom_right, roles=()):  # noqa: N802 - Qt API
+        # The base class repaints the whole viewport for any change wider than one cell;
+        # repaint only the cells that changed, which keeps a busy table cheap to draw.
+        if top_left == bottom_right or not top_left.isValid() or not bottom_right.isValid():
+            super().dataChanged(top_left, bottom_right, roles)
+            return
+        vp = self.viewport()
+        h = vp.height()
+        top = max(0, self.rowViewportPosition(top_left.row()))
+        bottom = min(h, self.rowViewportPosition(bottom_right.row())
+                     + self.rowHeight(bottom_right.row()))
+        if bottom <= top:
+            return  # the changed rows are scrolled out of view
+        x0 = self.columnViewportPosition(top_left.column())
+        x1 = self.columnViewportPosition(bottom_right.column())
+        left, right = 0, vp.width()
+        if top_left.column() == bottom_right.column() and x0 >= 0:
+            left, right = x0, x0 + self.columnWidth(top_left.column())
+        elif x0 >= 0 and x1 >= 0 and not self.horizontalHeader().sectionsMoved():
+            left, right = min(x0, x1), max(x0, x1) + self.columnWidth(bottom_right.column())
+        vp.update(left, top, right - left, bottom - top)
+
+    def paintEvent(self, event):  # noqa: N802 - Qt API
+        super().paintEvent(event)
+        m = self.model()
+        if m is not None and m.rowCount() == 0:
+            src = m.sourceModel() if hasattr(m, "sourceModel") else m
+            text = self.empty_text if src.rowCount() == 0 else "No song matches the filter"
+            p = QPainter(self.viewport())
+            p.setPen(self.palette().placeholderText().color())
+            f = p.font()
+            f.setPointSizeF(f.pointSizeF() * 1.25)
+            p.setFont(f)
+            p.drawText(self.viewport().rect(), int(Qt.AlignmentFlag.AlignCenter),
+                       text)
+            p.end()

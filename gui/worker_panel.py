@@ -1,0 +1,218 @@
+"""The worker panel: one row per pool worker, idle / busy / stalled, and whether it uses CPU.
+
+CPU use is read per thread: from ``psutil`` by native thread id when available (works even
+while a decoder is stuck inside native code and never reports), else from the
+``time.thread_time()`` samples each worker takes at every chunk.  A worker whose CPU time
+moves is *computing*; one whose CPU time stands still while its song runs is *waiting*
+(blocked in I/O or stuck) - a slow song and a stuck decoder look different.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QHeaderView, QTableView
+
+from core.batch import SongState
+from gui.formatting import fmt_duration
+from gui.song_table import STATE_COLORS, status_icon
+
+__all__ = ["WorkerTableModel", "WorkerPanel", "ThreadCpuSampler", "WORKER_COLUMNS"]
+
+WORKER_COLUMNS = ("Worker", "State", "Song", "Chunk", "Elapsed", "CPU", "CPU time")
+
+
+class ThreadCpuSampler:
+    """CPU seconds of threads of this process by native id (psutil), sampled on demand."""
+
+    def __init__(self):
+        try:
+            import psutil
+
+            self._proc = psutil.Process(os.getpid())
+            self._proc.threads()
+        except Exception:  # no psutil, or no per-thread times on this system
+            self._proc = None
+        self._times: dict[int, float] = {}
+
+    @property
+    def available(self) -> bool:
+        """True when per-thread CPU times can be read."""
+        return self._proc is not None
+
+    def sample(self) -> dict[int, float]:
+        """``{native_thread_id: cpu_seconds}`` now (empty when unavailable)."""
+        if self._proc is None:
+            return {}
+        try:
+            self._times = {t.id: t.user_time + t.system_time for t in self._proc.threads()}
+        except Exception:
+            self._times = {}
+        return self._times
+
+
+class _Row:
+    __slots__ = ("name", "record", "abandoned", "cpu", "cpu_at", "rate")
+
+    def __init__(self, name):
+        self.name = name
+        self.record = None
+        self.abandoned = False
+        self.cpu = None
+        self.cpu_at = None
+        self.rate = None  # CPU seconds per wall second over the last interval
+
+
+class WorkerTableModel(QAbstractTableModel):
+    """Rows: the engine's worker slots, then abandoned workers that are still running."""
+
+    def __init__(self, engine, parent=None):
+        super().__init__(parent)
+        self.engine = engine
+        self.sampler = ThreadCpuSampler()
+        self._rows: list[_Row] = []
+        self._cpu_state: dict[int, tuple[float, float, float | None]] = {}
+
+    def refresh(self) -> None:
+        """Re-read the engine's workers and their CPU times (call a few times a second)."""
+        eng = self.engine
+        wanted = [(s.name, s.record, False) for s in eng.slots]
+        wanted += [(f"{r.name} (abandoned)", r, True) for r in eng.abandoned]
+        if [w[0] for w in wanted] != [r.name for r in self._rows]:
+            self.beginResetModel()
+            self._rows = [_Row(name) for name, _, _ in wanted]
+            self.endResetModel()
+        times = self.sampler.sample()
+        now = time.monotonic()
+        for row, (_, rec, abandoned) in zip(self._rows, wanted, strict=True):
+            row.record, row.abandoned = rec, abandoned
+            row.rate = row.cpu = None
+            if rec is None or not rec.native_id:
+                continue
+            cpu = times.get(rec.native_id)
+            at = now
+            if cpu is None:  # fall back on the worker's own samples
+                cpu, at = rec.thread_cpu_s, rec.cpu_sampled_at
+            prev = self._cpu_state.get(id(rec))
+            if prev is not None and at > prev[1]:
+                rate = (cpu - prev[0]) / (at - prev[1])
+                self._cpu_state[id(rec)] = (cpu, at, rate)
+            elif prev is None:
+                self._cpu_state[id(rec)] = (cpu, at, None)
+            row.cpu = max(0.0, cpu - rec.cpu_start_s)
+            row.rate = self._cpu_state[id(rec)][2]
+        live = {id(r.record) for r in self._rows if r.record is not None}
+        for key in list(self._cpu_state):
+            if key not in live:
+                del self._cpu_state[key]
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0),
+                                  self.index(len(self._rows) - 1, len(WORKER_COLUMNS) - 1))
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(WORKER_COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(WORKER_COLUMNS)):
+            return WORKER_COLUMNS[section]
+        return None
+
+    def worker_state(self, row: int) -> str:
+        """``"idle"``, ``"busy"``, ``"stalled"`` or ``"abandoned"`` for worker row ``row``."""
+        r = self._rows[row]
+        if r.abandoned:
+            return "abandoned"
+        if r.record is None or r.record.returned:  # returned: handing over to the next song
+            return "idle"
+        job = self._job(r)
+        if job is not None and job.state is SongState.STALLED:
+            return "stalled"
+        return "busy"
+
+    def cpu_label(self, row: int) -> str:
+        """``"computing"`` / ``"waiting"`` (no CPU) / ``""`` (idle or not yet known)."""
+        r = self._rows[row]
+        if r.record is None or r.rate is None:
+            return ""
+        return "computing" if r.rate > 0.05 else "waiting (no CPU)"
+
+    def _job(self, r: _Row):
+        jobs = self.engine.batch.jobs
+        if r.record is None or r.record.job_id >= len(jobs):
+            return None
+        return jobs[r.record.job_id]
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        row, col = index.row(), index.column()
+        r = self._rows[row]
+        state = self.worker_state(row)
+        job = self._job(r) if state != "idle" else None
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return r.name
+            if col == 1:
+                return state
+            if job is None:
+                return ""
+            if col == 2:
+                return os.path.basename(job.path)
+            if col == 3:
+                rec = r.record
+                return f"{rec.chunk}/{rec.n_chunks}" if rec.n_chunks else "-"
+            if col == 4:
+                return fmt_duration(time.monotonic() - r.record.started_at
+                                    if r.record.started_at else 0.0)
+            if col == 5:
+                if r.record is None or r.rate is None:
+                    return ""
+                pct = 100 * min(r.rate, 9.99)
+                return (f"{pct:.0f} % \u2014 computing" if self.cpu_label(row) == "computing"
+                        else f"{pct:.0f} % \u2014 waiting, no CPU")
+            if col == 6:
+                return "" if r.cpu is None else f"{r.cpu:.1f} s"
+        if role == Qt.ItemDataRole.DecorationRole and col == 1:
+            return status_icon({"idle": SongState.QUEUED, "busy": SongState.RUNNING,
+                                "stalled": SongState.STALLED,
+                                "abandoned": SongState.TIMED_OUT}[state])
+        if role == Qt.ItemDataRole.BackgroundRole and state in ("stalled", "abandoned"):
+            color = QColor(STATE_COLORS[SongState.STALLED if state == "stalled"
+                                        else SongState.TIMED_OUT])
+            color.setAlpha(60)
+            return QBrush(color)
+        if role == Qt.ItemDataRole.ToolTipRole and job is not None:
+            if col == 5:
+                return ("CPU use of the worker thread since the last refresh: a slow song "
+                        "keeps computing; a stuck decoder or a blocked read uses no CPU")
+            return job.path
+        return None
+
+
+class WorkerPanel(QTableView):
+    """The worker table, refreshed from a timer by the main window."""
+
+    def __init__(self, engine, parent=None):
+        super().__init__(parent)
+        self.model_ = WorkerTableModel(engine, self)
+        self.setModel(self.model_)
+        self.verticalHeader().hide()
+        self.setAlternatingRowColors(True)
+        self.setSelectionMode(QTableView.SelectionMode.NoSelection)
+        self.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+        h = self.horizontalHeader()
+        h.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        h.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        for col, width in enumerate((130, 100, 320, 70, 80, 170, 80)):
+            self.setColumnWidth(col, width)
+
+    def refresh(self) -> None:
+        """Re-read workers and CPU times."""
+        self.model_.refresh()

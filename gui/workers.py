@@ -1,0 +1,340 @@
+"""Thread-pool workers: one :class:`SongRunnable` per song, the folder scan, and small tasks.
+
+A ``QRunnable`` is not a ``QObject``, so workers report through a shared signal hub
+(:class:`WorkerSignals`) that lives in the GUI thread; signals emitted from a pool thread
+reach GUI slots as queued calls.  Workers never touch widgets: the song worker reports to
+the Qt-free :class:`core.batch.Batch` (thread-safe) through :func:`core.runner.run_job`, the
+same code path as the command line, and emits a throttled notification for the view.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QRunnable, Signal
+
+from core.batch import Batch
+from core.runner import run_job
+
+__all__ = [
+    "WorkerSignals",
+    "WorkerRecord",
+    "WorkerSlot",
+    "InFlight",
+    "SongRunnable",
+    "ScanRunnable",
+    "TaskRunnable",
+    "TaskSignals",
+    "PROGRESS_INTERVAL_S",
+    "song_identity_or_name",
+]
+
+log = logging.getLogger(__name__)
+
+#: Shortest interval (s) between two progress notifications of one song.
+PROGRESS_INTERVAL_S = 0.1
+
+
+def song_identity_or_name(path: str) -> tuple[str, str]:
+    """``(title, artist)`` from tags via :func:`core.tags.song_identity`, else the file name."""
+    try:
+        from core.tags import song_identity
+    except ImportError:
+        return os.path.splitext(os.path.basename(path))[0], ""
+    try:
+        title, artist = song_identity(path)
+    except Exception:  # a tag reader must never stop a scan
+        log.debug("no identity for %s", path, exc_info=True)
+        return os.path.splitext(os.path.basename(path))[0], ""
+    return title or os.path.splitext(os.path.basename(path))[0], artist or ""
+
+
+class WorkerSignals(QObject):
+    """Signals of every pool worker; one instance, owned by the engine in the GUI thread."""
+
+    #: ``(record)`` a song worker took a job.
+    started = Signal(object)
+    #: ``(record)`` a throttled progress step (chunk numbers are in the record and the job).
+    progressed = Signal(object)
+    #: ``(record)`` the song worker has returned (result already reported to the batch).
+    done = Signal(object)
+    #: ``(token, [(path, missing), ...])`` a batch of files found by a scan.
+    found = Signal(int, list)
+    #: ``(token, {path: (title, artist)})`` identities read from tags by a scan.
+    identified = Signal(int, dict)
+    #: ``(token, n_found)`` a scan has ended.
+    scanned = Signal(int, int)
+
+
+@dataclass(eq=False)
+class WorkerRecord:
+    """What one song worker is doing, updated by the worker thread, read by the GUI.
+
+    Attributes
+    ----------
+    name : str
+        Worker slot, e.g. ``"W2"``.
+    job_id, attempt : int
+        The job and attempt it runs.
+    native_id : int
+        OS thread id (for per-thread CPU times), 0 until the worker has started.
+    started_at : float
+        ``time.monotonic()`` when the worker started (s).
+    cpu_start_s : float
+        ``time.thread_time()`` of the worker thread when it took the job (s).
+    thread_cpu_s : float
+        ``time.thread_time()`` of the worker thread at its last progress step (s).
+    cpu_sampled_at : float
+        When ``thread_cpu_s`` was sampled (monotonic, s).
+    chunk, n_chunks : int
+        Last chunk reported.
+    ended_at : float
+        ``time.monotonic()`` when the analysis call returned (s), 0 until then.
+    returned : bool
+        True once the analysis call has returned.
+    abandoned : bool
+        True when the engine gave up on this worker (its result will be discarded).
+    """
+
+    name: str
+    job_id: int
+    attempt: int
+    native_id: int = 0
+    started_at: float = 0.0
+    cpu_start_s: float = 0.0
+    thread_cpu_s: float = 0.0
+    cpu_sampled_at: float = 0.0
+    chunk: int = 0
+    n_chunks: int = 0
+    ended_at: float = 0.0
+    returned: bool = False
+    abandoned: bool = False
+
+
+def _safe_emit(signal, *args) -> None:
+    try:
+        signal.emit(*args)
+    except RuntimeError:  # the hub was deleted while the app quit: nobody is listening
+        pass
+
+
+class WorkerSlot:
+    """One of the engine's worker slots (``W1``, ``W2``...), shared with its runnable.
+
+    ``record`` is the job the slot's worker runs now and ``runner`` the runnable that owns
+    the slot; both change only under ``lock`` (the engine's), from either thread.
+    """
+
+    def __init__(self, name: str, lock: threading.Lock, tracker: InFlight):
+        self.name = name
+        self.lock = lock
+        self.tracker = tracker
+        self.record: WorkerRecord | None = None
+        self.runner: SongRunnable | None = None
+
+
+class InFlight:
+    """Songs claimed by workers whose end the GUI thread has not processed yet.
+
+    Changed only under the slots' lock: +1 when a worker claims a song, -1 when the engine
+    processes its end (or abandons it).  The engine reports a batch finished only at zero,
+    so every song's end has reached the views first.
+    """
+
+    def __init__(self):
+        self.count = 0
+
+
+class SongRunnable(QRunnable):
+    """Analyze one song of a batch in a pool thread, chunk by chunk, for one slot.
+
+    When its song ends, the runnable claims the next queued song for its slot itself and
+    starts a new runnable for it on the same pool (no round trip through the GUI thread, so
+    a busy window never leaves the pool idle), unless the batch is paused or cancelled or
+    the engine abandoned it (timed out or skipped while it ran).
+
+    Parameters
+    ----------
+    batch : Batch
+        The batch (thread-safe).
+    slot : WorkerSlot
+        The slot it works for.
+    record : WorkerRecord
+        Its job, already claimed and set as ``slot.record``.
+    analyze : callable
+        ``analyze(path, *, settings, progress, should_cancel) -> SongResult``.
+    signals : WorkerSignals
+        The engine's signal hub.
+    pool : QThreadPool
+        Where the next song's runnable is started.
+    """
+
+    def __init__(self, batch: Batch, slot: WorkerSlot, record: WorkerRecord,
+                 analyze: Callable, signals: WorkerSignals, pool):
+        super().__init__()
+        self.batch = batch
+        self.slot = slot
+        self.record = record
+        self.analyze = analyze
+        self.signals = signals
+        self.pool = pool
+
+    def run(self) -> None:  # noqa: D102 - runs in a pool thread
+        self._run_one(self.record)
+        nxt = self._next()
+        if nxt is not None:
+            self.pool.start(nxt)
+
+    def _next(self) -> SongRunnable | None:
+        slot = self.slot
+        with slot.lock:
+            if self.record.abandoned or slot.runner is not self:
+                return None  # the engine gave the slot to another worker
+            claimed = self.batch.claim(slot.name)
+            if claimed is None:
+                slot.record = None
+                slot.runner = None
+                return None
+            job, attempt = claimed
+            slot.tracker.count += 1
+            rec = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt)
+            nxt = SongRunnable(self.batch, slot, rec, self.analyze, self.signals, self.pool)
+            slot.record, slot.runner = rec, nxt
+            return nxt
+
+    def _run_one(self, rec: WorkerRecord) -> None:
+        rec.native_id = threading.get_native_id()
+        rec.started_at = rec.cpu_sampled_at = time.monotonic()
+        rec.thread_cpu_s = rec.cpu_start_s = time.thread_time()
+        last_emit = 0.0
+        analyze = self.analyze
+        job = self.batch.jobs[rec.job_id]
+
+        def tracked(path, *, settings, progress, should_cancel):
+            def on_chunk(chunk, n_chunks, duration_s=None):
+                nonlocal last_emit
+                progress(chunk, n_chunks, duration_s)
+                now = time.monotonic()
+                rec.chunk, rec.n_chunks = chunk, n_chunks
+                rec.thread_cpu_s, rec.cpu_sampled_at = time.thread_time(), now
+                if now - last_emit >= PROGRESS_INTERVAL_S or chunk >= n_chunks:
+                    last_emit = now
+                    _safe_emit(self.signals.progressed, rec)
+
+            return analyze(path, settings=settings, progress=on_chunk,
+                           should_cancel=should_cancel)
+
+        _safe_emit(self.signals.started, rec)
+        try:
+            run_job(self.batch, job, rec.attempt, tracked)
+        except BaseException:  # run_job catches Exception; keep the pool alive regardless
+            log.error("worker %s crashed\n%s", rec.name, traceback.format_exc())
+        finally:
+            rec.ended_at = time.monotonic()
+            rec.thread_cpu_s, rec.cpu_sampled_at = time.thread_time(), rec.ended_at
+            rec.returned = True
+            _safe_emit(self.signals.done, rec)
+
+
+class ScanRunnable(QRunnable):
+    """Find audio files under dropped paths off the GUI thread, then read their tags.
+
+    Files are emitted in batches (at least every ``interval_s``) so rows appear while the
+    scan goes on; identities from tags follow in a second pass, also in batches.
+
+    Parameters
+    ----------
+    paths : list of str
+        Files and folders.
+    token : int
+        Echoed in every signal so the receiver can ignore an outdated scan.
+    signals : WorkerSignals
+        The engine's signal hub.
+    read_tags : bool
+        Whether to read titles and artists from tags after the scan.
+    """
+
+    def __init__(self, paths, token: int, signals: WorkerSignals, *, read_tags: bool = True,
+                 batch_size: int = 500, interval_s: float = 0.1):
+        super().__init__()
+        self.paths = [os.fspath(p) for p in paths]
+        self.token = token
+        self.signals = signals
+        self.read_tags = read_tags
+        self.batch_size = batch_size
+        self.interval_s = interval_s
+        self.cancel_event = threading.Event()
+
+    def run(self) -> None:  # noqa: D102 - runs in a pool thread
+        from core.scan import iter_audio_files
+
+        found: list[str] = []
+        pending: list[tuple[str, bool]] = []
+        last = time.monotonic()
+        try:
+            for path in iter_audio_files(self.paths, should_cancel=self.cancel_event.is_set):
+                pending.append((path, not os.path.lexists(path)))
+                found.append(path)
+                now = time.monotonic()
+                if len(pending) >= self.batch_size or now - last >= self.interval_s:
+                    _safe_emit(self.signals.found, self.token, pending)
+                    pending, last = [], now
+            if pending:
+                _safe_emit(self.signals.found, self.token, pending)
+            if self.read_tags:
+                self._identify(found)
+        except Exception:
+            log.error("scan of %s failed\n%s", self.paths, traceback.format_exc())
+        finally:
+            _safe_emit(self.signals.scanned, self.token, len(found))
+
+    def _identify(self, found: list[str]) -> None:
+        out: dict[str, tuple[str, str]] = {}
+        last = time.monotonic()
+        for i, path in enumerate(found):
+            if self.cancel_event.is_set():
+                return
+            if i % 16 == 15:
+                time.sleep(0.001)  # tag reading is Python code: leave the GIL to the GUI
+            if not os.path.isfile(path):
+                continue
+            out[path] = song_identity_or_name(path)
+            now = time.monotonic()
+            if len(out) >= self.batch_size or now - last >= 0.3:
+                _safe_emit(self.signals.identified, self.token, out)
+                out, last = {}, now
+        if out:
+            _safe_emit(self.signals.identified, self.token, out)
+
+
+class TaskSignals(QObject):
+    """Signal of one :class:`TaskRunnable`: ``finished(result, error message or None)``."""
+
+    finished = Signal(object, object)
+
+
+class TaskRunnable(QRunnable):
+    """Run ``fn()`` in a pool thread; ``signals.finished(result, error)`` in the GUI thread.
+
+    ``signals`` must have a parent in the GUI thread, so that dropping the runnable in the
+    pool thread never deletes it there.
+    """
+
+    def __init__(self, fn: Callable[[], object], signals: TaskSignals):
+        super().__init__()
+        self.fn = fn
+        self.signals = signals
+
+    def run(self) -> None:  # noqa: D102 - runs in a pool thread
+        try:
+            result, error = self.fn(), None
+        except Exception as err:
+            log.error("background task failed\n%s", traceback.format_exc())
+            result, error = None, f"{type(err).__name__}: {err}"
+        _safe_emit(self.signals.finished, result, error)

@@ -1,0 +1,148 @@
+"""``songcal gui ... --start --export-dir DIR --quit-when-done`` and the launcher."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from core.csvio import read_csv_rows
+from core.errors import CorruptFileError
+from core.result import RESULT_COLUMNS
+from tests.gui.conftest import FakeAnalyzer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture
+def fake_analysis(monkeypatch):
+    def install(fake):
+        import gui.engine
+
+        monkeypatch.setattr(gui.engine, "default_analyze", fake)
+        return fake
+
+    return install
+
+
+def test_gui_runs_a_batch_and_writes_results(qapp, wav_deck, tmp_path, fake_analysis):
+    from gui.app import run_gui
+
+    deck, paths = wav_deck
+    fake = fake_analysis(FakeAnalyzer())
+    out = tmp_path / "export"
+    code = run_gui([str(deck), "--start", "--export-dir", str(out), "--quit-when-done",
+                    "--workers", "2"])
+    assert code == 0
+    cols, rows = read_csv_rows(out / "results.csv")
+    assert cols[:len(RESULT_COLUMNS)] == list(RESULT_COLUMNS)
+    assert "songcal_version" in cols and "settings" in cols
+    assert sorted(r["path"] for r in rows) == sorted(str(p) for p in paths)
+    assert {r["status"] for r in rows} == {"done"}
+    assert len(fake.calls) == 6
+
+
+def test_gui_exit_code_is_1_when_a_song_fails(qapp, wav_deck, tmp_path, fake_analysis):
+    from gui.app import run_gui
+
+    deck, _ = wav_deck
+    fake_analysis(FakeAnalyzer(fail_on="003", error=CorruptFileError("x", "damaged data")))
+    out = tmp_path / "export"
+    code = run_gui([str(deck), "--start", "--export-dir", str(out), "--quit-when-done",
+                    "--workers", "2"])
+    assert code == 1
+    _, rows = read_csv_rows(out / "results.csv")
+    failed = [r for r in rows if r["status"] == "failed"]
+    assert len(failed) == 1 and failed[0]["error"] == "damaged data"
+
+
+def test_gui_exit_code_is_2_when_no_audio_is_found(qapp, tmp_path, fake_analysis):
+    from gui.app import run_gui
+
+    fake_analysis(FakeAnalyzer())
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "readme.txt").write_text("no audio here")
+    assert run_gui([str(empty), "--start", "--quit-when-done"]) == 2
+
+
+def test_gui_unknown_option_is_usage_error(capsys):
+    from gui.app import run_gui
+
+    assert run_gui(["--no-such-option"]) == 2
+    assert "usage" in capsys.readouterr().err
+
+
+def test_gui_missing_reference_is_usage_error(tmp_path, capsys):
+    from gui.app import run_gui
+
+    assert run_gui(["--reference", str(tmp_path / "nope.csv")]) == 2
+    assert "reference sheet not found" in capsys.readouterr().err
+
+
+def test_gui_bad_worker_count_is_usage_error(capsys):
+    from gui.app import run_gui
+
+    assert run_gui(["--workers", "0"]) == 2
+    assert "--workers" in capsys.readouterr().err
+
+
+def test_launcher_dispatches_cli_without_qt_and_sets_thread_variables(tmp_path):
+    code = (
+        "import os, sys\n"
+        "for v in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS',"
+        " 'NUMBA_CACHE_DIR'): os.environ.pop(v, None)\n"
+        "import core.cli\n"
+        "core.cli.main = lambda argv: 7 if argv[0] == 'analyze' else 0\n"
+        "from gui.launcher import main\n"
+        "rc = main(['analyze', 'x.wav', '-o', 'r.csv'])\n"
+        "print(rc, 'PySide6' in sys.modules, os.environ['OMP_NUM_THREADS'],"
+        " os.environ['OPENBLAS_NUM_THREADS'], bool(os.environ.get('NUMBA_CACHE_DIR')))\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["7", "False", "1", "1", "True"]
+
+
+def test_launcher_keeps_thread_variables_already_set(monkeypatch):
+    from gui.launcher import prepare_environment
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    monkeypatch.setenv("NUMBA_CACHE_DIR", "/somewhere")
+    prepare_environment()
+    assert os.environ["OMP_NUM_THREADS"] == "3"
+    assert os.environ["NUMBA_CACHE_DIR"] == "/somewhere"
+
+
+def test_gui_package_does_not_import_qt():
+    out = subprocess.run([sys.executable, "-c",
+                          "import sys, gui, gui.launcher; print('PySide6' in sys.modules)"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_gui_reference_runs_the_calibration_after_the_export(qapp, wav_deck, tmp_path,
+                                                             fake_analysis, monkeypatch):
+    import core.calibration_cli
+    from gui.app import run_gui
+
+    deck, _ = wav_deck
+    fake_analysis(FakeAnalyzer())
+    ref = tmp_path / "reference.csv"
+    ref.write_text("title,artist,bpm,key\nSong 0,Artist,120,A minor\n")
+    calls = []
+
+    def fake_calibrate(results_csv, reference, *, settings=None, out_dir=None, stream=None):
+        calls.append((results_csv, reference, out_dir, os.path.isfile(results_csv)))
+        return 1
+
+    monkeypatch.setattr(core.calibration_cli, "calibrate_results_file", fake_calibrate)
+    out = tmp_path / "export"
+    code = run_gui([str(deck), "--start", "--export-dir", str(out), "--quit-when-done",
+                    "--reference", str(ref), "--workers", "2"])
+    assert calls == [(str(out / "results.csv"), str(ref), str(out), True)]
+    assert code == 1  # the calibration's own exit code counts

@@ -1,0 +1,198 @@
+"""The window's batch engine: a QThreadPool driving core.batch.Batch."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.batch import SongState
+from core.errors import CorruptFileError
+from gui.engine import BatchEngine, EngineState
+from tests.gui.conftest import FakeAnalyzer
+
+pytestmark = pytest.mark.usefixtures("qapp")
+
+
+def _engine(qtbot, settings, analyze, n=8, tmp_path=None):
+    eng = BatchEngine(settings, analyze=analyze)
+    paths = [f"/music/{i:03d}.wav" for i in range(n)]
+    first = len(eng.batch.jobs)
+    eng.batch.add(paths)
+    eng.jobsAdded.emit(first, n)
+    return eng
+
+
+def _finish(eng):
+    assert eng.shutdown(timeout_ms=5000)
+
+
+def test_batch_runs_every_song_to_done(qtbot, fast_settings):
+    fake = FakeAnalyzer()
+    eng = _engine(qtbot, fast_settings, fake, n=12)
+    with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+        assert eng.start()
+    c = eng.batch.counts()
+    assert c[SongState.DONE] == 12
+    assert sorted(fake.calls) == sorted(j.path for j in eng.batch.jobs)
+    # Two worker slots, each song on one of them, timeline segments closed.
+    assert {j.worker for j in eng.batch.jobs} <= {"W1", "W2"}
+    assert len(eng.segments) == 12 and all(s.end is not None for s in eng.segments)
+    assert eng.state == EngineState.IDLE
+    assert eng.history.done[-1] == 12
+    _finish(eng)
+
+
+def test_never_more_songs_at_once_than_workers(qtbot, fast_settings):
+    import threading
+
+    running, peak, lock = [0], [0], threading.Lock()
+    inner = FakeAnalyzer(step_s=0.01)
+
+    def counting(path, **kw):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        try:
+            return inner(path, **kw)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    eng = _engine(qtbot, fast_settings, counting, n=10)
+    with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+        eng.start()
+    assert peak[0] == 2
+    _finish(eng)
+
+
+def test_audio_error_gives_failed_row_with_reason(qtbot, fast_settings):
+    fake = FakeAnalyzer(fail_on="003", error=CorruptFileError("/music/003.wav",
+                                                              "the data stops after 2 s"))
+    eng = _engine(qtbot, fast_settings, fake, n=5)
+    with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+        eng.start()
+    job = eng.batch.jobs[3]
+    assert job.state is SongState.FAILED
+    assert job.error == "the data stops after 2 s"
+    assert eng.batch.counts()[SongState.DONE] == 4
+    _finish(eng)
+
+
+def test_unexpected_error_is_logged_and_batch_goes_on(qtbot, fast_settings, caplog):
+    fake = FakeAnalyzer(fail_on="001", error=ZeroDivisionError("division by zero"))
+    eng = _engine(qtbot, fast_settings, fake, n=4)
+    with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+        eng.start()
+    job = eng.batch.jobs[1]
+    assert job.state is SongState.FAILED
+    assert "ZeroDivisionError" in job.error
+    assert any("Traceback" in r.getMessage() for r in caplog.records)
+    assert eng.batch.counts()[SongState.DONE] == 3
+    _finish(eng)
+
+
+def test_stalled_song_times_out_and_batch_finishes(qtbot, fast_settings):
+    fake = FakeAnalyzer(block_on="002")
+    eng = _engine(qtbot, fast_settings, fake, n=8)
+    stalled, timed_out = [], []
+    eng.stalled.connect(stalled.append)
+    eng.timedOut.connect(timed_out.append)
+    try:
+        with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+            eng.start()
+        assert stalled == [2] and timed_out == [2]
+        job = eng.batch.jobs[2]
+        assert job.state is SongState.TIMED_OUT
+        assert eng.batch.counts()[SongState.DONE] == 7
+        # The blocked worker was abandoned and the pool kept its capacity.
+        assert len(eng.abandoned) == 1
+        assert eng.pool.maxThreadCount() >= len(eng.slots) + 1
+    finally:
+        fake.release()
+    qtbot.waitUntil(lambda: not eng.abandoned, timeout=5000)
+    assert eng.batch.jobs[2].state is SongState.TIMED_OUT  # late result discarded
+    assert eng.pool.maxThreadCount() == len(eng.slots)
+    _finish(eng)
+
+
+def test_skip_a_stuck_song_frees_its_worker(qtbot, fast_settings):
+    import dataclasses
+
+    settings = dataclasses.replace(fast_settings, budget_base_s=30.0)
+    fake = FakeAnalyzer(block_on="000")
+    eng = _engine(qtbot, settings, fake, n=4)
+    try:
+        eng.start()
+        qtbot.waitUntil(fake.blocked.is_set, timeout=5000)
+        with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+            assert eng.skip(0)
+        assert eng.batch.jobs[0].state is SongState.SKIPPED
+        assert eng.batch.counts()[SongState.DONE] == 3
+    finally:
+        fake.release()
+    qtbot.waitUntil(lambda: not eng.abandoned, timeout=5000)
+    _finish(eng)
+
+
+def test_cancel_mid_batch_stops_running_and_queued_songs(qtbot, fast_settings):
+    fake = FakeAnalyzer(n_chunks=20, step_s=0.01)
+    eng = _engine(qtbot, fast_settings, fake, n=10)
+    eng.start()
+    qtbot.waitUntil(lambda: len(fake.calls) >= 2, timeout=5000)
+    with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+        eng.cancel()
+    c = eng.batch.counts()
+    assert c[SongState.CANCELLED] >= 8
+    assert c[SongState.CANCELLED] + c[SongState.DONE] == 10
+    assert len(fake.calls) < 10
+    _finish(eng)
+
+
+def test_pause_starts_no_new_song_and_resume_continues(qtbot, fast_settings):
+    fake = FakeAnalyzer(n_chunks=5, step_s=0.01)
+    eng = _engine(qtbot, fast_settings, fake, n=8)
+    eng.start()
+    eng.pause()
+    assert eng.state == EngineState.PAUSED
+    qtbot.waitUntil(lambda: not eng.busy_records(), timeout=5000)
+    qtbot.wait(150)
+    assert len(fake.calls) == 2  # the two songs that had started
+    with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+        eng.resume()
+    assert eng.batch.counts()[SongState.DONE] == 8
+    _finish(eng)
+
+
+def test_retry_failed_runs_only_the_failed_songs_again(qtbot, fast_settings):
+    fake = FakeAnalyzer(fail_on="001", error=CorruptFileError("/music/001.wav", "broken"))
+    eng = _engine(qtbot, fast_settings, fake, n=3)
+    with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+        eng.start()
+    fake.fail_on = None
+    n_calls = len(fake.calls)
+    with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+        assert eng.retry_failed() == 1
+    assert fake.calls[n_calls:] == ["/music/001.wav"]
+    assert eng.batch.counts()[SongState.DONE] == 3
+    _finish(eng)
+
+
+def test_quit_mid_batch_stops_workers(qtbot, fast_settings):
+    fake = FakeAnalyzer(n_chunks=50, step_s=0.01)
+    eng = _engine(qtbot, fast_settings, fake, n=6)
+    eng.start()
+    qtbot.waitUntil(lambda: len(fake.calls) >= 2, timeout=5000)
+    assert eng.shutdown(timeout_ms=5000)
+    assert len(fake.returned) == len(fake.calls)
+
+
+def test_scan_adds_rows_off_the_gui_thread(qtbot, wav_deck, fast_settings):
+    deck, paths = wav_deck
+    eng = BatchEngine(fast_settings, analyze=FakeAnalyzer())
+    with qtbot.waitSignal(eng.scanFinished, timeout=10_000) as blocker:
+        eng.add_paths([deck, deck / "missing.wav"])
+    assert blocker.args == [7]
+    got = [j.path for j in eng.batch.jobs]
+    assert sorted(got[:-1]) == sorted(str(p) for p in paths)
+    missing = eng.batch.jobs[-1]
+    assert missing.state is SongState.FAILED and missing.error == "file not found"
+    _finish(eng)

@@ -1,0 +1,359 @@
+"""The main window: drop, a whole batch, the stall banner, cancel, quit, settings, panels."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from core.batch import SongState
+from core.settings import AnalysisSettings
+from gui.main_window import MainWindow, about_text
+from gui.settings_dialog import SettingsDialog, load_settings, save_settings
+from tests.gui.conftest import FakeAnalyzer
+
+
+@pytest.fixture
+def make_window(qtbot):
+    windows = []
+
+    def make(settings, analyze, **kw):
+        w = MainWindow(settings, analyze=analyze, remember=False, **kw)
+        w.confirm_quit = False
+        qtbot.addWidget(w)
+        w.show()
+        windows.append(w)
+        return w
+
+    yield make
+    for w in windows:
+        if w.isVisible():
+            w.close()
+
+
+def _drop(window, paths):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    pos = QPoint(200, 200)
+    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, drop)
+    assert drop.isAccepted()
+
+
+def test_drop_folder_adds_audio_files_recursively(qtbot, make_window, wav_deck, fast_settings):
+    deck, paths = wav_deck
+    w = make_window(fast_settings, FakeAnalyzer())
+    with qtbot.waitSignal(w.engine.scanFinished, timeout=10_000):
+        _drop(w, [deck])
+    assert w.model.rowCount() == 6  # notes.txt skipped silently, subfolder included
+    files = sorted(w.model.index(r, 3).data() for r in range(6))
+    assert files == sorted(p.name for p in paths)
+    assert w.start_action.isEnabled()
+
+
+def test_drop_without_local_files_is_refused(make_window, fast_settings):
+    w = make_window(fast_settings, FakeAnalyzer())
+    mime = QMimeData()
+    mime.setText("just text")
+    enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(w, enter)
+    assert not enter.isAccepted()
+
+
+def test_whole_batch_of_real_songs_in_the_window(qtbot, make_window, wav_deck, tmp_path):
+    deck, paths = wav_deck
+    settings = AnalysisSettings(workers=2, budget_base_s=60.0)
+    w = make_window(settings, None)  # the real analysis
+    with qtbot.waitSignal(w.engine.scanFinished, timeout=10_000):
+        w.add_paths([deck])
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=60_000):
+        w.start_action.trigger()
+    batch = w.engine.batch
+    assert [j.state for j in batch.jobs] == [SongState.DONE] * 6, [j.error for j in batch.jobs]
+    for job in batch.jobs:
+        assert job.result.duration_s == pytest.approx(3.0, abs=0.01)
+        assert job.result.sample_rate == 22050
+    w._refresh_ui()
+    assert w.count_label.text().startswith("6 done / 6 songs")
+    with qtbot.waitSignal(w.exported, timeout=10_000) as blocker:
+        w.export_results(tmp_path / "out" / "results.csv")
+    assert blocker.args[1] == ""
+    from core.csvio import read_csv_rows
+
+    cols, rows = read_csv_rows(tmp_path / "out" / "results.csv")
+    assert cols[:5] == ["path", "title", "artist", "status", "error"]
+    assert [r["status"] for r in rows] == ["done"] * 6
+
+
+def test_stall_banner_names_song_and_batch_still_finishes(qtbot, make_window, fast_settings):
+    fake = FakeAnalyzer(block_on="002")
+    w = make_window(fast_settings, fake)
+    eng = w.engine
+    eng.batch.add([f"/music/{i:03d}.wav" for i in range(8)])
+    eng.jobsAdded.emit(0, 8)
+    try:
+        w.start()
+        qtbot.waitUntil(lambda: not w.banner.isHidden(), timeout=5000)
+        text = w.banner.label.text()
+        assert "002.wav" in text
+        job = eng.batch.jobs[2]
+        assert job.worker in text and "past its budget" in text
+        w.bottom_tabs.setCurrentIndex(0)
+        w.workers.refresh()
+        states = [w.workers.model_.worker_state(r) for r in range(w.workers.model_.rowCount())]
+        assert "stalled" in states
+        with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+            pass
+        assert job.state is SongState.TIMED_OUT
+        assert eng.batch.counts()[SongState.DONE] == 7
+        w._refresh_ui()
+        assert w.banner.isHidden()
+        w.workers.refresh()
+        states = [w.workers.model_.worker_state(r) for r in range(w.workers.model_.rowCount())]
+        assert "abandoned" in states
+    finally:
+        fake.release()
+    qtbot.waitUntil(lambda: not eng.abandoned, timeout=5000)
+    assert eng.batch.jobs[2].state is SongState.TIMED_OUT
+
+
+def test_banner_skip_button_skips_the_stalled_song(qtbot, make_window, fast_settings):
+    settings = dataclasses.replace(fast_settings, hard_limit_factor=100.0)
+    fake = FakeAnalyzer(block_on="000")
+    w = make_window(settings, fake)
+    eng = w.engine
+    eng.batch.add(["/music/000.wav", "/music/001.wav"])
+    eng.jobsAdded.emit(0, 2)
+    try:
+        w.start()
+        qtbot.waitUntil(lambda: not w.banner.isHidden(), timeout=5000)
+        with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+            qtbot.mouseClick(w.banner.skip_button, Qt.MouseButton.LeftButton)
+        assert eng.batch.jobs[0].state is SongState.SKIPPED
+        assert eng.batch.jobs[1].state is SongState.DONE
+    finally:
+        fake.release()
+    qtbot.waitUntil(lambda: not eng.abandoned, timeout=5000)
+
+
+def test_cancel_action_mid_batch(qtbot, make_window, fast_settings):
+    fake = FakeAnalyzer(n_chunks=30, step_s=0.01)
+    w = make_window(fast_settings, fake)
+    w.engine.batch.add([f"/music/{i:03d}.wav" for i in range(10)])
+    w.engine.jobsAdded.emit(0, 10)
+    w.start_action.trigger()
+    qtbot.waitUntil(lambda: len(fake.calls) >= 2, timeout=5000)
+    w._update_actions()
+    assert w.cancel_action.isEnabled()
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=10_000):
+        w.cancel_action.trigger()
+    c = w.engine.batch.counts()
+    assert c[SongState.CANCELLED] >= 8 and c[SongState.QUEUED] == 0
+    w._update_actions()
+    assert w.retry_action.isEnabled() and not w.cancel_action.isEnabled()
+
+
+def test_quit_mid_batch_stops_workers_without_crash(qtbot, make_window, fast_settings):
+    fake = FakeAnalyzer(n_chunks=100, step_s=0.01)
+    w = make_window(fast_settings, fake)
+    w.engine.batch.add([f"/music/{i:03d}.wav" for i in range(6)])
+    w.engine.jobsAdded.emit(0, 6)
+    w.start()
+    qtbot.waitUntil(lambda: len(fake.calls) >= 2, timeout=5000)
+    assert w.close()
+    assert not w.stuck_workers
+    assert len(fake.returned) == len(fake.calls)
+
+
+def test_plots_and_worker_panel_follow_the_batch(qtbot, make_window, fast_settings):
+    w = make_window(fast_settings, FakeAnalyzer())
+    w.engine.batch.add([f"/music/{i:03d}.wav" for i in range(6)])
+    w.engine.jobsAdded.emit(0, 6)
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=10_000):
+        w.start()
+    w._refresh_plots(force=True)
+    x, y = w.plots.done_curve.getData()
+    assert y[-1] == 6
+    assert len(w.plots.elapsed_bars[SongState.DONE].opts["x"]) == 6
+    assert len(w.plots.segments[SongState.DONE].opts["x0"]) == 6
+    assert len(w.plots.elapsed_bars[SongState.RUNNING].opts["x"]) == 0
+    w.workers.refresh()
+    model = w.workers.model_
+    assert [model.index(r, 0).data() for r in range(model.rowCount())] == ["W1", "W2"]
+    assert all(model.worker_state(r) == "idle" for r in range(model.rowCount()))
+
+
+def test_copy_selected_rows_as_tsv(qtbot, make_window, fast_settings):
+    w = make_window(fast_settings, FakeAnalyzer())
+    w.engine.batch.add(["/music/a.wav", "/music/b.wav"])
+    w.engine.jobsAdded.emit(0, 2)
+    w.table.selectAll()
+    text = w.table.copy_selection()
+    lines = text.splitlines()
+    assert lines[0].startswith("#\tTitle\tArtist\tFile\tStatus")
+    assert lines[1].split("\t")[3] == "a.wav" and len(lines) == 3
+    assert QApplication.clipboard().text() == text
+
+
+def test_settings_are_remembered(qtbot):
+    s = AnalysisSettings(workers=3, budget_base_s=12.5, budget_factor=0.5,
+                         hard_limit_factor=2.0, chunk_seconds=20.0, sample_rate=16000)
+    save_settings(s)
+    assert load_settings() == s
+    dlg = SettingsDialog(s)
+    qtbot.addWidget(dlg)
+    assert dlg.settings() == s
+    dlg.workers.setValue(5)
+    assert dlg.settings().workers == 5
+
+
+def test_bad_remembered_setting_falls_back_on_default(qtbot):
+    qs = QSettings()
+    qs.setValue("analysis/sample_rate", "lots")
+    qs.setValue("analysis/workers", 2)
+    s = load_settings(qs)
+    assert s.sample_rate == AnalysisSettings().sample_rate
+    assert s.workers == 2
+
+
+def test_about_names_versions():
+    text = about_text()
+    assert "SongCal" in text and "PySide6" in text and "numpy" in text
+
+
+def test_quit_with_a_stuck_decoder_does_not_hang(qtbot, make_window, fast_settings):
+    import time
+
+    settings = dataclasses.replace(fast_settings, budget_base_s=30.0)
+    fake = FakeAnalyzer(block_on="000")
+    w = make_window(settings, fake)
+    w.shutdown_timeout_ms = 200
+    w.engine.batch.add(["/music/000.wav", "/music/001.wav"])
+    w.engine.jobsAdded.emit(0, 2)
+    try:
+        w.start()
+        qtbot.waitUntil(fake.blocked.is_set, timeout=5000)
+        t0 = time.monotonic()
+        assert w.close()
+        assert time.monotonic() - t0 < 2.0
+        assert w.stuck_workers
+    finally:
+        fake.release()
+    qtbot.waitUntil(lambda: len(fake.returned) == len(fake.calls), timeout=5000)
+
+
+def test_worker_panel_tells_computing_from_waiting(qtbot, make_window, fast_settings):
+    import threading
+    import time
+
+    from core.result import SongResult
+
+    settings = dataclasses.replace(fast_settings, budget_base_s=30.0)
+    stop = threading.Event()
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        if "busy" in path:
+            while not stop.is_set():  # a slow song: computing
+                sum(range(2000))
+        else:
+            stop.wait(10)  # a stuck decoder: no CPU
+        return SongResult(path=path, status="done")
+
+    w = make_window(settings, analyze)
+    w.engine.batch.add(["/music/busy.wav", "/music/stuck.wav"])
+    w.engine.jobsAdded.emit(0, 2)
+    model = w.workers.model_
+    try:
+        w.start()
+        qtbot.waitUntil(lambda: all(r.native_id for r in w.engine.busy_records()),
+                        timeout=5000)
+        model.refresh()
+        time.sleep(0.4)
+        model.refresh()
+        labels = {model.index(r, 2).data(): model.cpu_label(r) for r in range(model.rowCount())}
+        assert labels == {"busy.wav": "computing", "stuck.wav": "waiting (no CPU)"}
+        assert {model.worker_state(r) for r in range(model.rowCount())} == {"busy"}
+    finally:
+        stop.set()
+    qtbot.waitUntil(lambda: not w.engine.is_running, timeout=5000)
+
+
+def _store_with_unfinished_session(tmp_path, paths):
+    from core.store import ResultStore
+
+    store = ResultStore(str(tmp_path / "store.sqlite"))
+    store.begin_session([str(p) for p in paths], AnalysisSettings().to_dict())
+    return store
+
+
+def test_interrupted_batch_is_offered_and_resumed(qtbot, make_window, wav_deck, tmp_path,
+                                                 fast_settings):
+    _, paths = wav_deck
+    store = _store_with_unfinished_session(tmp_path, paths[:3])
+    fake = FakeAnalyzer()
+    w = make_window(fast_settings, fake, store=store)
+    assert w.offer_resume()
+    assert not w.resume_banner.isHidden()
+    assert "3 songs" in w.resume_banner.label.text()
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=10_000):
+        qtbot.mouseClick(w.resume_banner.resume_button, Qt.MouseButton.LeftButton)
+    assert sorted(j.path for j in w.engine.batch.jobs) == sorted(str(p) for p in paths[:3])
+    assert w.engine.batch.counts()[SongState.DONE] == 3
+    assert store.unfinished_session() is None
+    assert w.resume_banner.isHidden()
+
+
+def test_dismissed_session_is_not_offered_again(make_window, wav_deck, tmp_path, fast_settings):
+    _, paths = wav_deck
+    store = _store_with_unfinished_session(tmp_path, paths[:2])
+    w = make_window(fast_settings, FakeAnalyzer(), store=store)
+    assert w.offer_resume()
+    w.resume_banner.dismiss_button.click()
+    assert w.resume_banner.isHidden()
+    assert not w.offer_resume()
+    assert w.engine.batch.jobs == []
+
+
+def test_banner_wait_hides_the_warning_until_the_hard_limit(qtbot, make_window, fast_settings):
+    fake = FakeAnalyzer(block_on="000")
+    w = make_window(fast_settings, fake)
+    w.engine.batch.add(["/music/000.wav"])
+    w.engine.jobsAdded.emit(0, 1)
+    try:
+        w.start()
+        qtbot.waitUntil(lambda: not w.banner.isHidden(), timeout=5000)
+        qtbot.mouseClick(w.banner.wait_button, Qt.MouseButton.LeftButton)
+        assert w.banner.isHidden()
+        w._refresh_ui()
+        assert w.banner.isHidden()  # still stalled, but the user chose to wait
+        assert w.engine.batch.jobs[0].state is SongState.STALLED
+        with qtbot.waitSignal(w.engine.batchFinished, timeout=10_000):
+            pass
+        assert w.engine.batch.jobs[0].state is SongState.TIMED_OUT
+    finally:
+        fake.release()
+    qtbot.waitUntil(lambda: not w.engine.abandoned, timeout=5000)
+
+
+def test_analyze_again_from_the_table_forces_a_fresh_analysis(qtbot, make_window,
+                                                               fast_settings):
+    fake = FakeAnalyzer()
+    w = make_window(fast_settings, fake)
+    w.engine.batch.add(["/music/000.wav", "/music/001.wav"])
+    w.engine.jobsAdded.emit(0, 2)
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=10_000):
+        w.start()
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=10_000):
+        w.table.retryRequested.emit([1])
+    assert len(fake.calls) == 3 and fake.calls[2] == "/music/001.wav"
+    assert w.engine.batch.jobs[1].force
+    assert w.engine.batch.counts()[SongState.DONE] == 2

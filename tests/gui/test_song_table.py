@@ -1,0 +1,150 @@
+"""The live song table model, its filter proxy and TSV copy."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from core.batch import SongState
+from core.result import DESCRIPTOR_COLUMNS, SongResult
+from core.settings import AnalysisSettings
+from gui.engine import BatchEngine
+from gui.song_table import (
+    COL_ELAPSED,
+    COL_STATUS,
+    COL_TITLE,
+    FIRST_DESCRIPTOR_COL,
+    PROGRESS_ROLE,
+    SORT_ROLE,
+    STATE_ROLE,
+    TABLE_DESCRIPTORS,
+    SongFilterProxy,
+    SongTableModel,
+    descriptor_column,
+    rows_to_tsv,
+)
+
+
+@pytest.fixture
+def engine(qapp):
+    eng = BatchEngine(AnalysisSettings(workers=2), analyze=lambda *a, **k: None)
+    yield eng
+    eng.shutdown(timeout_ms=2000)
+
+
+def _add(eng, paths):
+    first = len(eng.batch.jobs)
+    eng.batch.add(paths)
+    eng.jobsAdded.emit(first, len(paths))
+
+
+def _set_done(eng, job_id, **values):
+    batch = eng.batch
+    job, attempt = batch.claim("W1")
+    assert job.id == job_id
+    batch.progress(job.id, attempt, 2, 4, 120.0)
+    batch.finish(job.id, attempt, SongResult(path=job.path, status="done", **values))
+
+
+def test_model_passes_qt_model_tester(qtmodeltester, engine):
+    model = SongTableModel(engine)
+    _add(engine, ["/m/a.wav", "/m/b.wav", "/m/c.wav"])
+    _set_done(engine, 0, title="Alpha", artist="X", bpm=128.0, key="A minor", duration_s=200.0)
+    engine.batch.claim("W2")
+    engine.batch.add_failed("/m/bad.wav", "the file is empty (0 bytes)")
+    engine.jobsAdded.emit(3, 1)
+    qtmodeltester.check(model, force_py=True)
+    proxy = SongFilterProxy()
+    proxy.setSourceModel(model)
+    qtmodeltester.check(proxy, force_py=True)
+
+
+def test_rows_columns_and_values(engine):
+    model = SongTableModel(engine)
+    _add(engine, ["/m/001_Artist_Song.wav", "/m/b.wav"])
+    _set_done(engine, 0, title="Song", artist="Artist", bpm=127.96, loudness_lufs=-9.04,
+              duration_s=185.0, key="F# minor", key_camelot="11A", chunks=4)
+    assert model.rowCount() == 2
+    assert model.columnCount() == FIRST_DESCRIPTOR_COL + len(DESCRIPTOR_COLUMNS)
+    assert sorted(TABLE_DESCRIPTORS) == sorted(DESCRIPTOR_COLUMNS)
+    row = [model.index(0, c).data() for c in range(model.columnCount())]
+    assert row[:7] == ["1", "Song", "Artist", "001_Artist_Song.wav", "done", "100 %", "4/4"]
+    bpm_col = descriptor_column("bpm")
+    lufs_col = descriptor_column("loudness_lufs")
+    dur_col = descriptor_column("duration_s")
+    assert model.index(0, bpm_col).data() == "128.0"
+    assert model.index(0, lufs_col).data() == "-9.0"
+    assert model.index(0, dur_col).data() == "3:05"
+    assert model.index(0, bpm_col).data(SORT_ROLE) == pytest.approx(127.96)
+    assert model.index(1, bpm_col).data() == ""
+    assert model.index(1, COL_STATUS).data(STATE_ROLE) == "queued"
+    assert model.index(0, 0).data(PROGRESS_ROLE) == 1.0
+    assert model.index(0, COL_STATUS).data(Qt.ItemDataRole.DecorationRole) is not None
+    assert model.index(0, COL_ELAPSED).data().endswith(" / 1:06")  # 20 s + 0.25 x 185 s
+
+
+def test_failure_reason_in_tooltip(engine):
+    model = SongTableModel(engine)
+    engine.batch.add_failed("/m/bad.wav", "the file is empty (0 bytes)")
+    engine.jobsAdded.emit(0, 1)
+    tip = model.index(0, COL_TITLE).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip == "failed: the file is empty (0 bytes)"
+
+
+def test_title_falls_back_on_identity_then_file_name(engine):
+    model = SongTableModel(engine)
+    _add(engine, ["/m/x.wav"])
+    assert model.index(0, COL_TITLE).data() == "x.wav"
+    engine.identity[0] = ("Real Title", "Real Artist")
+    assert model.index(0, COL_TITLE).data() == "Real Title"
+
+
+def test_jobs_changed_emits_one_data_changed_per_run_of_rows(qtbot, engine):
+    model = SongTableModel(engine)
+    _add(engine, [f"/m/{i}.wav" for i in range(10)])
+    seen = []
+    model.dataChanged.connect(lambda a, b, *_: seen.append((a.row(), b.row())))
+    engine.jobsChanged.emit([1, 2, 3, 7, 9])
+    assert seen == [(1, 3), (7, 7), (9, 9)]
+
+
+def test_filter_by_status_and_text(engine):
+    model = SongTableModel(engine)
+    _add(engine, ["/m/alpha.wav", "/m/beta.wav", "/m/gamma.wav"])
+    _set_done(engine, 0, title="Alpha", artist="One")
+    proxy = SongFilterProxy()
+    proxy.setSourceModel(model)
+    proxy.set_states([SongState.DONE])
+    assert proxy.rowCount() == 1 and proxy.index(0, COL_TITLE).data() == "Alpha"
+    proxy.set_states([SongState.QUEUED])
+    assert proxy.rowCount() == 2
+    proxy.set_text("GAM")
+    assert proxy.rowCount() == 1 and proxy.index(0, COL_TITLE).data() == "gamma.wav"
+    proxy.set_states(None)
+    proxy.set_text("")
+    assert proxy.rowCount() == 3
+
+
+def test_sort_by_descriptor_puts_unknown_values_first(engine):
+    model = SongTableModel(engine)
+    _add(engine, ["/m/a.wav", "/m/b.wav", "/m/c.wav"])
+    _set_done(engine, 0, bpm=140.0)
+    _set_done(engine, 1, bpm=90.0)
+    proxy = SongFilterProxy()
+    proxy.setSourceModel(model)
+    bpm_col = descriptor_column("bpm")
+    proxy.sort(bpm_col, Qt.SortOrder.AscendingOrder)
+    assert [proxy.index(r, bpm_col).data() for r in range(3)] == ["", "90.0", "140.0"]
+
+
+def test_rows_to_tsv_has_header_and_shown_values(engine):
+    model = SongTableModel(engine)
+    _add(engine, ["/m/a.wav", "/m/b\tc.wav"])
+    _set_done(engine, 0, title="A", bpm=100.0)
+    text = rows_to_tsv(model, [0, 1], columns=[0, 1, 3])
+    assert text == "#\tTitle\tFile\n1\tA\ta.wav\n2\tb c.wav\tb c.wav\n"
+
+
+def test_descriptor_column_rejects_unknown_name():
+    with pytest.raises(ValueError, match="'tempo'"):
+        descriptor_column("tempo")
