@@ -70,6 +70,10 @@ class AnalysisSettings:
         return cls(**{k: v for k, v in data.items() if k in names})
 
     def fingerprint(self) -> str:
-        """Hash of the settings that change analysis results (not workers or budgets)."""
-        relevant = {"sample_rate": self.sample_rate, "chunk_seconds": self.chunk_seconds}
+        """Hash of what changes analysis results: the analyzer's version, the analysis rate and
+        the chunk length (not workers or budgets)."""
+        from core import __version__
+
+        relevant = {"sample_rate": self.sample_rate, "chunk_seconds": self.chunk_seconds,
+                    "version": __version__}
         return hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:12]
