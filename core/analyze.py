@@ -158,7 +158,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
             note = "no pitched content found for a key"
 
     chunk_results = _chunk_results(feats, chunk_bounds, tempo=tempo, key=key)
-    modulating = _modulating(chunk_results) if key is not None and key.key else None
+    modulating = _modulating(chunk_results, key.key.name) if key is not None and key.key else None
     desc = compute_descriptors(
         rms=feats.rms, centroid_hz=feats.centroid_hz, flatness=feats.flatness,
         onset_envelope=feats.onset_envelope, frame_rate=feats.frame_rate,
@@ -205,11 +205,18 @@ def _chunk_results(feats, bounds, *, tempo, key) -> list[ChunkResult]:
     return out
 
 
-def _modulating(chunks: list[ChunkResult]) -> bool:
-    """True when at least two chunks, and a third of those with a key, leave the main key."""
-    keys = [c.key for c in chunks if c.key]
-    if len(keys) < 2:
-        return False
-    main = max(set(keys), key=keys.count)
-    others = len(keys) - keys.count(main)
-    return others >= 2 and others * 3 >= len(keys)
+def _modulating(chunks: list[ChunkResult], song_key: str) -> bool:
+    """True when two or more consecutive chunks agree on a key other than the song's.
+
+    A single chunk that strays is the usual ambiguity of a short excerpt (a passage on the
+    IV or V chord), not a modulation.
+    """
+    run_key, run = None, 0
+    for c in chunks:
+        if c.key is not None and c.key == run_key:
+            run += 1
+        else:
+            run_key, run = c.key, 1
+        if run_key is not None and run_key != song_key and run >= 2:
+            return True
+    return False

@@ -1,0 +1,48 @@
+"""Accuracy sweeps on generated multi-instrument songs: all 24 keys, 60-190 BPM.
+
+Each sweep asserts an aggregate score (MIREX weighted key score, tempo Acc1/Acc2), so one
+hard song does not make the suite flaky but a broken estimator fails it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.features import FeatureStream
+from core.key import estimate_key
+from core.keys import Key, mirex_score
+from core.tempo import estimate_tempo
+from tests.synth import render_song
+
+SR = 22050
+STYLES = ("rock", "electronic", "ballad", "busy", "halftime", "hiphop")
+
+
+def _features(y):
+    fs = FeatureStream(SR)
+    fs.process(y.mean(axis=1))
+    return fs.finish()
+
+
+def test_all_24_keys_with_several_instruments():
+    scores = []
+    for i in range(24):
+        key = Key.from_index(i)
+        y = render_song(bpm=100 + 3 * i, key=key, seconds=16.0, sr=SR, seed=40 + i,
+                        style=STYLES[i % len(STYLES)])
+        est = estimate_key(_features(y)).key
+        scores.append(mirex_score(est, key) if est is not None else 0.0)
+    assert np.mean(scores) >= 0.9, scores
+
+
+def test_drum_patterns_across_60_to_190_bpm():
+    bpms = [60, 68, 75, 84, 92, 100, 110, 120, 128, 140, 150, 160, 174, 190]
+    acc1 = acc2 = 0
+    for j, bpm in enumerate(bpms):
+        y = render_song(bpm=bpm, key=Key(0, "major"), seconds=20.0, sr=SR, seed=70 + j,
+                        style=("rock", "electronic")[j % 2])
+        est = estimate_tempo(_features(y)).bpm
+        ratio = est / bpm if est else 0.0
+        acc1 += abs(ratio - 1) <= 0.04
+        acc2 += any(abs(ratio - m) <= 0.04 * m for m in (1, 2, 0.5, 3, 1 / 3))
+    assert acc1 / len(bpms) >= 0.85 and acc2 == len(bpms), (acc1, acc2)

@@ -1,0 +1,136 @@
+"""One song end to end through ``analyze_file``: every descriptor, every bad case."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from core.analyze import analyze_file
+from core.errors import (
+    AnalysisCancelled,
+    CorruptFileError,
+    EmptyFileError,
+    TooShortError,
+    UnreadableFileError,
+    UnsupportedFormatError,
+)
+from core.keys import Key, mirex_score, parse_key
+from core.result import DESCRIPTOR_COLUMNS
+from core.settings import AnalysisSettings
+from tests.audio_files import write_audio
+from tests.synth import noise, render_song, silence
+
+SR = 44100
+
+
+def _song(path, *, bpm=120.0, key=Key(9, "minor"), seconds=24.0, style="rock", seed=1,
+          sr=SR):
+    y = render_song(bpm=bpm, key=key, seconds=seconds, sr=sr, seed=seed, style=style)
+    write_audio(path, y, sr)
+    return path
+
+
+def test_every_descriptor_is_measured_with_its_unit(tmp_path):
+    r = analyze_file(_song(tmp_path / "Artist - Title.flac"))
+    assert r.status == "done" and r.error == ""
+    assert (r.title, r.artist) == ("Title", "Artist")
+    for col in DESCRIPTOR_COLUMNS:
+        assert getattr(r, col) is not None, col
+    assert abs(r.bpm - 120.0) <= 0.04 * 120.0
+    assert parse_key(r.key) == Key(9, "minor") and r.key_camelot == "8A"
+    assert -30 < r.loudness_lufs < 0 and r.peak_dbfs <= 0.0 and r.loudness_range_lu >= 0
+    for col in ("energy", "danceability", "valence", "acousticness", "silence_ratio",
+                "bpm_confidence", "key_confidence"):
+        assert 0.0 <= getattr(r, col) <= 1.0, col
+    assert 100 < r.brightness_hz < 11025 and r.dynamic_range_db > 0
+    assert r.time_signature == 4 and r.duration_s == pytest.approx(24.0, abs=0.01)
+    assert (r.sample_rate, r.channels) == (SR, 2)
+    assert any(math.isclose(float(b), r.bpm / 2, rel_tol=0.02)
+               for b in r.bpm_alternatives.split(";"))
+
+
+def test_chunks_stream_with_progress_and_per_chunk_values(tmp_path):
+    path = _song(tmp_path / "long.wav", seconds=50.0)
+    calls = []
+    r = analyze_file(path, settings=AnalysisSettings(chunk_seconds=10.0, workers=1),
+                     progress=lambda i, n, d: calls.append((i, n)))
+    assert [c[0] for c in calls] == [1, 2, 3, 4, 5] and all(n == 5 for _, n in calls)
+    assert r.chunks == 5 and len(r.chunk_results) == 5
+    assert r.chunk_results[-1].end_s == pytest.approx(50.0, abs=0.01)
+    assert sum(c.bpm is not None and abs(c.bpm - 120) < 5 for c in r.chunk_results) >= 4
+    assert r.key_modulating is False
+
+
+def test_cancel_between_chunks(tmp_path):
+    path = _song(tmp_path / "c.wav", seconds=40.0)
+    seen = []
+    with pytest.raises(AnalysisCancelled):
+        analyze_file(path, settings=AnalysisSettings(chunk_seconds=10.0, workers=1),
+                     progress=lambda i, n, d: seen.append(i),
+                     should_cancel=lambda: len(seen) >= 2)
+    assert seen == [1, 2]
+
+
+def test_digital_silence_is_done_without_tempo_key_or_loudness(tmp_path):
+    write_audio(tmp_path / "silence.wav", silence(10.0, SR), SR)
+    r = analyze_file(tmp_path / "silence.wav")
+    assert r.status == "done" and "silence" in r.error
+    assert r.bpm is None and r.key is None and r.loudness_lufs is None and r.peak_dbfs is None
+    assert r.silence_ratio == 1.0
+
+
+def test_noise_has_loudness_but_no_invented_tempo_or_key(tmp_path):
+    write_audio(tmp_path / "noise.wav", noise(10.0, SR, seed=3), SR)
+    r = analyze_file(tmp_path / "noise.wav")
+    assert r.bpm is None and r.key is None and r.loudness_lufs is not None
+
+
+def test_half_second_clip_is_too_short(tmp_path):
+    write_audio(tmp_path / "clip.wav", render_song(bpm=100, key=Key(0, "major"), seconds=0.5,
+                                                   sr=SR), SR)
+    with pytest.raises(TooShortError) as exc:
+        analyze_file(tmp_path / "clip.wav")
+    assert "too short" in exc.value.reason and exc.value.path.endswith("clip.wav")
+
+
+def test_eight_channel_96k_file(tmp_path):
+    y = render_song(bpm=100.0, key=Key(2, "major"), seconds=12.0, sr=96000, seed=5)
+    y8 = np.concatenate([y, 0.5 * y, 0.25 * y, 0.25 * y], axis=1)
+    write_audio(tmp_path / "surround.wav", y8, 96000, subtype="PCM_24")
+    r = analyze_file(tmp_path / "surround.wav")
+    assert (r.channels, r.sample_rate) == (8, 96000)
+    assert abs(r.bpm - 100.0) <= 4.0 and mirex_score(parse_key(r.key), Key(2, "major")) >= 0.5
+
+
+def test_unicode_name_and_eight_khz(tmp_path):
+    path = _song(tmp_path / "Beyoncé – Ça ira 日本.ogg", sr=8000, seconds=16.0)
+    r = analyze_file(path)
+    assert r.status == "done" and r.title == "Ça ira 日本" and r.sample_rate == 8000
+    assert abs(r.bpm - 120.0) <= 0.04 * 120.0
+
+
+@pytest.mark.parametrize(("name", "content", "error"), [
+    ("empty.wav", b"", EmptyFileError),
+    ("text.mp3", b"just some words, not audio\n" * 20, UnsupportedFormatError),
+    ("header.flac", b"\x00\x13\x37" * 400, CorruptFileError),
+])
+def test_bad_files_raise_plain_errors(tmp_path, name, content, error):
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(error) as exc:
+        analyze_file(tmp_path / name)
+    assert exc.value.path.endswith(name) and exc.value.reason
+
+
+def test_truncated_file_is_corrupt_or_analyzed_in_part(tmp_path):
+    path = _song(tmp_path / "cut.wav", seconds=10.0)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptFileError):
+        analyze_file(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(UnreadableFileError):
+        analyze_file(tmp_path / "nowhere.wav")
