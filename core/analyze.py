@@ -81,6 +81,8 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
                                   f"(at least {MIN_DURATION_S:.0f} s needed)")
     duration_est = info.duration_s
     n_chunks = max(1, math.ceil((duration_est or settings.chunk_seconds) / settings.chunk_seconds))
+    if progress is not None:  # the length is known now: budgets and chunk counts can use it
+        progress(0, n_chunks, duration_est)
     title, artist = song_identity(path)
 
     meter = LoudnessMeter(info.sample_rate, info.channels)

@@ -140,7 +140,8 @@ class _Reporter:
         now_on = ""
         if running:
             j = running[0]
-            now_on = f" | {os.path.basename(j.path)[:40]} {j.chunk}/{j.n_chunks or '?'}"
+            where = f" chunk {j.chunk}/{j.n_chunks}" if j.n_chunks else ""
+            now_on = f" | {os.path.basename(j.path)[:40]}{where}"
         line = (f"[{ended}/{len(batch.jobs)}] done {c[SongState.DONE]} failed "
                 f"{c[SongState.FAILED] + c[SongState.TIMED_OUT]} stalled {c[SongState.STALLED]}"
                 f" | {batch.rate_per_minute():.1f} songs/min | ETA {_fmt_eta(batch.eta_s())}"

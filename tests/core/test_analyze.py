@@ -56,7 +56,7 @@ def test_chunks_stream_with_progress_and_per_chunk_values(tmp_path):
     calls = []
     r = analyze_file(path, settings=AnalysisSettings(chunk_seconds=10.0, workers=1),
                      progress=lambda i, n, d: calls.append((i, n)))
-    assert [c[0] for c in calls] == [1, 2, 3, 4, 5] and all(n == 5 for _, n in calls)
+    assert [c[0] for c in calls] == [0, 1, 2, 3, 4, 5] and all(n == 5 for _, n in calls)
     assert r.chunks == 5 and len(r.chunk_results) == 5
     assert r.chunk_results[-1].end_s == pytest.approx(50.0, abs=0.01)
     assert sum(c.bpm is not None and abs(c.bpm - 120) < 5 for c in r.chunk_results) >= 4
@@ -69,8 +69,8 @@ def test_cancel_between_chunks(tmp_path):
     with pytest.raises(AnalysisCancelled):
         analyze_file(path, settings=AnalysisSettings(chunk_seconds=10.0, workers=1),
                      progress=lambda i, n, d: seen.append(i),
-                     should_cancel=lambda: len(seen) >= 2)
-    assert seen == [1, 2]
+                     should_cancel=lambda: len(seen) >= 3)
+    assert seen == [0, 1, 2]
 
 
 def test_digital_silence_is_done_without_tempo_key_or_loudness(tmp_path):
