@@ -100,7 +100,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     sub_frames = math.ceil(chunk_frames / per_chunk)
     chunk_bounds: list[tuple[float, float, float | None]] = []
     frames_done = chunk_start = 0
-    subs = 0
+    subs = invalid = 0
 
     def close_chunk():
         nonlocal chunk_start, subs
@@ -116,6 +116,10 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
             raise AnalysisCancelled(path)
         if block.size == 0:
             continue
+        if not np.isfinite(block).all():  # float files can hold NaN or infinity
+            bad = ~np.isfinite(block)
+            invalid += int(bad.sum())
+            block = np.where(bad, np.float32(0.0), block)
         meter.process(block)
         mono = block.mean(axis=1, dtype=np.float32) if block.shape[1] > 1 else block[:, 0]
         if resampler is not None:
@@ -159,6 +163,9 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         elif key.key is None:
             note = "no pitched content found for a key"
 
+    if invalid:
+        note = "; ".join(filter(None, [note, f"{invalid} invalid samples (NaN or infinite) "
+                                              "were read as silence"]))
     chunk_results = _chunk_results(feats, chunk_bounds, tempo=tempo, key=key)
     modulating = _modulating(chunk_results, key.key.name) if key is not None and key.key else None
     desc = compute_descriptors(

@@ -134,3 +134,14 @@ def test_truncated_file_is_corrupt_or_analyzed_in_part(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(UnreadableFileError):
         analyze_file(tmp_path / "nowhere.wav")
+
+
+def test_invalid_float_samples_are_read_as_silence_with_a_note(tmp_path):
+    y = render_song(bpm=110.0, key=Key(7, "major"), seconds=12.0, sr=SR, seed=9)
+    y[1000:2000] = np.nan
+    y[5000, 0] = np.inf
+    write_audio(tmp_path / "nan.wav", y, SR, subtype="FLOAT")
+    r = analyze_file(tmp_path / "nan.wav")
+    assert r.status == "done" and "2001 invalid samples" in r.error
+    assert r.loudness_lufs is not None and math.isfinite(r.peak_dbfs)
+    assert abs(r.bpm - 110.0) <= 0.04 * 110.0
