@@ -1,9 +1,14 @@
-"""Start the window: ``songcal gui [PATHS...] [--start] [--export-dir DIR] [--quit-when-done]``.
+"""Start the window: ``songcal gui [PATHS...] [--reference CSV] [--start] [--export-dir DIR]
+[--quit-when-done]``.
 
-The options drive the real window for automation: add paths, start the batch, write
-``DIR/results.csv`` (the same file as ``songcal analyze``) when it ends, calibrate against a
-reference sheet when one is given, and quit with the exit code of ``analyze`` (0 every song
-done, 1 any failed, timed out or cancelled, 2 bad usage).
+The options drive the real window for automation: add paths, load the reference sheet into
+the window (its columns join the table, the Calibration tab shows the match), start the
+batch, write ``DIR/results.csv`` (the same file as ``songcal analyze``) when it ends, then,
+with a reference, the calibration files of ``songcal analyze --reference`` into the same
+folder (``results_calibration.csv``, ``results_paired.csv``, ``results_mismatches.csv``,
+``results_profile.json``), and quit with the exit code of ``songcal analyze --reference``:
+0 every song done and paired with a reference row, 1 any song failed, timed out, was
+cancelled or stayed unpaired, 2 bad usage or an unreadable reference sheet.
 """
 
 from __future__ import annotations
@@ -38,10 +43,12 @@ def build_gui_parser() -> argparse.ArgumentParser:
     p.add_argument("--quit-when-done", action="store_true",
                    help="quit when the batch has ended (and its results are written)")
     p.add_argument("--reference", metavar="CSV",
-                   help="reference sheet: calibrate the results when the batch ends")
+                   help="reference sheet: load it into the window, and with --export-dir "
+                        "write the calibration files there when the batch ends")
     p.add_argument("--workers", type=int, help="worker threads (this run only)")
     p.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
     p.add_argument("--screenshot-midway", metavar="PNG", help=argparse.SUPPRESS)
+    p.add_argument("--screenshot-calibration", metavar="PNG", help=argparse.SUPPRESS)
     return p
 
 
@@ -101,6 +108,8 @@ class Automation:
             eng.ticked.connect(self._maybe_midway_shot)
 
     def begin(self) -> None:
+        if self.args.reference:
+            self.window.load_reference(self.args.reference)
         if self.args.paths:
             self.window.add_paths(self.args.paths)
         else:
@@ -135,6 +144,10 @@ class Automation:
             self._shot(self.args.screenshot_midway)
 
     def _shot(self, path) -> None:
+        from PySide6.QtCore import QCoreApplication, QEvent
+
+        # pending layout requests (a splitter moved, a tab shown) first
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         self.window.grab().save(path)
         log.info("screenshot saved to %s", path)
 
@@ -165,6 +178,8 @@ class Automation:
             self._after_export()
 
     def _calibrate(self, results_csv: str) -> None:
+        """Pair the results just written with the sheet and write the calibration files
+        into the export folder, exactly as ``songcal analyze --reference`` does."""
         try:
             from core.calibration_cli import calibrate_results_file
         except ImportError:
@@ -182,15 +197,39 @@ class Automation:
                 log.error("calibration failed: %s", error)
                 code = EXIT_USAGE
             self.exit_code = max(self.exit_code, int(code or 0))
-            self._after_export()
+            self._fit_for_view()
 
         self.window.engine.run_task(work, done)
+
+    def _fit_for_view(self) -> None:
+        """Fit in the window too (its Calibration tab shows the correction) before a
+        screenshot of that tab; otherwise go on at once."""
+        ctrl = self.window.calibration
+        if not self.args.screenshot_calibration or ctrl.sheet is None:
+            self._after_export()
+            return
+
+        def go_on(*_):
+            ctrl.fitted.disconnect(go_on)
+            ctrl.failed.disconnect(go_on)
+            self._after_export()
+
+        ctrl.fitted.connect(go_on)
+        ctrl.failed.connect(go_on)
+        ctrl.sync_engine()
+        ctrl.fit()
 
     def _after_export(self) -> None:
         if self.args.screenshot:
             self.window._refresh_ui()
             self.window._refresh_plots(force=True)
             self._shot(self.args.screenshot)
+        if self.args.screenshot_calibration:
+            self.window.show_calibration()
+            view = self.window.calibration_view
+            if view is not None:
+                view.refresh()
+            self._shot(self.args.screenshot_calibration)
         if self.args.quit_when_done:
             self._quit(self.exit_code)
 

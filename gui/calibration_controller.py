@@ -72,17 +72,25 @@ def is_reference_file(path) -> bool:
     return os.path.isfile(p) and os.path.splitext(p)[1].lower() in (".csv", ".tsv")
 
 
-def engine_results(engine) -> tuple[list[dict], list[int]]:
+def engine_results(engine, *, cache: dict | None = None) -> tuple[list[dict], list[int]]:
     """Results rows and job ids of a :class:`gui.engine.BatchEngine`'s batch, for
     :meth:`CalibrationController.set_results` (``keys=`` the job ids).
 
     A song not analyzed (yet) gets a row with its path and the title and artist read from
-    tags or its file name, so it can be matched before its result arrives.
+    tags or its file name, so it can be matched before its result arrives.  ``cache``
+    (job id -> (result, row)), kept by the caller between calls, spares converting results
+    already converted.
     """
     rows, keys = [], []
     for job in list(engine.batch.jobs):
         if job.result is not None:
-            row = job.result.to_row()
+            hit = cache.get(job.id) if cache is not None else None
+            if hit is not None and hit[0] is job.result:
+                row = hit[1]
+            else:
+                row = job.result.to_row()
+                if cache is not None:
+                    cache[job.id] = (job.result, row)
         else:
             title, artist = engine.identity.get(job.id, ("", ""))
             row = {"path": job.path, "title": title, "artist": artist,
@@ -319,6 +327,7 @@ class CalibrationController(QObject):
         self._engine = None
         self._engine_stamp = None
         self._follow_timer: QTimer | None = None
+        self._engine_rows: dict = {}  # job id -> (result, results row) of the followed engine
         self._row_of_cache = (None, {})
         self._memo: dict = {}
         self._memo_stamp = None
@@ -667,6 +676,7 @@ class CalibrationController(QObject):
             raise ValueError(f"interval_ms must be > 0, got {interval_ms!r}")
         self._engine = engine
         self._engine_stamp = None
+        self._engine_rows = {}
         if self._follow_timer is None:
             self._follow_timer = QTimer(self)
             self._follow_timer.timeout.connect(self.sync_engine)
@@ -683,7 +693,7 @@ class CalibrationController(QObject):
         if stamp == self._engine_stamp:
             return False
         self._engine_stamp = stamp
-        rows, keys = engine_results(engine)
+        rows, keys = engine_results(engine, cache=self._engine_rows)
         self.set_results(rows, keys=keys)
         return True
 

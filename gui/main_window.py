@@ -1,4 +1,5 @@
-"""The SongCal main window: drop songs, run a batch, watch it live, export the results."""
+"""The SongCal main window: drop songs, run a batch, watch it live, export the results, and
+calibrate against a reference sheet (load one with Ctrl+R or drop a CSV on the window)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QFrame,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QStyle,
@@ -30,6 +33,7 @@ from core import __version__
 from core.batch import TERMINAL_STATES, SongState
 from core.scan import AUDIO_EXTENSIONS
 from core.settings import AnalysisSettings
+from gui.calibration_controller import CalibrationController, is_reference_file
 from gui.engine import BatchEngine, EngineState
 from gui.formatting import fmt_eta
 from gui.log_panel import LogPanel
@@ -102,11 +106,15 @@ class MainWindow(QMainWindow):
         self.stuck_workers = False
         self.store = store if store is not None else (_open_store() if remember else None)
         self.engine = BatchEngine(settings, analyze=analyze, store=self.store, parent=self)
+        #: Reference sheet, match and calibration; once a sheet is loaded it follows the
+        #: batch (new songs and results reach it at most once a second).
+        self.calibration = CalibrationController(self, settings=settings)
+        self._following = False
         self.setWindowTitle("SongCal")
         self.setAcceptDrops(True)
         self.resize(1400, 900)
 
-        self.model = SongTableModel(self.engine, self)
+        self.model = SongTableModel(self.engine, self, calibration=self.calibration)
         self.proxy = SongFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.table = SongTableView()
@@ -122,8 +130,14 @@ class MainWindow(QMainWindow):
         self._plots_holder = QWidget()
         QVBoxLayout(self._plots_holder).setContentsMargins(0, 0, 0, 0)
         self.bottom_tabs.addTab(self._plots_holder, "Batch plots")
+        self.calibration_view = None  # created by _make_calibration_view (pyqtgraph)
+        self._calibration_holder = QWidget()
+        QVBoxLayout(self._calibration_holder).setContentsMargins(0, 0, 0, 0)
+        self.bottom_tabs.addTab(self._calibration_holder, "Calibration")
         self.bottom_tabs.addTab(self.log_panel, "Log")
         self._make_plots()
+        self._make_calibration_view()
+        self.bottom_tabs.currentChanged.connect(self._on_tab_changed)
 
         top = QWidget()
         top_lay = QVBoxLayout(top)
@@ -156,6 +170,13 @@ class MainWindow(QMainWindow):
         self.table.retryRequested.connect(eng.requeue)
         self.resume_banner.resumeRequested.connect(self._resume_session)
         self.resume_banner.dismissed.connect(self._dismiss_session)
+        cal = self.calibration
+        cal.referenceLoaded.connect(self._on_reference_loaded)
+        cal.failed.connect(self._on_calibration_failed)
+        cal.exported.connect(self._on_calibration_exported)
+        cal.profileApplied.connect(
+            lambda s: log.info("calibration profile %s applied", s.path))
+        cal.busyChanged.connect(self._update_actions)
 
         self.ui_timer = QTimer(self)
         self.ui_timer.setInterval(400)
@@ -180,6 +201,23 @@ class MainWindow(QMainWindow):
             return
         self.plots = BatchPlots(self.engine)
         self._plots_holder.layout().addWidget(self.plots)
+
+    def _make_calibration_view(self) -> None:
+        try:
+            from gui.calibration_view import CalibrationView
+        except Exception:  # pyqtgraph missing or broken: the table still shows the reference
+            log.exception("calibration view unavailable")
+            self._calibration_holder.layout().addWidget(
+                QLabel("Calibration view unavailable (see the log)."))
+            return
+        self.calibration_view = CalibrationView(self.calibration)
+        # In a scroll area, so that its plots do not force a tall bottom pane on the other
+        # tabs (a tab widget is as tall as its tallest page's minimum).
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.calibration_view)
+        self._calibration_holder.layout().addWidget(scroll)
 
     def _act(self, text, slot, shortcut=None, icon=None, tip=None) -> QAction:
         a = QAction(text, self)
@@ -226,12 +264,30 @@ class MainWindow(QMainWindow):
         self.force_action = self._act("&Force Fresh Analysis", self.engine.force_fresh, None,
                                       None, "Analyze every song again, ignoring earlier results")
         self.about_action = self._act("&About SongCal", self.about)
+        self.load_reference_action = self._act(
+            "Load &Reference\u2026", self.load_reference_dialog, "Ctrl+R",
+            SP.SP_FileDialogDetailedView,
+            "Read a reference sheet (CSV) to compare the results with; or drop one here")
+        self.export_calibration_action = self._act(
+            "Export &Calibration\u2026", self.export_calibration_dialog, "Ctrl+Shift+E", None,
+            "Write calibration.csv, the results with reference columns, the mismatches "
+            "and a profile into a folder")
+        self.apply_profile_action = self._act(
+            "Apply &Profile\u2026", self.apply_profile_dialog, None, None,
+            "Apply a saved calibration profile to these results")
+        self.matches_action = self._act(
+            "&Matches\u2026", self.open_match_dialog, "Ctrl+M", None,
+            "Pair unmatched songs with reference rows by hand")
+        self.fit_action = self._act("&Fit Calibration", self.calibration.fit, "Ctrl+Shift+F",
+                                    None, "Fit a correction per descriptor")
 
     def _make_menus_and_toolbar(self) -> None:
         mb = self.menuBar()
         f = mb.addMenu("&File")
         for a in (self.add_files_action, self.add_folder_action, self.clear_action, None,
-                  self.export_action, None, self.settings_action, None, self.quit_action):
+                  self.load_reference_action, self.apply_profile_action, None,
+                  self.export_action, self.export_calibration_action, None,
+                  self.settings_action, None, self.quit_action):
             f.addSeparator() if a is None else f.addAction(a)
         e = mb.addMenu("&Edit")
         e.addAction(self.table.copy_action)
@@ -241,8 +297,12 @@ class MainWindow(QMainWindow):
         for a in (self.start_action, self.pause_action, self.cancel_action, None,
                   self.retry_action, self.force_action):
             b.addSeparator() if a is None else b.addAction(a)
+        c = mb.addMenu("&Calibration")
+        for a in (self.load_reference_action, self.matches_action, self.fit_action,
+                  self.export_calibration_action, self.apply_profile_action):
+            c.addAction(a)
         v = mb.addMenu("&View")
-        for i, name in enumerate(("Workers", "Batch plots", "Log")):
+        for i, name in enumerate(("Workers", "Batch plots", "Calibration", "Log")):
             a = self._act(f"Show {name}", lambda _=False, i=i: self.bottom_tabs.setCurrentIndex(i),
                           f"Ctrl+{i + 1}")
             v.addAction(a)
@@ -255,7 +315,8 @@ class MainWindow(QMainWindow):
         tb.setMovable(False)
         for a in (self.add_files_action, self.add_folder_action, self.clear_action, None,
                   self.start_action, self.pause_action, self.cancel_action, self.retry_action,
-                  None, self.export_action, self.settings_action):
+                  None, self.load_reference_action, None, self.export_action,
+                  self.export_calibration_action, self.settings_action):
             tb.addSeparator() if a is None else tb.addAction(a)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -335,11 +396,111 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event):  # noqa: N802 - Qt API
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths:
-            event.acceptProposedAction()
-            self.add_paths(paths)
-        else:
+        if not paths:
             event.ignore()
+            return
+        event.acceptProposedAction()
+        sheets = [p for p in paths if is_reference_file(p)]
+        if sheets:
+            if len(sheets) > 1:
+                log.warning("%d reference sheets dropped; loading %s only", len(sheets),
+                            os.path.basename(sheets[0]))
+            self.load_reference(sheets[0])
+        self.add_paths([p for p in paths if p not in sheets])
+
+    # -- calibration ------------------------------------------------------------------------
+    def load_reference(self, path) -> None:
+        """Read a reference sheet in the background; its columns join the table once read."""
+        path = os.fspath(path)
+        log.info("loading reference sheet %s", path)
+        self.statusBar().showMessage(f"Reading the reference sheet {os.path.basename(path)}\u2026",
+                                     4000)
+        self.calibration.load_reference(path)
+
+    def load_reference_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load reference sheet", self._last_dir(),
+                                              "Reference sheets (*.csv *.tsv *.txt);;"
+                                              "All files (*)")
+        if path:
+            self._remember_dir(os.path.dirname(path))
+            self.load_reference(path)
+
+    def export_calibration_dialog(self) -> None:
+        if not self.calibration.has_reference:
+            self.statusBar().showMessage("Load a reference sheet first (Ctrl+R).", 4000)
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Export calibration to folder",
+                                                  self._last_dir())
+        if folder:
+            self._remember_dir(folder)
+            self.export_calibration(folder)
+
+    def export_calibration(self, folder) -> None:
+        """Write the calibration files into ``folder`` in the background (the controller's
+        :meth:`~gui.calibration_controller.CalibrationController.export`)."""
+        self.calibration.sync_engine()
+        self.calibration.export(folder)
+
+    def apply_profile_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Apply calibration profile",
+                                              self._last_dir(),
+                                              "Calibration profiles (*.json);;All files (*)")
+        if path:
+            self._remember_dir(os.path.dirname(path))
+            self.calibration.sync_engine()
+            self.calibration.apply_profile(path)
+            self.show_calibration()
+
+    def open_match_dialog(self):
+        """Open the manual match dialog (non-modal); returns it (None without the view)."""
+        if self.calibration_view is None:
+            return None
+        return self.calibration_view.open_match_dialog()
+
+    def show_calibration(self) -> None:
+        """Bring the Calibration tab to the front."""
+        self.bottom_tabs.setCurrentWidget(self._calibration_holder)
+
+    #: Least height (px) the bottom pane grows to when the Calibration tab is shown.
+    CALIBRATION_MIN_HEIGHT = 420
+
+    def _on_tab_changed(self, index: int) -> None:
+        # The calibration plots need room: grow the bottom pane when it is too small to
+        # show them (the user can drag the splitter back).
+        if self.bottom_tabs.widget(index) is not self._calibration_holder:
+            return
+        top, bottom = self.splitter.sizes()
+        total = top + bottom
+        need = self.CALIBRATION_MIN_HEIGHT
+        if self.calibration_view is not None:  # the whole view without scrolling
+            need = max(need, self.calibration_view.minimumSizeHint().height()
+                       + self.bottom_tabs.tabBar().sizeHint().height() + 24)
+        want = min(need, total - 160)  # keep a few rows of the song table in sight
+        if bottom < want:
+            self.splitter.setSizes([total - want, want])
+
+    def _on_reference_loaded(self, summary) -> None:
+        if not self._following:  # results are gathered only once there is a sheet
+            self._following = True
+            self.calibration.follow_engine(self.engine)
+        log.info("reference sheet %s", summary)
+        for w in summary.warnings:
+            log.warning("reference sheet %s: %s", summary.name, w)
+        if summary.bad_rows:
+            log.warning("reference sheet %s: %d rows left out", summary.name,
+                        len(summary.bad_rows))
+        self.statusBar().showMessage(f"Reference {summary}", 8000)
+        self._update_actions()
+
+    def _on_calibration_failed(self, message: str) -> None:
+        log.error("%s", message)
+        self.statusBar().showMessage(message, 10000)
+
+    def _on_calibration_exported(self, paths: dict) -> None:
+        folder = os.path.dirname(next(iter(paths.values()))) if paths else ""
+        log.info("calibration written to %s: %s", folder,
+                 ", ".join(os.path.basename(p) for p in paths.values()))
+        self.statusBar().showMessage(f"Calibration written to {folder}", 6000)
 
     # -- interrupted sessions ---------------------------------------------------------------
     def offer_resume(self) -> bool:
@@ -391,6 +552,7 @@ class MainWindow(QMainWindow):
         if dlg.exec():
             s = dlg.settings()
             self.engine.set_settings(s)
+            self.calibration.set_settings(s)
             if self.remember:
                 save_settings(s)
             log.info("settings: %s", ", ".join(f"{k}={v}" for k, v in s.to_dict().items()))
@@ -488,6 +650,14 @@ class MainWindow(QMainWindow):
         self.force_action.setEnabled(ended and not running)
         self.clear_action.setEnabled(bool(jobs) and not running)
         self.export_action.setEnabled(bool(jobs))
+        cal = self.calibration
+        self.load_reference_action.setEnabled(not cal.busy)
+        self.export_calibration_action.setEnabled(cal.has_reference and bool(jobs)
+                                                  and not cal.busy)
+        self.fit_action.setEnabled(cal.has_reference and bool(jobs) and not cal.busy)
+        self.apply_profile_action.setEnabled(bool(jobs) and not cal.busy)
+        self.matches_action.setEnabled(cal.match is not None
+                                       and self.calibration_view is not None)
 
     # -- about and quitting -------------------------------------------------------------------
     def about(self) -> None:
@@ -507,6 +677,9 @@ class MainWindow(QMainWindow):
         self.plot_timer.stop()
         if self.remember:
             self._save_layout()
+        # The calibration tasks first (they end quickly and then emit nothing), then the
+        # batch workers.
+        self.calibration.shutdown(timeout_ms=self.shutdown_timeout_ms)
         self.stuck_workers = not self.engine.shutdown(timeout_ms=self.shutdown_timeout_ms)
         if self.store is not None and not self.stuck_workers:
             self.store.close()
@@ -519,13 +692,23 @@ class MainWindow(QMainWindow):
         qs.setValue("ui/geometry", self.saveGeometry())
         qs.setValue("ui/state", self.saveState())
         qs.setValue("ui/splitter", self.splitter.saveState())
+        # The reference columns come and go with the sheet: the remembered table layout
+        # is the one without them.
+        self.model.clear_reference_columns()
         qs.setValue("ui/table_header", self.table.horizontalHeader().saveState())
+        qs.setValue("ui/table_columns", self.model.columnCount())
 
     def _restore_layout(self) -> None:
         qs = QSettings()
-        for key, fn in (("ui/geometry", self.restoreGeometry), ("ui/state", self.restoreState),
-                        ("ui/splitter", self.splitter.restoreState),
-                        ("ui/table_header", self.table.horizontalHeader().restoreState)):
+        restore = [("ui/geometry", self.restoreGeometry), ("ui/state", self.restoreState),
+                   ("ui/splitter", self.splitter.restoreState)]
+        try:
+            n_cols = int(qs.value("ui/table_columns", self.model.columnCount()))
+        except (TypeError, ValueError):
+            n_cols = -1
+        if n_cols == self.model.columnCount():  # a layout of other columns would not fit
+            restore.append(("ui/table_header", self.table.horizontalHeader().restoreState))
+        for key, fn in restore:
             value = qs.value(key)
             if value is not None:
                 fn(value)

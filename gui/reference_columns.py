@@ -247,6 +247,7 @@ def _fmt(d: str, v: float | None, *, signed: bool = False) -> str:
     if v is None:
         return ""
     places = _DECIMALS.get(d, 2)
+    v = round(v, places) + 0.0  # no "-0.0" for an error that rounds to zero
     return f"{v:+.{places}f}" if signed else f"{v:.{places}f}"
 
 

@@ -3,6 +3,12 @@
 The model never copies the batch: it reads each :class:`core.batch.Job` when the view asks,
 and the engine tells it which rows changed (in batches, a few times a second), so a deck of
 thousands of songs stays smooth.
+
+Once a reference sheet is loaded into the window's
+:class:`gui.calibration_controller.CalibrationController`, the model appends the reference
+columns of :func:`gui.reference_columns.reference_columns` (reference value, error, and the
+tempo and key agreement), coloured by agreement.  Their cells are computed once per song,
+result and match, and refreshed in one notification per match.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 from core.batch import TERMINAL_STATES, SongState
 from core.result import DESCRIPTOR_COLUMNS
 from gui.formatting import DESCRIPTOR_HEADERS, fmt_duration, fmt_value
+from gui.reference_columns import Cell, reference_cells, reference_columns
 
 __all__ = [
     "SongTableModel",
@@ -48,6 +55,9 @@ __all__ = [
     "FIRST_DESCRIPTOR_COL",
     "TABLE_DESCRIPTORS",
     "descriptor_column",
+    "AGREEMENT_ROLE",
+    "FIRST_REFERENCE_COL",
+    "agreement_verdict",
 ]
 
 #: Custom item roles.
@@ -56,6 +66,8 @@ STATE_ROLE = Qt.ItemDataRole.UserRole + 2  #: str, a :class:`core.batch.SongStat
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 3  #: float 0-1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 4  #: a value of one type per column, for sorting
 PATH_ROLE = Qt.ItemDataRole.UserRole + 5  #: str, the file
+#: str, agreement category of a reference cell (``"ok"``, ``"octave"``, ``"fifth"``...)
+AGREEMENT_ROLE = Qt.ItemDataRole.UserRole + 6
 
 _FIXED = ("#", "Title", "Artist", "File", "Status", "Progress", "Chunk", "Elapsed / budget",
           "Worker")
@@ -68,6 +80,41 @@ _FIRST_SHOWN = ("bpm", "key", "key_camelot", "loudness_lufs", "energy", "danceab
 TABLE_DESCRIPTORS = tuple(c for c in _FIRST_SHOWN if c in DESCRIPTOR_COLUMNS) + tuple(
     c for c in DESCRIPTOR_COLUMNS if c not in _FIRST_SHOWN)
 _HEADERS = _FIXED + tuple(DESCRIPTOR_HEADERS.get(c, c) for c in TABLE_DESCRIPTORS)
+#: First reference column (present once a reference sheet is loaded).
+FIRST_REFERENCE_COL = len(_HEADERS)
+
+_VERDICTS = {
+    "ok": "within 4 % of the reference tempo",
+    "same": "same key as the reference",
+    "fifth": "fifth error: a neighbour on the circle of fifths",
+    "relative": "relative key: the relative major/minor of the reference",
+    "parallel": "parallel key: same tonic, other mode",
+}
+_PRETTY_RATIO = {"x2": "\u00d72", "x1/2": "\u00d7\u00bd"}
+
+
+def agreement_verdict(category: str, label: str = "") -> str:
+    """One line saying what an agreement category means, e.g. ``"×2: octave error"``.
+
+    Parameters
+    ----------
+    category : str
+        Tempo (``"ok"``, ``"octave"``, ``"other"``) or key (``"same"``, ``"fifth"``,
+        ``"relative"``, ``"parallel"``, ``"other"``) category; ``""`` gives ``""``.
+    label : str, optional
+        The cell's label (``"x2"``, ``"x1/2"``, ``"x1.07"`` for tempo); tells a tempo
+        ``"other"`` from a key ``"other"``.
+    """
+    if not category:
+        return ""
+    if category == "octave":
+        return f"{_PRETTY_RATIO.get(label, label)}: octave error"
+    if category == "other":
+        if label.startswith("x"):
+            return (f"\u00d7{label[1:]}: tempo error (not within 4 % of \u00d71, \u00d72 "
+                    "or \u00d7\u00bd)")
+        return "wrong key: not the same, a fifth, relative or parallel"
+    return _VERDICTS.get(category, category)
 
 
 def descriptor_column(name: str) -> int:
@@ -98,6 +145,16 @@ _ROW_BACKGROUND = {
     SongState.FAILED: QColor(214, 69, 65, 35),
 }
 _ICONS: dict[SongState, QIcon] = {}
+_REFERENCE_TIPS = {
+    "ref": "{name}: the value of the matched reference row",
+    "error": "{name}: analyzer minus reference",
+    "agreement": "{name}: agreement with the reference (green agrees, amber a near miss, "
+                 "red a miss)",
+}
+
+
+def _is_text_column(rc) -> bool:
+    return rc.descriptor == "key" or rc.kind == "agreement"
 
 
 def status_icon(state: SongState) -> QIcon:
@@ -129,14 +186,142 @@ class SongTableModel(QAbstractTableModel):
         Source of the jobs and of row-change notifications.
     """
 
-    def __init__(self, engine, parent=None):
+    def __init__(self, engine, parent=None, *, calibration=None):
         super().__init__(parent)
         self.engine = engine
         self._n = len(engine.batch.jobs)
+        self.calibration = None
+        #: The reference columns shown (empty until a reference sheet is loaded).
+        self.reference_columns: list = []
+        self._ref_cache: dict = {}  # job id -> (result, match, sheet, cells)
         engine.jobsAdded.connect(self._on_added)
         engine.cleared.connect(self._on_cleared)
         engine.jobsChanged.connect(self._on_changed)
         engine.jobsProgressed.connect(self._on_progressed)
+        if calibration is not None:
+            self.set_calibration(calibration)
+
+    def set_calibration(self, controller) -> None:
+        """Show the reference columns of ``controller`` (a
+        :class:`gui.calibration_controller.CalibrationController`) once it holds a sheet."""
+        if self.calibration is not None:
+            raise ValueError("the model already follows a calibration controller")
+        self.calibration = controller
+        controller.referenceLoaded.connect(self._on_reference)
+        controller.matched.connect(lambda _summary: self._refresh_reference())
+        if controller.sheet is not None:
+            self._set_reference_columns(reference_columns(controller.sheet.descriptors))
+
+    # -- reference columns ------------------------------------------------------------
+    def _on_reference(self, summary) -> None:
+        self._set_reference_columns(reference_columns(summary.descriptors))
+
+    def _set_reference_columns(self, columns: list) -> None:
+        """Replace the reference columns: removed and inserted only when they change."""
+        self._ref_cache.clear()
+        if [c.name for c in columns] == [c.name for c in self.reference_columns]:
+            self.reference_columns = list(columns)
+            self._refresh_reference()
+            return
+        if self.reference_columns:
+            self.beginRemoveColumns(QModelIndex(), FIRST_REFERENCE_COL,
+                                    FIRST_REFERENCE_COL + len(self.reference_columns) - 1)
+            self.reference_columns = []
+            self.endRemoveColumns()
+        if columns:
+            self.beginInsertColumns(QModelIndex(), FIRST_REFERENCE_COL,
+                                    FIRST_REFERENCE_COL + len(columns) - 1)
+            self.reference_columns = list(columns)
+            self.endInsertColumns()
+
+    def clear_reference_columns(self) -> None:
+        """Remove the reference columns (they come back with the next sheet loaded)."""
+        self._set_reference_columns([])
+
+    def _refresh_reference(self) -> None:
+        """One change notification for every reference cell (after a new match)."""
+        self._ref_cache.clear()
+        if self._n and self.reference_columns:
+            self.dataChanged.emit(self.index(0, FIRST_REFERENCE_COL),
+                                  self.index(self._n - 1, self.columnCount() - 1))
+
+    def reference_column(self, name: str) -> int:
+        """Table column of reference column ``name`` (``"ref_bpm"``, ``"key_relation"``...).
+
+        Raises
+        ------
+        ValueError
+            When no such reference column is shown.
+        """
+        for i, c in enumerate(self.reference_columns):
+            if c.name == name:
+                return FIRST_REFERENCE_COL + i
+        raise ValueError(f"no reference column {name!r}; shown: "
+                         f"{[c.name for c in self.reference_columns]}")
+
+    def reference_cells(self, job) -> dict:
+        """The reference cells of ``job`` (column name -> :class:`gui.reference_columns.Cell`),
+        computed once per result and match."""
+        ctrl = self.calibration
+        result, match, sheet = job.result, ctrl.match, ctrl.sheet
+        hit = self._ref_cache.get(job.id)
+        if hit is not None and hit[0] is result and hit[1] is match and hit[2] is sheet:
+            return hit[3]
+        pos = ctrl.song_index(job.id)
+        ref = ctrl.reference_row(pos) if pos is not None else None
+        # the result's own attributes (the row's columns) without copying the chunk lists
+        row = None if result is None else getattr(result, "__dict__", None) or result.to_row()
+        cells = reference_cells(row, ref, self.reference_columns)
+        if ref is None and match is None:
+            cells = {k: Cell(tooltip="matching with the reference sheet\u2026")
+                     for k in cells}
+        self._ref_cache[job.id] = (result, match, sheet, cells)
+        return cells
+
+    def _group_cell(self, job, rc):
+        """The cell of column ``rc`` and the agreement cell of its descriptor (or None)."""
+        cells = self.reference_cells(job)
+        cell = cells[rc.name]
+        agree = cells.get("bpm_agreement" if rc.descriptor == "bpm" else "key_relation") \
+            if rc.descriptor in ("bpm", "key") else None
+        return cell, agree
+
+    def _reference_value(self, job, col: int, role):
+        rc = self.reference_columns[col - FIRST_REFERENCE_COL]
+        if role == Qt.ItemDataRole.DisplayRole:
+            cell = self.reference_cells(job)[rc.name]
+            if rc.name == "bpm_agreement" and cell.category in ("octave", "other"):
+                ratio = _PRETTY_RATIO.get(cell.text, cell.text.replace("x", "\u00d7", 1))
+                return f"octave {ratio}" if cell.category == "octave" else ratio
+            return cell.text
+        if role == SORT_ROLE:
+            value = self.reference_cells(job)[rc.name].value
+            if _is_text_column(rc):
+                return "" if value is None else str(value)
+            return -math.inf if value is None else float(value)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            cell, agree = self._group_cell(job, rc)
+            color = cell.color or (agree.color if agree is not None and cell.text else None)
+            if color is None:
+                color = _ROW_BACKGROUND.get(job.state)
+            return QBrush(color) if color is not None else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            cell, agree = self._group_cell(job, rc)
+            src = agree if agree is not None and agree.category else cell
+            verdict = agreement_verdict(src.category, src.text)
+            tips = [t for t in (verdict, cell.tooltip) if t]
+            if src is not cell and src.tooltip and src.tooltip not in tips:
+                tips.append(src.tooltip)
+            return "\n".join(tips) or None
+        if role == AGREEMENT_ROLE:
+            cell, agree = self._group_cell(job, rc)
+            return cell.category or (agree.category if agree is not None else "")
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if _is_text_column(rc):
+                return None
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return self._value(job, COL_NUM, role) if role in (
+            JOB_ID_ROLE, STATE_ROLE, PROGRESS_ROLE, PATH_ROLE) else None
 
     # -- engine notifications ---------------------------------------------------------
     def _on_added(self, first: int, count: int) -> None:
@@ -149,6 +334,7 @@ class SongTableModel(QAbstractTableModel):
         self.endInsertRows()
 
     def _on_cleared(self) -> None:
+        self._ref_cache.clear()
         self.beginResetModel()
         self._n = len(self.engine.batch.jobs)
         self.endResetModel()
@@ -178,10 +364,17 @@ class SongTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else self._n
 
     def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
-        return 0 if parent.isValid() else len(_HEADERS)
+        return 0 if parent.isValid() else len(_HEADERS) + len(self.reference_columns)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
         if orientation == Qt.Orientation.Horizontal:
+            if FIRST_REFERENCE_COL <= section < self.columnCount():
+                rc = self.reference_columns[section - FIRST_REFERENCE_COL]
+                if role == Qt.ItemDataRole.DisplayRole:
+                    return rc.header
+                if role == Qt.ItemDataRole.ToolTipRole:
+                    return _REFERENCE_TIPS[rc.kind].format(d=rc.descriptor, name=rc.name)
+                return None
             if role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(_HEADERS):
                 return _HEADERS[section]
             if role == Qt.ItemDataRole.ToolTipRole and section >= FIRST_DESCRIPTOR_COL:
@@ -238,6 +431,8 @@ class SongTableModel(QAbstractTableModel):
             rd.setData(self._value(job, col, rd.role()))
 
     def _value(self, job, col: int, role):
+        if col >= FIRST_REFERENCE_COL:
+            return self._reference_value(job, col, role)
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(job, col)
         if role == SORT_ROLE:

@@ -22,6 +22,7 @@ from gui.song_table import (
     JOB_ID_ROLE,
     PATH_ROLE,
     STATE_ROLE,
+    TABLE_DESCRIPTORS,
     ProgressDelegate,
     descriptor_column,
     rows_to_tsv,
@@ -91,6 +92,39 @@ class SongTableView(QTableView):
                     width = max(width, fm.horizontalAdvance("120.0 / 60.0 / 240.0") + 16)
             self.setColumnWidth(col, width)
         self.sortByColumn(COL_NUM, Qt.SortOrder.AscendingOrder)
+        model.columnsInserted.connect(self._place_reference_columns)
+
+    def _source_model(self):
+        m = self.model()
+        return m.sourceModel() if hasattr(m, "sourceModel") else m
+
+    def _place_reference_columns(self, _parent, first: int, last: int) -> None:
+        """Size new reference columns and show each next to its descriptor (the model
+        appends them; only their visual position moves)."""
+        src = self._source_model()
+        ref_cols = getattr(src, "reference_columns", [])
+        base = src.columnCount() - len(ref_cols)
+        header = self.horizontalHeader()
+        fm = header.fontMetrics()
+        after: dict = {}  # descriptor -> logical column the next one goes after
+        for col in range(first, last + 1):
+            if not 0 <= col - base < len(ref_cols):
+                continue
+            rc = ref_cols[col - base]
+            text = str(self.model().headerData(col, Qt.Orientation.Horizontal) or "")
+            width = max(64, fm.horizontalAdvance(text) + 28)
+            if rc.name == "ref_key":
+                width = max(width, fm.horizontalAdvance("C# minor (12A)") + 16)
+            elif rc.kind == "agreement":
+                width = max(width, fm.horizontalAdvance("parallel") + 28)
+            self.setColumnWidth(col, width)
+            anchor_name = "key_camelot" if rc.descriptor == "key" else rc.descriptor
+            if anchor_name not in TABLE_DESCRIPTORS:
+                continue
+            anchor = after.get(rc.descriptor, descriptor_column(anchor_name))
+            to = header.visualIndex(anchor) + 1
+            header.moveSection(header.visualIndex(col), to)
+            after[rc.descriptor] = col
 
     # -- selection helpers ----------------------------------------------------------------
     def selected_rows(self) -> list[int]:

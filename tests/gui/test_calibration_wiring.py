@@ -1,0 +1,480 @@
+"""The calibration wired into the window: Load Reference, drops, the reference columns of the
+song table, the Calibration tab, exports and ``songcal gui --reference`` automation.
+
+The songs are short click tracks over an A minor chord (fixed seeds) analyzed by the real
+analysis, which finds their tempo within 0.1 BPM and the key A minor; the reference sheet plants known
+disagreements: a reference tempo at half the real one (an octave error), one far off, and
+keys a fifth, relative and parallel to A minor.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from core.batch import SongState
+from core.csvio import read_csv_rows
+from core.settings import AnalysisSettings
+from gui.calibration_controller import EXPORT_NAMES
+from gui.main_window import MainWindow
+from gui.reference_columns import AGREEMENT_COLORS
+from gui.song_table import AGREEMENT_ROLE, FIRST_REFERENCE_COL, SORT_ROLE
+
+#: (file stem, true BPM, reference BPM, reference key, expected tempo / key agreement)
+SONGS = [
+    ("001_Nova Lights_Midnight Drive", 124.0, 124.0, "A minor", "ok", "same"),
+    ("002_The Harbor_Low Tide", 140.0, 70.0, "E minor", "octave", "fifth"),  # ref at half
+    ("003_Kesta_Slow Burn", 100.0, 101.5, "C major", "ok", "relative"),
+    ("004_Lumen Trio_Waltz for June", 110.0, 135.0, "A major", "other", "parallel"),
+    ("005_Juno Park_Glass City", 128.0, 128.0, "F# major", "ok", "other"),
+]
+TIMEOUT = 20_000  # ms; every wait has one
+
+
+def write_song(path, *, bpm: float, seconds: float = 4.0, sr: int = 22050, seed: int = 0):
+    """A click track at ``bpm`` over an A minor chord (A2, A3, C4, E4), mono 16-bit WAV."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * sr)
+    t = np.arange(n) / sr
+    y = sum(0.06 * np.sin(2 * np.pi * f * t) for f in (110.0, 220.0, 261.63, 329.63))
+    period = int(round(60.0 / bpm * sr))
+    click = np.exp(-np.arange(400) / 60.0) * rng.uniform(-1, 1, 400)
+    for start in range(0, n - 400, period):
+        y[start:start + 400] += 0.8 * click
+    sf.write(str(path), (0.9 * y / np.max(np.abs(y))).astype(np.float32), sr, subtype="PCM_16")
+    return path
+
+
+def write_sheet(path, songs=SONGS, *, extra_rows=()):
+    """A streaming-style reference sheet naming the songs (energy in percent)."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["#", "Song", "Artist", "BPM", "Key", "Energy"])
+        for i, (stem, _bpm, ref_bpm, ref_key, _t, _k) in enumerate(songs):
+            _, artist, title = stem.split("_")
+            w.writerow([i + 1, title, artist, f"{ref_bpm:g}", ref_key, 40 + 10 * i])
+        for row in extra_rows:
+            w.writerow(row)
+    return path
+
+
+@pytest.fixture(scope="module")
+def deck(tmp_path_factory):
+    """The songs (4 s click tracks) and the reference sheet naming them."""
+    root = tmp_path_factory.mktemp("caldeck")
+    folder = root / "songs"
+    folder.mkdir()
+    paths = [write_song(folder / f"{stem}.wav", bpm=bpm, seed=i)
+             for i, (stem, bpm, *_rest) in enumerate(SONGS)]
+    (folder / "notes.txt").write_text("not audio")
+    return folder, paths, write_sheet(root / "reference.csv")
+
+
+@pytest.fixture
+def window(qtbot):
+    made = []
+
+    def make():
+        w = MainWindow(AnalysisSettings(workers=2, budget_base_s=60.0), remember=False)
+        w.confirm_quit = False
+        qtbot.addWidget(w)
+        w.show()
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        if w.isVisible():
+            w.close()
+
+
+def _drop(window, paths):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    pos = QPoint(300, 200)
+    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, drop)
+    assert drop.isAccepted()
+
+
+def _run_batch(qtbot, w, folder):
+    with qtbot.waitSignal(w.engine.scanFinished, timeout=TIMEOUT):
+        w.add_paths([folder])
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=60_000):
+        w.start_action.trigger()
+    jobs = w.engine.batch.jobs
+    assert [j.state for j in jobs] == [SongState.DONE] * len(SONGS), [j.error for j in jobs]
+    for job, (_stem, bpm, *_rest) in zip(jobs, SONGS, strict=True):
+        # preconditions of the planted disagreements
+        assert job.result.bpm == pytest.approx(bpm, abs=0.5)
+        assert job.result.key == "A minor"
+
+
+def _row_of(w, stem):
+    m = w.model
+    for r in range(m.rowCount()):
+        if os.path.basename(m.job(r).path).startswith(stem):
+            return r
+    raise AssertionError(f"no row for {stem}")
+
+
+def _cell(w, stem, name, role=Qt.ItemDataRole.DisplayRole):
+    m = w.model
+    return m.index(_row_of(w, stem), m.reference_column(name)).data(role)
+
+
+def _wait_matched(qtbot, w):
+    """Wait until every song of the deck is paired (the controller follows the engine)."""
+    qtbot.waitUntil(lambda: (s := w.calibration.match_summary()) is not None
+                    and s.n_matched == len(SONGS) and not w.calibration.busy,
+                    timeout=TIMEOUT)
+
+
+def _check_agreement(w):
+    for stem, _bpm, _ref, _key, tempo, key in SONGS:
+        assert _cell(w, stem, "bpm_agreement", AGREEMENT_ROLE) == tempo, stem
+        assert _cell(w, stem, "key_relation", AGREEMENT_ROLE) == key, stem
+        assert _cell(w, stem, "key_relation") == {"same": "same", "other": "wrong"}.get(key, key)
+
+
+# -- loading a reference --------------------------------------------------------------------
+
+def test_load_reference_action_adds_colored_reference_columns(qtbot, window, deck,
+                                                              monkeypatch):
+    folder, _paths, sheet = deck
+    w = window()
+    _run_batch(qtbot, w, folder)
+    base = w.model.columnCount()
+    assert base == FIRST_REFERENCE_COL  # no reference columns before a sheet is loaded
+    inserted = []
+    w.model.columnsInserted.connect(lambda _p, a, b: inserted.append((a, b)))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (str(sheet), "")))
+    assert w.load_reference_action.shortcut().toString() == "Ctrl+R"
+    with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
+        w.load_reference_action.trigger()
+    _wait_matched(qtbot, w)
+
+    m = w.model
+    headers = [m.headerData(c, Qt.Orientation.Horizontal) for c in range(m.columnCount())]
+    assert headers[base:] == ["Ref BPM", "BPM err", "Tempo vs ref", "Ref energy",
+                              "Energy err", "Ref key", "Key vs ref"]
+    assert inserted == [(base, m.columnCount() - 1)]  # inserted once, as one block
+    _check_agreement(w)
+
+    half = SONGS[1][0]
+    assert _cell(w, half, "ref_bpm") == "70.0"
+    assert _cell(w, half, "bpm_error").startswith("+70.")
+    assert _cell(w, half, "bpm_error", SORT_ROLE) == pytest.approx(70.0, abs=0.5)
+    assert _cell(w, half, "bpm_agreement") == "octave \u00d72"
+    assert _cell(w, half, "bpm_agreement", Qt.ItemDataRole.ToolTipRole).startswith(
+        "\u00d72: octave error")
+    bg = _cell(w, half, "bpm_agreement", Qt.ItemDataRole.BackgroundRole).color()
+    assert bg.rgb() == QColor(AGREEMENT_COLORS["octave"]).rgb()
+    ok_bg = _cell(w, SONGS[0][0], "bpm_error", Qt.ItemDataRole.BackgroundRole).color()
+    assert ok_bg.rgb() == QColor(AGREEMENT_COLORS["ok"]).rgb()  # the error cell too
+    assert "fifth error" in _cell(w, SONGS[1][0], "key_relation", Qt.ItemDataRole.ToolTipRole)
+    assert _cell(w, SONGS[3][0], "bpm_agreement") == "\u00d70.81"  # 110 / 135 BPM: a miss
+    assert _cell(w, SONGS[2][0], "ref_key") == "C major (8B)"
+    assert _cell(w, half, "ref_bpm", SORT_ROLE) == 70.0
+    # the table view shows each reference column next to its descriptor
+    header = w.table.horizontalHeader()
+    from gui.song_table import descriptor_column
+
+    assert header.visualIndex(m.reference_column("ref_bpm")) == \
+        header.visualIndex(descriptor_column("bpm")) + 1
+    assert header.visualIndex(m.reference_column("key_relation")) == \
+        header.visualIndex(descriptor_column("key_camelot")) + 2
+    w.table.selectAll()
+    text = w.table.copy_selection()
+    assert "Tempo vs ref" in text.splitlines()[0] and "octave \u00d72" in text
+
+
+def test_model_with_reference_columns_passes_the_model_tester(qtbot, qtmodeltester, window,
+                                                              deck):
+    folder, _paths, sheet = deck
+    w = window()
+    _run_batch(qtbot, w, folder)
+    with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
+        w.load_reference(sheet)
+    _wait_matched(qtbot, w)
+    qtmodeltester.check(w.model)
+    qtmodeltester.check(w.proxy)
+
+
+def test_dropping_a_csv_loads_the_reference_and_still_queues_audio(qtbot, window, deck):
+    folder, paths, sheet = deck
+    w = window()
+    with qtbot.waitSignals([w.calibration.referenceLoaded, w.engine.scanFinished],
+                           timeout=TIMEOUT):
+        _drop(w, [sheet, folder])
+    assert w.calibration.sheet.path.endswith("reference.csv")
+    assert w.model.rowCount() == len(paths)  # the sheet is not queued as a song
+    assert sorted(j.path for j in w.engine.batch.jobs) == sorted(str(p) for p in paths)
+    assert w.model.columnCount() > FIRST_REFERENCE_COL
+
+
+def test_reference_loaded_first_columns_follow_the_batch(qtbot, window, deck):
+    folder, _paths, sheet = deck
+    w = window()
+    with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
+        _drop(w, [sheet])
+    n_cols = w.model.columnCount()
+    assert n_cols > FIRST_REFERENCE_COL and w.model.rowCount() == 0
+    changes = []
+    w.model.dataChanged.connect(lambda a, b, _r=(): changes.append((a.column(), b.column())))
+    _run_batch(qtbot, w, folder)
+    _wait_matched(qtbot, w)
+    qtbot.waitUntil(lambda: _cell(w, SONGS[1][0], "bpm_agreement") == "octave \u00d72",
+                    timeout=TIMEOUT)
+    _check_agreement(w)
+    assert w.model.columnCount() == n_cols  # columns were not inserted again
+    # the reference cells are refreshed in whole blocks, not one notification per cell
+    ref_only = [c for c in changes if c[0] >= FIRST_REFERENCE_COL]
+    assert all(c == (FIRST_REFERENCE_COL, n_cols - 1) for c in ref_only)
+
+
+def test_a_second_sheet_with_other_columns_replaces_the_columns(qtbot, window, deck, tmp_path):
+    folder, _paths, sheet = deck
+    w = window()
+    with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
+        w.load_reference(sheet)
+    plain = tmp_path / "truth.csv"
+    plain.write_text("title,artist,bpm\nMidnight Drive,Nova Lights,124\n", encoding="utf-8")
+    with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
+        w.load_reference(plain)
+    m = w.model
+    assert [m.headerData(c, Qt.Orientation.Horizontal)
+            for c in range(FIRST_REFERENCE_COL, m.columnCount())] == \
+        ["Ref BPM", "BPM err", "Tempo vs ref"]
+
+
+def test_an_unreadable_sheet_is_reported_and_adds_no_column(qtbot, window, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\xff\xfe\x00garbage\x00\x01")
+    w = window()
+    with qtbot.waitSignal(w.calibration.failed, timeout=TIMEOUT) as blocker:
+        w.load_reference(bad)
+    assert "bad.csv" in blocker.args[0]
+    assert w.model.columnCount() == FIRST_REFERENCE_COL
+    assert "bad.csv" in w.statusBar().currentMessage()
+
+
+# -- the Calibration tab, fit, export, profile -------------------------------------------
+
+def test_calibration_tab_fit_export_and_apply_profile(qtbot, window, deck, tmp_path,
+                                                      monkeypatch):
+    folder, _paths, sheet = deck
+    w = window()
+    _run_batch(qtbot, w, folder)
+    with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
+        w.load_reference(sheet)
+    _wait_matched(qtbot, w)
+
+    view = w.calibration_view
+    tabs = [w.bottom_tabs.tabText(i) for i in range(w.bottom_tabs.count())]
+    assert tabs == ["Workers", "Batch plots", "Calibration", "Log"]
+    w.show_calibration()
+    assert view.isVisible()
+    view.refresh()
+    view.set_descriptor("bpm")
+    assert len(view.scatter.data) == len(SONGS)
+    centers, counts = view.histogram_counts()
+    assert counts.sum() == len(SONGS)
+    assert counts[np.isclose(centers, 1.0)].sum() == 1  # the octave error: a peak at +1
+    assert view.controller.key_errors().relations == {
+        "same": 1, "fifth": 1, "relative": 1, "parallel": 1, "other": 1}
+
+    with qtbot.waitSignal(w.calibration.fitted, timeout=TIMEOUT):
+        w.fit_action.trigger()
+    view.refresh()
+    assert [r.descriptor for r in view.summary_model._rows] == ["bpm", "energy", "key"]
+
+    out = tmp_path / "cal"
+    out.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        staticmethod(lambda *a, **k: str(out)))
+    with qtbot.waitSignal(w.calibration.exported, timeout=TIMEOUT) as blocker:
+        w.export_calibration_action.trigger()
+    assert set(blocker.args[0]) == set(EXPORT_NAMES)
+    assert sorted(os.listdir(out)) == sorted(EXPORT_NAMES.values())
+    cols, rows = read_csv_rows(out / EXPORT_NAMES["results"])
+    assert "ref_bpm" in cols and len(rows) == len(SONGS)
+    by_title = {r["title"]: r for r in rows}
+    assert float(by_title["Low Tide"]["ref_bpm"]) == 70.0
+
+    profile = out / EXPORT_NAMES["profile"]
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (str(profile), "")))
+    with qtbot.waitSignal(w.calibration.profileApplied, timeout=TIMEOUT) as blocker:
+        w.apply_profile_action.trigger()
+    assert blocker.args[0].path == str(profile)
+    assert len(blocker.args[0].rows) == len(SONGS)
+
+    dlg = w.open_match_dialog()
+    assert dlg is not None and dlg.isVisible()
+    dlg.close()
+
+
+def test_export_calibration_without_reference_only_tells(qtbot, window, monkeypatch):
+    w = window()
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        staticmethod(lambda *a, **k: asked.append(1) or ""))
+    w.export_calibration_dialog()
+    assert not asked
+    assert "reference" in w.statusBar().currentMessage()
+
+
+def test_quit_while_the_reference_loads_does_not_crash(qtbot, window, deck):
+    _folder, _paths, sheet = deck
+    w = window()
+    got = []
+    w.calibration.referenceLoaded.connect(got.append)
+    w.load_reference(sheet)
+    w.close()
+    assert w.calibration.wait(5000)
+    qtbot.wait(50)  # a late result would be delivered now; the closed window drops it
+    assert not got
+
+
+# -- automation -------------------------------------------------------------------------------
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("SONGCAL_DATA_DIR", str(tmp_path / "data"))
+
+
+#: Files ``songcal gui --reference --export-dir`` writes, as ``songcal analyze --reference``.
+GUI_FILES = {"results": "results.csv", "calibration": "results_calibration.csv",
+             "paired": "results_paired.csv", "mismatches": "results_mismatches.csv",
+             "profile": "results_profile.json"}
+
+
+def test_gui_with_reference_writes_calibration_files(qapp, deck, tmp_path, data_dir):
+    from gui.app import run_gui
+
+    folder, paths, sheet = deck
+    out = tmp_path / "export"
+    shot = tmp_path / "cal.png"
+    code = run_gui([str(folder), "--reference", str(sheet), "--start", "--export-dir",
+                    str(out), "--quit-when-done", "--workers", "2",
+                    "--screenshot-calibration", str(shot)])
+    assert code == 0
+    assert sorted(os.listdir(out)) == sorted(GUI_FILES.values())
+    _, rows = read_csv_rows(out / GUI_FILES["results"])
+    assert sorted(r["path"] for r in rows) == sorted(str(p) for p in paths)
+    _, paired = read_csv_rows(out / GUI_FILES["paired"])
+    by_title = {r["title"]: r for r in paired}
+    assert float(by_title["Low Tide"]["ref_bpm"]) == 70.0
+    assert by_title["Low Tide"]["bpm_agreement"] == "double"  # analyzer at x2
+    assert by_title["Slow Burn"]["key_relation"] == "relative"
+    cal_cols, cal_rows = read_csv_rows(out / GUI_FILES["calibration"])
+    assert {"bpm", "energy"} <= {r["descriptor"] for r in cal_rows}
+    assert any(r["descriptor"].startswith("key") for r in cal_rows)
+    assert "reference_file" in cal_cols
+    assert shot.stat().st_size > 10_000
+
+
+def test_gui_with_reference_shows_it_in_the_window(qtbot, deck, tmp_path, data_dir,
+                                                   monkeypatch):
+    """The sheet given on the command line is loaded into the window at start: the table
+    has its columns and the Calibration tab its match and fit."""
+    import gui.app
+    from gui.main_window import MainWindow as RealWindow
+
+    seen = {}
+
+    class Spy(RealWindow):
+        def closeEvent(self, event):  # noqa: N802 - Qt API
+            m = self.model
+            seen["agreement"] = [
+                m.index(r, m.reference_column("bpm_agreement")).data(AGREEMENT_ROLE)
+                for r in range(m.rowCount())]
+            seen["fitted"] = self.calibration.calibration is not None
+            seen["tab"] = self.bottom_tabs.tabText(self.bottom_tabs.currentIndex())
+            super().closeEvent(event)
+
+    monkeypatch.setattr("gui.main_window.MainWindow", Spy)
+    folder, _paths, sheet = deck
+    code = gui.app.run_gui([str(folder), "--reference", str(sheet), "--start", "--export-dir",
+                            str(tmp_path / "out"), "--quit-when-done", "--workers", "2",
+                            "--screenshot-calibration", str(tmp_path / "shot.png")])
+    assert code == 0
+    assert seen["agreement"] == [t for *_x, t, _k in SONGS]
+    assert seen["fitted"] and seen["tab"] == "Calibration"
+
+
+def test_gui_with_reference_exit_code_is_1_when_a_song_is_unpaired(qapp, deck, tmp_path,
+                                                                   data_dir):
+    from gui.app import run_gui
+
+    folder, _paths, _sheet = deck
+    partial = write_sheet(tmp_path / "partial.csv", SONGS[:-1])
+    out = tmp_path / "export"
+    code = run_gui([str(folder), "--reference", str(partial), "--start", "--export-dir",
+                    str(out), "--quit-when-done", "--workers", "2"])
+    assert code == 1
+    _, mism = read_csv_rows(out / GUI_FILES["mismatches"])
+    assert any("Glass City" in (r.get("title") or "") for r in mism)
+
+
+def test_gui_with_unreadable_reference_exit_code_is_2(qapp, deck, tmp_path, data_dir, capsys):
+    from gui.app import run_gui
+
+    folder, _paths, _sheet = deck
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\xff\xfe\x00garbage\x00\x01")
+    out = tmp_path / "export"
+    code = run_gui([str(folder), "--reference", str(bad), "--start", "--export-dir",
+                    str(out), "--quit-when-done", "--workers", "2"])
+    assert code == 2
+    assert (out / "results.csv").exists()
+    assert not (out / GUI_FILES["calibration"]).exists()
+    assert "bad.csv" in capsys.readouterr().err
+
+
+def test_remembered_table_layout_leaves_the_reference_columns_out(qtbot, deck, tmp_path,
+                                                                  monkeypatch):
+    monkeypatch.setenv("SONGCAL_DATA_DIR", str(tmp_path / "data"))
+    _folder, _paths, sheet = deck
+    first = MainWindow(AnalysisSettings(workers=2), remember=True)
+    qtbot.addWidget(first)
+    first.table.setColumnWidth(1, 321)
+    with qtbot.waitSignal(first.calibration.referenceLoaded, timeout=TIMEOUT):
+        first.load_reference(sheet)
+    assert first.model.columnCount() > FIRST_REFERENCE_COL
+    first.close()
+
+    second = MainWindow(AnalysisSettings(workers=2), remember=True)
+    qtbot.addWidget(second)
+    header = second.table.horizontalHeader()
+    assert header.count() == FIRST_REFERENCE_COL == second.model.columnCount()
+    assert second.table.columnWidth(1) == 321  # the rest of the layout is remembered
+    with qtbot.waitSignal(second.calibration.referenceLoaded, timeout=TIMEOUT):
+        second.load_reference(sheet)
+    assert header.count() == second.model.columnCount() > FIRST_REFERENCE_COL
+    second.close()
+
+
+def test_calibration_tab_gets_room_without_forcing_a_tall_bottom_pane(qtbot, window):
+    w = window()
+    w.resize(1400, 900)
+    w.splitter.setSizes([700, 160])
+    qtbot.waitUntil(lambda: w.splitter.sizes()[1] < 250, timeout=TIMEOUT)  # other tabs stay small
+    w.show_calibration()
+    bottom = w.splitter.sizes()[1]
+    assert bottom >= w.calibration_view.minimumSizeHint().height()
+    assert w.splitter.sizes()[0] >= 160  # the song table keeps some rows
