@@ -105,3 +105,43 @@ def wav_deck(tmp_path):
                                      bpm=100 + 5 * i, seed=i))
     (deck / "notes.txt").write_text("not audio")
     return deck, paths
+
+
+def drop_paths(window, paths, *, pos=(200, 200)):
+    """Drag ``paths`` onto ``window`` and drop them, as a file manager would."""
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    point = QPoint(*pos)
+    enter = QDragEnterEvent(point, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(point), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, drop)
+    assert drop.isAccepted()
+
+
+@pytest.fixture
+def make_window(qtbot):
+    """Factory of main windows that are closed at the end of the test."""
+    from gui.main_window import MainWindow
+
+    windows = []
+
+    def make(settings, analyze=None, **kw):
+        w = MainWindow(settings, analyze=analyze, remember=False, **kw)
+        w.confirm_quit = False
+        qtbot.addWidget(w)
+        w.show()
+        windows.append(w)
+        return w
+
+    yield make
+    for w in windows:
+        if w.isVisible():
+            w.close()

@@ -15,9 +15,9 @@ import os
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QFileDialog
 
 from core.batch import SongState
 from core.csvio import read_csv_rows
@@ -26,6 +26,7 @@ from gui.calibration_controller import EXPORT_NAMES
 from gui.main_window import MainWindow
 from gui.reference_columns import AGREEMENT_COLORS
 from gui.song_table import AGREEMENT_ROLE, FIRST_REFERENCE_COL, SORT_ROLE
+from tests.gui.conftest import drop_paths
 
 #: (file stem, true BPM, reference BPM, reference key, expected tempo / key agreement)
 SONGS = [
@@ -78,35 +79,8 @@ def deck(tmp_path_factory):
 
 
 @pytest.fixture
-def window(qtbot):
-    made = []
-
-    def make():
-        w = MainWindow(AnalysisSettings(workers=2, budget_base_s=60.0), remember=False)
-        w.confirm_quit = False
-        qtbot.addWidget(w)
-        w.show()
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        if w.isVisible():
-            w.close()
-
-
-def _drop(window, paths):
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    pos = QPoint(300, 200)
-    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(window, enter)
-    assert enter.isAccepted()
-    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(window, drop)
-    assert drop.isAccepted()
+def window(make_window):
+    return lambda: make_window(AnalysisSettings(workers=2, budget_base_s=60.0))
 
 
 def _run_batch(qtbot, w, folder):
@@ -219,7 +193,7 @@ def test_dropping_a_csv_loads_the_reference_and_still_queues_audio(qtbot, window
     w = window()
     with qtbot.waitSignals([w.calibration.referenceLoaded, w.engine.scanFinished],
                            timeout=TIMEOUT):
-        _drop(w, [sheet, folder])
+        drop_paths(w, [sheet, folder])
     assert w.calibration.sheet.path.endswith("reference.csv")
     assert w.model.rowCount() == len(paths)  # the sheet is not queued as a song
     assert sorted(j.path for j in w.engine.batch.jobs) == sorted(str(p) for p in paths)
@@ -230,7 +204,7 @@ def test_reference_loaded_first_columns_follow_the_batch(qtbot, window, deck):
     folder, _paths, sheet = deck
     w = window()
     with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
-        _drop(w, [sheet])
+        drop_paths(w, [sheet])
     n_cols = w.model.columnCount()
     assert n_cols > FIRST_REFERENCE_COL and w.model.rowCount() == 0
     changes = []

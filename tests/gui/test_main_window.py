@@ -5,54 +5,22 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QMimeData, QPoint, QSettings, Qt
+from PySide6.QtGui import QDragEnterEvent
 from PySide6.QtWidgets import QApplication
 
 from core.batch import SongState
 from core.settings import AnalysisSettings
-from gui.main_window import MainWindow, about_text
+from gui.main_window import about_text
 from gui.settings_dialog import SettingsDialog, load_settings, save_settings
-from tests.gui.conftest import FakeAnalyzer
-
-
-@pytest.fixture
-def make_window(qtbot):
-    windows = []
-
-    def make(settings, analyze, **kw):
-        w = MainWindow(settings, analyze=analyze, remember=False, **kw)
-        w.confirm_quit = False
-        qtbot.addWidget(w)
-        w.show()
-        windows.append(w)
-        return w
-
-    yield make
-    for w in windows:
-        if w.isVisible():
-            w.close()
-
-
-def _drop(window, paths):
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    pos = QPoint(200, 200)
-    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(window, enter)
-    assert enter.isAccepted()
-    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(window, drop)
-    assert drop.isAccepted()
+from tests.gui.conftest import FakeAnalyzer, drop_paths
 
 
 def test_drop_folder_adds_audio_files_recursively(qtbot, make_window, wav_deck, fast_settings):
     deck, paths = wav_deck
     w = make_window(fast_settings, FakeAnalyzer())
     with qtbot.waitSignal(w.engine.scanFinished, timeout=10_000):
-        _drop(w, [deck])
+        drop_paths(w, [deck])
     assert w.model.rowCount() == 6  # notes.txt skipped silently, subfolder included
     files = sorted(w.model.index(r, 3).data() for r in range(6))
     assert files == sorted(p.name for p in paths)
