@@ -3,7 +3,10 @@
 The pitch-class profile of the song (frame-normalised chroma, averaged) is correlated with the
 24 rotations of two published key profiles (Krumhansl-Kessler probe-tone ratings and
 Temperley's corpus profile); a bass pitch-class profile adds evidence for the tonic, and the
-first seconds of sound (where the tonic chord is usually stated) count extra.
+first and last seconds of sound (where the tonic chord is usually stated) count extra.  The
+opening counts more than the ending; a song that opens on another chord (IV, V, vi) but ends
+on its tonic gets evidence back from the ending, while a fade-out (an arbitrary chord at the
+end) carries little weight.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ _TEMPERLEY_MINOR = (0.712, 0.084, 0.474, 0.618, 0.049, 0.460, 0.105, 0.747, 0.40
 _MIN_CORRELATION = 0.35  # below this the chroma has no key
 _MIN_PEAKINESS = 0.12  # relative spread of the pitch-class profile; noise is flatter
 _BASS_WEIGHT = 0.3
-_OPENING_S = 2.0  # the first seconds of sound, usually the opening (tonic) chord
+_OPENING_S = 2.0  # the first (and last) seconds of sound, usually the tonic chord
 
 
 @dataclass
@@ -110,16 +113,18 @@ def _from_profiles(profile: np.ndarray, bass: np.ndarray | None, *,
     return KeyEstimate(Key.from_index(int(order[0])), confidence=conf, scores=scores)
 
 
-def _opening(chroma: np.ndarray, frame_rate: float) -> slice:
-    """Frames of the first ``_OPENING_S`` seconds of sound in a chroma array."""
+def _ends(chroma: np.ndarray, frame_rate: float) -> tuple[slice, slice]:
+    """Frames of the first and of the last ``_OPENING_S`` seconds of sound in a chroma array."""
     energy = chroma.sum(axis=0)
     if energy.size == 0:
-        return slice(0, 0)
+        return slice(0, 0), slice(0, 0)
     loud = float(np.percentile(energy, 95))
     sounding = np.nonzero(energy > 1e-2 * loud)[0] if loud > 0 else []
     if len(sounding) == 0:
-        return slice(0, 0)
-    return slice(int(sounding[0]), int(sounding[0]) + max(1, int(_OPENING_S * frame_rate)))
+        return slice(0, 0), slice(0, 0)
+    n = max(1, int(_OPENING_S * frame_rate))
+    first, last = int(sounding[0]), int(sounding[-1]) + 1
+    return slice(first, first + n), slice(max(first, last - n), last)
 
 
 def estimate_key(
@@ -129,6 +134,7 @@ def estimate_key(
     frames: tuple[int, int] | None = None,
     frame_rate: float = 22050 / 2048,
     opening_weight: float = 0.25,
+    ending_weight: float = 0.1,
 ) -> KeyEstimate:
     """Estimate the key.
 
@@ -145,6 +151,9 @@ def estimate_key(
     opening_weight : float
         Extra weight (>= 0) of the first two seconds of sound, which usually hold the tonic
         chord, relative to the whole; 0 to disable.
+    ending_weight : float
+        Extra weight (>= 0) of the last two seconds of sound (the final chord, usually the
+        tonic), relative to the whole; 0 to disable.
 
     Returns
     -------
@@ -154,10 +163,13 @@ def estimate_key(
     Raises
     ------
     ValueError
-        If the chroma does not have 12 rows or ``opening_weight`` is negative.
+        If the chroma does not have 12 rows or ``opening_weight`` or ``ending_weight`` is
+        negative.
     """
     if not opening_weight >= 0:
         raise ValueError(f"opening_weight must be >= 0, got {opening_weight!r}")
+    if not ending_weight >= 0:
+        raise ValueError(f"ending_weight must be >= 0, got {ending_weight!r}")
     if hasattr(features, "chroma"):
         chroma, bass_chroma = features.chroma, features.bass_chroma
         frame_rate = features.pitch_frame_rate
@@ -169,11 +181,13 @@ def estimate_key(
             bass_chroma = bass_chroma[:, frames[0] : frames[1]]
     profile = pitch_profile(chroma)
     bass = pitch_profile(bass_chroma) if bass_chroma is not None else None
-    if opening_weight > 0 and profile.sum() > 0:
-        head = _opening(chroma, frame_rate)
-        profile = profile + opening_weight * pitch_profile(chroma[:, head])
-        if bass is not None:
-            bass = bass + opening_weight * pitch_profile(bass_chroma[:, head])
+    if profile.sum() > 0:
+        for part, weight in zip(_ends(chroma, frame_rate), (opening_weight, ending_weight),
+                                strict=True):
+            if weight > 0:
+                profile = profile + weight * pitch_profile(chroma[:, part])
+                if bass is not None:
+                    bass = bass + weight * pitch_profile(bass_chroma[:, part])
     return _from_profiles(profile, bass)
 
 

@@ -1,0 +1,70 @@
+"""The independent song renderer, and tempo/key on its songs (off-tonic openings, 6/8)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soxr
+
+from core.features import FeatureStream
+from core.key import estimate_key
+from core.keys import Key
+from core.tempo import estimate_tempo
+from tests.independent_synth import STYLES, render
+
+SR = 22050
+
+
+def _features(song):
+    y = song.audio.mean(axis=1)
+    if song.sr != SR:
+        y = soxr.resample(y, song.sr, SR)
+    fs = FeatureStream(SR)
+    fs.process(np.asarray(y, dtype=np.float32))
+    fs.mark_chunk()
+    return fs.finish()
+
+
+def test_render_is_deterministic_stereo_with_truth():
+    a = render("bossa", bpm=128.0, key=Key(9, "minor"), seed=3, seconds=12.0, sr=48000)
+    b = render("bossa", bpm=128.0, key=Key(9, "minor"), seed=3, seconds=12.0, sr=48000)
+    assert np.array_equal(a.audio, b.audio)
+    assert a.audio.ndim == 2 and a.audio.shape[1] == 2 and a.sr == 48000
+    assert 0.05 < float(np.max(np.abs(a.audio))) < 1.0
+    assert not np.allclose(a.audio[:, 0], a.audio[:, 1])  # panned and reverberated apart
+    assert (a.bpm, a.key, a.beats_per_bar) == (128.0, Key(9, "minor"), 4)
+    assert -25.0 <= a.tuning_cents <= 25.0
+    assert a.audio.shape[0] / a.sr > 12.0
+
+
+def test_render_rejects_unknown_style():
+    with pytest.raises(ValueError, match="samba"):
+        render("samba", bpm=120.0, key=Key(0, "major"), seed=1)
+
+
+def test_render_rejects_bad_bpm():
+    with pytest.raises(ValueError, match="500"):
+        render("pop", bpm=500.0, key=Key(0, "major"), seed=1)
+
+
+def test_styles_cover_drumless_and_compound_metre():
+    assert STYLES["sixeight"][1] == 2 and STYLES["jazzwaltz"][1] == 3
+    assert {"piano", "quartet", "dnb", "trap"} <= set(STYLES)
+
+
+def test_song_opening_on_the_dominant_keeps_its_key():
+    # V - I - IV - V7 in 6/8: the opening (dominant) chord alone would suggest D major.
+    song = render("sixeight", bpm=100.0, key=Key(7, "major"), seed=5, seconds=20.0, sr=SR)
+    assert estimate_key(_features(song)).key == Key(7, "major")
+
+
+def test_six_eight_tempo_is_the_dotted_quarter():
+    song = render("sixeight", bpm=80.0, key=Key(9, "minor"), seed=1, seconds=20.0, sr=SR)
+    bpm = estimate_tempo(_features(song)).bpm
+    assert bpm is not None and abs(bpm - 80.0) <= 0.04 * 80.0
+
+
+def test_negative_ending_weight_is_rejected():
+    song = render("pop", bpm=110.0, key=Key(0, "major"), seed=2, seconds=10.0, sr=SR)
+    with pytest.raises(ValueError, match="ending_weight"):
+        estimate_key(_features(song), ending_weight=-0.1)
