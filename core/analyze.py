@@ -15,6 +15,7 @@ import os
 import time
 
 import numpy as np
+import scipy.signal
 import soxr
 
 from core import decode
@@ -91,6 +92,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     if info.sample_rate != settings.sample_rate:
         resampler = soxr.ResampleStream(info.sample_rate, settings.sample_rate, 1,
                                         dtype="float32", quality="HQ")
+    dc_block = _DcBlocker(settings.sample_rate)
     # A chunk is decoded in sub-blocks of a few seconds: each sub-block goes through the
     # whole pipeline while it is still in the CPU cache, which is what lets two workers run
     # at nearly twice the speed of one.  Progress, chunk values and the chunk marks still
@@ -124,7 +126,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         mono = block.mean(axis=1, dtype=np.float32) if block.shape[1] > 1 else block[:, 0]
         if resampler is not None:
             mono = resampler.resample_chunk(np.ascontiguousarray(mono), last=False)
-        feats.process(mono)
+        feats.process(dc_block(mono))
         frames_done += block.shape[0]
         subs += 1
         if subs == per_chunk:
@@ -135,7 +137,8 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     if should_cancel is not None and should_cancel():
         raise AnalysisCancelled(path)
     if resampler is not None:
-        feats.process(resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
+        feats.process(dc_block(resampler.resample_chunk(np.zeros(0, dtype=np.float32),
+                                                        last=True)))
     feats.finish()
 
     duration_s = frames_done / info.sample_rate
@@ -198,6 +201,22 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         format=f"{info.format}/{info.codec}" if info.codec else info.format,
         chunk_results=chunk_results,
     )
+
+
+class _DcBlocker:
+    """Streaming high-pass at 10 Hz: a DC offset must not look like sound to the features."""
+
+    def __init__(self, sample_rate: int):
+        self.sos = scipy.signal.butter(2, 10.0, btype="highpass", fs=sample_rate, output="sos")
+        self.zi = None
+
+    def __call__(self, y: np.ndarray) -> np.ndarray:
+        if y.size == 0:
+            return y
+        if self.zi is None:  # start settled on the first sample, not with a step from zero
+            self.zi = scipy.signal.sosfilt_zi(self.sos) * y[0]
+        out, self.zi = scipy.signal.sosfilt(self.sos, y, zi=self.zi)
+        return out.astype(np.float32, copy=False)
 
 
 def _chunk_results(feats, bounds, *, tempo, key) -> list[ChunkResult]:

@@ -145,3 +145,17 @@ def test_invalid_float_samples_are_read_as_silence_with_a_note(tmp_path):
     assert r.status == "done" and "2001 invalid samples" in r.error
     assert r.loudness_lufs is not None and math.isfinite(r.peak_dbfs)
     assert abs(r.bpm - 110.0) <= 0.04 * 110.0
+
+
+def test_a_dc_offset_alone_has_no_tempo_or_key(tmp_path):
+    write_audio(tmp_path / "dc.wav", np.full((SR * 8, 1), 0.5, dtype=np.float32), SR,
+                subtype="FLOAT")
+    r = analyze_file(tmp_path / "dc.wav")
+    assert r.status == "done" and r.bpm is None and r.key is None
+
+
+def test_dc_offset_does_not_change_tempo_or_key(tmp_path):
+    y = render_song(bpm=96.0, key=Key(4, "minor"), seconds=16.0, sr=SR, seed=12)
+    write_audio(tmp_path / "offset.wav", 0.5 * y + 0.3, SR, subtype="FLOAT")
+    r = analyze_file(tmp_path / "offset.wav")
+    assert abs(r.bpm - 96.0) <= 0.04 * 96.0 and parse_key(r.key) == Key(4, "minor")
