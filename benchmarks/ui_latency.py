@@ -10,18 +10,25 @@ thread gets to run; a long gap is a UI freeze.  Two runs:
 
 Targets: longest gap < 50 ms in run 1; 99.9th percentile < 100 ms with 2,000 rows.
 
+``--explain 30`` also lists every gap longer than 30 ms with the GUI thread's own CPU time
+in it (near the gap: GUI work; near zero: the GUI thread waited for the GIL or the CPU), the
+window's main slots, paint events and garbage collections that overlapped it.
+
 Usage::
 
-    python benchmarks/ui_latency.py [--songs 200] [--rows 2000] [--fake-ms 0]
+    python benchmarks/ui_latency.py [--songs 200] [--rows 2000] [--fake-ms 0] [--explain 30]
     xvfb-run -a python benchmarks/ui_latency.py     # with a real X server
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import gc
 import os
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -51,6 +58,85 @@ def make_songs(folder, n, seconds=3.0, sr=22050):
     return paths
 
 
+#: ``(label, start, end, thread CPU s)`` of traced calls (see :func:`trace_window`).
+TRACE: list = []
+
+
+def _traced(cls, name):
+    fn = getattr(cls, name)
+    label = f"{cls.__name__}.{name}"
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        t0, c0 = time.perf_counter(), time.thread_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            TRACE.append((label, t0, time.perf_counter(), time.thread_time() - c0))
+
+    setattr(cls, name, wrapper)
+
+
+def _gc_callback(phase, info, _start={}):  # noqa: B006 - state kept between the two phases
+    if phase == "start":
+        _start["t"], _start["c"] = time.perf_counter(), time.thread_time()
+    elif "t" in _start:
+        TRACE.append((f"gc gen{info['generation']} in {threading.current_thread().name}",
+                      _start["t"], time.perf_counter(), time.thread_time() - _start["c"]))
+
+
+def trace_window() -> None:
+    """Time the window's main slots, paint events and garbage collections into TRACE.
+
+    Call before the window is built (slots are connected as bound methods).
+    """
+    from pyqtgraph.widgets.GraphicsView import GraphicsView
+
+    from gui.engine import BatchEngine
+    from gui.main_window import MainWindow
+    from gui.plots import BatchPlots
+    from gui.song_table import SongFilterProxy, SongTableModel
+    from gui.song_view import SongTableView
+    from gui.stall_banner import StallBanner
+    from gui.worker_panel import WorkerPanel, WorkerTableModel
+
+    def worker_paint(self, event):
+        return super(WorkerPanel, self).paintEvent(event)
+
+    WorkerPanel.paintEvent = worker_paint
+    for cls, names in (
+            (BatchEngine, ("tick", "_on_started", "_on_progress", "_on_done", "_fill",
+                           "_drain_found", "_add_found", "_on_identified")),
+            (MainWindow, ("_refresh_ui", "_refresh_plots", "_update_actions",
+                          "_on_scan_finished", "_on_finished")),
+            (SongTableModel, ("_on_changed", "_on_added", "fill_roles")),
+            (SongFilterProxy, ("refilter", "resort")), (WorkerTableModel, ("refresh",)),
+            (BatchPlots, ("refresh",)), (StallBanner, ("refresh",)),
+            (SongTableView, ("paintEvent",)), (WorkerPanel, ("paintEvent",)),
+            (GraphicsView, ("paintEvent",))):
+        for name in names:
+            _traced(cls, name)
+    gc.callbacks.append(_gc_callback)
+
+
+def explain_gaps(ticks, cpus, threshold_ms: float) -> None:
+    """Print each gap over ``threshold_ms`` with the GUI CPU in it and the traced calls."""
+    t = np.asarray(ticks)
+    gaps = np.diff(t) * 1000.0
+    for i in np.nonzero(gaps > threshold_ms)[0]:
+        a, b = t[i], t[i + 1]
+        print(f"  gap {gaps[i]:.1f} ms at {a - t[0]:.3f} s; GUI thread CPU in it "
+              f"{1000 * (cpus[i + 1] - cpus[i]):.1f} ms")
+        calls: dict = {}
+        for label, start, end, cpu in TRACE:
+            if end > a and start < b:
+                n, wall, c = calls.get(label, (0, 0.0, 0.0))
+                calls[label] = (n + 1, wall + end - start, c + cpu)
+        for label, (n, wall, c) in sorted(calls.items(), key=lambda kv: -kv[1][1]):
+            if wall >= 0.0005:
+                print(f"     {label} x{n}: {1000 * wall:.1f} ms wall, {1000 * c:.1f} ms CPU")
+
+
 def fake_analysis(ms, python_share=0.1):
     """A stand-in analysis of ``ms`` per song: ``python_share`` of it is pure Python (holds
     the GIL), the rest waits without the GIL, as numpy/scipy/decoder code does."""
@@ -71,7 +157,7 @@ def fake_analysis(ms, python_share=0.1):
     return analyze
 
 
-def run(app, paths, analyze, *, workers=2, tab=0):
+def run(app, paths, analyze, *, workers=2, tab=0, explain_ms=0.0):
     from PySide6.QtCore import Qt, QTimer
 
     from core.settings import AnalysisSettings
@@ -83,11 +169,16 @@ def run(app, paths, analyze, *, workers=2, tab=0):
     w.resize(1500, 900)
     w.show()
     w.bottom_tabs.setCurrentIndex(tab)
-    ticks = []
+    ticks, cpus = [], []
     timer = QTimer()
     timer.setTimerType(Qt.TimerType.PreciseTimer)
     timer.setInterval(5)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+
+    def on_tick():
+        ticks.append(time.perf_counter())
+        cpus.append(time.thread_time())
+
+    timer.timeout.connect(on_tick)
     w.add_paths([os.path.dirname(paths[0])])
     while w.engine.is_scanning or len(w.engine.batch.jobs) < len(paths):
         app.processEvents()
@@ -112,6 +203,9 @@ def run(app, paths, analyze, *, workers=2, tab=0):
     timer.stop()
     c = w.engine.batch.counts()
     w.close()
+    if explain_ms:
+        explain_gaps(ticks, cpus, explain_ms)
+    TRACE.clear()
     ticks = np.asarray(ticks)
     gaps = np.diff(ticks) * 1000.0
     worst_at = float(ticks[int(np.argmax(gaps))] - t0) if gaps.size else float("nan")
@@ -150,7 +244,11 @@ def main(argv=None) -> int:
                     help="also compare throughput with the command-line engine on this many "
                          "longer songs (--throughput-seconds each)")
     ap.add_argument("--throughput-seconds", type=float, default=60.0)
+    ap.add_argument("--explain", type=float, default=0.0, metavar="MS",
+                    help="list the gaps longer than MS with what ran in them")
     args = ap.parse_args(argv)
+    if args.explain:
+        trace_window()
 
     from PySide6.QtWidgets import QApplication
 
@@ -170,7 +268,8 @@ def main(argv=None) -> int:
             print(f"command-line engine: {len(songs)} songs in {cli:.1f} s "
                   f"({60 * len(songs) / cli:.0f} songs/min)")
         for tab, name in ((0, "workers tab"), (1, "plots tab")):
-            r = run(app, songs, analyze, workers=args.workers, tab=tab)
+            r = run(app, songs, analyze, workers=args.workers, tab=tab,
+                    explain_ms=args.explain)
             rate = f" ({60 * r['done'] / r['wall_s']:.0f} songs/min)"
             print(f"run 1 ({kind}, {name}): {r['songs']} songs, {r['done']} done in "
                   f"{r['wall_s']:.1f} s{rate}; UI gaps: max {r['max_gap_ms']:.1f} ms, "
@@ -198,7 +297,8 @@ def main(argv=None) -> int:
             open(p, "wb").close()
             rows.append(p)
         for tab, name in ((0, "workers tab"), (1, "plots tab")):
-            r = run(app, rows, fake_analysis(args.big_fake_ms), workers=args.workers, tab=tab)
+            r = run(app, rows, fake_analysis(args.big_fake_ms), workers=args.workers, tab=tab,
+                    explain_ms=args.explain)
             print(f"run 2 ({args.rows} rows, stand-in {args.big_fake_ms:.0f} ms/song, {name}): "
                   f"{r['done']} done in {r['wall_s']:.1f} s; UI gaps: max "
                   f"{r['max_gap_ms']:.1f} ms, p99.9 {r['p999_gap_ms']:.1f} ms, p99 "

@@ -124,6 +124,12 @@ class BatchEngine(QObject):
 
     #: Most rows added from scan results in one pass of the event loop.
     ROWS_PER_SLICE = 1000
+    #: Rows added at a time within a pass (each step is one row insertion for the views).
+    ROWS_PER_STEP = 250
+    #: Time (s) after which a pass adds no further step and lets the event loop run.
+    SLICE_S = 0.008
+    #: Pause (ms) between two passes while rows are still waiting.
+    SLICE_PAUSE_MS = 10
     #: Shortest interval (s) between two row refreshes sent to the views while a batch runs.
     ROW_REFRESH_S = 0.3
 
@@ -152,6 +158,7 @@ class BatchEngine(QObject):
         self.signals.found.connect(self._on_found)
         self.signals.identified.connect(self._on_identified)
         self.signals.scanned.connect(self._on_scanned)
+        self.signals.listed.connect(self._on_listed)
         self._slot_lock = threading.Lock()
         self._in_flight = InFlight()
         self.slots: list[WorkerSlot] = []
@@ -211,7 +218,7 @@ class BatchEngine(QObject):
             return 0
         self._scan_token += 1
         token = self._scan_token
-        runnable = ScanRunnable(paths, token, self.signals)
+        runnable = ScanRunnable(paths, token, self.signals, rows_added=threading.Event())
         self._scans[token] = runnable
         self._update_pool_size()  # a scan never waits for a song worker
         self.pool.start(runnable)
@@ -223,26 +230,42 @@ class BatchEngine(QObject):
         self._found_queue.append(("found", token, items))
         self._schedule_drain()
 
+    def _on_listed(self, token: int) -> None:
+        self._found_queue.append(("listed", token, None))
+        self._schedule_drain()
+
     def _on_scanned(self, token: int, n_found: int) -> None:
         self._found_queue.append(("scanned", token, n_found))
         self._schedule_drain()
 
-    def _schedule_drain(self) -> None:
+    def _schedule_drain(self, delay_ms: int = 0) -> None:
         if not self._drain_scheduled:
             self._drain_scheduled = True
-            QTimer.singleShot(0, self._drain_found)
+            QTimer.singleShot(delay_ms, self._drain_found)
 
     def _drain_found(self) -> None:
+        # At most ROWS_PER_SLICE rows per pass, in steps of ROWS_PER_STEP, and no new step
+        # once SLICE_S has passed: a busy machine gets smaller slices, not longer freezes.
         self._drain_scheduled = False
         budget = self.ROWS_PER_SLICE
+        deadline = time.perf_counter() + self.SLICE_S
         while self._found_queue and budget > 0:
+            if budget < self.ROWS_PER_SLICE and time.perf_counter() > deadline:
+                break
             kind, token, payload = self._found_queue[0]
             if kind == "scanned":
                 self._found_queue.popleft()
                 self._finish_scan(token, payload)
                 continue
-            if len(payload) > budget:
-                part, rest = payload[:budget], payload[budget:]
+            if kind == "listed":  # every row of the scan is in: its tag pass may begin
+                self._found_queue.popleft()
+                scan = self._scans.get(token)
+                if scan is not None and scan.rows_added is not None:
+                    scan.rows_added.set()
+                continue
+            step = min(budget, self.ROWS_PER_STEP)
+            if len(payload) > step:
+                part, rest = payload[:step], payload[step:]
                 self._found_queue[0] = (kind, token, rest)
             else:
                 part = payload
@@ -250,7 +273,8 @@ class BatchEngine(QObject):
             budget -= len(part)
             self._add_found(token, part)
         if self._found_queue:
-            self._schedule_drain()
+            # the next pass after a short pause: the window repaints and takes input between
+            self._schedule_drain(self.SLICE_PAUSE_MS)
 
     def _add_found(self, token: int, items: list) -> None:
         if token not in self._scans:

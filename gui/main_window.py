@@ -3,10 +3,12 @@ calibrate against a reference sheet (load one with Ctrl+R or drop a CSV on the w
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import platform
 import sys
+import time
 from importlib import metadata
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
@@ -59,6 +61,10 @@ STATUS_FILTERS = {
     "Cancelled or skipped": (SongState.CANCELLED, SongState.SKIPPED),
 }
 
+#: States from which "Retry failed" queues songs again.
+_RETRYABLE = frozenset({SongState.FAILED, SongState.TIMED_OUT, SongState.CANCELLED,
+                        SongState.SKIPPED})
+
 
 def write_results_csv(path, batch) -> str:
     """Write the results CSV of ``batch`` exactly as ``songcal analyze`` does; returns path."""
@@ -88,6 +94,8 @@ class MainWindow(QMainWindow):
     exported = Signal(str, str)
     #: The window accepted to close (workers were asked to stop).
     closed = Signal()
+    #: Shortest interval (ms) between two updates of the actions while rows are added.
+    ACTIONS_INTERVAL_MS = 150
 
     def __init__(self, settings: AnalysisSettings | None = None, *, analyze=None,
                  remember: bool = True, store=None, parent=None):
@@ -178,6 +186,11 @@ class MainWindow(QMainWindow):
             lambda s: log.info("calibration profile %s applied", s.path))
         cal.busyChanged.connect(self._update_actions)
 
+        self._rows_actions_at = 0.0  # when added rows last updated the actions
+        self._actions_timer = QTimer(self)
+        self._actions_timer.setSingleShot(True)
+        self._actions_timer.setInterval(self.ACTIONS_INTERVAL_MS)
+        self._actions_timer.timeout.connect(self._update_actions)
         self.ui_timer = QTimer(self)
         self.ui_timer.setInterval(400)
         self.ui_timer.timeout.connect(self._refresh_ui)
@@ -190,6 +203,11 @@ class MainWindow(QMainWindow):
             self._restore_layout()
         self._update_actions()
         self._refresh_ui()
+        # What exists once the window is built (modules, Qt wrappers, settings) lives for the
+        # whole session: keep it out of the garbage collector's full passes, which would
+        # otherwise walk it again and again (tens of ms each, holding every thread) while a
+        # drop adds thousands of rows.
+        gc.freeze()
 
     # -- construction -----------------------------------------------------------------------
     def _make_plots(self) -> None:
@@ -532,6 +550,7 @@ class MainWindow(QMainWindow):
 
     def _on_scan_finished(self, _n: int) -> None:
         self.proxy.resort()
+        self._update_actions()
         if self._start_after_scan and not self.engine.is_scanning:
             self._start_after_scan = False
             self.engine.start()
@@ -589,7 +608,16 @@ class MainWindow(QMainWindow):
 
     # -- live refresh -------------------------------------------------------------------------
     def _on_jobs_added(self, first: int, count: int) -> None:
-        self._update_actions()
+        # A scan adds rows many times a second: update the actions at once the first time,
+        # then at most every ACTIONS_INTERVAL_MS (each update looks at every song).
+        if self._actions_timer.isActive():
+            return
+        now = time.monotonic()
+        if now - self._rows_actions_at >= self.ACTIONS_INTERVAL_MS / 1000:
+            self._rows_actions_at = now
+            self._update_actions()
+        else:
+            self._actions_timer.start()
 
     def _on_finished(self) -> None:
         c = self.engine.batch.counts()
@@ -633,12 +661,13 @@ class MainWindow(QMainWindow):
             self.plots.refresh()
 
     def _update_actions(self, *_):
+        self._actions_timer.stop()
         eng = self.engine
         jobs = eng.batch.jobs
-        queued = any(j.state is SongState.QUEUED for j in jobs)
-        ended = any(j.state in TERMINAL_STATES for j in jobs)
-        retryable = any(j.state in (SongState.FAILED, SongState.TIMED_OUT, SongState.CANCELLED,
-                                    SongState.SKIPPED) for j in jobs)
+        states = {j.state for j in jobs}  # one pass over the songs
+        queued = SongState.QUEUED in states
+        ended = not states.isdisjoint(TERMINAL_STATES)
+        retryable = not states.isdisjoint(_RETRYABLE)
         running = eng.is_running
         self.start_action.setEnabled(queued and eng.state in (EngineState.IDLE,
                                                               EngineState.PAUSED))

@@ -124,6 +124,17 @@ def descriptor_column(name: str) -> int:
     except ValueError:
         raise ValueError(f"not a descriptor column: {name!r}") from None
 _TEXT_DESCRIPTORS = frozenset({"key", "key_camelot", "bpm_alternatives"})
+_ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_CELL_FLAGS = (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+               | Qt.ItemFlag.ItemNeverHasChildren)
+#: Rows whose painted cells are kept at most (the cache is emptied beyond).
+_MAX_CACHED_ROWS = 400
+#: Roles a view asks for that no cell of the table sets.
+_UNUSED_ROLES = frozenset(int(r.value) for r in (
+    Qt.ItemDataRole.FontRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.CheckStateRole,
+    Qt.ItemDataRole.SizeHintRole, Qt.ItemDataRole.StatusTipRole,
+    Qt.ItemDataRole.WhatsThisRole, Qt.ItemDataRole.AccessibleTextRole,
+    Qt.ItemDataRole.AccessibleDescriptionRole))
 _STATE_ORDER = {s: i for i, s in enumerate((
     SongState.STALLED, SongState.RUNNING, SongState.QUEUED, SongState.FAILED,
     SongState.TIMED_OUT, SongState.CANCELLED, SongState.SKIPPED, SongState.DONE))}
@@ -194,6 +205,8 @@ class SongTableModel(QAbstractTableModel):
         #: The reference columns shown (empty until a reference sheet is loaded).
         self.reference_columns: list = []
         self._ref_cache: dict = {}  # job id -> (result, match, sheet, cells)
+        #: Painted cells: source row -> {(column, role): value}, dropped when the row changes.
+        self._cells: dict[int, dict] = {}
         engine.jobsAdded.connect(self._on_added)
         engine.cleared.connect(self._on_cleared)
         engine.jobsChanged.connect(self._on_changed)
@@ -218,7 +231,7 @@ class SongTableModel(QAbstractTableModel):
 
     def _set_reference_columns(self, columns: list) -> None:
         """Replace the reference columns: removed and inserted only when they change."""
-        self._ref_cache.clear()
+        self._clear_cells()
         if [c.name for c in columns] == [c.name for c in self.reference_columns]:
             self.reference_columns = list(columns)
             self._refresh_reference()
@@ -240,7 +253,7 @@ class SongTableModel(QAbstractTableModel):
 
     def _refresh_reference(self) -> None:
         """One change notification for every reference cell (after a new match)."""
-        self._ref_cache.clear()
+        self._clear_cells()
         if self._n and self.reference_columns:
             self.dataChanged.emit(self.index(0, FIRST_REFERENCE_COL),
                                   self.index(self._n - 1, self.columnCount() - 1))
@@ -319,7 +332,7 @@ class SongTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if _is_text_column(rc):
                 return None
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return _ALIGN_RIGHT
         return self._value(job, COL_NUM, role) if role in (
             JOB_ID_ROLE, STATE_ROLE, PROGRESS_ROLE, PATH_ROLE) else None
 
@@ -334,7 +347,7 @@ class SongTableModel(QAbstractTableModel):
         self.endInsertRows()
 
     def _on_cleared(self) -> None:
-        self._ref_cache.clear()
+        self._clear_cells()
         self.beginResetModel()
         self._n = len(self.engine.batch.jobs)
         self.endResetModel()
@@ -342,9 +355,17 @@ class SongTableModel(QAbstractTableModel):
     def _on_progressed(self, rows: list) -> None:
         self._on_changed(rows, COL_STATUS, COL_WORKER)
 
+    def _clear_cells(self) -> None:
+        self._ref_cache.clear()
+        self._cells.clear()
+
     def _on_changed(self, rows: list, first_col: int = 0, last_col: int | None = None) -> None:
         if last_col is None:
             last_col = self.columnCount() - 1
+        cells = self._cells
+        if cells:
+            for r in rows:
+                cells.pop(r, None)
         start = prev = None
         for r in rows:
             if r >= self._n:
@@ -381,10 +402,8 @@ class SongTableModel(QAbstractTableModel):
                 return TABLE_DESCRIPTORS[section - FIRST_DESCRIPTOR_COL]
         return None
 
-    def flags(self, index):
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+    # ``flags`` is not overridden: Qt's own answer (enabled, selectable, no children) is the
+    # one wanted, and leaving it in C++ spares a Python call per cell painted.
 
     def job(self, row: int):
         """The job of source row ``row``."""
@@ -419,16 +438,37 @@ class SongTableModel(QAbstractTableModel):
         Painting a cell asks for about seven roles; answering them in one Python call
         instead of seven keeps painting fast while workers compete for the GIL.
         """
-        if not index.isValid():
-            return
-        row, col = index.row(), index.column()
+        if index.isValid():
+            self.fill_roles(index.row(), index.column(), span)
+
+    def fill_roles(self, row: int, col: int, span) -> None:
+        """Answer every role of ``span`` (a ``QModelRoleDataSpan``) for cell ``(row, col)``.
+
+        Roles the table never sets (font, foreground, check state...) are left unset.
+        Values are kept until the engine reports the row changed, so repainting rows that
+        did not change (rows added below, scrolling back) runs no per-cell Python code
+        beyond a lookup.  :meth:`data` always answers afresh.
+        """
         jobs = self.engine.batch.jobs
         if row >= self._n or row >= len(jobs):
             return
+        cached = self._cells.get(row)
+        if cached is None:
+            if len(self._cells) >= _MAX_CACHED_ROWS:
+                self._cells.clear()
+            cached = self._cells[row] = {}
         job = jobs[row]
         for i in range(len(span)):
             rd = span[i]
-            rd.setData(self._value(job, col, rd.role()))
+            role = rd.role()
+            if role in _UNUSED_ROLES:
+                continue
+            key = (col, role)
+            try:
+                value = cached[key]
+            except KeyError:
+                value = cached[key] = self._value(job, col, role)
+            rd.setData(value)
 
     def _value(self, job, col: int, role):
         if col >= FIRST_REFERENCE_COL:
@@ -448,7 +488,7 @@ class SongTableModel(QAbstractTableModel):
             if col in (COL_NUM, COL_CHUNK, COL_ELAPSED) or (
                     col >= FIRST_DESCRIPTOR_COL
                     and TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL] not in _TEXT_DESCRIPTORS):
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                return _ALIGN_RIGHT
             return None
         if role == JOB_ID_ROLE:
             return job.id
@@ -544,6 +584,8 @@ class SongFilterProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self._states: frozenset[str] | None = None
         self._text = ""
+        #: True while proxy rows are the source rows (natural order, no filter).
+        self._identity = True
         self.setSortRole(SORT_ROLE)
         self.setDynamicSortFilter(False)
 
@@ -552,7 +594,12 @@ class SongFilterProxy(QSortFilterProxyModel):
         # rows added by a scan of thousands of files are not sorted in one by one.
         if column == COL_NUM and order == Qt.SortOrder.AscendingOrder:
             column = -1
+        self._identity = False
         super().sort(column, order)
+        self._update_identity()
+
+    def _update_identity(self) -> None:
+        self._identity = self.sortColumn() < 0 and not self.filtering
 
     @property
     def filtering(self) -> bool:
@@ -580,6 +627,7 @@ class SongFilterProxy(QSortFilterProxyModel):
         self._change_filter(lambda: setattr(self, "_text", text.strip().casefold()))
 
     def _change_filter(self, change) -> None:
+        self._identity = False
         if hasattr(self, "beginFilterChange"):  # Qt >= 6.10
             self.beginFilterChange()
             change()
@@ -587,11 +635,30 @@ class SongFilterProxy(QSortFilterProxyModel):
         else:
             change()
             self.invalidateFilter()
+        self._update_identity()
+
+    def setSourceModel(self, model):  # noqa: N802 - Qt API
+        self._identity = False
+        super().setSourceModel(model)
+        self._update_identity()
 
     def multiData(self, index, span):  # noqa: N802 - Qt API
-        """Forward to the source model's one-call :meth:`SongTableModel.multiData`."""
-        if index.isValid():
-            self.sourceModel().multiData(self.mapToSource(index), span)
+        """Answer through :meth:`SongTableModel.fill_roles`, mapping the row only when the
+        proxy sorts or filters."""
+        if not index.isValid():
+            return
+        if self._identity:
+            # rows in source order, none hidden: the proxy row is the source row
+            self.sourceModel().fill_roles(index.row(), index.column(), span)
+            return
+        src = self.mapToSource(index)
+        if src.isValid():
+            self.sourceModel().fill_roles(src.row(), src.column(), span)
+
+    def flags(self, index):
+        """Every cell is enabled and selectable (answered here: the base class would map the
+        index to the source model, which costs two more Python calls per cell)."""
+        return _CELL_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def filterAcceptsRow(self, source_row, source_parent):  # noqa: N802 - Qt API
         if self._states is None and not self._text:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 import traceback
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 
 #: Shortest interval (s) between two progress notifications of one song.
 PROGRESS_INTERVAL_S = 0.1
+#: How much song worker threads are niced (Linux), so the GUI thread wins a busy CPU.
+WORKER_NICE = 5
 
 
 def song_identity_or_name(path: str) -> tuple[str, str]:
@@ -70,6 +73,8 @@ class WorkerSignals(QObject):
     identified = Signal(int, dict)
     #: ``(token, n_found)`` a scan has ended.
     scanned = Signal(int, int)
+    #: ``(token)`` a scan has found all its files (their ``found`` batches were sent).
+    listed = Signal(int)
 
 
 @dataclass(eq=False)
@@ -115,6 +120,25 @@ class WorkerRecord:
     ended_at: float = 0.0
     returned: bool = False
     abandoned: bool = False
+
+
+_THREAD_STATE = threading.local()
+
+
+def _lower_priority(native_id: int) -> None:
+    """Lower the OS priority of the calling pool thread by :data:`WORKER_NICE`, once.
+
+    Linux only, where a thread has its own nice value (``native_id`` is the thread's id);
+    elsewhere, or when not allowed, nothing changes.
+    """
+    if getattr(_THREAD_STATE, "lowered", False) or not sys.platform.startswith("linux"):
+        return
+    _THREAD_STATE.lowered = True
+    try:
+        os.setpriority(os.PRIO_PROCESS, native_id,
+                       min(19, os.getpriority(os.PRIO_PROCESS, native_id) + WORKER_NICE))
+    except OSError:
+        pass
 
 
 def _safe_emit(signal, *args) -> None:
@@ -210,6 +234,7 @@ class SongRunnable(QRunnable):
 
     def _run_one(self, rec: WorkerRecord) -> None:
         rec.native_id = threading.get_native_id()
+        _lower_priority(rec.native_id)
         rec.started_at = rec.cpu_sampled_at = time.monotonic()
         rec.thread_cpu_s = rec.cpu_start_s = time.thread_time()
         last_emit = 0.0
@@ -258,10 +283,15 @@ class ScanRunnable(QRunnable):
         The engine's signal hub.
     read_tags : bool
         Whether to read titles and artists from tags after the scan.
+    rows_added : threading.Event, optional
+        When given, the tag pass waits until it is set (the receiver sets it once every
+        found file has its row), so reading tags (Python code, holding the GIL) does not
+        compete with the GUI thread while it adds thousands of rows.
     """
 
     def __init__(self, paths, token: int, signals: WorkerSignals, *, read_tags: bool = True,
-                 batch_size: int = 500, interval_s: float = 0.1):
+                 batch_size: int = 500, interval_s: float = 0.1,
+                 rows_added: threading.Event | None = None):
         super().__init__()
         self.paths = [os.fspath(p) for p in paths]
         self.token = token
@@ -270,6 +300,7 @@ class ScanRunnable(QRunnable):
         self.batch_size = batch_size
         self.interval_s = interval_s
         self.cancel_event = threading.Event()
+        self.rows_added = rows_added
 
     def run(self) -> None:  # noqa: D102 - runs in a pool thread
         from core.scan import iter_audio_files
@@ -287,12 +318,20 @@ class ScanRunnable(QRunnable):
                     pending, last = [], now
             if pending:
                 _safe_emit(self.signals.found, self.token, pending)
-            if self.read_tags:
+            _safe_emit(self.signals.listed, self.token)
+            if self.read_tags and self._wait_for_rows():
                 self._identify(found)
         except Exception:
             log.error("scan of %s failed\n%s", self.paths, traceback.format_exc())
         finally:
             _safe_emit(self.signals.scanned, self.token, len(found))
+
+    def _wait_for_rows(self) -> bool:
+        """Wait until the rows are added (if asked to); False when cancelled meanwhile."""
+        while self.rows_added is not None and not self.rows_added.wait(0.05):
+            if self.cancel_event.is_set():
+                return False
+        return not self.cancel_event.is_set()
 
     def _identify(self, found: list[str]) -> None:
         out: dict[str, tuple[str, str]] = {}
