@@ -7,8 +7,10 @@ x1/2, x3, x1/3), key exact accuracy, MIREX weighted key score, time signature ac
 the real-time factor of resampling + features + tempo + key + meter (audio seconds per
 second of thread CPU time, so that other load on the machine does not skew it).  ``--full`` writes
 each song to a temporary WAV file and runs :func:`core.analyze.analyze_file` on it instead.
-``--seed`` picks another, independent song plan (the tempo decision weights were fitted on
-plans 2024, 7, 99, 1234 and 11-14 with 30 s songs; other seeds are held out).
+``--seed`` picks another, independent song plan.  The tempo decision weights
+(``python -m benchmarks.fit_tempo``) were fitted on plans 2024, 555, 99, 1234, 11 and 12 of
+this generator and 1, 2, 5, 6 and 8 of ``benchmarks.independent``; plans 7 and 31337 here
+and 3 and 4 there are held out.
 """
 
 from __future__ import annotations

@@ -4,11 +4,14 @@
    accent envelope (low + mid bands), averaged over the song.
 2. Candidates: the strongest periodicity (mildly weighted towards 110 BPM) and its metrical
    relatives x1/4, x1/3, x1/2, x2/3, x3/2, x2, x3, x4 within the BPM range.
-3. Octave decision: each candidate beat is described by general evidence -- how much onset
-   strength falls on its pulses, whether every pulse is accented alike (alternation of even
-   and odd pulses) and whether the level twice as fast is filled, in the accent envelope and
-   in each band, the autocorrelation at its period, and its log-distance to 110 BPM (a broad
-   perceptual preference) -- and a linear score over these picks the beat.
+3. Octave decision: each candidate beat is described by general evidence -- a perceptual
+   preference of fixed shape centred on 115 BPM (plus a fitted linear tilt of it, which
+   changes with the share of cymbal-band onsets), how much onset strength falls on its pulses and how much more than between them,
+   whether every pulse is accented alike (alternation of even and odd pulses) and whether
+   the level twice as fast is filled, in the accent envelope and in each band, the
+   autocorrelation at its period, and how regularly the harmony (chroma) and the bass
+   change after 1, 2 and 4 of its beats (chords change on beats and bars) -- and a linear
+   score over these picks the beat.  Its weights come from ``benchmarks/fit_tempo.py``.
 4. The tempo is the centre of the autocorrelation plateau around the chosen level, which
    follows the mean tempo of a drifting (rubato) performance.
 """
@@ -21,7 +24,7 @@ import numpy as np
 import scipy.fft
 import scipy.ndimage
 
-__all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "periodicity"]
+__all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "periodicity", "candidate_table"]
 
 _WIN_S = 12.0  # autocorrelation window (s)
 _MIN_S = 4.0  # shortest signal with a tempo (s)
@@ -154,16 +157,33 @@ def _prior(bpm):
     return np.exp(-0.5 * (np.log2(np.asarray(bpm) / _PRIOR_BPM) / 0.9) ** 2)
 
 
-#: Weights of the candidate features, in :func:`_candidate_features` order.  They were fitted
-#: (L2-regularised conditional logit, cross-validated across eight independent sets of 48
-#: songs) on generated songs of every style plus plain and subdivided metronome tracks, and
-#: rounded.
+#: Centre (BPM) and width (octaves, one standard deviation) of the fixed perceptual tempo
+#: preference: listeners tap most readily near 100-120 BPM (resonance models of tempo
+#: perception), and the preference falls off over about an octave either side.
+_PREFERENCE_BPM = 115.0
+_PREFERENCE_OCTAVES = 1.0
+#: Harmonic-change periodicity is read at these multiples of the candidate beat period.
+_HARMONY_BEATS = (1, 2, 4)
+_HARMONY_LAG_S = 9.0
+
+
+def _log_prior(bpm: float) -> float:
+    """Log of the fixed perceptual preference (0 at its centre, -0.5 one width away)."""
+    return -0.5 * (np.log2(bpm / _PREFERENCE_BPM) / _PREFERENCE_OCTAVES) ** 2
+
+
+#: Weights of the candidate features, in :func:`_candidate_features` order.  They are fitted
+#: by ``python -m benchmarks.fit_tempo`` (L2-penalised conditional logit) on songs of two
+#: independent generators and metronome tracks, and rounded; that script prints the
+#: cross-validation.
 _WEIGHTS = np.array([
-    3.7, -2.12,  # octave distance to 110 BPM and its square
-    -0.25, 1.07, 2.7, 1.29, 2.18, 2.1,  # accent envelope measures
-    -0.96, 0.08, 1.53,  # low band: alternation, faster alternation, salience
-    1.5, 2.95, 3.64,  # mid band
-    -2.48, -0.08, 0.5,  # high band
+    4.74, 1.94, 4.35, 0.2,  # preference, its tilt, its change with the cymbal share
+    -4.77, 1.35, 2.7, 1.14, 5.63, 5.66, -5.89,  # accent envelope measures
+    -0.07, -1.04, 0.56, -1.93,  # low band: alternation, faster alternation, salience, contrast
+    -0.73, -0.69, 4.72, -0.13,  # mid band
+    -2.49, -0.42, 0.34, -0.72,  # high band
+    5.34, -6.49, 7.46,  # harmonic change at 1, 2 and 4 beats
+    -1.9, 0.37, 1.97,  # bass change at 1, 2 and 4 beats
 ])
 _PRIOR_BPM = 110.0
 _MAX_WINDOWS = 40  # windows used for the pulse measures (evenly spread over the song)
@@ -200,39 +220,95 @@ def _pulse_measures(env: np.ndarray, period: float, frame_rate: float) -> tuple[
     return float(np.mean(sal)) / mean, float(np.median(alt))
 
 
-def _candidate_features(bpm, prep, present, env_acc, a_acc, a_all, frame_rate):
+def _chroma_novelty(chroma: np.ndarray) -> np.ndarray:
+    """Positive frame-to-frame change of the normalised chroma, slow trend removed."""
+    c = np.sqrt(np.maximum(np.asarray(chroma, dtype=np.float64), 0.0))
+    c = c / np.maximum(np.linalg.norm(c, axis=0, keepdims=True), 1e-9)
+    nov = np.maximum(np.diff(c, axis=1, prepend=c[:, :1]), 0.0).sum(axis=0)
+    return nov - np.convolve(nov, np.ones(9) / 9, mode="same")
+
+
+def _harmony_acf(chroma: np.ndarray | None, pitch_rate: float | None) -> np.ndarray | None:
+    """Periodicity of harmonic change (chroma novelty), or None without enough chroma."""
+    if chroma is None or not pitch_rate or chroma.shape[-1] < _MIN_S * pitch_rate:
+        return None
+    if float(np.sum(chroma)) <= 0:
+        return None
+    return periodicity(_chroma_novelty(chroma), pitch_rate, max_lag_s=_HARMONY_LAG_S)
+
+
+def _candidate_features(bpm, prep, present, env_acc, a_acc, a_all, frame_rate,
+                        harmony=(None, None), pitch_rate=None, high_share=1.0 / 3.0):
     """Features of one candidate beat rate (see :data:`_WEIGHTS`).
 
-    Bands that are not ``present`` get constant features, which do not change the decision.
+    Bands that are not ``present`` and a missing harmony periodicity get constant features,
+    which do not change the decision.
     """
     period = 60.0 * frame_rate / bpm
     sal, alt = _pulse_measures(env_acc, period, frame_rate)
-    _, alt_fast = _pulse_measures(env_acc, period / 2, frame_rate)
-    octave = np.log2(bpm / _PRIOR_BPM)
+    sal_fast, alt_fast = _pulse_measures(env_acc, period / 2, frame_rate)
+    octave = np.log2(bpm / _PREFERENCE_BPM)
     feats = [
-        octave,  # log2 distance to a typical tempo ...
-        octave * octave,  # ... and its square: a broad perceptual preference
+        _log_prior(bpm),  # fixed perceptual preference (not fitted in shape)
+        octave,  # a tilt of that preference ...
+        octave * high_share,  # ... and its change with the share of high-band (cymbal) onsets
+        -octave * octave * high_share,
         alt,  # every pulse at this level is accented
         alt_fast,  # the level twice as fast is filled too
         np.log(max(sal, 1e-6)),  # how much onset strength falls on the pulses
         float(_at(a_acc, period)),  # periodicity of the accent onsets at this period
         float(_at(a_all, period)),  # periodicity of all onsets at this period
         alt * (1.0 - alt_fast),  # this is the fastest evenly accented level
+        np.log(max(sal, 1e-6) / max(sal_fast, 1e-6)),  # pulses stand out from the offbeats
     ]
     for band, here in zip(prep, present, strict=True):  # the same in each band
         if not here:
-            feats += [0.0, 0.0, 0.0]
+            feats += [0.0, 0.0, 0.0, 0.0]
             continue
         b_sal, b_alt = _pulse_measures(band, period, frame_rate)
-        _, b_fast = _pulse_measures(band, period / 2, frame_rate)
-        feats += [b_alt, b_fast, np.log(max(b_sal, 1e-6))]
+        b_sal_fast, b_fast = _pulse_measures(band, period / 2, frame_rate)
+        feats += [b_alt, b_fast, np.log(max(b_sal, 1e-6)),
+                  np.log(max(b_sal, 1e-6) / max(b_sal_fast, 1e-6))]
+    for acf in harmony:  # chords and bass notes change on beats and bars, not between
+        if acf is None:
+            feats += [0.0] * len(_HARMONY_BEATS)
+        else:
+            p = 60.0 * pitch_rate / bpm
+            feats += [float(_at(acf, k * p)) for k in _HARMONY_BEATS]
     return np.array(feats)
 
 
-def _estimate(bands: np.ndarray, frame_rate: float, *, min_bpm: float, max_bpm: float):
+def candidate_table(bands: np.ndarray, frame_rate: float, *, chroma: np.ndarray | None = None,
+                    bass_chroma: np.ndarray | None = None,
+                    pitch_rate: float | None = None, min_bpm: float = 40.0,
+                    max_bpm: float = 240.0):
+    """Candidate beat rates and their features (used by the estimator and its fitting).
+
+    Parameters
+    ----------
+    bands : ndarray, shape (3, n)
+        Low/mid/high onset envelopes on a uniform frame grid.
+    frame_rate : float
+        Onset frames per second.
+    chroma, bass_chroma : ndarray, shape (12, m), optional
+        Pitch-class magnitudes (whole range and bass range) on the pitch grid; without them
+        the harmonic-change features are constant.
+    pitch_rate : float, optional
+        Pitch frames per second.
+    min_bpm, max_bpm : float
+        Range of tempos considered (BPM).
+
+    Returns
+    -------
+    dict or None
+        ``None`` for silence or too short a signal; else ``cands`` (BPM, empty when there is
+        no periodicity), ``periodicity`` (peak autocorrelation) and, with candidates,
+        ``features`` (one row per candidate, :data:`_WEIGHTS` order), ``acf`` (summed
+        autocorrelation) and ``a_all`` (autocorrelation of all onsets).
+    """
     n = bands.shape[1]
     if n < _MIN_S * frame_rate or float(bands.sum()) <= 1e-6 * n:
-        return TempoEstimate(None)
+        return None
     prep = _prepare_bands(bands, frame_rate)
     band_means = bands.mean(axis=1)
     present = band_means >= _MIN_BAND_SHARE * band_means.max()
@@ -245,7 +321,7 @@ def _estimate(bands: np.ndarray, frame_rate: float, *, min_bpm: float, max_bpm: 
     lag = 60.0 * frame_rate / grid
     peak = float(np.max(_at(a_all, lag)))
     if peak < _min_periodicity(n / frame_rate):
-        return TempoEstimate(None, periodicity=peak)
+        return {"cands": [], "periodicity": peak}
     sal = _at(a_all, lag) + _at(a_acc, lag)
     base = _refine(both, frame_rate, grid[int(np.argmax(sal * _prior(grid) ** 0.5))])
     cands = []
@@ -254,11 +330,28 @@ def _estimate(bands: np.ndarray, frame_rate: float, *, min_bpm: float, max_bpm: 
             c = _refine(both, frame_rate, base * f)
             if all(abs(c - o) > 0.02 * c for o in cands):
                 cands.append(c)
+    harmony = (_harmony_acf(chroma, pitch_rate), _harmony_acf(bass_chroma, pitch_rate))
+    share = band_means / band_means.sum()
     feats = np.array(
-        [_candidate_features(c, prep, present, env_acc, a_acc, a_all, frame_rate)
-         for c in cands]
+        [_candidate_features(c, prep, present, env_acc, a_acc, a_all, frame_rate,
+                             harmony, pitch_rate, float(share[2])) for c in cands]
     )
-    logits = feats @ _WEIGHTS
+    return {"cands": cands, "features": feats, "acf": both, "a_all": a_all,
+            "periodicity": peak}
+
+
+def _estimate(bands: np.ndarray, frame_rate: float, *, min_bpm: float, max_bpm: float,
+              chroma: np.ndarray | None = None, bass_chroma: np.ndarray | None = None,
+              pitch_rate: float | None = None):
+    table = candidate_table(bands, frame_rate, chroma=chroma, bass_chroma=bass_chroma,
+                            pitch_rate=pitch_rate,
+                            min_bpm=min_bpm, max_bpm=max_bpm)
+    if table is None:
+        return TempoEstimate(None)
+    if not table["cands"]:
+        return TempoEstimate(None, periodicity=table["periodicity"])
+    cands, both, a_all = table["cands"], table["acf"], table["a_all"]
+    logits = table["features"] @ _WEIGHTS
     prob = np.exp(logits - logits.max())
     prob /= prob.sum()
     order = np.argsort(prob)[::-1]
@@ -347,9 +440,17 @@ def estimate_tempo(
         raise ValueError(f"frame_rate must be positive, got {frame_rate!r}")
     if not 10 <= min_bpm < max_bpm <= 600:
         raise ValueError(f"need 10 <= min_bpm < max_bpm <= 600, got {min_bpm!r}, {max_bpm!r}")
+    chroma = getattr(features, "chroma", None)
+    bass = getattr(features, "bass_chroma", None)
+    pitch_rate = getattr(features, "pitch_frame_rate", None)
     if frames is not None:
         bands = bands[:, frames[0] : frames[1]]
-    return _estimate(bands, fr, min_bpm=min_bpm, max_bpm=max_bpm)
+        if pitch_rate:
+            a, b = (int(round(f * pitch_rate / fr)) for f in frames)
+            chroma = None if chroma is None else chroma[:, a:b]
+            bass = None if bass is None else bass[:, a:b]
+    return _estimate(bands, fr, min_bpm=min_bpm, max_bpm=max_bpm, chroma=chroma,
+                     bass_chroma=bass, pitch_rate=pitch_rate)
 
 
 def chunk_tempos(features, *, song: TempoEstimate | None = None,

@@ -8,7 +8,8 @@ import pytest
 from core.features import FeatureStream
 from core.keys import Key
 from core.meter import estimate_time_signature
-from core.tempo import TempoEstimate, chunk_tempos, estimate_tempo
+from core.tempo import _WEIGHTS, TempoEstimate, candidate_table, chunk_tempos, estimate_tempo
+from tests.independent_synth import render
 from tests.synth import click_track, noise, render_song, silence
 
 SR = 22050
@@ -55,6 +56,33 @@ def test_click_track_tempo(bpm):
 def test_generated_song_tempo(bpm, style, seed):
     est = estimate_tempo(_song(bpm, style, seed))
     assert _within(est.bpm, bpm), (style, est)
+
+
+@pytest.mark.parametrize(
+    ("style", "bpm", "seed"),
+    [
+        ("quartet", 76.0, 5),  # drumless: once doubled
+        ("pop", 100.0, 7),  # once taken at x3/2
+        ("trap", 140.0, 9),  # hi-hat rolls over a half-time kick: once halved
+    ],
+)
+def test_independent_song_keeps_its_metrical_level(style, bpm, seed):
+    song = render(style, bpm=bpm, key=Key(0, "major"), seed=seed, seconds=20.0, sr=SR)
+    est = estimate_tempo(_features(song.audio.mean(axis=1)))
+    assert _within(est.bpm, bpm), (style, est)
+
+
+def test_candidate_table_describes_every_candidate():
+    fs = _features(render_song(bpm=96.0, key=Key(2, "minor"), seconds=16.0, sr=SR, seed=3,
+                               style="rock").mean(axis=1))
+    table = candidate_table(fs.onset_bands, fs.frame_rate, chroma=fs.chroma,
+                            bass_chroma=fs.bass_chroma, pitch_rate=fs.pitch_frame_rate)
+    cands = np.asarray(table["cands"])
+    assert table["features"].shape == (len(cands), len(_WEIGHTS))
+    assert np.all(np.isfinite(table["features"]))
+    assert np.any(np.abs(cands - 96.0) <= 0.04 * 96.0)
+    assert np.any(np.abs(cands - 48.0) <= 0.04 * 48.0)  # the octave alternatives are scored
+    assert candidate_table(fs.onset_bands[:, :100], fs.frame_rate) is None  # too short
 
 
 def test_onset_envelope_array_input():
