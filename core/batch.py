@@ -412,7 +412,9 @@ class Batch:
                 return 0.0
             end = self.finished_at or self._clock()
             done = sum(1 for j in self.jobs if j.state in TERMINAL_STATES and j.started_at)
-            minutes = max(1e-9, (end - self.started_at) / 60.0)
+            # At least one second: a deck served from the session store in a few
+            # milliseconds must not read as a hundred thousand songs a minute.
+            minutes = max(1.0, end - self.started_at) / 60.0
             return done / minutes
 
     def eta_s(self) -> float | None:

@@ -117,3 +117,16 @@ def test_results_keep_batch_order_and_failed_rows(settings):
     rows = b.results()
     assert [r.path for r in rows] == ["a.wav", "missing.wav"]
     assert rows[1].status == "failed" and rows[1].error == "file not found"
+
+
+def test_rate_counts_at_least_one_second(settings):
+    clock = FakeClock()
+    b = Batch(["a.wav", "b.wav", "c.wav"], settings=settings, clock=clock)
+    for _ in range(2):
+        job, attempt = b.claim("w1")
+        b.finish(job.id, attempt, SongResult(path=job.path, status="done"))
+    clock.t += 0.01
+    assert b.rate_per_minute() == 120.0  # two songs in 10 ms count as two in one second
+    clock.t += 59.99
+    assert b.rate_per_minute() == 2.0
+    assert b.eta_s() == 30.0
