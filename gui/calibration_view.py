@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from core.calibrate import DESCRIPTOR_RANGES
 from gui.calibration_controller import KEY_RELATIONS, CalibrationController, is_reference_file
+from gui.plots import titled_plot
 from gui.reference_columns import AGREEMENT_COLORS, UNITS, tempo_agreement
 
 __all__ = [
@@ -85,15 +86,8 @@ _DOT = Qt.PenStyle.DotLine
 
 
 def _plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
-    w = pg.PlotWidget()
-    w.setTitle(title, size="10pt")
-    w.setLabel("left", left)
-    w.setLabel("bottom", bottom)
-    w.showGrid(x=True, y=True, alpha=0.2)
-    w.setMenuEnabled(False)
-    w.setMinimumSize(220, 160)
-    for side in ("left", "bottom"):
-        w.getAxis(side).enableAutoSIPrefix(False)  # labels carry their own units
+    w = titled_plot(title, left, bottom)
+    w.setMinimumHeight(160)
     return w
 
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 from core.batch import SongState
 from gui.song_table import STATE_COLORS
 
-__all__ = ["BatchPlots"]
+__all__ = ["BatchPlots", "titled_plot"]
 
 pg.setConfigOptions(antialias=False, background="w", foreground="#333")
 
@@ -58,7 +58,9 @@ class _Range:
                 self.plot.setYRange(low, self.top, padding=0.02)
 
 
-def _plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
+def titled_plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
+    """A plot styled like every other plot of the window: title, axis labels with their
+    units (no automatic SI prefix), a light grid, no context menu."""
     w = pg.PlotWidget()
     w.setTitle(title, size="10pt")
     w.setLabel("left", left)
@@ -66,7 +68,14 @@ def _plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
     w.showGrid(x=True, y=True, alpha=0.2)
     w.setMenuEnabled(False)
     w.setMinimumWidth(220)
-    w.disableAutoRange()
+    for side in ("left", "bottom"):
+        w.getAxis(side).enableAutoSIPrefix(False)  # labels carry their own units
+    return w
+
+
+def _plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
+    w = titled_plot(title, left, bottom)
+    w.disableAutoRange()  # ranges are set by the refresh, not on every setData
     return w
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.features import FeatureStream
 from core.key import estimate_key
 from core.keys import Key, mirex_score
 from core.tempo import estimate_tempo
+from tests.core.streams import features_of
 from tests.synth import render_song
 
 SR = 22050
@@ -19,9 +19,7 @@ STYLES = ("rock", "electronic", "ballad", "busy", "halftime", "hiphop")
 
 
 def _features(y):
-    fs = FeatureStream(SR)
-    fs.process(y.mean(axis=1))
-    return fs.finish()
+    return features_of(y.mean(axis=1))
 
 
 def test_all_24_keys_with_several_instruments():

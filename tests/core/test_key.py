@@ -5,21 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.features import FeatureStream
 from core.key import KeyEstimate, chunk_keys, estimate_key
 from core.keys import Key
+from tests.core.streams import features_of
 from tests.synth import chord_progression, noise, render_song, silence
 
 SR = 22050
 
 
-def _features(y, *, chunk_s=None):
-    fs = FeatureStream(SR)
-    step = int(chunk_s * SR) if chunk_s else len(y) or 1
-    for i in range(0, len(y), step):
-        fs.process(y[i : i + step])
-        fs.mark_chunk()
-    return fs.finish()
+_features = features_of
 
 
 @pytest.mark.parametrize(

@@ -5,23 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.features import FeatureStream
 from core.keys import Key
 from core.meter import estimate_time_signature
 from core.tempo import _WEIGHTS, TempoEstimate, candidate_table, chunk_tempos, estimate_tempo
+from tests.core.streams import features_of
 from tests.independent_synth import render
 from tests.synth import click_track, noise, render_song, silence
 
 SR = 22050
 
 
-def _features(y, *, chunk_s=None):
-    fs = FeatureStream(SR)
-    step = int(chunk_s * SR) if chunk_s else len(y) or 1
-    for i in range(0, len(y), step):
-        fs.process(y[i : i + step])
-        fs.mark_chunk()
-    return fs.finish()
+_features = features_of
 
 
 def _song(bpm, style, seed, seconds=20.0, key=Key(0, "major")):
