@@ -24,3 +24,12 @@ def test_write_csv_round_trip_with_meta(tmp_path):
     assert rows[0]["ok"] == "true" and rows[1]["bpm"] == "" and rows[1]["title"] == "Ça va"
     assert rows[1]["songcal_version"] == "9"
     assert [p for p in os.listdir(tmp_path) if p.endswith(".tmp")] == []
+
+
+def test_written_file_gets_the_usual_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        write_csv(tmp_path / "p.csv", ["a"], [{"a": 1}])
+    finally:
+        os.umask(old)
+    assert (tmp_path / "p.csv").stat().st_mode & 0o777 == 0o644
