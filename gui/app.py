@@ -239,6 +239,14 @@ class Automation:
         self.window.close()  # the window's closed signal ends the event loop
 
 
+def no_display() -> bool:
+    """True on Linux/BSD when no X11 or Wayland display is reachable and no Qt platform
+    (offscreen, vnc...) was chosen: Qt would abort without a readable message."""
+    if sys.platform in ("win32", "darwin") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def run_gui(argv=None) -> int:
     """Open the window (and drive it when options say so); returns the exit code."""
     try:
@@ -260,6 +268,13 @@ def run_gui(argv=None) -> int:
             print(f"songcal gui: error: cannot create {args.export_dir}: {err}",
                   file=sys.stderr)
             return EXIT_USAGE
+
+    if no_display():
+        print("songcal: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are "
+              "not set).\nOn a machine without a screen use the command line, e.g. "
+              "'songcal analyze FOLDER -o results.csv', or run the window under xvfb-run.",
+              file=sys.stderr)
+        return EXIT_USAGE
 
     from PySide6.QtWidgets import QApplication
 

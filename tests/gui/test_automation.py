@@ -146,3 +146,13 @@ def test_gui_reference_runs_the_calibration_after_the_export(qapp, wav_deck, tmp
                     "--reference", str(ref), "--workers", "2"])
     assert calls == [(str(out / "results.csv"), str(ref), str(out), True)]
     assert code == 1  # the calibration's own exit code counts
+
+
+def test_no_display_gives_a_plain_message_and_exit_2(monkeypatch, capsys):
+    from gui.app import run_gui
+
+    monkeypatch.setattr("sys.platform", "linux")
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(var, raising=False)
+    assert run_gui([]) == 2
+    assert "no display" in capsys.readouterr().err
