@@ -55,7 +55,10 @@ def settings_from_args(args) -> AnalysisSettings:
 def build_parser() -> argparse.ArgumentParser:
     """The ``songcal`` argument parser with its sub-commands."""
     parser = _Parser(prog="songcal", description="Calibrate a music analyzer against a "
-                     "reference sheet.  Without a command, the window opens.")
+                     "reference sheet.  Without a command, the window opens.",
+                     epilog="songcal gui [PATH...] [--reference CSV] [--start] "
+                     "[--export-dir DIR] [--quit-when-done] opens the window and can run a "
+                     "whole calibration through it (see songcal gui --help).")
     parser.add_argument("--version", action="version", version=f"songcal {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     a = sub.add_parser("analyze", help="analyze songs and write a results CSV",
