@@ -198,7 +198,7 @@ def _failures(songs: list[dict], w: np.ndarray) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache-dir", default="/tmp/songcal_tempo_cache")
-    ap.add_argument("--l2", type=float, default=0.0015, help="L2 penalty (standardised units)")
+    ap.add_argument("--l2", type=float, default=0.0007, help="L2 penalty (standardised units)")
     ap.add_argument("--quiet", action="store_true", help="do not list the failed songs")
     args = ap.parse_args(argv)
     if not args.l2 >= 0:

@@ -10,7 +10,9 @@
    whether every pulse is accented alike (alternation of even and odd pulses) and whether
    the level twice as fast is filled, in the accent envelope and in each band, the
    autocorrelation at its period, and how regularly the harmony (chroma) and the bass
-   change after 1, 2 and 4 of its beats (chords change on beats and bars) -- and a linear
+   change after 1, 2 and 4 of its beats (chords change on beats and bars), and whether the
+   harmonic changes fall evenly on its pulses rather than on every other one (in music
+   without drums, 8th-note figuration is even, but the harmony moves on the beat) -- and a linear
    score over these picks the beat.  Its weights come from ``benchmarks/fit_tempo.py``.
 4. The tempo is the centre of the autocorrelation plateau around the chosen level, which
    follows the mean tempo of a drifting (rubato) performance.
@@ -177,13 +179,14 @@ def _log_prior(bpm: float) -> float:
 #: independent generators and metronome tracks, and rounded; that script prints the
 #: cross-validation.
 _WEIGHTS = np.array([
-    4.74, 1.94, 4.35, 0.2,  # preference, its tilt, its change with the cymbal share
-    -4.77, 1.35, 2.7, 1.14, 5.63, 5.66, -5.89,  # accent envelope measures
-    -0.07, -1.04, 0.56, -1.93,  # low band: alternation, faster alternation, salience, contrast
-    -0.73, -0.69, 4.72, -0.13,  # mid band
-    -2.49, -0.42, 0.34, -0.72,  # high band
-    5.34, -6.49, 7.46,  # harmonic change at 1, 2 and 4 beats
-    -1.9, 0.37, 1.97,  # bass change at 1, 2 and 4 beats
+    5.6, 2.72, 3.04, -0.9,  # preference, its tilt, its change with the cymbal share
+    -5.93, 1.33, 2.93, -0.13, 7.54, 6.85, -7.64,  # accent envelope measures
+    -0.04, -1.4, 0.67, -2.58,  # low band: alternation, faster alternation, salience, contrast
+    -1.48, -0.9, 6.21, -0.85,  # mid band
+    -2.83, -0.36, 0.45, -0.4,  # high band
+    6.94, -8.62, 7.67,  # harmonic change at 1, 2 and 4 beats
+    -2.01, -0.19, 1.98,  # bass change at 1, 2 and 4 beats
+    -1.84, -1.69, 1.06,  # harmonic change on the pulses: alternation, faster, contrast
 ])
 _PRIOR_BPM = 110.0
 _MAX_WINDOWS = 40  # windows used for the pulse measures (evenly spread over the song)
@@ -237,8 +240,23 @@ def _harmony_acf(chroma: np.ndarray | None, pitch_rate: float | None) -> np.ndar
     return periodicity(_chroma_novelty(chroma), pitch_rate, max_lag_s=_HARMONY_LAG_S)
 
 
+def _harmony_pulses(novelty: np.ndarray | None, bpm: float,
+                    pitch_rate: float | None) -> list[float]:
+    """Alternation, faster alternation and pulse contrast of the harmonic change at a beat.
+
+    ``novelty`` is the positive chroma novelty; without it the features are 0.
+    """
+    if novelty is None:
+        return [0.0, 0.0, 0.0]
+    p = 60.0 * pitch_rate / bpm
+    sal, alt = _pulse_measures(novelty, p, pitch_rate)
+    sal_fast, alt_fast = _pulse_measures(novelty, p / 2, pitch_rate)
+    return [alt, alt_fast, float(np.log(max(sal, 1e-6) / max(sal_fast, 1e-6)))]
+
+
 def _candidate_features(bpm, prep, present, env_acc, a_acc, a_all, frame_rate,
-                        harmony=(None, None), pitch_rate=None, high_share=1.0 / 3.0):
+                        harmony=(None, None), pitch_rate=None, high_share=1.0 / 3.0,
+                        novelty=None):
     """Features of one candidate beat rate (see :data:`_WEIGHTS`).
 
     Bands that are not ``present`` and a missing harmony periodicity get constant features,
@@ -275,6 +293,7 @@ def _candidate_features(bpm, prep, present, env_acc, a_acc, a_all, frame_rate,
         else:
             p = 60.0 * pitch_rate / bpm
             feats += [float(_at(acf, k * p)) for k in _HARMONY_BEATS]
+    feats += _harmony_pulses(novelty, bpm, pitch_rate)
     return np.array(feats)
 
 
@@ -331,10 +350,13 @@ def candidate_table(bands: np.ndarray, frame_rate: float, *, chroma: np.ndarray 
             if all(abs(c - o) > 0.02 * c for o in cands):
                 cands.append(c)
     harmony = (_harmony_acf(chroma, pitch_rate), _harmony_acf(bass_chroma, pitch_rate))
+    novelty = None
+    if harmony[0] is not None:
+        novelty = np.maximum(_chroma_novelty(chroma), 0.0)
     share = band_means / band_means.sum()
     feats = np.array(
         [_candidate_features(c, prep, present, env_acc, a_acc, a_all, frame_rate,
-                             harmony, pitch_rate, float(share[2])) for c in cands]
+                             harmony, pitch_rate, float(share[2]), novelty) for c in cands]
     )
     return {"cands": cands, "features": feats, "acf": both, "a_all": a_all,
             "periodicity": peak}
