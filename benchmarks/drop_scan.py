@@ -44,12 +44,12 @@ def main(argv=None) -> int:
     ap.add_argument("--explain", type=float, default=0.0, metavar="MS",
                     help="list the gaps longer than MS with what ran in them")
     args = ap.parse_args(argv)
-    from benchmarks.ui_latency import explain_gaps, trace_window
+    from benchmarks.ui_latency import TickRecorder, explain_gaps, trace_window
 
     if args.explain:
         trace_window()
 
-    from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
     from PySide6.QtWidgets import QApplication
 
@@ -68,17 +68,8 @@ def main(argv=None) -> int:
     w.show()
     for _ in range(10):
         app.processEvents()
-    ticks, cpus = [], []
-    timer = QTimer()
-    timer.setTimerType(Qt.TimerType.PreciseTimer)
-    timer.setInterval(5)
-
-    def on_tick():
-        ticks.append(time.perf_counter())
-        cpus.append(time.thread_time())
-
-    timer.timeout.connect(on_tick)
-    timer.start()
+    rec = TickRecorder()
+    rec.start()
     scans_done = []
     w.engine.scanFinished.connect(lambda n: scans_done.append(time.perf_counter()))
 
@@ -104,10 +95,10 @@ def main(argv=None) -> int:
         time.sleep(0.001)
     for _ in range(5):
         app.processEvents()
-    timer.stop()
+    rec.stop()
     import numpy as np
 
-    gaps = np.diff(np.asarray(ticks)) * 1000
+    gaps = rec.gaps_ms()
     print(f"drop handled in {1000 * t_drop:.1f} ms; first rows after "
           f"{first if first is not None else float('nan'):.3f} s; all {args.files} rows after "
           f"{all_rows if all_rows is not None else float('nan'):.3f} s (target < 2 s); "
@@ -116,7 +107,7 @@ def main(argv=None) -> int:
           f" p99 {np.percentile(gaps, 99):.1f} ms over {gaps.size} ticks")
     w.close()
     if args.explain:
-        explain_gaps(ticks, cpus, args.explain)
+        explain_gaps(rec.ticks, rec.cpus, args.explain)
     return 0
 
 

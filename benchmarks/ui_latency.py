@@ -157,8 +157,39 @@ def fake_analysis(ms, python_share=0.1):
     return analyze
 
 
+class TickRecorder:
+    """A precise timer on the UI thread that records when it gets to run.
+
+    ``ticks`` holds the wall time (s) of each tick and ``cpus`` the UI thread's CPU time
+    then; the gaps between ticks are how long the event loop was kept from running.
+    """
+
+    def __init__(self, interval_ms: int = 5):
+        from PySide6.QtCore import Qt, QTimer
+
+        self.ticks: list[float] = []
+        self.cpus: list[float] = []
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        self.ticks.append(time.perf_counter())
+        self.cpus.append(time.thread_time())
+
+    def start(self) -> None:
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def gaps_ms(self) -> np.ndarray:
+        """Milliseconds between consecutive ticks."""
+        return np.diff(np.asarray(self.ticks)) * 1000.0
+
+
 def run(app, paths, analyze, *, workers=2, tab=0, explain_ms=0.0):
-    from PySide6.QtCore import Qt, QTimer
 
     from core.settings import AnalysisSettings
     from gui.main_window import MainWindow
@@ -169,16 +200,7 @@ def run(app, paths, analyze, *, workers=2, tab=0, explain_ms=0.0):
     w.resize(1500, 900)
     w.show()
     w.bottom_tabs.setCurrentIndex(tab)
-    ticks, cpus = [], []
-    timer = QTimer()
-    timer.setTimerType(Qt.TimerType.PreciseTimer)
-    timer.setInterval(5)
-
-    def on_tick():
-        ticks.append(time.perf_counter())
-        cpus.append(time.thread_time())
-
-    timer.timeout.connect(on_tick)
+    rec = TickRecorder()
     w.add_paths([os.path.dirname(paths[0])])
     while w.engine.is_scanning or len(w.engine.batch.jobs) < len(paths):
         app.processEvents()
@@ -193,21 +215,21 @@ def run(app, paths, analyze, *, workers=2, tab=0, explain_ms=0.0):
     w.engine.batchFinished.connect(loop.quit)
     t0 = time.perf_counter()
     cpu0 = time.thread_time()
-    timer.start()
+    rec.start()
     w.engine.start()
     loop.exec()  # the window's own event loop, as in the app
     wall = time.perf_counter() - t0
     gui_cpu = time.thread_time() - cpu0
     for _ in range(5):
         app.processEvents()
-    timer.stop()
+    rec.stop()
     c = w.engine.batch.counts()
     w.close()
     if explain_ms:
-        explain_gaps(ticks, cpus, explain_ms)
+        explain_gaps(rec.ticks, rec.cpus, explain_ms)
     TRACE.clear()
-    ticks = np.asarray(ticks)
-    gaps = np.diff(ticks) * 1000.0
+    ticks = np.asarray(rec.ticks)
+    gaps = rec.gaps_ms()
     worst_at = float(ticks[int(np.argmax(gaps))] - t0) if gaps.size else float("nan")
     from core.batch import SongState
 
