@@ -34,7 +34,7 @@ __all__ = ["analyze_file", "MIN_DURATION_S"]
 
 #: Shortest file (s) that is analyzed; anything shorter fails as too short.
 MIN_DURATION_S = 2.0
-_SUB_BLOCK_S = 30.0  # decoding block (s); a chunk is read as several of these
+_SUB_BLOCK_S = 30.0  # longest decoding block (s); a longer chunk is read as several
 
 
 def _round(x, nd):
@@ -93,10 +93,9 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         resampler = soxr.ResampleStream(info.sample_rate, settings.sample_rate, 1,
                                         dtype="float32", quality="HQ")
     dc_block = _DcBlocker(settings.sample_rate)
-    # A chunk is decoded in sub-blocks of a few seconds: each sub-block goes through the
-    # whole pipeline while it is still in the CPU cache, which is what lets two workers run
-    # at nearly twice the speed of one.  Progress, chunk values and the chunk marks still
-    # follow the chunk length of the settings.
+    # A long chunk (the setting allows up to 600 s) is decoded in sub-blocks of at most
+    # _SUB_BLOCK_S, so memory stays bounded whatever the chunk length.  Progress, chunk
+    # values and the chunk marks follow the chunk length of the settings.
     chunk_frames = max(1, round(settings.chunk_seconds * info.sample_rate))
     per_chunk = max(1, math.ceil(settings.chunk_seconds / _SUB_BLOCK_S))
     sub_frames = math.ceil(chunk_frames / per_chunk)
@@ -133,7 +132,6 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
             close_chunk()
     if subs:
         close_chunk()
-    n_chunks = max(n_chunks, len(chunk_bounds))
     if should_cancel is not None and should_cancel():
         raise AnalysisCancelled(path)
     if resampler is not None:
@@ -147,7 +145,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     if duration_s < MIN_DURATION_S:
         raise TooShortError(path, f"too short to analyze: {duration_s:.2f} s "
                                   f"(at least {MIN_DURATION_S:.0f} s needed)")
-    if progress is not None and n_chunks != len(chunk_bounds):
+    if progress is not None and n_chunks > len(chunk_bounds):  # the length was overestimated
         progress(len(chunk_bounds), len(chunk_bounds), duration_s)
 
     lufs = meter.integrated_lufs()
