@@ -6,7 +6,7 @@ song (true and estimated BPM and key) and the totals: tempo Acc1 (within 4 %), A
 x1/2, x3, x1/3), key exact accuracy, MIREX weighted key score, time signature accuracy and
 the real-time factor of resampling + features + tempo + key + meter (audio seconds per
 second of thread CPU time, so that other load on the machine does not skew it).  ``--full`` writes
-each song to a temporary WAV file and runs :func:`core.analyze.analyze_file` on it instead.
+each song to a temporary WAV file and runs :func:`core.analysis.analyze.analyze_file` on it instead.
 ``--seed`` picks another, independent song plan.  The tempo decision weights
 (``python -m benchmarks.fit_tempo``) were fitted on plans 2024, 555, 99, 1234, 11 and 12 of
 this generator and 1, 2, 5, 6 and 8 of ``benchmarks.independent``; plans 7 and 31337 here
@@ -27,12 +27,12 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import soxr  # noqa: E402
 
-from core.features import FeatureStream  # noqa: E402
-from core.key import chunk_keys, estimate_key  # noqa: E402
-from core.keys import Key, mirex_score, parse_key  # noqa: E402
-from core.meter import estimate_time_signature  # noqa: E402
-from core.tempo import chunk_tempos, estimate_tempo  # noqa: E402
-from tests.synth import STYLES, render_song  # noqa: E402
+from benchmarks.synth import STYLES, render_song  # noqa: E402
+from core.analysis.features import FeatureStream  # noqa: E402
+from core.analysis.key import chunk_keys, estimate_key  # noqa: E402
+from core.analysis.tempo import chunk_tempos, estimate_tempo  # noqa: E402
+from core.analysis.timesig import estimate_time_signature  # noqa: E402
+from core.io.keynotation import Key, mirex_score, parse_key  # noqa: E402
 
 __all__ = ["song_plan", "tempo_hits", "main"]
 
@@ -89,7 +89,7 @@ def _analyze_array(stereo: np.ndarray, chunk_s: float):
 def _analyze_full(stereo: np.ndarray):
     import soundfile as sf
 
-    from core.analyze import analyze_file
+    from core.analysis.analyze import analyze_file
 
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "song.wav")
@@ -105,7 +105,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--songs", type=int, default=48)
     ap.add_argument("--seconds", type=float, default=30.0)
-    ap.add_argument("--full", action="store_true", help="run core.analyze.analyze_file")
+    ap.add_argument("--full", action="store_true", help="run core.analysis.analyze.analyze_file")
     ap.add_argument("--seed", type=int, default=2024, help="seed of the song plan")
     ap.add_argument("--chunk", type=float, default=30.0, help="chunk length (s)")
     ap.add_argument("--gain-db", type=float, default=0.0, help="level change of every song (dB)")
@@ -120,12 +120,12 @@ def main(argv=None) -> int:
     compute = audio = 0.0
     print(f"{'#':>3} {'style':<10} {'bpm':>6} {'est':>6} {'key':<9} {'est key':<9} m  ok")
     if args.full:
-        from core.analyze import analyze_file
+        from core.analysis.analyze import analyze_file
 
         try:
             analyze_file(os.devnull)
         except NotImplementedError:
-            print("core.analyze.analyze_file is not implemented yet; run without --full")
+            print("core.analysis.analyze.analyze_file is not implemented yet; run without --full")
             return 2
         except Exception:  # noqa: BLE001 - any other error means it is implemented
             pass

@@ -27,9 +27,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from core.calibration_io import run_calibration  # noqa: E402
-from core.keys import Key  # noqa: E402
-from core.result import RESULT_COLUMNS  # noqa: E402
+from core.calibration.exports import run_calibration  # noqa: E402
+from core.io.keynotation import Key  # noqa: E402
+from core.io.results import RESULT_COLUMNS  # noqa: E402
 
 WORDS = ("night blue fire river gold heart city dream light shadow summer rain echo wild "
          "silver storm ocean velvet neon paper glass sugar stone electric").split()

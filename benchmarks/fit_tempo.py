@@ -1,9 +1,9 @@
-"""Fit the weights of the tempo octave decision (:data:`core.tempo._WEIGHTS`).
+"""Fit the weights of the tempo octave decision (:data:`core.analysis.tempo._WEIGHTS`).
 
 Run ``python -m benchmarks.fit_tempo [--cache-dir DIR] [--l2 L] [--quiet]``.
 
-Songs come from BOTH generators: :mod:`tests.synth` (plans of ``benchmarks.accuracy``) and
-:mod:`tests.independent_synth` (plans of ``benchmarks.independent``), 48 songs of 30 s per
+Songs come from BOTH generators: :mod:`benchmarks.synth` (plans of ``benchmarks.accuracy``) and
+:mod:`benchmarks.independent_synth` (plans of ``benchmarks.independent``), 48 songs of 30 s per
 plan.  Their onset bands and chroma are cached in ``--cache-dir`` (one ``.npz`` per plan), so
 a rerun only computes the candidate features.  The model is a conditional logit over each
 song's candidates (softmax of a linear score) with an L2 penalty on standardised features;
@@ -14,7 +14,7 @@ Printed: the candidate-level Acc1 (the chosen candidate is within 4 % of the tru
 * leave-one-generator-out: fit on every plan of one generator, test on the other;
 * the joint fit on the fitting plans, tested on the held-out plans of both generators;
 
-and the final weights (joint fit on the fitting plans), ready to paste into core/tempo.py.
+and the final weights (joint fit on the fitting plans), ready to paste into core/analysis/tempo.py.
 The fit is deterministic: same songs, same cache, same weights.
 """
 
@@ -31,8 +31,8 @@ import numpy as np  # noqa: E402
 import scipy.optimize  # noqa: E402
 import soxr  # noqa: E402
 
-from core.features import FeatureStream  # noqa: E402
-from core.tempo import candidate_table  # noqa: E402
+from core.analysis.features import FeatureStream  # noqa: E402
+from core.analysis.tempo import candidate_table  # noqa: E402
 
 __all__ = ["FIT_PLANS", "HELD_OUT_PLANS", "song_tables", "fit", "main"]
 
@@ -63,19 +63,19 @@ def _features(mono: np.ndarray, sr: int) -> FeatureStream:
 def _render_plan(gen: str, seed: int):
     """Yield (true BPM, style, FeatureStream) of each song of a plan.
 
-    ``gen`` is ``"orig"`` (:mod:`tests.synth` songs), ``"ind"`` (:mod:`tests.independent_synth`)
+    ``gen`` is ``"orig"`` (:mod:`benchmarks.synth` songs), ``"ind"`` (:mod:`benchmarks.independent_synth`)
     or ``"click"`` (metronome tracks, half of them with quieter clicks between the beats).
     """
     if gen == "orig":
         from benchmarks.accuracy import song_plan
-        from tests.synth import render_song
+        from benchmarks.synth import render_song
 
         for s in song_plan(SONGS, seed=seed):
             y = render_song(bpm=s["bpm"], key=s["key"], seconds=SECONDS, sr=44100,
                             seed=s["seed"], style=s["style"])
             yield s["bpm"], s["style"], _features(y.mean(axis=1), 44100)
     elif gen == "click":
-        from tests.synth import click_track
+        from benchmarks.synth import click_track
 
         rng = np.random.default_rng(seed)
         for _ in range(CLICKS):
@@ -92,7 +92,7 @@ def _render_plan(gen: str, seed: int):
             yield bpm, style, _features(y, ANALYSIS_SR)
     else:
         from benchmarks.independent import song_plan
-        from tests.independent_synth import render
+        from benchmarks.independent_synth import render
 
         for s in song_plan(SONGS, seed=seed):
             song = render(s["style"], bpm=s["bpm"], key=s["key"], seed=s["seed"],

@@ -1,4 +1,4 @@
-"""Tempo and key accuracy on songs from an independent renderer (:mod:`tests.independent_synth`).
+"""Tempo and key accuracy on songs from an independent renderer (:mod:`benchmarks.independent_synth`).
 
 Run ``python -m benchmarks.independent [--songs 48] [--seed N] [--seconds S] [--full]
 [--quiet]``.  The songs come from a generator that shares no code with the one the analyzer
@@ -7,7 +7,7 @@ Prints one row per song (style, true and estimated BPM and key, tuning in cents,
 relation of a wrong key) and the totals: tempo Acc1 (within 4 %) and Acc2 (also x2, x1/2, x3,
 x1/3), key exact and MIREX weighted score, time signature accuracy (3/4 and 4/4 songs), and
 the totals per style.  ``--full`` writes each song to a temporary WAV, FLAC, MP3 or OGG file
-(in turn) at its own sample rate and runs :func:`core.analyze.analyze_file`; otherwise the same
+(in turn) at its own sample rate and runs :func:`core.analysis.analyze.analyze_file`; otherwise the same
 streaming path as ``benchmarks.accuracy`` runs in memory.
 """
 
@@ -26,12 +26,12 @@ import numpy as np  # noqa: E402
 import soxr  # noqa: E402
 
 from benchmarks.accuracy import tempo_hits  # noqa: E402
-from core.features import FeatureStream  # noqa: E402
-from core.key import estimate_key  # noqa: E402
-from core.keys import Key, key_relation, mirex_score, parse_key  # noqa: E402
-from core.meter import estimate_time_signature  # noqa: E402
-from core.tempo import estimate_tempo  # noqa: E402
-from tests.independent_synth import STYLES, render  # noqa: E402
+from benchmarks.independent_synth import STYLES, render  # noqa: E402
+from core.analysis.features import FeatureStream  # noqa: E402
+from core.analysis.key import estimate_key  # noqa: E402
+from core.analysis.tempo import estimate_tempo  # noqa: E402
+from core.analysis.timesig import estimate_time_signature  # noqa: E402
+from core.io.keynotation import Key, key_relation, mirex_score, parse_key  # noqa: E402
 
 __all__ = ["song_plan", "main"]
 
@@ -42,7 +42,7 @@ def song_plan(n: int, *, seed: int = 1) -> list[dict]:
     """``n`` song specifications: every style in turn, all 24 keys, 44.1/48 kHz.
 
     Each style's tempos are spread evenly over its own range (see
-    :data:`tests.independent_synth.STYLES`) and shuffled.
+    :data:`benchmarks.independent_synth.STYLES`) and shuffled.
     """
     rng = np.random.default_rng(seed)
     keys = [Key.from_index(int(i)) for i in rng.permutation(24)]
@@ -78,7 +78,7 @@ def _analyze_memory(song):
 def _analyze_full(song, index):
     import soundfile as sf
 
-    from core.analyze import analyze_file
+    from core.analysis.analyze import analyze_file
 
     ext, subtype = (("wav", "PCM_16"), ("flac", "PCM_24"), ("mp3", None),
                     ("ogg", "VORBIS"))[index % 4]
@@ -94,7 +94,7 @@ def main(argv=None) -> int:
     ap.add_argument("--songs", type=int, default=48)
     ap.add_argument("--seed", type=int, default=1, help="seed of the song plan")
     ap.add_argument("--seconds", type=float, default=30.0)
-    ap.add_argument("--full", action="store_true", help="run core.analyze.analyze_file")
+    ap.add_argument("--full", action="store_true", help="run core.analysis.analyze.analyze_file")
     ap.add_argument("--quiet", action="store_true", help="print only failures and totals")
     args = ap.parse_args(argv)
     if args.songs < 1 or args.seconds < 10:

@@ -2,7 +2,7 @@
 
 Writes a long stereo 44.1 kHz FLAC, MP3 and M4A (AAC) of synthetic audio (block by block) into a temporary
 folder, then, in a fresh process per file (so the peak RSS belongs to the measurement alone),
-streams each through :func:`core.decode.stream` and :class:`core.loudness.LoudnessMeter`.
+streams each through :func:`core.analysis.decode.stream` and :class:`core.analysis.loudness.LoudnessMeter`.
 
 Run from the repository root::
 
@@ -86,8 +86,8 @@ def measure(path: str, block_seconds: float) -> dict:
     """Stream ``path`` through the meter in this process; return the numbers."""
     import psutil
 
-    from core.decode import probe, stream
-    from core.loudness import LoudnessMeter
+    from core.analysis.decode import probe, stream
+    from core.analysis.loudness import LoudnessMeter
 
     proc = psutil.Process()
     base_mb = proc.memory_info().rss / 2**20
@@ -119,10 +119,10 @@ def measure(path: str, block_seconds: float) -> dict:
 
 
 def measure_full(path: str, block_seconds: float) -> dict:
-    """Run the whole analysis (:func:`core.analyze.analyze_file`) on ``path`` in this process."""
+    """Run the whole analysis (:func:`core.analysis.analyze.analyze_file`) on ``path`` in this process."""
     import psutil
 
-    from core.analyze import analyze_file
+    from core.analysis.analyze import analyze_file
     from core.settings import AnalysisSettings
 
     proc = psutil.Process()
@@ -143,8 +143,8 @@ def measure_full(path: str, block_seconds: float) -> dict:
 
 
 def _meter_file(path: str, block_seconds: float) -> float | None:
-    from core.decode import probe, stream
-    from core.loudness import LoudnessMeter
+    from core.analysis.decode import probe, stream
+    from core.analysis.loudness import LoudnessMeter
 
     info = probe(path)
     meter = LoudnessMeter(info.sample_rate, info.channels)

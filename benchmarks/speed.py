@@ -25,15 +25,15 @@ import time  # noqa: E402
 
 import soundfile as sf  # noqa: E402
 
-from core.analyze import analyze_file  # noqa: E402
-from core.batch import Batch, SongState  # noqa: E402
-from core.keys import Key  # noqa: E402
-from core.runner import BatchRunner  # noqa: E402
+from core.analysis.analyze import analyze_file  # noqa: E402
+from core.batch.rules import Batch, SongState  # noqa: E402
+from core.batch.runner import BatchRunner  # noqa: E402
+from core.io.keynotation import Key  # noqa: E402
 from core.settings import AnalysisSettings  # noqa: E402
 
 
 def make_deck(folder: str, n: int, seconds: float, fmt: str) -> list[str]:
-    from tests.synth import render_song
+    from benchmarks.synth import render_song
 
     paths = []
     for i in range(n):

@@ -140,7 +140,7 @@ def explain_gaps(ticks, cpus, threshold_ms: float) -> None:
 def fake_analysis(ms, python_share=0.1):
     """A stand-in analysis of ``ms`` per song: ``python_share`` of it is pure Python (holds
     the GIL), the rest waits without the GIL, as numpy/scipy/decoder code does."""
-    from core.result import SongResult
+    from core.io.results import SongResult
 
     def analyze(path, *, settings, progress=None, should_cancel=None):
         steps = 4
@@ -231,7 +231,7 @@ def run(app, paths, analyze, *, workers=2, tab=0, explain_ms=0.0):
     ticks = np.asarray(rec.ticks)
     gaps = rec.gaps_ms()
     worst_at = float(ticks[int(np.argmax(gaps))] - t0) if gaps.size else float("nan")
-    from core.batch import SongState
+    from core.batch.rules import SongState
 
     return {"songs": len(paths), "wall_s": wall, "done": c[SongState.DONE],
         "max_gap_ms": float(gaps.max()) if gaps.size else float("nan"),
@@ -241,10 +241,10 @@ def run(app, paths, analyze, *, workers=2, tab=0, explain_ms=0.0):
 
 
 def cli_throughput(paths, workers):
-    """Wall time (s) of the command line's engine (core.runner) on ``paths``, no window."""
-    from core.analyze import analyze_file
-    from core.batch import Batch
-    from core.runner import BatchRunner
+    """Wall time (s) of the command line's engine (core.batch.runner) on ``paths``, no window."""
+    from core.analysis.analyze import analyze_file
+    from core.batch.rules import Batch
+    from core.batch.runner import BatchRunner
     from core.settings import AnalysisSettings
 
     batch = Batch(paths, settings=AnalysisSettings(workers=workers, budget_base_s=600.0))
@@ -282,7 +282,7 @@ def main(argv=None) -> int:
         analyze = fake_analysis(args.fake_ms) if args.fake_ms else None
         kind = f"stand-in {args.fake_ms:.0f} ms" if args.fake_ms else "real analysis"
         if not args.fake_ms:
-            from core.analyze import analyze_file
+            from core.analysis.analyze import analyze_file
             from core.settings import AnalysisSettings
 
             analyze_file(songs[0], settings=AnalysisSettings(workers=1))  # compile, warm up
@@ -298,7 +298,7 @@ def main(argv=None) -> int:
                   f"p99.9 {r['p999_gap_ms']:.1f} ms, p99 {r['p99_gap_ms']:.1f} ms "
                   f"over {r['ticks']} ticks, worst at {r['worst_at_s']:.2f} s (target max < 50 ms)")
     if args.throughput_songs:
-        from core.analyze import analyze_file
+        from core.analysis.analyze import analyze_file
         from core.settings import AnalysisSettings
 
         long_songs = make_songs(os.path.join(tmp, "long"), args.throughput_songs,

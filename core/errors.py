@@ -7,6 +7,7 @@ message a person understands.
 
 from __future__ import annotations
 
+import enum
 import os
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "CorruptFileError",
     "AnalysisCancelled",
     "ReferenceSheetError",
+    "ExitCode",
 ]
 
 
@@ -95,3 +97,18 @@ class ReferenceSheetError(SongCalError):
         self.path = os.fspath(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+
+class ExitCode(enum.IntEnum):
+    """Exit codes of every ``songcal`` command and of the window's automation.
+
+    ``OK`` (0) every song done (and paired, where a reference was given); ``FAILED`` (1)
+    some songs failed, timed out, were cancelled or stayed unpaired; ``USAGE`` (2) a bad
+    option or an unreadable input; ``OUTPUT`` (3) an output or the session store could not
+    be written.
+    """
+
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    OUTPUT = 3

@@ -19,42 +19,29 @@ import logging.handlers
 import os
 import sys
 
+from core.errors import ExitCode
+
 __all__ = ["run_gui", "build_gui_parser", "Automation", "EXIT_OK", "EXIT_SOME_FAILED",
            "EXIT_USAGE"]
 
-EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = ExitCode.OK, ExitCode.FAILED, ExitCode.USAGE
 
 log = logging.getLogger(__name__)
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
 def build_gui_parser() -> argparse.ArgumentParser:
-    """Parser of ``songcal gui`` options."""
-    p = _Parser(prog="songcal gui", description="Open the SongCal window.")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="audio files or folders to add")
-    p.add_argument("--start", action="store_true", help="start the batch once files are found")
-    p.add_argument("--export-dir", metavar="DIR",
-                   help="write DIR/results.csv when the batch ends")
-    p.add_argument("--quit-when-done", action="store_true",
-                   help="quit when the batch has ended (and its results are written)")
-    p.add_argument("--reference", metavar="CSV",
-                   help="reference sheet: load it into the window, and with --export-dir "
-                        "write the calibration files there when the batch ends")
-    p.add_argument("--workers", type=int, help="worker threads (this run only)")
-    p.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
-    p.add_argument("--screenshot-midway", metavar="PNG", help=argparse.SUPPRESS)
-    p.add_argument("--screenshot-calibration", metavar="PNG", help=argparse.SUPPRESS)
+    """Parser of ``songcal gui`` options (the command line's own, see :mod:`core.cli.gui`)."""
+    from core.cli.gui import add_options
+    from core.cli.main import Parser
+
+    p = Parser(prog="songcal gui", description="Open the SongCal window.")
+    add_options(p)
     return p
 
 
 def _log_file() -> str | None:
     try:
-        from core.store import data_dir
+        from core.batch.store import data_dir
 
         folder = data_dir()
     except Exception:
@@ -152,7 +139,7 @@ class Automation:
         log.info("screenshot saved to %s", path)
 
     def _on_finished(self) -> None:
-        from core.batch import SongState
+        from core.batch.rules import SongState
 
         batch = self.window.engine.batch
         c = batch.counts()
@@ -181,7 +168,7 @@ class Automation:
         """Pair the results just written with the sheet and write the calibration files
         into the export folder, exactly as ``songcal analyze --reference`` does."""
         try:
-            from core.calibration_cli import calibrate_results_file
+            from core.cli.calibrate import calibrate_results_file
         except ImportError:
             log.warning("calibration is not available; --reference ignored")
             self._after_export()
@@ -249,10 +236,13 @@ def no_display() -> bool:
 
 def run_gui(argv=None) -> int:
     """Open the window (and drive it when options say so); returns the exit code."""
-    try:
-        args = build_gui_parser().parse_args(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
+    if isinstance(argv, argparse.Namespace):
+        args = argv
+    else:
+        try:
+            args = build_gui_parser().parse_args(argv)
+        except SystemExit as exc:
+            return int(exc.code or 0)
     if args.reference and not os.path.isfile(args.reference):
         print(f"songcal gui: error: reference sheet not found: {args.reference}",
               file=sys.stderr)

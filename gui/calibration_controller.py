@@ -17,8 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
-from core.calibrate import Calibration
-from core.calibration_io import (
+from core.calibration.exports import (
     calibrate_matched,
     export_meta,
     match_results,
@@ -28,17 +27,18 @@ from core.calibration_io import (
     write_mismatches_csv,
     write_paired_csv,
 )
-from core.errors import SongCalError
-from core.keys import fifths_distance, key_relation
-from core.matching import MatchResult, manual_match, unmatch
-from core.profile import (
+from core.calibration.fit import Calibration
+from core.calibration.matching import MatchResult, manual_match, unmatch
+from core.calibration.profile import (
     CalibrationProfile,
     apply_profile,
     load_profile,
     profile_from_calibration,
     save_profile,
 )
-from core.reference import ReferenceRow, ReferenceSheet, load_reference
+from core.calibration.reference import ReferenceRow, ReferenceSheet, load_reference
+from core.errors import SongCalError
+from core.io.keynotation import fifths_distance, key_relation
 
 __all__ = [
     "CalibrationController",
@@ -274,7 +274,7 @@ class CalibrationController(QObject):
         Analysis settings recorded in the exports (see :meth:`set_settings`).
     k, seed, min_gain : optional
         Cross-validation folds, seed and the relative MAE drop a correction must reach
-        (:func:`core.calibrate.fit_calibration`).
+        (:func:`core.calibration.fit.fit_calibration`).
     threshold : float, optional
         Lowest fuzzy title/artist score accepted as a match (0-100).
     """
@@ -474,7 +474,7 @@ class CalibrationController(QObject):
         Parameters
         ----------
         rows : sequence of dict
-            Results rows (:data:`core.result.RESULT_COLUMNS`, e.g. ``SongResult.to_row()``,
+            Results rows (:data:`core.io.results.RESULT_COLUMNS`, e.g. ``SongResult.to_row()``,
             or a row with just ``path``, ``title`` and ``artist`` for a song not analyzed
             yet).  A song's index is its position here.
         keys : sequence of hashable, optional
@@ -546,7 +546,7 @@ class CalibrationController(QObject):
     def fit(self) -> None:
         """Fit the calibration of the matched songs in the background.
 
-        Emits :attr:`fitted` with the :class:`core.calibrate.Calibration`, or
+        Emits :attr:`fitted` with the :class:`core.calibration.fit.Calibration`, or
         :attr:`failed` when there is no sheet, no results or no matched song.
         """
         if not self._check_ready("fit"):

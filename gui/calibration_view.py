@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.calibrate import DESCRIPTOR_RANGES
+from core.calibration.fit import DESCRIPTOR_RANGES
 from gui.calibration_controller import KEY_RELATIONS, CalibrationController, is_reference_file
 from gui.plots import titled_plot
 from gui.reference_columns import AGREEMENT_COLORS, UNITS, tempo_agreement

@@ -1,4 +1,4 @@
-"""The batch engine of the window: a ``QThreadPool`` driving a :class:`core.batch.Batch`.
+"""The batch engine of the window: a ``QThreadPool`` driving a :class:`core.batch.rules.Batch`.
 
 One :class:`~gui.workers.SongRunnable` per song runs on a pool thread; the song's chunks are
 processed in that thread.  Each worker slot (``W1``...) runs one song at a time: the engine
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
-from core.batch import ACTIVE_STATES, TERMINAL_STATES, Batch, Job, SongState
+from core.batch.rules import ACTIVE_STATES, TERMINAL_STATES, Batch, Job, SongState
 from core.settings import AnalysisSettings
 from gui.workers import (
     InFlight,
@@ -46,8 +46,8 @@ _ORPHAN_POOLS: list[QThreadPool] = []
 
 
 def default_analyze(path, *, settings, progress=None, should_cancel=None):
-    """:func:`core.analyze.analyze_file`, imported on first use (off the start-up path)."""
-    from core.analyze import analyze_file
+    """:func:`core.analysis.analyze.analyze_file`, imported on first use (off the start-up path)."""
+    from core.analysis.analyze import analyze_file
 
     return analyze_file(path, settings=settings, progress=progress, should_cancel=should_cancel)
 
@@ -83,7 +83,7 @@ class _History:
 
 
 class BatchEngine(QObject):
-    """Run songs on a thread pool under the rules of :class:`core.batch.Batch`.
+    """Run songs on a thread pool under the rules of :class:`core.batch.rules.Batch`.
 
     Parameters
     ----------
@@ -91,8 +91,8 @@ class BatchEngine(QObject):
         Initial settings (workers, budgets, chunk length, sample rate).
     analyze : callable, optional
         ``analyze(path, *, settings, progress, should_cancel) -> SongResult``; defaults to
-        :func:`core.analyze.analyze_file`.  Tests inject fakes.
-    store : core.store.ResultStore, optional
+        :func:`core.analysis.analyze.analyze_file`.  Tests inject fakes.
+    store : core.batch.store.ResultStore, optional
         Session store: finished songs are saved at once, unchanged files already analyzed
         with the same settings are taken from it (unless forced), and each batch is recorded
         as a session.
@@ -142,7 +142,7 @@ class BatchEngine(QObject):
         self._session: int | None = None
         analyze = analyze or default_analyze
         if store is not None:
-            from core.store import cached
+            from core.batch.store import cached
 
             analyze = cached(analyze, store, force=self._is_forced)
         self.analyze = analyze

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = ["fmt_duration", "fmt_eta", "fmt_value", "DESCRIPTOR_HEADERS"]
 
-#: Column headers of the descriptors (:data:`core.result.DESCRIPTOR_COLUMNS`), with units.
+#: Column headers of the descriptors (:data:`core.io.results.DESCRIPTOR_COLUMNS`), with units.
 DESCRIPTOR_HEADERS = {
     "duration_s": "Duration",
     "sample_rate": "Rate (Hz)",

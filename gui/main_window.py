@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from core import __version__
-from core.batch import TERMINAL_STATES, SongState
-from core.scan import AUDIO_EXTENSIONS
+from core.batch.rules import TERMINAL_STATES, SongState
+from core.batch.scan import AUDIO_EXTENSIONS
 from core.settings import AnalysisSettings
 from gui.calibration_controller import CalibrationController, is_reference_file
 from gui.engine import BatchEngine, EngineState
@@ -68,9 +68,9 @@ _RETRYABLE = frozenset({SongState.FAILED, SongState.TIMED_OUT, SongState.CANCELL
 
 def write_results_csv(path, batch) -> str:
     """Write the results CSV of ``batch`` exactly as ``songcal analyze`` does; returns path."""
-    from core.cli import write_results
+    from core.io.results import write_results_csv as write
 
-    write_results(path, batch)
+    write(path, batch.results(), settings=batch.settings)
     return os.fspath(path)
 
 
@@ -86,7 +86,7 @@ class MainWindow(QMainWindow):
     remember : bool
         Whether to read and write settings and window layout with ``QSettings``, and to
         use the session store (results cache, crash-safe sessions).
-    store : core.store.ResultStore, optional
+    store : core.batch.store.ResultStore, optional
         The session store to use (default: the user's, when ``remember``).
     """
 
@@ -745,7 +745,7 @@ class MainWindow(QMainWindow):
 
 def _open_store():
     try:
-        from core.store import ResultStore
+        from core.batch.store import ResultStore
 
         return ResultStore()
     except Exception:  # no store: analysis still works, results are just not cached

@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from core.batch import SongState
+from core.batch.rules import SongState
 from gui.song_table import STATE_COLORS
 
 __all__ = ["BatchPlots", "titled_plot"]

@@ -2,7 +2,7 @@
 
 Once a reference sheet is loaded, the song table shows, per descriptor the sheet holds, the
 reference value and the error (analyzer minus reference); for tempo and key an agreement cell
-too.  This module turns one results row and its matched :class:`core.reference.ReferenceRow`
+too.  This module turns one results row and its matched :class:`core.calibration.reference.ReferenceRow`
 into those cells; the table model only places them.
 
 Agreement categories:
@@ -10,7 +10,7 @@ Agreement categories:
 - tempo: ``"ok"`` (within 4 % of the reference), ``"octave"`` (within 4 % of x2 or x1/2),
   ``"other"``;
 - key: ``"same"``, ``"fifth"``, ``"relative"``, ``"parallel"``, ``"other"`` (the MIREX
-  categories of :func:`core.keys.key_relation`).
+  categories of :func:`core.io.keynotation.key_relation`).
 
 Green means agreement, amber a near miss (octave, fifth, relative, parallel), red a miss.
 """
@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 from PySide6.QtGui import QColor
 
-from core.calibration_io import result_key, result_number
-from core.keys import Key, fifths_distance, key_relation, mirex_score
-from core.reference import REFERENCE_DESCRIPTORS
+from core.calibration.exports import result_key, result_number
+from core.calibration.reference import REFERENCE_DESCRIPTORS
+from core.io.keynotation import Key, fifths_distance, key_relation, mirex_score
 
 __all__ = [
     "TEMPO_TOLERANCE",
@@ -204,8 +204,8 @@ def reference_columns(descriptors) -> list[ReferenceColumn]:
     Parameters
     ----------
     descriptors : iterable of str
-        What the sheet holds (:attr:`core.reference.ReferenceSheet.descriptors`):
-        names of :data:`core.reference.REFERENCE_DESCRIPTORS` and ``"key"``.
+        What the sheet holds (:attr:`core.calibration.reference.ReferenceSheet.descriptors`):
+        names of :data:`core.calibration.reference.REFERENCE_DESCRIPTORS` and ``"key"``.
 
     Returns
     -------
@@ -257,9 +257,9 @@ def reference_cells(row: dict | None, ref, columns) -> dict[str, Cell]:
     Parameters
     ----------
     row : dict or None
-        The song's results row (:data:`core.result.RESULT_COLUMNS`; a
+        The song's results row (:data:`core.io.results.RESULT_COLUMNS`; a
         ``SongResult.to_row()``); ``None`` before the song is analyzed.
-    ref : core.reference.ReferenceRow or None
+    ref : core.calibration.reference.ReferenceRow or None
         The matched reference row; ``None`` when the song has no match (every cell empty).
     columns : sequence of ReferenceColumn
         From :func:`reference_columns`.

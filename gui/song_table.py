@@ -1,6 +1,6 @@
 """The live song table: a model over the engine's batch, a progress delegate, a filter proxy.
 
-The model never copies the batch: it reads each :class:`core.batch.Job` when the view asks,
+The model never copies the batch: it reads each :class:`core.batch.rules.Job` when the view asks,
 and the engine tells it which rows changed (in batches, a few times a second), so a deck of
 thousands of songs stays smooth.
 
@@ -26,8 +26,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
-from core.batch import TERMINAL_STATES, SongState
-from core.result import DESCRIPTOR_COLUMNS
+from core.batch.rules import TERMINAL_STATES, SongState
+from core.io.results import DESCRIPTOR_COLUMNS
 from gui.formatting import DESCRIPTOR_HEADERS, fmt_duration, fmt_value
 from gui.reference_columns import Cell, reference_cells, reference_columns
 
@@ -62,7 +62,7 @@ __all__ = [
 
 #: Custom item roles.
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 1  #: int, the job id (the source row)
-STATE_ROLE = Qt.ItemDataRole.UserRole + 2  #: str, a :class:`core.batch.SongState` value
+STATE_ROLE = Qt.ItemDataRole.UserRole + 2  #: str, a :class:`core.batch.rules.SongState` value
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 3  #: float 0-1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 4  #: a value of one type per column, for sorting
 PATH_ROLE = Qt.ItemDataRole.UserRole + 5  #: str, the file
@@ -118,7 +118,7 @@ def agreement_verdict(category: str, label: str = "") -> str:
 
 
 def descriptor_column(name: str) -> int:
-    """Table column of descriptor ``name`` (a :data:`core.result.DESCRIPTOR_COLUMNS` entry)."""
+    """Table column of descriptor ``name`` (a :data:`core.io.results.DESCRIPTOR_COLUMNS` entry)."""
     try:
         return FIRST_DESCRIPTOR_COL + TABLE_DESCRIPTORS.index(name)
     except ValueError:

@@ -8,7 +8,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
 
-from core.batch import TERMINAL_STATES, SongState
+from core.batch.rules import TERMINAL_STATES, SongState
 from gui.song_table import (
     COL_ARTIST,
     COL_CHUNK,

@@ -7,7 +7,7 @@ import os
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
 
-from core.batch import SongState
+from core.batch.rules import SongState
 from gui.formatting import fmt_duration
 
 __all__ = ["StallBanner"]

@@ -16,7 +16,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QHeaderView, QTableView
 
-from core.batch import SongState
+from core.batch.rules import SongState
 from gui.formatting import fmt_duration
 from gui.song_table import STATE_COLORS, status_icon
 

@@ -3,7 +3,7 @@
 A ``QRunnable`` is not a ``QObject``, so workers report through a shared signal hub
 (:class:`WorkerSignals`) that lives in the GUI thread; signals emitted from a pool thread
 reach GUI slots as queued calls.  Workers never touch widgets: the song worker reports to
-the Qt-free :class:`core.batch.Batch` (thread-safe) through :func:`core.runner.run_job`, the
+the Qt-free :class:`core.batch.rules.Batch` (thread-safe) through :func:`core.batch.runner.run_job`, the
 same code path as the command line, and emits a throttled notification for the view.
 """
 
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
-from core.batch import Batch
-from core.runner import run_job
+from core.batch.rules import Batch
+from core.batch.runner import run_job
 
 __all__ = [
     "WorkerSignals",
@@ -45,9 +45,9 @@ WORKER_NICE = 5
 
 
 def song_identity_or_name(path: str) -> tuple[str, str]:
-    """``(title, artist)`` from tags via :func:`core.tags.song_identity`, else the file name."""
+    """``(title, artist)`` from tags via :func:`core.io.tags.song_identity`, else the file name."""
     try:
-        from core.tags import song_identity
+        from core.io.tags import song_identity
     except ImportError:
         return os.path.splitext(os.path.basename(path))[0], ""
     try:
@@ -303,7 +303,7 @@ class ScanRunnable(QRunnable):
         self.rows_added = rows_added
 
     def run(self) -> None:  # noqa: D102 - runs in a pool thread
-        from core.scan import iter_audio_files
+        from core.batch.scan import iter_audio_files
 
         found: list[str] = []
         pending: list[tuple[str, bool]] = []

@@ -2,7 +2,7 @@
 
     python scripts/make_demo_deck.py [--out resources/demo]
 
-The songs are rendered with fixed seeds (tests/synth.py) and written as OGG Vorbis and MP3,
+The songs are rendered with fixed seeds (benchmarks/synth.py) and written as OGG Vorbis and MP3,
 named in the ``NNN_Artist_Title`` shape.  The reference sheet looks like a streaming-metrics
 playlist export (``Song, Artist, BPM, Key, Camelot, Energy, Dance, Happy, Acoustic,
 Loud (Db)``, percentages 0-100): BPM and key are the true values the songs were rendered
@@ -22,9 +22,9 @@ import soundfile as sf
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from core.analyze import analyze_file  # noqa: E402
-from core.keys import Key  # noqa: E402
-from tests.synth import render_song  # noqa: E402
+from benchmarks.synth import render_song  # noqa: E402
+from core.analysis.analyze import analyze_file  # noqa: E402
+from core.io.keynotation import Key  # noqa: E402
 
 SONGS = [  # artist, title, bpm, key, style
     ("Nova Lights", "Midnight Drive", 124.0, Key(9, "minor"), "electronic"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.features import FeatureStream
+from core.analysis.features import FeatureStream
 
 SR = 22050
 

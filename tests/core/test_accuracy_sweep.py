@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.key import estimate_key
-from core.keys import Key, mirex_score
-from core.tempo import estimate_tempo
+from benchmarks.synth import render_song
+from core.analysis.key import estimate_key
+from core.analysis.tempo import estimate_tempo
+from core.io.keynotation import Key, mirex_score
 from tests.core.streams import features_of
-from tests.synth import render_song
 
 SR = 22050
 STYLES = ("rock", "electronic", "ballad", "busy", "halftime", "hiphop")

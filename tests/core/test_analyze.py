@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from core.analyze import analyze_file
+from benchmarks.synth import noise, render_song, silence
+from core.analysis.analyze import analyze_file
 from core.errors import (
     AnalysisCancelled,
     CorruptFileError,
@@ -16,11 +17,10 @@ from core.errors import (
     UnreadableFileError,
     UnsupportedFormatError,
 )
-from core.keys import Key, mirex_score, parse_key
-from core.result import DESCRIPTOR_COLUMNS
+from core.io.keynotation import Key, mirex_score, parse_key
+from core.io.results import DESCRIPTOR_COLUMNS
 from core.settings import AnalysisSettings
 from tests.audio_files import write_audio
-from tests.synth import noise, render_song, silence
 
 SR = 44100
 

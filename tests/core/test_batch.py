@@ -2,8 +2,8 @@
 
 import pytest
 
-from core.batch import Batch, SongState, budget_for, hard_limit_for
-from core.result import SongResult
+from core.batch.rules import Batch, SongState, budget_for, hard_limit_for
+from core.io.results import SongResult
 from core.settings import AnalysisSettings
 
 

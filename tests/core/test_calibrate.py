@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core.calibrate import (
+from core.calibration.fit import (
     KeyCorrection,
     LinearCorrection,
     TempoRule,
@@ -16,7 +16,7 @@ from core.calibrate import (
     fit_tempo,
     mae,
 )
-from core.keys import Key
+from core.io.keynotation import Key
 
 
 def test_acc1_and_acc2():

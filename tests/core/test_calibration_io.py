@@ -1,6 +1,5 @@
 """End to end: pair results with a sheet, fit, export CSVs and a profile, the CLI commands."""
 
-import argparse
 import hashlib
 import json
 
@@ -8,11 +7,8 @@ import numpy as np
 import pytest
 
 from core import __version__
-from core.calibration_cli import add_parsers
-from core.calibration_io import CALIBRATION_COLUMNS, run_calibration, typed_row
-from core.csvio import read_csv_rows, write_csv
-from core.keys import Key, parse_key
-from core.profile import (
+from core.calibration.exports import CALIBRATION_COLUMNS, run_calibration, typed_row
+from core.calibration.profile import (
     ProfileError,
     apply_profile,
     load_profile,
@@ -20,7 +16,10 @@ from core.profile import (
     profile_to_dict,
     save_profile,
 )
-from core.result import RESULT_COLUMNS
+from core.cli.main import main as cli_main
+from core.io.csvio import read_csv_rows, write_csv
+from core.io.keynotation import Key, parse_key
+from core.io.results import RESULT_COLUMNS
 
 
 def make_deck(n=60, seed=0):
@@ -167,7 +166,7 @@ def test_profile_errors(tmp_path):
 
 
 def test_save_profile_is_atomic_and_utf8(tmp_path):
-    from core.profile import CalibrationProfile
+    from core.calibration.profile import CalibrationProfile
 
     p = tmp_path / "p.json"
     save_profile(CalibrationProfile(meta={"reference_file": "réf.csv"}), p)
@@ -183,10 +182,7 @@ def test_typed_row_restores_numbers_but_not_text():
 
 
 def _cli(argv):
-    parser = argparse.ArgumentParser(prog="songcal")
-    add_parsers(parser.add_subparsers(dest="command"))
-    args = parser.parse_args([str(a) for a in argv])
-    return args.func(args)
+    return cli_main([str(a) for a in argv])
 
 
 def test_cli_calibrate_and_apply(deck, capsys):

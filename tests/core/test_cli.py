@@ -5,8 +5,8 @@ import csv
 import numpy as np
 import pytest
 
-from core.cli import main
-from core.result import RESULT_COLUMNS
+from core.cli.main import main
+from core.io.results import RESULT_COLUMNS
 from tests.audio_files import write_audio
 
 

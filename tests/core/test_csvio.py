@@ -2,7 +2,7 @@
 
 import os
 
-from core.csvio import neutralize, read_csv_rows, write_csv
+from core.io.csvio import neutralize, read_csv_rows, write_csv
 
 
 def test_dangerous_cells_are_neutralized_numbers_are_not():

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from core.decode import AudioInfo, probe, stream
+from core.analysis.decode import AudioInfo, probe, stream
 from core.errors import (
     AudioFileError,
     CorruptFileError,
@@ -341,7 +341,7 @@ def test_file_deleted_between_probe_and_stream(tmp_path):
 
 def test_permission_error_on_open_is_unreadable(tmp_path, monkeypatch):
     # The same case as above, made visible to root too: opening the file is refused.
-    import core.decode as decode
+    import core.analysis.decode as decode
 
     path = write_audio(tmp_path / "locked.wav", _signal(seconds=0.1), SR)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.features import FeatureStream
-from core.keys import Key
-from tests.synth import noise, render_song, silence
+from benchmarks.synth import noise, render_song, silence
+from core.analysis.features import FeatureStream
+from core.io.keynotation import Key
 
 SR = 22050
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import soxr
 
-from core.features import FeatureStream
-from core.key import estimate_key
-from core.keys import Key
-from core.tempo import estimate_tempo
-from tests.independent_synth import STYLES, render
+from benchmarks.independent_synth import STYLES, render
+from core.analysis.features import FeatureStream
+from core.analysis.key import estimate_key
+from core.analysis.tempo import estimate_tempo
+from core.io.keynotation import Key
 
 SR = 22050
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.key import KeyEstimate, chunk_keys, estimate_key
-from core.keys import Key
+from benchmarks.synth import chord_progression, noise, render_song, silence
+from core.analysis.key import KeyEstimate, chunk_keys, estimate_key
+from core.io.keynotation import Key
 from tests.core.streams import features_of
-from tests.synth import chord_progression, noise, render_song, silence
 
 SR = 22050
 

@@ -2,7 +2,14 @@
 
 import pytest
 
-from core.keys import Key, fifths_distance, from_camelot, key_relation, mirex_score, parse_key
+from core.io.keynotation import (
+    Key,
+    fifths_distance,
+    from_camelot,
+    key_relation,
+    mirex_score,
+    parse_key,
+)
 
 
 @pytest.mark.parametrize("text,expected", [

@@ -8,7 +8,7 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from core.loudness import LoudnessMeter, channel_weights, k_weighting_sos
+from core.analysis.loudness import LoudnessMeter, channel_weights, k_weighting_sos
 
 RATES = [8000, 22050, 44100, 48000, 96000, 192000]
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.matching import (
+from core.calibration.matching import (
     SongIdentity,
     artist_names,
     identity_from_filename,
@@ -14,7 +14,7 @@ from core.matching import (
     song_identity,
     unmatch,
 )
-from core.reference import ReferenceRow
+from core.calibration.reference import ReferenceRow
 
 
 def rows(*pairs):

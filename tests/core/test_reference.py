@@ -2,9 +2,9 @@
 
 import pytest
 
+from core.calibration.reference import load_reference, parse_reference_text
 from core.errors import ReferenceSheetError
-from core.keys import Key
-from core.reference import load_reference, parse_reference_text
+from core.io.keynotation import Key
 
 STREAMING = (
     "#,Song,Artist,Popularity,BPM,Genres,Key,Camelot,Energy,Dance,Happy,Acoustic,Loud (Db)\n"

@@ -3,10 +3,10 @@
 import threading
 import time
 
-from core.batch import Batch, SongState
+from core.batch.rules import Batch, SongState
+from core.batch.runner import BatchRunner
 from core.errors import CorruptFileError
-from core.result import SongResult
-from core.runner import BatchRunner
+from core.io.results import SongResult
 from core.settings import AnalysisSettings
 
 

@@ -2,7 +2,7 @@
 
 import os
 
-from core.scan import scan_paths
+from core.batch.scan import scan_paths
 
 
 def test_scan_finds_audio_recursively_and_skips_the_rest(tmp_path):

@@ -2,8 +2,8 @@
 
 import os
 
-from core.result import ChunkResult, SongResult
-from core.store import ResultStore
+from core.batch.store import ResultStore
+from core.io.results import ChunkResult, SongResult
 
 
 def test_saved_result_is_found_until_the_file_changes(tmp_path):

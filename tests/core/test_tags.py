@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from core.tags import identity_from_name, song_identity
+from core.io.tags import identity_from_name, song_identity
 from tests.audio_files import tone, write_audio, write_tags
 
 SR = 22050

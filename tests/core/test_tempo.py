@@ -5,12 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.keys import Key
-from core.meter import estimate_time_signature
-from core.tempo import _WEIGHTS, TempoEstimate, candidate_table, chunk_tempos, estimate_tempo
+from benchmarks.independent_synth import render
+from benchmarks.synth import click_track, noise, render_song, silence
+from core.analysis.tempo import (
+    _WEIGHTS,
+    TempoEstimate,
+    candidate_table,
+    chunk_tempos,
+    estimate_tempo,
+)
+from core.analysis.timesig import estimate_time_signature
+from core.io.keynotation import Key
 from tests.core.streams import features_of
-from tests.independent_synth import render
-from tests.synth import click_track, noise, render_song, silence
 
 SR = 22050
 

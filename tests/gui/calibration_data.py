@@ -7,8 +7,8 @@ import csv
 
 import numpy as np
 
-from core.keys import Key
-from core.result import SongResult
+from core.io.keynotation import Key
+from core.io.results import SongResult
 
 #: Songs whose analyzer tempo is planted at twice / half the reference.
 DOUBLE_TEMPO = (0, 1, 2, 3, 4, 5)

@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from core.errors import AnalysisCancelled
-from core.result import SongResult
+from core.io.results import SongResult
 from core.settings import AnalysisSettings
 
 

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from core.csvio import read_csv_rows
 from core.errors import CorruptFileError
-from core.result import RESULT_COLUMNS
+from core.io.csvio import read_csv_rows
+from core.io.results import RESULT_COLUMNS
 from tests.gui.conftest import FakeAnalyzer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -94,9 +94,9 @@ def test_launcher_dispatches_cli_without_qt_and_sets_thread_variables(tmp_path):
         "import os, sys\n"
         "for v in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS',"
         " 'NUMBA_CACHE_DIR'): os.environ.pop(v, None)\n"
-        "import core.cli\n"
-        "core.cli.main = lambda argv: 7 if argv[0] == 'analyze' else 0\n"
-        "from gui.launcher import main\n"
+        "import core.cli.analyze\n"
+        "core.cli.analyze.run = lambda args: 7 if args.command == 'analyze' else 0\n"
+        "from core.cli.main import main\n"
         "rc = main(['analyze', 'x.wav', '-o', 'r.csv'])\n"
         "print(rc, 'PySide6' in sys.modules, os.environ['OMP_NUM_THREADS'],"
         " os.environ['OPENBLAS_NUM_THREADS'], bool(os.environ.get('NUMBA_CACHE_DIR')))\n"
@@ -109,7 +109,7 @@ def test_launcher_dispatches_cli_without_qt_and_sets_thread_variables(tmp_path):
 
 
 def test_launcher_keeps_thread_variables_already_set(monkeypatch):
-    from gui.launcher import prepare_environment
+    from core.cli.main import prepare_environment
 
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     monkeypatch.setenv("NUMBA_CACHE_DIR", "/somewhere")
@@ -120,14 +120,14 @@ def test_launcher_keeps_thread_variables_already_set(monkeypatch):
 
 def test_gui_package_does_not_import_qt():
     out = subprocess.run([sys.executable, "-c",
-                          "import sys, gui, gui.launcher; print('PySide6' in sys.modules)"],
+                          "import sys, gui, core.cli.main; print('PySide6' in sys.modules)"],
                          cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
 
 
 def test_gui_reference_runs_the_calibration_after_the_export(qapp, wav_deck, tmp_path,
                                                              fake_analysis, monkeypatch):
-    import core.calibration_cli
+    import core.cli.calibrate
     from gui.app import run_gui
 
     deck, _ = wav_deck
@@ -140,7 +140,7 @@ def test_gui_reference_runs_the_calibration_after_the_export(qapp, wav_deck, tmp
         calls.append((results_csv, reference, out_dir, os.path.isfile(results_csv)))
         return 1
 
-    monkeypatch.setattr(core.calibration_cli, "calibrate_results_file", fake_calibrate)
+    monkeypatch.setattr(core.cli.calibrate, "calibrate_results_file", fake_calibrate)
     out = tmp_path / "export"
     code = run_gui([str(deck), "--start", "--export-dir", str(out), "--quit-when-done",
                     "--reference", str(ref), "--workers", "2"])

@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from core.keys import Key
-from core.reference import ReferenceRow
+from core.calibration.reference import ReferenceRow
+from core.io.keynotation import Key
 from gui.calibration_controller import EXPORT_NAMES, CalibrationController, is_reference_file
 from gui.calibration_view import CalibrationView
 from gui.match_dialog import MatchDialog
@@ -472,7 +472,7 @@ def test_view_buttons_follow_the_state(qtbot, controller, view, deck):
 
 
 def test_follow_engine_matches_songs_as_they_finish(qtbot, controller, deck, fast_settings):
-    from core.result import SongResult
+    from core.io.results import SongResult
     from gui.engine import BatchEngine
 
     sheet, rows, _ = deck

@@ -19,8 +19,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFileDialog
 
-from core.batch import SongState
-from core.csvio import read_csv_rows
+from core.batch.rules import SongState
+from core.io.csvio import read_csv_rows
 from core.settings import AnalysisSettings
 from gui.calibration_controller import EXPORT_NAMES
 from gui.main_window import MainWindow

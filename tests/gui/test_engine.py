@@ -1,10 +1,10 @@
-"""The window's batch engine: a QThreadPool driving core.batch.Batch."""
+"""The window's batch engine: a QThreadPool driving core.batch.rules.Batch."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.batch import SongState
+from core.batch.rules import SongState
 from core.errors import CorruptFileError
 from gui.engine import BatchEngine, EngineState
 from tests.gui.conftest import FakeAnalyzer

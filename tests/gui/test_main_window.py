@@ -9,7 +9,7 @@ from PySide6.QtCore import QMimeData, QPoint, QSettings, Qt
 from PySide6.QtGui import QDragEnterEvent
 from PySide6.QtWidgets import QApplication
 
-from core.batch import SongState
+from core.batch.rules import SongState
 from core.settings import AnalysisSettings
 from gui.main_window import about_text
 from gui.settings_dialog import SettingsDialog, load_settings, save_settings
@@ -55,7 +55,7 @@ def test_whole_batch_of_real_songs_in_the_window(qtbot, make_window, wav_deck, t
     with qtbot.waitSignal(w.exported, timeout=10_000) as blocker:
         w.export_results(tmp_path / "out" / "results.csv")
     assert blocker.args[1] == ""
-    from core.csvio import read_csv_rows
+    from core.io.csvio import read_csv_rows
 
     cols, rows = read_csv_rows(tmp_path / "out" / "results.csv")
     assert cols[:5] == ["path", "title", "artist", "status", "error"]
@@ -223,7 +223,7 @@ def test_worker_panel_tells_computing_from_waiting(qtbot, make_window, fast_sett
     import threading
     import time
 
-    from core.result import SongResult
+    from core.io.results import SongResult
 
     settings = dataclasses.replace(fast_settings, budget_base_s=30.0)
     stop = threading.Event()
@@ -256,7 +256,7 @@ def test_worker_panel_tells_computing_from_waiting(qtbot, make_window, fast_sett
 
 
 def _store_with_unfinished_session(tmp_path, paths):
-    from core.store import ResultStore
+    from core.batch.store import ResultStore
 
     store = ResultStore(str(tmp_path / "store.sqlite"))
     store.begin_session([str(p) for p in paths], AnalysisSettings().to_dict())

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from core.batch import SongState
-from core.result import DESCRIPTOR_COLUMNS, SongResult
+from core.batch.rules import SongState
+from core.io.results import DESCRIPTOR_COLUMNS, SongResult
 from core.settings import AnalysisSettings
 from gui.engine import BatchEngine
 from gui.song_table import (

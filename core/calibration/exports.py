@@ -2,32 +2,31 @@
 
 :func:`run_calibration` is the one call the command line, ``analyze --reference`` and the
 window use.  The window can also call the steps itself: :func:`load_reference`
-(:mod:`core.reference`), :func:`match_results`, :func:`core.matching.manual_match`,
+(:mod:`core.calibration.reference`), :func:`match_results`, :func:`core.calibration.matching.manual_match`,
 :func:`calibrate_matched` and the ``*_rows`` / ``write_*`` functions here.
 
 Exports are UTF-8 CSV with a byte-order mark, written atomically, with text cells that a
-spreadsheet would run as formulas neutralized (:mod:`core.csvio`).  Each records the app
+spreadsheet would run as formulas neutralized (:mod:`core.io.csvio`).  Each records the app
 version, the analysis settings, the calibration settings and the reference file's name and
 SHA-256 as trailing columns (in the JSON profile, under ``meta``).
 """
 
 from __future__ import annotations
 
-import math
 import os
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from core import __version__
-from core.calibrate import Calibration, fit_calibration
-from core.csvio import write_csv
-from core.keys import Key, fifths_distance, key_relation, mirex_score, parse_key
-from core.matching import MatchResult, SongIdentity, match_songs, song_identity
-from core.profile import CalibrationProfile, profile_from_calibration, save_profile
-from core.reference import REFERENCE_DESCRIPTORS, ReferenceSheet, load_reference
-from core.result import RESULT_COLUMNS
+from core.calibration.fit import Calibration, fit_calibration
+from core.calibration.matching import MatchResult, SongIdentity, match_songs, song_identity
+from core.calibration.profile import CalibrationProfile, profile_from_calibration, save_profile
+from core.calibration.reference import REFERENCE_DESCRIPTORS, ReferenceSheet, load_reference
+from core.io.csvio import cell_number, unneutralize, write_csv
+from core.io.csvio import typed_row as _typed_row
+from core.io.keynotation import Key, fifths_distance, key_relation, mirex_score, parse_key
+from core.io.provenance import PROVENANCE_COLUMNS, provenance
+from core.io.results import RESULT_COLUMNS, TEXT_COLUMNS
 
 __all__ = [
     "PROVENANCE_COLUMNS",
@@ -48,10 +47,6 @@ __all__ = [
     "run_calibration",
 ]
 
-#: Trailing columns that carry provenance (not data) in SongCal exports.
-PROVENANCE_COLUMNS = ("songcal_version", "settings", "calibration_settings",
-                      "reference_file", "reference_sha256")
-
 #: Columns of ``calibration.csv``, in order.
 CALIBRATION_COLUMNS = (
     "descriptor", "method", "kept", "n", "slope", "intercept", "r2", "r2_before",
@@ -60,50 +55,20 @@ CALIBRATION_COLUMNS = (
 )
 
 
-def _unneutralize(text) -> str:
-    s = "" if text is None else str(text)
-    if s.startswith("'") and len(s) > 1 and s[1] in "=+-@\t\r":
-        return s[1:]
-    return s
-
-
-_TEXT_COLUMNS = {"path", "title", "artist", "status", "error", "bpm_alternatives", "key",
-                 "key_camelot", "format"}
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-
-
 def typed_row(row: dict) -> dict:
-    """A results row read from CSV with numbers as numbers again and neutralized text
-    restored, so that writing it back does not turn ``-14.2`` into a text cell."""
-    out = {}
-    for c, v in row.items():
-        if isinstance(v, str):
-            v = _unneutralize(v)
-            if c not in _TEXT_COLUMNS and _NUMBER.fullmatch(v.strip()):
-                t = v.strip()
-                v = int(t) if re.fullmatch(r"[+-]?\d+", t) else float(t)
-        out[c] = v
-    return out
+    """A results row read from CSV with numbers as numbers and neutralized text restored."""
+    return _typed_row(row, text_columns=TEXT_COLUMNS)
 
 
 def result_number(row: dict, name: str) -> float | None:
     """A numeric cell of a results row as float (``None`` when empty or unreadable)."""
-    v = row.get(name)
-    if v is None:
-        return None
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return float(v) if math.isfinite(float(v)) else None
-    try:
-        f = float(_unneutralize(v).strip())
-    except ValueError:
-        return None
-    return f if math.isfinite(f) else None
+    return cell_number(row.get(name))
 
 
 def result_key(row: dict) -> Key | None:
     """The key of a results row (``None`` when empty or unreadable)."""
     v = row.get("key")
-    return parse_key(_unneutralize(v)) if v not in (None, "") else None
+    return parse_key(unneutralize(v)) if v not in (None, "") else None
 
 
 def match_results(result_rows, sheet: ReferenceSheet, *, threshold: float = 86.0
@@ -111,7 +76,7 @@ def match_results(result_rows, sheet: ReferenceSheet, *, threshold: float = 86.0
     """Identities of the result rows (tags, else file names) and their match to the sheet."""
     songs = []
     for r in result_rows:
-        ident = song_identity({k: _unneutralize(v) for k, v in r.items()
+        ident = song_identity({k: unneutralize(v) for k, v in r.items()
                                if k in ("title", "artist", "path")})
         songs.append(ident)
     return songs, match_songs(songs, sheet.rows, threshold=threshold)
@@ -142,32 +107,11 @@ def calibrate_matched(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
 
 def export_meta(sheet: ReferenceSheet | None, *, settings=None,
                 calibration_settings: dict | None = None) -> dict:
-    """Provenance columns for every calibration export.
-
-    Parameters
-    ----------
-    sheet : ReferenceSheet or None
-        Its file name and SHA-256 are recorded.
-    settings : AnalysisSettings, dict or str, optional
-        Analysis settings the results were made with.
-    calibration_settings : dict, optional
-        Folds, seed, thresholds.
-    """
-    if settings is None:
-        text = ""
-    elif isinstance(settings, str):
-        text = settings
-    else:
-        d = settings.to_dict() if hasattr(settings, "to_dict") else dict(settings)
-        text = ";".join(f"{k}={v}" for k, v in d.items())
-    meta = {"songcal_version": __version__, "settings": text}
-    if calibration_settings is not None:
-        meta["calibration_settings"] = ";".join(f"{k}={v}"
-                                                for k, v in calibration_settings.items())
-    if sheet is not None:
-        meta["reference_file"] = sheet.name
-        meta["reference_sha256"] = sheet.sha256
-    return meta
+    """Provenance columns of a calibration export (:func:`core.io.provenance.provenance`)
+    with the sheet's file name and SHA-256."""
+    return provenance(settings=settings, calibration_settings=calibration_settings,
+                      reference_file=sheet.name if sheet is not None else None,
+                      reference_sha256=sheet.sha256 if sheet is not None else None)
 
 
 def _tempo_agreement(est, ref) -> str:
@@ -460,7 +404,7 @@ def run_calibration(result_rows, reference, *, calibration_out, results_out=None
         if match.n_songs != len(result_rows) or match.n_rows != len(sheet.rows):
             raise ValueError(f"match is for {match.n_songs} songs x {match.n_rows} rows, got "
                              f"{len(result_rows)} songs x {len(sheet.rows)} rows")
-        songs = [song_identity({k2: _unneutralize(v) for k2, v in r.items()})
+        songs = [song_identity({k2: unneutralize(v) for k2, v in r.items()})
                  for r in result_rows]
     if settings is None:
         settings = next((r.get("settings") for r in result_rows if r.get("settings")), None)

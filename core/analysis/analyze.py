@@ -18,17 +18,17 @@ import numpy as np
 import scipy.signal
 import soxr
 
-from core import decode
-from core.descriptors import compute_descriptors
+from core.analysis import decode
+from core.analysis.descriptors import compute_descriptors
+from core.analysis.features import FeatureStream
+from core.analysis.key import chunk_keys, estimate_key
+from core.analysis.loudness import LoudnessMeter
+from core.analysis.tempo import chunk_tempos, estimate_tempo
+from core.analysis.timesig import estimate_time_signature
 from core.errors import AnalysisCancelled, EmptyFileError, TooShortError
-from core.features import FeatureStream
-from core.key import chunk_keys, estimate_key
-from core.loudness import LoudnessMeter
-from core.meter import estimate_time_signature
-from core.result import ChunkResult, SongResult
+from core.io.results import ChunkResult, SongResult
+from core.io.tags import song_identity
 from core.settings import AnalysisSettings
-from core.tags import song_identity
-from core.tempo import chunk_tempos, estimate_tempo
 
 __all__ = ["analyze_file", "MIN_DURATION_S"]
 

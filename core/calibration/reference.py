@@ -26,7 +26,8 @@ import re
 from dataclasses import dataclass, field
 
 from core.errors import ReferenceSheetError
-from core.keys import Key, from_camelot, parse_key
+from core.io.csvio import unneutralize
+from core.io.keynotation import Key, from_camelot, parse_key
 
 __all__ = [
     "REFERENCE_DESCRIPTORS",
@@ -198,9 +199,7 @@ def _detect_delimiter(text: str) -> str:
 
 def _number(cell: str) -> float | None:
     """A numeric cell as float; None when empty; raises ValueError when unreadable."""
-    s = cell.strip().replace("\u2212", "-")
-    if s.startswith("'") and len(s) > 1 and s[1] in "=+-@":  # neutralized by an export
-        s = s[1:]
+    s = unneutralize(cell.strip()).replace("\u2212", "-")
     if s.lower() in _MISSING:
         return None
     percent = s.endswith("%")
@@ -216,10 +215,7 @@ def _number(cell: str) -> float | None:
 
 
 def _text(cell) -> str:
-    s = (cell or "").strip()
-    if s.startswith("'") and len(s) > 1 and s[1] in "=+-@\t\r":
-        s = s[1:]
-    return s
+    return unneutralize((cell or "").strip())
 
 
 def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",

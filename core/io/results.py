@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-__all__ = ["ChunkResult", "SongResult", "RESULT_COLUMNS", "DESCRIPTOR_COLUMNS"]
+__all__ = ["ChunkResult", "SongResult", "RESULT_COLUMNS", "DESCRIPTOR_COLUMNS", "TEXT_COLUMNS",
+           "write_results_csv"]
 
 
 @dataclass
@@ -66,13 +67,17 @@ RESULT_COLUMNS = (
     + ("chunks", "analysis_s", "format")
 )
 
+#: Results columns that hold text even when a cell looks like a number.
+TEXT_COLUMNS = frozenset({"path", "title", "artist", "status", "error", "bpm_alternatives",
+                          "key", "key_camelot", "format"})
+
 
 @dataclass
 class SongResult:
     """Everything known about one song after (or instead of) its analysis.
 
     Descriptor attributes are ``None`` when they could not be measured (a failed file, or a
-    silent one that has no tempo or key).  ``status`` is a :class:`core.batch.SongState`
+    silent one that has no tempo or key).  ``status`` is a :class:`core.batch.rules.SongState`
     value (``"done"``, ``"failed"``...); ``error`` is the plain-language reason otherwise.
     """
 
@@ -113,3 +118,21 @@ class SongResult:
         """The CSV row: every column of :data:`RESULT_COLUMNS` (None for unknown)."""
         d = dataclasses.asdict(self)
         return {c: d.get(c) for c in RESULT_COLUMNS}
+
+
+def write_results_csv(path, results, *, settings=None) -> None:
+    """Write the results CSV atomically: one row per song, failed ones too.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV to write.
+    results : iterable of SongResult
+    settings : AnalysisSettings, optional
+        Recorded in the provenance columns.
+    """
+    from core.io.csvio import write_csv
+    from core.io.provenance import provenance
+
+    write_csv(path, RESULT_COLUMNS, [r.to_row() for r in results],
+              meta=provenance(settings=settings))

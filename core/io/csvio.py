@@ -13,10 +13,11 @@ import csv
 import io
 import math
 import os
+import re
 import tempfile
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "neutralize", "format_cell", "write_csv",
-           "read_csv_rows"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "neutralize", "unneutralize",
+           "cell_number", "typed_row", "format_cell", "write_csv", "read_csv_rows"]
 
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -65,6 +66,57 @@ def neutralize(text: str) -> str:
     if text and text.startswith(_DANGEROUS):
         return "'" + text
     return text
+
+
+def unneutralize(text) -> str:
+    """Undo :func:`neutralize`: a cell read back from a SongCal export, as first written."""
+    s = "" if text is None else str(text)
+    if s.startswith("'") and len(s) > 1 and s[1] in _DANGEROUS:
+        return s[1:]
+    return s
+
+
+def cell_number(value) -> float | None:
+    """A numeric cell of a SongCal CSV (or an already typed value) as float.
+
+    Returns ``None`` for an empty, unreadable or non-finite cell.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        f = float(value)
+    else:
+        try:
+            f = float(unneutralize(value).strip())
+        except ValueError:
+            return None
+    return f if math.isfinite(f) else None
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def typed_row(row: dict, *, text_columns=()) -> dict:
+    """A row read from a SongCal CSV with numbers as numbers again and neutralized text
+    restored, so that writing it back does not turn ``-14.2`` into a text cell.
+
+    Parameters
+    ----------
+    row : dict
+        Column -> cell text.
+    text_columns : collection of str, optional
+        Columns that stay text even when they look like numbers (titles, keys...).
+    """
+    out = {}
+    for c, v in row.items():
+        if isinstance(v, str):
+            v = unneutralize(v)
+            t = v.strip()
+            if c not in text_columns and _NUMBER.fullmatch(t):
+                v = int(t) if _INTEGER.fullmatch(t) else float(t)
+        out[c] = v
+    return out
 
 
 def format_cell(value) -> str:

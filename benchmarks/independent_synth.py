@@ -1,6 +1,6 @@
 """A second, independent song renderer for checking how the analyzer generalizes.
 
-It shares no code with :mod:`tests.synth` and uses other instrument models, grooves and
+It shares no code with :mod:`benchmarks.synth` and uses other instrument models, grooves and
 harmony, so that a result tuned on one generator can be checked on another:
 
 * instruments: Karplus-Strong plucked guitar and bass (a feedback delay line with a
@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.signal
 
-from core.keys import Key
+from core.io.keynotation import Key
 
 __all__ = ["STYLES", "Song", "render"]
 
@@ -94,7 +94,7 @@ class Song:
         Sample rate (Hz).
     bpm : float
         True beat tempo (BPM), see the module notes.
-    key : core.keys.Key
+    key : core.io.keynotation.Key
         True home key.
     style : str
     beats_per_bar : int
@@ -473,7 +473,7 @@ def render(style: str, *, bpm: float, key: Key, seed: int, seconds: float = 30.0
         One of :data:`STYLES`.
     bpm : float
         Beat tempo (BPM); the dotted quarter in ``sixeight``.
-    key : core.keys.Key
+    key : core.io.keynotation.Key
         Home key.
     seed : int
         Seed of every random choice (voicings, melody, levels, tuning, reverb).

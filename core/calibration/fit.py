@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize, stats
 
-from core.keys import Key, key_relation, mirex_score, parse_key
+from core.io.keynotation import Key, key_relation, mirex_score, parse_key
 
 __all__ = [
     "DESCRIPTOR_RANGES",

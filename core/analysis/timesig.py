@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.tempo import TempoEstimate, _at, _prepare_bands, periodicity
+from core.analysis.tempo import TempoEstimate, _at, _prepare_bands, periodicity
 
 __all__ = ["estimate_time_signature", "triple_evidence"]
 
@@ -38,7 +38,7 @@ def triple_evidence(features, bpm: float) -> float:
     Parameters
     ----------
     features : FeatureStream
-        A finished :class:`core.features.FeatureStream`.
+        A finished :class:`core.analysis.features.FeatureStream`.
     bpm : float
         The beat tempo (BPM).
 
@@ -66,7 +66,7 @@ def estimate_time_signature(features, tempo: TempoEstimate | float | None) -> in
     Parameters
     ----------
     features : FeatureStream
-        A finished :class:`core.features.FeatureStream`.
+        A finished :class:`core.analysis.features.FeatureStream`.
     tempo : TempoEstimate or float or None
         The song's beat tempo (BPM).
 

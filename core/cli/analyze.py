@@ -1,30 +1,24 @@
-"""The command line: ``songcal analyze``, ``songcal calibrate`` and ``songcal apply``.
+"""``songcal analyze PATH... -o results.csv``: scan, analyze on plain threads, write the CSV.
 
-Exit codes: 0 when every song is done, 1 when any failed, timed out or was cancelled,
-2 on bad usage (unknown option, unreadable reference sheet, no audio found).
+Exit codes (:class:`core.errors.ExitCode`): 0 when every song is done, 1 when any failed,
+timed out or was cancelled, 2 on bad usage (unknown option, unreadable reference sheet, no
+audio found).
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import time
 
-from core import __version__
-from core.batch import TERMINAL_STATES, Batch, SongState
+from core.batch.rules import TERMINAL_STATES, Batch, SongState
+from core.errors import ExitCode
+from core.io.results import write_results_csv
 from core.settings import AnalysisSettings, default_workers
 
-__all__ = ["main", "build_parser", "write_results", "results_meta"]
+__all__ = ["register", "run", "settings_from_args"]
 
-EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # exit 2 with the usage, as argparse does, but say it plainly
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
 def _settings_args(p: argparse.ArgumentParser) -> None:
@@ -52,18 +46,11 @@ def settings_from_args(args) -> AnalysisSettings:
                             hard_limit_factor=args.hard_limit_factor)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``songcal`` argument parser with its sub-commands."""
-    parser = _Parser(prog="songcal", description="Calibrate a music analyzer against a "
-                     "reference sheet.  Without a command, the window opens.",
-                     epilog="songcal gui [PATH...] [--reference CSV] [--start] "
-                     "[--export-dir DIR] [--quit-when-done] opens the window and can run a "
-                     "whole calibration through it (see songcal gui --help).")
-    parser.add_argument("--version", action="version", version=f"songcal {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    a = sub.add_parser("analyze", help="analyze songs and write a results CSV",
-                       description="Analyze every audio file under PATHS (folders recursively) "
-                       "and write one CSV row per file.")
+def register(subparsers) -> None:
+    """Register ``analyze`` on the ``songcal`` sub-parsers."""
+    a = subparsers.add_parser("analyze", help="analyze songs and write a results CSV",
+                              description="Analyze every audio file under PATHS (folders "
+                              "recursively) and write one CSV row per file.")
     a.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders")
     a.add_argument("-o", "--output", required=True, metavar="CSV", help="results CSV to write")
     a.add_argument("--reference", metavar="CSV",
@@ -76,27 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--no-store", action="store_true",
                    help="neither read nor write the session store")
     _settings_args(a)
-    a.set_defaults(func=run_analyze)
-    from core.calibration_cli import add_parsers
-    add_parsers(sub)
-    return parser
-
-
-def results_meta(settings: AnalysisSettings) -> dict:
-    """Provenance columns recorded in every results export."""
-    return {
-        "songcal_version": __version__,
-        "settings": ";".join(f"{k}={v}" for k, v in settings.to_dict().items()),
-    }
-
-
-def write_results(path, batch: Batch) -> None:
-    """Write the results CSV of ``batch`` atomically (one row per song, failed ones too)."""
-    from core.csvio import write_csv
-    from core.result import RESULT_COLUMNS
-
-    rows = [r.to_row() for r in batch.results()]
-    write_csv(path, RESULT_COLUMNS, rows, meta=results_meta(batch.settings))
+    a.set_defaults(func=run)
 
 
 def _fmt_eta(seconds) -> str:
@@ -181,31 +148,31 @@ class _Reporter:
         return f"{job.state.value:<9} {job.path}: {job.error}"
 
 
-def run_analyze(args) -> int:
+def run(args) -> int:
     """``songcal analyze``: scan, analyze on a thread pool, write the results CSV."""
-    from core.analyze import analyze_file
-    from core.runner import BatchRunner
-    from core.scan import scan_paths
+    from core.analysis.analyze import analyze_file
+    from core.batch.runner import BatchRunner
+    from core.batch.scan import scan_paths
 
     try:
         settings = settings_from_args(args)
     except ValueError as err:
         print(f"songcal analyze: error: {err}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if args.reference and not os.path.isfile(args.reference):
         print(f"songcal analyze: error: reference sheet not found: {args.reference}",
               file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     paths = scan_paths(args.paths)
     if not paths:
         print("songcal analyze: error: no audio files found in " + ", ".join(args.paths),
               file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     batch = Batch(paths, settings=settings)
     reporter = _Reporter(sys.stdout, quiet=args.quiet)
     analyze, store, session = analyze_file, None, None
     if not args.no_store:
-        from core.store import ResultStore, cached
+        from core.batch.store import ResultStore, cached
         try:
             store = ResultStore()
         except Exception as err:  # a broken store must not stop the analysis
@@ -221,7 +188,7 @@ def run_analyze(args) -> int:
     except KeyboardInterrupt:
         interrupted = True
     reporter.finish()
-    write_results(args.output, batch)
+    write_results_csv(args.output, batch.results(), settings=batch.settings)
     if store is not None:
         if not interrupted:
             store.end_session(session)
@@ -229,7 +196,7 @@ def run_analyze(args) -> int:
     c = batch.counts()
     print(f"{c[SongState.DONE]} of {len(batch.jobs)} songs analyzed; results in {args.output}"
           + (" (interrupted)" if interrupted else ""), file=sys.stderr)
-    status = EXIT_OK if c[SongState.DONE] == len(batch.jobs) else EXIT_SOME_FAILED
+    status = ExitCode.OK if c[SongState.DONE] == len(batch.jobs) else ExitCode.FAILED
     if args.reference:
         status = max(status, _calibrate_after_analyze(args.output, args.reference, settings))
     return status
@@ -237,21 +204,9 @@ def run_analyze(args) -> int:
 
 def _calibrate_after_analyze(results_csv, reference, settings) -> int:
     """Pair the fresh results with ``reference`` and write the calibration files beside them."""
-    from core.calibration_cli import calibrate_results_file
+    from core.cli.calibrate import calibrate_results_file
 
     return calibrate_results_file(results_csv, reference, settings=settings)
 
 
-def main(argv=None) -> int:
-    """Entry point of the command line; returns the exit code."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
-    return int(args.func(args))
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

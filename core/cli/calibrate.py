@@ -1,4 +1,4 @@
-"""The ``songcal calibrate`` and ``songcal apply`` commands.
+"""``songcal calibrate``: pair results with a reference sheet, fit, write the exports.
 
 ``songcal calibrate results.csv --reference ref.csv -o calibration.csv [--profile P.json]
 [--results-out paired.csv] [--mismatches-out M.csv]`` pairs the results with the sheet,
@@ -17,21 +17,19 @@ failure: a sheet often covers more songs than the deck.
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import sys
 
-from core.errors import SongCalError
+from core.errors import ExitCode, SongCalError
 
-__all__ = ["add_parsers", "run_calibrate", "run_apply", "calibrate_results_file",
-           "print_report"]
-
-EXIT_OK, EXIT_UNMATCHED, EXIT_USAGE = 0, 1, 2
+__all__ = ["register", "run", "calibrate_results_file", "print_report", "read_results",
+           "say_error"]
 
 
-def add_parsers(subparsers) -> None:
-    """Register ``calibrate`` and ``apply`` on an argparse sub-parsers object."""
+
+def register(subparsers) -> None:
+    """Register ``calibrate`` on the ``songcal`` sub-parsers."""
     c = subparsers.add_parser(
         "calibrate", help="pair results with a reference sheet and fit corrections",
         description="Pair a results CSV with a reference sheet, fit a correction per "
@@ -55,33 +53,23 @@ def add_parsers(subparsers) -> None:
     c.add_argument("--match-threshold", type=float, default=86.0,
                    help="lowest fuzzy title/artist score accepted, 0-100 (default: %(default)s)")
     c.add_argument("-q", "--quiet", action="store_true", help="print only problems")
-    c.set_defaults(func=run_calibrate)
-
-    a = subparsers.add_parser(
-        "apply", help="apply a calibration profile to a results CSV",
-        description="Add *_calibrated columns (bpm_calibrated, key_calibrated...) to a "
-        "results CSV using a profile written by songcal calibrate.  Exit 0: applied; "
-        "2: bad input.")
-    a.add_argument("results", metavar="RESULTS_CSV", help="results CSV from songcal analyze")
-    a.add_argument("--profile", required=True, metavar="JSON", help="calibration profile")
-    a.add_argument("-o", "--output", required=True, metavar="CSV", help="CSV to write")
-    a.set_defaults(func=run_apply)
+    c.set_defaults(func=run)
 
 
-def _err(cmd: str, message: str) -> None:
+def say_error(cmd: str, message: str) -> None:
     print(f"songcal {cmd}: error: {message}", file=sys.stderr)
 
 
-def _read_results(cmd: str, path: str):
-    from core.csvio import read_csv_rows
+def read_results(cmd: str, path: str):
+    from core.io.csvio import read_csv_rows
 
     try:
         columns, rows = read_csv_rows(path)
     except (OSError, UnicodeDecodeError) as err:
-        _err(cmd, f"cannot read results CSV {path}: {getattr(err, 'strerror', None) or err}")
+        say_error(cmd, f"cannot read results CSV {path}: {getattr(err, 'strerror', None) or err}")
         return None
     if "path" not in columns and "title" not in columns:
-        _err(cmd, f"{path} is not a SongCal results CSV (no path or title column)")
+        say_error(cmd, f"{path} is not a SongCal results CSV (no path or title column)")
         return None
     return rows
 
@@ -156,73 +144,39 @@ def print_report(report, *, stream=None, quiet: bool = False) -> None:
 
 def _status(report) -> int:
     if report.n_matched == 0 or report.match.unmatched_songs:
-        return EXIT_UNMATCHED
-    return EXIT_OK
+        return ExitCode.FAILED
+    return ExitCode.OK
 
 
-def run_calibrate(args) -> int:
+def run(args) -> int:
     """``songcal calibrate``; returns the exit code."""
-    from core.calibration_io import run_calibration
+    from core.calibration.exports import run_calibration
 
     if args.folds < 2:
-        _err("calibrate", f"--folds must be >= 2, got {args.folds}")
-        return EXIT_USAGE
+        say_error("calibrate", f"--folds must be >= 2, got {args.folds}")
+        return ExitCode.USAGE
     if not 0 <= args.min_gain < 1:
-        _err("calibrate", f"--min-gain must be in [0, 1), got {args.min_gain}")
-        return EXIT_USAGE
+        say_error("calibrate", f"--min-gain must be in [0, 1), got {args.min_gain}")
+        return ExitCode.USAGE
     if not 0 <= args.match_threshold <= 100:
-        _err("calibrate", f"--match-threshold must be 0-100, got {args.match_threshold}")
-        return EXIT_USAGE
-    rows = _read_results("calibrate", args.results)
+        say_error("calibrate", f"--match-threshold must be 0-100, got {args.match_threshold}")
+        return ExitCode.USAGE
+    rows = read_results("calibrate", args.results)
     if rows is None:
-        return EXIT_USAGE
+        return ExitCode.USAGE
     try:
         report = run_calibration(rows, args.reference, calibration_out=args.output,
                                  results_out=args.results_out, profile_out=args.profile,
                                  mismatches_out=args.mismatches_out, k=args.folds,
                                  min_gain=args.min_gain, threshold=args.match_threshold)
     except SongCalError as err:
-        _err("calibrate", str(err))
-        return EXIT_USAGE
+        say_error("calibrate", str(err))
+        return ExitCode.USAGE
     except OSError as err:
-        _err("calibrate", f"cannot write {err.filename}: {err.strerror or err}")
-        return EXIT_USAGE
+        say_error("calibrate", f"cannot write {err.filename}: {err.strerror or err}")
+        return ExitCode.USAGE
     print_report(report, quiet=args.quiet)
     return _status(report)
-
-
-def run_apply(args) -> int:
-    """``songcal apply``; returns the exit code."""
-    from core.calibration_io import PROVENANCE_COLUMNS, export_meta, typed_row
-    from core.csvio import read_csv_rows, write_csv
-    from core.profile import apply_profile, calibrated_columns, load_profile
-
-    try:
-        profile = load_profile(args.profile)
-    except SongCalError as err:
-        _err("apply", str(err))
-        return EXIT_USAGE
-    if _read_results("apply", args.results) is None:
-        return EXIT_USAGE
-    columns, rows = read_csv_rows(args.results)
-    body = [c for c in columns if c not in PROVENANCE_COLUMNS]
-    out = [typed_row(r) for r in apply_profile(profile, rows)]
-    for r in out:
-        for c in PROVENANCE_COLUMNS:
-            r.pop(c, None)
-    settings = next((r.get("settings") for r in rows if r.get("settings")), "")
-    meta = export_meta(None, settings=settings)
-    meta["profile_file"] = os.path.basename(args.profile)
-    meta["reference_file"] = profile.meta.get("reference_file", "")
-    meta["reference_sha256"] = profile.meta.get("reference_sha256", "")
-    try:
-        write_csv(args.output, body + calibrated_columns(profile), out, meta=meta)
-    except OSError as err:
-        _err("apply", f"cannot write {args.output}: {err.strerror or err}")
-        return EXIT_USAGE
-    print(f"applied {os.path.basename(args.profile)} to {len(out)} songs; wrote {args.output}",
-          file=sys.stderr)
-    return EXIT_OK
 
 
 def calibrate_results_file(results_csv, reference, *, settings=None, out_dir=None,
@@ -238,8 +192,8 @@ def calibrate_results_file(results_csv, reference, *, settings=None, out_dir=Non
     int
         The exit code, as for ``songcal calibrate``.
     """
-    from core.calibration_io import run_calibration
-    from core.csvio import read_csv_rows
+    from core.calibration.exports import run_calibration
+    from core.io.csvio import read_csv_rows
 
     results_csv = os.fspath(results_csv)
     stem = os.path.splitext(os.path.basename(results_csv))[0]
@@ -253,17 +207,10 @@ def calibrate_results_file(results_csv, reference, *, settings=None, out_dir=Non
             mismatches_out=os.path.join(folder, f"{stem}_mismatches.csv"),
             profile_out=os.path.join(folder, f"{stem}_profile.json"))
     except SongCalError as err:
-        _err("analyze", str(err))
-        return EXIT_USAGE
+        say_error("analyze", str(err))
+        return ExitCode.USAGE
     except OSError as err:
-        _err("analyze", f"calibration failed: {err}")
-        return EXIT_USAGE
+        say_error("analyze", f"calibration failed: {err}")
+        return ExitCode.USAGE
     print_report(report, stream=stream or sys.stdout)
     return _status(report)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    parser = argparse.ArgumentParser(prog="songcal")
-    add_parsers(parser.add_subparsers(dest="command", required=True))
-    ns = parser.parse_args()
-    sys.exit(ns.func(ns))

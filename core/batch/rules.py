@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from core.result import SongResult
+from core.io.results import SongResult
 from core.settings import AnalysisSettings
 
 __all__ = [

@@ -1,8 +1,8 @@
 """Calibration profiles: the kept corrections as JSON, and applying them to results.
 
-A profile holds, per numeric descriptor, a :class:`core.calibrate.LinearCorrection`; for
+A profile holds, per numeric descriptor, a :class:`core.calibration.fit.LinearCorrection`; for
 tempo an octave rule followed by a correction; for key a
-:class:`core.calibrate.KeyCorrection`; and provenance (app version, settings, reference file
+:class:`core.calibration.fit.KeyCorrection`; and provenance (app version, settings, reference file
 name and SHA-256, the scores measured when it was fitted).  It is written atomically.
 """
 
@@ -13,14 +13,15 @@ import math
 import os
 from dataclasses import asdict, dataclass, field
 
-from core.calibrate import (
+from core.calibration.fit import (
     Calibration,
     KeyCorrection,
     LinearCorrection,
     TempoRule,
 )
 from core.errors import SongCalError
-from core.keys import parse_key
+from core.io.csvio import cell_number, unneutralize
+from core.io.keynotation import parse_key
 
 __all__ = [
     "PROFILE_FORMAT",
@@ -190,7 +191,7 @@ def profile_from_dict(data: dict, *, path: str = "<profile>") -> CalibrationProf
 
 def save_profile(profile: CalibrationProfile, path: str | os.PathLike) -> None:
     """Write a profile as JSON, atomically."""
-    from core.csvio import atomic_write_text
+    from core.io.csvio import atomic_write_text
 
     text = json.dumps(profile_to_dict(profile), indent=2, ensure_ascii=False, sort_keys=False)
     atomic_write_text(path, text + "\n")
@@ -226,21 +227,6 @@ def calibrated_columns(profile: CalibrationProfile) -> list[str]:
     return cols
 
 
-def _num(text):
-    if text is None:
-        return None
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        return float(text) if math.isfinite(float(text)) else None
-    s = str(text).strip()
-    if s.startswith("'"):
-        s = s[1:]
-    try:
-        v = float(s)
-    except ValueError:
-        return None
-    return v if math.isfinite(v) else None
-
-
 def apply_profile(profile: CalibrationProfile, rows) -> list[dict]:
     """Add calibrated columns (``bpm_calibrated``, ``key_calibrated``...) to result rows.
 
@@ -259,15 +245,15 @@ def apply_profile(profile: CalibrationProfile, rows) -> list[dict]:
     for row in rows:
         new = dict(row)
         if profile.tempo_rule is not None:
-            new["bpm_calibrated"] = profile.apply_bpm(_num(row.get("bpm")))
+            new["bpm_calibrated"] = profile.apply_bpm(cell_number(row.get("bpm")))
         if profile.key is not None:
             raw = row.get("key")
-            key = parse_key(raw.lstrip("'") if isinstance(raw, str) else raw)
+            key = parse_key(unneutralize(raw)) if raw not in (None, "") else None
             fixed = profile.key.apply(key)
             new["key_calibrated"] = fixed.name if fixed else None
             new["key_camelot_calibrated"] = fixed.camelot if fixed else None
         for name, corr in profile.descriptors.items():
-            v = _num(row.get(name))
+            v = cell_number(row.get(name))
             new[f"{name}_calibrated"] = None if v is None else float(corr.apply(v))
         out.append(new)
     return out

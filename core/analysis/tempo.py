@@ -1,4 +1,4 @@
-"""Song and chunk tempo from the onset envelopes of :class:`core.features.FeatureStream`.
+"""Song and chunk tempo from the onset envelopes of :class:`core.analysis.features.FeatureStream`.
 
 1. Periodicity: windowed (12 s) autocorrelations of the whole-song onset envelope and of the
    accent envelope (low + mid bands), averaged over the song.
@@ -438,7 +438,7 @@ def estimate_tempo(
     Parameters
     ----------
     features : FeatureStream or ndarray
-        A finished :class:`core.features.FeatureStream`, or onset envelope(s): shape (n,) or
+        A finished :class:`core.analysis.features.FeatureStream`, or onset envelope(s): shape (n,) or
         (3, n) low/mid/high bands.
     frame_rate : float, optional
         Frames per second of an array input (ignored for a FeatureStream).

@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 
-from core.result import ChunkResult, SongResult
+from core.io.results import ChunkResult, SongResult
 
 __all__ = ["ResultStore", "data_dir", "file_signature", "cached"]
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.keys import Key
+from core.io.keynotation import Key
 
 __all__ = [
     "STYLES",
@@ -227,7 +227,7 @@ def render_song(
     ----------
     bpm : float
         Beat (quarter-note) rate, beats per minute; this is the true tempo.
-    key : core.keys.Key
+    key : core.io.keynotation.Key
         The song's key.
     seconds : float
         Length (s).

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from core.tags import identity_from_name
+from core.io.tags import identity_from_name
 
 __all__ = [
     "SongIdentity",
@@ -115,7 +115,7 @@ class SongIdentity:
 
 def identity_from_filename(path: str) -> SongIdentity:
     """Guess title and artist from a file name (the shapes of
-    :func:`core.tags.identity_from_name`: ``Artist - Title``, ``NN - Artist - Title``,
+    :func:`core.io.tags.identity_from_name`: ``Artist - Title``, ``NN - Artist - Title``,
     ``NNN_Artist_Title``, ``NN. Title``...)."""
     title, artist = identity_from_name(str(path))
     return SongIdentity(title, artist, str(path))
@@ -198,7 +198,7 @@ def match_songs(songs, rows, *, threshold: float = 86.0, margin: float = 3.0) ->
         The analyzed songs.
     rows : sequence
         Reference rows; anything with ``title`` and ``artist`` attributes
-        (:class:`core.reference.ReferenceRow`).
+        (:class:`core.calibration.reference.ReferenceRow`).
     threshold : float, optional
         Lowest fuzzy score (0-100) accepted as a match.
     margin : float, optional

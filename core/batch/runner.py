@@ -1,4 +1,4 @@
-"""A plain thread pool that runs a :class:`core.batch.Batch` without Qt.
+"""A plain thread pool that runs a :class:`core.batch.rules.Batch` without Qt.
 
 One thread per worker; each takes a song, analyzes it chunk by chunk in its own thread and
 reports to the batch.  A watchdog in the calling thread applies the stall and timeout rules;
@@ -14,7 +14,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from core.batch import Batch, Job, SongState
+from core.batch.rules import Batch, Job, SongState
 from core.errors import AnalysisCancelled, AudioFileError
 
 __all__ = ["BatchRunner", "run_job"]

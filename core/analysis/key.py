@@ -1,4 +1,4 @@
-"""Song and chunk key from the chroma of :class:`core.features.FeatureStream`.
+"""Song and chunk key from the chroma of :class:`core.analysis.features.FeatureStream`.
 
 The pitch-class profile of the song (frame-normalised chroma, averaged) is correlated with the
 24 rotations of two published key profiles (Krumhansl-Kessler probe-tone ratings and
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.keys import Key
+from core.io.keynotation import Key
 
 __all__ = ["KeyEstimate", "estimate_key", "chunk_keys", "key_scores", "pitch_profile"]
 
@@ -37,12 +37,12 @@ class KeyEstimate:
 
     Attributes
     ----------
-    key : core.keys.Key or None
+    key : core.io.keynotation.Key or None
         The key; ``None`` for silence or unpitched sound.
     confidence : float
         0-1, from the margin between the best and the second-best key.
     scores : ndarray, shape (24,)
-        Score per key, indexed like :attr:`core.keys.Key.index` (majors C..B, then minors).
+        Score per key, indexed like :attr:`core.io.keynotation.Key.index` (majors C..B, then minors).
     """
 
     key: Key | None
@@ -141,7 +141,7 @@ def estimate_key(
     Parameters
     ----------
     features : FeatureStream or ndarray
-        A finished :class:`core.features.FeatureStream`, or a chroma array (12, frames).
+        A finished :class:`core.analysis.features.FeatureStream`, or a chroma array (12, frames).
     bass_chroma : ndarray, optional
         Bass chroma (12, frames) of an array input; taken from the FeatureStream otherwise.
     frames : (int, int), optional

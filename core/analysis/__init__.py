@@ -1,0 +1,17 @@
+"""One song, from file to descriptors, chunk by chunk in the calling thread.
+
+The pipeline in reading order:
+
+- :mod:`core.analysis.decode` -- probe a file and stream its samples in blocks
+  (soundfile; PyAV for M4A/AAC/ALAC); decoder errors become :mod:`core.errors`.
+- :mod:`core.analysis.loudness` -- ITU-R BS.1770 / EBU R128 loudness, range and peak.
+- :mod:`core.analysis.features` -- compact frame features (band flux, RMS, centroid,
+  flatness, chroma) streamed chunk by chunk.
+- :mod:`core.analysis.tempo` -- tempo and its half/double alternatives.
+- :mod:`core.analysis.key` -- key (tonic, mode) from chroma and bass chroma.
+- :mod:`core.analysis.timesig` -- time-signature guess (3 or 4 beats to the bar).
+- :mod:`core.analysis.descriptors` -- energy, danceability, valence, acousticness and the
+  other heuristic descriptors, each defined in one line.
+- :mod:`core.analysis.analyze` -- :func:`~core.analysis.analyze.analyze_file`, the whole
+  song: decode, measure, estimate, return a :class:`~core.io.results.SongResult`.
+"""

@@ -1,0 +1,49 @@
+"""``songcal gui [PATHS...] [--reference CSV] [--start] [--export-dir DIR] [--quit-when-done]``.
+
+The options drive the real window for automation: add paths, load the reference sheet into
+the window, start the batch, write the exports into ``DIR`` when it ends, and quit with the
+exit code ``songcal analyze --reference`` would give.  The window's module is imported by
+name when the command runs, so the rest of the command line never loads Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+__all__ = ["register", "add_options", "run"]
+
+#: The module (and its function) that opens the window.
+WINDOW_ENTRY = ("gui.app", "run_gui")
+
+
+def add_options(p: argparse.ArgumentParser) -> None:
+    """Add the window's options to ``p``."""
+    p.add_argument("paths", nargs="*", metavar="PATH", help="audio files or folders to add")
+    p.add_argument("--start", action="store_true", help="start the batch once files are found")
+    p.add_argument("--export-dir", metavar="DIR",
+                   help="write DIR/results.csv (and, with --reference, the calibration "
+                        "files) when the batch ends")
+    p.add_argument("--quit-when-done", action="store_true",
+                   help="quit when the batch has ended (and its results are written)")
+    p.add_argument("--reference", metavar="CSV",
+                   help="reference sheet: load it into the window, and with --export-dir "
+                        "write the calibration files there when the batch ends")
+    p.add_argument("--workers", type=int, help="worker threads (this run only)")
+    p.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
+    p.add_argument("--screenshot-midway", metavar="PNG", help=argparse.SUPPRESS)
+    p.add_argument("--screenshot-calibration", metavar="PNG", help=argparse.SUPPRESS)
+
+
+def register(subparsers) -> None:
+    """Register ``gui`` on the ``songcal`` sub-parsers."""
+    p = subparsers.add_parser("gui", help="open the window (the default command)",
+                              description="Open the SongCal window.")
+    add_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Open the window with parsed ``args``; returns the exit code."""
+    module, name = WINDOW_ENTRY
+    return int(getattr(importlib.import_module(module), name)(args))

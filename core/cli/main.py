@@ -1,0 +1,104 @@
+"""The ``songcal`` entry point: one parser, one set of exit codes, a table of sub-commands.
+
+``songcal analyze|calibrate|apply ...`` runs without importing Qt; ``songcal`` alone,
+``songcal PATH...`` or ``songcal gui ...`` opens the window.  Thread and cache environment
+variables are set here, before numpy or Qt is imported, so each worker uses a single
+numeric thread and numba can cache its compiled code.
+
+Each sub-command lives in its own module, named in :data:`SUBCOMMANDS`, with a
+``register(subparsers)`` function that adds its parser and sets ``func``.  The window's
+module (``gui.app``) is imported only when ``songcal gui`` runs, by name (the command line
+sits below the window and never imports it statically).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+
+from core import __version__
+from core.errors import ExitCode
+
+__all__ = ["main", "build_parser", "prepare_environment", "Parser", "SUBCOMMANDS",
+           "ExitCode"]
+
+#: Sub-command -> module whose ``register(subparsers)`` adds it, in help order.
+SUBCOMMANDS = {
+    "analyze": "core.cli.analyze",
+    "calibrate": "core.cli.calibrate",
+    "apply": "core.cli.apply",
+    "gui": "core.cli.gui",
+}
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser that exits with :attr:`ExitCode.USAGE` and says why plainly."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _user_cache_dir() -> str:
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~")
+        return os.path.join(base, "SongCal", "Cache")
+    if sys.platform == "darwin":
+        return os.path.expanduser("~/Library/Caches/SongCal")
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
+                        "songcal")
+
+
+def prepare_environment() -> None:
+    """One numeric thread per worker, and a writable numba cache (only where unset)."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    if "NUMBA_CACHE_DIR" not in os.environ:
+        folder = os.path.join(_user_cache_dir(), "numba")
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError:
+            return
+        os.environ["NUMBA_CACHE_DIR"] = folder
+
+
+def build_parser() -> Parser:
+    """The ``songcal`` argument parser with every sub-command of :data:`SUBCOMMANDS`."""
+    parser = Parser(prog="songcal", description="Calibrate a music analyzer against a "
+                    "reference sheet.  Without a command, the window opens.",
+                    epilog="Exit codes: 0 every song done (and paired); 1 some songs failed, "
+                    "timed out, were cancelled or stayed unpaired; 2 bad usage or an "
+                    "unreadable input; 3 an output or the session store could not be "
+                    "written.")
+    parser.add_argument("--version", action="version", version=f"songcal {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for module in SUBCOMMANDS.values():
+        importlib.import_module(module).register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run ``songcal``; returns the exit code.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments without the program name (default: ``sys.argv[1:]``).
+    """
+    prepare_environment()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    first = argv[0] if argv else None
+    if first not in SUBCOMMANDS and first not in ("-h", "--help", "--version"):
+        argv = ["gui", *argv]  # ``songcal`` alone, or with paths and window options
+    if argv[0] != "gui":
+        logging.basicConfig(level=logging.WARNING,
+                            format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
