@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from core.calibration.exports import (
     calibrate_matched,
@@ -37,8 +37,8 @@ from core.calibration.profile import (
     save_profile,
 )
 from core.calibration.reference import ReferenceRow, ReferenceSheet, load_reference
-from core.errors import SongCalError
 from core.io.keynotation import fifths_distance, key_relation
+from gui.tasks import run_task
 
 __all__ = [
     "CalibrationController",
@@ -98,36 +98,6 @@ def engine_results(engine, *, cache: dict | None = None) -> tuple[list[dict], li
         rows.append(row)
         keys.append(job.id)
     return rows, keys
-
-
-class _TaskSignals(QObject):
-    finished = Signal(object, object)  # (result, error message or None)
-
-
-class _Task(QRunnable):
-    """Run ``fn()`` on a pool thread and emit ``finished(result, error)``.
-
-    Expected failures (an unreadable sheet or profile, a bad folder, a bad value) become a
-    message; anything else is logged with its traceback as well.
-    """
-
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
-        self.signals = _TaskSignals()
-
-    def run(self) -> None:  # noqa: D102 - runs in a pool thread
-        try:
-            result, error = self.fn(), None
-        except (SongCalError, OSError, ValueError) as err:
-            result, error = None, str(err)
-        except Exception as err:
-            log.exception("calibration task failed")
-            result, error = None, f"{type(err).__name__}: {err}"
-        try:
-            self.signals.finished.emit(result, error)
-        except RuntimeError:  # the controller was deleted while the app quit
-            pass
 
 
 @dataclass
@@ -790,10 +760,7 @@ class CalibrationController(QObject):
         self._run(work, done)
 
     def _run(self, fn, on_done) -> None:
-        task = _Task(fn)
-        sig = task.signals  # kept here so it is deleted in the GUI thread, not the worker
         was_busy = self.busy
-        self._tasks.add(sig)
 
         def finished(result, error):
             self._tasks.discard(sig)
@@ -805,7 +772,7 @@ class CalibrationController(QObject):
                 if not self.busy:
                     self.busyChanged.emit(False)
 
-        sig.finished.connect(finished)
+        sig = run_task(self.pool, self, fn, finished)
+        self._tasks.add(sig)
         if not was_busy:
             self.busyChanged.emit(True)
-        self.pool.start(task)

@@ -25,12 +25,11 @@ from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from core.batch.rules import ACTIVE_STATES, TERMINAL_STATES, Batch, Job, SongState
 from core.settings import AnalysisSettings
+from gui.tasks import run_task
 from gui.workers import (
     InFlight,
     ScanRunnable,
     SongRunnable,
-    TaskRunnable,
-    TaskSignals,
     WorkerRecord,
     WorkerSignals,
     WorkerSlot,
@@ -608,20 +607,17 @@ class BatchEngine(QObject):
 
     # -- background tasks -----------------------------------------------------------------
     def run_task(self, fn: Callable[[], object], on_done: Callable[[object, object], None]):
-        """Run ``fn()`` on the pool; ``on_done(result, error)`` is called in the GUI thread."""
-        sig = TaskSignals(self)  # owned by the engine: deleted in the GUI thread
-        task = TaskRunnable(fn, sig)
-        self._tasks.add(sig)
+        """Run ``fn()`` on the pool; ``on_done(result, error)`` is called in the GUI thread
+        (:func:`gui.tasks.run_task`)."""
 
         def finished(result, error):
             self._tasks.discard(sig)
-            sig.deleteLater()
             self._update_pool_size()
             on_done(result, error)
 
-        sig.finished.connect(finished)
+        sig = run_task(self.pool, self, fn, finished)
+        self._tasks.add(sig)
         self._update_pool_size()
-        self.pool.start(task)
 
     # -- quitting -------------------------------------------------------------------------
     def shutdown(self, *, timeout_ms: int = 3000) -> bool:

@@ -1,4 +1,4 @@
-"""Thread-pool workers: one :class:`SongRunnable` per song, the folder scan, and small tasks.
+"""Thread-pool workers: one :class:`SongRunnable` per song and the folder scan.
 
 A ``QRunnable`` is not a ``QObject``, so workers report through a shared signal hub
 (:class:`WorkerSignals`) that lives in the GUI thread; signals emitted from a pool thread
@@ -30,8 +30,6 @@ __all__ = [
     "InFlight",
     "SongRunnable",
     "ScanRunnable",
-    "TaskRunnable",
-    "TaskSignals",
     "PROGRESS_INTERVAL_S",
     "song_identity_or_name",
 ]
@@ -350,30 +348,3 @@ class ScanRunnable(QRunnable):
                 out, last = {}, now
         if out:
             _safe_emit(self.signals.identified, self.token, out)
-
-
-class TaskSignals(QObject):
-    """Signal of one :class:`TaskRunnable`: ``finished(result, error message or None)``."""
-
-    finished = Signal(object, object)
-
-
-class TaskRunnable(QRunnable):
-    """Run ``fn()`` in a pool thread; ``signals.finished(result, error)`` in the GUI thread.
-
-    ``signals`` must have a parent in the GUI thread, so that dropping the runnable in the
-    pool thread never deletes it there.
-    """
-
-    def __init__(self, fn: Callable[[], object], signals: TaskSignals):
-        super().__init__()
-        self.fn = fn
-        self.signals = signals
-
-    def run(self) -> None:  # noqa: D102 - runs in a pool thread
-        try:
-            result, error = self.fn(), None
-        except Exception as err:
-            log.error("background task failed\n%s", traceback.format_exc())
-            result, error = None, f"{type(err).__name__}: {err}"
-        _safe_emit(self.signals.finished, result, error)
