@@ -24,6 +24,7 @@ from core.settings import AnalysisSettings
 __all__ = [
     "SongState",
     "TERMINAL_STATES",
+    "ACTIVE_STATES",
     "Job",
     "Batch",
     "budget_for",
@@ -49,6 +50,7 @@ class SongState(enum.StrEnum):
 TERMINAL_STATES = frozenset(
     {SongState.DONE, SongState.FAILED, SongState.TIMED_OUT, SongState.CANCELLED, SongState.SKIPPED}
 )
+#: States of a song a worker is analyzing now.
 ACTIVE_STATES = frozenset({SongState.RUNNING, SongState.STALLED})
 
 
@@ -76,6 +78,9 @@ class Job:
         Incremented each time the song is (re)started; reports carry it.
     cancel_event : threading.Event
         Set when the running attempt should stop at its next chunk.
+    force : bool
+        Queued for a fresh analysis: a stored result of the file must not be reused.  Fixed
+        while the job runs, so a worker reads it without the batch's lock.
     """
 
     id: int
@@ -118,8 +123,14 @@ class Job:
 class Batch:
     """A batch of songs and the rules that move them between states.
 
-    All methods are thread-safe.  Methods that report on an attempt return ``False`` (or
-    ``None``) when the report is stale and was discarded.
+    All methods are thread-safe: every change happens under one lock, inside a method.  The
+    batch-wide state (:attr:`settings`, :attr:`paused`, :attr:`cancelled`, the start and end
+    times) is read through read-only properties and changed by :meth:`begin`,
+    :meth:`pause`, :meth:`resume`, :meth:`set_settings` and :meth:`cancel`.  Jobs are read
+    directly; a reader in another thread may see a job between two of its field updates,
+    so counts and results taken together come from :meth:`counts` and :meth:`results`.
+    Methods that report on an attempt return ``False`` (or ``None``) when the report is
+    stale and was discarded.
 
     Parameters
     ----------
@@ -132,32 +143,96 @@ class Batch:
     """
 
     def __init__(self, paths=(), *, settings: AnalysisSettings | None = None, clock=time.monotonic):
-        self.settings = settings or AnalysisSettings()
+        self._settings = settings or AnalysisSettings()
         self._clock = clock
         self._lock = threading.RLock()
-        self.jobs: list[Job] = []
-        self.cancelled = False
-        self.paused = False
-        self.started_at: float | None = None
-        self.finished_at: float | None = None
+        self._jobs: list[Job] = []
+        self._cancelled = False
+        self._paused = False
+        self._started_at: float | None = None
+        self._finished_at: float | None = None
         self.add(paths)
+
+    # -- state, read-only -------------------------------------------------------------------
+    @property
+    def jobs(self) -> list[Job]:
+        """The songs in batch order (job id = index); read them, change them through methods."""
+        return self._jobs
+
+    @property
+    def settings(self) -> AnalysisSettings:
+        """Settings of the batch: budgets, limits, and what workers analyze with."""
+        return self._settings
+
+    @property
+    def cancelled(self) -> bool:
+        """True after :meth:`cancel` until the batch begins again or songs are re-queued."""
+        return self._cancelled
+
+    @property
+    def paused(self) -> bool:
+        """True between :meth:`pause` and :meth:`resume` (or :meth:`begin`)."""
+        return self._paused
+
+    @property
+    def started_at(self) -> float | None:
+        """Clock time (s) the first song started, or None."""
+        return self._started_at
+
+    @property
+    def finished_at(self) -> float | None:
+        """Clock time (s) every song had ended, or None while some have not."""
+        return self._finished_at
+
+    # -- batch control ------------------------------------------------------------------------
+    def begin(self, settings: AnalysisSettings | None = None) -> None:
+        """Start (or start again) handing out queued songs.
+
+        Clears a pause and a cancel, and marks the batch as not finished.
+
+        Parameters
+        ----------
+        settings : AnalysisSettings, optional
+            Settings from now on (default: keep the current ones).
+        """
+        with self._lock:
+            if settings is not None:
+                self._settings = settings
+            self._cancelled = False
+            self._paused = False
+            self._finished_at = None
+
+    def set_settings(self, settings: AnalysisSettings) -> None:
+        """Use ``settings`` for budgets, limits and the songs started from now on."""
+        with self._lock:
+            self._settings = settings
+
+    def pause(self) -> None:
+        """Hand out no new song until :meth:`resume`; running songs go on."""
+        with self._lock:
+            self._paused = True
+
+    def resume(self) -> None:
+        """Hand out queued songs again after :meth:`pause`."""
+        with self._lock:
+            self._paused = False
 
     # -- building -----------------------------------------------------------------------
     def add(self, paths) -> list[Job]:
         """Queue more songs; returns the new jobs."""
         with self._lock:
             new = [Job(id=len(self.jobs) + i, path=str(p)) for i, p in enumerate(paths)]
-            self.jobs.extend(new)
+            self._jobs.extend(new)
             if new:
-                self.finished_at = None
+                self._finished_at = None
             return new
 
     def add_failed(self, path: str, message: str) -> Job:
         """Record a file that cannot even be queued (e.g. unreadable) as a failed row."""
         with self._lock:
-            job = Job(id=len(self.jobs), path=str(path), state=SongState.FAILED, error=message)
+            job = Job(id=len(self._jobs), path=str(path), state=SongState.FAILED, error=message)
             job.result = SongResult(path=job.path, status=SongState.FAILED.value, error=message)
-            self.jobs.append(job)
+            self._jobs.append(job)
             return job
 
     # -- scheduling ---------------------------------------------------------------------
@@ -181,8 +256,8 @@ class Batch:
             if job.state is not SongState.QUEUED:
                 raise ValueError(f"job {job_id} is {job.state}, not queued")
             now = self._clock()
-            if self.started_at is None:
-                self.started_at = now
+            if self._started_at is None:
+                self._started_at = now
             job.attempt += 1
             job.state = SongState.RUNNING
             job.worker = worker
@@ -333,7 +408,7 @@ class Batch:
         ``cancelled=True``; a song that finishes anyway keeps its result.
         """
         with self._lock:
-            self.cancelled = True
+            self._cancelled = True
             changed = []
             for job in self.jobs:
                 if job.state is SongState.QUEUED:
@@ -352,7 +427,7 @@ class Batch:
                 force: bool = False) -> list[Job]:
         """Queue songs again (retry failed, or everything with ``force``); returns them."""
         with self._lock:
-            self.cancelled = False
+            self._cancelled = False
             ids = range(len(self.jobs)) if job_ids is None else job_ids
             out = []
             for i in ids:
@@ -370,15 +445,15 @@ class Batch:
                     job.force = force
                     out.append(job)
             if out:
-                self.finished_at = None
+                self._finished_at = None
             return out
 
     # -- summaries ------------------------------------------------------------------------
     def _maybe_finished(self) -> None:
-        if self.finished_at is None and self.jobs and all(
-            j.state in TERMINAL_STATES for j in self.jobs
+        if self._finished_at is None and self._jobs and all(
+            j.state in TERMINAL_STATES for j in self._jobs
         ):
-            self.finished_at = self._clock()
+            self._finished_at = self._clock()
 
     @property
     def is_finished(self) -> bool:

@@ -13,19 +13,61 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from typing import Protocol
 
 from core.batch.rules import Batch, Job, SongState
 from core.errors import AnalysisCancelled, AudioFileError
+from core.io.results import SongResult
+from core.settings import AnalysisSettings
 
-__all__ = ["BatchRunner", "run_job"]
+__all__ = ["AnalyzeFn", "ProgressFn", "BatchRunner", "run_job"]
 
 log = logging.getLogger(__name__)
 
 
-def run_job(batch: Batch, job: Job, attempt: int, analyze: Callable) -> None:
+class ProgressFn(Protocol):
+    """Told after each chunk of a song: ``progress(chunk, n_chunks, duration_s)``.
+
+    ``chunk`` of ``n_chunks`` chunks are done; ``duration_s`` is the song's length (s) once
+    known, else None.
+    """
+
+    def __call__(self, chunk: int, n_chunks: int, duration_s: float | None = None, /) -> None:
+        ...
+
+
+class AnalyzeFn(Protocol):
+    """The analysis a batch runs on each song, e.g. :func:`core.analysis.analyze.analyze_file`.
+
+    ``analyze(path, *, settings, progress=None, should_cancel=None) -> SongResult``: analyze
+    the file at ``path`` with ``settings``, call ``progress`` after each chunk, stop with
+    :class:`core.errors.AnalysisCancelled` when ``should_cancel()`` turns true between two
+    chunks, and raise :class:`core.errors.AudioFileError` for a file that cannot be read.
+    The command line's runner, the window's workers and the session store's cache wrapper
+    (:func:`core.batch.store.cached`) all take and give this shape.
+    """
+
+    def __call__(self, path: str, *, settings: AnalysisSettings,
+                 progress: ProgressFn | None = None,
+                 should_cancel: Callable[[], bool] | None = None) -> SongResult:
+        ...
+
+
+def run_job(batch: Batch, job: Job, attempt: int, analyze: AnalyzeFn) -> None:
     """Analyze one claimed job in the calling thread and report the outcome to ``batch``.
 
     Every exception is turned into a failed (or cancelled) song; nothing escapes.
+
+    Parameters
+    ----------
+    batch : Batch
+        The batch that handed out the job.
+    job : Job
+        The job, claimed with :meth:`Batch.claim`.
+    attempt : int
+        The attempt number :meth:`Batch.claim` returned; every report carries it.
+    analyze : AnalyzeFn
+        The analysis to run.
     """
 
     def progress(chunk: int, n_chunks: int, duration_s: float | None = None) -> None:
@@ -54,8 +96,8 @@ class BatchRunner:
     ----------
     batch : Batch
         The songs and rules.
-    analyze : callable
-        ``analyze(path, *, settings, progress, should_cancel) -> SongResult``.
+    analyze : AnalyzeFn
+        The analysis of one song.
     workers : int, optional
         Worker threads (default: ``batch.settings.workers``).
     on_change : callable, optional
@@ -65,7 +107,7 @@ class BatchRunner:
         Watchdog period (s).
     """
 
-    def __init__(self, batch: Batch, *, analyze: Callable, workers: int | None = None,
+    def __init__(self, batch: Batch, *, analyze: AnalyzeFn, workers: int | None = None,
                  on_change: Callable | None = None, tick_s: float = 0.2):
         self.batch = batch
         self.analyze = analyze

@@ -105,10 +105,35 @@ def test_force_requeues_done_songs_only_with_force(settings):
 
 def test_pause_stops_dispatch(settings):
     b = Batch(["a.wav"], settings=settings)
-    b.paused = True
-    assert b.claim("w1") is None
-    b.paused = False
-    assert b.claim("w1") is not None
+    b.pause()
+    assert b.paused and b.claim("w1") is None
+    b.resume()
+    assert not b.paused and b.claim("w1") is not None
+
+
+def test_begin_clears_cancel_and_pause_and_takes_new_settings(settings):
+    b = Batch(["a.wav", "b.wav"], settings=settings)
+    job, attempt = b.claim("w1")
+    b.cancel()
+    b.pause()
+    assert b.claim("w2") is None
+    assert b.requeue() == [b.jobs[1]]  # the song cancelled while queued
+    slower = AnalysisSettings(workers=1, budget_base_s=99.0)
+    b.begin(slower)
+    assert not b.cancelled and not b.paused and b.settings is slower
+    assert b.budget(b.jobs[1]) == 99.0
+    other, _ = b.claim("w2")
+    assert other.path == "b.wav"
+    b.begin()  # without settings: the current ones stay
+    assert b.settings is slower
+
+
+def test_batch_state_changes_only_through_methods(settings):
+    b = Batch(["a.wav"], settings=settings)
+    for name, value in (("paused", True), ("cancelled", True), ("settings", settings),
+                        ("finished_at", None), ("started_at", 0.0), ("jobs", [])):
+        with pytest.raises(AttributeError):
+            setattr(b, name, value)
 
 
 def test_results_keep_batch_order_and_failed_rows(settings):
