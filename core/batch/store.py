@@ -19,7 +19,9 @@ import sqlite3
 import sys
 import threading
 import time
+from collections.abc import Callable
 
+from core.batch.runner import AnalyzeFn
 from core.io.results import ChunkResult, SongResult
 
 __all__ = ["ResultStore", "data_dir", "file_signature", "cached"]
@@ -175,13 +177,14 @@ class ResultStore:
                 "reference": row[3], "paths": paths}
 
 
-def cached(analyze, store: ResultStore, *, force=lambda path: False):
+def cached(analyze: AnalyzeFn, store: ResultStore, *,
+           force: Callable[[str], bool] = lambda path: False) -> AnalyzeFn:
     """Wrap an ``analyze`` function so unchanged files come from ``store``.
 
     Parameters
     ----------
-    analyze : callable
-        ``analyze(path, *, settings, progress, should_cancel) -> SongResult``.
+    analyze : AnalyzeFn
+        The analysis (:class:`core.batch.runner.AnalyzeFn`); the wrapper has the same shape.
     store : ResultStore
         Where results are looked up and saved as each song finishes.
     force : callable
