@@ -1,39 +1,38 @@
 """The batch engine of the window: a ``QThreadPool`` driving a :class:`core.batch.rules.Batch`.
 
-One :class:`~gui.workers.SongRunnable` per song runs on a pool thread; the song's chunks are
-processed in that thread.  Each worker slot (``W1``...) runs one song at a time: the engine
-starts a slot's first song, and a finishing runnable claims the slot's next song from the
-batch and starts it on the pool itself, so the pool never waits for the GUI thread.  The
-engine runs the watchdog (:meth:`Batch.check`) from a timer five times a second and tells
-the views which rows changed, in batches, about three times a second.  A worker whose song
-timed out or was skipped while it ran is *abandoned*: its cancel event is set, its slot is
-freed at once and the pool grows by one thread until it returns, so the batch never loses
-capacity; its late result is discarded by the batch.
+:class:`BatchEngine` is the one object the window drives: it adds songs, starts, pauses,
+cancels and retries the batch, runs the watchdog and tells the views what changed.  The
+rules (which song runs next, when one is stalled or timed out, which results count) are the
+batch's; the engine applies them to a thread pool.  Its parts:
+
+* :class:`gui.worker_slots.WorkerSlots`: the worker slots (``W1``...), each running one
+  song at a time on a pool thread (:class:`gui.workers.SongRunnable`); a finishing
+  runnable claims the slot's next song itself, so the pool never waits for the GUI thread.
+* :class:`gui.scan_feed.ScanFeed`: files found by folder scans, added as rows in slices.
+* the watchdog (:meth:`BatchEngine.tick`), five times a second: applies
+  :meth:`Batch.check`, abandons workers whose song timed out or was skipped (the slot is
+  freed at once and the pool grows by one thread until the worker returns, so the batch
+  never loses capacity; its late result is discarded by the batch), refills free slots,
+  and sends the views the rows that changed, in batches, about three times a second.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
-from core.batch.rules import ACTIVE_STATES, TERMINAL_STATES, Batch, Job, SongState
+from core.batch.rules import ACTIVE_STATES, TERMINAL_STATES, Batch, SongState
+from core.batch.runner import AnalyzeFn
 from core.settings import AnalysisSettings
+from gui.scan_feed import ScanFeed
 from gui.tasks import run_task
-from gui.workers import (
-    InFlight,
-    ScanRunnable,
-    SongRunnable,
-    WorkerRecord,
-    WorkerSignals,
-    WorkerSlot,
-)
+from gui.worker_slots import Segment, WorkerSlots
+from gui.workers import WorkerRecord, WorkerSignals
 
 __all__ = ["BatchEngine", "Segment", "EngineState", "default_analyze"]
 
@@ -61,21 +60,6 @@ class EngineState:
 
 
 @dataclass
-class Segment:
-    """One attempt of one song on one worker, for the worker timeline.
-
-    Times are seconds since the engine's epoch; ``end`` is None while it runs.
-    """
-
-    worker: str
-    job_id: int
-    start: float
-    end: float | None = None
-    stalled_at: float | None = None
-    state: str = SongState.RUNNING.value
-
-
-@dataclass
 class _History:
     times: list = field(default_factory=list)
     done: list = field(default_factory=list)
@@ -88,13 +72,13 @@ class BatchEngine(QObject):
     ----------
     settings : AnalysisSettings, optional
         Initial settings (workers, budgets, chunk length, sample rate).
-    analyze : callable, optional
-        ``analyze(path, *, settings, progress, should_cancel) -> SongResult``; defaults to
+    analyze : AnalyzeFn, optional
+        The analysis of one song (:class:`core.batch.runner.AnalyzeFn`); defaults to
         :func:`core.analysis.analyze.analyze_file`.  Tests inject fakes.
     store : core.batch.store.ResultStore, optional
         Session store: finished songs are saved at once, unchanged files already analyzed
-        with the same settings are taken from it (unless forced), and each batch is recorded
-        as a session.
+        with the same settings are taken from it (unless the song is queued with ``force``),
+        and each batch is recorded as a session.
     tick_ms : int
         Watchdog and row-refresh period (ms).
     parent : QObject, optional
@@ -121,59 +105,46 @@ class BatchEngine(QObject):
     #: Emitted on every watchdog tick, after rows and states were updated.
     ticked = Signal()
 
-    #: Most rows added from scan results in one pass of the event loop.
-    ROWS_PER_SLICE = 1000
-    #: Rows added at a time within a pass (each step is one row insertion for the views).
-    ROWS_PER_STEP = 250
-    #: Time (s) after which a pass adds no further step and lets the event loop run.
-    SLICE_S = 0.008
-    #: Pause (ms) between two passes while rows are still waiting.
-    SLICE_PAUSE_MS = 10
     #: Shortest interval (s) between two row refreshes sent to the views while a batch runs.
     ROW_REFRESH_S = 0.3
 
     def __init__(self, settings: AnalysisSettings | None = None, *,
-                 analyze: Callable | None = None, store=None, tick_ms: int = 200,
+                 analyze: AnalyzeFn | None = None, store=None, tick_ms: int = 200,
                  parent=None):
         super().__init__(parent)
         self.settings = settings or AnalysisSettings()
         self.store = store
         self._session: int | None = None
         analyze = analyze or default_analyze
+        #: What workers run: ``analyze`` normally, ``analyze_fresh`` for a song queued with
+        #: ``force`` (both save to the store; only the first serves stored results).
+        self.analyze: AnalyzeFn = analyze
+        self.analyze_fresh: AnalyzeFn = analyze
         if store is not None:
             from core.batch.store import cached
 
-            analyze = cached(analyze, store, force=self._is_forced)
-        self.analyze = analyze
+            self.analyze = cached(analyze, store)
+            self.analyze_fresh = cached(analyze, store, force=lambda _path: True)
         self.batch = Batch(settings=self.settings)
+        #: ``{job_id: (title, artist)}`` from tags, else the file name, until analyzed.
         self.identity: dict[int, tuple[str, str]] = {}
-        self._path_rows: dict[str, list[int]] = {}
         self.pool = QThreadPool(self)
         self.pool.setExpiryTimeout(30_000)
         self.signals = WorkerSignals(self)
         self.signals.started.connect(self._on_started)
         self.signals.progressed.connect(self._on_progress)
         self.signals.done.connect(self._on_done)
-        self.signals.found.connect(self._on_found)
-        self.signals.identified.connect(self._on_identified)
-        self.signals.scanned.connect(self._on_scanned)
-        self.signals.listed.connect(self._on_listed)
-        self._slot_lock = threading.Lock()
-        self._in_flight = InFlight()
-        self.slots: list[WorkerSlot] = []
-        self.abandoned: list[WorkerRecord] = []
-        self.segments: list[Segment] = []
-        self._open_segments: dict[tuple[int, int], Segment] = {}
+        self.worker_slots = WorkerSlots(self.pool, self.signals)
+        self.feed = ScanFeed(self, self.signals)
+        self.feed.rowsAdded.connect(self._on_rows_added)
+        self.feed.rowsIdentified.connect(self._dirty_rows)
+        self.feed.scanEnded.connect(self._on_scan_ended)
         self.history = _History()
         self.epoch = time.monotonic()
         self.state = EngineState.IDLE
         self._dirty: set[int] = set()  # rows to repaint whole
         self._live: set[int] = set()  # running rows: status, progress and timing columns
         self._last_rows_emit = 0.0
-        self._scans: dict[int, ScanRunnable] = {}
-        self._found_queue: deque = deque()
-        self._drain_scheduled = False
-        self._scan_token = 0
         self._tasks: set = set()
         self._cancel_deadline: float | None = None
         self._closing = False
@@ -184,11 +155,7 @@ class BatchEngine(QObject):
         self.timer.timeout.connect(self.tick)
         self.timer.start()
 
-    def _is_forced(self, path: str) -> bool:
-        jobs = self.batch.jobs
-        return any(jobs[i].force for i in self._path_rows.get(path, ()) if i < len(jobs))
-
-    # -- properties ---------------------------------------------------------------------
+    # -- what the views read ------------------------------------------------------------
     @property
     def is_running(self) -> bool:
         """True while a batch runs (also when paused or cancelling)."""
@@ -197,12 +164,26 @@ class BatchEngine(QObject):
     @property
     def is_scanning(self) -> bool:
         """True while a folder scan is going on."""
-        return bool(self._scans)
+        return bool(self.feed.scans)
+
+    @property
+    def slots(self):
+        """The worker slots (:class:`gui.workers.WorkerSlot`), in order."""
+        return self.worker_slots.slots
+
+    @property
+    def abandoned(self) -> list[WorkerRecord]:
+        """Workers given up on that have not returned yet."""
+        return self.worker_slots.abandoned
+
+    @property
+    def segments(self) -> list[Segment]:
+        """The worker timeline: one :class:`Segment` per attempt, in start order."""
+        return self.worker_slots.segments
 
     def busy_records(self) -> list[WorkerRecord]:
         """Records of the songs the slots' workers run now."""
-        with self._slot_lock:
-            return [s.record for s in self.slots if s.record is not None]
+        return self.worker_slots.busy_records()
 
     # -- adding songs -------------------------------------------------------------------
     def add_paths(self, paths) -> int:
@@ -215,97 +196,22 @@ class BatchEngine(QObject):
         paths = [os.fspath(p) for p in paths]
         if not paths:
             return 0
-        self._scan_token += 1
-        token = self._scan_token
-        runnable = ScanRunnable(paths, token, self.signals, rows_added=threading.Event())
-        self._scans[token] = runnable
+        scan = self.feed.new_scan(paths)
         self._update_pool_size()  # a scan never waits for a song worker
-        self.pool.start(runnable)
-        return token
+        self.pool.start(scan)
+        return scan.token
 
-    def _on_found(self, token: int, items: list) -> None:
-        # Rows are added in slices from a zero-delay timer, so a scan that finds thousands
-        # of files at once never holds the event loop for long.
-        self._found_queue.append(("found", token, items))
-        self._schedule_drain()
+    def _on_rows_added(self, first: int, jobs: list) -> None:
+        self.jobsAdded.emit(first, len(jobs))
+        if self.is_running:
+            self._add_to_session([j.path for j in jobs if j.state is SongState.QUEUED])
+        if self.state == EngineState.RUNNING:
+            self._fill()
 
-    def _on_listed(self, token: int) -> None:
-        self._found_queue.append(("listed", token, None))
-        self._schedule_drain()
+    def _dirty_rows(self, rows: list) -> None:
+        self._dirty.update(rows)
 
-    def _on_scanned(self, token: int, n_found: int) -> None:
-        self._found_queue.append(("scanned", token, n_found))
-        self._schedule_drain()
-
-    def _schedule_drain(self, delay_ms: int = 0) -> None:
-        if not self._drain_scheduled:
-            self._drain_scheduled = True
-            QTimer.singleShot(delay_ms, self._drain_found)
-
-    def _drain_found(self) -> None:
-        # At most ROWS_PER_SLICE rows per pass, in steps of ROWS_PER_STEP, and no new step
-        # once SLICE_S has passed: a busy machine gets smaller slices, not longer freezes.
-        self._drain_scheduled = False
-        budget = self.ROWS_PER_SLICE
-        deadline = time.perf_counter() + self.SLICE_S
-        while self._found_queue and budget > 0:
-            if budget < self.ROWS_PER_SLICE and time.perf_counter() > deadline:
-                break
-            kind, token, payload = self._found_queue[0]
-            if kind == "scanned":
-                self._found_queue.popleft()
-                self._finish_scan(token, payload)
-                continue
-            if kind == "listed":  # every row of the scan is in: its tag pass may begin
-                self._found_queue.popleft()
-                scan = self._scans.get(token)
-                if scan is not None and scan.rows_added is not None:
-                    scan.rows_added.set()
-                continue
-            step = min(budget, self.ROWS_PER_STEP)
-            if len(payload) > step:
-                part, rest = payload[:step], payload[step:]
-                self._found_queue[0] = (kind, token, rest)
-            else:
-                part = payload
-                self._found_queue.popleft()
-            budget -= len(part)
-            self._add_found(token, part)
-        if self._found_queue:
-            # the next pass after a short pause: the window repaints and takes input between
-            self._schedule_drain(self.SLICE_PAUSE_MS)
-
-    def _add_found(self, token: int, items: list) -> None:
-        if token not in self._scans:
-            return
-        ok = [p for p, missing in items if not missing]
-        first = len(self.batch.jobs)
-        jobs = self.batch.add(ok)
-        for p, missing in items:
-            if missing:
-                jobs.append(self.batch.add_failed(p, "file not found"))
-        for job in jobs:
-            self.identity[job.id] = (os.path.splitext(os.path.basename(job.path))[0], "")
-            self._path_rows.setdefault(job.path, []).append(job.id)
-        if jobs:
-            self.jobsAdded.emit(first, len(jobs))
-            if self.is_running:
-                self._add_to_session([j.path for j in jobs if j.state is SongState.QUEUED])
-            if self.state == EngineState.RUNNING:
-                self._fill()
-
-    def _on_identified(self, token: int, ids: dict) -> None:
-        changed = []
-        for path, ident in ids.items():
-            for row in self._path_rows.get(path, ()):
-                self.identity[row] = ident
-                changed.append(row)
-        if changed:
-            self._dirty.update(changed)
-
-    def _finish_scan(self, token: int, n_found: int) -> None:
-        if self._scans.pop(token, None) is None:
-            return
+    def _on_scan_ended(self, n_found: int) -> None:
         self._update_pool_size()
         self.scanFinished.emit(n_found)
 
@@ -313,15 +219,10 @@ class BatchEngine(QObject):
         """Forget every song (only when no batch runs); returns False when refused."""
         if self.is_running:
             return False
-        for scan in self._scans.values():
-            scan.cancel_event.set()
-        self._scans.clear()
-        self._found_queue.clear()
+        self.feed.clear()
         self.batch = Batch(settings=self.settings)
         self.identity.clear()
-        self._path_rows.clear()
-        self.segments.clear()
-        self._open_segments.clear()
+        self.worker_slots.clear_timeline()
         self.history = _History()
         self._dirty.clear()
         self._live.clear()
@@ -333,21 +234,18 @@ class BatchEngine(QObject):
         """Use ``settings`` from the next batch on (workers change at once when idle)."""
         self.settings = settings
         if not self.is_running:
-            self.batch.settings = settings
+            self.batch.set_settings(settings)
             self._resize_slots(settings.workers)
 
     def _resize_slots(self, n: int) -> None:
-        if any(s.runner is not None for s in self.slots):
-            return  # never while songs run
-        self.slots = [WorkerSlot(f"W{i + 1}", self._slot_lock, self._in_flight)
-                      for i in range(n)]
-        self._update_pool_size()
+        if self.worker_slots.resize(n):  # never while songs run
+            self._update_pool_size()
 
     def _update_pool_size(self) -> None:
         # Song workers, plus abandoned workers still running, plus scans and tasks: the
         # engine never dispatches beyond its slots, so nothing ever waits in the pool queue.
-        self.pool.setMaxThreadCount(max(1, len(self.slots) + len(self.abandoned)
-                                        + len(self._scans) + len(self._tasks)))
+        self.pool.setMaxThreadCount(max(1, self.worker_slots.threads_needed
+                                        + len(self.feed.scans) + len(self._tasks)))
 
     # -- batch control --------------------------------------------------------------------
     def start(self) -> bool:
@@ -359,10 +257,7 @@ class BatchEngine(QObject):
             return True
         if not any(j.state is SongState.QUEUED for j in self.batch.jobs):
             return False
-        self.batch.settings = self.settings
-        self.batch.cancelled = False
-        self.batch.paused = False
-        self.batch.finished_at = None
+        self.batch.begin(self.settings)
         self._resize_slots(self.settings.workers)
         if self.batch.started_at is None or not self.history.times:
             self.epoch = time.monotonic()
@@ -377,13 +272,13 @@ class BatchEngine(QObject):
     def pause(self) -> None:
         """Start no new song; running songs finish."""
         if self.state == EngineState.RUNNING:
-            self.batch.paused = True
+            self.batch.pause()
             self._set_state(EngineState.PAUSED)
 
     def resume(self) -> None:
         """Continue a paused batch."""
         if self.state == EngineState.PAUSED:
-            self.batch.paused = False
+            self.batch.resume()
             self._set_state(EngineState.RUNNING)
             self._fill()
 
@@ -434,77 +329,37 @@ class BatchEngine(QObject):
             self.tick()
         return ok
 
-    # -- the pool -------------------------------------------------------------------------
+    # -- the workers ----------------------------------------------------------------------
     def _fill(self) -> None:
         """Start a worker on every free slot that can get a queued song."""
         if self.state != EngineState.RUNNING or self._closing:
             return
-        for slot in self.slots:
-            with self._slot_lock:
-                if slot.runner is not None:
-                    continue
-                claimed = self.batch.claim(slot.name)
-                if claimed is None:
-                    break
-                job, attempt = claimed
-                self._in_flight.count += 1
-                rec = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt)
-                runner = SongRunnable(self.batch, slot, rec, self.analyze, self.signals,
-                                      self.pool)
-                slot.record, slot.runner = rec, runner
-            self._dirty.add(job.id)
-            self._update_pool_size()
-            self.pool.start(runner)
+        self._update_pool_size()
+        started = self.worker_slots.fill(self.batch, self.analyze, self.analyze_fresh)
+        self._dirty.update(j.id for j in started)
 
     def _on_started(self, rec: WorkerRecord) -> None:
-        if rec.abandoned:
-            return
-        seg = Segment(rec.name, rec.job_id, max(0.0, rec.started_at - self.epoch))
-        self.segments.append(seg)
-        self._open_segments[(rec.job_id, rec.attempt)] = seg
-        self._dirty.add(rec.job_id)
+        if self.worker_slots.on_started(rec, self.epoch):
+            self._dirty.add(rec.job_id)
 
     def _on_progress(self, rec: WorkerRecord) -> None:
         self._live.add(rec.job_id)
 
     def _on_done(self, rec: WorkerRecord) -> None:
-        with self._slot_lock:
-            if not rec.abandoned:
-                self._in_flight.count -= 1
-        if rec in self.abandoned:
-            self.abandoned.remove(rec)
+        if self.worker_slots.on_returned(rec, self.batch, self.epoch):
             log.info("abandoned worker (was %s) returned", rec.name)
             self._update_pool_size()
         if rec.job_id < len(self.batch.jobs):
-            self._close_segment(self.batch.jobs[rec.job_id], rec.attempt, rec.ended_at)
             self._dirty.add(rec.job_id)
         self._fill()
         self._check_finished()
 
     def _reap(self) -> None:
         """Abandon the workers whose song ended without them (timed out, skipped...)."""
-        for slot in self.slots:
-            with self._slot_lock:
-                rec = slot.record
-                if rec is None or rec.returned:
-                    continue
-                job = self.batch.jobs[rec.job_id]
-                self._live.add(job.id)
-                if job.attempt == rec.attempt and job.state not in TERMINAL_STATES:
-                    continue
-                rec.abandoned = True
-                self._in_flight.count -= 1
-                slot.record = slot.runner = None
-                self.abandoned.append(rec)
-            self._close_segment(job, rec.attempt, time.monotonic())
+        self._live.update(self.worker_slots.running_job_ids())
+        for rec, job in self.worker_slots.reap(self.batch, time.monotonic(), self.epoch):
             self._update_pool_size()
             log.warning("worker %s abandoned on %s (%s)", rec.name, job.path, job.state.value)
-
-    def _close_segment(self, job: Job, attempt: int, end: float) -> None:
-        seg = self._open_segments.pop((job.id, attempt), None)
-        if seg is not None:
-            seg.end = max(seg.start, end - self.epoch)
-            seg.state = (job.state.value if job.attempt == attempt else SongState.CANCELLED.value)
 
     # -- the watchdog ---------------------------------------------------------------------
     def tick(self) -> None:
@@ -514,9 +369,7 @@ class BatchEngine(QObject):
             for job in batch.check():
                 self._dirty.add(job.id)
                 if job.state is SongState.STALLED:
-                    seg = self._open_segments.get((job.id, job.attempt))
-                    if seg is not None:
-                        seg.stalled_at = time.monotonic() - self.epoch
+                    self.worker_slots.mark_stalled(job, time.monotonic() - self.epoch)
                     log.warning("%s is past its budget (%.0f s) on %s",
                                 job.path, batch.budget(job), job.worker)
                     self.stalled.emit(job.id)
@@ -563,7 +416,7 @@ class BatchEngine(QObject):
     def _check_finished(self) -> None:
         if self.is_running and self.batch.is_finished:
             self._reap()
-            if self._in_flight.count > 0:
+            if self.worker_slots.in_flight > 0:
                 return  # a song's end is still on its way to the GUI thread
             self._record_history()
             self._cancel_deadline = None
@@ -575,6 +428,7 @@ class BatchEngine(QObject):
                      c[SongState.TIMED_OUT], c[SongState.CANCELLED], c[SongState.SKIPPED])
             self.batchFinished.emit()
 
+    # -- the session store ----------------------------------------------------------------
     def _begin_session(self) -> None:
         if self.store is None:
             return
@@ -628,11 +482,8 @@ class BatchEngine(QObject):
         """
         self._closing = True
         self.timer.stop()
-        for scan in self._scans.values():
-            scan.cancel_event.set()
-        self.batch.cancel()
-        for job in self.batch.jobs:
-            job.cancel_event.set()
+        self.feed.cancel()
+        self.batch.cancel()  # every running worker's cancel check now says stop
         self.pool.clear()
         ok = self.pool.waitForDone(timeout_ms)
         if not ok:

@@ -3,8 +3,9 @@
 A ``QRunnable`` is not a ``QObject``, so workers report through a shared signal hub
 (:class:`WorkerSignals`) that lives in the GUI thread; signals emitted from a pool thread
 reach GUI slots as queued calls.  Workers never touch widgets: the song worker reports to
-the Qt-free :class:`core.batch.rules.Batch` (thread-safe) through :func:`core.batch.runner.run_job`, the
-same code path as the command line, and emits a throttled notification for the view.
+the Qt-free :class:`core.batch.rules.Batch` (thread-safe) through
+:func:`core.batch.runner.run_job`, the same code path as the command line, and emits a
+throttled notification for the view.
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
 from core.batch.rules import Batch
-from core.batch.runner import run_job
+from core.batch.runner import AnalyzeFn, run_job
 
 __all__ = [
     "WorkerSignals",
@@ -44,10 +44,8 @@ WORKER_NICE = 5
 
 def song_identity_or_name(path: str) -> tuple[str, str]:
     """``(title, artist)`` from tags via :func:`core.io.tags.song_identity`, else the file name."""
-    try:
-        from core.io.tags import song_identity
-    except ImportError:
-        return os.path.splitext(os.path.basename(path))[0], ""
+    from core.io.tags import song_identity  # mutagen: imported when a scan first needs it
+
     try:
         title, artist = song_identity(path)
     except Exception:  # a tag reader must never stop a scan
@@ -181,6 +179,10 @@ class SongRunnable(QRunnable):
     a busy window never leaves the pool idle), unless the batch is paused or cancelled or
     the engine abandoned it (timed out or skipped while it ran).
 
+    A song queued for a fresh analysis (:attr:`core.batch.rules.Job.force`) runs ``fresh``
+    instead of ``analyze``; the worker reads the flag from its own job, which does not
+    change while the job runs.
+
     Parameters
     ----------
     batch : Batch
@@ -189,21 +191,25 @@ class SongRunnable(QRunnable):
         The slot it works for.
     record : WorkerRecord
         Its job, already claimed and set as ``slot.record``.
-    analyze : callable
-        ``analyze(path, *, settings, progress, should_cancel) -> SongResult``.
+    analyze : AnalyzeFn
+        The analysis (it may serve unchanged files from the session store).
     signals : WorkerSignals
         The engine's signal hub.
     pool : QThreadPool
         Where the next song's runnable is started.
+    fresh : AnalyzeFn, optional
+        The analysis of a song queued with ``force`` (default: ``analyze``).
     """
 
     def __init__(self, batch: Batch, slot: WorkerSlot, record: WorkerRecord,
-                 analyze: Callable, signals: WorkerSignals, pool):
+                 analyze: AnalyzeFn, signals: WorkerSignals, pool, *,
+                 fresh: AnalyzeFn | None = None):
         super().__init__()
         self.batch = batch
         self.slot = slot
         self.record = record
         self.analyze = analyze
+        self.fresh = fresh or analyze
         self.signals = signals
         self.pool = pool
 
@@ -226,7 +232,8 @@ class SongRunnable(QRunnable):
             job, attempt = claimed
             slot.tracker.count += 1
             rec = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt)
-            nxt = SongRunnable(self.batch, slot, rec, self.analyze, self.signals, self.pool)
+            nxt = SongRunnable(self.batch, slot, rec, self.analyze, self.signals, self.pool,
+                               fresh=self.fresh)
             slot.record, slot.runner = rec, nxt
             return nxt
 
@@ -236,13 +243,15 @@ class SongRunnable(QRunnable):
         rec.started_at = rec.cpu_sampled_at = time.monotonic()
         rec.thread_cpu_s = rec.cpu_start_s = time.thread_time()
         last_emit = 0.0
-        analyze = self.analyze
         job = self.batch.jobs[rec.job_id]
+        analyze = self.fresh if job.force else self.analyze
 
-        def tracked(path, *, settings, progress, should_cancel):
+        def tracked(path, *, settings, progress=None, should_cancel=None):
+            # ``analyze`` (an AnalyzeFn) with the worker's record and view updates added
             def on_chunk(chunk, n_chunks, duration_s=None):
                 nonlocal last_emit
-                progress(chunk, n_chunks, duration_s)
+                if progress is not None:
+                    progress(chunk, n_chunks, duration_s)
                 now = time.monotonic()
                 rec.chunk, rec.n_chunks = chunk, n_chunks
                 rec.thread_cpu_s, rec.cpu_sampled_at = time.thread_time(), now

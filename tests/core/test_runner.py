@@ -68,3 +68,30 @@ def test_all_workers_stuck_still_finishes():
         release.set()
     c = batch.counts()
     assert c[SongState.TIMED_OUT] == 2 and c[SongState.DONE] == 2
+
+
+def test_worker_on_an_old_attempt_stops_after_the_song_is_started_again():
+    from core.batch.runner import run_job
+    from core.errors import AnalysisCancelled
+
+    batch = Batch(["a.wav"], settings=AnalysisSettings(workers=2))
+    go, seen = threading.Event(), []
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        go.wait(10)
+        seen.append(should_cancel())
+        if should_cancel():
+            raise AnalysisCancelled(path)
+        return SongResult(path=path, status="done")
+
+    job, first = batch.claim("w1")
+    worker = threading.Thread(target=run_job, args=(batch, job, first, analyze))
+    worker.start()
+    assert batch.skip(job.id)
+    assert batch.requeue([job.id]) == [job]
+    _, second = batch.claim("w2")  # the song runs again, with a fresh cancel event
+    assert second == first + 1 and not job.cancel_event.is_set()
+    go.set()
+    worker.join(10)
+    assert seen == [True]  # the first attempt was told to stop
+    assert job.state is SongState.RUNNING and job.attempt == second

@@ -196,3 +196,33 @@ def test_scan_adds_rows_off_the_gui_thread(qtbot, wav_deck, fast_settings):
     missing = eng.batch.jobs[-1]
     assert missing.state is SongState.FAILED and missing.error == "file not found"
     _finish(eng)
+
+
+def test_store_serves_unchanged_songs_and_a_forced_song_is_analyzed_afresh(
+        qtbot, wav_deck, fast_settings, tmp_path):
+    from core.batch.store import ResultStore
+
+    _, paths = wav_deck
+    store = ResultStore(str(tmp_path / "store.sqlite"))
+    fake = FakeAnalyzer()
+    eng = BatchEngine(fast_settings, analyze=fake, store=store)
+    try:
+        eng.batch.add([str(p) for p in paths[:3]])
+        eng.jobsAdded.emit(0, 3)
+        with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+            assert eng.start()
+        assert len(fake.calls) == 3
+        # The same file again in a new row: served from the store, not analyzed.
+        eng.batch.add([str(paths[2])])
+        eng.jobsAdded.emit(3, 1)
+        with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+            assert eng.start()
+        assert len(fake.calls) == 3 and eng.batch.jobs[3].state is SongState.DONE
+        # "Analyze again" on row 0 forces that song only, past its stored result.
+        with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+            assert eng.requeue([0]) == 1
+        assert fake.calls[3:] == [str(paths[0])]
+        assert eng.batch.jobs[0].force and not eng.batch.jobs[3].force
+    finally:
+        _finish(eng)
+        store.close()

@@ -1,0 +1,169 @@
+"""Rows from folder scans: the files a :class:`gui.workers.ScanRunnable` finds become rows
+of the engine's batch, a slice at a time.
+
+A scan of a large folder reports thousands of files within a second.  Adding them all in
+one go would hold the event loop (every row insertion reaches the table, the filter proxy
+and the views), so found files wait in a queue and are added by a zero-delay timer in
+slices of at most :attr:`ScanFeed.ROWS_PER_SLICE` rows and about :attr:`ScanFeed.SLICE_S`
+seconds, with a short pause between slices: a busy machine gets smaller slices, not longer
+freezes.  Titles and artists read from tags arrive later and update the rows they belong to.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import deque
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from gui.workers import ScanRunnable, WorkerSignals
+
+__all__ = ["ScanFeed"]
+
+
+class ScanFeed(QObject):
+    """The scans of one engine and the queue of what they found.
+
+    Parameters
+    ----------
+    engine : gui.engine.BatchEngine
+        Whose batch receives the rows (``engine.batch``, read at each slice: a cleared
+        engine has a new one) and whose ``identity`` map gets each row's title and artist.
+    signals : WorkerSignals
+        The engine's signal hub, where scans report.
+    """
+
+    #: ``(first_job_id, [job, ...])`` rows appended to the batch.
+    rowsAdded = Signal(int, list)
+    #: ``[job_id, ...]`` rows whose title and artist were read from tags.
+    rowsIdentified = Signal(list)
+    #: ``(n_found)`` a scan has ended (its rows are all added).
+    scanEnded = Signal(int)
+
+    #: Most rows added from scan results in one pass of the event loop.
+    ROWS_PER_SLICE = 1000
+    #: Rows added at a time within a pass (each step is one row insertion for the views).
+    ROWS_PER_STEP = 250
+    #: Time (s) after which a pass adds no further step and lets the event loop run.
+    SLICE_S = 0.008
+    #: Pause (ms) between two passes while rows are still waiting.
+    SLICE_PAUSE_MS = 10
+
+    def __init__(self, engine, signals: WorkerSignals):
+        super().__init__(engine)
+        self.engine = engine
+        self.signals = signals
+        #: Running scans by token.
+        self.scans: dict[int, ScanRunnable] = {}
+        self._queue: deque = deque()
+        self._drain_scheduled = False
+        self._token = 0
+        self._path_rows: dict[str, list[int]] = {}  # file -> its rows, for the tag pass
+        signals.found.connect(self._on_found)
+        signals.identified.connect(self._on_identified)
+        signals.scanned.connect(self._on_scanned)
+        signals.listed.connect(self._on_listed)
+
+    def new_scan(self, paths: list[str]) -> ScanRunnable:
+        """A registered scan of ``paths`` for the caller to start on its pool."""
+        self._token += 1
+        scan = ScanRunnable(paths, self._token, self.signals, rows_added=threading.Event())
+        self.scans[self._token] = scan
+        return scan
+
+    def clear(self) -> None:
+        """Stop every scan and drop what they found and not yet added."""
+        self.cancel()
+        self.scans.clear()
+        self._queue.clear()
+        self._path_rows.clear()
+
+    def cancel(self) -> None:
+        """Ask every running scan to stop."""
+        for scan in self.scans.values():
+            scan.cancel_event.set()
+
+    # -- reports of the scans ---------------------------------------------------------------
+    def _on_found(self, token: int, items: list) -> None:
+        self._queue.append(("found", token, items))
+        self._schedule_drain()
+
+    def _on_listed(self, token: int) -> None:
+        self._queue.append(("listed", token, None))
+        self._schedule_drain()
+
+    def _on_scanned(self, token: int, n_found: int) -> None:
+        self._queue.append(("scanned", token, n_found))
+        self._schedule_drain()
+
+    def _on_identified(self, token: int, ids: dict) -> None:
+        changed = []
+        for path, ident in ids.items():
+            for row in self._path_rows.get(path, ()):
+                self.engine.identity[row] = ident
+                changed.append(row)
+        if changed:
+            self.rowsIdentified.emit(changed)
+
+    # -- adding rows in slices --------------------------------------------------------------
+    def _schedule_drain(self, delay_ms: int = 0) -> None:
+        if not self._drain_scheduled:
+            self._drain_scheduled = True
+            QTimer.singleShot(delay_ms, self._drain_found)
+
+    def _drain_found(self) -> None:
+        # At most ROWS_PER_SLICE rows per pass, in steps of ROWS_PER_STEP, and no new step
+        # once SLICE_S has passed.
+        self._drain_scheduled = False
+        budget = self.ROWS_PER_SLICE
+        deadline = time.perf_counter() + self.SLICE_S
+        queue = self._queue
+        while queue and budget > 0:
+            if budget < self.ROWS_PER_SLICE and time.perf_counter() > deadline:
+                break
+            kind, token, payload = queue[0]
+            if kind == "scanned":
+                queue.popleft()
+                self._finish_scan(token, payload)
+                continue
+            if kind == "listed":  # every row of the scan is in: its tag pass may begin
+                queue.popleft()
+                scan = self.scans.get(token)
+                if scan is not None and scan.rows_added is not None:
+                    scan.rows_added.set()
+                continue
+            step = min(budget, self.ROWS_PER_STEP)
+            if len(payload) > step:
+                part, rest = payload[:step], payload[step:]
+                queue[0] = (kind, token, rest)
+            else:
+                part = payload
+                queue.popleft()
+            budget -= len(part)
+            self._add_found(token, part)
+        if queue:
+            # the next pass after a short pause: the window repaints and takes input between
+            self._schedule_drain(self.SLICE_PAUSE_MS)
+
+    def _add_found(self, token: int, items: list) -> None:
+        if token not in self.scans:
+            return
+        batch = self.engine.batch
+        identity = self.engine.identity
+        ok = [p for p, missing in items if not missing]
+        first = len(batch.jobs)
+        jobs = batch.add(ok)
+        for p, missing in items:
+            if missing:
+                jobs.append(batch.add_failed(p, "file not found"))
+        for job in jobs:
+            identity[job.id] = (os.path.splitext(os.path.basename(job.path))[0], "")
+            self._path_rows.setdefault(job.path, []).append(job.id)
+        if jobs:
+            self.rowsAdded.emit(first, jobs)
+
+    def _finish_scan(self, token: int, n_found: int) -> None:
+        if self.scans.pop(token, None) is not None:
+            self.scanEnded.emit(n_found)

@@ -1,0 +1,193 @@
+"""The batch engine's worker slots (``W1``, ``W2``...) on a ``QThreadPool``.
+
+Each slot runs one song at a time.  :class:`WorkerSlots` starts a worker on every free
+slot, follows each worker from the song it claimed until it returns, gives up on
+(*abandons*) a worker whose song ended without it (timed out, skipped, cancelled), and
+keeps the worker timeline (:class:`Segment`, one per attempt).  It holds no batch rules:
+who may run next and when a song is late are decided by :class:`core.batch.rules.Batch`;
+when to fill the slots and what to show are decided by :class:`gui.engine.BatchEngine`.
+
+Threads: everything here runs in the GUI thread except the hand-over of a slot from one
+song to the next, which a finishing :class:`gui.workers.SongRunnable` does in its pool
+thread; both change a slot's ``record`` and ``runner`` only under the slots' lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from PySide6.QtCore import QThreadPool
+
+from core.batch.rules import TERMINAL_STATES, Batch, Job, SongState
+from core.batch.runner import AnalyzeFn
+from gui.workers import InFlight, SongRunnable, WorkerRecord, WorkerSignals, WorkerSlot
+
+__all__ = ["WorkerSlots", "Segment"]
+
+
+@dataclass
+class Segment:
+    """One attempt of one song on one worker, for the worker timeline.
+
+    Times are seconds since the engine's epoch; ``end`` is None while it runs.
+    """
+
+    worker: str
+    job_id: int
+    start: float
+    end: float | None = None
+    stalled_at: float | None = None
+    state: str = SongState.RUNNING.value
+
+
+class WorkerSlots:
+    """Worker slots running the songs of a batch on ``pool``.
+
+    Parameters
+    ----------
+    pool : QThreadPool
+        Where song workers run.
+    signals : WorkerSignals
+        The engine's signal hub, given to every worker.
+
+    Attributes
+    ----------
+    slots : list of WorkerSlot
+        The slots, in order.
+    abandoned : list of WorkerRecord
+        Workers given up on that have not returned yet (each holds a pool thread).
+    segments : list of Segment
+        The worker timeline, in the order attempts started.
+    """
+
+    def __init__(self, pool: QThreadPool, signals: WorkerSignals):
+        self.pool = pool
+        self.signals = signals
+        self._lock = threading.Lock()
+        self._in_flight = InFlight()
+        self.slots: list[WorkerSlot] = []
+        self.abandoned: list[WorkerRecord] = []
+        self.segments: list[Segment] = []
+        self._open: dict[tuple[int, int], Segment] = {}
+
+    # -- reading ----------------------------------------------------------------------------
+    @property
+    def in_flight(self) -> int:
+        """Songs claimed by workers whose end has not been processed here yet."""
+        with self._lock:
+            return self._in_flight.count
+
+    @property
+    def threads_needed(self) -> int:
+        """Pool threads the song workers may use at once: one per slot and per abandoned
+        worker still running."""
+        return len(self.slots) + len(self.abandoned)
+
+    def busy_records(self) -> list[WorkerRecord]:
+        """Records of the songs the slots' workers run now."""
+        with self._lock:
+            return [s.record for s in self.slots if s.record is not None]
+
+    def running_job_ids(self) -> list[int]:
+        """Jobs whose worker has not returned yet (their timing changes every tick)."""
+        with self._lock:
+            return [s.record.job_id for s in self.slots
+                    if s.record is not None and not s.record.returned]
+
+    # -- changing ---------------------------------------------------------------------------
+    def resize(self, n: int) -> bool:
+        """Make ``n`` slots named ``W1``...; refused (False) while a slot runs a song."""
+        if any(s.runner is not None for s in self.slots):
+            return False
+        self.slots = [WorkerSlot(f"W{i + 1}", self._lock, self._in_flight) for i in range(n)]
+        return True
+
+    def fill(self, batch: Batch, analyze: AnalyzeFn, fresh: AnalyzeFn) -> list[Job]:
+        """Start a worker on every free slot that can claim a queued song of ``batch``.
+
+        ``fresh`` is the analysis of songs queued with ``force``.  Returns the jobs started.
+        """
+        started = []
+        for slot in self.slots:
+            with self._lock:
+                if slot.runner is not None:
+                    continue
+                claimed = batch.claim(slot.name)
+                if claimed is None:
+                    break
+                job, attempt = claimed
+                self._in_flight.count += 1
+                rec = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt)
+                runner = SongRunnable(batch, slot, rec, analyze, self.signals, self.pool,
+                                      fresh=fresh)
+                slot.record, slot.runner = rec, runner
+            started.append(job)
+            self.pool.start(runner)
+        return started
+
+    def on_started(self, rec: WorkerRecord, epoch: float) -> bool:
+        """A worker began its song: open its timeline segment.  False when it was already
+        abandoned (nothing to show)."""
+        if rec.abandoned:
+            return False
+        seg = Segment(rec.name, rec.job_id, max(0.0, rec.started_at - epoch))
+        self.segments.append(seg)
+        self._open[(rec.job_id, rec.attempt)] = seg
+        return True
+
+    def on_returned(self, rec: WorkerRecord, batch: Batch, epoch: float) -> bool:
+        """A worker has returned: count its song as processed and close its segment.
+
+        Returns True when it was an abandoned worker (its pool thread is free again).
+        """
+        with self._lock:
+            if not rec.abandoned:
+                self._in_flight.count -= 1
+        was_abandoned = rec in self.abandoned
+        if was_abandoned:
+            self.abandoned.remove(rec)
+        if rec.job_id < len(batch.jobs):
+            self.close_segment(batch.jobs[rec.job_id], rec.attempt, rec.ended_at, epoch)
+        return was_abandoned
+
+    def reap(self, batch: Batch, now: float, epoch: float) -> list[tuple[WorkerRecord, Job]]:
+        """Abandon the workers whose song ended without them (timed out, skipped...).
+
+        Their slots are free at once; each stays in :attr:`abandoned` until it returns.
+        Returns the abandoned workers and their jobs.
+        """
+        out = []
+        for slot in self.slots:
+            with self._lock:
+                rec = slot.record
+                if rec is None or rec.returned:
+                    continue
+                job = batch.jobs[rec.job_id]
+                if job.attempt == rec.attempt and job.state not in TERMINAL_STATES:
+                    continue
+                rec.abandoned = True
+                self._in_flight.count -= 1
+                slot.record = slot.runner = None
+                self.abandoned.append(rec)
+            self.close_segment(job, rec.attempt, now, epoch)
+            out.append((rec, job))
+        return out
+
+    def mark_stalled(self, job: Job, at: float) -> None:
+        """Mark the running segment of ``job`` stalled from ``at`` (s since the epoch)."""
+        seg = self._open.get((job.id, job.attempt))
+        if seg is not None:
+            seg.stalled_at = at
+
+    def close_segment(self, job: Job, attempt: int, end: float, epoch: float) -> None:
+        """End the segment of ``attempt`` of ``job`` at monotonic time ``end`` (s)."""
+        seg = self._open.pop((job.id, attempt), None)
+        if seg is not None:
+            seg.end = max(seg.start, end - epoch)
+            seg.state = (job.state.value if job.attempt == attempt else SongState.CANCELLED.value)
+
+    def clear_timeline(self) -> None:
+        """Forget every segment (the batch was cleared)."""
+        self.segments.clear()
+        self._open.clear()
