@@ -22,6 +22,9 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 def main(n: int) -> None:
     app = QApplication.instance() or QApplication([])
+    from gui.startup import configure_process
+
+    configure_process()  # the application's plot options (gui.app.run_gui)
     from gui.calibration_controller import CalibrationController
     from gui.calibration_view import CalibrationView
     from gui.match_dialog import MatchDialog

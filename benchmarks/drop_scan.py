@@ -62,7 +62,11 @@ def main(argv=None) -> int:
     print(f"made {args.files} files in {time.perf_counter() - t:.1f} s under {root}")
 
     app = QApplication.instance() or QApplication([])
+    from gui import startup
+
+    startup.configure_process()  # as gui.app.run_gui does
     w = MainWindow(AnalysisSettings(workers=2), remember=False)
+    startup.freeze_long_lived()
     w.confirm_quit = False
     w.resize(1500, 900)
     w.show()

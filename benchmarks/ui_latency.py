@@ -95,6 +95,7 @@ def trace_window() -> None:
     from gui.engine import BatchEngine
     from gui.main_window import MainWindow
     from gui.plots import BatchPlots
+    from gui.scan_feed import ScanFeed
     from gui.song_table import SongFilterProxy, SongTableModel
     from gui.song_view import SongTableView
     from gui.stall_banner import StallBanner
@@ -106,7 +107,8 @@ def trace_window() -> None:
     WorkerPanel.paintEvent = worker_paint
     for cls, names in (
             (BatchEngine, ("tick", "_on_started", "_on_progress", "_on_done", "_fill",
-                           "_drain_found", "_add_found", "_on_identified")),
+                           "_on_rows_added")),
+            (ScanFeed, ("_drain_found", "_add_found", "_on_identified")),
             (MainWindow, ("_refresh_ui", "_refresh_plots", "_update_actions",
                           "_on_scan_finished", "_on_finished")),
             (SongTableModel, ("_on_changed", "_on_added", "fill_roles")),
@@ -192,10 +194,12 @@ class TickRecorder:
 def run(app, paths, analyze, *, workers=2, tab=0, explain_ms=0.0):
 
     from core.settings import AnalysisSettings
+    from gui import startup
     from gui.main_window import MainWindow
 
     w = MainWindow(AnalysisSettings(workers=workers, budget_base_s=600.0), analyze=analyze,
                    remember=False)
+    startup.freeze_long_lived()  # as gui.app.run_gui does once the window is built
     w.confirm_quit = False
     w.resize(1500, 900)
     w.show()
@@ -275,6 +279,9 @@ def main(argv=None) -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
+    from gui.startup import configure_process
+
+    configure_process()  # the application's process-wide settings (gui.app.run_gui)
     print(f"Qt platform: {app.platformName()}, workers: {args.workers}")
     tmp = tempfile.mkdtemp(prefix="songcal-ui-latency-")
     if args.songs:

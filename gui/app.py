@@ -167,12 +167,8 @@ class Automation:
     def _calibrate(self, results_csv: str) -> None:
         """Pair the results just written with the sheet and write the calibration files
         into the export folder, exactly as ``songcal analyze --reference`` does."""
-        try:
-            from core.cli.calibrate import calibrate_results_file
-        except ImportError:
-            log.warning("calibration is not available; --reference ignored")
-            self._after_export()
-            return
+        from core.cli.calibrate import calibrate_results_file
+
         settings = self.window.engine.settings
 
         def work():
@@ -278,6 +274,9 @@ def run_gui(argv=None) -> int:
 
     import dataclasses
 
+    from gui import startup
+
+    startup.configure_process()
     from gui.main_window import MainWindow
     from gui.settings_dialog import load_settings
 
@@ -285,6 +284,7 @@ def run_gui(argv=None) -> int:
     if args.workers is not None:
         settings = dataclasses.replace(settings, workers=args.workers)
     window = MainWindow(settings)
+    startup.freeze_long_lived()
     if log_path:
         window.statusBar().showMessage(f"Log file: {log_path}", 5000)
     old_hook = sys.excepthook

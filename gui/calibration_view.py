@@ -54,8 +54,6 @@ __all__ = [
     "DESCRIPTOR_TITLES",
 ]
 
-pg.setConfigOptions(antialias=True, background="w", foreground="#333")
-
 #: Bin edges of the tempo-ratio histogram, in log2(analyzer / reference): 1/20 octave wide
 #: (about 3.5 %), centred on 0 and on every octave, from a quarter to four times the
 #: reference; values outside go to the end bins.

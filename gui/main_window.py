@@ -3,7 +3,6 @@ calibrate against a reference sheet (load one with Ctrl+R or drop a CSV on the w
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import platform
@@ -100,10 +99,6 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: AnalysisSettings | None = None, *, analyze=None,
                  remember: bool = True, store=None, parent=None):
         super().__init__(parent)
-        # Workers running Python code hold the GIL for up to the switch interval each time
-        # the GUI thread asks for it (once per model or paint call); a short interval keeps
-        # the window responsive while songs are analyzed.
-        sys.setswitchinterval(min(sys.getswitchinterval(), 0.00005))
         self.remember = remember
         if settings is None:
             settings = load_settings() if remember else AnalysisSettings()
@@ -203,11 +198,6 @@ class MainWindow(QMainWindow):
             self._restore_layout()
         self._update_actions()
         self._refresh_ui()
-        # What exists once the window is built (modules, Qt wrappers, settings) lives for the
-        # whole session: keep it out of the garbage collector's full passes, which would
-        # otherwise walk it again and again (tens of ms each, holding every thread) while a
-        # drop adds thousands of rows.
-        gc.freeze()
 
     # -- construction -----------------------------------------------------------------------
     def _make_plots(self) -> None:

@@ -1,7 +1,9 @@
 """Live batch plots (pyqtgraph): songs done over time, elapsed vs budget, worker timeline.
 
 Plot items are created once; :meth:`BatchPlots.refresh` sets their data from a timer a few
-times a second (and only while the plots are visible).
+times a second (and only while the plots are visible).  Their curves are drawn without
+antialiasing (:data:`LIVE_ANTIALIAS`), whatever pyqtgraph's process-wide default
+(:data:`gui.startup.PLOT_OPTIONS`).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 from core.batch.rules import SongState
 from gui.song_table import STATE_COLORS
 
-__all__ = ["BatchPlots", "titled_plot"]
+__all__ = ["BatchPlots", "titled_plot", "LIVE_ANTIALIAS"]
 
-pg.setConfigOptions(antialias=False, background="w", foreground="#333")
+#: Antialiasing of the live curves: off, they are redrawn several times a second.
+LIVE_ANTIALIAS = False
 
 _BRUSH = {s: pg.mkBrush(c) for s, c in STATE_COLORS.items()}
 _PEN_NONE = pg.mkPen(None)
@@ -89,7 +92,7 @@ class BatchPlots(QWidget):
         lay.setContentsMargins(2, 2, 2, 2)
         self.done_plot = _plot("Songs finished", "songs", "time (s)")
         self.done_curve = self.done_plot.plot([], [], pen=pg.mkPen("#2f80ed", width=2),
-                                              stepMode=None)
+                                              stepMode=None, antialias=LIVE_ANTIALIAS)
         self.total_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#999", style=pg.QtCore.Qt.PenStyle.DashLine))
         self.done_plot.addItem(self.total_line)
 
@@ -101,10 +104,10 @@ class BatchPlots(QWidget):
         for item in self.elapsed_bars.values():
             self.budget_plot.addItem(item)
         self.budget_curve = self.budget_plot.plot([], [], pen=pg.mkPen("#f2a900", width=1.5),
-                                                  name="budget")
+                                                  name="budget", antialias=LIVE_ANTIALIAS)
         self.limit_curve = self.budget_plot.plot(
             [], [], pen=pg.mkPen("#a31515", width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
-            name="hard limit")
+            name="hard limit", antialias=LIVE_ANTIALIAS)
 
         self.timeline_plot = _plot("Worker timeline", "", "time (s)")
         self.timeline_plot.invertY(True)

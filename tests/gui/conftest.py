@@ -14,6 +14,15 @@ from core.io.results import SongResult
 from core.settings import AnalysisSettings
 
 
+@pytest.fixture(autouse=True, scope="session")
+def application_settings():
+    """The process-wide settings the application makes at start-up (thread switch interval,
+    pyqtgraph options), so windows and plots in the tests look and behave as in the app."""
+    from gui.startup import configure_process
+
+    configure_process()
+
+
 @pytest.fixture(autouse=True)
 def isolated_qsettings(tmp_path, qapp):
     """Keep QSettings of the tests in a temporary folder."""
