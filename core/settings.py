@@ -63,12 +63,6 @@ class AnalysisSettings:
         """Plain dict of every setting, for exports and QSettings."""
         return dataclasses.asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict) -> AnalysisSettings:
-        """Build settings from a dict, ignoring unknown keys."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
-
     def fingerprint(self) -> str:
         """Hash of what changes analysis results: the analyzer's version, the analysis rate and
         the chunk length (not workers or budgets)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
 
@@ -138,18 +138,6 @@ class SongTableView(QTableView):
         """Job ids of the selected rows."""
         m = self.model()
         return [m.index(r, 0).data(JOB_ID_ROLE) for r in self.selected_rows()]
-
-    def select_job(self, job_id: int) -> None:
-        """Select and show the row of ``job_id``."""
-        m = self.model()
-        for r in range(m.rowCount()):
-            if m.index(r, 0).data(JOB_ID_ROLE) == job_id:
-                idx = m.index(r, 0)
-                self.selectionModel().select(
-                    idx, QItemSelectionModel.SelectionFlag.ClearAndSelect
-                    | QItemSelectionModel.SelectionFlag.Rows)
-                self.scrollTo(idx)
-                return
 
     def copy_selection(self) -> str:
         """Copy the selected rows, as shown, to the clipboard as TSV; returns the text."""

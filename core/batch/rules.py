@@ -115,8 +115,14 @@ class Job:
             return 0.0
         return min(1.0, self.chunk / self.n_chunks)
 
-    def should_cancel(self) -> bool:
-        """The cancel check given to the analysis."""
+    def should_cancel(self, attempt: int | None = None) -> bool:
+        """Whether ``attempt`` (default: the current one) should stop at its next chunk.
+
+        True once the attempt was stopped (skipped, timed out, cancelled), and for an older
+        attempt once the song was started again (it has a new cancel event by then).
+        """
+        if attempt is not None and attempt != self.attempt:
+            return True
         return self.cancel_event.is_set()
 
 

@@ -8,6 +8,7 @@ thread takes its place, so the batch always finishes, whatever a decoder does.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -73,14 +74,9 @@ def run_job(batch: Batch, job: Job, attempt: int, analyze: AnalyzeFn) -> None:
     def progress(chunk: int, n_chunks: int, duration_s: float | None = None) -> None:
         batch.progress(job.id, attempt, chunk, n_chunks, duration_s)
 
-    def should_cancel() -> bool:
-        # This attempt's own check: once the song is re-queued and started again, the job
-        # has a new cancel event, and a worker still on the old attempt must stop anyway.
-        return job.attempt != attempt or job.cancel_event.is_set()
-
     try:
         result = analyze(job.path, settings=batch.settings, progress=progress,
-                         should_cancel=should_cancel)
+                         should_cancel=functools.partial(job.should_cancel, attempt))
     except AnalysisCancelled:
         batch.fail(job.id, attempt, "cancelled", cancelled=True)
     except AudioFileError as err:
