@@ -96,7 +96,8 @@ def trace_window() -> None:
     from gui.main_window import MainWindow
     from gui.plots import BatchPlots
     from gui.scan_feed import ScanFeed
-    from gui.song_table import SongFilterProxy, SongTableModel
+    from gui.song_filter import SongFilterProxy
+    from gui.song_table import SongTableModel
     from gui.song_view import SongTableView
     from gui.stall_banner import StallBanner
     from gui.worker_panel import WorkerPanel, WorkerTableModel

@@ -40,7 +40,8 @@ from gui.formatting import fmt_eta
 from gui.log_panel import LogPanel
 from gui.resume_banner import ResumeBanner
 from gui.settings_dialog import SettingsDialog, load_settings, save_settings
-from gui.song_table import SongFilterProxy, SongTableModel
+from gui.song_filter import SongFilterProxy
+from gui.song_table import SongTableModel
 from gui.song_view import SongTableView
 from gui.stall_banner import StallBanner
 from gui.worker_panel import WorkerPanel

@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from core.batch.rules import SongState
-from gui.song_table import STATE_COLORS
+from gui.song_paint import STATE_COLORS
 
 __all__ = ["BatchPlots", "titled_plot", "LIVE_ANTIALIAS"]
 

@@ -1,8 +1,10 @@
-"""The live song table: a model over the engine's batch, a progress delegate, a filter proxy.
+"""The live song table model: one row per job of the engine's batch.
 
 The model never copies the batch: it reads each :class:`core.batch.rules.Job` when the view asks,
 and the engine tells it which rows changed (in batches, a few times a second), so a deck of
-thousands of songs stays smooth.
+thousands of songs stays smooth.  Its columns and roles are those of
+:mod:`gui.song_columns`; colours and icons come from :mod:`gui.song_paint`; the window
+shows it through :class:`gui.song_filter.SongFilterProxy`.
 
 Once a reference sheet is loaded into the window's
 :class:`gui.calibration_controller.CalibrationController`, the model appends the reference
@@ -16,117 +18,43 @@ from __future__ import annotations
 import math
 import os
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QRectF,
-    QSortFilterProxyModel,
-    Qt,
-)
-from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtGui import QBrush
 
 from core.batch.rules import TERMINAL_STATES, SongState
-from core.io.results import DESCRIPTOR_COLUMNS
-from gui.formatting import DESCRIPTOR_HEADERS, fmt_duration, fmt_value
+from gui.formatting import fmt_duration, fmt_value
 from gui.reference_columns import Cell, reference_cells, reference_columns
+from gui.song_columns import (
+    AGREEMENT_ROLE,
+    COL_ARTIST,
+    COL_CHUNK,
+    COL_ELAPSED,
+    COL_FILE,
+    COL_NUM,
+    COL_PROGRESS,
+    COL_STATUS,
+    COL_TITLE,
+    COL_WORKER,
+    FIRST_DESCRIPTOR_COL,
+    FIRST_REFERENCE_COL,
+    HEADERS,
+    JOB_ID_ROLE,
+    PATH_ROLE,
+    PRETTY_RATIO,
+    PROGRESS_ROLE,
+    REFERENCE_TIPS,
+    SORT_ROLE,
+    STATE_ORDER,
+    STATE_ROLE,
+    TABLE_DESCRIPTORS,
+    TEXT_DESCRIPTORS,
+    agreement_verdict,
+)
+from gui.song_paint import ROW_BACKGROUND, status_icon
 
-__all__ = [
-    "SongTableModel",
-    "SongFilterProxy",
-    "ProgressDelegate",
-    "rows_to_tsv",
-    "status_icon",
-    "STATE_COLORS",
-    "JOB_ID_ROLE",
-    "STATE_ROLE",
-    "PROGRESS_ROLE",
-    "SORT_ROLE",
-    "PATH_ROLE",
-    "COL_NUM",
-    "COL_TITLE",
-    "COL_ARTIST",
-    "COL_FILE",
-    "COL_STATUS",
-    "COL_PROGRESS",
-    "COL_CHUNK",
-    "COL_ELAPSED",
-    "COL_WORKER",
-    "FIRST_DESCRIPTOR_COL",
-    "TABLE_DESCRIPTORS",
-    "descriptor_column",
-    "AGREEMENT_ROLE",
-    "FIRST_REFERENCE_COL",
-    "agreement_verdict",
-]
+__all__ = ["SongTableModel"]
 
-#: Custom item roles.
-JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 1  #: int, the job id (the source row)
-STATE_ROLE = Qt.ItemDataRole.UserRole + 2  #: str, a :class:`core.batch.rules.SongState` value
-PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 3  #: float 0-1
-SORT_ROLE = Qt.ItemDataRole.UserRole + 4  #: a value of one type per column, for sorting
-PATH_ROLE = Qt.ItemDataRole.UserRole + 5  #: str, the file
-#: str, agreement category of a reference cell (``"ok"``, ``"octave"``, ``"fifth"``...)
-AGREEMENT_ROLE = Qt.ItemDataRole.UserRole + 6
-
-_FIXED = ("#", "Title", "Artist", "File", "Status", "Progress", "Chunk", "Elapsed / budget",
-          "Worker")
-(COL_NUM, COL_TITLE, COL_ARTIST, COL_FILE, COL_STATUS, COL_PROGRESS, COL_CHUNK, COL_ELAPSED,
- COL_WORKER) = range(len(_FIXED))
-FIRST_DESCRIPTOR_COL = len(_FIXED)
-_FIRST_SHOWN = ("bpm", "key", "key_camelot", "loudness_lufs", "energy", "danceability",
-                "valence", "acousticness", "duration_s")
-#: Descriptors in table order: what an engineer checks first, then the rest in export order.
-TABLE_DESCRIPTORS = tuple(c for c in _FIRST_SHOWN if c in DESCRIPTOR_COLUMNS) + tuple(
-    c for c in DESCRIPTOR_COLUMNS if c not in _FIRST_SHOWN)
-_HEADERS = _FIXED + tuple(DESCRIPTOR_HEADERS.get(c, c) for c in TABLE_DESCRIPTORS)
-#: First reference column (present once a reference sheet is loaded).
-FIRST_REFERENCE_COL = len(_HEADERS)
-
-_VERDICTS = {
-    "ok": "within 4 % of the reference tempo",
-    "same": "same key as the reference",
-    "fifth": "fifth error: a neighbour on the circle of fifths",
-    "relative": "relative key: the relative major/minor of the reference",
-    "parallel": "parallel key: same tonic, other mode",
-}
-_PRETTY_RATIO = {"x2": "\u00d72", "x1/2": "\u00d7\u00bd"}
-
-
-def agreement_verdict(category: str, label: str = "") -> str:
-    """One line saying what an agreement category means, e.g. ``"×2: octave error"``.
-
-    Parameters
-    ----------
-    category : str
-        Tempo (``"ok"``, ``"octave"``, ``"other"``) or key (``"same"``, ``"fifth"``,
-        ``"relative"``, ``"parallel"``, ``"other"``) category; ``""`` gives ``""``.
-    label : str, optional
-        The cell's label (``"x2"``, ``"x1/2"``, ``"x1.07"`` for tempo); tells a tempo
-        ``"other"`` from a key ``"other"``.
-    """
-    if not category:
-        return ""
-    if category == "octave":
-        return f"{_PRETTY_RATIO.get(label, label)}: octave error"
-    if category == "other":
-        if label.startswith("x"):
-            return (f"\u00d7{label[1:]}: tempo error (not within 4 % of \u00d71, \u00d72 "
-                    "or \u00d7\u00bd)")
-        return "wrong key: not the same, a fifth, relative or parallel"
-    return _VERDICTS.get(category, category)
-
-
-def descriptor_column(name: str) -> int:
-    """Table column of descriptor ``name`` (a :data:`core.io.results.DESCRIPTOR_COLUMNS` entry)."""
-    try:
-        return FIRST_DESCRIPTOR_COL + TABLE_DESCRIPTORS.index(name)
-    except ValueError:
-        raise ValueError(f"not a descriptor column: {name!r}") from None
-_TEXT_DESCRIPTORS = frozenset({"key", "key_camelot", "bpm_alternatives"})
 _ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-_CELL_FLAGS = (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-               | Qt.ItemFlag.ItemNeverHasChildren)
 #: Rows whose painted cells are kept at most (the cache is emptied beyond).
 _MAX_CACHED_ROWS = 400
 #: Roles a view asks for that no cell of the table sets.
@@ -135,61 +63,14 @@ _UNUSED_ROLES = frozenset(int(r.value) for r in (
     Qt.ItemDataRole.SizeHintRole, Qt.ItemDataRole.StatusTipRole,
     Qt.ItemDataRole.WhatsThisRole, Qt.ItemDataRole.AccessibleTextRole,
     Qt.ItemDataRole.AccessibleDescriptionRole))
-_STATE_ORDER = {s: i for i, s in enumerate((
-    SongState.STALLED, SongState.RUNNING, SongState.QUEUED, SongState.FAILED,
-    SongState.TIMED_OUT, SongState.CANCELLED, SongState.SKIPPED, SongState.DONE))}
-
-#: Colour of each song state (icons, progress bars, plots).
-STATE_COLORS = {
-    SongState.QUEUED: "#9aa0a6",
-    SongState.RUNNING: "#2f80ed",
-    SongState.STALLED: "#f2a900",
-    SongState.DONE: "#27ae60",
-    SongState.FAILED: "#d64541",
-    SongState.TIMED_OUT: "#a31515",
-    SongState.CANCELLED: "#7f8c8d",
-    SongState.SKIPPED: "#b0b7bd",
-}
-_ROW_BACKGROUND = {
-    SongState.STALLED: QColor(242, 169, 0, 70),
-    SongState.TIMED_OUT: QColor(214, 69, 65, 60),
-    SongState.FAILED: QColor(214, 69, 65, 35),
-}
-_ICONS: dict[SongState, QIcon] = {}
-_REFERENCE_TIPS = {
-    "ref": "{name}: the value of the matched reference row",
-    "error": "{name}: analyzer minus reference",
-    "agreement": "{name}: agreement with the reference (green agrees, amber a near miss, "
-                 "red a miss)",
-}
 
 
 def _is_text_column(rc) -> bool:
     return rc.descriptor == "key" or rc.kind == "agreement"
 
 
-def status_icon(state: SongState) -> QIcon:
-    """A small coloured disc for ``state`` (made once per state)."""
-    icon = _ICONS.get(state)
-    if icon is None:
-        pm = QPixmap(14, 14)
-        pm.fill(Qt.GlobalColor.transparent)
-        p = QPainter(pm)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        color = QColor(STATE_COLORS[state])
-        p.setPen(QPen(color.darker(130), 1))
-        p.setBrush(color)
-        if state is SongState.STALLED or state is SongState.TIMED_OUT:
-            p.drawRoundedRect(QRectF(1.5, 1.5, 11, 11), 2, 2)
-        else:
-            p.drawEllipse(QRectF(1.5, 1.5, 11, 11))
-        p.end()
-        icon = _ICONS[state] = QIcon(pm)
-    return icon
-
-
 class SongTableModel(QAbstractTableModel):
-    """Rows are the engine's jobs, in batch order; columns as in :data:`_HEADERS`.
+    """Rows are the engine's jobs, in batch order; columns as in :data:`gui.song_columns.HEADERS`.
 
     Parameters
     ----------
@@ -304,7 +185,7 @@ class SongTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             cell = self.reference_cells(job)[rc.name]
             if rc.name == "bpm_agreement" and cell.category in ("octave", "other"):
-                ratio = _PRETTY_RATIO.get(cell.text, cell.text.replace("x", "\u00d7", 1))
+                ratio = PRETTY_RATIO.get(cell.text, cell.text.replace("x", "\u00d7", 1))
                 return f"octave {ratio}" if cell.category == "octave" else ratio
             return cell.text
         if role == SORT_ROLE:
@@ -316,7 +197,7 @@ class SongTableModel(QAbstractTableModel):
             cell, agree = self._group_cell(job, rc)
             color = cell.color or (agree.color if agree is not None and cell.text else None)
             if color is None:
-                color = _ROW_BACKGROUND.get(job.state)
+                color = ROW_BACKGROUND.get(job.state)
             return QBrush(color) if color is not None else None
         if role == Qt.ItemDataRole.ToolTipRole:
             cell, agree = self._group_cell(job, rc)
@@ -385,7 +266,7 @@ class SongTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else self._n
 
     def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
-        return 0 if parent.isValid() else len(_HEADERS) + len(self.reference_columns)
+        return 0 if parent.isValid() else len(HEADERS) + len(self.reference_columns)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
         if orientation == Qt.Orientation.Horizontal:
@@ -394,10 +275,10 @@ class SongTableModel(QAbstractTableModel):
                 if role == Qt.ItemDataRole.DisplayRole:
                     return rc.header
                 if role == Qt.ItemDataRole.ToolTipRole:
-                    return _REFERENCE_TIPS[rc.kind].format(d=rc.descriptor, name=rc.name)
+                    return REFERENCE_TIPS[rc.kind].format(d=rc.descriptor, name=rc.name)
                 return None
-            if role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(_HEADERS):
-                return _HEADERS[section]
+            if role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(HEADERS):
+                return HEADERS[section]
             if role == Qt.ItemDataRole.ToolTipRole and section >= FIRST_DESCRIPTOR_COL:
                 return TABLE_DESCRIPTORS[section - FIRST_DESCRIPTOR_COL]
         return None
@@ -482,12 +363,12 @@ class SongTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(job, col)
         if role == Qt.ItemDataRole.BackgroundRole:
-            color = _ROW_BACKGROUND.get(job.state)
+            color = ROW_BACKGROUND.get(job.state)
             return QBrush(color) if color is not None else None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if col in (COL_NUM, COL_CHUNK, COL_ELAPSED) or (
                     col >= FIRST_DESCRIPTOR_COL
-                    and TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL] not in _TEXT_DESCRIPTORS):
+                    and TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL] not in TEXT_DESCRIPTORS):
                 return _ALIGN_RIGHT
             return None
         if role == JOB_ID_ROLE:
@@ -541,7 +422,7 @@ class SongTableModel(QAbstractTableModel):
         if col == COL_FILE:
             return os.path.basename(job.path).casefold()
         if col == COL_STATUS:
-            return _STATE_ORDER[job.state]
+            return STATE_ORDER[job.state]
         if col == COL_PROGRESS:
             return float(job.progress)
         if col == COL_CHUNK:
@@ -552,7 +433,7 @@ class SongTableModel(QAbstractTableModel):
             return job.worker
         name = TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL]
         value = self.descriptor(job, col)
-        if name in _TEXT_DESCRIPTORS:
+        if name in TEXT_DESCRIPTORS:
             return "" if value is None else str(value)
         if value is None:
             return -math.inf
@@ -570,162 +451,3 @@ class SongTableModel(QAbstractTableModel):
             return job.state.value
         return None
 
-
-class SongFilterProxy(QSortFilterProxyModel):
-    """Sorts by :data:`SORT_ROLE`; filters by song state and by text in title/artist/file.
-
-    Sorting and filtering are not dynamic: rows do not jump while the user looks at them,
-    and thousands of row updates a second do not each re-sort the table.  The window calls
-    :meth:`resort` when a scan or a batch ends and :meth:`refilter` a few times a second
-    while a state filter is on.
-    """
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._states: frozenset[str] | None = None
-        self._text = ""
-        #: True while proxy rows are the source rows (natural order, no filter).
-        self._identity = True
-        self.setSortRole(SORT_ROLE)
-        self.setDynamicSortFilter(False)
-
-    def sort(self, column, order=Qt.SortOrder.AscendingOrder):
-        # The natural order (``#`` ascending) is the source order: no comparisons at all, so
-        # rows added by a scan of thousands of files are not sorted in one by one.
-        if column == COL_NUM and order == Qt.SortOrder.AscendingOrder:
-            column = -1
-        self._identity = False
-        super().sort(column, order)
-        self._update_identity()
-
-    def _update_identity(self) -> None:
-        self._identity = self.sortColumn() < 0 and not self.filtering
-
-    @property
-    def filtering(self) -> bool:
-        """True when a state or text filter is on."""
-        return self._states is not None or bool(self._text)
-
-    def resort(self) -> None:
-        """Apply the current sort again (skipped for the natural order, already exact)."""
-        col, order = self.sortColumn(), self.sortOrder()
-        if col >= 0:
-            self.sort(col, order)
-
-    def refilter(self) -> None:
-        """Evaluate the filter again on every row (states change as songs run)."""
-        if self.filtering:
-            self._change_filter(lambda: None)
-
-    def set_states(self, states) -> None:
-        """Show only songs in ``states`` (values of :class:`SongState`); None shows all."""
-        self._change_filter(lambda: setattr(
-            self, "_states", None if states is None else frozenset(str(s) for s in states)))
-
-    def set_text(self, text: str) -> None:
-        """Show only songs whose title, artist or file contains ``text`` (any case)."""
-        self._change_filter(lambda: setattr(self, "_text", text.strip().casefold()))
-
-    def _change_filter(self, change) -> None:
-        self._identity = False
-        if hasattr(self, "beginFilterChange"):  # Qt >= 6.10
-            self.beginFilterChange()
-            change()
-            self.endFilterChange()
-        else:
-            change()
-            self.invalidateFilter()
-        self._update_identity()
-
-    def setSourceModel(self, model):  # noqa: N802 - Qt API
-        self._identity = False
-        super().setSourceModel(model)
-        self._update_identity()
-
-    def multiData(self, index, span):  # noqa: N802 - Qt API
-        """Answer through :meth:`SongTableModel.fill_roles`, mapping the row only when the
-        proxy sorts or filters."""
-        if not index.isValid():
-            return
-        if self._identity:
-            # rows in source order, none hidden: the proxy row is the source row
-            self.sourceModel().fill_roles(index.row(), index.column(), span)
-            return
-        src = self.mapToSource(index)
-        if src.isValid():
-            self.sourceModel().fill_roles(src.row(), src.column(), span)
-
-    def flags(self, index):
-        """Every cell is enabled and selectable (answered here: the base class would map the
-        index to the source model, which costs two more Python calls per cell)."""
-        return _CELL_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
-
-    def filterAcceptsRow(self, source_row, source_parent):  # noqa: N802 - Qt API
-        if self._states is None and not self._text:
-            return True
-        model = self.sourceModel()
-        job = model.job(source_row)
-        if self._states is not None and job.state.value not in self._states:
-            return False
-        if self._text:
-            title, artist = model.title_artist(job)
-            hay = f"{title}\n{artist}\n{os.path.basename(job.path)}".casefold()
-            if self._text not in hay:
-                return False
-        return True
-
-
-class ProgressDelegate(QStyledItemDelegate):
-    """Draws a slim progress bar coloured by the song's state, with the percentage."""
-
-    def paint(self, painter, option, index):
-        state = SongState(index.data(STATE_ROLE))
-        frac = index.data(PROGRESS_ROLE) or 0.0
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        painter.save()
-        if selected:
-            painter.fillRect(option.rect, option.palette.highlight())
-        else:
-            bg = index.data(Qt.ItemDataRole.BackgroundRole)
-            if bg is not None:
-                painter.fillRect(option.rect, bg)
-        r = QRectF(option.rect).adjusted(4, 5, -4, -5)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(0, 0, 0, 28))
-        painter.drawRoundedRect(r, 3, 3)
-        if state is not SongState.QUEUED and frac > 0:
-            fill = QRectF(r)
-            fill.setWidth(max(2.0, r.width() * min(1.0, frac)))
-            painter.setBrush(QColor(STATE_COLORS[state]))
-            painter.drawRoundedRect(fill, 3, 3)
-        text = index.data(Qt.ItemDataRole.DisplayRole)
-        if text:
-            on_fill = state is not SongState.QUEUED and frac >= 0.5
-            painter.setPen(QColor("white") if on_fill or selected
-                           else option.palette.color(option.palette.ColorRole.Text))
-            painter.drawText(r, int(Qt.AlignmentFlag.AlignCenter), text)
-        painter.restore()
-
-
-def rows_to_tsv(model, rows, *, columns=None) -> str:
-    """Tab-separated text of ``rows`` of ``model`` (any model), with a header line.
-
-    Parameters
-    ----------
-    model : QAbstractItemModel
-        The model as the user sees it (e.g. the sorting proxy).
-    rows : iterable of int
-        Row numbers in ``model``.
-    columns : iterable of int, optional
-        Columns to copy (default: all).
-    """
-    cols = list(range(model.columnCount())) if columns is None else list(columns)
-
-    def clean(v) -> str:
-        return "" if v is None else str(v).replace("\t", " ").replace("\n", " ")
-
-    lines = ["\t".join(clean(model.headerData(c, Qt.Orientation.Horizontal)) for c in cols)]
-    for r in rows:
-        lines.append("\t".join(clean(model.index(r, c).data()) for c in cols))
-    return "\n".join(lines) + "\n"

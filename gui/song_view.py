@@ -9,7 +9,7 @@ from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequen
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
 
 from core.batch.rules import TERMINAL_STATES, SongState
-from gui.song_table import (
+from gui.song_columns import (
     COL_ARTIST,
     COL_CHUNK,
     COL_ELAPSED,
@@ -23,12 +23,11 @@ from gui.song_table import (
     PATH_ROLE,
     STATE_ROLE,
     TABLE_DESCRIPTORS,
-    ProgressDelegate,
     descriptor_column,
-    rows_to_tsv,
 )
+from gui.song_paint import ProgressDelegate
 
-__all__ = ["SongTableView"]
+__all__ = ["SongTableView", "rows_to_tsv"]
 
 _KEY_COL = descriptor_column("key")
 _ALTERNATIVES_COL = descriptor_column("bpm_alternatives")
@@ -212,3 +211,26 @@ class SongTableView(QTableView):
             p.drawText(self.viewport().rect(), int(Qt.AlignmentFlag.AlignCenter),
                        text)
             p.end()
+
+
+def rows_to_tsv(model, rows, *, columns=None) -> str:
+    """Tab-separated text of ``rows`` of ``model`` (any model), with a header line.
+
+    Parameters
+    ----------
+    model : QAbstractItemModel
+        The model as the user sees it (e.g. the sorting proxy).
+    rows : iterable of int
+        Row numbers in ``model``.
+    columns : iterable of int, optional
+        Columns to copy (default: all).
+    """
+    cols = list(range(model.columnCount())) if columns is None else list(columns)
+
+    def clean(v) -> str:
+        return "" if v is None else str(v).replace("\t", " ").replace("\n", " ")
+
+    lines = ["\t".join(clean(model.headerData(c, Qt.Orientation.Horizontal)) for c in cols)]
+    for r in rows:
+        lines.append("\t".join(clean(model.index(r, c).data()) for c in cols))
+    return "\n".join(lines) + "\n"

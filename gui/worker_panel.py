@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QHeaderView, QTableView
 
 from core.batch.rules import SongState
 from gui.formatting import fmt_duration
-from gui.song_table import STATE_COLORS, status_icon
+from gui.song_paint import STATE_COLORS, status_icon
 
 __all__ = ["WorkerTableModel", "WorkerPanel", "ThreadCpuSampler", "WORKER_COLUMNS"]
 

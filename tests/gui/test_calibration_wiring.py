@@ -25,7 +25,7 @@ from core.settings import AnalysisSettings
 from gui.calibration_controller import EXPORT_NAMES
 from gui.main_window import MainWindow
 from gui.reference_columns import AGREEMENT_COLORS
-from gui.song_table import AGREEMENT_ROLE, FIRST_REFERENCE_COL, SORT_ROLE
+from gui.song_columns import AGREEMENT_ROLE, FIRST_REFERENCE_COL, SORT_ROLE
 from tests.gui.conftest import drop_paths
 
 #: (file stem, true BPM, reference BPM, reference key, expected tempo / key agreement)
@@ -165,7 +165,7 @@ def test_load_reference_action_adds_colored_reference_columns(qtbot, window, dec
     assert _cell(w, half, "ref_bpm", SORT_ROLE) == 70.0
     # the table view shows each reference column next to its descriptor
     header = w.table.horizontalHeader()
-    from gui.song_table import descriptor_column
+    from gui.song_columns import descriptor_column
 
     assert header.visualIndex(m.reference_column("ref_bpm")) == \
         header.visualIndex(descriptor_column("bpm")) + 1

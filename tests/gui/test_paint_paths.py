@@ -9,7 +9,9 @@ from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan, Qt
 
 from core.settings import AnalysisSettings
 from gui.engine import BatchEngine
-from gui.song_table import COL_FILE, COL_NUM, COL_STATUS, SongFilterProxy, SongTableModel
+from gui.song_columns import COL_FILE, COL_NUM, COL_STATUS
+from gui.song_filter import SongFilterProxy
+from gui.song_table import SongTableModel
 from gui.workers import ScanRunnable, WorkerSignals
 
 

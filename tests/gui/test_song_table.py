@@ -9,7 +9,7 @@ from core.batch.rules import SongState
 from core.io.results import DESCRIPTOR_COLUMNS, SongResult
 from core.settings import AnalysisSettings
 from gui.engine import BatchEngine
-from gui.song_table import (
+from gui.song_columns import (
     COL_ELAPSED,
     COL_STATUS,
     COL_TITLE,
@@ -18,11 +18,11 @@ from gui.song_table import (
     SORT_ROLE,
     STATE_ROLE,
     TABLE_DESCRIPTORS,
-    SongFilterProxy,
-    SongTableModel,
     descriptor_column,
-    rows_to_tsv,
 )
+from gui.song_filter import SongFilterProxy
+from gui.song_table import SongTableModel
+from gui.song_view import rows_to_tsv
 
 
 @pytest.fixture
