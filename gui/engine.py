@@ -135,7 +135,7 @@ class BatchEngine(QObject):
         self.signals.progressed.connect(self._on_progress)
         self.signals.done.connect(self._on_done)
         self.worker_slots = WorkerSlots(self.pool, self.signals)
-        self.feed = ScanFeed(self, self.signals)
+        self.feed = ScanFeed(self.batch, self.identity, self.signals, self)
         self.feed.rowsAdded.connect(self._on_rows_added)
         self.feed.rowsIdentified.connect(self._dirty_rows)
         self.feed.scanEnded.connect(self._on_scan_ended)
@@ -219,8 +219,8 @@ class BatchEngine(QObject):
         """Forget every song (only when no batch runs); returns False when refused."""
         if self.is_running:
             return False
-        self.feed.clear()
         self.batch = Batch(settings=self.settings)
+        self.feed.clear(self.batch)
         self.identity.clear()
         self.worker_slots.clear_timeline()
         self.history = _History()

@@ -26,13 +26,20 @@ __all__ = ["ScanFeed"]
 class ScanFeed(QObject):
     """The scans of one engine and the queue of what they found.
 
+    It keeps no reference to the engine (its parent), so an engine without a parent is
+    freed as soon as its last reference goes, in the GUI thread, not later by the garbage
+    collector in whatever thread it runs.
+
     Parameters
     ----------
-    engine : gui.engine.BatchEngine
-        Whose batch receives the rows (``engine.batch``, read at each slice: a cleared
-        engine has a new one) and whose ``identity`` map gets each row's title and artist.
+    batch : core.batch.rules.Batch
+        Receives the rows (replaced by :meth:`clear`).
+    identity : dict
+        ``{job_id: (title, artist)}``, the engine's map, filled for each row added.
     signals : WorkerSignals
         The engine's signal hub, where scans report.
+    parent : QObject
+        The engine.
     """
 
     #: ``(first_job_id, [job, ...])`` rows appended to the batch.
@@ -51,9 +58,10 @@ class ScanFeed(QObject):
     #: Pause (ms) between two passes while rows are still waiting.
     SLICE_PAUSE_MS = 10
 
-    def __init__(self, engine, signals: WorkerSignals):
-        super().__init__(engine)
-        self.engine = engine
+    def __init__(self, batch, identity: dict, signals: WorkerSignals, parent=None):
+        super().__init__(parent)
+        self.batch = batch
+        self.identity = identity
         self.signals = signals
         #: Running scans by token.
         self.scans: dict[int, ScanRunnable] = {}
@@ -73,9 +81,10 @@ class ScanFeed(QObject):
         self.scans[self._token] = scan
         return scan
 
-    def clear(self) -> None:
-        """Stop every scan and drop what they found and not yet added."""
+    def clear(self, batch) -> None:
+        """Stop every scan, drop what they found and not yet added, and feed ``batch``."""
         self.cancel()
+        self.batch = batch
         self.scans.clear()
         self._queue.clear()
         self._path_rows.clear()
@@ -102,7 +111,7 @@ class ScanFeed(QObject):
         changed = []
         for path, ident in ids.items():
             for row in self._path_rows.get(path, ()):
-                self.engine.identity[row] = ident
+                self.identity[row] = ident
                 changed.append(row)
         if changed:
             self.rowsIdentified.emit(changed)
@@ -150,8 +159,8 @@ class ScanFeed(QObject):
     def _add_found(self, token: int, items: list) -> None:
         if token not in self.scans:
             return
-        batch = self.engine.batch
-        identity = self.engine.identity
+        batch = self.batch
+        identity = self.identity
         ok = [p for p, missing in items if not missing]
         first = len(batch.jobs)
         jobs = batch.add(ok)

@@ -226,3 +226,20 @@ def test_store_serves_unchanged_songs_and_a_forced_song_is_analyzed_afresh(
     finally:
         _finish(eng)
         store.close()
+
+
+def test_an_engine_is_freed_as_soon_as_its_last_reference_goes(fast_settings):
+    # No reference cycle: the garbage collector would otherwise delete the engine's Qt
+    # objects later, in whatever thread it happens to run in.
+    import gc
+    import weakref
+
+    eng = BatchEngine(fast_settings, analyze=FakeAnalyzer())
+    assert eng.shutdown(timeout_ms=5000)
+    ref = weakref.ref(eng)
+    gc.disable()
+    try:
+        del eng
+        assert ref() is None
+    finally:
+        gc.enable()

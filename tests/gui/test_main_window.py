@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QApplication
 
 from core.batch.rules import SongState
 from core.settings import AnalysisSettings
-from gui.main_window import about_text
 from gui.settings_dialog import SettingsDialog, load_settings, save_settings
+from gui.window_actions import about_text
 from tests.gui.conftest import FakeAnalyzer, drop_paths
 
 

@@ -1,0 +1,217 @@
+"""The window's actions, menus, toolbar and status bar, and when each action is enabled.
+
+Part of :class:`gui.main_window.MainWindow` (a mixin).  Every command is one ``QAction``
+(``self.<name>_action``) shared by the menus and the toolbar; :meth:`ActionsMixin._update_actions`
+enables them from the engine's state.  Menus are kept as attributes (``self.file_menu`` ...
+``self.help_menu``) so other parts can add to them.  The calibration actions are made and
+enabled by :mod:`gui.window_calibration`.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from importlib import metadata
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QSizePolicy,
+    QStyle,
+    QToolBar,
+    QWidget,
+)
+
+from core import __version__
+from core.batch.rules import TERMINAL_STATES, SongState
+from gui.engine import EngineState
+
+__all__ = ["ActionsMixin", "STATUS_FILTERS", "about_text"]
+
+#: Status filter choices: label -> states shown (None: all).
+STATUS_FILTERS = {
+    "All songs": None,
+    "Running": (SongState.RUNNING, SongState.STALLED),
+    "Queued": (SongState.QUEUED,),
+    "Done": (SongState.DONE,),
+    "Failed or timed out": (SongState.FAILED, SongState.TIMED_OUT),
+    "Stalled": (SongState.STALLED,),
+    "Cancelled or skipped": (SongState.CANCELLED, SongState.SKIPPED),
+}
+
+#: States from which "Retry failed" queues songs again.
+_RETRYABLE = frozenset({SongState.FAILED, SongState.TIMED_OUT, SongState.CANCELLED,
+                        SongState.SKIPPED})
+
+
+def about_text() -> str:
+    """The About box text, with the versions of the main libraries."""
+    from PySide6 import __version__ as pyside_version
+    from PySide6.QtCore import qVersion
+
+    def ver(name):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    libs = ", ".join(f"{n} {ver(n)}" for n in ("numpy", "scipy", "librosa", "soundfile", "av",
+                                                  "pyqtgraph"))
+    return (f"<h3>SongCal {__version__}</h3>"
+            "<p>Analyze decks of songs, compare them with a reference sheet and export "
+            "calibrations.</p>"
+            f"<p>Python {platform.python_version()} ({sys.platform}), Qt {qVersion()}, "
+            f"PySide6 {pyside_version}<br>{libs}</p>")
+
+
+class ActionsMixin:
+    """Actions, menus, toolbar and status bar of the main window."""
+
+    def _act(self, text, slot, shortcut=None, icon=None, tip=None) -> QAction:
+        """A window action: ``text``, run ``slot``; optional shortcut, standard icon and tip."""
+        a = QAction(text, self)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+        if icon is not None:
+            a.setIcon(self.style().standardIcon(icon))
+        if tip:
+            a.setStatusTip(tip)
+            a.setToolTip(f"{tip} ({a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+                         if shortcut is not None else tip)
+        a.triggered.connect(slot)
+        return a
+
+    def _make_actions(self) -> None:
+        SP = QStyle.StandardPixmap
+        self.add_files_action = self._act("Add &Files\u2026", self.add_files_dialog,
+                                          QKeySequence.StandardKey.Open, SP.SP_FileIcon,
+                                          "Add audio files")
+        self.add_folder_action = self._act("Add F&older\u2026", self.add_folder_dialog,
+                                           "Ctrl+Shift+O", SP.SP_DirIcon,
+                                           "Add every audio file in a folder and its subfolders")
+        self.clear_action = self._act("&Clear", self.clear, "Ctrl+Shift+Backspace",
+                                      SP.SP_DialogResetButton, "Remove every song from the list")
+        self.export_action = self._act("&Export Results\u2026", self.export_dialog,
+                                       "Ctrl+E", SP.SP_DialogSaveButton,
+                                       "Write the results CSV")
+        self.settings_action = self._act("&Settings\u2026", self.settings_dialog,
+                                         QKeySequence.StandardKey.Preferences, None,
+                                         "Workers, time budget, chunk length, sample rate")
+        if self.settings_action.shortcut().isEmpty():
+            self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.quit_action = self._act("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.start_action = self._act("&Start", self.start, "F5", SP.SP_MediaPlay,
+                                      "Analyze the queued songs")
+        self.pause_action = self._act("&Pause", self.toggle_pause, "F6", SP.SP_MediaPause,
+                                      "Start no new song until resumed")
+        self.pause_action.setCheckable(True)
+        self.cancel_action = self._act("&Cancel", self.engine.cancel, "Shift+F5",
+                                       SP.SP_MediaStop, "Stop the batch")
+        self.retry_action = self._act("&Retry Failed", self.engine.retry_failed,
+                                      "Ctrl+Shift+R", SP.SP_BrowserReload,
+                                      "Analyze failed, timed-out, cancelled and skipped songs again")
+        self.force_action = self._act("&Force Fresh Analysis", self.engine.force_fresh, None,
+                                      None, "Analyze every song again, ignoring earlier results")
+        self.about_action = self._act("&About SongCal", self.about)
+        self._make_calibration_actions()
+
+    def _make_menus(self) -> None:
+        mb = self.menuBar()
+        f = self.file_menu = mb.addMenu("&File")
+        for a in (self.add_files_action, self.add_folder_action, self.clear_action, None,
+                  self.load_reference_action, self.apply_profile_action, None,
+                  self.export_action, self.export_calibration_action, None,
+                  self.settings_action, None, self.quit_action):
+            f.addSeparator() if a is None else f.addAction(a)
+        e = self.edit_menu = mb.addMenu("&Edit")
+        e.addAction(self.table.copy_action)
+        sel_all = self._act("Select &All", self.table.selectAll, QKeySequence.StandardKey.SelectAll)
+        e.addAction(sel_all)
+        b = self.batch_menu = mb.addMenu("&Batch")
+        for a in (self.start_action, self.pause_action, self.cancel_action, None,
+                  self.retry_action, self.force_action):
+            b.addSeparator() if a is None else b.addAction(a)
+        c = self.calibration_menu = mb.addMenu("&Calibration")
+        for a in (self.load_reference_action, self.matches_action, self.fit_action,
+                  self.export_calibration_action, self.apply_profile_action):
+            c.addAction(a)
+        v = self.view_menu = mb.addMenu("&View")
+        for i, name in enumerate(("Workers", "Batch plots", "Calibration", "Log")):
+            a = self._act(f"Show {name}", lambda _=False, i=i: self.bottom_tabs.setCurrentIndex(i),
+                          f"Ctrl+{i + 1}")
+            v.addAction(a)
+        self._make_help_menu()
+
+    def _make_help_menu(self) -> None:
+        h = self.help_menu = self.menuBar().addMenu("&Help")
+        h.addAction(self.about_action)
+
+    def _make_toolbar(self) -> None:
+        tb = QToolBar("Main")
+        tb.setObjectName("mainToolbar")
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        tb.setMovable(False)
+        for a in (self.add_files_action, self.add_folder_action, self.clear_action, None,
+                  self.start_action, self.pause_action, self.cancel_action, self.retry_action,
+                  None, self.load_reference_action, None, self.export_action,
+                  self.export_calibration_action, self.settings_action):
+            tb.addSeparator() if a is None else tb.addAction(a)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        tb.addWidget(spacer)
+        self.filter_combo = QComboBox()
+        self.filter_combo.addItems(list(STATUS_FILTERS))
+        self.filter_combo.setToolTip("Show songs in these states")
+        self.filter_combo.currentTextChanged.connect(
+            lambda t: self.proxy.set_states(STATUS_FILTERS[t]))
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Filter title, artist, file")
+        self.search.setClearButtonEnabled(True)
+        self.search.setFixedWidth(220)
+        self.search.textChanged.connect(self.proxy.set_text)
+        find = QAction(self)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.triggered.connect(lambda: self.search.setFocus())
+        self.addAction(find)
+        tb.addWidget(self.filter_combo)
+        tb.addWidget(self.search)
+        self.addToolBar(tb)
+
+    def _make_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.state_label = QLabel()
+        self.count_label = QLabel()
+        self.rate_label = QLabel()
+        self.eta_label = QLabel()
+        for w in (self.state_label, self.count_label, self.rate_label, self.eta_label):
+            w.setContentsMargins(8, 0, 8, 0)
+            sb.addPermanentWidget(w)
+
+    def _update_actions(self, *_):
+        """Enable each action for the engine's state and the songs' states (one pass)."""
+        self._actions_timer.stop()
+        eng = self.engine
+        jobs = eng.batch.jobs
+        states = {j.state for j in jobs}  # one pass over the songs
+        queued = SongState.QUEUED in states
+        ended = not states.isdisjoint(TERMINAL_STATES)
+        retryable = not states.isdisjoint(_RETRYABLE)
+        running = eng.is_running
+        self.start_action.setEnabled(queued and eng.state in (EngineState.IDLE,
+                                                              EngineState.PAUSED))
+        self.pause_action.setEnabled(eng.state in (EngineState.RUNNING, EngineState.PAUSED))
+        self.pause_action.setChecked(eng.state == EngineState.PAUSED)
+        self.pause_action.setText("&Resume" if eng.state == EngineState.PAUSED else "&Pause")
+        self.cancel_action.setEnabled(running and eng.state != EngineState.CANCELLING)
+        self.retry_action.setEnabled(retryable and eng.state != EngineState.CANCELLING)
+        self.force_action.setEnabled(ended and not running)
+        self.clear_action.setEnabled(bool(jobs) and not running)
+        self.export_action.setEnabled(bool(jobs))
+        self._update_calibration_actions(bool(jobs))
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About SongCal", about_text())
