@@ -2,6 +2,38 @@
 
 Importing this package does not import Qt, so the command line starts fast; the window
 modules (``gui.main_window`` and friends) import PySide6 themselves.
+
+Start-up and the window
+    - :mod:`gui.app` -- ``songcal gui``: the application, logging, automation options.
+    - :mod:`gui.startup` -- process-wide settings made once at start-up.
+    - :mod:`gui.main_window` -- the window, built from parts: :mod:`gui.window_actions`
+      (actions, menus, toolbar), :mod:`gui.window_songs` (file dialogs, drops),
+      :mod:`gui.window_calibration` (reference sheet, Calibration tab),
+      :mod:`gui.window_exports` (results CSV), :mod:`gui.window_session` (session store,
+      resume, layout).
+
+Running a batch
+    - :mod:`gui.engine` -- :class:`~gui.engine.BatchEngine`, the one object the window drives.
+    - :mod:`gui.worker_slots` -- worker slots, abandoned workers, the timeline.
+    - :mod:`gui.scan_feed` -- rows from folder scans, in slices.
+    - :mod:`gui.workers` -- the pool's runnables (song worker, folder scan) and their signals.
+    - :mod:`gui.tasks` -- :func:`~gui.tasks.run_task`, every other background task.
+
+The song table
+    - :mod:`gui.song_columns` -- columns and item roles.
+    - :mod:`gui.song_table` -- the model over the engine's batch.
+    - :mod:`gui.song_filter` -- sorting and filtering proxy.
+    - :mod:`gui.song_paint` -- state colours, icons, the progress bar delegate.
+    - :mod:`gui.song_view` -- the view: layout, copy as TSV, context menu.
+
+Panels
+    - :mod:`gui.worker_panel`, :mod:`gui.plots`, :mod:`gui.log_panel`,
+      :mod:`gui.stall_banner`, :mod:`gui.resume_banner`, :mod:`gui.settings_dialog`,
+      :mod:`gui.formatting`.
+
+Calibration
+    - :mod:`gui.calibration_controller` (threading and signals), :mod:`gui.calibration_view`,
+      :mod:`gui.reference_columns`, :mod:`gui.match_dialog`.
 """
 
 __all__: list[str] = []

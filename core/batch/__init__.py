@@ -3,8 +3,9 @@
 - :mod:`core.batch.rules` -- :class:`~core.batch.rules.Batch`: song states, budgets, stall
   and time-out rules, attempt-tagged reports; the window, the command line and the
   cluster engine all drive this one object.
-- :mod:`core.batch.runner` -- the command line's engine: plain threads, one song each,
-  stuck workers abandoned so the batch always ends.
+- :mod:`core.batch.runner` -- :class:`~core.batch.runner.AnalyzeFn` (the shape of the
+  analysis every engine runs), :func:`~core.batch.runner.run_job`, and the command line's
+  engine: plain threads, one song each, stuck workers abandoned so the batch always ends.
 - :mod:`core.batch.store` -- the session store (SQLite): finished results, the cache of
   unchanged files, resumable sessions.
 - :mod:`core.batch.scan` -- folders and files to the list of audio paths.
