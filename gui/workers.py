@@ -148,7 +148,8 @@ class WorkerSlot:
     """One of the engine's worker slots (``W1``, ``W2``...), shared with its runnable.
 
     ``record`` is the job the slot's worker runs now and ``runner`` the runnable that owns
-    the slot; both change only under ``lock`` (the engine's), from either thread.
+    the slot; both change only under ``lock`` (shared by every slot of a
+    :class:`gui.worker_slots.WorkerSlots`), from either thread.
     """
 
     def __init__(self, name: str, lock: threading.Lock, tracker: InFlight):

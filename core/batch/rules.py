@@ -4,8 +4,8 @@ A :class:`Batch` holds one :class:`Job` per song and decides every state change:
 runs next, when a running song is *stalled* (past its time budget) or *timed out* (past the
 hard limit), which results to keep and which to discard because they come from an abandoned
 attempt.  The window (a ``QThreadPool``) and the command line (plain threads) drive the very
-same object: workers report ``start`` / ``progress`` / ``finish`` / ``fail``, and a watchdog
-calls :meth:`Batch.check` a few times a second.
+same object: workers :meth:`~Batch.claim` a song and report ``progress`` / ``finish`` /
+``fail``, and a watchdog calls :meth:`Batch.check` a few times a second.
 
 Every report is tagged with the job id and its attempt number; a report for an attempt that is
 no longer current (the song was skipped, timed out, cancelled or re-queued) is ignored.
@@ -43,7 +43,6 @@ class SongState(enum.StrEnum):
     TIMED_OUT = "timed out"
     CANCELLED = "cancelled"
     SKIPPED = "skipped"
-
 
 
 #: States a song does not leave on its own.
@@ -192,15 +191,8 @@ class Batch:
 
     # -- batch control ------------------------------------------------------------------------
     def begin(self, settings: AnalysisSettings | None = None) -> None:
-        """Start (or start again) handing out queued songs.
-
-        Clears a pause and a cancel, and marks the batch as not finished.
-
-        Parameters
-        ----------
-        settings : AnalysisSettings, optional
-            Settings from now on (default: keep the current ones).
-        """
+        """Hand out queued songs (again): clear a pause and a cancel, mark the batch as not
+        finished, and use ``settings`` (when given) from now on."""
         with self._lock:
             if settings is not None:
                 self._settings = settings
@@ -242,25 +234,18 @@ class Batch:
             return job
 
     # -- scheduling ---------------------------------------------------------------------
-    def next_job(self) -> Job | None:
-        """The next queued job to hand to a free worker, or None (none, paused or cancelled).
+    def claim(self, worker: str = "") -> tuple[Job, int] | None:
+        """Atomically take the next queued job and start it on ``worker``.
 
-        The job stays queued until :meth:`start` is called for it.
+        Returns ``(job, attempt)``, the attempt number to tag reports with, or None when
+        nothing may start now (none queued, paused or cancelled).
         """
         with self._lock:
-            if self.paused or self.cancelled:
+            if self._paused or self._cancelled:
                 return None
-            for job in self.jobs:
-                if job.state is SongState.QUEUED:
-                    return job
-            return None
-
-    def start(self, job_id: int, worker: str = "") -> int:
-        """Mark a job running on ``worker``; returns the attempt number to tag reports with."""
-        with self._lock:
-            job = self.jobs[job_id]
-            if job.state is not SongState.QUEUED:
-                raise ValueError(f"job {job_id} is {job.state}, not queued")
+            job = next((j for j in self._jobs if j.state is SongState.QUEUED), None)
+            if job is None:
+                return None
             now = self._clock()
             if self._started_at is None:
                 self._started_at = now
@@ -275,19 +260,7 @@ class Batch:
             job.error = ""
             job.result = None
             job.cancel_event = threading.Event()
-            return job.attempt
-
-    def claim(self, worker: str = "") -> tuple[Job, int] | None:
-        """Atomically take the next queued job and start it on ``worker``.
-
-        Returns ``(job, attempt)``, or None when nothing may start now (none queued,
-        paused or cancelled).
-        """
-        with self._lock:
-            job = self.next_job()
-            if job is None:
-                return None
-            return job, self.start(job.id, worker)
+            return job, job.attempt
 
     def _current(self, job_id: int, attempt: int) -> Job | None:
         job = self.jobs[job_id]
