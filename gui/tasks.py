@@ -78,6 +78,10 @@ def run_task(pool: QThreadPool, owner: QObject, fn: Callable[[], object],
     sig = TaskSignals(owner)
 
     def finished(result, error):
+        # Detach the carrier from its owner before deleting it: this function (held by the
+        # carrier's connection) may hold the last reference to the owner, and an owner freed
+        # while the carrier is being deleted would otherwise delete that child a second time.
+        sig.setParent(None)
         sig.deleteLater()
         on_done(result, error)
 
