@@ -1,9 +1,11 @@
 """Calibration profiles: the kept corrections as JSON, and applying them to results.
 
-A profile holds, per numeric descriptor, a :class:`core.calibration.fit.LinearCorrection`; for
-tempo an octave rule followed by a correction; for key a
-:class:`core.calibration.fit.KeyCorrection`; and provenance (app version, settings, reference file
-name and SHA-256, the scores measured when it was fitted).  It is written atomically.
+A profile holds, per numeric descriptor, a
+:class:`core.calibration.descriptor_fit.LinearCorrection`; for tempo an octave rule
+(:class:`core.calibration.tempo_fit.TempoRule`) followed by a correction; for key a
+:class:`core.calibration.key_fit.KeyCorrection`; and provenance (app version, settings,
+reference file name and SHA-256, the scores measured when it was fitted).  It is written
+atomically.
 """
 
 from __future__ import annotations
@@ -13,12 +15,10 @@ import math
 import os
 from dataclasses import asdict, dataclass, field
 
-from core.calibration.fit import (
-    Calibration,
-    KeyCorrection,
-    LinearCorrection,
-    TempoRule,
-)
+from core.calibration.descriptor_fit import LinearCorrection
+from core.calibration.fit import Calibration
+from core.calibration.key_fit import KeyCorrection
+from core.calibration.tempo_fit import TempoRule
 from core.errors import SongCalError
 from core.io.csvio import cell_number, unneutralize
 from core.io.keynotation import parse_key
@@ -78,7 +78,29 @@ class CalibrationProfile:
         """Calibrated tempo (BPM), ``None`` for ``None``."""
         if bpm is None or self.tempo_rule is None:
             return bpm
-        return float(self.tempo_correction.apply(self.tempo_rule.apply(bpm)))
+        return float(self.apply_values("bpm", bpm))
+
+    def apply_values(self, descriptor: str, values):
+        """Calibrated value(s) of one numeric descriptor.
+
+        Parameters
+        ----------
+        descriptor : str
+            ``"bpm"``, ``"energy"``...
+        values : float or array_like
+            Analyzer values in the descriptor's unit; NaN stays NaN.
+
+        Returns
+        -------
+        float, ndarray or None
+            ``None`` when the profile knows nothing about ``descriptor``.
+        """
+        if descriptor == "bpm":
+            if self.tempo_rule is None:
+                return None
+            return self.tempo_correction.apply(self.tempo_rule.apply(values))
+        c = self.descriptors.get(descriptor)
+        return None if c is None else c.apply(values)
 
 
 def _clean(value):
