@@ -6,58 +6,31 @@ pairs, the fit, the summaries, the applied profile and the exports.  The control
 slow steps (reading a sheet, matching, fitting, exporting, applying a profile) on its own
 one-thread ``QThreadPool``, so they run one after the other in the order asked, each on a
 copy of the session; it takes the outcome back in the GUI thread and announces it with a
-signal.  It also keeps the session in step with a running batch (:meth:`follow_engine`).
+signal.  It also keeps the session in step with a running batch
+(:meth:`~CalibrationController.follow_engine`).
 """
 
 from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
 
-from core.calibration.fit import Calibration
 from core.calibration.matching import MatchResult
 from core.calibration.profile import load_profile, save_profile
 from core.calibration.reference import ReferenceRow, ReferenceSheet, load_reference
-from core.calibration.session import AppliedProfile, CalibrationOptions, CalibrationSession
-from core.calibration.summary import MatchSummary, reference_summary
+from core.calibration.session import CalibrationOptions, CalibrationSession
+from core.calibration.summary import reference_summary
+from gui.calibration_follower import EngineFollower
 from gui.tasks import run_task
 
-__all__ = ["CalibrationController", "is_reference_file", "engine_results"]
+__all__ = ["CalibrationController", "is_reference_file"]
 
 
 def is_reference_file(path) -> bool:
     """True when a dropped path looks like a reference sheet (a ``.csv`` or ``.tsv`` file)."""
     p = os.fspath(path)
     return os.path.isfile(p) and os.path.splitext(p)[1].lower() in (".csv", ".tsv")
-
-
-def engine_results(engine, *, cache: dict | None = None) -> tuple[list[dict], list[int]]:
-    """Results rows and job ids of a :class:`gui.engine.BatchEngine`'s batch, for
-    :meth:`CalibrationController.set_results` (``keys=`` the job ids).
-
-    A song not analyzed (yet) gets a row with its path and the title and artist read from
-    tags or its file name, so it can be matched before its result arrives.  ``cache``
-    (job id -> (result, row)), kept by the caller between calls, spares converting results
-    already converted.
-    """
-    rows, keys = [], []
-    for job in list(engine.batch.jobs):
-        if job.result is not None:
-            hit = cache.get(job.id) if cache is not None else None
-            if hit is not None and hit[0] is job.result:
-                row = hit[1]
-            else:
-                row = job.result.to_row()
-                if cache is not None:
-                    cache[job.id] = (job.result, row)
-        else:
-            title, artist = engine.identity.get(job.id, ("", ""))
-            row = {"path": job.path, "title": title, "artist": artist,
-                   "status": job.state.value}
-        rows.append(row)
-        keys.append(job.id)
-    return rows, keys
 
 
 class CalibrationController(QObject):
@@ -97,12 +70,9 @@ class CalibrationController(QObject):
         self._match_again = False
         self._tasks: set = set()
         self._closing = False
-        self._engine = None
-        self._engine_stamp = None
-        self._follow_timer: QTimer | None = None
-        self._engine_rows: dict = {}  # job id -> (result, results row) of the followed engine
+        self._follower = EngineFollower(self.set_results, self)
 
-    # -- what the table, the view and the dialogs read ------------------------------------
+    # -- what the table and the dialogs read (the rest: self.session) --------------------
     @property
     def sheet(self) -> ReferenceSheet | None:
         """The reference sheet (None before one is loaded)."""
@@ -117,16 +87,6 @@ class CalibrationController(QObject):
     def match(self) -> MatchResult | None:
         """The pairing of results with sheet rows (None before any)."""
         return self.session.match
-
-    @property
-    def calibration(self) -> Calibration | None:
-        """The last fitted calibration (None before a fit)."""
-        return self.session.calibration
-
-    @property
-    def applied_profile(self) -> AppliedProfile | None:
-        """The last profile applied (None before one)."""
-        return self.session.applied
 
     @property
     def busy(self) -> bool:
@@ -145,10 +105,6 @@ class CalibrationController(QObject):
     def reference_row(self, song_index: int) -> ReferenceRow | None:
         """The reference row matched with song ``song_index`` (None when unmatched)."""
         return self.session.reference_row(song_index)
-
-    def match_summary(self) -> MatchSummary | None:
-        """Counts of the current match (None before any)."""
-        return self.session.match_summary()
 
     def set_settings(self, settings) -> None:
         """Analysis settings recorded in later exports (AnalysisSettings, dict or str)."""
@@ -286,39 +242,19 @@ class CalibrationController(QObject):
         save_profile(self.session.profile(), path)
 
     def follow_engine(self, engine, *, interval_ms: int = 1000) -> None:
-        """Keep the results in step with a running batch: every ``interval_ms`` the
-        engine's jobs are compared with what was last given, and :meth:`set_results` is
-        called with :func:`engine_results` (keys: the job ids) when songs were added,
-        removed or finished.  Matching follows at most once per interval.
+        """Keep the results in step with a running batch (keys: the job ids), looking
+        every ``interval_ms`` (:class:`gui.calibration_follower.EngineFollower`).
 
         Raises
         ------
         ValueError
             When ``interval_ms`` is not positive.
         """
-        if interval_ms <= 0:
-            raise ValueError(f"interval_ms must be > 0, got {interval_ms!r}")
-        self._engine = engine
-        self._engine_stamp = None
-        self._engine_rows = {}
-        if self._follow_timer is None:
-            self._follow_timer = QTimer(self)
-            self._follow_timer.timeout.connect(self.sync_engine)
-        self._follow_timer.start(interval_ms)
-        self.sync_engine()
+        self._follower.follow(engine, interval_ms=interval_ms)
 
     def sync_engine(self) -> bool:
         """Give the followed engine's results now if they changed; True when they did."""
-        engine = self._engine
-        if engine is None:
-            return False
-        stamp = (tuple(id(j.result) for j in engine.batch.jobs), len(engine.identity))
-        if stamp == self._engine_stamp:
-            return False
-        self._engine_stamp = stamp
-        rows, keys = engine_results(engine, cache=self._engine_rows)
-        self.set_results(rows, keys=keys)
-        return True
+        return self._follower.sync()
 
     def wait(self, timeout_ms: int = 10000) -> bool:
         """Wait until the background tasks have ended (tests, quitting); True when done."""
@@ -327,8 +263,7 @@ class CalibrationController(QObject):
     def shutdown(self, timeout_ms: int = 3000) -> bool:
         """Drop queued tasks, wait for a running one, and emit nothing more."""
         self._closing = True
-        if self._follow_timer is not None:
-            self._follow_timer.stop()
+        self._follower.stop()
         self.pool.clear()
         return self.pool.waitForDone(timeout_ms)
 

@@ -163,7 +163,7 @@ class Pairing:
 
     def compute_match(self) -> MatchResult:
         """The automatic match with the manual pairs and unpairings laid over it (the
-        session itself is not changed; safe on a :meth:`copy` in another thread).
+        pairing itself is not changed; safe on a :meth:`copy` in another thread).
 
         Raises
         ------
@@ -189,7 +189,7 @@ class Pairing:
 
     def adopt_match(self, match: MatchResult, version: int) -> bool:
         """Keep a match computed on a copy at ``version``; False (nothing kept) when the
-        session changed since."""
+        pairing changed since."""
         if version != self.version:
             return False
         self.match, self.match_version = match, version

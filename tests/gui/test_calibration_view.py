@@ -108,7 +108,7 @@ def test_many_result_updates_fold_into_a_match_of_the_last_rows(qtbot, controlle
     controller.set_results(rows[:20])
     qtbot.waitUntil(lambda: not controller.busy, timeout=T)
     assert controller.match.n_songs == 20
-    assert controller.match_summary().n_matched == 20
+    assert controller.session.match_summary().n_matched == 20
 
 
 def test_bad_reference_sheet_reports_failure(qtbot, controller, tmp_path):
@@ -246,7 +246,7 @@ def test_export_writes_the_files(qtbot, controller, deck, tmp_path):
     paths = blocker.args[0]
     assert set(paths) == set(EXPORT_KINDS)
     assert sorted(p.name for p in out.iterdir()) == sorted(export_names().values())
-    assert controller.calibration is not None  # fitted on the way
+    assert controller.session.calibration_is_current  # fitted on the way
     with open(paths["calibration"], encoding="utf-8-sig") as f:
         cal_rows = {r["descriptor"]: r for r in csv.DictReader(f)}
     assert cal_rows["energy"]["kept"].lower() == "true"
@@ -496,7 +496,7 @@ def test_follow_engine_matches_songs_as_they_finish(qtbot, controller, deck, fas
         controller.follow_engine(eng, interval_ms=50)
         # before analysis the songs are matched from their file names
         qtbot.waitUntil(lambda: controller.match is not None
-                        and controller.match_summary().n_matched == 12, timeout=T)
+                        and controller.session.match_summary().n_matched == 12, timeout=T)
         assert controller.session.pairs("bpm")[0].size == 0  # no tempo measured yet
         with qtbot.waitSignal(eng.batchFinished, timeout=T):
             assert eng.start()

@@ -111,7 +111,7 @@ def _cell(w, stem, name, role=Qt.ItemDataRole.DisplayRole):
 
 def _wait_matched(qtbot, w):
     """Wait until every song of the deck is paired (the controller follows the engine)."""
-    qtbot.waitUntil(lambda: (s := w.calibration.match_summary()) is not None
+    qtbot.waitUntil(lambda: (s := w.calibration.session.match_summary()) is not None
                     and s.n_matched == len(SONGS) and not w.calibration.busy,
                     timeout=TIMEOUT)
 
@@ -380,7 +380,7 @@ def test_gui_with_reference_shows_it_in_the_window(qtbot, deck, tmp_path, data_d
             seen["agreement"] = [
                 m.index(r, m.reference_column("bpm_agreement")).data(AGREEMENT_ROLE)
                 for r in range(m.rowCount())]
-            seen["fitted"] = self.calibration.calibration is not None
+            seen["fitted"] = self.calibration.session.calibration is not None
             seen["tab"] = self.bottom_tabs.tabText(self.bottom_tabs.currentIndex())
             super().closeEvent(event)
 
