@@ -16,11 +16,11 @@ import os
 from dataclasses import asdict, dataclass, field
 
 from core.calibration.descriptor_fit import LinearCorrection
+from core.calibration.exports import result_key, result_number
 from core.calibration.fit import Calibration
 from core.calibration.key_fit import KeyCorrection
 from core.calibration.tempo_fit import TempoRule
 from core.errors import SongCalError
-from core.io.csvio import cell_number, unneutralize
 from core.io.keynotation import parse_key
 
 __all__ = [
@@ -267,15 +267,13 @@ def apply_profile(profile: CalibrationProfile, rows) -> list[dict]:
     for row in rows:
         new = dict(row)
         if profile.tempo_rule is not None:
-            new["bpm_calibrated"] = profile.apply_bpm(cell_number(row.get("bpm")))
+            new["bpm_calibrated"] = profile.apply_bpm(result_number(row, "bpm"))
         if profile.key is not None:
-            raw = row.get("key")
-            key = parse_key(unneutralize(raw)) if raw not in (None, "") else None
-            fixed = profile.key.apply(key)
+            fixed = profile.key.apply(result_key(row))
             new["key_calibrated"] = fixed.name if fixed else None
             new["key_camelot_calibrated"] = fixed.camelot if fixed else None
         for name, corr in profile.descriptors.items():
-            v = cell_number(row.get(name))
+            v = result_number(row, name)
             new[f"{name}_calibrated"] = None if v is None else float(corr.apply(v))
         out.append(new)
     return out
