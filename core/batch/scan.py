@@ -75,7 +75,10 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None) 
         elif os.path.islink(p) and not os.path.exists(p):
             yield p  # a dangling link named explicitly: reported, not followed
         elif os.path.exists(p) and not os.path.isfile(p):
-            yield p  # a FIFO, device or socket named explicitly: reported, never read
+            k = _key(p)  # a FIFO, device or socket named explicitly: reported, never read
+            if k not in seen:
+                seen.add(k)
+                yield p
 
 
 def scan_paths(paths: Iterable[str | os.PathLike], *, should_cancel=None) -> list[str]:
