@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from core.batch.rules import Batch, Job, SongState
 from core.errors import AnalysisCancelled, AudioFileError
+from core.io.results import SongResult
 
 __all__ = ["BatchRunner", "run_job"]
 
@@ -46,10 +47,17 @@ def run_job(batch: Batch, job: Job, attempt: int, analyze: Callable) -> None:
     except MemoryError:
         batch.fail(job.id, attempt, "ran out of memory while analyzing this file")
     except Exception as err:  # an analyzer bug must not stop the batch
-        log.error("unexpected error analyzing %s\n%s", job.path, traceback.format_exc())
+        # One line where people look; the traceback for the log file (INFO).
+        log.error("unexpected error analyzing %s: %s: %s", job.path, type(err).__name__, err)
+        log.info("traceback of the error analyzing %s\n%s", job.path, traceback.format_exc())
         batch.fail(job.id, attempt, f"internal error: {type(err).__name__}: {err}")
     else:
-        batch.finish(job.id, attempt, result)
+        if isinstance(result, SongResult):
+            batch.finish(job.id, attempt, result)
+        else:
+            log.error("the analyzer returned %r for %s", result, job.path)
+            batch.fail(job.id, attempt, "internal error: the analyzer returned "
+                                        f"{type(result).__name__}, not a result")
 
 
 class BatchRunner:
@@ -158,8 +166,10 @@ class BatchRunner:
                         seen_states = now_states
                         try:
                             self.on_change(self.batch, diff)
-                        except Exception:  # a display problem must not stop the batch
-                            log.exception("progress display failed")
+                        except Exception as err:  # a display problem must not stop the batch
+                            log.error("progress display failed: %s: %s",
+                                      type(err).__name__, err)
+                            log.info("traceback\n%s", traceback.format_exc())
                     if self.batch.is_finished:
                         break
                     if cancel_deadline is not None and time.monotonic() > cancel_deadline:

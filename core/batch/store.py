@@ -114,10 +114,22 @@ def _path_text(value) -> str:
     return os.fsdecode(value) if isinstance(value, bytes) else str(value)
 
 
+def _finite(value):
+    """JSON-safe copy: NaN and infinities become None (as in the CSV: an empty cell)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 def _encode(result: SongResult) -> str:
     # ensure_ascii: a file name that is not valid UTF-8 (lone surrogates) is escaped as
     # \udcXX and read back exactly.
-    return json.dumps(dataclasses.asdict(result), ensure_ascii=True, allow_nan=False)
+    return json.dumps(_finite(dataclasses.asdict(result)), ensure_ascii=True,
+                      allow_nan=False)
 
 
 #: Result fields that hold a number (or None).
@@ -164,6 +176,8 @@ class ResultStore:
         was given up, later ones get one short try each until one succeeds again.
     ack_timeout_s : float, optional
         How long :func:`cached` waits for a result to be on disk before handing it on (s).
+    session_timeout_s : float, optional
+        How long :meth:`begin_session` and :meth:`end_session` wait for their write (s).
 
     Raises
     ------
@@ -173,11 +187,12 @@ class ResultStore:
     """
 
     def __init__(self, path=None, *, busy_timeout_s: float = 0.25, retry_s: float = 20.0,
-                 ack_timeout_s: float = 2.0):
+                 ack_timeout_s: float = 2.0, session_timeout_s: float = 3.0):
         self.path = os.fspath(path) if path is not None else default_store_path()
         self.busy_timeout_s = float(busy_timeout_s)
         self.retry_s = float(retry_s)
         self.ack_timeout_s = float(ack_timeout_s)
+        self.session_timeout_s = float(session_timeout_s)
         self.stats = StoreStats()
         #: The first problem met (plain words), or None.
         self.problem: str | None = None
@@ -187,6 +202,7 @@ class ResultStore:
         self._healthy = True
         self._closed = False
         self._give_up_at: float | None = None  # set by close(): no retry past it
+        self._stuck_since: float | None = None  # when the write now retrying first failed
         try:
             if self.path != ":memory:":
                 os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
@@ -227,22 +243,31 @@ class ResultStore:
     def _retry(self, fn, deadline: float):
         """Run ``fn()`` under the lock, retrying busy or full databases until ``deadline``."""
         delay = 0.05
-        while True:
-            try:
-                with self._lock:
-                    return fn()
-            except sqlite3.Error as err:
-                now = time.monotonic()
-                stop = deadline if self._give_up_at is None else min(deadline, self._give_up_at)
-                if not _retryable(err) or now + delay > stop:
-                    raise
-            time.sleep(delay)
-            delay = min(1.0, delay * 2)
+        try:
+            while True:
+                try:
+                    with self._lock:
+                        return fn()
+                except sqlite3.Error as err:
+                    now = time.monotonic()
+                    if self._stuck_since is None:
+                        self._stuck_since = now
+                    stop = (deadline if self._give_up_at is None
+                            else min(deadline, self._give_up_at))
+                    if not _retryable(err) or now + delay > stop:
+                        raise
+                time.sleep(delay)
+                delay = min(1.0, delay * 2)
+        finally:
+            self._stuck_since = None
 
     @property
     def healthy(self) -> bool:
-        """False once a write was given up, until a later write succeeds."""
-        return self._healthy and not self._closed
+        """False once a write was given up (until a later one succeeds), or while a write
+        has been retrying for longer than ``ack_timeout_s``: then nobody waits for it."""
+        stuck = self._stuck_since
+        return (self._healthy and not self._closed
+                and (stuck is None or time.monotonic() - stuck < self.ack_timeout_s))
 
     def _report(self, what: str, err: Exception) -> None:
         message = f"{what}: {_plain(err)}"
@@ -350,11 +375,17 @@ class ResultStore:
 
         Returns an event set once the write ran (or was given up).
         """
-        if result.status != "done":
-            done = threading.Event()
+        done = threading.Event()
+        if getattr(result, "status", None) != "done":
             done.set()
             return done
-        text = _encode(result)
+        try:
+            text = _encode(result)
+        except (TypeError, ValueError) as err:  # an odd result: analyzed, just not kept
+            self.stats.failed_writes += 1
+            self._report("could not store a result", err)
+            done.set()
+            return done
 
         def write():
             self._db.execute("INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?)",
@@ -393,9 +424,10 @@ class ResultStore:
             out.append(sid)
 
         done = self._submit(write, "begin a session")
-        done.wait(self.retry_s + 2.0)
+        done.wait(self.session_timeout_s)
         if not out:
-            raise StoreError(self.path, self.problem or "could not begin a session")
+            raise StoreError(self.path, self.problem or "could not begin a session within "
+                             f"{self.session_timeout_s:g} s (the database is busy)")
         return out[0]
 
     def add_to_session(self, session: int, paths) -> None:
@@ -426,13 +458,13 @@ class ResultStore:
             self._db.execute("UPDATE sessions SET ended=? WHERE id=?", (time.time(), session))
             ok.append(True)
 
-        self._submit(write, "end the session").wait(self.retry_s + 2.0)
+        self._submit(write, "end the session").wait(self.session_timeout_s)
         return bool(ok)
 
     def unfinished_session(self) -> dict | None:
         """The newest session that never ended: ``{"id", "created", "settings",
         "reference", "paths"}``, or None (also when the store cannot be read)."""
-        self.flush(self.retry_s + 2.0)
+        self.flush(self.session_timeout_s)
         try:
             with self._lock:
                 row = self._db.execute(

@@ -166,17 +166,47 @@ class _Reporter:
         r = job.result
         if job.state is SongState.DONE and r is not None:
             bits = []
-            if r.bpm is not None:
+            if _finite(r.bpm):
                 bits.append(f"{r.bpm:.1f} BPM")
             if r.key:
-                bits.append(r.key)
-            if r.loudness_lufs is not None:
+                bits.append(str(r.key))
+            if _finite(r.loudness_lufs):
                 bits.append(f"{r.loudness_lufs:.1f} LUFS")
             if r.error:
-                bits.append(r.error)
+                bits.append(str(r.error))
             return (f"done      {printable(job.path)} ({', '.join(bits)}; "
                     f"{job.elapsed():.1f} s)")
         return f"{job.state.value:<9} {printable(job.path)}: {job.error}"
+
+
+def _finite(value) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and value == value and abs(value) != float("inf"))
+
+
+def _log_to_file() -> None:
+    """Keep INFO messages (tracebacks of unexpected errors) in ``songcal.log`` of the user
+    data folder; the terminal shows warnings and errors on one line each."""
+    import logging
+
+    from core.batch.store import data_dir
+
+    core_log = logging.getLogger("core")
+    if any(getattr(h, "songcal_file", False) for h in core_log.handlers):
+        return
+    try:
+        handler = logging.FileHandler(os.path.join(data_dir(), "songcal.log"),
+                                      encoding="utf-8", errors="backslashreplace", delay=True)
+    except OSError:
+        return
+    handler.songcal_file = True
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    core_log.addHandler(handler)
+    core_log.setLevel(logging.INFO)
+    for h in logging.getLogger().handlers:  # the terminal keeps to warnings
+        if type(h) is logging.StreamHandler and h.stream in (sys.stderr, sys.__stderr__):
+            h.setLevel(max(h.level, logging.WARNING))
 
 
 def _say(text: str) -> None:
@@ -246,6 +276,7 @@ def run(args) -> int:
     from core.cli.guard import guard_outputs, safe_console, say_error, write_failed
 
     safe_console()
+    _log_to_file()
     try:
         settings = settings_from_args(args)
     except ValueError as err:
