@@ -194,9 +194,13 @@ def _log_to_file() -> None:
     core_log = logging.getLogger("core")
     if any(getattr(h, "songcal_file", False) for h in core_log.handlers):
         return
+    class QuietFileHandler(logging.FileHandler):
+        def handleError(self, record):  # noqa: N802 - a log file we cannot write is no error
+            pass
+
     try:
-        handler = logging.FileHandler(os.path.join(data_dir(), "songcal.log"),
-                                      encoding="utf-8", errors="backslashreplace", delay=True)
+        handler = QuietFileHandler(os.path.join(data_dir(), "songcal.log"), encoding="utf-8",
+                                   errors="backslashreplace", delay=True)
     except OSError:
         return
     handler.songcal_file = True
