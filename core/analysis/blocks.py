@@ -9,6 +9,7 @@ that :func:`~core.analysis.decode.probe` returned.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,35 @@ from core.errors import CorruptFileError
 if TYPE_CHECKING:
     from core.analysis.decode import AudioInfo
 
-__all__ = ["soundfile_blocks", "pyav_blocks", "av_reason"]
+__all__ = ["soundfile_blocks", "pyav_blocks", "av_reason", "sf_path", "av_open"]
+
+
+def sf_path(path: str):
+    """``path`` as libsndfile accepts it: the str, or its bytes when the name is not valid
+    UTF-8 (soundfile would fail to encode it)."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+
+
+def av_open(path: str):
+    """``(container, file)`` opened by PyAV; ``file`` is a Python file object to close with
+    the container when the name is not valid UTF-8 (PyAV is then given the open file), else
+    None."""
+    import av
+
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the caller with the container
+        try:
+            return av.open(fh, metadata_errors="ignore"), fh
+        except BaseException:
+            fh.close()
+            raise
+    return av.open(path, metadata_errors="ignore"), None
 
 
 def av_reason(exc) -> str:
@@ -40,7 +69,7 @@ def soundfile_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[
     says (lossless codecs exactly, lossy ones within 0.5 % + 4096 frames)."""
     done = 0
     try:
-        f = sf.SoundFile(path)
+        f = sf.SoundFile(sf_path(path))
     except (sf.SoundFileError, RuntimeError, OSError) as exc:
         raise CorruptFileError(path, f"the file can no longer be opened ({exc})") from None
     with f:
@@ -74,8 +103,8 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     import av
 
     try:
-        container = av.open(path, metadata_errors="ignore")
-    except av.FFmpegError as exc:
+        container, fh = av_open(path)
+    except (av.FFmpegError, OSError) as exc:
         raise CorruptFileError(path, f"the file can no longer be opened ({av_reason(exc)})") \
             from None
     channels, rate = info.channels, info.sample_rate
@@ -129,3 +158,5 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
             yield buf[:have]
     finally:
         container.close()
+        if fh is not None:
+            fh.close()

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import soundfile as sf
 
-from core.analysis.blocks import av_reason, pyav_blocks, soundfile_blocks
+from core.analysis.blocks import av_open, av_reason, pyav_blocks, sf_path, soundfile_blocks
 from core.analysis.sniff import (
     check_path,
     declared_pcm_frames,
@@ -147,7 +147,7 @@ def _hz(rate) -> str:
 
 
 def _probe_soundfile(path: str, kind: str | None) -> AudioInfo:
-    with sf.SoundFile(path) as f:
+    with sf.SoundFile(sf_path(path)) as f:
         fmt, codec = f.format, f.subtype
         rate, channels, frames = int(f.samplerate), int(f.channels), int(f.frames)
     if fmt == "MP3" and not has_mpeg_frames(path):
@@ -184,7 +184,7 @@ def _probe_pyav(path: str) -> AudioInfo:
     import av
 
     try:
-        container = av.open(path, metadata_errors="ignore")
+        container, fh = av_open(path)
     except av.FFmpegError as exc:
         raise _NotDecodable(str(exc)) from None
     try:
@@ -223,6 +223,8 @@ def _probe_pyav(path: str) -> AudioInfo:
             from None
     finally:
         container.close()
+        if fh is not None:
+            fh.close()
 
 
 def probe(path) -> AudioInfo:
