@@ -28,6 +28,9 @@ from tests.audio_files import tone, write_audio
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FAST = ["--workers", "2", "-q"]
+#: Store timings for faults that are meant to outlast them: give up in a fraction of a second.
+QUICK_STORE = {"busy_timeout_s": 0.05, "retry_s": 0.3, "ack_timeout_s": 0.3,
+               "session_timeout_s": 1.0}
 
 
 def _rows(path):
@@ -310,7 +313,10 @@ def _lock(path):
     return holder
 
 
-def test_store_locked_for_the_whole_run_costs_no_result(tmp_path, fake, capsys):
+def test_store_locked_for_the_whole_run_costs_no_result(tmp_path, fake, capsys, monkeypatch):
+    from core.batch.store import ResultStore
+
+    monkeypatch.setattr(ResultStore.__init__, "__kwdefaults__", QUICK_STORE)
     _deck(tmp_path / "g", n=3)
     f = fake()
     store = tmp_path / "s.sqlite"
@@ -352,10 +358,8 @@ def test_full_store_costs_no_result(tmp_path, fake, capsys, monkeypatch):
         self._db.execute(f"PRAGMA max_page_count={pages}")  # SQLITE_FULL on any growth
 
     monkeypatch.setattr(ResultStore, "_prepare", full_after_prepare)
-    monkeypatch.setattr(ResultStore, "__init__.__kwdefaults__",
-                        {"busy_timeout_s": 0.05, "retry_s": 0.3, "ack_timeout_s": 0.3,
-                         "session_timeout_s": 3.0}, raising=False)
-    _deck(tmp_path / "g", n=40)
+    monkeypatch.setattr(ResultStore.__init__, "__kwdefaults__", QUICK_STORE)
+    _deck(tmp_path / "g", n=12)
 
     def big(f, path, progress, cancel):  # rows large enough to need new pages
         from core.io.results import ChunkResult
@@ -366,7 +370,7 @@ def test_full_store_costs_no_result(tmp_path, fake, capsys, monkeypatch):
     fake(big)
     code = main(["analyze", str(tmp_path / "g"), "-o", str(tmp_path / "r.csv"), "--session",
                  str(tmp_path / "s.sqlite"), *FAST])
-    assert code == 3 and len(_rows(tmp_path / "r.csv")) == 40
+    assert code == 3 and len(_rows(tmp_path / "r.csv")) == 12
     assert {r["status"] for r in _rows(tmp_path / "r.csv")} == {"done"}
     assert "disk is full" in _no_traceback(capsys).err
 
@@ -463,7 +467,7 @@ def test_non_finite_or_out_of_range_settings_are_usage_errors(tmp_path, fake, ca
 
 # ---------------------------------------------------------------------------- signals, kill -9
 
-def _driver(tmp_path, deck, log, *extra, step_s=0.15):
+def _driver(tmp_path, deck, log, *extra, step_s=0.08):
     cmd = [sys.executable, "-m", "benchmarks.fault_driver", str(log), str(step_s), "--",
            str(deck), "-o", str(tmp_path / "r.csv"), "--session", str(tmp_path / "s.sqlite"),
            "--workers", "2", *extra]
