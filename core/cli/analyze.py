@@ -274,7 +274,6 @@ class _StopSignals:
 
 def run(args) -> int:
     """``songcal analyze``: check outputs, scan, analyze on a thread pool, write the CSV."""
-    from core.analysis.analyze import analyze_file
     from core.batch.runner import BatchRunner
     from core.batch.scan import scan_paths
     from core.cli.guard import guard_outputs, safe_console, say_error, write_failed
@@ -322,6 +321,8 @@ def run(args) -> int:
                             expected_bytes=4096 * len(paths))
     if targets is None:
         return ExitCode.USAGE
+    from core.analysis.analyze import analyze_file  # the numeric stack: after the checks
+
     batch = Batch(paths, settings=settings)
     to_stdout = targets["-o"] == STDOUT
     reporter = _Reporter(sys.stderr if to_stdout else sys.stdout, quiet=args.quiet)
