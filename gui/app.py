@@ -285,17 +285,20 @@ def run_gui(argv=None) -> int:
     import dataclasses
 
     from gui.main_window import MainWindow
-    from gui.settings_dialog import load_settings
+    from gui.settings_dialog import load_settings, open_session_store
 
     settings = load_settings()
     if args.workers is not None:
         settings = dataclasses.replace(settings, workers=args.workers)
-    window = MainWindow(settings)
+    window = MainWindow(settings, store=open_session_store())
     if log_path:
         window.statusBar().showMessage(f"Log file: {log_path}", 5000)
     old_hook = sys.excepthook
     _install_excepthook(window, log_path)
     auto = Automation(window, args, app)
+    from gui.signals import install_stop_signals
+
+    stopper = install_stop_signals(window, auto)  # SIGINT/SIGTERM/SIGHUP: stop, export, quit
     window.show()
     from PySide6.QtCore import QTimer
 
@@ -310,7 +313,10 @@ def run_gui(argv=None) -> int:
     finally:
         sys.excepthook = old_hook
         app.setQuitOnLastWindowClosed(quit_on_last)
+        stopper.uninstall()
     code = auto.exit_code if args.quit_when_done else code
+    if stopper.seen:  # stopped by a signal: never a success
+        code = max(int(code), int(ExitCode.FAILED))
     stuck = window.stuck_workers
     window.deleteLater()
     if stuck:

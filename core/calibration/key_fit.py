@@ -21,7 +21,7 @@ from core.io.keynotation import Key, parse_key
 
 __all__ = ["KeyCorrection", "KeyCalibration", "fit_key"]
 
-_KEY_TRANSFORMS = ("keep", "relative", "parallel", "fifth_up", "fifth_down")
+KEY_TRANSFORMS = ("keep", "relative", "parallel", "fifth_up", "fifth_down")
 
 
 def _transform(key: Key, how: str) -> Key:
@@ -70,7 +70,7 @@ class KeyCorrection:
 _ALL_KEYS = [Key.from_index(i) for i in range(24)]
 _MIREX_TABLE = np.array([[mirex_score(e, r) for r in _ALL_KEYS] for e in _ALL_KEYS])
 _TRANSFORM_TABLE = {t: np.array([_transform(k, t).index for k in _ALL_KEYS])
-                    for t in _KEY_TRANSFORMS}
+                    for t in KEY_TRANSFORMS}
 
 
 def _learn_key_correction(est, ref, *, min_count: int = 3) -> KeyCorrection:
@@ -85,8 +85,8 @@ def _learn_key_correction(est, ref, *, min_count: int = 3) -> KeyCorrection:
 
     is_major = np.arange(24) < 12
     best, best_score = KeyCorrection(), score(np.arange(24))
-    for tmaj in _KEY_TRANSFORMS:
-        for tmin in _KEY_TRANSFORMS:
+    for tmaj in KEY_TRANSFORMS:
+        for tmin in KEY_TRANSFORMS:
             table = np.where(is_major, _TRANSFORM_TABLE[tmaj], _TRANSFORM_TABLE[tmin])
             sc = score(table)
             if sc > best_score:

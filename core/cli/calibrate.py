@@ -15,14 +15,18 @@ columns.
 
 Exit codes: 0 when every analyzed song found its reference row (calibrate) or the profile
 was applied (apply); 1 when some analyzed songs stay unmatched or ambiguous, or no song at
-all could be paired (the files are still written); 2 on bad usage or an unreadable input
-(results CSV, reference sheet or profile).  Reference rows no song uses do not count as a
-failure: a sheet often covers more songs than the deck.
+all could be paired (the files are still written); 2 on bad usage, an unreadable input
+(results CSV, reference sheet or profile) or an output refused before any work (an input,
+a folder, read-only, no room: :mod:`core.cli.guard`); 3 when an output could not be
+written.  Reference rows no song uses do not count as a failure: a sheet often covers more
+songs than the deck.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import sys
 
 from core.errors import ExitCode, SongCalError
@@ -41,7 +45,9 @@ def register(subparsers) -> None:
     c.add_argument("results", metavar="RESULTS_CSV", help="results CSV from songcal analyze")
     c.add_argument("--reference", required=True, metavar="CSV", help="reference sheet")
     c.add_argument("-o", "--output", required=True, metavar="CSV",
-                   help="calibration CSV to write (one row per descriptor)")
+                   help="calibration CSV to write (one row per descriptor), or - for "
+                        "standard output; never one of the inputs; a symbolic link is "
+                        "followed (its target is replaced), a dangling one refused")
     c.add_argument("--profile", metavar="JSON", help="also write a calibration profile")
     c.add_argument("--results-out", metavar="CSV",
                    help="also write the results with reference columns and errors")
@@ -60,16 +66,20 @@ def register(subparsers) -> None:
 
 
 def say_error(cmd: str, message: str) -> None:
-    print(f"songcal {cmd}: error: {message}", file=sys.stderr)
+    """Print ``songcal CMD: error: MESSAGE`` on standard error."""
+    from core.cli.guard import say_error as say
+
+    say(cmd, message)
 
 
 def read_results(cmd: str, path: str):
-    from core.io.csvio import read_csv_rows
+    """The rows of a results CSV, or None (the reason printed)."""
+    from core.io.csvio import CsvReadError, read_csv_rows
 
     try:
         columns, rows = read_csv_rows(path)
-    except (OSError, UnicodeDecodeError) as err:
-        say_error(cmd, f"cannot read results CSV {path}: {getattr(err, 'strerror', None) or err}")
+    except CsvReadError as err:
+        say_error(cmd, f"cannot read results CSV {path}: {err.reason}")
         return None
     if "path" not in columns and "title" not in columns:
         say_error(cmd, f"{path} is not a SongCal results CSV (no path or title column)")
@@ -178,7 +188,9 @@ def _status(session) -> int:
 def run(args) -> int:
     """``songcal calibrate``; returns the exit code."""
     from core.calibration.session import CalibrationOptions
+    from core.cli.guard import guard_outputs, safe_console, write_failed
 
+    safe_console()
     if args.folds < 2:
         say_error("calibrate", f"--folds must be >= 2, got {args.folds}")
         return ExitCode.USAGE
@@ -190,11 +202,22 @@ def run(args) -> int:
         return ExitCode.USAGE
     options = CalibrationOptions(k=args.folds, min_gain=args.min_gain,
                                  threshold=args.match_threshold)
+    size = 0
+    with contextlib.suppress(OSError):
+        size = 3 * os.stat(args.results).st_size
+    targets = guard_outputs(
+        "calibrate", {"-o": args.output, "--profile": args.profile,
+                      "--results-out": args.results_out,
+                      "--mismatches-out": args.mismatches_out},
+        inputs=[("the results CSV", args.results), ("the reference sheet", args.reference)],
+        expected_bytes=size)
+    if targets is None:
+        return ExitCode.USAGE
     rows = read_results("calibrate", args.results)
     if rows is None:
         return ExitCode.USAGE
-    paths = {"calibration": args.output, "paired": args.results_out,
-             "mismatches": args.mismatches_out, "profile": args.profile}
+    paths = {"calibration": targets["-o"], "paired": targets.get("--results-out"),
+             "mismatches": targets.get("--mismatches-out"), "profile": targets.get("--profile")}
     try:
         session = _session(rows, args.reference, options=options)
         written = session.write(paths)
@@ -202,9 +225,10 @@ def run(args) -> int:
         say_error("calibrate", str(err))
         return ExitCode.USAGE
     except OSError as err:
-        say_error("calibrate", f"cannot write {err.filename}: {err.strerror or err}")
-        return ExitCode.USAGE
-    print_report(session, written, quiet=args.quiet)
+        return write_failed("calibrate", err.filename or args.output, err)
+    with contextlib.suppress(OSError, ValueError):
+        print_report(session, written, quiet=args.quiet,
+                     stream=sys.stderr if targets["-o"] == "-" else sys.stdout)
     return _status(session)
 
 
@@ -227,8 +251,14 @@ def calibrate_results_file(results_csv, reference, *, settings=None, out_dir=Non
     except SongCalError as err:
         say_error("analyze", str(err))
         return ExitCode.USAGE
-    except (OSError, UnicodeDecodeError) as err:
+    except UnicodeDecodeError as err:
         say_error("analyze", f"calibration failed: {err}")
         return ExitCode.USAGE
-    print_report(session, written, stream=stream or sys.stdout)
+    except OSError as err:
+        from core.cli.guard import write_failed
+
+        folder = out_dir or os.path.dirname(os.path.abspath(results_csv))
+        return write_failed("analyze", err.filename or folder, err)
+    with contextlib.suppress(OSError, ValueError):
+        print_report(session, written, stream=stream or sys.stdout)
     return _status(session)

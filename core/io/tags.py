@@ -105,6 +105,8 @@ def identity_from_tags(path) -> tuple[str, str]:
     """(title, artist) from the file's tags; ``""`` for a field that is missing or unreadable."""
     path = os.fspath(path)
     title = artist = ""
+    if not os.path.isfile(path):  # a FIFO or a device would block or never end
+        return title, artist
     try:
         import mutagen
 

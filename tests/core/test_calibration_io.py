@@ -162,7 +162,7 @@ def test_profile_round_trip_and_apply(deck, tmp_path):
 
 
 def test_profile_errors(tmp_path):
-    with pytest.raises(ProfileError, match="cannot open"):
+    with pytest.raises(ProfileError, match="does not exist"):
         load_profile(tmp_path / "missing.json")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json", encoding="utf-8")

@@ -123,7 +123,7 @@ def test_bad_reference_sheet_reports_failure(qtbot, controller, tmp_path):
 def test_missing_reference_sheet_reports_failure(qtbot, controller, tmp_path):
     with qtbot.waitSignal(controller.failed, timeout=T) as blocker:
         controller.load_reference(tmp_path / "nowhere.csv")
-    assert "nowhere.csv" in blocker.args[0] and "cannot open" in blocker.args[0]
+    assert "nowhere.csv" in blocker.args[0] and "does not exist" in blocker.args[0]
 
 
 def test_set_results_rejects_keys_of_another_length(controller, deck):
