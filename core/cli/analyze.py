@@ -13,7 +13,7 @@ import sys
 import time
 
 from core.batch.rules import TERMINAL_STATES, Batch, SongState
-from core.errors import ExitCode
+from core.errors import ExitCode, SongCalError
 from core.io.results import write_results_csv
 from core.settings import AnalysisSettings, default_workers
 
@@ -63,7 +63,43 @@ def register(subparsers) -> None:
     a.add_argument("--no-store", action="store_true",
                    help="neither read nor write the session store")
     _settings_args(a)
+    _cluster_args(a)
     a.set_defaults(func=run)
+
+
+def _cluster_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("cluster engine (optional extra: pip install 'songcal[cluster]')")
+    where = g.add_mutually_exclusive_group()
+    where.add_argument("--cluster", metavar="local[:N]",
+                       help="run on a Dask LocalCluster of N worker processes on this "
+                            "machine (default N: --workers)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on the Dask cluster whose scheduler is at ADDRESS "
+                            "(tcp://HOST:8786)")
+    g.add_argument("--send-files", action="store_true",
+                   help="send each file's bytes to the cluster instead of a path every "
+                        "worker can read (small decks)")
+
+
+def cluster_from_args(args, settings: AnalysisSettings):
+    """The :class:`core.batch.cluster.ClusterSpec` the options ask for, or None.
+
+    Raises
+    ------
+    ValueError
+        When ``--cluster``/``--scheduler`` is malformed.
+    """
+    text = args.cluster or args.scheduler
+    if not text and not args.send_files:
+        return None
+    if not text:
+        raise ValueError("--send-files needs --cluster or --scheduler")
+    from core.batch.cluster import FILES_SEND, FILES_SHARED, parse_cluster
+
+    files = FILES_SEND if args.send_files else FILES_SHARED
+    if args.scheduler and not args.scheduler.startswith(("tcp://", "tls://")):
+        text = args.scheduler if ":" in args.scheduler else f"{args.scheduler}:8786"
+    return parse_cluster(text, files=files, default_workers=settings.workers)
 
 
 def _fmt_eta(seconds) -> str:
@@ -156,6 +192,7 @@ def run(args) -> int:
 
     try:
         settings = settings_from_args(args)
+        cluster = cluster_from_args(args, settings)
     except ValueError as err:
         print(f"songcal analyze: error: {err}", file=sys.stderr)
         return ExitCode.USAGE
@@ -181,12 +218,23 @@ def run(args) -> int:
         else:
             analyze = cached(analyze_file, store, force=lambda path: args.fresh)
             session = store.begin_session(paths, settings.to_dict(), args.reference)
-    runner = BatchRunner(batch, analyze=analyze, on_change=reporter)
+    if cluster is None:
+        runner = BatchRunner(batch, analyze=analyze, on_change=reporter)
+    else:
+        runner = _cluster_runner(batch, cluster, store, settings, args, reporter)
     interrupted = False
     try:
         runner.run()
     except KeyboardInterrupt:
         interrupted = True
+    except SongCalError as err:  # the cluster cannot be used: nothing was analyzed
+        print(f"songcal analyze: error: {err}", file=sys.stderr)
+        if store is not None:
+            store.close()
+        return ExitCode.USAGE
+    finally:
+        if cluster is not None:
+            runner.close()
     reporter.finish()
     write_results_csv(args.output, batch.results(), settings=batch.settings)
     if store is not None:
@@ -200,6 +248,27 @@ def run(args) -> int:
     if args.reference:
         status = max(status, _calibrate_after_analyze(args.output, args.reference, settings))
     return status
+
+
+def _cluster_runner(batch, spec, store, settings, args, reporter):
+    """A :class:`core.batch.cluster.ClusterRunner` that reads and fills the session store
+    in this process (the workers never touch it)."""
+    from core.batch.cluster import ClusterRunner
+
+    lookup = on_result = None
+    if store is not None:
+        fp = settings.fingerprint()
+
+        def lookup(path):
+            return None if args.fresh else store.lookup(path, fp)
+
+        def on_result(job, result):
+            store.save(result, fp)
+
+    if not args.quiet:
+        print(f"songcal analyze: running on the {spec.describe()}", file=sys.stderr)
+    return ClusterRunner(batch, spec=spec, lookup=lookup, on_result=on_result,
+                         on_change=reporter)
 
 
 def _calibrate_after_analyze(results_csv, reference, settings) -> int:
