@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 
@@ -196,3 +197,26 @@ def test_a_worker_killed_mid_batch_loses_nothing(tmp_path):
     finally:
         client.close()
         cluster.close()
+
+
+def test_without_the_extra_the_command_line_says_what_to_install(tmp_path, monkeypatch, capsys):
+    from core.cli.main import main
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails as if not installed
+    song = _clicks(tmp_path / "a.wav", 120)
+    code = main(["analyze", song, "-o", str(tmp_path / "r.csv"), "--no-store", "--cluster",
+                 "local:2", "-q"])
+    assert code == 2
+    assert "pip install 'songcal[cluster]'" in capsys.readouterr().err
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_cluster_options_are_checked_before_anything_runs(tmp_path, capsys):
+    from core.cli.main import main
+
+    song = _clicks(tmp_path / "a.wav", 120)
+    out = str(tmp_path / "r.csv")
+    assert main(["analyze", song, "-o", out, "--cluster", "nowhere"]) == 2
+    assert "not a cluster" in capsys.readouterr().err
+    assert main(["analyze", song, "-o", out, "--send-files"]) == 2
+    assert "--send-files needs --cluster or --scheduler" in capsys.readouterr().err
