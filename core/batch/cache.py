@@ -29,7 +29,7 @@ from core.io.tags import read_title_artist
 if TYPE_CHECKING:
     from core.batch.store import ResultStore
 
-__all__ = ["cached", "content_fingerprint", "FINGERPRINT_BLOCK"]
+__all__ = ["cached", "content_fingerprint", "stored_result", "FINGERPRINT_BLOCK"]
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,19 @@ def content_fingerprint(path) -> str | None:
         os.close(fd)
 
 
+def stored_result(store: ResultStore, path: str, fingerprint: str, settings_fp: str):
+    """The stored result of a file whose content has ``fingerprint``, named and titled as
+    the file is now (tags and name read again), or None; counts the hit in
+    ``store.stats``."""
+    hit = store.lookup(fingerprint, settings_fp)
+    if hit is None:
+        return None
+    hit.path = path
+    hit.title, hit.artist = read_title_artist(path)
+    store.stats.hits += 1
+    return hit
+
+
 def cached(analyze, store: ResultStore, *, force=lambda path: False):
     """Wrap an ``analyze`` function so songs already analyzed come from ``store``.
 
@@ -103,11 +116,8 @@ def cached(analyze, store: ResultStore, *, force=lambda path: False):
             return analyze(path, settings=settings, progress=progress,
                            should_cancel=should_cancel)
         if not force(path):
-            hit = store.lookup(before, settings_fp)
+            hit = stored_result(store, path, before, settings_fp)
             if hit is not None:
-                hit.path = path
-                hit.title, hit.artist = read_title_artist(path)
-                store.stats.hits += 1
                 if progress is not None:
                     progress(hit.chunks or 1, hit.chunks or 1, hit.duration_s)
                 return hit

@@ -21,7 +21,7 @@ import sys
 import time
 
 from core.batch.rules import TERMINAL_STATES, Batch, SongState
-from core.errors import ExitCode
+from core.errors import ExitCode, SongCalError
 from core.io.outputs import STDOUT, printable
 from core.io.results import write_results_csv
 from core.settings import AnalysisSettings, default_workers
@@ -80,7 +80,43 @@ def register(subparsers) -> None:
                         "data folder); run again with the same file to resume: finished "
                         "songs come from it")
     _settings_args(a)
+    _cluster_args(a)
     a.set_defaults(func=run)
+
+
+def _cluster_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("cluster engine (optional extra: pip install 'songcal[cluster]')")
+    where = g.add_mutually_exclusive_group()
+    where.add_argument("--cluster", metavar="local[:N]",
+                       help="run on a Dask LocalCluster of N worker processes on this "
+                            "machine (default N: --workers)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on the Dask cluster whose scheduler is at ADDRESS "
+                            "(tcp://HOST:8786)")
+    g.add_argument("--send-files", action="store_true",
+                   help="send each file's bytes to the cluster instead of a path every "
+                        "worker can read (small decks)")
+
+
+def cluster_from_args(args, settings: AnalysisSettings):
+    """The :class:`core.batch.cluster.ClusterSpec` the options ask for, or None.
+
+    Raises
+    ------
+    ValueError
+        When ``--cluster``/``--scheduler`` is malformed.
+    """
+    text = args.cluster or args.scheduler
+    if not text and not args.send_files:
+        return None
+    if not text:
+        raise ValueError("--send-files needs --cluster or --scheduler")
+    from core.batch.cluster import FILES_SEND, FILES_SHARED, parse_cluster
+
+    files = FILES_SEND if args.send_files else FILES_SHARED
+    if args.scheduler and not args.scheduler.startswith(("tcp://", "tls://")):
+        text = args.scheduler if ":" in args.scheduler else f"{args.scheduler}:8786"
+    return parse_cluster(text, files=files, default_workers=settings.workers)
 
 
 def _fmt_eta(seconds) -> str:
@@ -282,6 +318,7 @@ def run(args) -> int:
     _log_to_file()
     try:
         settings = settings_from_args(args)
+        cluster = cluster_from_args(args, settings)
     except ValueError as err:
         say_error("analyze", str(err))
         return ExitCode.USAGE
@@ -343,7 +380,10 @@ def run(args) -> int:
                 _say(f"songcal analyze: warning: {printable(err)}; going on without a "
                      "session record")
                 store_failed = True
-    runner = BatchRunner(batch, analyze=analyze, on_change=reporter)
+    if cluster is None:
+        runner = BatchRunner(batch, analyze=analyze, on_change=reporter)
+    else:
+        runner = _cluster_runner(batch, cluster, store, settings, args, reporter)
     interrupted = False
     code = ExitCode.OK
     with _StopSignals(runner):  # also while writing: a second signal cannot cut it short
@@ -351,6 +391,14 @@ def run(args) -> int:
             runner.run()
         except KeyboardInterrupt:
             interrupted = True
+        except SongCalError as err:  # the cluster cannot be used: nothing was analyzed
+            say_error("analyze", printable(err))
+            if store is not None:
+                store.close()
+            return ExitCode.USAGE
+        finally:
+            if cluster is not None:
+                runner.close()
         reporter.finish()
         stopped = interrupted or runner.stopped_by is not None
         try:
@@ -385,6 +433,36 @@ def run(args) -> int:
     if args.reference and code == ExitCode.OK and not stopped:
         status = max(status, _calibrate_after_analyze(args.output, args.reference, settings))
     return status
+
+
+def _cluster_runner(batch, spec, store, settings, args, reporter):
+    """A :class:`core.batch.cluster.ClusterRunner` that reads and fills the session store
+    in this process (the workers never touch it)."""
+    from core.batch.cache import content_fingerprint, stored_result
+    from core.batch.cluster import ClusterRunner
+
+    lookup = on_result = None
+    if store is not None:
+        settings_fp = settings.fingerprint()
+        before = {}  # path -> content fingerprint when the song was submitted
+
+        def lookup(path):
+            fp = before[path] = content_fingerprint(path)
+            if fp is None or args.fresh:
+                return None
+            return stored_result(store, path, fp, settings_fp)
+
+        def on_result(job, result):
+            after = content_fingerprint(job.path)
+            if after is not None and after == before.get(job.path):
+                store.save(result, settings_fp, after)  # unchanged while it was analyzed
+            else:
+                store.stats.changed += 1
+
+    if not args.quiet:
+        _say(f"songcal analyze: running on the {spec.describe()}")
+    return ClusterRunner(batch, spec=spec, lookup=lookup, on_result=on_result,
+                         on_change=reporter)
 
 
 def _calibrate_after_analyze(results_csv, reference, settings) -> int:
