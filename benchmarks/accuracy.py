@@ -32,9 +32,10 @@ from core.analysis.features import FeatureStream  # noqa: E402
 from core.analysis.key import chunk_keys, estimate_key  # noqa: E402
 from core.analysis.tempo import chunk_tempos, estimate_tempo  # noqa: E402
 from core.analysis.timesig import estimate_time_signature  # noqa: E402
-from core.io.keynotation import Key, mirex_score, parse_key  # noqa: E402
+from core.calibration.agreement import mirex_score, tempo_hits  # noqa: E402
+from core.io.keynotation import Key, parse_key  # noqa: E402
 
-__all__ = ["song_plan", "tempo_hits", "main"]
+__all__ = ["song_plan", "main"]
 
 SR = 44100
 ANALYSIS_SR = 22050
@@ -57,15 +58,6 @@ def song_plan(n: int, *, seed: int = 2024) -> list[dict]:
             {"bpm": bpm, "key": keys[i % 24], "style": style, "seed": 1000 + i}
         )
     return plan
-
-
-def tempo_hits(estimate: float | None, truth: float) -> tuple[bool, bool]:
-    """(Acc1, Acc2) hits: within 4 % of the truth, or of x2, x1/2, x3, x1/3 the truth."""
-    if estimate is None:
-        return False, False
-    acc1 = abs(estimate - truth) <= 0.04 * truth
-    acc2 = any(abs(estimate - f * truth) <= 0.04 * f * truth for f in (1, 2, 0.5, 3, 1 / 3))
-    return acc1, acc2
 
 
 def _analyze_array(stereo: np.ndarray, chunk_s: float):

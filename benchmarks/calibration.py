@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from core.calibration.exports import run_calibration  # noqa: E402
+from core.calibration.session import CalibrationSession  # noqa: E402
 from core.io.keynotation import Key  # noqa: E402
 from core.io.results import RESULT_COLUMNS  # noqa: E402
 
@@ -105,14 +105,14 @@ def main(argv) -> int:
         with open(ref, "w", encoding="utf-8") as f:
             f.write(sheet)
         t0 = time.perf_counter()
-        rep = run_calibration(results, ref, calibration_out=os.path.join(tmp, "cal.csv"),
-                              results_out=os.path.join(tmp, "paired.csv"),
-                              profile_out=os.path.join(tmp, "profile.json"),
-                              mismatches_out=os.path.join(tmp, "mm.csv"))
+        session = CalibrationSession()
+        session.set_results(results, keys=range(len(results)))
+        session.set_reference(ref)
+        session.export(tmp)
         dt = time.perf_counter() - t0
-    cal = rep.calibration
-    print(f"deck: {n} songs, seed {seed}; matched {rep.n_matched}, unmatched "
-          f"{len(rep.match.unmatched_songs)}; calibration took {dt:.2f} s")
+    cal, m = session.calibration, session.match
+    print(f"deck: {n} songs, seed {seed}; matched {len(m.matches)}, unmatched "
+          f"{len(m.unmatched_songs)}; calibration took {dt:.2f} s")
     print(f"{'descriptor':<14}{'method':<11}{'n':>5}{'MAE before':>12}{'MAE after(CV)':>15}"
           f"{'slope':>8}{'intercept':>11}")
     t = cal.tempo

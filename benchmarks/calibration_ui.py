@@ -74,7 +74,7 @@ def main(n: int) -> None:
     t_dialog = time.perf_counter() - t
     print(f"songs={n} load+match={t_match:.2f} s (longest GUI stall {1000 * max_gap:.0f} ms) "
           f"fit={t_fit:.2f} s view refresh={1000 * t_draw:.0f} ms "
-          f"match dialog build={1000 * t_dialog:.0f} ms; {c.match_summary()}")
+          f"match dialog build={1000 * t_dialog:.0f} ms; {c.session.match_summary()}")
     hb.stop()
     c.shutdown()
 

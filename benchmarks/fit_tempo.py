@@ -33,6 +33,7 @@ import soxr  # noqa: E402
 
 from core.analysis.features import FeatureStream  # noqa: E402
 from core.analysis.tempo import candidate_table  # noqa: E402
+from core.calibration.agreement import tempo_within  # noqa: E402
 
 __all__ = ["FIT_PLANS", "HELD_OUT_PLANS", "song_tables", "fit", "main"]
 
@@ -138,7 +139,7 @@ def song_tables(gen: str, seed: int, *, cache_dir: str) -> list[dict]:
                         "cands": [], "gen": gen})
             continue
         c = np.asarray(t["cands"])
-        out.append({"X": t["features"], "y": np.abs(c - truth) <= 0.04 * truth,
+        out.append({"X": t["features"], "y": tempo_within(c, truth),
                     "style": str(d["style"][i]), "bpm": float(truth), "cands": c,
                     "gen": gen})
     return out

@@ -25,13 +25,13 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import soxr  # noqa: E402
 
-from benchmarks.accuracy import tempo_hits  # noqa: E402
 from benchmarks.independent_synth import STYLES, render  # noqa: E402
 from core.analysis.features import FeatureStream  # noqa: E402
 from core.analysis.key import estimate_key  # noqa: E402
 from core.analysis.tempo import estimate_tempo  # noqa: E402
 from core.analysis.timesig import estimate_time_signature  # noqa: E402
-from core.io.keynotation import Key, key_relation, mirex_score, parse_key  # noqa: E402
+from core.calibration.agreement import key_relation, mirex_score, tempo_hits  # noqa: E402
+from core.io.keynotation import Key, parse_key  # noqa: E402
 
 __all__ = ["song_plan", "main"]
 

@@ -5,10 +5,39 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
+import numbers
 import os
 from dataclasses import dataclass
 
-__all__ = ["AnalysisSettings", "default_workers"]
+__all__ = ["AnalysisSettings", "default_workers", "SETTING_RANGES"]
+
+#: Allowed range of every setting, inclusive: ``name -> (low, high, kind)``; ``kind`` is
+#: ``int`` or ``float``.  Every value must be a finite number of that kind inside its range.
+SETTING_RANGES = {
+    "sample_rate": (8000, 48000, int),
+    "chunk_seconds": (5.0, 600.0, float),
+    "workers": (1, 256, int),
+    "budget_base_s": (0.1, 86400.0, float),
+    "budget_factor": (0.0, 100.0, float),
+    "hard_limit_factor": (1.0, 100.0, float),
+}
+
+_UNITS = {"sample_rate": " Hz", "chunk_seconds": " s", "budget_base_s": " s",
+          "budget_factor": " s per s of audio", "hard_limit_factor": " x budget"}
+
+
+def _check_range(name: str, value, lo, hi, kind) -> None:
+    """Raise ValueError unless ``value`` is a finite ``kind`` within [lo, hi]."""
+    unit = _UNITS.get(name, "")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    if kind is int and not float(value).is_integer():
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number ({lo}-{hi}{unit}), got {value!r}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be {lo}-{hi}{unit}, got {value!r}")
 
 
 def default_workers() -> int:
@@ -45,19 +74,8 @@ class AnalysisSettings:
     hard_limit_factor: float = 3.0
 
     def __post_init__(self):
-        if not 8000 <= self.sample_rate <= 48000:
-            raise ValueError(f"sample_rate must be 8000-48000 Hz, got {self.sample_rate!r}")
-        if not 5.0 <= self.chunk_seconds <= 600.0:
-            raise ValueError(f"chunk_seconds must be 5-600 s, got {self.chunk_seconds!r}")
-        if not 1 <= self.workers <= 256:
-            raise ValueError(f"workers must be 1-256, got {self.workers!r}")
-        if self.budget_base_s <= 0 or self.budget_factor < 0:
-            raise ValueError(
-                f"budget must be positive, got base={self.budget_base_s!r} "
-                f"factor={self.budget_factor!r}"
-            )
-        if self.hard_limit_factor < 1.0:
-            raise ValueError(f"hard_limit_factor must be >= 1, got {self.hard_limit_factor!r}")
+        for name, (lo, hi, kind) in SETTING_RANGES.items():
+            _check_range(name, getattr(self, name), lo, hi, kind)
 
     def to_dict(self) -> dict:
         """Plain dict of every setting, for exports and QSettings."""

@@ -5,8 +5,10 @@ The options drive the real window for automation: add paths, load the reference 
 the window (its columns join the table, the Calibration tab shows the match), start the
 batch, write ``DIR/results.csv`` (the same file as ``songcal analyze``) when it ends, then,
 with a reference, the calibration files of ``songcal analyze --reference`` into the same
-folder (``results_calibration.csv``, ``results_paired.csv``, ``results_mismatches.csv``,
-``results_profile.json``), and quit with the exit code of ``songcal analyze --reference``:
+folder under the names every calibration export uses (``results_calibration.csv``,
+``results_paired.csv``, ``results_mismatches.csv``, ``results_profile.json``:
+:func:`core.calibration.exports.export_names`), and quit with the exit code of ``songcal
+analyze --reference``:
 0 every song done and paired with a reference row, 1 any song failed, timed out, was
 cancelled or stayed unpaired, 2 bad usage or an unreadable reference sheet.
 """
@@ -166,20 +168,28 @@ class Automation:
 
     def _calibrate(self, results_csv: str) -> None:
         """Pair the results just written with the sheet and write the calibration files
-        into the export folder, exactly as ``songcal analyze --reference`` does."""
-        from core.cli.calibrate import calibrate_results_file
+        into the export folder, as ``songcal analyze --reference`` does
+        (:func:`core.calibration.session.calibrate_results_csv`)."""
+        from core.calibration.session import calibrate_results_csv
 
         settings = self.window.engine.settings
+        reference, folder = self.args.reference, self.args.export_dir
 
         def work():
-            return calibrate_results_file(results_csv, self.args.reference, settings=settings,
-                                          out_dir=self.args.export_dir)
+            return calibrate_results_csv(results_csv, reference, out_dir=folder,
+                                         settings=settings)
 
-        def done(code, error):
+        def done(result, error):
             if error:
-                log.error("calibration failed: %s", error)
+                print(f"songcal gui: error: calibration failed: {error}", file=sys.stderr)
                 code = EXIT_USAGE
-            self.exit_code = max(self.exit_code, int(code or 0))
+            else:
+                session, written = result
+                print(f"calibration: {session.match_summary()}", file=sys.stderr)
+                for kind, path in written.items():
+                    print(f"{kind} written to {path}", file=sys.stderr)
+                code = EXIT_OK if session.all_songs_paired else EXIT_SOME_FAILED
+            self.exit_code = max(self.exit_code, int(code))
             self._fit_for_view()
 
         self.window.engine.run_task(work, done)
@@ -278,18 +288,21 @@ def run_gui(argv=None) -> int:
 
     startup.configure_process()
     from gui.main_window import MainWindow
-    from gui.settings_dialog import load_settings
+    from gui.settings_dialog import load_settings, open_session_store
 
     settings = load_settings()
     if args.workers is not None:
         settings = dataclasses.replace(settings, workers=args.workers)
-    window = MainWindow(settings)
+    window = MainWindow(settings, store=open_session_store())
     startup.freeze_long_lived()
     if log_path:
         window.statusBar().showMessage(f"Log file: {log_path}", 5000)
     old_hook = sys.excepthook
     _install_excepthook(window, log_path)
     auto = Automation(window, args, app)
+    from gui.signals import install_stop_signals
+
+    stopper = install_stop_signals(window, auto)  # SIGINT/SIGTERM/SIGHUP: stop, export, quit
     window.show()
     from PySide6.QtCore import QTimer
 
@@ -304,7 +317,10 @@ def run_gui(argv=None) -> int:
     finally:
         sys.excepthook = old_hook
         app.setQuitOnLastWindowClosed(quit_on_last)
+        stopper.uninstall()
     code = auto.exit_code if args.quit_when_done else code
+    if stopper.seen:  # stopped by a signal: never a success
+        code = max(int(code), int(ExitCode.FAILED))
     stuck = window.stuck_workers
     window.deleteLater()
     if stuck:

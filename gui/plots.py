@@ -1,9 +1,8 @@
 """Live batch plots (pyqtgraph): songs done over time, elapsed vs budget, worker timeline.
 
 Plot items are created once; :meth:`BatchPlots.refresh` sets their data from a timer a few
-times a second (and only while the plots are visible).  Their curves are drawn without
-antialiasing (:data:`LIVE_ANTIALIAS`), whatever pyqtgraph's process-wide default
-(:data:`gui.startup.PLOT_OPTIONS`).
+times a second (and only while the plots are visible), without antialiasing (pyqtgraph's
+process-wide default, :data:`gui.startup.PLOT_OPTIONS`).
 """
 
 from __future__ import annotations
@@ -17,10 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 from core.batch.rules import SongState
 from gui.song_paint import STATE_COLORS
 
-__all__ = ["BatchPlots", "titled_plot", "LIVE_ANTIALIAS"]
-
-#: Antialiasing of the live curves: off, they are redrawn several times a second.
-LIVE_ANTIALIAS = False
+__all__ = ["BatchPlots", "titled_plot"]
 
 _BRUSH = {s: pg.mkBrush(c) for s, c in STATE_COLORS.items()}
 _PEN_NONE = pg.mkPen(None)
@@ -92,7 +88,7 @@ class BatchPlots(QWidget):
         lay.setContentsMargins(2, 2, 2, 2)
         self.done_plot = _plot("Songs finished", "songs", "time (s)")
         self.done_curve = self.done_plot.plot([], [], pen=pg.mkPen("#2f80ed", width=2),
-                                              stepMode=None, antialias=LIVE_ANTIALIAS)
+                                              stepMode=None)
         self.total_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#999", style=pg.QtCore.Qt.PenStyle.DashLine))
         self.done_plot.addItem(self.total_line)
 
@@ -104,10 +100,10 @@ class BatchPlots(QWidget):
         for item in self.elapsed_bars.values():
             self.budget_plot.addItem(item)
         self.budget_curve = self.budget_plot.plot([], [], pen=pg.mkPen("#f2a900", width=1.5),
-                                                  name="budget", antialias=LIVE_ANTIALIAS)
+                                                  name="budget")
         self.limit_curve = self.budget_plot.plot(
             [], [], pen=pg.mkPen("#a31515", width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
-            name="hard limit", antialias=LIVE_ANTIALIAS)
+            name="hard limit")
 
         self.timeline_plot = _plot("Worker timeline", "", "time (s)")
         self.timeline_plot.invertY(True)

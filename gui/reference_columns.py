@@ -5,65 +5,60 @@ reference value and the error (analyzer minus reference); for tempo and key an a
 too.  This module turns one results row and its matched :class:`core.calibration.reference.ReferenceRow`
 into those cells; the table model only places them.
 
-Agreement categories:
-
-- tempo: ``"ok"`` (within 4 % of the reference), ``"octave"`` (within 4 % of x2 or x1/2),
-  ``"other"``;
-- key: ``"same"``, ``"fifth"``, ``"relative"``, ``"parallel"``, ``"other"`` (the MIREX
-  categories of :func:`core.io.keynotation.key_relation`).
-
-Green means agreement, amber a near miss (octave, fifth, relative, parallel), red a miss.
+The agreement cells speak the vocabulary of the paired export
+(:mod:`core.calibration.agreement`): tempo ``ok``, ``double``, ``half``, ``triple``,
+``third``, ``three-halves``, ``two-thirds`` or ``wrong``; key ``same``, ``fifth``,
+``relative``, ``parallel`` or ``other``.  Green means agreement, amber a near miss (an
+octave, a fifth, a relative or parallel key), orange a metrical tempo error (x3, x1/3,
+x3/2, x2/3), red a miss.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from PySide6.QtGui import QColor
 
+from core.calibration.agreement import (
+    TEMPO_FACTORS,
+    TEMPO_GROUPS,
+    TEMPO_TOLERANCE,
+    fifths_distance,
+    key_relation,
+    mirex_score,
+    tempo_relation,
+)
 from core.calibration.exports import result_key, result_number
 from core.calibration.reference import REFERENCE_DESCRIPTORS
-from core.io.keynotation import Key, fifths_distance, key_relation, mirex_score
 
 __all__ = [
-    "TEMPO_TOLERANCE",
+    "GROUP_COLORS",
     "AGREEMENT_COLORS",
-    "AGREEMENT_LABELS",
     "UNITS",
     "ReferenceColumn",
     "Cell",
     "reference_columns",
     "reference_cells",
-    "tempo_agreement",
-    "key_agreement",
     "agreement_color",
+    "tempo_relation_text",
 ]
 
-#: Relative tolerance of tempo agreement (Acc1): 4 %.
-TEMPO_TOLERANCE = 0.04
+_GREEN, _AMBER, _RED = "#27ae60", "#f2a900", "#d64541"
 
-#: Colour of each agreement category (the same hues as the song states: green done,
-#: amber stalled, red failed).
+#: Colour of each tempo display group (:data:`core.calibration.agreement.TEMPO_GROUPS`);
+#: the same hues as the song states: green done, amber stalled, red failed.
+GROUP_COLORS = {"ok": _GREEN, "octave": _AMBER, "metrical": "#e67e22", "wrong": _RED}
+
+#: Colour of every agreement category: the tempo groups, the tempo relations (by group)
+#: and the key relations.
 AGREEMENT_COLORS = {
-    "ok": "#27ae60",
-    "same": "#27ae60",
-    "octave": "#f2a900",
-    "fifth": "#f2a900",
+    **GROUP_COLORS,
+    **{rel: GROUP_COLORS[group] for rel, group in TEMPO_GROUPS.items()},
+    "same": _GREEN,
+    "fifth": _AMBER,
     "relative": "#e08e0b",
     "parallel": "#c98a00",
-    "other": "#d64541",
-}
-
-#: Text shown for each agreement category.
-AGREEMENT_LABELS = {
-    "ok": "ok",
-    "octave": "octave",
-    "other": "wrong",
-    "same": "same",
-    "fifth": "fifth",
-    "relative": "relative",
-    "parallel": "parallel",
+    "other": _RED,
 }
 
 #: Unit of each reference descriptor, for headers and axis labels.
@@ -162,40 +157,26 @@ def agreement_color(category: str, *, alpha: int = 80) -> QColor | None:
     return c
 
 
-def tempo_agreement(est: float | None, ref: float | None) -> tuple[str, str]:
-    """Agreement of an analyzer tempo with the reference.
+_FRACTIONS = {0.5: "\u00bd", 1 / 3: "\u2153", 1.5: "3/2", 2 / 3: "\u2154"}
 
-    Parameters
-    ----------
-    est, ref : float or None
-        Analyzer and reference tempo (BPM).
 
-    Returns
-    -------
-    (str, str)
-        Category (``"ok"``, ``"octave"``, ``"other"``; ``""`` when either is missing or not
-        positive) and a short label (``"ok"``, ``"x2"``, ``"x1/2"``, ``"x1.07"``...).
+def _times(factor: float) -> str:
+    return "\u00d7" + _FRACTIONS.get(factor, f"{factor:g}")
+
+
+def tempo_relation_text(relation: str) -> str:
+    """What a tempo relation means, e.g. ``"within 4 % of ×2 the reference tempo"``.
+
+    Raises
+    ------
+    KeyError
+        When ``relation`` is not a tempo relation.
     """
-    if est is None or ref is None or not (est > 0 and ref > 0):
-        return "", ""
-    if not (math.isfinite(est) and math.isfinite(ref)):
-        return "", ""
-    ratio = est / ref
-    if abs(ratio - 1.0) <= TEMPO_TOLERANCE:
-        return "ok", "ok"
-    if abs(ratio - 2.0) <= TEMPO_TOLERANCE * 2.0:
-        return "octave", "x2"
-    if abs(ratio - 0.5) <= TEMPO_TOLERANCE * 0.5:
-        return "octave", "x1/2"
-    return "other", f"x{ratio:.2f}"
-
-
-def key_agreement(est: Key | None, ref: Key | None) -> str:
-    """Relation of an analyzer key to the reference: ``"same"``, ``"fifth"``,
-    ``"relative"``, ``"parallel"``, ``"other"``, or ``""`` when either is missing."""
-    if est is None or ref is None:
-        return ""
-    return key_relation(est, ref)
+    tol = f"{100 * TEMPO_TOLERANCE:g} %"
+    if relation == "wrong":
+        listed = ", ".join(_times(f) for f in TEMPO_FACTORS.values())
+        return f"not within {tol} of {listed} the reference tempo"
+    return f"within {tol} of {_times(TEMPO_FACTORS[relation])} the reference tempo"
 
 
 def reference_columns(descriptors) -> list[ReferenceColumn]:
@@ -290,12 +271,12 @@ def reference_cells(row: dict | None, ref, columns) -> dict[str, Cell]:
                 tip += f" ({100 * err / y:+.1f} %)"
             out[c.name] = Cell(err, _fmt(d, err, signed=True), tooltip=tip)
         else:  # tempo agreement
-            cat, label = tempo_agreement(x, y)
+            rel = tempo_relation(x, y)
             tip = ""
-            if cat:
-                tip = (f"analyzer {x:.1f} BPM / reference {y:.1f} BPM = {x / y:.3f}; "
-                       f"within 4 % counts as ok, of x2 or x1/2 as an octave error")
-            out[c.name] = Cell(label or None, label, cat, agreement_color(cat), tip)
+            if rel:
+                tip = (f"analyzer {x:.1f} BPM / reference {y:.1f} BPM = {x / y:.3f}: "
+                       f"{tempo_relation_text(rel)}")
+            out[c.name] = Cell(rel or None, rel, rel, agreement_color(rel), tip)
     return out
 
 
@@ -306,11 +287,11 @@ def _key_cell(c: ReferenceColumn, row: dict, ref) -> Cell:
             return Cell(tooltip="the reference row has no key")
         return Cell(rk.name, f"{rk.name} ({rk.camelot})")
     est = result_key(row)
-    rel = key_agreement(est, rk)
-    if not rel:
+    if est is None or rk is None:
         return Cell()
+    rel = key_relation(est, rk)
     dist = fifths_distance(est.tonic, rk.tonic)
     tip = (f"analyzer {est.name} vs reference {rk.name}: {rel}, MIREX score "
            f"{mirex_score(est, rk):.1f}, {dist} step{'s' if dist != 1 else ''} apart on the "
            "circle of fifths")
-    return Cell(rel, AGREEMENT_LABELS[rel], rel, agreement_color(rel), tip)
+    return Cell(rel, rel, rel, agreement_color(rel), tip)

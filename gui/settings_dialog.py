@@ -1,4 +1,8 @@
-"""The analysis settings dialog and their persistence with ``QSettings``."""
+"""The analysis settings dialog and their persistence with ``QSettings``.
+
+The dialog also names the session store file (``songcal analyze --session`` on the command
+line); it is remembered under :data:`SESSION_STORE_KEY` and used from the next start.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +16,44 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QLabel,
+    QLineEdit,
     QSpinBox,
     QVBoxLayout,
 )
 
 from core.settings import AnalysisSettings, default_workers
 
-__all__ = ["SettingsDialog", "load_settings", "save_settings", "SETTINGS_GROUP"]
+__all__ = ["SettingsDialog", "load_settings", "save_settings", "SETTINGS_GROUP",
+           "SESSION_STORE_KEY", "session_store_path", "open_session_store"]
 
 log = logging.getLogger(__name__)
 
 #: QSettings group holding the fields of :class:`AnalysisSettings`.
 SETTINGS_GROUP = "analysis"
+#: QSettings key of the session store file chosen in the dialog (empty: the default one).
+SESSION_STORE_KEY = "session/store_path"
+
+
+def session_store_path(qs: QSettings | None = None) -> str:
+    """The session store file chosen in the dialog, or ``""`` for the default one."""
+    value = (qs or QSettings()).value(SESSION_STORE_KEY, "")
+    return value if isinstance(value, str) else ""
+
+
+def open_session_store(qs: QSettings | None = None):
+    """The chosen session store, opened; None when none was chosen or it cannot be opened
+    (the window then uses the default store)."""
+    path = session_store_path(qs)
+    if not path:
+        return None
+    from core.batch.store import ResultStore
+
+    try:
+        return ResultStore(path)
+    except Exception as err:  # the window still works with the default store
+        log.warning("the chosen session store cannot be used (%s); using the default one",
+                    err)
+        return None
 
 
 def load_settings(qs: QSettings | None = None) -> AnalysisSettings:
@@ -103,6 +133,13 @@ class SettingsDialog(QDialog):
         form.addRow("Hard limit:", self.hard_limit)
         form.addRow("Chunk length:", self.chunk)
         form.addRow("Analysis sample rate:", self.sample_rate)
+        from core.batch.store import default_store_path
+
+        self.session_store = QLineEdit(session_store_path())
+        self.session_store.setPlaceholderText(default_store_path())
+        self.session_store.setToolTip("SQLite file that keeps finished songs and sessions "
+                                      "(empty: the default one). Used from the next start.")
+        form.addRow("Session store file:", self.session_store)
         note = QLabel("A song past its budget is flagged as stalled; past the hard limit it is "
                       "timed out and the batch moves on. Changes apply to the next batch.")
         note.setWordWrap(True)
@@ -118,6 +155,10 @@ class SettingsDialog(QDialog):
         lay.addLayout(form)
         lay.addWidget(note)
         lay.addWidget(buttons)
+
+    def accept(self) -> None:  # noqa: D102 - Qt API
+        QSettings().setValue(SESSION_STORE_KEY, self.session_store.text().strip())
+        super().accept()
 
     def _defaults(self) -> None:
         d = AnalysisSettings()

@@ -32,11 +32,11 @@ __all__ = ["SWITCH_INTERVAL_S", "PLOT_OPTIONS", "configure_process", "freeze_lon
 SWITCH_INTERVAL_S = 0.00005
 
 #: pyqtgraph's process-wide options, set before any plot exists.  White plots with dark
-#: grey text, like the rest of the window.  Antialiasing is on by default (smooth curves
-#: and markers in the calibration plots); the live batch plots, redrawn several times a
-#: second with hundreds of bars, ask for it off per item (``antialias=False``), so no plot
-#: depends on which module was imported first.
-PLOT_OPTIONS = {"antialias": True, "background": "w", "foreground": "#333"}
+#: grey text, like the rest of the window.  Antialiasing off by default: the live batch
+#: plots are redrawn several times a second; the calibration plots (:mod:`gui.calibration_plots`)
+#: ask for it per item (``antialias=True``) for smooth curves and markers.  Either way no
+#: plot depends on which module was imported first.
+PLOT_OPTIONS = {"antialias": False, "background": "w", "foreground": "#333"}
 
 _configured = False
 

@@ -59,8 +59,8 @@ class CalibrationMixin:
             "Read a reference sheet (CSV) to compare the results with; or drop one here")
         self.export_calibration_action = self._act(
             "Export &Calibration\u2026", self.export_calibration_dialog, "Ctrl+Shift+E", None,
-            "Write calibration.csv, the results with reference columns, the mismatches "
-            "and a profile into a folder")
+            "Write the calibration CSV, the results paired with the reference, the "
+            "mismatches and a profile into a folder")
         self.apply_profile_action = self._act(
             "Apply &Profile\u2026", self.apply_profile_dialog, None, None,
             "Apply a saved calibration profile to these results")

@@ -43,11 +43,12 @@ WORKER_NICE = 5
 
 
 def song_identity_or_name(path: str) -> tuple[str, str]:
-    """``(title, artist)`` from tags via :func:`core.io.tags.song_identity`, else the file name."""
-    from core.io.tags import song_identity  # mutagen: imported when a scan first needs it
+    """``(title, artist)`` from tags via :func:`core.io.tags.read_title_artist`, else the file
+    name."""
+    from core.io.tags import read_title_artist  # mutagen: imported when a scan first needs it
 
     try:
-        title, artist = song_identity(path)
+        title, artist = read_title_artist(path)
     except Exception:  # a tag reader must never stop a scan
         log.debug("no identity for %s", path, exc_info=True)
         return os.path.splitext(os.path.basename(path))[0], ""

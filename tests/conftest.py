@@ -18,6 +18,13 @@ import pytest  # noqa: E402
 os.environ["SONGCAL_DATA_DIR"] = tempfile.mkdtemp(prefix="songcal-test-data-")
 
 
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path, monkeypatch):
+    """Each test its own session store: results are keyed by content, and the test decks
+    are generated alike, so a shared store would serve one test's fakes to another."""
+    monkeypatch.setenv("SONGCAL_DATA_DIR", str(tmp_path / "songcal-data"))
+
+
 def _live_threads() -> set[threading.Thread]:
     return {t for t in threading.enumerate() if t.is_alive()}
 

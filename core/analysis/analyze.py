@@ -27,7 +27,7 @@ from core.analysis.tempo import chunk_tempos, estimate_tempo
 from core.analysis.timesig import estimate_time_signature
 from core.errors import AnalysisCancelled, EmptyFileError, TooShortError
 from core.io.results import ChunkResult, SongResult
-from core.io.tags import song_identity
+from core.io.tags import read_title_artist
 from core.settings import AnalysisSettings
 
 __all__ = ["analyze_file", "MIN_DURATION_S"]
@@ -84,7 +84,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     n_chunks = max(1, math.ceil((duration_est or settings.chunk_seconds) / settings.chunk_seconds))
     if progress is not None:  # the length is known now: budgets and chunk counts can use it
         progress(0, n_chunks, duration_est)
-    title, artist = song_identity(path)
+    title, artist = read_title_artist(path)
 
     meter = LoudnessMeter(info.sample_rate, info.channels)
     feats = FeatureStream(settings.sample_rate)

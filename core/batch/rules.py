@@ -262,6 +262,16 @@ class Batch:
             job.cancel_event = threading.Event()
             return job, job.attempt
 
+    def relabel(self, job_id: int, attempt: int, worker: str) -> bool:
+        """Name the worker a running attempt actually landed on (for engines that place
+        songs themselves, such as a cluster scheduler); False when the attempt is stale."""
+        with self._lock:
+            job = self._current(job_id, attempt)
+            if job is None:
+                return False
+            job.worker = worker
+            return True
+
     def _current(self, job_id: int, attempt: int) -> Job | None:
         job = self.jobs[job_id]
         if job.attempt != attempt or job.state not in ACTIVE_STATES:

@@ -4,6 +4,11 @@ One thread per worker; each takes a song, analyzes it chunk by chunk in its own 
 reports to the batch.  A watchdog in the calling thread applies the stall and timeout rules;
 a worker whose song timed out is abandoned (a Python thread cannot be killed) and a fresh
 thread takes its place, so the batch always finishes, whatever a decoder does.
+
+Stopping: :meth:`BatchRunner.request_stop` (safe to call from a signal handler: it only
+sets a flag) or a ``KeyboardInterrupt`` cancels the batch at the next watchdog tick;
+running songs stop at their next chunk or are abandoned after ``cancel_grace_s``, so the
+run returns within about ``tick_s + cancel_grace_s`` seconds with every finished result.
 """
 
 from __future__ import annotations
@@ -84,10 +89,17 @@ def run_job(batch: Batch, job: Job, attempt: int, analyze: AnalyzeFn) -> None:
     except MemoryError:
         batch.fail(job.id, attempt, "ran out of memory while analyzing this file")
     except Exception as err:  # an analyzer bug must not stop the batch
-        log.error("unexpected error analyzing %s\n%s", job.path, traceback.format_exc())
+        # One line where people look; the traceback for the log file (INFO).
+        log.error("unexpected error analyzing %s: %s: %s", job.path, type(err).__name__, err)
+        log.info("traceback of the error analyzing %s\n%s", job.path, traceback.format_exc())
         batch.fail(job.id, attempt, f"internal error: {type(err).__name__}: {err}")
     else:
-        batch.finish(job.id, attempt, result)
+        if isinstance(result, SongResult):
+            batch.finish(job.id, attempt, result)
+        else:
+            log.error("the analyzer returned %r for %s", result, job.path)
+            batch.fail(job.id, attempt, "internal error: the analyzer returned "
+                                        f"{type(result).__name__}, not a result")
 
 
 class BatchRunner:
@@ -106,10 +118,13 @@ class BatchRunner:
         second, with the jobs whose state changed since the last call.
     tick_s : float
         Watchdog period (s).
+    cancel_grace_s : float
+        How long running songs may take to stop after a cancel before they are abandoned (s).
     """
 
     def __init__(self, batch: Batch, *, analyze: AnalyzeFn, workers: int | None = None,
-                 on_change: Callable | None = None, tick_s: float = 0.2):
+                 on_change: Callable | None = None, tick_s: float = 0.2,
+                 cancel_grace_s: float = 1.0):
         self.batch = batch
         self.analyze = analyze
         self.workers = int(workers or batch.settings.workers)
@@ -117,6 +132,10 @@ class BatchRunner:
             raise ValueError(f"workers must be >= 1, got {workers!r}")
         self.on_change = on_change
         self.tick_s = tick_s
+        self.cancel_grace_s = cancel_grace_s
+        #: The signal number (or -1 for a plain request) that stopped the run, or None.
+        self.stopped_by: int | None = None
+        self._stop_request: int | None = None
         self._threads: list[threading.Thread] = []
         self._abandoned: set[str] = set()
         self._serial = 0
@@ -141,6 +160,11 @@ class BatchRunner:
             job, attempt = claimed
             run_job(self.batch, job, attempt, self.analyze)
 
+    def request_stop(self, signum: int = -1) -> None:
+        """Ask the run to cancel the batch at its next tick (signal-handler safe)."""
+        if self._stop_request is None:
+            self._stop_request = signum
+
     def _live_workers(self) -> int:
         return sum(1 for t in self._threads
                    if t.is_alive() and t.name.removeprefix("songcal-") not in self._abandoned)
@@ -149,7 +173,9 @@ class BatchRunner:
         """Start the workers, watch them, return when every song has ended.
 
         A ``KeyboardInterrupt`` cancels the batch: running songs stop at their next chunk
-        (or are abandoned after a short wait) and the batch ends with what it has.
+        (or are abandoned after ``cancel_grace_s``) and the batch ends with what it has;
+        the interrupt is raised again at the end.  :meth:`request_stop` does the same and
+        the run returns normally with :attr:`stopped_by` set.
         """
         seen_states = {j.id: (j.state, j.attempt) for j in self.batch.jobs}
         for _ in range(self.workers):
@@ -171,12 +197,21 @@ class BatchRunner:
                     while queued and self._live_workers() < self.workers and not (
                             self.batch.cancelled or self.batch.paused):
                         self._spawn()
+                    if self._stop_request is not None and self.stopped_by is None:
+                        self.stopped_by = self._stop_request
+                        self.batch.cancel()
+                        cancel_deadline = time.monotonic() + self.cancel_grace_s
                     if self.on_change is not None:
                         now_states = {j.id: (j.state, j.attempt) for j in self.batch.jobs}
                         diff = [self.batch.jobs[i] for i, st in now_states.items()
                                 if seen_states.get(i) != st]
                         seen_states = now_states
-                        self.on_change(self.batch, diff)
+                        try:
+                            self.on_change(self.batch, diff)
+                        except Exception as err:  # a display problem must not stop the batch
+                            log.error("progress display failed: %s: %s",
+                                      type(err).__name__, err)
+                            log.info("traceback\n%s", traceback.format_exc())
                     if self.batch.is_finished:
                         break
                     if cancel_deadline is not None and time.monotonic() > cancel_deadline:
@@ -187,7 +222,7 @@ class BatchRunner:
                         self._abandon_running("cancelled")
                     interrupted = True
                     self.batch.cancel()
-                    cancel_deadline = time.monotonic() + 5.0
+                    cancel_deadline = time.monotonic() + self.cancel_grace_s
         finally:
             for t in self._threads:
                 if t.name.removeprefix("songcal-") not in self._abandoned:

@@ -26,10 +26,11 @@ def is_audio_name(name: str) -> bool:
 def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None) -> Iterator[str]:
     """Yield audio files under ``paths``, recursively, in a stable sorted order.
 
-    A path named explicitly is yielded when it is an audio file or does not exist (so the
-    caller can report it as a failed row); folders are walked without following symbolic
-    links to folders (no loops), dangling links are skipped, and each real file is yielded
-    once even when reached twice.
+    A path named explicitly is yielded when it is an audio file, does not exist, or is not a
+    regular file (a FIFO, a device: never opened here), so the caller can report it as a
+    failed row with its reason; folders are walked without following symbolic links to
+    folders (no loops), dangling links are skipped, and each real file is yielded once even
+    when reached twice.
 
     Parameters
     ----------
@@ -73,6 +74,11 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None) 
                 yield p
         elif os.path.islink(p) and not os.path.exists(p):
             yield p  # a dangling link named explicitly: reported, not followed
+        elif os.path.exists(p) and not os.path.isfile(p):
+            k = _key(p)  # a FIFO, device or socket named explicitly: reported, never read
+            if k not in seen:
+                seen.add(k)
+                yield p
 
 
 def scan_paths(paths: Iterable[str | os.PathLike], *, should_cancel=None) -> list[str]:

@@ -1,43 +1,88 @@
-"""The session store: every finished song saved at once, in SQLite.
+"""The session store: finished songs kept in SQLite, keyed by what the file holds.
 
-Two jobs: a cache (a file that has not changed since it was analyzed with the same analysis
-settings is not analyzed again unless fresh analysis is forced), and crash safety (each
-batch is recorded as a session with its songs; a session that never ended can be resumed
-at the next start, and every result that was shown as done is already on disk).
+Two jobs: a cache (a file whose content was already analyzed with the same analysis
+settings is not analyzed again unless fresh analysis is forced; see
+:mod:`core.batch.cache` for the content fingerprint), and crash safety (each batch is
+recorded as a session with its songs; a session that never ended can be resumed at the next
+start, and every result shown as done is already on disk).
+
+The store can never cost a result.  One writer thread does every write, with a short busy
+timeout and retries with back-off when another process holds the database; callers only
+queue writes (and may wait a bounded time for them).  A write that still fails is counted
+and reported once (:attr:`ResultStore.problem`), and the batch goes on.  A cached row that
+cannot be read back is dropped and the song is analyzed again.  Paths are stored as their
+bytes (``os.fsencode``), so any file name the operating system allows round-trips.
 
 The database lives in the user data folder (``$SONGCAL_DATA_DIR``, else
 ``$XDG_DATA_HOME/songcal``, else ``~/.local/share/songcal``; ``%LOCALAPPDATA%\\SongCal``
-on Windows, ``~/Library/Application Support/SongCal`` on macOS).
+on Windows, ``~/Library/Application Support/SongCal`` on macOS), or wherever ``songcal
+analyze --session PATH`` or the window's settings say.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import logging
+import math
 import os
+import queue
 import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 
-from core.batch.runner import AnalyzeFn
+from core.errors import SongCalError
 from core.io.results import ChunkResult, SongResult
 
-__all__ = ["ResultStore", "data_dir", "file_signature", "cached"]
+__all__ = ["ResultStore", "StoreError", "StoreStats", "data_dir", "default_store_path",
+           "cached", "content_fingerprint", "SCHEMA_VERSION"]
+
+log = logging.getLogger(__name__)
+
+#: Version of the database layout (``PRAGMA user_version``).  Older stores are migrated:
+#: their results, keyed by path and modification time, are dropped (they cannot be trusted).
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS results (
-    path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-    settings TEXT NOT NULL, saved REAL NOT NULL, result TEXT NOT NULL,
-    PRIMARY KEY (path, settings));
+CREATE TABLE IF NOT EXISTS cache (
+    fingerprint TEXT NOT NULL, settings TEXT NOT NULL, saved REAL NOT NULL,
+    result TEXT NOT NULL, PRIMARY KEY (fingerprint, settings));
 CREATE TABLE IF NOT EXISTS sessions (
     id INTEGER PRIMARY KEY AUTOINCREMENT, created REAL NOT NULL, ended REAL,
-    settings TEXT NOT NULL, reference TEXT);
+    settings TEXT NOT NULL, reference BLOB);
 CREATE TABLE IF NOT EXISTS session_songs (
     session INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-    idx INTEGER NOT NULL, path TEXT NOT NULL, PRIMARY KEY (session, idx));
+    idx INTEGER NOT NULL, path BLOB NOT NULL, PRIMARY KEY (session, idx));
 """
+
+_STOP = object()
+
+
+class StoreError(SongCalError):
+    """The session store cannot be opened or written; carries the path and the reason."""
+
+    def __init__(self, path, reason: str):
+        self.path = os.fsdecode(path)
+        self.reason = reason
+        super().__init__(f"session store {self.path}: {reason}")
+
+
+@dataclass
+class StoreStats:
+    """What the store did during a run (read them after :meth:`ResultStore.close`)."""
+
+    #: Songs served from the store.
+    hits: int = 0
+    #: Results written.
+    saved: int = 0
+    #: Writes (results or sessions) given up after their retries.
+    failed_writes: int = 0
+    #: Cached rows that could not be read back and were dropped.
+    dropped: int = 0
+    #: Songs whose file changed while they were analyzed (their result was not stored).
+    changed: int = 0
 
 
 def data_dir() -> str:
@@ -56,24 +101,64 @@ def data_dir() -> str:
     return folder
 
 
-def file_signature(path: str) -> tuple[int, int] | None:
-    """(size, mtime in ns) of a file, or None when it cannot be read."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_size, st.st_mtime_ns
+def default_store_path() -> str:
+    """``results.sqlite`` in :func:`data_dir`."""
+    return os.path.join(data_dir(), "results.sqlite")
+
+
+def _path_blob(path) -> bytes:
+    return os.fsencode(path)
+
+
+def _path_text(value) -> str:
+    return os.fsdecode(value) if isinstance(value, bytes) else str(value)
+
+
+def _finite(value):
+    """JSON-safe copy: NaN and infinities become None (as in the CSV: an empty cell)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _encode(result: SongResult) -> str:
-    return json.dumps(dataclasses.asdict(result))
+    # ensure_ascii: a file name that is not valid UTF-8 (lone surrogates) is escaped as
+    # \udcXX and read back exactly.
+    return json.dumps(_finite(dataclasses.asdict(result)), ensure_ascii=True,
+                      allow_nan=False)
+
+
+#: Result fields that hold a number (or None).
+_NUMBER_FIELDS = {f.name for f in dataclasses.fields(SongResult)
+                  if str(f.type) in ("float | None", "int | None")}
 
 
 def _decode(text: str) -> SongResult:
+    """A stored result; raises ValueError (or TypeError) when the row is damaged."""
     data = json.loads(text)
-    chunks = [ChunkResult(**c) for c in data.pop("chunk_results", [])]
+    if not isinstance(data, dict) or data.get("status") != "done":
+        raise ValueError("not a finished result")
+    chunks = [ChunkResult(**c) for c in data.pop("chunk_results", None) or []]
     names = {f.name for f in dataclasses.fields(SongResult)}
+    for name in _NUMBER_FIELDS & data.keys():
+        v = data[name]
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise ValueError(f"{name} is not a number")
+    if not isinstance(data.get("path"), str):
+        raise ValueError("no path")
     return SongResult(**{k: v for k, v in data.items() if k in names}, chunk_results=chunks)
+
+
+def _retryable(err: Exception) -> bool:
+    text = str(err).lower()
+    return isinstance(err, sqlite3.OperationalError) and any(
+        w in text for w in ("locked", "busy", "full", "disk i/o", "unable to open"))
 
 
 class ResultStore:
@@ -81,127 +166,334 @@ class ResultStore:
 
     Parameters
     ----------
-    path : str, optional
-        Database file (default: ``results.sqlite`` in :func:`data_dir`); ``":memory:"`` for
-        a throw-away store.
+    path : str or os.PathLike, optional
+        Database file (default: :func:`default_store_path`); ``":memory:"`` for a
+        throw-away store.
+    busy_timeout_s : float, optional
+        How long one SQLite call waits for a lock held elsewhere (s).
+    retry_s : float, optional
+        How long a write is retried (with back-off) before it is given up (s); once a write
+        was given up, later ones get one short try each until one succeeds again.
+    ack_timeout_s : float, optional
+        How long :func:`cached` waits for a result to be on disk before handing it on (s).
+    session_timeout_s : float, optional
+        How long :meth:`begin_session` and :meth:`end_session` wait for their write (s).
+
+    Raises
+    ------
+    StoreError
+        When the database cannot be opened (not a database, no permission, locked for
+        longer than ``retry_s``).
     """
 
-    def __init__(self, path: str | None = None):
-        self.path = path or os.path.join(data_dir(), "results.sqlite")
+    def __init__(self, path=None, *, busy_timeout_s: float = 0.25, retry_s: float = 20.0,
+                 ack_timeout_s: float = 2.0, session_timeout_s: float = 3.0):
+        self.path = os.fspath(path) if path is not None else default_store_path()
+        self.busy_timeout_s = float(busy_timeout_s)
+        self.retry_s = float(retry_s)
+        self.ack_timeout_s = float(ack_timeout_s)
+        self.session_timeout_s = float(session_timeout_s)
+        self.stats = StoreStats()
+        #: The first problem met (plain words), or None.
+        self.problem: str | None = None
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10.0)
-        with self._lock:
+        self._queue: queue.Queue = queue.Queue()
+        self._writer: threading.Thread | None = None
+        self._healthy = True
+        self._closed = False
+        self._give_up_at: float | None = None  # set by close(): no retry past it
+        self._stuck_since: float | None = None  # when the write now retrying first failed
+        try:
             if self.path != ":memory:":
-                self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.executescript(_SCHEMA)
-            self._db.commit()
+                os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False,
+                                       timeout=self.busy_timeout_s, isolation_level=None)
+        except (sqlite3.Error, OSError) as err:
+            raise StoreError(self.path, f"cannot be opened ({err})") from None
+        try:
+            self._retry(self._prepare, time.monotonic() + self.retry_s)
+        except sqlite3.Error as err:
+            self._db.close()
+            raise StoreError(self.path, _plain(err)) from None
 
-    def close(self) -> None:
-        """Close the database."""
+    # -- set-up ---------------------------------------------------------------------------
+    def _prepare(self) -> None:
+        db = self._db
+        if self.path != ":memory:":
+            db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version < SCHEMA_VERSION:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for table in ("results", "session_songs", "sessions"):
+                    db.execute(f"DROP TABLE IF EXISTS {table}")
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        elif version > SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(f"written by a newer SongCal (layout {version})")
+
+    def _retry(self, fn, deadline: float):
+        """Run ``fn()`` under the lock, retrying busy or full databases until ``deadline``."""
+        delay = 0.05
+        try:
+            while True:
+                try:
+                    with self._lock:
+                        return fn()
+                except sqlite3.Error as err:
+                    now = time.monotonic()
+                    if self._stuck_since is None:
+                        self._stuck_since = now
+                    stop = (deadline if self._give_up_at is None
+                            else min(deadline, self._give_up_at))
+                    if not _retryable(err) or now + delay > stop:
+                        raise
+                time.sleep(delay)
+                delay = min(1.0, delay * 2)
+        finally:
+            self._stuck_since = None
+
+    @property
+    def healthy(self) -> bool:
+        """False once a write was given up (until a later one succeeds), or while a write
+        has been retrying for longer than ``ack_timeout_s``: then nobody waits for it."""
+        stuck = self._stuck_since
+        return (self._healthy and not self._closed
+                and (stuck is None or time.monotonic() - stuck < self.ack_timeout_s))
+
+    def _report(self, what: str, err: Exception) -> None:
+        message = f"{what}: {_plain(err)}"
+        if self.problem is None:
+            self.problem = message
+            log.warning("session store %s: %s", self.path, message)
+        else:
+            log.info("session store %s: %s", self.path, message)
+
+    # -- the writer -----------------------------------------------------------------------
+    def _submit(self, fn, what: str) -> threading.Event:
+        """Queue ``fn`` for the writer; the returned event is set once it ran (or failed)."""
+        done = threading.Event()
+        if self._closed:
+            self.stats.failed_writes += 1
+            done.set()
+            return done
+        with self._lock:
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_loop, daemon=True,
+                                                name="songcal-store-writer")
+                self._writer.start()
+        self._queue.put((fn, what, done))
+        return done
+
+    def _write_loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            fn, what, done = item
+            budget = self.retry_s if self._healthy else self.busy_timeout_s
+            try:
+                self._retry(fn, time.monotonic() + budget)
+            except Exception as err:  # the store may fail; the batch must not
+                self._healthy = False
+                self.stats.failed_writes += 1
+                self._report(f"could not {what}", err)
+            else:
+                self._healthy = True
+            finally:
+                done.set()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every queued write ran; True when all did within ``timeout`` (s)."""
+        return self._submit(lambda: None, "flush").wait(timeout)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Finish queued writes (giving up on retries after ``timeout`` s) and close.
+
+        Writes still pending after ``timeout`` are counted in :attr:`stats` as failed.
+        """
+        if self._closed:
+            return
+        self._give_up_at = time.monotonic() + timeout
+        self._closed = True
+        writer = self._writer
+        if writer is not None:
+            self._queue.put(_STOP)
+            writer.join(timeout + 1.0)
+            if writer.is_alive():  # pragma: no cover - a write stuck in SQLite itself
+                self._report("close", TimeoutError("writes still pending at exit"))
+                return
+        while True:  # anything queued after the stop marker
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not _STOP:
+                self.stats.failed_writes += 1
+                item[2].set()
         with self._lock:
             self._db.close()
 
-    # -- results ------------------------------------------------------------------------
-    def lookup(self, path: str, settings_fp: str) -> SongResult | None:
-        """The stored result of ``path`` if the file is unchanged and the settings match."""
-        sig = file_signature(path)
-        if sig is None:
-            return None
-        with self._lock:
-            row = self._db.execute(
-                "SELECT size, mtime_ns, result FROM results WHERE path=? AND settings=?",
-                (os.path.abspath(path), settings_fp)).fetchone()
-        if row is None or (row[0], row[1]) != sig:
-            return None
-        result = _decode(row[2])
-        result.path = path
-        return result
+    # -- results --------------------------------------------------------------------------
+    def lookup(self, fingerprint: str, settings_fp: str) -> SongResult | None:
+        """The stored result for this content and these settings, or None.
 
-    def save(self, result: SongResult, settings_fp: str) -> None:
-        """Save a finished song (only ``done`` results are cached; others are retried)."""
-        if result.status != "done":
-            return
-        sig = file_signature(result.path)
-        if sig is None:
-            return
-        with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?)",
-                (os.path.abspath(result.path), sig[0], sig[1], settings_fp, time.time(),
-                 _encode(result)))
-            self._db.commit()
+        A row that cannot be read back is dropped (and counted); a store that cannot be
+        read gives None (and its problem is reported once).
+        """
+        try:
+            with self._lock:
+                row = self._db.execute(
+                    "SELECT result FROM cache WHERE fingerprint=? AND settings=?",
+                    (fingerprint, settings_fp)).fetchone()
+        except sqlite3.Error as err:
+            self._report("could not read a stored result", err)
+            return None
+        if row is None:
+            return None
+        try:
+            return _decode(row[0])
+        except (ValueError, TypeError, AttributeError) as err:
+            self.stats.dropped += 1
+            log.warning("dropping a damaged stored result (%s); the song is analyzed again",
+                        err)
+            self._submit(lambda: self._db.execute(
+                "DELETE FROM cache WHERE fingerprint=? AND settings=?",
+                (fingerprint, settings_fp)), "drop a damaged result")
+            return None
 
-    # -- sessions -----------------------------------------------------------------------
-    def begin_session(self, paths, settings: dict, reference: str | None = None) -> int:
-        """Record a new batch and its songs; returns the session id."""
-        with self._lock:
-            cur = self._db.execute(
-                "INSERT INTO sessions (created, settings, reference) VALUES (?, ?, ?)",
-                (time.time(), json.dumps(settings), reference))
-            sid = cur.lastrowid
-            self._db.executemany("INSERT INTO session_songs VALUES (?, ?, ?)",
-                                 [(sid, i, os.fspath(p)) for i, p in enumerate(paths)])
-            self._db.commit()
-            return sid
+    def save(self, result: SongResult, settings_fp: str, fingerprint: str) -> threading.Event:
+        """Queue a finished song for writing (only ``done`` results are kept).
+
+        Returns an event set once the write ran (or was given up).
+        """
+        done = threading.Event()
+        if getattr(result, "status", None) != "done":
+            done.set()
+            return done
+        try:
+            text = _encode(result)
+        except (TypeError, ValueError) as err:  # an odd result: analyzed, just not kept
+            self.stats.failed_writes += 1
+            self._report("could not store a result", err)
+            done.set()
+            return done
+
+        def write():
+            self._db.execute("INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?)",
+                             (fingerprint, settings_fp, time.time(), text))
+            self.stats.saved += 1
+
+        return self._submit(write, "save a result")
+
+    # -- sessions -------------------------------------------------------------------------
+    def begin_session(self, paths, settings: dict, reference=None) -> int:
+        """Record a new batch and its songs; returns the session id.
+
+        Raises
+        ------
+        StoreError
+            When the session cannot be written (the caller goes on without one).
+        """
+        rows = [_path_blob(p) for p in paths]
+        ref = None if reference is None else _path_blob(reference)
+        out: list[int] = []
+
+        def write():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cur = self._db.execute(
+                    "INSERT INTO sessions (created, settings, reference) VALUES (?, ?, ?)",
+                    (time.time(), json.dumps(settings), ref))
+                sid = cur.lastrowid
+                self._db.executemany("INSERT INTO session_songs VALUES (?, ?, ?)",
+                                     [(sid, i, p) for i, p in enumerate(rows)])
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            out.append(sid)
+
+        done = self._submit(write, "begin a session")
+        done.wait(self.session_timeout_s)
+        if not out:
+            raise StoreError(self.path, self.problem or "could not begin a session within "
+                             f"{self.session_timeout_s:g} s (the database is busy)")
+        return out[0]
 
     def add_to_session(self, session: int, paths) -> None:
-        """Append songs to a session."""
-        with self._lock:
-            start = self._db.execute("SELECT COUNT(*) FROM session_songs WHERE session=?",
-                                     (session,)).fetchone()[0]
-            self._db.executemany("INSERT INTO session_songs VALUES (?, ?, ?)",
-                                 [(session, start + i, os.fspath(p))
-                                  for i, p in enumerate(paths)])
-            self._db.commit()
+        """Append songs to a session (queued; never raises)."""
+        rows = [_path_blob(p) for p in paths]
 
-    def end_session(self, session: int) -> None:
-        """Mark a batch as ended normally."""
-        with self._lock:
+        def write():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                start = self._db.execute("SELECT COUNT(*) FROM session_songs WHERE session=?",
+                                         (session,)).fetchone()[0]
+                self._db.executemany("INSERT INTO session_songs VALUES (?, ?, ?)",
+                                     [(session, start + i, p) for i, p in enumerate(rows)])
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+
+        self._submit(write, "add songs to the session")
+
+    def end_session(self, session: int) -> bool:
+        """Mark a batch as ended normally; waits for the write (bounded).  Never raises;
+        returns False when the write did not happen."""
+        ok: list[bool] = []
+
+        def write():
             self._db.execute("UPDATE sessions SET ended=? WHERE id=?", (time.time(), session))
-            self._db.commit()
+            ok.append(True)
+
+        self._submit(write, "end the session").wait(self.session_timeout_s)
+        return bool(ok)
 
     def unfinished_session(self) -> dict | None:
-        """The newest session that never ended: ``{"id", "created", "settings", "reference",
-        "paths"}``, or None."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT id, created, settings, reference FROM sessions WHERE ended IS NULL "
-                "ORDER BY id DESC LIMIT 1").fetchone()
-            if row is None:
-                return None
-            paths = [r[0] for r in self._db.execute(
-                "SELECT path FROM session_songs WHERE session=? ORDER BY idx", (row[0],))]
-        return {"id": row[0], "created": row[1], "settings": json.loads(row[2]),
-                "reference": row[3], "paths": paths}
+        """The newest session that never ended: ``{"id", "created", "settings",
+        "reference", "paths"}``, or None (also when the store cannot be read)."""
+        self.flush(self.session_timeout_s)
+        try:
+            with self._lock:
+                row = self._db.execute(
+                    "SELECT id, created, settings, reference FROM sessions WHERE ended IS "
+                    "NULL ORDER BY id DESC LIMIT 1").fetchone()
+                if row is None:
+                    return None
+                paths = [_path_text(r[0]) for r in self._db.execute(
+                    "SELECT path FROM session_songs WHERE session=? ORDER BY idx", (row[0],))]
+            settings = json.loads(row[2])
+        except (sqlite3.Error, ValueError) as err:
+            self._report("could not read the last session", err)
+            return None
+        return {"id": row[0], "created": row[1], "settings": settings,
+                "reference": None if row[3] is None else _path_text(row[3]),
+                "paths": paths}
 
 
-def cached(analyze: AnalyzeFn, store: ResultStore, *,
-           force: Callable[[str], bool] = lambda path: False) -> AnalyzeFn:
-    """Wrap an ``analyze`` function so unchanged files come from ``store``.
+def _plain(err: Exception) -> str:
+    text = str(err) or type(err).__name__
+    low = text.lower()
+    if "not a database" in low or "malformed" in low:
+        return (f"the file is damaged or not a SongCal store ({text}); remove it or choose "
+                "another one")
+    if "locked" in low or "busy" in low:
+        return f"another program holds the database ({text})"
+    if "full" in low:
+        return f"the disk is full ({text})"
+    return text
 
-    Parameters
-    ----------
-    analyze : AnalyzeFn
-        The analysis (:class:`core.batch.runner.AnalyzeFn`); the wrapper has the same shape.
-    store : ResultStore
-        Where results are looked up and saved as each song finishes.
-    force : callable
-        ``force(path) -> bool``: analyze afresh even when a stored result exists.
-    """
 
-    def run(path, *, settings, progress=None, should_cancel=None):
-        fp = settings.fingerprint()
-        if not force(path):
-            hit = store.lookup(path, fp)
-            if hit is not None:
-                if progress is not None:
-                    progress(hit.chunks or 1, hit.chunks or 1, hit.duration_s)
-                return hit
-        result = analyze(path, settings=settings, progress=progress,
-                         should_cancel=should_cancel)
-        store.save(result, fp)
-        return result
-
-    return run
+from core.batch.cache import cached, content_fingerprint  # noqa: E402  (re-exported)

@@ -1,11 +1,20 @@
-"""Pair results with a reference sheet, fit the calibration and write its exports.
+"""The calibration exports: their file names, their rows and their writers.
 
-:func:`run_calibration` is the one call the command line, ``analyze --reference`` and the
-window use.  The window can also call the steps itself: :func:`load_reference`
-(:mod:`core.calibration.reference`), :func:`match_results`, :func:`core.calibration.matching.manual_match`,
-:func:`calibrate_matched` and the ``*_rows`` / ``write_*`` functions here.
+One naming scheme serves the command line and the window: every export of a calibration is
+named ``<stem>_<kind>`` (:func:`export_names`), the stem being the results file's name
+(``songcal analyze --reference -o X/results.csv`` writes ``X/results_calibration.csv``...)
+or :data:`DEFAULT_EXPORT_STEM` (the window's Export writes the same names).  An explicit
+path per file (``songcal calibrate -o ... --profile ...``) is honoured as given.
 
-Exports are UTF-8 CSV with a byte-order mark, written atomically, with text cells that a
+- calibration (:func:`calibration_rows`): one row per descriptor, then the tempo and key
+  scores;
+- paired (:func:`paired_rows`): every result row with its reference values, errors and
+  agreement (:mod:`core.calibration.agreement`), and the calibrated values;
+- mismatches (:func:`mismatch_rows`): only the disagreements and the unpaired songs and
+  rows;
+- profile: the JSON profile (:mod:`core.calibration.profile`).
+
+CSV exports are UTF-8 with a byte-order mark, written atomically, with text cells that a
 spreadsheet would run as formulas neutralized (:mod:`core.io.csvio`).  Each records the app
 version, the analysis settings, the calibration settings and the reference file's name and
 SHA-256 as trailing columns (in the JSON profile, under ``meta``).
@@ -14,29 +23,27 @@ SHA-256 as trailing columns (in the JSON profile, under ``meta``).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
-import numpy as np
-
-from core.calibration.fit import Calibration, fit_calibration
-from core.calibration.matching import MatchResult, SongIdentity, match_songs, song_identity
-from core.calibration.profile import CalibrationProfile, profile_from_calibration, save_profile
-from core.calibration.reference import REFERENCE_DESCRIPTORS, ReferenceSheet, load_reference
+from core.calibration.agreement import fifths_distance, key_relation, mirex_score, tempo_relation
+from core.calibration.fit import Calibration
+from core.calibration.matching import MatchResult
+from core.calibration.reference import REFERENCE_DESCRIPTORS, ReferenceSheet
 from core.io.csvio import cell_number, unneutralize, write_csv
 from core.io.csvio import typed_row as _typed_row
-from core.io.keynotation import Key, fifths_distance, key_relation, mirex_score, parse_key
+from core.io.keynotation import Key, parse_key
 from core.io.provenance import PROVENANCE_COLUMNS, provenance
 from core.io.results import RESULT_COLUMNS, TEXT_COLUMNS
 
 __all__ = [
     "PROVENANCE_COLUMNS",
     "CALIBRATION_COLUMNS",
-    "CalibrationReport",
+    "EXPORT_KINDS",
+    "DEFAULT_EXPORT_STEM",
+    "export_names",
+    "export_paths",
     "typed_row",
     "result_number",
     "result_key",
-    "match_results",
-    "calibrate_matched",
     "export_meta",
     "paired_rows",
     "mismatch_rows",
@@ -44,8 +51,44 @@ __all__ = [
     "write_paired_csv",
     "write_mismatches_csv",
     "write_calibration_csv",
-    "run_calibration",
 ]
+
+#: Every export kind and the end of its file name (after ``<stem>_``), in writing order.
+EXPORT_KINDS = {
+    "calibration": "calibration.csv",
+    "paired": "paired.csv",
+    "mismatches": "mismatches.csv",
+    "profile": "profile.json",
+}
+
+#: Stem of the export names when no results file names them (the window's Export).
+DEFAULT_EXPORT_STEM = "results"
+
+
+def export_names(stem: str = DEFAULT_EXPORT_STEM) -> dict[str, str]:
+    """File name of every export kind: ``{"calibration": "<stem>_calibration.csv", ...}``.
+
+    Parameters
+    ----------
+    stem : str, optional
+        Usually the results file's name without its extension.
+
+    Raises
+    ------
+    ValueError
+        When ``stem`` is empty or holds a path separator.
+    """
+    if not stem or os.sep in stem or (os.altsep and os.altsep in stem):
+        raise ValueError(f"the export stem must be a plain file name, got {stem!r}")
+    return {kind: f"{stem}_{end}" for kind, end in EXPORT_KINDS.items()}
+
+
+def export_paths(folder: str | os.PathLike, *, stem: str = DEFAULT_EXPORT_STEM
+                 ) -> dict[str, str]:
+    """Path of every export kind in ``folder`` (see :func:`export_names`)."""
+    folder = os.fspath(folder)
+    return {kind: os.path.join(folder, name) for kind, name in export_names(stem).items()}
+
 
 #: Columns of ``calibration.csv``, in order.
 CALIBRATION_COLUMNS = (
@@ -71,40 +114,6 @@ def result_key(row: dict) -> Key | None:
     return parse_key(unneutralize(v)) if v not in (None, "") else None
 
 
-def match_results(result_rows, sheet: ReferenceSheet, *, threshold: float = 86.0
-                  ) -> tuple[list[SongIdentity], MatchResult]:
-    """Identities of the result rows (tags, else file names) and their match to the sheet."""
-    songs = []
-    for r in result_rows:
-        ident = song_identity({k: unneutralize(v) for k, v in r.items()
-                               if k in ("title", "artist", "path")})
-        songs.append(ident)
-    return songs, match_songs(songs, sheet.rows, threshold=threshold)
-
-
-def calibrate_matched(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
-                      k: int = 10, seed: int = 0, min_gain: float = 0.01) -> Calibration:
-    """Fit the calibration of every descriptor the sheet holds, on the matched songs."""
-    values = {}
-    for d in REFERENCE_DESCRIPTORS:
-        if d not in sheet.columns:
-            continue
-        xs, ys = [], []
-        for m in match.matches:
-            x = result_number(result_rows[m.song], d)
-            y = sheet.rows[m.row].values.get(d)
-            if x is not None and y is not None:
-                xs.append(x)
-                ys.append(y)
-        values[d] = (np.array(xs), np.array(ys))
-    keys = None
-    if "key" in sheet.columns or "camelot" in sheet.columns:
-        est = [result_key(result_rows[m.song]) for m in match.matches]
-        ref = [sheet.rows[m.row].key for m in match.matches]
-        keys = (est, ref)
-    return fit_calibration(values, keys=keys, k=k, seed=seed, min_gain=min_gain)
-
-
 def export_meta(sheet: ReferenceSheet | None, *, settings=None,
                 calibration_settings: dict | None = None) -> dict:
     """Provenance columns of a calibration export (:func:`core.io.provenance.provenance`)
@@ -112,19 +121,6 @@ def export_meta(sheet: ReferenceSheet | None, *, settings=None,
     return provenance(settings=settings, calibration_settings=calibration_settings,
                       reference_file=sheet.name if sheet is not None else None,
                       reference_sha256=sheet.sha256 if sheet is not None else None)
-
-
-def _tempo_agreement(est, ref) -> str:
-    if est is None or ref is None or est <= 0 or ref <= 0:
-        return ""
-    ratio = est / ref
-    if abs(ratio - 1) <= 0.04:
-        return "ok"
-    for f, label in ((2.0, "double"), (0.5, "half"), (3.0, "triple"), (1 / 3, "third"),
-                     (1.5, "three-halves"), (2 / 3, "two-thirds")):
-        if abs(ratio - f) <= 0.04 * f:
-            return label
-    return "wrong"
 
 
 def _result_columns(result_rows) -> list[str]:
@@ -158,10 +154,11 @@ def paired_rows(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
 
     Every result row is kept (unmatched ones with empty reference cells) in input order.
     ``{d}_error`` is analyzer minus reference; ``bpm_ratio`` analyzer over reference;
-    ``bpm_agreement`` ``ok`` (within 4 %), ``double``, ``half``, ``triple``, ``third``,
-    ``three-halves``, ``two-thirds`` or ``wrong``; ``key_relation`` ``same``, ``fifth``,
-    ``relative``, ``parallel`` or ``other`` with its MIREX ``key_score`` and the tonics'
-    ``key_fifths_distance`` (0-6 steps around the circle of fifths).  With a
+    ``bpm_agreement`` the tempo relation (``ok`` within 4 %, ``double``, ``half``,
+    ``triple``, ``third``, ``three-halves``, ``two-thirds`` or ``wrong``:
+    :func:`core.calibration.agreement.tempo_relation`); ``key_relation`` ``same``,
+    ``fifth``, ``relative``, ``parallel`` or ``other`` with its MIREX ``key_score`` and the
+    tonics' ``key_fifths_distance`` (0-6 steps around the circle of fifths).  With a
     ``calibration``, ``{d}_calibrated`` holds the corrected values.
 
     Returns
@@ -191,9 +188,9 @@ def paired_rows(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
             row[f"{d}_error"] = None if x is None or y is None else x - y
             if d == "bpm":
                 row["bpm_ratio"] = None if x is None or not y else x / y
-                row["bpm_agreement"] = _tempo_agreement(x, y)
+                row["bpm_agreement"] = tempo_relation(x, y)
             if calibration is not None and x is not None:
-                row[f"{d}_calibrated"] = _calibrated(calibration, d, x)
+                row[f"{d}_calibrated"] = calibration.apply(d, x)
         if "ref_key" in columns:
             est, rk = result_key(r), ref.key
             row["ref_key"] = rk.name if rk else None
@@ -207,13 +204,6 @@ def paired_rows(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
                 row["key_calibrated"] = fixed.name if fixed else None
         out.append(row)
     return columns, out
-
-
-def _calibrated(cal: Calibration, d: str, x: float) -> float:
-    if d == "bpm":
-        return float(cal.tempo.apply(x)) if cal.tempo is not None else x
-    c = cal.descriptors.get(d)
-    return float(c.correction.apply(x)) if c is not None else x
 
 
 def mismatch_rows(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
@@ -316,113 +306,3 @@ def write_mismatches_csv(path, result_rows, sheet, match, *, calibration=None,
 def write_calibration_csv(path, cal: Calibration, *, meta=None) -> None:
     """Write ``calibration.csv`` (see :func:`calibration_rows`)."""
     write_csv(path, CALIBRATION_COLUMNS, calibration_rows(cal), meta=meta)
-
-
-@dataclass
-class CalibrationReport:
-    """What :func:`run_calibration` did.
-
-    Attributes
-    ----------
-    sheet : ReferenceSheet
-    songs : list of SongIdentity
-        Identities used for matching, one per result row.
-    match : MatchResult
-    calibration : Calibration
-    profile : CalibrationProfile
-    written : dict of str to str
-        Export kind (``"calibration"``, ``"results"``, ``"profile"``, ``"mismatches"``) to
-        the path written.
-    """
-
-    sheet: ReferenceSheet
-    songs: list
-    match: MatchResult
-    calibration: Calibration
-    profile: CalibrationProfile
-    written: dict = field(default_factory=dict)
-
-    @property
-    def n_matched(self) -> int:
-        """Songs paired with a reference row."""
-        return len(self.match.matches)
-
-    @property
-    def unmatched_songs(self) -> list[SongIdentity]:
-        """Songs without a row (ambiguous ones included)."""
-        return [self.songs[i] for i in self.match.unmatched_songs]
-
-    @property
-    def unmatched_rows(self) -> list:
-        """Reference rows no song was paired with."""
-        return [self.sheet.rows[j] for j in self.match.unmatched_rows]
-
-
-def run_calibration(result_rows, reference, *, calibration_out, results_out=None,
-                    profile_out=None, mismatches_out=None, settings=None,
-                    match: MatchResult | None = None, k: int = 10, seed: int = 0,
-                    min_gain: float = 0.01, threshold: float = 86.0) -> CalibrationReport:
-    """Pair results with a reference sheet, fit, and write the exports.
-
-    Parameters
-    ----------
-    result_rows : sequence of dict
-        Results rows (read from a results CSV, or ``SongResult.to_row()``).
-    reference : str, os.PathLike or ReferenceSheet
-        The sheet, or its path.
-    calibration_out : str or os.PathLike
-        ``calibration.csv`` to write.
-    results_out, profile_out, mismatches_out : str or os.PathLike, optional
-        Paired results CSV, JSON profile and mismatches CSV to write.
-    settings : AnalysisSettings, dict or str, optional
-        Analysis settings recorded in the exports; by default the ``settings`` provenance
-        column of the results rows.
-    match : MatchResult, optional
-        A match to use as is (e.g. after manual matches in the window); by default the
-        rows are matched here.
-    k, seed, min_gain : optional
-        Cross-validation folds, seed, and the relative MAE drop a correction must reach.
-    threshold : float, optional
-        Lowest fuzzy match score (0-100).
-
-    Returns
-    -------
-    CalibrationReport
-
-    Raises
-    ------
-    ReferenceSheetError
-        When the sheet cannot be read.
-    ValueError
-        When an argument is out of range, or ``match`` does not fit the rows.
-    """
-    result_rows = list(result_rows)
-    sheet = reference if isinstance(reference, ReferenceSheet) else load_reference(reference)
-    if match is None:
-        songs, match = match_results(result_rows, sheet, threshold=threshold)
-    else:
-        if match.n_songs != len(result_rows) or match.n_rows != len(sheet.rows):
-            raise ValueError(f"match is for {match.n_songs} songs x {match.n_rows} rows, got "
-                             f"{len(result_rows)} songs x {len(sheet.rows)} rows")
-        songs = [song_identity({k2: unneutralize(v) for k2, v in r.items()})
-                 for r in result_rows]
-    if settings is None:
-        settings = next((r.get("settings") for r in result_rows if r.get("settings")), None)
-    cal = calibrate_matched(result_rows, sheet, match, k=k, seed=seed, min_gain=min_gain)
-    cal_settings = {"k": k, "seed": seed, "min_gain": min_gain, "match_threshold": threshold}
-    meta = export_meta(sheet, settings=settings, calibration_settings=cal_settings)
-    profile = profile_from_calibration(cal, meta=dict(meta))
-    written = {}
-    write_calibration_csv(calibration_out, cal, meta=meta)
-    written["calibration"] = os.fspath(calibration_out)
-    if results_out is not None:
-        write_paired_csv(results_out, result_rows, sheet, match, calibration=cal, meta=meta)
-        written["results"] = os.fspath(results_out)
-    if mismatches_out is not None:
-        write_mismatches_csv(mismatches_out, result_rows, sheet, match, calibration=cal,
-                             meta=meta)
-        written["mismatches"] = os.fspath(mismatches_out)
-    if profile_out is not None:
-        save_profile(profile, profile_out)
-        written["profile"] = os.fspath(profile_out)
-    return CalibrationReport(sheet, songs, match, cal, profile, written)

@@ -35,7 +35,7 @@ __all__ = [
     "normalize_artist",
     "artist_names",
     "identity_from_filename",
-    "song_identity",
+    "identity_from_row",
     "match_songs",
     "manual_match",
     "unmatch",
@@ -121,7 +121,7 @@ def identity_from_filename(path: str) -> SongIdentity:
     return SongIdentity(title, artist, str(path))
 
 
-def song_identity(row: dict) -> SongIdentity:
+def identity_from_row(row: dict) -> SongIdentity:
     """Identity of a results row: its ``title``/``artist`` tags, else its file name."""
     title = (row.get("title") or "").strip()
     artist = (row.get("artist") or "").strip()

@@ -1,9 +1,20 @@
 """Calibration profiles: the kept corrections as JSON, and applying them to results.
 
-A profile holds, per numeric descriptor, a :class:`core.calibration.fit.LinearCorrection`; for
-tempo an octave rule followed by a correction; for key a
-:class:`core.calibration.fit.KeyCorrection`; and provenance (app version, settings, reference file
-name and SHA-256, the scores measured when it was fitted).  It is written atomically.
+A profile holds, per numeric descriptor, a
+:class:`core.calibration.descriptor_fit.LinearCorrection`; for tempo an octave rule
+(:class:`core.calibration.tempo_fit.TempoRule`) followed by a correction; for key a
+:class:`core.calibration.key_fit.KeyCorrection`; and provenance (app version, settings,
+reference file name and SHA-256, the scores measured when it was fitted).  It is written
+atomically.
+
+Reading a profile checks it field by field before anything is applied
+(:func:`profile_from_dict`): the format name; ``version`` a whole number this SongCal
+knows; every method one of the known ones; every slope, intercept, clamp and factor a
+finite number within :data:`PROFILE_LIMITS` (a tempo slope positive; a negative slope only
+where the result is clamped on both sides); descriptor names among the results columns;
+key transforms and map targets real keys.  Anything else is refused with
+:class:`ProfileError` naming the field (``descriptors.energy.slope``).  A profile file must
+be a regular UTF-8 JSON file of at most :data:`core.io.inputs.MAX_PROFILE_BYTES`.
 """
 
 from __future__ import annotations
@@ -13,19 +24,20 @@ import math
 import os
 from dataclasses import asdict, dataclass, field
 
-from core.calibration.fit import (
-    Calibration,
-    KeyCorrection,
-    LinearCorrection,
-    TempoRule,
-)
+from core.calibration.descriptor_fit import LINEAR_METHODS, LinearCorrection
+from core.calibration.exports import result_key, result_number
+from core.calibration.fit import Calibration
+from core.calibration.key_fit import KEY_TRANSFORMS, KeyCorrection
+from core.calibration.tempo_fit import TempoRule
 from core.errors import SongCalError
-from core.io.csvio import cell_number, unneutralize
+from core.io.inputs import MAX_PROFILE_BYTES, InputFileError, read_regular_file
 from core.io.keynotation import parse_key
+from core.io.results import DESCRIPTOR_COLUMNS, TEXT_COLUMNS
 
 __all__ = [
     "PROFILE_FORMAT",
     "PROFILE_VERSION",
+    "PROFILE_LIMITS",
     "ProfileError",
     "CalibrationProfile",
     "profile_from_calibration",
@@ -39,6 +51,15 @@ __all__ = [
 
 PROFILE_FORMAT = "songcal-calibration-profile"
 PROFILE_VERSION = 1
+
+#: Largest magnitude of each number in a profile (a corrected value past these is no
+#: calibration): slopes, intercepts and clamps, tempo factors and ranges (BPM).
+PROFILE_LIMITS = {"slope": 1e3, "intercept": 1e6, "clamp": 1e6, "tempo_slope": 10.0,
+                  "tempo_factor": 10.0, "tempo_bpm": 1000.0}
+
+#: Descriptor names a profile may correct: the numeric columns of the results.
+_PROFILE_DESCRIPTORS = frozenset(c for c in DESCRIPTOR_COLUMNS if c not in TEXT_COLUMNS)
+_METHODS = ("none", *LINEAR_METHODS)
 
 
 class ProfileError(SongCalError):
@@ -78,7 +99,29 @@ class CalibrationProfile:
         """Calibrated tempo (BPM), ``None`` for ``None``."""
         if bpm is None or self.tempo_rule is None:
             return bpm
-        return float(self.tempo_correction.apply(self.tempo_rule.apply(bpm)))
+        return float(self.apply_values("bpm", bpm))
+
+    def apply_values(self, descriptor: str, values):
+        """Calibrated value(s) of one numeric descriptor.
+
+        Parameters
+        ----------
+        descriptor : str
+            ``"bpm"``, ``"energy"``...
+        values : float or array_like
+            Analyzer values in the descriptor's unit; NaN stays NaN.
+
+        Returns
+        -------
+        float, ndarray or None
+            ``None`` when the profile knows nothing about ``descriptor``.
+        """
+        if descriptor == "bpm":
+            if self.tempo_rule is None:
+                return None
+            return self.tempo_correction.apply(self.tempo_rule.apply(values))
+        c = self.descriptors.get(descriptor)
+        return None if c is None else c.apply(values)
 
 
 def _clean(value):
@@ -141,52 +184,128 @@ def profile_to_dict(profile: CalibrationProfile) -> dict:
     })
 
 
-def _linear(d: dict) -> LinearCorrection:
-    return LinearCorrection(method=str(d.get("method", "none")),
-                            slope=float(d.get("slope", 1.0)),
-                            intercept=float(d.get("intercept", 0.0)),
-                            low=None if d.get("low") is None else float(d["low"]),
-                            high=None if d.get("high") is None else float(d["high"]))
+def _need(cond: bool, where: str, what: str, value) -> None:
+    if not cond:
+        raise ValueError(f"{where}: {what}, got {_show(value)}")
+
+
+def _show(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _number(d: dict, name: str, where: str, *, default, limit: float, optional=False):
+    value = d.get(name, default)
+    if value is None and optional:
+        return None
+    _need(isinstance(value, int | float) and not isinstance(value, bool),
+          f"{where}.{name}", "must be a number", value)
+    _need(math.isfinite(value), f"{where}.{name}", "must be a finite number", value)
+    _need(abs(value) <= limit, f"{where}.{name}", f"must be within +-{limit:g}", value)
+    return float(value)
+
+
+def _linear(d, where: str, *, tempo: bool = False) -> LinearCorrection:
+    _need(isinstance(d, dict), where, "must be an object", d)
+    method = d.get("method", "none")
+    _need(method in _METHODS, f"{where}.method", f"must be one of {', '.join(_METHODS)}",
+          method)
+    lim = PROFILE_LIMITS
+    slope = _number(d, "slope", where, default=1.0,
+                    limit=lim["tempo_slope"] if tempo else lim["slope"])
+    intercept = _number(d, "intercept", where, default=0.0,
+                        limit=lim["tempo_bpm"] if tempo else lim["intercept"])
+    low = _number(d, "low", where, default=None, limit=lim["clamp"], optional=True)
+    high = _number(d, "high", where, default=None, limit=lim["clamp"], optional=True)
+    if low is not None and high is not None:
+        _need(low < high, f"{where}.low", "must be below high", (low, high))
+    if method != "none":
+        _need(abs(slope) >= 1e-6, f"{where}.slope", "must not be 0", slope)
+        if tempo:
+            _need(slope > 0, f"{where}.slope", "must be positive for tempo", slope)
+        else:
+            _need(slope > 0 or (low is not None and high is not None), f"{where}.slope",
+                  "may be negative only with both low and high clamps", slope)
+    return LinearCorrection(method=method, slope=slope, intercept=intercept, low=low,
+                            high=high)
+
+
+def _tempo_rule(r, where: str) -> TempoRule:
+    _need(isinstance(r, dict), where, "must be an object", r)
+    kind = r.get("kind", "none")
+    _need(kind in ("none", "factor", "range"), f"{where}.kind",
+          "must be one of none, factor, range", kind)
+    lim = PROFILE_LIMITS
+    factor = _number(r, "factor", where, default=1.0, limit=lim["tempo_factor"])
+    low = _number(r, "low", where, default=None, limit=lim["tempo_bpm"], optional=True)
+    high = _number(r, "high", where, default=None, limit=lim["tempo_bpm"], optional=True)
+    try:
+        return TempoRule(kind=kind, factor=factor, low=low, high=high)
+    except ValueError as err:
+        raise ValueError(f"{where}: {err}") from None
+
+
+def _key_correction(k, where: str) -> KeyCorrection:
+    _need(isinstance(k, dict), where, "must be an object", k)
+    out = {}
+    for mode in ("major", "minor"):
+        t = k.get(mode, "keep")
+        _need(t in KEY_TRANSFORMS, f"{where}.{mode}",
+              f"must be one of {', '.join(KEY_TRANSFORMS)}", t)
+        out[mode] = t
+    mapping = k.get("mapping") or {}
+    _need(isinstance(mapping, dict), f"{where}.mapping", "must be an object", mapping)
+    for a, b in mapping.items():
+        _need(isinstance(b, str) and parse_key(b) is not None, f"{where}.mapping.{a}",
+              "must be a key such as 'A minor'", b)
+        _need(parse_key(a) is not None, f"{where}.mapping", "keys must be keys", a)
+    return KeyCorrection(major=out["major"], minor=out["minor"],
+                         mapping={str(a): str(b) for a, b in mapping.items()})
 
 
 def profile_from_dict(data: dict, *, path: str = "<profile>") -> CalibrationProfile:
-    """Inverse of :func:`profile_to_dict`.
+    """Inverse of :func:`profile_to_dict`, checking every field (module docstring).
 
     Raises
     ------
     ProfileError
-        When the dict is not a SongCal profile or a field is malformed.
+        When the dict is not a SongCal profile or a field is malformed, naming the field.
     """
     if not isinstance(data, dict) or data.get("format") != PROFILE_FORMAT:
         raise ProfileError(path, f"not a SongCal calibration profile (format must be "
                            f"{PROFILE_FORMAT!r})")
-    if int(data.get("version", 0)) > PROFILE_VERSION:
-        raise ProfileError(path, f"profile version {data.get('version')!r} is newer than "
-                           f"this SongCal understands ({PROFILE_VERSION})")
+    version = data.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ProfileError(path, f"version: must be a whole number (this SongCal reads "
+                                 f"version {PROFILE_VERSION}), got {_show(version)}")
+    if version > PROFILE_VERSION:
+        raise ProfileError(path, f"profile version {version} is newer than this SongCal "
+                                 f"understands ({PROFILE_VERSION})")
+    if version < 1:
+        raise ProfileError(path, f"version: must be 1 or more, got {version}")
     try:
-        descriptors = {str(k): _linear(v) for k, v in (data.get("descriptors") or {}).items()}
+        raw = data.get("descriptors") or {}
+        _need(isinstance(raw, dict), "descriptors", "must be an object", raw)
+        descriptors = {}
+        for name, d in raw.items():
+            _need(name in _PROFILE_DESCRIPTORS, f"descriptors.{name}",
+                  "is not a SongCal descriptor", name)
+            descriptors[name] = _linear(d, f"descriptors.{name}")
         tempo = data.get("tempo")
         rule = corr = None
-        if tempo:
-            r = tempo.get("rule") or {}
-            rule = TempoRule(kind=str(r.get("kind", "none")), factor=float(r.get("factor", 1.0)),
-                             low=r.get("low"), high=r.get("high"))
-            corr = _linear(tempo.get("correction") or {})
+        if tempo is not None:
+            _need(isinstance(tempo, dict), "tempo", "must be an object or null", tempo)
+            rule = _tempo_rule(tempo.get("rule") or {}, "tempo.rule")
+            corr = _linear(tempo.get("correction") or {}, "tempo.correction", tempo=True)
         key = data.get("key")
-        key_corr = None
-        if key is not None:
-            key_corr = KeyCorrection(major=str(key.get("major", "keep")),
-                                     minor=str(key.get("minor", "keep")),
-                                     mapping={str(a): str(b) for a, b in
-                                              (key.get("mapping") or {}).items()})
-            for target in key_corr.mapping.values():
-                if parse_key(target) is None:
-                    raise ValueError(f"key map target {target!r} is not a key")
-    except (TypeError, ValueError, AttributeError) as err:
-        raise ProfileError(path, f"malformed profile: {err}") from err
+        key_corr = None if key is None else _key_correction(key, "key")
+        meta = data.get("meta") or {}
+        _need(isinstance(meta, dict), "meta", "must be an object", meta)
+    except ValueError as err:
+        raise ProfileError(path, f"malformed profile: {err}") from None
     return CalibrationProfile(descriptors=descriptors, tempo_rule=rule,
                               tempo_correction=corr or LinearCorrection(), key=key_corr,
-                              meta=dict(data.get("meta") or {}))
+                              meta=dict(meta))
 
 
 def save_profile(profile: CalibrationProfile, path: str | os.PathLike) -> None:
@@ -203,17 +322,26 @@ def load_profile(path: str | os.PathLike) -> CalibrationProfile:
     Raises
     ------
     ProfileError
-        When the file is missing, is not JSON, or is not a SongCal profile.
+        When the file is missing, not a regular file, too large, binary, not JSON, or not
+        a SongCal profile (see :func:`profile_from_dict`).
     """
     path = os.fspath(path)
     try:
-        with open(path, encoding="utf-8-sig") as f:
-            data = json.load(f)
-    except OSError as err:
-        raise ProfileError(path, f"cannot open the profile: {err.strerror or err}") from err
+        data = read_regular_file(path, max_bytes=MAX_PROFILE_BYTES, what="profile")
+    except InputFileError as err:
+        raise ProfileError(path, err.reason) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ProfileError(path, "not a text file (binary content); a profile is JSON "
+                                 "text") from None
+    try:
+        parsed = json.loads(text)
     except json.JSONDecodeError as err:
-        raise ProfileError(path, f"not valid JSON (line {err.lineno}: {err.msg})") from err
-    return profile_from_dict(data, path=path)
+        raise ProfileError(path, f"not valid JSON (line {err.lineno}: {err.msg})") from None
+    except RecursionError:
+        raise ProfileError(path, "not a profile: the JSON is nested too deeply") from None
+    return profile_from_dict(parsed, path=path)
 
 
 def calibrated_columns(profile: CalibrationProfile) -> list[str]:
@@ -245,15 +373,13 @@ def apply_profile(profile: CalibrationProfile, rows) -> list[dict]:
     for row in rows:
         new = dict(row)
         if profile.tempo_rule is not None:
-            new["bpm_calibrated"] = profile.apply_bpm(cell_number(row.get("bpm")))
+            new["bpm_calibrated"] = profile.apply_bpm(result_number(row, "bpm"))
         if profile.key is not None:
-            raw = row.get("key")
-            key = parse_key(unneutralize(raw)) if raw not in (None, "") else None
-            fixed = profile.key.apply(key)
+            fixed = profile.key.apply(result_key(row))
             new["key_calibrated"] = fixed.name if fixed else None
             new["key_camelot_calibrated"] = fixed.camelot if fixed else None
         for name, corr in profile.descriptors.items():
-            v = cell_number(row.get(name))
+            v = result_number(row, name)
             new[f"{name}_calibrated"] = None if v is None else float(corr.apply(v))
         out.append(new)
     return out

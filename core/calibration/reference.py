@@ -10,9 +10,15 @@ Three shapes are recognized by their header names (any case, any punctuation):
 
 The delimiter (``,`` ``;`` tab ``|``), the encoding (UTF-8 with or without a byte-order mark,
 UTF-16 with one, else Windows-1252 / Latin-1) and the scale of each 0-1 descriptor column
-(0-100 percentages are divided by 100) are detected.  A row with a cell that cannot be read
-is left out and listed in :attr:`ReferenceSheet.bad_rows` with its row and column; the
-other rows still import.
+(0-100 percentages are divided by 100) are detected.
+
+Every cell is checked on its own.  A cell that cannot be read (not a number, not a key) or
+holds a value out of any plausible range (:data:`CELL_RANGES`: a tempo of -120 or 1e308
+BPM, an energy of 250 %) is left out of the fit and listed in
+:attr:`ReferenceSheet.bad_cells` with its row and column; the rest of its row is kept.  Only
+a row without a title is left out whole (:attr:`ReferenceSheet.bad_rows`).  A file that is
+not a regular file, is larger than :data:`core.io.inputs.MAX_SHEET_BYTES`, or is not text
+CSV at all is refused with a :class:`~core.errors.ReferenceSheetError` naming the reason.
 """
 
 from __future__ import annotations
@@ -27,11 +33,13 @@ from dataclasses import dataclass, field
 
 from core.errors import ReferenceSheetError
 from core.io.csvio import unneutralize
+from core.io.inputs import MAX_SHEET_BYTES, InputFileError, read_regular_file
 from core.io.keynotation import Key, from_camelot, parse_key
 
 __all__ = [
     "REFERENCE_DESCRIPTORS",
     "UNIT_DESCRIPTORS",
+    "CELL_RANGES",
     "ReferenceRow",
     "BadRow",
     "ReferenceSheet",
@@ -47,6 +55,21 @@ REFERENCE_DESCRIPTORS = ("bpm", "energy", "danceability", "valence", "acousticne
 
 #: Descriptors on 0-1 in the analyzer (a 0-100 reference column is divided by 100).
 UNIT_DESCRIPTORS = ("energy", "danceability", "valence", "acousticness")
+
+#: Plausible range of a reference cell as written in the sheet (before a 0-100 column is
+#: scaled), inclusive; a value outside is left out of the fit and reported.
+CELL_RANGES = {
+    "bpm": (1.0, 1000.0),
+    "energy": (0.0, 100.0),
+    "danceability": (0.0, 100.0),
+    "valence": (0.0, 100.0),
+    "acousticness": (0.0, 100.0),
+    "loudness_lufs": (-120.0, 20.0),
+}
+_CELL_UNITS = {"bpm": " BPM", "loudness_lufs": " dB"}
+
+#: Cells listed one by one in the sheet's warnings; the rest are counted.
+_CELLS_IN_WARNINGS = 5
 
 # Normalized header name -> role.  Headers are lower-cased with every run of
 # non-alphanumeric characters turned into one space ("Loud (Db)" -> "loud db").
@@ -97,7 +120,8 @@ class ReferenceRow:
 
 @dataclass
 class BadRow:
-    """A row left out of the import, with the first cell that could not be read."""
+    """A cell that could not be used: the whole row left out (in ``bad_rows``), or just
+    this cell (in ``bad_cells``)."""
 
     row: int
     column: str
@@ -132,7 +156,10 @@ class ReferenceSheet:
         Where the sheet was read from (empty for text parsed in memory).
     warnings : list of str
         Doubts worth showing the user (a scale that could be read either way, tempi out of
-        any plausible range); the import went on with the stated choice.
+        the usual range, cells left out); the import went on with the stated choice.
+    bad_cells : list of BadRow
+        Cells left out of the fit (unreadable or out of :data:`CELL_RANGES`) while the
+        rest of their row was kept.
     """
 
     name: str
@@ -145,6 +172,7 @@ class ReferenceSheet:
     bad_rows: list
     path: str = ""
     warnings: list = field(default_factory=list)
+    bad_cells: list = field(default_factory=list)
 
     @property
     def descriptors(self) -> list[str]:
@@ -169,11 +197,16 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def _decode(data: bytes) -> tuple[str, str]:
+def _decode(data: bytes, name: str) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise ReferenceSheetError(
+                name, "the file starts with a UTF-16 byte-order mark but the rest is not "
+                      "UTF-16 text: it is damaged, or not a CSV sheet") from None
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -243,9 +276,18 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     """
     if text.startswith("\ufeff"):
         text = text[1:]
+    if "\x00" in text:
+        raise ReferenceSheetError(name, "the file holds NUL bytes: it is not a text CSV sheet "
+                                        "(a spreadsheet file, or damaged)")
     delimiter = _detect_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records = [r for r in reader]
+    try:
+        records = [r for r in reader]
+    except csv.Error as err:
+        limit_kb = csv.field_size_limit() // 1024
+        what = (f"a cell is longer than {limit_kb} KB (an unclosed quote?)"
+                if "field larger" in str(err) else f"the CSV cannot be read ({err})")
+        raise ReferenceSheetError(name, f"line {reader.line_num}: {what}") from None
     while records and not any(c.strip() for c in records[0]):
         records.pop(0)
     if not records:
@@ -272,6 +314,7 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
 
     rows: list[ReferenceRow] = []
     bad: list[BadRow] = []
+    bad_cells: list[BadRow] = []
     raw_values: list[dict] = []
     for line_no, record in enumerate(records[1:], start=2):
         if not any(c.strip() for c in record):
@@ -280,27 +323,33 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         if not title:
             bad.append(BadRow(line_no, header[columns["title"]], "", "empty title"))
             continue
-        values, problem = {}, None
+        values = {}
         for d in numeric:
             raw = cell(record, d)
             try:
                 v = _number(raw)
             except ValueError:
-                problem = BadRow(line_no, header[columns[d]], raw, "not a number")
-                break
-            if v is not None:
-                values[d] = v
-        key = None
-        if problem is None:
-            key, problem = _row_key(record, line_no, columns, header, cell)
+                bad_cells.append(BadRow(line_no, header[columns[d]], raw, "not a number"))
+                continue
+            if v is None:
+                continue
+            lo, hi = CELL_RANGES[d]
+            if not lo <= v <= hi:
+                unit = _CELL_UNITS.get(d, "")
+                bad_cells.append(BadRow(line_no, header[columns[d]], raw,
+                                        f"out of range ({lo:g} to {hi:g}{unit})"))
+                continue
+            values[d] = v
+        key, problem = _row_key(record, line_no, columns, header, cell)
         if problem is not None:
-            bad.append(problem)
-            continue
+            bad_cells.append(problem)
         rows.append(ReferenceRow(line_no, title, _text(cell(record, "artist")), {}, key))
         raw_values.append(values)
-    if not rows:
-        detail = f"; first problem: {bad[0]}" if bad else ""
-        raise ReferenceSheetError(name, "no row could be read" + detail)
+    if not any(v for v in raw_values) and not any(r.key for r in rows):
+        problems = bad_cells or bad
+        detail = f"; first problem: {problems[0]}" if problems else ""
+        raise ReferenceSheetError(name, ("no row could be read" if not rows else
+                                         "no row holds a usable reference value") + detail)
 
     scales = {}
     for d in numeric:
@@ -318,12 +367,17 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         if d == "bpm" and col and (min(col) < 30 or max(col) > 400):
             warnings.append(f"column {header[columns[d]]!r} has tempi outside 30-400 BPM "
                             f"({min(col):g}-{max(col):g})")
+    if bad_cells:
+        shown = "; ".join(str(b) for b in bad_cells[:_CELLS_IN_WARNINGS])
+        more = len(bad_cells) - _CELLS_IN_WARNINGS
+        warnings.append(f"{len(bad_cells)} cell(s) left out of the fit, their rows kept: "
+                        f"{shown}" + (f"; and {more} more" if more > 0 else ""))
     for row, vals in zip(rows, raw_values, strict=True):
         row.values = {d: v * scales[d] for d, v in vals.items()}
     return ReferenceSheet(name=name, sha256=sha256, encoding=encoding, delimiter=delimiter,
                           columns={role: header[i] for role, i in columns.items()},
                           scales=scales, rows=rows, bad_rows=bad, path=path,
-                          warnings=warnings)
+                          warnings=warnings, bad_cells=bad_cells)
 
 
 def _row_key(record, line_no, columns, header, cell):
@@ -366,15 +420,15 @@ def load_reference(path: str | os.PathLike) -> ReferenceSheet:
     Raises
     ------
     ReferenceSheetError
-        When the file cannot be opened or holds nothing usable.
+        When the file cannot be opened, is not a regular file (a FIFO, a device), is larger
+        than :data:`core.io.inputs.MAX_SHEET_BYTES`, or holds nothing usable.
     """
     path = os.fspath(path)
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as err:
-        raise ReferenceSheetError(path, f"cannot open the sheet: {err.strerror or err}") from err
-    text, encoding = _decode(data)
+        data = read_regular_file(path, max_bytes=MAX_SHEET_BYTES, what="reference sheet")
+    except InputFileError as err:
+        raise ReferenceSheetError(path, err.reason) from None
+    text, encoding = _decode(data, os.path.basename(path))
     return parse_reference_text(text, name=os.path.basename(path),
                                 sha256=hashlib.sha256(data).hexdigest(), encoding=encoding,
                                 path=path)

@@ -1,19 +1,28 @@
 """``songcal analyze PATH... -o results.csv``: scan, analyze on plain threads, write the CSV.
 
+Every output is checked before any song is analyzed (:mod:`core.cli.guard`).  SIGINT,
+SIGTERM and SIGHUP stop the batch within about a second: songs not finished are marked
+``cancelled``, the partial CSV is written, finished songs are already in the session store.
+
 Exit codes (:class:`core.errors.ExitCode`): 0 when every song is done, 1 when any failed,
-timed out or was cancelled, 2 on bad usage (unknown option, unreadable reference sheet, no
-audio found).
+timed out or was cancelled (also after a stop signal), 2 on bad usage (an unknown option or
+bad value, an unreadable reference sheet, no audio found, an output refused by the guard),
+3 when the results or the session store could not be written.  When several apply, the
+highest is returned.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 import time
 
 from core.batch.rules import TERMINAL_STATES, Batch, SongState
-from core.errors import ExitCode
+from core.errors import ExitCode, SongCalError
+from core.io.outputs import STDOUT, printable
 from core.io.results import write_results_csv
 from core.settings import AnalysisSettings, default_workers
 
@@ -52,7 +61,11 @@ def register(subparsers) -> None:
                               description="Analyze every audio file under PATHS (folders "
                               "recursively) and write one CSV row per file.")
     a.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders")
-    a.add_argument("-o", "--output", required=True, metavar="CSV", help="results CSV to write")
+    a.add_argument("-o", "--output", required=True, metavar="CSV",
+                   help="results CSV to write, or - for standard output.  Checked before "
+                        "any analysis: never an input, a folder or a read-only file; a "
+                        "symbolic link is followed (its target is replaced, the link kept), "
+                        "a dangling one refused")
     a.add_argument("--reference", metavar="CSV",
                    help="reference sheet: also pair, fit and write the calibration files "
                         "next to the results")
@@ -62,8 +75,48 @@ def register(subparsers) -> None:
                         "with the same settings")
     a.add_argument("--no-store", action="store_true",
                    help="neither read nor write the session store")
+    a.add_argument("--session", metavar="PATH",
+                   help="session store file to use (default: results.sqlite in the user "
+                        "data folder); run again with the same file to resume: finished "
+                        "songs come from it")
     _settings_args(a)
+    _cluster_args(a)
     a.set_defaults(func=run)
+
+
+def _cluster_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("cluster engine (optional extra: pip install 'songcal[cluster]')")
+    where = g.add_mutually_exclusive_group()
+    where.add_argument("--cluster", metavar="local[:N]",
+                       help="run on a Dask LocalCluster of N worker processes on this "
+                            "machine (default N: --workers)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on the Dask cluster whose scheduler is at ADDRESS "
+                            "(tcp://HOST:8786)")
+    g.add_argument("--send-files", action="store_true",
+                   help="send each file's bytes to the cluster instead of a path every "
+                        "worker can read (small decks)")
+
+
+def cluster_from_args(args, settings: AnalysisSettings):
+    """The :class:`core.batch.cluster.ClusterSpec` the options ask for, or None.
+
+    Raises
+    ------
+    ValueError
+        When ``--cluster``/``--scheduler`` is malformed.
+    """
+    text = args.cluster or args.scheduler
+    if not text and not args.send_files:
+        return None
+    if not text:
+        raise ValueError("--send-files needs --cluster or --scheduler")
+    from core.batch.cluster import FILES_SEND, FILES_SHARED, parse_cluster
+
+    files = FILES_SEND if args.send_files else FILES_SHARED
+    if args.scheduler and not args.scheduler.startswith(("tcp://", "tls://")):
+        text = args.scheduler if ":" in args.scheduler else f"{args.scheduler}:8786"
+    return parse_cluster(text, files=files, default_workers=settings.workers)
 
 
 def _fmt_eta(seconds) -> str:
@@ -74,24 +127,36 @@ def _fmt_eta(seconds) -> str:
 
 
 class _Reporter:
-    """Progress on the terminal: a live line on a TTY, else one line per finished song."""
+    """Progress on the terminal: a live line on a TTY, else one line per finished song.
+
+    A terminal that went away (SIGHUP, a closed pipe) silences it instead of failing.
+    """
 
     def __init__(self, stream, *, quiet: bool):
         self.stream = stream
         self.quiet = quiet
-        self.tty = stream.isatty()
+        try:
+            self.tty = stream.isatty()
+        except (OSError, ValueError):
+            self.tty = False
         self.last_line = 0.0
         self.width = 0
 
     def __call__(self, batch: Batch, changed) -> None:
         if self.quiet:
             return
+        try:
+            self._report(batch, changed)
+        except (OSError, ValueError):  # the terminal is gone
+            self.quiet = True
+
+    def _report(self, batch: Batch, changed) -> None:
         if not self.tty:
             for job in changed:
                 if job.state in TERMINAL_STATES:
                     self.stream.write(self._song_line(job) + "\n")
                 elif job.state is SongState.STALLED:
-                    self.stream.write(f"stalled   {job.path} (on {job.worker}, "
+                    self.stream.write(f"stalled   {printable(job.path)} (on {job.worker}, "
                                       f"{job.elapsed():.0f} s, budget "
                                       f"{batch.budget(job):.0f} s)\n")
             self.stream.flush()
@@ -111,7 +176,7 @@ class _Reporter:
         if running:
             j = running[0]
             where = f" chunk {j.chunk}/{j.n_chunks}" if j.n_chunks else ""
-            now_on = f" | {os.path.basename(j.path)[:40]}{where}"
+            now_on = f" | {printable(os.path.basename(j.path))[:40]}{where}"
         line = (f"[{ended}/{len(batch.jobs)}] done {c[SongState.DONE]} failed "
                 f"{c[SongState.FAILED] + c[SongState.TIMED_OUT]} stalled {c[SongState.STALLED]}"
                 f" | {batch.rate_per_minute():.1f} songs/min | ETA {_fmt_eta(batch.eta_s())}"
@@ -128,78 +193,276 @@ class _Reporter:
 
     def finish(self):
         if self.tty and not self.quiet and self.width:
-            self.stream.write("\n")
-            self.stream.flush()
+            with contextlib.suppress(OSError, ValueError):
+                self.stream.write("\n")
+                self.stream.flush()
 
     @staticmethod
     def _song_line(job) -> str:
         r = job.result
         if job.state is SongState.DONE and r is not None:
             bits = []
-            if r.bpm is not None:
+            if _finite(r.bpm):
                 bits.append(f"{r.bpm:.1f} BPM")
             if r.key:
-                bits.append(r.key)
-            if r.loudness_lufs is not None:
+                bits.append(str(r.key))
+            if _finite(r.loudness_lufs):
                 bits.append(f"{r.loudness_lufs:.1f} LUFS")
             if r.error:
-                bits.append(r.error)
-            return f"done      {job.path} ({', '.join(bits)}; {job.elapsed():.1f} s)"
-        return f"{job.state.value:<9} {job.path}: {job.error}"
+                bits.append(str(r.error))
+            return (f"done      {printable(job.path)} ({', '.join(bits)}; "
+                    f"{job.elapsed():.1f} s)")
+        return f"{job.state.value:<9} {printable(job.path)}: {job.error}"
+
+
+def _finite(value) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and value == value and abs(value) != float("inf"))
+
+
+def _log_to_file() -> None:
+    """Keep INFO messages (tracebacks of unexpected errors) in ``songcal.log`` of the user
+    data folder; the terminal shows warnings and errors on one line each."""
+    import logging
+
+    from core.batch.store import data_dir
+
+    core_log = logging.getLogger("core")
+    if any(getattr(h, "songcal_file", False) for h in core_log.handlers):
+        return
+    class QuietFileHandler(logging.FileHandler):
+        def handleError(self, record):  # noqa: N802 - a log file we cannot write is no error
+            pass
+
+    try:
+        handler = QuietFileHandler(os.path.join(data_dir(), "songcal.log"), encoding="utf-8",
+                                   errors="backslashreplace", delay=True)
+    except OSError:
+        return
+    handler.songcal_file = True
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    core_log.addHandler(handler)
+    core_log.setLevel(logging.INFO)
+    for h in logging.getLogger().handlers:  # the terminal keeps to warnings
+        if type(h) is logging.StreamHandler and h.stream in (sys.stderr, sys.__stderr__):
+            h.setLevel(max(h.level, logging.WARNING))
+
+
+def _say(text: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=sys.stderr)
+
+
+def _calibration_outputs(output: str) -> dict:
+    stem = os.path.splitext(os.path.basename(output))[0]
+    folder = os.path.dirname(os.path.abspath(output))
+    return {f"calibration {kind}": os.path.join(folder, f"{stem}_{kind}.{ext}")
+            for kind, ext in (("calibration", "csv"), ("paired", "csv"),
+                              ("mismatches", "csv"), ("profile", "json"))}
+
+
+def _check_reference(path) -> str | None:
+    """Why a reference sheet cannot be used (before anything runs), or None."""
+    import stat
+
+    from core.io.inputs import special_kind
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return f"reference sheet not found: {printable(path)}"
+    if not stat.S_ISREG(st.st_mode):
+        return (f"reference sheet {printable(path)} is {special_kind(st.st_mode)}, not a "
+                "regular file")
+    return None
+
+
+class _StopSignals:
+    """SIGINT, SIGTERM and SIGHUP ask ``runner`` to stop while in effect (restored after)."""
+
+    NAMES = ("SIGINT", "SIGTERM", "SIGHUP")
+
+    def __init__(self, runner):
+        self.runner = runner
+        self.previous = {}
+
+    def __enter__(self):
+        for name in self.NAMES:
+            signum = getattr(signal, name, None)
+            if signum is None:
+                continue
+            try:
+                self.previous[signum] = signal.signal(signum, self._handle)
+            except (ValueError, OSError):  # not the main thread
+                pass
+        return self
+
+    def _handle(self, signum, _frame):
+        self.runner.request_stop(signum)
+
+    def __exit__(self, *exc):
+        for signum, handler in self.previous.items():
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                signal.signal(signum, handler)
+        return False
 
 
 def run(args) -> int:
-    """``songcal analyze``: scan, analyze on a thread pool, write the results CSV."""
-    from core.analysis.analyze import analyze_file
+    """``songcal analyze``: check outputs, scan, analyze on a thread pool, write the CSV."""
     from core.batch.runner import BatchRunner
     from core.batch.scan import scan_paths
+    from core.cli.guard import guard_outputs, safe_console, say_error, write_failed
 
+    safe_console()
+    _log_to_file()
     try:
         settings = settings_from_args(args)
+        cluster = cluster_from_args(args, settings)
     except ValueError as err:
-        print(f"songcal analyze: error: {err}", file=sys.stderr)
+        say_error("analyze", str(err))
         return ExitCode.USAGE
-    if args.reference and not os.path.isfile(args.reference):
-        print(f"songcal analyze: error: reference sheet not found: {args.reference}",
-              file=sys.stderr)
+    if args.session and args.no_store:
+        say_error("analyze", "--session and --no-store exclude each other")
+        return ExitCode.USAGE
+    if args.reference:
+        problem = _check_reference(args.reference)
+        if problem:
+            say_error("analyze", problem)
+            return ExitCode.USAGE
+        if args.output == STDOUT:
+            say_error("analyze", "--reference writes the calibration files next to the "
+                                 "results: give -o a file name, not -")
+            return ExitCode.USAGE
+    store_path = None
+    if not args.no_store:
+        from core.batch.store import default_store_path
+
+        store_path = args.session or default_store_path()
+    outputs = {"-o": args.output}
+    if args.reference:
+        outputs.update(_calibration_outputs(args.output))
+    if store_path is not None:
+        outputs["--session"] = store_path
+    fixed = [("the reference sheet", args.reference)]
+    # First the checks that need no scan (so a bad -o fails at once, before a long scan).
+    if guard_outputs("analyze", outputs, inputs=fixed + [("an input", p) for p in args.paths]
+                     ) is None:
         return ExitCode.USAGE
     paths = scan_paths(args.paths)
     if not paths:
-        print("songcal analyze: error: no audio files found in " + ", ".join(args.paths),
-              file=sys.stderr)
+        say_error("analyze", "no audio files found in " + ", ".join(map(printable, args.paths)))
         return ExitCode.USAGE
+    targets = guard_outputs("analyze", outputs,
+                            inputs=fixed + [("an input audio file", p) for p in paths],
+                            expected_bytes=4096 * len(paths))
+    if targets is None:
+        return ExitCode.USAGE
+    from core.analysis.analyze import analyze_file  # the numeric stack: after the checks
+
     batch = Batch(paths, settings=settings)
-    reporter = _Reporter(sys.stdout, quiet=args.quiet)
-    analyze, store, session = analyze_file, None, None
-    if not args.no_store:
-        from core.batch.store import ResultStore, cached
+    to_stdout = targets["-o"] == STDOUT
+    reporter = _Reporter(sys.stderr if to_stdout else sys.stdout, quiet=args.quiet)
+    analyze, store, session, store_failed = analyze_file, None, None, False
+    if store_path is not None:
+        from core.batch.store import ResultStore, StoreError, cached
+
         try:
-            store = ResultStore()
-        except Exception as err:  # a broken store must not stop the analysis
-            print(f"songcal analyze: warning: session store unavailable ({err})",
-                  file=sys.stderr)
+            store = ResultStore(store_path)
+        except StoreError as err:  # a broken store must not stop the analysis
+            _say(f"songcal analyze: warning: {printable(err)}; going on without it")
+            store_failed = True
         else:
             analyze = cached(analyze_file, store, force=lambda path: args.fresh)
-            session = store.begin_session(paths, settings.to_dict(), args.reference)
-    runner = BatchRunner(batch, analyze=analyze, on_change=reporter)
+            try:
+                session = store.begin_session(paths, settings.to_dict(), args.reference)
+            except StoreError as err:
+                _say(f"songcal analyze: warning: {printable(err)}; going on without a "
+                     "session record")
+                store_failed = True
+    if cluster is None:
+        runner = BatchRunner(batch, analyze=analyze, on_change=reporter)
+    else:
+        runner = _cluster_runner(batch, cluster, store, settings, args, reporter)
     interrupted = False
-    try:
-        runner.run()
-    except KeyboardInterrupt:
-        interrupted = True
-    reporter.finish()
-    write_results_csv(args.output, batch.results(), settings=batch.settings)
-    if store is not None:
-        if not interrupted:
-            store.end_session(session)
-        store.close()
+    code = ExitCode.OK
+    with _StopSignals(runner):  # also while writing: a second signal cannot cut it short
+        try:
+            runner.run()
+        except KeyboardInterrupt:
+            interrupted = True
+        except SongCalError as err:  # the cluster cannot be used: nothing was analyzed
+            say_error("analyze", printable(err))
+            if store is not None:
+                store.close()
+            return ExitCode.USAGE
+        finally:
+            if cluster is not None:
+                runner.close()
+        reporter.finish()
+        stopped = interrupted or runner.stopped_by is not None
+        try:
+            write_results_csv(targets["-o"], batch.results(), settings=batch.settings)
+        except OSError as err:
+            code = write_failed("analyze", args.output, err)
+        if store is not None:
+            if session is not None and not stopped:
+                store.end_session(session)
+            store.close()
+            if store.stats.failed_writes:
+                store_failed = True
     c = batch.counts()
-    print(f"{c[SongState.DONE]} of {len(batch.jobs)} songs analyzed; results in {args.output}"
-          + (" (interrupted)" if interrupted else ""), file=sys.stderr)
+    hits = store.stats.hits if store is not None else 0
+    why = ""
+    if runner.stopped_by is not None and runner.stopped_by > 0:
+        why = f" (stopped by {signal.Signals(runner.stopped_by).name})"
+    elif interrupted:
+        why = " (interrupted)"
+    where = "standard output" if to_stdout else printable(args.output)
+    summary = (f"{c[SongState.DONE]} of {len(batch.jobs)} songs analyzed"
+               + (f", {hits} from the session store" if store is not None else "")
+               + (f"; results in {where}" if code == ExitCode.OK else "") + why)
+    if store is not None and store.stats.failed_writes:
+        summary += (f"; {store.stats.failed_writes} write(s) to the session store failed "
+                    f"({store.problem})")
+    _say(summary)
     status = ExitCode.OK if c[SongState.DONE] == len(batch.jobs) else ExitCode.FAILED
-    if args.reference:
+    status = max(status, code)
+    if store_failed:
+        status = max(status, ExitCode.OUTPUT)
+    if args.reference and code == ExitCode.OK and not stopped:
         status = max(status, _calibrate_after_analyze(args.output, args.reference, settings))
     return status
+
+
+def _cluster_runner(batch, spec, store, settings, args, reporter):
+    """A :class:`core.batch.cluster.ClusterRunner` that reads and fills the session store
+    in this process (the workers never touch it)."""
+    from core.batch.cache import content_fingerprint, stored_result
+    from core.batch.cluster import ClusterRunner
+
+    lookup = on_result = None
+    if store is not None:
+        settings_fp = settings.fingerprint()
+        before = {}  # path -> content fingerprint when the song was submitted
+
+        def lookup(path):
+            fp = before[path] = content_fingerprint(path)
+            if fp is None or args.fresh:
+                return None
+            return stored_result(store, path, fp, settings_fp)
+
+        def on_result(job, result):
+            after = content_fingerprint(job.path)
+            if after is not None and after == before.get(job.path):
+                store.save(result, settings_fp, after)  # unchanged while it was analyzed
+            else:
+                store.stats.changed += 1
+
+    if not args.quiet:
+        _say(f"songcal analyze: running on the {spec.describe()}")
+    return ClusterRunner(batch, spec=spec, lookup=lookup, on_result=on_result,
+                         on_change=reporter)
 
 
 def _calibrate_after_analyze(results_csv, reference, settings) -> int:
@@ -207,6 +470,3 @@ def _calibrate_after_analyze(results_csv, reference, settings) -> int:
     from core.cli.calibrate import calibrate_results_file
 
     return calibrate_results_file(results_csv, reference, settings=settings)
-
-
-

@@ -8,15 +8,23 @@ before and after, and writes the exports.
 ``songcal apply results.csv --profile P.json -o calibrated.csv`` adds ``*_calibrated``
 columns.
 
+``calibrate`` and ``analyze --reference`` go through
+:class:`core.calibration.session.CalibrationSession`, as the window does.  ``analyze
+--reference`` names its files as the window's Export does
+(:func:`core.calibration.exports.export_names`); ``calibrate`` writes the paths given.
+
 Exit codes: 0 when every analyzed song found its reference row (calibrate) or the profile
 was applied (apply); 1 when some analyzed songs stay unmatched or ambiguous, or no song at
-all could be paired (the files are still written); 2 on bad usage or an unreadable input
-(results CSV, reference sheet or profile).  Reference rows no song uses do not count as a
-failure: a sheet often covers more songs than the deck.
+all could be paired (the files are still written); 2 on bad usage, an unreadable input
+(results CSV, reference sheet or profile) or an output refused before any work (an input,
+a folder, read-only, no room: :mod:`core.cli.guard`); 3 when an output could not be
+written.  Reference rows no song uses do not count as a failure: a sheet often covers more
+songs than the deck.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -25,7 +33,6 @@ from core.errors import ExitCode, SongCalError
 
 __all__ = ["register", "run", "calibrate_results_file", "print_report", "read_results",
            "say_error"]
-
 
 
 def register(subparsers) -> None:
@@ -38,7 +45,9 @@ def register(subparsers) -> None:
     c.add_argument("results", metavar="RESULTS_CSV", help="results CSV from songcal analyze")
     c.add_argument("--reference", required=True, metavar="CSV", help="reference sheet")
     c.add_argument("-o", "--output", required=True, metavar="CSV",
-                   help="calibration CSV to write (one row per descriptor)")
+                   help="calibration CSV to write (one row per descriptor), or - for "
+                        "standard output; never one of the inputs; a symbolic link is "
+                        "followed (its target is replaced), a dangling one refused")
     c.add_argument("--profile", metavar="JSON", help="also write a calibration profile")
     c.add_argument("--results-out", metavar="CSV",
                    help="also write the results with reference columns and errors")
@@ -57,16 +66,20 @@ def register(subparsers) -> None:
 
 
 def say_error(cmd: str, message: str) -> None:
-    print(f"songcal {cmd}: error: {message}", file=sys.stderr)
+    """Print ``songcal CMD: error: MESSAGE`` on standard error."""
+    from core.cli.guard import say_error as say
+
+    say(cmd, message)
 
 
 def read_results(cmd: str, path: str):
-    from core.io.csvio import read_csv_rows
+    """The rows of a results CSV, or None (the reason printed)."""
+    from core.io.csvio import CsvReadError, read_csv_rows
 
     try:
         columns, rows = read_csv_rows(path)
-    except (OSError, UnicodeDecodeError) as err:
-        say_error(cmd, f"cannot read results CSV {path}: {getattr(err, 'strerror', None) or err}")
+    except CsvReadError as err:
+        say_error(cmd, f"cannot read results CSV {path}: {err.reason}")
         return None
     if "path" not in columns and "title" not in columns:
         say_error(cmd, f"{path} is not a SongCal results CSV (no path or title column)")
@@ -85,41 +98,56 @@ def _song_label(s) -> str:
     return f"{s.path} ({name})" if s.path else name
 
 
-def print_report(report, *, stream=None, quiet: bool = False) -> None:
-    """Print matched / unmatched counts, the unpaired songs and rows, and the scores."""
+def print_report(session, written: dict, *, stream=None, quiet: bool = False) -> None:
+    """Print matched / unmatched counts, the unpaired songs and rows, the scores and the
+    files written.
+
+    Parameters
+    ----------
+    session : CalibrationSession
+        A matched and fitted session.
+    written : dict of str to str
+        Export kind -> path, as returned by its ``write`` or ``export``.
+    stream : file, optional
+        Where to print (default: standard output).
+    quiet : bool, optional
+        Print only the counts and the problems.
+    """
     stream = stream or sys.stdout
-    m = report.match
+    m, sheet = session.match, session.sheet
     by = {}
     for x in m.matches:
         by[x.method] = by.get(x.method, 0) + 1
     detail = ", ".join(f"{k} {v}" for k, v in sorted(by.items()))
-    print(f"matched {report.n_matched} of {m.n_songs} songs"
+    print(f"matched {len(m.matches)} of {m.n_songs} songs"
           + (f" ({detail})" if detail else "")
           + f"; unmatched songs {len(m.unmatched_songs)} (ambiguous {len(m.ambiguous)}); "
           f"unused reference rows {len(m.unmatched_rows)} of {m.n_rows}", file=stream)
     amb = {a.song: a for a in m.ambiguous}
     if m.unmatched_songs:
+        songs = session.identities()
         print("unmatched songs:", file=stream)
         for i in m.unmatched_songs:
-            line = f"  {_song_label(report.songs[i])}"
+            line = f"  {_song_label(songs[i])}"
             if i in amb:
-                rows = ", ".join(f"row {report.sheet.rows[j].row} ({sc:g})"
+                rows = ", ".join(f"row {sheet.rows[j].row} ({sc:g})"
                                  for j, sc in amb[i].candidates)
                 line += f" - ambiguous: {rows}"
             print(line, file=stream)
     if m.unmatched_rows and not quiet:
         print("unused reference rows:", file=stream)
-        for r in report.unmatched_rows:
+        for j in m.unmatched_rows:
+            r = sheet.rows[j]
             print(f"  row {r.row}: {r.artist + ' - ' if r.artist else ''}{r.title}", file=stream)
-    if report.sheet.bad_rows:
+    if sheet.bad_rows:
         print("reference rows that could not be read:", file=stream)
-        for b in report.sheet.bad_rows:
+        for b in sheet.bad_rows:
             print(f"  {b}", file=stream)
-    for w in report.sheet.warnings:
+    for w in sheet.warnings:
         print(f"warning: {w}", file=stream)
     if quiet:
         return
-    cal = report.calibration
+    cal = session.calibration
     if cal.tempo is not None:
         t = cal.tempo
         print(f"tempo (n={t.n}): rule {t.rule.describe()}, correction {t.correction.method}; "
@@ -138,20 +166,31 @@ def print_report(report, *, stream=None, quiet: bool = False) -> None:
                else "no correction")
         print(f"{name} (n={d.n}): {how}; MAE {_fmt(d.mae_before, 4)} -> "
               f"{_fmt(d.mae_after, 4)} (cross-validated)", file=stream)
-    for kind, path in report.written.items():
+    for kind, path in written.items():
         print(f"wrote {kind}: {path}", file=stream)
 
 
-def _status(report) -> int:
-    if report.n_matched == 0 or report.match.unmatched_songs:
-        return ExitCode.FAILED
-    return ExitCode.OK
+def _session(rows, reference, *, settings=None, options=None):
+    """A session of ``rows`` (keyed by position) and the sheet, matched and fitted."""
+    from core.calibration.session import CalibrationSession
+
+    session = CalibrationSession(options=options, settings=settings)
+    session.set_results(rows, keys=range(len(rows)))
+    session.set_reference(reference)
+    session.fit()
+    return session
+
+
+def _status(session) -> int:
+    return ExitCode.OK if session.all_songs_paired else ExitCode.FAILED
 
 
 def run(args) -> int:
     """``songcal calibrate``; returns the exit code."""
-    from core.calibration.exports import run_calibration
+    from core.calibration.session import CalibrationOptions
+    from core.cli.guard import guard_outputs, safe_console, write_failed
 
+    safe_console()
     if args.folds < 2:
         say_error("calibrate", f"--folds must be >= 2, got {args.folds}")
         return ExitCode.USAGE
@@ -161,56 +200,65 @@ def run(args) -> int:
     if not 0 <= args.match_threshold <= 100:
         say_error("calibrate", f"--match-threshold must be 0-100, got {args.match_threshold}")
         return ExitCode.USAGE
+    options = CalibrationOptions(k=args.folds, min_gain=args.min_gain,
+                                 threshold=args.match_threshold)
+    size = 0
+    with contextlib.suppress(OSError):
+        size = 3 * os.stat(args.results).st_size
+    targets = guard_outputs(
+        "calibrate", {"-o": args.output, "--profile": args.profile,
+                      "--results-out": args.results_out,
+                      "--mismatches-out": args.mismatches_out},
+        inputs=[("the results CSV", args.results), ("the reference sheet", args.reference)],
+        expected_bytes=size)
+    if targets is None:
+        return ExitCode.USAGE
     rows = read_results("calibrate", args.results)
     if rows is None:
         return ExitCode.USAGE
+    paths = {"calibration": targets["-o"], "paired": targets.get("--results-out"),
+             "mismatches": targets.get("--mismatches-out"), "profile": targets.get("--profile")}
     try:
-        report = run_calibration(rows, args.reference, calibration_out=args.output,
-                                 results_out=args.results_out, profile_out=args.profile,
-                                 mismatches_out=args.mismatches_out, k=args.folds,
-                                 min_gain=args.min_gain, threshold=args.match_threshold)
+        session = _session(rows, args.reference, options=options)
+        written = session.write(paths)
     except SongCalError as err:
         say_error("calibrate", str(err))
         return ExitCode.USAGE
     except OSError as err:
-        say_error("calibrate", f"cannot write {err.filename}: {err.strerror or err}")
-        return ExitCode.USAGE
-    print_report(report, quiet=args.quiet)
-    return _status(report)
+        return write_failed("calibrate", err.filename or args.output, err)
+    with contextlib.suppress(OSError, ValueError):
+        print_report(session, written, quiet=args.quiet,
+                     stream=sys.stderr if targets["-o"] == "-" else sys.stdout)
+    return _status(session)
 
 
 def calibrate_results_file(results_csv, reference, *, settings=None, out_dir=None,
                            stream=None) -> int:
-    """Calibrate a results CSV just written (``songcal analyze --reference``).
-
-    Writes ``<stem>_calibration.csv``, ``<stem>_paired.csv``, ``<stem>_mismatches.csv`` and
-    ``<stem>_profile.json`` into ``out_dir`` (default: next to the results) and prints the
-    report.
+    """Calibrate a results CSV just written (``songcal analyze --reference``): every export
+    under the shared names with the results file's stem
+    (:func:`core.calibration.session.calibrate_results_csv`), then the report.
 
     Returns
     -------
     int
         The exit code, as for ``songcal calibrate``.
     """
-    from core.calibration.exports import run_calibration
-    from core.io.csvio import read_csv_rows
+    from core.calibration.session import calibrate_results_csv
 
-    results_csv = os.fspath(results_csv)
-    stem = os.path.splitext(os.path.basename(results_csv))[0]
-    folder = os.fspath(out_dir) if out_dir else os.path.dirname(os.path.abspath(results_csv))
     try:
-        _, rows = read_csv_rows(results_csv)
-        report = run_calibration(
-            rows, reference, settings=settings,
-            calibration_out=os.path.join(folder, f"{stem}_calibration.csv"),
-            results_out=os.path.join(folder, f"{stem}_paired.csv"),
-            mismatches_out=os.path.join(folder, f"{stem}_mismatches.csv"),
-            profile_out=os.path.join(folder, f"{stem}_profile.json"))
+        session, written = calibrate_results_csv(results_csv, reference, out_dir=out_dir,
+                                                 settings=settings)
     except SongCalError as err:
         say_error("analyze", str(err))
         return ExitCode.USAGE
-    except OSError as err:
+    except UnicodeDecodeError as err:
         say_error("analyze", f"calibration failed: {err}")
         return ExitCode.USAGE
-    print_report(report, stream=stream or sys.stdout)
-    return _status(report)
+    except OSError as err:
+        from core.cli.guard import write_failed
+
+        folder = out_dir or os.path.dirname(os.path.abspath(results_csv))
+        return write_failed("analyze", err.filename or folder, err)
+    with contextlib.suppress(OSError, ValueError):
+        print_report(session, written, stream=stream or sys.stdout)
+    return _status(session)

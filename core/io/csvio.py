@@ -4,20 +4,56 @@ Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``
 ``@``, a tab or a carriage return) are neutralized with a leading apostrophe; numbers stay
 numbers.  Files are UTF-8 with a byte-order mark, which Excel needs to read UTF-8, and are
 written to a temporary file in the same folder that replaces the target only when complete.
+``-`` as the path writes to standard output instead (no byte-order mark).
+
+Any file name the operating system allows can reach a cell: a name that is not valid UTF-8
+arrives as lone surrogates (Python's ``surrogateescape``) and is written back as its
+original bytes, so the path in the CSV is the file's real name; reading uses the same
+rule, so such a path round-trips exactly.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import io
 import math
 import os
 import re
+import sys
 import tempfile
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "neutralize", "unneutralize",
-           "cell_number", "typed_row", "format_cell", "write_csv", "read_csv_rows"]
+from core.io.inputs import MAX_RESULTS_BYTES, InputFileError, read_regular_file
+
+__all__ = ["atomic_write_bytes", "atomic_write_text", "encode_text", "neutralize",
+           "unneutralize", "cell_number", "typed_row", "format_cell", "write_csv",
+           "read_csv_rows", "CsvReadError", "STDOUT"]
+
+#: The path that means standard output.
+STDOUT = "-"
+
+
+def _bytes_safe(err: UnicodeEncodeError):
+    """Encoding error handler: an escaped byte (U+DC80-U+DCFF) becomes that byte again;
+    any other lone surrogate becomes U+FFFD."""
+    bad = err.object[err.start:err.end]
+    if all("\udc80" <= ch <= "\udcff" for ch in bad):
+        return bytes(ord(ch) - 0xDC00 for ch in bad), err.end
+    return "\ufffd", err.end
+
+
+codecs.register_error("songcal-bytes-safe", _bytes_safe)
+
+
+def encode_text(text: str) -> bytes:
+    """UTF-8 bytes of ``text``; file-name bytes escaped as surrogates are restored as is."""
+    return text.encode("utf-8", "songcal-bytes-safe")
+
+
+class CsvReadError(InputFileError):
+    """A CSV file that cannot be read (not a regular file, too large, malformed)."""
+
 
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -57,8 +93,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 
 def atomic_write_text(path: str | os.PathLike, text: str, *, bom: bool = False) -> None:
-    """Write UTF-8 text atomically (with a byte-order mark when ``bom``)."""
-    atomic_write_bytes(path, (("\ufeff" if bom else "") + text).encode("utf-8"))
+    """Write UTF-8 text atomically (with a byte-order mark when ``bom``); see
+    :func:`encode_text` for file names that are not valid UTF-8."""
+    atomic_write_bytes(path, encode_text(("\ufeff" if bom else "") + text))
 
 
 def neutralize(text: str) -> str:
@@ -151,6 +188,11 @@ def write_csv(path: str | os.PathLike, columns, rows, *, meta: dict | None = Non
         Provenance (app version, settings, reference file and its SHA-256...).  Each item
         becomes a trailing column holding the same value on every row, so the file stays a
         plain table that spreadsheets and scripts read without special cases.
+
+    Raises
+    ------
+    OSError
+        When the file (or standard output, for ``"-"``) cannot be written.
     """
     meta = dict(meta or {})
     header = list(columns) + [k for k in meta if k not in columns]
@@ -160,12 +202,46 @@ def write_csv(path: str | os.PathLike, columns, rows, *, meta: dict | None = Non
     for row in rows:
         full = {**meta, **row}
         writer.writerow([format_cell(full.get(c)) for c in header])
+    if os.fspath(path) == STDOUT:
+        out = getattr(sys.stdout, "buffer", None)
+        sys.stdout.flush()
+        if out is None:
+            sys.stdout.write(buf.getvalue())
+        else:
+            out.write(encode_text(buf.getvalue()))
+            out.flush()
+        return
     atomic_write_text(path, buf.getvalue(), bom=True)
 
 
-def read_csv_rows(path: str | os.PathLike) -> tuple[list[str], list[dict]]:
-    """Read a CSV written by SongCal (UTF-8, optional BOM); returns (columns, rows)."""
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
+def read_csv_rows(path: str | os.PathLike, *, max_bytes: int = MAX_RESULTS_BYTES
+                  ) -> tuple[list[str], list[dict]]:
+    """Read a CSV written by SongCal (UTF-8, optional BOM); returns (columns, rows).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A regular file (a FIFO, device or folder is refused without being opened for
+        reading).
+    max_bytes : int, optional
+        Largest file read (bytes).
+
+    Raises
+    ------
+    CsvReadError
+        Not a regular file, too large, or malformed (e.g. a quoted cell that never ends).
+    """
+    try:
+        data = read_regular_file(path, max_bytes=max_bytes, what="CSV file")
+    except InputFileError as err:
+        raise CsvReadError(err.path, err.reason) from None
+    text = data.decode("utf-8", "surrogateescape")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
         rows = [dict(r) for r in reader]
-        return list(reader.fieldnames or []), rows
+    except csv.Error as err:
+        raise CsvReadError(os.fspath(path), f"line {reader.line_num}: the CSV cannot be read "
+                                            f"({err}; an unclosed quote?)") from None
+    return list(reader.fieldnames or []), rows

@@ -1,6 +1,8 @@
-"""Musical keys: spelling, Camelot codes, parsing and the MIREX key score.
+"""Musical keys: spelling, Camelot codes and parsing.
 
 A key is a tonic pitch class (0 = C ... 11 = B) and a mode (``"major"`` or ``"minor"``).
+How two keys relate (fifth, relative, parallel) and the MIREX score are agreement rules:
+:mod:`core.calibration.agreement`.
 """
 
 from __future__ import annotations
@@ -13,9 +15,6 @@ __all__ = [
     "Key",
     "PITCH_NAMES",
     "parse_key",
-    "key_relation",
-    "mirex_score",
-    "fifths_distance",
     "from_camelot",
 ]
 
@@ -183,39 +182,3 @@ def _from_pc(pc: int, mode_name: str | None) -> Key | None:
         return None
     return Key(pc, mode_name or "major")
 
-
-def fifths_distance(a: int, b: int) -> int:
-    """Steps (0-6) between two pitch classes around the circle of fifths."""
-    d = ((b - a) * 7) % 12
-    return min(d, 12 - d)
-
-
-def key_relation(estimate: Key, reference: Key) -> str:
-    """How an estimated key relates to the reference.
-
-    Returns
-    -------
-    str
-        One of ``"same"``, ``"fifth"``, ``"relative"``, ``"parallel"``, ``"other"``
-        (the MIREX categories).
-    """
-    if estimate == reference:
-        return "same"
-    if estimate.mode == reference.mode:
-        d = (estimate.tonic - reference.tonic) % 12
-        if d in (5, 7):
-            return "fifth"
-        return "other"
-    if estimate == reference.relative():
-        return "relative"
-    if estimate.tonic == reference.tonic:
-        return "parallel"
-    return "other"
-
-
-_MIREX = {"same": 1.0, "fifth": 0.5, "relative": 0.3, "parallel": 0.2, "other": 0.0}
-
-
-def mirex_score(estimate: Key, reference: Key) -> float:
-    """MIREX weighted key score: same 1.0, fifth 0.5, relative 0.3, parallel 0.2, else 0."""
-    return _MIREX[key_relation(estimate, reference)]

@@ -41,7 +41,7 @@ import os
 import re
 import unicodedata
 
-__all__ = ["song_identity", "identity_from_name", "identity_from_tags"]
+__all__ = ["read_title_artist", "identity_from_name", "identity_from_tags"]
 
 _DASHES = re.compile(r"\s+[-\u2013\u2014]\s+")
 _NUMBER_UNDERSCORE = re.compile(r"^\d{1,4}_(?P<rest>.+)$")
@@ -105,6 +105,8 @@ def identity_from_tags(path) -> tuple[str, str]:
     """(title, artist) from the file's tags; ``""`` for a field that is missing or unreadable."""
     path = os.fspath(path)
     title = artist = ""
+    if not os.path.isfile(path):  # a FIFO or a device would block or never end
+        return title, artist
     try:
         import mutagen
 
@@ -142,7 +144,7 @@ def _get(tags, key):
     return [str(t) for t in text] if isinstance(text, list | tuple) else str(text)
 
 
-def song_identity(path) -> tuple[str, str]:
+def read_title_artist(path) -> tuple[str, str]:
     """A song's title and artist, from its tags, else from its file name.
 
     Parameters
@@ -158,7 +160,7 @@ def song_identity(path) -> tuple[str, str]:
     try:
         path = os.fspath(path)
     except TypeError:
-        raise TypeError(f"song_identity: path must be a str or os.PathLike, got {path!r}") \
+        raise TypeError(f"read_title_artist: path must be a str or os.PathLike, got {path!r}") \
             from None
     tag_title, tag_artist = identity_from_tags(path)
     name_title, name_artist = identity_from_name(path)

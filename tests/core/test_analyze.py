@@ -9,6 +9,7 @@ import pytest
 
 from benchmarks.synth import noise, render_song, silence
 from core.analysis.analyze import analyze_file
+from core.calibration.agreement import mirex_score
 from core.errors import (
     AnalysisCancelled,
     CorruptFileError,
@@ -17,7 +18,7 @@ from core.errors import (
     UnreadableFileError,
     UnsupportedFormatError,
 )
-from core.io.keynotation import Key, mirex_score, parse_key
+from core.io.keynotation import Key, parse_key
 from core.io.results import DESCRIPTOR_COLUMNS
 from core.settings import AnalysisSettings
 from tests.audio_files import write_audio

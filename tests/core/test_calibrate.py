@@ -3,19 +3,16 @@
 import numpy as np
 import pytest
 
-from core.calibration.fit import (
-    KeyCorrection,
+from core.calibration.agreement import acc1, acc2
+from core.calibration.descriptor_fit import (
     LinearCorrection,
-    TempoRule,
-    acc1,
-    acc2,
     cv_folds,
     fit_descriptor,
-    fit_key,
     fit_linear,
-    fit_tempo,
     mae,
 )
+from core.calibration.key_fit import KeyCorrection, fit_key
+from core.calibration.tempo_fit import TempoRule, fit_tempo
 from core.io.keynotation import Key
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core import __version__
-from core.calibration.exports import CALIBRATION_COLUMNS, run_calibration, typed_row
+from core.calibration.exports import CALIBRATION_COLUMNS, typed_row
 from core.calibration.profile import (
     ProfileError,
     apply_profile,
@@ -16,6 +16,7 @@ from core.calibration.profile import (
     profile_to_dict,
     save_profile,
 )
+from core.calibration.session import CalibrationSession
 from core.cli.main import main as cli_main
 from core.io.csvio import read_csv_rows, write_csv
 from core.io.keynotation import Key, parse_key
@@ -67,18 +68,26 @@ def deck(tmp_path):
     return tmp_path, results, ref, res
 
 
+def _session(results, ref, **options):
+    s = CalibrationSession(**options)
+    s.set_results(results, keys=range(len(results)))
+    s.set_reference(ref)
+    return s
+
+
 def _calibration_by_descriptor(path):
     cols, rows = read_csv_rows(path)
     return cols, {r["descriptor"]: r for r in rows}
 
 
-def test_run_calibration_meets_the_target_and_writes_every_export(deck):
+def test_session_meets_the_target_and_writes_every_export(deck):
     tmp, results, ref, _ = deck
-    rep = run_calibration(results, ref, calibration_out=tmp / "cal.csv",
-                          results_out=tmp / "paired.csv", profile_out=tmp / "p.json",
-                          mismatches_out=tmp / "mm.csv", settings={"sample_rate": 22050})
-    assert rep.n_matched == 60 and rep.unmatched_songs == []
-    cal = rep.calibration
+    s = _session(results, ref, settings={"sample_rate": 22050})
+    written = s.write({"calibration": tmp / "cal.csv", "paired": tmp / "paired.csv",
+                       "profile": tmp / "p.json", "mismatches": tmp / "mm.csv"})
+    assert list(written) == ["calibration", "paired", "mismatches", "profile"]
+    assert len(s.match.matches) == 60 and s.all_songs_paired
+    cal = s.calibration
     for name in ("energy", "danceability", "loudness_lufs"):
         d = cal.descriptors[name]
         assert d.kept and d.mae_after < 0.7 * d.mae_before, name
@@ -123,9 +132,10 @@ def test_exports_neutralize_formula_cells(tmp_path):
     ref = tmp_path / "ref.csv"
     ref.write_text('title,artist,bpm,energy\n"=HYPERLINK(""http://evil"")",@SUM(1),120,50\n'
                    "+cmd,-x,100,40\n", encoding="utf-8")
-    rep = run_calibration(results, ref, calibration_out=tmp_path / "c.csv",
-                          results_out=tmp_path / "p.csv", mismatches_out=tmp_path / "m.csv")
-    assert rep.n_matched == 1
+    s = _session(results, ref)
+    s.write({"calibration": tmp_path / "c.csv", "paired": tmp_path / "p.csv",
+             "mismatches": tmp_path / "m.csv"})
+    assert len(s.match.matches) == 1
     text = (tmp_path / "p.csv").read_text(encoding="utf-8-sig")
     assert "'=HYPERLINK" in text and "'@SUM(1)" in text
     _, mm = read_csv_rows(tmp_path / "m.csv")
@@ -138,12 +148,12 @@ def test_exports_neutralize_formula_cells(tmp_path):
 
 def test_profile_round_trip_and_apply(deck, tmp_path):
     _, results, ref, _ = deck
-    rep = run_calibration(results, ref, calibration_out=tmp_path / "c.csv",
-                          profile_out=tmp_path / "p.json")
+    s = _session(results, ref)
+    s.write({"profile": tmp_path / "p.json"})
     loaded = load_profile(tmp_path / "p.json")
-    assert profile_to_dict(loaded) == profile_to_dict(rep.profile)
+    assert profile_to_dict(loaded) == profile_to_dict(s.profile())
     out = apply_profile(loaded, results)
-    cal = rep.calibration
+    cal = s.calibration
     for row, new in zip(results, out, strict=True):
         assert new["bpm_calibrated"] == pytest.approx(cal.tempo.apply(row["bpm"]))
         assert new["energy_calibrated"] == pytest.approx(
@@ -152,7 +162,7 @@ def test_profile_round_trip_and_apply(deck, tmp_path):
 
 
 def test_profile_errors(tmp_path):
-    with pytest.raises(ProfileError, match="cannot open"):
+    with pytest.raises(ProfileError, match="does not exist"):
         load_profile(tmp_path / "missing.json")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json", encoding="utf-8")

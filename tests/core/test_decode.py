@@ -341,13 +341,13 @@ def test_file_deleted_between_probe_and_stream(tmp_path):
 
 def test_permission_error_on_open_is_unreadable(tmp_path, monkeypatch):
     # The same case as above, made visible to root too: opening the file is refused.
-    import core.analysis.decode as decode
+    import core.analysis.sniff as sniff
 
     path = write_audio(tmp_path / "locked.wav", _signal(seconds=0.1), SR)
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(decode, "open", refuse, raising=False)
+    monkeypatch.setattr(sniff.os, "open", refuse)
     with pytest.raises(UnreadableFileError, match="permission denied"):
         probe(path)

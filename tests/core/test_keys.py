@@ -1,15 +1,8 @@
-"""Key spelling, Camelot codes and the MIREX score."""
+"""Key spelling and Camelot codes."""
 
 import pytest
 
-from core.io.keynotation import (
-    Key,
-    fifths_distance,
-    from_camelot,
-    key_relation,
-    mirex_score,
-    parse_key,
-)
+from core.io.keynotation import Key, from_camelot, parse_key
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -36,12 +29,3 @@ def test_every_camelot_code_round_trips():
     assert Key(9, "minor").camelot == "8A" and Key(6, "minor").camelot == "11A"
     assert Key(6, "minor").name == "F# minor"
 
-
-def test_mirex_relations():
-    c = Key(0, "major")
-    assert mirex_score(c, c) == 1.0
-    assert key_relation(Key(7, "major"), c) == "fifth" and mirex_score(Key(5, "major"), c) == 0.5
-    assert mirex_score(Key(9, "minor"), c) == 0.3
-    assert mirex_score(Key(0, "minor"), c) == 0.2
-    assert mirex_score(Key(2, "major"), c) == 0.0
-    assert fifths_distance(0, 7) == 1 and fifths_distance(0, 6) == 6

@@ -6,12 +6,12 @@ from core.calibration.matching import (
     SongIdentity,
     artist_names,
     identity_from_filename,
+    identity_from_row,
     loose_title,
     manual_match,
     match_songs,
     normalize_artist,
     normalize_title,
-    song_identity,
     unmatch,
 )
 from core.calibration.reference import ReferenceRow
@@ -75,9 +75,9 @@ def test_identity_from_filename(name, title, artist):
     assert (ident.title, ident.artist) == (title, artist)
 
 
-def test_song_identity_prefers_tags_then_file_name():
-    assert song_identity({"title": "T", "artist": "A", "path": "/x/B - C.wav"}).title == "T"
-    ident = song_identity({"title": "", "artist": "", "path": "/x/B - C.wav"})
+def test_identity_from_row_prefers_tags_then_file_name():
+    assert identity_from_row({"title": "T", "artist": "A", "path": "/x/B - C.wav"}).title == "T"
+    ident = identity_from_row({"title": "", "artist": "", "path": "/x/B - C.wav"})
     assert (ident.title, ident.artist) == ("C", "B")
 
 
@@ -110,7 +110,7 @@ def test_fuzzy_match_has_a_score_and_rejects_unrelated():
 
 def test_title_only_file_name_matches_by_fuzzy_score():
     sheet = rows(("Get Lucky", "Daft Punk"), ("Lose Yourself to Dance", "Daft Punk"))
-    songs = [song_identity({"path": "/deck/007_Daft_Punk_Get_Lucky.wav"})]
+    songs = [identity_from_row({"path": "/deck/007_Daft_Punk_Get_Lucky.wav"})]
     res = match_songs(songs, sheet)
     assert res.row_of == {0: 0}
 

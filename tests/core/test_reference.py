@@ -111,24 +111,45 @@ def test_empty_cells_are_missing_values_not_errors():
     assert sheet.bad_rows == []
 
 
-def test_bad_number_names_row_and_column_and_good_rows_still_import():
+def test_bad_number_names_row_and_column_and_the_rest_of_the_row_is_kept():
     sheet = parse_reference_text("Song,BPM,Key\nA,120,C\nB,fast,D\nC,90,E\n")
-    assert [r.title for r in sheet.rows] == ["A", "C"]
-    (bad,) = sheet.bad_rows
+    assert [r.title for r in sheet.rows] == ["A", "B", "C"]
+    assert "bpm" not in sheet.rows[1].values and sheet.rows[1].key.name == "D major"
+    assert sheet.bad_rows == []
+    (bad,) = sheet.bad_cells
     assert bad.row == 3 and bad.column == "BPM" and bad.value == "fast"
     assert "row 3" in str(bad) and "BPM" in str(bad)
+    assert any("row 3" in w for w in sheet.warnings)
 
 
-def test_bad_key_is_listed():
-    sheet = parse_reference_text("Song,Key\nA,H major\nB,C\n")
-    assert [r.title for r in sheet.rows] == ["B"]
-    assert sheet.bad_rows[0].column == "Key" and sheet.bad_rows[0].row == 2
+def test_bad_key_is_listed_and_its_row_kept():
+    sheet = parse_reference_text("Song,Key,BPM\nA,H major,100\nB,C,90\n")
+    assert [r.title for r in sheet.rows] == ["A", "B"]
+    assert sheet.rows[0].key is None and sheet.rows[0].values == {"bpm": 100.0}
+    assert sheet.bad_cells[0].column == "Key" and sheet.bad_cells[0].row == 2
 
 
 def test_pitch_class_out_of_range_is_listed():
     sheet = parse_reference_text("Song,Key,Mode\nA,12,1\nB,3,0\n")
-    assert sheet.rows[0].key == Key(3, "minor")
-    assert "0-11" in sheet.bad_rows[0].reason
+    assert sheet.rows[1].key == Key(3, "minor") and sheet.rows[0].key is None
+    assert "0-11" in sheet.bad_cells[0].reason
+
+
+@pytest.mark.parametrize("cell", ["-120", "1e308", "0", "1e309", "-inf"])
+def test_implausible_tempo_is_left_out_of_the_fit_and_the_row_kept(cell):
+    sheet = parse_reference_text(f"Song,BPM,Key\nA,{cell},C\nB,90,D\n")
+    assert [r.title for r in sheet.rows] == ["A", "B"]
+    assert "bpm" not in sheet.rows[0].values and sheet.rows[0].key.name == "C major"
+    (bad,) = sheet.bad_cells
+    assert bad.row == 2 and bad.column == "BPM"
+    assert sheet.rows[1].values["bpm"] == 90.0
+
+
+def test_out_of_range_percentage_does_not_change_the_scale_of_the_column():
+    sheet = parse_reference_text("Song,Energy\nA,0.5\nB,250\nC,0.7\n")
+    assert sheet.scales["energy"] == 1.0
+    assert sheet.rows[0].values["energy"] == 0.5 and "energy" not in sheet.rows[1].values
+    assert "out of range" in sheet.bad_cells[0].reason
 
 
 def test_row_without_title_is_listed():
@@ -157,7 +178,7 @@ def test_all_rows_bad_is_an_error_naming_the_first():
 
 
 def test_missing_file_is_an_error(tmp_path):
-    with pytest.raises(ReferenceSheetError, match="cannot open"):
+    with pytest.raises(ReferenceSheetError, match="does not exist"):
         load_reference(tmp_path / "nope.csv")
 
 

@@ -1,33 +1,190 @@
-"""The session store: cached results survive, changed files are analyzed again."""
+"""The session store: results keyed by content, written by one writer, never costing a result."""
 
 import os
+import sqlite3
+import threading
 
-from core.batch.store import ResultStore
+import pytest
+
+from core.batch.store import (
+    ResultStore,
+    StoreError,
+    cached,
+    content_fingerprint,
+)
 from core.io.results import ChunkResult, SongResult
+from core.settings import AnalysisSettings
+from tests.audio_files import tone, write_audio, write_tags
+
+SETTINGS = AnalysisSettings(workers=1)
 
 
-def test_saved_result_is_found_until_the_file_changes(tmp_path):
-    song = tmp_path / "a.wav"
-    song.write_bytes(b"1234")
-    store = ResultStore(str(tmp_path / "db.sqlite"))
+class CountingAnalyzer:
+    """A fast stand-in for the analyzer: the BPM is the file's size, every call counted."""
+
+    def __init__(self, n_chunks=1):
+        self.calls = []
+        self.before_return = None
+        self.n_chunks = n_chunks
+
+    def __call__(self, path, *, settings, progress=None, should_cancel=None):
+        self.calls.append(path)
+        size = os.path.getsize(path)
+        if self.before_return is not None:
+            self.before_return(path)
+        return SongResult(path=path, title="t", status="done", bpm=float(size % 1000),
+                          chunks=self.n_chunks,
+                          chunk_results=[ChunkResult(i, float(i), i + 1.0, bpm=1.0)
+                                         for i in range(self.n_chunks)])
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = ResultStore(tmp_path / "db.sqlite")
+    yield s
+    s.close()
+
+
+def _song(path, seconds=1.0, freq=440.0):
+    return write_audio(path, tone(freq, seconds, 8000), 8000)
+
+
+def test_saved_result_is_found_by_content_and_settings(tmp_path, store):
+    song = _song(tmp_path / "a.wav")
+    fp = content_fingerprint(song)
     r = SongResult(path=str(song), status="done", bpm=128.0, key="A minor",
                    chunk_results=[ChunkResult(index=0, start_s=0, end_s=30, bpm=128.0)])
-    store.save(r, "fp1")
-    got = store.lookup(str(song), "fp1")
+    assert store.save(r, "fp1", fp).wait(5)
+    got = store.lookup(fp, "fp1")
     assert got.bpm == 128.0 and got.chunk_results[0].bpm == 128.0
-    assert store.lookup(str(song), "other-settings") is None
-    song.write_bytes(b"123456")
-    os.utime(song, ns=(1, 1))
-    assert store.lookup(str(song), "fp1") is None
-    store.close()
+    assert store.lookup(fp, "other-settings") is None
+    assert store.stats.saved == 1
 
 
 def test_failed_results_are_not_cached(tmp_path):
-    song = tmp_path / "b.wav"
-    song.write_bytes(b"x")
     store = ResultStore(":memory:")
-    store.save(SongResult(path=str(song), status="failed", error="corrupt"), "fp")
-    assert store.lookup(str(song), "fp") is None
+    store.save(SongResult(path="x", status="failed", error="corrupt"), "fp", "abc").wait(5)
+    assert store.lookup("abc", "fp") is None
+    store.close()
+
+
+def test_fingerprint_follows_content_not_name_or_time(tmp_path):
+    a = _song(tmp_path / "a.wav", seconds=30.0)
+    fp = content_fingerprint(a)
+    os.utime(a, ns=(1, 1))
+    moved = tmp_path / "sub" / "renamed.wav"
+    moved.parent.mkdir()
+    os.replace(a, moved)
+    assert content_fingerprint(moved) == fp
+    data = bytearray(moved.read_bytes())
+    data[-10] ^= 0xFF  # same size, last bytes differ
+    moved.write_bytes(bytes(data))
+    assert content_fingerprint(moved) != fp
+    assert content_fingerprint(tmp_path / "missing.wav") is None
+    assert content_fingerprint(tmp_path) is None
+
+
+def test_fingerprint_never_opens_a_fifo(tmp_path):
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    assert content_fingerprint(fifo) is None  # returns at once: no writer needed
+
+
+def test_same_size_file_with_kept_timestamp_is_not_a_stale_hit(tmp_path, store):
+    a = _song(tmp_path / "song.wav", freq=440.0)
+    fake = CountingAnalyzer()
+    run = cached(fake, store)
+    first = run(str(a), settings=SETTINGS)
+    st = os.stat(a)
+    other = _song(tmp_path / "other.wav", freq=660.0)
+    assert os.path.getsize(other) == st.st_size
+    os.replace(other, a)
+    os.utime(a, ns=(st.st_atime_ns, st.st_mtime_ns))  # as touch -r
+    run(str(a), settings=SETTINGS)
+    assert len(fake.calls) == 2  # analyzed again: the content is different
+    assert first.bpm is not None
+
+
+def test_moved_file_is_a_hit_with_its_new_name_and_tags(tmp_path, store):
+    a = _song(tmp_path / "Old Artist - Old Title.wav")
+    fake = CountingAnalyzer()
+    run = cached(fake, store)
+    run(str(a), settings=SETTINGS)
+    moved = tmp_path / "New Artist - New Title.wav"
+    os.replace(a, moved)
+    hit = run(str(moved), settings=SETTINGS)
+    assert len(fake.calls) == 1 and store.stats.hits == 1
+    assert (hit.title, hit.artist, hit.path) == ("New Title", "New Artist", str(moved))
+
+
+def test_tag_edit_refreshes_title_and_artist(tmp_path, store):
+    a = _song(tmp_path / "x.wav", seconds=40.0)
+    write_tags(a, title="First", artist="Someone")
+    fake = CountingAnalyzer()
+    run = cached(fake, store)
+    assert run(str(a), settings=SETTINGS).title == "t"
+    st = os.stat(a)
+    write_tags(a, title="Second", artist="Someone Else")
+    os.utime(a, ns=(st.st_atime_ns, st.st_mtime_ns))
+    again = run(str(a), settings=SETTINGS)
+    assert (again.title, again.artist) in (("Second", "Someone Else"), ("t", ""))
+    if len(fake.calls) == 1:  # the tags sit where the fingerprint does not look: a hit
+        assert (again.title, again.artist) == ("Second", "Someone Else")
+
+
+def test_file_replaced_during_analysis_is_not_stored_and_is_run_again(tmp_path, store):
+    a = _song(tmp_path / "song.wav", freq=440.0)
+    b = _song(tmp_path / "b.wav", freq=550.0, seconds=2.0)
+    fake = CountingAnalyzer()
+    swapped = []
+
+    def swap_once(path):
+        if not swapped:
+            swapped.append(True)
+            os.replace(b, path)
+
+    fake.before_return = swap_once
+    run = cached(fake, store)
+    result = run(str(a), settings=SETTINGS)
+    assert len(fake.calls) == 2 and store.stats.changed == 1
+    assert result.bpm == float(os.path.getsize(a) % 1000)  # the second, current content
+    fake.before_return = None
+    run(str(a), settings=SETTINGS)
+    assert len(fake.calls) == 2  # the stored result is the one of the current content
+
+
+def test_file_that_keeps_changing_fails_plainly(tmp_path, store):
+    from core.errors import AudioFileError
+
+    a = _song(tmp_path / "song.wav")
+    fake = CountingAnalyzer()
+    fake.before_return = lambda path: open(path, "ab").write(b"\0" * 10)
+    with pytest.raises(AudioFileError, match="changed while it was analyzed"):
+        cached(fake, store)(str(a), settings=SETTINGS)
+    assert len(fake.calls) == 2
+
+
+def test_corrupt_row_is_dropped_and_the_song_analyzed_again(tmp_path, store):
+    a = _song(tmp_path / "a.wav")
+    fake = CountingAnalyzer()
+    run = cached(fake, store)
+    run(str(a), settings=SETTINGS)
+    store.flush(5)
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE cache SET result='{\"status\": \"done\", \"bpm\": \"fast\"'")
+    again = run(str(a), settings=SETTINGS)
+    assert len(fake.calls) == 2 and store.stats.dropped == 1 and again.bpm is not None
+    run(str(a), settings=SETTINGS)
+    assert len(fake.calls) == 2  # stored anew
+
+
+def test_non_utf8_file_name_round_trips_through_sessions(tmp_path, store):
+    name = os.fsdecode(b"caf\xe9 \xff.wav")
+    sid = store.begin_session([str(tmp_path / name), "plain.wav"], {"workers": 1},
+                              reference=str(tmp_path / name))
+    s = store.unfinished_session()
+    assert s["id"] == sid and s["paths"] == [str(tmp_path / name), "plain.wav"]
+    assert os.fsencode(s["paths"][0]).endswith(b"caf\xe9 \xff.wav")
 
 
 def test_unfinished_session_can_be_resumed(tmp_path):
@@ -38,5 +195,64 @@ def test_unfinished_session_can_be_resumed(tmp_path):
     again = ResultStore(db)  # as after a crash
     s = again.unfinished_session()
     assert s["id"] == sid and s["paths"] == ["x.wav", "y.wav"] and s["settings"]["workers"] == 2
-    again.end_session(sid)
+    assert again.end_session(sid)
     assert again.unfinished_session() is None
+    again.close()
+
+
+def test_old_layout_is_migrated(tmp_path):
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE results (path TEXT, size INTEGER, mtime_ns INTEGER, "
+                   "settings TEXT, saved REAL, result TEXT)")
+        db.execute("INSERT INTO results VALUES ('a', 1, 1, 'x', 0, '{}')")
+    store = ResultStore(path)
+    assert store.lookup("anything", "x") is None
+    assert store.begin_session(["a.wav"], {}) >= 1
+    store.close()
+
+
+def test_garbage_file_is_a_plain_store_error(tmp_path):
+    path = tmp_path / "broken.sqlite"
+    path.write_bytes(b"this is not a database " * 200)
+    with pytest.raises(StoreError, match="damaged or not a SongCal store"):
+        ResultStore(path)
+
+
+def test_locked_store_never_blocks_the_caller_and_catches_up(tmp_path):
+    path = tmp_path / "db.sqlite"
+    store = ResultStore(path, busy_timeout_s=0.05, retry_s=30.0, ack_timeout_s=0.2)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    a = _song(tmp_path / "a.wav")
+    fake = CountingAnalyzer()
+    run = cached(fake, store)
+    result = run(str(a), settings=SETTINGS)  # returns after ack_timeout_s at most
+    assert result.status == "done"
+    release = threading.Timer(0.5, holder.execute, args=("COMMIT",))
+    release.start()
+    assert store.flush(20)
+    release.join()
+    holder.close()
+    assert store.stats.saved == 1 and store.stats.failed_writes == 0
+    store.close()
+
+
+def test_full_store_costs_no_result_and_says_so_once(tmp_path, caplog):
+    path = tmp_path / "db.sqlite"
+    store = ResultStore(path, retry_s=0.3, ack_timeout_s=0.5)
+    fake = CountingAnalyzer(n_chunks=400)  # rows of ~30 KB: each needs new pages
+    run = cached(fake, store)
+    with sqlite3.connect(path) as db:  # the database can grow no further: SQLITE_FULL
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+    store._db.execute(f"PRAGMA max_page_count={pages}")
+    results = []
+    for i in range(4):
+        song = write_audio(tmp_path / f"s{i}.wav", tone(300.0 + 50 * i, 20.0, 8000), 8000)
+        results.append(run(str(song), settings=SETTINGS))
+    store.close()
+    assert [r.status for r in results] == ["done"] * 4
+    assert store.stats.failed_writes >= 1 and "full" in store.problem
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"
+                and "session store" in r.getMessage()]
+    assert len(warnings) == 1

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from core.io.tags import identity_from_name, song_identity
+from core.io.tags import identity_from_name, read_title_artist
 from tests.audio_files import tone, write_audio, write_tags
 
 SR = 22050
@@ -48,28 +48,28 @@ def test_name_is_nfc_normalized():
 def test_tags_win_over_name(tmp_path, ext):
     path = write_audio(tmp_path / f"01 - Wrong Artist - Wrong Title{ext}", tone(440, 0.5, SR), SR)
     write_tags(path, title="  Ça ira 日本 ", artist="Beyoncé")
-    assert song_identity(path) == ("Ça ira 日本", "Beyoncé")
+    assert read_title_artist(path) == ("Ça ira 日本", "Beyoncé")
 
 
 def test_missing_tag_field_falls_back_to_name(tmp_path):
     path = write_audio(tmp_path / "Name Artist - Name Title.flac", tone(440, 0.5, SR), SR)
     write_tags(path, title="Tag Title")
-    assert song_identity(path) == ("Tag Title", "Name Artist")
+    assert read_title_artist(path) == ("Tag Title", "Name Artist")
 
 
 def test_untagged_file_uses_name(tmp_path):
     path = write_audio(tmp_path / "007_Daft Punk_One More Time.mp3", tone(440, 0.5, SR), SR)
-    assert song_identity(path) == ("One More Time", "Daft Punk")
+    assert read_title_artist(path) == ("One More Time", "Daft Punk")
 
 
 def test_corrupt_file_still_gets_name(tmp_path):
     path = tmp_path / "Artist - Title.mp3"
     path.write_bytes(b"ID3\x04\x00\x00\x7f\x7f\x7f\x7f" + b"\xff" * 300)
-    assert song_identity(path) == ("Title", "Artist")
+    assert read_title_artist(path) == ("Title", "Artist")
 
 
 def test_missing_file_gets_name(tmp_path):
-    assert song_identity(tmp_path / "Artist - Title.wav") == ("Title", "Artist")
+    assert read_title_artist(tmp_path / "Artist - Title.wav") == ("Title", "Artist")
 
 
 def test_wav_info_chunk_is_read(tmp_path):
@@ -79,4 +79,4 @@ def test_wav_info_chunk_is_read(tmp_path):
     with sf.SoundFile(path, "w", SR, 1, format="WAV") as f:
         f.title, f.artist = "Info Title", "Info Artist"
         f.write(tone(440, 0.5, SR))
-    assert song_identity(path) == ("Info Title", "Info Artist")
+    assert read_title_artist(path) == ("Info Title", "Info Artist")

@@ -8,18 +8,18 @@ import json
 import numpy as np
 import pytest
 
+from core.calibration.exports import EXPORT_KINDS, export_names
 from core.calibration.reference import ReferenceRow
 from core.io.keynotation import Key
-from gui.calibration_controller import EXPORT_NAMES, CalibrationController, is_reference_file
+from gui.calibration_controller import CalibrationController, is_reference_file
+from gui.calibration_summary import score_text
 from gui.calibration_view import CalibrationView
 from gui.match_dialog import MatchDialog
 from gui.reference_columns import (
     AGREEMENT_COLORS,
     agreement_color,
-    key_agreement,
     reference_cells,
     reference_columns,
-    tempo_agreement,
 )
 from tests.gui.calibration_data import (
     DOUBLE_TEMPO,
@@ -86,7 +86,7 @@ def test_load_reference_then_results_are_matched(qtbot, controller, deck):
     m = blocker.args[0]
     assert (m.n_songs, m.n_matched, m.n_unmatched_songs, m.n_unmatched_rows) == (
         N_SONGS, N_SONGS - 1, 1, 2)
-    assert controller.match_method(GARBLED) == "unmatched"
+    assert controller.session.match_method(GARBLED) == "unmatched"
     assert controller.reference_row(3).title == "Song Number 3"
     assert controller.reference_row(GARBLED) is None
 
@@ -95,7 +95,7 @@ def test_results_then_reference_are_matched(qtbot, controller, deck):
     m = _load(qtbot, controller, deck)
     assert m.n_matched == N_SONGS - 1
     # the sheet's energy column is in percent and was read on 0-1
-    x, y, idx = controller.pairs("energy")
+    x, y, idx = controller.session.pairs("energy")
     assert x.size == N_SONGS - 1
     np.testing.assert_allclose(y, deck[2]["energy"][idx], atol=0.006)
 
@@ -108,7 +108,7 @@ def test_many_result_updates_fold_into_a_match_of_the_last_rows(qtbot, controlle
     controller.set_results(rows[:20])
     qtbot.waitUntil(lambda: not controller.busy, timeout=T)
     assert controller.match.n_songs == 20
-    assert controller.match_summary().n_matched == 20
+    assert controller.session.match_summary().n_matched == 20
 
 
 def test_bad_reference_sheet_reports_failure(qtbot, controller, tmp_path):
@@ -123,7 +123,7 @@ def test_bad_reference_sheet_reports_failure(qtbot, controller, tmp_path):
 def test_missing_reference_sheet_reports_failure(qtbot, controller, tmp_path):
     with qtbot.waitSignal(controller.failed, timeout=T) as blocker:
         controller.load_reference(tmp_path / "nowhere.csv")
-    assert "nowhere.csv" in blocker.args[0] and "cannot open" in blocker.args[0]
+    assert "nowhere.csv" in blocker.args[0] and "does not exist" in blocker.args[0]
 
 
 def test_set_results_rejects_keys_of_another_length(controller, deck):
@@ -156,25 +156,26 @@ def test_fit_fills_the_plots(qtbot, controller, view, deck):
     assert cal.descriptors["energy"].mae_after < cal.descriptors["energy"].mae_before
 
     view.set_descriptor("bpm")
-    x, y = view.scatter.getData()
+    panel = view.scatter_panel
+    x, y = panel.scatter.getData()
     assert len(x) == N_SONGS - 1
-    assert view.identity_line.getData()[0] is not None
-    cx, cy = view.correction_curve.getData()
+    assert panel.identity_line.getData()[0] is not None
+    cx, cy = panel.correction_curve.getData()
     assert cx is not None and np.isfinite(cy).sum() > 100
 
-    centers, counts = view.histogram_counts()
+    centers, counts = view.ratio_panel.counts()
     count_at = {round(float(c), 3): int(h) for c, h in zip(centers, counts, strict=True)}
     assert count_at.get(1.0) == len(DOUBLE_TEMPO)  # the octave peak at +1
     assert count_at.get(-1.0) == len(HALF_TEMPO)
     assert counts.sum() == N_SONGS - 1
     assert centers[np.argmax(counts)] == pytest.approx(0.0)
 
-    same = view.key_bars.opts["height"]
-    other = view.key_other_bars.opts["height"]
+    same = view.key_panel.same_bars.opts["height"]
+    other = view.key_panel.other_bars.opts["height"]
     n_wrong = len(FIFTH_KEY + RELATIVE_KEY + PARALLEL_KEY + OTHER_KEY)
     assert list(same) == [N_SONGS - 1 - n_wrong, len(FIFTH_KEY), 0, 0, 0, len(OTHER_KEY), 0]
     assert list(other) == [len(PARALLEL_KEY), 0, 0, len(RELATIVE_KEY), 0, 0, 0]
-    rel = list(view.relation_bars.opts["height"])
+    rel = list(view.key_panel.relation_bars.opts["height"])
     assert rel == [N_SONGS - 1 - n_wrong, len(FIFTH_KEY), len(RELATIVE_KEY),
                    len(PARALLEL_KEY), len(OTHER_KEY)]
 
@@ -184,10 +185,10 @@ def test_energy_scatter_shows_the_fitted_line(qtbot, controller, view, deck):
     _fit(qtbot, controller)
     view.refresh()
     view.set_descriptor("energy")
-    cx, cy = view.correction_curve.getData()
+    cx, cy = view.scatter_panel.correction_curve.getData()
     # the analyzer reads 0.8 ref + 0.15: the correction maps 0.55 back to about 0.5
     assert np.interp(0.55, cx, cy) == pytest.approx(0.5, abs=0.02)
-    assert "energy" in view.scatter_plot.getAxis("bottom").labelText
+    assert "energy" in view.scatter_panel.plot.getAxis("bottom").labelText
 
 
 def test_summary_table_before_and_after_fit(qtbot, controller, view, deck):
@@ -196,12 +197,16 @@ def test_summary_table_before_and_after_fit(qtbot, controller, view, deck):
     model = view.summary_model
     assert model.rowCount() == 4
     assert {model.summary(r).correction for r in range(4)} == {"not fitted"}
+    before = {model.summary(r).descriptor: model.summary(r) for r in range(4)}
+    x, y, _ = controller.session.pairs("energy")
+    assert before["energy"].mae_before == pytest.approx(np.mean(np.abs(x - y)))
+    assert "Acc1" in score_text(before["bpm"]) and "MIREX" in score_text(before["key"])
     _fit(qtbot, controller)
     view.refresh()
     by = {model.summary(r).descriptor: model.summary(r) for r in range(model.rowCount())}
     assert by["bpm"].kept and "fold" in by["bpm"].correction
     assert by["loudness_lufs"].mae_after < 0.5 < by["loudness_lufs"].mae_before
-    assert "MIREX" in by["key"].score
+    assert "MIREX" in score_text(by["key"]) and "→" in score_text(by["key"])
     assert model.index(0, 3).data() in ("yes", "no")
 
 
@@ -239,13 +244,14 @@ def test_export_writes_the_files(qtbot, controller, deck, tmp_path):
     with qtbot.waitSignal(controller.exported, timeout=T) as blocker:
         controller.export(out)
     paths = blocker.args[0]
-    assert set(paths) == set(EXPORT_NAMES)
-    assert controller.calibration is not None  # fitted on the way
+    assert set(paths) == set(EXPORT_KINDS)
+    assert sorted(p.name for p in out.iterdir()) == sorted(export_names().values())
+    assert controller.session.calibration_is_current  # fitted on the way
     with open(paths["calibration"], encoding="utf-8-sig") as f:
         cal_rows = {r["descriptor"]: r for r in csv.DictReader(f)}
     assert cal_rows["energy"]["kept"].lower() == "true"
     assert cal_rows["energy"]["reference_file"] == "reference.csv"
-    with open(paths["results"], encoding="utf-8-sig") as f:
+    with open(paths["paired"], encoding="utf-8-sig") as f:
         paired = list(csv.DictReader(f))
     assert len(paired) == N_SONGS
     assert sum(r["bpm_agreement"] == "double" for r in paired) == len(DOUBLE_TEMPO)
@@ -276,7 +282,7 @@ def test_apply_profile_measures_it_on_this_deck(qtbot, controller, view, deck, t
     assert "energy_calibrated" in s.rows[0] and "bpm_calibrated" in s.rows[0]
     view.refresh()
     view.set_descriptor("energy")
-    assert view.profile_curve.getData()[0] is not None
+    assert view.scatter_panel.profile_curve.getData()[0] is not None
     assert "applied" in view.profile_label.text()
 
 
@@ -302,7 +308,7 @@ def test_manual_match_pairs_a_song_and_survives_new_results(qtbot, controller, d
     with qtbot.waitSignal(controller.matched, timeout=T):
         controller.set_results(rows)
     qtbot.waitUntil(lambda: not controller.busy, timeout=T)
-    assert controller.match_method(GARBLED + 1) == "manual"
+    assert controller.session.match_method(GARBLED + 1) == "manual"
     assert controller.reference_row(GARBLED + 1).title == f"Song Number {ITS_ROW}"
 
 
@@ -313,7 +319,7 @@ def test_unmatch_keeps_the_song_unpaired(qtbot, controller, deck):
     with qtbot.waitSignal(controller.matched, timeout=T):
         controller.set_results(deck[1])
     qtbot.waitUntil(lambda: not controller.busy, timeout=T)
-    assert controller.match_method(4) == "unmatched"
+    assert controller.session.match_method(4) == "unmatched"
 
 
 def test_manual_match_rejects_a_bad_song_index(qtbot, controller, deck):
@@ -346,7 +352,7 @@ def test_match_dialog_pairs_the_selected_song_and_row(qtbot, controller, deck):
     with qtbot.waitSignal(controller.matched, timeout=T):
         dlg.pair_button.click()
     assert dlg.song_list.count() == 0 and dlg.row_list.count() == 1
-    assert controller.match_method(GARBLED) == "manual"
+    assert controller.session.match_method(GARBLED) == "manual"
     assert dlg.select_pair(GARBLED)
     with qtbot.waitSignal(controller.matched, timeout=T):
         dlg.unpair_button.click()
@@ -367,39 +373,39 @@ def test_match_dialog_filters_rows(qtbot, controller, deck):
 
 # ---------------------------------------------------------------- reference cells
 
-@pytest.mark.parametrize(("est", "ref", "category", "label"), [
-    (120.0, 120.0, "ok", "ok"),
-    (124.7, 120.0, "ok", "ok"),  # +3.9 %
-    (125.5, 120.0, "other", "x1.05"),  # +4.6 %
-    (240.0, 120.0, "octave", "x2"),
-    (249.0, 120.0, "octave", "x2"),  # 4 % of the doubled tempo
-    (251.0, 120.0, "other", "x2.09"),
-    (58.0, 120.0, "octave", "x1/2"),
-    (57.0, 120.0, "other", "x0.47"),
-    (180.0, 120.0, "other", "x1.50"),
-    (None, 120.0, "", ""),
-    (120.0, 0.0, "", ""),
+@pytest.mark.parametrize(("est", "category", "group"), [
+    (120.0, "ok", "ok"),
+    (241.0, "double", "octave"),
+    (61.0, "half", "octave"),
+    (360.0, "triple", "metrical"),
+    (180.0, "three-halves", "metrical"),
+    (130.0, "wrong", "wrong"),
 ])
-def test_tempo_agreement(est, ref, category, label):
-    assert tempo_agreement(est, ref) == (category, label)
+def test_tempo_cell_speaks_the_export_vocabulary(est, category, group):
+    cols = reference_columns(["bpm"])
+    ref = ReferenceRow(1, "Song", "", {"bpm": 120.0}, None)
+    cell = reference_cells({"bpm": est}, ref, cols)["bpm_agreement"]
+    assert (cell.value, cell.text, cell.category) == (category, category, category)
+    assert cell.color.name() == AGREEMENT_COLORS[group]
+    assert f"{est:.1f} BPM" in cell.tooltip and "4 %" in cell.tooltip
 
 
-@pytest.mark.parametrize(("est", "category"), [
-    (Key(9, "minor"), "same"),
-    (Key(4, "minor"), "fifth"),
-    (Key(0, "major"), "relative"),
-    (Key(9, "major"), "parallel"),
-    (Key(10, "minor"), "other"),
-    (None, ""),
-])
-def test_key_agreement(est, category):
-    assert key_agreement(est, Key(9, "minor")) == category
+@pytest.mark.parametrize("est", [Key(9, "minor"), Key(4, "minor"), Key(0, "major"),
+                                 Key(9, "major"), Key(10, "minor")])
+def test_key_cell_speaks_the_export_vocabulary(est):
+    from core.calibration.agreement import key_relation
+
+    cols = reference_columns(["key"])
+    ref = ReferenceRow(1, "Song", "", {}, Key(9, "minor"))
+    cell = reference_cells({"key": est.name}, ref, cols)["key_relation"]
+    assert cell.text == cell.category == key_relation(est, Key(9, "minor"))
 
 
 def test_agreement_colors_are_green_amber_red():
     assert agreement_color("ok").name() == AGREEMENT_COLORS["same"] == "#27ae60"
-    assert agreement_color("octave").name() == "#f2a900"
-    assert agreement_color("other").name() == "#d64541"
+    assert agreement_color("octave").name() == agreement_color("half").name() == "#f2a900"
+    assert agreement_color("other").name() == agreement_color("wrong").name() == "#d64541"
+    assert agreement_color("two-thirds").name() == AGREEMENT_COLORS["metrical"]
     assert agreement_color("fifth", alpha=255).alpha() == 255
     assert agreement_color("") is None
 
@@ -424,7 +430,7 @@ def test_reference_cells_of_a_song():
     assert cells["ref_bpm"].text == "120.0"
     assert cells["bpm_error"].value == pytest.approx(121.0)
     assert cells["bpm_error"].text == "+121.0"
-    assert cells["bpm_agreement"].category == "octave"
+    assert cells["bpm_agreement"].category == "double"
     assert cells["bpm_agreement"].color.name() == AGREEMENT_COLORS["octave"]
     assert cells["energy_error"].text == "+0.12"
     assert cells["ref_key"].text == "A minor (8A)"
@@ -460,7 +466,7 @@ def test_hidden_view_redraws_when_shown(qtbot, controller, view, deck):
     assert view.summary_model.rowCount() == 0  # hidden: nothing drawn yet
     view.show()
     qtbot.waitUntil(lambda: view.summary_model.rowCount() == 4, timeout=T)
-    assert len(view.scatter.getData()[0]) == N_SONGS - 1
+    assert len(view.scatter_panel.scatter.getData()[0]) == N_SONGS - 1
 
 
 def test_view_buttons_follow_the_state(qtbot, controller, view, deck):
@@ -490,11 +496,11 @@ def test_follow_engine_matches_songs_as_they_finish(qtbot, controller, deck, fas
         controller.follow_engine(eng, interval_ms=50)
         # before analysis the songs are matched from their file names
         qtbot.waitUntil(lambda: controller.match is not None
-                        and controller.match_summary().n_matched == 12, timeout=T)
-        assert controller.pairs("bpm")[0].size == 0  # no tempo measured yet
+                        and controller.session.match_summary().n_matched == 12, timeout=T)
+        assert controller.session.pairs("bpm")[0].size == 0  # no tempo measured yet
         with qtbot.waitSignal(eng.batchFinished, timeout=T):
             assert eng.start()
-        qtbot.waitUntil(lambda: controller.pairs("bpm")[0].size == 12, timeout=T)
+        qtbot.waitUntil(lambda: controller.session.pairs("bpm")[0].size == 12, timeout=T)
         assert controller.reference_row(7).title == "Song Number 7"
     finally:
         assert eng.shutdown(timeout_ms=5000)
@@ -511,7 +517,7 @@ def test_new_results_keep_the_shown_pairs_until_matched_again(qtbot, controller,
     controller.set_results(rows[30:])  # a shorter, shifted deck; matching runs meanwhile
     assert controller.match.n_songs == N_SONGS - 30
     assert controller.reference_row(0).title == "Song Number 30"
-    assert controller.pairs("bpm")[0].size == N_SONGS - 30 - 1
+    assert controller.session.pairs("bpm")[0].size == N_SONGS - 30 - 1
     qtbot.waitUntil(lambda: not controller.busy, timeout=T)
     assert controller.reference_row(0).title == "Song Number 30"
 
@@ -519,8 +525,8 @@ def test_new_results_keep_the_shown_pairs_until_matched_again(qtbot, controller,
 def test_histogram_bars_are_coloured_by_agreement(qtbot, controller, view, deck):
     _load(qtbot, controller, deck)
     view.refresh()
-    centers, _ = view.histogram_counts()
-    brushes = view.hist_bars.opts["brushes"]
+    centers, _ = view.ratio_panel.counts()
+    brushes = view.ratio_panel.bars.opts["brushes"]
     color = {round(float(c), 3): b.color().name() for c, b in zip(centers, brushes,
                                                                     strict=True)}
     assert color[0.0] == AGREEMENT_COLORS["ok"]

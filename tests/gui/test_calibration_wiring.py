@@ -20,9 +20,9 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFileDialog
 
 from core.batch.rules import SongState
+from core.calibration.exports import EXPORT_KINDS, export_names
 from core.io.csvio import read_csv_rows
 from core.settings import AnalysisSettings
-from gui.calibration_controller import EXPORT_NAMES
 from gui.main_window import MainWindow
 from gui.reference_columns import AGREEMENT_COLORS
 from gui.song_columns import AGREEMENT_ROLE, FIRST_REFERENCE_COL, SORT_ROLE
@@ -31,9 +31,9 @@ from tests.gui.conftest import drop_paths
 #: (file stem, true BPM, reference BPM, reference key, expected tempo / key agreement)
 SONGS = [
     ("001_Nova Lights_Midnight Drive", 124.0, 124.0, "A minor", "ok", "same"),
-    ("002_The Harbor_Low Tide", 140.0, 70.0, "E minor", "octave", "fifth"),  # ref at half
+    ("002_The Harbor_Low Tide", 140.0, 70.0, "E minor", "double", "fifth"),  # ref at half
     ("003_Kesta_Slow Burn", 100.0, 101.5, "C major", "ok", "relative"),
-    ("004_Lumen Trio_Waltz for June", 110.0, 135.0, "A major", "other", "parallel"),
+    ("004_Lumen Trio_Waltz for June", 110.0, 135.0, "A major", "wrong", "parallel"),
     ("005_Juno Park_Glass City", 128.0, 128.0, "F# major", "ok", "other"),
 ]
 TIMEOUT = 20_000  # ms; every wait has one
@@ -111,7 +111,7 @@ def _cell(w, stem, name, role=Qt.ItemDataRole.DisplayRole):
 
 def _wait_matched(qtbot, w):
     """Wait until every song of the deck is paired (the controller follows the engine)."""
-    qtbot.waitUntil(lambda: (s := w.calibration.match_summary()) is not None
+    qtbot.waitUntil(lambda: (s := w.calibration.session.match_summary()) is not None
                     and s.n_matched == len(SONGS) and not w.calibration.busy,
                     timeout=TIMEOUT)
 
@@ -120,7 +120,8 @@ def _check_agreement(w):
     for stem, _bpm, _ref, _key, tempo, key in SONGS:
         assert _cell(w, stem, "bpm_agreement", AGREEMENT_ROLE) == tempo, stem
         assert _cell(w, stem, "key_relation", AGREEMENT_ROLE) == key, stem
-        assert _cell(w, stem, "key_relation") == {"same": "same", "other": "wrong"}.get(key, key)
+        assert _cell(w, stem, "bpm_agreement") == tempo  # the paired export's words
+        assert _cell(w, stem, "key_relation") == key
 
 
 # -- loading a reference --------------------------------------------------------------------
@@ -152,15 +153,16 @@ def test_load_reference_action_adds_colored_reference_columns(qtbot, window, dec
     assert _cell(w, half, "ref_bpm") == "70.0"
     assert _cell(w, half, "bpm_error").startswith("+70.")
     assert _cell(w, half, "bpm_error", SORT_ROLE) == pytest.approx(70.0, abs=0.5)
-    assert _cell(w, half, "bpm_agreement") == "octave \u00d72"
-    assert _cell(w, half, "bpm_agreement", Qt.ItemDataRole.ToolTipRole).startswith(
-        "\u00d72: octave error")
+    assert _cell(w, half, "bpm_agreement") == "double"
+    assert "within 4 % of \u00d72 the reference" in _cell(w, half, "bpm_agreement",
+                                                       Qt.ItemDataRole.ToolTipRole)
     bg = _cell(w, half, "bpm_agreement", Qt.ItemDataRole.BackgroundRole).color()
     assert bg.rgb() == QColor(AGREEMENT_COLORS["octave"]).rgb()
     ok_bg = _cell(w, SONGS[0][0], "bpm_error", Qt.ItemDataRole.BackgroundRole).color()
     assert ok_bg.rgb() == QColor(AGREEMENT_COLORS["ok"]).rgb()  # the error cell too
     assert "fifth error" in _cell(w, SONGS[1][0], "key_relation", Qt.ItemDataRole.ToolTipRole)
-    assert _cell(w, SONGS[3][0], "bpm_agreement") == "\u00d70.81"  # 110 / 135 BPM: a miss
+    assert _cell(w, SONGS[3][0], "bpm_agreement") == "wrong"  # 110 / 135 BPM: a miss
+    assert "= 0.815" in _cell(w, SONGS[3][0], "bpm_agreement", Qt.ItemDataRole.ToolTipRole)
     assert _cell(w, SONGS[2][0], "ref_key") == "C major (8B)"
     assert _cell(w, half, "ref_bpm", SORT_ROLE) == 70.0
     # the table view shows each reference column next to its descriptor
@@ -173,7 +175,7 @@ def test_load_reference_action_adds_colored_reference_columns(qtbot, window, dec
         header.visualIndex(descriptor_column("key_camelot")) + 2
     w.table.selectAll()
     text = w.table.copy_selection()
-    assert "Tempo vs ref" in text.splitlines()[0] and "octave \u00d72" in text
+    assert "Tempo vs ref" in text.splitlines()[0] and "double" in text
 
 
 def test_model_with_reference_columns_passes_the_model_tester(qtbot, qtmodeltester, window,
@@ -211,7 +213,7 @@ def test_reference_loaded_first_columns_follow_the_batch(qtbot, window, deck):
     w.model.dataChanged.connect(lambda a, b, _r=(): changes.append((a.column(), b.column())))
     _run_batch(qtbot, w, folder)
     _wait_matched(qtbot, w)
-    qtbot.waitUntil(lambda: _cell(w, SONGS[1][0], "bpm_agreement") == "octave \u00d72",
+    qtbot.waitUntil(lambda: _cell(w, SONGS[1][0], "bpm_agreement") == "double",
                     timeout=TIMEOUT)
     _check_agreement(w)
     assert w.model.columnCount() == n_cols  # columns were not inserted again
@@ -264,11 +266,11 @@ def test_calibration_tab_fit_export_and_apply_profile(qtbot, window, deck, tmp_p
     assert view.isVisible()
     view.refresh()
     view.set_descriptor("bpm")
-    assert len(view.scatter.data) == len(SONGS)
-    centers, counts = view.histogram_counts()
+    assert len(view.scatter_panel.scatter.data) == len(SONGS)
+    centers, counts = view.ratio_panel.counts()
     assert counts.sum() == len(SONGS)
     assert counts[np.isclose(centers, 1.0)].sum() == 1  # the octave error: a peak at +1
-    assert view.controller.key_errors().relations == {
+    assert view.controller.session.key_errors().relations == {
         "same": 1, "fifth": 1, "relative": 1, "parallel": 1, "other": 1}
 
     with qtbot.waitSignal(w.calibration.fitted, timeout=TIMEOUT):
@@ -282,14 +284,15 @@ def test_calibration_tab_fit_export_and_apply_profile(qtbot, window, deck, tmp_p
                         staticmethod(lambda *a, **k: str(out)))
     with qtbot.waitSignal(w.calibration.exported, timeout=TIMEOUT) as blocker:
         w.export_calibration_action.trigger()
-    assert set(blocker.args[0]) == set(EXPORT_NAMES)
-    assert sorted(os.listdir(out)) == sorted(EXPORT_NAMES.values())
-    cols, rows = read_csv_rows(out / EXPORT_NAMES["results"])
+    assert set(blocker.args[0]) == set(EXPORT_KINDS)
+    # the names of songcal analyze --reference -o DIR/results.csv
+    assert sorted(os.listdir(out)) == sorted(export_names("results").values())
+    cols, rows = read_csv_rows(out / export_names()["paired"])
     assert "ref_bpm" in cols and len(rows) == len(SONGS)
     by_title = {r["title"]: r for r in rows}
     assert float(by_title["Low Tide"]["ref_bpm"]) == 70.0
 
-    profile = out / EXPORT_NAMES["profile"]
+    profile = out / export_names()["profile"]
     monkeypatch.setattr(QFileDialog, "getOpenFileName",
                         staticmethod(lambda *a, **k: (str(profile), "")))
     with qtbot.waitSignal(w.calibration.profileApplied, timeout=TIMEOUT) as blocker:
@@ -377,7 +380,7 @@ def test_gui_with_reference_shows_it_in_the_window(qtbot, deck, tmp_path, data_d
             seen["agreement"] = [
                 m.index(r, m.reference_column("bpm_agreement")).data(AGREEMENT_ROLE)
                 for r in range(m.rowCount())]
-            seen["fitted"] = self.calibration.calibration is not None
+            seen["fitted"] = self.calibration.session.calibration is not None
             seen["tab"] = self.bottom_tabs.tabText(self.bottom_tabs.currentIndex())
             super().closeEvent(event)
 

@@ -53,14 +53,12 @@ def test_configure_process_is_in_effect_for_the_tests():
 
 @pytest.mark.parametrize("attr", ["done_curve", "budget_curve", "limit_curve"])
 def test_live_curves_are_drawn_without_antialiasing(make_window, attr):
-    from gui.plots import LIVE_ANTIALIAS
-
     w = make_window(AnalysisSettings(workers=2))
-    assert getattr(w.plots, attr).opts["antialias"] is LIVE_ANTIALIAS is False
+    assert getattr(w.plots, attr).opts["antialias"] is False
 
 
-def test_calibration_plots_are_antialiased(make_window):
+def test_calibration_plots_ask_for_antialiasing(make_window):
     w = make_window(AnalysisSettings(workers=2))
-    view = w.calibration_view
-    assert view.scatter.opts["antialias"] is True
-    assert view.correction_curve.opts["antialias"] is True
+    panel = w.calibration_view.scatter_panel
+    assert panel.scatter.opts["antialias"] is True
+    assert panel.correction_curve.opts["antialias"] is True

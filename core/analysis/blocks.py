@@ -1,0 +1,162 @@
+"""Block readers: a song's samples block by block, from soundfile or from PyAV.
+
+Both readers yield float32 arrays shaped (frames, channels), every block but the last
+``block_frames`` long, and translate every error of their library into
+:class:`core.errors.CorruptFileError` naming the position where the data broke.  They are
+called by :func:`core.analysis.decode.stream` with the :class:`~core.analysis.decode.AudioInfo`
+that :func:`~core.analysis.decode.probe` returned.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+import soundfile as sf
+
+from core.analysis.sniff import fmt_time
+from core.errors import CorruptFileError
+
+if TYPE_CHECKING:
+    from core.analysis.decode import AudioInfo
+
+__all__ = ["soundfile_blocks", "pyav_blocks", "av_reason", "sf_path", "av_open"]
+
+
+def sf_path(path: str):
+    """``path`` as libsndfile accepts it: the str, or its bytes when the name is not valid
+    UTF-8 (soundfile would fail to encode it)."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+
+
+def av_open(path: str):
+    """``(container, file)`` opened by PyAV; ``file`` is a Python file object to close with
+    the container when the name is not valid UTF-8 (PyAV is then given the open file), else
+    None."""
+    import av
+
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the caller with the container
+        try:
+            return av.open(fh, metadata_errors="ignore"), fh
+        except BaseException:
+            fh.close()
+            raise
+    return av.open(path, metadata_errors="ignore"), None
+
+
+def av_reason(exc) -> str:
+    """The plain reason of a PyAV error."""
+    return getattr(exc, "strerror", None) or str(exc)
+
+
+def _cut_short(path: str, info: AudioInfo, done: int) -> CorruptFileError:
+    return CorruptFileError(
+        path, f"the file is cut short: the audio ends at {fmt_time(done / info.sample_rate)} "
+              f"but its header announces {fmt_time(info.frames / info.sample_rate)}")
+
+
+def soundfile_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.ndarray]:
+    """Yield the blocks of a file libsndfile reads; raise when it ends before its header
+    says (lossless codecs exactly, lossy ones within 0.5 % + 4096 frames)."""
+    done = 0
+    try:
+        f = sf.SoundFile(sf_path(path))
+    except (sf.SoundFileError, RuntimeError, OSError) as exc:
+        raise CorruptFileError(path, f"the file can no longer be opened ({exc})") from None
+    with f:
+        while True:
+            try:
+                block = f.read(block_frames, dtype="float32", always_2d=True)
+            except (sf.SoundFileError, RuntimeError, OSError) as exc:
+                raise CorruptFileError(
+                    path, f"the audio data is damaged at {fmt_time(done / info.sample_rate)} "
+                          f"({_sf_reason(exc)})") from None
+            if not len(block):
+                break
+            done += len(block)
+            yield block
+    if info.frames:
+        lossy = info.codec not in ("PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT",
+                                   "DOUBLE", "ULAW", "ALAW")
+        tolerance = int(0.005 * info.frames) + 4096 if lossy else 0
+        if done < info.frames - tolerance:
+            raise _cut_short(path, info, done)
+
+
+def _sf_reason(exc) -> str:
+    text = str(exc)
+    return text.split("Error : ", 1)[-1].strip() or type(exc).__name__
+
+
+def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.ndarray]:
+    """Yield the blocks of a file FFmpeg reads, converted to float32 at the file's rate (an
+    MP4 is cut at the length its header declares: the decoder pads the last packet)."""
+    import av
+
+    try:
+        container, fh = av_open(path)
+    except (av.FFmpegError, OSError) as exc:
+        raise CorruptFileError(path, f"the file can no longer be opened ({av_reason(exc)})") \
+            from None
+    channels, rate = info.channels, info.sample_rate
+    buf: np.ndarray | None = None  # the block being filled
+    have = 0
+    done = 0
+    resampler = None
+    # MP4 files declare their exact length; the decoder adds the padding of the last packet.
+    limit = info.frames if info.format in ("M4A", "M4B", "MP4", "ALAC") else None
+    try:
+        st = container.streams.audio[0]
+        packets = container.demux(st)
+        while True:
+            try:
+                packet = next(packets)
+                frames = packet.decode()
+                if packet.size == 0 and resampler is not None:
+                    frames = [*frames, None]  # end of data: flush the resampler
+                out = []
+                for frame in frames:
+                    if frame is not None:
+                        if resampler is None:
+                            resampler = av.AudioResampler(format="flt", layout=frame.layout,
+                                                          rate=rate)
+                            channels = frame.layout.nb_channels
+                    for res in resampler.resample(frame) if resampler is not None else ():
+                        out.append(res.to_ndarray().reshape(-1, channels))
+            except StopIteration:
+                break
+            except (av.FFmpegError, ValueError, OSError) as exc:
+                # ValueError also covers a change of sample format or layout mid-stream.
+                raise CorruptFileError(
+                    path, f"the audio data is damaged at {fmt_time((done + have) / rate)} "
+                          f"({av_reason(exc)})") from None
+            for arr in out:
+                if limit is not None:
+                    arr = arr[:max(0, limit - done - have)]
+                while len(arr):
+                    if buf is None:
+                        buf = np.empty((block_frames, arr.shape[1]), dtype=np.float32)
+                    take = min(len(arr), block_frames - have)
+                    buf[have:have + take] = arr[:take]
+                    have += take
+                    arr = arr[take:]
+                    if have == block_frames:
+                        done += have
+                        block, buf, have = buf, None, 0
+                        yield block
+        if have:
+            done += have
+            yield buf[:have]
+    finally:
+        container.close()
+        if fh is not None:
+            fh.close()

@@ -1,0 +1,279 @@
+"""Look at a file before any decoder does: its path, its first bytes, its declared length.
+
+Decoders accept more than they should (FFmpeg reads almost anything as MP3) and hang or
+allocate on things that are not files at all (a FIFO, a device).  These checks run first:
+
+- :func:`check_path` refuses a missing path, a dangling link, a folder, a FIFO or device
+  (without opening it, so nothing blocks) and an empty file;
+- :func:`read_head` reads the first bytes (non-blocking, so a path swapped for a FIFO
+  between the check and the read cannot hang the worker);
+- :func:`sniff` tells audio containers from common non-audio files by their magic bytes;
+- :func:`has_mpeg_frames` confirms consecutive MPEG audio frames where FFmpeg would guess;
+- :func:`declared_pcm_frames` reads the length a WAV or AIFF header announces, to spot a
+  file cut short.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import struct
+
+from core.errors import EmptyFileError, UnreadableFileError
+
+__all__ = ["check_path", "read_head", "sniff", "has_mpeg_frames", "declared_pcm_frames",
+           "fmt_time", "HEAD_BYTES"]
+
+#: Bytes read from the start of a file to recognize its kind.
+HEAD_BYTES = 4096
+_MPEG_SCAN_BYTES = 256 * 1024
+
+
+def fmt_time(seconds: float) -> str:
+    """A position as ``m:ss.s (N.N s)``, for messages."""
+    minutes, sec = divmod(max(0.0, seconds), 60.0)
+    return f"{int(minutes)}:{sec:04.1f} ({seconds:.1f} s)"
+
+
+
+
+def check_path(path: str) -> int:
+    """Raise for a missing/unreadable/empty path or a non-regular file; return its size.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+
+    Returns
+    -------
+    int
+        Size in bytes.
+
+    Raises
+    ------
+    core.errors.UnreadableFileError
+        Missing, dangling link, permission denied, a folder, a FIFO, a device or socket.
+    core.errors.EmptyFileError
+        0 bytes.
+    """
+    if os.path.islink(path) and not os.path.exists(path):
+        raise UnreadableFileError(path, "the file is a link to something that no longer exists")
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise UnreadableFileError(path, "the file does not exist") from None
+    except PermissionError:
+        raise UnreadableFileError(path, "permission denied: the file cannot be read") from None
+    except OSError as exc:
+        raise UnreadableFileError(path, f"the file cannot be opened ({exc.strerror})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise UnreadableFileError(path, "this is a folder, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise UnreadableFileError(path, f"this is {_special_kind(st.st_mode)}, not a regular file")
+    if st.st_size == 0:
+        raise EmptyFileError(path, "the file is empty (0 bytes)")
+    return st.st_size
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def read_head(path: str, size: int = HEAD_BYTES) -> bytes:
+    """The first ``size`` bytes of a regular file.
+
+    The file is opened without blocking and checked again once open, so a path replaced by
+    a FIFO after :func:`check_path` fails instead of waiting for a writer.
+
+    Raises
+    ------
+    core.errors.UnreadableFileError
+        Permission denied, an I/O error, or no longer a regular file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except PermissionError:
+        raise UnreadableFileError(path, "permission denied: the file cannot be read") from None
+    except OSError as exc:
+        raise UnreadableFileError(path, f"the file cannot be read ({exc.strerror})") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise UnreadableFileError(path, f"this is {_special_kind(st.st_mode)}, "
+                                            "not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(size)
+    except OSError as exc:
+        raise UnreadableFileError(path, f"the file cannot be read ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+
+
+_NON_AUDIO_MAGIC = [
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"\x89PNG", "a PNG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (or an Office document)"),
+    (b"\x7fELF", "a program"),
+    (b"MZ", "a Windows program"),
+    (b"MThd", "a MIDI file (notes, not recorded sound)"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"SQLite format 3", "an SQLite database"),
+]
+
+
+def _is_text(head: bytes) -> bool:
+    """True when ``head`` reads as text (UTF-8/ASCII, printable, no NUL bytes)."""
+    if not head or b"\x00" in head:
+        return False
+    text = head.decode("utf-8", errors="ignore")
+    if len(text.encode("utf-8")) < 0.95 * len(head):
+        return False
+    printable = sum(ch.isprintable() or ch in "\r\n\t\f" for ch in text)
+    return printable >= 0.97 * len(text)
+
+
+def sniff(head: bytes) -> tuple[str | None, str | None]:
+    """``(audio_kind, non_audio_description)`` from a file's first bytes.
+
+    ``audio_kind`` is a container name such as ``"WAV"`` or ``"MP3"`` when the bytes start
+    like audio; ``non_audio_description`` says what the file is (``"a PNG image"``) when
+    they start like a known non-audio kind; both are None when unknown.
+    """
+    for magic, what in _NON_AUDIO_MAGIC:
+        if head.startswith(magic):
+            return None, what
+    if head[:4] in (b"RIFF", b"RF64", b"BW64"):
+        if head[8:12] == b"WAVE":
+            return "WAV", None
+        return None, f"a RIFF file of type {head[8:12].decode('latin-1')!r}, not audio"
+    if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+        return "AIFF", None
+    for magic, kind in ((b"fLaC", "FLAC"), (b"OggS", "OGG"), (b"ID3", "MP3"), (b"caff", "CAF"),
+                        (b".snd", "AU"), (b"riff", "W64"), (b"\x30\x26\xb2\x75", "WMA"),
+                        (b"\x1a\x45\xdf\xa3", "MKV"), (b"wvpk", "WAVPACK"), (b"MAC ", "APE"),
+                        (b"ADIF", "AAC")):
+        if head.startswith(magic):
+            return kind, None
+    if head[4:8] == b"ftyp":
+        return "MP4", None
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+        return "MPEG", None
+    if _is_text(head):
+        return None, "a text file"
+    return None, None
+
+
+_MPEG_BITRATES = {  # (version_is_1, layer) -> kbit/s by index
+    (True, 1): [0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448],
+    (True, 2): [0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384],
+    (True, 3): [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
+    (False, 1): [0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256],
+    (False, 2): [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
+    (False, 3): [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
+}
+_MPEG_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def _mpeg_frame(data: bytes, i: int) -> tuple[int, tuple] | None:
+    """Length and identity of an MPEG audio frame header at ``data[i:]``, or None."""
+    if i + 4 > len(data) or data[i] != 0xFF or data[i + 1] & 0xE0 != 0xE0:
+        return None
+    b1, b2 = data[i + 1], data[i + 2]
+    version, layer_bits = (b1 >> 3) & 3, (b1 >> 1) & 3
+    br_index, sr_index, padding = b2 >> 4, (b2 >> 2) & 3, (b2 >> 1) & 1
+    if version == 1 or layer_bits == 0 or br_index in (0, 15) or sr_index == 3:
+        return None
+    layer = 4 - layer_bits
+    bitrate = _MPEG_BITRATES[(version == 3, layer)][br_index] * 1000
+    rate = _MPEG_RATES[version][sr_index]
+    if layer == 1:
+        length = (12 * bitrate // rate + padding) * 4
+    elif layer == 3 and version != 3:
+        length = 72 * bitrate // rate + padding
+    else:
+        length = 144 * bitrate // rate + padding
+    return length, (version, layer, rate)
+
+
+def has_mpeg_frames(path: str, *, needed: int = 4) -> bool:
+    """True when ``needed`` consecutive, consistent MPEG audio frames are found near the start.
+
+    FFmpeg's MP3 detection accepts almost anything; this check keeps a text or binary file
+    named ``.mp3`` from being "decoded" into noise.
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(10)
+            start = 0
+            if head[:3] == b"ID3" and len(head) == 10:
+                size = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
+                start = 10 + size + (10 if head[5] & 0x10 else 0)
+            fh.seek(start)
+            data = fh.read(_MPEG_SCAN_BYTES)
+    except OSError:
+        return False
+    i = data.find(b"\xff")
+    while 0 <= i < len(data) - 4:
+        first = _mpeg_frame(data, i)
+        if first is not None:
+            j, count, ident = i, 0, first[1]
+            while count < needed:
+                frame = _mpeg_frame(data, j)
+                if frame is None or frame[1] != ident or frame[0] < 4:
+                    break
+                count += 1
+                j += frame[0]
+                if j >= len(data) and count >= 2:
+                    count = needed
+            if count >= needed:
+                return True
+        i = data.find(b"\xff", i + 1)
+    return False
+
+
+def declared_pcm_frames(path: str, kind: str) -> int | None:
+    """Frames a WAV/AIFF header declares (data size / block size), or None when unknown."""
+    big = kind == "AIFF"
+    endian = ">" if big else "<"
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(12)
+            block_align = comm_frames = data_size = None
+            for _ in range(64):
+                hdr = fh.read(8)
+                if len(hdr) < 8:
+                    break
+                cid, size = hdr[:4], struct.unpack(endian + "I", hdr[4:])[0]
+                body_at = fh.tell()
+                if cid == b"fmt " and not big:
+                    fmt = fh.read(16)
+                    if len(fmt) == 16:
+                        block_align = struct.unpack("<H", fmt[12:14])[0]
+                elif cid == b"COMM" and big:
+                    comm = fh.read(6)
+                    if len(comm) == 6:
+                        comm_frames = struct.unpack(">I", comm[2:6])[0]
+                elif cid in (b"data", b"SSND"):
+                    data_size = size
+                    break
+                fh.seek(body_at + size + (size & 1))
+    except OSError:
+        return None
+    if big:
+        return comm_frames
+    if data_size is None or not block_align or data_size in (0, 0xFFFFFFFF):
+        return None
+    return data_size // block_align

@@ -1,0 +1,159 @@
+"""The content-true result cache in front of an analyze function.
+
+A song's cache key is a fingerprint of its *content* (:func:`content_fingerprint`: BLAKE2b
+of the file size, the first 64 KB, which hold the header, and the last 64 KB) together with
+the settings that change results.  It is taken before the analysis and again after it:
+
+- same content, same settings: the stored result is used, whatever the file is called now
+  or where it moved; its title and artist are read again from the tags and the name, so a
+  retagged or renamed file shows its new identity;
+- a file that changed while it was analyzed (replaced, still being written): the result is
+  not stored and the song is analyzed once more; if it changes again, the song fails with
+  that reason;
+- anything else: analyzed, then handed to the store's writer; the song is reported done once
+  the result is on disk, or after :attr:`~core.batch.store.ResultStore.ack_timeout_s`
+  at most (a store in trouble is not waited for at all).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import stat
+from typing import TYPE_CHECKING
+
+from core.errors import AnalysisCancelled, AudioFileError
+from core.io.tags import read_title_artist
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.batch.runner import AnalyzeFn
+    from core.batch.store import ResultStore
+
+__all__ = ["cached", "content_fingerprint", "stored_result", "FINGERPRINT_BLOCK"]
+
+log = logging.getLogger(__name__)
+
+#: Bytes read from each end of a file for its fingerprint.
+FINGERPRINT_BLOCK = 64 * 1024
+
+
+def content_fingerprint(path) -> str | None:
+    """A fast fingerprint of what a file holds: BLAKE2b (128 bits, hex) of its size, its
+    first :data:`FINGERPRINT_BLOCK` bytes and its last :data:`FINGERPRINT_BLOCK` bytes.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    str or None
+        The hex digest; None when the path is not a readable regular file (a FIFO or
+        device is never opened for reading).
+    """
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (OSError, ValueError):
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        h = hashlib.blake2b(digest_size=16)
+        h.update(st.st_size.to_bytes(8, "little"))
+        h.update(os.pread(fd, FINGERPRINT_BLOCK, 0))
+        if st.st_size > FINGERPRINT_BLOCK:
+            tail_at = max(FINGERPRINT_BLOCK, st.st_size - FINGERPRINT_BLOCK)
+            h.update(os.pread(fd, FINGERPRINT_BLOCK, tail_at))
+        return h.hexdigest()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def stored_result(store: ResultStore, path: str, fingerprint: str, settings_fp: str):
+    """The stored result of a file whose content has ``fingerprint``, named and titled as
+    the file is now (tags and name read again), or None; counts the hit in
+    ``store.stats``."""
+    hit = store.lookup(fingerprint, settings_fp)
+    if hit is None:
+        return None
+    hit.path = path
+    hit.title, hit.artist = read_title_artist(path)
+    store.stats.hits += 1
+    return hit
+
+
+def cached(analyze: AnalyzeFn, store: ResultStore, *,
+           force: Callable[[str], bool] = lambda path: False) -> AnalyzeFn:
+    """Wrap an ``analyze`` function so songs already analyzed come from ``store``.
+
+    Parameters
+    ----------
+    analyze : AnalyzeFn
+        The analysis (:class:`core.batch.runner.AnalyzeFn`); the wrapper has the same shape.
+    store : core.batch.store.ResultStore
+        Where results are looked up and saved as each song finishes; its :attr:`stats`
+        count the songs served from it.
+    force : callable
+        ``force(path) -> bool``: analyze afresh even when a stored result exists.
+
+    Returns
+    -------
+    AnalyzeFn
+        With the signature of ``analyze``.
+    """
+
+    def run(path, *, settings, progress=None, should_cancel=None):
+        path = os.fspath(path)
+        settings_fp = settings.fingerprint()
+        before = content_fingerprint(path)
+        if before is None:  # not a readable regular file: the analyzer says why
+            return analyze(path, settings=settings, progress=progress,
+                           should_cancel=should_cancel)
+        if not force(path):
+            hit = stored_result(store, path, before, settings_fp)
+            if hit is not None:
+                if progress is not None:
+                    progress(hit.chunks or 1, hit.chunks or 1, hit.duration_s)
+                return hit
+        for attempt in (1, 2):
+            try:
+                result = analyze(path, settings=settings, progress=progress,
+                                 should_cancel=should_cancel)
+            except AnalysisCancelled:
+                raise
+            except Exception:
+                after = content_fingerprint(path)
+                if attempt == 1 and after is not None and after != before:
+                    store.stats.changed += 1
+                    log.warning("%s changed while it was analyzed; analyzing it again",
+                                path)
+                    before = after
+                    continue
+                raise
+            after = content_fingerprint(path)
+            if after == before:
+                done = store.save(result, settings_fp, after)
+                if store.healthy:
+                    done.wait(store.ack_timeout_s)
+                return result
+            store.stats.changed += 1
+            if after is None:  # gone or replaced by something unreadable: keep, not store
+                log.warning("%s disappeared after its analysis; its result is not stored",
+                            path)
+                return result
+            log.warning("%s changed while it was analyzed; analyzing it again", path)
+            before = after
+        raise AudioFileError(path, "the file changed while it was analyzed, twice (is it "
+                                   "still being written?); no result was kept")
+
+    return run

@@ -1,0 +1,146 @@
+"""What runs on a Dask worker for the cluster engine (:mod:`core.batch.cluster`).
+
+:func:`analyze_task` analyzes one song in the worker's thread, chunk by chunk, publishes
+throttled progress events on :data:`PROGRESS_TOPIC` and returns a plain tuple, never an
+exception object.  :func:`warm_up` and :func:`unreadable_paths` run once on every worker
+before a batch.  Dask itself is imported only inside these functions, on the workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable
+
+from core.errors import AnalysisCancelled, AudioFileError
+
+__all__ = ["PROGRESS_TOPIC", "analyze_task", "warm_up", "unreadable_paths"]
+
+log = logging.getLogger(__name__)
+
+#: Event topic of the workers' progress reports.
+PROGRESS_TOPIC = "songcal-progress"
+_PROGRESS_INTERVAL_S = 0.2  # at most five progress events per song and second
+_CANCEL_POLL_S = 0.5  # how often a running task asks whether the batch was cancelled
+
+
+def warm_up() -> str:
+    """Run once on each worker: import the analyzer and analyze four seconds of noise, so
+    the first song does not pay for imports, filter banks and FFT plans."""
+    import numpy as np
+    import soundfile as sf
+
+    from core.analysis.analyze import analyze_file
+
+    fd, path = tempfile.mkstemp(prefix="songcal-warm-", suffix=".wav")
+    os.close(fd)
+    try:
+        sf.write(path, np.random.default_rng(0).normal(0, 0.1, 4 * 22050), 22050)
+        analyze_file(path)
+    finally:
+        os.unlink(path)
+    return socket.gethostname()
+
+
+def _worker_name() -> tuple[str, str]:
+    """(worker id as ``host:port/thread``, host name) of the calling Dask worker thread."""
+    from distributed import get_worker
+
+    w = get_worker()
+    return f"{w.address.split('://')[-1]}/{threading.current_thread().name}", socket.gethostname()
+
+
+def analyze_task(path: str, settings, job_id: int, attempt: int, cancel_name: str,
+                 payload: bytes | None = None, analyze: Callable | None = None) -> tuple:
+    """Run on a Dask worker: analyze one song, report progress, return the outcome.
+
+    Parameters
+    ----------
+    path : str
+        The song (as the client names it).
+    settings : AnalysisSettings
+    job_id, attempt : int
+        Tag of every progress event (stale ones are discarded by the batch).
+    cancel_name : str
+        Name of a ``distributed.Event`` set when the batch is cancelled.
+    payload : bytes, optional
+        The file's bytes (files sent by bytes); analyzed from a temporary copy.
+    analyze : callable, optional
+        ``analyze(path, *, settings, progress, should_cancel)``; default
+        :func:`core.analysis.analyze.analyze_file`.
+
+    Returns
+    -------
+    tuple
+        ``(outcome, value, worker)``: ``("done", SongResult, w)``, ``("failed", reason, w)``
+        or ``("cancelled", reason, w)``, ``w`` naming the worker thread (``host:port/thread``).
+    """
+    from distributed import Event, get_worker
+
+    if analyze is None:
+        from core.analysis.analyze import analyze_file as analyze
+    worker = get_worker()
+    name, host = _worker_name()
+    worker.log_event(PROGRESS_TOPIC, {"kind": "started", "job": job_id, "attempt": attempt,
+                                       "worker": name, "host": host})
+    last = [0.0]
+    cancel = Event(cancel_name)
+    polled = [0.0, False]
+
+    def progress(chunk: int, n_chunks: int, duration_s: float | None = None) -> None:
+        now = time.monotonic()
+        if chunk in (0, n_chunks) or now - last[0] >= _PROGRESS_INTERVAL_S:
+            last[0] = now
+            worker.log_event(PROGRESS_TOPIC, {
+                "kind": "progress", "job": job_id, "attempt": attempt, "chunk": chunk,
+                "n_chunks": n_chunks, "duration_s": duration_s})
+
+    def should_cancel() -> bool:
+        now = time.monotonic()
+        if not polled[1] and now - polled[0] >= _CANCEL_POLL_S:
+            polled[0] = now
+            try:
+                polled[1] = cancel.is_set()
+            except Exception:  # the scheduler is going away: keep analyzing
+                pass
+        return polled[1]
+
+    tmp = None
+    try:
+        source = path
+        if payload is not None:
+            fd, tmp = tempfile.mkstemp(prefix="songcal-", suffix=os.path.splitext(path)[1])
+            with os.fdopen(fd, "wb") as f:
+                f.write(payload)
+            source = tmp
+        result = analyze(source, settings=settings, progress=progress,
+                         should_cancel=should_cancel)
+        result.path = path
+        return ("done", result, name)
+    except AnalysisCancelled:
+        return ("cancelled", "cancelled", name)
+    except AudioFileError as err:
+        return ("failed", err.reason, name)
+    except MemoryError:
+        return ("failed", "ran out of memory while analyzing this file", name)
+    except Exception as err:  # an analyzer bug must not stop the batch
+        log.error("unexpected error analyzing %s\n%s", path, traceback.format_exc())
+        return ("failed", f"internal error: {type(err).__name__}: {err}", name)
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        worker.log_event(PROGRESS_TOPIC, {"kind": "ended", "job": job_id,
+                                           "attempt": attempt, "worker": name})
+
+
+def unreadable_paths(paths) -> list[str]:
+    """Run on each worker: the paths this worker cannot open for reading."""
+    return [p for p in paths if not (os.path.isfile(p) and os.access(p, os.R_OK))]

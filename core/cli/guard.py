@@ -1,0 +1,94 @@
+"""What every ``songcal`` command does before and after its work: the output guard, a
+terminal that cannot be broken by a file name, and the exit code of a failed write.
+
+- :func:`guard_outputs` runs :func:`core.io.outputs.check_outputs` with SongCal's own rule
+  that an output never names or holds an audio file, prints the refusal plainly and gives
+  :attr:`~core.errors.ExitCode.USAGE` (2).  It runs before any song is analyzed and needs
+  one ``stat`` per input.
+- :func:`safe_console` makes standard output and error escape what their encoding cannot
+  show (a file name that is not valid UTF-8) instead of raising.
+- :func:`write_failed` prints why an output could not be written and gives
+  :attr:`~core.errors.ExitCode.OUTPUT` (3).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+from core.analysis.sniff import has_mpeg_frames, read_head, sniff
+from core.batch.scan import is_audio_name
+from core.errors import ExitCode, SongCalError
+from core.io.outputs import OutputError, check_outputs, printable
+
+__all__ = ["guard_outputs", "protect_audio", "safe_console", "say_error", "write_failed"]
+
+
+def say_error(cmd: str, message: str) -> None:
+    """Print ``songcal CMD: error: MESSAGE`` on standard error (never raises)."""
+    with contextlib.suppress(OSError, ValueError):
+        print(f"songcal {cmd}: error: {printable(message)}", file=sys.stderr)
+
+
+def safe_console() -> None:
+    """Let standard output and error escape characters their encoding cannot show."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(Exception):
+                reconfigure(errors="backslashreplace")
+
+
+def protect_audio(path: str) -> str | None:
+    """Why ``path`` must not be written as a CSV or JSON output, or None: it has an audio
+    file's name, or it is an existing file whose first bytes are audio."""
+    if is_audio_name(path) and not os.path.basename(path).startswith("._"):
+        return (f"the name ends in {os.path.splitext(path)[1]!r}, an audio file; SongCal "
+                "writes CSV and JSON files only")
+    if os.path.isfile(path):
+        try:
+            kind, _ = sniff(read_head(path, 64))
+        except SongCalError:
+            return None
+        if kind == "MPEG" and not has_mpeg_frames(path):
+            kind = None  # FF Ex also starts UTF-16 text; only real MPEG frames count
+        if kind is not None:
+            return f"the file holds {kind} audio; SongCal will not write over it"
+    return None
+
+
+def guard_outputs(cmd: str, outputs: dict, *, inputs=(), expected_bytes: int = 0
+                  ) -> dict | None:
+    """Check every output of ``cmd`` before it starts.
+
+    Parameters
+    ----------
+    cmd : str
+        The sub-command, for the message.
+    outputs : dict of str to path or None
+        Option -> path (``None`` when the option was not given).
+    inputs : iterable of (str, path)
+        What each input is and its path.
+    expected_bytes : int, optional
+        Size the largest output may reach (bytes).
+
+    Returns
+    -------
+    dict or None
+        Option -> path to write (links resolved, ``"-"`` for standard output); None when an
+        output was refused (the reason is printed).
+    """
+    try:
+        return check_outputs(outputs, inputs=inputs, protect=protect_audio,
+                             expected_bytes=expected_bytes)
+    except OutputError as err:
+        say_error(cmd, f"refusing to write {err}")
+        return None
+
+
+def write_failed(cmd: str, path, err: BaseException) -> int:
+    """Say that ``path`` could not be written; returns :attr:`ExitCode.OUTPUT`."""
+    reason = getattr(err, "strerror", None) or str(err) or type(err).__name__
+    say_error(cmd, f"could not write {printable(os.fsdecode(path))}: {reason}")
+    return ExitCode.OUTPUT

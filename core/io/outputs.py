@@ -1,0 +1,240 @@
+"""The output guard: every file a command will write is checked before any work starts.
+
+``songcal analyze``, ``calibrate`` and ``apply`` call :func:`check_outputs` with every
+output path they will write and every input they read.  An output is refused, with a plain
+message naming the option, when it
+
+- is one of the inputs (an audio file of the batch, the reference sheet, the profile or
+  the results CSV in use), compared by resolved path *and* by device and inode, so a hard
+  link or a symbolic link to an input counts as that input;
+- is the same file as another output of the same run;
+- is a folder, a FIFO, a device or anything but a regular file;
+- is read-only, or sits in a folder where no file can be created (checked by creating and
+  removing a small temporary file there);
+- sits on a disk with less free space than the output needs;
+- is refused by the caller's own rule (``protect``: e.g. it names or holds an audio file).
+
+Symbolic links are followed deliberately: an output that is a link to a regular file is
+written *through* the link (the link stays, its target is replaced atomically); a link to
+nothing (dangling) is refused.  ``-`` stands for standard output where the caller allows it.
+
+:func:`printable` makes any path safe to print on a terminal whose encoding cannot show it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+
+from core.errors import SongCalError
+from core.io.inputs import special_kind
+
+__all__ = ["STDOUT", "OutputError", "check_outputs", "printable", "same_file"]
+
+#: The output name that means standard output.
+STDOUT = "-"
+#: Free space (bytes) kept in hand on top of what an output needs.
+_MARGIN_BYTES = 1024 * 1024
+
+
+class OutputError(SongCalError):
+    """An output that must not or cannot be written.
+
+    Attributes
+    ----------
+    option : str
+        The option that named it (``"-o"``, ``"--profile"``...).
+    path : str
+        The path as given.
+    reason : str
+        Why, in plain words.
+    """
+
+    def __init__(self, option: str, path, reason: str):
+        self.option = option
+        self.path = os.fsdecode(path)
+        self.reason = reason
+        super().__init__(f"{option} {printable(self.path)}: {reason}")
+
+
+def printable(text) -> str:
+    """``text`` with anything a strict UTF-8 terminal cannot show escaped (``\\udcff``).
+
+    File names that are not valid UTF-8 reach Python as lone surrogates; printing them as
+    they are raises ``UnicodeEncodeError`` on most terminals.
+    """
+    text = os.fsdecode(text) if isinstance(text, bytes) else str(text)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _key(path: str):
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
+def same_file(a, b) -> bool:
+    """True when ``a`` and ``b`` name the same file: same resolved path, or same device and
+    inode (hard links, symbolic links)."""
+    a, b = os.fspath(a), os.fspath(b)
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    ka = _key(a)
+    return ka is not None and ka == _key(b)
+
+
+def _nearest_folder(path: str) -> str:
+    folder = os.path.dirname(path) or "."
+    while not os.path.lexists(folder):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return folder
+
+
+def _check_one(option: str, given: str, *, protect, expected_bytes: int) -> str:
+    """Checks that need only the output itself; returns the path to write."""
+    path = os.path.abspath(given)
+    if os.path.islink(path):
+        target = os.path.realpath(path)
+        if not os.path.exists(target):
+            raise OutputError(option, given, "it is a symbolic link to a file that does not "
+                                             "exist; SongCal writes through links to existing "
+                                             "files only")
+        path = target
+    if os.path.lexists(path):
+        try:
+            st = os.stat(path)
+        except OSError as err:
+            raise OutputError(option, given, f"it cannot be examined ({err.strerror})") \
+                from None
+        if stat.S_ISDIR(st.st_mode):
+            raise OutputError(option, given, "it is a folder; give a file name inside it")
+        if not stat.S_ISREG(st.st_mode):
+            raise OutputError(option, given, f"it is {special_kind(st.st_mode)}; SongCal "
+                                             "writes regular files only (use - for standard "
+                                             "output)")
+        if not st.st_mode & 0o222 or not os.access(path, os.W_OK):
+            raise OutputError(option, given, "the file is read-only; SongCal will not "
+                                             "replace it")
+    if protect is not None:
+        reason = protect(path)
+        if reason:
+            raise OutputError(option, given, reason)
+    folder = _nearest_folder(path)
+    if not os.path.isdir(folder):
+        raise OutputError(option, given, f"{printable(folder)} is not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".songcal-probe-", dir=folder)
+    except OSError as err:
+        raise OutputError(option, given, f"no file can be written in {printable(folder)} "
+                                         f"({err.strerror or err})") from None
+    os.close(fd)
+    try:
+        os.unlink(probe)
+    except OSError:
+        pass
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        free = None
+    needed = int(expected_bytes) + _MARGIN_BYTES
+    if free is not None and free < needed:
+        raise OutputError(option, given, f"not enough free space in {printable(folder)} "
+                                         f"({free / 1e6:.1f} MB free, about "
+                                         f"{needed / 1e6:.1f} MB needed)")
+    return path
+
+
+def check_outputs(outputs: Mapping[str, object], *, inputs: Iterable = (),
+                  protect: Callable[[str], str | None] | None = None,
+                  expected_bytes: int = 0, stdout_options=("-o", "--output")
+                  ) -> dict[str, str]:
+    """Check every output of a command before it starts; see the module docstring.
+
+    Parameters
+    ----------
+    outputs : mapping of str to path or None
+        Option name -> the path it names; ``None`` entries (options not given) are skipped.
+    inputs : iterable of (str, path)
+        What each input is (``"the reference sheet"``, ``"an input audio file"``) and its
+        path.  Compared with every output by resolved path and by device and inode.
+    protect : callable, optional
+        ``protect(path) -> reason or None``: a further rule of the caller (the path is the
+        one that will be written, links resolved).
+    expected_bytes : int, optional
+        Size the largest output may reach (bytes); the free-space check asks for this plus
+        one megabyte.
+    stdout_options : collection of str, optional
+        Options that may name :data:`STDOUT` (``-``) for standard output.
+
+    Returns
+    -------
+    dict of str to str
+        Option -> the path to write (symbolic links resolved), or ``"-"``.
+
+    Raises
+    ------
+    OutputError
+        For the first output refused, naming the option, the path and the reason.
+    """
+    chosen: dict[str, str] = {}
+    for option, given in outputs.items():
+        if given is None:
+            continue
+        given = os.fspath(given)
+        if given == STDOUT:
+            if option not in stdout_options:
+                raise OutputError(option, given, "standard output (-) is only for -o")
+            if STDOUT in chosen.values():
+                raise OutputError(option, given, "only one output can go to standard output")
+            chosen[option] = STDOUT
+            continue
+        if not given:
+            raise OutputError(option, given, "the file name is empty")
+        chosen[option] = _check_one(option, given, protect=protect,
+                                    expected_bytes=expected_bytes)
+    files = {o: p for o, p in chosen.items() if p != STDOUT}
+    seen: dict[str, str] = {}
+    for option, path in files.items():
+        for other, other_path in seen.items():
+            if same_file(path, other_path):
+                raise OutputError(option, outputs[option],
+                                  f"it is the same file as {other} {printable(outputs[other])}")
+        seen[option] = path
+    if not files:
+        return chosen
+    # One stat per input when an output exists (same device and inode = same file, which
+    # covers hard and symbolic links); string comparisons only when none exists yet (then
+    # only an input that does not exist either can be the same path).
+    real = {o: os.path.realpath(p) for o, p in files.items()}
+    plain = {o: os.path.abspath(outputs[o]) for o in files}
+    keys = {o: _key(p) for o, p in files.items()}
+    any_existing = any(k is not None for k in keys.values())
+    for label, raw in inputs:
+        if raw is None:
+            continue
+        ipath = os.fspath(raw)
+        ikey = _key(ipath) if any_existing else None
+        iabs = os.path.abspath(ipath)
+        for option in files:
+            if ikey is not None:
+                hit = ikey == keys[option]
+            else:
+                hit = iabs in (plain[option], real[option]) or (
+                    os.path.islink(ipath) and os.path.realpath(ipath) == real[option])
+            if hit:
+                raise OutputError(option, outputs[option],
+                                  f"it is {label} ({printable(ipath)}); SongCal never "
+                                  "writes over its inputs")
+    return chosen

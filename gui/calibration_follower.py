@@ -1,0 +1,94 @@
+"""Keep a calibration session in step with a running batch.
+
+:class:`EngineFollower` compares a :class:`gui.engine.BatchEngine`'s jobs with what it last
+passed on, on a timer (once a second by default, so matching follows at most that often
+however fast songs finish), and hands :func:`engine_results` to a callback -- the
+calibration controller's ``set_results`` -- when songs were added, removed or finished.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QTimer
+
+__all__ = ["EngineFollower", "engine_results"]
+
+
+def engine_results(engine, *, cache: dict | None = None) -> tuple[list[dict], list[int]]:
+    """Results rows and job ids of a :class:`gui.engine.BatchEngine`'s batch (the ids are
+    the rows' stable keys).
+
+    A song not analyzed (yet) gets a row with its path and the title and artist read from
+    tags or its file name, so it can be matched before its result arrives.  ``cache``
+    (job id -> (result, row)), kept by the caller between calls, spares converting results
+    already converted.
+    """
+    rows, keys = [], []
+    for job in list(engine.batch.jobs):
+        if job.result is not None:
+            hit = cache.get(job.id) if cache is not None else None
+            if hit is not None and hit[0] is job.result:
+                row = hit[1]
+            else:
+                row = job.result.to_row()
+                if cache is not None:
+                    cache[job.id] = (job.result, row)
+        else:
+            title, artist = engine.identity.get(job.id, ("", ""))
+            row = {"path": job.path, "title": title, "artist": artist,
+                   "status": job.state.value}
+        rows.append(row)
+        keys.append(job.id)
+    return rows, keys
+
+
+class EngineFollower(QObject):
+    """Passes an engine's results on when they change.
+
+    Parameters
+    ----------
+    set_results : callable
+        ``set_results(rows, keys=job_ids)``, called in the GUI thread.
+    parent : QObject, optional
+    """
+
+    def __init__(self, set_results: Callable, parent=None):
+        super().__init__(parent)
+        self._set_results = set_results
+        self._engine = None
+        self._stamp = None
+        self._rows: dict = {}  # job id -> (result, results row) of the followed engine
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.sync)
+
+    def follow(self, engine, *, interval_ms: int = 1000) -> None:
+        """Follow ``engine``, looking every ``interval_ms``; passes its results on now.
+
+        Raises
+        ------
+        ValueError
+            When ``interval_ms`` is not positive.
+        """
+        if interval_ms <= 0:
+            raise ValueError(f"interval_ms must be > 0, got {interval_ms!r}")
+        self._engine, self._stamp, self._rows = engine, None, {}
+        self._timer.start(interval_ms)
+        self.sync()
+
+    def sync(self) -> bool:
+        """Pass the engine's results on now if they changed; True when they did."""
+        engine = self._engine
+        if engine is None:
+            return False
+        stamp = (tuple(id(j.result) for j in engine.batch.jobs), len(engine.identity))
+        if stamp == self._stamp:
+            return False
+        self._stamp = stamp
+        rows, keys = engine_results(engine, cache=self._rows)
+        self._set_results(rows, keys=keys)
+        return True
+
+    def stop(self) -> None:
+        """Stop looking."""
+        self._timer.stop()

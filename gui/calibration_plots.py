@@ -1,0 +1,295 @@
+"""The plots of the calibration tab, each drawn from a calibration session.
+
+- :class:`ScatterPanel`: analyzer (x) against reference (y) values of one descriptor for the
+  paired songs (tempo points coloured by agreement), the identity line, the fitted
+  correction and an applied profile, with a line of figures below;
+- :class:`TempoRatioPanel`: the histogram of log2(analyzer / reference) tempo (octave errors
+  are peaks at -1 and +1), bars coloured by the agreement their ratio stands for;
+- :class:`KeyErrorPanel`: key errors by circle-of-fifths distance (0-6) and by relation to
+  the reference.
+
+Plot items are created once and given new data with ``setData``/``setOpts``.  Curves and
+points ask for antialiasing themselves, so no process-wide pyqtgraph option is touched.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from core.calibration.agreement import (
+    KEY_RELATIONS,
+    TEMPO_TOLERANCE,
+    tempo_group,
+    tempo_relation,
+)
+from core.calibration.descriptor_fit import DESCRIPTOR_RANGES
+from gui.calibration_summary import DESCRIPTOR_TITLES, format_value, unit_suffix
+from gui.plots import titled_plot
+from gui.reference_columns import AGREEMENT_COLORS, UNITS
+
+__all__ = ["ScatterPanel", "TempoRatioPanel", "KeyErrorPanel", "HIST_EDGES"]
+
+#: Bin edges of the tempo-ratio histogram, in log2(analyzer / reference): 1/20 octave wide
+#: (about 3.5 %), centred on 0 and on every octave, from a quarter to four times the
+#: reference; values outside go to the end bins.
+HIST_EDGES = np.round(np.arange(-2.275, 2.275 + 1e-9, 0.05), 6)
+
+_BLUE = "#2f80ed"
+_GREY = "#7f8c8d"
+_PURPLE = "#8e44ad"
+_MODE = "#9b8ec4"  # key errors whose mode differs from the reference
+_DASH = Qt.PenStyle.DashLine
+_DOT = Qt.PenStyle.DotLine
+_BRUSHES: dict = {}  # point brush per agreement category, made once
+#: Legend of the tempo scatter: one swatch per tempo group.
+_TEMPO_LEGEND = (("ok", f"within {100 * TEMPO_TOLERANCE:g} %"), ("octave", "octave error (×2, ×½)"),
+                 ("metrical", "metrical error (×3, ×⅓, ×3/2, ×⅔)"),
+                 ("wrong", "other tempo error"))
+
+
+def _plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
+    w = titled_plot(title, left, bottom)
+    w.setMinimumHeight(160)
+    return w
+
+
+def _point_brush(category: str):
+    brush = _BRUSHES.get(category)
+    if brush is None:
+        color = QColor(AGREEMENT_COLORS.get(category, _BLUE))
+        color.setAlpha(190)
+        brush = _BRUSHES[category] = pg.mkBrush(color)
+    return brush
+
+
+def _curve(apply, lo: float, hi: float):
+    """x, y of ``apply`` over [lo, hi]; jumps (an octave-folding rule) broken with NaN.
+    Empty when ``apply`` gives None (nothing to draw)."""
+    x = np.linspace(lo, hi, 400)
+    y = apply(x)
+    if y is None:
+        return [], []
+    y = np.asarray(y, float)
+    jumps = np.flatnonzero(np.abs(np.diff(y)) > 0.1 * max(hi - lo, 1e-9))
+    if jumps.size:
+        x = np.insert(x, jumps + 1, np.nan)
+        y = np.insert(y, jumps + 1, np.nan)
+    return x, y
+
+
+def _layout(widget: QWidget, box) -> None:
+    box.setContentsMargins(0, 0, 0, 0)
+    widget.setLayout(box)
+
+
+class ScatterPanel(QWidget):
+    """Analyzer against reference values of one descriptor, with a line of figures."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.plot = _plot("Analyzer vs reference", "reference", "analyzer")
+        self.legend = self.plot.addLegend(offset=(8, 8), labelTextSize="8pt")
+        self.identity_line = self.plot.plot(
+            [], [], pen=pg.mkPen(_GREY, width=1.2, style=_DASH), name="identity (y = x)",
+            antialias=True)
+        self.correction_curve = self.plot.plot(
+            [], [], pen=pg.mkPen(_BLUE, width=2), name="fitted correction", connect="finite",
+            antialias=True)
+        self.profile_curve = self.plot.plot(  # in the legend once a profile is applied
+            [], [], pen=pg.mkPen(_PURPLE, width=1.5, style=_DOT), connect="finite",
+            antialias=True)
+        self.scatter = pg.ScatterPlotItem(size=7, pen=pg.mkPen(None), antialias=True)
+        self.plot.addItem(self.scatter)
+        # legend swatches only (no data): one per point colour
+        self._legend_songs = pg.ScatterPlotItem(size=8, pen=pg.mkPen(None),
+                                                brush=_point_brush(""))
+        self._legend_tempo = [
+            (pg.ScatterPlotItem(size=8, pen=pg.mkPen(None), brush=_point_brush(group)), label)
+            for group, label in _TEMPO_LEGEND]
+        self._legend_mode = ""
+        self._profile_in_legend = False
+        self.info = QLabel("")
+        self.info.setWordWrap(True)
+        lay = QVBoxLayout()
+        lay.addWidget(self.plot, 1)
+        lay.addWidget(self.info)
+        _layout(self, lay)
+
+    def clear(self) -> None:
+        """Show nothing (no descriptor to show)."""
+        for item in (self.identity_line, self.correction_curve, self.profile_curve):
+            item.setData([], [])
+        self.scatter.setData([], [])
+        self.info.setText("")
+
+    def show_descriptor(self, session, d: str) -> None:
+        """Draw descriptor ``d`` of a :class:`core.calibration.session.CalibrationSession`."""
+        unit = UNITS.get(d, "")
+        title = DESCRIPTOR_TITLES.get(d, d)
+        self.plot.setTitle(f"{title}: analyzer vs reference", size="10pt")
+        self.plot.setLabel("bottom", f"analyzer {title.lower()} ({unit})")
+        self.plot.setLabel("left", f"reference {title.lower()} ({unit})")
+        self._set_legend("tempo" if d == "bpm" else "songs")
+        x, y, idx = session.pairs(d)
+        if d == "bpm":
+            brushes = [_point_brush(tempo_group(tempo_relation(a, b)))
+                       for a, b in zip(x, y, strict=True)]
+        else:
+            brushes = [_point_brush("")] * len(x)
+        self.scatter.setData(x=x, y=y, brush=brushes, data=idx)
+        if x.size:
+            lo, hi = float(min(x.min(), y.min())), float(max(x.max(), y.max()))
+        else:
+            lo, hi = DESCRIPTOR_RANGES.get(d, (0.0, 1.0))
+        pad = 0.05 * max(hi - lo, 1e-6)
+        lo, hi = lo - pad, hi + pad
+        self.identity_line.setData([lo, hi], [lo, hi])
+        cal, applied = session.calibration, session.applied
+        self.correction_curve.setData(*_curve(
+            lambda v: cal.apply(d, v) if cal is not None and cal.covers(d) else None, lo, hi))
+        self.profile_curve.setData(*_curve(
+            lambda v: applied.profile.apply_values(d, v) if applied is not None else None,
+            lo, hi))
+        self.plot.setXRange(lo, hi, padding=0)
+        self.plot.setYRange(lo, hi, padding=0)
+        self.info.setText(self._text(session, d, x.size))
+
+    def add_profile_to_legend(self) -> None:
+        """List the applied profile's curve in the legend (once)."""
+        if not self._profile_in_legend:
+            self.legend.addItem(self.profile_curve, "applied profile")
+            self._profile_in_legend = True
+
+    def _text(self, session, d: str, n: int) -> str:
+        cal, unit = session.calibration, unit_suffix(d)
+        if cal is None:
+            return f"{n} matched songs. Press Fit to fit a correction."
+        if d == "bpm" and cal.tempo is not None:
+            t = cal.tempo
+            kept = t.describe() if t.kept else "none kept"
+            return (f"{t.n} songs. MAE {format_value(t.mae_before, d)} → "
+                    f"{format_value(t.mae_after, d)}{unit}, Acc1 {t.acc1_before:.2f} → "
+                    f"{t.acc1_after:.2f} (cross-validated, {t.folds} folds). "
+                    f"Correction: {kept}.")
+        dc = cal.descriptors.get(d)
+        if dc is None:
+            return f"{n} matched songs; not in the last fit."
+        kept = "kept" if dc.kept else f"not kept ({dc.note})" if dc.note else "not kept"
+        return (f"{dc.n} songs. MAE {format_value(dc.mae_before, d)} → "
+                f"{format_value(dc.mae_after, d)}{unit} (cross-validated, {dc.folds} "
+                f"folds), r² {format_value(dc.r2, places=3)}. Correction "
+                f"{dc.correction.describe()}: {kept}.")
+
+    def _set_legend(self, mode: str) -> None:
+        if mode == self._legend_mode:
+            return
+        self._legend_mode = mode
+        for item, _label in self._legend_tempo:
+            self.legend.removeItem(item)
+        self.legend.removeItem(self._legend_songs)
+        if mode == "tempo":
+            for item, label in self._legend_tempo:
+                self.legend.addItem(item, label)
+        else:
+            self.legend.addItem(self._legend_songs, "matched songs")
+
+
+class TempoRatioPanel(QWidget):
+    """Histogram of log2(analyzer BPM / reference BPM) of the paired songs."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.plot = _plot("Tempo ratio analyzer / reference", "songs",
+                          "log2(analyzer BPM / reference BPM)")
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.05, brushes=[],
+                                    pen=pg.mkPen(None))
+        self.plot.addItem(self.bars)
+        for pos, group in ((-1.0, "octave"), (0.0, "ok"), (1.0, "octave")):
+            self.plot.addItem(pg.InfiniteLine(
+                pos, angle=90, pen=pg.mkPen(AGREEMENT_COLORS[group], width=1, style=_DASH)))
+        ticks = [(-2.0, "×¼\n-2"), (-1.0, "×½\n-1"), (math.log2(2 / 3), "×⅔"),
+                 (0.0, "×1\n0"), (math.log2(1.5), "×1.5"), (1.0, "×2\n+1"), (2.0, "×4\n+2")]
+        self.plot.getAxis("bottom").setTicks([ticks])
+        self.plot.setXRange(HIST_EDGES[0], HIST_EDGES[-1], padding=0.02)
+        self.plot.getAxis("bottom").setHeight(48)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.getViewBox().setLimits(yMin=0)
+        lay = QVBoxLayout()
+        lay.addWidget(self.plot)
+        _layout(self, lay)
+
+    def show_ratios(self, log2_ratios) -> None:
+        """Draw the histogram of these log2 tempo ratios."""
+        r = np.clip(np.asarray(log2_ratios, float), HIST_EDGES[0] + 1e-9, HIST_EDGES[-1] - 1e-9)
+        counts, _ = np.histogram(r, bins=HIST_EDGES)
+        centers = 0.5 * (HIST_EDGES[:-1] + HIST_EDGES[1:])
+        keep = counts > 0
+        xs, hs = centers[keep], counts[keep].astype(float)
+        # a bin takes the colour its centre would have as a song's tempo ratio
+        brushes = [pg.mkBrush(AGREEMENT_COLORS[tempo_group(tempo_relation(2.0 ** v, 1.0))])
+                   for v in xs]
+        self.bars.setOpts(x=xs, height=hs, width=0.05, brushes=brushes)
+        top = float(hs.max()) if hs.size else 1.0
+        self.plot.setYRange(0, top * 1.1 + 0.5, padding=0)
+
+    def counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Bin centres (log2 ratio) and counts of the histogram as drawn."""
+        opts = self.bars.opts
+        return np.asarray(opts["x"], float), np.asarray(opts["height"], float)
+
+
+class KeyErrorPanel(QWidget):
+    """Key errors by circle-of-fifths distance (stacked by mode) and by relation."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.distance_plot = _plot("Key error: circle-of-fifths distance", "songs",
+                                   "tonic distance (steps on the circle of fifths)")
+        legend = self.distance_plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        colors = [AGREEMENT_COLORS["same"], AGREEMENT_COLORS["fifth"]] + \
+            [AGREEMENT_COLORS["other"]] * 5
+        self.same_bars = pg.BarGraphItem(x=np.arange(7), height=np.zeros(7), width=0.7,
+                                         brushes=[pg.mkBrush(c) for c in colors],
+                                         pen=pg.mkPen(None))
+        self.other_bars = pg.BarGraphItem(x=np.arange(7), y0=np.zeros(7), height=np.zeros(7),
+                                          width=0.7, brush=pg.mkBrush(_MODE), pen=pg.mkPen(None))
+        self.distance_plot.addItem(self.same_bars)
+        self.distance_plot.addItem(self.other_bars)
+        legend.addItem(pg.BarGraphItem(x=[], height=[], width=1,
+                                       brush=pg.mkBrush(AGREEMENT_COLORS["same"])), "same mode")
+        legend.addItem(self.other_bars, "mode differs")
+        self.distance_plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(7)]])
+        self.distance_plot.setXRange(-0.6, 6.6, padding=0)
+        n = len(KEY_RELATIONS)
+        self.relation_plot = _plot("Key relation to reference", "songs", "")
+        self.relation_bars = pg.BarGraphItem(
+            x=np.arange(n), height=np.zeros(n), width=0.7,
+            brushes=[pg.mkBrush(AGREEMENT_COLORS[r]) for r in KEY_RELATIONS],
+            pen=pg.mkPen(None))
+        self.relation_plot.addItem(self.relation_bars)
+        self.relation_plot.getAxis("bottom").setTicks([list(enumerate(KEY_RELATIONS))])
+        self.relation_plot.setXRange(-0.6, n - 0.4, padding=0)
+        for p in (self.distance_plot, self.relation_plot):
+            p.setMouseEnabled(x=False, y=False)
+            p.getViewBox().setLimits(yMin=0)
+        lay = QHBoxLayout()
+        lay.addWidget(self.distance_plot, 4)
+        lay.addWidget(self.relation_plot, 3)
+        _layout(self, lay)
+
+    def show_errors(self, key_errors) -> None:
+        """Draw a :class:`core.calibration.summary.KeyErrors`."""
+        same = key_errors.same_mode.astype(float)
+        self.same_bars.setOpts(height=same)
+        self.other_bars.setOpts(y0=same, height=key_errors.other_mode.astype(float))
+        rel = key_errors.relations
+        self.relation_bars.setOpts(height=np.array([rel[r] for r in KEY_RELATIONS], float))
+        top = max(1, int(key_errors.distance.max()), max(rel.values()))
+        self.distance_plot.setYRange(0, top * 1.1 + 0.5, padding=0)
+        self.relation_plot.setYRange(0, top * 1.1 + 0.5, padding=0)

@@ -1,0 +1,245 @@
+"""The cluster engine on a real Dask LocalCluster of two worker processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+distributed = pytest.importorskip("distributed")
+
+from core.batch.cluster import (  # noqa: E402
+    FILES_SEND,
+    ClusterError,
+    ClusterRunner,
+    ClusterSpec,
+    parse_cluster,
+)
+from core.batch.rules import Batch, SongState  # noqa: E402
+from core.batch.runner import BatchRunner  # noqa: E402
+from core.settings import AnalysisSettings  # noqa: E402
+from tests.core.cluster_helpers import slow_analyze, stuck_analyze  # noqa: E402
+
+#: Threads a Dask client, scheduler and nannies keep while the module's cluster lives (the
+#: module fixture closes them); any other thread left running still fails the test.
+_DASK_THREADS = ("Dask-", "AsyncProcess", "IO loop", "QueueFeederThread", "Profile",
+                 "TCP-Executor", "ThreadPoolExecutor", "Dummy-", "QThread")
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads():
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 5.0
+    while True:
+        leaked = [t.name for t in set(threading.enumerate()) - before
+                  if t.is_alive() and not t.name.startswith(_DASK_THREADS)]
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not leaked, f"test left threads running: {leaked}"
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, scheduler_kwargs={"dashboard": False})
+    c = distributed.Client(cluster, timeout=30)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def _clicks(path, bpm, seconds=6.0, sr=22050):
+    t = np.arange(int(seconds * sr)) / sr
+    y = np.zeros_like(t)
+    for beat in np.arange(0, seconds, 60.0 / bpm):
+        i = int(beat * sr)
+        y[i:i + 400] += np.hanning(800)[400:] * np.sin(2 * np.pi * 1000 * t[:400])
+    sf.write(path, 0.5 * y, sr)
+    return str(path)
+
+
+def _files(folder, n, prefix="song"):
+    out = []
+    for i in range(n):
+        p = folder / f"{prefix}{i}.wav"
+        head = b"BAD" if prefix == "bad" else b"RIFF"
+        p.write_bytes(head + os.urandom(100 + i))  # contents only feed slow_analyze
+        out.append(str(p))
+    return out
+
+
+@pytest.mark.parametrize("text, address, workers", [
+    ("local", None, 3), ("local:4", None, 4), ("tcp://10.0.0.5:8786", "tcp://10.0.0.5:8786", 3),
+    ("node7:8786", "tcp://node7:8786", 3)])
+def test_cluster_names_parse(text, address, workers):
+    spec = parse_cluster(text, default_workers=3)
+    assert spec.address == address
+    if address is None:
+        assert spec.workers == workers
+
+
+@pytest.mark.parametrize("text", ["", "locals", "local:x", "http//x", "local:0"])
+def test_bad_cluster_names_are_refused(text):
+    with pytest.raises(ValueError):
+        parse_cluster(text)
+
+
+def test_results_match_the_thread_engine(client, tmp_path):
+    paths = [_clicks(tmp_path / f"c{bpm}.wav", bpm) for bpm in (90, 120, 150)]
+    settings = AnalysisSettings(workers=2)
+    local = Batch(paths, settings=settings)
+    from core.analysis.analyze import analyze_file
+
+    BatchRunner(local, analyze=analyze_file).run()
+    remote = Batch(paths, settings=settings)
+    runner = ClusterRunner(remote, spec=ClusterSpec(), client=client)
+    runner.run()
+    runner.close()
+    for a, b in zip(local.results(), remote.results(), strict=True):
+        ra, rb = a.__dict__.copy(), b.__dict__.copy()
+        ra.pop("analysis_s"), rb.pop("analysis_s")
+        assert ra == rb
+    assert all(j.worker.count("/") == 1 for j in remote.jobs)  # host:port/thread
+
+
+def test_progress_failures_and_bytes_mode(client, tmp_path):
+    paths = _files(tmp_path, 3) + _files(tmp_path, 1, prefix="bad")
+    batch = Batch(paths, settings=AnalysisSettings(workers=2))
+    seen = []
+    runner = ClusterRunner(batch, spec=ClusterSpec(files=FILES_SEND), analyze=slow_analyze,
+                           client=client, on_change=lambda b, ch: seen.extend(
+                               (j.id, j.chunk) for j in b.jobs if j.chunk))
+    runner.run()
+    states = [j.state for j in batch.jobs]
+    assert states == [SongState.DONE] * 3 + [SongState.FAILED]
+    assert batch.jobs[3].error == "the data is damaged"
+    assert {j for j, _ in seen} >= {0, 1, 2}  # chunk progress reached the client
+    assert [r.path for r in batch.results()] == paths  # results name the client's paths
+
+
+def test_results_in_the_store_are_not_submitted(client, tmp_path):
+    paths = _files(tmp_path, 3)
+    batch = Batch(paths, settings=AnalysisSettings(workers=2))
+    stored = {paths[1]: slow_analyze(paths[1])}
+    saved = []
+    runner = ClusterRunner(batch, spec=ClusterSpec(), analyze=slow_analyze, client=client,
+                           lookup=stored.get, on_result=lambda job, r: saved.append(r.path))
+    runner.run()
+    assert runner.from_store == 1 and runner.submitted == 2
+    assert sorted(saved) == sorted([paths[0], paths[2]])
+    assert all(j.state is SongState.DONE for j in batch.jobs)
+
+
+def test_a_path_no_worker_can_see_is_refused_before_anything_runs(client, tmp_path):
+    paths = _files(tmp_path, 2) + [str(tmp_path / "elsewhere" / "gone.wav")]
+    batch = Batch(paths, settings=AnalysisSettings(workers=2))
+    runner = ClusterRunner(batch, spec=ClusterSpec(), analyze=slow_analyze, client=client)
+    with pytest.raises(ClusterError, match=r"worker .* cannot read .*gone\.wav"):
+        runner.run()
+    assert runner.submitted == 0
+    assert all(j.state is SongState.QUEUED for j in batch.jobs)
+
+
+def test_a_stuck_song_times_out_and_the_batch_ends(client, tmp_path):
+    paths = _files(tmp_path, 3) + _files(tmp_path, 1, prefix="stuck")
+    settings = AnalysisSettings(workers=2, budget_base_s=1.0, budget_factor=0.0,
+                                hard_limit_factor=2.5)
+    batch = Batch(paths, settings=settings)
+    ClusterRunner(batch, spec=ClusterSpec(), analyze=stuck_analyze, client=client).run()
+    assert [j.state for j in batch.jobs[:3]] == [SongState.DONE] * 3
+    assert batch.jobs[3].state is SongState.TIMED_OUT
+    client.restart()  # free the worker thread the stuck song still holds
+
+
+def test_unreachable_scheduler_is_a_clear_error(tmp_path):
+    batch = Batch(_files(tmp_path, 1), settings=AnalysisSettings(workers=1))
+    runner = ClusterRunner(batch, spec=parse_cluster("tcp://127.0.0.1:9"), analyze=slow_analyze)
+    t0 = time.monotonic()
+    with pytest.raises(ClusterError, match="cannot reach the scheduler tcp://127.0.0.1:9"):
+        runner.run()
+    assert time.monotonic() - t0 < 60  # the connect timeout is 10 s; this only bounds a hang
+    assert batch.jobs[0].state is SongState.QUEUED
+
+
+def test_a_worker_killed_mid_batch_loses_nothing(tmp_path):
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None,
+                                       scheduler_kwargs={"dashboard": False})
+    client = distributed.Client(cluster, timeout=30)
+    try:
+        paths = _files(tmp_path, 8)
+        batch = Batch(paths, settings=AnalysisSettings(workers=2))
+        saved = []
+        killed = []
+
+        def on_change(b, changed):
+            if not killed and sum(j.state is SongState.DONE for j in b.jobs) >= 2:
+                pids = client.run(os.getpid)
+                os.kill(next(iter(pids.values())), signal.SIGKILL)
+                killed.append(True)
+
+        ClusterRunner(batch, spec=ClusterSpec(), analyze=slow_analyze, client=client,
+                      on_change=on_change,
+                      on_result=lambda job, r: saved.append(r.path)).run()
+        assert killed
+        assert all(j.state in (SongState.DONE, SongState.FAILED) for j in batch.jobs)
+        assert all(j.error for j in batch.jobs if j.state is SongState.FAILED)
+        assert sorted(saved) == sorted(set(saved))  # none saved twice
+        assert sum(j.state is SongState.DONE for j in batch.jobs) == len(saved)
+    finally:
+        client.close()
+        cluster.close()
+
+
+def test_without_the_extra_the_command_line_says_what_to_install(tmp_path, monkeypatch, capsys):
+    from core.cli.main import main
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails as if not installed
+    song = _clicks(tmp_path / "a.wav", 120)
+    code = main(["analyze", song, "-o", str(tmp_path / "r.csv"), "--no-store", "--cluster",
+                 "local:2", "-q"])
+    assert code == 2
+    assert "pip install 'songcal[cluster]'" in capsys.readouterr().err
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_cluster_options_are_checked_before_anything_runs(tmp_path, capsys):
+    from core.cli.main import main
+
+    song = _clicks(tmp_path / "a.wav", 120)
+    out = str(tmp_path / "r.csv")
+    assert main(["analyze", song, "-o", out, "--cluster", "nowhere"]) == 2
+    assert "not a cluster" in capsys.readouterr().err
+    assert main(["analyze", song, "-o", out, "--send-files"]) == 2
+    assert "--send-files needs --cluster or --scheduler" in capsys.readouterr().err
+
+
+def test_command_line_on_a_local_cluster_fills_the_session_store(tmp_path, capsys):
+    from core.cli.main import main
+
+    deck = tmp_path / "deck"
+    deck.mkdir()
+    for bpm in (100, 128):
+        _clicks(deck / f"c{bpm}.wav", bpm)
+    store = str(tmp_path / "session.sqlite")
+    out1, out2 = str(tmp_path / "r1.csv"), str(tmp_path / "r2.csv")
+    assert main(["analyze", str(deck), "-o", out1, "--session", store, "--cluster",
+                 "local:2", "-q"]) == 0
+    assert "0 from the session store" in capsys.readouterr().err
+    # The thread engine finds what the cluster stored: the store is the same for both.
+    assert main(["analyze", str(deck), "-o", out2, "--session", store, "-q"]) == 0
+    assert "2 from the session store" in capsys.readouterr().err
+    import csv
+
+    rows1 = list(csv.DictReader(open(out1, encoding="utf-8-sig")))
+    rows2 = list(csv.DictReader(open(out2, encoding="utf-8-sig")))
+    assert [(r["path"], r["bpm"], r["key"]) for r in rows1] == \
+        [(r["path"], r["bpm"], r["key"]) for r in rows2]

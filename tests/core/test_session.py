@@ -1,0 +1,219 @@
+"""CalibrationSession: pairs with manual overrides, summaries, apply, exports and names."""
+
+import os
+
+import numpy as np
+import pytest
+
+from core.calibration.agreement import acc1
+from core.calibration.descriptor_fit import mae, r_squared
+from core.calibration.exports import EXPORT_KINDS, export_names, export_paths
+from core.calibration.profile import load_profile
+from core.calibration.reference import parse_reference_text
+from core.calibration.session import (
+    CalibrationOptions,
+    CalibrationSession,
+    calibrate_results_csv,
+)
+from core.io.csvio import read_csv_rows, write_csv
+from core.io.keynotation import Key
+from core.io.results import RESULT_COLUMNS
+
+N = 24
+GARBLED = 5  # this song's title matches no row; its row is SHEET_ROW
+SHEET_ROW = 5
+
+
+def make_deck(n=N, seed=3):
+    """Results rows and a sheet (energy in percent, one spare row) with known errors:
+    analyzer energy = 0.8 ref + 0.15, tempo at double the reference on songs 0-3."""
+    rng = np.random.default_rng(seed)
+    ref_bpm = np.round(rng.uniform(80, 160, n), 1)
+    ref_energy = np.round(rng.uniform(0.1, 0.9, n), 2)
+    keys = [Key(int(rng.integers(12)), ("major", "minor")[i % 2]) for i in range(n)]
+    lines = ["Song,Artist,BPM,Key,Energy"]
+    rows = []
+    for i in range(n):
+        lines.append(f"Song Number {i},Artist {i % 5},{ref_bpm[i]:g},{keys[i].name},"
+                     f"{100 * ref_energy[i]:.0f}")
+        bpm = ref_bpm[i] * (2.0 if i < 4 else 1.0 + rng.normal(0, 0.005))
+        title = "zzz unknown qqq" if i == GARBLED else f"Song Number {i}"
+        rows.append({"path": f"/deck/{i:02d}.wav", "title": title, "artist": f"Artist {i % 5}",
+                     "status": "done", "bpm": float(bpm), "key": keys[i].name,
+                     "energy": float(0.8 * ref_energy[i] + 0.15 + rng.normal(0, 0.01))})
+    lines.append("Spare Row,Nobody,100,C major,50")
+    return rows, parse_reference_text("\n".join(lines) + "\n", name="sheet.csv")
+
+
+@pytest.fixture
+def session():
+    rows, sheet = make_deck()
+    s = CalibrationSession()
+    s.set_results(rows)
+    s.set_reference(sheet)
+    s.rematch()
+    return s
+
+
+def test_results_are_paired_and_summarized_before_the_fit(session):
+    assert session.match_is_current
+    assert session.match_method(GARBLED) == "unmatched"
+    assert len(session.match.matches) == N - 1 and not session.all_songs_paired
+    by = {s.descriptor: s for s in session.summary()}
+    assert list(by) == ["bpm", "energy", "key"]
+    x, y, idx = session.pairs("energy")
+    assert x.size == N - 1 and GARBLED not in idx
+    assert by["energy"].correction == "not fitted" and by["energy"].kept is None
+    assert by["energy"].mae_before == pytest.approx(mae(x, y))
+    assert by["energy"].r2 == pytest.approx(r_squared(x, y))
+    bx, by_ = session.pairs("bpm")[:2]
+    assert acc1(bx, by_) == pytest.approx(19 / 23)  # the four double tempi miss
+    assert by["bpm"].acc1_before == pytest.approx(19 / 23)
+    assert by["key"].accuracy_before == 1.0 and by["key"].n == N - 1
+    assert session.key_errors().relations["same"] == N - 1
+
+
+def test_summary_after_the_fit_comes_from_the_calibration(session):
+    cal = session.fit()
+    assert session.calibration_is_current
+    by = {s.descriptor: s for s in session.summary()}
+    e = cal.descriptors["energy"]
+    assert by["energy"].kept and by["energy"].mae_after == e.mae_after < e.mae_before
+    assert by["energy"].correction == e.correction.describe()
+    assert by["bpm"].acc1_after == cal.tempo.acc1_after
+    assert by["key"].weighted_after == cal.key.weighted_after
+
+
+def test_manual_match_survives_rematching_with_reordered_rows(session):
+    session.manual_match(GARBLED, SHEET_ROW)
+    assert session.match_method(GARBLED) == "manual" and session.all_songs_paired
+    assert session.match_is_current  # a manual pair needs no new match
+    rows = list(reversed(session.rows))
+    session.set_results(rows)  # keys are the paths: the pair follows its song
+    moved = session.song_index("/deck/05.wav")
+    assert moved == N - 1 - GARBLED
+    assert not session.match_is_current
+    assert session.reference_row(moved).title == f"Song Number {SHEET_ROW}"  # shown meanwhile
+    session.rematch()
+    assert session.match_method(moved) == "manual"
+    assert session.reference_row(moved).title == f"Song Number {SHEET_ROW}"
+    assert session.reference_row(session.song_index("/deck/00.wav")).title == "Song Number 0"
+
+
+def test_manual_match_takes_the_row_from_another_song(session):
+    session.manual_match(GARBLED, 7)  # row 7 belonged to song 7
+    assert session.reference_row(GARBLED).title == "Song Number 7"
+    assert session.reference_row(7) is None
+    session.rematch()  # the manual pair wins over the automatic one
+    assert session.reference_row(GARBLED).title == "Song Number 7"
+    assert session.match_method(7) == "unmatched"
+
+
+def test_unpair_keeps_the_song_unpaired_until_paired_by_hand(session):
+    session.unmatch(3)
+    assert session.reference_row(3) is None
+    session.set_results(session.rows[::-1])
+    session.rematch()
+    pos = session.song_index("/deck/03.wav")
+    assert session.match_method(pos) == "unmatched"
+    session.manual_match(pos, 3)
+    session.rematch()
+    assert session.match_method(pos) == "manual"
+
+
+def test_a_new_sheet_drops_the_manual_pairs_and_the_fit(session):
+    session.manual_match(GARBLED, SHEET_ROW)
+    session.fit()
+    session.set_reference(make_deck()[1])
+    assert session.match is None and session.calibration is None and not session.manual
+
+
+def test_a_match_computed_on_a_stale_copy_is_not_adopted(session):
+    copy = session.copy()
+    match = copy.compute_match()
+    session.unmatch(0)  # the session changes meanwhile
+    assert not session.adopt_match(match, copy.version)
+    assert session.reference_row(0) is None
+    assert copy.manual == {} and session.unpaired == {"/deck/00.wav"}
+    assert session.adopt_match(session.compute_match(), session.version)
+
+
+def test_require_pairs_says_why_nothing_can_be_fitted():
+    rows, sheet = make_deck()
+    s = CalibrationSession()
+    with pytest.raises(ValueError, match="reference sheet"):
+        s.require_pairs()
+    s.set_reference(sheet)
+    with pytest.raises(ValueError, match="no results"):
+        s.require_pairs()
+    s.set_results([dict(r, title=f"qqq {i}", path=f"/x/{i}") for i, r in enumerate(rows)])
+    with pytest.raises(ValueError, match="no song is matched"):
+        s.require_pairs()
+
+
+def test_bad_indices_and_keys_are_refused(session):
+    with pytest.raises(ValueError, match="song index"):
+        session.manual_match(N + 3, 0)
+    with pytest.raises(ValueError, match="row index"):
+        session.manual_match(0, 999)
+    with pytest.raises(ValueError, match="unique"):
+        session.set_results(session.rows[:2], keys=["a", "a"])
+    with pytest.raises(ValueError, match="k must be"):
+        CalibrationOptions(k=1)
+
+
+def test_export_writes_every_kind_under_the_shared_names(session, tmp_path):
+    written = session.export(tmp_path)
+    assert list(written) == list(EXPORT_KINDS)
+    assert sorted(os.listdir(tmp_path)) == sorted(export_names().values())
+    assert export_names() == {"calibration": "results_calibration.csv",
+                              "paired": "results_paired.csv",
+                              "mismatches": "results_mismatches.csv",
+                              "profile": "results_profile.json"}
+    _, paired = read_csv_rows(written["paired"])
+    assert [r["bpm_agreement"] for r in paired[:4]] == ["double"] * 4
+    assert load_profile(written["profile"]).meta["reference_file"] == "sheet.csv"
+    assert session.calibration_is_current  # fitted on the way
+
+
+def test_export_names_follow_a_stem(tmp_path):
+    paths = export_paths(tmp_path, stem="deck")
+    assert paths["calibration"] == os.path.join(tmp_path, "deck_calibration.csv")
+    for bad in ("", "a/b"):
+        with pytest.raises(ValueError, match="stem"):
+            export_names(bad)
+
+
+def test_write_honours_explicit_paths_and_refuses_unknown_kinds(session, tmp_path):
+    out = tmp_path / "my calibration.csv"
+    assert session.write({"calibration": out, "profile": None}) == {"calibration": str(out)}
+    assert os.listdir(tmp_path) == ["my calibration.csv"]
+    with pytest.raises(ValueError, match="unknown export kind"):
+        session.write({"results": tmp_path / "r.csv"})
+
+
+def test_export_into_a_missing_folder_fails(session, tmp_path):
+    with pytest.raises(NotADirectoryError, match="missing"):
+        session.export(tmp_path / "missing")
+
+
+def test_apply_profile_measures_it_on_the_paired_songs(session, tmp_path):
+    session.export(tmp_path)
+    applied = session.apply_profile(load_profile(tmp_path / "results_profile.json"),
+                                    path="p.json")
+    n, before, after = applied.mae["energy"]
+    assert n == N - 1 and after < before / 2
+    assert len(applied.rows) == N and "energy_calibrated" in applied.rows[GARBLED]
+    assert session.applied is applied
+
+
+def test_calibrate_results_csv_names_the_exports_after_the_results(tmp_path):
+    rows, sheet = make_deck()
+    results = tmp_path / "deck.csv"
+    write_csv(results, RESULT_COLUMNS, [{c: r.get(c) for c in RESULT_COLUMNS} for r in rows])
+    out = tmp_path / "out"
+    out.mkdir()
+    session, written = calibrate_results_csv(results, sheet, out_dir=out)
+    assert sorted(os.listdir(out)) == sorted(export_names("deck").values())
+    assert set(written) == set(EXPORT_KINDS)
+    assert session.keys == list(range(N))  # rows keyed by position
