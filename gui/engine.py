@@ -418,6 +418,7 @@ class BatchEngine(QObject):
             self._reap()
             if self.worker_slots.in_flight > 0:
                 return  # a song's end is still on its way to the GUI thread
+            self.worker_slots.release()
             self._record_history()
             self._cancel_deadline = None
             self._set_state(EngineState.IDLE)

@@ -174,6 +174,17 @@ class WorkerSlots:
             out.append((rec, job))
         return out
 
+    def release(self) -> None:
+        """Free every slot whose worker has returned (the engine goes idle).
+
+        A runnable that has reported its song's end but not yet handed its slot over then
+        starts nothing more, so a song added after the batch ended waits for the next start.
+        """
+        with self._lock:
+            for slot in self.slots:
+                if slot.record is None or slot.record.returned:
+                    slot.record = slot.runner = None
+
     def mark_stalled(self, job: Job, at: float) -> None:
         """Mark the running segment of ``job`` stalled from ``at`` (s since the epoch)."""
         seg = self._open.get((job.id, job.attempt))

@@ -41,6 +41,26 @@ def test_batch_runs_every_song_to_done(qtbot, fast_settings):
     _finish(eng)
 
 
+def test_an_idle_engine_starts_nothing_until_started_again(qtbot, fast_settings):
+    fake = FakeAnalyzer()
+    eng = _engine(qtbot, fast_settings, fake, n=4)
+    seen = []
+    # When the batch ends, every slot is free: no worker may still hand its slot over and
+    # take a song added afterwards while the engine is idle.
+    eng.batchFinished.connect(lambda: seen.append(eng.busy_records()))
+    with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+        assert eng.start()
+    assert seen == [[]]
+    eng.batch.add(["/music/late.wav"])
+    eng.jobsAdded.emit(4, 1)
+    qtbot.wait(100)
+    assert eng.batch.jobs[4].state is SongState.QUEUED and len(fake.calls) == 4
+    with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+        assert eng.start()
+    assert fake.calls[-1] == "/music/late.wav"
+    _finish(eng)
+
+
 def test_never_more_songs_at_once_than_workers(qtbot, fast_settings):
     import threading
 
@@ -78,6 +98,7 @@ def test_audio_error_gives_failed_row_with_reason(qtbot, fast_settings):
 
 
 def test_unexpected_error_is_logged_and_batch_goes_on(qtbot, fast_settings, caplog):
+    caplog.set_level("INFO")  # the traceback goes to the log file, at INFO
     fake = FakeAnalyzer(fail_on="001", error=ZeroDivisionError("division by zero"))
     eng = _engine(qtbot, fast_settings, fake, n=4)
     with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
