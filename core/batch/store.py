@@ -16,10 +16,10 @@ import dataclasses
 import json
 import os
 import sqlite3
-import sys
 import threading
 import time
 
+from core import paths
 from core.io.results import ChunkResult, SongResult
 
 __all__ = ["ResultStore", "data_dir", "file_signature", "cached"]
@@ -39,19 +39,8 @@ CREATE TABLE IF NOT EXISTS session_songs (
 
 
 def data_dir() -> str:
-    """The user data folder of SongCal (created when missing)."""
-    env = os.environ.get("SONGCAL_DATA_DIR")
-    if env:
-        folder = env
-    elif sys.platform == "win32":
-        folder = os.path.join(os.environ.get("LOCALAPPDATA", os.path.expanduser("~")), "SongCal")
-    elif sys.platform == "darwin":
-        folder = os.path.expanduser("~/Library/Application Support/SongCal")
-    else:
-        base = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
-        folder = os.path.join(base, "songcal")
-    os.makedirs(folder, exist_ok=True)
-    return folder
+    """The user data folder of SongCal (created when missing); see :func:`core.paths.data_dir`."""
+    return paths.data_dir()
 
 
 def file_signature(path: str) -> tuple[int, int] | None:
