@@ -149,7 +149,9 @@ def _versions() -> list[Check]:
             checks.append(Check(s, label, f"cannot be loaded ({found})",
                                 f"{label}: cannot be loaded ({found}); {why}"))
             continue
-        if module == "av":
+        if getattr(mod, "SONGCAL_STANDIN", False):
+            found = "not bundled (a stand-in: SongCal calls none of librosa's compiled functions)"
+        elif module == "av":
             found = f"FFmpeg {getattr(mod, 'ffmpeg_version_info', '?')} (PyAV {found})"
         elif module == "librosa":
             try:  # the lazy-loader stubs: a bundle without them fails only here
@@ -295,8 +297,10 @@ def _folder(name: str, get) -> Check:
 def _folders() -> list[Check]:
     checks = [_folder("data", paths.data_dir), _folder("cache", paths.cache_dir),
               _folder("log", paths.log_dir)]
-    numba = os.environ.get("NUMBA_CACHE_DIR")
-    checks.append(Check("Folders", "numba cache", numba or "numba's default"))
+    numba = os.environ.get("NUMBA_CACHE_DIR") or "numba's default"
+    if getattr(sys.modules.get("numba"), "SONGCAL_STANDIN", False):
+        numba = "not used (numba is not bundled)"
+    checks.append(Check("Folders", "numba cache", numba))
     return checks
 
 
@@ -332,7 +336,9 @@ def _window(qt_platform: str | None) -> list[Check]:
         checks.append(Check(s, "Qt platform", f"{name} (plugin missing in {folder})",
                             f"Qt platform plugin '{name}' is missing from {folder}; "
                             "the window cannot open"))
-    if name == "xcb" and sys.platform.startswith("linux") \
+    bundled = paths.is_frozen() and os.path.exists(os.path.join(sys._MEIPASS,
+                                                                "libxcb-cursor.so.0"))
+    if name == "xcb" and sys.platform.startswith("linux") and not bundled \
             and not ctypes.util.find_library("xcb-cursor"):
         checks.append(Check(s, "X11 libraries", "libxcb-cursor missing",
                             "X11: libxcb-cursor is missing, which Qt needs to open the window "
