@@ -36,6 +36,8 @@ from core.batch.rules import TERMINAL_STATES, SongState
 from core.batch.scan import AUDIO_EXTENSIONS
 from core.settings import AnalysisSettings
 from gui.calibration_controller import CalibrationController, is_reference_file
+from gui.demo import open_demo_deck
+from gui.doctor_dialog import show_report
 from gui.engine import BatchEngine, EngineState
 from gui.formatting import fmt_eta
 from gui.log_panel import LogPanel
@@ -325,6 +327,9 @@ class MainWindow(QMainWindow):
                           f"Ctrl+{i + 1}")
             v.addAction(a)
         h = mb.addMenu("&Help")
+        h.addAction(self._act("Open &Demo Deck", lambda: open_demo_deck(self), None, None,
+                              "Analyze and calibrate the bundled demo deck"))
+        h.addAction(self._act("&Check Installation\u2026", lambda: show_report(self)))
         h.addAction(self.about_action)
 
         tb = QToolBar("Main")

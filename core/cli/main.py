@@ -31,6 +31,7 @@ SUBCOMMANDS = {
     "calibrate": "core.cli.calibrate",
     "apply": "core.cli.apply",
     "gui": "core.cli.gui",
+    "doctor": "core.cli.doctor",
 }
 
 
