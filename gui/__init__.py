@@ -6,6 +6,9 @@ modules (``gui.main_window`` and friends) import PySide6 themselves.
 Start-up and the window
     - :mod:`gui.app` -- ``songcal gui``: the application, logging, automation options.
     - :mod:`gui.startup` -- process-wide settings made once at start-up.
+    - :mod:`gui.signals` -- SIGINT/SIGTERM/SIGHUP stop the batch and quit cleanly.
+    - :mod:`gui.crash_dialog`, :mod:`gui.doctor_dialog`, :mod:`gui.demo` -- the crash
+      dialog, Help > Check Installation, Help > Open Demo Deck.
     - :mod:`gui.main_window` -- the window, built from parts: :mod:`gui.window_actions`
       (actions, menus, toolbar), :mod:`gui.window_songs` (file dialogs, drops),
       :mod:`gui.window_calibration` (reference sheet, Calibration tab),
@@ -32,8 +35,10 @@ Panels
       :mod:`gui.formatting`.
 
 Calibration
-    - :mod:`gui.calibration_controller` (threading and signals), :mod:`gui.calibration_view`,
-      :mod:`gui.reference_columns`, :mod:`gui.match_dialog`.
+    - :mod:`gui.calibration_controller` (threading and signals),
+      :mod:`gui.calibration_follower` (the batch's results to the controller),
+      :mod:`gui.calibration_view`, :mod:`gui.calibration_plots`,
+      :mod:`gui.calibration_summary`, :mod:`gui.reference_columns`, :mod:`gui.match_dialog`.
 """
 
 __all__: list[str] = []

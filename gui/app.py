@@ -11,6 +11,14 @@ folder under the names every calibration export uses (``results_calibration.csv`
 analyze --reference``:
 0 every song done and paired with a reference row, 1 any song failed, timed out, was
 cancelled or stayed unpaired, 2 bad usage or an unreadable reference sheet.
+
+``--demo`` opens the bundled demo deck with its reference sheet (:mod:`gui.demo`): the songs
+are analyzed, the calibration fitted and the Calibration tab shown; with ``--export-dir`` the
+same files are written there, and with ``--quit-when-done`` the window then closes.
+
+Each run writes its own log file in the user log folder (:func:`core.paths.log_dir`; the
+newest :data:`KEEP_LOGS` are kept); an unexpected error shows the crash dialog of
+:mod:`gui.crash_dialog`, which names that file.
 """
 
 from __future__ import annotations
@@ -41,20 +49,40 @@ def build_gui_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _log_file() -> str | None:
-    try:
-        from core.batch.store import data_dir
-
-        folder = data_dir()
-    except Exception:
-        return None
-    return os.path.join(folder, "songcal.log")
-
+#: How many log files (one per run) are kept in the log folder.
+KEEP_LOGS = 10
+#: Size (bytes) past which a run's log file rolls over to ``.1`` (once).
+LOG_MAX_BYTES = 5_000_000
 
 _FILE_HANDLER: logging.Handler | None = None
 
 
+def _log_file() -> str | None:
+    """A new log file for this run in the user log folder, older ones pruned."""
+    import time
+
+    try:
+        from core.paths import log_dir
+
+        folder = log_dir()
+    except Exception:
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = os.path.join(folder, f"songcal-{stamp}-{os.getpid()}.log")
+    runs = sorted((n for n in os.listdir(folder)
+                   if n.startswith("songcal-") and ".log" in n),
+                  key=lambda n: os.path.getmtime(os.path.join(folder, n)))
+    for old in runs[:max(0, len(runs) - (KEEP_LOGS - 1))]:
+        try:
+            os.remove(os.path.join(folder, old))
+        except OSError:
+            pass
+    return path
+
+
 def _setup_logging() -> str | None:
+    """Log warnings to stderr and everything from INFO on to this run's log file (once per
+    process); returns the log file's path, or None when none could be written."""
     global _FILE_HANDLER
     root = logging.getLogger()
     if _FILE_HANDLER is not None:
@@ -64,20 +92,39 @@ def _setup_logging() -> str | None:
         h.setLevel(logging.WARNING)
         h.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         root.addHandler(h)
-    path = _log_file()
-    if path:
-        try:
-            fh = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=2,
-                                                      encoding="utf-8")
-            fh.setLevel(logging.INFO)
-            fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-            root.addHandler(fh)
-            _FILE_HANDLER = fh
-            for name in ("core", "gui"):
-                logging.getLogger(name).setLevel(logging.INFO)
-        except OSError:
-            path = None
+    try:
+        path = _log_file()
+        if path is None:
+            return None
+        fh = logging.handlers.RotatingFileHandler(path, maxBytes=LOG_MAX_BYTES, backupCount=1,
+                                                  encoding="utf-8")
+    except OSError:
+        return None
+    fh.setLevel(logging.INFO)
+    fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: "
+                                      "%(message)s"))
+    root.addHandler(fh)
+    _FILE_HANDLER = fh
+    for name in ("core", "gui"):
+        logging.getLogger(name).setLevel(logging.INFO)
+    from core import __version__
+
+    logging.getLogger("gui").info("SongCal %s started: %s", __version__, " ".join(sys.argv))
     return path
+
+
+def _set_app_icon(app) -> None:
+    from PySide6.QtGui import QIcon
+
+    from core.paths import icon_paths
+
+    icon = QIcon()
+    for path in icon_paths():
+        icon.addFile(path)
+    if not icon.isNull():
+        app.setWindowIcon(icon)
+    # Wayland shows the icon of the desktop entry with this name (packaging/linux).
+    app.setDesktopFileName("org.songcal.SongCal")
 
 
 class Automation:
@@ -90,6 +137,8 @@ class Automation:
         self.exit_code = EXIT_OK
         self._midway_done = False
         self._calibration_code = EXIT_OK
+        #: The demo run (``--demo``), once begun.
+        self.demo = None
         eng = window.engine
         eng.scanFinished.connect(self._on_scanned)
         eng.batchFinished.connect(self._on_finished)
@@ -97,6 +146,9 @@ class Automation:
             eng.ticked.connect(self._maybe_midway_shot)
 
     def begin(self) -> None:
+        if getattr(self.args, "demo", False):
+            self._begin_demo()
+            return
         if self.args.reference:
             self.window.load_reference(self.args.reference)
         if self.args.paths:
@@ -106,6 +158,30 @@ class Automation:
         if not self.args.paths and self.args.start and self.args.quit_when_done:
             log.error("--start needs paths to analyze")
             self._quit(EXIT_USAGE)
+
+    def _begin_demo(self) -> None:
+        from core.paths import demo_deck
+        from gui.demo import DemoRun
+
+        try:
+            folder, sheet = demo_deck()
+        except FileNotFoundError as err:
+            print(f"songcal: error: {err}", file=sys.stderr)
+            if self.args.quit_when_done:
+                self._quit(EXIT_USAGE)
+            return
+        # The demo run adds the songs, loads the sheet and starts; what follows the batch
+        # (exports with --export-dir, quitting) is this object's, as for any batch.
+        self.args.paths, self.args.reference, self.args.start = [folder], sheet, False
+        self.demo = DemoRun(self.window, deck=(folder, sheet))
+        self.demo.finished.connect(self._on_demo_finished)
+        self.demo.start()
+
+    def _on_demo_finished(self, ok: bool) -> None:
+        if not ok:
+            self.exit_code = max(self.exit_code, EXIT_SOME_FAILED)
+            if not self.demo.started and self.args.quit_when_done:
+                self._quit(self.exit_code)  # no batch ran: nothing else will end the run
 
     def _on_scanned(self, _n: int) -> None:
         eng = self.window.engine
@@ -151,7 +227,7 @@ class Automation:
             self.window.exported.connect(self._on_exported)
             self.window.export_results(path)
         else:
-            self._after_export()
+            self._fit_for_view()
 
     def _on_exported(self, path: str, error: str) -> None:
         self.window.exported.disconnect(self._on_exported)
@@ -196,7 +272,10 @@ class Automation:
 
     def _fit_for_view(self) -> None:
         """Fit in the window too (its Calibration tab shows the correction) before a
-        screenshot of that tab; otherwise go on at once."""
+        screenshot of that tab, or wait for the demo run's fit; otherwise go on at once."""
+        if self.demo is not None and self.demo.ended is None:
+            self.demo.finished.connect(lambda _ok: self._after_export())
+            return
         ctrl = self.window.calibration
         if not self.args.screenshot_calibration or ctrl.sheet is None:
             self._after_export()
@@ -230,6 +309,22 @@ class Automation:
         self.exit_code = code
         self.window.confirm_quit = False
         self.window.close()  # the window's closed signal ends the event loop
+
+
+def _log_window_shown() -> None:
+    """Log how long the start took, in wall-clock and CPU seconds (the CPU time is what the
+    start costs on an idle machine; the bundle's smoke test reads this line)."""
+    try:
+        import psutil
+
+        me = psutil.Process()
+        started, cpu = me.create_time(), me.cpu_times()
+    except Exception:
+        return
+    import time
+
+    log.info("window shown %.2f s after the process started (%.2f s of CPU)",
+             time.time() - started, cpu.user + cpu.system)
 
 
 def no_display() -> bool:
@@ -281,6 +376,7 @@ def run_gui(argv=None) -> int:
 
     app.setApplicationVersion(__version__)
     log_path = _setup_logging()
+    _set_app_icon(app)
 
     import dataclasses
 
@@ -297,8 +393,9 @@ def run_gui(argv=None) -> int:
     startup.freeze_long_lived()
     if log_path:
         window.statusBar().showMessage(f"Log file: {log_path}", 5000)
-    old_hook = sys.excepthook
-    _install_excepthook(window, log_path)
+    from gui.crash_dialog import install as install_crash_dialog
+
+    restore_hooks = install_crash_dialog(window, log_path)
     auto = Automation(window, args, app)
     from gui.signals import install_stop_signals
 
@@ -306,6 +403,7 @@ def run_gui(argv=None) -> int:
     window.show()
     from PySide6.QtCore import QTimer
 
+    QTimer.singleShot(0, _log_window_shown)
     QTimer.singleShot(0, auto.begin)
     # End the loop explicitly when the window closes (not through quitOnLastWindowClosed,
     # whose posted quit event would outlive this loop when the app object is reused).
@@ -315,7 +413,7 @@ def run_gui(argv=None) -> int:
     try:
         code = app.exec()
     finally:
-        sys.excepthook = old_hook
+        restore_hooks()
         app.setQuitOnLastWindowClosed(quit_on_last)
         stopper.uninstall()
     code = auto.exit_code if args.quit_when_done else code
@@ -330,23 +428,3 @@ def run_gui(argv=None) -> int:
         sys.stderr.flush()
         os._exit(code)
     return code
-
-
-def _install_excepthook(window, log_path) -> None:
-    """Log an unexpected exception in a slot and show a dialog that names the log file."""
-    import traceback
-
-    from PySide6.QtWidgets import QMessageBox
-
-    shown = []
-
-    def hook(exc_type, exc, tb):
-        text = "".join(traceback.format_exception(exc_type, exc, tb))
-        logging.getLogger("gui").error("unexpected error\n%s", text)
-        if not shown and window.isVisible():
-            shown.append(True)
-            where = f"\n\nDetails are in the log file:\n{log_path}" if log_path else ""
-            QMessageBox.critical(window, "SongCal: unexpected error",
-                                 f"{exc_type.__name__}: {exc}{where}")
-
-    sys.excepthook = hook

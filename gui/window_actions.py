@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
 
 from core import __version__
 from core.batch.rules import TERMINAL_STATES, SongState
+from gui.demo import open_demo_deck
+from gui.doctor_dialog import show_report
 from gui.engine import EngineState
 
 __all__ = ["ActionsMixin", "STATUS_FILTERS", "about_text"]
@@ -148,6 +150,9 @@ class ActionsMixin:
 
     def _make_help_menu(self) -> None:
         h = self.help_menu = self.menuBar().addMenu("&Help")
+        h.addAction(self._act("Open &Demo Deck", lambda: open_demo_deck(self), None, None,
+                              "Analyze and calibrate the bundled demo deck"))
+        h.addAction(self._act("&Check Installation\u2026", lambda: show_report(self)))
         h.addAction(self.about_action)
 
     def _make_toolbar(self) -> None:

@@ -28,11 +28,11 @@ import math
 import os
 import queue
 import sqlite3
-import sys
 import threading
 import time
 from dataclasses import dataclass
 
+from core import paths
 from core.errors import SongCalError
 from core.io.results import ChunkResult, SongResult
 
@@ -86,19 +86,8 @@ class StoreStats:
 
 
 def data_dir() -> str:
-    """The user data folder of SongCal (created when missing)."""
-    env = os.environ.get("SONGCAL_DATA_DIR")
-    if env:
-        folder = env
-    elif sys.platform == "win32":
-        folder = os.path.join(os.environ.get("LOCALAPPDATA", os.path.expanduser("~")), "SongCal")
-    elif sys.platform == "darwin":
-        folder = os.path.expanduser("~/Library/Application Support/SongCal")
-    else:
-        base = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
-        folder = os.path.join(base, "songcal")
-    os.makedirs(folder, exist_ok=True)
-    return folder
+    """The user data folder of SongCal (created when missing); see :func:`core.paths.data_dir`."""
+    return paths.data_dir()
 
 
 def default_store_path() -> str:

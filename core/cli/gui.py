@@ -1,4 +1,5 @@
-"""``songcal gui [PATHS...] [--reference CSV] [--start] [--export-dir DIR] [--quit-when-done]``.
+"""``songcal gui [PATHS...] [--reference CSV] [--start] [--export-dir DIR] [--quit-when-done]``
+and ``songcal [gui] --demo [--export-dir DIR] [--quit-when-done]``.
 
 The options drive the real window for automation: add paths, load the reference sheet into
 the window, start the batch, write the exports into ``DIR`` when it ends, and quit with the
@@ -29,6 +30,10 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reference", metavar="CSV",
                    help="reference sheet: load it into the window, and with --export-dir "
                         "write the calibration files there when the batch ends")
+    p.add_argument("--demo", action="store_true",
+                   help="open the bundled demo deck and its reference sheet, analyze the songs, "
+                        "fit the calibration and show it (with --export-dir, the results and "
+                        "calibration files are written there)")
     p.add_argument("--workers", type=int, help="worker threads (this run only)")
     p.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
     p.add_argument("--screenshot-midway", metavar="PNG", help=argparse.SUPPRESS)

@@ -31,6 +31,7 @@ SUBCOMMANDS = {
     "calibrate": "core.cli.calibrate",
     "apply": "core.cli.apply",
     "gui": "core.cli.gui",
+    "doctor": "core.cli.doctor",
 }
 
 
@@ -42,27 +43,17 @@ class Parser(argparse.ArgumentParser):
         self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
 
 
-def _user_cache_dir() -> str:
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~")
-        return os.path.join(base, "SongCal", "Cache")
-    if sys.platform == "darwin":
-        return os.path.expanduser("~/Library/Caches/SongCal")
-    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
-                        "songcal")
-
-
 def prepare_environment() -> None:
     """One numeric thread per worker, and a writable numba cache (only where unset)."""
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     if "NUMBA_CACHE_DIR" not in os.environ:
-        folder = os.path.join(_user_cache_dir(), "numba")
+        from core.paths import cache_dir
+
         try:
-            os.makedirs(folder, exist_ok=True)
+            os.environ["NUMBA_CACHE_DIR"] = cache_dir("numba")
         except OSError:
             return
-        os.environ["NUMBA_CACHE_DIR"] = folder
 
 
 def build_parser() -> Parser:

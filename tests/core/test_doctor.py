@@ -1,0 +1,136 @@
+"""``songcal doctor``: a healthy install passes; each deliberately broken part is named in
+one line and makes the exit code 1."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from core.batch.store import ResultStore
+from core.cli.doctor import FORMATS, run_checks
+from core.cli.main import main
+from core.errors import ExitCode
+from core.io.results import SongResult
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture
+def store_file(tmp_path):
+    """A real session store holding one result."""
+    path = str(tmp_path / "results.sqlite")
+    song = tmp_path / "song.wav"
+    song.write_bytes(b"x" * 100)
+    store = ResultStore(path)
+    store.save(SongResult(path=str(song), status="done", bpm=120.0), "fp", "content")
+    store.close()
+    return path
+
+
+@pytest.fixture
+def offscreen(monkeypatch):
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+
+
+def test_healthy_install_exits_0_and_decodes_every_format(store_file, offscreen, capsys):
+    code = main(["doctor", "--store", store_file])
+    out = capsys.readouterr().out
+    assert code == ExitCode.OK, out
+    assert out.rstrip().endswith("All is well.")
+    for label, *_ in FORMATS:
+        line = next(ln for ln in out.splitlines() if ln.strip().startswith(label + " "))
+        assert "ok (" in line and "0.5" in line, line
+    assert store_file in out and "integrity      ok" in out
+    for name in ("SongCal", "Python", "Qt", "numpy", "libsndfile", "FFmpeg (PyAV)"):
+        assert any(ln.strip().startswith(name) for ln in out.splitlines()), name
+    assert "offscreen (found)" in out and "not needed (offscreen)" in out
+
+
+def test_store_not_yet_created_is_not_a_problem(tmp_path, offscreen):
+    report = run_checks(store_path=str(tmp_path / "none.sqlite"), decode=False)
+    assert report.ok, report.problems
+    assert any(c.value.startswith("not created yet") for c in report.checks)
+
+
+def test_a_file_that_is_no_database_is_reported(tmp_path, offscreen, capsys):
+    bad = tmp_path / "results.sqlite"
+    bad.write_bytes(b"this is not a database, it was overwritten " * 200)
+    code = main(["doctor", "--store", str(bad)])
+    out = capsys.readouterr().out
+    assert code == ExitCode.FAILED
+    problems = out.split("problem:\n", 1)[1].strip().splitlines()
+    assert len(problems) == 1
+    assert problems[0].startswith(f"session store: {bad} is damaged")
+
+
+def test_a_damaged_page_fails_the_integrity_check(store_file, offscreen):
+    with open(store_file, "r+b") as fh:  # overwrite the second page (a table's b-tree)
+        size = os.path.getsize(store_file)
+        assert size > 8192
+        fh.seek(4096)
+        fh.write(b"\xff" * 4096)
+    report = run_checks(store_path=store_file, decode=False)
+    assert [p for p in report.problems if p.startswith("session store:")], report.text()
+
+
+def test_missing_libsndfile_is_named(monkeypatch, tmp_path, offscreen):
+    monkeypatch.setitem(sys.modules, "soundfile", None)  # `import soundfile` now fails
+    report = run_checks(store_path=str(tmp_path / "s.sqlite"))
+    assert report.problems[0].startswith("libsndfile: cannot be loaded (ModuleNotFoundError")
+    assert "WAV, AIFF, FLAC, OGG and MP3 files cannot be read" in report.problems[0]
+    # the test files libsndfile would write cannot be made either; PyAV's still decode
+    assert any(p.startswith("WAV: a test file cannot be written") for p in report.problems)
+    assert not any(p.startswith("M4A (AAC)") for p in report.problems)
+
+
+def test_install_without_soundfile_in_a_fresh_process(tmp_path):
+    """The whole command in a process where soundfile cannot be imported at all."""
+    code = ("import sys\nsys.modules['soundfile'] = None\n"
+            "from core.cli.main import main\nsys.exit(main(['doctor']))\n")
+    env = {**os.environ, "SONGCAL_DATA_DIR": str(tmp_path / "data"),
+           "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    problems = out.stdout.split("problems:\n", 1)[1].strip().splitlines()
+    assert problems[0].startswith("libsndfile: cannot be loaded")
+    assert any(p.startswith("MP3: ") for p in problems)
+
+
+def test_missing_qt_is_named(monkeypatch, tmp_path, offscreen):
+    monkeypatch.setitem(sys.modules, "PySide6.QtCore", None)
+    report = run_checks(store_path=str(tmp_path / "s.sqlite"), decode=False)
+    assert any(p.startswith("Qt: cannot be loaded") and "window cannot open" in p
+               for p in report.problems), report.problems
+
+
+def test_missing_platform_plugin_is_named(monkeypatch, tmp_path):
+    monkeypatch.setenv("QT_QPA_PLATFORM", "nosuchscreen")
+    report = run_checks(store_path=str(tmp_path / "s.sqlite"), decode=False)
+    assert any(p.startswith("Qt platform plugin 'nosuchscreen' is missing")
+               for p in report.problems), report.problems
+
+
+def test_unwritable_log_folder_is_named(monkeypatch, tmp_path, offscreen):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the log folder should be")
+    monkeypatch.setenv("SONGCAL_LOG_DIR", str(blocker / "logs"))
+    report = run_checks(store_path=str(tmp_path / "s.sqlite"), decode=False)
+    assert [p for p in report.problems if p.startswith("log folder: not writable")]
+
+
+def test_every_problem_is_one_line(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "av", None)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "nosuchscreen")
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"garbage" * 1000)
+    report = run_checks(store_path=str(bad))
+    assert len(report.problems) >= 4
+    for p in report.problems:
+        assert "\n" not in p and p.strip() == p
+    text = report.text()
+    assert text.endswith("\n".join(report.problems) + "\n")
