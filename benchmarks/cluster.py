@@ -26,7 +26,8 @@ import time  # noqa: E402
 
 from benchmarks.speed import make_deck  # noqa: E402
 from core.analysis.analyze import analyze_file  # noqa: E402
-from core.batch.cluster import ClusterRunner, ClusterSpec  # noqa: E402
+from core.batch.cluster import ClusterSpec  # noqa: E402
+from core.batch.cluster_runner import ClusterRunner  # noqa: E402
 from core.batch.rules import Batch, SongState  # noqa: E402
 from core.batch.runner import BatchRunner  # noqa: E402
 from core.io.results import SongResult  # noqa: E402
@@ -90,7 +91,7 @@ def main(argv=None) -> int:
     cluster = distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1,
                                        processes=True, dashboard_address=None)
     client = distributed.Client(cluster)
-    from core.batch.cluster import warm_up
+    from core.batch.cluster_tasks import warm_up
 
     client.run(warm_up)
     startup = time.perf_counter() - t0

@@ -436,29 +436,14 @@ def run(args) -> int:
 
 
 def _cluster_runner(batch, spec, store, settings, args, reporter):
-    """A :class:`core.batch.cluster.ClusterRunner` that reads and fills the session store
-    in this process (the workers never touch it)."""
-    from core.batch.cache import content_fingerprint, stored_result
-    from core.batch.cluster import ClusterRunner
+    """A :class:`core.batch.cluster_runner.ClusterRunner` that reads and fills the session
+    store in this process (the workers never touch it)."""
+    from core.batch.cluster import store_hooks
+    from core.batch.cluster_runner import ClusterRunner
 
     lookup = on_result = None
     if store is not None:
-        settings_fp = settings.fingerprint()
-        before = {}  # path -> content fingerprint when the song was submitted
-
-        def lookup(path):
-            fp = before[path] = content_fingerprint(path)
-            if fp is None or args.fresh:
-                return None
-            return stored_result(store, path, fp, settings_fp)
-
-        def on_result(job, result):
-            after = content_fingerprint(job.path)
-            if after is not None and after == before.get(job.path):
-                store.save(result, settings_fp, after)  # unchanged while it was analyzed
-            else:
-                store.stats.changed += 1
-
+        lookup, on_result = store_hooks(store, settings, fresh=args.fresh)
     if not args.quiet:
         _say(f"songcal analyze: running on the {spec.describe()}")
     return ClusterRunner(batch, spec=spec, lookup=lookup, on_result=on_result,

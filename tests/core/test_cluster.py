@@ -17,10 +17,10 @@ distributed = pytest.importorskip("distributed")
 from core.batch.cluster import (  # noqa: E402
     FILES_SEND,
     ClusterError,
-    ClusterRunner,
     ClusterSpec,
     parse_cluster,
 )
+from core.batch.cluster_runner import ClusterRunner  # noqa: E402
 from core.batch.rules import Batch, SongState  # noqa: E402
 from core.batch.runner import BatchRunner  # noqa: E402
 from core.settings import AnalysisSettings  # noqa: E402

@@ -1,0 +1,232 @@
+"""The command line's cluster engine: :class:`ClusterRunner` runs a batch on Dask and waits.
+
+It drives the same :class:`~core.batch.rules.Batch` as the thread engine
+(:class:`core.batch.runner.BatchRunner`), through a
+:class:`core.batch.cluster.ClusterConnection`: it submits as many songs as the cluster has
+worker threads, settles each finished task, applies the stall and time-out rules with
+:meth:`Batch.check` (a timed-out task is abandoned; its worker thread counts as busy until
+the task really ends), and stops on a signal or Ctrl-C with every finished result kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from core.batch.cluster import ClusterConnection, ClusterSpec, _import_dask
+from core.batch.rules import Batch, SongState
+
+__all__ = ["ClusterRunner"]
+
+log = logging.getLogger(__name__)
+
+
+class ClusterRunner:
+    """Run every queued song of ``batch`` on a Dask cluster and wait for the end.
+
+    Parameters
+    ----------
+    batch : Batch
+        The songs and rules (the same object the thread engines drive).
+    spec : ClusterSpec
+        Where to run.
+    analyze : callable, optional
+        A module-level function (it is pickled to the workers) with the signature of
+        :func:`core.analysis.analyze.analyze_file`; default that function.
+    lookup : callable, optional
+        ``lookup(path) -> SongResult or None``: results already stored are taken from
+        here and never submitted.
+    on_result : callable, optional
+        ``on_result(job, result)`` in the calling thread for each song that finished with
+        a result (e.g. the store-writer).
+    on_change : callable, optional
+        ``on_change(batch, changed_jobs)`` in the calling thread a few times a second.
+    tick_s : float
+        Watchdog period (s).
+    retries : int
+        Times Dask re-runs a song whose worker died.
+    client : distributed.Client, optional
+        An existing client to use (and leave open).
+    cancel_grace_s : float
+        After a stop request, how long running songs get to stop before they are
+        abandoned (s).
+    """
+
+    def __init__(self, batch: Batch, *, spec: ClusterSpec, analyze: Callable | None = None,
+                 lookup: Callable | None = None, on_result: Callable | None = None,
+                 on_change: Callable | None = None, tick_s: float = 0.2, retries: int = 2,
+                 client=None, cancel_grace_s: float = 1.0):
+        self.batch = batch
+        self.spec = spec
+        self.lookup = lookup
+        self.on_result = on_result
+        self.on_change = on_change
+        self.tick_s = tick_s
+        self.connection = ClusterConnection(spec, analyze=analyze, retries=retries,
+                                            client=client, on_event=self._on_event)
+        self._lock = threading.Lock()
+        self._busy_abandoned: set[tuple[int, int]] = set()  # timed out but still running
+        self.from_store = 0
+        self.cancel_grace_s = cancel_grace_s
+        #: The signal that stopped the run (-1 for a stop asked without one), or None.
+        self.stopped_by: int | None = None
+        self._stop_request: int | None = None
+
+    @property
+    def submitted(self) -> int:
+        """Songs submitted to the cluster."""
+        return self.connection.submitted
+
+    def request_stop(self, signum: int = -1) -> None:
+        """Ask the run to cancel the batch at its next tick (signal-handler safe)."""
+        if self._stop_request is None:
+            self._stop_request = signum
+
+    def connect(self) -> None:
+        """Reach the cluster now (see :meth:`ClusterConnection.connect`)."""
+        self.connection.connect()
+
+    def close(self) -> None:
+        """Leave the cluster."""
+        self.connection.close()
+
+    def _on_event(self, kind: str, msg: dict) -> None:
+        job_id, attempt = msg.get("job"), msg.get("attempt")
+        if kind == "started":
+            self.batch.relabel(job_id, attempt, msg["worker"])
+        elif kind == "progress":
+            self.batch.progress(job_id, attempt, msg["chunk"], msg["n_chunks"],
+                                msg.get("duration_s"))
+        elif kind == "ended":
+            with self._lock:
+                self._busy_abandoned.discard((job_id, attempt))
+
+    def _claim(self):
+        """Next song to submit, served from the store when it is there."""
+        while True:
+            claimed = self.batch.claim("dask")
+            if claimed is None:
+                return None
+            job, attempt = claimed
+            hit = None
+            if self.lookup is not None and not job.force:
+                try:
+                    hit = self.lookup(job.path)
+                except Exception:  # the store must never cost a song
+                    log.warning("session store lookup failed for %s", job.path, exc_info=True)
+            if hit is None:
+                return job, attempt
+            self.from_store += 1
+            self.batch.finish(job.id, attempt, hit)
+
+    def run(self) -> Batch:
+        """Connect (unless connected), run every queued song, return when all have ended.
+
+        Raises
+        ------
+        ClusterError
+            When the cluster cannot be reached or a worker cannot see a file; nothing has
+            been analyzed then.
+        KeyboardInterrupt
+            After cancelling the batch on Ctrl-C (the batch holds what finished).
+        """
+        distributed = _import_dask()
+        if not self.connection._subscribed:
+            self.connection.connect()
+        self.connection.check_paths(
+            [j.path for j in self.batch.jobs if j.state is SongState.QUEUED])
+        futures: dict = {}  # future -> (job id, attempt)
+        seen = {j.id: (j.state, j.attempt) for j in self.batch.jobs}
+        interrupted = False
+        deadline = None
+        try:
+            while True:
+                try:
+                    if self._stop_request is not None and self.stopped_by is None:
+                        self.stopped_by = self._stop_request
+                        self.batch.cancel()
+                        deadline = time.monotonic() + self.cancel_grace_s
+                    if deadline is not None and time.monotonic() > deadline:
+                        self._abandon_running()
+                    self._fill(futures)
+                    self._collect(futures, distributed)
+                    for job in self.batch.check():
+                        if job.state is SongState.TIMED_OUT:
+                            self._drop(futures, job.id)
+                    if self.batch.cancelled:
+                        self._cancel_all(futures)
+                    seen = self._report(seen)
+                    if self.batch.is_finished:
+                        break
+                except KeyboardInterrupt:
+                    if interrupted:
+                        self._abandon_running()
+                    interrupted = True
+                    self.batch.cancel()
+                    deadline = time.monotonic() + self.cancel_grace_s
+        finally:
+            for f in list(futures):
+                f.cancel()
+            self._report(seen)
+        if interrupted:
+            raise KeyboardInterrupt
+        return self.batch
+
+    def _abandon_running(self) -> None:
+        for job in self.batch.jobs:
+            if job.state in (SongState.RUNNING, SongState.STALLED):
+                self.batch.abandon(job.id, "cancelled")
+
+    def _fill(self, futures) -> None:
+        with self._lock:
+            stuck = len(self._busy_abandoned)
+        free = self.connection.capacity() - len(futures) - stuck
+        while free > 0 and not (self.batch.paused or self.batch.cancelled):
+            claimed = self._claim()
+            if claimed is None:
+                return
+            job, attempt = claimed
+            try:
+                futures[self.connection.submit(job, attempt, self.batch.settings)] = (
+                    job.id, attempt)
+            except OSError as err:
+                self.batch.fail(job.id, attempt, err.strerror or str(err))
+                continue
+            free -= 1
+
+    def _collect(self, futures, distributed) -> None:
+        if not futures:
+            time.sleep(self.tick_s)
+            return
+        try:
+            done, _ = distributed.wait(list(futures), timeout=self.tick_s,
+                                       return_when="FIRST_COMPLETED")
+        except (TimeoutError, distributed.TimeoutError):
+            return
+        for f in done:
+            job_id, attempt = futures.pop(f)
+            self.connection.settle(self.batch, f, job_id, attempt, self.on_result)
+
+    def _drop(self, futures, job_id: int) -> None:
+        for f, (jid, attempt) in list(futures.items()):
+            if jid == job_id:
+                del futures[f]
+                f.cancel()
+                if self.connection.is_running(jid):
+                    with self._lock:
+                        self._busy_abandoned.add((jid, attempt))
+
+    def _cancel_all(self, futures) -> None:
+        self.connection.signal_cancel()
+        for f, (jid, _) in list(futures.items()):
+            if f.status == "pending" and not self.connection.is_running(jid):
+                f.cancel()
+
+    def _report(self, seen: dict) -> dict:
+        now = {j.id: (j.state, j.attempt) for j in self.batch.jobs}
+        if self.on_change is not None:
+            changed = [self.batch.jobs[i] for i, st in now.items() if seen.get(i) != st]
+            self.on_change(self.batch, changed)
+        return now
