@@ -142,8 +142,14 @@ class Automation:
         eng = window.engine
         eng.scanFinished.connect(self._on_scanned)
         eng.batchFinished.connect(self._on_finished)
+        eng.clusterFailed.connect(self._on_cluster_failed)
         if args.screenshot_midway:
             eng.ticked.connect(self._maybe_midway_shot)
+
+    def _on_cluster_failed(self, message: str) -> None:
+        print(f"songcal gui: error: cannot run on the cluster: {message}", file=sys.stderr)
+        if self.args.quit_when_done:
+            self._quit(EXIT_USAGE)  # nothing was analyzed; every song stays queued
 
     def begin(self) -> None:
         if getattr(self.args, "demo", False):
@@ -383,13 +389,22 @@ def run_gui(argv=None) -> int:
     from gui import startup
 
     startup.configure_process()
+    from core.cli.cluster_options import cluster_from_args
     from gui.main_window import MainWindow
-    from gui.settings_dialog import load_settings, open_session_store
+    from gui.settings_dialog import cluster_choice, load_settings, open_session_store
 
     settings = load_settings()
     if args.workers is not None:
         settings = dataclasses.replace(settings, workers=args.workers)
+    try:
+        cluster = cluster_from_args(args, workers=settings.workers)
+    except ValueError as err:
+        print(f"songcal gui: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
     window = MainWindow(settings, store=open_session_store())
+    if cluster is None:
+        cluster = cluster_choice(workers=settings.workers)
+    window.engine.set_cluster(cluster)
     startup.freeze_long_lived()
     if log_path:
         window.statusBar().showMessage(f"Log file: {log_path}", 5000)

@@ -2,18 +2,13 @@
 
 :class:`BatchEngine` is the one object the window drives: it adds songs, starts, pauses,
 cancels and retries the batch, runs the watchdog and tells the views what changed.  The
-rules (which song runs next, when one is stalled or timed out, which results count) are the
-batch's; the engine applies them to a thread pool.  Its parts:
-
-* :class:`gui.worker_slots.WorkerSlots`: the worker slots (``W1``...), each running one
-  song at a time on a pool thread (:class:`gui.workers.SongRunnable`); a finishing
-  runnable claims the slot's next song itself, so the pool never waits for the GUI thread.
-* :class:`gui.scan_feed.ScanFeed`: files found by folder scans, added as rows in slices.
-* the watchdog (:meth:`BatchEngine.tick`), five times a second: applies
-  :meth:`Batch.check`, abandons workers whose song timed out or was skipped (the slot is
-  freed at once and the pool grows by one thread until the worker returns, so the batch
-  never loses capacity; its late result is discarded by the batch), refills free slots,
-  and sends the views the rows that changed, in batches, about three times a second.
+rules are the batch's; the engine applies them.  Its parts: the worker slots
+(:class:`gui.worker_slots.WorkerSlots`, each running one song at a time on a pool thread;
+a finishing worker claims its slot's next song itself, so the pool never waits for the GUI
+thread; or :class:`gui.cluster_slots.ClusterSlots` on a Dask cluster,
+:mod:`gui.cluster_control`), the scan feed (:class:`gui.scan_feed.ScanFeed`), and the
+watchdog (:meth:`BatchEngine.tick`, five times a second: stall and time-out rules, workers
+given up on, refill, changed rows sent to the views about three times a second).
 """
 
 from __future__ import annotations
@@ -29,6 +24,7 @@ from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from core.batch.rules import ACTIVE_STATES, TERMINAL_STATES, Batch, SongState
 from core.batch.runner import AnalyzeFn
 from core.settings import AnalysisSettings
+from gui.cluster_control import ClusterControl
 from gui.scan_feed import ScanFeed
 from gui.tasks import run_task
 from gui.worker_slots import Segment, WorkerSlots
@@ -65,7 +61,7 @@ class _History:
     done: list = field(default_factory=list)
 
 
-class BatchEngine(QObject):
+class BatchEngine(ClusterControl, QObject):
     """Run songs on a thread pool under the rules of :class:`core.batch.rules.Batch`.
 
     Parameters
@@ -104,6 +100,8 @@ class BatchEngine(QObject):
     scanFinished = Signal(int)
     #: Emitted on every watchdog tick, after rows and states were updated.
     ticked = Signal()
+    #: ``(message)`` the chosen cluster cannot be used (nothing was analyzed on it).
+    clusterFailed = Signal(str)
 
     #: Shortest interval (s) between two row refreshes sent to the views while a batch runs.
     ROW_REFRESH_S = 0.3
@@ -149,6 +147,12 @@ class BatchEngine(QObject):
         self._cancel_deadline: float | None = None
         self._closing = False
         self.cancel_grace_s = 5.0
+        #: Where songs run: None for this computer's threads, else a Dask cluster
+        #: (:class:`core.batch.cluster.ClusterSpec`); see :meth:`set_cluster`.
+        self.cluster_spec = None
+        self._cluster_options: dict = {}
+        self._next_cluster = None
+        self._connecting = False
         self._resize_slots(self.settings.workers)
         self.timer = QTimer(self)
         self.timer.setInterval(tick_ms)
@@ -257,11 +261,14 @@ class BatchEngine(QObject):
             return True
         if not any(j.state is SongState.QUEUED for j in self.batch.jobs):
             return False
+        self._apply_next_cluster()
         self.batch.begin(self.settings)
         self._resize_slots(self.settings.workers)
         if self.batch.started_at is None or not self.history.times:
             self.epoch = time.monotonic()
         self._set_state(EngineState.RUNNING)
+        if self.cluster_spec is not None and not self._on_cluster():
+            self._connect_cluster()
         self._begin_session()
         log.info("batch started: %d songs queued on %d workers",
                  sum(1 for j in self.batch.jobs if j.state is SongState.QUEUED),
@@ -332,7 +339,7 @@ class BatchEngine(QObject):
     # -- the workers ----------------------------------------------------------------------
     def _fill(self) -> None:
         """Start a worker on every free slot that can get a queued song."""
-        if self.state != EngineState.RUNNING or self._closing:
+        if self.state != EngineState.RUNNING or self._closing or self._connecting:
             return
         self._update_pool_size()
         started = self.worker_slots.fill(self.batch, self.analyze, self.analyze_fresh)
@@ -485,6 +492,8 @@ class BatchEngine(QObject):
         self.timer.stop()
         self.feed.cancel()
         self.batch.cancel()  # every running worker's cancel check now says stop
+        if self._on_cluster():
+            self.worker_slots.shutdown()
         self.pool.clear()
         ok = self.pool.waitForDone(timeout_ms)
         if not ok:

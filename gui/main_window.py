@@ -39,7 +39,7 @@ from gui.formatting import fmt_eta
 from gui.log_panel import LogPanel
 from gui.plots import BatchPlots
 from gui.resume_banner import ResumeBanner
-from gui.settings_dialog import SettingsDialog, load_settings, save_settings
+from gui.settings_dialog import SettingsDialog, cluster_choice, load_settings, save_settings
 from gui.song_filter import SongFilterProxy
 from gui.song_table import SongTableModel
 from gui.song_view import SongTableView
@@ -146,6 +146,9 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         eng.batchFinished.connect(self._on_finished)
         eng.scanFinished.connect(self._on_scan_finished)
         eng.stalled.connect(lambda _id: self.banner.refresh())
+        eng.clusterFailed.connect(lambda message: self.statusBar().showMessage(
+            f"Cannot run on the cluster: {message}. The songs stay queued; choose another "
+            f"engine in Settings or start again.", 15000))
         self.banner.skipRequested.connect(eng.skip)
         self.table.skipRequested.connect(lambda ids: [eng.skip(i) for i in ids])
         self.table.retryRequested.connect(eng.requeue)
@@ -194,6 +197,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         if dlg.exec():
             s = dlg.settings()
             self.engine.set_settings(s)
+            self.engine.set_cluster(cluster_choice(workers=s.workers))
             self.calibration.set_settings(s)
             if self.remember:
                 save_settings(s)

@@ -11,12 +11,14 @@ import logging
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QSpinBox,
     QVBoxLayout,
 )
@@ -24,7 +26,8 @@ from PySide6.QtWidgets import (
 from core.settings import AnalysisSettings, default_workers
 
 __all__ = ["SettingsDialog", "load_settings", "save_settings", "SETTINGS_GROUP",
-           "SESSION_STORE_KEY", "session_store_path", "open_session_store"]
+           "SESSION_STORE_KEY", "session_store_path", "open_session_store", "CLUSTER_KEY",
+           "SEND_FILES_KEY", "cluster_choice"]
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,30 @@ log = logging.getLogger(__name__)
 SETTINGS_GROUP = "analysis"
 #: QSettings key of the session store file chosen in the dialog (empty: the default one).
 SESSION_STORE_KEY = "session/store_path"
+#: QSettings key of where songs run: empty for this computer's threads, ``local[:N]`` for
+#: a Dask LocalCluster, or a scheduler address (``tcp://host:8786``).
+CLUSTER_KEY = "engine/cluster"
+#: QSettings key: send the files' bytes to the cluster instead of a shared path.
+SEND_FILES_KEY = "engine/send_files"
+
+
+def cluster_choice(qs: QSettings | None = None, *, workers: int = 2):
+    """Where the remembered settings say songs run: a
+    :class:`core.batch.cluster.ClusterSpec`, or None for this computer's threads (also when
+    the remembered value is not a cluster any more)."""
+    qs = qs or QSettings()
+    text = qs.value(CLUSTER_KEY, "")
+    if not isinstance(text, str) or not text.strip():
+        return None
+    from core.batch.cluster import FILES_SEND, FILES_SHARED, parse_cluster
+
+    send = str(qs.value(SEND_FILES_KEY, "false")).lower() in ("true", "1")
+    try:
+        return parse_cluster(text, files=FILES_SEND if send else FILES_SHARED,
+                             default_workers=workers)
+    except ValueError as err:
+        log.warning("ignoring the remembered engine: %s", err)
+        return None
 
 
 def session_store_path(qs: QSettings | None = None) -> str:
@@ -140,6 +167,22 @@ class SettingsDialog(QDialog):
         self.session_store.setToolTip("SQLite file that keeps finished songs and sessions "
                                       "(empty: the default one). Used from the next start.")
         form.addRow("Session store file:", self.session_store)
+        qs = QSettings()
+        cluster = qs.value(CLUSTER_KEY, "")
+        self.cluster = QLineEdit(cluster if isinstance(cluster, str) else "")
+        self.cluster.setPlaceholderText("this computer (threads)")
+        self.cluster.setToolTip("Where songs run: empty for this computer; local or local:N "
+                                "for a Dask cluster of N processes here; tcp://HOST:8786 "
+                                "for the Dask scheduler of a cluster (needs "
+                                "pip install 'songcal[cluster]'). Used from the next batch.")
+        self.send_files = QCheckBox("Send each file's bytes to the cluster")
+        self.send_files.setToolTip("For a cluster that cannot see this computer's folders "
+                                   "(small decks); otherwise every worker must read the "
+                                   "files at the same path.")
+        self.send_files.setChecked(str(qs.value(SEND_FILES_KEY, "false")).lower()
+                                   in ("true", "1"))
+        form.addRow("Run songs on:", self.cluster)
+        form.addRow("", self.send_files)
         note = QLabel("A song past its budget is flagged as stalled; past the hard limit it is "
                       "timed out and the batch moves on. Changes apply to the next batch.")
         note.setWordWrap(True)
@@ -157,7 +200,20 @@ class SettingsDialog(QDialog):
         lay.addWidget(buttons)
 
     def accept(self) -> None:  # noqa: D102 - Qt API
-        QSettings().setValue(SESSION_STORE_KEY, self.session_store.text().strip())
+        text = self.cluster.text().strip()
+        if text:
+            from core.batch.cluster import parse_cluster
+
+            try:
+                parse_cluster(text)
+            except ValueError as err:
+                QMessageBox.warning(self, "Run songs on", str(err))
+                self.cluster.setFocus()
+                return
+        qs = QSettings()
+        qs.setValue(SESSION_STORE_KEY, self.session_store.text().strip())
+        qs.setValue(CLUSTER_KEY, text)
+        qs.setValue(SEND_FILES_KEY, self.send_files.isChecked())
         super().accept()
 
     def _defaults(self) -> None:

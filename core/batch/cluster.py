@@ -334,14 +334,15 @@ class ClusterConnection:
         return future
 
     def settle(self, batch: Batch, future, job_id: int, attempt: int,
-               on_result: Callable | None = None) -> bool:
+               on_result: Callable | None = None, *, label: str | None = None) -> bool:
         """Report a finished future's outcome to ``batch``; True when it was current.
 
         A result is handed to ``on_result(job, result)`` (the store) when the batch took it.
+        The song's worker is named ``label`` when given, else after the worker thread.
         """
         if future.status == "finished":
             kind, value, worker = future.result()
-            batch.relabel(job_id, attempt, worker)
+            batch.relabel(job_id, attempt, label or worker)
             if kind != "done":
                 return batch.fail(job_id, attempt, value, cancelled=kind == "cancelled")
             taken = batch.finish(job_id, attempt, value)

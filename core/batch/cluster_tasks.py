@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import tempfile
 import threading
@@ -48,11 +49,15 @@ def warm_up() -> str:
 
 
 def _worker_name() -> tuple[str, str]:
-    """(worker id as ``host:port/thread``, host name) of the calling Dask worker thread."""
+    """(worker id as ``host:port/N``, host name) of the calling Dask worker thread, ``N``
+    the number that ends the thread's name."""
     from distributed import get_worker
 
     w = get_worker()
-    return f"{w.address.split('://')[-1]}/{threading.current_thread().name}", socket.gethostname()
+    thread = threading.current_thread().name
+    m = re.search(r"(\d+)$", thread)
+    return (f"{w.address.split('://')[-1]}/{m.group(1) if m else thread}",
+            socket.gethostname())
 
 
 def analyze_task(path: str, settings, job_id: int, attempt: int, cancel_name: str,

@@ -21,6 +21,7 @@ import sys
 import time
 
 from core.batch.rules import TERMINAL_STATES, Batch, SongState
+from core.cli.cluster_options import add_cluster_options, cluster_from_args
 from core.errors import ExitCode, SongCalError
 from core.io.outputs import STDOUT, printable
 from core.io.results import write_results_csv
@@ -80,43 +81,10 @@ def register(subparsers) -> None:
                         "data folder); run again with the same file to resume: finished "
                         "songs come from it")
     _settings_args(a)
-    _cluster_args(a)
+    add_cluster_options(a)
     a.set_defaults(func=run)
 
 
-def _cluster_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("cluster engine (optional extra: pip install 'songcal[cluster]')")
-    where = g.add_mutually_exclusive_group()
-    where.add_argument("--cluster", metavar="local[:N]",
-                       help="run on a Dask LocalCluster of N worker processes on this "
-                            "machine (default N: --workers)")
-    where.add_argument("--scheduler", metavar="ADDRESS",
-                       help="run on the Dask cluster whose scheduler is at ADDRESS "
-                            "(tcp://HOST:8786)")
-    g.add_argument("--send-files", action="store_true",
-                   help="send each file's bytes to the cluster instead of a path every "
-                        "worker can read (small decks)")
-
-
-def cluster_from_args(args, settings: AnalysisSettings):
-    """The :class:`core.batch.cluster.ClusterSpec` the options ask for, or None.
-
-    Raises
-    ------
-    ValueError
-        When ``--cluster``/``--scheduler`` is malformed.
-    """
-    text = args.cluster or args.scheduler
-    if not text and not args.send_files:
-        return None
-    if not text:
-        raise ValueError("--send-files needs --cluster or --scheduler")
-    from core.batch.cluster import FILES_SEND, FILES_SHARED, parse_cluster
-
-    files = FILES_SEND if args.send_files else FILES_SHARED
-    if args.scheduler and not args.scheduler.startswith(("tcp://", "tls://")):
-        text = args.scheduler if ":" in args.scheduler else f"{args.scheduler}:8786"
-    return parse_cluster(text, files=files, default_workers=settings.workers)
 
 
 def _fmt_eta(seconds) -> str:
@@ -318,7 +286,7 @@ def run(args) -> int:
     _log_to_file()
     try:
         settings = settings_from_args(args)
-        cluster = cluster_from_args(args, settings)
+        cluster = cluster_from_args(args, workers=settings.workers)
     except ValueError as err:
         say_error("analyze", str(err))
         return ExitCode.USAGE

@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import importlib
 
+from core.cli.cluster_options import add_cluster_options
+
 __all__ = ["register", "add_options", "run"]
 
 #: The module (and its function) that opens the window.
@@ -35,6 +37,7 @@ def add_options(p: argparse.ArgumentParser) -> None:
                         "fit the calibration and show it (with --export-dir, the results and "
                         "calibration files are written there)")
     p.add_argument("--workers", type=int, help="worker threads (this run only)")
+    add_cluster_options(p)
     p.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
     p.add_argument("--screenshot-midway", metavar="PNG", help=argparse.SUPPRESS)
     p.add_argument("--screenshot-calibration", metavar="PNG", help=argparse.SUPPRESS)

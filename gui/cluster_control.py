@@ -1,0 +1,100 @@
+"""The engine choice of the window: this computer's threads, or a Dask cluster.
+
+:class:`ClusterControl` is a part of :class:`gui.engine.BatchEngine`: :meth:`set_cluster`
+chooses where the next batch runs; when a batch starts on a cluster, the cluster is reached
+and every worker is checked for the files off the GUI thread (:func:`gui.tasks.run_task`),
+then the engine's worker slots become :class:`gui.cluster_slots.ClusterSlots`, one per Dask
+worker thread.  A cluster that cannot be used leaves every song queued and says why
+(``clusterFailed``).  Dask is imported only when a cluster is chosen and reached.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from core.batch.rules import SongState
+from gui.worker_slots import WorkerSlots
+
+__all__ = ["ClusterControl"]
+
+log = logging.getLogger("gui.engine")
+
+
+class ClusterControl:
+    """The cluster side of :class:`gui.engine.BatchEngine` (it provides ``worker_slots``,
+    ``batch``, ``pool``, ``signals``, ``store``, ``run_task`` and the state machine)."""
+
+    def set_cluster(self, spec, **options) -> bool:
+        """Run songs on a Dask cluster (a :class:`core.batch.cluster.ClusterSpec`), or on
+        this computer's threads with None.
+
+        The cluster is reached when the next batch starts, off the GUI thread; ``options``
+        go to :class:`core.batch.cluster.ClusterConnection` (``analyze``, ``client``).
+        While a batch runs, the choice waits for the next one (returns False).
+        """
+        if self.is_running:
+            self._next_cluster = (spec, dict(options))
+            return False
+        self._next_cluster = None
+        if spec == self.cluster_spec and dict(options) == self._cluster_options:
+            return True
+        if self._on_cluster():
+            self.worker_slots.shutdown()
+            self.worker_slots = WorkerSlots(self.pool, self.signals)
+            self._resize_slots(self.settings.workers)
+        self.cluster_spec, self._cluster_options = spec, dict(options)
+        return True
+
+    def _apply_next_cluster(self) -> None:
+        """A choice made while the last batch ran, applied before the next one starts."""
+        pending = getattr(self, "_next_cluster", None)
+        if pending is not None:
+            self.set_cluster(pending[0], **pending[1])
+
+    def _on_cluster(self) -> bool:
+        from gui.cluster_slots import ClusterSlots
+
+        return isinstance(self.worker_slots, ClusterSlots)
+
+    def _connect_cluster(self) -> None:
+        """Reach the cluster and check the files off the GUI thread, then run on it."""
+        from core.batch.cluster import ClusterConnection
+
+        spec, options = self.cluster_spec, self._cluster_options
+        paths = [j.path for j in self.batch.jobs if j.state is SongState.QUEUED]
+        self._connecting = True
+        log.info("reaching the %s", spec.describe())
+
+        def connect():
+            connection = ClusterConnection(spec, **options)
+            connection.connect()
+            try:
+                connection.check_paths(paths)
+            except Exception:
+                connection.close()
+                raise
+            return connection
+
+        def done(connection, error):
+            from gui.cluster_slots import ClusterSlots
+
+            self._connecting = False
+            if error:
+                log.error("cannot run on the cluster: %s", error)
+                self.batch.pause()  # the songs stay queued: nothing was analyzed
+                from gui.engine import EngineState  # (gui.engine imports this module)
+
+                self._set_state(EngineState.IDLE)
+                self._end_session()
+                self.clusterFailed.emit(error)
+                return
+            if self._closing:
+                connection.close()
+                return
+            self.worker_slots = ClusterSlots(connection, self.signals, store=self.store)
+            self.worker_slots.resize()
+            log.info("running on the %s: %d worker threads", spec.describe(),
+                     len(self.worker_slots.slots))
+            self._fill()
+
+        self.run_task(connect, done)
