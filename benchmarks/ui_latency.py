@@ -17,6 +17,7 @@ window's main slots, paint events and garbage collections that overlapped it.
 Usage::
 
     python benchmarks/ui_latency.py [--songs 200] [--rows 2000] [--fake-ms 0] [--explain 30]
+                                    [--cluster local:2]
     xvfb-run -a python benchmarks/ui_latency.py     # with a real X server
 """
 
@@ -192,7 +193,7 @@ class TickRecorder:
         return np.diff(np.asarray(self.ticks)) * 1000.0
 
 
-def run(app, paths, analyze, *, workers=2, tab=0, explain_ms=0.0):
+def run(app, paths, analyze, *, workers=2, tab=0, explain_ms=0.0, cluster=None):
 
     from core.settings import AnalysisSettings
     from gui import startup
@@ -202,6 +203,10 @@ def run(app, paths, analyze, *, workers=2, tab=0, explain_ms=0.0):
                    remember=False)
     startup.freeze_long_lived()  # as gui.app.run_gui does once the window is built
     w.confirm_quit = False
+    if cluster:
+        from core.batch.cluster import parse_cluster
+
+        w.engine.set_cluster(parse_cluster(cluster, default_workers=workers))
     w.resize(1500, 900)
     w.show()
     w.bottom_tabs.setCurrentIndex(tab)
@@ -271,6 +276,9 @@ def main(argv=None) -> int:
                     help="also compare throughput with the command-line engine on this many "
                          "longer songs (--throughput-seconds each)")
     ap.add_argument("--throughput-seconds", type=float, default=60.0)
+    ap.add_argument("--cluster", metavar="local[:N]",
+                    help="run 1 on a Dask cluster (real analysis; the window reaches it "
+                         "when the batch starts)")
     ap.add_argument("--explain", type=float, default=0.0, metavar="MS",
                     help="list the gaps longer than MS with what ran in them")
     args = ap.parse_args(argv)
@@ -289,6 +297,8 @@ def main(argv=None) -> int:
         songs = make_songs(os.path.join(tmp, "songs"), args.songs)
         analyze = fake_analysis(args.fake_ms) if args.fake_ms else None
         kind = f"stand-in {args.fake_ms:.0f} ms" if args.fake_ms else "real analysis"
+        if args.cluster:
+            kind += f" on {args.cluster}"
         if not args.fake_ms:
             from core.analysis.analyze import analyze_file
             from core.settings import AnalysisSettings
@@ -299,7 +309,7 @@ def main(argv=None) -> int:
                   f"({60 * len(songs) / cli:.0f} songs/min)")
         for tab, name in ((0, "workers tab"), (1, "plots tab")):
             r = run(app, songs, analyze, workers=args.workers, tab=tab,
-                    explain_ms=args.explain)
+                    explain_ms=args.explain, cluster=args.cluster)
             rate = f" ({60 * r['done'] / r['wall_s']:.0f} songs/min)"
             print(f"run 1 ({kind}, {name}): {r['songs']} songs, {r['done']} done in "
                   f"{r['wall_s']:.1f} s{rate}; UI gaps: max {r['max_gap_ms']:.1f} ms, "
