@@ -24,7 +24,6 @@ import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 
-from benchmarks.speed import make_deck  # noqa: E402
 from core.analysis.analyze import analyze_file  # noqa: E402
 from core.batch.cluster import ClusterSpec  # noqa: E402
 from core.batch.cluster_runner import ClusterRunner  # noqa: E402
@@ -32,6 +31,24 @@ from core.batch.rules import Batch, SongState  # noqa: E402
 from core.batch.runner import BatchRunner  # noqa: E402
 from core.io.results import SongResult  # noqa: E402
 from core.settings import AnalysisSettings  # noqa: E402
+
+
+def make_deck(folder: str, n: int, seconds: float) -> list[str]:
+    """``n`` generated songs (FLAC, stereo 44.1 kHz) at 70-189 BPM in every key, cached."""
+    import soundfile as sf
+
+    from benchmarks.synth import render_song
+    from core.io.keynotation import Key
+
+    paths = []
+    for i in range(n):
+        path = os.path.join(folder, f"song{i:03d}.flac")
+        if not os.path.exists(path):
+            y = render_song(bpm=70 + (13 * i) % 120, key=Key.from_index((7 * i) % 24),
+                            seconds=seconds, sr=44100, seed=i)
+            sf.write(path, y, 44100)
+        paths.append(path)
+    return paths
 
 
 def nothing(path, *, settings=None, progress=None, should_cancel=None):
@@ -80,7 +97,7 @@ def main(argv=None) -> int:
     folder = args.deck or tempfile.mkdtemp(prefix="songcal-cluster-")
     os.makedirs(folder, exist_ok=True)
     print(f"deck: {args.songs} songs of {args.seconds:.0f} s (FLAC) in {folder}")
-    paths = make_deck(folder, args.songs, args.seconds, "flac")
+    paths = make_deck(folder, args.songs, args.seconds)
     analyze_file(paths[0])  # warm-up of this process
 
     threads = run_threads(paths, args.workers)
