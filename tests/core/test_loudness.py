@@ -138,18 +138,6 @@ def test_peak_is_exact():
     assert meter.peak_dbfs() == pytest.approx(20 * math.log10(0.8125), abs=1e-9)
 
 
-@pytest.mark.parametrize(("first_db", "second_db", "expected"), [(-20, -30, 10), (-20, -15, 5),
-                                                                    (-40, -20, 20)])
-def test_loudness_range_tech3342_cases(first_db, second_db, expected):
-    # EBU Tech 3342 test signals 1-3: a 1 kHz stereo sine, 20 s at one level, 20 s at another.
-    sr = 48000
-    t = np.arange(sr * 20) / sr
-    sine = np.sin(2 * np.pi * 1000 * t)
-    y = np.concatenate([10 ** (first_db / 20) * sine, 10 ** (second_db / 20) * sine])
-    meter = _measure(np.stack([y, y], 1), sr, max_block=sr * 5)
-    assert meter.loudness_range_lu() == pytest.approx(expected, abs=1.0)
-
-
 def test_chunk_loudness_is_per_chunk_and_ungated():
     sr = 22050
     loud, quiet = _tone(sr, 1, seconds=2), _tone(sr, 1, seconds=2) * 0.1
@@ -186,3 +174,127 @@ def test_block_with_wrong_channel_count_is_refused():
     meter = LoudnessMeter(44100, 2)
     with pytest.raises(ValueError, match=r"\(frames, 2\)"):
         meter.process(np.zeros((100, 3)))
+
+
+# -- EBU Tech 3341 / 3342 conformance signals -----------------------------------------------
+#
+# The signals are specified in the documents: 1 kHz sines, the same in every channel, at the
+# given peak levels (dBFS) and lengths (s), at 48 kHz.  A stereo sine at -23 dBFS reads
+# -23 LUFS.  Tolerances are the documents' own: +-0.1 LU for loudness, +-1 LU for the range.
+
+_EBU_SR = 48000
+
+
+def _ebu_tone(level_db, seconds, channels=2, sr=_EBU_SR):
+    t = np.arange(int(round(seconds * sr))) / sr
+    y = 10.0 ** (level_db / 20.0) * np.sin(2 * np.pi * 1000.0 * t)
+    return np.repeat(y[:, None], channels, axis=1)
+
+
+def _ebu_sequence(parts, sr=_EBU_SR):
+    return np.concatenate([_ebu_tone(db, s, sr=sr) for db, s in parts])
+
+
+@pytest.mark.parametrize(("case", "parts"), [
+    (1, [(-23, 20)]),
+    (2, [(-33, 20)]),
+    (3, [(-36, 10), (-23, 60), (-36, 10)]),  # -36 dBFS lies between the two gates
+    (4, [(-72, 10), (-36, 10), (-23, 60), (-36, 10), (-72, 10)]),  # ... and below -70
+    (5, [(-26, 20), (-20, 20.1), (-26, 20)]),  # both levels pass the gates
+])
+def test_tech3341_integrated_loudness(case, parts):
+    expected = -33.0 if case == 2 else -23.0
+    meter = _measure(_ebu_sequence(parts), _EBU_SR, seed=case, max_block=_EBU_SR * 3)
+    assert meter.integrated_lufs() == pytest.approx(expected, abs=0.1)
+
+
+@pytest.mark.parametrize("level", [-23, -33])
+def test_tech3341_momentary_loudness_of_a_steady_tone(level):
+    # Tech 3341 cases 1 and 2 also specify M: every 400 ms block reads the tone's level.
+    meter = _whole(_ebu_tone(level, 20), _EBU_SR)
+    blocks = meter.block_loudness()
+    assert len(blocks) == 197  # 200 sub-blocks of 100 ms, windows of 4
+    np.testing.assert_allclose(blocks, level, atol=0.1)
+
+
+def test_tech3341_case6_five_channels():
+    # L, R at -28 dBFS, C at -24 dBFS, Ls, Rs at -30 dBFS (order L R C Ls Rs): -23 LUFS,
+    # which needs the surround channels weighted 1.41.
+    levels = [-28, -28, -24, -30, -30]
+    t = np.arange(20 * _EBU_SR) / _EBU_SR
+    sine = np.sin(2 * np.pi * 1000.0 * t)
+    y = np.stack([10.0 ** (db / 20.0) * sine for db in levels], axis=1)
+    assert _whole(y, _EBU_SR).integrated_lufs() == pytest.approx(-23.0, abs=0.1)
+    # The same programme with a silent LFE (5.1 order L R C LFE Ls Rs) reads the same.
+    y6 = np.insert(y, 3, 0.0, axis=1)
+    assert _whole(y6, _EBU_SR).integrated_lufs() == pytest.approx(-23.0, abs=0.1)
+
+
+@pytest.mark.parametrize(("case", "parts", "expected"), [
+    (1, [(-20, 20), (-30, 20)], 10.0),
+    (2, [(-20, 20), (-15, 20)], 5.0),
+    (3, [(-40, 20), (-20, 20)], 20.0),
+    (4, [(-50, 20), (-35, 20), (-20, 20), (-35, 20), (-50, 20)], 15.0),
+])
+def test_tech3342_loudness_range(case, parts, expected):
+    meter = _measure(_ebu_sequence(parts), _EBU_SR, seed=case, max_block=_EBU_SR * 5)
+    assert meter.loudness_range_lu() == pytest.approx(expected, abs=1.0)
+
+
+# -- gates at their boundaries ----------------------------------------------------------------
+
+
+def test_absolute_gate_is_at_minus_70_lufs():
+    above = _whole(_ebu_tone(-69, 5), _EBU_SR).integrated_lufs()
+    assert above == pytest.approx(-69.0, abs=0.1)
+    assert _whole(_ebu_tone(-71, 5), _EBU_SR).integrated_lufs() is None
+    assert _whole(_ebu_tone(-71, 5), _EBU_SR).loudness_range_lu() is None
+
+
+@pytest.mark.parametrize(("quiet_db", "counted"), [
+    (-31.0, True),  # about 7 LU below the mean of the blocks: counted
+    (-33.0, True),  # about 9 LU below: still counted
+    (-36.0, False),  # about 11.5 LU below: between the relative and absolute gates, left out
+    (-45.0, False),  # about 20 LU below: left out
+])
+def test_relative_gate_is_10_lu_below_the_mean(quiet_db, counted):
+    # 20 s at -20 dBFS, then 40 s quieter.  When the quiet part is gated out the loudness is
+    # that of the loud part alone; when it is counted it pulls the power mean down.
+    sr = 8000
+    got = _whole(_ebu_sequence([(-20, 20), (quiet_db, 40)], sr=sr), sr).integrated_lufs()
+    loud_only = _whole(_ebu_tone(-20, 20, sr=sr), sr).integrated_lufs()
+    parts = [(-20.0, 20.0)] + ([(quiet_db, 40.0)] if counted else [])
+    mean_db = 10 * math.log10(sum(s * 10 ** (db / 10) for db, s in parts)
+                              / sum(s for _, s in parts))
+    assert got == pytest.approx(loud_only + (mean_db + 20.0), abs=0.1)
+
+
+def _tech3342_oracle(short_term_lufs: np.ndarray) -> float:
+    """Loudness range as EBU Tech 3342 states it, from short-term loudness values."""
+    st = short_term_lufs[short_term_lufs > -70.0]
+    gate = 10 * np.log10(np.mean(10 ** (st / 10))) - 20.0
+    st = st[st > gate]
+    return float(np.percentile(st, 95) - np.percentile(st, 10))
+
+
+@pytest.mark.parametrize(("start_db", "end_db", "seconds"), [
+    (-40.0, -20.0, 60.0),  # 20 dB: nothing gated, the range is 0.85 x the levels spanned
+    (-65.0, -20.0, 90.0),  # 45 dB: the quietest part falls under the relative gate (-20 LU)
+])
+def test_loudness_range_of_a_level_ramp(start_db, end_db, seconds):
+    # A 1 kHz tone whose level rises steadily (in dB) spreads the short-term loudness evenly,
+    # so the 10th and 95th percentiles and the relative gate each land at a known level.
+    sr = 8000
+    t = np.arange(int(seconds * sr)) / sr
+    rate = (end_db - start_db) / seconds  # dB per s
+    y = 10 ** ((start_db + rate * t) / 20) * np.sin(2 * np.pi * 1000 * t)
+    meter = _measure(np.stack([y, y], 1), sr, max_block=sr * 7)
+    # Short-term windows (3 s) start every 100 ms; a window reads the level at its centre plus
+    # a constant (the same for every window, so it cancels in a range).
+    centres = 1.5 + 0.1 * np.arange(int(round((seconds - 3.0) / 0.1)) + 1)
+    expected = _tech3342_oracle(start_db + rate * centres)
+    if start_db == -40.0:
+        assert expected == pytest.approx(0.85 * rate * (seconds - 3.0), abs=1e-6)
+    else:
+        assert expected < 0.85 * rate * (seconds - 3.0) - 5.0  # the gate does cut here
+    assert meter.loudness_range_lu() == pytest.approx(expected, abs=0.2)
