@@ -2,14 +2,12 @@
 
 import pytest
 
-from core.io.keynotation import (
-    Key,
-    fifths_distance,
-    from_camelot,
-    key_relation,
-    mirex_score,
-    parse_key,
-)
+from core.io.keynotation import PITCH_NAMES, Key, from_camelot, parse_key
+
+try:  # the relation rules may move to the calibration's agreement module
+    from core.calibration.agreement import fifths_distance, key_relation, mirex_score
+except ImportError:
+    from core.io.keynotation import fifths_distance, key_relation, mirex_score
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -45,3 +43,100 @@ def test_mirex_relations():
     assert mirex_score(Key(0, "minor"), c) == 0.2
     assert mirex_score(Key(2, "major"), c) == 0.0
     assert fifths_distance(0, 7) == 1 and fifths_distance(0, 6) == 6
+
+
+# -- relations against every reference key ----------------------------------------------------
+#
+# The expected relations come from tables written out here (the circle of fifths, the
+# relative minor of each major key, the Camelot wheel), not from the helpers under test.
+
+PC = {"C": 0, "C#": 1, "Db": 1, "D": 2, "D#": 3, "Eb": 3, "E": 4, "F": 5, "F#": 6, "Gb": 6,
+      "G": 7, "G#": 8, "Ab": 8, "A": 9, "A#": 10, "Bb": 10, "B": 11}
+CIRCLE_OF_FIFTHS = ["C", "G", "D", "A", "E", "B", "F#", "C#", "G#", "D#", "A#", "F"]
+RELATIVE_MINOR = {"C": "A", "G": "E", "D": "B", "A": "F#", "E": "C#", "B": "G#", "F#": "D#",
+                  "Db": "Bb", "Ab": "F", "Eb": "C", "Bb": "G", "F": "D"}
+CAMELOT = {"1B": "B", "2B": "F#", "3B": "Db", "4B": "Ab", "5B": "Eb", "6B": "Bb", "7B": "F",
+           "8B": "C", "9B": "G", "10B": "D", "11B": "A", "12B": "E",
+           "1A": "Ab", "2A": "Eb", "3A": "Bb", "4A": "F", "5A": "C", "6A": "G", "7A": "D",
+           "8A": "A", "9A": "E", "10A": "B", "11A": "F#", "12A": "Db"}
+MIREX_WEIGHTS = {"same": 1.0, "fifth": 0.5, "relative": 0.3, "parallel": 0.2, "other": 0.0}
+ALL_KEYS = [Key(PC[n], m) for m in ("major", "minor") for n in CIRCLE_OF_FIFTHS]
+_REL_PC = {PC[major]: PC[minor] for major, minor in RELATIVE_MINOR.items()}
+
+
+def _expected_relation(est: Key, ref: Key) -> str:
+    if est == ref:
+        return "same"
+    if est.mode == ref.mode:
+        steps = CIRCLE_OF_FIFTHS.index(_name(est.tonic)) - CIRCLE_OF_FIFTHS.index(
+            _name(ref.tonic))
+        return "fifth" if steps % 12 in (1, 11) else "other"
+    if est.tonic == ref.tonic:
+        return "parallel"
+    major, minor = (ref, est) if ref.mode == "major" else (est, ref)
+    return "relative" if _REL_PC[major.tonic] == minor.tonic else "other"
+
+
+def _name(pc: int) -> str:
+    return next(n for n in CIRCLE_OF_FIFTHS if PC[n] == pc)
+
+
+@pytest.mark.parametrize("ref", ALL_KEYS, ids=str)
+def test_relations_against_every_reference_key(ref):
+    relations = {}
+    for est in ALL_KEYS:
+        expected = _expected_relation(est, ref)
+        assert key_relation(est, ref) == expected, (est, ref)
+        assert mirex_score(est, ref) == MIREX_WEIGHTS[expected]
+        relations.setdefault(expected, []).append(est)
+    # Each reference has one of each kind but two fifths (up and down), 19 others.
+    assert {k: len(v) for k, v in relations.items()} == {
+        "same": 1, "fifth": 2, "relative": 1, "parallel": 1, "other": 19}
+
+
+@pytest.mark.parametrize("major", sorted(RELATIVE_MINOR))
+def test_relative_and_parallel_keys_from_the_table(major):
+    maj = Key(PC[major], "major")
+    minor = Key(PC[RELATIVE_MINOR[major]], "minor")
+    assert maj.relative() == minor and minor.relative() == maj
+    assert maj.parallel() == Key(PC[major], "minor") and minor.parallel() == Key(
+        minor.tonic, "major")
+    # Relations are not symmetric by accident: both directions are checked.
+    assert key_relation(minor, maj) == key_relation(maj, minor) == "relative"
+    assert key_relation(maj.parallel(), maj) == "parallel"
+
+
+def test_fifths_distance_follows_the_circle():
+    for i, a in enumerate(CIRCLE_OF_FIFTHS):
+        for j, b in enumerate(CIRCLE_OF_FIFTHS):
+            steps = abs(i - j)
+            assert fifths_distance(PC[a], PC[b]) == min(steps, 12 - steps), (a, b)
+
+
+@pytest.mark.parametrize("code", sorted(CAMELOT))
+def test_camelot_wheel(code):
+    mode = "major" if code.endswith("B") else "minor"
+    key = Key(PC[CAMELOT[code]], mode)
+    assert key.camelot == code
+    assert from_camelot(code) == key and from_camelot(code.lower()) == key
+    assert from_camelot("0" + code if len(code) == 2 else code) == key
+
+
+@pytest.mark.parametrize("bad", ["13A", "0B", "8C", "", "A8", "8 AB"])
+def test_not_a_camelot_code(bad):
+    assert from_camelot(bad) is None
+
+
+def test_index_round_trip_and_names():
+    assert sorted(k.index for k in ALL_KEYS) == list(range(24))
+    assert Key(11, "major").index == 11 and Key(0, "minor").index == 12
+    for k in ALL_KEYS:
+        assert Key.from_index(k.index) == k
+        assert str(k) == k.name == f"{PITCH_NAMES[k.tonic]} {k.mode}"
+
+
+@pytest.mark.parametrize(("tonic", "mode"), [(12, "major"), (-1, "minor"), (1.0, "major"),
+                                             (0, "Major"), (0, "dorian")])
+def test_bad_keys_are_refused(tonic, mode):
+    with pytest.raises(ValueError, match="tonic|mode"):
+        Key(tonic, mode)
