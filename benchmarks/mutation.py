@@ -380,6 +380,9 @@ def main(argv=None) -> int:
     r.add_argument("groups", nargs="+", choices=sorted(GROUPS))
     r.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1)")
     r.add_argument("--survivors", action="store_true", help="print each survivor's diff")
+    r.add_argument("--fresh", action="store_true", help="forget the previous run's verdicts")
+    r.add_argument("--retest", action="store_true",
+                   help="test again only the mutants not killed last time")
     h = sub.add_parser("handmade", help="hand-made bugs, one at a time")
     h.add_argument("groups", nargs="*", metavar="GROUP",
                    help="any of: " + ", ".join(sorted(BUG_TESTS)) + " (default: all)")
@@ -389,7 +392,7 @@ def main(argv=None) -> int:
     if args.mode == "run":
         for g in args.groups:
             run_group(g, workdir=args.workdir, jobs=args.jobs, nice=args.nice,
-                      survivors=args.survivors)
+                      survivors=args.survivors, fresh=args.fresh, retest=args.retest)
     else:
         caught, tried = run_handmade(args.groups, workdir=args.workdir, nice=args.nice)
         return 0 if caught == tried else 1
