@@ -93,12 +93,14 @@ def _scratch(workdir: Path) -> Path:
     return workdir
 
 
+_CONFIG_HEADER = "\n[tool.mutmut]\n"
+
+
 def _mutmut_config(group: Group) -> str:
     def toml_list(items):
         return "[" + ", ".join(f'"{i}"' for i in items) + "]"
 
-    return (
-        "\n[tool.mutmut]\n"
+    return _CONFIG_HEADER + (
         'source_paths = ["core"]\n'
         f"only_mutate = {toml_list(group.modules)}\n"
         f"pytest_add_cli_args_test_selection = {toml_list(group.tests)}\n"
@@ -131,23 +133,38 @@ def _mutmut(workdir: Path, *args: str, nice: int) -> subprocess.CompletedProcess
     return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, check=False)
 
 
-def run_group(name: str, *, workdir: Path, jobs: int, nice: int, survivors: bool) -> dict:
-    """Run mutmut over one group; returns the counts and the score."""
-    group = GROUPS[name]
-    scratch = _scratch(workdir / name)
-    pyproject = scratch / "pyproject.toml"
-    text = pyproject.read_text(encoding="utf-8").split("\n[tool.mutmut]\n")[0]
-    pyproject.write_text(text + _mutmut_config(group), encoding="utf-8")
-    proc = _mutmut(scratch, "run", "--max-children", str(jobs), nice=nice)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
-        raise SystemExit(f"mutmut run failed for {name} (exit {proc.returncode})")
+def _statuses(scratch: Path) -> dict[str, str]:
     listing = _mutmut(scratch, "results", "--all", "true", nice=0).stdout
     status = {}
     for line in listing.splitlines():
         if ": " in line:
             key, st = line.strip().rsplit(": ", 1)
             status[key] = st
+    return status
+
+
+def run_group(name: str, *, workdir: Path, jobs: int, nice: int, survivors: bool,
+              fresh: bool = False, retest: bool = False) -> dict:
+    """Run mutmut over one group; returns the counts and the score.
+
+    ``fresh`` starts from nothing; ``retest`` runs again only the mutants that were not
+    killed last time (after tests were added); the others keep their verdicts.
+    """
+    group = GROUPS[name]
+    if fresh:
+        shutil.rmtree(workdir / name, ignore_errors=True)
+    scratch = _scratch(workdir / name)
+    pyproject = scratch / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8").split(_CONFIG_HEADER)[0]
+    pyproject.write_text(text + _mutmut_config(group), encoding="utf-8")
+    names: list[str] = []
+    if retest and (scratch / "mutants").exists():
+        names = [k for k, st in _statuses(scratch).items() if st not in ("killed", "timeout")]
+    proc = _mutmut(scratch, "run", "--max-children", str(jobs), *names, nice=nice)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
+        raise SystemExit(f"mutmut run failed for {name} (exit {proc.returncode})")
+    status = _statuses(scratch)
     equivalent = equivalent_mutants()
     counts: dict[str, int] = {}
     for st in status.values():
@@ -313,7 +330,12 @@ HANDMADE: tuple[Bug, ...] = (
     Bug("csv", "infinite cells read as numbers", "core/io/csvio.py",
         "return f if math.isfinite(f) else None", "return f"),
     # Session store and command line.
-    Bug("store", "the command line never reads the store", "core/batch/store.py",
+    Bug("store", "the command line never reads the store", "core/cli/analyze.py",
+        "force=lambda path: args.fresh", "force=lambda path: True"),
+    Bug("store", "the command line bypasses the store", "core/cli/analyze.py",
+        "analyze = cached(analyze_file, store, force=lambda path: args.fresh)",
+        "analyze = analyze_file"),
+    Bug("store", "cached() never reads the store", "core/batch/store.py",
         "        if not force(path):\n            hit = store.lookup(path, fp)",
         "        if False:\n            hit = store.lookup(path, fp)"),
     Bug("store", "--fresh ignored", "core/cli/analyze.py",

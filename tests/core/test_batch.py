@@ -488,3 +488,74 @@ def test_rate_ignores_songs_that_never_started_and_stops_at_the_end(settings):
     assert b.is_finished and b.eta_s() == 0.0
     clock.t += 60.0  # the batch is over: its rate no longer decays
     assert b.rate_per_minute() == 2.0
+
+
+# -- details that reach the window, the exports and the command line ----------------------
+
+
+def test_a_new_batch_is_neither_cancelled_paused_started_nor_finished():
+    b = Batch(["a.wav"])
+    assert b.cancelled is False and b.paused is False
+    assert b.started_at is None and b.finished_at is None
+    job, _ = b.claim()
+    assert job.worker == ""  # no worker name given
+    b2 = Batch(["a.wav"])
+    b2.start(0)
+    assert b2.jobs[0].worker == ""
+
+
+def test_timings_are_kept_to_the_millisecond(settings):
+    clock = FakeClock()
+    b = Batch(["a.wav", "b.wav", "c.wav"], settings=settings, clock=clock)
+    a, att_a = b.claim("w1")
+    bj, att_b = b.claim("w2")
+    clock.t += 1.23456
+    b.finish(a.id, att_a, SongResult(path="a.wav", status="done"))
+    b.fail(bj.id, att_b, "corrupt")
+    assert a.result.analysis_s == 1.235 and bj.result.analysis_s == 1.235
+    c, _ = b.claim("w1")
+    clock.t += 20.5004  # past the hard limit of 20 s
+    b.check()
+    assert c.state is SongState.TIMED_OUT and c.result.analysis_s == 20.5
+
+
+def test_check_looks_past_songs_that_have_ended(settings):
+    clock = FakeClock()
+    b = Batch(["done.wav", "slow.wav"], settings=settings, clock=clock)
+    done, attempt = b.claim()
+    b.finish(done.id, attempt, _done(done))
+    slow, _ = b.claim()
+    clock.t += 10.0
+    assert b.check() == [slow] and slow.state is SongState.STALLED
+
+
+def test_requeue_only_the_songs_asked_for_past_running_ones(settings):
+    b = Batch(["run.wav", "f1.wav", "f2.wav"], settings=settings)
+    run, _ = b.claim()
+    for _ in range(2):
+        job, attempt = b.claim()
+        b.fail(job.id, attempt, "corrupt")
+    b.cancel()
+    assert [j.path for j in b.requeue([2])] == ["f2.wav"]
+    assert b.cancelled is False
+    assert b.jobs[1].state is SongState.FAILED
+    assert [j.path for j in b.requeue()] == ["f1.wav"]  # the running song is stepped over
+    assert run.state is SongState.RUNNING
+
+
+def test_results_of_songs_not_ended_carry_no_error(settings):
+    b = Batch(["a.wav"], settings=settings)
+    job, attempt = b.claim()
+    b.fail(job.id, attempt, "corrupt")
+    b.requeue()
+    assert b.results()[0].error == "" and b.results()[0].status == "queued"
+
+
+def test_eta_with_a_slow_rate_and_several_songs_left(settings):
+    clock = FakeClock()
+    b = Batch(["a.wav", "b.wav", "c.wav"], settings=settings, clock=clock)
+    job, attempt = b.claim()
+    clock.t += 120.0
+    b.finish(job.id, attempt, _done(job))
+    assert b.rate_per_minute() == 0.5
+    assert b.eta_s() == 240.0  # two songs left at half a song a minute
