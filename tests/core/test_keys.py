@@ -140,3 +140,35 @@ def test_index_round_trip_and_names():
 def test_bad_keys_are_refused(tonic, mode):
     with pytest.raises(ValueError, match="tonic|mode"):
         Key(tonic, mode)
+
+
+# -- spellings at the edges --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "mode", "expected"), [
+    ("A", None, Key(9, "major")), ("A", "minor", Key(9, "minor")), ("A", 0, Key(9, "minor")),
+    ("A", 1, Key(9, "major")), ("Am", 1, Key(9, "minor")),  # the cell's own mode wins
+    ("A major", 0, Key(9, "major")),
+    ("CM", None, Key(0, "major")), ("Cm", None, Key(0, "minor")), ("C-", None, Key(0, "minor")),
+    ("Cmi", None, Key(0, "minor")), ("Cma", None, Key(0, "major")), ("C maj", None, Key(0, "major")),
+    ("C moll", None, Key(0, "minor")), ("C dur", None, Key(0, "major")),
+    ("Cb", None, Key(11, "major")), ("B#", None, Key(0, "major")), ("E♭ major", None, Key(3, "major")),
+    ("F♯m", None, Key(6, "minor")), ("A#/Bb minor", None, Key(10, "minor")),
+    ("C# / Db minor", None, Key(1, "minor")), ("  g  minor ", None, Key(7, "minor")),
+    (" 8a ", None, Key(9, "minor")), ("08B", None, Key(0, "major")),
+    (7, 0, Key(7, "minor")), (7.0, "minor", Key(7, "minor")), (0, None, Key(0, "major")),
+    ("11", "0", Key(11, "minor")), ("4.0", "1.0", Key(4, "major")), ("2", "maj", Key(2, "major")),
+    ("2", "dur", Key(2, "major")), ("2", "min", Key(2, "minor")), ("2", "moll", Key(2, "minor")),
+    ("2", "m", Key(2, "minor")), ("2", "0.0", Key(2, "minor")), ("2", " Minor ", Key(2, "minor")),
+    ("2", 2, Key(2, "major")), ("2", "x", Key(2, "major")), ("2", float("nan"), Key(2, "major")),
+])
+def test_parse_key_spellings(text, mode, expected):
+    assert parse_key(text, mode) == expected
+
+
+@pytest.mark.parametrize("text", [None, "", "  ", "nan", "NaN", "None", "n/a", "NA", "unknown",
+                                  "?", "-", "-1", -1, 12, "12", float("nan"), "C lydian", "H",
+                                  "C#m7", "8C", True])
+def test_parse_key_refuses_what_is_not_a_key(text):
+    assert parse_key(text) is None
+    assert parse_key(text, 1) is None
