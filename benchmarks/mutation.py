@@ -104,7 +104,8 @@ def _mutmut_config(group: Group) -> str:
         'source_paths = ["core"]\n'
         f"only_mutate = {toml_list(group.modules)}\n"
         f"pytest_add_cli_args_test_selection = {toml_list(group.tests)}\n"
-        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-x", "-q"]\n'
+        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "benchmarks.mutation_order"]\n'
+        'also_copy = ["benchmarks", "resources"]\n'
         "use_git_change_detection = false\n"
     )
 

@@ -153,7 +153,7 @@ def test_bad_keys_are_refused(tonic, mode):
     ("Cmi", None, Key(0, "minor")), ("Cma", None, Key(0, "major")), ("C maj", None, Key(0, "major")),
     ("C moll", None, Key(0, "minor")), ("C dur", None, Key(0, "major")),
     ("Cb", None, Key(11, "major")), ("B#", None, Key(0, "major")), ("E♭ major", None, Key(3, "major")),
-    ("F♯m", None, Key(6, "minor")), ("A#/Bb minor", None, Key(10, "minor")),
+    ("F♯m", None, Key(6, "minor")), ("C♮ major", None, Key(0, "major")), ("A♮m", None, Key(9, "minor")), ("A#/Bb minor", None, Key(10, "minor")),
     ("C# / Db minor", None, Key(1, "minor")), ("  g  minor ", None, Key(7, "minor")),
     (" 8a ", None, Key(9, "minor")), ("08B", None, Key(0, "major")),
     (7, 0, Key(7, "minor")), (7.0, "minor", Key(7, "minor")), (0, None, Key(0, "major")),
