@@ -172,7 +172,7 @@ def test_bad_meter_arguments_are_named(sr, ch):
 
 def test_block_with_wrong_channel_count_is_refused():
     meter = LoudnessMeter(44100, 2)
-    with pytest.raises(ValueError, match=r"\(frames, 2\)"):
+    with pytest.raises(ValueError, match=r"\(frames, 2\), got \(100, 3\)"):
         meter.process(np.zeros((100, 3)))
 
 
@@ -254,6 +254,8 @@ def test_absolute_gate_is_at_minus_70_lufs():
 @pytest.mark.parametrize(("quiet_db", "counted"), [
     (-31.0, True),  # about 7 LU below the mean of the blocks: counted
     (-33.0, True),  # about 9 LU below: still counted
+    (-34.0, True),  # 0.4 LU above the gate: counted
+    (-35.0, False),  # 0.5 LU below the gate: left out
     (-36.0, False),  # about 11.5 LU below: between the relative and absolute gates, left out
     (-45.0, False),  # about 20 LU below: left out
 ])
@@ -298,3 +300,56 @@ def test_loudness_range_of_a_level_ramp(start_db, end_db, seconds):
     else:
         assert expected < 0.85 * rate * (seconds - 3.0) - 5.0  # the gate does cut here
     assert meter.loudness_range_lu() == pytest.approx(expected, abs=0.2)
+
+
+def _gating_oracle(block_powers: np.ndarray) -> float:
+    """Integrated loudness from momentary block powers, as BS.1770-4 states the two gates."""
+    lufs = -0.691 + 10 * np.log10(np.maximum(block_powers, 1e-300))
+    above = block_powers[lufs > -70.0]
+    relative = -0.691 + 10 * np.log10(np.mean(above)) - 10.0
+    kept = block_powers[(lufs > -70.0) & (lufs > relative)]
+    return float(-0.691 + 10 * np.log10(np.mean(kept)))
+
+
+def test_gates_applied_to_blocks_spread_across_them():
+    # A tone rising steadily from -85 to -5 dBFS: its blocks fill the whole range, so the
+    # gates cut it at an exact point and any other gate level changes the result.
+    sr = 8000
+    t = np.arange(40 * sr) / sr
+    y = 10 ** ((-85.0 + 2.0 * t) / 20) * np.sin(2 * np.pi * 1000 * t)
+    meter = _whole(y[:, None], sr)
+    powers = meter.block_powers()
+    lufs = -0.691 + 10 * np.log10(powers)
+    assert lufs.min() < -80 and lufs.max() > -10  # blocks below, between and above the gates
+    assert meter.integrated_lufs() == pytest.approx(_gating_oracle(powers), abs=1e-9)
+
+
+def test_shortest_measurable_signals():
+    sr = 8000
+    tone = _ebu_tone(-20, 3.0, channels=1, sr=sr)
+    exactly_400ms = _whole(tone[: int(0.4 * sr)], sr)
+    assert len(exactly_400ms.block_loudness()) == 1
+    assert exactly_400ms.integrated_lufs() is not None
+    assert exactly_400ms.loudness_range_lu() is None  # no 3 s window yet
+    three_s = _whole(tone, sr)
+    assert three_s.loudness_range_lu() == pytest.approx(0.0, abs=1e-9)  # one window
+    assert _whole(tone[: int(2.9 * sr)], sr).loudness_range_lu() is None
+
+
+def test_a_meter_fed_nothing_measures_nothing():
+    meter = LoudnessMeter(44100, 2)
+    meter.process(np.zeros((0, 2)))
+    assert meter.integrated_lufs() is None and meter.loudness_range_lu() is None
+    assert meter.chunk_loudness_lufs() is None and meter.peak_dbfs() is None
+    assert len(meter.block_loudness()) == 0 and meter.duration_s == 0.0
+
+
+def test_mono_blocks_may_be_one_dimensional():
+    y = _music(22050, 1)
+    flat, column = LoudnessMeter(22050, 1), LoudnessMeter(22050, 1)
+    flat.process(y[:, 0])
+    column.process(y)
+    assert flat.integrated_lufs() == column.integrated_lufs()
+    assert flat.duration_s == column.duration_s == 8.0
+    with pytest.raises(ValueError, match=r"block must be shaped \(frames, 2\), got \(100,\)"):
+        LoudnessMeter(22050, 2).process(np.zeros(100))
