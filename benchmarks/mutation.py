@@ -145,11 +145,10 @@ def _statuses(scratch: Path) -> dict[str, str]:
 
 
 def run_group(name: str, *, workdir: Path, jobs: int, nice: int, survivors: bool,
-              fresh: bool = False, retest: bool = False) -> dict:
+              fresh: bool = False) -> dict:
     """Run mutmut over one group; returns the counts and the score.
 
-    ``fresh`` starts from nothing; ``retest`` runs again only the mutants that were not
-    killed last time (after tests were added); the others keep their verdicts.
+    ``fresh`` forgets the verdicts of an earlier run in the same scratch folder.
     """
     group = GROUPS[name]
     if fresh:
@@ -158,10 +157,7 @@ def run_group(name: str, *, workdir: Path, jobs: int, nice: int, survivors: bool
     pyproject = scratch / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8").split(_CONFIG_HEADER)[0]
     pyproject.write_text(text + _mutmut_config(group), encoding="utf-8")
-    names: list[str] = []
-    if retest and (scratch / "mutants").exists():
-        names = [k for k, st in _statuses(scratch).items() if st not in ("killed", "timeout")]
-    proc = _mutmut(scratch, "run", "--max-children", str(jobs), *names, nice=nice)
+    proc = _mutmut(scratch, "run", "--max-children", str(jobs), nice=nice)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
         raise SystemExit(f"mutmut run failed for {name} (exit {proc.returncode})")
@@ -404,8 +400,6 @@ def main(argv=None) -> int:
     r.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1)")
     r.add_argument("--survivors", action="store_true", help="print each survivor's diff")
     r.add_argument("--fresh", action="store_true", help="forget the previous run's verdicts")
-    r.add_argument("--retest", action="store_true",
-                   help="test again only the mutants not killed last time")
     h = sub.add_parser("handmade", help="hand-made bugs, one at a time")
     h.add_argument("groups", nargs="*", metavar="GROUP",
                    help="any of: " + ", ".join(sorted(BUG_TESTS)) + " (default: all)")
@@ -415,7 +409,7 @@ def main(argv=None) -> int:
     if args.mode == "run":
         for g in args.groups:
             run_group(g, workdir=args.workdir, jobs=args.jobs, nice=args.nice,
-                      survivors=args.survivors, fresh=args.fresh, retest=args.retest)
+                      survivors=args.survivors, fresh=args.fresh)
     else:
         caught, tried = run_handmade(args.groups, workdir=args.workdir, nice=args.nice)
         return 0 if caught == tried else 1

@@ -415,6 +415,7 @@ def test_pause_stops_dispatch(settings):
 def test_default_settings_and_ids_follow_the_order_of_adding():
     b = Batch()
     assert b.settings == AnalysisSettings() and b.jobs == [] and not b.is_finished
+    assert b.finished_at is None
     b.add(["a.wav"])
     failed = b.add_failed("missing.wav", "file not found")
     new = b.add(["b.wav", "c.wav"])
