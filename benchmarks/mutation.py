@@ -145,10 +145,12 @@ def _statuses(scratch: Path) -> dict[str, str]:
 
 
 def run_group(name: str, *, workdir: Path, jobs: int, nice: int, survivors: bool,
-              fresh: bool = False) -> dict:
+              fresh: bool = False, retest: bool = False) -> dict:
     """Run mutmut over one group; returns the counts and the score.
 
-    ``fresh`` forgets the verdicts of an earlier run in the same scratch folder.
+    ``fresh`` forgets the verdicts of an earlier run in the same scratch folder.  ``retest``
+    runs again only the mutants that the earlier run did not kill and keeps the other
+    verdicts: sound after tests were added and the code left alone (use ``fresh`` otherwise).
     """
     group = GROUPS[name]
     if fresh:
@@ -157,11 +159,20 @@ def run_group(name: str, *, workdir: Path, jobs: int, nice: int, survivors: bool
     pyproject = scratch / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8").split(_CONFIG_HEADER)[0]
     pyproject.write_text(text + _mutmut_config(group), encoding="utf-8")
-    proc = _mutmut(scratch, "run", "--max-children", str(jobs), nice=nice)
+    previous: dict[str, str] = {}
+    names: list[str] = []
+    if retest and (scratch / "mutants").exists():
+        previous = _statuses(scratch)
+        names = [k for k, st in previous.items() if st not in ("killed", "timeout")]
+        if not names:
+            retest = False
+    proc = _mutmut(scratch, "run", "--max-children", str(jobs), *names, nice=nice)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
         raise SystemExit(f"mutmut run failed for {name} (exit {proc.returncode})")
     status = _statuses(scratch)
+    if retest:
+        status = {k: (status[k] if k in names else st) for k, st in previous.items()}
     equivalent = equivalent_mutants()
     counts: dict[str, int] = {}
     for st in status.values():
@@ -400,6 +411,8 @@ def main(argv=None) -> int:
     r.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1)")
     r.add_argument("--survivors", action="store_true", help="print each survivor's diff")
     r.add_argument("--fresh", action="store_true", help="forget the previous run's verdicts")
+    r.add_argument("--retest", action="store_true",
+                   help="after adding tests: run again only the mutants not killed last time")
     h = sub.add_parser("handmade", help="hand-made bugs, one at a time")
     h.add_argument("groups", nargs="*", metavar="GROUP",
                    help="any of: " + ", ".join(sorted(BUG_TESTS)) + " (default: all)")
@@ -409,7 +422,7 @@ def main(argv=None) -> int:
     if args.mode == "run":
         for g in args.groups:
             run_group(g, workdir=args.workdir, jobs=args.jobs, nice=args.nice,
-                      survivors=args.survivors, fresh=args.fresh)
+                      survivors=args.survivors, fresh=args.fresh, retest=args.retest)
     else:
         caught, tried = run_handmade(args.groups, workdir=args.workdir, nice=args.nice)
         return 0 if caught == tried else 1

@@ -353,3 +353,58 @@ def test_mono_blocks_may_be_one_dimensional():
     assert flat.duration_s == column.duration_s == 8.0
     with pytest.raises(ValueError, match=r"block must be shaped \(frames, 2\), got \(100,\)"):
         LoudnessMeter(22050, 2).process(np.zeros(100))
+
+
+@pytest.mark.parametrize(("sr", "ok"), [(8000, True), (384000, True), (7999, False),
+                                        (384001, False)])
+def test_sample_rate_limits(sr, ok):
+    if ok:
+        assert LoudnessMeter(sr, 1).sample_rate == sr
+        assert k_weighting_sos(sr).shape == (2, 6)
+    else:
+        with pytest.raises(ValueError, match=f"sample_rate must be .*8000-384000 Hz, got {sr}"):
+            LoudnessMeter(sr, 1)
+        with pytest.raises(ValueError, match=f"sample_rate must be 8000-384000 Hz, got {sr}"):
+            k_weighting_sos(sr)
+
+
+def test_channel_limits():
+    assert LoudnessMeter(48000, 64).channels == 64
+    with pytest.raises(ValueError, match="channels must be an integer 1-64, got 65"):
+        LoudnessMeter(48000, 65)
+
+
+def test_non_finite_samples_are_refused_by_name():
+    meter = LoudnessMeter(8000, 1)
+    with pytest.raises(ValueError, match="^block holds NaN or infinite samples$"):
+        meter.process(np.array([0.1, np.nan, 0.2]))
+
+
+def test_duration_counts_every_frame_fed():
+    meter = LoudnessMeter(8000, 2)
+    for n in (3, 8000, 0, 997):
+        meter.process(np.zeros((n, 2)))
+    assert meter.duration_s == (3 + 8000 + 997) / 8000
+
+
+def test_a_block_needs_every_one_of_its_samples():
+    sr = 8000
+    tone = _ebu_tone(-20, 1.0, channels=1, sr=sr)
+    assert len(_whole(tone[: int(0.4 * sr) - 1], sr).block_loudness()) == 0
+    assert len(_whole(tone[: int(0.4 * sr)], sr).block_loudness()) == 1
+
+
+def test_chunk_loudness_covers_each_chunk_from_its_first_sub_block():
+    # Each chunk is 100 ms loud then 100 ms 20 dB quieter: its ungated power mean is the
+    # mean of the two, whichever chunk it is.
+    sr = 8000
+    loud = _ebu_tone(-20, 0.1, channels=1, sr=sr)
+    chunk = np.concatenate([loud, 0.1 * loud])
+    expected = 10 * math.log10((10 ** -2.0 + 10 ** -4.0) / 2)
+    meter = LoudnessMeter(sr, 1)
+    got = []
+    for _ in range(3):
+        meter.process(chunk)
+        got.append(meter.chunk_loudness_lufs())
+    reference = _whole(loud, sr).chunk_loudness_lufs() + 20.0  # the meter's scale at 1 kHz
+    assert got == pytest.approx([reference + expected] * 3, abs=0.05)
