@@ -7,8 +7,10 @@ import os
 
 import pytest
 
+from core.io import csvio
 from core.io.csvio import (
     atomic_write_bytes,
+    atomic_write_text,
     cell_number,
     format_cell,
     neutralize,
@@ -174,3 +176,62 @@ def test_write_creates_missing_folders(tmp_path):
     path = tmp_path / "a" / "b" / "c.csv"
     write_csv(path, ["x"], [])
     assert _raw_rows(path) == [["x"]]
+
+
+def test_text_is_written_without_a_byte_order_mark_unless_asked(tmp_path):
+    atomic_write_text(tmp_path / "a.json", "{}")
+    assert (tmp_path / "a.json").read_bytes() == b"{}"
+    atomic_write_text(tmp_path / "b.csv", "é", bom=True)
+    assert (tmp_path / "b.csv").read_bytes() == b"\xef\xbb\xbf\xc3\xa9"
+
+
+def test_the_temporary_file_is_hidden_beside_the_target(tmp_path, monkeypatch):
+    seen = []
+    real_fsync = os.fsync
+
+    def spying_fsync(fd):
+        seen.extend(os.listdir(tmp_path))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", spying_fsync)
+    atomic_write_bytes(tmp_path / "t.csv", b"x")
+    assert len(seen) == 1 and seen[0].startswith(".songcal-") and seen[0].endswith(".tmp")
+    assert os.listdir(tmp_path) == ["t.csv"]
+
+
+def test_the_original_error_is_raised_when_the_temporary_file_is_already_gone(tmp_path,
+                                                                               monkeypatch):
+    def vanishing_replace(src, dst):
+        os.unlink(src)
+        raise PermissionError("target is locked")
+
+    monkeypatch.setattr(os, "replace", vanishing_replace)
+    with pytest.raises(PermissionError, match="target is locked"):
+        atomic_write_bytes(tmp_path / "t.csv", b"x")
+    assert os.listdir(tmp_path) == []
+
+
+def test_permissions_without_proc(tmp_path, monkeypatch):
+    # Where /proc cannot be read, the umask is read (and put back) through os.umask.
+    def no_proc(*a, **k):
+        raise OSError("no /proc here")
+
+    monkeypatch.setattr(csvio, "open", no_proc, raising=False)
+    old = os.umask(0o027)
+    try:
+        atomic_write_bytes(tmp_path / "p.csv", b"x")
+        assert os.umask(0o027) == 0o027  # left as it was
+    finally:
+        os.umask(old)
+    assert (tmp_path / "p.csv").stat().st_mode & 0o777 == 0o640
+
+
+def test_a_lone_neutralized_sign_is_restored():
+    assert neutralize("=") == "'=" and unneutralize("'=") == "=" and unneutralize("'") == "'"
+
+
+def test_cells_holding_line_breaks_round_trip(tmp_path):
+    path = tmp_path / "n.csv"
+    write_csv(path, ["note"], [{"note": "first line\r\nsecond line"}, {"note": "a\nb"}])
+    _, rows = read_csv_rows(path)
+    assert [r["note"] for r in rows] == ["first line\r\nsecond line", "a\nb"]
