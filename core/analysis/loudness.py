@@ -11,7 +11,8 @@ Definitions used:
   the RLB high-pass at 38 Hz), with coefficients derived for the file's own sample rate from the
   analogue prototype as libebur128 does.
 - Channel weights: 1.0 for every channel, except a 6-channel (5.1: L R C LFE Ls Rs) signal,
-  where the LFE is left out and the surrounds weigh 1.41.
+  where the LFE is left out and the surrounds weigh 1.41, and a 5-channel (5.0: L R C Ls Rs)
+  signal, where the surrounds weigh 1.41.
 - Momentary blocks: 400 ms, 75 % overlap (a new block every 100 ms).
 - Integrated loudness (LUFS): the mean power of the blocks above the absolute gate (-70 LUFS)
   and above the relative gate (10 LU below the mean of the blocks above the absolute gate).
@@ -78,9 +79,12 @@ def k_weighting_sos(sample_rate: int) -> np.ndarray:
 
 
 def channel_weights(channels: int) -> np.ndarray:
-    """BS.1770 channel weights: all 1.0; for 6 channels (5.1) LFE 0.0 and surrounds 1.41."""
+    """BS.1770 channel weights: all 1.0; surrounds 1.41 for 5 channels (5.0: L R C Ls Rs) and
+    6 channels (5.1: L R C LFE Ls Rs), whose LFE weighs 0.0."""
     if channels == 6:
         return np.array([1.0, 1.0, 1.0, 0.0, 1.41, 1.41])
+    if channels == 5:
+        return np.array([1.0, 1.0, 1.0, 1.41, 1.41])
     return np.ones(channels)
 
 

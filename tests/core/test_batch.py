@@ -1,106 +1,403 @@
-"""The batch rules: states, budgets, stalls, timeouts and stale reports."""
+"""The batch rules: states, budgets, stalls, timeouts and stale reports.
+
+Every time-dependent rule is driven by the batch's injectable clock, never by sleeping.
+Budgets are checked at their boundaries (one tick before, exactly at) and with hard-limit
+factors other than the default, so that a rule wired to a constant or to the wrong song shows.
+"""
 
 import pytest
 
-from core.batch.rules import Batch, SongState, budget_for, hard_limit_for
+from core.batch.rules import (
+    TERMINAL_STATES,
+    Batch,
+    Job,
+    SongState,
+    budget_for,
+    hard_limit_for,
+)
 from core.io.results import SongResult
 from core.settings import AnalysisSettings
 
+EPS = 1e-6  # one clock tick before a boundary
+
 
 class FakeClock:
-    def __init__(self):
-        self.t = 1000.0
+    def __init__(self, t=1000.0):
+        self.t = t
 
     def __call__(self):
         return self.t
 
 
+def _settings(hard_limit_factor=2.0, **kw):
+    kw = {"workers": 2, "budget_base_s": 10.0, "budget_factor": 0.5, **kw}
+    return AnalysisSettings(hard_limit_factor=hard_limit_factor, **kw)
+
+
 @pytest.fixture
 def settings():
-    return AnalysisSettings(workers=2, budget_base_s=10.0, budget_factor=0.5,
-                            hard_limit_factor=2.0)
+    return _settings()
+
+
+def _done(job):
+    return SongResult(path=job.path, status="done", duration_s=12.5)
+
+
+# -- budgets ------------------------------------------------------------------------------
 
 
 def test_budget_is_base_plus_factor_times_duration(settings):
     assert budget_for(None, settings) == 10.0
     assert budget_for(60.0, settings) == 40.0
+    assert budget_for(-5.0, settings) == 10.0  # a bogus negative duration adds nothing
     assert hard_limit_for(60.0, settings) == 80.0
+    assert hard_limit_for(None, settings) == 20.0
+
+
+@pytest.mark.parametrize("factor", [1.5, 4.0])
+def test_hard_limit_follows_the_setting(factor):
+    s = _settings(factor, budget_base_s=8.0, budget_factor=0.25)
+    assert budget_for(40.0, s) == 18.0
+    assert hard_limit_for(40.0, s) == pytest.approx(18.0 * factor)
+    b = Batch(["a.wav"], settings=s)
+    job = b.jobs[0]
+    job.duration_s = 40.0
+    assert b.budget(job) == 18.0 and b.hard_limit(job) == pytest.approx(18.0 * factor)
+
+
+# -- stall and time-out boundaries --------------------------------------------------------
+
+
+@pytest.mark.parametrize("factor", [1.5, 4.0])
+def test_stall_and_timeout_exactly_at_their_limits(factor):
+    clock = FakeClock()
+    b = Batch(["slow.wav"], settings=_settings(factor), clock=clock)
+    job, attempt = b.claim("w1")
+    start = clock.t
+    assert b.progress(job.id, attempt, 1, 4, duration_s=20.0)  # budget 20 s
+    hard = 20.0 * factor
+
+    clock.t = start + 20.0 - EPS
+    assert b.check() == [] and job.state is SongState.RUNNING
+    clock.t = start + 20.0
+    assert b.check() == [job] and job.state is SongState.STALLED
+    assert job.stalled_at == start + 20.0
+    assert b.stalled() == [job]
+    clock.t = start + hard - EPS
+    assert b.check() == [] and job.state is SongState.STALLED  # reported once, stays stalled
+    assert not job.should_cancel()
+    clock.t = start + hard
+    assert b.check() == [job] and job.state is SongState.TIMED_OUT
+    assert job.should_cancel() and b.stalled() == []
+    assert job.finished_at == start + hard
+    assert job.error == f"timed out after {hard:.0f} s (hard limit {hard:.0f} s)"
+    r = job.result
+    assert (r.path, r.status, r.error) == ("slow.wav", "timed out", job.error)
+    assert r.duration_s == 20.0 and r.analysis_s == pytest.approx(hard)
+    assert b.is_finished and b.finished_at == start + hard
+    clock.t += 100.0
+    assert b.check() == []  # a terminal song is left alone
+    assert job.elapsed() == pytest.approx(hard)  # frozen at the time-out
+
+
+@pytest.mark.parametrize("factor", [1.5, 4.0])
+def test_running_song_past_its_hard_limit_times_out_without_being_stalled_first(factor):
+    # The watchdog may not have looked while the song crossed its budget (a busy machine).
+    clock = FakeClock()
+    b = Batch(["stuck.wav"], settings=_settings(factor), clock=clock)
+    job, _ = b.claim("w1")
+    clock.t += 10.0 * factor  # no duration known: budget 10 s
+    assert b.check() == [job]
+    assert job.state is SongState.TIMED_OUT and job.stalled_at is None
+
+
+def test_hard_limit_equal_to_budget_times_out_at_once():
+    clock = FakeClock()
+    b = Batch(["a.wav"], settings=_settings(1.0), clock=clock)
+    job, _ = b.claim("w1")
+    clock.t += 10.0 - EPS
+    assert b.check() == []
+    clock.t += EPS
+    assert b.check() == [job] and job.state is SongState.TIMED_OUT
+
+
+@pytest.mark.parametrize("factor", [1.5, 4.0])
+def test_stall_and_timeout_orders_can_differ_between_songs(factor):
+    """A stalls before B, but B (the shorter budget) times out first."""
+    clock = FakeClock(0.0)
+    b = Batch(["a.wav", "b.wav"], settings=_settings(factor), clock=clock)
+    a, att_a = b.claim("w1")
+    b.progress(a.id, att_a, 1, 2, duration_s=20.0)  # budget 20 s from t=0
+    clock.t = 12.0
+    bj, _ = b.claim("w2")  # no duration: budget 10 s from t=12
+    events = sorted([(20.0, a, SongState.STALLED), (22.0, bj, SongState.STALLED),
+                     (20.0 * factor, a, SongState.TIMED_OUT),
+                     (12.0 + 10.0 * factor, bj, SongState.TIMED_OUT)], key=lambda e: e[0])
+    assert [e[1].path for e in events] == ["a.wav", "b.wav", "b.wav", "a.wav"]
+    for t, job, state in events:
+        other = bj if job is a else a
+        other_state = other.state
+        clock.t = t - EPS
+        assert b.check() == []
+        clock.t = t
+        assert b.check() == [job] and job.state is state
+        assert other.state is other_state
+    assert b.counts()[SongState.TIMED_OUT] == 2 and b.is_finished
+
+
+def test_budget_uses_the_duration_reported_with_progress():
+    clock = FakeClock()
+    b = Batch(["long.wav", "short.wav"], settings=_settings(1.5), clock=clock)
+    long_, att = b.claim("w1")
+    short, att2 = b.claim("w2")
+    b.progress(long_.id, att, 1, 10, duration_s=600.0)  # budget 310 s
+    b.progress(short.id, att2, 1, 1)  # duration unknown: budget 10 s
+    b.progress(long_.id, att, 2, 10)  # no duration this time: the known one is kept
+    assert long_.duration_s == 600.0 and short.duration_s is None
+    clock.t += 15.0
+    assert b.check() == [short] and short.state is SongState.TIMED_OUT
+    assert long_.state is SongState.RUNNING and b.budget(long_) == 310.0
+
+
+def test_late_result_of_a_timed_out_song_is_discarded(settings):
+    clock = FakeClock()
+    b = Batch(["slow.wav", "ok.wav"], settings=settings, clock=clock)
+    job, attempt = b.claim("w1")
+    clock.t += 20.0
+    b.check()
+    assert job.state is SongState.TIMED_OUT
+    assert not b.progress(job.id, attempt, 2, 4)
+    assert not b.finish(job.id, attempt, SongResult(path="slow.wav", status="done"))
+    assert not b.fail(job.id, attempt, "late failure")
+    assert job.state is SongState.TIMED_OUT and job.chunk == 0
+    other, a2 = b.claim("w2")
+    assert b.finish(other.id, a2, _done(other))
+    assert b.is_finished and b.counts()[SongState.TIMED_OUT] == 1
+
+
+# -- claiming and reporting ---------------------------------------------------------------
 
 
 def test_claim_runs_songs_in_order_and_finish_marks_done(settings):
-    b = Batch(["a.wav", "b.wav"], settings=settings)
+    clock = FakeClock()
+    b = Batch(["a.wav", "b.wav"], settings=settings, clock=clock)
+    assert b.started_at is None and not b.cancelled and not b.paused
     job, attempt = b.claim("w1")
     assert job.path == "a.wav" and attempt == 1 and job.state is SongState.RUNNING
-    assert b.finish(job.id, attempt, SongResult(path="a.wav", status="done"))
-    assert job.state is SongState.DONE
+    assert job.worker == "w1" and job.started_at == clock.t and b.started_at == clock.t
+    clock.t += 2.5
+    result = SongResult(path="a.wav", status="done", error="no steady beat found",
+                        duration_s=31.0)
+    assert b.finish(job.id, attempt, result)
+    assert job.state is SongState.DONE and job.result is result
+    assert job.finished_at == clock.t and result.analysis_s == 2.5
+    assert job.error == "no steady beat found" and job.duration_s == 31.0
+    assert b.finished_at is None and not b.is_finished
     job2, _ = b.claim("w2")
-    assert job2.path == "b.wav"
+    assert job2.path == "b.wav" and b.started_at == clock.t - 2.5  # set by the first start
     assert b.claim("w1") is None
     assert not b.is_finished
 
 
-def test_stall_then_timeout_and_late_result_discarded(settings):
+def test_finish_with_a_failed_result_fails_the_song(settings):
+    b = Batch(["a.wav"], settings=settings)
+    job, attempt = b.claim()
+    b.finish(job.id, attempt, SongResult(path="a.wav", status="failed", error="corrupt"))
+    assert job.state is SongState.FAILED and job.error == "corrupt"
+    assert job.duration_s is None  # the result had none: nothing invented
+
+
+def test_claim_starts_songs_in_order_on_the_named_worker(settings):
+    b = Batch(["a.wav", "b.wav"], settings=settings)
+    job, attempt = b.claim("w9")
+    assert job is b.jobs[0] and attempt == 1 and job.worker == "w9"
+    assert job.state is SongState.RUNNING and b.jobs[1].state is SongState.QUEUED
+    assert b.claim("w8")[0] is b.jobs[1]
+    assert b.claim("w7") is None
+
+
+def test_progress_is_recorded_and_reported_as_a_fraction(settings):
+    b = Batch(["a.wav"], settings=settings)
+    job = b.jobs[0]
+    assert job.progress == 0.0
+    job_, attempt = b.claim()
+    assert job.progress == 0.0  # no chunk count yet
+    assert b.progress(job.id, attempt, 3, 4, duration_s=100.0)
+    assert (job.chunk, job.n_chunks, job.duration_s) == (3, 4, 100.0)
+    assert job.progress == 0.75
+    b.progress(job.id, attempt, 6, 4)  # an underestimated chunk count
+    assert job.progress == 1.0
+    b.finish(job.id, attempt, _done(job))
+    assert job.progress == 1.0
+
+
+def test_fail_records_the_message_and_a_result(settings):
     clock = FakeClock()
-    b = Batch(["slow.wav", "ok.wav"], settings=settings, clock=clock)
+    b = Batch(["bad.wav"], settings=settings, clock=clock)
     job, attempt = b.claim("w1")
-    b.progress(job.id, attempt, 1, 4, duration_s=20.0)  # budget 20 s, hard limit 40 s
-    clock.t += 19.0
-    assert b.check() == []
-    clock.t += 2.0
-    assert b.check() == [job] and job.state is SongState.STALLED
-    assert b.stalled() == [job]
-    clock.t += 20.0
-    assert b.check() == [job] and job.state is SongState.TIMED_OUT
-    assert job.cancel_event.is_set()
-    assert "timed out" in job.error
-    # The abandoned worker finally answers: ignored.
-    assert not b.finish(job.id, attempt, SongResult(path="slow.wav", status="done"))
-    assert job.state is SongState.TIMED_OUT
-    other, a2 = b.claim("w2")
-    b.finish(other.id, a2, SongResult(path="ok.wav", status="done"))
-    assert b.is_finished
-    assert b.counts()[SongState.TIMED_OUT] == 1
+    b.progress(job.id, attempt, 0, 3, duration_s=42.0)
+    clock.t += 1.25
+    assert b.fail(job.id, attempt, "the data is damaged")
+    assert job.state is SongState.FAILED and job.error == "the data is damaged"
+    assert job.finished_at == clock.t
+    r = job.result
+    assert (r.path, r.status, r.error) == ("bad.wav", "failed", "the data is damaged")
+    assert r.duration_s == 42.0 and r.analysis_s == 1.25
+    assert b.is_finished and b.finished_at == clock.t
+
+
+def test_fail_with_cancelled_marks_the_song_cancelled(settings):
+    b = Batch(["a.wav"], settings=settings)
+    job, attempt = b.claim()
+    assert b.fail(job.id, attempt, "cancelled", cancelled=True)
+    assert job.state is SongState.CANCELLED and job.result.status == "cancelled"
+
+
+def test_stale_attempt_reports_are_ignored(settings):
+    b = Batch(["a.wav"], settings=settings)
+    job, attempt = b.claim("w1")
+    b.fail(job.id, attempt, "corrupt")
+    assert b.requeue() == [job] and job.state is SongState.QUEUED
+    job2, attempt2 = b.claim("w2")
+    assert job2 is job and attempt2 == attempt + 1
+    assert not b.fail(job.id, attempt, "late")
+    assert not b.progress(job.id, attempt, 1, 1)
+    assert not b.finish(job.id, attempt, _done(job))
+    assert job.state is SongState.RUNNING and job.worker == "w2"
+    assert b.progress(job.id, attempt2, 1, 2)
+
+
+def test_restart_resets_the_previous_attempt(settings):
+    clock = FakeClock()
+    b = Batch(["a.wav"], settings=settings, clock=clock)
+    job, attempt = b.claim("w1")
+    b.progress(job.id, attempt, 2, 3)
+    first_event = job.cancel_event
+    clock.t += 25.0
+    b.check()  # timed out
+    assert first_event.is_set()
+    b.requeue()
+    clock.t += 5.0
+    job_, attempt2 = b.claim("w2")
+    assert job.state is SongState.RUNNING and job.started_at == clock.t
+    assert (job.chunk, job.n_chunks, job.error, job.result) == (0, 0, "", None)
+    assert job.finished_at is None and job.stalled_at is None
+    assert not job.should_cancel() and first_event.is_set()  # a fresh flag for the new attempt
+    assert job.elapsed(clock.t + 3.0) == 3.0
+
+
+# -- user actions -------------------------------------------------------------------------
 
 
 def test_skip_discards_the_running_attempt(settings):
-    b = Batch(["a.wav"], settings=settings)
+    clock = FakeClock()
+    b = Batch(["a.wav"], settings=settings, clock=clock)
     job, attempt = b.claim("w1")
+    b.progress(job.id, attempt, 1, 2, duration_s=9.0)
+    clock.t += 4.0
     assert b.skip(job.id)
     assert job.state is SongState.SKIPPED and job.should_cancel()
+    assert job.error == "skipped by the user" and job.finished_at == clock.t
+    r = job.result
+    assert (r.status, r.error, r.duration_s, r.path) == ("skipped", "skipped by the user",
+                                                         9.0, "a.wav")
     assert not b.progress(job.id, attempt, 1, 2)
     assert not b.finish(job.id, attempt, SongResult(path="a.wav", status="done"))
-    assert b.is_finished
+    assert b.is_finished and b.finished_at == clock.t
+    assert not b.skip(job.id)  # already ended
+
+
+def test_skip_a_stalled_or_queued_song(settings):
+    clock = FakeClock()
+    b = Batch(["a.wav", "b.wav"], settings=settings, clock=clock)
+    job, _ = b.claim("w1")
+    clock.t += 10.0
+    b.check()
+    assert job.state is SongState.STALLED
+    assert b.skip(job.id) and job.state is SongState.SKIPPED
+    assert b.skip(1) and b.jobs[1].state is SongState.SKIPPED
+    assert b.claim("w1") is None and b.is_finished
+
+
+def test_abandon_gives_up_on_a_running_song(settings):
+    b = Batch(["a.wav"], settings=settings)
+    job, attempt = b.claim("w1")
+    assert b.abandon(job.id, "stopped at quit")
+    assert job.state is SongState.CANCELLED and job.error == "stopped at quit"
+    assert job.should_cancel() and job.result.status == "cancelled"
+    assert not b.finish(job.id, attempt, _done(job))
+    assert not b.abandon(job.id)
+    b2 = Batch(["x.wav"], settings=settings)
+    b2.claim()
+    b2.abandon(0)
+    assert b2.jobs[0].error == "cancelled"
 
 
 def test_cancel_cancels_queued_and_signals_running(settings):
     b = Batch(["a.wav", "b.wav", "c.wav"], settings=settings)
     job, attempt = b.claim("w1")
     changed = b.cancel()
+    assert b.cancelled
     assert [j.path for j in changed] == ["b.wav", "c.wav"]
-    assert job.should_cancel() and b.claim("w2") is None
-    assert not b.is_finished
+    for j in changed:
+        assert j.state is SongState.CANCELLED and j.error == "cancelled before it started"
+        assert (j.result.path, j.result.status, j.result.error) == (
+            j.path, "cancelled", "cancelled before it started")
+    assert job.should_cancel() and job.state is SongState.RUNNING
+    assert b.claim("w2") is None
+    assert not b.is_finished and b.finished_at is None
     b.fail(job.id, attempt, "cancelled", cancelled=True)
     assert job.state is SongState.CANCELLED and b.is_finished
 
 
-def test_retry_failed_requeues_with_a_new_attempt(settings):
+def test_cancel_of_a_batch_with_nothing_running_finishes_it(settings):
+    clock = FakeClock()
+    b = Batch(["a.wav", "b.wav"], settings=settings, clock=clock)
+    assert len(b.cancel()) == 2
+    assert b.is_finished and b.finished_at == clock.t
+
+
+def test_a_song_that_finishes_after_cancel_keeps_its_result(settings):
     b = Batch(["a.wav"], settings=settings)
-    job, attempt = b.claim("w1")
-    b.fail(job.id, attempt, "corrupt")
-    assert b.requeue() == [job] and job.state is SongState.QUEUED
-    job2, attempt2 = b.claim("w1")
-    assert job2 is job and attempt2 == attempt + 1
-    # A late failure report from the first attempt is stale.
-    assert not b.fail(job.id, attempt, "late")
-    assert job.state is SongState.RUNNING
+    job, attempt = b.claim()
+    b.cancel()
+    assert b.finish(job.id, attempt, _done(job)) and job.state is SongState.DONE
+
+
+def test_retry_failed_requeues_only_ended_songs_in_the_given_states(settings):
+    clock = FakeClock()
+    b = Batch(["bad.wav", "ok.wav", "run.wav", "skip.wav"], settings=settings, clock=clock)
+    bad, a1 = b.claim("w1")
+    b.progress(bad.id, a1, 2, 3)
+    b.fail(bad.id, a1, "corrupt")
+    ok, a2 = b.claim("w1")
+    b.finish(ok.id, a2, _done(ok))
+    run, _ = b.claim("w2")
+    b.skip(3)
+    b.cancel()
+    assert b.cancelled
+    assert b.requeue(states=(SongState.FAILED,)) == [bad]
+    assert not b.cancelled  # a retry lifts the cancel
+    assert b.jobs[3].state is SongState.SKIPPED
+    assert bad.state is SongState.QUEUED and not bad.force
+    assert (bad.error, bad.result, bad.chunk, bad.n_chunks, bad.worker) == ("", None, 0, 0, "")
+    assert bad.started_at is None and bad.finished_at is None and bad.stalled_at is None
+    assert run.state is SongState.RUNNING  # never requeued while running
+    assert b.requeue([3]) == [b.jobs[3]]
+    assert ok.state is SongState.DONE
 
 
 def test_force_requeues_done_songs_only_with_force(settings):
-    b = Batch(["a.wav"], settings=settings)
+    clock = FakeClock()
+    b = Batch(["a.wav"], settings=settings, clock=clock)
     job, attempt = b.claim("w1")
-    b.finish(job.id, attempt, SongResult(path="a.wav", status="done"))
+    b.finish(job.id, attempt, _done(job))
+    assert b.is_finished and b.finished_at is not None
     assert b.requeue() == []
+    assert b.finished_at is not None
     assert b.requeue(force=True) == [job] and job.force
+    assert job.state is SongState.QUEUED and b.finished_at is None and not b.is_finished
+    assert job.should_cancel()  # whatever still runs for the old attempt is told to stop
 
 
 def test_pause_stops_dispatch(settings):
@@ -136,17 +433,64 @@ def test_batch_state_changes_only_through_methods(settings):
             setattr(b, name, value)
 
 
-def test_results_keep_batch_order_and_failed_rows(settings):
+# -- building and summaries ---------------------------------------------------------------
+
+
+def test_default_settings_and_ids_follow_the_order_of_adding():
+    b = Batch()
+    assert b.settings == AnalysisSettings() and b.jobs == [] and not b.is_finished
+    assert b.finished_at is None
+    b.add(["a.wav"])
+    failed = b.add_failed("missing.wav", "file not found")
+    new = b.add(["b.wav", "c.wav"])
+    assert [j.id for j in b.jobs] == [0, 1, 2, 3]
+    assert [j.path for j in new] == ["b.wav", "c.wav"]
+    assert failed.id == 1 and failed.state is SongState.FAILED
+    assert failed.error == "file not found"
+    assert (failed.result.path, failed.result.status, failed.result.error) == (
+        "missing.wav", "failed", "file not found")
+
+
+def test_adding_songs_to_a_finished_batch_reopens_it(settings):
     b = Batch(["a.wav"], settings=settings)
+    job, attempt = b.claim()
+    b.finish(job.id, attempt, _done(job))
+    assert b.finished_at is not None
+    assert b.add([]) == [] and b.finished_at is not None
+    b.add(["b.wav"])
+    assert b.finished_at is None and not b.is_finished
+
+
+def test_results_keep_batch_order_and_failed_rows(settings):
+    b = Batch(["a.wav", "b.wav"], settings=settings)
     b.add_failed("missing.wav", "file not found")
+    b.claim("w1")
     rows = b.results()
-    assert [r.path for r in rows] == ["a.wav", "missing.wav"]
-    assert rows[1].status == "failed" and rows[1].error == "file not found"
+    assert [r.path for r in rows] == ["a.wav", "b.wav", "missing.wav"]
+    assert [r.status for r in rows] == ["running", "queued", "failed"]
+    assert rows[2].error == "file not found"
+    counts = b.counts()
+    assert set(counts) == set(SongState)
+    assert (counts[SongState.RUNNING], counts[SongState.QUEUED], counts[SongState.FAILED],
+            counts[SongState.DONE]) == (1, 1, 1, 0)
+
+
+def test_job_elapsed_and_terminal_states():
+    job = Job(id=0, path="a.wav")
+    assert job.elapsed(50.0) == 0.0
+    job.started_at = 100.0
+    assert job.elapsed(104.5) == 4.5
+    assert job.elapsed(99.0) == 0.0  # never negative
+    job.finished_at = 103.0
+    assert job.elapsed(200.0) == 3.0
+    assert TERMINAL_STATES == {SongState.DONE, SongState.FAILED, SongState.TIMED_OUT,
+                               SongState.CANCELLED, SongState.SKIPPED}
 
 
 def test_rate_counts_at_least_one_second(settings):
     clock = FakeClock()
     b = Batch(["a.wav", "b.wav", "c.wav"], settings=settings, clock=clock)
+    assert b.rate_per_minute() == 0.0 and b.eta_s() is None
     for _ in range(2):
         job, attempt = b.claim("w1")
         b.finish(job.id, attempt, SongResult(path=job.path, status="done"))
@@ -155,3 +499,85 @@ def test_rate_counts_at_least_one_second(settings):
     clock.t += 59.99
     assert b.rate_per_minute() == 2.0
     assert b.eta_s() == 30.0
+
+
+def test_rate_ignores_songs_that_never_started_and_stops_at_the_end(settings):
+    clock = FakeClock()
+    b = Batch(["a.wav", "b.wav"], settings=settings, clock=clock)
+    b.add_failed("x.wav", "unreadable")  # ended, but never ran
+    job, attempt = b.claim()
+    clock.t += 30.0
+    b.finish(job.id, attempt, _done(job))
+    assert b.rate_per_minute() == 2.0 and b.eta_s() == 30.0
+    b.skip(1)  # ended without running either
+    assert b.is_finished and b.eta_s() == 0.0
+    clock.t += 60.0  # the batch is over: its rate no longer decays
+    assert b.rate_per_minute() == 2.0
+
+
+# -- details that reach the window, the exports and the command line ----------------------
+
+
+def test_a_new_batch_is_neither_cancelled_paused_started_nor_finished():
+    b = Batch(["a.wav"])
+    assert b.cancelled is False and b.paused is False
+    assert b.started_at is None and b.finished_at is None
+    job, _ = b.claim()
+    assert job.worker == ""  # no worker name given
+
+
+def test_timings_are_kept_to_the_millisecond(settings):
+    clock = FakeClock()
+    b = Batch(["a.wav", "b.wav", "c.wav"], settings=settings, clock=clock)
+    a, att_a = b.claim("w1")
+    bj, att_b = b.claim("w2")
+    clock.t += 1.23456
+    b.finish(a.id, att_a, SongResult(path="a.wav", status="done"))
+    b.fail(bj.id, att_b, "corrupt")
+    assert a.result.analysis_s == 1.235 and bj.result.analysis_s == 1.235
+    c, _ = b.claim("w1")
+    clock.t += 20.5004  # past the hard limit of 20 s
+    b.check()
+    assert c.state is SongState.TIMED_OUT and c.result.analysis_s == 20.5
+
+
+def test_check_looks_past_songs_that_have_ended(settings):
+    clock = FakeClock()
+    b = Batch(["done.wav", "slow.wav"], settings=settings, clock=clock)
+    done, attempt = b.claim()
+    b.finish(done.id, attempt, _done(done))
+    slow, _ = b.claim()
+    clock.t += 10.0
+    assert b.check() == [slow] and slow.state is SongState.STALLED
+
+
+def test_requeue_only_the_songs_asked_for_past_running_ones(settings):
+    b = Batch(["run.wav", "f1.wav", "f2.wav"], settings=settings)
+    run, _ = b.claim()
+    for _ in range(2):
+        job, attempt = b.claim()
+        b.fail(job.id, attempt, "corrupt")
+    b.cancel()
+    assert [j.path for j in b.requeue([2])] == ["f2.wav"]
+    assert b.cancelled is False
+    assert b.jobs[1].state is SongState.FAILED
+    assert [j.path for j in b.requeue()] == ["f1.wav"]  # the running song is stepped over
+    assert run.state is SongState.RUNNING
+
+
+def test_results_of_songs_not_ended_carry_no_error(settings):
+    b = Batch(["a.wav"], settings=settings)
+    job, attempt = b.claim()
+    b.fail(job.id, attempt, "corrupt")
+    b.requeue()
+    assert b.results()[0].error == "" and b.results()[0].status == "queued"
+
+
+def test_eta_with_a_slow_rate_and_several_songs_left(settings):
+    clock = FakeClock()
+    b = Batch(["a.wav", "b.wav", "c.wav"], settings=settings, clock=clock)
+    job, attempt = b.claim()
+    clock.t += 120.0
+    b.finish(job.id, attempt, _done(job))
+    assert b.rate_per_minute() == 0.5
+    assert b.eta_s() == 240.0  # two songs left at half a song a minute

@@ -5,8 +5,11 @@ import csv
 import numpy as np
 import pytest
 
+from core.batch.cache import content_fingerprint
+from core.batch.store import ResultStore
 from core.cli.main import main
 from core.io.results import RESULT_COLUMNS
+from core.settings import AnalysisSettings
 from tests.audio_files import write_audio
 
 
@@ -62,17 +65,52 @@ def test_analyze_writes_a_row_per_audio_file_and_exits_1_on_failures(deck, tmp_p
     assert "broken.mp3" in printed and "failed" in printed
 
 
-def test_analyze_exits_0_when_all_done_and_uses_the_store(tmp_path, capsys):
+def test_analyze_reads_and_writes_the_session_store(tmp_path, monkeypatch):
+    # The store's own content shows whether the command line read it: a marker planted in
+    # the stored result comes back in the CSV, however fast or slow either run was.
+    monkeypatch.setenv("SONGCAL_DATA_DIR", str(tmp_path / "data"))
     d = tmp_path / "ok"
     d.mkdir()
-    write_audio(d / "a.wav", _click_song(90, 8.0), 22050)
+    song = d / "a.wav"
+    write_audio(song, _click_song(90, 8.0), 22050)
     out = tmp_path / "r.csv"
-    assert main(["analyze", str(d), "-o", str(out), "--workers", "1"]) == 0
-    first = _read(out)[0]
-    assert main(["analyze", str(d), "-o", str(out), "--workers", "1"]) == 0
-    second = _read(out)[0]
-    assert second["bpm"] == first["bpm"]
-    assert float(second["analysis_s"]) < float(first["analysis_s"])  # from the store
+    args = ["analyze", str(d), "-o", str(out), "--workers", "1", "-q"]
+    assert main(args) == 0
+    analyzed = float(_read(out)[0]["bpm"])
+
+    fp = AnalysisSettings(workers=1).fingerprint()
+    content = content_fingerprint(song)
+    store = ResultStore()
+    stored = store.lookup(content, fp)
+    assert stored is not None and stored.bpm == analyzed  # written as the song finished
+    stored.bpm = 333.0
+    assert store.save(stored, fp, content).wait(5)
+    store.close()
+
+    assert main(args) == 0
+    assert float(_read(out)[0]["bpm"]) == 333.0  # served from the store
+
+    assert main(args + ["--no-store"]) == 0
+    assert float(_read(out)[0]["bpm"]) == analyzed  # not read...
+
+    assert main(args + ["--fresh"]) == 0
+    assert float(_read(out)[0]["bpm"]) == analyzed  # analyzed again...
+    store = ResultStore()
+    assert store.lookup(content, fp).bpm == analyzed  # ...and the fresh result saved
+    assert store.unfinished_session() is None  # every run ended its session
+    store.close()
+
+
+def test_no_store_leaves_the_store_untouched(tmp_path, monkeypatch):
+    monkeypatch.setenv("SONGCAL_DATA_DIR", str(tmp_path / "data"))
+    d = tmp_path / "ok"
+    d.mkdir()
+    write_audio(d / "b.wav", _click_song(100, 6.0), 22050)
+    assert main(["analyze", str(d), "-o", str(tmp_path / "r.csv"), "--workers", "1", "-q",
+                 "--no-store"]) == 0
+    store = ResultStore()
+    assert store.lookup(str(d / "b.wav"), AnalysisSettings(workers=1).fingerprint()) is None
+    store.close()
 
 
 def test_bad_usage_exits_2(tmp_path, capsys):

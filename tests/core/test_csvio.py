@@ -1,8 +1,26 @@
 """CSV exports: formula neutralization, BOM, provenance columns, atomic replace."""
 
+import csv
+import enum
+import math
 import os
 
-from core.io.csvio import neutralize, read_csv_rows, write_csv
+import pytest
+
+from core.io import csvio
+from core.io.csvio import (
+    atomic_write_bytes,
+    atomic_write_text,
+    cell_number,
+    format_cell,
+    neutralize,
+    read_csv_rows,
+    typed_row,
+    unneutralize,
+    write_csv,
+)
+from core.io.provenance import PROVENANCE_COLUMNS, provenance, settings_text
+from core.settings import AnalysisSettings
 
 
 def test_dangerous_cells_are_neutralized_numbers_are_not():
@@ -33,3 +51,187 @@ def test_written_file_gets_the_usual_permissions(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "p.csv").stat().st_mode & 0o777 == 0o644
+
+
+# -- every cell a spreadsheet reads is neutralized: header and provenance too -----------------
+
+DANGEROUS = ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"]
+
+
+def _raw_rows(path):
+    """The cells exactly as a spreadsheet would get them (only the BOM removed)."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.reader(f))
+
+
+def test_header_cells_are_neutralized(tmp_path):
+    path = tmp_path / "h.csv"
+    write_csv(path, ["title", "=HYPERLINK(\"http://x\")", "@cmd"], [{"title": "a"}],
+              meta={"+evil": "1"})
+    header = _raw_rows(path)[0]
+    assert header == ["title", "'=HYPERLINK(\"http://x\")", "'@cmd", "'+evil"]
+
+
+def test_provenance_cells_are_neutralized_on_every_row(tmp_path):
+    path = tmp_path / "p.csv"
+    meta = provenance(settings="=1+2", calibration_settings={"folds": "-5"},
+                      reference_file="=cmd|' /C calc'!A0.csv", reference_sha256="@abc",
+                      profile_file="+profile.json")
+    write_csv(path, ["title"], [{"title": "one"}, {"title": "two"}], meta=meta)
+    rows = _raw_rows(path)
+    assert rows[0] == ["title"] + list(PROVENANCE_COLUMNS)
+    for row in rows[1:]:
+        cells = dict(zip(rows[0], row, strict=True))
+        assert cells["settings"] == "'=1+2"
+        assert cells["calibration_settings"] == "folds=-5"  # text that merely contains '-'
+        assert cells["reference_file"] == "'=cmd|' /C calc'!A0.csv"
+        assert cells["reference_sha256"] == "'@abc"
+        assert cells["profile_file"] == "'+profile.json"
+        assert cells["songcal_version"] and not cells["songcal_version"].startswith("'")
+
+
+def test_row_values_override_provenance_and_columns_are_not_repeated(tmp_path):
+    path = tmp_path / "o.csv"
+    write_csv(path, ["title", "settings"], [{"title": "x", "settings": "row"}, {"title": "y"}],
+              meta={"settings": "meta", "songcal_version": "1"})
+    rows = _raw_rows(path)
+    assert rows[0] == ["title", "settings", "songcal_version"]
+    assert rows[1] == ["x", "row", "1"] and rows[2] == ["y", "meta", "1"]
+    assert path.read_bytes().count(b"\r\n") == 3
+
+
+@pytest.mark.parametrize("text", DANGEROUS)
+def test_each_dangerous_start_is_neutralized_and_restored(text):
+    assert neutralize(text) == "'" + text
+    assert unneutralize(neutralize(text)) == text
+
+
+@pytest.mark.parametrize("text", ["Daft Punk", "", "'quoted'", "a=b", "1-2", "x@y", "'"])
+def test_harmless_text_is_left_alone(text):
+    assert neutralize(text) == text
+    assert unneutralize(text) == text
+    assert unneutralize(None) == ""
+
+
+class _Status(enum.Enum):
+    BAD = "-bad"
+
+
+@pytest.mark.parametrize(("value", "cell"), [
+    (None, ""), (float("nan"), ""), (float("inf"), ""), (-float("inf"), ""),
+    (True, "true"), (False, "false"), (3, "3"), (-3, "-3"), (-3.5, "-3.5"),
+    (0.1234567, "0.123457"), (1e-7, "0.0"), ("-3.5", "'-3.5"), (_Status.BAD, "'-bad"),
+    ("plain", "plain"),
+])
+def test_format_cell(value, cell):
+    assert format_cell(value) == cell
+
+
+@pytest.mark.parametrize(("cell", "number"), [
+    ("-14.2", -14.2), ("'-14.2", -14.2), (" 3 ", 3.0), (7, 7.0), (2.5, 2.5), ("1e3", 1000.0),
+    ("", None), (None, None), ("abc", None), ("inf", None), ("nan", None),
+    (float("nan"), None), (True, None),
+])
+def test_cell_number(cell, number):
+    got = cell_number(cell)
+    assert got == number if number is not None else got is None
+    assert got is None or math.isfinite(got)
+
+
+def test_typed_row_restores_numbers_and_text():
+    row = typed_row({"bpm": "'-3.5", "chunks": "12", "key": "7", "title": "'=x", "n": "-2",
+                     "e": "1e-3", "empty": "", "word": "abc", "none": None},
+                    text_columns={"key", "title"})
+    assert row == {"bpm": -3.5, "chunks": 12, "key": "7", "title": "=x", "n": -2,
+                   "e": 0.001, "empty": "", "word": "abc", "none": None}
+    assert isinstance(row["chunks"], int) and isinstance(row["bpm"], float)
+
+
+def test_settings_text_and_provenance_columns():
+    s = AnalysisSettings(workers=2)
+    text = settings_text(s)
+    assert text.startswith("sample_rate=22050;") and "workers=2" in text
+    assert settings_text(None) == "" and settings_text("a=1") == "a=1"
+    assert settings_text({"x": 1, "y": "z"}) == "x=1;y=z"
+    meta = provenance(settings=s)
+    assert list(meta) == ["songcal_version", "settings"] and meta["settings"] == text
+    assert provenance(reference_file="r.csv")["reference_sha256"] == ""
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "keep.csv"
+    path.write_text("old")
+
+    def broken_fsync(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write_bytes(path, b"new")
+    assert path.read_text() == "old"
+    assert os.listdir(tmp_path) == ["keep.csv"]
+
+
+def test_write_creates_missing_folders(tmp_path):
+    path = tmp_path / "a" / "b" / "c.csv"
+    write_csv(path, ["x"], [])
+    assert _raw_rows(path) == [["x"]]
+
+
+def test_text_is_written_without_a_byte_order_mark_unless_asked(tmp_path):
+    atomic_write_text(tmp_path / "a.json", "{}")
+    assert (tmp_path / "a.json").read_bytes() == b"{}"
+    atomic_write_text(tmp_path / "b.csv", "é", bom=True)
+    assert (tmp_path / "b.csv").read_bytes() == b"\xef\xbb\xbf\xc3\xa9"
+
+
+def test_the_temporary_file_is_hidden_beside_the_target(tmp_path, monkeypatch):
+    seen = []
+    real_fsync = os.fsync
+
+    def spying_fsync(fd):
+        seen.extend(os.listdir(tmp_path))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", spying_fsync)
+    atomic_write_bytes(tmp_path / "t.csv", b"x")
+    assert len(seen) == 1 and seen[0].startswith(".songcal-") and seen[0].endswith(".tmp")
+    assert os.listdir(tmp_path) == ["t.csv"]
+
+
+def test_the_original_error_is_raised_when_the_temporary_file_is_already_gone(tmp_path,
+                                                                               monkeypatch):
+    def vanishing_replace(src, dst):
+        os.unlink(src)
+        raise PermissionError("target is locked")
+
+    monkeypatch.setattr(os, "replace", vanishing_replace)
+    with pytest.raises(PermissionError, match="target is locked"):
+        atomic_write_bytes(tmp_path / "t.csv", b"x")
+    assert os.listdir(tmp_path) == []
+
+
+def test_permissions_without_proc(tmp_path, monkeypatch):
+    # Where /proc cannot be read, the umask is read (and put back) through os.umask.
+    def no_proc(*a, **k):
+        raise OSError("no /proc here")
+
+    monkeypatch.setattr(csvio, "open", no_proc, raising=False)
+    old = os.umask(0o027)
+    try:
+        atomic_write_bytes(tmp_path / "p.csv", b"x")
+        assert os.umask(0o027) == 0o027  # left as it was
+    finally:
+        os.umask(old)
+    assert (tmp_path / "p.csv").stat().st_mode & 0o777 == 0o640
+
+
+def test_a_lone_neutralized_sign_is_restored():
+    assert neutralize("=") == "'=" and unneutralize("'=") == "=" and unneutralize("'") == "'"
+
+
+def test_cells_holding_line_breaks_round_trip(tmp_path):
+    path = tmp_path / "n.csv"
+    write_csv(path, ["note"], [{"note": "first line\r\nsecond line"}, {"note": "a\nb"}])
+    _, rows = read_csv_rows(path)
+    assert [r["note"] for r in rows] == ["first line\r\nsecond line", "a\nb"]

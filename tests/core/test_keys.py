@@ -2,7 +2,8 @@
 
 import pytest
 
-from core.io.keynotation import Key, from_camelot, parse_key
+from core.calibration.agreement import fifths_distance, key_relation, mirex_score
+from core.io.keynotation import PITCH_NAMES, Key, from_camelot, parse_key
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -29,3 +30,141 @@ def test_every_camelot_code_round_trips():
     assert Key(9, "minor").camelot == "8A" and Key(6, "minor").camelot == "11A"
     assert Key(6, "minor").name == "F# minor"
 
+
+def test_mirex_relations():
+    c = Key(0, "major")
+    assert mirex_score(c, c) == 1.0
+    assert key_relation(Key(7, "major"), c) == "fifth" and mirex_score(Key(5, "major"), c) == 0.5
+    assert mirex_score(Key(9, "minor"), c) == 0.3
+    assert mirex_score(Key(0, "minor"), c) == 0.2
+    assert mirex_score(Key(2, "major"), c) == 0.0
+    assert fifths_distance(0, 7) == 1 and fifths_distance(0, 6) == 6
+
+
+# -- relations against every reference key ----------------------------------------------------
+#
+# The expected relations come from tables written out here (the circle of fifths, the
+# relative minor of each major key, the Camelot wheel), not from the helpers under test.
+
+PC = {"C": 0, "C#": 1, "Db": 1, "D": 2, "D#": 3, "Eb": 3, "E": 4, "F": 5, "F#": 6, "Gb": 6,
+      "G": 7, "G#": 8, "Ab": 8, "A": 9, "A#": 10, "Bb": 10, "B": 11}
+CIRCLE_OF_FIFTHS = ["C", "G", "D", "A", "E", "B", "F#", "C#", "G#", "D#", "A#", "F"]
+RELATIVE_MINOR = {"C": "A", "G": "E", "D": "B", "A": "F#", "E": "C#", "B": "G#", "F#": "D#",
+                  "Db": "Bb", "Ab": "F", "Eb": "C", "Bb": "G", "F": "D"}
+CAMELOT = {"1B": "B", "2B": "F#", "3B": "Db", "4B": "Ab", "5B": "Eb", "6B": "Bb", "7B": "F",
+           "8B": "C", "9B": "G", "10B": "D", "11B": "A", "12B": "E",
+           "1A": "Ab", "2A": "Eb", "3A": "Bb", "4A": "F", "5A": "C", "6A": "G", "7A": "D",
+           "8A": "A", "9A": "E", "10A": "B", "11A": "F#", "12A": "Db"}
+MIREX_WEIGHTS = {"same": 1.0, "fifth": 0.5, "relative": 0.3, "parallel": 0.2, "other": 0.0}
+ALL_KEYS = [Key(PC[n], m) for m in ("major", "minor") for n in CIRCLE_OF_FIFTHS]
+_REL_PC = {PC[major]: PC[minor] for major, minor in RELATIVE_MINOR.items()}
+
+
+def _expected_relation(est: Key, ref: Key) -> str:
+    if est == ref:
+        return "same"
+    if est.mode == ref.mode:
+        steps = CIRCLE_OF_FIFTHS.index(_name(est.tonic)) - CIRCLE_OF_FIFTHS.index(
+            _name(ref.tonic))
+        return "fifth" if steps % 12 in (1, 11) else "other"
+    if est.tonic == ref.tonic:
+        return "parallel"
+    major, minor = (ref, est) if ref.mode == "major" else (est, ref)
+    return "relative" if _REL_PC[major.tonic] == minor.tonic else "other"
+
+
+def _name(pc: int) -> str:
+    return next(n for n in CIRCLE_OF_FIFTHS if PC[n] == pc)
+
+
+@pytest.mark.parametrize("ref", ALL_KEYS, ids=str)
+def test_relations_against_every_reference_key(ref):
+    relations = {}
+    for est in ALL_KEYS:
+        expected = _expected_relation(est, ref)
+        assert key_relation(est, ref) == expected, (est, ref)
+        assert mirex_score(est, ref) == MIREX_WEIGHTS[expected]
+        relations.setdefault(expected, []).append(est)
+    # Each reference has one of each kind but two fifths (up and down), 19 others.
+    assert {k: len(v) for k, v in relations.items()} == {
+        "same": 1, "fifth": 2, "relative": 1, "parallel": 1, "other": 19}
+
+
+@pytest.mark.parametrize("major", sorted(RELATIVE_MINOR))
+def test_relative_and_parallel_keys_from_the_table(major):
+    maj = Key(PC[major], "major")
+    minor = Key(PC[RELATIVE_MINOR[major]], "minor")
+    assert maj.relative() == minor and minor.relative() == maj
+    assert maj.parallel() == Key(PC[major], "minor") and minor.parallel() == Key(
+        minor.tonic, "major")
+    # Relations are not symmetric by accident: both directions are checked.
+    assert key_relation(minor, maj) == key_relation(maj, minor) == "relative"
+    assert key_relation(maj.parallel(), maj) == "parallel"
+
+
+def test_fifths_distance_follows_the_circle():
+    for i, a in enumerate(CIRCLE_OF_FIFTHS):
+        for j, b in enumerate(CIRCLE_OF_FIFTHS):
+            steps = abs(i - j)
+            assert fifths_distance(PC[a], PC[b]) == min(steps, 12 - steps), (a, b)
+
+
+@pytest.mark.parametrize("code", sorted(CAMELOT))
+def test_camelot_wheel(code):
+    mode = "major" if code.endswith("B") else "minor"
+    key = Key(PC[CAMELOT[code]], mode)
+    assert key.camelot == code
+    assert from_camelot(code) == key and from_camelot(code.lower()) == key
+    assert from_camelot("0" + code if len(code) == 2 else code) == key
+
+
+@pytest.mark.parametrize("bad", ["13A", "0B", "8C", "", "A8", "8 AB"])
+def test_not_a_camelot_code(bad):
+    assert from_camelot(bad) is None
+
+
+def test_index_round_trip_and_names():
+    assert sorted(k.index for k in ALL_KEYS) == list(range(24))
+    assert Key(11, "major").index == 11 and Key(0, "minor").index == 12
+    for k in ALL_KEYS:
+        assert Key.from_index(k.index) == k
+        assert str(k) == k.name == f"{PITCH_NAMES[k.tonic]} {k.mode}"
+
+
+@pytest.mark.parametrize(("tonic", "mode"), [(12, "major"), (-1, "minor"), (1.0, "major"),
+                                             (0, "Major"), (0, "dorian")])
+def test_bad_keys_are_refused(tonic, mode):
+    with pytest.raises(ValueError, match="tonic|mode"):
+        Key(tonic, mode)
+
+
+# -- spellings at the edges --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "mode", "expected"), [
+    ("A", None, Key(9, "major")), ("A", "minor", Key(9, "minor")), ("A", 0, Key(9, "minor")),
+    ("A", 1, Key(9, "major")), ("Am", 1, Key(9, "minor")),  # the cell's own mode wins
+    ("A major", 0, Key(9, "major")),
+    ("CM", None, Key(0, "major")), ("Cm", None, Key(0, "minor")), ("C-", None, Key(0, "minor")),
+    ("Cmi", None, Key(0, "minor")), ("Cma", None, Key(0, "major")), ("C maj", None, Key(0, "major")),
+    ("C moll", None, Key(0, "minor")), ("C dur", None, Key(0, "major")),
+    ("Cb", None, Key(11, "major")), ("B#", None, Key(0, "major")), ("E♭ major", None, Key(3, "major")),
+    ("F♯m", None, Key(6, "minor")), ("C♮ major", None, Key(0, "major")), ("A♮m", None, Key(9, "minor")), ("A#/Bb minor", None, Key(10, "minor")),
+    ("C# / Db minor", None, Key(1, "minor")), ("  g  minor ", None, Key(7, "minor")),
+    (" 8a ", None, Key(9, "minor")), ("08B", None, Key(0, "major")),
+    (7, 0, Key(7, "minor")), (7.0, "minor", Key(7, "minor")), (0, None, Key(0, "major")),
+    ("11", "0", Key(11, "minor")), ("4.0", "1.0", Key(4, "major")), ("2", "maj", Key(2, "major")),
+    ("2", "dur", Key(2, "major")), ("2", "min", Key(2, "minor")), ("2", "moll", Key(2, "minor")),
+    ("2", "m", Key(2, "minor")), ("2", "0.0", Key(2, "minor")), ("2", " Minor ", Key(2, "minor")),
+    ("2", 2, Key(2, "major")), ("2", "x", Key(2, "major")), ("2", float("nan"), Key(2, "major")),
+])
+def test_parse_key_spellings(text, mode, expected):
+    assert parse_key(text, mode) == expected
+
+
+@pytest.mark.parametrize("text", [None, "", "  ", "nan", "NaN", "None", "n/a", "NA", "unknown",
+                                  "?", "-", "-1", -1, 12, "12", float("nan"), "C lydian", "H",
+                                  "C#m7", "8C", True])
+def test_parse_key_refuses_what_is_not_a_key(text):
+    assert parse_key(text) is None
+    assert parse_key(text, 1) is None

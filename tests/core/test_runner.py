@@ -1,13 +1,21 @@
-"""The plain thread pool: every song ends, whatever the analyzer does."""
+"""The plain thread pool: every song ends, whatever the analyzer does.
+
+No test sleeps and then looks: every wait is bounded and waits for a condition (an event
+set by a spy, a thread that ends).
+"""
 
 import threading
 import time
 
+import pytest
+
 from core.batch.rules import Batch, SongState
-from core.batch.runner import BatchRunner
-from core.errors import CorruptFileError
+from core.batch.runner import BatchRunner, run_job
+from core.errors import AnalysisCancelled, CorruptFileError
 from core.io.results import SongResult
 from core.settings import AnalysisSettings
+
+WAIT_S = 20.0  # upper bound of every wait below; a pass takes a fraction of a second
 
 
 def _fake_analyze(release: threading.Event):
@@ -19,55 +27,100 @@ def _fake_analyze(release: threading.Event):
             raise CorruptFileError(path, "the data is damaged")
         if "boom" in path:
             raise RuntimeError("analyzer bug")
+        if "oom" in path:
+            raise MemoryError
         for i in range(3):
             if should_cancel():
-                from core.errors import AnalysisCancelled
                 raise AnalysisCancelled(path)
-            time.sleep(0.01)
+            time.sleep(0.01)  # a little work per chunk
             progress(i + 1, 3, 9.0)
         return SongResult(path=path, status="done", bpm=120.0)
     return analyze
 
 
-def test_stuck_song_times_out_and_batch_finishes():
+class SpyBatch(Batch):
+    """A batch that records the outcome of every ``finish`` report."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.finish_reports: list[tuple[str, bool]] = []
+        self.reported = threading.Condition()
+
+    def finish(self, job_id, attempt, result):
+        kept = super().finish(job_id, attempt, result)
+        with self.reported:
+            self.finish_reports.append((self.jobs[job_id].path, kept))
+            self.reported.notify_all()
+        return kept
+
+    def wait_for_report(self, path) -> list[bool]:
+        with self.reported:
+            self.reported.wait_for(lambda: any(p == path for p, _ in self.finish_reports),
+                                   timeout=WAIT_S)
+            return [kept for p, kept in self.finish_reports if p == path]
+
+
+def _run_bounded(runner: BatchRunner) -> None:
+    """Run the batch in a thread; fail (instead of hanging) if it does not end in time."""
+    errors = []
+
+    def target():
+        try:
+            runner.run()
+        except BaseException as err:  # pragma: no cover - reported below
+            errors.append(err)
+
+    t = threading.Thread(target=target, name="test-runner")
+    t.start()
+    t.join(WAIT_S)
+    assert not t.is_alive(), "the batch did not finish"
+    assert not errors, errors
+
+
+@pytest.mark.parametrize("factor", [1.5, 4.0])
+def test_stuck_song_times_out_and_batch_finishes(factor):
     release = threading.Event()
-    settings = AnalysisSettings(workers=2, budget_base_s=0.2, budget_factor=0.0,
-                                hard_limit_factor=2.0)
-    paths = ["stuck.wav"] + [f"s{i}.wav" for i in range(6)] + ["bad.wav", "boom.wav"]
-    batch = Batch(paths, settings=settings)
-    seen_stalled = []
+    settings = AnalysisSettings(workers=2, budget_base_s=0.1, budget_factor=0.0,
+                                hard_limit_factor=factor)
+    paths = ["stuck.wav"] + [f"s{i}.wav" for i in range(6)] + ["bad.wav", "boom.wav", "oom.wav"]
+    batch = SpyBatch(paths, settings=settings)
+    seen = []
     runner = BatchRunner(batch, analyze=_fake_analyze(release), tick_s=0.02,
-                         on_change=lambda b, ch: seen_stalled.extend(
-                             j.path for j in ch if j.state is SongState.STALLED))
+                         on_change=lambda b, ch: seen.extend((j.path, j.state) for j in ch))
     try:
-        t0 = time.monotonic()
-        runner.run()
-        assert time.monotonic() - t0 < 10
+        _run_bounded(runner)
     finally:
         release.set()
     by_path = {j.path: j for j in batch.jobs}
-    assert by_path["stuck.wav"].state is SongState.TIMED_OUT
-    assert "stuck.wav" in seen_stalled
+    stuck = by_path["stuck.wav"]
+    assert stuck.state is SongState.TIMED_OUT
+    assert stuck.elapsed() >= 0.1 * factor  # never before its own hard limit
+    assert ("stuck.wav", SongState.STALLED) in seen
+    assert ("stuck.wav", SongState.TIMED_OUT) in seen
     assert all(by_path[f"s{i}.wav"].state is SongState.DONE for i in range(6))
+    assert all(by_path[f"s{i}.wav"].result.bpm == 120.0 for i in range(6))
     assert by_path["bad.wav"].state is SongState.FAILED
     assert by_path["bad.wav"].error == "the data is damaged"
-    assert "internal error" in by_path["boom.wav"].error
-    # The abandoned worker's late result is discarded once it returns.
-    time.sleep(0.1)
-    assert by_path["stuck.wav"].state is SongState.TIMED_OUT
+    assert by_path["boom.wav"].error == "internal error: RuntimeError: analyzer bug"
+    assert by_path["oom.wav"].error == "ran out of memory while analyzing this file"
+    # The abandoned worker answers once released: its result is discarded.
+    assert batch.wait_for_report("stuck.wav") == [False]
+    assert stuck.state is SongState.TIMED_OUT
 
 
 def test_all_workers_stuck_still_finishes():
     release = threading.Event()
     settings = AnalysisSettings(workers=2, budget_base_s=0.1, budget_factor=0.0,
-                                hard_limit_factor=2.0)
-    batch = Batch(["stuck1.wav", "stuck2.wav", "a.wav", "b.wav"], settings=settings)
+                                hard_limit_factor=1.5)
+    batch = SpyBatch(["stuck1.wav", "stuck2.wav", "a.wav", "b.wav"], settings=settings)
     try:
-        BatchRunner(batch, analyze=_fake_analyze(release), tick_s=0.02).run()
+        _run_bounded(BatchRunner(batch, analyze=_fake_analyze(release), tick_s=0.02))
     finally:
         release.set()
     c = batch.counts()
     assert c[SongState.TIMED_OUT] == 2 and c[SongState.DONE] == 2
+    assert batch.wait_for_report("stuck1.wav") == [False]
+    assert batch.wait_for_report("stuck2.wav") == [False]
 
 
 def test_worker_on_an_old_attempt_stops_after_the_song_is_started_again():
@@ -95,3 +148,38 @@ def test_worker_on_an_old_attempt_stops_after_the_song_is_started_again():
     worker.join(10)
     assert seen == [True]  # the first attempt was told to stop
     assert job.state is SongState.RUNNING and job.attempt == second
+
+
+def test_a_song_within_a_long_hard_limit_is_waited_for():
+    # A stalled song keeps its worker: it ends normally once it is done.
+    gate = threading.Event()
+
+    def analyze(path, *, settings, progress, should_cancel):
+        gate.wait(WAIT_S)
+        return SongResult(path=path, status="done")
+
+    settings = AnalysisSettings(workers=1, budget_base_s=0.1, budget_factor=0.0,
+                                hard_limit_factor=100.0)
+    batch = Batch(["slow.wav"], settings=settings)
+    stalled = threading.Event()
+
+    def on_change(b, changed):
+        if any(j.state is SongState.STALLED for j in changed):
+            stalled.set()
+            gate.set()
+
+    _run_bounded(BatchRunner(batch, analyze=analyze, tick_s=0.02, on_change=on_change))
+    assert stalled.is_set() and batch.jobs[0].state is SongState.DONE
+
+
+def test_run_job_turns_a_cancel_into_a_cancelled_song():
+    batch = Batch(["a.wav"], settings=AnalysisSettings(workers=1))
+    job, attempt = batch.claim("w1")
+    job.cancel_event.set()
+    run_job(batch, job, attempt, _fake_analyze(threading.Event()))
+    assert job.state is SongState.CANCELLED and job.error == "cancelled"
+
+
+def test_worker_count_must_be_positive():
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        BatchRunner(Batch([]), analyze=lambda *a, **k: None, workers=-1)

@@ -256,3 +256,68 @@ def test_full_store_costs_no_result_and_says_so_once(tmp_path, caplog):
     warnings = [r for r in caplog.records if r.levelname == "WARNING"
                 and "session store" in r.getMessage()]
     assert len(warnings) == 1
+
+
+class SpyAnalyze:
+    """An analyzer that counts its calls and returns a fixed result."""
+
+    def __init__(self, status="done"):
+        self.calls: list[str] = []
+        self.status = status
+
+    def __call__(self, path, *, settings, progress=None, should_cancel=None):
+        self.calls.append(path)
+        return SongResult(path=path, status=self.status, bpm=120.0, chunks=3, duration_s=70.0,
+                          error="" if self.status == "done" else "corrupt")
+
+
+def test_cached_analyzes_once_then_serves_the_store(tmp_path, store):
+    spy = SpyAnalyze()
+    run = cached(spy, store)
+    song = str(_song(tmp_path / "s.wav"))
+    settings = AnalysisSettings(workers=1)
+    seen = []
+    first = run(song, settings=settings, progress=lambda *a: seen.append(a))
+    second = run(song, settings=settings, progress=lambda *a: seen.append(a))
+    assert spy.calls == [song]
+    assert first.bpm == second.bpm == 120.0 and second.path == song
+    assert seen == [(3, 3, 70.0)]  # a stored song reports itself complete at once
+    assert store.stats.hits == 1
+    # Other analysis settings (the analysis rate) miss the store; workers do not matter.
+    run(song, settings=AnalysisSettings(workers=3))
+    assert spy.calls == [song]
+    run(song, settings=AnalysisSettings(workers=1, sample_rate=44100))
+    assert spy.calls == [song, song]
+
+
+def test_cached_with_force_analyzes_again_and_saves(tmp_path, store):
+    song = str(_song(tmp_path / "s.wav"))
+    settings = AnalysisSettings(workers=1)
+    cached(SpyAnalyze(), store)(song, settings=settings)
+    spy = SpyAnalyze()
+    forced = cached(spy, store, force=lambda path: path == song)
+    forced(song, settings=settings)
+    forced(song, settings=settings)
+    assert spy.calls == [song, song]
+
+
+def test_sessions_grow_and_only_the_newest_unfinished_is_offered(tmp_path, store):
+    old = store.begin_session(["a.wav"], {"workers": 1})
+    new = store.begin_session(["b.wav"], {"workers": 2}, reference="ref.csv")
+    store.add_to_session(new, ["c.wav", "d.wav"])
+    assert store.flush(5)
+    s = store.unfinished_session()
+    assert s["id"] == new and s["paths"] == ["b.wav", "c.wav", "d.wav"]
+    assert s["reference"] == "ref.csv" and s["created"] > 0
+    assert store.end_session(new)
+    assert store.unfinished_session()["id"] == old
+    assert store.end_session(old)
+    assert store.unfinished_session() is None
+
+
+def test_default_store_follows_the_data_folder(tmp_path, monkeypatch):
+    from core.batch.store import data_dir, default_store_path
+
+    monkeypatch.setenv("SONGCAL_DATA_DIR", str(tmp_path / "x" / "y"))
+    assert data_dir() == str(tmp_path / "x" / "y") and (tmp_path / "x" / "y").is_dir()
+    assert default_store_path() == str(tmp_path / "x" / "y" / "results.sqlite")

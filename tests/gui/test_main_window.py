@@ -245,10 +245,18 @@ def test_worker_panel_tells_computing_from_waiting(qtbot, make_window, fast_sett
         qtbot.waitUntil(lambda: all(r.native_id for r in w.engine.busy_records()),
                         timeout=5000)
         model.refresh()
-        time.sleep(0.4)
-        model.refresh()
-        labels = {model.index(r, 2).data(): model.cpu_label(r) for r in range(model.rowCount())}
-        assert labels == {"busy.wav": "computing", "stuck.wav": "waiting (no CPU)"}
+        refreshed = [time.monotonic()]
+
+        def labels_settle():
+            # CPU use is a rate between two refreshes: refresh at most every 0.2 s.
+            if time.monotonic() - refreshed[0] >= 0.2:
+                model.refresh()
+                refreshed[0] = time.monotonic()
+            labels = {model.index(r, 2).data(): model.cpu_label(r)
+                      for r in range(model.rowCount())}
+            assert labels == {"busy.wav": "computing", "stuck.wav": "waiting (no CPU)"}
+
+        qtbot.waitUntil(labels_settle, timeout=5000)
         assert {model.worker_state(r) for r in range(model.rowCount())} == {"busy"}
     finally:
         stop.set()

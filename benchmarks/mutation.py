@@ -1,0 +1,433 @@
+"""Mutation testing of ``core/``: how many small deliberate bugs does the test suite catch?
+
+Two modes, each run per module group (``calibration``, ``batch``, ``loudness``, ``keys``,
+``csv``, ``rest``) so that a run stays short on a small machine:
+
+``run GROUP``
+    mutmut generates every mutant of the group's modules (an operator flipped, a constant
+    changed, a call's argument dropped...) and runs the group's own test files against each
+    one.  The score is ``killed / (all - equivalent)``, where the equivalent mutants are the
+    ones listed, each with its reason, in ``benchmarks/mutation_equivalent.md``.  Surviving
+    mutants are printed with their diffs so that each can be killed by a test or triaged.
+``handmade [GROUP]``
+    Bugs written by hand, of the kinds that users and reviewers have met (a gate at the wrong
+    level, a limit that ignores its setting, a relation scored the wrong way round...), put
+    in one at a time; prints which ones the group's tests catch.
+
+The code is copied to a scratch folder first (``--workdir``, by default under the system's
+temporary folder), so the checkout is never modified.  Mutation testing is not part of the
+test suite; run it under ``nice`` on a shared machine::
+
+    python -m benchmarks.mutation run batch            # then loudness, keys, csv...
+    python -m benchmarks.mutation run batch --survivors
+    python -m benchmarks.mutation handmade             # every group
+    python -m benchmarks.mutation handmade loudness
+
+It needs the ``bench`` extra (``pip install -e '.[bench,test]'``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TRIAGE_FILE = ROOT / "benchmarks" / "mutation_equivalent.md"
+_COPIED = ("core", "tests", "benchmarks", "resources", "pyproject.toml")
+
+
+@dataclasses.dataclass(frozen=True)
+class Group:
+    """Modules mutated together and the test files that must catch their mutants."""
+
+    modules: tuple[str, ...]
+    tests: tuple[str, ...]
+
+
+def _core_modules() -> list[str]:
+    return sorted(str(p.relative_to(ROOT)) for p in (ROOT / "core").rglob("*.py")
+                  if p.name != "__init__.py")
+
+
+GROUPS: dict[str, Group] = {
+    "calibration": Group(
+        modules=("core/calibration/*",),
+        tests=("tests/core/test_calibrate.py", "tests/core/test_calibration_io.py",
+               "tests/core/test_matching.py", "tests/core/test_reference.py",
+               "tests/core/test_keys.py")),
+    "batch": Group(modules=("core/batch/rules.py",),
+                   tests=("tests/core/test_batch.py", "tests/core/test_runner.py")),
+    "loudness": Group(modules=("core/analysis/loudness.py",),
+                      tests=("tests/core/test_loudness.py",)),
+    "keys": Group(modules=("core/io/keynotation.py",), tests=("tests/core/test_keys.py",)),
+    "csv": Group(modules=("core/io/csvio.py", "core/io/provenance.py"),
+                 tests=("tests/core/test_csvio.py",)),
+}
+_NAMED = {m for g in GROUPS.values() for m in g.modules}
+GROUPS["rest"] = Group(
+    modules=tuple(m for m in _core_modules()
+                  if m not in _NAMED and not m.startswith("core/calibration/")),
+    tests=("tests/core",))
+
+
+# -- scratch copy ----------------------------------------------------------------------------
+
+
+def _scratch(workdir: Path) -> Path:
+    """Copy the code and tests to ``workdir`` (kept between runs: mutmut resumes there)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    for name in _COPIED:
+        src, dst = ROOT / name, workdir / name
+        if src.is_dir():
+            shutil.copytree(src, dst, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        elif src.exists():
+            shutil.copy2(src, dst)
+    return workdir
+
+
+_CONFIG_HEADER = "\n[tool.mutmut]\n"
+
+
+def _mutmut_config(group: Group) -> str:
+    def toml_list(items):
+        return "[" + ", ".join(f'"{i}"' for i in items) + "]"
+
+    return _CONFIG_HEADER + (
+        'source_paths = ["core"]\n'
+        f"only_mutate = {toml_list(group.modules)}\n"
+        f"pytest_add_cli_args_test_selection = {toml_list(group.tests)}\n"
+        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "benchmarks.mutation_order"]\n'
+        'also_copy = ["benchmarks", "resources"]\n'
+        "use_git_change_detection = false\n"
+    )
+
+
+# -- the triage file -------------------------------------------------------------------------
+
+
+def equivalent_mutants() -> dict[str, str]:
+    """Mutant name -> reason, from the triage file's ``- `name`: reason`` lines."""
+    if not TRIAGE_FILE.exists():
+        return {}
+    out = {}
+    for line in TRIAGE_FILE.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"\s*[-*]\s+`([^`]+)`\s*[:\u2014-]\s*(.+)", line)
+        if m:
+            out[m.group(1)] = m.group(2).strip()
+    return out
+
+
+# -- run ------------------------------------------------------------------------------------
+
+
+def _mutmut(workdir: Path, *args: str, nice: int) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("mutmut")
+    cmd = (["nice", "-n", str(nice)] if nice else []) + [str(exe), *args]
+    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, check=False)
+
+
+def _statuses(scratch: Path) -> dict[str, str]:
+    listing = _mutmut(scratch, "results", "--all", "true", nice=0).stdout
+    status = {}
+    for line in listing.splitlines():
+        if ": " in line:
+            key, st = line.strip().rsplit(": ", 1)
+            status[key] = st
+    return status
+
+
+def run_group(name: str, *, workdir: Path, jobs: int, nice: int, survivors: bool,
+              fresh: bool = False, retest: bool = False) -> dict:
+    """Run mutmut over one group; returns the counts and the score.
+
+    ``fresh`` forgets the verdicts of an earlier run in the same scratch folder.  ``retest``
+    runs again only the mutants that the earlier run did not kill and keeps the other
+    verdicts: sound after tests were added and the code left alone (use ``fresh`` otherwise).
+    """
+    group = GROUPS[name]
+    if fresh:
+        shutil.rmtree(workdir / name, ignore_errors=True)
+    scratch = _scratch(workdir / name)
+    pyproject = scratch / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8").split(_CONFIG_HEADER)[0]
+    pyproject.write_text(text + _mutmut_config(group), encoding="utf-8")
+    previous: dict[str, str] = {}
+    names: list[str] = []
+    if retest and (scratch / "mutants").exists():
+        previous = _statuses(scratch)
+        names = [k for k, st in previous.items() if st not in ("killed", "timeout")]
+        if not names:
+            retest = False
+    proc = _mutmut(scratch, "run", "--max-children", str(jobs), *names, nice=nice)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
+        raise SystemExit(f"mutmut run failed for {name} (exit {proc.returncode})")
+    status = _statuses(scratch)
+    if retest:
+        status = {k: (status[k] if k in names else st) for k, st in previous.items()}
+    equivalent = equivalent_mutants()
+    counts: dict[str, int] = {}
+    for st in status.values():
+        counts[st] = counts.get(st, 0) + 1
+    killed = counts.get("killed", 0) + counts.get("timeout", 0)
+    equiv = [k for k, st in status.items() if k in equivalent and st not in ("killed", "timeout")]
+    left = [k for k, st in status.items()
+            if st not in ("killed", "timeout") and k not in equivalent]
+    denominator = len(status) - len(equiv)
+    score = killed / denominator if denominator else float("nan")
+    print(f"{name}: {len(status)} mutants, {killed} killed (time-outs included), "
+          f"{len(equiv)} equivalent, {len(left)} not killed: "
+          f"score {killed}/{denominator} = {100 * score:.1f} %")
+    print("  " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if survivors:
+        for key in left:
+            print(_mutmut(scratch, "show", key, nice=0).stdout)
+    elif left:
+        print("  not killed: " + " ".join(left))
+    return {"group": name, "mutants": len(status), "killed": killed,
+            "equivalent": len(equiv), "score": score}
+
+
+# -- hand-made bugs --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Bug:
+    """A hand-made bug: ``old`` replaced by ``new`` (exactly once) in ``path``."""
+
+    group: str
+    name: str
+    path: str
+    old: str
+    new: str
+
+
+HANDMADE: tuple[Bug, ...] = (
+    # Batch rules.
+    Bug("batch", "time-out at a hard-coded 2x budget", "core/batch/rules.py",
+        "if elapsed >= self.hard_limit(job):", "if elapsed >= 2.0 * self.budget(job):"),
+    Bug("batch", "only an already-stalled song can time out", "core/batch/rules.py",
+        "if elapsed >= self.hard_limit(job):",
+        "if job.state is SongState.STALLED and elapsed >= self.hard_limit(job):"),
+    Bug("batch", "stall check with > instead of >=", "core/batch/rules.py",
+        "SongState.RUNNING and elapsed >= self.budget(job)",
+        "SongState.RUNNING and elapsed > self.budget(job)"),
+    Bug("batch", "time-out check with > instead of >=", "core/batch/rules.py",
+        "if elapsed >= self.hard_limit(job):", "if elapsed > self.hard_limit(job):"),
+    Bug("batch", "hard limit at the default factor 3", "core/batch/rules.py",
+        "return settings.hard_limit_factor * budget_for", "return 3.0 * budget_for"),
+    Bug("batch", "budget factor ignored", "core/batch/rules.py",
+        "settings.budget_factor * max(", "0.25 * max("),
+    Bug("batch", "hard limit counted from the stall", "core/batch/rules.py",
+        "if elapsed >= self.hard_limit(job):",
+        "if now - (job.stalled_at or now) >= self.hard_limit(job):"),
+    Bug("batch", "timed-out song not told to stop", "core/batch/rules.py",
+        "job.finished_at = now\n                    job.cancel_event.set()\n",
+        "job.finished_at = now\n"),
+    Bug("batch", "stale attempt accepted", "core/batch/rules.py",
+        "if job.attempt != attempt or job.state not in ACTIVE_STATES:",
+        "if job.state not in ACTIVE_STATES:"),
+    Bug("batch", "stalled song re-stalled on every check", "core/batch/rules.py",
+        "elif job.state is SongState.RUNNING and elapsed >= self.budget(job):",
+        "elif elapsed >= self.budget(job):"),
+    Bug("batch", "budget from a stale duration", "core/batch/rules.py",
+        "            if duration_s is not None:\n                job.duration_s = duration_s\n"
+        "            return True",
+        "            return True"),
+    # Loudness.
+    Bug("loudness", "relative gate at 20 LU", "core/analysis/loudness.py",
+        "relative_lu=10.0)", "relative_lu=20.0)"),
+    Bug("loudness", "LRA low percentile at 20", "core/analysis/loudness.py",
+        "[10.0, 95.0]", "[20.0, 95.0]"),
+    Bug("loudness", "relative gate at 8 LU (the 2010 value)", "core/analysis/loudness.py",
+        "relative_lu=10.0)", "relative_lu=8.0)"),
+    Bug("loudness", "relative gate at 12 LU", "core/analysis/loudness.py",
+        "relative_lu=10.0)", "relative_lu=12.0)"),
+    Bug("loudness", "absolute gate at -80 LUFS", "core/analysis/loudness.py",
+        "_ABS_GATE_LUFS = -70.0", "_ABS_GATE_LUFS = -80.0"),
+    Bug("loudness", "absolute gate at -65 LUFS", "core/analysis/loudness.py",
+        "_ABS_GATE_LUFS = -70.0", "_ABS_GATE_LUFS = -65.0"),
+    Bug("loudness", "LRA high percentile at 90", "core/analysis/loudness.py",
+        "[10.0, 95.0]", "[10.0, 90.0]"),
+    Bug("loudness", "LRA low percentile at 5", "core/analysis/loudness.py",
+        "[10.0, 95.0]", "[5.0, 95.0]"),
+    Bug("loudness", "LRA relative gate at 10 LU", "core/analysis/loudness.py",
+        "p.mean() * 10.0 ** (-20.0 / 10.0)", "p.mean() * 10.0 ** (-10.0 / 10.0)"),
+    Bug("loudness", "LRA without its relative gate", "core/analysis/loudness.py",
+        "    p = p[p > p.mean() * 10.0 ** (-20.0 / 10.0)]\n", ""),
+    Bug("loudness", "momentary blocks of 300 ms", "core/analysis/loudness.py",
+        "return self._window_powers(4)", "return self._window_powers(3)"),
+    Bug("loudness", "short-term windows of 2 s", "core/analysis/loudness.py",
+        "p = self._window_powers(30)", "p = self._window_powers(20)"),
+    Bug("loudness", "surround weight 1.0", "core/analysis/loudness.py",
+        "return np.array([1.0, 1.0, 1.0, 0.0, 1.41, 1.41])",
+        "return np.array([1.0, 1.0, 1.0, 0.0, 1.0, 1.0])"),
+    Bug("loudness", "offset with the wrong sign", "core/analysis/loudness.py",
+        "_OFFSET = -0.691", "_OFFSET = 0.691"),
+    Bug("loudness", "relative gate from the median block", "core/analysis/loudness.py",
+        "    p = p[p > p.mean() * 10.0 ** (-relative_lu / 10.0)]",
+        "    p = p[p > np.median(p) * 10.0 ** (-relative_lu / 10.0)]"),
+    # Descriptors.
+    Bug("descriptors", "valence raised by minor mode", "core/analysis/descriptors.py",
+        'if key_mode == "major"', 'if key_mode == "minor"'),
+    Bug("descriptors", "dynamic range over the quietest blocks", "core/analysis/descriptors.py",
+        "top = np.sort(blocks)[-max(1, int(math.ceil(0.2 * nb))):]",
+        "top = np.sort(blocks)[:max(1, int(math.ceil(0.2 * nb)))]"),
+    Bug("descriptors", "dynamic range over half the blocks", "core/analysis/descriptors.py",
+        "math.ceil(0.2 * nb)", "math.ceil(0.5 * nb)"),
+    Bug("descriptors", "energy falls with loudness", "core/analysis/descriptors.py",
+        "0.5 * _ramp(loudness_lufs, -30.0, -6.0)", "0.5 * (1 - _ramp(loudness_lufs, -30.0, -6.0))"),
+    Bug("descriptors", "energy ignores onset density", "core/analysis/descriptors.py",
+        "+ 0.3 * _ramp(onset_rate, 0.5, 6.0)", "+ 0.3 * _ramp(0.0, 0.5, 6.0)"),
+    Bug("descriptors", "brighter is more acoustic", "core/analysis/descriptors.py",
+        "+ 0.3 * (1.0 - _ramp(brightness, 1000.0, 4000.0))",
+        "+ 0.3 * _ramp(brightness, 1000.0, 4000.0)"),
+    Bug("descriptors", "slower tempo raises valence", "core/analysis/descriptors.py",
+        "0.25 * _ramp(tempo, 60.0, 160.0)", "0.25 * (1 - _ramp(tempo, 60.0, 160.0))"),
+    Bug("descriptors", "silence threshold at -50 dBFS", "core/analysis/descriptors.py",
+        "SILENCE_DBFS = -60.0", "SILENCE_DBFS = -50.0"),
+    Bug("descriptors", "dance range centred at 150 BPM", "core/analysis/descriptors.py",
+        "abs(tempo - 112.0)", "abs(tempo - 150.0)"),
+    Bug("descriptors", "wider dynamics less acoustic", "core/analysis/descriptors.py",
+        "+ 0.15 * _ramp(dyn if dyn is not None else 0.0, 8.0, 20.0)",
+        "+ 0.15 * (1 - _ramp(dyn if dyn is not None else 0.0, 8.0, 20.0))"),
+    Bug("descriptors", "pulse ignored", "core/analysis/descriptors.py",
+        "+ 0.30 * _ramp(pulse, 0.4, 1.6)", "+ 0.30 * _ramp(0.0, 0.4, 1.6)"),
+    # Keys.
+    Bug("keys", "relative of a minor key a major third up", "core/io/keynotation.py",
+        "return Key((self.tonic + 3) % 12, \"major\")", "return Key((self.tonic + 4) % 12, \"major\")"),
+    Bug("keys", "only the ascending fifth counts", "core/io/keynotation.py",
+        "if d in (5, 7):", "if d == 7:"),
+    Bug("keys", "relative and parallel weights swapped", "core/io/keynotation.py",
+        '"relative": 0.3, "parallel": 0.2', '"relative": 0.2, "parallel": 0.3'),
+    Bug("keys", "relation read the wrong way round", "core/io/keynotation.py",
+        "if estimate == reference.relative():", "if reference == estimate.parallel():"),
+    Bug("keys", "fifths distance not folded", "core/io/keynotation.py",
+        "return min(d, 12 - d)", "return d"),
+    Bug("keys", "fifth across modes", "core/io/keynotation.py",
+        "    if estimate.mode == reference.mode:\n        d = (",
+        "    if True:\n        d = ("),
+    Bug("keys", "Camelot minor wheel shifted", "core/io/keynotation.py",
+        "_CAMELOT_MINOR = {8: 1, 3: 2,", "_CAMELOT_MINOR = {3: 1, 8: 2,"),
+    # CSV exports.
+    Bug("csv", "header cells not neutralized", "core/io/csvio.py",
+        "writer.writerow([format_cell(c) for c in header])", "writer.writerow(header)"),
+    Bug("csv", "provenance cells written raw", "core/io/csvio.py",
+        "full = {**meta, **row}\n        writer.writerow([format_cell(full.get(c)) for c in header])",
+        "writer.writerow([format_cell(row.get(c)) if c in row else meta.get(c, '')"
+        " for c in header])"),
+    Bug("csv", "@ not neutralized", "core/io/csvio.py",
+        '_DANGEROUS = ("=", "+", "-", "@", "\\t", "\\r")',
+        '_DANGEROUS = ("=", "+", "-", "\\t", "\\r")'),
+    Bug("csv", "every apostrophe stripped on reading", "core/io/csvio.py",
+        "if s.startswith(\"'\") and len(s) > 1 and s[1] in _DANGEROUS:",
+        "if s.startswith(\"'\"):"),
+    Bug("csv", "no byte-order mark", "core/io/csvio.py",
+        "atomic_write_text(path, buf.getvalue(), bom=True)",
+        "atomic_write_text(path, buf.getvalue(), bom=False)"),
+    Bug("csv", "floats rounded to 2 decimals", "core/io/csvio.py",
+        "return repr(round(value, 6))", "return repr(round(value, 2))"),
+    Bug("csv", "infinite cells read as numbers", "core/io/csvio.py",
+        "return f if math.isfinite(f) else None", "return f"),
+    # Session store and command line.
+    Bug("store", "the command line never reads the store", "core/cli/analyze.py",
+        "force=lambda path: args.fresh", "force=lambda path: True"),
+    Bug("store", "the command line bypasses the store", "core/cli/analyze.py",
+        "analyze = cached(analyze_file, store, force=lambda path: args.fresh)",
+        "analyze = analyze_file"),
+    Bug("store", "cached() never reads the store", "core/batch/store.py",
+        "        if not force(path):\n            hit = store.lookup(path, fp)",
+        "        if False:\n            hit = store.lookup(path, fp)"),
+    Bug("store", "--fresh ignored", "core/cli/analyze.py",
+        "force=lambda path: args.fresh", "force=lambda path: False"),
+    Bug("store", "changed file served from the store", "core/batch/store.py",
+        "if row is None or (row[0], row[1]) != sig:", "if row is None:"),
+    Bug("store", "failed results cached", "core/batch/store.py",
+        '        if result.status != "done":\n            return\n', ""),
+)
+
+BUG_TESTS = {
+    "batch": GROUPS["batch"].tests,
+    "loudness": GROUPS["loudness"].tests,
+    "descriptors": ("tests/core/test_descriptors.py",),
+    "keys": GROUPS["keys"].tests,
+    "csv": GROUPS["csv"].tests + ("tests/core/test_cli.py",),
+    "store": ("tests/core/test_store.py", "tests/core/test_cli.py"),
+}
+
+
+def run_handmade(groups, *, workdir: Path, nice: int) -> tuple[int, int]:
+    """Put each hand-made bug in a scratch copy and run its group's tests; (caught, tried)."""
+    scratch = _scratch(workdir / "handmade")
+    caught = tried = 0
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    for bug in HANDMADE:
+        if groups and bug.group not in groups:
+            continue
+        target = scratch / bug.path
+        original = (ROOT / bug.path).read_text(encoding="utf-8")
+        if original.count(bug.old) != 1:
+            print(f"  SKIPPED  [{bug.group}] {bug.name}: the code it changes is gone")
+            continue
+        target.write_text(original.replace(bug.old, bug.new), encoding="utf-8")
+        try:
+            cmd = (["nice", "-n", str(nice)] if nice else []) + [
+                sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                *BUG_TESTS[bug.group]]
+            proc = subprocess.run(cmd, cwd=scratch, capture_output=True, text=True, env=env,
+                                  check=False)
+        finally:
+            target.write_text(original, encoding="utf-8")
+        tried += 1
+        hit = proc.returncode != 0
+        caught += hit
+        why = ""
+        if hit:
+            failed = re.findall(r"^FAILED (\S+)", proc.stdout, re.M)
+            why = failed[0] if failed else proc.stdout.strip().splitlines()[-1]
+        print(f"  {'caught' if hit else 'MISSED'}   [{bug.group}] {bug.name}  {why}")
+    print(f"hand-made bugs caught: {caught} of {tried}")
+    return caught, tried
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.mutation", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--workdir", type=Path,
+                   default=Path(tempfile.gettempdir()) / "songcal-mutation",
+                   help="scratch folder (default: %(default)s)")
+    p.add_argument("--nice", type=int, default=10, help="niceness of the runs (default 10)")
+    sub = p.add_subparsers(dest="mode", required=True)
+    r = sub.add_parser("run", help="mutmut over a module group")
+    r.add_argument("groups", nargs="+", choices=sorted(GROUPS))
+    r.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1)")
+    r.add_argument("--survivors", action="store_true", help="print each survivor's diff")
+    r.add_argument("--fresh", action="store_true", help="forget the previous run's verdicts")
+    r.add_argument("--retest", action="store_true",
+                   help="after adding tests: run again only the mutants not killed last time")
+    h = sub.add_parser("handmade", help="hand-made bugs, one at a time")
+    h.add_argument("groups", nargs="*", metavar="GROUP",
+                   help="any of: " + ", ".join(sorted(BUG_TESTS)) + " (default: all)")
+    args = p.parse_args(argv)
+    if args.mode == "handmade" and set(args.groups) - set(BUG_TESTS):
+        p.error(f"unknown group(s): {sorted(set(args.groups) - set(BUG_TESTS))}")
+    if args.mode == "run":
+        for g in args.groups:
+            run_group(g, workdir=args.workdir, jobs=args.jobs, nice=args.nice,
+                      survivors=args.survivors, fresh=args.fresh, retest=args.retest)
+    else:
+        caught, tried = run_handmade(args.groups, workdir=args.workdir, nice=args.nice)
+        return 0 if caught == tried else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
