@@ -40,15 +40,23 @@ SOUNDFONTS = {"fluidr3": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
               "timgm6mb": "/usr/share/sounds/sf2/TimGM6mb.sf2"}
 SPLIT_FONTS = {"fit": ("fluidr3", "opl3"), "heldout": ("musescore", "timgm6mb")}
 SUBSETS = ("clear", "ambiguous", "drumless", "classical")
-#: Groove -> (subset, BPM range) for the tunes; four-on-the-floor appears in both subsets.
-_GROOVE_PLAN = (("fourfloor", "clear", (115, 170)), ("rock", "clear", (76, 165)),
-                ("breakbeat", "clear", (85, 140)), ("hiphop", "clear", (78, 100)),
-                ("shuffle", "clear", (80, 140)), ("waltz", "clear", (84, 180)),
-                ("halftime", "ambiguous", (135, 175)), ("trap", "ambiguous", (130, 165)),
-                ("dnb", "ambiguous", (160, 180)), ("fourfloor", "ambiguous", (171, 190)),
-                ("sixeight", "ambiguous", (52, 92)))
-_METER_OF = {"waltz": ("3/4",), "sixeight": ("6/8",)}
+#: (groove, subset, BPM range, metres of the tunes it takes, number of tunes).  Every duple
+#: tune (2/4, 4/4, 2/2) is used; four-on-the-floor appears in both subsets.
 _DUPLE = ("2/4", "4/4", "2/2")
+_TUNE_PLAN = (("fourfloor", "clear", (115, 170), _DUPLE, 16),
+              ("rock", "clear", (76, 165), _DUPLE, 16),
+              ("breakbeat", "clear", (85, 140), _DUPLE, 14),
+              ("hiphop", "clear", (78, 100), _DUPLE, 14),
+              ("shuffle", "clear", (80, 140), _DUPLE, 14),
+              ("waltz", "clear", (84, 180), ("3/4",), 34),
+              ("halftime", "ambiguous", (135, 175), _DUPLE, 16),
+              ("trap", "ambiguous", (130, 165), _DUPLE, 14),
+              ("dnb", "ambiguous", (160, 180), _DUPLE, 14),
+              ("fourfloor", "ambiguous", (171, 190), _DUPLE, 16),
+              ("sixeight", "ambiguous", (52, 92), ("6/8",), 30),
+              ("none", "drumless", (62, 130), _DUPLE, 18),
+              ("none", "drumless", (62, 130), ("3/4",), 22),
+              ("none", "drumless", (48, 92), ("6/8",), 20))
 
 
 def _seed(text: str) -> int:
@@ -110,40 +118,31 @@ def plan(sources: dict, *, seed: int = 9) -> list[dict]:
                 "lufs": float(rng.uniform(-24, -16)), "compress": False}
         items.append(_common(item, split, rng))
     tunes = list(sources["tunes"])
-    order = list(rng.permutation(len(tunes)))
-    # Styles in turn: drumless pop, then each groove; each tune is used once.
-    styles = [("none", "drumless", (62, 130))] * 3 + list(_GROOVE_PLAN)
-    counts = dict.fromkeys(range(len(styles)), 0)
-    k = 0
-    while order:
-        s_i = k % len(styles)
-        k += 1
-        groove, subset, (lo, hi) = styles[s_i]
-        meters = _METER_OF.get(groove, _DUPLE)
-        pick = next((t for t in order if tunes[t]["meter"] in meters), None)
-        if pick is None:
-            if k > 4 * len(styles) * (len(tunes) + 1):
+    pools: dict[tuple, list[int]] = {}
+    for t in rng.permutation(len(tunes)):
+        pools.setdefault(tunes[t]["meter"], []).append(int(t))
+    for groove, subset, (lo, hi), meters, count in _TUNE_PLAN:
+        for n in range(count):
+            meter = next((m for m in meters if pools.get(m)), None)
+            if meter is None:
                 break
-            continue
-        order.remove(pick)
-        src = tunes[pick]
-        split = ("fit", "heldout")[counts[s_i] % 2]
-        counts[s_i] += 1
-        bpm = round(float(rng.uniform(lo, hi)), 1)
-        stretch = 2.0 if bpm > 135 and groove not in ("waltz", "sixeight") else 1.0
-        item = {"id": f"t{len(items):03d}", "source": src["id"], "split": split,
-                "subset": subset, "style": groove, "bpm": bpm, "groove": groove,
-                "stretch": stretch, "comp": str(rng.choice(["block", "arp", "sustain",
-                                                             "offbeat", "strum"])),
-                "bass": str(rng.choice(["whole", "half", "beat", "eighth"])),
-                "octave": int(rng.choice([-1, 0, 0])),
-                "programs": [int(rng.choice(p)) for p in (LEADS, COMPS, BASSES)],
-                "seconds": float(rng.uniform(30, 42)), "rt60": float(rng.uniform(0.3, 1.4)),
-                "wet": float(rng.uniform(0.05, 0.3)), "lufs": float(rng.uniform(-14, -8)),
-                "compress": True}
-        if groove != "none":
-            item["kit"] = int(rng.choice(KITS[groove]))
-        items.append(_common(item, split, rng))
+            src = tunes[pools[meter].pop()]
+            split = ("fit", "heldout")[n % 2]
+            bpm = round(float(rng.uniform(lo, hi)), 1)
+            stretch = 2.0 if bpm > 135 and groove not in ("waltz", "sixeight") else 1.0
+            item = {"id": f"t{len(items):03d}", "source": src["id"], "split": split,
+                    "subset": subset, "style": groove, "bpm": bpm, "groove": groove,
+                    "stretch": stretch,
+                    "comp": str(rng.choice(["block", "arp", "sustain", "offbeat", "strum"])),
+                    "bass": str(rng.choice(["whole", "half", "beat", "eighth"])),
+                    "octave": int(rng.choice([-1, 0, 0])),
+                    "programs": [int(rng.choice(p)) for p in (LEADS, COMPS, BASSES)],
+                    "seconds": float(rng.uniform(30, 42)), "rt60": float(rng.uniform(0.3, 1.4)),
+                    "wet": float(rng.uniform(0.05, 0.3)), "lufs": float(rng.uniform(-14, -8)),
+                    "compress": True}
+            if groove != "none":
+                item["kit"] = int(rng.choice(KITS[groove]))
+            items.append(_common(item, split, rng))
     for item in items:
         src = next(s for s in sources["classical" if item["id"][0] == "c" else "tunes"]
                    if s["id"] == item["source"])
@@ -206,6 +205,7 @@ def main(argv=None) -> int:
                os.path.join(args.cache, "manifest.json"))
     by_id = {s["id"]: s for s in sources["classical"] + sources["tunes"]}
     todo = [it for it in items if not os.path.exists(os.path.join(args.cache, it["file"]))]
+    todo.sort(key=lambda it: it["split"] != "fit")  # the fit part first: fitting can start
     if args.limit:
         todo = todo[: args.limit]
     t0 = time.time()

@@ -7,7 +7,9 @@ The pipeline in reading order:
 - :mod:`core.analysis.loudness` -- ITU-R BS.1770 / EBU R128 loudness, range and peak.
 - :mod:`core.analysis.features` -- compact frame features (band flux, RMS, centroid,
   flatness, chroma) streamed chunk by chunk.
-- :mod:`core.analysis.tempo` -- tempo and its half/double alternatives.
+- :mod:`core.analysis.periodicity` -- autocorrelation, lag histogram and pulse measures
+  of onset and harmonic-change envelopes, shared by tempo and time signature.
+- :mod:`core.analysis.tempo` -- tempo, its metrical alternatives and a weak-pulse flag.
 - :mod:`core.analysis.key` -- key (tonic, mode) from chroma and bass chroma.
 - :mod:`core.analysis.timesig` -- time-signature guess (3 or 4 beats to the bar).
 - :mod:`core.analysis.descriptors` -- energy, danceability, valence, acousticness and the
