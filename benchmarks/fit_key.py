@@ -98,7 +98,7 @@ def main(argv=None) -> int:
     print(f"in-sample MIREX: fit split {_mirex(real, w).mean():.3f}  generated "
           f"{_mirex(generated, w).mean():.3f}")
     print("weights:")
-    for name, v in zip(KEY_FEATURES, w, strict=True):
+    for name, v in zip((*KEY_FEATURES, "profile score with bass"), w, strict=True):
         print(f"    {round(float(v), 3)!r},  # {name}")
     return 0
 

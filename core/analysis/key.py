@@ -27,15 +27,16 @@ _MIN_PEAKINESS = 0.12  # relative spread of the pitch-class profile; noise is fl
 _BASS_WEIGHT = 0.3
 _SCORE_SCALE = 0.05  # song scores per nat of the decision, on the scale of the chunk scores
 
-#: Weights of the key evidence (:data:`core.analysis.keyevidence.KEY_FEATURES` order),
+#: Weights of the key evidence (:func:`key_table` columns),
 #: fitted by ``python -m benchmarks.fit_key`` on the ``fit`` split of the realistic
 #: evaluation set and on generated songs, and rounded.
 _KEY_WEIGHTS = np.array([
-    -1.016, 1.044,  # Krumhansl, Temperley correlation
-    4.017, 6.283,  # the same with harmonics
-    0.899, 0.39, -1.138,  # local-key path: share, at the start, at the end
-    4.574, 0.338,  # opening, ending correlation
-    1.644, 0.211, 3.048,  # tonic in the bass, in the final bass, tonic triad in the final chord
+    -1.164, 0.95,  # Krumhansl, Temperley correlation
+    3.932, 6.251,  # the same with harmonics
+    0.893, 0.388, -1.143,  # local-key path: share, at the start, at the end
+    4.57, 0.316,  # opening, ending correlation
+    1.52, 0.211, 3.06,  # tonic in the bass, in the final bass, tonic triad in the final chord
+    0.434,  # profile score with bass (key_scores)
 ])
 
 
@@ -165,7 +166,7 @@ def estimate_key(
     spread = (profile.max() - profile.min()) / max(profile.mean(), 1e-12)
     if profile.sum() <= 0 or spread < _MIN_PEAKINESS or plain.max() < _MIN_CORRELATION:
         return KeyEstimate(None)
-    evidence = key_features(chroma, bass_chroma, frame_rate)
+    evidence = key_table(chroma, bass_chroma, frame_rate)
     logits = evidence @ _KEY_WEIGHTS
     prob = np.exp(logits - logits.max())
     prob /= prob.sum()
@@ -178,11 +179,17 @@ def estimate_key(
 
 def key_table(chroma: np.ndarray, bass_chroma: np.ndarray | None,
               frame_rate: float) -> np.ndarray | None:
-    """Per-key evidence used by the decision (for fitting), or None when there is no key."""
+    """Per-key evidence the decision weighs, shape (24, features), or None without sound.
+
+    The columns are :data:`core.analysis.keyevidence.KEY_FEATURES` and, last, the profile
+    score of :func:`key_scores` (templates plus the tonic in the bass).
+    """
     profile = pitch_profile(chroma)
     if profile.sum() <= 0:
         return None
-    return key_features(chroma, bass_chroma, frame_rate)
+    bass = pitch_profile(bass_chroma) if bass_chroma is not None else None
+    return np.column_stack([key_features(chroma, bass_chroma, frame_rate),
+                            key_scores(profile, bass)])
 
 
 def chunk_keys(features, *, song: KeyEstimate | None = None,

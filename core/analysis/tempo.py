@@ -29,14 +29,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.analysis.periodicity import (
-    chroma_novelty,
-    lag_histogram,
-    periodicity,
-    prepare_bands,
-    pulse_measures,
-    value_at,
-)
+from core.analysis.beatevidence import FEATURE_NAMES, beat_context, candidate_features
+from core.analysis.periodicity import periodicity, prepare_bands, value_at
 
 __all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "candidate_table",
            "FEATURE_NAMES"]
@@ -45,36 +39,9 @@ _MIN_S = 4.0  # shortest signal with a tempo (s)
 _WEAK_PERIODICITY = 0.035  # below this (plus a margin for short signals) the pulse is weak
 _MIN_ONSET_CREST = 2.2  # onset-envelope peaks over its median: below this there are no onsets
 _PLATEAU = 0.6  # share of the peak that bounds the plateau of a drifting tempo
-_MIN_BAND_SHARE = 0.1  # a band with less onset strength than this share of the top is ignored
-_HARMONY_BEATS = (1, 2, 4)  # harmonic-change periodicity is read at these beat multiples
-_HARMONY_LAG_S = 9.0
 _RELATIVES = (1 / 2, 2 / 3, 1.0, 3 / 2, 2.0)
 _FAMILY = (1 / 3, 1 / 2, 2 / 3, 1.0, 3 / 2, 2.0, 3.0)  # ratios that keep a metrical family
 _PEAKS = 4  # periodicity peaks that seed candidates
-
-#: Names of the evidence about one candidate; each is used twice (see :data:`FEATURE_NAMES`).
-_EVIDENCE = (
-    "log2 tempo", "log2 tempo squared", "log2 tempo x high-band share",
-    "accent alternation", "accent faster alternation", "accent salience", "accent contrast",
-    "fastest even level", "accent periodicity", "onset periodicity",
-    "periodicity at half period", "periodicity at 2 periods", "periodicity at 1/3 period",
-    "periodicity at 3 periods",
-    "low alternation", "low faster alternation", "low salience", "low contrast",
-    "mid alternation", "mid faster alternation", "mid salience", "mid contrast",
-    "high alternation", "high faster alternation", "high salience", "high contrast",
-    "low periodicity", "mid periodicity", "high periodicity",
-    "low fastest even level", "mid fastest even level", "high fastest even level",
-    "lag histogram at period", "lag histogram at half", "lag histogram at double",
-    "log onsets per beat",
-    "harmony change at 1 beat", "harmony change at 2 beats", "harmony change at 4 beats",
-    "bass change at 1 beat", "bass change at 2 beats", "bass change at 4 beats",
-    "harmony pulse alternation", "harmony pulse faster alternation", "harmony pulse contrast",
-)
-#: Names of the candidate features, in :data:`_WEIGHTS` order: the evidence as it is, then
-#: the evidence times the drum gate (0 for music whose onsets hardly reach the cymbal band,
-#: 1 for a drum kit), so that drums and drumless music weigh the evidence each their own way.
-FEATURE_NAMES = _EVIDENCE + tuple(f"{name} (drums)" for name in _EVIDENCE)
-_GATE = (0.08, 0.2)  # share of high-band onset strength at which the drum gate is 0 and 1
 
 #: Weights of the candidate features (see :data:`FEATURE_NAMES`), fitted by
 #: ``python -m benchmarks.fit_tempo`` (L2-penalised conditional logit) on the ``fit`` split
@@ -139,78 +106,6 @@ def _has_onsets(bands: np.ndarray) -> bool:
     return float(np.percentile(env, 99.5)) > _MIN_ONSET_CREST * max(med, 1e-9)
 
 
-def _harmony_pulses(novelty, bpm, pitch_rate) -> list[float]:
-    """Alternation, faster alternation and pulse contrast of the harmonic change at a beat."""
-    if novelty is None:
-        return [0.0, 0.0, 0.0]
-    p = 60.0 * pitch_rate / bpm
-    sal, alt = pulse_measures(novelty, p, pitch_rate)
-    sal_fast, alt_fast = pulse_measures(novelty, p / 2, pitch_rate)
-    return [alt, alt_fast, float(np.log(max(sal, 1e-6) / max(sal_fast, 1e-6)))]
-
-
-def _mass(hist: np.ndarray, lag: float) -> float:
-    """Share of the lag histogram within 4 % of ``lag``."""
-    lo, hi = int(np.floor(lag / 1.04)), int(np.ceil(lag * 1.04)) + 1
-    if lo >= len(hist) or hi <= 0:
-        return 0.0
-    return float(hist[max(lo, 0) : min(hi, len(hist))].sum())
-
-
-def _candidate_features(bpm, ctx) -> np.ndarray:
-    """Features of one candidate beat rate (see :data:`FEATURE_NAMES`)."""
-    fr = ctx["frame_rate"]
-    period = 60.0 * fr / bpm
-    env_acc, a_all = ctx["env_acc"], ctx["acfs"][0]
-    sal, alt = pulse_measures(env_acc, period, fr)
-    sal_fast, alt_fast = pulse_measures(env_acc, period / 2, fr)
-    octave = np.log2(bpm / 120.0)
-    feats = [
-        octave, octave * octave, octave * ctx["high_share"],
-        alt, alt_fast, np.log(max(sal, 1e-6)), np.log(max(sal, 1e-6) / max(sal_fast, 1e-6)),
-        alt * (1.0 - alt_fast),
-        float(value_at(ctx["acfs"][1], period)), float(value_at(a_all, period)),
-        float(value_at(a_all, period / 2)), float(value_at(a_all, 2 * period)),
-        float(value_at(a_all, period / 3)), float(value_at(a_all, 3 * period)),
-    ]
-    even = []
-    for band, here in zip(ctx["prep"], ctx["present"], strict=True):
-        if not here:
-            feats += [0.0, 0.0, 0.0, 0.0]
-            even.append(0.0)
-            continue
-        b_sal, b_alt = pulse_measures(band, period, fr)
-        b_sal_fast, b_fast = pulse_measures(band, period / 2, fr)
-        feats += [b_alt, b_fast, np.log(max(b_sal, 1e-6)),
-                  np.log(max(b_sal, 1e-6) / max(b_sal_fast, 1e-6))]
-        even.append(b_alt * (1.0 - b_fast))
-    for acf, here in zip(ctx["acfs"][2:], ctx["present"], strict=True):
-        feats.append(float(value_at(acf, period)) if here else 0.0)
-    feats += even
-    hist = ctx["hist"]
-    feats += [_mass(hist, period), _mass(hist, period / 2), _mass(hist, 2 * period)]
-    feats.append(np.log(max(ctx["onset_rate"], 1e-3) * 60.0 / bpm))
-    pr = ctx["pitch_rate"]
-    for acf in ctx["harmony"]:  # chords and bass notes change on beats and bars
-        if acf is None:
-            feats += [0.0] * len(_HARMONY_BEATS)
-        else:
-            feats += [float(value_at(acf, k * 60.0 * pr / bpm)) for k in _HARMONY_BEATS]
-    feats += _harmony_pulses(ctx["novelty"], bpm, pr)
-    feats = np.array(feats, dtype=float)
-    return np.concatenate([feats, ctx["gate"] * feats])
-
-
-def _onset_rate(env: np.ndarray, frame_rate: float) -> float:
-    """Onsets per second: local maxima of the envelope above its running mean and median."""
-    import scipy.ndimage
-
-    peak = scipy.ndimage.maximum_filter1d(env, max(3, int(0.05 * frame_rate)) | 1) == env
-    mean = scipy.ndimage.uniform_filter1d(env, max(3, int(1.0 * frame_rate)))
-    keep = peak & (env > 1.5 * mean) & (env > np.median(env))
-    return float(np.count_nonzero(keep)) / (len(env) / frame_rate)
-
-
 def _seed_tempi(both: np.ndarray, frame_rate: float, min_bpm: float, max_bpm: float):
     """BPM of the strongest peaks of the summed periodicity within the range, strongest first."""
     grid = np.exp(np.linspace(np.log(min_bpm), np.log(max_bpm), 800))
@@ -260,11 +155,8 @@ def candidate_table(bands: np.ndarray, frame_rate: float, *, chroma: np.ndarray 
     if n < _MIN_S * frame_rate or float(bands.sum()) <= 1e-6 * n or not _has_onsets(bands):
         return None
     prep = prepare_bands(bands, frame_rate)
-    band_means = bands.mean(axis=1)
-    present = band_means >= _MIN_BAND_SHARE * band_means.max()
-    env_all = prep.sum(axis=0)
-    env_acc = prep[0] + prep[1]
-    acfs, windows = periodicity(np.vstack([env_all, env_acc, prep]), frame_rate, windows=True)
+    acfs, windows = periodicity(np.vstack([prep.sum(axis=0), prep[0] + prep[1], prep]),
+                                frame_rate, windows=True)
     a_all = acfs[0]
     both = a_all + acfs[1]
     grid_lag = 60.0 * frame_rate / np.exp(np.linspace(np.log(min_bpm), np.log(max_bpm), 400))
@@ -276,29 +168,12 @@ def candidate_table(bands: np.ndarray, frame_rate: float, *, chroma: np.ndarray 
                 c = _refine(both, frame_rate, seed * f)
                 if all(abs(c - o) > 0.02 * c for o in cands):
                     cands.append(c)
-    harmony = (_harmony_acf(chroma, pitch_rate), _harmony_acf(bass_chroma, pitch_rate))
-    ctx = {"frame_rate": frame_rate, "prep": prep, "present": present, "env_acc": env_acc,
-           "acfs": acfs, "hist": lag_histogram(windows, frame_rate, min_bpm=min_bpm,
-                                               max_bpm=max_bpm),
-           "high_share": float(band_means[2] / band_means.sum()),
-           "gate": float(np.clip((band_means[2] / band_means.sum() - _GATE[0])
-                                 / (_GATE[1] - _GATE[0]), 0.0, 1.0)),
-           "onset_rate": _onset_rate(env_all, frame_rate), "harmony": harmony,
-           "pitch_rate": pitch_rate,
-           "novelty": (np.maximum(chroma_novelty(chroma), 0.0) if harmony[0] is not None
-                       else None)}
-    feats = np.array([_candidate_features(c, ctx) for c in cands])
+    ctx = beat_context(bands, prep, acfs, windows, frame_rate, chroma=chroma,
+                       bass_chroma=bass_chroma, pitch_rate=pitch_rate, min_bpm=min_bpm,
+                       max_bpm=max_bpm)
+    feats = np.array([candidate_features(c, ctx) for c in cands])
     return {"cands": cands, "features": feats, "acf": both, "a_all": a_all,
             "periodicity": peak}
-
-
-def _harmony_acf(chroma, pitch_rate):
-    """Periodicity of harmonic change (chroma novelty), or None without enough chroma."""
-    if chroma is None or not pitch_rate or chroma.shape[-1] < _MIN_S * pitch_rate:
-        return None
-    if float(np.sum(chroma)) <= 0:
-        return None
-    return periodicity(chroma_novelty(chroma), pitch_rate, max_lag_s=_HARMONY_LAG_S)
 
 
 def _decide(table, frame_rate: float, seconds: float) -> TempoEstimate:
