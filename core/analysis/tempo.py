@@ -194,7 +194,7 @@ def _decide(table, frame_rate: float, seconds: float) -> TempoEstimate:
         bpm=round(best, 2), confidence=conf,
         alternatives=(round(best, 2),) + tuple(round(cands[i], 2) for i in rest),
         scores=(float(mass[top]),) + tuple(float(prob[i]) for i in rest), periodicity=per,
-        weak=table["periodicity"] < _weak_periodicity(seconds))
+        weak=bool(table["periodicity"] < _weak_periodicity(seconds)))
 
 
 def _refine(acf: np.ndarray, frame_rate: float, bpm: float, *, spread: float = 0.03,
@@ -385,4 +385,4 @@ def _follow_song(bands: np.ndarray, frame_rate: float, bpm: float) -> TempoEstim
     seconds = bands.shape[1] / frame_rate
     return TempoEstimate(round(best, 2), confidence=float(np.clip(per / 0.3, 0.0, 1.0)),
                          alternatives=(round(best, 2),), scores=(1.0,), periodicity=per,
-                         weak=per < _weak_periodicity(seconds))
+                         weak=bool(per < _weak_periodicity(seconds)))
