@@ -1,21 +1,20 @@
-"""Fit the weights of the tempo octave decision (:data:`core.analysis.tempo._WEIGHTS`).
+"""Fit the weights of the tempo metrical-level decision (:data:`core.analysis.tempo._WEIGHTS`).
 
-Run ``python -m benchmarks.fit_tempo [--cache-dir DIR] [--l2 L] [--quiet]``.
+Run ``python -m benchmarks.fit_tempo [--l2 L] [--quiet]`` after building the realistic set
+(``python -m benchmarks.evalset``).
 
-Songs come from BOTH generators: :mod:`benchmarks.synth` (plans of ``benchmarks.accuracy``) and
-:mod:`benchmarks.independent_synth` (plans of ``benchmarks.independent``), 48 songs of 30 s per
-plan.  Their onset bands and chroma are cached in ``--cache-dir`` (one ``.npz`` per plan), so
-a rerun only computes the candidate features.  The model is a conditional logit over each
-song's candidates (softmax of a linear score) with an L2 penalty on standardised features;
-the first feature (the fixed log perceptual preference) is scored like the others.
+Songs: the ``fit`` split of the realistic set only (its pieces and its soundfonts, FluidR3
+and OPL-3; the ``heldout`` split is never read here), plus generated songs of
+:mod:`benchmarks.synth` (plans 2024 and 555 of ``benchmarks.accuracy``),
+:mod:`benchmarks.independent_synth` (plans 1 and 2 of ``benchmarks.independent``) and
+metronome tracks.  Their features are cached under ``~/.cache/songcal-eval``.  The model is
+a conditional logit over each song's candidates (softmax of a linear score) with an L2
+penalty on standardised features.
 
-Printed: the candidate-level Acc1 (the chosen candidate is within 4 % of the truth) of
-
-* leave-one-generator-out: fit on every plan of one generator, test on the other;
-* the joint fit on the fitting plans, tested on the held-out plans of both generators;
-
-and the final weights (joint fit on the fitting plans), ready to paste into core/analysis/tempo.py.
-The fit is deterministic: same songs, same cache, same weights.
+Printed: the candidate-level Acc1 (the chosen candidate within 4 % of the truth) of a
+5-fold cross-validation over the fit split (by piece), per subset, and the final weights
+(fit on everything listed above), ready to paste into core/analysis/tempo.py.  The fit is
+deterministic.
 """
 
 from __future__ import annotations
@@ -29,36 +28,28 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 import scipy.optimize  # noqa: E402
-import soxr  # noqa: E402
 
-from core.analysis.features import FeatureStream  # noqa: E402
-from core.analysis.tempo import candidate_table  # noqa: E402
+from benchmarks.evalfeatures import ANALYSIS_SR, cached_features, features_of_audio  # noqa: E402
+from benchmarks.evalset import CACHE, load  # noqa: E402
+from core.analysis.tempo import FEATURE_NAMES, candidate_table  # noqa: E402
 from core.calibration.agreement import tempo_within  # noqa: E402
 
-__all__ = ["FIT_PLANS", "HELD_OUT_PLANS", "song_tables", "fit", "main"]
+__all__ = ["GENERATED_PLANS", "song_tables", "real_tables", "fit", "main"]
 
-#: (generator, seed) plans used for fitting, and plans held out for testing.
-FIT_PLANS = (("orig", 2024), ("orig", 555), ("orig", 99), ("orig", 1234), ("orig", 11),
-             ("orig", 12), ("ind", 1), ("ind", 2), ("ind", 5), ("ind", 6), ("ind", 8),
-             ("click", 1))
-HELD_OUT_PLANS = (("orig", 7), ("orig", 31337), ("ind", 3), ("ind", 4), ("click", 2))
+#: (generator, seed) plans of generated songs added to the fit split of the realistic set.
+#: The plans ``benchmarks.accuracy`` and ``benchmarks.independent`` report by default
+#: (7 and 3) are not among them.
+GENERATED_PLANS = (("orig", 2024), ("orig", 555), ("ind", 1), ("ind", 2), ("click", 1))
 SONGS = 48
 CLICKS = 48  # metronome tracks per "click" plan
 SUBDIVIDED = 0.0  # share of them with quieter clicks between the beats
-#: Weight of each generator in the loss (each generator's songs share it equally).
-GENERATOR_WEIGHT = {"orig": 1.0, "ind": 1.0, "click": 1.0}
+#: Weight of each source in the loss (each source's songs share it equally).
+GENERATOR_WEIGHT = {"real": 3.0, "orig": 1.0, "ind": 1.0, "click": 0.5}
 SECONDS = 30.0
-ANALYSIS_SR = 22050
 
 
-def _features(mono: np.ndarray, sr: int) -> FeatureStream:
-    res = soxr.ResampleStream(sr, ANALYSIS_SR, 1, dtype="float32")
-    fs = FeatureStream(ANALYSIS_SR)
-    step = int(30 * sr)
-    for i in range(0, len(mono), step):
-        fs.process(res.resample_chunk(mono[i : i + step], last=i + step >= len(mono)))
-        fs.mark_chunk()
-    return fs.finish()
+def _features(mono: np.ndarray, sr: int):
+    return features_of_audio(mono, sr)
 
 
 def _render_plan(gen: str, seed: int):
@@ -119,29 +110,41 @@ def _load_plan(gen: str, seed: int, cache_dir: str):
     return np.load(path)
 
 
+def _table_of(bands, fr, chroma, bass, pfr, truth, style, gen, group):
+    t = candidate_table(bands, fr, chroma=chroma, bass_chroma=bass, pitch_rate=pfr)
+    if t is None or not t["cands"]:
+        return {"X": None, "y": None, "style": style, "bpm": float(truth), "cands": [],
+                "gen": gen, "group": group}
+    c = np.asarray(t["cands"])
+    return {"X": t["features"], "y": tempo_within(c, truth), "style": style,
+            "bpm": float(truth), "cands": c, "gen": gen, "group": group}
+
+
 def song_tables(gen: str, seed: int, *, cache_dir: str) -> list[dict]:
-    """Candidate features and labels of each song of a plan.
+    """Candidate features and labels of each song of a generated plan.
 
     Returns
     -------
     list of dict
         ``X`` (candidates x features), ``y`` (bool, candidate within 4 % of the truth),
-        ``style``, ``bpm`` (truth) and ``cands`` (BPM).
+        ``style``, ``bpm`` (truth), ``cands`` (BPM), ``gen`` and ``group``.
     """
     d = _load_plan(gen, seed, cache_dir)
     fr, pfr = float(d["fr"]), float(d["pfr"])
+    return [_table_of(d[f"b{i}"], fr, d[f"c{i}"], d[f"d{i}"], pfr, truth,
+                      str(d["style"][i]), gen, f"{gen}{seed}")
+            for i, truth in enumerate(d["bpm"])]
+
+
+def real_tables(cache: str = CACHE) -> list[dict]:
+    """Candidate tables of the ``fit`` split of the realistic set (never the held-out one)."""
     out = []
-    for i, truth in enumerate(d["bpm"]):
-        t = candidate_table(d[f"b{i}"], fr, chroma=d[f"c{i}"], bass_chroma=d[f"d{i}"],
-                            pitch_rate=pfr)
-        if t is None or not t["cands"]:
-            out.append({"X": None, "y": None, "style": str(d["style"][i]), "bpm": truth,
-                        "cands": [], "gen": gen})
-            continue
-        c = np.asarray(t["cands"])
-        out.append({"X": t["features"], "y": tempo_within(c, truth),
-                    "style": str(d["style"][i]), "bpm": float(truth), "cands": c,
-                    "gen": gen})
+    for it in load("fit", cache=cache):
+        f = cached_features(it["path"], os.path.join(cache, "features"))
+        t = _table_of(f.onset_bands, f.frame_rate, f.chroma, f.bass_chroma,
+                      f.pitch_frame_rate, it["bpm"], it["style"], "real", it["id"])
+        t["subset"] = it["subset"]
+        out.append(t)
     return out
 
 
@@ -198,37 +201,37 @@ def _failures(songs: list[dict], w: np.ndarray) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache-dir", default="/tmp/songcal_tempo_cache")
-    ap.add_argument("--l2", type=float, default=0.0007, help="L2 penalty (standardised units)")
+    ap.add_argument("--cache", default=CACHE)
+    ap.add_argument("--l2", type=float, default=0.002, help="L2 penalty (standardised units)")
     ap.add_argument("--quiet", action="store_true", help="do not list the failed songs")
     args = ap.parse_args(argv)
     if not args.l2 >= 0:
         ap.error(f"--l2 must be >= 0, got {args.l2}")
-    plans = {p: song_tables(*p, cache_dir=args.cache_dir) for p in FIT_PLANS + HELD_OUT_PLANS}
-
-    def pool(gen=None, which=FIT_PLANS + HELD_OUT_PLANS):
-        return [s for p in which if gen in (None, p[0]) for s in plans[p]]
-
-    print("leave-one-generator-out (fit on every plan of one generator, plus metronomes):")
-    for train, test in (("orig", "ind"), ("ind", "orig")):
-        w = fit(pool(train) + pool("click"), l2=args.l2)
-        print(f"  fit {train:<4} -> test {test:<4} Acc1 {accuracy(pool(test), w):.3f}"
-              f"   (own {accuracy(pool(train), w):.3f})")
-    w = fit(pool(which=FIT_PLANS), l2=args.l2)
-    print("joint fit on", ", ".join(f"{g} {s}" for g, s in FIT_PLANS))
-    worst = 1.0
-    for p in FIT_PLANS + HELD_OUT_PLANS:
-        acc = accuracy(plans[p], w)
-        tag = "fit" if p in FIT_PLANS else "held-out"
-        if p in HELD_OUT_PLANS and p[0] != "click":
-            worst = min(worst, acc)
-        print(f"  {p[0]:<4} {p[1]:>6} {tag:<8} Acc1 {acc:.3f}")
-        if not args.quiet and acc < 1.0:
-            print(f"      misses: {_failures(plans[p], w)}")
-    held = {g: accuracy(pool(g, HELD_OUT_PLANS), w) for g in ("orig", "ind")}
-    print(f"  held-out: orig {held['orig']:.3f}  ind {held['ind']:.3f}  "
-          f"mean {np.mean(list(held.values())):.3f}  worst plan {worst:.3f}")
-    print("weights:", np.array2string(np.round(w, 2), separator=", ", max_line_width=90))
+    real = real_tables(args.cache)
+    gen_dir = os.path.join(args.cache, "generated")
+    generated = [s for p in GENERATED_PLANS for s in song_tables(*p, cache_dir=gen_dir)]
+    print(f"fit split of the realistic set: {len(real)} songs; generated: {len(generated)}")
+    folds = 5
+    hits = np.zeros(len(real), dtype=bool)
+    for k in range(folds):
+        test = [i for i in range(len(real)) if i % folds == k]
+        train = [s for i, s in enumerate(real) if i % folds != k] + generated
+        w = fit(train, l2=args.l2)
+        for i in test:
+            s = real[i]
+            hits[i] = s["X"] is not None and bool(s["y"][int(np.argmax(s["X"] @ w))])
+    print(f"5-fold cross-validation on the fit split (by piece): Acc1 {hits.mean():.3f}")
+    for sub in sorted({s["subset"] for s in real}):
+        m = [hits[i] for i, s in enumerate(real) if s["subset"] == sub]
+        print(f"  {sub:<10} {len(m):3d} songs  Acc1 {np.mean(m):.3f}")
+    w = fit(real + generated, l2=args.l2)
+    print(f"in-sample Acc1: fit split {accuracy(real, w):.3f}  generated "
+          f"{accuracy(generated, w):.3f}")
+    if not args.quiet:
+        print("in-sample misses:", _failures(real, w))
+    print("weights:")
+    for name, v in zip(FEATURE_NAMES, w, strict=True):
+        print(f"    {round(float(v), 3)!r},  # {name}")
     return 0
 
 

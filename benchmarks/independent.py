@@ -8,7 +8,9 @@ relation of a wrong key) and the totals: tempo Acc1 (within 4 %) and Acc2 (also 
 x1/3), key exact and MIREX weighted score, time signature accuracy (3/4 and 4/4 songs), and
 the totals per style.  ``--full`` writes each song to a temporary WAV, FLAC, MP3 or OGG file
 (in turn) at its own sample rate and runs :func:`core.analysis.analyze.analyze_file`; otherwise the same
-streaming path as ``benchmarks.accuracy`` runs in memory.
+streaming path as ``benchmarks.accuracy`` runs in memory.  Plans 1 and 2 of this generator
+were used to fit the tempo and key weights; the default plan, 3, is held out, and the output
+says which.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import soxr  # noqa: E402
 
+from benchmarks.accuracy import fit_note  # noqa: E402
 from benchmarks.independent_synth import STYLES, render  # noqa: E402
 from core.analysis.features import FeatureStream  # noqa: E402
 from core.analysis.key import estimate_key  # noqa: E402
@@ -55,7 +58,7 @@ def song_plan(n: int, *, seed: int = 1) -> list[dict]:
         tempi[s] = list(rng.permutation(np.round(lo + (hi - lo) * u, 1)))
     plan = []
     for i in range(n):
-        style = names[i % len(names)]
+        style = names[(i + seed) % len(names)]
         plan.append({"style": style, "bpm": float(tempi[style].pop()), "key": keys[i % 24],
                      "sr": (44100, 48000)[i % 2], "seed": seed * 10007 + i})
     return plan
@@ -92,7 +95,7 @@ def _analyze_full(song, index):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--songs", type=int, default=48)
-    ap.add_argument("--seed", type=int, default=1, help="seed of the song plan")
+    ap.add_argument("--seed", type=int, default=3, help="seed of the song plan")
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--full", action="store_true", help="run core.analysis.analyze.analyze_file")
     ap.add_argument("--quiet", action="store_true", help="print only failures and totals")
@@ -130,6 +133,7 @@ def main(argv=None) -> int:
     n = args.songs
     print(f"\nindependent songs {n}, seed {args.seed}, {args.seconds:.0f} s each"
           f"{' (analyze_file)' if args.full else ''}")
+    print(fit_note("ind", args.seed))
     print(f"tempo Acc1 {acc1 / n:.3f}  Acc2 {acc2 / n:.3f}")
     print(f"key exact {exact / n:.3f}  MIREX weighted {mirex / n:.3f}")
     if meter_n:

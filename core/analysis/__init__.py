@@ -7,8 +7,14 @@ The pipeline in reading order:
 - :mod:`core.analysis.loudness` -- ITU-R BS.1770 / EBU R128 loudness, range and peak.
 - :mod:`core.analysis.features` -- compact frame features (band flux, RMS, centroid,
   flatness, chroma) streamed chunk by chunk.
-- :mod:`core.analysis.tempo` -- tempo and its half/double alternatives.
-- :mod:`core.analysis.key` -- key (tonic, mode) from chroma and bass chroma.
+- :mod:`core.analysis.periodicity` -- autocorrelation, lag histogram and pulse measures
+  of onset and harmonic-change envelopes, shared by tempo and time signature.
+- :mod:`core.analysis.beatevidence` -- evidence about each candidate beat rate.
+- :mod:`core.analysis.tempo` -- tempo (a learned metrical-level decision over that
+  evidence), its alternatives and a weak-pulse flag.
+- :mod:`core.analysis.keyevidence` -- per-key evidence: profiles with harmonics, a
+  local-key path, the opening, the final chord and the bass.
+- :mod:`core.analysis.key` -- key (tonic, mode): a learned decision over that evidence.
 - :mod:`core.analysis.timesig` -- time-signature guess (3 or 4 beats to the bar).
 - :mod:`core.analysis.descriptors` -- energy, danceability, valence, acousticness and the
   other heuristic descriptors, each defined in one line.

@@ -158,9 +158,9 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         tempo = estimate_tempo(feats)
         key = estimate_key(feats)
         if tempo.bpm is None and key.key is None:
-            note = "no beat and no pitched content found"
+            note = "no onsets and no pitched content found"
         elif tempo.bpm is None:
-            note = "no steady beat found"
+            note = "no onsets found for a tempo"
         elif key.key is None:
             note = "no pitched content found for a key"
 
@@ -185,6 +185,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         bpm=_round(bpm, 2),
         bpm_confidence=_round(tempo.confidence, 3) if bpm is not None else None,
         bpm_alternatives=";".join(f"{b:.2f}" for b in tempo.alternatives) if bpm else "",
+        bpm_weak_pulse=bool(tempo.weak) if bpm is not None else None,
         key=key.key.name if key and key.key else None,
         key_camelot=key.key.camelot if key and key.key else None,
         key_confidence=_round(key.confidence, 3) if key and key.key else None,

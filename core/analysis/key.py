@@ -1,12 +1,13 @@
 """Song and chunk key from the chroma of :class:`core.analysis.features.FeatureStream`.
 
-The pitch-class profile of the song (frame-normalised chroma, averaged) is correlated with the
-24 rotations of two published key profiles (Krumhansl-Kessler probe-tone ratings and
-Temperley's corpus profile); a bass pitch-class profile adds evidence for the tonic, and the
-first and last seconds of sound (where the tonic chord is usually stated) count extra.  The
-opening counts more than the ending; a song that opens on another chord (IV, V, vi) but ends
-on its tonic gets evidence back from the ending, while a fade-out (an arbitrary chord at the
-end) carries little weight.
+The song key is a learned decision over the 24 keys: each key is described by the evidence
+of :mod:`core.analysis.keyevidence` (correlation of the pitch-class profile with
+Krumhansl-Kessler and Temperley profiles, plain and with harmonics; the share of a local-key
+path over 8 s windows; the opening, the ending, the final chord and the tonic in the bass)
+and a linear score picks the key.  The weights come from ``python -m benchmarks.fit_key``.
+
+A chunk's key matches its own profile (and bass profile) to the same templates, leaning on
+the song's key so that it moves away only on clear evidence.
 """
 
 from __future__ import annotations
@@ -15,20 +16,28 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.analysis.keyevidence import key_features, templates
 from core.io.keynotation import Key
 
-__all__ = ["KeyEstimate", "estimate_key", "chunk_keys", "key_scores", "pitch_profile"]
+__all__ = ["KeyEstimate", "estimate_key", "chunk_keys", "key_scores", "key_table",
+           "pitch_profile"]
 
-_KK_MAJOR = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
-_KK_MINOR = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
-_TEMPERLEY_MAJOR = (0.748, 0.060, 0.488, 0.082, 0.670, 0.460, 0.096, 0.715, 0.104, 0.366,
-                    0.057, 0.400)
-_TEMPERLEY_MINOR = (0.712, 0.084, 0.474, 0.618, 0.049, 0.460, 0.105, 0.747, 0.404, 0.067,
-                    0.133, 0.330)
 _MIN_CORRELATION = 0.35  # below this the chroma has no key
 _MIN_PEAKINESS = 0.12  # relative spread of the pitch-class profile; noise is flatter
 _BASS_WEIGHT = 0.3
-_OPENING_S = 2.0  # the first (and last) seconds of sound, usually the tonic chord
+_SCORE_SCALE = 0.05  # song scores per nat of the decision, on the scale of the chunk scores
+
+#: Weights of the key evidence (:func:`key_table` columns),
+#: fitted by ``python -m benchmarks.fit_key`` on the ``fit`` split of the realistic
+#: evaluation set and on generated songs, and rounded.
+_KEY_WEIGHTS = np.array([
+    -1.164, 0.95,  # Krumhansl, Temperley correlation
+    3.932, 6.251,  # the same with harmonics
+    0.893, 0.388, -1.143,  # local-key path: share, at the start, at the end
+    4.57, 0.316,  # opening, ending correlation
+    1.52, 0.211, 3.06,  # tonic in the bass, in the final bass, tonic triad in the final chord
+    0.434,  # profile score with bass (key_scores)
+])
 
 
 @dataclass
@@ -57,11 +66,9 @@ def _zscore(x: np.ndarray) -> np.ndarray:
 
 
 def _templates() -> np.ndarray:
-    """(24, 12) z-scored key templates: majors C..B then minors C..B."""
-    maj = _zscore(_zscore(_KK_MAJOR) + _zscore(_TEMPERLEY_MAJOR))
-    mnr = _zscore(_zscore(_KK_MINOR) + _zscore(_TEMPERLEY_MINOR))
-    rows = [np.roll(maj, t) for t in range(12)] + [np.roll(mnr, t) for t in range(12)]
-    return np.asarray(rows)
+    """(24, 12) z-scored key templates (Krumhansl-Kessler plus Temperley), majors first."""
+    t = templates()
+    return np.array([_zscore(row) for row in t["kk"] + t["temperley"]])
 
 
 _TEMPLATES = _templates()
@@ -113,28 +120,12 @@ def _from_profiles(profile: np.ndarray, bass: np.ndarray | None, *,
     return KeyEstimate(Key.from_index(int(order[0])), confidence=conf, scores=scores)
 
 
-def _ends(chroma: np.ndarray, frame_rate: float) -> tuple[slice, slice]:
-    """Frames of the first and of the last ``_OPENING_S`` seconds of sound in a chroma array."""
-    energy = chroma.sum(axis=0)
-    if energy.size == 0:
-        return slice(0, 0), slice(0, 0)
-    loud = float(np.percentile(energy, 95))
-    sounding = np.nonzero(energy > 1e-2 * loud)[0] if loud > 0 else []
-    if len(sounding) == 0:
-        return slice(0, 0), slice(0, 0)
-    n = max(1, int(_OPENING_S * frame_rate))
-    first, last = int(sounding[0]), int(sounding[-1]) + 1
-    return slice(first, first + n), slice(max(first, last - n), last)
-
-
 def estimate_key(
     features,
     *,
     bass_chroma: np.ndarray | None = None,
     frames: tuple[int, int] | None = None,
     frame_rate: float = 22050 / 2048,
-    opening_weight: float = 0.25,
-    ending_weight: float = 0.1,
 ) -> KeyEstimate:
     """Estimate the key.
 
@@ -148,12 +139,6 @@ def estimate_key(
         Only use pitch-grid frames ``start:stop`` (e.g. one chunk).
     frame_rate : float
         Chroma frames per second of an array input (taken from a FeatureStream).
-    opening_weight : float
-        Extra weight (>= 0) of the first two seconds of sound, which usually hold the tonic
-        chord, relative to the whole; 0 to disable.
-    ending_weight : float
-        Extra weight (>= 0) of the last two seconds of sound (the final chord, usually the
-        tonic), relative to the whole; 0 to disable.
 
     Returns
     -------
@@ -163,13 +148,10 @@ def estimate_key(
     Raises
     ------
     ValueError
-        If the chroma does not have 12 rows or ``opening_weight`` or ``ending_weight`` is
-        negative.
+        If the chroma does not have 12 rows or ``frame_rate`` is not positive.
     """
-    if not opening_weight >= 0:
-        raise ValueError(f"opening_weight must be >= 0, got {opening_weight!r}")
-    if not ending_weight >= 0:
-        raise ValueError(f"ending_weight must be >= 0, got {ending_weight!r}")
+    if not frame_rate > 0:
+        raise ValueError(f"frame_rate must be positive, got {frame_rate!r}")
     if hasattr(features, "chroma"):
         chroma, bass_chroma = features.chroma, features.bass_chroma
         frame_rate = features.pitch_frame_rate
@@ -180,15 +162,34 @@ def estimate_key(
         if bass_chroma is not None:
             bass_chroma = bass_chroma[:, frames[0] : frames[1]]
     profile = pitch_profile(chroma)
+    plain = _TEMPLATES @ _zscore(profile) / 12.0 if profile.sum() > 0 else np.zeros(24)
+    spread = (profile.max() - profile.min()) / max(profile.mean(), 1e-12)
+    if profile.sum() <= 0 or spread < _MIN_PEAKINESS or plain.max() < _MIN_CORRELATION:
+        return KeyEstimate(None)
+    evidence = key_table(chroma, bass_chroma, frame_rate)
+    logits = evidence @ _KEY_WEIGHTS
+    prob = np.exp(logits - logits.max())
+    prob /= prob.sum()
+    order = np.argsort(prob)[::-1]
+    conf = float(np.clip((prob[order[0]] - prob[order[1]]) * 2.0, 0.0, 1.0)
+                 * np.clip(plain.max(), 0.0, 1.0))
+    return KeyEstimate(Key.from_index(int(order[0])), confidence=conf,
+                       scores=_SCORE_SCALE * (logits - logits.max()))
+
+
+def key_table(chroma: np.ndarray, bass_chroma: np.ndarray | None,
+              frame_rate: float) -> np.ndarray | None:
+    """Per-key evidence the decision weighs, shape (24, features), or None without sound.
+
+    The columns are :data:`core.analysis.keyevidence.KEY_FEATURES` and, last, the profile
+    score of :func:`key_scores` (templates plus the tonic in the bass).
+    """
+    profile = pitch_profile(chroma)
+    if profile.sum() <= 0:
+        return None
     bass = pitch_profile(bass_chroma) if bass_chroma is not None else None
-    if profile.sum() > 0:
-        for part, weight in zip(_ends(chroma, frame_rate), (opening_weight, ending_weight),
-                                strict=True):
-            if weight > 0:
-                profile = profile + weight * pitch_profile(chroma[:, part])
-                if bass is not None:
-                    bass = bass + weight * pitch_profile(bass_chroma[:, part])
-    return _from_profiles(profile, bass)
+    return np.column_stack([key_features(chroma, bass_chroma, frame_rate),
+                            key_scores(profile, bass)])
 
 
 def chunk_keys(features, *, song: KeyEstimate | None = None,

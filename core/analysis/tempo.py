@@ -1,21 +1,26 @@
 """Song and chunk tempo from the onset envelopes of :class:`core.analysis.features.FeatureStream`.
 
-1. Periodicity: windowed (12 s) autocorrelations of the whole-song onset envelope and of the
-   accent envelope (low + mid bands), averaged over the song.
-2. Candidates: the strongest periodicity (mildly weighted towards 110 BPM) and its metrical
-   relatives x1/4, x1/3, x1/2, x2/3, x3/2, x2, x3, x4 within the BPM range.
-3. Octave decision: each candidate beat is described by general evidence -- a perceptual
-   preference of fixed shape centred on 115 BPM (plus a fitted linear tilt of it, which
-   changes with the share of cymbal-band onsets), how much onset strength falls on its pulses and how much more than between them,
-   whether every pulse is accented alike (alternation of even and odd pulses) and whether
-   the level twice as fast is filled, in the accent envelope and in each band, the
-   autocorrelation at its period, and how regularly the harmony (chroma) and the bass
-   change after 1, 2 and 4 of its beats (chords change on beats and bars), and whether the
-   harmonic changes fall evenly on its pulses rather than on every other one (in music
-   without drums, 8th-note figuration is even, but the harmony moves on the beat) -- and a linear
-   score over these picks the beat.  Its weights come from ``benchmarks/fit_tempo.py``.
+1. Periodicity (:mod:`core.analysis.periodicity`): windowed autocorrelations of the onset
+   envelope, of the accent envelope (low + mid bands) and of each band, and a histogram of
+   each window's best beat lag.
+2. Candidates: the strongest periodicity peaks and their metrical relatives x1/2, x2/3,
+   x3/2 and x2 within the BPM range.
+3. Metrical-level decision: each candidate beat is described by general evidence -- how
+   much onset strength falls on its pulses and how much more than between them, whether
+   every pulse is accented alike (even/odd alternation) and whether the level twice as
+   fast is filled, overall and in the low, mid and high bands; the periodicity of each
+   band at its period and at its sub-beat and bar multiples; the share of windows whose
+   best lag is this beat, its half or its double; onsets per beat; how regularly the
+   harmony and the bass change after 1, 2 and 4 beats and whether the harmonic changes
+   fall evenly on its pulses -- and the tempo itself as a learned term.  A linear score
+   over these (softmax over the candidates) picks the beat.  Its weights come from
+   ``python -m benchmarks.fit_tempo``.  There is no fixed preference for a tempo range.
 4. The tempo is the centre of the autocorrelation plateau around the chosen level, which
    follows the mean tempo of a drifting (rubato) performance.
+
+Every signal with onsets gets a tempo; a pulse too weak to trust is flagged
+(:attr:`TempoEstimate.weak`), not dropped.  A song whose chunks beat at unrelated tempi (a
+tempo change) takes the tempo of its longest section.
 """
 
 from __future__ import annotations
@@ -23,17 +28,38 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.fft
-import scipy.ndimage
 
-__all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "periodicity", "candidate_table"]
+from core.analysis.beatevidence import FEATURE_NAMES, beat_context, candidate_features
+from core.analysis.periodicity import periodicity, prepare_bands, value_at
 
-_WIN_S = 12.0  # autocorrelation window (s)
+__all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "candidate_table",
+           "FEATURE_NAMES"]
+
 _MIN_S = 4.0  # shortest signal with a tempo (s)
-_MIN_PERIODICITY = 0.035  # below this (plus a margin for short signals) there is no beat
-_WINDOW_BATCH = 32  # autocorrelation windows transformed at once
+_WEAK_PERIODICITY = 0.035  # below this (plus a margin for short signals) the pulse is weak
+_MIN_ONSET_CREST = 2.2  # onset-envelope peaks over its median: below this there are no onsets
 _PLATEAU = 0.6  # share of the peak that bounds the plateau of a drifting tempo
-_MIN_BAND_SHARE = 0.1  # a band with less onset strength than this share of the top is ignored
+_RELATIVES = (1 / 2, 2 / 3, 1.0, 3 / 2, 2.0)
+_FAMILY = (1 / 3, 1 / 2, 2 / 3, 1.0, 3 / 2, 2.0, 3.0)  # ratios that keep a metrical family
+_PEAKS = 4  # periodicity peaks that seed candidates
+
+#: Weights of the candidate features (see :data:`FEATURE_NAMES`), fitted by
+#: ``python -m benchmarks.fit_tempo`` (L2-penalised conditional logit) on the ``fit`` split
+#: of the realistic evaluation set and on generated songs, and rounded.
+_WEIGHTS = np.array([
+    0.372, -1.76, 7.902, -2.888, -0.714, 2.777, 0.189, 2.312,
+    -3.875, 4.338, 3.628, 0.29, -4.879, -2.031, -1.138, 0.837,
+    -0.819, -4.199, -1.004, 0.997, 1.59, -1.5, -2.404, 1.224,
+    -0.161, 0.862, -3.645, 3.06, -3.07, 2.002, 2.649, 3.313,
+    1.018, 1.436, 0.714, -0.28, 8.315, 0.602, 2.48, -0.378,
+    -2.719, 1.393, -0.402, -1.593, 2.296, 0.47, -1.83, 2.076,
+    0.857, -0.746, 0.548, -1.905, 0.102, 0.61, 7.726, 2.988,
+    3.502, 8.439, 3.121, -0.244, -0.245, -0.455, -0.328, -0.856,
+    -0.807, 0.046, -0.771, -2.773, 1.443, 0.15, -0.991, 1.598,
+    2.671, -0.999, 2.453, -2.877, -0.059, 0.781, 1.134, 0.756,
+    -0.188, -2.908, 1.577, 6.116, -4.698, -3.426, -1.407, -1.103,
+    0.493, 1.051,
+])
 
 
 @dataclass
@@ -43,16 +69,19 @@ class TempoEstimate:
     Attributes
     ----------
     bpm : float or None
-        Beats per minute; ``None`` for silence or a signal without periodicity.
+        Beats per minute; ``None`` only for silence, a signal without onsets or one shorter
+        than 4 s.
     confidence : float
-        0-1: how clearly the chosen level beats its octave alternatives, times how periodic
-        the signal is.
+        0-1: how clearly the chosen level beats its alternatives, times how periodic the
+        signal is.
     alternatives : tuple of float
-        The octave-related candidates that were scored (BPM), best first.
+        The candidates that were scored (BPM), best first.
     scores : tuple of float
         Probability (0-1) the decision gives each alternative, same order.
     periodicity : float
         Autocorrelation (0-1) of the onset envelope at the chosen beat period.
+    weak : bool
+        True when the pulse is too weak to trust (the tempo is a best guess).
     """
 
     bpm: float | None
@@ -60,247 +89,44 @@ class TempoEstimate:
     alternatives: tuple[float, ...] = ()
     scores: tuple[float, ...] = field(default=(), repr=False)
     periodicity: float = 0.0
+    weak: bool = False
 
 
-def _min_periodicity(seconds: float) -> float:
-    """Autocorrelation a beat must reach; noise reaches less, more so in long signals."""
-    return _MIN_PERIODICITY + 0.1 / np.sqrt(max(seconds, 1.0))
+def _weak_periodicity(seconds: float) -> float:
+    """Autocorrelation a trustworthy beat reaches; noise reaches less, more so when long."""
+    return _WEAK_PERIODICITY + 0.1 / np.sqrt(max(seconds, 1.0))
 
 
-def _prepare_bands(bands: np.ndarray, frame_rate: float) -> np.ndarray:
-    """Scale each band to unit mean and remove the slow trend; returns (k, n) float64."""
-    bands = np.asarray(bands, dtype=np.float64)
-    means = bands.mean(axis=1, keepdims=True)
-    floor = 0.05 * float(means.mean()) + 1e-12
-    b = bands / (means + floor)
-    trend = scipy.ndimage.uniform_filter1d(b, size=max(3, int(round(0.5 * frame_rate))), axis=1)
-    return np.maximum(b - trend, 0.0)
+def _has_onsets(bands: np.ndarray) -> bool:
+    """Whether the onset envelope has peaks standing out of its floor (stationary noise not)."""
+    env = bands.sum(axis=0)
+    if env.size == 0 or float(env.max()) <= 0:
+        return False
+    med = float(np.median(env))
+    return float(np.percentile(env, 99.5)) > _MIN_ONSET_CREST * max(med, 1e-9)
 
 
-def _window_acfs(env: np.ndarray, frame_rate: float, max_lag: int):
-    """Yield batches of (autocorrelation (k, w, max_lag), weight (k, w)) of 12 s windows.
-
-    Each window's autocorrelation is normalised to 1 at lag 0; its weight is the square root
-    of its energy, so that quiet passages count less.
-    """
-    k, n = env.shape
-    win = int(_WIN_S * frame_rate)
-    if n <= win:
-        starts = [0]
-        win = n
-    else:
-        hop = win // 3
-        starts = list(range(0, n - win + 1, hop))
-        if starts[-1] != n - win:
-            starts.append(n - win)
-    nfft = scipy.fft.next_fast_len(2 * win)
-    starts = np.asarray(starts)
-    for b in range(0, len(starts), _WINDOW_BATCH):  # bounded temporary memory
-        idx = starts[b : b + _WINDOW_BATCH, None] + np.arange(win)[None, :]
-        frames = env[:, idx]  # (k, w, win)
-        frames = frames - frames.mean(axis=2, keepdims=True)
-        spec = scipy.fft.rfft(frames, n=nfft, axis=2)
-        acf = scipy.fft.irfft(spec.real**2 + spec.imag**2, n=nfft, axis=2)[:, :, :max_lag]
-        energy = acf[:, :, :1]
-        ok = energy > 1e-12
-        acf = np.where(ok, acf / np.where(ok, energy, 1.0), 0.0)
-        if acf.shape[2] < max_lag:
-            acf = np.pad(acf, ((0, 0), (0, 0), (0, max_lag - acf.shape[2])))
-        # Undo the triangular bias of the finite window.
-        lags = np.arange(max_lag)
-        acf = acf * (win / np.maximum(win - lags, win / 4))
-        yield acf, np.sqrt(np.maximum(energy[:, :, 0], 0.0))
-
-
-def periodicity(env: np.ndarray, frame_rate: float, *, max_lag_s: float = 4.5) -> np.ndarray:
-    """Windowed, energy-weighted autocorrelation of an onset envelope.
-
-    Parameters
-    ----------
-    env : ndarray, shape (n,) or (k, n)
-        Onset envelope(s) on a uniform frame grid.
-    frame_rate : float
-        Frames per second.
-    max_lag_s : float
-        Longest lag kept (s).
-
-    Returns
-    -------
-    ndarray, shape (max_lag,) or (k, max_lag)
-        Autocorrelation normalised to 1 at lag 0 in each 12 s window, averaged over windows.
-    """
-    env = np.atleast_2d(np.asarray(env, dtype=np.float64))
-    max_lag = int(max_lag_s * frame_rate)
-    total = np.zeros((env.shape[0], max_lag))
-    wsum = np.zeros((env.shape[0], 1))
-    for acf, weight in _window_acfs(env, frame_rate, max_lag):
-        total += np.einsum("kwl,kw->kl", acf, weight)
-        wsum += weight.sum(axis=1, keepdims=True)
-    wsum[wsum == 0] = 1.0
-    out = scipy.ndimage.gaussian_filter1d(total / wsum, 1.0, axis=1)
-    return out[0] if out.shape[0] == 1 else out
-
-
-def _at(acf: np.ndarray, lag: np.ndarray | float) -> np.ndarray:
-    """Autocorrelation at fractional lags (the best of +/-2 % around the lag)."""
-    lag = np.asarray(lag, dtype=float)
-    n = acf.shape[-1]
-    best = None
-    for f in (0.98, 0.99, 1.0, 1.01, 1.02):
-        x = np.clip(lag * f, 0, n - 1.001)
-        i = x.astype(int)
-        v = acf[..., i] * (1 - (x - i)) + acf[..., i + 1] * (x - i)
-        best = v if best is None else np.maximum(best, v)
-    return best
-
-
-def _prior(bpm):
-    """Log-normal preference for beats around 110 BPM (width about one octave)."""
-    return np.exp(-0.5 * (np.log2(np.asarray(bpm) / _PRIOR_BPM) / 0.9) ** 2)
-
-
-#: Centre (BPM) and width (octaves, one standard deviation) of the fixed perceptual tempo
-#: preference: listeners tap most readily near 100-120 BPM (resonance models of tempo
-#: perception), and the preference falls off over about an octave either side.
-_PREFERENCE_BPM = 115.0
-_PREFERENCE_OCTAVES = 1.0
-#: Harmonic-change periodicity is read at these multiples of the candidate beat period.
-_HARMONY_BEATS = (1, 2, 4)
-_HARMONY_LAG_S = 9.0
-
-
-def _log_prior(bpm: float) -> float:
-    """Log of the fixed perceptual preference (0 at its centre, -0.5 one width away)."""
-    return -0.5 * (np.log2(bpm / _PREFERENCE_BPM) / _PREFERENCE_OCTAVES) ** 2
-
-
-#: Weights of the candidate features, in :func:`_candidate_features` order.  They are fitted
-#: by ``python -m benchmarks.fit_tempo`` (L2-penalised conditional logit) on songs of two
-#: independent generators and metronome tracks, and rounded; that script prints the
-#: cross-validation.
-_WEIGHTS = np.array([
-    5.6, 2.72, 3.04, -0.9,  # preference, its tilt, its change with the cymbal share
-    -5.93, 1.33, 2.93, -0.13, 7.54, 6.85, -7.64,  # accent envelope measures
-    -0.04, -1.4, 0.67, -2.58,  # low band: alternation, faster alternation, salience, contrast
-    -1.48, -0.9, 6.21, -0.85,  # mid band
-    -2.83, -0.36, 0.45, -0.4,  # high band
-    6.94, -8.62, 7.67,  # harmonic change at 1, 2 and 4 beats
-    -2.01, -0.19, 1.98,  # bass change at 1, 2 and 4 beats
-    -1.84, -1.69, 1.06,  # harmonic change on the pulses: alternation, faster, contrast
-])
-_PRIOR_BPM = 110.0
-_MAX_WINDOWS = 40  # windows used for the pulse measures (evenly spread over the song)
-
-
-def _pulse_measures(env: np.ndarray, period: float, frame_rate: float) -> tuple[float, float]:
-    """Pulse salience and alternation of a pulse train with ``period`` frames.
-
-    In windows of 12 s the pulse phase that collects the most onset strength is found.
-    Returns the mean onset strength on the pulses (relative to the envelope mean) and the
-    alternation ratio: median strength of the weaker half of the pulses (every other pulse)
-    over that of the stronger half, 0-1 (1 = every pulse equally accented).
-    """
-    em = scipy.ndimage.maximum_filter1d(env, 5)
-    n = len(env)
-    win = min(n, int(_WIN_S * frame_rate))
-    starts = np.arange(0, max(1, n - win + 1), max(1, win // 2))
-    if len(starts) > _MAX_WINDOWS:
-        starts = starts[np.linspace(0, len(starts) - 1, _MAX_WINDOWS).astype(int)]
-    phases = np.arange(int(np.ceil(period)))
-    k = np.arange(max(2, int((win - period) // period)))
-    offsets = np.round(phases[:, None] + k[None, :] * period).astype(int)
-    offsets = np.clip(offsets, 0, win - 1)
-    v = em[starts[:, None, None] + offsets[None, :, :]]  # (windows, phases, pulses)
-    m = v.mean(axis=2)
-    best = np.argmax(m, axis=1)
-    rows = np.arange(len(starts))
-    pulses = v[rows, best]  # (windows, pulses) at each window's best phase
-    a = np.median(pulses[:, 0::2], axis=1)
-    c = np.median(pulses[:, 1::2], axis=1)
-    alt = np.minimum(a, c) / np.maximum(np.maximum(a, c), 1e-9)
-    sal = m[rows, best]
-    mean = float(env.mean()) or 1.0
-    return float(np.mean(sal)) / mean, float(np.median(alt))
-
-
-def _chroma_novelty(chroma: np.ndarray) -> np.ndarray:
-    """Positive frame-to-frame change of the normalised chroma, slow trend removed."""
-    c = np.sqrt(np.maximum(np.asarray(chroma, dtype=np.float64), 0.0))
-    c = c / np.maximum(np.linalg.norm(c, axis=0, keepdims=True), 1e-9)
-    nov = np.maximum(np.diff(c, axis=1, prepend=c[:, :1]), 0.0).sum(axis=0)
-    return nov - np.convolve(nov, np.ones(9) / 9, mode="same")
-
-
-def _harmony_acf(chroma: np.ndarray | None, pitch_rate: float | None) -> np.ndarray | None:
-    """Periodicity of harmonic change (chroma novelty), or None without enough chroma."""
-    if chroma is None or not pitch_rate or chroma.shape[-1] < _MIN_S * pitch_rate:
-        return None
-    if float(np.sum(chroma)) <= 0:
-        return None
-    return periodicity(_chroma_novelty(chroma), pitch_rate, max_lag_s=_HARMONY_LAG_S)
-
-
-def _harmony_pulses(novelty: np.ndarray | None, bpm: float,
-                    pitch_rate: float | None) -> list[float]:
-    """Alternation, faster alternation and pulse contrast of the harmonic change at a beat.
-
-    ``novelty`` is the positive chroma novelty; without it the features are 0.
-    """
-    if novelty is None:
-        return [0.0, 0.0, 0.0]
-    p = 60.0 * pitch_rate / bpm
-    sal, alt = _pulse_measures(novelty, p, pitch_rate)
-    sal_fast, alt_fast = _pulse_measures(novelty, p / 2, pitch_rate)
-    return [alt, alt_fast, float(np.log(max(sal, 1e-6) / max(sal_fast, 1e-6)))]
-
-
-def _candidate_features(bpm, prep, present, env_acc, a_acc, a_all, frame_rate,
-                        harmony=(None, None), pitch_rate=None, high_share=1.0 / 3.0,
-                        novelty=None):
-    """Features of one candidate beat rate (see :data:`_WEIGHTS`).
-
-    Bands that are not ``present`` and a missing harmony periodicity get constant features,
-    which do not change the decision.
-    """
-    period = 60.0 * frame_rate / bpm
-    sal, alt = _pulse_measures(env_acc, period, frame_rate)
-    sal_fast, alt_fast = _pulse_measures(env_acc, period / 2, frame_rate)
-    octave = np.log2(bpm / _PREFERENCE_BPM)
-    feats = [
-        _log_prior(bpm),  # fixed perceptual preference (not fitted in shape)
-        octave,  # a tilt of that preference ...
-        octave * high_share,  # ... and its change with the share of high-band (cymbal) onsets
-        -octave * octave * high_share,
-        alt,  # every pulse at this level is accented
-        alt_fast,  # the level twice as fast is filled too
-        np.log(max(sal, 1e-6)),  # how much onset strength falls on the pulses
-        float(_at(a_acc, period)),  # periodicity of the accent onsets at this period
-        float(_at(a_all, period)),  # periodicity of all onsets at this period
-        alt * (1.0 - alt_fast),  # this is the fastest evenly accented level
-        np.log(max(sal, 1e-6) / max(sal_fast, 1e-6)),  # pulses stand out from the offbeats
-    ]
-    for band, here in zip(prep, present, strict=True):  # the same in each band
-        if not here:
-            feats += [0.0, 0.0, 0.0, 0.0]
-            continue
-        b_sal, b_alt = _pulse_measures(band, period, frame_rate)
-        b_sal_fast, b_fast = _pulse_measures(band, period / 2, frame_rate)
-        feats += [b_alt, b_fast, np.log(max(b_sal, 1e-6)),
-                  np.log(max(b_sal, 1e-6) / max(b_sal_fast, 1e-6))]
-    for acf in harmony:  # chords and bass notes change on beats and bars, not between
-        if acf is None:
-            feats += [0.0] * len(_HARMONY_BEATS)
-        else:
-            p = 60.0 * pitch_rate / bpm
-            feats += [float(_at(acf, k * p)) for k in _HARMONY_BEATS]
-    feats += _harmony_pulses(novelty, bpm, pitch_rate)
-    return np.array(feats)
+def _seed_tempi(both: np.ndarray, frame_rate: float, min_bpm: float, max_bpm: float):
+    """BPM of the strongest peaks of the summed periodicity within the range, strongest first."""
+    grid = np.exp(np.linspace(np.log(min_bpm), np.log(max_bpm), 800))
+    s = value_at(both, 60.0 * frame_rate / grid)
+    is_peak = np.r_[False, (s[1:-1] >= s[:-2]) & (s[1:-1] >= s[2:]), False]
+    idx = np.nonzero(is_peak)[0]
+    if not len(idx):
+        idx = np.array([int(np.argmax(s))])
+    idx = idx[np.argsort(s[idx])[::-1]]
+    out = []
+    for i in idx:
+        if s[i] < 0.5 * s[idx[0]] or len(out) >= _PEAKS:
+            break
+        if all(abs(np.log(grid[i] / o)) > 0.07 for o in out):
+            out.append(float(grid[i]))
+    return out
 
 
 def candidate_table(bands: np.ndarray, frame_rate: float, *, chroma: np.ndarray | None = None,
-                    bass_chroma: np.ndarray | None = None,
-                    pitch_rate: float | None = None, min_bpm: float = 40.0,
-                    max_bpm: float = 240.0):
+                    bass_chroma: np.ndarray | None = None, pitch_rate: float | None = None,
+                    min_bpm: float = 40.0, max_bpm: float = 240.0):
     """Candidate beat rates and their features (used by the estimator and its fitting).
 
     Parameters
@@ -311,7 +137,7 @@ def candidate_table(bands: np.ndarray, frame_rate: float, *, chroma: np.ndarray 
         Onset frames per second.
     chroma, bass_chroma : ndarray, shape (12, m), optional
         Pitch-class magnitudes (whole range and bass range) on the pitch grid; without them
-        the harmonic-change features are constant.
+        the harmonic-change features are 0.
     pitch_rate : float, optional
         Pitch frames per second.
     min_bpm, max_bpm : float
@@ -320,73 +146,55 @@ def candidate_table(bands: np.ndarray, frame_rate: float, *, chroma: np.ndarray 
     Returns
     -------
     dict or None
-        ``None`` for silence or too short a signal; else ``cands`` (BPM, empty when there is
-        no periodicity), ``periodicity`` (peak autocorrelation) and, with candidates,
-        ``features`` (one row per candidate, :data:`_WEIGHTS` order), ``acf`` (summed
-        autocorrelation) and ``a_all`` (autocorrelation of all onsets).
+        ``None`` for silence, a signal without onsets or too short a signal; else
+        ``cands`` (BPM), ``features`` (one row per candidate, :data:`FEATURE_NAMES` order),
+        ``acf`` (summed autocorrelation), ``a_all`` (autocorrelation of all onsets) and
+        ``periodicity`` (its peak over the range).
     """
     n = bands.shape[1]
-    if n < _MIN_S * frame_rate or float(bands.sum()) <= 1e-6 * n:
+    if n < _MIN_S * frame_rate or float(bands.sum()) <= 1e-6 * n or not _has_onsets(bands):
         return None
-    prep = _prepare_bands(bands, frame_rate)
-    band_means = bands.mean(axis=1)
-    present = band_means >= _MIN_BAND_SHARE * band_means.max()
-    env_all = prep.sum(axis=0)
-    env_acc = prep[0] + prep[1]
-    a_all, a_acc = periodicity(np.stack([env_all, env_acc]), frame_rate)
-    both = a_all + a_acc
-    # Strongest periodicity over a wide range.
-    grid = np.exp(np.linspace(np.log(min_bpm), np.log(max_bpm), 800))
-    lag = 60.0 * frame_rate / grid
-    peak = float(np.max(_at(a_all, lag)))
-    if peak < _min_periodicity(n / frame_rate):
-        return {"cands": [], "periodicity": peak}
-    sal = _at(a_all, lag) + _at(a_acc, lag)
-    base = _refine(both, frame_rate, grid[int(np.argmax(sal * _prior(grid) ** 0.5))])
-    cands = []
-    for f in (1 / 4, 1 / 3, 1 / 2, 2 / 3, 1.0, 3 / 2, 2.0, 3.0, 4.0):
-        if min_bpm <= base * f <= max_bpm:
-            c = _refine(both, frame_rate, base * f)
-            if all(abs(c - o) > 0.02 * c for o in cands):
-                cands.append(c)
-    harmony = (_harmony_acf(chroma, pitch_rate), _harmony_acf(bass_chroma, pitch_rate))
-    novelty = None
-    if harmony[0] is not None:
-        novelty = np.maximum(_chroma_novelty(chroma), 0.0)
-    share = band_means / band_means.sum()
-    feats = np.array(
-        [_candidate_features(c, prep, present, env_acc, a_acc, a_all, frame_rate,
-                             harmony, pitch_rate, float(share[2]), novelty) for c in cands]
-    )
+    prep = prepare_bands(bands, frame_rate)
+    acfs, windows = periodicity(np.vstack([prep.sum(axis=0), prep[0] + prep[1], prep]),
+                                frame_rate, windows=True)
+    a_all = acfs[0]
+    both = a_all + acfs[1]
+    grid_lag = 60.0 * frame_rate / np.exp(np.linspace(np.log(min_bpm), np.log(max_bpm), 400))
+    peak = float(np.max(value_at(a_all, grid_lag)))
+    cands: list[float] = []
+    for seed in _seed_tempi(both, frame_rate, min_bpm, max_bpm):
+        for f in _RELATIVES:
+            if min_bpm <= seed * f <= max_bpm:
+                c = _refine(both, frame_rate, seed * f)
+                if all(abs(c - o) > 0.02 * c for o in cands):
+                    cands.append(c)
+    ctx = beat_context(bands, prep, acfs, windows, frame_rate, chroma=chroma,
+                       bass_chroma=bass_chroma, pitch_rate=pitch_rate, min_bpm=min_bpm,
+                       max_bpm=max_bpm)
+    feats = np.array([candidate_features(c, ctx) for c in cands])
     return {"cands": cands, "features": feats, "acf": both, "a_all": a_all,
             "periodicity": peak}
 
 
-def _estimate(bands: np.ndarray, frame_rate: float, *, min_bpm: float, max_bpm: float,
-              chroma: np.ndarray | None = None, bass_chroma: np.ndarray | None = None,
-              pitch_rate: float | None = None):
-    table = candidate_table(bands, frame_rate, chroma=chroma, bass_chroma=bass_chroma,
-                            pitch_rate=pitch_rate,
-                            min_bpm=min_bpm, max_bpm=max_bpm)
-    if table is None:
-        return TempoEstimate(None)
-    if not table["cands"]:
-        return TempoEstimate(None, periodicity=table["periodicity"])
+def _decide(table, frame_rate: float, seconds: float) -> TempoEstimate:
     cands, both, a_all = table["cands"], table["acf"], table["a_all"]
     logits = table["features"] @ _WEIGHTS
     prob = np.exp(logits - logits.max())
     prob /= prob.sum()
-    order = np.argsort(prob)[::-1]
-    best = _refine(both, frame_rate, cands[int(order[0])], spread=0.06, plateau=True)
-    per = float(_at(a_all, 60.0 * frame_rate / best))
-    conf = float(np.clip(prob[order[0]] * min(1.0, per / 0.3), 0.0, 1.0))
+    c = np.asarray(cands)
+    # Candidates within 4 % of each other are one tempo: their probabilities add up.
+    near = np.abs(np.log(c[:, None] / c[None, :])) <= np.log(1.04)
+    mass = near.astype(float) @ prob
+    top = int(np.lexsort((-prob, -mass))[0])
+    rest = [i for i in np.argsort(prob)[::-1] if not near[top, i]]
+    best = _refine(both, frame_rate, cands[top], spread=0.06, plateau=True)
+    per = float(value_at(a_all, 60.0 * frame_rate / best))
+    conf = float(np.clip(mass[top] * min(1.0, per / 0.3), 0.0, 1.0))
     return TempoEstimate(
-        bpm=round(best, 2),
-        confidence=conf,
-        alternatives=(round(best, 2),) + tuple(round(cands[i], 2) for i in order[1:]),
-        scores=tuple(float(prob[i]) for i in order),
-        periodicity=per,
-    )
+        bpm=round(best, 2), confidence=conf,
+        alternatives=(round(best, 2),) + tuple(round(cands[i], 2) for i in rest),
+        scores=(float(mass[top]),) + tuple(float(prob[i]) for i in rest), periodicity=per,
+        weak=bool(table["periodicity"] < _weak_periodicity(seconds)))
 
 
 def _refine(acf: np.ndarray, frame_rate: float, bpm: float, *, spread: float = 0.03,
@@ -425,21 +233,41 @@ def _bands_of(features, frame_rate):
     return arr, float(frame_rate)
 
 
-def estimate_tempo(
-    features,
-    *,
-    frame_rate: float | None = None,
-    frames: tuple[int, int] | None = None,
-    min_bpm: float = 40.0,
-    max_bpm: float = 240.0,
-) -> TempoEstimate:
+def _pitch_slice(features, fr, spans):
+    """Chroma, bass chroma and pitch rate of the onset-frame ``spans`` (joined)."""
+    chroma = getattr(features, "chroma", None)
+    bass = getattr(features, "bass_chroma", None)
+    pr = getattr(features, "pitch_frame_rate", None)
+    if spans is None or not pr:
+        return chroma, bass, pr
+    cut = [(int(round(a * pr / fr)), int(round(b * pr / fr))) for a, b in spans]
+
+    def join(c):
+        return None if c is None else np.concatenate([c[:, a:b] for a, b in cut], axis=1)
+
+    return join(chroma), join(bass), pr
+
+
+def _estimate_spans(bands, fr, features, spans, min_bpm, max_bpm) -> TempoEstimate:
+    sub = bands if spans is None else np.concatenate([bands[:, a:b] for a, b in spans], axis=1)
+    chroma, bass, pr = _pitch_slice(features, fr, spans)
+    table = candidate_table(sub, fr, chroma=chroma, bass_chroma=bass, pitch_rate=pr,
+                            min_bpm=min_bpm, max_bpm=max_bpm)
+    if table is None or not table["cands"]:
+        return TempoEstimate(None)
+    return _decide(table, fr, sub.shape[1] / fr)
+
+
+def estimate_tempo(features, *, frame_rate: float | None = None,
+                   frames: tuple[int, int] | None = None, min_bpm: float = 40.0,
+                   max_bpm: float = 240.0) -> TempoEstimate:
     """Estimate the beat tempo.
 
     Parameters
     ----------
     features : FeatureStream or ndarray
-        A finished :class:`core.analysis.features.FeatureStream`, or onset envelope(s): shape (n,) or
-        (3, n) low/mid/high bands.
+        A finished :class:`core.analysis.features.FeatureStream`, or onset envelope(s):
+        shape (n,) or (3, n) low/mid/high bands.
     frame_rate : float, optional
         Frames per second of an array input (ignored for a FeatureStream).
     frames : (int, int), optional
@@ -450,7 +278,9 @@ def estimate_tempo(
     Returns
     -------
     TempoEstimate
-        ``bpm`` is ``None`` for silence, too short a signal (< 4 s) or no periodicity.
+        ``bpm`` is ``None`` only for silence, a signal without onsets or one shorter than
+        4 s.  A FeatureStream whose chunks beat at unrelated tempi gets the tempo of its
+        longest section (the first of equally long ones).
 
     Raises
     ------
@@ -462,17 +292,58 @@ def estimate_tempo(
         raise ValueError(f"frame_rate must be positive, got {frame_rate!r}")
     if not 10 <= min_bpm < max_bpm <= 600:
         raise ValueError(f"need 10 <= min_bpm < max_bpm <= 600, got {min_bpm!r}, {max_bpm!r}")
-    chroma = getattr(features, "chroma", None)
-    bass = getattr(features, "bass_chroma", None)
-    pitch_rate = getattr(features, "pitch_frame_rate", None)
     if frames is not None:
-        bands = bands[:, frames[0] : frames[1]]
-        if pitch_rate:
-            a, b = (int(round(f * pitch_rate / fr)) for f in frames)
-            chroma = None if chroma is None else chroma[:, a:b]
-            bass = None if bass is None else bass[:, a:b]
-    return _estimate(bands, fr, min_bpm=min_bpm, max_bpm=max_bpm, chroma=chroma,
-                     bass_chroma=bass, pitch_rate=pitch_rate)
+        return _estimate_spans(bands, fr, features, [frames], min_bpm, max_bpm)
+    spans = None
+    if hasattr(features, "chunk_frames"):
+        spans = _main_section(bands, fr, features.chunk_frames())
+    return _estimate_spans(bands, fr, features, spans, min_bpm, max_bpm)
+
+
+def _chunk_pulse(bands: np.ndarray, frame_rate: float):
+    """(summed autocorrelation, strongest beat rate in BPM) of a chunk, or None without one."""
+    n = bands.shape[1]
+    if n < _MIN_S * frame_rate or float(bands.sum()) <= 1e-6 * n or not _has_onsets(bands):
+        return None
+    prep = prepare_bands(bands, frame_rate)
+    a_all, a_acc = periodicity(np.stack([prep.sum(axis=0), prep[0] + prep[1]]), frame_rate)
+    seeds = _seed_tempi(a_all + a_acc, frame_rate, 40.0, 240.0)
+    return a_all, a_acc, seeds[0]
+
+
+#: Two sections whose tempi are this close (relative) to a metrical ratio are one tempo.
+_SECTION_TOLERANCE = 0.04
+
+
+def _related(a: float, b: float) -> bool:
+    return any(abs(a / b - f) <= _SECTION_TOLERANCE * f for f in _FAMILY)
+
+
+def _main_section(bands, fr, chunks):
+    """Onset-frame spans of the longest group of chunks whose pulses are related, or None.
+
+    ``None`` means the whole signal: every chunk with a pulse belongs to one family.
+    """
+    pulses = []
+    for a, b in chunks:
+        if b - a >= 2 * _MIN_S * fr:
+            p = _chunk_pulse(bands[:, a:b], fr)
+            if p is not None:
+                pulses.append(((a, b), p[2]))
+    if len(pulses) < 2:
+        return None
+    groups: list[list] = []
+    for span, bpm in pulses:
+        for g in groups:
+            if _related(bpm, g[0][1]):
+                g.append((span, bpm))
+                break
+        else:
+            groups.append([(span, bpm)])
+    if len(groups) == 1:
+        return None
+    best = max(groups, key=lambda g: (sum(s[1] - s[0] for s, _ in g), -g[0][0][0]))
+    return [s for s, _ in best]
 
 
 def chunk_tempos(features, *, song: TempoEstimate | None = None,
@@ -485,9 +356,8 @@ def chunk_tempos(features, *, song: TempoEstimate | None = None,
         Finished, with chunks marked.
     song : TempoEstimate, optional
         The song's tempo.  A chunk whose strongest periodicity belongs to the song tempo's
-        octave family (x1/3 ... x3, within 4 %) gets the song's metrical level, sharpened on
-        the chunk; only a chunk that really differs is estimated on its own.  This keeps
-        chunk values consistent and cheap.
+        metrical family (x1/3 ... x3, within 4 %) gets the song's level, sharpened on the
+        chunk; a chunk that really differs is estimated on its own.
     **kwargs
         Passed to :func:`estimate_tempo`.
 
@@ -508,21 +378,15 @@ def chunk_tempos(features, *, song: TempoEstimate | None = None,
 
 def _follow_song(bands: np.ndarray, frame_rate: float, bpm: float) -> TempoEstimate | None:
     """The song's beat sharpened on a chunk, or None when the chunk's pulse differs."""
-    n = bands.shape[1]
-    if n < _MIN_S * frame_rate or float(bands.sum()) <= 1e-6 * n:
+    pulse = _chunk_pulse(bands, frame_rate)
+    if pulse is None:
         return TempoEstimate(None)
-    prep = _prepare_bands(bands, frame_rate)
-    a_all, a_acc = periodicity(np.stack([prep.sum(axis=0), prep[0] + prep[1]]), frame_rate)
-    grid = np.exp(np.linspace(np.log(40.0), np.log(240.0), 800))
-    lag = 60.0 * frame_rate / grid
-    strength = _at(a_all, lag)
-    if float(strength.max()) < _min_periodicity(n / frame_rate):
-        return TempoEstimate(None, periodicity=float(strength.max()))
-    base = grid[int(np.argmax((strength + _at(a_acc, lag)) * _prior(grid) ** 0.5))]
-    ratio = base / bpm
-    if not any(abs(ratio - f) <= 0.04 * f for f in (1 / 3, 1 / 2, 2 / 3, 1, 3 / 2, 2, 3)):
+    a_all, a_acc, base = pulse
+    if not _related(base, bpm):
         return None
     best = _refine(a_all + a_acc, frame_rate, bpm, spread=0.06, plateau=True)
-    per = float(_at(a_all, 60.0 * frame_rate / best))
+    per = float(value_at(a_all, 60.0 * frame_rate / best))
+    seconds = bands.shape[1] / frame_rate
     return TempoEstimate(round(best, 2), confidence=float(np.clip(per / 0.3, 0.0, 1.0)),
-                         alternatives=(round(best, 2),), scores=(1.0,), periodicity=per)
+                         alternatives=(round(best, 2),), scores=(1.0,), periodicity=per,
+                         weak=bool(per < _weak_periodicity(seconds)))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.analysis.tempo import TempoEstimate, _at, _prepare_bands, periodicity
+from core.analysis.periodicity import chroma_novelty, periodicity, prepare_bands, value_at
+from core.analysis.tempo import TempoEstimate
 
 __all__ = ["estimate_time_signature", "triple_evidence"]
 
@@ -19,17 +20,9 @@ _MAX_LAG_S = 9.0
 
 def _three_vs_four(acf: np.ndarray, period: float) -> float:
     """Autocorrelation at 3 and 6 beats minus that at 2, 4 and 8 beats."""
-    three = float(_at(acf, 3 * period)) + 0.5 * float(_at(acf, 6 * period))
-    even = 0.5 * float(_at(acf, 2 * period) + _at(acf, 4 * period))
-    return three - even - 0.5 * float(_at(acf, 8 * period))
-
-
-def _chroma_novelty(chroma: np.ndarray) -> np.ndarray:
-    """Positive change of the frame-normalised chroma from frame to frame."""
-    c = np.sqrt(np.maximum(chroma, 0.0))
-    c = c / np.maximum(np.linalg.norm(c, axis=0, keepdims=True), 1e-9)
-    nov = np.maximum(np.diff(c, axis=1, prepend=c[:, :1]), 0.0).sum(axis=0)
-    return nov - np.convolve(nov, np.ones(9) / 9, mode="same")
+    three = float(value_at(acf, 3 * period)) + 0.5 * float(value_at(acf, 6 * period))
+    even = 0.5 * float(value_at(acf, 2 * period) + value_at(acf, 4 * period))
+    return three - even - 0.5 * float(value_at(acf, 8 * period))
 
 
 def triple_evidence(features, bpm: float) -> float:
@@ -49,13 +42,13 @@ def triple_evidence(features, bpm: float) -> float:
     """
     bands = np.atleast_2d(features.onset_bands)
     fr = float(features.frame_rate)
-    prep = _prepare_bands(bands, fr)
+    prep = prepare_bands(bands, fr)
     acc = periodicity(prep[0] + prep[1], fr, max_lag_s=_MAX_LAG_S)
     score = _three_vs_four(acc, 60.0 * fr / bpm)
     chroma = features.chroma
     pfr = float(features.pitch_frame_rate)
     if chroma.shape[1] > 8 * pfr and float(chroma.sum()) > 0:
-        nov = periodicity(_chroma_novelty(chroma), pfr, max_lag_s=_MAX_LAG_S)
+        nov = periodicity(chroma_novelty(chroma), pfr, max_lag_s=_MAX_LAG_S)
         score += _three_vs_four(nov, 60.0 * pfr / bpm)
     return score
 

@@ -43,6 +43,7 @@ DESCRIPTOR_COLUMNS = (
     "bpm",
     "bpm_confidence",
     "bpm_alternatives",
+    "bpm_weak_pulse",
     "key",
     "key_camelot",
     "key_confidence",
@@ -93,6 +94,8 @@ class SongResult:
     bpm_confidence: float | None = None
     #: Octave alternatives considered, e.g. ``"61.5;123.0;184.5"`` (BPM).
     bpm_alternatives: str = ""
+    #: True when the beat is too weak to trust: ``bpm`` is then a best guess.
+    bpm_weak_pulse: bool | None = None
     key: str | None = None
     key_camelot: str | None = None
     key_confidence: float | None = None

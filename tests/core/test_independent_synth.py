@@ -64,7 +64,7 @@ def test_six_eight_tempo_is_the_dotted_quarter():
     assert bpm is not None and abs(bpm - 80.0) <= 0.04 * 80.0
 
 
-def test_negative_ending_weight_is_rejected():
+def test_bad_chroma_frame_rate_is_rejected():
     song = render("pop", bpm=110.0, key=Key(0, "major"), seed=2, seconds=10.0, sr=SR)
-    with pytest.raises(ValueError, match="ending_weight"):
-        estimate_key(_features(song), ending_weight=-0.1)
+    with pytest.raises(ValueError, match="frame_rate"):
+        estimate_key(_features(song).chroma, frame_rate=-1.0)

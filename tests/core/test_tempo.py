@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from benchmarks.errorcases import chorale, four_on_the_floor, halftime_groove
 from benchmarks.independent_synth import render
 from benchmarks.synth import click_track, noise, render_song, silence
 from core.analysis.tempo import (
@@ -98,8 +99,9 @@ def test_silence_has_no_tempo():
     assert est.bpm is None and est.confidence == 0.0
 
 
-def test_white_noise_has_no_tempo():
-    est = estimate_tempo(_features(noise(12.0, SR, seed=2)))
+@pytest.mark.parametrize(("seconds", "seed"), [(12.0, 2), (40.0, 5)])
+def test_white_noise_has_no_onsets_and_no_tempo(seconds, seed):
+    est = estimate_tempo(_features(noise(seconds, SR, seed=seed)))
     assert est.bpm is None
 
 
@@ -128,12 +130,52 @@ def test_chunk_tempos_see_a_tempo_change():
     slow = click_track(80.0, 12.0, SR)
     fast = click_track(131.0, 12.0, SR)
     fs = _features(np.concatenate([slow, fast]), chunk_s=12.0)
-    # A splice of two tempos has no single song tempo (80, 131 and 65.5 score alike), so the
-    # song level is that of the first half; the second half is not related to it.
-    song = estimate_tempo(fs, frames=fs.chunk_frames()[0])
-    assert _within(song.bpm, 80.0), song
+    song = estimate_tempo(fs)  # over the whole splice
+    assert _within(song.bpm, 80.0) or _within(song.bpm, 131.0), song
     first, second = chunk_tempos(fs, song=song)
-    assert _within(first.bpm, 80.0) and _within(second.bpm, 131.0)
+    assert _within(first.bpm, 80.0) and _within(second.bpm, 131.0), (first, second)
+
+
+def test_a_later_and_longer_section_sets_the_song_tempo():
+    fs = _features(np.concatenate([click_track(80.0, 12.0, SR), click_track(131.0, 24.0, SR)]),
+                   chunk_s=12.0)
+    song = estimate_tempo(fs)
+    assert _within(song.bpm, 131.0), song
+    assert [_within(t.bpm, b) for t, b in zip(chunk_tempos(fs, song=song), (80, 131, 131),
+                                              strict=True)] == [True] * 3
+
+
+@pytest.mark.xfail(strict=True, reason="open error class (issue 9): with 8th-note hats the "
+                   "decision still prefers the kick-snare level (75) by a small margin")
+def test_halftime_groove_is_stated_at_the_full_tempo():
+    # Kick on 1 and snare on 3 of 150 BPM sound like 75; the hats keep 150 (dance convention).
+    est = estimate_tempo(_features(halftime_groove(150.0, seed=1)))
+    assert _within(est.bpm, 150.0), est
+    assert not est.weak
+
+
+def test_fast_four_on_the_floor_is_not_halved():
+    est = estimate_tempo(_features(four_on_the_floor(185.0, seed=2)))
+    assert _within(est.bpm, 185.0), est
+
+
+def test_drumless_chorale_gets_a_tempo_and_a_confidence():
+    est = estimate_tempo(_features(chorale(Key(7, "major"), bpm=66.0, seed=3)))
+    assert _within(est.bpm, 66.0), est
+    assert 0.0 < est.confidence <= 1.0
+
+
+def test_onsets_without_a_pulse_get_a_flagged_tempo():
+    # Notes at random times: there are onsets, so a tempo is given, flagged as a weak pulse.
+    rng = np.random.default_rng(4)
+    y = np.zeros(int(20.0 * SR), dtype=np.float32)
+    t = np.arange(int(0.3 * SR)) / SR
+    for start in np.sort(rng.uniform(0, 19.5, 40)):
+        i = int(start * SR)
+        f = 220.0 * 2 ** (int(rng.integers(0, 12)) / 12)
+        y[i : i + len(t)] += (np.sin(2 * np.pi * f * t) * np.exp(-t / 0.08)).astype(np.float32)
+    est = estimate_tempo(_features(y))
+    assert est.bpm is not None and est.weak, est
 
 
 def test_silent_chunk_has_no_tempo():

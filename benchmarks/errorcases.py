@@ -1,0 +1,178 @@
+"""Generated songs for the error classes analyzers are known for (tests and benchmarks).
+
+* :func:`halftime_groove` -- kick on 1, snare on 3 and 8th-note hats (the dance convention
+  states its tempo at the hi-hat's quarter-note rate: a "140" dubstep groove);
+* :func:`four_on_the_floor` -- a kick on every beat, claps on 2 and 4, off-beat open hats;
+* :func:`chorale` -- four sustained voices in block chords, one chord per beat, no drums,
+  slight rubato and held fermatas;
+* :func:`dominant_excursion` -- a sonata-like piece: a tonic opening, a long passage in the
+  dominant key, and a return to the tonic with a final cadence.
+
+All are deterministic for a given ``seed`` and return mono float32 signals.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.io.keynotation import Key
+
+__all__ = ["halftime_groove", "four_on_the_floor", "chorale", "dominant_excursion"]
+
+_MAJOR = ((0, (0, 4, 7)), (5, (0, 4, 7)), (7, (0, 4, 7, 10)), (9, (0, 3, 7)), (2, (0, 3, 7)))
+_MINOR = ((0, (0, 3, 7)), (5, (0, 3, 7)), (7, (0, 4, 7, 10)), (8, (0, 4, 7)), (3, (0, 4, 7)))
+
+
+def _hz(midi):
+    return 440.0 * 2.0 ** ((np.asarray(midi, dtype=float) - 69.0) / 12.0)
+
+
+def _add(out, sr, t, sound, gain=1.0):
+    i = int(round(t * sr))
+    if 0 <= i < len(out):
+        j = min(len(out), i + len(sound))
+        out[i:j] += gain * sound[: j - i]
+
+
+def _note(sr, midi, dur, *, attack=0.06, partials=(1.0, 0.45, 0.3, 0.2, 0.12), decay=None):
+    n = int((dur + 0.15) * sr)
+    t = np.arange(n) / sr
+    f = float(_hz(midi))
+    y = sum(a * np.sin(2 * np.pi * f * k * t + 0.7 * k) for k, a in enumerate(partials, 1)
+            if f * k < sr / 2 - 200)
+    env = np.minimum(1.0, t / attack) * np.clip((dur + 0.15 - t) / 0.15, 0.0, 1.0)
+    if decay is not None:
+        env = env * np.exp(-t / decay)
+    return y * env
+
+
+def _drum(sr, rng, kind):
+    n = int(0.35 * sr)
+    t = np.arange(n) / sr
+    if kind == "kick":
+        f = 50 + 90 * np.exp(-t / 0.03)
+        return np.sin(2 * np.pi * np.cumsum(f) / sr) * np.exp(-t / 0.18)
+    if kind == "snare":
+        return (0.6 * rng.standard_normal(n) * np.exp(-t / 0.09)
+                + 0.4 * np.sin(2 * np.pi * 190 * t) * np.exp(-t / 0.06))
+    noise = np.diff(rng.standard_normal(n + 1))  # bright
+    return noise * np.exp(-t / (0.12 if kind == "open" else 0.025))
+
+
+def _bass_and_chords(out, sr, key, beat, n_beats, rng, *, chord_beats=4):
+    prog = _MAJOR if key.mode == "major" else _MINOR
+    order = (0, 3, 1, 2)
+    for b in range(0, n_beats, chord_beats):
+        root, ivs = prog[order[(b // chord_beats) % 4]]
+        pc = (key.tonic + root) % 12
+        _add(out, sr, b * beat, _note(sr, 36 + (pc - 36) % 12, chord_beats * beat * 0.9,
+                                      attack=0.01, decay=0.8), 0.35)
+        for i in ivs:
+            m = 60 + (pc + i - 60) % 12
+            _add(out, sr, b * beat, _note(sr, m, chord_beats * beat * 0.9, attack=0.02), 0.08)
+
+
+def halftime_groove(bpm: float = 150.0, *, key: Key = Key(9, "minor"), seconds: float = 24.0,
+                    sr: int = 22050, seed: int = 0) -> np.ndarray:
+    """Kick on 1, snare on 3, closed hats on 8th notes of ``bpm``, bass and chords per bar."""
+    rng = np.random.default_rng(seed)
+    beat = 60.0 / bpm
+    n_beats = int(seconds / beat)
+    out = np.zeros(int(seconds * sr))
+    kick, snare, hat = (_drum(sr, rng, k) for k in ("kick", "snare", "hat"))
+    for b in range(n_beats):
+        t = b * beat + rng.normal(0, 0.003)
+        if b % 4 == 0:
+            _add(out, sr, t, kick, 0.9)
+        if b % 4 == 2:
+            _add(out, sr, t, snare, 0.7)
+        _add(out, sr, t, hat, 0.22)
+        _add(out, sr, t + beat / 2, hat, 0.14)
+    _bass_and_chords(out, sr, key, beat, n_beats, rng, chord_beats=8)
+    return (0.8 * out / np.max(np.abs(out))).astype(np.float32)
+
+
+def four_on_the_floor(bpm: float = 185.0, *, key: Key = Key(2, "major"), seconds: float = 24.0,
+                      sr: int = 22050, seed: int = 0) -> np.ndarray:
+    """A kick on every beat, claps on 2 and 4, open hats between the beats, at ``bpm``."""
+    rng = np.random.default_rng(seed)
+    beat = 60.0 / bpm
+    n_beats = int(seconds / beat)
+    out = np.zeros(int(seconds * sr))
+    kick, snare, hat = (_drum(sr, rng, k) for k in ("kick", "snare", "open"))
+    for b in range(n_beats):
+        t = b * beat + rng.normal(0, 0.002)
+        _add(out, sr, t, kick, 0.9)
+        if b % 2 == 1:
+            _add(out, sr, t, snare, 0.5)
+        _add(out, sr, t + beat / 2, hat, 0.15)
+    _bass_and_chords(out, sr, key, beat, n_beats, rng, chord_beats=8)
+    return (0.8 * out / np.max(np.abs(out))).astype(np.float32)
+
+
+def _voices(tonic: int, root: int, ivs) -> list[int]:
+    pcs = [(tonic + root + i) % 12 for i in ivs[:3]]
+    return [40 + (pcs[0] - 40) % 12, 52 + (pcs[2] - 52) % 12, 57 + (pcs[1] - 57) % 12,
+            64 + (pcs[0] - 64) % 12]
+
+
+def chorale(key: Key = Key(7, "major"), *, bpm: float = 66.0, seconds: float = 30.0,
+            sr: int = 22050, seed: int = 0) -> np.ndarray:
+    """Four legato voices, one chord per beat at ``bpm``, a fermata every 8 beats, no drums."""
+    rng = np.random.default_rng(seed)
+    prog = _MAJOR if key.mode == "major" else _MINOR
+    beat = 60.0 / bpm
+    out = np.zeros(int(seconds * sr))
+    t, b = 0.0, 0
+    while t < seconds:
+        phrase_end = b % 8 == 7
+        if phrase_end or b == 0:
+            root, ivs = prog[0] if b % 16 == 15 or b == 0 else prog[2]
+        else:
+            root, ivs = prog[int(rng.integers(len(prog)))]
+        dur = beat * (2.0 if phrase_end else 1.0) * (1 + rng.normal(0, 0.02))
+        for v, m in enumerate(_voices(key.tonic, root, ivs)):
+            _add(out, sr, t + rng.normal(0, 0.01), _note(sr, m, dur * 0.97), 0.2 if v else 0.25)
+        t += dur
+        b += 1
+    return (0.7 * out / np.max(np.abs(out))).astype(np.float32)
+
+
+def dominant_excursion(key: Key = Key(0, "major"), *, bpm: float = 120.0, seconds: float = 60.0,
+                       sr: int = 22050, seed: int = 0) -> np.ndarray:
+    """Tonic for the first quarter, the dominant key for the next half, then the tonic again.
+
+    The passage in the dominant key is twice as long as either tonic section, and the
+    piece ends on a V-I cadence in the home key; piano-like chords with a bass line.
+    """
+    rng = np.random.default_rng(seed)
+    beat = 60.0 / bpm
+    bar = 4 * beat
+    n_bars = int(seconds / bar)
+    dom = Key((key.tonic + 7) % 12, key.mode)
+    out = np.zeros(int(seconds * sr))
+    prog = _MAJOR if key.mode == "major" else _MINOR
+    cycle = (0, 1, 2, 0, 3, 1, 2, 0)
+    for k in range(n_bars):
+        home = k < n_bars // 4 or k >= 3 * n_bars // 4
+        here = key if home else dom
+        if k == n_bars - 2:
+            root, ivs = prog[2]
+        elif k == n_bars - 1:
+            root, ivs = prog[0]
+        else:
+            root, ivs = prog[cycle[k % len(cycle)]]
+        pc = (here.tonic + root) % 12
+        t0 = k * bar
+        _add(out, sr, t0, _note(sr, 36 + (pc - 36) % 12, bar * 0.95, attack=0.01, decay=1.2),
+             0.35)
+        for j in range(8):  # 8th-note broken chords
+            m = 60 + (pc + ivs[j % len(ivs)] - 60) % 12 + 12 * (j % 4 == 3)
+            _add(out, sr, t0 + j * beat / 2 + rng.normal(0, 0.004),
+                 _note(sr, m, beat * 0.6, attack=0.005, decay=0.5), 0.12)
+        scale = (0, 2, 4, 5, 7, 9, 11) if here.mode == "major" else (0, 2, 3, 5, 7, 8, 11)
+        for j in range(4):  # a melody of scale steps on the beats
+            deg = scale[int(rng.integers(7))] if j else ivs[0] + root
+            _add(out, sr, t0 + j * beat, _note(sr, 72 + (here.tonic + deg - 72) % 12, beat * 0.9,
+                                               attack=0.01), 0.1)
+    return (0.8 * out / np.max(np.abs(out))).astype(np.float32)

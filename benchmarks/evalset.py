@@ -1,0 +1,227 @@
+"""Build the realistic evaluation set: real pieces through General MIDI soundfonts.
+
+Run ``python -m benchmarks.evalset [--cache DIR] [--limit N]`` (not part of the test
+suite; needs ``pip install -e '.[bench]'`` for music21 and mido, and the ``fluidsynth``
+command with the soundfont packages ``fluid-soundfont-gm``, ``opl3-soundfont``,
+``musescore-general-soundfont-small`` and ``timgm6mb-soundfont``).  The set is cached in
+``~/.cache/songcal-eval`` (``sources.json`` from music21's corpus, ``manifest.json`` and one
+FLAC per item in ``audio/``); a rerun renders only what is missing.
+
+Subsets: ``classical`` (chorales, quartet movements, piano pieces, Lieder: no drums, rubato),
+``drumless`` (folk tunes harmonized and accompanied, no drums), ``clear`` (the same with a
+four-on-the-floor up to 170 BPM, rock, breakbeat, hip-hop, shuffle or waltz groove) and
+``ambiguous`` (half-time, trap, drum and bass, four-on-the-floor above 170, 6/8).
+
+**Split.**  Every piece (corpus file or tune) is assigned to ``fit`` or ``heldout`` once
+(half of each subset, seeded), and each part is rendered only with its own soundfonts:
+``fit`` with FluidR3 and OPL-3, ``heldout`` with MuseScore General and TimGM6mb.  Weights
+are fitted on ``fit`` only; benchmarks report ``heldout``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from benchmarks.evalrender import BASSES, COMPS, KITS, LEADS
+
+__all__ = ["CACHE", "SOUNDFONTS", "SPLIT_FONTS", "SUBSETS", "plan", "load", "main"]
+
+CACHE = os.path.expanduser("~/.cache/songcal-eval")
+SOUNDFONTS = {"fluidr3": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+              "opl3": "/usr/share/sounds/sf2/OPL-3_FM_128M.sf2",
+              "musescore": "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3",
+              "timgm6mb": "/usr/share/sounds/sf2/TimGM6mb.sf2"}
+SPLIT_FONTS = {"fit": ("fluidr3", "opl3"), "heldout": ("musescore", "timgm6mb")}
+SUBSETS = ("clear", "ambiguous", "drumless", "classical")
+#: (groove, subset, BPM range, metres of the tunes it takes, number of tunes).  Every duple
+#: tune (2/4, 4/4, 2/2) is used; four-on-the-floor appears in both subsets.
+_DUPLE = ("2/4", "4/4", "2/2")
+_TUNE_PLAN = (("fourfloor", "clear", (115, 170), _DUPLE, 16),
+              ("rock", "clear", (76, 165), _DUPLE, 16),
+              ("breakbeat", "clear", (85, 140), _DUPLE, 14),
+              ("hiphop", "clear", (78, 100), _DUPLE, 14),
+              ("shuffle", "clear", (80, 140), _DUPLE, 14),
+              ("waltz", "clear", (84, 180), ("3/4",), 34),
+              ("halftime", "ambiguous", (135, 175), _DUPLE, 16),
+              ("trap", "ambiguous", (130, 165), _DUPLE, 14),
+              ("dnb", "ambiguous", (160, 180), _DUPLE, 14),
+              ("fourfloor", "ambiguous", (171, 190), _DUPLE, 16),
+              ("sixeight", "ambiguous", (52, 92), ("6/8",), 30),
+              ("none", "drumless", (62, 130), _DUPLE, 18),
+              ("none", "drumless", (62, 130), ("3/4",), 22),
+              ("none", "drumless", (48, 92), ("6/8",), 20))
+
+
+def _seed(text: str) -> int:
+    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
+
+
+def _classical_bpm(src, rng) -> float:
+    """A tempo (BPM of the notated beat) that suits the piece's note density."""
+    if src["kind"] == "chorale":
+        lo, hi = 60.0, 84.0
+    elif src["beat_ql"] == 1.0:
+        lo, hi = 56.0, 140.0
+    else:
+        lo, hi = 48.0, 100.0
+    onsets = {round(o, 3) for o, *_ in src["notes"]}
+    per_beat = len(onsets) / max(src["length_ql"] / src["beat_ql"], 1.0)
+    lo = max(lo, 60.0 * 1.2 / per_beat)
+    hi = max(lo + 4.0, min(hi, 60.0 * 7.0 / per_beat))
+    return round(float(rng.uniform(lo, hi)), 1)
+
+
+def _common(item, split, rng):
+    fonts = SPLIT_FONTS[split]
+    item["soundfont"] = fonts[int(rng.integers(len(fonts)))]
+    item["sr"] = int(rng.choice([44100, 48000]))
+    item["transpose"] = int(rng.integers(-5, 7))
+    item["seed"] = _seed(item["id"])
+    return item
+
+
+def plan(sources: dict, *, seed: int = 9) -> list[dict]:
+    """Every item of the set with its split, subset, truth and rendering choices.
+
+    Parameters
+    ----------
+    sources : dict
+        ``{"classical": [...], "tunes": [...]}`` from :mod:`benchmarks.evalsources`.
+    seed : int
+        Seed of the split and of the random choices.
+
+    Returns
+    -------
+    list of dict
+        ``id``, ``source``, ``split``, ``subset``, ``style``, ``bpm``, ``tonic`` and ``mode``
+        (of the rendered, transposed audio), ``soundfont`` and rendering parameters.
+    """
+    rng = np.random.default_rng(seed)
+    items = []
+    classical = list(sources["classical"])
+    for i, j in enumerate(rng.permutation(len(classical))):
+        src = classical[j]
+        split = ("fit", "heldout")[i % 2]
+        item = {"id": f"c{len(items):03d}", "source": src["id"], "split": split,
+                "subset": "classical", "style": src["kind"], "bpm": _classical_bpm(src, rng),
+                "ensemble": str(rng.choice(["strings", "string orchestra", "organ", "choir",
+                                            "winds", "brass", "piano"])),
+                "rubato": float(rng.uniform(0.0, 0.05)), "seconds": float(rng.uniform(35, 50)),
+                "rt60": float(rng.uniform(0.8, 2.4)), "wet": float(rng.uniform(0.15, 0.45)),
+                "lufs": float(rng.uniform(-24, -16)), "compress": False}
+        items.append(_common(item, split, rng))
+    tunes = list(sources["tunes"])
+    pools: dict[tuple, list[int]] = {}
+    for t in rng.permutation(len(tunes)):
+        pools.setdefault(tunes[t]["meter"], []).append(int(t))
+    for groove, subset, (lo, hi), meters, count in _TUNE_PLAN:
+        for n in range(count):
+            meter = next((m for m in meters if pools.get(m)), None)
+            if meter is None:
+                break
+            src = tunes[pools[meter].pop()]
+            split = ("fit", "heldout")[n % 2]
+            bpm = round(float(rng.uniform(lo, hi)), 1)
+            stretch = 2.0 if bpm > 135 and groove not in ("waltz", "sixeight") else 1.0
+            item = {"id": f"t{len(items):03d}", "source": src["id"], "split": split,
+                    "subset": subset, "style": groove, "bpm": bpm, "groove": groove,
+                    "stretch": stretch,
+                    "comp": str(rng.choice(["block", "arp", "sustain", "offbeat", "strum"])),
+                    "bass": str(rng.choice(["whole", "half", "beat", "eighth"])),
+                    "octave": int(rng.choice([-1, 0, 0])),
+                    "programs": [int(rng.choice(p)) for p in (LEADS, COMPS, BASSES)],
+                    "seconds": float(rng.uniform(30, 42)), "rt60": float(rng.uniform(0.3, 1.4)),
+                    "wet": float(rng.uniform(0.05, 0.3)), "lufs": float(rng.uniform(-14, -8)),
+                    "compress": True}
+            if groove != "none":
+                item["kit"] = int(rng.choice(KITS[groove]))
+            items.append(_common(item, split, rng))
+    for item in items:
+        src = next(s for s in sources["classical" if item["id"][0] == "c" else "tunes"]
+                   if s["id"] == item["source"])
+        item["tonic"] = (src["tonic"] + item["transpose"]) % 12
+        item["mode"] = src["mode"]
+        item["meter"] = src["meter"]
+        item["file"] = os.path.join("audio", f"{item['id']}.flac")
+    return items
+
+
+def load(split: str | None = "heldout", *, cache: str = CACHE) -> list[dict]:
+    """Items of the built set (with ``path`` to their audio), of one split or all.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the set has not been built (run ``python -m benchmarks.evalset``).
+    """
+    path = os.path.join(cache, "manifest.json")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path} is missing: build the set with "
+                                "python -m benchmarks.evalset")
+    with open(path) as f:
+        items = json.load(f)
+    out = []
+    for it in items:
+        if split is None or it["split"] == split:
+            it["path"] = os.path.join(cache, it["file"])
+            if os.path.exists(it["path"]):
+                out.append(it)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache", default=CACHE)
+    ap.add_argument("--limit", type=int, default=0, help="render at most N items (0: all)")
+    ap.add_argument("--chorales", type=int, default=70)
+    ap.add_argument("--tunes", type=int, default=320)
+    args = ap.parse_args(argv)
+    from benchmarks.evalrender import render_item
+
+    os.makedirs(os.path.join(args.cache, "audio"), exist_ok=True)
+    src_path = os.path.join(args.cache, "sources.json")
+    if not os.path.exists(src_path):
+        from benchmarks.evalsources import classical_sources, tune_sources
+
+        print("reading music21's corpus (a few minutes) ...", flush=True)
+        sources = {"classical": classical_sources(chorales=args.chorales),
+                   "tunes": tune_sources(limit=args.tunes)}
+        with open(src_path + ".tmp", "w") as f:
+            json.dump(sources, f)
+        os.replace(src_path + ".tmp", src_path)
+    with open(src_path) as f:
+        sources = json.load(f)
+    items = plan(sources)
+    with open(os.path.join(args.cache, "manifest.json.tmp"), "w") as f:
+        json.dump(items, f, indent=0)
+    os.replace(os.path.join(args.cache, "manifest.json.tmp"),
+               os.path.join(args.cache, "manifest.json"))
+    by_id = {s["id"]: s for s in sources["classical"] + sources["tunes"]}
+    todo = [it for it in items if not os.path.exists(os.path.join(args.cache, it["file"]))]
+    todo.sort(key=lambda it: it["split"] != "fit")  # the fit part first: fitting can start
+    if args.limit:
+        todo = todo[: args.limit]
+    t0 = time.time()
+    for i, it in enumerate(todo):
+        render_item(it, by_id[it["source"]], SOUNDFONTS[it["soundfont"]],
+                    os.path.join(args.cache, it["file"]))
+        print(f"{i + 1}/{len(todo)} {it['id']} {it['subset']:<9} {it['style']:<9} "
+              f"{it['bpm']:6.1f} {it['soundfont']:<9} {time.time() - t0:6.0f} s", flush=True)
+    counts = {}
+    for it in items:
+        counts[(it["split"], it["subset"])] = counts.get((it["split"], it["subset"]), 0) + 1
+    print(f"{len(items)} items in {args.cache}")
+    for (split, subset), n in sorted(counts.items()):
+        print(f"  {split:<8} {subset:<10} {n}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Fit the weights of the key decision (:data:`core.analysis.key._KEY_WEIGHTS`).
+
+Run ``python -m benchmarks.fit_key [--l2 L]`` after building the realistic set
+(``python -m benchmarks.evalset``) and caching the generated songs
+(``python -m benchmarks.fit_tempo`` does both).
+
+Songs: the ``fit`` split of the realistic set only (the ``heldout`` split is never read
+here) and the generated songs of plans 2024 and 555 of :mod:`benchmarks.synth` and 1 and 2
+of :mod:`benchmarks.independent_synth`.  The model is a conditional logit over the 24 keys
+(softmax of a linear score of :data:`core.analysis.keyevidence.KEY_FEATURES`) with an L2
+penalty on standardised features, maximising the expected MIREX weighted score's
+log-likelihood of the true key.
+
+Printed: the MIREX weighted score of a 5-fold cross-validation over the fit split (by
+piece), per subset, and the final weights, ready to paste into core/analysis/key.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+from benchmarks.evalfeatures import cached_features  # noqa: E402
+from benchmarks.evalset import CACHE, load  # noqa: E402
+from benchmarks.fit_tempo import GENERATED_PLANS, _load_plan, fit  # noqa: E402
+from core.analysis.key import key_table  # noqa: E402
+from core.analysis.keyevidence import KEY_FEATURES  # noqa: E402
+from core.calibration.agreement import mirex_score  # noqa: E402
+from core.io.keynotation import Key  # noqa: E402
+
+__all__ = ["key_tables", "main"]
+
+
+def _row(chroma, bass, pfr, truth: Key, gen: str, subset: str, name: str) -> dict:
+    x = key_table(chroma, bass, pfr)
+    y = np.zeros(24, dtype=bool)
+    y[truth.index] = True
+    return {"X": x, "y": y, "truth": truth, "gen": gen, "subset": subset, "id": name}
+
+
+def key_tables(cache: str = CACHE) -> tuple[list[dict], list[dict]]:
+    """(fit split of the realistic set, generated songs) as per-key evidence tables."""
+    real = []
+    for it in load("fit", cache=cache):
+        f = cached_features(it["path"], os.path.join(cache, "features"))
+        real.append(_row(f.chroma, f.bass_chroma, f.pitch_frame_rate,
+                         Key(it["tonic"], it["mode"]), "real", it["subset"], it["id"]))
+    generated = []
+    for gen, seed in GENERATED_PLANS:
+        if gen == "click":
+            continue
+        if gen == "orig":
+            from benchmarks.accuracy import song_plan
+        else:
+            from benchmarks.independent import song_plan
+        keys = [s["key"] for s in song_plan(48, seed=seed)]
+        d = _load_plan(gen, seed, os.path.join(cache, "generated"))
+        for i, key in enumerate(keys):
+            generated.append(_row(d[f"c{i}"], d[f"d{i}"], float(d["pfr"]), key, gen,
+                                  str(d["style"][i]), f"{gen}{seed}-{i}"))
+    return real, generated
+
+
+def _mirex(songs, w) -> np.ndarray:
+    out = []
+    for s in songs:
+        if s["X"] is None:
+            out.append(0.0)
+            continue
+        out.append(mirex_score(Key.from_index(int(np.argmax(s["X"] @ w))), s["truth"]))
+    return np.array(out)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache", default=CACHE)
+    ap.add_argument("--l2", type=float, default=0.002, help="L2 penalty (standardised units)")
+    args = ap.parse_args(argv)
+    real, generated = key_tables(args.cache)
+    print(f"fit split of the realistic set: {len(real)} songs; generated: {len(generated)}")
+    folds = 5
+    scores = np.zeros(len(real))
+    for k in range(folds):
+        train = [s for i, s in enumerate(real) if i % folds != k] + generated
+        w = fit(train, l2=args.l2)
+        test = [i for i in range(len(real)) if i % folds == k]
+        scores[test] = _mirex([real[i] for i in test], w)
+    print(f"5-fold cross-validation on the fit split (by piece): MIREX {scores.mean():.3f}")
+    for sub in sorted({s["subset"] for s in real}):
+        m = [scores[i] for i, s in enumerate(real) if s["subset"] == sub]
+        print(f"  {sub:<10} {len(m):3d} songs  MIREX {np.mean(m):.3f}")
+    w = fit(real + generated, l2=args.l2)
+    print(f"in-sample MIREX: fit split {_mirex(real, w).mean():.3f}  generated "
+          f"{_mirex(generated, w).mean():.3f}")
+    print("weights:")
+    for name, v in zip((*KEY_FEATURES, "profile score with bass"), w, strict=True):
+        print(f"    {round(float(v), 3)!r},  # {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

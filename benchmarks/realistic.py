@@ -1,0 +1,179 @@
+"""Tempo and key on the realistic evaluation set, beside librosa's and Essentia's plain pipelines.
+
+Run ``python -m benchmarks.realistic [--split heldout|fit|all] [--no-peers] [--quiet]``
+after building the set with ``python -m benchmarks.evalset``.  By default only the
+``heldout`` split is scored: pieces and soundfonts (MuseScore General, TimGM6mb) that no
+weight of the analyzer was fitted on.  The ``fit`` split (FluidR3 and OPL-3, other pieces) is
+what ``python -m benchmarks.fit_tempo`` and ``python -m benchmarks.fit_key`` fit on; the
+output says which split it scores.
+
+SongCal runs through :func:`core.analysis.analyze.analyze_file` on each FLAC.  The peers:
+
+* librosa: ``librosa.beat.beat_track`` for the tempo; mean ``chroma_cqt`` correlated with
+  the 24 rotations of the Krumhansl-Kessler profiles for the key;
+* Essentia: ``RhythmExtractor2013(method="multifeature")`` and ``KeyExtractor()`` with
+  their defaults.
+
+Their answers are cached in the set's folder (``peers.json``).  Printed per subset and
+overall: tempo Acc1 (within 4 %), Acc2 (also x2, x1/2, x3, x1/3), files without a tempo,
+weak-pulse flags (SongCal), key exact and MIREX weighted score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import defaultdict
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+from benchmarks.evalset import CACHE, SPLIT_FONTS, SUBSETS, load  # noqa: E402
+from core.calibration.agreement import key_relation, mirex_score, tempo_hits  # noqa: E402
+from core.io.keynotation import Key, parse_key  # noqa: E402
+
+__all__ = ["songcal_answers", "librosa_answer", "essentia_answer", "main"]
+
+_KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+_KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+_PEERS_VERSION = 1
+
+
+def songcal_answers(item: dict) -> dict:
+    """SongCal's tempo, weak-pulse flag and key for one item."""
+    from core.analysis.analyze import analyze_file
+
+    r = analyze_file(item["path"])
+    return {"bpm": r.bpm, "key": r.key, "weak": getattr(r, "bpm_weak_pulse", None)}
+
+
+def librosa_answer(path: str) -> dict:
+    """librosa's plain tempo (beat_track) and Krumhansl key (mean chroma_cqt)."""
+    import librosa
+
+    y, sr = librosa.load(path, sr=22050, mono=True)
+    tempo, _ = librosa.beat.beat_track(y=y, sr=sr)
+    chroma = librosa.feature.chroma_cqt(y=y, sr=sr).mean(axis=1)
+    best, key = -2.0, None
+    for mode, prof in (("major", _KK_MAJOR), ("minor", _KK_MINOR)):
+        for t in range(12):
+            r = float(np.corrcoef(chroma, np.roll(prof, t))[0, 1])
+            if r > best:
+                best, key = r, Key(t, mode).name
+    bpm = float(np.atleast_1d(tempo)[0])
+    return {"bpm": bpm if bpm > 0 else None, "key": key}
+
+
+def essentia_answer(path: str) -> dict:
+    """Essentia's RhythmExtractor2013 (multifeature) tempo and KeyExtractor key."""
+    import essentia.standard as es
+
+    audio = es.MonoLoader(filename=path, sampleRate=44100)()
+    bpm = float(es.RhythmExtractor2013(method="multifeature")(audio)[0])
+    key, scale, _strength = es.KeyExtractor()(audio)
+    return {"bpm": bpm if bpm > 0 else None, "key": f"{key} {scale}"}
+
+
+def _peers(items, cache, *, want):
+    path = os.path.join(cache, "peers.json")
+    data = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            data = json.load(f)
+        if data.get("version") != _PEERS_VERSION:
+            data = {}
+    data["version"] = _PEERS_VERSION
+    changed = False
+    for name, fn in (("librosa", librosa_answer), ("essentia", essentia_answer)):
+        if name not in want:
+            continue
+        table = data.setdefault(name, {})
+        for it in items:
+            if it["id"] not in table:
+                try:
+                    table[it["id"]] = fn(it["path"])
+                except ImportError as exc:
+                    print(f"{name} is not installed ({exc}); its column is left out")
+                    want.discard(name)
+                    break
+                changed = True
+    if changed:
+        with open(path + ".tmp", "w") as f:
+            json.dump(data, f)
+        os.replace(path + ".tmp", path)
+    return {k: v for k, v in data.items() if k in want}
+
+
+def _score(answer, item):
+    truth_key = Key(item["tonic"], item["mode"])
+    bpm = answer.get("bpm")
+    a1, a2 = tempo_hits(bpm, item["bpm"])
+    key = parse_key(answer["key"]) if answer.get("key") else None
+    return {"acc1": a1, "acc2": a2, "none": bpm is None,
+            "mirex": mirex_score(key, truth_key) if key is not None else 0.0,
+            "exact": key == truth_key, "weak": bool(answer.get("weak")),
+            "rel": key_relation(key, truth_key) if key is not None else "none"}
+
+
+def _table(rows_by_system, items):
+    subsets = [s for s in SUBSETS if any(it["subset"] == s for it in items)] + ["overall"]
+    print(f"\n{'subset':<10} {'n':>4} {'system':<9} {'Acc1':>6} {'Acc2':>6} {'no bpm':>6} "
+          f"{'weak':>5} {'key':>6} {'MIREX':>6}")
+    for sub in subsets:
+        idx = [i for i, it in enumerate(items) if sub in ("overall", it["subset"])]
+        for name, rows in rows_by_system.items():
+            r = [rows[i] for i in idx]
+            mean = {k: float(np.mean([x[k] for x in r])) for k in ("acc1", "acc2", "mirex",
+                                                                  "exact")}
+            none = sum(x["none"] for x in r)
+            weak = sum(x["weak"] for x in r) if name == "songcal" else ""
+            print(f"{sub:<10} {len(idx):>4} {name:<9} {mean['acc1']:6.3f} {mean['acc2']:6.3f} "
+                  f"{none:>6} {weak!s:>5} {mean['exact']:6.3f} {mean['mirex']:6.3f}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache", default=CACHE)
+    ap.add_argument("--split", default="heldout", choices=["heldout", "fit", "all"])
+    ap.add_argument("--no-peers", action="store_true", help="score SongCal alone")
+    ap.add_argument("--quiet", action="store_true", help="print only the totals")
+    args = ap.parse_args(argv)
+    items = load(None if args.split == "all" else args.split, cache=args.cache)
+    if not items:
+        print("no items: build the set with python -m benchmarks.evalset")
+        return 2
+    fonts = sorted({it["soundfont"] for it in items})
+    print(f"split {args.split}: {len(items)} files, soundfonts {', '.join(fonts)}")
+    if args.split == "heldout":
+        print("held-out: none of these pieces or soundfonts was used to fit any weight "
+              f"(fitting uses the 'fit' split: soundfonts {', '.join(SPLIT_FONTS['fit'])})")
+    else:
+        print("WARNING: the 'fit' split is what the tempo and key weights were fitted on; "
+              "these figures are in-sample")
+    want = set() if args.no_peers else {"librosa", "essentia"}
+    peers = _peers(items, args.cache, want=want)
+    rows = defaultdict(list)
+    for it in items:
+        ours = songcal_answers(it)
+        rows["songcal"].append(_score(ours, it))
+        for name, table in peers.items():
+            rows[name].append(_score(table[it["id"]], it))
+        s = rows["songcal"][-1]
+        if not args.quiet and (not s["acc1"] or s["mirex"] < 1):
+            truth = Key(it["tonic"], it["mode"]).name
+            peer = " ".join(f"{n[:3]} {t[it['id']]['bpm'] or 0:6.1f}" for n, t in peers.items())
+            print(f"{it['id']} {it['subset']:<9} {it['style']:<9} {it['soundfont']:<9} "
+                  f"bpm {it['bpm']:6.1f} est {ours['bpm'] or 0:6.1f}{' weak' if ours['weak'] else ''}"
+                  f"  key {truth:<9} est {ours['key'] or '-':<9} {s['rel']:<8} | {peer}")
+        sys.stdout.flush()
+    _table(rows, items)
+    print(f"\nreproduce: python -m benchmarks.realistic --split {args.split}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

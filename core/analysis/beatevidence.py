@@ -1,0 +1,178 @@
+"""Evidence about a candidate beat rate, for the metrical-level decision of :mod:`core.analysis.tempo`.
+
+For each candidate: how much onset strength falls on its pulses and how much more than
+between them, whether every pulse is accented alike (even/odd alternation) and whether the
+level twice as fast is filled -- overall and in the low, mid and high bands; the
+periodicity at its period, half and double period, a third of it and three periods; the
+share of analysis windows whose best lag is this beat, its half or its double (Percival &
+Tzanetakis); onsets per beat; how regularly harmony and bass change after 1, 2 and 4 beats
+and whether the harmonic changes fall evenly on its pulses; and the tempo itself.  Every
+feature appears twice: as it is, and times a drum gate (the share of onset strength in the
+cymbal band), so that drums and drumless music can weigh the evidence each their own way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.ndimage
+
+from core.analysis.periodicity import (
+    chroma_novelty,
+    lag_histogram,
+    periodicity,
+    pulse_measures,
+    value_at,
+)
+
+__all__ = ["FEATURE_NAMES", "beat_context", "candidate_features"]
+
+_MIN_BAND_SHARE = 0.1  # a band with less onset strength than this share of the top is ignored
+_HARMONY_BEATS = (1, 2, 4)  # harmonic-change periodicity is read at these beat multiples
+_HARMONY_LAG_S = 9.0
+
+#: Names of the evidence about one candidate; each is used twice (see :data:`FEATURE_NAMES`).
+_EVIDENCE = (
+    "log2 tempo", "log2 tempo squared", "log2 tempo x high-band share",
+    "accent alternation", "accent faster alternation", "accent salience", "accent contrast",
+    "fastest even level", "accent periodicity", "onset periodicity",
+    "periodicity at half period", "periodicity at 2 periods", "periodicity at 1/3 period",
+    "periodicity at 3 periods",
+    "low alternation", "low faster alternation", "low salience", "low contrast",
+    "mid alternation", "mid faster alternation", "mid salience", "mid contrast",
+    "high alternation", "high faster alternation", "high salience", "high contrast",
+    "low periodicity", "mid periodicity", "high periodicity",
+    "low fastest even level", "mid fastest even level", "high fastest even level",
+    "lag histogram at period", "lag histogram at half", "lag histogram at double",
+    "log onsets per beat",
+    "harmony change at 1 beat", "harmony change at 2 beats", "harmony change at 4 beats",
+    "bass change at 1 beat", "bass change at 2 beats", "bass change at 4 beats",
+    "harmony pulse alternation", "harmony pulse faster alternation", "harmony pulse contrast",
+)
+#: Names of the candidate features, in :data:`_WEIGHTS` order: the evidence as it is, then
+#: the evidence times the drum gate (0 for music whose onsets hardly reach the cymbal band,
+#: 1 for a drum kit), so that drums and drumless music weigh the evidence each their own way.
+FEATURE_NAMES = _EVIDENCE + tuple(f"{name} (drums)" for name in _EVIDENCE)
+_GATE = (0.08, 0.2)  # share of high-band onset strength at which the drum gate is 0 and 1
+
+def _harmony_acf(chroma, pitch_rate):
+    """Periodicity of harmonic change (chroma novelty), or None without enough chroma."""
+    if chroma is None or not pitch_rate or chroma.shape[-1] < 4.0 * pitch_rate:
+        return None
+    if float(np.sum(chroma)) <= 0:
+        return None
+    return periodicity(chroma_novelty(chroma), pitch_rate, max_lag_s=_HARMONY_LAG_S)
+
+
+def beat_context(bands, prep, acfs, windows, frame_rate, *, chroma=None, bass_chroma=None,
+                 pitch_rate=None, min_bpm=40.0, max_bpm=240.0) -> dict:
+    """Song-level measures that :func:`candidate_features` reads for every candidate.
+
+    Parameters
+    ----------
+    bands : ndarray, shape (3, n)
+        Raw low/mid/high onset envelopes.
+    prep : ndarray, shape (3, n)
+        The same after :func:`core.analysis.periodicity.prepare_bands`.
+    acfs : ndarray, shape (5, m)
+        Periodicity of all onsets, of the accent (low + mid) onsets and of each band.
+    windows : ndarray, shape (w, m)
+        Periodicity of all onsets in each analysis window.
+    frame_rate : float
+        Onset frames per second.
+    chroma, bass_chroma : ndarray, shape (12, k), optional
+        Pitch-class magnitudes on the pitch grid.
+    pitch_rate : float, optional
+        Pitch frames per second.
+    min_bpm, max_bpm : float
+        Range of tempos considered (BPM).
+
+    Returns
+    -------
+    dict
+    """
+    band_means = bands.mean(axis=1)
+    share = band_means / max(float(band_means.sum()), 1e-12)
+    harmony = (_harmony_acf(chroma, pitch_rate), _harmony_acf(bass_chroma, pitch_rate))
+    return {"frame_rate": frame_rate, "prep": prep,
+            "present": band_means >= _MIN_BAND_SHARE * band_means.max(),
+            "env_acc": prep[0] + prep[1], "acfs": acfs,
+            "hist": lag_histogram(windows, frame_rate, min_bpm=min_bpm, max_bpm=max_bpm),
+            "high_share": float(share[2]),
+            "gate": float(np.clip((share[2] - _GATE[0]) / (_GATE[1] - _GATE[0]), 0.0, 1.0)),
+            "onset_rate": _onset_rate(prep.sum(axis=0), frame_rate), "harmony": harmony,
+            "pitch_rate": pitch_rate,
+            "novelty": (np.maximum(chroma_novelty(chroma), 0.0) if harmony[0] is not None
+                        else None)}
+
+
+def _harmony_pulses(novelty, bpm, pitch_rate) -> list[float]:
+    """Alternation, faster alternation and pulse contrast of the harmonic change at a beat."""
+    if novelty is None:
+        return [0.0, 0.0, 0.0]
+    p = 60.0 * pitch_rate / bpm
+    sal, alt = pulse_measures(novelty, p, pitch_rate)
+    sal_fast, alt_fast = pulse_measures(novelty, p / 2, pitch_rate)
+    return [alt, alt_fast, float(np.log(max(sal, 1e-6) / max(sal_fast, 1e-6)))]
+
+
+def _mass(hist: np.ndarray, lag: float) -> float:
+    """Share of the lag histogram within 4 % of ``lag``."""
+    lo, hi = int(np.floor(lag / 1.04)), int(np.ceil(lag * 1.04)) + 1
+    if lo >= len(hist) or hi <= 0:
+        return 0.0
+    return float(hist[max(lo, 0) : min(hi, len(hist))].sum())
+
+
+def candidate_features(bpm: float, ctx: dict) -> np.ndarray:
+    """Features of one candidate beat rate (BPM), :data:`FEATURE_NAMES` order.
+
+    ``ctx`` comes from :func:`beat_context`.
+    """
+    fr = ctx["frame_rate"]
+    period = 60.0 * fr / bpm
+    env_acc, a_all = ctx["env_acc"], ctx["acfs"][0]
+    sal, alt = pulse_measures(env_acc, period, fr)
+    sal_fast, alt_fast = pulse_measures(env_acc, period / 2, fr)
+    octave = np.log2(bpm / 120.0)
+    feats = [
+        octave, octave * octave, octave * ctx["high_share"],
+        alt, alt_fast, np.log(max(sal, 1e-6)), np.log(max(sal, 1e-6) / max(sal_fast, 1e-6)),
+        alt * (1.0 - alt_fast),
+        float(value_at(ctx["acfs"][1], period)), float(value_at(a_all, period)),
+        float(value_at(a_all, period / 2)), float(value_at(a_all, 2 * period)),
+        float(value_at(a_all, period / 3)), float(value_at(a_all, 3 * period)),
+    ]
+    even = []
+    for band, here in zip(ctx["prep"], ctx["present"], strict=True):
+        if not here:
+            feats += [0.0, 0.0, 0.0, 0.0]
+            even.append(0.0)
+            continue
+        b_sal, b_alt = pulse_measures(band, period, fr)
+        b_sal_fast, b_fast = pulse_measures(band, period / 2, fr)
+        feats += [b_alt, b_fast, np.log(max(b_sal, 1e-6)),
+                  np.log(max(b_sal, 1e-6) / max(b_sal_fast, 1e-6))]
+        even.append(b_alt * (1.0 - b_fast))
+    for acf, here in zip(ctx["acfs"][2:], ctx["present"], strict=True):
+        feats.append(float(value_at(acf, period)) if here else 0.0)
+    feats += even
+    hist = ctx["hist"]
+    feats += [_mass(hist, period), _mass(hist, period / 2), _mass(hist, 2 * period)]
+    feats.append(np.log(max(ctx["onset_rate"], 1e-3) * 60.0 / bpm))
+    pr = ctx["pitch_rate"]
+    for acf in ctx["harmony"]:  # chords and bass notes change on beats and bars
+        if acf is None:
+            feats += [0.0] * len(_HARMONY_BEATS)
+        else:
+            feats += [float(value_at(acf, k * 60.0 * pr / bpm)) for k in _HARMONY_BEATS]
+    feats += _harmony_pulses(ctx["novelty"], bpm, pr)
+    feats = np.array(feats, dtype=float)
+    return np.concatenate([feats, ctx["gate"] * feats])
+
+
+def _onset_rate(env: np.ndarray, frame_rate: float) -> float:
+    """Onsets per second: local maxima of the envelope above its running mean and median."""
+    peak = scipy.ndimage.maximum_filter1d(env, max(3, int(0.05 * frame_rate)) | 1) == env
+    mean = scipy.ndimage.uniform_filter1d(env, max(3, int(1.0 * frame_rate)))
+    keep = peak & (env > 1.5 * mean) & (env > np.median(env))
+    return float(np.count_nonzero(keep)) / (len(env) / frame_rate)

@@ -1,0 +1,180 @@
+"""Evidence for each of the 24 keys, read from chroma and bass chroma.
+
+* Templates: Krumhansl-Kessler and Temperley profiles, each also with the upper partials
+  a sounding note adds to the chroma (harmonics 1-6 weighted 0.6^(h-1): the 3rd harmonic
+  of the tonic lands on the dominant, which pulls plain profile matching a fifth up).
+* A local-key path: the profiles of 8 s windows (hop 4 s) are matched to the templates and
+  a Viterbi path over the 24 keys (a hidden Markov model whose key changes are rare and
+  favour near keys on the circle of fifths) says where each key holds, so that a long
+  excursion to the dominant counts for its length and no more.
+* The opening and the ending (the final chord and its bass note) of the sound.
+
+:func:`key_features` returns one row of :data:`KEY_FEATURES` per key; the decision in
+:mod:`core.analysis.key` weighs them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["KEY_FEATURES", "key_features", "profile", "templates"]
+
+_KK_MAJOR = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
+_KK_MINOR = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
+_TEMPERLEY_MAJOR = (0.748, 0.060, 0.488, 0.082, 0.670, 0.460, 0.096, 0.715, 0.104, 0.366,
+                    0.057, 0.400)
+_TEMPERLEY_MINOR = (0.712, 0.084, 0.474, 0.618, 0.049, 0.460, 0.105, 0.747, 0.404, 0.067,
+                    0.133, 0.330)
+_HARMONIC_PC = (0, 0, 7, 0, 4, 7)  # pitch class of harmonics 1-6 above the fundamental
+_WINDOW_S, _HOP_S = 8.0, 4.0
+_STAY = 0.93  # probability that the local key holds from one window to the next
+_TEMPERATURE = 0.08  # correlation units per nat in the window emissions
+_ENDS_S = 4.0  # the first and the last seconds of sound
+
+#: Names of the per-key features, in the column order of :func:`key_features`.
+KEY_FEATURES = (
+    "Krumhansl correlation", "Temperley correlation", "Krumhansl with harmonics",
+    "Temperley with harmonics", "local-key path share", "path at the start",
+    "path at the end", "opening correlation", "ending correlation", "tonic in the bass",
+    "tonic in the final bass", "tonic triad in the final chord",
+)
+
+
+def _z(x) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    s = x.std()
+    return (x - x.mean()) / (s if s > 0 else 1.0)
+
+
+def _with_harmonics(p) -> np.ndarray:
+    p = np.asarray(p, dtype=float)
+    return sum(0.6**h * np.roll(p, pc) for h, pc in enumerate(_HARMONIC_PC))
+
+
+def templates() -> dict[str, np.ndarray]:
+    """(24, 12) z-scored templates by name (``kk``, ``temperley``, ``kk_h``, ``temperley_h``).
+
+    Rows are majors C..B then minors C..B (:attr:`core.io.keynotation.Key.index` order).
+    """
+    out = {}
+    for name, (maj, mnr) in {"kk": (_KK_MAJOR, _KK_MINOR),
+                             "temperley": (_TEMPERLEY_MAJOR, _TEMPERLEY_MINOR)}.items():
+        for suffix, f in (("", np.asarray), ("_h", _with_harmonics)):
+            a, b = _z(f(maj)), _z(f(mnr))
+            out[name + suffix] = np.array([np.roll(a, t) for t in range(12)]
+                                          + [np.roll(b, t) for t in range(12)])
+    return out
+
+
+_T = templates()
+_MAIN = (_T["kk"] + _T["temperley_h"]) / 2
+
+
+def profile(chroma: np.ndarray) -> np.ndarray:
+    """Mean of the frame-normalised, square-root compressed chroma over sounding frames."""
+    c = np.asarray(chroma, dtype=np.float64)
+    if c.shape[1] == 0:
+        return np.zeros(12)
+    energy = c.sum(axis=0)
+    top = float(energy.max())
+    if top <= 1e-9:
+        return np.zeros(12)
+    c = np.sqrt(c[:, energy > 1e-3 * top])
+    return (c / np.maximum(c.max(axis=0, keepdims=True), 1e-12)).mean(axis=1)
+
+
+def _corr(tmpl: np.ndarray, p: np.ndarray) -> np.ndarray:
+    return tmpl @ _z(p) / 12.0
+
+
+def _transitions() -> np.ndarray:
+    """(24, 24) log transition probabilities: rare changes, near keys more likely."""
+    pos = np.array([(7 * t) % 12 for t in range(12)] + [(7 * t + 3) % 12 for t in range(12)])
+    d = np.abs(pos[:, None] - pos[None, :]) % 12
+    d = np.minimum(d, 12 - d) + 0.5 * (np.arange(24)[:, None] // 12 != np.arange(24)[None] // 12)
+    w = np.exp(-d)
+    np.fill_diagonal(w, 0.0)
+    w = (1 - _STAY) * w / w.sum(axis=1, keepdims=True)
+    np.fill_diagonal(w, _STAY)
+    return np.log(w)
+
+
+_LOG_TRANS = _transitions()
+
+
+def _path(chroma: np.ndarray, frame_rate: float) -> np.ndarray:
+    """Viterbi key index of each 8 s window (hop 4 s) of the sounding part."""
+    win, hop = max(1, int(_WINDOW_S * frame_rate)), max(1, int(_HOP_S * frame_rate))
+    n = chroma.shape[1]
+    starts = range(0, max(1, n - win + 1), hop)
+    em = np.array([_corr(_MAIN, profile(chroma[:, s : s + win])) for s in starts]) / _TEMPERATURE
+    score = em[0].copy()
+    back = np.zeros(em.shape, dtype=int)
+    for i in range(1, len(em)):
+        cand = score[:, None] + _LOG_TRANS
+        back[i] = np.argmax(cand, axis=0)
+        score = cand[back[i], np.arange(24)] + em[i]
+    path = [int(np.argmax(score))]
+    for i in range(len(em) - 1, 0, -1):
+        path.append(int(back[i][path[-1]]))
+    return np.array(path[::-1])
+
+
+def _sounding(chroma: np.ndarray) -> slice:
+    energy = chroma.sum(axis=0)
+    loud = float(np.percentile(energy, 95)) if energy.size else 0.0
+    idx = np.nonzero(energy > 1e-2 * loud)[0] if loud > 0 else []
+    if len(idx) == 0:
+        return slice(0, 0)
+    return slice(int(idx[0]), int(idx[-1]) + 1)
+
+
+def key_features(chroma: np.ndarray, bass: np.ndarray | None, frame_rate: float) -> np.ndarray:
+    """Per-key evidence of a chroma array (see :data:`KEY_FEATURES`).
+
+    Parameters
+    ----------
+    chroma : ndarray, shape (12, m)
+        Pitch-class magnitudes.
+    bass : ndarray, shape (12, m), optional
+        Bass-range pitch-class magnitudes on the same grid.
+    frame_rate : float
+        Chroma frames per second.
+
+    Returns
+    -------
+    ndarray, shape (24, len(KEY_FEATURES))
+        Rows in :attr:`core.io.keynotation.Key.index` order; zeros without sound.
+    """
+    out = np.zeros((24, len(KEY_FEATURES)))
+    span = _sounding(chroma)
+    c = chroma[:, span]
+    if c.shape[1] == 0:
+        return out
+    b = bass[:, span] if bass is not None else np.zeros_like(c)
+    whole = profile(c)
+    if whole.sum() <= 0:
+        return out
+    for j, name in enumerate(("kk", "temperley", "kk_h", "temperley_h")):
+        out[:, j] = _corr(_T[name], whole)
+    path = _path(c, frame_rate)
+    out[:, 4] = np.bincount(path, minlength=24) / len(path)
+    out[path[0], 5] = 1.0
+    out[path[-1], 6] = 1.0
+    n = max(1, int(_ENDS_S * frame_rate))
+    head, tail = c[:, :n], c[:, -n:]
+    out[:, 7] = _corr(_MAIN, profile(head)) if head.sum() > 0 else 0.0
+    out[:, 8] = _corr(_MAIN, profile(tail)) if tail.sum() > 0 else 0.0
+    tonic = np.r_[np.arange(12), np.arange(12)]
+    bp = profile(b)
+    if bp.sum() > 0:
+        out[:, 9] = (bp / bp.max())[tonic]
+    last = profile(b[:, -max(1, n // 2):])
+    if last.sum() > 0:
+        out[:, 10] = (last / last.max())[tonic]
+    end = profile(c[:, -max(1, n // 2):])
+    if end.sum() > 0:
+        end = end / end.max()
+        third = np.r_[np.full(12, 4), np.full(12, 3)]
+        out[:, 11] = (end[tonic] + end[(tonic + third) % 12] + end[(tonic + 7) % 12]) / 3
+    return out

@@ -1,0 +1,253 @@
+"""Periodicity measures of onset and harmonic-change envelopes, shared by tempo and meter.
+
+* :func:`prepare_bands` -- onset bands scaled to unit mean with the slow trend removed.
+* :func:`periodicity` -- windowed (12 s), energy-weighted autocorrelation of an envelope.
+* :func:`value_at` -- that autocorrelation read at fractional lags.
+* :func:`chroma_novelty` -- frame-to-frame harmonic change of a chroma array.
+* :func:`pulse_measures` -- salience and alternation of a pulse train of a given period.
+* :func:`lag_histogram` -- Percival-style histogram of each window's best beat lag.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.fft
+import scipy.ndimage
+
+__all__ = ["WINDOW_S", "prepare_bands", "periodicity", "value_at", "chroma_novelty",
+           "pulse_measures", "lag_histogram"]
+
+#: Length (s) of the analysis windows of the autocorrelation and of the pulse measures.
+WINDOW_S = 12.0
+_WINDOW_BATCH = 32  # autocorrelation windows transformed at once
+_MAX_WINDOWS = 40  # windows used for the pulse measures (evenly spread over the signal)
+
+
+def prepare_bands(bands: np.ndarray, frame_rate: float) -> np.ndarray:
+    """Scale each onset band to unit mean and remove its slow trend.
+
+    Parameters
+    ----------
+    bands : ndarray, shape (k, n)
+        Onset envelopes (spectral flux per band) on a uniform frame grid.
+    frame_rate : float
+        Frames per second.
+
+    Returns
+    -------
+    ndarray, shape (k, n), float64
+        Non-negative envelopes; a 0.5 s moving average is subtracted from each.
+    """
+    bands = np.asarray(bands, dtype=np.float64)
+    means = bands.mean(axis=1, keepdims=True)
+    floor = 0.05 * float(means.mean()) + 1e-12
+    b = bands / (means + floor)
+    trend = scipy.ndimage.uniform_filter1d(b, size=max(3, int(round(0.5 * frame_rate))), axis=1)
+    return np.maximum(b - trend, 0.0)
+
+
+def _window_starts(n: int, win: int) -> np.ndarray:
+    if n <= win:
+        return np.array([0])
+    starts = list(range(0, n - win + 1, win // 3))
+    if starts[-1] != n - win:
+        starts.append(n - win)
+    return np.asarray(starts)
+
+
+def _window_acfs(env: np.ndarray, frame_rate: float, max_lag: int):
+    """Yield batches of (autocorrelation (k, w, max_lag), weight (k, w)) of 12 s windows.
+
+    Each window's autocorrelation is normalised to 1 at lag 0; its weight is the square root
+    of its energy, so that quiet passages count less.
+    """
+    n = env.shape[1]
+    win = min(n, int(WINDOW_S * frame_rate))
+    starts = _window_starts(n, win)
+    nfft = scipy.fft.next_fast_len(2 * win)
+    lags = np.arange(max_lag)
+    unbias = win / np.maximum(win - lags, win / 4)  # undo the finite window's triangle
+    for b in range(0, len(starts), _WINDOW_BATCH):  # bounded temporary memory
+        idx = starts[b : b + _WINDOW_BATCH, None] + np.arange(win)[None, :]
+        frames = env[:, idx]  # (k, w, win)
+        frames = frames - frames.mean(axis=2, keepdims=True)
+        spec = scipy.fft.rfft(frames, n=nfft, axis=2)
+        acf = scipy.fft.irfft(spec.real**2 + spec.imag**2, n=nfft, axis=2)[:, :, :max_lag]
+        energy = acf[:, :, :1]
+        ok = energy > 1e-12
+        acf = np.where(ok, acf / np.where(ok, energy, 1.0), 0.0)
+        if acf.shape[2] < max_lag:
+            acf = np.pad(acf, ((0, 0), (0, 0), (0, max_lag - acf.shape[2])))
+        yield acf * unbias, np.sqrt(np.maximum(energy[:, :, 0], 0.0))
+
+
+def periodicity(env: np.ndarray, frame_rate: float, *, max_lag_s: float = 4.5,
+                windows: bool = False):
+    """Windowed, energy-weighted autocorrelation of an onset envelope.
+
+    Parameters
+    ----------
+    env : ndarray, shape (n,) or (k, n)
+        Envelope(s) on a uniform frame grid.
+    frame_rate : float
+        Frames per second.
+    max_lag_s : float
+        Longest lag kept (s).
+    windows : bool
+        Also return each window's autocorrelation of the first envelope.
+
+    Returns
+    -------
+    ndarray, shape (max_lag,) or (k, max_lag)
+        Autocorrelation normalised to 1 at lag 0 in each 12 s window, averaged over windows.
+    ndarray, shape (w, max_lag)
+        Only with ``windows``: the smoothed autocorrelation of each window of ``env[0]``.
+    """
+    env = np.atleast_2d(np.asarray(env, dtype=np.float64))
+    max_lag = int(max_lag_s * frame_rate)
+    total = np.zeros((env.shape[0], max_lag))
+    wsum = np.zeros((env.shape[0], 1))
+    per_window = []
+    for acf, weight in _window_acfs(env, frame_rate, max_lag):
+        total += np.einsum("kwl,kw->kl", acf, weight)
+        wsum += weight.sum(axis=1, keepdims=True)
+        if windows:
+            per_window.append(acf[0])
+    wsum[wsum == 0] = 1.0
+    out = scipy.ndimage.gaussian_filter1d(total / wsum, 1.0, axis=1)
+    out = out[0] if out.shape[0] == 1 else out
+    if not windows:
+        return out
+    return out, scipy.ndimage.gaussian_filter1d(np.concatenate(per_window), 1.0, axis=1)
+
+
+def value_at(acf: np.ndarray, lag) -> np.ndarray:
+    """An autocorrelation at fractional lags: the best value within +/-2 % of each lag.
+
+    Parameters
+    ----------
+    acf : ndarray, shape (..., m)
+        Autocorrelation(s) indexed by lag in frames.
+    lag : float or ndarray
+        Lag(s) in frames.
+
+    Returns
+    -------
+    ndarray
+        Linearly interpolated values, shape ``acf.shape[:-1] + np.shape(lag)``.
+    """
+    lag = np.asarray(lag, dtype=float)
+    n = acf.shape[-1]
+    best = None
+    for f in (0.98, 0.99, 1.0, 1.01, 1.02):
+        x = np.clip(lag * f, 0, n - 1.001)
+        i = x.astype(int)
+        v = acf[..., i] * (1 - (x - i)) + acf[..., i + 1] * (x - i)
+        best = v if best is None else np.maximum(best, v)
+    return best
+
+
+def chroma_novelty(chroma: np.ndarray) -> np.ndarray:
+    """Positive frame-to-frame change of the normalised chroma, slow trend removed.
+
+    Parameters
+    ----------
+    chroma : ndarray, shape (12, m)
+        Pitch-class magnitudes.
+
+    Returns
+    -------
+    ndarray, shape (m,)
+        Summed positive change of the square-root compressed, unit-norm chroma minus its
+        9-frame moving average (may be negative).
+    """
+    c = np.sqrt(np.maximum(np.asarray(chroma, dtype=np.float64), 0.0))
+    c = c / np.maximum(np.linalg.norm(c, axis=0, keepdims=True), 1e-9)
+    nov = np.maximum(np.diff(c, axis=1, prepend=c[:, :1]), 0.0).sum(axis=0)
+    return nov - np.convolve(nov, np.ones(9) / 9, mode="same")
+
+
+def pulse_measures(env: np.ndarray, period: float, frame_rate: float) -> tuple[float, float]:
+    """Pulse salience and alternation of a pulse train with ``period`` frames.
+
+    In windows of 12 s the pulse phase that collects the most onset strength is found.
+
+    Parameters
+    ----------
+    env : ndarray, shape (n,)
+        A non-negative envelope.
+    period : float
+        Pulse period (frames).
+    frame_rate : float
+        Frames per second.
+
+    Returns
+    -------
+    salience : float
+        Mean strength on the pulses relative to the envelope mean.
+    alternation : float
+        Median strength of the weaker half of the pulses (every other pulse) over that of
+        the stronger half, 0-1 (1 = every pulse equally accented).
+    """
+    em = scipy.ndimage.maximum_filter1d(env, 5)
+    n = len(env)
+    win = min(n, int(WINDOW_S * frame_rate))
+    starts = np.arange(0, max(1, n - win + 1), max(1, win // 2))
+    if len(starts) > _MAX_WINDOWS:
+        starts = starts[np.linspace(0, len(starts) - 1, _MAX_WINDOWS).astype(int)]
+    phases = np.arange(int(np.ceil(period)))
+    k = np.arange(max(2, int((win - period) // period)))
+    offsets = np.clip(np.round(phases[:, None] + k[None, :] * period).astype(int), 0, win - 1)
+    v = em[starts[:, None, None] + offsets[None, :, :]]  # (windows, phases, pulses)
+    m = v.mean(axis=2)
+    best = np.argmax(m, axis=1)
+    rows = np.arange(len(starts))
+    pulses = v[rows, best]  # (windows, pulses) at each window's best phase
+    a = np.median(pulses[:, 0::2], axis=1)
+    c = np.median(pulses[:, 1::2], axis=1)
+    alt = np.minimum(a, c) / np.maximum(np.maximum(a, c), 1e-9)
+    mean = float(env.mean()) or 1.0
+    return float(np.mean(m[rows, best])) / mean, float(np.median(alt))
+
+
+def lag_histogram(window_acfs: np.ndarray, frame_rate: float, *, min_bpm: float = 40.0,
+                  max_bpm: float = 240.0) -> np.ndarray:
+    """Histogram of each window's strongest beat lag (Percival & Tzanetakis 2014).
+
+    Parameters
+    ----------
+    window_acfs : ndarray, shape (w, m)
+        Autocorrelation of each analysis window (see :func:`periodicity`).
+    frame_rate : float
+        Frames per second.
+    min_bpm, max_bpm : float
+        Range of beat rates searched (BPM).
+
+    Returns
+    -------
+    ndarray, shape (m,)
+        Share of the windows (weighted by their peak height) whose best lag is each lag,
+        smoothed by a Gaussian of 1 % of the lag; sums to 1 (all zeros without windows).
+    """
+    w = np.atleast_2d(window_acfs)
+    m = w.shape[1]
+    lo = max(1, int(60.0 * frame_rate / max_bpm))
+    hi = min(m - 1, int(np.ceil(60.0 * frame_rate / min_bpm)))
+    hist = np.zeros(m)
+    if hi <= lo or w.shape[0] == 0:
+        return hist
+    seg = w[:, lo:hi]
+    best = lo + np.argmax(seg, axis=1)
+    height = np.maximum(seg.max(axis=1), 0.0)
+    np.add.at(hist, best, height)
+    total = hist.sum()
+    if total <= 0:
+        return hist
+    lags = np.arange(m)
+    # Smooth in proportion to the lag: a log-lag kernel of about 1 %.
+    sigma = np.maximum(0.01 * lags, 0.7)
+    idx = np.nonzero(hist)[0]
+    out = np.zeros(m)
+    for i in idx:
+        out += hist[i] * np.exp(-0.5 * ((lags - i) / sigma[i]) ** 2) / (sigma[i] * np.sqrt(2 * np.pi))
+    return out / max(out.sum(), 1e-12)
