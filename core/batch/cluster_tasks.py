@@ -41,7 +41,8 @@ def warm_up() -> str:
     fd, path = tempfile.mkstemp(prefix="songcal-warm-", suffix=".wav")
     os.close(fd)
     try:
-        sf.write(path, np.random.default_rng(0).normal(0, 0.1, 4 * 22050), 22050)
+        noise = np.random.default_rng(0).normal(0, 0.1, (4 * 44100, 2))  # CD-like stereo
+        sf.write(path, noise, 44100)
         analyze_file(path)
     finally:
         os.unlink(path)
