@@ -154,4 +154,3 @@ def test_rate_counts_at_least_one_second(settings):
     assert b.rate_per_minute() == 120.0  # two songs in 10 ms count as two in one second
     clock.t += 59.99
     assert b.rate_per_minute() == 2.0
-    assert b.eta_s() == 30.0
