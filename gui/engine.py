@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
-from core.batch.rules import ACTIVE_STATES, TERMINAL_STATES, Batch, SongState
+from core.batch.rules import ACTIVE_STATES, Batch, SongState
 from core.batch.runner import AnalyzeFn
 from core.settings import AnalysisSettings
 from gui.scan_feed import ScanFeed
+from gui.scan_report import ScanReport
 from gui.tasks import run_task
 from gui.worker_slots import Segment, WorkerSlots
 from gui.workers import WorkerRecord, WorkerSignals
@@ -76,9 +77,9 @@ class BatchEngine(QObject):
         The analysis of one song (:class:`core.batch.runner.AnalyzeFn`); defaults to
         :func:`core.analysis.analyze.analyze_file`.  Tests inject fakes.
     store : core.batch.store.ResultStore, optional
-        Session store: finished songs are saved at once, unchanged files already analyzed
-        with the same settings are taken from it (unless the song is queued with ``force``),
-        and each batch is recorded as a session.
+        Session store: finished songs are saved at once, and unchanged files already
+        analyzed with the same settings are taken from it (unless the song is queued with
+        ``force``).  The window's list is kept there by :class:`gui.library.Library`.
     tick_ms : int
         Watchdog and row-refresh period (ms).
     parent : QObject, optional
@@ -102,6 +103,8 @@ class BatchEngine(QObject):
     batchFinished = Signal()
     #: ``(n_found)`` a scan ended (rows already added).
     scanFinished = Signal(int)
+    #: ``(text)`` the last running scan ended: what was added, failed and left out.
+    scanSummary = Signal(str)
     #: Emitted on every watchdog tick, after rows and states were updated.
     ticked = Signal()
 
@@ -114,7 +117,6 @@ class BatchEngine(QObject):
         super().__init__(parent)
         self.settings = settings or AnalysisSettings()
         self.store = store
-        self._session: int | None = None
         analyze = analyze or default_analyze
         #: What workers run: ``analyze`` normally, ``analyze_fresh`` for a song queued with
         #: ``force`` (both save to the store; only the first serves stored results).
@@ -134,6 +136,8 @@ class BatchEngine(QObject):
         self.signals.started.connect(self._on_started)
         self.signals.progressed.connect(self._on_progress)
         self.signals.done.connect(self._on_done)
+        self.signals.skipped.connect(self._on_scan_skipped)
+        self._scan_report = ScanReport()
         self.worker_slots = WorkerSlots(self.pool, self.signals)
         self.feed = ScanFeed(self.batch, self.identity, self.signals, self)
         self.feed.rowsAdded.connect(self._on_rows_added)
@@ -202,32 +206,77 @@ class BatchEngine(QObject):
         return scan.token
 
     def _on_rows_added(self, first: int, jobs: list) -> None:
+        report = self._scan_report
+        for job in jobs:
+            if job.state is SongState.FAILED:
+                report.failed.append(job.path)
+                log.warning("failed: %s: %s", job.path, job.error)
+            else:
+                report.added += 1
         self.jobsAdded.emit(first, len(jobs))
-        if self.is_running:
-            self._add_to_session([j.path for j in jobs if j.state is SongState.QUEUED])
         if self.state == EngineState.RUNNING:
             self._fill()
 
     def _dirty_rows(self, rows: list) -> None:
         self._dirty.update(rows)
 
+    def _on_scan_skipped(self, _token: int, items: list) -> None:
+        self._scan_report.skipped.extend(items)
+
     def _on_scan_ended(self, n_found: int) -> None:
         self._update_pool_size()
+        if not self.feed.scans:
+            report, self._scan_report = self._scan_report, ScanReport()
+            self.scanSummary.emit(report.log())
         self.scanFinished.emit(n_found)
 
-    def clear(self) -> bool:
-        """Forget every song (only when no batch runs); returns False when refused."""
+    def clear(self):
+        """Forget every song (only when no batch runs).
+
+        Returns
+        -------
+        tuple or None
+            ``(batch, identity)`` that were replaced, for :meth:`put_back` (an undo); None
+            when refused because a batch runs.
+        """
+        if self.is_running:
+            return None
+        old = (self.batch, dict(self.identity))
+        self._replace(Batch(settings=self.settings), {})
+        return old
+
+    def put_back(self, batch: Batch, identity: dict) -> bool:
+        """Show ``batch`` again (what :meth:`clear` returned); refused (False) while a batch
+        runs."""
         if self.is_running:
             return False
-        self.batch = Batch(settings=self.settings)
+        self._replace(batch, identity)
+        return True
+
+    def _replace(self, batch: Batch, identity: dict) -> None:
+        self.batch = batch
         self.feed.clear(self.batch)
         self.identity.clear()
+        self.identity.update(identity)
         self.worker_slots.clear_timeline()
         self.history = _History()
         self._dirty.clear()
         self._live.clear()
         self.cleared.emit()
-        return True
+
+    def restore_jobs(self, items) -> int:
+        """Add songs as an earlier session left them (see
+        :meth:`core.batch.rules.Batch.add_restored`); returns how many."""
+        first = len(self.batch.jobs)
+        jobs = self.batch.add_restored(items)
+        for job in jobs:
+            r = job.result
+            title = r.title if r is not None and r.title else None
+            self.identity[job.id] = ((title, r.artist) if title else
+                                     (os.path.splitext(os.path.basename(job.path))[0], ""))
+        if jobs:
+            self.jobsAdded.emit(first, len(jobs))
+        return len(jobs)
 
     # -- settings -------------------------------------------------------------------------
     def set_settings(self, settings: AnalysisSettings) -> None:
@@ -259,10 +308,11 @@ class BatchEngine(QObject):
             return False
         self.batch.begin(self.settings)
         self._resize_slots(self.settings.workers)
-        if self.batch.started_at is None or not self.history.times:
-            self.epoch = time.monotonic()
+        # A new run: its plots and figures start from zero.
+        self.epoch = time.monotonic()
+        self.history = _History()
+        self.worker_slots.clear_timeline()
         self._set_state(EngineState.RUNNING)
-        self._begin_session()
         log.info("batch started: %d songs queued on %d workers",
                  sum(1 for j in self.batch.jobs if j.state is SongState.QUEUED),
                  len(self.slots))
@@ -320,6 +370,27 @@ class BatchEngine(QObject):
             self._fill()
         return len(jobs)
 
+    def extend(self, job_id: int) -> float | None:
+        """Give a running song one more budget before it is timed out; returns its new hard
+        limit (s), or None when it is not running."""
+        limit = self.batch.extend(job_id)
+        if limit is not None:
+            log.info("%s may run until %.0f s", self.batch.jobs[job_id].path, limit)
+            self._dirty.add(job_id)
+        return limit
+
+    def correct(self, job_ids, **values) -> int:
+        """Record the user's tempo or key for done songs (:meth:`Batch.correct`); returns
+        how many changed."""
+        n = 0
+        for i in job_ids:
+            if self.batch.correct(i, **values) is not None:
+                self._dirty.add(i)
+                n += 1
+        if n:
+            self.tick()
+        return n
+
     def skip(self, job_id: int) -> bool:
         """Skip a queued, running or stalled song; a running worker is abandoned."""
         ok = self.batch.skip(job_id)
@@ -351,6 +422,10 @@ class BatchEngine(QObject):
             self._update_pool_size()
         if rec.job_id < len(self.batch.jobs):
             self._dirty.add(rec.job_id)
+            job = self.batch.jobs[rec.job_id]
+            if job.attempt == rec.attempt and job.outcome is SongState.FAILED:
+                log.warning("failed: %s: %s", job.path,
+                            job.error or (job.result.note if job.result else ""))
         self._fill()
         self._check_finished()
 
@@ -373,8 +448,9 @@ class BatchEngine(QObject):
                     log.warning("%s is past its budget (%.0f s) on %s",
                                 job.path, batch.budget(job), job.worker)
                     self.stalled.emit(job.id)
-                elif job.state is SongState.TIMED_OUT:
-                    log.warning("%s timed out on %s: %s", job.path, job.worker, job.error)
+                elif job.outcome is SongState.TIMED_OUT:
+                    log.warning("timed out: %s on %s: %s", job.path, job.worker,
+                                job.error or job.result.note)
                     self.timedOut.emit(job.id)
             self._reap()
             if (self.state == EngineState.CANCELLING and self._cancel_deadline is not None
@@ -407,7 +483,7 @@ class BatchEngine(QObject):
 
     def _record_history(self) -> None:
         now = time.monotonic() - self.epoch
-        done = sum(1 for j in self.batch.jobs if j.state in TERMINAL_STATES and j.started_at)
+        done = self.batch.run_counts()["ended"]
         h = self.history
         if not h.done or h.done[-1] != done or now - h.times[-1] > 1.0:
             h.times.append(now)
@@ -422,38 +498,11 @@ class BatchEngine(QObject):
             self._record_history()
             self._cancel_deadline = None
             self._set_state(EngineState.IDLE)
-            self._end_session()
             c = self.batch.counts()
             log.info("batch finished: %d done, %d failed, %d timed out, %d cancelled, "
                      "%d skipped", c[SongState.DONE], c[SongState.FAILED],
                      c[SongState.TIMED_OUT], c[SongState.CANCELLED], c[SongState.SKIPPED])
             self.batchFinished.emit()
-
-    # -- the session store ----------------------------------------------------------------
-    def _begin_session(self) -> None:
-        if self.store is None:
-            return
-        try:
-            paths = [j.path for j in self.batch.jobs if j.state is SongState.QUEUED]
-            self._session = self.store.begin_session(paths, self.settings.to_dict())
-        except Exception:  # a broken store must not stop the analysis
-            log.exception("session store unavailable")
-            self._session = None
-
-    def _add_to_session(self, paths) -> None:
-        if self.store is not None and self._session is not None and paths:
-            try:
-                self.store.add_to_session(self._session, paths)
-            except Exception:
-                log.exception("could not record the new songs in the session")
-
-    def _end_session(self) -> None:
-        if self.store is not None and self._session is not None:
-            try:
-                self.store.end_session(self._session)
-            except Exception:
-                log.exception("could not close the session")
-            self._session = None
 
     def _set_state(self, state: str) -> None:
         if state != self.state:
