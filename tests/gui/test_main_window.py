@@ -151,9 +151,10 @@ def test_plots_and_worker_panel_follow_the_batch(qtbot, make_window, fast_settin
     w._refresh_plots(force=True)
     x, y = w.plots.done_curve.getData()
     assert y[-1] == 6
-    assert len(w.plots.elapsed_bars[SongState.DONE].opts["x"]) == 6
+    assert len(w.plots.elapsed_points[SongState.DONE].xData) == 6
     assert len(w.plots.segments[SongState.DONE].opts["x0"]) == 6
-    assert len(w.plots.elapsed_bars[SongState.RUNNING].opts["x"]) == 0
+    running = w.plots.elapsed_points[SongState.RUNNING].getData()[0]
+    assert running is None or len(running) == 0
     w.workers.refresh()
     model = w.workers.model_
     assert [model.index(r, 0).data() for r in range(model.rowCount())] == ["W1", "W2"]
