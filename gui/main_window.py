@@ -260,8 +260,8 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         batch = eng.batch
         total = len(batch.jobs)
         self.count_label.setText(f"{total} songs: {self._summary()}" if total else "No songs")
-        run = batch.run_counts()
-        rate = batch.rate_per_minute()
+        run = batch.figures()
+        rate = run["rate"]
         stored = f", {run['stored']} from the store" if run["stored"] else ""
         self.rate_label.setText(f"{rate:.1f} songs/min{stored}" if run["analyzed"]
                                 else (f"{run['stored']} from the store" if run["stored"]
@@ -269,7 +269,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         if eng.state == EngineState.PAUSED:
             self.eta_label.setText("ETA: paused")
         elif eng.state == EngineState.RUNNING:
-            self.eta_label.setText(f"ETA {fmt_eta(batch.eta_s())}")
+            self.eta_label.setText(f"ETA {fmt_eta(run['eta'])}")
         else:
             self.eta_label.setText("")
         state = eng.state

@@ -22,10 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["RunClock", "run_counts", "run_rate", "eta_seconds"]
+from core.batch.jobs import ACTIVE_STATES, TERMINAL_STATES, SongState
 
-_TERMINAL = frozenset({"done", "failed", "timed out", "cancelled", "skipped"})
-_ACTIVE = frozenset({"running", "stalled"})
+__all__ = ["RunClock", "run_counts", "run_rate", "eta_seconds"]
 
 
 @dataclass
@@ -61,13 +60,16 @@ class RunClock:
         return max(0.0, now - self.started_at - paused)
 
 
-def _ended_in_run(job, run: RunClock) -> bool:
-    return (job.state.value in _TERMINAL and run.started_at is not None
-            and job.finished_at is not None and job.finished_at >= run.started_at)
+def _ended_in_run(job, start: float | None) -> bool:
+    # (the window asks several times a second of thousands of songs: kept cheap)
+    finished = job.finished_at
+    return (start is not None and finished is not None and finished >= start
+            and job.state in TERMINAL_STATES)
 
 
 def _stored(job) -> bool:
-    return job.result is not None and job.result.source == "store"
+    r = job.result
+    return r is not None and r.source == "store"
 
 
 def run_counts(jobs, run: RunClock) -> dict[str, int]:
@@ -80,19 +82,20 @@ def run_counts(jobs, run: RunClock) -> dict[str, int]:
     run : RunClock
     """
     ended = stored = analyzed = waiting = 0
+    start = run.started_at
     for j in jobs:
-        if _ended_in_run(j, run):
+        if _ended_in_run(j, start):
             ended += 1
             if _stored(j):
                 stored += 1
             elif j.started_at is not None:
                 analyzed += 1
-        elif j.state.value not in _TERMINAL:
+        elif j.state not in TERMINAL_STATES:
             waiting += 1
     return {"ended": ended, "analyzed": analyzed, "stored": stored, "total": ended + waiting}
 
 
-def run_rate(jobs, run: RunClock, now: float) -> float:
+def run_rate(jobs, run: RunClock, now: float, *, counts: dict | None = None) -> float:
     """Songs analyzed per minute of the run (at least one second of it counts).
 
     Parameters
@@ -101,6 +104,8 @@ def run_rate(jobs, run: RunClock, now: float) -> float:
     run : RunClock
     now : float
         Clock time (s): the end of the run when it has ended.
+    counts : dict, optional
+        :func:`run_counts` of the same jobs, when the caller has it already.
 
     Returns
     -------
@@ -109,7 +114,7 @@ def run_rate(jobs, run: RunClock, now: float) -> float:
     """
     if run.started_at is None:
         return 0.0
-    n = run_counts(jobs, run)["analyzed"]
+    n = (counts or run_counts(jobs, run))["analyzed"]
     return n / (max(1.0, run.active_s(now)) / 60.0)
 
 
@@ -131,9 +136,11 @@ def eta_seconds(jobs, run: RunClock, now: float, *, workers: int) -> float | Non
         0 when nothing is left; None while there is nothing to estimate from (no song of
         the run analyzed yet and no running song past its first chunk).
     """
-    took = [(j.elapsed(), j.duration_s) for j in jobs
-            if _ended_in_run(j, run) and j.started_at is not None and not _stored(j)
-            and j.state.value == "done"]
+    start = run.started_at
+    done = SongState.DONE
+    took = [(j.finished_at - j.started_at, j.duration_s) for j in jobs
+            if j.state is done and _ended_in_run(j, start) and j.started_at is not None
+            and not _stored(j)]
     per_song = sum(t for t, _ in took) / len(took) if took else None
     audio = sum(d for _, d in took if d)
     per_audio_s = sum(t for t, d in took if d) / audio if audio > 0 else None
@@ -144,9 +151,10 @@ def eta_seconds(jobs, run: RunClock, now: float, *, workers: int) -> float | Non
         return per_song
 
     longest = total = 0.0
+    queued = SongState.QUEUED
     for j in jobs:
-        state = j.state.value
-        if state in _ACTIVE:
+        state = j.state
+        if state in ACTIVE_STATES:
             elapsed = j.elapsed(now)
             if j.n_chunks > 0 and 0 < j.chunk < j.n_chunks:
                 left = elapsed * (j.n_chunks - j.chunk) / j.chunk
@@ -157,7 +165,7 @@ def eta_seconds(jobs, run: RunClock, now: float, *, workers: int) -> float | Non
                 left = max(0.0, whole - elapsed)
             longest = max(longest, left)
             total += left
-        elif state == "queued":
+        elif state is queued:
             whole = estimate(j.duration_s)
             if whole is None:
                 return None

@@ -506,5 +506,16 @@ class Batch:
         with self._lock:
             return _progress.run_counts(self.jobs, self._run)
 
+    def figures(self) -> dict:
+        """:meth:`run_counts` with ``"rate"`` (:meth:`rate_per_minute`) and ``"eta"``
+        (:meth:`eta_s`), read together (what a status bar shows, in two passes)."""
+        with self._lock:
+            out = _progress.run_counts(self.jobs, self._run)
+            out["rate"] = _progress.run_rate(self.jobs, self._run, self._end_or_now(),
+                                             counts=out)
+            out["eta"] = _progress.eta_seconds(self.jobs, self._run, self._clock(),
+                                               workers=self._settings.workers)
+            return out
+
     def _end_or_now(self) -> float:
         return self._finished_at if self._finished_at is not None else self._clock()

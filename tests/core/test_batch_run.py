@@ -215,3 +215,15 @@ def test_eta_is_unknown_before_anything_can_be_measured_and_zero_at_the_end(sett
     assert b.eta_s() is None
     b.finish(job.id, attempt, _done(job))
     assert b.eta_s() == 0.0
+
+
+def test_figures_read_counts_rate_and_eta_together(settings):
+    clock = FakeClock()
+    b = Batch(["a.wav", "b.wav"], settings=settings, clock=clock)
+    job, attempt = b.claim("w1")
+    clock.t += 30
+    b.finish(job.id, attempt, _done(job))
+    f = b.figures()
+    assert {k: f[k] for k in ("ended", "analyzed", "stored", "total")} == b.run_counts()
+    assert f["rate"] == b.rate_per_minute() == 2.0
+    assert f["eta"] == b.eta_s() == pytest.approx(30.0 / 2)  # one song left, two workers
