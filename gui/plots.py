@@ -4,7 +4,7 @@ timeline -- all of the current run (a second batch starts again from zero).
 Plot items are created once; :meth:`BatchPlots.refresh` sets their data from a timer a few
 times a second (and only while the plots are visible), without antialiasing (pyqtgraph's
 process-wide default, :data:`gui.startup.PLOT_OPTIONS`).  The analysis times are drawn as
-points coloured by the song's state, each state in the legend once it has songs, on a
+points coloured by the song's state (the table's colours; one legend line for them), on a
 logarithmic time axis, so a 1-second song stays visible under a 10-minute budget.
 """
 
@@ -103,15 +103,16 @@ class BatchPlots(QWidget):
         self.limit_curve = self.budget_plot.plot(
             [], [], pen=pg.mkPen("#a31515", width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
             name="hard limit")
-        # One point item per state colour (one draw call each), in the legend once used.
+        # One point item per state colour (one draw call each), coloured as in the table;
+        # the legend names them once (a line per state would not fit a small plot).
         self.elapsed_points = {
             s: self.budget_plot.plot([], [], pen=None, symbol="o", symbolSize=6,
-                                     symbolBrush=_BRUSH[s], symbolPen=pg.mkPen("#333", width=0.5),
-                                     name=None)
+                                     symbolBrush=_BRUSH[s], symbolPen=pg.mkPen("#333", width=0.5))
             for s in _BRUSH}
-        for s, item in self.elapsed_points.items():
-            item.opts["name"] = f"analysis time: {s.value}"
-        self._in_legend: set = set()
+        self.budget_legend.addItem(
+            pg.ScatterPlotItem(size=7, brush=_BRUSH[SongState.DONE],
+                               pen=pg.mkPen("#333", width=0.5)),
+            "analysis time (coloured by state)")
 
         self.timeline_plot = _plot("Worker timeline", "", "time (s)")
         self.timeline_plot.invertY(True)
@@ -155,19 +156,9 @@ class BatchPlots(QWidget):
         # at least 10 ms: a log axis has no zero (a song served from the store takes ~1 ms)
         elapsed = np.maximum(np.array([j.elapsed() for j in jobs], dtype=float), 0.01)
         states = np.array([j.state.value for j in jobs], dtype=object)
-        shown = set()
         for state, item in self.elapsed_points.items():
             sel = states == state.value
             item.setData(x[sel], elapsed[sel])
-            if sel.any():
-                shown.add(state)
-        if shown != self._in_legend:
-            for state in self._in_legend - shown:
-                self.budget_legend.removeItem(self.elapsed_points[state])
-            for state in sorted(shown - self._in_legend, key=list(self.elapsed_points).index):
-                item = self.elapsed_points[state]
-                self.budget_legend.addItem(item, item.opts["name"])
-            self._in_legend = shown
         budgets = np.array([batch.budget(j) for j in jobs], dtype=float)
         self.budget_curve.setData(x, budgets)
         limits = np.array([batch.hard_limit(j) for j in jobs], dtype=float)

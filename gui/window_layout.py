@@ -75,7 +75,9 @@ class LayoutMixin:
                 + table.horizontalScrollBar().sizeHint().height() + 2 * table.frameWidth())
         top = rows + self.table_bar.sizeHint().height() + 12
         top = min(room - 120, max(top, int((0.55 if room < 800 else 0.62) * room)))
+        self._default_pane = room - top
         self.splitter.setSizes([top, room - top])
+        self._apply_pane_height(self.bottom_tabs.currentIndex())
 
     def _toolbars(self):
         from PySide6.QtWidgets import QToolBar
@@ -90,8 +92,21 @@ class LayoutMixin:
     def _remember_pane_height(self, *_):
         self._pane_heights[self._tab_title()] = self.splitter.sizes()[1]
 
+    def _default_height(self, index: int) -> int | None:
+        """A tab's pane height before the user sets one: the Workers tab as tall as its
+        workers (a few rows need no half screen), the others the first start's split."""
+        default = getattr(self, "_default_pane", None)
+        if default is not None and self.bottom_tabs.widget(index) is self.workers:
+            w = self.workers
+            rows = max(4, len(self.engine.slots) + 1)
+            need = (w.horizontalHeader().sizeHint().height() + 2 * w.frameWidth()
+                    + rows * w.verticalHeader().defaultSectionSize()
+                    + self.bottom_tabs.tabBar().sizeHint().height())
+            return min(default, need)
+        return default
+
     def _apply_pane_height(self, index: int) -> None:
-        want = self._pane_heights.get(self._tab_title(index))
+        want = self._pane_heights.get(self._tab_title(index), self._default_height(index))
         top, bottom = self.splitter.sizes()
         if want is not None and want != bottom and top + bottom > 0:
             want = max(80, min(want, top + bottom - 120))

@@ -34,7 +34,7 @@ def test_every_column_tip_explains_the_column_in_words(make_window):
 
 def test_guide_explains_descriptors_budgets_stalls_and_the_calibration_table(qtbot):
     text = guide_html()
-    for name, (scale, meaning) in DEFINITIONS.items():
+    for name, (_scale, meaning) in DEFINITIONS.items():
         assert meaning.replace("&", "&amp;") in text, name
     for words in ("time budget", "hard limit", "Give It More Time", "a negative r",
                   "cross-validation", "Acc1", "MIREX", "Open Demo Deck"):

@@ -180,8 +180,10 @@ def test_a_second_batch_starts_its_plots_and_rate_from_zero(qtbot, make_window, 
     w._refresh_ui()
     assert "songs/min" in w.rate_label.text()
     w._refresh_plots(force=True)
-    names = [item.name() for item in w.plots.budget_plot.listDataItems() if item.name()]
-    assert "analysis time: done" in names and "budget" in names
+    legend = [label.text for _sample, label in w.plots.budget_legend.items]
+    assert legend == ["budget", "hard limit", "analysis time (coloured by state)"]
+    done_x = w.plots.elapsed_points[SongState.DONE].getData()[0]
+    assert sorted(done_x) == [5.0, 6.0]  # this run's songs only
 
 
 def test_eta_says_paused_and_the_status_bar_counts_every_state(qtbot, make_window):
