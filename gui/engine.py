@@ -22,13 +22,13 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from core.batch.rules import ACTIVE_STATES, Batch, SongState
 from core.batch.runner import AnalyzeFn
 from core.settings import AnalysisSettings
+from gui.engine_list import EngineListMixin, History
 from gui.scan_feed import ScanFeed
 from gui.scan_report import ScanReport
 from gui.tasks import run_task
@@ -60,13 +60,7 @@ class EngineState:
     CANCELLING = "cancelling"
 
 
-@dataclass
-class _History:
-    times: list = field(default_factory=list)
-    done: list = field(default_factory=list)
-
-
-class BatchEngine(QObject):
+class BatchEngine(EngineListMixin, QObject):
     """Run songs on a thread pool under the rules of :class:`core.batch.rules.Batch`.
 
     Parameters
@@ -143,7 +137,7 @@ class BatchEngine(QObject):
         self.feed.rowsAdded.connect(self._on_rows_added)
         self.feed.rowsIdentified.connect(self._dirty_rows)
         self.feed.scanEnded.connect(self._on_scan_ended)
-        self.history = _History()
+        self.history = History()
         self.epoch = time.monotonic()
         self.state = EngineState.IDLE
         self._dirty: set[int] = set()  # rows to repaint whole
@@ -230,54 +224,6 @@ class BatchEngine(QObject):
             self.scanSummary.emit(report.log())
         self.scanFinished.emit(n_found)
 
-    def clear(self):
-        """Forget every song (only when no batch runs).
-
-        Returns
-        -------
-        tuple or None
-            ``(batch, identity)`` that were replaced, for :meth:`put_back` (an undo); None
-            when refused because a batch runs.
-        """
-        if self.is_running:
-            return None
-        old = (self.batch, dict(self.identity))
-        self._replace(Batch(settings=self.settings), {})
-        return old
-
-    def put_back(self, batch: Batch, identity: dict) -> bool:
-        """Show ``batch`` again (what :meth:`clear` returned); refused (False) while a batch
-        runs."""
-        if self.is_running:
-            return False
-        self._replace(batch, identity)
-        return True
-
-    def _replace(self, batch: Batch, identity: dict) -> None:
-        self.batch = batch
-        self.feed.clear(self.batch)
-        self.identity.clear()
-        self.identity.update(identity)
-        self.worker_slots.clear_timeline()
-        self.history = _History()
-        self._dirty.clear()
-        self._live.clear()
-        self.cleared.emit()
-
-    def restore_jobs(self, items) -> int:
-        """Add songs as an earlier session left them (see
-        :meth:`core.batch.rules.Batch.add_restored`); returns how many."""
-        first = len(self.batch.jobs)
-        jobs = self.batch.add_restored(items)
-        for job in jobs:
-            r = job.result
-            title = r.title if r is not None and r.title else None
-            self.identity[job.id] = ((title, r.artist) if title else
-                                     (os.path.splitext(os.path.basename(job.path))[0], ""))
-        if jobs:
-            self.jobsAdded.emit(first, len(jobs))
-        return len(jobs)
-
     # -- settings -------------------------------------------------------------------------
     def set_settings(self, settings: AnalysisSettings) -> None:
         """Use ``settings`` from the next batch on (workers change at once when idle)."""
@@ -310,7 +256,7 @@ class BatchEngine(QObject):
         self._resize_slots(self.settings.workers)
         # A new run: its plots and figures start from zero.
         self.epoch = time.monotonic()
-        self.history = _History()
+        self.history = History()
         self.worker_slots.clear_timeline()
         self._set_state(EngineState.RUNNING)
         log.info("batch started: %d songs queued on %d workers",
@@ -369,27 +315,6 @@ class BatchEngine(QObject):
             self.start()
             self._fill()
         return len(jobs)
-
-    def extend(self, job_id: int) -> float | None:
-        """Give a running song one more budget before it is timed out; returns its new hard
-        limit (s), or None when it is not running."""
-        limit = self.batch.extend(job_id)
-        if limit is not None:
-            log.info("%s may run until %.0f s", self.batch.jobs[job_id].path, limit)
-            self._dirty.add(job_id)
-        return limit
-
-    def correct(self, job_ids, **values) -> int:
-        """Record the user's tempo or key for done songs (:meth:`Batch.correct`); returns
-        how many changed."""
-        n = 0
-        for i in job_ids:
-            if self.batch.correct(i, **values) is not None:
-                self._dirty.add(i)
-                n += 1
-        if n:
-            self.tick()
-        return n
 
     def skip(self, job_id: int) -> bool:
         """Skip a queued, running or stalled song; a running worker is abandoned."""

@@ -54,27 +54,10 @@ from gui.song_columns import (
     agreement_verdict,
 )
 from gui.song_paint import ROW_BACKGROUND, status_icon
+from gui.song_text import CORRECTED as _CORRECTED
+from gui.song_text import USER_MARK, note_text
 
-__all__ = ["SongTableModel", "note_text", "USER_MARK"]
-
-#: Mark after a value the user corrected (BPM x2 / /2, key override).
-USER_MARK = " \u270e"
-_CORRECTED = {"bpm": "bpm_user", "key": "key_user"}
-
-
-def note_text(job, budget_s: float | None = None) -> str:
-    """The Note column of ``job``: why it has no result, a remark on its result, or what
-    is happening to it now (``budget_s``: its budget, for a stalled song)."""
-    state = job.state
-    if state is SongState.DONE:
-        return job.result.note if job.result is not None else ""
-    if state in TERMINAL_STATES:
-        return job.error
-    if state is SongState.STALLED and budget_s is not None:
-        return f"past its budget of {fmt_duration(budget_s)} on {job.worker}"
-    if job.previous is not None:
-        return "analyzing it again; the earlier result is shown until the new one arrives"
-    return ""
+__all__ = ["SongTableModel"]
 
 _ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 #: Rows whose painted cells are kept at most (the cache is emptied beyond).

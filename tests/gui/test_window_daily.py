@@ -24,7 +24,7 @@ from gui.song_columns import (
     COL_TITLE,
     descriptor_column,
 )
-from gui.song_table import USER_MARK
+from gui.song_text import USER_MARK
 from tests.gui.conftest import FakeAnalyzer
 
 TIMEOUT = 10_000

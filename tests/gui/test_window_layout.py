@@ -214,3 +214,23 @@ def test_tab_leaves_every_table_and_the_focus_is_ringed(qtbot, make_window):
     _settle(qtbot)
     qtbot.keyClick(summary, Qt.Key.Key_Tab)
     assert QApplication.focusWidget() is not summary
+
+
+def test_the_workers_tab_takes_only_the_room_its_workers_need(qtbot, make_window):
+    w = make_window(SETTINGS)
+    w.fit_to_screen(QRect(0, 0, 1280, 720))
+    _add_rows(w, 40)
+    _settle(qtbot)
+    assert w.bottom_tabs.currentWidget() is w.workers
+    workers_pane = w.splitter.sizes()[1]
+    rows_with_workers = _visible_rows(w.table)
+    w.show_calibration()
+    _settle(qtbot)
+    assert w.splitter.sizes()[1] > workers_pane
+    assert rows_with_workers > _visible_rows(w.table) >= MIN_TABLE_ROWS
+    w.workers.refresh()
+    _settle(qtbot)
+    w.bottom_tabs.setCurrentWidget(w.workers)
+    _settle(qtbot)
+    assert w.splitter.sizes()[1] == workers_pane
+    assert w.workers.rowAt(w.workers.viewport().height() - 1) == -1  # both workers shown
