@@ -62,6 +62,8 @@ class FocusRing(QWidget):
         top_left = target.mapTo(self.window(), target.rect().topLeft())
         rect = QRect(top_left, target.size()).adjusted(-pad, -pad, pad, pad)
         rect = rect.intersected(self.window().rect())
+        if rect == self.geometry() and self.isVisible():
+            return  # (followed from a timer: nothing to redo while nothing moved)
         self.setGeometry(rect)
         outer = QRegion(self.rect())
         self.setMask(outer.subtracted(QRegion(self.rect().adjusted(pad + 1, pad + 1,

@@ -34,6 +34,17 @@ def _nice_ceiling(x: float) -> float:
     return float(10 ** (exp + 1))
 
 
+def _set_xy(item, x: np.ndarray, y: np.ndarray) -> None:
+    """Give a plot data item new points, unless they are the ones it has (a state with no
+    songs, or songs that ended, change rarely: setData is the costly part of a refresh)."""
+    old = getattr(item, "_last_xy", None)
+    if old is not None and old[0].shape == x.shape and np.array_equal(old[0], x) \
+            and np.array_equal(old[1], y):
+        return
+    item._last_xy = (x, y)
+    item.setData(x, y)
+
+
 def _set_bars(item: pg.BarGraphItem, **opts) -> None:
     """Set bar data; an item without bars is hidden, so it costs nothing to paint."""
     first = next(iter(opts.values()))
@@ -158,11 +169,11 @@ class BatchPlots(QWidget):
         states = np.array([j.state.value for j in jobs], dtype=object)
         for state, item in self.elapsed_points.items():
             sel = states == state.value
-            item.setData(x[sel], elapsed[sel])
+            _set_xy(item, x[sel], elapsed[sel])
         budgets = np.array([batch.budget(j) for j in jobs], dtype=float)
-        self.budget_curve.setData(x, budgets)
+        _set_xy(self.budget_curve, x, budgets)
         limits = np.array([batch.hard_limit(j) for j in jobs], dtype=float)
-        self.limit_curve.setData(x, limits)
+        _set_xy(self.limit_curve, x, limits)
         self._budget_x.fit(len(batch.jobs) + 1)
         # From the shortest time to the hard limit, in coarse steps of the log axis.
         base = batch.settings.budget_base_s if batch.jobs else 1.0

@@ -11,6 +11,7 @@ a pencil mark in the table; the analyzer's ``bpm`` and ``key`` are never changed
 from __future__ import annotations
 
 import logging
+import os
 
 from PySide6.QtWidgets import QInputDialog, QMenu, QToolButton
 
@@ -65,7 +66,7 @@ class RowActionsMixin:
         self.preview = AudioPreview(self.engine.run_task, output=audio_output, parent=self)
         self.preview.failed.connect(self._preview_failed)
         self.preview.started.connect(lambda p: self.statusBar().showMessage(
-            f"Playing {p.rsplit('/', 1)[-1]} (Ctrl+P again to stop)", 20000))
+            f"Playing {os.path.basename(p)} (Ctrl+P again to stop)", 20000))
         self.preview.stopped.connect(lambda: self.statusBar().clearMessage())
         self.table.row_actions = [self.preview_action, None, *self.correction_actions, None,
                                   self.more_time_action]
@@ -185,7 +186,7 @@ class RowActionsMixin:
         """Move one song's time-out one budget later (the banner's button)."""
         limit = self.engine.extend(job_id)
         if limit is not None:
-            name = self.engine.batch.jobs[job_id].path.rsplit("/", 1)[-1]
+            name = os.path.basename(self.engine.batch.jobs[job_id].path)
             self.statusBar().showMessage(f"{name} may now run until {limit:.0f} s.", 5000)
         self.banner.refresh()
 

@@ -101,6 +101,10 @@ def test_clear_asks_and_undo_brings_the_songs_back(qtbot, make_window, fast_sett
     assert [j.state for j in w.engine.batch.jobs] == [SongState.DONE] * 2
     assert w.model.rowCount() == 2 and w.model.index(0, COL_TITLE).data() == "T m/a"
     assert not w.undo_action.isEnabled()
+    assert w.clear() and w.undo_action.isEnabled()
+    _add(w, ["/m/new.wav"])  # songs added since: undo would drop them, so it is gone
+    w._update_actions()
+    assert not w.undo_action.isEnabled() and not w.undo_clear()
 
 
 def test_force_fresh_asks_keeps_results_in_sight_and_cancel_leaves_them(
