@@ -179,7 +179,7 @@ class BatchPlots(QWidget):
         base = batch.settings.budget_base_s if batch.jobs else 1.0
         top = float(np.log10(max(limits.max(initial=base), elapsed.max(initial=0.0), 1.0)))
         top = np.ceil(top * 2) / 2 + 0.1
-        bottom = float(np.floor(np.log10(elapsed.min(initial=0.1))))
+        bottom = float(np.floor(np.log10(elapsed.min(initial=0.1)) - 0.3))
         if (top, bottom) != self._budget_top:
             self._budget_top = (top, bottom)
             self.budget_plot.setYRange(bottom, top, padding=0)

@@ -73,9 +73,11 @@ class LayoutMixin:
         rows = (table.horizontalHeader().sizeHint().height()
                 + MIN_TABLE_ROWS * table.verticalHeader().defaultSectionSize()
                 + table.horizontalScrollBar().sizeHint().height() + 2 * table.frameWidth())
-        top = rows + self.table_bar.sizeHint().height() + 12
-        top = min(room - 120, max(top, int((0.55 if room < 800 else 0.62) * room)))
+        least = rows + self.table_bar.sizeHint().height() + 12
+        top = min(room - 120, max(least, int((0.55 if room < 800 else 0.62) * room)))
         self._default_pane = room - top
+        #: The tallest the bottom pane may be while the table keeps its minimum rows.
+        self._tallest_pane = max(self._default_pane, room - least)
         self.splitter.setSizes([top, room - top])
         self._apply_pane_height(self.bottom_tabs.currentIndex())
 
@@ -94,9 +96,17 @@ class LayoutMixin:
 
     def _default_height(self, index: int) -> int | None:
         """A tab's pane height before the user sets one: the Workers tab as tall as its
-        workers (a few rows need no half screen), the others the first start's split."""
+        workers (a few rows need no half screen), the Calibration tab as tall as its view
+        needs (but never at the cost of the table's minimum rows), the others the first
+        start's split."""
         default = getattr(self, "_default_pane", None)
-        if default is not None and self.bottom_tabs.widget(index) is self.workers:
+        page = self.bottom_tabs.widget(index)
+        if default is not None and page is getattr(self, "_calibration_holder", None):
+            # as tall as the whole view needs, as far as the table keeps its rows
+            need = (self.calibration_view.minimumSizeHint().height()
+                    + self.bottom_tabs.tabBar().sizeHint().height() + 6)
+            return max(default, min(need, self._tallest_pane))
+        if default is not None and page is self.workers:
             w = self.workers
             rows = max(4, len(self.engine.slots) + 1)
             need = (w.horizontalHeader().sizeHint().height() + 2 * w.frameWidth()
