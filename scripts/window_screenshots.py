@@ -79,6 +79,8 @@ def main(argv=None) -> int:
             loop.exec()
 
     def shot(name):
+        settle = time.monotonic() + 1.0  # the rows' throttled refresh reaches the table
+        wait(lambda: time.monotonic() > settle)
         w._refresh_ui()
         w._refresh_plots(force=True)
         for _ in range(5):
