@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 
-from PySide6.QtCore import QRect, QSettings
+from PySide6.QtCore import QRect, QSettings, Qt
 
 __all__ = ["LayoutMixin", "fitted_geometry", "MIN_TABLE_ROWS"]
 
@@ -55,13 +55,20 @@ class LayoutMixin:
     def fit_to_screen(self, available: QRect | None = None) -> None:
         """Size and place the window for the screen (its free area, or ``available``), and
         split it so the song table shows at least :data:`MIN_TABLE_ROWS` rows."""
+        maximize = False
         if available is None:
             screen = self.screen()
             if screen is None:
                 return
             available = screen.availableGeometry()
-        self.setGeometry(fitted_geometry(available))
-        self.split_for_height(self.height())
+            # A screen the window fills: maximized, so a window manager fits its title bar
+            # and frame in too (without one, the geometry below is what counts).
+            maximize = available.width() <= 1366 and available.height() <= 800
+        geometry = fitted_geometry(available)
+        self.setGeometry(geometry)
+        if maximize:
+            self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
+        self.split_for_height(geometry.height())
 
     def split_for_height(self, height: int) -> None:
         """Divide the splitter for a window ``height`` px tall: the table gets its minimum
