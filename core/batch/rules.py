@@ -487,35 +487,27 @@ class Batch:
                     out.append(SongResult(path=j.path, status=j.state.value, error=j.error))
             return out
 
+    # -- the figures of the current run (core.batch.progress) ---------------------------
     def rate_per_minute(self) -> float:
-        """Songs analyzed per minute in the current run, paused time left out (songs served
-        from the session store are not counted: see :func:`core.batch.progress.run_rate`)."""
-        with self._lock:
-            return _progress.run_rate(self.jobs, self._run, self._end_or_now())
+        """Songs analyzed per minute of the run, paused time and store hits left out."""
+        return self.figures()["rate"]
 
     def eta_s(self) -> float | None:
-        """Estimated seconds until the batch finishes, by song length (see
-        :func:`core.batch.progress.eta_seconds`), or None when unknown."""
-        with self._lock:
-            return _progress.eta_seconds(self.jobs, self._run, self._clock(),
-                                         workers=self._settings.workers)
+        """Seconds until the batch ends, estimated by song length; None when unknown."""
+        return self.figures()["eta"]
 
     def run_counts(self) -> dict[str, int]:
-        """Songs of the current run: ``"ended"``, ``"analyzed"``, ``"stored"`` (served from
-        the session store) and ``"total"`` (ended in the run, or still to end)."""
+        """The run's songs: ``ended``, ``analyzed``, ``stored`` (from the store), ``total``."""
         with self._lock:
             return _progress.run_counts(self.jobs, self._run)
 
     def figures(self) -> dict:
-        """:meth:`run_counts` with ``"rate"`` (:meth:`rate_per_minute`) and ``"eta"``
-        (:meth:`eta_s`), read together (what a status bar shows, in two passes)."""
+        """:meth:`run_counts` with ``"rate"`` and ``"eta"``, read together in two passes."""
         with self._lock:
+            now = self._clock()
             out = _progress.run_counts(self.jobs, self._run)
-            out["rate"] = _progress.run_rate(self.jobs, self._run, self._end_or_now(),
-                                             counts=out)
-            out["eta"] = _progress.eta_seconds(self.jobs, self._run, self._clock(),
+            end = self._finished_at if self._finished_at is not None else now
+            out["rate"] = _progress.run_rate(self.jobs, self._run, end, counts=out)
+            out["eta"] = _progress.eta_seconds(self.jobs, self._run, now,
                                                workers=self._settings.workers)
             return out
-
-    def _end_or_now(self) -> float:
-        return self._finished_at if self._finished_at is not None else self._clock()
