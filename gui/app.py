@@ -160,7 +160,7 @@ class Automation:
         if self.args.paths:
             self.window.add_paths(self.args.paths)
         else:
-            self.window.offer_resume()
+            self.window.restore_library()
         if not self.args.paths and self.args.start and self.args.quit_when_done:
             log.error("--start needs paths to analyze")
             self._quit(EXIT_USAGE)

@@ -104,7 +104,11 @@ class ScatterPanel(QWidget):
         self.profile_curve = self.plot.plot(  # in the legend once a profile is applied
             [], [], pen=pg.mkPen(_PURPLE, width=1.5, style=_DOT), connect="finite",
             antialias=True)
-        self.scatter = pg.ScatterPlotItem(size=7, pen=pg.mkPen(None), antialias=True)
+        # hover a point: its song, and both values (data = the song's index in the session)
+        self._tip_source = (None, "")
+        self.scatter = pg.ScatterPlotItem(size=7, pen=pg.mkPen(None), antialias=True,
+                                          hoverable=True, hoverSize=10,
+                                          tip=lambda x, y, data: self.point_tip(data, x, y))
         self.plot.addItem(self.scatter)
         # legend swatches only (no data): one per point colour
         self._legend_songs = pg.ScatterPlotItem(size=8, pen=pg.mkPen(None),
@@ -136,6 +140,7 @@ class ScatterPanel(QWidget):
         self.plot.setLabel("bottom", f"analyzer {title.lower()} ({unit})")
         self.plot.setLabel("left", f"reference {title.lower()} ({unit})")
         self._set_legend("tempo" if d == "bpm" else "songs")
+        self._tip_source = (session, d)
         x, y, idx = session.pairs(d)
         if d == "bpm":
             brushes = [_point_brush(tempo_group(tempo_relation(a, b)))
@@ -159,6 +164,17 @@ class ScatterPanel(QWidget):
         self.plot.setXRange(lo, hi, padding=0)
         self.plot.setYRange(lo, hi, padding=0)
         self.info.setText(self._text(session, d, x.size))
+
+    def point_tip(self, index, x: float, y: float) -> str:
+        """The hover text of the point of song ``index``: title, artist, file and values."""
+        session, d = self._tip_source
+        row = {}
+        if session is not None and index is not None and 0 <= int(index) < len(session.rows):
+            row = session.rows[int(index)]
+        who = " \u2014 ".join(str(v) for v in (row.get("title"), row.get("artist")) if v)
+        unit = unit_suffix(d)
+        return (f"{who or 'song ' + str(index)}\n"
+                f"analyzer {format_value(x, d)}{unit}, reference {format_value(y, d)}{unit}")
 
     def add_profile_to_legend(self) -> None:
         """List the applied profile's curve in the legend (once)."""

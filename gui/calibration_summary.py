@@ -13,6 +13,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from core.calibration.summary import DescriptorSummary
+from gui.column_help import MAE_HELP, R2_HELP
 from gui.reference_columns import AGREEMENT_COLORS, UNITS
 
 __all__ = [
@@ -90,6 +91,15 @@ class CalibrationSummaryModel(QAbstractTableModel):
 
     HEADERS = ("Descriptor", "n", "Correction", "Kept", "r²", "MAE before", "MAE after (CV)",
                "Score before → after")
+    #: Header tips: what each column means (Help > SongCal Guide says more).
+    HEADER_TIPS = ("The reference column compared",
+                   "Songs paired with the reference that have both values",
+                   "The rule fitted from analyzer to reference",
+                   "Whether the correction is used: only when it lowers the cross-validated "
+                   "MAE",
+                   R2_HELP, MAE_HELP, MAE_HELP,
+                   "Tempo: Acc1 (within 4 %) and Acc2 (also x2, x1/2, x3, x1/3); key: MIREX "
+                   "score (fifth 0.5, relative 0.3, parallel 0.2) and exact share")
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -112,9 +122,11 @@ class CalibrationSummaryModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.HEADERS)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.HEADERS)):
-            return self.HEADERS[section]
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.HEADERS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return self.HEADERS[section]
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return self.HEADER_TIPS[section]
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):

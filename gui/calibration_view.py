@@ -84,6 +84,7 @@ class CalibrationView(QWidget):
         self.descriptor_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.status_label = QLabel("No reference sheet loaded. Load one, or drop a CSV here.")
+        self.status_label.setWordWrap(True)  # its own line, never cut
         self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored,
                                         QSizePolicy.Policy.Preferred)
         bar = QHBoxLayout()
@@ -93,8 +94,7 @@ class CalibrationView(QWidget):
         bar.addSpacing(12)
         bar.addWidget(QLabel("Scatter:"))
         bar.addWidget(self.descriptor_combo)
-        bar.addSpacing(12)
-        bar.addWidget(self.status_label, 1)
+        bar.addStretch(1)
 
         # -- plots and the summary
         self.scatter_panel = ScatterPanel()
@@ -107,7 +107,12 @@ class CalibrationView(QWidget):
         self.summary_table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.summary_table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
         self.summary_table.setWordWrap(False)
-        self.summary_table.setMinimumHeight(120)
+        self.summary_table.setTabKeyNavigation(False)
+        vh = self.summary_table.verticalHeader()
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vh.setDefaultSectionSize(22)
+        # all seven descriptors without scrolling
+        self.summary_table.setMinimumHeight(24 + 7 * 22 + 4)
         hh = self.summary_table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hh.setStretchLastSection(True)
@@ -115,24 +120,29 @@ class CalibrationView(QWidget):
         self.profile_label = QLabel("")
         self.profile_label.setWordWrap(True)
 
-        # -- layout: the scatter on the left; summary, tempo ratios and keys on the right
-        top_right = QWidget()
-        tr_lay = QVBoxLayout(top_right)
-        tr_lay.setContentsMargins(0, 0, 0, 0)
-        tr_lay.addWidget(self.summary_table, 1)
-        tr_lay.addWidget(self.profile_label)
-        self.right_splitter = QSplitter(Qt.Orientation.Vertical)
-        for w in (top_right, self.ratio_panel, self.key_panel):
-            self.right_splitter.addWidget(w)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        # -- layout: the summary (every row and column in sight) beside the scatter; the
+        # tempo ratios and key errors below, reached by scrolling a short pane
+        summary_box = QWidget()
+        sb_lay = QVBoxLayout(summary_box)
+        sb_lay.setContentsMargins(0, 0, 0, 0)
+        sb_lay.addWidget(self.summary_table, 1)
+        sb_lay.addWidget(self.profile_label)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)  # summary | scatter
+        self.splitter.addWidget(summary_box)
         self.splitter.addWidget(self.scatter_panel)
-        self.splitter.addWidget(self.right_splitter)
-        self.splitter.setSizes([1000, 1000])  # scaled to the width: half and half
-        self.right_splitter.setSizes([230, 330, 330])
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setMinimumHeight(self.summary_table.minimumHeight())
+        self.right_splitter = QSplitter(Qt.Orientation.Horizontal)  # ratios | keys
+        self.right_splitter.addWidget(self.ratio_panel)
+        self.right_splitter.addWidget(self.key_panel)
+        self.right_splitter.setSizes([1000, 1000])
+        self.right_splitter.setMinimumHeight(200)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(bar)
-        lay.addWidget(self.splitter, 1)
+        lay.addWidget(self.status_label)
+        lay.addWidget(self.splitter, 3)
+        lay.addWidget(self.right_splitter, 2)
 
         # -- wiring
         self._redraw = QTimer(self)
@@ -186,6 +196,7 @@ class CalibrationView(QWidget):
 
     def showEvent(self, event):  # noqa: N802 - Qt API
         super().showEvent(event)
+        self._fit_summary_width()
         if self._stale:
             self.schedule_refresh()
 
@@ -195,6 +206,7 @@ class CalibrationView(QWidget):
         self._stale = False
         session = self.controller.session
         self.summary_model.set_rows(session.summary())
+        self._fit_summary_width()
         self.refresh_scatter()
         self.ratio_panel.show_ratios(session.tempo_log2_ratios())
         self.key_panel.show_errors(session.key_errors())
@@ -307,6 +319,18 @@ class CalibrationView(QWidget):
             self.set_descriptor(d)
 
     # -- helpers --------------------------------------------------------------------------
+    def _fit_summary_width(self) -> None:
+        """Give the summary table the width of all its columns (the scatter the rest)."""
+        t = self.summary_table
+        hh = t.horizontalHeader()
+        width = (sum(max(t.sizeHintForColumn(c), hh.sectionSizeHint(c))
+                     for c in range(self.summary_model.columnCount()))
+                 + 2 * t.frameWidth() + 4)
+        total = sum(self.splitter.sizes())
+        if total > 0:
+            left = min(width, max(total - 320, total // 2))
+            self.splitter.setSizes([left, total - left])
+
     def _set_status(self, text: str, *, level: str = "", tooltip: str = "") -> None:
         self.status_label.setText(text)
         self.status_label.setToolTip(tooltip or text)

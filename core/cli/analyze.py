@@ -176,8 +176,8 @@ class _Reporter:
                 bits.append(str(r.key))
             if _finite(r.loudness_lufs):
                 bits.append(f"{r.loudness_lufs:.1f} LUFS")
-            if r.error:
-                bits.append(str(r.error))
+            if r.note:
+                bits.append(str(r.note))
             return (f"done      {printable(job.path)} ({', '.join(bits)}; "
                     f"{job.elapsed():.1f} s)")
         return f"{job.state.value:<9} {printable(job.path)}: {job.error}"

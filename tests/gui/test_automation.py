@@ -152,3 +152,36 @@ def test_gui_reference_runs_the_calibration_after_the_export(qapp, wav_deck, tmp
                     "--reference", str(ref), "--workers", "2"])
     assert calls == [(str(out / "results.csv"), str(ref), str(out), True)]
     assert code == 1  # the calibration's own exit code counts
+
+
+def test_gui_without_paths_brings_back_the_last_list(qapp, wav_deck, fake_analysis,
+                                                     monkeypatch):
+    from PySide6.QtCore import QTimer
+
+    from gui.app import run_gui
+    from gui.main_window import MainWindow
+
+    deck, paths = wav_deck
+    fake_analysis(FakeAnalyzer())
+    assert run_gui([str(deck), "--start", "--quit-when-done", "--workers", "2"]) == 0
+    seen = {}
+    original = MainWindow._on_library_restored
+
+    def spy(self, info):
+        original(self, info)
+        seen.update(info, rows=self.model.rowCount(),
+                    done=sum(j.result is not None for j in self.engine.batch.jobs))
+        self.confirm_quit = False
+        QTimer.singleShot(0, self.close)
+
+    monkeypatch.setattr(MainWindow, "_on_library_restored", spy)
+    guard = QTimer()  # the wait is bounded: windows close after 30 s whatever happens
+    guard.setSingleShot(True)
+    guard.timeout.connect(lambda: [w.close() for w in qapp.topLevelWidgets()])
+    guard.start(30_000)
+    try:
+        assert run_gui([]) == 0
+    finally:
+        guard.stop()
+    assert seen["songs"] == seen["rows"] == seen["done"] == len(paths)
+    assert not seen["unfinished"]

@@ -446,12 +446,21 @@ def test_remembered_table_layout_leaves_the_reference_columns_out(qtbot, deck, t
     second.close()
 
 
-def test_calibration_tab_gets_room_without_forcing_a_tall_bottom_pane(qtbot, window):
+def test_each_tab_keeps_its_own_pane_height(qtbot, window):
     w = window()
     w.resize(1400, 900)
     w.splitter.setSizes([700, 160])
-    qtbot.waitUntil(lambda: w.splitter.sizes()[1] < 250, timeout=TIMEOUT)  # other tabs stay small
+    w._remember_pane_height()  # as a drag of the splitter does
+    small = w.splitter.sizes()[1]
     w.show_calibration()
-    bottom = w.splitter.sizes()[1]
-    assert bottom >= w.calibration_view.minimumSizeHint().height()
-    assert w.splitter.sizes()[0] >= 160  # the song table keeps some rows
+    w.bottom_tabs.setCurrentWidget(w.workers)
+    assert w.splitter.sizes()[1] == small  # the Calibration tab did not grow it for good
+    w.show_calibration()
+    w.splitter.setSizes([460, 400])
+    w._remember_pane_height()
+    tall = w.splitter.sizes()[1]
+    assert tall > small + 100
+    w.bottom_tabs.setCurrentWidget(w.workers)
+    assert w.splitter.sizes()[1] == small  # the Workers tab is as the user left it
+    w.show_calibration()
+    assert w.splitter.sizes()[1] == tall
