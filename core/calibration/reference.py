@@ -13,6 +13,11 @@ UTF-16 with one, else Windows-1252 / Latin-1) and the scale of each 0-1 descript
 (0-100 percentages are divided by 100) are detected.  A row with a cell that cannot be read
 is left out and listed in :attr:`ReferenceSheet.bad_rows` with its row and column; the
 other rows still import.
+
+Any other column whose cells are numbers (speechiness, liveness, popularity...) is kept as
+an *extra* column (:attr:`ReferenceSheet.extra`), named after its header (lower case,
+punctuation as ``_``: ``Speech`` -> ``speech``), on the sheet's own scale; a cell of it that
+is not a number is read as missing.  Row numbers, identifiers and dates are not kept.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from core.io.keynotation import Key, from_camelot, parse_key
 __all__ = [
     "REFERENCE_DESCRIPTORS",
     "UNIT_DESCRIPTORS",
+    "EXTRA_MIN_SHARE",
     "ReferenceRow",
     "BadRow",
     "ReferenceSheet",
@@ -67,6 +73,14 @@ _HEADER_ROLES = {
                       "loudness_lufs", "lufs"),
 }
 _ROLE_OF = {alias: role for role, aliases in _HEADER_ROLES.items() for alias in aliases}
+
+#: Share of a column's non-empty cells that must be numbers for it to be kept as an extra
+#: numeric column.
+EXTRA_MIN_SHARE = 0.8
+_EXTRA_MIN_VALUES = 4
+# Header words of numeric columns that describe the row, not the song's sound.
+_NOT_EXTRA = re.compile(r"(^|_)(id|isrc|upc|ean|date|year|released?|rank|position|index|"
+                        r"no|number|num|row|spotify|uri|url)(_|$)")
 
 _MISSING = {"", "nan", "none", "n/a", "na", "null", "-", "--", "?", "unknown"}
 
@@ -124,6 +138,7 @@ class ReferenceSheet:
         Role (``"title"``, ``"bpm"``, ``"key"``...) to the sheet's header.
     scales : dict of str to float
         Factor applied to each numeric descriptor column (0.01 for percentages, else 1).
+        Extra columns are not scaled.
     rows : list of ReferenceRow
         The rows that imported.
     bad_rows : list of BadRow
@@ -133,6 +148,9 @@ class ReferenceSheet:
     warnings : list of str
         Doubts worth showing the user (a scale that could be read either way, tempi out of
         any plausible range); the import went on with the stated choice.
+    extra : list of str
+        Names of the extra numeric columns, in sheet order (``columns`` maps each to its
+        header).
     """
 
     name: str
@@ -145,6 +163,7 @@ class ReferenceSheet:
     bad_rows: list
     path: str = ""
     warnings: list = field(default_factory=list)
+    extra: list = field(default_factory=list)
 
     @property
     def descriptors(self) -> list[str]:
@@ -153,6 +172,11 @@ class ReferenceSheet:
         if "key" in self.columns or "camelot" in self.columns:
             out.append("key")
         return out
+
+    @property
+    def numeric_columns(self) -> list[str]:
+        """Every numeric column: the analyzer descriptors present, then the extra ones."""
+        return [d for d in REFERENCE_DESCRIPTORS if d in self.columns] + list(self.extra)
 
 
 def normalize_header(name: str) -> str:
@@ -261,7 +285,8 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
             name, "row 1: no title column (expected one of Song, Title, Track Name); "
             f"header is {', '.join(header)}")
     numeric = [d for d in REFERENCE_DESCRIPTORS if d in columns]
-    if not numeric and "key" not in columns and "camelot" not in columns:
+    extra = _extra_columns(header, records[1:], columns)
+    if not numeric and not extra and "key" not in columns and "camelot" not in columns:
         raise ReferenceSheetError(
             name, "row 1: no reference value column (BPM/Tempo, Key, Camelot, Energy, Dance, "
             f"Happy, Acoustic, Loud); header is {', '.join(header)}")
@@ -288,6 +313,14 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
             except ValueError:
                 problem = BadRow(line_no, header[columns[d]], raw, "not a number")
                 break
+            if v is not None:
+                values[d] = v
+        for d, i in extra.items():
+            raw = record[i] if i < len(record) else ""
+            try:
+                v = _number(raw)
+            except ValueError:
+                continue  # an extra column's odd cell is missing, not a bad row
             if v is not None:
                 values[d] = v
         key = None
@@ -319,11 +352,34 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
             warnings.append(f"column {header[columns[d]]!r} has tempi outside 30-400 BPM "
                             f"({min(col):g}-{max(col):g})")
     for row, vals in zip(rows, raw_values, strict=True):
-        row.values = {d: v * scales[d] for d, v in vals.items()}
+        row.values = {d: v * scales.get(d, 1.0) for d, v in vals.items()}
+    named = {role: header[i] for role, i in columns.items()}
+    named.update({d: header[i] for d, i in extra.items()})
     return ReferenceSheet(name=name, sha256=sha256, encoding=encoding, delimiter=delimiter,
-                          columns={role: header[i] for role, i in columns.items()},
-                          scales=scales, rows=rows, bad_rows=bad, path=path,
-                          warnings=warnings)
+                          columns=named, scales=scales, rows=rows, bad_rows=bad, path=path,
+                          warnings=warnings, extra=list(extra))
+
+
+def _extra_columns(header, records, columns) -> dict[str, int]:
+    """Name -> index of the columns without a role whose cells are numbers."""
+    taken = set(columns.values())
+    out: dict[str, int] = {}
+    for i, h in enumerate(header):
+        name = normalize_header(h).replace(" ", "_")
+        if (i in taken or not name or name in out or name in _HEADER_ROLES
+                or _NOT_EXTRA.search(name)):
+            continue
+        filled = [r[i] for r in records if i < len(r) and r[i].strip()
+                  and r[i].strip().lower() not in _MISSING]
+        good = 0
+        for c in filled:
+            try:
+                good += _number(c) is not None
+            except ValueError:
+                pass
+        if good >= _EXTRA_MIN_VALUES and good >= EXTRA_MIN_SHARE * len(filled):
+            out[name] = i
+    return out
 
 
 def _row_key(record, line_no, columns, header, cell):

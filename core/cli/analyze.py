@@ -1,5 +1,9 @@
 """``songcal analyze PATH... -o results.csv``: scan, analyze on plain threads, write the CSV.
 
+With ``--reference`` the results are then calibrated (every calibration export beside
+them); with ``--profile`` a saved calibration is applied to every song and written beside
+them as ``<results>_calibrated.csv``.
+
 Exit codes (:class:`core.errors.ExitCode`): 0 when every song is done, 1 when any failed,
 timed out or was cancelled, 2 on bad usage (unknown option, unreadable reference sheet, no
 audio found).
@@ -53,9 +57,14 @@ def register(subparsers) -> None:
                               "recursively) and write one CSV row per file.")
     a.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders")
     a.add_argument("-o", "--output", required=True, metavar="CSV", help="results CSV to write")
-    a.add_argument("--reference", metavar="CSV",
-                   help="reference sheet: also pair, fit and write the calibration files "
-                        "next to the results")
+    calib = a.add_mutually_exclusive_group()
+    calib.add_argument("--reference", metavar="CSV",
+                       help="reference sheet: also pair, fit and write the calibration "
+                            "files next to the results")
+    calib.add_argument("--profile", metavar="JSON",
+                       help="calibration profile: also write every song with its "
+                            "calibrated values and 90 %% intervals next to the results "
+                            "(RESULTS_calibrated.csv, as songcal apply writes it)")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     a.add_argument("--fresh", action="store_true",
                    help="analyze every file again, even unchanged ones already analyzed "
@@ -163,6 +172,8 @@ def run(args) -> int:
         print(f"songcal analyze: error: reference sheet not found: {args.reference}",
               file=sys.stderr)
         return ExitCode.USAGE
+    if args.profile and not _profile_readable(args.profile):
+        return ExitCode.USAGE
     paths = scan_paths(args.paths)
     if not paths:
         print("songcal analyze: error: no audio files found in " + ", ".join(args.paths),
@@ -199,6 +210,8 @@ def run(args) -> int:
     status = ExitCode.OK if c[SongState.DONE] == len(batch.jobs) else ExitCode.FAILED
     if args.reference:
         status = max(status, _calibrate_after_analyze(args.output, args.reference, settings))
+    if args.profile:
+        status = max(status, _apply_after_analyze(args.output, args.profile))
     return status
 
 
@@ -207,6 +220,30 @@ def _calibrate_after_analyze(results_csv, reference, settings) -> int:
     from core.cli.calibrate import calibrate_results_file
 
     return calibrate_results_file(results_csv, reference, settings=settings)
+
+
+def _profile_readable(path) -> bool:
+    """Read the profile before any song is analyzed; say why when it cannot be used."""
+    from core.calibration.profile import load_profile
+    from core.errors import SongCalError
+
+    try:
+        load_profile(path)
+    except SongCalError as err:
+        print(f"songcal analyze: error: {err}", file=sys.stderr)
+        return False
+    return True
+
+
+def _apply_after_analyze(results_csv, profile) -> int:
+    """Write ``<stem>_calibrated.csv`` beside the fresh results, as ``songcal apply`` does."""
+    from core.calibration.exports import export_names
+    from core.cli.apply import apply_to_results_file
+
+    stem = os.path.splitext(os.path.basename(results_csv))[0]
+    out = os.path.join(os.path.dirname(os.path.abspath(results_csv)),
+                       export_names(stem)["calibrated"])
+    return apply_to_results_file(results_csv, profile, out, cmd="analyze")
 
 
 

@@ -1,5 +1,6 @@
-"""``songcal apply results.csv --profile P.json -o calibrated.csv``: add ``*_calibrated``
-columns to a results CSV with a profile written by ``songcal calibrate``.
+"""``songcal apply results.csv --profile P.json -o calibrated.csv``: add calibrated columns
+(values and 90 % intervals, :mod:`core.calibration.applying`) to every song of a results
+CSV with a profile written by ``songcal calibrate`` or the window.
 
 Exit codes: 0 applied; 2 bad usage or an unreadable input.
 """
@@ -12,51 +13,71 @@ import sys
 from core.cli.calibrate import read_results, say_error
 from core.errors import ExitCode, SongCalError
 
-__all__ = ["register", "run"]
+__all__ = ["register", "run", "apply_to_results_file"]
 
 
 def register(subparsers) -> None:
     """Register ``apply`` on the ``songcal`` sub-parsers."""
     a = subparsers.add_parser(
         "apply", help="apply a calibration profile to a results CSV",
-        description="Add *_calibrated columns (bpm_calibrated, key_calibrated...) to a "
-        "results CSV using a profile written by songcal calibrate.  Exit 0: applied; "
-        "2: bad input.")
+        description="Add calibrated columns (bpm_calibrated, energy_calibrated and their "
+        "90 %% intervals, key_calibrated...) to every song of a results CSV using a profile "
+        "written by songcal calibrate.  Exit 0: applied; 2: bad input.")
     a.add_argument("results", metavar="RESULTS_CSV", help="results CSV from songcal analyze")
     a.add_argument("--profile", required=True, metavar="JSON", help="calibration profile")
     a.add_argument("-o", "--output", required=True, metavar="CSV", help="CSV to write")
     a.set_defaults(func=run)
 
 
-def run(args) -> int:
-    """``songcal apply``; returns the exit code."""
-    from core.calibration.exports import typed_row
-    from core.calibration.profile import apply_profile, calibrated_columns, load_profile
-    from core.io.csvio import read_csv_rows, write_csv
-    from core.io.provenance import PROVENANCE_COLUMNS, provenance
+def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "apply",
+                          rows=None) -> int:
+    """Apply the profile at ``profile_path`` to a results CSV and write ``output``.
+
+    Parameters
+    ----------
+    results_csv : str
+        The results CSV (its settings column is kept in the provenance).
+    profile_path : str
+        The profile.
+    output : str
+        The CSV to write, as given.
+    cmd : str, optional
+        Sub-command named in messages.
+    rows : list of dict, optional
+        The results rows when already read.
+
+    Returns
+    -------
+    int
+        The exit code: 0 written, 2 when an input cannot be read or the output written.
+    """
+    from core.calibration.exports import write_calibrated_csv
+    from core.calibration.profile import load_profile
+    from core.io.provenance import provenance
 
     try:
-        profile = load_profile(args.profile)
+        profile = load_profile(profile_path)
     except SongCalError as err:
-        say_error("apply", str(err))
+        say_error(cmd, str(err))
         return ExitCode.USAGE
-    if read_results("apply", args.results) is None:
-        return ExitCode.USAGE
-    columns, rows = read_csv_rows(args.results)
-    body = [c for c in columns if c not in PROVENANCE_COLUMNS]
-    out = [typed_row(r) for r in apply_profile(profile, rows)]
-    for r in out:
-        for c in PROVENANCE_COLUMNS:
-            r.pop(c, None)
+    if rows is None:
+        rows = read_results(cmd, results_csv)
+        if rows is None:
+            return ExitCode.USAGE
     settings = next((r.get("settings") for r in rows if r.get("settings")), "")
-    meta = provenance(settings=settings, profile_file=os.path.basename(args.profile),
+    meta = provenance(settings=settings, profile_file=os.path.basename(profile_path),
                       reference_file=profile.meta.get("reference_file", ""),
                       reference_sha256=profile.meta.get("reference_sha256", ""))
     try:
-        write_csv(args.output, body + calibrated_columns(profile), out, meta=meta)
+        n = write_calibrated_csv(output, rows, profile, meta=meta)
     except OSError as err:
-        say_error("apply", f"cannot write {args.output}: {err.strerror or err}")
+        say_error(cmd, f"cannot write {output}: {err.strerror or err}")
         return ExitCode.USAGE
-    print(f"applied {os.path.basename(args.profile)} to {len(out)} songs; wrote {args.output}",
+    print(f"applied {os.path.basename(profile_path)} to {n} songs; wrote {output}",
           file=sys.stderr)
     return ExitCode.OK
+
+
+def run(args) -> int:
+    """``songcal apply``; returns the exit code."""
+    return apply_to_results_file(args.results, args.profile, args.output)

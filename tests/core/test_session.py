@@ -1,13 +1,21 @@
 """CalibrationSession: pairs with manual overrides, summaries, apply, exports and names."""
 
+import datetime
+import json
 import os
 
 import numpy as np
 import pytest
 
 from core.calibration.agreement import acc1
+from core.calibration.applying import apply_profile
 from core.calibration.descriptor_fit import mae, r_squared
-from core.calibration.exports import EXPORT_KINDS, export_names, export_paths
+from core.calibration.exports import (
+    EXPORT_KINDS,
+    export_names,
+    export_paths,
+    new_export_folder,
+)
 from core.calibration.profile import load_profile
 from core.calibration.reference import parse_reference_text
 from core.calibration.session import (
@@ -48,7 +56,7 @@ def make_deck(n=N, seed=3):
 @pytest.fixture
 def session():
     rows, sheet = make_deck()
-    s = CalibrationSession()
+    s = CalibrationSession(options=CalibrationOptions(learned=False))
     s.set_results(rows)
     s.set_reference(sheet)
     s.rematch()
@@ -169,6 +177,7 @@ def test_export_writes_every_kind_under_the_shared_names(session, tmp_path):
     assert export_names() == {"calibration": "results_calibration.csv",
                               "paired": "results_paired.csv",
                               "mismatches": "results_mismatches.csv",
+                              "calibrated": "results_calibrated.csv",
                               "profile": "results_profile.json"}
     _, paired = read_csv_rows(written["paired"])
     assert [r["bpm_agreement"] for r in paired[:4]] == ["double"] * 4
@@ -217,3 +226,159 @@ def test_calibrate_results_csv_names_the_exports_after_the_results(tmp_path):
     assert sorted(os.listdir(out)) == sorted(export_names("deck").values())
     assert set(written) == set(EXPORT_KINDS)
     assert session.keys == list(range(N))  # rows keyed by position
+
+
+def test_export_into_a_new_folder_each_time_overwrites_nothing(session, tmp_path):
+    first = session.export(tmp_path, new_folder=True)
+    second = session.export(tmp_path, new_folder=True)
+    folders = {os.path.dirname(p) for p in first.values()}
+    assert len(folders) == 1 and folders.isdisjoint(os.path.dirname(p) for p in
+                                                    second.values())
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        os.path.basename(os.path.dirname(next(iter(w.values())))) for w in (first, second))
+    assert session.replaced == []
+
+
+def test_new_export_folder_names_and_claims(tmp_path):
+    when = datetime.datetime(2026, 3, 4, 5, 6, 7)
+    a = new_export_folder(tmp_path, now=when)
+    b = new_export_folder(tmp_path, now=when)
+    assert os.path.basename(a) == "songcal-export-20260304-050607"
+    assert os.path.basename(b) == "songcal-export-20260304-050607-2"
+    assert os.listdir(a) == [] and os.path.isdir(b)
+    with pytest.raises(NotADirectoryError):
+        new_export_folder(tmp_path / "missing")
+
+
+def test_write_lists_the_files_it_replaced(session, tmp_path):
+    out = tmp_path / "c.csv"
+    session.write({"calibration": out})
+    assert session.replaced == []
+    session.write({"calibration": out, "profile": tmp_path / "p.json"})
+    assert session.replaced == [str(out)]
+
+
+def test_every_song_gets_calibrated_values_paired_or_not(session, tmp_path):
+    session.fit()
+    rows = session.calibrated_rows()
+    assert len(rows) == N and session.match_method(GARBLED) == "unmatched"
+    energy = session.calibration.descriptors["energy"]
+    assert rows[GARBLED]["energy_calibrated"] == pytest.approx(
+        energy.correction.apply(session.rows[GARBLED]["energy"]))
+    lo, hi = rows[GARBLED]["energy_calibrated_low"], rows[GARBLED]["energy_calibrated_high"]
+    assert lo < rows[GARBLED]["energy_calibrated"] < hi
+    written = session.export(tmp_path)
+    _, paired = read_csv_rows(written["paired"])
+    assert paired[GARBLED]["match_method"] == "unmatched"
+    assert paired[GARBLED]["energy_calibrated"] != ""
+    _, calibrated = read_csv_rows(written["calibrated"])
+    assert [r["energy_calibrated"] for r in calibrated] == [r["energy_calibrated"]
+                                                            for r in paired]
+    assert session.calibrated_rows() is rows  # computed once per change
+
+
+def test_a_saved_profile_reproduces_the_calibrated_values_exactly(tmp_path):
+    rows, sheet = make_deck(60, seed=4)
+    s = CalibrationSession()
+    s.set_results(rows)
+    s.set_reference(sheet)
+    written = s.export(tmp_path)
+    loaded = load_profile(written["profile"])
+    again = apply_profile(loaded, rows)
+    for a, b in zip(s.calibrated_rows(), again, strict=True):
+        for c in ("energy_calibrated", "energy_calibrated_low", "bpm_calibrated"):
+            assert a[c] == b[c]
+    assert json.loads(open(written["profile"], encoding="utf-8").read())["version"] == 2
+
+
+def test_summary_and_plots_drop_a_fit_made_on_other_results(session):
+    session.fit()
+    assert {s.descriptor: s for s in session.summary()}["energy"].fitted
+    session.set_results(session.rows[:-1])
+    session.rematch()
+    by = {s.descriptor: s for s in session.summary()}
+    assert not by["energy"].fitted and by["energy"].correction == "not fitted"
+    assert by["energy"].n == N - 2
+    assert session.current_profile() is None and not session.has_calibrated_values
+
+
+def test_songs_without_a_tempo_are_counted_and_listed_with_the_reason(tmp_path):
+    rows, sheet = make_deck()
+    rows[10]["bpm"] = None
+    rows[10]["error"] = "no beat and no pitched content found"
+    rows[11]["bpm"] = None
+    s = CalibrationSession(options=CalibrationOptions(learned=False))
+    s.set_results(rows)
+    s.set_reference(sheet)
+    s.rematch()
+    by = {x.descriptor: x for x in s.summary()}
+    assert by["bpm"].n == N - 1 and by["bpm"].n_missing == 2  # before the fit too
+    assert by["bpm"].acc1_before == pytest.approx(17 / 23)
+    t = s.fit().tempo
+    assert t.n == N - 1 and t.n_missing == 2
+    written = s.write({"mismatches": tmp_path / "m.csv"})
+    _, mm = read_csv_rows(written["mismatches"])
+    why = {r["path"]: r["mismatch"] for r in mm}
+    assert why["/deck/10.wav"] == "no tempo: no beat and no pitched content found"
+    assert why["/deck/11.wav"] == "no tempo: the analyzer found none"
+
+
+def test_inverted_descriptor_kept_only_when_ticked(tmp_path):
+    rows, sheet = make_deck()
+    rng = np.random.default_rng(0)
+    for r, ref in zip(rows, sheet.rows, strict=False):
+        r["energy"] = float(np.clip(1.0 - ref.values["energy"] + rng.normal(0, 0.02), 0, 1))
+    s = CalibrationSession(options=CalibrationOptions(learned=False))
+    s.set_results(rows)
+    s.set_reference(sheet)
+    d = s.fit().descriptors["energy"]
+    assert d.verdict == "inverted" and not d.kept
+    by = {x.descriptor: x for x in s.summary()}
+    assert by["energy"].inverted_keepable and by["energy"].kept is False
+    s.set_keep_inverted("energy", True)
+    assert s.options.keep_inverted == {"energy"} and s.calibration.descriptors["energy"].kept
+    assert "keep_inverted" in s.options.as_dict()
+    s.set_keep_inverted("energy", False)
+    assert not s.calibration.descriptors["energy"].kept
+    with pytest.raises(ValueError, match="numeric descriptor"):
+        s.set_keep_inverted("key", True)
+
+
+def test_an_extra_column_gets_a_learned_model_and_calibrated_values(tmp_path):
+    rng = np.random.default_rng(1)
+    n = 80
+    energy = rng.uniform(0.1, 0.9, n)
+    loud = rng.uniform(-16, -6, n)
+    speech = 40 * energy * (loud + 16) / 10 + rng.normal(0, 1.0, n)  # 0-40 %
+    lines = ["Song,Artist,Energy,Speech,Popularity"]
+    rows = []
+    for i in range(n):
+        lines.append(f"Song Number {i},Artist {i % 5},{100 * energy[i]:.0f},"
+                     f"{speech[i]:.1f},{rng.uniform(0, 100):.0f}")
+        rows.append({"path": f"/deck/{i:02d}.wav", "title": f"Song Number {i}",
+                     "artist": f"Artist {i % 5}", "status": "done",
+                     "energy": float(energy[i] + rng.normal(0, 0.02)),
+                     "loudness_lufs": float(loud[i]), "bpm": float(rng.uniform(80, 160))})
+    rows.append({"path": "/deck/new.wav", "title": "Not In The Sheet", "status": "done",
+                 "energy": 0.5, "loudness_lufs": -10.0, "bpm": 120.0})
+    s = CalibrationSession()
+    s.set_results(rows)
+    s.set_reference(parse_reference_text("\n".join(lines) + "\n", name="sheet.csv"))
+    assert s.numeric_columns == ["energy", "speech", "popularity"]
+    cal = s.fit()
+    assert cal.extra == ["speech", "popularity"]
+    assert cal.learned["speech"].kept and cal.learned["speech"].r2_cv > 0.5
+    assert cal.learned["popularity"].verdict == "no relation"
+    assert not cal.learned["popularity"].kept
+    by = {x.descriptor: x for x in s.summary()}
+    assert by["speech"].verdict == "calibrated" and by["speech"].kept
+    assert by["popularity"].verdict == "no relation" and by["popularity"].kept is False
+    written = s.export(tmp_path)
+    cols, paired = read_csv_rows(written["paired"])
+    assert {"ref_speech", "speech_calibrated", "speech_calibrated_high"} <= set(cols)
+    assert "popularity_calibrated" not in cols and "speech_error" not in cols
+    assert paired[-1]["match_method"] == "unmatched" and paired[-1]["speech_calibrated"]
+    _, table = read_csv_rows(written["calibration"])
+    learned = {r["descriptor"]: r for r in table}
+    assert learned["speech_learned"]["kept"] == "true"
+    assert learned["popularity_learned"]["verdict"] == "no relation"
