@@ -123,7 +123,8 @@ class Calibration:
     def set_keep_inverted(self, descriptor: str, keep: bool) -> None:
         """Keep (or drop) the correction of an ``inverted`` descriptor (see
         :meth:`core.calibration.descriptor_fit.DescriptorCalibration.set_keep_inverted`),
-        and judge its learned model again against what is now applied.
+        and judge its learned model again against what is now applied (a column whose
+        inverted correction is not kept gets no learned model either).
 
         Raises
         ------
@@ -134,7 +135,12 @@ class Calibration:
         d.set_keep_inverted(keep)
         m = self.learned.get(descriptor)
         if m is not None:
-            m.rejudge(mae_single=d.mae_after, min_gain=self.min_gain)
+            m.rejudge(mae_single=d.mae_after, min_gain=self.min_gain, inverted=_blocked(d))
+
+
+def _blocked(single) -> bool:
+    """An inverted descriptor the user has not kept: nothing is applied to its column."""
+    return single is not None and single.verdict == "inverted" and not single.kept
 
 
 def _fit_column(name, values, learned, *, k, seed, min_gain, keep_inverted):
@@ -154,7 +160,7 @@ def _fit_column(name, values, learned, *, k, seed, min_gain, keep_inverted):
                             mae_raw=single.mae_before if single else math.nan,
                             mae_single=single.mae_after if single else math.nan,
                             compare=learned.compare, low=low, high=high, seed=seed,
-                            min_gain=min_gain)
+                            min_gain=min_gain, inverted=_blocked(single))
     return single, model
 
 

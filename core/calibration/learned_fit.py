@@ -88,7 +88,8 @@ class LearnedCalibration:
     kept : bool
         Whether the model is applied.
     verdict : str
-        :func:`core.calibration.verdict.model_verdict`.
+        :func:`core.calibration.verdict.model_verdict` (``""`` for a model of an analyzer
+        descriptor that is not kept: the descriptor's verdict stands).
     mae_cv, r2_cv : float
         Nested cross-validated MAE (the column's unit) and r².
     mae_raw, mae_single, mae_median : float
@@ -131,11 +132,22 @@ class LearnedCalibration:
     cv_pred: np.ndarray = field(default_factory=lambda: np.empty(0))
     folds: int = 0
     note: str = ""
+    inverted: bool = False
 
-    def rejudge(self, *, mae_single: float, min_gain: float) -> None:
+    def rejudge(self, *, mae_single: float, min_gain: float, inverted: bool = False) -> None:
         """Decide again whether the model is kept, against a new single-descriptor MAE
-        (the user kept or dropped an inverted correction)."""
-        self.mae_single = mae_single
+        (the user kept or dropped an inverted correction).
+
+        Parameters
+        ----------
+        mae_single : float
+            The single-descriptor correction's cross-validated MAE now.
+        min_gain : float
+        inverted : bool, optional
+            The column's descriptor is ``inverted`` and the user has not kept it: nothing
+            is applied to the column, this model included.
+        """
+        self.mae_single, self.inverted = mae_single, inverted
         self._judge(min_gain)
 
     def _judge(self, min_gain: float) -> None:
@@ -145,9 +157,16 @@ class LearnedCalibration:
         others = others or [self.mae_median]
         passes = all(keeps(self.mae_compared, v, min_gain) for v in others)
         self.verdict = model_verdict(n=self.n, kept=passes, cv_r2=self.r2_cv)
-        self.kept = passes and self.verdict != "no relation"
+        if not self.verdict and not any(math.isfinite(v) for v in (self.mae_raw,
+                                                                    self.mae_single)):
+            self.verdict = "weak"  # an extra column's only model, not good enough to keep
+        self.kept = passes and self.verdict != "no relation" and not self.inverted
         if self.kept:
             self.note = ""
+        elif self.inverted and passes:
+            self.verdict = ""
+            self.note = ("not kept: the descriptor runs against the reference; keep its "
+                         "inverted correction to use this model")
         elif self.verdict == "no relation":
             self.note = "no relation: the model predicts no better than the reference mean"
         else:
@@ -254,7 +273,7 @@ def _permutation_rise(model, X, y, rng) -> np.ndarray:
 def fit_learned(X, y, names, *, column: str, mae_raw: float = math.nan,
                 mae_single: float = math.nan, compare=None, low: float | None = None,
                 high: float | None = None, k: int = OUTER_FOLDS, seed: int = 0,
-                min_gain: float = 0.01) -> LearnedCalibration:
+                min_gain: float = 0.01, inverted: bool = False) -> LearnedCalibration:
     """Fit and judge a learned model of one reference column.
 
     Parameters
@@ -279,6 +298,8 @@ def fit_learned(X, y, names, *, column: str, mae_raw: float = math.nan,
     seed : int, optional
     min_gain : float, optional
         As in :func:`core.calibration.verdict.keeps`.
+    inverted : bool, optional
+        See :meth:`LearnedCalibration.rejudge`.
 
     Returns
     -------
@@ -289,7 +310,8 @@ def fit_learned(X, y, names, *, column: str, mae_raw: float = math.nan,
     compare = np.ones(y.size, bool) if compare is None else np.asarray(compare, bool)
     X, y, compare = X[ok], y[ok], compare[ok]
     n = int(y.size)
-    cal = LearnedCalibration(column, n, mae_raw=mae_raw, mae_single=mae_single)
+    cal = LearnedCalibration(column, n, mae_raw=mae_raw, mae_single=mae_single,
+                             inverted=inverted)
     if n < MIN_SONGS:
         cal.note = f"too few songs for a learned model ({n} < {MIN_SONGS})"
         return cal

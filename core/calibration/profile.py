@@ -181,7 +181,7 @@ def profile_from_calibration(cal: Calibration, *, meta: dict | None = None
     for name, m in cal.learned.items():
         if m.kept:
             intervals[name] = m.interval
-        if name not in verdicts:
+        if name not in verdicts and m.verdict:
             verdicts[name] = m.verdict
     if cal.key is not None:
         verdicts["key"] = cal.key.verdict

@@ -219,6 +219,9 @@ class DescriptorSummary:
         The 90 % prediction interval of what is applied, e.g. ``"±0.062 (90 %)"``.
     inverted_keepable : bool
         An ``inverted`` correction that passes the keep rule: the user may keep it.
+    correction_kept : bool
+        Whether the descriptor's own correction is kept (``kept`` also counts a learned
+        model).
     learned : LearnedCalibration or None
         The column's learned model (None when none was fitted).
     n_missing : int
@@ -246,6 +249,7 @@ class DescriptorSummary:
     r2_cv: float = math.nan
     interval: str = ""
     inverted_keepable: bool = False
+    correction_kept: bool = False
     learned: object = None
     n_missing: int = 0
 
@@ -288,7 +292,7 @@ def _numeric_summary(c, m) -> DescriptorSummary:
                           c.mae_before, c.mae_after, folds=c.folds, note=note,
                           verdict=c.verdict, r2_cv=c.r2_cv, interval=c.interval.describe(),
                           inverted_keepable=c.verdict == "inverted" and c.keepable,
-                          learned=m)
+                          correction_kept=c.kept, learned=m)
     if m is not None and m.kept:
         s.correction, s.kept, s.mae_after = f"learned: {m.describe()}", True, m.mae_cv
         s.interval, s.r2 = m.interval.describe(), m.r2_cv

@@ -156,15 +156,18 @@ def model_verdict(*, n: int, kept: bool, cv_r2: float) -> str:
     -------
     str
         ``too few`` below :data:`MIN_PAIRS` songs; ``no relation`` below
-        :data:`NO_RELATION_R2`; ``calibrated`` when kept with an r² of at least
-        :data:`WEAK_R2`; else ``weak``.
+        :data:`NO_RELATION_R2`; for a kept model ``calibrated`` from :data:`WEAK_R2` up,
+        else ``weak``; ``""`` for a model that is not kept although it predicts something
+        (the column's verdict is then its descriptor's).
     """
     if n < MIN_PAIRS:
         return "too few"
     cv = _finite(cv_r2)
     if cv < NO_RELATION_R2:
         return "no relation"
-    return "calibrated" if kept and cv >= WEAK_R2 else "weak"
+    if not kept:
+        return ""
+    return "calibrated" if cv >= WEAK_R2 else "weak"
 
 
 def key_verdict(*, n: int, kept: bool, weighted: float) -> str:

@@ -193,7 +193,8 @@ def _print_scores(cal, stream) -> None:
         top = ", ".join(f"{a} {v:.3g}" for a, v in m.importance[:4] if v > 0) or "none"
         curve = ", ".join(f"{size} songs {v:.4g}" for size, v in m.learning_curve)
         state = "kept" if m.kept else "not kept"
-        print(f"{name} learned model {_verdict(m.verdict)} ({state}): {m.describe()}; MAE "
+        tag = f" {_verdict(m.verdict)}" if m.verdict else ""
+        print(f"{name} learned model{tag} ({state}): {m.describe()}; MAE "
               f"{_fmt(m.mae_cv, 4)}, r2 {_fmt(m.r2_cv)} (nested cross-validated); "
               f"inputs that matter: {top}; learning curve: {curve}", file=stream)
         if m.note:

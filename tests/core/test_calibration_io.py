@@ -263,7 +263,7 @@ def test_cli_calibrate_reports_verdicts_and_learned_models(deck, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "energy [calibrated] (n=60)" in out and "90 % interval" in out
-    assert "energy learned model [" in out and "learning curve:" in out
+    assert "energy learned model (not kept)" in out and "learning curve:" in out
     assert "do not yet read: onset rate, spectral flatness" in out
     assert f"wrote calibrated: {tmp / 'calibrated.csv'}" in out
     _, by = _calibration_by_descriptor(tmp / "cal.csv")

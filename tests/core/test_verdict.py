@@ -71,7 +71,8 @@ def test_descriptor_verdicts_at_their_boundaries():
 def test_model_and_key_verdicts_at_their_boundaries():
     assert model_verdict(n=3, kept=True, cv_r2=0.9) == "too few"
     assert model_verdict(n=40, kept=True, cv_r2=WEAK_R2) == "calibrated"
-    assert model_verdict(n=40, kept=False, cv_r2=0.9) == "weak"
+    assert model_verdict(n=40, kept=False, cv_r2=0.9) == ""  # not applied: no verdict
+    assert model_verdict(n=40, kept=False, cv_r2=NO_RELATION_R2) == ""
     assert model_verdict(n=40, kept=True, cv_r2=WEAK_R2 - 1e-9) == "weak"
     assert model_verdict(n=40, kept=True, cv_r2=NO_RELATION_R2 - 1e-9) == "no relation"
     assert key_verdict(n=3, kept=False, weighted=1.0) == "too few"
