@@ -62,14 +62,18 @@ class LearnedPanel(QWidget):
         lay.addLayout(plots, 1)
         self.show_model(None)
 
-    def show_model(self, learned, *, unit: str = "") -> None:
-        """Draw ``learned`` (a LearnedCalibration, or None to clear)."""
-        if learned is None or learned.model is None:
+    def show_model(self, learned, *, unit: str = "", message: str = "") -> None:
+        """Draw ``learned`` (a LearnedCalibration); with None, or a model that could not be
+        fitted, hide the plots and say why (``message``, or the model's note)."""
+        has_model = learned is not None and learned.model is not None
+        self.importance_plot.setVisible(has_model)
+        self.curve_plot.setVisible(has_model)
+        if not has_model:
             self.importance_bars.setOpts(x0=[], y=[], width=[])
             self.importance_plot.getAxis("left").setTicks([[]])
             self.curve.setData([], [])
             self.single_line.hide()
-            self.caption.setText("" if learned is None else
+            self.caption.setText(message if learned is None else
                                  f"Learned model of {column_title(learned.column)}: "
                                  f"{learned.note}")
             return
@@ -96,12 +100,12 @@ class LearnedPanel(QWidget):
         self.curve_plot.setYRange(lo * 0.9, hi * 1.1 + 1e-9, padding=0)
         state = "kept" if learned.kept else "not kept"
         color = verdict_color(learned.verdict)
-        verdict = (f'<b style="color:{color.name()}">{learned.verdict}</b>'
-                   if color is not None else learned.verdict)
+        verdict = (f'<b style="color:{color.name()}">{learned.verdict}</b>, '
+                   if color is not None else "")
         baseline = "single-descriptor fit" if math.isfinite(learned.mae_single) else \
             "reference median"
         self.caption.setText(
             f"Learned model of {column_title(learned.column)}: {learned.describe()}, "
-            f"{verdict}, {state}. Nested cross-validated MAE "
+            f"{verdict}{state}. Nested cross-validated MAE "
             f"{format_value(learned.mae_cv, learned.column)}{unit} (dashed: the "
             f"{baseline}, {format_value(single, learned.column)}{unit}).")

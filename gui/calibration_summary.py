@@ -160,10 +160,11 @@ class CalibrationSummaryModel(QAbstractTableModel):
     """The summary table: one row per column
     (:class:`core.calibration.summary.DescriptorSummary`)."""
 
-    HEADERS = ("Column", "n", "Verdict", "Correction", "Kept", "r² (CV)", "MAE before",
-               "MAE after (CV)", "90 % interval", "Learned model", "Score before → after")
-    #: Column of the verdict, of the Kept check box and of the interval.
-    VERDICT_COL, KEPT_COL, INTERVAL_COL, LEARNED_COL = 2, 4, 8, 9
+    HEADERS = ("Column", "Verdict", "n", "Kept", "MAE before", "MAE after (CV)", "r² (CV)",
+               "90 % interval", "Correction", "Learned model", "Score before → after")
+    #: Columns of the verdict, the Kept check box, the interval and the learned model.
+    VERDICT_COL, KEPT_COL, INTERVAL_COL, LEARNED_COL = 1, 3, 7, 9
+    _MAE_BEFORE, _MAE_AFTER, _R2, _CORRECTION, _SCORE = 4, 5, 6, 8, 10
 
     #: ``(descriptor, keep)`` the user ticked (or unticked) an inverted correction.
     keepInvertedChanged = Signal(str, bool)
@@ -214,22 +215,22 @@ class CalibrationSummaryModel(QAbstractTableModel):
         d, unit = s.descriptor, unit_suffix(s.descriptor)
         if col == 0:
             return column_title(d)
-        if col == 1:
-            return str(s.n) + (f" ({s.n_missing} no tempo)" if s.n_missing else "")
-        if col == 2:
+        if col == self.VERDICT_COL:
             return VERDICT_LABELS.get(s.verdict, s.verdict)
-        if col == 3:
-            return s.correction
-        if col == 4:
+        if col == 2:
+            return str(s.n) + (f" ({s.n_missing} no tempo)" if s.n_missing else "")
+        if col == self.KEPT_COL:
             return "" if s.kept is None else ("yes" if s.kept else "no")
-        if col == 5:
+        if col == self._R2:
             return format_value(s.r2_cv if s.fitted else s.r2, places=3)
-        if col in (6, 7):
-            v = s.mae_before if col == 6 else s.mae_after
+        if col in (self._MAE_BEFORE, self._MAE_AFTER):
+            v = s.mae_before if col == self._MAE_BEFORE else s.mae_after
             return "" if math.isnan(v) else f"{format_value(v, d)}{unit}"
-        if col == 8:
+        if col == self.INTERVAL_COL:
             return s.interval
-        if col == 9:
+        if col == self._CORRECTION:
+            return s.correction
+        if col == self.LEARNED_COL:
             return _learned_text(s)
         return score_text(s)
 
@@ -244,7 +245,7 @@ class CalibrationSummaryModel(QAbstractTableModel):
                     "value (from cross-validated residuals).")
         if col == self.LEARNED_COL:
             return _learned_tip(s) or None
-        return (score_text(s) if col == 10 else "") or s.note or None
+        return (score_text(s) if col == self._SCORE else "") or s.note or None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or index.row() >= len(self._rows):
@@ -263,7 +264,8 @@ class CalibrationSummaryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.FontRole and col == self.VERDICT_COL and s.verdict:
             return _BOLD
         if role == Qt.ItemDataRole.ForegroundRole:
-            if col == 7 and not math.isnan(s.mae_after) and not math.isnan(s.mae_before):
+            if (col == self._MAE_AFTER and not math.isnan(s.mae_after)
+                    and not math.isnan(s.mae_before)):
                 if s.mae_after < s.mae_before:
                     return QBrush(_GREEN)
                 if s.mae_after > s.mae_before:
@@ -271,6 +273,7 @@ class CalibrationSummaryModel(QAbstractTableModel):
             if col == self.KEPT_COL and s.kept is not None:
                 return QBrush(_GREEN if s.kept else _GREY)
             return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (1, 5, 6, 7):
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (2, self._MAE_BEFORE,
+                                                                 self._MAE_AFTER, self._R2):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

@@ -147,8 +147,8 @@ class CalibrationView(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.left_splitter)
         self.splitter.addWidget(self.right_splitter)
-        self.splitter.setSizes([1000, 1000])  # scaled to the width: half and half
-        self.right_splitter.setSizes([330, 280, 280])
+        self.splitter.setSizes([900, 1100])  # scaled to the width
+        self.right_splitter.setSizes([420, 230, 230])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(bar)
@@ -239,8 +239,15 @@ class CalibrationView(QWidget):
         else:
             self.scatter_panel.clear()
         cal = session.calibration if session.calibration_is_current else None
+        if d == "bpm":
+            message = ("Tempo is calibrated by its octave rule and a guarded linear fit; "
+                       "no learned model.")
+        elif cal is None:
+            message = "Press Fit to learn a model of this column from every per-song value."
+        else:
+            message = "No learned model: the column was not in the last fit."
         self.learned_panel.show_model(cal.learned.get(d) if cal is not None else None,
-                                      unit=unit_suffix(d))
+                                      unit=unit_suffix(d), message=message)
 
     # -- dialogs --------------------------------------------------------------------------
     def choose_reference(self) -> None:
@@ -366,6 +373,7 @@ class CalibrationView(QWidget):
         t.setSelectionMode(QTableView.SelectionMode.SingleSelection)
         t.setWordWrap(False)
         t.setMinimumHeight(120)
+        t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 8)
         hh = t.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hh.setStretchLastSection(True)

@@ -120,6 +120,8 @@ class PredictionInterval:
         pct = f"{100 * self.coverage:g} %"
         if not self.halfwidth >= 0:
             return "unknown"
+        if self.halfwidth == math.inf:
+            return f"unbounded (too few songs for {pct})"
         if self.kind == "relative":
             return f"\u00d7/\u00f7 {math.exp(self.halfwidth):.{places}g} ({pct})"
         return f"\u00b1{self.halfwidth:.{places}g} ({pct})"

@@ -31,7 +31,7 @@ from core.calibration.descriptor_fit import (
     r_squared,
 )
 from core.calibration.intervals import PredictionInterval, interval_from_residuals
-from core.calibration.verdict import MIN_PAIRS, descriptor_verdict, keeps
+from core.calibration.verdict import MIN_PAIRS, keeps, tempo_verdict
 
 __all__ = ["TempoRule", "TempoCalibration", "fit_tempo"]
 
@@ -320,11 +320,7 @@ def fit_tempo(est, ref, *, k: int = 10, seed: int = 0, min_gain: float = 0.01,
     cal.r2 = r_squared(cal.apply(est), ref)
     cal.r2_cv = r_squared(pred, ref)
     cal.interval = interval_from_residuals(_log_ratio(pred, ref), kind="relative")
-    slope = correction.slope if correction.method != "none" else 1.0
-    cal.verdict = descriptor_verdict(n=n, kept=cal.kept, slope=slope, raw_r2=cal.r2_before,
-                                     cv_r2=cal.r2_cv)
-    if cal.kept and cal.verdict == "no relation":  # the octave rule still raised Acc1
-        cal.verdict = "weak"
+    cal.verdict = tempo_verdict(n=n, kept=cal.kept, acc1=cal.acc1_after, acc2=cal.acc2_after)
     if not cal.kept:
         cal.note = "neither an octave rule nor a linear correction helps under cross-validation"
     return cal

@@ -31,9 +31,16 @@ Verdicts (:data:`VERDICTS`), judged on cross-validated figures
     ``too few``
         Fewer than :data:`MIN_PAIRS` paired songs: nothing is fitted or judged.
 
-Key is judged on its cross-validated MIREX weighted score instead of r² (:func:`key_verdict`):
-``no relation`` below :data:`KEY_NO_RELATION_SCORE` (chance is about 0.1), ``weak`` below
-:data:`KEY_WEAK_SCORE`, else ``calibrated`` (a correction kept) or ``tracks``.
+Tempo and key are judged on their own measures instead of r², which a few octave errors
+in BPM would swamp:
+
+- tempo (:func:`tempo_verdict`), on the cross-validated Acc1 and Acc2 of what is applied:
+  ``no relation`` when Acc2 is below :data:`TEMPO_NO_RELATION_ACC2`, ``weak`` when Acc1 is
+  below :data:`TEMPO_WEAK_ACC1`, else ``calibrated`` (an octave rule or correction kept) or
+  ``tracks``;
+- key (:func:`key_verdict`), on the cross-validated MIREX weighted score: ``no relation``
+  below :data:`KEY_NO_RELATION_SCORE` (chance is about 0.1), ``weak`` below
+  :data:`KEY_WEAK_SCORE`, else ``calibrated`` (a correction kept) or ``tracks``.
 """
 
 from __future__ import annotations
@@ -52,6 +59,9 @@ __all__ = [
     "KEY_NO_RELATION_SCORE",
     "KEY_WEAK_SCORE",
     "key_verdict",
+    "TEMPO_NO_RELATION_ACC2",
+    "TEMPO_WEAK_ACC1",
+    "tempo_verdict",
 ]
 
 #: Fewest paired songs a correction is fitted on.
@@ -64,6 +74,12 @@ NO_RELATION_R2 = 0.05
 #: Cross-validated r² below which what is applied "predicts little more than the reference
 #: mean" (verdict ``weak``).
 WEAK_R2 = 0.5
+
+#: Tempo Acc2 below which the analyzer's tempi bear no relation to the reference.
+TEMPO_NO_RELATION_ACC2 = 0.25
+
+#: Tempo Acc1 below which the tempi applied are ``weak``.
+TEMPO_WEAK_ACC1 = 0.5
 
 #: MIREX weighted key score below which the analyzer's keys bear no relation to the
 #: reference (guessing a key at random scores about 0.1).
@@ -78,7 +94,8 @@ VERDICTS = ("tracks", "calibrated", "weak", "inverted", "no relation", "too few"
 #: What each verdict says, in the words the window and the report use.
 VERDICT_TEXT = {
     "tracks": "tracks the reference: no correction needed",
-    "calibrated": "calibrated: the correction is kept and the relation is strong",
+    "calibrated": "calibrated: a correction (or a learned model) is kept and the relation "
+                  "is strong",
     "weak": "weak: predicts little more than the reference mean "
             f"(cross-validated r\u00b2 below {WEAK_R2:g})",
     "inverted": "inverted: the descriptor runs against the reference (negative slope); "
@@ -179,5 +196,17 @@ def key_verdict(*, n: int, kept: bool, weighted: float) -> str:
     if w < KEY_NO_RELATION_SCORE:
         return "no relation"
     if w < KEY_WEAK_SCORE:
+        return "weak"
+    return "calibrated" if kept else "tracks"
+
+
+def tempo_verdict(*, n: int, kept: bool, acc1: float, acc2: float) -> str:
+    """The verdict on tempo from the cross-validated Acc1 and Acc2 (0-1) of what is applied
+    (``kept`` an octave rule or a correction or not)."""
+    if n < MIN_PAIRS:
+        return "too few"
+    if _finite(acc2) < TEMPO_NO_RELATION_ACC2:
+        return "no relation"
+    if _finite(acc1) < TEMPO_WEAK_ACC1:
         return "weak"
     return "calibrated" if kept else "tracks"

@@ -15,6 +15,8 @@ from core.calibration.verdict import (
     KEY_WEAK_SCORE,
     MIN_PAIRS,
     NO_RELATION_R2,
+    TEMPO_NO_RELATION_ACC2,
+    TEMPO_WEAK_ACC1,
     VERDICT_TEXT,
     VERDICTS,
     WEAK_R2,
@@ -22,6 +24,7 @@ from core.calibration.verdict import (
     keeps,
     key_verdict,
     model_verdict,
+    tempo_verdict,
 )
 
 
@@ -61,6 +64,7 @@ def test_descriptor_verdicts_at_their_boundaries():
     assert _v(cv_r2=NO_RELATION_R2 - 1e-9, raw_r2=NO_RELATION_R2) == "weak"
     assert _v(cv_r2=math.nan, raw_r2=math.nan) == "no relation"
     assert _v(slope=-1e-9) == "inverted"
+    assert _v(slope=-0.5, cv_r2=NO_RELATION_R2) == "inverted"
     assert _v(slope=0.0) == "calibrated"
     assert _v(slope=-0.5, cv_r2=NO_RELATION_R2 - 1e-9) == "no relation"
     assert _v(kept=False, raw_r2=WEAK_R2) == "tracks"
@@ -69,7 +73,10 @@ def test_descriptor_verdicts_at_their_boundaries():
 
 
 def test_model_and_key_verdicts_at_their_boundaries():
-    assert model_verdict(n=3, kept=True, cv_r2=0.9) == "too few"
+    assert model_verdict(n=MIN_PAIRS - 1, kept=True, cv_r2=0.9) == "too few"
+    assert model_verdict(n=MIN_PAIRS, kept=True, cv_r2=0.9) == "calibrated"
+    assert key_verdict(n=MIN_PAIRS, kept=False, weighted=1.0) == "tracks"
+    assert tempo_verdict(n=MIN_PAIRS, kept=False, acc1=1.0, acc2=1.0) == "tracks"
     assert model_verdict(n=40, kept=True, cv_r2=WEAK_R2) == "calibrated"
     assert model_verdict(n=40, kept=False, cv_r2=0.9) == ""  # not applied: no verdict
     assert model_verdict(n=40, kept=False, cv_r2=NO_RELATION_R2) == ""
@@ -81,6 +88,14 @@ def test_model_and_key_verdicts_at_their_boundaries():
     assert key_verdict(n=9, kept=True, weighted=KEY_WEAK_SCORE - 1e-9) == "weak"
     assert key_verdict(n=9, kept=False, weighted=KEY_NO_RELATION_SCORE) == "weak"
     assert key_verdict(n=9, kept=False, weighted=KEY_NO_RELATION_SCORE - 1e-9) == "no relation"
+    assert (TEMPO_WEAK_ACC1, TEMPO_NO_RELATION_ACC2) == (0.5, 0.25)
+    assert tempo_verdict(n=3, kept=True, acc1=1.0, acc2=1.0) == "too few"
+    assert tempo_verdict(n=9, kept=True, acc1=TEMPO_WEAK_ACC1, acc2=1.0) == "calibrated"
+    assert tempo_verdict(n=9, kept=False, acc1=TEMPO_WEAK_ACC1, acc2=1.0) == "tracks"
+    assert tempo_verdict(n=9, kept=True, acc1=TEMPO_WEAK_ACC1 - 1e-9, acc2=1.0) == "weak"
+    assert tempo_verdict(n=9, kept=False, acc1=0.0, acc2=TEMPO_NO_RELATION_ACC2) == "weak"
+    assert tempo_verdict(n=9, kept=False, acc1=0.0,
+                         acc2=TEMPO_NO_RELATION_ACC2 - 1e-9) == "no relation"
 
 
 def test_conformal_rank_at_its_boundary():
@@ -108,6 +123,8 @@ def test_interval_bounds_and_their_json_form():
     assert a.describe() == "±0.92 (90 %)"
     assert all(math.isnan(v) for v in PredictionInterval().bounds(1.0))
     assert PredictionInterval().describe() == "unknown"
+    assert PredictionInterval("absolute", math.inf).describe() == \
+        "unbounded (too few songs for 90 %)"
     for interval in (a, rel, PredictionInterval("absolute", math.inf, 0.9, 5),
                      PredictionInterval()):
         back = PredictionInterval.from_dict(interval.to_dict())
