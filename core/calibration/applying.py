@@ -22,7 +22,7 @@ import numpy as np
 
 from core.calibration.cells import result_key, result_number
 from core.calibration.descriptor_fit import DESCRIPTOR_RANGES
-from core.calibration.inputs import analyzed, input_matrix
+from core.calibration.inputs import ALL_INPUTS, analyzed, input_matrix
 from core.calibration.profile import CalibrationProfile
 
 __all__ = ["CALIBRATED_SUFFIXES", "calibrated_columns", "calibrated_values", "apply_profile"]
@@ -50,7 +50,7 @@ def _range(profile: CalibrationProfile, column: str):
     return DESCRIPTOR_RANGES.get(column, (None, None))
 
 
-def calibrated_values(profile: CalibrationProfile, rows) -> dict[str, tuple]:
+def calibrated_values(profile: CalibrationProfile, rows, *, inputs=None) -> dict[str, tuple]:
     """Calibrated values and interval bounds of every numeric column for ``rows``.
 
     Parameters
@@ -58,6 +58,9 @@ def calibrated_values(profile: CalibrationProfile, rows) -> dict[str, tuple]:
     profile : CalibrationProfile
     rows : sequence of dict
         Results rows (CSV text or typed values).
+    inputs : ndarray, optional
+        ``input_matrix(rows)`` (every input of :data:`core.calibration.inputs.ALL_INPUTS`)
+        when the caller has it already.
 
     Returns
     -------
@@ -66,11 +69,13 @@ def calibrated_values(profile: CalibrationProfile, rows) -> dict[str, tuple]:
     """
     rows = list(rows)
     done = np.array([analyzed(r) for r in rows], bool)
+    if inputs is None and profile.learned:
+        inputs = input_matrix(rows)
     out = {}
     for c in profile.columns:
         model = profile.learned.get(c)
         if model is not None:
-            X = input_matrix(rows, model.inputs)
+            X = inputs[:, [ALL_INPUTS.index(name) for name in model.inputs]]
             usable = done & ~np.all(np.isnan(X), axis=1)
             value = np.full(len(rows), np.nan)
             if usable.any():
@@ -94,7 +99,7 @@ def _cell(v) -> float | None:
     return None if v is None or not math.isfinite(v) else float(v)
 
 
-def apply_profile(profile: CalibrationProfile, rows) -> list[dict]:
+def apply_profile(profile: CalibrationProfile, rows, *, inputs=None) -> list[dict]:
     """Add calibrated columns (:func:`calibrated_columns`) to result rows.
 
     Parameters
@@ -102,6 +107,8 @@ def apply_profile(profile: CalibrationProfile, rows) -> list[dict]:
     profile : CalibrationProfile
     rows : iterable of dict
         Results rows (as read from a results CSV, or ``SongResult.to_row()``).
+    inputs : ndarray, optional
+        As in :func:`calibrated_values`.
 
     Returns
     -------
@@ -109,7 +116,7 @@ def apply_profile(profile: CalibrationProfile, rows) -> list[dict]:
         New rows; a calibrated cell is ``None`` where there is no value.
     """
     rows = list(rows)
-    values = calibrated_values(profile, rows)
+    values = calibrated_values(profile, rows, inputs=inputs)
     out = []
     for i, row in enumerate(rows):
         new = dict(row)

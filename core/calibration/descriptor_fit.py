@@ -8,7 +8,7 @@ descriptor's range (:data:`DESCRIPTOR_RANGES`).
 
 The choice among the four is itself part of what is measured: **nested** cross-validation
 (:func:`nested_predict`) chooses the method inside each outer training set by an inner
-:data:`INNER_FOLDS`-fold cross-validation and scores it on the outer fold, so the "after"
+:func:`inner_folds`-fold cross-validation and scores it on the outer fold, so the "after"
 MAE is not flattered by having picked the luckiest method.  A correction is kept only when
 that nested MAE passes :func:`core.calibration.verdict.keeps` (at least ``min_gain``, 1 %,
 below the raw error) and its verdict (:mod:`core.calibration.verdict`) is neither ``no
@@ -31,6 +31,7 @@ __all__ = [
     "DESCRIPTOR_RANGES",
     "LINEAR_METHODS",
     "INNER_FOLDS",
+    "inner_folds",
     "mae",
     "r_squared",
     "cv_folds",
@@ -56,8 +57,12 @@ DESCRIPTOR_RANGES = {
 #: Correction methods tried for numeric descriptors, in order of preference on a tie.
 LINEAR_METHODS = ("offset", "theil_sen", "huber", "linear")
 
-#: Folds of the inner cross-validation that chooses a method inside each outer training set.
+#: Folds of the inner cross-validation that chooses a method inside each outer training set
+#: (:func:`inner_folds`): 5, or 3 from :data:`LARGE_TRAINING_SET` songs on, where each fold
+#: is large enough and the time matters.
 INNER_FOLDS = 5
+INNER_FOLDS_LARGE = 3
+LARGE_TRAINING_SET = 500
 
 _THEIL_SEN_MAX = 200  # Theil-Sen is O(n^2): fit on a fixed-seed subsample above this
 _HUBER_START_MAX = 150  # the Theil-Sen start of a Huber fit needs less
@@ -319,6 +324,11 @@ class DescriptorCalibration:
                          f"{self.mae_cv:.4g} vs {self.mae_before:.4g})")
 
 
+def inner_folds(n_train: int) -> int:
+    """Folds of the inner cross-validation for ``n_train`` training songs."""
+    return INNER_FOLDS_LARGE if n_train >= LARGE_TRAINING_SET else INNER_FOLDS
+
+
 def cv_predict(n: int, folds, fit_predict) -> np.ndarray:
     """Cross-validated predictions: each fold predicted by a fit on the other folds.
 
@@ -378,14 +388,14 @@ def select_method(x, y, *, methods=LINEAR_METHODS, k: int = INNER_FOLDS, seed: i
     return min(cv, key=lambda m: (cv[m], methods.index(m))), cv
 
 
-def nested_predict(x, y, folds, *, methods=LINEAR_METHODS, k_inner: int = INNER_FOLDS,
+def nested_predict(x, y, folds, *, methods=LINEAR_METHODS, k_inner: int | None = None,
                    seed: int = 0, low: float | None = None,
                    high: float | None = None) -> np.ndarray:
     """Nested cross-validated predictions of "choose the best method, then fit it".
 
     For each outer fold the method is chosen by :func:`select_method` on the other folds
-    alone (an inner ``k_inner``-fold cross-validation), fitted on them, and applied to the
-    fold.
+    alone (an inner ``k_inner``-fold cross-validation; default :func:`inner_folds`), fitted
+    on them, and applied to the fold.
 
     Parameters
     ----------
@@ -401,7 +411,8 @@ def nested_predict(x, y, folds, *, methods=LINEAR_METHODS, k_inner: int = INNER_
     ndarray, shape (n,)
     """
     def fp(train, test):
-        m, _ = select_method(x[train], y[train], methods=methods, k=k_inner, seed=seed,
+        k = k_inner if k_inner is not None else inner_folds(train.size)
+        m, _ = select_method(x[train], y[train], methods=methods, k=k, seed=seed,
                              low=low, high=high)
         c = fit_linear(x[train], y[train], method=m, low=low, high=high, seed=seed)
         return c.apply(x[test])

@@ -172,7 +172,8 @@ def _reference_columns(sheet: ReferenceSheet, profile: CalibrationProfile | None
 
 
 def paired_rows(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
-                profile: CalibrationProfile | None = None) -> tuple[list[str], list[dict]]:
+                profile: CalibrationProfile | None = None,
+                calibrated: list | None = None) -> tuple[list[str], list[dict]]:
     """Results with their reference values and per-song errors.
 
     Every result row is kept (unmatched ones with empty reference cells) in input order.
@@ -184,7 +185,8 @@ def paired_rows(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
     tonics' ``key_fifths_distance`` (0-6 steps around the circle of fifths).  Extra
     numeric columns of the sheet appear as ``ref_<column>``.  With a ``profile``, the
     calibrated values and their 90 % intervals of every song, paired or not
-    (:func:`core.calibration.applying.apply_profile`).
+    (:func:`core.calibration.applying.apply_profile`; ``calibrated`` when the caller has
+    applied it already).
 
     Returns
     -------
@@ -193,7 +195,8 @@ def paired_rows(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
     """
     result_rows = list(result_rows)
     columns = _result_columns(result_rows) + _reference_columns(sheet, profile)
-    calibrated = apply_profile(profile, result_rows) if profile is not None else result_rows
+    if calibrated is None:
+        calibrated = apply_profile(profile, result_rows) if profile is not None else []
     added = calibrated_columns(profile) if profile is not None else []
     row_of = {m.song: m for m in match.matches}
     ambiguous = {a.song for a in match.ambiguous}
@@ -245,16 +248,19 @@ def no_value_reason(row: dict, what: str) -> str:
 
 
 def mismatch_rows(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
-                  profile: CalibrationProfile | None = None) -> tuple[list[str], list[dict]]:
+                  profile: CalibrationProfile | None = None,
+                  paired: tuple | None = None) -> tuple[list[str], list[dict]]:
     """Only the problems: songs whose tempo or key disagrees with the reference, paired
     songs without an analyzer tempo or key where the reference has one, songs without a row
     (unmatched or ambiguous) and reference rows no song was paired with.
 
     The ``mismatch`` column says which (e.g. ``"tempo half; key relative"``,
     ``"no tempo: no beat and no pitched content found"``, ``"unmatched song"``,
-    ``"unmatched reference row"``).
+    ``"unmatched reference row"``).  ``paired``: the output of :func:`paired_rows` when
+    the caller has it already.
     """
-    columns, rows = paired_rows(result_rows, sheet, match, profile=profile)
+    columns, rows = paired if paired is not None else paired_rows(result_rows, sheet, match,
+                                                                  profile=profile)
     columns = ["mismatch"] + columns
     out = []
     for row in rows:
@@ -287,30 +293,35 @@ def mismatch_rows(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
     return columns, out
 
 
-def write_paired_csv(path, result_rows, sheet, match, *, profile=None, meta=None) -> None:
-    """Write the results with reference columns and errors (see :func:`paired_rows`)."""
-    columns, rows = paired_rows(result_rows, sheet, match, profile=profile)
+def write_paired_csv(path, result_rows, sheet, match, *, profile=None, meta=None,
+                     paired=None) -> None:
+    """Write the results with reference columns and errors (see :func:`paired_rows`;
+    ``paired`` its output when the caller has it already)."""
+    columns, rows = paired or paired_rows(result_rows, sheet, match, profile=profile)
     write_csv(path, columns, rows, meta=meta)
 
 
-def write_mismatches_csv(path, result_rows, sheet, match, *, profile=None,
-                         meta=None) -> None:
+def write_mismatches_csv(path, result_rows, sheet, match, *, profile=None, meta=None,
+                         paired=None) -> None:
     """Write only the mismatches (see :func:`mismatch_rows`)."""
-    columns, rows = mismatch_rows(result_rows, sheet, match, profile=profile)
+    columns, rows = mismatch_rows(result_rows, sheet, match, profile=profile, paired=paired)
     write_csv(path, columns, rows, meta=meta)
 
 
 def write_calibrated_csv(path, result_rows, profile: CalibrationProfile, *,
-                         meta=None) -> int:
+                         meta=None, calibrated: list | None = None) -> int:
     """Write every result row with its calibrated values and intervals
-    (:func:`core.calibration.applying.apply_profile`); returns the number of rows.
+    (:func:`core.calibration.applying.apply_profile`, or ``calibrated`` when the caller has
+    applied it already); returns the number of rows.
 
     ``meta`` replaces the rows' own provenance columns.
     """
     result_rows = list(result_rows)
     columns = [c for c in _result_columns(result_rows) if c not in PROVENANCE_COLUMNS]
+    if calibrated is None:
+        calibrated = apply_profile(profile, result_rows)
     rows = []
-    for r in apply_profile(profile, result_rows):
+    for r in calibrated:
         rows.append({c: v for c, v in typed_row(r).items() if c not in PROVENANCE_COLUMNS})
     write_csv(path, columns + calibrated_columns(profile), rows, meta=meta)
     return len(rows)

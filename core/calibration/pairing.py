@@ -21,6 +21,7 @@ from dataclasses import replace
 import numpy as np
 
 from core.calibration.cells import result_key, result_number
+from core.calibration.inputs import input_matrix
 from core.calibration.matching import (
     MatchResult,
     SongIdentity,
@@ -318,6 +319,14 @@ class Pairing:
         out = self._memo[key] = (np.array(xs, float), np.array(ys, float),
                                  np.array(idx, int))
         return out
+
+    def input_matrix(self) -> np.ndarray:
+        """SongCal's per-song values of every row (:func:`core.calibration.inputs.input_matrix`),
+        read once per change of the rows."""
+        hit = self._memo_get("inputs")
+        if hit is None:
+            hit = self._memo["inputs"] = input_matrix(self.rows)
+        return hit
 
     def reference_values(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         """Reference values of one numeric column (an analyzer descriptor or an extra

@@ -21,6 +21,7 @@ meanwhile (:attr:`~CalibrationSession.version`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from dataclasses import dataclass, field
 
@@ -34,13 +35,14 @@ from core.calibration.exports import (
     export_meta,
     export_paths,
     new_export_folder,
+    paired_rows,
     write_calibrated_csv,
     write_calibration_csv,
     write_mismatches_csv,
     write_paired_csv,
 )
 from core.calibration.fit import Calibration, LearnedInputs, fit_calibration
-from core.calibration.inputs import ALL_INPUTS, input_matrix
+from core.calibration.inputs import ALL_INPUTS
 from core.calibration.pairing import Pairing
 from core.calibration.profile import CalibrationProfile, profile_from_calibration, save_profile
 from core.calibration.reference import REFERENCE_DESCRIPTORS, ReferenceSheet
@@ -186,11 +188,10 @@ class CalibrationSession(Pairing):
         """What a learned model of ``column`` is fitted on: SongCal's per-song values of
         the paired songs with a reference value, and those values."""
         y, idx = self.reference_values(column)
-        rows = [self.rows[i] for i in idx]
         compare = None
         if column in REFERENCE_DESCRIPTORS:
             compare = ~np.isnan(self.pairs(column, keep_missing=True)[0])
-        return LearnedInputs(input_matrix(rows, ALL_INPUTS), y, ALL_INPUTS, compare)
+        return LearnedInputs(self.input_matrix()[idx], y, ALL_INPUTS, compare)
 
     # -- fit, apply, export -----------------------------------------------------------
     def fit(self) -> Calibration:
@@ -282,14 +283,15 @@ class CalibrationSession(Pairing):
             if not idx.size:
                 continue
             rows = [self.rows[i] for i in idx]
-            fixed = calibrated_values(profile, rows)[c][0]
+            fixed = calibrated_values(profile, rows, inputs=self.input_matrix()[idx])[c][0]
             raw = self.pairs(c, keep_missing=True)[0] if c in REFERENCE_DESCRIPTORS else None
             ok = np.isfinite(fixed) if raw is None else np.isfinite(fixed) & np.isfinite(raw)
             if ok.any():
                 before = mae(raw[ok], y[ok]) if raw is not None else float("nan")
                 measured[c] = (int(ok.sum()), before, mae(fixed[ok], y[ok]))
         self.applied = AppliedProfile(os.fspath(path), profile,
-                                      apply_profile(profile, self.rows), measured)
+                                      apply_profile(profile, self.rows,
+                                                    inputs=self.input_matrix()), measured)
         return self.applied
 
     @property
@@ -317,7 +319,8 @@ class CalibrationSession(Pairing):
                 profile = self.applied.profile
             elif self.calibration_is_current:
                 profile = self.profile()
-            rows = apply_profile(profile, self.rows) if profile is not None else list(self.rows)
+            rows = (apply_profile(profile, self.rows, inputs=self.input_matrix())
+                    if profile is not None else list(self.rows))
             self._calibrated_memo = (stamp, profile, rows)
         return self._calibrated_memo[1:]
 
@@ -345,14 +348,25 @@ class CalibrationSession(Pairing):
         cal = self.calibration if self.calibration_is_current else self.fit()
         meta = self.meta()
         profile = profile_from_calibration(cal, meta=dict(meta))
+
+        @functools.cache
+        def calibrated():  # applied once, for whichever exports need it
+            return apply_profile(profile, self.rows, inputs=self.input_matrix())
+
+        @functools.cache
+        def paired():
+            return paired_rows(self.rows, self.sheet, self._match, profile=profile,
+                               calibrated=calibrated())
+
         writers = {
             "calibration": lambda p: write_calibration_csv(p, cal, meta=meta),
             "paired": lambda p: write_paired_csv(p, self.rows, self.sheet, self._match,
-                                                 profile=profile, meta=meta),
+                                                 meta=meta, paired=paired()),
             "mismatches": lambda p: write_mismatches_csv(p, self.rows, self.sheet,
-                                                         self._match, profile=profile,
-                                                         meta=meta),
-            "calibrated": lambda p: write_calibrated_csv(p, self.rows, profile, meta=meta),
+                                                         self._match, meta=meta,
+                                                         paired=paired()),
+            "calibrated": lambda p: write_calibrated_csv(p, self.rows, profile, meta=meta,
+                                                         calibrated=calibrated()),
             "profile": lambda p: save_profile(profile, p),
         }
         written, self.replaced = {}, []

@@ -21,12 +21,12 @@ import numpy as np
 from core.calibration.agreement import acc1, acc2, tempo_within
 from core.calibration.descriptor_fit import (
     DESCRIPTOR_RANGES,
-    INNER_FOLDS,
     LINEAR_METHODS,
     LinearCorrection,
     cv_folds,
     cv_predict,
     fit_linear,
+    inner_folds,
     mae,
     r_squared,
 )
@@ -292,7 +292,7 @@ def fit_tempo(est, ref, *, k: int = 10, seed: int = 0, min_gain: float = 0.01,
         # the inner loop reuses the rule learned on the outer training songs
         rule = fold_rule(train)
         folded = rule.apply(est[train])
-        inner = cv_folds(train.size, k=INNER_FOLDS, seed=seed)
+        inner = cv_folds(train.size, k=inner_folds(train.size), seed=seed)
         scores = {}
         for m in methods:
             def fp(tr, te, m=m):

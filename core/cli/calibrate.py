@@ -232,7 +232,14 @@ def run(args) -> int:
     if not 0 <= args.match_threshold <= 100:
         say_error("calibrate", f"--match-threshold must be 0-100, got {args.match_threshold}")
         return ExitCode.USAGE
+    from core.calibration.reference import REFERENCE_DESCRIPTORS
+
     inverted = frozenset(n.strip() for n in args.keep_inverted.split(",") if n.strip())
+    unknown = sorted(inverted - set(REFERENCE_DESCRIPTORS) | (inverted & {"bpm"}))
+    if unknown:
+        say_error("calibrate", f"--keep-inverted names {', '.join(unknown)}; expected "
+                  f"descriptors among {', '.join(REFERENCE_DESCRIPTORS[1:])}")
+        return ExitCode.USAGE
     options = CalibrationOptions(k=args.folds, min_gain=args.min_gain,
                                  threshold=args.match_threshold, keep_inverted=inverted,
                                  learned=not args.no_learned)

@@ -292,6 +292,8 @@ def test_cli_keep_inverted_keeps_the_named_inverted_correction(tmp_path, capsys)
     assert "danceability [inverted] (n=60): no correction" not in out
     _, by = _calibration_by_descriptor(tmp_path / "c.csv")
     assert by["danceability"]["kept"] == "true" and float(by["danceability"]["slope"]) < 0
+    assert _cli(args + ["--keep-inverted", "danceabilty"]) == 2
+    assert "--keep-inverted names danceabilty" in capsys.readouterr().err
 
 
 def _with_speech(ref, results):

@@ -6,11 +6,14 @@ import pytest
 
 from core.calibration.descriptor_fit import (
     INNER_FOLDS,
+    INNER_FOLDS_LARGE,
+    LARGE_TRAINING_SET,
     LinearCorrection,
     cv_folds,
     cv_predict,
     fit_descriptor,
     fit_linear,
+    inner_folds,
     mae,
     nested_predict,
     r_squared,
@@ -112,7 +115,7 @@ def test_nested_cv_chooses_the_method_inside_each_training_set():
     by_hand = np.empty(60)
     for test in folds:
         train = np.setdiff1d(np.arange(60), test)
-        m, scores = select_method(x[train], y[train], k=INNER_FOLDS)
+        m, scores = select_method(x[train], y[train], k=inner_folds(train.size))
         assert m == min(scores, key=scores.get)
         by_hand[test] = fit_linear(x[train], y[train], method=m).apply(x[test])
     assert np.array_equal(nested, by_hand)
@@ -236,6 +239,11 @@ def test_interval_holds_about_90_percent_of_new_reference_values():
     inside = np.mean((y[1000:] >= lo) & (y[1000:] <= hi))
     assert 0.87 <= inside <= 0.93
     assert cal.interval.halfwidth == pytest.approx(1.645 * 0.05, rel=0.1)
+
+
+def test_inner_folds_shrink_for_large_training_sets():
+    assert inner_folds(LARGE_TRAINING_SET - 1) == INNER_FOLDS == 5
+    assert inner_folds(LARGE_TRAINING_SET) == INNER_FOLDS_LARGE == 3
 
 
 def test_cv_predict_fits_on_the_other_folds_only():
