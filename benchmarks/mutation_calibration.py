@@ -36,6 +36,7 @@ TESTS = (
     "tests/core/test_key_fit.py",
     "tests/core/test_verdict.py",
     "tests/core/test_learned.py",
+    "tests/core/test_pairing.py",
     "tests/core/test_session.py",
     "tests/core/test_calibration_io.py",
     "tests/core/test_reference.py",

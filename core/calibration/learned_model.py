@@ -108,7 +108,8 @@ class RidgeModel:
 @dataclass
 class Tree:
     """One regression tree: per node its input index (-1 for a leaf), threshold, children,
-    side for missing values and value (the leaf's contribution)."""
+    side for missing values and value (the leaf's contribution).  Trees are walked by
+    :meth:`TreeModel.predict`, all of a model's together."""
 
     feature: np.ndarray
     threshold: np.ndarray
@@ -117,22 +118,6 @@ class Tree:
     missing_left: np.ndarray
     value: np.ndarray
     depth: int = 0
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """The leaf value each row of ``X`` reaches."""
-        n = X.shape[0]
-        rows = np.arange(n)
-        node = np.zeros(n, np.intp)
-        for _ in range(self.depth):
-            f = self.feature[node]
-            inner = f >= 0
-            if not inner.any():
-                break
-            x = X[rows, np.where(inner, f, 0)]
-            go_left = np.where(np.isnan(x), self.missing_left[node],
-                               x <= self.threshold[node])
-            node = np.where(inner, np.where(go_left, self.left[node], self.right[node]), node)
-        return self.value[node]
 
     def to_dict(self) -> dict:
         """The JSON form."""

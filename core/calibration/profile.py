@@ -97,12 +97,6 @@ class CalibrationProfile:
         out += list(self.descriptors)
         return out + [c for c in self.learned if c not in out]
 
-    def apply_bpm(self, bpm: float | None) -> float | None:
-        """Calibrated tempo (BPM), ``None`` for ``None``."""
-        if bpm is None or self.tempo_rule is None:
-            return bpm
-        return float(self.apply_values("bpm", bpm))
-
     def apply_values(self, descriptor: str, values):
         """Calibrated value(s) of one numeric descriptor.
 

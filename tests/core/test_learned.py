@@ -148,6 +148,24 @@ def test_ridge_model_survives_json_exactly_and_clamps():
     assert np.array_equal(pred, by_hand)
 
 
+def test_json_forms_hold_every_field():
+    ridge = RidgeModel(("energy",), np.array([0.5]), np.array([0.4]), np.array([0.2]),
+                       np.array([1.5]), 0.25, float("nan"), 0.0, 1.0)
+    assert ridge.to_dict() == {"kind": "ridge", "format": 1, "inputs": ["energy"],
+                               "fill": [0.5], "mean": [0.4], "scale": [0.2], "coef": [1.5],
+                               "intercept": 0.25, "alpha": None, "low": 0.0, "high": 1.0}
+    ridge.alpha = 10.0
+    assert ridge.to_dict()["alpha"] == 10.0
+    assert model_from_dict(ridge.to_dict()).alpha == 10.0
+    assert math.isnan(model_from_dict({**ridge.to_dict(), "alpha": None}).alpha)
+    tree = model_from_dict(_tree_dict())
+    assert tree.to_dict() == _tree_dict()
+    split = model_from_dict(_tree_dict(threshold=[None, None, None]))  # None: +infinity
+    assert split.trees[0].threshold[0] == math.inf
+    assert split.to_dict()["trees"][0]["threshold"][0] is None
+    assert split.predict(np.array([[1e308], [np.nan]])).tolist() == [-0.5, -0.5]
+
+
 def _tree_dict(**changes):
     tree = {"feature": [0, -1, -1], "threshold": [0.5, None, None], "left": [1, -1, -1],
             "right": [2, -1, -1], "missing_left": [1, 0, 0], "value": [0.0, -1.0, 1.0]}

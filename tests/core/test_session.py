@@ -371,8 +371,18 @@ def test_an_extra_column_gets_a_learned_model_and_calibrated_values(tmp_path):
     assert cal.learned["popularity"].verdict == "no relation"
     assert not cal.learned["popularity"].kept
     by = {x.descriptor: x for x in s.summary()}
+    speech = cal.learned["speech"]
     assert by["speech"].verdict == "calibrated" and by["speech"].kept
+    assert (by["speech"].n, by["speech"].r2, by["speech"].r2_cv) == (80, speech.r2_cv,
+                                                                     speech.r2_cv)
+    assert by["speech"].mae_before == speech.mae_median
+    assert by["speech"].mae_after == speech.mae_cv and by["speech"].learned is speech
+    assert by["speech"].correction == speech.describe() and by["speech"].folds == 5
+    assert by["speech"].interval == speech.interval.describe()
     assert by["popularity"].verdict == "no relation" and by["popularity"].kept is False
+    assert by["popularity"].correction == "none" and by["popularity"].interval == ""
+    assert np.isnan(by["popularity"].mae_after)
+    assert by["popularity"].note == cal.learned["popularity"].note
     written = s.export(tmp_path)
     cols, paired = read_csv_rows(written["paired"])
     assert {"ref_speech", "speech_calibrated", "speech_calibrated_high"} <= set(cols)
@@ -382,3 +392,42 @@ def test_an_extra_column_gets_a_learned_model_and_calibrated_values(tmp_path):
     learned = {r["descriptor"]: r for r in table}
     assert learned["speech_learned"]["kept"] == "true"
     assert learned["popularity_learned"]["verdict"] == "no relation"
+
+
+def test_calibrate_results_csv_writes_beside_the_results_with_the_options(tmp_path):
+    rows, sheet = make_deck()
+    results = tmp_path / "deck.csv"
+    write_csv(results, RESULT_COLUMNS, [{c: r.get(c) for c in RESULT_COLUMNS} for r in rows],
+              meta={"settings": "from the rows"})
+    options = CalibrationOptions(learned=False, min_gain=0.2)
+    session, written = calibrate_results_csv(results, sheet, settings={"sample_rate": 8000},
+                                             options=options)
+    assert set(os.path.dirname(p) for p in written.values()) == {str(tmp_path)}
+    assert session.options is options
+    _, cal_rows = read_csv_rows(written["calibration"])
+    assert cal_rows[0]["settings"] == "sample_rate=8000"
+    assert "min_gain=0.2" in cal_rows[0]["calibration_settings"]
+
+
+def test_set_keep_inverted_refuses_what_is_not_a_numeric_descriptor(session):
+    for name in ("bpm", "key", "speech"):
+        with pytest.raises(ValueError, match=f"'{name}' is not a numeric descriptor"):
+            session.set_keep_inverted(name, True)
+    with pytest.raises(ValueError, match="not a numeric descriptor"):
+        CalibrationSession().set_keep_inverted("energy", True)
+    session.set_keep_inverted("energy", True)  # no fit yet: remembered for the next one
+    assert session.options.keep_inverted == {"energy"} and session.calibration is None
+    assert session.fit().descriptors["energy"].keep_inverted
+
+
+def test_new_export_folder_gives_up_after_999_names(tmp_path):
+    when = datetime.datetime(2026, 1, 2, 3, 4, 5)
+    base = tmp_path / "songcal-export-20260102-030405"
+    base.mkdir()
+    for i in range(2, 1000):
+        (tmp_path / f"{base.name}-{i}").mkdir()
+    with pytest.raises(FileExistsError, match="no free export folder name left in .* for "
+                                              "20260102-030405"):
+        new_export_folder(tmp_path, now=when)
+    with pytest.raises(NotADirectoryError, match="is not a folder"):
+        new_export_folder(tmp_path / "nope")
