@@ -54,7 +54,7 @@ def test_planted_three_input_relation_is_learned_and_beats_every_single_fit():
     assert all(v < cal.importance[2][1] / 5 for _, v in cal.importance[3:])
     sizes = [s for s, _ in cal.learning_curve]
     errors = [e for _, e in cal.learning_curve]
-    assert sizes == sorted(sizes) and sizes[-1] == 320 and errors[0] > errors[-1]
+    assert sizes == [80, 160, 320] and errors[0] > errors[-1]
     assert errors[-1] == cal.mae_cv
     assert sum(cal.chosen.values()) == 5 and cal.model.kind == cal.kind
     assert cal.describe().startswith(("boosted trees on 6 inputs", "ridge on 6 inputs"))
@@ -80,19 +80,32 @@ def test_no_relation_column_is_reported_and_not_kept():
 
 def test_kept_only_when_it_beats_both_the_raw_values_and_the_single_fit():
     X, y = _planted(300, seed=4)
-    base = fit_learned(X, y, NAMES, column="energy", mae_raw=1.0, mae_single=1.0)
-    assert base.kept
-    m = base.mae_cv
+    cal = fit_learned(X, y, NAMES, column="energy", mae_raw=1.0, mae_single=1.0)
+    assert cal.kept and cal.verdict == "calibrated"
+    m = cal.mae_cv
+    # the keep rule at its boundary, against either error
     for raw, single, kept in ((m / 0.99 + 1e-9, 1.0, True), (m / 0.99 - 1e-9, 1.0, False),
-                              (1.0, m / 0.99 - 1e-9, False), (1.0, m, False)):
-        cal = fit_learned(X, y, NAMES, column="energy", mae_raw=raw, mae_single=single)
-        assert cal.mae_cv == m and cal.kept is kept, (raw, single)
-    extra = fit_learned(X, y, NAMES, column="speech")  # an extra column: the median
+                              (1.0, m / 0.99 - 1e-9, False), (1.0, m, False),
+                              (1.0, m / 0.99 + 1e-9, True)):
+        cal.mae_raw = raw
+        cal.rejudge(mae_single=single, min_gain=0.01)
+        assert cal.kept is kept and cal.mae_cv == m, (raw, single)
+        assert (cal.note == "") is kept
+    cal.mae_raw = 1.0
+    cal.rejudge(mae_single=1.0, min_gain=1 - m / 1.0 + 1e-6)  # asking for more than it gives
+    assert not cal.kept and "does not beat 1 and 1 by" in cal.note
+    cal.rejudge(mae_single=1.0, min_gain=0.01, inverted=True)
+    assert not cal.kept and cal.verdict == "" and "runs against the reference" in cal.note
+
+
+def test_an_extra_column_is_compared_with_its_median():
+    X, y = _planted(200, seed=4)
+    extra = fit_learned(X, y, NAMES, column="speech")
     assert extra.kept and extra.mae_cv < 0.99 * extra.mae_median
-    base.rejudge(mae_single=m, min_gain=0.01)
-    assert not base.kept and "does not beat" in base.note
-    base.rejudge(mae_single=2 * m, min_gain=0.01)
-    assert base.kept
+    assert extra.mae_median == pytest.approx(np.mean(np.abs(y - np.median(y))), rel=0.05)
+    extra.mae_median = extra.mae_cv / 0.99 - 1e-9
+    extra.rejudge(mae_single=math.nan, min_gain=0.01)
+    assert not extra.kept and extra.verdict == "weak"  # an extra column's model not kept
 
 
 def test_comparison_uses_the_songs_the_raw_values_were_measured_on():
