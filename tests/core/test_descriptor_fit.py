@@ -256,3 +256,12 @@ def test_cv_predict_fits_on_the_other_folds_only():
     out = cv_predict(6, [np.array([0, 1]), np.array([2, 3, 4]), np.array([5])], fp)
     assert out.tolist() == [4.0, 4.0, 3.0, 3.0, 3.0, 5.0]
     assert all(not (tr & te) and (tr | te) == set(range(6)) for tr, te in seen)
+
+
+def test_describe_texts():
+    assert LinearCorrection().describe() == "none"
+    assert LinearCorrection("offset", 1.0, 0.0).describe() == "offset: y = x + 0"
+    assert LinearCorrection("offset", 1.0, 1.5).describe() == "offset: y = x + 1.5"
+    assert LinearCorrection("linear", -0.8, 0.9).describe() == "linear: y = -0.8x + 0.9"
+    assert LinearCorrection("theil_sen", 1.02, -1.3).describe() == \
+        "theil_sen: y = 1.02x - 1.3"

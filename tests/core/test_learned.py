@@ -4,6 +4,7 @@ predictions exactly."""
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -180,11 +181,14 @@ def test_json_forms_hold_every_field():
 
 
 def _tree_dict(**changes):
+    """A one-split tree model; ``changes`` replace fields of the tree (of the model for
+    ``baseline`` and ``trees``)."""
+    model_fields = {k: changes.pop(k) for k in ("baseline", "trees") if k in changes}
     tree = {"feature": [0, -1, -1], "threshold": [0.5, None, None], "left": [1, -1, -1],
             "right": [2, -1, -1], "missing_left": [1, 0, 0], "value": [0.0, -1.0, 1.0]}
     tree.update(changes)
     return {"kind": "boosted_trees", "format": 1, "inputs": ["energy"], "baseline": 0.5,
-            "trees": [tree], "low": None, "high": None}
+            "trees": [tree], "low": None, "high": None, **model_fields}
 
 
 def test_tree_walk_follows_thresholds_and_missing_values():
@@ -248,3 +252,72 @@ def test_inputs_from_results_rows():
     assert np.all(np.isnan(X[2]))
     assert usable_inputs(X) == [1, 2]  # bpm has one value only
     assert "mode_major" in ALL_INPUTS and NOT_IN_RESULTS == ("onset rate", "spectral flatness")
+
+
+def _ridge_dict(**changes):
+    data = {"kind": "ridge", "format": 1, "inputs": ["energy", "valence"], "fill": [0, 0],
+            "mean": [0, 0], "scale": [1, 1], "coef": [1, 2], "intercept": 0.5,
+            "alpha": 2.0, "low": None, "high": None}
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"fill": [0]}, "'fill' must hold 2 numbers, got 1"),
+    ({"mean": [0, 0, 0]}, "'mean' must hold 2 numbers, got 3"),
+    ({"scale": [1]}, "'scale' must hold 2 numbers, got 1"),
+    ({"coef": "12"}, "'coef' must be a list of numbers"),
+    ({"scale": [1, -1]}, "'scale' must hold positive numbers"),
+    ({"intercept": float("nan")}, "'intercept' must be a finite number"),
+    ({"mean": [0, None]}, "'mean' holds a value that is not a finite number"),
+    ({"high": float("inf")}, "'high' must be a finite number or null"),
+])
+def test_each_ridge_field_is_checked(change, message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        model_from_dict(_ridge_dict(**change))
+
+
+def test_ridge_fields_are_read_as_written():
+    m = model_from_dict(_ridge_dict(fill=[0.5, 0.25], mean=[1, 2], scale=[2, 4], low=0.0,
+                                    high=3.0))
+    assert m.fill.tolist() == [0.5, 0.25] and m.mean.tolist() == [1.0, 2.0]
+    assert m.scale.tolist() == [2.0, 4.0] and m.coef.tolist() == [1.0, 2.0]
+    assert (m.intercept, m.alpha, m.low, m.high) == (0.5, 2.0, 0.0, 3.0)
+    assert m.predict(np.array([[np.nan, 6.0], [100.0, 100.0]])).tolist() == [
+        pytest.approx(0.5 + (0.5 - 1) / 2 + 2 * (6 - 2) / 4), 3.0]
+
+
+@pytest.mark.parametrize("data, message", [
+    ([], "a learned model must be a JSON object"),
+    (_ridge_dict(format=None), "learned model format None is not one this SongCal reads (1)"),
+    (_ridge_dict(inputs="energy"), "'inputs' must be a non-empty list of input names"),
+    (_ridge_dict(inputs=["energy", "tempo"]),
+     "the model reads ['tempo'], which this SongCal does not measure"),
+    (_tree_dict(baseline=float("inf")), "'baseline' must be a finite number"),
+    (_tree_dict(trees=[[]]), "each tree must be a JSON object"),
+    (_tree_dict(feature=[]), "a tree's node arrays must be non-empty"),
+    (_tree_dict(threshold=[0.5, None]), "a tree's node arrays must be non-empty and of one length"),
+    (_tree_dict(threshold=[float("-inf"), 0, 0]),
+     "a tree holds a value or threshold that is not a number"),
+])
+def test_malformed_models_say_exactly_what_is_wrong(data, message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        model_from_dict(data)
+
+
+def test_tree_and_node_limits_at_their_boundaries(monkeypatch):
+    import core.calibration.learned_model as lm
+
+    monkeypatch.setattr(lm, "_MAX_TREES", 2)
+    monkeypatch.setattr(lm, "_MAX_NODES", 6)
+    tree = _tree_dict()["trees"][0]
+    assert len(model_from_dict(_tree_dict(trees=[tree, tree])).trees) == 2  # 6 nodes
+    with pytest.raises(ValueError, match="^'trees' must be a list of at most 2 trees$"):
+        model_from_dict(_tree_dict(trees=[tree, tree, tree]))
+    monkeypatch.setattr(lm, "_MAX_NODES", 5)
+    with pytest.raises(ValueError, match="^the trees hold more than 5 nodes$"):
+        model_from_dict(_tree_dict(trees=[tree, tree]))
+    assert len(model_from_dict(_tree_dict(trees=[{**tree, "feature": [-1], "threshold": [None],
+                                                  "left": [-1], "right": [-1],
+                                                  "missing_left": [0], "value": [2.0]},
+                                                 tree])).trees) == 2  # 4 nodes

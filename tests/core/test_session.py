@@ -431,3 +431,88 @@ def test_new_export_folder_gives_up_after_999_names(tmp_path):
         new_export_folder(tmp_path, now=when)
     with pytest.raises(NotADirectoryError, match="is not a folder"):
         new_export_folder(tmp_path / "nope")
+
+
+def test_no_value_reasons():
+    from core.calibration.exports import no_value_reason
+
+    assert no_value_reason({"error": "'=odd"}, "tempo") == "no tempo: =odd"  # neutralized
+    assert no_value_reason({"error": " silent ", "status": "failed"}, "tempo") == \
+        "no tempo: silent"
+    assert no_value_reason({"status": "failed"}, "key") == "no key: the song is failed"
+    assert no_value_reason({"status": "done"}, "key") == "no key: the analyzer found none"
+    assert no_value_reason({"status": ""}, "tempo") == "no tempo: the analyzer found none"
+    assert no_value_reason({}, "tempo") == "no tempo: the analyzer found none"
+
+
+def test_profile_error_carries_path_and_reason(tmp_path):
+    from core.calibration.profile import ProfileError
+
+    err = ProfileError(tmp_path / "p.json", "broken")
+    assert err.path == str(tmp_path / "p.json") and err.reason == "broken"
+    assert str(err) == f"{tmp_path / 'p.json'}: broken"
+
+
+def test_calibrated_rows_follow_the_fit_and_the_applied_profile(session, tmp_path):
+    assert session.calibrated_rows() == session.rows and session.current_profile() is None
+    session.fit()
+    fitted = session.calibrated_rows()
+    assert "energy_calibrated" in fitted[0] and session.current_profile() is not None
+    profile = session.profile()
+    profile.descriptors["energy"] = profile.descriptors["energy"].__class__(
+        "offset", 1.0, 0.5, 0.0, 1.0)
+    session.apply_profile(profile)
+    applied = session.calibrated_rows()
+    assert applied is not fitted and session.current_profile() is profile
+    assert applied[0]["energy_calibrated"] == pytest.approx(
+        min(session.rows[0]["energy"] + 0.5, 1.0))
+    session.applied = None
+    assert session.calibrated_rows()[0]["energy_calibrated"] == fitted[0]["energy_calibrated"]
+    session.set_results(session.rows[:3])
+    assert session.calibrated_rows() == session.rows  # the fit is not current any more
+
+
+def test_summary_lines_carry_every_figure_of_the_fit(session):
+    cal = session.fit()
+    by = {x.descriptor: x for x in session.summary()}
+    t, s = cal.tempo, by["bpm"]
+    assert (s.n, s.correction, s.kept, s.r2, s.mae_before, s.mae_after) == (
+        t.n, t.describe(), t.kept, t.r2, t.mae_before, t.mae_after)
+    assert (s.acc1_before, s.acc1_after, s.acc2_before, s.acc2_after) == (
+        t.acc1_before, t.acc1_after, t.acc2_before, t.acc2_after)
+    assert (s.folds, s.note, s.verdict, s.r2_cv, s.interval, s.n_missing) == (
+        t.folds, t.note, t.verdict, t.r2_cv, t.interval.describe(), t.n_missing)
+    d, s = cal.descriptors["energy"], by["energy"]
+    assert (s.n, s.correction, s.kept, s.r2, s.mae_before, s.mae_after, s.folds) == (
+        d.n, d.correction.describe(), d.kept, d.r2, d.mae_before, d.mae_after, d.folds)
+    assert (s.verdict, s.r2_cv, s.interval, s.correction_kept, s.learned) == (
+        d.verdict, d.r2_cv, d.interval.describe(), True, None)
+    assert s.note.startswith("cross-validated MAE per method: offset ")
+    assert not s.inverted_keepable and not s.learned_kept
+    k, s = cal.key, by["key"]
+    assert (s.n, s.correction, s.kept, s.verdict, s.folds, s.note) == (
+        k.n, k.correction.describe(), k.kept, k.verdict, k.folds, k.note)
+    assert (s.accuracy_before, s.accuracy_after, s.weighted_before, s.weighted_after) == (
+        k.accuracy_before, k.accuracy_after, k.weighted_before, k.weighted_after)
+
+
+def test_a_kept_learned_model_replaces_the_correction_in_the_summary(tmp_path):
+    rows, sheet = make_deck(60, seed=5)
+    rng = np.random.default_rng(2)
+    for r in rows:  # the reference energy is read better with loudness too
+        r["loudness_lufs"] = float(rng.uniform(-16, -6))
+    lines = ["Song,Artist,Energy"]
+    for r, ref in zip(rows, sheet.rows, strict=False):
+        e = ref.values["energy"] * (r["loudness_lufs"] + 16) / 10
+        lines.append(f"{ref.title},{ref.artist},{100 * e:.1f}")
+    s = CalibrationSession()
+    s.set_results(rows)
+    s.set_reference(parse_reference_text("\n".join(lines) + "\n"))
+    cal = s.fit()
+    m, d = cal.learned["energy"], cal.descriptors["energy"]
+    assert m.kept
+    line = {x.descriptor: x for x in s.summary()}["energy"]
+    assert line.correction == f"learned: {m.describe()}" and line.kept and line.learned_kept
+    assert (line.mae_after, line.interval, line.r2) == (m.mae_cv, m.interval.describe(),
+                                                        m.r2_cv)
+    assert line.correction_kept is d.kept and line.verdict == d.verdict

@@ -157,3 +157,20 @@ def test_acc1_and_acc2():
     est = np.array([103.0, 105.0, 200.0, 50.0, 300.0])
     assert acc1(est, ref) == pytest.approx(0.2)
     assert acc2(est, ref) == pytest.approx(0.8)
+
+
+def test_describe_says_what_is_applied():
+    from core.calibration.descriptor_fit import LinearCorrection
+    from core.calibration.tempo_fit import TempoCalibration
+
+    rule, corr = TempoRule("range", low=70.0, high=140.0), LinearCorrection("offset", 1.0, 0.4)
+    assert TempoCalibration(9, rule, corr).describe() == \
+        "fold into 70-140 BPM; offset: y = x + 0.4"
+    assert TempoCalibration(9, rule, LinearCorrection()).describe() == "fold into 70-140 BPM"
+    assert TempoCalibration(9, TempoRule(), corr).describe() == "offset: y = x + 0.4"
+    assert TempoCalibration(9, TempoRule(), LinearCorrection()).describe() == "none"
+    assert not TempoCalibration(9, TempoRule(), LinearCorrection()).kept
+    assert TempoCalibration(9, TempoRule(), corr).kept and TempoCalibration(9, rule,
+                                                                            corr).kept
+    assert TempoRule("factor", factor=2 / 3).describe() == "multiply by 0.6667"
+    assert TempoRule().describe() == "none"
