@@ -155,7 +155,7 @@ class TreeModel:
         # every tree's nodes in one set of arrays, child indices made absolute, so that all
         # trees are walked together
         sizes = [t.feature.size for t in self.trees]
-        offsets = np.cumsum([0] + sizes[:-1]).astype(np.intp)
+        offsets = np.cumsum([0] + sizes[:-1]).astype(np.intp) if sizes else np.empty(0, np.intp)
 
         def cat(name):
             if not self.trees:

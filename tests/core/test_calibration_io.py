@@ -400,3 +400,58 @@ def test_analyze_with_a_profile_writes_calibrated_values_beside_the_results(tmp_
     with pytest.raises(SystemExit) as exc:
         _cli(["analyze", deck, "-o", out, "--profile", profile, "--reference", bad])
     assert exc.value.code == 2
+
+
+def test_profile_fields_left_out_take_their_defaults():
+    p = profile_from_dict({"format": "songcal-calibration-profile",
+                           "descriptors": {"energy": {}, "valence": {"low": 0, "high": 1}},
+                           "tempo": {"rule": {}, "correction": {}}, "key": {}})
+    e = p.descriptors["energy"]
+    assert (e.method, e.slope, e.intercept, e.low, e.high) == ("none", 1.0, 0.0, None, None)
+    assert (p.descriptors["valence"].low, p.descriptors["valence"].high) == (0.0, 1.0)
+    assert (p.tempo_rule.kind, p.tempo_rule.factor, p.tempo_rule.low) == ("none", 1.0, None)
+    assert p.tempo_correction.method == "none"
+    assert (p.key.major, p.key.minor, p.key.mapping) == ("keep", "keep", {})
+    assert p.columns == ["bpm", "energy", "valence"] and p.meta == {}
+    bare = profile_from_dict({"format": "songcal-calibration-profile"})
+    assert bare.tempo_rule is None and bare.key is None and bare.columns == []
+    assert bare.tempo_correction.method == "none"
+    with pytest.raises(ProfileError, match=r"^<profile>: profile version '3' is newer than "
+                                           r"this SongCal understands \(2\)$"):
+        profile_from_dict({"format": "songcal-calibration-profile", "version": "3"})
+    with pytest.raises(ProfileError, match="^x.json: malformed profile: key map target "
+                                           "'H major' is not a key$"):
+        profile_from_dict({"format": "songcal-calibration-profile",
+                           "key": {"mapping": {"C major": "H major"}}}, path="x.json")
+
+
+def test_mismatch_rows_without_a_precomputed_pairing():
+    from core.calibration.exports import mismatch_rows, paired_rows
+    from core.calibration.matching import Ambiguity, Match, MatchResult
+    from core.calibration.reference import parse_reference_text
+
+    sheet = parse_reference_text("Song,Artist,BPM,Key,Energy\n"
+                                 "A,x,100,C major,50\nB,x,120,A minor,60\n"
+                                 "C,x,90,D major,40\nD,x,80,E minor,30\nLone,y,70,F major,20\n")
+    rows = [{"path": "/a", "title": "A", "bpm": 200.0, "key": "C major", "energy": 0.5},
+            {"path": "/b", "title": "B", "bpm": 120.0, "key": "C major", "energy": 0.6},
+            {"path": "/c", "title": "C", "bpm": None, "key": None, "status": "done",
+             "energy": 0.4},
+            {"path": "/d", "title": "D", "bpm": 80.0, "key": "E minor"},
+            {"path": "/e", "title": "E?", "bpm": 60.0},
+            {"path": "/f", "title": "F?", "bpm": 60.0}]
+    match = MatchResult(6, 5, [Match(0, 0, "exact", 100.0), Match(1, 1, "exact", 100.0),
+                               Match(2, 2, "exact", 100.0), Match(3, 3, "exact", 100.0)],
+                        [Ambiguity(5, [(4, 90.0)])])
+    columns, out = mismatch_rows(rows, sheet, match)
+    assert columns[0] == "mismatch" and columns[1:] == paired_rows(rows, sheet, match)[0]
+    assert [r["mismatch"] for r in out] == [
+        "tempo double", "key relative", "no tempo: the analyzer found none; "
+        "no key: the analyzer found none", "unmatched song", "ambiguous song",
+        "unmatched reference row"]
+    lone = out[-1]
+    assert lone == {"mismatch": "unmatched reference row", "match_method": "unmatched",
+                    "ref_row": 6, "ref_title": "Lone", "ref_artist": "y", "ref_bpm": 70.0,
+                    "ref_energy": 0.2, "ref_key": "F major", "ref_key_camelot": "7B"}
+    assert out[0]["path"] == "/a" and out[3]["match_method"] == "unmatched"
+    assert out[4]["match_method"] == "ambiguous"

@@ -321,3 +321,16 @@ def test_tree_and_node_limits_at_their_boundaries(monkeypatch):
                                                   "left": [-1], "right": [-1],
                                                   "missing_left": [0], "value": [2.0]},
                                                  tree])).trees) == 2  # 4 nodes
+
+
+def test_trees_of_uneven_depth_and_clamped_predictions():
+    # root: energy <= 0.5 -> leaf -1; else a second split at 0.8 -> leaves +1 / +3
+    deep = _tree_dict(feature=[0, -1, 0, -1, -1], threshold=[0.5, None, 0.8, None, None],
+                      left=[1, -1, 3, -1, -1], right=[2, -1, 4, -1, -1],
+                      missing_left=[1, 0, 0, 0, 0], value=[0.0, -1.0, 0.0, 1.0, 3.0])
+    model = model_from_dict(deep)
+    X = np.array([[0.2], [0.7], [0.9], [np.nan]])
+    assert model.predict(X).tolist() == [-0.5, 1.5, 3.5, -0.5]
+    clamped = model_from_dict({**deep, "low": 0.0, "high": 2.0})
+    assert clamped.predict(X).tolist() == [0.0, 1.5, 2.0, 0.0]
+    assert model_from_dict({**deep, "trees": []}).predict(X).tolist() == [0.5] * 4

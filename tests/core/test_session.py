@@ -516,3 +516,56 @@ def test_a_kept_learned_model_replaces_the_correction_in_the_summary(tmp_path):
     assert (line.mae_after, line.interval, line.r2) == (m.mae_cv, m.interval.describe(),
                                                         m.r2_cv)
     assert line.correction_kept is d.kept and line.verdict == d.verdict
+
+
+def test_key_errors_by_mode_and_distance():
+    from core.calibration.summary import key_errors
+
+    est = [Key(0, "major"), Key(7, "major"), Key(9, "minor"), Key(0, "minor"),
+           Key(1, "major")]
+    ref = [Key(0, "major")] * 5
+    ke = key_errors(est, ref)
+    assert ke.same_mode.tolist() == [1, 1, 0, 0, 0, 1, 0]  # same, fifth, C# (5 steps)
+    assert ke.other_mode.tolist() == [1, 0, 0, 1, 0, 0, 0]  # parallel 0, relative 3
+    assert ke.relations == {"same": 1, "fifth": 1, "relative": 1, "parallel": 1, "other": 1}
+    assert ke.n == 5 and ke.accuracy == 0.2
+    assert ke.weighted == pytest.approx((1 + 0.5 + 0.3 + 0.2) / 5)
+    with pytest.raises(ValueError):
+        key_errors(est, ref[:4])
+    empty = key_errors([], [])
+    assert empty.n == 0 and np.isnan(empty.accuracy) and np.isnan(empty.weighted)
+
+
+def test_descriptor_summaries_before_a_fit():
+    from core.calibration.summary import descriptor_summaries
+
+    def pairs(d):
+        if d == "bpm":
+            return np.array([100.0, 200.0, np.nan]), np.array([100.0, 100.0, 90.0])
+        return np.array([0.5, 0.7]), np.array([0.6, 0.6])
+
+    out = descriptor_summaries(["bpm", "energy"], calibration=None, pairs=pairs)
+    bpm, energy = out
+    assert (bpm.n, bpm.n_missing, bpm.acc1_before, bpm.acc2_before) == (
+        3, 1, pytest.approx(1 / 3), pytest.approx(2 / 3))
+    assert bpm.mae_before == 50.0 and not bpm.fitted and bpm.correction == "not fitted"
+    assert (energy.n, energy.mae_before) == (2, pytest.approx(0.1))
+    assert np.isnan(energy.acc1_before)
+    counted = descriptor_summaries(["energy"], calibration=None, pairs=pairs,
+                                   counts=lambda d: 7)
+    assert counted[0].n == 7
+    with pytest.raises(ValueError, match="^key_errors is needed to summarize the key$"):
+        descriptor_summaries(["key"], calibration=None, pairs=pairs)
+
+
+def test_summary_lists_key_only_for_a_sheet_with_keys_and_profile_needs_a_fit():
+    rows, _ = make_deck()
+    s = CalibrationSession(options=CalibrationOptions(learned=False))
+    s.set_results(rows)
+    s.set_reference(parse_reference_text("Song,Artist,Energy\nSong Number 0,Artist 0,50\n"
+                                         "Song Number 1,Artist 1,60\n"))
+    s.rematch()
+    assert [x.descriptor for x in s.summary()] == ["energy"]
+    with pytest.raises(ValueError, match="^fit a calibration before making its profile$"):
+        s.profile()
+    assert CalibrationSession().summary() == []

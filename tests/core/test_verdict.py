@@ -139,3 +139,11 @@ def test_interval_bounds_and_their_json_form():
         PredictionInterval.from_dict({"halfwidth": -1.0})
     with pytest.raises(ValueError, match="coverage"):
         PredictionInterval.from_dict({"halfwidth": 1.0, "coverage": 1.5})
+    for cov in (0.0, 1.0):
+        with pytest.raises(ValueError, match=f"^interval coverage must be in \\(0, 1\\), "
+                                             f"got {cov}$"):
+            PredictionInterval.from_dict({"halfwidth": 1.0, "coverage": cov})
+    zero = PredictionInterval.from_dict({"halfwidth": 0.0})
+    assert (zero.kind, zero.halfwidth, zero.coverage, zero.n) == ("absolute", 0.0, 0.9, 0)
+    with pytest.raises(ValueError, match="^interval half-width must be >= 0, got -0.5$"):
+        PredictionInterval.from_dict({"halfwidth": -0.5})
