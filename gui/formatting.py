@@ -12,6 +12,7 @@ DESCRIPTOR_HEADERS = {
     "bpm": "BPM",
     "bpm_confidence": "BPM conf.",
     "bpm_alternatives": "BPM alternatives",
+    "bpm_weak_pulse": "Weak pulse",
     "key": "Key",
     "key_camelot": "Camelot",
     "key_confidence": "Key conf.",
@@ -65,8 +66,8 @@ def fmt_value(column: str, value) -> str:
         return ""
     if column == "duration_s":
         return fmt_duration(float(value))
-    if column == "key_modulating":
-        return "yes" if value else "no"
+    if column in ("key_modulating", "bpm_weak_pulse"):
+        return "yes" if value not in (False, 0, "0", "False", "false") else "no"
     if column == "time_signature":
         return f"{value}/4"
     if column == "bpm_alternatives":

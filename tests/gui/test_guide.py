@@ -63,7 +63,9 @@ def test_calibration_header_tips_explain_r2_and_mae():
     model = CalibrationSummaryModel()
     tips = [model.headerData(c, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
             for c in range(model.columnCount())]
-    assert "negative r\u00b2" in tips[4] and "cross-validation" in tips[6]
+    headers = CalibrationSummaryModel.HEADERS
+    assert "negative r\u00b2" in tips[headers.index("r² (CV)")]
+    assert "cross-validation" in tips[headers.index("MAE after (CV)")]
 
 
 def test_scatter_points_name_their_song(qtbot, tmp_path):
