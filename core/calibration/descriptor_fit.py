@@ -22,7 +22,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
 from core.calibration.intervals import PredictionInterval, interval_from_residuals
 from core.calibration.verdict import MIN_PAIRS, VERDICT_TEXT, descriptor_verdict, keeps
@@ -172,6 +171,8 @@ def fit_linear(x, y, *, method: str, low: float | None = None,
         if x.size > _THEIL_SEN_MAX:
             pick = np.random.default_rng(seed).choice(x.size, _THEIL_SEN_MAX, replace=False)
             xs, ys = x[pick], y[pick]
+        from scipy import stats  # (imported when first needed: the window starts sooner)
+
         slope, intercept = stats.theilslopes(ys, xs, method="joint")[:2]
     elif method == "huber":
         slope, intercept = _huber(x, y, seed=seed)
@@ -187,6 +188,8 @@ def _huber(x, y, *, seed=0):
     if x.size > _HUBER_START_MAX:
         pick = np.random.default_rng(seed).choice(x.size, _HUBER_START_MAX, replace=False)
         xs, ys = x[pick], y[pick]
+    from scipy import stats
+
     slope, intercept = (float(v) for v in stats.theilslopes(ys, xs, method="joint")[:2])
     resid = y - (slope * x + intercept)
     scale = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))

@@ -19,7 +19,6 @@ from threadpoolctl import threadpool_limits
 
 from core.calibration.descriptor_fit import DESCRIPTOR_RANGES, fit_descriptor
 from core.calibration.key_fit import KeyCalibration, fit_key
-from core.calibration.learned_fit import fit_learned
 from core.calibration.tempo_fit import TempoCalibration, fit_tempo
 
 __all__ = ["Calibration", "LearnedInputs", "fit_calibration"]
@@ -156,6 +155,8 @@ def _fit_column(name, values, learned, *, k, seed, min_gain, keep_inverted):
         low, high = DESCRIPTOR_RANGES.get(name, (None, None))
         if single is None and len(learned.y):
             low, high = float(min(learned.y)), float(max(learned.y))
+        from core.calibration.learned_fit import fit_learned  # scikit-learn: when needed
+
         model = fit_learned(learned.X, learned.y, learned.names, column=name,
                             mae_raw=single.mae_before if single else math.nan,
                             mae_single=single.mae_after if single else math.nan,
