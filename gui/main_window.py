@@ -189,7 +189,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self.ui_timer.timeout.connect(self._refresh_ui)
         self.ui_timer.start()
         self.plot_timer = QTimer(self)
-        self.plot_timer.setInterval(500)
+        self.plot_timer.setInterval(170)  # one of the three plots per tick: each every ~0.5 s
         self.plot_timer.timeout.connect(self._refresh_plots)
         self.plot_timer.start()
         if remember:
@@ -291,8 +291,10 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self._update_actions()
 
     def _refresh_plots(self, force: bool = False) -> None:
-        if force or self.plots.isVisible():
+        if force:
             self.plots.refresh()
+        elif self.plots.isVisible():
+            self.plots.refresh_next()
 
     # -- quitting -----------------------------------------------------------------------------
     def closeEvent(self, event):  # noqa: N802 - Qt API

@@ -143,9 +143,22 @@ class BatchPlots(QWidget):
         self._budget_x = _Range(self.budget_plot, "x", 5.0)
         self._budget_top = None
         self._timeline_x = _Range(self.timeline_plot, "x", 5.0)
+        self._parts = (self._refresh_done, self._refresh_budget, self._refresh_timeline)
+        self._turn = 0
 
     def refresh(self) -> None:
-        """Set every plot's data from the engine (cheap; call from a timer)."""
+        """Set every plot's data from the engine now."""
+        for part in self._parts:
+            part()
+
+    def refresh_next(self) -> None:
+        """Set the data of the next plot in turn (call from a timer three times as often
+        as each plot needs it): each plot then repaints in an event of its own, so the
+        three repaints never add up to one long wait of the event loop."""
+        self._parts[self._turn % len(self._parts)]()
+        self._turn += 1
+
+    def _refresh_done(self) -> None:
         eng = self.engine
         batch = eng.batch
         now = time.monotonic() - eng.epoch
@@ -160,6 +173,8 @@ class BatchPlots(QWidget):
         self._done_x.fit(now if eng.is_running or not h.times else h.times[-1])
         self._done_y.fit(len(batch.jobs))
 
+    def _refresh_budget(self) -> None:
+        batch = self.engine.batch
         run_start = batch.run_started_at
         jobs = [j for j in batch.jobs if j.started_at is not None and run_start is not None
                 and j.started_at >= run_start]
@@ -184,6 +199,9 @@ class BatchPlots(QWidget):
             self._budget_top = (top, bottom)
             self.budget_plot.setYRange(bottom, top, padding=0)
 
+    def _refresh_timeline(self) -> None:
+        eng = self.engine
+        now = time.monotonic() - eng.epoch
         names = [s.name for s in eng.slots]
         for seg in eng.segments:
             if seg.worker not in names:
