@@ -121,7 +121,7 @@ class PredictionInterval:
         if not self.halfwidth >= 0:
             return "unknown"
         if self.halfwidth == math.inf:
-            return f"unbounded (too few songs for {pct})"
+            return "too few songs"  # (for a {pct} interval; the column header says so)
         if self.kind == "relative":
             return f"\u00d7/\u00f7 {math.exp(self.halfwidth):.{places}g} ({pct})"
         return f"\u00b1{self.halfwidth:.{places}g} ({pct})"

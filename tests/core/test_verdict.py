@@ -124,7 +124,7 @@ def test_interval_bounds_and_their_json_form():
     assert all(math.isnan(v) for v in PredictionInterval().bounds(1.0))
     assert PredictionInterval().describe() == "unknown"
     assert PredictionInterval("absolute", math.inf).describe() == \
-        "unbounded (too few songs for 90 %)"
+        "too few songs"
     for interval in (a, rel, PredictionInterval("absolute", math.inf, 0.9, 5),
                      PredictionInterval()):
         back = PredictionInterval.from_dict(interval.to_dict())
