@@ -28,6 +28,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 TRIAGE_FILE = ROOT / "benchmarks" / "mutation_equivalent_calibration.md"
 MODULES = ("core/calibration/*",)
 TESTS = (
@@ -73,15 +74,10 @@ def _scratch(workdir: Path) -> Path:
 
 
 def equivalent_mutants() -> dict[str, str]:
-    """Mutant name -> reason, from the triage file."""
-    if not TRIAGE_FILE.exists():
-        return {}
-    out = {}
-    for line in TRIAGE_FILE.read_text(encoding="utf-8").splitlines():
-        m = re.match(r"\s*[-*]\s+`([^`]+)`\s*:\s*(.+)", line)
-        if m:
-            out[m.group(1)] = m.group(2).strip()
-    return out
+    """Mutant name -> reason, from this run's triage file."""
+    from benchmarks.mutation import equivalent_mutants as read_triage
+
+    return read_triage(TRIAGE_FILE)
 
 
 def _mutmut(workdir: Path, *args: str) -> subprocess.CompletedProcess:

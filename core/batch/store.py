@@ -107,6 +107,20 @@ def _retryable(err: Exception) -> bool:
         w in text for w in ("locked", "busy", "full", "disk i/o", "unable to open"))
 
 
+
+def _upgrade(db: sqlite3.Connection, statements) -> None:
+    """Run ``statements`` and stamp the current layout version, all or nothing."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in statements:
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
 class ResultStore(SessionRecords):
     """SQLite store of song results and batch sessions; safe to share between threads.
 
@@ -171,29 +185,11 @@ class ResultStore(SessionRecords):
         db.execute("PRAGMA foreign_keys=ON")
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version == 2:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in _MIGRATE_2_TO_3:
-                    db.execute(statement)
-                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-        elif version < SCHEMA_VERSION:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for table in ("results", "session_songs", "sessions"):
-                    db.execute(f"DROP TABLE IF EXISTS {table}")
-                for statement in filter(str.strip, _SCHEMA.split(";")):
-                    db.execute(statement)
-                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
+            _upgrade(db, _MIGRATE_2_TO_3)
+        elif version < SCHEMA_VERSION:  # an early layout: started afresh
+            _upgrade(db, [*(f"DROP TABLE IF EXISTS {t}"
+                            for t in ("results", "session_songs", "sessions")),
+                          *filter(str.strip, _SCHEMA.split(";"))])
         elif version > SCHEMA_VERSION:
             raise sqlite3.DatabaseError(f"written by a newer SongCal (layout {version})")
 
