@@ -2,23 +2,18 @@
 
 A :class:`Batch` holds one :class:`Job` per song and decides every state change: which song
 runs next, when a running song is *stalled* (past its time budget) or *timed out* (past the
-hard limit), which results to keep and which to discard because they come from an abandoned
-attempt.  The window (a ``QThreadPool``) and the command line (plain threads) drive the very
-same object: workers :meth:`~Batch.claim` a song and report ``progress`` / ``finish`` /
-``fail``, and a watchdog calls :meth:`Batch.check` a few times a second.
+hard limit), which results to keep.  The window (a ``QThreadPool``), the command line (plain
+threads) and the cluster engine drive the very same object: workers :meth:`~Batch.claim` a
+song and report ``progress`` / ``finish`` / ``fail``, tagged with the job id and attempt
+number (a report for an attempt no longer current is ignored), and a watchdog calls
+:meth:`Batch.check` a few times a second.
 
-Every report is tagged with the job id and its attempt number; a report for an attempt that is
-no longer current (the song was skipped, timed out, cancelled or re-queued) is ignored.
-
-A song analyzed again keeps its earlier good result until the new one arrives: an attempt
-that then fails, times out, is skipped or cancelled leaves the song done with that result and
-a note saying what happened (:attr:`Job.outcome` is how the attempt itself ended).  A running
-song's hard limit can be moved by one budget at a time (:meth:`Batch.extend`), and the user's
-own tempo and key for a song are recorded next to the analyzer's (:meth:`Batch.correct`).
-The figures of a run (songs per minute, time left by song length) are in
-:mod:`core.batch.progress`.
+A song analyzed again keeps its earlier good result until the new one arrives (an attempt
+that fails, times out, is skipped or cancelled leaves it done with a note; :attr:`Job.outcome`
+is how the attempt ended).  :meth:`Batch.extend` moves a running song's hard limit by one
+budget; :meth:`Batch.correct` records the user's own tempo and key.  The figures of a run
+(songs per minute, time left by song length) are in :mod:`core.batch.progress`.
 """
-
 from __future__ import annotations
 
 import dataclasses
@@ -44,14 +39,11 @@ __all__ = ["SongState", "TERMINAL_STATES", "ACTIVE_STATES", "Job", "Batch", "bud
 class Batch:
     """A batch of songs and the rules that move them between states.
 
-    All methods are thread-safe: every change happens under one lock, inside a method.  The
-    batch-wide state (:attr:`settings`, :attr:`paused`, :attr:`cancelled`, the start and end
-    times) is read through read-only properties and changed by :meth:`begin`,
-    :meth:`pause`, :meth:`resume`, :meth:`set_settings` and :meth:`cancel`.  Jobs are read
-    directly; a reader in another thread may see a job between two of its field updates,
-    so counts and results taken together come from :meth:`counts` and :meth:`results`.
-    Methods that report on an attempt return ``False`` (or ``None``) when the report is
-    stale and was discarded.
+    Thread-safe: every change happens under one lock, inside a method.  Batch-wide state
+    (settings, paused, cancelled, start and end times) is read through properties and
+    changed by :meth:`begin`, :meth:`pause`, :meth:`resume`, :meth:`set_settings` and
+    :meth:`cancel`.  Jobs are read directly (counts and results taken together come from
+    :meth:`counts` and :meth:`results`).  A report on a stale attempt returns ``False``.
 
     Parameters
     ----------
@@ -488,21 +480,15 @@ class Batch:
             return out
 
     # -- the figures of the current run (core.batch.progress) ---------------------------
-    def rate_per_minute(self) -> float:
-        """Songs analyzed per minute of the run, paused time and store hits left out."""
-        return self.figures()["rate"]
-
-    def eta_s(self) -> float | None:
-        """Seconds until the batch ends, estimated by song length; None when unknown."""
-        return self.figures()["eta"]
-
     def run_counts(self) -> dict[str, int]:
         """The run's songs: ``ended``, ``analyzed``, ``stored`` (from the store), ``total``."""
         with self._lock:
             return _progress.run_counts(self.jobs, self._run)
 
     def figures(self) -> dict:
-        """:meth:`run_counts` with ``"rate"`` and ``"eta"``, read together in two passes."""
+        """:meth:`run_counts` with ``"rate"`` (songs analyzed per minute of the run, paused
+        time and store hits left out) and ``"eta"`` (seconds until the batch ends, by song
+        length; None when unknown), read together in two passes."""
         with self._lock:
             now = self._clock()
             out = _progress.run_counts(self.jobs, self._run)

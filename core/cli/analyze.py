@@ -153,9 +153,10 @@ class _Reporter:
             j = running[0]
             where = f" chunk {j.chunk}/{j.n_chunks}" if j.n_chunks else ""
             now_on = f" | {printable(os.path.basename(j.path))[:40]}{where}"
+        figures = batch.figures()
         line = (f"[{ended}/{len(batch.jobs)}] done {c[SongState.DONE]} failed "
                 f"{c[SongState.FAILED] + c[SongState.TIMED_OUT]} stalled {c[SongState.STALLED]}"
-                f" | {batch.rate_per_minute():.1f} songs/min | ETA {_fmt_eta(batch.eta_s())}"
+                f" | {figures['rate']:.1f} songs/min | ETA {_fmt_eta(figures['eta'])}"
                 f"{now_on}")
         self._clear()
         self.stream.write(line)

@@ -164,7 +164,7 @@ def test_a_second_run_counts_from_zero_and_paused_time_is_left_out(settings):
         job, attempt = b.claim("w1")
         clock.t += 30
         b.finish(job.id, attempt, _done(job))
-    assert b.rate_per_minute() == 2.0
+    assert b.figures()["rate"] == 2.0
     clock.t += 3600  # an hour idle
     b.requeue([0], force=True)
     b.begin()
@@ -176,7 +176,7 @@ def test_a_second_run_counts_from_zero_and_paused_time_is_left_out(settings):
     clock.t += 20
     b.finish(job.id, attempt, _done(job))
     assert b.run_counts()["ended"] == 1
-    assert b.rate_per_minute() == pytest.approx(3.0)  # one song in 20 s of running
+    assert b.figures()["rate"] == pytest.approx(3.0)  # one song in 20 s of running
 
 
 def test_songs_from_the_store_are_not_counted_as_analyzed(settings):
@@ -187,7 +187,7 @@ def test_songs_from_the_store_are_not_counted_as_analyzed(settings):
         clock.t += 0.002
         b.finish(job.id, attempt, _done(job, source="store", analysis_s=42.0))
     assert b.run_counts() == {"ended": 3, "analyzed": 0, "stored": 3, "total": 3}
-    assert b.rate_per_minute() == 0.0
+    assert b.figures()["rate"] == 0.0
     assert b.jobs[0].result.analysis_s == 42.0  # the original analysis time is kept
     assert b.jobs[0].result.source == "store"
 
@@ -201,20 +201,20 @@ def test_eta_follows_song_length_and_the_running_songs_progress(settings):
     b.finish(short.id, a1, _done(short, duration_s=60.0))  # 10 s for 60 s of audio
     long_, a2 = b.claim("w1")
     b.progress(long_.id, a2, 0, 100, 10800.0)  # a 3-hour file
-    assert b.eta_s() == pytest.approx(max(1800.0, (1800.0 + 10 + 10) / 2))
+    assert b.figures()["eta"] == pytest.approx(max(1800.0, (1800.0 + 10 + 10) / 2))
     clock.t += 198
     b.progress(long_.id, a2, 11, 100, 10800.0)  # 11 % after 198 s
-    assert b.eta_s() == pytest.approx(198 * 89 / 11)  # the long song decides
+    assert b.figures()["eta"] == pytest.approx(198 * 89 / 11)  # the long song decides
     assert b.run_counts()["total"] == 4
 
 
 def test_eta_is_unknown_before_anything_can_be_measured_and_zero_at_the_end(settings):
     b = Batch(["a.wav"], settings=settings)
-    assert b.eta_s() is None
+    assert b.figures()["eta"] is None
     job, attempt = b.claim("w1")
-    assert b.eta_s() is None
+    assert b.figures()["eta"] is None
     b.finish(job.id, attempt, _done(job))
-    assert b.eta_s() == 0.0
+    assert b.figures()["eta"] == 0.0
 
 
 def test_figures_read_counts_rate_and_eta_together(settings):
@@ -225,5 +225,5 @@ def test_figures_read_counts_rate_and_eta_together(settings):
     b.finish(job.id, attempt, _done(job))
     f = b.figures()
     assert {k: f[k] for k in ("ended", "analyzed", "stored", "total")} == b.run_counts()
-    assert f["rate"] == b.rate_per_minute() == 2.0
-    assert f["eta"] == b.eta_s() == pytest.approx(30.0 / 2)  # one song left, two workers
+    assert f["rate"] == b.figures()["rate"] == 2.0
+    assert f["eta"] == b.figures()["eta"] == pytest.approx(30.0 / 2)  # one song left, two workers
