@@ -32,7 +32,7 @@ echo
 echo "bundle: dist/SongCal ($(du -sh dist/SongCal | cut -f1)); largest parts:"
 inner=dist/SongCal/_internal
 [ -d "$inner" ] || inner=dist/SongCal
-du -sk "$inner"/* | sort -rn | head -12 | awk '{ printf "  %7.1f MB  %s\n", $1 / 1024, $2 }'
+du -sk "$inner"/* | sort -rn | awk 'NR <= 12 { printf "  %7.1f MB  %s\n", $1 / 1024, $2 }'
 "$PYTHON" - "$t0" "$t1" "$t2" <<'EOF'
 import sys
 t0, t1, t2 = map(float, sys.argv[1:])
