@@ -112,7 +112,11 @@ def test_a_stuck_song_times_out_and_the_cluster_batch_ends(qtbot, client, tmp_pa
     client.restart()  # free the worker thread the stuck song holds
 
 
-def test_an_unreachable_scheduler_leaves_every_song_queued(qtbot, tmp_path):
+def test_an_unreachable_scheduler_leaves_every_song_queued(qtbot, tmp_path, monkeypatch):
+    import core.batch.cluster
+
+    # (the command line's test waits the real 10 s; the window's reaction is the point here)
+    monkeypatch.setattr(core.batch.cluster, "_CONNECT_TIMEOUT_S", 1.0)
     paths = _songs(tmp_path, 2)
     eng = BatchEngine(AnalysisSettings(workers=2))
     eng.set_cluster(parse_cluster("tcp://127.0.0.1:9"), analyze=slow_analyze)
