@@ -63,7 +63,8 @@ GROUPS: dict[str, Group] = {
                "tests/core/test_matching.py", "tests/core/test_reference.py",
                "tests/core/test_keys.py")),
     "batch": Group(modules=("core/batch/rules.py",),
-                   tests=("tests/core/test_batch.py", "tests/core/test_runner.py")),
+                   tests=("tests/core/test_batch.py", "tests/core/test_batch_run.py",
+                          "tests/core/test_runner.py")),
     "loudness": Group(modules=("core/analysis/loudness.py",),
                       tests=("tests/core/test_loudness.py",)),
     "keys": Group(modules=("core/io/keynotation.py",), tests=("tests/core/test_keys.py",)),
@@ -104,7 +105,7 @@ def _mutmut_config(group: Group) -> str:
         'source_paths = ["core"]\n'
         f"only_mutate = {toml_list(group.modules)}\n"
         f"pytest_add_cli_args_test_selection = {toml_list(group.tests)}\n"
-        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "benchmarks.mutation_order"]\n'
+        'pytest_add_cli_args = ["-n", "0", "-p", "no:cacheprovider", "-p", "benchmarks.mutation_order"]\n'
         'also_copy = ["benchmarks", "resources"]\n'
         "use_git_change_detection = false\n"
     )

@@ -68,7 +68,7 @@ def _scratch(workdir: Path) -> Path:
         'source_paths = ["core"]\n'
         f"only_mutate = {toml_list(MODULES)}\n"
         f"pytest_add_cli_args_test_selection = {toml_list(TESTS)}\n"
-        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-x", "-q"]\n'
+        'pytest_add_cli_args = ["-n", "0", "-p", "no:cacheprovider", "-x", "-q"]\n'
         "use_git_change_detection = false\n", encoding="utf-8")
     return workdir
 
