@@ -580,3 +580,55 @@ def test_eta_with_a_slow_rate_and_several_songs_left(settings):
     b.finish(job.id, attempt, _done(job))
     assert b.figures()["rate"] == 0.5
     assert b.figures()["eta"] == 120.0  # two songs of 120 s left, shared by two workers
+
+
+# -- how a delivered result is taken ------------------------------------------------------
+
+
+def test_a_failed_result_delivered_by_finish_fails_the_song_with_its_reason(settings):
+    clock = FakeClock()
+    b = Batch(["a.wav", "b.wav"], settings=settings, clock=clock)
+    a, att_a = b.claim()
+    clock.t += 1.23456
+    assert b.finish(a.id, att_a, SongResult(path="a.wav", status="failed", error="corrupt"))
+    assert a.state is SongState.FAILED and a.error == "corrupt"
+    assert a.finished_at == clock.t and a.result.analysis_s == 1.235
+    bj, att_b = b.claim()
+    assert b.finish(bj.id, att_b, SongResult(path="b.wav", status="failed"))
+    assert bj.state is SongState.FAILED and bj.error == "failed"  # no reason given
+    assert b.is_finished
+
+
+def test_finish_labels_analysed_results_and_keeps_stored_ones(settings):
+    clock = FakeClock()
+    b = Batch(["a.wav", "b.wav"], settings=settings, clock=clock)
+    a, att_a = b.claim()
+    clock.t += 2.0
+    b.finish(a.id, att_a, SongResult(path="a.wav", status="done", source=""))
+    assert a.result.source == "analysis" and a.result.analysis_s == 2.0
+    assert a.error == ""  # exactly empty: no warning was given
+    stored = SongResult(path="b.wav", status="done", source="store", analysis_s=41.0)
+    bj, att_b = b.claim()
+    clock.t += 0.01
+    b.finish(bj.id, att_b, stored)
+    assert bj.result.source == "store" and bj.result.analysis_s == 41.0  # the original time
+
+
+def test_analysing_again_keeps_the_users_corrections_unless_the_new_result_has_its_own(
+        settings):
+    b = Batch(["a.wav", "b.wav"], settings=settings)
+    for _ in range(2):
+        job, attempt = b.claim()
+        b.finish(job.id, attempt, _done(job))
+    b.correct(0, bpm_user=140.0, key_user="E minor")
+    b.correct(1, bpm_user=90.0)
+    assert {j.id for j in b.requeue(force=True)} == {0, 1}
+    a, att_a = b.claim()
+    assert a.previous is not None and a.previous.bpm_user == 140.0
+    b.finish(a.id, att_a, _done(a))
+    assert (a.result.bpm_user, a.result.key_user) == (140.0, "E minor")
+    assert a.previous is None
+    bj, att_b = b.claim()
+    own = SongResult(path="b.wav", status="done", bpm_user=45.0, key_user="C major")
+    b.finish(bj.id, att_b, own)
+    assert (bj.result.bpm_user, bj.result.key_user) == (45.0, "C major")
