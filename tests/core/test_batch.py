@@ -632,3 +632,31 @@ def test_analysing_again_keeps_the_users_corrections_unless_the_new_result_has_i
     own = SongResult(path="b.wav", status="done", bpm_user=45.0, key_user="C major")
     b.finish(bj.id, att_b, own)
     assert (bj.result.bpm_user, bj.result.key_user) == (45.0, "C major")
+
+
+def test_relabel_names_the_worker_of_the_current_attempt_only(settings):
+    b = Batch(["a.wav"], settings=settings)
+    job, attempt = b.claim("queued-on-cluster")
+    assert b.relabel(job.id, attempt, "host:4001/1") is True
+    assert job.worker == "host:4001/1"
+    assert b.relabel(job.id, attempt + 1, "elsewhere") is False  # a stale attempt
+    b.finish(job.id, attempt, _done(job))
+    assert b.relabel(job.id, attempt, "late") is False and job.worker == "host:4001/1"
+
+
+def test_corrections_are_checked_and_only_taken_for_a_done_song(settings):
+    b = Batch(["a.wav", "b.wav"], settings=settings)
+    job, attempt = b.claim()
+    b.finish(job.id, attempt, _done(job))
+    for bad in (0, -1.0, 1e4, float("nan"), "120"):
+        with pytest.raises(ValueError, match="bpm_user must be a tempo in BPM"):
+            b.correct(0, bpm_user=bad)
+    with pytest.raises(ValueError, match=r"only bpm_user and key_user can be corrected, "
+                                         r"not \['bpm'\]"):
+        b.correct(0, bpm=1.0)
+    before = job.result
+    fixed = b.correct(0, bpm_user=9999.0, key_user="F# minor")
+    assert fixed is job.result and fixed is not before  # a new object for caches and views
+    assert (fixed.bpm_user, fixed.key_user, fixed.duration_s) == (9999.0, "F# minor", 12.5)
+    assert b.correct(0, bpm_user=None).bpm_user is None and job.result.key_user == "F# minor"
+    assert b.correct(1, bpm_user=100.0) is None  # queued: no result to correct
