@@ -4,7 +4,7 @@
 * :func:`periodicity` -- windowed (12 s), energy-weighted autocorrelation of an envelope.
 * :func:`value_at` -- that autocorrelation read at fractional lags.
 * :func:`chroma_novelty` -- frame-to-frame harmonic change of a chroma array.
-* :func:`pulse_measures` -- salience and alternation of a pulse train of a given period.
+* :func:`pulse_measures` -- salience, alternation and fill of a pulse train of a given period.
 * :func:`lag_histogram` -- Percival-style histogram of each window's best beat lag.
 """
 
@@ -167,8 +167,9 @@ def chroma_novelty(chroma: np.ndarray) -> np.ndarray:
     return nov - np.convolve(nov, np.ones(9) / 9, mode="same")
 
 
-def pulse_measures(env: np.ndarray, period: float, frame_rate: float) -> tuple[float, float]:
-    """Pulse salience and alternation of a pulse train with ``period`` frames.
+def pulse_measures(env: np.ndarray, period: float,
+                   frame_rate: float) -> tuple[float, float, float]:
+    """Pulse salience, alternation and fill of a pulse train with ``period`` frames.
 
     In windows of 12 s the pulse phase that collects the most onset strength is found.
 
@@ -188,6 +189,9 @@ def pulse_measures(env: np.ndarray, period: float, frame_rate: float) -> tuple[f
     alternation : float
         Median strength of the weaker half of the pulses (every other pulse) over that of
         the stronger half, 0-1 (1 = every pulse equally accented).
+    fill : float
+        Share of the pulses (0-1) that carry an onset: more strength than the envelope's
+        mean.  A beat level twice as fast as the music's pulse leaves half of them empty.
     """
     em = scipy.ndimage.maximum_filter1d(env, 5)
     n = len(env)
@@ -207,7 +211,8 @@ def pulse_measures(env: np.ndarray, period: float, frame_rate: float) -> tuple[f
     c = np.median(pulses[:, 1::2], axis=1)
     alt = np.minimum(a, c) / np.maximum(np.maximum(a, c), 1e-9)
     mean = float(env.mean()) or 1.0
-    return float(np.mean(m[rows, best])) / mean, float(np.median(alt))
+    fill = float(np.mean(pulses > mean))
+    return float(np.mean(m[rows, best])) / mean, float(np.median(alt)), fill
 
 
 def lag_histogram(window_acfs: np.ndarray, frame_rate: float, *, min_bpm: float = 40.0,
