@@ -113,12 +113,14 @@ def _mutmut_config(group: Group) -> str:
 # -- the triage file -------------------------------------------------------------------------
 
 
-def equivalent_mutants() -> dict[str, str]:
-    """Mutant name -> reason, from the triage file's ``- `name`: reason`` lines."""
-    if not TRIAGE_FILE.exists():
+def equivalent_mutants(triage_file: Path | None = None) -> dict[str, str]:
+    """Mutant name -> reason, from the triage file's ``- `name`: reason`` lines
+    (default :data:`TRIAGE_FILE`)."""
+    triage_file = TRIAGE_FILE if triage_file is None else triage_file
+    if not triage_file.exists():
         return {}
     out = {}
-    for line in TRIAGE_FILE.read_text(encoding="utf-8").splitlines():
+    for line in triage_file.read_text(encoding="utf-8").splitlines():
         m = re.match(r"\s*[-*]\s+`([^`]+)`\s*[:\u2014-]\s*(.+)", line)
         if m:
             out[m.group(1)] = m.group(2).strip()

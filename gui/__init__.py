@@ -12,13 +12,17 @@ Start-up and the window
     - :mod:`gui.main_window` -- the window, built from parts: :mod:`gui.window_actions`
       (actions, menus, toolbar), :mod:`gui.window_songs` (file dialogs, drops),
       :mod:`gui.window_calibration` (reference sheet, Calibration tab),
-      :mod:`gui.window_exports` (results CSV), :mod:`gui.window_session` (session store,
-      resume, layout).
+      :mod:`gui.window_exports` (results CSV), :mod:`gui.window_session` (the library,
+      resume, Clear / New Session and Undo, Force Fresh), :mod:`gui.window_layout` (the
+      window's size, the bottom pane per tab, remembered columns), :mod:`gui.window_rows`
+      (preview, corrections, more time, skip on the selected songs).
+    - :mod:`gui.library` -- the window's list kept in the session store, brought back.
 
 Running a batch
     - :mod:`gui.engine` -- :class:`~gui.engine.BatchEngine`, the one object the window drives.
     - :mod:`gui.worker_slots` -- worker slots, abandoned workers, the timeline.
-    - :mod:`gui.scan_feed` -- rows from folder scans, in slices.
+    - :mod:`gui.scan_feed` -- rows from folder scans, in slices;
+      :mod:`gui.scan_report` -- what a scan added, failed and left out, told once.
     - :mod:`gui.workers` -- the pool's runnables (song worker, folder scan) and their signals.
     - :mod:`gui.tasks` -- :func:`~gui.tasks.run_task`, every other background task.
 
@@ -28,11 +32,17 @@ The song table
     - :mod:`gui.song_filter` -- sorting and filtering proxy.
     - :mod:`gui.song_paint` -- state colours, icons, the progress bar delegate.
     - :mod:`gui.song_view` -- the view: layout, copy as TSV, context menu.
+    - :mod:`gui.frozen_view` -- ``#`` and Title kept at the left edge.
+    - :mod:`gui.column_chooser` -- show, hide and order columns, remembered by name.
+    - :mod:`gui.column_help` -- what each column means (tips, the guide).
+    - :mod:`gui.table_bar` -- the filter and the row actions above the table.
 
 Panels
     - :mod:`gui.worker_panel`, :mod:`gui.plots`, :mod:`gui.log_panel`,
       :mod:`gui.stall_banner`, :mod:`gui.resume_banner`, :mod:`gui.settings_dialog`,
-      :mod:`gui.formatting`.
+      :mod:`gui.formatting`, :mod:`gui.focus_ring` (the keyboard focus, clearly shown),
+      :mod:`gui.preview` (listening to a song), :mod:`gui.guide` (Help > SongCal Guide,
+      Keyboard Shortcuts).
 
 Calibration
     - :mod:`gui.calibration_controller` (threading and signals),

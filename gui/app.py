@@ -3,12 +3,14 @@
 
 The options drive the real window for automation: add paths, load the reference sheet into
 the window (its columns join the table, the Calibration tab shows the match), start the
-batch, write ``DIR/results.csv`` (the same file as ``songcal analyze``) when it ends, then,
-with a reference, the calibration files of ``songcal analyze --reference`` into the same
-folder under the names every calibration export uses (``results_calibration.csv``,
-``results_paired.csv``, ``results_mismatches.csv``, ``results_profile.json``:
-:func:`core.calibration.exports.export_names`), and quit with the exit code of ``songcal
-analyze --reference``:
+batch and, when it ends, make a new folder inside ``DIR`` named after the moment
+(``songcal-export-YYYYMMDD-HHMMSS``: :func:`core.calibration.exports.new_export_folder`,
+so no earlier export is overwritten), write ``results.csv`` there (the same file as
+``songcal analyze``), then, with a reference, the calibration files of ``songcal analyze
+--reference`` under the names every calibration export uses (``results_calibration.csv``,
+``results_paired.csv``, ``results_mismatches.csv``, ``results_calibrated.csv``,
+``results_profile.json``: :func:`core.calibration.exports.export_names`), list what was
+written, and quit with the exit code of ``songcal analyze --reference``:
 0 every song done and paired with a reference row, 1 any song failed, timed out, was
 cancelled or stayed unpaired, 2 bad usage or an unreadable reference sheet.
 
@@ -139,6 +141,7 @@ class Automation:
         self._calibration_code = EXIT_OK
         #: The demo run (``--demo``), once begun.
         self.demo = None
+        self._folder = ""  # the new export folder made inside --export-dir
         eng = window.engine
         eng.scanFinished.connect(self._on_scanned)
         eng.batchFinished.connect(self._on_finished)
@@ -160,7 +163,7 @@ class Automation:
         if self.args.paths:
             self.window.add_paths(self.args.paths)
         else:
-            self.window.offer_resume()
+            self.window.restore_library()
         if not self.args.paths and self.args.start and self.args.quit_when_done:
             log.error("--start needs paths to analyze")
             self._quit(EXIT_USAGE)
@@ -229,7 +232,18 @@ class Automation:
         c = batch.counts()
         self.exit_code = EXIT_OK if c[SongState.DONE] == len(batch.jobs) else EXIT_SOME_FAILED
         if self.args.export_dir:
-            path = os.path.join(self.args.export_dir, "results.csv")
+            from core.calibration.exports import new_export_folder
+
+            try:
+                self._folder = new_export_folder(self.args.export_dir)
+            except OSError as err:
+                print(f"songcal gui: error: cannot make an export folder in "
+                      f"{self.args.export_dir}: {err}", file=sys.stderr)
+                self.exit_code = max(self.exit_code, EXIT_SOME_FAILED)
+                self._after_export()
+                return
+            print(f"exporting into {self._folder}", file=sys.stderr)
+            path = os.path.join(self._folder, "results.csv")
             self.window.exported.connect(self._on_exported)
             self.window.export_results(path)
         else:
@@ -255,7 +269,7 @@ class Automation:
         from core.calibration.session import calibrate_results_csv
 
         settings = self.window.engine.settings
-        reference, folder = self.args.reference, self.args.export_dir
+        reference, folder = self.args.reference, self._folder
 
         def work():
             return calibrate_results_csv(results_csv, reference, out_dir=folder,

@@ -187,11 +187,10 @@ class CalibrationController(QObject):
         self._run(work, done)
 
     def export(self, folder) -> None:
-        """Write every calibration export into ``folder`` in the background, under the
-        names the command line uses (:func:`core.calibration.exports.export_names`).
-
-        Fits first when the calibration is missing or older than the results (then emits
-        :attr:`fitted` too).  Emits :attr:`exported` with kind -> path, or :attr:`failed`.
+        """Write every calibration export in the background into a new folder made inside
+        ``folder`` (:func:`core.calibration.exports.new_export_folder`), under the names the
+        command line uses.  Fits first when the calibration is missing or older than the
+        results (then emits :attr:`fitted` too).  Emits :attr:`exported` or :attr:`failed`.
         """
         folder = os.fspath(folder)
         if not self._check_ready("export"):
@@ -201,7 +200,7 @@ class CalibrationController(QObject):
 
         def work():
             snap.require_pairs()
-            return snap.export(folder)
+            return snap.export(folder, new_folder=True)
 
         def done(paths, error):
             if error:
@@ -213,6 +212,33 @@ class CalibrationController(QObject):
             self.exported.emit(paths)
 
         self._run(work, done)
+
+    def export_calibrated(self, path) -> None:
+        """Write every song with its calibrated values and intervals (the applied profile,
+        else the current fit) to ``path`` in the background; emits :attr:`exported` with
+        ``{"calibrated": path}`` or :attr:`failed`."""
+        path = os.fspath(path)
+        snap = self.session.copy()
+
+        def done(_n, error):
+            if error:
+                self.failed.emit(f"Cannot write {os.path.basename(path)}: {error}")
+            else:
+                self.exported.emit({"calibrated": path})
+
+        self._run(lambda: snap.export_calibrated(path), done)
+
+    def set_keep_inverted(self, descriptor: str, keep: bool) -> None:
+        """Keep (or drop) an inverted correction; emits :attr:`fitted` (no new fit runs).
+
+        Raises
+        ------
+        ValueError
+            When ``descriptor`` is not a numeric descriptor of the sheet.
+        """
+        self.session.set_keep_inverted(descriptor, keep)
+        if self.session.calibration is not None:
+            self.fitted.emit(self.session.calibration)
 
     def apply_profile(self, path) -> None:
         """Read a calibration profile and apply it to the current results in the

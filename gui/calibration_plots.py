@@ -2,7 +2,9 @@
 
 - :class:`ScatterPanel`: analyzer (x) against reference (y) values of one descriptor for the
   paired songs (tempo points coloured by agreement), the identity line, the fitted
-  correction and an applied profile, with a line of figures below;
+  correction and an applied profile, with the verdict in the title and a line of figures
+  below; for an extra column of the sheet (no analyzer value), the learned model's
+  cross-validated predictions against the reference;
 - :class:`TempoRatioPanel`: the histogram of log2(analyzer / reference) tempo (octave errors
   are peaks at -1 and +1), bars coloured by the agreement their ratio stands for;
 - :class:`KeyErrorPanel`: key errors by circle-of-fifths distance (0-6) and by relation to
@@ -29,7 +31,14 @@ from core.calibration.agreement import (
     tempo_relation,
 )
 from core.calibration.descriptor_fit import DESCRIPTOR_RANGES
-from gui.calibration_summary import DESCRIPTOR_TITLES, format_value, unit_suffix
+from core.calibration.verdict import VERDICT_TEXT
+from gui.calibration_summary import (
+    VERDICT_LABELS,
+    column_title,
+    format_value,
+    unit_suffix,
+    verdict_color,
+)
 from gui.plots import titled_plot
 from gui.reference_columns import AGREEMENT_COLORS, UNITS
 
@@ -104,7 +113,11 @@ class ScatterPanel(QWidget):
         self.profile_curve = self.plot.plot(  # in the legend once a profile is applied
             [], [], pen=pg.mkPen(_PURPLE, width=1.5, style=_DOT), connect="finite",
             antialias=True)
-        self.scatter = pg.ScatterPlotItem(size=7, pen=pg.mkPen(None), antialias=True)
+        # hover a point: its song, and both values (data = the song's index in the session)
+        self._tip_source = (None, "")
+        self.scatter = pg.ScatterPlotItem(size=7, pen=pg.mkPen(None), antialias=True,
+                                          hoverable=True, hoverSize=10,
+                                          tip=lambda x, y, data: self.point_tip(data, x, y))
         self.plot.addItem(self.scatter)
         # legend swatches only (no data): one per point colour
         self._legend_songs = pg.ScatterPlotItem(size=8, pen=pg.mkPen(None),
@@ -129,14 +142,34 @@ class ScatterPanel(QWidget):
         self.info.setText("")
 
     def show_descriptor(self, session, d: str) -> None:
-        """Draw descriptor ``d`` of a :class:`core.calibration.session.CalibrationSession`."""
+        """Draw column ``d`` of a :class:`core.calibration.session.CalibrationSession`
+        (from the calibration only when it was fitted on the present results)."""
         unit = UNITS.get(d, "")
-        title = DESCRIPTOR_TITLES.get(d, d)
-        self.plot.setTitle(f"{title}: analyzer vs reference", size="10pt")
-        self.plot.setLabel("bottom", f"analyzer {title.lower()} ({unit})")
-        self.plot.setLabel("left", f"reference {title.lower()} ({unit})")
+        title = column_title(d)
+        cal = session.calibration if session.calibration_is_current else None
+        learned = cal.learned.get(d) if cal is not None else None
+        extra = d not in UNITS
+        verdict = cal.verdict(d) if cal is not None else ""
+        color = verdict_color(verdict)
+        shown = (f' — <span style="color:{color.name()}"><b>'
+                 f'{VERDICT_LABELS.get(verdict, verdict)}</b></span>' if color else "")
+        what = ("learned model (cross-validated) vs reference" if extra
+                else "analyzer vs reference")
+        self.plot.setTitle(f"{title}: {what}{shown}", size="10pt")
+        unit_text = f" ({unit})" if unit else ""
+        self.plot.setLabel("bottom", (f"learned {title.lower()}" if extra
+                                      else f"analyzer {title.lower()}") + unit_text)
+        self.plot.setLabel("left", f"reference {title.lower()}{unit_text}")
         self._set_legend("tempo" if d == "bpm" else "songs")
-        x, y, idx = session.pairs(d)
+        self._tip_source = (session, d)
+        if extra:
+            y, idx = session.reference_values(d)
+            usable = (learned is not None and learned.model is not None
+                      and learned.cv_pred.size == y.size)
+            x = learned.cv_pred if usable else np.empty(0)
+            y, idx = (y, idx) if x.size else (np.empty(0), np.empty(0, int))
+        else:
+            x, y, idx = session.pairs(d)
         if d == "bpm":
             brushes = [_point_brush(tempo_group(tempo_relation(a, b)))
                        for a, b in zip(x, y, strict=True)]
@@ -150,7 +183,7 @@ class ScatterPanel(QWidget):
         pad = 0.05 * max(hi - lo, 1e-6)
         lo, hi = lo - pad, hi + pad
         self.identity_line.setData([lo, hi], [lo, hi])
-        cal, applied = session.calibration, session.applied
+        applied = session.applied
         self.correction_curve.setData(*_curve(
             lambda v: cal.apply(d, v) if cal is not None and cal.covers(d) else None, lo, hi))
         self.profile_curve.setData(*_curve(
@@ -158,7 +191,21 @@ class ScatterPanel(QWidget):
             lo, hi))
         self.plot.setXRange(lo, hi, padding=0)
         self.plot.setYRange(lo, hi, padding=0)
-        self.info.setText(self._text(session, d, x.size))
+        text = self._text(cal, d, x.size)
+        if verdict:
+            text += f" Verdict: {VERDICT_TEXT[verdict]}."
+        self.info.setText(text)
+
+    def point_tip(self, index, x: float, y: float) -> str:
+        """The hover text of the point of song ``index``: title, artist, file and values."""
+        session, d = self._tip_source
+        row = {}
+        if session is not None and index is not None and 0 <= int(index) < len(session.rows):
+            row = session.rows[int(index)]
+        who = " \u2014 ".join(str(v) for v in (row.get("title"), row.get("artist")) if v)
+        unit = unit_suffix(d)
+        return (f"{who or 'song ' + str(index)}\n"
+                f"analyzer {format_value(x, d)}{unit}, reference {format_value(y, d)}{unit}")
 
     def add_profile_to_legend(self) -> None:
         """List the applied profile's curve in the legend (once)."""
@@ -166,25 +213,37 @@ class ScatterPanel(QWidget):
             self.legend.addItem(self.profile_curve, "applied profile")
             self._profile_in_legend = True
 
-    def _text(self, session, d: str, n: int) -> str:
-        cal, unit = session.calibration, unit_suffix(d)
+    def _text(self, cal, d: str, n: int) -> str:
+        unit = unit_suffix(d)
         if cal is None:
             return f"{n} matched songs. Press Fit to fit a correction."
         if d == "bpm" and cal.tempo is not None:
             t = cal.tempo
             kept = t.describe() if t.kept else "none kept"
-            return (f"{t.n} songs. MAE {format_value(t.mae_before, d)} → "
+            missing = f" ({t.n_missing} without a tempo, counted as misses)" if t.n_missing                 else ""
+            return (f"{t.n} songs{missing}. MAE {format_value(t.mae_before, d)} → "
                     f"{format_value(t.mae_after, d)}{unit}, Acc1 {t.acc1_before:.2f} → "
                     f"{t.acc1_after:.2f} (cross-validated, {t.folds} folds). "
                     f"Correction: {kept}.")
         dc = cal.descriptors.get(d)
+        m = cal.learned.get(d)
         if dc is None:
-            return f"{n} matched songs; not in the last fit."
+            if m is None:
+                return f"{n} matched songs; not in the last fit."
+            return (f"{m.n} songs. Learned model MAE {format_value(m.mae_cv, d)} vs "
+                    f"{format_value(m.mae_median, d)} for the reference median (nested "
+                    f"cross-validated), r² {format_value(m.r2_cv, places=3)}: "
+                    f"{'kept' if m.kept else 'not kept'}.")
         kept = "kept" if dc.kept else f"not kept ({dc.note})" if dc.note else "not kept"
-        return (f"{dc.n} songs. MAE {format_value(dc.mae_before, d)} → "
-                f"{format_value(dc.mae_after, d)}{unit} (cross-validated, {dc.folds} "
-                f"folds), r² {format_value(dc.r2, places=3)}. Correction "
-                f"{dc.correction.describe()}: {kept}.")
+        text = (f"{dc.n} songs. MAE {format_value(dc.mae_before, d)} → "
+                f"{format_value(dc.mae_after, d)}{unit} (nested cross-validated, "
+                f"{dc.folds} folds), r² {format_value(dc.r2_cv, places=3)}. Correction "
+                f"{dc.candidate.describe() if dc.folds else dc.correction.describe()}: "
+                f"{kept}.")
+        if m is not None and m.kept:
+            text += (f" A learned model is applied instead (MAE "
+                     f"{format_value(m.mae_cv, d)}{unit}).")
+        return text
 
     def _set_legend(self, mode: str) -> None:
         if mode == self._legend_mode:

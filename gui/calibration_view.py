@@ -3,11 +3,15 @@
 One widget over a :class:`gui.calibration_controller.CalibrationController` and its
 session:
 
-- a bar of actions (Load Reference..., Matches..., Fit, Export..., Apply profile...) and a
-  status line;
-- the scatter of one descriptor (:class:`gui.calibration_plots.ScatterPanel`);
-- the summary table (:class:`gui.calibration_summary.CalibrationSummaryModel`) and the
-  figures of an applied profile;
+- a bar of actions (Load Reference..., Matches..., Fit, Export..., Export Calibrated...,
+  Apply profile...) and a status line;
+- the scatter of one column (:class:`gui.calibration_plots.ScatterPanel`) above its
+  learned model's inputs and learning curve (:class:`gui.calibration_learned.LearnedPanel`);
+- the summary table with each column's verdict
+  (:class:`gui.calibration_summary.CalibrationSummaryModel`) and, on a second tab, the
+  calibrated values of every song (:class:`gui.calibration_values.CalibratedValuesModel`);
+  the figures of an applied profile and the files of the last export with Open Folder
+  (:class:`gui.calibration_exports.ExportList`);
 - the tempo-ratio histogram and the key errors (:mod:`gui.calibration_plots`).
 
 Every figure comes from the session; a burst of controller signals is folded into one
@@ -29,18 +33,23 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from core.calibration.exports import export_names
 from gui.calibration_controller import CalibrationController, is_reference_file
+from gui.calibration_exports import ExportList
+from gui.calibration_learned import LearnedPanel
 from gui.calibration_plots import KeyErrorPanel, ScatterPanel, TempoRatioPanel
 from gui.calibration_summary import (
-    DESCRIPTOR_TITLES,
     CalibrationSummaryModel,
+    column_title,
     format_value,
     unit_suffix,
 )
+from gui.calibration_values import CalibratedValuesModel
 from gui.reference_columns import AGREEMENT_COLORS
 
 __all__ = ["CalibrationView"]
@@ -76,7 +85,12 @@ class CalibrationView(QWidget):
                                    "cross-validation)")
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Write the calibration CSV, the results paired with the "
-                                      "reference, the mismatches and a profile into a folder")
+                                      "reference, the mismatches, the calibrated values and "
+                                      "a profile into a new folder inside the one you choose")
+        self.export_calibrated_button = QPushButton("Export Calibrated…")
+        self.export_calibrated_button.setToolTip(
+            "Write every song with its calibrated values and 90 % intervals (the applied "
+            "profile, else the current fit) to a CSV file")
         self.apply_button = QPushButton("Apply profile…")
         self.apply_button.setToolTip("Apply a saved calibration profile to these results")
         self.descriptor_combo = QComboBox()
@@ -84,55 +98,71 @@ class CalibrationView(QWidget):
         self.descriptor_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.status_label = QLabel("No reference sheet loaded. Load one, or drop a CSV here.")
+        self.status_label.setWordWrap(True)  # its own line, never cut
         self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored,
                                         QSizePolicy.Policy.Preferred)
         bar = QHBoxLayout()
         for b in (self.load_button, self.match_button, self.fit_button, self.export_button,
-                  self.apply_button):
+                  self.export_calibrated_button, self.apply_button):
             bar.addWidget(b)
         bar.addSpacing(12)
         bar.addWidget(QLabel("Scatter:"))
         bar.addWidget(self.descriptor_combo)
-        bar.addSpacing(12)
-        bar.addWidget(self.status_label, 1)
+        bar.addStretch(1)
 
         # -- plots and the summary
         self.scatter_panel = ScatterPanel()
+        self.learned_panel = LearnedPanel()
         self.ratio_panel = TempoRatioPanel()
         self.key_panel = KeyErrorPanel()
         self.summary_model = CalibrationSummaryModel(self)
-        self.summary_table = QTableView()
-        self.summary_table.setModel(self.summary_model)
-        self.summary_table.verticalHeader().setVisible(False)
-        self.summary_table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.summary_table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
-        self.summary_table.setWordWrap(False)
-        self.summary_table.setMinimumHeight(120)
-        hh = self.summary_table.horizontalHeader()
-        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        hh.setStretchLastSection(True)
+        self.summary_table = self._table(self.summary_model)
+        self.summary_table.setTabKeyNavigation(False)
+        vh = self.summary_table.verticalHeader()
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vh.setDefaultSectionSize(22)
+        # all seven descriptors without scrolling
+        self.summary_table.setMinimumHeight(24 + 7 * 22 + 4)
         self.summary_table.clicked.connect(self._on_summary_clicked)
+        self.values_model = CalibratedValuesModel(self)
+        self.values_table = self._table(self.values_model)
+        self.values_table.setSelectionMode(QTableView.SelectionMode.ExtendedSelection)
+        self.tables = QTabWidget()
+        self.tables.setDocumentMode(True)
+        self.tables.addTab(self.summary_table, "Summary")
+        self.tables.addTab(self.values_table, "Calibrated values")
         self.profile_label = QLabel("")
         self.profile_label.setWordWrap(True)
+        self.export_list = ExportList()
 
-        # -- layout: the scatter on the left; summary, tempo ratios and keys on the right
-        top_right = QWidget()
-        tr_lay = QVBoxLayout(top_right)
-        tr_lay.setContentsMargins(0, 0, 0, 0)
-        tr_lay.addWidget(self.summary_table, 1)
-        tr_lay.addWidget(self.profile_label)
-        self.right_splitter = QSplitter(Qt.Orientation.Vertical)
-        for w in (top_right, self.ratio_panel, self.key_panel):
-            self.right_splitter.addWidget(w)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.scatter_panel)
-        self.splitter.addWidget(self.right_splitter)
-        self.splitter.setSizes([1000, 1000])  # scaled to the width: half and half
-        self.right_splitter.setSizes([230, 330, 330])
+        # -- layout: the summary and calibrated values (every row and column in sight)
+        # beside the scatter over the learned model; the tempo ratios and key errors below
+        summary_box = QWidget()
+        sb_lay = QVBoxLayout(summary_box)
+        sb_lay.setContentsMargins(0, 0, 0, 0)
+        sb_lay.addWidget(self.tables, 1)
+        sb_lay.addWidget(self.profile_label)
+        sb_lay.addWidget(self.export_list)
+        self.left_splitter = QSplitter(Qt.Orientation.Vertical)  # scatter over learned model
+        self.left_splitter.addWidget(self.scatter_panel)
+        self.left_splitter.addWidget(self.learned_panel)
+        self.left_splitter.setSizes([600, 260])
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)  # summary | scatter
+        self.splitter.addWidget(summary_box)
+        self.splitter.addWidget(self.left_splitter)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setMinimumHeight(self.summary_table.minimumHeight() + 30)
+        self.right_splitter = QSplitter(Qt.Orientation.Horizontal)  # ratios | keys
+        self.right_splitter.addWidget(self.ratio_panel)
+        self.right_splitter.addWidget(self.key_panel)
+        self.right_splitter.setSizes([1000, 1000])
+        self.right_splitter.setMinimumHeight(200)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(bar)
-        lay.addWidget(self.splitter, 1)
+        lay.addWidget(self.status_label)
+        lay.addWidget(self.splitter, 3)
+        lay.addWidget(self.right_splitter, 2)
 
         # -- wiring
         self._redraw = QTimer(self)
@@ -143,7 +173,9 @@ class CalibrationView(QWidget):
         self.match_button.clicked.connect(self.open_match_dialog)
         self.fit_button.clicked.connect(controller.fit)
         self.export_button.clicked.connect(self.choose_export_folder)
+        self.export_calibrated_button.clicked.connect(self.choose_calibrated_file)
         self.apply_button.clicked.connect(self.choose_profile)
+        self.summary_model.keepInvertedChanged.connect(controller.set_keep_inverted)
         self.descriptor_combo.currentIndexChanged.connect(lambda _i: self.refresh_scatter())
         controller.referenceLoaded.connect(self._on_reference)
         controller.matched.connect(self._on_matched)
@@ -186,6 +218,7 @@ class CalibrationView(QWidget):
 
     def showEvent(self, event):  # noqa: N802 - Qt API
         super().showEvent(event)
+        self._fit_summary_width()
         if self._stale:
             self.schedule_refresh()
 
@@ -195,18 +228,38 @@ class CalibrationView(QWidget):
         self._stale = False
         session = self.controller.session
         self.summary_model.set_rows(session.summary())
+        self._fit_summary_width()
+        profile = session.current_profile()
+        paired = [session.reference_row(i) is not None for i in range(len(session.rows))]
+        source = (f"profile {os.path.basename(session.applied.path)}"
+                  if session.applied is not None else "the current fit")
+        self.values_model.set_rows(session.calibrated_rows() if profile else [],
+                                   profile=profile, paired=paired, source=source)
+        self.tables.setTabText(1, f"Calibrated values ({source})" if profile
+                               else "Calibrated values")
         self.refresh_scatter()
         self.ratio_panel.show_ratios(session.tempo_log2_ratios())
         self.key_panel.show_errors(session.key_errors())
         self._update_buttons()
 
     def refresh_scatter(self) -> None:
-        """Draw the scatter of the chosen descriptor."""
+        """Draw the scatter and the learned model of the chosen column."""
         d = self.current_descriptor()
+        session = self.controller.session
         if d:
-            self.scatter_panel.show_descriptor(self.controller.session, d)
+            self.scatter_panel.show_descriptor(session, d)
         else:
             self.scatter_panel.clear()
+        cal = session.calibration if session.calibration_is_current else None
+        if d == "bpm":
+            message = ("Tempo is calibrated by its octave rule and a guarded linear fit; "
+                       "no learned model.")
+        elif cal is None:
+            message = "Press Fit to learn a model of this column from every per-song value."
+        else:
+            message = "No learned model: the column was not in the last fit."
+        self.learned_panel.show_model(cal.learned.get(d) if cal is not None else None,
+                                      unit=unit_suffix(d), message=message)
 
     # -- dialogs --------------------------------------------------------------------------
     def choose_reference(self) -> None:
@@ -219,12 +272,22 @@ class CalibrationView(QWidget):
             self.controller.load_reference(path)
 
     def choose_export_folder(self) -> None:
-        """Ask for a folder and export the calibration into it."""
-        folder = QFileDialog.getExistingDirectory(self, "Export calibration to folder",
-                                                  self._last_dir)
+        """Ask for a folder and export the calibration into a new folder inside it."""
+        folder = QFileDialog.getExistingDirectory(
+            self, "Export calibration (a new folder is made inside the one you choose)",
+            self._last_dir)
         if folder:
             self._last_dir = folder
             self.controller.export(folder)
+
+    def choose_calibrated_file(self) -> None:
+        """Ask for a file name and write every song's calibrated values to it."""
+        start = os.path.join(self._last_dir, export_names()["calibrated"])
+        path, _ = QFileDialog.getSaveFileName(self, "Export calibrated results", start,
+                                              "CSV files (*.csv);;All files (*)")
+        if path:
+            self._last_dir = os.path.dirname(path)
+            self.controller.export_calibrated(path)
 
     def choose_profile(self) -> None:
         """Ask for a calibration profile and apply it."""
@@ -266,9 +329,11 @@ class CalibrationView(QWidget):
         current = self.current_descriptor()
         self.descriptor_combo.blockSignals(True)
         self.descriptor_combo.clear()
-        for d in summary.descriptors:
-            if d != "key":
-                self.descriptor_combo.addItem(DESCRIPTOR_TITLES.get(d, d), d)
+        sheet = self.controller.sheet
+        columns = sheet.numeric_columns if sheet is not None else [
+            d for d in summary.descriptors if d != "key"]
+        for d in columns:
+            self.descriptor_combo.addItem(column_title(d), d)
         i = self.descriptor_combo.findData(current)
         self.descriptor_combo.setCurrentIndex(max(i, 0))
         self.descriptor_combo.blockSignals(False)
@@ -286,17 +351,21 @@ class CalibrationView(QWidget):
         self.schedule_refresh()
 
     def _on_profile(self, applied) -> None:
-        bits = [f"{DESCRIPTOR_TITLES.get(d, d)} MAE {format_value(before, d)} → "
+        bits = [f"{column_title(d)} MAE {format_value(before, d)} → "
                 f"{format_value(after, d)}{unit_suffix(d)} (n={n})"
                 for d, (n, before, after) in applied.mae.items()]
         self.scatter_panel.add_profile_to_legend()
-        text = f"Profile {os.path.basename(applied.path)} applied"
+        text = (f"Profile {os.path.basename(applied.path)} applied to {len(applied.rows)} "
+                "songs (see Calibrated values)")
         self.profile_label.setText(text + (": " + "; ".join(bits) if bits else "."))
+        self.tables.setCurrentWidget(self.values_table)
         self.schedule_refresh()
 
     def _on_exported(self, paths: dict) -> None:
         folder = os.path.dirname(next(iter(paths.values()))) if paths else ""
-        self._set_status(f"Exported {len(paths)} files to {folder}")
+        self._set_status(f"Exported {len(paths)} file{'s' if len(paths) != 1 else ''} to "
+                         f"{folder}")
+        self.export_list.show_paths(paths)
 
     def _on_failed(self, message: str) -> None:
         self._set_status(message, level="error")
@@ -307,6 +376,33 @@ class CalibrationView(QWidget):
             self.set_descriptor(d)
 
     # -- helpers --------------------------------------------------------------------------
+    def _fit_summary_width(self) -> None:
+        """Give the summary table the width of all its columns (the scatter the rest)."""
+        t = self.summary_table
+        hh = t.horizontalHeader()
+        width = (sum(max(t.sizeHintForColumn(c), hh.sectionSizeHint(c))
+                     for c in range(self.summary_model.columnCount()))
+                 + 2 * t.frameWidth() + 4)
+        total = sum(self.splitter.sizes())
+        if total > 0:
+            left = min(width, max(total - 320, total // 2))
+            self.splitter.setSizes([left, total - left])
+
+    @staticmethod
+    def _table(model) -> QTableView:
+        t = QTableView()
+        t.setModel(model)
+        t.verticalHeader().setVisible(False)
+        t.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        t.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        t.setWordWrap(False)
+        t.setMinimumHeight(120)
+        t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 8)
+        hh = t.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        hh.setStretchLastSection(True)
+        return t
+
     def _set_status(self, text: str, *, level: str = "", tooltip: str = "") -> None:
         self.status_label.setText(text)
         self.status_label.setToolTip(tooltip or text)
@@ -318,6 +414,8 @@ class CalibrationView(QWidget):
         ready = c.sheet is not None and bool(c.rows) and not c.busy
         self.fit_button.setEnabled(ready)
         self.export_button.setEnabled(ready)
+        self.export_calibrated_button.setEnabled(c.session.has_calibrated_values
+                                                 and not c.busy)
         self.match_button.setEnabled(c.match is not None)
         self.apply_button.setEnabled(bool(c.rows) and not c.busy)
         self.load_button.setEnabled(not c.busy)

@@ -85,7 +85,6 @@ class ClusterControl:
                 from gui.engine import EngineState  # (gui.engine imports this module)
 
                 self._set_state(EngineState.IDLE)
-                self._end_session()
                 self.clusterFailed.emit(error)
                 return
             if self._closing:

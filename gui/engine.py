@@ -17,15 +17,16 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
-from core.batch.rules import ACTIVE_STATES, TERMINAL_STATES, Batch, SongState
+from core.batch.rules import ACTIVE_STATES, Batch, SongState
 from core.batch.runner import AnalyzeFn
 from core.settings import AnalysisSettings
 from gui.cluster_control import ClusterControl
+from gui.engine_list import EngineListMixin, History
 from gui.scan_feed import ScanFeed
+from gui.scan_report import ScanReport
 from gui.tasks import run_task
 from gui.worker_slots import Segment, WorkerSlots
 from gui.workers import WorkerRecord, WorkerSignals
@@ -55,13 +56,7 @@ class EngineState:
     CANCELLING = "cancelling"
 
 
-@dataclass
-class _History:
-    times: list = field(default_factory=list)
-    done: list = field(default_factory=list)
-
-
-class BatchEngine(ClusterControl, QObject):
+class BatchEngine(ClusterControl, EngineListMixin, QObject):
     """Run songs on a thread pool under the rules of :class:`core.batch.rules.Batch`.
 
     Parameters
@@ -72,9 +67,9 @@ class BatchEngine(ClusterControl, QObject):
         The analysis of one song (:class:`core.batch.runner.AnalyzeFn`); defaults to
         :func:`core.analysis.analyze.analyze_file`.  Tests inject fakes.
     store : core.batch.store.ResultStore, optional
-        Session store: finished songs are saved at once, unchanged files already analyzed
-        with the same settings are taken from it (unless the song is queued with ``force``),
-        and each batch is recorded as a session.
+        Session store: finished songs are saved at once, and unchanged files already
+        analyzed with the same settings are taken from it (unless the song is queued with
+        ``force``).  The window's list is kept there by :class:`gui.library.Library`.
     tick_ms : int
         Watchdog and row-refresh period (ms).
     parent : QObject, optional
@@ -98,6 +93,8 @@ class BatchEngine(ClusterControl, QObject):
     batchFinished = Signal()
     #: ``(n_found)`` a scan ended (rows already added).
     scanFinished = Signal(int)
+    #: ``(text)`` the last running scan ended: what was added, failed and left out.
+    scanSummary = Signal(str)
     #: Emitted on every watchdog tick, after rows and states were updated.
     ticked = Signal()
     #: ``(message)`` the chosen cluster cannot be used (nothing was analyzed on it).
@@ -112,7 +109,6 @@ class BatchEngine(ClusterControl, QObject):
         super().__init__(parent)
         self.settings = settings or AnalysisSettings()
         self.store = store
-        self._session: int | None = None
         analyze = analyze or default_analyze
         #: What workers run: ``analyze`` normally, ``analyze_fresh`` for a song queued with
         #: ``force`` (both save to the store; only the first serves stored results).
@@ -132,12 +128,14 @@ class BatchEngine(ClusterControl, QObject):
         self.signals.started.connect(self._on_started)
         self.signals.progressed.connect(self._on_progress)
         self.signals.done.connect(self._on_done)
+        self.signals.skipped.connect(self._on_scan_skipped)
+        self._scan_report = ScanReport()
         self.worker_slots = WorkerSlots(self.pool, self.signals)
         self.feed = ScanFeed(self.batch, self.identity, self.signals, self)
         self.feed.rowsAdded.connect(self._on_rows_added)
         self.feed.rowsIdentified.connect(self._dirty_rows)
         self.feed.scanEnded.connect(self._on_scan_ended)
-        self.history = _History()
+        self.history = History()
         self.epoch = time.monotonic()
         self.state = EngineState.IDLE
         self._dirty: set[int] = set()  # rows to repaint whole
@@ -206,32 +204,29 @@ class BatchEngine(ClusterControl, QObject):
         return scan.token
 
     def _on_rows_added(self, first: int, jobs: list) -> None:
+        report = self._scan_report
+        for job in jobs:
+            if job.state is SongState.FAILED:
+                report.failed.append(job.path)
+                log.warning("failed: %s: %s", job.path, job.error)
+            else:
+                report.added += 1
         self.jobsAdded.emit(first, len(jobs))
-        if self.is_running:
-            self._add_to_session([j.path for j in jobs if j.state is SongState.QUEUED])
         if self.state == EngineState.RUNNING:
             self._fill()
 
     def _dirty_rows(self, rows: list) -> None:
         self._dirty.update(rows)
 
+    def _on_scan_skipped(self, _token: int, items: list) -> None:
+        self._scan_report.skipped.extend(items)
+
     def _on_scan_ended(self, n_found: int) -> None:
         self._update_pool_size()
+        if not self.feed.scans:
+            report, self._scan_report = self._scan_report, ScanReport()
+            self.scanSummary.emit(report.log())
         self.scanFinished.emit(n_found)
-
-    def clear(self) -> bool:
-        """Forget every song (only when no batch runs); returns False when refused."""
-        if self.is_running:
-            return False
-        self.batch = Batch(settings=self.settings)
-        self.feed.clear(self.batch)
-        self.identity.clear()
-        self.worker_slots.clear_timeline()
-        self.history = _History()
-        self._dirty.clear()
-        self._live.clear()
-        self.cleared.emit()
-        return True
 
     # -- settings -------------------------------------------------------------------------
     def set_settings(self, settings: AnalysisSettings) -> None:
@@ -264,12 +259,13 @@ class BatchEngine(ClusterControl, QObject):
         self._apply_next_cluster()
         self.batch.begin(self.settings)
         self._resize_slots(self.settings.workers)
-        if self.batch.started_at is None or not self.history.times:
-            self.epoch = time.monotonic()
+        # A new run: its plots and figures start from zero.
+        self.epoch = time.monotonic()
+        self.history = History()
+        self.worker_slots.clear_timeline()
         self._set_state(EngineState.RUNNING)
         if self.cluster_spec is not None and not self._on_cluster():
             self._connect_cluster()
-        self._begin_session()
         log.info("batch started: %d songs queued on %d workers",
                  sum(1 for j in self.batch.jobs if j.state is SongState.QUEUED),
                  len(self.slots))
@@ -358,6 +354,10 @@ class BatchEngine(ClusterControl, QObject):
             self._update_pool_size()
         if rec.job_id < len(self.batch.jobs):
             self._dirty.add(rec.job_id)
+            job = self.batch.jobs[rec.job_id]
+            if job.attempt == rec.attempt and job.outcome is SongState.FAILED:
+                log.warning("failed: %s: %s", job.path,
+                            job.error or (job.result.note if job.result else ""))
         self._fill()
         self._check_finished()
 
@@ -380,8 +380,9 @@ class BatchEngine(ClusterControl, QObject):
                     log.warning("%s is past its budget (%.0f s) on %s",
                                 job.path, batch.budget(job), job.worker)
                     self.stalled.emit(job.id)
-                elif job.state is SongState.TIMED_OUT:
-                    log.warning("%s timed out on %s: %s", job.path, job.worker, job.error)
+                elif job.outcome is SongState.TIMED_OUT:
+                    log.warning("timed out: %s on %s: %s", job.path, job.worker,
+                                job.error or job.result.note)
                     self.timedOut.emit(job.id)
             self._reap()
             if (self.state == EngineState.CANCELLING and self._cancel_deadline is not None
@@ -414,7 +415,7 @@ class BatchEngine(ClusterControl, QObject):
 
     def _record_history(self) -> None:
         now = time.monotonic() - self.epoch
-        done = sum(1 for j in self.batch.jobs if j.state in TERMINAL_STATES and j.started_at)
+        done = self.batch.run_counts()["ended"]
         h = self.history
         if not h.done or h.done[-1] != done or now - h.times[-1] > 1.0:
             h.times.append(now)
@@ -429,38 +430,11 @@ class BatchEngine(ClusterControl, QObject):
             self._record_history()
             self._cancel_deadline = None
             self._set_state(EngineState.IDLE)
-            self._end_session()
             c = self.batch.counts()
             log.info("batch finished: %d done, %d failed, %d timed out, %d cancelled, "
                      "%d skipped", c[SongState.DONE], c[SongState.FAILED],
                      c[SongState.TIMED_OUT], c[SongState.CANCELLED], c[SongState.SKIPPED])
             self.batchFinished.emit()
-
-    # -- the session store ----------------------------------------------------------------
-    def _begin_session(self) -> None:
-        if self.store is None:
-            return
-        try:
-            paths = [j.path for j in self.batch.jobs if j.state is SongState.QUEUED]
-            self._session = self.store.begin_session(paths, self.settings.to_dict())
-        except Exception:  # a broken store must not stop the analysis
-            log.exception("session store unavailable")
-            self._session = None
-
-    def _add_to_session(self, paths) -> None:
-        if self.store is not None and self._session is not None and paths:
-            try:
-                self.store.add_to_session(self._session, paths)
-            except Exception:
-                log.exception("could not record the new songs in the session")
-
-    def _end_session(self) -> None:
-        if self.store is not None and self._session is not None:
-            try:
-                self.store.end_session(self._session)
-            except Exception:
-                log.exception("could not close the session")
-            self._session = None
 
     def _set_state(self, state: str) -> None:
         if state != self.state:

@@ -12,6 +12,7 @@ DESCRIPTOR_HEADERS = {
     "bpm": "BPM",
     "bpm_confidence": "BPM conf.",
     "bpm_alternatives": "BPM alternatives",
+    "bpm_weak_pulse": "Weak pulse",
     "key": "Key",
     "key_camelot": "Camelot",
     "key_confidence": "Key conf.",
@@ -65,12 +66,20 @@ def fmt_value(column: str, value) -> str:
         return ""
     if column == "duration_s":
         return fmt_duration(float(value))
-    if column == "key_modulating":
-        return "yes" if value else "no"
+    if column in ("key_modulating", "bpm_weak_pulse"):
+        return "yes" if value not in (False, 0, "0", "False", "false") else "no"
     if column == "time_signature":
         return f"{value}/4"
     if column == "bpm_alternatives":
-        return " / ".join(f"{float(v):.1f}" for v in str(value).split(";") if v)
+        return " / ".join(_short(float(v)) for v in str(value).split(";") if v)
     if isinstance(value, float):
-        return f"{value:.{_DECIMALS.get(column, 2)}f}"
+        text = f"{value:.{_DECIMALS.get(column, 2)}f}"
+        # a value that rounds to zero has no sign: a peak of -0.004 dBFS reads "0.0"
+        return text[1:] if text.startswith("-") and not text.strip("-0.") else text
     return str(value)
+
+
+def _short(bpm: float) -> str:
+    """A tempo with one decimal, none when it is whole: ``"61.5"``, ``"123"``."""
+    text = f"{bpm:.1f}"
+    return text[:-2] if text.endswith(".0") else text

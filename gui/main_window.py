@@ -8,7 +8,9 @@ The window is built from parts, one module per job, each a mixin of :class:`Main
 :mod:`gui.window_songs`         adding songs: file dialogs, drag and drop, clearing the list
 :mod:`gui.window_calibration`   the reference sheet, the Calibration tab and its actions
 :mod:`gui.window_exports`       the results CSV
-:mod:`gui.window_session`       the session store, resuming an interrupted batch, the layout
+:mod:`gui.window_session`       the session store: the library, resuming, new sessions, undo
+:mod:`gui.window_layout`        the window's size, the bottom pane per tab, the columns
+:mod:`gui.window_rows`          actions on the selected songs: preview, corrections, time
 ==============================  ===========================================================
 
 This module builds the widgets, connects the engine (:class:`gui.engine.BatchEngine`, the
@@ -32,9 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.batch.rules import TERMINAL_STATES, SongState
+from core.batch.rules import SongState
 from core.settings import AnalysisSettings
 from gui.engine import BatchEngine, EngineState
+from gui.focus_ring import FocusRing
 from gui.formatting import fmt_eta
 from gui.log_panel import LogPanel
 from gui.plots import BatchPlots
@@ -44,9 +47,12 @@ from gui.song_filter import SongFilterProxy
 from gui.song_table import SongTableModel
 from gui.song_view import SongTableView
 from gui.stall_banner import StallBanner
+from gui.table_bar import TableBar
 from gui.window_actions import STATUS_FILTERS, ActionsMixin
 from gui.window_calibration import CalibrationMixin
 from gui.window_exports import ExportMixin, write_results_csv
+from gui.window_layout import LayoutMixin
+from gui.window_rows import RowActionsMixin
 from gui.window_session import SessionMixin, open_store
 from gui.window_songs import SongInputMixin
 from gui.worker_panel import WorkerPanel
@@ -57,7 +63,7 @@ log = logging.getLogger(__name__)
 
 
 class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, SessionMixin,
-                 QMainWindow):
+                 LayoutMixin, RowActionsMixin, QMainWindow):
     """The window.
 
     Parameters
@@ -70,7 +76,10 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         Whether to read and write settings and window layout with ``QSettings``, and to
         use the session store (results cache, crash-safe sessions).
     store : core.batch.store.ResultStore, optional
-        The session store to use (default: the user's, when ``remember``).
+        The session store to use (default: the user's, when ``remember``); the window's
+        list of songs is kept there as a library (:mod:`gui.library`).
+    audio_output : object, optional
+        Where song previews play (:class:`gui.preview.AudioPreview`; tests pass a fake).
     """
 
     #: ``(path, error)`` an export ended; ``error`` is empty on success.
@@ -81,7 +90,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
     ACTIONS_INTERVAL_MS = 150
 
     def __init__(self, settings: AnalysisSettings | None = None, *, analyze=None,
-                 remember: bool = True, store=None, parent=None):
+                 remember: bool = True, store=None, audio_output=None, parent=None):
         super().__init__(parent)
         self.remember = remember
         if settings is None:
@@ -96,16 +105,17 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self._make_calibration(settings)
         self.setWindowTitle("SongCal")
         self.setAcceptDrops(True)
-        self.resize(1400, 900)
+        self.resize(1280, 720)
 
         self.model = SongTableModel(self.engine, self, calibration=self.calibration)
         self.proxy = SongFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.table = SongTableView()
         self.table.setModel(self.proxy)
-        self.banner = StallBanner(self.engine)
+        self.banner = StallBanner(self.engine, self.table)
         self.resume_banner = ResumeBanner()
         self.workers = WorkerPanel(self.engine)
+        self.workers.setTabKeyNavigation(False)  # Tab leaves the panel
         self.log_panel = LogPanel()
         self.plots = BatchPlots(self.engine)
         self.bottom_tabs = QTabWidget()
@@ -117,27 +127,36 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         plots_lay.addWidget(self.plots)
         self.bottom_tabs.addTab(self._plots_holder, "Batch plots")
         self._make_calibration_tab()
+        self.calibration_view.summary_table.setTabKeyNavigation(False)
         self.bottom_tabs.addTab(self.log_panel, "Log")
 
+        self._make_actions()
+        self.table_bar = TableBar(STATUS_FILTERS, self.row_bar_actions)
+        self.filter_combo, self.search = self.table_bar.filter_combo, self.table_bar.search
         top = QWidget()
         top_lay = QVBoxLayout(top)
-        top_lay.setContentsMargins(6, 6, 6, 0)
+        top_lay.setContentsMargins(6, 4, 6, 0)
         top_lay.setSpacing(4)
         top_lay.addWidget(self.resume_banner)
-        top_lay.addWidget(self.banner)
+        top_lay.addWidget(self.table_bar)
         top_lay.addWidget(self.table, 1)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(top)
         self.splitter.addWidget(self.bottom_tabs)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([600, 260])
         self.setCentralWidget(self.splitter)
 
-        self._make_actions()
         self._make_menus()
         self._make_toolbar()
         self._make_status_bar()
+        self._connect_filters()
+        self._init_layout()
+        self.split_for_height(self.height())
+        self.focus_ring = FocusRing(self)
+        self._init_rows(audio_output)
+        self.setTabOrder(self.search, self.table)
 
         eng = self.engine
         eng.stateChanged.connect(self._update_actions)
@@ -145,16 +164,20 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         eng.cleared.connect(self._update_actions)
         eng.batchFinished.connect(self._on_finished)
         eng.scanFinished.connect(self._on_scan_finished)
+        eng.scanSummary.connect(lambda text: self.statusBar().showMessage(
+            f"Added songs: {text}", 10000))
         eng.stalled.connect(lambda _id: self.banner.refresh())
         eng.clusterFailed.connect(lambda message: self.statusBar().showMessage(
             f"Cannot run on the cluster: {message}. The songs stay queued; choose another "
             f"engine in Settings or start again.", 15000))
         self.banner.skipRequested.connect(eng.skip)
+        self.banner.moreTimeRequested.connect(self.give_more_time)
         self.table.skipRequested.connect(lambda ids: [eng.skip(i) for i in ids])
         self.table.retryRequested.connect(eng.requeue)
         self.resume_banner.resumeRequested.connect(self._resume_session)
         self.resume_banner.dismissed.connect(self._dismiss_session)
         self._connect_calibration()
+        self._init_session()
 
         self._rows_actions_at = 0.0  # when added rows last updated the actions
         self._actions_timer = QTimer(self)
@@ -166,7 +189,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self.ui_timer.timeout.connect(self._refresh_ui)
         self.ui_timer.start()
         self.plot_timer = QTimer(self)
-        self.plot_timer.setInterval(500)
+        self.plot_timer.setInterval(170)  # one of the three plots per tick: each every ~0.5 s
         self.plot_timer.timeout.connect(self._refresh_plots)
         self.plot_timer.start()
         if remember:
@@ -183,6 +206,9 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
 
     # -- batch control ------------------------------------------------------------------------
     def start(self) -> None:
+        if self.engine.state == EngineState.PAUSED:
+            self.statusBar().showMessage("The batch is paused: Resume (F6) goes on.", 4000)
+            return
         if not self.engine.start():
             self.statusBar().showMessage("No queued songs: add files or folders first.", 4000)
 
@@ -208,6 +234,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
 
     # -- live refresh -------------------------------------------------------------------------
     def _on_jobs_added(self, first: int, count: int) -> None:
+        self._undo = None  # putting an old list back would now drop these songs
         # A scan adds rows many times a second: update the actions at once the first time,
         # then at most every ACTIONS_INTERVAL_MS (each update looks at every song).
         if self._actions_timer.isActive():
@@ -220,30 +247,36 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
             self._actions_timer.start()
 
     def _on_finished(self) -> None:
-        c = self.engine.batch.counts()
-        self.statusBar().showMessage(
-            f"Batch finished: {c[SongState.DONE]} done, "
-            f"{c[SongState.FAILED] + c[SongState.TIMED_OUT]} failed or timed out.", 10000)
+        self.statusBar().showMessage(f"Batch finished: {self._summary()}.", 10000)
         self.proxy.resort()
         self.proxy.refilter()
         self._refresh_ui()
         self._refresh_plots(force=True)
 
+    def _summary(self) -> str:
+        """``"8 done, 1 failed, 1 skipped"``: every state that has songs."""
+        c = self.engine.batch.counts()
+        order = (SongState.DONE, SongState.FAILED, SongState.TIMED_OUT, SongState.SKIPPED,
+                 SongState.CANCELLED, SongState.STALLED, SongState.RUNNING, SongState.QUEUED)
+        return ", ".join(f"{c[s]} {s.value}" for s in order if c[s]) or "no songs"
+
     def _refresh_ui(self) -> None:
         eng = self.engine
         batch = eng.batch
-        c = batch.counts()
         total = len(batch.jobs)
-        ended = sum(c[s] for s in TERMINAL_STATES)
-        bad = c[SongState.FAILED] + c[SongState.TIMED_OUT]
-        extra = f" \u00b7 {bad} failed" if bad else ""
-        if c[SongState.STALLED]:
-            extra += f" \u00b7 {c[SongState.STALLED]} stalled"
-        self.count_label.setText(f"{c[SongState.DONE]} done / {total} songs"
-                                 f" ({ended} ended){extra}")
-        rate = batch.rate_per_minute()
-        self.rate_label.setText(f"{rate:.1f} songs/min" if batch.started_at else "")
-        self.eta_label.setText(f"ETA {fmt_eta(batch.eta_s())}" if eng.is_running else "")
+        self.count_label.setText(f"{total} songs: {self._summary()}" if total else "No songs")
+        run = batch.figures()
+        rate = run["rate"]
+        stored = f", {run['stored']} from the store" if run["stored"] else ""
+        self.rate_label.setText(f"{rate:.1f} songs/min{stored}" if run["analyzed"]
+                                else (f"{run['stored']} from the store" if run["stored"]
+                                      else ""))
+        if eng.state == EngineState.PAUSED:
+            self.eta_label.setText("ETA: paused")
+        elif eng.state == EngineState.RUNNING:
+            self.eta_label.setText(f"ETA {fmt_eta(run['eta'])}")
+        else:
+            self.eta_label.setText("")
         state = eng.state
         if eng.is_scanning:
             state += " \u00b7 scanning"
@@ -254,11 +287,14 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
             self.proxy.refilter()
         if self.workers.isVisible():
             self.workers.refresh()
+        self.focus_ring.follow()
         self._update_actions()
 
     def _refresh_plots(self, force: bool = False) -> None:
-        if force or self.plots.isVisible():
+        if force:
             self.plots.refresh()
+        elif self.plots.isVisible():
+            self.plots.refresh_next()
 
     # -- quitting -----------------------------------------------------------------------------
     def closeEvent(self, event):  # noqa: N802 - Qt API
@@ -273,6 +309,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
                 return
         self.ui_timer.stop()
         self.plot_timer.stop()
+        self.preview.stop()
         if self.remember:
             self._save_layout()
         # The calibration tasks first (they end quickly and then emit nothing), then the

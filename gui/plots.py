@@ -1,8 +1,11 @@
-"""Live batch plots (pyqtgraph): songs done over time, elapsed vs budget, worker timeline.
+"""Live batch plots (pyqtgraph): songs done over time, analysis time vs budget, worker
+timeline -- all of the current run (a second batch starts again from zero).
 
 Plot items are created once; :meth:`BatchPlots.refresh` sets their data from a timer a few
 times a second (and only while the plots are visible), without antialiasing (pyqtgraph's
-process-wide default, :data:`gui.startup.PLOT_OPTIONS`).
+process-wide default, :data:`gui.startup.PLOT_OPTIONS`).  The analysis times are drawn as
+points coloured by the song's state (the table's colours; one legend line for them), on a
+logarithmic time axis, so a 1-second song stays visible under a 10-minute budget.
 """
 
 from __future__ import annotations
@@ -29,6 +32,17 @@ def _nice_ceiling(x: float) -> float:
         if m * 10 ** exp >= x:
             return float(m * 10 ** exp)
     return float(10 ** (exp + 1))
+
+
+def _set_xy(item, x: np.ndarray, y: np.ndarray) -> None:
+    """Give a plot data item new points, unless they are the ones it has (a state with no
+    songs, or songs that ended, change rarely: setData is the costly part of a refresh)."""
+    old = getattr(item, "_last_xy", None)
+    if old is not None and old[0].shape == x.shape and np.array_equal(old[0], x) \
+            and np.array_equal(old[1], y):
+        return
+    item._last_xy = (x, y)
+    item.setData(x, y)
 
 
 def _set_bars(item: pg.BarGraphItem, **opts) -> None:
@@ -92,18 +106,24 @@ class BatchPlots(QWidget):
         self.total_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#999", style=pg.QtCore.Qt.PenStyle.DashLine))
         self.done_plot.addItem(self.total_line)
 
-        self.budget_plot = _plot("Analysis time vs budget", "time (s)", "song #")
-        self.budget_plot.addLegend(offset=(-8, 4), labelTextSize="8pt")
-        # One bar item per state colour: a single-colour item draws all its bars in one call.
-        self.elapsed_bars = {s: pg.BarGraphItem(x=[], height=[], width=0.8, brush=_BRUSH[s],
-                                                pen=_PEN_NONE) for s in _BRUSH}
-        for item in self.elapsed_bars.values():
-            self.budget_plot.addItem(item)
+        self.budget_plot = _plot("Analysis time vs budget", "time (s, log scale)", "song #")
+        self.budget_plot.setLogMode(y=True)
+        self.budget_legend = self.budget_plot.addLegend(offset=(-8, 4), labelTextSize="8pt")
         self.budget_curve = self.budget_plot.plot([], [], pen=pg.mkPen("#f2a900", width=1.5),
                                                   name="budget")
         self.limit_curve = self.budget_plot.plot(
             [], [], pen=pg.mkPen("#a31515", width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
             name="hard limit")
+        # One point item per state colour (one draw call each), coloured as in the table;
+        # the legend names them once (a line per state would not fit a small plot).
+        self.elapsed_points = {
+            s: self.budget_plot.plot([], [], pen=None, symbol="o", symbolSize=6,
+                                     symbolBrush=_BRUSH[s], symbolPen=pg.mkPen("#333", width=0.5))
+            for s in _BRUSH}
+        self.budget_legend.addItem(
+            pg.ScatterPlotItem(size=7, brush=_BRUSH[SongState.DONE],
+                               pen=pg.mkPen("#333", width=0.5)),
+            "analysis time (coloured by state)")
 
         self.timeline_plot = _plot("Worker timeline", "", "time (s)")
         self.timeline_plot.invertY(True)
@@ -121,11 +141,24 @@ class BatchPlots(QWidget):
         self._done_x = _Range(self.done_plot, "x", 5.0)
         self._done_y = _Range(self.done_plot, "y", 5.0)
         self._budget_x = _Range(self.budget_plot, "x", 5.0)
-        self._budget_y = _Range(self.budget_plot, "y", 1.0)
+        self._budget_top = None
         self._timeline_x = _Range(self.timeline_plot, "x", 5.0)
+        self._parts = (self._refresh_done, self._refresh_budget, self._refresh_timeline)
+        self._turn = 0
 
     def refresh(self) -> None:
-        """Set every plot's data from the engine (cheap; call from a timer)."""
+        """Set every plot's data from the engine now."""
+        for part in self._parts:
+            part()
+
+    def refresh_next(self) -> None:
+        """Set the data of the next plot in turn (call from a timer three times as often
+        as each plot needs it): each plot then repaints in an event of its own, so the
+        three repaints never add up to one long wait of the event loop."""
+        self._parts[self._turn % len(self._parts)]()
+        self._turn += 1
+
+    def _refresh_done(self) -> None:
         eng = self.engine
         batch = eng.batch
         now = time.monotonic() - eng.epoch
@@ -140,23 +173,35 @@ class BatchPlots(QWidget):
         self._done_x.fit(now if eng.is_running or not h.times else h.times[-1])
         self._done_y.fit(len(batch.jobs))
 
-        jobs = [j for j in batch.jobs if j.started_at is not None]
+    def _refresh_budget(self) -> None:
+        batch = self.engine.batch
+        run_start = batch.run_started_at
+        jobs = [j for j in batch.jobs if j.started_at is not None and run_start is not None
+                and j.started_at >= run_start]
         x = np.array([j.id + 1 for j in jobs], dtype=float)
-        elapsed = np.array([j.elapsed() for j in jobs], dtype=float)
+        # at least 10 ms: a log axis has no zero (a song served from the store takes ~1 ms)
+        elapsed = np.maximum(np.array([j.elapsed() for j in jobs], dtype=float), 0.01)
         states = np.array([j.state.value for j in jobs], dtype=object)
-        for state, item in self.elapsed_bars.items():
+        for state, item in self.elapsed_points.items():
             sel = states == state.value
-            _set_bars(item, x=x[sel], height=elapsed[sel], width=0.8)
-        self.budget_curve.setData(x, np.array([batch.budget(j) for j in jobs], dtype=float))
-        limits = np.array([batch.hard_limit(j) for j in jobs], dtype=float)
-        self.limit_curve.setData(x, limits)
-        self._budget_x.fit(len(batch.jobs) + 1)
-        # The budget line is the reference; the hard limit shows once a song nears it.
+            _set_xy(item, x[sel], elapsed[sel])
         budgets = np.array([batch.budget(j) for j in jobs], dtype=float)
-        # Before any song starts, scale to the base budget, so the start does not rescale.
-        base = batch.settings.budget_base_s if batch.jobs else 0.0
-        self._budget_y.fit(max(elapsed.max(initial=0.0), budgets.max(initial=base)))
+        _set_xy(self.budget_curve, x, budgets)
+        limits = np.array([batch.hard_limit(j) for j in jobs], dtype=float)
+        _set_xy(self.limit_curve, x, limits)
+        self._budget_x.fit(len(batch.jobs) + 1)
+        # From the shortest time to the hard limit, in coarse steps of the log axis.
+        base = batch.settings.budget_base_s if batch.jobs else 1.0
+        top = float(np.log10(max(limits.max(initial=base), elapsed.max(initial=0.0), 1.0)))
+        top = np.ceil(top * 2) / 2 + 0.1
+        bottom = float(np.floor(np.log10(elapsed.min(initial=0.1)) - 0.3))
+        if (top, bottom) != self._budget_top:
+            self._budget_top = (top, bottom)
+            self.budget_plot.setYRange(bottom, top, padding=0)
 
+    def _refresh_timeline(self) -> None:
+        eng = self.engine
+        now = time.monotonic() - eng.epoch
         names = [s.name for s in eng.slots]
         for seg in eng.segments:
             if seg.worker not in names:

@@ -28,7 +28,7 @@ from core.calibration.agreement import (
     mirex_score,
     tempo_relation,
 )
-from core.calibration.exports import result_key, result_number
+from core.calibration.cells import result_key, result_number
 from core.calibration.reference import REFERENCE_DESCRIPTORS
 
 __all__ = [

@@ -26,6 +26,7 @@ __all__ = [
     "COL_ARTIST",
     "COL_FILE",
     "COL_STATUS",
+    "COL_NOTE",
     "COL_PROGRESS",
     "COL_CHUNK",
     "COL_ELAPSED",
@@ -34,6 +35,8 @@ __all__ = [
     "TABLE_DESCRIPTORS",
     "TEXT_DESCRIPTORS",
     "HEADERS",
+    "COLUMN_NAMES",
+    "FROZEN_COLUMNS",
     "FIRST_REFERENCE_COL",
     "REFERENCE_TIPS",
     "STATE_ORDER",
@@ -51,10 +54,13 @@ PATH_ROLE = Qt.ItemDataRole.UserRole + 5  #: str, the file
 #: str, agreement category of a reference cell (``"ok"``, ``"octave"``, ``"fifth"``...)
 AGREEMENT_ROLE = Qt.ItemDataRole.UserRole + 6
 
-_FIXED = ("#", "Title", "Artist", "File", "Status", "Progress", "Chunk", "Elapsed / budget",
-          "Worker")
-(COL_NUM, COL_TITLE, COL_ARTIST, COL_FILE, COL_STATUS, COL_PROGRESS, COL_CHUNK, COL_ELAPSED,
- COL_WORKER) = range(len(_FIXED))
+_FIXED = ("#", "Title", "Artist", "File", "Status", "Note", "Progress", "Chunk",
+          "Elapsed / budget", "Worker")
+(COL_NUM, COL_TITLE, COL_ARTIST, COL_FILE, COL_STATUS, COL_NOTE, COL_PROGRESS, COL_CHUNK,
+ COL_ELAPSED, COL_WORKER) = range(len(_FIXED))
+#: Stable names of the fixed columns (the column chooser remembers columns by name).
+_FIXED_NAMES = ("num", "title", "artist", "file", "status", "note", "progress", "chunk",
+                "elapsed", "worker")
 FIRST_DESCRIPTOR_COL = len(_FIXED)
 _FIRST_SHOWN = ("bpm", "key", "key_camelot", "loudness_lufs", "energy", "danceability",
                 "valence", "acousticness", "duration_s")
@@ -63,6 +69,10 @@ TABLE_DESCRIPTORS = tuple(c for c in _FIRST_SHOWN if c in DESCRIPTOR_COLUMNS) + 
     c for c in DESCRIPTOR_COLUMNS if c not in _FIRST_SHOWN)
 #: Header text of the fixed and descriptor columns.
 HEADERS = _FIXED + tuple(DESCRIPTOR_HEADERS.get(c, c) for c in TABLE_DESCRIPTORS)
+#: Stable name of each fixed and descriptor column (descriptors: their results column).
+COLUMN_NAMES = _FIXED_NAMES + TABLE_DESCRIPTORS
+#: Columns kept at the left edge while the table scrolls sideways (the song stays named).
+FROZEN_COLUMNS = (COL_NUM, COL_TITLE)
 #: First reference column (present once a reference sheet is loaded).
 FIRST_REFERENCE_COL = len(HEADERS)
 

@@ -22,6 +22,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush
 
 from core.batch.rules import TERMINAL_STATES, SongState
+from gui.column_help import column_tip
 from gui.formatting import fmt_duration, fmt_value
 from gui.reference_columns import Cell, reference_cells, reference_columns
 from gui.song_columns import (
@@ -30,11 +31,13 @@ from gui.song_columns import (
     COL_CHUNK,
     COL_ELAPSED,
     COL_FILE,
+    COL_NOTE,
     COL_NUM,
     COL_PROGRESS,
     COL_STATUS,
     COL_TITLE,
     COL_WORKER,
+    COLUMN_NAMES,
     FIRST_DESCRIPTOR_COL,
     FIRST_REFERENCE_COL,
     HEADERS,
@@ -51,6 +54,8 @@ from gui.song_columns import (
     agreement_verdict,
 )
 from gui.song_paint import ROW_BACKGROUND, status_icon
+from gui.song_text import CORRECTED as _CORRECTED
+from gui.song_text import USER_MARK, note_text
 
 __all__ = ["SongTableModel"]
 
@@ -279,8 +284,8 @@ class SongTableModel(QAbstractTableModel):
                 return None
             if role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(HEADERS):
                 return HEADERS[section]
-            if role == Qt.ItemDataRole.ToolTipRole and section >= FIRST_DESCRIPTOR_COL:
-                return TABLE_DESCRIPTORS[section - FIRST_DESCRIPTOR_COL]
+            if role == Qt.ItemDataRole.ToolTipRole and 0 <= section < len(HEADERS):
+                return column_tip(COLUMN_NAMES[section], HEADERS[section]) or None
         return None
 
     # ``flags`` is not overridden: Qt's own answer (enabled, selectable, no children) is the
@@ -298,11 +303,27 @@ class SongTableModel(QAbstractTableModel):
         return self.engine.identity.get(job.id, (os.path.basename(job.path), ""))
 
     def descriptor(self, job, col: int):
-        """Raw value of descriptor column ``col`` (None when unknown)."""
-        r = job.result
+        """Value of descriptor column ``col`` (None when unknown): the user's correction
+        where there is one, else the analyzer's; while a song is analyzed again, its
+        earlier result."""
+        r = job.result if job.result is not None else job.previous
         if r is None:
             return None
-        return getattr(r, TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL], None)
+        name = TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL]
+        user = _CORRECTED.get(name)
+        if user is not None:
+            value = getattr(r, user, None)
+            if value is not None:
+                return value
+        return getattr(r, name, None)
+
+    def corrected(self, job, col: int) -> bool:
+        """True when the user corrected descriptor column ``col`` of ``job``."""
+        name = TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL] if col >= FIRST_DESCRIPTOR_COL \
+            else ""
+        user = _CORRECTED.get(name)
+        r = job.result
+        return user is not None and r is not None and getattr(r, user, None) is not None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -392,6 +413,9 @@ class SongTableModel(QAbstractTableModel):
             return os.path.basename(job.path)
         if col == COL_STATUS:
             return job.state.value
+        if col == COL_NOTE:
+            return note_text(job, self.engine.batch.budget(job)
+                             if job.state is SongState.STALLED else None)
         if col == COL_PROGRESS:
             if job.state is SongState.QUEUED:
                 return ""
@@ -405,14 +429,18 @@ class SongTableModel(QAbstractTableModel):
             chunk = n if job.state is SongState.DONE else job.chunk
             return f"{chunk}/{n}"
         if col == COL_ELAPSED:
-            if job.started_at is None:
-                return ""
+            r = job.result
+            if r is not None and r.source == "store" and job.state is SongState.DONE:
+                return "from store"
+            if job.started_at is None:  # a song restored from an earlier session
+                return fmt_duration(r.analysis_s) if r is not None and r.analysis_s else ""
             return (f"{fmt_duration(job.elapsed())} / "
                     f"{fmt_duration(self.engine.batch.budget(job))}")
         if col == COL_WORKER:
             return job.worker if job.started_at is not None else ""
-        return fmt_value(TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL],
+        text = fmt_value(TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL],
                          self.descriptor(job, col))
+        return text + USER_MARK if text and self.corrected(job, col) else text
 
     def _sort_value(self, job, col: int):
         if col == COL_NUM:
@@ -427,6 +455,8 @@ class SongTableModel(QAbstractTableModel):
             return float(job.progress)
         if col == COL_CHUNK:
             return job.chunk
+        if col == COL_NOTE:
+            return self._display(job, col).casefold()
         if col == COL_ELAPSED:
             return float(job.elapsed()) if job.started_at is not None else -1.0
         if col == COL_WORKER:
@@ -442,6 +472,17 @@ class SongTableModel(QAbstractTableModel):
     def _tooltip(self, job, col: int):
         if col == COL_FILE:
             return job.path
+        if col == COL_NOTE:
+            return self._display(job, col) or None
+        if col == COL_ELAPSED and job.result is not None and job.result.source == "store":
+            took = job.result.analysis_s
+            return ("served from the session store: analyzed earlier with the same "
+                    "settings" + (f" in {fmt_duration(took)}" if took else ""))
+        if col >= FIRST_DESCRIPTOR_COL and self.corrected(job, col):
+            name = TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL]
+            analyzer = fmt_value(name, getattr(job.result, name, None)) or "none"
+            return (f"your correction; the analyzer said {analyzer} (both are exported: "
+                    f"{name} and {_CORRECTED[name]})")
         if job.error and (job.state in TERMINAL_STATES or col == COL_STATUS):
             return f"{job.state.value}: {job.error}"
         if job.state is SongState.STALLED:

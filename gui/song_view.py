@@ -1,4 +1,5 @@
-"""The song table view: sorting, column layout, copy as TSV and the row context menu."""
+"""The song table view: sorting, column layout (frozen ``#`` and Title, the column chooser),
+copy as TSV and the row context menu."""
 
 from __future__ import annotations
 
@@ -6,19 +7,29 @@ import os
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence, QPainter
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QMenu,
+    QStyledItemDelegate,
+    QTableView,
+)
 
 from core.batch.rules import TERMINAL_STATES, SongState
+from gui.frozen_view import FrozenColumns
 from gui.song_columns import (
     COL_ARTIST,
     COL_CHUNK,
     COL_ELAPSED,
     COL_FILE,
+    COL_NOTE,
     COL_NUM,
     COL_PROGRESS,
     COL_STATUS,
     COL_TITLE,
     COL_WORKER,
+    COLUMN_NAMES,
+    FROZEN_COLUMNS,
     JOB_ID_ROLE,
     PATH_ROLE,
     STATE_ROLE,
@@ -32,8 +43,16 @@ __all__ = ["SongTableView", "rows_to_tsv"]
 _KEY_COL = descriptor_column("key")
 _ALTERNATIVES_COL = descriptor_column("bpm_alternatives")
 
-_WIDTHS = {COL_NUM: 48, COL_TITLE: 200, COL_ARTIST: 140, COL_FILE: 150, COL_STATUS: 96,
-           COL_PROGRESS: 104, COL_CHUNK: 52, COL_ELAPSED: 112, COL_WORKER: 56}
+_WIDTHS = {COL_NUM: 44, COL_TITLE: 190, COL_ARTIST: 130, COL_FILE: 150, COL_STATUS: 96,
+           COL_NOTE: 230, COL_PROGRESS: 96, COL_ELAPSED: 112, COL_WORKER: 56}
+
+
+class _MiddleElide(QStyledItemDelegate):
+    """Elides in the middle (file names keep their end and extension)."""
+
+    def initStyleOption(self, option, index):  # noqa: N802 - Qt API
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
 
 
 class SongTableView(QTableView):
@@ -49,24 +68,34 @@ class SongTableView(QTableView):
 
     skipRequested = Signal(list)
     retryRequested = Signal(list)
+    #: The user asked for the header menu's Columns... dialog.
+    columnsDialogRequested = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        #: Actions on the selected rows shown in the context menu (set by the window).
+        self.row_actions: list = []
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setAlternatingRowColors(True)
         self.setSortingEnabled(True)
         self.setWordWrap(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside it
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         vh = self.verticalHeader()
         vh.hide()
         vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vh.setDefaultSectionSize(22)
-        self.horizontalHeader().setHighlightSections(False)
-        self.horizontalHeader().setSectionsMovable(True)
+        hh = self.horizontalHeader()
+        hh.setHighlightSections(False)
+        hh.setSectionsMovable(True)
+        hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        hh.customContextMenuRequested.connect(self._header_menu)
         self.setItemDelegateForColumn(COL_PROGRESS, ProgressDelegate(self))
+        self.setItemDelegateForColumn(COL_FILE, _MiddleElide(self))
+        self.frozen = FrozenColumns(self, FROZEN_COLUMNS)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
         self.copy_action = QAction("Copy rows", self)
@@ -85,13 +114,51 @@ class SongTableView(QTableView):
             if width is None:  # descriptors: wide enough for the header and a typical value
                 text = str(model.headerData(col, Qt.Orientation.Horizontal) or "")
                 width = max(64, fm.horizontalAdvance(text) + 28)
-                if col == _KEY_COL:
-                    width = max(width, fm.horizontalAdvance("C# minor") + 16)
+                if col == COL_CHUNK:
+                    width = fm.horizontalAdvance("888/888") + 18
+                elif col == _KEY_COL:
+                    width = max(width, fm.horizontalAdvance("C# minor \u270e") + 16)
                 elif col == _ALTERNATIVES_COL:
-                    width = max(width, fm.horizontalAdvance("120.0 / 60.0 / 240.0") + 16)
+                    width = max(width, fm.horizontalAdvance("61.5 / 123 / 184.5 / 246") + 16)
             self.setColumnWidth(col, width)
+        from gui.column_chooser import DEFAULT_HIDDEN
+
+        for col, name in enumerate(COLUMN_NAMES):
+            self.setColumnHidden(col, name in DEFAULT_HIDDEN)
         self.sortByColumn(COL_NUM, Qt.SortOrder.AscendingOrder)
         model.columnsInserted.connect(self._place_reference_columns)
+        self.frozen.attach()
+
+    def _header_menu(self, pos) -> None:
+        from gui.column_chooser import header_menu
+
+        menu = header_menu(self, self, self.columnsDialogRequested.emit)
+        menu.exec(self.horizontalHeader().viewport().mapToGlobal(pos))
+
+    def resizeEvent(self, event):  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self.frozen.update_geometry()
+
+    def updateGeometries(self):  # noqa: N802 - Qt API
+        super().updateGeometries()
+        if hasattr(self, "frozen"):
+            self.frozen.update_geometry()
+
+    def scrollTo(self, index, hint=QAbstractItemView.ScrollHint.EnsureVisible):  # noqa: N802
+        # Never scroll a cell under the frozen columns: a frozen cell needs no sideways
+        # scroll at all, any other is brought out from under them.
+        if not index.isValid():
+            return
+        bar = self.horizontalScrollBar()
+        keep = bar.value()
+        super().scrollTo(index, hint)
+        if index.column() in FROZEN_COLUMNS:
+            bar.setValue(keep)
+            return
+        left = self.columnViewportPosition(index.column())
+        cover = self.frozen.width_needed()
+        if left < cover:
+            bar.setValue(bar.value() - (cover - left))
 
     def _source_model(self):
         m = self.model()
@@ -162,6 +229,13 @@ class SongTableView(QTableView):
         skip.setEnabled(any(s not in TERMINAL_STATES for s in states))
         retry = menu.addAction("Analyze again")
         retry.setEnabled(any(s in TERMINAL_STATES for s in states))
+        if self.row_actions:
+            menu.addSeparator()
+            for a in self.row_actions:
+                if a is None:
+                    menu.addSeparator()
+                else:
+                    menu.addAction(a)
         menu.addSeparator()
         reveal = menu.addAction("Reveal in file manager")
         reveal.setEnabled(len(ids) == 1)

@@ -15,16 +15,7 @@ from importlib import metadata
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QComboBox,
-    QLabel,
-    QLineEdit,
-    QMessageBox,
-    QSizePolicy,
-    QStyle,
-    QToolBar,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QMessageBox, QStyle, QToolBar
 
 from core import __version__
 from core.batch.rules import TERMINAL_STATES, SongState
@@ -73,9 +64,12 @@ def about_text() -> str:
 class ActionsMixin:
     """Actions, menus, toolbar and status bar of the main window."""
 
-    def _act(self, text, slot, shortcut=None, icon=None, tip=None) -> QAction:
-        """A window action: ``text``, run ``slot``; optional shortcut, standard icon and tip."""
+    def _act(self, text, slot, shortcut=None, icon=None, tip=None, short=None) -> QAction:
+        """A window action: ``text``, run ``slot``; optional shortcut, standard icon, tip
+        and ``short`` text for the toolbar."""
         a = QAction(text, self)
+        if short:
+            a.setIconText(short)
         if shortcut is not None:
             a.setShortcut(QKeySequence(shortcut))
         if icon is not None:
@@ -91,18 +85,27 @@ class ActionsMixin:
         SP = QStyle.StandardPixmap
         self.add_files_action = self._act("Add &Files\u2026", self.add_files_dialog,
                                           QKeySequence.StandardKey.Open, SP.SP_FileIcon,
-                                          "Add audio files")
+                                          "Add audio files", short="Files")
         self.add_folder_action = self._act("Add F&older\u2026", self.add_folder_dialog,
                                            "Ctrl+Shift+O", SP.SP_DirIcon,
-                                           "Add every audio file in a folder and its subfolders")
-        self.clear_action = self._act("&Clear", self.clear, "Ctrl+Shift+Backspace",
-                                      SP.SP_DialogResetButton, "Remove every song from the list")
+                                           "Add every audio file in a folder and its subfolders",
+                                           short="Folder")
+        self.clear_action = self._act("&Clear\u2026", self.clear, "Ctrl+Shift+Backspace",
+                                      SP.SP_DialogResetButton,
+                                      "Remove every song from the list (Undo brings them back)",
+                                      short="Clear")
+        self.new_session_action = self._act(
+            "&New Session\u2026", self.new_session, QKeySequence.StandardKey.New, None,
+            "Start an empty list; this one stays in the session store")
+        self.undo_action = self._act("&Undo", self.undo_clear, QKeySequence.StandardKey.Undo,
+                                     None, "Bring back the songs removed by Clear or New Session")
         self.export_action = self._act("&Export Results\u2026", self.export_dialog,
                                        "Ctrl+E", SP.SP_DialogSaveButton,
-                                       "Write the results CSV")
+                                       "Write the results CSV", short="Export")
         self.settings_action = self._act("&Settings\u2026", self.settings_dialog,
                                          QKeySequence.StandardKey.Preferences, None,
-                                         "Workers, time budget, chunk length, sample rate")
+                                         "Workers, time budget, chunk length, sample rate",
+                                         short="Settings")
         if self.settings_action.shortcut().isEmpty():
             self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
         self.quit_action = self._act("&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -115,27 +118,48 @@ class ActionsMixin:
                                        SP.SP_MediaStop, "Stop the batch")
         self.retry_action = self._act("&Retry Failed", self.engine.retry_failed,
                                       "Ctrl+Shift+R", SP.SP_BrowserReload,
-                                      "Analyze failed, timed-out, cancelled and skipped songs again")
-        self.force_action = self._act("&Force Fresh Analysis", self.engine.force_fresh, None,
-                                      None, "Analyze every song again, ignoring earlier results")
+                                      "Analyze failed, timed-out, cancelled and skipped songs again",
+                                      short="Retry")
+        self.force_action = self._act("&Force Fresh Analysis\u2026", self.force_fresh, None,
+                                      None, "Analyze every song again, ignoring stored results "
+                                            "(each keeps its result until the new one arrives)")
         self.about_action = self._act("&About SongCal", self.about)
+        self.guide_action = self._act("SongCal &Guide", self.show_guide,
+                                      QKeySequence.StandardKey.HelpContents, None,
+                                      "What the columns mean, budgets and stalls, the "
+                                      "calibration table")
+        self.shortcuts_action = self._act("&Keyboard Shortcuts", self.show_shortcuts,
+                                          "Ctrl+/", None, "Every command's keys")
+        self.columns_action = self._act("&Columns\u2026", self.columns_dialog, None, None,
+                                        "Show, hide and order the table's columns",
+                                        short="Columns")
+        self._make_row_actions()
         self._make_calibration_actions()
+        self.load_reference_action.setIconText("Reference")
+        self.export_calibration_action.setIconText("Export Cal.")
 
     def _make_menus(self) -> None:
         mb = self.menuBar()
         f = self.file_menu = mb.addMenu("&File")
-        for a in (self.add_files_action, self.add_folder_action, self.clear_action, None,
+        for a in (self.new_session_action, None, self.add_files_action,
+                  self.add_folder_action, self.clear_action, None,
                   self.load_reference_action, self.apply_profile_action, None,
                   self.export_action, self.export_calibration_action, None,
                   self.settings_action, None, self.quit_action):
             f.addSeparator() if a is None else f.addAction(a)
         e = self.edit_menu = mb.addMenu("&Edit")
+        e.addAction(self.undo_action)
+        e.addSeparator()
         e.addAction(self.table.copy_action)
         sel_all = self._act("Select &All", self.table.selectAll, QKeySequence.StandardKey.SelectAll)
         e.addAction(sel_all)
+        e.addSeparator()
+        for a in self.correction_actions:
+            e.addAction(a)
         b = self.batch_menu = mb.addMenu("&Batch")
         for a in (self.start_action, self.pause_action, self.cancel_action, None,
-                  self.retry_action, self.force_action):
+                  self.retry_action, self.force_action, None, self.more_time_action,
+                  self.skip_action, self.preview_action):
             b.addSeparator() if a is None else b.addAction(a)
         c = self.calibration_menu = mb.addMenu("&Calibration")
         for a in (self.load_reference_action, self.matches_action, self.fit_action,
@@ -146,10 +170,18 @@ class ActionsMixin:
             a = self._act(f"Show {name}", lambda _=False, i=i: self.bottom_tabs.setCurrentIndex(i),
                           f"Ctrl+{i + 1}")
             v.addAction(a)
+        v.addSeparator()
+        v.addAction(self.columns_action)
+        find = self._act("&Filter Songs", lambda: self.search.setFocus(),
+                         QKeySequence.StandardKey.Find, None, "Type to filter the table")
+        v.addAction(find)
         self._make_help_menu()
 
     def _make_help_menu(self) -> None:
         h = self.help_menu = self.menuBar().addMenu("&Help")
+        h.addAction(self.guide_action)
+        h.addAction(self.shortcuts_action)
+        h.addSeparator()
         h.addAction(self._act("Open &Demo Deck", lambda: open_demo_deck(self), None, None,
                               "Analyze and calibrate the bundled demo deck"))
         h.addAction(self._act("&Check Installation\u2026", lambda: show_report(self)))
@@ -160,31 +192,22 @@ class ActionsMixin:
         tb.setObjectName("mainToolbar")
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         tb.setMovable(False)
-        for a in (self.add_files_action, self.add_folder_action, self.clear_action, None,
-                  self.start_action, self.pause_action, self.cancel_action, self.retry_action,
-                  None, self.load_reference_action, None, self.export_action,
-                  self.export_calibration_action, self.settings_action):
+        #: The toolbar's actions, in order (None: a separator).
+        self.toolbar_actions = (
+            self.add_files_action, self.add_folder_action, self.clear_action, None,
+            self.start_action, self.pause_action, self.cancel_action, self.retry_action, None,
+            self.load_reference_action, None, self.export_action,
+            self.export_calibration_action, self.settings_action)
+        for a in self.toolbar_actions:
             tb.addSeparator() if a is None else tb.addAction(a)
-        spacer = QWidget()
-        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        tb.addWidget(spacer)
-        self.filter_combo = QComboBox()
-        self.filter_combo.addItems(list(STATUS_FILTERS))
-        self.filter_combo.setToolTip("Show songs in these states")
+        self.toolbar = tb
+        self.addToolBar(tb)
+
+    def _connect_filters(self) -> None:
         self.filter_combo.currentTextChanged.connect(
             lambda t: self.proxy.set_states(STATUS_FILTERS[t]))
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("Filter title, artist, file")
-        self.search.setClearButtonEnabled(True)
-        self.search.setFixedWidth(220)
         self.search.textChanged.connect(self.proxy.set_text)
-        find = QAction(self)
-        find.setShortcut(QKeySequence.StandardKey.Find)
-        find.triggered.connect(lambda: self.search.setFocus())
-        self.addAction(find)
-        tb.addWidget(self.filter_combo)
-        tb.addWidget(self.search)
-        self.addToolBar(tb)
+        self.table.columnsDialogRequested.connect(self.columns_dialog)
 
     def _make_status_bar(self) -> None:
         sb = self.statusBar()
@@ -206,8 +229,7 @@ class ActionsMixin:
         ended = not states.isdisjoint(TERMINAL_STATES)
         retryable = not states.isdisjoint(_RETRYABLE)
         running = eng.is_running
-        self.start_action.setEnabled(queued and eng.state in (EngineState.IDLE,
-                                                              EngineState.PAUSED))
+        self.start_action.setEnabled(queued and eng.state == EngineState.IDLE)
         self.pause_action.setEnabled(eng.state in (EngineState.RUNNING, EngineState.PAUSED))
         self.pause_action.setChecked(eng.state == EngineState.PAUSED)
         self.pause_action.setText("&Resume" if eng.state == EngineState.PAUSED else "&Pause")
@@ -215,8 +237,33 @@ class ActionsMixin:
         self.retry_action.setEnabled(retryable and eng.state != EngineState.CANCELLING)
         self.force_action.setEnabled(ended and not running)
         self.clear_action.setEnabled(bool(jobs) and not running)
+        self.new_session_action.setEnabled(not running)
+        self.undo_action.setEnabled(self.can_undo and not running)
         self.export_action.setEnabled(bool(jobs))
+        self._update_row_actions()
         self._update_calibration_actions(bool(jobs))
 
     def about(self) -> None:
         QMessageBox.about(self, "About SongCal", about_text())
+
+    def show_guide(self) -> None:
+        """Open the in-app guide (non-modal)."""
+        from gui.guide import GuideDialog
+
+        dlg = getattr(self, "_guide", None)
+        if dlg is None:
+            dlg = self._guide = GuideDialog(self)
+        dlg.show()
+        dlg.raise_()
+
+    def show_shortcuts(self) -> None:
+        """Show every action that has keys."""
+        from gui.guide import ShortcutsDialog
+
+        ShortcutsDialog(self.findChildren(QAction), self).exec()
+
+    def columns_dialog(self) -> None:
+        """Show, hide and order the song table's columns."""
+        from gui.column_chooser import ColumnChooser
+
+        ColumnChooser(self.table, self).exec()

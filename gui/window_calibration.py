@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QFrame, QScrollArea, QStyle, QVBoxLayout, QWidget
 
 from gui.calibration_controller import CalibrationController
@@ -25,9 +26,6 @@ log = logging.getLogger(__name__)
 
 class CalibrationMixin:
     """Calibration part of the main window."""
-
-    #: Least height (px) the bottom pane grows to when the Calibration tab is shown.
-    CALIBRATION_MIN_HEIGHT = 420
 
     # -- construction -----------------------------------------------------------------------
     def _make_calibration(self, settings) -> None:
@@ -42,6 +40,9 @@ class CalibrationMixin:
         # tabs (a tab widget is as tall as its tallest page's minimum).
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        # scrolls down to the plots below the summary; never sideways (the view is narrower
+        # than the narrowest window)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(self.calibration_view)
         self._calibration_holder = QWidget()
@@ -49,7 +50,6 @@ class CalibrationMixin:
         holder.setContentsMargins(0, 0, 0, 0)
         holder.addWidget(scroll)
         self.bottom_tabs.addTab(self._calibration_holder, "Calibration")
-        self.bottom_tabs.currentChanged.connect(self._on_tab_changed)
 
     def _make_calibration_actions(self) -> None:
         SP = QStyle.StandardPixmap
@@ -140,20 +140,6 @@ class CalibrationMixin:
         self.bottom_tabs.setCurrentWidget(self._calibration_holder)
 
     # -- what the controller reports --------------------------------------------------------
-    def _on_tab_changed(self, index: int) -> None:
-        # The calibration plots need room: grow the bottom pane when it is too small to
-        # show them (the user can drag the splitter back).
-        if self.bottom_tabs.widget(index) is not self._calibration_holder:
-            return
-        top, bottom = self.splitter.sizes()
-        total = top + bottom
-        need = max(self.CALIBRATION_MIN_HEIGHT,  # the whole view without scrolling
-                   self.calibration_view.minimumSizeHint().height()
-                   + self.bottom_tabs.tabBar().sizeHint().height() + 24)
-        want = min(need, total - 160)  # keep a few rows of the song table in sight
-        if bottom < want:
-            self.splitter.setSizes([total - want, want])
-
     def _on_reference_loaded(self, summary) -> None:
         if not self._following:  # results are gathered only once there is a sheet
             self._following = True

@@ -1,17 +1,21 @@
-"""What the window keeps between runs: the session store, an interrupted batch offered for
-resuming, and the window's layout.
+"""What the window keeps between runs and what it can take back: the library (the last list
+comes back at the next start), an interrupted batch offered for resuming, Clear and New
+Session with a question and an undo, and Force Fresh with a question.
 
-Part of :class:`gui.main_window.MainWindow` (a mixin).  The store
-(:class:`core.batch.store.ResultStore`) caches finished songs and records each batch as a
-session; a session that never ended is offered again at the next start.  The layout
-(geometry, splitter, table columns) lives in ``QSettings`` when the window remembers.
+Part of :class:`gui.main_window.MainWindow` (a mixin).  The list lives in the session store
+(:class:`core.batch.store.ResultStore`) as a library session kept by
+:class:`gui.library.Library`; a batch that never ended (the window was killed) is offered
+again at the next start.  The window's layout is :mod:`gui.window_layout`'s.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
-from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from gui.library import Library
 
 __all__ = ["SessionMixin", "open_store"]
 
@@ -31,7 +35,44 @@ def open_store():
 
 
 class SessionMixin:
-    """Session and layout part of the main window."""
+    """Session part of the main window."""
+
+    def _init_session(self) -> None:
+        self.library = Library(self)
+        self.library.restored.connect(self._on_library_restored)
+        #: What Clear or New Session took away: ``(batch, identity)``, for Undo.
+        self._undo = None
+
+    # -- questions ------------------------------------------------------------------------
+    def _confirm(self, title: str, text: str, ok: str) -> bool:
+        """Ask before a destructive command; True when the user agrees."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text,
+                          QMessageBox.StandardButton.Cancel, self)
+        yes = box.addButton(ok, QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is yes
+
+    # -- the library ----------------------------------------------------------------------
+    def restore_library(self) -> bool:
+        """Bring the last list back (in the background); without one, offer to resume an
+        interrupted command-line batch.  True when a store was there to read."""
+        if self.library.restore():
+            return True
+        return self.offer_resume()
+
+    def _on_library_restored(self, info: dict) -> None:
+        if not info.get("songs"):
+            self.offer_resume()
+            return
+        if info.get("unfinished"):
+            left = [j.path for j in self.engine.batch.jobs if j.result is None]
+            self.resume_banner.offer({"id": info.get("id"), "created": info.get("created", 0),
+                                      "paths": left, "kind": "library"})
+        self.statusBar().showMessage(
+            f"Your last list is back: {info['songs']} songs. File \u25b8 New Session starts "
+            "an empty one.", 8000)
+        self._update_actions()
 
     # -- interrupted sessions ---------------------------------------------------------------
     def offer_resume(self) -> bool:
@@ -43,13 +84,17 @@ class SessionMixin:
         except Exception:
             log.exception("could not read the session store")
             return False
-        if not session or not session.get("paths"):
+        if not session or not session.get("paths") or session.get("kind") == "library":
             return False
         self.resume_banner.offer(session)
         return True
 
     def _resume_session(self, paths: list) -> None:
         session = self.resume_banner.session
+        if session is not None and session.get("kind") == "library":
+            log.info("resuming the interrupted batch: %d songs left", len(paths))
+            self.engine.start()
+            return
         if session is not None and self.store is not None:
             self.store.end_session(session["id"])  # the resumed batch gets a session of its own
         log.info("resuming an interrupted batch of %d songs", len(paths))
@@ -61,29 +106,69 @@ class SessionMixin:
         if session is not None and self.store is not None:
             self.store.end_session(session["id"])
 
-    # -- window layout ----------------------------------------------------------------------
-    def _save_layout(self) -> None:
-        qs = QSettings()
-        qs.setValue("ui/geometry", self.saveGeometry())
-        qs.setValue("ui/state", self.saveState())
-        qs.setValue("ui/splitter", self.splitter.saveState())
-        # The reference columns come and go with the sheet: the remembered table layout
-        # is the one without them.
-        self.model.clear_reference_columns()
-        qs.setValue("ui/table_header", self.table.horizontalHeader().saveState())
-        qs.setValue("ui/table_columns", self.model.columnCount())
+    # -- taking songs away, and back --------------------------------------------------------
+    @property
+    def can_undo(self) -> bool:
+        """True while Undo can bring back what Clear or New Session took away."""
+        return self._undo is not None
 
-    def _restore_layout(self) -> None:
-        qs = QSettings()
-        restore = [("ui/geometry", self.restoreGeometry), ("ui/state", self.restoreState),
-                   ("ui/splitter", self.splitter.restoreState)]
-        try:
-            n_cols = int(qs.value("ui/table_columns", self.model.columnCount()))
-        except (TypeError, ValueError):
-            n_cols = -1
-        if n_cols == self.model.columnCount():  # a layout of other columns would not fit
-            restore.append(("ui/table_header", self.table.horizontalHeader().restoreState))
-        for key, fn in restore:
-            value = qs.value(key)
-            if value is not None:
-                fn(value)
+    def clear(self) -> bool:
+        """Remove every song from the list, after asking; Undo brings them back.  True when
+        the list was cleared."""
+        return self._take_list("Clear the list",
+                               "Remove all {n} songs from the list? Their results stay in the "
+                               "session store, and Edit \u25b8 Undo (Ctrl+Z) brings them back.",
+                               "Clear")
+
+    def new_session(self) -> bool:
+        """Start an empty list with a session of its own, after asking; Undo brings the old
+        list back.  The reference sheet stays loaded.  True when done."""
+        if not self._take_list("New session",
+                               "Start a new session with an empty list? The {n} songs of this "
+                               "one stay in the session store, and Edit \u25b8 Undo "
+                               "(Ctrl+Z) brings them back. The reference sheet stays loaded.",
+                               "New Session", allow_empty=True):
+            return False
+        self.log_panel.clear()
+        log.info("new session started %s", time.strftime("%Y-%m-%d %H:%M"))
+        return True
+
+    def _take_list(self, title: str, text: str, ok: str, *, allow_empty: bool = False) -> bool:
+        eng = self.engine
+        if eng.is_running:
+            self.statusBar().showMessage("Cancel the batch first.", 4000)
+            return False
+        n = len(eng.batch.jobs)
+        if (n or not allow_empty) and not (n and self._confirm(title, text.format(n=n), ok)):
+            return False
+        old = eng.clear()
+        if old is None:
+            return False
+        self._undo = old if n else None
+        self.library.begin([])  # an empty list comes back at the next start
+        self.resume_banner.hide()
+        self._update_actions()
+        return True
+
+    def undo_clear(self) -> bool:
+        """Bring back the list Clear or New Session took away; True when it came back."""
+        if self._undo is None or self.engine.is_running:
+            return False
+        batch, identity = self._undo
+        self._undo = None
+        self.engine.put_back(batch, identity)
+        self.statusBar().showMessage(f"{len(batch.jobs)} songs are back.", 5000)
+        self._update_actions()
+        return True
+
+    def force_fresh(self) -> int:
+        """Analyze every ended song again, ignoring stored results, after asking; each song
+        keeps its result until the new one arrives.  Returns how many were queued."""
+        n = sum(1 for j in self.engine.batch.jobs if j.result is not None)
+        if not n or not self._confirm(
+                "Force fresh analysis",
+                f"Analyze all {n} songs again, ignoring stored results? Each song keeps its "
+                "current result until its new one arrives; if you cancel, or a song fails or "
+                "times out, the earlier result stays.", "Analyze Again"):
+            return 0
+        return self.engine.force_fresh()

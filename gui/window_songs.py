@@ -1,4 +1,4 @@
-"""Adding songs to the window: the file dialogs, drag and drop, and clearing the list.
+"""Adding songs to the window: the file dialogs and drag and drop.
 
 Part of :class:`gui.main_window.MainWindow` (a mixin).  Files and folders go to the
 engine's scan (:meth:`gui.engine.BatchEngine.add_paths`), which runs off the GUI thread; a
@@ -54,12 +54,6 @@ class SongInputMixin:
     def _remember_dir(self, folder: str) -> None:
         if self.remember:
             QSettings().setValue("ui/last_dir", folder)
-
-    def clear(self) -> None:
-        if self.engine.is_running:
-            self.statusBar().showMessage("Cancel the batch before clearing the list.", 4000)
-            return
-        self.engine.clear()
 
     def dragEnterEvent(self, event):  # noqa: N802 - Qt API
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):

@@ -72,6 +72,8 @@ class WorkerSignals(QObject):
     scanned = Signal(int, int)
     #: ``(token)`` a scan has found all its files (their ``found`` batches were sent).
     listed = Signal(int)
+    #: ``(token, [(path, reason), ...])`` what a scan left out (sent before ``scanned``).
+    skipped = Signal(int, list)
 
 
 @dataclass(eq=False)
@@ -316,9 +318,11 @@ class ScanRunnable(QRunnable):
 
         found: list[str] = []
         pending: list[tuple[str, bool]] = []
+        skipped: list[tuple[str, str]] = []
         last = time.monotonic()
         try:
-            for path in iter_audio_files(self.paths, should_cancel=self.cancel_event.is_set):
+            for path in iter_audio_files(self.paths, should_cancel=self.cancel_event.is_set,
+                                         on_skip=lambda p, why: skipped.append((p, why))):
                 pending.append((path, not os.path.lexists(path)))
                 found.append(path)
                 now = time.monotonic()
@@ -328,6 +332,8 @@ class ScanRunnable(QRunnable):
             if pending:
                 _safe_emit(self.signals.found, self.token, pending)
             _safe_emit(self.signals.listed, self.token)
+            if skipped:
+                _safe_emit(self.signals.skipped, self.token, skipped)
             if self.read_tags and self._wait_for_rows():
                 self._identify(found)
         except Exception:

@@ -145,9 +145,13 @@ def step_window_demo(s: Smoke) -> str:
     out_dir = s.path("window-exports")
     s.run("--demo", "--export-dir", out_dir, "--quit-when-done", "--workers", "2",
           env={"QT_QPA_PLATFORM": "offscreen"})
+    made = sorted(n for n in os.listdir(out_dir) if n.startswith("songcal-export-"))
+    if len(made) != 1:
+        raise StepFailed(f"expected one new export folder in {out_dir}, found {made}")
+    out_dir = os.path.join(out_dir, made[0])  # named after the moment of the export
     check_analyzed(read_rows(os.path.join(out_dir, "results.csv")), len(s.demo_songs()))
     for name in ("results_calibration.csv", "results_paired.csv", "results_mismatches.csv",
-                 "results_profile.json"):
+                 "results_calibrated.csv", "results_profile.json"):
         if not os.path.isfile(os.path.join(out_dir, name)):
             raise StepFailed(f"the window did not write {name}")
     return "results and calibration exported"

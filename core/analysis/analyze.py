@@ -180,7 +180,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     )
     bpm = tempo.bpm if tempo else None
     return SongResult(
-        path=path, title=title, artist=artist, status="done", error=note,
+        path=path, title=title, artist=artist, status="done", note=note,
         duration_s=round(duration_s, 3), sample_rate=info.sample_rate, channels=info.channels,
         bpm=_round(bpm, 2),
         bpm_confidence=_round(tempo.confidence, 3) if bpm is not None else None,

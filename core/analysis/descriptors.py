@@ -23,7 +23,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Descriptors", "compute_descriptors", "SILENCE_DBFS"]
+__all__ = ["Descriptors", "compute_descriptors", "SILENCE_DBFS", "DEFINITIONS"]
+
+#: The one-line definitions above, by descriptor: ``(scale, what it measures)``, for the
+#: window's column tips and guide.
+DEFINITIONS = {
+    "energy": ("0-1", "intensity: loudness (-30 to -6 LUFS), onset density and brightness"),
+    "danceability": ("0-1", "how steady and strong the beat is: tempo confidence, pulse "
+                            "strength and closeness of the tempo to the 90-135 BPM dance "
+                            "range"),
+    "valence": ("0-1", "musical positiveness: major mode, faster tempo and brighter timbre "
+                       "raise it"),
+    "acousticness": ("0-1", "likelihood of acoustic instruments: low spectral flatness, "
+                            "darker timbre, wider dynamics and softer transients raise it"),
+    "dynamic_range_db": ("dB", "crest factor as DR meters define it: the sample peak over "
+                               "the RMS of the loudest 20 % of 3-second blocks"),
+    "brightness_hz": ("Hz", "spectral centroid averaged over the non-silent frames, "
+                            "weighted by their energy"),
+    "silence_ratio": ("0-1", "share of frames quieter than -60 dBFS RMS"),
+}
 
 #: Frames whose RMS is below this level (dBFS) count as silence.
 SILENCE_DBFS = -60.0

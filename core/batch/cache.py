@@ -87,6 +87,7 @@ def stored_result(store: ResultStore, path: str, fingerprint: str, settings_fp: 
     if hit is None:
         return None
     hit.path = path
+    hit.source = "store"
     hit.title, hit.artist = read_title_artist(path)
     store.stats.hits += 1
     return hit

@@ -27,6 +27,7 @@ import os
 import re
 import threading
 import uuid
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -325,10 +326,15 @@ class ClusterConnection:
             with open(job.path, "rb") as f:
                 payload = f.read()
         self.submitted += 1
-        future = self.client.submit(analyze_task, job.path, settings, job.id, attempt,
-                                    self._cancel_name, payload, self.analyze,
-                                    key=f"songcal-{self._token}-{job.id}-{attempt}",
-                                    pure=False)
+        with warnings.catch_warnings():
+            # Sending the file with its task is the point of bytes mode (one task, one
+            # transfer); Dask's "large graph" advice is about data sent many times.
+            warnings.filterwarnings("ignore", message="Sending large graph",
+                                    category=UserWarning)
+            future = self.client.submit(analyze_task, job.path, settings, job.id, attempt,
+                                        self._cancel_name, payload, self.analyze,
+                                        key=f"songcal-{self._token}-{job.id}-{attempt}",
+                                        pure=False)
         if on_done is not None:
             future.add_done_callback(on_done)
         return future

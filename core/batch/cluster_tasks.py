@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from core.errors import AnalysisCancelled, AudioFileError
 
-__all__ = ["PROGRESS_TOPIC", "analyze_task", "warm_up", "unreadable_paths"]
+__all__ = ["PROGRESS_TOPIC", "analyze_task", "warm_up", "unreadable_paths", "tune_allocator"]
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,38 @@ log = logging.getLogger(__name__)
 PROGRESS_TOPIC = "songcal-progress"
 _PROGRESS_INTERVAL_S = 0.2  # at most five progress events per song and second
 _CANCEL_POLL_S = 0.5  # how often a running task asks whether the batch was cancelled
+
+# glibc: large blocks (up to 32 MiB) come from the heap and stay there up to 64 MiB free.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_HEAP_BLOCKS_BYTES, _TRIM_AT_BYTES = 32 << 20, 64 << 20
+_allocator_tuned = False
+
+
+def tune_allocator() -> bool:
+    """Keep the analysis's large arrays on the heap in a Dask worker process (once per
+    process; True if the allocator was changed).
+
+    A Dask nanny starts its workers with ``MALLOC_TRIM_THRESHOLD_`` set, which turns off
+    glibc's adaptive mmap threshold: every array over 128 KiB is then mapped and unmapped
+    afresh, and the page faults make the analysis about twice as slow as in a thread of
+    the desktop process (measured: 2.6 s against 1.2 s of CPU for a three-minute song).
+    Fixed thresholds like the ones glibc adapts to restore the speed; memory is given back
+    to the system once more than 64 MiB is free.
+    """
+    global _allocator_tuned
+    if _allocator_tuned:
+        return False
+    _allocator_tuned = True
+    if "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, _HEAP_BLOCKS_BYTES)
+                    and libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_AT_BYTES))
+    except (OSError, AttributeError):  # not glibc: nothing to change
+        return False
 
 
 def warm_up() -> str:
@@ -38,6 +70,7 @@ def warm_up() -> str:
 
     from core.analysis.analyze import analyze_file
 
+    tune_allocator()
     fd, path = tempfile.mkstemp(prefix="songcal-warm-", suffix=".wav")
     os.close(fd)
     try:
@@ -88,6 +121,7 @@ def analyze_task(path: str, settings, job_id: int, attempt: int, cancel_name: st
     """
     from distributed import Event, get_worker
 
+    tune_allocator()  # (a worker that joined after the warm-up)
     if analyze is None:
         from core.analysis.analyze import analyze_file as analyze
     worker = get_worker()

@@ -2,140 +2,48 @@
 
 A :class:`Batch` holds one :class:`Job` per song and decides every state change: which song
 runs next, when a running song is *stalled* (past its time budget) or *timed out* (past the
-hard limit), which results to keep and which to discard because they come from an abandoned
-attempt.  The window (a ``QThreadPool``) and the command line (plain threads) drive the very
-same object: workers :meth:`~Batch.claim` a song and report ``progress`` / ``finish`` /
-``fail``, and a watchdog calls :meth:`Batch.check` a few times a second.
+hard limit), which results to keep.  The window (a ``QThreadPool``), the command line (plain
+threads) and the cluster engine drive the very same object: workers :meth:`~Batch.claim` a
+song and report ``progress`` / ``finish`` / ``fail``, tagged with the job id and attempt
+number (a report for an attempt no longer current is ignored), and a watchdog calls
+:meth:`Batch.check` a few times a second.
 
-Every report is tagged with the job id and its attempt number; a report for an attempt that is
-no longer current (the song was skipped, timed out, cancelled or re-queued) is ignored.
+A song analyzed again keeps its earlier good result until the new one arrives (an attempt
+that fails, times out, is skipped or cancelled leaves it done with a note; :attr:`Job.outcome`
+is how the attempt ended).  :meth:`Batch.extend` moves a running song's hard limit by one
+budget; :meth:`Batch.correct` records the user's own tempo and key.  The figures of a run
+(songs per minute, time left by song length) are in :mod:`core.batch.progress`.
 """
-
 from __future__ import annotations
 
-import enum
+import dataclasses
 import threading
 import time
-from dataclasses import dataclass, field
 
+from core.batch import progress as _progress
+from core.batch.jobs import (
+    ACTIVE_STATES,
+    TERMINAL_STATES,
+    Job,
+    SongState,
+    budget_for,
+    hard_limit_for,
+)
 from core.io.results import SongResult
 from core.settings import AnalysisSettings
 
-__all__ = [
-    "SongState",
-    "TERMINAL_STATES",
-    "ACTIVE_STATES",
-    "Job",
-    "Batch",
-    "budget_for",
-    "hard_limit_for",
-]
-
-
-class SongState(enum.StrEnum):
-    """Life cycle of one song in a batch."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    STALLED = "stalled"  # running, but past its time budget
-    DONE = "done"
-    FAILED = "failed"
-    TIMED_OUT = "timed out"
-    CANCELLED = "cancelled"
-    SKIPPED = "skipped"
-
-
-#: States a song does not leave on its own.
-TERMINAL_STATES = frozenset(
-    {SongState.DONE, SongState.FAILED, SongState.TIMED_OUT, SongState.CANCELLED, SongState.SKIPPED}
-)
-#: States of a song a worker is analyzing now.
-ACTIVE_STATES = frozenset({SongState.RUNNING, SongState.STALLED})
-
-
-def budget_for(duration_s: float | None, settings: AnalysisSettings) -> float:
-    """Time budget (s) of a song: base + factor x duration (base alone while unknown)."""
-    return settings.budget_base_s + settings.budget_factor * max(0.0, duration_s or 0.0)
-
-
-def hard_limit_for(duration_s: float | None, settings: AnalysisSettings) -> float:
-    """Hard limit (s) after which a running song is marked timed out and abandoned."""
-    return settings.hard_limit_factor * budget_for(duration_s, settings)
-
-
-@dataclass
-class Job:
-    """One song in a batch.  Owned by :class:`Batch`; read it, do not change it.
-
-    Attributes
-    ----------
-    id : int
-        Stable number of the song in the batch (0-based).
-    path : str
-        The file.
-    attempt : int
-        Incremented each time the song is (re)started; reports carry it.
-    cancel_event : threading.Event
-        Set when the running attempt should stop at its next chunk.
-    force : bool
-        Queued for a fresh analysis: a stored result of the file must not be reused.  Fixed
-        while the job runs, so a worker reads it without the batch's lock.
-    """
-
-    id: int
-    path: str
-    state: SongState = SongState.QUEUED
-    attempt: int = 0
-    worker: str = ""
-    duration_s: float | None = None
-    chunk: int = 0
-    n_chunks: int = 0
-    started_at: float | None = None
-    finished_at: float | None = None
-    stalled_at: float | None = None
-    error: str = ""
-    result: SongResult | None = None
-    cancel_event: threading.Event = field(default_factory=threading.Event)
-    force: bool = False
-
-    def elapsed(self, now: float | None = None) -> float:
-        """Seconds since the current attempt started (0 if it has not)."""
-        if self.started_at is None:
-            return 0.0
-        end = self.finished_at if self.finished_at is not None else (now or time.monotonic())
-        return max(0.0, end - self.started_at)
-
-    @property
-    def progress(self) -> float:
-        """Fraction done, 0-1."""
-        if self.state in TERMINAL_STATES:
-            return 1.0
-        if self.n_chunks <= 0:
-            return 0.0
-        return min(1.0, self.chunk / self.n_chunks)
-
-    def should_cancel(self, attempt: int | None = None) -> bool:
-        """Whether ``attempt`` (default: the current one) should stop at its next chunk.
-
-        True once the attempt was stopped (skipped, timed out, cancelled), and for an older
-        attempt once the song was started again (it has a new cancel event by then).
-        """
-        if attempt is not None and attempt != self.attempt:
-            return True
-        return self.cancel_event.is_set()
+__all__ = ["SongState", "TERMINAL_STATES", "ACTIVE_STATES", "Job", "Batch", "budget_for",
+           "hard_limit_for"]
 
 
 class Batch:
     """A batch of songs and the rules that move them between states.
 
-    All methods are thread-safe: every change happens under one lock, inside a method.  The
-    batch-wide state (:attr:`settings`, :attr:`paused`, :attr:`cancelled`, the start and end
-    times) is read through read-only properties and changed by :meth:`begin`,
-    :meth:`pause`, :meth:`resume`, :meth:`set_settings` and :meth:`cancel`.  Jobs are read
-    directly; a reader in another thread may see a job between two of its field updates,
-    so counts and results taken together come from :meth:`counts` and :meth:`results`.
-    Methods that report on an attempt return ``False`` (or ``None``) when the report is
-    stale and was discarded.
+    Thread-safe: every change happens under one lock, inside a method.  Batch-wide state
+    (settings, paused, cancelled, start and end times) is read through properties and
+    changed by :meth:`begin`, :meth:`pause`, :meth:`resume`, :meth:`set_settings` and
+    :meth:`cancel`.  Jobs are read directly (counts and results taken together come from
+    :meth:`counts` and :meth:`results`).  A report on a stale attempt returns ``False``.
 
     Parameters
     ----------
@@ -156,6 +64,7 @@ class Batch:
         self._paused = False
         self._started_at: float | None = None
         self._finished_at: float | None = None
+        self._run = _progress.RunClock()
         self.add(paths)
 
     # -- state, read-only -------------------------------------------------------------------
@@ -189,6 +98,12 @@ class Batch:
         """Clock time (s) every song had ended, or None while some have not."""
         return self._finished_at
 
+    @property
+    def run_started_at(self) -> float | None:
+        """Clock time (s) the first song of the current run started (a run begins with
+        :meth:`begin`), or None before it."""
+        return self._run.started_at
+
     # -- batch control ------------------------------------------------------------------------
     def begin(self, settings: AnalysisSettings | None = None) -> None:
         """Hand out queued songs (again): clear a pause and a cancel, mark the batch as not
@@ -199,6 +114,7 @@ class Batch:
             self._cancelled = False
             self._paused = False
             self._finished_at = None
+            self._run = _progress.RunClock()
 
     def set_settings(self, settings: AnalysisSettings) -> None:
         """Use ``settings`` for budgets, limits and the songs started from now on."""
@@ -208,11 +124,15 @@ class Batch:
     def pause(self) -> None:
         """Hand out no new song until :meth:`resume`; running songs go on."""
         with self._lock:
+            if not self._paused:
+                self._run.pause(self._clock())
             self._paused = True
 
     def resume(self) -> None:
         """Hand out queued songs again after :meth:`pause`."""
         with self._lock:
+            if self._paused:
+                self._run.resume(self._clock())
             self._paused = False
 
     # -- building -----------------------------------------------------------------------
@@ -228,10 +148,32 @@ class Batch:
     def add_failed(self, path: str, message: str) -> Job:
         """Record a file that cannot even be queued (e.g. unreadable) as a failed row."""
         with self._lock:
-            job = Job(id=len(self._jobs), path=str(path), state=SongState.FAILED, error=message)
+            job = Job(id=len(self._jobs), path=str(path), state=SongState.FAILED, error=message,
+                      outcome=SongState.FAILED)
             job.result = SongResult(path=job.path, status=SongState.FAILED.value, error=message)
             self._jobs.append(job)
             return job
+
+    def add_restored(self, items) -> list[Job]:
+        """Add songs of an earlier session as they were left: ``items`` are ``(path,
+        result)`` pairs, ``result`` a :class:`SongResult` (its ``status`` a terminal state)
+        or None for a song that was not analyzed (queued again).  Returns the new jobs."""
+        terminal = {s.value: s for s in TERMINAL_STATES}
+        with self._lock:
+            new = []
+            for path, result in items:
+                job = Job(id=len(self._jobs), path=str(path))
+                state = terminal.get(getattr(result, "status", None))
+                if state is not None:
+                    job.state = job.outcome = state
+                    job.result = result
+                    job.error = result.error
+                    job.duration_s = result.duration_s
+                self._jobs.append(job)
+                new.append(job)
+            if any(j.state is SongState.QUEUED for j in new):
+                self._finished_at = None
+            return new
 
     # -- scheduling ---------------------------------------------------------------------
     def claim(self, worker: str = "") -> tuple[Job, int] | None:
@@ -249,7 +191,10 @@ class Batch:
             now = self._clock()
             if self._started_at is None:
                 self._started_at = now
+            self._run.start(now)
             job.attempt += 1
+            job.settings = self._settings
+            job.extra_s = 0.0
             job.state = SongState.RUNNING
             job.worker = worker
             job.started_at = now
@@ -296,13 +241,27 @@ class Batch:
             job = self._current(job_id, attempt)
             if job is None:
                 return False
-            job.finished_at = self._clock()
-            job.state = SongState.DONE if result.status == SongState.DONE.value else SongState.FAILED
-            result.analysis_s = round(job.elapsed(), 3)
-            job.error = result.error
-            job.result = result
+            now = self._clock()
             if result.duration_s is not None:
                 job.duration_s = result.duration_s
+            if result.status != SongState.DONE.value:
+                self._settle(job, SongState.FAILED, result.error or "failed", now,
+                             analysis_s=round(max(0.0, now - job.started_at), 3))
+                return True
+            job.finished_at = now
+            job.state = job.outcome = SongState.DONE
+            if result.source != "store":
+                result.source = "analysis"
+                result.analysis_s = round(job.elapsed(), 3)
+            prev = job.previous
+            if prev is not None:  # the user's corrections stay with the song
+                if result.bpm_user is None:
+                    result.bpm_user = prev.bpm_user
+                if result.key_user is None:
+                    result.key_user = prev.key_user
+            job.previous = None
+            job.error = result.error or ""  # a done song may carry a warning
+            job.result = result
             self._maybe_finished()
             return True
 
@@ -312,23 +271,56 @@ class Batch:
             job = self._current(job_id, attempt)
             if job is None:
                 return False
-            job.finished_at = self._clock()
-            job.state = SongState.CANCELLED if cancelled else SongState.FAILED
-            job.error = message
-            job.result = SongResult(path=job.path, status=job.state.value, error=message,
-                                    duration_s=job.duration_s,
-                                    analysis_s=round(job.elapsed(), 3))
-            self._maybe_finished()
+            now = self._clock()
+            self._settle(job, SongState.CANCELLED if cancelled else SongState.FAILED, message,
+                         now, analysis_s=round(max(0.0, now - job.started_at), 3))
             return True
+
+    def _settle(self, job: Job, state: SongState, message: str, now: float, *,
+                analysis_s: float | None = None, quiet: bool = False) -> None:
+        """End ``job``'s attempt without a new result: ``state`` with ``message``, or, when
+        it was being analyzed again, done with its earlier result and a note saying what
+        happened (none when ``quiet``: the attempt never started)."""
+        job.finished_at = now
+        job.outcome = state
+        job.cancel_event.set()
+        prev, job.previous = job.previous, None
+        if prev is not None:
+            job.state = SongState.DONE
+            job.error = ""
+            if not quiet:
+                note = f"analyzing it again: {state.value}, {message}; the earlier result is kept"
+                prev = dataclasses.replace(prev, note=note)
+            job.result = prev
+        else:
+            job.state = state
+            job.error = message
+            job.result = SongResult(path=job.path, status=state.value, error=message,
+                                    duration_s=job.duration_s, analysis_s=analysis_s)
+        self._maybe_finished()
 
     # -- the watchdog ---------------------------------------------------------------------
     def budget(self, job: Job) -> float:
-        """Time budget (s) of ``job``."""
-        return budget_for(job.duration_s, self.settings)
+        """Time budget (s) of ``job``, from the settings of its attempt (the batch's before
+        its first)."""
+        return budget_for(job.duration_s, job.settings or self.settings)
 
     def hard_limit(self, job: Job) -> float:
-        """Hard limit (s) of ``job``."""
-        return hard_limit_for(job.duration_s, self.settings)
+        """Hard limit (s) of ``job``: its settings' limit plus the time :meth:`extend` gave."""
+        return hard_limit_for(job.duration_s, job.settings or self.settings) + job.extra_s
+
+    def extend(self, job_id: int) -> float | None:
+        """Give a running (or stalled) song one more budget of time before it is timed out.
+
+        Repeatable: each call moves the song's hard limit by its budget.  Returns the new
+        hard limit (s), or None when the song is not running (nothing changes).
+        """
+        with self._lock:
+            job = self.jobs[job_id]
+            if job.state not in ACTIVE_STATES:
+                return None
+            job.extra_s += self.budget(job)
+            return self.hard_limit(job)
 
     def check(self) -> list[Job]:
         """Apply the stall and timeout rules now; returns the jobs whose state changed.
@@ -345,14 +337,10 @@ class Batch:
                     continue
                 elapsed = job.elapsed(now)
                 if elapsed >= self.hard_limit(job):
-                    job.state = SongState.TIMED_OUT
-                    job.finished_at = now
-                    job.cancel_event.set()
-                    job.error = (f"timed out after {elapsed:.0f} s "
-                                 f"(hard limit {self.hard_limit(job):.0f} s)")
-                    job.result = SongResult(path=job.path, status=job.state.value,
-                                            error=job.error, duration_s=job.duration_s,
-                                            analysis_s=round(elapsed, 3))
+                    self._settle(job, SongState.TIMED_OUT,
+                                 f"timed out after {elapsed:.0f} s "
+                                 f"(hard limit {self.hard_limit(job):.0f} s)", now,
+                                 analysis_s=round(elapsed, 3))
                     changed.append(job)
                 elif job.state is SongState.RUNNING and elapsed >= self.budget(job):
                     job.state = SongState.STALLED
@@ -381,14 +369,32 @@ class Batch:
             job = self.jobs[job_id]
             if job.state in TERMINAL_STATES:
                 return False
-            job.cancel_event.set()
-            job.state = state
-            job.finished_at = self._clock()
-            job.error = message
-            job.result = SongResult(path=job.path, status=job.state.value, error=job.error,
-                                    duration_s=job.duration_s)
-            self._maybe_finished()
+            self._settle(job, state, message, self._clock(),
+                         quiet=job.state is SongState.QUEUED)
             return True
+
+    def correct(self, job_id: int, **values) -> SongResult | None:
+        """Record the user's own tempo and key for a done song (``bpm_user=``, ``key_user=``;
+        None clears one).  The result is replaced by a copy (views and caches keyed by the
+        result object see the change); returns it, or None when the song has no result.
+
+        Raises
+        ------
+        ValueError
+            For another field, or a tempo that is not a positive finite number.
+        """
+        unknown = set(values) - {"bpm_user", "key_user"}
+        if unknown:
+            raise ValueError(f"only bpm_user and key_user can be corrected, not {sorted(unknown)}")
+        bpm = values.get("bpm_user")
+        if bpm is not None and not (isinstance(bpm, int | float) and 0 < bpm < 1e4):
+            raise ValueError(f"bpm_user must be a tempo in BPM, got {bpm!r}")
+        with self._lock:
+            job = self.jobs[job_id]
+            if job.state is not SongState.DONE or job.result is None:
+                return None
+            job.result = dataclasses.replace(job.result, **values)
+            return job.result
 
     def cancel(self) -> list[Job]:
         """Cancel the batch: queued songs become cancelled, running ones are asked to stop.
@@ -399,12 +405,11 @@ class Batch:
         with self._lock:
             self._cancelled = True
             changed = []
+            now = self._clock()
             for job in self.jobs:
                 if job.state is SongState.QUEUED:
-                    job.state = SongState.CANCELLED
-                    job.error = "cancelled before it started"
-                    job.result = SongResult(path=job.path, status=job.state.value,
-                                            error=job.error)
+                    self._settle(job, SongState.CANCELLED, "cancelled before it started", now,
+                                 quiet=True)
                     changed.append(job)
                 elif job.state in ACTIVE_STATES:
                     job.cancel_event.set()
@@ -414,7 +419,10 @@ class Batch:
     def requeue(self, job_ids=None, *, states=(SongState.FAILED, SongState.TIMED_OUT,
                                              SongState.CANCELLED, SongState.SKIPPED),
                 force: bool = False) -> list[Job]:
-        """Queue songs again (retry failed, or everything with ``force``); returns them."""
+        """Queue songs again (retry failed, or everything with ``force``); returns them.
+
+        A done song keeps its result (:attr:`Job.previous`) until the new one arrives.
+        """
         with self._lock:
             self._cancelled = False
             ids = range(len(self.jobs)) if job_ids is None else job_ids
@@ -425,6 +433,8 @@ class Batch:
                     continue
                 if job.state in states or (force and job.state in TERMINAL_STATES):
                     job.cancel_event.set()  # belt and braces for an abandoned attempt
+                    good = job.result if job.state is SongState.DONE else None
+                    job.previous = good if good is not None and good.status == "done" else None
                     job.state = SongState.QUEUED
                     job.error = ""
                     job.result = None
@@ -469,25 +479,21 @@ class Batch:
                     out.append(SongResult(path=j.path, status=j.state.value, error=j.error))
             return out
 
-    def rate_per_minute(self) -> float:
-        """Songs finished per minute since the batch started."""
+    # -- the figures of the current run (core.batch.progress) ---------------------------
+    def run_counts(self) -> dict[str, int]:
+        """The run's songs: ``ended``, ``analyzed``, ``stored`` (from the store), ``total``."""
         with self._lock:
-            if self.started_at is None:
-                return 0.0
-            end = self.finished_at or self._clock()
-            done = sum(1 for j in self.jobs if j.state in TERMINAL_STATES and j.started_at)
-            # At least one second: a deck served from the session store in a few
-            # milliseconds must not read as a hundred thousand songs a minute.
-            minutes = max(1.0, end - self.started_at) / 60.0
-            return done / minutes
+            return _progress.run_counts(self.jobs, self._run)
 
-    def eta_s(self) -> float | None:
-        """Estimated seconds until the batch finishes, or None when unknown."""
+    def figures(self) -> dict:
+        """:meth:`run_counts` with ``"rate"`` (songs analyzed per minute of the run, paused
+        time and store hits left out) and ``"eta"`` (seconds until the batch ends, by song
+        length; None when unknown), read together in two passes."""
         with self._lock:
-            rate = self.rate_per_minute()
-            left = sum(1 for j in self.jobs if j.state not in TERMINAL_STATES)
-            if left == 0:
-                return 0.0
-            if rate <= 0:
-                return None
-            return 60.0 * left / rate
+            now = self._clock()
+            out = _progress.run_counts(self.jobs, self._run)
+            end = self._finished_at if self._finished_at is not None else now
+            out["rate"] = _progress.run_rate(self.jobs, self._run, end, counts=out)
+            out["eta"] = _progress.eta_seconds(self.jobs, self._run, now,
+                                               workers=self._settings.workers)
+            return out

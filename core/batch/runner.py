@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Callable
 from typing import Protocol
 
-from core.batch.rules import Batch, Job, SongState
+from core.batch.rules import TERMINAL_STATES, Batch, Job, SongState
 from core.errors import AnalysisCancelled, AudioFileError
 from core.io.results import SongResult
 from core.settings import AnalysisSettings
@@ -29,6 +29,10 @@ from core.settings import AnalysisSettings
 __all__ = ["AnalyzeFn", "ProgressFn", "BatchRunner", "run_job"]
 
 log = logging.getLogger(__name__)
+
+#: Worker threads per pool slot that may stop on an unexpected error before the run ends
+#: every song left (a bug in the rules must not respawn threads for ever).
+_MAX_CRASHES = 3
 
 
 class ProgressFn(Protocol):
@@ -139,6 +143,7 @@ class BatchRunner:
         self._threads: list[threading.Thread] = []
         self._abandoned: set[str] = set()
         self._serial = 0
+        self._crashes: list[str] = []  # why worker threads stopped on an exception
         self._lock = threading.Lock()
 
     def _spawn(self) -> None:
@@ -150,15 +155,21 @@ class BatchRunner:
         t.start()
 
     def _work(self, name: str) -> None:
-        while True:
-            with self._lock:
-                if name in self._abandoned:
+        try:
+            while True:
+                with self._lock:
+                    if name in self._abandoned:
+                        return
+                claimed = self.batch.claim(name)
+                if claimed is None:
                     return
-            claimed = self.batch.claim(name)
-            if claimed is None:
-                return
-            job, attempt = claimed
-            run_job(self.batch, job, attempt, self.analyze)
+                job, attempt = claimed
+                run_job(self.batch, job, attempt, self.analyze)
+        except Exception as err:  # a bug in the batch rules: say so, never spin or hang
+            log.error("worker %s stopped: %s: %s", name, type(err).__name__, err)
+            log.info("traceback of worker %s\n%s", name, traceback.format_exc())
+            with self._lock:
+                self._crashes.append(f"{type(err).__name__}: {err}")
 
     def request_stop(self, signum: int = -1) -> None:
         """Ask the run to cancel the batch at its next tick (signal-handler safe)."""
@@ -194,9 +205,12 @@ class BatchRunner:
                                 self._abandoned.add(job.worker)
                     # Keep the pool at full strength while songs are queued.
                     queued = any(j.state is SongState.QUEUED for j in self.batch.jobs)
-                    while queued and self._live_workers() < self.workers and not (
-                            self.batch.cancelled or self.batch.paused):
-                        self._spawn()
+                    if queued and len(self._crashes) > _MAX_CRASHES * self.workers:
+                        self._give_up(self._crashes[-1])
+                        queued = False
+                    if queued and not (self.batch.cancelled or self.batch.paused):
+                        for _ in range(self.workers - self._live_workers()):
+                            self._spawn()  # (at most a pool's worth per tick)
                     if self._stop_request is not None and self.stopped_by is None:
                         self.stopped_by = self._stop_request
                         self.batch.cancel()
@@ -230,6 +244,15 @@ class BatchRunner:
         if interrupted:
             raise KeyboardInterrupt
         return self.batch
+
+    def _give_up(self, why: str) -> None:
+        """Workers keep stopping on an error: end every song not ended, so the batch ends."""
+        log.error("worker threads keep stopping (%s): ending the batch", why)
+        for job in self.batch.jobs:
+            if job.state not in TERMINAL_STATES:
+                with self._lock:
+                    self._abandoned.add(job.worker)
+                self.batch.abandon(job.id, f"internal error: the workers stopped ({why})")
 
     def _abandon_running(self, reason: str) -> None:
         for job in self.batch.jobs:

@@ -23,7 +23,8 @@ def is_audio_name(name: str) -> bool:
     return os.path.splitext(base)[1].lower() in AUDIO_EXTENSIONS
 
 
-def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None) -> Iterator[str]:
+def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
+                     on_skip=None) -> Iterator[str]:
     """Yield audio files under ``paths``, recursively, in a stable sorted order.
 
     A path named explicitly is yielded when it is an audio file, does not exist, or is not a
@@ -38,7 +39,16 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None) 
         Files and folders.
     should_cancel : callable, optional
         Polled between folders; when it returns true the scan stops.
+    on_skip : callable, optional
+        ``on_skip(path, reason)`` for each path inside a folder that is left out, with the
+        reason in plain words: a macOS resource fork, a dangling link, a link to a folder
+        (not followed, it could loop), a hidden folder, a file reached twice, a file that is
+        not audio.
     """
+    def skip(path: str, reason: str) -> None:
+        if on_skip is not None:
+            on_skip(path, reason)
+
     seen: set[tuple[int, int]] = set()
 
     def _key(p: str):
@@ -55,13 +65,25 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None) 
                 if should_cancel is not None and should_cancel():
                     return
                 dirs.sort(key=str.lower)
+                for d in dirs:
+                    if d.startswith("."):
+                        skip(os.path.join(root, d), "hidden folder, not scanned")
+                    elif os.path.islink(os.path.join(root, d)):
+                        skip(os.path.join(root, d), "link to a folder, not followed (it "
+                                                    "could lead back into this folder)")
                 dirs[:] = [d for d in dirs if not d.startswith(".")]
                 for name in sorted(files, key=str.lower):
-                    if not is_audio_name(name):
-                        continue
                     full = os.path.join(root, name)
+                    if not is_audio_name(name):
+                        skip(full, "macOS resource fork (._ file)" if name.startswith("._")
+                             else "not an audio file")
+                        continue
                     k = _key(full)
-                    if k is None or k in seen:  # dangling link, or seen already
+                    if k is None:
+                        skip(full, "dangling link (its target is missing)")
+                        continue
+                    if k in seen:
+                        skip(full, "the same file as one found earlier")
                         continue
                     seen.add(k)
                     yield full

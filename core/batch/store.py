@@ -1,10 +1,14 @@
 """The session store: finished songs kept in SQLite, keyed by what the file holds.
 
-Two jobs: a cache (a file whose content was already analyzed with the same analysis
+Three jobs: a cache (a file whose content was already analyzed with the same analysis
 settings is not analyzed again unless fresh analysis is forced; see
-:mod:`core.batch.cache` for the content fingerprint), and crash safety (each batch is
+:mod:`core.batch.cache` for the content fingerprint), crash safety (each batch is
 recorded as a session with its songs; a session that never ended can be resumed at the next
-start, and every result shown as done is already on disk).
+start, and every result shown as done is already on disk), and the window's *library*: a
+session of kind ``"library"`` holds every song of the window's list in order, the last
+result of each (failed, skipped and corrected ones too: ``session_results``), and a small
+JSON state (the reference sheet, manual matches, whether a fit was made), so the next start
+shows the list as it was left (:meth:`ResultStore.last_library`).
 
 The store can never cost a result.  One writer thread does every write, with a short busy
 timeout and retries with back-off when another process holds the database; callers only
@@ -21,10 +25,7 @@ analyze --session PATH`` or the window's settings say.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import logging
-import math
 import os
 import queue
 import sqlite3
@@ -33,17 +34,19 @@ import time
 from dataclasses import dataclass
 
 from core import paths
-from core.errors import SongCalError
-from core.io.results import ChunkResult, SongResult
+from core.batch.store_codec import StoreError, _decode, _encode
+from core.batch.store_sessions import KEEP_LIBRARIES, SessionRecords
+from core.io.results import SongResult
 
 __all__ = ["ResultStore", "StoreError", "StoreStats", "data_dir", "default_store_path",
-           "cached", "content_fingerprint", "SCHEMA_VERSION"]
+           "cached", "content_fingerprint", "SCHEMA_VERSION", "KEEP_LIBRARIES"]
 
 log = logging.getLogger(__name__)
 
 #: Version of the database layout (``PRAGMA user_version``).  Older stores are migrated:
-#: their results, keyed by path and modification time, are dropped (they cannot be trusted).
-SCHEMA_VERSION = 2
+#: layout 1 results, keyed by path and modification time, are dropped (they cannot be
+#: trusted); a layout 2 store keeps its cache and sessions and gains the library tables.
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cache (
@@ -51,22 +54,25 @@ CREATE TABLE IF NOT EXISTS cache (
     result TEXT NOT NULL, PRIMARY KEY (fingerprint, settings));
 CREATE TABLE IF NOT EXISTS sessions (
     id INTEGER PRIMARY KEY AUTOINCREMENT, created REAL NOT NULL, ended REAL,
-    settings TEXT NOT NULL, reference BLOB);
+    settings TEXT NOT NULL, reference BLOB, kind TEXT NOT NULL DEFAULT 'batch', state TEXT);
 CREATE TABLE IF NOT EXISTS session_songs (
     session INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
     idx INTEGER NOT NULL, path BLOB NOT NULL, PRIMARY KEY (session, idx));
+CREATE TABLE IF NOT EXISTS session_results (
+    session INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL, result TEXT NOT NULL, PRIMARY KEY (session, idx));
 """
 
+#: Layout 2 to 3: the library's columns and table, nothing dropped.
+_MIGRATE_2_TO_3 = (
+    "ALTER TABLE sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'batch'",
+    "ALTER TABLE sessions ADD COLUMN state TEXT",
+    "CREATE TABLE IF NOT EXISTS session_results (session INTEGER NOT NULL REFERENCES "
+    "sessions(id) ON DELETE CASCADE, idx INTEGER NOT NULL, result TEXT NOT NULL, "
+    "PRIMARY KEY (session, idx))",
+)
+
 _STOP = object()
-
-
-class StoreError(SongCalError):
-    """The session store cannot be opened or written; carries the path and the reason."""
-
-    def __init__(self, path, reason: str):
-        self.path = os.fsdecode(path)
-        self.reason = reason
-        super().__init__(f"session store {self.path}: {reason}")
 
 
 @dataclass
@@ -95,62 +101,27 @@ def default_store_path() -> str:
     return os.path.join(data_dir(), "results.sqlite")
 
 
-def _path_blob(path) -> bytes:
-    return os.fsencode(path)
-
-
-def _path_text(value) -> str:
-    return os.fsdecode(value) if isinstance(value, bytes) else str(value)
-
-
-def _finite(value):
-    """JSON-safe copy: NaN and infinities become None (as in the CSV: an empty cell)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
-
-
-def _encode(result: SongResult) -> str:
-    # ensure_ascii: a file name that is not valid UTF-8 (lone surrogates) is escaped as
-    # \udcXX and read back exactly.
-    return json.dumps(_finite(dataclasses.asdict(result)), ensure_ascii=True,
-                      allow_nan=False)
-
-
-#: Result fields that hold a number (or None).
-_NUMBER_FIELDS = {f.name for f in dataclasses.fields(SongResult)
-                  if str(f.type) in ("float | None", "int | None")}
-
-
-def _decode(text: str) -> SongResult:
-    """A stored result; raises ValueError (or TypeError) when the row is damaged."""
-    data = json.loads(text)
-    if not isinstance(data, dict) or data.get("status") != "done":
-        raise ValueError("not a finished result")
-    chunks = [ChunkResult(**c) for c in data.pop("chunk_results", None) or []]
-    names = {f.name for f in dataclasses.fields(SongResult)}
-    for name in _NUMBER_FIELDS & data.keys():
-        v = data[name]
-        if v is None:
-            continue
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-            raise ValueError(f"{name} is not a number")
-    if not isinstance(data.get("path"), str):
-        raise ValueError("no path")
-    return SongResult(**{k: v for k, v in data.items() if k in names}, chunk_results=chunks)
-
-
 def _retryable(err: Exception) -> bool:
     text = str(err).lower()
     return isinstance(err, sqlite3.OperationalError) and any(
         w in text for w in ("locked", "busy", "full", "disk i/o", "unable to open"))
 
 
-class ResultStore:
+
+def _upgrade(db: sqlite3.Connection, statements) -> None:
+    """Run ``statements`` and stamp the current layout version, all or nothing."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in statements:
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+class ResultStore(SessionRecords):
     """SQLite store of song results and batch sessions; safe to share between threads.
 
     Parameters
@@ -213,19 +184,12 @@ class ResultStore:
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
         version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version < SCHEMA_VERSION:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for table in ("results", "session_songs", "sessions"):
-                    db.execute(f"DROP TABLE IF EXISTS {table}")
-                for statement in filter(str.strip, _SCHEMA.split(";")):
-                    db.execute(statement)
-                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
+        if version == 2:
+            _upgrade(db, _MIGRATE_2_TO_3)
+        elif version < SCHEMA_VERSION:  # an early layout: started afresh
+            _upgrade(db, [*(f"DROP TABLE IF EXISTS {t}"
+                            for t in ("results", "session_songs", "sessions")),
+                          *filter(str.strip, _SCHEMA.split(";"))])
         elif version > SCHEMA_VERSION:
             raise sqlite3.DatabaseError(f"written by a newer SongCal (layout {version})")
 
@@ -382,94 +346,6 @@ class ResultStore:
             self.stats.saved += 1
 
         return self._submit(write, "save a result")
-
-    # -- sessions -------------------------------------------------------------------------
-    def begin_session(self, paths, settings: dict, reference=None) -> int:
-        """Record a new batch and its songs; returns the session id.
-
-        Raises
-        ------
-        StoreError
-            When the session cannot be written (the caller goes on without one).
-        """
-        rows = [_path_blob(p) for p in paths]
-        ref = None if reference is None else _path_blob(reference)
-        out: list[int] = []
-
-        def write():
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                cur = self._db.execute(
-                    "INSERT INTO sessions (created, settings, reference) VALUES (?, ?, ?)",
-                    (time.time(), json.dumps(settings), ref))
-                sid = cur.lastrowid
-                self._db.executemany("INSERT INTO session_songs VALUES (?, ?, ?)",
-                                     [(sid, i, p) for i, p in enumerate(rows)])
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
-            out.append(sid)
-
-        done = self._submit(write, "begin a session")
-        done.wait(self.session_timeout_s)
-        if not out:
-            raise StoreError(self.path, self.problem or "could not begin a session within "
-                             f"{self.session_timeout_s:g} s (the database is busy)")
-        return out[0]
-
-    def add_to_session(self, session: int, paths) -> None:
-        """Append songs to a session (queued; never raises)."""
-        rows = [_path_blob(p) for p in paths]
-
-        def write():
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                start = self._db.execute("SELECT COUNT(*) FROM session_songs WHERE session=?",
-                                         (session,)).fetchone()[0]
-                self._db.executemany("INSERT INTO session_songs VALUES (?, ?, ?)",
-                                     [(session, start + i, p) for i, p in enumerate(rows)])
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
-
-        self._submit(write, "add songs to the session")
-
-    def end_session(self, session: int) -> bool:
-        """Mark a batch as ended normally; waits for the write (bounded).  Never raises;
-        returns False when the write did not happen."""
-        ok: list[bool] = []
-
-        def write():
-            self._db.execute("UPDATE sessions SET ended=? WHERE id=?", (time.time(), session))
-            ok.append(True)
-
-        self._submit(write, "end the session").wait(self.session_timeout_s)
-        return bool(ok)
-
-    def unfinished_session(self) -> dict | None:
-        """The newest session that never ended: ``{"id", "created", "settings",
-        "reference", "paths"}``, or None (also when the store cannot be read)."""
-        self.flush(self.session_timeout_s)
-        try:
-            with self._lock:
-                row = self._db.execute(
-                    "SELECT id, created, settings, reference FROM sessions WHERE ended IS "
-                    "NULL ORDER BY id DESC LIMIT 1").fetchone()
-                if row is None:
-                    return None
-                paths = [_path_text(r[0]) for r in self._db.execute(
-                    "SELECT path FROM session_songs WHERE session=? ORDER BY idx", (row[0],))]
-            settings = json.loads(row[2])
-        except (sqlite3.Error, ValueError) as err:
-            self._report("could not read the last session", err)
-            return None
-        return {"id": row[0], "created": row[1], "settings": settings,
-                "reference": None if row[3] is None else _path_text(row[3]),
-                "paths": paths}
 
 
 def _plain(err: Exception) -> str:

@@ -1,14 +1,19 @@
 """Per-descriptor corrections and the cross-validation every calibration figure rests on.
 
 Every figure called "after" is measured on songs the correction was not fitted on:
-k-fold cross-validation (:func:`cv_folds`: 10 folds; leave-one-out below 20 songs).  A
-correction is kept only when its cross-validated error is lower than the error of the raw
-analyzer values by at least ``min_gain`` (1 % by default); otherwise the descriptor passes
-through unchanged.
-
-For a numeric descriptor (:func:`fit_descriptor`) a median offset, ordinary least squares,
+k-fold cross-validation (:func:`cv_folds`: 10 folds; leave-one-out below 20 songs).  For a
+numeric descriptor (:func:`fit_descriptor`) a median offset, ordinary least squares,
 Theil-Sen and a Huber fit compete (:func:`fit_linear`); predictions are clamped to the
 descriptor's range (:data:`DESCRIPTOR_RANGES`).
+
+The choice among the four is itself part of what is measured: **nested** cross-validation
+(:func:`nested_predict`) chooses the method inside each outer training set by an inner
+:func:`inner_folds`-fold cross-validation and scores it on the outer fold, so the "after"
+MAE is not flattered by having picked the luckiest method.  A correction is kept only when
+that nested MAE passes :func:`core.calibration.verdict.keeps` (at least ``min_gain``, 1 %,
+below the raw error) and its verdict (:mod:`core.calibration.verdict`) is neither ``no
+relation`` nor, unless asked for, ``inverted``.  Each result carries a 90 % prediction
+interval from the held-out residuals (:mod:`core.calibration.intervals`).
 """
 
 from __future__ import annotations
@@ -17,15 +22,21 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize, stats
+
+from core.calibration.intervals import PredictionInterval, interval_from_residuals
+from core.calibration.verdict import MIN_PAIRS, VERDICT_TEXT, descriptor_verdict, keeps
 
 __all__ = [
     "DESCRIPTOR_RANGES",
     "LINEAR_METHODS",
+    "INNER_FOLDS",
+    "inner_folds",
     "mae",
     "r_squared",
     "cv_folds",
     "cv_predict",
+    "select_method",
+    "nested_predict",
     "LinearCorrection",
     "fit_linear",
     "DescriptorCalibration",
@@ -45,7 +56,16 @@ DESCRIPTOR_RANGES = {
 #: Correction methods tried for numeric descriptors, in order of preference on a tie.
 LINEAR_METHODS = ("offset", "theil_sen", "huber", "linear")
 
-_THEIL_SEN_MAX = 600  # Theil-Sen is O(n^2): fit on a fixed-seed subsample above this
+#: Folds of the inner cross-validation that chooses a method inside each outer training set
+#: (:func:`inner_folds`): 5, or 3 from :data:`LARGE_TRAINING_SET` songs on, where each fold
+#: is large enough and the time matters.
+INNER_FOLDS = 5
+INNER_FOLDS_LARGE = 3
+LARGE_TRAINING_SET = 500
+
+_THEIL_SEN_MAX = 200  # Theil-Sen is O(n^2): fit on a fixed-seed subsample above this
+_HUBER_START_MAX = 150  # the Theil-Sen start of a Huber fit needs less
+_HUBER_K = 1.345  # Huber's tuning constant, in robust standard deviations of the residuals
 
 
 # ---------------------------------------------------------------------------- measures
@@ -151,6 +171,8 @@ def fit_linear(x, y, *, method: str, low: float | None = None,
         if x.size > _THEIL_SEN_MAX:
             pick = np.random.default_rng(seed).choice(x.size, _THEIL_SEN_MAX, replace=False)
             xs, ys = x[pick], y[pick]
+        from scipy import stats  # (imported when first needed: the window starts sooner)
+
         slope, intercept = stats.theilslopes(ys, xs, method="joint")[:2]
     elif method == "huber":
         slope, intercept = _huber(x, y, seed=seed)
@@ -160,14 +182,36 @@ def fit_linear(x, y, *, method: str, low: float | None = None,
 
 
 def _huber(x, y, *, seed=0):
-    start = fit_linear(x, y, method="theil_sen", seed=seed)
-    resid = y - (start.slope * x + start.intercept)
+    """Huber M-estimate of a line by iteratively reweighted least squares, from a
+    Theil-Sen start, with the scale fixed at the start's robust residual spread."""
+    xs, ys = x, y
+    if x.size > _HUBER_START_MAX:
+        pick = np.random.default_rng(seed).choice(x.size, _HUBER_START_MAX, replace=False)
+        xs, ys = x[pick], y[pick]
+    from scipy import stats
+
+    slope, intercept = (float(v) for v in stats.theilslopes(ys, xs, method="joint")[:2])
+    resid = y - (slope * x + intercept)
     scale = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
     if scale <= 0:
-        return start.slope, start.intercept
-    sol = optimize.least_squares(lambda p: p[0] * x + p[1] - y, [start.slope, start.intercept],
-                                 loss="huber", f_scale=1.345 * scale)
-    return sol.x
+        return slope, intercept
+    c = _HUBER_K * scale
+    for _ in range(100):
+        a = np.abs(y - (slope * x + intercept))
+        w = np.minimum(1.0, c / np.maximum(a, 1e-300))
+        sw = w.sum()
+        mx, my = (w * x).sum() / sw, (w * y).sum() / sw
+        sxx = (w * (x - mx) ** 2).sum()
+        if sxx <= 0:
+            break
+        new_slope = float((w * (x - mx) * (y - my)).sum() / sxx)
+        new_intercept = float(my - new_slope * mx)
+        done = (abs(new_slope - slope) <= 1e-10 * (1 + abs(slope))
+                and abs(new_intercept - intercept) <= 1e-10 * (1 + abs(intercept)))
+        slope, intercept = new_slope, new_intercept
+        if done:
+            break
+    return slope, intercept
 
 
 @dataclass
@@ -181,21 +225,40 @@ class DescriptorCalibration:
     n : int
         Pairs with both values.
     correction : LinearCorrection
-        What to apply (method ``"none"`` when no correction helped).
+        What to apply (method ``"none"`` when nothing is kept).
+    candidate : LinearCorrection
+        The best method fitted on every pair, kept or not (what ticking an ``inverted``
+        descriptor keeps).
     best_method : str
-        The candidate with the lowest cross-validated error (kept or not).
-    r2_before, r2 : float
-        r² of the raw values and of the corrected values (in-sample) against the reference.
+        The method with the lowest cross-validated error on all pairs.
+    verdict : str
+        One of :data:`core.calibration.verdict.VERDICTS`.
+    r2_before : float
+        r² of the raw values used as predictions of the reference.
+    r2_cv : float
+        r² of the nested cross-validated predictions of the best correction.
+    r2 : float
+        r² of the applied values (corrected, in-sample; raw when nothing is kept).
     mae_before : float
         MAE of the raw analyzer values.
+    mae_cv : float
+        Nested cross-validated MAE of the best correction (kept or not).
     mae_after : float
-        Cross-validated MAE of the kept correction (equals ``mae_before`` when none is kept).
+        ``mae_cv`` when the correction is kept, else ``mae_before``.
     mae_fit : float
-        In-sample MAE of the kept correction (for comparison only).
+        In-sample MAE of what is applied (for comparison only).
     cv_mae : dict of str to float
-        Cross-validated MAE of every candidate.
+        Cross-validated MAE of every method on all pairs (these chose ``best_method``;
+        being the minimum of four, the best of them is optimistic: ``mae_cv`` is not).
+    cv_pred : ndarray
+        The nested cross-validated predictions, one per pair.
+    interval_raw, interval_cv : PredictionInterval
+        90 % intervals of the raw values and of the corrected values (from held-out
+        residuals).
     folds : int
-        Number of folds used.
+        Outer folds used.
+    keep_inverted : bool
+        Whether an ``inverted`` correction may be kept.
     note : str
         Why nothing was kept, when that is the case.
     """
@@ -203,20 +266,70 @@ class DescriptorCalibration:
     descriptor: str
     n: int
     correction: LinearCorrection
+    candidate: LinearCorrection = field(default_factory=LinearCorrection)
     best_method: str = "none"
+    verdict: str = "too few"
     r2_before: float = math.nan
+    r2_cv: float = math.nan
     r2: float = math.nan
     mae_before: float = math.nan
+    mae_cv: float = math.nan
     mae_after: float = math.nan
     mae_fit: float = math.nan
     cv_mae: dict = field(default_factory=dict)
+    cv_pred: np.ndarray = field(default_factory=lambda: np.empty(0))
+    interval_raw: PredictionInterval = field(default_factory=PredictionInterval)
+    interval_cv: PredictionInterval = field(default_factory=PredictionInterval)
     folds: int = 0
+    min_gain: float = 0.01
+    keep_inverted: bool = False
     note: str = ""
+    _fit_r2: float = math.nan
+    _fit_mae: float = math.nan
 
     @property
     def kept(self) -> bool:
         """True when a correction is applied."""
         return self.correction.method != "none"
+
+    @property
+    def keepable(self) -> bool:
+        """True when the best correction passes the keep rule on its nested MAE (whatever
+        its verdict)."""
+        return self.folds > 0 and keeps(self.mae_cv, self.mae_before, self.min_gain)
+
+    @property
+    def interval(self) -> PredictionInterval:
+        """The 90 % interval of what is applied."""
+        return self.interval_cv if self.kept else self.interval_raw
+
+    def set_keep_inverted(self, keep: bool) -> None:
+        """Keep (or drop) the correction of an ``inverted`` descriptor that passes the keep
+        rule; other descriptors are not changed."""
+        self.keep_inverted = bool(keep)
+        self._decide()
+
+    def _decide(self) -> None:
+        allowed = self.verdict in ("calibrated", "weak") or (
+            self.verdict == "inverted" and self.keep_inverted)
+        if self.keepable and allowed:
+            self.correction, self.mae_after = self.candidate, self.mae_cv
+            self.r2, self.mae_fit = self._fit_r2, self._fit_mae
+            self.note = ""
+            return
+        self.correction, self.mae_after = LinearCorrection("none"), self.mae_before
+        self.r2, self.mae_fit = self.r2_before, self.mae_before
+        if self.verdict in ("no relation", "inverted"):
+            self.note = VERDICT_TEXT[self.verdict]
+        else:
+            self.note = (f"no correction lowers the nested cross-validated MAE by "
+                         f"{100 * self.min_gain:g} % (best {self.best_method}: "
+                         f"{self.mae_cv:.4g} vs {self.mae_before:.4g})")
+
+
+def inner_folds(n_train: int) -> int:
+    """Folds of the inner cross-validation for ``n_train`` training songs."""
+    return INNER_FOLDS_LARGE if n_train >= LARGE_TRAINING_SET else INNER_FOLDS
 
 
 def cv_predict(n: int, folds, fit_predict) -> np.ndarray:
@@ -243,8 +356,76 @@ def cv_predict(n: int, folds, fit_predict) -> np.ndarray:
     return out
 
 
+def _method_cv(x, y, folds, methods, low, high, seed) -> dict:
+    out = {}
+    for m in methods:
+        def fp(train, test, m=m):
+            c = fit_linear(x[train], y[train], method=m, low=low, high=high, seed=seed)
+            return c.apply(x[test])
+        out[m] = mae(cv_predict(x.size, folds, fp), y)
+    return out
+
+
+def select_method(x, y, *, methods=LINEAR_METHODS, k: int = INNER_FOLDS, seed: int = 0,
+                  low: float | None = None, high: float | None = None) -> tuple[str, dict]:
+    """The method with the lowest cross-validated MAE on these pairs.
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Analyzer and reference values (finite).
+    methods : sequence of str, optional
+        Candidates; on a tie the earlier one wins.
+    k, seed : int, optional
+        Folds and seed of the cross-validation (:func:`cv_folds`).
+    low, high : float, optional
+        Clamp range of the corrected values.
+
+    Returns
+    -------
+    (str, dict of str to float)
+        The chosen method and the cross-validated MAE of every method.
+    """
+    methods = tuple(methods)
+    cv = _method_cv(x, y, cv_folds(x.size, k=k, seed=seed), methods, low, high, seed)
+    return min(cv, key=lambda m: (cv[m], methods.index(m))), cv
+
+
+def nested_predict(x, y, folds, *, methods=LINEAR_METHODS, k_inner: int | None = None,
+                   seed: int = 0, low: float | None = None,
+                   high: float | None = None) -> np.ndarray:
+    """Nested cross-validated predictions of "choose the best method, then fit it".
+
+    For each outer fold the method is chosen by :func:`select_method` on the other folds
+    alone (an inner ``k_inner``-fold cross-validation; default :func:`inner_folds`), fitted
+    on them, and applied to the fold.
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Analyzer and reference values (finite).
+    folds : sequence of ndarray of int
+        Outer test folds (:func:`cv_folds`).
+    methods, k_inner, seed, low, high
+        As in :func:`select_method`.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+    """
+    def fp(train, test):
+        k = k_inner if k_inner is not None else inner_folds(train.size)
+        m, _ = select_method(x[train], y[train], methods=methods, k=k, seed=seed,
+                             low=low, high=high)
+        c = fit_linear(x[train], y[train], method=m, low=low, high=high, seed=seed)
+        return c.apply(x[test])
+
+    return cv_predict(x.size, folds, fp)
+
+
 def fit_descriptor(x, y, *, descriptor: str, k: int = 10, seed: int = 0,
-                   min_gain: float = 0.01, methods=LINEAR_METHODS) -> DescriptorCalibration:
+                   min_gain: float = 0.01, methods=LINEAR_METHODS,
+                   keep_inverted: bool = False) -> DescriptorCalibration:
     """Calibrate one numeric descriptor.
 
     Parameters
@@ -254,13 +435,15 @@ def fit_descriptor(x, y, *, descriptor: str, k: int = 10, seed: int = 0,
     descriptor : str
         Analyzer column name; sets the clamp range (:data:`DESCRIPTOR_RANGES`).
     k : int, optional
-        Cross-validation folds (leave-one-out below 20 pairs).
+        Outer cross-validation folds (leave-one-out below 20 pairs).
     seed : int, optional
         Seed of the fold shuffle and of subsampling.
     min_gain : float, optional
-        Relative drop of the cross-validated MAE a correction must reach to be kept.
+        Relative drop of the nested cross-validated MAE a correction must reach to be kept.
     methods : sequence of str, optional
         Candidate methods (see :func:`fit_linear`).
+    keep_inverted : bool, optional
+        Keep the correction of an ``inverted`` descriptor when it passes the keep rule.
 
     Returns
     -------
@@ -268,42 +451,35 @@ def fit_descriptor(x, y, *, descriptor: str, k: int = 10, seed: int = 0,
     """
     if not 0 <= min_gain < 1:
         raise ValueError(f"min_gain must be in [0, 1), got {min_gain!r}")
+    methods = tuple(methods)
     x, y = np.asarray(x, float), np.asarray(y, float)
     ok = np.isfinite(x) & np.isfinite(y)
     x, y = x[ok], y[ok]
     low, high = DESCRIPTOR_RANGES.get(descriptor, (None, None))
     n = int(x.size)
-    cal = DescriptorCalibration(descriptor, n, LinearCorrection("none"))
+    cal = DescriptorCalibration(descriptor, n, LinearCorrection("none"), min_gain=min_gain,
+                                keep_inverted=keep_inverted)
     if n == 0:
         cal.note = "no pairs"
         return cal
-    cal.mae_before = cal.mae_after = mae(x, y)
+    cal.mae_before = cal.mae_after = cal.mae_fit = mae(x, y)
     cal.r2_before = cal.r2 = r_squared(x, y)
-    cal.mae_fit = cal.mae_before
-    if n < 4:
+    cal.interval_raw = interval_from_residuals(x - y)
+    if n < MIN_PAIRS:
         cal.note = f"too few pairs to fit ({n})"
         return cal
     folds = cv_folds(n, k=k, seed=seed)
     cal.folds = len(folds)
-    for m in methods:
-        def fp(train, test, m=m):
-            c = fit_linear(x[train], y[train], method=m, low=low, high=high, seed=seed)
-            return c.apply(x[test])
-        cal.cv_mae[m] = mae(cv_predict(n, folds, fp), y)
-    best = min(cal.cv_mae, key=lambda m: (cal.cv_mae[m], methods.index(m)))
-    cal.best_method = best
-    if not cal.cv_mae[best] < cal.mae_before * (1.0 - min_gain):
-        cal.note = (f"no correction lowers the cross-validated MAE (best {best}: "
-                    f"{cal.cv_mae[best]:.4g} vs {cal.mae_before:.4g})")
-        return cal
-    correction = fit_linear(x, y, method=best, low=low, high=high, seed=seed)
-    fitted = correction.apply(x)
-    if not mae(fitted, y) < cal.mae_before:
-        cal.note = f"{best} does not lower the MAE on the fitted songs themselves"
-        return cal
-    cal.correction = correction
-    cal.mae_after = cal.cv_mae[best]
-    cal.mae_fit = mae(fitted, y)
-    cal.r2 = r_squared(fitted, y)
+    cal.cv_mae = _method_cv(x, y, folds, methods, low, high, seed)
+    cal.best_method = min(cal.cv_mae, key=lambda m: (cal.cv_mae[m], methods.index(m)))
+    cal.cv_pred = nested_predict(x, y, folds, methods=methods, seed=seed, low=low, high=high)
+    cal.mae_cv = mae(cal.cv_pred, y)
+    cal.r2_cv = r_squared(cal.cv_pred, y)
+    cal.interval_cv = interval_from_residuals(cal.cv_pred - y)
+    cal.candidate = fit_linear(x, y, method=cal.best_method, low=low, high=high, seed=seed)
+    fitted = cal.candidate.apply(x)
+    cal._fit_r2, cal._fit_mae = r_squared(fitted, y), mae(fitted, y)
+    cal.verdict = descriptor_verdict(n=n, kept=cal.keepable, slope=cal.candidate.slope,
+                                     raw_r2=cal.r2_before, cv_r2=cal.r2_cv)
+    cal._decide()
     return cal
-

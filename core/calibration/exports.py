@@ -1,17 +1,22 @@
-"""The calibration exports: their file names, their rows and their writers.
+"""The calibration exports: their file names and folders, their rows and their writers.
 
 One naming scheme serves the command line and the window: every export of a calibration is
 named ``<stem>_<kind>`` (:func:`export_names`), the stem being the results file's name
 (``songcal analyze --reference -o X/results.csv`` writes ``X/results_calibration.csv``...)
 or :data:`DEFAULT_EXPORT_STEM` (the window's Export writes the same names).  An explicit
-path per file (``songcal calibrate -o ... --profile ...``) is honoured as given.
+path per file (``songcal calibrate -o ... --profile ...``) is honoured as given.  The
+window's Export and ``songcal gui --export-dir`` write into a new folder named after the
+moment (:func:`new_export_folder`), so nothing earlier is overwritten.
 
-- calibration (:func:`calibration_rows`): one row per descriptor, then the tempo and key
-  scores;
+- calibration (:mod:`core.calibration.calibration_table`): one row per column with its
+  verdict, the learned models, then the tempo and key scores;
 - paired (:func:`paired_rows`): every result row with its reference values, errors and
-  agreement (:mod:`core.calibration.agreement`), and the calibrated values;
-- mismatches (:func:`mismatch_rows`): only the disagreements and the unpaired songs and
-  rows;
+  agreement (:mod:`core.calibration.agreement`), and the calibrated values with their 90 %
+  intervals -- for every song, paired or not;
+- mismatches (:func:`mismatch_rows`): only the disagreements, the songs without a tempo or
+  key, and the unpaired songs and rows;
+- calibrated (:func:`write_calibrated_csv`): every result row with its calibrated values
+  and intervals (:mod:`core.calibration.applying`), as ``songcal apply`` writes it;
 - profile: the JSON profile (:mod:`core.calibration.profile`).
 
 CSV exports are UTF-8 with a byte-order mark, written atomically, with text cells that a
@@ -22,34 +27,36 @@ SHA-256 as trailing columns (in the JSON profile, under ``meta``).
 
 from __future__ import annotations
 
+import datetime
 import os
 
 from core.calibration.agreement import fifths_distance, key_relation, mirex_score, tempo_relation
-from core.calibration.fit import Calibration
+from core.calibration.applying import apply_profile, calibrated_columns
+from core.calibration.calibration_table import CALIBRATION_COLUMNS, write_calibration_csv
+from core.calibration.cells import result_key, result_number, typed_row
 from core.calibration.matching import MatchResult
+from core.calibration.profile import CalibrationProfile
 from core.calibration.reference import REFERENCE_DESCRIPTORS, ReferenceSheet
-from core.io.csvio import cell_number, unneutralize, write_csv
-from core.io.csvio import typed_row as _typed_row
-from core.io.keynotation import Key, parse_key
+from core.io.csvio import unneutralize, write_csv
 from core.io.provenance import PROVENANCE_COLUMNS, provenance
-from core.io.results import RESULT_COLUMNS, TEXT_COLUMNS
+from core.io.results import RESULT_COLUMNS
 
 __all__ = [
     "PROVENANCE_COLUMNS",
     "CALIBRATION_COLUMNS",
     "EXPORT_KINDS",
     "DEFAULT_EXPORT_STEM",
+    "EXPORT_FOLDER_PREFIX",
     "export_names",
     "export_paths",
-    "typed_row",
-    "result_number",
-    "result_key",
+    "new_export_folder",
     "export_meta",
     "paired_rows",
     "mismatch_rows",
-    "calibration_rows",
+    "no_value_reason",
     "write_paired_csv",
     "write_mismatches_csv",
+    "write_calibrated_csv",
     "write_calibration_csv",
 ]
 
@@ -58,11 +65,15 @@ EXPORT_KINDS = {
     "calibration": "calibration.csv",
     "paired": "paired.csv",
     "mismatches": "mismatches.csv",
+    "calibrated": "calibrated.csv",
     "profile": "profile.json",
 }
 
 #: Stem of the export names when no results file names them (the window's Export).
 DEFAULT_EXPORT_STEM = "results"
+
+#: Start of the name of a new export folder (:func:`new_export_folder`).
+EXPORT_FOLDER_PREFIX = "songcal-export"
 
 
 def export_names(stem: str = DEFAULT_EXPORT_STEM) -> dict[str, str]:
@@ -90,28 +101,41 @@ def export_paths(folder: str | os.PathLike, *, stem: str = DEFAULT_EXPORT_STEM
     return {kind: os.path.join(folder, name) for kind, name in export_names(stem).items()}
 
 
-#: Columns of ``calibration.csv``, in order.
-CALIBRATION_COLUMNS = (
-    "descriptor", "method", "kept", "n", "slope", "intercept", "r2", "r2_before",
-    "mae_before", "mae_after", "mae_fit", "score", "score_before", "score_after",
-    "rule", "clamp_low", "clamp_high", "folds", "candidates", "note",
-)
+def new_export_folder(parent: str | os.PathLike, *, now: datetime.datetime | None = None
+                      ) -> str:
+    """Create a new, empty folder for one export inside ``parent`` and return its path.
 
+    The folder is named ``songcal-export-YYYYMMDD-HHMMSS`` after ``now`` (default: the
+    local time); when that name is taken, ``-2``, ``-3``... is added.  Creating it is the
+    claim, so two exports never share a folder.
 
-def typed_row(row: dict) -> dict:
-    """A results row read from CSV with numbers as numbers and neutralized text restored."""
-    return _typed_row(row, text_columns=TEXT_COLUMNS)
+    Parameters
+    ----------
+    parent : str or os.PathLike
+        An existing folder.
+    now : datetime, optional
+        The moment to name the folder after.
 
-
-def result_number(row: dict, name: str) -> float | None:
-    """A numeric cell of a results row as float (``None`` when empty or unreadable)."""
-    return cell_number(row.get(name))
-
-
-def result_key(row: dict) -> Key | None:
-    """The key of a results row (``None`` when empty or unreadable)."""
-    v = row.get("key")
-    return parse_key(unneutralize(v)) if v not in (None, "") else None
+    Raises
+    ------
+    NotADirectoryError
+        When ``parent`` is not an existing folder.
+    OSError
+        When the folder cannot be created.
+    """
+    parent = os.fspath(parent)
+    if not os.path.isdir(parent):
+        raise NotADirectoryError(f"{parent} is not a folder")
+    stamp = (now or datetime.datetime.now()).strftime("%Y%m%d-%H%M%S")
+    base = os.path.join(parent, f"{EXPORT_FOLDER_PREFIX}-{stamp}")
+    for i in range(1, 1000):
+        path = base if i == 1 else f"{base}-{i}"
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"no free export folder name left in {parent} for {stamp}")
 
 
 def export_meta(sheet: ReferenceSheet | None, *, settings=None,
@@ -130,26 +154,26 @@ def _result_columns(result_rows) -> list[str]:
     return cols
 
 
-def _reference_columns(sheet: ReferenceSheet, calibration: Calibration | None) -> list[str]:
+def _reference_columns(sheet: ReferenceSheet, profile: CalibrationProfile | None
+                       ) -> list[str]:
     cols = ["match_method", "match_score", "ref_row", "ref_title", "ref_artist"]
-    has_key = "key" in sheet.columns or "camelot" in sheet.columns
-    for d in REFERENCE_DESCRIPTORS:
-        if d in sheet.columns:
-            cols += [f"ref_{d}", f"{d}_error"]
-            if d == "bpm":
-                cols += ["bpm_ratio", "bpm_agreement"]
-            if calibration is not None:
-                cols.append(f"{d}_calibrated")
-    if has_key:
+    for d in sheet.numeric_columns:
+        cols.append(f"ref_{d}")
+        if d in REFERENCE_DESCRIPTORS:
+            cols.append(f"{d}_error")
+        if d == "bpm":
+            cols += ["bpm_ratio", "bpm_agreement"]
+    if "key" in sheet.columns or "camelot" in sheet.columns:
         cols += ["ref_key", "ref_key_camelot", "key_relation", "key_score",
                  "key_fifths_distance"]
-        if calibration is not None and calibration.key is not None:
-            cols.append("key_calibrated")
+    if profile is not None:
+        cols += calibrated_columns(profile)
     return cols
 
 
 def paired_rows(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
-                calibration: Calibration | None = None) -> tuple[list[str], list[dict]]:
+                profile: CalibrationProfile | None = None,
+                calibrated: list | None = None) -> tuple[list[str], list[dict]]:
     """Results with their reference values and per-song errors.
 
     Every result row is kept (unmatched ones with empty reference cells) in input order.
@@ -158,20 +182,29 @@ def paired_rows(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
     ``triple``, ``third``, ``three-halves``, ``two-thirds`` or ``wrong``:
     :func:`core.calibration.agreement.tempo_relation`); ``key_relation`` ``same``,
     ``fifth``, ``relative``, ``parallel`` or ``other`` with its MIREX ``key_score`` and the
-    tonics' ``key_fifths_distance`` (0-6 steps around the circle of fifths).  With a
-    ``calibration``, ``{d}_calibrated`` holds the corrected values.
+    tonics' ``key_fifths_distance`` (0-6 steps around the circle of fifths).  Extra
+    numeric columns of the sheet appear as ``ref_<column>``.  With a ``profile``, the
+    calibrated values and their 90 % intervals of every song, paired or not
+    (:func:`core.calibration.applying.apply_profile`; ``calibrated`` when the caller has
+    applied it already).
 
     Returns
     -------
     (list of str, list of dict)
         Columns and rows.
     """
-    columns = _result_columns(result_rows) + _reference_columns(sheet, calibration)
+    result_rows = list(result_rows)
+    columns = _result_columns(result_rows) + _reference_columns(sheet, profile)
+    if calibrated is None:
+        calibrated = apply_profile(profile, result_rows) if profile is not None else []
+    added = calibrated_columns(profile) if profile is not None else []
     row_of = {m.song: m for m in match.matches}
     ambiguous = {a.song for a in match.ambiguous}
+    has_key = "ref_key" in columns
     out = []
     for i, r in enumerate(result_rows):
         row = {c: v for c, v in typed_row(r).items() if c not in PROVENANCE_COLUMNS}
+        row.update({c: calibrated[i].get(c) for c in added})
         m = row_of.get(i)
         if m is None:
             row["match_method"] = "ambiguous" if i in ambiguous else "unmatched"
@@ -180,18 +213,17 @@ def paired_rows(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
         ref = sheet.rows[m.row]
         row.update(match_method=m.method, match_score=m.score, ref_row=ref.row,
                    ref_title=ref.title, ref_artist=ref.artist)
-        for d in REFERENCE_DESCRIPTORS:
-            if d not in sheet.columns:
-                continue
-            x, y = result_number(r, d), ref.values.get(d)
+        for d in sheet.numeric_columns:
+            y = ref.values.get(d)
             row[f"ref_{d}"] = y
+            if d not in REFERENCE_DESCRIPTORS:
+                continue
+            x = result_number(r, d)
             row[f"{d}_error"] = None if x is None or y is None else x - y
             if d == "bpm":
                 row["bpm_ratio"] = None if x is None or not y else x / y
                 row["bpm_agreement"] = tempo_relation(x, y)
-            if calibration is not None and x is not None:
-                row[f"{d}_calibrated"] = calibration.apply(d, x)
-        if "ref_key" in columns:
+        if has_key:
             est, rk = result_key(r), ref.key
             row["ref_key"] = rk.name if rk else None
             row["ref_key_camelot"] = rk.camelot if rk else None
@@ -199,22 +231,36 @@ def paired_rows(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
                 row["key_relation"] = key_relation(est, rk)
                 row["key_score"] = mirex_score(est, rk)
                 row["key_fifths_distance"] = fifths_distance(est.tonic, rk.tonic)
-            if calibration is not None and calibration.key is not None and est is not None:
-                fixed = calibration.key.apply(est)
-                row["key_calibrated"] = fixed.name if fixed else None
         out.append(row)
     return columns, out
 
 
+def no_value_reason(row: dict, what: str) -> str:
+    """Why a results row has no value for ``what`` (``"tempo"``, ``"key"``): the row's
+    own error text, else that the analyzer found none."""
+    error = unneutralize(row.get("error") or "").strip()
+    if error:
+        return f"no {what}: {error}"
+    status = row.get("status")
+    if status not in (None, "", "done"):
+        return f"no {what}: the song is {status}"
+    return f"no {what}: the analyzer found none"
+
+
 def mismatch_rows(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
-                  calibration: Calibration | None = None) -> tuple[list[str], list[dict]]:
-    """Only the problems: songs whose tempo or key disagrees with the reference, songs
-    without a row (unmatched or ambiguous) and reference rows no song was paired with.
+                  profile: CalibrationProfile | None = None,
+                  paired: tuple | None = None) -> tuple[list[str], list[dict]]:
+    """Only the problems: songs whose tempo or key disagrees with the reference, paired
+    songs without an analyzer tempo or key where the reference has one, songs without a row
+    (unmatched or ambiguous) and reference rows no song was paired with.
 
     The ``mismatch`` column says which (e.g. ``"tempo half; key relative"``,
-    ``"unmatched song"``, ``"unmatched reference row"``).
+    ``"no tempo: no beat and no pitched content found"``, ``"unmatched song"``,
+    ``"unmatched reference row"``).  ``paired``: the output of :func:`paired_rows` when
+    the caller has it already.
     """
-    columns, rows = paired_rows(result_rows, sheet, match, calibration=calibration)
+    columns, rows = paired if paired is not None else paired_rows(result_rows, sheet, match,
+                                                                  profile=profile)
     columns = ["mismatch"] + columns
     out = []
     for row in rows:
@@ -226,9 +272,13 @@ def mismatch_rows(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
             agree = row.get("bpm_agreement")
             if agree and agree != "ok":
                 why.append(f"tempo {agree}")
+            elif row.get("ref_bpm") is not None and not agree:
+                why.append(no_value_reason(row, "tempo"))
             rel = row.get("key_relation")
             if rel and rel != "same":
                 why.append(f"key {rel}")
+            elif row.get("ref_key") and not rel:
+                why.append(no_value_reason(row, "key"))
         if why:
             out.append({"mismatch": "; ".join(why), **row})
     for j in match.unmatched_rows:
@@ -243,66 +293,35 @@ def mismatch_rows(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
     return columns, out
 
 
-def calibration_rows(cal: Calibration) -> list[dict]:
-    """One row per descriptor, then the tempo and key score rows (``bpm_acc1``,
-    ``bpm_acc2``, ``key_accuracy``, ``key_weighted``), for ``calibration.csv``."""
-    rows = []
-    if cal.tempo is not None:
-        t = cal.tempo
-        rows.append({
-            "descriptor": "bpm",
-            "method": t.correction.method if t.correction.method != "none" else "none",
-            "kept": t.kept, "n": t.n, "slope": t.correction.slope,
-            "intercept": t.correction.intercept, "r2": t.r2, "r2_before": t.r2_before,
-            "mae_before": t.mae_before, "mae_after": t.mae_after,
-            "rule": t.rule.describe(), "clamp_low": t.correction.low,
-            "clamp_high": t.correction.high, "folds": t.folds,
-            "candidates": _candidates(t.cv_mae), "note": t.note or
-            f"linear fit on {t.n_agree} songs agreeing within 8 % after the octave rule"})
-        for name, before, after in (("acc1", t.acc1_before, t.acc1_after),
-                                    ("acc2", t.acc2_before, t.acc2_after)):
-            rows.append({"descriptor": f"bpm_{name}", "method": t.rule.describe(),
-                         "kept": t.kept, "n": t.n, "score": name, "score_before": before,
-                         "score_after": after, "folds": t.folds})
-    for name, d in cal.descriptors.items():
-        c = d.correction
-        rows.append({
-            "descriptor": name, "method": c.method, "kept": d.kept, "n": d.n,
-            "slope": c.slope, "intercept": c.intercept, "r2": d.r2,
-            "r2_before": d.r2_before, "mae_before": d.mae_before, "mae_after": d.mae_after,
-            "mae_fit": d.mae_fit, "clamp_low": c.low, "clamp_high": c.high,
-            "folds": d.folds, "candidates": _candidates(d.cv_mae), "note": d.note})
-    if cal.key is not None:
-        k = cal.key
-        confusions = sorted(((c, a, b) for (a, b), c in k.confusion.items() if a != b),
-                            reverse=True)[:12]
-        conf_text = "; ".join(f"{a} > {b}: {c}" for c, a, b in confusions)
-        for name, before, after in (("accuracy", k.accuracy_before, k.accuracy_after),
-                                    ("weighted", k.weighted_before, k.weighted_after)):
-            rows.append({"descriptor": f"key_{name}", "method": k.correction.describe(),
-                         "kept": k.kept, "n": k.n, "score": name, "score_before": before,
-                         "score_after": after, "folds": k.folds,
-                         "note": k.note or (f"confusions: {conf_text}" if conf_text else "")})
-    return rows
-
-
-def _candidates(cv: dict) -> str:
-    return "; ".join(f"{m}={v:.4g}" for m, v in cv.items())
-
-
-def write_paired_csv(path, result_rows, sheet, match, *, calibration=None, meta=None) -> None:
-    """Write the results with reference columns and errors (see :func:`paired_rows`)."""
-    columns, rows = paired_rows(result_rows, sheet, match, calibration=calibration)
+def write_paired_csv(path, result_rows, sheet, match, *, profile=None, meta=None,
+                     paired=None) -> None:
+    """Write the results with reference columns and errors (see :func:`paired_rows`;
+    ``paired`` its output when the caller has it already)."""
+    columns, rows = paired or paired_rows(result_rows, sheet, match, profile=profile)
     write_csv(path, columns, rows, meta=meta)
 
 
-def write_mismatches_csv(path, result_rows, sheet, match, *, calibration=None,
-                         meta=None) -> None:
+def write_mismatches_csv(path, result_rows, sheet, match, *, profile=None, meta=None,
+                         paired=None) -> None:
     """Write only the mismatches (see :func:`mismatch_rows`)."""
-    columns, rows = mismatch_rows(result_rows, sheet, match, calibration=calibration)
+    columns, rows = mismatch_rows(result_rows, sheet, match, profile=profile, paired=paired)
     write_csv(path, columns, rows, meta=meta)
 
 
-def write_calibration_csv(path, cal: Calibration, *, meta=None) -> None:
-    """Write ``calibration.csv`` (see :func:`calibration_rows`)."""
-    write_csv(path, CALIBRATION_COLUMNS, calibration_rows(cal), meta=meta)
+def write_calibrated_csv(path, result_rows, profile: CalibrationProfile, *,
+                         meta=None, calibrated: list | None = None) -> int:
+    """Write every result row with its calibrated values and intervals
+    (:func:`core.calibration.applying.apply_profile`, or ``calibrated`` when the caller has
+    applied it already); returns the number of rows.
+
+    ``meta`` replaces the rows' own provenance columns.
+    """
+    result_rows = list(result_rows)
+    columns = [c for c in _result_columns(result_rows) if c not in PROVENANCE_COLUMNS]
+    if calibrated is None:
+        calibrated = apply_profile(profile, result_rows)
+    rows = []
+    for r in calibrated:
+        rows.append({c: v for c, v in typed_row(r).items() if c not in PROVENANCE_COLUMNS})
+    write_csv(path, columns + calibrated_columns(profile), rows, meta=meta)
+    return len(rows)

@@ -17,6 +17,7 @@ import numpy as np
 
 from core.calibration.agreement import key_relation, key_scores, mirex_score
 from core.calibration.descriptor_fit import cv_folds
+from core.calibration.verdict import MIN_PAIRS, key_verdict
 from core.io.keynotation import Key, parse_key
 
 __all__ = ["KeyCorrection", "KeyCalibration", "fit_key"]
@@ -122,6 +123,7 @@ class KeyCalibration:
     weighted_after: float = math.nan
     confusion: dict = field(default_factory=dict)
     relations: dict = field(default_factory=dict)
+    verdict: str = "too few"
     folds: int = 0
     note: str = ""
 
@@ -163,7 +165,7 @@ def fit_key(est, ref, *, k: int = 10, seed: int = 0) -> KeyCalibration:
         return cal
     cal.accuracy_before, cal.weighted_before = key_scores(est, ref)
     cal.accuracy_after, cal.weighted_after = cal.accuracy_before, cal.weighted_before
-    if n < 4:
+    if n < MIN_PAIRS:
         cal.note = f"too few pairs to fit ({n})"
         return cal
     folds = cv_folds(n, k=k, seed=seed)
@@ -181,5 +183,6 @@ def fit_key(est, ref, *, k: int = 10, seed: int = 0) -> KeyCalibration:
         cal.accuracy_after, cal.weighted_after = cv_acc, cv_w
     else:
         cal.note = "no key correction raises the cross-validated weighted score"
+    cal.verdict = key_verdict(n=n, kept=cal.kept, weighted=cal.weighted_after)
     return cal
 

@@ -20,7 +20,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from core.calibration.exports import result_key, result_number
+from core.calibration.cells import result_key, result_number
+from core.calibration.inputs import input_matrix
 from core.calibration.matching import (
     MatchResult,
     SongIdentity,
@@ -284,16 +285,25 @@ class Pairing:
         m = self._match
         return m is not None and bool(m.matches) and not m.unmatched_songs
 
-    def pairs(self, descriptor: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def pairs(self, descriptor: str, *, keep_missing: bool = False
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Analyzer and reference values of the paired songs for one numeric descriptor.
+
+        Parameters
+        ----------
+        descriptor : str
+            A results column (``"bpm"``, ``"energy"``...).
+        keep_missing : bool, optional
+            Also list the paired songs with a reference value but no analyzer value (their
+            analyzer value NaN).
 
         Returns
         -------
         (ndarray, ndarray, ndarray)
             Analyzer values, reference values (the descriptor's unit) and song indices, for
-            the songs where both are known.
+            the songs where both are known (or only the reference, with ``keep_missing``).
         """
-        key = ("pairs", descriptor)
+        key = ("pairs", descriptor, keep_missing)
         hit = self._memo_get(key)
         if hit is not None:
             return hit
@@ -302,13 +312,27 @@ class Pairing:
             for m in self._match.matches:
                 x = result_number(self.rows[m.song], descriptor)
                 y = self.sheet.rows[m.row].values.get(descriptor)
-                if x is not None and y is not None and math.isfinite(y):
-                    xs.append(x)
+                if (x is not None or keep_missing) and y is not None and math.isfinite(y):
+                    xs.append(math.nan if x is None else x)
                     ys.append(y)
                     idx.append(m.song)
         out = self._memo[key] = (np.array(xs, float), np.array(ys, float),
                                  np.array(idx, int))
         return out
+
+    def input_matrix(self) -> np.ndarray:
+        """SongCal's per-song values of every row (:func:`core.calibration.inputs.input_matrix`),
+        read once per change of the rows."""
+        hit = self._memo_get("inputs")
+        if hit is None:
+            hit = self._memo["inputs"] = input_matrix(self.rows)
+        return hit
+
+    def reference_values(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Reference values of one numeric column (an analyzer descriptor or an extra
+        column) for the paired songs that have one, and those songs' indices."""
+        _, y, idx = self.pairs(column, keep_missing=True)
+        return y, idx
 
     def key_pairs(self) -> tuple[list, list]:
         """Analyzer and reference keys of the paired songs where both are known."""

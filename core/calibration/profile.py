@@ -1,20 +1,27 @@
-"""Calibration profiles: the kept corrections as JSON, and applying them to results.
+"""Calibration profiles: what a calibration keeps, as versioned JSON.
 
 A profile holds, per numeric descriptor, a
 :class:`core.calibration.descriptor_fit.LinearCorrection`; for tempo an octave rule
 (:class:`core.calibration.tempo_fit.TempoRule`) followed by a correction; for key a
-:class:`core.calibration.key_fit.KeyCorrection`; and provenance (app version, settings,
-reference file name and SHA-256, the scores measured when it was fitted).  It is written
-atomically.
+:class:`core.calibration.key_fit.KeyCorrection`; per column whose learned model is kept,
+the model in its plain-JSON form (:mod:`core.calibration.learned_model`); per numeric
+column the 90 % prediction interval of what is applied and the verdict; and provenance
+(app version, settings, reference file name and SHA-256, the scores measured when it was
+fitted).  Nothing in a profile is executed or unpickled.  It is written atomically.
+:mod:`core.calibration.applying` applies it to results.
 
 Reading a profile checks it field by field before anything is applied
 (:func:`profile_from_dict`): the format name; ``version`` a whole number this SongCal
 knows; every method one of the known ones; every slope, intercept, clamp and factor a
 finite number within :data:`PROFILE_LIMITS` (a tempo slope positive; a negative slope only
 where the result is clamped on both sides); descriptor names among the results columns;
-key transforms and map targets real keys.  Anything else is refused with
-:class:`ProfileError` naming the field (``descriptors.energy.slope``).  A profile file must
-be a regular UTF-8 JSON file of at most :data:`core.io.inputs.MAX_PROFILE_BYTES`.
+key transforms and map targets real keys; learned models, intervals and verdicts in their
+documented forms.  Anything else is refused with :class:`ProfileError` naming the field
+(``descriptors.energy.slope``).  A profile file must be a regular UTF-8 JSON file of at
+most :data:`core.io.inputs.MAX_PROFILE_BYTES`.
+
+Format versions: 1 (corrections only) is still read; 2 adds ``learned``, ``intervals`` and
+``verdicts``.
 """
 
 from __future__ import annotations
@@ -25,10 +32,12 @@ import os
 from dataclasses import asdict, dataclass, field
 
 from core.calibration.descriptor_fit import LINEAR_METHODS, LinearCorrection
-from core.calibration.exports import result_key, result_number
 from core.calibration.fit import Calibration
+from core.calibration.intervals import PredictionInterval
 from core.calibration.key_fit import KEY_TRANSFORMS, KeyCorrection
+from core.calibration.learned_model import model_from_dict
 from core.calibration.tempo_fit import TempoRule
+from core.calibration.verdict import VERDICTS
 from core.errors import SongCalError
 from core.io.inputs import MAX_PROFILE_BYTES, InputFileError, read_regular_file
 from core.io.keynotation import parse_key
@@ -45,12 +54,10 @@ __all__ = [
     "profile_from_dict",
     "save_profile",
     "load_profile",
-    "apply_profile",
-    "calibrated_columns",
 ]
 
 PROFILE_FORMAT = "songcal-calibration-profile"
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2
 
 #: Largest magnitude of each number in a profile (a corrected value past these is no
 #: calibration): slopes, intercepts and clamps, tempo factors and ranges (BPM).
@@ -85,6 +92,13 @@ class CalibrationProfile:
         Applied after the octave rule (BPM).
     key : KeyCorrection or None
         Key correction; ``None`` when the profile knows nothing about key.
+    learned : dict of str to RidgeModel or TreeModel
+        Column -> the learned model applied instead of its descriptor's correction (and
+        the only calibration of an extra column).
+    intervals : dict of str to PredictionInterval
+        Column -> 90 % interval of what is applied to it.
+    verdicts : dict of str to str
+        Column (``"key"`` too) -> verdict when it was fitted.
     meta : dict
         Provenance and the scores measured at fitting time.
     """
@@ -93,13 +107,17 @@ class CalibrationProfile:
     tempo_rule: TempoRule | None = None
     tempo_correction: LinearCorrection = field(default_factory=LinearCorrection)
     key: KeyCorrection | None = None
+    learned: dict = field(default_factory=dict)
+    intervals: dict = field(default_factory=dict)
+    verdicts: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
 
-    def apply_bpm(self, bpm: float | None) -> float | None:
-        """Calibrated tempo (BPM), ``None`` for ``None``."""
-        if bpm is None or self.tempo_rule is None:
-            return bpm
-        return float(self.apply_values("bpm", bpm))
+    @property
+    def columns(self) -> list[str]:
+        """Numeric columns the profile gives calibrated values for, in output order."""
+        out = ["bpm"] if self.tempo_rule is not None else []
+        out += list(self.descriptors)
+        return out + [c for c in self.learned if c not in out]
 
     def apply_values(self, descriptor: str, values):
         """Calibrated value(s) of one numeric descriptor.
@@ -114,7 +132,9 @@ class CalibrationProfile:
         Returns
         -------
         float, ndarray or None
-            ``None`` when the profile knows nothing about ``descriptor``.
+            ``None`` when the profile knows nothing about ``descriptor``.  A learned model
+            is not used here (it reads whole rows:
+            :func:`core.calibration.applying.apply_profile`).
         """
         if descriptor == "bpm":
             if self.tempo_rule is None:
@@ -135,38 +155,61 @@ def _clean(value):
     return value
 
 
-def profile_from_calibration(cal: Calibration, *, meta: dict | None = None
-                             ) -> CalibrationProfile:
-    """The profile of a fitted calibration (scores go into ``meta["scores"]``)."""
+def _scores(cal: Calibration) -> dict:
     scores: dict = {}
-    descriptors = {}
     for name, d in cal.descriptors.items():
-        descriptors[name] = d.correction
-        scores[name] = {"n": d.n, "method": d.correction.method, "mae_before": d.mae_before,
-                        "mae_after": d.mae_after, "r2": d.r2}
+        scores[name] = {"n": d.n, "method": d.correction.method, "verdict": d.verdict,
+                        "mae_before": d.mae_before, "mae_after": d.mae_after, "r2": d.r2,
+                        "r2_cv": d.r2_cv}
     if cal.tempo is not None:
         t = cal.tempo
-        scores["bpm"] = {"n": t.n, "rule": t.rule.describe(), "method": t.correction.method,
+        scores["bpm"] = {"n": t.n, "n_missing": t.n_missing, "rule": t.rule.describe(),
+                         "method": t.correction.method, "verdict": t.verdict,
                          "mae_before": t.mae_before, "mae_after": t.mae_after,
                          "acc1_before": t.acc1_before, "acc1_after": t.acc1_after,
                          "acc2_before": t.acc2_before, "acc2_after": t.acc2_after}
     if cal.key is not None:
         k = cal.key
-        scores["key"] = {"n": k.n, "correction": k.correction.describe(),
+        scores["key"] = {"n": k.n, "correction": k.correction.describe(), "verdict": k.verdict,
                          "accuracy_before": k.accuracy_before,
                          "accuracy_after": k.accuracy_after,
                          "weighted_before": k.weighted_before,
                          "weighted_after": k.weighted_after,
                          "confusion": [[a, b, c] for (a, b), c in sorted(k.confusion.items())]}
+    for name, m in cal.learned.items():
+        scores.setdefault(name, {})["learned"] = {
+            "n": m.n, "kind": m.kind, "kept": m.kept, "verdict": m.verdict,
+            "mae_cv": m.mae_cv, "r2_cv": m.r2_cv, "chosen": m.chosen,
+            "importance": [[a, v] for a, v in m.importance],
+            "learning_curve": [[a, v] for a, v in m.learning_curve]}
+    return scores
+
+
+def profile_from_calibration(cal: Calibration, *, meta: dict | None = None
+                             ) -> CalibrationProfile:
+    """The profile of a fitted calibration (scores go into ``meta["scores"]``)."""
+    learned = {c: m.model for c, m in cal.learned.items() if m.kept}
+    intervals, verdicts = {}, {}
+    if cal.tempo is not None:
+        intervals["bpm"], verdicts["bpm"] = cal.tempo.interval, cal.tempo.verdict
+    for name, d in cal.descriptors.items():
+        intervals[name], verdicts[name] = d.interval, d.verdict
+    for name, m in cal.learned.items():
+        if m.kept:
+            intervals[name] = m.interval
+        if name not in verdicts and m.verdict:
+            verdicts[name] = m.verdict
+    if cal.key is not None:
+        verdicts["key"] = cal.key.verdict
     full_meta = dict(meta or {})
-    full_meta["scores"] = scores
+    full_meta["scores"] = _scores(cal)
     full_meta["cross_validation"] = {"k": cal.k, "seed": cal.seed, "min_gain": cal.min_gain}
     return CalibrationProfile(
-        descriptors=descriptors,
+        descriptors={name: d.correction for name, d in cal.descriptors.items()},
         tempo_rule=cal.tempo.rule if cal.tempo is not None else None,
         tempo_correction=cal.tempo.correction if cal.tempo is not None else LinearCorrection(),
         key=cal.key.correction if cal.key is not None else None,
-        meta=full_meta,
+        learned=learned, intervals=intervals, verdicts=verdicts, meta=full_meta,
     )
 
 
@@ -180,6 +223,9 @@ def profile_to_dict(profile: CalibrationProfile) -> dict:
             "rule": asdict(profile.tempo_rule),
             "correction": asdict(profile.tempo_correction)},
         "key": None if profile.key is None else asdict(profile.key),
+        "learned": {c: m.to_dict() for c, m in profile.learned.items()},
+        "intervals": {c: i.to_dict() for c, i in profile.intervals.items()},
+        "verdicts": dict(profile.verdicts),
         "meta": profile.meta,
     })
 
@@ -299,13 +345,39 @@ def profile_from_dict(data: dict, *, path: str = "<profile>") -> CalibrationProf
             corr = _linear(tempo.get("correction") or {}, "tempo.correction", tempo=True)
         key = data.get("key")
         key_corr = None if key is None else _key_correction(key, "key")
+        learned, intervals, verdicts = {}, {}, {}
+        for c, m in _section(data, "learned").items():
+            try:
+                learned[str(c)] = model_from_dict(m)
+            except ValueError as err:
+                raise ValueError(f"learned.{c}: {err}") from None
+        for c, i in _section(data, "intervals").items():
+            try:
+                intervals[str(c)] = PredictionInterval.from_dict(i)
+            except (TypeError, ValueError, AttributeError, KeyError) as err:
+                raise ValueError(f"intervals.{c}: {err}") from None
+        for c, v in _section(data, "verdicts").items():
+            if v not in VERDICTS:
+                raise ValueError(f"verdicts.{c}: must be one of {list(VERDICTS)}, "
+                                 f"got {_show(v)}")
+            verdicts[str(c)] = v
         meta = data.get("meta") or {}
         _need(isinstance(meta, dict), "meta", "must be an object", meta)
-    except ValueError as err:
+    except (TypeError, ValueError, AttributeError) as err:
         raise ProfileError(path, f"malformed profile: {err}") from None
     return CalibrationProfile(descriptors=descriptors, tempo_rule=rule,
                               tempo_correction=corr or LinearCorrection(), key=key_corr,
+                              learned=learned, intervals=intervals, verdicts=verdicts,
                               meta=dict(meta))
+
+
+def _section(data: dict, name: str) -> dict:
+    value = data.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{name!r} must be a JSON object")
+    return value
 
 
 def save_profile(profile: CalibrationProfile, path: str | os.PathLike) -> None:
@@ -342,44 +414,3 @@ def load_profile(path: str | os.PathLike) -> CalibrationProfile:
     except RecursionError:
         raise ProfileError(path, "not a profile: the JSON is nested too deeply") from None
     return profile_from_dict(parsed, path=path)
-
-
-def calibrated_columns(profile: CalibrationProfile) -> list[str]:
-    """Columns :func:`apply_profile` adds, in order."""
-    cols = []
-    if profile.tempo_rule is not None:
-        cols.append("bpm_calibrated")
-    if profile.key is not None:
-        cols += ["key_calibrated", "key_camelot_calibrated"]
-    cols += [f"{d}_calibrated" for d in profile.descriptors]
-    return cols
-
-
-def apply_profile(profile: CalibrationProfile, rows) -> list[dict]:
-    """Add calibrated columns (``bpm_calibrated``, ``key_calibrated``...) to result rows.
-
-    Parameters
-    ----------
-    profile : CalibrationProfile
-    rows : iterable of dict
-        Results rows (as read from a results CSV, or ``SongResult.to_row()``).
-
-    Returns
-    -------
-    list of dict
-        New rows; a calibrated cell is empty where the analyzer value is missing.
-    """
-    out = []
-    for row in rows:
-        new = dict(row)
-        if profile.tempo_rule is not None:
-            new["bpm_calibrated"] = profile.apply_bpm(result_number(row, "bpm"))
-        if profile.key is not None:
-            fixed = profile.key.apply(result_key(row))
-            new["key_calibrated"] = fixed.name if fixed else None
-            new["key_camelot_calibrated"] = fixed.camelot if fixed else None
-        for name, corr in profile.descriptors.items():
-            v = result_number(row, name)
-            new[f"{name}_calibrated"] = None if v is None else float(corr.apply(v))
-        out.append(new)
-    return out

@@ -19,6 +19,11 @@ BPM, an energy of 250 %) is left out of the fit and listed in
 a row without a title is left out whole (:attr:`ReferenceSheet.bad_rows`).  A file that is
 not a regular file, is larger than :data:`core.io.inputs.MAX_SHEET_BYTES`, or is not text
 CSV at all is refused with a :class:`~core.errors.ReferenceSheetError` naming the reason.
+
+Any other column whose cells are numbers (speechiness, liveness, popularity...) is kept as
+an *extra* column (:attr:`ReferenceSheet.extra`), named after its header (lower case,
+punctuation as ``_``: ``Speech`` -> ``speech``), on the sheet's own scale; a cell of it that
+is not a number is read as missing.  Row numbers, identifiers and dates are not kept.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ __all__ = [
     "REFERENCE_DESCRIPTORS",
     "UNIT_DESCRIPTORS",
     "CELL_RANGES",
+    "EXTRA_MIN_SHARE",
     "ReferenceRow",
     "BadRow",
     "ReferenceSheet",
@@ -90,6 +96,14 @@ _HEADER_ROLES = {
                       "loudness_lufs", "lufs"),
 }
 _ROLE_OF = {alias: role for role, aliases in _HEADER_ROLES.items() for alias in aliases}
+
+#: Share of a column's non-empty cells that must be numbers for it to be kept as an extra
+#: numeric column.
+EXTRA_MIN_SHARE = 0.8
+_EXTRA_MIN_VALUES = 4
+# Header words of numeric columns that describe the row, not the song's sound.
+_NOT_EXTRA = re.compile(r"(^|_)(id|isrc|upc|ean|date|year|released?|rank|position|index|"
+                        r"no|number|num|row|spotify|uri|url)(_|$)")
 
 _MISSING = {"", "nan", "none", "n/a", "na", "null", "-", "--", "?", "unknown"}
 
@@ -148,6 +162,7 @@ class ReferenceSheet:
         Role (``"title"``, ``"bpm"``, ``"key"``...) to the sheet's header.
     scales : dict of str to float
         Factor applied to each numeric descriptor column (0.01 for percentages, else 1).
+        Extra columns are not scaled.
     rows : list of ReferenceRow
         The rows that imported.
     bad_rows : list of BadRow
@@ -160,6 +175,9 @@ class ReferenceSheet:
     bad_cells : list of BadRow
         Cells left out of the fit (unreadable or out of :data:`CELL_RANGES`) while the
         rest of their row was kept.
+    extra : list of str
+        Names of the extra numeric columns, in sheet order (``columns`` maps each to its
+        header).
     """
 
     name: str
@@ -173,6 +191,7 @@ class ReferenceSheet:
     path: str = ""
     warnings: list = field(default_factory=list)
     bad_cells: list = field(default_factory=list)
+    extra: list = field(default_factory=list)
 
     @property
     def descriptors(self) -> list[str]:
@@ -181,6 +200,11 @@ class ReferenceSheet:
         if "key" in self.columns or "camelot" in self.columns:
             out.append("key")
         return out
+
+    @property
+    def numeric_columns(self) -> list[str]:
+        """Every numeric column: the analyzer descriptors present, then the extra ones."""
+        return [d for d in REFERENCE_DESCRIPTORS if d in self.columns] + list(self.extra)
 
 
 def normalize_header(name: str) -> str:
@@ -303,7 +327,8 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
             name, "row 1: no title column (expected one of Song, Title, Track Name); "
             f"header is {', '.join(header)}")
     numeric = [d for d in REFERENCE_DESCRIPTORS if d in columns]
-    if not numeric and "key" not in columns and "camelot" not in columns:
+    extra = _extra_columns(header, records[1:], columns)
+    if not numeric and not extra and "key" not in columns and "camelot" not in columns:
         raise ReferenceSheetError(
             name, "row 1: no reference value column (BPM/Tempo, Key, Camelot, Energy, Dance, "
             f"Happy, Acoustic, Loud); header is {', '.join(header)}")
@@ -340,6 +365,14 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
                                         f"out of range ({lo:g} to {hi:g}{unit})"))
                 continue
             values[d] = v
+        for d, i in extra.items():
+            raw = record[i] if i < len(record) else ""
+            try:
+                v = _number(raw)
+            except ValueError:
+                continue  # an extra column's odd cell is missing, not a bad cell
+            if v is not None:
+                values[d] = v
         key, problem = _row_key(record, line_no, columns, header, cell)
         if problem is not None:
             bad_cells.append(problem)
@@ -373,11 +406,35 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         warnings.append(f"{len(bad_cells)} cell(s) left out of the fit, their rows kept: "
                         f"{shown}" + (f"; and {more} more" if more > 0 else ""))
     for row, vals in zip(rows, raw_values, strict=True):
-        row.values = {d: v * scales[d] for d, v in vals.items()}
+        row.values = {d: v * scales.get(d, 1.0) for d, v in vals.items()}
+    named = {role: header[i] for role, i in columns.items()}
+    named.update({d: header[i] for d, i in extra.items()})
     return ReferenceSheet(name=name, sha256=sha256, encoding=encoding, delimiter=delimiter,
-                          columns={role: header[i] for role, i in columns.items()},
-                          scales=scales, rows=rows, bad_rows=bad, path=path,
-                          warnings=warnings, bad_cells=bad_cells)
+                          columns=named, scales=scales, rows=rows, bad_rows=bad, path=path,
+                          warnings=warnings, bad_cells=bad_cells, extra=list(extra))
+
+
+
+def _extra_columns(header, records, columns) -> dict[str, int]:
+    """Name -> index of the columns without a role whose cells are numbers."""
+    taken = set(columns.values())
+    out: dict[str, int] = {}
+    for i, h in enumerate(header):
+        name = normalize_header(h).replace(" ", "_")
+        if (i in taken or not name or name in out or name in _HEADER_ROLES
+                or _NOT_EXTRA.search(name)):
+            continue
+        filled = [r[i] for r in records if i < len(r) and r[i].strip()
+                  and r[i].strip().lower() not in _MISSING]
+        good = 0
+        for c in filled:
+            try:
+                good += _number(c) is not None
+            except ValueError:
+                pass
+        if good >= _EXTRA_MIN_VALUES and good >= EXTRA_MIN_SHARE * len(filled):
+            out[name] = i
+    return out
 
 
 def _row_key(record, line_no, columns, header, cell):

@@ -6,8 +6,9 @@ and exported.
 :class:`core.calibration.pairing.Pairing` (results rows with stable keys, the reference
 sheet, the match with the user's manual pairs and unpairings) it holds the fitted
 :class:`core.calibration.fit.Calibration`, the summaries the window and the report show
-(:mod:`core.calibration.summary`), a profile applied to the results, and writes the exports
-under the names every caller shares (:mod:`core.calibration.exports`).
+(:mod:`core.calibration.summary`), a profile applied to the results, the calibrated values
+of every song (:meth:`~CalibrationSession.calibrated_rows`), and writes the exports under
+the names every caller shares (:mod:`core.calibration.exports`).
 
 A session is not thread-safe.  Slow steps (:meth:`~CalibrationSession.compute_match`,
 :meth:`~CalibrationSession.fit`, :meth:`~CalibrationSession.export`) may run on a
@@ -19,27 +20,31 @@ meanwhile (:attr:`~CalibrationSession.version`).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from core.calibration.applying import apply_profile, calibrated_values
 from core.calibration.descriptor_fit import mae
 from core.calibration.exports import (
     DEFAULT_EXPORT_STEM,
     EXPORT_KINDS,
     export_meta,
     export_paths,
+    new_export_folder,
+    paired_rows,
+    write_calibrated_csv,
     write_calibration_csv,
     write_mismatches_csv,
     write_paired_csv,
 )
-from core.calibration.fit import Calibration, fit_calibration
+from core.calibration.fit import Calibration, LearnedInputs, fit_calibration
+from core.calibration.inputs import ALL_INPUTS
 from core.calibration.pairing import Pairing
-from core.calibration.profile import (
-    CalibrationProfile,
-    apply_profile,
-    profile_from_calibration,
-    save_profile,
-)
+from core.calibration.profile import CalibrationProfile, profile_from_calibration, save_profile
 from core.calibration.reference import REFERENCE_DESCRIPTORS, ReferenceSheet
 from core.calibration.summary import DescriptorSummary, descriptor_summaries
 from core.io.csvio import read_csv_rows
@@ -61,6 +66,12 @@ class CalibrationOptions:
         Relative drop of the cross-validated MAE a correction needs to be kept, in [0, 1).
     threshold : float
         Lowest fuzzy title/artist score accepted as a match, 0-100.
+    keep_inverted : frozenset of str
+        Descriptors whose ``inverted`` correction is kept anyway.
+    learned : bool
+        Fit a learned model per numeric column (tempo aside).
+    workers : int
+        Columns fitted side by side (threads).
 
     Raises
     ------
@@ -72,6 +83,9 @@ class CalibrationOptions:
     seed: int = 0
     min_gain: float = 0.01
     threshold: float = 86.0
+    keep_inverted: frozenset = frozenset()
+    learned: bool = True
+    workers: int = 2
 
     def __post_init__(self):
         if self.k < 2:
@@ -80,11 +94,17 @@ class CalibrationOptions:
             raise ValueError(f"min_gain must be in [0, 1), got {self.min_gain!r}")
         if not 0 <= self.threshold <= 100:
             raise ValueError(f"threshold must be 0-100, got {self.threshold!r}")
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers!r}")
+        object.__setattr__(self, "keep_inverted", frozenset(self.keep_inverted))
 
     def as_dict(self) -> dict:
         """The options as recorded in the exports' ``calibration_settings``."""
-        return {"k": self.k, "seed": self.seed, "min_gain": self.min_gain,
-                "match_threshold": self.threshold}
+        out = {"k": self.k, "seed": self.seed, "min_gain": self.min_gain,
+               "match_threshold": self.threshold, "learned": self.learned}
+        if self.keep_inverted:
+            out["keep_inverted"] = ",".join(sorted(self.keep_inverted))
+        return out
 
 
 @dataclass
@@ -97,11 +117,12 @@ class AppliedProfile:
         The profile file (empty when the profile did not come from a file).
     profile : CalibrationProfile
     rows : list of dict
-        The results rows with ``*_calibrated`` columns added.
+        Every results row, paired or not, with the calibrated columns added
+        (:func:`core.calibration.applying.apply_profile`).
     mae : dict of str to (int, float, float)
-        Per numeric descriptor with paired songs: (n, MAE of the raw values, MAE of the
-        calibrated values), in the descriptor's unit.  A profile fitted on other songs
-        gives out-of-sample figures here.
+        Per numeric column with paired songs: (n, MAE of the raw values -- NaN for an extra
+        column --, MAE of the calibrated values), in the column's unit.  A profile fitted on
+        other songs gives out-of-sample figures here.
     """
 
     path: str
@@ -130,6 +151,9 @@ class CalibrationSession(Pairing):
         self.calibration_version = -1
         #: The last profile applied (None before one).
         self.applied: AppliedProfile | None = None
+        #: Paths the last :meth:`write` replaced (they held a file before).
+        self.replaced: list[str] = []
+        self._calibrated_memo: tuple = (None, None, [])
 
     @property
     def calibration_is_current(self) -> bool:
@@ -143,18 +167,36 @@ class CalibrationSession(Pairing):
         self.calibration = None
         return sheet
 
+    @property
+    def numeric_columns(self) -> list[str]:
+        """Numeric columns of the sheet: analyzer descriptors, then extra columns."""
+        return self.sheet.numeric_columns if self.sheet is not None else []
+
     def summary(self) -> list[DescriptorSummary]:
-        """Per descriptor of the sheet: n, r², MAE, Acc1/Acc2 or key scores, before and
-        after the fit (from the raw pairs where nothing is fitted yet)."""
+        """Per column of the sheet: n, verdict, r², MAE, Acc1/Acc2 or key scores, before
+        and after the fit (from the raw pairs while no fit covers the present results)."""
         if self.sheet is None:
             return []
-        return descriptor_summaries(self.sheet.descriptors, calibration=self.calibration,
-                                    pairs=self.pairs, key_errors=self.key_errors())
+        columns = self.numeric_columns + (["key"] if "key" in self.sheet.descriptors else [])
+        cal = self.calibration if self.calibration_is_current else None
+        return descriptor_summaries(
+            columns, calibration=cal,
+            pairs=lambda d: self.pairs(d, keep_missing=d == "bpm"),
+            key_errors=self.key_errors(), counts=lambda d: self.reference_values(d)[0].size)
+
+    def learned_inputs(self, column: str) -> LearnedInputs:
+        """What a learned model of ``column`` is fitted on: SongCal's per-song values of
+        the paired songs with a reference value, and those values."""
+        y, idx = self.reference_values(column)
+        compare = None
+        if column in REFERENCE_DESCRIPTORS:
+            compare = ~np.isnan(self.pairs(column, keep_missing=True)[0])
+        return LearnedInputs(self.input_matrix()[idx], y, ALL_INPUTS, compare)
 
     # -- fit, apply, export -----------------------------------------------------------
     def fit(self) -> Calibration:
-        """Fit every descriptor the sheet holds on the paired songs (matching first when
-        the match is not current) and keep the calibration.
+        """Fit every column the sheet holds on the paired songs (matching first when the
+        match is not current) and keep the calibration.
 
         Raises
         ------
@@ -163,15 +205,38 @@ class CalibrationSession(Pairing):
         """
         if not self.match_is_current:
             self.rematch()
-        values = {d: self.pairs(d)[:2] for d in REFERENCE_DESCRIPTORS
+        values = {d: self.pairs(d, keep_missing=d == "bpm")[:2] for d in REFERENCE_DESCRIPTORS
                   if d in self.sheet.columns}
+        o = self.options
+        learned = {}
+        if o.learned:
+            learned = {c: self.learned_inputs(c) for c in self.numeric_columns if c != "bpm"}
         keys = None
         if "key" in self.sheet.columns or "camelot" in self.sheet.columns:
             keys = self.key_pairs()
-        o = self.options
-        cal = fit_calibration(values, keys=keys, k=o.k, seed=o.seed, min_gain=o.min_gain)
+        cal = fit_calibration(values, keys=keys, learned=learned, k=o.k, seed=o.seed,
+                              min_gain=o.min_gain, keep_inverted=o.keep_inverted,
+                              workers=o.workers)
         self.adopt_calibration(cal, self.version)
         return cal
+
+    def set_keep_inverted(self, descriptor: str, keep: bool) -> None:
+        """Keep (or drop) the correction of an ``inverted`` descriptor, in the options and
+        in the current calibration (no new fit is needed).
+
+        Raises
+        ------
+        ValueError
+            When the descriptor is not an analyzer descriptor of the sheet.
+        """
+        if self.sheet is None or descriptor not in self.sheet.descriptors or descriptor in (
+                "key", "bpm"):
+            raise ValueError(f"{descriptor!r} is not a numeric descriptor of the sheet")
+        chosen = set(self.options.keep_inverted)
+        (chosen.add if keep else chosen.discard)(descriptor)
+        self.options = dataclasses.replace(self.options, keep_inverted=frozenset(chosen))
+        if self.calibration is not None and descriptor in self.calibration.descriptors:
+            self.calibration.set_keep_inverted(descriptor, keep)
 
     def adopt_calibration(self, calibration: Calibration, version: int) -> None:
         """Keep a calibration fitted (on a copy) at ``version``."""
@@ -199,7 +264,7 @@ class CalibrationSession(Pairing):
         return profile_from_calibration(self.calibration, meta=self.meta())
 
     def apply_profile(self, profile: CalibrationProfile, *, path: str = "") -> AppliedProfile:
-        """Apply a profile to the results and measure it on the paired songs.
+        """Apply a profile to every song and measure it on the paired songs.
 
         Parameters
         ----------
@@ -213,22 +278,56 @@ class CalibrationSession(Pairing):
             Also kept as :attr:`applied`.
         """
         measured = {}
-        descriptors = self.sheet.descriptors if self.sheet is not None else []
-        for d in descriptors:
-            if d == "key":
+        for c in profile.columns:
+            y, idx = self.reference_values(c)
+            if not idx.size:
                 continue
-            x, y, _ = self.pairs(d)
-            fixed = profile.apply_values(d, x) if x.size else None
-            if fixed is not None:
-                measured[d] = (int(x.size), mae(x, y), mae(fixed, y))
+            rows = [self.rows[i] for i in idx]
+            fixed = calibrated_values(profile, rows, inputs=self.input_matrix()[idx])[c][0]
+            raw = self.pairs(c, keep_missing=True)[0] if c in REFERENCE_DESCRIPTORS else None
+            ok = np.isfinite(fixed) if raw is None else np.isfinite(fixed) & np.isfinite(raw)
+            if ok.any():
+                before = mae(raw[ok], y[ok]) if raw is not None else float("nan")
+                measured[c] = (int(ok.sum()), before, mae(fixed[ok], y[ok]))
         self.applied = AppliedProfile(os.fspath(path), profile,
-                                      apply_profile(profile, self.rows), measured)
+                                      apply_profile(profile, self.rows,
+                                                    inputs=self.input_matrix()), measured)
         return self.applied
+
+    @property
+    def has_calibrated_values(self) -> bool:
+        """True when :meth:`current_profile` has a profile to give."""
+        return self.applied is not None or self.calibration_is_current
+
+    def current_profile(self) -> CalibrationProfile | None:
+        """The profile whose values :meth:`calibrated_rows` gives: the applied profile, else
+        the profile of a calibration fitted on the present results (None when neither)."""
+        return self._calibrated()[0]
+
+    def calibrated_rows(self) -> list[dict]:
+        """Every results row with the calibrated values and intervals of
+        :meth:`current_profile` (the rows unchanged when there is none); computed once per
+        change of the results, the fit or the applied profile."""
+        return self._calibrated()[1]
+
+    def _calibrated(self):
+        stamp = (self.version, id(self.calibration), self.calibration_version,
+                 id(self.applied), self.options.keep_inverted)
+        if self._calibrated_memo[0] != stamp:
+            profile = None
+            if self.applied is not None:
+                profile = self.applied.profile
+            elif self.calibration_is_current:
+                profile = self.profile()
+            rows = (apply_profile(profile, self.rows, inputs=self.input_matrix())
+                    if profile is not None else list(self.rows))
+            self._calibrated_memo = (stamp, profile, rows)
+        return self._calibrated_memo[1:]
 
     def write(self, paths: dict) -> dict[str, str]:
         """Write the exports named in ``paths`` (kind -> path; kinds of
         :data:`core.calibration.exports.EXPORT_KINDS`), fitting first when the calibration
-        is not current.
+        is not current.  Paths that held a file before are listed in :attr:`replaced`.
 
         Returns
         -------
@@ -248,26 +347,52 @@ class CalibrationSession(Pairing):
                              f"{list(EXPORT_KINDS)}")
         cal = self.calibration if self.calibration_is_current else self.fit()
         meta = self.meta()
+        profile = profile_from_calibration(cal, meta=dict(meta))
+
+        @functools.cache
+        def calibrated():  # applied once, for whichever exports need it
+            return apply_profile(profile, self.rows, inputs=self.input_matrix())
+
+        @functools.cache
+        def paired():
+            return paired_rows(self.rows, self.sheet, self._match, profile=profile,
+                               calibrated=calibrated())
+
         writers = {
             "calibration": lambda p: write_calibration_csv(p, cal, meta=meta),
             "paired": lambda p: write_paired_csv(p, self.rows, self.sheet, self._match,
-                                                 calibration=cal, meta=meta),
+                                                 meta=meta, paired=paired()),
             "mismatches": lambda p: write_mismatches_csv(p, self.rows, self.sheet,
-                                                         self._match, calibration=cal,
-                                                         meta=meta),
-            "profile": lambda p: save_profile(profile_from_calibration(cal, meta=dict(meta)),
-                                              p),
+                                                         self._match, meta=meta,
+                                                         paired=paired()),
+            "calibrated": lambda p: write_calibrated_csv(p, self.rows, profile, meta=meta,
+                                                         calibrated=calibrated()),
+            "profile": lambda p: save_profile(profile, p),
         }
-        written = {}
+        written, self.replaced = {}, []
         for kind in EXPORT_KINDS:
             if paths.get(kind) is not None:
+                if os.path.exists(paths[kind]):
+                    self.replaced.append(os.fspath(paths[kind]))
                 writers[kind](paths[kind])
                 written[kind] = os.fspath(paths[kind])
         return written
 
-    def export(self, folder, *, stem: str = DEFAULT_EXPORT_STEM) -> dict[str, str]:
+    def export(self, folder, *, stem: str = DEFAULT_EXPORT_STEM,
+               new_folder: bool = False) -> dict[str, str]:
         """Write every export into ``folder`` under the shared names
         (:func:`core.calibration.exports.export_names`).
+
+        Parameters
+        ----------
+        folder : str or os.PathLike
+            An existing folder.
+        stem : str, optional
+            Start of the file names.
+        new_folder : bool, optional
+            Write into a new folder made inside ``folder``
+            (:func:`core.calibration.exports.new_export_folder`) instead, so that nothing
+            there is replaced.
 
         Raises
         ------
@@ -277,7 +402,29 @@ class CalibrationSession(Pairing):
         folder = os.fspath(folder)
         if not os.path.isdir(folder):
             raise NotADirectoryError(f"{folder} is not a folder")
+        if new_folder:
+            folder = new_export_folder(folder)
         return self.write(export_paths(folder, stem=stem))
+
+    def export_calibrated(self, path) -> int:
+        """Write every results row with its calibrated values and intervals
+        (:meth:`calibrated_rows`) to ``path``; returns the number of rows.
+
+        Raises
+        ------
+        ValueError
+            When there is no applied profile and no calibration fitted on the present
+            results.
+        OSError
+            When the file cannot be written.
+        """
+        profile = self.current_profile()
+        if profile is None:
+            raise ValueError("fit a calibration or apply a profile first")
+        meta = self.meta()
+        if self.applied is not None and self.applied.path:
+            meta["profile_file"] = os.path.basename(self.applied.path)
+        return write_calibrated_csv(path, self.rows, profile, meta=meta)
 
 
 def calibrate_results_csv(results_csv, reference, *, out_dir=None, settings=None,

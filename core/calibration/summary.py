@@ -9,9 +9,9 @@ plain records; none of them computes an error measure of its own.
 - :class:`MatchSummary` (:func:`match_summary`): counts of a match.
 - :class:`KeyErrors` (:func:`key_errors`): key errors by circle-of-fifths distance and by
   relation (:mod:`core.calibration.agreement`).
-- :class:`DescriptorSummary` (:func:`descriptor_summaries`): per descriptor n, r², MAE
-  before and after (cross-validated), tempo Acc1/Acc2 and key scores, the correction and
-  whether it is kept.
+- :class:`DescriptorSummary` (:func:`descriptor_summaries`): per column n, its verdict,
+  r², MAE before and after (nested cross-validated), the 90 % interval, tempo Acc1/Acc2 and
+  key scores, the correction and whether it is kept, and its learned model.
 """
 
 from __future__ import annotations
@@ -181,24 +181,27 @@ def key_errors(est, ref) -> KeyErrors:
 
 @dataclass
 class DescriptorSummary:
-    """One descriptor's agreement with the reference, before and after the fit.
+    """One column's agreement with the reference, before and after the fit.
 
     Attributes
     ----------
     descriptor : str
-        ``"bpm"``, ``"key"``, ``"energy"``...
+        ``"bpm"``, ``"key"``, ``"energy"``... or an extra column of the sheet.
     n : int
-        Paired songs with both values.
+        Paired songs with both values (for tempo: with a reference tempo; for an extra
+        column: with a reference value).
     correction : str
         What is applied (``"theil_sen: y = 1.02x - 1.3"``, ``"fold into 70-140 BPM"``,
-        ``"minor: relative"``, ``"none"``), or :data:`NOT_FITTED`.
+        ``"minor: relative"``, ``"boosted trees on 15 inputs"``, ``"none"``), or
+        :data:`NOT_FITTED`.
     kept : bool or None
-        Whether a correction is kept (None before fitting).
+        Whether a correction or learned model is kept (None before fitting).
     r2 : float
-        r² of the corrected values (of the raw values before fitting); NaN for key.
+        r² of the applied values (of the raw values before fitting); NaN for key.
     mae_before, mae_after : float
-        MAE of the raw values and cross-validated MAE after correction, in the
-        descriptor's unit (NaN when unknown, and for key).
+        MAE of the raw values and nested cross-validated MAE of what is applied, in the
+        column's unit (NaN when unknown, and for key; for an extra column "before" is the
+        error of predicting the reference median).
     acc1_before, acc1_after, acc2_before, acc2_after : float
         Tempo only: Acc1 and Acc2 (0-1), "after" cross-validated.
     accuracy_before, accuracy_after, weighted_before, weighted_after : float
@@ -208,6 +211,21 @@ class DescriptorSummary:
         Cross-validation folds of the fit (0 before fitting).
     note : str
         Why nothing was kept, or the cross-validated MAE of every method tried.
+    verdict : str
+        :data:`core.calibration.verdict.VERDICTS` (empty before fitting).
+    r2_cv : float
+        Cross-validated r² of the best correction (or learned model).
+    interval : str
+        The 90 % prediction interval of what is applied, e.g. ``"±0.062 (90 %)"``.
+    inverted_keepable : bool
+        An ``inverted`` correction that passes the keep rule: the user may keep it.
+    correction_kept : bool
+        Whether the descriptor's own correction is kept (``kept`` also counts a learned
+        model).
+    learned : LearnedCalibration or None
+        The column's learned model (None when none was fitted).
+    n_missing : int
+        Tempo only: paired songs without an analyzer tempo (counted in ``n``).
     """
 
     descriptor: str
@@ -227,11 +245,23 @@ class DescriptorSummary:
     weighted_after: float = math.nan
     folds: int = 0
     note: str = ""
+    verdict: str = ""
+    r2_cv: float = math.nan
+    interval: str = ""
+    inverted_keepable: bool = False
+    correction_kept: bool = False
+    learned: object = None
+    n_missing: int = 0
 
     @property
     def fitted(self) -> bool:
-        """True once a fit covers this descriptor."""
+        """True once a fit covers this column."""
         return self.kept is not None
+
+    @property
+    def learned_kept(self) -> bool:
+        """True when the column's learned model is applied."""
+        return self.learned is not None and self.learned.kept
 
 
 def _key_summary(cal: Calibration | None, ke: KeyErrors) -> DescriptorSummary:
@@ -243,25 +273,59 @@ def _key_summary(cal: Calibration | None, ke: KeyErrors) -> DescriptorSummary:
                              accuracy_before=k.accuracy_before,
                              accuracy_after=k.accuracy_after,
                              weighted_before=k.weighted_before,
-                             weighted_after=k.weighted_after, folds=k.folds, note=k.note)
+                             weighted_after=k.weighted_after, folds=k.folds, note=k.note,
+                             verdict=k.verdict)
+
+
+def _tempo_summary(t) -> DescriptorSummary:
+    return DescriptorSummary(
+        "bpm", t.n, t.describe(), t.kept, t.r2, t.mae_before, t.mae_after, t.acc1_before,
+        t.acc1_after, t.acc2_before, t.acc2_after, folds=t.folds, note=t.note,
+        verdict=t.verdict, r2_cv=t.r2_cv, interval=t.interval.describe(),
+        n_missing=t.n_missing)
+
+
+def _numeric_summary(c, m) -> DescriptorSummary:
+    note = c.note or ("cross-validated MAE per method: " + ", ".join(
+        f"{k} {v:.3g}" for k, v in c.cv_mae.items()))
+    s = DescriptorSummary(c.descriptor, c.n, c.correction.describe(), c.kept, c.r2,
+                          c.mae_before, c.mae_after, folds=c.folds, note=note,
+                          verdict=c.verdict, r2_cv=c.r2_cv, interval=c.interval.describe(),
+                          inverted_keepable=c.verdict == "inverted" and c.keepable,
+                          correction_kept=c.kept, learned=m)
+    if m is not None and m.kept:
+        s.correction, s.kept, s.mae_after = f"learned: {m.describe()}", True, m.mae_cv
+        s.interval, s.r2 = m.interval.describe(), m.r2_cv
+    return s
+
+
+def _extra_summary(m) -> DescriptorSummary:
+    return DescriptorSummary(m.column, m.n, m.describe() if m.kept else "none", m.kept,
+                             m.r2_cv, m.mae_median, m.mae_cv if m.kept else math.nan,
+                             folds=m.folds, note=m.note, verdict=m.verdict, r2_cv=m.r2_cv,
+                             interval=m.interval.describe() if m.kept else "", learned=m)
 
 
 def descriptor_summaries(descriptors, *, calibration: Calibration | None,
-                         pairs: Callable, key_errors: KeyErrors | None = None
-                         ) -> list[DescriptorSummary]:
-    """One :class:`DescriptorSummary` per descriptor, from the fit where it covers the
-    descriptor and from the raw pairs otherwise.
+                         pairs: Callable, key_errors: KeyErrors | None = None,
+                         counts: Callable | None = None) -> list[DescriptorSummary]:
+    """One :class:`DescriptorSummary` per column, from the fit where it covers the
+    column and from the raw pairs otherwise.
 
     Parameters
     ----------
     descriptors : iterable of str
-        What the sheet holds, in display order (``"key"`` included).
+        What the sheet holds, in display order (``"key"`` and extra columns included).
     calibration : Calibration or None
         The fitted calibration, if any.
     pairs : callable
-        ``pairs(descriptor)`` -> (analyzer values, reference values) of the paired songs.
+        ``pairs(descriptor)`` -> (analyzer values, reference values) of the paired songs
+        (for tempo, songs without an analyzer tempo as NaN).
     key_errors : KeyErrors, optional
         Key errors of the paired songs (needed when ``"key"`` is listed).
+    counts : callable, optional
+        ``counts(column)`` -> paired songs with a reference value (before a fit; default:
+        the number of pairs).
 
     Returns
     -------
@@ -275,22 +339,19 @@ def descriptor_summaries(descriptors, *, calibration: Calibration | None,
                 raise ValueError("key_errors is needed to summarize the key")
             out.append(_key_summary(cal, key_errors))
         elif d == "bpm" and cal is not None and cal.tempo is not None:
-            t = cal.tempo
-            out.append(DescriptorSummary(
-                "bpm", t.n, t.describe(), t.kept, t.r2, t.mae_before, t.mae_after,
-                t.acc1_before, t.acc1_after, t.acc2_before, t.acc2_after, folds=t.folds,
-                note=t.note))
+            out.append(_tempo_summary(cal.tempo))
         elif cal is not None and d in cal.descriptors:
-            c = cal.descriptors[d]
-            note = c.note or ("cross-validated MAE per method: " + ", ".join(
-                f"{m} {v:.3g}" for m, v in c.cv_mae.items()))
-            out.append(DescriptorSummary(d, c.n, c.correction.describe(), c.kept, c.r2,
-                                         c.mae_before, c.mae_after, folds=c.folds,
-                                         note=note))
+            out.append(_numeric_summary(cal.descriptors[d], cal.learned.get(d)))
+        elif cal is not None and d in cal.learned:
+            out.append(_extra_summary(cal.learned[d]))
         else:
             x, y = pairs(d)[:2]
-            s = DescriptorSummary(d, int(x.size), r2=r_squared(x, y), mae_before=mae(x, y))
-            if d == "bpm":
+            n = counts(d) if counts is not None else int(x.size)
+            has = np.isfinite(x)
+            s = DescriptorSummary(d, n, r2=r_squared(x[has], y[has]),
+                                  mae_before=mae(x[has], y[has]))
+            if d == "bpm":  # songs without a tempo count as misses
                 s.acc1_before, s.acc2_before = acc1(x, y), acc2(x, y)
+                s.n_missing = int((~has).sum())
             out.append(s)
     return out

@@ -5,7 +5,10 @@ factor (x2, x1/2, x2/3, x3/2) or folding by octaves into a preferred range [low,
 chosen by Acc1 (:mod:`core.calibration.agreement`); then a linear correction
 (:func:`core.calibration.descriptor_fit.fit_linear`) fitted only on songs whose folded tempo
 already agrees with the reference within 8 %, so half/double reference rows cannot bend its
-slope.  Both are kept only where cross-validation says they help.
+slope.  Both are kept only where cross-validation says they help; the choice among the
+linear methods is scored by nested cross-validation, its inner loop reusing the octave rule
+learned on each outer training set.  Songs the analyzer gave no tempo stay in the counts
+(as misses), so Acc1 and Acc2 are shares of every paired song with a reference tempo.
 """
 
 from __future__ import annotations
@@ -23,9 +26,12 @@ from core.calibration.descriptor_fit import (
     cv_folds,
     cv_predict,
     fit_linear,
+    inner_folds,
     mae,
     r_squared,
 )
+from core.calibration.intervals import PredictionInterval, interval_from_residuals
+from core.calibration.verdict import MIN_PAIRS, keeps, tempo_verdict
 
 __all__ = ["TempoRule", "TempoCalibration", "fit_tempo"]
 
@@ -93,6 +99,27 @@ def _fold(arr, low, high):
 
 _RANGES = np.array([(lo, hi) for lo in np.arange(40.0, 131.0, 2.0)
                     for hi in np.arange(80.0, 321.0, 5.0) if hi >= 2 * lo])
+_LOWS, _LOW_OF = np.unique(_RANGES[:, 0], return_inverse=True)
+_HIGHS, _HIGH_OF = np.unique(_RANGES[:, 1], return_inverse=True)
+_MAX_FOLD = 12  # octaves a tempo may be folded by in the search (2**12: far beyond any tempo)
+
+
+def _range_hits(est, ref) -> np.ndarray:
+    """Acc1 of every range of ``_RANGES`` on these songs (all tempi positive).
+
+    The same folding as :func:`_fold`: a song folded into [low, high] moves by ``up - down``
+    octaves, ``up`` depending on ``low`` alone and ``down`` on ``high`` alone; whether each
+    octave shift agrees with the reference is looked up in a bit mask per song.
+    """
+    k = np.arange(-_MAX_FOLD, _MAX_FOLD + 1)
+    agree = tempo_within(est[None, :] * np.exp2(k)[:, None], ref[None, :])
+    mask = (agree.astype(np.int64) << (k + _MAX_FOLD)[:, None]).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        up = np.maximum(np.ceil(np.log2(_LOWS[:, None] / est[None, :]) - 1e-12), 0)
+        down = np.maximum(np.ceil(np.log2(est[None, :] / _HIGHS[:, None]) - 1e-12), 0)
+    shift = (up.astype(np.int64)[_LOW_OF] - down.astype(np.int64)[_HIGH_OF])
+    shift = np.clip(shift, -_MAX_FOLD, _MAX_FOLD) + _MAX_FOLD
+    return ((mask[None, :] >> shift) & 1).mean(axis=1)
 
 
 def _learn_tempo_rule(est, ref) -> TempoRule:
@@ -103,9 +130,7 @@ def _learn_tempo_rule(est, ref) -> TempoRule:
         s = (acc1(est * f, ref), acc2(est * f, ref))
         if s > best:
             best_rule, best = TempoRule("factor", f), s
-    lo, hi = _RANGES[:, 0:1], _RANGES[:, 1:2]
-    folded = _fold(est[None, :], lo, hi)
-    hits = np.mean(tempo_within(folded, ref[None, :]), axis=1)
+    hits = _range_hits(est, ref)
     top = hits.max()
     if top > best[0]:
         cand = _RANGES[hits == top]
@@ -129,13 +154,17 @@ def _fit_tempo_linear(est_folded, ref, method, seed):
 class TempoCalibration:
     """The calibration of tempo: an octave rule, then a linear correction.
 
-    Scores ``acc1_*`` and ``acc2_*`` are shares 0-1, MAE in BPM; every "after" is
-    cross-validated.  ``rule_kept`` and ``correction`` tell what is applied.
+    Scores ``acc1_*`` and ``acc2_*`` are shares 0-1 of all ``n`` paired songs with a
+    reference tempo, songs the analyzer gave no tempo counting as misses; MAE and r² are
+    in BPM over the ``n - n_missing`` songs with a tempo.  Every "after" is
+    cross-validated (nested for the choice of linear method).  ``rule_kept`` and
+    ``correction`` tell what is applied.
     """
 
     n: int
     rule: TempoRule
     correction: LinearCorrection
+    n_missing: int = 0
     acc1_before: float = math.nan
     acc2_before: float = math.nan
     acc1_after: float = math.nan
@@ -144,10 +173,15 @@ class TempoCalibration:
     mae_after: float = math.nan
     mae_rule_only: float = math.nan
     r2_before: float = math.nan
+    r2_cv: float = math.nan
     r2: float = math.nan
     n_agree: int = 0
     best_method: str = "none"
     cv_mae: dict = field(default_factory=dict)
+    mae_nested: float = math.nan
+    verdict: str = "too few"
+    interval: PredictionInterval = field(
+        default_factory=lambda: PredictionInterval("relative"))
     folds: int = 0
     note: str = ""
 
@@ -169,6 +203,11 @@ class TempoCalibration:
         return "; ".join(parts) or "none"
 
 
+def _log_ratio(pred, ref):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(np.asarray(pred, float) / np.asarray(ref, float))
+
+
 def fit_tempo(est, ref, *, k: int = 10, seed: int = 0, min_gain: float = 0.01,
               methods=LINEAR_METHODS) -> TempoCalibration:
     """Calibrate tempo: learn the octave rule, then a guarded linear correction.
@@ -176,86 +215,112 @@ def fit_tempo(est, ref, *, k: int = 10, seed: int = 0, min_gain: float = 0.01,
     Parameters
     ----------
     est, ref : array_like
-        Analyzer and reference tempi (BPM); non-positive or NaN pairs are dropped.
+        Analyzer and reference tempi (BPM) of the paired songs.  Pairs without a usable
+        reference tempo are dropped; songs whose analyzer tempo is missing (NaN, zero or
+        negative) are counted in ``n`` and ``n_missing`` and score as misses in Acc1/Acc2.
     k, seed, min_gain, methods
         As in :func:`core.calibration.descriptor_fit.fit_descriptor`.
 
     Returns
     -------
     TempoCalibration
-        The rule is kept only when it raises the cross-validated Acc1; the linear
-        correction only when it lowers the cross-validated MAE by ``min_gain`` without
-        lowering Acc1.
+        The rule is kept only when it raises the cross-validated Acc1 (a tie keeps
+        nothing); the linear correction only when its nested cross-validated MAE passes
+        :func:`core.calibration.verdict.keeps` against the rule alone without lowering the
+        cross-validated Acc1.
     """
     est, ref = np.asarray(est, float), np.asarray(ref, float)
-    ok = np.isfinite(est) & np.isfinite(ref) & (est > 0) & (ref > 0)
-    est, ref = est[ok], ref[ok]
+    usable = np.isfinite(ref) & (ref > 0)
+    est, ref = est[usable], ref[usable]
+    has = np.isfinite(est) & (est > 0)
+    n_all = int(ref.size)
+    est, ref = est[has], ref[has]
     n = int(est.size)
-    cal = TempoCalibration(n, TempoRule(), LinearCorrection("none"))
-    if n == 0:
+    share = n / n_all if n_all else math.nan  # Acc over the songs with a tempo -> over all
+    cal = TempoCalibration(n_all, TempoRule(), LinearCorrection("none"), n_missing=n_all - n)
+    if n_all == 0:
         cal.note = "no pairs"
         return cal
-    cal.acc1_before = cal.acc1_after = acc1(est, ref)
-    cal.acc2_before = cal.acc2_after = acc2(est, ref)
-    cal.mae_before = cal.mae_after = cal.mae_rule_only = mae(est, ref)
-    cal.r2_before = cal.r2 = r_squared(est, ref)
-    if n < 4:
+    if n == 0:
+        cal.acc1_before = cal.acc1_after = cal.acc2_before = cal.acc2_after = 0.0
+        cal.note = "no paired song has an analyzer tempo"
+        return cal
+    cal.acc1_before = cal.acc1_after = acc1(est, ref) * share
+    cal.acc2_before = cal.acc2_after = acc2(est, ref) * share
+    cal.mae_before = cal.mae_after = cal.mae_rule_only = cal.mae_nested = mae(est, ref)
+    cal.r2_before = cal.r2 = cal.r2_cv = r_squared(est, ref)
+    cal.interval = interval_from_residuals(_log_ratio(est, ref), kind="relative")
+    if n < MIN_PAIRS:
         cal.note = f"too few pairs to fit ({n})"
         return cal
     folds = cv_folds(n, k=k, seed=seed)
     cal.folds = len(folds)
 
-    first_rules: dict = {}
-
-    def rule_only(train, test):
-        rule = _learn_tempo_rule(est[train], ref[train])
-        first_rules[train.tobytes()] = rule
-        return rule.apply(est[test])
-
-    pred_rule = cv_predict(n, folds, rule_only)
-    cv_acc1_rule = acc1(pred_rule, ref)
-    rule_kept = cv_acc1_rule > cal.acc1_before
-    if rule_kept:
-        cal.rule = _learn_tempo_rule(est, ref)
-        cal.acc1_after, cal.acc2_after = cv_acc1_rule, acc2(pred_rule, ref)
-        cal.mae_rule_only = mae(pred_rule, ref)
-    base_mae = cal.mae_rule_only
-
-    fold_rules: dict = dict(first_rules)
+    rules: dict = {}
 
     def learn_rule(train):
-        if not rule_kept:
-            return TempoRule()
         key = train.tobytes()
-        if key not in fold_rules:
-            fold_rules[key] = _learn_tempo_rule(est[train], ref[train])
-        return fold_rules[key]
+        if key not in rules:
+            rules[key] = _learn_tempo_rule(est[train], ref[train])
+        return rules[key]
 
-    preds = {}
+    pred_rule = cv_predict(n, folds, lambda tr, te: learn_rule(tr).apply(est[te]))
+    rule_kept = acc1(pred_rule, ref) * share > cal.acc1_before
+    pred = est
+    if rule_kept:
+        cal.rule = _learn_tempo_rule(est, ref)
+        cal.acc1_after, cal.acc2_after = acc1(pred_rule, ref) * share, acc2(pred_rule, ref) * share
+        cal.mae_rule_only = mae(pred_rule, ref)
+        pred = pred_rule
+    base_mae = cal.mae_rule_only
+
+    def fold_rule(train):
+        return learn_rule(train) if rule_kept else TempoRule()
+
+    def fit_predict(train, test, m):
+        rule = fold_rule(train)
+        corr = _fit_tempo_linear(rule.apply(est[train]), ref[train], m, seed)
+        return corr.apply(rule.apply(est[test]))
+
     for m in methods:
-        def fp(train, test, m=m):
-            rule = learn_rule(train)
-            corr = _fit_tempo_linear(rule.apply(est[train]), ref[train], m, seed)
-            return corr.apply(rule.apply(est[test]))
-        preds[m] = cv_predict(n, folds, fp)
-        cal.cv_mae[m] = mae(preds[m], ref)
+        cal.cv_mae[m] = mae(cv_predict(n, folds, lambda tr, te, m=m: fit_predict(tr, te, m)),
+                            ref)
     best = min(cal.cv_mae, key=lambda m: (cal.cv_mae[m], methods.index(m)))
     cal.best_method = best
-    if (cal.cv_mae[best] < base_mae * (1.0 - min_gain)
-            and acc1(preds[best], ref) >= cal.acc1_after):
+
+    def nested(train, test):
+        # the inner loop reuses the rule learned on the outer training songs
+        rule = fold_rule(train)
+        folded = rule.apply(est[train])
+        inner = cv_folds(train.size, k=inner_folds(train.size), seed=seed)
+        scores = {}
+        for m in methods:
+            def fp(tr, te, m=m):
+                c = _fit_tempo_linear(folded[tr], ref[train][tr], m, seed)
+                return c.apply(folded[te])
+            scores[m] = mae(cv_predict(train.size, inner, fp), ref[train])
+        choice = min(scores, key=lambda m: (scores[m], methods.index(m)))
+        return _fit_tempo_linear(folded, ref[train], choice, seed).apply(rule.apply(est[test]))
+
+    pred_nested = cv_predict(n, folds, nested)
+    cal.mae_nested = mae(pred_nested, ref)
+    correction = LinearCorrection("none")
+    if keeps(cal.mae_nested, base_mae, min_gain) and acc1(pred_nested, ref) >= acc1(pred, ref):
         folded = cal.rule.apply(est)
-        cal.correction = _fit_tempo_linear(folded, ref, best, seed)
-        if acc1(cal.correction.apply(folded), ref) < acc1(folded, ref):
-            cal.correction = LinearCorrection("none")  # would cost Acc1 on these songs
-        if cal.correction.method != "none":
-            cal.mae_after = cal.cv_mae[best]
-            cal.acc1_after, cal.acc2_after = acc1(preds[best], ref), acc2(preds[best], ref)
+        correction = _fit_tempo_linear(folded, ref, best, seed)
+    if correction.method != "none":
+        cal.correction = correction
+        cal.mae_after = cal.mae_nested
+        cal.acc1_after = acc1(pred_nested, ref) * share
+        cal.acc2_after = acc2(pred_nested, ref) * share
+        pred = pred_nested
     else:
         cal.mae_after = base_mae
-    final = cal.apply(est)
     cal.n_agree = int(np.sum(tempo_within(cal.rule.apply(est), ref, tolerance=_TEMPO_AGREE)))
-    cal.r2 = r_squared(final, ref)
+    cal.r2 = r_squared(cal.apply(est), ref)
+    cal.r2_cv = r_squared(pred, ref)
+    cal.interval = interval_from_residuals(_log_ratio(pred, ref), kind="relative")
+    cal.verdict = tempo_verdict(n=n, kept=cal.kept, acc1=cal.acc1_after, acc2=cal.acc2_after)
     if not cal.kept:
         cal.note = "neither an octave rule nor a linear correction helps under cross-validation"
     return cal
-

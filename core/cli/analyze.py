@@ -3,6 +3,9 @@
 Every output is checked before any song is analyzed (:mod:`core.cli.guard`).  SIGINT,
 SIGTERM and SIGHUP stop the batch within about a second: songs not finished are marked
 ``cancelled``, the partial CSV is written, finished songs are already in the session store.
+With ``--reference`` the results are then calibrated (every calibration export beside
+them); with ``--profile`` a saved calibration is applied to every song and written beside
+them as ``<results>_calibrated.csv``.
 
 Exit codes (:class:`core.errors.ExitCode`): 0 when every song is done, 1 when any failed,
 timed out or was cancelled (also after a stop signal), 2 on bad usage (an unknown option or
@@ -67,9 +70,14 @@ def register(subparsers) -> None:
                         "any analysis: never an input, a folder or a read-only file; a "
                         "symbolic link is followed (its target is replaced, the link kept), "
                         "a dangling one refused")
-    a.add_argument("--reference", metavar="CSV",
-                   help="reference sheet: also pair, fit and write the calibration files "
-                        "next to the results")
+    calib = a.add_mutually_exclusive_group()
+    calib.add_argument("--reference", metavar="CSV",
+                       help="reference sheet: also pair, fit and write the calibration "
+                            "files next to the results")
+    calib.add_argument("--profile", metavar="JSON",
+                       help="calibration profile: also write every song with its "
+                            "calibrated values and 90 %% intervals next to the results "
+                            "(RESULTS_calibrated.csv, as songcal apply writes it)")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     a.add_argument("--fresh", action="store_true",
                    help="analyze every file again, even unchanged ones already analyzed "
@@ -145,9 +153,10 @@ class _Reporter:
             j = running[0]
             where = f" chunk {j.chunk}/{j.n_chunks}" if j.n_chunks else ""
             now_on = f" | {printable(os.path.basename(j.path))[:40]}{where}"
+        figures = batch.figures()
         line = (f"[{ended}/{len(batch.jobs)}] done {c[SongState.DONE]} failed "
                 f"{c[SongState.FAILED] + c[SongState.TIMED_OUT]} stalled {c[SongState.STALLED]}"
-                f" | {batch.rate_per_minute():.1f} songs/min | ETA {_fmt_eta(batch.eta_s())}"
+                f" | {figures['rate']:.1f} songs/min | ETA {_fmt_eta(figures['eta'])}"
                 f"{now_on}")
         self._clear()
         self.stream.write(line)
@@ -176,8 +185,8 @@ class _Reporter:
                 bits.append(str(r.key))
             if _finite(r.loudness_lufs):
                 bits.append(f"{r.loudness_lufs:.1f} LUFS")
-            if r.error:
-                bits.append(str(r.error))
+            if r.note:
+                bits.append(str(r.note))
             return (f"done      {printable(job.path)} ({', '.join(bits)}; "
                     f"{job.elapsed():.1f} s)")
         return f"{job.state.value:<9} {printable(job.path)}: {job.error}"
@@ -223,11 +232,13 @@ def _say(text: str) -> None:
 
 
 def _calibration_outputs(output: str) -> dict:
+    """The files ``--reference`` writes beside the results (every export kind)."""
+    from core.calibration.exports import export_names
+
     stem = os.path.splitext(os.path.basename(output))[0]
     folder = os.path.dirname(os.path.abspath(output))
-    return {f"calibration {kind}": os.path.join(folder, f"{stem}_{kind}.{ext}")
-            for kind, ext in (("calibration", "csv"), ("paired", "csv"),
-                              ("mismatches", "csv"), ("profile", "json"))}
+    return {f"calibration {kind}": os.path.join(folder, name)
+            for kind, name in export_names(stem).items()}
 
 
 def _check_reference(path) -> str | None:
@@ -298,10 +309,10 @@ def run(args) -> int:
         if problem:
             say_error("analyze", problem)
             return ExitCode.USAGE
-        if args.output == STDOUT:
-            say_error("analyze", "--reference writes the calibration files next to the "
-                                 "results: give -o a file name, not -")
-            return ExitCode.USAGE
+    if (args.reference or args.profile) and args.output == STDOUT:
+        say_error("analyze", f"{'--reference' if args.reference else '--profile'} writes "
+                             "files next to the results: give -o a file name, not -")
+        return ExitCode.USAGE
     store_path = None
     if not args.no_store:
         from core.batch.store import default_store_path
@@ -310,12 +321,16 @@ def run(args) -> int:
     outputs = {"-o": args.output}
     if args.reference:
         outputs.update(_calibration_outputs(args.output))
+    if args.profile:
+        outputs["calibrated"] = _calibrated_output(args.output)
     if store_path is not None:
         outputs["--session"] = store_path
-    fixed = [("the reference sheet", args.reference)]
+    fixed = [("the reference sheet", args.reference), ("the profile", args.profile)]
     # First the checks that need no scan (so a bad -o fails at once, before a long scan).
     if guard_outputs("analyze", outputs, inputs=fixed + [("an input", p) for p in args.paths]
                      ) is None:
+        return ExitCode.USAGE
+    if args.profile and not _profile_readable(args.profile):
         return ExitCode.USAGE
     paths = scan_paths(args.paths)
     if not paths:
@@ -400,6 +415,9 @@ def run(args) -> int:
         status = max(status, ExitCode.OUTPUT)
     if args.reference and code == ExitCode.OK and not stopped:
         status = max(status, _calibrate_after_analyze(args.output, args.reference, settings))
+    if args.profile and code == ExitCode.OK and not stopped:
+        status = max(status, _apply_after_analyze(args.output, args.profile,
+                                                  targets["calibrated"]))
     return status
 
 
@@ -423,3 +441,38 @@ def _calibrate_after_analyze(results_csv, reference, settings) -> int:
     from core.cli.calibrate import calibrate_results_file
 
     return calibrate_results_file(results_csv, reference, settings=settings)
+
+
+def _profile_readable(path) -> bool:
+    """Read the profile before any song is analyzed; say why when it cannot be used."""
+    from core.calibration.profile import load_profile
+    from core.errors import SongCalError
+
+    try:
+        load_profile(path)
+    except SongCalError as err:
+        from core.cli.guard import say_error
+
+        say_error("analyze", str(err))
+        return False
+    return True
+
+
+def _calibrated_output(results_csv: str) -> str:
+    """``<stem>_calibrated.csv`` beside the results (the exports' naming scheme)."""
+    from core.calibration.exports import export_names
+
+    stem = os.path.splitext(os.path.basename(results_csv))[0]
+    return os.path.join(os.path.dirname(os.path.abspath(results_csv)),
+                        export_names(stem)["calibrated"])
+
+
+def _apply_after_analyze(results_csv, profile, target) -> int:
+    """Write ``<stem>_calibrated.csv`` (``target``, checked with the other outputs before
+    the analysis) beside the fresh results, as ``songcal apply`` does."""
+    from core.cli.apply import apply_to_results_file
+
+    return apply_to_results_file(results_csv, profile, target, cmd="analyze", guarded=True)
+
+
+

@@ -1,5 +1,6 @@
-"""``songcal apply results.csv --profile P.json -o calibrated.csv``: add ``*_calibrated``
-columns to a results CSV with a profile written by ``songcal calibrate``.
+"""``songcal apply results.csv --profile P.json -o calibrated.csv``: add calibrated columns
+(values and 90 % intervals, :mod:`core.calibration.applying`) to every song of a results
+CSV with a profile written by ``songcal calibrate`` or the window.
 
 A profile that corrects descriptors the results do not hold is said so: a warning when some
 are missing, a usage error when none of them is there.
@@ -17,16 +18,16 @@ import sys
 from core.cli.calibrate import say_error
 from core.errors import ExitCode, SongCalError
 
-__all__ = ["register", "run"]
+__all__ = ["register", "run", "apply_to_results_file"]
 
 
 def register(subparsers) -> None:
     """Register ``apply`` on the ``songcal`` sub-parsers."""
     a = subparsers.add_parser(
         "apply", help="apply a calibration profile to a results CSV",
-        description="Add *_calibrated columns (bpm_calibrated, key_calibrated...) to a "
-        "results CSV using a profile written by songcal calibrate.  Exit 0: applied; "
-        "2: bad input.")
+        description="Add calibrated columns (bpm_calibrated, energy_calibrated and their "
+        "90 %% intervals, key_calibrated...) to every song of a results CSV using a profile "
+        "written by songcal calibrate.  Exit 0: applied; 2: bad input.")
     a.add_argument("results", metavar="RESULTS_CSV", help="results CSV from songcal analyze")
     a.add_argument("--profile", required=True, metavar="JSON", help="calibration profile")
     a.add_argument("-o", "--output", required=True, metavar="CSV",
@@ -46,65 +47,88 @@ def _profile_columns(profile) -> list[str]:
     return cols
 
 
-def run(args) -> int:
-    """``songcal apply``; returns the exit code."""
-    from core.calibration.exports import typed_row
-    from core.calibration.profile import apply_profile, calibrated_columns, load_profile
+def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "apply",
+                          guarded: bool = False) -> int:
+    """Apply the profile at ``profile_path`` to a results CSV and write ``output``.
+
+    Parameters
+    ----------
+    results_csv : str
+        The results CSV (its settings column is kept in the provenance).
+    profile_path : str
+        The profile.
+    output : str
+        The CSV to write, as given (``-`` for standard output).
+    cmd : str, optional
+        Sub-command named in messages.
+    guarded : bool, optional
+        True when the caller has checked ``output`` with :func:`core.cli.guard.guard_outputs`
+        already.
+
+    Returns
+    -------
+    int
+        The exit code: 0 written, 2 when an input cannot be read or the output is refused,
+        3 when the output could not be written.
+    """
+    from core.calibration.exports import write_calibrated_csv
+    from core.calibration.profile import load_profile
     from core.cli.guard import guard_outputs, safe_console, write_failed
-    from core.io.csvio import write_csv
-    from core.io.provenance import PROVENANCE_COLUMNS, provenance
+    from core.io.csvio import CsvReadError, read_csv_rows
+    from core.io.provenance import provenance
 
     safe_console()
-    size = 0
-    with contextlib.suppress(OSError):
-        size = 2 * os.stat(args.results).st_size
-    targets = guard_outputs("apply", {"-o": args.output},
-                            inputs=[("the results CSV", args.results),
-                                    ("the profile", args.profile)],
-                            expected_bytes=size)
-    if targets is None:
-        return ExitCode.USAGE
+    target = output
+    if not guarded:
+        size = 0
+        with contextlib.suppress(OSError):
+            size = 2 * os.stat(results_csv).st_size
+        targets = guard_outputs(cmd, {"-o": output},
+                                inputs=[("the results CSV", results_csv),
+                                        ("the profile", profile_path)],
+                                expected_bytes=size)
+        if targets is None:
+            return ExitCode.USAGE
+        target = targets["-o"]
     try:
-        profile = load_profile(args.profile)
+        profile = load_profile(profile_path)
     except SongCalError as err:
-        say_error("apply", str(err))
+        say_error(cmd, str(err))
         return ExitCode.USAGE
-    from core.io.csvio import CsvReadError, read_csv_rows
-
     try:
-        columns, rows = read_csv_rows(args.results)
+        columns, rows = read_csv_rows(results_csv)
     except CsvReadError as err:
-        say_error("apply", f"cannot read results CSV {args.results}: {err.reason}")
+        say_error(cmd, f"cannot read results CSV {results_csv}: {err.reason}")
         return ExitCode.USAGE
     if "path" not in columns and "title" not in columns:
-        say_error("apply", f"{args.results} is not a SongCal results CSV (no path or title "
-                           "column)")
+        say_error(cmd, f"{results_csv} is not a SongCal results CSV (no path or title "
+                       "column)")
         return ExitCode.USAGE
     wanted = _profile_columns(profile)
     missing = [c for c in wanted if c not in columns]
     if wanted and len(missing) == len(wanted):
-        say_error("apply", f"the profile corrects {', '.join(wanted)}, and the results hold "
-                           "none of these columns: nothing to apply")
+        say_error(cmd, f"the profile corrects {', '.join(wanted)}, and the results hold "
+                       "none of these columns: nothing to apply")
         return ExitCode.USAGE
     if missing:
         with contextlib.suppress(OSError, ValueError):
-            print(f"songcal apply: warning: the results have no {', '.join(missing)} "
+            print(f"songcal {cmd}: warning: the results have no {', '.join(missing)} "
                   f"column(s); their calibrated columns stay empty", file=sys.stderr)
-    body = [c for c in columns if c not in PROVENANCE_COLUMNS]
-    out = [typed_row(r) for r in apply_profile(profile, rows)]
-    for r in out:
-        for c in PROVENANCE_COLUMNS:
-            r.pop(c, None)
     settings = next((r.get("settings") for r in rows if r.get("settings")), "")
-    meta = provenance(settings=settings, profile_file=os.path.basename(args.profile),
+    meta = provenance(settings=settings, profile_file=os.path.basename(profile_path),
                       reference_file=profile.meta.get("reference_file", ""),
                       reference_sha256=profile.meta.get("reference_sha256", ""))
     try:
-        write_csv(targets["-o"], body + calibrated_columns(profile), out, meta=meta)
+        n = write_calibrated_csv(target, rows, profile, meta=meta)
     except OSError as err:
-        return write_failed("apply", args.output, err)
-    where = "standard output" if targets["-o"] == "-" else args.output
+        return write_failed(cmd, output, err)
+    where = "standard output" if target == "-" else output
     with contextlib.suppress(OSError, ValueError):
-        print(f"applied {os.path.basename(args.profile)} to {len(out)} songs; wrote {where}",
+        print(f"applied {os.path.basename(profile_path)} to {n} songs; wrote {where}",
               file=sys.stderr)
     return ExitCode.OK
+
+
+def run(args) -> int:
+    """``songcal apply``; returns the exit code."""
+    return apply_to_results_file(args.results, args.profile, args.output)

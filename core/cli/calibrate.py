@@ -1,9 +1,11 @@
 """``songcal calibrate``: pair results with a reference sheet, fit, write the exports.
 
 ``songcal calibrate results.csv --reference ref.csv -o calibration.csv [--profile P.json]
-[--results-out paired.csv] [--mismatches-out M.csv]`` pairs the results with the sheet,
-prints matched / unmatched counts, lists the songs and rows left unpaired and the scores
-before and after, and writes the exports.
+[--results-out paired.csv] [--mismatches-out M.csv] [--calibrated-out C.csv]`` pairs the
+results with the sheet, prints matched / unmatched counts, lists the songs and rows left
+unpaired, then per column its verdict (:mod:`core.calibration.verdict`), the scores before
+and after (nested cross-validated), the 90 % interval and the learned model, and writes
+the exports.
 
 ``songcal apply results.csv --profile P.json -o calibrated.csv`` adds ``*_calibrated``
 columns.
@@ -53,6 +55,15 @@ def register(subparsers) -> None:
                    help="also write the results with reference columns and errors")
     c.add_argument("--mismatches-out", metavar="CSV",
                    help="also write only the mismatches and unpaired songs and rows")
+    c.add_argument("--calibrated-out", metavar="CSV",
+                   help="also write every song with its calibrated values and 90 %% "
+                        "intervals")
+    c.add_argument("--keep-inverted", metavar="NAMES", default="",
+                   help="comma-separated descriptors whose inverted correction (negative "
+                        "slope) is kept anyway")
+    c.add_argument("--no-learned", action="store_true",
+                   help="fit no learned multi-input models (single-descriptor corrections "
+                        "only)")
     c.add_argument("--folds", type=int, default=10,
                    help="cross-validation folds (leave-one-out below 20 songs; "
                         "default: %(default)s)")
@@ -147,27 +158,60 @@ def print_report(session, written: dict, *, stream=None, quiet: bool = False) ->
         print(f"warning: {w}", file=stream)
     if quiet:
         return
-    cal = session.calibration
+    _print_scores(session.calibration, stream)
+    for kind, path in written.items():
+        again = " (replaced an older file)" if path in session.replaced else ""
+        print(f"wrote {kind}: {path}{again}", file=stream)
+
+
+def _verdict(v: str) -> str:
+    return f"[{v}]" if v else ""
+
+
+def _print_scores(cal, stream) -> None:
+    from core.calibration.inputs import NOT_IN_RESULTS
+
     if cal.tempo is not None:
         t = cal.tempo
-        print(f"tempo (n={t.n}): rule {t.rule.describe()}, correction {t.correction.method}; "
-              f"Acc1 {_fmt(t.acc1_before)} -> {_fmt(t.acc1_after)}, Acc2 "
-              f"{_fmt(t.acc2_before)} -> {_fmt(t.acc2_after)}, MAE {_fmt(t.mae_before, 2)} -> "
-              f"{_fmt(t.mae_after, 2)} BPM (cross-validated)", file=stream)
+        missing = (f" ({t.n_missing} without an analyzer tempo, counted as misses)"
+                   if t.n_missing else "")
+        print(f"bpm {_verdict(t.verdict)} (n={t.n}{missing}): rule {t.rule.describe()}, "
+              f"correction {t.correction.method}; Acc1 {_fmt(t.acc1_before)} -> "
+              f"{_fmt(t.acc1_after)}, Acc2 {_fmt(t.acc2_before)} -> {_fmt(t.acc2_after)}, "
+              f"MAE {_fmt(t.mae_before, 2)} -> {_fmt(t.mae_after, 2)} BPM (cross-validated); "
+              f"90 % interval {t.interval.describe()}", file=stream)
     if cal.key is not None:
         k = cal.key
-        print(f"key (n={k.n}): correction {k.correction.describe()}; accuracy "
-              f"{_fmt(k.accuracy_before)} -> {_fmt(k.accuracy_after)}, weighted "
+        print(f"key {_verdict(k.verdict)} (n={k.n}): correction {k.correction.describe()}; "
+              f"accuracy {_fmt(k.accuracy_before)} -> {_fmt(k.accuracy_after)}, weighted "
               f"{_fmt(k.weighted_before)} -> {_fmt(k.weighted_after)} (cross-validated)",
               file=stream)
     for name, d in cal.descriptors.items():
-        c = d.correction
-        how = (f"{c.method} y = {c.slope:.4g} x + {c.intercept:.4g}" if d.kept
+        c = d.candidate
+        how = (f"{d.correction.method} y = {c.slope:.4g} x + {c.intercept:.4g}" if d.kept
                else "no correction")
-        print(f"{name} (n={d.n}): {how}; MAE {_fmt(d.mae_before, 4)} -> "
-              f"{_fmt(d.mae_after, 4)} (cross-validated)", file=stream)
-    for kind, path in written.items():
-        print(f"wrote {kind}: {path}", file=stream)
+        line = (f"{name} {_verdict(d.verdict)} (n={d.n}): {how}; MAE {_fmt(d.mae_before, 4)}"
+                f" -> {_fmt(d.mae_after, 4)}, r2 {_fmt(d.r2_cv)} (nested "
+                f"cross-validated); 90 % interval {d.interval.describe()}")
+        print(line, file=stream)
+        if d.note and not d.kept:
+            print(f"  {d.note}", file=stream)
+    for name, m in cal.learned.items():
+        if m.model is None:
+            print(f"{name} learned model: {m.note}", file=stream)
+            continue
+        top = ", ".join(f"{a} {v:.3g}" for a, v in m.importance[:4] if v > 0) or "none"
+        curve = ", ".join(f"{size} songs {v:.4g}" for size, v in m.learning_curve)
+        state = "kept" if m.kept else "not kept"
+        tag = f" {_verdict(m.verdict)}" if m.verdict else ""
+        print(f"{name} learned model{tag} ({state}): {m.describe()}; MAE "
+              f"{_fmt(m.mae_cv, 4)}, r2 {_fmt(m.r2_cv)} (nested cross-validated); "
+              f"inputs that matter: {top}; learning curve: {curve}", file=stream)
+        if m.note:
+            print(f"  {m.note}", file=stream)
+    if cal.learned:
+        print("learned models do not yet read: " + ", ".join(NOT_IN_RESULTS)
+              + " (not in the results)", file=stream)
 
 
 def _session(rows, reference, *, settings=None, options=None):
@@ -200,15 +244,25 @@ def run(args) -> int:
     if not 0 <= args.match_threshold <= 100:
         say_error("calibrate", f"--match-threshold must be 0-100, got {args.match_threshold}")
         return ExitCode.USAGE
+    from core.calibration.reference import REFERENCE_DESCRIPTORS
+
+    inverted = frozenset(n.strip() for n in args.keep_inverted.split(",") if n.strip())
+    unknown = sorted(inverted - set(REFERENCE_DESCRIPTORS) | (inverted & {"bpm"}))
+    if unknown:
+        say_error("calibrate", f"--keep-inverted names {', '.join(unknown)}; expected "
+                  f"descriptors among {', '.join(REFERENCE_DESCRIPTORS[1:])}")
+        return ExitCode.USAGE
     options = CalibrationOptions(k=args.folds, min_gain=args.min_gain,
-                                 threshold=args.match_threshold)
+                                 threshold=args.match_threshold, keep_inverted=inverted,
+                                 learned=not args.no_learned)
     size = 0
     with contextlib.suppress(OSError):
         size = 3 * os.stat(args.results).st_size
     targets = guard_outputs(
         "calibrate", {"-o": args.output, "--profile": args.profile,
                       "--results-out": args.results_out,
-                      "--mismatches-out": args.mismatches_out},
+                      "--mismatches-out": args.mismatches_out,
+                      "--calibrated-out": args.calibrated_out},
         inputs=[("the results CSV", args.results), ("the reference sheet", args.reference)],
         expected_bytes=size)
     if targets is None:
@@ -217,7 +271,8 @@ def run(args) -> int:
     if rows is None:
         return ExitCode.USAGE
     paths = {"calibration": targets["-o"], "paired": targets.get("--results-out"),
-             "mismatches": targets.get("--mismatches-out"), "profile": targets.get("--profile")}
+             "mismatches": targets.get("--mismatches-out"),
+             "calibrated": targets.get("--calibrated-out"), "profile": targets.get("--profile")}
     try:
         session = _session(rows, args.reference, options=options)
         written = session.write(paths)

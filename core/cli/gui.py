@@ -2,8 +2,8 @@
 and ``songcal [gui] --demo [--export-dir DIR] [--quit-when-done]``.
 
 The options drive the real window for automation: add paths, load the reference sheet into
-the window, start the batch, write the exports into ``DIR`` when it ends, and quit with the
-exit code ``songcal analyze --reference`` would give.  The window's module is imported by
+the window, start the batch, write the exports into a new folder inside ``DIR`` when it
+ends, and quit with the exit code ``songcal analyze --reference`` would give.  The window's module is imported by
 name when the command runs, so the rest of the command line never loads Qt.
 """
 
@@ -25,8 +25,9 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="*", metavar="PATH", help="audio files or folders to add")
     p.add_argument("--start", action="store_true", help="start the batch once files are found")
     p.add_argument("--export-dir", metavar="DIR",
-                   help="write DIR/results.csv (and, with --reference, the calibration "
-                        "files) when the batch ends")
+                   help="when the batch ends, make a new folder in DIR named after the "
+                        "moment (songcal-export-YYYYMMDD-HHMMSS) and write results.csv "
+                        "(and, with --reference, the calibration files) there")
     p.add_argument("--quit-when-done", action="store_true",
                    help="quit when the batch has ended (and its results are written)")
     p.add_argument("--reference", metavar="CSV",

@@ -1,12 +1,21 @@
-"""Result records: one :class:`SongResult` per song, with its per-chunk values."""
+"""Result records: one :class:`SongResult` per song, with its per-chunk values, and the results
+CSV they are written to.
+
+The results CSV keeps apart what the analyzer measured and what else is known about a song:
+``error`` is the reason a song has no result (failed, timed out, skipped...); ``note`` is a
+remark on a song that was analyzed (a silent file has no tempo...); ``source`` says whether
+the values were measured in this run (``analysis``) or served from the session store
+(``store``, whose ``analysis_s`` is then the time of the original analysis, when known);
+``bpm_user`` and ``key_user`` are the user's own corrections, next to the analyzer's
+``bpm`` and ``key``, which they never replace.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 __all__ = ["ChunkResult", "SongResult", "RESULT_COLUMNS", "DESCRIPTOR_COLUMNS", "TEXT_COLUMNS",
-           "write_results_csv"]
+           "USER_COLUMNS", "SOURCES", "write_results_csv", "title_from_filename"]
 
 
 @dataclass
@@ -61,16 +70,24 @@ DESCRIPTOR_COLUMNS = (
     "time_signature",
 )
 
+#: The user's corrections of a song (BPM, key spelled like ``"A minor"``); empty when none.
+USER_COLUMNS = ("bpm_user", "key_user")
+
+#: Values of the ``source`` column: measured in this run, or served from the session store.
+SOURCES = ("analysis", "store")
+
 #: Columns of the results CSV, in order.
 RESULT_COLUMNS = (
-    ("path", "title", "artist", "status", "error")
+    ("path", "title", "artist", "status", "error", "note")
     + DESCRIPTOR_COLUMNS
-    + ("chunks", "analysis_s", "format")
+    + USER_COLUMNS
+    + ("chunks", "analysis_s", "source", "format")
 )
 
 #: Results columns that hold text even when a cell looks like a number.
-TEXT_COLUMNS = frozenset({"path", "title", "artist", "status", "error", "bpm_alternatives",
-                          "key", "key_camelot", "format"})
+TEXT_COLUMNS = frozenset({"path", "title", "artist", "status", "error", "note",
+                          "bpm_alternatives", "key", "key_camelot", "key_user", "source",
+                          "format"})
 
 
 @dataclass
@@ -79,7 +96,8 @@ class SongResult:
 
     Descriptor attributes are ``None`` when they could not be measured (a failed file, or a
     silent one that has no tempo or key).  ``status`` is a :class:`core.batch.rules.SongState`
-    value (``"done"``, ``"failed"``...); ``error`` is the plain-language reason otherwise.
+    value (``"done"``, ``"failed"``...); ``error`` is the plain-language reason a song has
+    no result, ``note`` a remark on one that has (see the module docstring).
     """
 
     path: str
@@ -87,6 +105,7 @@ class SongResult:
     artist: str = ""
     status: str = "queued"
     error: str = ""
+    note: str = ""
     duration_s: float | None = None
     sample_rate: int | None = None
     channels: int | None = None
@@ -112,15 +131,48 @@ class SongResult:
     brightness_hz: float | None = None
     silence_ratio: float | None = None
     time_signature: int | None = None
+    #: The user's tempo for this song (BPM), e.g. the analyzer's doubled; None when none.
+    bpm_user: float | None = None
+    #: The user's key for this song, spelled like ``"A minor"``; None when none.
+    key_user: str | None = None
     chunks: int | None = None
+    #: Seconds the analysis took (for a stored result: the original analysis, when known).
     analysis_s: float | None = None
+    #: ``"analysis"`` or ``"store"`` (:data:`SOURCES`); empty when the song has no values.
+    source: str = ""
     format: str = ""
     chunk_results: list[ChunkResult] = field(default_factory=list)
 
     def to_row(self) -> dict:
-        """The CSV row: every column of :data:`RESULT_COLUMNS` (None for unknown)."""
-        d = dataclasses.asdict(self)
-        return {c: d.get(c) for c in RESULT_COLUMNS}
+        """The CSV row: every column of :data:`RESULT_COLUMNS` (None for unknown).
+
+        A song without a title (one that failed before its tags were read) gets the one
+        its file name gives (:func:`title_from_filename`), as the window shows it.
+        """
+        d = {c: getattr(self, c, None) for c in RESULT_COLUMNS}
+        if not d["title"] and self.path:
+            d["title"], artist = title_from_filename(self.path)
+            d["artist"] = d["artist"] or artist
+        return d
+
+
+def title_from_filename(path) -> tuple[str, str]:
+    """``(title, artist)`` from a file name alone (never opened), in the shapes
+    :func:`core.io.tags.identity_from_name` knows (``NNN_Artist_Title``, ``Artist - Title``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    tuple of str
+        Title and artist (the artist empty when the name does not say).
+    """
+    from core.io.tags import identity_from_name
+
+    return identity_from_name(path)
 
 
 def write_results_csv(path, results, *, settings=None) -> None:

@@ -490,15 +490,14 @@ def test_job_elapsed_and_terminal_states():
 def test_rate_counts_at_least_one_second(settings):
     clock = FakeClock()
     b = Batch(["a.wav", "b.wav", "c.wav"], settings=settings, clock=clock)
-    assert b.rate_per_minute() == 0.0 and b.eta_s() is None
+    assert b.figures()["rate"] == 0.0 and b.figures()["eta"] is None
     for _ in range(2):
         job, attempt = b.claim("w1")
         b.finish(job.id, attempt, SongResult(path=job.path, status="done"))
     clock.t += 0.01
-    assert b.rate_per_minute() == 120.0  # two songs in 10 ms count as two in one second
+    assert b.figures()["rate"] == 120.0  # two songs in 10 ms count as two in one second
     clock.t += 59.99
-    assert b.rate_per_minute() == 2.0
-    assert b.eta_s() == 30.0
+    assert b.figures()["rate"] == 2.0
 
 
 def test_rate_ignores_songs_that_never_started_and_stops_at_the_end(settings):
@@ -508,11 +507,11 @@ def test_rate_ignores_songs_that_never_started_and_stops_at_the_end(settings):
     job, attempt = b.claim()
     clock.t += 30.0
     b.finish(job.id, attempt, _done(job))
-    assert b.rate_per_minute() == 2.0 and b.eta_s() == 30.0
+    assert b.figures()["rate"] == 2.0 and b.figures()["eta"] == 15.0  # 30 s over two workers
     b.skip(1)  # ended without running either
-    assert b.is_finished and b.eta_s() == 0.0
+    assert b.is_finished and b.figures()["eta"] == 0.0
     clock.t += 60.0  # the batch is over: its rate no longer decays
-    assert b.rate_per_minute() == 2.0
+    assert b.figures()["rate"] == 2.0
 
 
 # -- details that reach the window, the exports and the command line ----------------------
@@ -579,5 +578,5 @@ def test_eta_with_a_slow_rate_and_several_songs_left(settings):
     job, attempt = b.claim()
     clock.t += 120.0
     b.finish(job.id, attempt, _done(job))
-    assert b.rate_per_minute() == 0.5
-    assert b.eta_s() == 240.0  # two songs left at half a song a minute
+    assert b.figures()["rate"] == 0.5
+    assert b.figures()["eta"] == 120.0  # two songs of 120 s left, shared by two workers

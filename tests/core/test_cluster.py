@@ -243,3 +243,19 @@ def test_command_line_on_a_local_cluster_fills_the_session_store(tmp_path, capsy
     rows2 = list(csv.DictReader(open(out2, encoding="utf-8-sig")))
     assert [(r["path"], r["bpm"], r["key"]) for r in rows1] == \
         [(r["path"], r["bpm"], r["key"]) for r in rows2]
+
+
+def test_worker_allocator_is_tuned_once_where_dask_fixed_its_trim_threshold():
+    import subprocess
+    import sys
+
+    code = ("from core.batch.cluster_tasks import tune_allocator as t;"
+            "print(t(), t())")
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
+    plain = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                           text=True, check=True).stdout.split()
+    nanny = subprocess.run([sys.executable, "-c", code],
+                           env={**env, "MALLOC_TRIM_THRESHOLD_": "65536"},
+                           capture_output=True, text=True, check=True).stdout.split()
+    assert plain == ["False", "False"]  # nothing to change in a desktop process
+    assert nanny == ["True", "False"]  # changed once in a nanny's worker

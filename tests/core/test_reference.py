@@ -194,3 +194,46 @@ def test_doubtful_scale_and_tempo_are_warned_about():
     assert any("only 0 and 1" in w for w in sheet.warnings)
     assert any("30-400 BPM" in w for w in sheet.warnings)
     assert parse_reference_text(STREAMING).warnings == []
+
+
+EXTRA = (
+    "#,Song,Artist,BPM,Speech,Live,Popularity,Album Date,Track ID,Genres,Time,Instrumental\n"
+    "1,A,x,120,5,10,40,2011-01-01,7,pop,3:45,0.5\n"
+    "2,B,x,121,6%,11,41,2011,8,pop,3:50,n/a\n"
+    "3,C,x,122,7,12,x,2012,9,rock,4:01,0.7\n"
+    "4,D,x,123,8,13,43,2013,10,pop,2:59,oops\n"
+    "5,E,x,124,9,14,44,2014,11,pop,3:33,0.1\n"
+)
+
+
+def test_unknown_numeric_columns_are_kept_as_extra_columns():
+    sheet = parse_reference_text(EXTRA, name="e.csv")
+    # row numbers, identifiers, dates and text columns are not; a column with too many
+    # cells that are not numbers (Instrumental: 3 of 4 filled) is not either
+    assert sheet.extra == ["speech", "live", "popularity"]
+    assert sheet.numeric_columns == ["bpm", "speech", "live", "popularity"]
+    assert sheet.descriptors == ["bpm"]
+    assert sheet.columns["speech"] == "Speech" and sheet.columns["popularity"] == "Popularity"
+    assert sheet.rows[1].values == {"bpm": 121, "speech": 6.0, "live": 11.0,
+                                    "popularity": 41.0}  # percent kept on the sheet's scale
+    assert "popularity" not in sheet.rows[2].values  # "x" read as missing, row kept
+    assert len(sheet.rows) == 5 and not sheet.bad_rows
+
+
+def test_an_extra_column_needs_four_numbers_and_80_percent_of_its_cells():
+    head = "Song,BPM,Live\n"
+    three = head + "".join(f"S{i},120,{i}\n" for i in range(3))
+    assert parse_reference_text(three).extra == []
+    four = head + "".join(f"S{i},120,{i}\n" for i in range(4))
+    assert parse_reference_text(four).extra == ["live"]
+    # 4 of 5 filled cells numbers (80 %): kept; 4 of 6 (67 %): not
+    mixed = head + "".join(f"S{i},120,{i}\n" for i in range(4)) + "S9,120,high\n"
+    assert parse_reference_text(mixed).extra == ["live"]
+    worse = mixed + "S10,120,low\n"
+    assert parse_reference_text(worse).extra == []
+
+
+def test_a_sheet_with_only_extra_numeric_columns_is_read():
+    text = "Title,Liveness\n" + "".join(f"S{i},0.{i}\n" for i in range(1, 6))
+    sheet = parse_reference_text(text)
+    assert sheet.extra == ["liveness"] and sheet.descriptors == []

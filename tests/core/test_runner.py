@@ -183,3 +183,17 @@ def test_run_job_turns_a_cancel_into_a_cancelled_song():
 def test_worker_count_must_be_positive():
     with pytest.raises(ValueError, match="workers must be >= 1"):
         BatchRunner(Batch([]), analyze=lambda *a, **k: None, workers=-1)
+
+
+def test_workers_that_keep_crashing_end_the_batch_instead_of_spinning():
+    class BrokenClaim(Batch):
+        def claim(self, worker=""):
+            raise RuntimeError("rules bug")
+
+    batch = BrokenClaim(["a.wav", "b.wav"], settings=AnalysisSettings(workers=2))
+    runner = BatchRunner(batch, analyze=_fake_analyze(threading.Event()), tick_s=0.01)
+    _run_bounded(runner)
+    assert batch.is_finished
+    assert all("internal error: the workers stopped (RuntimeError: rules bug)" in j.error
+               for j in batch.jobs)
+    assert runner._serial < 20  # a bounded number of threads was started

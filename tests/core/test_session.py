@@ -1,13 +1,21 @@
 """CalibrationSession: pairs with manual overrides, summaries, apply, exports and names."""
 
+import datetime
+import json
 import os
 
 import numpy as np
 import pytest
 
 from core.calibration.agreement import acc1
+from core.calibration.applying import apply_profile
 from core.calibration.descriptor_fit import mae, r_squared
-from core.calibration.exports import EXPORT_KINDS, export_names, export_paths
+from core.calibration.exports import (
+    EXPORT_KINDS,
+    export_names,
+    export_paths,
+    new_export_folder,
+)
 from core.calibration.profile import load_profile
 from core.calibration.reference import parse_reference_text
 from core.calibration.session import (
@@ -48,7 +56,7 @@ def make_deck(n=N, seed=3):
 @pytest.fixture
 def session():
     rows, sheet = make_deck()
-    s = CalibrationSession()
+    s = CalibrationSession(options=CalibrationOptions(learned=False))
     s.set_results(rows)
     s.set_reference(sheet)
     s.rematch()
@@ -169,6 +177,7 @@ def test_export_writes_every_kind_under_the_shared_names(session, tmp_path):
     assert export_names() == {"calibration": "results_calibration.csv",
                               "paired": "results_paired.csv",
                               "mismatches": "results_mismatches.csv",
+                              "calibrated": "results_calibrated.csv",
                               "profile": "results_profile.json"}
     _, paired = read_csv_rows(written["paired"])
     assert [r["bpm_agreement"] for r in paired[:4]] == ["double"] * 4
@@ -217,3 +226,346 @@ def test_calibrate_results_csv_names_the_exports_after_the_results(tmp_path):
     assert sorted(os.listdir(out)) == sorted(export_names("deck").values())
     assert set(written) == set(EXPORT_KINDS)
     assert session.keys == list(range(N))  # rows keyed by position
+
+
+def test_export_into_a_new_folder_each_time_overwrites_nothing(session, tmp_path):
+    first = session.export(tmp_path, new_folder=True)
+    second = session.export(tmp_path, new_folder=True)
+    folders = {os.path.dirname(p) for p in first.values()}
+    assert len(folders) == 1 and folders.isdisjoint(os.path.dirname(p) for p in
+                                                    second.values())
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        os.path.basename(os.path.dirname(next(iter(w.values())))) for w in (first, second))
+    assert session.replaced == []
+
+
+def test_new_export_folder_names_and_claims(tmp_path):
+    when = datetime.datetime(2026, 3, 4, 5, 6, 7)
+    a = new_export_folder(tmp_path, now=when)
+    b = new_export_folder(tmp_path, now=when)
+    assert os.path.basename(a) == "songcal-export-20260304-050607"
+    assert os.path.basename(b) == "songcal-export-20260304-050607-2"
+    assert os.listdir(a) == [] and os.path.isdir(b)
+    with pytest.raises(NotADirectoryError):
+        new_export_folder(tmp_path / "missing")
+
+
+def test_write_lists_the_files_it_replaced(session, tmp_path):
+    out = tmp_path / "c.csv"
+    session.write({"calibration": out})
+    assert session.replaced == []
+    session.write({"calibration": out, "profile": tmp_path / "p.json"})
+    assert session.replaced == [str(out)]
+
+
+def test_every_song_gets_calibrated_values_paired_or_not(session, tmp_path):
+    session.fit()
+    rows = session.calibrated_rows()
+    assert len(rows) == N and session.match_method(GARBLED) == "unmatched"
+    energy = session.calibration.descriptors["energy"]
+    assert rows[GARBLED]["energy_calibrated"] == pytest.approx(
+        energy.correction.apply(session.rows[GARBLED]["energy"]))
+    lo, hi = rows[GARBLED]["energy_calibrated_low"], rows[GARBLED]["energy_calibrated_high"]
+    assert lo < rows[GARBLED]["energy_calibrated"] < hi
+    written = session.export(tmp_path)
+    _, paired = read_csv_rows(written["paired"])
+    assert paired[GARBLED]["match_method"] == "unmatched"
+    assert paired[GARBLED]["energy_calibrated"] != ""
+    _, calibrated = read_csv_rows(written["calibrated"])
+    assert [r["energy_calibrated"] for r in calibrated] == [r["energy_calibrated"]
+                                                            for r in paired]
+    assert session.calibrated_rows() is rows  # computed once per change
+
+
+def test_a_saved_profile_reproduces_the_calibrated_values_exactly(tmp_path):
+    rows, sheet = make_deck(60, seed=4)
+    s = CalibrationSession()
+    s.set_results(rows)
+    s.set_reference(sheet)
+    written = s.export(tmp_path)
+    loaded = load_profile(written["profile"])
+    again = apply_profile(loaded, rows)
+    for a, b in zip(s.calibrated_rows(), again, strict=True):
+        for c in ("energy_calibrated", "energy_calibrated_low", "bpm_calibrated"):
+            assert a[c] == b[c]
+    assert json.loads(open(written["profile"], encoding="utf-8").read())["version"] == 2
+
+
+def test_summary_and_plots_drop_a_fit_made_on_other_results(session):
+    session.fit()
+    assert {s.descriptor: s for s in session.summary()}["energy"].fitted
+    session.set_results(session.rows[:-1])
+    session.rematch()
+    by = {s.descriptor: s for s in session.summary()}
+    assert not by["energy"].fitted and by["energy"].correction == "not fitted"
+    assert by["energy"].n == N - 2
+    assert session.current_profile() is None and not session.has_calibrated_values
+
+
+def test_songs_without_a_tempo_are_counted_and_listed_with_the_reason(tmp_path):
+    rows, sheet = make_deck()
+    rows[10]["bpm"] = None
+    rows[10]["error"] = "no beat and no pitched content found"
+    rows[11]["bpm"] = None
+    s = CalibrationSession(options=CalibrationOptions(learned=False))
+    s.set_results(rows)
+    s.set_reference(sheet)
+    s.rematch()
+    by = {x.descriptor: x for x in s.summary()}
+    assert by["bpm"].n == N - 1 and by["bpm"].n_missing == 2  # before the fit too
+    assert by["bpm"].acc1_before == pytest.approx(17 / 23)
+    t = s.fit().tempo
+    assert t.n == N - 1 and t.n_missing == 2
+    written = s.write({"mismatches": tmp_path / "m.csv"})
+    _, mm = read_csv_rows(written["mismatches"])
+    why = {r["path"]: r["mismatch"] for r in mm}
+    assert why["/deck/10.wav"] == "no tempo: no beat and no pitched content found"
+    assert why["/deck/11.wav"] == "no tempo: the analyzer found none"
+
+
+def test_inverted_descriptor_kept_only_when_ticked(tmp_path):
+    rows, sheet = make_deck()
+    rng = np.random.default_rng(0)
+    for r, ref in zip(rows, sheet.rows, strict=False):
+        r["energy"] = float(np.clip(1.0 - ref.values["energy"] + rng.normal(0, 0.02), 0, 1))
+    s = CalibrationSession(options=CalibrationOptions(learned=False))
+    s.set_results(rows)
+    s.set_reference(sheet)
+    d = s.fit().descriptors["energy"]
+    assert d.verdict == "inverted" and not d.kept
+    by = {x.descriptor: x for x in s.summary()}
+    assert by["energy"].inverted_keepable and by["energy"].kept is False
+    s.set_keep_inverted("energy", True)
+    assert s.options.keep_inverted == {"energy"} and s.calibration.descriptors["energy"].kept
+    assert "keep_inverted" in s.options.as_dict()
+    s.set_keep_inverted("energy", False)
+    assert not s.calibration.descriptors["energy"].kept
+    with pytest.raises(ValueError, match="numeric descriptor"):
+        s.set_keep_inverted("key", True)
+
+
+def test_an_extra_column_gets_a_learned_model_and_calibrated_values(tmp_path):
+    rng = np.random.default_rng(1)
+    n = 80
+    energy = rng.uniform(0.1, 0.9, n)
+    loud = rng.uniform(-16, -6, n)
+    speech = 40 * energy * (loud + 16) / 10 + rng.normal(0, 1.0, n)  # 0-40 %
+    lines = ["Song,Artist,Energy,Speech,Popularity"]
+    rows = []
+    for i in range(n):
+        lines.append(f"Song Number {i},Artist {i % 5},{100 * energy[i]:.0f},"
+                     f"{speech[i]:.1f},{rng.uniform(0, 100):.0f}")
+        rows.append({"path": f"/deck/{i:02d}.wav", "title": f"Song Number {i}",
+                     "artist": f"Artist {i % 5}", "status": "done",
+                     "energy": float(energy[i] + rng.normal(0, 0.02)),
+                     "loudness_lufs": float(loud[i]), "bpm": float(rng.uniform(80, 160))})
+    rows.append({"path": "/deck/new.wav", "title": "Not In The Sheet", "status": "done",
+                 "energy": 0.5, "loudness_lufs": -10.0, "bpm": 120.0})
+    s = CalibrationSession()
+    s.set_results(rows)
+    s.set_reference(parse_reference_text("\n".join(lines) + "\n", name="sheet.csv"))
+    assert s.numeric_columns == ["energy", "speech", "popularity"]
+    cal = s.fit()
+    assert cal.extra == ["speech", "popularity"]
+    assert cal.learned["speech"].kept and cal.learned["speech"].r2_cv > 0.5
+    assert cal.learned["popularity"].verdict == "no relation"
+    assert not cal.learned["popularity"].kept
+    by = {x.descriptor: x for x in s.summary()}
+    speech = cal.learned["speech"]
+    assert by["speech"].verdict == "calibrated" and by["speech"].kept
+    assert (by["speech"].n, by["speech"].r2, by["speech"].r2_cv) == (80, speech.r2_cv,
+                                                                     speech.r2_cv)
+    assert by["speech"].mae_before == speech.mae_median
+    assert by["speech"].mae_after == speech.mae_cv and by["speech"].learned is speech
+    assert by["speech"].correction == speech.describe() and by["speech"].folds == 5
+    assert by["speech"].interval == speech.interval.describe()
+    assert by["popularity"].verdict == "no relation" and by["popularity"].kept is False
+    assert by["popularity"].correction == "none" and by["popularity"].interval == ""
+    assert np.isnan(by["popularity"].mae_after)
+    assert by["popularity"].note == cal.learned["popularity"].note
+    written = s.export(tmp_path)
+    cols, paired = read_csv_rows(written["paired"])
+    assert {"ref_speech", "speech_calibrated", "speech_calibrated_high"} <= set(cols)
+    assert "popularity_calibrated" not in cols and "speech_error" not in cols
+    assert paired[-1]["match_method"] == "unmatched" and paired[-1]["speech_calibrated"]
+    _, table = read_csv_rows(written["calibration"])
+    learned = {r["descriptor"]: r for r in table}
+    assert learned["speech_learned"]["kept"] == "true"
+    assert learned["popularity_learned"]["verdict"] == "no relation"
+
+
+def test_calibrate_results_csv_writes_beside_the_results_with_the_options(tmp_path):
+    rows, sheet = make_deck()
+    results = tmp_path / "deck.csv"
+    write_csv(results, RESULT_COLUMNS, [{c: r.get(c) for c in RESULT_COLUMNS} for r in rows],
+              meta={"settings": "from the rows"})
+    options = CalibrationOptions(learned=False, min_gain=0.2)
+    session, written = calibrate_results_csv(results, sheet, settings={"sample_rate": 8000},
+                                             options=options)
+    assert set(os.path.dirname(p) for p in written.values()) == {str(tmp_path)}
+    assert session.options is options
+    _, cal_rows = read_csv_rows(written["calibration"])
+    assert cal_rows[0]["settings"] == "sample_rate=8000"
+    assert "min_gain=0.2" in cal_rows[0]["calibration_settings"]
+
+
+def test_set_keep_inverted_refuses_what_is_not_a_numeric_descriptor(session):
+    for name in ("bpm", "key", "speech"):
+        with pytest.raises(ValueError, match=f"'{name}' is not a numeric descriptor"):
+            session.set_keep_inverted(name, True)
+    with pytest.raises(ValueError, match="not a numeric descriptor"):
+        CalibrationSession().set_keep_inverted("energy", True)
+    session.set_keep_inverted("energy", True)  # no fit yet: remembered for the next one
+    assert session.options.keep_inverted == {"energy"} and session.calibration is None
+    assert session.fit().descriptors["energy"].keep_inverted
+
+
+def test_new_export_folder_gives_up_after_999_names(tmp_path):
+    when = datetime.datetime(2026, 1, 2, 3, 4, 5)
+    base = tmp_path / "songcal-export-20260102-030405"
+    base.mkdir()
+    for i in range(2, 1000):
+        (tmp_path / f"{base.name}-{i}").mkdir()
+    with pytest.raises(FileExistsError, match="no free export folder name left in .* for "
+                                              "20260102-030405"):
+        new_export_folder(tmp_path, now=when)
+    with pytest.raises(NotADirectoryError, match="is not a folder"):
+        new_export_folder(tmp_path / "nope")
+
+
+def test_no_value_reasons():
+    from core.calibration.exports import no_value_reason
+
+    assert no_value_reason({"error": "'=odd"}, "tempo") == "no tempo: =odd"  # neutralized
+    assert no_value_reason({"error": " silent ", "status": "failed"}, "tempo") == \
+        "no tempo: silent"
+    assert no_value_reason({"status": "failed"}, "key") == "no key: the song is failed"
+    assert no_value_reason({"status": "done"}, "key") == "no key: the analyzer found none"
+    assert no_value_reason({"status": ""}, "tempo") == "no tempo: the analyzer found none"
+    assert no_value_reason({}, "tempo") == "no tempo: the analyzer found none"
+
+
+def test_profile_error_carries_path_and_reason(tmp_path):
+    from core.calibration.profile import ProfileError
+
+    err = ProfileError(tmp_path / "p.json", "broken")
+    assert err.path == str(tmp_path / "p.json") and err.reason == "broken"
+    assert str(err) == f"{tmp_path / 'p.json'}: broken"
+
+
+def test_calibrated_rows_follow_the_fit_and_the_applied_profile(session, tmp_path):
+    assert session.calibrated_rows() == session.rows and session.current_profile() is None
+    session.fit()
+    fitted = session.calibrated_rows()
+    assert "energy_calibrated" in fitted[0] and session.current_profile() is not None
+    profile = session.profile()
+    profile.descriptors["energy"] = profile.descriptors["energy"].__class__(
+        "offset", 1.0, 0.5, 0.0, 1.0)
+    session.apply_profile(profile)
+    applied = session.calibrated_rows()
+    assert applied is not fitted and session.current_profile() is profile
+    assert applied[0]["energy_calibrated"] == pytest.approx(
+        min(session.rows[0]["energy"] + 0.5, 1.0))
+    session.applied = None
+    assert session.calibrated_rows()[0]["energy_calibrated"] == fitted[0]["energy_calibrated"]
+    session.set_results(session.rows[:3])
+    assert session.calibrated_rows() == session.rows  # the fit is not current any more
+
+
+def test_summary_lines_carry_every_figure_of_the_fit(session):
+    cal = session.fit()
+    by = {x.descriptor: x for x in session.summary()}
+    t, s = cal.tempo, by["bpm"]
+    assert (s.n, s.correction, s.kept, s.r2, s.mae_before, s.mae_after) == (
+        t.n, t.describe(), t.kept, t.r2, t.mae_before, t.mae_after)
+    assert (s.acc1_before, s.acc1_after, s.acc2_before, s.acc2_after) == (
+        t.acc1_before, t.acc1_after, t.acc2_before, t.acc2_after)
+    assert (s.folds, s.note, s.verdict, s.r2_cv, s.interval, s.n_missing) == (
+        t.folds, t.note, t.verdict, t.r2_cv, t.interval.describe(), t.n_missing)
+    d, s = cal.descriptors["energy"], by["energy"]
+    assert (s.n, s.correction, s.kept, s.r2, s.mae_before, s.mae_after, s.folds) == (
+        d.n, d.correction.describe(), d.kept, d.r2, d.mae_before, d.mae_after, d.folds)
+    assert (s.verdict, s.r2_cv, s.interval, s.correction_kept, s.learned) == (
+        d.verdict, d.r2_cv, d.interval.describe(), True, None)
+    assert s.note.startswith("cross-validated MAE per method: offset ")
+    assert not s.inverted_keepable and not s.learned_kept
+    k, s = cal.key, by["key"]
+    assert (s.n, s.correction, s.kept, s.verdict, s.folds, s.note) == (
+        k.n, k.correction.describe(), k.kept, k.verdict, k.folds, k.note)
+    assert (s.accuracy_before, s.accuracy_after, s.weighted_before, s.weighted_after) == (
+        k.accuracy_before, k.accuracy_after, k.weighted_before, k.weighted_after)
+
+
+def test_a_kept_learned_model_replaces_the_correction_in_the_summary(tmp_path):
+    rows, sheet = make_deck(60, seed=5)
+    rng = np.random.default_rng(2)
+    for r in rows:  # the reference energy is read better with loudness too
+        r["loudness_lufs"] = float(rng.uniform(-16, -6))
+    lines = ["Song,Artist,Energy"]
+    for r, ref in zip(rows, sheet.rows, strict=False):
+        e = ref.values["energy"] * (r["loudness_lufs"] + 16) / 10
+        lines.append(f"{ref.title},{ref.artist},{100 * e:.1f}")
+    s = CalibrationSession()
+    s.set_results(rows)
+    s.set_reference(parse_reference_text("\n".join(lines) + "\n"))
+    cal = s.fit()
+    m, d = cal.learned["energy"], cal.descriptors["energy"]
+    assert m.kept
+    line = {x.descriptor: x for x in s.summary()}["energy"]
+    assert line.correction == f"learned: {m.describe()}" and line.kept and line.learned_kept
+    assert (line.mae_after, line.interval, line.r2) == (m.mae_cv, m.interval.describe(),
+                                                        m.r2_cv)
+    assert line.correction_kept is d.kept and line.verdict == d.verdict
+
+
+def test_key_errors_by_mode_and_distance():
+    from core.calibration.summary import key_errors
+
+    est = [Key(0, "major"), Key(7, "major"), Key(9, "minor"), Key(0, "minor"),
+           Key(1, "major")]
+    ref = [Key(0, "major")] * 5
+    ke = key_errors(est, ref)
+    assert ke.same_mode.tolist() == [1, 1, 0, 0, 0, 1, 0]  # same, fifth, C# (5 steps)
+    assert ke.other_mode.tolist() == [1, 0, 0, 1, 0, 0, 0]  # parallel 0, relative 3
+    assert ke.relations == {"same": 1, "fifth": 1, "relative": 1, "parallel": 1, "other": 1}
+    assert ke.n == 5 and ke.accuracy == 0.2
+    assert ke.weighted == pytest.approx((1 + 0.5 + 0.3 + 0.2) / 5)
+    with pytest.raises(ValueError):
+        key_errors(est, ref[:4])
+    empty = key_errors([], [])
+    assert empty.n == 0 and np.isnan(empty.accuracy) and np.isnan(empty.weighted)
+
+
+def test_descriptor_summaries_before_a_fit():
+    from core.calibration.summary import descriptor_summaries
+
+    def pairs(d):
+        if d == "bpm":
+            return np.array([100.0, 200.0, np.nan]), np.array([100.0, 100.0, 90.0])
+        return np.array([0.5, 0.7]), np.array([0.6, 0.6])
+
+    out = descriptor_summaries(["bpm", "energy"], calibration=None, pairs=pairs)
+    bpm, energy = out
+    assert (bpm.n, bpm.n_missing, bpm.acc1_before, bpm.acc2_before) == (
+        3, 1, pytest.approx(1 / 3), pytest.approx(2 / 3))
+    assert bpm.mae_before == 50.0 and not bpm.fitted and bpm.correction == "not fitted"
+    assert (energy.n, energy.mae_before) == (2, pytest.approx(0.1))
+    assert np.isnan(energy.acc1_before)
+    counted = descriptor_summaries(["energy"], calibration=None, pairs=pairs,
+                                   counts=lambda d: 7)
+    assert counted[0].n == 7
+    with pytest.raises(ValueError, match="^key_errors is needed to summarize the key$"):
+        descriptor_summaries(["key"], calibration=None, pairs=pairs)
+
+
+def test_summary_lists_key_only_for_a_sheet_with_keys_and_profile_needs_a_fit():
+    rows, _ = make_deck()
+    s = CalibrationSession(options=CalibrationOptions(learned=False))
+    s.set_results(rows)
+    s.set_reference(parse_reference_text("Song,Artist,Energy\nSong Number 0,Artist 0,50\n"
+                                         "Song Number 1,Artist 1,60\n"))
+    s.rematch()
+    assert [x.descriptor for x in s.summary()] == ["energy"]
+    with pytest.raises(ValueError, match="^fit a calibration before making its profile$"):
+        s.profile()
+    assert CalibrationSession().summary() == []

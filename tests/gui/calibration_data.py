@@ -7,7 +7,7 @@ import csv
 
 import numpy as np
 
-from core.io.keynotation import Key
+from core.io.keynotation import Key, parse_key
 from core.io.results import SongResult
 
 #: Songs whose analyzer tempo is planted at twice / half the reference.
@@ -21,6 +21,19 @@ OTHER_KEY = (20,)
 #: The last song's title is garbled so that no row matches it; the sheet's last row
 #: ("Lonely Row") belongs to no song.
 N_SONGS = 60
+
+#: The relative key of every key, written out (not computed by the code under test).
+RELATIVE = {
+    "C major": "A minor", "C# major": "A# minor", "D major": "B minor",
+    "D# major": "C minor", "E major": "C# minor", "F major": "D minor",
+    "F# major": "D# minor", "G major": "E minor", "G# major": "F minor",
+    "A major": "F# minor", "A# major": "G minor", "B major": "G# minor",
+}
+RELATIVE.update({minor: major for major, minor in list(RELATIVE.items())})
+#: The parallel key of every key, written out.
+PARALLEL = {f"{t} {m}": f"{t} {o}" for t in ("C", "C#", "D", "D#", "E", "F", "F#", "G",
+                                              "G#", "A", "A#", "B")
+            for m, o in (("major", "minor"), ("minor", "major"))}
 
 
 def make_deck(tmp_path, *, n: int = N_SONGS, seed: int = 0):
@@ -60,9 +73,9 @@ def make_deck(tmp_path, *, n: int = N_SONGS, seed: int = 0):
         if i in FIFTH_KEY:
             k = Key((k.tonic + 7) % 12, k.mode)
         elif i in RELATIVE_KEY:
-            k = k.relative()
+            k = parse_key(RELATIVE[k.name])
         elif i in PARALLEL_KEY:
-            k = k.parallel()
+            k = parse_key(PARALLEL[k.name])
         elif i in OTHER_KEY:
             k = Key((k.tonic + 1) % 12, k.mode)
         energy = float(np.clip(0.8 * ref_energy[i] + 0.15 + rng.normal(0, 0.01), 0, 1))

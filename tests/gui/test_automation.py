@@ -36,7 +36,9 @@ def test_gui_runs_a_batch_and_writes_results(qapp, wav_deck, tmp_path, fake_anal
     code = run_gui([str(deck), "--start", "--export-dir", str(out), "--quit-when-done",
                     "--workers", "2"])
     assert code == 0
-    cols, rows = read_csv_rows(out / "results.csv")
+    (made,) = os.listdir(out)  # a new folder named after the moment
+    assert made.startswith("songcal-export-")
+    cols, rows = read_csv_rows(out / made / "results.csv")
     assert cols[:len(RESULT_COLUMNS)] == list(RESULT_COLUMNS)
     assert "songcal_version" in cols and "settings" in cols
     assert sorted(r["path"] for r in rows) == sorted(str(p) for p in paths)
@@ -53,7 +55,8 @@ def test_gui_exit_code_is_1_when_a_song_fails(qapp, wav_deck, tmp_path, fake_ana
     code = run_gui([str(deck), "--start", "--export-dir", str(out), "--quit-when-done",
                     "--workers", "2"])
     assert code == 1
-    _, rows = read_csv_rows(out / "results.csv")
+    (made,) = os.listdir(out)
+    _, rows = read_csv_rows(out / made / "results.csv")
     failed = [r for r in rows if r["status"] == "failed"]
     assert len(failed) == 1 and failed[0]["error"] == "damaged data"
 
@@ -150,5 +153,40 @@ def test_gui_reference_runs_the_calibration_after_the_export(qapp, wav_deck, tmp
     out = tmp_path / "export"
     code = run_gui([str(deck), "--start", "--export-dir", str(out), "--quit-when-done",
                     "--reference", str(ref), "--workers", "2"])
-    assert calls == [(str(out / "results.csv"), str(ref), str(out), True)]
+    (made,) = os.listdir(out)
+    made = out / made
+    assert calls == [(str(made / "results.csv"), str(ref), str(made), True)]
     assert code == 1  # the calibration's own exit code counts
+
+
+def test_gui_without_paths_brings_back_the_last_list(qapp, wav_deck, fake_analysis,
+                                                     monkeypatch):
+    from PySide6.QtCore import QTimer
+
+    from gui.app import run_gui
+    from gui.main_window import MainWindow
+
+    deck, paths = wav_deck
+    fake_analysis(FakeAnalyzer())
+    assert run_gui([str(deck), "--start", "--quit-when-done", "--workers", "2"]) == 0
+    seen = {}
+    original = MainWindow._on_library_restored
+
+    def spy(self, info):
+        original(self, info)
+        seen.update(info, rows=self.model.rowCount(),
+                    done=sum(j.result is not None for j in self.engine.batch.jobs))
+        self.confirm_quit = False
+        QTimer.singleShot(0, self.close)
+
+    monkeypatch.setattr(MainWindow, "_on_library_restored", spy)
+    guard = QTimer()  # the wait is bounded: windows close after 30 s whatever happens
+    guard.setSingleShot(True)
+    guard.timeout.connect(lambda: [w.close() for w in qapp.topLevelWidgets()])
+    guard.start(30_000)
+    try:
+        assert run_gui([]) == 0
+    finally:
+        guard.stop()
+    assert seen["songs"] == seen["rows"] == seen["done"] == len(paths)
+    assert not seen["unfinished"]

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from core.calibration.exports import EXPORT_KINDS, export_names
 from core.calibration.reference import ReferenceRow
 from core.io.keynotation import Key
 from gui.calibration_controller import CalibrationController, is_reference_file
-from gui.calibration_summary import score_text
+from gui.calibration_summary import CalibrationSummaryModel, score_text, verdict_color
 from gui.calibration_view import CalibrationView
 from gui.match_dialog import MatchDialog
 from gui.reference_columns import (
@@ -151,9 +153,10 @@ def test_fit_fills_the_plots(qtbot, controller, view, deck):
     cal = _fit(qtbot, controller)
     view.refresh()
     assert cal.tempo.rule.kind != "none"  # the planted octave errors are folded away
-    assert cal.tempo.acc1_after > cal.tempo.acc1_before
-    assert cal.descriptors["energy"].kept
-    assert cal.descriptors["energy"].mae_after < cal.descriptors["energy"].mae_before
+    assert cal.tempo.acc1_before == pytest.approx(50 / 59)
+    assert cal.tempo.acc1_after == pytest.approx(57 / 59)  # cross-validated
+    e = cal.descriptors["energy"]
+    assert e.kept and e.verdict == "calibrated" and e.mae_after < 0.3 * e.mae_before
 
     view.set_descriptor("bpm")
     panel = view.scatter_panel
@@ -207,7 +210,15 @@ def test_summary_table_before_and_after_fit(qtbot, controller, view, deck):
     assert by["bpm"].kept and "fold" in by["bpm"].correction
     assert by["loudness_lufs"].mae_after < 0.5 < by["loudness_lufs"].mae_before
     assert "MIREX" in score_text(by["key"]) and "→" in score_text(by["key"])
-    assert model.index(0, 3).data() in ("yes", "no")
+    rows = {model.summary(r).descriptor: r for r in range(model.rowCount())}
+    assert model.index(rows["bpm"], model.KEPT_COL).data() == "yes"
+    assert model.index(rows["key"], model.KEPT_COL).data() == "no"
+    assert model.index(rows["energy"], model.VERDICT_COL).data() == "calibrated"
+    assert model.index(rows["key"], model.VERDICT_COL).data() == "tracks"
+    assert model.index(rows["energy"], model.INTERVAL_COL).data().startswith("±")
+    assert "not kept" in model.index(rows["energy"], model.LEARNED_COL).data()
+    tip = model.index(rows["energy"], model.LEARNED_COL).data(Qt.ItemDataRole.ToolTipRole)
+    assert "Inputs that matter" in tip and "Learning curve" in tip
 
 
 def test_fit_without_reference_fails(qtbot, controller, deck):
@@ -237,15 +248,28 @@ def test_fit_with_no_song_matched_fails(qtbot, controller, deck):
 
 # ---------------------------------------------------------------- export and profiles
 
-def test_export_writes_the_files(qtbot, controller, deck, tmp_path):
+def test_export_writes_the_files_into_a_new_folder(qtbot, controller, view, deck,
+                                                   tmp_path, monkeypatch):
     _load(qtbot, controller, deck)
     out = tmp_path / "out"
     out.mkdir()
+    (out / "results_calibration.csv").write_text("an earlier export")
     with qtbot.waitSignal(controller.exported, timeout=T) as blocker:
         controller.export(out)
     paths = blocker.args[0]
     assert set(paths) == set(EXPORT_KINDS)
-    assert sorted(p.name for p in out.iterdir()) == sorted(export_names().values())
+    folder = os.path.dirname(paths["calibration"])
+    assert os.path.dirname(folder) == str(out)
+    assert os.path.basename(folder).startswith("songcal-export-")
+    assert sorted(os.listdir(folder)) == sorted(export_names().values())
+    assert (out / "results_calibration.csv").read_text() == "an earlier export"
+    opened = []
+    monkeypatch.setattr("gui.calibration_exports.QDesktopServices.openUrl",
+                        lambda url: opened.append(url.toLocalFile()) or True)
+    assert view.export_list.isVisibleTo(view) and folder in view.export_list.label.text()
+    assert "results_profile.json" in view.export_list.label.text()
+    view.export_list.open_button.click()
+    assert opened == [folder]
     assert controller.session.calibration_is_current  # fitted on the way
     with open(paths["calibration"], encoding="utf-8-sig") as f:
         cal_rows = {r["descriptor"]: r for r in csv.DictReader(f)}
@@ -260,6 +284,104 @@ def test_export_writes_the_files(qtbot, controller, deck, tmp_path):
     assert any(r["mismatch"] == "unmatched song" for r in mism)
     data = json.loads(open(paths["profile"], encoding="utf-8").read())
     assert data["format"] == "songcal-calibration-profile"
+
+
+def test_export_calibrated_writes_every_song(qtbot, controller, view, deck, tmp_path):
+    _load(qtbot, controller, deck)
+    view.refresh()
+    assert not view.export_calibrated_button.isEnabled()  # nothing fitted or applied yet
+    _fit(qtbot, controller)
+    view.refresh()
+    assert view.export_calibrated_button.isEnabled()
+    with qtbot.waitSignal(controller.exported, timeout=T) as blocker:
+        controller.export_calibrated(tmp_path / "cal.csv")
+    assert blocker.args[0] == {"calibrated": str(tmp_path / "cal.csv")}
+    with open(tmp_path / "cal.csv", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == N_SONGS and rows[GARBLED]["energy_calibrated"]
+    assert rows[GARBLED]["energy_calibrated_low"] < rows[GARBLED]["energy_calibrated_high"]
+
+
+def test_calibrated_values_table_lists_every_song(qtbot, controller, view, deck):
+    _load(qtbot, controller, deck)
+    _fit(qtbot, controller)
+    view.refresh()
+    m = view.values_model
+    assert m.rowCount() == N_SONGS and m.columns == ["bpm", "energy", "loudness_lufs", "key"]
+    assert m.index(GARBLED, 3).data() == "no" and m.index(0, 3).data() == "yes"
+    col = 4 + m.columns.index("energy")
+    assert m.index(GARBLED, col).data() != ""
+    tip = m.index(GARBLED, col).data(Qt.ItemDataRole.ToolTipRole)
+    assert "90 % interval" in tip and "analyzer value" in tip
+    assert "the current fit" in view.tables.tabText(1)
+
+
+def test_verdict_cells_are_coloured_and_an_inverted_correction_can_be_ticked(
+        qtbot, controller, view, deck):
+    sheet, rows, truth = deck
+    rng = np.random.default_rng(5)
+    rows = [dict(r, energy=float(np.clip(1.0 - truth["energy"][i] + rng.normal(0, 0.02),
+                                         0, 1)))
+            for i, r in enumerate(rows)]
+    _load(qtbot, controller, (sheet, rows, truth))
+    _fit(qtbot, controller)
+    view.refresh()
+    model = view.summary_model
+    r = next(i for i in range(model.rowCount()) if model.summary(i).descriptor == "energy")
+    verdict = model.index(r, model.VERDICT_COL)
+    assert verdict.data().startswith("inverted")
+    assert verdict.data(Qt.ItemDataRole.BackgroundRole).color().rgb() == \
+        verdict_color("inverted").rgb()
+    assert "not kept unless you tick it" in verdict.data(Qt.ItemDataRole.ToolTipRole)
+    kept = model.index(r, model.KEPT_COL)
+    learned = controller.session.calibration.learned["energy"]
+    assert not learned.kept and "runs against the reference" in learned.note
+    assert kept.data() == "no"  # neither the correction nor a learned model
+    assert model.flags(kept) & Qt.ItemFlag.ItemIsUserCheckable
+    assert kept.data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
+    with qtbot.waitSignal(controller.fitted, timeout=T):
+        assert model.setData(kept, Qt.CheckState.Checked.value,
+                             Qt.ItemDataRole.CheckStateRole)
+    assert controller.session.calibration.descriptors["energy"].kept
+    view.refresh()
+    r = next(i for i in range(model.rowCount()) if model.summary(i).descriptor == "energy")
+    assert model.index(r, model.KEPT_COL).data(Qt.ItemDataRole.CheckStateRole) == \
+        Qt.CheckState.Checked
+    other = next(i for i in range(model.rowCount()) if model.summary(i).descriptor == "bpm")
+    assert not model.flags(model.index(other, model.KEPT_COL)) & \
+        Qt.ItemFlag.ItemIsUserCheckable
+    assert not model.setData(model.index(other, model.KEPT_COL), Qt.CheckState.Checked.value,
+                             Qt.ItemDataRole.CheckStateRole)
+
+
+def test_weak_verdict_reads_amber_with_its_reason():
+    from core.calibration.summary import DescriptorSummary
+
+    model = CalibrationSummaryModel()
+    model.set_rows([DescriptorSummary("energy", 40, "linear: y = 0.1x + 0.4", True,
+                                      verdict="weak"),
+                    DescriptorSummary("valence", 40, "none", False, verdict="no relation")])
+    weak = model.index(0, model.VERDICT_COL)
+    assert weak.data() == "weak: predicts little more than the reference mean"
+    assert weak.data(Qt.ItemDataRole.BackgroundRole).color().name() == \
+        AGREEMENT_COLORS["octave"]
+    assert model.index(1, model.VERDICT_COL).data() == "no relation"
+    assert verdict_color("") is None
+
+
+def test_learned_panel_shows_inputs_and_learning_curve(qtbot, controller, view, deck):
+    _load(qtbot, controller, deck)
+    cal = _fit(qtbot, controller)
+    view.refresh()
+    view.set_descriptor("energy")
+    panel = view.learned_panel
+    learned = cal.learned["energy"]
+    widths = panel.importance_bars.opts["width"]
+    assert len(widths) == min(8, len(learned.inputs))
+    assert widths[0] == max(learned.importance[0][1], 0.0)
+    sizes, errors = panel.curve.getData()
+    assert list(sizes) == [n for n, _ in learned.learning_curve]
+    assert "not kept" in panel.caption.text()
 
 
 def test_export_to_a_missing_folder_fails(qtbot, controller, deck, tmp_path):
@@ -280,10 +402,14 @@ def test_apply_profile_measures_it_on_this_deck(qtbot, controller, view, deck, t
     n, before, after = s.mae["energy"]
     assert n == N_SONGS - 1 and after < before / 2
     assert "energy_calibrated" in s.rows[0] and "bpm_calibrated" in s.rows[0]
+    assert len(s.rows) == N_SONGS and s.rows[GARBLED]["energy_calibrated"] is not None
     view.refresh()
     view.set_descriptor("energy")
     assert view.scatter_panel.profile_curve.getData()[0] is not None
-    assert "applied" in view.profile_label.text()
+    assert "applied to 60 songs" in view.profile_label.text()
+    assert view.tables.currentWidget() is view.values_table
+    assert view.values_model.rowCount() == N_SONGS
+    assert "profile results_profile.json" in view.tables.tabText(1)
 
 
 def test_apply_a_file_that_is_not_a_profile_fails(qtbot, controller, deck, tmp_path):

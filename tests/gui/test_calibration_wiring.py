@@ -285,8 +285,12 @@ def test_calibration_tab_fit_export_and_apply_profile(qtbot, window, deck, tmp_p
     with qtbot.waitSignal(w.calibration.exported, timeout=TIMEOUT) as blocker:
         w.export_calibration_action.trigger()
     assert set(blocker.args[0]) == set(EXPORT_KINDS)
+    (made,) = os.listdir(out)  # a new folder inside the one chosen
+    assert made.startswith("songcal-export-")
+    out = out / made
     # the names of songcal analyze --reference -o DIR/results.csv
     assert sorted(os.listdir(out)) == sorted(export_names("results").values())
+    assert str(out) in view.export_list.label.text()
     cols, rows = read_csv_rows(out / export_names()["paired"])
     assert "ref_bpm" in cols and len(rows) == len(SONGS)
     by_title = {r["title"]: r for r in rows}
@@ -337,7 +341,14 @@ def data_dir(tmp_path, monkeypatch):
 #: Files ``songcal gui --reference --export-dir`` writes, as ``songcal analyze --reference``.
 GUI_FILES = {"results": "results.csv", "calibration": "results_calibration.csv",
              "paired": "results_paired.csv", "mismatches": "results_mismatches.csv",
-             "profile": "results_profile.json"}
+             "calibrated": "results_calibrated.csv", "profile": "results_profile.json"}
+
+
+def _made(out):
+    """The one export folder ``--export-dir out`` made."""
+    (name,) = os.listdir(out)
+    assert name.startswith("songcal-export-")
+    return out / name
 
 
 def test_gui_with_reference_writes_calibration_files(qapp, deck, tmp_path, data_dir):
@@ -346,10 +357,15 @@ def test_gui_with_reference_writes_calibration_files(qapp, deck, tmp_path, data_
     folder, paths, sheet = deck
     out = tmp_path / "export"
     shot = tmp_path / "cal.png"
+    out.mkdir()
+    (out / "results.csv").write_text("an earlier run")
     code = run_gui([str(folder), "--reference", str(sheet), "--start", "--export-dir",
                     str(out), "--quit-when-done", "--workers", "2",
                     "--screenshot-calibration", str(shot)])
     assert code == 0
+    assert (out / "results.csv").read_text() == "an earlier run"  # nothing overwritten
+    (out / "results.csv").unlink()
+    out = _made(out)
     assert sorted(os.listdir(out)) == sorted(GUI_FILES.values())
     _, rows = read_csv_rows(out / GUI_FILES["results"])
     assert sorted(r["path"] for r in rows) == sorted(str(p) for p in paths)
@@ -404,7 +420,7 @@ def test_gui_with_reference_exit_code_is_1_when_a_song_is_unpaired(qapp, deck, t
     code = run_gui([str(folder), "--reference", str(partial), "--start", "--export-dir",
                     str(out), "--quit-when-done", "--workers", "2"])
     assert code == 1
-    _, mism = read_csv_rows(out / GUI_FILES["mismatches"])
+    _, mism = read_csv_rows(_made(out) / GUI_FILES["mismatches"])
     assert any("Glass City" in (r.get("title") or "") for r in mism)
 
 
@@ -418,6 +434,7 @@ def test_gui_with_unreadable_reference_exit_code_is_2(qapp, deck, tmp_path, data
     code = run_gui([str(folder), "--reference", str(bad), "--start", "--export-dir",
                     str(out), "--quit-when-done", "--workers", "2"])
     assert code == 2
+    out = _made(out)
     assert (out / "results.csv").exists()
     assert not (out / GUI_FILES["calibration"]).exists()
     assert "bad.csv" in capsys.readouterr().err
@@ -446,12 +463,21 @@ def test_remembered_table_layout_leaves_the_reference_columns_out(qtbot, deck, t
     second.close()
 
 
-def test_calibration_tab_gets_room_without_forcing_a_tall_bottom_pane(qtbot, window):
+def test_each_tab_keeps_its_own_pane_height(qtbot, window):
     w = window()
     w.resize(1400, 900)
     w.splitter.setSizes([700, 160])
-    qtbot.waitUntil(lambda: w.splitter.sizes()[1] < 250, timeout=TIMEOUT)  # other tabs stay small
+    w._remember_pane_height()  # as a drag of the splitter does
+    small = w.splitter.sizes()[1]
     w.show_calibration()
-    bottom = w.splitter.sizes()[1]
-    assert bottom >= w.calibration_view.minimumSizeHint().height()
-    assert w.splitter.sizes()[0] >= 160  # the song table keeps some rows
+    w.bottom_tabs.setCurrentWidget(w.workers)
+    assert w.splitter.sizes()[1] == small  # the Calibration tab did not grow it for good
+    w.show_calibration()
+    w.splitter.setSizes([460, 400])
+    w._remember_pane_height()
+    tall = w.splitter.sizes()[1]
+    assert tall > small + 100
+    w.bottom_tabs.setCurrentWidget(w.workers)
+    assert w.splitter.sizes()[1] == small  # the Workers tab is as the user left it
+    w.show_calibration()
+    assert w.splitter.sizes()[1] == tall

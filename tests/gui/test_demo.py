@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from core.cli.main import main
 from core.io.csvio import read_csv_rows
@@ -23,6 +24,9 @@ def test_songcal_demo_analyzes_calibrates_exports_and_quits(qapp, tmp_path):
     code = main(["--demo", "--export-dir", str(out), "--quit-when-done", "--workers", "2"])
     assert code == 0
     folder, sheet = demo_deck()
+    (made,) = os.listdir(out)  # a new folder named after the moment
+    assert made.startswith("songcal-export-")
+    out = out / made
     _, rows = read_csv_rows(out / "results.csv")
     _, ref_rows = read_csv_rows(sheet)
     assert len(rows) == len(ref_rows) >= 4

@@ -52,7 +52,8 @@ def test_help_menu_has_the_demo_and_the_check(make_window):
     w = make_window(AnalysisSettings(workers=1))
     help_menu = [a.menu() for a in w.menuBar().actions() if a.text() == "&Help"][0]
     texts = [a.text() for a in help_menu.actions()]
-    assert texts[:2] == ["Open &Demo Deck", "&Check Installation\u2026"]
+    assert texts[:2] == ["SongCal &Guide", "&Keyboard Shortcuts"]
+    assert texts[3:5] == ["Open &Demo Deck", "&Check Installation\u2026"]
 
 
 @pytest.fixture

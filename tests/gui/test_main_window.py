@@ -51,7 +51,7 @@ def test_whole_batch_of_real_songs_in_the_window(qtbot, make_window, wav_deck, t
         assert job.result.duration_s == pytest.approx(3.0, abs=0.01)
         assert job.result.sample_rate == 22050
     w._refresh_ui()
-    assert w.count_label.text().startswith("6 done / 6 songs")
+    assert w.count_label.text() == "6 songs: 6 done"
     with qtbot.waitSignal(w.exported, timeout=10_000) as blocker:
         w.export_results(tmp_path / "out" / "results.csv")
     assert blocker.args[1] == ""
@@ -151,9 +151,10 @@ def test_plots_and_worker_panel_follow_the_batch(qtbot, make_window, fast_settin
     w._refresh_plots(force=True)
     x, y = w.plots.done_curve.getData()
     assert y[-1] == 6
-    assert len(w.plots.elapsed_bars[SongState.DONE].opts["x"]) == 6
+    assert len(w.plots.elapsed_points[SongState.DONE].xData) == 6
     assert len(w.plots.segments[SongState.DONE].opts["x0"]) == 6
-    assert len(w.plots.elapsed_bars[SongState.RUNNING].opts["x"]) == 0
+    running = w.plots.elapsed_points[SongState.RUNNING].getData()[0]
+    assert running is None or len(running) == 0
     w.workers.refresh()
     model = w.workers.model_
     assert [model.index(r, 0).data() for r in range(model.rowCount())] == ["W1", "W2"]
@@ -299,7 +300,7 @@ def test_dismissed_session_is_not_offered_again(make_window, wav_deck, tmp_path,
     assert w.engine.batch.jobs == []
 
 
-def test_banner_wait_hides_the_warning_until_the_hard_limit(qtbot, make_window, fast_settings):
+def test_banner_hide_keeps_the_hard_limit(qtbot, make_window, fast_settings):
     fake = FakeAnalyzer(block_on="000")
     w = make_window(fast_settings, fake)
     w.engine.batch.add(["/music/000.wav"])
@@ -307,14 +308,16 @@ def test_banner_wait_hides_the_warning_until_the_hard_limit(qtbot, make_window, 
     try:
         w.start()
         qtbot.waitUntil(lambda: not w.banner.isHidden(), timeout=5000)
-        qtbot.mouseClick(w.banner.wait_button, Qt.MouseButton.LeftButton)
+        assert "still timed out" in w.banner.hide_button.toolTip()
+        qtbot.mouseClick(w.banner.hide_button, Qt.MouseButton.LeftButton)
         assert w.banner.isHidden()
         w._refresh_ui()
-        assert w.banner.isHidden()  # still stalled, but the user chose to wait
+        assert w.banner.isHidden()  # still stalled, but the user hid the warning
         assert w.engine.batch.jobs[0].state is SongState.STALLED
         with qtbot.waitSignal(w.engine.batchFinished, timeout=10_000):
             pass
         assert w.engine.batch.jobs[0].state is SongState.TIMED_OUT
+        assert "hard limit 1 s" in w.engine.batch.jobs[0].error
     finally:
         fake.release()
     qtbot.waitUntil(lambda: not w.engine.abandoned, timeout=5000)

@@ -65,7 +65,8 @@ def test_signal_stops_the_window_and_writes_partial_exports(qapp, wav_deck, tmp_
     code = run_gui([str(deck), "--start", "--export-dir", str(out), "--workers", "2"])
     assert sent and code == 1
     assert signal.getsignal(sig) == previous  # the window's handlers are removed again
-    _, rows = read_csv_rows(out / "results.csv")
+    (made,) = os.listdir(out)  # a new folder named after the moment
+    _, rows = read_csv_rows(out / made / "results.csv")
     status = {os.path.basename(r["path"])[:3]: r["status"] for r in rows}
     assert len(status) == len(paths)
     assert status["000"] == status["001"] == "done"

@@ -68,7 +68,7 @@ def test_rows_columns_and_values(engine):
     assert model.columnCount() == FIRST_DESCRIPTOR_COL + len(DESCRIPTOR_COLUMNS)
     assert sorted(TABLE_DESCRIPTORS) == sorted(DESCRIPTOR_COLUMNS)
     row = [model.index(0, c).data() for c in range(model.columnCount())]
-    assert row[:7] == ["1", "Song", "Artist", "001_Artist_Song.wav", "done", "100 %", "4/4"]
+    assert row[:8] == ["1", "Song", "Artist", "001_Artist_Song.wav", "done", "", "100 %", "4/4"]
     bpm_col = descriptor_column("bpm")
     lufs_col = descriptor_column("loudness_lufs")
     dur_col = descriptor_column("duration_s")

@@ -1,0 +1,125 @@
+"""One song of a batch (:class:`Job`), its life cycle (:class:`SongState`) and its time
+budget.
+
+A job is owned by :class:`core.batch.rules.Batch`, which makes every change to it; the
+names here are re-exported there.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+import time
+from dataclasses import dataclass, field
+
+from core.io.results import SongResult
+from core.settings import AnalysisSettings
+
+__all__ = ["SongState", "TERMINAL_STATES", "ACTIVE_STATES", "Job", "budget_for",
+           "hard_limit_for"]
+
+
+class SongState(enum.StrEnum):
+    """Life cycle of one song in a batch."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    STALLED = "stalled"  # running, but past its time budget
+    DONE = "done"
+    FAILED = "failed"
+    TIMED_OUT = "timed out"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+
+#: States a song does not leave on its own.
+TERMINAL_STATES = frozenset(
+    {SongState.DONE, SongState.FAILED, SongState.TIMED_OUT, SongState.CANCELLED, SongState.SKIPPED}
+)
+#: States of a song a worker is analyzing now.
+ACTIVE_STATES = frozenset({SongState.RUNNING, SongState.STALLED})
+
+
+def budget_for(duration_s: float | None, settings: AnalysisSettings) -> float:
+    """Time budget (s) of a song: base + factor x duration (base alone while unknown)."""
+    return settings.budget_base_s + settings.budget_factor * max(0.0, duration_s or 0.0)
+
+
+def hard_limit_for(duration_s: float | None, settings: AnalysisSettings) -> float:
+    """Hard limit (s) after which a running song is marked timed out and abandoned."""
+    return settings.hard_limit_factor * budget_for(duration_s, settings)
+
+
+@dataclass
+class Job:
+    """One song in a batch.  Owned by :class:`Batch`; read it, do not change it.
+
+    Attributes
+    ----------
+    id : int
+        Stable number of the song in the batch (0-based).
+    path : str
+        The file.
+    attempt : int
+        Incremented each time the song is (re)started; reports carry it.
+    cancel_event : threading.Event
+        Set when the running attempt should stop at its next chunk.
+    force : bool
+        Queued for a fresh analysis: a stored result of the file must not be reused.  Fixed
+        while the job runs, so a worker reads it without the batch's lock.
+    settings : AnalysisSettings or None
+        The settings of the current (or last) attempt; its budget and limit come from them,
+        whatever the batch's settings became since.  None before the first attempt.
+    extra_s : float
+        Time (s) added to the current attempt's hard limit by :meth:`Batch.extend`.
+    previous : SongResult or None
+        A good result kept while the song is analyzed again (see the module docstring).
+    outcome : SongState or None
+        How the last attempt ended (``TIMED_OUT`` even when the earlier result was kept).
+    """
+
+    id: int
+    path: str
+    state: SongState = SongState.QUEUED
+    attempt: int = 0
+    worker: str = ""
+    duration_s: float | None = None
+    chunk: int = 0
+    n_chunks: int = 0
+    started_at: float | None = None
+    finished_at: float | None = None
+    stalled_at: float | None = None
+    error: str = ""
+    result: SongResult | None = None
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+    force: bool = False
+    settings: AnalysisSettings | None = None
+    extra_s: float = 0.0
+    previous: SongResult | None = None
+    outcome: SongState | None = None
+
+    def elapsed(self, now: float | None = None) -> float:
+        """Seconds since the current attempt started (0 if it has not)."""
+        if self.started_at is None:
+            return 0.0
+        end = self.finished_at if self.finished_at is not None else (now or time.monotonic())
+        return max(0.0, end - self.started_at)
+
+    @property
+    def progress(self) -> float:
+        """Fraction done, 0-1."""
+        if self.state in TERMINAL_STATES:
+            return 1.0
+        if self.n_chunks <= 0:
+            return 0.0
+        return min(1.0, self.chunk / self.n_chunks)
+
+    def should_cancel(self, attempt: int | None = None) -> bool:
+        """Whether ``attempt`` (default: the current one) should stop at its next chunk.
+
+        True once the attempt was stopped (skipped, timed out, cancelled), and for an older
+        attempt once the song was started again (it has a new cancel event by then).
+        """
+        if attempt is not None and attempt != self.attempt:
+            return True
+        return self.cancel_event.is_set()

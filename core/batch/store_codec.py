@@ -1,0 +1,78 @@
+"""How the session store writes results and file names into SQLite and reads them back.
+
+A result is stored as JSON (NaN and infinities as null, as an empty CSV cell); a file name
+as the bytes the operating system gave (``os.fsencode``), so any name round-trips.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+
+from core.errors import SongCalError
+from core.io.results import ChunkResult, SongResult
+
+__all__ = ["StoreError"]  # and helpers of core.batch.store and core.batch.store_sessions
+
+
+def _path_blob(path) -> bytes:
+    return os.fsencode(path)
+
+
+def _path_text(value) -> str:
+    return os.fsdecode(value) if isinstance(value, bytes) else str(value)
+
+
+def _finite(value):
+    """JSON-safe copy: NaN and infinities become None (as in the CSV: an empty cell)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _encode(result: SongResult) -> str:
+    # ensure_ascii: a file name that is not valid UTF-8 (lone surrogates) is escaped as
+    # \udcXX and read back exactly.
+    return json.dumps(_finite(dataclasses.asdict(result)), ensure_ascii=True,
+                      allow_nan=False)
+
+
+#: Result fields that hold a number (or None).
+_NUMBER_FIELDS = {f.name for f in dataclasses.fields(SongResult)
+                  if str(f.type) in ("float | None", "int | None")}
+
+
+def _decode(text: str, *, any_status: bool = False) -> SongResult:
+    """A stored result (a finished one unless ``any_status``); raises ValueError (or
+    TypeError) when the row is damaged."""
+    data = json.loads(text)
+    if not isinstance(data, dict) or (data.get("status") != "done" and not any_status):
+        raise ValueError("not a finished result")
+    if data.get("status") == "done" and data.get("error") and not data.get("note"):
+        data["note"], data["error"] = data["error"], ""  # stored before notes had a column
+    chunks = [ChunkResult(**c) for c in data.pop("chunk_results", None) or []]
+    names = {f.name for f in dataclasses.fields(SongResult)}
+    for name in _NUMBER_FIELDS & data.keys():
+        v = data[name]
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise ValueError(f"{name} is not a number")
+    if not isinstance(data.get("path"), str):
+        raise ValueError("no path")
+    return SongResult(**{k: v for k, v in data.items() if k in names}, chunk_results=chunks)
+
+
+class StoreError(SongCalError):
+    """The session store cannot be opened or written; carries the path and the reason."""
+
+    def __init__(self, path, reason: str):
+        self.path = os.fsdecode(path)
+        self.reason = reason
+        super().__init__(f"session store {self.path}: {reason}")

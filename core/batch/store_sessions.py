@@ -1,0 +1,194 @@
+"""The session tables of the session store: batches, the window's library, their songs and
+results.  A mixin of :class:`core.batch.store.ResultStore` (it uses the store's connection,
+its writer and its lock); see :mod:`core.batch.store` for what a session is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import sqlite3
+import time
+
+from core.batch.store_codec import StoreError, _decode, _finite, _path_blob, _path_text
+from core.io.results import SongResult
+
+__all__ = ["SessionRecords", "KEEP_LIBRARIES"]
+
+log = logging.getLogger("core.batch.store")
+
+#: How many library sessions are kept (older ones are removed when a new one begins).
+KEEP_LIBRARIES = 10
+
+
+class SessionRecords:
+    """Session methods of :class:`core.batch.store.ResultStore`."""
+
+    def begin_session(self, paths, settings: dict, reference=None, *, kind: str = "batch",
+                      running: bool = True) -> int:
+        """Record a new batch (or, with ``kind="library"``, the window's list) and its
+        songs; returns the session id.  A session begun with ``running=False`` is not
+        offered for resuming until :meth:`reopen_session`.  Beginning a library removes
+        the oldest ones beyond :data:`KEEP_LIBRARIES`.
+
+        Raises
+        ------
+        StoreError
+            When the session cannot be written (the caller goes on without one).
+        ValueError
+            For a ``kind`` other than ``"batch"`` or ``"library"``.
+        """
+        if kind not in ("batch", "library"):
+            raise ValueError(f"kind must be 'batch' or 'library', got {kind!r}")
+        rows = [_path_blob(p) for p in paths]
+        ref = None if reference is None else _path_blob(reference)
+        out: list[int] = []
+
+        def write():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                now = time.time()
+                cur = self._db.execute(
+                    "INSERT INTO sessions (created, ended, settings, reference, kind) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (now, None if running else now, json.dumps(settings), ref, kind))
+                sid = cur.lastrowid
+                self._db.executemany("INSERT INTO session_songs VALUES (?, ?, ?)",
+                                     [(sid, i, p) for i, p in enumerate(rows)])
+                if kind == "library":
+                    self._db.execute(
+                        "DELETE FROM sessions WHERE kind='library' AND id NOT IN (SELECT id "
+                        "FROM sessions WHERE kind='library' ORDER BY id DESC LIMIT ?)",
+                        (KEEP_LIBRARIES,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            out.append(sid)
+
+        done = self._submit(write, "begin a session")
+        done.wait(self.session_timeout_s)
+        if not out:
+            raise StoreError(self.path, self.problem or "could not begin a session within "
+                             f"{self.session_timeout_s:g} s (the database is busy)")
+        return out[0]
+
+    def add_to_session(self, session: int, paths, *, first: int | None = None) -> None:
+        """Append songs to a session (queued; never raises).  ``first`` is the position of
+        the first one (default: after the session's last song)."""
+        rows = [_path_blob(p) for p in paths]
+
+        def write():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                start = first if first is not None else self._db.execute(
+                    "SELECT COUNT(*) FROM session_songs WHERE session=?",
+                    (session,)).fetchone()[0]
+                self._db.executemany("INSERT OR REPLACE INTO session_songs VALUES (?, ?, ?)",
+                                     [(session, start + i, p) for i, p in enumerate(rows)])
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+
+        self._submit(write, "add songs to the session")
+
+    def end_session(self, session: int) -> bool:
+        """Mark a batch as ended normally; waits for the write (bounded).  Never raises;
+        returns False when the write did not happen."""
+        ok: list[bool] = []
+
+        def write():
+            self._db.execute("UPDATE sessions SET ended=? WHERE id=?", (time.time(), session))
+            ok.append(True)
+
+        self._submit(write, "end the session").wait(self.session_timeout_s)
+        return bool(ok)
+
+    def reopen_session(self, session: int) -> None:
+        """Mark a session as running again (a batch of the library started); queued."""
+        self._submit(lambda: self._db.execute("UPDATE sessions SET ended=NULL WHERE id=?",
+                                              (session,)), "reopen the session")
+
+    def save_session_result(self, session: int, idx: int, result: SongResult) -> None:
+        """Keep the last result of song ``idx`` of a session, whatever its status (queued;
+        never raises)."""
+        try:
+            text = json.dumps(_finite(dataclasses.asdict(result)), ensure_ascii=True,
+                              allow_nan=False)
+        except (TypeError, ValueError) as err:
+            self._report("could not store a result of the session", err)
+            return
+        self._submit(lambda: self._db.execute(
+            "INSERT OR REPLACE INTO session_results VALUES (?, ?, ?)", (session, idx, text)),
+            "save a result of the session")
+
+    def set_session_state(self, session: int, state: dict) -> None:
+        """Keep a small JSON-able ``state`` with a session (queued; never raises)."""
+        try:
+            text = json.dumps(state, ensure_ascii=True, allow_nan=False)
+        except (TypeError, ValueError) as err:
+            self._report("could not store the session's state", err)
+            return
+        self._submit(lambda: self._db.execute("UPDATE sessions SET state=? WHERE id=?",
+                                              (text, session)), "save the session's state")
+
+    def last_library(self) -> dict | None:
+        """The newest library session: ``{"id", "created", "ended", "settings", "state",
+        "reference", "paths", "results"}`` (``results``: song position -> SongResult; a
+        damaged one is left out and its song comes back unanalyzed), or None (also when
+        the store cannot be read)."""
+        self.flush(self.session_timeout_s)
+        try:
+            with self._lock:
+                row = self._db.execute(
+                    "SELECT id, created, ended, settings, state, reference FROM sessions "
+                    "WHERE kind='library' ORDER BY id DESC LIMIT 1").fetchone()
+                if row is None:
+                    return None
+                paths = [_path_text(r[0]) for r in self._db.execute(
+                    "SELECT path FROM session_songs WHERE session=? ORDER BY idx", (row[0],))]
+                stored = self._db.execute(
+                    "SELECT idx, result FROM session_results WHERE session=?",
+                    (row[0],)).fetchall()
+            settings = json.loads(row[3])
+            state = json.loads(row[4]) if row[4] else {}
+        except (sqlite3.Error, ValueError) as err:
+            self._report("could not read the last library", err)
+            return None
+        results = {}
+        for idx, text in stored:
+            try:
+                results[idx] = _decode(text, any_status=True)
+            except (ValueError, TypeError, AttributeError) as err:
+                self.stats.dropped += 1
+                log.warning("a stored result of the library is damaged (%s); its song "
+                            "comes back unanalyzed", err)
+        return {"id": row[0], "created": row[1], "ended": row[2], "settings": settings,
+                "state": state if isinstance(state, dict) else {},
+                "reference": None if row[5] is None else _path_text(row[5]),
+                "paths": paths, "results": results}
+
+    def unfinished_session(self) -> dict | None:
+        """The newest session that never ended: ``{"id", "created", "settings",
+        "reference", "paths", "kind"}``, or None (also when the store cannot be read)."""
+        self.flush(self.session_timeout_s)
+        try:
+            with self._lock:
+                row = self._db.execute(
+                    "SELECT id, created, settings, reference, kind FROM sessions WHERE ended "
+                    "IS NULL ORDER BY id DESC LIMIT 1").fetchone()
+                if row is None:
+                    return None
+                paths = [_path_text(r[0]) for r in self._db.execute(
+                    "SELECT path FROM session_songs WHERE session=? ORDER BY idx", (row[0],))]
+            settings = json.loads(row[2])
+        except (sqlite3.Error, ValueError) as err:
+            self._report("could not read the last session", err)
+            return None
+        return {"id": row[0], "created": row[1], "settings": settings,
+                "reference": None if row[3] is None else _path_text(row[3]),
+                "paths": paths, "kind": row[4]}

@@ -1,0 +1,109 @@
+"""The calibrated values of every song, paired with the reference or not.
+
+:class:`CalibratedValuesModel` shows, per song, its title and artist, whether it is paired
+with a reference row, and per calibrated column the calibrated value; the tooltip of a
+value gives its 90 % prediction interval and the analyzer's own value.  The rows come from
+:meth:`core.calibration.session.CalibrationSession.calibrated_rows` (the applied profile,
+else the current fit).
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+
+from core.calibration.applying import calibrated_columns
+from core.calibration.cells import result_number
+from gui.calibration_summary import column_title, format_value, unit_suffix
+
+__all__ = ["CalibratedValuesModel"]
+
+_FIXED = ("#", "Title", "Artist", "Paired")
+
+
+class CalibratedValuesModel(QAbstractTableModel):
+    """One row per song: its calibrated values (see the module docstring)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._rows: list[dict] = []
+        self._paired: list[bool] = []
+        self._columns: list[str] = []  # numeric columns, then "key" when present
+        self.source = ""
+
+    def set_rows(self, rows, *, profile, paired, source: str = "") -> None:
+        """Show ``rows`` (results rows with calibrated columns) of ``profile``.
+
+        Parameters
+        ----------
+        rows : list of dict
+        profile : CalibrationProfile or None
+            What made the values (None: nothing to show).
+        paired : sequence of bool
+            Per row, whether the song is paired with a reference row.
+        source : str, optional
+            Where the values come from, for the caption (``"profile p.json"``).
+        """
+        self.beginResetModel()
+        if profile is None:
+            self._rows, self._paired, self._columns = [], [], []
+        else:
+            self._rows, self._paired = list(rows), list(paired)
+            self._columns = list(profile.columns) + (["key"] if "key_calibrated" in
+                                                     calibrated_columns(profile) else [])
+        self.source = source
+        self.endResetModel()
+
+    @property
+    def columns(self) -> list[str]:
+        """The calibrated columns shown, in order."""
+        return list(self._columns)
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(_FIXED) + len(self._columns)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if section < len(_FIXED):
+            return _FIXED[section]
+        c = self._columns[section - len(_FIXED)]
+        return f"{column_title(c)}{unit_suffix(c)} (calibrated)"
+
+    def value(self, row: int, column: str):
+        """The calibrated value of ``column`` for song ``row`` (None when empty)."""
+        key = "key_calibrated" if column == "key" else f"{column}_calibrated"
+        return self._rows[row].get(key)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        r, col = self._rows[index.row()], index.column()
+        if col < len(_FIXED):
+            if role != Qt.ItemDataRole.DisplayRole:
+                return None
+            return (str(index.row() + 1), r.get("title") or "", r.get("artist") or "",
+                    "yes" if self._paired[index.row()] else "no")[col]
+        c = self._columns[col - len(_FIXED)]
+        v = self.value(index.row(), c)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if v is None or (isinstance(v, float) and not math.isfinite(v)):
+                return ""
+            return v if c == "key" else format_value(v, c, places=4)
+        if role == Qt.ItemDataRole.ToolTipRole and c != "key" and v is not None:
+            lo, hi = r.get(f"{c}_calibrated_low"), r.get(f"{c}_calibrated_high")
+            raw = result_number(r, c)
+            tip = [f"{column_title(c)} calibrated: {format_value(v, c, places=4)}"]
+            if lo is not None and hi is not None:
+                tip.append(f"90 % interval: {format_value(lo, c, places=4)} to "
+                           f"{format_value(hi, c, places=4)}{unit_suffix(c)}")
+            if raw is not None:
+                tip.append(f"analyzer value: {format_value(raw, c, places=4)}")
+            return "\n".join(tip)
+        if role == Qt.ItemDataRole.TextAlignmentRole and c != "key":
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None

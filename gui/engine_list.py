@@ -1,0 +1,98 @@
+"""Changing the engine's list of songs: clearing it (and putting it back, an undo),
+restoring songs an earlier session left, and the user's changes to single songs (more time,
+corrections).  A mixin of :class:`gui.engine.BatchEngine`; the rules themselves are
+:class:`core.batch.rules.Batch`'s.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+
+from core.batch.rules import Batch
+
+__all__ = ["EngineListMixin", "History"]
+
+log = logging.getLogger("gui.engine")
+
+
+@dataclass
+class History:
+    """Songs ended in the current run over time (s since the run began), for the plots."""
+
+    times: list = field(default_factory=list)
+    done: list = field(default_factory=list)
+
+
+class EngineListMixin:
+    """List and single-song changes of the engine."""
+
+    def clear(self):
+        """Forget every song (only when no batch runs).
+
+        Returns
+        -------
+        tuple or None
+            ``(batch, identity)`` that were replaced, for :meth:`put_back` (an undo); None
+            when refused because a batch runs.
+        """
+        if self.is_running:
+            return None
+        old = (self.batch, dict(self.identity))
+        self._replace(Batch(settings=self.settings), {})
+        return old
+
+    def put_back(self, batch: Batch, identity: dict) -> bool:
+        """Show ``batch`` again (what :meth:`clear` returned); refused (False) while a batch
+        runs."""
+        if self.is_running:
+            return False
+        self._replace(batch, identity)
+        return True
+
+    def _replace(self, batch: Batch, identity: dict) -> None:
+        self.batch = batch
+        self.feed.clear(self.batch)
+        self.identity.clear()
+        self.identity.update(identity)
+        self.worker_slots.clear_timeline()
+        self.history = History()
+        self._dirty.clear()
+        self._live.clear()
+        self.cleared.emit()
+
+    def restore_jobs(self, items) -> int:
+        """Add songs as an earlier session left them (see
+        :meth:`core.batch.rules.Batch.add_restored`); returns how many."""
+        first = len(self.batch.jobs)
+        jobs = self.batch.add_restored(items)
+        for job in jobs:
+            r = job.result
+            title = r.title if r is not None and r.title else None
+            self.identity[job.id] = ((title, r.artist) if title else
+                                     (os.path.splitext(os.path.basename(job.path))[0], ""))
+        if jobs:
+            self.jobsAdded.emit(first, len(jobs))
+        return len(jobs)
+
+    def extend(self, job_id: int) -> float | None:
+        """Give a running song one more budget before it is timed out; returns its new hard
+        limit (s), or None when it is not running."""
+        limit = self.batch.extend(job_id)
+        if limit is not None:
+            log.info("%s may run until %.0f s", self.batch.jobs[job_id].path, limit)
+            self._dirty.add(job_id)
+        return limit
+
+    def correct(self, job_ids, **values) -> int:
+        """Record the user's tempo or key for done songs (:meth:`Batch.correct`); returns
+        how many changed."""
+        n = 0
+        for i in job_ids:
+            if self.batch.correct(i, **values) is not None:
+                self._dirty.add(i)
+                n += 1
+        if n:
+            self.tick()
+        return n

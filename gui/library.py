@@ -1,0 +1,230 @@
+"""The window's library: its list of songs kept in the session store, so that the next start
+shows it as it was left.
+
+:class:`Library` follows the engine and the calibration controller and writes, through the
+store's one writer thread (every call queues, none waits except :meth:`begin`):
+
+- the songs, in list order, as they are added (a ``"library"`` session of
+  :class:`core.batch.store.ResultStore`, song position = job id);
+- the last result of each song as it changes: done, failed, timed out, skipped, and the
+  user's corrections;
+- whether a batch runs (a library whose batch never ended is offered for resuming);
+- a small state: the reference sheet's path, the manual matches and unpairings, and
+  whether a calibration was fitted.
+
+:meth:`Library.restore` reads the newest library back: the rows come back with their
+results, the reference sheet is loaded again, the manual matches are laid over the new
+match and the calibration is fitted again (it is a pure function of the rows, the sheet and
+the matches, so the same fit comes back).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from PySide6.QtCore import QObject, Signal
+
+from core.batch.rules import TERMINAL_STATES
+from gui.engine import EngineState
+
+__all__ = ["Library"]
+
+log = logging.getLogger(__name__)
+
+
+class Library(QObject):
+    """Keeps ``window``'s songs, results and calibration state in ``window.store``.
+
+    Signals
+    -------
+    restored(dict)
+        The last library came back: ``{"songs", "unfinished", "reference"}``.
+    """
+
+    restored = Signal(dict)
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.store = window.store
+        self.engine = window.engine
+        #: Id of the library session in the store (None until songs are added).
+        self.session: int | None = None
+        self._saved: dict[int, object] = {}  # job id -> the result object last written
+        self._state: dict = {}
+        self._restoring = False
+        self._pending: dict | None = None  # calibration state to lay over the next match
+        eng = self.engine
+        eng.jobsAdded.connect(self._on_added)
+        eng.jobsChanged.connect(self._on_changed)
+        eng.stateChanged.connect(self._on_state)
+        eng.cleared.connect(self._on_cleared)
+        cal = window.calibration
+        cal.referenceLoaded.connect(self._on_reference)
+        cal.matched.connect(self._on_matched)
+        cal.fitted.connect(self._on_fitted)
+
+    @property
+    def active(self) -> bool:
+        """True when there is a store to keep the library in."""
+        return self.store is not None
+
+    # -- writing --------------------------------------------------------------------------
+    def begin(self, paths=()) -> int | None:
+        """Start a new library session holding ``paths`` (the list's songs so far)."""
+        self.session = None
+        self._saved = {}
+        if not self.active:
+            return None
+        try:
+            self.session = self.store.begin_session(
+                list(paths), self.engine.settings.to_dict(), kind="library", running=False)
+        except Exception as err:  # a store in trouble: the window works without a library
+            log.warning("the list cannot be kept for the next start: %s", err)
+            return None
+        if self._state:
+            self.store.set_session_state(self.session, self._state)
+        return self.session
+
+    def _on_added(self, first: int, count: int) -> None:
+        if self._restoring or not self.active:
+            return
+        jobs = self.engine.batch.jobs[first:first + count]
+        if self.session is None:
+            if first == 0:
+                self.begin([j.path for j in jobs])
+                self._save_results(range(first, first + count))
+                return
+            self.begin([j.path for j in self.engine.batch.jobs[:first + count]])
+            self._save_results(range(first + count))
+            return
+        self.store.add_to_session(self.session, [j.path for j in jobs], first=first)
+        self._save_results(range(first, first + count))
+
+    def _on_changed(self, rows: list) -> None:
+        if self.session is not None:
+            self._save_results(rows)
+
+    def _save_results(self, rows) -> None:
+        jobs = self.engine.batch.jobs
+        for i in rows:
+            if i >= len(jobs):
+                continue
+            job = jobs[i]
+            result = job.result
+            if job.state in TERMINAL_STATES and result is not None \
+                    and self._saved.get(i) is not result:
+                self._saved[i] = result
+                self.store.save_session_result(self.session, i, result)
+
+    def _on_state(self, state: str) -> None:
+        if self.session is None:
+            return
+        if state == EngineState.RUNNING:
+            self.store.reopen_session(self.session)
+        elif state == EngineState.IDLE:
+            self._save_results(range(len(self.engine.batch.jobs)))
+            self.store.end_session(self.session)
+
+    def _on_cleared(self) -> None:
+        if self._restoring:
+            return
+        if self.active and self.engine.batch.jobs:  # an undo: the list that came back
+            self.begin([j.path for j in self.engine.batch.jobs])
+            self._save_results(range(len(self.engine.batch.jobs)))
+        else:
+            self.session = None
+            self._saved = {}
+
+    # -- the calibration state ------------------------------------------------------------
+    def _set_state(self, **values) -> None:
+        self._state.update(values)
+        if self.session is not None:
+            self.store.set_session_state(self.session, self._state)
+
+    def _on_reference(self, _summary) -> None:
+        sheet = self.window.calibration.sheet
+        path = getattr(sheet, "path", "") if sheet is not None else ""
+        if self._pending is None:
+            self._set_state(reference=path, manual={}, unpaired=[], fitted=False)
+
+    def _on_matched(self, _summary) -> None:
+        pending, self._pending = self._pending, None
+        ctrl = self.window.calibration
+        if pending is not None:
+            self._apply_pending(pending)
+            return
+        session = ctrl.session
+        self._set_state(manual={str(k): int(v) for k, v in session.manual.items()},
+                        unpaired=sorted(int(k) for k in session.unpaired
+                                        if isinstance(k, int)))
+
+    def _on_fitted(self, _calibration) -> None:
+        if self._pending is None:
+            self._set_state(fitted=True)
+
+    def _apply_pending(self, state: dict) -> None:
+        """Lay the remembered manual matches over the first match, then fit again."""
+        ctrl = self.window.calibration
+        for key, row in (state.get("manual") or {}).items():
+            pos = ctrl.song_index(int(key))
+            if pos is not None:
+                try:
+                    ctrl.manual_match(pos, int(row))
+                except ValueError as err:
+                    log.warning("a remembered manual match no longer fits: %s", err)
+        for key in state.get("unpaired") or ():
+            pos = ctrl.song_index(int(key))
+            if pos is not None:
+                try:
+                    ctrl.unmatch(pos)
+                except ValueError:
+                    pass
+        self._state = dict(state)
+        if state.get("fitted"):
+            ctrl.fit()
+
+    # -- reading back ---------------------------------------------------------------------
+    def restore(self) -> bool:
+        """Read the newest library in the background and show it (when the window's list
+        is still empty then); :attr:`restored` tells when.  Returns False when there is no
+        store."""
+        if not self.active:
+            return False
+        store = self.store
+
+        def done(lib, error):
+            if error:
+                log.warning("the last list could not be read: %s", error)
+                return
+            self._show(lib)
+
+        self.engine.run_task(store.last_library, done)
+        return True
+
+    def _show(self, lib: dict | None) -> None:
+        if not lib or not lib.get("paths") or self.engine.batch.jobs:
+            self.restored.emit({"songs": 0, "unfinished": False, "reference": ""})
+            return
+        results = lib["results"]
+        self._restoring = True
+        try:
+            self.engine.restore_jobs([(p, results.get(i)) for i, p in enumerate(lib["paths"])])
+        finally:
+            self._restoring = False
+        self.session = lib["id"]
+        self._saved = dict(results)
+        state = lib.get("state") or {}
+        self._state = dict(state)
+        reference = state.get("reference") or ""
+        if reference and os.path.isfile(reference):
+            self._pending = state
+            self.window.load_reference(reference)
+        elif reference:
+            log.warning("the reference sheet of the last session is gone: %s", reference)
+        n = len(lib["paths"])
+        log.info("the last list is back: %d songs (%d with results)", n, len(results))
+        self.restored.emit({"songs": n, "unfinished": lib.get("ended") is None,
+                            "reference": reference, "created": lib.get("created", 0),
+                            "id": lib["id"]})

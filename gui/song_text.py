@@ -1,0 +1,30 @@
+"""Texts of the song table that say what happened to a song: its note, and the mark of a
+value the user corrected."""
+
+from __future__ import annotations
+
+from core.batch.rules import TERMINAL_STATES, SongState
+from gui.formatting import fmt_duration
+
+__all__ = ["note_text", "USER_MARK", "CORRECTED"]
+
+
+#: Mark after a value the user corrected (BPM x2 / /2, key override).
+USER_MARK = " \u270e"
+#: Descriptor column -> the column of the user's correction of it.
+CORRECTED = {"bpm": "bpm_user", "key": "key_user"}
+
+
+def note_text(job, budget_s: float | None = None) -> str:
+    """The Note column of ``job``: why it has no result, a remark on its result, or what
+    is happening to it now (``budget_s``: its budget, for a stalled song)."""
+    state = job.state
+    if state is SongState.DONE:
+        return job.result.note if job.result is not None else ""
+    if state in TERMINAL_STATES:
+        return job.error
+    if state is SongState.STALLED and budget_s is not None:
+        return f"past its budget of {fmt_duration(budget_s)} on {job.worker}"
+    if job.previous is not None:
+        return "analyzing it again; the earlier result is shown until the new one arrives"
+    return ""

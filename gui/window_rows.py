@@ -1,0 +1,201 @@
+"""Actions on the selected songs: listen to one, correct its tempo or key, give it more time,
+skip it.
+
+Part of :class:`gui.main_window.MainWindow` (a mixin).  Each command is one ``QAction``
+shared by the Edit and Batch menus, the table's context menu and the bar above the table.
+A correction is the user's own value, recorded beside the analyzer's
+(:meth:`core.batch.rules.Batch.correct`): ``bpm_user`` and ``key_user`` in the results CSV,
+a pencil mark in the table; the analyzer's ``bpm`` and ``key`` are never changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from PySide6.QtWidgets import QInputDialog, QMenu, QToolButton
+
+from core.batch.rules import ACTIVE_STATES, SongState
+from core.io.keynotation import PITCH_NAMES
+from gui.preview import AudioPreview
+
+__all__ = ["RowActionsMixin", "KEY_NAMES"]
+
+log = logging.getLogger(__name__)
+
+#: The 24 keys offered as a correction, spelled as the analyzer spells them.
+KEY_NAMES = tuple(f"{p} {m}" for m in ("major", "minor") for p in PITCH_NAMES)
+
+
+class RowActionsMixin:
+    """Row actions of the main window."""
+
+    def _make_row_actions(self) -> None:
+        self.preview_action = self._act(
+            "&Preview Song", self.preview_selected, "Ctrl+P", None,
+            "Play 20 seconds of the selected song (again to stop)", short="\u25b6 Preview")
+        self.bpm_double_action = self._act(
+            "Tempo \u00d72", lambda: self.scale_tempo(2.0), "Ctrl+Shift+Up", None,
+            "Your tempo for the selected songs: twice the one shown (recorded as bpm_user)",
+            short="BPM \u00d72")
+        self.bpm_half_action = self._act(
+            "Tempo \u00f72", lambda: self.scale_tempo(0.5), "Ctrl+Shift+Down", None,
+            "Your tempo for the selected songs: half the one shown (recorded as bpm_user)",
+            short="BPM \u00f72")
+        self.key_action = self._act(
+            "Set &Key\u2026", self.choose_key, "Ctrl+K", None,
+            "Your key for the selected songs (recorded as key_user)", short="Key\u2026")
+        self.clear_correction_action = self._act(
+            "Clear &Corrections", self.clear_corrections, "Ctrl+Shift+K", None,
+            "Forget your tempo and key for the selected songs")
+        self.more_time_action = self._act(
+            "Give It More &Time", self.give_selected_more_time, "Ctrl+T", None,
+            "Move the selected running songs' time-out one budget later")
+        self.skip_action = self._act(
+            "S&kip Song", self.skip_selected, None, None,
+            "Give up on the selected songs; the batch goes on")
+        #: The corrections, in the Edit menu and the context menu.
+        self.correction_actions = (self.bpm_double_action, self.bpm_half_action,
+                                   self.key_action, self.clear_correction_action)
+        #: The buttons of the bar above the table.
+        self.row_bar_actions = (self.preview_action, None, self.bpm_double_action,
+                                self.bpm_half_action, self.key_action, None,
+                                self.columns_action)
+
+    def _init_rows(self, audio_output) -> None:
+        self.preview = AudioPreview(self.engine.run_task, output=audio_output, parent=self)
+        self.preview.failed.connect(self._preview_failed)
+        self.preview.started.connect(lambda p: self.statusBar().showMessage(
+            f"Playing {os.path.basename(p)} (Ctrl+P again to stop)", 20000))
+        self.preview.stopped.connect(lambda: self.statusBar().clearMessage())
+        self.table.row_actions = [self.preview_action, None, *self.correction_actions, None,
+                                  self.more_time_action]
+        self.table.selectionModel().selectionChanged.connect(self._update_row_actions)
+        self.table.doubleClicked.connect(lambda _i: self.preview_selected())
+        for button in self.table_bar.buttons:  # the Key button: its arrow lists the keys
+            if button.defaultAction() is self.key_action:
+                button.setMenu(self.key_menu())
+                button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+
+    # -- what is selected -------------------------------------------------------------------
+    def _selected_jobs(self) -> list:
+        jobs = self.engine.batch.jobs
+        return [jobs[i] for i in self.table.selected_job_ids() if i is not None and i < len(jobs)]
+
+    def _update_row_actions(self, *_):
+        if not hasattr(self, "preview"):
+            return
+        jobs = self._selected_jobs()
+        done = [j for j in jobs if j.state is SongState.DONE and j.result is not None]
+        for a in (self.bpm_double_action, self.bpm_half_action):
+            a.setEnabled(any(j.result.bpm or j.result.bpm_user for j in done))
+        self.key_action.setEnabled(bool(done))
+        self.clear_correction_action.setEnabled(any(
+            j.result.bpm_user is not None or j.result.key_user is not None for j in done))
+        self.preview_action.setEnabled(len(jobs) == 1 or self.preview.playing is not None)
+        self.more_time_action.setEnabled(any(j.state in ACTIVE_STATES for j in jobs))
+        self.skip_action.setEnabled(any(j.state not in (SongState.DONE, SongState.FAILED,
+                                                        SongState.TIMED_OUT,
+                                                        SongState.CANCELLED,
+                                                        SongState.SKIPPED) for j in jobs))
+
+    # -- preview --------------------------------------------------------------------------
+    def preview_selected(self) -> None:
+        """Play (or stop) an excerpt of the selected song."""
+        jobs = self._selected_jobs()
+        if self.preview.playing is not None and (not jobs or jobs[0].path == self.preview.playing):
+            self.preview.stop()
+            return
+        if len(jobs) != 1:
+            self.statusBar().showMessage("Select one song to preview.", 4000)
+            return
+        self.preview.toggle(jobs[0].path)
+
+    def _preview_failed(self, message: str) -> None:
+        log.warning("%s", message)
+        self.statusBar().showMessage(message, 10000)
+
+    # -- corrections ----------------------------------------------------------------------
+    def scale_tempo(self, factor: float) -> int:
+        """Record ``factor`` x the tempo shown as the user's tempo of each selected done
+        song (back at the analyzer's value, the correction is dropped); returns how many."""
+        n = 0
+        for job in self._selected_jobs():
+            r = job.result
+            if job.state is not SongState.DONE or r is None:
+                continue
+            base = r.bpm_user if r.bpm_user is not None else r.bpm
+            if not base:
+                continue
+            new = round(base * factor, 2)
+            value = None if r.bpm is not None and abs(new - r.bpm) < 0.005 else new
+            n += self.engine.correct([job.id], bpm_user=value)
+            log.info("tempo of %s: %s (analyzer %s)", job.path,
+                     "analyzer's" if value is None else f"{value:g} BPM by you", r.bpm)
+        if n:
+            self._after_correction()
+        return n
+
+    def set_key(self, key: str | None) -> int:
+        """Record ``key`` (e.g. ``"A minor"``; None clears) as the user's key of each
+        selected done song; returns how many."""
+        ids = [j.id for j in self._selected_jobs() if j.state is SongState.DONE]
+        n = self.engine.correct(ids, key_user=key)
+        if n:
+            log.info("key of %d song(s): %s", n, key or "the analyzer's")
+            self._after_correction()
+        return n
+
+    def choose_key(self) -> None:
+        """Ask for a key (keyboard friendly) and record it for the selected songs."""
+        jobs = [j for j in self._selected_jobs() if j.state is SongState.DONE and j.result]
+        if not jobs:
+            self.statusBar().showMessage("Select analyzed songs to set their key.", 4000)
+            return
+        current = jobs[0].result.key_user or jobs[0].result.key or KEY_NAMES[0]
+        index = KEY_NAMES.index(current) if current in KEY_NAMES else 0
+        key, ok = QInputDialog.getItem(self, "Set key", f"Key of {len(jobs)} song(s):",
+                                       list(KEY_NAMES), index, False)
+        if ok and key:
+            self.set_key(key)
+
+    def clear_corrections(self) -> int:
+        """Forget the user's tempo and key of the selected songs; returns how many."""
+        ids = [j.id for j in self._selected_jobs() if j.state is SongState.DONE]
+        n = self.engine.correct(ids, bpm_user=None, key_user=None)
+        if n:
+            self._after_correction()
+        return n
+
+    def _after_correction(self) -> None:
+        self._update_row_actions()
+        self.statusBar().showMessage("Your correction is recorded next to the analyzer's "
+                                     "value and exported as bpm_user / key_user.", 6000)
+
+    def key_menu(self) -> QMenu:
+        """A menu of the 24 keys (and Clear) for the selected songs."""
+        menu = QMenu(self)
+        for key in KEY_NAMES:
+            menu.addAction(key, lambda k=key: self.set_key(k))
+        menu.addSeparator()
+        menu.addAction("Clear Key Correction", lambda: self.set_key(None))
+        return menu
+
+    # -- time -----------------------------------------------------------------------------
+    def give_more_time(self, job_id: int) -> None:
+        """Move one song's time-out one budget later (the banner's button)."""
+        limit = self.engine.extend(job_id)
+        if limit is not None:
+            name = os.path.basename(self.engine.batch.jobs[job_id].path)
+            self.statusBar().showMessage(f"{name} may now run until {limit:.0f} s.", 5000)
+        self.banner.refresh()
+
+    def give_selected_more_time(self) -> None:
+        for job in self._selected_jobs():
+            if job.state in ACTIVE_STATES:
+                self.give_more_time(job.id)
+
+    def skip_selected(self) -> None:
+        for job in self._selected_jobs():
+            self.engine.skip(job.id)
+

@@ -1,0 +1,229 @@
+"""The batch rules added for the window in daily use: more time for a stalled song, earlier
+results kept while a song is analyzed again, budgets of the settings a song ran with, the
+user's corrections, restored songs, and the figures of a run (rate, time left by length)."""
+
+import threading
+
+import pytest
+
+from core.batch.rules import Batch, SongState
+from core.io.results import SongResult
+from core.settings import AnalysisSettings
+
+
+class FakeClock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+@pytest.fixture
+def settings():
+    return AnalysisSettings(workers=2, budget_base_s=10.0, budget_factor=0.0,
+                            hard_limit_factor=2.0)
+
+
+def _done(job, **kw):
+    return SongResult(path=job.path, status="done", **kw)
+
+
+def test_extend_moves_the_hard_limit_by_one_budget_each_time(settings):
+    clock = FakeClock()
+    b = Batch(["a.wav"], settings=settings, clock=clock)
+    job, attempt = b.claim("w1")
+    assert b.hard_limit(job) == 20.0
+    clock.t += 12
+    assert [j.state for j in b.check()] == [SongState.STALLED]
+    assert b.extend(job.id) == 30.0
+    assert b.extend(job.id) == 40.0  # repeatable
+    clock.t += 25  # 37 s: past the first limit (20), within the extended one (40)
+    assert b.check() == [] and job.state is SongState.STALLED
+    clock.t += 4
+    assert b.check() == [job] and job.state is SongState.TIMED_OUT
+    assert "hard limit 40 s" in job.error
+    assert b.extend(job.id) is None  # not running any more: nothing changes
+
+
+def test_extend_is_for_this_attempt_only(settings):
+    b = Batch(["a.wav"], settings=settings)
+    job, attempt = b.claim("w1")
+    b.extend(job.id)
+    b.skip(job.id)
+    b.requeue([job.id])
+    b.claim("w1")
+    assert b.hard_limit(job) == 20.0
+
+
+def test_extend_is_thread_safe(settings):
+    b = Batch(["a.wav"], settings=settings)
+    job, _ = b.claim("w1")
+    threads = [threading.Thread(target=lambda: [b.extend(job.id) for _ in range(200)])
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert b.hard_limit(job) == 20.0 + 800 * 10.0
+
+
+def test_budget_comes_from_the_settings_the_song_ran_with(settings):
+    b = Batch(["a.wav"], settings=settings)
+    job, attempt = b.claim("w1")
+    b.finish(job.id, attempt, _done(job))
+    b.set_settings(AnalysisSettings(budget_base_s=99.0))
+    assert b.budget(job) == 10.0  # analyzed with a 10 s budget, whatever the settings now
+    assert b.budget(Batch(["b.wav"], settings=b.settings).jobs[0]) == 99.0
+
+
+@pytest.mark.parametrize("end", ["fail", "timeout", "skip", "cancel_running", "cancel_queued"])
+def test_analyzing_again_keeps_the_earlier_result_when_the_new_attempt_ends_badly(settings,
+                                                                                   end):
+    clock = FakeClock()
+    b = Batch(["a.wav"], settings=settings, clock=clock)
+    job, attempt = b.claim("w1")
+    good = _done(job, bpm=120.0)
+    b.finish(job.id, attempt, good)
+    assert b.requeue([job.id], force=True) == [job]
+    assert job.state is SongState.QUEUED and job.previous is good
+    if end == "cancel_queued":
+        b.cancel()
+        assert job.state is SongState.DONE and job.result is good  # nothing happened to it
+        assert job.result.note == ""
+        return
+    _, attempt = b.claim("w1")
+    if end == "fail":
+        b.fail(job.id, attempt, "cannot decode")
+    elif end == "timeout":
+        clock.t += 30
+        b.check()
+    elif end == "skip":
+        b.skip(job.id)
+    else:
+        b.cancel()
+        b.fail(job.id, attempt, "cancelled", cancelled=True)
+    expected = {"fail": SongState.FAILED, "timeout": SongState.TIMED_OUT,
+                "skip": SongState.SKIPPED, "cancel_running": SongState.CANCELLED}[end]
+    assert job.outcome is expected
+    assert job.state is SongState.DONE and job.result.bpm == 120.0
+    assert "the earlier result is kept" in job.result.note
+    assert job.error == "" and job.previous is None
+    assert b.results()[0].status == "done"
+
+
+def test_a_failed_song_retried_has_no_earlier_result(settings):
+    b = Batch(["a.wav"], settings=settings)
+    job, attempt = b.claim("w1")
+    b.fail(job.id, attempt, "cannot decode")
+    b.requeue()
+    assert job.previous is None
+    _, attempt = b.claim("w1")
+    b.fail(job.id, attempt, "cannot decode again")
+    assert job.state is SongState.FAILED and job.result.error == "cannot decode again"
+
+
+def test_corrections_are_recorded_beside_the_analyzer_values_and_survive_a_new_analysis(
+        settings):
+    b = Batch(["a.wav", "b.wav"], settings=settings)
+    job, attempt = b.claim("w1")
+    b.finish(job.id, attempt, _done(job, bpm=61.5, key="A minor"))
+    before = job.result
+    after = b.correct(job.id, bpm_user=123.0, key_user="C major")
+    assert after is job.result and after is not before  # a new object: views see it
+    assert (after.bpm, after.bpm_user, after.key, after.key_user) == (61.5, 123.0, "A minor",
+                                                                       "C major")
+    b.requeue([job.id], force=True)
+    _, attempt = b.claim("w1")
+    b.finish(job.id, attempt, _done(job, bpm=62.0))
+    assert job.result.bpm == 62.0 and job.result.bpm_user == 123.0
+    assert b.correct(job.id, bpm_user=None).bpm_user is None
+    assert b.correct(1, bpm_user=100.0) is None  # not analyzed yet
+    with pytest.raises(ValueError, match="bpm_user"):
+        b.correct(job.id, bpm_user=-3.0)
+    with pytest.raises(ValueError, match="only"):
+        b.correct(job.id, energy=0.5)
+
+
+def test_restored_songs_keep_their_state_and_unanalyzed_ones_are_queued(settings):
+    b = Batch(settings=settings)
+    done = SongResult(path="a.wav", status="done", bpm=90.0, duration_s=30.0)
+    failed = SongResult(path="b.wav", status="failed", error="cannot decode")
+    jobs = b.add_restored([("a.wav", done), ("b.wav", failed), ("c.wav", None)])
+    assert [j.state for j in jobs] == [SongState.DONE, SongState.FAILED, SongState.QUEUED]
+    assert jobs[0].result is done and jobs[1].error == "cannot decode"
+    assert not b.is_finished
+    job, _ = b.claim("w1")
+    assert job.path == "c.wav"
+
+
+def test_a_second_run_counts_from_zero_and_paused_time_is_left_out(settings):
+    clock = FakeClock()
+    b = Batch(["a.wav", "b.wav"], settings=settings, clock=clock)
+    for _ in range(2):
+        job, attempt = b.claim("w1")
+        clock.t += 30
+        b.finish(job.id, attempt, _done(job))
+    assert b.figures()["rate"] == 2.0
+    clock.t += 3600  # an hour idle
+    b.requeue([0], force=True)
+    b.begin()
+    assert b.run_counts() == {"ended": 0, "analyzed": 0, "stored": 0, "total": 1}
+    job, attempt = b.claim("w1")
+    b.pause()
+    clock.t += 600  # paused ten minutes while the song runs
+    b.resume()
+    clock.t += 20
+    b.finish(job.id, attempt, _done(job))
+    assert b.run_counts()["ended"] == 1
+    assert b.figures()["rate"] == pytest.approx(3.0)  # one song in 20 s of running
+
+
+def test_songs_from_the_store_are_not_counted_as_analyzed(settings):
+    clock = FakeClock()
+    b = Batch(["a.wav", "b.wav", "c.wav"], settings=settings, clock=clock)
+    for _ in range(3):
+        job, attempt = b.claim("w1")
+        clock.t += 0.002
+        b.finish(job.id, attempt, _done(job, source="store", analysis_s=42.0))
+    assert b.run_counts() == {"ended": 3, "analyzed": 0, "stored": 3, "total": 3}
+    assert b.figures()["rate"] == 0.0
+    assert b.jobs[0].result.analysis_s == 42.0  # the original analysis time is kept
+    assert b.jobs[0].result.source == "store"
+
+
+def test_eta_follows_song_length_and_the_running_songs_progress(settings):
+    clock = FakeClock()
+    b = Batch(["short.wav", "long.wav", "q1.wav", "q2.wav"], settings=settings, clock=clock)
+    short, a1 = b.claim("w1")
+    clock.t += 10
+    b.progress(short.id, a1, 1, 1, 60.0)
+    b.finish(short.id, a1, _done(short, duration_s=60.0))  # 10 s for 60 s of audio
+    long_, a2 = b.claim("w1")
+    b.progress(long_.id, a2, 0, 100, 10800.0)  # a 3-hour file
+    assert b.figures()["eta"] == pytest.approx(max(1800.0, (1800.0 + 10 + 10) / 2))
+    clock.t += 198
+    b.progress(long_.id, a2, 11, 100, 10800.0)  # 11 % after 198 s
+    assert b.figures()["eta"] == pytest.approx(198 * 89 / 11)  # the long song decides
+    assert b.run_counts()["total"] == 4
+
+
+def test_eta_is_unknown_before_anything_can_be_measured_and_zero_at_the_end(settings):
+    b = Batch(["a.wav"], settings=settings)
+    assert b.figures()["eta"] is None
+    job, attempt = b.claim("w1")
+    assert b.figures()["eta"] is None
+    b.finish(job.id, attempt, _done(job))
+    assert b.figures()["eta"] == 0.0
+
+
+def test_figures_read_counts_rate_and_eta_together(settings):
+    clock = FakeClock()
+    b = Batch(["a.wav", "b.wav"], settings=settings, clock=clock)
+    job, attempt = b.claim("w1")
+    clock.t += 30
+    b.finish(job.id, attempt, _done(job))
+    f = b.figures()
+    assert {k: f[k] for k in ("ended", "analyzed", "stored", "total")} == b.run_counts()
+    assert f["rate"] == b.figures()["rate"] == 2.0
+    assert f["eta"] == b.figures()["eta"] == pytest.approx(30.0 / 2)  # one song left, two workers

@@ -1,0 +1,267 @@
+"""Single-descriptor corrections: robust fits, nested cross-validation, the keep rule at its
+boundary, verdicts and intervals."""
+
+import numpy as np
+import pytest
+
+from core.calibration.descriptor_fit import (
+    INNER_FOLDS,
+    INNER_FOLDS_LARGE,
+    LARGE_TRAINING_SET,
+    LinearCorrection,
+    cv_folds,
+    cv_predict,
+    fit_descriptor,
+    fit_linear,
+    inner_folds,
+    mae,
+    nested_predict,
+    r_squared,
+    select_method,
+)
+
+
+def test_cv_folds_leave_one_out_up_to_19_and_k_fold_from_20():
+    assert len(cv_folds(19)) == 19 and all(len(f) == 1 for f in cv_folds(19))
+    folds = cv_folds(20, k=10)
+    assert len(folds) == 10 and all(len(f) == 2 for f in folds)
+    assert sorted(np.concatenate(folds).tolist()) == list(range(20))
+    assert len(cv_folds(2)) == 2
+    with pytest.raises(ValueError, match="n=1"):
+        cv_folds(1)
+    with pytest.raises(ValueError, match="k must be"):
+        cv_folds(30, k=1)
+    assert [len(f) for f in cv_folds(25, k=2)] == [13, 12]
+
+
+def test_cv_folds_repeat_with_a_seed_and_differ_between_seeds():
+    a, b = cv_folds(50, seed=1), cv_folds(50, seed=1)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, cv_folds(50, seed=2), strict=True))
+
+
+def test_measures():
+    assert mae([1.0, 2.0], [2.0, 4.0]) == 1.5
+    assert np.isnan(mae([], []))
+    assert r_squared([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]) == 1.0
+    assert r_squared([2.0, 2.0, 2.0], [1.0, 2.0, 3.0]) == 0.0  # the mean: r² 0
+    assert np.isnan(r_squared([1.0], [1.0]))
+    assert np.isnan(r_squared([1.0, 2.0], [3.0, 3.0]))
+
+
+def test_each_method_recovers_a_clean_line():
+    x = np.linspace(0.0, 1.0, 30)
+    y = 0.5 * x + 0.2
+    for method in ("linear", "theil_sen", "huber"):
+        c = fit_linear(x, y, method=method)
+        assert c.slope == pytest.approx(0.5, abs=1e-9), method
+        assert c.intercept == pytest.approx(0.2, abs=1e-9), method
+    offset = fit_linear(x, x + 0.3, method="offset")
+    assert (offset.slope, offset.intercept) == (1.0, pytest.approx(0.3))
+    flat = fit_linear(np.full(5, 0.4), np.arange(5.0), method="linear")
+    assert flat.method == "offset" and flat.intercept == pytest.approx(2.0 - 0.4)
+
+
+def test_robust_fits_recover_a_line_despite_outliers():
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0.0, 1.0, 80)
+    y = 0.6 * x + 0.2 + rng.normal(0, 0.02, 80)
+    y[:8] = rng.uniform(0.9, 1.0, 8)  # 10 % gross outliers
+    ols = fit_linear(x, y, method="linear")
+    assert abs(ols.slope - 0.6) > 0.1  # least squares is pulled away
+    for method in ("theil_sen", "huber"):
+        c = fit_linear(x, y, method=method)
+        assert c.slope == pytest.approx(0.6, abs=0.05), method
+        assert c.intercept == pytest.approx(0.2, abs=0.03), method
+
+
+def test_huber_on_many_points_uses_a_subsampled_start_and_still_fits():
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0, 1, 1000)
+    y = 2.0 * x - 0.5 + rng.normal(0, 0.01, 1000)
+    y[:50] += 3.0
+    c = fit_linear(x, y, method="huber")
+    assert c.slope == pytest.approx(2.0, abs=0.01) and c.intercept == pytest.approx(-0.5,
+                                                                                   abs=0.01)
+
+
+def test_unknown_method_and_bad_inputs_are_rejected():
+    with pytest.raises(ValueError, match="unknown method 'cubic'"):
+        fit_linear([1, 2, 3], [1, 2, 3], method="cubic")
+    with pytest.raises(ValueError, match="at least 2"):
+        fit_linear([1.0], [1.0], method="linear")
+    with pytest.raises(ValueError, match="min_gain"):
+        fit_descriptor([1, 2], [1, 2], descriptor="energy", min_gain=1.0)
+    with pytest.raises(ValueError, match="min_gain"):
+        fit_descriptor([1, 2], [1, 2], descriptor="energy", min_gain=-0.01)
+
+
+def test_correction_is_clamped_to_the_descriptor_range():
+    c = LinearCorrection("linear", 1.5, -0.2, 0.0, 1.0)
+    assert c.apply(1.0) == 1.0 and c.apply(0.0) == 0.0 and c.apply(0.5) == pytest.approx(0.55)
+    assert LinearCorrection().apply(5.0) == 5.0
+    assert np.isnan(LinearCorrection("linear", 2.0, 0.0).apply(np.nan))
+    assert LinearCorrection("offset", 1.0, -0.25).describe() == "offset: y = x - 0.25"
+    assert LinearCorrection("huber", 0.5, 0.1).describe() == "huber: y = 0.5x + 0.1"
+
+
+def test_nested_cv_chooses_the_method_inside_each_training_set():
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0, 1, 60)
+    y = 0.7 * x + 0.1 + rng.normal(0, 0.03, 60)
+    folds = cv_folds(60)
+    nested = nested_predict(x, y, folds)
+    # by hand: each fold's method chosen on its own training songs only
+    by_hand = np.empty(60)
+    for test in folds:
+        train = np.setdiff1d(np.arange(60), test)
+        m, scores = select_method(x[train], y[train], k=inner_folds(train.size))
+        assert m == min(scores, key=scores.get)
+        by_hand[test] = fit_linear(x[train], y[train], method=m).apply(x[test])
+    assert np.array_equal(nested, by_hand)
+    cal = fit_descriptor(x, y, descriptor="energy")
+    assert np.array_equal(cal.cv_pred, nested)
+    assert cal.mae_cv == mae(nested, y)
+    # the best of the four plain cross-validated errors is the optimistic one
+    assert min(cal.cv_mae.values()) <= cal.mae_cv
+    assert cal.mae_after == cal.mae_cv and cal.kept
+
+
+def test_a_correction_just_under_the_min_gain_is_not_kept_and_just_over_is():
+    rng = np.random.default_rng(6)
+    x = rng.uniform(0, 1, 60)
+    y = 0.9 * x + 0.08 + rng.normal(0, 0.05, 60)
+    free = fit_descriptor(x, y, descriptor="energy", min_gain=0.0)
+    gain = 1.0 - free.mae_cv / free.mae_before  # what this correction achieves
+    assert 0.02 < gain < 0.5
+    kept = fit_descriptor(x, y, descriptor="energy", min_gain=gain - 1e-6)
+    dropped = fit_descriptor(x, y, descriptor="energy", min_gain=gain + 1e-6)
+    assert kept.kept and kept.mae_after == free.mae_cv
+    assert not dropped.kept and dropped.mae_after == dropped.mae_before
+    assert dropped.correction.method == "none"
+    assert f"by {100 * (gain + 1e-6):g} %" in dropped.note
+
+
+def test_a_correction_that_is_up_to_1_percent_worse_is_not_kept():
+    rng = np.random.default_rng(21)
+    x = rng.uniform(0.1, 0.9, 60)
+    y = x + rng.normal(0, 0.05, 60)  # nothing to learn
+    cal = fit_descriptor(x, y, descriptor="valence")
+    assert cal.mae_before < cal.mae_cv < 1.01 * cal.mae_before  # the trap: 0.97 % worse
+    assert not cal.kept and cal.correction.method == "none"
+    assert cal.mae_after == cal.mae_before and cal.verdict == "tracks"
+    assert "nested cross-validated MAE by 1 %" in cal.note
+
+
+def test_a_correction_less_than_1_percent_better_is_not_kept():
+    rng = np.random.default_rng(11)
+    x = rng.uniform(0.1, 0.9, 200)
+    y = x + rng.normal(0, 0.05, 200)
+    cal = fit_descriptor(x, y, descriptor="valence")
+    assert 0.99 * cal.mae_before < cal.mae_cv < cal.mae_before  # 0.2 % better
+    assert not cal.kept and cal.mae_after == cal.mae_before
+
+
+def test_cross_validation_rejects_a_fit_that_only_helps_in_sample():
+    rng = np.random.default_rng(7)
+    x = rng.uniform(0.2, 0.8, 12)
+    y = x + rng.normal(0, 0.05, 12)
+    in_sample = mae(fit_linear(x, y, method="linear").apply(x), y)
+    assert in_sample < mae(x, y)  # the trap is real
+    cal = fit_descriptor(x, y, descriptor="valence")
+    assert not cal.kept and cal.folds == 12  # leave-one-out
+    assert cal.cv_mae["linear"] > cal.mae_before
+
+
+def test_no_relation_keeps_nothing_not_even_a_flat_line():
+    rng = np.random.default_rng(1)
+    x, y = rng.uniform(0, 1, 60), rng.uniform(0, 1, 60)
+    cal = fit_descriptor(x, y, descriptor="energy")
+    assert cal.keepable  # a line near the mean does beat the raw values...
+    assert cal.verdict == "no relation" and not cal.kept  # ...but predicts nothing
+    assert cal.r2_cv < 0.05 and cal.r2_before < 0.05
+    assert cal.mae_after == cal.mae_before and cal.interval is cal.interval_raw
+    assert "no relation" in cal.note
+
+
+def test_inverted_descriptor_is_not_kept_unless_asked():
+    rng = np.random.default_rng(2)
+    x = rng.uniform(0, 1, 120)
+    y = np.clip(1.0 - x + rng.normal(0, 0.08, 120), 0, 1)
+    cal = fit_descriptor(x, y, descriptor="acousticness")
+    assert cal.verdict == "inverted" and cal.keepable and not cal.kept
+    assert cal.candidate.slope == pytest.approx(-1.0, abs=0.1)
+    assert cal.mae_after == cal.mae_before and "not kept unless you tick it" in cal.note
+    cal.set_keep_inverted(True)
+    assert cal.kept and cal.correction is cal.candidate and cal.mae_after == cal.mae_cv
+    assert cal.mae_cv < 0.3 * cal.mae_before and cal.interval is cal.interval_cv
+    cal.set_keep_inverted(False)
+    assert not cal.kept and cal.mae_after == cal.mae_before
+    asked = fit_descriptor(x, y, descriptor="acousticness", keep_inverted=True)
+    assert asked.kept and asked.verdict == "inverted"
+
+
+def test_weak_descriptor_is_kept_but_judged_weak():
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0, 1, 300)
+    y = np.clip(0.5 + 0.25 * (x - 0.5) + rng.normal(0, 0.12, 300), 0, 1)
+    cal = fit_descriptor(x, y, descriptor="energy")
+    assert cal.kept and cal.verdict == "weak"
+    assert 0.05 <= cal.r2_cv < 0.5
+
+
+def test_raw_values_that_already_track_keep_nothing():
+    rng = np.random.default_rng(8)
+    x = rng.uniform(0, 1, 80)
+    y = x + rng.normal(0, 0.03, 80)
+    cal = fit_descriptor(x, y, descriptor="energy")
+    assert not cal.kept and cal.verdict == "tracks" and cal.r2_before > 0.9
+
+
+def test_too_few_pairs_at_the_boundary():
+    three = fit_descriptor([0.1, 0.5, 0.9], [0.2, 0.5, 0.8], descriptor="energy")
+    assert three.n == 3 and three.verdict == "too few" and three.folds == 0
+    assert "too few" in three.note
+    four = fit_descriptor([0.1, 0.4, 0.6, 0.9], [0.2, 0.45, 0.55, 0.8], descriptor="energy")
+    assert four.n == 4 and four.folds == 4 and four.verdict != "too few"
+    nan = fit_descriptor([0.1, np.nan, 0.3], [0.2, 0.5, np.nan], descriptor="energy")
+    assert nan.n == 1 and not nan.kept
+    assert fit_descriptor([], [], descriptor="energy").note == "no pairs"
+
+
+def test_interval_holds_about_90_percent_of_new_reference_values():
+    rng = np.random.default_rng(9)
+    x = rng.uniform(0, 1, 2000)
+    y = 0.8 * x + 0.1 + rng.normal(0, 0.05, 2000)
+    cal = fit_descriptor(x[:1000], y[:1000], descriptor="energy")
+    assert cal.kept
+    lo, hi = cal.interval.bounds(cal.correction.apply(x[1000:]), low=0.0, high=1.0)
+    inside = np.mean((y[1000:] >= lo) & (y[1000:] <= hi))
+    assert 0.87 <= inside <= 0.93
+    assert cal.interval.halfwidth == pytest.approx(1.645 * 0.05, rel=0.1)
+
+
+def test_inner_folds_shrink_for_large_training_sets():
+    assert inner_folds(LARGE_TRAINING_SET - 1) == INNER_FOLDS == 5
+    assert inner_folds(LARGE_TRAINING_SET) == INNER_FOLDS_LARGE == 3
+
+
+def test_cv_predict_fits_on_the_other_folds_only():
+    seen = []
+
+    def fp(train, test):
+        seen.append((set(train.tolist()), set(test.tolist())))
+        return np.full(test.size, float(len(train)))
+
+    out = cv_predict(6, [np.array([0, 1]), np.array([2, 3, 4]), np.array([5])], fp)
+    assert out.tolist() == [4.0, 4.0, 3.0, 3.0, 3.0, 5.0]
+    assert all(not (tr & te) and (tr | te) == set(range(6)) for tr, te in seen)
+
+
+def test_describe_texts():
+    assert LinearCorrection().describe() == "none"
+    assert LinearCorrection("offset", 1.0, 0.0).describe() == "offset: y = x + 0"
+    assert LinearCorrection("offset", 1.0, 1.5).describe() == "offset: y = x + 1.5"
+    assert LinearCorrection("linear", -0.8, 0.9).describe() == "linear: y = -0.8x + 0.9"
+    assert LinearCorrection("theil_sen", 1.02, -1.3).describe() == \
+        "theil_sen: y = 1.02x - 1.3"

@@ -1,0 +1,336 @@
+"""Learned multi-input calibration: nested cross-validation, the keep rule against the raw
+values and the single-descriptor fit, and the plain-JSON models that reproduce their
+predictions exactly."""
+
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+from sklearn.ensemble import HistGradientBoostingRegressor
+
+from core.calibration.descriptor_fit import fit_descriptor, mae
+from core.calibration.inputs import ALL_INPUTS, NOT_IN_RESULTS, input_matrix, usable_inputs
+from core.calibration.learned_fit import (
+    MIN_SONGS,
+    TREE_SETTINGS,
+    fit_learned,
+    fit_model,
+)
+from core.calibration.learned_model import (
+    RidgeModel,
+    TreeModel,
+    model_from_dict,
+    tree_from_sklearn,
+)
+
+NAMES = ("energy", "brightness_hz", "loudness_lufs", "danceability", "valence",
+         "acousticness")
+
+
+def _planted(n, seed=0, *, noise=0.03):
+    """Six inputs; the reference depends non-linearly on the first three."""
+    rng = np.random.default_rng(seed)
+    energy = rng.uniform(0, 1, n)
+    bright = rng.uniform(800, 4000, n)
+    lufs = rng.uniform(-20, -5, n)
+    X = np.column_stack([energy, bright, lufs, rng.uniform(0, 1, (n, 3))])
+    zb, zl = (bright - 2400) / 900, (lufs + 12.5) / 4.5
+    y = (0.5 + 0.25 * np.tanh(3 * (energy - 0.5)) + 0.12 * np.sin(2 * zb) * zl
+         + 0.08 * zl ** 2 + rng.normal(0, noise, n))
+    return X, y
+
+
+def test_planted_three_input_relation_is_learned_and_beats_every_single_fit():
+    X, y = _planted(400)
+    singles = [fit_descriptor(X[:, j], y, descriptor="speech") for j in range(X.shape[1])]
+    best_single = min(s.mae_cv for s in singles)
+    cal = fit_learned(X, y, NAMES, column="speech")
+    assert cal.kept and cal.verdict == "calibrated" and cal.folds == 5
+    assert cal.mae_cv < 0.7 * best_single
+    assert cal.mae_cv == mae(cal.cv_pred, y) and cal.mae_compared == cal.mae_cv
+    assert {name for name, _ in cal.importance[:3]} == {"energy", "brightness_hz",
+                                                        "loudness_lufs"}
+    assert all(v < cal.importance[2][1] / 5 for _, v in cal.importance[3:])
+    sizes = [s for s, _ in cal.learning_curve]
+    errors = [e for _, e in cal.learning_curve]
+    assert sizes == [80, 160, 320] and errors[0] > errors[-1]
+    assert errors[-1] == cal.mae_cv
+    assert sum(cal.chosen.values()) == 5 and cal.model.kind == cal.kind
+    assert cal.describe().startswith(("boosted trees on 6 inputs", "ridge on 6 inputs"))
+
+
+def test_learned_interval_holds_about_90_percent_of_new_songs():
+    X, y = _planted(1200, seed=3)
+    cal = fit_learned(X[:600], y[:600], NAMES, column="speech")
+    pred = cal.model.predict(X[600:])
+    lo, hi = cal.interval.bounds(pred)
+    inside = np.mean((y[600:] >= lo) & (y[600:] <= hi))
+    assert 0.85 <= inside <= 0.95
+
+
+def test_no_relation_column_is_reported_and_not_kept():
+    X, _ = _planted(300)
+    y = np.random.default_rng(9).normal(50, 10, 300)
+    cal = fit_learned(X, y, NAMES, column="popularity")
+    assert cal.verdict == "no relation" and not cal.kept
+    assert cal.r2_cv < 0.05 and "no relation" in cal.note
+    assert cal.model is not None  # fitted and judged, just not applied
+
+
+def test_kept_only_when_it_beats_both_the_raw_values_and_the_single_fit():
+    X, y = _planted(300, seed=4)
+    cal = fit_learned(X, y, NAMES, column="energy", mae_raw=1.0, mae_single=1.0)
+    assert cal.kept and cal.verdict == "calibrated"
+    m = cal.mae_cv
+    # the keep rule at its boundary, against either error
+    for raw, single, kept in ((m / 0.99 + 1e-9, 1.0, True), (m / 0.99 - 1e-9, 1.0, False),
+                              (1.0, m / 0.99 - 1e-9, False), (1.0, m, False),
+                              (1.0, m / 0.99 + 1e-9, True)):
+        cal.mae_raw = raw
+        cal.rejudge(mae_single=single, min_gain=0.01)
+        assert cal.kept is kept and cal.mae_cv == m, (raw, single)
+        assert (cal.note == "") is kept
+    cal.mae_raw = 1.0
+    cal.rejudge(mae_single=1.0, min_gain=1 - m / 1.0 + 1e-6)  # asking for more than it gives
+    assert not cal.kept and "does not beat 1 and 1 by" in cal.note
+    cal.rejudge(mae_single=1.0, min_gain=0.01, inverted=True)
+    assert not cal.kept and cal.verdict == "" and "runs against the reference" in cal.note
+
+
+def test_an_extra_column_is_compared_with_its_median():
+    X, y = _planted(200, seed=4)
+    extra = fit_learned(X, y, NAMES, column="speech")
+    assert extra.kept and extra.mae_cv < 0.99 * extra.mae_median
+    assert extra.mae_median == pytest.approx(np.mean(np.abs(y - np.median(y))), rel=0.05)
+    extra.mae_median = extra.mae_cv / 0.99 - 1e-9
+    extra.rejudge(mae_single=math.nan, min_gain=0.01)
+    assert not extra.kept and extra.verdict == "weak"  # an extra column's model not kept
+
+
+def test_comparison_uses_the_songs_the_raw_values_were_measured_on():
+    X, y = _planted(300, seed=5)
+    compare = np.arange(300) % 3 != 0
+    cal = fit_learned(X, y, NAMES, column="energy", compare=compare)
+    assert cal.mae_compared == mae(cal.cv_pred[compare], y[compare]) != cal.mae_cv
+
+
+def test_too_few_songs_at_the_boundary():
+    X, y = _planted(MIN_SONGS, seed=6)
+    few = fit_learned(X[:-1], y[:-1], NAMES, column="speech")
+    assert few.model is None and few.n == MIN_SONGS - 1 and "too few" in few.note
+    assert not few.kept and few.verdict == "too few"
+    enough = fit_learned(X, y, NAMES, column="speech")
+    assert enough.model is not None and enough.n == MIN_SONGS
+    flat = fit_learned(np.ones((40, 2)), np.arange(40.0), ("energy", "valence"), column="x")
+    assert flat.model is None and "no input varies" in flat.note
+
+
+def test_rows_without_a_reference_value_are_dropped_and_missing_inputs_kept():
+    X, y = _planted(200, seed=7)
+    y[:10] = np.nan
+    X[10:40, 0] = np.nan  # energy missing on 30 songs
+    cal = fit_learned(X, y, NAMES, column="speech")
+    assert cal.n == 190 and np.all(np.isfinite(cal.cv_pred))
+    assert np.all(np.isfinite(cal.model.predict(X)))
+
+
+def test_tree_model_reproduces_scikit_learn_and_survives_json_exactly():
+    X, y = _planted(500, seed=8)
+    X[::7, 1] = np.nan
+    h = HistGradientBoostingRegressor(random_state=0, **TREE_SETTINGS)
+    h.fit(X[:400], y[:400], X_val=X[400:], y_val=y[400:])
+    model = TreeModel(NAMES, float(np.ravel(h._baseline_prediction)[0]),
+                      [tree_from_sklearn(p[0]) for p in h._predictors])
+    assert np.array_equal(model.predict(X), h.predict(X))
+    back = model_from_dict(json.loads(json.dumps(model.to_dict())))
+    assert isinstance(back, TreeModel) and np.array_equal(back.predict(X), model.predict(X))
+
+
+def test_ridge_model_survives_json_exactly_and_clamps():
+    X, y = _planted(200, seed=9)
+    X[::5, 2] = np.nan
+    model = fit_model(X[:, :1], y, NAMES[:1], low=0.3, high=0.7)
+    assert isinstance(model, RidgeModel)  # one input: a line does as well as trees
+    pred = model.predict(X[:, :1])
+    assert pred.min() >= 0.3 and pred.max() <= 0.7
+    back = model_from_dict(json.loads(json.dumps(model.to_dict())))
+    assert np.array_equal(back.predict(X[:, :1]), pred)
+    z = np.where(np.isnan(X[:, :1]), model.fill, X[:, :1])
+    by_hand = np.clip(((z - model.mean) / model.scale) @ model.coef + model.intercept, 0.3, 0.7)
+    assert np.array_equal(pred, by_hand)
+
+
+def test_json_forms_hold_every_field():
+    ridge = RidgeModel(("energy",), np.array([0.5]), np.array([0.4]), np.array([0.2]),
+                       np.array([1.5]), 0.25, float("nan"), 0.0, 1.0)
+    assert ridge.to_dict() == {"kind": "ridge", "format": 1, "inputs": ["energy"],
+                               "fill": [0.5], "mean": [0.4], "scale": [0.2], "coef": [1.5],
+                               "intercept": 0.25, "alpha": None, "low": 0.0, "high": 1.0}
+    ridge.alpha = 10.0
+    assert ridge.to_dict()["alpha"] == 10.0
+    assert model_from_dict(ridge.to_dict()).alpha == 10.0
+    assert math.isnan(model_from_dict({**ridge.to_dict(), "alpha": None}).alpha)
+    tree = model_from_dict(_tree_dict())
+    assert tree.to_dict() == _tree_dict()
+    split = model_from_dict(_tree_dict(threshold=[None, None, None]))  # None: +infinity
+    assert split.trees[0].threshold[0] == math.inf
+    assert split.to_dict()["trees"][0]["threshold"][0] is None
+    assert split.predict(np.array([[1e308], [np.nan]])).tolist() == [-0.5, -0.5]
+
+
+def _tree_dict(**changes):
+    """A one-split tree model; ``changes`` replace fields of the tree (of the model for
+    ``baseline`` and ``trees``)."""
+    model_fields = {k: changes.pop(k) for k in ("baseline", "trees") if k in changes}
+    tree = {"feature": [0, -1, -1], "threshold": [0.5, None, None], "left": [1, -1, -1],
+            "right": [2, -1, -1], "missing_left": [1, 0, 0], "value": [0.0, -1.0, 1.0]}
+    tree.update(changes)
+    return {"kind": "boosted_trees", "format": 1, "inputs": ["energy"], "baseline": 0.5,
+            "trees": [tree], "low": None, "high": None, **model_fields}
+
+
+def test_tree_walk_follows_thresholds_and_missing_values():
+    model = model_from_dict(_tree_dict())
+    X = np.array([[0.2], [0.5], [0.7], [np.nan]])
+    assert model.predict(X).tolist() == [-0.5, -0.5, 1.5, -0.5]
+    right = model_from_dict(_tree_dict(missing_left=[0, 0, 0]))
+    assert right.predict(np.array([[np.nan]])).tolist() == [1.5]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"kind": "forest"}, "unknown learned model kind"),
+    ({"format": 2}, "format"),
+    ({"inputs": ["onset_rate"]}, "does not measure"),
+    ({"inputs": []}, "non-empty"),
+    ({"baseline": float("nan")}, "baseline"),
+    ({"trees": "x"}, "trees"),
+])
+def test_malformed_models_are_refused(change, message):
+    data = _tree_dict()
+    data.update(change)
+    with pytest.raises(ValueError, match=message):
+        model_from_dict(data)
+
+
+@pytest.mark.parametrize("tree, message", [
+    ({"left": [0, -1, -1]}, "point forward"),  # a node pointing at itself: no end
+    ({"right": [3, -1, -1]}, "point forward"),
+    ({"feature": [1, -1, -1]}, "does not have"),
+    ({"value": [0.0, 1.0]}, "3 numbers"),
+    ({"value": [0.0, None, 1.0]}, "finite"),
+    ({"left": [1.5, -1, -1]}, "integers"),
+    ({"feature": []}, "non-empty"),
+])
+def test_malformed_trees_are_refused(tree, message):
+    with pytest.raises(ValueError, match=message):
+        model_from_dict(_tree_dict(**tree))
+
+
+def test_malformed_ridge_is_refused():
+    good = {"kind": "ridge", "format": 1, "inputs": ["energy", "valence"], "fill": [0, 0],
+            "mean": [0, 0], "scale": [1, 1], "coef": [1, 2], "intercept": 0.5,
+            "alpha": None, "low": 0, "high": 1}
+    assert model_from_dict(good).predict(np.array([[1.0, 1.0]])).tolist() == [1.0]
+    for change, message in (({"scale": [1, 0]}, "positive"), ({"coef": [1]}, "2 numbers"),
+                            ({"intercept": float("inf")}, "intercept"),
+                            ({"low": float("nan")}, "low")):
+        with pytest.raises(ValueError, match=message):
+            model_from_dict({**good, **change})
+    with pytest.raises(ValueError, match="2 input columns"):
+        model_from_dict(good).predict(np.ones((3, 3)))
+
+
+def test_inputs_from_results_rows():
+    rows = [{"bpm": "120.5", "key": "A minor", "loudness_lufs": "'-14.5", "status": "done"},
+            {"bpm": "", "key": "C major", "loudness_lufs": -7.0},
+            {"key": ""}]
+    X = input_matrix(rows, ("bpm", "loudness_lufs", "mode_major"))
+    assert X[0].tolist() == [120.5, -14.5, 0.0]
+    assert math.isnan(X[1, 0]) and X[1, 1:].tolist() == [-7.0, 1.0]
+    assert np.all(np.isnan(X[2]))
+    assert usable_inputs(X) == [1, 2]  # bpm has one value only
+    assert "mode_major" in ALL_INPUTS and NOT_IN_RESULTS == ("onset rate", "spectral flatness")
+
+
+def _ridge_dict(**changes):
+    data = {"kind": "ridge", "format": 1, "inputs": ["energy", "valence"], "fill": [0, 0],
+            "mean": [0, 0], "scale": [1, 1], "coef": [1, 2], "intercept": 0.5,
+            "alpha": 2.0, "low": None, "high": None}
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"fill": [0]}, "'fill' must hold 2 numbers, got 1"),
+    ({"mean": [0, 0, 0]}, "'mean' must hold 2 numbers, got 3"),
+    ({"scale": [1]}, "'scale' must hold 2 numbers, got 1"),
+    ({"coef": "12"}, "'coef' must be a list of numbers"),
+    ({"scale": [1, -1]}, "'scale' must hold positive numbers"),
+    ({"intercept": float("nan")}, "'intercept' must be a finite number"),
+    ({"mean": [0, None]}, "'mean' holds a value that is not a finite number"),
+    ({"high": float("inf")}, "'high' must be a finite number or null"),
+])
+def test_each_ridge_field_is_checked(change, message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        model_from_dict(_ridge_dict(**change))
+
+
+def test_ridge_fields_are_read_as_written():
+    m = model_from_dict(_ridge_dict(fill=[0.5, 0.25], mean=[1, 2], scale=[2, 4], low=0.0,
+                                    high=3.0))
+    assert m.fill.tolist() == [0.5, 0.25] and m.mean.tolist() == [1.0, 2.0]
+    assert m.scale.tolist() == [2.0, 4.0] and m.coef.tolist() == [1.0, 2.0]
+    assert (m.intercept, m.alpha, m.low, m.high) == (0.5, 2.0, 0.0, 3.0)
+    assert m.predict(np.array([[np.nan, 6.0], [100.0, 100.0]])).tolist() == [
+        pytest.approx(0.5 + (0.5 - 1) / 2 + 2 * (6 - 2) / 4), 3.0]
+
+
+@pytest.mark.parametrize("data, message", [
+    ([], "a learned model must be a JSON object"),
+    (_ridge_dict(format=None), "learned model format None is not one this SongCal reads (1)"),
+    (_ridge_dict(inputs="energy"), "'inputs' must be a non-empty list of input names"),
+    (_ridge_dict(inputs=["energy", "tempo"]),
+     "the model reads ['tempo'], which this SongCal does not measure"),
+    (_tree_dict(baseline=float("inf")), "'baseline' must be a finite number"),
+    (_tree_dict(trees=[[]]), "each tree must be a JSON object"),
+    (_tree_dict(feature=[]), "a tree's node arrays must be non-empty"),
+    (_tree_dict(threshold=[0.5, None]), "a tree's node arrays must be non-empty and of one length"),
+    (_tree_dict(threshold=[float("-inf"), 0, 0]),
+     "a tree holds a value or threshold that is not a number"),
+])
+def test_malformed_models_say_exactly_what_is_wrong(data, message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        model_from_dict(data)
+
+
+def test_tree_and_node_limits_at_their_boundaries(monkeypatch):
+    import core.calibration.learned_model as lm
+
+    monkeypatch.setattr(lm, "_MAX_TREES", 2)
+    monkeypatch.setattr(lm, "_MAX_NODES", 6)
+    tree = _tree_dict()["trees"][0]
+    assert len(model_from_dict(_tree_dict(trees=[tree, tree])).trees) == 2  # 6 nodes
+    with pytest.raises(ValueError, match="^'trees' must be a list of at most 2 trees$"):
+        model_from_dict(_tree_dict(trees=[tree, tree, tree]))
+    monkeypatch.setattr(lm, "_MAX_NODES", 5)
+    with pytest.raises(ValueError, match="^the trees hold more than 5 nodes$"):
+        model_from_dict(_tree_dict(trees=[tree, tree]))
+    assert len(model_from_dict(_tree_dict(trees=[{**tree, "feature": [-1], "threshold": [None],
+                                                  "left": [-1], "right": [-1],
+                                                  "missing_left": [0], "value": [2.0]},
+                                                 tree])).trees) == 2  # 4 nodes
+
+
+def test_trees_of_uneven_depth_and_clamped_predictions():
+    # root: energy <= 0.5 -> leaf -1; else a second split at 0.8 -> leaves +1 / +3
+    deep = _tree_dict(feature=[0, -1, 0, -1, -1], threshold=[0.5, None, 0.8, None, None],
+                      left=[1, -1, 3, -1, -1], right=[2, -1, 4, -1, -1],
+                      missing_left=[1, 0, 0, 0, 0], value=[0.0, -1.0, 0.0, 1.0, 3.0])
+    model = model_from_dict(deep)
+    X = np.array([[0.2], [0.7], [0.9], [np.nan]])
+    assert model.predict(X).tolist() == [-0.5, 1.5, 3.5, -0.5]
+    clamped = model_from_dict({**deep, "low": 0.0, "high": 2.0})
+    assert clamped.predict(X).tolist() == [0.0, 1.5, 2.0, 0.0]
+    assert model_from_dict({**deep, "trees": []}).predict(X).tolist() == [0.5] * 4

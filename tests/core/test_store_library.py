@@ -1,0 +1,113 @@
+"""The window's library in the session store: its songs in order, the last result of each
+(any status), its state, the stored-from flag, and a layout 2 store migrated without loss."""
+
+import json
+import sqlite3
+
+from core.batch.store import SCHEMA_VERSION, ResultStore, cached
+from core.io.results import SongResult
+from core.settings import AnalysisSettings
+from tests.audio_files import tone, write_audio
+
+SETTINGS = AnalysisSettings(workers=1)
+
+_LAYOUT_2 = """
+CREATE TABLE cache (fingerprint TEXT NOT NULL, settings TEXT NOT NULL, saved REAL NOT NULL,
+    result TEXT NOT NULL, PRIMARY KEY (fingerprint, settings));
+CREATE TABLE sessions (id INTEGER PRIMARY KEY AUTOINCREMENT, created REAL NOT NULL, ended REAL,
+    settings TEXT NOT NULL, reference BLOB);
+CREATE TABLE session_songs (session INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL, path BLOB NOT NULL, PRIMARY KEY (session, idx));
+"""
+
+
+def test_library_comes_back_with_every_song_its_result_and_its_state(tmp_path):
+    db = tmp_path / "db.sqlite"
+    store = ResultStore(db)
+    sid = store.begin_session(["/m/a.wav"], SETTINGS.to_dict(), kind="library", running=False)
+    store.add_to_session(sid, ["/m/b.wav", "/m/c.wav"], first=1)
+    store.save_session_result(sid, 0, SongResult(path="/m/a.wav", status="done", bpm=120.0,
+                                                 bpm_user=60.0, note="quiet"))
+    store.save_session_result(sid, 1, SongResult(path="/m/b.wav", status="failed",
+                                                 error="cannot decode"))
+    store.set_session_state(sid, {"reference": "/m/ref.csv", "fitted": True})
+    assert store.unfinished_session() is None  # not running: nothing to resume
+    store.close()
+    again = ResultStore(db)
+    lib = again.last_library()
+    assert lib["id"] == sid and lib["ended"] is not None
+    assert lib["paths"] == ["/m/a.wav", "/m/b.wav", "/m/c.wav"]
+    assert sorted(lib["results"]) == [0, 1]
+    a, b = lib["results"][0], lib["results"][1]
+    assert (a.status, a.bpm, a.bpm_user, a.note) == ("done", 120.0, 60.0, "quiet")
+    assert (b.status, b.error) == ("failed", "cannot decode")
+    assert lib["state"] == {"reference": "/m/ref.csv", "fitted": True}
+    again.close()
+
+
+def test_a_library_whose_batch_ran_is_offered_for_resuming(tmp_path):
+    store = ResultStore(tmp_path / "db.sqlite")
+    sid = store.begin_session(["/m/a.wav"], SETTINGS.to_dict(), kind="library", running=False)
+    store.reopen_session(sid)
+    assert store.unfinished_session()["kind"] == "library"
+    store.end_session(sid)
+    assert store.unfinished_session() is None
+    store.close()
+
+
+def test_the_newest_library_wins_and_old_ones_are_pruned(tmp_path):
+    store = ResultStore(tmp_path / "db.sqlite")
+    ids = [store.begin_session([f"/m/{i}.wav"], {}, kind="library", running=False)
+           for i in range(13)]
+    store.begin_session(["/m/cli.wav"], {})  # a command-line batch is not a library
+    assert store.last_library()["id"] == ids[-1]
+    store.flush(5)
+    n = store._db.execute("SELECT COUNT(*) FROM sessions WHERE kind='library'").fetchone()[0]
+    assert n == 10
+    store.close()
+
+
+def test_a_damaged_library_result_brings_its_song_back_unanalyzed(tmp_path):
+    store = ResultStore(tmp_path / "db.sqlite")
+    sid = store.begin_session(["/m/a.wav", "/m/b.wav"], {}, kind="library", running=False)
+    store.save_session_result(sid, 1, SongResult(path="/m/b.wav", status="done"))
+    store.flush(5)
+    store._db.execute("UPDATE session_results SET result='{\"status\": \"done\"}'")
+    lib = store.last_library()
+    assert lib["paths"] == ["/m/a.wav", "/m/b.wav"] and lib["results"] == {}
+    assert store.stats.dropped == 1
+    store.close()
+
+
+def test_a_layout_2_store_keeps_its_cache_and_sessions(tmp_path):
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(_LAYOUT_2)
+    result = {"path": "/m/a.wav", "status": "done", "bpm": 99.0, "error": "silent intro"}
+    db.execute("INSERT INTO cache VALUES ('fp', 'settings', 0, ?)", (json.dumps(result),))
+    db.execute("INSERT INTO sessions (created, settings) VALUES (0, '{}')")
+    db.execute("PRAGMA user_version=2")
+    db.commit()
+    db.close()
+    store = ResultStore(path)
+    hit = store.lookup("fp", "settings")
+    assert hit.bpm == 99.0
+    assert (hit.note, hit.error) == ("silent intro", "")  # a note stored before it had a column
+    assert store.unfinished_session()["kind"] == "batch"
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    store.close()
+
+
+def test_a_song_served_from_the_store_says_so(tmp_path):
+    song = write_audio(tmp_path / "a.wav", tone(440.0, 1.0, 8000), 8000)
+    store = ResultStore(tmp_path / "db.sqlite")
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        return SongResult(path=path, status="done", bpm=100.0, analysis_s=3.5)
+
+    run = cached(analyze, store)
+    first = run(str(song), settings=SETTINGS)
+    assert first.source == ""  # the batch marks an analysis as such (Batch.finish)
+    again = run(str(song), settings=SETTINGS)
+    assert again.source == "store" and again.analysis_s == 3.5
+    store.close()

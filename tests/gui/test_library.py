@@ -1,0 +1,131 @@
+"""The library: the last list, its results, the reference sheet, manual matches and the fit
+come back at the next start; an interrupted batch is offered for resuming; New Session."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from core.batch.rules import SongState
+from core.batch.store import ResultStore
+from core.errors import AudioFileError
+from core.io.results import SongResult
+from core.settings import AnalysisSettings
+from gui.main_window import MainWindow
+from gui.song_columns import COL_NOTE
+from tests.gui.calibration_data import make_deck
+from tests.gui.conftest import FakeAnalyzer
+
+TIMEOUT = 20_000
+SETTINGS = AnalysisSettings(workers=2, budget_base_s=30.0)
+_FIELDS = {f.name for f in dataclasses.fields(SongResult)}
+
+
+def _window(qtbot, store, analyze=None):
+    w = MainWindow(SETTINGS, analyze=analyze or FakeAnalyzer(), remember=False, store=store)
+    w.confirm_quit = False
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+def _restore(qtbot, w):
+    with qtbot.waitSignal(w.library.restored, timeout=TIMEOUT) as sig:
+        assert w.restore_library()
+    return sig.args[0]
+
+
+def test_the_list_and_its_results_come_back_after_a_normal_quit(qtbot, tmp_path):
+    db = tmp_path / "store.sqlite"
+    fake = FakeAnalyzer(fail_on="bad", error=AudioFileError("/m/bad.wav", "cannot decode"))
+    first = _window(qtbot, ResultStore(db), fake)
+    first.engine.batch.add(["/m/one.wav", "/m/bad.wav", "/m/two.wav"])
+    first.engine.jobsAdded.emit(0, 3)
+    with qtbot.waitSignal(first.engine.batchFinished, timeout=TIMEOUT):
+        first.start()
+    first.engine.correct([2], bpm_user=60.0)
+    first.close()
+
+    second = _window(qtbot, ResultStore(db))
+    info = _restore(qtbot, second)
+    assert info["songs"] == 3 and not info["unfinished"]
+    jobs = second.engine.batch.jobs
+    assert [j.path for j in jobs] == ["/m/one.wav", "/m/bad.wav", "/m/two.wav"]
+    assert [j.state for j in jobs] == [SongState.DONE, SongState.FAILED, SongState.DONE]
+    assert jobs[2].result.bpm == 120.0 and jobs[2].result.bpm_user == 60.0
+    assert second.model.index(1, COL_NOTE).data() == "cannot decode"
+    assert second.resume_banner.isHidden()
+    second.close()
+
+
+def test_reference_manual_matches_and_fit_come_back(qtbot, tmp_path):
+    sheet, rows, _truth = make_deck(tmp_path, n=30)
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    paths = [r["path"] for r in rows]
+    sid = store.begin_session(paths, SETTINGS.to_dict(), kind="library", running=False)
+    for i, row in enumerate(rows):
+        store.save_session_result(sid, i, SongResult(**{k: v for k, v in row.items()
+                                                        if k in _FIELDS}))
+    # the garbled last song was paired by hand with the sheet's last row
+    store.set_session_state(sid, {"reference": str(sheet), "manual": {"29": 30},
+                                  "unpaired": [], "fitted": True})
+    w = _window(qtbot, store)
+    with qtbot.waitSignal(w.calibration.fitted, timeout=TIMEOUT):
+        info = _restore(qtbot, w)
+    assert info["songs"] == 30 and info["reference"] == str(sheet)
+    ctrl = w.calibration
+    assert ctrl.sheet is not None and ctrl.session.manual == {29: 30}
+    assert ctrl.session.calibration is not None
+    assert ctrl.reference_row(ctrl.song_index(29)).title == "Lonely Row"
+    # a change made now is kept for the next start too
+    ctrl.unmatch(ctrl.song_index(3))
+    w.close()
+    again = ResultStore(db)
+    state = again.last_library()["state"]
+    again.close()
+    assert state["reference"] == str(sheet) and state["fitted"] is True
+    assert state["manual"] == {"29": 30} and state["unpaired"] == [3]
+
+
+def test_an_interrupted_batch_is_offered_and_resumed_in_place(qtbot, tmp_path):
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    sid = store.begin_session(["/m/a.wav", "/m/b.wav", "/m/c.wav"], SETTINGS.to_dict(),
+                              kind="library")  # running: the window was killed mid-batch
+    store.save_session_result(sid, 0, SongResult(path="/m/a.wav", status="done", bpm=90.0))
+    fake = FakeAnalyzer()
+    w = _window(qtbot, store, fake)
+    info = _restore(qtbot, w)
+    assert info["unfinished"]
+    assert not w.resume_banner.isHidden() and "2 songs" in w.resume_banner.label.text()
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        w.resume_banner.resume_button.click()
+    assert sorted(fake.calls) == ["/m/b.wav", "/m/c.wav"]  # the done one is not run again
+    assert [j.state for j in w.engine.batch.jobs] == [SongState.DONE] * 3
+    assert store.unfinished_session() is None
+    w.close()
+
+
+def test_new_session_starts_empty_and_stays_empty_at_the_next_start(qtbot, tmp_path):
+    db = tmp_path / "store.sqlite"
+    first = _window(qtbot, ResultStore(db))
+    first.engine.batch.add(["/m/a.wav"])
+    first.engine.jobsAdded.emit(0, 1)
+    first._confirm = lambda *a: True
+    assert first.new_session()
+    assert first.engine.batch.jobs == [] and first.undo_action.isEnabled()
+    first.close()
+    second = _window(qtbot, ResultStore(db))
+    assert _restore(qtbot, second)["songs"] == 0
+    assert second.engine.batch.jobs == []
+    second.close()
+
+
+def test_without_a_store_the_window_still_works(qtbot, make_window, fast_settings):
+    w = make_window(fast_settings, FakeAnalyzer())
+    assert not w.library.active
+    assert not w.restore_library()
+    w.engine.batch.add(["/m/a.wav"])
+    w.engine.jobsAdded.emit(0, 1)
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        w.start()

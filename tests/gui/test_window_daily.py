@@ -1,0 +1,395 @@
+"""The window in daily use: failures in plain sight, destructive commands that ask and can be
+undone, honest progress figures, the stall banner's more time, small display details,
+the user's corrections and the audio preview."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QItemSelectionModel, Qt
+
+from core.batch.rules import SongState
+from core.errors import AudioFileError
+from core.io.csvio import read_csv_rows
+from core.io.results import SongResult
+from core.settings import AnalysisSettings
+from gui.song_columns import (
+    COL_CHUNK,
+    COL_ELAPSED,
+    COL_NOTE,
+    COL_TITLE,
+    descriptor_column,
+)
+from gui.song_text import USER_MARK
+from tests.gui.conftest import FakeAnalyzer
+
+TIMEOUT = 10_000
+
+
+def _add(w, paths):
+    first = len(w.engine.batch.jobs)
+    w.engine.batch.add(paths)
+    w.engine.jobsAdded.emit(first, len(paths))
+
+
+def _run(qtbot, w, timeout=TIMEOUT):
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=timeout):
+        w.start()
+
+
+def _select(w, row):
+    w.table.selectionModel().select(
+        w.proxy.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+        | QItemSelectionModel.SelectionFlag.Rows)
+
+
+# -- 2. failures in plain sight -------------------------------------------------------------
+
+def test_failed_songs_say_why_in_a_column_and_in_the_log(qtbot, make_window, fast_settings,
+                                                         tmp_path):
+    fake = FakeAnalyzer(fail_on="bad", error=AudioFileError("/m/bad.wav",
+                                                            "cannot decode: not audio"))
+    w = make_window(fast_settings, fake)
+    _add(w, ["/m/good.wav", "/m/bad.wav"])
+    _run(qtbot, w)
+    assert w.model.index(1, COL_NOTE).data() == "cannot decode: not audio"  # no hover needed
+    assert w.model.index(0, COL_NOTE).data() == ""
+    assert "failed: /m/bad.wav: cannot decode: not audio" in w.log_panel.toPlainText()
+
+
+def test_a_scan_names_every_path_it_leaves_out_and_ends_with_a_summary(
+        qtbot, make_window, fast_settings, wav_deck):
+    deck, paths = wav_deck
+    (deck / "._000_Artist_Song 0.wav").write_bytes(b"\0\5\x16\7")
+    os.symlink(deck / "gone.wav", deck / "dangling.wav")
+    os.symlink(deck / "sub", deck / "loop")
+    w = make_window(fast_settings, FakeAnalyzer())
+    with qtbot.waitSignal(w.engine.scanSummary, timeout=TIMEOUT) as summary:
+        w.add_paths([deck, deck / "missing.wav"])
+    text = summary.args[0]
+    assert text.startswith("6 added, 1 failed (file not found), 3 skipped:")
+    assert "1 non-audio file ignored" in text
+    log = w.log_panel.toPlainText()
+    for name, why in (("._000_Artist_Song 0.wav", "resource fork"),
+                      ("dangling.wav", "dangling link"), ("loop", "link to a folder")):
+        assert f"skipped: {deck / name}: " in log and why in log
+    assert f"failed: {deck / 'missing.wav'}: file not found" in log
+    row = next(j.id for j in w.engine.batch.jobs if j.path.endswith("missing.wav"))
+    assert w.model.index(row, COL_NOTE).data() == "file not found"
+    assert "6 added" in w.statusBar().currentMessage()
+
+
+# -- 3. destructive commands ask, and can be undone ----------------------------------------
+
+def test_clear_asks_and_undo_brings_the_songs_back(qtbot, make_window, fast_settings):
+    w = make_window(fast_settings, FakeAnalyzer())
+    _add(w, ["/m/a.wav", "/m/b.wav"])
+    _run(qtbot, w)
+    asked = []
+    w._confirm = lambda title, text, ok: asked.append(text) or False
+    assert not w.clear()
+    assert len(w.engine.batch.jobs) == 2 and "2 songs" in asked[0]
+    w._confirm = lambda *a: True
+    assert w.clear()
+    assert w.engine.batch.jobs == [] and w.model.rowCount() == 0
+    assert w.undo_action.isEnabled()
+    w.undo_action.trigger()
+    assert [j.state for j in w.engine.batch.jobs] == [SongState.DONE] * 2
+    assert w.model.rowCount() == 2 and w.model.index(0, COL_TITLE).data() == "T m/a"
+    assert not w.undo_action.isEnabled()
+    assert w.clear() and w.undo_action.isEnabled()
+    _add(w, ["/m/new.wav"])  # songs added since: undo would drop them, so it is gone
+    w._update_actions()
+    assert not w.undo_action.isEnabled() and not w.undo_clear()
+
+
+def test_force_fresh_asks_keeps_results_in_sight_and_cancel_leaves_them(
+        qtbot, make_window, fast_settings):
+    gate = threading.Event()
+    calls = []
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        calls.append(path)
+        if len(calls) > 2:  # the fresh analyses wait until released or cancelled
+            while not gate.wait(0.01):
+                if should_cancel():
+                    from core.errors import AnalysisCancelled
+                    raise AnalysisCancelled(path)
+        return SongResult(path=path, title="T", status="done", bpm=100.0 + len(calls))
+
+    w = make_window(AnalysisSettings(workers=1, budget_base_s=30.0), analyze)
+    _add(w, ["/m/a.wav", "/m/b.wav"])
+    _run(qtbot, w)
+    bpm = descriptor_column("bpm")
+    before = [w.model.index(r, bpm).data() for r in range(2)]
+    w._confirm = lambda *a: False
+    assert w.force_fresh() == 0 and len(calls) == 2
+    w._confirm = lambda *a: True
+    assert w.force_fresh() == 2
+    qtbot.waitUntil(lambda: len(calls) == 3, timeout=TIMEOUT)
+    assert [w.model.index(r, bpm).data() for r in range(2)] == before  # still shown
+    assert "earlier result is shown" in w.model.index(1, COL_NOTE).data()
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        w.cancel_action.trigger()
+    gate.set()
+    assert [j.state for j in w.engine.batch.jobs] == [SongState.DONE] * 2
+    assert [w.model.index(r, bpm).data() for r in range(2)] == before
+
+
+def test_analyze_again_that_times_out_keeps_the_earlier_result(qtbot, make_window,
+                                                                 fast_settings):
+    release = threading.Event()
+    calls = []
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        calls.append(path)
+        if len(calls) > 1:
+            release.wait(20)  # a stuck decoder on the second try
+        return SongResult(path=path, status="done", bpm=128.0)
+
+    w = make_window(fast_settings, analyze)
+    _add(w, ["/m/a.wav"])
+    _run(qtbot, w)
+    try:
+        with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+            w.table.retryRequested.emit([0])
+        job = w.engine.batch.jobs[0]
+        assert job.state is SongState.DONE and job.result.bpm == 128.0
+        assert job.outcome is SongState.TIMED_OUT
+        assert "timed out" in w.model.index(0, COL_NOTE).data()
+        assert "the earlier result is kept" in w.log_panel.toPlainText()
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: not w.engine.abandoned, timeout=TIMEOUT)
+
+
+# -- 4. progress figures --------------------------------------------------------------------
+
+def test_a_second_batch_starts_its_plots_and_rate_from_zero(qtbot, make_window, fast_settings):
+    w = make_window(fast_settings, FakeAnalyzer())
+    _add(w, [f"/m/{i}.wav" for i in range(4)])
+    _run(qtbot, w)
+    time.sleep(1.2)  # idle between the batches
+    _add(w, ["/m/x.wav", "/m/y.wav"])
+    _run(qtbot, w)
+    h = w.engine.history
+    assert h.done[0] == 0 and h.done[-1] == 2 and h.done == sorted(h.done)  # never back
+    assert min(s.start for s in w.engine.segments) < 0.5  # the timeline starts now
+    assert len(w.engine.segments) == 2
+    assert w.engine.batch.run_counts() == {"ended": 2, "analyzed": 2, "stored": 0, "total": 2}
+    w._refresh_ui()
+    assert "songs/min" in w.rate_label.text()
+    w._refresh_plots(force=True)
+    legend = [label.text for _sample, label in w.plots.budget_legend.items]
+    assert legend == ["budget", "hard limit", "analysis time (coloured by state)"]
+    done_x = w.plots.elapsed_points[SongState.DONE].getData()[0]
+    assert sorted(done_x) == [5.0, 6.0]  # this run's songs only
+
+
+def test_eta_says_paused_and_the_status_bar_counts_every_state(qtbot, make_window):
+    fake = FakeAnalyzer(block_on="slow")
+    w = make_window(AnalysisSettings(workers=1, budget_base_s=30.0), fake)
+    _add(w, ["/m/slow.wav", "/m/b.wav", "/m/c.wav"])
+    try:
+        w.start()
+        qtbot.waitUntil(lambda: fake.blocked.is_set(), timeout=TIMEOUT)
+        w.pause_action.trigger()
+        w._refresh_ui()
+        assert w.eta_label.text() == "ETA: paused"
+        assert not w.start_action.isEnabled()  # Resume goes on, Start does not
+        assert w.pause_action.text() == "&Resume"
+        w.engine.skip(2)
+        w.engine.skip(0)
+    finally:
+        fake.release()
+    w.pause_action.trigger()
+    qtbot.waitUntil(lambda: not w.engine.is_running, timeout=TIMEOUT)
+    w._refresh_ui()
+    assert w.count_label.text() == "3 songs: 1 done, 2 skipped"
+
+
+# -- 6. the stall banner -----------------------------------------------------------------------
+
+def test_banner_floats_over_the_table_and_gives_more_time(qtbot, make_window, fast_settings):
+    fake = FakeAnalyzer(block_on="000")
+    w = make_window(fast_settings, fake)
+    _add(w, [f"/music/{i:03d}.wav" for i in range(30)])
+    w.table.scrollToBottom()
+    table_geometry = w.table.geometry()
+    first_row = w.table.rowAt(0)
+    try:
+        w.start()
+        qtbot.waitUntil(lambda: not w.banner.isHidden(), timeout=TIMEOUT)
+        assert w.table.geometry() == table_geometry and w.table.rowAt(0) == first_row
+        assert w.banner.parent() is w.table
+        assert w.table.rect().contains(w.banner.geometry())
+        job = w.engine.batch.jobs[0]
+        limit = w.engine.batch.hard_limit(job)
+        budget = w.engine.batch.budget(job)
+        qtbot.mouseClick(w.banner.more_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(w.banner.more_button, Qt.MouseButton.LeftButton)  # repeatable
+        assert w.engine.batch.hard_limit(job) == pytest.approx(limit + 2 * budget)
+        assert "given" in w.banner.label.text()
+        qtbot.waitUntil(lambda: job.elapsed() > limit + 0.1, timeout=TIMEOUT)
+        assert job.state is SongState.STALLED  # past its first limit, still running
+    finally:
+        fake.release()
+    qtbot.waitUntil(lambda: w.engine.batch.jobs[0].state is SongState.DONE, timeout=TIMEOUT)
+    w.cancel_action.trigger()
+    qtbot.waitUntil(lambda: not w.engine.is_running, timeout=TIMEOUT)
+
+
+# -- 9. small things ------------------------------------------------------------------------
+
+def test_small_display_details(qtbot, make_window, fast_settings, tmp_path):
+    w = make_window(fast_settings, FakeAnalyzer())
+    _add(w, ["/m/a.wav"])
+    _run(qtbot, w)
+    job = w.engine.batch.jobs[0]
+    fm = w.table.fontMetrics()
+    assert w.table.columnWidth(COL_CHUNK) > fm.horizontalAdvance("36/61") + 8
+    alternatives = descriptor_column("bpm_alternatives")
+    assert w.table.columnWidth(alternatives) > fm.horizontalAdvance("61.5 / 123 / 184.5") + 8
+    job.result.peak_dbfs = -0.004
+    job.result.bpm_alternatives = "61.50;123.00;184.50"
+    w.model._cells.clear()
+    assert w.model.index(0, descriptor_column("peak_dbfs")).data() == "0.0"
+    assert w.model.index(0, alternatives).data() == "61.5 / 123 / 184.5"
+    shown = w.model.index(0, COL_ELAPSED).data()
+    w.engine.set_settings(AnalysisSettings(workers=2, budget_base_s=99.0))
+    assert w.model.index(0, COL_ELAPSED).data() == shown  # the budget it ran with
+
+
+def test_results_csv_has_titles_sources_notes_and_corrections(qtbot, make_window, tmp_path,
+                                                              fast_settings):
+    from core.batch.store import ResultStore
+
+    store = ResultStore(tmp_path / "store.sqlite")
+    song = tmp_path / "003_Kesta_Slow Burn.wav"
+    song.write_bytes(b"RIFF" + os.urandom(2000))
+    fake = FakeAnalyzer()
+    w = make_window(fast_settings, fake, store=store)
+    with qtbot.waitSignal(w.engine.scanFinished, timeout=TIMEOUT):
+        w.add_paths([song, tmp_path / "004_Ada Reyes_Gone.wav"])
+    _run(qtbot, w)
+    job = w.engine.batch.jobs[0]
+    job.result.note = "quiet intro"
+    _select(w, 0)
+    w.bpm_double_action.trigger()
+    w.set_key("C major")
+    assert w.model.index(0, descriptor_column("bpm")).data() == "240.0" + USER_MARK
+    assert w.model.index(0, descriptor_column("key")).data() == "C major" + USER_MARK
+    with qtbot.waitSignal(w.exported, timeout=TIMEOUT):
+        w.export_results(tmp_path / "results.csv")
+    _columns, rows = read_csv_rows(tmp_path / "results.csv")
+    by_title = {r["title"]: r for r in rows}
+    done, failed = by_title["T urn"], by_title["Gone"]
+    assert (done["bpm"], done["bpm_user"], done["key"], done["key_user"]) == (
+        "120.0", "240.0", "A minor", "C major")
+    assert done["source"] == "analysis" and done["note"] == "quiet intro" and not done["error"]
+    assert failed["artist"] == "Ada Reyes" and failed["error"] == "file not found"
+    # the same file again is served from the store, and says so
+    with qtbot.waitSignal(w.engine.scanFinished, timeout=TIMEOUT):
+        w.add_paths([song])
+    _run(qtbot, w)
+    again = w.engine.batch.jobs[2]
+    assert again.result.source == "store"
+    assert w.model.index(2, COL_ELAPSED).data() == "from store"
+    w.close()
+    store.close()
+
+
+# -- corrections and preview ------------------------------------------------------------------
+
+def test_tempo_corrections_double_halve_and_clear(qtbot, make_window, fast_settings):
+    w = make_window(fast_settings, FakeAnalyzer())
+    _add(w, ["/m/a.wav", "/m/b.wav"])
+    _run(qtbot, w)
+    _select(w, 1)
+    assert w.bpm_half_action.isEnabled()
+    w.bpm_half_action.trigger()
+    job = w.engine.batch.jobs[1]
+    assert (job.result.bpm, job.result.bpm_user) == (120.0, 60.0)
+    w.bpm_double_action.trigger()  # back at the analyzer's value: no correction left
+    assert job.result.bpm_user is None
+    w.bpm_double_action.trigger()
+    assert job.result.bpm_user == 240.0
+    tip = w.model.index(1, descriptor_column("bpm")).data(Qt.ItemDataRole.ToolTipRole)
+    assert "analyzer said 120.0" in tip and "bpm_user" in tip
+    w.clear_correction_action.trigger()
+    assert job.result.bpm_user is None and w.engine.batch.jobs[0].result.bpm_user is None
+
+
+class FakeOutput:
+    def __init__(self, problem=None):
+        self._problem = problem
+        self.played = []
+        self.stopped = 0
+
+    def problem(self):
+        return self._problem
+
+    def play(self, frames, rate):
+        self.played.append((frames.shape, rate))
+
+    def stop(self):
+        self.stopped += 1
+
+
+def test_preview_plays_an_excerpt_and_stops(qtbot, make_window, fast_settings, wav_deck):
+    _deck, paths = wav_deck
+    out = FakeOutput()
+    w = make_window(fast_settings, FakeAnalyzer(), audio_output=out)
+    _add(w, [str(paths[0])])
+    _select(w, 0)
+    with qtbot.waitSignal(w.preview.started, timeout=TIMEOUT):
+        w.preview_action.trigger()
+    (shape, rate), = out.played
+    assert rate == 22050 and 2.0 * rate <= shape[0] <= 3.0 * rate  # a 3 s file, from 0.75 s
+    with qtbot.waitSignal(w.preview.stopped, timeout=TIMEOUT):
+        w.preview_action.trigger()
+    assert out.stopped == 1
+
+
+def test_preview_without_an_audio_device_says_so(qtbot, make_window, fast_settings, wav_deck):
+    _deck, paths = wav_deck
+    w = make_window(fast_settings, FakeAnalyzer(),
+                    audio_output=FakeOutput("No audio output device was found (none)."))
+    _add(w, [str(paths[0])])
+    _select(w, 0)
+    w.preview_action.trigger()
+    assert w.statusBar().currentMessage().startswith("No audio output device")
+    assert w.preview.playing is None
+
+
+def test_preview_problem_is_plain_without_portaudio(monkeypatch):
+    import builtins
+
+    from gui import preview
+
+    real_import = builtins.__import__
+
+    def no_portaudio(name, *a, **kw):
+        if name == "sounddevice":
+            raise OSError("PortAudio library not found")
+        return real_import(name, *a, **kw)
+
+    monkeypatch.setattr(builtins, "__import__", no_portaudio)
+    assert "libportaudio2" in preview.output_problem()
+
+
+def test_read_excerpt_starts_a_quarter_in(tmp_path):
+    import soundfile as sf
+
+    from gui.preview import read_excerpt
+
+    sr = 8000
+    y = np.repeat(np.arange(40, dtype=np.float32)[:, None] / 100, sr, axis=0)  # 40 s ramp
+    sf.write(tmp_path / "ramp.wav", y, sr, subtype="FLOAT")
+    frames, rate = read_excerpt(tmp_path / "ramp.wav", seconds=4.0)
+    assert rate == sr and frames.shape == (4 * sr, 1)
+    assert frames[0, 0] == pytest.approx(0.10)  # 10 s in: a quarter of 40 s
