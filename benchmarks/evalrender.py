@@ -49,11 +49,28 @@ GROOVES = {
                      CH: [(s, 70 if s % 2 == 0 else 52) for s in range(16)]}),
     "dnb": (16, 4, {KICK: [(0, 120), (10, 112)], SNARE: [(4, 118), (12, 118), (7, 45)],
                     CH: [(s, 72 if s % 4 == 2 else 56) for s in range(0, 16, 2)]}),
+    # Grooves that only the fresh edition of the set plays (see benchmarks.evalset).
+    "funk": (16, 4, {KICK: [(0, 118), (6, 96), (10, 108)],
+                     SNARE: [(4, 115), (12, 115), (7, 40), (14, 40)],
+                     CH: [(s, 72 if s % 2 == 0 else 50) for s in range(16)]}),
+    "disco": (16, 4, {KICK: [(s, 116) for s in (0, 4, 8, 12)], CLAP: [(4, 100), (12, 100)],
+                      OH: [(s, 84) for s in (2, 6, 10, 14)],
+                      CH: [(s, 44) for s in range(1, 16, 2)]}),
+    "dembow": (16, 4, {KICK: [(s, 116) for s in (0, 4, 8, 12)],
+                       SNARE: [(3, 100), (6, 104), (11, 100), (14, 104)],
+                       CH: [(s, 60) for s in range(0, 16, 2)]}),
+    "halftime2": (16, 4, {KICK: [(0, 120), (6, 100), (11, 96)], SNARE: [(8, 118)],
+                          CH: [(s, 70 if s % 4 == 0 else 55) for s in range(0, 16, 2)],
+                          OH: [(14, 80)]}),
+    "dnb2": (16, 4, {KICK: [(0, 120), (10, 110)], SNARE: [(4, 118), (12, 118), (9, 50), (14, 45)],
+                     RIDE: [(s, 70) for s in range(0, 16, 2)]}),
 }
 #: GM drum kits (program on the percussion channel) that suit each groove.
 KITS = {"fourfloor": (24, 25, 0), "trap": (25, 24), "dnb": (0, 16, 24), "halftime": (0, 16, 25),
          "shuffle": (0, 8, 40), "waltz": (0, 8, 40), "sixeight": (0, 8, 32),
-         "rock": (0, 16, 8), "breakbeat": (0, 8, 16), "hiphop": (0, 25, 8)}
+         "rock": (0, 16, 8), "breakbeat": (0, 8, 16), "hiphop": (0, 25, 8),
+         "funk": (0, 8, 16), "disco": (0, 24, 25), "dembow": (0, 25, 24), "halftime2": (0, 25, 16),
+         "dnb2": (0, 8, 24)}
 _ENSEMBLES = {"strings": (40, 40, 41, 42), "string orchestra": (48, 48, 49, 48),
               "organ": (19, 19, 19, 19), "choir": (52, 52, 53, 52),
               "winds": (73, 68, 71, 70), "brass": (56, 60, 57, 58), "piano": (0, 0, 0, 0)}

@@ -16,6 +16,17 @@ four-on-the-floor up to 170 BPM, rock, breakbeat, hip-hop, shuffle or waltz groo
 (half of each subset, seeded), and each part is rendered only with its own soundfonts:
 ``fit`` with FluidR3 and OPL-3, ``heldout`` with MuseScore General and TimGM6mb.  Weights
 are fitted on ``fit`` only; benchmarks report ``heldout``.
+
+**Editions.**  ``--edition base`` (the default) is the set described above.  ``--edition
+more`` adds fit-only material in ``~/.cache/songcal-eval-more`` (other chorales,
+Palestrina, other O'Neill and Essen tunes; FluidR3 and OPL-3), which the fitting scripts
+read beside the base fit split.  ``--edition fresh`` builds a held-out-only set in
+``~/.cache/songcal-eval-fresh`` that nothing is tuned on: chorales and Monteverdi madrigals
+no other edition has, tunes from other collections (Ryan's Mammoth, Aird's Airs, Essen
+ballads and others, none whose melody another edition has), grooves no other edition plays
+(funk, disco, dembow, a second half-time and drum-and-bass pattern) and a soundfont no
+other edition uses (the Csound GM bank, package ``csound-soundfont``) beside MuseScore
+General and TimGM6mb.
 """
 
 from __future__ import annotations
@@ -31,13 +42,14 @@ import numpy as np
 
 from benchmarks.evalrender import BASSES, COMPS, KITS, LEADS
 
-__all__ = ["CACHE", "SOUNDFONTS", "SPLIT_FONTS", "SUBSETS", "plan", "load", "main"]
+__all__ = ["CACHE", "EDITIONS", "SOUNDFONTS", "SPLIT_FONTS", "SUBSETS", "plan", "load", "main"]
 
 CACHE = os.path.expanduser("~/.cache/songcal-eval")
 SOUNDFONTS = {"fluidr3": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
               "opl3": "/usr/share/sounds/sf2/OPL-3_FM_128M.sf2",
               "musescore": "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3",
-              "timgm6mb": "/usr/share/sounds/sf2/TimGM6mb.sf2"}
+              "timgm6mb": "/usr/share/sounds/sf2/TimGM6mb.sf2",
+              "csound": "/usr/share/sounds/sf2/sf_GMbank.sf2"}
 SPLIT_FONTS = {"fit": ("fluidr3", "opl3"), "heldout": ("musescore", "timgm6mb")}
 SUBSETS = ("clear", "ambiguous", "drumless", "classical")
 #: (groove, subset, BPM range, metres of the tunes it takes, number of tunes).  Every duple
@@ -59,13 +71,90 @@ _TUNE_PLAN = (("fourfloor", "clear", (115, 170), _DUPLE, 16),
               ("none", "drumless", (48, 92), ("6/8",), 20))
 
 
+#: The fit-only edition: the same grooves, about half as many tunes.
+_MORE_TUNE_PLAN = tuple((g, sub, r, m, (n + 1) // 2) for g, sub, r, m, n in _TUNE_PLAN)
+#: The fresh edition: the first edition's grooves and five it never plays.
+_FRESH_TUNE_PLAN = (("fourfloor", "clear", (115, 170), _DUPLE, 8),
+                    ("rock", "clear", (76, 165), _DUPLE, 8),
+                    ("breakbeat", "clear", (85, 140), _DUPLE, 6),
+                    ("hiphop", "clear", (78, 100), _DUPLE, 8),
+                    ("shuffle", "clear", (80, 140), _DUPLE, 6),
+                    ("waltz", "clear", (84, 180), ("3/4",), 14),
+                    ("funk", "clear", (84, 125), _DUPLE, 8),
+                    ("disco", "clear", (110, 132), _DUPLE, 8),
+                    ("dembow", "clear", (86, 104), _DUPLE, 6),
+                    ("halftime", "ambiguous", (135, 175), _DUPLE, 8),
+                    ("halftime2", "ambiguous", (135, 175), _DUPLE, 8),
+                    ("trap", "ambiguous", (130, 165), _DUPLE, 8),
+                    ("dnb", "ambiguous", (160, 180), _DUPLE, 6),
+                    ("dnb2", "ambiguous", (160, 180), _DUPLE, 6),
+                    ("fourfloor", "ambiguous", (171, 190), _DUPLE, 8),
+                    ("sixeight", "ambiguous", (52, 92), ("6/8",), 14),
+                    ("none", "drumless", (62, 130), _DUPLE, 14),
+                    ("none", "drumless", (62, 130), ("3/4",), 12),
+                    ("none", "drumless", (48, 92), ("6/8",), 10))
+_RYAN_SEED, _PALESTRINA_SEED, _MONTEVERDI_SEED = 31, 32, 33
+
+
+def _edition_sources(name: str, known: set) -> dict:
+    """Read the classical pieces and tunes of an edition from music21's corpus."""
+    from benchmarks.evalsources import (
+        chorale_paths,
+        classical_sources,
+        composer_paths,
+        tune_sources,
+    )
+
+    if name == "base":
+        return {"classical": classical_sources(chorales=70), "tunes": tune_sources(limit=320)}
+    if name == "more":
+        plan_ = [(p, "chorale") for p in chorale_paths(100, 300)] + \
+            [(p, "motet") for p in composer_paths("palestrina", count=40,
+                                                  seed=_PALESTRINA_SEED)]
+        files = tuple(f"oneills1850/{f}" for f in (
+            "0301-0350.abc", "0351-0400.abc", "0401-0486.abc", "0501-0550.abc",
+            "0550-0625.abc", "0626-0700.abc", "0759-0810.abc")) + tuple(
+            f"essenFolksong/{f}" for f in ("erk10.abc", "erk20.abc", "erk30.abc", "fink0.abc",
+                                          "lot.abc", "dva0.abc"))
+        return {"classical": classical_sources(plan_, chorales=50, limit={"motet": 12}),
+                "tunes": tune_sources(files, limit=200, exclude=known)}
+    if name == "fresh":
+        plan_ = [(p, "chorale") for p in chorale_paths(300)] + \
+            [(p, "madrigal") for p in composer_paths("monteverdi", count=60,
+                                                     seed=_MONTEVERDI_SEED)]
+        import numpy as np
+        from music21 import corpus
+
+        ryan = sorted(str(p).split("/corpus/")[-1] for p in corpus.getComposer("ryansMammoth"))
+        ryan = [ryan[i] for i in np.random.default_rng(_RYAN_SEED).permutation(len(ryan))[:400]]
+        files = (tuple(f"airdsAirs/book{i}.abc" for i in range(1, 7))
+                 + tuple(f"essenFolksong/{f}" for f in (
+                     "ballad10.abc", "ballad20.abc", "boehme10.abc", "han1.abc", "han2.abc",
+                     "altdeu20.abc", "zuccal0.abc"))
+                 + ("miscFolk/americanfifeopus.abc", "nottingham-dataset/reelsa-c.abc")
+                 + tuple(ryan))
+        return {"classical": classical_sources(plan_, chorales=38, limit={"madrigal": 14}),
+                "tunes": tune_sources(files, limit=220, exclude=known)}
+    raise ValueError(f"unknown edition {name!r}")
+
+
+#: Edition -> (cache folder, seed, splits, soundfonts per split, tune plan).  The splits of
+#: an edition alternate by piece; an edition with one split has only that split.
+EDITIONS = {
+    "base": (CACHE, 9, ("fit", "heldout"), SPLIT_FONTS, _TUNE_PLAN),
+    "more": (CACHE + "-more", 10, ("fit",), {"fit": SPLIT_FONTS["fit"]}, _MORE_TUNE_PLAN),
+    "fresh": (CACHE + "-fresh", 11, ("heldout",),
+              {"heldout": ("musescore", "timgm6mb", "csound")}, _FRESH_TUNE_PLAN),
+}
+
+
 def _seed(text: str) -> int:
     return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
 
 
 def _classical_bpm(src, rng) -> float:
     """A tempo (BPM of the notated beat) that suits the piece's note density."""
-    if src["kind"] == "chorale":
+    if src["kind"] in ("chorale", "madrigal", "motet"):
         lo, hi = 60.0, 84.0
     elif src["beat_ql"] == 1.0:
         lo, hi = 56.0, 140.0
@@ -78,8 +167,8 @@ def _classical_bpm(src, rng) -> float:
     return round(float(rng.uniform(lo, hi)), 1)
 
 
-def _common(item, split, rng):
-    fonts = SPLIT_FONTS[split]
+def _common(item, split, rng, fonts_of):
+    fonts = fonts_of[split]
     item["soundfont"] = fonts[int(rng.integers(len(fonts)))]
     item["sr"] = int(rng.choice([44100, 48000]))
     item["transpose"] = int(rng.integers(-5, 7))
@@ -87,7 +176,8 @@ def _common(item, split, rng):
     return item
 
 
-def plan(sources: dict, *, seed: int = 9) -> list[dict]:
+def plan(sources: dict, *, seed: int = 9, splits: tuple[str, ...] = ("fit", "heldout"),
+         fonts: dict | None = None, tune_plan: tuple = _TUNE_PLAN) -> list[dict]:
     """Every item of the set with its split, subset, truth and rendering choices.
 
     Parameters
@@ -96,6 +186,12 @@ def plan(sources: dict, *, seed: int = 9) -> list[dict]:
         ``{"classical": [...], "tunes": [...]}`` from :mod:`benchmarks.evalsources`.
     seed : int
         Seed of the split and of the random choices.
+    splits : tuple of str
+        The splits that pieces take in turn within each group.
+    fonts : dict, optional
+        Soundfont names of each split (default :data:`SPLIT_FONTS`).
+    tune_plan : tuple
+        (groove, subset, BPM range, metres, count) of the accompanied tunes.
 
     Returns
     -------
@@ -104,11 +200,12 @@ def plan(sources: dict, *, seed: int = 9) -> list[dict]:
         (of the rendered, transposed audio), ``soundfont`` and rendering parameters.
     """
     rng = np.random.default_rng(seed)
+    fonts = SPLIT_FONTS if fonts is None else fonts
     items = []
     classical = list(sources["classical"])
     for i, j in enumerate(rng.permutation(len(classical))):
         src = classical[j]
-        split = ("fit", "heldout")[i % 2]
+        split = splits[i % len(splits)]
         item = {"id": f"c{len(items):03d}", "source": src["id"], "split": split,
                 "subset": "classical", "style": src["kind"], "bpm": _classical_bpm(src, rng),
                 "ensemble": str(rng.choice(["strings", "string orchestra", "organ", "choir",
@@ -116,18 +213,18 @@ def plan(sources: dict, *, seed: int = 9) -> list[dict]:
                 "rubato": float(rng.uniform(0.0, 0.05)), "seconds": float(rng.uniform(35, 50)),
                 "rt60": float(rng.uniform(0.8, 2.4)), "wet": float(rng.uniform(0.15, 0.45)),
                 "lufs": float(rng.uniform(-24, -16)), "compress": False}
-        items.append(_common(item, split, rng))
+        items.append(_common(item, split, rng, fonts))
     tunes = list(sources["tunes"])
     pools: dict[tuple, list[int]] = {}
     for t in rng.permutation(len(tunes)):
         pools.setdefault(tunes[t]["meter"], []).append(int(t))
-    for groove, subset, (lo, hi), meters, count in _TUNE_PLAN:
+    for groove, subset, (lo, hi), meters, count in tune_plan:
         for n in range(count):
             meter = next((m for m in meters if pools.get(m)), None)
             if meter is None:
                 break
             src = tunes[pools[meter].pop()]
-            split = ("fit", "heldout")[n % 2]
+            split = splits[n % len(splits)]
             bpm = round(float(rng.uniform(lo, hi)), 1)
             stretch = 2.0 if bpm > 135 and groove not in ("waltz", "sixeight") else 1.0
             item = {"id": f"t{len(items):03d}", "source": src["id"], "split": split,
@@ -142,7 +239,7 @@ def plan(sources: dict, *, seed: int = 9) -> list[dict]:
                     "compress": True}
             if groove != "none":
                 item["kit"] = int(rng.choice(KITS[groove]))
-            items.append(_common(item, split, rng))
+            items.append(_common(item, split, rng, fonts))
     for item in items:
         src = next(s for s in sources["classical" if item["id"][0] == "c" else "tunes"]
                    if s["id"] == item["source"])
@@ -176,48 +273,61 @@ def load(split: str | None = "heldout", *, cache: str = CACHE) -> list[dict]:
     return out
 
 
+def _known_melodies(name: str) -> set:
+    """Melody signatures of the tunes of the editions built before ``name``."""
+    from benchmarks.evalsources import melody_signature
+
+    known = set()
+    for other in list(EDITIONS)[: list(EDITIONS).index(name)]:
+        path = os.path.join(EDITIONS[other][0], "sources.json")
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"build --edition {other} before --edition {name} "
+                                    f"({path} is missing): its tunes must be left out")
+        with open(path) as f:
+            known |= {melody_signature(t) for t in json.load(f)["tunes"]}
+    return known
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache", default=CACHE)
+    ap.add_argument("--edition", default="base", choices=list(EDITIONS))
+    ap.add_argument("--cache", default=None, help="folder of the set (default: the edition's)")
     ap.add_argument("--limit", type=int, default=0, help="render at most N items (0: all)")
-    ap.add_argument("--chorales", type=int, default=70)
-    ap.add_argument("--tunes", type=int, default=320)
     args = ap.parse_args(argv)
     from benchmarks.evalrender import render_item
 
-    os.makedirs(os.path.join(args.cache, "audio"), exist_ok=True)
-    src_path = os.path.join(args.cache, "sources.json")
+    folder, seed, splits, fonts, tune_plan = EDITIONS[args.edition]
+    cache = args.cache or folder
+    os.makedirs(os.path.join(cache, "audio"), exist_ok=True)
+    src_path = os.path.join(cache, "sources.json")
     if not os.path.exists(src_path):
-        from benchmarks.evalsources import classical_sources, tune_sources
-
         print("reading music21's corpus (a few minutes) ...", flush=True)
-        sources = {"classical": classical_sources(chorales=args.chorales),
-                   "tunes": tune_sources(limit=args.tunes)}
+        known = _known_melodies(args.edition) if args.edition != "base" else set()
+        sources = _edition_sources(args.edition, known)
         with open(src_path + ".tmp", "w") as f:
             json.dump(sources, f)
         os.replace(src_path + ".tmp", src_path)
     with open(src_path) as f:
         sources = json.load(f)
-    items = plan(sources)
-    with open(os.path.join(args.cache, "manifest.json.tmp"), "w") as f:
+    items = plan(sources, seed=seed, splits=splits, fonts=fonts, tune_plan=tune_plan)
+    with open(os.path.join(cache, "manifest.json.tmp"), "w") as f:
         json.dump(items, f, indent=0)
-    os.replace(os.path.join(args.cache, "manifest.json.tmp"),
-               os.path.join(args.cache, "manifest.json"))
+    os.replace(os.path.join(cache, "manifest.json.tmp"), os.path.join(cache, "manifest.json"))
     by_id = {s["id"]: s for s in sources["classical"] + sources["tunes"]}
-    todo = [it for it in items if not os.path.exists(os.path.join(args.cache, it["file"]))]
+    todo = [it for it in items if not os.path.exists(os.path.join(cache, it["file"]))]
     todo.sort(key=lambda it: it["split"] != "fit")  # the fit part first: fitting can start
     if args.limit:
         todo = todo[: args.limit]
     t0 = time.time()
     for i, it in enumerate(todo):
         render_item(it, by_id[it["source"]], SOUNDFONTS[it["soundfont"]],
-                    os.path.join(args.cache, it["file"]))
+                    os.path.join(cache, it["file"]))
         print(f"{i + 1}/{len(todo)} {it['id']} {it['subset']:<9} {it['style']:<9} "
               f"{it['bpm']:6.1f} {it['soundfont']:<9} {time.time() - t0:6.0f} s", flush=True)
     counts = {}
     for it in items:
         counts[(it["split"], it["subset"])] = counts.get((it["split"], it["subset"]), 0) + 1
-    print(f"{len(items)} items in {args.cache}")
+    print(f"{len(items)} items in {cache}")
     for (split, subset), n in sorted(counts.items()):
         print(f"  {split:<8} {subset:<10} {n}")
     return 0

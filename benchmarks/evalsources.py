@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import logging
 
-__all__ = ["classical_sources", "tune_sources", "beat_of"]
+__all__ = ["classical_sources", "tune_sources", "beat_of", "chorale_paths", "composer_paths",
+           "melody_signature"]
 
 log = logging.getLogger(__name__)
 
@@ -123,32 +124,58 @@ def _describe(score, name: str, kind: str):
             "length_ql": float(length)}
 
 
-def classical_sources(*, chorales: int = 70) -> list[dict]:
+def chorale_paths(start: int = 0, stop: int | None = None) -> list[str]:
+    """Corpus paths of Bach's four-part chorales, in corpus order, ``start:stop``."""
+    from music21 import corpus
+
+    bach = sorted(str(p).split("/corpus/")[-1] for p in corpus.getComposer("bach"))
+    return [p for p in bach if p.startswith("bach/bwv") and p.endswith(".mxl")][start:stop]
+
+
+def composer_paths(name: str, *, count: int, seed: int, ext: str = ".mxl") -> list[str]:
+    """``count`` corpus paths of a composer (files ending in ``ext``), drawn with a seed."""
+    import numpy as np
+    from music21 import corpus
+
+    paths = sorted(str(p).split("/corpus/")[-1] for p in corpus.getComposer(name))
+    paths = [p for p in paths if p.endswith(ext)]
+    rng = np.random.default_rng(seed)
+    return [paths[i] for i in sorted(rng.permutation(len(paths))[:count])]
+
+
+def classical_sources(plan: list[tuple[str, str]] | None = None, *, chorales: int = 70,
+                      limit: dict[str, int] | None = None) -> list[dict]:
     """Chorales, quartet movements and other classical pieces with a clear key and metre.
 
     Parameters
     ----------
+    plan : list of (corpus path, kind), optional
+        The files to read, in order; by default the first edition's: Bach's chorales in
+        corpus order, then :data:`_QUARTETS` and :data:`_OTHERS`.
     chorales : int
-        Largest number of Bach chorales taken (in corpus order).
+        Largest number of Bach chorales taken (in plan order).
+    limit : dict, optional
+        Largest number of pieces taken of other kinds (kind -> count).
 
     Returns
     -------
     list of dict
-        ``id`` (corpus path), ``kind`` (``"chorale"``, ``"quartet"`` or ``"piece"``),
-        ``meter``, ``beat_ql``, ``bar_ql``, ``pickup_ql``, ``tonic`` (0-11), ``mode``,
-        ``notes`` ([onset, duration (quarter lengths), MIDI pitch, part, fermata]),
-        ``parts`` (lower-case part names) and ``length_ql``.
+        ``id`` (corpus path), ``kind`` (``"chorale"``, ``"quartet"``, ``"piece"`` or the
+        kind the plan names), ``meter``, ``beat_ql``, ``bar_ql``, ``pickup_ql``, ``tonic``
+        (0-11), ``mode``, ``notes`` ([onset, duration (quarter lengths), MIDI pitch, part,
+        fermata]), ``parts`` (lower-case part names) and ``length_ql``.
     """
     from music21 import corpus
 
+    if plan is None:
+        plan = [(p, "chorale") for p in chorale_paths()] + \
+            [(p, "quartet") for p in _QUARTETS] + [(p, "piece") for p in _OTHERS]
+    caps = dict(limit or {})
+    caps["chorale"] = chorales
     out = []
-    bach = sorted(str(p).split("/corpus/")[-1] for p in corpus.getComposer("bach"))
-    chor = [p for p in bach if p.startswith("bach/bwv") and p.endswith(".mxl")]
-    plan = [(p, "chorale") for p in chor] + [(p, "quartet") for p in _QUARTETS] + \
-        [(p, "piece") for p in _OTHERS]
-    n_chorales = 0
+    taken: dict[str, int] = {}
     for path, kind in plan:
-        if kind == "chorale" and n_chorales >= chorales:
+        if kind in caps and taken.get(kind, 0) >= caps[kind]:
             continue
         try:
             score = corpus.parse(path)
@@ -160,47 +187,74 @@ def classical_sources(*, chorales: int = 70) -> list[dict]:
         d = _describe(score, path, kind)
         if d is None:
             continue
-        if kind == "chorale":
-            if len(score.parts) != 4:
-                continue
-            n_chorales += 1
+        if kind == "chorale" and len(score.parts) != 4:
+            continue
+        taken[kind] = taken.get(kind, 0) + 1
         out.append(d)
     return out
 
 
-def tune_sources(*, limit: int = 320) -> list[dict]:
+def melody_signature(source: dict) -> tuple:
+    """The metre and the first 12 melodic intervals of a tune: the same tune in any key."""
+    pitches = [midi for _o, _d, midi, *_r in source["notes"]][:13]
+    return (source["meter"],) + tuple(b - a for a, b in zip(pitches[:-1], pitches[1:], strict=True))
+
+
+def _opus_scores(path: str):
+    from music21 import corpus
+
+    opus = corpus.parse(path)
+    return opus.scores if hasattr(opus, "scores") else [opus]
+
+
+def tune_sources(files: tuple[str, ...] = _TUNE_FILES, *, limit: int = 320,
+                 exclude: set | None = None) -> list[dict]:
     """Folk tunes in major or minor keys, in 2/4, 3/4, 4/4, 2/2 or 6/8.
 
     Parameters
     ----------
+    files : tuple of str
+        Corpus files (ABC collections or single tunes) read in order; by default the first
+        edition's: O'Neill's Irish tunes and three Essen collections.
     limit : int
         Largest number of tunes returned.
+    exclude : set, optional
+        :func:`melody_signature` values of tunes that must not be taken (tunes another
+        edition of the set already has, under any title or key); when given, a tune that
+        repeats one taken before is skipped too.
 
     Returns
     -------
     list of dict
         As :func:`classical_sources`, ``kind`` ``"tune"``: one melody part.
     """
-    from music21 import corpus
-
     out = []
     seen = set()
-    for path in _TUNE_FILES:
+    by_melody = exclude is not None
+    exclude = set(exclude or ())
+    for path in files:
         try:
-            opus = corpus.parse(path)
+            scores = _opus_scores(path)
         except Exception as exc:  # noqa: BLE001
             log.warning("skipped %s: %s", path, exc)
             continue
-        scores = opus.scores if hasattr(opus, "scores") else [opus]
         for i, score in enumerate(scores):
             title = (score.metadata.title if score.metadata else "") or ""
             if title.lower() in seen:
                 continue
-            d = _describe(score, f"{path}#{i}", "tune")
+            try:
+                d = _describe(score, f"{path}#{i}", "tune")
+            except Exception as exc:  # noqa: BLE001 - a tune music21 cannot read is skipped
+                log.warning("skipped %s#%d: %s", path, i, exc)
+                continue
             if d is None or d["meter"] not in ("2/4", "3/4", "4/4", "2/2", "6/8"):
                 continue
             if len(d["parts"]) != 1 or d["length_ql"] < 6 * d["bar_ql"]:
                 continue
+            sig = melody_signature(d)
+            if by_melody and sig in exclude:
+                continue
+            exclude.add(sig)
             seen.add(title.lower())
             out.append(d)
             if len(out) >= limit:

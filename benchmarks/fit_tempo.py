@@ -148,11 +148,12 @@ def real_tables(cache: str = CACHE) -> list[dict]:
     return out
 
 
-def fit(songs: list[dict], *, l2: float) -> np.ndarray:
+def fit(songs: list[dict], *, l2) -> np.ndarray:
     """Weights of an L2-penalised conditional logit (standardised features, raw scale out).
 
     Each generator weighs the same in the loss, however many of its songs there are.
-    Songs without a correct candidate carry no information and are skipped.
+    Songs without a correct candidate carry no information and are skipped.  ``l2`` is one
+    penalty for every feature or one per feature (standardised units).
     """
     usable = [s for s in songs if s["X"] is not None and s["y"].any()]
     count = {g: sum(s["gen"] == g for s in usable) for g in {s["gen"] for s in usable}}
@@ -174,7 +175,9 @@ def fit(songs: list[dict], *, l2: float) -> np.ndarray:
             total -= k * float(y @ np.log(np.maximum(p, 1e-300)))
             grad -= k * (x.T @ (y - p))
         n = len(xs)
-        return total / n + l2 * float(w @ w), grad / n + 2 * l2 * w
+        return total / n + float(pen @ (w * w)), grad / n + 2 * pen * w
+
+    pen = np.broadcast_to(np.asarray(l2, dtype=float), (allx.shape[1],))
 
     w0 = np.zeros(allx.shape[1])
     res = scipy.optimize.minimize(loss, w0, jac=True, method="L-BFGS-B",

@@ -5,10 +5,18 @@ between them, whether every pulse is accented alike (even/odd alternation) and w
 level twice as fast is filled -- overall and in the low, mid and high bands; the
 periodicity at its period, half and double period, a third of it and three periods; the
 share of analysis windows whose best lag is this beat, its half or its double (Percival &
-Tzanetakis); onsets per beat; how regularly harmony and bass change after 1, 2 and 4 beats
-and whether the harmonic changes fall evenly on its pulses; and the tempo itself.  Every
-feature appears twice: as it is, and times a drum gate (the share of onset strength in the
-cymbal band), so that drums and drumless music can weigh the evidence each their own way.
+Tzanetakis); onsets per beat; how regularly harmony and bass change after 1, 2, 3, 4, 6
+and 8 beats and whether the harmonic changes fall evenly on its pulses; which share of its
+pulses (and of the level twice as fast) carry an onset; and the tempo itself, alone and
+times the drum gate.  Every feature appears three times: as it is, times a drum gate (from
+the share of onset strength in the cymbal band) and times the steadiness of the onsets
+(how sharply periodic they are), so that drums, drumless music and metronomic or rubato
+performances can weigh the evidence each their own way.
+
+The tempo enters with the drum gate, not with the cymbal band's share itself: the gate
+stops growing at a fifth of the onset strength, so a mix with brighter or louder cymbals
+than any the weights were fitted on does not keep pushing the decision towards faster
+levels (a 100 BPM song with loud 16th-note hats is not read at 200).
 """
 
 from __future__ import annotations
@@ -27,12 +35,13 @@ from core.analysis.periodicity import (
 __all__ = ["FEATURE_NAMES", "beat_context", "candidate_features"]
 
 _MIN_BAND_SHARE = 0.1  # a band with less onset strength than this share of the top is ignored
-_HARMONY_BEATS = (1, 2, 4)  # harmonic-change periodicity is read at these beat multiples
+_HARMONY_BEATS = (1, 2, 3, 4, 6, 8)  # harmonic-change periodicity is read at these beats
 _HARMONY_LAG_S = 9.0
 
-#: Names of the evidence about one candidate; each is used twice (see :data:`FEATURE_NAMES`).
+#: Names of the evidence about one candidate; each is used three times (see
+#: :data:`FEATURE_NAMES`).
 _EVIDENCE = (
-    "log2 tempo", "log2 tempo squared", "log2 tempo x high-band share",
+    "log2 tempo", "log2 tempo squared", "log2 tempo x drum gate",
     "accent alternation", "accent faster alternation", "accent salience", "accent contrast",
     "fastest even level", "accent periodicity", "onset periodicity",
     "periodicity at half period", "periodicity at 2 periods", "periodicity at 1/3 period",
@@ -44,15 +53,27 @@ _EVIDENCE = (
     "low fastest even level", "mid fastest even level", "high fastest even level",
     "lag histogram at period", "lag histogram at half", "lag histogram at double",
     "log onsets per beat",
-    "harmony change at 1 beat", "harmony change at 2 beats", "harmony change at 4 beats",
-    "bass change at 1 beat", "bass change at 2 beats", "bass change at 4 beats",
+    "harmony change at 1 beat", "harmony change at 2 beats", "harmony change at 3 beats",
+    "harmony change at 4 beats", "harmony change at 6 beats", "harmony change at 8 beats",
+    "bass change at 1 beat", "bass change at 2 beats", "bass change at 3 beats",
+    "bass change at 4 beats", "bass change at 6 beats", "bass change at 8 beats",
     "harmony pulse alternation", "harmony pulse faster alternation", "harmony pulse contrast",
+    "accent fill", "accent faster fill", "onset fill", "onset faster fill",
 )
 #: Names of the candidate features, in :data:`_WEIGHTS` order: the evidence as it is, then
 #: the evidence times the drum gate (0 for music whose onsets hardly reach the cymbal band,
-#: 1 for a drum kit), so that drums and drumless music weigh the evidence each their own way.
-FEATURE_NAMES = _EVIDENCE + tuple(f"{name} (drums)" for name in _EVIDENCE)
+#: 1 for a drum kit), then the evidence times the steadiness (0 for loose rubato, 1 for a
+#: metronomic performance).
+FEATURE_NAMES = (_EVIDENCE + tuple(f"{name} (drums)" for name in _EVIDENCE)
+                 + tuple(f"{name} (steady)" for name in _EVIDENCE))
 _GATE = (0.08, 0.2)  # share of high-band onset strength at which the drum gate is 0 and 1
+
+
+def _steadiness(acf, frame_rate, min_bpm, max_bpm) -> float:
+    """0-1: how sharply periodic the onsets are (a metronomic performance near 1)."""
+    lag = 60.0 * frame_rate / np.exp(np.linspace(np.log(min_bpm), np.log(max_bpm), 400))
+    return float(np.clip((np.max(value_at(acf, lag)) - 0.1) / 0.4, 0.0, 1.0))
+
 
 def _harmony_acf(chroma, pitch_rate):
     """Periodicity of harmonic change (chroma novelty), or None without enough chroma."""
@@ -95,9 +116,9 @@ def beat_context(bands, prep, acfs, windows, frame_rate, *, chroma=None, bass_ch
     harmony = (_harmony_acf(chroma, pitch_rate), _harmony_acf(bass_chroma, pitch_rate))
     return {"frame_rate": frame_rate, "prep": prep,
             "present": band_means >= _MIN_BAND_SHARE * band_means.max(),
-            "env_acc": prep[0] + prep[1], "acfs": acfs,
+            "env_acc": prep[0] + prep[1], "env_all": prep.sum(axis=0), "acfs": acfs,
             "hist": lag_histogram(windows, frame_rate, min_bpm=min_bpm, max_bpm=max_bpm),
-            "high_share": float(share[2]),
+            "steady": _steadiness(acfs[0], frame_rate, min_bpm, max_bpm),
             "gate": float(np.clip((share[2] - _GATE[0]) / (_GATE[1] - _GATE[0]), 0.0, 1.0)),
             "onset_rate": _onset_rate(prep.sum(axis=0), frame_rate), "harmony": harmony,
             "pitch_rate": pitch_rate,
@@ -110,8 +131,8 @@ def _harmony_pulses(novelty, bpm, pitch_rate) -> list[float]:
     if novelty is None:
         return [0.0, 0.0, 0.0]
     p = 60.0 * pitch_rate / bpm
-    sal, alt = pulse_measures(novelty, p, pitch_rate)
-    sal_fast, alt_fast = pulse_measures(novelty, p / 2, pitch_rate)
+    sal, alt, _ = pulse_measures(novelty, p, pitch_rate)
+    sal_fast, alt_fast, _ = pulse_measures(novelty, p / 2, pitch_rate)
     return [alt, alt_fast, float(np.log(max(sal, 1e-6) / max(sal_fast, 1e-6)))]
 
 
@@ -131,11 +152,11 @@ def candidate_features(bpm: float, ctx: dict) -> np.ndarray:
     fr = ctx["frame_rate"]
     period = 60.0 * fr / bpm
     env_acc, a_all = ctx["env_acc"], ctx["acfs"][0]
-    sal, alt = pulse_measures(env_acc, period, fr)
-    sal_fast, alt_fast = pulse_measures(env_acc, period / 2, fr)
+    sal, alt, fill = pulse_measures(env_acc, period, fr)
+    sal_fast, alt_fast, fill_fast = pulse_measures(env_acc, period / 2, fr)
     octave = np.log2(bpm / 120.0)
     feats = [
-        octave, octave * octave, octave * ctx["high_share"],
+        octave, octave * octave, octave * ctx["gate"],
         alt, alt_fast, np.log(max(sal, 1e-6)), np.log(max(sal, 1e-6) / max(sal_fast, 1e-6)),
         alt * (1.0 - alt_fast),
         float(value_at(ctx["acfs"][1], period)), float(value_at(a_all, period)),
@@ -148,8 +169,8 @@ def candidate_features(bpm: float, ctx: dict) -> np.ndarray:
             feats += [0.0, 0.0, 0.0, 0.0]
             even.append(0.0)
             continue
-        b_sal, b_alt = pulse_measures(band, period, fr)
-        b_sal_fast, b_fast = pulse_measures(band, period / 2, fr)
+        b_sal, b_alt, _ = pulse_measures(band, period, fr)
+        b_sal_fast, b_fast, _ = pulse_measures(band, period / 2, fr)
         feats += [b_alt, b_fast, np.log(max(b_sal, 1e-6)),
                   np.log(max(b_sal, 1e-6) / max(b_sal_fast, 1e-6))]
         even.append(b_alt * (1.0 - b_fast))
@@ -166,8 +187,11 @@ def candidate_features(bpm: float, ctx: dict) -> np.ndarray:
         else:
             feats += [float(value_at(acf, k * 60.0 * pr / bpm)) for k in _HARMONY_BEATS]
     feats += _harmony_pulses(ctx["novelty"], bpm, pr)
+    env_all = ctx["env_all"]
+    feats += [fill, fill_fast, pulse_measures(env_all, period, fr)[2],
+              pulse_measures(env_all, period / 2, fr)[2]]
     feats = np.array(feats, dtype=float)
-    return np.concatenate([feats, ctx["gate"] * feats])
+    return np.concatenate([feats, ctx["gate"] * feats, ctx["steady"] * feats])
 
 
 def _onset_rate(env: np.ndarray, frame_rate: float) -> float:

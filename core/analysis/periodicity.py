@@ -4,7 +4,7 @@
 * :func:`periodicity` -- windowed (12 s), energy-weighted autocorrelation of an envelope.
 * :func:`value_at` -- that autocorrelation read at fractional lags.
 * :func:`chroma_novelty` -- frame-to-frame harmonic change of a chroma array.
-* :func:`pulse_measures` -- salience and alternation of a pulse train of a given period.
+* :func:`pulse_measures` -- salience, alternation and fill of a pulse train of a given period.
 * :func:`lag_histogram` -- Percival-style histogram of each window's best beat lag.
 """
 
@@ -56,10 +56,11 @@ def _window_starts(n: int, win: int) -> np.ndarray:
 
 
 def _window_acfs(env: np.ndarray, frame_rate: float, max_lag: int):
-    """Yield batches of (autocorrelation (k, w, max_lag), weight (k, w)) of 12 s windows.
+    """Yield batches of (autocorrelation (k, w, max_lag), unbias (max_lag,), weight (k, w)).
 
-    Each window's autocorrelation is normalised to 1 at lag 0; its weight is the square root
-    of its energy, so that quiet passages count less.
+    Each 12 s window's autocorrelation is normalised to 1 at lag 0; times ``unbias`` it no
+    longer fades with the lag (the finite window's triangle undone).  The weight is the square
+    root of the window's energy, so that quiet passages count less.
     """
     n = env.shape[1]
     win = min(n, int(WINDOW_S * frame_rate))
@@ -73,12 +74,13 @@ def _window_acfs(env: np.ndarray, frame_rate: float, max_lag: int):
         frames = frames - frames.mean(axis=2, keepdims=True)
         spec = scipy.fft.rfft(frames, n=nfft, axis=2)
         acf = scipy.fft.irfft(spec.real**2 + spec.imag**2, n=nfft, axis=2)[:, :, :max_lag]
+        acf[:, :, win:] = 0.0  # no overlap at these lags (the FFT would wrap negative lags in)
         energy = acf[:, :, :1]
         ok = energy > 1e-12
         acf = np.where(ok, acf / np.where(ok, energy, 1.0), 0.0)
         if acf.shape[2] < max_lag:
             acf = np.pad(acf, ((0, 0), (0, 0), (0, max_lag - acf.shape[2])))
-        yield acf * unbias, np.sqrt(np.maximum(energy[:, :, 0], 0.0))
+        yield acf, unbias, np.sqrt(np.maximum(energy[:, :, 0], 0.0))
 
 
 def periodicity(env: np.ndarray, frame_rate: float, *, max_lag_s: float = 4.5,
@@ -101,15 +103,17 @@ def periodicity(env: np.ndarray, frame_rate: float, *, max_lag_s: float = 4.5,
     ndarray, shape (max_lag,) or (k, max_lag)
         Autocorrelation normalised to 1 at lag 0 in each 12 s window, averaged over windows.
     ndarray, shape (w, max_lag)
-        Only with ``windows``: the smoothed autocorrelation of each window of ``env[0]``.
+        Only with ``windows``: the smoothed autocorrelation of each window of ``env[0]``, with
+        the window's triangle left in (of equal peaks the shorter lag is the larger, so a
+        short window does not pick the longest of a steady pulse's multiples).
     """
     env = np.atleast_2d(np.asarray(env, dtype=np.float64))
     max_lag = int(max_lag_s * frame_rate)
     total = np.zeros((env.shape[0], max_lag))
     wsum = np.zeros((env.shape[0], 1))
     per_window = []
-    for acf, weight in _window_acfs(env, frame_rate, max_lag):
-        total += np.einsum("kwl,kw->kl", acf, weight)
+    for acf, unbias, weight in _window_acfs(env, frame_rate, max_lag):
+        total += np.einsum("kwl,kw->kl", acf * unbias, weight)
         wsum += weight.sum(axis=1, keepdims=True)
         if windows:
             per_window.append(acf[0])
@@ -167,8 +171,9 @@ def chroma_novelty(chroma: np.ndarray) -> np.ndarray:
     return nov - np.convolve(nov, np.ones(9) / 9, mode="same")
 
 
-def pulse_measures(env: np.ndarray, period: float, frame_rate: float) -> tuple[float, float]:
-    """Pulse salience and alternation of a pulse train with ``period`` frames.
+def pulse_measures(env: np.ndarray, period: float,
+                   frame_rate: float) -> tuple[float, float, float]:
+    """Pulse salience, alternation and fill of a pulse train with ``period`` frames.
 
     In windows of 12 s the pulse phase that collects the most onset strength is found.
 
@@ -188,6 +193,9 @@ def pulse_measures(env: np.ndarray, period: float, frame_rate: float) -> tuple[f
     alternation : float
         Median strength of the weaker half of the pulses (every other pulse) over that of
         the stronger half, 0-1 (1 = every pulse equally accented).
+    fill : float
+        Share of the pulses (0-1) that carry an onset: more strength than the envelope's
+        mean.  A beat level twice as fast as the music's pulse leaves half of them empty.
     """
     em = scipy.ndimage.maximum_filter1d(env, 5)
     n = len(env)
@@ -207,7 +215,8 @@ def pulse_measures(env: np.ndarray, period: float, frame_rate: float) -> tuple[f
     c = np.median(pulses[:, 1::2], axis=1)
     alt = np.minimum(a, c) / np.maximum(np.maximum(a, c), 1e-9)
     mean = float(env.mean()) or 1.0
-    return float(np.mean(m[rows, best])) / mean, float(np.median(alt))
+    fill = float(np.mean(pulses > mean))
+    return float(np.mean(m[rows, best])) / mean, float(np.median(alt)), fill
 
 
 def lag_histogram(window_acfs: np.ndarray, frame_rate: float, *, min_bpm: float = 40.0,
