@@ -179,7 +179,7 @@ def _print_scores(cal, stream) -> None:
               f"correction {t.correction.method}; Acc1 {_fmt(t.acc1_before)} -> "
               f"{_fmt(t.acc1_after)}, Acc2 {_fmt(t.acc2_before)} -> {_fmt(t.acc2_after)}, "
               f"MAE {_fmt(t.mae_before, 2)} -> {_fmt(t.mae_after, 2)} BPM (cross-validated); "
-              f"90 % interval {t.interval.describe()}", file=stream)
+              f"90 % interval: {t.interval.describe()}", file=stream)
     if cal.key is not None:
         k = cal.key
         print(f"key {_verdict(k.verdict)} (n={k.n}): correction {k.correction.describe()}; "
@@ -192,7 +192,7 @@ def _print_scores(cal, stream) -> None:
                else "no correction")
         line = (f"{name} {_verdict(d.verdict)} (n={d.n}): {how}; MAE {_fmt(d.mae_before, 4)}"
                 f" -> {_fmt(d.mae_after, 4)}, r2 {_fmt(d.r2_cv)} (nested "
-                f"cross-validated); 90 % interval {d.interval.describe()}")
+                f"cross-validated); 90 % interval: {d.interval.describe()}")
         print(line, file=stream)
         if d.note and not d.kept:
             print(f"  {d.note}", file=stream)
