@@ -165,6 +165,14 @@ def _fit_column(name, values, learned, *, k, seed, min_gain, keep_inverted):
     return single, model
 
 
+def _one_thread(fn, *args, **kwargs):
+    """Call ``fn`` with the numeric libraries held to one thread *in this thread*: an OpenMP
+    limit set by another thread does not reach a pool thread, and scikit-learn's boosted
+    trees would otherwise start a team of threads per fit inside each of ours."""
+    with threadpool_limits(limits=1):
+        return fn(*args, **kwargs)
+
+
 def fit_calibration(values: dict, *, keys=None, learned: dict | None = None, k: int = 10,
                     seed: int = 0, min_gain: float = 0.01, keep_inverted=(),
                     workers: int = 1) -> Calibration:
@@ -201,8 +209,9 @@ def fit_calibration(values: dict, *, keys=None, learned: dict | None = None, k: 
     names = list(values) + cal.extra
     opts = {"k": k, "seed": seed, "min_gain": min_gain, "keep_inverted": set(keep_inverted)}
     with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=workers) as pool:
-        key_job = pool.submit(fit_key, keys[0], keys[1], k=k, seed=seed) if keys else None
-        jobs = {c: pool.submit(_fit_column, c, values.get(c),
+        key_job = (pool.submit(_one_thread, fit_key, keys[0], keys[1], k=k, seed=seed)
+                   if keys else None)
+        jobs = {c: pool.submit(_one_thread, _fit_column, c, values.get(c),
                                None if c == "bpm" else learned.get(c), **opts)
                 for c in names}
         for c in names:

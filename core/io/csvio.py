@@ -19,6 +19,7 @@ import contextlib
 import csv
 import io
 import math
+import numbers
 import os
 import re
 import sys
@@ -158,16 +159,20 @@ def typed_row(row: dict, *, text_columns=()) -> dict:
 
 def format_cell(value) -> str:
     """One cell: empty for None/NaN, numbers plainly, booleans as true/false, text neutralized."""
+    kind = type(value)
+    if kind is float:  # the common case first
+        return repr(round(value, 6)) if math.isfinite(value) else ""
+    if kind is str:
+        return neutralize(value)
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return ""
-        return repr(round(value, 6))
+    if isinstance(value, numbers.Integral):  # numpy integers too
+        return str(int(value))
+    if isinstance(value, numbers.Real):  # numpy floats too: written as plain numbers
+        value = float(value)
+        return repr(round(value, 6)) if math.isfinite(value) else ""
     if hasattr(value, "value") and isinstance(value.value, str):  # enums
         value = value.value
     return neutralize(str(value))
@@ -199,9 +204,10 @@ def write_csv(path: str | os.PathLike, columns, rows, *, meta: dict | None = Non
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([format_cell(c) for c in header])
+    meta_cells = {c: format_cell(v) for c, v in meta.items()}  # the same on every row
     for row in rows:
-        full = {**meta, **row}
-        writer.writerow([format_cell(full.get(c)) for c in header])
+        writer.writerow([format_cell(row[c]) if c in row else meta_cells.get(c, "")
+                         for c in header])
     if os.fspath(path) == STDOUT:
         out = getattr(sys.stdout, "buffer", None)
         sys.stdout.flush()

@@ -5,6 +5,7 @@ import enum
 import math
 import os
 
+import numpy as np
 import pytest
 
 from core.io import csvio
@@ -121,7 +122,8 @@ class _Status(enum.Enum):
     (None, ""), (float("nan"), ""), (float("inf"), ""), (-float("inf"), ""),
     (True, "true"), (False, "false"), (3, "3"), (-3, "-3"), (-3.5, "-3.5"),
     (0.1234567, "0.123457"), (1e-7, "0.0"), ("-3.5", "'-3.5"), (_Status.BAD, "'-bad"),
-    ("plain", "plain"),
+    ("plain", "plain"), (np.float64(2.5), "2.5"), (np.float32(-0.25), "-0.25"),
+    (np.float64("nan"), ""), (np.int64(4), "4"),
 ])
 def test_format_cell(value, cell):
     assert format_cell(value) == cell
