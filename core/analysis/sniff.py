@@ -20,6 +20,7 @@ import stat
 import struct
 
 from core.errors import EmptyFileError, UnreadableFileError
+from core.io.inputs import special_kind
 
 __all__ = ["check_path", "read_head", "sniff", "has_mpeg_frames", "declared_pcm_frames",
            "fmt_time", "HEAD_BYTES"]
@@ -70,22 +71,10 @@ def check_path(path: str) -> int:
     if stat.S_ISDIR(st.st_mode):
         raise UnreadableFileError(path, "this is a folder, not a file")
     if not stat.S_ISREG(st.st_mode):
-        raise UnreadableFileError(path, f"this is {_special_kind(st.st_mode)}, not a regular file")
+        raise UnreadableFileError(path, f"this is {special_kind(st.st_mode)}, not a regular file")
     if st.st_size == 0:
         raise EmptyFileError(path, "the file is empty (0 bytes)")
     return st.st_size
-
-
-def _special_kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"
 
 
 def read_head(path: str, size: int = HEAD_BYTES) -> bytes:
@@ -108,7 +97,7 @@ def read_head(path: str, size: int = HEAD_BYTES) -> bytes:
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise UnreadableFileError(path, f"this is {_special_kind(st.st_mode)}, "
+            raise UnreadableFileError(path, f"this is {special_kind(st.st_mode)}, "
                                             "not a regular file")
         with os.fdopen(fd, "rb", closefd=False) as fh:
             return fh.read(size)
