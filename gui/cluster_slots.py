@@ -28,7 +28,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from core.batch.cluster import ClusterConnection, store_hooks
-from core.batch.rules import TERMINAL_STATES, Batch, Job
+from core.batch.rules import Batch, Job
 from core.batch.runner import AnalyzeFn
 from gui.worker_slots import WorkerSlots
 from gui.workers import WorkerRecord, WorkerSignals, WorkerSlot
@@ -239,33 +239,23 @@ class ClusterSlots(WorkerSlots):
         A task not started yet is cancelled and its slot freed; one that runs keeps
         counting as busy (in :attr:`abandoned`) until the worker reports its end.
         """
-        out = []
-        for slot in self.slots:
-            with self._lock:
-                rec = slot.record
-                if rec is None or rec.returned:
-                    continue
-                job = batch.jobs[rec.job_id]
-                if job.attempt == rec.attempt and job.state not in TERMINAL_STATES:
-                    continue
-                rec.abandoned = True
-                self._in_flight.count -= 1
-                slot.record = None
-                if rec.started_at:
-                    self.abandoned.append(rec)
-                else:
-                    self._records.pop((rec.job_id, rec.attempt), None)
-            future = self._futures.get((rec.job_id, rec.attempt))
-            if future is not None:
-                self._io.submit(future.cancel)
-            self.close_segment(job, rec.attempt, now, epoch)
-            out.append((rec, job))
+        out = super().reap(batch, now, epoch)
         if batch.cancelled:
             self._io.submit(self.connection.signal_cancel)
         if now - self._refreshed > _REFRESH_S:
             self._refreshed = now
             self._io.submit(self._refresh)
         return out
+
+    def _let_go(self, slot, rec: WorkerRecord) -> None:
+        slot.record = None
+        if rec.started_at:
+            self.abandoned.append(rec)
+        else:
+            self._records.pop((rec.job_id, rec.attempt), None)
+        future = self._futures.get((rec.job_id, rec.attempt))
+        if future is not None:
+            self._io.submit(future.cancel)
 
     def _refresh(self) -> None:
         """On the cluster thread: the workers now; given-up songs on a worker that left the

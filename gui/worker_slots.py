@@ -168,11 +168,16 @@ class WorkerSlots:
                     continue
                 rec.abandoned = True
                 self._in_flight.count -= 1
-                slot.record = slot.runner = None
-                self.abandoned.append(rec)
+                self._let_go(slot, rec)
             self.close_segment(job, rec.attempt, now, epoch)
             out.append((rec, job))
         return out
+
+    def _let_go(self, slot, rec: WorkerRecord) -> None:
+        """Free ``slot`` of its abandoned worker (under the lock); the worker counts in
+        :attr:`abandoned` until it returns."""
+        slot.record = slot.runner = None
+        self.abandoned.append(rec)
 
     def release(self) -> None:
         """Free every slot whose worker has returned (the engine goes idle).
