@@ -1,8 +1,12 @@
-"""Analyzers for the cluster tests: module-level, so Dask can send them to its workers."""
+"""Analyzers for the cluster tests (module-level, so Dask can send them to its workers) and
+what the command-line and window cluster tests share: a LocalCluster client and the check
+that a test leaves no thread of its own running."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import time
 
 from core.errors import AnalysisCancelled, CorruptFileError
@@ -38,3 +42,40 @@ def stuck_analyze(path, *, settings=None, progress=None, should_cancel=None):
             time.sleep(0.5)
     return slow_analyze(path, settings=settings, progress=progress,
                         should_cancel=should_cancel)
+
+
+#: Threads a Dask client, scheduler and nannies keep while a module's cluster lives (the
+#: module fixture closes them); any other thread left running fails the test.
+DASK_THREADS = ("Dask-", "AsyncProcess", "IO loop", "QueueFeederThread", "Profile",
+                "TCP-Executor", "ThreadPoolExecutor", "Dummy-", "QThread")
+
+
+@contextlib.contextmanager
+def no_leaked_threads(*, allowed=DASK_THREADS, wait_s: float = 5.0):
+    """Fail when the block leaves a thread running whose name does not start with one
+    of ``allowed`` (threads get ``wait_s`` to end)."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + wait_s
+    while True:
+        leaked = [t.name for t in set(threading.enumerate()) - before
+                  if t.is_alive() and not t.name.startswith(allowed)]
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not leaked, f"test left threads running: {leaked}"
+
+
+@contextlib.contextmanager
+def local_client(**cluster_options):
+    """A client of a LocalCluster of two single-threaded worker processes, closed after."""
+    import distributed
+
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, **cluster_options)
+    c = distributed.Client(cluster, timeout=30)
+    try:
+        yield c
+    finally:
+        c.close()
+        cluster.close()

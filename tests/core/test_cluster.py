@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import threading
 import time
 
 import numpy as np
@@ -24,36 +23,20 @@ from core.batch.cluster_runner import ClusterRunner  # noqa: E402
 from core.batch.rules import Batch, SongState  # noqa: E402
 from core.batch.runner import BatchRunner  # noqa: E402
 from core.settings import AnalysisSettings  # noqa: E402
+from tests.core import cluster_helpers  # noqa: E402
 from tests.core.cluster_helpers import slow_analyze, stuck_analyze  # noqa: E402
-
-#: Threads a Dask client, scheduler and nannies keep while the module's cluster lives (the
-#: module fixture closes them); any other thread left running still fails the test.
-_DASK_THREADS = ("Dask-", "AsyncProcess", "IO loop", "QueueFeederThread", "Profile",
-                 "TCP-Executor", "ThreadPoolExecutor", "Dummy-", "QThread")
 
 
 @pytest.fixture(autouse=True)
 def no_leaked_threads():
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + 5.0
-    while True:
-        leaked = [t.name for t in set(threading.enumerate()) - before
-                  if t.is_alive() and not t.name.startswith(_DASK_THREADS)]
-        if not leaked or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert not leaked, f"test left threads running: {leaked}"
+    with cluster_helpers.no_leaked_threads():
+        yield
 
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, scheduler_kwargs={"dashboard": False})
-    c = distributed.Client(cluster, timeout=30)
-    yield c
-    c.close()
-    cluster.close()
+    with cluster_helpers.local_client(scheduler_kwargs={"dashboard": False}) as c:
+        yield c
 
 
 def _clicks(path, bpm, seconds=6.0, sr=22050):

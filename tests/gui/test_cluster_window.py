@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 
 distributed = pytest.importorskip("distributed")
@@ -15,38 +12,23 @@ from core.batch.store import ResultStore  # noqa: E402
 from core.settings import AnalysisSettings  # noqa: E402
 from gui.engine import BatchEngine, EngineState  # noqa: E402
 from gui.worker_panel import WorkerTableModel  # noqa: E402
+from tests.core import cluster_helpers  # noqa: E402
 from tests.core.cluster_helpers import slow_analyze, stuck_analyze  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
-#: Threads a Dask client, scheduler and nannies keep while the module's cluster lives (the
-#: module fixture closes them); any other thread left running still fails the test.
-_DASK_THREADS = ("Dask-", "AsyncProcess", "IO loop", "QueueFeederThread", "Profile",
-                 "TCP-Executor", "ThreadPoolExecutor", "Dummy-", "QThread", "songcal-cluster")
-
 
 @pytest.fixture(autouse=True)
 def no_leaked_threads():
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + 5.0
-    while True:
-        leaked = [t.name for t in set(threading.enumerate()) - before
-                  if t.is_alive() and not t.name.startswith(_DASK_THREADS)]
-        if not leaked or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert not leaked, f"test left threads running: {leaked}"
+    with cluster_helpers.no_leaked_threads(
+            allowed=(*cluster_helpers.DASK_THREADS, "songcal-cluster")):
+        yield
 
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
-    c = distributed.Client(cluster, timeout=30)
-    yield c
-    c.close()
-    cluster.close()
+    with cluster_helpers.local_client() as c:
+        yield c
 
 
 def _songs(folder, n, prefix="song"):
