@@ -81,10 +81,11 @@ GROUPS["rest"] = Group(
 # -- scratch copy ----------------------------------------------------------------------------
 
 
-def _scratch(workdir: Path) -> Path:
-    """Copy the code and tests to ``workdir`` (kept between runs: mutmut resumes there)."""
+def _scratch(workdir: Path, names=_COPIED) -> Path:
+    """Copy the code and tests (``names`` under the checkout) to ``workdir`` (kept between
+    runs: mutmut resumes there)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    for name in _COPIED:
+    for name in names:
         src, dst = ROOT / name, workdir / name
         if src.is_dir():
             shutil.copytree(src, dst, dirs_exist_ok=True,

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,14 +48,9 @@ _COPIED = ("core", "tests", "pyproject.toml")
 
 def _scratch(workdir: Path) -> Path:
     """Copy the code and the tests to ``workdir`` (kept between runs: mutmut resumes)."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    for name in _COPIED:
-        src, dst = ROOT / name, workdir / name
-        if src.is_dir():
-            shutil.copytree(src, dst, dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
-            shutil.copy2(src, dst)
+    from benchmarks.mutation import _scratch as copy_checkout
+
+    copy_checkout(workdir, _COPIED)
     pyproject = workdir / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8").split("\n[tool.mutmut]\n")[0]
 
