@@ -231,14 +231,18 @@ def _say(text: str) -> None:
         print(text, file=sys.stderr)
 
 
-def _calibration_outputs(output: str) -> dict:
-    """The files ``--reference`` writes beside the results (every export kind)."""
-    from core.calibration.exports import export_names
+def _exports_beside(output: str) -> dict:
+    """Export kind -> path of the calibration files named after the results file, beside
+    it (the exports' naming scheme)."""
+    from core.calibration.exports import export_paths
 
     stem = os.path.splitext(os.path.basename(output))[0]
-    folder = os.path.dirname(os.path.abspath(output))
-    return {f"calibration {kind}": os.path.join(folder, name)
-            for kind, name in export_names(stem).items()}
+    return export_paths(os.path.dirname(os.path.abspath(output)), stem=stem)
+
+
+def _calibration_outputs(output: str) -> dict:
+    """The files ``--reference`` writes beside the results (every export kind)."""
+    return {f"calibration {kind}": path for kind, path in _exports_beside(output).items()}
 
 
 def _check_reference(path) -> str | None:
@@ -322,7 +326,7 @@ def run(args) -> int:
     if args.reference:
         outputs.update(_calibration_outputs(args.output))
     if args.profile:
-        outputs["calibrated"] = _calibrated_output(args.output)
+        outputs["calibrated"] = _exports_beside(args.output)["calibrated"]
     if store_path is not None:
         outputs["--session"] = store_path
     fixed = [("the reference sheet", args.reference), ("the profile", args.profile)]
@@ -456,15 +460,6 @@ def _profile_readable(path) -> bool:
         say_error("analyze", str(err))
         return False
     return True
-
-
-def _calibrated_output(results_csv: str) -> str:
-    """``<stem>_calibrated.csv`` beside the results (the exports' naming scheme)."""
-    from core.calibration.exports import export_names
-
-    stem = os.path.splitext(os.path.basename(results_csv))[0]
-    return os.path.join(os.path.dirname(os.path.abspath(results_csv)),
-                        export_names(stem)["calibrated"])
 
 
 def _apply_after_analyze(results_csv, profile, target) -> int:
