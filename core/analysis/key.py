@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.analysis.keyevidence import key_features, templates
+from core.analysis.keyevidence import key_features, pitch_profile, templates, zscore
 from core.io.keynotation import Key
 
 __all__ = ["KeyEstimate", "estimate_key", "chunk_keys", "key_scores", "key_table",
@@ -59,41 +59,18 @@ class KeyEstimate:
     scores: np.ndarray = field(default_factory=lambda: np.zeros(24), repr=False)
 
 
-def _zscore(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=float)
-    s = x.std()
-    return (x - x.mean()) / (s if s > 0 else 1.0)
-
-
 def _templates() -> np.ndarray:
     """(24, 12) z-scored key templates (Krumhansl-Kessler plus Temperley), majors first."""
     t = templates()
-    return np.array([_zscore(row) for row in t["kk"] + t["temperley"]])
+    return np.array([zscore(row) for row in t["kk"] + t["temperley"]])
 
 
 _TEMPLATES = _templates()
 
 
-def pitch_profile(chroma: np.ndarray) -> np.ndarray:
-    """Average of frame-normalised, compressed chroma over the sounding frames; shape (12,)."""
-    c = np.asarray(chroma, dtype=np.float64)
-    if c.ndim != 2 or c.shape[0] != 12:
-        raise ValueError(f"chroma must have shape (12, frames), got {c.shape!r}")
-    if c.shape[1] == 0:
-        return np.zeros(12)
-    energy = c.sum(axis=0)
-    top = float(energy.max())
-    if top <= 1e-9:
-        return np.zeros(12)
-    keep = energy > 1e-3 * top
-    c = np.sqrt(c[:, keep])
-    c = c / np.maximum(c.max(axis=0, keepdims=True), 1e-12)
-    return c.mean(axis=1)
-
-
 def key_scores(profile: np.ndarray, bass: np.ndarray | None = None) -> np.ndarray:
     """Score of each of the 24 keys for a pitch-class profile (and bass profile)."""
-    z = _zscore(profile)
+    z = zscore(profile)
     scores = _TEMPLATES @ z / 12.0
     if bass is not None and np.sum(bass) > 0:
         b = np.asarray(bass, dtype=float)
@@ -111,7 +88,7 @@ def _from_profiles(profile: np.ndarray, bass: np.ndarray | None, *,
     scores = key_scores(profile, bass)
     if prior is not None:
         scores = scores + prior
-    plain = _TEMPLATES @ _zscore(profile) / 12.0
+    plain = _TEMPLATES @ zscore(profile) / 12.0
     if spread < _MIN_PEAKINESS or plain.max() < _MIN_CORRELATION:
         return KeyEstimate(None, scores=scores)
     order = np.argsort(scores)[::-1]
@@ -162,7 +139,7 @@ def estimate_key(
         if bass_chroma is not None:
             bass_chroma = bass_chroma[:, frames[0] : frames[1]]
     profile = pitch_profile(chroma)
-    plain = _TEMPLATES @ _zscore(profile) / 12.0 if profile.sum() > 0 else np.zeros(24)
+    plain = _TEMPLATES @ zscore(profile) / 12.0 if profile.sum() > 0 else np.zeros(24)
     spread = (profile.max() - profile.min()) / max(profile.mean(), 1e-12)
     if profile.sum() <= 0 or spread < _MIN_PEAKINESS or plain.max() < _MIN_CORRELATION:
         return KeyEstimate(None)

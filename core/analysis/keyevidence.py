@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["KEY_FEATURES", "key_features", "profile", "templates"]
+__all__ = ["KEY_FEATURES", "key_features", "pitch_profile", "templates", "zscore"]
 
 _KK_MAJOR = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
 _KK_MINOR = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
@@ -40,7 +40,8 @@ KEY_FEATURES = (
 )
 
 
-def _z(x) -> np.ndarray:
+def zscore(x) -> np.ndarray:
+    """``x`` less its mean, over its standard deviation (unchanged scale when flat)."""
     x = np.asarray(x, dtype=float)
     s = x.std()
     return (x - x.mean()) / (s if s > 0 else 1.0)
@@ -60,7 +61,7 @@ def templates() -> dict[str, np.ndarray]:
     for name, (maj, mnr) in {"kk": (_KK_MAJOR, _KK_MINOR),
                              "temperley": (_TEMPERLEY_MAJOR, _TEMPERLEY_MINOR)}.items():
         for suffix, f in (("", np.asarray), ("_h", _with_harmonics)):
-            a, b = _z(f(maj)), _z(f(mnr))
+            a, b = zscore(f(maj)), zscore(f(mnr))
             out[name + suffix] = np.array([np.roll(a, t) for t in range(12)]
                                           + [np.roll(b, t) for t in range(12)])
     return out
@@ -70,9 +71,11 @@ _T = templates()
 _MAIN = (_T["kk"] + _T["temperley_h"]) / 2
 
 
-def profile(chroma: np.ndarray) -> np.ndarray:
-    """Mean of the frame-normalised, square-root compressed chroma over sounding frames."""
+def pitch_profile(chroma: np.ndarray) -> np.ndarray:
+    """Average of frame-normalised, compressed chroma over the sounding frames; shape (12,)."""
     c = np.asarray(chroma, dtype=np.float64)
+    if c.ndim != 2 or c.shape[0] != 12:
+        raise ValueError(f"chroma must have shape (12, frames), got {c.shape!r}")
     if c.shape[1] == 0:
         return np.zeros(12)
     energy = c.sum(axis=0)
@@ -84,7 +87,7 @@ def profile(chroma: np.ndarray) -> np.ndarray:
 
 
 def _corr(tmpl: np.ndarray, p: np.ndarray) -> np.ndarray:
-    return tmpl @ _z(p) / 12.0
+    return tmpl @ zscore(p) / 12.0
 
 
 def _transitions() -> np.ndarray:
@@ -107,7 +110,8 @@ def _path(chroma: np.ndarray, frame_rate: float) -> np.ndarray:
     win, hop = max(1, int(_WINDOW_S * frame_rate)), max(1, int(_HOP_S * frame_rate))
     n = chroma.shape[1]
     starts = range(0, max(1, n - win + 1), hop)
-    em = np.array([_corr(_MAIN, profile(chroma[:, s : s + win])) for s in starts]) / _TEMPERATURE
+    em = np.array([_corr(_MAIN, pitch_profile(chroma[:, s : s + win]))
+                   for s in starts]) / _TEMPERATURE
     score = em[0].copy()
     back = np.zeros(em.shape, dtype=int)
     for i in range(1, len(em)):
@@ -152,7 +156,7 @@ def key_features(chroma: np.ndarray, bass: np.ndarray | None, frame_rate: float)
     if c.shape[1] == 0:
         return out
     b = bass[:, span] if bass is not None else np.zeros_like(c)
-    whole = profile(c)
+    whole = pitch_profile(c)
     if whole.sum() <= 0:
         return out
     for j, name in enumerate(("kk", "temperley", "kk_h", "temperley_h")):
@@ -163,16 +167,16 @@ def key_features(chroma: np.ndarray, bass: np.ndarray | None, frame_rate: float)
     out[path[-1], 6] = 1.0
     n = max(1, int(_ENDS_S * frame_rate))
     head, tail = c[:, :n], c[:, -n:]
-    out[:, 7] = _corr(_MAIN, profile(head)) if head.sum() > 0 else 0.0
-    out[:, 8] = _corr(_MAIN, profile(tail)) if tail.sum() > 0 else 0.0
+    out[:, 7] = _corr(_MAIN, pitch_profile(head)) if head.sum() > 0 else 0.0
+    out[:, 8] = _corr(_MAIN, pitch_profile(tail)) if tail.sum() > 0 else 0.0
     tonic = np.r_[np.arange(12), np.arange(12)]
-    bp = profile(b)
+    bp = pitch_profile(b)
     if bp.sum() > 0:
         out[:, 9] = (bp / bp.max())[tonic]
-    last = profile(b[:, -max(1, n // 2):])
+    last = pitch_profile(b[:, -max(1, n // 2):])
     if last.sum() > 0:
         out[:, 10] = (last / last.max())[tonic]
-    end = profile(c[:, -max(1, n // 2):])
+    end = pitch_profile(c[:, -max(1, n // 2):])
     if end.sum() > 0:
         end = end / end.max()
         third = np.r_[np.full(12, 4), np.full(12, 3)]
