@@ -9,6 +9,10 @@ Two modes, each run per module group (``calibration``, ``batch``, ``loudness``, 
     one.  The score is ``killed / (all - equivalent)``, where the equivalent mutants are the
     ones listed, each with its reason, in ``benchmarks/mutation_equivalent.md``.  Surviving
     mutants are printed with their diffs so that each can be killed by a test or triaged.
+``run GROUP --sample N``
+    The same over a random sample of ``N`` of the group's mutants (``--seed`` picks it), for
+    the groups whose every mutant would take hours here (``calibration``, ``rest``).  The
+    score is then an estimate, printed with its 95 % interval (Wilson).
 ``handmade [GROUP]``
     Bugs written by hand, of the kinds that users and reviewers have met (a gate at the wrong
     level, a limit that ignores its setting, a relation scored the wrong way round...), put
@@ -20,6 +24,7 @@ test suite; run it under ``nice`` on a shared machine::
 
     python -m benchmarks.mutation run batch            # then loudness, keys, csv...
     python -m benchmarks.mutation run batch --survivors
+    python -m benchmarks.mutation run calibration --sample 400 --jobs 2
     python -m benchmarks.mutation handmade             # every group
     python -m benchmarks.mutation handmade loudness
 
@@ -30,7 +35,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -59,9 +66,10 @@ def _core_modules() -> list[str]:
 GROUPS: dict[str, Group] = {
     "calibration": Group(
         modules=("core/calibration/*",),
-        tests=("tests/core/test_calibrate.py", "tests/core/test_calibration_io.py",
-               "tests/core/test_matching.py", "tests/core/test_reference.py",
-               "tests/core/test_keys.py")),
+        tests=tuple(f"tests/core/test_{name}.py" for name in (
+            "descriptor_fit", "tempo_fit", "key_fit", "verdict", "learned", "pairing",
+            "session", "calibration_io", "reference", "matching", "agreement", "keys",
+            "cli"))),
     "batch": Group(modules=("core/batch/rules.py",),
                    tests=("tests/core/test_batch.py", "tests/core/test_batch_run.py",
                           "tests/core/test_runner.py")),
@@ -148,13 +156,37 @@ def _statuses(scratch: Path) -> dict[str, str]:
     return status
 
 
+def wilson_interval(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval of a proportion ``hits / n``."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = hits / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def sample_names(names, size: int, seed: int) -> list[str]:
+    """``size`` of ``names`` picked at random (the same for the same names and seed)."""
+    ordered = sorted(names)
+    if size >= len(ordered):
+        return ordered
+    return sorted(random.Random(seed).sample(ordered, size))
+
+
+_NO_MUTANT = "songcal.no-such-mutant"
+
+
 def run_group(name: str, *, workdir: Path, jobs: int, nice: int, survivors: bool,
-              fresh: bool = False, retest: bool = False) -> dict:
+              fresh: bool = False, retest: bool = False, sample: int = 0,
+              seed: int = 1) -> dict:
     """Run mutmut over one group; returns the counts and the score.
 
     ``fresh`` forgets the verdicts of an earlier run in the same scratch folder.  ``retest``
     runs again only the mutants that the earlier run did not kill and keeps the other
     verdicts: sound after tests were added and the code left alone (use ``fresh`` otherwise).
+    ``sample`` > 0 tests that many of the group's mutants, picked with ``seed``, and scores
+    those alone.
     """
     group = GROUPS[name]
     if fresh:
@@ -165,18 +197,35 @@ def run_group(name: str, *, workdir: Path, jobs: int, nice: int, survivors: bool
     pyproject.write_text(text + _mutmut_config(group), encoding="utf-8")
     previous: dict[str, str] = {}
     names: list[str] = []
+    chosen: list[str] = []
+    if sample:
+        # Generate every mutant (and the coverage mutmut needs) without testing any: the
+        # run stops, as meant, on a name that matches nothing.
+        _mutmut(scratch, "run", "--max-children", str(jobs), _NO_MUTANT, nice=nice)
+        everything = _statuses(scratch)
+        if not everything:
+            raise SystemExit(f"mutmut generated no mutants for {name}")
+        chosen = sample_names(everything, sample, seed)
+        print(f"{name}: testing {len(chosen)} of {len(everything)} mutants (seed {seed})")
     if retest and (scratch / "mutants").exists():
         previous = _statuses(scratch)
+        if chosen:
+            previous = {k: previous[k] for k in chosen}
         names = [k for k, st in previous.items() if st not in ("killed", "timeout")]
         if not names:
             retest = False
-    proc = _mutmut(scratch, "run", "--max-children", str(jobs), *names, nice=nice)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
-        raise SystemExit(f"mutmut run failed for {name} (exit {proc.returncode})")
+    elif chosen:
+        names = chosen
+    if names or not (retest or chosen):
+        proc = _mutmut(scratch, "run", "--max-children", str(jobs), *names, nice=nice)
+        if proc.returncode != 0:
+            sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
+            raise SystemExit(f"mutmut run failed for {name} (exit {proc.returncode})")
     status = _statuses(scratch)
     if retest:
         status = {k: (status[k] if k in names else st) for k, st in previous.items()}
+    elif chosen:
+        status = {k: status[k] for k in chosen}
     equivalent = equivalent_mutants()
     counts: dict[str, int] = {}
     for st in status.values():
@@ -191,6 +240,10 @@ def run_group(name: str, *, workdir: Path, jobs: int, nice: int, survivors: bool
           f"{len(equiv)} equivalent, {len(left)} not killed: "
           f"score {killed}/{denominator} = {100 * score:.1f} %")
     print("  " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if chosen:
+        low, high = wilson_interval(killed, denominator)
+        print(f"  a sample: the group's score is {100 * low:.1f}-{100 * high:.1f} % "
+              "(95 % interval)")
     if survivors:
         for key in left:
             print(_mutmut(scratch, "show", key, nice=0).stdout)
@@ -417,6 +470,9 @@ def main(argv=None) -> int:
     r.add_argument("--fresh", action="store_true", help="forget the previous run's verdicts")
     r.add_argument("--retest", action="store_true",
                    help="after adding tests: run again only the mutants not killed last time")
+    r.add_argument("--sample", type=int, default=0, metavar="N",
+                   help="test a random sample of N mutants (default: all of them)")
+    r.add_argument("--seed", type=int, default=1, help="which sample (default 1)")
     h = sub.add_parser("handmade", help="hand-made bugs, one at a time")
     h.add_argument("groups", nargs="*", metavar="GROUP",
                    help="any of: " + ", ".join(sorted(BUG_TESTS)) + " (default: all)")
@@ -426,7 +482,8 @@ def main(argv=None) -> int:
     if args.mode == "run":
         for g in args.groups:
             run_group(g, workdir=args.workdir, jobs=args.jobs, nice=args.nice,
-                      survivors=args.survivors, fresh=args.fresh, retest=args.retest)
+                      survivors=args.survivors, fresh=args.fresh, retest=args.retest,
+                      sample=args.sample, seed=args.seed)
     else:
         caught, tried = run_handmade(args.groups, workdir=args.workdir, nice=args.nice)
         return 0 if caught == tried else 1
