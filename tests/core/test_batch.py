@@ -660,3 +660,133 @@ def test_corrections_are_checked_and_only_taken_for_a_done_song(settings):
     assert (fixed.bpm_user, fixed.key_user, fixed.duration_s) == (9999.0, "F# minor", 12.5)
     assert b.correct(0, bpm_user=None).bpm_user is None and job.result.key_user == "F# minor"
     assert b.correct(1, bpm_user=100.0) is None  # queued: no result to correct
+
+
+# -- restoring, correcting, cancelling: the smaller promises --------------------------------
+
+
+def test_flags_are_plain_booleans_again_after_begin_and_resume():
+    b = Batch(["a.wav"], settings=_settings())
+    b.cancel()
+    b.pause()
+    assert b.cancelled is True and b.paused is True
+    b.resume()
+    assert b.paused is False
+    b.pause()
+    b.begin()
+    assert b.cancelled is False and b.paused is False
+
+
+def test_an_unqueueable_file_is_a_failed_row_whose_attempt_failed():
+    b = Batch(["a.wav"], settings=_settings())
+    job = b.add_failed("broken.wav", "not audio")
+    assert job.id == 1 and job.state is SongState.FAILED
+    assert job.outcome is SongState.FAILED
+    assert job.result.error == "not audio"
+
+
+def _restored(path, status="done", duration_s=180.0, note=""):
+    return SongResult(path=path, status=status, duration_s=duration_s, bpm=120.0, note=note)
+
+
+def test_restored_songs_get_their_row_ids_and_durations():
+    clock = FakeClock()
+    b = Batch(["first.wav"], settings=_settings(), clock=clock)
+    jobs = b.add_restored([("x.wav", _restored("x.wav")),
+                           ("y.wav", _restored("y.wav", status="failed", duration_s=30.0)),
+                           ("z.wav", None)])
+    assert [j.id for j in jobs] == [1, 2, 3]
+    assert [b.jobs[j.id] is j for j in jobs] == [True, True, True]
+    x, y, z = jobs
+    assert x.duration_s == 180.0 and y.duration_s == 30.0 and z.duration_s is None
+    # Analyzing a restored song again budgets it by its known length from the start.
+    b.requeue([x.id], force=True)
+    b.claim("w1")            # first.wav
+    job, _ = b.claim("w2")
+    assert job is x and b.budget(x) == 10.0 + 0.5 * 180.0
+
+
+def test_restoring_a_song_to_analyze_reopens_a_finished_batch():
+    clock = FakeClock()
+    b = Batch(["a.wav"], settings=_settings(), clock=clock)
+    job, attempt = b.claim("w1")
+    clock.t += 5.0
+    b.finish(job.id, attempt, _done(job))
+    ended = b.finished_at
+    assert ended == clock.t
+    clock.t += 5.0
+    b.add_restored([("done.wav", _restored("done.wav"))])
+    assert b.finished_at == ended      # only ended songs came back: the batch stays ended
+    b.add_restored([("todo.wav", None)])
+    assert b.finished_at is None       # a song to analyze: not ended any more
+
+
+@pytest.mark.parametrize("how", ["fail", "finish"])
+def test_a_failure_under_a_second_records_its_true_analysis_time(how):
+    clock = FakeClock()
+    b = Batch(["a.wav"], settings=_settings(), clock=clock)
+    job, attempt = b.claim("w1")
+    clock.t += 0.25
+    if how == "fail":
+        b.fail(job.id, attempt, "decoder error")
+    else:
+        b.finish(job.id, attempt, SongResult(path=job.path, status="failed", error="bad"))
+    assert job.state is SongState.FAILED
+    assert job.result.analysis_s == pytest.approx(0.25)
+
+
+def test_skipping_a_queued_reanalysis_keeps_the_earlier_result_without_a_note():
+    clock = FakeClock()
+    b = Batch(["a.wav", "b.wav"], settings=_settings(), clock=clock)
+    for _ in range(2):
+        job, attempt = b.claim("w1")
+        b.finish(job.id, attempt, _done(job))
+    earlier = b.jobs[0].result
+    b.requeue(force=True)
+    b.claim("w1")                       # a.wav runs again, b.wav waits
+    assert b.skip(1)
+    assert b.jobs[1].state is SongState.DONE
+    assert b.jobs[1].result.note == ""  # never started: nothing happened to tell
+    assert b.skip(0)
+    assert b.jobs[0].state is SongState.DONE and b.jobs[0].result.bpm == earlier.bpm
+    assert "skipped" in b.jobs[0].result.note  # it was running: the note says what happened
+
+
+@pytest.mark.parametrize("bpm", [0.5, 120.0, 9999.0])
+def test_a_user_tempo_is_any_positive_tempo_below_ten_thousand(bpm):
+    b = Batch(["a.wav"], settings=_settings())
+    job, attempt = b.claim("w1")
+    b.finish(job.id, attempt, _done(job))
+    assert b.correct(job.id, bpm_user=bpm).bpm_user == bpm
+
+
+@pytest.mark.parametrize("bpm", [0, -1.0, 1e4, "120"])
+def test_a_user_tempo_outside_the_range_is_refused(bpm):
+    b = Batch(["a.wav"], settings=_settings())
+    job, attempt = b.claim("w1")
+    b.finish(job.id, attempt, _done(job))
+    with pytest.raises(ValueError):
+        b.correct(job.id, bpm_user=bpm)
+
+
+def test_a_failed_song_cannot_be_corrected():
+    b = Batch(["a.wav"], settings=_settings())
+    job, attempt = b.claim("w1")
+    b.fail(job.id, attempt, "decoder error")
+    before = job.result
+    assert before is not None
+    assert b.correct(job.id, bpm_user=120.0) is None
+    assert job.result is before and job.result.bpm_user is None
+
+
+def test_songs_cancelled_before_they_started_count_as_ended_at_the_cancel():
+    clock = FakeClock()
+    b = Batch(["a.wav", "b.wav", "c.wav"], settings=_settings(), clock=clock)
+    job, attempt = b.claim("w1")
+    clock.t += 3.0
+    b.finish(job.id, attempt, _done(job))
+    clock.t += 1.0
+    b.cancel()
+    assert [j.finished_at for j in b.jobs[1:]] == [clock.t, clock.t]
+    figures = b.figures()
+    assert figures["ended"] == 3 and figures["total"] == 3
