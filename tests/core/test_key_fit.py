@@ -94,3 +94,17 @@ def test_key_correction_parts():
     assert KeyCorrection(minor="fifth_down").apply(Key(7, "minor")) == Key(0, "minor")
     assert KeyCorrection().is_identity and KeyCorrection().describe() == "none"
     assert KeyCorrection(minor="relative").describe() == "minor: relative"
+
+
+def test_scores_after_a_key_map_are_held_out_not_in_sample():
+    # Four songs called G major are E minor and three called D major are B minor: on the
+    # songs themselves the learned map fixes all seven.  Held out, each D major song leaves
+    # two behind, fewer than a map needs, so those three stay relative-key misses.
+    est = _keys(["G major"] * 4 + ["D major"] * 3 + ["C major"] * 4 + ["A major"] * 4)
+    ref = _keys(["E minor"] * 4 + ["B minor"] * 3 + ["C major"] * 4 + ["A major"] * 4)
+    cal = fit_key(est, ref)
+    assert cal.kept and cal.correction.mapping
+    assert key_scores([cal.correction.apply(k) for k in est], ref) == (1.0, 1.0)
+    assert cal.accuracy_after <= 12 / 15
+    assert cal.weighted_after < 1.0 - 3 * 0.7 / 15 + 1e-9
+    assert cal.weighted_after > cal.weighted_before

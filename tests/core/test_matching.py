@@ -157,3 +157,26 @@ def test_a_song_listed_twice_in_the_sheet_is_not_ambiguous():
     sheet = rows(("Hello", "Adele"), ("Hello", "Adele"), ("Skyfall", "Adele"))
     res = match_songs([SongIdentity("Hello", "Adele")], sheet)
     assert res.row_of == {0: 0} and res.ambiguous == []
+
+
+def test_the_threshold_decides_a_fuzzy_match():
+    # "Nirvana Dancing Queen" against "Nirvana Dancing Queens Tonight" scores about 82.
+    sheet = rows(("Dancing Queens Tonight", "Nirvana"))
+    songs = [SongIdentity("Dancing Queen", "Nirvana")]
+    assert match_songs(songs, sheet).matches == []
+    (m,) = match_songs(songs, sheet, threshold=82.0).matches
+    assert m.method == "fuzzy" and 82.0 <= m.score < 86.0
+
+
+@pytest.mark.parametrize("artist, other", [("Adele", "Adela"), ("The Cure", "The Core")])
+def test_the_same_title_by_an_artist_a_letter_away_is_not_a_match(artist, other):
+    sheet = rows(("Song 2", other))
+    res = match_songs([SongIdentity("Song 2", artist)], sheet)
+    assert res.matches == [] and res.unmatched_rows == [0]
+
+
+def test_an_artist_name_with_a_small_typo_still_matches_exactly():
+    sheet = rows(("Blinding Lights", "The Weekend"), ("Maps", "Maroon 5"))
+    res = match_songs([SongIdentity("Blinding Lights", "The Weeknd")], sheet)
+    (m,) = res.matches
+    assert m.row == 0 and m.method == "exact" and m.score == 100.0
