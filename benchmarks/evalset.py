@@ -1,7 +1,7 @@
 """Build the realistic evaluation set: real pieces through General MIDI soundfonts.
 
-Run ``python -m benchmarks.evalset [--cache DIR] [--limit N]`` (not part of the test
-suite; needs ``pip install -e '.[bench]'`` for music21 and mido, and the ``fluidsynth``
+Run ``python -m benchmarks.evalset [--edition E] [--cache DIR] [--limit N] [--subset NAME]``
+(not part of the test suite; needs ``pip install -e '.[bench]'`` for music21 and mido, and the ``fluidsynth``
 command with the soundfont packages ``fluid-soundfont-gm``, ``opl3-soundfont``,
 ``musescore-general-soundfont-small`` and ``timgm6mb-soundfont``).  The set is cached in
 ``~/.cache/songcal-eval`` (``sources.json`` from music21's corpus, ``manifest.json`` and one
@@ -20,7 +20,7 @@ are fitted on ``fit`` only; benchmarks report ``heldout``.
 **Editions.**  ``--edition base`` (the default) is the set described above.  ``--edition
 more`` adds fit-only material in ``~/.cache/songcal-eval-more`` (other chorales,
 Palestrina, other O'Neill and Essen tunes; FluidR3 and OPL-3), which the fitting scripts
-read beside the base fit split.  ``--edition fresh`` builds a held-out-only set in
+read beside the base fit split with ``--with-more``.  ``--edition fresh`` builds a held-out-only set in
 ``~/.cache/songcal-eval-fresh`` that nothing is tuned on: chorales and Monteverdi madrigals
 no other edition has, tunes from other collections (Ryan's Mammoth, Aird's Airs, Essen
 ballads and others, none whose melody another edition has), grooves no other edition plays
@@ -293,6 +293,8 @@ def main(argv=None) -> int:
     ap.add_argument("--edition", default="base", choices=list(EDITIONS))
     ap.add_argument("--cache", default=None, help="folder of the set (default: the edition's)")
     ap.add_argument("--limit", type=int, default=0, help="render at most N items (0: all)")
+    ap.add_argument("--subset", action="append", choices=SUBSETS,
+                    help="render only the items of this subset (repeatable; default: all)")
     args = ap.parse_args(argv)
     from benchmarks.evalrender import render_item
 
@@ -315,6 +317,8 @@ def main(argv=None) -> int:
     os.replace(os.path.join(cache, "manifest.json.tmp"), os.path.join(cache, "manifest.json"))
     by_id = {s["id"]: s for s in sources["classical"] + sources["tunes"]}
     todo = [it for it in items if not os.path.exists(os.path.join(cache, it["file"]))]
+    if args.subset:
+        todo = [it for it in todo if it["subset"] in args.subset]
     todo.sort(key=lambda it: it["split"] != "fit")  # the fit part first: fitting can start
     if args.limit:
         todo = todo[: args.limit]

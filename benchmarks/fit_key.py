@@ -1,12 +1,13 @@
 """Fit the weights of the key decision (:data:`core.analysis.key._KEY_WEIGHTS`).
 
-Run ``python -m benchmarks.fit_key [--l2 L]`` after building the realistic set
+Run ``python -m benchmarks.fit_key [--l2 L] [--with-more]`` after building the realistic set
 (``python -m benchmarks.evalset``) and caching the generated songs
 (``python -m benchmarks.fit_tempo`` does both).
 
 Songs: the ``fit`` split of the realistic set only (the ``heldout`` split is never read
-here) and the generated songs of plans 2024 and 555 of :mod:`benchmarks.synth` and 1 and 2
-of :mod:`benchmarks.independent_synth`.  The model is a conditional logit over the 24 keys
+here), with ``--with-more`` the fit-only ``more`` edition, and the generated songs of
+plans 2024 and 555 of :mod:`benchmarks.synth` and 1 and 2 of
+:mod:`benchmarks.independent_synth`.  The model is a conditional logit over the 24 keys
 (softmax of a linear score of :data:`core.analysis.keyevidence.KEY_FEATURES`) with an L2
 penalty on standardised features, maximising the expected MIREX weighted score's
 log-likelihood of the true key.
@@ -28,7 +29,13 @@ import numpy as np  # noqa: E402
 
 from benchmarks.evalfeatures import cached_features  # noqa: E402
 from benchmarks.evalset import CACHE, load  # noqa: E402
-from benchmarks.fit_tempo import GENERATED_PLANS, _load_plan, fit  # noqa: E402
+from benchmarks.fit_tempo import (  # noqa: E402
+    GENERATED_PLANS,
+    MORE,
+    _load_plan,
+    fit,
+    more_items,
+)
 from core.analysis.key import key_table  # noqa: E402
 from core.analysis.keyevidence import KEY_FEATURES  # noqa: E402
 from core.calibration.agreement import mirex_score  # noqa: E402
@@ -44,13 +51,19 @@ def _row(chroma, bass, pfr, truth: Key, gen: str, subset: str, name: str) -> dic
     return {"X": x, "y": y, "truth": truth, "gen": gen, "subset": subset, "id": name}
 
 
-def key_tables(cache: str = CACHE) -> tuple[list[dict], list[dict]]:
-    """(fit split of the realistic set, generated songs) as per-key evidence tables."""
+def real_key_tables(cache: str, items: list[dict]) -> list[dict]:
+    """Per-key evidence tables of items of the realistic set (features cached in ``cache``)."""
     real = []
-    for it in load("fit", cache=cache):
+    for it in items:
         f = cached_features(it["path"], os.path.join(cache, "features"))
         real.append(_row(f.chroma, f.bass_chroma, f.pitch_frame_rate,
                          Key(it["tonic"], it["mode"]), "real", it["subset"], it["id"]))
+    return real
+
+
+def key_tables(cache: str = CACHE) -> tuple[list[dict], list[dict]]:
+    """(fit split of the realistic set, generated songs) as per-key evidence tables."""
+    real = real_key_tables(cache, load("fit", cache=cache))
     generated = []
     for gen, seed in GENERATED_PLANS:
         if gen == "click":
@@ -81,9 +94,15 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", default=CACHE)
     ap.add_argument("--l2", type=float, default=0.002, help="L2 penalty (standardised units)")
+    ap.add_argument("--with-more", action="store_true",
+                    help="also fit on the fit-only 'more' edition (in every training fold)")
+    ap.add_argument("--more", default=MORE, help="folder of the 'more' edition")
     args = ap.parse_args(argv)
     real, generated = key_tables(args.cache)
-    print(f"fit split of the realistic set: {len(real)} songs; generated: {len(generated)}")
+    more = [] if not args.with_more else real_key_tables(args.more, more_items(args.more))
+    print(f"fit split of the realistic set: {len(real)} songs; 'more' edition: {len(more)}; "
+          f"generated: {len(generated)}")
+    generated = more + generated
     folds = 5
     scores = np.zeros(len(real))
     for k in range(folds):
@@ -96,8 +115,9 @@ def main(argv=None) -> int:
         m = [scores[i] for i, s in enumerate(real) if s["subset"] == sub]
         print(f"  {sub:<10} {len(m):3d} songs  MIREX {np.mean(m):.3f}")
     w = fit(real + generated, l2=args.l2)
-    print(f"in-sample MIREX: fit split {_mirex(real, w).mean():.3f}  generated "
-          f"{_mirex(generated, w).mean():.3f}")
+    print(f"in-sample MIREX: fit split {_mirex(real, w).mean():.3f}  'more' "
+          f"{_mirex(more, w).mean() if more else float('nan'):.3f}  generated "
+          f"{_mirex(generated[len(more):], w).mean():.3f}")
     print("weights:")
     for name, v in zip((*KEY_FEATURES, "profile score with bass"), w, strict=True):
         print(f"    {round(float(v), 3)!r},  # {name}")

@@ -1,10 +1,12 @@
 """Fit the weights of the tempo metrical-level decision (:data:`core.analysis.tempo._WEIGHTS`).
 
-Run ``python -m benchmarks.fit_tempo [--l2 L] [--quiet]`` after building the realistic set
-(``python -m benchmarks.evalset``).
+Run ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--with-more]`` after building the
+realistic set (``python -m benchmarks.evalset``).
 
 Songs: the ``fit`` split of the realistic set only (its pieces and its soundfonts, FluidR3
-and OPL-3; the ``heldout`` split is never read here), plus generated songs of
+and OPL-3; the ``heldout`` split is never read here), with ``--with-more`` the fit-only
+``more`` edition of the set (``python -m benchmarks.evalset --edition more``), plus
+generated songs of
 :mod:`benchmarks.synth` (plans 2024 and 555 of ``benchmarks.accuracy``),
 :mod:`benchmarks.independent_synth` (plans 1 and 2 of ``benchmarks.independent``) and
 metronome tracks.  Their features are cached under ``~/.cache/songcal-eval``.  The model is
@@ -12,7 +14,8 @@ a conditional logit over each song's candidates (softmax of a linear score) with
 penalty on standardised features.
 
 Printed: the candidate-level Acc1 (the chosen candidate within 4 % of the truth) of a
-5-fold cross-validation over the fit split (by piece), per subset, and the final weights
+5-fold cross-validation over the fit split (by piece; the ``more`` edition and the
+generated songs are in every training fold), per subset, and the final weights
 (fit on everything listed above), ready to paste into core/analysis/tempo.py.  The fit is
 deterministic.
 """
@@ -30,11 +33,15 @@ import numpy as np  # noqa: E402
 import scipy.optimize  # noqa: E402
 
 from benchmarks.evalfeatures import ANALYSIS_SR, cached_features, features_of_audio  # noqa: E402
-from benchmarks.evalset import CACHE, load  # noqa: E402
+from benchmarks.evalset import CACHE, EDITIONS, load  # noqa: E402
 from core.analysis.tempo import FEATURE_NAMES, candidate_table  # noqa: E402
 from core.calibration.agreement import tempo_within  # noqa: E402
 
-__all__ = ["GENERATED_PLANS", "song_tables", "real_tables", "fit", "main"]
+__all__ = ["GENERATED_PLANS", "MORE", "song_tables", "real_tables", "more_items", "fit",
+           "main"]
+
+#: Folder of the fit-only ``more`` edition of the realistic set.
+MORE = EDITIONS["more"][0]
 
 #: (generator, seed) plans of generated songs added to the fit split of the realistic set.
 #: The plans ``benchmarks.accuracy`` and ``benchmarks.independent`` report by default
@@ -136,10 +143,21 @@ def song_tables(gen: str, seed: int, *, cache_dir: str) -> list[dict]:
             for i, truth in enumerate(d["bpm"])]
 
 
-def real_tables(cache: str = CACHE) -> list[dict]:
-    """Candidate tables of the ``fit`` split of the realistic set (never the held-out one)."""
+def more_items(more: str | None) -> list[dict]:
+    """Rendered items of the fit-only ``more`` edition, or none when it is not built."""
+    if not more or not os.path.exists(os.path.join(more, "manifest.json")):
+        return []
+    return load("fit", cache=more)
+
+
+def real_tables(cache: str = CACHE, items: list[dict] | None = None) -> list[dict]:
+    """Candidate tables of the ``fit`` split of the realistic set (never the held-out one).
+
+    ``items`` (of a fit-only edition, with ``cache`` its folder) replaces the base set's
+    fit split.
+    """
     out = []
-    for it in load("fit", cache=cache):
+    for it in load("fit", cache=cache) if items is None else items:
         f = cached_features(it["path"], os.path.join(cache, "features"))
         t = _table_of(f.onset_bands, f.frame_rate, f.chroma, f.bass_chroma,
                       f.pitch_frame_rate, it["bpm"], it["style"], "real", it["id"])
@@ -207,13 +225,18 @@ def main(argv=None) -> int:
     ap.add_argument("--cache", default=CACHE)
     ap.add_argument("--l2", type=float, default=0.002, help="L2 penalty (standardised units)")
     ap.add_argument("--quiet", action="store_true", help="do not list the failed songs")
+    ap.add_argument("--with-more", action="store_true",
+                    help="also fit on the fit-only 'more' edition (in every training fold)")
+    ap.add_argument("--more", default=MORE, help="folder of the 'more' edition")
     args = ap.parse_args(argv)
     if not args.l2 >= 0:
         ap.error(f"--l2 must be >= 0, got {args.l2}")
     real = real_tables(args.cache)
+    more = [] if not args.with_more else real_tables(args.more, more_items(args.more))
     gen_dir = os.path.join(args.cache, "generated")
-    generated = [s for p in GENERATED_PLANS for s in song_tables(*p, cache_dir=gen_dir)]
-    print(f"fit split of the realistic set: {len(real)} songs; generated: {len(generated)}")
+    generated = more + [s for p in GENERATED_PLANS for s in song_tables(*p, cache_dir=gen_dir)]
+    print(f"fit split of the realistic set: {len(real)} songs; 'more' edition: {len(more)}; "
+          f"generated: {len(generated) - len(more)}")
     folds = 5
     hits = np.zeros(len(real), dtype=bool)
     for k in range(folds):
@@ -228,8 +251,9 @@ def main(argv=None) -> int:
         m = [hits[i] for i, s in enumerate(real) if s["subset"] == sub]
         print(f"  {sub:<10} {len(m):3d} songs  Acc1 {np.mean(m):.3f}")
     w = fit(real + generated, l2=args.l2)
-    print(f"in-sample Acc1: fit split {accuracy(real, w):.3f}  generated "
-          f"{accuracy(generated, w):.3f}")
+    print(f"in-sample Acc1: fit split {accuracy(real, w):.3f}  'more' "
+          f"{accuracy(more, w) if more else float('nan'):.3f}  generated "
+          f"{accuracy(generated[len(more):], w):.3f}")
     if not args.quiet:
         print("in-sample misses:", _failures(real, w))
     print("weights:")

@@ -1,7 +1,9 @@
 """Tempo and key on the realistic evaluation set, beside librosa's and Essentia's plain pipelines.
 
-Run ``python -m benchmarks.realistic [--split heldout|fit|all] [--no-peers] [--quiet]``
-after building the set with ``python -m benchmarks.evalset``.  By default only the
+Run ``python -m benchmarks.realistic [--edition base|fresh] [--split heldout|fit|all]
+[--no-peers] [--quiet]`` after building the set with ``python -m benchmarks.evalset``
+(``--edition fresh``: the held-out-only edition of that script, whose pieces, tunes,
+grooves and Csound soundfont no fitting has read).  By default only the
 ``heldout`` split is scored: pieces and soundfonts (MuseScore General, TimGM6mb) that no
 weight of the analyzer was fitted on.  The ``fit`` split (FluidR3 and OPL-3, other pieces) is
 what ``python -m benchmarks.fit_tempo`` and ``python -m benchmarks.fit_key`` fit on; the
@@ -32,7 +34,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-from benchmarks.evalset import CACHE, SPLIT_FONTS, SUBSETS, load  # noqa: E402
+from benchmarks.evalset import EDITIONS, SPLIT_FONTS, SUBSETS, load  # noqa: E402
 from core.calibration.agreement import key_relation, mirex_score, tempo_hits  # noqa: E402
 from core.io.keynotation import Key, parse_key  # noqa: E402
 
@@ -137,18 +139,25 @@ def _table(rows_by_system, items):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache", default=CACHE)
+    ap.add_argument("--edition", default="base", choices=list(EDITIONS),
+                    help="which edition of the set (default: %(default)s)")
+    ap.add_argument("--cache", default=None, help="folder of the set (default: the edition's)")
     ap.add_argument("--split", default="heldout", choices=["heldout", "fit", "all"])
     ap.add_argument("--no-peers", action="store_true", help="score SongCal alone")
     ap.add_argument("--quiet", action="store_true", help="print only the totals")
     args = ap.parse_args(argv)
+    args.cache = args.cache or EDITIONS[args.edition][0]
     items = load(None if args.split == "all" else args.split, cache=args.cache)
     if not items:
         print("no items: build the set with python -m benchmarks.evalset")
         return 2
     fonts = sorted({it["soundfont"] for it in items})
-    print(f"split {args.split}: {len(items)} files, soundfonts {', '.join(fonts)}")
-    if args.split == "heldout":
+    print(f"edition {args.edition}, split {args.split}: {len(items)} files, "
+          f"soundfonts {', '.join(fonts)}")
+    if args.edition == "fresh":
+        print("fresh edition: pieces, tunes, grooves and a soundfont (csound) that no fitting "
+              "has read; held-out through and through")
+    elif args.split == "heldout":
         print("held-out: none of these pieces or soundfonts was used to fit any weight "
               f"(fitting uses the 'fit' split: soundfonts {', '.join(SPLIT_FONTS['fit'])})")
     else:
@@ -171,7 +180,8 @@ def main(argv=None) -> int:
                   f"  key {truth:<9} est {ours['key'] or '-':<9} {s['rel']:<8} | {peer}")
         sys.stdout.flush()
     _table(rows, items)
-    print(f"\nreproduce: python -m benchmarks.realistic --split {args.split}")
+    print(f"\nreproduce: python -m benchmarks.realistic --edition {args.edition} "
+          f"--split {args.split}")
     return 0
 
 

@@ -122,7 +122,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
             invalid += int(bad.sum())
             block = np.where(bad, np.float32(0.0), block)
         meter.process(block)
-        mono = block.mean(axis=1, dtype=np.float32) if block.shape[1] > 1 else block[:, 0]
+        mono = _downmix(block)
         if resampler is not None:
             mono = resampler.resample_chunk(np.ascontiguousarray(mono), last=False)
         feats.process(dc_block(mono))
@@ -200,6 +200,21 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         format=f"{info.format}/{info.codec}" if info.codec else info.format,
         chunk_results=chunk_results,
     )
+
+
+def _downmix(block: np.ndarray) -> np.ndarray:
+    """Mean of the channels of a (frames, channels) float32 block.
+
+    Column by column: numpy's mean over a short last axis is many times slower, and for
+    stereo the result is the same to the bit.
+    """
+    if block.shape[1] == 1:
+        return block[:, 0]
+    out = block[:, 0] + block[:, 1]
+    for c in range(2, block.shape[1]):
+        out += block[:, c]
+    out /= np.float32(block.shape[1])
+    return out
 
 
 class _DcBlocker:

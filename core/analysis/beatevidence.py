@@ -25,6 +25,7 @@ import numpy as np
 import scipy.ndimage
 
 from core.analysis.periodicity import (
+    PulseEnvelope,
     chroma_novelty,
     lag_histogram,
     periodicity,
@@ -114,16 +115,18 @@ def beat_context(bands, prep, acfs, windows, frame_rate, *, chroma=None, bass_ch
     band_means = bands.mean(axis=1)
     share = band_means / max(float(band_means.sum()), 1e-12)
     harmony = (_harmony_acf(chroma, pitch_rate), _harmony_acf(bass_chroma, pitch_rate))
-    return {"frame_rate": frame_rate, "prep": prep,
+    env_all = prep.sum(axis=0)
+    return {"frame_rate": frame_rate, "prep": [PulseEnvelope(b) for b in prep],
             "present": band_means >= _MIN_BAND_SHARE * band_means.max(),
-            "env_acc": prep[0] + prep[1], "env_all": prep.sum(axis=0), "acfs": acfs,
+            "env_acc": PulseEnvelope(prep[0] + prep[1]),
+            "env_all": PulseEnvelope(env_all), "acfs": acfs,
             "hist": lag_histogram(windows, frame_rate, min_bpm=min_bpm, max_bpm=max_bpm),
             "steady": _steadiness(acfs[0], frame_rate, min_bpm, max_bpm),
             "gate": float(np.clip((share[2] - _GATE[0]) / (_GATE[1] - _GATE[0]), 0.0, 1.0)),
-            "onset_rate": _onset_rate(prep.sum(axis=0), frame_rate), "harmony": harmony,
+            "onset_rate": _onset_rate(env_all, frame_rate), "harmony": harmony,
             "pitch_rate": pitch_rate,
-            "novelty": (np.maximum(chroma_novelty(chroma), 0.0) if harmony[0] is not None
-                        else None)}
+            "novelty": (PulseEnvelope(np.maximum(chroma_novelty(chroma), 0.0))
+                        if harmony[0] is not None else None)}
 
 
 def _harmony_pulses(novelty, bpm, pitch_rate) -> list[float]:

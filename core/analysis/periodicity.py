@@ -4,7 +4,8 @@
 * :func:`periodicity` -- windowed (12 s), energy-weighted autocorrelation of an envelope.
 * :func:`value_at` -- that autocorrelation read at fractional lags.
 * :func:`chroma_novelty` -- frame-to-frame harmonic change of a chroma array.
-* :func:`pulse_measures` -- salience, alternation and fill of a pulse train of a given period.
+* :func:`pulse_measures` -- salience, alternation and fill of a pulse train of a given period
+  (:class:`PulseEnvelope` holds what it reads from an envelope, for many periods).
 * :func:`lag_histogram` -- Percival-style histogram of each window's best beat lag.
 """
 
@@ -15,7 +16,7 @@ import scipy.fft
 import scipy.ndimage
 
 __all__ = ["WINDOW_S", "prepare_bands", "periodicity", "value_at", "chroma_novelty",
-           "pulse_measures", "lag_histogram"]
+           "PulseEnvelope", "pulse_measures", "lag_histogram"]
 
 #: Length (s) of the analysis windows of the autocorrelation and of the pulse measures.
 WINDOW_S = 12.0
@@ -171,7 +172,24 @@ def chroma_novelty(chroma: np.ndarray) -> np.ndarray:
     return nov - np.convolve(nov, np.ones(9) / 9, mode="same")
 
 
-def pulse_measures(env: np.ndarray, period: float,
+class PulseEnvelope:
+    """An envelope with the local maxima and mean that :func:`pulse_measures` reads.
+
+    Computed once, they serve every period measured on the same envelope.
+
+    Parameters
+    ----------
+    env : ndarray, shape (n,)
+        A non-negative envelope.
+    """
+
+    def __init__(self, env: np.ndarray):
+        self.env = np.asarray(env)
+        self.peaks = scipy.ndimage.maximum_filter1d(self.env, 5)
+        self.mean = float(self.env.mean()) or 1.0
+
+
+def pulse_measures(env: np.ndarray | PulseEnvelope, period: float,
                    frame_rate: float) -> tuple[float, float, float]:
     """Pulse salience, alternation and fill of a pulse train with ``period`` frames.
 
@@ -179,8 +197,9 @@ def pulse_measures(env: np.ndarray, period: float,
 
     Parameters
     ----------
-    env : ndarray, shape (n,)
-        A non-negative envelope.
+    env : ndarray, shape (n,), or PulseEnvelope
+        A non-negative envelope (prepared with :class:`PulseEnvelope` when it is measured
+        at several periods).
     period : float
         Pulse period (frames).
     frame_rate : float
@@ -197,8 +216,10 @@ def pulse_measures(env: np.ndarray, period: float,
         Share of the pulses (0-1) that carry an onset: more strength than the envelope's
         mean.  A beat level twice as fast as the music's pulse leaves half of them empty.
     """
-    em = scipy.ndimage.maximum_filter1d(env, 5)
-    n = len(env)
+    if not isinstance(env, PulseEnvelope):
+        env = PulseEnvelope(env)
+    em = env.peaks
+    n = len(em)
     win = min(n, int(WINDOW_S * frame_rate))
     starts = np.arange(0, max(1, n - win + 1), max(1, win // 2))
     if len(starts) > _MAX_WINDOWS:
@@ -214,7 +235,7 @@ def pulse_measures(env: np.ndarray, period: float,
     a = np.median(pulses[:, 0::2], axis=1)
     c = np.median(pulses[:, 1::2], axis=1)
     alt = np.minimum(a, c) / np.maximum(np.maximum(a, c), 1e-9)
-    mean = float(env.mean()) or 1.0
+    mean = env.mean
     fill = float(np.mean(pulses > mean))
     return float(np.mean(m[rows, best])) / mean, float(np.median(alt)), fill
 

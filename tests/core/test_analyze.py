@@ -9,7 +9,7 @@ import pytest
 
 from benchmarks.errorcases import chorale
 from benchmarks.synth import click_track, noise, render_song, silence
-from core.analysis.analyze import analyze_file
+from core.analysis.analyze import _downmix, analyze_file
 from core.calibration.agreement import mirex_score
 from core.errors import (
     AnalysisCancelled,
@@ -188,3 +188,15 @@ def test_drumless_music_gets_a_tempo_and_a_weak_pulse_column(tmp_path):
     assert r.bpm is not None and abs(r.bpm - 66.0) <= 0.04 * 66.0, r.bpm
     assert r.bpm_weak_pulse in (True, False) and r.bpm_confidence > 0
     assert "bpm_weak_pulse" in r.to_row()
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 8])
+def test_downmix_is_the_channel_mean(channels):
+    block = np.random.default_rng(channels).uniform(-1, 1, (5000, channels)).astype(np.float32)
+    mono = _downmix(block)
+    assert mono.dtype == np.float32 and mono.shape == (5000,)
+    want = block.mean(axis=1, dtype=np.float32)
+    if channels <= 2:  # the same sums in the same order: equal to the bit
+        assert np.array_equal(mono, want)
+    else:
+        np.testing.assert_allclose(mono, want, rtol=1e-6, atol=1e-7)

@@ -8,6 +8,7 @@ import pytest
 from benchmarks.errorcases import chorale, four_on_the_floor, halftime_groove
 from benchmarks.independent_synth import render
 from benchmarks.synth import click_track, noise, render_song, silence
+from core.analysis.periodicity import PulseEnvelope, pulse_measures
 from core.analysis.tempo import (
     _WEIGHTS,
     TempoEstimate,
@@ -207,3 +208,18 @@ def test_time_signature_needs_a_tempo():
     fs = _features(silence(6.0, SR))
     assert estimate_time_signature(fs, estimate_tempo(fs)) is None
     assert estimate_time_signature(fs, None) is None
+
+
+def test_prepared_pulse_envelope_measures_like_the_raw_envelope():
+    fr = 86.0
+    env = np.zeros(int(40 * fr))
+    env[:: int(fr / 2)] = 1.0  # a pulse every half second (120 BPM)
+    env += np.random.default_rng(3).uniform(0, 0.2, env.size)
+    prepared = PulseEnvelope(env)
+    for period in (fr / 2, fr / 4, fr):
+        assert pulse_measures(prepared, period, fr) == pulse_measures(env, period, fr)
+    sal, alt, fill = pulse_measures(prepared, fr / 2, fr)
+    sal_fast, alt_fast, _ = pulse_measures(prepared, fr / 4, fr)
+    # The true beat: every pulse accented alike and filled; at twice its rate every other
+    # pulse is empty.
+    assert sal > sal_fast and alt > 0.9 and fill > 0.9 and alt_fast < 0.5
