@@ -455,3 +455,46 @@ def test_mismatch_rows_without_a_precomputed_pairing():
                     "ref_energy": 0.2, "ref_key": "F major", "ref_key_camelot": "7B"}
     assert out[0]["path"] == "/a" and out[3]["match_method"] == "unmatched"
     assert out[4]["match_method"] == "ambiguous"
+
+
+def test_a_profile_key_map_and_tempo_correction_are_read_and_applied(tmp_path):
+    data = {"format": "songcal-calibration-profile", "version": 2, "descriptors": {},
+            "tempo": {"rule": {"kind": "factor", "factor": 2.0},
+                      "correction": {"method": "offset", "slope": 1.0, "intercept": 1.5}},
+            "key": {"major": "keep", "minor": "relative",
+                    "mapping": {"A minor": "E minor", "F# major": "C# major"}},
+            "meta": {}}
+    p = tmp_path / "p.json"
+    save_profile(profile_from_dict(data), p)
+    loaded = load_profile(p)
+    assert loaded.key.mapping == {"A minor": "E minor", "F# major": "C# major"}
+    assert (loaded.tempo_correction.method, loaded.tempo_correction.intercept) == ("offset",
+                                                                                   1.5)
+    rows = [{"status": "done", "bpm": "60", "key": k}
+            for k in ("A minor", "F# major", "D minor", "G major")]
+    out = apply_profile(loaded, rows)
+    assert [r["key_calibrated"] for r in out] == ["E minor", "C# major", "F major", "G major"]
+    assert [r["bpm_calibrated"] for r in out] == [121.5] * 4  # doubled, then +1.5 BPM
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"descriptors": {"energy": {"method": "offset", "intercept": "0.1"}}},
+     "descriptors.energy.intercept: must be a number, got '0.1'"),
+    ({"tempo": {"rule": "double"}}, "tempo.rule: must be an object, got 'double'"),
+    ({"tempo": {"rule": {"kind": "factor", "factor": True}}},
+     "tempo.rule.factor: must be a number, got True"),
+])
+def test_a_malformed_profile_field_is_named_with_what_is_wrong(change, message):
+    data = {"format": "songcal-calibration-profile", "version": 2, "descriptors": {},
+            "tempo": None, "key": None, "meta": {}}
+    data.update(change)
+    with pytest.raises(ProfileError, match=f"^p.json: malformed profile: {message}$"):
+        profile_from_dict(data, path="p.json")
+
+
+def test_a_binary_file_is_not_a_profile(tmp_path):
+    p = tmp_path / "p.json"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00\x81")
+    with pytest.raises(ProfileError, match=r"p\.json: not a text file \(binary content\); "
+                                           r"a profile is JSON text$"):
+        load_profile(p)

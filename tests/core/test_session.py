@@ -183,6 +183,12 @@ def test_export_writes_every_kind_under_the_shared_names(session, tmp_path):
     assert [r["bpm_agreement"] for r in paired[:4]] == ["double"] * 4
     assert load_profile(written["profile"]).meta["reference_file"] == "sheet.csv"
     assert session.calibration_is_current  # fitted on the way
+    # the mismatches are the paired rows that disagree, with the same calibrated columns
+    paired_cols, _ = read_csv_rows(written["paired"])
+    cols, mismatches = read_csv_rows(written["mismatches"])
+    assert cols == ["mismatch"] + paired_cols and "bpm_calibrated" in cols
+    doubled = [r for r in mismatches if r["mismatch"].startswith("tempo double")]
+    assert len(doubled) == 4 and all(r["bpm_calibrated"] for r in doubled)
 
 
 def test_export_names_follow_a_stem(tmp_path):
@@ -527,6 +533,7 @@ def test_key_errors_by_mode_and_distance():
     ke = key_errors(est, ref)
     assert ke.same_mode.tolist() == [1, 1, 0, 0, 0, 1, 0]  # same, fifth, C# (5 steps)
     assert ke.other_mode.tolist() == [1, 0, 0, 1, 0, 0, 0]  # parallel 0, relative 3
+    assert ke.same_mode.dtype.kind == ke.other_mode.dtype.kind == "i"  # counts, not floats
     assert ke.relations == {"same": 1, "fifth": 1, "relative": 1, "parallel": 1, "other": 1}
     assert ke.n == 5 and ke.accuracy == 0.2
     assert ke.weighted == pytest.approx((1 + 0.5 + 0.3 + 0.2) / 5)
