@@ -259,7 +259,7 @@ def test_cli_apply_bad_profile_exits_2(deck, capsys):
 def test_cli_calibrate_reports_verdicts_and_learned_models(deck, capsys):
     tmp, _, ref, res = deck
     code = _cli(["calibrate", res, "--reference", ref, "-o", tmp / "cal.csv",
-                 "--calibrated-out", tmp / "calibrated.csv"])
+                 "--calibrated-out", tmp / "calibrated.csv", "--profile", tmp / "p.json"])
     out = capsys.readouterr().out
     assert code == 0
     assert "energy [calibrated] (n=60)" in out and "90 % interval" in out
@@ -268,6 +268,18 @@ def test_cli_calibrate_reports_verdicts_and_learned_models(deck, capsys):
     assert f"wrote calibrated: {tmp / 'calibrated.csv'}" in out
     _, by = _calibration_by_descriptor(tmp / "cal.csv")
     assert by["energy"]["verdict"] == "calibrated" and by["energy_learned"]["inputs"]
+    # the clamp of a 0-1 descriptor and the folds of every score are in the table
+    assert (by["energy"]["clamp_low"], by["energy"]["clamp_high"]) == ("0.0", "1.0")
+    assert by["key_accuracy"]["folds"] == by["key_weighted"]["folds"] == "10"
+    # the profile records the scores of the fit and its cross-validation settings
+    meta = json.loads((tmp / "p.json").read_text(encoding="utf-8"))["meta"]
+    assert meta["cross_validation"] == {"k": 10, "seed": 0, "min_gain": 0.01}
+    scores = meta["scores"]
+    assert scores["bpm"]["verdict"] == by["bpm"]["verdict"] and scores["bpm"]["n"] == 60
+    learned = scores["energy"]["learned"]
+    assert learned["n"] == 60 and learned["kept"] is False
+    assert [a for a, _ in learned["importance"]][:1] == [by["energy_learned"]["inputs"]
+                                                         .split("=")[0]]
     _cli(["calibrate", res, "--reference", ref, "-o", tmp / "cal.csv", "-q", "--no-learned"])
     assert "replaced" not in capsys.readouterr().out  # quiet: no list
     _cli(["calibrate", res, "--reference", ref, "-o", tmp / "cal.csv", "--no-learned"])
@@ -498,3 +510,20 @@ def test_a_binary_file_is_not_a_profile(tmp_path):
     with pytest.raises(ProfileError, match=r"p\.json: not a text file \(binary content\); "
                                            r"a profile is JSON text$"):
         load_profile(p)
+
+
+def test_interval_bounds_stay_on_the_descriptor_scale_and_tempo_bounds_are_not_cut():
+    p = profile_from_dict({
+        "format": "songcal-calibration-profile", "version": 2,
+        "descriptors": {"energy": {"method": "none"}},
+        "tempo": {"rule": {"kind": "none"}, "correction": {"method": "none"}},
+        "intervals": {"bpm": {"kind": "relative", "halfwidth": 0.1, "n": 50},
+                      "energy": {"kind": "absolute", "halfwidth": 0.1, "n": 50}},
+        "key": None, "meta": {}})
+    out = apply_profile(p, [{"status": "done", "bpm": 310.0, "energy": 0.95}])[0]
+    # a fast tempo's interval reaches past 320 BPM: no range cuts a tempo
+    assert out["bpm_calibrated_low"] == pytest.approx(310 * np.exp(-0.1))
+    assert out["bpm_calibrated_high"] == pytest.approx(310 * np.exp(0.1))
+    # energy lives on 0-1: its upper bound stops at 1
+    assert out["energy_calibrated_low"] == pytest.approx(0.85)
+    assert out["energy_calibrated_high"] == 1.0

@@ -178,8 +178,10 @@ def test_all_rows_bad_is_an_error_naming_the_first():
 
 
 def test_missing_file_is_an_error(tmp_path):
-    with pytest.raises(ReferenceSheetError, match="does not exist"):
+    with pytest.raises(ReferenceSheetError, match="the reference sheet does not exist$"):
         load_reference(tmp_path / "nope.csv")
+    with pytest.raises(ReferenceSheetError, match="the reference sheet is a folder"):
+        load_reference(tmp_path)
 
 
 def test_neutralized_cells_from_our_own_exports_are_restored():
