@@ -265,3 +265,24 @@ def test_describe_texts():
     assert LinearCorrection("linear", -0.8, 0.9).describe() == "linear: y = -0.8x + 0.9"
     assert LinearCorrection("theil_sen", 1.02, -1.3).describe() == \
         "theil_sen: y = 1.02x - 1.3"
+
+
+def test_each_method_is_scored_on_the_clamped_values_it_would_apply():
+    # The analyzer reads energy far too high near the top: a line through the pairs
+    # overshoots 1 and undershoots 0, so clamping to 0-1 changes every method's error.
+    rng = np.random.default_rng(9)
+    x = rng.uniform(0, 1, 40)
+    y = np.clip(1.6 * x - 0.3 + rng.normal(0, 0.02, 40), 0, 1)
+    _, scores = select_method(x, y, k=5, low=0.0, high=1.0)
+    for m, score in scores.items():
+        def clamped(train, test, m=m):
+            return fit_linear(x[train], y[train], method=m, low=0.0, high=1.0).apply(x[test])
+        assert score == mae(cv_predict(40, cv_folds(40, k=5), clamped), y), m
+
+
+def test_ten_folds_unless_told_otherwise():
+    rng = np.random.default_rng(10)
+    x = rng.uniform(0, 1, 50)
+    y = 0.8 * x + 0.1 + rng.normal(0, 0.02, 50)
+    assert fit_descriptor(x, y, descriptor="energy").folds == 10
+    assert fit_descriptor(x, y, descriptor="energy", k=5).folds == 5

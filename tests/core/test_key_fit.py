@@ -94,3 +94,9 @@ def test_key_correction_parts():
     assert KeyCorrection(minor="fifth_down").apply(Key(7, "minor")) == Key(0, "minor")
     assert KeyCorrection().is_identity and KeyCorrection().describe() == "none"
     assert KeyCorrection(minor="relative").describe() == "minor: relative"
+
+
+def test_estimates_and_references_of_unequal_length_are_refused():
+    est, ref = _fifth_up(3, 30, 0.5)
+    with pytest.raises(ValueError):
+        fit_key(est, ref[:-1])

@@ -127,6 +127,16 @@ def test_too_few_songs_at_the_boundary():
     assert flat.model is None and "no input varies" in flat.note
 
 
+def test_the_learning_curve_goes_down_to_half_the_fewest_songs_and_no_lower():
+    # 75 songs: outer training sets of 60, a quarter of which is 15 = MIN_SONGS / 2
+    X, y = _planted(75, seed=9)
+    cal = fit_learned(X, y, NAMES, column="speech")
+    assert [size for size, _ in cal.learning_curve] == [MIN_SONGS // 2, 30, 60]
+    # 70 songs: a quarter of 56 is 14, too few for a point of the curve
+    short = fit_learned(X[:70], y[:70], NAMES, column="speech")
+    assert [size for size, _ in short.learning_curve] == [28, 56]
+
+
 def test_rows_without_a_reference_value_are_dropped_and_missing_inputs_kept():
     X, y = _planted(200, seed=7)
     y[:10] = np.nan

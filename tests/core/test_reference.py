@@ -239,3 +239,27 @@ def test_a_sheet_with_only_extra_numeric_columns_is_read():
     text = "Title,Liveness\n" + "".join(f"S{i},0.{i}\n" for i in range(1, 6))
     sheet = parse_reference_text(text)
     assert sheet.extra == ["liveness"] and sheet.descriptors == []
+
+
+def test_words_for_no_key_are_missing_keys_not_bad_cells():
+    sheet = parse_reference_text("Song,Key,Camelot,BPM\nA,Unknown,,90\nB,N/A,,90\n"
+                                 "C,none,,90\nD,?,Unknown,90\n")
+    assert [r.key for r in sheet.rows] == [None] * 4
+    assert sheet.bad_cells == [] and sheet.bad_rows == []
+
+
+def test_a_camelot_column_reads_codes_and_key_names_and_lists_what_it_cannot():
+    sheet = parse_reference_text("Song,Camelot,BPM\nA,8A,100\nB,Am,100\nC,13C,100\n")
+    assert [r.key for r in sheet.rows] == [Key(9, "minor"), Key(9, "minor"), None]
+    bad = sheet.bad_cells[0]
+    assert (bad.row, bad.column, bad.value) == (4, "Camelot", "13C")
+    assert "not a Camelot code" in str(bad)
+
+
+def test_a_percentage_column_is_scaled_as_soon_as_a_value_exceeds_one():
+    # acousticness 0-2 %: still percentages, because a 0-1 value never exceeds 1
+    sheet = parse_reference_text("Song,Acoustic\nA,0.5\nB,1.5\nC,2\nD,0\n")
+    assert [r.values["acousticness"] for r in sheet.rows] == pytest.approx(
+        [0.005, 0.015, 0.02, 0.0])
+    unit = parse_reference_text("Song,Acoustic\nA,0.5\nB,1\nC,0.25\n")
+    assert [r.values["acousticness"] for r in unit.rows] == [0.5, 1.0, 0.25]

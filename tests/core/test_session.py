@@ -53,6 +53,12 @@ def make_deck(n=N, seed=3):
     return rows, parse_reference_text("\n".join(lines) + "\n", name="sheet.csv")
 
 
+def _key_of(row):
+    from core.io.keynotation import parse_key
+
+    return parse_key(row["key"])
+
+
 @pytest.fixture
 def session():
     rows, sheet = make_deck()
@@ -168,6 +174,22 @@ def test_bad_indices_and_keys_are_refused(session):
         session.set_results(session.rows[:2], keys=["a", "a"])
     with pytest.raises(ValueError, match="k must be"):
         CalibrationOptions(k=1)
+    assert CalibrationOptions(threshold=100).threshold == 100
+    with pytest.raises(ValueError, match="threshold must be 0-100"):
+        CalibrationOptions(threshold=100.5)
+
+
+def test_a_sheet_with_camelot_codes_only_gets_a_key_calibration():
+    rows, _ = make_deck()
+    lines = ["Song,Artist,BPM,Camelot"]
+    for r in rows:
+        lines.append(f"{r['title']},{r['artist']},{r['bpm']:.1f},{_key_of(r).camelot}")
+    s = CalibrationSession(options=CalibrationOptions(learned=False))
+    s.set_results(rows)
+    s.set_reference(parse_reference_text("\n".join(lines) + "\n", name="cam.csv"))
+    cal = s.fit()
+    assert cal.key is not None and cal.key.n == N
+    assert cal.key.accuracy_before == 1.0 and cal.key.verdict == "tracks"
 
 
 def test_export_writes_every_kind_under_the_shared_names(session, tmp_path):
@@ -405,7 +427,7 @@ def test_calibrate_results_csv_writes_beside_the_results_with_the_options(tmp_pa
     results = tmp_path / "deck.csv"
     write_csv(results, RESULT_COLUMNS, [{c: r.get(c) for c in RESULT_COLUMNS} for r in rows],
               meta={"settings": "from the rows"})
-    options = CalibrationOptions(learned=False, min_gain=0.2)
+    options = CalibrationOptions(learned=False, min_gain=0.2, k=4)
     session, written = calibrate_results_csv(results, sheet, settings={"sample_rate": 8000},
                                              options=options)
     assert set(os.path.dirname(p) for p in written.values()) == {str(tmp_path)}
@@ -413,6 +435,9 @@ def test_calibrate_results_csv_writes_beside_the_results_with_the_options(tmp_pa
     _, cal_rows = read_csv_rows(written["calibration"])
     assert cal_rows[0]["settings"] == "sample_rate=8000"
     assert "min_gain=0.2" in cal_rows[0]["calibration_settings"]
+    # every column is cross-validated with the folds asked for
+    assert {r["descriptor"]: r["folds"] for r in cal_rows} == dict.fromkeys(
+        ("bpm", "bpm_acc1", "bpm_acc2", "energy", "key_accuracy", "key_weighted"), "4")
 
 
 def test_set_keep_inverted_refuses_what_is_not_a_numeric_descriptor(session):

@@ -174,3 +174,14 @@ def test_describe_says_what_is_applied():
                                                                             corr).kept
     assert TempoRule("factor", factor=2 / 3).describe() == "multiply by 0.6667"
     assert TempoRule().describe() == "none"
+
+
+def test_a_tempo_on_the_low_edge_of_a_range_stays_put():
+    # Songs exactly at a range's lower bound (40, 80, 90, 100, 120 BPM: values of the
+    # search grid) agree with the reference as they are; folding must not double them.
+    est = np.array([40.0, 80.0, 90.0, 100.0, 120.0])
+    hits = _range_hits(est, est.copy())
+    folded = _fold(est[None, :], _RANGES[:, 0:1], _RANGES[:, 1:2])
+    assert np.array_equal(hits, np.mean(tempo_within(folded, est[None, :]), axis=1))
+    at_40 = (_RANGES[:, 0] == 40.0) & (_RANGES[:, 1] >= 120.0)
+    assert np.all(hits[at_40] == 1.0)
