@@ -345,6 +345,10 @@ def test_apply_leaves_songs_that_were_not_analyzed_empty(tmp_path):
     assert all(out[0][c] is None for c in out[0] if c.endswith(("_calibrated",
                                                                 "_calibrated_low")))
     assert out[1]["energy_calibrated"] is not None
+    # a row with an empty status cell (a sheet of values made by hand) holds an analysis
+    blank = apply_profile(s.profile(), [dict(results[1], status="")])[0]
+    assert blank["energy_calibrated"] == out[1]["energy_calibrated"]
+    assert blank["key_calibrated"] == out[1]["key_calibrated"] is not None
 
 
 def _write(tmp_path, sheet):

@@ -47,7 +47,7 @@ def test_planted_three_input_relation_is_learned_and_beats_every_single_fit():
     singles = [fit_descriptor(X[:, j], y, descriptor="speech") for j in range(X.shape[1])]
     best_single = min(s.mae_cv for s in singles)
     cal = fit_learned(X, y, NAMES, column="speech")
-    assert cal.kept and cal.verdict == "calibrated" and cal.folds == 5
+    assert cal.kept and cal.verdict == "calibrated" and cal.folds == 5 and cal.note == ""
     assert cal.mae_cv < 0.7 * best_single
     assert cal.mae_cv == mae(cal.cv_pred, y) and cal.mae_compared == cal.mae_cv
     assert {name for name, _ in cal.importance[:3]} == {"energy", "brightness_hz",

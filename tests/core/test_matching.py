@@ -76,7 +76,8 @@ def test_identity_from_filename(name, title, artist):
 
 
 def test_identity_from_row_prefers_tags_then_file_name():
-    assert identity_from_row({"title": "T", "artist": "A", "path": "/x/B - C.wav"}).title == "T"
+    ident = identity_from_row({"title": "T", "artist": "A", "path": "/x/B - C.wav"})
+    assert (ident.title, ident.artist, ident.path) == ("T", "A", "/x/B - C.wav")
     ident = identity_from_row({"title": "", "artist": "", "path": "/x/B - C.wav"})
     assert (ident.title, ident.artist) == ("C", "B")
 
@@ -119,7 +120,7 @@ def test_same_title_without_artist_is_ambiguous():
     sheet = rows(("Intro", "Band A"), ("Intro", "Band B"))
     res = match_songs([SongIdentity("Intro", "")], sheet)
     assert res.matches == []
-    assert res.ambiguous[0].song == 0 and {c[0] for c in res.ambiguous[0].candidates} == {0, 1}
+    assert res.ambiguous[0].song == 0 and res.ambiguous[0].candidates == ((0, 100.0), (1, 100.0))
     assert res.unmatched_songs == [0]
 
 
@@ -157,3 +158,27 @@ def test_a_song_listed_twice_in_the_sheet_is_not_ambiguous():
     sheet = rows(("Hello", "Adele"), ("Hello", "Adele"), ("Skyfall", "Adele"))
     res = match_songs([SongIdentity("Hello", "Adele")], sheet)
     assert res.row_of == {0: 0} and res.ambiguous == []
+
+
+def test_a_fuzzy_match_needs_the_threshold_score():
+    sheet = rows(("Hotel California", "Eagles"))
+    near = match_songs([SongIdentity("Hotl Californa", "The Eagles")], sheet)
+    assert [(m.method, m.score) for m in near.matches] == [("fuzzy", 87.5)]  # >= 86
+    far = match_songs([SongIdentity("Hotel Califrna", "The Eagls")], sheet)  # 85.1
+    assert far.matches == [] and far.unmatched_songs == [0]
+
+
+def test_two_rows_within_the_margin_make_a_fuzzy_match_ambiguous_with_their_scores():
+    sheet = rows(("Smells Like Teen Spirit", "Nirvana"), ("Smells Like Teen Spirits", "Nirvana"))
+    res = match_songs([SongIdentity("Smells Like Teen Spirt", "Nirvana")], sheet)
+    assert res.matches == []
+    assert res.ambiguous[0].candidates == ((0, 98.4), (1, 96.8))  # scores to 0.1
+
+
+def test_an_exact_title_wins_a_row_over_a_normalized_one():
+    sheet = rows(("Yesterday", "The Beatles"))
+    songs = [SongIdentity("Yesterday (Remastered 2009)", "The Beatles"),
+             SongIdentity("Yesterday", "The Beatles")]
+    res = match_songs(songs, sheet)
+    assert [(m.song, m.method) for m in res.matches] == [(1, "exact")]
+    assert res.ambiguous[0].song == 0 and res.ambiguous[0].candidates == ((0, 100.0),)

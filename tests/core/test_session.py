@@ -175,6 +175,10 @@ def test_bad_indices_and_keys_are_refused(session):
     with pytest.raises(ValueError, match="k must be"):
         CalibrationOptions(k=1)
     assert CalibrationOptions(threshold=100).threshold == 100
+    # the descriptors whose inverted correction is kept form a set, whatever was given
+    a = CalibrationOptions(keep_inverted=["valence", "energy"])
+    b = CalibrationOptions(keep_inverted=("energy", "valence", "energy"))
+    assert a == b and hash(a) == hash(b) and a.keep_inverted == {"energy", "valence"}
     with pytest.raises(ValueError, match="threshold must be 0-100"):
         CalibrationOptions(threshold=100.5)
 
