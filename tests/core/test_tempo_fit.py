@@ -5,7 +5,14 @@ import numpy as np
 import pytest
 
 from core.calibration.agreement import acc1, acc2, tempo_within
-from core.calibration.tempo_fit import _RANGES, TempoRule, _fold, _range_hits, fit_tempo
+from core.calibration.tempo_fit import (
+    _RANGES,
+    TempoRule,
+    _fold,
+    _learn_tempo_rule,
+    _range_hits,
+    fit_tempo,
+)
 
 
 def _tempo_set(seed, n=60):
@@ -185,3 +192,22 @@ def test_a_tempo_on_the_low_edge_of_a_range_stays_put():
     assert np.array_equal(hits, np.mean(tempo_within(folded, est[None, :]), axis=1))
     at_40 = (_RANGES[:, 0] == 40.0) & (_RANGES[:, 1] >= 120.0)
     assert np.all(hits[at_40] == 1.0)
+
+
+def test_the_learned_range_scores_on_the_songs_what_the_search_found():
+    # Correct tempi from 62 to 190 BPM, and slow songs the analyzer halved: the best
+    # range doubles those without halving the fast songs, so it must reach past 190.
+    rng = np.random.default_rng(21)
+    ref = np.exp(rng.uniform(np.log(62), np.log(190), 80))
+    est = ref * (1 + rng.normal(0, 0.005, 80))
+    est[ref < 90] /= 2
+    rule = _learn_tempo_rule(est, ref)
+    assert rule.kind == "range" and rule.high >= 190
+    assert acc1(rule.apply(est), ref) == _range_hits(est, ref).max() == 1.0
+
+
+def test_every_reference_tempo_the_sheet_accepts_counts():
+    # The sheet takes 1-1000 BPM; a 1 BPM reference is a miss, not a song left out.
+    est = np.array([120.0, 100.0, 90.0, 80.0, 140.0])
+    cal = fit_tempo(est, np.array([120.0, 100.0, 90.0, 80.0, 1.0]))
+    assert cal.n == 5 and cal.acc1_before == pytest.approx(4 / 5)
