@@ -286,3 +286,26 @@ def test_ten_folds_unless_told_otherwise():
     y = 0.8 * x + 0.1 + rng.normal(0, 0.02, 50)
     assert fit_descriptor(x, y, descriptor="energy").folds == 10
     assert fit_descriptor(x, y, descriptor="energy", k=5).folds == 5
+
+
+def test_a_large_deck_chooses_each_method_with_fewer_inner_folds():
+    # 560 songs: every outer training set holds more than LARGE_TRAINING_SET songs, so the
+    # method is chosen by 3-fold inner cross-validation; offset and linear nearly tie, so
+    # 5 inner folds would choose differently in some fold.
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, 560)
+    y = 1.01 * x + 0.02 + rng.normal(0, 0.05, 560)
+    folds = cv_folds(560)
+    methods = ("offset", "linear")
+
+    def by_hand(k):
+        out = np.empty(560)
+        for test in folds:
+            train = np.setdiff1d(np.arange(560), test)
+            m, _ = select_method(x[train], y[train], methods=methods, k=k)
+            out[test] = fit_linear(x[train], y[train], method=m).apply(x[test])
+        return out
+
+    nested = nested_predict(x, y, folds, methods=methods)
+    assert np.array_equal(nested, by_hand(INNER_FOLDS_LARGE))
+    assert not np.array_equal(nested, by_hand(INNER_FOLDS))

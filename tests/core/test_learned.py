@@ -158,6 +158,15 @@ def test_tree_model_reproduces_scikit_learn_and_survives_json_exactly():
     assert isinstance(back, TreeModel) and np.array_equal(back.predict(X), model.predict(X))
 
 
+def test_trees_in_cross_validation_predict_what_their_saved_form_predicts_clamped():
+    X, y = _planted(300, seed=8)
+    quick = fit_model(X, y, NAMES, low=0.3, high=0.7, export=False)  # as in the folds
+    assert quick.kind == "boosted_trees"
+    pred = quick.predict(X)
+    assert pred.min() == 0.3 and pred.max() == 0.7  # the planted values reach past both
+    assert np.array_equal(pred, quick.export().predict(X))
+
+
 def test_ridge_model_survives_json_exactly_and_clamps():
     X, y = _planted(200, seed=9)
     X[::5, 2] = np.nan
