@@ -490,6 +490,7 @@ def test_a_profile_key_map_and_tempo_correction_are_read_and_applied(tmp_path):
             for k in ("A minor", "F# major", "D minor", "G major")]
     out = apply_profile(loaded, rows)
     assert [r["key_calibrated"] for r in out] == ["E minor", "C# major", "F major", "G major"]
+    assert [r["key_camelot_calibrated"] for r in out] == ["9A", "3B", "7B", "9B"]
     assert [r["bpm_calibrated"] for r in out] == [121.5] * 4  # doubled, then +1.5 BPM
 
 
