@@ -141,9 +141,12 @@ def test_tempo_rule_validation_and_apply():
         TempoRule("range", low=100.0, high=150.0)
     with pytest.raises(ValueError, match="kind"):
         TempoRule("stretch")
-    with pytest.raises(ValueError, match="factor"):
+    with pytest.raises(ValueError, match="factor must be > 0, got 0.0"):
         TempoRule("factor", factor=0.0)
-    with pytest.raises(ValueError, match="low"):
+    # only a factor rule uses its factor: a range or no rule leaves that field alone
+    assert TempoRule("range", low=70.0, factor=0.0).apply(50.0) == 100.0
+    assert TempoRule("none", factor=-1.0).apply(50.0) == 50.0
+    with pytest.raises(ValueError, match="low must be > 0 BPM, got 0.0"):
         TempoRule("range", low=0.0)
 
 
