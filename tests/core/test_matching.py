@@ -182,3 +182,10 @@ def test_an_exact_title_wins_a_row_over_a_normalized_one():
     res = match_songs(songs, sheet)
     assert [(m.song, m.method) for m in res.matches] == [(1, "exact")]
     assert res.ambiguous[0].song == 0 and res.ambiguous[0].candidates == ((0, 100.0),)
+
+
+def test_the_same_title_by_another_artist_is_not_a_match():
+    sheet = rows(("Hello", "Adele"), ("Skyfall", "Adele"))
+    res = match_songs([SongIdentity("Hello", "Lionel Richie"), SongIdentity("Skyfall", "Adele")],
+                      sheet)
+    assert res.row_of == {1: 1} and res.unmatched_songs == [0] and res.unmatched_rows == [0]
