@@ -155,6 +155,7 @@ def test_out_of_range_percentage_does_not_change_the_scale_of_the_column():
 def test_row_without_title_is_listed():
     sheet = parse_reference_text("Song,BPM\n,120\nB,90\n")
     assert sheet.bad_rows[0].row == 2 and sheet.bad_rows[0].reason == "empty title"
+    assert sheet.bad_rows[0].column == "Song" and "Song" in str(sheet.bad_rows[0])
 
 
 def test_no_title_column_is_an_error_naming_the_header():
@@ -263,3 +264,11 @@ def test_a_percentage_column_is_scaled_as_soon_as_a_value_exceeds_one():
         [0.005, 0.015, 0.02, 0.0])
     unit = parse_reference_text("Song,Acoustic\nA,0.5\nB,1\nC,0.25\n")
     assert [r.values["acousticness"] for r in unit.rows] == [0.5, 1.0, 0.25]
+
+
+def test_a_ragged_sheet_falls_back_to_the_delimiter_its_header_uses():
+    # A short last row defeats the sniffer; the header's semicolons decide (its capital
+    # letters never do).
+    sheet = parse_reference_text("Song;BPM;XXL Mix\nA;120;1\nB;90\n")
+    assert sheet.delimiter == ";"
+    assert [(r.title, r.values["bpm"]) for r in sheet.rows] == [("A", 120.0), ("B", 90.0)]
