@@ -31,6 +31,9 @@ def rows(*pairs):
     ("Song featuring X & Y", "song"),
     ("Dancing with Myself", "dancing with myself"),
     ("Hello, World!", "hello world"),
+    ("Die Straße", "die strasse"),
+    ("Søren Ærø Cœur", "soren aero coeur"),
+    ("A+B", "a and b"),
 ])
 def test_normalize_title(raw, expected):
     assert normalize_title(raw) == expected
