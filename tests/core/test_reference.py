@@ -272,3 +272,9 @@ def test_a_ragged_sheet_falls_back_to_the_delimiter_its_header_uses():
     sheet = parse_reference_text("Song;BPM;XXL Mix\nA;120;1\nB;90\n")
     assert sheet.delimiter == ";"
     assert [(r.title, r.values["bpm"]) for r in sheet.rows] == [("A", 120.0), ("B", 90.0)]
+
+
+def test_blank_lines_and_rows_before_the_header_are_skipped():
+    sheet = parse_reference_text(",,\n\n,  ,\nSong,BPM,Key\nA,120,C\n")
+    assert sheet.columns["title"] == "Song" and [r.title for r in sheet.rows] == ["A"]
+    assert sheet.rows[0].values == {"bpm": 120.0} and sheet.rows[0].key == Key(0, "major")
