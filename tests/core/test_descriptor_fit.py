@@ -83,6 +83,11 @@ def test_huber_on_many_points_uses_a_subsampled_start_and_still_fits():
     c = fit_linear(x, y, method="huber")
     assert c.slope == pytest.approx(2.0, abs=0.01) and c.intercept == pytest.approx(-0.5,
                                                                                    abs=0.01)
+    # Theil-Sen on more than 200 points fits a fixed-seed subsample: the same line each time
+    t = fit_linear(x, y, method="theil_sen")
+    assert t.slope == pytest.approx(2.0, abs=0.02) and t.intercept == pytest.approx(-0.5,
+                                                                                   abs=0.02)
+    assert fit_linear(x, y, method="theil_sen") == t
 
 
 def test_unknown_method_and_bad_inputs_are_rejected():
