@@ -19,6 +19,7 @@ from core.calibration.descriptor_fit import (
     r_squared,
     select_method,
 )
+from core.calibration.intervals import interval_from_residuals
 
 
 def test_cv_folds_leave_one_out_up_to_19_and_k_fold_from_20():
@@ -221,6 +222,9 @@ def test_raw_values_that_already_track_keep_nothing():
     y = x + rng.normal(0, 0.03, 80)
     cal = fit_descriptor(x, y, descriptor="energy")
     assert not cal.kept and cal.verdict == "tracks" and cal.r2_before > 0.9
+    # nothing applied: the 90 % interval is that of the raw values, from all 80 songs
+    assert cal.interval == interval_from_residuals(x - y) and cal.interval.n == 80
+    assert 0 < cal.interval.halfwidth < 0.1
 
 
 def test_too_few_pairs_at_the_boundary():
