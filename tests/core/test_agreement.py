@@ -97,6 +97,9 @@ def test_tempo_within_broadcasts_and_refuses_nan():
     assert out.tolist() == [[True, False], [False, True]]
     assert tempo_within(200.0, 100.0, factor=2.0) is True
     assert tempo_within(math.nan, 100.0) is False
+    # a missing value (None in a list of tempi) is NaN on either side: it agrees with nothing
+    assert tempo_within([120.0, None, 90.0], [None, 100.0, 90.0]).tolist() == [False, False,
+                                                                                 True]
 
 
 C = Key(0, "major")

@@ -259,7 +259,7 @@ def test_cli_apply_bad_profile_exits_2(deck, capsys):
 def test_cli_calibrate_reports_verdicts_and_learned_models(deck, capsys):
     tmp, _, ref, res = deck
     code = _cli(["calibrate", res, "--reference", ref, "-o", tmp / "cal.csv",
-                 "--calibrated-out", tmp / "calibrated.csv"])
+                 "--calibrated-out", tmp / "calibrated.csv", "--profile", tmp / "p.json"])
     out = capsys.readouterr().out
     assert code == 0
     assert "energy [calibrated] (n=60)" in out and "90 % interval" in out
@@ -268,6 +268,18 @@ def test_cli_calibrate_reports_verdicts_and_learned_models(deck, capsys):
     assert f"wrote calibrated: {tmp / 'calibrated.csv'}" in out
     _, by = _calibration_by_descriptor(tmp / "cal.csv")
     assert by["energy"]["verdict"] == "calibrated" and by["energy_learned"]["inputs"]
+    # the clamp of a 0-1 descriptor and the folds of every score are in the table
+    assert (by["energy"]["clamp_low"], by["energy"]["clamp_high"]) == ("0.0", "1.0")
+    assert by["key_accuracy"]["folds"] == by["key_weighted"]["folds"] == "10"
+    # the profile records the scores of the fit and its cross-validation settings
+    meta = json.loads((tmp / "p.json").read_text(encoding="utf-8"))["meta"]
+    assert meta["cross_validation"] == {"k": 10, "seed": 0, "min_gain": 0.01}
+    scores = meta["scores"]
+    assert scores["bpm"]["verdict"] == by["bpm"]["verdict"] and scores["bpm"]["n"] == 60
+    learned = scores["energy"]["learned"]
+    assert learned["n"] == 60 and learned["kept"] is False
+    assert [a for a, _ in learned["importance"]][:1] == [by["energy_learned"]["inputs"]
+                                                         .split("=")[0]]
     _cli(["calibrate", res, "--reference", ref, "-o", tmp / "cal.csv", "-q", "--no-learned"])
     assert "replaced" not in capsys.readouterr().out  # quiet: no list
     _cli(["calibrate", res, "--reference", ref, "-o", tmp / "cal.csv", "--no-learned"])
@@ -333,6 +345,10 @@ def test_apply_leaves_songs_that_were_not_analyzed_empty(tmp_path):
     assert all(out[0][c] is None for c in out[0] if c.endswith(("_calibrated",
                                                                 "_calibrated_low")))
     assert out[1]["energy_calibrated"] is not None
+    # a row with an empty status cell (a sheet of values made by hand) holds an analysis
+    blank = apply_profile(s.profile(), [dict(results[1], status="")])[0]
+    assert blank["energy_calibrated"] == out[1]["energy_calibrated"]
+    assert blank["key_calibrated"] == out[1]["key_calibrated"] is not None
 
 
 def _write(tmp_path, sheet):
@@ -455,3 +471,64 @@ def test_mismatch_rows_without_a_precomputed_pairing():
                     "ref_energy": 0.2, "ref_key": "F major", "ref_key_camelot": "7B"}
     assert out[0]["path"] == "/a" and out[3]["match_method"] == "unmatched"
     assert out[4]["match_method"] == "ambiguous"
+
+
+def test_a_profile_key_map_and_tempo_correction_are_read_and_applied(tmp_path):
+    data = {"format": "songcal-calibration-profile", "version": 2, "descriptors": {},
+            "tempo": {"rule": {"kind": "factor", "factor": 2.0},
+                      "correction": {"method": "offset", "slope": 1.0, "intercept": 1.5}},
+            "key": {"major": "keep", "minor": "relative",
+                    "mapping": {"A minor": "E minor", "F# major": "C# major"}},
+            "meta": {}}
+    p = tmp_path / "p.json"
+    save_profile(profile_from_dict(data), p)
+    loaded = load_profile(p)
+    assert loaded.key.mapping == {"A minor": "E minor", "F# major": "C# major"}
+    assert (loaded.tempo_correction.method, loaded.tempo_correction.intercept) == ("offset",
+                                                                                   1.5)
+    rows = [{"status": "done", "bpm": "60", "key": k}
+            for k in ("A minor", "F# major", "D minor", "G major")]
+    out = apply_profile(loaded, rows)
+    assert [r["key_calibrated"] for r in out] == ["E minor", "C# major", "F major", "G major"]
+    assert [r["key_camelot_calibrated"] for r in out] == ["9A", "3B", "7B", "9B"]
+    assert [r["bpm_calibrated"] for r in out] == [121.5] * 4  # doubled, then +1.5 BPM
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"descriptors": {"energy": {"method": "offset", "intercept": "0.1"}}},
+     "descriptors.energy.intercept: must be a number, got '0.1'"),
+    ({"tempo": {"rule": "double"}}, "tempo.rule: must be an object, got 'double'"),
+    ({"tempo": {"rule": {"kind": "factor", "factor": True}}},
+     "tempo.rule.factor: must be a number, got True"),
+])
+def test_a_malformed_profile_field_is_named_with_what_is_wrong(change, message):
+    data = {"format": "songcal-calibration-profile", "version": 2, "descriptors": {},
+            "tempo": None, "key": None, "meta": {}}
+    data.update(change)
+    with pytest.raises(ProfileError, match=f"^p.json: malformed profile: {message}$"):
+        profile_from_dict(data, path="p.json")
+
+
+def test_a_binary_file_is_not_a_profile(tmp_path):
+    p = tmp_path / "p.json"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00\x81")
+    with pytest.raises(ProfileError, match=r"p\.json: not a text file \(binary content\); "
+                                           r"a profile is JSON text$"):
+        load_profile(p)
+
+
+def test_interval_bounds_stay_on_the_descriptor_scale_and_tempo_bounds_are_not_cut():
+    p = profile_from_dict({
+        "format": "songcal-calibration-profile", "version": 2,
+        "descriptors": {"energy": {"method": "none"}},
+        "tempo": {"rule": {"kind": "none"}, "correction": {"method": "none"}},
+        "intervals": {"bpm": {"kind": "relative", "halfwidth": 0.1, "n": 50},
+                      "energy": {"kind": "absolute", "halfwidth": 0.1, "n": 50}},
+        "key": None, "meta": {}})
+    out = apply_profile(p, [{"status": "done", "bpm": 310.0, "energy": 0.95}])[0]
+    # a fast tempo's interval reaches past 320 BPM: no range cuts a tempo
+    assert out["bpm_calibrated_low"] == pytest.approx(310 * np.exp(-0.1))
+    assert out["bpm_calibrated_high"] == pytest.approx(310 * np.exp(0.1))
+    # energy lives on 0-1: its upper bound stops at 1
+    assert out["energy_calibrated_low"] == pytest.approx(0.85)
+    assert out["energy_calibrated_high"] == 1.0

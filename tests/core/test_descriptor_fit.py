@@ -19,6 +19,7 @@ from core.calibration.descriptor_fit import (
     r_squared,
     select_method,
 )
+from core.calibration.intervals import interval_from_residuals
 
 
 def test_cv_folds_leave_one_out_up_to_19_and_k_fold_from_20():
@@ -83,6 +84,11 @@ def test_huber_on_many_points_uses_a_subsampled_start_and_still_fits():
     c = fit_linear(x, y, method="huber")
     assert c.slope == pytest.approx(2.0, abs=0.01) and c.intercept == pytest.approx(-0.5,
                                                                                    abs=0.01)
+    # Theil-Sen on more than 200 points fits a fixed-seed subsample: the same line each time
+    t = fit_linear(x, y, method="theil_sen")
+    assert t.slope == pytest.approx(2.0, abs=0.02) and t.intercept == pytest.approx(-0.5,
+                                                                                   abs=0.02)
+    assert fit_linear(x, y, method="theil_sen") == t
 
 
 def test_unknown_method_and_bad_inputs_are_rejected():
@@ -216,6 +222,9 @@ def test_raw_values_that_already_track_keep_nothing():
     y = x + rng.normal(0, 0.03, 80)
     cal = fit_descriptor(x, y, descriptor="energy")
     assert not cal.kept and cal.verdict == "tracks" and cal.r2_before > 0.9
+    # nothing applied: the 90 % interval is that of the raw values, from all 80 songs
+    assert cal.interval == interval_from_residuals(x - y) and cal.interval.n == 80
+    assert 0 < cal.interval.halfwidth < 0.1
 
 
 def test_too_few_pairs_at_the_boundary():
@@ -265,3 +274,47 @@ def test_describe_texts():
     assert LinearCorrection("linear", -0.8, 0.9).describe() == "linear: y = -0.8x + 0.9"
     assert LinearCorrection("theil_sen", 1.02, -1.3).describe() == \
         "theil_sen: y = 1.02x - 1.3"
+
+
+def test_each_method_is_scored_on_the_clamped_values_it_would_apply():
+    # The analyzer reads energy far too high near the top: a line through the pairs
+    # overshoots 1 and undershoots 0, so clamping to 0-1 changes every method's error.
+    rng = np.random.default_rng(9)
+    x = rng.uniform(0, 1, 40)
+    y = np.clip(1.6 * x - 0.3 + rng.normal(0, 0.02, 40), 0, 1)
+    _, scores = select_method(x, y, k=5, low=0.0, high=1.0)
+    for m, score in scores.items():
+        def clamped(train, test, m=m):
+            return fit_linear(x[train], y[train], method=m, low=0.0, high=1.0).apply(x[test])
+        assert score == mae(cv_predict(40, cv_folds(40, k=5), clamped), y), m
+
+
+def test_ten_folds_unless_told_otherwise():
+    rng = np.random.default_rng(10)
+    x = rng.uniform(0, 1, 50)
+    y = 0.8 * x + 0.1 + rng.normal(0, 0.02, 50)
+    assert fit_descriptor(x, y, descriptor="energy").folds == 10
+    assert fit_descriptor(x, y, descriptor="energy", k=5).folds == 5
+
+
+def test_a_large_deck_chooses_each_method_with_fewer_inner_folds():
+    # 560 songs: every outer training set holds more than LARGE_TRAINING_SET songs, so the
+    # method is chosen by 3-fold inner cross-validation; offset and linear nearly tie, so
+    # 5 inner folds would choose differently in some fold.
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, 560)
+    y = 1.01 * x + 0.02 + rng.normal(0, 0.05, 560)
+    folds = cv_folds(560)
+    methods = ("offset", "linear")
+
+    def by_hand(k):
+        out = np.empty(560)
+        for test in folds:
+            train = np.setdiff1d(np.arange(560), test)
+            m, _ = select_method(x[train], y[train], methods=methods, k=k)
+            out[test] = fit_linear(x[train], y[train], method=m).apply(x[test])
+        return out
+
+    nested = nested_predict(x, y, folds, methods=methods)
+    assert np.array_equal(nested, by_hand(INNER_FOLDS_LARGE))
+    assert not np.array_equal(nested, by_hand(INNER_FOLDS))

@@ -108,3 +108,9 @@ def test_scores_after_a_key_map_are_held_out_not_in_sample():
     assert cal.accuracy_after <= 12 / 15
     assert cal.weighted_after < 1.0 - 3 * 0.7 / 15 + 1e-9
     assert cal.weighted_after > cal.weighted_before
+
+
+def test_estimates_and_references_of_unequal_length_are_refused():
+    est, ref = _fifth_up(3, 30, 0.5)
+    with pytest.raises(ValueError):
+        fit_key(est, ref[:-1])

@@ -47,7 +47,7 @@ def test_planted_three_input_relation_is_learned_and_beats_every_single_fit():
     singles = [fit_descriptor(X[:, j], y, descriptor="speech") for j in range(X.shape[1])]
     best_single = min(s.mae_cv for s in singles)
     cal = fit_learned(X, y, NAMES, column="speech")
-    assert cal.kept and cal.verdict == "calibrated" and cal.folds == 5
+    assert cal.kept and cal.verdict == "calibrated" and cal.folds == 5 and cal.note == ""
     assert cal.mae_cv < 0.7 * best_single
     assert cal.mae_cv == mae(cal.cv_pred, y) and cal.mae_compared == cal.mae_cv
     assert {name for name, _ in cal.importance[:3]} == {"energy", "brightness_hz",
@@ -127,6 +127,16 @@ def test_too_few_songs_at_the_boundary():
     assert flat.model is None and "no input varies" in flat.note
 
 
+def test_the_learning_curve_goes_down_to_half_the_fewest_songs_and_no_lower():
+    # 75 songs: outer training sets of 60, a quarter of which is 15 = MIN_SONGS / 2
+    X, y = _planted(75, seed=9)
+    cal = fit_learned(X, y, NAMES, column="speech")
+    assert [size for size, _ in cal.learning_curve] == [MIN_SONGS // 2, 30, 60]
+    # 70 songs: a quarter of 56 is 14, too few for a point of the curve
+    short = fit_learned(X[:70], y[:70], NAMES, column="speech")
+    assert [size for size, _ in short.learning_curve] == [28, 56]
+
+
 def test_rows_without_a_reference_value_are_dropped_and_missing_inputs_kept():
     X, y = _planted(200, seed=7)
     y[:10] = np.nan
@@ -146,6 +156,15 @@ def test_tree_model_reproduces_scikit_learn_and_survives_json_exactly():
     assert np.array_equal(model.predict(X), h.predict(X))
     back = model_from_dict(json.loads(json.dumps(model.to_dict())))
     assert isinstance(back, TreeModel) and np.array_equal(back.predict(X), model.predict(X))
+
+
+def test_trees_in_cross_validation_predict_what_their_saved_form_predicts_clamped():
+    X, y = _planted(300, seed=8)
+    quick = fit_model(X, y, NAMES, low=0.3, high=0.7, export=False)  # as in the folds
+    assert quick.kind == "boosted_trees"
+    pred = quick.predict(X)
+    assert pred.min() == 0.3 and pred.max() == 0.7  # the planted values reach past both
+    assert np.array_equal(pred, quick.export().predict(X))
 
 
 def test_ridge_model_survives_json_exactly_and_clamps():

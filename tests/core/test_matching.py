@@ -31,6 +31,9 @@ def rows(*pairs):
     ("Song featuring X & Y", "song"),
     ("Dancing with Myself", "dancing with myself"),
     ("Hello, World!", "hello world"),
+    ("Die Straße", "die strasse"),
+    ("Søren Ærø Cœur", "soren aero coeur"),
+    ("A+B", "a and b"),
 ])
 def test_normalize_title(raw, expected):
     assert normalize_title(raw) == expected
@@ -76,7 +79,8 @@ def test_identity_from_filename(name, title, artist):
 
 
 def test_identity_from_row_prefers_tags_then_file_name():
-    assert identity_from_row({"title": "T", "artist": "A", "path": "/x/B - C.wav"}).title == "T"
+    ident = identity_from_row({"title": "T", "artist": "A", "path": "/x/B - C.wav"})
+    assert (ident.title, ident.artist, ident.path) == ("T", "A", "/x/B - C.wav")
     ident = identity_from_row({"title": "", "artist": "", "path": "/x/B - C.wav"})
     assert (ident.title, ident.artist) == ("C", "B")
 
@@ -119,7 +123,7 @@ def test_same_title_without_artist_is_ambiguous():
     sheet = rows(("Intro", "Band A"), ("Intro", "Band B"))
     res = match_songs([SongIdentity("Intro", "")], sheet)
     assert res.matches == []
-    assert res.ambiguous[0].song == 0 and {c[0] for c in res.ambiguous[0].candidates} == {0, 1}
+    assert res.ambiguous[0].song == 0 and res.ambiguous[0].candidates == ((0, 100.0), (1, 100.0))
     assert res.unmatched_songs == [0]
 
 
@@ -180,3 +184,34 @@ def test_an_artist_name_with_a_small_typo_still_matches_exactly():
     res = match_songs([SongIdentity("Blinding Lights", "The Weeknd")], sheet)
     (m,) = res.matches
     assert m.row == 0 and m.method == "exact" and m.score == 100.0
+
+
+def test_a_fuzzy_match_needs_the_threshold_score():
+    sheet = rows(("Hotel California", "Eagles"))
+    near = match_songs([SongIdentity("Hotl Californa", "The Eagles")], sheet)
+    assert [(m.method, m.score) for m in near.matches] == [("fuzzy", 87.5)]  # >= 86
+    far = match_songs([SongIdentity("Hotel Califrna", "The Eagls")], sheet)  # 85.1
+    assert far.matches == [] and far.unmatched_songs == [0]
+
+
+def test_two_rows_within_the_margin_make_a_fuzzy_match_ambiguous_with_their_scores():
+    sheet = rows(("Smells Like Teen Spirit", "Nirvana"), ("Smells Like Teen Spirits", "Nirvana"))
+    res = match_songs([SongIdentity("Smells Like Teen Spirt", "Nirvana")], sheet)
+    assert res.matches == []
+    assert res.ambiguous[0].candidates == ((0, 98.4), (1, 96.8))  # scores to 0.1
+
+
+def test_an_exact_title_wins_a_row_over_a_normalized_one():
+    sheet = rows(("Yesterday", "The Beatles"))
+    songs = [SongIdentity("Yesterday (Remastered 2009)", "The Beatles"),
+             SongIdentity("Yesterday", "The Beatles")]
+    res = match_songs(songs, sheet)
+    assert [(m.song, m.method) for m in res.matches] == [(1, "exact")]
+    assert res.ambiguous[0].song == 0 and res.ambiguous[0].candidates == ((0, 100.0),)
+
+
+def test_the_same_title_by_another_artist_is_not_a_match():
+    sheet = rows(("Hello", "Adele"), ("Skyfall", "Adele"))
+    res = match_songs([SongIdentity("Hello", "Lionel Richie"), SongIdentity("Skyfall", "Adele")],
+                      sheet)
+    assert res.row_of == {1: 1} and res.unmatched_songs == [0] and res.unmatched_rows == [0]

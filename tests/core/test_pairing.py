@@ -311,3 +311,20 @@ def test_manual_match_and_unmatch_results():
 
 def test_results_paths_are_kept_by_identity_from_filename():
     assert identity_from_filename(pathlib.Path("/m/A - B.wav")).path == "/m/A - B.wav"
+
+
+def test_a_learned_model_is_compared_on_the_songs_the_analyzer_measured():
+    from core.calibration.descriptor_fit import mae
+    from core.calibration.fit import LearnedInputs
+
+    rng = np.random.default_rng(2)
+    n = 60
+    X = rng.uniform(0, 1, (n, 3))
+    y = 0.6 * X[:, 0] + 0.3 * X[:, 1] + rng.normal(0, 0.02, n)
+    measured = np.arange(n) % 4 != 0  # the analyzer gave no energy for a quarter of them
+    learned = {"energy": LearnedInputs(X, y, ("energy", "valence", "danceability"),
+                                       compare=measured)}
+    cal = fit_calibration({"energy": (X[measured, 0], y[measured])}, learned=learned, k=5)
+    m = cal.learned["energy"]
+    assert m.n == n and cal.descriptors["energy"].n == measured.sum()
+    assert m.mae_compared == mae(m.cv_pred[measured], y[measured]) != m.mae_cv

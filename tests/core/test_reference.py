@@ -155,6 +155,7 @@ def test_out_of_range_percentage_does_not_change_the_scale_of_the_column():
 def test_row_without_title_is_listed():
     sheet = parse_reference_text("Song,BPM\n,120\nB,90\n")
     assert sheet.bad_rows[0].row == 2 and sheet.bad_rows[0].reason == "empty title"
+    assert sheet.bad_rows[0].column == "Song" and "Song" in str(sheet.bad_rows[0])
 
 
 def test_no_title_column_is_an_error_naming_the_header():
@@ -178,8 +179,10 @@ def test_all_rows_bad_is_an_error_naming_the_first():
 
 
 def test_missing_file_is_an_error(tmp_path):
-    with pytest.raises(ReferenceSheetError, match="does not exist"):
+    with pytest.raises(ReferenceSheetError, match="the reference sheet does not exist$"):
         load_reference(tmp_path / "nope.csv")
+    with pytest.raises(ReferenceSheetError, match="the reference sheet is a folder"):
+        load_reference(tmp_path)
 
 
 def test_neutralized_cells_from_our_own_exports_are_restored():
@@ -237,3 +240,41 @@ def test_a_sheet_with_only_extra_numeric_columns_is_read():
     text = "Title,Liveness\n" + "".join(f"S{i},0.{i}\n" for i in range(1, 6))
     sheet = parse_reference_text(text)
     assert sheet.extra == ["liveness"] and sheet.descriptors == []
+
+
+def test_words_for_no_key_are_missing_keys_not_bad_cells():
+    sheet = parse_reference_text("Song,Key,Camelot,BPM\nA,Unknown,,90\nB,N/A,,90\n"
+                                 "C,none,,90\nD,?,Unknown,90\n")
+    assert [r.key for r in sheet.rows] == [None] * 4
+    assert sheet.bad_cells == [] and sheet.bad_rows == []
+
+
+def test_a_camelot_column_reads_codes_and_key_names_and_lists_what_it_cannot():
+    sheet = parse_reference_text("Song,Camelot,BPM\nA,8A,100\nB,Am,100\nC,13C,100\n")
+    assert [r.key for r in sheet.rows] == [Key(9, "minor"), Key(9, "minor"), None]
+    bad = sheet.bad_cells[0]
+    assert (bad.row, bad.column, bad.value) == (4, "Camelot", "13C")
+    assert "not a Camelot code" in str(bad)
+
+
+def test_a_percentage_column_is_scaled_as_soon_as_a_value_exceeds_one():
+    # acousticness 0-2 %: still percentages, because a 0-1 value never exceeds 1
+    sheet = parse_reference_text("Song,Acoustic\nA,0.5\nB,1.5\nC,2\nD,0\n")
+    assert [r.values["acousticness"] for r in sheet.rows] == pytest.approx(
+        [0.005, 0.015, 0.02, 0.0])
+    unit = parse_reference_text("Song,Acoustic\nA,0.5\nB,1\nC,0.25\n")
+    assert [r.values["acousticness"] for r in unit.rows] == [0.5, 1.0, 0.25]
+
+
+def test_a_ragged_sheet_falls_back_to_the_delimiter_its_header_uses():
+    # A short last row defeats the sniffer; the header's semicolons decide (its capital
+    # letters never do).
+    sheet = parse_reference_text("Song;BPM;XXL Mix\nA;120;1\nB;90\n")
+    assert sheet.delimiter == ";"
+    assert [(r.title, r.values["bpm"]) for r in sheet.rows] == [("A", 120.0), ("B", 90.0)]
+
+
+def test_blank_lines_and_rows_before_the_header_are_skipped():
+    sheet = parse_reference_text(",,\n\n,  ,\nSong,BPM,Key\nA,120,C\n")
+    assert sheet.columns["title"] == "Song" and [r.title for r in sheet.rows] == ["A"]
+    assert sheet.rows[0].values == {"bpm": 120.0} and sheet.rows[0].key == Key(0, "major")

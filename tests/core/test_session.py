@@ -53,6 +53,12 @@ def make_deck(n=N, seed=3):
     return rows, parse_reference_text("\n".join(lines) + "\n", name="sheet.csv")
 
 
+def _key_of(row):
+    from core.io.keynotation import parse_key
+
+    return parse_key(row["key"])
+
+
 @pytest.fixture
 def session():
     rows, sheet = make_deck()
@@ -168,6 +174,26 @@ def test_bad_indices_and_keys_are_refused(session):
         session.set_results(session.rows[:2], keys=["a", "a"])
     with pytest.raises(ValueError, match="k must be"):
         CalibrationOptions(k=1)
+    assert CalibrationOptions(threshold=100).threshold == 100
+    # the descriptors whose inverted correction is kept form a set, whatever was given
+    a = CalibrationOptions(keep_inverted=["valence", "energy"])
+    b = CalibrationOptions(keep_inverted=("energy", "valence", "energy"))
+    assert a == b and hash(a) == hash(b) and a.keep_inverted == {"energy", "valence"}
+    with pytest.raises(ValueError, match="threshold must be 0-100"):
+        CalibrationOptions(threshold=100.5)
+
+
+def test_a_sheet_with_camelot_codes_only_gets_a_key_calibration():
+    rows, _ = make_deck()
+    lines = ["Song,Artist,BPM,Camelot"]
+    for r in rows:
+        lines.append(f"{r['title']},{r['artist']},{r['bpm']:.1f},{_key_of(r).camelot}")
+    s = CalibrationSession(options=CalibrationOptions(learned=False))
+    s.set_results(rows)
+    s.set_reference(parse_reference_text("\n".join(lines) + "\n", name="cam.csv"))
+    cal = s.fit()
+    assert cal.key is not None and cal.key.n == N
+    assert cal.key.accuracy_before == 1.0 and cal.key.verdict == "tracks"
 
 
 def test_export_writes_every_kind_under_the_shared_names(session, tmp_path):
@@ -183,6 +209,12 @@ def test_export_writes_every_kind_under_the_shared_names(session, tmp_path):
     assert [r["bpm_agreement"] for r in paired[:4]] == ["double"] * 4
     assert load_profile(written["profile"]).meta["reference_file"] == "sheet.csv"
     assert session.calibration_is_current  # fitted on the way
+    # the mismatches are the paired rows that disagree, with the same calibrated columns
+    paired_cols, _ = read_csv_rows(written["paired"])
+    cols, mismatches = read_csv_rows(written["mismatches"])
+    assert cols == ["mismatch"] + paired_cols and "bpm_calibrated" in cols
+    doubled = [r for r in mismatches if r["mismatch"].startswith("tempo double")]
+    assert len(doubled) == 4 and all(r["bpm_calibrated"] for r in doubled)
 
 
 def test_export_names_follow_a_stem(tmp_path):
@@ -399,7 +431,7 @@ def test_calibrate_results_csv_writes_beside_the_results_with_the_options(tmp_pa
     results = tmp_path / "deck.csv"
     write_csv(results, RESULT_COLUMNS, [{c: r.get(c) for c in RESULT_COLUMNS} for r in rows],
               meta={"settings": "from the rows"})
-    options = CalibrationOptions(learned=False, min_gain=0.2)
+    options = CalibrationOptions(learned=False, min_gain=0.2, k=4)
     session, written = calibrate_results_csv(results, sheet, settings={"sample_rate": 8000},
                                              options=options)
     assert set(os.path.dirname(p) for p in written.values()) == {str(tmp_path)}
@@ -407,6 +439,9 @@ def test_calibrate_results_csv_writes_beside_the_results_with_the_options(tmp_pa
     _, cal_rows = read_csv_rows(written["calibration"])
     assert cal_rows[0]["settings"] == "sample_rate=8000"
     assert "min_gain=0.2" in cal_rows[0]["calibration_settings"]
+    # every column is cross-validated with the folds asked for
+    assert {r["descriptor"]: r["folds"] for r in cal_rows} == dict.fromkeys(
+        ("bpm", "bpm_acc1", "bpm_acc2", "energy", "key_accuracy", "key_weighted"), "4")
 
 
 def test_set_keep_inverted_refuses_what_is_not_a_numeric_descriptor(session):
@@ -527,6 +562,7 @@ def test_key_errors_by_mode_and_distance():
     ke = key_errors(est, ref)
     assert ke.same_mode.tolist() == [1, 1, 0, 0, 0, 1, 0]  # same, fifth, C# (5 steps)
     assert ke.other_mode.tolist() == [1, 0, 0, 1, 0, 0, 0]  # parallel 0, relative 3
+    assert ke.same_mode.dtype.kind == ke.other_mode.dtype.kind == "i"  # counts, not floats
     assert ke.relations == {"same": 1, "fifth": 1, "relative": 1, "parallel": 1, "other": 1}
     assert ke.n == 5 and ke.accuracy == 0.2
     assert ke.weighted == pytest.approx((1 + 0.5 + 0.3 + 0.2) / 5)

@@ -5,7 +5,14 @@ import numpy as np
 import pytest
 
 from core.calibration.agreement import acc1, acc2, tempo_within
-from core.calibration.tempo_fit import _RANGES, TempoRule, _fold, _range_hits, fit_tempo
+from core.calibration.tempo_fit import (
+    _RANGES,
+    TempoRule,
+    _fold,
+    _learn_tempo_rule,
+    _range_hits,
+    fit_tempo,
+)
 
 
 def _tempo_set(seed, n=60):
@@ -134,9 +141,12 @@ def test_tempo_rule_validation_and_apply():
         TempoRule("range", low=100.0, high=150.0)
     with pytest.raises(ValueError, match="kind"):
         TempoRule("stretch")
-    with pytest.raises(ValueError, match="factor"):
+    with pytest.raises(ValueError, match="factor must be > 0, got 0.0"):
         TempoRule("factor", factor=0.0)
-    with pytest.raises(ValueError, match="low"):
+    # only a factor rule uses its factor: a range or no rule leaves that field alone
+    assert TempoRule("range", low=70.0, factor=0.0).apply(50.0) == 100.0
+    assert TempoRule("none", factor=-1.0).apply(50.0) == 50.0
+    with pytest.raises(ValueError, match="low must be > 0 BPM, got 0.0"):
         TempoRule("range", low=0.0)
 
 
@@ -194,3 +204,33 @@ def test_a_correction_that_lowers_the_error_but_costs_hits_is_not_kept():
     assert cal.mae_nested < 0.95 * cal.mae_rule_only  # the error alone would keep it
     assert cal.correction.method == "none" and not cal.kept
     assert cal.acc1_after == cal.acc1_before == pytest.approx(acc1(est, ref))
+
+
+def test_a_tempo_on_the_low_edge_of_a_range_stays_put():
+    # Songs exactly at a range's lower bound (40, 80, 90, 100, 120 BPM: values of the
+    # search grid) agree with the reference as they are; folding must not double them.
+    est = np.array([40.0, 80.0, 90.0, 100.0, 120.0])
+    hits = _range_hits(est, est.copy())
+    folded = _fold(est[None, :], _RANGES[:, 0:1], _RANGES[:, 1:2])
+    assert np.array_equal(hits, np.mean(tempo_within(folded, est[None, :]), axis=1))
+    at_40 = (_RANGES[:, 0] == 40.0) & (_RANGES[:, 1] >= 120.0)
+    assert np.all(hits[at_40] == 1.0)
+
+
+def test_the_learned_range_scores_on_the_songs_what_the_search_found():
+    # Correct tempi from 62 to 190 BPM, and slow songs the analyzer halved: the best
+    # range doubles those without halving the fast songs, so it must reach past 190.
+    rng = np.random.default_rng(21)
+    ref = np.exp(rng.uniform(np.log(62), np.log(190), 80))
+    est = ref * (1 + rng.normal(0, 0.005, 80))
+    est[ref < 90] /= 2
+    rule = _learn_tempo_rule(est, ref)
+    assert rule.kind == "range" and rule.high >= 190
+    assert acc1(rule.apply(est), ref) == _range_hits(est, ref).max() == 1.0
+
+
+def test_every_reference_tempo_the_sheet_accepts_counts():
+    # The sheet takes 1-1000 BPM; a 1 BPM reference is a miss, not a song left out.
+    est = np.array([120.0, 100.0, 90.0, 80.0, 140.0])
+    cal = fit_tempo(est, np.array([120.0, 100.0, 90.0, 80.0, 1.0]))
+    assert cal.n == 5 and cal.acc1_before == pytest.approx(4 / 5)
