@@ -119,3 +119,41 @@ def test_bad_usage_exits_2(tmp_path, capsys):
     assert exc.value.code == 2
     assert main(["analyze", str(tmp_path), "-o", str(tmp_path / "x.csv")]) == 2  # no audio
     assert main(["analyze", str(tmp_path), "-o", "x.csv", "--workers", "0"]) == 2
+
+
+def _window(args):
+    _window.seen.append(args)
+    return 0
+
+
+_window.seen = []
+
+
+@pytest.mark.parametrize(("argv", "paths"), [([], []), (["a.wav", "deck"], ["a.wav", "deck"]),
+                                              (["gui", "b.flac"], ["b.flac"])])
+def test_songcal_alone_or_with_paths_opens_the_window(monkeypatch, argv, paths):
+    import core.cli.gui as gui_command
+
+    monkeypatch.setattr(gui_command, "WINDOW_ENTRY", (__name__, "_window"))
+    _window.seen.clear()
+    assert main([*argv, "--start"]) == 0
+    (args,) = _window.seen
+    assert args.paths == paths and args.start is True
+
+
+def test_every_option_says_what_it_takes():
+    # ``songcal COMMAND --help`` says what each option is for, and names the kind of file or
+    # text an option takes (CSV, JSON, PATH, DIR...) rather than its internal name.
+    import argparse
+
+    from core.cli.main import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name, parser in sub.choices.items():
+        for action in parser._actions:
+            if action.help == argparse.SUPPRESS or isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help, (name, action.option_strings or action.dest)
+            takes_text = action.nargs != 0 and action.type in (None, str) and not action.choices
+            if action.option_strings and takes_text:
+                assert action.metavar, (name, action.option_strings)
