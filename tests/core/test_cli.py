@@ -157,3 +157,42 @@ def test_every_option_says_what_it_takes():
             takes_text = action.nargs != 0 and action.type in (None, str) and not action.choices
             if action.option_strings and takes_text:
                 assert action.metavar, (name, action.option_strings)
+
+
+@pytest.mark.parametrize(("bad", "named"), [
+    (["--folds", "1"], "--folds"), (["--min-gain", "1"], "--min-gain"),
+    (["--match-threshold", "101"], "--match-threshold"),
+    (["--match-threshold", "-1"], "--match-threshold"),
+    (["--keep-inverted", "bpm"], "bpm"), (["--keep-inverted", "energy,loudness"], "loudness"),
+])
+def test_calibrate_refuses_a_bad_option_with_exit_2(tmp_path, capsys, bad, named):
+    results, reference = tmp_path / "results.csv", tmp_path / "reference.csv"
+    results.write_text("path,title,bpm\na.wav,A,120\n", encoding="utf-8")
+    reference.write_text("title,bpm\nA,120\n", encoding="utf-8")
+    out = tmp_path / "calibration.csv"
+    assert main(["calibrate", str(results), "--reference", str(reference), "-o", str(out),
+                 *bad]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("songcal calibrate: error: ") and named in err and not out.exists()
+
+
+def test_calibrate_and_apply_never_write_over_an_input(tmp_path, capsys):
+    results, reference = tmp_path / "results.csv", tmp_path / "reference.csv"
+    results.write_text("path,title,bpm\na.wav,A,120\n", encoding="utf-8")
+    reference.write_text("title,bpm\nA,120\n", encoding="utf-8")
+    before = results.read_bytes()
+    assert main(["calibrate", str(results), "--reference", str(reference),
+                 "-o", str(reference)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("songcal calibrate: error: refusing to write -o ")
+    assert "the reference sheet" in err
+    profile = tmp_path / "profile.json"
+    profile.write_text("{not json", encoding="utf-8")
+    assert main(["apply", str(results), "--profile", str(profile), "-o", str(results)]) == 2
+    assert "the results CSV" in capsys.readouterr().err and results.read_bytes() == before
+    # A profile that cannot be read: exit 2, and the reason names the profile.
+    assert main(["apply", str(results), "--profile", str(profile),
+                 "-o", str(tmp_path / "out.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("songcal apply: error: ") and "profile.json" in err
+    assert not (tmp_path / "out.csv").exists()
