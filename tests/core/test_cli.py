@@ -63,6 +63,9 @@ def test_analyze_writes_a_row_per_audio_file_and_exits_1_on_failures(deck, tmp_p
     assert by_name["empty.wav"]["status"] == "failed" and "empty" in by_name["empty.wav"]["error"]
     printed = capsys.readouterr().out
     assert "broken.mp3" in printed and "failed" in printed
+    # One line per finished song: a done song shows its tempo, key and loudness.
+    done = next(ln for ln in printed.splitlines() if "Click Song.wav" in ln)
+    assert done.startswith("done ") and " BPM, " in done and " LUFS" in done, done
 
 
 def test_analyze_reads_and_writes_the_session_store(tmp_path, monkeypatch):
