@@ -207,3 +207,14 @@ def test_time_signature_needs_a_tempo():
     fs = _features(silence(6.0, SR))
     assert estimate_time_signature(fs, estimate_tempo(fs)) is None
     assert estimate_time_signature(fs, None) is None
+
+
+
+def test_the_bpm_range_is_honoured():
+    # A 56 BPM rock groove is stated at 56 BPM by default; asked for 70-240 BPM, it is
+    # stated at its double, and no alternative falls outside the range.
+    fs = _song(56.0, "rock", 1)
+    assert _within(estimate_tempo(fs).bpm, 56.0)
+    est = estimate_tempo(fs, min_bpm=70.0, max_bpm=240.0)
+    assert _within(est.bpm, 112.0), est
+    assert all(70.0 <= a <= 240.0 for a in est.alternatives), est.alternatives
