@@ -199,3 +199,21 @@ def test_calibrate_and_apply_never_write_over_an_input(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("songcal apply: error: ") and "profile.json" in err
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_analysis_settings_come_from_the_command_line(tmp_path, capsys):
+    from core.cli.analyze import settings_from_args
+    from core.cli.main import build_parser
+
+    base = ["analyze", str(tmp_path), "-o", str(tmp_path / "r.csv")]
+    args = build_parser().parse_args(base + ["--workers", "3"])
+    assert settings_from_args(args) == AnalysisSettings(workers=3)  # the defaults
+    args = build_parser().parse_args(base + [
+        "--workers", "1", "--sample-rate", "16000", "--chunk-seconds", "20",
+        "--budget-base", "7.5", "--budget-factor", "0.4", "--hard-limit-factor", "1.5"])
+    assert settings_from_args(args) == AnalysisSettings(
+        workers=1, sample_rate=16000, chunk_seconds=20.0, budget_base_s=7.5,
+        budget_factor=0.4, hard_limit_factor=1.5)
+    # A bad value is refused before anything runs, naming the setting.
+    assert main(base + ["--budget-base", "-1"]) == 2
+    assert "budget" in capsys.readouterr().err
