@@ -92,7 +92,7 @@ def _corr(tmpl: np.ndarray, p: np.ndarray) -> np.ndarray:
 
 def _transitions() -> np.ndarray:
     """(24, 24) log transition probabilities: rare changes, near keys more likely."""
-    pos = np.array([(7 * t) % 12 for t in range(12)] + [(7 * t + 3) % 12 for t in range(12)])
+    pos = np.array([(7 * t) % 12 for t in range(12)] + [(7 * t + 9) % 12 for t in range(12)])
     d = np.abs(pos[:, None] - pos[None, :]) % 12
     d = np.minimum(d, 12 - d) + 0.5 * (np.arange(24)[:, None] // 12 != np.arange(24)[None] // 12)
     w = np.exp(-d)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -69,6 +70,11 @@ def test_chunks_stream_with_progress_and_per_chunk_values(tmp_path):
     assert r.chunks == 5 and len(r.chunk_results) == 5
     assert r.chunk_results[-1].end_s == pytest.approx(50.0, abs=0.01)
     assert sum(c.bpm is not None and abs(c.bpm - 120) < 5 for c in r.chunk_results) >= 4
+    # Each chunk of pitched music names a key of its own (10 s of a progression can lean
+    # elsewhere), and the song's key is among them.
+    chunk_keys = [c.key for c in r.chunk_results]
+    assert all(parse_key(k) is not None for k in chunk_keys) and r.key in chunk_keys, chunk_keys
+    assert [c.start_s for c in r.chunk_results] == [0.0, 10.0, 20.0, 30.0, 40.0]
     assert r.key_modulating is False
 
 
@@ -114,9 +120,13 @@ def test_eight_channel_96k_file(tmp_path):
 
 
 def test_unicode_name_and_eight_khz(tmp_path):
-    path = _song(tmp_path / "Beyoncé – Ça ira 日本.ogg", sr=8000, seconds=16.0)
+    path = _song(tmp_path / "Beyoncé – Ça ira 日本.ogg", sr=8000, seconds=16.25)
+    started = time.perf_counter()
     r = analyze_file(path)
+    elapsed = time.perf_counter() - started
     assert r.status == "done" and r.title == "Ça ira 日本" and r.sample_rate == 8000
+    assert r.duration_s == pytest.approx(16.25, abs=0.002)
+    assert 0.0 < r.analysis_s <= elapsed + 0.001  # the time it took, in s (to the ms)
     assert abs(r.bpm - 120.0) <= 0.04 * 120.0
 
 

@@ -63,6 +63,9 @@ def test_analyze_writes_a_row_per_audio_file_and_exits_1_on_failures(deck, tmp_p
     assert by_name["empty.wav"]["status"] == "failed" and "empty" in by_name["empty.wav"]["error"]
     printed = capsys.readouterr().out
     assert "broken.mp3" in printed and "failed" in printed
+    # One line per finished song: a done song shows its tempo, key and loudness.
+    done = next(ln for ln in printed.splitlines() if "Click Song.wav" in ln)
+    assert done.startswith("done ") and " BPM, " in done and " LUFS" in done, done
 
 
 def test_analyze_reads_and_writes_the_session_store(tmp_path, monkeypatch):
@@ -119,3 +122,98 @@ def test_bad_usage_exits_2(tmp_path, capsys):
     assert exc.value.code == 2
     assert main(["analyze", str(tmp_path), "-o", str(tmp_path / "x.csv")]) == 2  # no audio
     assert main(["analyze", str(tmp_path), "-o", "x.csv", "--workers", "0"]) == 2
+
+
+def _window(args):
+    _window.seen.append(args)
+    return 0
+
+
+_window.seen = []
+
+
+@pytest.mark.parametrize(("argv", "paths"), [([], []), (["a.wav", "deck"], ["a.wav", "deck"]),
+                                              (["gui", "b.flac"], ["b.flac"])])
+def test_songcal_alone_or_with_paths_opens_the_window(monkeypatch, argv, paths):
+    import core.cli.gui as gui_command
+
+    monkeypatch.setattr(gui_command, "WINDOW_ENTRY", (__name__, "_window"))
+    _window.seen.clear()
+    assert main([*argv, "--start"]) == 0
+    (args,) = _window.seen
+    assert args.paths == paths and args.start is True
+
+
+def test_every_option_says_what_it_takes():
+    # ``songcal COMMAND --help`` says what each option is for, and names the kind of file or
+    # text an option takes (CSV, JSON, PATH, DIR...) rather than its internal name.
+    import argparse
+
+    from core.cli.main import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name, parser in sub.choices.items():
+        for action in parser._actions:
+            if action.help == argparse.SUPPRESS or isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help, (name, action.option_strings or action.dest)
+            takes_text = action.nargs != 0 and action.type in (None, str) and not action.choices
+            if action.option_strings and takes_text:
+                assert action.metavar, (name, action.option_strings)
+
+
+@pytest.mark.parametrize(("bad", "named"), [
+    (["--folds", "1"], "--folds"), (["--min-gain", "1"], "--min-gain"),
+    (["--match-threshold", "101"], "--match-threshold"),
+    (["--match-threshold", "-1"], "--match-threshold"),
+    (["--keep-inverted", "bpm"], "bpm"), (["--keep-inverted", "energy,loudness"], "loudness"),
+])
+def test_calibrate_refuses_a_bad_option_with_exit_2(tmp_path, capsys, bad, named):
+    results, reference = tmp_path / "results.csv", tmp_path / "reference.csv"
+    results.write_text("path,title,bpm\na.wav,A,120\n", encoding="utf-8")
+    reference.write_text("title,bpm\nA,120\n", encoding="utf-8")
+    out = tmp_path / "calibration.csv"
+    assert main(["calibrate", str(results), "--reference", str(reference), "-o", str(out),
+                 *bad]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("songcal calibrate: error: ") and named in err and not out.exists()
+
+
+def test_calibrate_and_apply_never_write_over_an_input(tmp_path, capsys):
+    results, reference = tmp_path / "results.csv", tmp_path / "reference.csv"
+    results.write_text("path,title,bpm\na.wav,A,120\n", encoding="utf-8")
+    reference.write_text("title,bpm\nA,120\n", encoding="utf-8")
+    before = results.read_bytes()
+    assert main(["calibrate", str(results), "--reference", str(reference),
+                 "-o", str(reference)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("songcal calibrate: error: refusing to write -o ")
+    assert "the reference sheet" in err
+    profile = tmp_path / "profile.json"
+    profile.write_text("{not json", encoding="utf-8")
+    assert main(["apply", str(results), "--profile", str(profile), "-o", str(results)]) == 2
+    assert "the results CSV" in capsys.readouterr().err and results.read_bytes() == before
+    # A profile that cannot be read: exit 2, and the reason names the profile.
+    assert main(["apply", str(results), "--profile", str(profile),
+                 "-o", str(tmp_path / "out.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("songcal apply: error: ") and "profile.json" in err
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_analysis_settings_come_from_the_command_line(tmp_path, capsys):
+    from core.cli.analyze import settings_from_args
+    from core.cli.main import build_parser
+
+    base = ["analyze", str(tmp_path), "-o", str(tmp_path / "r.csv")]
+    args = build_parser().parse_args(base + ["--workers", "3"])
+    assert settings_from_args(args) == AnalysisSettings(workers=3)  # the defaults
+    args = build_parser().parse_args(base + [
+        "--workers", "1", "--sample-rate", "16000", "--chunk-seconds", "20",
+        "--budget-base", "7.5", "--budget-factor", "0.4", "--hard-limit-factor", "1.5"])
+    assert settings_from_args(args) == AnalysisSettings(
+        workers=1, sample_rate=16000, chunk_seconds=20.0, budget_base_s=7.5,
+        budget_factor=0.4, hard_limit_factor=1.5)
+    # A bad value is refused before anything runs, naming the setting.
+    assert main(base + ["--budget-base", "-1"]) == 2
+    assert "budget" in capsys.readouterr().err

@@ -242,3 +242,16 @@ def test_worker_allocator_is_tuned_once_where_dask_fixed_its_trim_threshold():
                            capture_output=True, text=True, check=True).stdout.split()
     assert plain == ["False", "False"]  # nothing to change in a desktop process
     assert nanny == ["True", "False"]  # changed once in a nanny's worker
+
+
+def test_allocator_tuning_in_this_process(monkeypatch):
+    # The same rule as above, seen from inside one process: nothing to change without the
+    # nanny's trim threshold; with it, changed once and then left alone.
+    from core.batch import cluster_tasks
+
+    monkeypatch.setattr(cluster_tasks, "_allocator_tuned", False)
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    assert [cluster_tasks.tune_allocator(), cluster_tasks.tune_allocator()] == [False, False]
+    monkeypatch.setattr(cluster_tasks, "_allocator_tuned", False)
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    assert [cluster_tasks.tune_allocator(), cluster_tasks.tune_allocator()] == [True, False]

@@ -272,6 +272,19 @@ def test_truncated_m4a_is_corrupt(tmp_path):
         probe(path)
 
 
+def test_m4a_with_damaged_audio_data_is_corrupt(tmp_path):
+    # The container is intact, the first AAC frames are not: FFmpeg's own error becomes a
+    # corrupt-file error that names the file.
+    path = write_audio(tmp_path / "hurt.m4a", _signal(seconds=2.0), SR)
+    data = bytearray(path.read_bytes())
+    start = data.find(b"mdat") + 4
+    data[start:start + 2000] = np.random.default_rng(7).bytes(2000)
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptFileError, match="cannot be decoded") as err:
+        probe(path)
+    assert err.value.path == os.fspath(path)
+
+
 def test_overwritten_header_is_corrupt(tmp_path):
     path = write_audio(tmp_path / "hurt.wav", _signal(seconds=1.0), SR)
     data = bytearray(path.read_bytes())

@@ -134,3 +134,33 @@ def test_every_problem_is_one_line(monkeypatch, tmp_path):
         assert "\n" not in p and p.strip() == p
     text = report.text()
     assert text.endswith("\n".join(report.problems) + "\n")
+
+
+class _LibrosaWithoutStubs:
+    """A librosa whose lazy-loader stubs were left out of a bundle."""
+
+    __version__ = "0.11.0"
+
+    @property
+    def filters(self):
+        raise ImportError("Cannot load imports from non-existent stub 'filters.pyi'")
+
+
+def test_librosa_without_its_stubs_is_named(monkeypatch, tmp_path, offscreen):
+    monkeypatch.setitem(sys.modules, "librosa", _LibrosaWithoutStubs())
+    report = run_checks(store_path=str(tmp_path / "s.sqlite"), decode=False)
+    assert any(p.startswith("librosa: incomplete (") and "stub" in p
+               for p in report.problems), report.problems
+    line = next(c for c in report.checks if c.name == "librosa")
+    assert line.value.startswith("0.11.0, incomplete")
+
+
+def test_folders_and_window_are_reported_in_their_sections(monkeypatch, tmp_path, offscreen):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "numba"))
+    report = run_checks(store_path=str(tmp_path / "s.sqlite"), decode=False)
+    by_name = {c.name: c for c in report.checks}
+    numba = by_name["numba cache"]
+    assert (numba.section, numba.value) == ("Folders", str(tmp_path / "numba"))
+    sections = list(dict.fromkeys(c.section for c in report.checks))
+    assert sections[-2:] == ["Folders", "Window"], sections
+    assert "\nWindow\n" in "\n" + report.text()

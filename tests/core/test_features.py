@@ -121,3 +121,16 @@ def test_non_finite_samples_are_zeroed():
     y[1000:1100] = np.nan
     fs = _features(y)
     assert np.all(np.isfinite(fs.onset_envelope)) and np.all(np.isfinite(fs.chroma))
+
+
+@pytest.mark.parametrize(("cents", "shift"), [(0.0, 0), (40.0, 1), (-40.0, -1)])
+def test_a_detuned_chord_keeps_its_pitch_classes(cents, shift):
+    # An A major chord played 40 cents sharp or flat (a band tuned away from A = 440 Hz): the
+    # tuning is found, and the chroma stays on A, C# and E instead of leaking into neighbours.
+    t = np.arange(6 * SR) / SR
+    ratio = 2.0 ** (cents / 1200.0)
+    y = sum(0.2 * np.sin(2 * np.pi * f * ratio * t) for f in (220.0, 277.18, 329.63, 440.0))
+    fs = _features(y.astype(np.float32))
+    assert fs.tuning_shift == shift
+    chroma = fs.chroma.sum(axis=1)
+    assert chroma[[9, 1, 4]].sum() >= 0.95 * chroma.sum(), np.round(chroma / chroma.sum(), 2)

@@ -8,7 +8,8 @@ import pytest
 from benchmarks.errorcases import chorale, dominant_excursion
 from benchmarks.synth import chord_progression, noise, render_song, silence
 from core.analysis.key import KeyEstimate, chunk_keys, estimate_key
-from core.io.keynotation import Key
+from core.analysis.keyevidence import _transitions
+from core.io.keynotation import Key, parse_key
 from tests.core.streams import features_of
 
 SR = 22050
@@ -103,3 +104,20 @@ def test_chroma_with_wrong_shape_is_rejected():
 def test_bad_frame_rate_is_rejected():
     with pytest.raises(ValueError, match="frame_rate"):
         estimate_key(np.ones((12, 50)), frame_rate=0.0)
+
+
+@pytest.mark.parametrize(("minor", "relative", "fifths", "far"), [
+    ("A minor", "C major", ("D minor", "E minor"), "F# major"),
+    ("C minor", "Eb major", ("F minor", "G minor"), "A major"),
+    ("F# minor", "A major", ("B minor", "C# minor"), "Eb major"),
+])
+def test_the_local_key_path_favours_near_keys(minor, relative, fifths, far):
+    # The key-change model of the local-key path: from a minor key, its relative major is
+    # the nearest other key, then the minors a fifth away; the key across the circle of
+    # fifths is the least likely change of all.
+    trans = _transitions()
+    m, rel = parse_key(minor).index, parse_key(relative).index
+    others = sorted((i for i in range(24) if i != m), key=lambda i: -trans[m, i])
+    assert others[0] == rel, [Key.from_index(i).name for i in others[:4]]
+    assert set(others[1:3]) == {parse_key(k).index for k in fifths}
+    assert others[-1] == parse_key(far).index and trans[rel, m] == trans[m, rel]

@@ -67,3 +67,18 @@ def test_icons_come_in_every_size_smallest_first():
 def test_build_info_is_empty_outside_a_bundle():
     assert not paths.is_frozen()
     assert paths.build_info() == {}
+
+
+def test_build_info_is_read_inside_a_bundle(monkeypatch, tmp_path):
+    # What a PyInstaller bundle looks like from inside: sys.frozen and sys._MEIPASS, the
+    # folder holding the version file written at build time.
+    (tmp_path / paths.BUILD_INFO_NAME).write_text(
+        "version: 1.2.3\ncommit: abc1234\nbuilt: 2026-01-02\nno colon on this line\n",
+        encoding="utf-8")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    assert paths.is_frozen()
+    assert paths.build_info() == {"version": "1.2.3", "commit": "abc1234",
+                                  "built": "2026-01-02"}
+    monkeypatch.delattr(sys, "_MEIPASS")  # frozen by another tool: not SongCal's bundle
+    assert not paths.is_frozen() and paths.build_info() == {}

@@ -223,3 +223,13 @@ def test_prepared_pulse_envelope_measures_like_the_raw_envelope():
     # The true beat: every pulse accented alike and filled; at twice its rate every other
     # pulse is empty.
     assert sal > sal_fast and alt > 0.9 and fill > 0.9 and alt_fast < 0.5
+
+
+def test_the_bpm_range_is_honoured():
+    # A 56 BPM rock groove is stated at 56 BPM by default; asked for 70-240 BPM, it is
+    # stated at its double, and no alternative falls outside the range.
+    fs = _song(56.0, "rock", 1)
+    assert _within(estimate_tempo(fs).bpm, 56.0)
+    est = estimate_tempo(fs, min_bpm=70.0, max_bpm=240.0)
+    assert _within(est.bpm, 112.0), est
+    assert all(70.0 <= a <= 240.0 for a in est.alternatives), est.alternatives
