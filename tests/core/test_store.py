@@ -63,8 +63,11 @@ def test_saved_result_is_found_by_content_and_settings(tmp_path, store):
 
 def test_failed_results_are_not_cached(tmp_path):
     store = ResultStore(":memory:")
-    store.save(SongResult(path="x", status="failed", error="corrupt"), "fp", "abc").wait(5)
+    assert store.save(SongResult(path="x", status="failed", error="corrupt"), "fp",
+                      "abc").wait(5)
     assert store.lookup("abc", "fp") is None
+    # never written at all (not written and then refused on reading, with a warning)
+    assert store.stats.saved == 0 and store.stats.dropped == 0
     store.close()
 
 
