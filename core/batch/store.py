@@ -107,7 +107,6 @@ def _retryable(err: Exception) -> bool:
         w in text for w in ("locked", "busy", "full", "disk i/o", "unable to open"))
 
 
-
 def _upgrade(db: sqlite3.Connection, statements) -> None:
     """Run ``statements`` and stamp the current layout version, all or nothing."""
     db.execute("BEGIN IMMEDIATE")
@@ -120,6 +119,7 @@ def _upgrade(db: sqlite3.Connection, statements) -> None:
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise
+
 
 class ResultStore(SessionRecords):
     """SQLite store of song results and batch sessions; safe to share between threads.
