@@ -8,7 +8,9 @@ runner, and prints per-song real-time factors and the throughput ratio.
                                [--repeat 3]
 
 Each worker count runs ``--repeat`` times and the fastest run counts, which keeps a noisy
-machine from deciding the ratio.
+machine from deciding the ratio.  The median CPU time of a song (its worker thread's own
+time, which other programs on the machine do not inflate) is printed beside the wall-clock
+figures, with the load average.
 """
 
 from __future__ import annotations
@@ -47,11 +49,21 @@ def make_deck(folder: str, n: int, seconds: float, fmt: str) -> list[str]:
     return paths
 
 
-def run(paths: list[str], workers: int) -> tuple[float, Batch]:
+def run(paths: list[str], workers: int) -> tuple[float, Batch, list[float]]:
+    """Analyze the deck once; returns the wall time, the batch and each song's CPU seconds."""
     batch = Batch(paths, settings=AnalysisSettings(workers=workers))
+    cpu: list[float] = []
+
+    def timed(path, **kw):
+        t = time.thread_time()  # the worker thread's own CPU time: other load does not count
+        try:
+            return analyze_file(path, **kw)
+        finally:
+            cpu.append(time.thread_time() - t)
+
     t0 = time.perf_counter()
-    BatchRunner(batch, analyze=analyze_file, workers=workers, tick_s=0.05).run()
-    return time.perf_counter() - t0, batch
+    BatchRunner(batch, analyze=timed, workers=workers, tick_s=0.05).run()
+    return time.perf_counter() - t0, batch, cpu
 
 
 def main(argv=None) -> int:
@@ -73,14 +85,18 @@ def main(argv=None) -> int:
     audio_s = args.songs * args.seconds
     rates = {}
     for w in args.workers:
-        wall, batch = min((run(paths, w) for _ in range(args.repeat)), key=lambda r: r[0])
+        wall, batch, cpu = min((run(paths, w) for _ in range(args.repeat)),
+                               key=lambda r: r[0])
         done = batch.counts()[SongState.DONE]
         rtf = [r.duration_s / r.analysis_s for r in batch.results() if r.analysis_s]
         rates[w] = done / wall * 60.0
         print(f"workers={w}: {done}/{len(paths)} done in {wall:.2f} s  "
               f"{rates[w]:.1f} songs/min  {audio_s / wall:.0f}x real time overall  "
               f"per song: median {statistics.median(rtf):.0f}x, min {min(rtf):.0f}x real time "
-              f"per worker")
+              f"per worker; CPU {statistics.median(cpu):.3f} s per song "
+              f"({args.seconds / statistics.median(cpu):.0f}x real time per CPU second)")
+    print(f"load average (1, 5, 15 min): {', '.join(f'{v:.2f}' for v in os.getloadavg())} "
+          f"on {os.cpu_count()} cores")
     if 1 in rates:
         for w in rates:
             if w != 1:

@@ -221,14 +221,15 @@ class _DcBlocker:
     """Streaming high-pass at 10 Hz: a DC offset must not look like sound to the features."""
 
     def __init__(self, sample_rate: int):
-        self.sos = scipy.signal.butter(2, 10.0, btype="highpass", fs=sample_rate, output="sos")
+        self.sos = scipy.signal.butter(2, 10.0, btype="highpass", fs=sample_rate,
+                                       output="sos").astype(np.float32)
         self.zi = None
 
     def __call__(self, y: np.ndarray) -> np.ndarray:
         if y.size == 0:
             return y
         if self.zi is None:  # start settled on the first sample, not with a step from zero
-            self.zi = scipy.signal.sosfilt_zi(self.sos) * y[0]
+            self.zi = (scipy.signal.sosfilt_zi(self.sos) * y[0]).astype(np.float32)
         out, self.zi = scipy.signal.sosfilt(self.sos, y, zi=self.zi)
         return out.astype(np.float32, copy=False)
 

@@ -37,6 +37,18 @@ _BATCH = 512  # frames transformed at once (bounds the temporary memory)
 _MIDI_LO, _MIDI_HI = 28.0, 96.0  # E1 .. C7 for the pitch spectrum
 _BASS_HI = 55.0  # MIDI note below which a pitch counts as bass (G3, 196 Hz)
 _N_FFT_BASS = 16384  # longer window for the bass range, same hop and centres as the pitch grid
+#: Lowest rates (Hz) of the decimated signals that the pitch and bass spectra are taken from:
+#: the pitch range ends at C7 (2093 Hz), the bass range below G3 (196 Hz).
+_PITCH_MIN_SR = 8000.0
+_BASS_MIN_SR = 2500.0
+
+
+def _decimation(sr: int, min_sr: float) -> int:
+    """The largest power of two (at most 8) that keeps ``sr / factor`` at or above ``min_sr``."""
+    factor = 1
+    while factor < 8 and sr / (2 * factor) >= min_sr:
+        factor *= 2
+    return factor
 
 
 @functools.lru_cache(maxsize=8)
@@ -53,8 +65,13 @@ def _onset_filters(sr: int):
 
 @functools.lru_cache(maxsize=8)
 def _pitch_filters(sr: int):
-    """Map FFT bins to 36 bins per octave (bin 0 = C in tune), MIDI ``_MIDI_LO``-``_MIDI_HI``."""
-    freqs = np.fft.rfftfreq(_N_FFT_PITCH, 1.0 / sr)
+    """Map FFT bins to 36 bins per octave (bin 0 = C in tune), MIDI ``_MIDI_LO``-``_MIDI_HI``.
+
+    The spectrum is taken from the signal decimated by :func:`_decimation`: the FFT is
+    shorter by the same factor, so its bins fall on the same frequencies.
+    """
+    q = _decimation(sr, _PITCH_MIN_SR)
+    freqs = np.fft.rfftfreq(_N_FFT_PITCH // q, q / sr)
     with np.errstate(divide="ignore"):
         midi = 69.0 + 12.0 * np.log2(np.maximum(freqs, 1e-9) / 440.0)
     idx = np.nonzero((midi >= _MIDI_LO) & (midi <= _MIDI_HI))[0]
@@ -63,7 +80,7 @@ def _pitch_filters(sr: int):
     used = slice(int(idx[0]), int(idx[-1]) + 1)
     fold = np.zeros((36, used.stop - used.start), dtype=np.float32)
     fold[np.round(midi[idx] * 3.0).astype(int) % 36, idx - used.start] = weight
-    window = scipy.signal.get_window("hann", _N_FFT_PITCH).astype(np.float32)
+    window = (q * scipy.signal.get_window("hann", _N_FFT_PITCH // q)).astype(np.float32)
     # Tuning evidence: only bins above C4, where an FFT bin is narrower than 1/3 semitone.
     tune = np.zeros_like(fold)
     hi = midi[idx] >= 60.0
@@ -74,14 +91,15 @@ def _pitch_filters(sr: int):
 @functools.lru_cache(maxsize=8)
 def _bass_filters(sr: int):
     """Map the bins of the long bass FFT to 36 bins per octave (MIDI 28 to ``_BASS_HI``)."""
-    freqs = np.fft.rfftfreq(_N_FFT_BASS, 1.0 / sr)
+    q = _decimation(sr, _BASS_MIN_SR)
+    freqs = np.fft.rfftfreq(_N_FFT_BASS // q, q / sr)
     with np.errstate(divide="ignore"):
         midi = 69.0 + 12.0 * np.log2(np.maximum(freqs, 1e-9) / 440.0)
     idx = np.nonzero((midi >= _MIDI_LO) & (midi < _BASS_HI))[0]
     used = slice(int(idx[0]), int(idx[-1]) + 1)
     fold = np.zeros((36, used.stop - used.start), dtype=np.float32)
     fold[np.round(midi[idx] * 3.0).astype(int) % 36, idx - used.start] = 1.0
-    window = scipy.signal.get_window("hann", _N_FFT_BASS).astype(np.float32)
+    window = (q * scipy.signal.get_window("hann", _N_FFT_BASS // q)).astype(np.float32)
     return fold, used, window
 
 
@@ -101,6 +119,22 @@ class _Framer:
         frames = np.lib.stride_tricks.sliding_window_view(buf, self.n_fft)[:: self.hop][:n]
         self.buf = buf[n * self.hop :]
         return frames
+
+
+class _Decimator:
+    """Streaming decimation by an integer factor with soxr (the input as is for factor 1)."""
+
+    def __init__(self, sr: float, factor: int):
+        self.stream = None
+        if factor > 1:
+            import soxr
+
+            self.stream = soxr.ResampleStream(sr, sr / factor, 1, dtype="float32", quality="HQ")
+
+    def __call__(self, y: np.ndarray, *, last: bool = False) -> np.ndarray:
+        if self.stream is None:
+            return y
+        return self.stream.resample_chunk(np.ascontiguousarray(y, dtype=np.float32), last=last)
 
 
 class FeatureStream:
@@ -154,8 +188,15 @@ class FeatureStream:
         self.frame_rate = self.sample_rate / _HOP
         self.pitch_frame_rate = self.sample_rate / _HOP_PITCH
         self._onset = _Framer(_N_FFT, _HOP)
-        self._pitch = _Framer(_N_FFT_PITCH, _HOP_PITCH)
-        self._bass = _Framer(_N_FFT_BASS, _HOP_PITCH)
+        # The pitch and bass spectra need no high frequencies: they are taken from the signal
+        # decimated by soxr (streaming, delay compensated), with shorter FFTs of the same
+        # length in seconds, frame centres and bin frequencies.
+        qp = _decimation(self.sample_rate, _PITCH_MIN_SR)
+        qb = _decimation(self.sample_rate, _BASS_MIN_SR)
+        self._pitch = _Framer(_N_FFT_PITCH // qp, _HOP_PITCH // qp)
+        self._bass = _Framer(_N_FFT_BASS // qb, _HOP_PITCH // qb)
+        self._to_pitch = _Decimator(self.sample_rate, qp)
+        self._to_bass = _Decimator(self.sample_rate / qp, qb // qp)
         self._prev_logmel: np.ndarray | None = None
         self._parts: dict[str, list[np.ndarray]] = {
             k: []
@@ -179,8 +220,11 @@ class FeatureStream:
             y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
         self._n_samples += len(y)
         self._onset_frames(self._onset.push(y))
-        self._pitch_frames(self._pitch.push(y))
-        self._bass_frames(self._bass.push(y))
+        self._pitch_and_bass(self._to_pitch(y))
+
+    def _pitch_and_bass(self, y_pitch: np.ndarray) -> None:
+        self._pitch_frames(self._pitch.push(y_pitch))
+        self._bass_frames(self._bass.push(self._to_bass(y_pitch)))
 
     def mark_chunk(self) -> None:
         """Record the end of a decoded chunk at the current position."""
@@ -192,6 +236,9 @@ class FeatureStream:
         if self._finished:
             return self
         self.mark_chunk()
+        tail = self._to_pitch(np.zeros(0, dtype=np.float32), last=True)
+        self._pitch_frames(self._pitch.push(tail))
+        self._bass_frames(self._bass.push(self._to_bass(tail, last=True)))
         n_on = self._n_samples // _HOP + 1 if self._n_samples else 0
         n_pi = self._n_samples // _HOP_PITCH + 1 if self._n_samples else 0
         for framer, fn, want, parts in (
@@ -270,14 +317,17 @@ class FeatureStream:
         mel, band, window, freqs = _onset_filters(self.sample_rate)
         for s in range(0, len(frames), _BATCH):
             f = frames[s : s + _BATCH]
-            self._parts["rms"].append(np.sqrt(np.mean(np.square(f), axis=1)).astype(np.float32))
-            mag = np.abs(scipy.fft.rfft(f * window, axis=1)).astype(np.float32)  # (t, bins)
+            mean_square = np.einsum("ij,ij->i", f, f) / np.float32(f.shape[1])
+            self._parts["rms"].append(np.sqrt(mean_square).astype(np.float32, copy=False))
+            mag = np.abs(scipy.fft.rfft(f * window, axis=1))  # (t, bins), float32
             total = mag.sum(axis=1)
             ok = total > 1e-9
             safe = np.where(ok, total, 1.0)
             self._parts["centroid"].append(np.where(ok, mag @ freqs / safe, 0.0).astype(np.float32))
-            power = np.square(mag) + 1e-12
-            flat = np.exp(np.mean(np.log(power), axis=1)) / np.mean(power, axis=1)
+            power = np.square(mag)
+            power += np.float32(1e-12)
+            mean_power = np.mean(power, axis=1)
+            flat = np.exp(np.mean(np.log(power, out=power), axis=1)) / mean_power
             self._parts["flatness"].append(np.where(ok, flat, 0.0).astype(np.float32))
             cum = np.cumsum(mag, axis=1)
             roll = np.argmax(cum >= 0.85 * cum[:, -1:], axis=1)
