@@ -5,13 +5,12 @@ compact per-frame features, never the signal.  Two frame grids are used:
 
 * the **onset grid**: 1024-sample Hann frames every 256 samples (about 86 frames/s at
   22050 Hz), frame ``i`` centred on sample ``i * 256``.  Arrays on this grid:
-  ``onset_envelope``, ``onset_bands``, ``mel_level``, ``rms``, ``centroid_hz``,
-  ``flatness``, ``rolloff_hz``.
+  ``onset_envelope``, ``onset_bands``, ``rms``, ``centroid_hz``, ``flatness``.
 * the **pitch grid**: 8192-sample Hann frames every 2048 samples (about 10.8 frames/s at
   22050 Hz), frame ``i`` centred on sample ``i * 2048``.  Arrays on this grid: ``chroma``,
   ``bass_chroma`` (and their 36-bins-per-octave sources).
 
-Results depend only on the signal, not on how it was cut into pieces.  Memory: about 11 MB
+Results depend only on the signal, not on how it was cut into pieces.  Memory: about 8 MB
 per hour of audio on the onset grid and 11 MB per hour on the pitch grid (float32).
 """
 
@@ -154,10 +153,6 @@ class FeatureStream:
         magnitude, ``log1p(10 * mel)``; unitless, >= 0.
     onset_bands : ndarray, shape (3, n)
         The same flux split into low (< 200 Hz), mid (200-2500 Hz) and high (> 2500 Hz) bands.
-    mel_level : ndarray, shape (n,)
-        Sum over the 48 mel bands of ``log1p(10 * mel)``: a compressed loudness in the same
-        units as the flux, so that ``onset_envelope / mel_level`` measures how much of the
-        sound is new in each frame.
     rms : ndarray, shape (n,)
         Linear RMS amplitude of each 1024-sample frame (full scale = 1).
     centroid_hz : ndarray, shape (n,)
@@ -165,8 +160,6 @@ class FeatureStream:
     flatness : ndarray, shape (n,)
         Spectral flatness of the power spectrum (geometric / arithmetic mean), 0-1;
         near 1 for noise, near 0 for tones; 0 for silent frames.
-    rolloff_hz : ndarray, shape (n,)
-        Frequency (Hz) below which 85 % of the spectral magnitude lies.
     pitch_frame_rate : float
         Frames per second of the pitch grid (``sample_rate / 2048``).
     chroma36 : ndarray, shape (36, m)
@@ -200,7 +193,7 @@ class FeatureStream:
         self._prev_logmel: np.ndarray | None = None
         self._parts: dict[str, list[np.ndarray]] = {
             k: []
-            for k in ("flux", "level", "rms", "centroid", "flatness", "rolloff", "c36", "b36")
+            for k in ("flux", "rms", "centroid", "flatness", "c36", "b36")
         }
         self._tuning36 = np.zeros(36)
         self._n_samples = 0
@@ -260,11 +253,9 @@ class FeatureStream:
 
         self.onset_bands = cat("flux", 3)[:, :n_on]
         self.onset_envelope = self.onset_bands.sum(axis=0)
-        self.mel_level = cat("level")[:n_on]
         self.rms = cat("rms")[:n_on]
         self.centroid_hz = cat("centroid")[:n_on]
         self.flatness = cat("flatness")[:n_on]
-        self.rolloff_hz = cat("rolloff")[:n_on]
         self.chroma36 = cat("c36", 36)[:, :n_pi]
         self.bass36 = cat("b36", 36)[:, :n_pi]
         self._parts = {k: [] for k in p}
@@ -329,15 +320,11 @@ class FeatureStream:
             mean_power = np.mean(power, axis=1)
             flat = np.exp(np.mean(np.log(power, out=power), axis=1)) / mean_power
             self._parts["flatness"].append(np.where(ok, flat, 0.0).astype(np.float32))
-            cum = np.cumsum(mag, axis=1)
-            roll = np.argmax(cum >= 0.85 * cum[:, -1:], axis=1)
-            self._parts["rolloff"].append(np.where(ok, freqs[roll], 0.0).astype(np.float32))
             logmel = np.log1p(_LOG_GAIN * (mag @ mel.T))  # (t, mels)
             prev = self._prev_logmel if self._prev_logmel is not None else logmel[:1]
             diff = np.diff(np.concatenate([prev, logmel]), axis=0)
             np.maximum(diff, 0.0, out=diff)
             self._prev_logmel = logmel[-1:]
-            self._parts["level"].append(logmel.sum(axis=1).astype(np.float32))
             bands = np.stack([diff[:, band == k].sum(axis=1) for k in range(3)])
             self._parts["flux"].append(bands.astype(np.float32))
 
