@@ -37,6 +37,9 @@ __all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "candidate_table",
 
 _MIN_S = 4.0  # shortest signal with a tempo (s)
 _WEAK_PERIODICITY = 0.035  # below this (plus a margin for short signals) the pulse is weak
+#: A tempo whose confidence is below this is a guess whatever the song's periodicity: a held
+#: chord's beating partials can be periodic at a lag no onset marks.
+_WEAK_CONFIDENCE = 0.1
 _MIN_ONSET_CREST = 2.2  # onset-envelope peaks over its median: below this there are no onsets
 _PLATEAU = 0.6  # share of the peak that bounds the plateau of a drifting tempo
 _RELATIVES = (1 / 3, 1 / 2, 2 / 3, 1.0, 3 / 2, 2.0, 3.0, 4.0)
@@ -203,7 +206,7 @@ def _decide(table, frame_rate: float, seconds: float) -> TempoEstimate:
         bpm=round(best, 2), confidence=conf,
         alternatives=(round(best, 2),) + tuple(round(cands[i], 2) for i in rest),
         scores=(float(mass[top]),) + tuple(float(prob[i]) for i in rest), periodicity=per,
-        weak=bool(table["periodicity"] < _weak_periodicity(seconds)))
+        weak=bool(table["periodicity"] < _weak_periodicity(seconds) or conf < _WEAK_CONFIDENCE))
 
 
 def _refine(acf: np.ndarray, frame_rate: float, bpm: float, *, spread: float = 0.03,

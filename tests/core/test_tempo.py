@@ -179,6 +179,17 @@ def test_onsets_without_a_pulse_get_a_flagged_tempo():
     assert est.bpm is not None and est.weak, est
 
 
+def test_a_held_chord_gets_a_tempo_flagged_weak():
+    # One attack, then three sustained tones whose partials beat against each other: the
+    # envelope is periodic, but no onset marks a pulse, so the tempo is only a guess.
+    t = np.arange(int(30.0 * SR)) / SR
+    y = sum(0.1 / k * np.sin(2 * np.pi * f * k * t)
+            for f in (220.0, 277.18, 329.63) for k in range(1, 6))
+    est = estimate_tempo(_features(y.astype(np.float32)))
+    assert est.bpm is not None and est.weak, est
+    assert est.confidence < 0.1
+
+
 def test_silent_chunk_has_no_tempo():
     y = np.concatenate([click_track(100.0, 10.0, SR), silence(10.0, SR)])
     fs = _features(y, chunk_s=10.0)
