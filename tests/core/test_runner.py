@@ -108,6 +108,43 @@ def test_stuck_song_times_out_and_batch_finishes(factor):
     assert stuck.state is SongState.TIMED_OUT
 
 
+def test_a_stop_abandons_a_song_that_ignores_the_cancel_after_the_grace_time():
+    # The budgets are long: only the stop request can end the stuck song.
+    release = threading.Event()
+    settings = AnalysisSettings(workers=1, budget_base_s=60.0, budget_factor=0.0,
+                                hard_limit_factor=4.0)
+    batch = SpyBatch(["stuck.wav", "a.wav", "b.wav"], settings=settings)
+    runner = BatchRunner(batch, analyze=_fake_analyze(release), tick_s=0.02,
+                         cancel_grace_s=0.3)
+    started = threading.Event()
+
+    def stop_when_running():
+        deadline = time.monotonic() + WAIT_S
+        while batch.jobs[0].state is not SongState.RUNNING and time.monotonic() < deadline:
+            time.sleep(0.01)
+        started.set()
+        runner.request_stop(15)
+
+    stopper = threading.Thread(target=stop_when_running)
+    stopper.start()
+    try:
+        t0 = time.monotonic()
+        _run_bounded(runner)
+        ended_after = time.monotonic() - t0
+    finally:
+        release.set()
+        stopper.join(WAIT_S)
+    assert started.is_set() and runner.stopped_by == 15
+    stuck, a, b = batch.jobs
+    assert stuck.state is SongState.CANCELLED and stuck.error == "cancelled"
+    assert ended_after < 30.0  # long before the stuck song's own hard limit (240 s)
+    assert a.state is SongState.CANCELLED and b.state is SongState.CANCELLED
+    assert a.error == b.error == "cancelled before it started"
+    # The abandoned worker answers once released: its late result is discarded.
+    assert batch.wait_for_report("stuck.wav") == [False]
+    assert stuck.state is SongState.CANCELLED
+
+
 def test_all_workers_stuck_still_finishes():
     release = threading.Event()
     settings = AnalysisSettings(workers=2, budget_base_s=0.1, budget_factor=0.0,
