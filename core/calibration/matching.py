@@ -7,7 +7,9 @@ Matching runs in three passes, each only for the songs the previous one left ope
 2. ``normalized``: same title once version suffixes are removed as well — bracketed parts,
    ``- Remastered 2011``, ``- Radio Edit``, ``- Live``... (:func:`loose_title`);
 3. ``fuzzy``: the best rapidfuzz score of "artist title" against every open row, kept when
-   it reaches the threshold and clearly beats the runner-up.
+   it reaches the threshold and clearly beats the runner-up.  When the artists agree, the
+   score is at most the titles' own score plus 3 points, so that a shared artist name does
+   not pair two different titles ("Heart of Glass" and "Heart of Gold").
 
 A row goes to one song only; when two songs claim one row equally, both are listed as
 ambiguous.  :func:`manual_match` pairs a song with a row by hand (the window calls it).
@@ -43,6 +45,8 @@ __all__ = [
 
 _FEAT = r"(?:feat\.?|ft\.?|featuring)"
 _FEAT_BRACKET = r"(?:feat\.?|ft\.?|featuring|with)"
+#: Points by which a fuzzy match's score may exceed its title's own score (see match_songs).
+_TITLE_LIFT = 3.0
 _VERSION_WORDS = (
     r"remaster(?:ed)?|re-?master(?:ed)?|radio edit|radio version|single version|album version|"
     r"edit|live(?: at| from| in)?|mono|stereo|version|mix|remix|extended|original|explicit|"
@@ -246,6 +250,7 @@ def match_songs(songs, rows, *, threshold: float = 86.0, margin: float = 3.0) ->
     r_full_title = [normalize_text(r.title) for r in rows]
     open_songs = [i for i in range(len(songs)) if i not in claims and i not in ambiguous]
     fulls = [normalize_text(f"{songs[i].artist} {songs[i].title}") for i in open_songs]
+    s_titles = [normalize_text(songs[i].title) for i in open_songs]
     coarse = None
     cutoff = max(0.0, threshold - margin)
     if open_songs and rows:
@@ -274,6 +279,11 @@ def match_songs(songs, rows, *, threshold: float = 86.0, margin: float = 3.0) ->
                 # as a whole (a file name split at the wrong underscore).
                 if sc < 95 and not _artists_agree(s_art[i], r_art[j]):
                     sc -= 15
+                elif r_full_title[j]:
+                    # A shared artist name lifts the whole string's score: "Blondie Heart
+                    # of Glass" is 88 against "Blondie Heart of Gold".  The title on its own
+                    # must come within _TITLE_LIFT points of the score.
+                    sc = min(sc, _title_score(s_titles[pos], r_full_title[j]) + _TITLE_LIFT)
             else:  # title only (or a file name holding both): compare against both shapes
                 sc = max(fuzz.token_sort_ratio(full, r_full_title[j]),
                          fuzz.token_sort_ratio(full, r_full[j]))
@@ -308,6 +318,11 @@ def match_songs(songs, rows, *, threshold: float = 86.0, margin: float = 3.0) ->
     matches.sort(key=lambda m: m.song)
     amb = [Ambiguity(i, c) for i, c in sorted(ambiguous.items())]
     return MatchResult(len(songs), len(rows), matches, amb)
+
+
+def _title_score(a: str, b: str) -> float:
+    """Fuzzy score (0-100) of two normalized titles, as the whole strings are scored."""
+    return max(fuzz.token_sort_ratio(a, b), fuzz.token_set_ratio(a, b) - 5)
 
 
 def _distinct(cands: list[int], rows) -> list[int]:

@@ -164,12 +164,23 @@ def test_a_song_listed_twice_in_the_sheet_is_not_ambiguous():
 
 
 def test_the_threshold_decides_a_fuzzy_match():
-    # "Nirvana Dancing Queen" against "Nirvana Dancing Queens Tonight" scores about 82.
+    # "Nirvana Dancing Queen" against "Nirvana Dancing Queens Tonight" scores about 82 as a
+    # whole, but the titles alone 74.3: the match scores 77.3 (the titles plus 3 points).
     sheet = rows(("Dancing Queens Tonight", "Nirvana"))
     songs = [SongIdentity("Dancing Queen", "Nirvana")]
     assert match_songs(songs, sheet).matches == []
-    (m,) = match_songs(songs, sheet, threshold=82.0).matches
-    assert m.method == "fuzzy" and 82.0 <= m.score < 86.0
+    assert match_songs(songs, sheet, threshold=78.0).matches == []
+    (m,) = match_songs(songs, sheet, threshold=77.0).matches
+    assert m.method == "fuzzy" and m.score == 77.3
+
+
+def test_a_shared_artist_does_not_pair_two_different_titles():
+    sheet = rows(("Heart of Gold", "Blondie"), ("Call Me", "Blondie"))
+    res = match_songs([SongIdentity("Heart of Glass", "Blondie")], sheet)
+    assert res.matches == [] and res.ambiguous == [] and res.unmatched_songs == [0]
+    # A typo in the title still matches on the title's own score.
+    (m,) = match_songs([SongIdentity("Heart of Gld", "Blondie")], sheet).matches
+    assert m.row == 0 and m.method == "fuzzy" and m.score >= 86.0
 
 
 @pytest.mark.parametrize("artist, other", [("Adele", "Adela"), ("The Cure", "The Core")])
