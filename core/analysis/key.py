@@ -31,12 +31,13 @@ _SCORE_SCALE = 0.05  # song scores per nat of the decision, on the scale of the 
 #: fitted by ``python -m benchmarks.fit_key`` on the ``fit`` split of the realistic
 #: evaluation set and on generated songs, and rounded.
 _KEY_WEIGHTS = np.array([
-    -1.164, 0.95,  # Krumhansl, Temperley correlation
-    3.932, 6.251,  # the same with harmonics
-    0.893, 0.388, -1.143,  # local-key path: share, at the start, at the end
-    4.57, 0.316,  # opening, ending correlation
-    1.52, 0.211, 3.06,  # tonic in the bass, in the final bass, tonic triad in the final chord
-    0.434,  # profile score with bass (key_scores)
+    -0.802, 1.53,  # Krumhansl, Temperley correlation
+    3.618, 6.152,  # the same with harmonics
+    -0.188, 1.206, -0.771,  # local-key path: share, at the start, at the end
+    2.032, 0.211,  # opening, ending correlation
+    1.173, 0.414, 2.11,  # tonic in the bass, in the final bass, tonic triad in the final chord
+    5.58,  # tonic triad in the first chord
+    0.83,  # profile score with bass (key_scores)
 ])
 
 

@@ -7,7 +7,8 @@
   a Viterbi path over the 24 keys (a hidden Markov model whose key changes are rare and
   favour near keys on the circle of fifths) says where each key holds, so that a long
   excursion to the dominant counts for its length and no more.
-* The opening and the ending (the final chord and its bass note) of the sound.
+* The opening (and its first chord) and the ending (the final chord and its bass note) of
+  the sound.
 
 :func:`key_features` returns one row of :data:`KEY_FEATURES` per key; the decision in
 :mod:`core.analysis.key` weighs them.
@@ -37,6 +38,7 @@ KEY_FEATURES = (
     "Temperley with harmonics", "local-key path share", "path at the start",
     "path at the end", "opening correlation", "ending correlation", "tonic in the bass",
     "tonic in the final bass", "tonic triad in the final chord",
+    "tonic triad in the first chord",
 )
 
 
@@ -181,4 +183,9 @@ def key_features(chroma: np.ndarray, bass: np.ndarray | None, frame_rate: float)
         end = end / end.max()
         third = np.r_[np.full(12, 4), np.full(12, 3)]
         out[:, 11] = (end[tonic] + end[(tonic + third) % 12] + end[(tonic + 7) % 12]) / 3
+    start = pitch_profile(c[:, :max(1, n // 2)])
+    if start.sum() > 0:
+        start = start / start.max()
+        third = np.r_[np.full(12, 4), np.full(12, 3)]
+        out[:, 12] = (start[tonic] + start[(tonic + third) % 12] + start[(tonic + 7) % 12]) / 3
     return out
