@@ -1,7 +1,7 @@
 """Fit the weights of the tempo metrical-level decision (:data:`core.analysis.tempo._WEIGHTS`).
 
-Run ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--with-more]`` after building the
-realistic set (``python -m benchmarks.evalset``).
+Run ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--with-more | --generalise]`` after
+building the realistic set (``python -m benchmarks.evalset``).
 
 Songs: the ``fit`` split of the realistic set only (its pieces and its soundfonts, FluidR3
 and OPL-3; the ``heldout`` split is never read here), with ``--with-more`` the fit-only
@@ -15,7 +15,10 @@ penalty on standardised features.
 
 Printed: the candidate-level Acc1 (the chosen candidate within 4 % of the truth) of a
 5-fold cross-validation over the fit split (by piece; the ``more`` edition and the
-generated songs are in every training fold), per subset, and the final weights
+generated songs are in every training fold), per subset; with ``--generalise`` also the Acc1
+on the ``more`` edition of a model fitted without it and the Acc1 across soundfonts (fitted
+on FluidR3 songs, scored on OPL-3 songs, and the reverse) -- fit-only material that shows
+whether the decision carries over to other pieces and other sounds; and the final weights
 (fit on everything listed above), ready to paste into core/analysis/tempo.py.  The fit is
 deterministic.
 """
@@ -161,7 +164,7 @@ def real_tables(cache: str = CACHE, items: list[dict] | None = None) -> list[dic
         f = cached_features(it["path"], os.path.join(cache, "features"))
         t = _table_of(f.onset_bands, f.frame_rate, f.chroma, f.bass_chroma,
                       f.pitch_frame_rate, it["bpm"], it["style"], "real", it["id"])
-        t["subset"] = it["subset"]
+        t["subset"], t["font"] = it["subset"], it.get("soundfont")
         out.append(t)
     return out
 
@@ -220,6 +223,37 @@ def _failures(songs: list[dict], w: np.ndarray) -> str:
     return ", ".join(out)
 
 
+def _by_subset(songs: list[dict], hits) -> str:
+    return ", ".join(f"{sub} {np.mean([h for h, s in zip(hits, songs, strict=True) if s['subset'] == sub]):.3f}"
+                     for sub in sorted({s["subset"] for s in songs}))
+
+
+def generalisation(real: list[dict], more: list[dict], generated: list[dict], *, l2) -> None:
+    """Print how the decision carries over to other pieces and to another soundfont.
+
+    Fit-only material throughout: the model is trained on the fit split and the generated
+    songs and scored on the fit-only ``more`` edition (other pieces, the same soundfonts);
+    then trained on one soundfont's fit-split songs (plus the generated ones) and scored on
+    the other soundfont's songs of the fit split and of the ``more`` edition.
+    """
+    def hits(songs, w):
+        return [s["X"] is not None and bool(s["y"][int(np.argmax(s["X"] @ w))]) for s in songs]
+
+    if more:
+        h = hits(more, fit(real + generated, l2=l2))
+        print(f"trained on the fit split, scored on the 'more' edition ({len(more)} songs): "
+              f"Acc1 {np.mean(h):.3f} ({_by_subset(more, h)})")
+    fonts = sorted({s["font"] for s in real})
+    h_all, tested = [], []
+    for font in fonts:
+        w = fit([s for s in real if s["font"] != font] + generated, l2=l2)
+        test = [s for s in real + more if s["font"] == font]
+        h_all += hits(test, w)
+        tested += test
+    print(f"trained on one soundfont, scored on the other ({' / '.join(fonts)}; fit split and "
+          f"'more'): Acc1 {np.mean(h_all):.3f} ({_by_subset(tested, h_all)})")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", default=CACHE)
@@ -228,9 +262,14 @@ def main(argv=None) -> int:
     ap.add_argument("--with-more", action="store_true",
                     help="also fit on the fit-only 'more' edition (in every training fold)")
     ap.add_argument("--more", default=MORE, help="folder of the 'more' edition")
+    ap.add_argument("--generalise", action="store_true",
+                    help="also score the model on the 'more' edition and across soundfonts "
+                         "(trained without those songs)")
     args = ap.parse_args(argv)
     if not args.l2 >= 0:
         ap.error(f"--l2 must be >= 0, got {args.l2}")
+    if args.generalise and args.with_more:
+        ap.error("--generalise scores on the 'more' edition: it cannot also be fitted on")
     real = real_tables(args.cache)
     more = [] if not args.with_more else real_tables(args.more, more_items(args.more))
     gen_dir = os.path.join(args.cache, "generated")
@@ -251,6 +290,9 @@ def main(argv=None) -> int:
     for sub in sorted({s["subset"] for s in real}):
         m = [hits[i] for i, s in enumerate(real) if s["subset"] == sub]
         print(f"  {sub:<10} {len(m):3d} songs  Acc1 {np.mean(m):.3f}")
+    if args.generalise:
+        generalisation(real, real_tables(args.more, more_items(args.more)), generated,
+                       l2=args.l2)
     w = fit(real + always, l2=args.l2)
     print(f"in-sample Acc1: fit split {accuracy(real, w):.3f}  'more' "
           f"{accuracy(more, w) if more else float('nan'):.3f}  generated "
