@@ -308,7 +308,7 @@ def estimate_tempo(features, *, frame_rate: float | None = None,
         return _estimate_spans(bands, fr, features, [frames], min_bpm, max_bpm)
     spans = None
     if hasattr(features, "chunk_frames"):
-        spans = _main_section(bands, fr, features.chunk_frames())
+        spans = _main_section(features, bands, fr, features.chunk_frames())
     return _estimate_spans(bands, fr, features, spans, min_bpm, max_bpm)
 
 
@@ -331,7 +331,25 @@ def _related(a: float, b: float) -> bool:
     return any(abs(a / b - f) <= _SECTION_TOLERANCE * f for f in _FAMILY)
 
 
-def _main_section(bands, fr, chunks):
+def _chunk_pulse_of(features, bands: np.ndarray, frame_rate: float, span: tuple[int, int]):
+    """:func:`_chunk_pulse` of one chunk of a finished FeatureStream, measured once.
+
+    The song's section search and the chunk tempi both read every chunk's pulse; the
+    stream does not change once finished, so the pulses are kept on it.
+    """
+    cache = getattr(features, "_chunk_pulses", None)
+    if cache is None:
+        cache = {}
+        try:
+            features._chunk_pulses = cache
+        except AttributeError:  # an object that takes no attributes: measure every time
+            pass
+    if span not in cache:
+        cache[span] = _chunk_pulse(bands[:, span[0]:span[1]], frame_rate)
+    return cache[span]
+
+
+def _main_section(features, bands, fr, chunks):
     """Onset-frame spans of the longest group of chunks whose pulses are related, or None.
 
     ``None`` means the whole signal: every chunk with a pulse belongs to one family.
@@ -339,7 +357,7 @@ def _main_section(bands, fr, chunks):
     pulses = []
     for a, b in chunks:
         if b - a >= 2 * _MIN_S * fr:
-            p = _chunk_pulse(bands[:, a:b], fr)
+            p = _chunk_pulse_of(features, bands, fr, (a, b))
             if p is not None:
                 pulses.append(((a, b), p[2]))
     if len(pulses) < 2:
@@ -383,14 +401,16 @@ def chunk_tempos(features, *, song: TempoEstimate | None = None,
     for a, b in features.chunk_frames():
         est = None
         if song is not None and song.bpm is not None:
-            est = _follow_song(bands[:, a:b], fr, song.bpm)
+            est = _follow_song(_chunk_pulse_of(features, bands, fr, (a, b)),
+                               bands[:, a:b].shape[1] / fr, fr, song.bpm)
         out.append(est if est is not None else estimate_tempo(features, frames=(a, b), **kwargs))
     return out
 
 
-def _follow_song(bands: np.ndarray, frame_rate: float, bpm: float) -> TempoEstimate | None:
-    """The song's beat sharpened on a chunk, or None when the chunk's pulse differs."""
-    pulse = _chunk_pulse(bands, frame_rate)
+def _follow_song(pulse, seconds: float, frame_rate: float,
+                 bpm: float) -> TempoEstimate | None:
+    """The song's beat sharpened on a chunk (its :func:`_chunk_pulse`, ``seconds`` long),
+    or None when the chunk's pulse differs."""
     if pulse is None:
         return TempoEstimate(None)
     a_all, a_acc, base = pulse
@@ -398,7 +418,6 @@ def _follow_song(bands: np.ndarray, frame_rate: float, bpm: float) -> TempoEstim
         return None
     best = _refine(a_all + a_acc, frame_rate, bpm, spread=0.06, plateau=True)
     per = float(value_at(a_all, 60.0 * frame_rate / best))
-    seconds = bands.shape[1] / frame_rate
     return TempoEstimate(round(best, 2), confidence=float(np.clip(per / 0.3, 0.0, 1.0)),
                          alternatives=(round(best, 2),), scores=(1.0,), periodicity=per,
                          weak=bool(per < _weak_periodicity(seconds)))
