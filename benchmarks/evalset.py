@@ -27,6 +27,21 @@ ballads and others, none whose melody another edition has), grooves no other edi
 (funk, disco, dembow, a second half-time and drum-and-bass pattern) and a soundfont no
 other edition uses (the Csound GM bank, package ``csound-soundfont``) beside MuseScore
 General and TimGM6mb.
+
+``--edition unseen`` (``~/.cache/songcal-eval-unseen``, built after ``fresh`` had been
+measured, to be measured once) is a third held-out-only set, about 220 files; see
+:mod:`benchmarks.evalunseen`.  Classical: openings of quartet movements and pieces the first
+edition left out (Beethoven, Haydn, Mozart, Schumann, Clara Schumann, Handel, Weber and
+others) and Bach chorales outside the other editions' ranges, none whose top part another
+edition has.  Tunes: later O'Neill numbers, Northumbrian Minstrelsy and Essen collections
+no edition reads, no melody another edition has.  Grooves only it plays (clear: bossa nova,
+samba, baiao, afrobeat, UK garage, house, polka, cumbia, jazz waltz; ambiguous: reggae
+one-drop, jungle, footwork, double-kick metal, 12/8 slow blues, 6/8 bembe) beside
+drumless tunes in duple, 3/4 and 6/8.  Soundfonts: the full MuseScore General (package
+``musescore-general-soundfont``, which no other edition renders with), the Csound bank and
+TimGM6mb, never FluidR3 or OPL-3.  About 45 % of the files are detuned by 10-30 cents
+(``detune_cents`` in the manifest; the key is the nearest pitch class), about half have a
+dry or a long hall room (``room``) and about 40 % a lo-fi or bright master (``master``).
 """
 
 from __future__ import annotations
