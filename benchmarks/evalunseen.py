@@ -70,9 +70,10 @@ _TUNE_FILES = (("essenFolksong/ballad30.abc", 22), ("oneills1850/0811-0899.abc",
                ("oneills1850/0900-0950.abc", 22), ("essenFolksong/ballad50.abc", 22),
                ("oneills1850/1001-1031.abc", 16), ("essenFolksong/lux.abc", 18),
                ("oneills1850/1031-1115.abc", 26), ("essenFolksong/irl.abc", 18),
-               ("essenFolksong/ballad70.abc", 22), ("oneills1850/1136-1175.abc", 20),
-               ("essenFolksong/ballad40.abc", 22), ("essenFolksong/ballad60.abc", 22),
-               ("essenFolksong/ballad80.abc", 22))
+               ("essenFolksong/ballad70.abc", 22), ("essenFolksong/ballad40.abc", 22),
+               ("essenFolksong/ballad60.abc", 22), ("essenFolksong/ballad80.abc", 22),
+               ("oneills1850/1625-1700.abc", 30), ("essenFolksong/folkHaydn.abc", 20),
+               ("oneills1850/1176-1275.abc", 24), ("oneills1850/1276-1375.abc", 20))
 
 
 def unseen_sources(known_tunes: set, known_pieces: set) -> dict:
