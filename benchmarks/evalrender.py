@@ -7,6 +7,11 @@ first and last) and accompanied by bass and a comping instrument, with or withou
 groove (GM percussion channel) of one of :data:`GROOVES`.  FluidSynth (the ``fluidsynth``
 command) renders the MIDI with a General MIDI soundfont; a synthetic room reverb and
 mastering to a loudness target follow.
+
+Items may also carry ``detune_cents`` (every pitched channel bent by that many cents, with
+the bend range set to two semitones: the whole render is out of tune, its tempo unchanged)
+and ``master`` (``"lofi"``: a band-pass from 120 Hz to ``lowpass_hz``; ``"bright"``: a high
+shelf of ``shelf_db`` above 4 kHz), applied before the loudness target.
 """
 
 from __future__ import annotations
@@ -17,60 +22,10 @@ import tempfile
 
 import numpy as np
 
+from benchmarks.evalgrooves import CH, CRASH, GROOVES, KITS
+
 __all__ = ["GROOVES", "KITS", "LEADS", "COMPS", "BASSES", "perform", "render_item"]
 
-KICK, RIM, SNARE, CLAP, CH, PH, OH, CRASH, RIDE = 36, 37, 38, 39, 42, 44, 46, 49, 51
-
-#: Groove name -> (steps per bar, steps per beat, {drum: [(step, velocity), ...]}).
-#: Steps are 16ths in x/4 (a 6/8 bar is 12 16ths, the beat a dotted quarter of 6 steps).
-GROOVES = {
-    "fourfloor": (16, 4, {KICK: [(0, 118), (4, 112), (8, 118), (12, 112)],
-                          CLAP: [(4, 100), (12, 104)],
-                          OH: [(2, 80), (6, 80), (10, 80), (14, 84)],
-                          CH: [(s, 45) for s in range(0, 16, 2)]}),
-    "rock": (16, 4, {KICK: [(0, 115), (8, 110), (10, 90)], SNARE: [(4, 112), (12, 115)],
-                     CH: [(s, 80 if s % 4 == 0 else 62) for s in range(0, 16, 2)]}),
-    "breakbeat": (16, 4, {KICK: [(0, 118), (2, 100), (10, 110), (11, 96)],
-                          SNARE: [(4, 115), (7, 55), (9, 50), (12, 115), (15, 55)],
-                          RIDE: [(s, 70) for s in range(0, 16, 2)]}),
-    "hiphop": (16, 4, {KICK: [(0, 118), (3, 90), (8, 70), (10, 112)],
-                       SNARE: [(4, 115), (12, 118)],
-                       CH: [(s, 70 if s % 2 == 0 else 48) for s in range(16)]}),
-    "shuffle": (16, 4, {KICK: [(0, 112), (8, 108)], SNARE: [(4, 110), (12, 112)],
-                        RIDE: [(s + d, 76 if d == 0 else 56) for s in range(0, 16, 4)
-                               for d in (0, 8 / 3)]}),
-    "waltz": (12, 4, {KICK: [(0, 115)], SNARE: [(4, 70), (8, 72)],
-                      CH: [(s, 60) for s in range(0, 12, 2)]}),
-    "sixeight": (12, 6, {KICK: [(0, 115), (10, 70)], SNARE: [(6, 108)],
-                         CH: [(s, 72 if s % 6 == 0 else 55) for s in range(0, 12, 2)]}),
-    "halftime": (16, 4, {KICK: [(0, 118), (10, 96)], SNARE: [(8, 118)],
-                         CH: [(s, 72 if s % 4 == 0 else 58) for s in range(0, 16, 2)]}),
-    "trap": (16, 4, {KICK: [(0, 120), (7, 100), (10, 110)], CLAP: [(8, 118)],
-                     CH: [(s, 70 if s % 2 == 0 else 52) for s in range(16)]}),
-    "dnb": (16, 4, {KICK: [(0, 120), (10, 112)], SNARE: [(4, 118), (12, 118), (7, 45)],
-                    CH: [(s, 72 if s % 4 == 2 else 56) for s in range(0, 16, 2)]}),
-    # Grooves that only the fresh edition of the set plays (see benchmarks.evalset).
-    "funk": (16, 4, {KICK: [(0, 118), (6, 96), (10, 108)],
-                     SNARE: [(4, 115), (12, 115), (7, 40), (14, 40)],
-                     CH: [(s, 72 if s % 2 == 0 else 50) for s in range(16)]}),
-    "disco": (16, 4, {KICK: [(s, 116) for s in (0, 4, 8, 12)], CLAP: [(4, 100), (12, 100)],
-                      OH: [(s, 84) for s in (2, 6, 10, 14)],
-                      CH: [(s, 44) for s in range(1, 16, 2)]}),
-    "dembow": (16, 4, {KICK: [(s, 116) for s in (0, 4, 8, 12)],
-                       SNARE: [(3, 100), (6, 104), (11, 100), (14, 104)],
-                       CH: [(s, 60) for s in range(0, 16, 2)]}),
-    "halftime2": (16, 4, {KICK: [(0, 120), (6, 100), (11, 96)], SNARE: [(8, 118)],
-                          CH: [(s, 70 if s % 4 == 0 else 55) for s in range(0, 16, 2)],
-                          OH: [(14, 80)]}),
-    "dnb2": (16, 4, {KICK: [(0, 120), (10, 110)], SNARE: [(4, 118), (12, 118), (9, 50), (14, 45)],
-                     RIDE: [(s, 70) for s in range(0, 16, 2)]}),
-}
-#: GM drum kits (program on the percussion channel) that suit each groove.
-KITS = {"fourfloor": (24, 25, 0), "trap": (25, 24), "dnb": (0, 16, 24), "halftime": (0, 16, 25),
-         "shuffle": (0, 8, 40), "waltz": (0, 8, 40), "sixeight": (0, 8, 32),
-         "rock": (0, 16, 8), "breakbeat": (0, 8, 16), "hiphop": (0, 25, 8),
-         "funk": (0, 8, 16), "disco": (0, 24, 25), "dembow": (0, 25, 24), "halftime2": (0, 25, 16),
-         "dnb2": (0, 8, 24)}
 _ENSEMBLES = {"strings": (40, 40, 41, 42), "string orchestra": (48, 48, 49, 48),
               "organ": (19, 19, 19, 19), "choir": (52, 52, 53, 52),
               "winds": (73, 68, 71, 70), "brass": (56, 60, 57, 58), "piano": (0, 0, 0, 0)}
@@ -261,7 +216,7 @@ def perform(item: dict, source: dict, *, seed: int):
     return events, progs
 
 
-def _write_midi(events, progs, kit, path):
+def _write_midi(events, progs, kit, path, *, detune_cents=0.0):
     import mido
 
     tpb = 480
@@ -274,6 +229,13 @@ def _write_midi(events, progs, kit, path):
         msgs.append((0, 0, mido.Message("program_change", channel=ch, program=int(prog))))
     if kit is not None:
         msgs.append((0, 0, mido.Message("program_change", channel=9, program=int(kit))))
+    if detune_cents:  # bend range two semitones (RPN 0), then a bend of detune_cents
+        bend = int(round(8192 * detune_cents / 200.0))
+        for ch in (c for c in progs if c != 9):
+            for cc, value in ((101, 0), (100, 0), (6, 2), (38, 0), (101, 127), (100, 127)):
+                msgs.append((0, 0, mido.Message("control_change", channel=ch, control=cc,
+                                                value=value)))
+            msgs.append((0, 0, mido.Message("pitchwheel", channel=ch, pitch=bend)))
     for t, d, note, vel, ch in events:
         if not 0 <= note <= 127:
             continue
@@ -302,6 +264,22 @@ def _reverb(y, sr, rt60, wet, rng):
         ir = np.concatenate([np.zeros(pre), ir / np.sqrt(np.sum(ir**2))])
         out[:, c] = y[:, c] + wet * scipy.signal.fftconvolve(y[:, c], ir)[: len(y)]
     return out
+
+
+def _color(y, sr, item):
+    """The item's master colour: a lo-fi band-pass or a bright high shelf (else unchanged)."""
+    import scipy.signal
+
+    master = item.get("master", "plain")
+    if master == "lofi":
+        sos = scipy.signal.butter(4, [120.0, item["lowpass_hz"]], btype="bandpass", fs=sr,
+                                  output="sos")
+        return scipy.signal.sosfiltfilt(sos, y, axis=0)
+    if master == "bright":
+        sos = scipy.signal.butter(2, 4000.0, btype="highpass", fs=sr, output="sos")
+        gain = 10 ** (item["shelf_db"] / 20) - 1.0
+        return y + gain * scipy.signal.sosfiltfilt(sos, y, axis=0)
+    return y
 
 
 def _master(y, sr, target_lufs, compress, rng):
@@ -346,15 +324,18 @@ def render_item(item: dict, source: dict, soundfont: str, out_path: str) -> None
     sr = item["sr"]
     with tempfile.TemporaryDirectory() as d:
         mid, wav = os.path.join(d, "x.mid"), os.path.join(d, "x.wav")
-        _write_midi(events, progs, kit, mid)
+        _write_midi(events, progs, kit, mid, detune_cents=item.get("detune_cents", 0.0))
+        # Dynamic sample loading reads only the samples of the programs in use: the same
+        # audio, but a large compressed soundfont loads in seconds rather than a quarter minute.
         cmd = ["fluidsynth", "-ni", "-q", "-R", "0", "-C", "0", "-g", "0.6", "-r", str(sr),
-               "-T", "wav", "-F", wav, soundfont, mid]
+               "-o", "synth.dynamic-sample-loading=1", "-T", "wav", "-F", wav, soundfont, mid]
         proc = subprocess.run(cmd, capture_output=True, timeout=600, check=False)
         if proc.returncode != 0 or not os.path.exists(wav):
             raise RuntimeError(f"fluidsynth failed on {item['id']}: {proc.stderr[-300:]!r}")
         y, sr = sf.read(wav, dtype="float64", always_2d=True)
     y = y[: int(item["seconds"] * sr)]
     y = _reverb(y, sr, item["rt60"], item["wet"], rng)
+    y = _color(y, sr, item)
     y = _master(y, sr, item["lufs"], item["compress"], rng)
     tmp = out_path + ".tmp.flac"
     sf.write(tmp, y.astype(np.float32), sr, subtype="PCM_16")

@@ -27,6 +27,21 @@ ballads and others, none whose melody another edition has), grooves no other edi
 (funk, disco, dembow, a second half-time and drum-and-bass pattern) and a soundfont no
 other edition uses (the Csound GM bank, package ``csound-soundfont``) beside MuseScore
 General and TimGM6mb.
+
+``--edition unseen`` (``~/.cache/songcal-eval-unseen``, built after ``fresh`` had been
+measured, to be measured once) is a third held-out-only set, about 220 files; see
+:mod:`benchmarks.evalunseen`.  Classical: openings of quartet movements and pieces the first
+edition left out (Beethoven, Haydn, Mozart, Schumann, Clara Schumann, Handel, Weber and
+others) and Bach chorales outside the other editions' ranges, none whose top part another
+edition has.  Tunes: later O'Neill numbers, Northumbrian Minstrelsy and Essen collections
+no edition reads, no melody another edition has.  Grooves only it plays (clear: bossa nova,
+samba, baiao, afrobeat, UK garage, house, polka, cumbia, jazz waltz; ambiguous: reggae
+one-drop, jungle, footwork, double-kick metal, 12/8 slow blues, 6/8 bembe) beside
+drumless tunes in duple, 3/4 and 6/8.  Soundfonts: the full MuseScore General (package
+``musescore-general-soundfont``, which no other edition renders with), the Csound bank and
+TimGM6mb, never FluidR3 or OPL-3.  About 45 % of the files are detuned by 10-30 cents
+(``detune_cents`` in the manifest; the key is the nearest pitch class), about half have a
+dry or a long hall room (``room``) and about 40 % a lo-fi or bright master (``master``).
 """
 
 from __future__ import annotations
@@ -40,7 +55,9 @@ import time
 
 import numpy as np
 
-from benchmarks.evalrender import BASSES, COMPS, KITS, LEADS
+from benchmarks.evalgrooves import KITS, UNSTRETCHED
+from benchmarks.evalrender import BASSES, COMPS, LEADS
+from benchmarks.evalunseen import UNSEEN_TUNE_PLAN, unseen_sources, vary
 
 __all__ = ["CACHE", "EDITIONS", "SOUNDFONTS", "SPLIT_FONTS", "SUBSETS", "plan", "load", "main"]
 
@@ -49,7 +66,8 @@ SOUNDFONTS = {"fluidr3": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
               "opl3": "/usr/share/sounds/sf2/OPL-3_FM_128M.sf2",
               "musescore": "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3",
               "timgm6mb": "/usr/share/sounds/sf2/TimGM6mb.sf2",
-              "csound": "/usr/share/sounds/sf2/sf_GMbank.sf2"}
+              "csound": "/usr/share/sounds/sf2/sf_GMbank.sf2",
+              "musescore_full": "/usr/share/sounds/sf3/MuseScore_General_Full.sf3"}
 SPLIT_FONTS = {"fit": ("fluidr3", "opl3"), "heldout": ("musescore", "timgm6mb")}
 SUBSETS = ("clear", "ambiguous", "drumless", "classical")
 #: (groove, subset, BPM range, metres of the tunes it takes, number of tunes).  Every duple
@@ -135,6 +153,8 @@ def _edition_sources(name: str, known: set) -> dict:
                  + tuple(ryan))
         return {"classical": classical_sources(plan_, chorales=38, limit={"madrigal": 14}),
                 "tunes": tune_sources(files, limit=220, exclude=known)}
+    if name == "unseen":
+        return unseen_sources(known, _known_pieces(name))
     raise ValueError(f"unknown edition {name!r}")
 
 
@@ -145,7 +165,11 @@ EDITIONS = {
     "more": (CACHE + "-more", 10, ("fit",), {"fit": SPLIT_FONTS["fit"]}, _MORE_TUNE_PLAN),
     "fresh": (CACHE + "-fresh", 11, ("heldout",),
               {"heldout": ("musescore", "timgm6mb", "csound")}, _FRESH_TUNE_PLAN),
+    "unseen": (CACHE + "-unseen", 12, ("heldout",),
+               {"heldout": ("musescore_full", "csound", "timgm6mb")}, UNSEEN_TUNE_PLAN),
 }
+#: Editions whose items get a detuning and another room or master on part of the items.
+_VARIED = ("unseen",)
 
 
 def _seed(text: str) -> int:
@@ -226,7 +250,7 @@ def plan(sources: dict, *, seed: int = 9, splits: tuple[str, ...] = ("fit", "hel
             src = tunes[pools[meter].pop()]
             split = splits[n % len(splits)]
             bpm = round(float(rng.uniform(lo, hi)), 1)
-            stretch = 2.0 if bpm > 135 and groove not in ("waltz", "sixeight") else 1.0
+            stretch = 2.0 if bpm > 135 and groove not in UNSTRETCHED else 1.0
             item = {"id": f"t{len(items):03d}", "source": src["id"], "split": split,
                     "subset": subset, "style": groove, "bpm": bpm, "groove": groove,
                     "stretch": stretch,
@@ -273,19 +297,30 @@ def load(split: str | None = "heldout", *, cache: str = CACHE) -> list[dict]:
     return out
 
 
-def _known_melodies(name: str) -> set:
-    """Melody signatures of the tunes of the editions built before ``name``."""
-    from benchmarks.evalsources import melody_signature
-
-    known = set()
+def _earlier_sources(name: str):
+    """The sources of each edition built before ``name``."""
     for other in list(EDITIONS)[: list(EDITIONS).index(name)]:
         path = os.path.join(EDITIONS[other][0], "sources.json")
         if not os.path.exists(path):
             raise FileNotFoundError(f"build --edition {other} before --edition {name} "
-                                    f"({path} is missing): its tunes must be left out")
+                                    f"({path} is missing): its material must be left out")
         with open(path) as f:
-            known |= {melody_signature(t) for t in json.load(f)["tunes"]}
-    return known
+            yield json.load(f)
+
+
+def _known_melodies(name: str) -> set:
+    """Melody signatures of the tunes of the editions built before ``name``."""
+    from benchmarks.evalsources import melody_signature
+
+    return {melody_signature(t) for src in _earlier_sources(name) for t in src["tunes"]}
+
+
+def _known_pieces(name: str) -> set:
+    """Corpus paths and top-part melody signatures of the earlier editions' pieces."""
+    from benchmarks.evalsources import melody_signature
+
+    return {k for src in _earlier_sources(name) for c in src["classical"]
+            for k in (c["id"], melody_signature(c, part=0))}
 
 
 def main(argv=None) -> int:
@@ -312,6 +347,8 @@ def main(argv=None) -> int:
     with open(src_path) as f:
         sources = json.load(f)
     items = plan(sources, seed=seed, splits=splits, fonts=fonts, tune_plan=tune_plan)
+    if args.edition in _VARIED:
+        vary(items, seed=seed)
     with open(os.path.join(cache, "manifest.json.tmp"), "w") as f:
         json.dump(items, f, indent=0)
     os.replace(os.path.join(cache, "manifest.json.tmp"), os.path.join(cache, "manifest.json"))

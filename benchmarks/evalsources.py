@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import logging
 
-__all__ = ["classical_sources", "tune_sources", "beat_of", "chorale_paths", "composer_paths",
-           "melody_signature"]
+__all__ = ["classical_sources", "opening_sources", "tune_sources", "beat_of", "chorale_paths",
+           "composer_paths", "melody_signature"]
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,8 @@ def composer_paths(name: str, *, count: int, seed: int, ext: str = ".mxl") -> li
 
 
 def classical_sources(plan: list[tuple[str, str]] | None = None, *, chorales: int = 70,
-                      limit: dict[str, int] | None = None) -> list[dict]:
+                      limit: dict[str, int] | None = None,
+                      exclude: set | None = None) -> list[dict]:
     """Chorales, quartet movements and other classical pieces with a clear key and metre.
 
     Parameters
@@ -156,6 +157,10 @@ def classical_sources(plan: list[tuple[str, str]] | None = None, *, chorales: in
         Largest number of Bach chorales taken (in plan order).
     limit : dict, optional
         Largest number of pieces taken of other kinds (kind -> count).
+    exclude : set, optional
+        Corpus paths and top-part :func:`melody_signature` values that must not be taken
+        (pieces another edition has; the same chorale tune under another harmonization);
+        when given, a piece whose top part repeats one taken before is skipped too.
 
     Returns
     -------
@@ -172,6 +177,8 @@ def classical_sources(plan: list[tuple[str, str]] | None = None, *, chorales: in
             [(p, "quartet") for p in _QUARTETS] + [(p, "piece") for p in _OTHERS]
     caps = dict(limit or {})
     caps["chorale"] = chorales
+    by_melody = exclude is not None
+    exclude = set(exclude or ())
     out = []
     taken: dict[str, int] = {}
     for path, kind in plan:
@@ -189,15 +196,112 @@ def classical_sources(plan: list[tuple[str, str]] | None = None, *, chorales: in
             continue
         if kind == "chorale" and len(score.parts) != 4:
             continue
+        if by_melody:
+            sig = melody_signature(d, part=0)
+            if path in exclude or sig in exclude:
+                continue
+            exclude.add(sig)
         taken[kind] = taken.get(kind, 0) + 1
         out.append(d)
     return out
 
 
-def melody_signature(source: dict) -> tuple:
-    """The metre and the first 12 melodic intervals of a tune: the same tune in any key."""
-    pitches = [midi for _o, _d, midi, *_r in source["notes"]][:13]
+def melody_signature(source: dict, *, part: int | None = None) -> tuple:
+    """The metre and the first 12 melodic intervals of a tune: the same tune in any key.
+
+    With ``part`` (0: the top part of a chorale), only the notes of that part count, so a
+    chorale melody is recognized under any harmonization.
+    """
+    notes = [n for n in source["notes"] if part is None or n[3] == part]
+    pitches = [midi for _o, _d, midi, *_r in notes][:13]
     return (source["meter"],) + tuple(b - a for a, b in zip(pitches[:-1], pitches[1:], strict=True))
+
+
+def _opening(score, name: str, kind: str, *, min_beats: float):
+    """A piece's opening section, up to its first change of metre or key signature, or None.
+
+    The key is that of the opening key signature whose tonic (major, or its relative minor)
+    is the bass both of the first downbeat and of the section's last chord; anything else
+    (a modal piece, a section ending on the dominant) is left out.
+    """
+    import math
+
+    from music21 import key as m21key
+    from music21 import meter
+
+    ts, ks = [], []
+    for part in score.parts:
+        flat = part.flatten()
+        ts += [(float(t.offset), t.ratioString) for t in flat.getElementsByClass(meter.TimeSignature)]
+        ks += [(float(k.offset), k.sharps) for k in flat.getElementsByClass(m21key.KeySignature)]
+    if not ts or not ks:
+        return None
+    ts.sort()
+    ks.sort()
+    beat = beat_of(ts[0][1])
+    if beat is None:
+        return None
+    end = min([o for o, r in ts if r != ts[0][1]] + [o for o, k in ks if k != ks[0][1]]
+              + [math.inf])
+    notes, names = _notes(score, beat_ql=beat)
+    notes = [[o, min(d, end - o), *rest] for o, d, *rest in notes if o < end]
+    bar = float(meter.TimeSignature(ts[0][1]).barDuration.quarterLength)
+    measures = list(score.parts[0].getElementsByClass("Measure"))
+    pickup = 0.0
+    if measures and measures[0].duration.quarterLength < bar:
+        pickup = float(measures[0].duration.quarterLength)
+    if len(notes) < 16:
+        return None
+    length = max(o + d for o, d, *_ in notes)
+    if (length - pickup) / beat < min_beats:
+        return None
+    first = [m for o, d, m, *_ in notes if o <= pickup + 1e-6 < o + d]
+    last_on = max(o for o, *_ in notes)
+    last = [m for o, _d, m, *_ in notes if o >= last_on - 1e-6]
+    if not first or min(first) % 12 != min(last) % 12:
+        return None
+    major = (7 * ks[0][1]) % 12
+    bass = min(first) % 12
+    if bass not in (major, (major + 9) % 12):
+        return None
+    return {"id": name, "kind": kind, "meter": ts[0][1], "beat_ql": beat, "bar_ql": bar,
+            "pickup_ql": pickup, "tonic": bass, "mode": "major" if bass == major else "minor",
+            "notes": notes, "parts": names, "length_ql": float(length)}
+
+
+def opening_sources(plan: list[tuple[str, str]], *, min_beats: float = 40.0,
+                    limit: int | None = None) -> list[dict]:
+    """The opening sections of whole movements and pieces (see :func:`_opening`).
+
+    Parameters
+    ----------
+    plan : list of (corpus path, kind)
+        The files to read, in order, and the kind each source is given.
+    min_beats : float
+        Shortest opening taken, in notated beats.
+    limit : int, optional
+        Largest number of pieces returned.
+
+    Returns
+    -------
+    list of dict
+        As :func:`classical_sources`.
+    """
+    from music21 import corpus
+
+    out = []
+    for path, kind in plan:
+        if limit is not None and len(out) >= limit:
+            break
+        try:
+            score = corpus.parse(path)
+            d = _opening(score, path, kind, min_beats=min_beats) if len(score.parts) else None
+        except Exception as exc:  # noqa: BLE001 - a file music21 cannot read is skipped
+            log.warning("skipped %s: %s", path, exc)
+            continue
+        if d is not None:
+            out.append(d)
+    return out
 
 
 def _opus_scores(path: str):

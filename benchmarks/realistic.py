@@ -1,9 +1,10 @@
 """Tempo and key on the realistic evaluation set, beside librosa's and Essentia's plain pipelines.
 
-Run ``python -m benchmarks.realistic [--edition base|fresh] [--split heldout|fit|all]
-[--no-peers] [--quiet]`` after building the set with ``python -m benchmarks.evalset``
-(``--edition fresh``: the held-out-only edition of that script, whose pieces, tunes,
-grooves and Csound soundfont no fitting has read).  By default only the
+Run ``python -m benchmarks.realistic [--edition base|fresh|unseen] [--split heldout|fit|all]
+[--limit N] [--no-peers] [--quiet]`` after building the set with ``python -m benchmarks.evalset``
+(``--edition fresh`` and ``--edition unseen``: the held-out-only editions of that script,
+whose pieces, tunes, grooves and soundfonts no fitting has read; ``unseen`` also detunes
+and re-rooms part of its files).  By default only the
 ``heldout`` split is scored: pieces and soundfonts (MuseScore General, TimGM6mb) that no
 weight of the analyzer was fitted on.  The ``fit`` split (FluidR3 and OPL-3, other pieces) is
 what ``python -m benchmarks.fit_tempo`` and ``python -m benchmarks.fit_key`` fit on; the
@@ -137,6 +138,25 @@ def _table(rows_by_system, items):
                   f"{none:>6} {weak!s:>5} {mean['exact']:6.3f} {mean['mirex']:6.3f}")
 
 
+def _variation_table(rows_by_system, items):
+    """SongCal's and the peers' scores per rendering variation (editions that have them)."""
+    groups = {"in tune": lambda it: not it.get("detune_cents"),
+              "detuned": lambda it: bool(it.get("detune_cents"))}
+    for field in ("room", "master"):
+        for value in sorted({it.get(field, "plain") for it in items}):
+            groups[f"{field} {value}"] = (lambda it, f=field, v=value: it.get(f, "plain") == v)
+    print(f"\n{'variation':<14} {'n':>4} {'system':<9} {'Acc1':>6} {'Acc2':>6} {'MIREX':>6}")
+    for name, member in groups.items():
+        idx = [i for i, it in enumerate(items) if member(it)]
+        if not idx:
+            continue
+        for system, rows in rows_by_system.items():
+            mean = {k: float(np.mean([rows[i][k] for i in idx])) for k in ("acc1", "acc2",
+                                                                          "mirex")}
+            print(f"{name:<14} {len(idx):>4} {system:<9} {mean['acc1']:6.3f} "
+                  f"{mean['acc2']:6.3f} {mean['mirex']:6.3f}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--edition", default="base", choices=list(EDITIONS),
@@ -145,18 +165,27 @@ def main(argv=None) -> int:
     ap.add_argument("--split", default="heldout", choices=["heldout", "fit", "all"])
     ap.add_argument("--no-peers", action="store_true", help="score SongCal alone")
     ap.add_argument("--quiet", action="store_true", help="print only the totals")
+    ap.add_argument("--limit", type=int, default=0,
+                    help="score only the first N files (0: all; a partial score)")
     args = ap.parse_args(argv)
     args.cache = args.cache or EDITIONS[args.edition][0]
     items = load(None if args.split == "all" else args.split, cache=args.cache)
     if not items:
         print("no items: build the set with python -m benchmarks.evalset")
         return 2
+    if args.limit:
+        items = items[: args.limit]
+        print(f"--limit {args.limit}: a partial score of the first {len(items)} files")
     fonts = sorted({it["soundfont"] for it in items})
     print(f"edition {args.edition}, split {args.split}: {len(items)} files, "
           f"soundfonts {', '.join(fonts)}")
     if args.edition == "fresh":
         print("fresh edition: pieces, tunes, grooves and a soundfont (csound) that no fitting "
               "has read; held-out through and through")
+    elif args.edition == "unseen":
+        print("unseen edition: pieces, tunes, grooves and a soundfont (musescore_full) that no "
+              "fitting or earlier measurement has read; part of the files detuned (10-30 "
+              "cents) or in another room or master; held-out through and through")
     elif args.split == "heldout":
         print("held-out: none of these pieces or soundfonts was used to fit any weight "
               f"(fitting uses the 'fit' split: soundfonts {', '.join(SPLIT_FONTS['fit'])})")
@@ -177,11 +206,14 @@ def main(argv=None) -> int:
             peer = " ".join(f"{n[:3]} {t[it['id']]['bpm'] or 0:6.1f}" for n, t in peers.items())
             print(f"{it['id']} {it['subset']:<9} {it['style']:<9} {it['soundfont']:<9} "
                   f"bpm {it['bpm']:6.1f} est {ours['bpm'] or 0:6.1f}{' weak' if ours['weak'] else ''}"
-                  f"  key {truth:<9} est {ours['key'] or '-':<9} {s['rel']:<8} | {peer}")
+                  f"  key {truth:<9} est {ours['key'] or '-':<9} {s['rel']:<8} | {peer}"
+                  + (f" | detune {it['detune_cents']:+.0f}" if it.get("detune_cents") else ""))
         sys.stdout.flush()
     _table(rows, items)
+    if any("detune_cents" in it for it in items):
+        _variation_table(rows, items)
     print(f"\nreproduce: python -m benchmarks.realistic --edition {args.edition} "
-          f"--split {args.split}")
+          f"--split {args.split}" + (f" --limit {args.limit}" if args.limit else ""))
     return 0
 
 
