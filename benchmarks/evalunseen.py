@@ -20,19 +20,18 @@ __all__ = ["UNSEEN_TUNE_PLAN", "unseen_sources", "vary"]
 
 _DUPLE = ("2/4", "4/4", "2/2")
 _FOUR = ("4/4", "2/2", "2/4")
-_TWO = ("2/4", "4/4", "2/2")
 #: (groove, subset, BPM range of the notated beat, metres of the tunes it takes, count).
 #: Clear: a steady, stated beat.  Ambiguous: the one-drop (a bar with nothing on beat 1),
 #: jungle, footwork and metal above 150 BPM (usually heard at half speed), the 12/8 blues
 #: and the bembe bell (a beat of three 8ths under a figure of twos).
 UNSEEN_TUNE_PLAN = (("bossa", "clear", (108, 136), _FOUR, 7),
-                    ("samba", "clear", (94, 120), _TWO, 6),
-                    ("baiao", "clear", (82, 110), _TWO, 6),
+                    ("samba", "clear", (94, 120), _DUPLE, 6),
+                    ("baiao", "clear", (82, 110), _DUPLE, 6),
                     ("afrobeat", "clear", (98, 124), _FOUR, 7),
                     ("garage", "clear", (128, 138), _FOUR, 6),
                     ("house", "clear", (118, 128), _FOUR, 7),
-                    ("polka", "clear", (100, 132), _TWO, 6),
-                    ("cumbia", "clear", (84, 106), _TWO, 6),
+                    ("polka", "clear", (100, 132), _DUPLE, 6),
+                    ("cumbia", "clear", (84, 106), _DUPLE, 6),
                     ("jazzwaltz", "clear", (100, 170), ("3/4",), 12),
                     ("onedrop", "ambiguous", (66, 84), _FOUR, 9),
                     ("jungle", "ambiguous", (164, 176), _FOUR, 9),
