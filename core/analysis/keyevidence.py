@@ -31,6 +31,9 @@ _WINDOW_S, _HOP_S = 8.0, 4.0
 _STAY = 0.93  # probability that the local key holds from one window to the next
 _TEMPERATURE = 0.08  # correlation units per nat in the window emissions
 _ENDS_S = 4.0  # the first and the last seconds of sound
+#: Tonic of each of the 24 keys (majors first), and the interval (semitones) of its third.
+_TONIC = np.r_[np.arange(12), np.arange(12)]
+_THIRD = np.r_[np.full(12, 4), np.full(12, 3)]
 
 #: Names of the per-key features, in the column order of :func:`key_features`.
 KEY_FEATURES = (
@@ -171,21 +174,23 @@ def key_features(chroma: np.ndarray, bass: np.ndarray | None, frame_rate: float)
     head, tail = c[:, :n], c[:, -n:]
     out[:, 7] = _corr(_MAIN, pitch_profile(head)) if head.sum() > 0 else 0.0
     out[:, 8] = _corr(_MAIN, pitch_profile(tail)) if tail.sum() > 0 else 0.0
-    tonic = np.r_[np.arange(12), np.arange(12)]
     bp = pitch_profile(b)
     if bp.sum() > 0:
-        out[:, 9] = (bp / bp.max())[tonic]
+        out[:, 9] = (bp / bp.max())[_TONIC]
     last = pitch_profile(b[:, -max(1, n // 2):])
     if last.sum() > 0:
-        out[:, 10] = (last / last.max())[tonic]
-    end = pitch_profile(c[:, -max(1, n // 2):])
-    if end.sum() > 0:
-        end = end / end.max()
-        third = np.r_[np.full(12, 4), np.full(12, 3)]
-        out[:, 11] = (end[tonic] + end[(tonic + third) % 12] + end[(tonic + 7) % 12]) / 3
-    start = pitch_profile(c[:, :max(1, n // 2)])
-    if start.sum() > 0:
-        start = start / start.max()
-        third = np.r_[np.full(12, 4), np.full(12, 3)]
-        out[:, 12] = (start[tonic] + start[(tonic + third) % 12] + start[(tonic + 7) % 12]) / 3
+        out[:, 10] = (last / last.max())[_TONIC]
+    out[:, 11] = _tonic_triad(c[:, -max(1, n // 2):])
+    out[:, 12] = _tonic_triad(c[:, :max(1, n // 2)])
     return out
+
+
+
+def _tonic_triad(chroma: np.ndarray) -> np.ndarray | float:
+    """Per key, the mean strength of its tonic triad's notes in a stretch of chroma (a
+    chord), each note relative to the strongest pitch class; 0.0 without sound."""
+    p = pitch_profile(chroma)
+    if p.sum() <= 0:
+        return 0.0
+    p = p / p.max()
+    return (p[_TONIC] + p[(_TONIC + _THIRD) % 12] + p[(_TONIC + 7) % 12]) / 3
