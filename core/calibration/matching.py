@@ -273,8 +273,7 @@ def match_songs(songs, rows, *, threshold: float = 86.0, margin: float = 3.0) ->
             if j in taken:
                 continue
             if s.artist.strip():
-                sc = fuzz.token_sort_ratio(full, r_full[j])
-                sc = max(sc, fuzz.token_set_ratio(full, r_full[j]) - 5)
+                sc = _fuzzy_score(full, r_full[j])
                 # A different artist costs points, unless "artist title" reads the same
                 # as a whole (a file name split at the wrong underscore).
                 if sc < 95 and not _artists_agree(s_art[i], r_art[j]):
@@ -283,7 +282,7 @@ def match_songs(songs, rows, *, threshold: float = 86.0, margin: float = 3.0) ->
                     # A shared artist name lifts the whole string's score: "Blondie Heart
                     # of Glass" is 88 against "Blondie Heart of Gold".  The title on its own
                     # must come within _TITLE_LIFT points of the score.
-                    sc = min(sc, _title_score(s_titles[pos], r_full_title[j]) + _TITLE_LIFT)
+                    sc = min(sc, _fuzzy_score(s_titles[pos], r_full_title[j]) + _TITLE_LIFT)
             else:  # title only (or a file name holding both): compare against both shapes
                 sc = max(fuzz.token_sort_ratio(full, r_full_title[j]),
                          fuzz.token_sort_ratio(full, r_full[j]))
@@ -320,8 +319,9 @@ def match_songs(songs, rows, *, threshold: float = 86.0, margin: float = 3.0) ->
     return MatchResult(len(songs), len(rows), matches, amb)
 
 
-def _title_score(a: str, b: str) -> float:
-    """Fuzzy score (0-100) of two normalized titles, as the whole strings are scored."""
+def _fuzzy_score(a: str, b: str) -> float:
+    """Fuzzy score (0-100) of two normalized strings ("artist title" or titles): word order
+    ignored, and a string whose words all stand in the other 5 points short of a match."""
     return max(fuzz.token_sort_ratio(a, b), fuzz.token_set_ratio(a, b) - 5)
 
 
