@@ -213,11 +213,14 @@ class FeatureStream:
             y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
         self._n_samples += len(y)
         self._onset_frames(self._onset.push(y))
-        self._pitch_and_bass(self._to_pitch(y))
+        self._pitch_and_bass(y)
 
-    def _pitch_and_bass(self, y_pitch: np.ndarray) -> None:
+    def _pitch_and_bass(self, y: np.ndarray, *, last: bool = False) -> None:
+        """Decimate ``y`` for the pitch and the bass spectra and frame it (``last`` flushes
+        the decimators)."""
+        y_pitch = self._to_pitch(y, last=last)
         self._pitch_frames(self._pitch.push(y_pitch))
-        self._bass_frames(self._bass.push(self._to_bass(y_pitch)))
+        self._bass_frames(self._bass.push(self._to_bass(y_pitch, last=last)))
 
     def mark_chunk(self) -> None:
         """Record the end of a decoded chunk at the current position."""
@@ -229,9 +232,7 @@ class FeatureStream:
         if self._finished:
             return self
         self.mark_chunk()
-        tail = self._to_pitch(np.zeros(0, dtype=np.float32), last=True)
-        self._pitch_frames(self._pitch.push(tail))
-        self._bass_frames(self._bass.push(self._to_bass(tail, last=True)))
+        self._pitch_and_bass(np.zeros(0, dtype=np.float32), last=True)
         n_on = self._n_samples // _HOP + 1 if self._n_samples else 0
         n_pi = self._n_samples // _HOP_PITCH + 1 if self._n_samples else 0
         for framer, fn, want, parts in (

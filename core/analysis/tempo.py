@@ -337,13 +337,7 @@ def _chunk_pulse_of(features, bands: np.ndarray, frame_rate: float, span: tuple[
     The song's section search and the chunk tempi both read every chunk's pulse; the
     stream does not change once finished, so the pulses are kept on it.
     """
-    cache = getattr(features, "_chunk_pulses", None)
-    if cache is None:
-        cache = {}
-        try:
-            features._chunk_pulses = cache
-        except AttributeError:  # an object that takes no attributes: measure every time
-            pass
+    cache = vars(features).setdefault("_chunk_pulses", {})
     if span not in cache:
         cache[span] = _chunk_pulse(bands[:, span[0]:span[1]], frame_rate)
     return cache[span]
