@@ -8,6 +8,12 @@ Three shapes are recognized by their header names (any case, any punctuation):
   unknown) with ``Mode`` (1 major, 0 minor), descriptors on 0-1 and ``Loudness`` in dB;
 - plain truth sheets: ``title, artist, bpm, key``.
 
+Headers are compared with accents folded, and the German, French, Spanish and Italian words
+spreadsheet exports use are known too (``Titel; Künstler; Tonart``, ``Titre, Artiste``).  The
+header is the first of the sheet's first ten rows that names a title and one more known
+column, so a title line or notes above the table are skipped; row numbers in messages are the
+spreadsheet's own.
+
 The delimiter (``,`` ``;`` tab ``|``), the encoding (UTF-8 with or without a byte-order mark,
 UTF-16 with one, else Windows-1252 / Latin-1) and the scale of each 0-1 descriptor column
 (0-100 percentages are divided by 100) are detected.
@@ -34,6 +40,7 @@ import io
 import math
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from core.errors import ReferenceSheetError
@@ -76,24 +83,28 @@ _CELL_UNITS = {"bpm": " BPM", "loudness_lufs": " dB"}
 
 #: Cells listed one by one in the sheet's warnings; the rest are counted.
 _CELLS_IN_WARNINGS = 5
+_HEADER_SEARCH_ROWS = 10  # rows searched for the header (notes may stand above the table)
 
 # Normalized header name -> role.  Headers are lower-cased with every run of
 # non-alphanumeric characters turned into one space ("Loud (Db)" -> "loud db").
+# Accents are folded first ("Künstler" -> "kunstler").  Besides the English names, the
+# German, French, Spanish and Italian words that spreadsheet exports use are recognized.
 _HEADER_ROLES = {
     "title": ("title", "song", "song title", "song name", "track", "track name", "track title",
-              "name"),
+              "name", "titel", "titre", "titulo", "titolo", "cancion", "chanson", "brano"),
     "artist": ("artist", "artists", "artist name", "artist names", "artist name s",
-               "artist s", "performer", "artist s name"),
+               "artist s", "performer", "artist s name", "kunstler", "kuenstler",
+               "interpret", "artiste", "artista", "interprete"),
     "bpm": ("bpm", "tempo", "tempo bpm"),
-    "key": ("key", "musical key", "key name"),
+    "key": ("key", "musical key", "key name", "tonart", "tonalite", "tonalidad", "tonalita"),
     "mode": ("mode",),
     "camelot": ("camelot", "camelot key", "key camelot"),
-    "energy": ("energy",),
+    "energy": ("energy", "energie", "energia"),
     "danceability": ("dance", "danceability"),
     "valence": ("happy", "valence", "happiness", "mood"),
     "acousticness": ("acoustic", "acousticness"),
     "loudness_lufs": ("loud db", "loud", "loudness", "loudness db", "loudness lufs",
-                      "loudness_lufs", "lufs"),
+                      "loudness_lufs", "lufs", "lautheit", "lautstarke"),
 }
 _ROLE_OF = {alias: role for role, aliases in _HEADER_ROLES.items() for alias in aliases}
 
@@ -208,8 +219,11 @@ class ReferenceSheet:
 
 
 def normalize_header(name: str) -> str:
-    """Header spelled for lookup: lower case, punctuation runs become one space."""
-    return re.sub(r"[^0-9a-z]+", " ", str(name).lower()).strip()
+    """Header spelled for lookup: accents folded, lower case, punctuation runs become one
+    space."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", str(name))
+                    if not unicodedata.combining(c))
+    return re.sub(r"[^0-9a-z]+", " ", plain.lower()).strip()
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -312,25 +326,21 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         what = (f"a cell is longer than {limit_kb} KB (an unclosed quote?)"
                 if "field larger" in str(err) else f"the CSV cannot be read ({err})")
         raise ReferenceSheetError(name, f"line {reader.line_num}: {what}") from None
-    while records and not any(c.strip() for c in records[0]):
-        records.pop(0)
-    if not records:
+    first = next((i for i, r in enumerate(records) if any(c.strip() for c in r)), None)
+    if first is None:
         raise ReferenceSheetError(name, "the sheet is empty")
-    header = [h.strip() for h in records[0]]
-    columns: dict[str, int] = {}
-    for i, h in enumerate(header):
-        role = _ROLE_OF.get(normalize_header(h))
-        if role and role not in columns:
-            columns[role] = i
+    at = _header_row(records, first)
+    header = [h.strip() for h in records[at]]
+    columns = _roles(header)
     if "title" not in columns:
         raise ReferenceSheetError(
-            name, "row 1: no title column (expected one of Song, Title, Track Name); "
+            name, f"row {at + 1}: no title column (expected one of Song, Title, Track Name); "
             f"header is {', '.join(header)}")
     numeric = [d for d in REFERENCE_DESCRIPTORS if d in columns]
-    extra = _extra_columns(header, records[1:], columns)
+    extra = _extra_columns(header, records[at + 1:], columns)
     if not numeric and not extra and "key" not in columns and "camelot" not in columns:
         raise ReferenceSheetError(
-            name, "row 1: no reference value column (BPM/Tempo, Key, Camelot, Energy, Dance, "
+            name, f"row {at + 1}: no reference value column (BPM/Tempo, Key, Camelot, Energy, Dance, "
             f"Happy, Acoustic, Loud); header is {', '.join(header)}")
 
     def cell(record, role):
@@ -341,7 +351,7 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     bad: list[BadRow] = []
     bad_cells: list[BadRow] = []
     raw_values: list[dict] = []
-    for line_no, record in enumerate(records[1:], start=2):
+    for line_no, record in enumerate(records[at + 1:], start=at + 2):
         if not any(c.strip() for c in record):
             continue
         title = _text(cell(record, "title"))
@@ -413,6 +423,27 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
                           columns=named, scales=scales, rows=rows, bad_rows=bad, path=path,
                           warnings=warnings, bad_cells=bad_cells, extra=list(extra))
 
+
+
+def _roles(header: list[str]) -> dict[str, int]:
+    """Role -> index of the first header cell that names it."""
+    columns: dict[str, int] = {}
+    for i, h in enumerate(header):
+        role = _ROLE_OF.get(normalize_header(h))
+        if role and role not in columns:
+            columns[role] = i
+    return columns
+
+
+def _header_row(records: list[list[str]], first: int) -> int:
+    """Index of the header: the first of the sheet's first rows that names a title column and
+    one more known column (a title line or notes above the table are skipped); else the
+    first non-empty row."""
+    for i in range(first, min(len(records), first + _HEADER_SEARCH_ROWS)):
+        roles = _roles([h.strip() for h in records[i]])
+        if "title" in roles and len(roles) >= 2:
+            return i
+    return first
 
 
 def _extra_columns(header, records, columns) -> dict[str, int]:

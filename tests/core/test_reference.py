@@ -278,3 +278,41 @@ def test_blank_lines_and_rows_before_the_header_are_skipped():
     sheet = parse_reference_text(",,\n\n,  ,\nSong,BPM,Key\nA,120,C\n")
     assert sheet.columns["title"] == "Song" and [r.title for r in sheet.rows] == ["A"]
     assert sheet.rows[0].values == {"bpm": 120.0} and sheet.rows[0].key == Key(0, "major")
+    # Row numbers count the skipped rows, as the spreadsheet shows them.
+    assert sheet.rows[0].row == 5
+
+
+def test_a_title_line_and_notes_above_the_table_are_skipped():
+    text = ("My DJ set export 2026-11-30\n"
+            "exported by hand; keys checked twice\n"
+            "\n"
+            "title,artist,bpm,key\n"
+            "Blue Night,Ana Lima,128,Gm\n"
+            "Rain Again,The Owls,fast,E min\n")
+    sheet = parse_reference_text(text)
+    assert sheet.columns["title"] == "title" and sheet.columns["artist"] == "artist"
+    assert [(r.title, r.key) for r in sheet.rows] == [("Blue Night", Key(7, "minor")),
+                                                      ("Rain Again", Key(4, "minor"))]
+    assert sheet.rows[0].row == 5
+    bad = sheet.bad_cells[0]
+    assert (bad.row, bad.column, bad.value) == (6, "bpm", "fast")
+
+
+def test_a_sheet_without_a_header_names_the_first_row_in_the_error():
+    with pytest.raises(ReferenceSheetError, match=r"row 2: no title column.*Blue Night"):
+        parse_reference_text("\nBlue Night,Ana Lima,128\nRain Again,The Owls,92\n")
+
+
+def test_german_and_french_headers_with_accents_are_recognized():
+    german = parse_reference_text("Titel;Künstler;BPM;Tonart;Lautstärke\n"
+                                  "Blaue Nacht;Ana Lima;128,0;Gm;-5,2\n")
+    assert german.columns == {"title": "Titel", "artist": "Künstler", "bpm": "BPM",
+                              "key": "Tonart", "loudness_lufs": "Lautstärke"}
+    row = german.rows[0]
+    assert (row.artist, row.values, row.key) == ("Ana Lima", {"bpm": 128.0,
+                                                              "loudness_lufs": -5.2},
+                                                 Key(7, "minor"))
+    french = parse_reference_text("Titre,Artiste,Tonalité,Énergie\nNuit,Ana,A,80\n")
+    assert french.columns == {"title": "Titre", "artist": "Artiste", "key": "Tonalité",
+                              "energy": "Énergie"}
+    assert french.rows[0].values == {"energy": pytest.approx(0.8)}
