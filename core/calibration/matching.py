@@ -274,11 +274,13 @@ def match_songs(songs, rows, *, threshold: float = 86.0, margin: float = 3.0) ->
                 continue
             if s.artist.strip():
                 sc = _fuzzy_score(full, r_full[j])
+                agree = _artists_agree(s_art[i], r_art[j])
                 # A different artist costs points, unless "artist title" reads the same
-                # as a whole (a file name split at the wrong underscore).
-                if sc < 95 and not _artists_agree(s_art[i], r_art[j]):
+                # as a whole (a file name split at the wrong underscore, or named
+                # "Title - Artist").
+                if sc < 95 and not agree:
                     sc -= 15
-                elif r_full_title[j]:
+                elif agree and r_full_title[j]:
                     # A shared artist name lifts the whole string's score: "Blondie Heart
                     # of Glass" is 88 against "Blondie Heart of Gold".  The title on its own
                     # must come within _TITLE_LIFT points of the score.

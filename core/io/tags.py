@@ -19,13 +19,17 @@ name                               title                            artist
 ``01 - Title``                     ``Title``                        (empty)
 ``01. Artist - Title``             ``Title``                        ``Artist``
 ``01. Title``, ``01) Title``       ``Title``                        (empty)
+``[01] Artist - Title``            ``Title``                        ``Artist``
+``Artist_-_Title``                 ``Title``                        ``Artist``
 ``01 Title`` (zero-padded number)  ``Title``                        (empty)
 ``99 Problems``                    ``99 Problems``                  (empty)
 ``Title``                          ``Title``                        (empty)
 =================================  ===============================  ====================
 
-A leading track number is dropped when followed by ``.``, ``)`` or `` - ``, or when it is
-zero-padded (``01 Title``); a bare number before a space is kept (``99 Problems``).  Then
+A leading track number is dropped when followed by ``.``, ``)`` or `` - ``, when it is
+in brackets (``[01]``, ``(01)``) or when it is zero-padded (``01 Title``); a bare number
+before a space is kept (``99 Problems``).  A name without spaces reads its underscores as
+spaces (unless the ``NNN_`` rule below applies).  Then
 `` - `` separates artist from title (later dashes stay in the title).
 
 The ``NNN_`` rule: after a leading number and an underscore, the rest is split on ``__`` when
@@ -46,7 +50,8 @@ __all__ = ["read_title_artist", "identity_from_name", "identity_from_tags"]
 _DASHES = re.compile(r"\s+[-\u2013\u2014]\s+")
 _NUMBER_UNDERSCORE = re.compile(r"^\d{1,4}_(?P<rest>.+)$")
 _NUMBER_PREFIX = re.compile(
-    r"^(?:\d{1,3}\s*[.)]\s*|\d{1,3}\s+[-\u2013\u2014]\s+|0\d{1,2}\s+)(?P<rest>\S.*)$")
+    r"^(?:\d{1,3}\s*[.)]\s*|\d{1,3}\s+[-\u2013\u2014]\s+|0\d{1,2}\s+|[\[(]\d{1,3}[\])]\s*)"
+    r"(?P<rest>\S.*)$")
 
 
 def _clean(text) -> str:
@@ -77,6 +82,8 @@ def identity_from_name(path) -> tuple[str, str]:
     match = _NUMBER_UNDERSCORE.match(stem)
     if match and not _DASHES.search(stem):
         return _split_underscored(match["rest"])
+    if " " not in stem and "_" in stem:  # "Artist_-_Title": underscores stand for spaces
+        stem = " ".join(stem.replace("_", " ").split())
     numbered = _NUMBER_PREFIX.match(stem)
     if numbered:
         stem = numbered["rest"].strip()

@@ -183,6 +183,17 @@ def test_a_shared_artist_does_not_pair_two_different_titles():
     assert m.row == 0 and m.method == "fuzzy" and m.score >= 86.0
 
 
+def test_a_file_named_title_dash_artist_still_matches_its_row():
+    # "Heart of Glass - Blondie.mp3" reads as title "Blondie" by "Heart of Glass"; the words
+    # of the whole name are those of the row, so it pairs, and with that row only.
+    sheet = rows(("Heart of Gold", "Blondie"), ("Heart of Glass", "Blondie"))
+    (m,) = match_songs([identity_from_filename("Heart of Glass - Blondie.mp3")], sheet).matches
+    assert m.row == 1 and m.method == "fuzzy" and m.score == 100.0
+    # A name sharing only the artist with a row stays unmatched.
+    res = match_songs([identity_from_filename("Call Me - Blondie.mp3")], sheet)
+    assert res.matches == [] and res.unmatched_songs == [0]
+
+
 @pytest.mark.parametrize("artist, other", [("Adele", "Adela"), ("The Cure", "The Core")])
 def test_the_same_title_by_an_artist_a_letter_away_is_not_a_match(artist, other):
     sheet = rows(("Song 2", other))

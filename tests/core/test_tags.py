@@ -32,6 +32,11 @@ SR = 22050
     ("AC-DC - Back In Black.mp3", "Back In Black", "AC-DC"),
     ("Artist - Title - Live.mp3", "Title - Live", "Artist"),
     ("/some/folder/Artist - Title.flac", "Title", "Artist"),
+    ("[03] Daft Punk - One More Time.mp3", "One More Time", "Daft Punk"),
+    ("(03) One More Time.mp3", "One More Time", ""),
+    ("Daft_Punk_-_One_More_Time.mp3", "One More Time", "Daft Punk"),
+    ("One_More_Time.mp3", "One More Time", ""),
+    ("(I Can't Get No) Satisfaction.mp3", "(I Can't Get No) Satisfaction", ""),
 ])
 def test_identity_from_name_shapes(name, title, artist):
     assert identity_from_name(name) == (title, artist)
