@@ -17,6 +17,8 @@ extension                 written by                   default subtype / codec
 ``.ogg``                  soundfile                    ``VORBIS``
 ``.mp3``                  soundfile                    ``MPEG_LAYER_III``
 ``.m4a``                  PyAV                         AAC; ``subtype="ALAC"`` for ALAC
+``.wv``, ``.tta``         PyAV                         WavPack, TTA (16 bit)
+``.ac3``, ``.mp2``        PyAV                         AC-3, MPEG-1 Layer II
 ========================  ===========================  ============================
 """
 
@@ -87,7 +89,9 @@ def write_audio(path, y, sr: int, *, subtype: str | None = None) -> Path:
         y = y[:, None]
     ext = path.suffix.lower()
     if ext == ".m4a":
-        _write_m4a(path, y, sr, codec=(subtype or "AAC").lower())
+        _write_av(path, y, sr, container="ipod", codec=(subtype or "AAC").lower())
+    elif ext in _PYAV:
+        _write_av(path, y, sr, container=_PYAV[ext][0], codec=_PYAV[ext][1])
     elif ext in _SOUNDFILE:
         fmt, default = _SOUNDFILE[ext]
         sf.write(path, y, sr, format=fmt, subtype=subtype or default)
@@ -96,22 +100,31 @@ def write_audio(path, y, sr: int, *, subtype: str | None = None) -> Path:
     return path
 
 
-def _write_m4a(path: Path, y: np.ndarray, sr: int, *, codec: str) -> None:
+#: Extension -> (FFmpeg container, encoder) of the other formats written through PyAV.
+_PYAV = {".wv": ("wv", "wavpack"), ".tta": ("tta", "tta"), ".ac3": ("ac3", "ac3"),
+         ".mp2": ("mp2", "mp2")}
+_INT16_CODECS = ("alac", "wavpack", "tta")
+_S16_FORMAT = {"wavpack": "s16p", "tta": "s16"}
+
+
+def _write_av(path: Path, y: np.ndarray, sr: int, *, container: str, codec: str) -> None:
     import av
 
     channels = y.shape[1]
     layout = LAYOUTS[channels]
     # Frames are handed over interleaved (one plane); the encoder converts them to its own
     # planar format.  (Building a planar frame of 8 channels fails in PyAV 18.)
-    if codec == "aac":
-        fmt, data = "flt", y
-    elif codec == "alac":
+    if codec in _INT16_CODECS:
         fmt = "s16"
         data = (np.clip(y, -1, 1 - 2**-15) * 32768).astype(np.int16)
+    elif codec in ("aac", "ac3", "mp2"):
+        fmt, data = "flt", y
     else:
-        raise ValueError(f"write_audio: unknown M4A codec {codec!r}")
-    with av.open(os.fspath(path), "w", format="ipod") as out:
+        raise ValueError(f"write_audio: unknown codec {codec!r}")
+    with av.open(os.fspath(path), "w", format=container) as out:
         stream = out.add_stream(codec, rate=sr, layout=layout)
+        if codec in _S16_FORMAT:  # these encoders default to 8-bit samples
+            stream.format = _S16_FORMAT[codec]
         step = 4096
         for start in range(0, data.shape[0], step):
             block = np.ascontiguousarray(data[start:start + step]).reshape(1, -1)

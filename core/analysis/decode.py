@@ -59,7 +59,7 @@ __all__ = ["AudioInfo", "probe", "stream", "check_parameters", "PYAV_EXTENSIONS"
 
 #: Extensions decoded with PyAV directly (libsndfile cannot read them, or reads them badly).
 PYAV_EXTENSIONS = frozenset({".m4a", ".m4b", ".mp4", ".aac", ".alac", ".opus", ".wma", ".mka",
-                             ".webm"})
+                             ".webm", ".ac3", ".eac3", ".mp2", ".wv", ".tta"})
 
 #: Sample rates (Hz) SongCal analyzes, inclusive; anything else is unsupported.
 SAMPLE_RATE_RANGE = (8_000, 384_000)
@@ -176,6 +176,8 @@ def _av_format_name(path: str, container) -> str:
     name = container.format.name
     if "mp4" in name or "mov" in name:
         return ext.upper() if ext in ("m4a", "m4b", "mp4", "alac") else "MP4"
+    if name == "mp3" and ext == "mp2":  # FFmpeg reads every MPEG audio layer as "mp3"
+        return "MP2"
     return {"mp3": "MP3", "ogg": "OGG", "asf": "WMA", "matroska,webm": "MKV", "flac": "FLAC",
             "wav": "WAV", "aiff": "AIFF", "aac": "AAC"}.get(name, name.upper())
 

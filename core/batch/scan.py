@@ -11,7 +11,7 @@ __all__ = ["AUDIO_EXTENSIONS", "is_audio_name", "scan_paths", "iter_audio_files"
 AUDIO_EXTENSIONS = frozenset({
     ".wav", ".wave", ".aif", ".aiff", ".aifc", ".flac", ".ogg", ".oga", ".opus", ".mp3",
     ".m4a", ".m4b", ".mp4", ".aac", ".alac", ".caf", ".wma", ".w64", ".rf64", ".au", ".snd",
-    ".mka", ".webm",
+    ".mka", ".webm", ".ac3", ".eac3", ".mp2", ".wv", ".tta",
 })
 
 
@@ -43,7 +43,7 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
         ``on_skip(path, reason)`` for each path inside a folder that is left out, with the
         reason in plain words: a macOS resource fork, a dangling link, a link to a folder
         (not followed, it could loop), a hidden folder, a file reached twice, a file that is
-        not audio.
+        not audio, and a file named explicitly that is not audio.
     """
     def skip(path: str, reason: str) -> None:
         if on_skip is not None:
@@ -94,6 +94,9 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
             if k not in seen:
                 seen.add(k)
                 yield p
+        elif os.path.isfile(p):
+            skip(p, "macOS resource fork (._ file)" if os.path.basename(p).startswith("._")
+                 else "not an audio file")
         elif os.path.islink(p) and not os.path.exists(p):
             yield p  # a dangling link named explicitly: reported, not followed
         elif os.path.exists(p) and not os.path.isfile(p):
@@ -103,6 +106,7 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
                 yield p
 
 
-def scan_paths(paths: Iterable[str | os.PathLike], *, should_cancel=None) -> list[str]:
-    """List of :func:`iter_audio_files`."""
-    return list(iter_audio_files(paths, should_cancel=should_cancel))
+def scan_paths(paths: Iterable[str | os.PathLike], *, should_cancel=None,
+               on_skip=None) -> list[str]:
+    """List of :func:`iter_audio_files` (same options)."""
+    return list(iter_audio_files(paths, should_cancel=should_cancel, on_skip=on_skip))

@@ -240,6 +240,20 @@ def _exports_beside(output: str) -> dict:
     return export_paths(os.path.dirname(os.path.abspath(output)), stem=stem)
 
 
+def _report_skipped(skipped: list[tuple[str, str]], *, named: set[str]) -> None:
+    """Say on stderr which paths the scan left out: each path named on the command line with
+    its reason, the ones found in folders as counts per reason."""
+    counts: dict[str, int] = {}
+    for path, why in dict(skipped).items():  # a path met twice is said once
+        if path in named:
+            print(f"skipped   {printable(path)}: {why}", file=sys.stderr)
+        else:
+            counts[why] = counts.get(why, 0) + 1
+    if counts:
+        parts = ", ".join(f"{n} \u00d7 {why}" for why, n in counts.items())
+        print(f"skipped   {sum(counts.values())} in the folders: {parts}", file=sys.stderr)
+
+
 def _calibration_outputs(output: str) -> dict:
     """The files ``--reference`` writes beside the results (every export kind)."""
     return {f"calibration {kind}": path for kind, path in _exports_beside(output).items()}
@@ -336,7 +350,9 @@ def run(args) -> int:
         return ExitCode.USAGE
     if args.profile and not _profile_readable(args.profile):
         return ExitCode.USAGE
-    paths = scan_paths(args.paths)
+    skipped: list[tuple[str, str]] = []
+    paths = scan_paths(args.paths, on_skip=lambda path, why: skipped.append((path, why)))
+    _report_skipped(skipped, named={os.fspath(p) for p in args.paths})
     if not paths:
         say_error("analyze", "no audio files found in " + ", ".join(map(printable, args.paths)))
         return ExitCode.USAGE

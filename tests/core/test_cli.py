@@ -61,8 +61,11 @@ def test_analyze_writes_a_row_per_audio_file_and_exits_1_on_failures(deck, tmp_p
     assert by_name["Other Artist - Second.FLAC"]["artist"] == "Other Artist"
     assert by_name["broken.mp3"]["status"] == "failed" and by_name["broken.mp3"]["error"]
     assert by_name["empty.wav"]["status"] == "failed" and "empty" in by_name["empty.wav"]["error"]
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
     assert "broken.mp3" in printed and "failed" in printed
+    # What the scan left out is said on stderr, as a count per reason.
+    assert "skipped   1 in the folders: 1 \u00d7 not an audio file" in captured.err
     # One line per finished song: a done song shows its tempo, key and loudness.
     done = next(ln for ln in printed.splitlines() if "Click Song.wav" in ln)
     assert done.startswith("done ") and " BPM, " in done and " LUFS" in done, done
@@ -114,6 +117,15 @@ def test_no_store_leaves_the_store_untouched(tmp_path, monkeypatch):
     store = ResultStore()
     assert store.lookup(str(d / "b.wav"), AnalysisSettings(workers=1).fingerprint()) is None
     store.close()
+
+
+def test_a_named_file_that_is_not_audio_is_said_with_its_reason(tmp_path, capsys):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not audio")
+    assert main(["analyze", str(notes), "-o", str(tmp_path / "x.csv"), "--no-store"]) == 2
+    err = capsys.readouterr().err
+    assert f"skipped   {notes}: not an audio file" in err
+    assert "no audio files found" in err and not (tmp_path / "x.csv").exists()
 
 
 def test_bad_usage_exits_2(tmp_path, capsys):

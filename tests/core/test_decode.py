@@ -84,6 +84,27 @@ def test_lossy_round_trip(tmp_path, ext, subtype, fmt, codec):
     assert _best_correlation(x, y) > 0.95
 
 
+@pytest.mark.parametrize(("ext", "fmt", "codec"), [("wv", "WV", "WAVPACK"), ("tta", "TTA", "TTA")])
+def test_wavpack_and_tta_round_trip_exactly_through_pyav(tmp_path, ext, fmt, codec):
+    y = _signal()
+    info = probe(write_audio(tmp_path / f"song.{ext}", y, SR))
+    assert (info.format, info.codec, info.backend) == (fmt, codec, "pyav")
+    assert (info.sample_rate, info.channels, info.frames) == (SR, 2, len(y))
+    x = _decode(info.path, block_seconds=0.5)
+    assert x.shape == y.shape
+    np.testing.assert_allclose(x, y, atol=2**-15 * 1.01 + 1e-7)
+
+
+@pytest.mark.parametrize(("ext", "fmt", "codec"), [("ac3", "AC3", "AC3"), ("mp2", "MP2", "MP2")])
+def test_ac3_and_mp2_are_decoded_through_pyav(tmp_path, ext, fmt, codec):
+    y = _signal(seconds=3.0)
+    info = probe(write_audio(tmp_path / f"song.{ext}", y, SR))
+    assert (info.format, info.codec, info.backend, info.channels) == (fmt, codec, "pyav", 2)
+    x = _decode(info.path, block_seconds=0.7)
+    assert len(x) == pytest.approx(len(y), abs=0.06 * SR)
+    assert _best_correlation(x, y) > 0.95
+
+
 def test_m4a_goes_through_pyav_and_wav_through_soundfile(tmp_path):
     y = _signal(seconds=0.5)
     assert probe(write_audio(tmp_path / "a.m4a", y, SR)).backend == "pyav"

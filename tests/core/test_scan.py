@@ -28,3 +28,14 @@ def test_symlink_loops_and_dangling_links_are_not_followed(tmp_path):
 def test_missing_path_named_explicitly_is_kept_for_a_failed_row(tmp_path):
     missing = tmp_path / "gone.wav"
     assert scan_paths([missing]) == [str(missing)]
+
+
+def test_a_file_named_explicitly_that_is_not_audio_is_skipped_with_its_reason(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not audio")
+    (tmp_path / "song.wv").write_bytes(b"x")
+    skipped = []
+    found = scan_paths([notes, tmp_path / "song.wv"],
+                       on_skip=lambda path, why: skipped.append((path, why)))
+    assert found == [str(tmp_path / "song.wv")]
+    assert skipped == [(str(notes), "not an audio file")]
