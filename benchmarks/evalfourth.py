@@ -27,13 +27,18 @@ and 4/4, a dotted quarter in 6/8, 9/8 and 12/8, a half in 2/2.  Grooves are coun
 beat of the tune they accompany; the conventions of each groove are in
 :mod:`benchmarks.evalfourthgrooves`.  The key is the score's (key signature and tonic bass,
 transposed with the item).
+
+``python -m benchmarks.evalfourth`` checks a built edition: it prints, for every other
+edition in :data:`benchmarks.evalset.EDITIONS`, the corpus paths, melodies and grooves the
+two share (none, when sound; exit status 1 otherwise).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["FOURTH_FONTS", "FOURTH_TUNE_PLAN", "fourth_sources", "excerpt_sources"]
+__all__ = ["FOURTH_FONTS", "FOURTH_TUNE_PLAN", "fourth_sources", "excerpt_sources", "overlaps",
+           "main"]
 
 _DUPLE = ("2/4", "4/4", "2/2")
 _TWO = ("2/4", "2/2", "4/4")  # grooves of a two-beat bar take 2/4 tunes first
@@ -218,12 +223,16 @@ def fourth_sources(known_tunes: set, known_pieces: set) -> dict:
     dict
         ``{"classical": [...], "tunes": [...]}``, as :mod:`benchmarks.evalsources` gives.
     """
+    return {"classical": classical_part(known_pieces), "tunes": tune_part(known_tunes)}
+
+
+def classical_part(known_pieces: set) -> list[dict]:
+    """The edition's classical sources (see :func:`fourth_sources`)."""
     from benchmarks.evalsources import (
         chorale_paths,
         classical_sources,
         composer_paths,
         melody_signature,
-        tune_sources,
     )
 
     rng = np.random.default_rng(_SEED)
@@ -246,13 +255,111 @@ def fourth_sources(known_tunes: set, known_pieces: set) -> dict:
     classical = excerpts + others
     classical += classical_sources(plan_[-len(chorales):],
                                    chorales=_CLASSICAL_PIECES - len(classical), exclude=taken)
+    return classical
+
+
+def tune_files() -> tuple[tuple[str, int], ...]:
+    """(corpus file, largest number of tunes taken from it) of the edition, in order:
+    :data:`_TUNE_FILES`, then 40 Ryan's Mammoth tunes outside the fresh edition's draw."""
+    rng = np.random.default_rng(_SEED + 1)
     ryan = _corpus_paths("ryansMammoth", "")
     fresh_draw = set(np.array(ryan)[np.random.default_rng(_FRESH_RYAN_SEED)
                                     .permutation(len(ryan))[:400]])
     ryan = [p for p in ryan if p not in fresh_draw]
     ryan = [ryan[i] for i in sorted(rng.permutation(len(ryan))[:40])]
-    tunes: list[dict] = []
-    for path, count in _TUNE_FILES + tuple((p, 1) for p in ryan):
-        seen = set(known_tunes) | {melody_signature(t) for t in tunes}
-        tunes += tune_sources((path,), limit=count, exclude=seen, meters=_METERS)
-    return {"classical": classical, "tunes": tunes}
+    return _TUNE_FILES + tuple((p, 1) for p in ryan)
+
+
+def tune_part(known_tunes: set, files: tuple[tuple[str, int], ...] | None = None,
+              ) -> list[dict]:
+    """The edition's tunes (see :func:`fourth_sources`).
+
+    Each file gives up to its count of tunes that no other edition has (read on its own, so
+    that files can be read in parallel); a tune whose melody an earlier file gave is then
+    dropped.
+    """
+    from benchmarks.evalsources import tune_sources
+
+    per_file = [tune_sources((path,), limit=count, exclude=set(known_tunes), meters=_METERS)
+                for path, count in (tune_files() if files is None else files)]
+    return merge_tunes(per_file)
+
+
+def merge_tunes(per_file: list[list[dict]]) -> list[dict]:
+    """The tunes of each file in order, without a melody that an earlier one has."""
+    from benchmarks.evalsources import melody_signature
+
+    seen: set = set()
+    out = []
+    for tunes in per_file:
+        for t in tunes:
+            sig = melody_signature(t)
+            if sig not in seen:
+                seen.add(sig)
+                out.append(t)
+    return out
+
+
+def overlaps(cache: str, others: dict[str, str]) -> dict[str, list]:
+    """What the built fourth edition shares with other built editions (nothing, if sound).
+
+    Parameters
+    ----------
+    cache : str
+        Folder of the fourth edition (with its ``sources.json``).
+    others : dict
+        Edition name -> folder; editions whose ``sources.json`` is missing are skipped.
+
+    Returns
+    -------
+    dict
+        Edition name -> the shared corpus paths and melody signatures (empty lists if none).
+    """
+    import json
+    import os
+
+    from benchmarks.evalsources import melody_signature
+
+    def keys(src):
+        pieces = {k for c in src["classical"] for k in (c["id"], melody_signature(c, part=0))}
+        tunes = {k for t in src["tunes"] for k in (t["id"], melody_signature(t))}
+        return pieces | tunes
+
+    with open(os.path.join(cache, "sources.json")) as f:
+        mine = keys(json.load(f))
+    out = {}
+    for name, folder in others.items():
+        path = os.path.join(folder, "sources.json")
+        if os.path.exists(path) and os.path.abspath(folder) != os.path.abspath(cache):
+            with open(path) as f:
+                out[name] = sorted(map(str, mine & keys(json.load(f))))
+    return out
+
+
+def main(argv=None) -> int:
+    """Print what the built fourth edition shares with every other built edition."""
+    import argparse
+
+    from benchmarks.evalset import EDITIONS
+
+    ap = argparse.ArgumentParser(description="check that the fourth edition shares no piece, "
+                                 "tune or groove with any other built edition")
+    ap.add_argument("--cache", default=EDITIONS["fourth"][0])
+    args = ap.parse_args(argv)
+    shared = overlaps(args.cache, {n: e[0] for n, e in EDITIONS.items() if n != "fourth"})
+    mine = {g for g, *_r in FOURTH_TUNE_PLAN} - {"none"}
+    grooves = {n: sorted(mine & {g for g, *_r in e[4]}) for n, e in EDITIONS.items()
+               if n != "fourth"}
+    bad = 0
+    for name in sorted(set(shared) | set(grooves)):
+        both = shared.get(name, []) + grooves.get(name, [])
+        bad += len(both)
+        state = "not built" if name not in shared else (f"{len(both)} shared" if both else "none shared")
+        print(f"{name:<10} {state}" + (f": {', '.join(both[:8])}" if both else ""))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

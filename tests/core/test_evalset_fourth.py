@@ -7,7 +7,7 @@ import collections
 import numpy as np
 import scipy.signal
 
-from benchmarks.evalfourth import _TUNE_FILES, FOURTH_FONTS, FOURTH_TUNE_PLAN
+from benchmarks.evalfourth import _TUNE_FILES, FOURTH_FONTS, FOURTH_TUNE_PLAN, merge_tunes
 from benchmarks.evalfourthgrooves import FOURTH_GROOVES, FOURTH_KITS, FOURTH_UNSTRETCHED
 from benchmarks.evalfourthrender import (
     _retimer,
@@ -176,3 +176,15 @@ def test_wow_pump_radio_and_width_change_the_audio_as_described():
     assert abs(side(wide) / side(noise) - 2.0) < 1e-9
     assert np.allclose(wide.sum(axis=1), noise.sum(axis=1))
     assert np.array_equal(stereo_width(noise, width="stereo"), noise)
+
+
+def test_tunes_read_file_by_file_drop_a_melody_an_earlier_file_gave():
+    def tune(name, first, meter="6/8"):
+        return {"id": name, "meter": meter,
+                "notes": [[float(i), 1.0, first + (i * 7) % 12, 0, False] for i in range(14)]}
+
+    a, b = [tune("a#0", 60), tune("a#1", 62)], [tune("b#0", 65), tune("b#1", 67, "9/8")]
+    merged = merge_tunes([a, b])
+    # a#1 and b#0 are a#0 transposed (the same melody); b#1 has its intervals in 9/8.
+    assert [t["id"] for t in merged] == ["a#0", "b#1"]
+    assert merge_tunes([b, a])[0]["id"] == "b#0"
