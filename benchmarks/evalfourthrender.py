@@ -26,15 +26,17 @@ import hashlib
 
 import numpy as np
 
-__all__ = ["vary_fourth", "drift_map", "wow", "pump", "radio", "stereo_width", "render_fourth"]
+#: Length of every file of the edition (s).
+SECONDS = 30.0
+__all__ = ["SECONDS", "vary_fourth", "drift_map", "wow", "pump", "radio", "stereo_width", "render_fourth"]
 
 
 def vary_fourth(items: list[dict], *, seed: int) -> list[dict]:
     """Give the items the unseen edition's variation and the four new kinds (in place).
 
-    The draws depend only on ``seed`` and the item's id.  About 40 % of the tunes drift,
-    about 20 % of all items have wow, 20 % a pumping bus and 15 % a radio band, 15 % are
-    mono and 15 % wide.
+    Every item is made :data:`SECONDS` long.  The draws depend only on ``seed`` and the
+    item's id.  About 40 % of the tunes drift, about 20 % of all items have wow, 20 % a
+    pumping bus and 15 % a radio band, 15 % are mono and 15 % wide.
 
     Parameters
     ----------
@@ -52,6 +54,7 @@ def vary_fourth(items: list[dict], *, seed: int) -> list[dict]:
 
     vary(items, seed=seed)
     for it in items:
+        it["seconds"] = SECONDS
         digest = int(hashlib.sha256(it["id"].encode()).hexdigest()[:8], 16)
         rng = np.random.default_rng([seed, digest, 4])
         u = rng.random(5)

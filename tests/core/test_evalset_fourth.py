@@ -62,6 +62,7 @@ def test_fourth_plan_is_held_out_with_the_promised_subsets_and_soundfonts():
     assert counts["classical"] == 50 and counts["drumless"] >= 45
     assert counts["clear"] >= 55 and counts["ambiguous"] >= 55
     assert {it["soundfont"] for it in items} == set(FOURTH_FONTS)
+    assert all(it["seconds"] == 30.0 for it in items)
     assert all(SOUNDFONTS[f].startswith("/usr/share/sounds/") for f in FOURTH_FONTS)
     meters = collections.Counter(it["meter"] for it in items if it["subset"] != "classical")
     for m in ("2/2", "2/4", "3/4", "4/4", "6/8", "9/8", "12/8"):
