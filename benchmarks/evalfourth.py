@@ -10,8 +10,8 @@ in another edition, and nothing was tuned on it:
   reads either; few of these modal pieces pass the key rule: the built set has one
   Palestrina movement), and Bach chorales whose tune no other edition has (the built set:
   7 quartet excerpts, 1 Palestrina movement, 42 chorales);
-* **tunes**: O'Neill numbers no edition reads (reels in 2/2, marches in 2/4, jigs in 6/8 and
-  12/8, slip jigs in 9/8), Ryan's Mammoth tunes outside the ``fresh`` edition's draw, and
+* **tunes**: O'Neill numbers no edition reads (reels in 2/2, marches in 2/4, jigs in 6/8,
+  slip jigs in 9/8; 12/8 is read too, but none of its few tunes passed), Ryan's Mammoth tunes outside the ``fresh`` edition's draw, and
   Essen collections from which no edition took a tune (``erk10``, ``fink0``, ``lot``,
   ``dva0``, ``zuccal0``: listed by earlier editions whose tune limit was reached before
   them); no melody another edition has;

@@ -45,9 +45,9 @@ dry or a long hall room (``room``) and about 40 % a lo-fi or bright master (``ma
 
 ``--edition fourth`` (``~/.cache/songcal-eval-fourth``, built after the three other
 held-out editions had been measured, to be measured once) is a fourth held-out-only set,
-about 220 files, with its own pieces, tunes (also 9/8 and 12/8), grooves, the four held-out
-soundfonts and new rendering variation (tempo drift, tape wow, a pumping or radio bus,
-mono or wide); see :mod:`benchmarks.evalfourth`.
+220 files, with its own pieces, tunes (also slip jigs in 9/8), grooves, the four held-out
+soundfonts and new rendering variation (tempo drift, tape wow, a pumping or radio bus, mono
+or wide); see :mod:`benchmarks.evalfourth`.
 """
 
 from __future__ import annotations
