@@ -6,7 +6,8 @@ timing and velocity.  The *beat* of a groove is the notated beat of the tune it 
 (quarter in x/4, dotted quarter in 6/8 and 12/8, half in 2/2), so a planned BPM is always
 the BPM of that beat.  The first group of grooves is played by the ``base`` and ``more``
 editions of the set, the second by ``fresh`` only, the third by ``unseen`` only (see
-:mod:`benchmarks.evalset`).
+:mod:`benchmarks.evalset`); the grooves of the ``fourth`` edition are kept in
+:mod:`benchmarks.evalfourthgrooves` and merged here.
 """
 
 from __future__ import annotations
@@ -140,3 +141,14 @@ KITS = {"fourfloor": (24, 25, 0), "trap": (25, 24), "dnb": (0, 16, 24), "halftim
 #: Grooves in triple or compound metre: their tunes are never played at half speed under
 #: them (a duple tune is, under a groove faster than 135 BPM).
 UNSTRETCHED = ("waltz", "sixeight", "jazzwaltz", "blues128", "bembe")
+
+# Grooves that only the fourth edition plays (see benchmarks.evalfourthgrooves).
+from benchmarks.evalfourthgrooves import (  # noqa: E402
+    FOURTH_GROOVES,
+    FOURTH_KITS,
+    FOURTH_UNSTRETCHED,
+)
+
+GROOVES.update(FOURTH_GROOVES)
+KITS.update(FOURTH_KITS)
+UNSTRETCHED += FOURTH_UNSTRETCHED

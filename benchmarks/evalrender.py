@@ -307,8 +307,24 @@ def _master(y, sr, target_lufs, compress, rng):
     return y
 
 
-def render_item(item: dict, source: dict, soundfont: str, out_path: str) -> None:
+def render_item(item: dict, source: dict, soundfont: str, out_path: str, *,
+                retime=None, post=None) -> None:
     """Render one planned item to a FLAC file (16-bit, stereo, the item's sample rate).
+
+    Parameters
+    ----------
+    item, source : dict
+        The planned item and its source (see :mod:`benchmarks.evalset`).
+    soundfont : str
+        Path of the General MIDI soundfont.
+    out_path : str
+        The FLAC file written.
+    retime : callable, optional
+        ``retime(events) -> events``: moves the performed events (times and durations in
+        seconds) before the MIDI file is written, e.g. a tempo drift.
+    post : callable, optional
+        ``post(y, sr) -> y``: changes the audio (frames x 2) after the room and the colour,
+        before the loudness target.
 
     Raises
     ------
@@ -320,6 +336,8 @@ def render_item(item: dict, source: dict, soundfont: str, out_path: str) -> None
     seed = item["seed"]
     rng = np.random.default_rng(seed + 1)
     events, progs = perform(item, source, seed=seed)
+    if retime is not None:
+        events = retime(events)
     kit = item.get("kit")
     sr = item["sr"]
     with tempfile.TemporaryDirectory() as d:
@@ -336,6 +354,8 @@ def render_item(item: dict, source: dict, soundfont: str, out_path: str) -> None
     y = y[: int(item["seconds"] * sr)]
     y = _reverb(y, sr, item["rt60"], item["wet"], rng)
     y = _color(y, sr, item)
+    if post is not None:
+        y = post(y, sr)
     y = _master(y, sr, item["lufs"], item["compress"], rng)
     tmp = out_path + ".tmp.flac"
     sf.write(tmp, y.astype(np.float32), sr, subtype="PCM_16")

@@ -42,6 +42,12 @@ drumless tunes in duple, 3/4 and 6/8.  Soundfonts: the full MuseScore General (p
 TimGM6mb, never FluidR3 or OPL-3.  About 45 % of the files are detuned by 10-30 cents
 (``detune_cents`` in the manifest; the key is the nearest pitch class), about half have a
 dry or a long hall room (``room``) and about 40 % a lo-fi or bright master (``master``).
+
+``--edition fourth`` (``~/.cache/songcal-eval-fourth``, built after the three other
+held-out editions had been measured, to be measured once) is a fourth held-out-only set,
+220 files, with its own pieces, tunes (also slip jigs in 9/8), grooves, the four held-out
+soundfonts and new rendering variation (tempo drift, tape wow, a pumping or radio bus, mono
+or wide); see :mod:`benchmarks.evalfourth`.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ import time
 
 import numpy as np
 
+from benchmarks.evalfourth import FOURTH_FONTS, FOURTH_TUNE_PLAN
 from benchmarks.evalgrooves import KITS, UNSTRETCHED
 from benchmarks.evalrender import BASSES, COMPS, LEADS
 from benchmarks.evalunseen import UNSEEN_TUNE_PLAN, unseen_sources, vary
@@ -155,6 +162,10 @@ def _edition_sources(name: str, known: set) -> dict:
                 "tunes": tune_sources(files, limit=220, exclude=known)}
     if name == "unseen":
         return unseen_sources(known, _known_pieces(name))
+    if name == "fourth":
+        from benchmarks.evalfourth import fourth_sources
+
+        return fourth_sources(known, _known_pieces(name))
     raise ValueError(f"unknown edition {name!r}")
 
 
@@ -167,6 +178,8 @@ EDITIONS = {
               {"heldout": ("musescore", "timgm6mb", "csound")}, _FRESH_TUNE_PLAN),
     "unseen": (CACHE + "-unseen", 12, ("heldout",),
                {"heldout": ("musescore_full", "csound", "timgm6mb")}, UNSEEN_TUNE_PLAN),
+    "fourth": (CACHE + "-fourth", 14, ("heldout",), {"heldout": FOURTH_FONTS},
+               FOURTH_TUNE_PLAN),
 }
 #: Editions whose items get a detuning and another room or master on part of the items.
 _VARIED = ("unseen",)
@@ -347,7 +360,13 @@ def main(argv=None) -> int:
     with open(src_path) as f:
         sources = json.load(f)
     items = plan(sources, seed=seed, splits=splits, fonts=fonts, tune_plan=tune_plan)
-    if args.edition in _VARIED:
+    render = render_item
+    if args.edition == "fourth":
+        from benchmarks.evalfourthrender import render_fourth, vary_fourth
+
+        vary_fourth(items, seed=seed)
+        render = render_fourth
+    elif args.edition in _VARIED:
         vary(items, seed=seed)
     with open(os.path.join(cache, "manifest.json.tmp"), "w") as f:
         json.dump(items, f, indent=0)
@@ -361,8 +380,8 @@ def main(argv=None) -> int:
         todo = todo[: args.limit]
     t0 = time.time()
     for i, it in enumerate(todo):
-        render_item(it, by_id[it["source"]], SOUNDFONTS[it["soundfont"]],
-                    os.path.join(cache, it["file"]))
+        render(it, by_id[it["source"]], SOUNDFONTS[it["soundfont"]],
+               os.path.join(cache, it["file"]))
         print(f"{i + 1}/{len(todo)} {it['id']} {it['subset']:<9} {it['style']:<9} "
               f"{it['bpm']:6.1f} {it['soundfont']:<9} {time.time() - t0:6.0f} s", flush=True)
     counts = {}

@@ -312,8 +312,9 @@ def _opus_scores(path: str):
 
 
 def tune_sources(files: tuple[str, ...] = _TUNE_FILES, *, limit: int = 320,
-                 exclude: set | None = None) -> list[dict]:
-    """Folk tunes in major or minor keys, in 2/4, 3/4, 4/4, 2/2 or 6/8.
+                 exclude: set | None = None,
+                 meters: tuple[str, ...] = ("2/4", "3/4", "4/4", "2/2", "6/8")) -> list[dict]:
+    """Folk tunes in major or minor keys, in 2/4, 3/4, 4/4, 2/2 or 6/8 (or other ``meters``).
 
     Parameters
     ----------
@@ -326,6 +327,8 @@ def tune_sources(files: tuple[str, ...] = _TUNE_FILES, *, limit: int = 320,
         :func:`melody_signature` values of tunes that must not be taken (tunes another
         edition of the set already has, under any title or key); when given, a tune that
         repeats one taken before is skipped too.
+    meters : tuple of str
+        Time signatures taken (each must have a beat in :data:`_BEAT`, e.g. ``"9/8"``).
 
     Returns
     -------
@@ -351,7 +354,7 @@ def tune_sources(files: tuple[str, ...] = _TUNE_FILES, *, limit: int = 320,
             except Exception as exc:  # noqa: BLE001 - a tune music21 cannot read is skipped
                 log.warning("skipped %s#%d: %s", path, i, exc)
                 continue
-            if d is None or d["meter"] not in ("2/4", "3/4", "4/4", "2/2", "6/8"):
+            if d is None or d["meter"] not in meters:
                 continue
             if len(d["parts"]) != 1 or d["length_ql"] < 6 * d["bar_ql"]:
                 continue

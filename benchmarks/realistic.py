@@ -1,10 +1,11 @@
 """Tempo and key on the realistic evaluation set, beside librosa's and Essentia's plain pipelines.
 
-Run ``python -m benchmarks.realistic [--edition base|fresh|unseen] [--split heldout|fit|all]
+Run ``python -m benchmarks.realistic [--edition base|fresh|unseen|fourth] [--split heldout|fit|all]
 [--limit N] [--no-peers] [--quiet]`` after building the set with ``python -m benchmarks.evalset``
-(``--edition fresh`` and ``--edition unseen``: the held-out-only editions of that script,
-whose pieces, tunes, grooves and soundfonts no fitting has read; ``unseen`` also detunes
-and re-rooms part of its files).  By default only the
+(``--edition fresh``, ``unseen`` and ``fourth``: the held-out-only editions of that script,
+whose pieces, tunes, grooves and soundfonts no fitting has read; ``unseen`` and ``fourth``
+also detune and re-room part of their files, and ``fourth`` drifts, wows, compresses or
+band-limits and narrows or widens part of them).  By default only the
 ``heldout`` split is scored: pieces and soundfonts (MuseScore General, TimGM6mb) that no
 weight of the analyzer was fitted on.  The ``fit`` split (FluidR3 and OPL-3, other pieces) is
 what ``python -m benchmarks.fit_tempo`` and ``python -m benchmarks.fit_key`` fit on; the
@@ -142,9 +143,12 @@ def _variation_table(rows_by_system, items):
     """SongCal's and the peers' scores per rendering variation (editions that have them)."""
     groups = {"in tune": lambda it: not it.get("detune_cents"),
               "detuned": lambda it: bool(it.get("detune_cents"))}
-    for field in ("room", "master"):
-        for value in sorted({it.get(field, "plain") for it in items}):
+    for field in ("room", "master", "drift", "bus", "width"):
+        values = sorted({it[field] for it in items if field in it})
+        for value in values if field in ("room", "master") or len(values) > 1 else ():
             groups[f"{field} {value}"] = (lambda it, f=field, v=value: it.get(f, "plain") == v)
+    if any(it.get("wow_pct") for it in items):
+        groups["wow"] = lambda it: bool(it.get("wow_pct"))
     print(f"\n{'variation':<14} {'n':>4} {'system':<9} {'Acc1':>6} {'Acc2':>6} {'MIREX':>6}")
     for name, member in groups.items():
         idx = [i for i, it in enumerate(items) if member(it)]
@@ -186,6 +190,10 @@ def main(argv=None) -> int:
         print("unseen edition: pieces, tunes, grooves and a soundfont (musescore_full) that no "
               "fitting or earlier measurement has read; part of the files detuned (10-30 "
               "cents) or in another room or master; held-out through and through")
+    elif args.edition == "fourth":
+        print("fourth edition: pieces, tunes and grooves that no fitting or earlier "
+              "measurement has read, held-out soundfonts only; part of the files detuned, "
+              "re-roomed, drifting, with wow, a pumping or radio bus, mono or wide")
     elif args.split == "heldout":
         print("held-out: none of these pieces or soundfonts was used to fit any weight "
               f"(fitting uses the 'fit' split: soundfonts {', '.join(SPLIT_FONTS['fit'])})")
