@@ -23,6 +23,7 @@ import tempfile
 import numpy as np
 
 from benchmarks.evalgrooves import CH, CRASH, GROOVES, KITS
+from benchmarks.evalgrooves2 import FIT_BASSES, FIT_COMPS, FIT_GROOVES
 
 __all__ = ["GROOVES", "KITS", "LEADS", "COMPS", "BASSES", "perform", "render_item"]
 
@@ -160,7 +161,12 @@ def _accompany(events, b0, bar_beats, beat_s, root, ivs, item, rng, jit):
     bass_note = 36 + (root - 36) % 12
     chord = [48 + (root - 48) % 12 + i for i in ivs]
     chord = [n + 12 if n < 52 else n for n in chord]
-    step = {"block": 1.0, "arp": 0.5, "sustain": bar_beats, "offbeat": 1.0, "strum": 0.5}[pattern]
+    order = None
+    if pattern in FIT_COMPS:
+        step, order = FIT_COMPS[pattern]
+    else:
+        step = {"block": 1.0, "arp": 0.5, "sustain": bar_beats, "offbeat": 1.0,
+                "strum": 0.5}[pattern]
     b = 0.0
     while b < bar_beats - 1e-6:
         t = (b0 + b) * beat_s
@@ -168,13 +174,16 @@ def _accompany(events, b0, bar_beats, beat_s, root, ivs, item, rng, jit):
             t += 0.5 * beat_s
         if pattern == "arp":
             notes = [chord[int(round(b / step)) % len(chord)]]
+        elif order is not None:
+            notes = [sorted(chord)[order[int(round(b / step)) % len(order)]]]
         else:
             notes = chord
         for n in notes:
             events.append((t + rng.normal(0, jit), step * beat_s * 0.9, n,
                            int(np.clip(rng.normal(70, 8), 30, 110)), 1))
         b += step
-    bass_step = {"whole": bar_beats, "half": 2.0, "beat": 1.0, "eighth": 0.5}[item["bass"]]
+    bass_step = FIT_BASSES.get(item["bass"]) or {"whole": bar_beats, "half": 2.0, "beat": 1.0,
+                                                 "eighth": 0.5}[item["bass"]]
     b = 0.0
     while b < bar_beats - 1e-6:
         events.append(((b0 + b) * beat_s + rng.normal(0, jit), bass_step * beat_s * 0.85,
@@ -183,7 +192,7 @@ def _accompany(events, b0, bar_beats, beat_s, root, ivs, item, rng, jit):
 
 
 def _drums(groove, total_beats, beat_s, rng):
-    steps, per_beat, parts = GROOVES[groove]
+    steps, per_beat, parts = GROOVES[groove] if groove in GROOVES else FIT_GROOVES[groove]
     step_s = beat_s / per_beat
     bar_s = steps * step_s
     events = []

@@ -28,6 +28,10 @@ ballads and others, none whose melody another edition has), grooves no other edi
 other edition uses (the Csound GM bank, package ``csound-soundfont``) beside MuseScore
 General and TimGM6mb.
 
+``--edition grooves2`` (``~/.cache/songcal-eval-grooves2``, fit-only) replays the ``more``
+edition's tunes under dense and triple-metre grooves and fast drumless figures; see
+:mod:`benchmarks.evalgrooves2`.
+
 ``--edition unseen`` (``~/.cache/songcal-eval-unseen``, built after ``fresh`` had been
 measured, to be measured once) is a third held-out-only set, about 220 files; see
 :mod:`benchmarks.evalunseen`.  Classical: openings of quartet movements and pieces the first
@@ -63,6 +67,7 @@ import numpy as np
 
 from benchmarks.evalfourth import FOURTH_FONTS, FOURTH_TUNE_PLAN
 from benchmarks.evalgrooves import KITS, UNSTRETCHED
+from benchmarks.evalgrooves2 import GROOVES2_TUNE_PLAN, grooves2_plan, grooves2_sources
 from benchmarks.evalrender import BASSES, COMPS, LEADS
 from benchmarks.evalunseen import UNSEEN_TUNE_PLAN, unseen_sources, vary
 
@@ -166,6 +171,8 @@ def _edition_sources(name: str, known: set) -> dict:
         from benchmarks.evalfourth import fourth_sources
 
         return fourth_sources(known, _known_pieces(name))
+    if name == "grooves2":
+        return grooves2_sources(EDITIONS["more"][0])
     raise ValueError(f"unknown edition {name!r}")
 
 
@@ -180,7 +187,11 @@ EDITIONS = {
                {"heldout": ("musescore_full", "csound", "timgm6mb")}, UNSEEN_TUNE_PLAN),
     "fourth": (CACHE + "-fourth", 14, ("heldout",), {"heldout": FOURTH_FONTS},
                FOURTH_TUNE_PLAN),
+    "grooves2": (CACHE + "-grooves2", 21, ("fit",), {"fit": SPLIT_FONTS["fit"]},
+                 GROOVES2_TUNE_PLAN),
 }
+#: Editions that reuse the tunes of the fit-only 'more' edition (no corpus is read).
+_REUSED = ("grooves2",)
 #: Editions whose items get a detuning and another room or master on part of the items.
 _VARIED = ("unseen",)
 
@@ -352,14 +363,17 @@ def main(argv=None) -> int:
     src_path = os.path.join(cache, "sources.json")
     if not os.path.exists(src_path):
         print("reading music21's corpus (a few minutes) ...", flush=True)
-        known = _known_melodies(args.edition) if args.edition != "base" else set()
+        known = set() if args.edition in ("base",) + _REUSED else _known_melodies(args.edition)
         sources = _edition_sources(args.edition, known)
         with open(src_path + ".tmp", "w") as f:
             json.dump(sources, f)
         os.replace(src_path + ".tmp", src_path)
     with open(src_path) as f:
         sources = json.load(f)
-    items = plan(sources, seed=seed, splits=splits, fonts=fonts, tune_plan=tune_plan)
+    if args.edition in _REUSED:
+        items = grooves2_plan(sources, seed=seed, fonts=fonts["fit"], tune_plan=tune_plan)
+    else:
+        items = plan(sources, seed=seed, splits=splits, fonts=fonts, tune_plan=tune_plan)
     render = render_item
     if args.edition == "fourth":
         from benchmarks.evalfourthrender import render_fourth, vary_fourth

@@ -1,12 +1,14 @@
 """Fit the weights of the tempo metrical-level decision (:data:`core.analysis.tempo._WEIGHTS`).
 
-Run ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--with-more | --generalise]`` after
-building the realistic set (``python -m benchmarks.evalset``).
+Run ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--with-more | --generalise]
+[--with-grooves2] [--logo]`` after building the realistic set (``python -m benchmarks.evalset``).
 
 Songs: the ``fit`` split of the realistic set only (its pieces and its soundfonts, FluidR3
 and OPL-3; the ``heldout`` split is never read here), with ``--with-more`` the fit-only
-``more`` edition of the set (``python -m benchmarks.evalset --edition more``), plus
-generated songs of
+``more`` edition of the set (``python -m benchmarks.evalset --edition more``), with
+``--with-grooves2`` the fit-only ``grooves2`` edition (``--edition grooves2``: the ``more``
+tunes under dense, triple-metre and drumless fast figures, see
+:mod:`benchmarks.evalgrooves2`), plus generated songs of
 :mod:`benchmarks.synth` (plans 2024 and 555 of ``benchmarks.accuracy``),
 :mod:`benchmarks.independent_synth` (plans 1 and 2 of ``benchmarks.independent``) and
 metronome tracks.  Their features are cached under ``~/.cache/songcal-eval``.  The model is
@@ -18,7 +20,9 @@ Printed: the candidate-level Acc1 (the chosen candidate within 4 % of the truth)
 generated songs are in every training fold), per subset; with ``--generalise`` also the Acc1
 on the ``more`` edition of a model fitted without it and the Acc1 across soundfonts (fitted
 on FluidR3 songs, scored on OPL-3 songs, and the reverse) -- fit-only material that shows
-whether the decision carries over to other pieces and other sounds; and the final weights
+whether the decision carries over to other pieces and other sounds; with ``--logo`` the Acc1
+on each groove of the ``grooves2`` edition of a model fitted without that groove (and of one
+fitted without the whole edition); and the final weights
 (fit on everything listed above), ready to paste into core/analysis/tempo.py.  The fit is
 deterministic.
 """
@@ -40,11 +44,13 @@ from benchmarks.evalset import CACHE, EDITIONS, load  # noqa: E402
 from core.analysis.tempo import FEATURE_NAMES, candidate_table  # noqa: E402
 from core.calibration.agreement import tempo_within  # noqa: E402
 
-__all__ = ["GENERATED_PLANS", "MORE", "song_tables", "real_tables", "more_items", "fit",
-           "main"]
+__all__ = ["GENERATED_PLANS", "MORE", "GROOVES2", "song_tables", "real_tables", "more_items",
+           "fit", "leave_one_groove_out", "main"]
 
 #: Folder of the fit-only ``more`` edition of the realistic set.
 MORE = EDITIONS["more"][0]
+#: Folder of the fit-only ``grooves2`` edition.
+GROOVES2 = EDITIONS["grooves2"][0]
 
 #: (generator, seed) plans of generated songs added to the fit split of the realistic set.
 #: The plans ``benchmarks.accuracy`` and ``benchmarks.independent`` report by default
@@ -53,8 +59,9 @@ GENERATED_PLANS = (("orig", 2024), ("orig", 555), ("ind", 1), ("ind", 2), ("clic
 SONGS = 48
 CLICKS = 48  # metronome tracks per "click" plan
 SUBDIVIDED = 0.0  # share of them with quieter clicks between the beats
-#: Weight of each source in the loss (each source's songs share it equally).
-GENERATOR_WEIGHT = {"real": 3.0, "orig": 1.0, "ind": 1.0, "click": 0.5}
+#: Weight of each source in the loss (each source's songs share it equally).  ``grooves2``
+#: only counts with ``--with-grooves2`` and in the ``--logo`` check.
+GENERATOR_WEIGHT = {"real": 3.0, "grooves2": 0.5, "orig": 1.0, "ind": 1.0, "click": 0.5}
 SECONDS = 30.0
 
 
@@ -153,17 +160,18 @@ def more_items(more: str | None) -> list[dict]:
     return load("fit", cache=more)
 
 
-def real_tables(cache: str = CACHE, items: list[dict] | None = None) -> list[dict]:
+def real_tables(cache: str = CACHE, items: list[dict] | None = None, *,
+                gen: str = "real") -> list[dict]:
     """Candidate tables of the ``fit`` split of the realistic set (never the held-out one).
 
     ``items`` (of a fit-only edition, with ``cache`` its folder) replaces the base set's
-    fit split.
+    fit split; ``gen`` names the source in the loss weights (:data:`GENERATOR_WEIGHT`).
     """
     out = []
     for it in load("fit", cache=cache) if items is None else items:
         f = cached_features(it["path"], os.path.join(cache, "features"))
         t = _table_of(f.onset_bands, f.frame_rate, f.chroma, f.bass_chroma,
-                      f.pitch_frame_rate, it["bpm"], it["style"], "real", it["id"])
+                      f.pitch_frame_rate, it["bpm"], it["style"], gen, it["id"])
         t["subset"], t["font"] = it["subset"], it.get("soundfont")
         out.append(t)
     return out
@@ -234,7 +242,9 @@ def generalisation(real: list[dict], more: list[dict], generated: list[dict], *,
     Fit-only material throughout: the model is trained on the fit split and the generated
     songs and scored on the fit-only ``more`` edition (other pieces, the same soundfonts);
     then trained on one soundfont's fit-split songs (plus the generated ones) and scored on
-    the other soundfont's songs of the fit split and of the ``more`` edition.
+    the other soundfont's songs of the fit split and of the ``more`` edition.  Songs of
+    ``generated`` that name a soundfont (``font``: a fit-only edition's songs added to the
+    training set) are left out of the training set of their own soundfont.
     """
     def hits(songs, w):
         return [s["X"] is not None and bool(s["y"][int(np.argmax(s["X"] @ w))]) for s in songs]
@@ -246,12 +256,39 @@ def generalisation(real: list[dict], more: list[dict], generated: list[dict], *,
     fonts = sorted({s["font"] for s in real})
     h_all, tested = [], []
     for font in fonts:
-        w = fit([s for s in real if s["font"] != font] + generated, l2=l2)
+        w = fit([s for s in real + generated if s.get("font") != font], l2=l2)
         test = [s for s in real + more if s["font"] == font]
         h_all += hits(test, w)
         tested += test
     print(f"trained on one soundfont, scored on the other ({' / '.join(fonts)}; fit split and "
           f"'more'): Acc1 {np.mean(h_all):.3f} ({_by_subset(tested, h_all)})")
+
+
+def leave_one_groove_out(base: list[dict], grooves: list[dict], *, l2) -> float:
+    """Print the Acc1 on each groove of ``grooves`` of a model fitted without that groove.
+
+    ``base`` (fit split, generated songs, ...) is in every training set; each groove
+    (``style``; ``"none"`` is the drumless songs) of ``grooves`` is left out in turn and
+    scored.  Beside it: the Acc1 of a model fitted on ``base`` alone.  Returns the overall
+    leave-one-groove-out Acc1.
+    """
+    def hits(songs, w):
+        return [s["X"] is not None and bool(s["y"][int(np.argmax(s["X"] @ w))]) for s in songs]
+
+    w_base = fit(base, l2=l2)
+    h_out, h_base = [], []
+    print(f"leave one groove out of the 'grooves2' edition ({len(grooves)} songs): Acc1 of a "
+          "model fitted without the groove (without the whole edition)")
+    for g in sorted({s["style"] for s in grooves}):
+        test = [s for s in grooves if s["style"] == g]
+        w = fit(base + [s for s in grooves if s["style"] != g], l2=l2)
+        a, b = hits(test, w), hits(test, w_base)
+        h_out += a
+        h_base += b
+        print(f"  {g:<16} {len(test):3d} songs  Acc1 {np.mean(a):.3f} ({np.mean(b):.3f})  "
+              f"misses: {_failures(test, w) or '-'}")
+    print(f"  overall {np.mean(h_out):.3f} ({np.mean(h_base):.3f})")
+    return float(np.mean(h_out))
 
 
 def main(argv=None) -> int:
@@ -265,6 +302,11 @@ def main(argv=None) -> int:
     ap.add_argument("--generalise", action="store_true",
                     help="also score the model on the 'more' edition and across soundfonts "
                          "(trained without those songs)")
+    ap.add_argument("--with-grooves2", action="store_true",
+                    help="also fit on the fit-only 'grooves2' edition (in every training fold)")
+    ap.add_argument("--grooves2", default=GROOVES2, help="folder of the 'grooves2' edition")
+    ap.add_argument("--logo", action="store_true",
+                    help="leave each groove of the 'grooves2' edition out in turn and score it")
     args = ap.parse_args(argv)
     if not args.l2 >= 0:
         ap.error(f"--l2 must be >= 0, got {args.l2}")
@@ -272,11 +314,17 @@ def main(argv=None) -> int:
         ap.error("--generalise scores on the 'more' edition: it cannot also be fitted on")
     real = real_tables(args.cache)
     more = [] if not args.with_more else real_tables(args.more, more_items(args.more))
+    grooves = [] if not (args.with_grooves2 or args.logo) else real_tables(
+        args.grooves2, more_items(args.grooves2), gen="grooves2")
+    if (args.with_grooves2 or args.logo) and not grooves:
+        ap.error(f"the 'grooves2' edition is not built in {args.grooves2}: "
+                 "python -m benchmarks.evalset --edition grooves2")
     gen_dir = os.path.join(args.cache, "generated")
     generated = [s for p in GENERATED_PLANS for s in song_tables(*p, cache_dir=gen_dir)]
-    always = more + generated  # in every training fold
+    fitted_grooves = grooves if args.with_grooves2 else []
+    always = more + fitted_grooves + generated  # in every training fold
     print(f"fit split of the realistic set: {len(real)} songs; 'more' edition: {len(more)}; "
-          f"generated: {len(generated)}")
+          f"'grooves2' edition: {len(fitted_grooves)}; generated: {len(generated)}")
     folds = 5
     hits = np.zeros(len(real), dtype=bool)
     for k in range(folds):
@@ -291,11 +339,14 @@ def main(argv=None) -> int:
         m = [hits[i] for i, s in enumerate(real) if s["subset"] == sub]
         print(f"  {sub:<10} {len(m):3d} songs  Acc1 {np.mean(m):.3f}")
     if args.generalise:
-        generalisation(real, real_tables(args.more, more_items(args.more)), generated,
-                       l2=args.l2)
+        generalisation(real, real_tables(args.more, more_items(args.more)),
+                       fitted_grooves + generated, l2=args.l2)
+    if args.logo:
+        leave_one_groove_out(real + more + generated, grooves, l2=args.l2)
     w = fit(real + always, l2=args.l2)
     print(f"in-sample Acc1: fit split {accuracy(real, w):.3f}  'more' "
-          f"{accuracy(more, w) if more else float('nan'):.3f}  generated "
+          f"{accuracy(more, w) if more else float('nan'):.3f}  'grooves2' "
+          f"{accuracy(fitted_grooves, w) if fitted_grooves else float('nan'):.3f}  generated "
           f"{accuracy(generated, w):.3f}")
     if not args.quiet:
         print("in-sample misses:", _failures(real, w))

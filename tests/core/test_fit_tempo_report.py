@@ -32,3 +32,26 @@ def test_each_soundfont_is_scored_by_a_model_fitted_on_the_other(capsys):
     generalisation(real, [], [], l2=0.002)
     out = capsys.readouterr().out
     assert "scored on the other (a / b; fit split and 'more'): Acc1 0.000 (drumless 0.000)" in out
+
+
+def test_each_groove_is_scored_by_a_model_fitted_without_it(capsys):
+    from benchmarks.fit_tempo import leave_one_groove_out
+
+    base = _songs(30, rule=1, font="a", seed=1)
+    same = [dict(s, style="same") for s in _songs(10, rule=1, font="a", seed=4)]
+    odd = [dict(s, style="odd") for s in _songs(10, rule=-1, font="a", seed=5)]
+    overall = leave_one_groove_out(base, same + odd, l2=0.002)
+    out = capsys.readouterr().out
+    assert "odd               10 songs  Acc1 0.000 (0.000)" in out
+    assert "same              10 songs  Acc1 1.000 (1.000)" in out
+    assert overall == 0.5 and "overall 0.500 (0.500)" in out
+
+
+def test_edition_songs_of_the_scored_soundfont_are_not_trained_on(capsys):
+    # Added songs (a fit-only edition) of soundfont b follow the opposite rule: fitted on
+    # them, a model scoring b's songs would learn b's rule and score 1.0.
+    real = _songs(20, rule=1, font="a", seed=1) + _songs(20, rule=-1, font="b", seed=2)
+    added = [dict(s, gen="real") for s in _songs(40, rule=-1, font="b", seed=6)]
+    generalisation(real, [], added, l2=0.002)
+    out = capsys.readouterr().out
+    assert "scored on the other (a / b; fit split and 'more'): Acc1 0.000" in out
