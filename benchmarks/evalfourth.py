@@ -114,20 +114,13 @@ def _excerpt(score, name: str, kind: str, *, min_beats: float, max_bars: int):
     tonic or that of its relative minor; the excerpt stops before any change of metre or key
     signature and ends with the chord on that downbeat (held one bar).
     """
-    from music21 import key as m21key
     from music21 import meter
 
-    from benchmarks.evalsources import _notes, beat_of
+    from benchmarks.evalsources import _notes, beat_of, signatures
 
-    ts, ks = [], []
-    for part in score.parts:
-        flat = part.flatten()
-        ts += [(float(t.offset), t.ratioString) for t in flat.getElementsByClass(meter.TimeSignature)]
-        ks += [(float(k.offset), k.sharps) for k in flat.getElementsByClass(m21key.KeySignature)]
+    ts, ks = signatures(score)
     if not ts or not ks:
         return None
-    ts.sort()
-    ks.sort()
     beat = beat_of(ts[0][1])
     if beat is None or ts[0][1] not in _METERS:
         return None

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import logging
 
-__all__ = ["classical_sources", "opening_sources", "tune_sources", "beat_of", "chorale_paths",
-           "composer_paths", "melody_signature"]
+__all__ = ["classical_sources", "opening_sources", "tune_sources", "beat_of", "signatures",
+           "chorale_paths", "composer_paths", "melody_signature"]
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +217,20 @@ def melody_signature(source: dict, *, part: int | None = None) -> tuple:
     return (source["meter"],) + tuple(b - a for a, b in zip(pitches[:-1], pitches[1:], strict=True))
 
 
+def signatures(score) -> tuple[list[tuple[float, str]], list[tuple[float, int]]]:
+    """Every time signature (offset in quarters, ratio such as ``"3/4"``) and key signature
+    (offset, sharps) of a score's parts, each list sorted by offset."""
+    from music21 import key as m21key
+    from music21 import meter
+
+    ts, ks = [], []
+    for part in score.parts:
+        flat = part.flatten()
+        ts += [(float(t.offset), t.ratioString) for t in flat.getElementsByClass(meter.TimeSignature)]
+        ks += [(float(k.offset), k.sharps) for k in flat.getElementsByClass(m21key.KeySignature)]
+    return sorted(ts), sorted(ks)
+
+
 def _opening(score, name: str, kind: str, *, min_beats: float):
     """A piece's opening section, up to its first change of metre or key signature, or None.
 
@@ -226,18 +240,11 @@ def _opening(score, name: str, kind: str, *, min_beats: float):
     """
     import math
 
-    from music21 import key as m21key
     from music21 import meter
 
-    ts, ks = [], []
-    for part in score.parts:
-        flat = part.flatten()
-        ts += [(float(t.offset), t.ratioString) for t in flat.getElementsByClass(meter.TimeSignature)]
-        ks += [(float(k.offset), k.sharps) for k in flat.getElementsByClass(m21key.KeySignature)]
+    ts, ks = signatures(score)
     if not ts or not ks:
         return None
-    ts.sort()
-    ks.sort()
     beat = beat_of(ts[0][1])
     if beat is None:
         return None
