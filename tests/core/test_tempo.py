@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from benchmarks.errorcases import chorale, four_on_the_floor, halftime_groove
+from benchmarks.evalfourthrender import wow
 from benchmarks.independent_synth import render
 from benchmarks.synth import click_track, noise, render_song, silence
 from core.analysis.periodicity import PulseEnvelope, pulse_measures
@@ -158,6 +159,16 @@ def test_halftime_groove_is_stated_at_the_full_tempo():
 def test_fast_four_on_the_floor_is_not_halved():
     est = estimate_tempo(_features(four_on_the_floor(185.0, seed=2)))
     assert _within(est.bpm, 185.0), est
+
+
+@pytest.mark.parametrize(("style", "bpm", "seed"), [("waltz", 150.0, 3), ("busy", 92.0, 1)])
+def test_a_swaying_tempo_keeps_its_metrical_level(style, bpm, seed):
+    # The speed swings by 3 % over 12 s (tape wow), as a band's tempo sways: a pulse comb
+    # over 12 s windows slipped off the beat and the decision fell to another level
+    # (the waltz to 75, the busy song to 184).
+    y = render_song(bpm=bpm, key=Key(9, "minor"), seconds=36.0, sr=SR, seed=seed, style=style)
+    est = estimate_tempo(_features(wow(y, SR, pct=3.0, hz=1 / 12).mean(axis=1)))
+    assert _within(est.bpm, bpm), est
 
 
 def test_drumless_chorale_gets_a_tempo_and_a_confidence():
