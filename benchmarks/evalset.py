@@ -362,7 +362,8 @@ def main(argv=None) -> int:
     os.makedirs(os.path.join(cache, "audio"), exist_ok=True)
     src_path = os.path.join(cache, "sources.json")
     if not os.path.exists(src_path):
-        print("reading music21's corpus (a few minutes) ...", flush=True)
+        print("reading the 'more' edition's tunes ..." if args.edition in _REUSED
+              else "reading music21's corpus (a few minutes) ...", flush=True)
         known = set() if args.edition in ("base",) + _REUSED else _known_melodies(args.edition)
         sources = _edition_sources(args.edition, known)
         with open(src_path + ".tmp", "w") as f:
