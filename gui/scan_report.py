@@ -9,12 +9,11 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 
+from core.batch.scan import NOT_AUDIO
+
 __all__ = ["ScanReport"]
 
 log = logging.getLogger("gui.engine")
-
-#: The reason of files left out only because they are not audio (counted, named briefly).
-NOT_AUDIO = "not an audio file"
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 
-__all__ = ["AUDIO_EXTENSIONS", "is_audio_name", "scan_paths", "iter_audio_files"]
+__all__ = ["AUDIO_EXTENSIONS", "NOT_AUDIO", "is_audio_name", "scan_paths", "iter_audio_files"]
 
 #: File extensions treated as audio (compared case-insensitively).
 AUDIO_EXTENSIONS = frozenset({
@@ -13,6 +13,17 @@ AUDIO_EXTENSIONS = frozenset({
     ".m4a", ".m4b", ".mp4", ".aac", ".alac", ".caf", ".wma", ".w64", ".rf64", ".au", ".snd",
     ".mka", ".webm", ".ac3", ".eac3", ".mp2", ".wv", ".tta",
 })
+
+
+#: The reason given for a file left out only because its name is not an audio file's.
+NOT_AUDIO = "not an audio file"
+
+
+def _not_audio_reason(name: str) -> str:
+    """Why a file that :func:`is_audio_name` refuses is left out."""
+    if os.path.basename(name).startswith("._"):
+        return "macOS resource fork (._ file)"
+    return NOT_AUDIO
 
 
 def is_audio_name(name: str) -> bool:
@@ -75,8 +86,7 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
                 for name in sorted(files, key=str.lower):
                     full = os.path.join(root, name)
                     if not is_audio_name(name):
-                        skip(full, "macOS resource fork (._ file)" if name.startswith("._")
-                             else "not an audio file")
+                        skip(full, _not_audio_reason(name))
                         continue
                     k = _key(full)
                     if k is None:
@@ -95,8 +105,7 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
                 seen.add(k)
                 yield p
         elif os.path.isfile(p):
-            skip(p, "macOS resource fork (._ file)" if os.path.basename(p).startswith("._")
-                 else "not an audio file")
+            skip(p, _not_audio_reason(p))
         elif os.path.islink(p) and not os.path.exists(p):
             yield p  # a dangling link named explicitly: reported, not followed
         elif os.path.exists(p) and not os.path.isfile(p):
