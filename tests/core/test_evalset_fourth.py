@@ -22,6 +22,7 @@ from benchmarks.evalgrooves import GROOVES, KITS, UNSTRETCHED
 from benchmarks.evalset import EDITIONS, SOUNDFONTS, SPLIT_FONTS, plan
 from benchmarks.evalsources import _TUNE_FILES as _BASE_TUNE_FILES
 from benchmarks.evalunseen import _TUNE_FILES as _UNSEEN_TUNE_FILES
+from tests.core.evalset_stand_ins import stand_in_sources
 
 #: The styles the parallel fit-only round trains on: the fourth edition must play none.
 _FIT_ONLY_STYLES = ("merengue", "soca", "ska", "calypso", "highlife", "tango", "trainbeat",
@@ -30,17 +31,8 @@ _FIT_ONLY_STYLES = ("merengue", "soca", "ska", "calypso", "highlife", "tango", "
 
 
 def _sources():
-    """Stand-in sources: plan() reads ids, metres, keys and (classical) note density."""
-    rng = np.random.default_rng(0)
-    classical = [{"id": f"piece{i}", "kind": "chorale" if i % 3 else "quartet", "meter": "4/4",
-                  "beat_ql": 1.0, "tonic": i % 12, "mode": "major",
-                  "notes": [[float(o), 1.0, 60, 0, False] for o in range(64)],
-                  "length_ql": 64.0} for i in range(50)]
-    meters = (["2/4"] * 50 + ["4/4"] * 40 + ["2/2"] * 50 + ["3/4"] * 24 + ["6/8"] * 26
-              + ["12/8"] * 3 + ["9/8"] * 12)
-    tunes = [{"id": f"tune{i}", "meter": m, "tonic": int(rng.integers(12)),
-              "mode": "minor" if i % 4 == 0 else "major"} for i, m in enumerate(meters)]
-    return {"classical": classical, "tunes": tunes}
+    return stand_in_sources(["2/4"] * 50 + ["4/4"] * 40 + ["2/2"] * 50 + ["3/4"] * 24
+                             + ["6/8"] * 26 + ["12/8"] * 3 + ["9/8"] * 12)
 
 
 def _planned():

@@ -11,19 +11,12 @@ from benchmarks.evalgrooves import GROOVES, KITS, UNSTRETCHED
 from benchmarks.evalrender import _color, _write_midi
 from benchmarks.evalset import EDITIONS, SOUNDFONTS, plan
 from benchmarks.evalunseen import UNSEEN_TUNE_PLAN, vary
+from tests.core.evalset_stand_ins import stand_in_sources
 
 
 def _sources():
-    """Stand-in sources: plan() reads ids, metres, keys and (classical) note density."""
-    rng = np.random.default_rng(0)
-    classical = [{"id": f"piece{i}", "kind": "chorale" if i % 3 else "quartet", "meter": "4/4",
-                  "beat_ql": 1.0, "tonic": i % 12, "mode": "major",
-                  "notes": [[float(o), 1.0, 60, 0, False] for o in range(64)],
-                  "length_ql": 64.0} for i in range(50)]
-    meters = ["2/4"] * 40 + ["4/4"] * 50 + ["2/2"] * 30 + ["3/4"] * 34 + ["6/8"] * 45
-    tunes = [{"id": f"tune{i}", "meter": m, "tonic": int(rng.integers(12)),
-              "mode": "minor" if i % 4 == 0 else "major"} for i, m in enumerate(meters)]
-    return {"classical": classical, "tunes": tunes}
+    return stand_in_sources(["2/4"] * 40 + ["4/4"] * 50 + ["2/2"] * 30 + ["3/4"] * 34
+                             + ["6/8"] * 45)
 
 
 def test_unseen_plan_has_the_promised_subsets_fonts_and_tempo_conventions():
