@@ -7,7 +7,7 @@ does, not how well unseen music is read), renders each twice, 30 s long, into
 ``~/.cache/songcal-eval-drift``: steady, and with the fourth edition's slow sway (the tempo
 swings 2-3.5 % either way over 8-20 s, the mean tempo kept; see
 :func:`benchmarks.evalfourthrender.drift_map`).  Printed: tempo Acc1 of both copies and how
-the missed ones relate to the truth.
+the missed ones relate to the truth (:func:`core.calibration.agreement.tempo_relation`).
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ from benchmarks.evalset import CACHE, SOUNDFONTS, load  # noqa: E402
 __all__ = ["main"]
 
 OUT = CACHE + "-drift"
-_RELATIONS = ((2.0, "x2"), (0.5, "x1/2"), (1.5, "x3/2"), (2 / 3, "x2/3"), (3.0, "x3"),
-              (1 / 3, "x1/3"))
 
 
 def _items(songs: int, seed: int) -> list[dict]:
@@ -50,11 +48,6 @@ def _items(songs: int, seed: int) -> list[dict]:
     return out
 
 
-def _relation(ratio: float) -> str:
-    err, name = min((abs(ratio / r - 1), n) for r, n in _RELATIONS)
-    return name if err <= 0.04 else "other"
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--songs", type=int, default=60)
@@ -62,6 +55,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     from benchmarks.evalfourthrender import render_fourth
     from core.analysis.analyze import analyze_file
+    from core.calibration.agreement import tempo_relation
 
     items = _items(args.songs, args.seed)
     if not items:
@@ -75,11 +69,11 @@ def main(argv=None) -> int:
     for it in items:
         if not os.path.exists(it["file"]):
             render_fourth(it, by_id[it["source"]], SOUNDFONTS[it["soundfont"]], it["file"])
-        bpm = analyze_file(it["file"]).bpm or 0.0
-        if abs(bpm / it["bpm"] - 1) <= 0.04:
+        relation = tempo_relation(analyze_file(it["file"]).bpm, it["bpm"]) or "no tempo"
+        if relation == "ok":
             hits[it["copy"]] += 1
         else:
-            misses[it["copy"]][_relation(bpm / it["bpm"])] += 1
+            misses[it["copy"]][relation] += 1
     n = len(items) // 2
     print(f"{n} tunes of the fit split (in-sample pieces), 30 s each, in {OUT}")
     for kind in ("steady", "sway"):
