@@ -185,7 +185,6 @@ def key_features(chroma: np.ndarray, bass: np.ndarray | None, frame_rate: float)
     return out
 
 
-
 def _tonic_triad(chroma: np.ndarray) -> np.ndarray | float:
     """Per key, the mean strength of its tonic triad's notes in a stretch of chroma (a
     chord), each note relative to the strongest pitch class; 0.0 without sound."""

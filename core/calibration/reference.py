@@ -424,7 +424,6 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
                           warnings=warnings, bad_cells=bad_cells, extra=list(extra))
 
 
-
 def _roles(header: list[str]) -> dict[str, int]:
     """Role -> index of the first header cell that names it."""
     columns: dict[str, int] = {}
