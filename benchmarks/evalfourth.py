@@ -175,24 +175,12 @@ def excerpt_sources(plan: list[tuple[str, str]], *, min_beats: float = 48.0,
     list of dict
         As :func:`benchmarks.evalsources.classical_sources`.
     """
-    import logging
+    from benchmarks.evalsources import rule_sources
 
-    from music21 import corpus
+    def rule(score, path, kind):
+        return _excerpt(score, path, kind, min_beats=min_beats, max_bars=max_bars)
 
-    out = []
-    for path, kind in plan:
-        if limit is not None and len(out) >= limit:
-            break
-        try:
-            score = corpus.parse(path)
-            d = _excerpt(score, path, kind, min_beats=min_beats,
-                         max_bars=max_bars) if len(score.parts) else None
-        except Exception as exc:  # noqa: BLE001 - a file music21 cannot read is skipped
-            logging.getLogger(__name__).warning("skipped %s: %s", path, exc)
-            continue
-        if d is not None:
-            out.append(d)
-    return out
+    return rule_sources(plan, rule, limit=limit)
 
 
 def _corpus_paths(name: str, ext: str) -> list[str]:

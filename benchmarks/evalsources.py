@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import logging
 
-__all__ = ["classical_sources", "opening_sources", "tune_sources", "beat_of", "signatures",
-           "chorale_paths", "composer_paths", "melody_signature"]
+__all__ = ["classical_sources", "opening_sources", "rule_sources", "tune_sources", "beat_of",
+           "signatures", "chorale_paths", "composer_paths", "melody_signature"]
 
 log = logging.getLogger(__name__)
 
@@ -294,6 +294,18 @@ def opening_sources(plan: list[tuple[str, str]], *, min_beats: float = 40.0,
     list of dict
         As :func:`classical_sources`.
     """
+    def rule(score, path, kind):
+        return _opening(score, path, kind, min_beats=min_beats)
+
+    return rule_sources(plan, rule, limit=limit)
+
+
+def rule_sources(plan: list[tuple[str, str]], rule, *, limit: int | None = None) -> list[dict]:
+    """The sources a ``rule(score, path, kind) -> dict or None`` takes from corpus files.
+
+    Files are read in ``plan`` order until ``limit`` sources are taken; a file music21
+    cannot read, or one without parts, is skipped.
+    """
     from music21 import corpus
 
     out = []
@@ -302,7 +314,7 @@ def opening_sources(plan: list[tuple[str, str]], *, min_beats: float = 40.0,
             break
         try:
             score = corpus.parse(path)
-            d = _opening(score, path, kind, min_beats=min_beats) if len(score.parts) else None
+            d = rule(score, path, kind) if len(score.parts) else None
         except Exception as exc:  # noqa: BLE001 - a file music21 cannot read is skipped
             log.warning("skipped %s: %s", path, exc)
             continue
