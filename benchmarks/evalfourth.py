@@ -183,13 +183,6 @@ def excerpt_sources(plan: list[tuple[str, str]], *, min_beats: float = 48.0,
     return rule_sources(plan, rule, limit=limit)
 
 
-def _corpus_paths(name: str, ext: str) -> list[str]:
-    from music21 import corpus
-
-    return sorted(p for p in (str(q).split("/corpus/")[-1] for q in corpus.getComposer(name))
-                  if p.endswith(ext))
-
-
 def fourth_sources(known_tunes: set, known_pieces: set) -> dict:
     """Read the edition's classical pieces and tunes from music21's corpus.
 
@@ -214,6 +207,7 @@ def classical_part(known_pieces: set) -> list[dict]:
         chorale_paths,
         classical_sources,
         composer_paths,
+        corpus_paths,
         melody_signature,
     )
 
@@ -222,9 +216,9 @@ def classical_part(known_pieces: set) -> list[dict]:
     excerpts = [s for s in excerpt_sources(plan_, limit=16)
                 if melody_signature(s, part=0) not in known_pieces]
     fresh_madrigals = set(composer_paths("monteverdi", count=60, seed=_FRESH_MONTEVERDI_SEED))
-    madrigals = [p for p in _corpus_paths("monteverdi", ".mxl") if p not in fresh_madrigals]
-    josquin = _corpus_paths("josquin", ".abc")
-    palestrina = _corpus_paths("palestrina", ".krn")
+    madrigals = [p for p in corpus_paths("monteverdi", ".mxl") if p not in fresh_madrigals]
+    josquin = corpus_paths("josquin", ".abc")
+    palestrina = corpus_paths("palestrina", ".krn")
     palestrina = [palestrina[i] for i in rng.permutation(len(palestrina))[:60]]
     chorales = chorale_paths()
     chorales = [chorales[i] for i in rng.permutation(len(chorales))]
@@ -243,8 +237,10 @@ def classical_part(known_pieces: set) -> list[dict]:
 def tune_files() -> tuple[tuple[str, int], ...]:
     """(corpus file, largest number of tunes taken from it) of the edition, in order:
     :data:`_TUNE_FILES`, then 40 Ryan's Mammoth tunes outside the fresh edition's draw."""
+    from benchmarks.evalsources import corpus_paths
+
     rng = np.random.default_rng(_SEED + 1)
-    ryan = _corpus_paths("ryansMammoth", "")
+    ryan = corpus_paths("ryansMammoth")
     fresh_draw = set(np.array(ryan)[np.random.default_rng(_FRESH_RYAN_SEED)
                                     .permutation(len(ryan))[:400]])
     ryan = [p for p in ryan if p not in fresh_draw]

@@ -132,6 +132,7 @@ def _edition_sources(name: str, known: set) -> dict:
         chorale_paths,
         classical_sources,
         composer_paths,
+        corpus_paths,
         tune_sources,
     )
 
@@ -152,10 +153,7 @@ def _edition_sources(name: str, known: set) -> dict:
         plan_ = [(p, "chorale") for p in chorale_paths(300)] + \
             [(p, "madrigal") for p in composer_paths("monteverdi", count=60,
                                                      seed=_MONTEVERDI_SEED)]
-        import numpy as np
-        from music21 import corpus
-
-        ryan = sorted(str(p).split("/corpus/")[-1] for p in corpus.getComposer("ryansMammoth"))
+        ryan = corpus_paths("ryansMammoth")
         ryan = [ryan[i] for i in np.random.default_rng(_RYAN_SEED).permutation(len(ryan))[:400]]
         files = (tuple(f"airdsAirs/book{i}.abc" for i in range(1, 7))
                  + tuple(f"essenFolksong/{f}" for f in (

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 
 __all__ = ["classical_sources", "opening_sources", "rule_sources", "tune_sources", "beat_of",
-           "signatures", "chorale_paths", "composer_paths", "melody_signature"]
+           "signatures", "chorale_paths", "corpus_paths", "composer_paths", "melody_signature"]
 
 log = logging.getLogger(__name__)
 
@@ -132,13 +132,19 @@ def chorale_paths(start: int = 0, stop: int | None = None) -> list[str]:
     return [p for p in bach if p.startswith("bach/bwv") and p.endswith(".mxl")][start:stop]
 
 
-def composer_paths(name: str, *, count: int, seed: int, ext: str = ".mxl") -> list[str]:
-    """``count`` corpus paths of a composer (files ending in ``ext``), drawn with a seed."""
-    import numpy as np
+def corpus_paths(name: str, ext: str = "") -> list[str]:
+    """Every corpus path of a composer or collection (files ending in ``ext``), sorted."""
     from music21 import corpus
 
     paths = sorted(str(p).split("/corpus/")[-1] for p in corpus.getComposer(name))
-    paths = [p for p in paths if p.endswith(ext)]
+    return [p for p in paths if p.endswith(ext)]
+
+
+def composer_paths(name: str, *, count: int, seed: int, ext: str = ".mxl") -> list[str]:
+    """``count`` corpus paths of a composer (files ending in ``ext``), drawn with a seed."""
+    import numpy as np
+
+    paths = corpus_paths(name, ext)
     rng = np.random.default_rng(seed)
     return [paths[i] for i in sorted(rng.permutation(len(paths))[:count])]
 
