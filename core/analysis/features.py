@@ -319,9 +319,13 @@ class FeatureStream:
             power = np.square(mag)
             power += np.float32(1e-12)
             mean_power = np.mean(power, axis=1)
-            flat = np.exp(np.mean(np.log(power, out=power), axis=1)) / mean_power
+            flat = np.exp(_mean_log(power)) / mean_power
             self._parts["flatness"].append(np.where(ok, flat, 0.0).astype(np.float32))
-            logmel = np.log1p(_LOG_GAIN * (mag @ mel.T))  # (t, mels)
+            # log(1 + x) rather than log1p: numpy's log is vectorised, log1p is not, and the
+            # flux only takes differences of values of order 0.1-10.
+            logmel = _LOG_GAIN * (mag @ mel.T)  # (t, mels)
+            logmel += np.float32(1.0)
+            np.log(logmel, out=logmel)
             prev = self._prev_logmel if self._prev_logmel is not None else logmel[:1]
             diff = np.diff(np.concatenate([prev, logmel]), axis=0)
             np.maximum(diff, 0.0, out=diff)
@@ -347,6 +351,29 @@ class FeatureStream:
             f = frames[s : s + _BATCH // 8]
             mag = np.abs(scipy.fft.rfft(f * window, axis=1)[:, used]).astype(np.float32)
             self._parts["b36"].append((fold @ mag.T).astype(np.float32))
+
+
+def _mean_log(power: np.ndarray) -> np.ndarray:
+    """Mean over the last axis of ``log(power)`` for float32 powers of at least 1e-12.
+
+    Three bins are multiplied before the logarithm (a third of the logarithms): for powers
+    from 1e-12 to 1e12 the product stays within float32's normal range, and the sum of the
+    logarithms of the products is the sum of the logarithms of the bins.  Rows whose product
+    overflows (samples far above full scale) are taken bin by bin.
+    """
+    n = power.shape[-1]
+    head = n - n % 3
+    triples = power[..., :head].reshape(*power.shape[:-1], head // 3, 3)
+    prod = triples[..., 0] * triples[..., 1]
+    prod *= triples[..., 2]
+    with np.errstate(over="ignore"):
+        total = np.log(prod).sum(axis=-1)
+    if head < n:
+        total += np.log(power[..., head:]).sum(axis=-1)
+    over = ~np.isfinite(total)
+    if over.any():
+        total[over] = np.log(power[over]).sum(axis=-1)
+    return total / np.float32(n)
 
 
 def estimate_tuning_shift(energy36: np.ndarray, *, margin: float = 1.2) -> int:
