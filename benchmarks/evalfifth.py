@@ -5,15 +5,19 @@ after the fourth edition had been measured twice, to be measured once.  Nothing 
 another edition, and nothing was tuned on it:
 
 * **classical**: Bach chorales whose tune no other edition has (in an order of their own;
-  the chorales kept in Humdrum and MusicXML first), and Palestrina mass movements outside
-  the ``fourth`` edition's draw (few of these modal pieces pass the key rule);
+  the chorales kept in Humdrum and MusicXML first) and opening excerpts, ending on a tonic
+  downbeat, of the quartet movements and pieces that earlier editions listed but none
+  took.  music21's corpus has few such pieces left (the other editions hold nearly every
+  chorale tune, and its madrigals, motets and masses are modal), so this subset is much
+  smaller than in the other editions: 7 pieces;
 * **tunes** from corpus files no other edition took a tune from: Aird's Airs books 3-6,
   the Nottingham reels, the American fife book, Essen collections that earlier editions
   listed after their tune limit was reached (``altdeu10``, ``altdeu20``, ``ballad10``,
   ``ballad20``, ``boehme10``, ``erk20``, ``erk30``, ``han1``, ``han2``), O'Neill numbers no
-  edition reads (0626-0700, 0721-0730, 0732-0758, 0759-0810, 1476-1555, 1781-1800) and 40
-  Ryan's Mammoth tunes outside the ``fresh`` and ``fourth`` editions' draws; no melody
-  another edition has (2/4, 3/4, 4/4, 2/2, 6/8, 9/8 and 12/8);
+  edition reads (0626-0700, 0721-0730, 0732-0758, 0759-0810, 1476-1555, 1781-1800) and
+  Ryan's Mammoth tunes outside the ``fresh`` and ``fourth`` editions' draws (every one in
+  9/8 or 12/8 and 30 others); no melody another edition has (2/4, 3/4, 4/4, 2/2, 6/8, 9/8
+  and 12/8);
 * **grooves** that only this edition plays (:mod:`benchmarks.evalfifthgrooves`), and
   drumless tunes in duple, triple and compound metre;
 * **renderers**: TiMidity++ with the freepats GUS patches for about a third of the files,
@@ -41,7 +45,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["FIFTH_FONTS", "FIFTH_TUNE_PLAN", "TUNE_FILES", "fifth_sources", "classical_part",
-           "tune_files", "shared_grooves", "main"]
+           "excerpt_candidates", "tune_part", "cap_tunes", "compound_files", "tune_files",
+           "shared_grooves", "main"]
 
 _DUPLE = ("2/4", "4/4", "2/2")
 _TWO = ("2/4", "2/2", "4/4")  # grooves of a two-beat bar take 2/4 tunes first
@@ -99,7 +104,7 @@ TUNE_FILES = (("airdsAirs/book3.abc", 22), ("airdsAirs/book4.abc", 22),
               ("essenFolksong/han2.abc", 12))
 _SEED = 15
 _FRESH_RYAN_SEED = 31  # the fresh edition's draw of Ryan's Mammoth (left out)
-_FOURTH_SEED = 14  # the fourth edition's draws of Ryan's Mammoth and Palestrina (left out)
+_FOURTH_SEED = 14  # the fourth edition's draw of Ryan's Mammoth (left out)
 #: Bach chorales kept in Humdrum or MusicXML rather than compressed MusicXML.
 _OTHER_CHORALES = ("bach/bwv277.krn", "bach/bwv281.krn", "bach/bwv366.krn",
                    "bach/bwv67.4.xml", "bach/bwv69.6.xml")
@@ -120,33 +125,101 @@ def fifth_sources(known_tunes: set, known_pieces: set) -> dict:
     dict
         ``{"classical": [...], "tunes": [...]}``, as :mod:`benchmarks.evalsources` gives.
     """
-    from benchmarks.evalfourth import tune_part
+    return {"classical": classical_part(known_pieces), "tunes": tune_part(known_tunes)}
 
-    return {"classical": classical_part(known_pieces),
-            "tunes": tune_part(known_tunes, tune_files())}
+
+def tune_part(known_tunes: set, files: tuple[tuple[str, int], ...] | None = None,
+              ) -> list[dict]:
+    """The edition's tunes (see :func:`fifth_sources`).
+
+    Each file gives every tune in 9/8 or 12/8 that no other edition has (few files have
+    any) and up to its count of such tunes in the other metres, in file order; a tune whose
+    melody an earlier file gave is then dropped.
+    """
+    from benchmarks.evalfourth import merge_tunes
+    from benchmarks.evalsources import tune_sources
+
+    per_file = []
+    for path, count in (tune_files() if files is None else files):
+        tunes = tune_sources((path,), limit=10 ** 6, exclude=set(known_tunes), meters=_METERS)
+        per_file.append(cap_tunes(tunes, count))
+    return merge_tunes(per_file)
+
+
+def cap_tunes(tunes: list[dict], count: int) -> list[dict]:
+    """The tunes in 9/8 and 12/8, and the first ``count`` of the others, in their order."""
+    out, others = [], 0
+    for t in tunes:
+        if t["meter"] in ("9/8", "12/8"):
+            out.append(t)
+        elif others < count:
+            others += 1
+            out.append(t)
+    return out
+
+
+def excerpt_candidates(known_pieces: set) -> list[tuple[str, str]]:
+    """Quartet movements and pieces that earlier editions listed but none took: (corpus
+    path, kind), in a fixed order, without those in ``known_pieces`` (by path, with or
+    without its extension) and without Humdrum copies of movements read as MusicXML."""
+    from benchmarks.evalfourth import _EXCERPTS
+    from benchmarks.evalsources import _OTHERS, _QUARTETS
+    from benchmarks.evalunseen import _OPENINGS
+
+    out: list[tuple[str, str]] = []
+    listed = ([(p, "quartet") for p in _QUARTETS] + [(p, "piece") for p in _OTHERS]
+              + list(_OPENINGS) + list(_EXCERPTS))
+    for path, kind in listed:
+        if path in known_pieces or path.split(".")[0] in known_pieces or path.endswith(".krn"):
+            continue
+        if all(path != p for p, _k in out):
+            out.append((path, kind))
+    return out
 
 
 def classical_part(known_pieces: set) -> list[dict]:
-    """The edition's classical sources (see :func:`fifth_sources`)."""
-    from benchmarks.evalsources import chorale_paths, classical_sources, corpus_paths
+    """The edition's classical sources (see :func:`fifth_sources`): Bach chorales whose tune
+    no other edition has, then opening excerpts of the pieces of :func:`excerpt_candidates`
+    that end on a tonic downbeat (:func:`benchmarks.evalfourth.excerpt_sources`).
+
+    The corpus holds few such pieces now: the built edition has 5 chorales and 2 excerpts.
+    """
+    from benchmarks.evalfourth import excerpt_sources
+    from benchmarks.evalsources import chorale_paths, classical_sources, melody_signature
 
     rng = np.random.default_rng(_SEED)
-    palestrina = corpus_paths("palestrina", ".krn")
-    fourth_draw = set(np.array(palestrina)[np.random.default_rng(_FOURTH_SEED)
-                                           .permutation(len(palestrina))[:60]])
-    palestrina = [p for p in palestrina if p not in fourth_draw]
-    palestrina = [palestrina[i] for i in rng.permutation(len(palestrina))[:40]]
     chorales = chorale_paths()
     chorales = list(_OTHER_CHORALES) + [chorales[i] for i in rng.permutation(len(chorales))]
-    plan_ = [(p, "motet") for p in palestrina] + [(p, "chorale") for p in chorales]
-    return classical_sources(plan_, chorales=_CLASSICAL_PIECES, limit={"motet": 4},
-                             exclude=set(known_pieces))
+    out = classical_sources([(p, "chorale") for p in chorales], chorales=_CLASSICAL_PIECES,
+                            exclude=set(known_pieces))
+    taken = set(known_pieces) | {melody_signature(s, part=0) for s in out}
+    for s in excerpt_sources(excerpt_candidates(known_pieces), min_beats=40.0, max_bars=48):
+        sig = melody_signature(s, part=0)
+        if sig not in taken:
+            taken.add(sig)
+            out.append(s)
+    return out
+
+
+def compound_files(paths: list[str]) -> set[str]:
+    """The corpus files (ABC) among ``paths`` with a tune in 9/8 or 12/8 (read as text)."""
+    import re
+
+    from music21 import common
+
+    root = str(common.getCorpusFilePath())
+    out = set()
+    for p in paths:
+        with open(f"{root}/{p}", encoding="utf-8", errors="replace") as f:
+            if re.search(r"^M:\s*(9/8|12/8)", f.read(), re.M):
+                out.add(p)
+    return out
 
 
 def tune_files() -> tuple[tuple[str, int], ...]:
     """(corpus file, largest number of tunes taken from it) of the edition, in order:
-    :data:`TUNE_FILES`, then 40 Ryan's Mammoth tunes outside the fresh and fourth editions'
-    draws."""
+    :data:`TUNE_FILES`, then the Ryan's Mammoth tunes in 9/8 or 12/8 and 30 others, all
+    outside the fresh and fourth editions' draws."""
     from benchmarks.evalsources import corpus_paths
 
     ryan = corpus_paths("ryansMammoth")
@@ -156,9 +229,10 @@ def tune_files() -> tuple[tuple[str, int], ...]:
     fourth_draw = {left[i] for i in np.random.default_rng(_FOURTH_SEED + 1)
                    .permutation(len(left))[:40]}
     left = [p for p in left if p not in fourth_draw]
-    picked = [left[i] for i in sorted(np.random.default_rng(_SEED + 1)
-                                      .permutation(len(left))[:40])]
-    return TUNE_FILES + tuple((p, 1) for p in picked)
+    compound = compound_files(left)
+    simple = [p for p in left if p not in compound]
+    picked = {simple[i] for i in np.random.default_rng(_SEED + 1).permutation(len(simple))[:30]}
+    return TUNE_FILES + tuple((p, 1) for p in left if p in picked or p in compound)
 
 
 def shared_grooves(editions: dict) -> dict[str, list[str]]:

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import scipy.signal
 
+import benchmarks.evalfifth as evalfifth
 import benchmarks.evalfifthgrooves as fifth_grooves
 import benchmarks.evalset as evalset
 import benchmarks.evalsources as evalsources
@@ -21,6 +22,8 @@ from benchmarks.evalfifth import (
     FIFTH_FONTS,
     FIFTH_TUNE_PLAN,
     TUNE_FILES,
+    cap_tunes,
+    excerpt_candidates,
     main,
     shared_grooves,
     tune_files,
@@ -151,12 +154,35 @@ def test_fifth_tune_files_are_none_that_another_edition_took_tunes_from():
 
 def test_fifth_ryans_mammoth_draw_is_outside_the_fresh_and_fourth_draws(monkeypatch):
     fake = [f"ryansMammoth/Tune{i:04d}.abc" for i in range(1059)]
+    compound = set(fake[::25])  # tunes in 9/8 or 12/8: all taken outside the other draws
     monkeypatch.setattr(evalsources, "corpus_paths", lambda name, ext="": list(fake))
+    monkeypatch.setattr(evalfifth, "compound_files", lambda paths: compound & set(paths))
     fresh = set(np.array(fake)[np.random.default_rng(31).permutation(len(fake))[:400]])
     fourth = {p for p, _n in fourth_tune_files()} - {f for f, _n in _FOURTH_TUNE_FILES}
     mine = [p for p, n in tune_files() if p.startswith("ryansMammoth")]
-    assert len(fourth) == 40 and len(mine) == len(set(mine)) == 40
+    assert len(fourth) == 40 and len(mine) == len(set(mine))
     assert not set(mine) & fresh and not set(mine) & fourth
+    free = compound - fresh - fourth
+    assert free and free <= set(mine) and len(set(mine) - compound) == 30
+
+
+def test_tunes_in_nine_and_twelve_eight_are_all_kept_and_the_others_capped():
+    tunes = [{"id": f"x#{i}", "meter": m} for i, m in enumerate(
+        ["2/4", "9/8", "6/8", "3/4", "12/8", "4/4", "9/8"])]
+    assert [t["id"] for t in cap_tunes(tunes, 2)] == ["x#0", "x#1", "x#2", "x#4", "x#6"]
+    assert [t["id"] for t in cap_tunes(tunes, 0)] == ["x#1", "x#4", "x#6"]
+
+
+def test_excerpt_candidates_leave_out_what_another_edition_took():
+    known = {"haydn/opus74no1/movement2", "beethoven/opus18no1/movement1.mxl",
+             "mozart/k156/movement1"}
+    cands = excerpt_candidates(known)
+    paths = [p for p, _k in cands]
+    assert len(paths) == len(set(paths)) and not set(paths) & known
+    assert "beethoven/opus18no1/movement1.mxl" not in paths
+    assert not any(p.endswith(".krn") for p in paths)
+    assert ("weber/concertino_clarinet", "piece") in cands
+    assert len(excerpt_candidates(set())) > len(cands)
 
 
 def _write_edition(folder, classical, tunes, items=()):
