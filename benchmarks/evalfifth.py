@@ -1,6 +1,6 @@
 """The ``fifth`` edition of the evaluation set: its material, its plan and its overlap check.
 
-A fifth held-out-only set (``~/.cache/songcal-eval-fifth``, about 220 files of 30 s), built
+A fifth held-out-only set (``~/.cache/songcal-eval-fifth``, 206 files of 30 s), built
 after the fourth edition had been measured twice, to be measured once.  Nothing in it is in
 another edition, and nothing was tuned on it:
 

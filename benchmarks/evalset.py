@@ -54,9 +54,10 @@ soundfonts and new rendering variation (tempo drift, tape wow, a pumping or radi
 or wide); see :mod:`benchmarks.evalfourth`.
 
 ``--edition fifth`` (``~/.cache/songcal-eval-fifth``, built after the fourth edition had
-been measured twice, to be measured once) is a fifth held-out-only set, about 220 files of
-30 s, with its own chorales, tunes (Aird's Airs books 3-6, Nottingham reels, the American
-fife book, unread O'Neill and Essen files, other Ryan's Mammoth tunes) and grooves, and a
+been measured twice, to be measured once) is a fifth held-out-only set, 206 files of 30 s,
+with its own pieces (only 7: the corpus has few chorale tunes and tonal pieces left), tunes
+(Aird's Airs books 3-6, Nottingham reels, the American fife book, unread O'Neill and Essen
+files, other Ryan's Mammoth tunes, slip jigs in 9/8 among them) and grooves, and a
 second synthesis engine: about a third of its files are rendered by TiMidity++ with the
 freepats GUS patches (packages ``timidity`` and ``freepats``), the rest by FluidSynth with
 the held-out soundfonts.  Beside the earlier editions' variation, part of its files have a
