@@ -257,29 +257,41 @@ def shared_grooves(editions: dict) -> dict[str, list[str]]:
 
 
 def _drift_shared(cache: str, folder: str) -> list[str] | None:
-    """Corpus paths and melodies the fifth edition shares with the drift benchmark's renders
-    (read from its manifest and the base edition's sources), or None when it is not built."""
+    """Corpus paths, melodies and renderers the fifth edition shares with the drift
+    benchmark's renders, or None when there are none.
+
+    The drift benchmark keeps only its audio, ``<base item id>_<steady|sway>.flac``: the
+    items are looked up in the base edition's manifest and their sources in its sources.
+    """
     import json
     import os
 
     from benchmarks.evalset import CACHE
     from benchmarks.evalsources import melody_signature
 
-    manifest = os.path.join(folder, "manifest.json")
-    base = os.path.join(CACHE, "sources.json")
-    if not (os.path.exists(manifest) and os.path.exists(base)):
+    ids = {f.rsplit("_", 1)[0] for f in (os.listdir(folder) if os.path.isdir(folder) else ())
+           if f.endswith(".flac")}
+    if not ids:
         return None
-    with open(manifest) as f:
-        used = {it["source"] for it in json.load(f)}
-    with open(base) as f:
+    with open(os.path.join(CACHE, "manifest.json")) as f:
+        base_items = {it["id"]: it for it in json.load(f)}
+    with open(os.path.join(CACHE, "sources.json")) as f:
         base_src = json.load(f)
-    theirs = {k for s in base_src["classical"] + base_src["tunes"] if s["id"] in used
-              for k in (s["id"], melody_signature(s, part=0 if s["kind"] != "tune" else None))}
+    used = [base_items[i] for i in ids if i in base_items]
+    sources = {it["source"] for it in used}
+
+    def keys(s):
+        return (s["id"], melody_signature(s, part=0 if s["kind"] != "tune" else None))
+
+    theirs = {k for s in base_src["classical"] + base_src["tunes"] if s["id"] in sources
+              for k in keys(s)}
     with open(os.path.join(cache, "sources.json")) as f:
         src = json.load(f)
-    mine = {k for s in src["classical"] + src["tunes"]
-            for k in (s["id"], melody_signature(s, part=0 if s["kind"] != "tune" else None))}
-    return sorted(map(str, mine & theirs))
+    mine = {k for s in src["classical"] + src["tunes"] for k in keys(s)}
+    shared = sorted(map(str, mine & theirs))
+    if any(it.get("renderer") == "timidity" or it.get("soundfont") == "freepats" for it in used):
+        shared.append("freepats")
+    return shared
 
 
 def _renderers_shared(folder: str) -> list[str] | None:
@@ -323,7 +335,6 @@ def main(argv=None) -> int:
     if drift is None:
         print(f"{'drift':<10} not built")
     else:
-        drift += _renderers_shared(CACHE + "-drift") or []
         bad += len(drift)
         print(f"{'drift':<10} " + (f"{len(drift)} shared: {', '.join(drift[:8])}" if drift
                                    else "none shared (pieces, tunes, renderer)"))

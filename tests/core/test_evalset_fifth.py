@@ -203,8 +203,12 @@ def test_overlap_check_reports_shared_tunes_grooves_and_renderers(tmp_path, monk
     assert all(not g for g in shared_grooves(EDITIONS).values())
     fifth, other, base = (str(tmp_path / n) for n in ("fifth", "other", "base"))
     _write_edition(fifth, [_tune("bach/bwv1", 60, kind="chorale")], [_tune("t#1", 62)])
-    _write_edition(base, [], [_tune("b#1", 50, "6/8")])
-    _write_edition(base + "-drift", [], [], [{"source": "b#1"}])
+    _write_edition(base, [], [_tune("b#1", 50, "6/8"), _tune("b#2", 61, "2/2")],
+                   [{"id": "t001", "source": "b#1", "soundfont": "fluidr3"},
+                    {"id": "t002", "source": "b#2", "soundfont": "opl3"}])
+    os.makedirs(base + "-drift")
+    for kind in ("steady", "sway"):  # the drift benchmark keeps only its audio
+        open(os.path.join(base + "-drift", f"t001_{kind}.flac"), "wb").close()
     _write_edition(other, [], [_tune("o#1", 67, "3/4")],
                    [{"renderer": "fluidsynth", "soundfont": "timgm6mb"}])
     plan_ = (("drill", "ambiguous", (138, 146), ("4/4",), 1),)
@@ -225,12 +229,16 @@ def test_overlap_check_reports_shared_tunes_grooves_and_renderers(tmp_path, monk
     evalset.EDITIONS["other"] = (other, 2, ("heldout",), {}, plan_)
     assert main(["--cache", fifth]) == 1
     assert "2 shared: drill, freepats" in capsys.readouterr().out
-    # The drift benchmark's renders are checked through the base edition's sources.
+    # The drift benchmark's renders are checked through the base edition's manifest.
     _write_edition(other, [], [])
     evalset.EDITIONS["other"] = (other, 2, ("heldout",), {}, ())
-    _write_edition(base, [], [_tune("b#1", 50, "6/8"), _tune("b#2", 61)])
-    _write_edition(base + "-drift", [], [], [{"source": "b#2"}])
+    _write_edition(fifth, [_tune("bach/bwv1", 60, kind="chorale")], [_tune("t#1", 49, "6/8")])
     assert main(["--cache", fifth]) == 1
+    out = capsys.readouterr().out
+    assert re.search(r"drift\s+1 shared", out) and re.search(r"base\s+1 shared", out)
+    open(os.path.join(base + "-drift", "t002_sway.flac"), "wb").close()
+    _write_edition(fifth, [_tune("bach/bwv1", 60, kind="chorale")], [_tune("t#1", 62, "2/2")])
+    assert main(["--cache", fifth]) == 1  # t#1 is b#2 a tone higher
     out = capsys.readouterr().out
     assert re.search(r"drift\s+1 shared", out) and re.search(r"base\s+1 shared", out)
 
