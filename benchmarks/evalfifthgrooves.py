@@ -66,13 +66,13 @@ from __future__ import annotations
 
 __all__ = ["FIFTH_GROOVES", "FIFTH_KITS", "FIFTH_UNSTRETCHED"]
 
-# General MIDI percussion notes (channel 10); all are in the freepats drum set.
+# General MIDI percussion notes (channel 10, 35-81); all are in the freepats drum set.
 KICK, RIM, SNARE, CLAP, E_SNARE, CH, PH, OH, RIDE = 36, 37, 38, 39, 40, 42, 44, 46, 51
 LOW_FLOOR_TOM, LOW_TOM, HIGH_TOM = 41, 45, 50
 TAMB, COWBELL, HI_BONGO, LOW_BONGO = 54, 56, 60, 61
 MUTE_CONGA, OPEN_CONGA, LOW_CONGA = 62, 63, 64
 CABASA, MARACAS, SHORT_GUIRO, LONG_GUIRO, CLAVES = 69, 70, 73, 74, 75
-HI_WOOD, LOW_WOOD, MUTE_TRI, OPEN_TRI, SHAKER = 76, 77, 80, 81, 82
+HI_WOOD, LOW_WOOD, MUTE_TRI, OPEN_TRI = 76, 77, 80, 81
 _T = 8 / 3  # the third 8th-note triplet of a beat, in 16th steps
 
 #: Groove name -> (steps per pattern, steps per beat, {drum: [(step, velocity), ...]}).
@@ -93,7 +93,7 @@ FIFTH_GROOVES = {
                      OPEN_CONGA: [(2, 82), (3, 82), (14, 86)], LOW_CONGA: [(8, 90)],
                      CH: [(s, 56) for s in range(0, 16, 2)]}),
     "amapiano": (16, 4, {KICK: [(s, 96) for s in (0, 4, 8, 12)],
-                         SHAKER: [(s, 62 if s % 2 == 0 else 46) for s in range(16)],
+                         MARACAS: [(s, 62 if s % 2 == 0 else 46) for s in range(16)],
                          LOW_TOM: [(3, 104), (6, 100), (10, 104), (14, 96)],
                          RIM: [(7, 70), (15, 74)]}),
     "motorik": (16, 4, {KICK: [(0, 112), (8, 108), (10, 96)], SNARE: [(4, 108), (12, 108)],
@@ -123,7 +123,7 @@ FIFTH_GROOVES = {
                       CH: [(s, 52) for s in range(0, 16, 2)]}),
     "halfstep": (16, 4, {KICK: [(0, 122), (14, 96)], SNARE: [(8, 122)],
                          RIDE: [(s, 58) for s in (0, 4, 8, 12)],
-                         SHAKER: [(s, 42) for s in range(0, 16, 2)]}),
+                         MARACAS: [(s, 42) for s in range(0, 16, 2)]}),
     "neurofunk": (16, 4, {KICK: [(0, 122), (6, 98), (10, 116)],
                           SNARE: [(4, 120), (12, 122), (13, 50), (14, 58), (15, 66)],
                           CH: [(s, 64 if s % 2 == 0 else 48) for s in range(16)]}),
@@ -137,7 +137,7 @@ FIFTH_GROOVES = {
                         CH: [(s, 56 if s % 2 == 0 else 42) for s in range(12)]
                         + [(12 + k / 2, 40 + 4 * k) for k in range(8)]}),
     "valsecriollo": (12, 4, {LOW_CONGA: [(0, 108), (6, 104)], HI_BONGO: [(3, 90), (9, 92)],
-                             MUTE_CONGA: [(10, 70)], SHAKER: [(s, 48) for s in range(0, 12, 2)],
+                             MUTE_CONGA: [(10, 70)], MARACAS: [(s, 48) for s in range(0, 12, 2)],
                              CLAVES: [(4, 66), (8, 66)]}),
     "doowop": (24, 6, {RIDE: [(s, 74 if s % 6 == 0 else 56) for s in range(0, 24, 2)],
                        KICK: [(0, 104), (12, 98), (16, 70)], SNARE: [(6, 110), (18, 112)],
