@@ -6,8 +6,8 @@ timing and velocity.  The *beat* of a groove is the notated beat of the tune it 
 (quarter in x/4, dotted quarter in 6/8 and 12/8, half in 2/2), so a planned BPM is always
 the BPM of that beat.  The first group of grooves is played by the ``base`` and ``more``
 editions of the set, the second by ``fresh`` only, the third by ``unseen`` only (see
-:mod:`benchmarks.evalset`); the grooves of the ``fourth`` edition are kept in
-:mod:`benchmarks.evalfourthgrooves` and merged here.
+:mod:`benchmarks.evalset`); the grooves of the ``fourth`` and ``fifth`` editions are kept
+in :mod:`benchmarks.evalfourthgrooves` and :mod:`benchmarks.evalfifthgrooves` and merged here.
 """
 
 from __future__ import annotations
@@ -152,3 +152,14 @@ from benchmarks.evalfourthgrooves import (  # noqa: E402
 GROOVES.update(FOURTH_GROOVES)
 KITS.update(FOURTH_KITS)
 UNSTRETCHED += FOURTH_UNSTRETCHED
+
+# Grooves that only the fifth edition plays (see benchmarks.evalfifthgrooves).
+from benchmarks.evalfifthgrooves import (  # noqa: E402
+    FIFTH_GROOVES,
+    FIFTH_KITS,
+    FIFTH_UNSTRETCHED,
+)
+
+GROOVES.update(FIFTH_GROOVES)
+KITS.update(FIFTH_KITS)
+UNSTRETCHED += FIFTH_UNSTRETCHED

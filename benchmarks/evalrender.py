@@ -25,7 +25,7 @@ import numpy as np
 from benchmarks.evalgrooves import CH, CRASH, GROOVES, KITS
 from benchmarks.evalgrooves2 import FIT_BASSES, FIT_COMPS, FIT_GROOVES
 
-__all__ = ["GROOVES", "KITS", "LEADS", "COMPS", "BASSES", "perform", "render_item"]
+__all__ = ["GROOVES", "KITS", "LEADS", "COMPS", "BASSES", "perform", "fluidsynth", "render_item"]
 
 _ENSEMBLES = {"strings": (40, 40, 41, 42), "string orchestra": (48, 48, 49, 48),
               "organ": (19, 19, 19, 19), "choir": (52, 52, 53, 52),
@@ -316,8 +316,25 @@ def _master(y, sr, target_lufs, compress, rng):
     return y
 
 
+def fluidsynth(mid: str, wav: str, *, sr: int, soundfont: str) -> None:
+    """Render a MIDI file to a WAV file with the ``fluidsynth`` command and a soundfont.
+
+    Raises
+    ------
+    RuntimeError
+        When FluidSynth fails or writes nothing.
+    """
+    # Dynamic sample loading reads only the samples of the programs in use: the same
+    # audio, but a large compressed soundfont loads in seconds rather than a quarter minute.
+    cmd = ["fluidsynth", "-ni", "-q", "-R", "0", "-C", "0", "-g", "0.6", "-r", str(sr),
+           "-o", "synth.dynamic-sample-loading=1", "-T", "wav", "-F", wav, soundfont, mid]
+    proc = subprocess.run(cmd, capture_output=True, timeout=600, check=False)
+    if proc.returncode != 0 or not os.path.exists(wav):
+        raise RuntimeError(f"fluidsynth failed on {mid}: {proc.stderr[-300:]!r}")
+
+
 def render_item(item: dict, source: dict, soundfont: str, out_path: str, *,
-                retime=None, post=None) -> None:
+                retime=None, post=None, synth=fluidsynth) -> None:
     """Render one planned item to a FLAC file (16-bit, stereo, the item's sample rate).
 
     Parameters
@@ -334,11 +351,14 @@ def render_item(item: dict, source: dict, soundfont: str, out_path: str, *,
     post : callable, optional
         ``post(y, sr) -> y``: changes the audio (frames x 2) after the room and the colour,
         before the loudness target.
+    synth : callable, optional
+        ``synth(mid, wav, *, sr, soundfont)``: renders the MIDI file to a WAV file
+        (default :func:`fluidsynth`).
 
     Raises
     ------
     RuntimeError
-        When FluidSynth fails or writes nothing.
+        When the synthesizer fails or writes nothing.
     """
     import soundfile as sf
 
@@ -352,13 +372,10 @@ def render_item(item: dict, source: dict, soundfont: str, out_path: str, *,
     with tempfile.TemporaryDirectory() as d:
         mid, wav = os.path.join(d, "x.mid"), os.path.join(d, "x.wav")
         _write_midi(events, progs, kit, mid, detune_cents=item.get("detune_cents", 0.0))
-        # Dynamic sample loading reads only the samples of the programs in use: the same
-        # audio, but a large compressed soundfont loads in seconds rather than a quarter minute.
-        cmd = ["fluidsynth", "-ni", "-q", "-R", "0", "-C", "0", "-g", "0.6", "-r", str(sr),
-               "-o", "synth.dynamic-sample-loading=1", "-T", "wav", "-F", wav, soundfont, mid]
-        proc = subprocess.run(cmd, capture_output=True, timeout=600, check=False)
-        if proc.returncode != 0 or not os.path.exists(wav):
-            raise RuntimeError(f"fluidsynth failed on {item['id']}: {proc.stderr[-300:]!r}")
+        try:
+            synth(mid, wav, sr=sr, soundfont=soundfont)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{item['id']}: {exc}") from exc
         y, sr = sf.read(wav, dtype="float64", always_2d=True)
     y = y[: int(item["seconds"] * sr)]
     y = _reverb(y, sr, item["rt60"], item["wet"], rng)

@@ -52,6 +52,18 @@ held-out editions had been measured, to be measured once) is a fourth held-out-o
 220 files, with its own pieces, tunes (also slip jigs in 9/8), grooves, the four held-out
 soundfonts and new rendering variation (tempo drift, tape wow, a pumping or radio bus, mono
 or wide); see :mod:`benchmarks.evalfourth`.
+
+``--edition fifth`` (``~/.cache/songcal-eval-fifth``, built after the fourth edition had
+been measured twice, to be measured once) is a fifth held-out-only set, 206 files of 30 s,
+with its own pieces (only 7: the corpus has few chorale tunes and tonal pieces left), tunes
+(Aird's Airs books 3-6, Nottingham reels, the American fife book, unread O'Neill and Essen
+files, other Ryan's Mammoth tunes, slip jigs in 9/8 among them) and grooves, and a
+second synthesis engine: about a third of its files are rendered by TiMidity++ with the
+freepats GUS patches (packages ``timidity`` and ``freepats``), the rest by FluidSynth with
+the held-out soundfonts.  Beside the earlier editions' variation, part of its files have a
+tempo step, a noise floor (vinyl, hiss or hum), a slapback echo or a fade; see
+:mod:`benchmarks.evalfifth`, whose ``python -m benchmarks.evalfifth`` checks that the built
+edition shares nothing with the others.
 """
 
 from __future__ import annotations
@@ -65,6 +77,7 @@ import time
 
 import numpy as np
 
+from benchmarks.evalfifth import FIFTH_FONTS, FIFTH_TUNE_PLAN
 from benchmarks.evalfourth import FOURTH_FONTS, FOURTH_TUNE_PLAN
 from benchmarks.evalgrooves import KITS, UNSTRETCHED
 from benchmarks.evalgrooves2 import GROOVES2_TUNE_PLAN, grooves2_plan, grooves2_sources
@@ -79,7 +92,8 @@ SOUNDFONTS = {"fluidr3": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
               "musescore": "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3",
               "timgm6mb": "/usr/share/sounds/sf2/TimGM6mb.sf2",
               "csound": "/usr/share/sounds/sf2/sf_GMbank.sf2",
-              "musescore_full": "/usr/share/sounds/sf3/MuseScore_General_Full.sf3"}
+              "musescore_full": "/usr/share/sounds/sf3/MuseScore_General_Full.sf3",
+              "freepats": "/etc/timidity/freepats.cfg"}  # TiMidity++ patches, not a soundfont
 SPLIT_FONTS = {"fit": ("fluidr3", "opl3"), "heldout": ("musescore", "timgm6mb")}
 SUBSETS = ("clear", "ambiguous", "drumless", "classical")
 #: (groove, subset, BPM range, metres of the tunes it takes, number of tunes).  Every duple
@@ -169,6 +183,10 @@ def _edition_sources(name: str, known: set) -> dict:
         from benchmarks.evalfourth import fourth_sources
 
         return fourth_sources(known, _known_pieces(name))
+    if name == "fifth":
+        from benchmarks.evalfifth import fifth_sources
+
+        return fifth_sources(known, _known_pieces(name))
     if name == "grooves2":
         return grooves2_sources(EDITIONS["more"][0])
     raise ValueError(f"unknown edition {name!r}")
@@ -187,6 +205,7 @@ EDITIONS = {
                FOURTH_TUNE_PLAN),
     "grooves2": (CACHE + "-grooves2", 21, ("fit",), {"fit": SPLIT_FONTS["fit"]},
                  GROOVES2_TUNE_PLAN),
+    "fifth": (CACHE + "-fifth", 15, ("heldout",), {"heldout": FIFTH_FONTS}, FIFTH_TUNE_PLAN),
 }
 #: Editions that reuse the tunes of the fit-only 'more' edition (no corpus is read).
 _REUSED = ("grooves2",)
@@ -379,6 +398,11 @@ def main(argv=None) -> int:
 
         vary_fourth(items, seed=seed)
         render = render_fourth
+    elif args.edition == "fifth":
+        from benchmarks.evalfifthrender import render_fifth, vary_fifth
+
+        vary_fifth(items, seed=seed)
+        render = render_fifth
     elif args.edition in _VARIED:
         vary(items, seed=seed)
     with open(os.path.join(cache, "manifest.json.tmp"), "w") as f:

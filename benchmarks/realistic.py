@@ -1,11 +1,13 @@
 """Tempo and key on the realistic evaluation set, beside librosa's and Essentia's plain pipelines.
 
-Run ``python -m benchmarks.realistic [--edition base|fresh|unseen|fourth] [--split heldout|fit|all]
+Run ``python -m benchmarks.realistic [--edition base|fresh|unseen|fourth|fifth] [--split heldout|fit|all]
 [--limit N] [--no-peers] [--quiet]`` after building the set with ``python -m benchmarks.evalset``
-(``--edition fresh``, ``unseen`` and ``fourth``: the held-out-only editions of that script,
-whose pieces, tunes, grooves and soundfonts no fitting has read; ``unseen`` and ``fourth``
-also detune and re-room part of their files, and ``fourth`` drifts, wows, compresses or
-band-limits and narrows or widens part of them).  By default only the
+(``--edition fresh``, ``unseen``, ``fourth`` and ``fifth``: the held-out-only editions of
+that script, whose pieces, tunes, grooves and soundfonts no fitting has read; ``unseen``,
+``fourth`` and ``fifth`` also detune and re-room part of their files, ``fourth`` and
+``fifth`` drift, wow, compress or band-limit and narrow or widen part of them, and
+``fifth`` renders a third of its files with TiMidity++ and adds tempo steps, noise floors,
+echoes and fades).  By default only the
 ``heldout`` split is scored: pieces and soundfonts (MuseScore General, TimGM6mb) that no
 weight of the analyzer was fitted on.  The ``fit`` split (FluidR3 and OPL-3, other pieces) is
 what ``python -m benchmarks.fit_tempo`` and ``python -m benchmarks.fit_key`` fit on; the
@@ -143,7 +145,8 @@ def _variation_table(rows_by_system, items):
     """SongCal's and the peers' scores per rendering variation (editions that have them)."""
     groups = {"in tune": lambda it: not it.get("detune_cents"),
               "detuned": lambda it: bool(it.get("detune_cents"))}
-    for field in ("room", "master", "drift", "bus", "width"):
+    for field in ("renderer", "room", "master", "drift", "bus", "width", "floor", "echo",
+                  "fade"):
         values = sorted({it[field] for it in items if field in it})
         for value in values if field in ("room", "master") or len(values) > 1 else ():
             groups[f"{field} {value}"] = (lambda it, f=field, v=value: it.get(f, "plain") == v)
@@ -194,6 +197,11 @@ def main(argv=None) -> int:
         print("fourth edition: pieces, tunes and grooves that no fitting or earlier "
               "measurement has read, held-out soundfonts only; part of the files detuned, "
               "re-roomed, drifting, with wow, a pumping or radio bus, mono or wide")
+    elif args.edition == "fifth":
+        print("fifth edition: pieces, tunes and grooves that no fitting or earlier "
+              "measurement has read, rendered by TiMidity++ (freepats) or held-out "
+              "soundfonts; part of the files detuned, re-roomed, drifting or stepping, with "
+              "wow, a bus, a noise floor, an echo or a fade")
     elif args.split == "heldout":
         print("held-out: none of these pieces or soundfonts was used to fit any weight "
               f"(fitting uses the 'fit' split: soundfonts {', '.join(SPLIT_FONTS['fit'])})")
