@@ -81,6 +81,7 @@ def vary_fifth(items: list[dict], *, seed: int, timidity_share: float = 0.35) ->
     list of dict
         The same items.
     """
+    from benchmarks.evalfourthrender import vary_bus
     from benchmarks.evalunseen import vary
 
     vary(items, seed=seed)
@@ -103,25 +104,7 @@ def vary_fifth(items: list[dict], *, seed: int, timidity_share: float = 0.35) ->
             else:
                 it.update(drift="step", drift_pct=pct,
                           step_at=round(float(rng.uniform(0.35, 0.65)), 3))
-        it.update(wow_pct=0.0, wow_hz=0.0)
-        if u[2] < 0.12:
-            it.update(wow_pct=round(float(rng.uniform(0.1, 0.3)), 3),
-                      wow_hz=round(float(rng.uniform(0.4, 1.5)), 2))
-        it["bus"] = "plain"
-        if u[3] < 0.12:
-            it.update(bus="pump", pump_ratio=round(float(rng.uniform(6, 12)), 1),
-                      pump_release_ms=round(float(rng.uniform(80, 250))))
-        elif u[3] < 0.2:
-            it.update(bus="radio", master="plain",
-                      radio_band=[round(float(rng.uniform(250, 400))),
-                                  round(float(rng.uniform(2800, 3800)))])
-            it.pop("lowpass_hz", None)
-            it.pop("shelf_db", None)
-        it["width"] = "stereo"
-        if u[4] < 0.1:
-            it["width"] = "mono"
-        elif u[4] < 0.2:
-            it.update(width="wide", width_gain=round(float(rng.uniform(1.6, 2.2)), 2))
+        vary_bus(it, rng, u[2:5], wow=0.12, pump=0.12, radio=0.08, mono=0.1, wide=0.1)
         it["floor"] = "none"
         if u[5] < 0.35:
             it.update(floor=("vinyl", "hiss", "hum")[int(u[5] / 0.35 * 3)],

@@ -28,7 +28,7 @@ import numpy as np
 
 #: Length of every file of the edition (s).
 SECONDS = 30.0
-__all__ = ["SECONDS", "vary_fourth", "drift_map", "wow", "pump", "radio", "stereo_width", "render_fourth"]
+__all__ = ["SECONDS", "vary_fourth", "vary_bus", "drift_map", "wow", "pump", "radio", "stereo_width", "render_fourth"]
 
 
 def vary_fourth(items: list[dict], *, seed: int) -> list[dict]:
@@ -67,26 +67,45 @@ def vary_fourth(items: list[dict], *, seed: int) -> list[dict]:
                           drift_phase=round(float(rng.uniform(0, 2 * np.pi)), 3))
             else:
                 it.update(drift="ramp", drift_pct=pct * float(rng.choice([-1.0, 1.0])))
-        it.update(wow_pct=0.0, wow_hz=0.0)
-        if u[2] < 0.2:
-            it.update(wow_pct=round(float(rng.uniform(0.1, 0.3)), 3),
-                      wow_hz=round(float(rng.uniform(0.4, 1.5)), 2))
-        it["bus"] = "plain"
-        if u[3] < 0.2:
-            it.update(bus="pump", pump_ratio=round(float(rng.uniform(6, 12)), 1),
-                      pump_release_ms=round(float(rng.uniform(80, 250))))
-        elif u[3] < 0.35:
-            it.update(bus="radio", master="plain",
-                      radio_band=[round(float(rng.uniform(250, 400))),
-                                  round(float(rng.uniform(2800, 3800)))])
-            it.pop("lowpass_hz", None)
-            it.pop("shelf_db", None)
-        it["width"] = "stereo"
-        if u[4] < 0.15:
-            it["width"] = "mono"
-        elif u[4] < 0.3:
-            it.update(width="wide", width_gain=round(float(rng.uniform(1.6, 2.2)), 2))
+        vary_bus(it, rng, u[2:5], wow=0.2, pump=0.2, radio=0.15, mono=0.15, wide=0.15)
     return items
+
+
+def vary_bus(it: dict, rng, u, *, wow: float, pump: float, radio: float, mono: float,
+             wide: float) -> dict:
+    """Draw an item's tape wow, bus (pumping compressor or radio band) and stereo image.
+
+    Parameters
+    ----------
+    it : dict
+        The item (updated in place and returned).
+    rng : numpy.random.Generator
+        The item's own generator (its values are drawn from it, in a fixed order).
+    u : sequence of 3 floats
+        Uniform draws in [0, 1) deciding wow, bus and image.
+    wow, pump, radio, mono, wide : float
+        Share of the items with wow, a pumping bus, a radio band, a mono and a wide image.
+    """
+    it.update(wow_pct=0.0, wow_hz=0.0)
+    if u[0] < wow:
+        it.update(wow_pct=round(float(rng.uniform(0.1, 0.3)), 3),
+                  wow_hz=round(float(rng.uniform(0.4, 1.5)), 2))
+    it["bus"] = "plain"
+    if u[1] < pump:
+        it.update(bus="pump", pump_ratio=round(float(rng.uniform(6, 12)), 1),
+                  pump_release_ms=round(float(rng.uniform(80, 250))))
+    elif u[1] < pump + radio:
+        it.update(bus="radio", master="plain",
+                  radio_band=[round(float(rng.uniform(250, 400))),
+                              round(float(rng.uniform(2800, 3800)))])
+        it.pop("lowpass_hz", None)
+        it.pop("shelf_db", None)
+    it["width"] = "stereo"
+    if u[2] < mono:
+        it["width"] = "mono"
+    elif u[2] < mono + wide:
+        it.update(width="wide", width_gain=round(float(rng.uniform(1.6, 2.2)), 2))
+    return it
 
 
 def drift_map(seconds: float, *, kind: str, pct: float, period_s: float = 12.0,
