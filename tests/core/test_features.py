@@ -134,3 +134,23 @@ def test_a_detuned_chord_keeps_its_pitch_classes(cents, shift):
     assert fs.tuning_shift == shift
     chroma = fs.chroma.sum(axis=1)
     assert chroma[[9, 1, 4]].sum() >= 0.95 * chroma.sum(), np.round(chroma / chroma.sum(), 2)
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1.0, 300.0, 1e5])
+def test_mean_log_of_the_flatness_equals_the_mean_of_the_logarithms(scale):
+    from core.analysis.features import _mean_log
+
+    rng = np.random.default_rng(7)
+    power = (rng.standard_normal((40, 513)).astype(np.float32) * np.float32(scale)) ** 2
+    power += np.float32(1e-12)
+    want = np.mean(np.log(power.astype(np.float64)), axis=1)
+    got = _mean_log(power)
+    assert np.all(np.isfinite(got))
+    assert np.allclose(got, want, atol=1e-5)
+
+
+def test_mean_log_takes_a_length_that_is_not_a_multiple_of_three():
+    from core.analysis.features import _mean_log
+
+    power = np.random.default_rng(8).random((5, 100)).astype(np.float32) + np.float32(1e-3)
+    assert np.allclose(_mean_log(power), np.mean(np.log(power), axis=1), atol=1e-5)
