@@ -7,8 +7,8 @@ runner, and prints per-song real-time factors and the throughput ratio.
     python -m benchmarks.speed [--songs 8] [--seconds 180] [--format flac] [--workers 1 2]
                                [--repeat 3]
 
-Each worker count runs ``--repeat`` times and the fastest run counts, which keeps a noisy
-machine from deciding the ratio.  The median CPU time of a song (its worker thread's own
+Each worker count runs ``--repeat`` times, the counts taking turns, and the fastest run
+counts, which keeps a noisy machine from deciding the ratio.  The median CPU time of a song (its worker thread's own
 time, which other programs on the machine do not inflate) is printed beside the wall-clock
 figures, with the load average.
 """
@@ -84,9 +84,14 @@ def main(argv=None) -> int:
     analyze_file(paths[0])  # warm-up: imports, filter banks, caches
     audio_s = args.songs * args.seconds
     rates = {}
+    # Runs of the worker counts alternate (1, 2, 1, 2, ...): this machine's speed drifts over
+    # minutes, and a drift then touches every count alike instead of one of them.
+    runs: dict[int, list] = {w: [] for w in args.workers}
+    for _ in range(args.repeat):
+        for w in args.workers:
+            runs[w].append(run(paths, w))
     for w in args.workers:
-        wall, batch, cpu = min((run(paths, w) for _ in range(args.repeat)),
-                               key=lambda r: r[0])
+        wall, batch, cpu = min(runs[w], key=lambda r: r[0])
         done = batch.counts()[SongState.DONE]
         rtf = [r.duration_s / r.analysis_s for r in batch.results() if r.analysis_s]
         rates[w] = done / wall * 60.0
