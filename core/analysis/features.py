@@ -364,9 +364,9 @@ def _mean_log(power: np.ndarray) -> np.ndarray:
     n = power.shape[-1]
     head = n - n % 3
     triples = power[..., :head].reshape(*power.shape[:-1], head // 3, 3)
-    prod = triples[..., 0] * triples[..., 1]
-    prod *= triples[..., 2]
     with np.errstate(over="ignore"):
+        prod = triples[..., 0] * triples[..., 1]
+        prod *= triples[..., 2]
         total = np.log(prod).sum(axis=-1)
     if head < n:
         total += np.log(power[..., head:]).sum(axis=-1)
