@@ -30,7 +30,6 @@ or wide; see :mod:`benchmarks.evalfourthrender`) and four new kinds, all in the 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import subprocess
@@ -51,11 +50,6 @@ FREEPATS_DRUMS = (25, 26, 27, *range(31, 83), 84)
 __all__ = ["SECONDS", "FREEPATS_CFG", "FREEPATS_PROGRAMS", "FREEPATS_DRUMS", "vary_fifth",
            "step_map", "noise_floor", "slapback", "fade", "freepats_program", "timidity",
            "render_fifth"]
-
-
-def _rng(item_id: str, seed: int, salt: int):
-    digest = int(hashlib.sha256(item_id.encode()).hexdigest()[:8], 16)
-    return np.random.default_rng([seed, digest, salt])
 
 
 def vary_fifth(items: list[dict], *, seed: int, timidity_share: float = 0.35) -> list[dict]:
@@ -82,12 +76,12 @@ def vary_fifth(items: list[dict], *, seed: int, timidity_share: float = 0.35) ->
         The same items.
     """
     from benchmarks.evalfourthrender import vary_bus
-    from benchmarks.evalunseen import vary
+    from benchmarks.evalunseen import item_rng, vary
 
     vary(items, seed=seed)
     for it in items:
         it["seconds"] = SECONDS
-        rng = _rng(it["id"], seed, 5)
+        rng = item_rng(it["id"], seed, 5)
         u = rng.random(8)
         it["renderer"] = "fluidsynth"
         if u[0] < timidity_share:
@@ -167,20 +161,12 @@ def step_map(seconds: float, *, pct: float, at: float, ramp_s: float = 1.0):
 def _retimer(item: dict):
     if item.get("drift", "steady") == "steady":
         return None
+    from benchmarks.evalfourthrender import _retimer as fourth_retimer
+    from benchmarks.evalfourthrender import warp_events
+
     if item["drift"] != "step":
-        from benchmarks.evalfourthrender import _retimer as fourth_retimer
-
         return fourth_retimer(item)
-    grid, real = step_map(item["seconds"], pct=item["drift_pct"], at=item["step_at"])
-
-    def retime(events):
-        out = []
-        for t, d, note, vel, ch in events:
-            t0, t1 = np.interp([t, t + d], grid, real)
-            out.append((float(t0), float(max(t1 - t0, 0.02)), note, vel, ch))
-        return out
-
-    return retime
+    return warp_events(*step_map(item["seconds"], pct=item["drift_pct"], at=item["step_at"]))
 
 
 def _pink(rng, n: int) -> np.ndarray:

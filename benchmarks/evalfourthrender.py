@@ -22,13 +22,11 @@ to the manifest; :func:`render_fourth` renders an item with them through
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
 #: Length of every file of the edition (s).
 SECONDS = 30.0
-__all__ = ["SECONDS", "vary_fourth", "vary_bus", "drift_map", "wow", "pump", "radio", "stereo_width", "render_fourth"]
+__all__ = ["SECONDS", "vary_fourth", "vary_bus", "drift_map", "warp_events", "wow", "pump", "radio", "stereo_width", "render_fourth"]
 
 
 def vary_fourth(items: list[dict], *, seed: int) -> list[dict]:
@@ -50,13 +48,12 @@ def vary_fourth(items: list[dict], *, seed: int) -> list[dict]:
     list of dict
         The same items.
     """
-    from benchmarks.evalunseen import vary
+    from benchmarks.evalunseen import item_rng, vary
 
     vary(items, seed=seed)
     for it in items:
         it["seconds"] = SECONDS
-        digest = int(hashlib.sha256(it["id"].encode()).hexdigest()[:8], 16)
-        rng = np.random.default_rng([seed, digest, 4])
+        rng = item_rng(it["id"], seed, 4)
         u = rng.random(5)
         it.update(drift="steady", drift_pct=0.0)
         if it["id"].startswith("t") and u[0] < 0.4:
@@ -152,6 +149,12 @@ def _retimer(item: dict):
     grid, real = drift_map(item["seconds"], kind=item["drift"], pct=item["drift_pct"],
                            period_s=item.get("drift_period_s", 12.0),
                            phase=item.get("drift_phase", 0.0))
+    return warp_events(grid, real)
+
+
+def warp_events(grid: np.ndarray, real: np.ndarray):
+    """A ``retime(events)`` for :func:`benchmarks.evalrender.render_item` that moves every
+    note's start and end from steady time (``grid``) to real time (``real``)."""
 
     def retime(events):
         out = []

@@ -78,6 +78,7 @@ import time
 import numpy as np
 
 from benchmarks.evalfifth import FIFTH_FONTS, FIFTH_TUNE_PLAN
+from benchmarks.evalfifthrender import FREEPATS_CFG
 from benchmarks.evalfourth import FOURTH_FONTS, FOURTH_TUNE_PLAN
 from benchmarks.evalgrooves import KITS, UNSTRETCHED
 from benchmarks.evalgrooves2 import GROOVES2_TUNE_PLAN, grooves2_plan, grooves2_sources
@@ -93,7 +94,7 @@ SOUNDFONTS = {"fluidr3": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
               "timgm6mb": "/usr/share/sounds/sf2/TimGM6mb.sf2",
               "csound": "/usr/share/sounds/sf2/sf_GMbank.sf2",
               "musescore_full": "/usr/share/sounds/sf3/MuseScore_General_Full.sf3",
-              "freepats": "/etc/timidity/freepats.cfg"}  # TiMidity++ patches, not a soundfont
+              "freepats": FREEPATS_CFG}  # TiMidity++ patches, not a soundfont
 SPLIT_FONTS = {"fit": ("fluidr3", "opl3"), "heldout": ("musescore", "timgm6mb")}
 SUBSETS = ("clear", "ambiguous", "drumless", "classical")
 #: (groove, subset, BPM range, metres of the tunes it takes, number of tunes).  Every duple

@@ -16,7 +16,7 @@ import hashlib
 
 import numpy as np
 
-__all__ = ["UNSEEN_TUNE_PLAN", "unseen_sources", "vary"]
+__all__ = ["UNSEEN_TUNE_PLAN", "unseen_sources", "item_rng", "vary"]
 
 _DUPLE = ("2/4", "4/4", "2/2")
 _FOUR = ("4/4", "2/2", "2/4")
@@ -113,6 +113,13 @@ def unseen_sources(known_tunes: set, known_pieces: set) -> dict:
     return {"classical": classical, "tunes": tunes}
 
 
+def item_rng(item_id: str, seed: int, *salt: int) -> np.random.Generator:
+    """The generator of one item's draws: it depends only on the edition's ``seed``, the
+    item's id and the ``salt`` that tells one kind of draw from another."""
+    digest = int(hashlib.sha256(item_id.encode()).hexdigest()[:8], 16)
+    return np.random.default_rng([seed, digest, *salt])
+
+
 def vary(items: list[dict], *, seed: int) -> list[dict]:
     """Give part of the items a detuning and a different room or master (in place).
 
@@ -136,8 +143,7 @@ def vary(items: list[dict], *, seed: int) -> list[dict]:
         The same items.
     """
     for it in items:
-        digest = int(hashlib.sha256(it["id"].encode()).hexdigest()[:8], 16)
-        rng = np.random.default_rng([seed, digest])
+        rng = item_rng(it["id"], seed)
         u = rng.random(3)
         it["detune_cents"] = 0.0
         if u[0] < 0.45:

@@ -8,9 +8,9 @@ runner, and prints per-song real-time factors and the throughput ratio.
                                [--repeat 3]
 
 Each worker count runs ``--repeat`` times, the counts taking turns, and the fastest run
-counts, which keeps a noisy machine from deciding the ratio.  The median CPU time of a song (its worker thread's own
-time, which other programs on the machine do not inflate) is printed beside the wall-clock
-figures, with the load average.
+counts, which keeps a noisy machine from deciding the ratio.  The median CPU time of a song
+(its worker thread's own time, which other programs on the machine do not inflate) is
+printed beside the wall-clock figures, with the load average.
 """
 
 from __future__ import annotations
