@@ -26,12 +26,13 @@ import numpy as np  # noqa: E402
 
 from benchmarks.evalset import CACHE, SOUNDFONTS, load  # noqa: E402
 
-__all__ = ["main"]
+__all__ = ["probe_items", "main"]
 
 OUT = CACHE + "-drift"
 
 
-def _items(songs: int, seed: int) -> list[dict]:
+def probe_items(songs: int = 60, seed: int = 5) -> list[dict]:
+    """The probe's items: ``songs`` fit-split tunes, each a steady and a swaying copy (``file``)."""
     tunes = [it for it in load("fit") if it["id"].startswith("t")]
     rng = np.random.default_rng(seed)
     picked = [tunes[i] for i in sorted(rng.permutation(len(tunes))[:songs])]
@@ -57,7 +58,7 @@ def main(argv=None) -> int:
     from core.analysis.analyze import analyze_file
     from core.calibration.agreement import tempo_relation
 
-    items = _items(args.songs, args.seed)
+    items = probe_items(args.songs, args.seed)
     if not items:
         print("no fit-split tunes: build the set with python -m benchmarks.evalset")
         return 2

@@ -40,9 +40,9 @@ import numpy as np  # noqa: E402
 import scipy.optimize  # noqa: E402
 
 from benchmarks.evalfeatures import ANALYSIS_SR, cached_features, features_of_audio  # noqa: E402
-from benchmarks.evalset import CACHE, EDITIONS, load  # noqa: E402
+from benchmarks.evalset import CACHE, EDITIONS, SUBSETS, load  # noqa: E402
 from core.analysis.tempo import FEATURE_NAMES, candidate_table  # noqa: E402
-from core.calibration.agreement import tempo_within  # noqa: E402
+from core.calibration.agreement import tempo_hits, tempo_within  # noqa: E402
 
 __all__ = ["GENERATED_PLANS", "MORE", "GROOVES2", "song_tables", "real_tables", "more_items",
            "fit", "leave_one_groove_out", "main"]
@@ -177,33 +177,40 @@ def real_tables(cache: str = CACHE, items: list[dict] | None = None, *,
     return out
 
 
-def fit(songs: list[dict], *, l2) -> np.ndarray:
+def fit(songs: list[dict], *, l2, weights: dict | None = None) -> np.ndarray:
     """Weights of an L2-penalised conditional logit (standardised features, raw scale out).
 
-    Each generator weighs the same in the loss, however many of its songs there are.
-    Songs without a correct candidate carry no information and are skipped.  ``l2`` is one
-    penalty for every feature or one per feature (standardised units).
+    Each source (``gen``) weighs ``weights[gen]`` (default :data:`GENERATOR_WEIGHT`) in the
+    loss, shared equally by its songs, however many there are.  Songs without a correct
+    candidate carry no information and are skipped.  ``l2`` is one penalty for every
+    feature or one per feature (standardised units).
     """
+    weights = GENERATOR_WEIGHT if weights is None else weights
     usable = [s for s in songs if s["X"] is not None and s["y"].any()]
     count = {g: sum(s["gen"] == g for s in usable) for g in {s["gen"] for s in usable}}
-    sw = np.array([GENERATOR_WEIGHT[s["gen"]] / count[s["gen"]] for s in usable])
+    sw = np.array([weights[s["gen"]] / count[s["gen"]] for s in usable])
     sw *= len(usable) / sw.sum()
     allx = np.vstack([s["X"] for s in usable])
     mu, sd = allx.mean(axis=0), allx.std(axis=0)
     sd[sd < 1e-9] = 1.0
-    xs = [(s["X"] - mu) / sd for s in usable]
-    ys = [s["y"] / s["y"].sum() for s in usable]
+    xs = (allx - mu) / sd
+    sizes = np.array([len(s["X"]) for s in usable])
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    song = np.repeat(np.arange(len(usable)), sizes)
+    # each song's labels spread over its correct candidates, times the song's weight
+    ky = np.concatenate([s["y"] / s["y"].sum() for s in usable]) * sw[song]
+    kk = sw[song]
+    n = len(usable)
 
     def loss(w):
-        total, grad = 0.0, np.zeros_like(w)
-        for x, y, k in zip(xs, ys, sw, strict=True):
-            z = x @ w
-            z = z - z.max()
-            p = np.exp(z)
-            p /= p.sum()
-            total -= k * float(y @ np.log(np.maximum(p, 1e-300)))
-            grad -= k * (x.T @ (y - p))
-        n = len(xs)
+        z = xs @ w
+        z = z - np.maximum.reduceat(z, starts)[song]
+        e = np.exp(z)
+        tot = np.add.reduceat(e, starts)
+        logp = z - np.log(tot)[song]
+        p = e / tot[song]
+        total = -float(ky @ logp)
+        grad = -(xs.T @ (ky - kk * p))
         return total / n + float(pen @ (w * w)), grad / n + 2 * pen * w
 
     pen = np.broadcast_to(np.asarray(l2, dtype=float), (allx.shape[1],))
@@ -212,6 +219,150 @@ def fit(songs: list[dict], *, l2) -> np.ndarray:
     res = scipy.optimize.minimize(loss, w0, jac=True, method="L-BFGS-B",
                                   options={"maxiter": 2000})
     return res.x / sd  # the mean shift is constant within a song and cancels
+
+
+#: The touched held-out material (every edition measured at least once), by source name:
+#: the base set's ``heldout`` split and the ``fresh``, ``unseen``, ``fourth`` and ``fifth``
+#: editions.  Read only with ``--wide`` or ``--loeo``.
+TOUCHED = ("heldout", "fresh", "unseen", "fourth", "fifth")
+#: Realistic sources of the wide material besides the touched editions.
+FIT_ONLY = ("real", "more", "grooves2", "drift")
+#: Generated sources (their songs name no soundfont).
+GENERATED = ("orig", "ind", "click")
+
+
+def touched_tables(base: str = CACHE) -> list[dict]:
+    """Candidate tables of the touched held-out editions (``gen`` names the edition).
+
+    ``base`` is the folder of the base set (its ``heldout`` split).  Features are cached in
+    each edition's folder (``features/``), as the fit split's are.
+    """
+    out = []
+    for name in TOUCHED:
+        cache = base if name == "heldout" else EDITIONS[name][0]
+        items = load("heldout", cache=cache)
+        if not items:
+            raise FileNotFoundError(f"the {name!r} material is not built in {cache}")
+        out += real_tables(cache, items, gen=name)
+    return out
+
+
+def drift_tables() -> list[dict]:
+    """Candidate tables of the drift probe's files (fit-split tunes, steady and swaying)."""
+    from benchmarks.drift import OUT, probe_items
+
+    items = [dict(it, path=it["file"]) for it in probe_items()]
+    missing = [it["path"] for it in items if not os.path.exists(it["path"])]
+    if missing:
+        raise FileNotFoundError(f"{len(missing)} drift probe files are missing: "
+                                "python -m benchmarks.drift")
+    return real_tables(OUT, items, gen="drift")
+
+
+def wide_weights(songs: list[dict], *, scheme: str = "files",
+                 generated_scale: float = 1.0) -> dict:
+    """Loss weight of each source of the wide material.
+
+    The realistic sources (fit split, ``more``, ``grooves2``, the drift probe and the touched
+    editions) share ``3 x`` (their songs / the fit split's and ``more``'s songs): the fit
+    split's songs keep their weight in the default fit.  ``scheme="files"`` spreads it by
+    song count (every realistic song weighs the same); ``"editions"`` gives each source an
+    equal share.  The generated sources keep :data:`GENERATOR_WEIGHT` times
+    ``generated_scale``.
+    """
+    count = {g: sum(s["gen"] == g for s in songs) for g in {s["gen"] for s in songs}}
+    realistic = [g for g in FIT_ONLY + TOUCHED if count.get(g)]
+    base = count.get("real", 0) + count.get("more", 0)
+    total = GENERATOR_WEIGHT["real"] * sum(count[g] for g in realistic) / max(base, 1)
+    if scheme == "files":
+        out = {g: total * count[g] / sum(count[g] for g in realistic) for g in realistic}
+    elif scheme == "editions":
+        out = {g: total / len(realistic) for g in realistic}
+    else:
+        raise ValueError(f"unknown weighting scheme {scheme!r}")
+    out.update({g: GENERATOR_WEIGHT[g] * generated_scale for g in GENERATED})
+    return out
+
+
+def _hits(songs: list[dict], w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(Acc1, Acc2) hit of each song's best-scored candidate (no table: both missed)."""
+    h1, h2 = np.zeros(len(songs), bool), np.zeros(len(songs), bool)
+    for i, s in enumerate(songs):
+        if s["X"] is not None:
+            h1[i], h2[i] = tempo_hits(float(s["cands"][int(np.argmax(s["X"] @ w))]), s["bpm"])
+    return h1, h2
+
+
+def _score_line(label: str, songs: list[dict], w: np.ndarray, ref: np.ndarray) -> dict:
+    """Print one row (refit, current weights in brackets) and return the figures."""
+    a1, a2 = _hits(songs, w)
+    b1, b2 = _hits(songs, ref)
+    out = {"all": (a1.mean(), a2.mean(), b1.mean(), b2.mean(), len(songs))}
+    cells = [f"all {a1.mean():.3f} / {a2.mean():.3f} ({b1.mean():.3f} / {b2.mean():.3f})"]
+    for sub in SUBSETS:
+        m = np.array([s["subset"] == sub for s in songs])
+        if m.any():
+            out[sub] = (a1[m].mean(), a2[m].mean(), b1[m].mean(), b2[m].mean(), int(m.sum()))
+            cells.append(f"{sub} {m.sum()} {a1[m].mean():.3f} / {a2[m].mean():.3f} "
+                         f"({b1[m].mean():.3f} / {b2[m].mean():.3f})")
+    print(f"  {label:<10} {len(songs):3d} songs  " + ", ".join(cells))
+    return out
+
+
+def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
+                          generated_scale: float = 1.0, reference: np.ndarray | None = None,
+                          fonts: bool = True) -> dict:
+    """Score each touched edition by a model fitted on all the other material.
+
+    For each source of :data:`TOUCHED` in ``songs``: fitted on every other song of
+    ``songs`` (loss weights from :func:`wide_weights`), scored on that source; then the
+    TiMidity++ renders (soundfont ``freepats``) by a model fitted without any, and with
+    ``fonts`` each soundfont's songs by a model fitted without that soundfont.  Printed per
+    subset: candidate-level Acc1 / Acc2 of the refit and, in brackets, of ``reference``
+    (default: the current :data:`core.analysis.tempo._WEIGHTS`).  Returns the edition rows
+    (``{edition: {subset: (acc1, acc2, ref acc1, ref acc2, songs)}}``).
+    """
+    if reference is None:
+        from core.analysis.tempo import _WEIGHTS as reference
+
+    def refit(train):
+        return fit(train, l2=l2, weights=wide_weights(train, scheme=scheme,
+                                                      generated_scale=generated_scale))
+
+    print(f"leave one edition out (L2 {l2}, sources weighted by {scheme}, generated x"
+          f"{generated_scale}): Acc1 / Acc2 of a refit without the edition (the current "
+          "weights); touched editions, fit-time validation")
+    rows = {}
+    for name in TOUCHED:
+        test = [s for s in songs if s["gen"] == name]
+        if test:
+            w = refit([s for s in songs if s["gen"] != name])
+            rows[name] = _score_line(name, test, w, reference)
+    if rows:
+        for k, label in ((0, "Acc1"), (1, "Acc2")):
+            print(f"  mean over {len(rows)} editions {label} "
+                  f"{np.mean([r['all'][k] for r in rows.values()]):.3f} "
+                  f"({np.mean([r['all'][k + 2] for r in rows.values()]):.3f}); pooled per subset: "
+                  + ", ".join(f"{sub} {_pooled(rows, sub, k):.3f} ({_pooled(rows, sub, k + 2):.3f})"
+                              for sub in SUBSETS))
+    tim = [s for s in songs if s.get("font") == "freepats"]
+    if tim:
+        print("leave the TiMidity++ engine out (fitted without any freepats render):")
+        _score_line("timidity", tim, refit([s for s in songs if s.get("font") != "freepats"]),
+                    reference)
+    if fonts:
+        print("leave one soundfont out (fitted without the soundfont's renders; the current "
+              "weights were fitted on fluidr3 and opl3):")
+        for font in sorted({s["font"] for s in songs if s.get("font")} - {"freepats"}):
+            _score_line(font, [s for s in songs if s.get("font") == font],
+                        refit([s for s in songs if s.get("font") != font]), reference)
+    return rows
+
+
+def _pooled(rows: dict, sub: str, k: int) -> float:
+    """Share of hits of subset ``sub`` over every edition's songs (column ``k``)."""
+    cells = [r[sub] for r in rows.values() if sub in r]
+    return float(sum(c[k] * c[4] for c in cells) / max(sum(c[4] for c in cells), 1))
 
 
 def accuracy(songs: list[dict], w: np.ndarray) -> float:
@@ -307,30 +458,62 @@ def main(argv=None) -> int:
     ap.add_argument("--grooves2", default=GROOVES2, help="folder of the 'grooves2' edition")
     ap.add_argument("--logo", action="store_true",
                     help="leave each groove of the 'grooves2' edition out in turn and score it")
+    ap.add_argument("--wide", action="store_true",
+                    help="fit on the wide material: 'more', 'grooves2', the drift probe and the "
+                         "touched held-out editions beside the fit split and generated songs")
+    ap.add_argument("--loeo", action="store_true",
+                    help="leave each touched edition (then the TiMidity++ renders, then each "
+                         "soundfont) out of the wide material in turn and score it")
+    ap.add_argument("--weighting", choices=("files", "editions"), default="files",
+                    help="wide material: realistic sources weighted by song count or equally")
+    ap.add_argument("--generated-scale", type=float, default=1.0,
+                    help="wide material: factor on the generated sources' loss weights")
     args = ap.parse_args(argv)
     if not args.l2 >= 0:
         ap.error(f"--l2 must be >= 0, got {args.l2}")
+    if not args.generated_scale >= 0:
+        ap.error(f"--generated-scale must be >= 0, got {args.generated_scale}")
     if args.generalise and args.with_more:
         ap.error("--generalise scores on the 'more' edition: it cannot also be fitted on")
+    wide = args.wide or args.loeo
+    if wide and (args.generalise or args.logo or args.with_more or args.with_grooves2):
+        ap.error("--wide and --loeo already fit on 'more' and 'grooves2': not with "
+                 "--generalise, --logo, --with-more or --with-grooves2")
     real = real_tables(args.cache)
-    more = [] if not args.with_more else real_tables(args.more, more_items(args.more))
-    grooves = [] if not (args.with_grooves2 or args.logo) else real_tables(
+    more = [] if not (args.with_more or wide) else real_tables(
+        args.more, more_items(args.more), gen="more" if wide else "real")
+    grooves = [] if not (args.with_grooves2 or args.logo or wide) else real_tables(
         args.grooves2, more_items(args.grooves2), gen="grooves2")
-    if (args.with_grooves2 or args.logo) and not grooves:
+    if (args.with_grooves2 or args.logo or wide) and not grooves:
         ap.error(f"the 'grooves2' edition is not built in {args.grooves2}: "
                  "python -m benchmarks.evalset --edition grooves2")
     gen_dir = os.path.join(args.cache, "generated")
     generated = [s for p in GENERATED_PLANS for s in song_tables(*p, cache_dir=gen_dir)]
-    fitted_grooves = grooves if args.with_grooves2 else []
-    always = more + fitted_grooves + generated  # in every training fold
-    print(f"fit split of the realistic set: {len(real)} songs; 'more' edition: {len(more)}; "
-          f"'grooves2' edition: {len(fitted_grooves)}; generated: {len(generated)}")
+    touched = []
+    if wide:
+        try:
+            touched = touched_tables(args.cache) + drift_tables()
+        except FileNotFoundError as e:
+            ap.error(str(e))
+    fitted_more = more if (args.with_more or args.wide) else []
+    fitted_grooves = grooves if (args.with_grooves2 or args.wide) else []
+    always = fitted_more + fitted_grooves + generated + (touched if args.wide else [])
+    print(f"fit split of the realistic set: {len(real)} songs; 'more' edition: {len(fitted_more)}; "
+          f"'grooves2' edition: {len(fitted_grooves)}; generated: {len(generated)}"
+          + (f"; touched editions and drift probe: {len(touched)} (fitted on)" if args.wide
+             else ""))
+
+    def weights_of(train):
+        if not args.wide:
+            return None
+        return wide_weights(train, scheme=args.weighting, generated_scale=args.generated_scale)
+
     folds = 5
     hits = np.zeros(len(real), dtype=bool)
     for k in range(folds):
         test = [i for i in range(len(real)) if i % folds == k]
         train = [s for i, s in enumerate(real) if i % folds != k] + always
-        w = fit(train, l2=args.l2)
+        w = fit(train, l2=args.l2, weights=weights_of(train))
         for i in test:
             s = real[i]
             hits[i] = s["X"] is not None and bool(s["y"][int(np.argmax(s["X"] @ w))])
@@ -343,14 +526,18 @@ def main(argv=None) -> int:
                        fitted_grooves + generated, l2=args.l2)
     if args.logo:
         leave_one_groove_out(real + more + generated, grooves, l2=args.l2)
-    w = fit(real + always, l2=args.l2)
+    if args.loeo:
+        leave_one_edition_out(real + more + grooves + generated + touched, l2=args.l2,
+                              scheme=args.weighting, generated_scale=args.generated_scale)
+    w = fit(real + always, l2=args.l2, weights=weights_of(real + always))
     print(f"in-sample Acc1: fit split {accuracy(real, w):.3f}  'more' "
-          f"{accuracy(more, w) if more else float('nan'):.3f}  'grooves2' "
+          f"{accuracy(fitted_more, w) if fitted_more else float('nan'):.3f}  'grooves2' "
           f"{accuracy(fitted_grooves, w) if fitted_grooves else float('nan'):.3f}  generated "
-          f"{accuracy(generated, w):.3f}")
+          f"{accuracy(generated, w):.3f}"
+          + (f"  touched {accuracy(touched, w):.3f}" if args.wide else ""))
     if not args.quiet:
         print("in-sample misses:", _failures(real, w))
-    print("weights:")
+    print("weights:" + (" (fitted on the wide material)" if args.wide else ""))
     for name, v in zip(FEATURE_NAMES, w, strict=True):
         print(f"    {round(float(v), 3)!r},  # {name}")
     return 0
