@@ -55,3 +55,24 @@ def test_edition_songs_of_the_scored_soundfont_are_not_trained_on(capsys):
     generalisation(real, [], added, l2=0.002)
     out = capsys.readouterr().out
     assert "scored on the other (a / b; fit split and 'more'): Acc1 0.000" in out
+
+
+def test_each_touched_edition_is_scored_by_a_model_fitted_without_it(capsys):
+    from benchmarks.fit_tempo import leave_one_edition_out
+
+    def songs(n, rule, gen, seed, font="a"):
+        out = []
+        for s in _songs(n, rule=rule, font=font, seed=seed):
+            right = int(np.argmax(s["y"]))
+            out.append(dict(s, gen=gen, cands=np.where(np.arange(2) == right, 60.0, 120.0)))
+        return out
+
+    base = songs(30, 1, "real", 1) + songs(20, 1, "fresh", 2)
+    odd = songs(10, -1, "fourth", 3)  # the opposite rule: only a fit on it would learn it
+    rows = leave_one_edition_out(base + odd, l2=0.002, reference=np.array([1.0]),
+                                 fonts=False)
+    out = capsys.readouterr().out
+    assert set(rows) == {"fresh", "fourth"}
+    assert rows["fourth"]["all"][:4] == (0.0, 1.0, 0.0, 1.0)  # doubled: Acc2 only
+    assert rows["fresh"]["all"][0] == 1.0
+    assert "fourth      10 songs  all 0.000 / 1.000 (0.000 / 1.000)" in out
