@@ -163,3 +163,15 @@ from benchmarks.evalfifthgrooves import (  # noqa: E402
 GROOVES.update(FIFTH_GROOVES)
 KITS.update(FIFTH_KITS)
 UNSTRETCHED += FIFTH_UNSTRETCHED
+
+# Grooves that only the sixth edition plays (see benchmarks.evalsixthgrooves); their kits
+# are indices of its sample kits, not General MIDI drum programs.
+from benchmarks.evalsixthgrooves import (  # noqa: E402
+    SIXTH_GROOVES,
+    SIXTH_KITS,
+    SIXTH_UNSTRETCHED,
+)
+
+GROOVES.update(SIXTH_GROOVES)
+KITS.update(SIXTH_KITS)
+UNSTRETCHED += SIXTH_UNSTRETCHED

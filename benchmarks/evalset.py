@@ -83,6 +83,8 @@ from benchmarks.evalfourth import FOURTH_FONTS, FOURTH_TUNE_PLAN
 from benchmarks.evalgrooves import KITS, UNSTRETCHED
 from benchmarks.evalgrooves2 import GROOVES2_TUNE_PLAN, grooves2_plan, grooves2_sources
 from benchmarks.evalrender import BASSES, COMPS, LEADS
+from benchmarks.evalsixth import SIXTH_FONTS, SIXTH_TUNE_PLAN
+from benchmarks.evalsixthrender import CSOUND_ORCHESTRA
 from benchmarks.evalunseen import UNSEEN_TUNE_PLAN, unseen_sources, vary
 
 __all__ = ["CACHE", "EDITIONS", "SOUNDFONTS", "SPLIT_FONTS", "SUBSETS", "plan", "load", "main"]
@@ -94,7 +96,8 @@ SOUNDFONTS = {"fluidr3": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
               "timgm6mb": "/usr/share/sounds/sf2/TimGM6mb.sf2",
               "csound": "/usr/share/sounds/sf2/sf_GMbank.sf2",
               "musescore_full": "/usr/share/sounds/sf3/MuseScore_General_Full.sf3",
-              "freepats": FREEPATS_CFG}  # TiMidity++ patches, not a soundfont
+              "freepats": FREEPATS_CFG,  # TiMidity++ patches, not a soundfont
+              "csound_models": CSOUND_ORCHESTRA}  # Csound instruments and sample kits
 SPLIT_FONTS = {"fit": ("fluidr3", "opl3"), "heldout": ("musescore", "timgm6mb")}
 SUBSETS = ("clear", "ambiguous", "drumless", "classical")
 #: (groove, subset, BPM range, metres of the tunes it takes, number of tunes).  Every duple
@@ -188,6 +191,10 @@ def _edition_sources(name: str, known: set) -> dict:
         from benchmarks.evalfifth import fifth_sources
 
         return fifth_sources(known, _known_pieces(name))
+    if name == "sixth":
+        from benchmarks.evalsixth import sixth_sources
+
+        return sixth_sources(known, _known_pieces(name))
     if name == "grooves2":
         return grooves2_sources(EDITIONS["more"][0])
     raise ValueError(f"unknown edition {name!r}")
@@ -207,6 +214,7 @@ EDITIONS = {
     "grooves2": (CACHE + "-grooves2", 21, ("fit",), {"fit": SPLIT_FONTS["fit"]},
                  GROOVES2_TUNE_PLAN),
     "fifth": (CACHE + "-fifth", 15, ("heldout",), {"heldout": FIFTH_FONTS}, FIFTH_TUNE_PLAN),
+    "sixth": (CACHE + "-sixth", 16, ("heldout",), {"heldout": SIXTH_FONTS}, SIXTH_TUNE_PLAN),
 }
 #: Editions that reuse the tunes of the fit-only 'more' edition (no corpus is read).
 _REUSED = ("grooves2",)
@@ -404,6 +412,11 @@ def main(argv=None) -> int:
 
         vary_fifth(items, seed=seed)
         render = render_fifth
+    elif args.edition == "sixth":
+        from benchmarks.evalsixthrender import render_sixth, vary_sixth
+
+        vary_sixth(items, seed=seed)
+        render = render_sixth
     elif args.edition in _VARIED:
         vary(items, seed=seed)
     with open(os.path.join(cache, "manifest.json.tmp"), "w") as f:
