@@ -41,7 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["SIXTH_FONTS", "SIXTH_TUNE_PLAN", "TUNE_FILES", "EXTRA_EXCERPTS", "sixth_sources",
-           "tune_part", "tune_files", "classical_part", "shared_grooves", "main"]
+           "tune_part", "tune_files", "classical_part", "shared_grooves", "audio_check", "main"]
 
 _TWO = ("2/4", "2/2", "4/4")
 _FOUR = ("4/4", "2/2", "2/4")
@@ -202,8 +202,68 @@ def _instruments_shared(folder: str) -> list[str] | None:
     return out
 
 
+def audio_check(cache: str) -> tuple[list[str], int]:
+    """Sanity of the built edition without analysing its music: the counts of the manifest,
+    every file's length, sample rate, peak and RMS level, and how each stem stood in its mix
+    (``stems.json``, see :func:`benchmarks.evalsixthrender.stem_report`).
+
+    Returns
+    -------
+    (list of str, int)
+        The lines of the report and the number of problems (a missing file, a length other
+        than the planned, a peak above full scale, a stem more than 20 dB under its mix or
+        heard in under half of the mix's windows).
+    """
+    import collections
+    import json
+    import os
+
+    import soundfile as sf
+
+    with open(os.path.join(cache, "manifest.json")) as f:
+        items = json.load(f)
+    stems_path = os.path.join(cache, "stems.json")
+    stems = {}
+    if os.path.exists(stems_path):
+        with open(stems_path) as f:
+            stems = json.load(f)
+    lines, bad = [], 0
+    for key in ("subset", "meter", "style", "drumkit", "hand_set"):
+        counts = collections.Counter(str(it.get(key)) for it in items)
+        lines.append(f"{key}: " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
+    peaks, levels, missing, weak = [], [], [], []
+    for it in items:
+        path = os.path.join(cache, it["file"])
+        if not os.path.exists(path):
+            missing.append(it["id"])
+            continue
+        y, sr = sf.read(path, dtype="float64", always_2d=True)
+        if sr != it["sr"] or abs(len(y) / sr - it["seconds"]) > 0.01:
+            bad += 1
+            lines.append(f"{it['id']}: {len(y) / sr:.2f} s at {sr} Hz, planned "
+                         f"{it['seconds']} s at {it['sr']} Hz")
+        peaks.append(float(np.max(np.abs(y))))
+        levels.append(20 * np.log10(float(np.sqrt(np.mean(y ** 2))) or 1e-12))
+        for ch, (rel, heard) in stems.get(it["id"], {}).items():
+            if rel < -20 or heard < 0.5:
+                weak.append(f"{it['id']}/{ch} {rel:+.1f} dB heard {heard:.0%}")
+    bad += len(missing) + len(weak) + sum(p > 1.0 for p in peaks)
+    if peaks:
+        lines.append(f"{len(peaks)} files: peak {min(peaks):.3f}-{max(peaks):.3f}, RMS "
+                     f"{min(levels):.1f} to {max(levels):.1f} dBFS")
+    lines.append(f"missing {len(missing)}" + (f": {', '.join(missing[:10])}" if missing else ""))
+    rels = [r for rep in stems.values() for r, _h in rep.values()]
+    heard = [h for rep in stems.values() for _r, h in rep.values()]
+    if rels:
+        lines.append(f"stems of {len(stems)} files: {min(rels):+.1f} to {max(rels):+.1f} dB "
+                     f"under the mix, heard in {min(heard):.0%}-{max(heard):.0%} of its "
+                     f"windows; weak: {len(weak)} {', '.join(weak[:6])}")
+    return lines, bad
+
+
 def main(argv=None) -> int:
-    """Print what the built sixth edition shares with every other built edition."""
+    """Print what the built sixth edition shares with every other built edition (and, with
+    ``--audio``, the sanity of its files: :func:`audio_check`)."""
     import argparse
 
     from benchmarks.evalfifth import _drift_shared
@@ -213,6 +273,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="check that the sixth edition shares no piece, "
                                  "tune, groove or instrument source with another edition")
     ap.add_argument("--cache", default=EDITIONS["sixth"][0])
+    ap.add_argument("--audio", action="store_true",
+                    help="also check the files' lengths, levels and stems (no analysis)")
     args = ap.parse_args(argv)
     others = {n: e[0] for n, e in EDITIONS.items() if n != "sixth"}
     shared = overlaps(args.cache, others)
@@ -234,6 +296,10 @@ def main(argv=None) -> int:
         bad += len(drift)
         print(f"{'drift':<10} " + (f"{len(drift)} shared: {', '.join(drift[:8])}" if drift
                                    else "none shared (pieces, tunes, instruments)"))
+    if args.audio:
+        lines, problems = audio_check(args.cache)
+        print("\n".join(lines))
+        bad += problems
     return 1 if bad else 0
 
 

@@ -29,6 +29,7 @@ master colour, the fifth edition's variation and the loudness target.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import subprocess
@@ -46,7 +47,8 @@ HYDROGEN_KITS = "/usr/share/hydrogen/data/drumkits"
 SONIC_PI_SAMPLES = "/usr/share/sonic-pi/samples"
 __all__ = ["CSOUND_ORCHESTRA", "OVERSAMPLE", "OVERSAMPLED", "HYDROGEN_KITS", "SONIC_PI_SAMPLES",
            "INSTRUMENTS", "gm_instrument", "orchestra", "csound_stem", "read_midi",
-           "load_kit", "drum_roles", "drum_stem", "vary_sixth", "mix_synth", "render_sixth"]
+           "load_kit", "drum_roles", "drum_stem", "vary_sixth", "mix_synth", "mix_stems",
+           "stem_report", "render_sixth"]
 
 _HEADER = """sr = {sr}
 ksmps = 32
@@ -485,9 +487,10 @@ def vary_sixth(items: list[dict], *, seed: int) -> list[dict]:
     return items
 
 
-def mix_synth(item: dict):
+def mix_synth(item: dict, report: dict | None = None):
     """A ``synth(mid, wav, *, sr, soundfont)`` for :func:`benchmarks.evalrender.render_item`
-    that renders the item's MIDI file with Csound and the sample kits and writes the mix."""
+    that renders the item's MIDI file with Csound and the sample kits and writes the mix;
+    ``report``, if given, receives :func:`stem_report` of the stems."""
 
     def synth(mid: str, wav: str, *, sr: int, soundfont: str = CSOUND_ORCHESTRA) -> None:
         import soundfile as sf
@@ -497,10 +500,36 @@ def mix_synth(item: dict):
         stems = mix_stems(item, notes, progs, bends, sr, seconds=seconds,
                           folder=os.path.dirname(wav))
         y = sum(stems.values())
+        if report is not None:
+            n = int(item["seconds"] * sr)
+            report.update(stem_report({ch: s[:n] for ch, s in stems.items()}, sr))
         peak = float(np.max(np.abs(y))) or 1.0
         sf.write(wav, (y / peak * 0.5).astype(np.float32), sr, subtype="FLOAT")
 
     return synth
+
+
+def stem_report(stems: dict, sr: int, *, floor_db: float = 24.0) -> dict:
+    """How each stem stands in the mix: channel -> (its RMS relative to the mix's, in dB;
+    the share of the half-second windows where the mix sounds in which the stem is within
+    ``floor_db`` of the mix)."""
+    mix = sum(stems.values())
+    w = max(1, sr // 2)
+
+    def frames(y):
+        n = len(y) // w
+        return np.sqrt(np.mean(y[: n * w].reshape(n, w, -1) ** 2, axis=(1, 2)))
+
+    ref = frames(mix)
+    total = float(np.sqrt(np.mean(mix ** 2))) or 1e-12
+    loud = ref > total * 10 ** (-30 / 20)
+    out = {}
+    for ch, y in stems.items():
+        rel = 20 * np.log10((float(np.sqrt(np.mean(y ** 2))) or 1e-12) / total)
+        near = frames(y) > ref * 10 ** (-floor_db / 20)
+        out[str(ch)] = [round(float(rel), 2), round(float(np.mean(near[loud])) if loud.any()
+                                                     else 0.0, 3)]
+    return out
 
 
 def mix_stems(item: dict, notes: dict, progs: dict, bends: dict, sr: int, *, seconds: float,
@@ -541,7 +570,9 @@ def mix_stems(item: dict, notes: dict, progs: dict, bends: dict, sr: int, *, sec
 
 
 def render_sixth(item: dict, source: dict, soundfont: str, out_path: str) -> None:
-    """Render one item of the sixth edition with its instruments and variation.
+    """Render one item of the sixth edition with its instruments and variation; the
+    :func:`stem_report` of its stems goes to ``stems.json`` in the edition's folder (the
+    parent of the audio folder).
 
     Raises
     ------
@@ -551,5 +582,16 @@ def render_sixth(item: dict, source: dict, soundfont: str, out_path: str) -> Non
     from benchmarks.evalfifthrender import _post, _retimer
     from benchmarks.evalrender import render_item
 
+    report: dict = {}
     render_item(item, source, soundfont, out_path, retime=_retimer(item), post=_post(item),
-                synth=mix_synth(item))
+                synth=mix_synth(item, report))
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(out_path))),
+                        "stems.json")
+    stems = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            stems = json.load(f)
+    stems[item["id"]] = report
+    with open(path + ".tmp", "w") as f:
+        json.dump(stems, f, indent=0)
+    os.replace(path + ".tmp", path)

@@ -15,6 +15,7 @@ import soundfile as sf
 
 import benchmarks.evalfifth as evalfifth
 import benchmarks.evalset as evalset
+import benchmarks.evalsixth as evalsixth
 import benchmarks.evalsixthgrooves as sixth_grooves
 import benchmarks.evalsixthrender as render6
 import benchmarks.evalsources as evalsources
@@ -333,3 +334,27 @@ def test_every_groove_note_has_a_sample_in_every_installed_kit():
             roles = drum_roles(kit, hand_set)
             for n in notes:
                 assert roles[n] and all(os.path.exists(x[3]) for x in roles[n]), (kit, n)
+
+
+def test_stem_report_and_audio_check_flag_a_buried_part_and_a_short_file(tmp_path):
+    sr = 8000
+    t = np.arange(4 * sr) / sr
+    loud = np.stack([np.sin(2 * np.pi * 220 * t)] * 2, axis=1) * 0.3
+    quiet = loud * 10 ** (-26 / 20)
+    report = render6.stem_report({0: loud, 1: quiet}, sr)
+    assert report["0"][1] == 1.0 and report["1"][1] == 0.0 and report["1"][0] < -20
+    cache = tmp_path / "sixth"
+    (cache / "audio").mkdir(parents=True)
+    items = [{"id": f"t00{i}", "file": f"audio/t00{i}.flac", "sr": sr, "seconds": 4.0,
+              "subset": "clear", "meter": "4/4", "style": "kuku"} for i in range(3)]
+    sf.write(cache / "audio" / "t000.flac", loud, sr)
+    sf.write(cache / "audio" / "t001.flac", loud[: 3 * sr], sr)
+    with open(cache / "manifest.json", "w") as f:
+        json.dump(items, f)
+    with open(cache / "stems.json", "w") as f:
+        json.dump({"t000": report}, f)
+    lines, bad = evalsixth.audio_check(str(cache))
+    text = "\n".join(lines)
+    assert bad == 3  # the short file, the missing one and the buried stem
+    assert "missing 1: t002" in text and "t001: 3.00 s" in text and "t000/1" in text
+    assert "subset: clear 3" in text
