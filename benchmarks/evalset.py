@@ -64,6 +64,19 @@ the held-out soundfonts.  Beside the earlier editions' variation, part of its fi
 tempo step, a noise floor (vinyl, hiss or hum), a slapback echo or a fade; see
 :mod:`benchmarks.evalfifth`, whose ``python -m benchmarks.evalfifth`` checks that the built
 edition shares nothing with the others.
+
+``--edition sixth`` (``~/.cache/songcal-eval-sixth``, built after the tempo model had been
+trained on every earlier edition, to be measured once) is a sixth held-out-only set of
+about 210 files of 30 s whose instruments no other edition has: no General MIDI soundfont
+and no patch set, but Csound's waveguide, modal, FM and subtractive instruments for the
+pitched parts (package ``csound``) and recorded sample kits for the drums (packages
+``hydrogen-drumkits`` and ``sonic-pi-samples``), mixed in Python.  Its tunes are Ryan's
+Mammoth files no edition read and, for 3/4, 9/8 and 12/8, tunes no edition took from other
+collections; its grooves (a 9/8 slip jig among them) only it plays; its classical subset is
+tiny, as music21's corpus has almost no tonal piece left.  It keeps the fifth edition's
+variation.  See :mod:`benchmarks.evalsixth`, whose ``python -m benchmarks.evalsixth
+[--audio]`` checks that it shares nothing with the others (and, with ``--audio``, the files'
+lengths, levels and stems, without analysing them).
 """
 
 from __future__ import annotations
