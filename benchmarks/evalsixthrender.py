@@ -46,7 +46,7 @@ OVERSAMPLED = ("nylon", "bow", "clarinet", "pluckbass")
 HYDROGEN_KITS = "/usr/share/hydrogen/data/drumkits"
 SONIC_PI_SAMPLES = "/usr/share/sonic-pi/samples"
 __all__ = ["CSOUND_ORCHESTRA", "OVERSAMPLE", "OVERSAMPLED", "HYDROGEN_KITS", "SONIC_PI_SAMPLES",
-           "INSTRUMENTS", "gm_instrument", "orchestra", "csound_stem", "read_midi",
+           "INSTRUMENTS", "SIXTH_LEADS", "SIXTH_COMPS", "gm_instrument", "orchestra", "csound_stem", "read_midi",
            "load_kit", "drum_roles", "drum_stem", "vary_sixth", "mix_synth", "mix_stems",
            "stem_report", "render_sixth"]
 
@@ -453,14 +453,23 @@ def drum_stem(hits, kit_name: str, hand_set: str, sr: int, *, seconds: float,
     return out[:n]
 
 
+#: General MIDI programs of a tune's lead and accompaniment (the bass keeps the planned
+#: one): the first edition's choices and others that reach every model of
+#: :data:`INSTRUMENTS` (marimba, xylophone, glockenspiel, choir, ocarina, accordion, harp,
+#: church organ, vibraphone, cello).
+SIXTH_LEADS = (71, 68, 73, 40, 56, 65, 80, 81, 11, 22, 12, 13, 52, 79, 21, 9)
+SIXTH_COMPS = (0, 4, 5, 16, 24, 25, 27, 48, 88, 89, 2, 46, 19, 12, 11, 42)
+
+
 def vary_sixth(items: list[dict], *, seed: int) -> list[dict]:
     """Give the items their instruments, mix and variation (in place).
 
     The fifth edition's variation (:func:`benchmarks.evalfifthrender.vary_fifth`, without
     TiMidity renders), then, per item: ``renderer`` ``"csound"``, ``soundfont``
-    ``"csound_models"``, the sample kit (``drumkit``, from the planned ``kit``, and
-    ``hand_set``) of a groove, the instruments' ``variant`` (0-1), and the stems' levels
-    (``levels_db``) and pans (``pans``), lead or top part first.
+    ``"csound_models"``, a tune's lead and accompaniment programs (drawn again from
+    :data:`SIXTH_LEADS` and :data:`SIXTH_COMPS`), the sample kit (``drumkit``, from the
+    planned ``kit``, and ``hand_set``) of a groove, the instruments' ``variant`` (0-1), and
+    the stems' levels (``levels_db``) and pans (``pans``), lead or top part first.
     """
     from benchmarks.evalfifthrender import vary_fifth
     from benchmarks.evalsixthgrooves import DRUM_KITS, HAND_SETS
@@ -471,6 +480,9 @@ def vary_sixth(items: list[dict], *, seed: int) -> list[dict]:
         rng = item_rng(it["id"], seed, 6)
         it.update(renderer="csound", soundfont="csound_models",
                   variant=round(float(rng.uniform(0.0, 1.0)), 2))
+        if "programs" in it:
+            it["programs"] = [int(rng.choice(SIXTH_LEADS)), int(rng.choice(SIXTH_COMPS)),
+                              it["programs"][2]]
         if it.get("groove", "none") != "none":
             it.update(drumkit=DRUM_KITS[it["kit"]], hand_set=HAND_SETS.get(it["groove"], "kit"))
         if it["id"].startswith("t"):

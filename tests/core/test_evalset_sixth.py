@@ -206,6 +206,11 @@ def test_vary_sixth_is_seeded_and_keeps_the_fifth_editions_variation():
                           ("renderer", {"csound"})):
         assert {it[field] for it in a} == values, field
     assert {it.get("hand_set") for it in a} == {None, "african", "kit"}
+    tunes = vary_sixth([dict(it, programs=[73, 0, 33]) for it in items[:300]], seed=16)
+    assert all(it["programs"][0] in render6.SIXTH_LEADS and it["programs"][1] in
+               render6.SIXTH_COMPS and it["programs"][2] == 33 for it in tunes)
+    used = {gm_instrument(p) for it in tunes for p in it["programs"]}
+    assert used == set(INSTRUMENTS) - {"synthbass"}  # every model but the synth bass (a bass)
     assert all(0.0 <= it["variant"] <= 1.0 for it in a)
 
 
