@@ -67,7 +67,7 @@ edition shares nothing with the others.
 
 ``--edition sixth`` (``~/.cache/songcal-eval-sixth``, built after the tempo model had been
 trained on every earlier edition, to be measured once) is a sixth held-out-only set of
-about 210 files of 30 s whose instruments no other edition has: no General MIDI soundfont
+226 files of 30 s whose instruments no other edition has: no General MIDI soundfont
 and no patch set, but Csound's waveguide, modal, FM and subtractive instruments for the
 pitched parts (package ``csound``) and recorded sample kits for the drums (packages
 ``hydrogen-drumkits`` and ``sonic-pi-samples``), mixed in Python.  Its tunes are Ryan's

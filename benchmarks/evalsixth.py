@@ -1,6 +1,6 @@
 """The ``sixth`` edition of the evaluation set: its material, its plan and its overlap check.
 
-A sixth held-out-only set (``~/.cache/songcal-eval-sixth``, about 210 files of 30 s), built
+A sixth held-out-only set (``~/.cache/songcal-eval-sixth``, 226 files of 30 s), built
 after the tempo model had been trained on every earlier edition, to be measured once.
 Nothing in it is in another edition and nothing was tuned on it; its main difference is
 the instruments:
