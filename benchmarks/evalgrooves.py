@@ -6,8 +6,9 @@ timing and velocity.  The *beat* of a groove is the notated beat of the tune it 
 (quarter in x/4, dotted quarter in 6/8 and 12/8, half in 2/2), so a planned BPM is always
 the BPM of that beat.  The first group of grooves is played by the ``base`` and ``more``
 editions of the set, the second by ``fresh`` only, the third by ``unseen`` only (see
-:mod:`benchmarks.evalset`); the grooves of the ``fourth`` and ``fifth`` editions are kept
-in :mod:`benchmarks.evalfourthgrooves` and :mod:`benchmarks.evalfifthgrooves` and merged here.
+:mod:`benchmarks.evalset`); the grooves of the ``fourth``, ``fifth`` and ``sixth`` editions
+are kept in :mod:`benchmarks.evalfourthgrooves`, :mod:`benchmarks.evalfifthgrooves` and
+:mod:`benchmarks.evalsixthgrooves` and merged here.
 """
 
 from __future__ import annotations
@@ -163,3 +164,15 @@ from benchmarks.evalfifthgrooves import (  # noqa: E402
 GROOVES.update(FIFTH_GROOVES)
 KITS.update(FIFTH_KITS)
 UNSTRETCHED += FIFTH_UNSTRETCHED
+
+# Grooves that only the sixth edition plays (see benchmarks.evalsixthgrooves); their kits
+# are indices of its sample kits, not General MIDI drum programs.
+from benchmarks.evalsixthgrooves import (  # noqa: E402
+    SIXTH_GROOVES,
+    SIXTH_KITS,
+    SIXTH_UNSTRETCHED,
+)
+
+GROOVES.update(SIXTH_GROOVES)
+KITS.update(SIXTH_KITS)
+UNSTRETCHED += SIXTH_UNSTRETCHED

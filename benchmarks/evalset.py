@@ -64,6 +64,19 @@ the held-out soundfonts.  Beside the earlier editions' variation, part of its fi
 tempo step, a noise floor (vinyl, hiss or hum), a slapback echo or a fade; see
 :mod:`benchmarks.evalfifth`, whose ``python -m benchmarks.evalfifth`` checks that the built
 edition shares nothing with the others.
+
+``--edition sixth`` (``~/.cache/songcal-eval-sixth``, built after the tempo model had been
+trained on every earlier edition, to be measured once) is a sixth held-out-only set of
+226 files of 30 s whose instruments no other edition has: no General MIDI soundfont
+and no patch set, but Csound's waveguide, modal, FM and subtractive instruments for the
+pitched parts (package ``csound``) and recorded sample kits for the drums (packages
+``hydrogen-drumkits`` and ``sonic-pi-samples``), mixed in Python.  Its tunes are Ryan's
+Mammoth files no edition read and, for 3/4, 9/8 and 12/8, tunes no edition took from other
+collections; its grooves (a 9/8 slip jig among them) only it plays; its classical subset is
+tiny, as music21's corpus has almost no tonal piece left.  It keeps the fifth edition's
+variation.  See :mod:`benchmarks.evalsixth`, whose ``python -m benchmarks.evalsixth
+[--audio]`` checks that it shares nothing with the others (and, with ``--audio``, the files'
+lengths, levels and stems, without analysing them).
 """
 
 from __future__ import annotations
@@ -83,6 +96,8 @@ from benchmarks.evalfourth import FOURTH_FONTS, FOURTH_TUNE_PLAN
 from benchmarks.evalgrooves import KITS, UNSTRETCHED
 from benchmarks.evalgrooves2 import GROOVES2_TUNE_PLAN, grooves2_plan, grooves2_sources
 from benchmarks.evalrender import BASSES, COMPS, LEADS
+from benchmarks.evalsixth import SIXTH_FONTS, SIXTH_TUNE_PLAN
+from benchmarks.evalsixthrender import CSOUND_ORCHESTRA
 from benchmarks.evalunseen import UNSEEN_TUNE_PLAN, unseen_sources, vary
 
 __all__ = ["CACHE", "EDITIONS", "SOUNDFONTS", "SPLIT_FONTS", "SUBSETS", "plan", "load", "main"]
@@ -94,7 +109,8 @@ SOUNDFONTS = {"fluidr3": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
               "timgm6mb": "/usr/share/sounds/sf2/TimGM6mb.sf2",
               "csound": "/usr/share/sounds/sf2/sf_GMbank.sf2",
               "musescore_full": "/usr/share/sounds/sf3/MuseScore_General_Full.sf3",
-              "freepats": FREEPATS_CFG}  # TiMidity++ patches, not a soundfont
+              "freepats": FREEPATS_CFG,  # TiMidity++ patches, not a soundfont
+              "csound_models": CSOUND_ORCHESTRA}  # Csound instruments and sample kits
 SPLIT_FONTS = {"fit": ("fluidr3", "opl3"), "heldout": ("musescore", "timgm6mb")}
 SUBSETS = ("clear", "ambiguous", "drumless", "classical")
 #: (groove, subset, BPM range, metres of the tunes it takes, number of tunes).  Every duple
@@ -188,6 +204,10 @@ def _edition_sources(name: str, known: set) -> dict:
         from benchmarks.evalfifth import fifth_sources
 
         return fifth_sources(known, _known_pieces(name))
+    if name == "sixth":
+        from benchmarks.evalsixth import sixth_sources
+
+        return sixth_sources(known, _known_pieces(name))
     if name == "grooves2":
         return grooves2_sources(EDITIONS["more"][0])
     raise ValueError(f"unknown edition {name!r}")
@@ -207,6 +227,7 @@ EDITIONS = {
     "grooves2": (CACHE + "-grooves2", 21, ("fit",), {"fit": SPLIT_FONTS["fit"]},
                  GROOVES2_TUNE_PLAN),
     "fifth": (CACHE + "-fifth", 15, ("heldout",), {"heldout": FIFTH_FONTS}, FIFTH_TUNE_PLAN),
+    "sixth": (CACHE + "-sixth", 16, ("heldout",), {"heldout": SIXTH_FONTS}, SIXTH_TUNE_PLAN),
 }
 #: Editions that reuse the tunes of the fit-only 'more' edition (no corpus is read).
 _REUSED = ("grooves2",)
@@ -404,6 +425,11 @@ def main(argv=None) -> int:
 
         vary_fifth(items, seed=seed)
         render = render_fifth
+    elif args.edition == "sixth":
+        from benchmarks.evalsixthrender import render_sixth, vary_sixth
+
+        vary_sixth(items, seed=seed)
+        render = render_sixth
     elif args.edition in _VARIED:
         vary(items, seed=seed)
     with open(os.path.join(cache, "manifest.json.tmp"), "w") as f:
