@@ -1,16 +1,17 @@
 """Tempo and key on the realistic evaluation set, beside librosa's and Essentia's plain pipelines.
 
-Run ``python -m benchmarks.realistic [--edition base|fresh|unseen|fourth|fifth] [--split heldout|fit|all]
+Run ``python -m benchmarks.realistic [--edition base|fresh|unseen|fourth|fifth|sixth] [--split heldout|fit|all]
 [--limit N] [--no-peers] [--quiet]`` after building the set with ``python -m benchmarks.evalset``
-(``--edition fresh``, ``unseen``, ``fourth`` and ``fifth``: the held-out-only editions of
-that script, whose pieces, tunes, grooves and soundfonts no fitting has read; ``unseen``,
-``fourth`` and ``fifth`` also detune and re-room part of their files, ``fourth`` and
-``fifth`` drift, wow, compress or band-limit and narrow or widen part of them, and
-``fifth`` renders a third of its files with TiMidity++ and adds tempo steps, noise floors,
-echoes and fades).  By default only the
-``heldout`` split is scored: pieces and soundfonts (MuseScore General, TimGM6mb) that no
-weight of the analyzer was fitted on.  The ``fit`` split (FluidR3 and OPL-3, other pieces) is
-what ``python -m benchmarks.fit_tempo`` and ``python -m benchmarks.fit_key`` fit on; the
+(``--edition fresh``, ``unseen``, ``fourth``, ``fifth`` and ``sixth``: the held-out-only
+editions of that script; ``unseen`` and later editions also detune and re-room part of their
+files, ``fourth`` and later drift, wow, compress or band-limit and narrow or widen part of
+them, ``fifth`` renders a third of its files with TiMidity++ and adds tempo steps, noise
+floors, echoes and fades, and ``sixth`` plays its pitched parts with Csound's models and its
+drums with recorded kits).  By default only the ``heldout`` split is scored.  Since the
+tempo decision was fitted on every edition measured before the sixth (``fit_tempo --wide``,
+:data:`TEMPO_FITTED`), only the sixth edition's tempo figures come from music no weight was
+fitted on; the key weights were fitted on the ``fit`` split alone.  The ``fit`` split
+(FluidR3 and OPL-3, other pieces) is what ``python -m benchmarks.fit_tempo`` and ``python -m benchmarks.fit_key`` fit on; the
 output says which split it scores.
 
 SongCal runs through :func:`core.analysis.analyze.analyze_file` on each FLAC.  The peers:
@@ -48,6 +49,10 @@ _KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66
 _KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 _PEERS_VERSION = 1
 
+
+#: Editions the tempo decision's weights were fitted on (``fit_tempo --wide``): every
+#: edition measured before the sixth.
+TEMPO_FITTED = ("base", "more", "grooves2", "fresh", "unseen", "fourth", "fifth")
 
 def songcal_answers(item: dict) -> dict:
     """SongCal's tempo, weak-pulse flag and key for one item."""
@@ -202,12 +207,19 @@ def main(argv=None) -> int:
               "measurement has read, rendered by TiMidity++ (freepats) or held-out "
               "soundfonts; part of the files detuned, re-roomed, drifting or stepping, with "
               "wow, a bus, a noise floor, an echo or a fade")
+    elif args.edition == "sixth":
+        print("sixth edition: tunes, grooves and instruments (Csound's physical, FM and "
+              "subtractive models; recorded drum and percussion kits) that no fitting or "
+              "earlier measurement has read; the fifth edition's variation drawn afresh")
     elif args.split == "heldout":
-        print("held-out: none of these pieces or soundfonts was used to fit any weight "
-              f"(fitting uses the 'fit' split: soundfonts {', '.join(SPLIT_FONTS['fit'])})")
+        print("held-out split: none of these pieces or soundfonts was used to fit the key "
+              f"weights (fitted on the 'fit' split: soundfonts {', '.join(SPLIT_FONTS['fit'])})")
     else:
         print("WARNING: the 'fit' split is what the tempo and key weights were fitted on; "
               "these figures are in-sample")
+    if args.edition in TEMPO_FITTED:
+        print("NOTE: the tempo weights were fitted on this edition too (python -m "
+              "benchmarks.fit_tempo --wide); its tempo figures are in-sample, the key's are not")
     want = set() if args.no_peers else {"librosa", "essentia"}
     peers = _peers(items, args.cache, want=want)
     rows = defaultdict(list)
