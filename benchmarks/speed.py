@@ -10,7 +10,11 @@ runner, and prints per-song real-time factors and the throughput ratio.
 Each worker count runs ``--repeat`` times, the counts taking turns, and the fastest run
 counts, which keeps a noisy machine from deciding the ratio.  The median CPU time of a song
 (its worker thread's own time, which other programs on the machine do not inflate) is
-printed beside the wall-clock figures, with the load average.
+printed beside the wall-clock figures, with the load average, and the share of the songs'
+wall-clock time their workers spent off the CPU: waiting for the GIL held by another
+worker or for the disk, or pushed aside by other programs.  Last, the same for two threads
+that share nothing (numpy on data in the core's cache): the most two workers can give on
+this machine, whatever the analysis does.
 """
 
 from __future__ import annotations
@@ -23,7 +27,10 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 import soundfile as sf  # noqa: E402
 
@@ -49,21 +56,50 @@ def make_deck(folder: str, n: int, seconds: float, fmt: str) -> list[str]:
     return paths
 
 
-def run(paths: list[str], workers: int) -> tuple[float, Batch, list[float]]:
-    """Analyze the deck once; returns the wall time, the batch and each song's CPU seconds."""
+def run(paths: list[str], workers: int) -> tuple[float, Batch, list[float], list[float]]:
+    """Analyze the deck once; returns the wall time, the batch and each song's CPU and wall
+    seconds in its worker."""
     batch = Batch(paths, settings=AnalysisSettings(workers=workers))
     cpu: list[float] = []
+    wall: list[float] = []
 
     def timed(path, **kw):
         t = time.thread_time()  # the worker thread's own CPU time: other load does not count
+        w = time.perf_counter()
         try:
             return analyze_file(path, **kw)
         finally:
             cpu.append(time.thread_time() - t)
+            wall.append(time.perf_counter() - w)
 
     t0 = time.perf_counter()
     BatchRunner(batch, analyze=timed, workers=workers, tick_s=0.05).run()
-    return time.perf_counter() - t0, batch, cpu
+    return time.perf_counter() - t0, batch, cpu, wall
+
+
+def _burn(n: int) -> None:
+    """GIL-free work on data that stays in the core's cache (numpy releases the GIL)."""
+    a = np.linspace(0.0, 1.0, 20000, dtype=np.float32)
+    for _ in range(n):
+        np.sin(a, out=a)
+
+
+def machine_ceiling(n: int = 15000, repeat: int = 3) -> float:
+    """Throughput of two threads over one on work that shares nothing: what the machine
+    itself gives two workers, whatever the analysis does (best runs of each count)."""
+    one, two = [], []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        _burn(n)
+        one.append(time.perf_counter() - t)
+        threads = [threading.Thread(target=_burn, args=(n,)) for _ in range(2)]
+        t = time.perf_counter()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        two.append(time.perf_counter() - t)
+    return 2.0 * min(one) / min(two)
 
 
 def main(argv=None) -> int:
@@ -91,7 +127,7 @@ def main(argv=None) -> int:
         for w in args.workers:
             runs[w].append(run(paths, w))
     for w in args.workers:
-        wall, batch, cpu = min(runs[w], key=lambda r: r[0])
+        wall, batch, cpu, song_wall = min(runs[w], key=lambda r: r[0])
         done = batch.counts()[SongState.DONE]
         rtf = [r.duration_s / r.analysis_s for r in batch.results() if r.analysis_s]
         rates[w] = done / wall * 60.0
@@ -99,13 +135,17 @@ def main(argv=None) -> int:
               f"{rates[w]:.1f} songs/min  {audio_s / wall:.0f}x real time overall  "
               f"per song: median {statistics.median(rtf):.0f}x, min {min(rtf):.0f}x real time "
               f"per worker; CPU {statistics.median(cpu):.3f} s per song "
-              f"({args.seconds / statistics.median(cpu):.0f}x real time per CPU second)")
+              f"({args.seconds / statistics.median(cpu):.0f}x real time per CPU second); "
+              f"off CPU {100 * (1 - sum(cpu) / sum(song_wall)):.1f}% of the songs' time")
     print(f"load average (1, 5, 15 min): {', '.join(f'{v:.2f}' for v in os.getloadavg())} "
           f"on {os.cpu_count()} cores")
     if 1 in rates:
         for w in rates:
             if w != 1:
                 print(f"throughput {w} workers / 1 worker: {rates[w] / rates[1]:.2f}x")
+    if 2 in rates:
+        print(f"this machine's ceiling: two threads that share nothing (numpy on cached data) "
+              f"give {machine_ceiling():.2f}x one")
     return 0
 
 

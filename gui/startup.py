@@ -19,17 +19,16 @@ exists.  :func:`gui.app.run_gui` calls both; the window tests call
 from __future__ import annotations
 
 import gc
-import sys
+
+from core.batch.runner import SWITCH_INTERVAL_S, shorten_switch_interval
 
 __all__ = ["SWITCH_INTERVAL_S", "PLOT_OPTIONS", "configure_process", "freeze_long_lived"]
 
-#: Longest time (s) a Python thread keeps the GIL while another thread waits for it (the
-#: interpreter's default is 5 ms).  Song workers run Python code between their numpy and
-#: decoder calls; each time the GUI thread needs the GIL (once per model or paint call) it
-#: would wait up to this long, so a short interval keeps the window responsive while songs
-#: are analyzed.  The workers lose little: most of their time is spent in C code that
-#: releases the GIL anyway.
-SWITCH_INTERVAL_S = 0.00005
+# SWITCH_INTERVAL_S (from :mod:`core.batch.runner`): longest time (s) a Python thread keeps
+# the GIL while another thread waits for it.  Song workers run Python code between their
+# numpy and decoder calls; each time the GUI thread needs the GIL (once per model or paint
+# call) it would wait up to this long, so a short interval keeps the window responsive while
+# songs are analyzed, and the workers wait less for each other.
 
 #: pyqtgraph's process-wide options, set before any plot exists.  White plots with dark
 #: grey text, like the rest of the window.  Antialiasing off by default: the live batch
@@ -50,7 +49,7 @@ def configure_process() -> None:
     if _configured:
         return
     _configured = True
-    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
+    shorten_switch_interval()
     import pyqtgraph as pg
 
     pg.setConfigOptions(**PLOT_OPTIONS)

@@ -234,3 +234,40 @@ def test_workers_that_keep_crashing_end_the_batch_instead_of_spinning():
     assert all("internal error: the workers stopped (RuntimeError: rules bug)" in j.error
                for j in batch.jobs)
     assert runner._serial < 20  # a bounded number of threads was started
+
+
+def test_a_run_shortens_the_thread_switch_interval_and_never_lengthens_it():
+    """Workers waiting for each other's GIL idle their cores: a run lowers the interval."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import json, sys
+        from core.batch.rules import Batch
+        from core.batch.runner import BatchRunner
+        from core.io.results import SongResult
+        from core.settings import AnalysisSettings
+
+        def analyze(path, *, settings, progress, should_cancel):
+            return SongResult(path=path, status="done", bpm=120.0)
+
+        out = {"before": sys.getswitchinterval()}
+        batch = Batch(["a.wav", "b.wav"], settings=AnalysisSettings(workers=2))
+        BatchRunner(batch, analyze=analyze, workers=2, tick_s=0.01).run()
+        out["after"] = sys.getswitchinterval()
+        sys.setswitchinterval(1e-5)  # already shorter: a run keeps it
+        BatchRunner(Batch(["c.wav"]), analyze=analyze, workers=1, tick_s=0.01).run()
+        out["kept"] = sys.getswitchinterval()
+        print(json.dumps(out))
+    """)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    got = json.loads(subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                                    text=True, timeout=60, check=True).stdout.splitlines()[-1])
+    from core.batch.runner import SWITCH_INTERVAL_S
+
+    assert got["before"] > SWITCH_INTERVAL_S  # the interpreter's default (5 ms)
+    assert got["after"] == pytest.approx(SWITCH_INTERVAL_S, rel=0.01)
+    assert got["kept"] == pytest.approx(1e-5, rel=0.01)
