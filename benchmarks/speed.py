@@ -31,7 +31,6 @@ import threading  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
-
 import soundfile as sf  # noqa: E402
 
 from core.analysis.analyze import analyze_file  # noqa: E402
