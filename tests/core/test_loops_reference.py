@@ -1,0 +1,24 @@
+"""The recorded-loop benchmark's reading of a loop's tempo from its length."""
+
+import pytest
+
+from benchmarks.loops import reference_tempo
+
+
+@pytest.mark.parametrize(("name", "seconds", "beats", "bpm"), [
+    ("loop_amen", 1.753, 4, 136.9),       # one bar of the break: 68 or 137, 137 is nearer 120
+    ("loop_tabla", 10.674, 16, 89.9),     # 90 is nearer 120 than 180 on a log scale
+    ("loop_plain", 2.0, 4, 120.0),
+    ("loop_short_hit", 0.25, 1, 240.0),   # the fewest beats a loop can hold is one
+    ("loop_drone_g_97", 4.948, 8, 97.0),  # the name states the tempo: 8 beats, not 16
+    ("loop_take_2", 2.0, 4, 120.0),       # a small number in the name is no tempo
+])
+def test_beats_and_tempo_of_a_loop(name, seconds, beats, bpm):
+    got_bpm, got_beats = reference_tempo(name, seconds)
+    assert got_beats == beats
+    assert got_bpm == pytest.approx(bpm, abs=0.05)
+
+
+def test_a_loop_without_length_is_refused():
+    with pytest.raises(ValueError, match="longer than 0 s"):
+        reference_tempo("loop_empty", 0.0)
