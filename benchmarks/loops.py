@@ -4,7 +4,7 @@
     python -m benchmarks.loops [--seconds 40] [--no-peers] [--cache DIR]
 
 Every evaluation edition renders its music from scores; these are recordings cut into
-loops by people (a drum break, tabla, percussion, synthesizer and guitar phrases, a drone,
+loops by people (drum breaks, tabla, percussion, melodic and electronic phrases, a drone,
 machine noise), none of them used by any edition or fitted on.  A loop is cut to a whole
 number of beats, so its length gives its tempo once the number of beats is known:
 ``60 * beats / length``.  How many beats a loop holds is a reading, not a fact (the Amen
