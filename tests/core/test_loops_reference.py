@@ -22,3 +22,9 @@ def test_beats_and_tempo_of_a_loop(name, seconds, beats, bpm):
 def test_a_loop_without_length_is_refused():
     with pytest.raises(ValueError, match="longer than 0 s"):
         reference_tempo("loop_empty", 0.0)
+
+
+def test_a_style_with_a_settled_tempo_range_decides_the_beats():
+    # 2.78 s: 86 BPM (4 beats) is nearer 120, but jungle is played at 150-190
+    assert reference_tempo("jungle01", 2.7799)[1] == 8
+    assert reference_tempo("house_loop01", 1.6901)[1] == 4
