@@ -39,7 +39,14 @@ from dataclasses import dataclass
 import numpy as np
 import soundfile as sf
 
-from core.analysis.blocks import av_open, av_reason, pyav_blocks, sf_path, soundfile_blocks
+from core.analysis.blocks import (
+    av_open,
+    av_reason,
+    flac_blocks,
+    pyav_blocks,
+    sf_path,
+    soundfile_blocks,
+)
 from core.analysis.sniff import (
     check_path,
     declared_pcm_frames,
@@ -326,5 +333,7 @@ def stream(path, *, block_seconds: float = 30.0, info: AudioInfo | None = None
         check_parameters(path, info.sample_rate, info.channels)
     block_frames = max(1, round(block_seconds * info.sample_rate))
     if info.backend == "soundfile":
+        if info.format == "FLAC":
+            return flac_blocks(path, info, block_frames)
         return soundfile_blocks(path, info, block_frames)
     return pyav_blocks(path, info, block_frames)

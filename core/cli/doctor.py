@@ -2,8 +2,8 @@
 and to paste into a bug report.
 
 It reports the versions of SongCal and of what it runs on (Python, Qt, numpy, scipy,
-librosa, numba, libsndfile, FFmpeg through PyAV); decodes a tiny file of every format SongCal
-ships a decoder for, generated in a temporary folder; reports the session store's location,
+librosa, numba, libsndfile, miniaudio for its FLAC decoder, FFmpeg through PyAV); decodes a
+tiny file of every format SongCal ships a decoder for, generated in a temporary folder; reports the session store's location,
 size and integrity (SQLite ``PRAGMA integrity_check``, read-only); the user data, cache and
 log folders and whether they are writable; and the Qt platform plugin the window would use
 and whether a display is there to show it on.
@@ -143,6 +143,8 @@ def _versions() -> list[Check]:
             ("numba", "numba", "__version__", "librosa cannot be loaded"),
             ("libsndfile", "soundfile", "__libsndfile_version__",
              "WAV, AIFF, FLAC, OGG and MP3 files cannot be read"),
+            ("miniaudio", "miniaudio", "__version__",
+             "FLAC files are read by libsndfile instead, more slowly"),
             ("FFmpeg (PyAV)", "av", "__version__", "M4A, AAC, ALAC and Opus files cannot be read")):
         mod, found = _module_version(module, attr)
         if mod is None:

@@ -385,3 +385,57 @@ def test_permission_error_on_open_is_unreadable(tmp_path, monkeypatch):
     monkeypatch.setattr(sniff.os, "open", refuse)
     with pytest.raises(UnreadableFileError, match="permission denied"):
         probe(path)
+
+
+# -- FLAC through dr_flac ---------------------------------------------------------------------
+@pytest.mark.parametrize(("subtype", "channels"), [("PCM_16", 2), ("PCM_24", 1),
+                                                   ("PCM_S8", 2), ("PCM_16", 6)])
+def test_flac_reads_the_same_samples_as_libsndfile_in_blocks(tmp_path, subtype, channels):
+    import soundfile as sf
+
+    from core.analysis import blocks
+
+    path = write_audio(tmp_path / "song.flac", _signal(seconds=2.3, channels=channels), SR,
+                       subtype=subtype)
+    info = probe(path)
+    ours = list(blocks.flac_blocks(os.fspath(path), info, 22050))
+    theirs = list(blocks.soundfile_blocks(os.fspath(path), info, 22050))
+    assert [b.shape for b in ours] == [b.shape for b in theirs]
+    assert [len(b) for b in ours[:-1]] == [22050] * (len(ours) - 1)
+    assert all(b.dtype == np.float32 for b in ours)
+    np.testing.assert_array_equal(np.concatenate(ours), np.concatenate(theirs))
+    assert np.concatenate(ours).shape == (info.frames, channels)
+    assert np.abs(np.concatenate(ours) - sf.read(path, dtype="float32",
+                                                 always_2d=True)[0]).max() == 0.0
+
+
+def test_flac_is_streamed_by_dr_flac_when_miniaudio_is_installed(tmp_path, monkeypatch):
+    pytest.importorskip("miniaudio")
+    from core.analysis import blocks
+
+    def no_libsndfile(*a, **kw):
+        raise AssertionError("libsndfile was asked to decode a sound FLAC file")
+
+    monkeypatch.setattr(blocks, "soundfile_blocks", no_libsndfile)
+    path = write_audio(tmp_path / "song.flac", _signal(seconds=1.5), SR)
+    assert sum(len(b) for b in stream(path, block_seconds=0.5)) == round(1.5 * SR)
+
+
+def test_flac_falls_back_to_libsndfile_without_miniaudio(tmp_path, monkeypatch):
+    import sys
+
+    path = write_audio(tmp_path / "song.flac", _signal(seconds=1.5), SR)
+    expected = np.concatenate(list(stream(path, block_seconds=0.5)))
+    monkeypatch.setitem(sys.modules, "miniaudio", None)  # import miniaudio now fails
+    got = np.concatenate(list(stream(path, block_seconds=0.5)))
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_flac_with_a_name_that_is_not_utf8_is_read(tmp_path):
+    if os.name == "nt":
+        pytest.skip("Windows file names are Unicode")
+    name = os.fsdecode(b"caf\xe9.flac")  # Latin-1 bytes: a surrogate escape in str
+    path = write_audio(tmp_path / "plain.flac", _signal(seconds=1.2), SR)
+    target = os.path.join(os.fspath(tmp_path), name)
+    os.rename(path, target)
+    assert sum(len(b) for b in stream(target)) == round(1.2 * SR)

@@ -44,7 +44,7 @@ def test_healthy_install_exits_0_and_decodes_every_format(store_file, offscreen,
         line = next(ln for ln in out.splitlines() if ln.strip().startswith(label + " "))
         assert "ok (" in line and "0.5" in line, line
     assert store_file in out and "integrity      ok" in out
-    for name in ("SongCal", "Python", "Qt", "numpy", "libsndfile", "FFmpeg (PyAV)"):
+    for name in ("SongCal", "Python", "Qt", "numpy", "libsndfile", "miniaudio", "FFmpeg (PyAV)"):
         assert any(ln.strip().startswith(name) for ln in out.splitlines()), name
     assert "offscreen (found)" in out and "not needed (offscreen)" in out
 
