@@ -6,7 +6,9 @@
 * :func:`chorale` -- four sustained voices in block chords, one chord per beat, no drums,
   slight rubato and held fermatas;
 * :func:`dominant_excursion` -- a sonata-like piece: a tonic opening, a long passage in the
-  dominant key, and a return to the tonic with a final cadence.
+  dominant key, and a return to the tonic with a final cadence;
+* :func:`sixteenth_riff` -- a drumless synthesizer-bass riff on a sixteenth-note grid, its
+  notes grouped in threes (dotted eighths) across the bar, as in acid and techno bass loops.
 
 All are deterministic for a given ``seed`` and return mono float32 signals.
 """
@@ -17,7 +19,8 @@ import numpy as np
 
 from core.io.keynotation import Key
 
-__all__ = ["halftime_groove", "four_on_the_floor", "chorale", "dominant_excursion"]
+__all__ = ["halftime_groove", "four_on_the_floor", "chorale", "dominant_excursion",
+           "sixteenth_riff"]
 
 _MAJOR = ((0, (0, 4, 7)), (5, (0, 4, 7)), (7, (0, 4, 7, 10)), (9, (0, 3, 7)), (2, (0, 3, 7)))
 _MINOR = ((0, (0, 3, 7)), (5, (0, 3, 7)), (7, (0, 4, 7, 10)), (8, (0, 4, 7)), (3, (0, 4, 7)))
@@ -176,3 +179,22 @@ def dominant_excursion(key: Key = Key(0, "major"), *, bpm: float = 120.0, second
             _add(out, sr, t0 + j * beat, _note(sr, 72 + (here.tonic + deg - 72) % 12, beat * 0.9,
                                                attack=0.01), 0.1)
     return (0.8 * out / np.max(np.abs(out))).astype(np.float32)
+
+
+def sixteenth_riff(bpm: float = 138.0, *, hits=(0, 3, 6, 9, 12), seconds: float = 24.0,
+                   sr: int = 22050, seed: int = 0) -> np.ndarray:
+    """A bright, plucked bass riff with no drums: notes on the sixteenths ``hits`` of every
+    bar (default: dotted eighths, 3+3+3+3+4), the first of each group of three accented
+    and every third note an octave up, over a four-bar root pattern."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros(int(seconds * sr))
+    six = 60.0 / bpm / 4
+    roots = (33, 33, 36, 31)
+    pluck = (1.0, 0.7, 0.5, 0.4, 0.3, 0.2, 0.15, 0.1)
+    for bar in range(int(seconds / (16 * six)) + 1):
+        for k, h in enumerate(hits):
+            t = (bar * 16 + h) * six + rng.normal(0.0, 0.003)
+            midi = roots[bar % 4] + (12 if k % 3 == 2 else 0)
+            _add(out, sr, t, _note(sr, midi, 1.6 * six, attack=0.004, decay=0.12,
+                                   partials=pluck), 1.0 if k % 3 == 0 else 0.7)
+    return (0.5 * out / np.abs(out).max()).astype(np.float32)

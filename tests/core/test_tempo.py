@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.errorcases import chorale, four_on_the_floor, halftime_groove
+from benchmarks.errorcases import chorale, four_on_the_floor, halftime_groove, sixteenth_riff
 from benchmarks.evalfourthrender import wow
 from benchmarks.independent_synth import render
 from benchmarks.synth import click_track, noise, render_song, silence
@@ -171,6 +171,14 @@ def test_a_swaying_tempo_keeps_its_metrical_level(style, bpm, seed):
     y = render_song(bpm=bpm, key=Key(9, "minor"), seconds=36.0, sr=SR, seed=seed, style=style)
     est = estimate_tempo(_features(wow(y, SR, pct=3.0, hz=1 / 12).mean(axis=1)))
     assert _within(est.bpm, bpm), est
+
+
+@pytest.mark.xfail(strict=True, reason="open error class (issue 9): a drumless riff of dotted "
+                   "eighths is read at about 0.63 of its beat, as three of LMMS's techno loops")
+@pytest.mark.parametrize("bpm", [125.0, 138.0])
+def test_a_drumless_sixteenth_riff_keeps_an_octave_of_its_beat(bpm):
+    est = estimate_tempo(_features(sixteenth_riff(bpm, seed=2)))
+    assert any(_within(est.bpm, bpm * f) for f in (0.5, 1.0, 2.0)), est
 
 
 def test_drumless_chorale_gets_a_tempo_and_a_confidence():
