@@ -12,7 +12,8 @@ counts, which keeps a noisy machine from deciding the ratio.  The median CPU tim
 (its worker thread's own time, which other programs on the machine do not inflate) is
 printed beside the wall-clock figures, with the load average, and the share of the songs'
 wall-clock time their workers spent off the CPU: waiting for the GIL held by another
-worker or for the disk, or pushed aside by other programs.  Last, the same for two threads
+worker or for the disk, or pushed aside by other programs; on Linux, the share of the
+cores' time the host of a virtual machine took for itself ("steal" in ``/proc/stat``).  Last, the same for two threads
 that share nothing (numpy on data in the core's cache): the most two workers can give on
 this machine, whatever the analysis does.
 """
@@ -55,9 +56,29 @@ def make_deck(folder: str, n: int, seconds: float, fmt: str) -> list[str]:
     return paths
 
 
-def run(paths: list[str], workers: int) -> tuple[float, Batch, list[float], list[float]]:
-    """Analyze the deck once; returns the wall time, the batch and each song's CPU and wall
-    seconds in its worker."""
+def _cpu_ticks() -> tuple[int, int] | None:
+    """(stolen, all) clock ticks of every core so far, from Linux's ``/proc/stat``; ``None``
+    elsewhere.  Stolen time is time a virtual machine's cores were runnable but the host ran
+    something else."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+
+def stolen_share(before, after) -> float | None:
+    """Share of the cores' time the host took between two :func:`_cpu_ticks` readings."""
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
+def run(paths: list[str], workers: int) -> tuple[float, Batch, list[float], list[float],
+                                                  float | None]:
+    """Analyze the deck once; returns the wall time, the batch, each song's CPU and wall
+    seconds in its worker and the share of the cores' time the host took (None off Linux)."""
     batch = Batch(paths, settings=AnalysisSettings(workers=workers))
     cpu: list[float] = []
     wall: list[float] = []
@@ -71,9 +92,10 @@ def run(paths: list[str], workers: int) -> tuple[float, Batch, list[float], list
             cpu.append(time.thread_time() - t)
             wall.append(time.perf_counter() - w)
 
+    ticks = _cpu_ticks()
     t0 = time.perf_counter()
     BatchRunner(batch, analyze=timed, workers=workers, tick_s=0.05).run()
-    return time.perf_counter() - t0, batch, cpu, wall
+    return time.perf_counter() - t0, batch, cpu, wall, stolen_share(ticks, _cpu_ticks())
 
 
 def _burn(n: int) -> None:
@@ -126,7 +148,7 @@ def main(argv=None) -> int:
         for w in args.workers:
             runs[w].append(run(paths, w))
     for w in args.workers:
-        wall, batch, cpu, song_wall = min(runs[w], key=lambda r: r[0])
+        wall, batch, cpu, song_wall, stolen = min(runs[w], key=lambda r: r[0])
         done = batch.counts()[SongState.DONE]
         rtf = [r.duration_s / r.analysis_s for r in batch.results() if r.analysis_s]
         rates[w] = done / wall * 60.0
@@ -135,7 +157,9 @@ def main(argv=None) -> int:
               f"per song: median {statistics.median(rtf):.0f}x, min {min(rtf):.0f}x real time "
               f"per worker; CPU {statistics.median(cpu):.3f} s per song "
               f"({args.seconds / statistics.median(cpu):.0f}x real time per CPU second); "
-              f"off CPU {100 * (1 - sum(cpu) / sum(song_wall)):.1f}% of the songs' time")
+              f"off CPU {100 * (1 - sum(cpu) / sum(song_wall)):.1f}% of the songs' time"
+              + (f"; the host took {100 * stolen:.1f}% of the cores' time"
+                 if stolen is not None else ""))
     print(f"load average (1, 5, 15 min): {', '.join(f'{v:.2f}' for v in os.getloadavg())} "
           f"on {os.cpu_count()} cores")
     if 1 in rates:
