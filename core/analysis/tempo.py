@@ -45,6 +45,7 @@ _PLATEAU = 0.6  # share of the peak that bounds the plateau of a drifting tempo
 _RELATIVES = (1 / 3, 1 / 2, 2 / 3, 1.0, 3 / 2, 2.0, 3.0, 4.0)
 _FAMILY = (1 / 3, 1 / 2, 2 / 3, 1.0, 3 / 2, 2.0, 3.0)  # ratios that keep a metrical family
 _PEAKS = 4  # periodicity peaks that seed candidates
+_BAR_MIN_BPM = 15.0  # slowest bar rate (bars per minute) whose periodicity seeds a candidate
 
 #: Weights of the candidate features (see :data:`FEATURE_NAMES`), fitted by
 #: ``python -m benchmarks.fit_tempo --wide`` (L2-penalised conditional logit) on every
@@ -135,6 +136,19 @@ def _seed_tempi(both: np.ndarray, frame_rate: float, min_bpm: float, max_bpm: fl
             break
         if all(abs(np.log(grid[i] / o)) > 0.07 for o in out):
             out.append(float(grid[i]))
+    # A riff or loop repeats every bar while its notes fall at odd sixteenths (5, 7, 9...):
+    # then no peak within the range is the beat, but the bar is.  A bar-length peak as
+    # strong as the seeds adds the rate of four beats to the bar (its relatives follow).
+    bars = np.exp(np.linspace(np.log(_BAR_MIN_BPM), np.log(min_bpm), 300))
+    lags = 60.0 * frame_rate / bars
+    keep = lags < len(both) - 1
+    if keep.sum() > 2:
+        sb = value_at(both, lags[keep])
+        j = int(np.argmax(sb))
+        four = 4.0 * float(bars[keep][j])
+        if (sb[j] >= 0.5 * s[idx[0]] and min_bpm <= four <= max_bpm
+                and all(abs(np.log(four / o)) > 0.07 for o in out)):
+            out.append(four)
     return out
 
 
