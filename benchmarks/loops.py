@@ -108,16 +108,15 @@ def build(cache: str, seconds: float) -> list[dict]:
 
 def _answers(items, cache, systems) -> dict:
     """Each system's tempo for each item; the peers' answers are cached in ``cache``."""
-    from benchmarks.realistic import essentia_answer, librosa_answer, songcal_answers
+    from benchmarks.realistic import (
+        essentia_answer,
+        librosa_answer,
+        read_versioned,
+        songcal_answers,
+    )
 
     path = os.path.join(cache, "answers.json")
-    stored = {}
-    if os.path.exists(path):
-        with open(path) as f:
-            stored = json.load(f)
-        if stored.get("version") != _ANSWERS_VERSION:
-            stored = {}
-    stored["version"] = _ANSWERS_VERSION
+    stored = read_versioned(path, _ANSWERS_VERSION)
     out = {"SongCal": {it["id"]: songcal_answers(it).get("bpm") for it in items}}
     for name, fn in (("librosa", librosa_answer), ("Essentia", essentia_answer)):
         if name not in systems:

@@ -43,7 +43,7 @@ from benchmarks.evalset import EDITIONS, SPLIT_FONTS, SUBSETS, load  # noqa: E40
 from core.calibration.agreement import key_relation, mirex_score, tempo_hits  # noqa: E402
 from core.io.keynotation import Key, parse_key  # noqa: E402
 
-__all__ = ["songcal_answers", "librosa_answer", "essentia_answer", "main"]
+__all__ = ["songcal_answers", "librosa_answer", "essentia_answer", "read_versioned", "main"]
 
 _KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 _KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
@@ -89,15 +89,22 @@ def essentia_answer(path: str) -> dict:
     return {"bpm": bpm if bpm > 0 else None, "key": f"{key} {scale}"}
 
 
-def _peers(items, cache, *, want):
-    path = os.path.join(cache, "peers.json")
+def read_versioned(path: str, version: int) -> dict:
+    """The JSON object cached at ``path`` if it was written with ``version``; else an empty
+    one.  Either way its ``version`` is ``version``."""
     data = {}
     if os.path.exists(path):
         with open(path) as f:
             data = json.load(f)
-        if data.get("version") != _PEERS_VERSION:
+        if data.get("version") != version:
             data = {}
-    data["version"] = _PEERS_VERSION
+    data["version"] = version
+    return data
+
+
+def _peers(items, cache, *, want):
+    path = os.path.join(cache, "peers.json")
+    data = read_versioned(path, _PEERS_VERSION)
     changed = False
     for name, fn in (("librosa", librosa_answer), ("essentia", essentia_answer)):
         if name not in want:
