@@ -54,6 +54,7 @@ _PEERS_VERSION = 1
 #: edition measured before the sixth.
 TEMPO_FITTED = ("base", "more", "grooves2", "fresh", "unseen", "fourth", "fifth")
 
+
 def songcal_answers(item: dict) -> dict:
     """SongCal's tempo, weak-pulse flag and key for one item."""
     from core.analysis.analyze import analyze_file

@@ -114,12 +114,11 @@ def flac_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
         chunks = miniaudio.stream_file(path, output_format=miniaudio.SampleFormat.FLOAT32,
                                        nchannels=channels, sample_rate=info.sample_rate,
                                        frames_to_read=block_frames)
-        first = next(chunks, None)
+        chunk = next(chunks, None)
     except (miniaudio.MiniaudioError, OSError, UnicodeError):
         yield from soundfile_blocks(path, info, block_frames)
         return
     done = 0
-    chunk = first
     while chunk is not None:
         block = np.frombuffer(chunk, dtype=np.float32).reshape(-1, channels)
         if len(block):

@@ -130,24 +130,27 @@ def _seed_tempi(both: np.ndarray, frame_rate: float, min_bpm: float, max_bpm: fl
     if not len(idx):
         idx = np.array([int(np.argmax(s))])
     idx = idx[np.argsort(s[idx])[::-1]]
-    out = []
+    floor = 0.5 * s[idx[0]]  # a seed is at least half as periodic as the strongest peak
+    out: list[float] = []
+
+    def distinct(bpm: float) -> bool:
+        return all(abs(np.log(bpm / o)) > 0.07 for o in out)
+
     for i in idx:
-        if s[i] < 0.5 * s[idx[0]] or len(out) >= _PEAKS:
+        if s[i] < floor or len(out) >= _PEAKS:
             break
-        if all(abs(np.log(grid[i] / o)) > 0.07 for o in out):
+        if distinct(grid[i]):
             out.append(float(grid[i]))
     # A riff or loop repeats every bar while its notes fall at odd sixteenths (5, 7, 9...):
     # then no peak within the range is the beat, but the bar is.  A bar-length peak as
     # strong as the seeds adds the rate of four beats to the bar (its relatives follow).
     bars = np.exp(np.linspace(np.log(_BAR_MIN_BPM), np.log(min_bpm), 300))
-    lags = 60.0 * frame_rate / bars
-    keep = lags < len(both) - 1
-    if keep.sum() > 2:
-        sb = value_at(both, lags[keep])
+    bars = bars[60.0 * frame_rate / bars < len(both) - 1]  # lags the periodicity covers
+    if len(bars) > 2:
+        sb = value_at(both, 60.0 * frame_rate / bars)
         j = int(np.argmax(sb))
-        four = 4.0 * float(bars[keep][j])
-        if (sb[j] >= 0.5 * s[idx[0]] and min_bpm <= four <= max_bpm
-                and all(abs(np.log(four / o)) > 0.07 for o in out)):
+        four = 4.0 * float(bars[j])
+        if sb[j] >= floor and min_bpm <= four <= max_bpm and distinct(four):
             out.append(four)
     return out
 

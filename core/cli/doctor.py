@@ -3,10 +3,11 @@ and to paste into a bug report.
 
 It reports the versions of SongCal and of what it runs on (Python, Qt, numpy, scipy,
 librosa, numba, libsndfile, miniaudio for its FLAC decoder, FFmpeg through PyAV); decodes a
-tiny file of every format SongCal ships a decoder for, generated in a temporary folder; reports the session store's location,
-size and integrity (SQLite ``PRAGMA integrity_check``, read-only); the user data, cache and
-log folders and whether they are writable; and the Qt platform plugin the window would use
-and whether a display is there to show it on.
+tiny file of every format SongCal ships a decoder for, generated in a temporary folder;
+reports the session store's location, size and integrity (SQLite ``PRAGMA
+integrity_check``, read-only); the user data, cache and log folders and whether they are
+writable; and the Qt platform plugin the window would use and whether a display is there to
+show it on.
 
 Exit code 0 when all is well; 1 when anything is wrong, after a plain list of the problems,
 one line each.  The window's Help menu shows the same report (:func:`run_checks`).  Qt is
