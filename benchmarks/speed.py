@@ -13,9 +13,9 @@ counts, which keeps a noisy machine from deciding the ratio.  The median CPU tim
 printed beside the wall-clock figures, with the load average, and the share of the songs'
 wall-clock time their workers spent off the CPU: waiting for the GIL held by another
 worker or for the disk, or pushed aside by other programs; on Linux, the share of the
-cores' time the host of a virtual machine took for itself ("steal" in ``/proc/stat``).  Last, the same for two threads
-that share nothing (numpy on data in the core's cache): the most two workers can give on
-this machine, whatever the analysis does.
+cores' time the host of a virtual machine took for itself ("steal" in ``/proc/stat``).
+Last, the same for two threads that share nothing (numpy on data in the core's cache): the
+most two workers can give on this machine, whatever the analysis does.
 """
 
 from __future__ import annotations
