@@ -46,7 +46,7 @@ import numpy as np
 
 __all__ = ["FIFTH_FONTS", "FIFTH_TUNE_PLAN", "TUNE_FILES", "fifth_sources", "classical_part",
            "excerpt_candidates", "tune_part", "cap_tunes", "compound_files", "tune_files",
-           "shared_grooves", "main"]
+           "grooves_shared", "shared_grooves", "main"]
 
 _DUPLE = ("2/4", "4/4", "2/2")
 _TWO = ("2/4", "2/2", "4/4")  # grooves of a two-beat bar take 2/4 tunes first
@@ -238,11 +238,13 @@ def tune_files() -> tuple[tuple[str, int], ...]:
     return TUNE_FILES + tuple((p, 1) for p in left if p in picked or p in compound)
 
 
-def shared_grooves(editions: dict) -> dict[str, list[str]]:
-    """The fifth edition's grooves that each other edition's tune plan also plays.
+def grooves_shared(edition: str, editions: dict) -> dict[str, list[str]]:
+    """The grooves of ``edition``'s tune plan that each other edition's tune plan also plays.
 
     Parameters
     ----------
+    edition : str
+        Name of the edition whose grooves are looked up.
     editions : dict
         Edition name -> its entry of :data:`benchmarks.evalset.EDITIONS` (the tune plan last).
 
@@ -251,9 +253,14 @@ def shared_grooves(editions: dict) -> dict[str, list[str]]:
     dict
         Edition name -> sorted shared groove names (``"none"``, no groove, is not counted).
     """
-    mine = {g for g, *_r in FIFTH_TUNE_PLAN} - {"none"}
+    mine = {g for g, *_r in editions[edition][-1]} - {"none"}
     return {name: sorted(mine & {g for g, *_r in entry[-1]})
-            for name, entry in editions.items() if name != "fifth"}
+            for name, entry in editions.items() if name != edition}
+
+
+def shared_grooves(editions: dict) -> dict[str, list[str]]:
+    """The fifth edition's grooves that other editions also play (:func:`grooves_shared`)."""
+    return grooves_shared("fifth", editions)
 
 
 def _drift_shared(cache: str, folder: str) -> list[str] | None:

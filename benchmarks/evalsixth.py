@@ -183,21 +183,11 @@ def classical_part(known_pieces: set) -> list[dict]:
 
 
 def shared_grooves(editions: dict) -> dict[str, list[str]]:
-    """The sixth edition's grooves that each other edition's tune plan also plays.
+    """The sixth edition's grooves that other editions also play
+    (:func:`benchmarks.evalfifth.grooves_shared`)."""
+    from benchmarks.evalfifth import grooves_shared
 
-    Parameters
-    ----------
-    editions : dict
-        Edition name -> its entry of :data:`benchmarks.evalset.EDITIONS` (the tune plan last).
-
-    Returns
-    -------
-    dict
-        Edition name -> sorted shared groove names (``"none"``, no groove, is not counted).
-    """
-    mine = {g for g, *_r in SIXTH_TUNE_PLAN} - {"none"}
-    return {name: sorted(mine & {g for g, *_r in entry[-1]})
-            for name, entry in editions.items() if name != "sixth"}
+    return grooves_shared("sixth", editions)
 
 
 def _instruments_shared(folder: str) -> list[str] | None:
