@@ -103,7 +103,8 @@ def soundfile_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[
 def flac_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.ndarray]:
     """Yield the blocks of a FLAC file decoded by dr_flac (:func:`soundfile_blocks` when
     ``miniaudio`` is missing or cannot open the file); raise like :func:`soundfile_blocks`
-    when the audio ends before its header says."""
+    when the audio ends before its header says.  Audio that goes on past the header's
+    length is kept: the song's duration is what was decoded."""
     try:
         import miniaudio
     except ImportError:
@@ -130,8 +131,10 @@ def flac_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
             raise CorruptFileError(
                 path, f"the audio data is damaged at {fmt_time(done / info.sample_rate)} "
                       f"({exc})") from None
-    if info.frames and done != info.frames:
-        # A frame was skipped or the stream ended early: libsndfile names where and why.
+    # More audio than the header announces (a header written before the encoder knew the
+    # length) is decoded audio all the same; less means a frame was skipped or the stream
+    # ended early, and libsndfile names where and why.
+    if info.frames and done < info.frames:
         for _ in soundfile_blocks(path, info, block_frames):
             pass
         raise _cut_short(path, info, done)

@@ -421,6 +421,23 @@ def test_flac_is_streamed_by_dr_flac_when_miniaudio_is_installed(tmp_path, monke
     assert sum(len(b) for b in stream(path, block_seconds=0.5)) == round(1.5 * SR)
 
 
+def test_flac_longer_than_its_header_keeps_all_its_audio(tmp_path):
+    # A STREAMINFO whose sample count is smaller than the audio (a header written before the
+    # encoder knew the length): the audio past it is decoded, not reported as damage.
+    pytest.importorskip("miniaudio")
+    path = write_audio(tmp_path / "long.flac", _signal(seconds=3.0, channels=1), SR)
+    data = bytearray(path.read_bytes())
+    assert data[:4] == b"fLaC"
+    fields = int.from_bytes(data[18:26], "big")  # rate, channels, depth, 36-bit sample count
+    assert fields & (2**36 - 1) == 3 * SR
+    data[18:26] = ((fields & ~(2**36 - 1)) | 2 * SR).to_bytes(8, "big")
+    path.write_bytes(bytes(data))
+    info = probe(path)
+    assert info.frames == 2 * SR
+    got = np.concatenate(list(stream(path, info=info, block_seconds=0.5)))
+    assert got.shape == (3 * SR, 1)
+
+
 def test_flac_falls_back_to_libsndfile_without_miniaudio(tmp_path, monkeypatch):
     import sys
 
