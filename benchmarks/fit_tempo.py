@@ -46,6 +46,7 @@ on touched material, not an untouched measurement.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
@@ -57,7 +58,14 @@ import scipy.optimize  # noqa: E402
 
 from benchmarks.evalfeatures import ANALYSIS_SR, cached_features, features_of_audio  # noqa: E402
 from benchmarks.evalset import CACHE, EDITIONS, SUBSETS, load  # noqa: E402
-from core.analysis.tempo import FEATURE_NAMES, candidate_table  # noqa: E402
+from core.analysis.tempo import (  # noqa: E402
+    FEATURE_NAMES,
+    TREES_PATH,
+    candidate_table,
+    decision_scores,
+    tree_inputs,
+    trees_from_json,
+)
 from core.calibration.agreement import tempo_hits, tempo_within  # noqa: E402
 
 __all__ = ["GENERATED_PLANS", "MORE", "GROOVES2", "song_tables", "real_tables", "more_items",
@@ -237,6 +245,40 @@ def fit(songs: list[dict], *, l2, weights: dict | None = None) -> np.ndarray:
     return res.x / sd  # the mean shift is constant within a song and cancels
 
 
+#: Boosting of the decision's trees (:func:`fit_trees`): rounds, learning rate, leaves per
+#: tree and L2 penalty on the leaf values.
+TREE_ROUNDS, TREE_RATE, TREE_LEAVES, TREE_L2 = 300, 0.05, 15, 1.0
+
+
+def fit_trees(songs: list[dict], *, rounds: int = TREE_ROUNDS) -> dict:
+    """Gradient-boosted trees over the candidates' :func:`core.analysis.tempo.tree_inputs`,
+    in the JSON form ``core/analysis/tempo_trees.json`` keeps.
+
+    Every candidate is one example, labelled by whether it is within 4 % of the truth; each
+    song weighs the same, shared by its candidates.  The trees are fitted on their own, not
+    on what the linear term leaves over: the decision takes the mean of the two scores, two
+    views of the same evidence.  Songs without a correct candidate are skipped.  ``rounds``:
+    boosting rounds (trees).  Deterministic.
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from threadpoolctl import threadpool_limits
+
+    from core.calibration.learned_model import tree_from_sklearn
+
+    usable = [s for s in songs if s["X"] is not None and s["y"].any()]
+    x = np.vstack([tree_inputs(s["X"]) for s in usable])
+    y = np.concatenate([s["y"] for s in usable])
+    w = np.concatenate([np.full(len(s["y"]), 1.0 / len(s["y"])) for s in usable])
+    model = HistGradientBoostingClassifier(
+        max_iter=rounds, learning_rate=TREE_RATE, max_leaf_nodes=TREE_LEAVES,
+        l2_regularization=TREE_L2, early_stopping=False, random_state=0)
+    with threadpool_limits(1):  # OpenMP threads on a busy machine cost ten times the time
+        model.fit(x, y, sample_weight=w)
+    return {"features": list(FEATURE_NAMES),
+            "baseline": float(np.ravel(model._baseline_prediction)[0]),
+            "trees": [tree_from_sklearn(p[0]).to_dict() for p in model._predictors]}
+
+
 #: The touched held-out material (every edition measured at least once), by source name:
 #: the base set's ``heldout`` split and the ``fresh``, ``unseen``, ``fourth``, ``fifth`` and
 #: ``sixth`` editions.  Read only with ``--wide`` or ``--loeo``.
@@ -300,16 +342,26 @@ def wide_weights(songs: list[dict], *, scheme: str = "files",
     return out
 
 
-def _hits(songs: list[dict], w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def scorer(w: np.ndarray, trees: dict | None = None):
+    """The decision's score of a candidate table: linear weights ``w``, or with ``trees``
+    (their JSON form, :func:`fit_trees`) the mean of the two, as the analyzer scores."""
+    if trees is None:
+        return lambda x: x @ w
+    model = trees_from_json(trees)
+    return lambda x: 0.5 * (x @ w + model.predict(tree_inputs(x)))
+
+
+def _hits(songs: list[dict], w) -> tuple[np.ndarray, np.ndarray]:
     """(Acc1, Acc2) hit of each song's best-scored candidate (no table: both missed).
 
-    Acc1 is the candidate's label (as :func:`accuracy` scores), Acc2 also accepts x2, x1/2,
-    x3 and x1/3 the truth.
+    ``w`` is linear weights or a :func:`scorer`.  Acc1 is the candidate's label (as
+    :func:`accuracy` scores), Acc2 also accepts x2, x1/2, x3 and x1/3 the truth.
     """
+    score = w if callable(w) else scorer(w)
     h1, h2 = np.zeros(len(songs), bool), np.zeros(len(songs), bool)
     for i, s in enumerate(songs):
         if s["X"] is not None:
-            best = int(np.argmax(s["X"] @ w))
+            best = int(np.argmax(score(s["X"])))
             h1[i] = bool(s["y"][best])
             h2[i] = tempo_hits(float(s["cands"][best]), s["bpm"])[1]
     return h1, h2
@@ -332,28 +384,31 @@ def _score_line(label: str, songs: list[dict], w: np.ndarray, ref: np.ndarray) -
 
 
 def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
-                          generated_scale: float = 1.0, reference: np.ndarray | None = None,
-                          fonts: bool = True) -> dict:
+                          generated_scale: float = 1.0, reference=None,
+                          fonts: bool = True, trees: bool = False) -> dict:
     """Score each touched edition by a model fitted on all the other material.
 
     For each source of :data:`TOUCHED` in ``songs``: fitted on every other song of
     ``songs`` (loss weights from :func:`wide_weights`), scored on that source; then the
     TiMidity++ renders (soundfont ``freepats``) by a model fitted without any, and with
-    ``fonts`` each soundfont's songs by a model fitted without that soundfont.  Printed per
-    subset: candidate-level Acc1 / Acc2 of the refit and, in brackets, of ``reference``
-    (default: the current :data:`core.analysis.tempo._WEIGHTS`).  Returns the edition rows
+    ``fonts`` each soundfont's songs by a model fitted without that soundfont.  With ``trees`` each
+    refit also fits the decision's trees (:func:`fit_trees`) and scores their sum.  Printed
+    per subset: candidate-level Acc1 / Acc2 of the refit and, in brackets, of ``reference``
+    (weights or a :func:`scorer`; default: the current decision,
+    :func:`core.analysis.tempo.decision_scores`).  Returns the edition rows
     (``{edition: {subset: (acc1, acc2, ref acc1, ref acc2, songs)}}``).
     """
     if reference is None:
-        from core.analysis.tempo import _WEIGHTS as reference
+        reference = decision_scores
 
     def refit(train):
-        return fit(train, l2=l2, weights=wide_weights(train, scheme=scheme,
-                                                      generated_scale=generated_scale))
+        w = fit(train, l2=l2, weights=wide_weights(train, scheme=scheme,
+                                                   generated_scale=generated_scale))
+        return scorer(w, fit_trees(train) if trees else None)
 
     print(f"leave one edition out (L2 {l2}, sources weighted by {scheme}, generated x"
-          f"{generated_scale}): Acc1 / Acc2 of a refit without the edition (the current "
-          "weights); touched editions, fit-time validation")
+          f"{generated_scale}{', with trees' if trees else ''}): Acc1 / Acc2 of a refit "
+          "without the edition (the current decision); touched editions, fit-time validation")
     rows = {}
     for name in TOUCHED:
         test = [s for s in songs if s["gen"] == name]
@@ -490,11 +545,16 @@ def main(argv=None) -> int:
                     help="wide material: realistic sources weighted by song count or equally")
     ap.add_argument("--generated-scale", type=float, default=1.0,
                     help="wide material: factor on the generated sources' loss weights")
+    ap.add_argument("--trees", action="store_true",
+                    help="with --loeo: score the weights plus trees; with --wide: also fit "
+                         f"the decision's trees on the wide material and write {TREES_PATH}")
     args = ap.parse_args(argv)
     if not args.l2 >= 0:
         ap.error(f"--l2 must be >= 0, got {args.l2}")
     if not args.generated_scale >= 0:
         ap.error(f"--generated-scale must be >= 0, got {args.generated_scale}")
+    if args.trees and not (args.wide or args.loeo):
+        ap.error("--trees needs --wide or --loeo")
     if args.generalise and args.with_more:
         ap.error("--generalise scores on the 'more' edition: it cannot also be fitted on")
     wide = args.wide or args.loeo
@@ -550,7 +610,8 @@ def main(argv=None) -> int:
         leave_one_groove_out(real + more + generated, grooves, l2=args.l2)
     if args.loeo:
         leave_one_edition_out(real + more + grooves + generated + touched, l2=args.l2,
-                              scheme=args.weighting, generated_scale=args.generated_scale)
+                              scheme=args.weighting, generated_scale=args.generated_scale,
+                              trees=args.trees)
     w = fit(real + always, l2=args.l2, weights=weights_of(real + always))
     print(f"in-sample Acc1: fit split {accuracy(real, w):.3f}  'more' "
           f"{accuracy(fitted_more, w) if fitted_more else float('nan'):.3f}  'grooves2' "
@@ -562,6 +623,18 @@ def main(argv=None) -> int:
     print("weights:" + (" (fitted on the wide material)" if args.wide else ""))
     for name, v in zip(FEATURE_NAMES, w, strict=True):
         print(f"    {round(float(v), 3)!r},  # {name}")
+    if args.trees and args.wide:
+        trees = fit_trees(real + always)
+        score = scorer(np.round(w, 3), trees)
+        print("in-sample Acc1 of the rounded weights plus the trees: fit split "
+              f"{np.mean(_hits(real, score)[0]):.3f}  touched "
+              f"{np.mean(_hits(touched, score)[0]):.3f}")
+        tmp = TREES_PATH + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(trees, f, separators=(",", ":"))
+            f.write("\n")
+        os.replace(tmp, TREES_PATH)
+        print(f"trees ({len(trees['trees'])}) written to {TREES_PATH}")
     return 0
 
 

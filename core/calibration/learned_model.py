@@ -18,7 +18,7 @@ Two kinds (:data:`MODEL_KINDS`):
     prediction is ``baseline + sum over trees of the leaf value`` reached by going left
     where ``x <= threshold`` (or, for a missing input, the side the tree learned for
     missing values; a threshold of ``null`` is +infinity: a split of missing from present
-    values).
+    values); the trees are read and walked by :mod:`core.analysis.trees`.
 
 Both clamp their predictions to [``low``, ``high``] when given.  :func:`model_from_dict`
 checks every field (kinds, sizes, finite numbers, child indices that only point forward, so
@@ -32,6 +32,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.analysis.trees import (
+    Tree,
+    TreeEnsemble,
+    float_list,
+    tree_from_sklearn,
+    trees_from_list,
+)
 from core.calibration.inputs import ALL_INPUTS
 
 __all__ = ["MODEL_FORMAT", "MODEL_KINDS", "RidgeModel", "Tree", "TreeModel",
@@ -42,9 +49,6 @@ MODEL_FORMAT = 1
 
 #: The kinds of learned model.
 MODEL_KINDS = ("ridge", "boosted_trees")
-
-_MAX_TREES = 5000
-_MAX_NODES = 1_000_000
 
 
 def _clamp(out: np.ndarray, low, high) -> np.ndarray:
@@ -106,29 +110,6 @@ class RidgeModel:
 
 
 @dataclass
-class Tree:
-    """One regression tree: per node its input index (-1 for a leaf), threshold, children,
-    side for missing values and value (the leaf's contribution).  Trees are walked by
-    :meth:`TreeModel.predict`, all of a model's together."""
-
-    feature: np.ndarray
-    threshold: np.ndarray
-    left: np.ndarray
-    right: np.ndarray
-    missing_left: np.ndarray
-    value: np.ndarray
-    depth: int = 0
-
-    def to_dict(self) -> dict:
-        """The JSON form."""
-        threshold = [None if v == math.inf else v for v in self.threshold.tolist()]
-        return {"feature": self.feature.tolist(), "threshold": threshold,
-                "left": self.left.tolist(), "right": self.right.tolist(),
-                "missing_left": self.missing_left.astype(int).tolist(),
-                "value": self.value.tolist()}
-
-
-@dataclass
 class TreeModel:
     """Gradient-boosted regression trees (see the module docstring).
 
@@ -152,49 +133,12 @@ class TreeModel:
     kind: str = field(default="boosted_trees", init=False)
 
     def __post_init__(self):
-        # every tree's nodes in one set of arrays, child indices made absolute, so that all
-        # trees are walked together
-        sizes = [t.feature.size for t in self.trees]
-        offsets = np.cumsum([0] + sizes[:-1]).astype(np.intp) if sizes else np.empty(0, np.intp)
-
-        def cat(name):
-            if not self.trees:
-                return np.empty(0)
-            return np.concatenate([getattr(t, name) for t in self.trees])
-
-        shift = np.repeat(offsets, sizes) if self.trees else np.empty(0, np.intp)
-        self._feature = cat("feature").astype(np.intp)
-        inner = self._feature >= 0
-        self._left = np.where(inner, cat("left").astype(np.intp) + shift, 0)
-        self._right = np.where(inner, cat("right").astype(np.intp) + shift, 0)
-        self._threshold = cat("threshold").astype(float)
-        self._missing_left = cat("missing_left").astype(bool)
-        self._value = cat("value").astype(float)
-        self._roots = offsets
-        self._depth = max((t.depth for t in self.trees), default=0)
+        self._ensemble = TreeEnsemble(self.baseline, self.trees)
 
     def predict(self, X) -> np.ndarray:
         """Predictions for the rows of ``X`` (shape (n, len(inputs)), NaN where missing)."""
         X = _matrix(X, len(self.inputs))
-        n = X.shape[0]
-        node = np.broadcast_to(self._roots, (n, self._roots.size)).copy()
-        rows = np.arange(n)[:, None]
-        for _ in range(self._depth):
-            f = self._feature[node]
-            inner = f >= 0
-            if not inner.any():
-                break
-            x = X[rows, np.where(inner, f, 0)]
-            go_left = np.where(np.isnan(x), self._missing_left[node],
-                               x <= self._threshold[node])
-            node = np.where(inner, np.where(go_left, self._left[node], self._right[node]),
-                            node)
-        leaf_values = self._value[node]
-        out = np.zeros(n)
-        out += self.baseline
-        for t in range(leaf_values.shape[1]):  # in tree order, as the trees were fitted
-            out += leaf_values[:, t]
-        return _clamp(out, self.low, self.high)
+        return _clamp(self._ensemble.predict(X), self.low, self.high)
 
     def to_dict(self) -> dict:
         """The JSON form."""
@@ -205,63 +149,6 @@ class TreeModel:
 
 def _json_float(v):
     return v if isinstance(v, float) and math.isfinite(v) else None
-
-
-def tree_from_sklearn(predictor) -> Tree:
-    """A :class:`Tree` from one fitted tree of scikit-learn's histogram gradient boosting
-    (a ``TreePredictor``: its ``nodes`` record array)."""
-    nodes = predictor.nodes
-    leaf = nodes["is_leaf"].astype(bool)
-    if np.any(nodes["is_categorical"][~leaf]):
-        raise ValueError("categorical splits are not supported")
-    feature = np.where(leaf, -1, nodes["feature_idx"]).astype(np.intp)
-    left = np.where(leaf, -1, nodes["left"]).astype(np.intp)
-    right = np.where(leaf, -1, nodes["right"]).astype(np.intp)
-    threshold = np.where(leaf, 0.0, nodes["num_threshold"]).astype(float)
-    return _checked_tree(feature, threshold, left, right,
-                         nodes["missing_go_to_left"].astype(bool), nodes["value"].astype(float),
-                         n_inputs=int(feature.max()) + 1 if feature.size else 0)
-
-
-def _checked_tree(feature, threshold, left, right, missing_left, value, *,
-                  n_inputs: int) -> Tree:
-    m = feature.size
-    if not m or any(a.shape != (m,) for a in (threshold, left, right, missing_left, value)):
-        raise ValueError("a tree's node arrays must be non-empty and of one length")
-    inner = feature >= 0
-    idx = np.arange(m)
-    if np.any(feature >= n_inputs):
-        raise ValueError("a tree splits on an input the model does not have")
-    for child in (left, right):
-        if np.any(inner & ((child <= idx) | (child >= m))):
-            raise ValueError("a tree's child index must point forward, inside the tree")
-    if not (np.all(np.isfinite(value)) and np.all(threshold[inner] > -np.inf)):
-        raise ValueError("a tree holds a value or threshold that is not a number")
-    depth = np.zeros(m, np.intp)
-    for i in np.flatnonzero(inner):  # children point forward: one pass finds every depth
-        depth[left[i]] = depth[right[i]] = depth[i] + 1
-    return Tree(feature, threshold, left, right, missing_left, value,
-                int(depth.max()) + 1)
-
-
-def _floats(data: dict, name: str, n: int | None = None) -> np.ndarray:
-    raw = data.get(name)
-    if not isinstance(raw, list):
-        raise ValueError(f"{name!r} must be a list of numbers")
-    arr = np.array([math.nan if v is None else v for v in raw], float)
-    if n is not None and arr.size != n:
-        raise ValueError(f"{name!r} must hold {n} numbers, got {arr.size}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name!r} holds a value that is not a finite number")
-    return arr
-
-
-def _ints(data: dict, name: str) -> np.ndarray:
-    raw = data.get(name)
-    if not isinstance(raw, list) or not all(isinstance(v, int) and not isinstance(v, bool)
-                                             for v in raw):
-        raise ValueError(f"{name!r} must be a list of integers")
-    return np.array(raw, np.intp)
 
 
 def _bound(data: dict, name: str) -> float | None:
@@ -301,35 +188,17 @@ def model_from_dict(data: dict) -> RidgeModel | TreeModel:
     p = len(inputs)
     low, high = _bound(data, "low"), _bound(data, "high")
     if kind == "ridge":
-        scale = _floats(data, "scale", p)
+        scale = float_list(data, "scale", p)
         if np.any(scale <= 0):
             raise ValueError("'scale' must hold positive numbers")
         intercept = float(data.get("intercept"))
         if not math.isfinite(intercept):
             raise ValueError("'intercept' must be a finite number")
         alpha = data.get("alpha")
-        return RidgeModel(tuple(inputs), _floats(data, "fill", p), _floats(data, "mean", p),
-                          scale, _floats(data, "coef", p), intercept,
+        return RidgeModel(tuple(inputs), float_list(data, "fill", p), float_list(data, "mean", p),
+                          scale, float_list(data, "coef", p), intercept,
                           math.nan if alpha is None else float(alpha), low, high)
     baseline = float(data.get("baseline"))
     if not math.isfinite(baseline):
         raise ValueError("'baseline' must be a finite number")
-    raw_trees = data.get("trees")
-    if not isinstance(raw_trees, list) or len(raw_trees) > _MAX_TREES:
-        raise ValueError(f"'trees' must be a list of at most {_MAX_TREES} trees")
-    trees, total = [], 0
-    for t in raw_trees:
-        if not isinstance(t, dict):
-            raise ValueError("each tree must be a JSON object")
-        feature = _ints(t, "feature")
-        if not feature.size:
-            raise ValueError("a tree's node arrays must be non-empty")
-        total += feature.size
-        if total > _MAX_NODES:
-            raise ValueError(f"the trees hold more than {_MAX_NODES} nodes")
-        trees.append(_checked_tree(
-            feature, np.array([math.inf if v is None else v for v in t.get("threshold") or []],
-                              float),
-            _ints(t, "left"), _ints(t, "right"), _ints(t, "missing_left").astype(bool),
-            _floats(t, "value", feature.size), n_inputs=p))
-    return TreeModel(tuple(inputs), baseline, trees, low, high)
+    return TreeModel(tuple(inputs), baseline, trees_from_list(data.get("trees"), p), low, high)

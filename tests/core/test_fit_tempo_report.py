@@ -76,3 +76,53 @@ def test_each_touched_edition_is_scored_by_a_model_fitted_without_it(capsys):
     assert rows["fourth"]["all"][:4] == (0.0, 1.0, 0.0, 1.0)  # doubled: Acc2 only
     assert rows["fresh"]["all"][0] == 1.0
     assert "fourth      10 songs  all 0.000 / 1.000 (0.000 / 1.000)" in out
+
+
+def _wide_songs(n, seed):
+    """Candidate tables as wide as the real ones: three candidates, the right one is the
+    one whose feature 5 lies in a middle band (no linear score can say so)."""
+    from core.analysis.tempo import FEATURE_NAMES
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        x = rng.normal(size=(3, len(FEATURE_NAMES)))
+        x[:, 5] = rng.permutation([rng.uniform(-3, -1), rng.uniform(-0.5, 0.5),
+                                   rng.uniform(1, 3)])
+        right = int(np.argmin(np.abs(x[:, 5])))
+        out.append({"X": x, "y": np.arange(3) == right, "gen": "real", "subset": "clear",
+                    "cands": np.array([60.0, 90.0, 120.0]), "bpm": [60.0, 90.0, 120.0][right]})
+    return out
+
+
+def test_the_decision_trees_learn_what_no_linear_score_can_and_survive_their_json_form():
+    import json
+
+    from benchmarks.fit_tempo import _hits, fit, fit_trees, scorer
+
+    train, test = _wide_songs(200, 1), _wide_songs(100, 2)
+    trees = json.loads(json.dumps(fit_trees(train, rounds=60)))  # as the shipped file
+    w = fit(train, l2=0.002)
+    linear = _hits(test, w)[0].mean()
+    alone = _hits(test, scorer(np.zeros_like(w), trees))[0].mean()
+    assert linear < 0.6 and alone > 0.95
+
+
+def test_the_shipped_trees_read_the_current_features_and_other_features_are_refused():
+    import json
+
+    import pytest
+
+    from core.analysis.tempo import FEATURE_NAMES, TREES_PATH, _trees, trees_from_json
+
+    model = _trees()
+    assert len(model.trees) > 0
+    x = np.random.default_rng(0).normal(size=(4, len(FEATURE_NAMES)))
+    from core.analysis.tempo import tree_inputs
+
+    assert np.all(np.isfinite(model.predict(tree_inputs(x))))
+    with open(TREES_PATH, encoding="utf-8") as f:
+        data = json.load(f)
+    data["features"] = data["features"][:-1]
+    with pytest.raises(ValueError, match="other candidate features"):
+        trees_from_json(data)

@@ -325,15 +325,15 @@ def test_malformed_models_say_exactly_what_is_wrong(data, message):
 
 
 def test_tree_and_node_limits_at_their_boundaries(monkeypatch):
-    import core.calibration.learned_model as lm
+    import core.analysis.trees as lm
 
-    monkeypatch.setattr(lm, "_MAX_TREES", 2)
-    monkeypatch.setattr(lm, "_MAX_NODES", 6)
+    monkeypatch.setattr(lm, "MAX_TREES", 2)
+    monkeypatch.setattr(lm, "MAX_NODES", 6)
     tree = _tree_dict()["trees"][0]
     assert len(model_from_dict(_tree_dict(trees=[tree, tree])).trees) == 2  # 6 nodes
     with pytest.raises(ValueError, match="^'trees' must be a list of at most 2 trees$"):
         model_from_dict(_tree_dict(trees=[tree, tree, tree]))
-    monkeypatch.setattr(lm, "_MAX_NODES", 5)
+    monkeypatch.setattr(lm, "MAX_NODES", 5)
     with pytest.raises(ValueError, match="^the trees hold more than 5 nodes$"):
         model_from_dict(_tree_dict(trees=[tree, tree]))
     assert len(model_from_dict(_tree_dict(trees=[{**tree, "feature": [-1], "threshold": [None],

@@ -67,11 +67,9 @@ def test_generated_song_tempo(bpm, style, seed):
         ("quartet", 76.0, 5),  # drumless: once doubled
         ("pop", 100.0, 7),  # once taken at x3/2
         ("trap", 140.0, 9),  # hi-hat rolls over a half-time kick: once halved
-        # Drumless, slow, even 8th-note figuration: doubled again since the decision was
-        # fitted on every realistic edition (an open error class of issue 9).
-        pytest.param("organ", 72.0, 2, marks=pytest.mark.xfail(
-            strict=True, reason="open error class (issue 9): a slow organ figuration in even "
-            "8ths is read at the 8th-note level (144)")),
+        # Drumless, slow, even 8th-note figuration: doubled by the linear decision fitted on
+        # every realistic edition, kept by the decision with trees.
+        ("organ", 72.0, 2),
         ("quartet", 70.0, 4),  # drumless and slow: once taken at x3
     ],
 )
