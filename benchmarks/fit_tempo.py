@@ -15,7 +15,8 @@ tunes under dense, triple-metre and drumless fast figures, see
 :mod:`benchmarks.independent_synth` (plans 1 and 2 of ``benchmarks.independent``) and
 metronome tracks.  Their features are cached under ``~/.cache/songcal-eval``.  The model is
 a conditional logit over each song's candidates (softmax of a linear score) with an L2
-penalty on standardised features.
+penalty on standardised features; with ``--trees`` (beside ``--wide`` or ``--loeo``) also
+the gradient-boosted trees whose score the analyzer averages with it (:func:`fit_trees`).
 
 Printed: the candidate-level Acc1 (the chosen candidate within 4 % of the truth) of a
 5-fold cross-validation over the fit split (by piece; the ``more`` edition and the
