@@ -1,0 +1,217 @@
+"""Tempo on whole productions made by other people: LMMS's and Hydrogen's demo songs.
+
+    apt-get install lmms lmms-common hydrogen
+    python -m benchmarks.productions [--no-peers] [--cache DIR]
+
+Every evaluation edition is rendered from scores by SongCal's own scripts, and the loops
+benchmark (:mod:`benchmarks.loops`) repeats short recorded phrases.  These are finished
+songs that their authors made in a music program and that the program's packages ship as
+demos: the LMMS projects (house, trance, reggae, reggaeton, drum and bass, chip music,
+hip-hop, rock and others, with LMMS's own synthesizers, sample players and effects) and
+Hydrogen's demo songs (drum-machine grooves on the GM, jazz and TR-808 kits).  No edition
+uses them and nothing was fitted on them.
+
+**Truth.**  The tempo the project file states (LMMS: the ``bpm`` of the project's head;
+Hydrogen: the song's ``<bpm>``), which is the tempo the author set the program's grid to.
+A project's grid tempo is not always the beat a listener taps (a reggae groove written on a
+180 BPM grid is felt at 90), so Acc1 against it is a strict reading and Acc2 (the tempo,
+twice or half it, three times or a third of it) the figure to trust.  A project that
+changes its tempo on the way (an automated ``bpm``) is left out, as are LMMS's templates.
+
+Each song is rendered once by the program's own command-line export (``lmms --render``,
+``h2cli``) and stored as FLAC in the cache folder (default ``~/.cache/songcal-productions``);
+a rerun renders only what is missing.  Printed: each song's stated tempo and every system's
+answer with its relation, then Acc1, Acc2 and songs without a tempo per program and overall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import gzip
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zlib
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+import soundfile as sf  # noqa: E402
+
+from core.calibration.agreement import tempo_hits, tempo_relation  # noqa: E402
+
+__all__ = ["SOURCES", "project_text", "stated_tempo", "find_songs", "render", "main"]
+
+#: The collections: program, file patterns, Debian packages.
+SOURCES = (
+    ("lmms", ("/usr/share/lmms/projects/demos/**/*.mmp*",
+              "/usr/share/lmms/projects/shorties/**/*.mmp*"), "lmms lmms-common"),
+    ("hydrogen", ("/usr/share/hydrogen/data/demo_songs/*.h2song",), "hydrogen"),
+)
+_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "songcal-productions")
+_ANSWERS_VERSION = 1
+#: Longest a program may take to export one song (s).
+_RENDER_TIMEOUT = 1800
+
+
+def project_text(path: str) -> str:
+    """The XML of a project: LMMS's ``.mmpz`` is zlib-compressed after a 4-byte length."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if path.endswith(".mmpz"):
+        data = zlib.decompress(data[4:])
+    elif data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    return data.decode("utf-8", "replace")
+
+
+def stated_tempo(path: str) -> float | None:
+    """The tempo (BPM) a project states, or None when it has none or automates it."""
+    text = project_text(path)
+    if path.endswith(".h2song"):
+        found = re.findall(r"<bpm>\s*([0-9.]+)\s*</bpm>", text)
+        return float(found[0]) if len(found) == 1 else None
+    head = re.search(r"<head\b([^>]*)>", text)
+    if head is None:
+        return None
+    bpm = re.search(r'\bbpm="([0-9.]+)"', head.group(1))
+    # an automated tempo is written as a <bpm> element of its own instead of an attribute
+    if bpm is None or re.search(r"<bpm\b", text):
+        return None
+    return float(bpm.group(1))
+
+
+def find_songs() -> list[dict]:
+    """Every project the installed packages ship, with its stated tempo."""
+    songs = []
+    for program, patterns, package in SOURCES:
+        paths = sorted({p for pat in patterns for p in glob.glob(pat, recursive=True)})
+        if not paths:
+            print(f"no {program} songs found: apt-get install {package} to include them")
+        for path in paths:
+            bpm = stated_tempo(path)
+            name = os.path.splitext(os.path.basename(path))[0]
+            if bpm is None:
+                print(f"{program}/{name}: no single stated tempo, left out")
+                continue
+            songs.append({"id": f"{program}/{name}", "program": program, "project": path,
+                          "bpm": bpm})
+    return songs
+
+
+def _export_command(song: dict, wav: str) -> list[str]:
+    if song["program"] == "lmms":
+        return ["lmms", "--allowroot", "--render", song["project"], "--output", wav,
+                "--format", "wav"]
+    return ["h2cli", "--song", song["project"], "--outfile", wav]
+
+
+def render(song: dict, cache: str) -> str | None:
+    """The song's FLAC in ``cache``, exported by its program when missing; None on failure."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", song["id"].replace("/", "-"))
+    out = os.path.join(cache, safe + ".flac")
+    if os.path.exists(out):
+        return out
+    program = "lmms" if song["program"] == "lmms" else "h2cli"
+    if shutil.which(program) is None:
+        print(f"{song['id']}: {program} is not installed, left out")
+        return None
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = os.path.join(tmp, "song.wav")
+        try:
+            subprocess.run(_export_command(song, wav), env=env, cwd=tmp, timeout=_RENDER_TIMEOUT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        except subprocess.TimeoutExpired:
+            print(f"{song['id']}: export took over {_RENDER_TIMEOUT} s, left out")
+            return None
+        if not os.path.exists(wav) or os.path.getsize(wav) < 1000:
+            print(f"{song['id']}: the export wrote no audio, left out")
+            return None
+        y, sr = sf.read(wav, dtype="float32", always_2d=True)
+        if not np.any(np.abs(y) > 1e-4):
+            print(f"{song['id']}: the export is silent, left out")
+            return None
+        part = out + ".part.flac"
+        sf.write(part, np.clip(y, -1.0, 1.0), sr)
+        os.replace(part, out)
+    return out
+
+
+def _answers(songs, cache, systems) -> dict:
+    """Each system's tempo for each song; the peers' answers are cached in ``cache``."""
+    from benchmarks.realistic import (
+        essentia_answer,
+        librosa_answer,
+        read_versioned,
+        songcal_answers,
+    )
+
+    path = os.path.join(cache, "answers.json")
+    stored = read_versioned(path, _ANSWERS_VERSION)
+    out = {"SongCal": {s["id"]: songcal_answers(s).get("bpm") for s in songs}}
+    for name, fn in (("librosa", librosa_answer), ("Essentia", essentia_answer)):
+        if name not in systems:
+            continue
+        table = stored.setdefault(name, {})
+        try:
+            for s in songs:
+                if s["id"] not in table:
+                    table[s["id"]] = fn(s["path"]).get("bpm")
+        except ImportError as exc:
+            print(f"{name} is not installed ({exc}); its column is left out")
+            continue
+        out[name] = {s["id"]: table[s["id"]] for s in songs}
+    with open(path + ".tmp", "w") as f:
+        json.dump(stored, f)
+    os.replace(path + ".tmp", path)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache", default=_CACHE, help="folder for the rendered songs")
+    ap.add_argument("--no-peers", action="store_true", help="SongCal alone")
+    args = ap.parse_args(argv)
+
+    os.makedirs(args.cache, exist_ok=True)
+    songs = []
+    for song in find_songs():
+        path = render(song, args.cache)
+        if path is not None:
+            info = sf.info(path)
+            songs.append(dict(song, path=path, seconds=info.frames / info.samplerate))
+    if not songs:
+        raise SystemExit("no songs rendered: apt-get install lmms lmms-common hydrogen")
+    systems = {"SongCal"} | (set() if args.no_peers else {"librosa", "Essentia"})
+    answers = _answers(songs, args.cache, systems)
+    names = [s for s in ("SongCal", "librosa", "Essentia") if s in answers]
+    print(f"{len(songs)} songs, {sum(s['seconds'] for s in songs) / 60:.0f} min in all")
+    print(f"\n{'song':<46} {'s':>5} {'stated':>6}  " + "  ".join(f"{n:>17}" for n in names))
+    for s in songs:
+        cells = []
+        for n in names:
+            bpm = answers[n][s["id"]]
+            rel = tempo_relation(bpm, s["bpm"]) or "none"
+            cells.append(f"{bpm:7.1f} {rel:>9}" if bpm else f"{'-':>7} {rel:>9}")
+        print(f"{s['id']:<46} {s['seconds']:5.0f} {s['bpm']:6.1f}  "
+              + "  ".join(f"{c:>17}" for c in cells))
+    print(f"\n{'program':<10} {'n':>3} {'system':<9} {'Acc1':>6} {'Acc2':>6} {'no bpm':>6}")
+    for group in sorted({s["program"] for s in songs}) + ["all"]:
+        part = [s for s in songs if group in ("all", s["program"])]
+        for n in names:
+            hits = [tempo_hits(answers[n][s["id"]], s["bpm"]) for s in part]
+            none = sum(answers[n][s["id"]] is None for s in part)
+            print(f"{group:<10} {len(part):3d} {n:<9} {np.mean([h[0] for h in hits]):6.3f} "
+                  f"{np.mean([h[1] for h in hits]):6.3f} {none:6d}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
