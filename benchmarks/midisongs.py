@@ -1,0 +1,365 @@
+"""Tempo on songs composed by other people: the MIDI soundtracks that games ship.
+
+    apt-get install openttd-openmsx freedoom planetblupi-music-midi avldrums.lv2-soundfont \
+        fluidsynth fluid-soundfont-gm musescore-general-soundfont-small timgm6mb-soundfont \
+        csound-soundfont
+    python -m benchmarks.midisongs [--no-peers] [--cache DIR] [--seconds 180]
+
+The evaluation editions take their pieces from music21's corpus and play them over grooves
+SongCal's scripts write.  These are whole songs that composers sequenced themselves, in the
+styles of game music: OpenMSX (OpenTTD's soundtrack: ragtime, blues, boogie, swing, jazz,
+pop and country), Freedoom's level music (rock, metal, industrial, ambient and funk, both
+WADs; a track both carry counts once) and Planet Blupi's music.  No edition has them and
+nothing was fitted on them.
+
+**Sound.**  The composers' own parts, notes and velocities, nothing added.  The pitched
+channels are played by FluidSynth through one of four General MIDI soundfonts, taken in
+turn (FluidR3, MuseScore General, TimGM6mb and the Csound bank: sounds the evaluation
+editions also use).  The drum channel is played through one of the two recorded kits of
+the AVL drum set (package ``avldrums.lv2-soundfont``), which no edition uses.  The two
+stems are mixed at the drums' own level beside the music and peak-normalised; a song is
+cut at ``--seconds`` (default 180 s).
+
+**Truth.**  The file's tempo, read at the notated beat as every edition does: a quarter
+note in x/4, a dotted quarter in 6/8, 9/8 and 12/8, a half note in 2/2, and the MIDI
+default 4/4 when the file has no time signature.  A song whose tempo changes by more than
+4 % within the part played, or whose metre changes beat unit, or is in another x/8 or x/2
+metre, is left out: it has no single beat to score against.  So is a song converted from
+Doom's MUS format (a clock of 140 ticks a second under a made-up tempo): nine of Freedoom's
+tracks are, and their file's tempo is no beat of the music.  Key is not scored (the files
+seldom carry a key signature, and a default one would be wrong).
+
+Printed: each song's tempo and every system's answer with its relation, then Acc1, Acc2
+and songs without a tempo per collection and overall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import struct
+import sys
+import tempfile
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+import soundfile as sf  # noqa: E402
+
+from core.calibration.agreement import tempo_hits, tempo_relation  # noqa: E402
+
+__all__ = ["COLLECTIONS", "PITCHED_FONTS", "DRUM_KITS", "wad_music", "find_songs",
+           "notated_tempo", "render", "main"]
+
+#: Collection -> (where its MIDI files are, Debian package).
+COLLECTIONS = {
+    "openmsx": ("/usr/share/games/openttd/baseset/openmsx/*.mid", "openttd-openmsx"),
+    "freedoom": ("/usr/share/games/doom/freedoom*.wad", "freedoom"),
+    "blupi": ("/usr/share/planetblupi/music/*.mid", "planetblupi-music-midi"),
+}
+PITCHED_FONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2",
+                 "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3",
+                 "/usr/share/sounds/sf2/TimGM6mb.sf2",
+                 "/usr/share/sounds/sf2/sf_GMbank.sf2")
+DRUM_KITS = ("/usr/share/sounds/sf2/Black_Pearl_4_LV2.sf2",
+             "/usr/share/sounds/sf2/Red_Zeppelin_4_LV2.sf2")
+_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "songcal-midisongs")
+_ANSWERS_VERSION = 1
+_SR = 44100
+#: Shortest song kept (s of notes): jingles and stings have no groove to find.
+_MIN_SECONDS = 20.0
+#: Largest tempo change within the part played that still leaves one beat to score.
+_TEMPO_SPREAD = 1.04
+_DRUM_CHANNEL = 9
+#: The tick rate of Doom's MUS music format (Hz).
+_MUS_CLOCK = 140.0
+
+
+def wad_music(path: str) -> list[tuple[str, bytes]]:
+    """The MIDI lumps (``D_*`` music entries in MIDI form) of a Doom WAD file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    magic, count, offset = struct.unpack("<4sii", data[:12])
+    if magic not in (b"IWAD", b"PWAD"):
+        raise ValueError(f"{path} is not a WAD file")
+    out = []
+    for i in range(count):
+        start, size, raw = struct.unpack("<ii8s", data[offset + 16 * i: offset + 16 * i + 16])
+        name = raw.rstrip(b"\0").decode("ascii", "replace")
+        lump = data[start:start + size]
+        if name.startswith("D_") and lump[:4] == b"MThd":
+            out.append((name, lump))
+    return out
+
+
+def _sources() -> list[tuple[str, str, bytes]]:
+    """(collection, name, MIDI bytes) of every installed song, each tune once."""
+    import glob
+
+    seen, out = set(), []
+    for collection, (pattern, package) in COLLECTIONS.items():
+        paths = sorted(glob.glob(pattern))
+        if not paths:
+            print(f"no {collection} music found: apt-get install {package} to include it")
+        for path in paths:
+            if path.endswith(".wad"):
+                entries = wad_music(path)
+            else:
+                with open(path, "rb") as f:
+                    entries = [(os.path.splitext(os.path.basename(path))[0], f.read())]
+            for name, data in entries:
+                digest = hashlib.sha1(data).hexdigest()
+                if digest not in seen:
+                    seen.add(digest)
+                    out.append((collection, name, data))
+    return out
+
+
+def notated_tempo(mid, seconds: float) -> tuple[float | None, str]:
+    """The tempo (BPM) of the notated beat over the first ``seconds`` of notes of ``mid``
+    (a :class:`mido.MidiFile`), or None with the reason it is left out."""
+    import mido
+
+    tempos, sigs, notes = [], [], []
+    tick, now, tempo = 0, 0.0, 500000
+    events = sorted(((msg_tick, i, msg) for i, msg_tick, msg in _absolute(mid)),
+                    key=lambda e: (e[0], e[1]))
+    for msg_tick, _, msg in events:
+        now += mido.tick2second(msg_tick - tick, mid.ticks_per_beat, tempo)
+        tick = msg_tick
+        if msg.type == "set_tempo":
+            tempo = msg.tempo
+            tempos.append((now, tempo))
+        elif msg.type == "time_signature":
+            sigs.append((now, msg.numerator, msg.denominator))
+        elif msg.type == "note_on" and msg.velocity > 0:
+            notes.append(now)
+    if not notes:
+        return None, "no notes"
+    # Doom's MUS format counts time in ticks of 1/140 s and notates no tempo; a file
+    # converted from it keeps that clock under a made-up tempo (e.g. 89 ticks to a quarter
+    # at 95 BPM), which says nothing of the music's beat.
+    if all(abs(us / mid.ticks_per_beat / 1e6 * _MUS_CLOCK - 1.0) < 0.02
+           for us in [500000] * (not tempos) + [u for _, u in tempos]):
+        return None, "converted from MUS (a 1/140 s clock, no notated tempo)"
+    start = notes[0]
+    end = min(notes[-1], start + seconds)
+    if end - start < _MIN_SECONDS:
+        return None, f"{end - start:.0f} s of notes"
+    # the tempo in force over [start, end], weighted by time
+    marks = [(0.0, 500000)] + tempos
+    spans = []
+    for i, (t, us) in enumerate(marks):
+        t_next = marks[i + 1][0] if i + 1 < len(marks) else float("inf")
+        lo, hi = max(t, start), min(t_next, end)
+        if hi > lo:
+            spans.append((hi - lo, 60e6 / us))
+    bpms = [b for _, b in spans]
+    if max(bpms) / min(bpms) > _TEMPO_SPREAD:
+        return None, f"tempo changes {min(bpms):.0f}-{max(bpms):.0f}"
+    quarter = sum(w * b for w, b in spans) / sum(w for w, _ in spans)
+    in_force = [s for s in sigs if s[0] <= start][-1:] + [s for s in sigs if start < s[0] < end]
+    metres = {(n, d) for _, n, d in in_force} or {(4, 4)}
+    factors = {_beat_factor(n, d) for n, d in metres}
+    if None in factors:
+        return None, "metre " + ", ".join(f"{n}/{d}" for n, d in sorted(metres))
+    if len(factors) > 1:
+        return None, "metre changes beat unit"
+    return quarter * factors.pop(), ""
+
+
+def _beat_factor(numerator: int, denominator: int) -> float | None:
+    """The notated beat's tempo as a multiple of the quarter note's, or None."""
+    if denominator == 4:
+        return 1.0
+    if denominator == 8 and numerator in (6, 9, 12):
+        return 2.0 / 3.0
+    if denominator == 2 and numerator == 2:
+        return 0.5
+    return None
+
+
+def _absolute(mid):
+    """(track index, absolute tick, message) of every message of every track."""
+    for i, track in enumerate(mid.tracks):
+        tick = 0
+        for msg in track:
+            tick += msg.time
+            yield i, tick, msg
+
+
+def find_songs(seconds: float) -> list[dict]:
+    """Every installed song with a single notated tempo, with its MIDI bytes."""
+    import io
+
+    import mido
+
+    songs = []
+    for collection, name, data in _sources():
+        ident = f"{collection}/{name}"
+        try:
+            mid = mido.MidiFile(file=io.BytesIO(data))
+        except (OSError, ValueError, EOFError, KeyError) as exc:
+            print(f"{ident}: unreadable MIDI ({exc}), left out")
+            continue
+        bpm, why = notated_tempo(mid, seconds)
+        if bpm is None:
+            print(f"{ident}: {why}, left out")
+            continue
+        songs.append({"id": ident, "collection": collection, "midi": data, "bpm": bpm})
+    return songs
+
+
+def _split_midi(data: bytes, folder: str) -> tuple[str, str | None]:
+    """Write the song without its drum channel, and its drum channel alone moved to a melodic
+    channel (the AVL kits are melodic-bank presets); returns both paths (None: no drums)."""
+    import io
+
+    import mido
+
+    src = mido.MidiFile(file=io.BytesIO(data))
+    music = mido.MidiFile(type=src.type, ticks_per_beat=src.ticks_per_beat)
+    drums = mido.MidiFile(type=src.type, ticks_per_beat=src.ticks_per_beat)
+    has_drums = False
+    for track in src.tracks:
+        keep, hits = mido.MidiTrack(), mido.MidiTrack()
+        wait_keep = wait_hits = 0
+        for msg in track:
+            wait_keep += msg.time
+            wait_hits += msg.time
+            on_drums = getattr(msg, "channel", None) == _DRUM_CHANNEL
+            if msg.is_meta or not on_drums:
+                keep.append(msg.copy(time=wait_keep))
+                wait_keep = 0
+            if msg.is_meta or on_drums:
+                if on_drums:
+                    if msg.type == "program_change":
+                        continue
+                    msg = msg.copy(channel=0)
+                    has_drums |= msg.type == "note_on" and msg.velocity > 0
+                hits.append(msg.copy(time=wait_hits))
+                wait_hits = 0
+        music.tracks.append(keep)
+        drums.tracks.append(hits)
+    music_path = os.path.join(folder, "music.mid")
+    music.save(music_path)
+    if not has_drums:
+        return music_path, None
+    drums.tracks.insert(0, mido.MidiTrack([mido.Message("program_change", channel=0,
+                                                        program=0, time=0)]))
+    drums_path = os.path.join(folder, "drums.mid")
+    drums.save(drums_path)
+    return music_path, drums_path
+
+
+def _stem(mid: str, soundfont: str, folder: str) -> np.ndarray:
+    from benchmarks.evalrender import fluidsynth
+
+    wav = mid[:-4] + ".wav"
+    fluidsynth(mid, wav, sr=_SR, soundfont=soundfont)
+    y, _ = sf.read(wav, dtype="float32", always_2d=True)
+    return y
+
+
+def render(song: dict, index: int, cache: str, seconds: float) -> str:
+    """The song's FLAC in ``cache`` (rendered when missing)."""
+    safe = song["id"].replace("/", "-")
+    out = os.path.join(cache, f"{safe}.flac")
+    if os.path.exists(out):
+        return out
+    font = PITCHED_FONTS[index % len(PITCHED_FONTS)]
+    kit = DRUM_KITS[(index // len(PITCHED_FONTS)) % len(DRUM_KITS)]
+    with tempfile.TemporaryDirectory() as tmp:
+        music_mid, drums_mid = _split_midi(song["midi"], tmp)
+        y = _stem(music_mid, font, tmp)
+        if drums_mid is not None:
+            d = _stem(drums_mid, kit, tmp)
+            n = max(len(y), len(d))
+            y = np.pad(y, ((0, n - len(y)), (0, 0))) + np.pad(d, ((0, n - len(d)), (0, 0)))
+        # from the first sound, cut at the length scored
+        loud = np.flatnonzero(np.max(np.abs(y), axis=1) > 1e-3)
+        if loud.size == 0:
+            raise RuntimeError(f"{song['id']}: the rendering is silent")
+        y = y[loud[0]: loud[0] + int(seconds * _SR)]
+        y = y * (0.89 / max(float(np.max(np.abs(y))), 1e-9))
+        part = out + ".part.flac"
+        sf.write(part, y, _SR, subtype="PCM_16")
+        os.replace(part, out)
+    return out
+
+
+def _answers(songs, cache, systems) -> dict:
+    """Each system's tempo for each song; the peers' answers are cached in ``cache``."""
+    from benchmarks.realistic import (
+        essentia_answer,
+        librosa_answer,
+        read_versioned,
+        songcal_answers,
+    )
+
+    path = os.path.join(cache, "answers.json")
+    stored = read_versioned(path, _ANSWERS_VERSION)
+    out = {"SongCal": {s["id"]: songcal_answers(s).get("bpm") for s in songs}}
+    for name, fn in (("librosa", librosa_answer), ("Essentia", essentia_answer)):
+        if name not in systems:
+            continue
+        table = stored.setdefault(name, {})
+        try:
+            for s in songs:
+                if s["id"] not in table:
+                    table[s["id"]] = fn(s["path"]).get("bpm")
+        except ImportError as exc:
+            print(f"{name} is not installed ({exc}); its column is left out")
+            continue
+        out[name] = {s["id"]: table[s["id"]] for s in songs}
+    with open(path + ".tmp", "w") as f:
+        json.dump(stored, f)
+    os.replace(path + ".tmp", path)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache", default=_CACHE, help="folder for the rendered songs")
+    ap.add_argument("--seconds", type=float, default=180.0,
+                    help="length of each song scored (default: %(default)s)")
+    ap.add_argument("--no-peers", action="store_true", help="SongCal alone")
+    args = ap.parse_args(argv)
+
+    os.makedirs(args.cache, exist_ok=True)
+    songs = find_songs(args.seconds)
+    if not songs:
+        raise SystemExit("no songs found: apt-get install openttd-openmsx freedoom "
+                         "planetblupi-music-midi")
+    for i, song in enumerate(songs):
+        song["path"] = render(song, i, args.cache, args.seconds)
+        song["seconds"] = sf.info(song["path"]).duration
+    systems = {"SongCal"} | (set() if args.no_peers else {"librosa", "Essentia"})
+    answers = _answers(songs, args.cache, systems)
+    names = [s for s in ("SongCal", "librosa", "Essentia") if s in answers]
+    print(f"{len(songs)} songs, {sum(s['seconds'] for s in songs) / 60:.0f} min in all")
+    print(f"\n{'song':<28} {'s':>5} {'tempo':>6}  " + "  ".join(f"{n:>17}" for n in names))
+    for s in songs:
+        cells = []
+        for n in names:
+            bpm = answers[n][s["id"]]
+            rel = tempo_relation(bpm, s["bpm"]) or "none"
+            cells.append(f"{bpm:7.1f} {rel:>9}" if bpm else f"{'-':>7} {rel:>9}")
+        print(f"{s['id']:<28} {s['seconds']:5.0f} {s['bpm']:6.1f}  "
+              + "  ".join(f"{c:>17}" for c in cells))
+    print(f"\n{'songs':<10} {'n':>3} {'system':<9} {'Acc1':>6} {'Acc2':>6} {'no bpm':>6}")
+    for group in sorted({s["collection"] for s in songs}) + ["all"]:
+        part = [s for s in songs if group in ("all", s["collection"])]
+        for n in names:
+            hits = [tempo_hits(answers[n][s["id"]], s["bpm"]) for s in part]
+            none = sum(answers[n][s["id"]] is None for s in part)
+            print(f"{group:<10} {len(part):3d} {n:<9} {np.mean([h[0] for h in hits]):6.3f} "
+                  f"{np.mean([h[1] for h in hits]):6.3f} {none:6d}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

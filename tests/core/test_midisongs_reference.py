@@ -1,0 +1,114 @@
+"""The MIDI-songs benchmark: the notated beat's tempo of a file, WAD music and drum stems."""
+
+import io
+import struct
+
+import mido
+import pytest
+
+from benchmarks.midisongs import _split_midi, notated_tempo, wad_music
+
+
+def _song(bpm=120.0, sig=(4, 4), seconds=40.0, changes=(), drums=False):
+    """A type-1 file: a tempo track and a part of quarter notes lasting ``seconds``."""
+    mid = mido.MidiFile(type=1, ticks_per_beat=480)
+    meta = mido.MidiTrack()
+    if sig is not None:
+        meta.append(mido.MetaMessage("time_signature", numerator=sig[0], denominator=sig[1]))
+    meta.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm)))
+    for beat, new_bpm in changes:  # (beat number, BPM), beats in increasing order
+        meta.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(new_bpm),
+                                     time=beat * 480 - sum(m.time for m in meta)))
+    mid.tracks.append(meta)
+    part = mido.MidiTrack()
+    channel = 9 if drums else 0
+    for _ in range(int(seconds * bpm / 60)):
+        part.append(mido.Message("note_on", channel=channel, note=38, velocity=90, time=0))
+        part.append(mido.Message("note_off", channel=channel, note=38, velocity=0, time=480))
+    mid.tracks.append(part)
+    return mid
+
+
+@pytest.mark.parametrize(("sig", "bpm", "want"), [
+    ((4, 4), 120.0, 120.0),
+    ((3, 4), 96.0, 96.0),
+    ((6, 8), 180.0, 120.0),   # the dotted quarter is the beat
+    ((12, 8), 150.0, 100.0),
+    ((2, 2), 200.0, 100.0),   # the half note is the beat
+    (None, 140.0, 140.0),     # no time signature: MIDI's 4/4
+])
+def test_the_notated_beat_gives_the_tempo(sig, bpm, want):
+    got, why = notated_tempo(_song(bpm=bpm, sig=sig), 180.0)
+    assert why == ""
+    assert got == pytest.approx(want, rel=1e-3)
+
+
+def test_a_metre_without_a_settled_beat_is_left_out():
+    got, why = notated_tempo(_song(sig=(7, 8)), 180.0)
+    assert got is None and "7/8" in why
+
+
+def test_a_song_that_changes_tempo_is_left_out_but_a_nudge_is_kept():
+    got, why = notated_tempo(_song(bpm=100.0, changes=((40, 130.0),), seconds=90), 180.0)
+    assert got is None and "tempo changes" in why
+    got, why = notated_tempo(_song(bpm=100.0, changes=((40, 102.0),), seconds=90), 180.0)
+    assert why == "" and 100.0 < got < 102.0  # weighted by the time each tempo holds
+
+
+def test_a_change_after_the_part_scored_does_not_count():
+    song = _song(bpm=100.0, changes=((200, 150.0),), seconds=180)
+    got, why = notated_tempo(song, 60.0)  # beat 200 is two minutes in
+    assert why == "" and got == pytest.approx(100.0)
+
+
+def test_a_jingle_is_too_short_to_score():
+    got, why = notated_tempo(_song(seconds=8.0), 180.0)
+    assert got is None and "s of notes" in why
+
+
+def _wad(lumps):
+    body, directory = b"", b""
+    offset = 12
+    for name, data in lumps:
+        directory += struct.pack("<ii8s", offset + len(body), len(data), name.encode())
+        body += data
+    return struct.pack("<4sii", b"IWAD", len(lumps), offset + len(body)) + body + directory
+
+
+def test_the_music_lumps_of_a_wad_are_its_midi_songs(tmp_path):
+    buf = io.BytesIO()
+    _song().save(file=buf)
+    path = tmp_path / "game.wad"
+    path.write_bytes(_wad([("D_E1M1", buf.getvalue()), ("DEMO1", b"\x00" * 40),
+                           ("D_OLD", b"MUS\x1a" + b"\x00" * 20)]))
+    assert [name for name, _ in wad_music(str(path))] == ["D_E1M1"]
+    (tmp_path / "bad.wad").write_bytes(b"PK\x03\x04" + b"\x00" * 20)
+    with pytest.raises(ValueError, match="not a WAD"):
+        wad_music(str(tmp_path / "bad.wad"))
+
+
+def test_the_drum_channel_is_split_off_onto_a_melodic_channel(tmp_path):
+    song = _song(bpm=120.0)
+    song.tracks.append(_song(bpm=120.0, drums=True).tracks[1])
+    buf = io.BytesIO()
+    song.save(file=buf)
+    music, drums = _split_midi(buf.getvalue(), str(tmp_path))
+    music_notes = [m for t in mido.MidiFile(music).tracks for m in t if m.type == "note_on"]
+    drum_notes = [m for t in mido.MidiFile(drums).tracks for m in t if m.type == "note_on"]
+    assert music_notes and {m.channel for m in music_notes} == {0}
+    assert len(drum_notes) == len(music_notes) and {m.channel for m in drum_notes} == {0}
+    # the timing survives the split: both stems last as long as the song
+    assert mido.MidiFile(drums).length == pytest.approx(mido.MidiFile(music).length, abs=0.01)
+    buf = io.BytesIO()
+    _song().save(file=buf)
+    assert _split_midi(buf.getvalue(), str(tmp_path))[1] is None
+
+
+def test_a_song_converted_from_doom_music_has_no_notated_tempo():
+    # MUS counts 140 ticks a second; a converter writes 89 ticks a quarter at 95 BPM
+    song = _song(bpm=95.0)
+    song.ticks_per_beat = 89
+    got, why = notated_tempo(song, 180.0)
+    assert got is None and "MUS" in why
+    song.ticks_per_beat = 96  # the same tempo on a musical grid is read
+    assert notated_tempo(song, 180.0)[1] == ""
