@@ -61,6 +61,7 @@ from benchmarks.evalfeatures import ANALYSIS_SR, cached_features, features_of_au
 from benchmarks.evalset import CACHE, EDITIONS, SUBSETS, load  # noqa: E402
 from core.analysis.tempo import (  # noqa: E402
     FEATURE_NAMES,
+    TREE_SHARE,
     TREES_PATH,
     candidate_table,
     decision_scores,
@@ -257,8 +258,8 @@ def fit_trees(songs: list[dict], *, rounds: int = TREE_ROUNDS) -> dict:
 
     Every candidate is one example, labelled by whether it is within 4 % of the truth; each
     song weighs the same, shared by its candidates.  The trees are fitted on their own, not
-    on what the linear term leaves over: the decision takes the mean of the two scores, two
-    views of the same evidence.  Songs without a correct candidate are skipped.  ``rounds``:
+    on what the linear term leaves over: the decision takes a weighted mean of the two scores
+    (:data:`core.analysis.tempo.TREE_SHARE`), two views of the same evidence.  Songs without a correct candidate are skipped.  ``rounds``:
     boosting rounds (trees).  Deterministic.
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -343,13 +344,14 @@ def wide_weights(songs: list[dict], *, scheme: str = "files",
     return out
 
 
-def scorer(w: np.ndarray, trees: dict | None = None):
+def scorer(w: np.ndarray, trees: dict | None = None, share: float = TREE_SHARE):
     """The decision's score of a candidate table: linear weights ``w``, or with ``trees``
-    (their JSON form, :func:`fit_trees`) the mean of the two, as the analyzer scores."""
+    (their JSON form, :func:`fit_trees`) the two blended as the analyzer blends them, the
+    trees weighing ``share``."""
     if trees is None:
         return lambda x: x @ w
     model = trees_from_json(trees)
-    return lambda x: 0.5 * (x @ w + model.predict(tree_inputs(x)))
+    return lambda x: (1.0 - share) * (x @ w) + share * model.predict(tree_inputs(x))
 
 
 def _hits(songs: list[dict], w) -> tuple[np.ndarray, np.ndarray]:
@@ -386,14 +388,17 @@ def _score_line(label: str, songs: list[dict], w: np.ndarray, ref: np.ndarray) -
 
 def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
                           generated_scale: float = 1.0, reference=None,
-                          fonts: bool = True, trees: bool = False) -> dict:
+                          fonts: bool = True, trees: bool = False,
+                          shares: tuple[float, ...] = ()) -> dict:
     """Score each touched edition by a model fitted on all the other material.
 
     For each source of :data:`TOUCHED` in ``songs``: fitted on every other song of
     ``songs`` (loss weights from :func:`wide_weights`), scored on that source; then the
     TiMidity++ renders (soundfont ``freepats``) by a model fitted without any, and with
     ``fonts`` each soundfont's songs by a model fitted without that soundfont.  With ``trees`` each
-    refit also fits the decision's trees (:func:`fit_trees`) and scores their sum.  Printed
+    refit also fits the decision's trees (:func:`fit_trees`) and scores the blend of the two
+    (:data:`core.analysis.tempo.TREE_SHARE`); with ``shares`` too, each edition left out is
+    also scored with each of those trees' shares (0: the linear term alone).  Printed
     per subset: candidate-level Acc1 / Acc2 of the refit and, in brackets, of ``reference``
     (weights or a :func:`scorer`; default: the current decision,
     :func:`core.analysis.tempo.decision_scores`).  Returns the edition rows
@@ -402,20 +407,30 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
     if reference is None:
         reference = decision_scores
 
-    def refit(train):
+    def refit(train, test=(), sweep=None):
         w = fit(train, l2=l2, weights=wide_weights(train, scheme=scheme,
                                                    generated_scale=generated_scale))
-        return scorer(w, fit_trees(train) if trees else None)
+        t = fit_trees(train) if trees else None
+        if sweep is not None and t is not None:
+            for share in shares:
+                sweep.setdefault(share, []).append(
+                    [h.mean() for h in _hits(test, scorer(w, t, share))])
+        return scorer(w, t)
 
     print(f"leave one edition out (L2 {l2}, sources weighted by {scheme}, generated x"
           f"{generated_scale}{', with trees' if trees else ''}): Acc1 / Acc2 of a refit "
           "without the edition (the current decision); touched editions, fit-time validation")
-    rows = {}
+    rows, sweep = {}, {}
     for name in TOUCHED:
         test = [s for s in songs if s["gen"] == name]
         if test:
-            w = refit([s for s in songs if s["gen"] != name])
+            w = refit([s for s in songs if s["gen"] != name], test, sweep)
             rows[name] = _score_line(name, test, w, reference)
+    for share, figures in sweep.items():
+        print(f"  trees' share {share:.2f}: " + ", ".join(
+            f"{name} {a1:.3f} / {a2:.3f}" for name, (a1, a2) in zip(rows, figures, strict=True))
+            + f"; mean {np.mean([f[0] for f in figures]):.3f} / "
+              f"{np.mean([f[1] for f in figures]):.3f}")
     if rows:
         for k, label in ((0, "Acc1"), (1, "Acc2")):
             print(f"  mean over {len(rows)} editions {label} "
@@ -435,6 +450,17 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
             _score_line(font, [s for s in songs if s.get("font") == font],
                         refit([s for s in songs if s.get("font") != font]), reference)
     return rows
+
+
+def _shares(text: str) -> tuple[float, ...]:
+    """The trees' shares of ``--shares``: comma-separated numbers from 0 to 1."""
+    try:
+        out = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
+    if not all(0.0 <= v <= 1.0 for v in out):
+        raise argparse.ArgumentTypeError(f"shares must be from 0 to 1, got {text!r}")
+    return out
 
 
 def _pooled(rows: dict, sub: str, k: int) -> float:
@@ -549,6 +575,9 @@ def main(argv=None) -> int:
     ap.add_argument("--trees", action="store_true",
                     help="with --loeo: score the weights plus trees; with --wide: also fit "
                          f"the decision's trees on the wide material and write {TREES_PATH}")
+    ap.add_argument("--shares", type=_shares, default=(),
+                    help="with --loeo --trees: also score each edition left out with these "
+                         "trees' shares of the decision, e.g. 0,0.3,0.5,0.7,1")
     args = ap.parse_args(argv)
     if not args.l2 >= 0:
         ap.error(f"--l2 must be >= 0, got {args.l2}")
@@ -556,6 +585,8 @@ def main(argv=None) -> int:
         ap.error(f"--generated-scale must be >= 0, got {args.generated_scale}")
     if args.trees and not (args.wide or args.loeo):
         ap.error("--trees needs --wide or --loeo")
+    if args.shares and not (args.trees and args.loeo):
+        ap.error("--shares needs --loeo --trees")
     if args.generalise and args.with_more:
         ap.error("--generalise scores on the 'more' edition: it cannot also be fitted on")
     wide = args.wide or args.loeo
@@ -612,7 +643,7 @@ def main(argv=None) -> int:
     if args.loeo:
         leave_one_edition_out(real + more + grooves + generated + touched, l2=args.l2,
                               scheme=args.weighting, generated_scale=args.generated_scale,
-                              trees=args.trees)
+                              trees=args.trees, shares=args.shares)
     w = fit(real + always, l2=args.l2, weights=weights_of(real + always))
     print(f"in-sample Acc1: fit split {accuracy(real, w):.3f}  'more' "
           f"{accuracy(fitted_more, w) if fitted_more else float('nan'):.3f}  'grooves2' "

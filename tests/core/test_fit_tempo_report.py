@@ -126,3 +126,31 @@ def test_the_shipped_trees_read_the_current_features_and_other_features_are_refu
     data["features"] = data["features"][:-1]
     with pytest.raises(ValueError, match="other candidate features"):
         trees_from_json(data)
+
+
+def test_the_fitting_scripts_score_candidates_as_the_analyzer_does():
+    import json
+
+    from benchmarks.fit_tempo import scorer
+    from core.analysis.tempo import _WEIGHTS, FEATURE_NAMES, TREES_PATH, decision_scores
+
+    with open(TREES_PATH, encoding="utf-8") as f:
+        trees = json.load(f)
+    x = np.random.default_rng(3).normal(size=(5, len(FEATURE_NAMES)))
+    assert np.allclose(scorer(_WEIGHTS, trees)(x), decision_scores(x))
+    # the shares' ends are the two parts alone
+    assert np.allclose(scorer(_WEIGHTS, trees, 0.0)(x), x @ _WEIGHTS)
+    assert not np.allclose(scorer(_WEIGHTS, trees, 1.0)(x), x @ _WEIGHTS)
+
+
+def test_the_trees_shares_to_compare_are_numbers_from_0_to_1():
+    import argparse
+
+    import pytest
+
+    from benchmarks.fit_tempo import _shares
+
+    assert _shares("0,0.5,1") == (0.0, 0.5, 1.0)
+    for bad in ("0.5,1.5", "half", "-0.1"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            _shares(bad)
