@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import glob
-import json
 import math
 import os
 import re
@@ -38,7 +37,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-from core.calibration.agreement import tempo_hits, tempo_relation  # noqa: E402
+from benchmarks.tempo_report import print_answers, print_scores, tempo_answers  # noqa: E402
 
 __all__ = ["LOOP_DIR", "SOURCES", "reference_tempo", "build", "main"]
 
@@ -106,36 +105,6 @@ def build(cache: str, seconds: float) -> list[dict]:
     return items
 
 
-def _answers(items, cache, systems) -> dict:
-    """Each system's tempo for each item; the peers' answers are cached in ``cache``."""
-    from benchmarks.realistic import (
-        essentia_answer,
-        librosa_answer,
-        read_versioned,
-        songcal_answers,
-    )
-
-    path = os.path.join(cache, "answers.json")
-    stored = read_versioned(path, _ANSWERS_VERSION)
-    out = {"SongCal": {it["id"]: songcal_answers(it).get("bpm") for it in items}}
-    for name, fn in (("librosa", librosa_answer), ("Essentia", essentia_answer)):
-        if name not in systems:
-            continue
-        table = stored.setdefault(name, {})
-        try:
-            for it in items:
-                if it["id"] not in table:
-                    table[it["id"]] = fn(it["path"]).get("bpm")
-        except ImportError as exc:
-            print(f"{name} is not installed ({exc}); its column is left out")
-            continue
-        out[name] = {it["id"]: table[it["id"]] for it in items}
-    with open(path + ".tmp", "w") as f:
-        json.dump(stored, f)
-    os.replace(path + ".tmp", path)
-    return out
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=40.0,
@@ -146,28 +115,12 @@ def main(argv=None) -> int:
 
     items = build(args.cache, args.seconds)
     systems = {"SongCal"} | (set() if args.no_peers else {"librosa", "Essentia"})
-    answers = _answers(items, args.cache, systems)
-    names = [s for s in ("SongCal", "librosa", "Essentia") if s in answers]
+    answers = tempo_answers(items, args.cache, systems, _ANSWERS_VERSION)
     print(f"{len(items)} loops, each repeated to at least {args.seconds:.0f} s")
-    print(f"\n{'loop':<32} {'s':>6} {'beats':>5} {'ref':>7}  "
-          + "  ".join(f"{n:>17}" for n in names))
-    for it in items:
-        cells = []
-        for n in names:
-            bpm = answers[n][it["id"]]
-            rel = tempo_relation(bpm, it["bpm"]) or "none"
-            cells.append(f"{bpm:7.1f} {rel:>9}" if bpm else f"{'-':>7} {rel:>9}")
-        print(f"{it['id']:<32} {it['loop_s']:6.3f} {it['beats']:5d} {it['bpm']:7.1f}  "
-              + "  ".join(f"{c:>17}" for c in cells))
-    print(f"\n{'loops':<10} {'n':>3} {'system':<9} {'Acc1':>6} {'Acc2':>6} {'no bpm':>6}")
-    groups = sorted({it["id"].split("/")[0] for it in items}) + ["all"]
-    for group in groups:
-        part = [it for it in items if group == "all" or it["id"].split("/")[0] == group]
-        for n in names:
-            hits = [tempo_hits(answers[n][it["id"]], it["bpm"]) for it in part]
-            none = sum(answers[n][it["id"]] is None for it in part)
-            print(f"{group:<10} {len(part):3d} {n:<9} {np.mean([h[0] for h in hits]):6.3f} "
-                  f"{np.mean([h[1] for h in hits]):6.3f} {none:6d}")
+    print_answers(items, answers, f"{'loop':<32} {'s':>6} {'beats':>5} {'ref':>7}",
+                  lambda it: f"{it['id']:<32} {it['loop_s']:6.3f} {it['beats']:5d} "
+                             f"{it['bpm']:7.1f}")
+    print_scores(items, answers, "loops", lambda it: it["id"].split("/")[0])
     return 0
 
 

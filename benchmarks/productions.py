@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import glob
 import gzip
-import json
 import os
 import re
 import shutil
@@ -44,7 +43,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-from core.calibration.agreement import tempo_hits, tempo_relation  # noqa: E402
+from benchmarks.tempo_report import print_answers, print_scores, tempo_answers  # noqa: E402
 
 __all__ = ["SOURCES", "project_text", "stated_tempo", "find_songs", "render", "main"]
 
@@ -144,36 +143,6 @@ def render(song: dict, cache: str) -> str | None:
     return out
 
 
-def _answers(songs, cache, systems) -> dict:
-    """Each system's tempo for each song; the peers' answers are cached in ``cache``."""
-    from benchmarks.realistic import (
-        essentia_answer,
-        librosa_answer,
-        read_versioned,
-        songcal_answers,
-    )
-
-    path = os.path.join(cache, "answers.json")
-    stored = read_versioned(path, _ANSWERS_VERSION)
-    out = {"SongCal": {s["id"]: songcal_answers(s).get("bpm") for s in songs}}
-    for name, fn in (("librosa", librosa_answer), ("Essentia", essentia_answer)):
-        if name not in systems:
-            continue
-        table = stored.setdefault(name, {})
-        try:
-            for s in songs:
-                if s["id"] not in table:
-                    table[s["id"]] = fn(s["path"]).get("bpm")
-        except ImportError as exc:
-            print(f"{name} is not installed ({exc}); its column is left out")
-            continue
-        out[name] = {s["id"]: table[s["id"]] for s in songs}
-    with open(path + ".tmp", "w") as f:
-        json.dump(stored, f)
-    os.replace(path + ".tmp", path)
-    return out
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", default=_CACHE, help="folder for the rendered songs")
@@ -190,26 +159,11 @@ def main(argv=None) -> int:
     if not songs:
         raise SystemExit("no songs rendered: apt-get install lmms lmms-common hydrogen")
     systems = {"SongCal"} | (set() if args.no_peers else {"librosa", "Essentia"})
-    answers = _answers(songs, args.cache, systems)
-    names = [s for s in ("SongCal", "librosa", "Essentia") if s in answers]
+    answers = tempo_answers(songs, args.cache, systems, _ANSWERS_VERSION)
     print(f"{len(songs)} songs, {sum(s['seconds'] for s in songs) / 60:.0f} min in all")
-    print(f"\n{'song':<46} {'s':>5} {'stated':>6}  " + "  ".join(f"{n:>17}" for n in names))
-    for s in songs:
-        cells = []
-        for n in names:
-            bpm = answers[n][s["id"]]
-            rel = tempo_relation(bpm, s["bpm"]) or "none"
-            cells.append(f"{bpm:7.1f} {rel:>9}" if bpm else f"{'-':>7} {rel:>9}")
-        print(f"{s['id']:<46} {s['seconds']:5.0f} {s['bpm']:6.1f}  "
-              + "  ".join(f"{c:>17}" for c in cells))
-    print(f"\n{'program':<10} {'n':>3} {'system':<9} {'Acc1':>6} {'Acc2':>6} {'no bpm':>6}")
-    for group in sorted({s["program"] for s in songs}) + ["all"]:
-        part = [s for s in songs if group in ("all", s["program"])]
-        for n in names:
-            hits = [tempo_hits(answers[n][s["id"]], s["bpm"]) for s in part]
-            none = sum(answers[n][s["id"]] is None for s in part)
-            print(f"{group:<10} {len(part):3d} {n:<9} {np.mean([h[0] for h in hits]):6.3f} "
-                  f"{np.mean([h[1] for h in hits]):6.3f} {none:6d}")
+    print_answers(songs, answers, f"{'song':<46} {'s':>5} {'stated':>6}",
+                  lambda s: f"{s['id']:<46} {s['seconds']:5.0f} {s['bpm']:6.1f}")
+    print_scores(songs, answers, "program", lambda s: s["program"])
     return 0
 
 

@@ -1,0 +1,81 @@
+"""The tempo benchmarks' shared part: every system's answers, then a row per file and scores.
+
+Used by :mod:`benchmarks.loops`, :mod:`benchmarks.productions` and
+:mod:`benchmarks.midisongs`: SongCal's tempo is measured on every run, the peers' (librosa's
+and Essentia's plain pipelines) are cached in the set's folder, as they do not change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from core.calibration.agreement import tempo_hits, tempo_relation
+
+__all__ = ["SYSTEMS", "tempo_answers", "print_answers", "print_scores"]
+
+#: The systems in the order they are printed.
+SYSTEMS = ("SongCal", "librosa", "Essentia")
+
+
+def tempo_answers(items: list[dict], cache: str, systems: set, version: int) -> dict:
+    """``{system: {item id: BPM or None}}`` for each item (``id``, ``path``) and system.
+
+    The peers' answers are kept in ``cache``/answers.json under ``version``; a peer that is
+    not installed is left out with a message.
+    """
+    from benchmarks.realistic import (
+        essentia_answer,
+        librosa_answer,
+        read_versioned,
+        songcal_answers,
+    )
+
+    path = os.path.join(cache, "answers.json")
+    stored = read_versioned(path, version)
+    out = {"SongCal": {it["id"]: songcal_answers(it).get("bpm") for it in items}}
+    for name, fn in (("librosa", librosa_answer), ("Essentia", essentia_answer)):
+        if name not in systems:
+            continue
+        table = stored.setdefault(name, {})
+        try:
+            for it in items:
+                if it["id"] not in table:
+                    table[it["id"]] = fn(it["path"]).get("bpm")
+        except ImportError as exc:
+            print(f"{name} is not installed ({exc}); its column is left out")
+            continue
+        out[name] = {it["id"]: table[it["id"]] for it in items}
+    with open(path + ".tmp", "w") as f:
+        json.dump(stored, f)
+    os.replace(path + ".tmp", path)
+    return out
+
+
+def print_answers(items: list[dict], answers: dict, head: str, lead) -> None:
+    """One row per item: ``lead(item)`` (under ``head``), then each system's BPM and its
+    relation to the item's ``bpm``."""
+    names = [s for s in SYSTEMS if s in answers]
+    print(f"\n{head}  " + "  ".join(f"{n:>17}" for n in names))
+    for it in items:
+        cells = []
+        for n in names:
+            bpm = answers[n][it["id"]]
+            rel = tempo_relation(bpm, it["bpm"]) or "none"
+            cells.append(f"{bpm:7.1f} {rel:>9}" if bpm else f"{'-':>7} {rel:>9}")
+        print(f"{lead(it)}  " + "  ".join(f"{c:>17}" for c in cells))
+
+
+def print_scores(items: list[dict], answers: dict, title: str, group) -> None:
+    """Acc1, Acc2 and files without a tempo per system, for each ``group(item)`` and all."""
+    names = [s for s in SYSTEMS if s in answers]
+    print(f"\n{title:<10} {'n':>3} {'system':<9} {'Acc1':>6} {'Acc2':>6} {'no bpm':>6}")
+    for name in sorted({group(it) for it in items}) + ["all"]:
+        part = [it for it in items if name in ("all", group(it))]
+        for n in names:
+            hits = [tempo_hits(answers[n][it["id"]], it["bpm"]) for it in part]
+            none = sum(answers[n][it["id"]] is None for it in part)
+            print(f"{name:<10} {len(part):3d} {n:<9} {np.mean([h[0] for h in hits]):6.3f} "
+                  f"{np.mean([h[1] for h in hits]):6.3f} {none:6d}")
