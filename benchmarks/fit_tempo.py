@@ -259,13 +259,13 @@ def fit_trees(songs: list[dict], *, rounds: int = TREE_ROUNDS) -> dict:
     Every candidate is one example, labelled by whether it is within 4 % of the truth; each
     song weighs the same, shared by its candidates.  The trees are fitted on their own, not
     on what the linear term leaves over: the decision takes a weighted mean of the two scores
-    (:data:`core.analysis.tempo.TREE_SHARE`), two views of the same evidence.  Songs without a correct candidate are skipped.  ``rounds``:
-    boosting rounds (trees).  Deterministic.
+    (:data:`core.analysis.tempo.TREE_SHARE`), two views of the same evidence.  Songs without
+    a correct candidate are skipped.  ``rounds``: boosting rounds (trees).  Deterministic.
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
     from threadpoolctl import threadpool_limits
 
-    from core.calibration.learned_model import tree_from_sklearn
+    from core.analysis.trees import tree_from_sklearn
 
     usable = [s for s in songs if s["X"] is not None and s["y"].any()]
     x = np.vstack([tree_inputs(s["X"]) for s in usable])
@@ -351,7 +351,7 @@ def scorer(w: np.ndarray, trees: dict | None = None, share: float = TREE_SHARE):
     if trees is None:
         return lambda x: x @ w
     model = trees_from_json(trees)
-    return lambda x: (1.0 - share) * (x @ w) + share * model.predict(tree_inputs(x))
+    return lambda x: decision_scores(x, w, model, share)
 
 
 def _hits(songs: list[dict], w) -> tuple[np.ndarray, np.ndarray]:
@@ -395,8 +395,9 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
     For each source of :data:`TOUCHED` in ``songs``: fitted on every other song of
     ``songs`` (loss weights from :func:`wide_weights`), scored on that source; then the
     TiMidity++ renders (soundfont ``freepats``) by a model fitted without any, and with
-    ``fonts`` each soundfont's songs by a model fitted without that soundfont.  With ``trees`` each
-    refit also fits the decision's trees (:func:`fit_trees`) and scores the blend of the two
+    ``fonts`` each soundfont's songs by a model fitted without that soundfont.  With
+    ``trees`` each refit also fits the decision's trees (:func:`fit_trees`) and scores the
+    blend of the two
     (:data:`core.analysis.tempo.TREE_SHARE`); with ``shares`` too, each edition left out is
     also scored with each of those trees' shares (0: the linear term alone).  Printed
     per subset: candidate-level Acc1 / Acc2 of the refit and, in brackets, of ``reference``

@@ -134,12 +134,16 @@ def trees_from_json(data: dict) -> TreeEnsemble:
     return TreeEnsemble(baseline, trees_from_list(data.get("trees"), 3 * len(FEATURE_NAMES)))
 
 
-def decision_scores(features: np.ndarray) -> np.ndarray:
+def decision_scores(features: np.ndarray, weights: np.ndarray | None = None,
+                    trees: TreeEnsemble | None = None,
+                    share: float = TREE_SHARE) -> np.ndarray:
     """The score (a logit) of each candidate: a weighted mean of the linear term and the
     trees' (each is a logit of its own; a mean keeps the softmax as sharp as either's, so
-    the confidence is not inflated), the trees weighing :data:`TREE_SHARE`."""
-    return ((1.0 - TREE_SHARE) * (features @ _WEIGHTS)
-            + TREE_SHARE * _trees().predict(tree_inputs(features)))
+    the confidence is not inflated), the trees weighing ``share``.  ``weights`` and
+    ``trees`` default to the shipped ones; the fitting scripts pass their refits."""
+    linear = features @ (_WEIGHTS if weights is None else weights)
+    model = _trees() if trees is None else trees
+    return (1.0 - share) * linear + share * model.predict(tree_inputs(features))
 
 
 @dataclass
