@@ -114,8 +114,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     items = build(args.cache, args.seconds)
-    systems = {"SongCal"} | (set() if args.no_peers else {"librosa", "Essentia"})
-    answers = tempo_answers(items, args.cache, systems, _ANSWERS_VERSION)
+    answers = tempo_answers(items, args.cache, _ANSWERS_VERSION, peers=not args.no_peers)
     print(f"{len(items)} loops, each repeated to at least {args.seconds:.0f} s")
     print_answers(items, answers, f"{'loop':<32} {'s':>6} {'beats':>5} {'ref':>7}",
                   lambda it: f"{it['id']:<32} {it['loop_s']:6.3f} {it['beats']:5d} "

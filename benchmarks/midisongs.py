@@ -306,8 +306,7 @@ def main(argv=None) -> int:
     for i, song in enumerate(songs):
         song["path"] = render(song, i, args.cache, args.seconds)
         song["seconds"] = sf.info(song["path"]).duration
-    systems = {"SongCal"} | (set() if args.no_peers else {"librosa", "Essentia"})
-    answers = tempo_answers(songs, args.cache, systems, _ANSWERS_VERSION)
+    answers = tempo_answers(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers)
     print(f"{len(songs)} songs, {sum(s['seconds'] for s in songs) / 60:.0f} min in all")
     print_answers(songs, answers, f"{'song':<28} {'s':>5} {'tempo':>6}",
                   lambda s: f"{s['id']:<28} {s['seconds']:5.0f} {s['bpm']:6.1f}")

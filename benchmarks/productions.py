@@ -158,8 +158,7 @@ def main(argv=None) -> int:
             songs.append(dict(song, path=path, seconds=info.frames / info.samplerate))
     if not songs:
         raise SystemExit("no songs rendered: apt-get install lmms lmms-common hydrogen")
-    systems = {"SongCal"} | (set() if args.no_peers else {"librosa", "Essentia"})
-    answers = tempo_answers(songs, args.cache, systems, _ANSWERS_VERSION)
+    answers = tempo_answers(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers)
     print(f"{len(songs)} songs, {sum(s['seconds'] for s in songs) / 60:.0f} min in all")
     print_answers(songs, answers, f"{'song':<46} {'s':>5} {'stated':>6}",
                   lambda s: f"{s['id']:<46} {s['seconds']:5.0f} {s['bpm']:6.1f}")

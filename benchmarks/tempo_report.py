@@ -20,8 +20,9 @@ __all__ = ["SYSTEMS", "tempo_answers", "print_answers", "print_scores"]
 SYSTEMS = ("SongCal", "librosa", "Essentia")
 
 
-def tempo_answers(items: list[dict], cache: str, systems: set, version: int) -> dict:
-    """``{system: {item id: BPM or None}}`` for each item (``id``, ``path``) and system.
+def tempo_answers(items: list[dict], cache: str, version: int, *, peers: bool = True) -> dict:
+    """``{system: {item id: BPM or None}}`` for each item (``id``, ``path``): SongCal's and,
+    with ``peers``, librosa's and Essentia's.
 
     The peers' answers are kept in ``cache``/answers.json under ``version``; a peer that is
     not installed is left out with a message.
@@ -36,9 +37,8 @@ def tempo_answers(items: list[dict], cache: str, systems: set, version: int) -> 
     path = os.path.join(cache, "answers.json")
     stored = read_versioned(path, version)
     out = {"SongCal": {it["id"]: songcal_answers(it).get("bpm") for it in items}}
-    for name, fn in (("librosa", librosa_answer), ("Essentia", essentia_answer)):
-        if name not in systems:
-            continue
+    others = (("librosa", librosa_answer), ("Essentia", essentia_answer)) if peers else ()
+    for name, fn in others:
         table = stored.setdefault(name, {})
         try:
             for it in items:
