@@ -33,7 +33,7 @@ from core.settings import AnalysisSettings
 __all__ = ["analyze_file", "MIN_DURATION_S"]
 
 #: Shortest file (s) that is analyzed; anything shorter fails as too short.
-MIN_DURATION_S = 2.0
+MIN_DURATION_S = 1.0
 _SUB_BLOCK_S = 30.0  # longest decoding block (s); a longer chunk is read as several
 
 
@@ -158,9 +158,9 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         tempo = estimate_tempo(feats)
         key = estimate_key(feats)
         if tempo.bpm is None and key.key is None:
-            note = "no onsets and no pitched content found"
+            note = "too few onsets for a tempo and no pitched content found"
         elif tempo.bpm is None:
-            note = "no onsets found for a tempo"
+            note = "too few onsets for a tempo"
         elif key.key is None:
             note = "no pitched content found for a key"
 

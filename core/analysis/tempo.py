@@ -36,6 +36,7 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.ndimage
 
 from core.analysis.beatevidence import FEATURE_NAMES, beat_context, candidate_features
 from core.analysis.periodicity import periodicity, prepare_bands, value_at
@@ -45,7 +46,13 @@ __all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "candidate_table",
            "FEATURE_NAMES", "tree_inputs", "trees_from_json", "decision_scores",
            "TREES_PATH", "TREE_SHARE"]
 
-_MIN_S = 4.0  # shortest signal with a tempo (s)
+#: Shortest signal with a tempo (s).  A loop of one bar at 120 BPM lasts 2 s and half a bar
+#: 1 s: their beat is read as well as a long song's (the evidence is a few pulses, and the
+#: weak flag's margin grows for short signals).
+_MIN_S = 1.0
+_MIN_ONSETS = 3  # fewer onsets than this make no pulse (a constant signal's single click)
+_ONSET_OVER_MEAN = 2.0  # an onset peak stands this far above the envelope's mean around it
+_SECTION_MIN_S = 8.0  # shortest chunk that takes part in the search for a song's main section
 _WEAK_PERIODICITY = 0.035  # below this (plus a margin for short signals) the pulse is weak
 #: A tempo whose confidence is below this is a guess whatever the song's periodicity: a held
 #: chord's beating partials can be periodic at a lag no onset marks.
@@ -153,8 +160,8 @@ class TempoEstimate:
     Attributes
     ----------
     bpm : float or None
-        Beats per minute; ``None`` only for silence, a signal without onsets or one shorter
-        than 4 s.
+        Beats per minute; ``None`` only for silence, a signal with fewer than three onsets or
+        one shorter than 1 s.
     confidence : float
         0-1: how clearly the chosen level beats its alternatives, times how periodic the
         signal is.
@@ -181,13 +188,22 @@ def _weak_periodicity(seconds: float) -> float:
     return _WEAK_PERIODICITY + 0.1 / np.sqrt(max(seconds, 1.0))
 
 
-def _has_onsets(bands: np.ndarray) -> bool:
-    """Whether the onset envelope has peaks standing out of its floor (stationary noise not)."""
+def _has_onsets(bands: np.ndarray, frame_rate: float) -> bool:
+    """Whether the onset envelope has peaks standing out of its floor (stationary noise not),
+    at least :data:`_MIN_ONSETS` of them (a constant signal's click at its start, or a lone
+    cymbal crash, is not a pulse)."""
     env = bands.sum(axis=0)
     if env.size == 0 or float(env.max()) <= 0:
         return False
-    med = float(np.median(env))
-    return float(np.percentile(env, 99.5)) > _MIN_ONSET_CREST * max(med, 1e-9)
+    floor = _MIN_ONSET_CREST * max(float(np.median(env)), 1e-9)
+    if float(np.percentile(env, 99.5)) <= floor:
+        return False
+    # An onset is a local maximum (within 50 ms) above the floor and above twice the mean of
+    # the second around it: the flicker of a cymbal's or a noise's decay is not one.
+    local = scipy.ndimage.maximum_filter1d(env, max(3, int(0.1 * frame_rate)) | 1) == env
+    around = scipy.ndimage.uniform_filter1d(env, max(3, int(frame_rate)) | 1)
+    peaks = local & (env > floor) & (env > _ONSET_OVER_MEAN * around)
+    return int(np.count_nonzero(peaks)) >= _MIN_ONSETS
 
 
 def _seed_tempi(both: np.ndarray, frame_rate: float, min_bpm: float, max_bpm: float):
@@ -252,7 +268,8 @@ def candidate_table(bands: np.ndarray, frame_rate: float, *, chroma: np.ndarray 
         ``periodicity`` (its peak over the range).
     """
     n = bands.shape[1]
-    if n < _MIN_S * frame_rate or float(bands.sum()) <= 1e-6 * n or not _has_onsets(bands):
+    if (n < _MIN_S * frame_rate or float(bands.sum()) <= 1e-6 * n
+            or not _has_onsets(bands, frame_rate)):
         return None
     prep = prepare_bands(bands, frame_rate)
     acfs, windows = periodicity(np.vstack([prep.sum(axis=0), prep[0] + prep[1], prep]),
@@ -378,8 +395,8 @@ def estimate_tempo(features, *, frame_rate: float | None = None,
     Returns
     -------
     TempoEstimate
-        ``bpm`` is ``None`` only for silence, a signal without onsets or one shorter than
-        4 s.  A FeatureStream whose chunks beat at unrelated tempi gets the tempo of its
+        ``bpm`` is ``None`` only for silence, a signal with fewer than three onsets or one
+        shorter than 1 s.  A FeatureStream whose chunks beat at unrelated tempi gets the tempo of its
         longest section (the first of equally long ones).
 
     Raises
@@ -403,11 +420,14 @@ def estimate_tempo(features, *, frame_rate: float | None = None,
 def _chunk_pulse(bands: np.ndarray, frame_rate: float):
     """(summed autocorrelation, strongest beat rate in BPM) of a chunk, or None without one."""
     n = bands.shape[1]
-    if n < _MIN_S * frame_rate or float(bands.sum()) <= 1e-6 * n or not _has_onsets(bands):
+    if (n < _MIN_S * frame_rate or float(bands.sum()) <= 1e-6 * n
+            or not _has_onsets(bands, frame_rate)):
         return None
     prep = prepare_bands(bands, frame_rate)
     a_all, a_acc = periodicity(np.stack([prep.sum(axis=0), prep[0] + prep[1]]), frame_rate)
     seeds = _seed_tempi(a_all + a_acc, frame_rate, 40.0, 240.0)
+    if not seeds:  # nothing repeats: the periodicity is negative at every lag
+        return None
     return a_all, a_acc, seeds[0]
 
 
@@ -438,7 +458,7 @@ def _main_section(features, bands, fr, chunks):
     """
     pulses = []
     for a, b in chunks:
-        if b - a >= 2 * _MIN_S * fr:
+        if b - a >= _SECTION_MIN_S * fr:
             p = _chunk_pulse_of(features, bands, fr, (a, b))
             if p is not None:
                 pulses.append(((a, b), p[2]))

@@ -110,6 +110,24 @@ def test_half_second_clip_is_too_short(tmp_path):
     assert "too short" in exc.value.reason and exc.value.path.endswith("clip.wav")
 
 
+def test_one_bar_loop_is_analyzed_with_its_tempo(tmp_path):
+    """1.6 s: one bar at 150 BPM is long enough for every value, the tempo included."""
+    y = render_song(bpm=150.0, key=Key(9, "minor"), seconds=8.0, sr=SR, seed=4)
+    write_audio(tmp_path / "loop.wav", y[: int(SR * 1.6)], SR)
+    r = analyze_file(tmp_path / "loop.wav")
+    assert r.status == "done" and r.bpm is not None and abs(r.bpm - 150.0) <= 0.04 * 150.0
+    assert r.loudness_lufs is not None and r.key is not None
+
+
+def test_constant_signal_is_analyzed_without_a_tempo(tmp_path):
+    """A DC offset (a broken converter's output) gives its loudness and a clear note.  The
+    resampler's ringing at its start left no periodicity at any lag, and the search for the
+    song's main section stopped with an error on that."""
+    write_audio(tmp_path / "dc.wav", np.full(10 * SR, 0.9), SR)
+    r = analyze_file(tmp_path / "dc.wav")
+    assert r.status == "done" and r.bpm is None and "too few onsets" in r.note
+
+
 def test_eight_channel_96k_file(tmp_path):
     y = render_song(bpm=100.0, key=Key(2, "major"), seconds=12.0, sr=96000, seed=5)
     y8 = np.concatenate([y, 0.5 * y, 0.25 * y, 0.25 * y], axis=1)
