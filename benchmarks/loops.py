@@ -1,7 +1,7 @@
 """Tempo on recorded loops: Sonic Pi's and LMMS's loop samples, beside librosa's and Essentia's plain pipelines.
 
     apt-get install sonic-pi-samples lmms-common
-    python -m benchmarks.loops [--seconds 40] [--no-peers] [--cache DIR]
+    python -m benchmarks.loops [--seconds 40 | --once] [--no-peers] [--cache DIR]
 
 Every evaluation edition renders its music from scores; these are loops made by people
 (Sonic Pi's: drum breaks, tabla, percussion, melodic and electronic phrases, a drone,
@@ -15,10 +15,12 @@ name states the tempo (``loop_drone_g_97``) or names a style whose tempo range i
 (jungle: 150-190 BPM).  Acc2 (the tempo, twice or half it, three times or a third of it)
 does not depend on that reading; Acc1 does, so Acc2 is the figure to trust.
 
-Each loop is repeated to at least ``--seconds`` and written as FLAC into the cache folder
-(default ``~/.cache/songcal-loops``).  A repeated loop is steadier than a played song: the
+Each loop is repeated to at least ``--seconds`` and written as FLAC into a folder for that
+length in the cache folder (default ``~/.cache/songcal-loops``).  A repeated loop is steadier than a played song: the
 figures show whether each analyzer finds the pulse of recorded, non-General-MIDI sounds, not
-how it copes with a drifting performance.  Printed: each loop's reference tempo and every
+how it copes with a drifting performance.  With ``--once`` each loop is analyzed as it is,
+a single pass of 0.9-11 s (29 of the 40 are shorter than 4 s): what a user who drags a
+sample pack's folder onto the window gets.  Printed: each loop's reference tempo and every
 system's answer with its relation, then Acc1, Acc2 and files without a tempo per system.
 """
 
@@ -79,7 +81,8 @@ def reference_tempo(name: str, seconds: float) -> tuple[float, int]:
 
 
 def build(cache: str, seconds: float) -> list[dict]:
-    """Write each loop repeated to at least ``seconds`` into ``cache``; returns the items."""
+    """Write each loop repeated to at least ``seconds`` (once when ``seconds`` <= 0) into
+    ``cache``; returns the items."""
     os.makedirs(cache, exist_ok=True)
     items = []
     for source, pattern, package in SOURCES:
@@ -96,7 +99,7 @@ def build(cache: str, seconds: float) -> list[dict]:
             out = os.path.join(cache, ident.replace("/", "-") + ".flac")
             if not os.path.exists(out):
                 tmp = out + ".part.flac"
-                sf.write(tmp, np.tile(y, (math.ceil(seconds / length), 1)), sr)
+                sf.write(tmp, np.tile(y, (max(1, math.ceil(seconds / length)), 1)), sr)
                 os.replace(tmp, out)
             items.append({"id": ident, "path": out, "bpm": bpm, "beats": beats,
                           "loop_s": length})
@@ -107,15 +110,24 @@ def build(cache: str, seconds: float) -> list[dict]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=40.0,
-                    help="length each loop is repeated to (default: %(default)s)")
-    ap.add_argument("--cache", default=_CACHE, help="folder for the repeated loops")
+    how = ap.add_mutually_exclusive_group()
+    how.add_argument("--seconds", type=float, default=40.0,
+                     help="length each loop is repeated to (default: %(default)s)")
+    how.add_argument("--once", action="store_true",
+                     help="analyze each loop as it is, not repeated")
+    ap.add_argument("--cache", default=_CACHE, help="folder for the loops and answers")
     ap.add_argument("--no-peers", action="store_true", help="SongCal alone")
     args = ap.parse_args(argv)
+    if not args.once and not args.seconds > 0:
+        ap.error(f"--seconds must be > 0, got {args.seconds} (--once: each loop as it is)")
 
-    items = build(args.cache, args.seconds)
-    answers = tempo_answers(items, args.cache, _ANSWERS_VERSION, peers=not args.no_peers)
-    print(f"{len(items)} loops, each repeated to at least {args.seconds:.0f} s")
+    # One folder per length, answers included: a loop repeated to another length is another
+    # file.
+    cache = os.path.join(args.cache, "once" if args.once else f"{args.seconds:g}s")
+    items = build(cache, 0.0 if args.once else args.seconds)
+    answers = tempo_answers(items, cache, _ANSWERS_VERSION, peers=not args.no_peers)
+    print(f"{len(items)} loops, " + ("each once, as it is" if args.once else
+                                     f"each repeated to at least {args.seconds:.0f} s"))
     print_answers(items, answers, f"{'loop':<32} {'s':>6} {'beats':>5} {'ref':>7}",
                   lambda it: f"{it['id']:<32} {it['loop_s']:6.3f} {it['beats']:5d} "
                              f"{it['bpm']:7.1f}")

@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from collections import defaultdict
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -55,10 +56,15 @@ TEMPO_FITTED = ("base", "more", "grooves2", "fresh", "unseen", "fourth", "fifth"
 
 
 def songcal_answers(item: dict) -> dict:
-    """SongCal's tempo, weak-pulse flag and key for one item."""
+    """SongCal's tempo, weak-pulse flag and key for one item (all None for a file that
+    SongCal refuses, such as one shorter than a second, as the window would list it)."""
     from core.analysis.analyze import analyze_file
+    from core.errors import AudioFileError
 
-    r = analyze_file(item["path"])
+    try:
+        r = analyze_file(item["path"])
+    except AudioFileError:
+        return {"bpm": None, "key": None, "weak": None}
     return {"bpm": r.bpm, "key": r.key, "weak": getattr(r, "bpm_weak_pulse", None)}
 
 
@@ -67,8 +73,10 @@ def librosa_answer(path: str) -> dict:
     import librosa
 
     y, sr = librosa.load(path, sr=22050, mono=True)
-    tempo, _ = librosa.beat.beat_track(y=y, sr=sr)
-    chroma = librosa.feature.chroma_cqt(y=y, sr=sr).mean(axis=1)
+    with warnings.catch_warnings():  # a loop shorter than its frames: warned, still answered
+        warnings.simplefilter("ignore", UserWarning)
+        tempo, _ = librosa.beat.beat_track(y=y, sr=sr)
+        chroma = librosa.feature.chroma_cqt(y=y, sr=sr).mean(axis=1)
     best, key = -2.0, None
     for mode, prof in (("major", _KK_MAJOR), ("minor", _KK_MINOR)):
         for t in range(12):
