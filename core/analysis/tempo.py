@@ -52,6 +52,7 @@ __all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "candidate_table",
 _MIN_S = 1.0
 _MIN_ONSETS = 3  # fewer onsets than this make no pulse (a constant signal's single click)
 _ONSET_OVER_MEAN = 2.0  # an onset peak stands this far above the envelope's mean around it
+_ONSET_OF_MAX = 0.02  # ... and reaches at least this share of the strongest onset
 _SECTION_MIN_S = 8.0  # shortest chunk that takes part in the search for a song's main section
 _WEAK_PERIODICITY = 0.035  # below this (plus a margin for short signals) the pulse is weak
 #: A tempo whose confidence is below this is a guess whatever the song's periodicity: a held
@@ -198,11 +199,14 @@ def _has_onsets(bands: np.ndarray, frame_rate: float) -> bool:
     floor = _MIN_ONSET_CREST * max(float(np.median(env)), 1e-9)
     if float(np.percentile(env, 99.5)) <= floor:
         return False
-    # An onset is a local maximum (within 50 ms) above the floor and above twice the mean of
-    # the second around it: the flicker of a cymbal's or a noise's decay is not one.
+    # An onset is a local maximum (within 50 ms) above the floor, above twice the mean of
+    # the second around it (the flicker of a cymbal's or a noise's decay is not one) and
+    # above a fiftieth of the strongest (a steady tone's or a constant signal's envelope is
+    # zero but for its start and rounding errors: its median sets no floor).
     local = scipy.ndimage.maximum_filter1d(env, max(3, int(0.1 * frame_rate)) | 1) == env
     around = scipy.ndimage.uniform_filter1d(env, max(3, int(frame_rate)) | 1)
-    peaks = local & (env > floor) & (env > _ONSET_OVER_MEAN * around)
+    peaks = (local & (env > floor) & (env > _ONSET_OVER_MEAN * around)
+             & (env > _ONSET_OF_MAX * float(env.max())))
     return int(np.count_nonzero(peaks)) >= _MIN_ONSETS
 
 

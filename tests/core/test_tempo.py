@@ -135,6 +135,13 @@ def test_constant_signal_has_no_tempo():
     assert estimate_tempo(_features(np.full(10 * SR, 0.9))).bpm is None
 
 
+@pytest.mark.parametrize("hz", [50.0, 440.0, 1000.0])
+def test_a_steady_test_tone_has_no_tempo(hz):
+    """A calibration tone's onset envelope is zero but for its start and rounding errors."""
+    t = np.arange(10 * SR) / SR
+    assert estimate_tempo(_features(0.5 * np.sin(2 * np.pi * hz * t))).bpm is None
+
+
 @pytest.mark.parametrize("decay", [0.3, 0.8])
 def test_a_lone_cymbal_crash_has_no_tempo(decay):
     """The flickers of a crash's decaying noise are not onsets of their own."""
