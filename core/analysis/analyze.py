@@ -158,11 +158,11 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         tempo = estimate_tempo(feats)
         key = estimate_key(feats)
         if tempo.bpm is None and key.key is None:
-            note = "too few onsets for a tempo and no pitched content found"
+            note = "too few onsets for a tempo and no key (no pitched content, or one pitch)"
         elif tempo.bpm is None:
             note = "too few onsets for a tempo"
         elif key.key is None:
-            note = "no pitched content found for a key"
+            note = "no key (no pitched content, or one pitch)"
 
     if invalid:
         note = "; ".join(filter(None, [note, f"{invalid} invalid samples (NaN or infinite) "

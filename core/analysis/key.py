@@ -24,6 +24,9 @@ __all__ = ["KeyEstimate", "estimate_key", "chunk_keys", "key_scores", "key_table
 
 _MIN_CORRELATION = 0.35  # below this the chroma has no key
 _MIN_PEAKINESS = 0.12  # relative spread of the pitch-class profile; noise is flatter
+#: Pitch classes that reach a fifth of the strongest: fewer than this make no key (a test
+#: tone or a single held note has one; the least varied music measured has eight).
+_MIN_PITCH_CLASSES = 3
 _BASS_WEIGHT = 0.3
 _SCORE_SCALE = 0.05  # song scores per nat of the decision, on the scale of the chunk scores
 
@@ -81,16 +84,26 @@ def key_scores(profile: np.ndarray, bass: np.ndarray | None = None) -> np.ndarra
     return scores
 
 
+def _keyless(profile: np.ndarray) -> bool:
+    """Whether a pitch-class profile has no key: silence, noise (too flat a profile or too
+    little like any key's) or a single pitch."""
+    if profile.sum() <= 0:
+        return True
+    spread = (profile.max() - profile.min()) / max(profile.mean(), 1e-12)
+    plain = _TEMPLATES @ zscore(profile) / 12.0
+    return bool(spread < _MIN_PEAKINESS or plain.max() < _MIN_CORRELATION
+                or np.count_nonzero(profile >= 0.2 * profile.max()) < _MIN_PITCH_CLASSES)
+
+
 def _from_profiles(profile: np.ndarray, bass: np.ndarray | None, *,
                    prior: np.ndarray | None = None) -> KeyEstimate:
     if profile.sum() <= 0:
         return KeyEstimate(None)
-    spread = (profile.max() - profile.min()) / max(profile.mean(), 1e-12)
     scores = key_scores(profile, bass)
     if prior is not None:
         scores = scores + prior
     plain = _TEMPLATES @ zscore(profile) / 12.0
-    if spread < _MIN_PEAKINESS or plain.max() < _MIN_CORRELATION:
+    if _keyless(profile):
         return KeyEstimate(None, scores=scores)
     order = np.argsort(scores)[::-1]
     margin = float(scores[order[0]] - scores[order[1]])
@@ -121,7 +134,7 @@ def estimate_key(
     Returns
     -------
     KeyEstimate
-        ``key`` is ``None`` for silence or unpitched sound.
+        ``key`` is ``None`` for silence, unpitched sound or a single pitch.
 
     Raises
     ------
@@ -140,10 +153,9 @@ def estimate_key(
         if bass_chroma is not None:
             bass_chroma = bass_chroma[:, frames[0] : frames[1]]
     profile = pitch_profile(chroma)
-    plain = _TEMPLATES @ zscore(profile) / 12.0 if profile.sum() > 0 else np.zeros(24)
-    spread = (profile.max() - profile.min()) / max(profile.mean(), 1e-12)
-    if profile.sum() <= 0 or spread < _MIN_PEAKINESS or plain.max() < _MIN_CORRELATION:
+    if _keyless(profile):
         return KeyEstimate(None)
+    plain = _TEMPLATES @ zscore(profile) / 12.0
     evidence = key_table(chroma, bass_chroma, frame_rate)
     logits = evidence @ _KEY_WEIGHTS
     prob = np.exp(logits - logits.max())

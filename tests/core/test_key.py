@@ -60,6 +60,16 @@ def test_white_noise_has_no_key():
     assert estimate_key(_features(noise(8.0, SR, seed=4))).key is None
 
 
+@pytest.mark.parametrize("hz", [440.0, 1000.0])
+def test_a_test_tone_has_no_key(hz):
+    """One pitch class is no key, in the song and in its chunks: a 440 Hz tone was read as
+    A minor and a 1 kHz tone as B minor."""
+    t = np.arange(12 * SR) / SR
+    fs = _features(0.5 * np.sin(2 * np.pi * hz * t), chunk_s=6.0)
+    assert estimate_key(fs).key is None
+    assert [k.key for k in chunk_keys(fs)] == [None, None]
+
+
 def test_chroma_array_input():
     fs = _features(chord_progression(Key(2, "major"), seconds=10.0, sr=SR))
     assert estimate_key(fs.chroma).key == Key(2, "major")
