@@ -255,7 +255,7 @@ def mismatch_rows(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
     (unmatched or ambiguous) and reference rows no song was paired with.
 
     The ``mismatch`` column says which (e.g. ``"tempo half; key relative"``,
-    ``"no tempo: no beat and no pitched content found"``, ``"unmatched song"``,
+    ``"no tempo: too few onsets for a tempo"``, ``"unmatched song"``,
     ``"unmatched reference row"``).  ``paired``: the output of :func:`paired_rows` when
     the caller has it already.
     """
