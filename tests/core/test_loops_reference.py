@@ -28,3 +28,21 @@ def test_a_style_with_a_settled_tempo_range_decides_the_beats():
     # 2.78 s: 86 BPM (4 beats) is nearer 120, but jungle is played at 150-190
     assert reference_tempo("jungle01", 2.7799)[1] == 8
     assert reference_tempo("house_loop01", 1.6901)[1] == 4
+
+
+def test_loops_are_written_once_or_repeated_to_a_length(tmp_path, monkeypatch):
+    """``--once`` keeps a loop as it is; otherwise it is repeated to at least the length."""
+    import numpy as np
+    import soundfile as sf
+
+    import benchmarks.loops as loops
+
+    src = tmp_path / "src"
+    src.mkdir()
+    sf.write(src / "loop_plain.flac", np.zeros((int(1.5 * 8000), 1), dtype=np.float32), 8000)
+    monkeypatch.setattr(loops, "SOURCES", (("sonic-pi", str(src / "loop_*.flac"), "pkg"),))
+    once = loops.build(str(tmp_path / "once"), 0.0)
+    repeated = loops.build(str(tmp_path / "10s"), 10.0)
+    assert sf.info(once[0]["path"]).frames == int(1.5 * 8000)
+    assert sf.info(repeated[0]["path"]).frames == 7 * int(1.5 * 8000)  # ceil(10 / 1.5)
+    assert once[0]["loop_s"] == repeated[0]["loop_s"] == 1.5
