@@ -53,7 +53,7 @@ _MIN_S = 1.0
 _MIN_ONSETS = 3  # fewer onsets than this make no pulse (a constant signal's single click)
 _ONSET_OVER_MEAN = 2.0  # an onset peak stands this far above the envelope's mean around it
 _ONSET_OF_MAX = 0.02  # ... and reaches at least this share of the strongest onset
-_SECTION_MIN_S = 8.0  # shortest chunk that takes part in the search for a song's main section
+_SECTION_MIN_S = 8.0  # shortest chunk (s) that takes part in the search for the main section
 _WEAK_PERIODICITY = 0.035  # below this (plus a margin for short signals) the pulse is weak
 #: A tempo whose confidence is below this is a guess whatever the song's periodicity: a held
 #: chord's beating partials can be periodic at a lag no onset marks.
@@ -190,11 +190,15 @@ def _weak_periodicity(seconds: float) -> float:
 
 
 def _has_onsets(bands: np.ndarray, frame_rate: float) -> bool:
-    """Whether the onset envelope has peaks standing out of its floor (stationary noise not),
-    at least :data:`_MIN_ONSETS` of them (a constant signal's click at its start, or a lone
-    cymbal crash, is not a pulse)."""
+    """Whether the onset bands can carry a tempo: at least :data:`_MIN_S` long, not silent,
+    with peaks standing out of the envelope's floor (stationary noise not), at least
+    :data:`_MIN_ONSETS` of them (a constant signal's click at its start, or a lone cymbal
+    crash, is not a pulse)."""
+    n = bands.shape[1]
+    if n < _MIN_S * frame_rate or float(bands.sum()) <= 1e-6 * n:
+        return False
     env = bands.sum(axis=0)
-    if env.size == 0 or float(env.max()) <= 0:
+    if float(env.max()) <= 0:
         return False
     floor = _MIN_ONSET_CREST * max(float(np.median(env)), 1e-9)
     if float(np.percentile(env, 99.5)) <= floor:
@@ -271,9 +275,7 @@ def candidate_table(bands: np.ndarray, frame_rate: float, *, chroma: np.ndarray 
         ``acf`` (summed autocorrelation), ``a_all`` (autocorrelation of all onsets) and
         ``periodicity`` (its peak over the range).
     """
-    n = bands.shape[1]
-    if (n < _MIN_S * frame_rate or float(bands.sum()) <= 1e-6 * n
-            or not _has_onsets(bands, frame_rate)):
+    if not _has_onsets(bands, frame_rate):
         return None
     prep = prepare_bands(bands, frame_rate)
     acfs, windows = periodicity(np.vstack([prep.sum(axis=0), prep[0] + prep[1], prep]),
@@ -400,8 +402,8 @@ def estimate_tempo(features, *, frame_rate: float | None = None,
     -------
     TempoEstimate
         ``bpm`` is ``None`` only for silence, a signal with fewer than three onsets or one
-        shorter than 1 s.  A FeatureStream whose chunks beat at unrelated tempi gets the tempo of its
-        longest section (the first of equally long ones).
+        shorter than 1 s.  A FeatureStream whose chunks beat at unrelated tempi gets the
+        tempo of its longest section (the first of equally long ones).
 
     Raises
     ------
@@ -423,9 +425,7 @@ def estimate_tempo(features, *, frame_rate: float | None = None,
 
 def _chunk_pulse(bands: np.ndarray, frame_rate: float):
     """(summed autocorrelation, strongest beat rate in BPM) of a chunk, or None without one."""
-    n = bands.shape[1]
-    if (n < _MIN_S * frame_rate or float(bands.sum()) <= 1e-6 * n
-            or not _has_onsets(bands, frame_rate)):
+    if not _has_onsets(bands, frame_rate):
         return None
     prep = prepare_bands(bands, frame_rate)
     a_all, a_acc = periodicity(np.stack([prep.sum(axis=0), prep[0] + prep[1]]), frame_rate)
