@@ -84,15 +84,17 @@ def key_scores(profile: np.ndarray, bass: np.ndarray | None = None) -> np.ndarra
     return scores
 
 
-def _keyless(profile: np.ndarray) -> bool:
-    """Whether a pitch-class profile has no key: silence, noise (too flat a profile or too
-    little like any key's) or a single pitch."""
+def _key_likeness(profile: np.ndarray) -> np.ndarray | None:
+    """Correlation of a pitch-class profile with each key's template, or None when it has no
+    key: silence, noise (too flat a profile or too little like any key's) or a single pitch."""
     if profile.sum() <= 0:
-        return True
+        return None
     spread = (profile.max() - profile.min()) / max(profile.mean(), 1e-12)
     plain = _TEMPLATES @ zscore(profile) / 12.0
-    return bool(spread < _MIN_PEAKINESS or plain.max() < _MIN_CORRELATION
-                or np.count_nonzero(profile >= 0.2 * profile.max()) < _MIN_PITCH_CLASSES)
+    if (spread < _MIN_PEAKINESS or plain.max() < _MIN_CORRELATION
+            or np.count_nonzero(profile >= 0.2 * profile.max()) < _MIN_PITCH_CLASSES):
+        return None
+    return plain
 
 
 def _from_profiles(profile: np.ndarray, bass: np.ndarray | None, *,
@@ -102,8 +104,8 @@ def _from_profiles(profile: np.ndarray, bass: np.ndarray | None, *,
     scores = key_scores(profile, bass)
     if prior is not None:
         scores = scores + prior
-    plain = _TEMPLATES @ zscore(profile) / 12.0
-    if _keyless(profile):
+    plain = _key_likeness(profile)
+    if plain is None:
         return KeyEstimate(None, scores=scores)
     order = np.argsort(scores)[::-1]
     margin = float(scores[order[0]] - scores[order[1]])
@@ -153,9 +155,9 @@ def estimate_key(
         if bass_chroma is not None:
             bass_chroma = bass_chroma[:, frames[0] : frames[1]]
     profile = pitch_profile(chroma)
-    if _keyless(profile):
+    plain = _key_likeness(profile)
+    if plain is None:
         return KeyEstimate(None)
-    plain = _TEMPLATES @ zscore(profile) / 12.0
     evidence = key_table(chroma, bass_chroma, frame_rate)
     logits = evidence @ _KEY_WEIGHTS
     prob = np.exp(logits - logits.max())
