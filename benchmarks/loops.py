@@ -16,9 +16,9 @@ name states the tempo (``loop_drone_g_97``) or names a style whose tempo range i
 does not depend on that reading; Acc1 does, so Acc2 is the figure to trust.
 
 Each loop is repeated to at least ``--seconds`` and written as FLAC into a folder for that
-length in the cache folder (default ``~/.cache/songcal-loops``).  A repeated loop is steadier than a played song: the
-figures show whether each analyzer finds the pulse of recorded, non-General-MIDI sounds, not
-how it copes with a drifting performance.  With ``--once`` each loop is analyzed as it is,
+length in the cache folder (default ``~/.cache/songcal-loops``).  A repeated loop is steadier
+than a played song: the figures show whether each analyzer finds the pulse of recorded,
+non-General-MIDI sounds, not how it copes with a drifting performance.  With ``--once`` each loop is analyzed as it is,
 a single pass of 0.9-11 s (29 of the 40 are shorter than 4 s): what a user who drags a
 sample pack's folder onto the window gets.  Printed: each loop's reference tempo and every
 system's answer with its relation, then Acc1, Acc2 and files without a tempo per system.

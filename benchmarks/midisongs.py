@@ -48,7 +48,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-from benchmarks.tempo_report import print_answers, print_scores, tempo_answers  # noqa: E402
+from benchmarks.tempo_report import print_songs, tempo_answers  # noqa: E402
 
 __all__ = ["COLLECTIONS", "PITCHED_FONTS", "DRUM_KITS", "wad_music", "find_songs",
            "notated_tempo", "render", "main"]
@@ -307,10 +307,8 @@ def main(argv=None) -> int:
         song["path"] = render(song, i, args.cache, args.seconds)
         song["seconds"] = sf.info(song["path"]).duration
     answers = tempo_answers(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers)
-    print(f"{len(songs)} songs, {sum(s['seconds'] for s in songs) / 60:.0f} min in all")
-    print_answers(songs, answers, f"{'song':<28} {'s':>5} {'tempo':>6}",
-                  lambda s: f"{s['id']:<28} {s['seconds']:5.0f} {s['bpm']:6.1f}")
-    print_scores(songs, answers, "songs", lambda s: s["collection"])
+    print_songs(songs, answers, id_width=28, tempo_label="tempo", title="songs",
+                group=lambda s: s["collection"])
     return 0
 
 

@@ -43,7 +43,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-from benchmarks.tempo_report import print_answers, print_scores, tempo_answers  # noqa: E402
+from benchmarks.tempo_report import print_songs, tempo_answers  # noqa: E402
 
 __all__ = ["SOURCES", "project_text", "stated_tempo", "find_songs", "render", "main"]
 
@@ -159,10 +159,8 @@ def main(argv=None) -> int:
     if not songs:
         raise SystemExit("no songs rendered: apt-get install lmms lmms-common hydrogen")
     answers = tempo_answers(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers)
-    print(f"{len(songs)} songs, {sum(s['seconds'] for s in songs) / 60:.0f} min in all")
-    print_answers(songs, answers, f"{'song':<46} {'s':>5} {'stated':>6}",
-                  lambda s: f"{s['id']:<46} {s['seconds']:5.0f} {s['bpm']:6.1f}")
-    print_scores(songs, answers, "program", lambda s: s["program"])
+    print_songs(songs, answers, id_width=46, tempo_label="stated", title="program",
+                group=lambda s: s["program"])
     return 0
 
 

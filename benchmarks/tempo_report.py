@@ -14,7 +14,7 @@ import numpy as np
 
 from core.calibration.agreement import tempo_hits, tempo_relation
 
-__all__ = ["SYSTEMS", "tempo_answers", "print_answers", "print_scores"]
+__all__ = ["SYSTEMS", "tempo_answers", "print_answers", "print_scores", "print_songs"]
 
 #: The systems in the order they are printed.
 SYSTEMS = ("SongCal", "librosa", "Essentia")
@@ -79,3 +79,14 @@ def print_scores(items: list[dict], answers: dict, title: str, group) -> None:
             none = sum(answers[n][it["id"]] is None for it in part)
             print(f"{name:<10} {len(part):3d} {n:<9} {np.mean([h[0] for h in hits]):6.3f} "
                   f"{np.mean([h[1] for h in hits]):6.3f} {none:6d}")
+
+
+def print_songs(songs: list[dict], answers: dict, *, id_width: int, tempo_label: str,
+                title: str, group) -> None:
+    """The report of a set of whole songs (``id``, ``seconds``, ``bpm``): their count and
+    length, a row per song (its id in ``id_width`` characters, its length and the reference
+    tempo under ``tempo_label``) and the scores per ``group(song)`` under ``title``."""
+    print(f"{len(songs)} songs, {sum(s['seconds'] for s in songs) / 60:.0f} min in all")
+    print_answers(songs, answers, f"{'song':<{id_width}} {'s':>5} {tempo_label:>6}",
+                  lambda s: f"{s['id']:<{id_width}} {s['seconds']:5.0f} {s['bpm']:6.1f}")
+    print_scores(songs, answers, title, group)
