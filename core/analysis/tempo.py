@@ -24,8 +24,11 @@
    follows the mean tempo of a drifting (rubato) performance.
 
 Every signal with onsets gets a tempo; a pulse too weak to trust is flagged
-(:attr:`TempoEstimate.weak`), not dropped.  A song whose chunks beat at unrelated tempi (a
-tempo change) takes the tempo of its longest section.
+(:attr:`TempoEstimate.weak`), not dropped.  Faint onsets, whose peaks stand barely twice over
+the envelope's floor (legato music heard from afar in a hall, or under loud hiss), carry a
+tempo only when it repeats more clearly than noise's does, and that tempo is flagged weak.
+A song whose chunks beat at unrelated tempi (a tempo change) takes the tempo of its longest
+section.
 """
 
 from __future__ import annotations
@@ -58,7 +61,11 @@ _WEAK_PERIODICITY = 0.035  # below this (plus a margin for short signals) the pu
 #: A tempo whose confidence is below this is a guess whatever the song's periodicity: a held
 #: chord's beating partials can be periodic at a lag no onset marks.
 _WEAK_CONFIDENCE = 0.1
-_MIN_ONSET_CREST = 2.2  # onset-envelope peaks over its median: below this there are no onsets
+_MIN_ONSET_CREST = 2.2  # onset-envelope peaks over its median: clear onsets from this on
+#: Fainter onsets (peaks this far over the median) carry a tempo only when their
+#: periodicity is trustworthy (:func:`_weak_periodicity`): legato music in a reverberant
+#: hall, heard from afar, sits here, and so does stationary noise, which has no periodicity.
+_FAINT_ONSET_CREST = 1.8
 _PLATEAU = 0.6  # share of the peak that bounds the plateau of a drifting tempo
 _RELATIVES = (1 / 3, 1 / 2, 2 / 3, 1.0, 3 / 2, 2.0, 3.0, 4.0)
 _FAMILY = (1 / 3, 1 / 2, 2 / 3, 1.0, 3 / 2, 2.0, 3.0)  # ratios that keep a metrical family
@@ -189,18 +196,18 @@ def _weak_periodicity(seconds: float) -> float:
     return _WEAK_PERIODICITY + 0.1 / np.sqrt(max(seconds, 1.0))
 
 
-def _has_onsets(bands: np.ndarray, frame_rate: float) -> bool:
+def _has_onsets(bands: np.ndarray, frame_rate: float, crest: float = _MIN_ONSET_CREST) -> bool:
     """Whether the onset bands can carry a tempo: at least :data:`_MIN_S` long, not silent,
-    with peaks standing out of the envelope's floor (stationary noise not), at least
-    :data:`_MIN_ONSETS` of them (a constant signal's click at its start, or a lone cymbal
-    crash, is not a pulse)."""
+    with peaks standing ``crest`` times out of the envelope's median (stationary noise's do
+    not stand out :data:`_MIN_ONSET_CREST` times), at least :data:`_MIN_ONSETS` of them (a
+    constant signal's click at its start, or a lone cymbal crash, is not a pulse)."""
     n = bands.shape[1]
     if n < _MIN_S * frame_rate or float(bands.sum()) <= 1e-6 * n:
         return False
     env = bands.sum(axis=0)
     if float(env.max()) <= 0:
         return False
-    floor = _MIN_ONSET_CREST * max(float(np.median(env)), 1e-9)
+    floor = crest * max(float(np.median(env)), 1e-9)
     if float(np.percentile(env, 99.5)) <= floor:
         return False
     # An onset is a local maximum (within 50 ms) above the floor, above twice the mean of
@@ -212,6 +219,22 @@ def _has_onsets(bands: np.ndarray, frame_rate: float) -> bool:
     peaks = (local & (env > floor) & (env > _ONSET_OVER_MEAN * around)
              & (env > _ONSET_OF_MAX * float(env.max())))
     return int(np.count_nonzero(peaks)) >= _MIN_ONSETS
+
+
+def _faint_onsets(bands: np.ndarray, frame_rate: float) -> bool | None:
+    """None when the bands carry no tempo, False for clear onsets, True for faint ones
+    (between :data:`_FAINT_ONSET_CREST` and :data:`_MIN_ONSET_CREST`): their tempo must be
+    periodic enough to trust, and is flagged weak."""
+    if _has_onsets(bands, frame_rate):
+        return False
+    return True if _has_onsets(bands, frame_rate, _FAINT_ONSET_CREST) else None
+
+
+def _peak_periodicity(a_all: np.ndarray, frame_rate: float, min_bpm: float,
+                      max_bpm: float) -> float:
+    """The highest autocorrelation of the onsets at a beat between the two tempi."""
+    lags = 60.0 * frame_rate / np.exp(np.linspace(np.log(min_bpm), np.log(max_bpm), 400))
+    return float(np.max(value_at(a_all, lags)))
 
 
 def _seed_tempi(both: np.ndarray, frame_rate: float, min_bpm: float, max_bpm: float):
@@ -272,18 +295,21 @@ def candidate_table(bands: np.ndarray, frame_rate: float, *, chroma: np.ndarray 
     dict or None
         ``None`` for silence, a signal without onsets or too short a signal; else
         ``cands`` (BPM), ``features`` (one row per candidate, :data:`FEATURE_NAMES` order),
-        ``acf`` (summed autocorrelation), ``a_all`` (autocorrelation of all onsets) and
-        ``periodicity`` (its peak over the range).
+        ``acf`` (summed autocorrelation), ``a_all`` (autocorrelation of all onsets),
+        ``periodicity`` (its peak over the range) and ``faint`` (whether the onsets are
+        faint: see :func:`_faint_onsets`).
     """
-    if not _has_onsets(bands, frame_rate):
+    faint = _faint_onsets(bands, frame_rate)
+    if faint is None:
         return None
     prep = prepare_bands(bands, frame_rate)
     acfs, windows = periodicity(np.vstack([prep.sum(axis=0), prep[0] + prep[1], prep]),
                                 frame_rate, windows=True)
     a_all = acfs[0]
     both = a_all + acfs[1]
-    grid_lag = 60.0 * frame_rate / np.exp(np.linspace(np.log(min_bpm), np.log(max_bpm), 400))
-    peak = float(np.max(value_at(a_all, grid_lag)))
+    peak = _peak_periodicity(a_all, frame_rate, min_bpm, max_bpm)
+    if faint and peak < _weak_periodicity(bands.shape[1] / frame_rate):
+        return None
     cands: list[float] = []
     for seed in _seed_tempi(both, frame_rate, min_bpm, max_bpm):
         for f in _RELATIVES:
@@ -296,7 +322,7 @@ def candidate_table(bands: np.ndarray, frame_rate: float, *, chroma: np.ndarray 
                        max_bpm=max_bpm)
     feats = np.array([candidate_features(c, ctx) for c in cands])
     return {"cands": cands, "features": feats, "acf": both, "a_all": a_all,
-            "periodicity": peak}
+            "periodicity": peak, "faint": faint}
 
 
 def _decide(table, frame_rate: float, seconds: float) -> TempoEstimate:
@@ -317,7 +343,8 @@ def _decide(table, frame_rate: float, seconds: float) -> TempoEstimate:
         bpm=round(best, 2), confidence=conf,
         alternatives=(round(best, 2),) + tuple(round(cands[i], 2) for i in rest),
         scores=(float(mass[top]),) + tuple(float(prob[i]) for i in rest), periodicity=per,
-        weak=bool(table["periodicity"] < _weak_periodicity(seconds) or conf < _WEAK_CONFIDENCE))
+        weak=bool(table["periodicity"] < _weak_periodicity(seconds) or conf < _WEAK_CONFIDENCE
+                  or table["faint"]))
 
 
 def _refine(acf: np.ndarray, frame_rate: float, bpm: float, *, spread: float = 0.03,
@@ -424,15 +451,20 @@ def estimate_tempo(features, *, frame_rate: float | None = None,
 
 
 def _chunk_pulse(bands: np.ndarray, frame_rate: float):
-    """(summed autocorrelation, strongest beat rate in BPM) of a chunk, or None without one."""
-    if not _has_onsets(bands, frame_rate):
+    """(autocorrelation of all onsets and of the accents, strongest beat rate in BPM,
+    whether the onsets are faint) of a chunk, or None without a pulse."""
+    faint = _faint_onsets(bands, frame_rate)
+    if faint is None:
         return None
     prep = prepare_bands(bands, frame_rate)
     a_all, a_acc = periodicity(np.stack([prep.sum(axis=0), prep[0] + prep[1]]), frame_rate)
+    if faint and (_peak_periodicity(a_all, frame_rate, 40.0, 240.0)
+                  < _weak_periodicity(bands.shape[1] / frame_rate)):
+        return None
     seeds = _seed_tempi(a_all + a_acc, frame_rate, 40.0, 240.0)
     if not seeds:  # nothing repeats: the periodicity is negative at every lag
         return None
-    return a_all, a_acc, seeds[0]
+    return a_all, a_acc, seeds[0], faint
 
 
 #: Two sections whose tempi are this close (relative) to a metrical ratio are one tempo.
@@ -456,7 +488,7 @@ def _chunk_pulse_of(features, bands: np.ndarray, frame_rate: float, span: tuple[
 
 
 def _main_section(features, bands, fr, chunks):
-    """Onset-frame spans of the longest group of chunks whose pulses are related, or None.
+    """Onset-frame spans of the longest group of chunks whose clear pulses are related, or None.
 
     ``None`` means the whole signal: every chunk with a pulse belongs to one family.
     """
@@ -464,7 +496,7 @@ def _main_section(features, bands, fr, chunks):
     for a, b in chunks:
         if b - a >= _SECTION_MIN_S * fr:
             p = _chunk_pulse_of(features, bands, fr, (a, b))
-            if p is not None:
+            if p is not None and not p[3]:  # a faint pulse does not mark a tempo change
                 pulses.append(((a, b), p[2]))
     if len(pulses) < 2:
         return None
@@ -519,11 +551,11 @@ def _follow_song(pulse, seconds: float, frame_rate: float,
     or None when the chunk's pulse differs."""
     if pulse is None:
         return TempoEstimate(None)
-    a_all, a_acc, base = pulse
+    a_all, a_acc, base, faint = pulse
     if not _related(base, bpm):
         return None
     best = _refine(a_all + a_acc, frame_rate, bpm, spread=0.06, plateau=True)
     per = float(value_at(a_all, 60.0 * frame_rate / best))
     return TempoEstimate(round(best, 2), confidence=float(np.clip(per / 0.3, 0.0, 1.0)),
                          alternatives=(round(best, 2),), scores=(1.0,), periodicity=per,
-                         weak=bool(per < _weak_periodicity(seconds)))
+                         weak=bool(per < _weak_periodicity(seconds) or faint))

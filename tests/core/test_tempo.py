@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from benchmarks.errorcases import chorale, four_on_the_floor, halftime_groove, sixteenth_riff
+from benchmarks.evalfifthrender import noise_floor
 from benchmarks.evalfourthrender import wow
 from benchmarks.independent_synth import render
 from benchmarks.synth import click_track, noise, render_song, silence
@@ -230,6 +231,29 @@ def test_drumless_chorale_gets_a_tempo_and_a_confidence():
     est = estimate_tempo(_features(chorale(Key(7, "major"), bpm=66.0, seed=3)))
     assert _within(est.bpm, 66.0), est
     assert 0.0 < est.confidence <= 1.0
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_chorale_under_loud_hiss_gets_a_weak_tempo(seed):
+    """Hiss 7 dB below a legato chorale lifts the onset envelope's floor until its peaks
+    stand barely twice over it (a distant or noisy recording): the beat is still periodic,
+    so it is given, flagged weak."""
+    y = chorale(Key(7, "major"), bpm=66.0, seed=seed)
+    noisy = noise_floor(y[:, None].astype(np.float64), SR, kind="hiss", db=7.0, seed=seed)
+    est = estimate_tempo(_features(noisy[:, 0].astype(np.float32)))
+    assert _within(est.bpm, 66.0), est
+    assert est.weak, est
+
+
+@pytest.mark.parametrize("seconds", [8.0, 15.0, 30.0, 60.0])
+def test_pink_noise_has_no_tempo(seconds):
+    """Pink noise's envelope peaks stand as far over its floor as a noisy chorale's, but do
+    not repeat: no tempo."""
+    for seed in range(4):
+        z = noise_floor(np.full((int(seconds * SR), 1), 1e-3), SR, kind="hiss", db=-60.0,
+                        seed=seed)[:, 0]
+        est = estimate_tempo(_features((0.1 * z / np.std(z)).astype(np.float32)))
+        assert est.bpm is None, (seed, est)
 
 
 def test_onsets_without_a_pulse_get_a_flagged_tempo():
