@@ -54,6 +54,7 @@ __all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "candidate_table",
 #: weak flag's margin grows for short signals).
 _MIN_S = 1.0
 _MIN_ONSETS = 3  # fewer onsets than this make no pulse (a constant signal's single click)
+_STEADY_ONSETS = 4  # a tempo read from fewer onsets (two intervals) is a guess: flagged weak
 _ONSET_OVER_MEAN = 2.0  # an onset peak stands this far above the envelope's mean around it
 _ONSET_OF_MAX = 0.02  # ... and reaches at least this share of the strongest onset
 _SECTION_MIN_S = 8.0  # shortest chunk (s) that takes part in the search for the main section
@@ -196,20 +197,19 @@ def _weak_periodicity(seconds: float) -> float:
     return _WEAK_PERIODICITY + 0.1 / np.sqrt(max(seconds, 1.0))
 
 
-def _has_onsets(bands: np.ndarray, frame_rate: float, crest: float = _MIN_ONSET_CREST) -> bool:
-    """Whether the onset bands can carry a tempo: at least :data:`_MIN_S` long, not silent,
-    with peaks standing ``crest`` times out of the envelope's median (stationary noise's do
-    not stand out :data:`_MIN_ONSET_CREST` times), at least :data:`_MIN_ONSETS` of them (a
-    constant signal's click at its start, or a lone cymbal crash, is not a pulse)."""
+def _onset_count(bands: np.ndarray, frame_rate: float, crest: float = _MIN_ONSET_CREST) -> int:
+    """Onsets that can carry a tempo: peaks standing ``crest`` times out of the envelope's
+    median (stationary noise's do not stand out :data:`_MIN_ONSET_CREST` times); 0 for a
+    signal shorter than :data:`_MIN_S` or silent."""
     n = bands.shape[1]
     if n < _MIN_S * frame_rate or float(bands.sum()) <= 1e-6 * n:
-        return False
+        return 0
     env = bands.sum(axis=0)
     if float(env.max()) <= 0:
-        return False
+        return 0
     floor = crest * max(float(np.median(env)), 1e-9)
     if float(np.percentile(env, 99.5)) <= floor:
-        return False
+        return 0
     # An onset is a local maximum (within 50 ms) above the floor, above twice the mean of
     # the second around it (the flicker of a cymbal's or a noise's decay is not one) and
     # above a fiftieth of the strongest (a steady tone's or a constant signal's envelope is
@@ -218,16 +218,22 @@ def _has_onsets(bands: np.ndarray, frame_rate: float, crest: float = _MIN_ONSET_
     around = scipy.ndimage.uniform_filter1d(env, max(3, int(frame_rate)) | 1)
     peaks = (local & (env > floor) & (env > _ONSET_OVER_MEAN * around)
              & (env > _ONSET_OF_MAX * float(env.max())))
-    return int(np.count_nonzero(peaks)) >= _MIN_ONSETS
+    return int(np.count_nonzero(peaks))
 
 
-def _faint_onsets(bands: np.ndarray, frame_rate: float) -> bool | None:
-    """None when the bands carry no tempo, False for clear onsets, True for faint ones
-    (between :data:`_FAINT_ONSET_CREST` and :data:`_MIN_ONSET_CREST`): their tempo must be
-    periodic enough to trust, and is flagged weak."""
-    if _has_onsets(bands, frame_rate):
-        return False
-    return True if _has_onsets(bands, frame_rate, _FAINT_ONSET_CREST) else None
+def _onsets(bands: np.ndarray, frame_rate: float) -> tuple[int, bool] | None:
+    """(how many onsets, whether they are faint) when the bands can carry a tempo, else None.
+
+    A tempo needs :data:`_MIN_ONSETS` onsets (a constant signal's click at its start, or a
+    lone cymbal crash, is not a pulse).  Faint onsets stand between
+    :data:`_FAINT_ONSET_CREST` and :data:`_MIN_ONSET_CREST` times over the floor: their tempo
+    must be periodic enough to trust, and is flagged weak.
+    """
+    count = _onset_count(bands, frame_rate)
+    if count >= _MIN_ONSETS:
+        return count, False
+    count = _onset_count(bands, frame_rate, _FAINT_ONSET_CREST)
+    return (count, True) if count >= _MIN_ONSETS else None
 
 
 def _peak_periodicity(a_all: np.ndarray, frame_rate: float, min_bpm: float,
@@ -296,12 +302,13 @@ def candidate_table(bands: np.ndarray, frame_rate: float, *, chroma: np.ndarray 
         ``None`` for silence, a signal without onsets or too short a signal; else
         ``cands`` (BPM), ``features`` (one row per candidate, :data:`FEATURE_NAMES` order),
         ``acf`` (summed autocorrelation), ``a_all`` (autocorrelation of all onsets),
-        ``periodicity`` (its peak over the range) and ``faint`` (whether the onsets are
-        faint: see :func:`_faint_onsets`).
+        ``periodicity`` (its peak over the range), ``faint`` (whether the onsets are faint)
+        and ``onsets`` (how many; see :func:`_onsets`).
     """
-    faint = _faint_onsets(bands, frame_rate)
-    if faint is None:
+    onsets = _onsets(bands, frame_rate)
+    if onsets is None:
         return None
+    count, faint = onsets
     prep = prepare_bands(bands, frame_rate)
     acfs, windows = periodicity(np.vstack([prep.sum(axis=0), prep[0] + prep[1], prep]),
                                 frame_rate, windows=True)
@@ -322,7 +329,7 @@ def candidate_table(bands: np.ndarray, frame_rate: float, *, chroma: np.ndarray 
                        max_bpm=max_bpm)
     feats = np.array([candidate_features(c, ctx) for c in cands])
     return {"cands": cands, "features": feats, "acf": both, "a_all": a_all,
-            "periodicity": peak, "faint": faint}
+            "periodicity": peak, "faint": faint, "onsets": count}
 
 
 def _decide(table, frame_rate: float, seconds: float) -> TempoEstimate:
@@ -344,7 +351,7 @@ def _decide(table, frame_rate: float, seconds: float) -> TempoEstimate:
         alternatives=(round(best, 2),) + tuple(round(cands[i], 2) for i in rest),
         scores=(float(mass[top]),) + tuple(float(prob[i]) for i in rest), periodicity=per,
         weak=bool(table["periodicity"] < _weak_periodicity(seconds) or conf < _WEAK_CONFIDENCE
-                  or table["faint"]))
+                  or table["faint"] or table["onsets"] < _STEADY_ONSETS))
 
 
 def _refine(acf: np.ndarray, frame_rate: float, bpm: float, *, spread: float = 0.03,
@@ -453,9 +460,10 @@ def estimate_tempo(features, *, frame_rate: float | None = None,
 def _chunk_pulse(bands: np.ndarray, frame_rate: float):
     """(autocorrelation of all onsets and of the accents, strongest beat rate in BPM,
     whether the onsets are faint) of a chunk, or None without a pulse."""
-    faint = _faint_onsets(bands, frame_rate)
-    if faint is None:
+    onsets = _onsets(bands, frame_rate)
+    if onsets is None:
         return None
+    faint = onsets[1]
     prep = prepare_bands(bands, frame_rate)
     a_all, a_acc = periodicity(np.stack([prep.sum(axis=0), prep[0] + prep[1]]), frame_rate)
     if faint and (_peak_periodicity(a_all, frame_rate, 40.0, 240.0)

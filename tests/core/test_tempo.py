@@ -256,6 +256,17 @@ def test_pink_noise_has_no_tempo(seconds):
         assert est.bpm is None, (seed, est)
 
 
+@pytest.mark.parametrize("bpm", [90.0, 150.0])
+def test_three_onsets_give_a_tempo_flagged_weak_and_four_a_steady_one(bpm):
+    """Three hits (a one-shot's hit and bounces, a till's clicks) space two intervals: their
+    tempo is given but flagged a guess; a fourth makes it a pulse."""
+    beat = 60.0 / bpm
+    three = estimate_tempo(_features(click_track(bpm, 3 * beat + 0.3, SR)))
+    four = estimate_tempo(_features(click_track(bpm, 4 * beat + 0.3, SR)))
+    assert _within(three.bpm, bpm) and three.weak, three
+    assert _within(four.bpm, bpm) and not four.weak, four
+
+
 def test_onsets_without_a_pulse_get_a_flagged_tempo():
     # Notes at random times: there are onsets, so a tempo is given, flagged as a weak pulse.
     rng = np.random.default_rng(4)
