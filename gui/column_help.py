@@ -37,9 +37,10 @@ _STANDARD = {
     "bpm_confidence": ("0-1", "how clearly the tempo stood out from its alternatives"),
     "bpm_alternatives": ("BPM", "the half, double and other metrical tempi it weighed"),
     "bpm_weak_pulse": ("yes/no", "yes when the music has only a faint pulse (rubato, "
-                                 "ambient, speech, a held chord) or the tempo's "
-                                 "confidence is under 0.1: the tempo given is the best "
-                                 "guess, check it by ear"),
+                                 "ambient, speech, a held chord, a distant or hissy "
+                                 "recording), fewer than four onsets (a one-shot) or "
+                                 "the tempo's confidence is under 0.1: the tempo given is "
+                                 "the best guess, check it by ear"),
     "key": ("", "key the analyzer chose (tonic and mode); your correction is shown with a "
                 "pencil and exported as key_user"),
     "key_camelot": ("1A-12B", "the key on the Camelot wheel DJs use (A minor, B major)"),
