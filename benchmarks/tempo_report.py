@@ -54,10 +54,11 @@ def tempo_answers(items: list[dict], cache: str, version: int, *, peers: bool = 
     return out
 
 
-def print_answers(items: list[dict], answers: dict, head: str, lead) -> None:
-    """One row per item: ``lead(item)`` (under ``head``), then each system's BPM and its
-    relation to the item's ``bpm``."""
-    names = [s for s in SYSTEMS if s in answers]
+def print_answers(items: list[dict], answers: dict, head: str, lead,
+                  systems: tuple[str, ...] = SYSTEMS) -> None:
+    """One row per item: ``lead(item)`` (under ``head``), then each of the ``systems``' BPM
+    and its relation to the item's ``bpm``."""
+    names = [s for s in systems if s in answers]
     print(f"\n{head}  " + "  ".join(f"{n:>17}" for n in names))
     for it in items:
         cells = []
@@ -68,9 +69,11 @@ def print_answers(items: list[dict], answers: dict, head: str, lead) -> None:
         print(f"{lead(it)}  " + "  ".join(f"{c:>17}" for c in cells))
 
 
-def print_scores(items: list[dict], answers: dict, title: str, group) -> None:
-    """Acc1, Acc2 and files without a tempo per system, for each ``group(item)`` and all."""
-    names = [s for s in SYSTEMS if s in answers]
+def print_scores(items: list[dict], answers: dict, title: str, group,
+                 systems: tuple[str, ...] = SYSTEMS) -> None:
+    """Acc1, Acc2 and files without a tempo per system (of ``systems``), for each
+    ``group(item)`` and all."""
+    names = [s for s in systems if s in answers]
     print(f"\n{title:<10} {'n':>3} {'system':<9} {'Acc1':>6} {'Acc2':>6} {'no bpm':>6}")
     for name in sorted({group(it) for it in items}) + ["all"]:
         part = [it for it in items if name in ("all", group(it))]
