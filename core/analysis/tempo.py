@@ -435,9 +435,10 @@ def estimate_tempo(features, *, frame_rate: float | None = None,
     Returns
     -------
     TempoEstimate
-        ``bpm`` is ``None`` only for silence, a signal with fewer than three onsets or one
-        shorter than 1 s.  A FeatureStream whose chunks beat at unrelated tempi gets the
-        tempo of its longest section (the first of equally long ones).
+        ``bpm`` is ``None`` only for silence, a signal with fewer than three onsets (faint
+        onsets must also repeat more clearly than noise does) or one shorter than 1 s.  A
+        FeatureStream whose chunks beat at unrelated tempi gets the tempo of its longest
+        section (the first of equally long ones).
 
     Raises
     ------
@@ -498,7 +499,7 @@ def _chunk_pulse_of(features, bands: np.ndarray, frame_rate: float, span: tuple[
 def _main_section(features, bands, fr, chunks):
     """Onset-frame spans of the longest group of chunks whose clear pulses are related, or None.
 
-    ``None`` means the whole signal: every chunk with a pulse belongs to one family.
+    ``None`` means the whole signal: every chunk with a clear pulse belongs to one family.
     """
     pulses = []
     for a, b in chunks:
