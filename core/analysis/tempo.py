@@ -169,8 +169,8 @@ class TempoEstimate:
     Attributes
     ----------
     bpm : float or None
-        Beats per minute; ``None`` only for silence, a signal with fewer than three onsets or
-        one shorter than 1 s.
+        Beats per minute; ``None`` only for silence, a signal with fewer than three onsets
+        (faint onsets must also repeat more clearly than noise does) or one shorter than 1 s.
     confidence : float
         0-1: how clearly the chosen level beats its alternatives, times how periodic the
         signal is.
@@ -197,43 +197,38 @@ def _weak_periodicity(seconds: float) -> float:
     return _WEAK_PERIODICITY + 0.1 / np.sqrt(max(seconds, 1.0))
 
 
-def _onset_count(bands: np.ndarray, frame_rate: float, crest: float = _MIN_ONSET_CREST) -> int:
-    """Onsets that can carry a tempo: peaks standing ``crest`` times out of the envelope's
-    median (stationary noise's do not stand out :data:`_MIN_ONSET_CREST` times); 0 for a
-    signal shorter than :data:`_MIN_S` or silent."""
-    n = bands.shape[1]
-    if n < _MIN_S * frame_rate or float(bands.sum()) <= 1e-6 * n:
-        return 0
-    env = bands.sum(axis=0)
-    if float(env.max()) <= 0:
-        return 0
-    floor = crest * max(float(np.median(env)), 1e-9)
-    if float(np.percentile(env, 99.5)) <= floor:
-        return 0
-    # An onset is a local maximum (within 50 ms) above the floor, above twice the mean of
-    # the second around it (the flicker of a cymbal's or a noise's decay is not one) and
-    # above a fiftieth of the strongest (a steady tone's or a constant signal's envelope is
-    # zero but for its start and rounding errors: its median sets no floor).
-    local = scipy.ndimage.maximum_filter1d(env, max(3, int(0.1 * frame_rate)) | 1) == env
-    around = scipy.ndimage.uniform_filter1d(env, max(3, int(frame_rate)) | 1)
-    peaks = (local & (env > floor) & (env > _ONSET_OVER_MEAN * around)
-             & (env > _ONSET_OF_MAX * float(env.max())))
-    return int(np.count_nonzero(peaks))
-
-
 def _onsets(bands: np.ndarray, frame_rate: float) -> tuple[int, bool] | None:
     """(how many onsets, whether they are faint) when the bands can carry a tempo, else None.
 
-    A tempo needs :data:`_MIN_ONSETS` onsets (a constant signal's click at its start, or a
-    lone cymbal crash, is not a pulse).  Faint onsets stand between
-    :data:`_FAINT_ONSET_CREST` and :data:`_MIN_ONSET_CREST` times over the floor: their tempo
-    must be periodic enough to trust, and is flagged weak.
+    An onset is a peak standing out of the envelope's median: :data:`_MIN_ONSET_CREST` times
+    for clear onsets (stationary noise's do not), :data:`_FAINT_ONSET_CREST` times for faint
+    ones, whose tempo must be periodic enough to trust and is flagged weak.  A tempo needs
+    :data:`_MIN_ONSETS` onsets (a constant signal's click at its start, or a lone cymbal
+    crash, is not a pulse) and :data:`_MIN_S` of signal that is not silent.
     """
-    count = _onset_count(bands, frame_rate)
-    if count >= _MIN_ONSETS:
-        return count, False
-    count = _onset_count(bands, frame_rate, _FAINT_ONSET_CREST)
-    return (count, True) if count >= _MIN_ONSETS else None
+    n = bands.shape[1]
+    if n < _MIN_S * frame_rate or float(bands.sum()) <= 1e-6 * n:
+        return None
+    env = bands.sum(axis=0)
+    top = float(env.max())
+    if top <= 0:
+        return None
+    median = max(float(np.median(env)), 1e-9)
+    high = float(np.percentile(env, 99.5))
+    # A peak is a local maximum (within 50 ms) above twice the mean of the second around it
+    # (the flicker of a cymbal's or a noise's decay is not one) and above a fiftieth of the
+    # strongest (a steady tone's or a constant signal's envelope is zero but for its start
+    # and rounding errors: its median sets no floor).
+    local = scipy.ndimage.maximum_filter1d(env, max(3, int(0.1 * frame_rate)) | 1) == env
+    around = scipy.ndimage.uniform_filter1d(env, max(3, int(frame_rate)) | 1)
+    peaks = local & (env > _ONSET_OVER_MEAN * around) & (env > _ONSET_OF_MAX * top)
+    for crest, faint in ((_MIN_ONSET_CREST, False), (_FAINT_ONSET_CREST, True)):
+        floor = crest * median
+        if high > floor:
+            count = int(np.count_nonzero(peaks & (env > floor)))
+            if count >= _MIN_ONSETS:
+                return count, faint
+    return None
 
 
 def _peak_periodicity(a_all: np.ndarray, frame_rate: float, min_bpm: float,
