@@ -28,6 +28,7 @@ import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
 from benchmarks.tempo_report import print_scores  # noqa: E402
+from core.calibration.agreement import tempo_within  # noqa: E402
 
 __all__ = ["CODECS", "encode", "main"]
 
@@ -87,6 +88,13 @@ def _songs() -> list[dict]:
     return songs
 
 
+def _same_tempo(bpm: float | None, other: float | None) -> bool:
+    """Both missing, or within the Acc1 tolerance (4 %) of each other."""
+    if bpm is None or other is None:
+        return bpm is other
+    return bool(tempo_within(bpm, other))
+
+
 def _analyze(path: str) -> tuple[float | None, str | None]:
     from core.analysis.analyze import analyze_file
 
@@ -130,8 +138,7 @@ def main(argv=None) -> int:
         bpm0, key0 = res["FLAC"]
         for label in labels[1:]:
             bpm, key = res[label]
-            same = bpm == bpm0 or (bpm and bpm0 and abs(bpm / bpm0 - 1) <= 0.04)
-            if not same or key != key0:
+            if not _same_tempo(bpm, bpm0) or key != key0:
                 print(f"  {song['id']:<32} {song['bpm']:6.1f}  {label:<9} "
                       f"{bpm0 or '-'} {key0 or '-'} -> {bpm or '-'} {key or '-'}")
     answers = {label: {s["id"]: r[label][0] for s, r in zip(songs, results, strict=True)}
@@ -142,7 +149,7 @@ def main(argv=None) -> int:
         tempo = key = 0
         for r in results:
             (b0, k0), (b, k) = r["FLAC"], r[label]
-            tempo += bool(b == b0 or (b and b0 and abs(b / b0 - 1) <= 0.04))
+            tempo += _same_tempo(b, b0)
             key += k == k0
         print(f"  {label:<9} tempo {tempo}/{len(results)}  key {key}/{len(results)}")
     return 0

@@ -54,11 +54,10 @@ def tempo_answers(items: list[dict], cache: str, version: int, *, peers: bool = 
     return out
 
 
-def print_answers(items: list[dict], answers: dict, head: str, lead,
-                  systems: tuple[str, ...] = SYSTEMS) -> None:
-    """One row per item: ``lead(item)`` (under ``head``), then each of the ``systems``' BPM
-    and its relation to the item's ``bpm``."""
-    names = [s for s in systems if s in answers]
+def print_answers(items: list[dict], answers: dict, head: str, lead) -> None:
+    """One row per item: ``lead(item)`` (under ``head``), then each system's BPM and its
+    relation to the item's ``bpm``."""
+    names = [s for s in SYSTEMS if s in answers]
     print(f"\n{head}  " + "  ".join(f"{n:>17}" for n in names))
     for it in items:
         cells = []
