@@ -8,7 +8,9 @@
 * :func:`dominant_excursion` -- a sonata-like piece: a tonic opening, a long passage in the
   dominant key, and a return to the tonic with a final cadence;
 * :func:`sixteenth_riff` -- a drumless synthesizer-bass riff on a sixteenth-note grid, its
-  notes grouped in threes (dotted eighths) across the bar, as in acid and techno bass loops.
+  notes grouped in threes (dotted eighths) across the bar, as in acid and techno bass loops;
+* :func:`clave_loop` -- a seamless sample-pack loop of a son clave (3-2) on a snare, one or
+  more bars long: its single pass holds five hits a bar, spaced 3-3-4-2-4 sixteenths.
 
 All are deterministic for a given ``seed`` and return mono float32 signals.
 """
@@ -20,7 +22,7 @@ import numpy as np
 from core.io.keynotation import Key
 
 __all__ = ["halftime_groove", "four_on_the_floor", "chorale", "dominant_excursion",
-           "sixteenth_riff"]
+           "sixteenth_riff", "clave_loop"]
 
 _MAJOR = ((0, (0, 4, 7)), (5, (0, 4, 7)), (7, (0, 4, 7, 10)), (9, (0, 3, 7)), (2, (0, 3, 7)))
 _MINOR = ((0, (0, 3, 7)), (5, (0, 3, 7)), (7, (0, 4, 7, 10)), (8, (0, 4, 7)), (3, (0, 4, 7)))
@@ -197,4 +199,19 @@ def sixteenth_riff(bpm: float = 138.0, *, hits=(0, 3, 6, 9, 12), seconds: float 
             midi = roots[bar % 4] + (12 if k % 3 == 2 else 0)
             _add(out, sr, t, _note(sr, midi, 1.6 * six, attack=0.004, decay=0.12,
                                    partials=pluck), 1.0 if k % 3 == 0 else 0.7)
+    return (0.5 * out / np.abs(out).max()).astype(np.float32)
+
+
+def clave_loop(bpm: float = 112.0, *, bars: int = 1, sr: int = 22050, seed: int = 0) -> np.ndarray:
+    """A son clave (3-2) on a snare, ``bars`` bars of 4/4 exactly, cut to loop seamlessly:
+    the tails of the last hits sound at its start, as they do when the loop repeats."""
+    rng = np.random.default_rng(seed)
+    six = 60.0 / bpm / 4
+    n = int(round(bars * 16 * six * sr))
+    out = np.zeros(n)
+    for bar in range(bars):
+        for h in (0, 3, 6, 10, 12):
+            hit = _drum(sr, rng, "snare")
+            i = int(round((bar * 16 + h) * six * sr))
+            np.add.at(out, (i + np.arange(len(hit))) % n, hit)
     return (0.5 * out / np.abs(out).max()).astype(np.float32)

@@ -3,8 +3,8 @@
 The whole analysis of a song runs in the calling thread: decoding, loudness at the file's
 own rate, the mono analysis signal resampled with soxr, streaming frame features, and at the
 end the song-level tempo, key and descriptors from features gathered over the whole song.
-Only compact per-frame features are kept, never the signal, so memory stays bounded however
-long the file is.  Progress is reported after every chunk and the cancel check is polled
+Only compact per-frame features are kept, and the signal only of a short file (its tempo is
+also read as a loop's), so memory stays bounded however long the file is.  Progress is reported after every chunk and the cancel check is polled
 between chunks.
 """
 
@@ -23,7 +23,7 @@ from core.analysis.descriptors import compute_descriptors
 from core.analysis.features import FeatureStream
 from core.analysis.key import chunk_keys, estimate_key
 from core.analysis.loudness import LoudnessMeter
-from core.analysis.tempo import chunk_tempos, estimate_tempo
+from core.analysis.tempo import LOOP_MAX_S, LOOP_REPEATS, chunk_tempos, estimate_tempo, read_as_loop
 from core.analysis.timesig import estimate_time_signature
 from core.errors import AnalysisCancelled, EmptyFileError, TooShortError
 from core.io.results import ChunkResult, SongResult
@@ -39,6 +39,16 @@ _SUB_BLOCK_S = 30.0  # longest decoding block (s); a longer chunk is read as sev
 
 def _round(x, nd):
     return None if x is None or not math.isfinite(x) else round(float(x), nd)
+
+
+def _loop_reading(feats, tempo, mono: np.ndarray, rate: int, seconds: float):
+    """``tempo`` of a short file, or its reading as a loop (see :func:`read_as_loop`)."""
+    if tempo.bpm is None:
+        return tempo, None
+    repeated = FeatureStream(rate)
+    repeated.process(np.tile(mono, LOOP_REPEATS))
+    repeated.mark_chunk()
+    return read_as_loop(feats, tempo, repeated.finish(), seconds)
 
 
 def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=None,
@@ -102,6 +112,8 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     chunk_bounds: list[tuple[float, float, float | None]] = []
     frames_done = chunk_start = 0
     subs = invalid = 0
+    short: list[np.ndarray] | None = []  # the analysis signal while the file may be a loop
+    short_len = 0
 
     def close_chunk():
         nonlocal chunk_start, subs
@@ -125,7 +137,14 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         mono = _downmix(block)
         if resampler is not None:
             mono = resampler.resample_chunk(np.ascontiguousarray(mono), last=False)
-        feats.process(dc_block(mono))
+        mono = dc_block(mono)
+        feats.process(mono)
+        if short is not None:
+            short_len += len(mono)
+            if short_len <= LOOP_MAX_S * settings.sample_rate:
+                short.append(mono)
+            else:
+                short = None
         frames_done += block.shape[0]
         subs += 1
         if subs == per_chunk:
@@ -135,8 +154,10 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     if should_cancel is not None and should_cancel():
         raise AnalysisCancelled(path)
     if resampler is not None:
-        feats.process(dc_block(resampler.resample_chunk(np.zeros(0, dtype=np.float32),
-                                                        last=True)))
+        tail = dc_block(resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
+        feats.process(tail)
+        if short is not None:
+            short.append(tail)
     feats.finish()
 
     duration_s = frames_done / info.sample_rate
@@ -151,11 +172,15 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     lufs = meter.integrated_lufs()
     peak = meter.peak_dbfs()
     note = ""
+    loop = None
     if peak is None:
         note = "digital silence: no tempo, key or loudness"
         tempo = key = None
     else:
         tempo = estimate_tempo(feats)
+        if short is not None and duration_s <= LOOP_MAX_S:
+            tempo, loop = _loop_reading(feats, tempo, np.concatenate(short),
+                                        settings.sample_rate, duration_s)
         key = estimate_key(feats)
         if tempo.bpm is None and key.key is None:
             note = "too few onsets for a tempo and no key (no pitched content, or one pitch)"
@@ -164,6 +189,8 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         elif key.key is None:
             note = "no key (no pitched content, or one pitch)"
 
+    if loop is not None:
+        note = "; ".join(filter(None, [note, f"tempo read as a loop of {loop} beats"]))
     if invalid:
         note = "; ".join(filter(None, [note, f"{invalid} invalid samples (NaN or infinite) "
                                               "were read as silence"]))

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from benchmarks.errorcases import chorale
+from benchmarks.errorcases import chorale, clave_loop
 from benchmarks.synth import click_track, noise, render_song, silence
 from core.analysis.analyze import _downmix, analyze_file
 from core.calibration.agreement import mirex_score
@@ -117,6 +117,38 @@ def test_one_bar_loop_is_analyzed_with_its_tempo(tmp_path):
     r = analyze_file(tmp_path / "loop.wav")
     assert r.status == "done" and r.bpm is not None and abs(r.bpm - 150.0) <= 0.04 * 150.0
     assert r.loudness_lufs is not None and r.key is not None
+
+
+@pytest.mark.parametrize(("bpm", "bars", "seed"),
+                         [(86.0, 1, 1), (97.0, 1, 0), (139.0, 1, 0), (112.0, 2, 0)])
+def test_a_clave_loop_is_read_as_a_loop(tmp_path, bpm, bars, seed):
+    """A single pass of each of these loops reads at 2/3 or 4/3 of its beat (five hits a bar,
+    spaced 3-3-4-2-4 sixteenths).  Repeated, the beat returns every loop length: the tempo
+    is the loop's, to the hundredth, and the note says how it was read."""
+    write_audio(tmp_path / "clave.wav", clave_loop(bpm, bars=bars, seed=seed), 22050)
+    r = analyze_file(tmp_path / "clave.wav")
+    assert r.bpm is not None and abs(r.bpm - bpm) <= 0.005 * bpm, r
+    assert f"tempo read as a loop of {4 * bars} beats" in r.note
+
+
+@pytest.mark.parametrize(("style", "start", "seconds"),
+                         [("rock", 9201, 2.403), ("ballad", 25918, 1.877)])
+def test_a_cut_of_a_song_is_not_read_as_a_loop(tmp_path, style, start, seconds):
+    """3.4 and 2.6 beats at 84 BPM.  Repeated, each cut beats at a whole count of its own
+    length (4 beats: 99.9 and 127.9 BPM), which its single pass does not: the single reading
+    stands."""
+    y = render_song(bpm=84.0, key=Key(2, "major"), seconds=12.0, sr=22050, seed=3, style=style)
+    write_audio(tmp_path / "cut.wav", y[start : start + int(seconds * 22050)], 22050)
+    r = analyze_file(tmp_path / "cut.wav")
+    assert abs(r.bpm - 84.0) <= 0.02 * 84.0 and "loop" not in r.note, r
+
+
+def test_a_long_loop_is_read_once(tmp_path):
+    """Past 20 s a file is a track, not a sample: no second reading (a 2-bar clave repeated
+    six times, 25.7 s, reads right once)."""
+    write_audio(tmp_path / "clave.wav", np.tile(clave_loop(112.0, bars=2), 6), 22050)
+    r = analyze_file(tmp_path / "clave.wav")
+    assert abs(r.bpm - 112.0) <= 0.01 * 112.0 and "loop" not in r.note, r
 
 
 def test_constant_signal_is_analyzed_without_a_tempo(tmp_path):

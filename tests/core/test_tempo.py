@@ -17,6 +17,7 @@ from core.analysis.tempo import (
     candidate_table,
     chunk_tempos,
     estimate_tempo,
+    loop_beats,
 )
 from core.analysis.timesig import estimate_time_signature
 from core.io.keynotation import Key
@@ -346,3 +347,14 @@ def test_the_bpm_range_is_honoured():
     assert _within(est.bpm, 112.0), est
     assert all(70.0 <= a <= 240.0 for a in est.alternatives), est.alternatives
 
+
+
+@pytest.mark.parametrize(("seconds", "bpm", "beats"), [
+    (2.0, 120.0, 4), (1.0, 120.0, 2), (3.0, 60.0, 3), (6.857, 140.0, 16), (3.836, 125.1, 8),
+    (2.0, 126.0, None),  # 4.2 beats
+    (1.0, 60.0, None),  # one beat: any sound repeated makes that pulse
+    (10.0, 60.0, None),  # ten beats is no loop length
+    (2.0, None, None),
+])
+def test_loop_beats(seconds, bpm, beats):
+    assert loop_beats(seconds, bpm) == beats
