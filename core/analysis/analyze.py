@@ -194,7 +194,8 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     if invalid:
         note = "; ".join(filter(None, [note, f"{invalid} invalid samples (NaN or infinite) "
                                               "were read as silence"]))
-    chunk_results = _chunk_results(feats, chunk_bounds, tempo=tempo, key=key)
+    chunk_results = _chunk_results(feats, chunk_bounds, tempo=tempo, key=key,
+                                   loop=loop is not None)
     modulating = _modulating(chunk_results, key.key.name) if key is not None and key.key else None
     desc = compute_descriptors(
         rms=feats.rms, centroid_hz=feats.centroid_hz, flatness=feats.flatness,
@@ -261,9 +262,13 @@ class _DcBlocker:
         return out.astype(np.float32, copy=False)
 
 
-def _chunk_results(feats, bounds, *, tempo, key) -> list[ChunkResult]:
-    """Per-chunk tempo and key, each chunk leaning on the song's own estimate."""
-    tempi = chunk_tempos(feats, song=tempo) if tempo is not None else []
+def _chunk_results(feats, bounds, *, tempo, key, loop: bool = False) -> list[ChunkResult]:
+    """Per-chunk tempo and key, each chunk leaning on the song's own estimate.  A loop's
+    chunks all take its tempo: a part of a loop is read no better than its single pass."""
+    if loop:
+        tempi = [tempo] * len(bounds)
+    else:
+        tempi = chunk_tempos(feats, song=tempo) if tempo is not None else []
     keys = chunk_keys(feats, song=key) if key is not None else []
     out = []
     for i, (start, end, lufs) in enumerate(bounds):

@@ -129,6 +129,7 @@ def test_a_clave_loop_is_read_as_a_loop(tmp_path, bpm, bars, seed):
     r = analyze_file(tmp_path / "clave.wav")
     assert r.bpm is not None and abs(r.bpm - bpm) <= 0.005 * bpm, r
     assert f"tempo read as a loop of {4 * bars} beats" in r.note
+    assert [c.bpm for c in r.chunk_results] == [r.bpm]  # the one chunk says the same
 
 
 @pytest.mark.parametrize(("style", "start", "seconds"),
