@@ -86,9 +86,20 @@ LOOP_REPEATS = 3
 #: left out: any sound repeated makes a pulse at its own length.
 _LOOP_BEATS = (2, 3, 4, 6, 8, 12, 16, 24, 32)
 _LOOP_SLACK = 0.1  # beats a loop's length may be off a whole count (its tail, the frame grid)
+#: Loop lengths (beats) that may change the single reading's metrical level (a 2/3 or 4/3
+#: reading of its beat): whole bars of 4/4.  A cut of a song read at 2/3 of its beat comes
+#: out as three beats as easily as a loop, and triple-metre loops are rare.
+_LOOP_BARS = (2, 4, 8, 16, 32)
 _LOOP_LAG_SLACK = 0.01  # a loop's single pass peaks this close (log ratio) to its beat period
 _LOOP_LAG_HEIGHT = 0.1  # ... with at least this autocorrelation there
-_SAME_TEMPO = np.log(1.04)  # two readings this close (log ratio) are one tempo
+#: Two readings this close (log ratio) are one level; a single pass of a short loop can be
+#: this far off its beat.
+_SAME_TEMPO = np.log(1.06)
+#: Ratios of the loop reading to the single one that change the metrical level (the single
+#: pass took two or three of the loop's beats for three or four, or the other way round),
+#: within 2 %.  Other ratios (5/4, 2/5...) are no other level of the same pulse.
+_LEVEL_CHANGES = (2 / 3, 3 / 2, 3 / 4, 4 / 3)
+_LEVEL_SLACK = np.log(1.02)
 
 #: Weights of the candidate features (see :data:`FEATURE_NAMES`), fitted by
 #: ``python -m benchmarks.fit_tempo --wide --trees`` (L2-penalised conditional logit) on every
@@ -496,7 +507,10 @@ def read_as_loop(features, once: TempoEstimate, repeated,
       the signal's length, exactly;
     * the single pass beats there too: its own autocorrelation peaks within 1 % of that beat
       period and reaches :data:`_LOOP_LAG_HEIGHT` there.  Repeating any cut makes a pulse of
-      its length; a cut of a song that is no loop fails here.
+      its length; a cut of a song that is no loop fails here;
+    * it is the single reading's level (within 6 %: a single pass can be that far off), an
+      octave of it, or another level of the same pulse (2/3, 3/2, 3/4 or 4/3 of it, within
+      2 %) in a loop of 2, 4, 8, 16 or 32 beats.
 
     An octave between the two readings is left to the single pass (repeating adds no
     evidence of which level is the beat): it keeps its level with the loop's precision.
@@ -530,14 +544,15 @@ def read_as_loop(features, once: TempoEstimate, repeated,
         if abs(np.log(bpm / (once.bpm * octave))) <= _SAME_TEMPO:
             bpm /= octave
             break
+    beats = round(bpm * seconds / 60.0)
+    same = abs(np.log(bpm / once.bpm)) <= _SAME_TEMPO
+    level = any(abs(np.log(bpm / (once.bpm * r))) <= _LEVEL_SLACK for r in _LEVEL_CHANGES)
+    if not same and not (level and beats in _LOOP_BARS):
+        return once, None
     if not _beats_in(features, bpm):
         return once, None
-    beats = round(bpm * seconds / 60.0)
     bpm = round(bpm, 2)
-    if abs(np.log(bpm / once.bpm)) <= _SAME_TEMPO:
-        base = once
-    else:
-        base = looped
+    base = once if same else looped
     return TempoEstimate(bpm=bpm, confidence=base.confidence,
                          alternatives=(bpm,) + base.alternatives[1:], scores=base.scores,
                          periodicity=base.periodicity, weak=once.weak or looped.weak), beats
