@@ -41,6 +41,37 @@ def _round(x, nd):
     return None if x is None or not math.isfinite(x) else round(float(x), nd)
 
 
+#: A frequency sweep: the spectral centroid moves one way all along (rank correlation with
+#: time at least this, in size) over at least this many octaves.  Music measured from -0.49
+#: to 0.71 (218 songs of the unseen edition); the decays of cymbals and chimes reach 0.9956,
+#: over less than 1.5 octaves.
+_SWEEP_RANK_CORRELATION = 0.99
+_SWEEP_OCTAVES = 3.0
+
+
+def _is_sweep(feats) -> bool:
+    """Whether the signal is a frequency sweep (a test signal, or a falling or rising effect).
+
+    A sweep's changing pitch crosses the onset bands one after the other, which reads as a
+    steady pulse, and its pitch classes as a key; it has neither.
+    """
+    centroid = np.asarray(feats.centroid_hz, dtype=np.float64)
+    rms = np.asarray(feats.rms, dtype=np.float64)
+    if not rms.size:
+        return False
+    # frames within 20 dB of the loud ones: not the filters' settling at the start
+    sounding = (centroid > 0) & (rms > max(0.1 * np.percentile(rms, 90), 1e-4))
+    if np.count_nonzero(sounding) < 20:
+        return False
+    octaves = np.log2(centroid[sounding])
+    low, high = np.percentile(octaves, [5, 95])
+    if high - low < _SWEEP_OCTAVES:
+        return False
+    ranks = np.argsort(np.argsort(octaves)).astype(np.float64)
+    rho = np.corrcoef(np.arange(len(ranks), dtype=np.float64), ranks)[0, 1]
+    return bool(abs(rho) >= _SWEEP_RANK_CORRELATION)
+
+
 def _loop_reading(feats, tempo, mono: np.ndarray, rate: int, seconds: float):
     """``tempo`` of a short file, or its reading as a loop (see :func:`read_as_loop`)."""
     if tempo.bpm is None:
@@ -175,6 +206,9 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     loop = None
     if peak is None:
         note = "digital silence: no tempo, key or loudness"
+        tempo = key = None
+    elif _is_sweep(feats):
+        note = "a frequency sweep (a test signal): no tempo or key"
         tempo = key = None
     else:
         tempo = estimate_tempo(feats)

@@ -152,6 +152,45 @@ def test_a_long_loop_is_read_once(tmp_path):
     assert abs(r.bpm - 112.0) <= 0.01 * 112.0 and "loop" not in r.note, r
 
 
+def _sweep(f0, f1, seconds, sr, *, log=True):
+    t = np.arange(int(seconds * sr)) / sr
+    if log:
+        k = np.log(f1 / f0) / seconds
+        phase = 2 * np.pi * f0 * (np.exp(k * t) - 1) / k
+    else:
+        phase = 2 * np.pi * (f0 * t + (f1 - f0) * t * t / (2 * seconds))
+    return (0.5 * np.sin(phase)).astype(np.float32)
+
+
+@pytest.mark.parametrize(("f0", "f1", "seconds", "log"), [
+    (20.0, 20000.0, 10.0, True), (20000.0, 20.0, 10.0, True), (20.0, 20000.0, 10.0, False),
+    (50.0, 5000.0, 2.0, True),
+])
+def test_a_frequency_sweep_has_loudness_but_no_tempo_or_key(tmp_path, f0, f1, seconds, log):
+    """A test signal: its pitch crosses the onset bands one after the other (read as a steady
+    pulse, 149 BPM for the first) and every pitch class (read as F major)."""
+    write_audio(tmp_path / "sweep.wav", _sweep(f0, f1, seconds, SR, log=log), SR)
+    r = analyze_file(tmp_path / "sweep.wav")
+    assert r.bpm is None and r.key is None and r.loudness_lufs is not None
+    assert "frequency sweep" in r.note
+
+
+@pytest.mark.parametrize(("start_hz", "end_hz", "sweep"), [
+    (100.0, 8000.0, True), (8000.0, 100.0, True), (150.0, 1800.0, True),
+    (2000.0, 600.0, False),  # a decay's dulling: one way, but under two octaves
+])
+def test_a_sweep_moves_one_way_over_three_octaves(start_hz, end_hz, sweep):
+    from types import SimpleNamespace
+
+    from core.analysis.analyze import _is_sweep
+
+    centroid = np.geomspace(start_hz, end_hz, 400) * (1 + 0.01 * np.sin(np.arange(400)))
+    frames = SimpleNamespace(centroid_hz=centroid, rms=np.full(400, 0.3))
+    assert _is_sweep(frames) is sweep
+    frames.centroid_hz = centroid[np.random.default_rng(0).permutation(400)]  # no direction
+    assert _is_sweep(frames) is False
+
+
 def test_constant_signal_is_analyzed_without_a_tempo(tmp_path):
     """A DC offset (a broken converter's output) gives its loudness and a clear note.  The
     resampler's ringing at its start left no periodicity at any lag, and the search for the
