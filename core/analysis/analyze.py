@@ -4,8 +4,8 @@ The whole analysis of a song runs in the calling thread: decoding, loudness at t
 own rate, the mono analysis signal resampled with soxr, streaming frame features, and at the
 end the song-level tempo, key and descriptors from features gathered over the whole song.
 Only compact per-frame features are kept, and the signal only of a short file (its tempo is
-also read as a loop's), so memory stays bounded however long the file is.  Progress is reported after every chunk and the cancel check is polled
-between chunks.
+also read as a loop's), so memory stays bounded however long the file is.  Progress is
+reported after every chunk and the cancel check is polled between chunks.
 """
 
 from __future__ import annotations

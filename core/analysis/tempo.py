@@ -33,7 +33,8 @@ section.
 A short file (up to :data:`LOOP_MAX_S`) may be a loop cut from a sample pack: played
 repeated, it beats as it does in a track, while a single pass holds too few pulses to fix its
 tempo.  :func:`read_as_loop` reads it repeated as well, and takes that reading when it makes a
-whole number of beats that a loop is cut to (:func:`loop_beats`).
+whole number of beats that a loop is cut to (:func:`loop_beats`) and the single pass beats
+there too.
 """
 
 from __future__ import annotations
@@ -499,7 +500,7 @@ def read_as_loop(features, once: TempoEstimate, repeated,
     """The tempo of a short signal, read once and read as a loop.
 
     A single pass of a one- or two-bar loop holds a handful of pulses, and its
-    autocorrelation can peak off the beat (a 2/3 or 5/4 reading, or a few per cent off).
+    autocorrelation can peak off the beat (a 2/3 or 3/4 reading, or a few per cent off).
     Played repeated, the loop's beat returns exactly every loop length.  The repeated
     reading is taken when
 
