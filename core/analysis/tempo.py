@@ -542,16 +542,18 @@ def read_as_loop(features, once: TempoEstimate, repeated,
         return once, None
     bpm = 60.0 * beats / seconds
     for octave in (1.0, 2.0, 0.5):
-        if abs(np.log(bpm / (once.bpm * octave))) <= _SAME_TEMPO:
+        if _near(bpm, once.bpm * octave, _SAME_TEMPO):
             bpm /= octave
+            same = True
             break
-    beats = round(bpm * seconds / 60.0)
-    same = abs(np.log(bpm / once.bpm)) <= _SAME_TEMPO
-    level = any(abs(np.log(bpm / (once.bpm * r))) <= _LEVEL_SLACK for r in _LEVEL_CHANGES)
-    if not same and not (level and beats in _LOOP_BARS):
-        return once, None
+    else:
+        same = False
+        level = any(_near(bpm, once.bpm * r, _LEVEL_SLACK) for r in _LEVEL_CHANGES)
+        if not (level and beats in _LOOP_BARS):
+            return once, None
     if not _beats_in(features, bpm):
         return once, None
+    beats = round(bpm * seconds / 60.0)
     bpm = round(bpm, 2)
     base = once if same else looped
     return TempoEstimate(bpm=bpm, confidence=base.confidence,
@@ -577,7 +579,12 @@ def _beats_in(features, bpm: float) -> bool:
         if curve < 0:
             peak = j + 0.5 * (y0 - y2) / curve
     height = float(np.interp(lag, np.arange(len(acf)), acf))
-    return abs(np.log(peak / lag)) <= _LOOP_LAG_SLACK and height >= _LOOP_LAG_HEIGHT
+    return _near(peak, lag, _LOOP_LAG_SLACK) and height >= _LOOP_LAG_HEIGHT
+
+
+def _near(a: float, b: float, slack: float) -> bool:
+    """Whether ``a`` is within ``slack`` of ``b`` on a log scale."""
+    return bool(abs(np.log(a / b)) <= slack)
 
 
 def _chunk_pulse(bands: np.ndarray, frame_rate: float):
