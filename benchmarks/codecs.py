@@ -27,7 +27,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-from benchmarks.tempo_report import print_scores  # noqa: E402
+from benchmarks.tempo_report import print_scores, songs_by_others  # noqa: E402
 from core.calibration.agreement import tempo_within  # noqa: E402
 
 __all__ = ["CODECS", "encode", "main"]
@@ -73,19 +73,8 @@ def encode(src: str, dst: str, codec: str, bit_rate: int) -> None:
 
 def _songs() -> list[dict]:
     """The productions and MIDI songs (rendered when missing, as their benchmarks do)."""
-    import benchmarks.midisongs as midisongs
-    import benchmarks.productions as productions
-
-    songs = []
-    for song in productions.find_songs():
-        path = productions.render(song, productions._CACHE)
-        if path is not None:
-            songs.append({"id": song["id"], "bpm": song["bpm"], "path": path,
-                          "set": "demo songs"})
-    for i, song in enumerate(midisongs.find_songs(180.0)):
-        path = midisongs.render(song, i, midisongs._CACHE, 180.0)
-        songs.append({"id": song["id"], "bpm": song["bpm"], "path": path, "set": "MIDI songs"})
-    return songs
+    return ([dict(s, set="demo songs") for s in songs_by_others("productions")]
+            + [dict(s, set="MIDI songs") for s in songs_by_others("midisongs")])
 
 
 def _same_tempo(bpm: float | None, other: float | None) -> bool:

@@ -37,6 +37,7 @@ import soundfile as sf  # noqa: E402
 
 import core.analysis.analyze as analysis  # noqa: E402
 from benchmarks.evalset import EDITIONS  # noqa: E402
+from benchmarks.tempo_report import songs_by_others  # noqa: E402
 from core.calibration.agreement import ACC2_RELATIONS, tempo_relation  # noqa: E402
 
 _STEADY = 0.003  # most rubato (relative timing spread) of a song that loops are cut from
@@ -46,16 +47,7 @@ _RELATIVES = (1.0, 0.5, 2.0, 1 / 3, 3.0, 2 / 3, 1.5)
 def _songs(name: str) -> list[dict]:
     """``id``, ``path``, ``bpm`` and ``both`` (take a loop and an excerpt) of a set's songs."""
     if name in ("productions", "midisongs"):
-        import benchmarks.midisongs as midisongs
-        import benchmarks.productions as productions
-
-        if name == "productions":
-            paths = [(s, productions.render(s, productions._CACHE))
-                     for s in productions.find_songs()]
-        else:
-            paths = [(s, midisongs.render(s, i, midisongs._CACHE, 180.0))
-                     for i, s in enumerate(midisongs.find_songs(180.0))]
-        return [dict(id=s["id"], path=p, bpm=s["bpm"], both=True) for s, p in paths if p]
+        return [dict(s, both=True) for s in songs_by_others(name)]
     folder = EDITIONS[name][0]
     with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as f:
         songs = json.load(f)

@@ -3,6 +3,8 @@
 Used by :mod:`benchmarks.loops`, :mod:`benchmarks.productions` and
 :mod:`benchmarks.midisongs`: SongCal's tempo is measured on every run, the peers' (librosa's
 and Essentia's plain pipelines) are cached in the set's folder, as they do not change.
+:func:`songs_by_others` gives the benchmarks that reuse the productions and MIDI songs
+(:mod:`benchmarks.codecs`, :mod:`benchmarks.loopcuts`) their rendered files.
 """
 
 from __future__ import annotations
@@ -14,10 +16,29 @@ import numpy as np
 
 from core.calibration.agreement import tempo_hits, tempo_relation
 
-__all__ = ["SYSTEMS", "tempo_answers", "print_answers", "print_scores", "print_songs"]
+__all__ = ["SYSTEMS", "tempo_answers", "print_answers", "print_scores", "print_songs",
+           "songs_by_others"]
 
 #: The systems in the order they are printed.
 SYSTEMS = ("SongCal", "librosa", "Essentia")
+
+
+def songs_by_others(name: str) -> list[dict]:
+    """``id``, ``bpm`` and ``path`` of the songs made by other people, rendered when missing
+    as their own benchmarks do: ``"productions"`` (the LMMS and Hydrogen projects, their
+    stated tempo; a project that cannot be rendered is left out) or ``"midisongs"`` (the
+    games' MIDI songs, 180 s each, their notated tempo)."""
+    import benchmarks.midisongs as midisongs
+    import benchmarks.productions as productions
+
+    if name == "productions":
+        paths = [(s, productions.render(s, productions._CACHE)) for s in productions.find_songs()]
+    elif name == "midisongs":
+        paths = [(s, midisongs.render(s, i, midisongs._CACHE, 180.0))
+                 for i, s in enumerate(midisongs.find_songs(180.0))]
+    else:
+        raise ValueError(f"no such set of songs: {name!r}")
+    return [{"id": s["id"], "bpm": s["bpm"], "path": p} for s, p in paths if p is not None]
 
 
 def tempo_answers(items: list[dict], cache: str, version: int, *, peers: bool = True) -> dict:
