@@ -2,8 +2,8 @@
 
 Run ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--with-more | --generalise]
 [--with-grooves2] [--logo]`` or ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--wide]
-[--loeo] [--weighting files|editions] [--generated-scale F]`` after building the realistic
-set (``python -m benchmarks.evalset``).
+[--loeo] [--weighting files|editions] [--generated-scale F] [--stretch]`` after building the
+realistic set (``python -m benchmarks.evalset``).
 
 Songs: the ``fit`` split of the realistic set only (its pieces and its soundfonts, FluidR3
 and OPL-3; the ``heldout`` split is never read here), with ``--with-more`` the fit-only
@@ -42,6 +42,11 @@ fits on the rest and prints the left-out edition's candidate-level Acc1 and Acc2
 beside those of the current weights; then the same for the TiMidity++ renders (the fifth
 edition's ``freepats`` files) and for each soundfont.  These are fit-time validation figures
 on touched material, not an untouched measurement.
+
+**Tempo augmentation** (``--stretch``, beside ``--wide`` or ``--loeo``): faster copies of
+about a third of the realistic songs at 115 BPM or more, their beat moved to 160-235 BPM
+(:func:`stretched_tables`), join the fit as the source ``stretch``; an edition's copies leave
+with it.  A try, not the shipped fit: ``benchmarks/results/fits.txt`` has what it gave.
 """
 
 from __future__ import annotations
@@ -87,7 +92,8 @@ CLICKS = 48  # metronome tracks per "click" plan
 SUBDIVIDED = 0.0  # share of them with quieter clicks between the beats
 #: Weight of each source in the loss (each source's songs share it equally).  ``grooves2``
 #: only counts with ``--with-grooves2`` and in the ``--logo`` check.
-GENERATOR_WEIGHT = {"real": 3.0, "grooves2": 0.5, "orig": 1.0, "ind": 1.0, "click": 0.5}
+GENERATOR_WEIGHT = {"real": 3.0, "grooves2": 0.5, "orig": 1.0, "ind": 1.0, "click": 0.5,
+                    "stretch": 1.0}
 SECONDS = 30.0
 
 
@@ -203,6 +209,51 @@ def real_tables(cache: str = CACHE, items: list[dict] | None = None, *,
     return out
 
 
+#: Tempo augmentation (``--stretch``): a realistic song whose beat is at least
+#: ``STRETCH_FROM`` BPM is also played faster, with probability ``STRETCH_SHARE``, so that its
+#: beat lands between ``STRETCH_RANGE`` (and 1.1-1.5 times its own tempo).  The copy is the
+#: song's own onset and chroma frames read at a higher frame rate: every feature that reads a
+#: duration reads it shortened, the pitch stays.  Copies count as the source ``stretch`` and
+#: keep their original's soundfont and edition (``source``), and leave the fit with it.
+STRETCH_FROM, STRETCH_SHARE, STRETCH_RANGE = 115.0, 0.35, (160.0, 235.0)
+
+
+def stretched_tables(cache: str, items: list[dict], *, source: str) -> list[dict]:
+    """Faster copies of some of ``items`` (see :data:`STRETCH_SHARE`), as candidate tables."""
+    import zlib
+
+    out = []
+    for it in items:
+        truth = float(it["bpm"])
+        lo, hi = max(1.1 * truth, STRETCH_RANGE[0]), min(1.5 * truth, STRETCH_RANGE[1])
+        rng = np.random.default_rng(zlib.crc32(f"{source}/{it['id']}".encode()))
+        if truth < STRETCH_FROM or lo >= hi or rng.uniform() >= STRETCH_SHARE:
+            continue
+        rate = rng.uniform(lo, hi) / truth
+        f = cached_features(it["path"], os.path.join(cache, "features"))
+        t = _table_of(f.onset_bands, f.frame_rate * rate, f.chroma, f.bass_chroma,
+                      f.pitch_frame_rate * rate, truth * rate, it["style"], "stretch",
+                      f"{it['id']}x{rate:.2f}")
+        t["subset"], t["font"], t["source"] = it["subset"], it.get("soundfont"), source
+        out.append(t)
+    return out
+
+
+def stretched_wide(cache: str = CACHE) -> list[dict]:
+    """Faster copies (:func:`stretched_tables`) of the wide material's realistic songs."""
+    from benchmarks.drift import OUT, probe_items
+
+    out = stretched_tables(cache, load("fit", cache=cache), source="real")
+    for name, folder in (("more", MORE), ("grooves2", GROOVES2)):
+        out += stretched_tables(folder, more_items(folder), source=name)
+    for name in TOUCHED:
+        folder = cache if name == "heldout" else EDITIONS[name][0]
+        out += stretched_tables(folder, load("heldout", cache=folder), source=name)
+    out += stretched_tables(OUT, [dict(it, path=it["file"]) for it in probe_items()],
+                            source="drift")
+    return out
+
+
 def fit(songs: list[dict], *, l2, weights: dict | None = None) -> np.ndarray:
     """Weights of an L2-penalised conditional logit (standardised features, raw scale out).
 
@@ -288,7 +339,7 @@ TOUCHED = ("heldout", "fresh", "unseen", "fourth", "fifth", "sixth")
 #: Realistic sources of the wide material besides the touched editions.
 FIT_ONLY = ("real", "more", "grooves2", "drift")
 #: Generated sources (their songs name no soundfont).
-GENERATED = ("orig", "ind", "click")
+GENERATED = ("orig", "ind", "click", "stretch")
 
 
 def touched_tables(base: str = CACHE) -> list[dict]:
@@ -425,7 +476,8 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
     for name in TOUCHED:
         test = [s for s in songs if s["gen"] == name]
         if test:
-            w = refit([s for s in songs if s["gen"] != name], test, sweep)
+            w = refit([s for s in songs if name not in (s["gen"], s.get("source"))], test,
+                      sweep)
             rows[name] = _score_line(name, test, w, reference)
     for share, figures in sweep.items():
         print(f"  trees' share {share:.2f}: " + ", ".join(
@@ -439,7 +491,7 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
                   f"({np.mean([r['all'][k + 2] for r in rows.values()]):.3f}); pooled per subset: "
                   + ", ".join(f"{sub} {_pooled(rows, sub, k):.3f} ({_pooled(rows, sub, k + 2):.3f})"
                               for sub in SUBSETS))
-    tim = [s for s in songs if s.get("font") == "freepats"]
+    tim = [s for s in songs if s.get("font") == "freepats" and s["gen"] != "stretch"]
     if tim:
         print("leave the TiMidity++ engine out (fitted without any freepats render):")
         _score_line("timidity", tim, refit([s for s in songs if s.get("font") != "freepats"]),
@@ -448,7 +500,8 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
         print("leave one soundfont out (fitted without the soundfont's renders; the current "
               "weights were fitted on fluidr3 and opl3):")
         for font in sorted({s["font"] for s in songs if s.get("font")} - {"freepats"}):
-            _score_line(font, [s for s in songs if s.get("font") == font],
+            _score_line(font, [s for s in songs if s.get("font") == font
+                               and s["gen"] != "stretch"],
                         refit([s for s in songs if s.get("font") != font]), reference)
     return rows
 
@@ -573,6 +626,9 @@ def main(argv=None) -> int:
                     help="wide material: realistic sources weighted by song count or equally")
     ap.add_argument("--generated-scale", type=float, default=1.0,
                     help="wide material: factor on the generated sources' loss weights")
+    ap.add_argument("--stretch", action="store_true",
+                    help="wide material: also fit on faster copies of some realistic songs "
+                         "(tempo augmentation, see STRETCH_SHARE)")
     ap.add_argument("--trees", action="store_true",
                     help="with --loeo: score the weights plus trees; with --wide: also fit "
                          f"the decision's trees on the wide material and write {TREES_PATH}")
@@ -610,6 +666,10 @@ def main(argv=None) -> int:
             touched = touched_tables(args.cache) + drift_tables()
         except FileNotFoundError as e:
             ap.error(str(e))
+    if args.stretch:
+        if not wide:
+            ap.error("--stretch needs --wide or --loeo")
+        touched += stretched_wide(args.cache)
     fitted_more = more if (args.with_more or args.wide) else []
     fitted_grooves = grooves if (args.with_grooves2 or args.wide) else []
     always = fitted_more + fitted_grooves + generated + (touched if args.wide else [])
@@ -627,7 +687,8 @@ def main(argv=None) -> int:
     hits = np.zeros(len(real), dtype=bool)
     for k in range(folds):
         test = [i for i in range(len(real)) if i % folds == k]
-        train = [s for i, s in enumerate(real) if i % folds != k] + always
+        train = [s for i, s in enumerate(real) if i % folds != k] + [
+            s for s in always if s.get("source") != "real"]  # no copy of a test song
         w = fit(train, l2=args.l2, weights=weights_of(train))
         for i in test:
             s = real[i]
