@@ -239,21 +239,6 @@ def stretched_tables(cache: str, items: list[dict], *, source: str) -> list[dict
     return out
 
 
-def stretched_wide(cache: str = CACHE) -> list[dict]:
-    """Faster copies (:func:`stretched_tables`) of the wide material's realistic songs."""
-    from benchmarks.drift import OUT, probe_items
-
-    out = stretched_tables(cache, load("fit", cache=cache), source="real")
-    for name, folder in (("more", MORE), ("grooves2", GROOVES2)):
-        out += stretched_tables(folder, more_items(folder), source=name)
-    for name in TOUCHED:
-        folder = cache if name == "heldout" else EDITIONS[name][0]
-        out += stretched_tables(folder, load("heldout", cache=folder), source=name)
-    out += stretched_tables(OUT, [dict(it, path=it["file"]) for it in probe_items()],
-                            source="drift")
-    return out
-
-
 def fit(songs: list[dict], *, l2, weights: dict | None = None) -> np.ndarray:
     """Weights of an L2-penalised conditional logit (standardised features, raw scale out).
 
@@ -342,24 +327,21 @@ FIT_ONLY = ("real", "more", "grooves2", "drift")
 GENERATED = ("orig", "ind", "click", "stretch")
 
 
-def touched_tables(base: str = CACHE) -> list[dict]:
-    """Candidate tables of the touched held-out editions (``gen`` names the edition).
-
-    ``base`` is the folder of the base set (its ``heldout`` split).  Features are cached in
-    each edition's folder (``features/``), as the fit split's are.
-    """
+def _touched_items(base: str) -> list[tuple[str, str, list[dict]]]:
+    """(edition, folder, items) of each touched held-out edition; ``base`` is the base set's
+    folder (its ``heldout`` split).  Raises FileNotFoundError when one is not built."""
     out = []
     for name in TOUCHED:
         cache = base if name == "heldout" else EDITIONS[name][0]
         items = load("heldout", cache=cache)
         if not items:
             raise FileNotFoundError(f"the {name!r} material is not built in {cache}")
-        out += real_tables(cache, items, gen=name)
+        out.append((name, cache, items))
     return out
 
 
-def drift_tables() -> list[dict]:
-    """Candidate tables of the drift probe's files (fit-split tunes, steady and swaying)."""
+def _drift_items() -> tuple[str, list[dict]]:
+    """(folder, items) of the drift probe; raises FileNotFoundError when files are missing."""
     from benchmarks.drift import OUT, probe_items
 
     items = [dict(it, path=it["file"]) for it in probe_items()]
@@ -367,7 +349,36 @@ def drift_tables() -> list[dict]:
     if missing:
         raise FileNotFoundError(f"{len(missing)} drift probe files are missing: "
                                 "python -m benchmarks.drift")
-    return real_tables(OUT, items, gen="drift")
+    return OUT, items
+
+
+def touched_tables(base: str = CACHE) -> list[dict]:
+    """Candidate tables of the touched held-out editions (``gen`` names the edition).
+
+    ``base`` is the folder of the base set (its ``heldout`` split).  Features are cached in
+    each edition's folder (``features/``), as the fit split's are.
+    """
+    return [t for name, cache, items in _touched_items(base)
+            for t in real_tables(cache, items, gen=name)]
+
+
+def drift_tables() -> list[dict]:
+    """Candidate tables of the drift probe's files (fit-split tunes, steady and swaying)."""
+    folder, items = _drift_items()
+    return real_tables(folder, items, gen="drift")
+
+
+def stretched_wide(base: str = CACHE, more: str = MORE, grooves2: str = GROOVES2) -> list[dict]:
+    """Faster copies (:func:`stretched_tables`) of the wide material's realistic songs: the
+    base set's fit split, the ``more`` and ``grooves2`` editions (their folders), the touched
+    editions and the drift probe."""
+    out = stretched_tables(base, load("fit", cache=base), source="real")
+    for name, folder in (("more", more), ("grooves2", grooves2)):
+        out += stretched_tables(folder, more_items(folder), source=name)
+    for name, folder, items in _touched_items(base):
+        out += stretched_tables(folder, items, source=name)
+    folder, items = _drift_items()
+    return out + stretched_tables(folder, items, source="drift")
 
 
 def wide_weights(songs: list[dict], *, scheme: str = "files",
@@ -647,6 +658,8 @@ def main(argv=None) -> int:
     if args.generalise and args.with_more:
         ap.error("--generalise scores on the 'more' edition: it cannot also be fitted on")
     wide = args.wide or args.loeo
+    if args.stretch and not wide:
+        ap.error("--stretch needs --wide or --loeo")
     if wide and (args.generalise or args.logo or args.with_more or args.with_grooves2):
         ap.error("--wide and --loeo already fit on 'more' and 'grooves2': not with "
                  "--generalise, --logo, --with-more or --with-grooves2")
@@ -667,9 +680,10 @@ def main(argv=None) -> int:
         except FileNotFoundError as e:
             ap.error(str(e))
     if args.stretch:
-        if not wide:
-            ap.error("--stretch needs --wide or --loeo")
-        touched += stretched_wide(args.cache)
+        try:
+            touched += stretched_wide(args.cache, args.more, args.grooves2)
+        except FileNotFoundError as e:
+            ap.error(str(e))
     fitted_more = more if (args.with_more or args.wide) else []
     fitted_grooves = grooves if (args.with_grooves2 or args.wide) else []
     always = fitted_more + fitted_grooves + generated + (touched if args.wide else [])

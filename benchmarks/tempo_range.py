@@ -7,8 +7,9 @@ Analyzes :func:`benchmarks.errorcases.four_on_the_floor` (a kick on every beat) 
 between them: stated at the hats' beat, as dance music states it) at every tempo from
 ``--low`` to ``--high`` BPM, ``--seeds`` renders each (other drum sounds, chords and
 timing), through :func:`core.analysis.tempo.estimate_tempo` on 30 s of each.  Prints one
-line per tempo: the readings, marked by their ratio to the truth where they miss it by more
-than 4 %, and each groove's Acc1 over the range and over the tempos above 200 BPM.
+line per tempo: the readings, each miss marked by its relation to the truth
+(:func:`core.calibration.agreement.tempo_relation`: half, double, two-thirds... or wrong),
+and each groove's Acc1 over the range and over the tempos above 200 BPM.
 
 Neither generator is used to fit the tempo decision, whose training songs stop at about
 200 BPM; the figures show where the decision's knowledge of the range ends.
@@ -28,26 +29,13 @@ import numpy as np  # noqa: E402
 from benchmarks.errorcases import four_on_the_floor, halftime_groove  # noqa: E402
 from benchmarks.evalfeatures import features_of_audio  # noqa: E402
 from core.analysis.tempo import estimate_tempo  # noqa: E402
+from core.calibration.agreement import tempo_relation  # noqa: E402
 
-__all__ = ["GROOVES", "verdict", "main"]
+__all__ = ["GROOVES", "main"]
 
 SR = 22050
 SECONDS = 30.0
 GROOVES = {"four on the floor": four_on_the_floor, "half-time": halftime_groove}
-_RATIOS = {0.5: "x1/2", 2 / 3: "x2/3", 1.5: "x3/2", 2.0: "x2", 1 / 3: "x1/3", 3.0: "x3"}
-
-
-def verdict(bpm: float | None, truth: float) -> str:
-    """``"ok"`` within 4 % of ``truth``, else the nearest simple ratio (``"x1/2"``...) within
-    4 % of the reading, else ``"other"``; ``"none"`` without a tempo."""
-    if bpm is None:
-        return "none"
-    if abs(bpm - truth) <= 0.04 * truth:
-        return "ok"
-    for ratio, name in _RATIOS.items():
-        if abs(bpm - ratio * truth) <= 0.04 * ratio * truth:
-            return name
-    return "other"
 
 
 def main(argv=None) -> int:
@@ -70,9 +58,9 @@ def main(argv=None) -> int:
                 y = make(float(bpm), seconds=SECONDS, sr=SR, seed=seed)
                 f = features_of_audio(y, SR)
                 est = estimate_tempo(f)
-                v = verdict(est.bpm, float(bpm))
-                hits[name].append((float(bpm), v == "ok"))
-                readings.append(f"{est.bpm:.1f}" + ("" if v == "ok" else f" {v}")
+                rel = tempo_relation(est.bpm, float(bpm))
+                hits[name].append((float(bpm), rel == "ok"))
+                readings.append(f"{est.bpm:.1f}" + ("" if rel == "ok" else f" {rel}")
                                 if est.bpm is not None else "none")
             cells.append(f"{', '.join(readings):<34}")
         print(f"{bpm:5.0f}  " + "  ".join(cells), flush=True)
