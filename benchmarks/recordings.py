@@ -1,0 +1,123 @@
+"""Tempo on recorded songs by other people: the Frets on Fire song packages.
+
+    apt-get install fretsonfire-songs-muldjord fretsonfire-songs-sectoid
+    python -m benchmarks.recordings [--no-peers] [--cache DIR]
+
+Every other set of songs in the benchmarks is rendered from a score or a project by a
+synthesizer.  These are band recordings (metal and rock, guitars, bass, drums, some vocals)
+that their authors released for the guitar game Frets on Fire, which Debian packages with
+the game's charts.  No edition uses them and nothing was fitted on them.
+
+**Truth.**  A song's chart (``notes.mid``) carries the tempo the charter laid the game's
+beat lines on, which has to follow the recording for the notes to fall on the music.  A
+chart whose tempo changes by more than 4 % is left out (:func:`benchmarks.midisongs.
+notated_tempo` decides, as for the games' MIDI songs).  As with the productions, the
+charter's grid is not always the beat a listener taps, so Acc2 is the figure to trust; of
+these charts, four are at 170-190 BPM, the range where the analyzer has the least
+training material.
+
+A song ships as stems (``song.ogg``, ``guitar.ogg`` and, for some, ``rhythm.ogg``); their
+sum is the recording.  It is mixed once, scaled down only when the sum would clip, and
+stored as FLAC in the cache folder (default ``~/.cache/songcal-recordings``).  Printed: each
+song's charted tempo and every system's answer with its relation, then Acc1, Acc2 and songs
+without a tempo per package and overall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import sys
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+import soundfile as sf  # noqa: E402
+
+from benchmarks.tempo_report import print_songs, tempo_answers  # noqa: E402
+
+__all__ = ["SONGS_GLOB", "find_songs", "mix", "main"]
+
+#: One folder per song, under one folder per package.
+SONGS_GLOB = "/usr/share/games/fretsonfire/data/songs/*/*/"
+_PACKAGES = "fretsonfire-songs-muldjord fretsonfire-songs-sectoid"
+_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "songcal-recordings")
+_ANSWERS_VERSION = 1
+
+
+def find_songs(pattern: str = SONGS_GLOB) -> list[dict]:
+    """Every song folder with a chart of a single tempo and at least one stem."""
+    import mido
+
+    from benchmarks.midisongs import notated_tempo
+
+    songs = []
+    for folder in sorted(glob.glob(pattern)):
+        folder = folder.rstrip("/")
+        name = f"{os.path.basename(os.path.dirname(folder))}/{os.path.basename(folder)}"
+        stems = sorted(glob.glob(os.path.join(glob.escape(folder), "*.ogg")))
+        chart = os.path.join(folder, "notes.mid")
+        if not stems or not os.path.exists(chart):
+            print(f"{name}: no stems or no chart, left out")
+            continue
+        bpm, why = notated_tempo(mido.MidiFile(chart), float("inf"))
+        if bpm is None:
+            print(f"{name}: {why}, left out")
+            continue
+        songs.append({"id": name, "package": name.split("/")[0], "stems": stems,
+                      "bpm": round(bpm, 2)})
+    return songs
+
+
+def mix(song: dict, cache: str) -> str:
+    """The sum of the song's stems as FLAC in ``cache`` (written once, atomically)."""
+    out = os.path.join(cache, song["id"].replace("/", "__").replace(" ", "_") + ".flac")
+    if os.path.exists(out):
+        return out
+    total, rate = None, None
+    for stem in song["stems"]:
+        y, sr = sf.read(stem, dtype="float64", always_2d=True)
+        if rate is not None and sr != rate:
+            raise SystemExit(f"{song['id']}: stems at {rate} and {sr} Hz")
+        rate = sr
+        if y.shape[1] == 1:
+            y = np.repeat(y, 2, axis=1)
+        if total is None:
+            total = y
+        else:
+            n = max(len(total), len(y))
+            total = np.pad(total, ((0, n - len(total)), (0, 0)))
+            total[: len(y)] += y
+    peak = float(np.abs(total).max())
+    if peak > 0.999:
+        total *= 0.999 / peak
+    part = out + ".part.flac"
+    sf.write(part, total, rate)
+    os.replace(part, out)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache", default=_CACHE, help="folder for the mixed songs")
+    ap.add_argument("--no-peers", action="store_true", help="SongCal alone")
+    args = ap.parse_args(argv)
+
+    os.makedirs(args.cache, exist_ok=True)
+    songs = []
+    for song in find_songs():
+        path = mix(song, args.cache)
+        info = sf.info(path)
+        songs.append(dict(song, path=path, seconds=info.frames / info.samplerate))
+    if not songs:
+        raise SystemExit(f"no songs found: apt-get install {_PACKAGES}")
+    answers = tempo_answers(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers)
+    print_songs(songs, answers, id_width=34, tempo_label="chart", title="package",
+                group=lambda s: s["package"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
