@@ -68,6 +68,7 @@ from core.analysis.tempo import (  # noqa: E402
     FEATURE_NAMES,
     TREE_SHARE,
     TREES_PATH,
+    TREES_TOP_BPM,
     candidate_table,
     decision_scores,
     tree_inputs,
@@ -406,14 +407,15 @@ def wide_weights(songs: list[dict], *, scheme: str = "files",
     return out
 
 
-def scorer(w: np.ndarray, trees: dict | None = None, share: float = TREE_SHARE):
+def scorer(w: np.ndarray, trees: dict | None = None, share: float = TREE_SHARE,
+           top: float = TREES_TOP_BPM):
     """The decision's score of a candidate table: linear weights ``w``, or with ``trees``
     (their JSON form, :func:`fit_trees`) the two blended as the analyzer blends them, the
-    trees weighing ``share``."""
+    trees weighing ``share`` and abstaining on the octave above ``top`` BPM."""
     if trees is None:
         return lambda x: x @ w
     model = trees_from_json(trees)
-    return lambda x: decision_scores(x, w, model, share)
+    return lambda x: decision_scores(x, w, model, share, top)
 
 
 def _hits(songs: list[dict], w) -> tuple[np.ndarray, np.ndarray]:
@@ -451,7 +453,8 @@ def _score_line(label: str, songs: list[dict], w: np.ndarray, ref: np.ndarray) -
 def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
                           generated_scale: float = 1.0, reference=None,
                           fonts: bool = True, trees: bool = False,
-                          shares: tuple[float, ...] = ()) -> dict:
+                          shares: tuple[float, ...] = (),
+                          tops: tuple[float, ...] = ()) -> dict:
     """Score each touched edition by a model fitted on all the other material.
 
     For each source of :data:`TOUCHED` in ``songs``: fitted on every other song of
@@ -461,7 +464,9 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
     ``trees`` each refit also fits the decision's trees (:func:`fit_trees`) and scores the
     blend of the two
     (:data:`core.analysis.tempo.TREE_SHARE`); with ``shares`` too, each edition left out is
-    also scored with each of those trees' shares (0: the linear term alone).  Printed
+    also scored with each of those trees' shares (0: the linear term alone), and with
+    ``tops`` with each of those tempos above which the trees abstain on the octave
+    (:data:`core.analysis.tempo.TREES_TOP_BPM`; ``inf``: never).  Printed
     per subset: candidate-level Acc1 / Acc2 of the refit and, in brackets, of ``reference``
     (weights or a :func:`scorer`; default: the current decision,
     :func:`core.analysis.tempo.decision_scores`).  Returns the edition rows
@@ -476,8 +481,11 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
         t = fit_trees(train) if trees else None
         if sweep is not None and t is not None:
             for share in shares:
-                sweep.setdefault(share, []).append(
+                sweep.setdefault(("trees' share", share), []).append(
                     [h.mean() for h in _hits(test, scorer(w, t, share))])
+            for top in tops:
+                sweep.setdefault(("trees' top BPM", top), []).append(
+                    [h.mean() for h in _hits(test, scorer(w, t, TREE_SHARE, top))])
         return scorer(w, t)
 
     print(f"leave one edition out (L2 {l2}, sources weighted by {scheme}, generated x"
@@ -490,8 +498,8 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
             w = refit([s for s in songs if name not in (s["gen"], s.get("source"))], test,
                       sweep)
             rows[name] = _score_line(name, test, w, reference)
-    for share, figures in sweep.items():
-        print(f"  trees' share {share:.2f}: " + ", ".join(
+    for (what, value), figures in sweep.items():
+        print(f"  {what} {value:.2f}: " + ", ".join(
             f"{name} {a1:.3f} / {a2:.3f}" for name, (a1, a2) in zip(rows, figures, strict=True))
             + f"; mean {np.mean([f[0] for f in figures]):.3f} / "
               f"{np.mean([f[1] for f in figures]):.3f}")
@@ -525,6 +533,17 @@ def _shares(text: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
     if not all(0.0 <= v <= 1.0 for v in out):
         raise argparse.ArgumentTypeError(f"shares must be from 0 to 1, got {text!r}")
+    return out
+
+
+def _tops(text: str) -> tuple[float, ...]:
+    """The trees' top tempos of ``--tops``: comma-separated BPM above 40 (``inf``: never)."""
+    try:
+        out = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
+    if not all(v > 40.0 for v in out):
+        raise argparse.ArgumentTypeError(f"top tempos must be above 40 BPM, got {text!r}")
     return out
 
 
@@ -646,6 +665,10 @@ def main(argv=None) -> int:
     ap.add_argument("--shares", type=_shares, default=(),
                     help="with --loeo --trees: also score each edition left out with these "
                          "trees' shares of the decision, e.g. 0,0.3,0.5,0.7,1")
+    ap.add_argument("--tops", type=_tops, default=(),
+                    help="with --loeo --trees: also score each edition left out with the "
+                         "trees abstaining on the octave above each of these tempos, e.g. "
+                         f"180,{TREES_TOP_BPM:.0f},190,200,inf")
     args = ap.parse_args(argv)
     if not args.l2 >= 0:
         ap.error(f"--l2 must be >= 0, got {args.l2}")
@@ -653,8 +676,8 @@ def main(argv=None) -> int:
         ap.error(f"--generated-scale must be >= 0, got {args.generated_scale}")
     if args.trees and not (args.wide or args.loeo):
         ap.error("--trees needs --wide or --loeo")
-    if args.shares and not (args.trees and args.loeo):
-        ap.error("--shares needs --loeo --trees")
+    if (args.shares or args.tops) and not (args.trees and args.loeo):
+        ap.error("--shares and --tops need --loeo --trees")
     if args.generalise and args.with_more:
         ap.error("--generalise scores on the 'more' edition: it cannot also be fitted on")
     wide = args.wide or args.loeo
@@ -719,7 +742,7 @@ def main(argv=None) -> int:
     if args.loeo:
         leave_one_edition_out(real + more + grooves + generated + touched, l2=args.l2,
                               scheme=args.weighting, generated_scale=args.generated_scale,
-                              trees=args.trees, shares=args.shares)
+                              trees=args.trees, shares=args.shares, tops=args.tops)
     w = fit(real + always, l2=args.l2, weights=weights_of(real + always))
     print(f"in-sample Acc1: fit split {accuracy(real, w):.3f}  'more' "
           f"{accuracy(fitted_more, w) if fitted_more else float('nan'):.3f}  'grooves2' "

@@ -33,7 +33,7 @@ from core.analysis.periodicity import (
     value_at,
 )
 
-__all__ = ["FEATURE_NAMES", "beat_context", "candidate_features"]
+__all__ = ["FEATURE_NAMES", "beat_context", "candidate_features", "candidate_bpm"]
 
 _MIN_BAND_SHARE = 0.1  # a band with less onset strength than this share of the top is ignored
 _HARMONY_BEATS = (1, 2, 3, 4, 6, 8)  # harmonic-change periodicity is read at these beats
@@ -147,6 +147,16 @@ def _mass(hist: np.ndarray, lag: float) -> float:
     return float(hist[max(lo, 0) : min(hi, len(hist))].sum())
 
 
+#: The tempo (BPM) whose ``log2 tempo`` feature is 0.
+_OCTAVE_REF = 120.0
+
+
+def candidate_bpm(features: np.ndarray) -> np.ndarray:
+    """The tempo (BPM) of each candidate of a feature table (one row each), read back from
+    its ``log2 tempo`` feature."""
+    return _OCTAVE_REF * np.exp2(np.asarray(features)[:, FEATURE_NAMES.index("log2 tempo")])
+
+
 def candidate_features(bpm: float, ctx: dict) -> np.ndarray:
     """Features of one candidate beat rate (BPM), :data:`FEATURE_NAMES` order.
 
@@ -157,7 +167,7 @@ def candidate_features(bpm: float, ctx: dict) -> np.ndarray:
     env_acc, a_all = ctx["env_acc"], ctx["acfs"][0]
     sal, alt, fill = pulse_measures(env_acc, period, fr)
     sal_fast, alt_fast, fill_fast = pulse_measures(env_acc, period / 2, fr)
-    octave = np.log2(bpm / 120.0)
+    octave = np.log2(bpm / _OCTAVE_REF)
     feats = [
         octave, octave * octave, octave * ctx["gate"],
         alt, alt_fast, np.log(max(sal, 1e-6)), np.log(max(sal, 1e-6) / max(sal_fast, 1e-6)),

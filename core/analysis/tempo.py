@@ -47,13 +47,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.ndimage
 
-from core.analysis.beatevidence import FEATURE_NAMES, beat_context, candidate_features
+from core.analysis.beatevidence import (
+    FEATURE_NAMES,
+    beat_context,
+    candidate_bpm,
+    candidate_features,
+)
 from core.analysis.periodicity import periodicity, prepare_bands, value_at
 from core.analysis.trees import TreeEnsemble, trees_from_list
 
 __all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "candidate_table",
            "FEATURE_NAMES", "tree_inputs", "trees_from_json", "decision_scores",
-           "TREES_PATH", "TREE_SHARE", "LOOP_MAX_S", "LOOP_REPEATS", "loop_beats",
+           "TREES_PATH", "TREE_SHARE", "TREES_TOP_BPM", "LOOP_MAX_S", "LOOP_REPEATS", "loop_beats",
            "read_as_loop"]
 
 #: Shortest signal with a tempo (s).  A loop of one bar at 120 BPM lasts 2 s and half a bar
@@ -93,6 +98,8 @@ _LOOP_SLACK = 0.1  # beats a loop's length may be off a whole count (its tail, t
 _LOOP_BARS = (2, 4, 8, 16, 32)
 _LOOP_LAG_SLACK = 0.01  # a loop's single pass peaks this close (log ratio) to its beat period
 _LOOP_LAG_HEIGHT = 0.1  # ... with at least this autocorrelation there
+#: Candidates this close (log ratio) are one tempo: the decision adds up their probabilities.
+_ONE_TEMPO = np.log(1.04)
 #: Two readings this close (log ratio) are one level; a single pass of a short loop can be
 #: this far off its beat.
 _SAME_TEMPO = np.log(1.06)
@@ -139,6 +146,14 @@ TREES_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tempo_tre
 #: Acc2 0.980 against 0.896 and 0.978); 0.7 scored about the same but loses a riff on odd
 #: sixteenths that the tempo tests keep.
 TREE_SHARE = 0.65
+#: Above this tempo the trees abstain between a candidate and the candidate at half its
+#: tempo: the faster one takes the slower one's tree score, and the linear term alone decides
+#: the octave.  The fit material has few songs faster than this (about 2 % of them, four
+#: above 195 BPM), and what the trees, which cut on evidence that carries the tempo, learned
+#: there is where that material ends: with their full say, four-on-the-floor renders above
+#: 200 BPM and a 190 BPM band recording were read at half.  The linear term's tempo terms are
+#: smooth in the log of the tempo and do not learn an edge.
+TREES_TOP_BPM = 185.0
 
 
 def tree_inputs(features: np.ndarray) -> np.ndarray:
@@ -180,15 +195,30 @@ def trees_from_json(data: dict) -> TreeEnsemble:
 
 
 def decision_scores(features: np.ndarray, weights: np.ndarray | None = None,
-                    trees: TreeEnsemble | None = None,
-                    share: float = TREE_SHARE) -> np.ndarray:
+                    trees: TreeEnsemble | None = None, share: float = TREE_SHARE,
+                    top: float = TREES_TOP_BPM) -> np.ndarray:
     """The score (a logit) of each candidate: a weighted mean of the linear term and the
     trees' (each is a logit of its own; a mean keeps the softmax as sharp as either's, so
-    the confidence is not inflated), the trees weighing ``share``.  ``weights`` and
-    ``trees`` default to the shipped ones; the fitting scripts pass their refits."""
+    the confidence is not inflated), the trees weighing ``share``.  Above ``top`` BPM the
+    trees abstain on the octave (see :data:`TREES_TOP_BPM`; ``inf``: never).  ``weights``
+    and ``trees`` default to the shipped ones; the fitting scripts pass their refits."""
     linear = features @ (_WEIGHTS if weights is None else weights)
     model = _trees() if trees is None else trees
-    return (1.0 - share) * linear + share * model.predict(tree_inputs(features))
+    tree = _abstain_above(top, features, model.predict(tree_inputs(features)))
+    return (1.0 - share) * linear + share * tree
+
+
+def _abstain_above(top: float, features: np.ndarray, tree: np.ndarray) -> np.ndarray:
+    """The trees' scores ``tree`` with each candidate above ``top`` BPM given the score of
+    the candidate at half its tempo (within 4 %), when the table has one."""
+    bpm = candidate_bpm(features)
+    out = tree.copy()
+    for i in np.flatnonzero(bpm > top):
+        gap = np.abs(np.log(bpm / (bpm[i] / 2.0)))
+        j = int(np.argmin(gap))
+        if gap[j] <= _ONE_TEMPO:
+            out[i] = tree[j]
+    return out
 
 
 @dataclass
@@ -363,7 +393,7 @@ def _decide(table, frame_rate: float, seconds: float) -> TempoEstimate:
     prob /= prob.sum()
     c = np.asarray(cands)
     # Candidates within 4 % of each other are one tempo: their probabilities add up.
-    near = np.abs(np.log(c[:, None] / c[None, :])) <= np.log(1.04)
+    near = np.abs(np.log(c[:, None] / c[None, :])) <= _ONE_TEMPO
     mass = near.astype(float) @ prob
     top = int(np.lexsort((-prob, -mass))[0])
     rest = [i for i in np.argsort(prob)[::-1] if not near[top, i]]

@@ -154,3 +154,27 @@ def test_the_trees_shares_to_compare_are_numbers_from_0_to_1():
     for bad in ("0.5,1.5", "half", "-0.1"):
         with pytest.raises(argparse.ArgumentTypeError):
             _shares(bad)
+
+
+def test_the_trees_top_tempo_reaches_the_fitting_scripts_scores():
+    import argparse
+    import json
+
+    import pytest
+
+    from benchmarks.fit_tempo import _tops, scorer
+    from core.analysis.tempo import _WEIGHTS, FEATURE_NAMES, TREES_PATH, decision_scores
+
+    with open(TREES_PATH, encoding="utf-8") as f:
+        trees = json.load(f)
+    x = np.random.default_rng(4).normal(size=(2, len(FEATURE_NAMES)))
+    x[:, FEATURE_NAMES.index("log2 tempo")] = np.log2(np.array([96.0, 192.0]) / 120.0)
+    never = scorer(_WEIGHTS, trees, 1.0, float("inf"))(x)
+    at_150 = scorer(_WEIGHTS, trees, 1.0, 150.0)(x)
+    assert np.allclose(at_150, decision_scores(x, share=1.0, top=150.0))
+    assert at_150[1] == pytest.approx(at_150[0])  # 192 takes the score of 96, its half
+    assert never[1] != pytest.approx(never[0])
+    assert _tops("180,185,inf") == (180.0, 185.0, float("inf"))
+    for bad in ("30", "fast", "185,-1"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            _tops(bad)
