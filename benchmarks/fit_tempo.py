@@ -525,26 +525,26 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
     return rows
 
 
-def _shares(text: str) -> tuple[float, ...]:
-    """The trees' shares of ``--shares``: comma-separated numbers from 0 to 1."""
+def _numbers(text: str, valid, requirement: str) -> tuple[float, ...]:
+    """Comma-separated numbers of an option, each of which ``valid`` accepts; else an
+    argparse error that states the ``requirement``."""
     try:
         out = tuple(float(v) for v in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
-    if not all(0.0 <= v <= 1.0 for v in out):
-        raise argparse.ArgumentTypeError(f"shares must be from 0 to 1, got {text!r}")
+    if not all(valid(v) for v in out):
+        raise argparse.ArgumentTypeError(f"{requirement}, got {text!r}")
     return out
+
+
+def _shares(text: str) -> tuple[float, ...]:
+    """The trees' shares of ``--shares``: comma-separated numbers from 0 to 1."""
+    return _numbers(text, lambda v: 0.0 <= v <= 1.0, "shares must be from 0 to 1")
 
 
 def _tops(text: str) -> tuple[float, ...]:
     """The trees' top tempos of ``--tops``: comma-separated BPM above 40 (``inf``: never)."""
-    try:
-        out = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
-    if not all(v > 40.0 for v in out):
-        raise argparse.ArgumentTypeError(f"top tempos must be above 40 BPM, got {text!r}")
-    return out
+    return _numbers(text, lambda v: v > 40.0, "top tempos must be above 40 BPM")
 
 
 def _pooled(rows: dict, sub: str, k: int) -> float:
