@@ -120,6 +120,7 @@ class LoudnessMeter:
         self._b, self._a = signal.sos2tf(k_weighting_sos(self.sample_rate))
         self._zi = np.zeros((len(self._a) - 1, self.channels))
         self._weights = channel_weights(self.channels)
+        self._uniform = bool(np.all(self._weights == 1.0))
         self._step = max(1, round(0.1 * self.sample_rate))  # samples per 100 ms sub-block
         self._partial_sum = 0.0
         self._partial_n = 0
@@ -160,13 +161,11 @@ class LoudnessMeter:
     def _process_slice(self, y: np.ndarray) -> None:
         n = y.shape[0]
         filtered, self._zi = signal.lfilter(self._b, self._a, y, axis=0, zi=self._zi)
-        np.square(filtered, out=filtered)
-        w = filtered @ self._weights  # weighted power per sample
         step = self._step
         pos = 0
         if self._partial_n:
             take = min(step - self._partial_n, n)
-            self._partial_sum += float(w[:take].sum())
+            self._partial_sum += self._energy(filtered[:take])
             self._partial_n += take
             pos = take
             if self._partial_n == step:
@@ -175,11 +174,25 @@ class LoudnessMeter:
         full = (n - pos) // step
         if full:
             end = pos + full * step
-            self._append(w[pos:end].reshape(full, step).mean(axis=1))
+            self._append(self._energies(filtered[pos:end], full) / step)
             pos = end
         if pos < n:
-            self._partial_sum += float(w[pos:].sum())
+            self._partial_sum += self._energy(filtered[pos:])
             self._partial_n += n - pos
+
+    def _energy(self, frames: np.ndarray) -> float:
+        """Weighted sum of squares of (frames, channels) filtered samples."""
+        return float(self._energies(frames, 1)[0])
+
+    def _energies(self, frames: np.ndarray, parts: int) -> np.ndarray:
+        """Weighted sum of squares of each of ``parts`` equal runs of (frames, channels)
+        filtered samples.  With every channel weighing 1 (mono, stereo) the runs are summed
+        as flat rows: one pass, several times faster than squaring and weighting sample by
+        sample over a two-column array."""
+        if self._uniform:
+            rows = frames.reshape(parts, -1)
+            return np.einsum("ij,ij->i", rows, rows)
+        return np.square(frames).reshape(parts, -1, self.channels).sum(axis=1) @ self._weights
 
     def _append(self, powers: np.ndarray) -> None:
         self._sub_powers.append(powers)
