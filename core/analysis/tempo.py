@@ -598,7 +598,8 @@ def _beats_in(features, bpm: float) -> bool:
     bands, fr = _bands_of(features, None)
     acf = periodicity(prepare_bands(bands, fr).sum(axis=0), fr)
     lag = 60.0 * fr / bpm
-    lo, hi = int(lag * 0.94), min(len(acf) - 1, int(np.ceil(lag * 1.06)))
+    reach = float(np.exp(_SAME_TEMPO))
+    lo, hi = int(lag / reach), min(len(acf) - 1, int(np.ceil(lag * reach)))
     if hi - lo < 2:
         return False
     j = lo + int(np.argmax(acf[lo : hi + 1]))
