@@ -223,12 +223,9 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
             tempo, loop = _loop_reading(feats, tempo, np.concatenate(short),
                                         settings.sample_rate, duration_s)
         key = estimate_key(feats)
-        if tempo.bpm is None and key.key is None:
-            note = "too few onsets for a tempo and no key (no pitched content, or one pitch)"
-        elif tempo.bpm is None:
-            note = "too few onsets for a tempo"
-        elif key.key is None:
-            note = "no key (no pitched content, or one pitch)"
+        note = "; ".join(filter(None, [
+            "too few onsets for a tempo" if tempo.bpm is None else "",
+            f"no key: {key.reason}" if key.key is None else ""]))
 
     if loop is not None:
         note = "; ".join(filter(None, [note, f"tempo read as a loop of {loop} beats"]))

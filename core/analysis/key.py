@@ -20,7 +20,7 @@ from core.analysis.keyevidence import key_features, pitch_profile, templates, zs
 from core.io.keynotation import Key
 
 __all__ = ["KeyEstimate", "estimate_key", "chunk_keys", "key_scores", "key_table",
-           "pitch_profile"]
+           "pitch_profile", "NO_KEY_SILENT", "NO_KEY_FEW", "NO_KEY_FLAT", "NO_KEY_UNLIKE"]
 
 _MIN_CORRELATION = 0.35  # below this the chroma has no key
 _MIN_PEAKINESS = 0.12  # relative spread of the pitch-class profile; noise is flatter
@@ -28,6 +28,12 @@ _MIN_PEAKINESS = 0.12  # relative spread of the pitch-class profile; noise is fl
 #: tone or a single held note has one; the least varied music measured has eight).
 _MIN_PITCH_CLASSES = 3
 _BASS_WEIGHT = 0.3
+#: Why a song or chunk has no key (:attr:`KeyEstimate.reason`).
+NO_KEY_SILENT = "no pitched sound"
+NO_KEY_FEW = "fewer than three pitch classes (a single note or interval)"
+NO_KEY_FLAT = ("the pitch classes are too evenly spread for a key (noise, heavy distortion "
+               "or dense clusters)")
+NO_KEY_UNLIKE = "the pitch classes fit no major or minor key"
 _SCORE_SCALE = 0.05  # song scores per nat of the decision, on the scale of the chunk scores
 
 #: Weights of the key evidence (:func:`key_table` columns),
@@ -56,11 +62,14 @@ class KeyEstimate:
         0-1, from the margin between the best and the second-best key.
     scores : ndarray, shape (24,)
         Score per key, indexed like :attr:`core.io.keynotation.Key.index` (majors C..B, then minors).
+    reason : str
+        Why there is no key (one of the ``NO_KEY_*`` texts); empty when there is one.
     """
 
     key: Key | None
     confidence: float = 0.0
     scores: np.ndarray = field(default_factory=lambda: np.zeros(24), repr=False)
+    reason: str = ""
 
 
 def _templates() -> np.ndarray:
@@ -84,29 +93,32 @@ def key_scores(profile: np.ndarray, bass: np.ndarray | None = None) -> np.ndarra
     return scores
 
 
-def _key_likeness(profile: np.ndarray) -> np.ndarray | None:
-    """Correlation of a pitch-class profile with each key's template, or None when it has no
-    key: silence, noise (too flat a profile or too little like any key's) or a single pitch."""
+def _key_likeness(profile: np.ndarray) -> tuple[np.ndarray | None, str]:
+    """Correlation of a pitch-class profile with each key's template, or None with the
+    reason it has no key: silence, a single pitch (or two), a profile too flat for a key
+    (noise) or one like no key's."""
     if profile.sum() <= 0:
-        return None
-    spread = (profile.max() - profile.min()) / max(profile.mean(), 1e-12)
+        return None, NO_KEY_SILENT
+    if np.count_nonzero(profile >= 0.2 * profile.max()) < _MIN_PITCH_CLASSES:
+        return None, NO_KEY_FEW
+    if (profile.max() - profile.min()) / max(profile.mean(), 1e-12) < _MIN_PEAKINESS:
+        return None, NO_KEY_FLAT
     plain = _TEMPLATES @ zscore(profile) / 12.0
-    if (spread < _MIN_PEAKINESS or plain.max() < _MIN_CORRELATION
-            or np.count_nonzero(profile >= 0.2 * profile.max()) < _MIN_PITCH_CLASSES):
-        return None
-    return plain
+    if plain.max() < _MIN_CORRELATION:
+        return None, NO_KEY_UNLIKE
+    return plain, ""
 
 
 def _from_profiles(profile: np.ndarray, bass: np.ndarray | None, *,
                    prior: np.ndarray | None = None) -> KeyEstimate:
     if profile.sum() <= 0:
-        return KeyEstimate(None)
+        return KeyEstimate(None, reason=NO_KEY_SILENT)
     scores = key_scores(profile, bass)
     if prior is not None:
         scores = scores + prior
-    plain = _key_likeness(profile)
+    plain, reason = _key_likeness(profile)
     if plain is None:
-        return KeyEstimate(None, scores=scores)
+        return KeyEstimate(None, scores=scores, reason=reason)
     order = np.argsort(scores)[::-1]
     margin = float(scores[order[0]] - scores[order[1]])
     conf = float(np.clip(margin / 0.15, 0.0, 1.0) * np.clip(plain.max(), 0.0, 1.0))
@@ -155,9 +167,9 @@ def estimate_key(
         if bass_chroma is not None:
             bass_chroma = bass_chroma[:, frames[0] : frames[1]]
     profile = pitch_profile(chroma)
-    plain = _key_likeness(profile)
+    plain, reason = _key_likeness(profile)
     if plain is None:
-        return KeyEstimate(None)
+        return KeyEstimate(None, reason=reason)
     evidence = key_table(chroma, bass_chroma, frame_rate)
     logits = evidence @ _KEY_WEIGHTS
     prob = np.exp(logits - logits.max())

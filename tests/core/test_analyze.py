@@ -12,6 +12,7 @@ import scipy.signal
 from benchmarks.errorcases import chorale, clave_loop
 from benchmarks.synth import click_track, noise, render_song, silence
 from core.analysis.analyze import _downmix, analyze_file
+from core.analysis.key import NO_KEY_FEW, NO_KEY_FLAT
 from core.calibration.agreement import mirex_score
 from core.errors import (
     AnalysisCancelled,
@@ -207,6 +208,22 @@ def test_constant_signal_is_analyzed_without_a_tempo(tmp_path):
     write_audio(tmp_path / "dc.wav", np.full(10 * SR, 0.9), SR)
     r = analyze_file(tmp_path / "dc.wav")
     assert r.status == "done" and r.bpm is None and "too few onsets" in r.note
+
+
+def test_the_note_says_why_a_song_has_no_key(tmp_path):
+    """A steady test tone has neither onsets nor more than one pitch; bursts of noise have a
+    tempo but a flat pitch profile.  Each row's note names its own reasons."""
+    t = np.arange(24 * SR) / SR  # longer than a loop, which would add its own note
+    write_audio(tmp_path / "tone.wav", 0.3 * np.sin(2 * np.pi * 440.0 * t), SR)
+    gate = (np.sin(2 * np.pi * 2.0 * t) > 0.0).astype(float)  # 120 bursts a minute
+    write_audio(tmp_path / "bursts.wav", gate * noise(24.0, SR, seed=3), SR)
+    tone = analyze_file(tmp_path / "tone.wav")
+    assert tone.status == "done" and tone.key is None and tone.bpm is None, tone
+    assert tone.note == f"too few onsets for a tempo; no key: {NO_KEY_FEW}"
+    bursts = analyze_file(tmp_path / "bursts.wav")
+    assert bursts.status == "done" and bursts.key is None, bursts
+    assert bursts.bpm == pytest.approx(120.0, rel=0.04) and not bursts.error
+    assert bursts.note == f"no key: {NO_KEY_FLAT}"
 
 
 def test_eight_channel_96k_file(tmp_path):

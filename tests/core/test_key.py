@@ -7,7 +7,15 @@ import pytest
 
 from benchmarks.errorcases import chorale, dominant_excursion
 from benchmarks.synth import chord_progression, noise, render_song, silence
-from core.analysis.key import KeyEstimate, chunk_keys, estimate_key
+from core.analysis.key import (
+    NO_KEY_FEW,
+    NO_KEY_FLAT,
+    NO_KEY_SILENT,
+    NO_KEY_UNLIKE,
+    KeyEstimate,
+    chunk_keys,
+    estimate_key,
+)
 from core.analysis.keyevidence import _transitions
 from core.io.keynotation import Key, parse_key
 from tests.core.streams import features_of
@@ -27,6 +35,7 @@ _features = features_of
 def test_chord_progression_key(key):
     est = estimate_key(_features(chord_progression(key, seconds=12.0, sr=SR, seed=key.index)))
     assert est.key == key, est
+    assert est.reason == ""
     assert 0.0 < est.confidence <= 1.0
     assert est.scores.shape == (24,) and int(np.argmax(est.scores)) == key.index
 
@@ -53,11 +62,12 @@ def test_drumless_chorale_key(key):
 
 def test_silence_has_no_key():
     est = estimate_key(_features(silence(8.0, SR)))
-    assert est.key is None and est.confidence == 0.0
+    assert est.key is None and est.confidence == 0.0 and est.reason == NO_KEY_SILENT
 
 
 def test_white_noise_has_no_key():
-    assert estimate_key(_features(noise(8.0, SR, seed=4))).key is None
+    est = estimate_key(_features(noise(8.0, SR, seed=4)))
+    assert est.key is None and est.reason == NO_KEY_FLAT
 
 
 @pytest.mark.parametrize("hz", [440.0, 1000.0])
@@ -66,8 +76,25 @@ def test_a_test_tone_has_no_key(hz):
     A minor and a 1 kHz tone as B minor."""
     t = np.arange(12 * SR) / SR
     fs = _features(0.5 * np.sin(2 * np.pi * hz * t), chunk_s=6.0)
-    assert estimate_key(fs).key is None
-    assert [k.key for k in chunk_keys(fs)] == [None, None]
+    est = estimate_key(fs)
+    assert est.key is None and est.reason == NO_KEY_FEW
+    assert [(k.key, k.reason) for k in chunk_keys(fs)] == [(None, NO_KEY_FEW)] * 2
+
+
+@pytest.mark.parametrize(("classes", "key", "reason"), [
+    ((0, 2, 4, 6, 8, 10), None, NO_KEY_UNLIKE),  # the whole-tone scale
+    ((0, 3, 6, 9), None, NO_KEY_UNLIKE),  # the diminished seventh chord
+    ((0, 4), None, NO_KEY_FEW),  # a major third alone
+    ((0, 2, 4, 5, 7, 9, 11), Key(0, "major"), ""),  # C major's scale, the tonic triad louder
+])
+def test_why_a_pitch_set_has_no_key(classes, key, reason):
+    """Each reason for no key is told apart on chroma of known pitch classes."""
+    chroma = np.full((12, 200), 0.01)
+    chroma[list(classes)] = 1.0
+    if key is not None:
+        chroma[[0, 4, 7]] = 2.0
+    est = estimate_key(chroma)
+    assert (est.key, est.reason) == (key, reason)
 
 
 def test_chroma_array_input():
