@@ -1,12 +1,14 @@
-"""Tempo on recorded songs by other people: the Frets on Fire song packages.
+"""Tempo on recorded songs by other people: the Frets on Fire song packages and Planet Blupi's
+recorded music.
 
-    apt-get install fretsonfire-songs-muldjord fretsonfire-songs-sectoid
+    apt-get install fretsonfire-songs-muldjord fretsonfire-songs-sectoid \
+        planetblupi-music-ogg planetblupi-music-midi
     python -m benchmarks.recordings [--no-peers] [--cache DIR]
 
-Every other set of songs in the benchmarks is rendered from a score or a project by a
-synthesizer.  These are band recordings (metal and rock, guitars, bass, drums, some vocals)
-that their authors released for the guitar game Frets on Fire, which Debian packages with
-the game's charts.  No edition uses them and nothing was fitted on them.
+Every other set of songs in the benchmarks is rendered by SongCal's own scripts from a score
+or a project.  The Frets on Fire songs are band recordings (metal and rock, guitars, bass,
+drums, some vocals) that their authors released for the guitar game, which Debian packages
+with the game's charts.  No edition uses these recordings and nothing was fitted on them.
 
 **Truth.**  A song's chart (``notes.mid``) carries the tempo the charter laid the game's
 beat lines on, which has to follow the recording for the notes to fall on the music.  A
@@ -18,9 +20,16 @@ training material.
 
 A song ships as stems (``song.ogg``, ``guitar.ogg`` and, for some, ``rhythm.ogg``); their
 sum is the recording.  It is mixed once, scaled down only when the sum would clip, and
-stored as FLAC in the cache folder (default ``~/.cache/songcal-recordings``).  Printed: each
-song's charted tempo and every system's answer with its relation, then Acc1, Acc2 and songs
-without a tempo per package and overall.
+stored as FLAC in the cache folder (default ``~/.cache/songcal-recordings``).
+
+**Planet Blupi.**  The game ships its ten songs twice: as MIDI files (which
+:mod:`benchmarks.midisongs` renders with FluidSynth) and as OGG recordings its authors made
+of them with instruments of their own.  The recordings are scored here as they are, whole
+(10 to 29 minutes: the game loops them), against the tempo of the MIDI file of the same name,
+read as for the charts.  The pieces are those of the MIDI songs benchmark; the sound is not.
+
+Printed: each song's reference tempo and every system's answer with its relation, then Acc1,
+Acc2 and songs without a tempo per package and overall.
 """
 
 from __future__ import annotations
@@ -38,11 +47,14 @@ import soundfile as sf  # noqa: E402
 
 from benchmarks.tempo_report import print_songs, tempo_answers  # noqa: E402
 
-__all__ = ["SONGS_GLOB", "find_songs", "mix", "main"]
+__all__ = ["SONGS_GLOB", "BLUPI_GLOB", "find_songs", "find_blupi", "mix", "main"]
 
 #: One folder per song, under one folder per package.
 SONGS_GLOB = "/usr/share/games/fretsonfire/data/songs/*/*/"
-_PACKAGES = "fretsonfire-songs-muldjord fretsonfire-songs-sectoid"
+#: The game's recordings; each has a MIDI file of the same name beside it.
+BLUPI_GLOB = "/usr/share/planetblupi/music/*.ogg"
+_PACKAGES = ("fretsonfire-songs-muldjord fretsonfire-songs-sectoid planetblupi-music-ogg "
+             "planetblupi-music-midi")
 _CACHE = os.path.join(os.path.expanduser("~"), ".cache", "songcal-recordings")
 _ANSWERS_VERSION = 1
 
@@ -67,6 +79,29 @@ def find_songs(pattern: str = SONGS_GLOB) -> list[dict]:
             print(f"{name}: {why}, left out")
             continue
         songs.append({"id": name, "package": name.split("/")[0], "stems": stems,
+                      "bpm": round(bpm, 2)})
+    return songs
+
+
+def find_blupi(pattern: str = BLUPI_GLOB) -> list[dict]:
+    """Every Planet Blupi recording whose MIDI file (same name, ``.mid``) has a single tempo,
+    with that tempo and the recording as ``path``."""
+    import mido
+
+    from benchmarks.midisongs import notated_tempo
+
+    songs = []
+    for path in sorted(glob.glob(pattern)):
+        name = "planetblupi/" + os.path.splitext(os.path.basename(path))[0]
+        score = os.path.splitext(path)[0] + ".mid"
+        if not os.path.exists(score):
+            print(f"{name}: no MIDI file beside it, left out")
+            continue
+        bpm, why = notated_tempo(mido.MidiFile(score), float("inf"))
+        if bpm is None:
+            print(f"{name}: {why}, left out")
+            continue
+        songs.append({"id": name, "package": "planetblupi", "path": path,
                       "bpm": round(bpm, 2)})
     return songs
 
@@ -106,11 +141,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     os.makedirs(args.cache, exist_ok=True)
-    songs = []
-    for song in find_songs():
-        path = mix(song, args.cache)
-        info = sf.info(path)
-        songs.append(dict(song, path=path, seconds=info.frames / info.samplerate))
+    songs = [dict(song, path=mix(song, args.cache)) for song in find_songs()] + find_blupi()
+    for song in songs:
+        info = sf.info(song["path"])
+        song["seconds"] = info.frames / info.samplerate
     if not songs:
         raise SystemExit(f"no songs found: apt-get install {_PACKAGES}")
     answers = tempo_answers(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from benchmarks.recordings import find_songs, mix
+from benchmarks.recordings import find_blupi, find_songs, mix
 
 SR = 22050
 
@@ -67,3 +67,18 @@ def test_the_mix_is_the_sum_of_the_stems_scaled_only_when_it_would_clip(tmp_path
     song = {"id": "band/loud", "stems": sorted(str(p) for p in loud.glob("*.ogg"))}
     y, _ = sf.read(mix(song, str(tmp_path)))
     assert 0.99 < np.abs(y).max() <= 1.0  # scaled down to just under full scale
+
+
+def test_planet_blupi_recordings_take_the_tempo_of_their_midi_file(tmp_path, capsys):
+    tone = 0.1 * np.sin(np.linspace(0, 2000, SR * 2)).astype(np.float32)
+    for name in ("music000", "music001", "music002"):
+        sf.write(tmp_path / f"{name}.ogg", tone, SR)
+    _chart(tmp_path / "music000.mid", 96.1)
+    _chart(tmp_path / "music001.mid", 120.0, change=(60, 140.0))
+    songs = find_blupi(str(tmp_path / "*.ogg"))
+    assert [(s["id"], s["package"], s["path"]) for s in songs] == [
+        ("planetblupi/music000", "planetblupi", str(tmp_path / "music000.ogg"))]
+    assert songs[0]["bpm"] == pytest.approx(96.1, abs=0.01)
+    out = capsys.readouterr().out
+    assert "planetblupi/music001: tempo changes" in out
+    assert "planetblupi/music002: no MIDI file beside it, left out" in out
