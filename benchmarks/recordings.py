@@ -61,10 +61,6 @@ _ANSWERS_VERSION = 1
 
 def find_songs(pattern: str = SONGS_GLOB) -> list[dict]:
     """Every song folder with a chart of a single tempo and at least one stem."""
-    import mido
-
-    from benchmarks.midisongs import notated_tempo
-
     songs = []
     for folder in sorted(glob.glob(pattern)):
         folder = folder.rstrip("/")
@@ -74,22 +70,13 @@ def find_songs(pattern: str = SONGS_GLOB) -> list[dict]:
         if not stems or not os.path.exists(chart):
             print(f"{name}: no stems or no chart, left out")
             continue
-        bpm, why = notated_tempo(mido.MidiFile(chart), float("inf"))
-        if bpm is None:
-            print(f"{name}: {why}, left out")
-            continue
-        songs.append({"id": name, "package": name.split("/")[0], "stems": stems,
-                      "bpm": round(bpm, 2)})
+        songs += _with_tempo(name, chart, package=name.split("/")[0], stems=stems)
     return songs
 
 
 def find_blupi(pattern: str = BLUPI_GLOB) -> list[dict]:
     """Every Planet Blupi recording whose MIDI file (same name, ``.mid``) has a single tempo,
     with that tempo and the recording as ``path``."""
-    import mido
-
-    from benchmarks.midisongs import notated_tempo
-
     songs = []
     for path in sorted(glob.glob(pattern)):
         name = "planetblupi/" + os.path.splitext(os.path.basename(path))[0]
@@ -97,13 +84,22 @@ def find_blupi(pattern: str = BLUPI_GLOB) -> list[dict]:
         if not os.path.exists(score):
             print(f"{name}: no MIDI file beside it, left out")
             continue
-        bpm, why = notated_tempo(mido.MidiFile(score), float("inf"))
-        if bpm is None:
-            print(f"{name}: {why}, left out")
-            continue
-        songs.append({"id": name, "package": "planetblupi", "path": path,
-                      "bpm": round(bpm, 2)})
+        songs += _with_tempo(name, score, package="planetblupi", path=path)
     return songs
+
+
+def _with_tempo(name: str, score: str, **song) -> list[dict]:
+    """``[song]`` with its ``id`` and the tempo of the MIDI file ``score``; ``[]`` (and the
+    reason printed) when that tempo changes."""
+    import mido
+
+    from benchmarks.midisongs import notated_tempo
+
+    bpm, why = notated_tempo(mido.MidiFile(score), float("inf"))
+    if bpm is None:
+        print(f"{name}: {why}, left out")
+        return []
+    return [{"id": name, **song, "bpm": round(bpm, 2)}]
 
 
 def mix(song: dict, cache: str) -> str:
