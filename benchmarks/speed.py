@@ -14,7 +14,10 @@ printed beside the wall-clock figures, with the load average, and the share of t
 wall-clock time their workers spent off the CPU: waiting for the GIL held by another
 worker or for the disk, or pushed aside by other programs; on Linux, the share of the
 cores' time the host of a virtual machine took for itself ("steal" in ``/proc/stat``).
-Last, the same for two threads that share nothing (numpy on data in the core's cache): the
+A short deck ends with workers idle while the last songs finish, which a long batch does
+not: the share of the deck's time they sat so is printed, and the scaling once more from
+each song's own time in its worker (several side by side against one alone), which leaves
+that end out.  Last, the same for two threads that share nothing (numpy on data in the core's cache): the
 most two workers can give on this machine, whatever the analysis does.
 """
 
@@ -147,8 +150,10 @@ def main(argv=None) -> int:
     for _ in range(args.repeat):
         for w in args.workers:
             runs[w].append(run(paths, w))
+    song_walls = {}
     for w in args.workers:
         wall, batch, cpu, song_wall, stolen = min(runs[w], key=lambda r: r[0])
+        song_walls[w] = song_wall
         done = batch.counts()[SongState.DONE]
         rtf = [r.duration_s / r.analysis_s for r in batch.results() if r.analysis_s]
         rates[w] = done / wall * 60.0
@@ -159,13 +164,21 @@ def main(argv=None) -> int:
               f"({args.seconds / statistics.median(cpu):.0f}x real time per CPU second); "
               f"off CPU {100 * (1 - sum(cpu) / sum(song_wall)):.1f}% of the songs' time"
               + (f"; the host took {100 * stolen:.1f}% of the cores' time"
-                 if stolen is not None else ""))
+                 if stolen is not None else "")
+              + (f"; the workers sat idle {100 * (1 - sum(song_wall) / (w * wall)):.1f}% of "
+                 "the deck's time, waiting for the last songs" if w > 1 else ""))
     print(f"load average (1, 5, 15 min): {', '.join(f'{v:.2f}' for v in os.getloadavg())} "
           f"on {os.cpu_count()} cores")
     if 1 in rates:
         for w in rates:
             if w != 1:
                 print(f"throughput {w} workers / 1 worker: {rates[w] / rates[1]:.2f}x")
+                # A long batch keeps every worker busy; a short deck ends with workers idle
+                # while the last songs finish.  Each song's own time in its worker, with w
+                # songs running side by side against one alone, leaves that end out.
+                steady = w * statistics.mean(song_walls[1]) / statistics.mean(song_walls[w])
+                print(f"the same without the end of the deck (each song's own time, "
+                      f"{w} side by side against one alone): {steady:.2f}x")
     if 2 in rates:
         print(f"this machine's ceiling: two threads that share nothing (numpy on cached data) "
               f"give {machine_ceiling():.2f}x one")
