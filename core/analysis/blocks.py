@@ -13,6 +13,12 @@ sample on its own; a three-minute stereo song costs 1.2 instead of 1.95 billion
 instructions, a tenth of its whole analysis).  dr_flac skips a frame whose checksum fails
 instead of stopping, so when it delivers fewer frames than the header declares, libsndfile
 reads the file again to name the damage.
+
+dr_flac writes each block straight into a numpy array through miniaudio's C interface
+(``ma_decoder_read_pcm_frames``, which ``miniaudio`` exposes as ``miniaudio.lib`` and calls
+without the GIL).  Its Python generator, ``miniaudio.stream_file``, copies every block once
+more into an ``array`` while holding the GIL, which other workers then wait for; it is used
+when the C interface lacks a function this code calls.
 """
 
 from __future__ import annotations
@@ -112,21 +118,18 @@ def flac_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
         return
     channels = info.channels
     try:
-        chunks = miniaudio.stream_file(path, output_format=miniaudio.SampleFormat.FLOAT32,
-                                       nchannels=channels, sample_rate=info.sample_rate,
-                                       frames_to_read=block_frames)
-        chunk = next(chunks, None)
+        chunks = _dr_flac(miniaudio, path, channels, info.sample_rate, block_frames)
+        block = next(chunks, None)
     except (miniaudio.MiniaudioError, OSError, UnicodeError):
         yield from soundfile_blocks(path, info, block_frames)
         return
     done = 0
-    while chunk is not None:
-        block = np.frombuffer(chunk, dtype=np.float32).reshape(-1, channels)
+    while block is not None:
         if len(block):
             done += len(block)
             yield block
         try:
-            chunk = next(chunks, None)
+            block = next(chunks, None)
         except (miniaudio.MiniaudioError, OSError) as exc:
             raise CorruptFileError(
                 path, f"the audio data is damaged at {fmt_time(done / info.sample_rate)} "
@@ -138,6 +141,49 @@ def flac_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
         for _ in soundfile_blocks(path, info, block_frames):
             pass
         raise _cut_short(path, info, done)
+
+
+#: The functions of miniaudio's C interface that :func:`_dr_flac` calls.
+_C_CALLS = ("ma_decoder_config_init", "ma_decoder_init_file", "ma_decoder_init_file_w",
+            "ma_decoder_read_pcm_frames", "ma_decoder_uninit")
+
+
+def _dr_flac(miniaudio, path: str, channels: int, rate: int,
+             block_frames: int) -> Iterator[np.ndarray]:
+    """float32 (frames, channels) blocks of ``block_frames`` (the last one shorter) decoded
+    by miniaudio; raises ``miniaudio.DecodeError`` when the file cannot be opened or a read
+    fails."""
+    ffi, lib = getattr(miniaudio, "ffi", None), getattr(miniaudio, "lib", None)
+    if ffi is None or not all(hasattr(lib, name) for name in _C_CALLS):
+        for chunk in miniaudio.stream_file(path, output_format=miniaudio.SampleFormat.FLOAT32,
+                                           nchannels=channels, sample_rate=rate,
+                                           frames_to_read=block_frames):
+            yield np.frombuffer(chunk, dtype=np.float32).reshape(-1, channels)
+        return
+    decoder = ffi.new("ma_decoder *")
+    config = lib.ma_decoder_config_init(lib.ma_format_f32, channels, rate)
+    if os.name == "nt":
+        opened = lib.ma_decoder_init_file_w(ffi.new("wchar_t[]", path),
+                                            ffi.addressof(config), decoder)
+    else:
+        opened = lib.ma_decoder_init_file(os.fsencode(path), ffi.addressof(config), decoder)
+    if opened != lib.MA_SUCCESS:
+        raise miniaudio.DecodeError("failed to init decoder", opened)
+    got = ffi.new("ma_uint64 *")
+    try:
+        while True:
+            block = np.empty((block_frames, channels), dtype=np.float32)
+            result = lib.ma_decoder_read_pcm_frames(decoder, ffi.from_buffer(block),
+                                                    block_frames, got)
+            if result == lib.MA_AT_END:
+                return
+            if result != lib.MA_SUCCESS:
+                raise miniaudio.DecodeError("error in ma_decoder_read_pcm_frames", result)
+            if not got[0]:  # the end (a short block before it is the last one)
+                return
+            yield block[:got[0]]
+    finally:
+        lib.ma_decoder_uninit(decoder)
 
 
 def _sf_reason(exc) -> str:

@@ -421,6 +421,29 @@ def test_flac_is_streamed_by_dr_flac_when_miniaudio_is_installed(tmp_path, monke
     assert sum(len(b) for b in stream(path, block_seconds=0.5)) == round(1.5 * SR)
 
 
+def test_flac_blocks_come_from_the_c_interface_or_else_from_the_generator(tmp_path,
+                                                                          monkeypatch):
+    """dr_flac decodes into numpy arrays through miniaudio's C interface; when that lacks a
+    function, miniaudio's own generator gives the same samples."""
+    miniaudio = pytest.importorskip("miniaudio")
+    from core.analysis import blocks
+
+    path = write_audio(tmp_path / "song.flac", _signal(seconds=2.3, channels=2), SR)
+    info = probe(path)
+    calls = []
+    generator = miniaudio.stream_file
+    monkeypatch.setattr(miniaudio, "stream_file", lambda *a, **kw: calls.append(a) or
+                        generator(*a, **kw))
+    direct = list(blocks.flac_blocks(os.fspath(path), info, 22050))
+    assert calls == []
+    monkeypatch.setattr(blocks, "_C_CALLS", blocks._C_CALLS + ("ma_no_such_function",))
+    fallback = list(blocks.flac_blocks(os.fspath(path), info, 22050))
+    assert len(calls) == 1
+    assert [b.shape for b in direct] == [b.shape for b in fallback]
+    assert [len(b) for b in direct] == [22050] * 4 + [round(2.3 * SR) - 4 * 22050]
+    np.testing.assert_array_equal(np.concatenate(direct), np.concatenate(fallback))
+
+
 def test_flac_longer_than_its_header_keeps_all_its_audio(tmp_path):
     # A STREAMINFO whose sample count is smaller than the audio (a header written before the
     # encoder knew the length): the audio past it is decoded, not reported as damage.
