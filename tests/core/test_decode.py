@@ -444,6 +444,43 @@ def test_flac_blocks_come_from_the_c_interface_or_else_from_the_generator(tmp_pa
     np.testing.assert_array_equal(np.concatenate(direct), np.concatenate(fallback))
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_damaged_flac_reads_alike_through_the_c_interface_and_the_generator(tmp_path,
+                                                                           monkeypatch, seed):
+    """Flipped bytes, a cut and a zeroed run: both paths give the same samples or the same
+    error."""
+    pytest.importorskip("miniaudio")
+    from core.analysis import blocks
+
+    path = write_audio(tmp_path / "song.flac", _signal(seconds=3.0, channels=2), SR)
+    data = bytearray(path.read_bytes())
+    rng = np.random.default_rng(seed)
+    if seed % 3 == 0:
+        for k in rng.integers(200, len(data), size=8):
+            data[k] ^= 0x5A
+    elif seed % 3 == 1:
+        data = data[: int(rng.integers(len(data) // 3, len(data)))]
+    else:
+        k = int(rng.integers(200, len(data) - 3000))
+        data[k:k + 3000] = bytes(3000)
+    path.write_bytes(bytes(data))
+
+    def read():
+        try:
+            return np.concatenate(list(blocks.flac_blocks(os.fspath(path), info, 22050)))
+        except CorruptFileError as err:
+            return err.reason
+
+    info = probe(path)
+    direct = read()
+    monkeypatch.setattr(blocks, "_C_CALLS", blocks._C_CALLS + ("ma_no_such_function",))
+    fallback = read()
+    if isinstance(direct, str):
+        assert direct == fallback
+    else:
+        np.testing.assert_array_equal(direct, fallback)
+
+
 def test_flac_longer_than_its_header_keeps_all_its_audio(tmp_path):
     # A STREAMINFO whose sample count is smaller than the audio (a header written before the
     # encoder knew the length): the audio past it is decoded, not reported as damage.
