@@ -17,8 +17,8 @@ cores' time the host of a virtual machine took for itself ("steal" in ``/proc/st
 A short deck ends with workers idle while the last songs finish, which a long batch does
 not: the share of the deck's time they sat so is printed, and the scaling once more from
 each song's own time in its worker (several side by side against one alone), which leaves
-that end out.  Last, the same for two threads that share nothing (numpy on data in the core's cache): the
-most two workers can give on this machine, whatever the analysis does.
+that end out.  Last, the same for two threads that share nothing (numpy on data in the
+core's cache): the most two workers can give on this machine, whatever the analysis does.
 """
 
 from __future__ import annotations
