@@ -2,8 +2,8 @@
 
 Run ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--with-more | --generalise]
 [--with-grooves2] [--logo]`` or ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--wide]
-[--loeo] [--weighting files|editions] [--generated-scale F] [--stretch]`` after building the
-realistic set (``python -m benchmarks.evalset``).
+[--loeo] [--weighting files|editions] [--generated-scale F] [--stretch] [--bandmix]`` after
+building the realistic set (``python -m benchmarks.evalset``).
 
 Songs: the ``fit`` split of the realistic set only (its pieces and its soundfonts, FluidR3
 and OPL-3; the ``heldout`` split is never read here), with ``--with-more`` the fit-only
@@ -47,6 +47,12 @@ on touched material, not an untouched measurement.
 about a third of the realistic songs at 115 BPM or more, their beat moved to 160-235 BPM
 (:func:`stretched_tables`), join the fit as the source ``stretch``; an edition's copies leave
 with it.  A try, not the shipped fit: ``benchmarks/results/fits.txt`` has what it gave.
+
+**Sound augmentation** (``--bandmix``, beside ``--wide`` or ``--loeo``): copies of half the
+realistic songs whose low, mid and high onset bands are remixed (:func:`band_mix`: each
+band at another gain, with a share of the other bands), as another drum kit or another
+instrument would spread its attacks over the bands, join the fit as the source ``bandmix``.
+An edition's copies leave with it, and a soundfont's with the soundfont.
 """
 
 from __future__ import annotations
@@ -94,7 +100,7 @@ SUBDIVIDED = 0.0  # share of them with quieter clicks between the beats
 #: Weight of each source in the loss (each source's songs share it equally).  ``grooves2``
 #: only counts with ``--with-grooves2`` and in the ``--logo`` check.
 GENERATOR_WEIGHT = {"real": 3.0, "grooves2": 0.5, "orig": 1.0, "ind": 1.0, "click": 0.5,
-                    "stretch": 1.0}
+                    "stretch": 1.0, "bandmix": 1.0}
 SECONDS = 30.0
 
 
@@ -240,6 +246,52 @@ def stretched_tables(cache: str, items: list[dict], *, source: str) -> list[dict
     return out
 
 
+#: Sound augmentation (``--bandmix``): a realistic song is also heard through another mix,
+#: with probability ``BANDMIX_SHARE``.  Each onset band of the copy takes its own band at a
+#: gain of 1/``BANDMIX_GAIN`` to ``BANDMIX_GAIN`` (log-uniform) plus a share of the others:
+#: up to ``BANDMIX_LEAK[0]`` of a neighbouring band and ``BANDMIX_LEAK[1]`` of the far one
+#: (uniform).  Another drum kit or another instrument spreads its attacks over the bands
+#: differently (a kick with a beater's click in the mid band, a snare's body in the low band,
+#: hats that reach down into the mid band); the decision should not depend on how.  The
+#: chroma is kept.  Copies count as the source ``bandmix``, keep their original's soundfont
+#: and edition (``source``), and leave the fit with it.
+BANDMIX_SHARE, BANDMIX_GAIN, BANDMIX_LEAK = 0.5, 2.0, (0.5, 0.15)
+#: Sources that are copies of realistic songs (never scored themselves).
+AUGMENTED = ("stretch", "bandmix")
+
+
+def band_mix(rng: np.random.Generator) -> np.ndarray:
+    """A random (3, 3) matrix that remixes the low, mid and high onset bands (rows: new
+    bands), see :data:`BANDMIX_SHARE`."""
+    gains = np.exp(rng.uniform(-np.log(BANDMIX_GAIN), np.log(BANDMIX_GAIN), 3))
+    mix = np.eye(3)
+    for i in range(3):
+        for j in range(3):
+            if i != j:
+                mix[i, j] = rng.uniform(0.0, BANDMIX_LEAK[abs(i - j) - 1])
+    return mix * gains[None, :]
+
+
+def bandmixed_tables(cache: str, items: list[dict], *, source: str) -> list[dict]:
+    """Copies of some of ``items`` through another band mix (:func:`band_mix`), as candidate
+    tables."""
+    import zlib
+
+    out = []
+    for it in items:
+        rng = np.random.default_rng(zlib.crc32(f"bandmix/{source}/{it['id']}".encode()))
+        if rng.uniform() >= BANDMIX_SHARE:
+            continue
+        mix = band_mix(rng)
+        f = cached_features(it["path"], os.path.join(cache, "features"))
+        t = _table_of(mix @ np.asarray(f.onset_bands, dtype=np.float64), f.frame_rate,
+                      f.chroma, f.bass_chroma, f.pitch_frame_rate, float(it["bpm"]),
+                      it["style"], "bandmix", f"{it['id']}~mix")
+        t["subset"], t["font"], t["source"] = it["subset"], it.get("soundfont"), source
+        out.append(t)
+    return out
+
+
 def fit(songs: list[dict], *, l2, weights: dict | None = None) -> np.ndarray:
     """Weights of an L2-penalised conditional logit (standardised features, raw scale out).
 
@@ -325,7 +377,7 @@ TOUCHED = ("heldout", "fresh", "unseen", "fourth", "fifth", "sixth")
 #: Realistic sources of the wide material besides the touched editions.
 FIT_ONLY = ("real", "more", "grooves2", "drift")
 #: Generated sources (their songs name no soundfont).
-GENERATED = ("orig", "ind", "click", "stretch")
+GENERATED = ("orig", "ind", "click") + AUGMENTED
 
 
 def _touched_items(base: str) -> list[tuple[str, str, list[dict]]]:
@@ -369,17 +421,18 @@ def drift_tables() -> list[dict]:
     return real_tables(folder, items, gen="drift")
 
 
-def stretched_wide(base: str = CACHE, more: str = MORE, grooves2: str = GROOVES2) -> list[dict]:
-    """Faster copies (:func:`stretched_tables`) of the wide material's realistic songs: the
-    base set's fit split, the ``more`` and ``grooves2`` editions (their folders), the touched
-    editions and the drift probe."""
-    out = stretched_tables(base, load("fit", cache=base), source="real")
+def augmented_wide(copies, base: str = CACHE, more: str = MORE,
+                   grooves2: str = GROOVES2) -> list[dict]:
+    """Copies (``copies``: :func:`stretched_tables` or :func:`bandmixed_tables`) of the wide
+    material's realistic songs: the base set's fit split, the ``more`` and ``grooves2``
+    editions (their folders), the touched editions and the drift probe."""
+    out = copies(base, load("fit", cache=base), source="real")
     for name, folder in (("more", more), ("grooves2", grooves2)):
-        out += stretched_tables(folder, more_items(folder), source=name)
+        out += copies(folder, more_items(folder), source=name)
     for name, folder, items in _touched_items(base):
-        out += stretched_tables(folder, items, source=name)
+        out += copies(folder, items, source=name)
     folder, items = _drift_items()
-    return out + stretched_tables(folder, items, source="drift")
+    return out + copies(folder, items, source="drift")
 
 
 def wide_weights(songs: list[dict], *, scheme: str = "files",
@@ -510,7 +563,7 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
                   f"({np.mean([r['all'][k + 2] for r in rows.values()]):.3f}); pooled per subset: "
                   + ", ".join(f"{sub} {_pooled(rows, sub, k):.3f} ({_pooled(rows, sub, k + 2):.3f})"
                               for sub in SUBSETS))
-    tim = [s for s in songs if s.get("font") == "freepats" and s["gen"] != "stretch"]
+    tim = [s for s in songs if s.get("font") == "freepats" and s["gen"] not in AUGMENTED]
     if tim:
         print("leave the TiMidity++ engine out (fitted without any freepats render):")
         _score_line("timidity", tim, refit([s for s in songs if s.get("font") != "freepats"]),
@@ -520,7 +573,7 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
               "weights were fitted on fluidr3 and opl3):")
         for font in sorted({s["font"] for s in songs if s.get("font")} - {"freepats"}):
             _score_line(font, [s for s in songs if s.get("font") == font
-                               and s["gen"] != "stretch"],
+                               and s["gen"] not in AUGMENTED],
                         refit([s for s in songs if s.get("font") != font]), reference)
     return rows
 
@@ -659,6 +712,10 @@ def main(argv=None) -> int:
     ap.add_argument("--stretch", action="store_true",
                     help="wide material: also fit on faster copies of some realistic songs "
                          "(tempo augmentation, see STRETCH_SHARE)")
+    ap.add_argument("--bandmix", action="store_true",
+                    help="wide material: also fit on copies of some realistic songs through "
+                         "another mix of the onset bands (sound augmentation, see "
+                         "BANDMIX_SHARE)")
     ap.add_argument("--trees", action="store_true",
                     help="with --loeo: score the weights plus trees; with --wide: also fit "
                          f"the decision's trees on the wide material and write {TREES_PATH}")
@@ -681,8 +738,8 @@ def main(argv=None) -> int:
     if args.generalise and args.with_more:
         ap.error("--generalise scores on the 'more' edition: it cannot also be fitted on")
     wide = args.wide or args.loeo
-    if args.stretch and not wide:
-        ap.error("--stretch needs --wide or --loeo")
+    if (args.stretch or args.bandmix) and not wide:
+        ap.error("--stretch and --bandmix need --wide or --loeo")
     if wide and (args.generalise or args.logo or args.with_more or args.with_grooves2):
         ap.error("--wide and --loeo already fit on 'more' and 'grooves2': not with "
                  "--generalise, --logo, --with-more or --with-grooves2")
@@ -702,11 +759,12 @@ def main(argv=None) -> int:
             touched = touched_tables(args.cache) + drift_tables()
         except FileNotFoundError as e:
             ap.error(str(e))
-    if args.stretch:
-        try:
-            touched += stretched_wide(args.cache, args.more, args.grooves2)
-        except FileNotFoundError as e:
-            ap.error(str(e))
+    for wanted, copies in ((args.stretch, stretched_tables), (args.bandmix, bandmixed_tables)):
+        if wanted:
+            try:
+                touched += augmented_wide(copies, args.cache, args.more, args.grooves2)
+            except FileNotFoundError as e:
+                ap.error(str(e))
     fitted_more = more if (args.with_more or args.wide) else []
     fitted_grooves = grooves if (args.with_grooves2 or args.wide) else []
     always = fitted_more + fitted_grooves + generated + (touched if args.wide else [])

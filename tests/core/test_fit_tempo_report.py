@@ -178,3 +178,44 @@ def test_the_trees_top_tempo_reaches_the_fitting_scripts_scores():
     for bad in ("30", "fast", "185,-1"):
         with pytest.raises(argparse.ArgumentTypeError):
             _tops(bad)
+
+
+def test_a_band_mix_keeps_each_band_and_adds_bounded_shares_of_the_others():
+    from benchmarks.fit_tempo import BANDMIX_GAIN, BANDMIX_LEAK, band_mix
+
+    for seed in range(50):
+        mix = band_mix(np.random.default_rng(seed))
+        gains = np.diag(mix)
+        assert mix.shape == (3, 3) and np.all(mix >= 0.0)
+        assert np.all(gains >= 1.0 / BANDMIX_GAIN - 1e-12) and np.all(gains <= BANDMIX_GAIN + 1e-12)
+        leak = mix / gains[None, :]  # the share of band j in band i, before j's gain
+        for i in range(3):
+            for j in range(3):
+                if i != j:
+                    assert leak[i, j] <= BANDMIX_LEAK[abs(i - j) - 1] + 1e-12
+    assert np.array_equal(band_mix(np.random.default_rng(7)), band_mix(np.random.default_rng(7)))
+    assert not np.allclose(band_mix(np.random.default_rng(7)), band_mix(np.random.default_rng(8)))
+
+
+def test_remixed_copies_keep_their_truth_soundfont_and_edition(tmp_path):
+    import soundfile as sf
+
+    from benchmarks.fit_tempo import bandmixed_tables
+    from benchmarks.synth import click_track
+
+    items = []
+    for i, bpm in enumerate((96.0, 120.0, 132.0, 150.0, 84.0, 110.0, 140.0, 100.0)):
+        path = str(tmp_path / f"c{i}.wav")
+        sf.write(path, click_track(bpm, 12.0, sr=22050), 22050)
+        items.append({"id": f"c{i}", "path": path, "bpm": bpm, "style": "click",
+                      "subset": "clear", "soundfont": "opl3" if i % 2 else "fluidr3"})
+    copies = bandmixed_tables(str(tmp_path), items, source="fourth")
+    again = bandmixed_tables(str(tmp_path), items, source="fourth")
+    assert 1 <= len(copies) < len(items)  # about half the songs get a copy, always the same
+    assert [c["group"] for c in copies] == [c["group"] for c in again]
+    by_id = {it["id"]: it for it in items}
+    for c in copies:
+        it = by_id[c["group"].removesuffix("~mix")]
+        assert c["gen"] == "bandmix" and c["source"] == "fourth"
+        assert c["font"] == it["soundfont"] and c["subset"] == "clear" and c["bpm"] == it["bpm"]
+        assert c["X"] is not None and c["y"].any()  # a click track keeps its beat
