@@ -2,8 +2,8 @@
 
 Run ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--with-more | --generalise]
 [--with-grooves2] [--logo]`` or ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--wide]
-[--loeo] [--weighting files|editions] [--generated-scale F] [--stretch] [--bandmix]`` after
-building the realistic set (``python -m benchmarks.evalset``).
+[--loeo] [--weighting files|editions] [--generated-scale F] [--stretch] [--bandmix]
+[--by-game]`` after building the realistic set (``python -m benchmarks.evalset``).
 
 Songs: the ``fit`` split of the realistic set only (its pieces and its soundfonts, FluidR3
 and OPL-3; the ``heldout`` split is never read here), with ``--with-more`` the fit-only
@@ -53,6 +53,12 @@ realistic songs whose low, mid and high onset bands are remixed (:func:`band_mix
 band at another gain, with a share of the other bands), as another drum kit or another
 instrument would spread its attacks over the bands, join the fit as the source ``bandmix``.
 An edition's copies leave with it, and a soundfont's with the soundfont.
+
+**Songs by other composers as training material** (``--wide --by-game``): the MIDI songs of
+:mod:`benchmarks.midisongs` (three games' soundtracks, their composers' notated tempo) are
+scored game by game, each by a model fitted on the wide material plus the other games'
+songs (:func:`leave_one_game_out`), beside one fitted without any of them.  Nothing is
+written.
 """
 
 from __future__ import annotations
@@ -375,7 +381,7 @@ def fit_trees(songs: list[dict], *, rounds: int = TREE_ROUNDS) -> dict:
 #: ``sixth`` editions.  Read only with ``--wide`` or ``--loeo``.
 TOUCHED = ("heldout", "fresh", "unseen", "fourth", "fifth", "sixth")
 #: Realistic sources of the wide material besides the touched editions.
-FIT_ONLY = ("real", "more", "grooves2", "drift")
+FIT_ONLY = ("real", "more", "grooves2", "drift", "midisongs")
 #: Generated sources (their songs name no soundfont).
 GENERATED = ("orig", "ind", "click") + AUGMENTED
 
@@ -578,6 +584,65 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
     return rows
 
 
+def midisong_tables(cache: str | None = None, seconds: float = 180.0) -> list[dict]:
+    """Candidate tables of the MIDI songs of :mod:`benchmarks.midisongs` (games' soundtracks,
+    their composers' notated tempo; rendered when missing), source ``midisongs``; each
+    table's ``subset`` is the song's game (``freedoom``, ``openmsx``, ``blupi``)."""
+    from benchmarks.midisongs import _CACHE, find_songs, render
+
+    cache = cache or _CACHE
+    out = []
+    for i, song in enumerate(find_songs(seconds)):
+        path = render(song, i, cache, seconds)
+        f = cached_features(path, os.path.join(cache, "features"))
+        t = _table_of(f.onset_bands, f.frame_rate, f.chroma, f.bass_chroma,
+                      f.pitch_frame_rate, song["bpm"], "song", "midisongs", song["id"])
+        t["subset"], t["font"] = song["collection"], None
+        out.append(t)
+    return out
+
+
+def leave_one_game_out(songs: list[dict], midi: list[dict], *, l2, trees: bool = True,
+                       reference=None) -> dict:
+    """Whether songs composed by other people teach the decision what carries over to other
+    such songs: each game's MIDI songs (``midi``, :func:`midisong_tables`) scored by a model
+    fitted on ``songs`` (the wide material) plus the other games' songs, beside a model
+    fitted on ``songs`` alone and ``reference`` (default: the current decision).  Printed
+    per game and over all: Acc1 / Acc2 of each; returned as ``{game: {"with": (acc1,
+    acc2), "alone": ..., "now": ...}}``."""
+    if reference is None:
+        reference = decision_scores
+
+    def refit(train):
+        w = fit(train, l2=l2, weights=wide_weights(train))
+        return scorer(w, fit_trees(train) if trees else None)
+
+    alone = refit(songs)
+    print("leave one game out (MIDI songs by other composers; fitted on the wide material plus "
+          "the other games' songs): Acc1 / Acc2 with them, without any MIDI song, the current "
+          "decision")
+    total = {k: [] for k in ("with", "alone", "now")}
+    rows = {}
+    for game in sorted({t["subset"] for t in midi}):
+        test = [t for t in midi if t["subset"] == game]
+        with_others = refit(songs + [t for t in midi if t["subset"] != game])
+        cells, rows[game] = [], {}
+        for key, score in (("with", with_others), ("alone", alone), ("now", reference)):
+            a1, a2 = _hits(test, score)
+            total[key].append((a1, a2))
+            rows[game][key] = (a1.mean(), a2.mean())
+            cells.append(f"{a1.mean():.3f} / {a2.mean():.3f}")
+        print(f"  {game:<10} {len(test):3d} songs  " + "  |  ".join(cells))
+    cells, rows["all"] = [], {}
+    for key in ("with", "alone", "now"):
+        a1 = np.concatenate([a for a, _ in total[key]])
+        a2 = np.concatenate([b for _, b in total[key]])
+        rows["all"][key] = (a1.mean(), a2.mean())
+        cells.append(f"{a1.mean():.3f} / {a2.mean():.3f}")
+    print(f"  {'all':<10} {len(midi):3d} songs  " + "  |  ".join(cells))
+    return rows
+
+
 def _numbers(text: str, valid, requirement: str) -> tuple[float, ...]:
     """Comma-separated numbers of an option, each of which ``valid`` accepts; else an
     argparse error that states the ``requirement``."""
@@ -716,6 +781,9 @@ def main(argv=None) -> int:
                     help="wide material: also fit on copies of some realistic songs through "
                          "another mix of the onset bands (sound augmentation, see "
                          "BANDMIX_SHARE)")
+    ap.add_argument("--by-game", action="store_true",
+                    help="with --wide: score each game's MIDI songs (benchmarks.midisongs) by a "
+                         "model also fitted on the other games' songs")
     ap.add_argument("--trees", action="store_true",
                     help="with --loeo: score the weights plus trees; with --wide: also fit "
                          f"the decision's trees on the wide material and write {TREES_PATH}")
@@ -765,6 +833,12 @@ def main(argv=None) -> int:
                 touched += augmented_wide(copies, args.cache, args.more, args.grooves2)
             except FileNotFoundError as e:
                 ap.error(str(e))
+    if args.by_game:
+        if not args.wide:
+            ap.error("--by-game needs --wide")
+        leave_one_game_out(real + more + grooves + generated + touched, midisong_tables(),
+                           l2=args.l2, trees=args.trees)
+        return 0
     fitted_more = more if (args.with_more or args.wide) else []
     fitted_grooves = grooves if (args.with_grooves2 or args.wide) else []
     always = fitted_more + fitted_grooves + generated + (touched if args.wide else [])

@@ -219,3 +219,33 @@ def test_remixed_copies_keep_their_truth_soundfont_and_edition(tmp_path):
         assert c["gen"] == "bandmix" and c["source"] == "fourth"
         assert c["font"] == it["soundfont"] and c["subset"] == "clear" and c["bpm"] == it["bpm"]
         assert c["X"] is not None and c["y"].any()  # a click track keeps its beat
+
+
+def test_each_game_is_scored_by_a_model_fitted_on_the_other_games(capsys):
+    from benchmarks.fit_tempo import leave_one_game_out
+
+    wide = _songs(10, rule=1, font="a", seed=1)
+    # Two games whose composers follow the rule the wide material does not teach, and one
+    # that follows it: only a model fitted on the other games' songs, which then outnumber
+    # the rest, learns the first two.
+    midi = ([dict(s, gen="midisongs", subset="doom") for s in _songs(30, rule=-1, font=None, seed=2)]
+            + [dict(s, gen="midisongs", subset="ttd") for s in _songs(30, rule=-1, font=None, seed=3)]
+            + [dict(s, gen="midisongs", subset="blupi") for s in _songs(10, rule=1, font=None, seed=4)])
+    rows = leave_one_game_out(wide, midi, l2=0.002, trees=False, reference=lambda x: x[:, 0])
+    out = capsys.readouterr().out
+    assert rows["doom"]["alone"][0] == 0.0 and rows["doom"]["now"][0] == 0.0
+    assert rows["doom"]["with"][0] > 0.9 and rows["ttd"]["with"][0] > 0.9
+    assert rows["blupi"]["alone"][0] == 1.0 and rows["blupi"]["now"][0] == 1.0
+    assert "  doom        30 songs  " in out and "  all         70 songs  " in out
+
+
+def test_a_game_left_out_is_not_among_the_songs_fitted_on(capsys):
+    from benchmarks.fit_tempo import leave_one_game_out
+
+    wide = _songs(10, rule=1, font="a", seed=1)
+    # Fitted on its own 30 songs too, the lone game would outnumber the rest and score 1.0.
+    midi = ([dict(s, gen="midisongs", subset="lone") for s in _songs(30, rule=-1, font=None, seed=5)]
+            + [dict(s, gen="midisongs", subset="other") for s in _songs(5, rule=1, font=None, seed=6)])
+    rows = leave_one_game_out(wide, midi, l2=0.002, trees=False, reference=lambda x: x[:, 0])
+    capsys.readouterr()
+    assert rows["lone"]["with"][0] == 0.0 and rows["other"]["with"][0] == 0.0
