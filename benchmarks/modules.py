@@ -1,0 +1,236 @@
+"""Tempo on tracker modules: games' music composed in trackers by other people, played with
+the composers' own samples.
+
+    apt-get install libopenmpt0 ironseed-data pingus-data tecnoballz-data pekka-kana-2-data \
+        heroes-sound-tracks gl-117-data freedroid-data biniax2-data flobopuyo rafkill-data \
+        bomberclone-data rockdodger pachi-data
+    python -m benchmarks.modules [--no-peers] [--cache DIR] [--seconds 180]
+
+A tracker module (MOD, S3M, XM, IT) holds its own instrument samples -- recorded drums,
+basses, pianos, voices, chip sounds -- beside the notes, so no soundfont of ours plays it:
+the composer chose every sound.  Thirteen games in Debian ship such music, written by a few
+dozen people in the 1990s and 2000s.  libopenmpt (the library of OpenMPT, which Debian
+packages as ``libopenmpt0``) plays each module once, without its loop, and the first
+``--seconds`` from its first sound are stored as FLAC in the cache folder (default
+``~/.cache/songcal-modules``).  No edition uses these sounds or pieces and nothing was
+fitted on them.
+
+**Truth.**  A module's tempo is exact: its rows follow each other at the speed and tempo the
+composer set.  libopenmpt reads the beat from them (``get_current_estimated_bpm``: four rows
+to the beat unless the file states its own rows per beat, as IT files may), sampled every
+50 ms of playback and averaged over 4 s (a swing written as alternating speeds averages out
+to its groove's beat), then over the windows that share the most common beat
+(:func:`steady_beat`).  A module whose
+beat is more than 4 % off it for a tenth of the part scored or more (tempo effects, a
+section at double speed) is left out, as is one with less than 20 s of music (jingles).  The rows per beat are the composer's habit more than anything the
+sound shows -- a tracker at four rows per beat may well write a 90 BPM song at eight -- so
+Acc2 is the figure to trust, and Acc1 says how often a system agrees with the rows.
+
+Printed: each module's reference tempo and every system's answer with its relation, then
+Acc1, Acc2 and files without a tempo per game and overall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import ctypes.util
+import glob
+import os
+import sys
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+import soundfile as sf  # noqa: E402
+
+from benchmarks.tempo_report import print_songs, tempo_answers  # noqa: E402
+
+__all__ = ["FOLDERS", "find_modules", "play", "steady_beat", "main"]
+
+#: Where each game keeps its music (module files only are taken: .mod, .s3m, .xm, .it).
+FOLDERS = {
+    "biniax2": "/usr/share/games/biniax2/music",
+    "bomberclone": "/usr/share/games/bomberclone/music",
+    "flobopuyo": "/usr/share/games/flobopuyo/sfx",
+    "freedroid": "/usr/share/games/freedroid/sound",
+    "gl-117": "/usr/share/games/gl-117/music",
+    "heroes": "/usr/share/games/heroes/mod",
+    "ironseed": "/usr/share/games/ironseed/sound",
+    "pachi": "/usr/share/pachi/music",
+    "pekka-kana-2": "/usr/share/games/pekka-kana-2/data/music",
+    "pingus": "/usr/share/games/pingus/data/music",
+    "rafkill": "/usr/share/games/rafkill/music",
+    "rockdodger": "/usr/share/rockdodger",
+    "tecnoballz": "/usr/share/games/tecnoballz/musics",
+}
+_EXTENSIONS = (".mod", ".s3m", ".xm", ".it")
+_PACKAGES = ("libopenmpt0 ironseed-data pingus-data tecnoballz-data pekka-kana-2-data "
+             "heroes-sound-tracks gl-117-data freedroid-data biniax2-data flobopuyo "
+             "rafkill-data bomberclone-data rockdodger pachi-data")
+_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "songcal-modules")
+_ANSWERS_VERSION = 1
+_SR = 44100
+_STEP = 2205  # frames per read: the beat is sampled every 50 ms
+_MIN_SECONDS = 20.0
+_TEMPO_SPREAD = 1.04  # the beat counts as steady within this ratio of its median ...
+_STEADY_SHARE = 0.9  # ... over at least this share of the part scored
+_WINDOW = 80  # beat samples (4 s) averaged before the test
+
+
+def _library():
+    """libopenmpt through ctypes, or None when it is not installed."""
+    name = ctypes.util.find_library("openmpt") or "libopenmpt.so.0"
+    try:
+        lib = ctypes.CDLL(name)
+    except OSError:
+        return None
+    vp = ctypes.c_void_p
+    lib.openmpt_module_create_from_memory2.restype = vp
+    lib.openmpt_module_create_from_memory2.argtypes = [
+        ctypes.c_char_p, ctypes.c_size_t, vp, vp, vp, vp,
+        ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_char_p), vp]
+    lib.openmpt_module_read_float_stereo.restype = ctypes.c_size_t
+    lib.openmpt_module_read_float_stereo.argtypes = [
+        vp, ctypes.c_int32, ctypes.c_size_t, ctypes.POINTER(ctypes.c_float),
+        ctypes.POINTER(ctypes.c_float)]
+    lib.openmpt_module_get_current_estimated_bpm.restype = ctypes.c_double
+    lib.openmpt_module_get_current_estimated_bpm.argtypes = [vp]
+    lib.openmpt_module_set_repeat_count.argtypes = [vp, ctypes.c_int32]
+    lib.openmpt_module_destroy.argtypes = [vp]
+    return lib
+
+
+def play(path: str, seconds: float) -> tuple[np.ndarray | None, np.ndarray, str]:
+    """Play a module once: ``(stereo float32 samples or None, the beat (BPM) every 50 ms,
+    why it could not be played)``.  At most ``seconds`` after the first sound are kept."""
+    lib = _library()
+    if lib is None:
+        return None, np.zeros(0), "libopenmpt is not installed"
+    with open(path, "rb") as f:
+        data = f.read()
+    err = ctypes.c_int(0)
+    msg = ctypes.c_char_p()
+    silent = ctypes.cast(lib.openmpt_log_func_silent, ctypes.c_void_p)
+    mod = lib.openmpt_module_create_from_memory2(data, len(data), silent, None, None, None,
+                                                 ctypes.byref(err), ctypes.byref(msg), None)
+    if not mod:
+        return None, np.zeros(0), f"not a module libopenmpt plays (error {err.value})"
+    try:
+        lib.openmpt_module_set_repeat_count(mod, 0)
+        left = (ctypes.c_float * _STEP)()
+        right = (ctypes.c_float * _STEP)()
+        parts, beats = [], []
+        start = None  # frames played before the first sound
+        played = 0
+        limit = int(seconds * _SR)
+        while True:
+            n = lib.openmpt_module_read_float_stereo(mod, _SR, _STEP, left, right)
+            if n == 0:
+                break
+            block = np.stack([np.frombuffer(left, np.float32, n),
+                              np.frombuffer(right, np.float32, n)], axis=1).copy()
+            if start is None and np.max(np.abs(block)) > 1e-3:
+                start = played
+            if start is not None:
+                parts.append(block)
+                beats.append(lib.openmpt_module_get_current_estimated_bpm(mod))
+            played += n
+            if start is not None and played - start >= limit:
+                break
+    finally:
+        lib.openmpt_module_destroy(mod)
+    if not parts:
+        return None, np.zeros(0), "silent"
+    y = np.concatenate(parts)[:limit]
+    return y, np.asarray(beats, dtype=np.float64), ""
+
+
+def steady_beat(beats: np.ndarray) -> tuple[float, float, float, float]:
+    """``(reference BPM, share of the time it holds, lowest, highest)`` of a module's beat
+    sampled every 50 ms (``beats``).
+
+    The beat is averaged over windows of 4 s first: a swing written as alternating speeds
+    (rows of 8 and 6 ticks, say) changes the stated beat every row, and its mean over a
+    window is the beat of the groove (each sample stands for 50 ms of playback, so the mean
+    of the samples is the rows' mean rate).  The beat is the one that the most windows share
+    (within 4 %); the share is theirs, and the reference the mean of their samples.
+    """
+    n = max(1, len(beats) // _WINDOW)
+    windows = beats[: n * _WINDOW].reshape(n, -1) if len(beats) >= _WINDOW \
+        else beats[None, :]
+    means = windows.mean(axis=1)
+    near = np.abs(np.log(means[:, None] / means[None, :])) <= np.log(_TEMPO_SPREAD)
+    held = near[int(np.argmax(near.sum(axis=1)))]  # the beat most windows share
+    return (float(windows[held].mean()), float(np.mean(held)), float(means.min()),
+            float(means.max()))
+
+
+def find_modules(cache: str, seconds: float) -> list[dict]:
+    """Every installed module with a steady beat over the part scored, played into ``cache``
+    (once; later runs read the FLAC and the beat stored beside it)."""
+    out = []
+    for game, folder in sorted(FOLDERS.items()):
+        files = sorted(p for p in glob.glob(os.path.join(folder, "*"))
+                       if p.lower().endswith(_EXTENSIONS))
+        for path in files:
+            ident = f"{game}/{os.path.basename(path)}"
+            flac = os.path.join(cache, ident.replace("/", "__") + ".flac")
+            beat_file = flac[:-5] + ".bpm.txt"
+            if os.path.exists(flac) and os.path.exists(beat_file):
+                with open(beat_file) as f:
+                    bpm, steady, lo, hi, length = (float(v) for v in f.read().split())
+            else:
+                y, beats, why = play(path, seconds)
+                if y is None:
+                    print(f"{ident}: {why}, left out")
+                    continue
+                ok = beats[np.isfinite(beats) & (beats > 0)]
+                bpm, steady, lo, hi = steady_beat(ok) if ok.size else (0.0, 0.0, 0.0, 0.0)
+                length = len(y) / _SR
+                y = y * (0.89 / max(float(np.max(np.abs(y))), 1e-9))
+                part = flac + ".part.flac"
+                sf.write(part, y, _SR, subtype="PCM_16")
+                os.replace(part, flac)
+                with open(beat_file + ".tmp", "w") as f:
+                    f.write(f"{bpm} {steady} {lo} {hi} {length}\n")
+                os.replace(beat_file + ".tmp", beat_file)
+            if length < _MIN_SECONDS:
+                print(f"{ident}: {length:.0f} s of music, left out")
+                continue
+            if bpm <= 0:
+                print(f"{ident}: no beat stated, left out")
+                continue
+            if steady < _STEADY_SHARE:
+                print(f"{ident}: tempo changes {lo:.0f}-{hi:.0f} ({steady:.0%} of the part "
+                      f"within 4 % of {bpm:.0f}), left out")
+                continue
+            out.append({"id": ident, "game": game, "path": flac, "bpm": bpm})
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache", default=_CACHE, help="folder for the played modules")
+    ap.add_argument("--seconds", type=float, default=180.0,
+                    help="length of each module scored (default: %(default)s)")
+    ap.add_argument("--no-peers", action="store_true", help="SongCal alone")
+    args = ap.parse_args(argv)
+    if _library() is None:
+        raise SystemExit(f"libopenmpt is not installed: apt-get install {_PACKAGES}")
+    os.makedirs(args.cache, exist_ok=True)
+    songs = find_modules(args.cache, args.seconds)
+    if not songs:
+        raise SystemExit(f"no modules found: apt-get install {_PACKAGES}")
+    for song in songs:
+        info = sf.info(song["path"])
+        song["seconds"] = info.frames / info.samplerate
+    answers = tempo_answers(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers)
+    print_songs(songs, answers, id_width=40, tempo_label="rows", title="game",
+                group=lambda s: s["game"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
