@@ -48,7 +48,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-from benchmarks.tempo_report import print_songs, tempo_answers  # noqa: E402
+from benchmarks.tempo_report import score_songs  # noqa: E402
 
 __all__ = ["COLLECTIONS", "PITCHED_FONTS", "DRUM_KITS", "wad_music", "find_songs",
            "notated_tempo", "render", "main"]
@@ -305,10 +305,8 @@ def main(argv=None) -> int:
                          "planetblupi-music-midi")
     for i, song in enumerate(songs):
         song["path"] = render(song, i, args.cache, args.seconds)
-        song["seconds"] = sf.info(song["path"]).duration
-    answers = tempo_answers(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers)
-    print_songs(songs, answers, id_width=28, tempo_label="tempo", title="songs",
-                group=lambda s: s["collection"])
+    score_songs(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers, id_width=28,
+                tempo_label="tempo", title="songs", group=lambda s: s["collection"])
     return 0
 
 

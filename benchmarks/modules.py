@@ -45,7 +45,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-from benchmarks.tempo_report import print_songs, tempo_answers  # noqa: E402
+from benchmarks.tempo_report import score_songs  # noqa: E402
 
 __all__ = ["FOLDERS", "find_modules", "play", "steady_beat", "main"]
 
@@ -223,12 +223,8 @@ def main(argv=None) -> int:
     songs = find_modules(args.cache, args.seconds)
     if not songs:
         raise SystemExit(f"no modules found: apt-get install {_PACKAGES}")
-    for song in songs:
-        info = sf.info(song["path"])
-        song["seconds"] = info.frames / info.samplerate
-    answers = tempo_answers(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers)
-    print_songs(songs, answers, id_width=40, tempo_label="rows", title="game",
-                group=lambda s: s["game"])
+    score_songs(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers, id_width=40,
+                tempo_label="rows", title="game", group=lambda s: s["game"])
     return 0
 
 

@@ -43,7 +43,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-from benchmarks.tempo_report import print_songs, tempo_answers  # noqa: E402
+from benchmarks.tempo_report import score_songs  # noqa: E402
 
 __all__ = ["SOURCES", "project_text", "stated_tempo", "find_songs", "render", "main"]
 
@@ -150,17 +150,12 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     os.makedirs(args.cache, exist_ok=True)
-    songs = []
-    for song in find_songs():
-        path = render(song, args.cache)
-        if path is not None:
-            info = sf.info(path)
-            songs.append(dict(song, path=path, seconds=info.frames / info.samplerate))
+    songs = [dict(song, path=path) for song in find_songs()
+             if (path := render(song, args.cache)) is not None]
     if not songs:
         raise SystemExit("no songs rendered: apt-get install lmms lmms-common hydrogen")
-    answers = tempo_answers(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers)
-    print_songs(songs, answers, id_width=46, tempo_label="stated", title="program",
-                group=lambda s: s["program"])
+    score_songs(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers, id_width=46,
+                tempo_label="stated", title="program", group=lambda s: s["program"])
     return 0
 
 

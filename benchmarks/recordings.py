@@ -45,7 +45,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-from benchmarks.tempo_report import print_songs, tempo_answers  # noqa: E402
+from benchmarks.tempo_report import score_songs  # noqa: E402
 
 __all__ = ["SONGS_GLOB", "BLUPI_GLOB", "find_songs", "find_blupi", "mix", "main"]
 
@@ -138,14 +138,10 @@ def main(argv=None) -> int:
 
     os.makedirs(args.cache, exist_ok=True)
     songs = [dict(song, path=mix(song, args.cache)) for song in find_songs()] + find_blupi()
-    for song in songs:
-        info = sf.info(song["path"])
-        song["seconds"] = info.frames / info.samplerate
     if not songs:
         raise SystemExit(f"no songs found: apt-get install {_PACKAGES}")
-    answers = tempo_answers(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers)
-    print_songs(songs, answers, id_width=34, tempo_label="chart", title="package",
-                group=lambda s: s["package"])
+    score_songs(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers, id_width=34,
+                tempo_label="chart", title="package", group=lambda s: s["package"])
     return 0
 
 

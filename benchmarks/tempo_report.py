@@ -16,7 +16,7 @@ import numpy as np
 
 from core.calibration.agreement import tempo_hits, tempo_relation
 
-__all__ = ["SYSTEMS", "tempo_answers", "print_answers", "print_scores", "print_songs",
+__all__ = ["SYSTEMS", "tempo_answers", "print_answers", "print_scores", "print_songs", "score_songs",
            "songs_by_others"]
 
 #: The systems in the order they are printed.
@@ -113,3 +113,16 @@ def print_songs(songs: list[dict], answers: dict, *, id_width: int, tempo_label:
     print_answers(songs, answers, f"{'song':<{id_width}} {'s':>5} {tempo_label:>6}",
                   lambda s: f"{s['id']:<{id_width}} {s['seconds']:5.0f} {s['bpm']:6.1f}")
     print_scores(songs, answers, title, group)
+
+
+def score_songs(songs: list[dict], cache: str, version: int, *, peers: bool, **report) -> dict:
+    """Score a set of whole songs (``id``, ``path``, ``bpm``): each song's length read from
+    its file, every system's answers (:func:`tempo_answers`) and their report
+    (:func:`print_songs`, which ``report`` configures).  Returns the answers."""
+    import soundfile as sf
+
+    for song in songs:
+        song["seconds"] = sf.info(song["path"]).duration
+    answers = tempo_answers(songs, cache, version, peers=peers)
+    print_songs(songs, answers, **report)
+    return answers
