@@ -35,7 +35,6 @@ and songs without a tempo per collection and overall.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import struct
@@ -48,7 +47,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-from benchmarks.tempo_report import score_songs  # noqa: E402
+from benchmarks.tempo_report import score_songs, song_arguments  # noqa: E402
 
 __all__ = ["COLLECTIONS", "PITCHED_FONTS", "DRUM_KITS", "wad_music", "find_songs",
            "notated_tempo", "render", "main"]
@@ -291,22 +290,16 @@ def render(song: dict, index: int, cache: str, seconds: float) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache", default=_CACHE, help="folder for the rendered songs")
-    ap.add_argument("--seconds", type=float, default=180.0,
-                    help="length of each song scored (default: %(default)s)")
-    ap.add_argument("--no-peers", action="store_true", help="SongCal alone")
-    args = ap.parse_args(argv)
-
-    os.makedirs(args.cache, exist_ok=True)
+    args = song_arguments(argv, __doc__.splitlines()[0], _CACHE, "rendered songs",
+                          seconds="song")
     songs = find_songs(args.seconds)
-    if not songs:
-        raise SystemExit("no songs found: apt-get install openttd-openmsx freedoom "
-                         "planetblupi-music-midi")
     for i, song in enumerate(songs):
         song["path"] = render(song, i, args.cache, args.seconds)
-    score_songs(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers, id_width=28,
-                tempo_label="tempo", title="songs", group=lambda s: s["collection"])
+    score_songs(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers,
+                empty="no songs found: apt-get install openttd-openmsx freedoom "
+                      "planetblupi-music-midi",
+                id_width=28, tempo_label="tempo", title="songs",
+                group=lambda s: s["collection"])
     return 0
 
 

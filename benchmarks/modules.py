@@ -1,5 +1,4 @@
-"""Tempo on tracker modules: games' music composed in trackers by other people, played with
-the composers' own samples.
+"""Tempo on tracker modules: games' music played with the samples its composers chose.
 
     apt-get install libopenmpt0 ironseed-data pingus-data tecnoballz-data pekka-kana-2-data \
         heroes-sound-tracks gl-117-data freedroid-data biniax2-data flobopuyo rafkill-data \
@@ -32,7 +31,6 @@ Acc1, Acc2 and files without a tempo per game and overall.
 
 from __future__ import annotations
 
-import argparse
 import ctypes
 import ctypes.util
 import glob
@@ -45,7 +43,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-from benchmarks.tempo_report import score_songs  # noqa: E402
+from benchmarks.tempo_report import score_songs, song_arguments  # noqa: E402
 
 __all__ = ["FOLDERS", "find_modules", "play", "steady_beat", "main"]
 
@@ -211,19 +209,13 @@ def find_modules(cache: str, seconds: float) -> list[dict]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache", default=_CACHE, help="folder for the played modules")
-    ap.add_argument("--seconds", type=float, default=180.0,
-                    help="length of each module scored (default: %(default)s)")
-    ap.add_argument("--no-peers", action="store_true", help="SongCal alone")
-    args = ap.parse_args(argv)
+    args = song_arguments(argv, __doc__.splitlines()[0], _CACHE, "played modules",
+                          seconds="module")
     if _library() is None:
         raise SystemExit(f"libopenmpt is not installed: apt-get install {_PACKAGES}")
-    os.makedirs(args.cache, exist_ok=True)
     songs = find_modules(args.cache, args.seconds)
-    if not songs:
-        raise SystemExit(f"no modules found: apt-get install {_PACKAGES}")
-    score_songs(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers, id_width=40,
+    score_songs(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers,
+                empty=f"no modules found: apt-get install {_PACKAGES}", id_width=40,
                 tempo_label="rows", title="game", group=lambda s: s["game"])
     return 0
 

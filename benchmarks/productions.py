@@ -26,7 +26,6 @@ answer with its relation, then Acc1, Acc2 and songs without a tempo per program 
 
 from __future__ import annotations
 
-import argparse
 import glob
 import gzip
 import os
@@ -43,7 +42,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-from benchmarks.tempo_report import score_songs  # noqa: E402
+from benchmarks.tempo_report import score_songs, song_arguments  # noqa: E402
 
 __all__ = ["SOURCES", "project_text", "stated_tempo", "find_songs", "render", "main"]
 
@@ -144,18 +143,13 @@ def render(song: dict, cache: str) -> str | None:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache", default=_CACHE, help="folder for the rendered songs")
-    ap.add_argument("--no-peers", action="store_true", help="SongCal alone")
-    args = ap.parse_args(argv)
-
-    os.makedirs(args.cache, exist_ok=True)
+    args = song_arguments(argv, __doc__.splitlines()[0], _CACHE, "rendered songs")
     songs = [dict(song, path=path) for song in find_songs()
              if (path := render(song, args.cache)) is not None]
-    if not songs:
-        raise SystemExit("no songs rendered: apt-get install lmms lmms-common hydrogen")
-    score_songs(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers, id_width=46,
-                tempo_label="stated", title="program", group=lambda s: s["program"])
+    score_songs(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers,
+                empty="no songs rendered: apt-get install lmms lmms-common hydrogen",
+                id_width=46, tempo_label="stated", title="program",
+                group=lambda s: s["program"])
     return 0
 
 

@@ -34,7 +34,6 @@ Acc2 and songs without a tempo per package and overall.
 
 from __future__ import annotations
 
-import argparse
 import glob
 import os
 import sys
@@ -45,7 +44,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-from benchmarks.tempo_report import score_songs  # noqa: E402
+from benchmarks.tempo_report import score_songs, song_arguments  # noqa: E402
 
 __all__ = ["SONGS_GLOB", "BLUPI_GLOB", "find_songs", "find_blupi", "mix", "main"]
 
@@ -131,16 +130,10 @@ def mix(song: dict, cache: str) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache", default=_CACHE, help="folder for the mixed songs")
-    ap.add_argument("--no-peers", action="store_true", help="SongCal alone")
-    args = ap.parse_args(argv)
-
-    os.makedirs(args.cache, exist_ok=True)
+    args = song_arguments(argv, __doc__.splitlines()[0], _CACHE, "mixed songs")
     songs = [dict(song, path=mix(song, args.cache)) for song in find_songs()] + find_blupi()
-    if not songs:
-        raise SystemExit(f"no songs found: apt-get install {_PACKAGES}")
-    score_songs(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers, id_width=34,
+    score_songs(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers,
+                empty=f"no songs found: apt-get install {_PACKAGES}", id_width=34,
                 tempo_label="chart", title="package", group=lambda s: s["package"])
     return 0
 

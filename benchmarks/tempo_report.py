@@ -16,8 +16,8 @@ import numpy as np
 
 from core.calibration.agreement import tempo_hits, tempo_relation
 
-__all__ = ["SYSTEMS", "tempo_answers", "print_answers", "print_scores", "print_songs", "score_songs",
-           "songs_by_others"]
+__all__ = ["SYSTEMS", "tempo_answers", "print_answers", "print_scores", "print_songs",
+           "score_songs", "song_arguments", "songs_by_others"]
 
 #: The systems in the order they are printed.
 SYSTEMS = ("SongCal", "librosa", "Essentia")
@@ -115,14 +115,36 @@ def print_songs(songs: list[dict], answers: dict, *, id_width: int, tempo_label:
     print_scores(songs, answers, title, group)
 
 
-def score_songs(songs: list[dict], cache: str, version: int, *, peers: bool, **report) -> dict:
+def score_songs(songs: list[dict], cache: str, version: int, *, peers: bool, empty: str,
+                **report) -> dict:
     """Score a set of whole songs (``id``, ``path``, ``bpm``): each song's length read from
     its file, every system's answers (:func:`tempo_answers`) and their report
-    (:func:`print_songs`, which ``report`` configures).  Returns the answers."""
+    (:func:`print_songs`, which ``report`` configures).  Returns the answers; without any
+    song, exits with the message ``empty`` (what to install)."""
     import soundfile as sf
 
+    if not songs:
+        raise SystemExit(empty)
     for song in songs:
         song["seconds"] = sf.info(song["path"]).duration
     answers = tempo_answers(songs, cache, version, peers=peers)
     print_songs(songs, answers, **report)
     return answers
+
+
+def song_arguments(argv, description: str, cache: str, what: str,
+                   seconds: str | None = None):
+    """The options of a benchmark of whole songs, parsed from ``argv``: ``--cache`` (default
+    ``cache``, "folder for the ``what``"; made when missing), ``--no-peers`` and, when
+    ``seconds`` names what is scored, ``--seconds`` (default 180)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--cache", default=cache, help=f"folder for the {what}")
+    if seconds is not None:
+        ap.add_argument("--seconds", type=float, default=180.0,
+                        help=f"length of each {seconds} scored (default: %(default)s)")
+    ap.add_argument("--no-peers", action="store_true", help="SongCal alone")
+    args = ap.parse_args(argv)
+    os.makedirs(args.cache, exist_ok=True)
+    return args
