@@ -243,13 +243,23 @@ def stretched_tables(cache: str, items: list[dict], *, source: str) -> list[dict
         if truth < STRETCH_FROM or lo >= hi or rng.uniform() >= STRETCH_SHARE:
             continue
         rate = rng.uniform(lo, hi) / truth
-        f = cached_features(it["path"], os.path.join(cache, "features"))
-        t = _table_of(f.onset_bands, f.frame_rate * rate, f.chroma, f.bass_chroma,
-                      f.pitch_frame_rate * rate, truth * rate, it["style"], "stretch",
-                      f"{it['id']}x{rate:.2f}")
-        t["subset"], t["font"], t["source"] = it["subset"], it.get("soundfont"), source
-        out.append(t)
+        out.append(_copy_table(cache, it, source=source, gen="stretch",
+                               group=f"{it['id']}x{rate:.2f}", rate=rate))
     return out
+
+
+def _copy_table(cache: str, it: dict, *, source: str, gen: str, group: str,
+                mix: np.ndarray | None = None, rate: float = 1.0) -> dict:
+    """The candidate table of a copy of the realistic song ``it`` (features cached in
+    ``cache``): its onset bands remixed by ``mix`` (3 x 3), its frames read ``rate`` times
+    faster (the truth with them).  The copy keeps the song's subset and soundfont and names
+    its edition (``source``)."""
+    f = cached_features(it["path"], os.path.join(cache, "features"))
+    bands = f.onset_bands if mix is None else mix @ np.asarray(f.onset_bands, dtype=np.float64)
+    t = _table_of(bands, f.frame_rate * rate, f.chroma, f.bass_chroma,
+                  f.pitch_frame_rate * rate, float(it["bpm"]) * rate, it["style"], gen, group)
+    t["subset"], t["font"], t["source"] = it["subset"], it.get("soundfont"), source
+    return t
 
 
 #: Sound augmentation (``--bandmix``): a realistic song is also heard through another mix,
@@ -288,13 +298,8 @@ def bandmixed_tables(cache: str, items: list[dict], *, source: str) -> list[dict
         rng = np.random.default_rng(zlib.crc32(f"bandmix/{source}/{it['id']}".encode()))
         if rng.uniform() >= BANDMIX_SHARE:
             continue
-        mix = band_mix(rng)
-        f = cached_features(it["path"], os.path.join(cache, "features"))
-        t = _table_of(mix @ np.asarray(f.onset_bands, dtype=np.float64), f.frame_rate,
-                      f.chroma, f.bass_chroma, f.pitch_frame_rate, float(it["bpm"]),
-                      it["style"], "bandmix", f"{it['id']}~mix")
-        t["subset"], t["font"], t["source"] = it["subset"], it.get("soundfont"), source
-        out.append(t)
+        out.append(_copy_table(cache, it, source=source, gen="bandmix",
+                               group=f"{it['id']}~mix", mix=band_mix(rng)))
     return out
 
 
@@ -584,20 +589,19 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
     return rows
 
 
-def midisong_tables(cache: str | None = None, seconds: float = 180.0) -> list[dict]:
+def midisong_tables() -> list[dict]:
     """Candidate tables of the MIDI songs of :mod:`benchmarks.midisongs` (games' soundtracks,
     their composers' notated tempo; rendered when missing), source ``midisongs``; each
     table's ``subset`` is the song's game (``freedoom``, ``openmsx``, ``blupi``)."""
-    from benchmarks.midisongs import _CACHE, find_songs, render
+    from benchmarks.midisongs import _CACHE
+    from benchmarks.tempo_report import songs_by_others
 
-    cache = cache or _CACHE
     out = []
-    for i, song in enumerate(find_songs(seconds)):
-        path = render(song, i, cache, seconds)
-        f = cached_features(path, os.path.join(cache, "features"))
+    for song in songs_by_others("midisongs"):
+        f = cached_features(song["path"], os.path.join(_CACHE, "features"))
         t = _table_of(f.onset_bands, f.frame_rate, f.chroma, f.bass_chroma,
                       f.pitch_frame_rate, song["bpm"], "song", "midisongs", song["id"])
-        t["subset"], t["font"] = song["collection"], None
+        t["subset"], t["font"] = song["id"].split("/")[0], None
         out.append(t)
     return out
 
@@ -808,6 +812,8 @@ def main(argv=None) -> int:
     wide = args.wide or args.loeo
     if (args.stretch or args.bandmix) and not wide:
         ap.error("--stretch and --bandmix need --wide or --loeo")
+    if args.by_game and not args.wide:
+        ap.error("--by-game needs --wide")
     if wide and (args.generalise or args.logo or args.with_more or args.with_grooves2):
         ap.error("--wide and --loeo already fit on 'more' and 'grooves2': not with "
                  "--generalise, --logo, --with-more or --with-grooves2")
@@ -834,8 +840,6 @@ def main(argv=None) -> int:
             except FileNotFoundError as e:
                 ap.error(str(e))
     if args.by_game:
-        if not args.wide:
-            ap.error("--by-game needs --wide")
         leave_one_game_out(real + more + grooves + generated + touched, midisong_tables(),
                            l2=args.l2, trees=args.trees)
         return 0
