@@ -50,7 +50,7 @@ import soundfile as sf  # noqa: E402
 from benchmarks.tempo_report import score_songs, song_arguments  # noqa: E402
 
 __all__ = ["COLLECTIONS", "PITCHED_FONTS", "DRUM_KITS", "wad_music", "find_songs",
-           "notated_tempo", "render", "main"]
+           "notated_tempo", "render", "store", "main"]
 
 #: Collection -> (where its MIDI files are, Debian package).
 COLLECTIONS = {
@@ -281,12 +281,17 @@ def render(song: dict, index: int, cache: str, seconds: float) -> str:
         loud = np.flatnonzero(np.max(np.abs(y), axis=1) > 1e-3)
         if loud.size == 0:
             raise RuntimeError(f"{song['id']}: the rendering is silent")
-        y = y[loud[0]: loud[0] + int(seconds * _SR)]
-        y = y * (0.89 / max(float(np.max(np.abs(y))), 1e-9))
-        part = out + ".part.flac"
-        sf.write(part, y, _SR, subtype="PCM_16")
-        os.replace(part, out)
+        store(y[loud[0]: loud[0] + int(seconds * _SR)], _SR, out)
     return out
+
+
+def store(y: np.ndarray, sr: int, out: str) -> None:
+    """Write (frames, channels) samples at ``sr`` Hz to the FLAC ``out``: peak-normalised to
+    0.89, 16-bit, atomically."""
+    y = y * (0.89 / max(float(np.max(np.abs(y))), 1e-9))
+    part = out + ".part.flac"
+    sf.write(part, y, sr, subtype="PCM_16")
+    os.replace(part, out)
 
 
 def main(argv=None) -> int:

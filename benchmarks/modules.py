@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import glob
 import os
 import sys
@@ -41,8 +42,8 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import numpy as np  # noqa: E402
-import soundfile as sf  # noqa: E402
 
+from benchmarks.midisongs import store  # noqa: E402
 from benchmarks.tempo_report import score_songs, song_arguments  # noqa: E402
 
 __all__ = ["FOLDERS", "find_modules", "play", "steady_beat", "main"]
@@ -77,8 +78,9 @@ _STEADY_SHARE = 0.9  # ... over at least this share of the part scored
 _WINDOW = 80  # beat samples (4 s) averaged before the test
 
 
+@functools.cache
 def _library():
-    """libopenmpt through ctypes, or None when it is not installed."""
+    """libopenmpt through ctypes (loaded once), or None when it is not installed."""
     name = ctypes.util.find_library("openmpt") or "libopenmpt.so.0"
     try:
         lib = ctypes.CDLL(name)
@@ -155,9 +157,8 @@ def steady_beat(beats: np.ndarray) -> tuple[float, float, float, float]:
     of the samples is the rows' mean rate).  The beat is the one that the most windows share
     (within 4 %); the share is theirs, and the reference the mean of their samples.
     """
-    n = max(1, len(beats) // _WINDOW)
-    windows = beats[: n * _WINDOW].reshape(n, -1) if len(beats) >= _WINDOW \
-        else beats[None, :]
+    n = len(beats) // _WINDOW
+    windows = beats[: n * _WINDOW].reshape(n, _WINDOW) if n else beats[None, :]
     means = windows.mean(axis=1)
     near = np.abs(np.log(means[:, None] / means[None, :])) <= np.log(_TEMPO_SPREAD)
     held = near[int(np.argmax(near.sum(axis=1)))]  # the beat most windows share
@@ -187,10 +188,7 @@ def find_modules(cache: str, seconds: float) -> list[dict]:
                 ok = beats[np.isfinite(beats) & (beats > 0)]
                 bpm, steady, lo, hi = steady_beat(ok) if ok.size else (0.0, 0.0, 0.0, 0.0)
                 length = len(y) / _SR
-                y = y * (0.89 / max(float(np.max(np.abs(y))), 1e-9))
-                part = flac + ".part.flac"
-                sf.write(part, y, _SR, subtype="PCM_16")
-                os.replace(part, flac)
+                store(y, _SR, flac)
                 with open(beat_file + ".tmp", "w") as f:
                     f.write(f"{bpm} {steady} {lo} {hi} {length}\n")
                 os.replace(beat_file + ".tmp", beat_file)
