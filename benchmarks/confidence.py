@@ -1,0 +1,209 @@
+"""How far the confidence columns can be trusted: ``bpm_confidence`` on songs made by other
+people, ``key_confidence`` on the held-out editions of the evaluation set.
+
+    python -m benchmarks.confidence [--sets productions midisongs recordings modules]
+                                    [--editions heldout fresh unseen fourth fifth sixth]
+                                    [--workers 2]
+
+Every song is analyzed as the window analyzes it (``analyze_file``, one song per worker
+thread), and its confidence is set beside whether its answer was right.
+
+**Tempo** (songs by other people, whose tempo no fit has read): the LMMS and Hydrogen demo
+songs (:mod:`benchmarks.productions`), the games' MIDI songs (:mod:`benchmarks.midisongs`),
+the recordings (:mod:`benchmarks.recordings`) and the tracker modules
+(:mod:`benchmarks.modules`, only those whose rows' beat is at most 240 BPM: above it the rows'
+beat is a grid no system reads).  Each set is built as its own benchmark builds it.  The
+truth is each set's own (stated, notated, charted or the rows' beat), and Acc2 counts the
+tempo, twice or half it, three times or a third of it.
+
+**Key** (the held-out editions, their key from the score): the key decision was fitted on
+the ``fit`` split alone (:mod:`benchmarks.fit_key`), so these editions are material it never
+read.  Exact: the key itself; MIREX: the weighted score (fifth 0.5, relative 0.3, parallel
+0.2).
+
+Printed for each: per confidence band, the songs, their mean confidence and how often the
+answer was right; then the songs flagged as a weak pulse and the others.  A confidence
+means the chance of a right answer only where the two columns agree; the bands say where
+they do not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import os
+import sys
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+__all__ = ["BANDS", "TEMPO_SETS", "bands", "main"]
+
+#: Edges of the confidence bands (the last band holds 1.0).
+BANDS = (0.0, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0)
+#: The sets of songs by other people that tempo is checked on.
+TEMPO_SETS = ("productions", "midisongs", "recordings", "modules")
+_MODULES_TOP_BPM = 240.0
+
+
+def bands(confidence, right, edges=BANDS) -> list[dict]:
+    """Songs per confidence band and how often they were right.
+
+    Parameters
+    ----------
+    confidence : sequence of float
+        Each song's confidence (0-1).
+    right : sequence of sequence of float
+        Per song, one or more scores (1 right, 0 wrong, or a weighted score in between).
+    edges : sequence of float
+        Band edges; a band holds ``lo <= c < hi``, the last one ``c <= hi`` too.
+
+    Returns
+    -------
+    list of dict
+        One per band with songs: ``lo``, ``hi``, ``n``, ``mean`` (mean confidence) and
+        ``scores`` (mean of each score).
+    """
+    c = np.asarray(confidence, dtype=float)
+    r = np.asarray(right, dtype=float).reshape(len(c), -1)
+    out = []
+    for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+        last = i == len(edges) - 2
+        m = (c >= lo) & ((c <= hi) if last else (c < hi))
+        if m.any():
+            out.append({"lo": lo, "hi": hi, "n": int(m.sum()), "mean": float(c[m].mean()),
+                        "scores": r[m].mean(axis=0).tolist()})
+    return out
+
+
+def _tempo_songs(names) -> list[dict]:
+    """``set``, ``id``, ``path`` and ``bpm`` (truth) of the songs of each named set."""
+    from benchmarks.tempo_report import songs_by_others
+
+    out = []
+    for name in names:
+        if name in ("productions", "midisongs"):
+            songs = songs_by_others(name)
+        elif name == "recordings":
+            import benchmarks.recordings as rec
+
+            songs = [dict(s, path=rec.mix(s, rec._CACHE)) for s in rec.find_songs()]
+            songs += rec.find_blupi()
+        elif name == "modules":
+            import benchmarks.modules as mod
+
+            if mod._library() is None:
+                print(f"libopenmpt is not installed: the modules are left out "
+                      f"(apt-get install {mod._PACKAGES})")
+                continue
+            songs = [s for s in mod.find_modules(mod._CACHE, 180.0)
+                     if s["bpm"] <= _MODULES_TOP_BPM]
+        else:
+            raise ValueError(f"no such set of songs: {name!r}")
+        if not songs:
+            print(f"no {name} found; see python -m benchmarks.{name}")
+        out += [{"set": name, "id": s["id"], "path": s["path"], "bpm": float(s["bpm"])}
+                for s in songs]
+    return out
+
+
+def _key_songs(editions) -> list[dict]:
+    """Held-out items of each named edition (``heldout``: the base set's split)."""
+    from benchmarks.evalset import CACHE, EDITIONS, load
+
+    out = []
+    for name in editions:
+        cache = CACHE if name == "heldout" else EDITIONS[name][0]
+        items = load("heldout", cache=cache)
+        if not items:
+            print(f"the {name!r} edition is not built: python -m benchmarks.evalset "
+                  f"--edition {name}")
+        out += [dict(it, set=name) for it in items]
+    return out
+
+
+def _analyze_all(songs, workers: int) -> list:
+    """``analyze_file`` of each song's path, ``workers`` songs at a time (None: refused)."""
+    from core.analysis.analyze import analyze_file
+    from core.errors import AudioFileError
+
+    def one(song):
+        try:
+            return analyze_file(song["path"])
+        except AudioFileError:
+            return None
+
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(one, songs))
+
+
+def _print_bands(title: str, rows: list[dict], labels: tuple[str, ...]) -> None:
+    print(f"\n{title}")
+    print(f"  {'confidence':<12} {'songs':>5} {'mean':>6} " + " ".join(f"{x:>6}" for x in labels))
+    for b in rows:
+        print(f"  {b['lo']:.1f}-{b['hi']:.1f}      {b['n']:5d} {b['mean']:6.2f} "
+              + " ".join(f"{v:6.3f}" for v in b["scores"]))
+
+
+def main(argv=None) -> int:
+    from benchmarks.evalset import EDITIONS
+
+    held_out = ["heldout"] + [e for e in EDITIONS if EDITIONS[e][2] == ("heldout",)]
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sets", nargs="*", choices=TEMPO_SETS, default=list(TEMPO_SETS),
+                    help="songs by other people for tempo (default: all)")
+    ap.add_argument("--editions", nargs="*", choices=held_out, default=held_out,
+                    help="held-out editions for key (default: all)")
+    ap.add_argument("--workers", type=int, default=2, help="songs analyzed at once")
+    args = ap.parse_args(argv)
+    if args.workers < 1:
+        ap.error(f"--workers must be at least 1, got {args.workers}")
+
+    from core.calibration.agreement import mirex_score, tempo_hits
+    from core.io.keynotation import Key, parse_key
+
+    songs = _tempo_songs(args.sets)
+    if songs:
+        results = _analyze_all(songs, args.workers)
+        conf, right, weak = [], [], []
+        for song, r in zip(songs, results, strict=True):
+            bpm = None if r is None else r.bpm
+            conf.append(0.0 if r is None or r.bpm_confidence is None else r.bpm_confidence)
+            right.append(tempo_hits(bpm, song["bpm"]))
+            weak.append(bool(r is not None and r.bpm_weak_pulse))
+        counts = ", ".join(f"{n} {sum(s['set'] == n for s in songs)}" for n in args.sets)
+        _print_bands(f"tempo: bpm_confidence on {len(songs)} songs by other people ({counts})",
+                     bands(conf, right), ("Acc1", "Acc2"))
+        w = np.asarray(weak)
+        r2 = np.asarray(right, dtype=float)
+        for label, m in (("flagged weak", w), ("not flagged", ~w)):
+            if m.any():
+                print(f"  {label:<18} {int(m.sum()):5d} {np.mean(np.asarray(conf)[m]):6.2f} "
+                      + " ".join(f"{v:6.3f}" for v in r2[m].mean(axis=0)))
+        print(f"  {'all':<18} {len(songs):5d} {np.mean(conf):6.2f} "
+              + " ".join(f"{v:6.3f}" for v in r2.mean(axis=0)))
+
+    items = _key_songs(args.editions)
+    if items:
+        results = _analyze_all(items, args.workers)
+        conf, right = [], []
+        for it, r in zip(items, results, strict=True):
+            truth = Key(it["tonic"], it["mode"])
+            key = parse_key(r.key) if r is not None and r.key else None
+            conf.append(0.0 if key is None else float(r.key_confidence or 0.0))
+            right.append((float(key == truth),
+                          mirex_score(key, truth) if key is not None else 0.0))
+        counts = ", ".join(f"{n} {sum(it['set'] == n for it in items)}" for n in args.editions)
+        _print_bands(f"key: key_confidence on {len(items)} held-out songs ({counts}; "
+                     "no key counts as confidence 0 and wrong)", bands(conf, right),
+                     ("exact", "MIREX"))
+        r2 = np.asarray(right)
+        print(f"  {'all':<18} {len(items):5d} {np.mean(conf):6.2f} "
+              + " ".join(f"{v:6.3f}" for v in r2.mean(axis=0)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
