@@ -3,7 +3,7 @@
 Run ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--with-more | --generalise]
 [--with-grooves2] [--logo]`` or ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--wide]
 [--loeo] [--weighting files|editions] [--generated-scale F] [--stretch] [--bandmix]
-[--by-game]`` after building the realistic set (``python -m benchmarks.evalset``).
+[--by-game] [--trees [--tree-rounds N]]`` after building the realistic set (``python -m benchmarks.evalset``).
 
 Songs: the ``fit`` split of the realistic set only (its pieces and its soundfonts, FluidR3
 and OPL-3; the ``heldout`` split is never read here), with ``--with-more`` the fit-only
@@ -518,15 +518,15 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
                           generated_scale: float = 1.0, reference=None,
                           fonts: bool = True, trees: bool = False,
                           shares: tuple[float, ...] = (),
-                          tops: tuple[float, ...] = ()) -> dict:
+                          tops: tuple[float, ...] = (), rounds: int = TREE_ROUNDS) -> dict:
     """Score each touched edition by a model fitted on all the other material.
 
     For each source of :data:`TOUCHED` in ``songs``: fitted on every other song of
     ``songs`` (loss weights from :func:`wide_weights`), scored on that source; then the
     TiMidity++ renders (soundfont ``freepats``) by a model fitted without any, and with
     ``fonts`` each soundfont's songs by a model fitted without that soundfont.  With
-    ``trees`` each refit also fits the decision's trees (:func:`fit_trees`) and scores the
-    blend of the two
+    ``trees`` each refit also fits the decision's trees (:func:`fit_trees`, ``rounds`` of
+    them) and scores the blend of the two
     (:data:`core.analysis.tempo.TREE_SHARE`); with ``shares`` too, each edition left out is
     also scored with each of those trees' shares (0: the linear term alone), and with
     ``tops`` with each of those tempos above which the trees abstain on the octave
@@ -542,7 +542,7 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
     def refit(train, test=(), sweep=None):
         w = fit(train, l2=l2, weights=wide_weights(train, scheme=scheme,
                                                    generated_scale=generated_scale))
-        t = fit_trees(train) if trees else None
+        t = fit_trees(train, rounds=rounds) if trees else None
         if sweep is not None and t is not None:
             for share in shares:
                 sweep.setdefault(("trees' share", share), []).append(
@@ -553,7 +553,7 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
         return scorer(w, t)
 
     print(f"leave one edition out (L2 {l2}, sources weighted by {scheme}, generated x"
-          f"{generated_scale}{', with trees' if trees else ''}): Acc1 / Acc2 of a refit "
+          f"{generated_scale}{f', with {rounds} trees' if trees else ''}): Acc1 / Acc2 of a refit "
           "without the edition (the current decision); touched editions, fit-time validation")
     rows, sweep = {}, {}
     for name in TOUCHED:
@@ -607,7 +607,7 @@ def midisong_tables() -> list[dict]:
 
 
 def leave_one_game_out(songs: list[dict], midi: list[dict], *, l2, trees: bool = True,
-                       reference=None) -> dict:
+                       reference=None, rounds: int = TREE_ROUNDS) -> dict:
     """Whether songs composed by other people teach the decision what carries over to other
     such songs: each game's MIDI songs (``midi``, :func:`midisong_tables`) scored by a model
     fitted on ``songs`` (the wide material) plus the other games' songs, beside a model
@@ -619,7 +619,7 @@ def leave_one_game_out(songs: list[dict], midi: list[dict], *, l2, trees: bool =
 
     def refit(train):
         w = fit(train, l2=l2, weights=wide_weights(train))
-        return scorer(w, fit_trees(train) if trees else None)
+        return scorer(w, fit_trees(train, rounds=rounds) if trees else None)
 
     alone = refit(songs)
     print("leave one game out (MIDI songs by other composers; fitted on the wide material plus "
@@ -791,6 +791,9 @@ def main(argv=None) -> int:
     ap.add_argument("--trees", action="store_true",
                     help="with --loeo: score the weights plus trees; with --wide: also fit "
                          f"the decision's trees on the wide material and write {TREES_PATH}")
+    ap.add_argument("--tree-rounds", type=int, default=TREE_ROUNDS,
+                    help="with --trees: boosting rounds (trees) of every trees fit "
+                         "(default: %(default)s)")
     ap.add_argument("--shares", type=_shares, default=(),
                     help="with --loeo --trees: also score each edition left out with these "
                          "trees' shares of the decision, e.g. 0,0.3,0.5,0.7,1")
@@ -805,6 +808,8 @@ def main(argv=None) -> int:
         ap.error(f"--generated-scale must be >= 0, got {args.generated_scale}")
     if args.trees and not (args.wide or args.loeo):
         ap.error("--trees needs --wide or --loeo")
+    if args.tree_rounds < 1:
+        ap.error(f"--tree-rounds must be at least 1, got {args.tree_rounds}")
     if (args.shares or args.tops) and not (args.trees and args.loeo):
         ap.error("--shares and --tops need --loeo --trees")
     if args.generalise and args.with_more:
@@ -841,7 +846,7 @@ def main(argv=None) -> int:
                 ap.error(str(e))
     if args.by_game:
         leave_one_game_out(real + more + grooves + generated + touched, midisong_tables(),
-                           l2=args.l2, trees=args.trees)
+                           l2=args.l2, trees=args.trees, rounds=args.tree_rounds)
         return 0
     fitted_more = more if (args.with_more or args.wide) else []
     fitted_grooves = grooves if (args.with_grooves2 or args.wide) else []
@@ -878,7 +883,8 @@ def main(argv=None) -> int:
     if args.loeo:
         leave_one_edition_out(real + more + grooves + generated + touched, l2=args.l2,
                               scheme=args.weighting, generated_scale=args.generated_scale,
-                              trees=args.trees, shares=args.shares, tops=args.tops)
+                              trees=args.trees, shares=args.shares, tops=args.tops,
+                              rounds=args.tree_rounds)
     w = fit(real + always, l2=args.l2, weights=weights_of(real + always))
     print(f"in-sample Acc1: fit split {accuracy(real, w):.3f}  'more' "
           f"{accuracy(fitted_more, w) if fitted_more else float('nan'):.3f}  'grooves2' "
@@ -891,7 +897,7 @@ def main(argv=None) -> int:
     for name, v in zip(FEATURE_NAMES, w, strict=True):
         print(f"    {round(float(v), 3)!r},  # {name}")
     if args.trees and args.wide:
-        trees = fit_trees(real + always)
+        trees = fit_trees(real + always, rounds=args.tree_rounds)
         score = scorer(np.round(w, 3), trees)
         print("in-sample Acc1 of the rounded weights plus the trees: fit split "
               f"{np.mean(_hits(real, score)[0]):.3f}  touched "

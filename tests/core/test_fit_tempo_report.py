@@ -249,3 +249,25 @@ def test_a_game_left_out_is_not_among_the_songs_fitted_on(capsys):
     rows = leave_one_game_out(wide, midi, l2=0.002, trees=False, reference=lambda x: x[:, 0])
     capsys.readouterr()
     assert rows["lone"]["with"][0] == 0.0 and rows["other"]["with"][0] == 0.0
+
+
+def test_the_trees_rounds_reach_every_trees_fit_of_the_edition_folds(capsys, monkeypatch):
+    import benchmarks.fit_tempo as ft
+
+    seen = []
+    real_fit_trees = ft.fit_trees
+
+    def counting(songs, *, rounds=ft.TREE_ROUNDS):
+        seen.append(rounds)
+        return real_fit_trees(songs, rounds=rounds)
+
+    monkeypatch.setattr(ft, "fit_trees", counting)
+    songs = [dict(s, gen=gen) for gen, seed in (("real", 1), ("fresh", 2), ("fourth", 3))
+             for s in _wide_songs(40, seed)]
+    rows = ft.leave_one_edition_out(songs, l2=0.002, fonts=False, trees=True, rounds=7)
+    out = capsys.readouterr().out
+    assert seen == [7, 7]  # one refit per edition left out
+    assert set(rows) == {"fresh", "fourth"}
+    assert "with 7 trees" in out
+    with __import__("pytest").raises(SystemExit):
+        ft.main(["--loeo", "--trees", "--tree-rounds", "0"])
