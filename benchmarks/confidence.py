@@ -84,24 +84,9 @@ def _tempo_songs(names) -> list[dict]:
 
     out = []
     for name in names:
-        if name in ("productions", "midisongs"):
-            songs = songs_by_others(name)
-        elif name == "recordings":
-            import benchmarks.recordings as rec
-
-            songs = [dict(s, path=rec.mix(s, rec._CACHE)) for s in rec.find_songs()]
-            songs += rec.find_blupi()
-        elif name == "modules":
-            import benchmarks.modules as mod
-
-            if mod._library() is None:
-                print(f"libopenmpt is not installed: the modules are left out "
-                      f"(apt-get install {mod._PACKAGES})")
-                continue
-            songs = [s for s in mod.find_modules(mod._CACHE, 180.0)
-                     if s["bpm"] <= _MODULES_TOP_BPM]
-        else:
-            raise ValueError(f"no such set of songs: {name!r}")
+        songs = songs_by_others(name)
+        if name == "modules":
+            songs = [s for s in songs if s["bpm"] <= _MODULES_TOP_BPM]
         if not songs:
             print(f"no {name} found; see python -m benchmarks.{name}")
         out += [{"set": name, "id": s["id"], "path": s["path"], "bpm": float(s["bpm"])}
@@ -124,19 +109,13 @@ def _key_songs(editions) -> list[dict]:
     return out
 
 
-def _analyze_all(songs, workers: int) -> list:
-    """``analyze_file`` of each song's path, ``workers`` songs at a time (None: refused)."""
-    from core.analysis.analyze import analyze_file
-    from core.errors import AudioFileError
-
-    def one(song):
-        try:
-            return analyze_file(song["path"])
-        except AudioFileError:
-            return None
+def _analyze_all(songs, workers: int) -> list[dict]:
+    """SongCal's answers for each song (:func:`benchmarks.realistic.songcal_answers`: all
+    None for a file it refuses), ``workers`` songs at a time."""
+    from benchmarks.realistic import songcal_answers
 
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(one, songs))
+        return list(pool.map(songcal_answers, songs))
 
 
 def _print_bands(title: str, rows: list[dict], labels: tuple[str, ...]) -> None:
@@ -169,10 +148,9 @@ def main(argv=None) -> int:
         results = _analyze_all(songs, args.workers)
         conf, right, weak = [], [], []
         for song, r in zip(songs, results, strict=True):
-            bpm = None if r is None else r.bpm
-            conf.append(0.0 if r is None or r.bpm_confidence is None else r.bpm_confidence)
-            right.append(tempo_hits(bpm, song["bpm"]))
-            weak.append(bool(r is not None and r.bpm_weak_pulse))
+            conf.append(r["bpm_confidence"] or 0.0)
+            right.append(tempo_hits(r["bpm"], song["bpm"]))
+            weak.append(bool(r["weak"]))
         counts = ", ".join(f"{n} {sum(s['set'] == n for s in songs)}" for n in args.sets)
         _print_bands(f"tempo: bpm_confidence on {len(songs)} songs by other people ({counts})",
                      bands(conf, right), ("Acc1", "Acc2"))
@@ -191,8 +169,8 @@ def main(argv=None) -> int:
         conf, right = [], []
         for it, r in zip(items, results, strict=True):
             truth = Key(it["tonic"], it["mode"])
-            key = parse_key(r.key) if r is not None and r.key else None
-            conf.append(0.0 if key is None else float(r.key_confidence or 0.0))
+            key = parse_key(r["key"]) if r["key"] else None
+            conf.append(0.0 if key is None else float(r["key_confidence"] or 0.0))
             right.append((float(key == truth),
                           mirex_score(key, truth) if key is not None else 0.0))
         counts = ", ".join(f"{n} {sum(it['set'] == n for it in items)}" for n in args.editions)

@@ -3,7 +3,8 @@
 Run ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--with-more | --generalise]
 [--with-grooves2] [--logo]`` or ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--wide]
 [--loeo] [--weighting files|editions] [--generated-scale F] [--stretch] [--bandmix]
-[--by-game] [--trees [--tree-rounds N]]`` after building the realistic set (``python -m benchmarks.evalset``).
+[--by-game] [--trees [--tree-rounds N]]`` after building the realistic set (``python -m
+benchmarks.evalset``).
 
 Songs: the ``fit`` split of the realistic set only (its pieces and its soundfonts, FluidR3
 and OPL-3; the ``heldout`` split is never read here), with ``--with-more`` the fit-only

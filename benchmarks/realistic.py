@@ -56,16 +56,19 @@ TEMPO_FITTED = ("base", "more", "grooves2", "fresh", "unseen", "fourth", "fifth"
 
 
 def songcal_answers(item: dict) -> dict:
-    """SongCal's tempo, weak-pulse flag and key for one item (all None for a file that
-    SongCal refuses, such as one shorter than a second, as the window would list it)."""
+    """SongCal's tempo, its confidence, weak-pulse flag, key and its confidence for one item
+    (all None for a file that SongCal refuses, such as one shorter than a second, as the
+    window would list it)."""
     from core.analysis.analyze import analyze_file
     from core.errors import AudioFileError
 
     try:
         r = analyze_file(item["path"])
     except AudioFileError:
-        return {"bpm": None, "key": None, "weak": None}
-    return {"bpm": r.bpm, "key": r.key, "weak": getattr(r, "bpm_weak_pulse", None)}
+        return {"bpm": None, "bpm_confidence": None, "key": None, "key_confidence": None,
+                "weak": None}
+    return {"bpm": r.bpm, "bpm_confidence": r.bpm_confidence, "key": r.key,
+            "key_confidence": r.key_confidence, "weak": getattr(r, "bpm_weak_pulse", None)}
 
 
 def librosa_answer(path: str) -> dict:

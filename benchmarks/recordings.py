@@ -46,7 +46,7 @@ import soundfile as sf  # noqa: E402
 
 from benchmarks.tempo_report import score_songs, song_arguments  # noqa: E402
 
-__all__ = ["SONGS_GLOB", "BLUPI_GLOB", "find_songs", "find_blupi", "mix", "main"]
+__all__ = ["SONGS_GLOB", "BLUPI_GLOB", "find_songs", "find_blupi", "mix", "songs", "main"]
 
 #: One folder per song, under one folder per package.
 SONGS_GLOB = "/usr/share/games/fretsonfire/data/songs/*/*/"
@@ -101,6 +101,12 @@ def _with_tempo(name: str, score: str, **song) -> list[dict]:
     return [{"id": name, **song, "bpm": round(bpm, 2)}]
 
 
+def songs(cache: str) -> list[dict]:
+    """Every song scored: the Frets on Fire songs with their stems mixed into ``cache``
+    (:func:`mix`), then the Planet Blupi recordings."""
+    return [dict(song, path=mix(song, cache)) for song in find_songs()] + find_blupi()
+
+
 def mix(song: dict, cache: str) -> str:
     """The sum of the song's stems as FLAC in ``cache`` (written once, atomically)."""
     out = os.path.join(cache, song["id"].replace("/", "__").replace(" ", "_") + ".flac")
@@ -131,8 +137,7 @@ def mix(song: dict, cache: str) -> str:
 
 def main(argv=None) -> int:
     args = song_arguments(argv, __doc__.splitlines()[0], _CACHE, "mixed songs")
-    songs = [dict(song, path=mix(song, args.cache)) for song in find_songs()] + find_blupi()
-    score_songs(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers,
+    score_songs(songs(args.cache), args.cache, _ANSWERS_VERSION, peers=not args.no_peers,
                 empty=f"no songs found: apt-get install {_PACKAGES}", id_width=34,
                 tempo_label="chart", title="package", group=lambda s: s["package"])
     return 0

@@ -3,8 +3,9 @@
 Used by :mod:`benchmarks.loops`, :mod:`benchmarks.productions` and
 :mod:`benchmarks.midisongs`: SongCal's tempo is measured on every run, the peers' (librosa's
 and Essentia's plain pipelines) are cached in the set's folder, as they do not change.
-:func:`songs_by_others` gives the benchmarks that reuse the productions and MIDI songs
-(:mod:`benchmarks.codecs`, :mod:`benchmarks.loopcuts`) their rendered files.
+:func:`songs_by_others` gives the benchmarks that reuse the songs by other people
+(:mod:`benchmarks.codecs`, :mod:`benchmarks.loopcuts`, :mod:`benchmarks.confidence`) their
+files.
 """
 
 from __future__ import annotations
@@ -24,18 +25,28 @@ SYSTEMS = ("SongCal", "librosa", "Essentia")
 
 
 def songs_by_others(name: str) -> list[dict]:
-    """``id``, ``bpm`` and ``path`` of the songs made by other people, rendered when missing
-    as their own benchmarks do: ``"productions"`` (the LMMS and Hydrogen projects, their
-    stated tempo; a project that cannot be rendered is left out) or ``"midisongs"`` (the
-    games' MIDI songs, 180 s each, their notated tempo)."""
+    """``id``, ``bpm`` and ``path`` of the songs made by other people, rendered, mixed or
+    played when missing as their own benchmarks do, in their default folders:
+    ``"productions"`` (the LMMS and Hydrogen projects, their stated tempo; a project that
+    cannot be rendered is left out), ``"midisongs"`` (the games' MIDI songs, 180 s each,
+    their notated tempo), ``"recordings"`` (the charted band recordings and Planet Blupi's,
+    their MIDI tempo) or ``"modules"`` (the games' tracker modules, 180 s each, the beat of
+    their rows; none without libopenmpt)."""
     import benchmarks.midisongs as midisongs
+    import benchmarks.modules as modules
     import benchmarks.productions as productions
+    import benchmarks.recordings as recordings
 
     if name == "productions":
         paths = [(s, productions.render(s, productions._CACHE)) for s in productions.find_songs()]
     elif name == "midisongs":
         paths = [(s, midisongs.render(s, i, midisongs._CACHE, 180.0))
                  for i, s in enumerate(midisongs.find_songs(180.0))]
+    elif name == "recordings":
+        paths = [(s, s["path"]) for s in recordings.songs(recordings._CACHE)]
+    elif name == "modules":
+        found = [] if modules._library() is None else modules.find_modules(modules._CACHE, 180.0)
+        paths = [(s, s["path"]) for s in found]
     else:
         raise ValueError(f"no such set of songs: {name!r}")
     return [{"id": s["id"], "bpm": s["bpm"], "path": p} for s, p in paths if p is not None]

@@ -269,5 +269,7 @@ def test_the_trees_rounds_reach_every_trees_fit_of_the_edition_folds(capsys, mon
     assert seen == [7, 7]  # one refit per edition left out
     assert set(rows) == {"fresh", "fourth"}
     assert "with 7 trees" in out
-    with __import__("pytest").raises(SystemExit):
+    import pytest
+
+    with pytest.raises(SystemExit):
         ft.main(["--loeo", "--trees", "--tree-rounds", "0"])
