@@ -10,7 +10,8 @@ import numbers
 import os
 from dataclasses import dataclass
 
-__all__ = ["AnalysisSettings", "default_workers", "SETTING_RANGES"]
+__all__ = ["AnalysisSettings", "default_workers", "SETTING_RANGES", "TEMPO_FLOORS",
+           "tempo_range_text"]
 
 #: Allowed range of every setting, inclusive: ``name -> (low, high, kind)``; ``kind`` is
 #: ``int`` or ``float``.  Every value must be a finite number of that kind inside its range.
@@ -21,10 +22,17 @@ SETTING_RANGES = {
     "budget_base_s": (0.1, 86400.0, float),
     "budget_factor": (0.0, 100.0, float),
     "hard_limit_factor": (1.0, 100.0, float),
+    "tempo_floor_bpm": (0.0, 130.0, float),
 }
+#: Slowest tempo of a stated tempo range must be at least this (0 means no range).
+_MIN_TEMPO_FLOOR = 40.0
+#: The tempo ranges offered by the window, as their slowest tempo (BPM); each range is one
+#: octave, ``floor`` to ``2 * floor``.  0 is the analyzer's own choice of metrical level.
+TEMPO_FLOORS = (0.0, 50.0, 60.0, 70.0, 78.0, 88.0, 98.0, 110.0)
 
 _UNITS = {"sample_rate": " Hz", "chunk_seconds": " s", "budget_base_s": " s",
-          "budget_factor": " s per s of audio", "hard_limit_factor": " x budget"}
+          "budget_factor": " s per s of audio", "hard_limit_factor": " x budget",
+          "tempo_floor_bpm": " BPM"}
 
 
 def _check_range(name: str, value, lo, hi, kind) -> None:
@@ -38,6 +46,13 @@ def _check_range(name: str, value, lo, hi, kind) -> None:
         raise ValueError(f"{name} must be a finite number ({lo}-{hi}{unit}), got {value!r}")
     if not lo <= value <= hi:
         raise ValueError(f"{name} must be {lo}-{hi}{unit}, got {value!r}")
+
+
+def tempo_range_text(floor: float) -> str:
+    """How a tempo range reads to a user: "88-176 BPM", or "automatic" for 0."""
+    if not floor:
+        return "automatic"
+    return f"{floor:g}\u2013{2 * floor:g} BPM"
 
 
 def default_workers() -> int:
@@ -64,6 +79,12 @@ class AnalysisSettings:
         Seconds of budget per second of audio.
     hard_limit_factor : float
         A song is timed out at ``hard_limit_factor * budget``.
+    tempo_floor_bpm : float
+        0: each song's tempo is stated at the metrical level the analyzer finds most likely.
+        Otherwise the slowest tempo of a one-octave range (``floor`` to ``2 * floor``) that
+        every tempo is stated in, as DJ programs offer: 88 states a half-time groove at 170
+        as 170 and a chorale at 66 as 132.  The analyzer's evidence still decides between
+        readings that are not octaves of each other (a tempo or 2/3 of it).
     """
 
     sample_rate: int = 22050
@@ -72,20 +93,28 @@ class AnalysisSettings:
     budget_base_s: float = 20.0
     budget_factor: float = 0.25
     hard_limit_factor: float = 3.0
+    tempo_floor_bpm: float = 0.0
 
     def __post_init__(self):
         for name, (lo, hi, kind) in SETTING_RANGES.items():
             _check_range(name, getattr(self, name), lo, hi, kind)
+        if 0.0 < self.tempo_floor_bpm < _MIN_TEMPO_FLOOR:
+            raise ValueError(f"tempo_floor_bpm must be 0 (automatic) or "
+                             f"{_MIN_TEMPO_FLOOR:g}-{SETTING_RANGES['tempo_floor_bpm'][1]:g} "
+                             f"BPM, got {self.tempo_floor_bpm!r}")
 
     def to_dict(self) -> dict:
         """Plain dict of every setting, for exports and QSettings."""
         return dataclasses.asdict(self)
 
     def fingerprint(self) -> str:
-        """Hash of what changes analysis results: the analyzer's version, the analysis rate and
-        the chunk length (not workers or budgets)."""
+        """Hash of what changes analysis results: the analyzer's version, the analysis rate,
+        the chunk length and a stated tempo range (not workers or budgets).  Without a tempo
+        range the hash is what it was before there was one, so stored results stay valid."""
         from core import __version__
 
         relevant = {"sample_rate": self.sample_rate, "chunk_seconds": self.chunk_seconds,
                     "version": __version__}
+        if self.tempo_floor_bpm:
+            relevant["tempo_floor_bpm"] = float(self.tempo_floor_bpm)
         return hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:12]

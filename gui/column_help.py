@@ -33,8 +33,9 @@ _STANDARD = {
     "duration_s": ("m:ss", "length of the song"),
     "sample_rate": ("Hz", "the file's sample rate"),
     "channels": ("", "the file's channel count"),
-    "bpm": ("BPM", "tempo the analyzer chose; your correction (x2, /2) is shown with a pencil "
-                   "and exported as bpm_user, next to this value"),
+    "bpm": ("BPM", "tempo the analyzer chose, in the tempo range of the settings when one "
+                   "is set; your correction (x2, /2) is shown with a pencil and exported as "
+                   "bpm_user, next to this value"),
     "bpm_confidence": ("0-1", "how clearly the tempo stood out from its alternatives"),
     "bpm_alternatives": ("BPM", "the half, double and other metrical tempi it weighed"),
     "bpm_weak_pulse": ("yes/no", "yes when the music has only a faint pulse (rubato, "

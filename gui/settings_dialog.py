@@ -12,6 +12,7 @@ import logging
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from core.settings import AnalysisSettings, default_workers
+from core.settings import TEMPO_FLOORS, AnalysisSettings, default_workers, tempo_range_text
 
 __all__ = ["SettingsDialog", "load_settings", "save_settings", "SETTINGS_GROUP",
            "SESSION_STORE_KEY", "session_store_path", "open_session_store", "CLUSTER_KEY",
@@ -118,7 +119,8 @@ def save_settings(settings: AnalysisSettings, qs: QSettings | None = None) -> No
 
 
 class SettingsDialog(QDialog):
-    """Edit workers, time budget, hard limit, chunk length and analysis sample rate."""
+    """Edit workers, time budget, hard limit, chunk length, analysis sample rate and the
+    tempo range."""
 
     def __init__(self, settings: AnalysisSettings, parent=None):
         super().__init__(parent)
@@ -154,12 +156,28 @@ class SettingsDialog(QDialog):
         self.sample_rate.setSingleStep(50)
         self.sample_rate.setSuffix(" Hz")
         self.sample_rate.setValue(settings.sample_rate)
+        self.tempo_range = QComboBox()
+        floors = list(TEMPO_FLOORS)
+        if settings.tempo_floor_bpm not in floors:  # a range set elsewhere (command line)
+            floors = sorted(floors + [settings.tempo_floor_bpm])
+        for floor in floors:
+            text = tempo_range_text(floor)
+            self.tempo_range.addItem(
+                "Automatic (the most likely beat)" if not floor else text, floor)
+        self.tempo_range.setCurrentIndex(floors.index(settings.tempo_floor_bpm))
+        self.tempo_range.setToolTip(
+            "The octave every tempo is stated in. Automatic states each song at the beat the "
+            "analyzer finds most likely; a range states it the way DJ programs and dance "
+            "charts do (88\u2013176: a half-time groove at 170 reads 170, a chorale at 66 "
+            "reads 132). Tempo readings that are not octaves of each other are still told "
+            "apart by the analysis.")
         form.addRow("Workers:", self.workers)
         form.addRow("Time budget, base:", self.budget_base)
         form.addRow("Time budget, per audio second:", self.budget_factor)
         form.addRow("Hard limit:", self.hard_limit)
         form.addRow("Chunk length:", self.chunk)
         form.addRow("Analysis sample rate:", self.sample_rate)
+        form.addRow("Tempo range:", self.tempo_range)
         from core.batch.store import default_store_path
 
         self.session_store = QLineEdit(session_store_path())
@@ -224,6 +242,7 @@ class SettingsDialog(QDialog):
         self.hard_limit.setValue(d.hard_limit_factor)
         self.chunk.setValue(d.chunk_seconds)
         self.sample_rate.setValue(d.sample_rate)
+        self.tempo_range.setCurrentIndex(self.tempo_range.findData(d.tempo_floor_bpm))
 
     def settings(self) -> AnalysisSettings:
         """The settings as edited (the widgets' ranges keep them valid)."""
@@ -231,4 +250,5 @@ class SettingsDialog(QDialog):
             workers=self.workers.value(), budget_base_s=self.budget_base.value(),
             budget_factor=self.budget_factor.value(),
             hard_limit_factor=self.hard_limit.value(),
-            chunk_seconds=self.chunk.value(), sample_rate=self.sample_rate.value())
+            chunk_seconds=self.chunk.value(), sample_rate=self.sample_rate.value(),
+            tempo_floor_bpm=float(self.tempo_range.currentData()))

@@ -79,14 +79,15 @@ def _is_sweep(feats) -> bool:
     return bool(abs(rho) >= _SWEEP_RANK_CORRELATION)
 
 
-def _loop_reading(feats, tempo, mono: np.ndarray, rate: int, seconds: float):
+def _loop_reading(feats, tempo, mono: np.ndarray, rate: int, seconds: float,
+                  floor_bpm: float = 0.0):
     """``tempo`` of a short file, or its reading as a loop (see :func:`read_as_loop`)."""
     if tempo.bpm is None:
         return tempo, None
     repeated = FeatureStream(rate)
     repeated.process(np.tile(mono, LOOP_REPEATS))
     repeated.mark_chunk()
-    return read_as_loop(feats, tempo, repeated.finish(), seconds)
+    return read_as_loop(feats, tempo, repeated.finish(), seconds, floor_bpm=floor_bpm)
 
 
 def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=None,
@@ -218,10 +219,11 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         note = "a frequency sweep (a test signal): no tempo or key"
         tempo = key = None
     else:
-        tempo = estimate_tempo(feats)
+        floor = settings.tempo_floor_bpm
+        tempo = estimate_tempo(feats, floor_bpm=floor)
         if short is not None and duration_s <= LOOP_MAX_S:
             tempo, loop = _loop_reading(feats, tempo, np.concatenate(short),
-                                        settings.sample_rate, duration_s)
+                                        settings.sample_rate, duration_s, floor)
         key = estimate_key(feats)
         note = "; ".join(filter(None, [
             "too few onsets for a tempo" if tempo.bpm is None else "",
@@ -233,7 +235,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         note = "; ".join(filter(None, [note, f"{invalid} invalid samples (NaN or infinite) "
                                               "were read as silence"]))
     chunk_results = _chunk_results(feats, chunk_bounds, tempo=tempo, key=key,
-                                   loop=loop is not None)
+                                   loop=loop is not None, floor_bpm=settings.tempo_floor_bpm)
     modulating = _modulating(chunk_results, key.key.name) if key is not None and key.key else None
     desc = compute_descriptors(
         rms=feats.rms, centroid_hz=feats.centroid_hz, flatness=feats.flatness,
@@ -300,13 +302,16 @@ class _DcBlocker:
         return out.astype(np.float32, copy=False)
 
 
-def _chunk_results(feats, bounds, *, tempo, key, loop: bool = False) -> list[ChunkResult]:
+def _chunk_results(feats, bounds, *, tempo, key, loop: bool = False,
+                   floor_bpm: float = 0.0) -> list[ChunkResult]:
     """Per-chunk tempo and key, each chunk leaning on the song's own estimate.  A loop's
     chunks all take its tempo: a part of a loop is read no better than its single pass."""
     if loop:
         tempi = [tempo] * len(bounds)
+    elif tempo is not None:
+        tempi = chunk_tempos(feats, song=tempo, floor_bpm=floor_bpm)
     else:
-        tempi = chunk_tempos(feats, song=tempo) if tempo is not None else []
+        tempi = []
     keys = chunk_keys(feats, song=key) if key is not None else []
     out = []
     for i, (start, end, lufs) in enumerate(bounds):

@@ -59,7 +59,7 @@ from core.analysis.trees import TreeEnsemble, trees_from_list
 __all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "candidate_table",
            "FEATURE_NAMES", "tree_inputs", "trees_from_json", "decision_scores",
            "TREES_PATH", "TREE_SHARE", "TREES_TOP_BPM", "LOOP_MAX_S", "LOOP_REPEATS", "loop_beats",
-           "read_as_loop"]
+           "read_as_loop", "fold_tempo"]
 
 #: Shortest signal with a tempo (s).  A loop of one bar at 120 BPM lasts 2 s and half a bar
 #: 1 s: their beat is read as well as a long song's (the evidence is a few pulses, and the
@@ -386,24 +386,51 @@ def candidate_table(bands: np.ndarray, frame_rate: float, *, chroma: np.ndarray 
             "periodicity": peak, "faint": faint, "onsets": count}
 
 
-def _decide(table, frame_rate: float, seconds: float) -> TempoEstimate:
+def fold_tempo(bpm: float, floor: float) -> float:
+    """``bpm`` moved by whole octaves into the range ``floor`` (included) to ``2 * floor``."""
+    return float(floor * 2.0 ** (np.log2(bpm / floor) % 1.0))
+
+
+def _one_tempo(c: np.ndarray, floor: float) -> np.ndarray:
+    """Which candidates ``c`` are one tempo: within 4 % of each other, or, in a stated
+    range (``floor`` > 0), within 4 % of an octave of each other."""
+    gap = np.abs(np.log(c[:, None] / c[None, :]))
+    if floor:
+        octave = np.log(2.0)
+        gap = gap % octave
+        gap = np.minimum(gap, octave - gap)
+    return gap <= _ONE_TEMPO
+
+
+def _decide(table, frame_rate: float, seconds: float, floor: float = 0.0) -> TempoEstimate:
     cands, both, a_all = table["cands"], table["acf"], table["a_all"]
     logits = decision_scores(table["features"])
     prob = np.exp(logits - logits.max())
     prob /= prob.sum()
     c = np.asarray(cands)
-    # Candidates within 4 % of each other are one tempo: their probabilities add up.
-    near = np.abs(np.log(c[:, None] / c[None, :])) <= _ONE_TEMPO
+    # Candidates within 4 % of each other are one tempo: their probabilities add up.  In a
+    # stated range the octaves of a tempo are stated as one, so they add up too.
+    near = _one_tempo(c, floor)
     mass = near.astype(float) @ prob
     top = int(np.lexsort((-prob, -mass))[0])
-    rest = [i for i in np.argsort(prob)[::-1] if not near[top, i]]
-    best = _refine(both, frame_rate, cands[top], spread=0.06, plateau=True)
-    per = float(value_at(a_all, 60.0 * frame_rate / best))
+    rest = []
+    for i in np.argsort(prob)[::-1]:
+        if not near[top, i] and not (floor and any(near[i, j] for j in rest)):
+            rest.append(i)
+
+    def stated(bpm):
+        return fold_tempo(bpm, floor) if floor else bpm
+
+    # The pulse is measured at the level the evidence chose; a stated range only moves it.
+    beat = _refine(both, frame_rate, cands[top], spread=0.06, plateau=True)
+    per = float(value_at(a_all, 60.0 * frame_rate / beat))
     conf = float(np.clip(mass[top] * min(1.0, per / 0.3), 0.0, 1.0))
+    best = stated(beat)
     return TempoEstimate(
         bpm=round(best, 2), confidence=conf,
-        alternatives=(round(best, 2),) + tuple(round(cands[i], 2) for i in rest),
-        scores=(float(mass[top]),) + tuple(float(prob[i]) for i in rest), periodicity=per,
+        alternatives=(round(best, 2),) + tuple(round(stated(cands[i]), 2) for i in rest),
+        scores=(float(mass[top]),) + tuple(float(mass[i] if floor else prob[i]) for i in rest),
+        periodicity=per,
         weak=bool(table["periodicity"] < _weak_periodicity(seconds) or conf < _WEAK_CONFIDENCE
                   or table["faint"] or table["onsets"] < _STEADY_ONSETS))
 
@@ -459,19 +486,20 @@ def _pitch_slice(features, fr, spans):
     return join(chroma), join(bass), pr
 
 
-def _estimate_spans(bands, fr, features, spans, min_bpm, max_bpm) -> TempoEstimate:
+def _estimate_spans(bands, fr, features, spans, min_bpm, max_bpm,
+                    floor: float = 0.0) -> TempoEstimate:
     sub = bands if spans is None else np.concatenate([bands[:, a:b] for a, b in spans], axis=1)
     chroma, bass, pr = _pitch_slice(features, fr, spans)
     table = candidate_table(sub, fr, chroma=chroma, bass_chroma=bass, pitch_rate=pr,
                             min_bpm=min_bpm, max_bpm=max_bpm)
     if table is None or not table["cands"]:
         return TempoEstimate(None)
-    return _decide(table, fr, sub.shape[1] / fr)
+    return _decide(table, fr, sub.shape[1] / fr, floor)
 
 
 def estimate_tempo(features, *, frame_rate: float | None = None,
                    frames: tuple[int, int] | None = None, min_bpm: float = 40.0,
-                   max_bpm: float = 240.0) -> TempoEstimate:
+                   max_bpm: float = 240.0, floor_bpm: float = 0.0) -> TempoEstimate:
     """Estimate the beat tempo.
 
     Parameters
@@ -485,6 +513,10 @@ def estimate_tempo(features, *, frame_rate: float | None = None,
         Only use onset frames ``start:stop`` (e.g. one chunk).
     min_bpm, max_bpm : float
         Range of tempos considered (BPM).
+    floor_bpm : float
+        0: the tempo is stated at the most likely metrical level.  Otherwise it is stated
+        in the octave ``floor_bpm`` to ``2 * floor_bpm``: the octaves of each candidate
+        count as one reading, and the most likely reading is moved into the range.
 
     Returns
     -------
@@ -504,12 +536,14 @@ def estimate_tempo(features, *, frame_rate: float | None = None,
         raise ValueError(f"frame_rate must be positive, got {frame_rate!r}")
     if not 10 <= min_bpm < max_bpm <= 600:
         raise ValueError(f"need 10 <= min_bpm < max_bpm <= 600, got {min_bpm!r}, {max_bpm!r}")
+    if floor_bpm and not 10 <= floor_bpm <= 300:
+        raise ValueError(f"floor_bpm must be 0 or 10-300, got {floor_bpm!r}")
     if frames is not None:
-        return _estimate_spans(bands, fr, features, [frames], min_bpm, max_bpm)
+        return _estimate_spans(bands, fr, features, [frames], min_bpm, max_bpm, floor_bpm)
     spans = None
     if hasattr(features, "chunk_frames"):
         spans = _main_section(features, bands, fr, features.chunk_frames())
-    return _estimate_spans(bands, fr, features, spans, min_bpm, max_bpm)
+    return _estimate_spans(bands, fr, features, spans, min_bpm, max_bpm, floor_bpm)
 
 
 def loop_beats(seconds: float, bpm: float | None) -> int | None:
@@ -525,8 +559,8 @@ def loop_beats(seconds: float, bpm: float | None) -> int | None:
     return k if abs(n - k) <= _LOOP_SLACK else None
 
 
-def read_as_loop(features, once: TempoEstimate, repeated,
-                 seconds: float) -> tuple[TempoEstimate, int | None]:
+def read_as_loop(features, once: TempoEstimate, repeated, seconds: float, *,
+                 floor_bpm: float = 0.0) -> tuple[TempoEstimate, int | None]:
     """The tempo of a short signal, read once and read as a loop.
 
     A single pass of a one- or two-bar loop holds a handful of pulses, and its
@@ -556,6 +590,9 @@ def read_as_loop(features, once: TempoEstimate, repeated,
         The features of the signal played :data:`LOOP_REPEATS` times in a row.
     seconds : float
         The signal's length.
+    floor_bpm : float
+        A stated tempo range (see :func:`estimate_tempo`); the loop's tempo is moved into it
+        by octaves, and its length counted in those beats.
 
     Returns
     -------
@@ -570,7 +607,7 @@ def read_as_loop(features, once: TempoEstimate, repeated,
     beats = loop_beats(seconds, looped.bpm)
     if beats is None:
         return once, None
-    bpm = 60.0 * beats / seconds
+    bpm = found = 60.0 * beats / seconds
     for octave in (1.0, 2.0, 0.5):
         if _near(bpm, once.bpm * octave, _SAME_TEMPO):
             bpm /= octave
@@ -581,8 +618,12 @@ def read_as_loop(features, once: TempoEstimate, repeated,
         level = any(_near(bpm, once.bpm * r, _LEVEL_SLACK) for r in _LEVEL_CHANGES)
         if not (level and beats in _LOOP_BARS):
             return once, None
-    if not _beats_in(features, bpm):
+    # in a stated range the single reading was moved by octaves: the single pass must beat
+    # where the repeated one found the loop's beat
+    if not _beats_in(features, found if floor_bpm else bpm):
         return once, None
+    if floor_bpm:
+        bpm = fold_tempo(bpm, floor_bpm)
     beats = round(bpm * seconds / 60.0)
     bpm = round(bpm, 2)
     base = once if same else looped
@@ -683,7 +724,7 @@ def _main_section(features, bands, fr, chunks):
     return [s for s, _ in best]
 
 
-def chunk_tempos(features, *, song: TempoEstimate | None = None,
+def chunk_tempos(features, *, song: TempoEstimate | None = None, floor_bpm: float = 0.0,
                  **kwargs) -> list[TempoEstimate]:
     """Tempo of each chunk of a finished FeatureStream.
 
@@ -695,6 +736,8 @@ def chunk_tempos(features, *, song: TempoEstimate | None = None,
         The song's tempo.  A chunk whose strongest periodicity belongs to the song tempo's
         metrical family (x1/3 ... x3, within 4 %) gets the song's level, sharpened on the
         chunk; a chunk that really differs is estimated on its own.
+    floor_bpm : float
+        A stated tempo range (see :func:`estimate_tempo`), for every chunk.
     **kwargs
         Passed to :func:`estimate_tempo`.
 
@@ -709,22 +752,30 @@ def chunk_tempos(features, *, song: TempoEstimate | None = None,
         est = None
         if song is not None and song.bpm is not None:
             est = _follow_song(_chunk_pulse_of(features, bands, fr, (a, b)),
-                               bands[:, a:b].shape[1] / fr, fr, song.bpm)
-        out.append(est if est is not None else estimate_tempo(features, frames=(a, b), **kwargs))
+                               bands[:, a:b].shape[1] / fr, fr, song.bpm, floor_bpm)
+        out.append(est if est is not None else estimate_tempo(
+            features, frames=(a, b), floor_bpm=floor_bpm, **kwargs))
     return out
 
 
-def _follow_song(pulse, seconds: float, frame_rate: float,
-                 bpm: float) -> TempoEstimate | None:
+def _follow_song(pulse, seconds: float, frame_rate: float, bpm: float,
+                 floor: float = 0.0) -> TempoEstimate | None:
     """The song's beat sharpened on a chunk (its :func:`_chunk_pulse`, ``seconds`` long),
-    or None when the chunk's pulse differs."""
+    or None when the chunk's pulse differs.  In a stated range (``floor``) the sharpened
+    beat stays in it (a song's tempo at its edge can be sharpened across it)."""
     if pulse is None:
         return TempoEstimate(None)
     a_all, a_acc, base, faint = pulse
     if not _related(base, bpm):
         return None
-    best = _refine(a_all + a_acc, frame_rate, bpm, spread=0.06, plateau=True)
+    both = a_all + a_acc
+    if floor:  # the song's tempo was moved into the range: sharpen its octave that beats
+        bpm = max((bpm * 2.0 ** k for k in (-2, -1, 0, 1, 2) if 40.0 <= bpm * 2.0 ** k <= 240.0),
+                  key=lambda b: float(value_at(both, 60.0 * frame_rate / b)))
+    best = _refine(both, frame_rate, bpm, spread=0.06, plateau=True)
     per = float(value_at(a_all, 60.0 * frame_rate / best))
+    if floor:
+        best = fold_tempo(best, floor)
     return TempoEstimate(round(best, 2), confidence=float(np.clip(per / 0.3, 0.0, 1.0)),
                          alternatives=(round(best, 2),), scores=(1.0,), periodicity=per,
                          weak=bool(per < _weak_periodicity(seconds) or faint))

@@ -49,6 +49,11 @@ def _settings_args(p: argparse.ArgumentParser) -> None:
                    help="time budget per song: s per s of audio (default: %(default)s)")
     g.add_argument("--hard-limit-factor", type=float, default=d.hard_limit_factor,
                    help="a song times out at this many budgets (default: %(default)s)")
+    g.add_argument("--tempo-floor", type=float, default=d.tempo_floor_bpm, metavar="BPM",
+                   help="state every tempo in the octave BPM to 2 x BPM, as DJ programs do "
+                        "(88: a half-time groove at 170 reads 170, a chorale at 66 reads "
+                        "132); 0: the metrical level the analyzer finds most likely "
+                        "(default: %(default)s)")
 
 
 def settings_from_args(args) -> AnalysisSettings:
@@ -56,7 +61,8 @@ def settings_from_args(args) -> AnalysisSettings:
     return AnalysisSettings(sample_rate=args.sample_rate, chunk_seconds=args.chunk_seconds,
                             workers=args.workers, budget_base_s=args.budget_base,
                             budget_factor=args.budget_factor,
-                            hard_limit_factor=args.hard_limit_factor)
+                            hard_limit_factor=args.hard_limit_factor,
+                            tempo_floor_bpm=args.tempo_floor)
 
 
 def register(subparsers) -> None:

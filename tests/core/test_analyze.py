@@ -63,6 +63,27 @@ def test_key_and_camelot_of_a_minor_song(tmp_path):
     assert parse_key(r.key) == Key(9, "minor") and r.key_camelot == "8A"
 
 
+def test_a_tempo_range_states_the_song_its_chunks_and_a_loop_in_it(tmp_path):
+    from benchmarks.errorcases import halftime_groove
+
+    path = tmp_path / "halftime.wav"
+    write_audio(path, halftime_groove(168.0, seed=2, seconds=36.0), 22050)
+    plain = analyze_file(path, settings=AnalysisSettings(chunk_seconds=12.0, workers=1))
+    ranged = analyze_file(path, settings=AnalysisSettings(chunk_seconds=12.0, workers=1,
+                                                          tempo_floor_bpm=88.0))
+    assert abs(plain.bpm - 84.0) <= 0.04 * 84.0  # read alone: at half (open error class)
+    assert abs(ranged.bpm - 168.0) <= 0.04 * 168.0
+    assert all(abs(c.bpm - ranged.bpm) <= 0.01 * ranged.bpm for c in ranged.chunk_results)
+    alternatives = [float(b) for b in ranged.bpm_alternatives.split(";")]
+    assert alternatives[0] == ranged.bpm and all(88.0 <= b < 176.0 for b in alternatives)
+    assert ranged.bpm_confidence >= plain.bpm_confidence
+    # a one-bar loop: its beats are counted at the tempo in the range
+    loop = tmp_path / "loop.wav"
+    write_audio(loop, click_track(100.0, 2.4, 22050), 22050)
+    r = analyze_file(loop, settings=AnalysisSettings(workers=1, tempo_floor_bpm=110.0))
+    assert r.bpm == pytest.approx(200.0, abs=0.5) and "loop of 8 beats" in r.note, r
+
+
 def test_chunks_stream_with_progress_and_per_chunk_values(tmp_path):
     path = _song(tmp_path / "long.wav", seconds=50.0)
     calls = []

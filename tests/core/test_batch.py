@@ -43,6 +43,36 @@ def _done(job):
     return SongResult(path=job.path, status="done", duration_s=12.5)
 
 
+# -- settings -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("floor", [0.0, 40.0, 88.0, 130.0])
+def test_a_tempo_range_is_none_or_an_octave_from_40_to_130_bpm(floor):
+    assert AnalysisSettings(workers=1, tempo_floor_bpm=floor).tempo_floor_bpm == floor
+
+
+@pytest.mark.parametrize("floor", [-1.0, 1.0, 39.9, 131.0, float("nan"), "88"])
+def test_another_tempo_range_is_refused(floor):
+    with pytest.raises(ValueError, match="tempo_floor_bpm"):
+        AnalysisSettings(workers=1, tempo_floor_bpm=floor)
+
+
+def test_a_tempo_range_changes_the_settings_fingerprint_and_none_keeps_it():
+    import hashlib
+    import json
+
+    from core import __version__
+
+    plain = AnalysisSettings(workers=1)
+    # without a range the fingerprint is the one stored results were saved under
+    before = {"sample_rate": 22050, "chunk_seconds": 30.0, "version": __version__}
+    assert plain.fingerprint() == hashlib.sha1(
+        json.dumps(before, sort_keys=True).encode()).hexdigest()[:12]
+    ranged = {AnalysisSettings(workers=1, tempo_floor_bpm=f).fingerprint() for f in (70, 88)}
+    assert len(ranged) == 2 and plain.fingerprint() not in ranged
+    assert AnalysisSettings(workers=4).fingerprint() == plain.fingerprint()
+
+
 # -- budgets ------------------------------------------------------------------------------
 
 

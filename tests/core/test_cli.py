@@ -222,10 +222,13 @@ def test_analysis_settings_come_from_the_command_line(tmp_path, capsys):
     assert settings_from_args(args) == AnalysisSettings(workers=3)  # the defaults
     args = build_parser().parse_args(base + [
         "--workers", "1", "--sample-rate", "16000", "--chunk-seconds", "20",
-        "--budget-base", "7.5", "--budget-factor", "0.4", "--hard-limit-factor", "1.5"])
+        "--budget-base", "7.5", "--budget-factor", "0.4", "--hard-limit-factor", "1.5",
+        "--tempo-floor", "88"])
     assert settings_from_args(args) == AnalysisSettings(
         workers=1, sample_rate=16000, chunk_seconds=20.0, budget_base_s=7.5,
-        budget_factor=0.4, hard_limit_factor=1.5)
+        budget_factor=0.4, hard_limit_factor=1.5, tempo_floor_bpm=88.0)
     # A bad value is refused before anything runs, naming the setting.
     assert main(base + ["--budget-base", "-1"]) == 2
     assert "budget" in capsys.readouterr().err
+    assert main(base + ["--tempo-floor", "20"]) == 2
+    assert "tempo_floor_bpm" in capsys.readouterr().err

@@ -20,6 +20,7 @@ from core.analysis.tempo import (
     chunk_tempos,
     decision_scores,
     estimate_tempo,
+    fold_tempo,
     loop_beats,
     read_as_loop,
 )
@@ -449,3 +450,73 @@ def test_above_the_top_tempo_the_trees_leave_the_octave_to_the_linear_term():
 def test_fast_halftime_groove_is_stated_at_the_full_tempo():
     est = estimate_tempo(_features(halftime_groove(172.0, seed=1)))
     assert _within(est.bpm, 172.0), est
+
+
+# -- a stated tempo range ------------------------------------------------------------------
+
+def test_folding_moves_a_tempo_by_octaves_into_its_range():
+    assert fold_tempo(86.0, 88.0) == pytest.approx(172.0)
+    assert fold_tempo(43.0, 88.0) == pytest.approx(172.0)
+    assert fold_tempo(200.0, 88.0) == pytest.approx(100.0)
+    assert fold_tempo(88.0, 88.0) == pytest.approx(88.0)
+    assert fold_tempo(176.0, 88.0) == pytest.approx(88.0)  # the top is the next octave's floor
+    assert fold_tempo(130.0, 88.0) == pytest.approx(130.0)
+
+
+@pytest.mark.parametrize("bpm", [165.0, 172.0])
+def test_a_range_states_a_fast_halftime_groove_at_its_full_tempo(bpm):
+    # Read alone, these are stated at half (the xfail above); in 88-176 the same evidence,
+    # its octaves taken as one reading, is stated at the full tempo, confidently.
+    fs = _features(halftime_groove(bpm, seed=1))
+    alone = estimate_tempo(fs)
+    ranged = estimate_tempo(fs, floor_bpm=88.0)
+    assert _within(ranged.bpm, bpm), ranged
+    assert ranged.confidence >= alone.confidence and not ranged.weak
+    assert all(88.0 <= b < 176.0 for b in ranged.alternatives), ranged
+    # no two alternatives are octaves of each other
+    octaves = [np.log2(b) % 1.0 for b in ranged.alternatives]
+    gaps = np.abs(np.subtract.outer(octaves, octaves))
+    assert np.all(np.minimum(gaps, 1.0 - gaps)[~np.eye(len(octaves), dtype=bool)] > 0.05)
+
+
+def test_a_range_moves_a_slow_chorale_up_with_its_confidence():
+    fs = _features(chorale(Key(7, "major"), bpm=66.0, seed=3))
+    alone = estimate_tempo(fs)
+    ranged = estimate_tempo(fs, floor_bpm=88.0)
+    assert _within(ranged.bpm, 132.0), ranged
+    # its pulse is measured at the beat the evidence found, not at the eighth it is moved to
+    assert ranged.periodicity == pytest.approx(alone.periodicity, rel=0.05)
+    assert ranged.confidence == pytest.approx(alone.confidence, abs=0.02) and not ranged.weak
+    assert _within(estimate_tempo(fs, floor_bpm=60.0).bpm, 66.0)
+
+
+def test_a_range_above_200_keeps_a_fast_four_on_the_floor():
+    fs = _features(four_on_the_floor(225.0, seed=1))
+    assert _within(estimate_tempo(fs, floor_bpm=120.0).bpm, 225.0)
+    assert _within(estimate_tempo(fs, floor_bpm=88.0).bpm, 112.5)
+
+
+def test_a_range_keeps_readings_that_are_no_octave_apart():
+    # A triple-metre waltz at 150 is no octave of 100 (its bar rate x2): a range moves the
+    # tempo by octaves only, never to another reading.
+    y = render_song(bpm=150.0, key=Key(2, "major"), seconds=20.0, sr=SR, seed=2, style="waltz")
+    fs = _features(y.mean(axis=1))
+    alone = estimate_tempo(fs)
+    for floor in (60.0, 88.0, 110.0):
+        ranged = estimate_tempo(fs, floor_bpm=floor)
+        assert _within(ranged.bpm, fold_tempo(alone.bpm, floor), 0.02), (floor, ranged)
+
+
+def test_chunk_tempos_stay_in_the_range():
+    y = render_song(bpm=172.0, key=Key(9, "minor"), seconds=30.0, sr=SR, seed=9, style="rock")
+    fs = _features(y.mean(axis=1), chunk_s=10.0)
+    song = estimate_tempo(fs, floor_bpm=60.0)
+    assert _within(song.bpm, 86.0), song
+    chunks = chunk_tempos(fs, song=song, floor_bpm=60.0)
+    assert all(_within(t.bpm, 86.0, 0.01) and 60.0 <= t.bpm < 120.0 for t in chunks), chunks
+
+
+def test_a_bad_floor_is_refused():
+    fs = _features(click_track(120.0, 4.0, SR))
+    with pytest.raises(ValueError, match="floor_bpm"):
+        estimate_tempo(fs, floor_bpm=5.0)
