@@ -39,7 +39,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-__all__ = ["BANDS", "TEMPO_SETS", "bands", "main"]
+__all__ = ["BANDS", "TEMPO_SETS", "bands", "heldout_items", "main", "tempo_songs"]
 
 #: Edges of the confidence bands (the last band holds 1.0).
 BANDS = (0.0, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0)
@@ -78,7 +78,7 @@ def bands(confidence, right, edges=BANDS) -> list[dict]:
     return out
 
 
-def _tempo_songs(names) -> list[dict]:
+def tempo_songs(names) -> list[dict]:
     """``set``, ``id``, ``path`` and ``bpm`` (truth) of the songs of each named set."""
     from benchmarks.tempo_report import songs_by_others
 
@@ -94,7 +94,7 @@ def _tempo_songs(names) -> list[dict]:
     return out
 
 
-def _key_songs(editions) -> list[dict]:
+def heldout_items(editions) -> list[dict]:
     """Held-out items of each named edition (``heldout``: the base set's split)."""
     from benchmarks.evalset import CACHE, EDITIONS, load
 
@@ -143,7 +143,7 @@ def main(argv=None) -> int:
     from core.calibration.agreement import mirex_score, tempo_hits
     from core.io.keynotation import Key, parse_key
 
-    songs = _tempo_songs(args.sets)
+    songs = tempo_songs(args.sets)
     if songs:
         results = _analyze_all(songs, args.workers)
         conf, right, weak = [], [], []
@@ -163,7 +163,7 @@ def main(argv=None) -> int:
         print(f"  {'all':<18} {len(songs):5d} {np.mean(conf):6.2f} "
               + " ".join(f"{v:6.3f}" for v in r2.mean(axis=0)))
 
-    items = _key_songs(args.editions)
+    items = heldout_items(args.editions)
     if items:
         results = _analyze_all(items, args.workers)
         conf, right = [], []

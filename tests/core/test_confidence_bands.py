@@ -38,3 +38,27 @@ def test_songs_are_analyzed_as_files_and_a_refused_file_gives_none(tmp_path):
     assert all(v is None for v in results[1].values())
     assert abs(results[0]["bpm"] - 120.0) < 2.0
     assert 0.0 <= results[0]["bpm_confidence"] <= 1.0
+
+
+def test_a_range_scores_the_tempo_it_states_for_the_truth():
+    from benchmarks.tempo_floor import in_range_hit
+
+    assert in_range_hit(170.5, 85.0, 88.0)  # 85 is stated as 170 in 88-176
+    assert not in_range_hit(85.0, 170.0, 88.0)
+    assert in_range_hit(95.0, 190.0, 88.0) and in_range_hit(66.0, 132.0, 60.0)
+    assert not in_range_hit(113.3, 170.0, 88.0)  # 2/3 is no octave
+    assert not in_range_hit(None, 120.0, 88.0)
+
+
+def test_each_song_is_analyzed_with_and_without_a_range(tmp_path):
+    from benchmarks.errorcases import halftime_groove
+    from benchmarks.tempo_floor import _answers
+
+    song = tmp_path / "halftime.flac"
+    sf.write(song, halftime_groove(170.0, seed=1), 22050)
+    short = tmp_path / "short.wav"
+    sf.write(short, np.zeros(2000, dtype=np.float32), 22050)
+    plain = _answers([str(song), str(short)], 0.0, workers=2)
+    ranged = _answers([str(song), str(short)], 88.0, workers=2)
+    assert plain[1] is None and ranged[1] is None
+    assert abs(plain[0] - 85.0) < 3.0 and abs(ranged[0] - 170.0) < 6.0
