@@ -27,8 +27,10 @@ SETTING_RANGES = {
 #: Slowest tempo of a stated tempo range must be at least this (0 means no range).
 _MIN_TEMPO_FLOOR = 40.0
 #: The tempo ranges offered by the window, as their slowest tempo (BPM); each range is one
-#: octave, ``floor`` to ``2 * floor``.  0 is the analyzer's own choice of metrical level.
-TEMPO_FLOORS = (0.0, 50.0, 60.0, 70.0, 78.0, 88.0, 98.0, 110.0)
+#: octave, ``floor`` to ``2 * floor`` (88: the tempos 88 to 175).  Their edges are no tempo
+#: that much music is written at (such as 120 or 140), whose octave a range's edge would
+#: decide by a hair.  0 is the analyzer's own choice of metrical level.
+TEMPO_FLOORS = (0.0, 58.0, 68.0, 78.0, 88.0, 98.0, 108.0)
 
 _UNITS = {"sample_rate": " Hz", "chunk_seconds": " s", "budget_base_s": " s",
           "budget_factor": " s per s of audio", "hard_limit_factor": " x budget",
@@ -49,10 +51,11 @@ def _check_range(name: str, value, lo, hi, kind) -> None:
 
 
 def tempo_range_text(floor: float) -> str:
-    """How a tempo range reads to a user: "88-176 BPM", or "automatic" for 0."""
+    """How a tempo range reads to a user: the whole tempos in it, "88-175 BPM" for 88, or
+    "automatic" for 0."""
     if not floor:
         return "automatic"
-    return f"{floor:g}\u2013{2 * floor:g} BPM"
+    return f"{floor:g}\u2013{math.ceil(2 * floor) - 1:g} BPM"
 
 
 def default_workers() -> int:
@@ -82,8 +85,8 @@ class AnalysisSettings:
     tempo_floor_bpm : float
         0: each song's tempo is stated at the metrical level the analyzer finds most likely.
         Otherwise the slowest tempo of a one-octave range (``floor`` to ``2 * floor``) that
-        every tempo is stated in, as DJ programs offer: 88 states a half-time groove at 170
-        as 170 and a chorale at 66 as 132.  The analyzer's evidence still decides between
+        every tempo is stated in, as DJ programs offer: 88 (88-175) states a half-time
+        groove at 170 as 170 and a chorale at 66 as 132.  The analyzer's evidence still decides between
         readings that are not octaves of each other (a tempo or 2/3 of it).
     """
 

@@ -70,7 +70,7 @@ File &#9656; New Session starts an empty list.</p>
 <p><b>Tempo range.</b> Half or double a beat is often as good a tempo: a half-time groove at
 170 is 85 to a rock drummer, a chorale at 66 is 132 to a DJ program. By default each song is
 stated at the beat the analyzer finds most likely. To state every tempo the way your
-reference sheet does, choose a range in Settings (88&ndash;176 BPM, as dance charts state
+reference sheet does, choose a range in Settings (88&ndash;175 BPM, as dance charts state
 tempos, for example): each tempo is then moved by octaves into it, never to another
 reading. Changes apply to the next batch.</p>
 

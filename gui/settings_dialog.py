@@ -168,7 +168,7 @@ class SettingsDialog(QDialog):
         self.tempo_range.setToolTip(
             "The octave every tempo is stated in. Automatic states each song at the beat the "
             "analyzer finds most likely; a range states it the way DJ programs and dance "
-            "charts do (88\u2013176: a half-time groove at 170 reads 170, a chorale at 66 "
+            "charts do (88\u2013175: a half-time groove at 170 reads 170, a chorale at 66 "
             "reads 132). Tempo readings that are not octaves of each other are still told "
             "apart by the analysis.")
         form.addRow("Workers:", self.workers)

@@ -387,8 +387,13 @@ def candidate_table(bands: np.ndarray, frame_rate: float, *, chroma: np.ndarray 
 
 
 def fold_tempo(bpm: float, floor: float) -> float:
-    """``bpm`` moved by whole octaves into the range ``floor`` (included) to ``2 * floor``."""
-    return float(floor * 2.0 ** (np.log2(bpm / floor) % 1.0))
+    """``bpm`` moved by whole octaves into the range ``floor`` (included) to ``2 * floor``.
+
+    The octave is chosen by the tempo to 0.1 BPM, as it is read: 87.99 stays in the range
+    from 88 and 175.98 moves to 87.99.
+    """
+    shift = np.floor(np.log2(round(float(bpm), 1) / floor))
+    return float(bpm * 2.0 ** -shift)
 
 
 def _one_tempo(c: np.ndarray, floor: float) -> np.ndarray:

@@ -51,9 +51,9 @@ def _settings_args(p: argparse.ArgumentParser) -> None:
                    help="a song times out at this many budgets (default: %(default)s)")
     g.add_argument("--tempo-floor", type=float, default=d.tempo_floor_bpm, metavar="BPM",
                    help="state every tempo in the octave BPM to 2 x BPM, as DJ programs do "
-                        "(88: a half-time groove at 170 reads 170, a chorale at 66 reads "
-                        "132); 0: the metrical level the analyzer finds most likely "
-                        "(default: %(default)s)")
+                        "(88: from 88 to 175, a half-time groove at 170 reads 170, a chorale "
+                        "at 66 reads 132); 0: the metrical level the analyzer finds most "
+                        "likely (default: %(default)s)")
 
 
 def settings_from_args(args) -> AnalysisSettings:

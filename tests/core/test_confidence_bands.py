@@ -43,7 +43,7 @@ def test_songs_are_analyzed_as_files_and_a_refused_file_gives_none(tmp_path):
 def test_a_range_scores_the_tempo_it_states_for_the_truth():
     from benchmarks.tempo_floor import in_range_hit
 
-    assert in_range_hit(170.5, 85.0, 88.0)  # 85 is stated as 170 in 88-176
+    assert in_range_hit(170.5, 85.0, 88.0)  # 85 is stated as 170 in 88-175
     assert not in_range_hit(85.0, 170.0, 88.0)
     assert in_range_hit(95.0, 190.0, 88.0) and in_range_hit(66.0, 132.0, 60.0)
     assert not in_range_hit(113.3, 170.0, 88.0)  # 2/3 is no octave

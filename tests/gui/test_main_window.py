@@ -191,18 +191,18 @@ def test_the_tempo_range_is_chosen_remembered_and_restored(qtbot):
     assert load_settings() == s
     dlg = SettingsDialog(s)
     qtbot.addWidget(dlg)
-    assert dlg.tempo_range.currentText() == "88\u2013176 BPM"
+    assert dlg.tempo_range.currentText() == "88\u2013175 BPM"
     assert dlg.settings() == s
-    dlg.tempo_range.setCurrentIndex(dlg.tempo_range.findData(70.0))
-    assert dlg.settings().tempo_floor_bpm == 70.0
+    dlg.tempo_range.setCurrentIndex(dlg.tempo_range.findData(78.0))
+    assert dlg.settings().tempo_floor_bpm == 78.0
     dlg._defaults()
     assert dlg.tempo_range.currentText().startswith("Automatic")
     assert dlg.settings().tempo_floor_bpm == 0.0
     # a range set on the command line is offered as it is
-    odd = SettingsDialog(AnalysisSettings(workers=2, tempo_floor_bpm=84.0))
+    odd = SettingsDialog(AnalysisSettings(workers=2, tempo_floor_bpm=84.5))
     qtbot.addWidget(odd)
-    assert odd.tempo_range.currentText() == "84\u2013168 BPM"
-    assert odd.settings().tempo_floor_bpm == 84.0
+    assert odd.tempo_range.currentText() == "84.5\u2013168 BPM"
+    assert odd.settings().tempo_floor_bpm == 84.5
 
 
 def test_bad_remembered_setting_falls_back_on_default(qtbot):
