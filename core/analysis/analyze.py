@@ -240,7 +240,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     desc = compute_descriptors(
         rms=feats.rms, centroid_hz=feats.centroid_hz, flatness=feats.flatness,
         onset_envelope=feats.onset_envelope, frame_rate=feats.frame_rate,
-        tempo_bpm=tempo.bpm if tempo else None,
+        tempo_bpm=(tempo.found_bpm or tempo.bpm) if tempo else None,
         tempo_confidence=tempo.confidence if tempo else 0.0,
         key_mode=key.key.mode if key and key.key else None,
         key_confidence=key.confidence if key else 0.0,

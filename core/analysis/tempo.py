@@ -241,6 +241,10 @@ class TempoEstimate:
         Autocorrelation (0-1) of the onset envelope at the chosen beat period.
     weak : bool
         True when the pulse is too weak to trust (the tempo is a best guess).
+    found_bpm : float or None
+        With a stated tempo range: the beat the evidence found, before it was moved by
+        octaves into the range; the descriptors that read the pace (danceability) take it,
+        so that the range a user states tempos in does not move them.  None without a range.
     """
 
     bpm: float | None
@@ -249,6 +253,7 @@ class TempoEstimate:
     scores: tuple[float, ...] = field(default=(), repr=False)
     periodicity: float = 0.0
     weak: bool = False
+    found_bpm: float | None = None
 
 
 def _weak_periodicity(seconds: float) -> float:
@@ -437,7 +442,8 @@ def _decide(table, frame_rate: float, seconds: float, floor: float = 0.0) -> Tem
         scores=(float(mass[top]),) + tuple(float(mass[i] if floor else prob[i]) for i in rest),
         periodicity=per,
         weak=bool(table["periodicity"] < _weak_periodicity(seconds) or conf < _WEAK_CONFIDENCE
-                  or table["faint"] or table["onsets"] < _STEADY_ONSETS))
+                  or table["faint"] or table["onsets"] < _STEADY_ONSETS),
+        found_bpm=round(beat, 2) if floor else None)
 
 
 def _refine(acf: np.ndarray, frame_rate: float, bpm: float, *, spread: float = 0.03,
@@ -630,11 +636,16 @@ def read_as_loop(features, once: TempoEstimate, repeated, seconds: float, *,
     if floor_bpm:
         bpm = fold_tempo(bpm, floor_bpm)
     beats = round(bpm * seconds / 60.0)
+    found_bpm = None
+    if floor_bpm:  # the loop's exact beat at the octave the single pass's evidence found
+        level = once.found_bpm or once.bpm
+        found_bpm = round(bpm * 2.0 ** round(float(np.log2(level / bpm))), 2)
     bpm = round(bpm, 2)
     base = once if same else looped
     return TempoEstimate(bpm=bpm, confidence=base.confidence,
                          alternatives=(bpm,) + base.alternatives[1:], scores=base.scores,
-                         periodicity=base.periodicity, weak=once.weak or looped.weak), beats
+                         periodicity=base.periodicity, weak=once.weak or looped.weak,
+                         found_bpm=found_bpm), beats
 
 
 def _beats_in(features, bpm: float) -> bool:

@@ -77,11 +77,19 @@ def test_a_tempo_range_states_the_song_its_chunks_and_a_loop_in_it(tmp_path):
     alternatives = [float(b) for b in ranged.bpm_alternatives.split(";")]
     assert alternatives[0] == ranged.bpm and all(87.9 <= b < 176.0 for b in alternatives)
     assert ranged.bpm_confidence >= plain.bpm_confidence
+    # the pace descriptors read the beat the evidence found, wherever the range states it
+    low = analyze_file(path, settings=AnalysisSettings(chunk_seconds=12.0, workers=1,
+                                                       tempo_floor_bpm=58.0))
+    assert abs(low.bpm - 84.0) <= 0.04 * 84.0
+    assert low.danceability == pytest.approx(ranged.danceability, abs=1e-3)
     # a one-bar loop: its beats are counted at the tempo in the range
     loop = tmp_path / "loop.wav"
     write_audio(loop, click_track(100.0, 2.4, 22050), 22050)
     r = analyze_file(loop, settings=AnalysisSettings(workers=1, tempo_floor_bpm=110.0))
     assert r.bpm == pytest.approx(200.0, abs=0.5) and "loop of 8 beats" in r.note, r
+    slow = analyze_file(loop, settings=AnalysisSettings(workers=1, tempo_floor_bpm=58.0))
+    assert slow.bpm == pytest.approx(100.0, abs=0.5) and "loop of 4 beats" in slow.note
+    assert r.danceability == pytest.approx(slow.danceability, abs=1e-3)
 
 
 def test_chunks_stream_with_progress_and_per_chunk_values(tmp_path):
