@@ -1,7 +1,7 @@
 """What a stated tempo range does: each song analyzed with a range against the default answer
 moved into the same range.
 
-    python -m benchmarks.tempo_floor [--floors 60 70 88 98] [--sets productions midisongs ...]
+    python -m benchmarks.tempo_floor [--floors 58 68 ...] [--sets productions midisongs ...]
                                      [--editions heldout fresh ...] [--workers 2]
 
 A tempo range (the setting ``tempo_floor_bpm``; Settings > Tempo range) states every tempo in
@@ -35,8 +35,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 __all__ = ["in_range_hit", "main"]
-
-_FLOORS = (60.0, 70.0, 88.0, 98.0)
 
 
 def in_range_hit(answer: float | None, truth: float, floor: float) -> bool:
@@ -73,10 +71,12 @@ def main(argv=None) -> int:
     from benchmarks.confidence import TEMPO_SETS, heldout_items, tempo_songs
     from benchmarks.evalset import EDITIONS
     from core.analysis.tempo import fold_tempo
+    from core.settings import TEMPO_FLOORS
 
     held_out = ["heldout"] + [e for e in EDITIONS if EDITIONS[e][2] == ("heldout",)]
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--floors", nargs="+", type=float, default=list(_FLOORS))
+    ap.add_argument("--floors", nargs="+", type=float, default=[f for f in TEMPO_FLOORS if f],
+                    help="the ranges' floors (default: the window's ranges)")
     ap.add_argument("--sets", nargs="*", choices=TEMPO_SETS, default=list(TEMPO_SETS))
     ap.add_argument("--editions", nargs="*", choices=held_out, default=held_out)
     ap.add_argument("--workers", type=int, default=2, help="songs analyzed at once")
