@@ -71,7 +71,7 @@ def main(argv=None) -> int:
     from benchmarks.confidence import TEMPO_SETS, heldout_items, tempo_songs
     from benchmarks.evalset import EDITIONS
     from core.analysis.tempo import fold_tempo
-    from core.settings import TEMPO_FLOORS
+    from core.settings import TEMPO_FLOORS, tempo_range_text
 
     held_out = ["heldout"] + [e for e in EDITIONS if EDITIONS[e][2] == ("heldout",)]
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -103,7 +103,7 @@ def main(argv=None) -> int:
                      for b, t in zip(plain, truth, strict=True)]
             hit = [in_range_hit(b, t, floor) for b, t in zip(ranged, truth, strict=True)]
             m, h = np.asarray(moved), np.asarray(hit)
-            print(f"  {floor:5.0f}-{2 * floor:<5.0f} BPM {m.mean():6.3f} {h.mean():6.3f} "
+            print(f"  {tempo_range_text(floor):<14} {m.mean():6.3f} {h.mean():6.3f} "
                   f"{int(np.sum(h & ~m)):6d} {int(np.sum(m & ~h)):6d}", flush=True)
     return 0
 
