@@ -42,11 +42,9 @@ def in_range_hit(answer: float | None, truth: float, floor: float) -> bool:
     """Whether ``answer`` is the tempo a range from ``floor`` states for ``truth`` (within 4 %
     of the truth moved by octaves into ``floor`` to ``2 * floor``)."""
     from core.analysis.tempo import fold_tempo
+    from core.calibration.agreement import tempo_hits
 
-    if answer is None:
-        return False
-    want = fold_tempo(truth, floor)
-    return abs(answer - want) <= 0.04 * want
+    return tempo_hits(answer, fold_tempo(truth, floor))[0]
 
 
 def _answers(paths: list[str], floor: float, workers: int) -> list[float | None]:
@@ -72,6 +70,7 @@ def main(argv=None) -> int:
     from benchmarks.confidence import TEMPO_SETS, heldout_items, tempo_songs
     from benchmarks.evalset import EDITIONS
     from core.analysis.tempo import fold_tempo
+    from core.calibration.agreement import tempo_hits
     from core.settings import TEMPO_FLOORS, tempo_range_text
 
     held_out = ["heldout"] + [e for e in EDITIONS if EDITIONS[e][2] == ("heldout",)]
@@ -96,8 +95,7 @@ def main(argv=None) -> int:
         paths = [p for p, _ in rows]
         truth = [t for _, t in rows]
         plain = _answers(paths, 0.0, args.workers)
-        stated = np.mean([b is not None and abs(b - t) <= 0.04 * t
-                          for b, t in zip(plain, truth, strict=True)])
+        stated = np.mean([tempo_hits(b, t)[0] for b, t in zip(plain, truth, strict=True)])
         print(f"\n{title}: {len(rows)} songs; without a range, against each song's own "
               f"stated tempo: Acc1 {stated:.3f}")
         print(f"  {'range':<14} {'moved':>6} {'range':>6} {'gained':>6} {'lost':>6}")

@@ -633,13 +633,12 @@ def read_as_loop(features, once: TempoEstimate, repeated, seconds: float, *,
     # where the repeated one found the loop's beat
     if not _beats_in(features, found if floor_bpm else bpm):
         return once, None
-    if floor_bpm:
-        bpm = fold_tempo(bpm, floor_bpm)
-    beats = round(bpm * seconds / 60.0)
     found_bpm = None
-    if floor_bpm:  # the loop's exact beat at the octave the single pass's evidence found
+    if floor_bpm:  # stated in the range; kept at the octave the single pass's evidence found
+        bpm = fold_tempo(bpm, floor_bpm)
         level = once.found_bpm or once.bpm
         found_bpm = round(bpm * 2.0 ** round(float(np.log2(level / bpm))), 2)
+    beats = round(bpm * seconds / 60.0)
     bpm = round(bpm, 2)
     base = once if same else looped
     return TempoEstimate(bpm=bpm, confidence=base.confidence,
