@@ -111,13 +111,15 @@ class AnalysisSettings:
         return dataclasses.asdict(self)
 
     def fingerprint(self) -> str:
-        """Hash of what changes analysis results: the analyzer's version, the analysis rate,
-        the chunk length and a stated tempo range (not workers or budgets).  Without a tempo
-        range the hash is what it was before there was one, so stored results stay valid."""
+        """Hash of what changes analysis results: the analyzer's build
+        (:func:`core.analysis.identity.analyzer_id`: its code, model and libraries, so a
+        result stored by another build is analyzed again), the analysis rate, the chunk
+        length and a stated tempo range (not workers or budgets)."""
         from core import __version__
+        from core.analysis.identity import analyzer_id
 
         relevant = {"sample_rate": self.sample_rate, "chunk_seconds": self.chunk_seconds,
-                    "version": __version__}
+                    "version": __version__, "analyzer": analyzer_id()}
         if self.tempo_floor_bpm:
             relevant["tempo_floor_bpm"] = float(self.tempo_floor_bpm)
         return hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:12]

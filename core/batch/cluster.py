@@ -115,6 +115,23 @@ def parse_cluster(text: str, *, files: str = FILES_SHARED,
     raise ValueError(f"not a cluster: {text!r} (use local, local:N or tcp://HOST:PORT)")
 
 
+def _other_build(builds: dict) -> str:
+    """Why the workers cannot analyze for this SongCal (a worker runs another build of the
+    analyzer, whose results would be stored and calibrated as this one's), or empty.
+    ``builds``: worker address -> what :func:`warm_up` returned there."""
+    from core.analysis.identity import analyzer_id
+
+    ours = analyzer_id()
+    for worker, build in sorted(builds.items()):
+        if build != ours:
+            hexid = isinstance(build, str) and re.fullmatch("[0-9a-f]{12}", build)
+            said = build if hexid else "older"
+            return (f"worker {worker} runs another build of the analyzer ({said}; this "
+                    f"SongCal: {ours}), whose results would differ: install this SongCal "
+                    f"on every worker")
+    return ""
+
+
 def _import_dask():
     try:
         import distributed
@@ -229,12 +246,16 @@ class ClusterConnection:
                 raise ClusterError(f"cannot reach the {self.spec.describe()} within "
                                    f"{_CONNECT_TIMEOUT_S:.0f} s: {err}") from None
             try:
-                self.client.run(warm_up)
+                builds = self.client.run(warm_up)
             except Exception as err:
                 self.close()
                 raise ClusterError(f"the workers of the {self.spec.describe()} cannot "
                                    f"import SongCal ({type(err).__name__}: {err}); install "
                                    f"songcal on every worker") from None
+            other = _other_build(builds)
+            if other:
+                self.close()
+                raise ClusterError(other)
         self.client.subscribe_topic(PROGRESS_TOPIC, self._event)
         self._subscribed = True
 

@@ -64,11 +64,13 @@ def tune_allocator() -> bool:
 
 def warm_up() -> str:
     """Run once on each worker: import the analyzer and analyze four seconds of noise, so
-    the first song does not pay for imports, filter banks and FFT plans."""
+    the first song does not pay for imports, filter banks and FFT plans.  Returns the
+    worker's analyzer build (:func:`core.analysis.identity.analyzer_id`)."""
     import numpy as np
     import soundfile as sf
 
     from core.analysis.analyze import analyze_file
+    from core.analysis.identity import analyzer_id
 
     tune_allocator()
     fd, path = tempfile.mkstemp(prefix="songcal-warm-", suffix=".wav")
@@ -79,7 +81,7 @@ def warm_up() -> str:
         analyze_file(path)
     finally:
         os.unlink(path)
-    return socket.gethostname()
+    return analyzer_id()
 
 
 def _worker_name() -> tuple[str, str]:

@@ -164,7 +164,26 @@ def _versions() -> list[Check]:
                                     f"librosa: incomplete ({_reason(exc)})"))
                 continue
         checks.append(Check(s, label, found))
+    checks.append(_analyzer_build(s))
     return checks
+
+
+def _analyzer_build(section: str) -> Check:
+    """The analyzer's build id (what the session store and the exports name results by)."""
+    try:
+        from core.analysis.identity import analyzer_id, code_coverage
+
+        ident, (read, total) = analyzer_id(), code_coverage()
+    except Exception as exc:
+        return Check(section, "Analyzer", f"cannot be named ({_reason(exc)})",
+                     f"Analyzer build: cannot be named ({_reason(exc)}); nothing can be "
+                     "analyzed")
+    found = f"{ident} (the code of {read} of {total} modules)"
+    if read < total:
+        return Check(section, "Analyzer", found,
+                     f"Analyzer build: the code of {total - read} modules cannot be read, "
+                     "so a change to them would not be noticed by the session store")
+    return Check(section, "Analyzer", found)
 
 
 # -- decoding ------------------------------------------------------------------------------

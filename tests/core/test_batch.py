@@ -57,20 +57,22 @@ def test_another_tempo_range_is_refused(floor):
         AnalysisSettings(workers=1, tempo_floor_bpm=floor)
 
 
-def test_a_tempo_range_changes_the_settings_fingerprint_and_none_keeps_it():
-    import hashlib
-    import json
-
-    from core import __version__
-
+def test_a_tempo_range_changes_the_settings_fingerprint():
     plain = AnalysisSettings(workers=1)
-    # without a range the fingerprint is the one stored results were saved under
-    before = {"sample_rate": 22050, "chunk_seconds": 30.0, "version": __version__}
-    assert plain.fingerprint() == hashlib.sha1(
-        json.dumps(before, sort_keys=True).encode()).hexdigest()[:12]
     ranged = {AnalysisSettings(workers=1, tempo_floor_bpm=f).fingerprint() for f in (70, 88)}
     assert len(ranged) == 2 and plain.fingerprint() not in ranged
-    assert AnalysisSettings(workers=4).fingerprint() == plain.fingerprint()
+    assert AnalysisSettings(workers=4, budget_base_s=60.0).fingerprint() == plain.fingerprint()
+    assert AnalysisSettings(workers=1, chunk_seconds=20.0).fingerprint() != plain.fingerprint()
+
+
+def test_another_build_of_the_analyzer_changes_the_settings_fingerprint(monkeypatch):
+    import core.analysis.identity as identity
+
+    plain = AnalysisSettings(workers=1)
+    before = plain.fingerprint()
+    monkeypatch.setattr(identity, "analyzer_id", lambda: "0123456789ab")
+    assert plain.fingerprint() != before  # results stored by another build are not served
+    assert AnalysisSettings(workers=3).fingerprint() == plain.fingerprint()
 
 
 # -- budgets ------------------------------------------------------------------------------

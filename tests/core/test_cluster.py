@@ -255,3 +255,16 @@ def test_allocator_tuning_in_this_process(monkeypatch):
     monkeypatch.setattr(cluster_tasks, "_allocator_tuned", False)
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
     assert [cluster_tasks.tune_allocator(), cluster_tasks.tune_allocator()] == [True, False]
+
+
+def test_a_worker_of_another_analyzer_build_is_refused():
+    from core.analysis.identity import analyzer_id
+    from core.batch.cluster import _other_build
+
+    ours = analyzer_id()
+    assert _other_build({"tcp://a:1": ours, "tcp://b:1": ours}) == ""
+    said = _other_build({"tcp://a:1": ours, "tcp://b:1": "0123456789ab"})
+    assert "worker tcp://b:1 runs another build of the analyzer (0123456789ab" in said
+    assert ours in said
+    # an older SongCal's warm-up answered with its host name
+    assert "(older;" in _other_build({"tcp://c:1": "render-host-7"})

@@ -164,3 +164,17 @@ def test_folders_and_window_are_reported_in_their_sections(monkeypatch, tmp_path
     sections = list(dict.fromkeys(c.section for c in report.checks))
     assert sections[-2:] == ["Folders", "Window"], sections
     assert "\nWindow\n" in "\n" + report.text()
+
+
+def test_the_analyzer_build_is_named_and_unread_code_is_a_problem(monkeypatch, tmp_path,
+                                                                   offscreen):
+    import core.analysis.identity as identity
+
+    report = run_checks(store_path=str(tmp_path / "s.sqlite"), decode=False)
+    line = next(c for c in report.checks if c.name == "Analyzer")
+    n = len(identity.ANALYSIS_MODULES)
+    assert line.value == f"{identity.analyzer_id()} (the code of {n} of {n} modules)"
+    assert line.problem is None
+    monkeypatch.setattr(identity, "_identity", lambda: ("0123456789ab", n - 2))
+    report = run_checks(store_path=str(tmp_path / "s.sqlite"), decode=False)
+    assert "Analyzer build: the code of 2 modules cannot be read" in report.problems[0]
