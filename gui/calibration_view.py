@@ -357,7 +357,12 @@ class CalibrationView(QWidget):
         self.scatter_panel.add_profile_to_legend()
         text = (f"Profile {os.path.basename(applied.path)} applied to {len(applied.rows)} "
                 "songs (see Calibrated values)")
-        self.profile_label.setText(text + (": " + "; ".join(bits) if bits else "."))
+        text += ": " + "; ".join(bits) if bits else "."
+        if applied.warning:
+            text += f" Warning: {applied.warning}."
+            self._set_status(f"Profile {os.path.basename(applied.path)}: "
+                             f"{applied.warning}", level="warning")
+        self.profile_label.setText(text)
         self.tables.setCurrentWidget(self.values_table)
         self.schedule_refresh()
 

@@ -32,9 +32,10 @@ def write_results_csv(path, batch) -> str:
     str
         ``path``.
     """
+    from core.analysis.identity import analyzer_id
     from core.io.results import write_results_csv as write
 
-    write(path, batch.results(), settings=batch.settings)
+    write(path, batch.results(), settings=batch.settings, analyzer=analyzer_id())
     return os.fspath(path)
 
 

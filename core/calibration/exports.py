@@ -138,11 +138,12 @@ def new_export_folder(parent: str | os.PathLike, *, now: datetime.datetime | Non
     raise FileExistsError(f"no free export folder name left in {parent} for {stamp}")
 
 
-def export_meta(sheet: ReferenceSheet | None, *, settings=None,
+def export_meta(sheet: ReferenceSheet | None, *, settings=None, analyzer: str | None = None,
                 calibration_settings: dict | None = None) -> dict:
     """Provenance columns of a calibration export (:func:`core.io.provenance.provenance`)
     with the sheet's file name and SHA-256."""
-    return provenance(settings=settings, calibration_settings=calibration_settings,
+    return provenance(settings=settings, analyzer=analyzer,
+                      calibration_settings=calibration_settings,
                       reference_file=sheet.name if sheet is not None else None,
                       reference_sha256=sheet.sha256 if sheet is not None else None)
 

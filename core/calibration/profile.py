@@ -50,6 +50,8 @@ __all__ = [
     "ProfileError",
     "CalibrationProfile",
     "profile_from_calibration",
+    "results_analyzer",
+    "profile_mismatch",
     "profile_to_dict",
     "profile_from_dict",
     "save_profile",
@@ -211,6 +213,33 @@ def profile_from_calibration(cal: Calibration, *, meta: dict | None = None
         key=cal.key.correction if cal.key is not None else None,
         learned=learned, intervals=intervals, verdicts=verdicts, meta=full_meta,
     )
+
+
+def results_analyzer(rows) -> str | None:
+    """The analyzer build that made results rows: their ``analyzer`` column when they were
+    read from a SongCal file (which carries ``songcal_version``; empty when it names no
+    build), None for rows this SongCal made (this build)."""
+    for r in rows:
+        if r.get("analyzer"):
+            return str(r["analyzer"])
+    return "" if any("songcal_version" in r for r in rows) else None
+
+
+def profile_mismatch(profile: CalibrationProfile, analyzer: str | None) -> str:
+    """Why ``profile`` may not fit results of the build ``analyzer`` (None: this build), or
+    empty.  A correction learns one analyzer's errors: results of another build (a later
+    tempo or key decision, another library) may not have them.  Empty when either side
+    does not say which build it is."""
+    fitted_on = str(profile.meta.get("analyzer") or "")
+    if analyzer is None:
+        from core.analysis.identity import analyzer_id
+
+        analyzer = analyzer_id()
+    if not fitted_on or not analyzer or fitted_on == analyzer:
+        return ""
+    return (f"the profile was fitted on results of analyzer build {fitted_on}, these "
+            f"results come from build {analyzer}: its corrections may not fit them "
+            "(fit a new calibration on these results to be sure)")
 
 
 def profile_to_dict(profile: CalibrationProfile) -> dict:

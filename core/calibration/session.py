@@ -44,7 +44,13 @@ from core.calibration.exports import (
 from core.calibration.fit import Calibration, LearnedInputs, fit_calibration
 from core.calibration.inputs import ALL_INPUTS
 from core.calibration.pairing import Pairing
-from core.calibration.profile import CalibrationProfile, profile_from_calibration, save_profile
+from core.calibration.profile import (
+    CalibrationProfile,
+    profile_from_calibration,
+    profile_mismatch,
+    results_analyzer,
+    save_profile,
+)
 from core.calibration.reference import REFERENCE_DESCRIPTORS, ReferenceSheet
 from core.calibration.summary import DescriptorSummary, descriptor_summaries
 from core.io.csvio import read_csv_rows
@@ -123,12 +129,16 @@ class AppliedProfile:
         Per numeric column with paired songs: (n, MAE of the raw values -- NaN for an extra
         column --, MAE of the calibrated values), in the column's unit.  A profile fitted on
         other songs gives out-of-sample figures here.
+    warning : str
+        Why the profile may not fit these results (it was fitted on results of another
+        build of the analyzer), or empty.
     """
 
     path: str
     profile: CalibrationProfile
     rows: list = field(default_factory=list)
     mae: dict = field(default_factory=dict)
+    warning: str = ""
 
 
 class CalibrationSession(Pairing):
@@ -140,12 +150,18 @@ class CalibrationSession(Pairing):
     settings : AnalysisSettings, dict or str, optional
         Analysis settings recorded in the exports; by default the ``settings`` column of
         the results rows.
+    analyzer : str, optional
+        The build of the analyzer that made the results (empty: not known, as for a
+        results file that does not say); by default the ``analyzer`` column of the rows,
+        else this build.
     """
 
-    def __init__(self, *, options: CalibrationOptions | None = None, settings=None):
+    def __init__(self, *, options: CalibrationOptions | None = None, settings=None,
+                 analyzer: str | None = None):
         self.options = options or CalibrationOptions()
         super().__init__(threshold=self.options.threshold)
         self.settings = settings
+        self.analyzer = analyzer
         #: The fitted calibration (None before a fit); see :attr:`calibration_is_current`.
         self.calibration: Calibration | None = None
         self.calibration_version = -1
@@ -242,13 +258,24 @@ class CalibrationSession(Pairing):
         """Keep a calibration fitted (on a copy) at ``version``."""
         self.calibration, self.calibration_version = calibration, version
 
+    def results_analyzer(self) -> str | None:
+        """The build of the analyzer that made the results: the one given, else the
+        ``analyzer`` column of rows read from a results file (empty when the file does not
+        say), or None for results this SongCal made."""
+        return self.analyzer if self.analyzer is not None else results_analyzer(self.rows)
+
     def meta(self) -> dict:
-        """Provenance of the exports: app version, analysis and calibration settings,
-        reference file name and SHA-256."""
+        """Provenance of the exports: app version, analyzer build, analysis and calibration
+        settings, reference file name and SHA-256."""
         settings = self.settings
         if settings is None:
             settings = next((r.get("settings") for r in self.rows if r.get("settings")), None)
-        return export_meta(self.sheet, settings=settings,
+        analyzer = self.results_analyzer()
+        if analyzer is None:  # results this SongCal made
+            from core.analysis.identity import analyzer_id
+
+            analyzer = analyzer_id()
+        return export_meta(self.sheet, settings=settings, analyzer=analyzer,
                            calibration_settings=self.options.as_dict())
 
     def profile(self) -> CalibrationProfile:
@@ -291,7 +318,8 @@ class CalibrationSession(Pairing):
                 measured[c] = (int(ok.sum()), before, mae(fixed[ok], y[ok]))
         self.applied = AppliedProfile(os.fspath(path), profile,
                                       apply_profile(profile, self.rows,
-                                                    inputs=self.input_matrix()), measured)
+                                                    inputs=self.input_matrix()), measured,
+                                      profile_mismatch(profile, self.results_analyzer()))
         return self.applied
 
     @property
@@ -466,7 +494,8 @@ def calibrate_results_csv(results_csv, reference, *, out_dir=None, settings=None
     stem = os.path.splitext(os.path.basename(results_csv))[0]
     folder = os.fspath(out_dir) if out_dir else os.path.dirname(os.path.abspath(results_csv))
     _, rows = read_csv_rows(results_csv)
-    session = CalibrationSession(options=options, settings=settings)
+    session = CalibrationSession(options=options, settings=settings,
+                                 analyzer=results_analyzer(rows) or "")
     session.set_results(rows, keys=range(len(rows)))
     session.set_reference(reference)
     return session, session.export(folder, stem=stem)

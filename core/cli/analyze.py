@@ -410,8 +410,11 @@ def run(args) -> int:
                 runner.close()
         reporter.finish()
         stopped = interrupted or runner.stopped_by is not None
+        from core.analysis.identity import analyzer_id
+
         try:
-            write_results_csv(targets["-o"], batch.results(), settings=batch.settings)
+            write_results_csv(targets["-o"], batch.results(), settings=batch.settings,
+                              analyzer=analyzer_id())
         except OSError as err:
             code = write_failed("analyze", args.output, err)
         if store is not None:

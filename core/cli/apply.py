@@ -72,7 +72,7 @@ def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "appl
         3 when the output could not be written.
     """
     from core.calibration.exports import write_calibrated_csv
-    from core.calibration.profile import load_profile
+    from core.calibration.profile import load_profile, profile_mismatch, results_analyzer
     from core.cli.guard import guard_outputs, safe_console, write_failed
     from core.io.csvio import CsvReadError, read_csv_rows
     from core.io.provenance import provenance
@@ -114,8 +114,14 @@ def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "appl
         with contextlib.suppress(OSError, ValueError):
             print(f"songcal {cmd}: warning: the results have no {', '.join(missing)} "
                   f"column(s); their calibrated columns stay empty", file=sys.stderr)
+    analyzer = results_analyzer(rows) or ""  # a file without the column: not said
+    mismatch = profile_mismatch(profile, analyzer)
+    if mismatch:
+        with contextlib.suppress(OSError, ValueError):
+            print(f"songcal {cmd}: warning: {mismatch}", file=sys.stderr)
     settings = next((r.get("settings") for r in rows if r.get("settings")), "")
-    meta = provenance(settings=settings, profile_file=os.path.basename(profile_path),
+    meta = provenance(settings=settings, analyzer=analyzer,
+                      profile_file=os.path.basename(profile_path),
                       reference_file=profile.meta.get("reference_file", ""),
                       reference_sha256=profile.meta.get("reference_sha256", ""))
     try:

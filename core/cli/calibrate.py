@@ -216,9 +216,11 @@ def _print_scores(cal, stream) -> None:
 
 def _session(rows, reference, *, settings=None, options=None):
     """A session of ``rows`` (keyed by position) and the sheet, matched and fitted."""
+    from core.calibration.profile import results_analyzer
     from core.calibration.session import CalibrationSession
 
-    session = CalibrationSession(options=options, settings=settings)
+    session = CalibrationSession(options=options, settings=settings,
+                                 analyzer=results_analyzer(rows) or "")  # read from a file
     session.set_results(rows, keys=range(len(rows)))
     session.set_reference(reference)
     session.fit()

@@ -1,7 +1,8 @@
 """Provenance: the trailing columns every SongCal export carries.
 
-Each export records the app version, the analysis settings it came from and, where they
-apply, the calibration settings, the reference sheet (name and SHA-256) and the profile.
+Each export records the app version, the build of the analyzer that made its results
+(:func:`core.analysis.identity.analyzer_id`), the analysis settings it came from and, where
+they apply, the calibration settings, the reference sheet (name and SHA-256) and the profile.
 They are trailing columns with the same value on every row, so a file stays a plain table.
 """
 
@@ -12,7 +13,7 @@ from core import __version__
 __all__ = ["PROVENANCE_COLUMNS", "provenance", "settings_text"]
 
 #: Trailing columns that carry provenance (not data) in SongCal exports.
-PROVENANCE_COLUMNS = ("songcal_version", "settings", "calibration_settings",
+PROVENANCE_COLUMNS = ("songcal_version", "analyzer", "settings", "calibration_settings",
                       "reference_file", "reference_sha256", "profile_file")
 
 
@@ -26,7 +27,8 @@ def settings_text(settings) -> str:
     return ";".join(f"{k}={v}" for k, v in d.items())
 
 
-def provenance(*, settings=None, calibration_settings: dict | None = None,
+def provenance(*, settings=None, analyzer: str | None = None,
+               calibration_settings: dict | None = None,
                reference_file: str | None = None, reference_sha256: str | None = None,
                profile_file: str | None = None) -> dict:
     """The provenance columns of one export.
@@ -35,6 +37,10 @@ def provenance(*, settings=None, calibration_settings: dict | None = None,
     ----------
     settings : AnalysisSettings, dict or str, optional
         Analysis settings the results were made with.
+    analyzer : str, optional
+        The build of the analyzer that made the results
+        (:func:`core.analysis.identity.analyzer_id`; empty when a results file they were
+        read from did not say); left out when not given.
     calibration_settings : dict, optional
         Folds, seed, thresholds of a calibration.
     reference_file, reference_sha256 : str, optional
@@ -48,7 +54,10 @@ def provenance(*, settings=None, calibration_settings: dict | None = None,
         Column -> value, in :data:`PROVENANCE_COLUMNS` order; columns that do not apply
         are left out.
     """
-    meta = {"songcal_version": __version__, "settings": settings_text(settings)}
+    meta = {"songcal_version": __version__}
+    if analyzer is not None:
+        meta["analyzer"] = analyzer
+    meta["settings"] = settings_text(settings)
     if calibration_settings is not None:
         meta["calibration_settings"] = settings_text(calibration_settings)
     if reference_file is not None:

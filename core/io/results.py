@@ -175,7 +175,7 @@ def title_from_filename(path) -> tuple[str, str]:
     return identity_from_name(path)
 
 
-def write_results_csv(path, results, *, settings=None) -> None:
+def write_results_csv(path, results, *, settings=None, analyzer: str | None = None) -> None:
     """Write the results CSV atomically: one row per song, failed ones too.
 
     Parameters
@@ -185,9 +185,11 @@ def write_results_csv(path, results, *, settings=None) -> None:
     results : iterable of SongResult
     settings : AnalysisSettings, optional
         Recorded in the provenance columns.
+    analyzer : str, optional
+        The analyzer build that made the results, recorded in the provenance columns.
     """
     from core.io.csvio import write_csv
     from core.io.provenance import provenance
 
     write_csv(path, RESULT_COLUMNS, [r.to_row() for r in results],
-              meta=provenance(settings=settings))
+              meta=provenance(settings=settings, analyzer=analyzer))

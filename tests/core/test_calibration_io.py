@@ -215,6 +215,28 @@ def test_cli_calibrate_and_apply(deck, capsys):
     assert rows[0]["energy_calibrated"] != rows[0]["energy"]
 
 
+def test_cli_apply_warns_when_the_profile_was_fitted_on_another_build(deck, capsys):
+    import json
+
+    tmp, results, ref, res = deck
+    assert _cli(["calibrate", res, "--reference", ref, "-o", tmp / "cal.csv", "--profile",
+                 tmp / "p.json", "--no-learned"]) in (0, 1)
+    profile = json.loads((tmp / "p.json").read_text(encoding="utf-8"))
+    assert profile["meta"]["analyzer"] == ""  # the results file did not name its build
+    named = tmp / "named.csv"
+    write_csv(named, RESULT_COLUMNS, results, meta={"songcal_version": "0.1.0",
+                                                   "analyzer": "a1b2c3d4e5f6"})
+    for build, warned in (("0123456789ab", True), ("a1b2c3d4e5f6", False), ("", False)):
+        profile["meta"]["analyzer"] = build
+        (tmp / "p2.json").write_text(json.dumps(profile), encoding="utf-8")
+        capsys.readouterr()
+        assert _cli(["apply", named, "--profile", tmp / "p2.json", "-o", tmp / "c.csv"]) == 0
+        err = capsys.readouterr().err
+        assert ("warning: the profile was fitted on results of analyzer build "
+                "0123456789ab, these results come from build a1b2c3d4e5f6" in err) == warned
+        assert read_csv_rows(tmp / "c.csv")[1][0]["analyzer"] == "a1b2c3d4e5f6"
+
+
 def test_cli_calibrate_lists_unmatched_and_exits_1(deck, capsys):
     tmp, results, ref, _ = deck
     results = [dict(r) for r in results]

@@ -71,9 +71,10 @@ def test_analyze_writes_a_row_per_audio_file_and_exits_1_on_failures(deck, tmp_p
     assert done.startswith("done ") and " BPM, " in done and " LUFS" in done, done
 
 
-def test_analyze_reads_and_writes_the_session_store(tmp_path, monkeypatch):
-    # The store's own content shows whether the command line read it: a marker planted in
-    # the stored result comes back in the CSV, however fast or slow either run was.
+def _plant_in_the_store(tmp_path, monkeypatch):
+    """Analyze one song into a fresh store, then plant a marker (333 BPM) in its stored
+    result: whether a later run reads the store shows in its CSV, however fast either run
+    was.  Returns the command, the CSV, the analyzed tempo and the store keys."""
     monkeypatch.setenv("SONGCAL_DATA_DIR", str(tmp_path / "data"))
     d = tmp_path / "ok"
     d.mkdir()
@@ -83,7 +84,6 @@ def test_analyze_reads_and_writes_the_session_store(tmp_path, monkeypatch):
     args = ["analyze", str(d), "-o", str(out), "--workers", "1", "-q"]
     assert main(args) == 0
     analyzed = float(_read(out)[0]["bpm"])
-
     fp = AnalysisSettings(workers=1).fingerprint()
     content = content_fingerprint(song)
     store = ResultStore()
@@ -92,7 +92,11 @@ def test_analyze_reads_and_writes_the_session_store(tmp_path, monkeypatch):
     stored.bpm = 333.0
     assert store.save(stored, fp, content).wait(5)
     store.close()
+    return args, out, analyzed, fp, content
 
+
+def test_analyze_reads_and_writes_the_session_store(tmp_path, monkeypatch):
+    args, out, analyzed, fp, content = _plant_in_the_store(tmp_path, monkeypatch)
     assert main(args) == 0
     assert float(_read(out)[0]["bpm"]) == 333.0  # served from the store
 
@@ -105,6 +109,19 @@ def test_analyze_reads_and_writes_the_session_store(tmp_path, monkeypatch):
     assert store.lookup(content, fp).bpm == analyzed  # ...and the fresh result saved
     assert store.unfinished_session() is None  # every run ended its session
     store.close()
+
+
+def test_a_result_another_build_of_the_analyzer_stored_is_analyzed_again(tmp_path, monkeypatch):
+    import core.analysis.identity as identity
+
+    args, out, analyzed, _, _ = _plant_in_the_store(tmp_path, monkeypatch)
+    assert main(args) == 0
+    assert float(_read(out)[0]["bpm"]) == 333.0  # the same build: served
+
+    monkeypatch.setattr(identity, "analyzer_id", lambda: "feedfacecafe")
+    assert main(args) == 0
+    assert float(_read(out)[0]["bpm"]) == analyzed  # another build: analyzed again
+    assert _read(out)[0]["analyzer"] == "feedfacecafe"  # and the export names it
 
 
 def test_no_store_leaves_the_store_untouched(tmp_path, monkeypatch):

@@ -8,6 +8,7 @@ import os
 import numpy as np
 import pytest
 
+from core.analysis.identity import analyzer_id
 from core.io import csvio
 from core.io.csvio import (
     atomic_write_bytes,
@@ -75,7 +76,7 @@ def test_header_cells_are_neutralized(tmp_path):
 
 def test_provenance_cells_are_neutralized_on_every_row(tmp_path):
     path = tmp_path / "p.csv"
-    meta = provenance(settings="=1+2", calibration_settings={"folds": "-5"},
+    meta = provenance(settings="=1+2", analyzer="0123456789ab", calibration_settings={"folds": "-5"},
                       reference_file="=cmd|' /C calc'!A0.csv", reference_sha256="@abc",
                       profile_file="+profile.json")
     write_csv(path, ["title"], [{"title": "one"}, {"title": "two"}], meta=meta)
@@ -157,6 +158,9 @@ def test_settings_text_and_provenance_columns():
     assert settings_text({"x": 1, "y": "z"}) == "x=1;y=z"
     meta = provenance(settings=s)
     assert list(meta) == ["songcal_version", "settings"] and meta["settings"] == text
+    meta = provenance(settings=s, analyzer=analyzer_id())
+    assert list(meta) == ["songcal_version", "analyzer", "settings"]
+    assert provenance(analyzer="")["analyzer"] == ""  # read from a file that did not say
     assert provenance(reference_file="r.csv")["reference_sha256"] == ""
 
 

@@ -248,6 +248,44 @@ def test_apply_profile_measures_it_on_the_paired_songs(session, tmp_path):
     assert session.applied is applied
 
 
+def test_a_profile_knows_its_analyzer_build_and_warns_on_another(session, tmp_path):
+    from core.analysis.identity import analyzer_id
+
+    session.export(tmp_path)
+    profile = load_profile(tmp_path / "results_profile.json")
+    assert profile.meta["analyzer"] == analyzer_id()  # results this SongCal made
+    _, rows = read_csv_rows(tmp_path / "results_paired.csv")
+    assert {r["analyzer"] for r in rows} == {analyzer_id()}
+    assert session.apply_profile(profile).warning == ""
+    profile.meta["analyzer"] = "0123456789ab"
+    warning = session.apply_profile(profile).warning
+    assert "0123456789ab" in warning and analyzer_id() in warning
+    profile.meta.pop("analyzer")  # a profile from before builds were named: nothing to say
+    assert session.apply_profile(profile).warning == ""
+
+
+def test_results_read_from_a_file_keep_the_build_that_made_them(tmp_path):
+    rows, sheet = make_deck()
+    results = tmp_path / "deck.csv"
+    write_csv(results, RESULT_COLUMNS, [{c: r.get(c) for c in RESULT_COLUMNS} for r in rows],
+              meta={"songcal_version": "0.1.0", "analyzer": "a1b2c3d4e5f6"})
+    out = tmp_path / "out"
+    out.mkdir()
+    session, written = calibrate_results_csv(results, sheet, out_dir=out)
+    assert session.results_analyzer() == "a1b2c3d4e5f6"
+    assert load_profile(written["profile"]).meta["analyzer"] == "a1b2c3d4e5f6"
+    _, paired = read_csv_rows(written["paired"])
+    assert paired[0]["analyzer"] == "a1b2c3d4e5f6"
+    # a results file that does not name its build: the exports do not claim this one's
+    plain = tmp_path / "plain.csv"
+    write_csv(plain, RESULT_COLUMNS, [{c: r.get(c) for c in RESULT_COLUMNS} for r in rows])
+    out2 = tmp_path / "out2"
+    out2.mkdir()
+    session, written = calibrate_results_csv(plain, sheet, out_dir=out2)
+    assert session.results_analyzer() == ""
+    assert load_profile(written["profile"]).meta["analyzer"] == ""
+
+
 def test_calibrate_results_csv_names_the_exports_after_the_results(tmp_path):
     rows, sheet = make_deck()
     results = tmp_path / "deck.csv"

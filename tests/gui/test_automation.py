@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from core.analysis.identity import analyzer_id
 from core.errors import CorruptFileError
 from core.io.csvio import read_csv_rows
 from core.io.results import RESULT_COLUMNS
@@ -40,7 +41,8 @@ def test_gui_runs_a_batch_and_writes_results(qapp, wav_deck, tmp_path, fake_anal
     assert made.startswith("songcal-export-")
     cols, rows = read_csv_rows(out / made / "results.csv")
     assert cols[:len(RESULT_COLUMNS)] == list(RESULT_COLUMNS)
-    assert "songcal_version" in cols and "settings" in cols
+    assert "songcal_version" in cols and "settings" in cols and "analyzer" in cols
+    assert {r["analyzer"] for r in rows} == {analyzer_id()}
     assert sorted(r["path"] for r in rows) == sorted(str(p) for p in paths)
     assert {r["status"] for r in rows} == {"done"}
     assert len(fake.calls) == 6

@@ -412,6 +412,26 @@ def test_apply_profile_measures_it_on_this_deck(qtbot, controller, view, deck, t
     assert "profile results_profile.json" in view.tables.tabText(1)
 
 
+def test_a_profile_of_another_analyzer_build_is_applied_with_a_warning(
+        qtbot, controller, view, deck, tmp_path):
+    import json
+
+    _load(qtbot, controller, deck)
+    with qtbot.waitSignal(controller.exported, timeout=T) as blocker:
+        controller.export(tmp_path)
+    path = blocker.args[0]["profile"]
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    data["meta"]["analyzer"] = "0123456789ab"  # fitted on another build's results
+    other = tmp_path / "other_build.json"
+    other.write_text(json.dumps(data), encoding="utf-8")
+    with qtbot.waitSignal(controller.profileApplied, timeout=T):
+        controller.apply_profile(other)
+    text = view.profile_label.text()
+    assert "applied to 60 songs" in text and "Warning:" in text and "0123456789ab" in text
+    assert "0123456789ab" in view.status_label.text()  # said where it is seen at once
+
+
 def test_apply_a_file_that_is_not_a_profile_fails(qtbot, controller, deck, tmp_path):
     controller.set_results(deck[1])
     bad = tmp_path / "p.json"
