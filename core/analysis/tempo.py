@@ -777,20 +777,23 @@ def _follow_song(pulse, seconds: float, frame_rate: float, bpm: float,
                  floor: float = 0.0) -> TempoEstimate | None:
     """The song's beat sharpened on a chunk (its :func:`_chunk_pulse`, ``seconds`` long),
     or None when the chunk's pulse differs.  In a stated range (``floor``) the sharpened
-    beat stays in it (a song's tempo at its edge can be sharpened across it)."""
+    beat is stated in the song's octave: a song whose tempo sits at the range's edge keeps
+    its chunks beside it, a hair outside the range rather than an octave away."""
     if pulse is None:
         return TempoEstimate(None)
     a_all, a_acc, base, faint = pulse
-    if not _related(base, bpm):
+    # a tempo moved into a range may sit an octave from the beat the song was read at
+    if not any(_related(base, bpm * 2.0 ** k) for k in ((-1, 0, 1) if floor else (0,))):
         return None
     both = a_all + a_acc
+    stated = bpm
     if floor:  # the song's tempo was moved into the range: sharpen its octave that beats
         bpm = max((bpm * 2.0 ** k for k in (-2, -1, 0, 1, 2) if 40.0 <= bpm * 2.0 ** k <= 240.0),
                   key=lambda b: float(value_at(both, 60.0 * frame_rate / b)))
     best = _refine(both, frame_rate, bpm, spread=0.06, plateau=True)
     per = float(value_at(a_all, 60.0 * frame_rate / best))
     if floor:
-        best = fold_tempo(best, floor)
+        best *= 2.0 ** round(float(np.log2(stated / best)))
     return TempoEstimate(round(best, 2), confidence=float(np.clip(per / 0.3, 0.0, 1.0)),
                          alternatives=(round(best, 2),), scores=(1.0,), periodicity=per,
                          weak=bool(per < _weak_periodicity(seconds) or faint))

@@ -520,6 +520,19 @@ def test_chunk_tempos_stay_in_the_range():
     assert all(_within(t.bpm, 86.0, 0.01) and 60.0 <= t.bpm < 120.0 for t in chunks), chunks
 
 
+@pytest.mark.parametrize("first, second", [(87.6, 88.4), (88.4, 87.6)])
+def test_chunks_of_a_song_at_the_edge_of_the_range_stay_in_its_octave(first, second):
+    # A song drifting across 88 BPM, in the range 88-175: the song is stated at one side
+    # of the edge, and every chunk beside it, not an octave away.
+    fs = _features(np.concatenate([click_track(first, 12.0, SR),
+                                   click_track(second, 12.0, SR)]), chunk_s=12.0)
+    song = estimate_tempo(fs, floor_bpm=88.0)
+    assert _within(song.bpm, 88.0, 0.01) or _within(song.bpm, 176.0, 0.01), song
+    chunks = chunk_tempos(fs, song=song, floor_bpm=88.0)
+    octave = song.bpm / 88.0
+    assert [round(t.bpm / octave, 1) for t in chunks] == pytest.approx([first, second], abs=0.2)
+
+
 def test_a_bad_floor_is_refused():
     fs = _features(click_track(120.0, 4.0, SR))
     with pytest.raises(ValueError, match="floor_bpm"):
