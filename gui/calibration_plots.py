@@ -20,9 +20,9 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from core.calibration.agreement import (
     KEY_RELATIONS,
@@ -260,7 +260,12 @@ class ScatterPanel(QWidget):
 
 
 class TempoRatioPanel(QWidget):
-    """Histogram of log2(analyzer BPM / reference BPM) of the paired songs."""
+    """Histogram of log2(analyzer BPM / reference BPM) of the paired songs, and under it
+    the tempo range of the settings that states the tempos as the reference does, when one
+    does clearly better (:meth:`show_suggestion`)."""
+
+    #: The floor (BPM) of the tempo range the user chose to analyze in.
+    useRange = Signal(float)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -279,9 +284,37 @@ class TempoRatioPanel(QWidget):
         self.plot.getAxis("bottom").setHeight(48)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.getViewBox().setLimits(yMin=0)
+        self.range_label = QLabel("")
+        self.range_label.setWordWrap(True)
+        self.range_button = QPushButton("")
+        self.range_button.clicked.connect(self._use_range)
+        self._suggestion = None
+        row = QHBoxLayout()
+        row.addWidget(self.range_label, 1)
+        row.addWidget(self.range_button)
         lay = QVBoxLayout()
         lay.addWidget(self.plot)
+        lay.addLayout(row)
         _layout(self, lay)
+        self.show_suggestion(None)
+
+    def show_suggestion(self, suggestion) -> None:
+        """Offer a :class:`~core.calibration.tempo_range.RangeSuggestion` (None hides it)."""
+        self._suggestion = suggestion
+        self.range_label.setVisible(suggestion is not None)
+        self.range_button.setVisible(suggestion is not None)
+        if suggestion is None:
+            return
+        self.range_label.setText(suggestion.text())
+        self.range_button.setText(f"Analyze in {suggestion.range_text}")
+        self.range_button.setToolTip(
+            f"Set Settings > Tempo range to {suggestion.range_text} and analyze every song "
+            "again: the songs, their chunks and alternatives and every export state their "
+            "tempo in that octave (the calibrated columns already do, by the octave rule)")
+
+    def _use_range(self) -> None:
+        if self._suggestion is not None:
+            self.useRange.emit(self._suggestion.floor)
 
     def show_ratios(self, log2_ratios) -> None:
         """Draw the histogram of these log2 tempo ratios."""

@@ -239,6 +239,7 @@ class CalibrationView(QWidget):
                                else "Calibrated values")
         self.refresh_scatter()
         self.ratio_panel.show_ratios(session.tempo_log2_ratios())
+        self.ratio_panel.show_suggestion(session.tempo_range_suggestion())
         self.key_panel.show_errors(session.key_errors())
         self._update_buttons()
 

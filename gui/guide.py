@@ -108,6 +108,10 @@ fitted rule from analyzer to reference; <b>Kept</b>: whether it is used.</p>
 also counts double, half, triple and third tempo. Key: the <b>MIREX</b> score credits the same
 key 1, a fifth 0.5, the relative key 0.3 and the parallel key 0.2; <b>exact</b> counts the same
 key only. Hover a scatter point to see its song.</p>
+<p>Under the tempo ratios, the Calibration tab names the tempo range of the settings whose
+octave agrees with the reference clearly more often than the tempos as read (a chart that
+writes every tempo from 88 to 175 BPM, say); <b>Analyze in</b> that range sets it and
+analyzes every song again.</p>
 """
 
 

@@ -21,6 +21,7 @@ by :mod:`gui.startup`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
@@ -35,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.batch.rules import SongState
-from core.settings import AnalysisSettings
+from core.settings import AnalysisSettings, tempo_range_text
 from gui.engine import BatchEngine, EngineState
 from gui.focus_ring import FocusRing
 from gui.formatting import fmt_eta
@@ -221,16 +222,33 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
     def settings_dialog(self) -> None:
         dlg = SettingsDialog(self.engine.settings, self)
         if dlg.exec():
-            s = dlg.settings()
-            self.engine.set_settings(s)
-            self.engine.set_cluster(cluster_choice(workers=s.workers))
-            self.calibration.set_settings(s)
-            if self.remember:
-                save_settings(s)
-            log.info("settings: %s", ", ".join(f"{k}={v}" for k, v in s.to_dict().items()))
+            self.apply_settings(dlg.settings())
             if self.engine.is_running:
                 self.statusBar().showMessage("New settings apply to the next batch.", 5000)
-            self.workers.refresh()
+
+    def apply_settings(self, s: AnalysisSettings) -> None:
+        """Use ``s`` from the next song on (and remember them, when the window does)."""
+        self.engine.set_settings(s)
+        self.engine.set_cluster(cluster_choice(workers=s.workers))
+        self.calibration.set_settings(s)
+        if self.remember:
+            save_settings(s)
+        log.info("settings: %s", ", ".join(f"{k}={v}" for k, v in s.to_dict().items()))
+        self.workers.refresh()
+
+    def use_tempo_range(self, floor: float) -> None:
+        """Analyze in the tempo range from ``floor`` BPM (the calibration's suggestion):
+        set it and, unless a batch is running, analyze every finished song again."""
+        s = dataclasses.replace(self.engine.settings, tempo_floor_bpm=float(floor))
+        self.apply_settings(s)
+        text = tempo_range_text(s.tempo_floor_bpm)
+        if self.engine.is_running:
+            self.statusBar().showMessage(
+                f"Tempo range {text}: it applies to the next batch.", 8000)
+            return
+        n = self.engine.force_fresh()
+        self.statusBar().showMessage(
+            f"Tempo range {text}: analyzing {n} song{'s' if n != 1 else ''} again.", 8000)
 
     # -- live refresh -------------------------------------------------------------------------
     def _on_jobs_added(self, first: int, count: int) -> None:

@@ -78,6 +78,7 @@ class CalibrationMixin:
         cal.profileApplied.connect(
             lambda s: log.info("calibration profile %s applied", s.path))
         cal.busyChanged.connect(self._update_actions)
+        self.calibration_view.ratio_panel.useRange.connect(self.use_tempo_range)
 
     def _update_calibration_actions(self, has_songs: bool) -> None:
         cal = self.calibration

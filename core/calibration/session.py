@@ -53,6 +53,7 @@ from core.calibration.profile import (
 )
 from core.calibration.reference import REFERENCE_DESCRIPTORS, ReferenceSheet
 from core.calibration.summary import DescriptorSummary, descriptor_summaries
+from core.calibration.tempo_range import RangeSuggestion, suggest_tempo_range
 from core.io.csvio import read_csv_rows
 
 __all__ = ["CalibrationOptions", "AppliedProfile", "CalibrationSession", "calibrate_results_csv"]
@@ -264,12 +265,29 @@ class CalibrationSession(Pairing):
         say), or None for results this SongCal made."""
         return self.analyzer if self.analyzer is not None else results_analyzer(self.rows)
 
+    def tempo_range_suggestion(self) -> RangeSuggestion | None:
+        """The settings' tempo range that states the analyzer's tempos as the reference does,
+        when one agrees clearly more often than the tempos as read
+        (:func:`core.calibration.tempo_range.suggest_tempo_range`); never the range the
+        results were analyzed in."""
+        floor = _tempo_floor(self._analysis_settings())
+        key = ("tempo range", floor)
+        hit = self._memo_get(key)
+        if hit is None:  # kept as a 1-tuple: no suggestion is an answer too
+            x, y, _ = self.pairs("bpm")
+            hit = self._memo[key] = (suggest_tempo_range(x, y, current_floor=floor),)
+        return hit[0]
+
+    def _analysis_settings(self):
+        """The settings given, else the ``settings`` column of the results rows."""
+        if self.settings is not None:
+            return self.settings
+        return next((r.get("settings") for r in self.rows if r.get("settings")), None)
+
     def meta(self) -> dict:
         """Provenance of the exports: app version, analyzer build, analysis and calibration
         settings, reference file name and SHA-256."""
-        settings = self.settings
-        if settings is None:
-            settings = next((r.get("settings") for r in self.rows if r.get("settings")), None)
+        settings = self._analysis_settings()
         analyzer = self.results_analyzer()
         if analyzer is None:  # results this SongCal made
             from core.analysis.identity import analyzer_id
@@ -453,6 +471,21 @@ class CalibrationSession(Pairing):
         if self.applied is not None and self.applied.path:
             meta["profile_file"] = os.path.basename(self.applied.path)
         return write_calibrated_csv(path, self.rows, profile, meta=meta)
+
+
+def _tempo_floor(settings) -> float:
+    """The tempo range (its floor, 0 for none) of settings as an AnalysisSettings, a dict or
+    the ``key=value;...`` text of a results file's ``settings`` column."""
+    if settings is None:
+        return 0.0
+    if isinstance(settings, str):
+        settings = dict(part.split("=", 1) for part in settings.split(";") if "=" in part)
+    value = (settings.get("tempo_floor_bpm") if isinstance(settings, dict)
+             else getattr(settings, "tempo_floor_bpm", 0.0))
+    try:
+        return float(value or 0.0)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def calibrate_results_csv(results_csv, reference, *, out_dir=None, settings=None,

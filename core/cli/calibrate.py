@@ -159,6 +159,10 @@ def print_report(session, written: dict, *, stream=None, quiet: bool = False) ->
     if quiet:
         return
     _print_scores(session.calibration, stream)
+    tip = session.tempo_range_suggestion()
+    if tip is not None:
+        print(f"bpm: {tip.text()} Analyze with --tempo-floor {tip.floor:g} (or Settings > "
+              f"Tempo range {tip.range_text} in the window) to state them so.", file=stream)
     for kind, path in written.items():
         again = " (replaced an older file)" if path in session.replaced else ""
         print(f"wrote {kind}: {path}{again}", file=stream)

@@ -237,6 +237,27 @@ def test_cli_apply_warns_when_the_profile_was_fitted_on_another_build(deck, caps
         assert read_csv_rows(tmp / "c.csv")[1][0]["analyzer"] == "a1b2c3d4e5f6"
 
 
+def test_cli_calibrate_names_the_tempo_range_the_reference_states_its_tempos_in(tmp_path,
+                                                                                 capsys):
+    # a chart from 90 to 174 BPM whose fast songs the analyzer read at half
+    ref = np.linspace(90.0, 174.0, 12)
+    results, lines = [], ["Song,Artist,BPM"]
+    for i, r in enumerate(ref):
+        row = {c: None for c in RESULT_COLUMNS}
+        row.update(path=f"/deck/{i:02d}.wav", title=f"Chart Song {i}", artist="Band",
+                   status="done", bpm=round(r / 2 if r > 140 else r, 2))
+        results.append(row)
+        lines.append(f"Chart Song {i},Band,{r:.1f}")
+    res, sheet = tmp_path / "res.csv", tmp_path / "chart.csv"
+    write_csv(res, RESULT_COLUMNS, results)
+    sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _cli(["calibrate", res, "--reference", sheet, "-o", tmp_path / "c.csv",
+                 "--no-learned"]) == 0
+    out = capsys.readouterr().out
+    assert ("bpm: The reference states its tempos as the range 88–175 BPM would: 12 of 12 "
+            "songs agree in it, 7 as read. Analyze with --tempo-floor 88") in out
+
+
 def test_cli_calibrate_lists_unmatched_and_exits_1(deck, capsys):
     tmp, results, ref, _ = deck
     results = [dict(r) for r in results]

@@ -26,6 +26,7 @@ from core.calibration.session import (
 from core.io.csvio import read_csv_rows, write_csv
 from core.io.keynotation import Key
 from core.io.results import RESULT_COLUMNS
+from core.settings import AnalysisSettings
 
 N = 24
 GARBLED = 5  # this song's title matches no row; its row is SHEET_ROW
@@ -85,6 +86,22 @@ def test_results_are_paired_and_summarized_before_the_fit(session):
     assert by["bpm"].acc1_before == pytest.approx(19 / 23)
     assert by["key"].accuracy_before == 1.0 and by["key"].n == N - 1
     assert session.key_errors().relations["same"] == N - 1
+
+
+def test_a_tempo_range_is_suggested_but_never_the_one_analyzed_in(session):
+    tip = session.tempo_range_suggestion()
+    # four songs read at double: moved into 78-155 two of them agree (the other two are
+    # charted above 155), which no other range beats
+    assert (tip.floor, tip.n, tip.agree_as_read, tip.agree_in_range) == (78.0, N - 1, 19, 21)
+    session.settings = AnalysisSettings(workers=1, tempo_floor_bpm=78.0)
+    session.set_results([dict(r) for r in session.rows])  # a new state: no memo
+    assert session.pairs("bpm")[0].size == N - 1  # still paired
+    assert session.tempo_range_suggestion() is None
+    session.settings = None  # a results file: its settings column says the range
+    session.set_results([dict(r, settings="sample_rate=22050;tempo_floor_bpm=78.0")
+                         for r in session.rows])
+    assert session.pairs("bpm")[0].size == N - 1
+    assert session.tempo_range_suggestion() is None
 
 
 def test_summary_after_the_fit_comes_from_the_calibration(session):

@@ -432,6 +432,22 @@ def test_a_profile_of_another_analyzer_build_is_applied_with_a_warning(
     assert "0123456789ab" in view.status_label.text()  # said where it is seen at once
 
 
+def test_the_tempo_range_that_states_the_reference_is_offered(qtbot, controller, view, deck):
+    _load(qtbot, controller, deck)
+    view.refresh()
+    tip = controller.session.tempo_range_suggestion()
+    assert tip is not None and tip.agree_in_range > tip.agree_as_read  # the planted octaves
+    panel = view.ratio_panel
+    assert panel.range_button.isVisibleTo(view) and panel.range_label.isVisibleTo(view)
+    assert panel.range_button.text() == f"Analyze in {tip.range_text}"
+    assert panel.range_label.text() == tip.text()
+    with qtbot.waitSignal(panel.useRange, timeout=T) as blocker:
+        qtbot.mouseClick(panel.range_button, Qt.MouseButton.LeftButton)
+    assert blocker.args == [tip.floor]
+    panel.show_suggestion(None)
+    assert not panel.range_button.isVisibleTo(view)
+
+
 def test_apply_a_file_that_is_not_a_profile_fails(qtbot, controller, deck, tmp_path):
     controller.set_results(deck[1])
     bad = tmp_path / "p.json"

@@ -393,3 +393,20 @@ def test_read_excerpt_starts_a_quarter_in(tmp_path):
     frames, rate = read_excerpt(tmp_path / "ramp.wav", seconds=4.0)
     assert rate == sr and frames.shape == (4 * sr, 1)
     assert frames[0, 0] == pytest.approx(0.10)  # 10 s in: a quarter of 40 s
+
+
+def test_analyzing_in_the_tempo_range_the_calibration_offers(qtbot, make_window, fast_settings):
+    fake = FakeAnalyzer()
+    w = make_window(fast_settings, fake)
+    _add(w, ["/m/a.wav", "/m/b.wav"])
+    _run(qtbot, w)
+    assert len(fake.calls) == 2
+    said = []
+    w.statusBar().messageChanged.connect(said.append)
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        w.calibration_view.ratio_panel.useRange.emit(88.0)  # "Analyze in 88–175 BPM"
+    assert w.engine.settings.tempo_floor_bpm == 88.0
+    assert w.calibration.session.settings.tempo_floor_bpm == 88.0
+    assert w.engine.settings.workers == fast_settings.workers  # the rest as it was
+    assert sorted(fake.calls[2:]) == ["/m/a.wav", "/m/b.wav"]  # both analyzed again
+    assert "Tempo range 88–175 BPM: analyzing 2 songs again." in said
