@@ -309,6 +309,12 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         jobs = self.batch.requeue(force=True)
         return self._after_requeue(jobs)
 
+    def analyze_again(self) -> int:
+        """Queue every ended song again and start, with stored results served (for new
+        settings: the store keys results by them); returns how many."""
+        jobs = self.batch.requeue(force=True, fresh=False)
+        return self._after_requeue(jobs)
+
     def requeue(self, job_ids) -> int:
         """Analyze the given ended songs again, afresh (any terminal state), and start."""
         jobs = self.batch.requeue(list(job_ids), force=True)

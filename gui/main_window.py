@@ -246,7 +246,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
             self.statusBar().showMessage(
                 f"Tempo range {text}: it applies to the next batch.", 8000)
             return
-        n = self.engine.force_fresh()
+        n = self.engine.analyze_again()  # results stored in that range are served
         self.statusBar().showMessage(
             f"Tempo range {text}: analyzing {n} song{'s' if n != 1 else ''} again.", 8000)
 

@@ -418,10 +418,12 @@ class Batch:
 
     def requeue(self, job_ids=None, *, states=(SongState.FAILED, SongState.TIMED_OUT,
                                              SongState.CANCELLED, SongState.SKIPPED),
-                force: bool = False) -> list[Job]:
+                force: bool = False, fresh: bool | None = None) -> list[Job]:
         """Queue songs again (retry failed, or everything with ``force``); returns them.
 
         A done song keeps its result (:attr:`Job.previous`) until the new one arrives.
+        ``fresh`` (by default ``force``) says whether the songs ignore stored results
+        (:attr:`Job.force`): new settings, whose results the store keys apart, need not.
         """
         with self._lock:
             self._cancelled = False
@@ -441,7 +443,7 @@ class Batch:
                     job.chunk = job.n_chunks = 0
                     job.worker = ""
                     job.started_at = job.finished_at = job.stalled_at = None
-                    job.force = force
+                    job.force = force if fresh is None else fresh
                     out.append(job)
             if out:
                 self._finished_at = None

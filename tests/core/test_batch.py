@@ -432,6 +432,15 @@ def test_force_requeues_done_songs_only_with_force(settings):
     assert job.should_cancel()  # whatever still runs for the old attempt is told to stop
 
 
+def test_done_songs_queued_again_for_new_settings_may_be_served_from_the_store(settings):
+    b = Batch(["a.wav"], settings=settings, clock=FakeClock())
+    job, attempt = b.claim("w1")
+    b.finish(job.id, attempt, _done(job))
+    assert b.requeue(force=True, fresh=False) == [job]
+    assert job.state is SongState.QUEUED and not job.force  # the store is asked first
+    assert job.previous is not None  # shown until the new result arrives
+
+
 def test_pause_stops_dispatch(settings):
     b = Batch(["a.wav"], settings=settings)
     b.pause()

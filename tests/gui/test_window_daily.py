@@ -409,4 +409,5 @@ def test_analyzing_in_the_tempo_range_the_calibration_offers(qtbot, make_window,
     assert w.calibration.session.settings.tempo_floor_bpm == 88.0
     assert w.engine.settings.workers == fast_settings.workers  # the rest as it was
     assert sorted(fake.calls[2:]) == ["/m/a.wav", "/m/b.wav"]  # both analyzed again
+    assert not any(j.force for j in w.engine.batch.jobs)  # a store may serve the range
     assert "Tempo range 88–175 BPM: analyzing 2 songs again." in said
