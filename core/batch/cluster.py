@@ -127,8 +127,8 @@ def _other_build(builds: dict) -> str:
             hexid = isinstance(build, str) and re.fullmatch("[0-9a-f]{12}", build)
             said = build if hexid else "older"
             return (f"worker {worker} runs another build of the analyzer ({said}; this "
-                    f"SongCal: {ours}), whose results would differ: install this SongCal "
-                    f"on every worker")
+                    f"SongCal: {ours}): its code or its libraries differ, so its results "
+                    f"could too; install the same SongCal and libraries on every worker")
     return ""
 
 
