@@ -23,6 +23,9 @@ from core.batch.rules import TERMINAL_STATES, Batch, Job, SongState
 from core.batch.runner import AnalyzeFn
 from gui.workers import InFlight, SongRunnable, WorkerRecord, WorkerSignals, WorkerSlot
 
+#: Ends a worker gives its own song (the watchdog and the user give the others).
+_ENDED_BY_WORKER = (SongState.DONE, SongState.FAILED)
+
 __all__ = ["WorkerSlots", "Segment"]
 
 
@@ -164,7 +167,10 @@ class WorkerSlots:
                 if rec is None or rec.returned:
                     continue
                 job = batch.jobs[rec.job_id]
-                if job.attempt == rec.attempt and job.state not in TERMINAL_STATES:
+                if job.attempt == rec.attempt and (job.state not in TERMINAL_STATES
+                                                   or job.state in _ENDED_BY_WORKER):
+                    # its song still runs, or the worker ended it and is about to return
+                    # (its end signal is on the way): not a worker to give up on
                     continue
                 rec.abandoned = True
                 self._in_flight.count -= 1

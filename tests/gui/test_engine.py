@@ -264,3 +264,37 @@ def test_an_engine_is_freed_as_soon_as_its_last_reference_goes(fast_settings):
         assert ref() is None
     finally:
         gc.enable()
+
+
+def test_a_worker_whose_song_it_finished_is_not_given_up_before_it_returns(qapp, fast_settings):
+    # The worker has finished its song (done) but its return has not reached the GUI thread
+    # yet: the song keeps its worker, its timeline bar and its count, until the return.
+    from PySide6.QtCore import QThreadPool
+
+    from core.batch.rules import Batch
+    from core.io.results import SongResult
+    from gui.worker_slots import WorkerSlots
+    from gui.workers import WorkerRecord, WorkerSignals
+
+    batch = Batch(["/m/a.wav", "/m/b.wav"], settings=fast_settings)
+    slots = WorkerSlots(QThreadPool(), WorkerSignals())
+    slots.resize(2)
+    records = []
+    for slot in slots.slots:
+        job, attempt = batch.claim(slot.name)
+        rec = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt)
+        rec.started_at = 1.0
+        slot.record, slot.runner = rec, object()
+        slots._in_flight.count += 1
+        assert slots.on_started(rec, 0.0)
+        records.append((rec, job, attempt))
+    (done_rec, done_job, a0), (skip_rec, skip_job, _) = records
+    batch.finish(done_job.id, a0, SongResult(path=done_job.path, title="a", status="done"))
+    batch.skip(skip_job.id)  # ended by the user: that worker is given up on
+    assert [r for r, _ in slots.reap(batch, 2.0, 0.0)] == [skip_rec]
+    assert not done_rec.abandoned and slots.in_flight == 1
+    done_rec.ended_at, done_rec.returned = 1.5, True
+    slots.on_returned(done_rec, batch, 0.0)
+    assert slots.in_flight == 0
+    seg = next(s for s in slots.segments if s.job_id == done_job.id)
+    assert seg.end == 1.5 and seg.state == SongState.DONE.value
