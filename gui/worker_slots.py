@@ -168,9 +168,11 @@ class WorkerSlots:
                     continue
                 job = batch.jobs[rec.job_id]
                 if job.attempt == rec.attempt and (job.state not in TERMINAL_STATES
-                                                   or job.state in _ENDED_BY_WORKER):
+                                                   or job.outcome in _ENDED_BY_WORKER):
                     # its song still runs, or the worker ended it and is about to return
-                    # (its end signal is on the way): not a worker to give up on
+                    # (its end signal is on the way): not a worker to give up on.  The
+                    # outcome, not the state: a song analyzed again that times out is done
+                    # with its earlier result, and its stuck worker is given up on.
                     continue
                 rec.abandoned = True
                 self._in_flight.count -= 1
