@@ -46,7 +46,8 @@ _STANDARD = {
     "key": ("", "key the analyzer chose (tonic and mode); your correction is shown with a "
                 "pencil and exported as key_user"),
     "key_camelot": ("1A-12B", "the key on the Camelot wheel DJs use (A minor, B major)"),
-    "key_confidence": ("0-1", "how clearly the key stood out from the others"),
+    "key_confidence": ("0-1", "the key decision's probability of this key: about the "
+                              "chance that it is right"),
     "key_modulating": ("yes/no", "yes when the song's chunks disagree on the key"),
     "loudness_lufs": ("LUFS", "integrated loudness, ITU-R BS.1770 / EBU R128, gated "
                               "(-14 is typical of streaming, -8 very loud)"),

@@ -59,7 +59,10 @@ class KeyEstimate:
     key : core.io.keynotation.Key or None
         The key; ``None`` for silence or unpitched sound.
     confidence : float
-        0-1, from the margin between the best and the second-best key.
+        0-1.  For a song's key (:func:`estimate_key`) the decision's probability of it:
+        the softmax of its learned score over the 24 keys, about the chance that the key is
+        right (``python -m benchmarks.confidence``).  For a chunk read against the
+        templates alone, from the margin between the best and the second-best key.
     scores : ndarray, shape (24,)
         Score per key, indexed like :attr:`core.io.keynotation.Key.index` (majors C..B, then minors).
     reason : str
@@ -174,10 +177,11 @@ def estimate_key(
     logits = evidence @ _KEY_WEIGHTS
     prob = np.exp(logits - logits.max())
     prob /= prob.sum()
-    order = np.argsort(prob)[::-1]
-    conf = float(np.clip((prob[order[0]] - prob[order[1]]) * 2.0, 0.0, 1.0)
-                 * np.clip(plain.max(), 0.0, 1.0))
-    return KeyEstimate(Key.from_index(int(order[0])), confidence=conf,
+    best = int(np.argmax(prob))
+    # The decision was fitted as a probability over the 24 keys (a conditional logit), so
+    # its probability of the key is the confidence; on held-out songs it is about the
+    # chance the key is right (a margin times the template fit understated it).
+    return KeyEstimate(Key.from_index(best), confidence=float(prob[best]),
                        scores=_SCORE_SCALE * (logits - logits.max()))
 
 

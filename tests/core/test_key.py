@@ -158,3 +158,27 @@ def test_the_local_key_path_favours_near_keys(minor, relative, fifths, far):
     assert others[0] == rel, [Key.from_index(i).name for i in others[:4]]
     assert set(others[1:3]) == {parse_key(k).index for k in fifths}
     assert others[-1] == parse_key(far).index and trans[rel, m] == trans[m, rel]
+
+
+def _triads(chords, *, seconds=12.0, bpm=90.0):
+    """Sustained triads (MIDI note numbers), one per bar, in turn; no bass."""
+    from benchmarks.synth import _Mixer, _tone
+
+    bar = 4 * 60.0 / bpm
+    mix = _Mixer(int(seconds * SR), SR)
+    for c in range(int(np.ceil(seconds / bar))):
+        for m in chords[c % len(chords)]:
+            mix.add(c * bar, _tone(SR, m, bar, partials=(1.0, 0.5, 0.3, 0.2), decay=1.5), 0.2)
+    return (0.9 * mix.out / np.abs(mix.out).max()).astype(np.float32)
+
+
+def test_the_key_confidence_is_high_for_a_cadence_and_lower_for_an_ambiguous_loop():
+    # The decision's probability of its key: a progression with its bass and cadence leaves
+    # no doubt; A minor, C major, E minor and G major in turn fit A minor, C major and
+    # G major alike.
+    clear = estimate_key(_features(chord_progression(Key(0, "major"), seconds=12.0, sr=SR)))
+    loop = estimate_key(_features(_triads([(57, 60, 64), (60, 64, 67), (52, 55, 59),
+                                           (55, 59, 62)])))
+    assert clear.key == Key(0, "major") and clear.confidence >= 0.95, clear
+    assert loop.key is not None and loop.confidence < 0.85, loop
+    assert loop.confidence < clear.confidence - 0.1
