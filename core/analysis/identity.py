@@ -13,7 +13,7 @@ what decides the results:
 - the model the tempo decision reads (``tempo_trees.json``);
 - the Python version and the versions of the numerical and decoding libraries.
 
-The id is computed once per process (a few milliseconds) and is the same in every process
+The id is computed once per process (under a tenth of a second) and is the same in every process
 that runs the same build.
 """
 

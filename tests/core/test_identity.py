@@ -86,3 +86,10 @@ def test_a_change_to_what_the_code_does_changes_the_digest(change):
     old, new = change
     assert old in BASE
     assert _digest(BASE.replace(old, new)) != _digest(BASE)
+
+
+def test_the_id_reads_the_model_the_tempo_decision_reads():
+    import core.analysis.identity as identity
+    from core.analysis.tempo import TREES_PATH
+
+    assert identity._TREES_PATH == TREES_PATH and os.path.exists(TREES_PATH)
