@@ -21,12 +21,13 @@ from core.analysis.tempo import fold_tempo
 from core.calibration.agreement import TEMPO_FACTORS, TEMPO_TOLERANCE, tempo_within
 from core.settings import TEMPO_FLOORS, tempo_range_text
 
-__all__ = ["RangeSuggestion", "suggest_tempo_range", "MIN_SONGS", "MIN_GAIN"]
+__all__ = ["RangeSuggestion", "suggest_tempo_range", "MIN_SONGS", "MIN_GAIN", "MIN_GAIN_SHARE"]
 
 #: Paired songs with both tempos needed before a range is suggested.
 MIN_SONGS = 5
-#: Songs a range must agree on beyond the tempos as read (and at least this share of them).
+#: Songs a range must agree on beyond the tempos as read...
 MIN_GAIN = 2
+#: ...and at least this share of the paired songs.
 MIN_GAIN_SHARE = 0.05
 
 
