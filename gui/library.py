@@ -227,4 +227,14 @@ class Library(QObject):
         log.info("the last list is back: %d songs (%d with results)", n, len(results))
         self.restored.emit({"songs": n, "unfinished": lib.get("ended") is None,
                             "reference": reference, "created": lib.get("created", 0),
-                            "id": lib["id"]})
+                            "id": lib["id"], "other_build": _other_build(results.values())})
+
+
+def _other_build(results) -> int:
+    """Analyzed results made by another build of the analyzer than this one (or before
+    builds were named): their values may differ from what this SongCal would give."""
+    from core.analysis.identity import analyzer_id
+
+    ours = analyzer_id()
+    return sum(1 for r in results
+               if r is not None and r.status == "done" and r.analyzer != ours)

@@ -69,9 +69,17 @@ class SessionMixin:
             left = [j.path for j in self.engine.batch.jobs if j.result is None]
             self.resume_banner.offer({"id": info.get("id"), "created": info.get("created", 0),
                                       "paths": left, "kind": "library"})
-        self.statusBar().showMessage(
-            f"Your last list is back: {info['songs']} songs. File \u25b8 New Session starts "
-            "an empty one.", 8000)
+        other = info.get("other_build", 0)
+        if other:
+            log.warning("%d restored results come from another build of the analyzer", other)
+            self.statusBar().showMessage(
+                f"Your last list is back: {info['songs']} songs. {other} of their results "
+                f"come from another build of SongCal's analyzer: Batch \u25b8 Force Fresh "
+                "Analysis brings them up to date.", 15000)
+        else:
+            self.statusBar().showMessage(
+                f"Your last list is back: {info['songs']} songs. File \u25b8 New Session "
+                "starts an empty one.", 8000)
         self._update_actions()
 
     # -- interrupted sessions ---------------------------------------------------------------

@@ -21,6 +21,7 @@ import soxr
 from core.analysis import decode
 from core.analysis.descriptors import compute_descriptors
 from core.analysis.features import FeatureStream
+from core.analysis.identity import analyzer_id
 from core.analysis.key import chunk_keys, estimate_key
 from core.analysis.loudness import LoudnessMeter
 from core.analysis.tempo import LOOP_MAX_S, LOOP_REPEATS, chunk_tempos, estimate_tempo, read_as_loop
@@ -266,6 +267,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         time_signature=estimate_time_signature(feats, tempo) if bpm else None,
         chunks=len(chunk_bounds), analysis_s=round(time.perf_counter() - t0, 3),
         format=f"{info.format}/{info.codec}" if info.codec else info.format,
+        analyzer=analyzer_id(),
         chunk_results=chunk_results,
     )
 

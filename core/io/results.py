@@ -141,6 +141,10 @@ class SongResult:
     #: ``"analysis"`` or ``"store"`` (:data:`SOURCES`); empty when the song has no values.
     source: str = ""
     format: str = ""
+    #: The analyzer build that made the values (:func:`core.analysis.identity.analyzer_id`);
+    #: empty for a song without values, or one analyzed before builds were named.  Not a
+    #: results column: a results file names its build in its provenance.
+    analyzer: str = ""
     chunk_results: list[ChunkResult] = field(default_factory=list)
 
     def to_row(self) -> dict:

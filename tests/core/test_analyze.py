@@ -54,6 +54,9 @@ def test_every_descriptor_is_measured_with_its_unit(tmp_path):
     assert (r.sample_rate, r.channels) == (SR, 2)
     assert any(math.isclose(float(b), r.bpm / 2, rel_tol=0.02)
                for b in r.bpm_alternatives.split(";"))
+    from core.analysis.identity import analyzer_id
+
+    assert r.analyzer == analyzer_id()  # the build that made these values
 
 
 @pytest.mark.xfail(strict=True, reason="open error class (issue 9): the learned key decision "

@@ -129,3 +129,30 @@ def test_without_a_store_the_window_still_works(qtbot, make_window, fast_setting
     w.engine.jobsAdded.emit(0, 1)
     with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
         w.start()
+
+
+def test_results_of_another_analyzer_build_are_pointed_out_when_the_list_comes_back(
+        qtbot, tmp_path):
+    from core.analysis.identity import analyzer_id
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        build = analyzer_id() if "new" in path else "0123456789ab"  # an earlier build
+        return SongResult(path=path, title="T", status="done", bpm=100.0, analyzer=build)
+
+    db = tmp_path / "store.sqlite"
+    first = _window(qtbot, ResultStore(db), analyze)
+    first.engine.batch.add(["/m/new.wav", "/m/old1.wav", "/m/old2.wav"])
+    first.engine.jobsAdded.emit(0, 3)
+    with qtbot.waitSignal(first.engine.batchFinished, timeout=TIMEOUT):
+        first.start()
+    first.close()
+
+    second = _window(qtbot, ResultStore(db))
+    said = []
+    second.statusBar().messageChanged.connect(said.append)
+    info = _restore(qtbot, second)
+    assert info["songs"] == 3 and info["other_build"] == 2
+    assert any("2 of their results come from another build of SongCal's analyzer" in m
+               for m in said), said
+    assert second.engine.batch.jobs[1].result.analyzer == "0123456789ab"  # kept as stored
+    second.close()
