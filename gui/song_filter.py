@@ -1,7 +1,8 @@
 """The song table's sorting and filtering proxy.
 
-Sorts by :data:`gui.song_columns.SORT_ROLE` and filters by song state and by text in the
-title, artist or file name, without sorting or filtering on every row update.
+Sorts by :data:`gui.song_columns.SORT_ROLE` and filters by song state, by the analyzer build
+of the results and by text in the title, artist or file name, without sorting or filtering
+on every row update.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class SongFilterProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self._states: frozenset[str] | None = None
         self._text = ""
+        #: This analyzer build's id while only results of other builds are shown, else None.
+        self._other_build: str | None = None
         #: True while proxy rows are the source rows (natural order, no filter).
         self._identity = True
         self.setSortRole(SORT_ROLE)
@@ -51,8 +54,8 @@ class SongFilterProxy(QSortFilterProxyModel):
 
     @property
     def filtering(self) -> bool:
-        """True when a state or text filter is on."""
-        return self._states is not None or bool(self._text)
+        """True when a state, build or text filter is on."""
+        return self._states is not None or bool(self._text) or self._other_build is not None
 
     def resort(self) -> None:
         """Apply the current sort again (skipped for the natural order, already exact)."""
@@ -69,6 +72,13 @@ class SongFilterProxy(QSortFilterProxyModel):
         """Show only songs in ``states`` (values of :class:`SongState`); None shows all."""
         self._change_filter(lambda: setattr(
             self, "_states", None if states is None else frozenset(str(s) for s in states)))
+
+    def set_other_build(self, on: bool) -> None:
+        """Show only songs whose result another build of the analyzer made (``on``), or
+        lift that filter."""
+        from core.analysis.identity import analyzer_id
+
+        self._change_filter(lambda: setattr(self, "_other_build", analyzer_id() if on else None))
 
     def set_text(self, text: str) -> None:
         """Show only songs whose title, artist or file contains ``text`` (any case)."""
@@ -109,12 +119,16 @@ class SongFilterProxy(QSortFilterProxyModel):
         return _CELL_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def filterAcceptsRow(self, source_row, source_parent):  # noqa: N802 - Qt API
-        if self._states is None and not self._text:
+        if not self.filtering:
             return True
         model = self.sourceModel()
         job = model.job(source_row)
         if self._states is not None and job.state.value not in self._states:
             return False
+        if self._other_build is not None:
+            r = job.result
+            if r is None or r.status != "done" or r.analyzer == self._other_build:
+                return False
         if self._text:
             title, artist = model.title_artist(job)
             hay = f"{title}\n{artist}\n{os.path.basename(job.path)}".casefold()

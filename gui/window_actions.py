@@ -25,7 +25,10 @@ from gui.engine import EngineState
 
 __all__ = ["ActionsMixin", "STATUS_FILTERS", "about_text"]
 
-#: Status filter choices: label -> states shown (None: all).
+#: The filter choice that shows the songs whose result another analyzer build made.
+OTHER_BUILD = "other build"
+
+#: Status filter choices: label -> states shown (None: all), or :data:`OTHER_BUILD`.
 STATUS_FILTERS = {
     "All songs": None,
     "Running": (SongState.RUNNING, SongState.STALLED),
@@ -34,6 +37,7 @@ STATUS_FILTERS = {
     "Failed or timed out": (SongState.FAILED, SongState.TIMED_OUT),
     "Stalled": (SongState.STALLED,),
     "Cancelled or skipped": (SongState.CANCELLED, SongState.SKIPPED),
+    "Made by another build": OTHER_BUILD,
 }
 
 #: States from which "Retry failed" queues songs again.
@@ -204,10 +208,15 @@ class ActionsMixin:
         self.addToolBar(tb)
 
     def _connect_filters(self) -> None:
-        self.filter_combo.currentTextChanged.connect(
-            lambda t: self.proxy.set_states(STATUS_FILTERS[t]))
+        self.filter_combo.currentTextChanged.connect(self._on_status_filter)
         self.search.textChanged.connect(self.proxy.set_text)
         self.table.columnsDialogRequested.connect(self.columns_dialog)
+
+    def _on_status_filter(self, label: str) -> None:
+        choice = STATUS_FILTERS[label]
+        other = choice == OTHER_BUILD
+        self.proxy.set_other_build(other)
+        self.proxy.set_states(None if other else choice)
 
     def _make_status_bar(self) -> None:
         sb = self.statusBar()

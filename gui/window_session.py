@@ -73,9 +73,8 @@ class SessionMixin:
         if other:
             log.warning("%d restored results come from another build of the analyzer", other)
             self.statusBar().showMessage(
-                f"Your last list is back: {info['songs']} songs. {other} of their results "
-                f"come from another build of SongCal's analyzer: Batch \u25b8 Force Fresh "
-                "Analysis brings them up to date.", 15000)
+                f"Your last list is back: {info['songs']} songs; {other} were analyzed by "
+                "another build of SongCal (Show: Made by another build).", 15000)
         else:
             self.statusBar().showMessage(
                 f"Your last list is back: {info['songs']} songs. File \u25b8 New Session "

@@ -152,7 +152,35 @@ def test_results_of_another_analyzer_build_are_pointed_out_when_the_list_comes_b
     second.statusBar().messageChanged.connect(said.append)
     info = _restore(qtbot, second)
     assert info["songs"] == 3 and info["other_build"] == 2
-    assert any("2 of their results come from another build of SongCal's analyzer" in m
+    assert any("3 songs; 2 were analyzed by another build of SongCal" in m
                for m in said), said
     assert second.engine.batch.jobs[1].result.analyzer == "0123456789ab"  # kept as stored
     second.close()
+
+
+def test_the_songs_of_another_build_can_be_shown_alone_and_analyzed_again(qtbot, tmp_path):
+    from core.analysis.identity import analyzer_id
+
+    calls = []
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        calls.append(path)
+        build = analyzer_id() if "new" in path or len(calls) > 3 else "0123456789ab"
+        return SongResult(path=path, title="T", status="done", bpm=100.0, analyzer=build)
+
+    w = _window(qtbot, ResultStore(tmp_path / "store.sqlite"), analyze)
+    w.engine.batch.add(["/m/new.wav", "/m/old1.wav", "/m/old2.wav"])
+    w.engine.jobsAdded.emit(0, 3)
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        w.start()
+    w.filter_combo.setCurrentText("Made by another build")
+    assert w.proxy.rowCount() == 2
+    shown = [w.proxy.mapToSource(w.proxy.index(r, 0)).row() for r in range(2)]
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        w.table.retryRequested.emit(shown)  # the row menu's "Analyze again"
+    w.proxy.refilter()
+    assert w.proxy.rowCount() == 0  # all made by this build now
+    assert sorted(calls[3:]) == ["/m/old1.wav", "/m/old2.wav"]
+    w.filter_combo.setCurrentText("All songs")
+    assert w.proxy.rowCount() == 3
+    w.close()
