@@ -233,8 +233,6 @@ class Library(QObject):
 def _other_build(results) -> int:
     """Analyzed results made by another build of the analyzer than this one (or before
     builds were named): their values may differ from what this SongCal would give."""
-    from core.analysis.identity import analyzer_id
+    from core.analysis.identity import made_by_another_build
 
-    ours = analyzer_id()
-    return sum(1 for r in results
-               if r is not None and r.status == "done" and r.analyzer != ours)
+    return sum(1 for r in results if made_by_another_build(r))

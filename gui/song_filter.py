@@ -11,6 +11,7 @@ import os
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 
+from core.analysis.identity import made_by_another_build
 from gui.song_columns import COL_NUM, SORT_ROLE
 
 __all__ = ["SongFilterProxy"]
@@ -33,8 +34,8 @@ class SongFilterProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self._states: frozenset[str] | None = None
         self._text = ""
-        #: This analyzer build's id while only results of other builds are shown, else None.
-        self._other_build: str | None = None
+        #: True while only songs whose result another analyzer build made are shown.
+        self._other_build = False
         #: True while proxy rows are the source rows (natural order, no filter).
         self._identity = True
         self.setSortRole(SORT_ROLE)
@@ -55,7 +56,7 @@ class SongFilterProxy(QSortFilterProxyModel):
     @property
     def filtering(self) -> bool:
         """True when a state, build or text filter is on."""
-        return self._states is not None or bool(self._text) or self._other_build is not None
+        return self._states is not None or bool(self._text) or self._other_build
 
     def resort(self) -> None:
         """Apply the current sort again (skipped for the natural order, already exact)."""
@@ -76,9 +77,7 @@ class SongFilterProxy(QSortFilterProxyModel):
     def set_other_build(self, on: bool) -> None:
         """Show only songs whose result another build of the analyzer made (``on``), or
         lift that filter."""
-        from core.analysis.identity import analyzer_id
-
-        self._change_filter(lambda: setattr(self, "_other_build", analyzer_id() if on else None))
+        self._change_filter(lambda: setattr(self, "_other_build", bool(on)))
 
     def set_text(self, text: str) -> None:
         """Show only songs whose title, artist or file contains ``text`` (any case)."""
@@ -125,10 +124,8 @@ class SongFilterProxy(QSortFilterProxyModel):
         job = model.job(source_row)
         if self._states is not None and job.state.value not in self._states:
             return False
-        if self._other_build is not None:
-            r = job.result
-            if r is None or r.status != "done" or r.analyzer == self._other_build:
-                return False
+        if self._other_build and not made_by_another_build(job.result):
+            return False
         if self._text:
             title, artist = model.title_artist(job)
             hay = f"{title}\n{artist}\n{os.path.basename(job.path)}".casefold()

@@ -27,7 +27,8 @@ import os
 import platform
 import types
 
-__all__ = ["ANALYSIS_MODULES", "LIBRARIES", "analyzer_id", "code_coverage", "code_digest"]
+__all__ = ["ANALYSIS_MODULES", "LIBRARIES", "analyzer_id", "code_coverage", "code_digest",
+           "made_by_another_build"]
 
 #: Every module whose code decides an analysis result (a test keeps this list complete:
 #: each module of ``core.analysis`` and every ``core`` module they import, except
@@ -120,6 +121,13 @@ def analyzer_id() -> str:
     how many were read.
     """
     return _identity()[0]
+
+
+def made_by_another_build(result) -> bool:
+    """True for an analyzed result (a :class:`core.io.results.SongResult` that is done)
+    that another build of the analyzer made, or one made before builds were named: its
+    values may differ from what this build would give."""
+    return result is not None and result.status == "done" and result.analyzer != analyzer_id()
 
 
 def code_coverage() -> tuple[int, int]:

@@ -401,6 +401,11 @@ def fold_tempo(bpm: float, floor: float) -> float:
     return float(bpm * 2.0 ** -shift)
 
 
+def _octave_near(bpm: float, level: float) -> float:
+    """``bpm`` moved by whole octaves to the one nearest ``level``."""
+    return float(bpm * 2.0 ** round(float(np.log2(level / bpm))))
+
+
 def _one_tempo(c: np.ndarray, floor: float) -> np.ndarray:
     """Which candidates ``c`` are one tempo: within 4 % of each other, or, in a stated
     range (``floor`` > 0), within 4 % of an octave of each other."""
@@ -637,7 +642,7 @@ def read_as_loop(features, once: TempoEstimate, repeated, seconds: float, *,
     if floor_bpm:  # stated in the range; kept at the octave the single pass's evidence found
         bpm = fold_tempo(bpm, floor_bpm)
         level = once.found_bpm or once.bpm
-        found_bpm = round(bpm * 2.0 ** round(float(np.log2(level / bpm))), 2)
+        found_bpm = round(_octave_near(bpm, level), 2)
     beats = round(bpm * seconds / 60.0)
     bpm = round(bpm, 2)
     base = once if same else looped
@@ -793,7 +798,7 @@ def _follow_song(pulse, seconds: float, frame_rate: float, bpm: float,
     best = _refine(both, frame_rate, bpm, spread=0.06, plateau=True)
     per = float(value_at(a_all, 60.0 * frame_rate / best))
     if floor:
-        best *= 2.0 ** round(float(np.log2(stated / best)))
+        best = _octave_near(best, stated)
     return TempoEstimate(round(best, 2), confidence=float(np.clip(per / 0.3, 0.0, 1.0)),
                          alternatives=(round(best, 2),), scores=(1.0,), periodicity=per,
                          weak=bool(per < _weak_periodicity(seconds) or faint))
