@@ -124,12 +124,32 @@ def _other_build(builds: dict) -> str:
     ours = analyzer_id()
     for worker, build in sorted(builds.items()):
         if build != ours:
-            hexid = isinstance(build, str) and re.fullmatch("[0-9a-f]{12}", build)
-            said = build if hexid else "older"
-            return (f"worker {worker} runs another build of the analyzer ({said}; this "
-                    f"SongCal: {ours}): its code or its libraries differ, so its results "
-                    f"could too; install the same SongCal and libraries on every worker")
+            return (f"worker {worker} runs another build of the analyzer "
+                    f"({_build_name(build)}; this SongCal: {ours}): its code or its "
+                    f"libraries differ, so its results could too; install the same SongCal "
+                    f"and libraries on every worker")
     return ""
+
+
+def _build_name(build) -> str:
+    """A worker's analyzer build as a message names it: the id, or "older" for a SongCal
+    from before builds had ids (whatever its warm-up or its results said instead)."""
+    return build if isinstance(build, str) and re.fullmatch("[0-9a-f]{12}", build) else "older"
+
+
+def _result_of_another_build(result, worker: str) -> str:
+    """Why a finished song's result cannot be kept (the worker that made it runs another
+    build of the analyzer than this SongCal: it was replaced after the connection's check),
+    or empty."""
+    from core.analysis.identity import analyzer_id
+
+    ours = analyzer_id()
+    build = getattr(result, "analyzer", "")
+    if build == ours:
+        return ""
+    return (f"worker {worker} now runs another build of the analyzer ({_build_name(build)}; "
+            f"this SongCal: {ours}), so its result was not kept; install the same SongCal "
+            f"and libraries on every worker, then analyze the song again")
 
 
 def _import_dask():
@@ -372,6 +392,9 @@ class ClusterConnection:
             batch.relabel(job_id, attempt, label or worker)
             if kind != "done":
                 return batch.fail(job_id, attempt, value, cancelled=kind == "cancelled")
+            other = _result_of_another_build(value, label or worker)
+            if other:  # never stored or calibrated as this build's result
+                return batch.fail(job_id, attempt, other)
             taken = batch.finish(job_id, attempt, value)
             if taken and on_result is not None:
                 try:

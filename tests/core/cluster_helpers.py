@@ -9,6 +9,7 @@ import os
 import threading
 import time
 
+from core.analysis.identity import analyzer_id
 from core.errors import AnalysisCancelled, CorruptFileError
 from core.io.results import SongResult
 
@@ -30,7 +31,17 @@ def slow_analyze(path, *, settings=None, progress=None, should_cancel=None):
         progress(n, n, 8.0)
     size = os.path.getsize(path)
     return SongResult(path=path, status="done", duration_s=8.0, bpm=60.0 + size % 100,
-                      chunks=n)
+                      chunks=n, analyzer=analyzer_id())
+
+
+def replaced_analyze(path, *, settings=None, progress=None, should_cancel=None):
+    """As :func:`slow_analyze`, but a file named ``other*`` is analyzed by another build of
+    the analyzer (a worker replaced while the batch runs)."""
+    result = slow_analyze(path, settings=settings, progress=progress,
+                          should_cancel=should_cancel)
+    if os.path.basename(os.fspath(path)).startswith("other"):
+        result.analyzer = "0123456789ab"
+    return result
 
 
 def stuck_analyze(path, *, settings=None, progress=None, should_cancel=None):

@@ -24,7 +24,11 @@ from core.batch.rules import Batch, SongState  # noqa: E402
 from core.batch.runner import BatchRunner  # noqa: E402
 from core.settings import AnalysisSettings  # noqa: E402
 from tests.core import cluster_helpers  # noqa: E402
-from tests.core.cluster_helpers import slow_analyze, stuck_analyze  # noqa: E402
+from tests.core.cluster_helpers import (  # noqa: E402
+    replaced_analyze,
+    slow_analyze,
+    stuck_analyze,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -119,6 +123,23 @@ def test_results_in_the_store_are_not_submitted(client, tmp_path):
     assert runner.from_store == 1 and runner.submitted == 2
     assert sorted(saved) == sorted([paths[0], paths[2]])
     assert all(j.state is SongState.DONE for j in batch.jobs)
+
+
+def test_a_result_of_another_analyzer_build_is_not_kept(client, tmp_path):
+    # The connection's check passed; a worker replaced by another build afterwards must
+    # not have its result stored or calibrated as this build's.
+    paths = _files(tmp_path, 2) + _files(tmp_path, 1, prefix="other")
+    batch = Batch(paths, settings=AnalysisSettings(workers=2))
+    saved = []
+    ClusterRunner(batch, spec=ClusterSpec(), analyze=replaced_analyze, client=client,
+                  on_result=lambda job, r: saved.append(r.path)).run()
+    assert [j.state for j in batch.jobs] == [SongState.DONE] * 2 + [SongState.FAILED]
+    error = batch.jobs[2].error
+    assert "now runs another build of the analyzer (0123456789ab; this SongCal:" in error
+    assert "result was not kept" in error and "/" in error.split()[1]  # names the worker
+    assert sorted(saved) == sorted(paths[:2])
+    failed = batch.results()[2]
+    assert failed.status != "done" and failed.bpm is None  # its values are nowhere
 
 
 def test_a_path_no_worker_can_see_is_refused_before_anything_runs(client, tmp_path):
