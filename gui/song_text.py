@@ -3,14 +3,17 @@ value the user corrected."""
 
 from __future__ import annotations
 
+from core.analysis.identity import made_by_another_build
 from core.batch.rules import TERMINAL_STATES, SongState
 from gui.formatting import fmt_duration
 
-__all__ = ["note_text", "USER_MARK", "CORRECTED"]
+__all__ = ["note_text", "USER_MARK", "CORRECTED", "OTHER_BUILD_NOTE"]
 
 
 #: Mark after a value the user corrected (BPM x2 / /2, key override).
 USER_MARK = " \u270e"
+#: Note of a result another build of the analyzer made (a list restored after an update).
+OTHER_BUILD_NOTE = "made by another build of the analyzer: analyze it again to update it"
 #: Descriptor column -> the column of the user's correction of it.
 CORRECTED = {"bpm": "bpm_user", "key": "key_user"}
 
@@ -20,7 +23,11 @@ def note_text(job, budget_s: float | None = None) -> str:
     is happening to it now (``budget_s``: its budget, for a stalled song)."""
     state = job.state
     if state is SongState.DONE:
-        return job.result.note if job.result is not None else ""
+        if job.result is None:
+            return ""
+        if made_by_another_build(job.result):
+            return "; ".join(n for n in (OTHER_BUILD_NOTE, job.result.note) if n)
+        return job.result.note
     if state in TERMINAL_STATES:
         return job.error
     if state is SongState.STALLED and budget_s is not None:

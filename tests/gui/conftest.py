@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from core.analysis.identity import analyzer_id
 from core.errors import AnalysisCancelled
 from core.io.results import SongResult
 from core.settings import AnalysisSettings
@@ -75,7 +76,8 @@ class FakeAnalyzer:
                     progress(i + 1, self.n_chunks, 3.0)
             return SongResult(path=path, title=f"T {path[-7:-4]}", artist="Fake", status="done",
                               duration_s=3.0, bpm=120.0, key="A minor", key_camelot="8A",
-                              loudness_lufs=-14.2, chunks=self.n_chunks)
+                              loudness_lufs=-14.2, chunks=self.n_chunks,
+                              analyzer=analyzer_id())
         finally:
             with self._lock:
                 self.returned.append(path)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from core.analysis.identity import analyzer_id
 from core.batch.rules import SongState
 from core.io.results import DESCRIPTOR_COLUMNS, SongResult
 from core.settings import AnalysisSettings
 from gui.engine import BatchEngine
 from gui.song_columns import (
     COL_ELAPSED,
+    COL_NOTE,
     COL_STATUS,
     COL_TITLE,
     FIRST_DESCRIPTOR_COL,
@@ -22,6 +24,7 @@ from gui.song_columns import (
 )
 from gui.song_filter import SongFilterProxy
 from gui.song_table import SongTableModel
+from gui.song_text import OTHER_BUILD_NOTE
 from gui.song_view import rows_to_tsv
 
 
@@ -43,6 +46,7 @@ def _set_done(eng, job_id, **values):
     job, attempt = batch.claim("W1")
     assert job.id == job_id
     batch.progress(job.id, attempt, 2, 4, 120.0)
+    values.setdefault("analyzer", analyzer_id())
     batch.finish(job.id, attempt, SongResult(path=job.path, status="done", **values))
 
 
@@ -57,6 +61,17 @@ def test_model_passes_qt_model_tester(qtmodeltester, engine):
     proxy = SongFilterProxy()
     proxy.setSourceModel(model)
     qtmodeltester.check(proxy, force_py=True)
+
+
+def test_a_result_of_another_analyzer_build_says_so_in_its_note(engine):
+    model = SongTableModel(engine)
+    _add(engine, ["/m/a.wav", "/m/b.wav", "/m/c.wav"])
+    _set_done(engine, 0, bpm=120.0)
+    _set_done(engine, 1, bpm=120.0, analyzer="0123456789ab", note="a loop")
+    _set_done(engine, 2, bpm=120.0, analyzer="")  # made before builds had ids
+    notes = [model.index(r, COL_NOTE).data() for r in range(3)]
+    assert notes == ["", f"{OTHER_BUILD_NOTE}; a loop", OTHER_BUILD_NOTE]
+    assert "analyze it again" in OTHER_BUILD_NOTE
 
 
 def test_rows_columns_and_values(engine):
