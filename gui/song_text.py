@@ -13,7 +13,7 @@ __all__ = ["note_text", "USER_MARK", "CORRECTED", "OTHER_BUILD_NOTE"]
 #: Mark after a value the user corrected (BPM x2 / /2, key override).
 USER_MARK = " \u270e"
 #: Note of a result another build of the analyzer made (a list restored after an update).
-OTHER_BUILD_NOTE = "made by another build of the analyzer: analyze it again to update it"
+OTHER_BUILD_NOTE = "made by another analyzer build: analyze it again"
 #: Descriptor column -> the column of the user's correction of it.
 CORRECTED = {"bpm": "bpm_user", "key": "key_user"}
 
