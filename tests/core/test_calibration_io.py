@@ -209,6 +209,7 @@ def test_cli_calibrate_and_apply(deck, capsys):
     assert "matched 60 of 60 songs" in out and "Acc1" in out
     code = _cli(["apply", res, "--profile", tmp / "p.json", "-o", tmp / "calibrated.csv"])
     assert code == 0
+    assert "warning" not in capsys.readouterr().err  # every column it corrects is there
     cols, rows = read_csv_rows(tmp / "calibrated.csv")
     assert {"bpm_calibrated", "key_calibrated", "energy_calibrated"} <= set(cols)
     assert cols.count("songcal_version") == 1
@@ -269,6 +270,8 @@ def test_cli_calibrate_lists_unmatched_and_exits_1(deck, capsys):
     assert code == 1
     assert "matched 59 of 60 songs" in out
     assert "A Song Nobody Listed" in out and "row 6:" in out
+    assert f"wrote calibration: {tmp / 'cal.csv'}\n" in out  # a new file replaced nothing
+    assert "(replaced an older file)" not in out
 
 
 def test_cli_calibrate_unreadable_reference_exits_2(deck, capsys):

@@ -25,6 +25,8 @@ from core.batch.runner import BatchRunner  # noqa: E402
 from core.settings import AnalysisSettings  # noqa: E402
 from tests.core import cluster_helpers  # noqa: E402
 from tests.core.cluster_helpers import (  # noqa: E402
+    RELEASE_EVENT,
+    held_analyze,
     replaced_analyze,
     slow_analyze,
     stuck_analyze,
@@ -140,6 +142,38 @@ def test_a_result_of_another_analyzer_build_is_not_kept(client, tmp_path):
     assert sorted(saved) == sorted(paths[:2])
     failed = batch.results()[2]
     assert failed.status != "done" and failed.bpm is None  # its values are nowhere
+
+
+def test_a_stop_gives_up_on_a_song_that_ignores_it_after_the_grace_time(client, tmp_path):
+    import threading
+
+    release = distributed.Event(RELEASE_EVENT, client=client)
+    release.clear()
+    paths = _files(tmp_path, 1, prefix="held") + _files(tmp_path, 3)
+    batch = Batch(paths, settings=AnalysisSettings(workers=1, budget_base_s=60.0))
+    runner = ClusterRunner(batch, spec=ClusterSpec(), analyze=held_analyze, client=client,
+                           cancel_grace_s=0.3)
+
+    def stop_when_held(b, changed):  # the held song runs while another one has finished
+        if b.jobs[0].state is SongState.RUNNING and any(
+                j.state is SongState.DONE for j in b.jobs[1:]):
+            runner.request_stop()
+
+    runner.on_change = stop_when_held
+    thread = threading.Thread(target=runner.run, daemon=True)
+    try:
+        thread.start()
+        thread.join(60)  # the held song never answers before the release below
+        assert not thread.is_alive(), "the stop waited for a song that ignores it"
+        assert runner.stopped_by == -1
+        assert batch.jobs[0].state is SongState.CANCELLED and batch.jobs[0].error == "cancelled"
+        assert all(j.state is not SongState.RUNNING for j in batch.jobs)
+        assert batch.is_finished
+    finally:
+        release.set()
+        thread.join(30)
+    # the worker thread is free again for the next test
+    assert client.submit(sum, [1, 2], pure=False).result(timeout=60) == 3
 
 
 def test_a_path_no_worker_can_see_is_refused_before_anything_runs(client, tmp_path):

@@ -106,6 +106,29 @@ def test_missing_qt_is_named(monkeypatch, tmp_path, offscreen):
     report = run_checks(store_path=str(tmp_path / "s.sqlite"), decode=False)
     assert any(p.startswith("Qt: cannot be loaded") and "window cannot open" in p
                for p in report.problems), report.problems
+    line = next(c for c in report.checks if c.value.startswith("cannot be loaded"))
+    assert line.name == "Qt"
+
+
+def test_versions_are_the_libraries_own(tmp_path, offscreen):
+    import numpy
+    import scipy
+
+    report = run_checks(store_path=str(tmp_path / "s.sqlite"), decode=False)
+    values = {c.name: c.value for c in report.checks}
+    assert values["numpy"].startswith(numpy.__version__), values["numpy"]
+    assert values["scipy"].startswith(scipy.__version__), values["scipy"]
+    import PySide6
+
+    assert values["Qt"].endswith(f"(PySide6 {PySide6.__version__})"), values["Qt"]
+
+
+@pytest.mark.parametrize("n, text", [(0, "0 bytes"), (999, "999 bytes"), (1000, "1.0 KB"),
+                                     (2_500_000, "2.5 MB"), (7e12, "7000.0 GB")])
+def test_sizes_are_written_as_people_read_them(n, text):
+    from core.cli.doctor import _size
+
+    assert _size(n) == text
 
 
 def test_missing_platform_plugin_is_named(monkeypatch, tmp_path):

@@ -182,3 +182,38 @@ def test_the_key_confidence_is_high_for_a_cadence_and_lower_for_an_ambiguous_loo
     assert clear.key == Key(0, "major") and clear.confidence >= 0.95, clear
     assert loop.key is not None and loop.confidence < 0.85, loop
     assert loop.confidence < clear.confidence - 0.1
+
+
+def test_templates_are_every_key_of_each_profile_z_scored():
+    from core.analysis.keyevidence import templates
+
+    t = templates()
+    assert sorted(t) == ["kk", "kk_h", "temperley", "temperley_h"]
+    for rows in t.values():
+        assert rows.shape == (24, 12)
+        np.testing.assert_allclose(rows.mean(axis=1), 0.0, atol=1e-12)
+        np.testing.assert_allclose(rows.std(axis=1), 1.0)
+        for k in range(12):  # each major and each minor a rotation of C's
+            np.testing.assert_array_equal(rows[k], np.roll(rows[0], k))
+            np.testing.assert_array_equal(rows[12 + k], np.roll(rows[12], k))
+        assert not np.allclose(rows[0], rows[12])
+    # C major's tonic weighs most in Krumhansl's profile, then its fifth (G)
+    assert np.argsort(t["kk"][0])[-2:].tolist() == [7, 0]
+
+
+def test_the_bass_of_the_whole_and_of_the_end_are_separate_evidence():
+    from core.analysis.keyevidence import KEY_FEATURES, key_features
+
+    rate = 10.0
+    m = 300  # 30 s of a C major triad over a G bass, the last 2 s over C
+    chroma = np.zeros((12, m))
+    chroma[[0, 4, 7]] = 1.0
+    bass = np.zeros((12, m))
+    bass[7, :280] = 1.0
+    bass[0, 280:] = 1.0
+    f = key_features(chroma, bass, rate)
+    whole = KEY_FEATURES.index("tonic in the bass")
+    final = KEY_FEATURES.index("tonic in the final bass")
+    g_major, c_major = parse_key("G major").index, parse_key("C major").index
+    assert f[g_major, whole] == 1.0 and 0.0 < f[c_major, whole] < 0.2
+    assert f[c_major, final] == 1.0 and f[g_major, final] < 0.2

@@ -222,6 +222,20 @@ def test_garbage_file_is_a_plain_store_error(tmp_path):
         ResultStore(path)
 
 
+@pytest.mark.parametrize("message, said", [
+    ("file is not a database", "the file is damaged or not a SongCal store (file is not"),
+    ("database disk image is malformed", "the file is damaged or not a SongCal store"),
+    ("database is locked", "another program holds the database (database is locked)"),
+    ("database table is busy", "another program holds the database"),
+    ("database or disk is full", "the disk is full (database or disk is full)"),
+    ("unable to open database file", "unable to open database file"),
+])
+def test_sqlite_errors_are_said_plainly(message, said):
+    from core.batch.store import _plain
+
+    assert _plain(sqlite3.OperationalError(message)).startswith(said)
+
+
 def test_locked_store_never_blocks_the_caller_and_catches_up(tmp_path):
     path = tmp_path / "db.sqlite"
     store = ResultStore(path, busy_timeout_s=0.05, retry_s=30.0, ack_timeout_s=0.2)
