@@ -1,5 +1,5 @@
 """The bar above the song table: which songs to show (state filter and text search) and the
-one-click actions on the selected row (preview, tempo x2 and /2, key, columns).
+one-click actions on the selected row (preview, tempo x2 and /2, tempo, key, columns).
 
 It has its own row, so a narrow window never hides the filter in the toolbar's overflow
 menu.  Its buttons show the window's own actions (one ``QAction`` each, also in the menus,

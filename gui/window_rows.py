@@ -13,18 +13,38 @@ from __future__ import annotations
 import logging
 import os
 
+from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QInputDialog, QMenu, QToolButton
 
 from core.batch.rules import ACTIVE_STATES, SongState
 from core.io.keynotation import PITCH_NAMES
 from gui.preview import AudioPreview
 
-__all__ = ["RowActionsMixin", "KEY_NAMES"]
+__all__ = ["RowActionsMixin", "KEY_NAMES", "TEMPO_RATIOS", "tempo_alternatives"]
 
 log = logging.getLogger(__name__)
 
 #: The 24 keys offered as a correction, spelled as the analyzer spells them.
 KEY_NAMES = tuple(f"{p} {m}" for m in ("major", "minor") for p in PITCH_NAMES)
+#: The metrical levels offered beside the octaves (x2, /2 have actions of their own): a
+#: tempo read on the dotted beat or on the triplet pulse is off by these.
+TEMPO_RATIOS = ((1.5, "Tempo \u00d73/2"), (2.0 / 3.0, "Tempo \u00d72/3"))
+#: Tempi the Set Tempo dialog accepts (BPM).
+TEMPO_LIMITS = (10.0, 600.0)
+
+
+def tempo_alternatives(result) -> list[float]:
+    """The tempi the analyzer weighed for ``result`` (its ``bpm_alternatives``, best first,
+    the chosen tempo among them), without unreadable entries."""
+    out = []
+    for part in (result.bpm_alternatives or "").split(";"):
+        try:
+            value = float(part)
+        except ValueError:
+            continue
+        if TEMPO_LIMITS[0] <= value <= TEMPO_LIMITS[1] and value not in out:
+            out.append(value)
+    return out
 
 
 class RowActionsMixin:
@@ -42,6 +62,10 @@ class RowActionsMixin:
             "Tempo \u00f72", lambda: self.scale_tempo(0.5), "Ctrl+Shift+Down", None,
             "Your tempo for the selected songs: half the one shown (recorded as bpm_user)",
             short="BPM \u00f72")
+        self.tempo_action = self._act(
+            "Set Te&mpo\u2026", self.choose_tempo, "Ctrl+B", None,
+            "Your tempo for the selected songs: a value you type, or (the arrow) one of the "
+            "tempi the analyzer weighed (recorded as bpm_user)", short="Tempo\u2026")
         self.key_action = self._act(
             "Set &Key\u2026", self.choose_key, "Ctrl+K", None,
             "Your key for the selected songs (recorded as key_user)", short="Key\u2026")
@@ -56,10 +80,11 @@ class RowActionsMixin:
             "Give up on the selected songs; the batch goes on")
         #: The corrections, in the Edit menu and the context menu.
         self.correction_actions = (self.bpm_double_action, self.bpm_half_action,
-                                   self.key_action, self.clear_correction_action)
+                                   self.tempo_action, self.key_action,
+                                   self.clear_correction_action)
         #: The buttons of the bar above the table.
         self.row_bar_actions = (self.preview_action, None, self.bpm_double_action,
-                                self.bpm_half_action, self.key_action, None,
+                                self.bpm_half_action, self.tempo_action, self.key_action, None,
                                 self.columns_action)
 
     def _init_rows(self, audio_output) -> None:
@@ -72,9 +97,12 @@ class RowActionsMixin:
                                   self.more_time_action]
         self.table.selectionModel().selectionChanged.connect(self._update_row_actions)
         self.table.doubleClicked.connect(lambda _i: self.preview_selected())
-        for button in self.table_bar.buttons:  # the Key button: its arrow lists the keys
-            if button.defaultAction() is self.key_action:
-                button.setMenu(self.key_menu())
+        # The Tempo button's arrow lists the tempi weighed, the Key button's the 24 keys.
+        menus = {self.tempo_action: self.tempo_menu, self.key_action: self.key_menu}
+        for button in self.table_bar.buttons:
+            make = menus.get(button.defaultAction())
+            if make is not None:
+                button.setMenu(make())
                 button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
 
     # -- what is selected -------------------------------------------------------------------
@@ -89,6 +117,7 @@ class RowActionsMixin:
         done = [j for j in jobs if j.state is SongState.DONE and j.result is not None]
         for a in (self.bpm_double_action, self.bpm_half_action):
             a.setEnabled(any(j.result.bpm or j.result.bpm_user for j in done))
+        self.tempo_action.setEnabled(bool(done))
         self.key_action.setEnabled(bool(done))
         self.clear_correction_action.setEnabled(any(
             j.result.bpm_user is not None or j.result.key_user is not None for j in done))
@@ -135,6 +164,75 @@ class RowActionsMixin:
         if n:
             self._after_correction()
         return n
+
+    def set_tempo(self, bpm: float | None) -> int:
+        """Record ``bpm`` (None clears) as the user's tempo of each selected done song; at the
+        analyzer's own value the correction is dropped.  Returns how many songs changed."""
+        n = 0
+        for job in self._selected_jobs():
+            r = job.result
+            if job.state is not SongState.DONE or r is None:
+                continue
+            value = None if bpm is None else round(float(bpm), 2)
+            if value is not None and r.bpm is not None and abs(value - r.bpm) < 0.005:
+                value = None
+            n += self.engine.correct([job.id], bpm_user=value)
+            log.info("tempo of %s: %s (analyzer %s)", job.path,
+                     "analyzer's" if value is None else f"{value:g} BPM by you", r.bpm)
+        if n:
+            self._after_correction()
+        return n
+
+    def choose_tempo(self) -> None:
+        """Ask for a tempo (typed) and record it for the selected songs."""
+        jobs = [j for j in self._selected_jobs() if j.state is SongState.DONE and j.result]
+        if not jobs:
+            self.statusBar().showMessage("Select analyzed songs to set their tempo.", 4000)
+            return
+        r = jobs[0].result
+        current = r.bpm_user if r.bpm_user is not None else (r.bpm or 120.0)
+        low, high = TEMPO_LIMITS
+        bpm, ok = QInputDialog.getDouble(
+            self, "Set tempo", f"Tempo of {len(jobs)} song(s), BPM ({low:g}\u2013{high:g}):",
+            min(max(current, low), high), low, high, 2)
+        if ok:
+            self.set_tempo(bpm)
+
+    def tempo_menu(self) -> QMenu:
+        """A menu of the tempi the analyzer weighed for the selected song (one song), the
+        other metrical levels of the tempo shown and Clear; filled each time it opens."""
+        menu = QMenu(self)
+        menu.aboutToShow.connect(lambda: self._fill_tempo_menu(menu))
+        return menu
+
+    def _fill_tempo_menu(self, menu: QMenu) -> None:
+        menu.clear()
+        done = [j for j in self._selected_jobs() if j.state is SongState.DONE and j.result]
+        if len(done) == 1:
+            r = done[0].result
+            shown = r.bpm_user if r.bpm_user is not None else r.bpm
+            weighed = tempo_alternatives(r)
+            if weighed:
+                menu.addSection("Tempi the analyzer weighed")
+            group = QActionGroup(menu)  # one tempo at a time: radio marks, the shown one set
+            for i, value in enumerate(weighed):
+                label = f"{value:.1f} BPM" + ("  (its choice)" if i == 0 else "")
+                a = menu.addAction(label, lambda v=value: self.set_tempo(v))
+                a.setCheckable(True)
+                a.setChecked(shown is not None and abs(shown - value) < 0.005)
+                group.addAction(a)
+        menu.addSection("The tempo shown")
+        for action in (self.bpm_double_action, self.bpm_half_action):
+            menu.addAction(action)
+        for factor, name in TEMPO_RATIOS:
+            a = menu.addAction(name, lambda f=factor: self.scale_tempo(f))
+            a.setEnabled(self.bpm_double_action.isEnabled())
+        menu.addSeparator()
+        a = menu.addAction("Clear Tempo Correction", lambda: self.set_tempo(None))
+        a.setEnabled(any(j.result.bpm_user is not None for j in done))
+        if not done:
+            for a in menu.actions():
+                a.setEnabled(False)
 
     def set_key(self, key: str | None) -> int:
         """Record ``key`` (e.g. ``"A minor"``; None clears) as the user's key of each

@@ -44,8 +44,10 @@ class FakeAnalyzer:
     name contains ``fail_on`` raise the given exception.  Every call is recorded.
     """
 
-    def __init__(self, *, n_chunks=3, step_s=0.005, block_on=None, fail_on=None, error=None):
+    def __init__(self, *, n_chunks=3, step_s=0.005, block_on=None, fail_on=None, error=None,
+                 bpm_alternatives=""):
         self.n_chunks = n_chunks
+        self.bpm_alternatives = bpm_alternatives
         self.step_s = step_s
         self.block_on = block_on
         self.fail_on = fail_on
@@ -75,7 +77,8 @@ class FakeAnalyzer:
                 if progress is not None:
                     progress(i + 1, self.n_chunks, 3.0)
             return SongResult(path=path, title=f"T {path[-7:-4]}", artist="Fake", status="done",
-                              duration_s=3.0, bpm=120.0, key="A minor", key_camelot="8A",
+                              duration_s=3.0, bpm=120.0, bpm_alternatives=self.bpm_alternatives,
+                              key="A minor", key_camelot="8A",
                               loudness_lufs=-14.2, chunks=self.n_chunks,
                               analyzer=analyzer_id())
         finally:

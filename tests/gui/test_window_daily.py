@@ -11,6 +11,7 @@ import time
 import numpy as np
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtWidgets import QInputDialog
 
 from core.batch.rules import SongState
 from core.errors import AudioFileError
@@ -25,6 +26,7 @@ from gui.song_columns import (
     descriptor_column,
 )
 from gui.song_text import USER_MARK
+from gui.window_rows import tempo_alternatives
 from tests.gui.conftest import FakeAnalyzer
 
 TIMEOUT = 10_000
@@ -322,6 +324,68 @@ def test_tempo_corrections_double_halve_and_clear(qtbot, make_window, fast_setti
     assert "analyzer said 120.0" in tip and "bpm_user" in tip
     w.clear_correction_action.trigger()
     assert job.result.bpm_user is None and w.engine.batch.jobs[0].result.bpm_user is None
+
+
+def test_set_tempo_types_a_value_or_picks_one_the_analyzer_weighed(qtbot, make_window,
+                                                                  fast_settings, monkeypatch):
+    w = make_window(fast_settings, FakeAnalyzer(bpm_alternatives="120.00;80.00;60.00;180.00"))
+    _add(w, ["/m/a.wav", "/m/b.wav"])
+    _run(qtbot, w)
+    _select(w, 1)
+    job = w.engine.batch.jobs[1]
+    assert w.tempo_action.isEnabled()
+    asked = []
+
+    def typed(parent, title, label, value, low, high, decimals):
+        asked.append((label, value, low, high))
+        return 133.5, True
+
+    monkeypatch.setattr(QInputDialog, "getDouble", typed)
+    w.tempo_action.trigger()
+    assert asked == [("Tempo of 1 song(s), BPM (10\u2013600):", 120.0, 10.0, 600.0)]
+    assert job.result.bpm_user == 133.5 and w.engine.batch.jobs[0].result.bpm_user is None
+    # The button's menu: the tempi weighed (the one shown checked), the levels, Clear.
+    button = next(b for b in w.table_bar.buttons if b.defaultAction() is w.tempo_action)
+    menu = button.menu()
+    menu.aboutToShow.emit()
+    labels = [a.text() for a in menu.actions() if not a.isSeparator()]
+    assert labels[:4] == ["120.0 BPM  (its choice)", "80.0 BPM", "60.0 BPM", "180.0 BPM"]
+    assert {"Tempo \u00d73/2", "Tempo \u00d72/3", "Clear Tempo Correction"} <= set(labels)
+    assert not any(a.isChecked() for a in menu.actions())  # 133.5 is none of them
+    pick = {a.text(): a for a in menu.actions()}
+    pick["80.0 BPM"].trigger()
+    assert job.result.bpm_user == 80.0
+    menu.aboutToShow.emit()
+    pick = {a.text(): a for a in menu.actions()}
+    assert pick["80.0 BPM"].isChecked() and not pick["120.0 BPM  (its choice)"].isChecked()
+    pick["Tempo \u00d73/2"].trigger()  # of the tempo shown: the user's 80
+    assert job.result.bpm_user is None  # back at the analyzer's value: no correction left
+    menu.aboutToShow.emit()
+    pick = {a.text(): a for a in menu.actions()}
+    assert not pick["Clear Tempo Correction"].isEnabled()
+    pick["Tempo \u00d72/3"].trigger()
+    assert job.result.bpm_user == 80.0
+    menu.aboutToShow.emit()
+    pick = {a.text(): a for a in menu.actions()}
+    pick["Clear Tempo Correction"].trigger()
+    assert job.result.bpm_user is None
+    # Two songs: one typed value for both; the menu has no single song's tempi.
+    w.table.selectAll()
+    monkeypatch.setattr(QInputDialog, "getDouble", lambda *a: (95.0, True))
+    w.tempo_action.trigger()
+    assert [j.result.bpm_user for j in w.engine.batch.jobs] == [95.0, 95.0]
+    menu.aboutToShow.emit()
+    assert not any("BPM" in a.text() for a in menu.actions())
+    # A cancelled dialog changes nothing.
+    monkeypatch.setattr(QInputDialog, "getDouble", lambda *a: (50.0, False))
+    w.tempo_action.trigger()
+    assert [j.result.bpm_user for j in w.engine.batch.jobs] == [95.0, 95.0]
+
+
+def test_tempo_alternatives_skip_what_is_not_a_tempo():
+    r = SongResult(path="/m/a.wav", bpm=100.0, bpm_alternatives="100.00;x;50.00;;100.00;900;5")
+    assert tempo_alternatives(r) == [100.0, 50.0]
+    assert tempo_alternatives(SongResult(path="/m/b.wav")) == []
 
 
 class FakeOutput:
