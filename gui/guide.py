@@ -93,7 +93,7 @@ on. On the banner, <b>Give It More Time</b> moves that song's hard limit one bud
 by its length.</p>
 
 <h2>Your corrections</h2>
-<p>Select a song and use BPM &#215;2 / &#247;2 (Ctrl+Shift+Up / Down), Tempo (Ctrl+B: type a
+<p>Select a song and use BPM &#215;2 / &#247;2 (Ctrl+Shift+Up / Down), BPM&#8230; (Ctrl+B: type a
 tempo; its arrow lists the tempi the analyzer weighed for the song and the &#215;3/2 and
 &#215;2/3 levels) or Key (Ctrl+K): your value is shown with a pencil and exported as <code>bpm_user</code> / <code>key_user</code>
 next to the analyzer's <code>bpm</code> / <code>key</code>, which never change. Ctrl+P plays

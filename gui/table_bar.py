@@ -47,7 +47,7 @@ class TableBar(QWidget):
         self.search.setPlaceholderText("Filter title, artist, file  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Filter")
-        self.search.setMinimumWidth(180)
+        self.search.setMinimumWidth(110)
         self.search.setMaximumWidth(320)
         self.search.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         lay.addWidget(label)

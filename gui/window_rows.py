@@ -65,7 +65,7 @@ class RowActionsMixin:
         self.tempo_action = self._act(
             "Set Te&mpo\u2026", self.choose_tempo, "Ctrl+B", None,
             "Your tempo for the selected songs: a value you type, or (the arrow) one of the "
-            "tempi the analyzer weighed (recorded as bpm_user)", short="Tempo\u2026")
+            "tempi the analyzer weighed (recorded as bpm_user)", short="BPM\u2026")
         self.key_action = self._act(
             "Set &Key\u2026", self.choose_key, "Ctrl+K", None,
             "Your key for the selected songs (recorded as key_user)", short="Key\u2026")
