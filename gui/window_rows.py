@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 
-from PySide6.QtGui import QActionGroup
+from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QInputDialog, QMenu, QToolButton
 
 from core.batch.rules import ACTIVE_STATES, SongState
@@ -78,9 +78,12 @@ class RowActionsMixin:
         self.skip_action = self._act(
             "S&kip Song", self.skip_selected, None, None,
             "Give up on the selected songs; the batch goes on")
+        #: A submenu of the Edit menu and the context menu: the tempi weighed, the levels.
+        self.tempo_levels_action = QAction("Tempo C&hoices", self)
+        self.tempo_levels_action.setMenu(self.tempo_menu())
         #: The corrections, in the Edit menu and the context menu.
         self.correction_actions = (self.bpm_double_action, self.bpm_half_action,
-                                   self.tempo_action, self.key_action,
+                                   self.tempo_action, self.tempo_levels_action, self.key_action,
                                    self.clear_correction_action)
         #: The buttons of the bar above the table.
         self.row_bar_actions = (self.preview_action, None, self.bpm_double_action,
@@ -118,6 +121,7 @@ class RowActionsMixin:
         for a in (self.bpm_double_action, self.bpm_half_action):
             a.setEnabled(any(j.result.bpm or j.result.bpm_user for j in done))
         self.tempo_action.setEnabled(bool(done))
+        self.tempo_levels_action.setEnabled(bool(done))
         self.key_action.setEnabled(bool(done))
         self.clear_correction_action.setEnabled(any(
             j.result.bpm_user is not None or j.result.key_user is not None for j in done))

@@ -376,6 +376,10 @@ def test_set_tempo_types_a_value_or_picks_one_the_analyzer_weighed(qtbot, make_w
     assert [j.result.bpm_user for j in w.engine.batch.jobs] == [95.0, 95.0]
     menu.aboutToShow.emit()
     assert not any("BPM" in a.text() for a in menu.actions())
+    # The same menu is a submenu of the Edit menu and of the table's context menu.
+    assert w.tempo_levels_action in w.edit_menu.actions()
+    assert w.tempo_levels_action in w.table.row_actions
+    assert w.tempo_levels_action.menu() is not None and w.tempo_levels_action.isEnabled()
     # A cancelled dialog changes nothing.
     monkeypatch.setattr(QInputDialog, "getDouble", lambda *a: (50.0, False))
     w.tempo_action.trigger()
