@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["fmt_duration", "fmt_eta", "fmt_value", "DESCRIPTOR_HEADERS"]
+import math
+
+__all__ = ["fmt_duration", "fmt_eta", "fmt_value", "alternative_tempi", "DESCRIPTOR_HEADERS"]
 
 #: Column headers of the descriptors (:data:`core.io.results.DESCRIPTOR_COLUMNS`), with units.
 DESCRIPTOR_HEADERS = {
@@ -71,12 +73,26 @@ def fmt_value(column: str, value) -> str:
     if column == "time_signature":
         return f"{value}/4"
     if column == "bpm_alternatives":
-        return " / ".join(_short(float(v)) for v in str(value).split(";") if v)
+        return " / ".join(_short(v) for v in alternative_tempi(value))
     if isinstance(value, float):
         text = f"{value:.{_DECIMALS.get(column, 2)}f}"
         # a value that rounds to zero has no sign: a peak of -0.004 dBFS reads "0.0"
         return text[1:] if text.startswith("-") and not text.strip("-0.") else text
     return str(value)
+
+
+def alternative_tempi(value) -> list[float]:
+    """The tempi of a ``bpm_alternatives`` value (``"120.00;60.00;..."``), in its order;
+    an entry that is no finite number (a damaged stored row) is left out."""
+    out = []
+    for part in str(value or "").split(";"):
+        try:
+            bpm = float(part)
+        except ValueError:
+            continue
+        if math.isfinite(bpm):
+            out.append(bpm)
+    return out
 
 
 def _short(bpm: float) -> str:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QInputDialog, QMenu, QToolButton
 
 from core.batch.rules import ACTIVE_STATES, SongState
 from core.io.keynotation import PITCH_NAMES
+from gui.formatting import alternative_tempi
 from gui.preview import AudioPreview
 
 __all__ = ["RowActionsMixin", "KEY_NAMES", "TEMPO_RATIOS", "tempo_alternatives"]
@@ -37,11 +38,7 @@ def tempo_alternatives(result) -> list[float]:
     """The tempi the analyzer weighed for ``result`` (its ``bpm_alternatives``, best first,
     the chosen tempo among them), without unreadable entries."""
     out = []
-    for part in (result.bpm_alternatives or "").split(";"):
-        try:
-            value = float(part)
-        except ValueError:
-            continue
+    for value in alternative_tempi(result.bpm_alternatives):
         if TEMPO_LIMITS[0] <= value <= TEMPO_LIMITS[1] and value not in out:
             out.append(value)
     return out

@@ -261,6 +261,9 @@ def test_small_display_details(qtbot, make_window, fast_settings, tmp_path):
     w.model._cells.clear()
     assert w.model.index(0, descriptor_column("peak_dbfs")).data() == "0.0"
     assert w.model.index(0, alternatives).data() == "61.5 / 123 / 184.5"
+    job.result.bpm_alternatives = "61.50;junk;nan;123.00"  # a damaged stored row
+    w.model._cells.clear()
+    assert w.model.index(0, alternatives).data() == "61.5 / 123"
     shown = w.model.index(0, COL_ELAPSED).data()
     w.engine.set_settings(AnalysisSettings(workers=2, budget_base_s=99.0))
     assert w.model.index(0, COL_ELAPSED).data() == shown  # the budget it ran with
