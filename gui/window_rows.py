@@ -28,8 +28,10 @@ log = logging.getLogger(__name__)
 #: The 24 keys offered as a correction, spelled as the analyzer spells them.
 KEY_NAMES = tuple(f"{p} {m}" for m in ("major", "minor") for p in PITCH_NAMES)
 #: The metrical levels offered beside the octaves (x2, /2 have actions of their own): a
-#: tempo read on the dotted beat or on the triplet pulse is off by these.
-TEMPO_RATIOS = ((1.5, "Tempo \u00d73/2"), (2.0 / 3.0, "Tempo \u00d72/3"))
+#: tempo read on the dotted beat or on the triplet pulse is off by 3/2 or 2/3, one read on
+#: a figuration of three or four notes to a beat by 4/3 or 3/4.
+TEMPO_RATIOS = ((1.5, "Tempo \u00d73/2"), (2.0 / 3.0, "Tempo \u00d72/3"),
+                (4.0 / 3.0, "Tempo \u00d74/3"), (0.75, "Tempo \u00d73/4"))
 #: Tempi the Set Tempo dialog accepts (BPM).
 TEMPO_LIMITS = (10.0, 600.0)
 

@@ -372,6 +372,14 @@ def test_set_tempo_types_a_value_or_picks_one_the_analyzer_weighed(qtbot, make_w
     pick = {a.text(): a for a in menu.actions()}
     pick["Clear Tempo Correction"].trigger()
     assert job.result.bpm_user is None
+    menu.aboutToShow.emit()
+    pick = {a.text(): a for a in menu.actions()}
+    pick["Tempo \u00d73/4"].trigger()
+    assert job.result.bpm_user == 90.0
+    menu.aboutToShow.emit()
+    pick = {a.text(): a for a in menu.actions()}
+    pick["Tempo \u00d74/3"].trigger()
+    assert job.result.bpm_user is None
     # Two songs: one typed value for both; the menu has no single song's tempi.
     w.table.selectAll()
     monkeypatch.setattr(QInputDialog, "getDouble", lambda *a: (95.0, True))
