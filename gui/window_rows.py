@@ -20,6 +20,7 @@ from core.batch.rules import ACTIVE_STATES, SongState
 from core.io.keynotation import PITCH_NAMES
 from gui.formatting import alternative_tempi
 from gui.preview import AudioPreview
+from gui.tempo_dialog import SetTempoDialog
 
 __all__ = ["RowActionsMixin", "KEY_NAMES", "TEMPO_RATIOS", "tempo_alternatives"]
 
@@ -187,19 +188,36 @@ class RowActionsMixin:
         return n
 
     def choose_tempo(self) -> None:
-        """Ask for a tempo (typed) and record it for the selected songs."""
+        """Ask for a tempo (typed, or tapped along with the song's preview) and record it
+        for the selected songs."""
         jobs = [j for j in self._selected_jobs() if j.state is SongState.DONE and j.result]
         if not jobs:
             self.statusBar().showMessage("Select analyzed songs to set their tempo.", 4000)
             return
         r = jobs[0].result
         current = r.bpm_user if r.bpm_user is not None else (r.bpm or 120.0)
-        low, high = TEMPO_LIMITS
-        bpm, ok = QInputDialog.getDouble(
-            self, "Set tempo", f"Tempo of {len(jobs)} song(s), BPM ({low:g}\u2013{high:g}):",
-            min(max(current, low), high), low, high, 2)
-        if ok:
-            self.set_tempo(bpm)
+        dialog = SetTempoDialog(len(jobs), current, TEMPO_LIMITS, can_play=len(jobs) == 1,
+                                parent=self)
+        playing = []
+
+        def play():
+            self.preview_selected()
+            playing.append(True)
+
+        dialog.playRequested.connect(play)
+        started = self.preview.started.connect(lambda _p: dialog.set_playing(True))
+        stopped = self.preview.stopped.connect(lambda: dialog.set_playing(False))
+        try:
+            accepted = dialog.exec() == SetTempoDialog.DialogCode.Accepted
+        finally:
+            self.preview.started.disconnect(started)
+            self.preview.stopped.disconnect(stopped)
+        if playing and self.preview.playing is not None:
+            self.preview.stop()  # what the dialog started ends with it
+        value = dialog.value()
+        dialog.deleteLater()
+        if accepted:
+            self.set_tempo(value)
 
     def tempo_menu(self) -> QMenu:
         """A menu of the tempi the analyzer weighed for the selected song (one song), the

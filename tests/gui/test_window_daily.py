@@ -11,7 +11,6 @@ import time
 import numpy as np
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
-from PySide6.QtWidgets import QInputDialog
 
 from core.batch.rules import SongState
 from core.errors import AudioFileError
@@ -26,6 +25,7 @@ from gui.song_columns import (
     descriptor_column,
 )
 from gui.song_text import USER_MARK
+from gui.tempo_dialog import SetTempoDialog
 from gui.window_rows import tempo_alternatives
 from tests.gui.conftest import FakeAnalyzer
 
@@ -339,13 +339,15 @@ def test_set_tempo_types_a_value_or_picks_one_the_analyzer_weighed(qtbot, make_w
     assert w.tempo_action.isEnabled()
     asked = []
 
-    def typed(parent, title, label, value, low, high, decimals):
-        asked.append((label, value, low, high))
-        return 133.5, True
+    def typed(dialog):
+        asked.append((dialog.spin.value(), dialog.spin.minimum(), dialog.spin.maximum(),
+                      dialog.play_button.isVisibleTo(dialog)))
+        dialog.spin.setValue(133.5)
+        return SetTempoDialog.DialogCode.Accepted
 
-    monkeypatch.setattr(QInputDialog, "getDouble", typed)
+    monkeypatch.setattr(SetTempoDialog, "exec", typed)
     w.tempo_action.trigger()
-    assert asked == [("Tempo of 1 song(s), BPM (10\u2013600):", 120.0, 10.0, 600.0)]
+    assert asked == [(120.0, 10.0, 600.0, True)]
     assert job.result.bpm_user == 133.5 and w.engine.batch.jobs[0].result.bpm_user is None
     # The button's menu: the tempi weighed (the one shown checked), the levels, Clear.
     button = next(b for b in w.table_bar.buttons if b.defaultAction() is w.tempo_action)
@@ -382,8 +384,15 @@ def test_set_tempo_types_a_value_or_picks_one_the_analyzer_weighed(qtbot, make_w
     assert job.result.bpm_user is None
     # Two songs: one typed value for both; the menu has no single song's tempi.
     w.table.selectAll()
-    monkeypatch.setattr(QInputDialog, "getDouble", lambda *a: (95.0, True))
+
+    def typed_95(dialog):
+        asked.append(dialog.play_button.isVisibleTo(dialog))  # no Play for two songs
+        dialog.spin.setValue(95.0)
+        return SetTempoDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(SetTempoDialog, "exec", typed_95)
     w.tempo_action.trigger()
+    assert asked[-1] is False
     assert [j.result.bpm_user for j in w.engine.batch.jobs] == [95.0, 95.0]
     menu.aboutToShow.emit()
     assert not any("BPM" in a.text() for a in menu.actions())
@@ -392,9 +401,44 @@ def test_set_tempo_types_a_value_or_picks_one_the_analyzer_weighed(qtbot, make_w
     assert w.tempo_levels_action in w.table.row_actions
     assert w.tempo_levels_action.menu() is not None and w.tempo_levels_action.isEnabled()
     # A cancelled dialog changes nothing.
-    monkeypatch.setattr(QInputDialog, "getDouble", lambda *a: (50.0, False))
+    def cancelled(dialog):
+        dialog.spin.setValue(50.0)
+        return SetTempoDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(SetTempoDialog, "exec", cancelled)
     w.tempo_action.trigger()
     assert [j.result.bpm_user for j in w.engine.batch.jobs] == [95.0, 95.0]
+
+
+def test_set_tempo_plays_the_song_to_tap_along_and_stops_it_after(qtbot, make_window,
+                                                                   fast_settings, monkeypatch):
+    w = make_window(fast_settings, FakeAnalyzer())
+    _add(w, ["/m/a.wav"])
+    _run(qtbot, w)
+    _select(w, 0)
+    events = []
+    def play():
+        events.append("play")
+        w.preview.playing = "/m/a.wav"
+
+    monkeypatch.setattr(w, "preview_selected", play)
+    monkeypatch.setattr(w.preview, "stop", lambda: events.append("stop"))
+
+    def tapped(dialog):
+        dialog.play_button.click()
+        w.preview.started.emit("/m/a.wav")
+        events.append(dialog.play_button.text())
+        w.preview.stopped.emit()
+        events.append(dialog.play_button.text())
+        for _ in range(3):
+            dialog.tap_button.click()  # the real clock: too fast, or a tempo, never an error
+        dialog.spin.setValue(101.0)
+        return SetTempoDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(SetTempoDialog, "exec", tapped)
+    w.tempo_action.trigger()
+    assert events == ["play", "\u25a0 &Stop", "\u25b6 &Play", "stop"]
+    assert w.engine.batch.jobs[0].result.bpm_user == 101.0
 
 
 def test_tempo_alternatives_skip_what_is_not_a_tempo():
