@@ -33,6 +33,8 @@ KEY_NAMES = tuple(f"{p} {m}" for m in ("major", "minor") for p in PITCH_NAMES)
 #: a figuration of three or four notes to a beat by 4/3 or 3/4.
 TEMPO_RATIOS = ((1.5, "Tempo \u00d73/2"), (2.0 / 3.0, "Tempo \u00d72/3"),
                 (4.0 / 3.0, "Tempo \u00d74/3"), (0.75, "Tempo \u00d73/4"))
+#: What a tempo correction returns for a song it cannot scale (no tempo to start from).
+_NO_TEMPO = object()
 #: Tempi the Set Tempo dialog accepts (BPM).
 TEMPO_LIMITS = (10.0, 600.0)
 
@@ -152,32 +154,29 @@ class RowActionsMixin:
     def scale_tempo(self, factor: float) -> int:
         """Record ``factor`` x the tempo shown as the user's tempo of each selected done
         song (back at the analyzer's value, the correction is dropped); returns how many."""
-        n = 0
-        for job in self._selected_jobs():
-            r = job.result
-            if job.state is not SongState.DONE or r is None:
-                continue
+        def scaled(r):
             base = r.bpm_user if r.bpm_user is not None else r.bpm
-            if not base:
-                continue
-            new = round(base * factor, 2)
-            value = None if r.bpm is not None and abs(new - r.bpm) < 0.005 else new
-            n += self.engine.correct([job.id], bpm_user=value)
-            log.info("tempo of %s: %s (analyzer %s)", job.path,
-                     "analyzer's" if value is None else f"{value:g} BPM by you", r.bpm)
-        if n:
-            self._after_correction()
-        return n
+            return round(base * factor, 2) if base else _NO_TEMPO
+
+        return self._record_tempo(scaled)
 
     def set_tempo(self, bpm: float | None) -> int:
         """Record ``bpm`` (None clears) as the user's tempo of each selected done song; at the
         analyzer's own value the correction is dropped.  Returns how many songs changed."""
+        return self._record_tempo(lambda _r: None if bpm is None else round(float(bpm), 2))
+
+    def _record_tempo(self, tempo_of) -> int:
+        """Record ``tempo_of(result)`` as the user's tempo of each selected done song (None
+        clears, :data:`_NO_TEMPO` leaves the song as it is); a value at the analyzer's own
+        tempo clears.  Returns how many songs changed."""
         n = 0
         for job in self._selected_jobs():
             r = job.result
             if job.state is not SongState.DONE or r is None:
                 continue
-            value = None if bpm is None else round(float(bpm), 2)
+            value = tempo_of(r)
+            if value is _NO_TEMPO:
+                continue
             if value is not None and r.bpm is not None and abs(value - r.bpm) < 0.005:
                 value = None
             n += self.engine.correct([job.id], bpm_user=value)

@@ -357,30 +357,26 @@ def test_set_tempo_types_a_value_or_picks_one_the_analyzer_weighed(qtbot, make_w
     assert labels[:4] == ["120.0 BPM  (its choice)", "80.0 BPM", "60.0 BPM", "180.0 BPM"]
     assert {"Tempo \u00d73/2", "Tempo \u00d72/3", "Clear Tempo Correction"} <= set(labels)
     assert not any(a.isChecked() for a in menu.actions())  # 133.5 is none of them
-    pick = {a.text(): a for a in menu.actions()}
-    pick["80.0 BPM"].trigger()
+
+    def shown_menu():
+        menu.aboutToShow.emit()
+        return {a.text(): a for a in menu.actions()}
+
+    shown_menu()["80.0 BPM"].trigger()
     assert job.result.bpm_user == 80.0
-    menu.aboutToShow.emit()
-    pick = {a.text(): a for a in menu.actions()}
+    pick = shown_menu()
     assert pick["80.0 BPM"].isChecked() and not pick["120.0 BPM  (its choice)"].isChecked()
     pick["Tempo \u00d73/2"].trigger()  # of the tempo shown: the user's 80
     assert job.result.bpm_user is None  # back at the analyzer's value: no correction left
-    menu.aboutToShow.emit()
-    pick = {a.text(): a for a in menu.actions()}
+    pick = shown_menu()
     assert not pick["Clear Tempo Correction"].isEnabled()
     pick["Tempo \u00d72/3"].trigger()
     assert job.result.bpm_user == 80.0
-    menu.aboutToShow.emit()
-    pick = {a.text(): a for a in menu.actions()}
-    pick["Clear Tempo Correction"].trigger()
+    shown_menu()["Clear Tempo Correction"].trigger()
     assert job.result.bpm_user is None
-    menu.aboutToShow.emit()
-    pick = {a.text(): a for a in menu.actions()}
-    pick["Tempo \u00d73/4"].trigger()
+    shown_menu()["Tempo \u00d73/4"].trigger()
     assert job.result.bpm_user == 90.0
-    menu.aboutToShow.emit()
-    pick = {a.text(): a for a in menu.actions()}
-    pick["Tempo \u00d74/3"].trigger()
+    shown_menu()["Tempo \u00d74/3"].trigger()
     assert job.result.bpm_user is None
     # Two songs: one typed value for both; the menu has no single song's tempi.
     w.table.selectAll()
