@@ -72,7 +72,7 @@ GROUPS: dict[str, Group] = {
         tests=tuple(f"tests/core/test_{name}.py" for name in (
             "descriptor_fit", "tempo_fit", "key_fit", "verdict", "learned", "pairing",
             "session", "calibration_io", "reference", "matching", "agreement", "keys",
-            "cli"))),
+            "cli", "tempo_range_suggestion"))),
     "batch": Group(modules=("core/batch/rules.py",),
                    tests=("tests/core/test_batch.py", "tests/core/test_batch_run.py",
                           "tests/core/test_runner.py")),

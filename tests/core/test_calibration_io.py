@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core import __version__
-from core.calibration.applying import apply_profile
+from core.calibration.applying import apply_profile, calibrated_values
 from core.calibration.cells import typed_row
 from core.calibration.exports import CALIBRATION_COLUMNS
 from core.calibration.profile import (
@@ -324,6 +324,8 @@ def test_cli_calibrate_reports_verdicts_and_learned_models(deck, capsys):
     assert scores["bpm"]["verdict"] == by["bpm"]["verdict"] and scores["bpm"]["n"] == 60
     learned = scores["energy"]["learned"]
     assert learned["n"] == 60 and learned["kept"] is False
+    assert [f"{size}:{v:.4g}" for size, v in learned["learning_curve"]] == \
+        by["energy_learned"]["learning_curve"].split("; ")
     assert [a for a, _ in learned["importance"]][:1] == [by["energy_learned"]["inputs"]
                                                          .split("=")[0]]
     _cli(["calibrate", res, "--reference", ref, "-o", tmp / "cal.csv", "-q", "--no-learned"])
@@ -546,6 +548,12 @@ def test_a_profile_key_map_and_tempo_correction_are_read_and_applied(tmp_path):
     ({"tempo": {"rule": "double"}}, "tempo.rule: must be an object, got 'double'"),
     ({"tempo": {"rule": {"kind": "factor", "factor": True}}},
      "tempo.rule.factor: must be a number, got True"),
+    ({"key": {"major": "flip"}},
+     "key.major: must be one of keep, relative, parallel, fifth_up, fifth_down, got 'flip'"),
+    ({"descriptors": {"energy": {"method": "linear", "slope": 0}}},
+     "descriptors.energy.slope: must not be 0, got 0.0"),
+    ({"tempo": {"rule": {}, "correction": {"method": "huber", "slope": -1.0}}},
+     "tempo.correction.slope: must be positive for tempo, got -1.0"),
 ])
 def test_a_malformed_profile_field_is_named_with_what_is_wrong(change, message):
     data = {"format": "songcal-calibration-profile", "version": 2, "descriptors": {},
@@ -553,6 +561,54 @@ def test_a_malformed_profile_field_is_named_with_what_is_wrong(change, message):
     data.update(change)
     with pytest.raises(ProfileError, match=f"^p.json: malformed profile: {message}$"):
         profile_from_dict(data, path="p.json")
+
+
+def test_a_correction_of_method_none_needs_no_slope():
+    data = {"format": "songcal-calibration-profile", "version": 2,
+            "descriptors": {"energy": {"method": "none", "slope": 0}},
+            "tempo": {"rule": {}, "correction": {"method": "none", "slope": -1.0}},
+            "key": None, "meta": {}}
+    p = profile_from_dict(data)
+    assert p.descriptors["energy"].method == "none" and p.tempo_correction.method == "none"
+
+
+def test_mismatch_rows_carry_the_calibrated_values_of_a_profile():
+    from core.calibration.exports import mismatch_rows, paired_rows
+    from core.calibration.matching import Match, MatchResult
+    from core.calibration.reference import parse_reference_text
+
+    sheet = parse_reference_text("Song,Artist,BPM,Energy\nA,x,100,50\nB,x,120,60\n")
+    rows = [{"path": "/a", "title": "A", "bpm": 200.0, "energy": 0.5, "status": "done"},
+            {"path": "/b", "title": "B", "bpm": 120.0, "energy": 0.6, "status": "done"}]
+    match = MatchResult(2, 2, [Match(0, 0, "exact", 100.0), Match(1, 1, "exact", 100.0)], [])
+    profile = profile_from_dict({
+        "format": "songcal-calibration-profile", "version": 2,
+        "descriptors": {"energy": {"method": "offset", "intercept": 0.1}},
+        "tempo": {"rule": {"kind": "factor", "factor": 0.5}}, "key": None, "meta": {}})
+    columns, out = mismatch_rows(rows, sheet, match, profile=profile)
+    assert columns[1:] == paired_rows(rows, sheet, match, profile=profile)[0]
+    assert "bpm_calibrated" in columns and "energy_calibrated" in columns
+    assert [r["mismatch"] for r in out] == ["tempo double"]
+    assert out[0]["bpm_calibrated"] == 100.0
+    assert out[0]["energy_calibrated"] == pytest.approx(0.6)
+
+
+def test_a_profile_applied_to_no_rows_gives_empty_columns():
+    ridge = {"kind": "ridge", "format": 1, "inputs": ["energy", "valence"], "fill": [0, 0],
+             "mean": [0, 0], "scale": [1, 1], "coef": [1, 2], "intercept": 0.5,
+             "alpha": 2.0, "low": None, "high": None}
+    p = profile_from_dict({
+        "format": "songcal-calibration-profile", "version": 2,
+        "descriptors": {"energy": {"method": "offset", "intercept": 0.1}},
+        "learned": {"speech": ridge},
+        "tempo": {"rule": {"kind": "factor", "factor": 0.5}}, "key": None, "meta": {}})
+    assert p.learned  # the learned model's column too
+    values = calibrated_values(p, [])
+    assert set(values) == {"bpm", "energy", "speech"}
+    assert all(a.size == 0 for arrays in values.values() for a in arrays)
+    assert apply_profile(p, []) == []
+    one = calibrated_values(p, [{"status": "done", "energy": 0.25, "valence": 0.5}])
+    assert one["speech"][0].tolist() == [0.5 + 0.25 + 2 * 0.5]
 
 
 def test_a_binary_file_is_not_a_profile(tmp_path):

@@ -120,6 +120,7 @@ def test_too_few_songs_at_the_boundary():
     X, y = _planted(MIN_SONGS, seed=6)
     few = fit_learned(X[:-1], y[:-1], NAMES, column="speech")
     assert few.model is None and few.n == MIN_SONGS - 1 and "too few" in few.note
+    assert few.describe() == "none"
     assert not few.kept and few.verdict == "too few"
     enough = fit_learned(X, y, NAMES, column="speech")
     assert enough.model is not None and enough.n == MIN_SONGS

@@ -104,6 +104,16 @@ def test_utf8_without_bom(tmp_path):
     assert load_reference(p).rows[0].title == "Naïve"
 
 
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_with_a_byte_order_mark(tmp_path, codec):
+    p = tmp_path / "ref.csv"
+    text = "title\tbpm\nNaïve\t99\n"
+    p.write_bytes(("" if codec == "utf-16" else "\ufeff").encode(codec) + text.encode(codec))
+    sheet = load_reference(p)
+    assert sheet.encoding == "utf-16" and sheet.rows[0].title == "Naïve"
+    assert sheet.rows[0].values == {"bpm": 99.0}
+
+
 def test_empty_cells_are_missing_values_not_errors():
     sheet = parse_reference_text("Song,BPM,Energy,Key\nA,,50,\nB,120,,C\n")
     assert sheet.rows[0].values == {"energy": 0.5} and sheet.rows[0].key is None
@@ -118,6 +128,7 @@ def test_bad_number_names_row_and_column_and_the_rest_of_the_row_is_kept():
     assert sheet.bad_rows == []
     (bad,) = sheet.bad_cells
     assert bad.row == 3 and bad.column == "BPM" and bad.value == "fast"
+    assert bad.reason == "not a number"
     assert "row 3" in str(bad) and "BPM" in str(bad)
     assert any("row 3" in w for w in sheet.warnings)
 

@@ -94,6 +94,7 @@ def test_a_tempo_range_is_suggested_but_never_the_one_analyzed_in(session):
     # charted above 155), which no other range beats
     assert (tip.floor, tip.n, tip.agree_as_read, tip.agree_in_range) == (78.0, N - 1, 19, 21)
     session.settings = AnalysisSettings(workers=1, tempo_floor_bpm=78.0)
+    assert session.tempo_range_suggestion() is None  # the same rows, another range analyzed in
     session.set_results([dict(r) for r in session.rows])  # a new state: no memo
     assert session.pairs("bpm")[0].size == N - 1  # still paired
     assert session.tempo_range_suggestion() is None
@@ -403,7 +404,11 @@ def test_songs_without_a_tempo_are_counted_and_listed_with_the_reason(tmp_path):
     assert by["bpm"].acc1_before == pytest.approx(17 / 23)
     t = s.fit().tempo
     assert t.n == N - 1 and t.n_missing == 2
-    written = s.write({"mismatches": tmp_path / "m.csv"})
+    written = s.write({"mismatches": tmp_path / "m.csv", "calibration": tmp_path / "c.csv"})
+    _, table = read_csv_rows(written["calibration"])
+    note = next(r["note"] for r in table if r["descriptor"] == "bpm")
+    assert note.endswith(f"; 2 of {N - 1} paired songs have no analyzer tempo (misses in "
+                         "Acc1/Acc2, left out of MAE and r\u00b2)")
     _, mm = read_csv_rows(written["mismatches"])
     why = {r["path"]: r["mismatch"] for r in mm}
     assert why["/deck/10.wav"] == "no tempo: no beat and no pitched content found"

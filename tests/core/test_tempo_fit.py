@@ -126,6 +126,13 @@ def test_relative_interval_of_tempo():
     assert lo * hi == pytest.approx(100.0 ** 2)
 
 
+def test_too_few_pairs_to_fit_still_get_their_scores_and_interval():
+    cal = fit_tempo([100.0, 120.0, 90.0], [100.0, 130.0, 90.0])
+    assert cal.note == "too few pairs to fit (3)" and not cal.kept
+    assert cal.acc1_before == pytest.approx(2 / 3) and cal.mae_before == pytest.approx(10 / 3)
+    assert cal.interval.kind == "relative" and cal.interval.n == 3  # made of the three songs
+
+
 def test_tempo_rule_validation_and_apply():
     assert TempoRule("range", low=70.0).apply(50.0) == 100.0
     assert TempoRule("range", low=70.0).high == 140.0
@@ -146,6 +153,11 @@ def test_tempo_rule_validation_and_apply():
     # only a factor rule uses its factor: a range or no rule leaves that field alone
     assert TempoRule("range", low=70.0, factor=0.0).apply(50.0) == 100.0
     assert TempoRule("none", factor=-1.0).apply(50.0) == 50.0
+    # whole numbers in, tempi (floats) out, whatever the rule
+    for rule in (TempoRule(), TempoRule("factor", factor=0.5), TempoRule("range", low=70.0)):
+        out = rule.apply([175, 45])
+        assert out.dtype == np.float64, rule
+    assert TempoRule("factor", factor=0.5).apply([175, 45]).tolist() == [87.5, 22.5]
     with pytest.raises(ValueError, match="low must be > 0 BPM, got 0.0"):
         TempoRule("range", low=0.0)
 

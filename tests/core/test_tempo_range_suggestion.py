@@ -59,6 +59,17 @@ def test_the_range_analyzed_in_is_not_offered_again():
     assert tip is None or tip.floor != 88.0
 
 
+def test_among_ranges_that_agree_equally_the_one_holding_the_sheet_wins():
+    # Eight songs at 100-130 read at half agree in 68-135, 78-155, 88-175 and 98-195 alike;
+    # a ninth, read at no octave of its 170, is held only by the two upper ranges: the lower
+    # of those two wins.
+    ref = np.array([100.0, 104.0, 108.0, 112.0, 116.0, 120.0, 125.0, 130.0, 170.0])
+    est = np.append(ref[:-1] / 2.0, 37.0)
+    tip = suggest_tempo_range(est, ref)
+    assert tip is not None and tip.floor == 88.0
+    assert (tip.agree_as_read, tip.agree_in_range) == (0, 8)
+
+
 @pytest.mark.parametrize("floor", [58.0, 68.0, 108.0])
 def test_each_octave_of_the_settings_can_be_found(floor):
     ref = floor * np.array([1.02, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 1.9, 1.95])
