@@ -113,8 +113,10 @@ class SetTempoDialog(QDialog):
         self.play_button.setToolTip("Play 20 s of the song to tap along (again to stop)")
         self.play_button.setAutoDefault(False)
         self.play_button.setVisible(can_play)
-        self.play_button.clicked.connect(self.playRequested)
-        self.tap_label = QLabel("Tap along with the beat: three taps give a tempo.")
+        self.play_button.clicked.connect(self._play)
+        self.tap_label = QLabel(("Press Play, then tap along with the beat (Space): "
+                                 if can_play else "Tap along with the beat: ")
+                                + "three taps give a tempo.")
         self.tap_label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         form = QFormLayout()
         form.addRow(f"Tempo of {songs} song(s):", self.spin)
@@ -133,6 +135,10 @@ class SetTempoDialog(QDialog):
         lay.addWidget(buttons)
         self.spin.setFocus()
         self.spin.selectAll()
+
+    def _play(self) -> None:
+        self.playRequested.emit()
+        self.tap_button.setFocus()  # Space now taps instead of stopping the song
 
     def value(self) -> float:
         """The tempo chosen (BPM)."""

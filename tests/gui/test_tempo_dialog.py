@@ -54,6 +54,11 @@ def test_the_dialog_shows_the_tapped_tempo_and_refuses_one_out_of_range(qtbot):
     dlg = SetTempoDialog(1, 97.0, (10.0, 600.0), can_play=True, clock=lambda: now[0])
     qtbot.addWidget(dlg)
     assert dlg.value() == 97.0 and dlg.play_button.isVisibleTo(dlg)
+    assert dlg.tap_label.text().startswith("Press Play, then tap")
+    dlg.show()
+    dlg.activateWindow()
+    dlg.play_button.click()
+    assert dlg.focusWidget() is dlg.tap_button  # Space taps after Play
     for i in range(3):
         now[0] = 0.4 * i
         dlg.tap_button.click()
@@ -80,6 +85,7 @@ def test_the_dialog_starts_inside_its_limits_and_asks_to_play(qtbot):
     dlg = SetTempoDialog(3, 900.0, (10.0, 600.0))
     qtbot.addWidget(dlg)
     assert dlg.value() == 600.0 and not dlg.play_button.isVisibleTo(dlg)
+    assert dlg.tap_label.text().startswith("Tap along")
     with qtbot.waitSignal(dlg.playRequested, timeout=1000):
         dlg.play_button.click()
     dlg.set_playing(True)
