@@ -19,6 +19,7 @@ extension                 written by                   default subtype / codec
 ``.m4a``                  PyAV                         AAC; ``subtype="ALAC"`` for ALAC
 ``.wv``, ``.tta``         PyAV                         WavPack, TTA (16 bit)
 ``.ac3``, ``.mp2``        PyAV                         AC-3, MPEG-1 Layer II
+``.mka``                  PyAV                         FLAC in Matroska (16 bit)
 ========================  ===========================  ============================
 """
 
@@ -102,9 +103,9 @@ def write_audio(path, y, sr: int, *, subtype: str | None = None) -> Path:
 
 #: Extension -> (FFmpeg container, encoder) of the other formats written through PyAV.
 _PYAV = {".wv": ("wv", "wavpack"), ".tta": ("tta", "tta"), ".ac3": ("ac3", "ac3"),
-         ".mp2": ("mp2", "mp2")}
-_INT16_CODECS = ("alac", "wavpack", "tta")
-_S16_FORMAT = {"wavpack": "s16p", "tta": "s16"}
+         ".mp2": ("mp2", "mp2"), ".mka": ("matroska", "flac")}
+_INT16_CODECS = ("alac", "wavpack", "tta", "flac")
+_S16_FORMAT = {"wavpack": "s16p", "tta": "s16", "flac": "s16"}
 
 
 def _write_av(path: Path, y: np.ndarray, sr: int, *, container: str, codec: str) -> None:

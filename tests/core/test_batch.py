@@ -831,3 +831,20 @@ def test_songs_cancelled_before_they_started_count_as_ended_at_the_cancel():
     assert [j.finished_at for j in b.jobs[1:]] == [clock.t, clock.t]
     figures = b.figures()
     assert figures["ended"] == 3 and figures["total"] == 3
+
+
+def test_the_run_clock_leaves_paused_time_out():
+    from core.batch.progress import RunClock
+
+    c = RunClock()
+    assert c.active_s(5.0) == 0.0  # before the first song
+    c.start(10.0)
+    c.start(12.0)  # the run started with the first song
+    assert c.active_s(15.0) == 5.0
+    c.pause(20.0)
+    assert c.active_s(25.0) == 10.0  # paused: the clock stands
+    c.pause(22.0)  # a second pause changes nothing
+    c.resume(30.0)
+    assert c.active_s(35.0) == 15.0
+    c.resume(36.0)  # not paused: nothing to add
+    assert c.active_s(40.0) == 20.0

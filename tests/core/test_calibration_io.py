@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 
 import numpy as np
 import pytest
@@ -235,7 +236,12 @@ def test_cli_apply_warns_when_the_profile_was_fitted_on_another_build(deck, caps
         err = capsys.readouterr().err
         assert ("warning: the profile was fitted on results of analyzer build "
                 "0123456789ab, these results come from build a1b2c3d4e5f6" in err) == warned
-        assert read_csv_rows(tmp / "c.csv")[1][0]["analyzer"] == "a1b2c3d4e5f6"
+        row = read_csv_rows(tmp / "c.csv")[1][0]
+        assert row["analyzer"] == "a1b2c3d4e5f6"
+        # the calibrated file names the profile and the reference sheet it was fitted on
+        assert row["profile_file"] == "p2.json"
+        assert (row["reference_file"], row["reference_sha256"]) == (
+            os.path.basename(ref), hashlib.sha256(open(ref, "rb").read()).hexdigest())
 
 
 def test_cli_calibrate_names_the_tempo_range_the_reference_states_its_tempos_in(tmp_path,

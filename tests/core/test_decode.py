@@ -95,6 +95,15 @@ def test_wavpack_and_tta_round_trip_exactly_through_pyav(tmp_path, ext, fmt, cod
     np.testing.assert_allclose(x, y, atol=2**-15 * 1.01 + 1e-7)
 
 
+def test_matroska_audio_is_named_mkv_and_read_through_pyav(tmp_path):
+    y = _signal(seconds=1.5)
+    info = probe(write_audio(tmp_path / "song.mka", y, SR))
+    assert (info.format, info.codec, info.backend) == ("MKV", "FLAC", "pyav")
+    x = _decode(info.path, block_seconds=0.5)
+    assert x.shape[1] == 2 and len(x) == pytest.approx(len(y), abs=0.02 * SR)
+    assert _best_correlation(x, y) > 0.99
+
+
 @pytest.mark.parametrize(("ext", "fmt", "codec"), [("ac3", "AC3", "AC3"), ("mp2", "MP2", "MP2")])
 def test_ac3_and_mp2_are_decoded_through_pyav(tmp_path, ext, fmt, codec):
     y = _signal(seconds=3.0)
@@ -508,11 +517,12 @@ def test_flac_falls_back_to_libsndfile_without_miniaudio(tmp_path, monkeypatch):
     np.testing.assert_array_equal(got, expected)
 
 
-def test_flac_with_a_name_that_is_not_utf8_is_read(tmp_path):
+@pytest.mark.parametrize("ext", ["flac", "m4a"])  # read by libFLAC, and by PyAV from an open file
+def test_a_file_whose_name_is_not_utf8_is_read(tmp_path, ext):
     if os.name == "nt":
         pytest.skip("Windows file names are Unicode")
-    name = os.fsdecode(b"caf\xe9.flac")  # Latin-1 bytes: a surrogate escape in str
-    path = write_audio(tmp_path / "plain.flac", _signal(seconds=1.2), SR)
+    name = os.fsdecode(b"caf\xe9." + ext.encode())  # Latin-1 bytes: a surrogate escape in str
+    path = write_audio(tmp_path / f"plain.{ext}", _signal(seconds=1.2), SR)
     target = os.path.join(os.fspath(tmp_path), name)
     os.rename(path, target)
     assert sum(len(b) for b in stream(target)) == round(1.2 * SR)

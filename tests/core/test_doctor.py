@@ -64,6 +64,9 @@ def test_a_file_that_is_no_database_is_reported(tmp_path, offscreen, capsys):
     problems = out.split("problem:\n", 1)[1].strip().splitlines()
     assert len(problems) == 1
     assert problems[0].startswith(f"session store: {bad} is damaged")
+    report = run_checks(store_path=str(bad), decode=False)
+    line = next(c for c in report.checks if c.section == "Session store" and c.problem)
+    assert line.name == "integrity" and line.value.startswith("damaged (")
 
 
 def test_a_damaged_page_fails_the_integrity_check(store_file, offscreen):
@@ -201,3 +204,24 @@ def test_the_analyzer_build_is_named_and_unread_code_is_a_problem(monkeypatch, t
     monkeypatch.setattr(identity, "_identity", lambda: ("0123456789ab", n - 2))
     report = run_checks(store_path=str(tmp_path / "s.sqlite"), decode=False)
     assert "Analyzer build: the code of 2 modules cannot be read" in report.problems[0]
+
+    def unreadable():
+        raise OSError("no such file: tempo_trees.json")
+
+    monkeypatch.setattr(identity, "_identity", unreadable)
+    report = run_checks(store_path=str(tmp_path / "s.sqlite"), decode=False)
+    line = next(c for c in report.checks if c.name == "Analyzer")
+    assert line.value.startswith("cannot be named (") and "tempo_trees.json" in line.value
+    assert "nothing can be analyzed" in line.problem
+
+
+def test_a_bundle_names_when_and_from_what_it_was_built(monkeypatch, tmp_path, offscreen):
+    from core import __version__, paths
+
+    monkeypatch.setattr(paths, "build_info", lambda: {"built": "2026-12-03", "commit": "abc1234"})
+    report = run_checks(store_path=str(tmp_path / "s.sqlite"), decode=False)
+    values = {c.name: c.value for c in report.checks}
+    assert values["SongCal"] == f"{__version__} (bundle built 2026-12-03 from abc1234)"
+    monkeypatch.setattr(paths, "build_info", lambda: {})
+    report = run_checks(store_path=str(tmp_path / "s.sqlite"), decode=False)
+    assert {c.name: c.value for c in report.checks}["SongCal"] == __version__

@@ -217,3 +217,33 @@ def test_the_bass_of_the_whole_and_of_the_end_are_separate_evidence():
     g_major, c_major = parse_key("G major").index, parse_key("C major").index
     assert f[g_major, whole] == 1.0 and 0.0 < f[c_major, whole] < 0.2
     assert f[c_major, final] == 1.0 and f[g_major, final] < 0.2
+
+
+def test_the_opening_and_the_ending_are_read_apart_and_the_path_reaches_the_end():
+    from core.analysis.keyevidence import KEY_FEATURES, key_features
+
+    rate = 10.0
+    m = 120  # 12 s: 4 s of an A minor triad, then 8 s of a G major triad
+    chroma = np.zeros((12, m))
+    chroma[[9, 0, 4], :40] = 1.0
+    chroma[[7, 11, 2], 40:] = 1.0
+    f = key_features(chroma, None, rate)
+    opening, ending = KEY_FEATURES.index("opening correlation"), KEY_FEATURES.index(
+        "ending correlation")
+    a_minor, g_major = parse_key("A minor").index, parse_key("G major").index
+    assert int(np.argmax(f[:, opening])) == a_minor and f[a_minor, opening] > 0.5
+    assert int(np.argmax(f[:, ending])) == g_major and f[g_major, ending] > 0.5
+    # two 8 s windows, at 0 and 4 s: the second one, all G major, ends the path
+    path_end = KEY_FEATURES.index("path at the end")
+    assert f[:, KEY_FEATURES.index("local-key path share")].sum() == pytest.approx(1.0)
+    assert f[g_major, path_end] == 1.0
+
+
+def test_the_local_key_path_reads_every_window_that_fits():
+    from core.analysis.keyevidence import _path
+
+    rate = 10.0
+    for seconds, windows in ((8.0, 1), (11.9, 1), (12.0, 2), (16.0, 3), (17.5, 3)):
+        chroma = np.zeros((12, int(seconds * rate)))
+        chroma[[0, 4, 7]] = 1.0
+        assert len(_path(chroma, rate)) == windows, seconds
