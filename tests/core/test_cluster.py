@@ -176,6 +176,36 @@ def test_a_stop_gives_up_on_a_song_that_ignores_it_after_the_grace_time(client, 
     assert client.submit(sum, [1, 2], pure=False).result(timeout=60) == 3
 
 
+def test_threads_held_by_timed_out_songs_are_not_given_out_until_those_songs_end(client,
+                                                                                  tmp_path):
+    import threading
+
+    release = distributed.Event(RELEASE_EVENT, client=client)
+    release.clear()
+    paths = _files(tmp_path, 2, prefix="held") + _files(tmp_path, 2)
+    settings = AnalysisSettings(workers=2, budget_base_s=1.0, budget_factor=0.0,
+                                hard_limit_factor=2.0)
+    batch = Batch(paths, settings=settings)
+    runner = ClusterRunner(batch, spec=ClusterSpec(), analyze=held_analyze, client=client)
+    thread = threading.Thread(target=runner.run, daemon=True)
+    try:
+        thread.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not all(
+                j.state is SongState.TIMED_OUT for j in batch.jobs[:2]):
+            time.sleep(0.05)
+        assert [j.state for j in batch.jobs[:2]] == [SongState.TIMED_OUT] * 2
+        time.sleep(1.0)  # the runner polls meanwhile: both threads still run a held song
+        assert runner.submitted == 2
+        assert [j.state for j in batch.jobs[2:]] == [SongState.QUEUED] * 2
+    finally:
+        release.set()
+    thread.join(60)  # the held songs end, their threads take the queued songs
+    assert not thread.is_alive()
+    assert [j.state for j in batch.jobs] == [SongState.TIMED_OUT] * 2 + [SongState.DONE] * 2
+    assert runner.submitted == 4
+
+
 def test_a_path_no_worker_can_see_is_refused_before_anything_runs(client, tmp_path):
     paths = _files(tmp_path, 2) + [str(tmp_path / "elsewhere" / "gone.wav")]
     batch = Batch(paths, settings=AnalysisSettings(workers=2))
