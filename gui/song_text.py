@@ -10,7 +10,7 @@ from gui.formatting import fmt_duration
 __all__ = ["note_text", "USER_MARK", "CORRECTED", "OTHER_BUILD_NOTE"]
 
 
-#: Mark after a value the user corrected (BPM x2 / /2, key override).
+#: Mark after a value the user corrected (a tempo or key the user set).
 USER_MARK = " \u270e"
 #: Note of a result another build of the analyzer made (a list restored after an update).
 OTHER_BUILD_NOTE = "made by another analyzer build: analyze it again"

@@ -2,8 +2,9 @@
 
 :class:`TapTempo` turns taps into a tempo: the median of the intervals between the last taps,
 so one early or late tap does not move it; a pause longer than :data:`TAP_PAUSE_S` starts a
-new count.  The dialog's Tap button taps (a click, or Space once it has focus); its Play button plays the selected
-song's excerpt (the window's preview), so the user can tap along without leaving it.
+new count.  The dialog's Tap button taps (a click, or Space once it has focus); its Play
+button plays the selected song's excerpt (the window's preview), so the user can tap along
+without leaving it.
 """
 
 from __future__ import annotations
@@ -48,9 +49,6 @@ class TapTempo:
     def count(self) -> int:
         """Taps of the current count."""
         return len(self._taps)
-
-    def reset(self) -> None:
-        self._taps.clear()
 
     def tap(self, at: float | None = None) -> float | None:
         """Record a tap (now, or at ``at`` s of the clock); returns the tempo (BPM) once
@@ -101,7 +99,7 @@ class SetTempoDialog(QDialog):
         self.spin.setRange(*limits)
         self.spin.setDecimals(2)
         self.spin.setSuffix(" BPM")
-        self.spin.setValue(min(max(current, limits[0]), limits[1]))
+        self.spin.setValue(current)  # the spin box keeps it within its range
         self.spin.setAccessibleName("Tempo")
         self.tap_button = QPushButton("&Tap")
         self.tap_button.setToolTip("Tap along with the beat: click, or press Space while the "

@@ -39,6 +39,16 @@ _NO_TEMPO = object()
 TEMPO_LIMITS = (10.0, 600.0)
 
 
+def _shown_bpm(result) -> float | None:
+    """The tempo the table shows for ``result``: the user's when set, else the analyzer's."""
+    return result.bpm_user if result.bpm_user is not None else result.bpm
+
+
+def _scalable(done) -> bool:
+    """Whether any of the done jobs ``done`` shows a tempo to scale."""
+    return any(_shown_bpm(j.result) for j in done)
+
+
 def tempo_alternatives(result) -> list[float]:
     """The tempi the analyzer weighed for ``result`` (its ``bpm_alternatives``, best first,
     the chosen tempo among them), without unreadable entries."""
@@ -121,7 +131,7 @@ class RowActionsMixin:
         jobs = self._selected_jobs()
         done = [j for j in jobs if j.state is SongState.DONE and j.result is not None]
         for a in (self.bpm_double_action, self.bpm_half_action):
-            a.setEnabled(any(j.result.bpm or j.result.bpm_user for j in done))
+            a.setEnabled(_scalable(done))
         self.tempo_action.setEnabled(bool(done))
         self.tempo_levels_action.setEnabled(bool(done))
         self.key_action.setEnabled(bool(done))
@@ -155,7 +165,7 @@ class RowActionsMixin:
         """Record ``factor`` x the tempo shown as the user's tempo of each selected done
         song (back at the analyzer's value, the correction is dropped); returns how many."""
         def scaled(r):
-            base = r.bpm_user if r.bpm_user is not None else r.bpm
+            base = _shown_bpm(r)
             return round(base * factor, 2) if base else _NO_TEMPO
 
         return self._record_tempo(scaled)
@@ -194,7 +204,7 @@ class RowActionsMixin:
             self.statusBar().showMessage("Select analyzed songs to set their tempo.", 4000)
             return
         r = jobs[0].result
-        current = r.bpm_user if r.bpm_user is not None else (r.bpm or 120.0)
+        current = _shown_bpm(r) or 120.0
         dialog = SetTempoDialog(len(jobs), current, TEMPO_LIMITS, can_play=len(jobs) == 1,
                                 parent=self)
         playing = []
@@ -230,7 +240,7 @@ class RowActionsMixin:
         done = [j for j in self._selected_jobs() if j.state is SongState.DONE and j.result]
         if len(done) == 1:
             r = done[0].result
-            shown = r.bpm_user if r.bpm_user is not None else r.bpm
+            shown = _shown_bpm(r)
             weighed = tempo_alternatives(r)
             if weighed:
                 menu.addSection("Tempi the analyzer weighed")
@@ -244,15 +254,13 @@ class RowActionsMixin:
         menu.addSection("The tempo shown")
         for action in (self.bpm_double_action, self.bpm_half_action):
             menu.addAction(action)
+        scalable = _scalable(done)
         for factor, name in TEMPO_RATIOS:
             a = menu.addAction(name, lambda f=factor: self.scale_tempo(f))
-            a.setEnabled(self.bpm_double_action.isEnabled())
+            a.setEnabled(scalable)
         menu.addSeparator()
         a = menu.addAction("Clear Tempo Correction", lambda: self.set_tempo(None))
         a.setEnabled(any(j.result.bpm_user is not None for j in done))
-        if not done:
-            for a in menu.actions():
-                a.setEnabled(False)
 
     def set_key(self, key: str | None) -> int:
         """Record ``key`` (e.g. ``"A minor"``; None clears) as the user's key of each

@@ -43,12 +43,6 @@ def test_the_latest_taps_follow_a_new_tempo():
     assert bpms[-1] == pytest.approx(150.0) and t.count == TAP_KEEP
 
 
-def test_reset_forgets_the_taps():
-    _, t = _taps([0.0, 0.5, 1.0])
-    t.reset()
-    assert t.count == 0 and t.bpm() is None
-
-
 def test_the_dialog_shows_the_tapped_tempo_and_refuses_one_out_of_range(qtbot):
     now = [0.0]
     dlg = SetTempoDialog(1, 97.0, (10.0, 600.0), can_play=True, clock=lambda: now[0])
