@@ -95,7 +95,8 @@ by its length.</p>
 <h2>Your corrections</h2>
 <p>Select a song and use BPM &#215;2 / &#247;2 (Ctrl+Shift+Up / Down), BPM&#8230; (Ctrl+B:
 type a tempo, or press Play and tap it along with the song; its arrow lists the tempi the
-analyzer weighed for the song and the &#215;3/2, &#215;2/3, &#215;4/3 and &#215;3/4 levels)
+analyzer weighed for the song and the &#215;3/2, &#215;2/3, &#215;4/3, &#215;3/4, &#215;5/4 and &#215;4/5
+levels)
 or Key (Ctrl+K): your value is shown with a pencil and exported as <code>bpm_user</code> /
 <code>key_user</code> next to the analyzer's <code>bpm</code> / <code>key</code>, which never
 change. Ctrl+P plays 20 seconds of the selected song.</p>

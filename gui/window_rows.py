@@ -30,9 +30,11 @@ log = logging.getLogger(__name__)
 KEY_NAMES = tuple(f"{p} {m}" for m in ("major", "minor") for p in PITCH_NAMES)
 #: The metrical levels offered beside the octaves (x2, /2 have actions of their own): a
 #: tempo read on the dotted beat or on the triplet pulse is off by 3/2 or 2/3, one read on
-#: a figuration of three or four notes to a beat by 4/3 or 3/4.
+#: a figuration of three or four notes to a beat by 4/3 or 3/4, one read on a group of five
+#: (quintuplets, a 5/4 bar's pulse against its beat) by 5/4 or 4/5.
 TEMPO_RATIOS = ((1.5, "Tempo \u00d73/2"), (2.0 / 3.0, "Tempo \u00d72/3"),
-                (4.0 / 3.0, "Tempo \u00d74/3"), (0.75, "Tempo \u00d73/4"))
+                (4.0 / 3.0, "Tempo \u00d74/3"), (0.75, "Tempo \u00d73/4"),
+                (1.25, "Tempo \u00d75/4"), (0.8, "Tempo \u00d74/5"))
 #: What a tempo correction returns for a song it cannot scale (no tempo to start from).
 _NO_TEMPO = object()
 #: Tempi the Set Tempo dialog accepts (BPM).

@@ -378,6 +378,10 @@ def test_set_tempo_types_a_value_or_picks_one_the_analyzer_weighed(qtbot, make_w
     assert job.result.bpm_user == 90.0
     shown_menu()["Tempo \u00d74/3"].trigger()
     assert job.result.bpm_user is None
+    shown_menu()["Tempo \u00d74/5"].trigger()
+    assert job.result.bpm_user == 96.0
+    shown_menu()["Tempo \u00d75/4"].trigger()
+    assert job.result.bpm_user is None
     # Two songs: one typed value for both; the menu has no single song's tempi.
     w.table.selectAll()
 
