@@ -33,7 +33,7 @@ __all__ = ["column_layout", "apply_column_layout", "ColumnChooser", "header_menu
 #: Columns hidden until the user shows them (rarely read while a batch runs).
 DEFAULT_HIDDEN = frozenset({"sample_rate", "channels", "bpm_confidence", "key_confidence",
                             "key_modulating", "silence_ratio", "time_signature",
-                            "bpm_weak_pulse"})
+                            "bpm_weak_pulse", "bpm_varies"})
 #: Columns that cannot be hidden (a row must name its song).
 _ALWAYS_SHOWN = frozenset({COL_TITLE})
 

@@ -43,6 +43,11 @@ _STANDARD = {
                                  "recording), fewer than four onsets (a one-shot) or "
                                  "the tempo's confidence is under 0.1: the tempo given is "
                                  "the best guess, check it by ear"),
+    "bpm_varies": ("yes/no", "yes when two or more chunks of the song read a tempo more than "
+                             "4 % off its tempo, octaves aside: a tempo change, a drift, "
+                             "rubato, or a song the analyzer reads unevenly (check it by "
+                             "ear); the Note gives the range, the chunk view each chunk's "
+                             "tempo"),
     "key": ("", "key the analyzer chose (tonic and mode); your correction is shown with a "
                 "pencil and exported as key_user"),
     "key_camelot": ("1A-12B", "the key on the Camelot wheel DJs use (A minor, B major)"),

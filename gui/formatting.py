@@ -15,6 +15,7 @@ DESCRIPTOR_HEADERS = {
     "bpm_confidence": "BPM conf.",
     "bpm_alternatives": "BPM alternatives",
     "bpm_weak_pulse": "Weak pulse",
+    "bpm_varies": "Tempo varies",
     "key": "Key",
     "key_camelot": "Camelot",
     "key_confidence": "Key conf.",
@@ -68,7 +69,7 @@ def fmt_value(column: str, value) -> str:
         return ""
     if column == "duration_s":
         return fmt_duration(float(value))
-    if column in ("key_modulating", "bpm_weak_pulse"):
+    if column in ("key_modulating", "bpm_weak_pulse", "bpm_varies"):
         return "yes" if value not in (False, 0, "0", "False", "false") else "no"
     if column == "time_signature":
         return f"{value}/4"

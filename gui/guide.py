@@ -29,7 +29,8 @@ from gui.song_columns import COLUMN_NAMES, HEADERS
 
 __all__ = ["GuideDialog", "ShortcutsDialog", "guide_html", "shortcut_rows"]
 
-_DESCRIPTOR_ORDER = ("bpm", "bpm_confidence", "bpm_alternatives", "bpm_weak_pulse", "key", "key_camelot",
+_DESCRIPTOR_ORDER = ("bpm", "bpm_confidence", "bpm_alternatives", "bpm_weak_pulse", "bpm_varies",
+                     "key", "key_camelot",
                      "key_confidence", "key_modulating", "loudness_lufs",
                      "loudness_range_lu", "peak_dbfs", "energy", "danceability", "valence",
                      "acousticness", "dynamic_range_db", "brightness_hz", "silence_ratio",

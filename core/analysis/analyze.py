@@ -36,6 +36,14 @@ __all__ = ["analyze_file", "MIN_DURATION_S"]
 #: Shortest file (s) that is analyzed; anything shorter fails as too short.
 MIN_DURATION_S = 1.0
 _SUB_BLOCK_S = 30.0  # longest decoding block (s); a longer chunk is read as several
+#: A chunk whose tempo is further than this (relative) from the song's, octaves aside, is off
+#: it: Acc1's tolerance, so the song's one tempo misdescribes that chunk.
+_OFF_TEMPO = math.log(1.04)
+#: Chunks off the song's tempo that make it vary: one alone is the usual doubt of a short
+#: excerpt (a break, a fill), as a single chunk in another key is no modulation.
+_VARIES_MIN_CHUNKS = 2
+#: Shortest chunk (s) weighed for the flag: a short last chunk reads its tempo poorly.
+_VARIES_MIN_CHUNK_S = 8.0
 
 
 def _round(x, nd):
@@ -235,9 +243,17 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     if invalid:
         note = "; ".join(filter(None, [note, f"{invalid} invalid samples (NaN or infinite) "
                                               "were read as silence"]))
-    chunk_results = _chunk_results(feats, chunk_bounds, tempo=tempo, key=key,
-                                   loop=loop is not None, floor_bpm=settings.tempo_floor_bpm)
+    chunk_results, chunk_tempi = _chunk_results(feats, chunk_bounds, tempo=tempo, key=key,
+                                                loop=loop is not None,
+                                                floor_bpm=settings.tempo_floor_bpm)
     modulating = _modulating(chunk_results, key.key.name) if key is not None and key.key else None
+    varies = None
+    if tempo is not None and tempo.bpm is not None:
+        spread = _tempo_spread(chunk_results, chunk_tempi, tempo.bpm)
+        varies = spread is not None
+        if spread is not None:
+            note = "; ".join(filter(None, [note, f"tempo varies: {spread[0]:.0f}-{spread[1]:.0f} "
+                                                 "BPM across its chunks"]))
     desc = compute_descriptors(
         rms=feats.rms, centroid_hz=feats.centroid_hz, flatness=feats.flatness,
         onset_envelope=feats.onset_envelope, frame_rate=feats.frame_rate,
@@ -255,6 +271,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         bpm_confidence=_round(tempo.confidence, 3) if bpm is not None else None,
         bpm_alternatives=";".join(f"{b:.2f}" for b in tempo.alternatives) if bpm else "",
         bpm_weak_pulse=bool(tempo.weak) if bpm is not None else None,
+        bpm_varies=varies,
         key=key.key.name if key and key.key else None,
         key_camelot=key.key.camelot if key and key.key else None,
         key_confidence=_round(key.confidence, 3) if key and key.key else None,
@@ -305,9 +322,10 @@ class _DcBlocker:
 
 
 def _chunk_results(feats, bounds, *, tempo, key, loop: bool = False,
-                   floor_bpm: float = 0.0) -> list[ChunkResult]:
-    """Per-chunk tempo and key, each chunk leaning on the song's own estimate.  A loop's
-    chunks all take its tempo: a part of a loop is read no better than its single pass."""
+                   floor_bpm: float = 0.0) -> tuple[list[ChunkResult], list]:
+    """Per-chunk tempo and key, each chunk leaning on the song's own estimate, and the
+    chunks' tempo estimates.  A loop's chunks all take its tempo: a part of a loop is read
+    no better than its single pass."""
     if loop:
         tempi = [tempo] * len(bounds)
     elif tempo is not None:
@@ -322,7 +340,31 @@ def _chunk_results(feats, bounds, *, tempo, key, loop: bool = False,
         out.append(ChunkResult(index=i, start_s=round(start, 3), end_s=round(end, 3),
                                bpm=_round(bpm, 2), key=k.name if k else None,
                                loudness_lufs=_round(lufs, 2)))
-    return out
+    return out, tempi
+
+
+def _tempo_spread(chunks: list[ChunkResult], tempi: list, song_bpm: float):
+    """``(lowest, highest)`` tempo of the chunks, stated in the song's octave, when the song's
+    tempo varies, else None.
+
+    It varies when at least :data:`_VARIES_MIN_CHUNKS` chunks of
+    :data:`_VARIES_MIN_CHUNK_S` or more, each with a clear pulse, are more than 4 % off the
+    song's tempo once moved by octaves next to it (a section read at double or half speed
+    keeps the tempo a DJ sets).  A song that drifts by a few per cent in all stays steady:
+    its one tempo is within 4 % of every part.
+    """
+    folded = []
+    for c, t in zip(chunks, tempi, strict=False):
+        if c.bpm is None or c.bpm <= 0 or t is None or t.weak \
+                or c.end_s - c.start_s < _VARIES_MIN_CHUNK_S:
+            continue
+        ratio = math.log(c.bpm / song_bpm)
+        ratio -= math.log(2.0) * round(ratio / math.log(2.0))
+        folded.append(ratio)
+    off = [r for r in folded if abs(r) > _OFF_TEMPO]
+    if len(off) < _VARIES_MIN_CHUNKS:
+        return None
+    return song_bpm * math.exp(min(folded)), song_bpm * math.exp(max(folded))
 
 
 def _modulating(chunks: list[ChunkResult], song_key: str) -> bool:

@@ -53,6 +53,7 @@ DESCRIPTOR_COLUMNS = (
     "bpm_confidence",
     "bpm_alternatives",
     "bpm_weak_pulse",
+    "bpm_varies",
     "key",
     "key_camelot",
     "key_confidence",
@@ -115,6 +116,9 @@ class SongResult:
     bpm_alternatives: str = ""
     #: True when the beat is too weak to trust: ``bpm`` is then a best guess.
     bpm_weak_pulse: bool | None = None
+    #: True when parts of the song are more than 4 % off its tempo (a tempo change, a
+    #: drift or rubato): two or more chunks, octaves aside.
+    bpm_varies: bool | None = None
     key: str | None = None
     key_camelot: str | None = None
     key_confidence: float | None = None

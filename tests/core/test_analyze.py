@@ -110,6 +110,74 @@ def test_chunks_stream_with_progress_and_per_chunk_values(tmp_path):
     assert all(parse_key(k) is not None for k in chunk_keys) and r.key in chunk_keys, chunk_keys
     assert [c.start_s for c in r.chunk_results] == [0.0, 10.0, 20.0, 30.0, 40.0]
     assert r.key_modulating is False
+    assert r.bpm_varies is False and "tempo varies" not in r.note
+
+
+def _played_at(y: np.ndarray, start: float, end: float) -> np.ndarray:
+    """``y`` played at a speed moving steadily from ``start`` to ``end`` (a tape's drift)."""
+    mono = y.mean(axis=1) if y.ndim == 2 else y
+    speed = np.linspace(start, end, len(mono))
+    pos = np.cumsum(speed)
+    pos = pos[pos < len(mono) - 1]
+    return np.interp(pos, np.arange(len(mono)), mono)
+
+
+@pytest.mark.parametrize("case", ["steady", "step", "drift", "small drift", "one chunk off",
+                                  "double time"])
+def test_a_tempo_that_changes_or_drifts_is_flagged_and_a_steady_one_is_not(tmp_path, case):
+    sr, key = 22050, Key(2, "major")
+
+    def part(bpm, seconds, seed=3, style="rock"):
+        return render_song(bpm=bpm, key=key, seconds=seconds, sr=sr, seed=seed,
+                           style=style).mean(axis=1)
+
+    y = {"steady": lambda: part(110.0, 72.0),
+         # 110 then 121 BPM (+10 %): three chunks of each
+         "step": lambda: np.concatenate([part(110.0, 36.0), part(121.0, 36.0)]),
+         # from 8 % slower to 8 % faster: the ends are off any one tempo
+         "drift": lambda: _played_at(part(110.0, 72.0), 0.92, 1.08),
+         # 1.5 % either way: one tempo is within 4 % of every part
+         "small drift": lambda: _played_at(part(110.0, 72.0), 0.985, 1.015),
+         # a single chunk at another tempo is a section's doubt, not a change
+         "one chunk off": lambda: np.concatenate([part(110.0, 36.0), part(126.0, 12.0),
+                                                  part(110.0, 24.0)]),
+         # a section at twice the pace keeps the tempo a DJ sets
+         "double time": lambda: np.concatenate([part(110.0, 36.0),
+                                                part(220.0, 36.0, style="electronic")]),
+         }[case]()
+    path = tmp_path / f"{case}.wav"
+    write_audio(path, (0.5 * y / np.max(np.abs(y))).astype(np.float32), sr)
+    r = analyze_file(path, settings=AnalysisSettings(chunk_seconds=12.0, workers=1))
+    tempi = [c.bpm for c in r.chunk_results]
+    varies = case in ("step", "drift")
+    assert r.bpm_varies is varies, (tempi, r.bpm)
+    assert ("tempo varies" in r.note) is varies, r.note
+    if case == "step":  # the note gives the chunks' range, in the song's octave
+        assert "tempo varies: 110-121 BPM across its chunks" in r.note, r.note
+    if case == "double time":  # every chunk beats at 110 or at twice it
+        assert all(min(abs(t / 110.0 - 1), abs(t / 220.0 - 1)) < 0.04 for t in tempi), tempi
+
+
+def test_the_tempo_spread_weighs_clear_whole_chunks_octaves_aside():
+    from core.analysis.analyze import _tempo_spread
+    from core.analysis.tempo import TempoEstimate
+    from core.io.results import ChunkResult
+
+    def spread(bpms, *, weak=(), last_s=30.0):
+        n = len(bpms)
+        chunks = [ChunkResult(index=i, start_s=30.0 * i,
+                              end_s=30.0 * i + (last_s if i == n - 1 else 30.0), bpm=b)
+                  for i, b in enumerate(bpms)]
+        tempi = [TempoEstimate(b, weak=i in weak) for i, b in enumerate(bpms)]
+        return _tempo_spread(chunks, tempi, 100.0)
+
+    assert spread([100, 100, 110, 111]) == pytest.approx((100.0, 111.0))
+    assert spread([100, 103.9, 96.2, 100]) is None  # within 4 % everywhere
+    assert spread([100, 220, 110, 100]) == pytest.approx((100.0, 110.0))  # 220 is 110's octave
+    assert spread([100, 100, 200, 50]) is None  # octaves of the tempo
+    assert spread([100, 100, 110, 111], weak={3}) is None  # a faint pulse does not count
+    assert spread([100, 100, 110, 111], last_s=5.0) is None  # nor does a short last chunk
+    assert spread([100, None, 110, 111]) == pytest.approx((100.0, 111.0))
 
 
 def test_cancel_between_chunks(tmp_path):
