@@ -101,6 +101,10 @@ levels)
 or Key (Ctrl+K): your value is shown with a pencil and exported as <code>bpm_user</code> /
 <code>key_user</code> next to the analyzer's <code>bpm</code> / <code>key</code>, which never
 change. Ctrl+P plays 20 seconds of the selected song.</p>
+<p>Show: <b>Tempo or key to check</b> lists the songs whose tempo or key the analyzer doubts:
+a weak pulse, a tempo that varies, or a confidence under 0.6 (on songs by other people about
+four tempi in ten under it are wrong, one in seven above it). A song leaves the list once you
+set the value in doubt.</p>
 
 <h2>Reading the calibration table</h2>
 <p><b>n</b>: songs paired with the reference that have both values. <b>Correction</b>: the

@@ -36,6 +36,8 @@ class SongFilterProxy(QSortFilterProxyModel):
         self._text = ""
         #: True while only songs whose result another analyzer build made are shown.
         self._other_build = False
+        #: True while only songs whose tempo or key is worth checking by ear are shown.
+        self._to_check = False
         #: True while proxy rows are the source rows (natural order, no filter).
         self._identity = True
         self.setSortRole(SORT_ROLE)
@@ -56,7 +58,8 @@ class SongFilterProxy(QSortFilterProxyModel):
     @property
     def filtering(self) -> bool:
         """True when a state, build or text filter is on."""
-        return self._states is not None or bool(self._text) or self._other_build
+        return (self._states is not None or bool(self._text) or self._other_build
+                or self._to_check)
 
     def resort(self) -> None:
         """Apply the current sort again (skipped for the natural order, already exact)."""
@@ -78,6 +81,11 @@ class SongFilterProxy(QSortFilterProxyModel):
         """Show only songs whose result another build of the analyzer made (``on``), or
         lift that filter."""
         self._change_filter(lambda: setattr(self, "_other_build", bool(on)))
+
+    def set_to_check(self, on: bool) -> None:
+        """Show only done songs whose tempo or key the analyzer doubts and the user has not
+        set (``on``; :meth:`core.io.results.SongResult.doubts`), or lift that filter."""
+        self._change_filter(lambda: setattr(self, "_to_check", bool(on)))
 
     def set_text(self, text: str) -> None:
         """Show only songs whose title, artist or file contains ``text`` (any case)."""
@@ -125,6 +133,8 @@ class SongFilterProxy(QSortFilterProxyModel):
         if self._states is not None and job.state.value not in self._states:
             return False
         if self._other_build and not made_by_another_build(job.result):
+            return False
+        if self._to_check and (job.result is None or not job.result.doubts()):
             return False
         if self._text:
             title, artist = model.title_artist(job)

@@ -28,7 +28,12 @@ __all__ = ["ActionsMixin", "STATUS_FILTERS", "about_text"]
 #: The filter choice that shows the songs whose result another analyzer build made.
 OTHER_BUILD = "other build"
 
-#: Status filter choices: label -> states shown (None: all), or :data:`OTHER_BUILD`.
+#: The filter choice that shows the done songs whose tempo or key is worth checking by ear
+#: (:meth:`core.io.results.SongResult.doubts`).
+TO_CHECK = "to check"
+
+#: Status filter choices: label -> states shown (None: all), :data:`OTHER_BUILD` or
+#: :data:`TO_CHECK`.
 STATUS_FILTERS = {
     "All songs": None,
     "Running": (SongState.RUNNING, SongState.STALLED),
@@ -37,6 +42,7 @@ STATUS_FILTERS = {
     "Failed or timed out": (SongState.FAILED, SongState.TIMED_OUT),
     "Stalled": (SongState.STALLED,),
     "Cancelled or skipped": (SongState.CANCELLED, SongState.SKIPPED),
+    "Tempo or key to check": TO_CHECK,
     "Made by another build": OTHER_BUILD,
 }
 
@@ -214,9 +220,10 @@ class ActionsMixin:
 
     def _on_status_filter(self, label: str) -> None:
         choice = STATUS_FILTERS[label]
-        other = choice == OTHER_BUILD
+        other, check = choice == OTHER_BUILD, choice == TO_CHECK
         self.proxy.set_other_build(other)
-        self.proxy.set_states(None if other else choice)
+        self.proxy.set_to_check(check)
+        self.proxy.set_states(None if other or check else choice)
 
     def _make_status_bar(self) -> None:
         sb = self.statusBar()

@@ -296,6 +296,7 @@ class RowActionsMixin:
         return n
 
     def _after_correction(self) -> None:
+        self.proxy.refilter()  # a song set by the user leaves "Tempo or key to check"
         self._update_row_actions()
         self.statusBar().showMessage("Your correction is recorded next to the analyzer's "
                                      "value and exported as bpm_user / key_user.", 6000)

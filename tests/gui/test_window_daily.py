@@ -329,6 +329,47 @@ def test_tempo_corrections_double_halve_and_clear(qtbot, make_window, fast_setti
     assert job.result.bpm_user is None and w.engine.batch.jobs[0].result.bpm_user is None
 
 
+def test_the_songs_to_check_by_ear_are_shown_alone_until_the_user_sets_them(
+        qtbot, make_window, fast_settings):
+    from core.analysis.identity import analyzer_id
+
+    doubt = {"sure": {}, "weak": {"bpm_weak_pulse": True}, "drift": {"bpm_varies": True},
+             "dim": {"bpm_confidence": 0.45}, "vague": {"key_confidence": 0.41}}
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        name = os.path.basename(path)[:-4]
+        values = dict(bpm=120.0, bpm_confidence=0.9, bpm_weak_pulse=False, bpm_varies=False,
+                      key="A minor", key_confidence=0.95)
+        values.update(doubt.get(name, {}))
+        if name == "bad":
+            raise AudioFileError(path, "cannot decode: not audio")
+        return SongResult(path=path, title=name, status="done", analyzer=analyzer_id(),
+                          **values)
+
+    w = make_window(fast_settings, analyze)
+    _add(w, [f"/m/{n}.wav" for n in (*doubt, "bad")])
+    _run(qtbot, w)
+
+    def shown():
+        return [w.model.job(w.proxy.mapToSource(w.proxy.index(r, 0)).row()).result.title
+                for r in range(w.proxy.rowCount())]
+
+    assert w.filter_combo.findText("Tempo or key to check") >= 0
+    w.filter_combo.setCurrentText("Tempo or key to check")
+    assert shown() == ["weak", "drift", "dim", "vague"]  # not the sure one, not the failed one
+    _select(w, 0)  # "weak": the user sets its tempo, so it leaves the list
+    w.scale_tempo(2.0)
+    assert w.engine.batch.jobs[1].result.bpm_user == 240.0
+    assert shown() == ["drift", "dim", "vague"]
+    _select(w, 2)  # "vague": a tempo of the user's does not settle a doubtful key
+    w.scale_tempo(2.0)
+    assert shown() == ["drift", "dim", "vague"]
+    w.set_key("C major")
+    assert shown() == ["drift", "dim"]
+    w.filter_combo.setCurrentText("All songs")
+    assert w.proxy.rowCount() == 6
+
+
 def test_set_tempo_types_a_value_or_picks_one_the_analyzer_weighed(qtbot, make_window,
                                                                   fast_settings, monkeypatch):
     w = make_window(fast_settings, FakeAnalyzer(bpm_alternatives="120.00;80.00;60.00;180.00"))
