@@ -103,8 +103,8 @@ or Key (Ctrl+K): your value is shown with a pencil and exported as <code>bpm_use
 change. Ctrl+P plays 20 seconds of the selected song.</p>
 <p>Show: <b>Tempo or key to check</b> lists the songs whose tempo or key the analyzer doubts:
 a weak pulse, a tempo that varies, or a confidence under 0.6 (on songs by other people about
-four tempi in ten under it are wrong, one in seven above it). A song leaves the list once you
-set the value in doubt.</p>
+four tempi in ten under it are wrong, one in seven above it); its Note says what is in doubt.
+A song leaves the list once you set the value in doubt.</p>
 
 <h2>Reading the calibration table</h2>
 <p><b>n</b>: songs paired with the reference that have both values. <b>Correction</b>: the

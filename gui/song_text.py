@@ -27,7 +27,10 @@ def note_text(job, budget_s: float | None = None) -> str:
             return ""
         if made_by_another_build(job.result):
             return "; ".join(n for n in (OTHER_BUILD_NOTE, job.result.note) if n)
-        return job.result.note
+        note = job.result.note
+        doubts = [d for d in job.result.doubts() if d not in note]
+        return "; ".join(n for n in (note, "check by ear: " + ", ".join(doubts) if doubts
+                                     else "") if n)
     if state in TERMINAL_STATES:
         return job.error
     if state is SongState.STALLED and budget_s is not None:

@@ -357,6 +357,9 @@ def test_the_songs_to_check_by_ear_are_shown_alone_until_the_user_sets_them(
     assert w.filter_combo.findText("Tempo or key to check") >= 0
     w.filter_combo.setCurrentText("Tempo or key to check")
     assert shown() == ["weak", "drift", "dim", "vague"]  # not the sure one, not the failed one
+    notes = [w.proxy.index(r, COL_NOTE).data() for r in range(4)]
+    assert notes == ["check by ear: weak pulse", "check by ear: tempo varies",
+                     "check by ear: tempo confidence 0.45", "check by ear: key confidence 0.41"]
     _select(w, 0)  # "weak": the user sets its tempo, so it leaves the list
     w.scale_tempo(2.0)
     assert w.engine.batch.jobs[1].result.bpm_user == 240.0
@@ -366,6 +369,7 @@ def test_the_songs_to_check_by_ear_are_shown_alone_until_the_user_sets_them(
     assert shown() == ["drift", "dim", "vague"]
     w.set_key("C major")
     assert shown() == ["drift", "dim"]
+    assert w.model.index(4, COL_NOTE).data() == ""  # nothing left in doubt
     w.filter_combo.setCurrentText("All songs")
     assert w.proxy.rowCount() == 6
 
