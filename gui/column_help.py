@@ -46,7 +46,7 @@ _STANDARD = {
     "bpm_varies": ("yes/no", "yes when two or more chunks of the song read a tempo more than "
                              "4 % off its tempo, octaves aside: a tempo change, a drift, "
                              "rubato, or a song the analyzer reads unevenly (check it by "
-                             "ear); the Note gives the range, the chunk view each chunk's "
+                             "ear); the Note gives the range, the Chunks tab each chunk's "
                              "tempo"),
     "key": ("", "key the analyzer chose (tonic and mode); your correction is shown with a "
                 "pencil and exported as key_user"),

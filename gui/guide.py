@@ -81,6 +81,9 @@ reading. Changes apply to the next batch.</p>
 every file that failed and every path a scan left out (resource forks, dangling links, links
 to folders). Right-click the table header, or View &#9656; Columns, to show, hide and order
 columns; # and Title stay at the left edge.</p>
+<p>The <b>Chunks</b> tab (Ctrl+5) shows the selected song chunk by chunk: each chunk's tempo,
+key and loudness in a table, and its tempo plotted against time across the song's tempo and
+the 4 % band around it. A song whose tempo varies has chunks outside that band.</p>
 
 <h2>Time budgets and stalls</h2>
 <p>Each song gets a <b>time budget</b>: the base plus a factor times its length (Settings).

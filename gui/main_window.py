@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from core.batch.rules import SongState
 from core.settings import AnalysisSettings, tempo_range_text
+from gui.chunk_view import ChunkView
 from gui.engine import BatchEngine, EngineState
 from gui.focus_ring import FocusRing
 from gui.formatting import fmt_eta
@@ -130,6 +131,8 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self._make_calibration_tab()
         self.calibration_view.summary_table.setTabKeyNavigation(False)
         self.bottom_tabs.addTab(self.log_panel, "Log")
+        self.chunk_view = ChunkView()
+        self.bottom_tabs.addTab(self.chunk_view, "Chunks")
 
         self._make_actions()
         self.table_bar = TableBar(STATUS_FILTERS, self.row_bar_actions)

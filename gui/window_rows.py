@@ -131,6 +131,7 @@ class RowActionsMixin:
         if not hasattr(self, "preview"):
             return
         jobs = self._selected_jobs()
+        self._show_chunks(jobs)
         done = [j for j in jobs if j.state is SongState.DONE and j.result is not None]
         for a in (self.bpm_double_action, self.bpm_half_action):
             a.setEnabled(_scalable(done))
@@ -145,6 +146,14 @@ class RowActionsMixin:
                                                         SongState.TIMED_OUT,
                                                         SongState.CANCELLED,
                                                         SongState.SKIPPED) for j in jobs))
+
+    def _show_chunks(self, jobs=None) -> None:
+        """The Chunks tab follows the selection: one analyzed song, or a prompt."""
+        jobs = self._selected_jobs() if jobs is None else jobs
+        if len(jobs) == 1 and jobs[0].state is SongState.DONE and jobs[0].result is not None:
+            self.chunk_view.show_song(jobs[0])
+        else:
+            self.chunk_view.show_nothing()
 
     # -- preview --------------------------------------------------------------------------
     def preview_selected(self) -> None:

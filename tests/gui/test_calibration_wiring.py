@@ -261,7 +261,7 @@ def test_calibration_tab_fit_export_and_apply_profile(qtbot, window, deck, tmp_p
 
     view = w.calibration_view
     tabs = [w.bottom_tabs.tabText(i) for i in range(w.bottom_tabs.count())]
-    assert tabs == ["Workers", "Batch plots", "Calibration", "Log"]
+    assert tabs == ["Workers", "Batch plots", "Calibration", "Log", "Chunks"]
     w.show_calibration()
     assert view.isVisible()
     view.refresh()

@@ -374,6 +374,55 @@ def test_the_songs_to_check_by_ear_are_shown_alone_until_the_user_sets_them(
     assert w.proxy.rowCount() == 6
 
 
+def test_the_chunks_tab_shows_the_selected_songs_tempo_key_and_loudness_chunk_by_chunk(
+        qtbot, make_window, fast_settings):
+    from core.analysis.identity import analyzer_id
+    from core.io.results import ChunkResult
+    from gui.chunk_view import NO_CHUNKS, NO_SONG
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        if "old" in path:  # a result kept without its chunk values
+            return SongResult(path=path, title="old", status="done", bpm=100.0,
+                              analyzer=analyzer_id())
+        chunks = [ChunkResult(index=i, start_s=30.0 * i, end_s=min(75.0, 30.0 * (i + 1)),
+                              bpm=b, key=k, loudness_lufs=v)
+                  for i, (b, k, v) in enumerate([(110.0, "D major", -12.0),
+                                                 (121.0, "A major", -10.5),
+                                                 (None, None, None)])]
+        return SongResult(path=path, title="Two Tempi & More", status="done", bpm=110.0,
+                          bpm_varies=True, key="D major", key_modulating=False,
+                          chunk_results=chunks, analyzer=analyzer_id())
+
+    w = make_window(fast_settings, analyze)
+    _add(w, ["/m/two.wav", "/m/old.wav"])
+    _run(qtbot, w)
+    view = w.chunk_view
+    assert w.bottom_tabs.tabText(w.bottom_tabs.indexOf(view)) == "Chunks"
+    w.view_menu.actions()[4].trigger()  # View > Show Chunks (Ctrl+5)
+    assert w.bottom_tabs.currentWidget() is view
+    assert view.summary.text() == NO_SONG and view.table.rowCount() == 0
+    _select(w, 0)
+    cells = [[view.table.item(r, c).text() for c in range(6)] for r in range(3)]
+    assert cells == [["1", "0:00", "0:30", "110.0", "D major", "-12.0"],
+                     ["2", "0:30", "1:00", "121.0", "A major", "-10.5"],
+                     ["3", "1:00", "1:15", "", "", ""]]
+    text = view.summary.text()
+    assert "Two Tempi &amp; More" in text and "110.0 BPM" in text and "tempo varies" in text
+    assert "D major" in text and "3 chunks" in text
+    x, y = view.curve.getData()  # a segment per chunk with a tempo, broken between them
+    assert list(x[:2]) == [0.0, 30.0] and list(y[:2]) == [110.0, 110.0]
+    assert list(y[3:5]) == [121.0, 121.0] and np.isnan(y[2]) and len(x) == 6
+    assert view.song_line.value() == 110.0
+    assert view.band.getRegion() == pytest.approx((110.0 / 1.04, 110.0 * 1.04))
+    w.set_tempo(220.0)  # the user's tempo is named beside the analyzer's
+    assert "(yours: 220)" in view.summary.text()
+    _select(w, 1)
+    assert view.summary.text() == NO_CHUNKS and view.table.rowCount() == 0
+    assert not view.song_line.isVisible() and len(view.curve.getData()[0] or []) == 0
+    w.table.selectAll()  # two songs: no single song to show
+    assert view.summary.text() == NO_SONG
+
+
 def test_set_tempo_types_a_value_or_picks_one_the_analyzer_weighed(qtbot, make_window,
                                                                   fast_settings, monkeypatch):
     w = make_window(fast_settings, FakeAnalyzer(bpm_alternatives="120.00;80.00;60.00;180.00"))

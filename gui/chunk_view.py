@@ -1,0 +1,171 @@
+"""The Chunks tab: the selected song's values chunk by chunk.
+
+Every song is analyzed in chunks (30 s by default), and each chunk keeps its own tempo, key
+and loudness.  For the one analyzed song selected in the table, this tab shows them in a
+table beside a plot of each chunk's tempo against time, with the song's tempo drawn across
+it in the band of 4 % within which a chunk reads as the song's tempo (Acc1's tolerance,
+the band the "Tempo varies" flag uses).  A line above names the song, its tempo and key,
+and whether its tempo varies or its key modulates.  Only a small table and a few plot
+items are set when the selection changes: no analysis or file access happens here.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.plots import titled_plot
+
+__all__ = ["ChunkView", "CHUNK_HEADERS", "NO_SONG", "NO_CHUNKS"]
+
+#: Columns of the chunk table.
+CHUNK_HEADERS = ("Chunk", "From", "To", "BPM", "Key", "Loudness (LUFS)")
+#: What the tab says when no single analyzed song is selected.
+NO_SONG = "Select one analyzed song to see its tempo, key and loudness chunk by chunk."
+#: What the tab says of a song analyzed without chunk values (an older list).
+NO_CHUNKS = "This song's chunk values were not kept: analyze it again to see them."
+#: Half-width of the band around the song's tempo (relative): a chunk inside reads as it.
+_BAND = 0.04
+_CHUNK_PEN = pg.mkPen((40, 110, 200), width=3)
+_SONG_PEN = pg.mkPen((90, 90, 90), width=1, style=Qt.PenStyle.DashLine)
+_BAND_BRUSH = pg.mkBrush(120, 120, 120, 40)
+
+
+def _clock(seconds: float) -> str:
+    """``"0:00"``, ``"2:47"``, ``"1:02:07"``: a position in the song."""
+    s = int(round(seconds))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def _chunk_xy(chunks) -> tuple[np.ndarray, np.ndarray]:
+    """One horizontal segment per chunk with a tempo, broken between chunks."""
+    x, y = [], []
+    for c in chunks:
+        if c.bpm is None:
+            continue
+        x += [c.start_s, c.end_s, np.nan]
+        y += [c.bpm, c.bpm, np.nan]
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
+class ChunkView(QWidget):
+    """The chunk values of one song: a summary line, a table and a tempo plot."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._shown = None  # (job id, result, the user's values) on show
+        self.summary = QLabel(NO_SONG)
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.table = QTableWidget(0, len(CHUNK_HEADERS))
+        self.table.setHorizontalHeaderLabels(CHUNK_HEADERS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setTabKeyNavigation(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.plot = titled_plot("Tempo per chunk", "BPM", "time in the song (s)")
+        self.band = pg.LinearRegionItem(orientation="horizontal", movable=False,
+                                        brush=_BAND_BRUSH, pen=pg.mkPen(None))
+        self.band.setZValue(-10)
+        self.song_line = pg.InfiniteLine(angle=0, pen=_SONG_PEN)
+        self.curve = pg.PlotDataItem(pen=_CHUNK_PEN, connect="finite")
+        for item in (self.band, self.song_line, self.curve):
+            self.plot.addItem(item)
+        body = QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(self.table, 2)
+        body.addWidget(self.plot, 3)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 4, 6, 4)
+        lay.addWidget(self.summary)
+        lay.addLayout(body, 1)
+        self.show_nothing()
+
+    def show_nothing(self, message: str = NO_SONG) -> None:
+        """Empty the table and the plot and say ``message``."""
+        self._shown = None
+        self.summary.setText(html.escape(message, quote=False))
+        self.table.setRowCount(0)
+        self.curve.setData([], [])
+        for item in (self.band, self.song_line):
+            item.setVisible(False)
+
+    def show_song(self, job) -> None:
+        """Show the chunks of ``job`` (a done song of the batch), unless they are shown."""
+        result = job.result
+        shown = (job.id, id(result), result.bpm_user, result.key_user)
+        if self._shown == shown:
+            return
+        chunks = list(result.chunk_results or [])
+        if not chunks:
+            self.show_nothing(NO_CHUNKS)
+            self._shown = shown
+            return
+        self._shown = shown
+        self.summary.setText(self._summary(result))
+        self.table.setRowCount(len(chunks))
+        for row, c in enumerate(chunks):
+            cells = (str(c.index + 1), _clock(c.start_s), _clock(c.end_s),
+                     "" if c.bpm is None else f"{c.bpm:.1f}", c.key or "",
+                     "" if c.loudness_lufs is None else f"{c.loudness_lufs:.1f}")
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col != 4:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, col, item)
+        x, y = _chunk_xy(chunks)
+        self.curve.setData(x, y)
+        song = result.bpm
+        for item in (self.band, self.song_line):
+            item.setVisible(song is not None)
+        tempi = [v for v in y if np.isfinite(v)]
+        if song is not None:
+            self.song_line.setValue(song)
+            self.band.setRegion((song / (1 + _BAND), song * (1 + _BAND)))
+            tempi += [song / (1 + _BAND), song * (1 + _BAND)]
+        if tempi:
+            lo, hi = min(tempi), max(tempi)
+            pad = max(2.0, 0.08 * (hi - lo))
+            self.plot.setYRange(lo - pad, hi + pad, padding=0)
+        self.plot.setXRange(0.0, max(c.end_s for c in chunks), padding=0.01)
+
+    @staticmethod
+    def _summary(result) -> str:
+        title = result.title or result.path
+        parts = [f"<b>{html.escape(title)}</b>"]
+        if result.bpm is not None:
+            tempo = f"{result.bpm:.1f} BPM"
+            if result.bpm_user is not None:
+                tempo += f" (yours: {result.bpm_user:g})"
+            if result.bpm_varies:
+                tempo += ", <b>tempo varies</b> (two or more chunks more than 4 % off it)"
+            elif result.bpm_varies is False:
+                tempo += ", steady"
+            parts.append(tempo)
+        if result.key:
+            key = html.escape(result.key)
+            if result.key_modulating:
+                key += ", <b>modulating</b> (chunks agree on another key)"
+            parts.append(key)
+        n = len(result.chunk_results)
+        parts.append(f"{n} chunk{'s' if n != 1 else ''}")
+        return " \u00b7 ".join(parts)
