@@ -217,8 +217,19 @@ class CalibrationController(QObject):
         """Write every song with its calibrated values and intervals (the applied profile,
         else the current fit) to ``path`` in the background; emits :attr:`exported` with
         ``{"calibrated": path}`` or :attr:`failed`."""
+        from gui.window_exports import guard_export
+
         path = os.fspath(path)
         snap = self.session.copy()
+
+        def write():
+            # refused, as on the command line, when it is a song, the sheet or the profile
+            songs = [row.get("path") for row in snap.rows if row.get("path")]
+            target = guard_export(path, "the calibrated results file", songs=songs,
+                                  sheet=snap.sheet.path if snap.sheet is not None else None,
+                                  profile=snap.applied.path if snap.applied is not None
+                                  else None)
+            return snap.export_calibrated(target)
 
         def done(_n, error):
             if error:
@@ -226,7 +237,7 @@ class CalibrationController(QObject):
             else:
                 self.exported.emit({"calibrated": path})
 
-        self._run(lambda: snap.export_calibrated(path), done)
+        self._run(write, done)
 
     def set_keep_inverted(self, descriptor: str, keep: bool) -> None:
         """Keep (or drop) an inverted correction; emits :attr:`fitted` (no new fit runs).

@@ -12,7 +12,7 @@ import os
 
 from PySide6.QtWidgets import QFileDialog
 
-__all__ = ["ExportMixin", "write_results_csv"]
+__all__ = ["ExportMixin", "write_results_csv", "guard_export"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,31 @@ def write_results_csv(path, batch) -> str:
     return os.fspath(path)
 
 
+def guard_export(path, what: str, *, songs=(), sheet=None, profile=None, store=None) -> str:
+    """The file to write ``what`` to, once the command line's output guard has passed it.
+
+    The window asks for a file name in the system's dialog, which will write over any file
+    the user picks; the guard refuses, as ``songcal`` does, a name or a file that is audio,
+    any of the window's inputs (a song of the list, the reference sheet, the calibration
+    profile applied, the library's store, links to them included), a folder, a read-only
+    file and a disk too full.  Call it off the GUI thread: it reads one ``stat`` per song.
+
+    Raises
+    ------
+    core.io.outputs.OutputError
+        Naming ``what``, the path and why.
+    """
+    from core.cli.guard import protect_audio
+    from core.io.outputs import check_outputs
+
+    inputs = [("a song of the list", p) for p in songs]
+    inputs += [(label, p) for label, p in (("the reference sheet", sheet),
+                                           ("the calibration profile applied", profile),
+                                           ("the library's store", store)) if p]
+    return check_outputs({what: os.fspath(path)}, inputs=inputs, protect=protect_audio,
+                         stdout_options=())[what]
+
+
 class ExportMixin:
     """Results export part of the main window (needs its ``exported`` signal)."""
 
@@ -56,6 +81,10 @@ class ExportMixin:
         """Write the results CSV off the GUI thread; :attr:`exported` tells when it is done."""
         path = os.fspath(path)
         batch = self.engine.batch
+        guard = self.export_guard()
+
+        def write():
+            return write_results_csv(guard(path, "the results file"), batch)
 
         def done(result, error):
             if error:
@@ -66,4 +95,19 @@ class ExportMixin:
                 self.statusBar().showMessage(f"Results written to {path}", 6000)
             self.exported.emit(path, error or "")
 
-        self.engine.run_task(lambda: write_results_csv(path, batch), done)
+        self.engine.run_task(write, done)
+
+    def export_guard(self):
+        """``guard(path, what) -> path``: :func:`guard_export` with the window's inputs as
+        they are now (the songs' paths are copied here, the stat calls run in the task)."""
+        songs = [j.path for j in self.engine.batch.jobs]
+        cal = getattr(self, "calibration", None)
+        sheet = cal.sheet.path if cal is not None and cal.sheet is not None else None
+        applied = cal.session.applied if cal is not None else None
+        store = getattr(self.store, "path", None) if self.store is not None else None
+
+        def guard(path, what):
+            return guard_export(path, what, songs=songs, sheet=sheet,
+                                profile=applied.path if applied is not None else None,
+                                store=store)
+        return guard

@@ -302,6 +302,27 @@ def test_export_calibrated_writes_every_song(qtbot, controller, view, deck, tmp_
     assert rows[GARBLED]["energy_calibrated_low"] < rows[GARBLED]["energy_calibrated_high"]
 
 
+def test_export_calibrated_never_writes_over_the_sheet_or_a_song(qtbot, controller, deck,
+                                                                  tmp_path):
+    sheet, rows, _ = deck
+    _load(qtbot, controller, deck)
+    _fit(qtbot, controller)
+    before = open(sheet, "rb").read()
+    song = tmp_path / "song.flac"
+    song.write_bytes(b"fLaC\0\0\0\x22" + bytes(40))  # a song of the list, as FLAC
+    rows = [dict(rows[0], path=str(song))] + rows[1:]
+    controller.set_results(rows)
+    _fit(qtbot, controller)
+    for target, reason in ((sheet, "it is the reference sheet"),
+                           (song, "audio"),
+                           (tmp_path / "calibrated.wav", "an audio file")):
+        with qtbot.waitSignal(controller.failed, timeout=T) as blocker:
+            controller.export_calibrated(target)
+        assert reason in blocker.args[0] and "the calibrated results file" in blocker.args[0]
+    assert open(sheet, "rb").read() == before and song.read_bytes()[:4] == b"fLaC"
+    assert not (tmp_path / "calibrated.wav").exists()
+
+
 def test_calibrated_values_table_lists_every_song(qtbot, controller, view, deck):
     _load(qtbot, controller, deck)
     _fit(qtbot, controller)

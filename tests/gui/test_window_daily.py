@@ -269,6 +269,36 @@ def test_small_display_details(qtbot, make_window, fast_settings, tmp_path):
     assert w.model.index(0, COL_ELAPSED).data() == shown  # the budget it ran with
 
 
+def test_export_results_never_writes_over_a_song_the_sheet_or_the_store(
+        qtbot, make_window, tmp_path, fast_settings):
+    from core.batch.store import ResultStore
+
+    store = ResultStore(tmp_path / "store.sqlite")
+    take = tmp_path / "take-07"  # a song of the list whose name says nothing
+    take.write_bytes(b"not sniffed as audio " * 20)
+    sheet = tmp_path / "reference.csv"
+    sheet.write_text("title,artist,bpm\nT e-0,Fake,120\n", encoding="utf-8")
+    w = make_window(fast_settings, FakeAnalyzer(), store=store)
+    _add(w, [str(take), "/m/001.wav"])
+    _run(qtbot, w)
+    w.load_reference(sheet)
+    qtbot.waitUntil(lambda: w.calibration.sheet is not None, timeout=TIMEOUT)
+    kept = {p: p.read_bytes() for p in (take, sheet)}
+    for target, reason in ((take, "it is a song of the list"),
+                           (sheet, "it is the reference sheet"),
+                           (tmp_path / "store.sqlite", "it is the library's store"),
+                           (tmp_path / "results.mp3", "an audio file")):
+        with qtbot.waitSignal(w.exported, timeout=TIMEOUT) as blocker:
+            w.export_results(target)
+        assert reason in blocker.args[1] and "the results file" in blocker.args[1]
+        assert "Export failed" in w.statusBar().currentMessage()
+    assert all(p.read_bytes() == b for p, b in kept.items())
+    assert not (tmp_path / "results.mp3").exists()
+    with qtbot.waitSignal(w.exported, timeout=TIMEOUT) as blocker:
+        w.export_results(tmp_path / "results.csv")
+    assert blocker.args[1] == "" and (tmp_path / "results.csv").exists()
+
+
 def test_results_csv_has_titles_sources_notes_and_corrections(qtbot, make_window, tmp_path,
                                                               fast_settings):
     from core.batch.store import ResultStore
