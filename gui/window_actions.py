@@ -112,6 +112,9 @@ class ActionsMixin:
         self.export_action = self._act("&Export Results\u2026", self.export_dialog,
                                        "Ctrl+E", SP.SP_DialogSaveButton,
                                        "Write the results CSV", short="Export")
+        self.export_chunks_action = self._act(
+            "Export C&hunks\u2026", self.export_chunks_dialog, None, None,
+            "Write every song's tempo, key and loudness chunk by chunk as a CSV")
         self.settings_action = self._act("&Settings\u2026", self.settings_dialog,
                                          QKeySequence.StandardKey.Preferences, None,
                                          "Workers, time budget, chunk length, sample rate",
@@ -154,7 +157,8 @@ class ActionsMixin:
         for a in (self.new_session_action, None, self.add_files_action,
                   self.add_folder_action, self.clear_action, None,
                   self.load_reference_action, self.apply_profile_action, None,
-                  self.export_action, self.export_calibration_action, None,
+                  self.export_action, self.export_chunks_action,
+                  self.export_calibration_action, None,
                   self.settings_action, None, self.quit_action):
             f.addSeparator() if a is None else f.addAction(a)
         e = self.edit_menu = mb.addMenu("&Edit")
@@ -256,6 +260,7 @@ class ActionsMixin:
         self.new_session_action.setEnabled(not running)
         self.undo_action.setEnabled(self.can_undo and not running)
         self.export_action.setEnabled(bool(jobs))
+        self.export_chunks_action.setEnabled(SongState.DONE in states)
         self._update_row_actions()
         self._update_calibration_actions(bool(jobs))
 

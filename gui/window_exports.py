@@ -97,6 +97,42 @@ class ExportMixin:
 
         self.engine.run_task(write, done)
 
+    def export_chunks_dialog(self) -> None:
+        if not any(j.result is not None and j.result.chunk_results
+                   for j in self.engine.batch.jobs):
+            self.statusBar().showMessage("No song has chunk values to export yet.", 4000)
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export chunks", os.path.join(self._last_dir(), "chunks.csv"),
+            "CSV files (*.csv)")
+        if path:
+            self.export_chunks(path)
+
+    def export_chunks(self, path) -> None:
+        """Write every song's chunk values (:func:`core.io.results.write_chunks_csv`) off
+        the GUI thread; :attr:`exported` tells when it is done."""
+        from core.analysis.identity import analyzer_id
+        from core.io.results import write_chunks_csv
+
+        path = os.fspath(path)
+        batch = self.engine.batch
+        guard = self.export_guard()
+
+        def write():
+            return write_chunks_csv(guard(path, "the chunks file"), batch.results(),
+                                    settings=batch.settings, analyzer=analyzer_id())
+
+        def done(n, error):
+            if error:
+                log.error("could not write %s: %s", path, error)
+                self.statusBar().showMessage(f"Export failed: {error}", 8000)
+            else:
+                log.info("%d chunks written to %s", n, path)
+                self.statusBar().showMessage(f"{n} chunks written to {path}", 6000)
+            self.exported.emit(path, error or "")
+
+        self.engine.run_task(write, done)
+
     def export_guard(self):
         """``guard(path, what) -> path``: :func:`guard_export` with the window's inputs as
         they are now (the songs' paths are copied here, the stat calls run in the task)."""

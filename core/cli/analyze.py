@@ -27,7 +27,7 @@ from core.batch.rules import TERMINAL_STATES, Batch, SongState
 from core.cli.cluster_options import add_cluster_options, cluster_from_args
 from core.errors import ExitCode, SongCalError
 from core.io.outputs import STDOUT, printable
-from core.io.results import write_results_csv
+from core.io.results import write_chunks_csv, write_results_csv
 from core.settings import AnalysisSettings, default_workers
 
 __all__ = ["register", "run", "settings_from_args"]
@@ -84,6 +84,10 @@ def register(subparsers) -> None:
                        help="calibration profile: also write every song with its "
                             "calibrated values and 90 %% intervals next to the results "
                             "(RESULTS_calibrated.csv, as songcal apply writes it)")
+    a.add_argument("--chunks-out", metavar="CSV",
+                   help="also write every song's values chunk by chunk (tempo, key and "
+                        "loudness of each chunk, beside the song's tempo and key); checked "
+                        "like -o")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     a.add_argument("--fresh", action="store_true",
                    help="analyze every file again, even unchanged ones already analyzed "
@@ -347,6 +351,8 @@ def run(args) -> int:
         outputs.update(_calibration_outputs(args.output))
     if args.profile:
         outputs["calibrated"] = _exports_beside(args.output)["calibrated"]
+    if args.chunks_out:
+        outputs["--chunks-out"] = args.chunks_out
     if store_path is not None:
         outputs["--session"] = store_path
     fixed = [("the reference sheet", args.reference), ("the profile", args.profile)]
@@ -417,6 +423,12 @@ def run(args) -> int:
                               analyzer=analyzer_id())
         except OSError as err:
             code = write_failed("analyze", args.output, err)
+        if args.chunks_out:
+            try:
+                write_chunks_csv(targets["--chunks-out"], batch.results(),
+                                 settings=batch.settings, analyzer=analyzer_id())
+            except OSError as err:
+                code = write_failed("analyze", args.chunks_out, err)
         if store is not None:
             if session is not None and not stopped:
                 store.end_session(session)

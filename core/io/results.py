@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = ["ChunkResult", "SongResult", "RESULT_COLUMNS", "DESCRIPTOR_COLUMNS", "TEXT_COLUMNS",
-           "USER_COLUMNS", "SOURCES", "CHECK_CONFIDENCE", "write_results_csv",
-           "title_from_filename"]
+           "USER_COLUMNS", "SOURCES", "CHECK_CONFIDENCE", "CHUNK_COLUMNS", "write_results_csv",
+           "chunk_rows", "write_chunks_csv", "title_from_filename"]
 
 
 @dataclass
@@ -91,6 +91,11 @@ RESULT_COLUMNS = (
     + USER_COLUMNS
     + ("chunks", "analysis_s", "source", "format")
 )
+
+#: Columns of the chunks CSV: one row per chunk of every analyzed song, beside the song's
+#: own tempo and key (``chunk`` counts from 1; times in seconds from the song's start).
+CHUNK_COLUMNS = ("path", "title", "artist", "chunk", "start_s", "end_s", "bpm", "key",
+                 "loudness_lufs", "song_bpm", "song_key", "bpm_varies", "key_modulating")
 
 #: Results columns that hold text even when a cell looks like a number.
 TEXT_COLUMNS = frozenset({"path", "title", "artist", "status", "error", "note",
@@ -227,3 +232,42 @@ def write_results_csv(path, results, *, settings=None, analyzer: str | None = No
 
     write_csv(path, RESULT_COLUMNS, [r.to_row() for r in results],
               meta=provenance(settings=settings, analyzer=analyzer))
+
+
+def chunk_rows(results) -> list[dict]:
+    """The rows of the chunks CSV (:data:`CHUNK_COLUMNS`): every chunk of every analyzed
+    song, in order; songs without values (failed, skipped...) have none."""
+    rows = []
+    for r in results:
+        if r.status != "done":
+            continue
+        song = r.to_row()
+        for c in r.chunk_results:
+            rows.append({"path": r.path, "title": song["title"], "artist": song["artist"],
+                         "chunk": c.index + 1, "start_s": c.start_s, "end_s": c.end_s,
+                         "bpm": c.bpm, "key": c.key, "loudness_lufs": c.loudness_lufs,
+                         "song_bpm": r.bpm, "song_key": r.key, "bpm_varies": r.bpm_varies,
+                         "key_modulating": r.key_modulating})
+    return rows
+
+
+def write_chunks_csv(path, results, *, settings=None, analyzer: str | None = None) -> int:
+    """Write the chunks CSV atomically (:func:`chunk_rows`, with the results CSV's
+    provenance columns); returns the number of rows.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV to write.
+    results : iterable of SongResult
+    settings : AnalysisSettings, optional
+        Recorded in the provenance columns (the chunk length among them).
+    analyzer : str, optional
+        The analyzer build that made the results.
+    """
+    from core.io.csvio import write_csv
+    from core.io.provenance import provenance
+
+    rows = chunk_rows(results)
+    write_csv(path, CHUNK_COLUMNS, rows, meta=provenance(settings=settings, analyzer=analyzer))
+    return len(rows)

@@ -249,3 +249,36 @@ def test_analysis_settings_come_from_the_command_line(tmp_path, capsys):
     assert "budget" in capsys.readouterr().err
     assert main(base + ["--tempo-floor", "20"]) == 2
     assert "tempo_floor_bpm" in capsys.readouterr().err
+
+
+def test_analyze_writes_every_songs_chunks_when_asked(tmp_path):
+    song = tmp_path / "Drummer - Steady.wav"
+    write_audio(song, _click_song(120, 25.0), 22050)
+    (tmp_path / "broken.wav").write_bytes(b"RIFF not really")
+    out, chunks = tmp_path / "results.csv", tmp_path / "chunks.csv"
+    code = main(["analyze", str(tmp_path / "Drummer - Steady.wav"), str(tmp_path / "broken.wav"),
+                 "-o", str(out), "--chunks-out", str(chunks), "--chunk-seconds", "10",
+                 "--workers", "1", "--no-store", "-q"])
+    assert code == 1  # the broken file failed; it has no chunks
+    rows = _read(chunks)
+    assert [r["chunk"] for r in rows] == ["1", "2", "3"]
+    assert [(r["start_s"], r["end_s"]) for r in rows] == [("0.0", "10.0"), ("10.0", "20.0"),
+                                                          ("20.0", "25.0")]
+    assert {r["title"] for r in rows} == {"Steady"} and rows[0]["artist"] == "Drummer"
+    song_row = next(r for r in _read(out) if r["status"] == "done")
+    assert all(r["song_bpm"] == song_row["bpm"] and r["song_key"] == song_row["key"]
+               for r in rows)
+    assert all(abs(float(r["bpm"]) - 120) < 4.8 for r in rows[:2])
+    assert rows[0]["bpm_varies"] == "false" and rows[0]["loudness_lufs"]
+    assert rows[0]["analyzer"] and "chunk_seconds=10.0" in rows[0]["settings"]
+
+
+@pytest.mark.parametrize("target", ["same", "-", "song"])
+def test_a_chunks_file_is_checked_like_the_results(tmp_path, capsys, target):
+    song = tmp_path / "a.wav"
+    write_audio(song, _click_song(120, 3.0), 22050)
+    out = tmp_path / "results.csv"
+    given = {"same": str(out), "-": "-", "song": str(song)}[target]
+    code = main(["analyze", str(song), "-o", str(out), "--chunks-out", given, "--no-store"])
+    assert code == 2 and not out.exists()
+    assert "--chunks-out" in capsys.readouterr().err

@@ -405,7 +405,7 @@ def test_the_songs_to_check_by_ear_are_shown_alone_until_the_user_sets_them(
 
 
 def test_the_chunks_tab_shows_the_selected_songs_tempo_key_and_loudness_chunk_by_chunk(
-        qtbot, make_window, fast_settings):
+        qtbot, make_window, fast_settings, tmp_path):
     from core.analysis.identity import analyzer_id
     from core.io.results import ChunkResult
     from gui.chunk_view import NO_CHUNKS, NO_SONG
@@ -451,6 +451,20 @@ def test_the_chunks_tab_shows_the_selected_songs_tempo_key_and_loudness_chunk_by
     assert not view.song_line.isVisible() and len(view.curve.getData()[0] or []) == 0
     w.table.selectAll()  # two songs: no single song to show
     assert view.summary.text() == NO_SONG
+    # File > Export Chunks: a row per chunk of every song that kept them
+    assert w.export_chunks_action in w.file_menu.actions() and w.export_chunks_action.isEnabled()
+    out = tmp_path / "chunks.csv"
+    with qtbot.waitSignal(w.exported, timeout=TIMEOUT) as blocker:
+        w.export_chunks(out)
+    assert blocker.args[1] == ""
+    _cols, rows = read_csv_rows(out)
+    assert [(r["title"], r["chunk"], r["bpm"], r["key"]) for r in rows] == [
+        ("Two Tempi & More", "1", "110.0", "D major"), ("Two Tempi & More", "2", "121.0", "A major"),
+        ("Two Tempi & More", "3", "", "")]
+    assert rows[0]["song_bpm"] == "110.0" and rows[0]["bpm_varies"] == "true"
+    with qtbot.waitSignal(w.exported, timeout=TIMEOUT) as blocker:
+        w.export_chunks(tmp_path / "chunks.wav")  # guarded like every export of the window
+    assert "an audio file" in blocker.args[1] and not (tmp_path / "chunks.wav").exists()
 
 
 def test_set_tempo_types_a_value_or_picks_one_the_analyzer_weighed(qtbot, make_window,
