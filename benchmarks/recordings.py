@@ -46,7 +46,7 @@ import soundfile as sf  # noqa: E402
 
 from benchmarks.tempo_report import score_songs, song_arguments  # noqa: E402
 
-__all__ = ["SONGS_GLOB", "BLUPI_GLOB", "find_songs", "find_blupi", "mix", "songs", "main"]
+__all__ = ["SONGS_GLOB", "BLUPI_GLOB", "song_folders", "find_songs", "find_blupi", "mix", "songs", "main"]
 
 #: One folder per song, under one folder per package.
 SONGS_GLOB = "/usr/share/games/fretsonfire/data/songs/*/*/"
@@ -58,9 +58,9 @@ _CACHE = os.path.join(os.path.expanduser("~"), ".cache", "songcal-recordings")
 _ANSWERS_VERSION = 1
 
 
-def find_songs(pattern: str = SONGS_GLOB) -> list[dict]:
-    """Every song folder with a chart of a single tempo and at least one stem."""
-    songs = []
+def song_folders(pattern: str = SONGS_GLOB):
+    """``(name, stems, chart)`` of every song folder with at least one stem and a chart
+    (``package/song``, its OGG files, its ``notes.mid``); the others are named as left out."""
     for folder in sorted(glob.glob(pattern)):
         folder = folder.rstrip("/")
         name = f"{os.path.basename(os.path.dirname(folder))}/{os.path.basename(folder)}"
@@ -69,6 +69,13 @@ def find_songs(pattern: str = SONGS_GLOB) -> list[dict]:
         if not stems or not os.path.exists(chart):
             print(f"{name}: no stems or no chart, left out")
             continue
+        yield name, stems, chart
+
+
+def find_songs(pattern: str = SONGS_GLOB) -> list[dict]:
+    """Every song folder with a chart of a single tempo and at least one stem."""
+    songs = []
+    for name, stems, chart in song_folders(pattern):
         songs += _with_tempo(name, chart, package=name.split("/")[0], stems=stems)
     return songs
 

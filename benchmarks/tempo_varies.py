@@ -185,18 +185,12 @@ def _recordings(cache: str, chunk: float) -> list[dict]:
     import mido
     import soundfile as sf
 
-    from benchmarks.recordings import SONGS_GLOB, mix
+    from benchmarks.recordings import mix, song_folders
 
     out = []
     folder = os.path.join(cache, "recordings")
     os.makedirs(folder, exist_ok=True)
-    for song_dir in sorted(glob.glob(SONGS_GLOB)):
-        song_dir = song_dir.rstrip("/")
-        name = f"{os.path.basename(os.path.dirname(song_dir))}/{os.path.basename(song_dir)}"
-        stems = sorted(glob.glob(os.path.join(glob.escape(song_dir), "*.ogg")))
-        chart = os.path.join(song_dir, "notes.mid")
-        if not stems or not os.path.exists(chart):
-            continue
+    for name, stems, chart in song_folders():
         marks, _first = tempo_map(mido.MidiFile(chart))
         path = mix({"id": name, "stems": stems}, folder)
         spans = chunk_spans(sf.info(path).duration, chunk)

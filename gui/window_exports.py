@@ -71,42 +71,20 @@ class ExportMixin:
         if not self.engine.batch.jobs:
             self.statusBar().showMessage("Nothing to export yet.", 4000)
             return
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export results", os.path.join(self._last_dir(), "results.csv"),
-            "CSV files (*.csv)")
-        if path:
-            self.export_results(path)
+        self._ask_file("Export results", "results.csv", self.export_results)
 
     def export_results(self, path) -> None:
         """Write the results CSV off the GUI thread; :attr:`exported` tells when it is done."""
-        path = os.fspath(path)
         batch = self.engine.batch
-        guard = self.export_guard()
-
-        def write():
-            return write_results_csv(guard(path, "the results file"), batch)
-
-        def done(result, error):
-            if error:
-                log.error("could not write %s: %s", path, error)
-                self.statusBar().showMessage(f"Export failed: {error}", 8000)
-            else:
-                log.info("results written to %s", path)
-                self.statusBar().showMessage(f"Results written to {path}", 6000)
-            self.exported.emit(path, error or "")
-
-        self.engine.run_task(write, done)
+        self._export(path, "the results file", lambda target: write_results_csv(target, batch),
+                     lambda _r: "Results written to")
 
     def export_chunks_dialog(self) -> None:
         if not any(j.result is not None and j.result.chunk_results
                    for j in self.engine.batch.jobs):
             self.statusBar().showMessage("No song has chunk values to export yet.", 4000)
             return
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export chunks", os.path.join(self._last_dir(), "chunks.csv"),
-            "CSV files (*.csv)")
-        if path:
-            self.export_chunks(path)
+        self._ask_file("Export chunks", "chunks.csv", self.export_chunks)
 
     def export_chunks(self, path) -> None:
         """Write every song's chunk values (:func:`core.io.results.write_chunks_csv`) off
@@ -114,24 +92,36 @@ class ExportMixin:
         from core.analysis.identity import analyzer_id
         from core.io.results import write_chunks_csv
 
-        path = os.fspath(path)
         batch = self.engine.batch
+        self._export(path, "the chunks file",
+                     lambda target: write_chunks_csv(target, batch.results(),
+                                                     settings=batch.settings,
+                                                     analyzer=analyzer_id()),
+                     lambda n: f"{n} chunks written to")
+
+    def _ask_file(self, title: str, name: str, then) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, title, os.path.join(self._last_dir(), name),
+                                              "CSV files (*.csv)")
+        if path:
+            then(path)
+
+    def _export(self, path, what: str, write, said) -> None:
+        """Run ``write(target)`` off the GUI thread once the output guard has passed
+        ``path``; the status bar and the Log say ``said(result)`` and the path, or why it
+        failed, and :attr:`exported` tells when it is done."""
+        path = os.fspath(path)
         guard = self.export_guard()
 
-        def write():
-            return write_chunks_csv(guard(path, "the chunks file"), batch.results(),
-                                    settings=batch.settings, analyzer=analyzer_id())
-
-        def done(n, error):
+        def done(result, error):
             if error:
                 log.error("could not write %s: %s", path, error)
                 self.statusBar().showMessage(f"Export failed: {error}", 8000)
             else:
-                log.info("%d chunks written to %s", n, path)
-                self.statusBar().showMessage(f"{n} chunks written to {path}", 6000)
+                log.info("%s %s", said(result), path)
+                self.statusBar().showMessage(f"{said(result)} {path}", 6000)
             self.exported.emit(path, error or "")
 
-        self.engine.run_task(write, done)
+        self.engine.run_task(lambda: write(guard(path, what)), done)
 
     def export_guard(self):
         """``guard(path, what) -> path``: :func:`guard_export` with the window's inputs as

@@ -252,19 +252,9 @@ def chunk_rows(results) -> list[dict]:
 
 
 def write_chunks_csv(path, results, *, settings=None, analyzer: str | None = None) -> int:
-    """Write the chunks CSV atomically (:func:`chunk_rows`, with the results CSV's
-    provenance columns); returns the number of rows.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The CSV to write.
-    results : iterable of SongResult
-    settings : AnalysisSettings, optional
-        Recorded in the provenance columns (the chunk length among them).
-    analyzer : str, optional
-        The analyzer build that made the results.
-    """
+    """Write the chunks CSV atomically (:func:`chunk_rows`), with the same arguments and
+    provenance columns as :func:`write_results_csv` (the settings name the chunk length);
+    returns the number of rows."""
     from core.io.csvio import write_csv
     from core.io.provenance import provenance
 
