@@ -68,7 +68,8 @@ class ChunkView(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._shown = None  # (job id, result, the user's values) on show
+        #: What is shown: (job id, result, the user's values) of a song, or a message.
+        self._shown = None
         self.summary = QLabel(NO_SONG)
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
@@ -100,8 +101,11 @@ class ChunkView(QWidget):
         self.show_nothing()
 
     def show_nothing(self, message: str = NO_SONG) -> None:
-        """Empty the table and the plot and say ``message``."""
-        self._shown = None
+        """Empty the table and the plot and say ``message`` (nothing is redrawn when that
+        is what the tab shows already: the window calls this on every update)."""
+        if self._shown == message:
+            return
+        self._shown = message
         self.summary.setText(html.escape(message, quote=False))
         self.table.setRowCount(0)
         self.curve.setData([], [])
@@ -117,7 +121,6 @@ class ChunkView(QWidget):
         chunks = list(result.chunk_results or [])
         if not chunks:
             self.show_nothing(NO_CHUNKS)
-            self._shown = shown
             return
         self._shown = shown
         self.summary.setText(self._summary(result))

@@ -147,9 +147,8 @@ class RowActionsMixin:
                                                         SongState.CANCELLED,
                                                         SongState.SKIPPED) for j in jobs))
 
-    def _show_chunks(self, jobs=None) -> None:
-        """The Chunks tab follows the selection: one analyzed song, or a prompt."""
-        jobs = self._selected_jobs() if jobs is None else jobs
+    def _show_chunks(self, jobs) -> None:
+        """The Chunks tab follows the selection (``jobs``): one analyzed song, or a prompt."""
         if len(jobs) == 1 and jobs[0].state is SongState.DONE and jobs[0].result is not None:
             self.chunk_view.show_song(jobs[0])
         else:
