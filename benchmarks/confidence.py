@@ -22,7 +22,10 @@ read.  Exact: the key itself; MIREX: the weighted score (fifth 0.5, relative 0.3
 0.2).
 
 Printed for each: per confidence band, the songs, their mean confidence and how often the
-answer was right; then the songs flagged as a weak pulse and the others.  A confidence
+answer was right; then the songs flagged as a weak pulse and the others, and for tempo the
+songs the window lists under "Tempo or key to check" for their tempo (a weak pulse, a tempo
+that varies or a confidence under 0.6: :meth:`core.io.results.SongResult.doubts`) and the
+others.  A confidence
 means the chance of a right answer only where the two columns agree; the bands say where
 they do not.
 """
@@ -146,22 +149,28 @@ def main(argv=None) -> int:
     songs = tempo_songs(args.sets)
     if songs:
         results = _analyze_all(songs, args.workers)
-        conf, right, weak = [], [], []
+        conf, right, weak, check = [], [], [], []
         for song, r in zip(songs, results, strict=True):
             conf.append(r["bpm_confidence"] or 0.0)
             right.append(tempo_hits(r["bpm"], song["bpm"]))
             weak.append(bool(r["weak"]))
+            check.append(any(not d.startswith("key") for d in r["doubts"]))
         counts = ", ".join(f"{n} {sum(s['set'] == n for s in songs)}" for n in args.sets)
         _print_bands(f"tempo: bpm_confidence on {len(songs)} songs by other people ({counts})",
                      bands(conf, right), ("Acc1", "Acc2"))
         w = np.asarray(weak)
         r2 = np.asarray(right, dtype=float)
-        for label, m in (("flagged weak", w), ("not flagged", ~w)):
+        c = np.asarray(check)
+        for label, m in (("flagged weak", w), ("not flagged", ~w),
+                         ("tempo to check", c), ("tempo not doubted", ~c)):
             if m.any():
                 print(f"  {label:<18} {int(m.sum()):5d} {np.mean(np.asarray(conf)[m]):6.2f} "
                       + " ".join(f"{v:6.3f}" for v in r2[m].mean(axis=0)))
         print(f"  {'all':<18} {len(songs):5d} {np.mean(conf):6.2f} "
               + " ".join(f"{v:6.3f}" for v in r2.mean(axis=0)))
+        miss = r2[:, 0] < 1.0
+        print(f"  Acc1 misses among the songs to check for their tempo: {int((miss & c).sum())} "
+              f"of {int(miss.sum())} ({int(c.sum())} of {len(songs)} songs listed)")
 
     items = heldout_items(args.editions)
     if items:

@@ -37,6 +37,10 @@ def songs_by_others(name: str) -> list[dict]:
     import benchmarks.productions as productions
     import benchmarks.recordings as recordings
 
+    folders = {"productions": productions._CACHE, "midisongs": midisongs._CACHE,
+               "recordings": recordings._CACHE, "modules": modules._CACHE}
+    if name in folders:  # on a new machine the renders' folder is not there yet
+        os.makedirs(folders[name], exist_ok=True)
     if name == "productions":
         paths = [(s, productions.render(s, productions._CACHE)) for s in productions.find_songs()]
     elif name == "midisongs":
