@@ -22,7 +22,8 @@ _STANDARD = {
                    "out (past its hard limit), cancelled or skipped"),
     "note": ("", "why a song has no result (failed, timed out, skipped...), or a remark on "
                  "one that has (a silent file or a frequency sweep has no tempo; a short "
-                 "loop's tempo read from its length; an earlier result kept)"),
+                 "loop's tempo read from its length; a tempo that varies; a tempo or key "
+                 "to check by ear, and why; an earlier result kept)"),
     "progress": ("%", "chunks analyzed so far"),
     "chunk": ("i/n", "chunk being analyzed of the song's chunks (a chunk is a fixed length "
                      "of audio, set in Settings)"),
