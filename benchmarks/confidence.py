@@ -154,7 +154,7 @@ def main(argv=None) -> int:
             conf.append(r["bpm_confidence"] or 0.0)
             right.append(tempo_hits(r["bpm"], song["bpm"]))
             weak.append(bool(r["weak"]))
-            check.append(any(not d.startswith("key") for d in r["doubts"]))
+            check.append(any(not d.startswith("key") for d in r["doubts"] or ()))
         counts = ", ".join(f"{n} {sum(s['set'] == n for s in songs)}" for n in args.sets)
         _print_bands(f"tempo: bpm_confidence on {len(songs)} songs by other people ({counts})",
                      bands(conf, right), ("Acc1", "Acc2"))

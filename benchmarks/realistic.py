@@ -66,7 +66,7 @@ def songcal_answers(item: dict) -> dict:
         r = analyze_file(item["path"])
     except AudioFileError:
         return {"bpm": None, "bpm_confidence": None, "key": None, "key_confidence": None,
-                "weak": None, "doubts": []}
+                "weak": None, "doubts": None}
     return {"bpm": r.bpm, "bpm_confidence": r.bpm_confidence, "key": r.key,
             "key_confidence": r.key_confidence, "weak": getattr(r, "bpm_weak_pulse", None),
             "doubts": r.doubts()}
