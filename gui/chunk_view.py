@@ -115,7 +115,7 @@ class ChunkView(QWidget):
     def show_song(self, job) -> None:
         """Show the chunks of ``job`` (a done song of the batch), unless they are shown."""
         result = job.result
-        shown = (job.id, id(result), result.bpm_user, result.key_user)
+        shown = (job.id, id(result), result.bpm_user, result.key_user, result.user_checked)
         if self._shown == shown:
             return
         chunks = list(result.chunk_results or [])

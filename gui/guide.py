@@ -107,7 +107,9 @@ change. Ctrl+P plays 20 seconds of the selected song.</p>
 <p>Show: <b>Tempo or key to check</b> lists the songs whose tempo or key the analyzer doubts:
 a weak pulse, a tempo that varies, or a confidence under 0.6 (on songs by other people about
 four tempi in ten under it are wrong, one in seven above it); its Note says what is in doubt.
-A song leaves the list once you set the value in doubt.</p>
+A song leaves the list once you set the value in doubt, or once you mark it <b>Checked by
+Ear</b> (Ctrl+Shift+C: you heard it and take its tempo and key as shown; exported as
+<code>user_checked</code>).</p>
 
 <h2>Reading the calibration table</h2>
 <p><b>n</b>: songs paired with the reference that have both values. <b>Correction</b>: the

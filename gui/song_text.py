@@ -28,6 +28,8 @@ def note_text(job, budget_s: float | None = None) -> str:
         if made_by_another_build(job.result):
             return "; ".join(n for n in (OTHER_BUILD_NOTE, job.result.note) if n)
         note = job.result.note
+        if job.result.user_checked:
+            return "; ".join(n for n in (note, "checked by ear by you") if n)
         doubts = [d for d in job.result.doubts() if d not in note]
         return "; ".join(n for n in (note, "check by ear: " + ", ".join(doubts) if doubts
                                      else "") if n)

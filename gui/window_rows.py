@@ -83,9 +83,13 @@ class RowActionsMixin:
         self.key_action = self._act(
             "Set &Key\u2026", self.choose_key, "Ctrl+K", None,
             "Your key for the selected songs (recorded as key_user)", short="Key\u2026")
+        self.checked_action = self._act(
+            "C&hecked by Ear", self.mark_checked, "Ctrl+Shift+C", None,
+            "You listened and take the selected songs' tempo and key as shown (recorded as "
+            "user_checked; they leave Tempo or key to check); again to take the mark back")
         self.clear_correction_action = self._act(
             "Clear &Corrections", self.clear_corrections, "Ctrl+Shift+K", None,
-            "Forget your tempo and key for the selected songs")
+            "Forget your tempo, key and check mark for the selected songs")
         self.more_time_action = self._act(
             "Give It More &Time", self.give_selected_more_time, "Ctrl+T", None,
             "Move the selected running songs' time-out one budget later")
@@ -98,7 +102,7 @@ class RowActionsMixin:
         #: The corrections, in the Edit menu and the context menu.
         self.correction_actions = (self.bpm_double_action, self.bpm_half_action,
                                    self.tempo_action, self.tempo_levels_action, self.key_action,
-                                   self.clear_correction_action)
+                                   self.checked_action, self.clear_correction_action)
         #: The buttons of the bar above the table.
         self.row_bar_actions = (self.preview_action, None, self.bpm_double_action,
                                 self.bpm_half_action, self.tempo_action, self.key_action, None,
@@ -138,8 +142,10 @@ class RowActionsMixin:
         self.tempo_action.setEnabled(bool(done))
         self.tempo_levels_action.setEnabled(bool(done))
         self.key_action.setEnabled(bool(done))
+        self.checked_action.setEnabled(bool(done))
         self.clear_correction_action.setEnabled(any(
-            j.result.bpm_user is not None or j.result.key_user is not None for j in done))
+            j.result.bpm_user is not None or j.result.key_user is not None
+            or j.result.user_checked for j in done))
         self.preview_action.setEnabled(len(jobs) == 1 or self.preview.playing is not None)
         self.more_time_action.setEnabled(any(j.state in ACTIVE_STATES for j in jobs))
         self.skip_action.setEnabled(any(j.state not in (SongState.DONE, SongState.FAILED,
@@ -295,10 +301,28 @@ class RowActionsMixin:
         if ok and key:
             self.set_key(key)
 
+    def mark_checked(self) -> int:
+        """Mark the selected done songs as checked by ear by the user (their tempo and key,
+        as shown, taken as right), or take the mark back when every one has it; returns
+        how many changed."""
+        done = [j for j in self._selected_jobs()
+                if j.state is SongState.DONE and j.result is not None]
+        mark = None if done and all(j.result.user_checked for j in done) else True
+        n = self.engine.correct([j.id for j in done], user_checked=mark)
+        if n:
+            log.info("%d song(s) %s", n, "checked by ear" if mark else "no longer marked checked")
+            self.proxy.refilter()
+            self._update_row_actions()
+            self.statusBar().showMessage(
+                f"{n} song(s) marked as checked by ear (exported as user_checked)." if mark
+                else f"{n} song(s) no longer marked as checked.", 6000)
+        return n
+
     def clear_corrections(self) -> int:
-        """Forget the user's tempo and key of the selected songs; returns how many."""
+        """Forget the user's tempo, key and check mark of the selected songs; returns how
+        many."""
         ids = [j.id for j in self._selected_jobs() if j.state is SongState.DONE]
-        n = self.engine.correct(ids, bpm_user=None, key_user=None)
+        n = self.engine.correct(ids, bpm_user=None, key_user=None, user_checked=None)
         if n:
             self._after_correction()
         return n

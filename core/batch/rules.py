@@ -259,6 +259,8 @@ class Batch:
                     result.bpm_user = prev.bpm_user
                 if result.key_user is None:
                     result.key_user = prev.key_user
+                if result.user_checked is None:
+                    result.user_checked = prev.user_checked
             job.previous = None
             job.error = result.error or ""  # a done song may carry a warning
             job.result = result
@@ -375,7 +377,7 @@ class Batch:
 
     def correct(self, job_id: int, **values) -> SongResult | None:
         """Record the user's own tempo and key for a done song (``bpm_user=``, ``key_user=``;
-        None clears one).  The result is replaced by a copy (views and caches keyed by the
+        None clears one) or the mark that the user checked it by ear (``user_checked=True``).  The result is replaced by a copy (views and caches keyed by the
         result object see the change); returns it, or None when the song has no result.
 
         Raises
@@ -383,9 +385,13 @@ class Batch:
         ValueError
             For another field, or a tempo that is not a positive finite number.
         """
-        unknown = set(values) - {"bpm_user", "key_user"}
+        unknown = set(values) - {"bpm_user", "key_user", "user_checked"}
         if unknown:
-            raise ValueError(f"only bpm_user and key_user can be corrected, not {sorted(unknown)}")
+            raise ValueError("only bpm_user, key_user and user_checked can be corrected, not "
+                             f"{sorted(unknown)}")
+        if "user_checked" in values and values["user_checked"] is not None \
+                and values["user_checked"] is not True:
+            raise ValueError(f"user_checked is True or None, got {values['user_checked']!r}")
         bpm = values.get("bpm_user")
         if bpm is not None and not (isinstance(bpm, int | float) and 0 < bpm < 1e4):
             raise ValueError(f"bpm_user must be a tempo in BPM, got {bpm!r}")

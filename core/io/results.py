@@ -72,8 +72,9 @@ DESCRIPTOR_COLUMNS = (
     "time_signature",
 )
 
-#: The user's corrections of a song (BPM, key spelled like ``"A minor"``); empty when none.
-USER_COLUMNS = ("bpm_user", "key_user")
+#: The user's corrections of a song (BPM, key spelled like ``"A minor"``) and whether the
+#: user checked its tempo and key by ear (``true``); empty when none.
+USER_COLUMNS = ("bpm_user", "key_user", "user_checked")
 
 #: Below this confidence a tempo or key is one to check by ear (:meth:`SongResult.doubts`).
 #: In ``benchmarks/results/confidence.txt`` the tempi of songs by other people under it are
@@ -151,6 +152,9 @@ class SongResult:
     bpm_user: float | None = None
     #: The user's key for this song, spelled like ``"A minor"``; None when none.
     key_user: str | None = None
+    #: True when the user listened and takes the tempo and key shown (theirs where they set
+    #: one, else the analyzer's) as right; None when not marked.
+    user_checked: bool | None = None
     chunks: int | None = None
     #: Seconds the analysis took (for a stored result: the original analysis, when known).
     analysis_s: float | None = None
@@ -166,8 +170,9 @@ class SongResult:
     def doubts(self) -> list[str]:
         """Why the analyzer's tempo or key of this song is worth checking by ear, e.g.
         ``["weak pulse", "key confidence 0.41"]``; empty when there is no doubt, when the
-        song has no values, or for a value the user has set (``bpm_user``, ``key_user``)."""
-        if self.status != "done":
+        song has no values, when the user checked it by ear (``user_checked``), or for a
+        value the user has set (``bpm_user``, ``key_user``)."""
+        if self.status != "done" or self.user_checked:
             return []
         out = []
         if self.bpm is not None and self.bpm_user is None:

@@ -661,13 +661,14 @@ def test_analysing_again_keeps_the_users_corrections_unless_the_new_result_has_i
     for _ in range(2):
         job, attempt = b.claim()
         b.finish(job.id, attempt, _done(job))
-    b.correct(0, bpm_user=140.0, key_user="E minor")
+    b.correct(0, bpm_user=140.0, key_user="E minor", user_checked=True)
     b.correct(1, bpm_user=90.0)
     assert {j.id for j in b.requeue(force=True)} == {0, 1}
     a, att_a = b.claim()
     assert a.previous is not None and a.previous.bpm_user == 140.0
     b.finish(a.id, att_a, _done(a))
-    assert (a.result.bpm_user, a.result.key_user) == (140.0, "E minor")
+    assert (a.result.bpm_user, a.result.key_user, a.result.user_checked) == (
+        140.0, "E minor", True)
     assert a.previous is None
     bj, att_b = b.claim()
     own = SongResult(path="b.wav", status="done", bpm_user=45.0, key_user="C major")
@@ -692,15 +693,20 @@ def test_corrections_are_checked_and_only_taken_for_a_done_song(settings):
     for bad in (0, -1.0, 1e4, float("nan"), "120"):
         with pytest.raises(ValueError, match="bpm_user must be a tempo in BPM"):
             b.correct(0, bpm_user=bad)
-    with pytest.raises(ValueError, match=r"only bpm_user and key_user can be corrected, "
-                                         r"not \['bpm'\]"):
+    with pytest.raises(ValueError, match=r"only bpm_user, key_user and user_checked can be "
+                                         r"corrected, not \['bpm'\]"):
         b.correct(0, bpm=1.0)
+    for bad in (False, 1, "yes"):
+        with pytest.raises(ValueError, match="user_checked is True or None"):
+            b.correct(0, user_checked=bad)
     before = job.result
     fixed = b.correct(0, bpm_user=9999.0, key_user="F# minor")
     assert fixed is job.result and fixed is not before  # a new object for caches and views
     assert (fixed.bpm_user, fixed.key_user, fixed.duration_s) == (9999.0, "F# minor", 12.5)
     assert b.correct(0, bpm_user=None).bpm_user is None and job.result.key_user == "F# minor"
     assert b.correct(1, bpm_user=100.0) is None  # queued: no result to correct
+    assert b.correct(0, user_checked=True).user_checked is True
+    assert job.result.key_user == "F# minor"  # the mark leaves the corrections as they are
 
 
 # -- restoring, correcting, cancelling: the smaller promises --------------------------------

@@ -44,3 +44,8 @@ def test_songs_without_values_raise_no_doubt():
     silent = _done(bpm=None, bpm_confidence=None, bpm_weak_pulse=None, key=None,
                    key_confidence=None)
     assert silent.doubts() == []
+
+
+def test_a_song_the_user_checked_by_ear_is_no_longer_in_doubt():
+    song = _done(bpm_weak_pulse=True, key_confidence=0.2, user_checked=True)
+    assert song.doubts() == []

@@ -43,6 +43,7 @@ def test_the_list_and_its_results_come_back_after_a_normal_quit(qtbot, tmp_path)
     with qtbot.waitSignal(first.engine.batchFinished, timeout=TIMEOUT):
         first.start()
     first.engine.correct([2], bpm_user=60.0)
+    first.engine.correct([0], user_checked=True)
     first.close()
 
     second = _window(qtbot, ResultStore(db))
@@ -52,6 +53,7 @@ def test_the_list_and_its_results_come_back_after_a_normal_quit(qtbot, tmp_path)
     assert [j.path for j in jobs] == ["/m/one.wav", "/m/bad.wav", "/m/two.wav"]
     assert [j.state for j in jobs] == [SongState.DONE, SongState.FAILED, SongState.DONE]
     assert jobs[2].result.bpm == 120.0 and jobs[2].result.bpm_user == 60.0
+    assert jobs[0].result.user_checked is True and jobs[2].result.user_checked is None
     assert second.model.index(1, COL_NOTE).data() == "cannot decode"
     assert second.resume_banner.isHidden()
     second.close()

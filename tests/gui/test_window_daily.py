@@ -360,7 +360,7 @@ def test_tempo_corrections_double_halve_and_clear(qtbot, make_window, fast_setti
 
 
 def test_the_songs_to_check_by_ear_are_shown_alone_until_the_user_sets_them(
-        qtbot, make_window, fast_settings):
+        qtbot, make_window, fast_settings, tmp_path):
     from core.analysis.identity import analyzer_id
 
     doubt = {"sure": {}, "weak": {"bpm_weak_pulse": True}, "drift": {"bpm_varies": True},
@@ -400,8 +400,35 @@ def test_the_songs_to_check_by_ear_are_shown_alone_until_the_user_sets_them(
     w.set_key("C major")
     assert shown() == ["drift", "dim"]
     assert w.model.index(4, COL_NOTE).data() == ""  # nothing left in doubt
+    # "dim": heard and found right, so marked as checked by ear (again: the mark goes back)
+    _select(w, 1)
+    assert w.checked_action in w.edit_menu.actions() and w.checked_action.isEnabled()
+    w.checked_action.trigger()
+    assert shown() == ["drift"] and w.engine.batch.jobs[3].result.user_checked is True
+    assert w.model.index(3, COL_NOTE).data() == "checked by ear by you"
+    _select(w, 0)
+    w.checked_action.trigger()
+    assert shown() == []
     w.filter_combo.setCurrentText("All songs")
     assert w.proxy.rowCount() == 6
+    _select(w, 3)
+    w.checked_action.trigger()  # every selected song has the mark: it is taken back
+    assert w.engine.batch.jobs[3].result.user_checked is None
+    _select(w, 2)
+    w.clear_correction_action.trigger()  # clears the mark with the corrections
+    assert w.engine.batch.jobs[2].result.user_checked is None
+    w.filter_combo.setCurrentText("Tempo or key to check")
+    assert shown() == ["drift", "dim"]
+    w.filter_combo.setCurrentText("All songs")
+    _select(w, 1)
+    w.checked_action.trigger()  # exported beside the user's tempo
+    out = tmp_path / "results.csv"
+    with qtbot.waitSignal(w.exported, timeout=TIMEOUT):
+        w.export_results(out)
+    _cols, rows = read_csv_rows(out)
+    assert [(r["bpm_user"], r["user_checked"]) for r in rows[:2]] == [("", ""),
+                                                                      ("240.0", "true")]
+    assert all(r["user_checked"] == "" for r in rows[2:])
 
 
 def test_the_chunks_tab_shows_the_selected_songs_tempo_key_and_loudness_chunk_by_chunk(
