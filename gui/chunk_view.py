@@ -169,6 +169,8 @@ class ChunkView(QWidget):
             if result.key_modulating:
                 key += ", <b>modulating</b> (chunks agree on another key)"
             parts.append(key)
+        if result.user_checked:
+            parts.append("checked by ear by you")
         n = len(result.chunk_results)
         parts.append(f"{n} chunk{'s' if n != 1 else ''}")
         return " \u00b7 ".join(parts)

@@ -473,6 +473,8 @@ def test_the_chunks_tab_shows_the_selected_songs_tempo_key_and_loudness_chunk_by
     assert view.band.getRegion() == pytest.approx((110.0 / 1.04, 110.0 * 1.04))
     w.set_tempo(220.0)  # the user's tempo is named beside the analyzer's
     assert "(yours: 220)" in view.summary.text()
+    w.mark_checked()
+    assert "checked by ear by you" in view.summary.text()
     _select(w, 1)
     assert view.summary.text() == NO_CHUNKS and view.table.rowCount() == 0
     assert not view.song_line.isVisible() and len(view.curve.getData()[0] or []) == 0
