@@ -109,7 +109,8 @@ a weak pulse, a tempo that varies, or a confidence under 0.6 (on songs by other 
 four tempi in ten under it are wrong, one in seven above it); its Note says what is in doubt.
 A song leaves the list once you set the value in doubt, or once you mark it <b>Checked by
 Ear</b> (Ctrl+Shift+C: you heard it and take its tempo and key as shown; exported as
-<code>user_checked</code>).</p>
+<code>user_checked</code>). File &#9656; Export Your Values as Reference writes what you set or
+checked as a truth sheet that Load Reference reads back: a reference made by ear.</p>
 
 <h2>Reading the calibration table</h2>
 <p><b>n</b>: songs paired with the reference that have both values. <b>Correction</b>: the

@@ -112,6 +112,10 @@ class ActionsMixin:
         self.export_action = self._act("&Export Results\u2026", self.export_dialog,
                                        "Ctrl+E", SP.SP_DialogSaveButton,
                                        "Write the results CSV", short="Export")
+        self.export_checked_action = self._act(
+            "Export Your &Values as Reference\u2026", self.export_checked_dialog, None, None,
+            "Write the tempo and key you set or checked by ear as a truth sheet, to load as "
+            "the reference")
         self.export_chunks_action = self._act(
             "Export C&hunks\u2026", self.export_chunks_dialog, None, None,
             "Write every song's tempo, key and loudness chunk by chunk as a CSV")
@@ -157,7 +161,7 @@ class ActionsMixin:
         for a in (self.new_session_action, None, self.add_files_action,
                   self.add_folder_action, self.clear_action, None,
                   self.load_reference_action, self.apply_profile_action, None,
-                  self.export_action, self.export_chunks_action,
+                  self.export_action, self.export_chunks_action, self.export_checked_action,
                   self.export_calibration_action, None,
                   self.settings_action, None, self.quit_action):
             f.addSeparator() if a is None else f.addAction(a)
@@ -261,6 +265,7 @@ class ActionsMixin:
         self.undo_action.setEnabled(self.can_undo and not running)
         self.export_action.setEnabled(bool(jobs))
         self.export_chunks_action.setEnabled(SongState.DONE in states)
+        self.export_checked_action.setEnabled(SongState.DONE in states)
         self._update_row_actions()
         self._update_calibration_actions(bool(jobs))
 

@@ -99,6 +99,29 @@ class ExportMixin:
                                                      analyzer=analyzer_id()),
                      lambda n: f"{n} chunks written to")
 
+    def export_checked_dialog(self) -> None:
+        if not any(j.result is not None and (j.result.user_checked or j.result.bpm_user
+                                             is not None or j.result.key_user is not None)
+                   for j in self.engine.batch.jobs):
+            self.statusBar().showMessage(
+                "No song has a tempo or key of yours yet: correct one, or mark it Checked by "
+                "Ear (Ctrl+Shift+C).", 6000)
+            return
+        self._ask_file("Export your checked values as a reference sheet", "my_checks.csv",
+                       self.export_checked)
+
+    def export_checked(self, path) -> None:
+        """Write the user's own tempo and key of every song they set or checked by ear
+        (:func:`core.io.results.write_checked_csv`) off the GUI thread, a sheet to load as
+        the reference; :attr:`exported` tells when it is done."""
+        from core.io.results import write_checked_csv
+
+        batch = self.engine.batch
+        self._export(path, "the sheet of your values",
+                     lambda target: write_checked_csv(target, batch.results()),
+                     lambda n: f"{n} songs of yours written (load it as the reference with "
+                               "Ctrl+R) to")
+
     def _ask_file(self, title: str, name: str, then) -> None:
         path, _ = QFileDialog.getSaveFileName(self, title, os.path.join(self._last_dir(), name),
                                               "CSV files (*.csv)")

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 __all__ = ["ChunkResult", "SongResult", "RESULT_COLUMNS", "DESCRIPTOR_COLUMNS", "TEXT_COLUMNS",
            "USER_COLUMNS", "SOURCES", "CHECK_CONFIDENCE", "CHUNK_COLUMNS", "write_results_csv",
-           "chunk_rows", "write_chunks_csv", "title_from_filename"]
+           "chunk_rows", "write_chunks_csv", "CHECKED_COLUMNS", "checked_rows",
+           "write_checked_csv", "title_from_filename"]
 
 
 @dataclass
@@ -265,4 +266,42 @@ def write_chunks_csv(path, results, *, settings=None, analyzer: str | None = Non
 
     rows = chunk_rows(results)
     write_csv(path, CHUNK_COLUMNS, rows, meta=provenance(settings=settings, analyzer=analyzer))
+    return len(rows)
+
+
+#: Columns of the sheet of the user's own values (:func:`write_checked_csv`): a plain truth
+#: sheet that SongCal reads back as a reference.
+CHECKED_COLUMNS = ("title", "artist", "bpm", "key", "path")
+
+
+def checked_rows(results) -> list[dict]:
+    """The songs whose tempo or key the user set or checked by ear, with those values.
+
+    A song's tempo is the user's (``bpm_user``) or, when the user marked it as checked
+    (``user_checked``), the analyzer's as shown; the same for the key.  A song with neither
+    is left out, as is a value the user neither set nor checked (a corrected tempo says
+    nothing of the key).
+    """
+    rows = []
+    for r in results:
+        if r.status != "done":
+            continue
+        bpm = r.bpm_user if r.bpm_user is not None else (r.bpm if r.user_checked else None)
+        key = r.key_user if r.key_user is not None else (r.key if r.user_checked else None)
+        if bpm is None and key is None:
+            continue
+        song = r.to_row()
+        rows.append({"title": song["title"], "artist": song["artist"], "bpm": bpm, "key": key,
+                     "path": r.path})
+    return rows
+
+
+def write_checked_csv(path, results) -> int:
+    """Write the sheet of the user's own values (:func:`checked_rows`) atomically; returns
+    the number of songs.  It is a truth sheet (title, artist, bpm, key) to load as a
+    reference; the path column names each song's file."""
+    from core.io.csvio import write_csv
+
+    rows = checked_rows(results)
+    write_csv(path, CHECKED_COLUMNS, rows)
     return len(rows)

@@ -429,6 +429,18 @@ def test_the_songs_to_check_by_ear_are_shown_alone_until_the_user_sets_them(
     assert [(r["bpm_user"], r["user_checked"]) for r in rows[:2]] == [("", ""),
                                                                       ("240.0", "true")]
     assert all(r["user_checked"] == "" for r in rows[2:])
+    # File > Export Your Values as Reference: what the user set or heard, read back as a sheet
+    assert w.export_checked_action in w.file_menu.actions()
+    mine = tmp_path / "my_checks.csv"
+    with qtbot.waitSignal(w.exported, timeout=TIMEOUT) as blocker:
+        w.export_checked(mine)
+    assert blocker.args[1] == ""
+    _cols, rows = read_csv_rows(mine)
+    assert [(r["title"], r["bpm"], r["key"]) for r in rows] == [
+        ("weak", "240.0", "A minor"), ("vague", "240.0", "C major")]
+    w.load_reference(mine)
+    qtbot.waitUntil(lambda: w.calibration.sheet is not None, timeout=TIMEOUT)
+    assert len(w.calibration.sheet.rows) == 2
 
 
 def test_the_chunks_tab_shows_the_selected_songs_tempo_key_and_loudness_chunk_by_chunk(
