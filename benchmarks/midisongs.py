@@ -50,7 +50,7 @@ import soundfile as sf  # noqa: E402
 from benchmarks.tempo_report import score_songs, song_arguments  # noqa: E402
 
 __all__ = ["COLLECTIONS", "PITCHED_FONTS", "DRUM_KITS", "wad_music", "find_songs",
-           "notated_tempo", "render", "store", "main"]
+           "notated_tempo", "timed_messages", "render", "store", "main"]
 
 #: Collection -> (where its MIDI files are, Debian package).
 COLLECTIONS = {
@@ -119,18 +119,10 @@ def _sources() -> list[tuple[str, str, bytes]]:
 def notated_tempo(mid, seconds: float) -> tuple[float | None, str]:
     """The tempo (BPM) of the notated beat over the first ``seconds`` of notes of ``mid``
     (a :class:`mido.MidiFile`), or None with the reason it is left out."""
-    import mido
-
     tempos, sigs, notes = [], [], []
-    tick, now, tempo = 0, 0.0, 500000
-    events = sorted(((msg_tick, i, msg) for i, msg_tick, msg in _absolute(mid)),
-                    key=lambda e: (e[0], e[1]))
-    for msg_tick, _, msg in events:
-        now += mido.tick2second(msg_tick - tick, mid.ticks_per_beat, tempo)
-        tick = msg_tick
+    for now, msg in timed_messages(mid):
         if msg.type == "set_tempo":
-            tempo = msg.tempo
-            tempos.append((now, tempo))
+            tempos.append((now, msg.tempo))
         elif msg.type == "time_signature":
             sigs.append((now, msg.numerator, msg.denominator))
         elif msg.type == "note_on" and msg.velocity > 0:
@@ -167,6 +159,22 @@ def notated_tempo(mid, seconds: float) -> tuple[float | None, str]:
     if len(factors) > 1:
         return None, "metre changes beat unit"
     return quarter * factors.pop(), ""
+
+
+def timed_messages(mid):
+    """``(seconds, message)`` of every message of every track of ``mid`` (a
+    :class:`mido.MidiFile`), in time order (at one tick, by track), timed by the tempo map."""
+    import mido
+
+    tick, now, tempo = 0, 0.0, 500000
+    events = sorted(((msg_tick, i, msg) for i, msg_tick, msg in _absolute(mid)),
+                    key=lambda e: (e[0], e[1]))
+    for msg_tick, _, msg in events:
+        now += mido.tick2second(msg_tick - tick, mid.ticks_per_beat, tempo)
+        tick = msg_tick
+        if msg.type == "set_tempo":
+            tempo = msg.tempo
+        yield now, msg
 
 
 def _beat_factor(numerator: int, denominator: int) -> float | None:

@@ -49,9 +49,6 @@ import numpy as np  # noqa: E402
 __all__ = ["chunk_spans", "stated_varies", "tempo_map", "map_chunk_tempi", "main"]
 
 _CACHE = os.path.join(os.path.expanduser("~"), ".cache", "songcal-tempo-varies")
-_OFF = math.log(1.04)
-_MIN_CHUNK_S = 8.0
-_MIN_CHUNKS = 2
 
 
 def chunk_spans(seconds: float, chunk: float) -> list[tuple[float, float]]:
@@ -60,42 +57,39 @@ def chunk_spans(seconds: float, chunk: float) -> list[tuple[float, float]]:
     return [(i * chunk, min(seconds, (i + 1) * chunk)) for i in range(n)]
 
 
-def _fold(ratio: float) -> float:
-    """log of ``ratio`` moved by octaves next to 1."""
-    r = math.log(ratio)
-    return r - math.log(2.0) * round(r / math.log(2.0))
+def _fold(tempo: float, level: float) -> float:
+    """log of ``tempo`` over ``level`` once ``tempo`` is moved by octaves next to it."""
+    from core.analysis.tempo import octave_near
+
+    return math.log(octave_near(tempo, level) / level)
 
 
 def stated_varies(tempi: list[float], spans: list[tuple[float, float]]):
     """``(varies, largest offset)`` of chunks with stated mean tempi ``tempi`` (BPM; None for
-    a chunk without one): the flag's rule applied to the stated tempo."""
+    a chunk without one): the flag's rule, with the analyzer's own numbers, applied to the
+    stated tempo."""
+    from core.analysis.analyze import _OFF_TEMPO, _VARIES_MIN_CHUNK_S, _VARIES_MIN_CHUNKS
+
     kept = [(t, b - a) for t, (a, b) in zip(tempi, spans, strict=True) if t and t > 0]
     if not kept:
         return False, 0.0
     # the reference: the tempo most of the time agrees with, within 4 %, octaves aside
-    held = [sum(w for t2, w in kept if abs(_fold(t2 / t)) <= _OFF) for t, _ in kept]
+    held = [sum(w for t2, w in kept if abs(_fold(t2, t)) <= _OFF_TEMPO) for t, _ in kept]
     ref = kept[int(np.argmax(held))][0]
-    offsets = [abs(_fold(t / ref)) for t, w in kept if w >= _MIN_CHUNK_S]
-    off = [o for o in offsets if o > _OFF]
-    return len(off) >= _MIN_CHUNKS, math.exp(max(offsets, default=0.0)) - 1.0
+    offsets = [abs(_fold(t, ref)) for t, w in kept if w >= _VARIES_MIN_CHUNK_S]
+    off = [o for o in offsets if o > _OFF_TEMPO]
+    return len(off) >= _VARIES_MIN_CHUNKS, math.exp(max(offsets, default=0.0)) - 1.0
 
 
 def tempo_map(mid) -> tuple[list[tuple[float, float]], float | None]:
     """``([(time s, BPM of the quarter note from then on)], time of the first note)`` of a
     :class:`mido.MidiFile`."""
-    import mido
+    from benchmarks.midisongs import timed_messages
 
-    from benchmarks.midisongs import _absolute
-
-    events = sorted(((t, i, m) for i, t, m in _absolute(mid)), key=lambda e: (e[0], e[1]))
     marks, first = [(0.0, 120.0)], None
-    tick, now, tempo = 0, 0.0, 500000
-    for msg_tick, _, msg in events:
-        now += mido.tick2second(msg_tick - tick, mid.ticks_per_beat, tempo)
-        tick = msg_tick
+    for now, msg in timed_messages(mid):
         if msg.type == "set_tempo":
-            tempo = msg.tempo
-            marks.append((now, 60e6 / tempo))
+            marks.append((now, 60e6 / msg.tempo))
         elif msg.type == "note_on" and msg.velocity > 0 and first is None:
             first = now
     return marks, first

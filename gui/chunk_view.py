@@ -68,7 +68,9 @@ class ChunkView(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        #: What is shown: (job id, result, the user's values) of a song, or a message.
+        #: What is shown: a song's result or a message.  A correction replaces a song's
+        #: result by a copy (:meth:`core.batch.rules.Batch.correct`), so the object says
+        #: whether what is shown is still current.
         self._shown = None
         self.summary = QLabel(NO_SONG)
         self.summary.setWordWrap(True)
@@ -103,7 +105,7 @@ class ChunkView(QWidget):
     def show_nothing(self, message: str = NO_SONG) -> None:
         """Empty the table and the plot and say ``message`` (nothing is redrawn when that
         is what the tab shows already: the window calls this on every update)."""
-        if self._shown == message:
+        if isinstance(self._shown, str) and self._shown == message:
             return
         self._shown = message
         self.summary.setText(html.escape(message, quote=False))
@@ -115,14 +117,13 @@ class ChunkView(QWidget):
     def show_song(self, job) -> None:
         """Show the chunks of ``job`` (a done song of the batch), unless they are shown."""
         result = job.result
-        shown = (job.id, id(result), result.bpm_user, result.key_user, result.user_checked)
-        if self._shown == shown:
+        if self._shown is result:
             return
         chunks = list(result.chunk_results or [])
         if not chunks:
             self.show_nothing(NO_CHUNKS)
             return
-        self._shown = shown
+        self._shown = result
         self.summary.setText(self._summary(result))
         self.table.setRowCount(len(chunks))
         for row, c in enumerate(chunks):

@@ -100,8 +100,7 @@ class ExportMixin:
                      lambda n: f"{n} chunks written to")
 
     def export_checked_dialog(self) -> None:
-        if not any(j.result is not None and (j.result.user_checked or j.result.bpm_user
-                                             is not None or j.result.key_user is not None)
+        if not any(j.result is not None and j.result.has_user_values
                    for j in self.engine.batch.jobs):
             self.statusBar().showMessage(
                 "No song has a tempo or key of yours yet: correct one, or mark it Checked by "

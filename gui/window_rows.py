@@ -143,9 +143,7 @@ class RowActionsMixin:
         self.tempo_levels_action.setEnabled(bool(done))
         self.key_action.setEnabled(bool(done))
         self.checked_action.setEnabled(bool(done))
-        self.clear_correction_action.setEnabled(any(
-            j.result.bpm_user is not None or j.result.key_user is not None
-            or j.result.user_checked for j in done))
+        self.clear_correction_action.setEnabled(any(j.result.has_user_values for j in done))
         self.preview_action.setEnabled(len(jobs) == 1 or self.preview.playing is not None)
         self.more_time_action.setEnabled(any(j.state in ACTIVE_STATES for j in jobs))
         self.skip_action.setEnabled(any(j.state not in (SongState.DONE, SongState.FAILED,

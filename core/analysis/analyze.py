@@ -24,7 +24,14 @@ from core.analysis.features import FeatureStream
 from core.analysis.identity import analyzer_id
 from core.analysis.key import chunk_keys, estimate_key
 from core.analysis.loudness import LoudnessMeter
-from core.analysis.tempo import LOOP_MAX_S, LOOP_REPEATS, chunk_tempos, estimate_tempo, read_as_loop
+from core.analysis.tempo import (
+    LOOP_MAX_S,
+    LOOP_REPEATS,
+    chunk_tempos,
+    estimate_tempo,
+    octave_near,
+    read_as_loop,
+)
 from core.analysis.timesig import estimate_time_signature
 from core.errors import AnalysisCancelled, EmptyFileError, TooShortError
 from core.io.results import ChunkResult, SongResult
@@ -358,9 +365,7 @@ def _tempo_spread(chunks: list[ChunkResult], tempi: list, song_bpm: float):
         if c.bpm is None or c.bpm <= 0 or t is None or t.weak \
                 or c.end_s - c.start_s < _VARIES_MIN_CHUNK_S:
             continue
-        ratio = math.log(c.bpm / song_bpm)
-        ratio -= math.log(2.0) * round(ratio / math.log(2.0))
-        folded.append(ratio)
+        folded.append(math.log(octave_near(c.bpm, song_bpm) / song_bpm))
     off = [r for r in folded if abs(r) > _OFF_TEMPO]
     if len(off) < _VARIES_MIN_CHUNKS:
         return None

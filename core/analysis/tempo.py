@@ -59,7 +59,7 @@ from core.analysis.trees import TreeEnsemble, trees_from_list
 __all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "candidate_table",
            "FEATURE_NAMES", "tree_inputs", "trees_from_json", "decision_scores",
            "TREES_PATH", "TREE_SHARE", "TREES_TOP_BPM", "LOOP_MAX_S", "LOOP_REPEATS", "loop_beats",
-           "read_as_loop", "fold_tempo"]
+           "read_as_loop", "fold_tempo", "octave_near"]
 
 #: Shortest signal with a tempo (s).  A loop of one bar at 120 BPM lasts 2 s and half a bar
 #: 1 s: their beat is read as well as a long song's (the evidence is a few pulses, and the
@@ -401,7 +401,7 @@ def fold_tempo(bpm: float, floor: float) -> float:
     return float(bpm * 2.0 ** -shift)
 
 
-def _octave_near(bpm: float, level: float) -> float:
+def octave_near(bpm: float, level: float) -> float:
     """``bpm`` moved by whole octaves to the one nearest ``level``."""
     return float(bpm * 2.0 ** round(float(np.log2(level / bpm))))
 
@@ -642,7 +642,7 @@ def read_as_loop(features, once: TempoEstimate, repeated, seconds: float, *,
     if floor_bpm:  # stated in the range; kept at the octave the single pass's evidence found
         bpm = fold_tempo(bpm, floor_bpm)
         level = once.found_bpm or once.bpm
-        found_bpm = round(_octave_near(bpm, level), 2)
+        found_bpm = round(octave_near(bpm, level), 2)
     beats = round(bpm * seconds / 60.0)
     bpm = round(bpm, 2)
     base = once if same else looped
@@ -798,7 +798,7 @@ def _follow_song(pulse, seconds: float, frame_rate: float, bpm: float,
     best = _refine(both, frame_rate, bpm, spread=0.06, plateau=True)
     per = float(value_at(a_all, 60.0 * frame_rate / best))
     if floor:
-        best = _octave_near(best, stated)
+        best = octave_near(best, stated)
     return TempoEstimate(round(best, 2), confidence=float(np.clip(per / 0.3, 0.0, 1.0)),
                          alternatives=(round(best, 2),), scores=(1.0,), periodicity=per,
                          weak=bool(per < _weak_periodicity(seconds) or faint))

@@ -377,7 +377,8 @@ class Batch:
 
     def correct(self, job_id: int, **values) -> SongResult | None:
         """Record the user's own tempo and key for a done song (``bpm_user=``, ``key_user=``;
-        None clears one) or the mark that the user checked it by ear (``user_checked=True``).  The result is replaced by a copy (views and caches keyed by the
+        None clears one) or the mark that the user checked it by ear (``user_checked=True``,
+        None clears it).  The result is replaced by a copy (views and caches keyed by the
         result object see the change); returns it, or None when the song has no result.
 
         Raises

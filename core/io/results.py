@@ -188,16 +188,25 @@ class SongResult:
             out.append(f"key confidence {self.key_confidence:.2f}")
         return out
 
-    def to_row(self) -> dict:
-        """The CSV row: every column of :data:`RESULT_COLUMNS` (None for unknown).
+    @property
+    def has_user_values(self) -> bool:
+        """True when the user set this song's tempo or key or checked it by ear."""
+        return self.bpm_user is not None or self.key_user is not None or bool(self.user_checked)
 
-        A song without a title (one that failed before its tags were read) gets the one
-        its file name gives (:func:`title_from_filename`), as the window shows it.
-        """
+    def identity(self) -> tuple[str, str]:
+        """``(title, artist)`` as the exports write them: a song without a title (one that
+        failed before its tags were read) gets the one its file name gives
+        (:func:`title_from_filename`), as the window shows it."""
+        if self.title or not self.path:
+            return self.title, self.artist
+        title, artist = title_from_filename(self.path)
+        return title, self.artist or artist
+
+    def to_row(self) -> dict:
+        """The CSV row: every column of :data:`RESULT_COLUMNS` (None for unknown), with the
+        title and artist of :meth:`identity`."""
         d = {c: getattr(self, c, None) for c in RESULT_COLUMNS}
-        if not d["title"] and self.path:
-            d["title"], artist = title_from_filename(self.path)
-            d["artist"] = d["artist"] or artist
+        d["title"], d["artist"] = self.identity()
         return d
 
 
@@ -247,9 +256,9 @@ def chunk_rows(results) -> list[dict]:
     for r in results:
         if r.status != "done":
             continue
-        song = r.to_row()
+        title, artist = r.identity()
         for c in r.chunk_results:
-            rows.append({"path": r.path, "title": song["title"], "artist": song["artist"],
+            rows.append({"path": r.path, "title": title, "artist": artist,
                          "chunk": c.index + 1, "start_s": c.start_s, "end_s": c.end_s,
                          "bpm": c.bpm, "key": c.key, "loudness_lufs": c.loudness_lufs,
                          "song_bpm": r.bpm, "song_key": r.key, "bpm_varies": r.bpm_varies,
@@ -290,9 +299,8 @@ def checked_rows(results) -> list[dict]:
         key = r.key_user if r.key_user is not None else (r.key if r.user_checked else None)
         if bpm is None and key is None:
             continue
-        song = r.to_row()
-        rows.append({"title": song["title"], "artist": song["artist"], "bpm": bpm, "key": key,
-                     "path": r.path})
+        title, artist = r.identity()
+        rows.append({"title": title, "artist": artist, "bpm": bpm, "key": key, "path": r.path})
     return rows
 
 
