@@ -3,7 +3,7 @@
     python -m benchmarks.loopcuts [--sets fourth fifth] [--seed 23]
     python -m benchmarks.loopcuts --sets productions midisongs --seed 6
 
-A file of up to 20 s is also read as a loop (:func:`core.analysis.tempo.read_as_loop`).  This
+A file of up to 20 s is also read as a loop (:func:`core.analysis.loops.read_as_loop`).  This
 measures what that reading changes, on cuts of songs whose tempo is known: the realistic
 editions' songs (tempo from the score; those with a steady tempo, rubato at most 0.3 %), or
 the songs made by other people of ``python -m benchmarks.productions`` and ``python -m

@@ -2,16 +2,22 @@
 
 The pipeline in reading order:
 
+- :mod:`core.analysis.sniff` -- look at a path and its first bytes before any decoder
+  does (folders, FIFOs, empty files, non-audio content).
 - :mod:`core.analysis.decode` -- probe a file and stream its samples in blocks
   (soundfile; PyAV for M4A/AAC/ALAC); decoder errors become :mod:`core.errors`.
+- :mod:`core.analysis.blocks` -- the block readers :mod:`~core.analysis.decode` streams from.
 - :mod:`core.analysis.loudness` -- ITU-R BS.1770 / EBU R128 loudness, range and peak.
 - :mod:`core.analysis.features` -- compact frame features (band flux, RMS, centroid,
   flatness, chroma) streamed chunk by chunk.
 - :mod:`core.analysis.periodicity` -- autocorrelation, lag histogram and pulse measures
   of onset and harmonic-change envelopes, shared by tempo and time signature.
 - :mod:`core.analysis.beatevidence` -- evidence about each candidate beat rate.
+- :mod:`core.analysis.trees` -- the gradient-boosted trees of the tempo decision, as plain
+  numbers.
 - :mod:`core.analysis.tempo` -- tempo (a learned metrical-level decision over that
-  evidence), its alternatives and a weak-pulse flag.
+  evidence), its alternatives and a weak-pulse flag; chunk tempi and tempo changes.
+- :mod:`core.analysis.loops` -- a short file read as a loop as well as once.
 - :mod:`core.analysis.keyevidence` -- per-key evidence: profiles with harmonics, a
   local-key path, the opening, the final chord and the bass.
 - :mod:`core.analysis.key` -- key (tonic, mode): a learned decision over that evidence.
@@ -20,4 +26,6 @@ The pipeline in reading order:
   other heuristic descriptors, each defined in one line.
 - :mod:`core.analysis.analyze` -- :func:`~core.analysis.analyze.analyze_file`, the whole
   song: decode, measure, estimate, return a :class:`~core.io.results.SongResult`.
+- :mod:`core.analysis.identity` -- which analyzer made a result (a hash of this code, its
+  model and its libraries).
 """

@@ -23,15 +23,9 @@ from core.analysis.descriptors import compute_descriptors
 from core.analysis.features import FeatureStream
 from core.analysis.identity import analyzer_id
 from core.analysis.key import chunk_keys, estimate_key
+from core.analysis.loops import LOOP_MAX_S, LOOP_REPEATS, read_as_loop
 from core.analysis.loudness import LoudnessMeter
-from core.analysis.tempo import (
-    LOOP_MAX_S,
-    LOOP_REPEATS,
-    chunk_tempos,
-    estimate_tempo,
-    octave_near,
-    read_as_loop,
-)
+from core.analysis.tempo import chunk_tempos, estimate_tempo, octave_near
 from core.analysis.timesig import estimate_time_signature
 from core.errors import AnalysisCancelled, EmptyFileError, TooShortError
 from core.io.results import ChunkResult, SongResult

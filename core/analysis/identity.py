@@ -44,6 +44,7 @@ ANALYSIS_MODULES = (
     "core.analysis.identity",
     "core.analysis.key",
     "core.analysis.keyevidence",
+    "core.analysis.loops",
     "core.analysis.loudness",
     "core.analysis.periodicity",
     "core.analysis.sniff",

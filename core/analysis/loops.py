@@ -1,0 +1,161 @@
+"""Short files read as loops: the tempo of a cut from a sample pack.
+
+A short file (up to :data:`LOOP_MAX_S`) may be a loop cut from a sample pack: played
+repeated, it beats as it does in a track, while a single pass holds too few pulses to fix its
+tempo.  :func:`read_as_loop` reads it repeated as well, and takes that reading when it makes a
+whole number of beats that a loop is cut to (:func:`loop_beats`) and the single pass beats
+there too.
+
+A loop of up to :data:`LOOP_MAX_S` is analyzed as it is by :func:`core.analysis.tempo.estimate_tempo`
+and once more played :data:`LOOP_REPEATS` times in a row; :func:`read_as_loop` decides
+between the two readings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.analysis.periodicity import periodicity, prepare_bands
+from core.analysis.tempo import TempoEstimate, estimate_tempo, fold_tempo, octave_near
+
+__all__ = ["LOOP_MAX_S", "LOOP_REPEATS", "loop_beats", "read_as_loop"]
+
+#: Longest file (s) that is also read as a loop: four bars of 4/4 at 48 BPM.
+LOOP_MAX_S = 20.0
+#: Times a short file is repeated for its reading as a loop.
+LOOP_REPEATS = 3
+#: Lengths (beats) a loop is cut to: whole bars of two, three or four beats.  One beat is
+#: left out: any sound repeated makes a pulse at its own length.
+_LOOP_BEATS = (2, 3, 4, 6, 8, 12, 16, 24, 32)
+_LOOP_SLACK = 0.1  # beats a loop's length may be off a whole count (its tail, the frame grid)
+#: Loop lengths (beats) that may change the single reading's metrical level (a 2/3 or 4/3
+#: reading of its beat): whole bars of 4/4.  A cut of a song read at 2/3 of its beat comes
+#: out as three beats as easily as a loop, and triple-metre loops are rare.
+_LOOP_BARS = (2, 4, 8, 16, 32)
+_LOOP_LAG_SLACK = 0.01  # a loop's single pass peaks this close (log ratio) to its beat period
+_LOOP_LAG_HEIGHT = 0.1  # ... with at least this autocorrelation there
+#: Two readings this close (log ratio) are one level; a single pass of a short loop can be
+#: this far off its beat.
+_SAME_TEMPO = np.log(1.06)
+#: Ratios of the loop reading to the single one that change the metrical level (the single
+#: pass took two or three of the loop's beats for three or four, or the other way round),
+#: within 2 %.  Other ratios (5/4, 2/5...) are no other level of the same pulse.
+_LEVEL_CHANGES = (2 / 3, 3 / 2, 3 / 4, 4 / 3)
+_LEVEL_SLACK = np.log(1.02)
+
+
+def loop_beats(seconds: float, bpm: float | None) -> int | None:
+    """The length in beats of a loop of ``seconds`` at ``bpm``, when loops are cut to it.
+
+    Returns the count in ``(2, 3, 4, 6, 8, 12, 16, 24, 32)`` that ``seconds * bpm / 60`` is
+    within 0.1 beat of, else ``None``.
+    """
+    if not bpm or not seconds > 0:
+        return None
+    n = seconds * bpm / 60.0
+    k = min(_LOOP_BEATS, key=lambda b: abs(n - b))
+    return k if abs(n - k) <= _LOOP_SLACK else None
+
+
+def read_as_loop(features, once: TempoEstimate, repeated, seconds: float, *,
+                 floor_bpm: float = 0.0) -> tuple[TempoEstimate, int | None]:
+    """The tempo of a short signal, read once and read as a loop.
+
+    A single pass of a one- or two-bar loop holds a handful of pulses, and its
+    autocorrelation can peak off the beat (a 2/3 or 3/4 reading, or a few per cent off).
+    Played repeated, the loop's beat returns exactly every loop length.  The repeated
+    reading is taken when
+
+    * it makes a whole loop length (:func:`loop_beats`): its tempo is then that count over
+      the signal's length, exactly;
+    * the single pass beats there too: its own autocorrelation peaks within 1 % of that beat
+      period and reaches :data:`_LOOP_LAG_HEIGHT` there.  Repeating any cut makes a pulse of
+      its length; a cut of a song that is no loop fails here;
+    * it is the single reading's level (within 6 %: a single pass can be that far off), an
+      octave of it, or another level of the same pulse (2/3, 3/2, 3/4 or 4/3 of it, within
+      2 %) in a loop of 2, 4, 8, 16 or 32 beats.
+
+    An octave between the two readings is left to the single pass (repeating adds no
+    evidence of which level is the beat): it keeps its level with the loop's precision.
+
+    Parameters
+    ----------
+    features : FeatureStream
+        The features of the signal as it is.
+    once : TempoEstimate
+        Their estimate.
+    repeated : FeatureStream
+        The features of the signal played :data:`LOOP_REPEATS` times in a row.
+    seconds : float
+        The signal's length.
+    floor_bpm : float
+        A stated tempo range (see :func:`estimate_tempo`); the loop's tempo is moved into it
+        by octaves, and its length counted in those beats.
+
+    Returns
+    -------
+    (TempoEstimate, int or None)
+        The estimate and the loop's length in beats when the loop reading is taken, else
+        ``once`` and ``None``.  A signal without a tempo of its own gets none (repeating noise
+        or a lone hit makes a pulse of its length), and a weak pulse stays flagged.
+    """
+    if once.bpm is None:
+        return once, None
+    looped = estimate_tempo(repeated)
+    beats = loop_beats(seconds, looped.bpm)
+    if beats is None:
+        return once, None
+    bpm = found = 60.0 * beats / seconds
+    for octave in (1.0, 2.0, 0.5):
+        if _near(bpm, once.bpm * octave, _SAME_TEMPO):
+            bpm /= octave
+            same = True
+            break
+    else:
+        same = False
+        level = any(_near(bpm, once.bpm * r, _LEVEL_SLACK) for r in _LEVEL_CHANGES)
+        if not (level and beats in _LOOP_BARS):
+            return once, None
+    # in a stated range the single reading was moved by octaves: the single pass must beat
+    # where the repeated one found the loop's beat
+    if not _beats_in(features, found if floor_bpm else bpm):
+        return once, None
+    found_bpm = None
+    if floor_bpm:  # stated in the range; kept at the octave the single pass's evidence found
+        bpm = fold_tempo(bpm, floor_bpm)
+        level = once.found_bpm or once.bpm
+        found_bpm = round(octave_near(bpm, level), 2)
+    beats = round(bpm * seconds / 60.0)
+    bpm = round(bpm, 2)
+    base = once if same else looped
+    return TempoEstimate(bpm=bpm, confidence=base.confidence,
+                         alternatives=(bpm,) + base.alternatives[1:], scores=base.scores,
+                         periodicity=base.periodicity, weak=once.weak or looped.weak,
+                         found_bpm=found_bpm), beats
+
+
+def _beats_in(features, bpm: float) -> bool:
+    """Whether the onsets of ``features`` repeat at the beat period of ``bpm``: their
+    autocorrelation peaks within :data:`_LOOP_LAG_SLACK` of it, at least
+    :data:`_LOOP_LAG_HEIGHT` high."""
+    bands, fr = np.atleast_2d(features.onset_bands), float(features.frame_rate)
+    acf = periodicity(prepare_bands(bands, fr).sum(axis=0), fr)
+    lag = 60.0 * fr / bpm
+    reach = float(np.exp(_SAME_TEMPO))
+    lo, hi = int(lag / reach), min(len(acf) - 1, int(np.ceil(lag * reach)))
+    if hi - lo < 2:
+        return False
+    j = lo + int(np.argmax(acf[lo : hi + 1]))
+    peak = float(j)
+    if 0 < j < len(acf) - 1 and acf[j] >= max(acf[j - 1], acf[j + 1]):
+        y0, y1, y2 = acf[j - 1], acf[j], acf[j + 1]  # the parabola through the peak
+        curve = y0 - 2.0 * y1 + y2
+        if curve < 0:
+            peak = j + 0.5 * (y0 - y2) / curve
+    height = float(np.interp(lag, np.arange(len(acf)), acf))
+    return _near(peak, lag, _LOOP_LAG_SLACK) and height >= _LOOP_LAG_HEIGHT
+
+
+def _near(a: float, b: float, slack: float) -> bool:
+    """Whether ``a`` is within ``slack`` of ``b`` on a log scale."""
+    return bool(abs(np.log(a / b)) <= slack)
