@@ -4,6 +4,7 @@ import os
 import sqlite3
 import threading
 
+import numpy as np
 import pytest
 
 from core.batch.store import (
@@ -106,6 +107,24 @@ def test_same_size_file_with_kept_timestamp_is_not_a_stale_hit(tmp_path, store):
     run(str(a), settings=SETTINGS)
     assert len(fake.calls) == 2  # analyzed again: the content is different
     assert first.bpm is not None
+
+
+def test_songs_alike_at_both_ends_are_two_songs(tmp_path, store):
+    # the same length and 5 s of silence before and after (more than 64 KB each): only
+    # the middle tells them apart, and it must
+    def padded(name, freq):
+        silence = np.zeros((5 * 8000, 1), np.float32)
+        y = np.concatenate([silence, tone(freq, 2.0, 8000), silence])
+        return str(write_audio(tmp_path / name, y, 8000))
+
+    a, b = padded("a.wav", 440.0), padded("b.wav", 660.0)
+    assert os.path.getsize(a) == os.path.getsize(b)
+    assert content_fingerprint(a) != content_fingerprint(b)
+    fake = CountingAnalyzer()
+    run = cached(fake, store)
+    run(a, settings=SETTINGS)
+    assert run(b, settings=SETTINGS).path == b
+    assert fake.calls == [a, b] and store.stats.hits == 0
 
 
 def test_moved_file_is_a_hit_with_its_new_name_and_tags(tmp_path, store):
