@@ -234,6 +234,18 @@ def test_old_layout_is_migrated(tmp_path):
     store.close()
 
 
+def test_another_programs_database_is_never_taken_for_an_old_store(tmp_path):
+    path = tmp_path / "app.db"
+    with sqlite3.connect(path) as db:  # user_version 0, as a layout 1 store
+        db.execute("CREATE TABLE sessions (token TEXT)")
+        db.execute("CREATE TABLE users (name TEXT)")
+        db.execute("INSERT INTO sessions VALUES ('keep me')")
+    with pytest.raises(StoreError, match="another program's database"):
+        ResultStore(path)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT token FROM sessions").fetchall() == [("keep me",)]
+
+
 def test_garbage_file_is_a_plain_store_error(tmp_path):
     path = tmp_path / "broken.sqlite"
     path.write_bytes(b"this is not a database " * 200)
