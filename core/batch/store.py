@@ -263,6 +263,13 @@ class ResultStore(SessionRecords):
             if item is _STOP:
                 return
             fn, what, done = item
+            give_up = self._give_up_at
+            if not self._healthy and give_up is not None and time.monotonic() > give_up:
+                # closing past its timeout with the database still refusing: not tried, so
+                # close() keeps its timeout and every write left is counted
+                self.stats.failed_writes += 1
+                done.set()
+                continue
             budget = self.retry_s if self._healthy else self.busy_timeout_s
             try:
                 self._retry(fn, time.monotonic() + budget)

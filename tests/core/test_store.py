@@ -3,6 +3,7 @@
 import os
 import sqlite3
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -284,6 +285,21 @@ def test_locked_store_never_blocks_the_caller_and_catches_up(tmp_path):
     holder.close()
     assert store.stats.saved == 1 and store.stats.failed_writes == 0
     store.close()
+
+
+def test_closing_a_store_locked_throughout_counts_every_write_lost(tmp_path):
+    path = tmp_path / "db.sqlite"
+    store = ResultStore(path, busy_timeout_s=0.25, retry_s=30.0, ack_timeout_s=0.1)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    for i in range(12):
+        store.save(SongResult(path=f"{i}.wav", status="done", bpm=120.0), "fp", str(i))
+    started = time.monotonic()
+    store.close(timeout=0.5)
+    assert time.monotonic() - started < 2.0
+    assert store.stats.saved == 0 and store.stats.failed_writes == 12
+    holder.execute("COMMIT")
+    holder.close()
 
 
 def test_full_store_costs_no_result_and_says_so_once(tmp_path, caplog):
