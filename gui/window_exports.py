@@ -53,14 +53,14 @@ def guard_export(path, what: str, *, songs=(), sheet=None, profile=None, store=N
     core.io.outputs.OutputError
         Naming ``what``, the path and why.
     """
-    from core.cli.guard import protect_audio
+    from core.cli.guard import protect_user_files
     from core.io.outputs import check_outputs
 
     inputs = [("a song of the list", p) for p in songs]
     inputs += [(label, p) for label, p in (("the reference sheet", sheet),
                                            ("the calibration profile applied", profile),
                                            ("the library's store", store)) if p]
-    return check_outputs({what: os.fspath(path)}, inputs=inputs, protect=protect_audio,
+    return check_outputs({what: os.fspath(path)}, inputs=inputs, protect=protect_user_files,
                          stdout_options=())[what]
 
 

@@ -72,6 +72,10 @@ _MIGRATE_2_TO_3 = (
     "PRIMARY KEY (session, idx))",
 )
 
+#: Tables a layout 1 store (``user_version`` 0) may hold; a database at version 0 with any
+#: other table belongs to another program and is left alone.
+_LAYOUT_1_TABLES = frozenset({"results", "sessions", "session_songs", "sqlite_sequence"})
+
 _STOP = object()
 
 
@@ -184,6 +188,13 @@ class ResultStore(SessionRecords):
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
         version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
+            foreign = sorted({r[0] for r in db.execute(
+                "SELECT name FROM sqlite_master WHERE type='table'")} - _LAYOUT_1_TABLES)
+            if foreign:  # another program's database: never dropped into a store
+                raise sqlite3.DatabaseError(
+                    f"the file is another program's database (tables {', '.join(foreign)}), "
+                    "not a SongCal store; choose another file")
         if version == 2:
             _upgrade(db, _MIGRATE_2_TO_3)
         elif version < SCHEMA_VERSION:  # an early layout: started afresh
@@ -252,6 +263,13 @@ class ResultStore(SessionRecords):
             if item is _STOP:
                 return
             fn, what, done = item
+            give_up = self._give_up_at
+            if not self._healthy and give_up is not None and time.monotonic() > give_up:
+                # closing past its timeout with the database still refusing: not tried, so
+                # close() keeps its timeout and every write left is counted
+                self.stats.failed_writes += 1
+                done.set()
+                continue
             budget = self.retry_s if self._healthy else self.busy_timeout_s
             try:
                 self._retry(fn, time.monotonic() + budget)

@@ -357,8 +357,8 @@ def run(args) -> int:
         outputs["--session"] = store_path
     fixed = [("the reference sheet", args.reference), ("the profile", args.profile)]
     # First the checks that need no scan (so a bad -o fails at once, before a long scan).
-    if guard_outputs("analyze", outputs, inputs=fixed + [("an input", p) for p in args.paths]
-                     ) is None:
+    if guard_outputs("analyze", outputs, inputs=fixed + [("an input", p) for p in args.paths],
+                     store_option="--session") is None:
         return ExitCode.USAGE
     if args.profile and not _profile_readable(args.profile):
         return ExitCode.USAGE
@@ -370,7 +370,7 @@ def run(args) -> int:
         return ExitCode.USAGE
     targets = guard_outputs("analyze", outputs,
                             inputs=fixed + [("an input audio file", p) for p in paths],
-                            expected_bytes=4096 * len(paths))
+                            expected_bytes=4096 * len(paths), store_option="--session")
     if targets is None:
         return ExitCode.USAGE
     from core.analysis.analyze import analyze_file  # the numeric stack: after the checks

@@ -17,6 +17,7 @@ import sys
 
 from core.cli.calibrate import say_error
 from core.errors import ExitCode, SongCalError
+from core.io.outputs import STDOUT, printable
 
 __all__ = ["register", "run", "apply_to_results_file"]
 
@@ -45,6 +46,25 @@ def _profile_columns(profile) -> list[str]:
     if profile.key is not None:
         cols.insert(1 if profile.tempo_rule is not None else 0, "key")
     return cols
+
+
+def _is_fitted_sheet(path, profile) -> bool:
+    """True when ``path`` is an existing file with the very bytes of the reference sheet
+    the profile was fitted on (its SHA-256, kept in the profile)."""
+    import stat
+
+    from core.calibration.reference import file_sha256
+    from core.io.inputs import MAX_SHEET_BYTES
+
+    digest = profile.meta.get("reference_sha256")
+    if not digest or path == STDOUT:
+        return False
+    try:
+        st = os.stat(path)
+        return (stat.S_ISREG(st.st_mode) and st.st_size <= MAX_SHEET_BYTES
+                and file_sha256(path) == digest)
+    except OSError:
+        return False
 
 
 def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "apply",
@@ -94,6 +114,11 @@ def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "appl
         profile = load_profile(profile_path)
     except SongCalError as err:
         say_error(cmd, str(err))
+        return ExitCode.USAGE
+    if _is_fitted_sheet(target, profile):
+        say_error(cmd, f"refusing to write {printable(output)}: it is the reference sheet the "
+                       f"profile was fitted on ({profile.meta.get('reference_file', '')}); "
+                       "SongCal never writes over its inputs")
         return ExitCode.USAGE
     try:
         columns, rows = read_csv_rows(results_csv)

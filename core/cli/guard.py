@@ -2,7 +2,8 @@
 terminal that cannot be broken by a file name, and the exit code of a failed write.
 
 - :func:`guard_outputs` runs :func:`core.io.outputs.check_outputs` with SongCal's own rule
-  that an output never names or holds an audio file, prints the refusal plainly and gives
+  (:func:`protect_user_files`) that an output never names or holds an audio file and never
+  replaces a database (a session store, wherever it is), prints the refusal plainly and gives
   :attr:`~core.errors.ExitCode.USAGE` (2).  It runs before any song is analyzed and needs
   one ``stat`` per input.
 - :func:`safe_console` makes standard output and error escape what their encoding cannot
@@ -20,9 +21,9 @@ import sys
 from core.analysis.sniff import has_mpeg_frames, read_head, sniff
 from core.batch.scan import is_audio_name
 from core.errors import ExitCode, SongCalError
-from core.io.outputs import OutputError, check_outputs, printable
+from core.io.outputs import OutputError, check_outputs, printable, same_file
 
-__all__ = ["guard_outputs", "protect_audio", "safe_console", "say_error", "write_failed"]
+__all__ = ["guard_outputs", "protect_user_files", "safe_console", "say_error", "write_failed"]
 
 
 def say_error(cmd: str, message: str) -> None:
@@ -40,17 +41,36 @@ def safe_console() -> None:
                 reconfigure(errors="backslashreplace")
 
 
-def protect_audio(path: str) -> str | None:
+#: First bytes of an SQLite database and of its write-ahead log (both byte orders).
+_DATABASE_MAGIC = (b"SQLite format 3\x00", b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")
+
+
+def protect_user_files(path: str, *, database: bool = False) -> str | None:
     """Why ``path`` must not be written as a CSV or JSON output, or None: it has an audio
-    file's name, or it is an existing file whose first bytes are audio."""
+    file's name, or it is an existing file whose first bytes are audio or an SQLite
+    database or its log (a session store: ``calibrate`` and ``apply`` do not know which
+    store the user has, so any database is kept).
+
+    Parameters
+    ----------
+    path : str
+        The file that would be written.
+    database : bool, optional
+        True for the session store itself (``analyze --session``): a database is
+        expected there.
+    """
     if is_audio_name(path) and not os.path.basename(path).startswith("._"):
         return (f"the name ends in {os.path.splitext(path)[1]!r}, an audio file; SongCal "
                 "writes CSV and JSON files only")
     if os.path.isfile(path):
         try:
-            kind, _ = sniff(read_head(path, 64))
+            head = read_head(path, 64)
         except SongCalError:
             return None
+        if head.startswith(_DATABASE_MAGIC) and not database:
+            return ("the file is a database (a session store holds the user's songs and "
+                    "corrections); SongCal will not write over it")
+        kind, _ = sniff(head)
         if kind == "MPEG" and not has_mpeg_frames(path):
             kind = None  # FF Ex also starts UTF-16 text; only real MPEG frames count
         if kind is not None:
@@ -58,8 +78,8 @@ def protect_audio(path: str) -> str | None:
     return None
 
 
-def guard_outputs(cmd: str, outputs: dict, *, inputs=(), expected_bytes: int = 0
-                  ) -> dict | None:
+def guard_outputs(cmd: str, outputs: dict, *, inputs=(), expected_bytes: int = 0,
+                  store_option: str | None = None) -> dict | None:
     """Check every output of ``cmd`` before it starts.
 
     Parameters
@@ -72,6 +92,8 @@ def guard_outputs(cmd: str, outputs: dict, *, inputs=(), expected_bytes: int = 0
         What each input is and its path.
     expected_bytes : int, optional
         Size the largest output may reach (bytes).
+    store_option : str, optional
+        The option that names the session store, the one output that may be a database.
 
     Returns
     -------
@@ -79,8 +101,14 @@ def guard_outputs(cmd: str, outputs: dict, *, inputs=(), expected_bytes: int = 0
         Option -> path to write (links resolved, ``"-"`` for standard output); None when an
         output was refused (the reason is printed).
     """
+    store = outputs.get(store_option) if store_option else None
+
+    def protect(path: str) -> str | None:
+        return protect_user_files(path, database=store is not None
+                                  and same_file(path, store))
+
     try:
-        return check_outputs(outputs, inputs=inputs, protect=protect_audio,
+        return check_outputs(outputs, inputs=inputs, protect=protect,
                              expected_bytes=expected_bytes)
     except OutputError as err:
         say_error(cmd, f"refusing to write {err}")

@@ -8,7 +8,8 @@ message naming the option, when it
   the results CSV in use), compared by resolved path *and* by device and inode, so a hard
   link or a symbolic link to an input counts as that input;
 - is the same file as another output of the same run;
-- is a folder, a FIFO, a device or anything but a regular file;
+- is a folder (or ends in a slash, as a folder's name does), a FIFO, a device or anything
+  but a regular file;
 - is read-only, or sits in a folder where no file can be created (checked by creating and
   removing a small temporary file there);
 - sits on a disk with less free space than the output needs;
@@ -104,6 +105,10 @@ def _nearest_folder(path: str) -> str:
 
 def _check_one(option: str, given: str, *, protect, expected_bytes: int) -> str:
     """Checks that need only the output itself; returns the path to write."""
+    if given.endswith(tuple(filter(None, (os.sep, os.altsep)))):
+        # abspath() would drop the slash and write a file named as the folder meant
+        raise OutputError(option, given, "it ends in a slash, so it names a folder; give a "
+                                         "file name inside it")
     path = os.path.abspath(given)
     if os.path.islink(path):
         target = os.path.realpath(path)

@@ -282,3 +282,44 @@ def test_a_chunks_file_is_checked_like_the_results(tmp_path, capsys, target):
     code = main(["analyze", str(song), "-o", str(out), "--chunks-out", given, "--no-store"])
     assert code == 2 and not out.exists()
     assert "--chunks-out" in capsys.readouterr().err
+
+
+def test_no_command_writes_over_a_session_store(tmp_path, capsys):
+    # calibrate and apply do not open the store, so they cannot know its path: any
+    # database (and its write-ahead log) is kept, whatever it is called
+    results, reference = tmp_path / "results.csv", tmp_path / "reference.csv"
+    results.write_text("path,title,bpm\na.wav,A,120\n", encoding="utf-8")
+    reference.write_text("title,bpm\nA,120\n", encoding="utf-8")
+    store = ResultStore(tmp_path / "library.csv")
+    store.close()
+    wal = tmp_path / "library.json"
+    wal.write_bytes(b"\x37\x7f\x06\x82" + bytes(28))
+    kept = {p: p.read_bytes() for p in (tmp_path / "library.csv", wal)}
+    for target in kept:
+        assert main(["calibrate", str(results), "--reference", str(reference),
+                     "-o", str(tmp_path / "cal.csv"), "--profile", str(target)]) == 2
+        assert "database" in capsys.readouterr().err
+        assert main(["apply", str(results), "--profile", str(tmp_path / "p.json"),
+                     "-o", str(target)]) == 2
+        assert "database" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in kept} == kept and not (tmp_path / "cal.csv").exists()
+
+
+def test_apply_never_writes_over_the_sheet_its_profile_was_fitted_on(tmp_path, capsys):
+    results, reference = tmp_path / "results.csv", tmp_path / "reference.csv"
+    results.write_text("path,title,bpm\n" + "".join(f"{t}.wav,{t},{100 + i}\n"
+                       for i, t in enumerate("ABCDEF")), encoding="utf-8")
+    reference.write_text("title,bpm\n" + "".join(f"{t},{100 + i}\n"
+                         for i, t in enumerate("ABCDEF")), encoding="utf-8")
+    profile = tmp_path / "profile.json"
+    assert main(["calibrate", str(results), "--reference", str(reference), "-q",
+                 "-o", str(tmp_path / "cal.csv"), "--profile", str(profile)]) == 0
+    sheet = tmp_path / "elsewhere" / "sheet.csv"  # a copy of it, under another name
+    sheet.parent.mkdir()
+    sheet.write_bytes(reference.read_bytes())
+    capsys.readouterr()
+    assert main(["apply", str(results), "--profile", str(profile), "-o", str(sheet)]) == 2
+    assert "the reference sheet the profile was fitted on" in capsys.readouterr().err
+    assert sheet.read_bytes() == reference.read_bytes()
+    assert main(["apply", str(results), "--profile", str(profile),
+                 "-o", str(tmp_path / "calibrated.csv")]) == 0

@@ -131,7 +131,7 @@ def test_calibrate_and_apply_never_write_over_their_inputs(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("case", ["folder", "read-only", "dangling link", "fifo", "no room",
-                                  "unwritable folder"])
+                                  "unwritable folder", "trailing slash"])
 def test_bad_output_fails_at_once_with_exit_2(tmp_path, fake, capsys, monkeypatch, case):
     _deck(tmp_path / "g", n=1)
     f = fake()
@@ -150,9 +150,12 @@ def test_bad_output_fails_at_once_with_exit_2(tmp_path, fake, capsys, monkeypatc
 
         monkeypatch.setattr(shutil, "disk_usage",
                             lambda p: shutil._ntuple_diskusage(10**9, 10**9, 4096))
+    elif case == "trailing slash":  # a folder meant, never a file named as it
+        out = f"{tmp_path / 'new'}{os.sep}"
     else:
         out = "/proc/songcal-results.csv"  # no file can be created there, not even by root
     assert main(["analyze", str(tmp_path / "g"), "-o", str(out), *FAST]) == 2
+    assert not (tmp_path / "new").exists()
     assert f.calls == []
     err = _no_traceback(capsys).err
     assert "refusing to write -o" in err

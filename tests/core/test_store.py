@@ -3,7 +3,9 @@
 import os
 import sqlite3
 import threading
+import time
 
+import numpy as np
 import pytest
 
 from core.batch.store import (
@@ -106,6 +108,24 @@ def test_same_size_file_with_kept_timestamp_is_not_a_stale_hit(tmp_path, store):
     run(str(a), settings=SETTINGS)
     assert len(fake.calls) == 2  # analyzed again: the content is different
     assert first.bpm is not None
+
+
+def test_songs_alike_at_both_ends_are_two_songs(tmp_path, store):
+    # the same length and 5 s of silence before and after (more than 64 KB each): only
+    # the middle tells them apart, and it must
+    def padded(name, freq):
+        silence = np.zeros((5 * 8000, 1), np.float32)
+        y = np.concatenate([silence, tone(freq, 2.0, 8000), silence])
+        return str(write_audio(tmp_path / name, y, 8000))
+
+    a, b = padded("a.wav", 440.0), padded("b.wav", 660.0)
+    assert os.path.getsize(a) == os.path.getsize(b)
+    assert content_fingerprint(a) != content_fingerprint(b)
+    fake = CountingAnalyzer()
+    run = cached(fake, store)
+    run(a, settings=SETTINGS)
+    assert run(b, settings=SETTINGS).path == b
+    assert fake.calls == [a, b] and store.stats.hits == 0
 
 
 def test_moved_file_is_a_hit_with_its_new_name_and_tags(tmp_path, store):
@@ -215,6 +235,18 @@ def test_old_layout_is_migrated(tmp_path):
     store.close()
 
 
+def test_another_programs_database_is_never_taken_for_an_old_store(tmp_path):
+    path = tmp_path / "app.db"
+    with sqlite3.connect(path) as db:  # user_version 0, as a layout 1 store
+        db.execute("CREATE TABLE sessions (token TEXT)")
+        db.execute("CREATE TABLE users (name TEXT)")
+        db.execute("INSERT INTO sessions VALUES ('keep me')")
+    with pytest.raises(StoreError, match="another program's database"):
+        ResultStore(path)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT token FROM sessions").fetchall() == [("keep me",)]
+
+
 def test_garbage_file_is_a_plain_store_error(tmp_path):
     path = tmp_path / "broken.sqlite"
     path.write_bytes(b"this is not a database " * 200)
@@ -253,6 +285,21 @@ def test_locked_store_never_blocks_the_caller_and_catches_up(tmp_path):
     holder.close()
     assert store.stats.saved == 1 and store.stats.failed_writes == 0
     store.close()
+
+
+def test_closing_a_store_locked_throughout_counts_every_write_lost(tmp_path):
+    path = tmp_path / "db.sqlite"
+    store = ResultStore(path, busy_timeout_s=0.25, retry_s=30.0, ack_timeout_s=0.1)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    for i in range(12):
+        store.save(SongResult(path=f"{i}.wav", status="done", bpm=120.0), "fp", str(i))
+    started = time.monotonic()
+    store.close(timeout=0.5)
+    assert time.monotonic() - started < 2.0
+    assert store.stats.saved == 0 and store.stats.failed_writes == 12
+    holder.execute("COMMIT")
+    holder.close()
 
 
 def test_full_store_costs_no_result_and_says_so_once(tmp_path, caplog):

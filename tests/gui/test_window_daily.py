@@ -286,7 +286,7 @@ def test_export_results_never_writes_over_a_song_the_sheet_or_the_store(
     kept = {p: p.read_bytes() for p in (take, sheet)}
     for target, reason in ((take, "it is a song of the list"),
                            (sheet, "it is the reference sheet"),
-                           (tmp_path / "store.sqlite", "it is the library's store"),
+                           (tmp_path / "store.sqlite", "the file is a database"),
                            (tmp_path / "results.mp3", "an audio file")):
         with qtbot.waitSignal(w.exported, timeout=TIMEOUT) as blocker:
             w.export_results(target)
