@@ -8,7 +8,7 @@ library or of the operating system is translated here, once, into :mod:`core.err
   permission denied;
 - :class:`~core.errors.EmptyFileError`: 0 bytes, or a valid header announcing no audio;
 - :class:`~core.errors.UnsupportedFormatError`: the content is not audio (text, an image, a
-  document...) whatever its extension says;
+  document...) whatever its extension says, or its audio is in a codec no decoder reads;
 - :class:`~core.errors.CorruptFileError`: the file starts as audio (or is named as audio and is
   not a known non-audio type) but cannot be decoded, or its data is damaged or cut short.
 
@@ -203,6 +203,10 @@ def _probe_pyav(path: str) -> AudioInfo:
             raise UnsupportedFormatError(path, "the file holds no audio track")
         st = container.streams.audio[0]
         ctx = st.codec_context
+        if ctx is None:  # FFmpeg found an audio stream but has no decoder for its codec
+            raise UnsupportedFormatError(
+                path, "no decoder reads its audio: the codec its header names is unknown, or "
+                      "the header is damaged")
         rate, channels = int(ctx.sample_rate or 0), int(ctx.channels or 0)
         if rate <= 0 or channels <= 0:
             raise _NotDecodable(f"no sample rate or channel count ({rate} Hz, {channels} ch)")
@@ -256,8 +260,9 @@ def probe(path) -> AudioInfo:
     core.errors.EmptyFileError
         0 bytes, or a valid header announcing no audio.
     core.errors.UnsupportedFormatError
-        The content is not audio (text, image, document...), or its sample rate or channel
-        count is out of range (:func:`check_parameters`).
+        The content is not audio (text, image, document...), its audio is in a codec no
+        decoder reads, or its sample rate or channel count is out of range
+        (:func:`check_parameters`).
     core.errors.CorruptFileError
         Damaged header or data, or a WAV/AIFF cut short.
     """

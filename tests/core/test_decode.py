@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 
 import numpy as np
 import pytest
@@ -252,6 +253,22 @@ def test_sync_like_bytes_named_mp3_are_not_decoded_into_noise(tmp_path):
     path.write_bytes(b"\x00" + junk.tobytes())
     with pytest.raises(CorruptFileError):
         probe(path)
+
+
+@pytest.mark.parametrize(("tag", "bits"), [(0xFFFF, 16), (1, 0)])
+def test_wav_whose_codec_no_decoder_knows_is_unsupported(tmp_path, tag, bits):
+    # An unknown format tag, or PCM of 0 bits: libsndfile refuses it and FFmpeg finds an
+    # audio stream without a decoder (no codec context), which must not reach the caller
+    # as an AttributeError.
+    data = (tone(440.0, 1.0, SR) * 32767).astype("<i2").tobytes()
+    fmt = struct.pack("<HHIIHH", tag, 1, SR, 2 * SR, 2, bits)
+    body = (b"WAVEfmt " + struct.pack("<I", len(fmt)) + fmt + b"data"
+            + struct.pack("<I", len(data)) + data)
+    path = tmp_path / "odd.wav"
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    with pytest.raises(UnsupportedFormatError, match="no decoder reads its audio") as err:
+        probe(path)
+    assert err.value.path == os.fspath(path)
 
 
 @pytest.mark.parametrize(("ext", "subtype"), [("wav", "PCM_16"), ("wav", "FLOAT"),
