@@ -91,9 +91,12 @@ def soundfile_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[
             try:
                 block = f.read(block_frames, dtype="float32", always_2d=True)
             except (sf.SoundFileError, RuntimeError, OSError) as exc:
+                # The read of a whole block failed: name where in the block the data broke.
+                at = _damage_position(path, done, block_frames)
+                reason = _sf_reason(exc)
                 raise CorruptFileError(
-                    path, f"the audio data is damaged at {fmt_time(done / info.sample_rate)} "
-                          f"({_sf_reason(exc)})") from None
+                    path, f"the audio data is damaged at {fmt_time(at / info.sample_rate)}"
+                          + (f" ({reason})" if reason else "")) from None
             if not len(block):
                 break
             done += len(block)
@@ -186,9 +189,35 @@ def _dr_flac(miniaudio, path: str, channels: int, rate: int,
         lib.ma_decoder_uninit(decoder)
 
 
+#: Frames read at a time to find where in a failed block the data breaks.
+_LOCATE_FRAMES = 4096
+
+#: libsndfile's reasons that tell a reader nothing (left out of the message).
+_VAGUE_REASONS = frozenset({"Unspecified internal error.", "Internal psf_fseek() failed."})
+
+
+def _damage_position(path: str, start: int, block_frames: int) -> int:
+    """The frame where libsndfile stops, reading the block that failed at ``start`` again
+    in steps of :data:`_LOCATE_FRAMES` (the file read from its beginning, as the first time);
+    ``start`` when the failure does not happen again."""
+    done = 0
+    try:
+        with sf.SoundFile(sf_path(path)) as f:
+            while done < start + block_frames:
+                step = block_frames if done < start else _LOCATE_FRAMES
+                got = len(f.read(min(step, start + block_frames - done), dtype="float32"))
+                if not got:
+                    return start
+                done += got
+    except (sf.SoundFileError, RuntimeError, OSError):
+        return max(done, start)
+    return start
+
+
 def _sf_reason(exc) -> str:
-    text = str(exc)
-    return text.split("Error : ", 1)[-1].strip() or type(exc).__name__
+    """libsndfile's reason for ``exc``, or "" when it says nothing useful."""
+    text = str(exc).split("Error : ", 1)[-1].strip()
+    return "" if text in _VAGUE_REASONS else text or type(exc).__name__
 
 
 def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.ndarray]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
 
@@ -358,6 +359,22 @@ def test_damaged_flac_data_raises_with_position(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(CorruptFileError, match="damaged at"):
         list(stream(path, block_seconds=0.5))
+
+
+@pytest.mark.parametrize("ext", ["flac", "mp3"])
+def test_damage_in_a_long_block_is_placed_where_it_is(tmp_path, ext):
+    # One 30 s block holds the whole 6 s song: its failed read used to be reported at the
+    # block's start (0:00.0), and libsndfile's "Unspecified internal error." said nothing.
+    path = write_audio(tmp_path / f"hurt.{ext}", _signal(seconds=6.0), SR)
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 4000] = bytes(4000)
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptFileError, match="damaged at") as err:
+        list(stream(path, block_seconds=30.0))
+    at = float(re.search(r"damaged at \d+:\d+\.\d \((\d+\.\d) s\)", err.value.reason)[1])
+    assert 2.0 <= at <= 4.0, err.value.reason
+    assert "internal error" not in err.value.reason
 
 
 def test_missing_file_is_unreadable(tmp_path):
