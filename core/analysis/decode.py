@@ -6,7 +6,8 @@ library or of the operating system is translated here, once, into :mod:`core.err
 
 - :class:`~core.errors.UnreadableFileError`: missing file, a folder, a dangling link,
   permission denied;
-- :class:`~core.errors.EmptyFileError`: 0 bytes, or a valid header announcing no audio;
+- :class:`~core.errors.EmptyFileError`: 0 bytes, a valid header announcing no audio, or an
+  MP3 that is only its ID3 tag;
 - :class:`~core.errors.UnsupportedFormatError`: the content is not audio (text, an image, a
   document...) whatever its extension says, or its audio is in a codec no decoder reads;
 - :class:`~core.errors.CorruptFileError`: the file starts as audio (or is named as audio and is
@@ -52,6 +53,7 @@ from core.analysis.sniff import (
     declared_pcm_frames,
     fmt_time,
     has_mpeg_frames,
+    only_id3_tags,
     read_head,
     sniff,
 )
@@ -258,7 +260,7 @@ def probe(path) -> AudioInfo:
     core.errors.UnreadableFileError
         Missing file, folder, dangling link, permission denied.
     core.errors.EmptyFileError
-        0 bytes, or a valid header announcing no audio.
+        0 bytes, a valid header announcing no audio, or an MP3 holding only its ID3 tag.
     core.errors.UnsupportedFormatError
         The content is not audio (text, image, document...), its audio is in a codec no
         decoder reads, or its sample rate or channel count is out of range
@@ -289,6 +291,9 @@ def probe(path) -> AudioInfo:
     except (OSError, ValueError, RuntimeError, struct.error) as exc:
         raise CorruptFileError(path, f"the file cannot be decoded ({exc})") from None
     _log.debug("no decoder could open %s: %s", path, "; ".join(reasons))
+    if kind == "MP3" and only_id3_tags(path, head):
+        raise EmptyFileError(path, "the file holds only an ID3 tag (title, artist, pictures), "
+                                   "no audio")
     if kind is not None:
         raise CorruptFileError(
             path, f"the file looks like {kind} audio but cannot be decoded: its header or data "

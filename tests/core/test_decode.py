@@ -238,6 +238,33 @@ def test_jpeg_named_mp3_is_unsupported(tmp_path):
         probe(path)
 
 
+def _id3(*frames: tuple[bytes, bytes]) -> bytes:
+    """An ID3v2.3 tag holding ``frames`` (id, payload)."""
+    body = b"".join(fid + struct.pack(">I", len(data)) + b"\x00\x00" + data
+                    for fid, data in frames)
+    n = len(body)
+    return b"ID3\x03\x00\x00" + bytes((n >> s) & 0x7F for s in (21, 14, 7, 0)) + body
+
+
+@pytest.mark.parametrize("tail", [b"", bytes(2048), b"TAG" + bytes(125)])
+def test_mp3_holding_only_its_id3_tag_is_empty(tmp_path, tail):
+    # A title and a cover picture, then nothing (or padding, or an ID3v1 tag): no audio at
+    # all, which said "looks like MP3 audio ... its header or data is damaged".
+    picture = b"\x00image/jpeg\x00\x03\x00\xff\xd8\xff" + bytes(300_000)
+    path = tmp_path / "tags.mp3"
+    path.write_bytes(_id3((b"TIT2", b"\x03Intro"), (b"APIC", picture)) + tail)
+    with pytest.raises(EmptyFileError, match="only an ID3 tag") as err:
+        probe(path)
+    assert err.value.path == os.fspath(path)
+
+
+def test_mp3_with_an_id3_tag_and_damaged_data_is_still_corrupt(tmp_path):
+    path = tmp_path / "hurt.mp3"
+    path.write_bytes(_id3((b"TIT2", b"\x03Intro")) + np.random.default_rng(1).bytes(5000))
+    with pytest.raises(CorruptFileError):
+        probe(path)
+
+
 def test_binary_noise_named_mp3_is_not_decoded_into_noise(tmp_path):
     # Random bytes hold many 0xFF bytes FFmpeg's lenient MP3 probe could take for frames.
     path = tmp_path / "noise.mp3"
