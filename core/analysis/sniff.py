@@ -16,6 +16,7 @@ allocate on things that are not files at all (a FIFO, a device).  These checks r
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import struct
@@ -55,11 +56,18 @@ def check_path(path: str) -> int:
     Raises
     ------
     core.errors.UnreadableFileError
-        Missing, dangling link, permission denied, a folder, a FIFO, a device or socket.
+        Missing, dangling link, loop of links, permission denied, a folder, a FIFO, a device
+        or socket.
     core.errors.EmptyFileError
         0 bytes.
     """
     if os.path.islink(path) and not os.path.exists(path):
+        try:
+            os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise UnreadableFileError(path, "the file is a link in a loop of links that "
+                                                "never reaches a file") from None
         raise UnreadableFileError(path, "the file is a link to something that no longer exists")
     try:
         st = os.stat(path)

@@ -423,6 +423,13 @@ def test_dangling_link_is_unreadable(tmp_path):
         probe(link)
 
 
+def test_loop_of_links_is_unreadable_as_a_loop(tmp_path):
+    os.symlink(tmp_path / "b.wav", tmp_path / "a.wav")
+    os.symlink(tmp_path / "a.wav", tmp_path / "b.wav")
+    with pytest.raises(UnreadableFileError, match="loop of links"):
+        probe(tmp_path / "a.wav")
+
+
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
                     reason="root reads files whatever their permissions")
 def test_permission_denied_is_unreadable(tmp_path):
