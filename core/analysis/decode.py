@@ -77,6 +77,10 @@ CHANNELS_RANGE = (1, 64)
 
 _log = logging.getLogger(__name__)
 
+#: libsndfile gives the largest frame count (``SF_COUNT_MAX``) when it cannot tell a file's
+#: length; anything this large is no length (2**62 frames is 3 million years at 48 kHz).
+_SF_UNKNOWN_FRAMES = 2**62
+
 
 @dataclass(frozen=True)
 class AudioInfo:
@@ -96,7 +100,8 @@ class AudioInfo:
         Channel count.
     frames : int or None
         Frames (samples per channel) the header declares; estimated from the duration for
-        PyAV files; None when unknown.
+        PyAV files; None when unknown (for libsndfile too, e.g. a chained OGG whose
+        streams differ).
     duration_s : float or None
         Duration (s); None when unknown.
     backend : str
@@ -159,6 +164,8 @@ def _probe_soundfile(path: str, kind: str | None) -> AudioInfo:
     with sf.SoundFile(sf_path(path)) as f:
         fmt, codec = f.format, f.subtype
         rate, channels, frames = int(f.samplerate), int(f.channels), int(f.frames)
+    if frames >= _SF_UNKNOWN_FRAMES:  # libsndfile's "length unknown" (a chained OGG...)
+        frames = None
     if fmt == "MP3" and not has_mpeg_frames(path):
         raise _NotDecodable("no MPEG audio frames found")
     if rate <= 0 or channels <= 0:
@@ -166,14 +173,15 @@ def _probe_soundfile(path: str, kind: str | None) -> AudioInfo:
     check_parameters(path, rate, channels)
     if frames == 0:
         raise EmptyFileError(path, "the file holds no audio (its header announces 0 samples)")
-    if kind in ("WAV", "AIFF") and codec.startswith(("PCM", "FLOAT", "DOUBLE", "ULAW", "ALAW")):
+    if frames is not None and kind in ("WAV", "AIFF") and codec.startswith(("PCM", "FLOAT", "DOUBLE", "ULAW", "ALAW")):
         declared = declared_pcm_frames(path, kind)
         if declared is not None and declared > frames:
             raise CorruptFileError(
                 path, f"the file is cut short: its header announces {fmt_time(declared / rate)} "
                       f"of audio but only {fmt_time(frames / rate)} is present")
     return AudioInfo(path=path, format=fmt, codec=codec, sample_rate=rate, channels=channels,
-                     frames=frames, duration_s=frames / rate, backend="soundfile")
+                     frames=frames, duration_s=None if frames is None else frames / rate,
+                     backend="soundfile")
 
 
 class _NotDecodable(Exception):

@@ -339,6 +339,20 @@ def test_truncated_ogg_yields_the_part_present(tmp_path):
     assert 0.5 * SR < len(_decode(path)) < 3.0 * SR
 
 
+def test_chained_ogg_whose_streams_differ_has_no_length_rather_than_a_wrong_one(tmp_path):
+    # Two OGG files joined (mono 22.05 kHz, then stereo 44.1 kHz): libsndfile gives its
+    # "length unknown" count (2**63 - 1 frames), which was taken for a length and reported
+    # as "cut short: its header announces 6971558606844:07.4".
+    first = write_audio(tmp_path / "a.ogg", tone(330.0, 2.0, 22050), 22050)
+    second = write_audio(tmp_path / "b.ogg", _signal(seconds=5.0), SR)
+    path = tmp_path / "chained.ogg"
+    path.write_bytes(first.read_bytes() + second.read_bytes())
+    info = probe(path)
+    assert info.frames is None and info.duration_s is None
+    assert (info.sample_rate, info.channels) == (22050, 1)
+    assert len(_decode(path, info=info)) >= round(2.0 * 22050)
+
+
 def test_truncated_m4a_is_corrupt(tmp_path):
     path = write_audio(tmp_path / "cut.m4a", _signal(seconds=2.0), SR)
     data = path.read_bytes()
