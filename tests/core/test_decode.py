@@ -353,6 +353,21 @@ def test_chained_ogg_whose_streams_differ_has_no_length_rather_than_a_wrong_one(
     assert len(_decode(path, info=info)) >= round(2.0 * 22050)
 
 
+def test_mpeg_stream_whose_rate_and_channels_change_is_read_to_its_end(tmp_path):
+    # Two MP2 files joined: 22.05 kHz mono, then 44.1 kHz stereo.  FFmpeg's resampler
+    # refused the first frame unlike its first ("Frame does not match AudioResampler
+    # setup", reported as damage); every part is converted to the rate and channels probed.
+    first = write_audio(tmp_path / "a.mp2", tone(330.0, 2.0, 22050), 22050)
+    second = write_audio(tmp_path / "b.mp2", _signal(seconds=2.0), SR)
+    path = tmp_path / "joined.mp2"
+    path.write_bytes(first.read_bytes() + second.read_bytes())
+    info = probe(path)  # FFmpeg's probe may take either part's rate and channels
+    rate = info.sample_rate
+    got = _decode(path, info=info, block_seconds=0.5)
+    assert got.shape[1] == info.channels and abs(len(got) - 4.0 * rate) < 0.1 * rate
+    assert np.abs(got[: rate]).max() > 0.3 and np.abs(got[-rate:]).max() > 0.3  # both parts
+
+
 def test_truncated_m4a_is_corrupt(tmp_path):
     path = write_audio(tmp_path / "cut.m4a", _signal(seconds=2.0), SR)
     data = path.read_bytes()
