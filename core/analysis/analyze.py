@@ -37,6 +37,11 @@ __all__ = ["analyze_file", "MIN_DURATION_S"]
 #: Shortest file (s) that is analyzed; anything shorter fails as too short.
 MIN_DURATION_S = 1.0
 _SUB_BLOCK_S = 30.0  # longest decoding block (s); a longer chunk is read as several
+#: Largest sample magnitude read as sound (+120 dBFS).  Float files may go past full scale,
+#: some even hold samples on the 16-bit scale (up to 32768); a value beyond this is damage
+#: (a wrong sample format, garbage data) and read as silence like NaN, as its square would
+#: overflow the float32 spectra and give every value from the loudness on as nonsense.
+MAX_SAMPLE = 1e6
 #: A chunk whose tempo is further than this (relative) from the song's, octaves aside, is off
 #: it: Acc1's tolerance, so the song's one tempo misdescribes that chunk.
 _OFF_TEMPO = math.log(1.04)
@@ -178,8 +183,9 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
             raise AnalysisCancelled(path)
         if block.size == 0:
             continue
-        if not np.isfinite(block).all():  # float files can hold NaN or infinity
-            bad = ~np.isfinite(block)
+        # Float files can hold NaN, infinity or absurd values (NaN fails both comparisons).
+        if not (block.max() <= MAX_SAMPLE and block.min() >= -MAX_SAMPLE):
+            bad = ~(np.abs(block) <= MAX_SAMPLE)
             invalid += int(bad.sum())
             block = np.where(bad, np.float32(0.0), block)
         meter.process(block)
@@ -242,8 +248,8 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     if loop is not None:
         note = "; ".join(filter(None, [note, f"tempo read as a loop of {loop} beats"]))
     if invalid:
-        note = "; ".join(filter(None, [note, f"{invalid} invalid samples (NaN or infinite) "
-                                              "were read as silence"]))
+        note = "; ".join(filter(None, [note, f"{invalid} invalid samples (NaN, infinite or "
+                                              "beyond +120 dBFS) were read as silence"]))
     chunk_results, chunk_tempi = _chunk_results(feats, chunk_bounds, tempo=tempo, key=key,
                                                 loop=loop is not None,
                                                 floor_bpm=settings.tempo_floor_bpm)

@@ -91,9 +91,12 @@ def soundfile_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[
             try:
                 block = f.read(block_frames, dtype="float32", always_2d=True)
             except (sf.SoundFileError, RuntimeError, OSError) as exc:
+                # The read of a whole block failed: name where in the block the data broke.
+                at = _damage_position(path, done, block_frames)
+                reason = _sf_reason(exc)
                 raise CorruptFileError(
-                    path, f"the audio data is damaged at {fmt_time(done / info.sample_rate)} "
-                          f"({_sf_reason(exc)})") from None
+                    path, f"the audio data is damaged at {fmt_time(at / info.sample_rate)}"
+                          + (f" ({reason})" if reason else "")) from None
             if not len(block):
                 break
             done += len(block)
@@ -186,14 +189,54 @@ def _dr_flac(miniaudio, path: str, channels: int, rate: int,
         lib.ma_decoder_uninit(decoder)
 
 
+#: Frames read at a time to find where in a failed block the data breaks.
+_LOCATE_FRAMES = 4096
+
+#: libsndfile's reasons that tell a reader nothing (left out of the message).
+_VAGUE_REASONS = frozenset({"Unspecified internal error.", "Internal psf_fseek() failed."})
+
+
+def _damage_position(path: str, start: int, block_frames: int) -> int:
+    """The frame where libsndfile stops, reading the block that failed at ``start`` again
+    in steps of :data:`_LOCATE_FRAMES` (the file read from its beginning, as the first time);
+    ``start`` when the failure does not happen again."""
+    done = 0
+    try:
+        with sf.SoundFile(sf_path(path)) as f:
+            while done < start + block_frames:
+                step = block_frames if done < start else _LOCATE_FRAMES
+                got = len(f.read(min(step, start + block_frames - done), dtype="float32"))
+                if not got:
+                    return start
+                done += got
+    except (sf.SoundFileError, RuntimeError, OSError):
+        return max(done, start)
+    return start
+
+
 def _sf_reason(exc) -> str:
-    text = str(exc)
-    return text.split("Error : ", 1)[-1].strip() or type(exc).__name__
+    """libsndfile's reason for ``exc``, or "" when it says nothing useful."""
+    text = str(exc).split("Error : ", 1)[-1].strip()
+    return "" if text in _VAGUE_REASONS else text or type(exc).__name__
+
+
+def _output_layout(av, first, channels: int):
+    """The layout blocks are converted to: the first frame's, or FFmpeg's usual layout of the
+    channel count probed when the first frame has another (the first frame's when FFmpeg
+    has no name for that count)."""
+    if first.nb_channels == channels:
+        return first
+    try:
+        return av.AudioLayout(f"{channels}c")
+    except (ValueError, av.FFmpegError):
+        return first
 
 
 def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.ndarray]:
-    """Yield the blocks of a file FFmpeg reads, converted to float32 at the file's rate (an
-    MP4 is cut at the length its header declares: the decoder pads the last packet)."""
+    """Yield the blocks of a file FFmpeg reads, converted to float32 at the rate and channel
+    count probed (an MP4 is cut at the length its header declares: the decoder pads the last
+    packet).  A stream whose rate or channels change on the way (files joined end to end)
+    is converted to the same rate and channels all along."""
     import av
 
     try:
@@ -206,6 +249,7 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     have = 0
     done = 0
     resampler = None
+    resampler_source = layout = None  # the resampler's input (format, layout, rate), output
     # MP4 files declare their exact length; the decoder adds the padding of the last packet.
     limit = info.frames if info.format in ("M4A", "M4B", "MP4", "ALAC") else None
     try:
@@ -220,10 +264,21 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
                 out = []
                 for frame in frames:
                     if frame is not None:
+                        source = (frame.format.name, frame.layout.name, frame.sample_rate)
                         if resampler is None:
-                            resampler = av.AudioResampler(format="flt", layout=frame.layout,
+                            layout = _output_layout(av, frame.layout, channels)
+                            channels = layout.nb_channels
+                            resampler = av.AudioResampler(format="flt", layout=layout,
                                                           rate=rate)
-                            channels = frame.layout.nb_channels
+                        elif source != resampler_source:
+                            # The stream changes its rate or channels (files joined end to
+                            # end): FFmpeg's resampler refuses a frame unlike its first, so
+                            # a new one converts the rest to the same rate and channels.
+                            out.extend(res.to_ndarray().reshape(-1, channels)
+                                       for res in resampler.resample(None))
+                            resampler = av.AudioResampler(format="flt", layout=layout,
+                                                          rate=rate)
+                        resampler_source = source
                     for res in resampler.resample(frame) if resampler is not None else ():
                         out.append(res.to_ndarray().reshape(-1, channels))
             except StopIteration:

@@ -6,9 +6,10 @@ library or of the operating system is translated here, once, into :mod:`core.err
 
 - :class:`~core.errors.UnreadableFileError`: missing file, a folder, a dangling link,
   permission denied;
-- :class:`~core.errors.EmptyFileError`: 0 bytes, or a valid header announcing no audio;
+- :class:`~core.errors.EmptyFileError`: 0 bytes, a valid header announcing no audio, or an
+  MP3 that is only its ID3 tag;
 - :class:`~core.errors.UnsupportedFormatError`: the content is not audio (text, an image, a
-  document...) whatever its extension says;
+  document...) whatever its extension says, or its audio is in a codec no decoder reads;
 - :class:`~core.errors.CorruptFileError`: the file starts as audio (or is named as audio and is
   not a known non-audio type) but cannot be decoded, or its data is damaged or cut short.
 
@@ -52,6 +53,7 @@ from core.analysis.sniff import (
     declared_pcm_frames,
     fmt_time,
     has_mpeg_frames,
+    only_id3_tags,
     read_head,
     sniff,
 )
@@ -75,6 +77,10 @@ CHANNELS_RANGE = (1, 64)
 
 _log = logging.getLogger(__name__)
 
+#: libsndfile gives the largest frame count (``SF_COUNT_MAX``) when it cannot tell a file's
+#: length; anything this large is no length (2**62 frames is 3 million years at 48 kHz).
+_SF_UNKNOWN_FRAMES = 2**62
+
 
 @dataclass(frozen=True)
 class AudioInfo:
@@ -94,7 +100,8 @@ class AudioInfo:
         Channel count.
     frames : int or None
         Frames (samples per channel) the header declares; estimated from the duration for
-        PyAV files; None when unknown.
+        PyAV files; None when unknown (for libsndfile too, e.g. a chained OGG whose
+        streams differ).
     duration_s : float or None
         Duration (s); None when unknown.
     backend : str
@@ -157,6 +164,8 @@ def _probe_soundfile(path: str, kind: str | None) -> AudioInfo:
     with sf.SoundFile(sf_path(path)) as f:
         fmt, codec = f.format, f.subtype
         rate, channels, frames = int(f.samplerate), int(f.channels), int(f.frames)
+    if frames >= _SF_UNKNOWN_FRAMES:  # libsndfile's "length unknown" (a chained OGG...)
+        frames = None
     if fmt == "MP3" and not has_mpeg_frames(path):
         raise _NotDecodable("no MPEG audio frames found")
     if rate <= 0 or channels <= 0:
@@ -164,14 +173,15 @@ def _probe_soundfile(path: str, kind: str | None) -> AudioInfo:
     check_parameters(path, rate, channels)
     if frames == 0:
         raise EmptyFileError(path, "the file holds no audio (its header announces 0 samples)")
-    if kind in ("WAV", "AIFF") and codec.startswith(("PCM", "FLOAT", "DOUBLE", "ULAW", "ALAW")):
+    if frames is not None and kind in ("WAV", "AIFF") and codec.startswith(("PCM", "FLOAT", "DOUBLE", "ULAW", "ALAW")):
         declared = declared_pcm_frames(path, kind)
         if declared is not None and declared > frames:
             raise CorruptFileError(
                 path, f"the file is cut short: its header announces {fmt_time(declared / rate)} "
                       f"of audio but only {fmt_time(frames / rate)} is present")
     return AudioInfo(path=path, format=fmt, codec=codec, sample_rate=rate, channels=channels,
-                     frames=frames, duration_s=frames / rate, backend="soundfile")
+                     frames=frames, duration_s=None if frames is None else frames / rate,
+                     backend="soundfile")
 
 
 class _NotDecodable(Exception):
@@ -203,6 +213,10 @@ def _probe_pyav(path: str) -> AudioInfo:
             raise UnsupportedFormatError(path, "the file holds no audio track")
         st = container.streams.audio[0]
         ctx = st.codec_context
+        if ctx is None:  # FFmpeg found an audio stream but has no decoder for its codec
+            raise UnsupportedFormatError(
+                path, "no decoder reads its audio: the codec its header names is unknown, or "
+                      "the header is damaged")
         rate, channels = int(ctx.sample_rate or 0), int(ctx.channels or 0)
         if rate <= 0 or channels <= 0:
             raise _NotDecodable(f"no sample rate or channel count ({rate} Hz, {channels} ch)")
@@ -254,10 +268,11 @@ def probe(path) -> AudioInfo:
     core.errors.UnreadableFileError
         Missing file, folder, dangling link, permission denied.
     core.errors.EmptyFileError
-        0 bytes, or a valid header announcing no audio.
+        0 bytes, a valid header announcing no audio, or an MP3 holding only its ID3 tag.
     core.errors.UnsupportedFormatError
-        The content is not audio (text, image, document...), or its sample rate or channel
-        count is out of range (:func:`check_parameters`).
+        The content is not audio (text, image, document...), its audio is in a codec no
+        decoder reads, or its sample rate or channel count is out of range
+        (:func:`check_parameters`).
     core.errors.CorruptFileError
         Damaged header or data, or a WAV/AIFF cut short.
     """
@@ -284,6 +299,9 @@ def probe(path) -> AudioInfo:
     except (OSError, ValueError, RuntimeError, struct.error) as exc:
         raise CorruptFileError(path, f"the file cannot be decoded ({exc})") from None
     _log.debug("no decoder could open %s: %s", path, "; ".join(reasons))
+    if kind == "MP3" and only_id3_tags(path, head):
+        raise EmptyFileError(path, "the file holds only an ID3 tag (title, artist, pictures), "
+                                   "no audio")
     if kind is not None:
         raise CorruptFileError(
             path, f"the file looks like {kind} audio but cannot be decoded: its header or data "

@@ -9,12 +9,14 @@ allocate on things that are not files at all (a FIFO, a device).  These checks r
   between the check and the read cannot hang the worker);
 - :func:`sniff` tells audio containers from common non-audio files by their magic bytes;
 - :func:`has_mpeg_frames` confirms consecutive MPEG audio frames where FFmpeg would guess;
+- :func:`only_id3_tags` tells an MP3 that holds nothing but its tags;
 - :func:`declared_pcm_frames` reads the length a WAV or AIFF header announces, to spot a
   file cut short.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import struct
@@ -22,8 +24,8 @@ import struct
 from core.errors import EmptyFileError, UnreadableFileError
 from core.io.inputs import special_kind
 
-__all__ = ["check_path", "read_head", "sniff", "has_mpeg_frames", "declared_pcm_frames",
-           "fmt_time", "HEAD_BYTES"]
+__all__ = ["check_path", "read_head", "sniff", "has_mpeg_frames", "only_id3_tags",
+           "declared_pcm_frames", "fmt_time", "HEAD_BYTES"]
 
 #: Bytes read from the start of a file to recognize its kind.
 HEAD_BYTES = 4096
@@ -54,11 +56,18 @@ def check_path(path: str) -> int:
     Raises
     ------
     core.errors.UnreadableFileError
-        Missing, dangling link, permission denied, a folder, a FIFO, a device or socket.
+        Missing, dangling link, loop of links, permission denied, a folder, a FIFO, a device
+        or socket.
     core.errors.EmptyFileError
         0 bytes.
     """
     if os.path.islink(path) and not os.path.exists(path):
+        try:
+            os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise UnreadableFileError(path, "the file is a link in a loop of links that "
+                                                "never reaches a file") from None
         raise UnreadableFileError(path, "the file is a link to something that no longer exists")
     try:
         st = os.stat(path)
@@ -205,12 +214,7 @@ def has_mpeg_frames(path: str, *, needed: int = 4) -> bool:
     """
     try:
         with open(path, "rb") as fh:
-            head = fh.read(10)
-            start = 0
-            if head[:3] == b"ID3" and len(head) == 10:
-                size = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
-                start = 10 + size + (10 if head[5] & 0x10 else 0)
-            fh.seek(start)
+            fh.seek(_id3_end(fh.read(10)))
             data = fh.read(_MPEG_SCAN_BYTES)
     except OSError:
         return False
@@ -231,6 +235,37 @@ def has_mpeg_frames(path: str, *, needed: int = 4) -> bool:
                 return True
         i = data.find(b"\xff", i + 1)
     return False
+
+
+def _id3_end(head: bytes) -> int:
+    """Where the ID3v2 tag at the start of ``head`` ends (0 without one)."""
+    if head[:3] != b"ID3" or len(head) < 10:
+        return 0
+    size = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
+    return 10 + size + (10 if head[5] & 0x10 else 0)
+
+
+def only_id3_tags(path: str, head: bytes) -> bool:
+    """True when the file is an ID3v2 tag (from ``head``, its first bytes) with nothing after
+    it but zero padding and an ID3v1 tag: tags (title, pictures...) without audio.
+
+    A tag that claims to run past the end of the file counts too.
+    """
+    end = _id3_end(head)
+    if not end:
+        return False
+    try:
+        size = os.path.getsize(path)
+        if size - end > _MPEG_SCAN_BYTES:
+            return False
+        with open(path, "rb") as fh:
+            fh.seek(min(end, size))
+            rest = fh.read()
+    except OSError:
+        return False
+    if len(rest) >= 128 and rest[-128:-125] == b"TAG":
+        rest = rest[:-128]
+    return not rest.strip(b"\x00")
 
 
 def declared_pcm_frames(path: str, kind: str) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterable, Iterator
 
@@ -24,6 +25,16 @@ def _not_audio_reason(name: str) -> str:
     if os.path.basename(name).startswith("._"):
         return "macOS resource fork (._ file)"
     return NOT_AUDIO
+
+
+def _broken_link_reason(path: str) -> str:
+    """Why a link found in a folder leads to no file: a loop of links, or a missing target."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "link loop (the links lead back to each other, never to a file)"
+    return "dangling link (its target is missing)"
 
 
 def is_audio_name(name: str) -> bool:
@@ -52,7 +63,8 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
         Polled between folders; when it returns true the scan stops.
     on_skip : callable, optional
         ``on_skip(path, reason)`` for each path inside a folder that is left out, with the
-        reason in plain words: a macOS resource fork, a dangling link, a link to a folder
+        reason in plain words: a macOS resource fork, a dangling link, a loop of links, a
+        link to a folder
         (not followed, it could loop), a hidden folder, a file reached twice, a file that is
         not audio, and a file named explicitly that is not audio.
     """
@@ -90,7 +102,7 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
                         continue
                     k = _key(full)
                     if k is None:
-                        skip(full, "dangling link (its target is missing)")
+                        skip(full, _broken_link_reason(full))
                         continue
                     if k in seen:
                         skip(full, "the same file as one found earlier")

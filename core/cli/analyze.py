@@ -199,7 +199,7 @@ class _Reporter:
                 bits.append(str(r.note))
             return (f"done      {printable(job.path)} ({', '.join(bits)}; "
                     f"{job.elapsed():.1f} s)")
-        return f"{job.state.value:<9} {printable(job.path)}: {job.error}"
+        return f"{job.state.value:<9} {printable(job.path)}: {printable(job.error)}"
 
 
 def _finite(value) -> bool:

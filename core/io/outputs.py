@@ -61,13 +61,21 @@ class OutputError(SongCalError):
         super().__init__(f"{option} {printable(self.path)}: {reason}")
 
 
+#: Control characters (C0, DEL, C1) mapped to their backslash escapes (``\\n``, ``\\x1b``).
+_CONTROL_ESCAPES = {i: chr(i).encode("unicode_escape").decode("ascii")
+                    for i in (*range(0x20), *range(0x7F, 0xA0))}
+
+
 def printable(text) -> str:
     """``text`` with anything a strict UTF-8 terminal cannot show escaped (``\\udcff``).
 
     File names that are not valid UTF-8 reach Python as lone surrogates; printing them as
-    they are raises ``UnicodeEncodeError`` on most terminals.
+    they are raises ``UnicodeEncodeError`` on most terminals.  Control characters are
+    escaped too (``\\n``, ``\\x1b``): a file name may hold a newline, which would split a
+    one-line message, or a terminal's escape sequence, which would act on the terminal.
     """
     text = os.fsdecode(text) if isinstance(text, bytes) else str(text)
+    text = text.translate(_CONTROL_ESCAPES)
     try:
         text.encode("utf-8")
         return text

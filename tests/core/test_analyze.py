@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 import scipy.signal
+import soundfile as sf
 
 from benchmarks.errorcases import chorale, clave_loop
 from benchmarks.synth import click_track, noise, render_song, silence
@@ -379,6 +380,22 @@ def test_invalid_float_samples_are_read_as_silence_with_a_note(tmp_path):
     r = analyze_file(tmp_path / "nan.wav")
     assert r.status == "done" and "2001 invalid samples" in r.note
     assert r.loudness_lufs is not None and math.isfinite(r.peak_dbfs)
+    assert abs(r.bpm - 110.0) <= 0.04 * 110.0
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize(("subtype", "value"), [("FLOAT", 1e30), ("DOUBLE", -1e300)])
+def test_absurd_float_samples_are_read_as_silence_with_a_note(tmp_path, subtype, value):
+    """Garbage in a float file (1e30 overflowed the spectra: +584 LUFS, overflow warnings on
+    the terminal; 1e300 was counted as infinite) is read as silence, like NaN."""
+    y = render_song(bpm=110.0, key=Key(7, "major"), seconds=12.0, sr=SR, seed=9)
+    y = y.astype(np.float64)
+    y[1000:2000] = value
+    sf.write(tmp_path / "garbage.wav", y, SR, subtype=subtype)
+    r = analyze_file(tmp_path / "garbage.wav")
+    assert r.status == "done" and "2000 invalid samples" in r.note
+    assert "beyond +120 dBFS" in r.note
+    assert -40.0 < r.loudness_lufs < 0.0 and r.peak_dbfs <= 0.1
     assert abs(r.bpm - 110.0) <= 0.04 * 110.0
 
 

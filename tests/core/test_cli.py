@@ -71,6 +71,25 @@ def test_analyze_writes_a_row_per_audio_file_and_exits_1_on_failures(deck, tmp_p
     assert done.startswith("done ") and " BPM, " in done and " LUFS" in done, done
 
 
+def test_a_file_name_with_control_characters_is_printed_on_one_line(tmp_path, capsys):
+    """A newline would split the song's line, an escape sequence would act on the terminal:
+    both are printed escaped; the CSV keeps the name as it is."""
+    d = tmp_path / "deck"
+    d.mkdir()
+    name = "new\nline \x1b[2J.wav"
+    write_audio(d / name, _click_song(120, 3.0), 22050)
+    (d / "bad\nname.wav").write_bytes(b"\x00" * 100)
+    out = tmp_path / "results.csv"
+    assert main(["analyze", str(d), "-o", str(out), "--workers", "1", "--no-store"]) == 1
+    printed = capsys.readouterr().out
+    assert "\x1b" not in printed
+    lines = printed.splitlines()
+    assert any(ln.startswith("done ") and ln.endswith("s)") and "new\\nline \\x1b[2J.wav" in ln
+               for ln in lines), lines
+    assert any(ln.startswith("failed ") and "bad\\nname.wav: " in ln for ln in lines), lines
+    assert {r["path"].rsplit("/", 1)[-1] for r in _read(out)} == {name, "bad\nname.wav"}
+
+
 def _plant_in_the_store(tmp_path, monkeypatch):
     """Analyze one song into a fresh store, then plant a marker (333 BPM) in its stored
     result: whether a later run reads the store shows in its CSV, however fast either run

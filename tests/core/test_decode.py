@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import struct
 
 import numpy as np
 import pytest
@@ -236,6 +238,33 @@ def test_jpeg_named_mp3_is_unsupported(tmp_path):
         probe(path)
 
 
+def _id3(*frames: tuple[bytes, bytes]) -> bytes:
+    """An ID3v2.3 tag holding ``frames`` (id, payload)."""
+    body = b"".join(fid + struct.pack(">I", len(data)) + b"\x00\x00" + data
+                    for fid, data in frames)
+    n = len(body)
+    return b"ID3\x03\x00\x00" + bytes((n >> s) & 0x7F for s in (21, 14, 7, 0)) + body
+
+
+@pytest.mark.parametrize("tail", [b"", bytes(2048), b"TAG" + bytes(125)])
+def test_mp3_holding_only_its_id3_tag_is_empty(tmp_path, tail):
+    # A title and a cover picture, then nothing (or padding, or an ID3v1 tag): no audio at
+    # all, which said "looks like MP3 audio ... its header or data is damaged".
+    picture = b"\x00image/jpeg\x00\x03\x00\xff\xd8\xff" + bytes(300_000)
+    path = tmp_path / "tags.mp3"
+    path.write_bytes(_id3((b"TIT2", b"\x03Intro"), (b"APIC", picture)) + tail)
+    with pytest.raises(EmptyFileError, match="only an ID3 tag") as err:
+        probe(path)
+    assert err.value.path == os.fspath(path)
+
+
+def test_mp3_with_an_id3_tag_and_damaged_data_is_still_corrupt(tmp_path):
+    path = tmp_path / "hurt.mp3"
+    path.write_bytes(_id3((b"TIT2", b"\x03Intro")) + np.random.default_rng(1).bytes(5000))
+    with pytest.raises(CorruptFileError):
+        probe(path)
+
+
 def test_binary_noise_named_mp3_is_not_decoded_into_noise(tmp_path):
     # Random bytes hold many 0xFF bytes FFmpeg's lenient MP3 probe could take for frames.
     path = tmp_path / "noise.mp3"
@@ -252,6 +281,22 @@ def test_sync_like_bytes_named_mp3_are_not_decoded_into_noise(tmp_path):
     path.write_bytes(b"\x00" + junk.tobytes())
     with pytest.raises(CorruptFileError):
         probe(path)
+
+
+@pytest.mark.parametrize(("tag", "bits"), [(0xFFFF, 16), (1, 0)])
+def test_wav_whose_codec_no_decoder_knows_is_unsupported(tmp_path, tag, bits):
+    # An unknown format tag, or PCM of 0 bits: libsndfile refuses it and FFmpeg finds an
+    # audio stream without a decoder (no codec context), which must not reach the caller
+    # as an AttributeError.
+    data = (tone(440.0, 1.0, SR) * 32767).astype("<i2").tobytes()
+    fmt = struct.pack("<HHIIHH", tag, 1, SR, 2 * SR, 2, bits)
+    body = (b"WAVEfmt " + struct.pack("<I", len(fmt)) + fmt + b"data"
+            + struct.pack("<I", len(data)) + data)
+    path = tmp_path / "odd.wav"
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    with pytest.raises(UnsupportedFormatError, match="no decoder reads its audio") as err:
+        probe(path)
+    assert err.value.path == os.fspath(path)
 
 
 @pytest.mark.parametrize(("ext", "subtype"), [("wav", "PCM_16"), ("wav", "FLOAT"),
@@ -292,6 +337,35 @@ def test_truncated_ogg_yields_the_part_present(tmp_path):
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     assert 0.5 * SR < len(_decode(path)) < 3.0 * SR
+
+
+def test_chained_ogg_whose_streams_differ_has_no_length_rather_than_a_wrong_one(tmp_path):
+    # Two OGG files joined (mono 22.05 kHz, then stereo 44.1 kHz): libsndfile gives its
+    # "length unknown" count (2**63 - 1 frames), which was taken for a length and reported
+    # as "cut short: its header announces 6971558606844:07.4".
+    first = write_audio(tmp_path / "a.ogg", tone(330.0, 2.0, 22050), 22050)
+    second = write_audio(tmp_path / "b.ogg", _signal(seconds=5.0), SR)
+    path = tmp_path / "chained.ogg"
+    path.write_bytes(first.read_bytes() + second.read_bytes())
+    info = probe(path)
+    assert info.frames is None and info.duration_s is None
+    assert (info.sample_rate, info.channels) == (22050, 1)
+    assert len(_decode(path, info=info)) >= round(2.0 * 22050)
+
+
+def test_mpeg_stream_whose_rate_and_channels_change_is_read_to_its_end(tmp_path):
+    # Two MP2 files joined: 22.05 kHz mono, then 44.1 kHz stereo.  FFmpeg's resampler
+    # refused the first frame unlike its first ("Frame does not match AudioResampler
+    # setup", reported as damage); every part is converted to the rate and channels probed.
+    first = write_audio(tmp_path / "a.mp2", tone(330.0, 2.0, 22050), 22050)
+    second = write_audio(tmp_path / "b.mp2", _signal(seconds=2.0), SR)
+    path = tmp_path / "joined.mp2"
+    path.write_bytes(first.read_bytes() + second.read_bytes())
+    info = probe(path)  # FFmpeg's probe may take either part's rate and channels
+    rate = info.sample_rate
+    got = _decode(path, info=info, block_seconds=0.5)
+    assert got.shape[1] == info.channels and abs(len(got) - 4.0 * rate) < 0.1 * rate
+    assert np.abs(got[: rate]).max() > 0.3 and np.abs(got[-rate:]).max() > 0.3  # both parts
 
 
 def test_truncated_m4a_is_corrupt(tmp_path):
@@ -343,6 +417,22 @@ def test_damaged_flac_data_raises_with_position(tmp_path):
         list(stream(path, block_seconds=0.5))
 
 
+@pytest.mark.parametrize("ext", ["flac", "mp3"])
+def test_damage_in_a_long_block_is_placed_where_it_is(tmp_path, ext):
+    # One 30 s block holds the whole 6 s song: its failed read used to be reported at the
+    # block's start (0:00.0), and libsndfile's "Unspecified internal error." said nothing.
+    path = write_audio(tmp_path / f"hurt.{ext}", _signal(seconds=6.0), SR)
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 4000] = bytes(4000)
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptFileError, match="damaged at") as err:
+        list(stream(path, block_seconds=30.0))
+    at = float(re.search(r"damaged at \d+:\d+\.\d \((\d+\.\d) s\)", err.value.reason)[1])
+    assert 2.0 <= at <= 4.0, err.value.reason
+    assert "internal error" not in err.value.reason
+
+
 def test_missing_file_is_unreadable(tmp_path):
     with pytest.raises(UnreadableFileError, match="does not exist"):
         probe(tmp_path / "nothing.wav")
@@ -360,6 +450,13 @@ def test_dangling_link_is_unreadable(tmp_path):
     link.symlink_to(tmp_path / "deleted.flac")
     with pytest.raises(UnreadableFileError, match="no longer exists"):
         probe(link)
+
+
+def test_loop_of_links_is_unreadable_as_a_loop(tmp_path):
+    os.symlink(tmp_path / "b.wav", tmp_path / "a.wav")
+    os.symlink(tmp_path / "a.wav", tmp_path / "b.wav")
+    with pytest.raises(UnreadableFileError, match="loop of links"):
+        probe(tmp_path / "a.wav")
 
 
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,

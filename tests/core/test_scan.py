@@ -39,3 +39,14 @@ def test_a_file_named_explicitly_that_is_not_audio_is_skipped_with_its_reason(tm
                        on_skip=lambda path, why: skipped.append((path, why)))
     assert found == [str(tmp_path / "song.wv")]
     assert skipped == [(str(notes), "not an audio file")]
+
+
+def test_a_loop_of_links_is_skipped_as_a_loop_not_as_a_dangling_link(tmp_path):
+    os.symlink(tmp_path / "b.wav", tmp_path / "a.wav")
+    os.symlink(tmp_path / "a.wav", tmp_path / "b.wav")
+    os.symlink(tmp_path / "nowhere.wav", tmp_path / "c.wav")
+    skipped = {}
+    assert scan_paths([tmp_path], on_skip=lambda p, why: skipped.update({p: why})) == []
+    assert skipped[str(tmp_path / "a.wav")].startswith("link loop")
+    assert skipped[str(tmp_path / "b.wav")].startswith("link loop")
+    assert skipped[str(tmp_path / "c.wav")] == "dangling link (its target is missing)"
