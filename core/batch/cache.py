@@ -4,7 +4,10 @@ A song's cache key is a fingerprint of its *content* (:func:`content_fingerprint
 of the file size and every byte) together with the settings that change results.  Every
 byte counts: two songs of the same length whose first and last seconds are alike (silence
 before and after, the same intro) are different songs, and a file edited in its middle is
-another file.  It is taken before the analysis and again after it:
+another file.  It is taken before the analysis and again after it (where the file's device,
+inode, size and modification and change times are as they were, and it was not written in
+the two seconds before it was first looked at, the content is the same and is not read
+again):
 
 - same content, same settings: the stored result is used, whatever the file is called now
   or where it moved; its title and artist are read again from the tags and the name, so a
@@ -23,6 +26,7 @@ import hashlib
 import logging
 import os
 import stat
+import time
 from typing import TYPE_CHECKING
 
 from core.errors import AnalysisCancelled, AudioFileError
@@ -80,6 +84,37 @@ def content_fingerprint(path) -> str | None:
         os.close(fd)
 
 
+#: A file last written this close (ns) to the moment it was first looked at may still change
+#: within the same tick of the file system's clock, unseen by its timestamps.
+_RACY_NS = 2_000_000_000
+
+
+def _file_state(path) -> tuple | None:
+    """What the file system says of a file's identity and last change (device, inode, size,
+    modification and change times in ns), with the moment it was read; None when it cannot
+    be read."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns), time.time_ns()
+
+
+def _unchanged_since(state, path) -> bool:
+    """Whether ``path`` is, by its timestamps, the file ``state`` (:func:`_file_state`)
+    described, so that its content fingerprint then still holds.  Any write changes the
+    change time, which no program can set back; a file written shortly before ``state`` was
+    taken is never trusted this way (a second write within the clock's tick would leave
+    its times as they were)."""
+    if state is None:
+        return False
+    now = _file_state(path)
+    if now is None or now[0] != state[0]:
+        return False
+    _dev, _ino, _size, mtime, ctime = state[0]
+    return state[1] - max(mtime, ctime) > _RACY_NS
+
+
 def stored_result(store: ResultStore, path: str, fingerprint: str, settings_fp: str):
     """The stored result of a file whose content has ``fingerprint``, named and titled as
     the file is now (tags and name read again), or None; counts the hit in
@@ -117,6 +152,7 @@ def cached(analyze: AnalyzeFn, store: ResultStore, *,
     def run(path, *, settings, progress=None, should_cancel=None):
         path = os.fspath(path)
         settings_fp = settings.fingerprint()
+        state = _file_state(path)
         before = content_fingerprint(path)
         if before is None:  # not a readable regular file: the analyzer says why
             return analyze(path, settings=settings, progress=progress,
@@ -139,10 +175,12 @@ def cached(analyze: AnalyzeFn, store: ResultStore, *,
                     store.stats.changed += 1
                     log.warning("%s changed while it was analyzed; analyzing it again",
                                 path)
-                    before = after
+                    before, state = after, None
                     continue
                 raise
-            after = content_fingerprint(path)
+            # Hashing every byte again is needed only when the file's times say it may have
+            # changed since it was hashed.
+            after = before if _unchanged_since(state, path) else content_fingerprint(path)
             if after == before:
                 done = store.save(result, settings_fp, after)
                 if store.healthy:
@@ -154,7 +192,7 @@ def cached(analyze: AnalyzeFn, store: ResultStore, *,
                             path)
                 return result
             log.warning("%s changed while it was analyzed; analyzing it again", path)
-            before = after
+            before, state = after, None
         raise AudioFileError(path, "the file changed while it was analyzed, twice (is it "
                                    "still being written?); no result was kept")
 

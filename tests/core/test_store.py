@@ -187,6 +187,53 @@ def test_file_that_keeps_changing_fails_plainly(tmp_path, store):
     assert len(fake.calls) == 2
 
 
+def _count_fingerprints(monkeypatch):
+    from core.batch import cache
+
+    reads = []
+
+    def counting(path):
+        reads.append(path)
+        return fingerprint(path)
+
+    fingerprint = cache.content_fingerprint
+    monkeypatch.setattr(cache, "content_fingerprint", counting)
+    return reads
+
+
+def test_settled_file_is_read_once_per_analysis(tmp_path, store, monkeypatch):
+    """A file not written since well before its analysis began, and left alone, is hashed
+    once; one replaced meanwhile (another inode) is hashed again, caught and run again."""
+    from core.batch import cache
+
+    monkeypatch.setattr(cache, "_RACY_NS", 0)  # every file counts as settled
+    reads = _count_fingerprints(monkeypatch)
+    a = _song(tmp_path / "song.wav", freq=440.0)
+    fake = CountingAnalyzer()
+    run = cached(fake, store)
+    run(str(a), settings=SETTINGS)
+    assert len(reads) == 1 and len(fake.calls) == 1 and store.stats.changed == 0
+    run(str(a), settings=SETTINGS)
+    assert len(fake.calls) == 1  # stored under the fingerprint read before the analysis
+
+    b = _song(tmp_path / "b.wav", freq=550.0, seconds=2.0)
+    c = _song(tmp_path / "c.wav", freq=660.0)
+    reads.clear()
+    fake.before_return = lambda path: os.path.exists(b) and os.replace(b, path)
+    result = cached(fake, store)(str(c), settings=SETTINGS)
+    assert store.stats.changed == 1 and len(reads) == 3
+    assert result.bpm == float(os.path.getsize(c) % 1000)
+
+
+def test_freshly_written_file_is_hashed_again_after_its_analysis(tmp_path, store, monkeypatch):
+    """Its timestamps cannot vouch for it: a second write within the file system's clock
+    tick would leave them as they were."""
+    reads = _count_fingerprints(monkeypatch)
+    a = _song(tmp_path / "song.wav")
+    cached(CountingAnalyzer(), store)(str(a), settings=SETTINGS)
+    assert len(reads) == 2 and store.stats.changed == 0
+
+
 def test_corrupt_row_is_dropped_and_the_song_analyzed_again(tmp_path, store):
     a = _song(tmp_path / "a.wav")
     fake = CountingAnalyzer()
