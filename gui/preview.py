@@ -29,7 +29,8 @@ EXCERPT_S = 20.0
 
 def read_excerpt(path, *, seconds: float = EXCERPT_S) -> tuple[np.ndarray, int]:
     """``seconds`` of a song from a quarter into it (at most 30 s in), as float32 frames
-    (at most two channels) and the sample rate (Hz).
+    (at most two channels, within full scale: NaN and infinite samples are silence) and the
+    sample rate (Hz).
 
     Parameters
     ----------
@@ -65,6 +66,9 @@ def read_excerpt(path, *, seconds: float = EXCERPT_S) -> tuple[np.ndarray, int]:
         if have >= want:
             break
     frames = np.concatenate(parts)[:want] if parts else np.zeros((0, 1), np.float32)
+    # A damaged float file can hold NaN or samples far past full scale: never send those to
+    # the speakers.  Invalid samples are silence and the rest is held within full scale.
+    frames = np.clip(np.nan_to_num(frames, nan=0.0, posinf=0.0, neginf=0.0), -1.0, 1.0)
     return np.ascontiguousarray(frames, dtype=np.float32), int(info.sample_rate)
 
 

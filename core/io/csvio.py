@@ -22,6 +22,7 @@ import math
 import numbers
 import os
 import re
+import stat
 import sys
 import tempfile
 
@@ -73,15 +74,39 @@ def _current_umask() -> int:
     return mask
 
 
+def _mode_for(path: str) -> int:
+    """Permission bits for a file written to ``path``: those of the file it replaces (a
+    sheet the user made read-only for others stays so), else those a plain open() gives."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return 0o666 & ~_current_umask()
+
+
+def _sync_folder(folder: str) -> None:
+    """Make a rename in ``folder`` durable (where the system can open folders)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temporary file, fsync, rename)."""
+    """Write ``data`` to ``path`` atomically (temporary file, fsync, rename, fsync of the
+    folder); a file replaced keeps its permission bits."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".songcal-", suffix=".tmp", dir=folder)
     try:
-        # mkstemp makes the file private (0600); give it the mode a plain open() would.
-        os.chmod(tmp, 0o666 & ~_current_umask())
+        # mkstemp makes the file private (0600)
+        os.chmod(tmp, _mode_for(path))
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -91,6 +116,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    _sync_folder(folder)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str, *, bom: bool = False) -> None:

@@ -55,6 +55,20 @@ def test_written_file_gets_the_usual_permissions(tmp_path):
     assert (tmp_path / "p.csv").stat().st_mode & 0o777 == 0o644
 
 
+
+def test_replaced_file_keeps_its_permissions(tmp_path):
+    """An export written over a file the user made private (or read-only for others) keeps
+    that file's mode; the umask applies to new files only."""
+    target = tmp_path / "p.csv"
+    target.write_text("old\n")
+    target.chmod(0o600)
+    old = os.umask(0o022)
+    try:
+        write_csv(target, ["a"], [{"a": 1}])
+    finally:
+        os.umask(old)
+    assert target.stat().st_mode & 0o777 == 0o600 and "old" not in target.read_text()
+
 # -- every cell a spreadsheet reads is neutralized: header and provenance too -----------------
 
 DANGEROUS = ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"]
@@ -196,12 +210,14 @@ def test_the_temporary_file_is_hidden_beside_the_target(tmp_path, monkeypatch):
     real_fsync = os.fsync
 
     def spying_fsync(fd):
-        seen.extend(os.listdir(tmp_path))
+        seen.append(sorted(os.listdir(tmp_path)))
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", spying_fsync)
     atomic_write_bytes(tmp_path / "t.csv", b"x")
-    assert len(seen) == 1 and seen[0].startswith(".songcal-") and seen[0].endswith(".tmp")
+    # the data is synced under the hidden name, then the folder once it is renamed
+    (tmp,), renamed = seen
+    assert tmp.startswith(".songcal-") and tmp.endswith(".tmp") and renamed == ["t.csv"]
     assert os.listdir(tmp_path) == ["t.csv"]
 
 

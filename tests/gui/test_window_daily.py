@@ -697,6 +697,25 @@ def test_read_excerpt_starts_a_quarter_in(tmp_path):
     assert frames[0, 0] == pytest.approx(0.10)  # 10 s in: a quarter of 40 s
 
 
+
+def test_read_excerpt_never_plays_damage_loud(tmp_path):
+    """A float file holding NaN, infinity or samples far past full scale previews as
+    silence where it is invalid and within full scale elsewhere."""
+    import soundfile as sf
+
+    from gui.preview import read_excerpt
+
+    sr = 8000
+    y = np.full((8 * sr, 1), 0.5, np.float32)
+    y[2 * sr :: 7] = np.nan
+    y[2 * sr + 1 :: 7] = np.inf
+    y[2 * sr + 2 :: 7] = 1e30
+    y[2 * sr + 3 :: 7] = -3.0
+    sf.write(tmp_path / "bad.wav", y, sr, subtype="FLOAT")
+    frames, _ = read_excerpt(tmp_path / "bad.wav", seconds=4.0)
+    assert np.isfinite(frames).all() and np.abs(frames).max() <= 1.0
+    assert (frames == 0.5).any() and (frames == 0.0).any()
+
 def test_analyzing_in_the_tempo_range_the_calibration_offers(qtbot, make_window, fast_settings):
     fake = FakeAnalyzer()
     w = make_window(fast_settings, fake)
