@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from core.errors import ReferenceSheetError
 from core.io.csvio import unneutralize
 from core.io.inputs import MAX_SHEET_BYTES, InputFileError, read_regular_file
-from core.io.keynotation import Key, from_camelot, parse_key
+from core.io.keynotation import Key, from_camelot, parse_mode, read_key
 
 __all__ = [
     "REFERENCE_DESCRIPTORS",
@@ -472,20 +472,27 @@ def _row_key(record, line_no, columns, header, cell):
     raw = cell(record, "key").strip()
     mode = cell(record, "mode").strip() or None
     if raw and raw.lower() not in _MISSING:
-        key = parse_key(raw, mode)
-        if key is None and raw.lstrip("-").replace(".", "", 1).isdigit():
-            if float(raw) == -1:  # API sheets: -1 means "no key detected"
+        key, reason = read_key(raw, mode)
+        if raw.lstrip("-").replace(".", "", 1).isdigit():  # a pitch class (API sheets)
+            if key is None and float(raw) == -1:  # -1 means "no key detected"
                 return None, None
-            return None, BadRow(line_no, header[columns["key"]], raw,
-                                "pitch class must be 0-11 (or -1 for unknown)")
+            if key is None:
+                return None, BadRow(line_no, header[columns["key"]], raw,
+                                    "pitch class must be 0-11 (or -1 for unknown)")
+            if parse_mode(mode) is None:
+                what = "no Mode column" if "mode" not in columns else "its Mode cell is not 1 or 0"
+                return None, BadRow(line_no, header[columns["key"]], raw,
+                                    f"a pitch class needs a mode (1 major, 0 minor); {what}")
         if key is None:
-            return None, BadRow(line_no, header[columns["key"]], raw, "not a key")
+            return None, BadRow(line_no, header[columns["key"]], raw, reason or "not a key")
         return key, None
     cam = cell(record, "camelot").strip()
     if cam and cam.lower() not in _MISSING:
-        key = from_camelot(cam) or parse_key(cam)
+        key, reason = read_key(cam)
+        key = from_camelot(cam) or key
         if key is None:
-            return None, BadRow(line_no, header[columns["camelot"]], cam, "not a Camelot code")
+            return None, BadRow(line_no, header[columns["camelot"]], cam,
+                                reason if reason != "not a key" else "not a Camelot code")
         return key, None
     return None, None
 

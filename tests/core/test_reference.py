@@ -327,3 +327,29 @@ def test_german_and_french_headers_with_accents_are_recognized():
     assert french.columns == {"title": "Titre", "artist": "Artiste", "key": "Tonalité",
                               "energy": "Énergie"}
     assert french.rows[0].values == {"energy": pytest.approx(0.8)}
+
+
+def test_tool_key_notations_in_a_sheet_and_the_reason_of_an_ambiguous_key():
+    # Traktor's Open Key, Rekordbox's Camelot, German names; "C/Am" names two keys.
+    text = ("Title\tArtist\tBPM\tKey\nA\tX\t128.00\t1m\nB\tX\t120.00\t11d\n"
+            "C\tX\t100.00\tFis-Moll\nD\tX\t90.00\tC/Am\nE\tX\t90.00\tB-Dur\n")
+    sheet = parse_reference_text(text)
+    assert [r.key for r in sheet.rows] == [Key(9, "minor"), Key(10, "major"), Key(6, "minor"),
+                                           None, None]
+    reasons = {b.value: b.reason for b in sheet.bad_cells}
+    assert "two different keys" in reasons["C/Am"] and "B flat in German" in reasons["B-Dur"]
+    cam = parse_reference_text("Song,Camelot\nA,1m\nB,C/Am\nC,x\n")
+    assert cam.rows[0].key == Key(9, "minor")
+    assert [b.reason for b in cam.bad_cells][1:] == ["not a Camelot code"]
+    assert "two different keys" in cam.bad_cells[0].reason
+
+
+def test_a_pitch_class_without_a_mode_is_left_out_not_read_as_major():
+    sheet = parse_reference_text("Title,BPM,Key\nA,120,5\nB,121,-1\nC,122,F\n")
+    assert [r.key for r in sheet.rows] == [None, None, Key(5, "major")]
+    assert [(b.row, b.value) for b in sheet.bad_cells] == [(2, "5")]
+    assert "needs a mode" in sheet.bad_cells[0].reason
+    assert "no Mode column" in sheet.bad_cells[0].reason
+    odd = parse_reference_text("Title,Key,Mode\nA,5,\nB,7,x\nC,9,0\n")
+    assert [r.key for r in odd.rows] == [None, None, Key(9, "minor")]
+    assert all("Mode cell" in b.reason for b in odd.bad_cells)
