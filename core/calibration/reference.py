@@ -16,7 +16,10 @@ spreadsheet's own.
 
 The delimiter (``,`` ``;`` tab ``|``), the encoding (UTF-8 with or without a byte-order mark,
 UTF-16 with one, else Windows-1252 / Latin-1) and the scale of each 0-1 descriptor column
-(0-100 percentages are divided by 100) are detected.
+(0-100 percentages are divided by 100) are detected; a 0-1 descriptor column of whole
+numbers 1-10 only (Mixed In Key's energy level, or low percentages: they cannot be told
+apart) is left out with a warning.  ``128,5`` has a decimal comma and ``12,345,678``
+thousands separators; ``1,234``, which could be either, is a bad cell.
 
 Every cell is checked on its own.  A cell that cannot be read (not a number, not a key) or
 holds a value out of any plausible range (:data:`CELL_RANGES`: a tempo of -120 or 1e308
@@ -268,14 +271,26 @@ def _detect_delimiter(text: str) -> str:
         return best if counts[best] else ","
 
 
+class _UnclearNumber(ValueError):
+    """A cell that reads as a number in two ways; its message says which."""
+
+
 def _number(cell: str) -> float | None:
-    """A numeric cell as float; None when empty; raises ValueError when unreadable."""
+    """A numeric cell as float; None when empty; raises ValueError when unreadable.
+
+    ``1,5`` is a decimal comma and ``12,345,678`` has thousands separators; ``1,234`` could
+    be either and is refused (:class:`_UnclearNumber`), as is any other unreadable cell.
+    """
     s = unneutralize(cell.strip()).replace("\u2212", "-")
     if s.lower() in _MISSING:
         return None
     percent = s.endswith("%")
     if percent:
         s = s[:-1].strip()
+    if re.fullmatch(r"[+-]?[1-9]\d{0,2},\d{3}", s):
+        raise _UnclearNumber("a thousands separator or a decimal comma? (write 1234 or 1.234)")
+    if re.fullmatch(r"[+-]?[1-9]\d{0,2}(,\d{3}){2,}", s):  # thousands separators
+        s = s.replace(",", "")
     if re.fullmatch(r"[+-]?\d+,\d+", s):  # decimal comma
         s = s.replace(",", ".")
     s = re.sub(r"(?i)\s*(db|lufs|bpm)$", "", s)
@@ -363,6 +378,9 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
             raw = cell(record, d)
             try:
                 v = _number(raw)
+            except _UnclearNumber as err:
+                bad_cells.append(BadRow(line_no, header[columns[d]], raw, str(err)))
+                continue
             except ValueError:
                 bad_cells.append(BadRow(line_no, header[columns[d]], raw, "not a number"))
                 continue
@@ -388,9 +406,20 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
             bad_cells.append(problem)
         rows.append(ReferenceRow(line_no, title, _text(cell(record, "artist")), {}, key))
         raw_values.append(values)
+    warnings = []
+    for d in [d for d in numeric if d in UNIT_DESCRIPTORS
+              and _levels_1_to_10([v[d] for v in raw_values if d in v])]:
+        warnings.append(f"column {header[columns[d]]!r} holds only whole numbers 1-10: a 1-10 "
+                        "level (as Mixed In Key writes energy) or percentages? Left out of the "
+                        "fit; write it on 0-1 or as percentages with decimals to use it")
+        numeric.remove(d)
+        del columns[d]
+        for v in raw_values:
+            v.pop(d, None)
     if not any(v for v in raw_values) and not any(r.key for r in rows):
         problems = bad_cells or bad
-        detail = f"; first problem: {problems[0]}" if problems else ""
+        detail = (f"; first problem: {problems[0]}" if problems
+                  else f"; {warnings[0]}" if warnings else "")
         raise ReferenceSheetError(name, ("no row could be read" if not rows else
                                          "no row holds a usable reference value") + detail)
 
@@ -401,7 +430,6 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         if d in UNIT_DESCRIPTORS and col and max(abs(x) for x in col) > 1.0 + 1e-9:
             scale = 0.01
         scales[d] = scale
-    warnings = []
     for d in numeric:
         col = [v[d] for v in raw_values if d in v]
         if d in UNIT_DESCRIPTORS and col and set(col) <= {0.0, 1.0} and len(col) > 1:
@@ -422,6 +450,13 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     return ReferenceSheet(name=name, sha256=sha256, encoding=encoding, delimiter=delimiter,
                           columns=named, scales=scales, rows=rows, bad_rows=bad, path=path,
                           warnings=warnings, bad_cells=bad_cells, extra=list(extra))
+
+
+def _levels_1_to_10(col: list[float]) -> bool:
+    """Whether a 0-1 descriptor's column holds only whole numbers 1-10 (three or more, not
+    all 1): a 1-10 level or low percentages, which cannot be told apart."""
+    return (len(col) >= 3 and max(col) > 1
+            and all(x == int(x) and 1 <= x <= 10 for x in col))
 
 
 def _roles(header: list[str]) -> dict[str, int]:

@@ -353,3 +353,31 @@ def test_a_pitch_class_without_a_mode_is_left_out_not_read_as_major():
     odd = parse_reference_text("Title,Key,Mode\nA,5,\nB,7,x\nC,9,0\n")
     assert [r.key for r in odd.rows] == [None, None, Key(9, "minor")]
     assert all("Mode cell" in b.reason for b in odd.bad_cells)
+
+
+def test_a_number_with_thousands_separators_is_read_and_one_that_reads_two_ways_is_listed():
+    sheet = parse_reference_text(
+        'Title,BPM,Streams,Energy\nA,"1,234","1,234,567",1\nB,"128,5","2,000,000","0,500"\n'
+        'C,"-1,000",3,"0,25"\nD,90,4,"1,5"\n')
+    assert [r.values.get("bpm") for r in sheet.rows] == [None, 128.5, None, 90.0]
+    assert [r.values["streams"] for r in sheet.rows] == [1234567.0, 2000000.0, 3.0, 4.0]
+    assert sheet.rows[1].values["energy"] == pytest.approx(0.005)  # 0,500 is a decimal
+    bad = {b.value: b.reason for b in sheet.bad_cells}
+    assert "thousands separator or a decimal comma" in bad["1,234"]
+    assert "thousands separator or a decimal comma" in bad["-1,000"]
+
+
+def test_a_0_1_column_of_whole_numbers_1_to_10_is_left_out_with_a_warning():
+    # Mixed In Key's energy level 1-10 was read as 1-10 % (0.06 for level 6).
+    text = "Artist,Title,Key,BPM,Energy\nX,A,8A,124,6\nX,B,9B,96,7\nX,C,9A,72,5\n"
+    sheet = parse_reference_text(text)
+    assert "energy" not in sheet.columns and "energy" not in sheet.descriptors
+    assert all("energy" not in r.values for r in sheet.rows)
+    assert sheet.rows[0].values == {"bpm": 124.0}
+    assert any("'Energy' holds only whole numbers 1-10" in w for w in sheet.warnings)
+    percent = parse_reference_text("Song,Energy\nA,6\nB,70\nC,5\n")
+    assert [r.values["energy"] for r in percent.rows] == pytest.approx([0.06, 0.7, 0.05])
+    low = parse_reference_text("Song,Acoustic\nA,0\nB,3\nC,5\n")  # a 0: percentages
+    assert [r.values["acousticness"] for r in low.rows] == pytest.approx([0.0, 0.03, 0.05])
+    with pytest.raises(ReferenceSheetError, match="no row holds a usable.*1-10"):
+        parse_reference_text("Song,Energy\nA,6\nB,7\nC,5\n")
