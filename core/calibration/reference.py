@@ -350,13 +350,13 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     if "title" not in columns:
         raise ReferenceSheetError(
             name, f"row {at + 1}: no title column (expected one of Song, Title, Track Name); "
-            f"header is {', '.join(header)}")
+            f"header is {_header_text(header)}")
     numeric = [d for d in REFERENCE_DESCRIPTORS if d in columns]
     extra = _extra_columns(header, records[at + 1:], columns)
     if not numeric and not extra and "key" not in columns and "camelot" not in columns:
         raise ReferenceSheetError(
             name, f"row {at + 1}: no reference value column (BPM/Tempo, Key, Camelot, Energy, Dance, "
-            f"Happy, Acoustic, Loud); header is {', '.join(header)}")
+            f"Happy, Acoustic, Loud); header is {_header_text(header)}")
 
     def cell(record, role):
         i = columns.get(role)
@@ -457,6 +457,13 @@ def _levels_1_to_10(col: list[float]) -> bool:
     all 1): a 1-10 level or low percentages, which cannot be told apart."""
     return (len(col) >= 3 and max(col) > 1
             and all(x == int(x) and 1 <= x <= 10 for x in col))
+
+
+def _header_text(header: list[str], limit: int = 200) -> str:
+    """The header for a message, cut to ``limit`` characters (the first line of a binary
+    file can be megabytes long)."""
+    text = ", ".join(header)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def _roles(header: list[str]) -> dict[str, int]:

@@ -381,3 +381,12 @@ def test_a_0_1_column_of_whole_numbers_1_to_10_is_left_out_with_a_warning():
     assert [r.values["acousticness"] for r in low.rows] == pytest.approx([0.0, 0.03, 0.05])
     with pytest.raises(ReferenceSheetError, match="no row holds a usable.*1-10"):
         parse_reference_text("Song,Energy\nA,6\nB,7\nC,5\n")
+
+
+def test_the_error_of_a_binary_file_without_nul_bytes_quotes_a_short_header(tmp_path):
+    junk = (bytes(range(0x80, 0x100)) + b",") * 2000  # one line of 514,000 bytes, no NUL
+    path = tmp_path / "junk.csv"
+    path.write_bytes(junk)
+    with pytest.raises(ReferenceSheetError, match="no title column") as err:
+        load_reference(path)
+    assert len(str(err.value)) < 400 and "characters)" in str(err.value)
