@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import math
 import os
 import re
@@ -87,6 +86,8 @@ _CELL_UNITS = {"bpm": " BPM", "loudness_lufs": " dB"}
 #: Cells listed one by one in the sheet's warnings; the rest are counted.
 _CELLS_IN_WARNINGS = 5
 _HEADER_SEARCH_ROWS = 10  # rows searched for the header (notes may stand above the table)
+_SNIFF_CHARS = 1 << 16  # characters the delimiter is guessed from
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 # Normalized header name -> role.  Headers are lower-cased with every run of
 # non-alphanumeric characters turned into one space ("Loud (Db)" -> "loud db").
@@ -259,7 +260,9 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
 
 
 def _detect_delimiter(text: str) -> str:
-    lines = [ln for ln in text.splitlines() if ln.strip()][:20]
+    # The first 64 KB hold the first 20 lines of any sheet worth sniffing; splitting the
+    # whole text would copy a large sheet once more.
+    lines = [ln for ln in text[:_SNIFF_CHARS].splitlines() if ln.strip()][:20]
     if not lines:
         return ","
     try:
@@ -333,7 +336,9 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         raise ReferenceSheetError(name, "the file holds NUL bytes: it is not a text CSV sheet "
                                         "(a spreadsheet file, or damaged)")
     delimiter = _detect_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # Lines cut from the text itself: io.StringIO would hold a second copy at four bytes a
+    # character (200 MB for a 50 MB sheet).
+    reader = csv.reader((m.group(0) for m in _LINE.finditer(text)), delimiter=delimiter)
     try:
         records = [r for r in reader]
     except csv.Error as err:
@@ -564,7 +569,8 @@ def load_reference(path: str | os.PathLike) -> ReferenceSheet:
         data = read_regular_file(path, max_bytes=MAX_SHEET_BYTES, what="reference sheet")
     except InputFileError as err:
         raise ReferenceSheetError(path, err.reason) from None
+    sha256 = hashlib.sha256(data).hexdigest()
     text, encoding = _decode(data, os.path.basename(path))
-    return parse_reference_text(text, name=os.path.basename(path),
-                                sha256=hashlib.sha256(data).hexdigest(), encoding=encoding,
-                                path=path)
+    del data  # the text is all that is needed now
+    return parse_reference_text(text, name=os.path.basename(path), sha256=sha256,
+                                encoding=encoding, path=path)
