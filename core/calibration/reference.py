@@ -515,33 +515,44 @@ def _extra_columns(header, records, columns) -> dict[str, int]:
 
 
 def _row_key(record, line_no, columns, header, cell):
-    """(key, problem) for one row: the key column (with mode), else the Camelot column."""
+    """(key, problem) for one row: the key column (with mode), else the Camelot column; a
+    key and a Camelot code that name different keys are both left out."""
     raw = cell(record, "key").strip()
-    mode = cell(record, "mode").strip() or None
-    if raw and raw.lower() not in _MISSING:
-        key, reason = read_key(raw, mode)
-        if raw.lstrip("-").replace(".", "", 1).isdigit():  # a pitch class (API sheets)
-            if key is None and float(raw) == -1:  # -1 means "no key detected"
-                return None, None
-            if key is None:
-                return None, BadRow(line_no, header[columns["key"]], raw,
-                                    "pitch class must be 0-11 (or -1 for unknown)")
-            if parse_mode(mode) is None:
-                what = "no Mode column" if "mode" not in columns else "its Mode cell is not 1 or 0"
-                return None, BadRow(line_no, header[columns["key"]], raw,
-                                    f"a pitch class needs a mode (1 major, 0 minor); {what}")
-        if key is None:
-            return None, BadRow(line_no, header[columns["key"]], raw, reason or "not a key")
-        return key, None
     cam = cell(record, "camelot").strip()
+    coded = None
     if cam and cam.lower() not in _MISSING:
-        key, reason = read_key(cam)
-        key = from_camelot(cam) or key
-        if key is None:
+        coded, reason = read_key(cam)
+        coded = from_camelot(cam) or coded
+        if coded is None and not (raw and raw.lower() not in _MISSING):
             return None, BadRow(line_no, header[columns["camelot"]], cam,
                                 reason if reason != "not a key" else "not a Camelot code")
-        return key, None
-    return None, None
+    if not raw or raw.lower() in _MISSING:
+        return coded, None
+    key, problem = _key_cell(raw, cell(record, "mode").strip() or None, line_no, columns,
+                             header)
+    if key is not None and coded is not None and key != coded:
+        return None, BadRow(line_no, header[columns["key"]], raw,
+                            f"{key.name} here, {coded.name} in column "
+                            f"{header[columns['camelot']]!r} ({cam}): which is right?")
+    return key, problem
+
+
+def _key_cell(raw, mode, line_no, columns, header):
+    """(key, problem) for a key cell that is not empty."""
+    key, reason = read_key(raw, mode)
+    if raw.lstrip("-").replace(".", "", 1).isdigit():  # a pitch class (API sheets)
+        if key is None and float(raw) == -1:  # -1 means "no key detected"
+            return None, None
+        if key is None:
+            return None, BadRow(line_no, header[columns["key"]], raw,
+                                "pitch class must be 0-11 (or -1 for unknown)")
+        if parse_mode(mode) is None:
+            what = "no Mode column" if "mode" not in columns else "its Mode cell is not 1 or 0"
+            return None, BadRow(line_no, header[columns["key"]], raw,
+                                f"a pitch class needs a mode (1 major, 0 minor); {what}")
+    if key is None:
+        return None, BadRow(line_no, header[columns["key"]], raw, reason or "not a key")
+    return key, None
 
 
 def load_reference(path: str | os.PathLike) -> ReferenceSheet:

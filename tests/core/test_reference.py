@@ -407,3 +407,14 @@ def test_a_large_sheet_is_parsed_without_copies_of_its_whole_text():
         tracemalloc.stop()
     assert len(sheet.rows) == 10000 and sheet.rows[-1].values == {"bpm": 90 + 9999 % 90}
     assert peak < 6 * len(text)
+
+
+def test_a_key_and_a_camelot_code_naming_different_keys_are_left_out():
+    # The Key column won silently over a Camelot code naming another key.
+    sheet = parse_reference_text("Song,Key,Camelot\nA,A Minor,8A\nB,G Major,10B\nC,,9A\n"
+                                 "D,E Minor,\nE,-,x\n")
+    assert [r.key for r in sheet.rows] == [Key(9, "minor"), None, Key(4, "minor"),
+                                           Key(4, "minor"), None]
+    bad = [(b.row, b.column, b.reason) for b in sheet.bad_cells]
+    assert bad[0][:2] == (3, "Key") and "G major here, D major in column 'Camelot'" in bad[0][2]
+    assert bad[1] == (6, "Camelot", "not a Camelot code")
