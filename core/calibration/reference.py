@@ -425,6 +425,9 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         problems = bad_cells or bad
         detail = (f"; first problem: {problems[0]}" if problems
                   else f"; {warnings[0]}" if warnings else "")
+        if not rows and not bad:
+            raise ReferenceSheetError(name, f"the sheet has a header (row {at + 1}: "
+                                            f"{_header_text(header)}) but no rows under it")
         raise ReferenceSheetError(name, ("no row could be read" if not rows else
                                          "no row holds a usable reference value") + detail)
 

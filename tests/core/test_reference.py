@@ -418,3 +418,12 @@ def test_a_key_and_a_camelot_code_naming_different_keys_are_left_out():
     bad = [(b.row, b.column, b.reason) for b in sheet.bad_cells]
     assert bad[0][:2] == (3, "Key") and "G major here, D major in column 'Camelot'" in bad[0][2]
     assert bad[1] == (6, "Camelot", "not a Camelot code")
+
+
+def test_a_sheet_with_only_its_header_says_so():
+    # It said "no row could be read", as if rows had been there and failed.
+    with pytest.raises(ReferenceSheetError,
+                       match=r"a header \(row 2: Title, Artist, BPM, Key\) but no rows under"):
+        parse_reference_text("\nTitle,Artist,BPM,Key\r\n,,,\r\n")
+    with pytest.raises(ReferenceSheetError, match="no row could be read; first problem: row 2"):
+        parse_reference_text("Title,BPM\n,120\n")
