@@ -8,11 +8,15 @@ Three shapes are recognized by their header names (any case, any punctuation):
   unknown) with ``Mode`` (1 major, 0 minor), descriptors on 0-1 and ``Loudness`` in dB;
 - plain truth sheets: ``title, artist, bpm, key``.
 
+A sheet without a title column may name its songs by file (``File name``, ``Path``,
+``Location``: Mixed In Key, DJ software): the title and artist are then read from the file
+name as for a song without tags (:func:`core.io.tags.identity_from_name`).
+
 Headers are compared with accents folded, and the German, French, Spanish and Italian words
 spreadsheet exports use are known too (``Titel; Künstler; Tonart``, ``Titre, Artiste``).  The
-header is the first of the sheet's first ten rows that names a title and one more known
-column, so a title line or notes above the table are skipped; row numbers in messages are the
-spreadsheet's own.
+header is the first of the sheet's first ten rows that names a title (or a file) and one
+more known column, so a title line or notes above the table are skipped; row numbers in
+messages are the spreadsheet's own.
 
 The delimiter (``,`` ``;`` tab ``|``), the encoding (UTF-8 with or without a byte-order mark,
 UTF-16 with one, else Windows-1252 / Latin-1) and the scale of each 0-1 descriptor column
@@ -49,6 +53,7 @@ from core.errors import ReferenceSheetError
 from core.io.csvio import unneutralize
 from core.io.inputs import MAX_SHEET_BYTES, InputFileError, read_regular_file
 from core.io.keynotation import Key, from_camelot, parse_mode, read_key
+from core.io.tags import identity_from_name
 
 __all__ = [
     "REFERENCE_DESCRIPTORS",
@@ -99,6 +104,8 @@ _HEADER_ROLES = {
     "artist": ("artist", "artists", "artist name", "artist names", "artist name s",
                "artist s", "performer", "artist s name", "kunstler", "kuenstler",
                "interpret", "artiste", "artista", "interprete"),
+    "file": ("file", "file name", "filename", "path", "file path", "filepath", "location",
+             "datei", "dateiname", "fichier", "nom du fichier", "archivo", "percorso"),
     "bpm": ("bpm", "tempo", "tempo bpm"),
     "key": ("key", "musical key", "key name", "tonart", "tonalite", "tonalidad", "tonalita"),
     "mode": ("mode",),
@@ -352,9 +359,10 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     at = _header_row(records, first)
     header = [h.strip() for h in records[at]]
     columns = _roles(header)
-    if "title" not in columns:
+    if "title" not in columns and "file" not in columns:
         raise ReferenceSheetError(
-            name, f"row {at + 1}: no title column (expected one of Song, Title, Track Name); "
+            name, f"row {at + 1}: no title column (expected one of Song, Title, Track Name, "
+            "or a file name column: File name, Path, Location); "
             f"header is {_header_text(header)}")
     numeric = [d for d in REFERENCE_DESCRIPTORS if d in columns]
     extra = _extra_columns(header, records[at + 1:], columns)
@@ -374,9 +382,14 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     for line_no, record in enumerate(records[at + 1:], start=at + 2):
         if not any(c.strip() for c in record):
             continue
-        title = _text(cell(record, "title"))
+        title, artist = _text(cell(record, "title")), _text(cell(record, "artist"))
+        if "title" not in columns:  # songs named by file
+            title, named = identity_from_name(_text(cell(record, "file")).replace("\\", "/"))
+            artist = artist or named
         if not title:
-            bad.append(BadRow(line_no, header[columns["title"]], "", "empty title"))
+            what = "title" if "title" in columns else "file name"
+            bad.append(BadRow(line_no, header[columns.get("title", columns.get("file"))], "",
+                              f"empty {what}"))
             continue
         values = {}
         for d in numeric:
@@ -409,7 +422,7 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         key, problem = _row_key(record, line_no, columns, header, cell)
         if problem is not None:
             bad_cells.append(problem)
-        rows.append(ReferenceRow(line_no, title, _text(cell(record, "artist")), {}, key))
+        rows.append(ReferenceRow(line_no, title, artist, {}, key))
         raw_values.append(values)
     warnings = []
     for d in [d for d in numeric if d in UNIT_DESCRIPTORS
@@ -485,12 +498,12 @@ def _roles(header: list[str]) -> dict[str, int]:
 
 
 def _header_row(records: list[list[str]], first: int) -> int:
-    """Index of the header: the first of the sheet's first rows that names a title column and
-    one more known column (a title line or notes above the table are skipped); else the
+    """Index of the header: the first of the sheet's first rows that names a title (or file)
+    column and one more known column (a title line or notes above the table are skipped); else the
     first non-empty row."""
     for i in range(first, min(len(records), first + _HEADER_SEARCH_ROWS)):
         roles = _roles([h.strip() for h in records[i]])
-        if "title" in roles and len(roles) >= 2:
+        if ("title" in roles or "file" in roles) and len(roles) >= 2:
             return i
     return first
 

@@ -427,3 +427,22 @@ def test_a_sheet_with_only_its_header_says_so():
         parse_reference_text("\nTitle,Artist,BPM,Key\r\n,,,\r\n")
     with pytest.raises(ReferenceSheetError, match="no row could be read; first problem: row 2"):
         parse_reference_text("Title,BPM\n,120\n")
+
+
+def test_a_sheet_naming_its_songs_by_file_reads_title_and_artist_from_the_file_name():
+    # Mixed In Key and DJ software name songs by file; such sheets were refused.
+    text = ("Collection name,File name,Key,BPM\n"
+            "Demo,001_Nova Lights_Midnight Drive.mp3,8A,124.00\n"
+            "Demo,C:\\Music\\Kesta - Slow Burn.mp3,9A,72.00\n"
+            "Demo,,8B,110\n")
+    sheet = parse_reference_text(text)
+    assert sheet.columns["file"] == "File name"
+    assert [(r.title, r.artist, r.key) for r in sheet.rows] == [
+        ("Midnight Drive", "Nova Lights", Key(9, "minor")),
+        ("Slow Burn", "Kesta", Key(4, "minor"))]
+    assert [(b.row, b.column, b.reason) for b in sheet.bad_rows] == [
+        (4, "File name", "empty file name")]
+    both = parse_reference_text("title,artist,bpm,path\nReal Title,Someone,120,x/A - B.wav\n")
+    assert (both.rows[0].title, both.rows[0].artist) == ("Real Title", "Someone")
+    with pytest.raises(ReferenceSheetError, match="or a file name column"):
+        parse_reference_text("bpm,key\n120,C\n")
