@@ -8,15 +8,22 @@ Three shapes are recognized by their header names (any case, any punctuation):
   unknown) with ``Mode`` (1 major, 0 minor), descriptors on 0-1 and ``Loudness`` in dB;
 - plain truth sheets: ``title, artist, bpm, key``.
 
+A sheet without a title column may name its songs by file (``File name``, ``Path``,
+``Location``: Mixed In Key, DJ software): the title and artist are then read from the file
+name as for a song without tags (:func:`core.io.tags.identity_from_name`).
+
 Headers are compared with accents folded, and the German, French, Spanish and Italian words
 spreadsheet exports use are known too (``Titel; Künstler; Tonart``, ``Titre, Artiste``).  The
-header is the first of the sheet's first ten rows that names a title and one more known
-column, so a title line or notes above the table are skipped; row numbers in messages are the
-spreadsheet's own.
+header is the first of the sheet's first ten rows that names a title (or a file) and one
+more known column, so a title line or notes above the table are skipped; row numbers in
+messages are the spreadsheet's own.
 
 The delimiter (``,`` ``;`` tab ``|``), the encoding (UTF-8 with or without a byte-order mark,
 UTF-16 with one, else Windows-1252 / Latin-1) and the scale of each 0-1 descriptor column
-(0-100 percentages are divided by 100) are detected.
+(0-100 percentages are divided by 100) are detected; a 0-1 descriptor column of whole
+numbers 1-10 only (Mixed In Key's energy level, or low percentages: they cannot be told
+apart) is left out with a warning.  ``128,5`` has a decimal comma and ``12,345,678``
+thousands separators; ``1,234``, which could be either, is a bad cell.
 
 Every cell is checked on its own.  A cell that cannot be read (not a number, not a key) or
 holds a value out of any plausible range (:data:`CELL_RANGES`: a tempo of -120 or 1e308
@@ -36,7 +43,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import math
 import os
 import re
@@ -46,7 +52,8 @@ from dataclasses import dataclass, field
 from core.errors import ReferenceSheetError
 from core.io.csvio import unneutralize
 from core.io.inputs import MAX_SHEET_BYTES, InputFileError, read_regular_file
-from core.io.keynotation import Key, from_camelot, parse_key
+from core.io.keynotation import Key, from_camelot, parse_mode, read_key
+from core.io.tags import identity_from_name
 
 __all__ = [
     "REFERENCE_DESCRIPTORS",
@@ -84,6 +91,8 @@ _CELL_UNITS = {"bpm": " BPM", "loudness_lufs": " dB"}
 #: Cells listed one by one in the sheet's warnings; the rest are counted.
 _CELLS_IN_WARNINGS = 5
 _HEADER_SEARCH_ROWS = 10  # rows searched for the header (notes may stand above the table)
+_SNIFF_CHARS = 1 << 16  # characters the delimiter is guessed from
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 # Normalized header name -> role.  Headers are lower-cased with every run of
 # non-alphanumeric characters turned into one space ("Loud (Db)" -> "loud db").
@@ -95,6 +104,8 @@ _HEADER_ROLES = {
     "artist": ("artist", "artists", "artist name", "artist names", "artist name s",
                "artist s", "performer", "artist s name", "kunstler", "kuenstler",
                "interpret", "artiste", "artista", "interprete"),
+    "file": ("file", "file name", "filename", "path", "file path", "filepath", "location",
+             "datei", "dateiname", "fichier", "nom du fichier", "archivo", "percorso"),
     "bpm": ("bpm", "tempo", "tempo bpm"),
     "key": ("key", "musical key", "key name", "tonart", "tonalite", "tonalidad", "tonalita"),
     "mode": ("mode",),
@@ -256,7 +267,9 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
 
 
 def _detect_delimiter(text: str) -> str:
-    lines = [ln for ln in text.splitlines() if ln.strip()][:20]
+    # The first 64 KB hold the first 20 lines of any sheet worth sniffing; splitting the
+    # whole text would copy a large sheet once more.
+    lines = [ln for ln in text[:_SNIFF_CHARS].splitlines() if ln.strip()][:20]
     if not lines:
         return ","
     try:
@@ -268,14 +281,26 @@ def _detect_delimiter(text: str) -> str:
         return best if counts[best] else ","
 
 
+class _UnclearNumber(ValueError):
+    """A cell that reads as a number in two ways; its message says which."""
+
+
 def _number(cell: str) -> float | None:
-    """A numeric cell as float; None when empty; raises ValueError when unreadable."""
+    """A numeric cell as float; None when empty; raises ValueError when unreadable.
+
+    ``1,5`` is a decimal comma and ``12,345,678`` has thousands separators; ``1,234`` could
+    be either and is refused (:class:`_UnclearNumber`), as is any other unreadable cell.
+    """
     s = unneutralize(cell.strip()).replace("\u2212", "-")
     if s.lower() in _MISSING:
         return None
     percent = s.endswith("%")
     if percent:
         s = s[:-1].strip()
+    if re.fullmatch(r"[+-]?[1-9]\d{0,2},\d{3}", s):
+        raise _UnclearNumber("a thousands separator or a decimal comma? (write 1234 or 1.234)")
+    if re.fullmatch(r"[+-]?[1-9]\d{0,2}(,\d{3}){2,}", s):  # thousands separators
+        s = s.replace(",", "")
     if re.fullmatch(r"[+-]?\d+,\d+", s):  # decimal comma
         s = s.replace(",", ".")
     s = re.sub(r"(?i)\s*(db|lufs|bpm)$", "", s)
@@ -318,7 +343,9 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         raise ReferenceSheetError(name, "the file holds NUL bytes: it is not a text CSV sheet "
                                         "(a spreadsheet file, or damaged)")
     delimiter = _detect_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # Lines cut from the text itself: io.StringIO would hold a second copy at four bytes a
+    # character (200 MB for a 50 MB sheet).
+    reader = csv.reader((m.group(0) for m in _LINE.finditer(text)), delimiter=delimiter)
     try:
         records = [r for r in reader]
     except csv.Error as err:
@@ -332,16 +359,17 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     at = _header_row(records, first)
     header = [h.strip() for h in records[at]]
     columns = _roles(header)
-    if "title" not in columns:
+    if "title" not in columns and "file" not in columns:
         raise ReferenceSheetError(
-            name, f"row {at + 1}: no title column (expected one of Song, Title, Track Name); "
-            f"header is {', '.join(header)}")
+            name, f"row {at + 1}: no title column (expected one of Song, Title, Track Name, "
+            "or a file name column: File name, Path, Location); "
+            f"header is {_header_text(header)}")
     numeric = [d for d in REFERENCE_DESCRIPTORS if d in columns]
     extra = _extra_columns(header, records[at + 1:], columns)
     if not numeric and not extra and "key" not in columns and "camelot" not in columns:
         raise ReferenceSheetError(
             name, f"row {at + 1}: no reference value column (BPM/Tempo, Key, Camelot, Energy, Dance, "
-            f"Happy, Acoustic, Loud); header is {', '.join(header)}")
+            f"Happy, Acoustic, Loud); header is {_header_text(header)}")
 
     def cell(record, role):
         i = columns.get(role)
@@ -354,15 +382,23 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     for line_no, record in enumerate(records[at + 1:], start=at + 2):
         if not any(c.strip() for c in record):
             continue
-        title = _text(cell(record, "title"))
+        title, artist = _text(cell(record, "title")), _text(cell(record, "artist"))
+        if "title" not in columns:  # songs named by file
+            title, named = identity_from_name(_text(cell(record, "file")).replace("\\", "/"))
+            artist = artist or named
         if not title:
-            bad.append(BadRow(line_no, header[columns["title"]], "", "empty title"))
+            what = "title" if "title" in columns else "file name"
+            bad.append(BadRow(line_no, header[columns.get("title", columns.get("file"))], "",
+                              f"empty {what}"))
             continue
         values = {}
         for d in numeric:
             raw = cell(record, d)
             try:
                 v = _number(raw)
+            except _UnclearNumber as err:
+                bad_cells.append(BadRow(line_no, header[columns[d]], raw, str(err)))
+                continue
             except ValueError:
                 bad_cells.append(BadRow(line_no, header[columns[d]], raw, "not a number"))
                 continue
@@ -386,11 +422,25 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         key, problem = _row_key(record, line_no, columns, header, cell)
         if problem is not None:
             bad_cells.append(problem)
-        rows.append(ReferenceRow(line_no, title, _text(cell(record, "artist")), {}, key))
+        rows.append(ReferenceRow(line_no, title, artist, {}, key))
         raw_values.append(values)
+    warnings = []
+    for d in [d for d in numeric if d in UNIT_DESCRIPTORS
+              and _levels_1_to_10([v[d] for v in raw_values if d in v])]:
+        warnings.append(f"column {header[columns[d]]!r} holds only whole numbers 1-10: a 1-10 "
+                        "level (as Mixed In Key writes energy) or percentages? Left out of the "
+                        "fit; write it on 0-1 or as percentages with decimals to use it")
+        numeric.remove(d)
+        del columns[d]
+        for v in raw_values:
+            v.pop(d, None)
     if not any(v for v in raw_values) and not any(r.key for r in rows):
         problems = bad_cells or bad
-        detail = f"; first problem: {problems[0]}" if problems else ""
+        detail = (f"; first problem: {problems[0]}" if problems
+                  else f"; {warnings[0]}" if warnings else "")
+        if not rows and not bad:
+            raise ReferenceSheetError(name, f"the sheet has a header (row {at + 1}: "
+                                            f"{_header_text(header)}) but no rows under it")
         raise ReferenceSheetError(name, ("no row could be read" if not rows else
                                          "no row holds a usable reference value") + detail)
 
@@ -401,7 +451,6 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         if d in UNIT_DESCRIPTORS and col and max(abs(x) for x in col) > 1.0 + 1e-9:
             scale = 0.01
         scales[d] = scale
-    warnings = []
     for d in numeric:
         col = [v[d] for v in raw_values if d in v]
         if d in UNIT_DESCRIPTORS and col and set(col) <= {0.0, 1.0} and len(col) > 1:
@@ -424,6 +473,20 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
                           warnings=warnings, bad_cells=bad_cells, extra=list(extra))
 
 
+def _levels_1_to_10(col: list[float]) -> bool:
+    """Whether a 0-1 descriptor's column holds only whole numbers 1-10 (three or more, not
+    all 1): a 1-10 level or low percentages, which cannot be told apart."""
+    return (len(col) >= 3 and max(col) > 1
+            and all(x == int(x) and 1 <= x <= 10 for x in col))
+
+
+def _header_text(header: list[str], limit: int = 200) -> str:
+    """The header for a message, cut to ``limit`` characters (the first line of a binary
+    file can be megabytes long)."""
+    text = ", ".join(header)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def _roles(header: list[str]) -> dict[str, int]:
     """Role -> index of the first header cell that names it."""
     columns: dict[str, int] = {}
@@ -435,12 +498,12 @@ def _roles(header: list[str]) -> dict[str, int]:
 
 
 def _header_row(records: list[list[str]], first: int) -> int:
-    """Index of the header: the first of the sheet's first rows that names a title column and
-    one more known column (a title line or notes above the table are skipped); else the
+    """Index of the header: the first of the sheet's first rows that names a title (or file)
+    column and one more known column (a title line or notes above the table are skipped); else the
     first non-empty row."""
     for i in range(first, min(len(records), first + _HEADER_SEARCH_ROWS)):
         roles = _roles([h.strip() for h in records[i]])
-        if "title" in roles and len(roles) >= 2:
+        if ("title" in roles or "file" in roles) and len(roles) >= 2:
             return i
     return first
 
@@ -468,26 +531,44 @@ def _extra_columns(header, records, columns) -> dict[str, int]:
 
 
 def _row_key(record, line_no, columns, header, cell):
-    """(key, problem) for one row: the key column (with mode), else the Camelot column."""
+    """(key, problem) for one row: the key column (with mode), else the Camelot column; a
+    key and a Camelot code that name different keys are both left out."""
     raw = cell(record, "key").strip()
-    mode = cell(record, "mode").strip() or None
-    if raw and raw.lower() not in _MISSING:
-        key = parse_key(raw, mode)
-        if key is None and raw.lstrip("-").replace(".", "", 1).isdigit():
-            if float(raw) == -1:  # API sheets: -1 means "no key detected"
-                return None, None
+    cam = cell(record, "camelot").strip()
+    coded = None
+    if cam and cam.lower() not in _MISSING:
+        coded, reason = read_key(cam)
+        coded = from_camelot(cam) or coded
+        if coded is None and not (raw and raw.lower() not in _MISSING):
+            return None, BadRow(line_no, header[columns["camelot"]], cam,
+                                reason if reason != "not a key" else "not a Camelot code")
+    if not raw or raw.lower() in _MISSING:
+        return coded, None
+    key, problem = _key_cell(raw, cell(record, "mode").strip() or None, line_no, columns,
+                             header)
+    if key is not None and coded is not None and key != coded:
+        return None, BadRow(line_no, header[columns["key"]], raw,
+                            f"{key.name} here, {coded.name} in column "
+                            f"{header[columns['camelot']]!r} ({cam}): which is right?")
+    return key, problem
+
+
+def _key_cell(raw, mode, line_no, columns, header):
+    """(key, problem) for a key cell that is not empty."""
+    key, reason = read_key(raw, mode)
+    if raw.lstrip("-").replace(".", "", 1).isdigit():  # a pitch class (API sheets)
+        if key is None and float(raw) == -1:  # -1 means "no key detected"
+            return None, None
+        if key is None:
             return None, BadRow(line_no, header[columns["key"]], raw,
                                 "pitch class must be 0-11 (or -1 for unknown)")
-        if key is None:
-            return None, BadRow(line_no, header[columns["key"]], raw, "not a key")
-        return key, None
-    cam = cell(record, "camelot").strip()
-    if cam and cam.lower() not in _MISSING:
-        key = from_camelot(cam) or parse_key(cam)
-        if key is None:
-            return None, BadRow(line_no, header[columns["camelot"]], cam, "not a Camelot code")
-        return key, None
-    return None, None
+        if parse_mode(mode) is None:
+            what = "no Mode column" if "mode" not in columns else "its Mode cell is not 1 or 0"
+            return None, BadRow(line_no, header[columns["key"]], raw,
+                                f"a pitch class needs a mode (1 major, 0 minor); {what}")
+    if key is None:
+        return None, BadRow(line_no, header[columns["key"]], raw, reason or "not a key")
+    return key, None
 
 
 def load_reference(path: str | os.PathLike) -> ReferenceSheet:
@@ -515,7 +596,8 @@ def load_reference(path: str | os.PathLike) -> ReferenceSheet:
         data = read_regular_file(path, max_bytes=MAX_SHEET_BYTES, what="reference sheet")
     except InputFileError as err:
         raise ReferenceSheetError(path, err.reason) from None
+    sha256 = hashlib.sha256(data).hexdigest()
     text, encoding = _decode(data, os.path.basename(path))
-    return parse_reference_text(text, name=os.path.basename(path),
-                                sha256=hashlib.sha256(data).hexdigest(), encoding=encoding,
-                                path=path)
+    del data  # the text is all that is needed now
+    return parse_reference_text(text, name=os.path.basename(path), sha256=sha256,
+                                encoding=encoding, path=path)

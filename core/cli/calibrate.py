@@ -109,6 +109,17 @@ def _song_label(s) -> str:
     return f"{s.path} ({name})" if s.path else name
 
 
+#: Unused or unreadable reference rows listed one by one; the rest are counted (a playlist
+#: export of thousands of rows against a small deck would flood the terminal).
+ROWS_LISTED = 20
+
+
+def _print_more(total: int, listed_in, stream) -> None:
+    if total > ROWS_LISTED:
+        where = f" (every one is in {listed_in})" if listed_in else ""
+        print(f"  ... and {total - ROWS_LISTED} more{where}", file=stream)
+
+
 def print_report(session, written: dict, *, stream=None, quiet: bool = False) -> None:
     """Print matched / unmatched counts, the unpaired songs and rows, the scores and the
     files written.
@@ -147,13 +158,15 @@ def print_report(session, written: dict, *, stream=None, quiet: bool = False) ->
             print(line, file=stream)
     if m.unmatched_rows and not quiet:
         print("unused reference rows:", file=stream)
-        for j in m.unmatched_rows:
+        for j in m.unmatched_rows[:ROWS_LISTED]:
             r = sheet.rows[j]
             print(f"  row {r.row}: {r.artist + ' - ' if r.artist else ''}{r.title}", file=stream)
+        _print_more(len(m.unmatched_rows), written.get("mismatches"), stream)
     if sheet.bad_rows:
         print("reference rows that could not be read:", file=stream)
-        for b in sheet.bad_rows:
+        for b in sheet.bad_rows[:ROWS_LISTED]:
             print(f"  {b}", file=stream)
+        _print_more(len(sheet.bad_rows), None, stream)
     for w in sheet.warnings:
         print(f"warning: {w}", file=stream)
     if quiet:

@@ -1,8 +1,16 @@
-"""Musical keys: spelling, Camelot codes and parsing.
+"""Musical keys: spelling, Camelot and Open Key codes, and parsing.
 
 A key is a tonic pitch class (0 = C ... 11 = B) and a mode (``"major"`` or ``"minor"``).
 How two keys relate (fifth, relative, parallel) and the MIREX score are agreement rules:
 :mod:`core.calibration.agreement`.
+
+Every notation a sheet may use is read here: English names (``"F# minor"``, ``"Gbm"``,
+``"D♭ major"``), German names (``"Fis-Moll"``, ``"Es-Dur"``, ``"H-Moll"``), Camelot codes (``"8A"``, Mixed In Key,
+Rekordbox) and Open Key codes (``"1m"``, ``"1d"``, Traktor).  A cell that could name two
+keys is refused with the reason (:func:`read_key`), never read as one of them: two
+different spellings (``"C/Am"``, a key and its relative), a lone lower-case letter (``"a"``:
+minor in some notations, major in others) without a mode, and a bare B with ``Dur`` or
+``Moll`` (``"B-Dur"`` is B flat major in German, B major to an English reader).
 """
 
 from __future__ import annotations
@@ -15,7 +23,10 @@ __all__ = [
     "Key",
     "PITCH_NAMES",
     "parse_key",
+    "read_key",
+    "parse_mode",
     "from_camelot",
+    "from_open_key",
 ]
 
 #: Display names of the 12 pitch classes (sharps, as most analyzers print them).
@@ -64,6 +75,12 @@ class Key:
         return f"{_CAMELOT_MINOR[self.tonic]}A"
 
     @property
+    def open_key(self) -> str:
+        """Open Key code like ``"4m"`` (m = minor, d = major; ``"1d"`` is C major)."""
+        number = int(self.camelot[:-1])
+        return f"{(number - 8) % 12 + 1}{'d' if self.mode == 'major' else 'm'}"
+
+    @property
     def index(self) -> int:
         """0-23: majors 0-11 then minors 12-23, by tonic."""
         return self.tonic + (0 if self.mode == "major" else 12)
@@ -98,8 +115,23 @@ def from_camelot(code: str) -> Key | None:
     return Key(_CAMELOT_MINOR_INV[num], "minor")
 
 
-_MINOR_WORDS = ("minor", "min", "moll", "m", "-")
-_MAJOR_WORDS = ("major", "maj", "dur", "M", "")
+def from_open_key(code: str) -> Key | None:
+    """Key for an Open Key code such as ``"1m"`` (A minor) or ``"12d"`` (F major); ``None``
+    if it is not one.  Open Key number n is Camelot number n + 7 (mod 12), ``m`` is minor
+    and ``d`` major."""
+    m = re.fullmatch(r"\s*(1[0-2]|0?[1-9])\s*([MmDd])\s*", code or "")
+    if not m:
+        return None
+    camelot = (int(m.group(1)) + 6) % 12 + 1
+    return from_camelot(f"{camelot}{'B' if m.group(2).lower() == 'd' else 'A'}")
+
+
+# German names: a letter, "is" (sharp) or "es"/"s" (flat), then Dur or Moll.  H is B; B
+# (B flat in German, B in English) is refused.
+_GERMAN = re.compile(r"([A-Ha-h])(is|es|s)?\s*[-:\s]?\s*(dur|moll)", re.I)
+_GERMAN_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "H": 11}
+_GERMAN_B = ("B with Dur or Moll: B flat in German, B in English; write Bb major, B major "
+             "or H-Dur")
 
 
 def _clean(text: str) -> str:
@@ -112,8 +144,9 @@ def parse_key(text, mode=None) -> Key | None:
     """Parse a key written in any common way.
 
     Accepts ``"C# Minor"``, ``"Db major"``, ``"A#/B♭"`` (major when no mode is given),
-    ``"Gm"``, ``"F#m"``, ``"Ebmin"``, ``"8A"`` (Camelot), ``"C#:min"``, and a pitch class
-    number 0-11 together with ``mode`` (1 or ``"major"`` = major, 0 or ``"minor"`` = minor).
+    ``"Gm"``, ``"F#m"``, ``"Ebmin"``, ``"8A"`` (Camelot), ``"1m"`` (Open Key),
+    ``"Fis-Moll"`` (German), ``"C#:min"``, and a pitch class number 0-11 together with
+    ``mode`` (1 or ``"major"`` = major, 0 or ``"minor"`` = minor).
 
     Parameters
     ----------
@@ -126,43 +159,112 @@ def parse_key(text, mode=None) -> Key | None:
     Returns
     -------
     Key or None
-        ``None`` when the cell is empty or is not a key (``-1`` pitch class means unknown).
+        ``None`` when the cell is empty, is not a key or could name two keys (``-1`` pitch
+        class means unknown); :func:`read_key` says why.
     """
-    mode_name = _parse_mode(mode)
+    return read_key(text, mode)[0]
+
+
+def read_key(text, mode=None) -> tuple[Key | None, str]:
+    """Parse a key as :func:`parse_key` does, saying why a cell is refused.
+
+    Parameters
+    ----------
+    text : str or int
+        The key cell.
+    mode : str or int, optional
+        A separate mode cell, as for :func:`parse_key`.
+
+    Returns
+    -------
+    key : Key or None
+        The key, or ``None``.
+    reason : str
+        Empty when a key was read or the cell is empty; else why it was refused: ``"not a
+        key"``, or what makes it ambiguous.
+    """
+    mode_name = parse_mode(mode)
     if text is None:
-        return None
+        return None, ""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         if text != text:  # NaN
-            return None
-        return _from_pc(int(text), mode_name)
+            return None, ""
+        return _from_pc(int(text), mode_name), ""
     s = _clean(str(text))
     if not s or s.lower() in {"nan", "none", "n/a", "na", "unknown", "?", "-", "-1"}:
-        return None
+        return None, ""
     if re.fullmatch(r"-?\d+(\.0+)?", s):
-        return _from_pc(int(float(s)), mode_name)
-    cam = from_camelot(s)
-    if cam is not None:
-        return cam
-    # Alternatives such as "A#/Bb" or "C# / Db minor": take the first spelling, keep the mode.
+        return _from_pc(int(float(s)), mode_name), ""
+    coded = from_camelot(s) or from_open_key(s)
+    if coded is not None:
+        return coded, ""
+    german = _GERMAN.fullmatch(s)
+    if german is not None:
+        return _german(german)
+    # Alternatives such as "A#/Bb" or "C# / Db minor": enharmonic spellings of one key.
     m = re.fullmatch(
-        r"([A-Ga-g])\s*([#b]?)\s*(?:/\s*[A-Ga-g]\s*[#b]?)?\s*[:\s]?\s*([A-Za-z\-]*)\s*", s
-    )
+        r"([A-Ga-g])\s*([#b]?)\s*(?:/\s*([A-Ga-g])\s*([#b]?))?\s*[:\s]?\s*([A-Za-z\-]*)\s*",
+        s)
     if not m:
-        return None
-    letter, accidental, word = m.group(1).upper(), m.group(2), m.group(3)
-    pc = _LETTER_PC[letter] + (1 if accidental == "#" else -1 if accidental == "b" else 0)
-    pc %= 12
-    if word == "M":
-        return Key(pc, "major")
+        return _two_spellings(s)
+    letter, accidental, word = m.group(1), m.group(2), m.group(5)
+    pc = _pitch_class(letter, accidental)
+    if m.group(3) and _pitch_class(m.group(3), m.group(4)) != pc:
+        return None, _TWO_KEYS
     w = word.lower()
+    if len(w) > 1 and w.startswith("-"):  # "D#-Dur"
+        w = w[1:]
+    if w in ("dur", "moll") and letter.upper() == "B" and not accidental:
+        return None, _GERMAN_B
+    if word == "M":
+        return Key(pc, "major"), ""
     if w in ("minor", "min", "moll", "m", "-", "mi"):
-        return Key(pc, "minor")
-    if w in ("major", "maj", "dur", "ma", ""):
-        return Key(pc, mode_name or "major") if w == "" else Key(pc, "major")
-    return None
+        return Key(pc, "minor"), ""
+    if w in ("major", "maj", "dur", "ma"):
+        return Key(pc, "major"), ""
+    if w:
+        return None, "not a key"
+    if mode_name is None and letter.islower():
+        return None, ("a lower-case letter without a mode: minor in some notations, major "
+                      "in others; write the mode (a minor, A major)")
+    return Key(pc, mode_name or "major"), ""
 
 
-def _parse_mode(mode) -> str | None:
+_TWO_KEYS = "two different keys (a key and its relative?): write one of them"
+
+
+def _two_spellings(s: str) -> tuple[Key | None, str]:
+    """``"Am/C"``, ``"A minor / C major"``, ``"8A/Am"``: one key spelled twice, or two."""
+    parts = s.split("/")
+    if len(parts) != 2:
+        return None, "not a key"
+    keys = [read_key(p)[0] for p in parts]
+    if None in keys:
+        return None, "not a key"
+    if keys[0] != keys[1]:
+        return None, _TWO_KEYS
+    return keys[0], ""
+
+
+def _pitch_class(letter: str, accidental: str) -> int:
+    pc = _LETTER_PC[letter.upper()] + (1 if accidental == "#" else -1 if accidental == "b" else 0)
+    return pc % 12
+
+
+def _german(m: re.Match) -> tuple[Key | None, str]:
+    """Key for a German name (``Fis-Moll``, ``Es-Dur``, ``H-Moll`` = B minor)."""
+    letter, suffix, word = m.group(1).upper(), (m.group(2) or "").lower(), m.group(3).lower()
+    if letter == "B":
+        return None, _GERMAN_B
+    if letter == "H" and suffix not in ("", "is") or suffix == "s" and letter not in "AE":
+        return None, "not a key"
+    pc = _GERMAN_PC[letter] + (1 if suffix == "is" else -1 if suffix in ("es", "s") else 0)
+    return Key(pc % 12, "major" if word == "dur" else "minor"), ""
+
+
+def parse_mode(mode) -> str | None:
+    """A mode cell (``1``/``0``, ``"major"``/``"minor"``, ``"dur"``/``"moll"``...) as
+    ``"major"`` or ``"minor"``; ``None`` when empty or not a mode."""
     if mode is None:
         return None
     if isinstance(mode, (int, float)) and not isinstance(mode, bool):

@@ -640,3 +640,21 @@ def test_interval_bounds_stay_on_the_descriptor_scale_and_tempo_bounds_are_not_c
     # energy lives on 0-1: its upper bound stops at 1
     assert out["energy_calibrated_low"] == pytest.approx(0.85)
     assert out["energy_calibrated_high"] == 1.0
+
+
+def test_cli_calibrate_lists_20_unused_reference_rows_and_counts_the_rest(tmp_path, capsys):
+    # A playlist export of thousands of rows against a small deck printed every row.
+    results, reference = tmp_path / "results.csv", tmp_path / "reference.csv"
+    results.write_text("path,title,bpm\na.wav,Only Song,120\n", encoding="utf-8")
+    reference.write_text("title,bpm\nOnly Song,120\n"
+                         + "".join(f"Other Song {i},{90 + i}\n" for i in range(45)),
+                         encoding="utf-8")
+    mism = tmp_path / "mismatches.csv"
+    assert _cli(["calibrate", results, "--reference", reference, "-o", tmp_path / "c.csv",
+                 "--mismatches-out", mism, "--no-learned"]) == 0
+    out = capsys.readouterr().out
+    assert "unused reference rows 45 of 46" in out
+    assert "row 22: Other Song 19" in out and "Other Song 20\n" not in out
+    assert f"  ... and 25 more (every one is in {mism})\n" in out
+    _, rows = read_csv_rows(mism)
+    assert sum(r["mismatch"] == "unmatched reference row" for r in rows) == 45

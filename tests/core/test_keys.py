@@ -3,7 +3,7 @@
 import pytest
 
 from core.calibration.agreement import fifths_distance, key_relation, mirex_score
-from core.io.keynotation import PITCH_NAMES, Key, from_camelot, parse_key
+from core.io.keynotation import PITCH_NAMES, Key, from_camelot, from_open_key, parse_key, read_key
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -168,3 +168,50 @@ def test_parse_key_spellings(text, mode, expected):
 def test_parse_key_refuses_what_is_not_a_key(text):
     assert parse_key(text) is None
     assert parse_key(text, 1) is None
+
+
+# -- other tools' notations, and cells that could name two keys -------------------------------
+
+
+def test_every_open_key_code_round_trips_and_matches_its_camelot_code():
+    # Traktor's Open Key: 1d is C major and 1m A minor, n steps a fifth up each.
+    assert from_open_key("1d") == Key(0, "major") and from_open_key("1m") == Key(9, "minor")
+    assert parse_key("2d") == Key(7, "major") and parse_key("12m") == Key(2, "minor")
+    assert parse_key(" 06M ") == Key(8, "minor")
+    for i in range(24):
+        k = Key.from_index(i)
+        assert from_open_key(k.open_key) == k == parse_key(k.open_key)
+        assert int(k.open_key[:-1]) == (int(k.camelot[:-1]) - 8) % 12 + 1
+    assert from_open_key("13m") is None and from_open_key("0d") is None
+    assert from_open_key("8A") is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("A-Moll", Key(9, "minor")), ("G-Dur", Key(7, "major")), ("Fis-Moll", Key(6, "minor")),
+    ("Es-Dur", Key(3, "major")), ("as-moll", Key(8, "minor")), ("Des Dur", Key(1, "major")),
+    ("Cis-Moll", Key(1, "minor")), ("H-Moll", Key(11, "minor")), ("H-Dur", Key(11, "major")),
+    ("Ces-Dur", Key(11, "major")), ("D#-Dur", Key(3, "major")), ("Bb dur", Key(10, "major")),
+])
+def test_german_key_names(text, expected):
+    assert parse_key(text) == expected
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("C/Am", "two different keys"),  # a key and its relative: was read as C minor
+    ("Em/G", "two different keys"), ("G/Em", "two different keys"),
+    ("B-Dur", "B flat in German"), ("b-moll", "B flat in German"),  # B dur was B major
+    ("a", "lower-case letter"), ("c#", "lower-case letter"), ("bb", "lower-case letter"),
+    ("Hes-Dur", "not a key"), ("Cs-Moll", "not a key"),
+])
+def test_a_cell_that_could_name_two_keys_is_refused_with_the_reason(text, why):
+    key, reason = read_key(text)
+    assert key is None and why in reason
+    assert parse_key(text) is None
+
+
+def test_enharmonic_spellings_and_a_lower_case_letter_with_a_mode_are_read():
+    assert parse_key("Ab/G#m") == Key(8, "minor") and parse_key("Db/C#") == Key(1, "major")
+    assert parse_key("a", "minor") == Key(9, "minor") and parse_key("a", 1) == Key(9, "major")
+    assert parse_key("a minor") == Key(9, "minor") and parse_key("C-") == Key(0, "minor")
+    assert read_key("F# minor") == (Key(6, "minor"), "")
+    assert read_key("") == (None, "") and read_key("C lydian") == (None, "not a key")

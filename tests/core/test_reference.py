@@ -327,3 +327,122 @@ def test_german_and_french_headers_with_accents_are_recognized():
     assert french.columns == {"title": "Titre", "artist": "Artiste", "key": "Tonalité",
                               "energy": "Énergie"}
     assert french.rows[0].values == {"energy": pytest.approx(0.8)}
+
+
+def test_tool_key_notations_in_a_sheet_and_the_reason_of_an_ambiguous_key():
+    # Traktor's Open Key, Rekordbox's Camelot, German names; "C/Am" names two keys.
+    text = ("Title\tArtist\tBPM\tKey\nA\tX\t128.00\t1m\nB\tX\t120.00\t11d\n"
+            "C\tX\t100.00\tFis-Moll\nD\tX\t90.00\tC/Am\nE\tX\t90.00\tB-Dur\n")
+    sheet = parse_reference_text(text)
+    assert [r.key for r in sheet.rows] == [Key(9, "minor"), Key(10, "major"), Key(6, "minor"),
+                                           None, None]
+    reasons = {b.value: b.reason for b in sheet.bad_cells}
+    assert "two different keys" in reasons["C/Am"] and "B flat in German" in reasons["B-Dur"]
+    cam = parse_reference_text("Song,Camelot\nA,1m\nB,C/Am\nC,x\n")
+    assert cam.rows[0].key == Key(9, "minor")
+    assert [b.reason for b in cam.bad_cells][1:] == ["not a Camelot code"]
+    assert "two different keys" in cam.bad_cells[0].reason
+
+
+def test_a_pitch_class_without_a_mode_is_left_out_not_read_as_major():
+    sheet = parse_reference_text("Title,BPM,Key\nA,120,5\nB,121,-1\nC,122,F\n")
+    assert [r.key for r in sheet.rows] == [None, None, Key(5, "major")]
+    assert [(b.row, b.value) for b in sheet.bad_cells] == [(2, "5")]
+    assert "needs a mode" in sheet.bad_cells[0].reason
+    assert "no Mode column" in sheet.bad_cells[0].reason
+    odd = parse_reference_text("Title,Key,Mode\nA,5,\nB,7,x\nC,9,0\n")
+    assert [r.key for r in odd.rows] == [None, None, Key(9, "minor")]
+    assert all("Mode cell" in b.reason for b in odd.bad_cells)
+
+
+def test_a_number_with_thousands_separators_is_read_and_one_that_reads_two_ways_is_listed():
+    sheet = parse_reference_text(
+        'Title,BPM,Streams,Energy\nA,"1,234","1,234,567",1\nB,"128,5","2,000,000","0,500"\n'
+        'C,"-1,000",3,"0,25"\nD,90,4,"1,5"\n')
+    assert [r.values.get("bpm") for r in sheet.rows] == [None, 128.5, None, 90.0]
+    assert [r.values["streams"] for r in sheet.rows] == [1234567.0, 2000000.0, 3.0, 4.0]
+    assert sheet.rows[1].values["energy"] == pytest.approx(0.005)  # 0,500 is a decimal
+    bad = {b.value: b.reason for b in sheet.bad_cells}
+    assert "thousands separator or a decimal comma" in bad["1,234"]
+    assert "thousands separator or a decimal comma" in bad["-1,000"]
+
+
+def test_a_0_1_column_of_whole_numbers_1_to_10_is_left_out_with_a_warning():
+    # Mixed In Key's energy level 1-10 was read as 1-10 % (0.06 for level 6).
+    text = "Artist,Title,Key,BPM,Energy\nX,A,8A,124,6\nX,B,9B,96,7\nX,C,9A,72,5\n"
+    sheet = parse_reference_text(text)
+    assert "energy" not in sheet.columns and "energy" not in sheet.descriptors
+    assert all("energy" not in r.values for r in sheet.rows)
+    assert sheet.rows[0].values == {"bpm": 124.0}
+    assert any("'Energy' holds only whole numbers 1-10" in w for w in sheet.warnings)
+    percent = parse_reference_text("Song,Energy\nA,6\nB,70\nC,5\n")
+    assert [r.values["energy"] for r in percent.rows] == pytest.approx([0.06, 0.7, 0.05])
+    low = parse_reference_text("Song,Acoustic\nA,0\nB,3\nC,5\n")  # a 0: percentages
+    assert [r.values["acousticness"] for r in low.rows] == pytest.approx([0.0, 0.03, 0.05])
+    with pytest.raises(ReferenceSheetError, match="no row holds a usable.*1-10"):
+        parse_reference_text("Song,Energy\nA,6\nB,7\nC,5\n")
+
+
+def test_the_error_of_a_binary_file_without_nul_bytes_quotes_a_short_header(tmp_path):
+    junk = (bytes(range(0x80, 0x100)) + b",") * 2000  # one line of 514,000 bytes, no NUL
+    path = tmp_path / "junk.csv"
+    path.write_bytes(junk)
+    with pytest.raises(ReferenceSheetError, match="no title column") as err:
+        load_reference(path)
+    assert len(str(err.value)) < 400 and "characters)" in str(err.value)
+
+
+def test_a_large_sheet_is_parsed_without_copies_of_its_whole_text():
+    # io.StringIO held the text again at four bytes a character, and the delimiter was
+    # guessed from a list of every line: 8 times the text at the peak, 4 now.
+    import tracemalloc
+
+    text = "Title,Artist,BPM,Key,Comment\n" + "".join(
+        f"Song {i},Someone,{90 + i % 90},C,{'y' * 300}\n" for i in range(10000))
+    tracemalloc.start()
+    try:
+        sheet = parse_reference_text(text)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(sheet.rows) == 10000 and sheet.rows[-1].values == {"bpm": 90 + 9999 % 90}
+    assert peak < 6 * len(text)
+
+
+def test_a_key_and_a_camelot_code_naming_different_keys_are_left_out():
+    # The Key column won silently over a Camelot code naming another key.
+    sheet = parse_reference_text("Song,Key,Camelot\nA,A Minor,8A\nB,G Major,10B\nC,,9A\n"
+                                 "D,E Minor,\nE,-,x\n")
+    assert [r.key for r in sheet.rows] == [Key(9, "minor"), None, Key(4, "minor"),
+                                           Key(4, "minor"), None]
+    bad = [(b.row, b.column, b.reason) for b in sheet.bad_cells]
+    assert bad[0][:2] == (3, "Key") and "G major here, D major in column 'Camelot'" in bad[0][2]
+    assert bad[1] == (6, "Camelot", "not a Camelot code")
+
+
+def test_a_sheet_with_only_its_header_says_so():
+    # It said "no row could be read", as if rows had been there and failed.
+    with pytest.raises(ReferenceSheetError,
+                       match=r"a header \(row 2: Title, Artist, BPM, Key\) but no rows under"):
+        parse_reference_text("\nTitle,Artist,BPM,Key\r\n,,,\r\n")
+    with pytest.raises(ReferenceSheetError, match="no row could be read; first problem: row 2"):
+        parse_reference_text("Title,BPM\n,120\n")
+
+
+def test_a_sheet_naming_its_songs_by_file_reads_title_and_artist_from_the_file_name():
+    # Mixed In Key and DJ software name songs by file; such sheets were refused.
+    text = ("Collection name,File name,Key,BPM\n"
+            "Demo,001_Nova Lights_Midnight Drive.mp3,8A,124.00\n"
+            "Demo,C:\\Music\\Kesta - Slow Burn.mp3,9A,72.00\n"
+            "Demo,,8B,110\n")
+    sheet = parse_reference_text(text)
+    assert sheet.columns["file"] == "File name"
+    assert [(r.title, r.artist, r.key) for r in sheet.rows] == [
+        ("Midnight Drive", "Nova Lights", Key(9, "minor")),
+        ("Slow Burn", "Kesta", Key(4, "minor"))]
+    assert [(b.row, b.column, b.reason) for b in sheet.bad_rows] == [
+        (4, "File name", "empty file name")]
+    both = parse_reference_text("title,artist,bpm,path\nReal Title,Someone,120,x/A - B.wav\n")
+    assert (both.rows[0].title, both.rows[0].artist) == ("Real Title", "Someone")
+    with pytest.raises(ReferenceSheetError, match="or a file name column"):
+        parse_reference_text("bpm,key\n120,C\n")
