@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -241,7 +242,7 @@ def test_cli_apply_warns_when_the_profile_was_fitted_on_another_build(deck, caps
         # the calibrated file names the profile and the reference sheet it was fitted on
         assert row["profile_file"] == "p2.json"
         assert (row["reference_file"], row["reference_sha256"]) == (
-            os.path.basename(ref), hashlib.sha256(open(ref, "rb").read()).hexdigest())
+            os.path.basename(ref), hashlib.sha256(Path(ref).read_bytes()).hexdigest())
 
 
 def test_cli_calibrate_names_the_tempo_range_the_reference_states_its_tempos_in(tmp_path,

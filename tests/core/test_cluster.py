@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -307,8 +308,8 @@ def test_command_line_on_a_local_cluster_fills_the_session_store(tmp_path, capsy
     assert "2 from the session store" in capsys.readouterr().err
     import csv
 
-    rows1 = list(csv.DictReader(open(out1, encoding="utf-8-sig")))
-    rows2 = list(csv.DictReader(open(out2, encoding="utf-8-sig")))
+    rows1 = list(csv.DictReader(Path(out1).read_text(encoding="utf-8-sig").splitlines()))
+    rows2 = list(csv.DictReader(Path(out2).read_text(encoding="utf-8-sig").splitlines()))
     assert [(r["path"], r["bpm"], r["key"]) for r in rows1] == \
         [(r["path"], r["bpm"], r["key"]) for r in rows2]
 

@@ -3,6 +3,7 @@
 import datetime
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -376,7 +377,7 @@ def test_a_saved_profile_reproduces_the_calibrated_values_exactly(tmp_path):
     for a, b in zip(s.calibrated_rows(), again, strict=True):
         for c in ("energy_calibrated", "energy_calibrated_low", "bpm_calibrated"):
             assert a[c] == b[c]
-    assert json.loads(open(written["profile"], encoding="utf-8").read())["version"] == 2
+    assert json.loads(Path(written["profile"]).read_text(encoding="utf-8"))["version"] == 2
 
 
 def test_summary_and_plots_drop_a_fit_made_on_other_results(session):

@@ -4,6 +4,7 @@ import os
 import sqlite3
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -181,7 +182,7 @@ def test_file_that_keeps_changing_fails_plainly(tmp_path, store):
 
     a = _song(tmp_path / "song.wav")
     fake = CountingAnalyzer()
-    fake.before_return = lambda path: open(path, "ab").write(b"\0" * 10)
+    fake.before_return = lambda path: Path(path).write_bytes(Path(path).read_bytes() + b"\0" * 10)
     with pytest.raises(AudioFileError, match="changed while it was analyzed"):
         cached(fake, store)(str(a), settings=SETTINGS)
     assert len(fake.calls) == 2
