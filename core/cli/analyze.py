@@ -319,7 +319,13 @@ def run(args) -> int:
     """``songcal analyze``: check outputs, scan, analyze on a thread pool, write the CSV."""
     from core.batch.runner import BatchRunner
     from core.batch.scan import scan_paths
-    from core.cli.guard import guard_outputs, safe_console, say_error, write_failed
+    from core.cli.guard import (
+        guard_fitted_sheet,
+        guard_outputs,
+        safe_console,
+        say_error,
+        write_failed,
+    )
 
     safe_console()
     _log_to_file()
@@ -357,11 +363,14 @@ def run(args) -> int:
         outputs["--session"] = store_path
     fixed = [("the reference sheet", args.reference), ("the profile", args.profile)]
     # First the checks that need no scan (so a bad -o fails at once, before a long scan).
-    if guard_outputs("analyze", outputs, inputs=fixed + [("an input", p) for p in args.paths],
-                     store_option="--session") is None:
+    first = guard_outputs("analyze", outputs, inputs=fixed + [("an input", p) for p in args.paths],
+                          store_option="--session")
+    if first is None:
         return ExitCode.USAGE
-    if args.profile and not _profile_readable(args.profile):
-        return ExitCode.USAGE
+    if args.profile:
+        profile = _read_profile(args.profile)
+        if profile is None or not guard_fitted_sheet("analyze", first, profile):
+            return ExitCode.USAGE
     skipped: list[tuple[str, str]] = []
     paths = scan_paths(args.paths, on_skip=lambda path, why: skipped.append((path, why)))
     _report_skipped(skipped, named={os.fspath(p) for p in args.paths})
@@ -484,19 +493,19 @@ def _calibrate_after_analyze(results_csv, reference, settings) -> int:
     return calibrate_results_file(results_csv, reference, settings=settings)
 
 
-def _profile_readable(path) -> bool:
-    """Read the profile before any song is analyzed; say why when it cannot be used."""
+def _read_profile(path):
+    """The profile, read before any song is analyzed (its fitted sheet is then kept from
+    every output), or None after saying why it cannot be used."""
     from core.calibration.profile import load_profile
     from core.errors import SongCalError
 
     try:
-        load_profile(path)
+        return load_profile(path)
     except SongCalError as err:
         from core.cli.guard import say_error
 
         say_error("analyze", str(err))
-        return False
-    return True
+        return None
 
 
 def _apply_after_analyze(results_csv, profile, target) -> int:

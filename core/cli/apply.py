@@ -17,7 +17,6 @@ import sys
 
 from core.cli.calibrate import say_error
 from core.errors import ExitCode, SongCalError
-from core.io.outputs import STDOUT, printable
 
 __all__ = ["register", "run", "apply_to_results_file"]
 
@@ -48,25 +47,6 @@ def _profile_columns(profile) -> list[str]:
     return cols
 
 
-def _is_fitted_sheet(path, profile) -> bool:
-    """True when ``path`` is an existing file with the very bytes of the reference sheet
-    the profile was fitted on (its SHA-256, kept in the profile)."""
-    import stat
-
-    from core.calibration.reference import file_sha256
-    from core.io.inputs import MAX_SHEET_BYTES
-
-    digest = profile.meta.get("reference_sha256")
-    if not digest or path == STDOUT:
-        return False
-    try:
-        st = os.stat(path)
-        return (stat.S_ISREG(st.st_mode) and st.st_size <= MAX_SHEET_BYTES
-                and file_sha256(path) == digest)
-    except OSError:
-        return False
-
-
 def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "apply",
                           guarded: bool = False) -> int:
     """Apply the profile at ``profile_path`` to a results CSV and write ``output``.
@@ -93,7 +73,7 @@ def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "appl
     """
     from core.calibration.exports import write_calibrated_csv
     from core.calibration.profile import load_profile, profile_mismatch, results_analyzer
-    from core.cli.guard import guard_outputs, safe_console, write_failed
+    from core.cli.guard import guard_fitted_sheet, guard_outputs, safe_console, write_failed
     from core.io.csvio import CsvReadError, read_csv_rows
     from core.io.provenance import provenance
 
@@ -115,10 +95,7 @@ def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "appl
     except SongCalError as err:
         say_error(cmd, str(err))
         return ExitCode.USAGE
-    if _is_fitted_sheet(target, profile):
-        say_error(cmd, f"refusing to write {printable(output)}: it is the reference sheet the "
-                       f"profile was fitted on ({profile.meta.get('reference_file', '')}); "
-                       "SongCal never writes over its inputs")
+    if not guarded and not guard_fitted_sheet(cmd, {"-o": target}, profile):
         return ExitCode.USAGE
     try:
         columns, rows = read_csv_rows(results_csv)

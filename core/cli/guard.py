@@ -23,7 +23,7 @@ from core.batch.scan import is_audio_name
 from core.errors import ExitCode, SongCalError
 from core.io.outputs import OutputError, check_outputs, printable, same_file
 
-__all__ = ["guard_outputs", "protect_user_files", "safe_console", "say_error", "write_failed"]
+__all__ = ["guard_fitted_sheet", "guard_outputs", "is_fitted_sheet", "protect_user_files", "safe_console", "say_error", "write_failed"]
 
 
 def say_error(cmd: str, message: str) -> None:
@@ -78,6 +78,26 @@ def protect_user_files(path: str, *, database: bool = False) -> str | None:
     return None
 
 
+def is_fitted_sheet(path: str, profile) -> bool:
+    """True when ``path`` is an existing file with the very bytes of the reference sheet
+    ``profile`` was fitted on (its SHA-256, which the profile keeps): ``apply`` and
+    ``analyze --profile`` are not given the sheet, so they know it by its content."""
+    import stat
+
+    from core.calibration.reference import file_sha256
+    from core.io.inputs import MAX_SHEET_BYTES
+
+    digest = profile.meta.get("reference_sha256") if profile is not None else None
+    if not digest:
+        return False
+    try:
+        st = os.stat(path)
+        return (stat.S_ISREG(st.st_mode) and st.st_size <= MAX_SHEET_BYTES
+                and file_sha256(path) == digest)
+    except (OSError, ValueError):
+        return False
+
+
 def guard_outputs(cmd: str, outputs: dict, *, inputs=(), expected_bytes: int = 0,
                   store_option: str | None = None) -> dict | None:
     """Check every output of ``cmd`` before it starts.
@@ -113,6 +133,20 @@ def guard_outputs(cmd: str, outputs: dict, *, inputs=(), expected_bytes: int = 0
     except OutputError as err:
         say_error(cmd, f"refusing to write {err}")
         return None
+
+
+def guard_fitted_sheet(cmd: str, outputs: dict, profile) -> bool:
+    """Check the outputs of ``cmd`` (option -> path, as :func:`guard_outputs` returned them)
+    against the reference sheet ``profile`` was fitted on (:func:`is_fitted_sheet`); False
+    after saying which output is that sheet."""
+    for option, path in outputs.items():
+        if path and is_fitted_sheet(path, profile):
+            name = profile.meta.get("reference_file", "")
+            say_error(cmd, f"refusing to write {option} {printable(path)}: it is the reference "
+                           f"sheet the profile was fitted on{' (' + name + ')' if name else ''}"
+                           "; SongCal never writes over its inputs")
+            return False
+    return True
 
 
 def write_failed(cmd: str, path, err: BaseException) -> int:

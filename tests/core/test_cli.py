@@ -342,3 +342,32 @@ def test_apply_never_writes_over_the_sheet_its_profile_was_fitted_on(tmp_path, c
     assert sheet.read_bytes() == reference.read_bytes()
     assert main(["apply", str(results), "--profile", str(profile),
                  "-o", str(tmp_path / "calibrated.csv")]) == 0
+
+
+def test_analyze_with_a_profile_never_writes_over_the_sheet_it_was_fitted_on(tmp_path, capsys,
+                                                                            monkeypatch):
+    """``analyze --profile`` is not given the sheet either: an output that is that sheet
+    (by content) is refused before any song is analyzed, for -o and for --chunks-out."""
+    results, reference = tmp_path / "results.csv", tmp_path / "reference.csv"
+    results.write_text("path,title,bpm\n" + "".join(f"{t}.wav,{t},{100 + i}\n"
+                       for i, t in enumerate("ABCDEF")), encoding="utf-8")
+    reference.write_text("title,bpm\n" + "".join(f"{t},{100 + i}\n"
+                         for i, t in enumerate("ABCDEF")), encoding="utf-8")
+    profile = tmp_path / "profile.json"
+    assert main(["calibrate", str(results), "--reference", str(reference), "-q",
+                 "-o", str(tmp_path / "cal.csv"), "--profile", str(profile)]) == 0
+    song = tmp_path / "deck" / "a.wav"
+    song.parent.mkdir()
+    write_audio(song, _click_song(120.0, 3.0), 22050)
+
+    def never(*args, **kwargs):
+        raise AssertionError("analyzed before its outputs were checked")
+
+    monkeypatch.setattr("core.analysis.analyze.analyze_file", never)
+    capsys.readouterr()
+    for option in ("-o", "--chunks-out"):
+        args = ["analyze", str(song.parent), "--profile", str(profile), "--no-store",
+                "-o", str(tmp_path / "out.csv"), option, str(reference)]
+        assert main(args) == 2
+        assert "the reference sheet the profile was fitted on" in capsys.readouterr().err
+        assert reference.read_bytes().startswith(b"title,bpm\nA,100")
