@@ -68,7 +68,7 @@ class EngineListMixin:
         first = len(self.batch.jobs)
         jobs = self.batch.add_restored(items)
         for job in jobs:
-            r = job.result
+            r = job.result if job.result is not None else job.previous
             title = r.title if r is not None and r.title else None
             self.identity[job.id] = ((title, r.artist) if title else
                                      (os.path.splitext(os.path.basename(job.path))[0], ""))

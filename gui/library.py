@@ -13,7 +13,8 @@ store's one writer thread (every call queues, none waits except :meth:`begin`):
   whether a calibration was fitted.
 
 :meth:`Library.restore` reads the newest library back: the rows come back with their
-results, the reference sheet is loaded again, the manual matches are laid over the new
+results (a song whose file no longer holds what its result was measured on is queued to be
+analyzed again, :func:`core.batch.cache.changed_since`), the reference sheet is loaded again, the manual matches are laid over the new
 match and the calibration is fitted again (it is a pure function of the rows, the sheet and
 the matches, so the same fit comes back).
 """
@@ -25,6 +26,7 @@ import os
 
 from PySide6.QtCore import QObject, Signal
 
+from core.batch.cache import changed_since
 from core.batch.rules import TERMINAL_STATES
 from gui.engine import EngineState
 
@@ -194,13 +196,19 @@ class Library(QObject):
             return False
         store = self.store
 
+        def read():
+            lib = store.last_library()
+            if lib:  # the files are read here, off the window's thread
+                lib["changed"] = changed_since(lib["paths"], lib["results"])
+            return lib
+
         def done(lib, error):
             if error:
                 log.warning("the last list could not be read: %s", error)
                 return
             self._show(lib)
 
-        self.engine.run_task(store.last_library, done)
+        self.engine.run_task(read, done)
         return True
 
     def _show(self, lib: dict | None) -> None:
@@ -208,9 +216,14 @@ class Library(QObject):
             self.restored.emit({"songs": 0, "unfinished": False, "reference": ""})
             return
         results = lib["results"]
+        changed = set(lib.get("changed", ()))
+        for i in sorted(changed):
+            log.warning("%s changed since it was analyzed: queued to be analyzed again",
+                        lib["paths"][i])
         self._restoring = True
         try:
-            self.engine.restore_jobs([(p, results.get(i)) for i, p in enumerate(lib["paths"])])
+            self.engine.restore_jobs([(p, results.get(i), i in changed)
+                                      for i, p in enumerate(lib["paths"])])
         finally:
             self._restoring = False
         self.session = lib["id"]
@@ -227,7 +240,8 @@ class Library(QObject):
         log.info("the last list is back: %d songs (%d with results)", n, len(results))
         self.restored.emit({"songs": n, "unfinished": lib.get("ended") is None,
                             "reference": reference, "created": lib.get("created", 0),
-                            "id": lib["id"], "other_build": _other_build(results.values())})
+                            "id": lib["id"], "other_build": _other_build(results.values()),
+                            "changed": len(changed)})
 
 
 def _other_build(results) -> int:

@@ -37,6 +37,9 @@ def note_text(job, budget_s: float | None = None) -> str:
         return job.error
     if state is SongState.STALLED and budget_s is not None:
         return f"past its budget of {fmt_duration(budget_s)} on {job.worker}"
+    if job.changed_on_disk:
+        return ("the file changed since it was analyzed: Start analyzes it again"
+                + ("; its earlier values are shown until then" if job.previous else ""))
     if job.previous is not None:
         return "analyzing it again; the earlier result is shown until the new one arrives"
     return ""

@@ -70,7 +70,12 @@ class SessionMixin:
             self.resume_banner.offer({"id": info.get("id"), "created": info.get("created", 0),
                                       "paths": left, "kind": "library"})
         other = info.get("other_build", 0)
-        if other:
+        changed = info.get("changed", 0)
+        if changed:
+            self.statusBar().showMessage(
+                f"Your last list is back: {info['songs']} songs; {changed} changed on disk "
+                "since they were analyzed and wait to be analyzed again (Start).", 15000)
+        elif other:
             log.warning("%d restored results come from another build of the analyzer", other)
             self.statusBar().showMessage(
                 f"Your last list is back: {info['songs']} songs; {other} were analyzed by "

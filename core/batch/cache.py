@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from core.batch.runner import AnalyzeFn
     from core.batch.store import ResultStore
 
-__all__ = ["cached", "content_fingerprint", "stored_result", "READ_BLOCK"]
+__all__ = ["cached", "changed_since", "content_fingerprint", "still_holds", "stored_result", "READ_BLOCK"]
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,44 @@ def _unchanged_since(state, path) -> bool:
     return state[1] - max(mtime, ctime) > _RACY_NS
 
 
+def still_holds(path, fingerprint: str, since: float | None) -> bool:
+    """Whether the file at ``path`` still holds the content whose fingerprint was taken at
+    ``since`` (seconds since the epoch; see :attr:`core.io.results.SongResult.content`).
+
+    A file whose modification and change times are both older than ``since`` (by the
+    margin a write within the file system's clock tick needs) has not been written since:
+    it is not read.  Otherwise (touched, renamed, replaced, or no time known) its content is
+    hashed again and compared.  False as well when the file is gone or unreadable.
+    """
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return False
+    if not stat.S_ISREG(st.st_mode):
+        return False
+    if since is not None and since * 1e9 - max(st.st_mtime_ns, st.st_ctime_ns) > _RACY_NS:
+        return True
+    return content_fingerprint(path) == fingerprint
+
+
+def changed_since(paths, results: dict) -> list[int]:
+    """Positions of the songs whose result was measured on content their file no longer
+    holds (:func:`still_holds`): ``paths`` a list of files, ``results`` position ->
+    :class:`~core.io.results.SongResult`.  A result without a fingerprint (made without a
+    session store, or before results kept one) is not checked."""
+    out = []
+    for i, result in sorted(results.items()):
+        fingerprint = getattr(result, "content", "")
+        since = getattr(result, "content_at", None)
+        if not isinstance(fingerprint, str) or not fingerprint or not 0 <= i < len(paths):
+            continue
+        if not isinstance(since, int | float) or isinstance(since, bool):
+            since = None
+        if not still_holds(paths[i], fingerprint, since):
+            out.append(i)
+    return out
+
+
 def stored_result(store: ResultStore, path: str, fingerprint: str, settings_fp: str):
     """The stored result of a file whose content has ``fingerprint``, named and titled as
     the file is now (tags and name read again), or None; counts the hit in
@@ -153,6 +191,7 @@ def cached(analyze: AnalyzeFn, store: ResultStore, *,
         path = os.fspath(path)
         settings_fp = settings.fingerprint()
         state = _file_state(path)
+        hashed_at = time.time()
         before = content_fingerprint(path)
         if before is None:  # not a readable regular file: the analyzer says why
             return analyze(path, settings=settings, progress=progress,
@@ -160,6 +199,7 @@ def cached(analyze: AnalyzeFn, store: ResultStore, *,
         if not force(path):
             hit = stored_result(store, path, before, settings_fp)
             if hit is not None:
+                hit.content, hit.content_at = before, hashed_at
                 if progress is not None:
                     progress(hit.chunks or 1, hit.chunks or 1, hit.duration_s)
                 return hit
@@ -170,18 +210,21 @@ def cached(analyze: AnalyzeFn, store: ResultStore, *,
             except AnalysisCancelled:
                 raise
             except Exception:
+                checked_at = time.time()
                 after = content_fingerprint(path)
                 if attempt == 1 and after is not None and after != before:
                     store.stats.changed += 1
                     log.warning("%s changed while it was analyzed; analyzing it again",
                                 path)
-                    before, state = after, None
+                    before, state, hashed_at = after, None, checked_at
                     continue
                 raise
             # Hashing every byte again is needed only when the file's times say it may have
             # changed since it was hashed.
+            checked_at = time.time()
             after = before if _unchanged_since(state, path) else content_fingerprint(path)
             if after == before:
+                result.content, result.content_at = before, hashed_at
                 done = store.save(result, settings_fp, after)
                 if store.healthy:
                     done.wait(store.ack_timeout_s)
@@ -192,7 +235,7 @@ def cached(analyze: AnalyzeFn, store: ResultStore, *,
                             path)
                 return result
             log.warning("%s changed while it was analyzed; analyzing it again", path)
-            before, state = after, None
+            before, state, hashed_at = after, None, checked_at
         raise AudioFileError(path, "the file changed while it was analyzed, twice (is it "
                                    "still being written?); no result was kept")
 

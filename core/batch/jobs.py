@@ -76,6 +76,10 @@ class Job:
         A good result kept while the song is analyzed again (see the module docstring).
     outcome : SongState or None
         How the last attempt ended (``TIMED_OUT`` even when the earlier result was kept).
+    changed_on_disk : bool
+        Restored from an earlier session while its file no longer holds the content its
+        result was measured on: queued again, that result kept as :attr:`previous` (see
+        :meth:`Batch.add_restored`).
     """
 
     id: int
@@ -97,6 +101,7 @@ class Job:
     extra_s: float = 0.0
     previous: SongResult | None = None
     outcome: SongState | None = None
+    changed_on_disk: bool = False
 
     def elapsed(self, now: float | None = None) -> float:
         """Seconds since the current attempt started (0 if it has not)."""

@@ -33,7 +33,11 @@ from core.io.results import SongResult
 from core.settings import AnalysisSettings
 
 __all__ = ["SongState", "TERMINAL_STATES", "ACTIVE_STATES", "Job", "Batch", "budget_for",
-           "hard_limit_for"]
+           "hard_limit_for", "CHANGED_NOTE"]
+
+#: Note of a result kept although its file changed since it was measured (the song was
+#: queued again and its attempt ended without a new result).
+CHANGED_NOTE = "the file changed since it was analyzed: analyze it again"
 
 
 class Batch:
@@ -157,14 +161,24 @@ class Batch:
     def add_restored(self, items) -> list[Job]:
         """Add songs of an earlier session as they were left: ``items`` are ``(path,
         result)`` pairs, ``result`` a :class:`SongResult` (its ``status`` a terminal state)
-        or None for a song that was not analyzed (queued again).  Returns the new jobs."""
+        or None for a song that was not analyzed (queued again).  Returns the new jobs.
+
+        An item may be ``(path, result, True)``: the file changed since ``result`` was
+        measured (another mix rendered under the same name, a file replaced).  The song is
+        queued again, a done result kept as :attr:`Job.previous` (shown, its user's values
+        carried over, until the new result arrives; an attempt that ends without one puts it
+        back with a note saying the file changed, :data:`CHANGED_NOTE`)."""
         terminal = {s.value: s for s in TERMINAL_STATES}
         with self._lock:
             new = []
-            for path, result in items:
+            for path, result, *changed in items:
                 job = Job(id=len(self._jobs), path=str(path))
                 state = terminal.get(getattr(result, "status", None))
-                if state is not None:
+                if changed and changed[0]:
+                    job.changed_on_disk = True
+                    if state is SongState.DONE:
+                        job.previous = result
+                elif state is not None:
                     job.state = job.outcome = state
                     job.result = result
                     job.error = result.error
@@ -262,6 +276,7 @@ class Batch:
                 if result.user_checked is None:
                     result.user_checked = prev.user_checked
             job.previous = None
+            job.changed_on_disk = False
             job.error = result.error or ""  # a done song may carry a warning
             job.result = result
             self._maybe_finished()
@@ -287,10 +302,13 @@ class Batch:
         job.outcome = state
         job.cancel_event.set()
         prev, job.previous = job.previous, None
+        changed, job.changed_on_disk = job.changed_on_disk, False
         if prev is not None:
             job.state = SongState.DONE
             job.error = ""
-            if not quiet:
+            if changed:  # the earlier values describe what the file held then
+                prev = dataclasses.replace(prev, note=CHANGED_NOTE)
+            elif not quiet:
                 note = f"analyzing it again: {state.value}, {message}; the earlier result is kept"
                 prev = dataclasses.replace(prev, note=note)
             job.result = prev

@@ -166,6 +166,13 @@ class SongResult:
     #: empty for a song without values, or one analyzed before builds were named.  Not a
     #: results column: a results file names its build in its provenance.
     analyzer: str = ""
+    #: Fingerprint of the file's content the values were measured on
+    #: (:func:`core.batch.cache.content_fingerprint`), and when it was taken (seconds since
+    #: the epoch): set by the session store's cache, empty and None without one.  A list
+    #: restored later checks its files against them (:func:`core.batch.cache.still_holds`).
+    #: Not results columns.
+    content: str = ""
+    content_at: float | None = None
     chunk_results: list[ChunkResult] = field(default_factory=list)
 
     def doubts(self) -> list[str]:

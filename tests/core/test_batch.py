@@ -5,9 +5,12 @@ Budgets are checked at their boundaries (one tick before, exactly at) and with h
 factors other than the default, so that a rule wired to a constant or to the wrong song shows.
 """
 
+import dataclasses
+
 import pytest
 
 from core.batch.rules import (
+    CHANGED_NOTE,
     TERMINAL_STATES,
     Batch,
     Job,
@@ -767,6 +770,33 @@ def test_restoring_a_song_to_analyze_reopens_a_finished_batch():
     b.add_restored([("todo.wav", None)])
     assert b.finished_at is None       # a song to analyze: not ended any more
 
+
+
+def test_a_restored_song_whose_file_changed_waits_with_its_earlier_values():
+    """Queued again, its done result kept as the earlier one; a new result takes the
+    user's values over; an attempt that ends without one (cancel, failure) puts the earlier
+    values back with a note that the file changed, never as if they were the file's."""
+    clock = FakeClock()
+    b = Batch([], settings=_settings(), clock=clock)
+    old = dataclasses.replace(_restored("a.wav"), bpm_user=60.0)
+    a, f, c = b.add_restored([("a.wav", old, True),
+                              ("f.wav", _restored("f.wav", status="failed"), True),
+                              ("c.wav", _restored("c.wav"), True)])
+    assert [j.state for j in (a, f, c)] == [SongState.QUEUED] * 3
+    assert a.previous is old and a.result is None and a.changed_on_disk
+    assert f.previous is None  # a failure is no value to show
+    assert b.finished_at is None
+    job, attempt = b.claim("w1")
+    assert job is a
+    b.finish(a.id, attempt, _done(a))
+    assert a.result.bpm_user == 60.0 and a.result.duration_s == 12.5
+    assert not a.changed_on_disk and a.previous is None
+    job, attempt = b.claim("w1")
+    b.fail(f.id, attempt, "cannot decode")
+    assert f.state is SongState.FAILED and f.result.error == "cannot decode"
+    b.cancel()
+    assert c.state is SongState.DONE and c.result.bpm == 120.0
+    assert c.result.note == CHANGED_NOTE and not c.changed_on_disk
 
 @pytest.mark.parametrize("how", ["fail", "finish"])
 def test_a_failure_under_a_second_records_its_true_analysis_time(how):

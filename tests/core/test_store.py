@@ -235,6 +235,41 @@ def test_freshly_written_file_is_hashed_again_after_its_analysis(tmp_path, store
     assert len(reads) == 2 and store.stats.changed == 0
 
 
+def test_results_carry_the_content_they_were_measured_on(tmp_path, store):
+    """A fresh result and a stored one both name the fingerprint of the file's content and
+    when it was taken; a result made without the store has neither."""
+    a = _song(tmp_path / "song.wav")
+    t0 = time.time()
+    fresh = cached(CountingAnalyzer(), store)(str(a), settings=SETTINGS)
+    served = cached(CountingAnalyzer(), store)(str(a), settings=SETTINGS)
+    assert fresh.content == served.content == content_fingerprint(a)
+    assert t0 <= fresh.content_at <= served.content_at <= time.time()
+    assert CountingAnalyzer()(str(a), settings=SETTINGS).content == ""
+
+
+def test_changed_since_tells_a_new_content_from_a_touched_or_settled_file(tmp_path,
+                                                                          monkeypatch):
+    from core.batch import cache
+    from core.batch.cache import changed_since, still_holds
+
+    paths = [_song(tmp_path / f"{n}.wav", freq=f) for n, f in
+             (("same", 440.0), ("touched", 550.0), ("remixed", 660.0), ("gone", 770.0),
+              ("unknown", 880.0))]
+    results = {i: SongResult(path=str(p), status="done", content=content_fingerprint(p),
+                             content_at=time.time()) for i, p in enumerate(paths)}
+    results[4].content, results[4].content_at = "", None  # made without a store
+    os.utime(paths[1])
+    _song(paths[2], freq=990.0)
+    os.remove(paths[3])
+    assert changed_since([str(p) for p in paths], results) == [2, 3]
+    # A file left alone since well before its fingerprint is not read again.
+    reads = _count_fingerprints(monkeypatch)
+    monkeypatch.setattr(cache, "_RACY_NS", 0)
+    assert still_holds(paths[0], "not its fingerprint", time.time() + 1.0)
+    assert reads == []
+    assert not still_holds(paths[0], "not its fingerprint", None) and len(reads) == 1
+
+
 def test_corrupt_row_is_dropped_and_the_song_analyzed_again(tmp_path, store):
     a = _song(tmp_path / "a.wav")
     fake = CountingAnalyzer()

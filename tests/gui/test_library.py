@@ -186,3 +186,56 @@ def test_the_songs_of_another_build_can_be_shown_alone_and_analyzed_again(qtbot,
     w.filter_combo.setCurrentText("All songs")
     assert w.proxy.rowCount() == 3
     w.close()
+
+
+def test_a_song_whose_file_changed_since_is_queued_again_when_the_list_comes_back(
+        qtbot, tmp_path):
+    """Another mix rendered under the same name: its old values are not passed off as the
+    file's.  It comes back queued, its earlier values shown until Start analyzes it again,
+    and the user's tempo is carried over; a file only touched is left as it was."""
+    import os
+
+    import numpy as np
+
+    from tests.audio_files import tone, write_audio
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        calls.append(os.path.basename(path))
+        size = os.path.getsize(path)  # the tempo says which content was measured
+        return SongResult(path=path, title=os.path.basename(path), status="done",
+                          bpm=float(size % 1000), duration_s=1.0)
+
+    calls: list[str] = []
+    paths = [tmp_path / n for n in ("kept.wav", "remixed.wav", "touched.wav")]
+    for i, p in enumerate(paths):
+        write_audio(p, tone(300.0 + 100 * i, 1.0, 8000), 8000)
+    db = tmp_path / "store.sqlite"
+    first = _window(qtbot, ResultStore(db), analyze)
+    first.add_paths([str(tmp_path)])
+    qtbot.waitUntil(lambda: len(first.engine.batch.jobs) == 3, timeout=TIMEOUT)
+    with qtbot.waitSignal(first.engine.batchFinished, timeout=TIMEOUT):
+        first.start()
+    old = {os.path.basename(j.path): j.result.bpm for j in first.engine.batch.jobs}
+    first.engine.correct([1], bpm_user=99.0)
+    first.close()
+
+    write_audio(paths[1], np.zeros(12_345, np.float32), 8000)  # a new mix, same name
+    os.utime(paths[2])  # touched only: the same content
+    calls.clear()
+    second = _window(qtbot, ResultStore(db), analyze)
+    said = []
+    second.statusBar().messageChanged.connect(said.append)
+    info = _restore(qtbot, second)
+    assert info["changed"] == 1
+    assert any("1 changed on disk since they were analyzed" in m for m in said), said
+    jobs = second.engine.batch.jobs
+    assert [j.state for j in jobs] == [SongState.DONE, SongState.QUEUED, SongState.DONE]
+    assert jobs[1].result is None and jobs[1].previous.bpm == old["remixed.wav"]
+    note = second.model.index(1, COL_NOTE).data()
+    assert note.startswith("the file changed since it was analyzed: Start analyzes it again")
+    with qtbot.waitSignal(second.engine.batchFinished, timeout=TIMEOUT):
+        second.start()
+    assert calls == ["remixed.wav"]
+    assert jobs[1].result.bpm == float(os.path.getsize(paths[1]) % 1000) != old["remixed.wav"]
+    assert jobs[1].result.bpm_user == 99.0 and not jobs[1].changed_on_disk
+    second.close()
