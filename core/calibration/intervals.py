@@ -140,20 +140,33 @@ class PredictionInterval:
     def from_dict(cls, data: dict) -> PredictionInterval:
         """Inverse of :meth:`to_dict`.
 
+        The half-width is a finite number >= 0, or ``None`` (unknown; unbounded with
+        ``"unbounded": true``); ``n`` a whole number >= 0.  A NaN or infinite half-width, a
+        ``true`` where a number belongs or a fractional or infinite ``n`` is refused: none
+        of them is written by :meth:`to_dict`.
+
         Raises
         ------
         ValueError, TypeError
             When a field is malformed.
         """
         w = data.get("halfwidth")
-        w = math.inf if w is None and data.get("unbounded") else (
-            math.nan if w is None else float(w))
-        cov = float(data.get("coverage", COVERAGE))
-        if not 0 < cov < 1:
+        if w is None:
+            w = math.inf if data.get("unbounded") else math.nan
+        elif isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w):
+            raise ValueError(f"interval half-width must be a finite number or null, "
+                             f"got {w!r}")
+        elif w < 0:
+            raise ValueError(f"interval half-width must be >= 0, got {float(w)!r}")
+        cov = data.get("coverage", COVERAGE)
+        if isinstance(cov, bool) or not isinstance(cov, int | float) or not 0 < cov < 1:
             raise ValueError(f"interval coverage must be in (0, 1), got {cov!r}")
-        if w < 0:
-            raise ValueError(f"interval half-width must be >= 0, got {w!r}")
-        return cls(str(data.get("kind", "absolute")), w, cov, int(data.get("n", 0)))
+        n = data.get("n", 0)
+        if isinstance(n, float) and n.is_integer():
+            n = int(n)
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"interval n must be a whole number >= 0, got {n!r}")
+        return cls(str(data.get("kind", "absolute")), float(w), float(cov), n)
 
 
 def interval_from_residuals(residuals, *, kind: str = "absolute",

@@ -430,6 +430,8 @@ def test_version_1_profiles_are_still_read(tmp_path):
     ({"learned": {"speech": {"kind": "forest"}}}, "learned.speech: unknown learned model kind"),
     ({"learned": []}, "'learned' must be a JSON object"),
     ({"intervals": {"energy": {"halfwidth": -1}}}, "half-width"),
+    ({"intervals": {"energy": {"halfwidth": 0.1, "n": float("inf")}}},
+     "intervals.energy: interval n must be"),
     ({"verdicts": {"energy": "great"}}, "verdicts.energy: must be one of"),
     ({"version": 3}, "newer than"),
 ])

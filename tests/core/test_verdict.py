@@ -147,3 +147,22 @@ def test_interval_bounds_and_their_json_form():
     assert (zero.kind, zero.halfwidth, zero.coverage, zero.n) == ("absolute", 0.0, 0.9, 0)
     with pytest.raises(ValueError, match="^interval half-width must be >= 0, got -0.5$"):
         PredictionInterval.from_dict({"halfwidth": -0.5})
+
+
+@pytest.mark.parametrize("field, message", [
+    ({"halfwidth": math.nan}, "half-width must be a finite number or null, got nan"),
+    ({"halfwidth": math.inf}, "half-width must be a finite number or null, got inf"),
+    ({"halfwidth": True}, "half-width must be a finite number or null, got True"),
+    ({"halfwidth": "0.1"}, "half-width must be a finite number or null"),
+    ({"n": math.inf}, "n must be a whole number >= 0, got inf"),
+    ({"n": 2.5}, "n must be a whole number >= 0, got 2.5"),
+    ({"n": -3}, "n must be a whole number >= 0, got -3"),
+    ({"n": "12"}, "n must be a whole number >= 0"),
+    ({"coverage": True}, "coverage must be in"),
+])
+def test_an_interval_edited_by_hand_is_refused_not_read_as_unknown(field, message):
+    # a NaN half-width read as "unknown" dropped the interval silently; an infinite n
+    # raised OverflowError past the profile's checks
+    with pytest.raises(ValueError, match=message):
+        PredictionInterval.from_dict({"kind": "absolute", "halfwidth": 0.1, "n": 12, **field})
+    assert PredictionInterval.from_dict({"halfwidth": 0.1, "n": 12.0}).n == 12
