@@ -151,14 +151,15 @@ def _json_float(v):
     return v if isinstance(v, float) and math.isfinite(v) else None
 
 
-def _bound(data: dict, name: str) -> float | None:
+def _finite(data: dict, name: str, *, optional: bool = False) -> float | None:
+    """JSON field ``name`` as a finite float (``None`` when absent and ``optional``); raise
+    ``ValueError`` naming the field for anything else (text, ``true``, NaN)."""
     v = data.get(name)
-    if v is None:
+    if v is None and optional:
         return None
-    v = float(v)
-    if not math.isfinite(v):
-        raise ValueError(f"{name!r} must be a finite number or null")
-    return v
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        raise ValueError(f"{name!r} must be a finite number{' or null' if optional else ''}")
+    return float(v)
 
 
 def model_from_dict(data: dict) -> RidgeModel | TreeModel:
@@ -176,7 +177,7 @@ def model_from_dict(data: dict) -> RidgeModel | TreeModel:
     if kind not in MODEL_KINDS:
         raise ValueError(f"unknown learned model kind {kind!r}; expected one of "
                          f"{list(MODEL_KINDS)}")
-    if data.get("format") != MODEL_FORMAT:
+    if isinstance(data.get("format"), bool) or data.get("format") != MODEL_FORMAT:
         raise ValueError(f"learned model format {data.get('format')!r} is not one this "
                          f"SongCal reads ({MODEL_FORMAT})")
     inputs = data.get("inputs")
@@ -186,19 +187,17 @@ def model_from_dict(data: dict) -> RidgeModel | TreeModel:
     if unknown:
         raise ValueError(f"the model reads {unknown}, which this SongCal does not measure")
     p = len(inputs)
-    low, high = _bound(data, "low"), _bound(data, "high")
+    low, high = _finite(data, "low", optional=True), _finite(data, "high", optional=True)
+    if low is not None and high is not None and not low <= high:
+        # np.clip with low above high gives every song the value high
+        raise ValueError(f"'low' must not be above 'high', got {low!r} and {high!r}")
     if kind == "ridge":
         scale = float_list(data, "scale", p)
         if np.any(scale <= 0):
             raise ValueError("'scale' must hold positive numbers")
-        intercept = float(data.get("intercept"))
-        if not math.isfinite(intercept):
-            raise ValueError("'intercept' must be a finite number")
-        alpha = data.get("alpha")
+        alpha = _finite(data, "alpha", optional=True)
         return RidgeModel(tuple(inputs), float_list(data, "fill", p), float_list(data, "mean", p),
-                          scale, float_list(data, "coef", p), intercept,
-                          math.nan if alpha is None else float(alpha), low, high)
-    baseline = float(data.get("baseline"))
-    if not math.isfinite(baseline):
-        raise ValueError("'baseline' must be a finite number")
-    return TreeModel(tuple(inputs), baseline, trees_from_list(data.get("trees"), p), low, high)
+                          scale, float_list(data, "coef", p), _finite(data, "intercept"),
+                          math.nan if alpha is None else alpha, low, high)
+    return TreeModel(tuple(inputs), _finite(data, "baseline"),
+                     trees_from_list(data.get("trees"), p), low, high)

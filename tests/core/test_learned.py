@@ -192,6 +192,15 @@ def test_json_forms_hold_every_field():
     assert ridge.to_dict()["alpha"] == 10.0
     assert model_from_dict(ridge.to_dict()).alpha == 10.0
     assert math.isnan(model_from_dict({**ridge.to_dict(), "alpha": None}).alpha)
+    for field, message in (("intercept", "'intercept' must be a finite number"),
+                           ("alpha", "'alpha' must be a finite number or null")):
+        edited = {**ridge.to_dict(), field: None if field == "intercept" else "x"}
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            model_from_dict(edited)
+    with pytest.raises(ValueError, match="'intercept' must be a finite number"):
+        model_from_dict({**ridge.to_dict(), "intercept": "0.25"})  # was read as a number
+    constant = model_from_dict({**ridge.to_dict(), "low": 0.5, "high": 0.5})  # a constant column
+    assert constant.predict(np.array([[0.9]])).tolist() == [0.5]
     tree = model_from_dict(_tree_dict())
     assert tree.to_dict() == _tree_dict()
     split = model_from_dict(_tree_dict(threshold=[None, None, None]))  # None: +infinity
@@ -225,6 +234,11 @@ def test_tree_walk_follows_thresholds_and_missing_values():
     ({"inputs": ["onset_rate"]}, "does not measure"),
     ({"inputs": []}, "non-empty"),
     ({"baseline": float("nan")}, "baseline"),
+    ({"baseline": "0.5"}, "'baseline' must be a finite number"),
+    ({"baseline": None}, "'baseline' must be a finite number"),
+    ({"low": True}, "'low' must be a finite number or null"),
+    ({"low": 2.0, "high": 1.0}, "'low' must not be above 'high', got 2.0 and 1.0"),
+    ({"format": True}, "format"),
     ({"trees": "x"}, "trees"),
 ])
 def test_malformed_models_are_refused(change, message):
