@@ -158,7 +158,9 @@ def float_list(data: dict, name: str, n: int | None = None) -> np.ndarray:
     """The finite numbers of JSON field ``name`` (``n`` of them when given); raise
     ``ValueError`` naming the field otherwise."""
     raw = data.get(name)
-    if not isinstance(raw, list):
+    if not isinstance(raw, list) or not all(
+            v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in raw):
+        # (text such as "0.5" or true would pass np.array(..., float) as numbers)
         raise ValueError(f"{name!r} must be a list of numbers")
     arr = np.array([math.nan if v is None else v for v in raw], float)
     if n is not None and arr.size != n:

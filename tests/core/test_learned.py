@@ -305,6 +305,10 @@ def _ridge_dict(**changes):
     ({"intercept": float("nan")}, "'intercept' must be a finite number"),
     ({"mean": [0, None]}, "'mean' holds a value that is not a finite number"),
     ({"high": float("inf")}, "'high' must be a finite number or null"),
+    ({"coef": ["1", 2]}, "'coef' must be a list of numbers"),  # was read as 1.0
+    ({"fill": [True, 0]}, "'fill' must be a list of numbers"),  # was read as 1.0
+    ({"mean": [[0], 0]}, "'mean' must be a list of numbers"),
+    ({"scale": ["x", 1]}, "'scale' must be a list of numbers"),
 ])
 def test_each_ridge_field_is_checked(change, message):
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
