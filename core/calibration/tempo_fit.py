@@ -5,7 +5,9 @@ factor (x2, x1/2, x2/3, x3/2) or folding by octaves into a preferred range [low,
 chosen by Acc1 (:mod:`core.calibration.agreement`); then a linear correction
 (:func:`core.calibration.descriptor_fit.fit_linear`) fitted only on songs whose folded tempo
 already agrees with the reference within 8 %, so half/double reference rows cannot bend its
-slope.  Both are kept only where cross-validation says they help; the choice among the
+slope; a method whose slope falls outside :data:`TEMPO_SLOPES` (a sheet stating every
+song at one tempo gives a slope of 0: every song would come out at that tempo) is replaced
+by the median offset, inside the cross-validation as on all songs.  Both are kept only where cross-validation says they help; the choice among the
 linear methods is scored by nested cross-validation, its inner loop reusing the octave rule
 learned on each outer training set.  Songs the analyzer gave no tempo stay in the counts
 (as misses), so Acc1 and Acc2 are shares of every paired song with a reference tempo.
@@ -33,9 +35,14 @@ from core.calibration.descriptor_fit import (
 from core.calibration.intervals import PredictionInterval, interval_from_residuals
 from core.calibration.verdict import MIN_PAIRS, keeps, tempo_verdict
 
-__all__ = ["TempoRule", "TempoCalibration", "fit_tempo"]
+__all__ = ["TEMPO_SLOPES", "TempoRule", "TempoCalibration", "fit_tempo"]
 
 _TEMPO_AGREE = 0.08  # songs within 8 % after the octave rule train the linear tempo fit
+
+#: Slopes a linear tempo correction may have: songs agreeing within 8 % say little more
+#: than that, and a slope past these would change the tempi of songs outside the fitted
+#: range by more than any octave rule (a profile refuses a slope that is not positive).
+TEMPO_SLOPES = (0.5, 2.0)
 _OCTAVE_FACTORS = (2.0, 0.5, 2.0 / 3.0, 1.5)
 
 
@@ -146,8 +153,11 @@ def _fit_tempo_linear(est_folded, ref, method, seed):
     low, high = DESCRIPTOR_RANGES["bpm"]
     if method == "none" or agree.sum() < 4:
         return LinearCorrection("none")
-    return fit_linear(est_folded[agree], ref[agree], method=method, low=low, high=high,
+    corr = fit_linear(est_folded[agree], ref[agree], method=method, low=low, high=high,
                       seed=seed)
+    if not TEMPO_SLOPES[0] <= corr.slope <= TEMPO_SLOPES[1]:
+        corr = fit_linear(est_folded[agree], ref[agree], method="offset", low=low, high=high)
+    return corr
 
 
 @dataclass

@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 
 from core.calibration.agreement import acc1, acc2, tempo_within
+from core.calibration.profile import profile_from_calibration, profile_from_dict, profile_to_dict
 from core.calibration.tempo_fit import (
     _RANGES,
+    TEMPO_SLOPES,
     TempoRule,
     _fold,
     _learn_tempo_rule,
@@ -96,6 +98,29 @@ def test_half_tempo_references_do_not_bend_the_bpm_fit():
     assert cal.n_agree == 49
     assert cal.mae_after == cal.mae_nested < 0.99 * cal.mae_rule_only
     assert cal.acc1_after == cal.acc1_before == pytest.approx(49 / 54)  # all but the halves
+
+
+def test_a_sheet_with_one_tempo_for_every_song_does_not_flatten_every_tempo():
+    # theil_sen fitted a slope of 0 on the songs near 120 BPM: every song came out at 120
+    # BPM, and the profile written was refused by apply ("slope: must not be 0")
+    rng = np.random.default_rng(1)
+    est = rng.uniform(80, 170, 60)
+    cal = fit_tempo(est, np.full(60, 120.0))
+    assert TEMPO_SLOPES[0] <= cal.correction.slope <= TEMPO_SLOPES[1]
+    assert cal.apply(160.0) > 150.0
+    assert cal.correction.method in ("none", "offset")
+
+
+def test_a_tempo_correction_always_makes_a_profile_that_reads_back():
+    from core.calibration.fit import Calibration
+
+    rng = np.random.default_rng(3)
+    est = rng.uniform(118, 122, 40)  # a narrow deck: the slope says little
+    cal = fit_tempo(est, 120.0 + 0.2 * (est - 120.0) + rng.normal(0, 0.05, 40))
+    assert TEMPO_SLOPES[0] <= cal.correction.slope <= TEMPO_SLOPES[1]
+    whole = Calibration(tempo=cal)
+    back = profile_from_dict(profile_to_dict(profile_from_calibration(whole)))
+    assert back.tempo_correction.slope == cal.correction.slope
 
 
 def test_linear_fit_trains_only_on_songs_agreeing_within_8_percent():
