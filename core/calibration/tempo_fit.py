@@ -33,7 +33,12 @@ from core.calibration.descriptor_fit import (
     r_squared,
 )
 from core.calibration.intervals import PredictionInterval, interval_from_residuals
-from core.calibration.verdict import MIN_PAIRS, keeps, tempo_verdict
+from core.calibration.verdict import (
+    MIN_PAIRS,
+    TEMPO_NO_RELATION_ACC2,
+    keeps,
+    tempo_verdict,
+)
 
 __all__ = ["TEMPO_SLOPES", "TempoRule", "TempoCalibration", "fit_tempo"]
 
@@ -237,7 +242,7 @@ def fit_tempo(est, ref, *, k: int = 10, seed: int = 0, min_gain: float = 0.01,
         The rule is kept only when it raises the cross-validated Acc1 (a tie keeps
         nothing); the linear correction only when its nested cross-validated MAE passes
         :func:`core.calibration.verdict.keeps` against the rule alone without lowering the
-        cross-validated Acc1.
+        cross-validated Acc1; neither when the verdict is ``no relation``.
     """
     est, ref = np.asarray(est, float), np.asarray(ref, float)
     usable = np.isfinite(ref) & (ref > 0)
@@ -331,6 +336,18 @@ def fit_tempo(est, ref, *, k: int = 10, seed: int = 0, min_gain: float = 0.01,
     cal.r2_cv = r_squared(pred, ref)
     cal.interval = interval_from_residuals(_log_ratio(pred, ref), kind="relative")
     cal.verdict = tempo_verdict(n=n, kept=cal.kept, acc1=cal.acc1_after, acc2=cal.acc2_after)
+    if cal.verdict == "no relation" and cal.kept:
+        # as for a descriptor: what bears no relation to the reference is not corrected
+        cal.rule, cal.correction = TempoRule(), LinearCorrection("none")
+        cal.acc1_after, cal.acc2_after = cal.acc1_before, cal.acc2_before
+        cal.mae_after = cal.mae_rule_only = cal.mae_before
+        cal.r2 = cal.r2_cv = cal.r2_before
+        cal.interval = interval_from_residuals(_log_ratio(est, ref), kind="relative")
+        cal.n_agree = int(np.sum(tempo_within(est, ref, tolerance=_TEMPO_AGREE)))
+        cal.note = (f"no relation: the tempi agree with the reference within an octave "
+                    f"(Acc2) on fewer than {100 * TEMPO_NO_RELATION_ACC2:g} % of the songs; "
+                    f"nothing kept")
+        return cal
     if not cal.kept:
         cal.note = "neither an octave rule nor a linear correction helps under cross-validation"
     return cal

@@ -108,7 +108,19 @@ def test_a_sheet_with_one_tempo_for_every_song_does_not_flatten_every_tempo():
     cal = fit_tempo(est, np.full(60, 120.0))
     assert TEMPO_SLOPES[0] <= cal.correction.slope <= TEMPO_SLOPES[1]
     assert cal.apply(160.0) > 150.0
-    assert cal.correction.method in ("none", "offset")
+
+
+def test_tempi_with_no_relation_to_the_reference_get_nothing_applied():
+    # an offset fitted on the few songs near the sheet's one tempo was applied under the
+    # verdict "no relation", whose text says nothing is kept
+    rng = np.random.default_rng(1)
+    est = rng.uniform(80, 170, 60)
+    cal = fit_tempo(est, np.full(60, 120.0))
+    assert cal.verdict == "no relation"
+    assert not cal.kept and cal.describe() == "none" and "nothing kept" in cal.note
+    assert (cal.acc1_after, cal.acc2_after, cal.mae_after) == (
+        cal.acc1_before, cal.acc2_before, cal.mae_before)
+    assert cal.apply(160.0) == 160.0
 
 
 def test_a_tempo_correction_always_makes_a_profile_that_reads_back():
