@@ -17,7 +17,7 @@ import numpy as np
 
 from core.calibration.agreement import key_relation, key_scores, mirex_score
 from core.calibration.descriptor_fit import cv_folds
-from core.calibration.verdict import MIN_PAIRS, key_verdict
+from core.calibration.verdict import KEY_NO_RELATION_SCORE, MIN_PAIRS, key_verdict
 from core.io.keynotation import Key, parse_key
 
 __all__ = ["KeyCorrection", "KeyCalibration", "fit_key"]
@@ -151,7 +151,7 @@ def fit_key(est, ref, *, k: int = 10, seed: int = 0) -> KeyCalibration:
     -------
     KeyCalibration
         The learned correction is kept only when it raises the cross-validated weighted
-        score.
+        score, and not when the verdict is ``no relation``.
     """
     pairs = [(e, r) for e, r in zip(est, ref, strict=True) if e is not None and r is not None]
     est = [p[0] for p in pairs]
@@ -184,5 +184,11 @@ def fit_key(est, ref, *, k: int = 10, seed: int = 0) -> KeyCalibration:
     else:
         cal.note = "no key correction raises the cross-validated weighted score"
     cal.verdict = key_verdict(n=n, kept=cal.kept, weighted=cal.weighted_after)
+    if cal.verdict == "no relation" and cal.kept:
+        # as for a descriptor: what bears no relation to the reference is not corrected
+        cal.correction = KeyCorrection()
+        cal.accuracy_after, cal.weighted_after = cal.accuracy_before, cal.weighted_before
+        cal.note = (f"no relation: the cross-validated weighted score stays under "
+                    f"{KEY_NO_RELATION_SCORE:g}; nothing kept")
     return cal
 
