@@ -11,8 +11,9 @@ moment (:func:`new_export_folder`), so nothing earlier is overwritten.
 - calibration (:mod:`core.calibration.calibration_table`): one row per column with its
   verdict, the learned models, then the tempo and key scores;
 - paired (:func:`paired_rows`): every result row with its reference values, errors and
-  agreement (:mod:`core.calibration.agreement`), and the calibrated values with their 90 %
-  intervals -- for every song, paired or not;
+  agreement (:mod:`core.calibration.agreement`), the columns whose fit it was a pair of
+  (``fitted_on``), and the calibrated values with their 90 % intervals -- for every song,
+  paired or not;
 - mismatches (:func:`mismatch_rows`): only the disagreements, the songs without a tempo or
   key, and the unpaired songs and rows;
 - calibrated (:func:`write_calibrated_csv`): every result row with its calibrated values
@@ -28,6 +29,7 @@ SHA-256 as trailing columns (in the JSON profile, under ``meta``).
 from __future__ import annotations
 
 import datetime
+import math
 import os
 
 from core.calibration.agreement import fifths_distance, key_relation, mirex_score, tempo_relation
@@ -157,7 +159,7 @@ def _result_columns(result_rows) -> list[str]:
 
 def _reference_columns(sheet: ReferenceSheet, profile: CalibrationProfile | None
                        ) -> list[str]:
-    cols = ["match_method", "match_score", "ref_row", "ref_title", "ref_artist"]
+    cols = ["match_method", "match_score", "ref_row", "ref_title", "ref_artist", "fitted_on"]
     for d in sheet.numeric_columns:
         cols.append(f"ref_{d}")
         if d in REFERENCE_DESCRIPTORS:
@@ -184,7 +186,11 @@ def paired_rows(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
     :func:`core.calibration.agreement.tempo_relation`); ``key_relation`` ``same``,
     ``fifth``, ``relative``, ``parallel`` or ``other`` with its MIREX ``key_score`` and the
     tonics' ``key_fifths_distance`` (0-6 steps around the circle of fifths).  Extra
-    numeric columns of the sheet appear as ``ref_<column>``.  With a ``profile``, the
+    numeric columns of the sheet appear as ``ref_<column>``.  ``fitted_on`` names the
+    columns (``;``-separated, e.g. ``bpm;key;energy``) whose fit this song was one of the
+    pairs of: its reference value and, for an analyzer descriptor or key, its analyzer
+    value both known (a tempo both positive); the calibrated values of those columns are
+    in-sample for it, its other ones are not.  With a ``profile``, the
     calibrated values and their 90 % intervals of every song, paired or not
     (:func:`core.calibration.applying.apply_profile`; ``calibrated`` when the caller has
     applied it already).
@@ -214,12 +220,17 @@ def paired_rows(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
         ref = sheet.rows[m.row]
         row.update(match_method=m.method, match_score=m.score, ref_row=ref.row,
                    ref_title=ref.title, ref_artist=ref.artist)
+        fitted = []
         for d in sheet.numeric_columns:
             y = ref.values.get(d)
             row[f"ref_{d}"] = y
             if d not in REFERENCE_DESCRIPTORS:
+                if y is not None and math.isfinite(y):
+                    fitted.append(d)  # a learned model's target: every paired value
                 continue
             x = result_number(r, d)
+            if _fits(d, x, y):
+                fitted.append(d)
             row[f"{d}_error"] = None if x is None or y is None else x - y
             if d == "bpm":
                 row["bpm_ratio"] = None if x is None or not y else x / y
@@ -232,8 +243,18 @@ def paired_rows(result_rows, sheet: ReferenceSheet, match: MatchResult, *,
                 row["key_relation"] = key_relation(est, rk)
                 row["key_score"] = mirex_score(est, rk)
                 row["key_fifths_distance"] = fifths_distance(est.tonic, rk.tonic)
+                fitted.insert(1 if fitted[:1] == ["bpm"] else 0, "key")
+        row["fitted_on"] = ";".join(fitted)
         out.append(row)
     return columns, out
+
+
+def _fits(d: str, x, y) -> bool:
+    """Whether a pair of analyzer value ``x`` and reference value ``y`` of descriptor ``d``
+    is one the fit of ``d`` is given."""
+    if x is None or y is None or not (math.isfinite(x) and math.isfinite(y)):
+        return False
+    return d != "bpm" or (x > 0 and y > 0)
 
 
 def no_value_reason(row: dict, what: str) -> str:

@@ -498,6 +498,27 @@ def test_profile_fields_left_out_take_their_defaults():
                            "key": {"mapping": {"C major": "H major"}}}, path="x.json")
 
 
+def test_the_paired_export_says_which_columns_each_song_was_fitted_on():
+    from core.calibration.exports import paired_rows
+    from core.calibration.matching import Match, MatchResult
+    from core.calibration.reference import parse_reference_text
+
+    sheet = parse_reference_text("Song,Artist,BPM,Key,Energy,Speech\n"
+                                 "A,x,100,C major,50,0.1\nB,x,120,,,0.2\nC,x,90,D major,40,\n"
+                                 "D,x,80,E minor,,0.3\nLone,y,70,F major,20,0.4\n")
+    rows = [{"path": "/a", "title": "A", "bpm": 200.0, "key": "C major", "energy": 0.5},
+            {"path": "/b", "title": "B", "bpm": 0.0, "key": "C major", "energy": 0.6},
+            {"path": "/c", "title": "C", "bpm": None, "key": None, "energy": 0.4},
+            {"path": "/d", "title": "D", "bpm": 80.0, "key": "E minor"},
+            {"path": "/e", "title": "E", "bpm": 60.0, "key": "C major", "energy": 0.1}]
+    match = MatchResult(5, 5, [Match(i, i, "exact", 100.0) for i in range(4)], [])
+    columns, out = paired_rows(rows, sheet, match)
+    assert "fitted_on" in columns
+    # B: a tempo of 0 and a key the sheet lacks are no pairs; E: unpaired, so in no fit
+    assert [r.get("fitted_on") for r in out] == ["bpm;key;energy;speech", "speech", "energy",
+                                                 "bpm;key;speech", None]
+
+
 def test_mismatch_rows_without_a_precomputed_pairing():
     from core.calibration.exports import mismatch_rows, paired_rows
     from core.calibration.matching import Ambiguity, Match, MatchResult
