@@ -1,17 +1,43 @@
 """Cells of a results row as the calibration reads them: numbers, keys, typed rows.
 
 A results row comes from a results CSV (text cells, formula-like text neutralized) or from
-``SongResult.to_row()`` (typed values); these helpers read both alike.
+``SongResult.to_row()`` (typed values); these helpers read both alike.  A number outside
+any value the analyzer can give (:data:`RESULT_RANGES`: a tempo of -120 or 1e308 in a file
+edited by hand or written by another program) is read as no value, so that it takes no part
+in a fit or a correction; :func:`implausible_cells` lists them for a warning.
 """
 
 from __future__ import annotations
+
+import math
 
 from core.io.csvio import cell_number, unneutralize
 from core.io.csvio import typed_row as _typed_row
 from core.io.keynotation import Key, parse_key
 from core.io.results import TEXT_COLUMNS
 
-__all__ = ["typed_row", "result_number", "result_key"]
+__all__ = ["typed_row", "result_number", "result_key", "RESULT_RANGES", "implausible_cells"]
+
+#: Values (inclusive) a numeric results column can hold; wider than anything the analyzer
+#: writes (a float file may peak far above full scale), so only damage falls outside.
+RESULT_RANGES = {
+    "bpm": (1.0, 1000.0),
+    "bpm_user": (1.0, 1000.0),
+    "bpm_confidence": (0.0, 1.0),
+    "key_confidence": (0.0, 1.0),
+    "loudness_lufs": (-300.0, 200.0),
+    "loudness_range_lu": (0.0, 300.0),
+    "peak_dbfs": (-1000.0, 200.0),
+    "energy": (0.0, 1.0),
+    "danceability": (0.0, 1.0),
+    "valence": (0.0, 1.0),
+    "acousticness": (0.0, 1.0),
+    "dynamic_range_db": (0.0, 1000.0),
+    "brightness_hz": (0.0, 1e6),
+    "silence_ratio": (0.0, 1.0),
+    "duration_s": (0.0, 1e7),
+    "time_signature": (1.0, 64.0),
+}
 
 
 def typed_row(row: dict) -> dict:
@@ -20,8 +46,25 @@ def typed_row(row: dict) -> dict:
 
 
 def result_number(row: dict, name: str) -> float | None:
-    """A numeric cell of a results row as float (``None`` when empty or unreadable)."""
-    return cell_number(row.get(name))
+    """A numeric cell of a results row as float (``None`` when empty, unreadable or outside
+    :data:`RESULT_RANGES`)."""
+    v = cell_number(row.get(name))
+    lo, hi = RESULT_RANGES.get(name, (-math.inf, math.inf))
+    return v if v is None or lo <= v <= hi else None
+
+
+def implausible_cells(rows) -> list[str]:
+    """The numeric cells of results ``rows`` that :func:`result_number` leaves out for being
+    outside :data:`RESULT_RANGES`, each as ``"row 3 (Song title): bpm 1e+308"`` (rows
+    counted from 1 under the header)."""
+    out = []
+    for i, row in enumerate(rows, start=1):
+        for name in RESULT_RANGES:
+            v = cell_number(row.get(name))
+            if v is not None and result_number(row, name) is None:
+                label = unneutralize(str(row.get("title") or row.get("path") or ""))
+                out.append(f"row {i}{f' ({label[:60]})' if label else ''}: {name} {v:g}")
+    return out
 
 
 def result_key(row: dict) -> Key | None:

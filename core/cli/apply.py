@@ -15,7 +15,7 @@ import contextlib
 import os
 import sys
 
-from core.cli.calibrate import say_error
+from core.cli.calibrate import say_error, warn_implausible
 from core.errors import ExitCode, SongCalError
 
 __all__ = ["register", "run", "apply_to_results_file"]
@@ -106,6 +106,7 @@ def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "appl
         say_error(cmd, f"{results_csv} is not a SongCal results CSV (no path or title "
                        "column)")
         return ExitCode.USAGE
+    warn_implausible(cmd, rows)
     wanted = _profile_columns(profile)
     missing = [c for c in wanted if c not in columns]
     if wanted and len(missing) == len(wanted):

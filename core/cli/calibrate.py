@@ -95,7 +95,27 @@ def read_results(cmd: str, path: str):
     if "path" not in columns and "title" not in columns:
         say_error(cmd, f"{path} is not a SongCal results CSV (no path or title column)")
         return None
+    warn_implausible(cmd, rows)
     return rows
+
+
+#: Implausible results cells named one by one in the warning; the rest are counted.
+_IMPLAUSIBLE_LISTED = 5
+
+
+def warn_implausible(cmd: str, rows) -> None:
+    """Warn about the results cells no analyzer writes (they are read as no value)."""
+    from core.calibration.cells import implausible_cells
+
+    cells = implausible_cells(rows)
+    if not cells:
+        return
+    more = len(cells) - _IMPLAUSIBLE_LISTED
+    with contextlib.suppress(OSError, ValueError):
+        print(f"songcal {cmd}: warning: {len(cells)} value(s) of the results are outside "
+              f"anything the analyzer writes and are read as no value: "
+              f"{'; '.join(cells[:_IMPLAUSIBLE_LISTED])}"
+              f"{f'; and {more} more' if more > 0 else ''}", file=sys.stderr)
 
 
 def _fmt(v, digits=3) -> str:

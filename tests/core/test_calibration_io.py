@@ -218,6 +218,34 @@ def test_cli_calibrate_and_apply(deck, capsys):
     assert rows[0]["energy_calibrated"] != rows[0]["energy"]
 
 
+def test_absurd_results_values_take_no_part_in_the_fit_and_are_named(deck, capsys):
+    """A results file edited by hand (or by another program) with a tempo of 1e308 and an
+    energy of 1e9: those cells are read as no value (the fit is the one without them),
+    and calibrate and apply say which cells were left out."""
+    tmp, results, ref, _ = deck
+    bad = [dict(r) for r in results]
+    bad[3]["bpm"], bad[5]["energy"], bad[7]["bpm"] = 1e308, 1e9, -120.0
+    empty = [dict(r) for r in bad]
+    empty[3]["bpm"] = empty[5]["energy"] = empty[7]["bpm"] = None
+    with_bad, without = _session(bad, ref).fit(), _session(empty, ref).fit()
+    assert with_bad.tempo.acc1_before == without.tempo.acc1_before
+    assert with_bad.tempo.acc1_after == without.tempo.acc1_after
+    e_bad, e_none = with_bad.descriptors["energy"], without.descriptors["energy"]
+    assert (e_bad.mae_before, e_bad.mae_after) == (e_none.mae_before, e_none.mae_after)
+    assert np.isfinite(e_bad.mae_before)
+    res = tmp / "bad.csv"
+    write_csv(res, RESULT_COLUMNS, bad)
+    assert _cli(["calibrate", res, "--reference", ref, "-o", tmp / "cal.csv", "--profile",
+                 tmp / "p.json", "--no-learned"]) == 0
+    err = capsys.readouterr().err
+    assert "3 value(s) of the results are outside anything the analyzer writes" in err
+    assert "row 4 (Track Number 3 Of The Deck): bpm 1e+308" in err and "energy 1e+09" in err
+    assert _cli(["apply", res, "--profile", tmp / "p.json", "-o", tmp / "out.csv"]) == 0
+    assert "3 value(s) of the results" in capsys.readouterr().err
+    _, out = read_csv_rows(tmp / "out.csv")
+    assert out[3]["bpm_calibrated"] == "" and out[5]["energy_calibrated"] == ""
+
+
 def test_cli_apply_warns_when_the_profile_was_fitted_on_another_build(deck, capsys):
     import json
 
