@@ -257,6 +257,12 @@ def _fits(d: str, x, y) -> bool:
     return d != "bpm" or (x > 0 and y > 0)
 
 
+#: How a song's state reads after "the song ..." in a reason.
+_STATUS_SAID = {"timed out": "timed out", "failed": "failed", "skipped": "was skipped",
+                "cancelled": "was cancelled", "queued": "was not analyzed",
+                "running": "was not analyzed", "stalled": "was not analyzed"}
+
+
 def no_value_reason(row: dict, what: str) -> str:
     """Why a results row has no value for ``what`` (``"tempo"``, ``"key"``): the row's
     own error text, else that the analyzer found none."""
@@ -265,7 +271,7 @@ def no_value_reason(row: dict, what: str) -> str:
         return f"no {what}: {error}"
     status = row.get("status")
     if status not in (None, "", "done"):
-        return f"no {what}: the song is {status}"
+        return f"no {what}: the song {_STATUS_SAID.get(status, f'is {status}')}"
     return f"no {what}: the analyzer found none"
 
 

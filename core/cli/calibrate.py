@@ -224,9 +224,7 @@ def _print_scores(cal, stream) -> None:
               f"{_fmt(k.weighted_before)} -> {_fmt(k.weighted_after)} (cross-validated)",
               file=stream)
     for name, d in cal.descriptors.items():
-        c = d.candidate
-        how = (f"{d.correction.method} y = {c.slope:.4g} x + {c.intercept:.4g}" if d.kept
-               else "no correction")
+        how = d.correction.describe() if d.kept else "no correction"
         line = (f"{name} {_verdict(d.verdict)} (n={d.n}): {how}; MAE {_fmt(d.mae_before, 4)}"
                 f" -> {_fmt(d.mae_after, 4)}, r2 {_fmt(d.r2_cv)} (nested "
                 f"cross-validated); 90 % interval: {d.interval.describe()}")

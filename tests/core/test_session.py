@@ -535,7 +535,9 @@ def test_no_value_reasons():
     assert no_value_reason({"error": "'=odd"}, "tempo") == "no tempo: =odd"  # neutralized
     assert no_value_reason({"error": " silent ", "status": "failed"}, "tempo") == \
         "no tempo: silent"
-    assert no_value_reason({"status": "failed"}, "key") == "no key: the song is failed"
+    assert no_value_reason({"status": "failed"}, "key") == "no key: the song failed"
+    assert no_value_reason({"status": "timed out"}, "tempo") == "no tempo: the song timed out"
+    assert no_value_reason({"status": "odd"}, "tempo") == "no tempo: the song is odd"
     assert no_value_reason({"status": "done"}, "key") == "no key: the analyzer found none"
     assert no_value_reason({"status": ""}, "tempo") == "no tempo: the analyzer found none"
     assert no_value_reason({}, "tempo") == "no tempo: the analyzer found none"
