@@ -91,6 +91,8 @@ _CELL_UNITS = {"bpm": " BPM", "loudness_lufs": " dB"}
 #: Cells listed one by one in the sheet's warnings; the rest are counted.
 _CELLS_IN_WARNINGS = 5
 _HEADER_SEARCH_ROWS = 10  # rows searched for the header (notes may stand above the table)
+#: From this many values on, a column holding one value for every row is pointed out.
+_SAME_VALUE_ROWS = 5
 _SNIFF_CHARS = 1 << 16  # characters the delimiter is guessed from
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
@@ -459,6 +461,15 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         if d == "bpm" and col and (min(col) < 30 or max(col) > 400):
             warnings.append(f"column {header[columns[d]]!r} has tempi outside 30-400 BPM "
                             f"({min(col):g}-{max(col):g})")
+        if len(col) >= _SAME_VALUE_ROWS and len(set(col)) == 1:
+            warnings.append(f"column {header[columns[d]]!r} gives every row the same value "
+                            f"({col[0]:g}): a placeholder, or a default of the tool that "
+                            "wrote it? It cannot tell a good value from a bad one")
+    keys = [r.key for r in rows if r.key is not None]
+    if len(keys) >= _SAME_VALUE_ROWS and len(set(keys)) == 1:
+        warnings.append(f"every row has the same key ({keys[0].name}): a placeholder, or a "
+                        "default of the tool that wrote it? It cannot tell a good key from a "
+                        "bad one")
     if bad_cells:
         shown = "; ".join(str(b) for b in bad_cells[:_CELLS_IN_WARNINGS])
         more = len(bad_cells) - _CELLS_IN_WARNINGS

@@ -446,3 +446,17 @@ def test_a_sheet_naming_its_songs_by_file_reads_title_and_artist_from_the_file_n
     assert (both.rows[0].title, both.rows[0].artist) == ("Real Title", "Someone")
     with pytest.raises(ReferenceSheetError, match="or a file name column"):
         parse_reference_text("bpm,key\n120,C\n")
+
+
+def test_a_column_with_one_value_for_every_row_is_pointed_out():
+    """A tool that writes 120 BPM or C major for every song it has not analyzed: such a
+    column says nothing about the songs, and the sheet's warnings say so."""
+    rows = "".join(f"S{i},120,C major,{0.1 * i:.1f}\n" for i in range(6))
+    sheet = parse_reference_text("Song,BPM,Key,Energy\n" + rows)
+    said = " | ".join(sheet.warnings)
+    assert "column 'BPM' gives every row the same value (120)" in said
+    assert "every row has the same key (C major)" in said
+    assert "Energy" not in said
+    few = parse_reference_text("Song,BPM,Key\n" + "".join(f"S{i},120,C major\n"
+                                                          for i in range(4)))
+    assert few.warnings == []  # four songs alike can be a real deck
