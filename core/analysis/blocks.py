@@ -23,6 +23,7 @@ when the C interface lacks a function this code calls.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -36,7 +37,8 @@ from core.errors import CorruptFileError
 if TYPE_CHECKING:
     from core.analysis.decode import AudioInfo
 
-__all__ = ["soundfile_blocks", "flac_blocks", "pyav_blocks", "av_reason", "sf_path", "av_open"]
+__all__ = ["soundfile_blocks", "flac_blocks", "pyav_blocks", "av_reason", "sf_path", "av_open",
+           "av_open_range", "FileRange"]
 
 
 def sf_path(path: str):
@@ -65,6 +67,65 @@ def av_open(path: str):
             fh.close()
             raise
     return av.open(path, metadata_errors="ignore"), None
+
+
+class FileRange(io.RawIOBase):
+    """A read-only, seekable view of bytes ``start`` to ``end`` of a file, for PyAV to open
+    one of files joined end to end (an MP3 part, a link of a chained OGG) as the file it
+    was.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    start, end : int
+        The range (bytes; ``end`` excluded).
+    """
+
+    def __init__(self, path: str, start: int, end: int):
+        super().__init__()
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed with this object
+        self._start, self._end, self._pos = start, end, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = max(0, min(len(buffer), self._end - self._start - self._pos))
+        self._fh.seek(self._start + self._pos)
+        got = self._fh.readinto(memoryview(buffer)[:n])
+        self._pos += got
+        return got
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos,
+                io.SEEK_END: self._end - self._start}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+def av_open_range(path: str, start: int, end: int, demuxer: str):
+    """``(container, file)`` opened by PyAV with FFmpeg's ``demuxer`` (``"mp3"``,
+    ``"ogg"``) on bytes ``start`` to ``end`` of a file (one of files joined end to end);
+    close ``file`` with the container."""
+    import av
+
+    fh = FileRange(path, start, end)
+    try:
+        return av.open(fh, format=demuxer, metadata_errors="ignore"), fh
+    except BaseException:
+        fh.close()
+        raise
 
 
 def av_reason(exc) -> str:
@@ -232,15 +293,46 @@ def _output_layout(av, first, channels: int):
         return first
 
 
+def _link_packets(path: str, opened, links: list[tuple[int, int]], demuxer: str):
+    """``(link, packet)`` of the audio of every link in turn, ``opened`` being the first
+    link's ``(container, file)`` and ``links`` the byte ranges of the others (read with
+    FFmpeg's ``demuxer``); each link is closed when its packets are done (or when this
+    generator is closed)."""
+    try:
+        for k in range(len(links) + 1):
+            if k:
+                opened = av_open_range(path, *links[k - 1], demuxer)
+            container = opened[0]
+            if not container.streams.audio:
+                raise ValueError(f"part {k + 1} of the joined file holds no audio")
+            for packet in container.demux(container.streams.audio[0]):
+                yield k, packet
+            _close(opened)
+            opened = None
+    finally:
+        if opened is not None:
+            _close(opened)
+
+
+def _close(opened) -> None:
+    container, fh = opened
+    container.close()
+    if fh is not None:
+        fh.close()
+
+
 def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.ndarray]:
     """Yield the blocks of a file FFmpeg reads, converted to float32 at the rate and channel
     count probed (an MP4 is cut at the length its header declares: the decoder pads the last
     packet).  A stream whose rate or channels change on the way (files joined end to end)
-    is converted to the same rate and channels all along."""
+    is converted to the same rate and channels all along, and so are the files joined end to
+    end in ``info.parts`` (MP3 parts, links of a chained OGG), each opened on its own."""
     import av
 
+    links = list(info.parts)  # byte ranges of the files joined in this one
+    demuxer = info.format.lower()
     try:
-        container, fh = av_open(path)
+        opened = av_open_range(path, *links[0], demuxer) if links else av_open(path)
     except (av.FFmpegError, OSError) as exc:
         raise CorruptFileError(path, f"the file can no longer be opened ({av_reason(exc)})") \
             from None
@@ -249,22 +341,25 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     have = 0
     done = 0
     resampler = None
-    resampler_source = layout = None  # the resampler's input (format, layout, rate), output
+    resampler_source = layout = None  # the resampler's input (link, format, layout, rate), output
     # MP4 files declare their exact length; the decoder adds the padding of the last packet.
     limit = info.frames if info.format in ("M4A", "M4B", "MP4", "ALAC") else None
+    packets = _link_packets(path, opened, links[1:], demuxer)
+    last = max(0, len(links) - 1)
     try:
-        st = container.streams.audio[0]
-        packets = container.demux(st)
         while True:
             try:
-                packet = next(packets)
+                link, packet = next(packets)
                 frames = packet.decode()
-                if packet.size == 0 and resampler is not None:
+                if packet.size == 0 and link == last and resampler is not None:
                     frames = [*frames, None]  # end of data: flush the resampler
                 out = []
                 for frame in frames:
                     if frame is not None:
-                        source = (frame.format.name, frame.layout.name, frame.sample_rate)
+                        # Each joined part gets a resampler of its own (its timestamps
+                        # start again from 0).
+                        source = (link, frame.format.name, frame.layout.name,
+                                  frame.sample_rate)
                         if resampler is None:
                             layout = _output_layout(av, frame.layout, channels)
                             channels = layout.nb_channels
@@ -306,6 +401,4 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
             done += have
             yield buf[:have]
     finally:
-        container.close()
-        if fh is not None:
-            fh.close()
+        packets.close()

@@ -20,13 +20,22 @@ LAME header), :func:`stream` yields the audio that decodes and then raises
 :class:`~core.errors.CorruptFileError` naming the position where the data ends.  Formats
 without a declared length (OGG, raw MP3 streams) simply end early.
 
+Files joined end to end.  ``cat a.mp3 b.mp3`` keeps the first file's Xing header, and
+libsndfile stops after the frames it declares; of a chained OGG (OGG files joined) it reads
+the first link only; of an MP3 without a Xing header whose bit rate varies, it reads up to
+a length estimated from the first frame.  :func:`probe` looks at the file's structure for
+these (:mod:`core.analysis.joined`, a few small reads) and hands such a file to PyAV, which
+opens each joined part on its own (:attr:`AudioInfo.parts`): the song is read whole, at the
+first part's rate and channels, and its duration is the parts' added up.
+
 Parameters out of range.  A sample rate outside 8-384 kHz or a channel count outside 1-64
 is reported as :class:`~core.errors.UnsupportedFormatError` with the value and the range,
 before any sample is decoded (:func:`check_parameters`).
 
 The module is split by job: :mod:`core.analysis.sniff` looks at the path and the first
-bytes before any decoder does, :mod:`core.analysis.blocks` holds the two block readers,
-and this module probes a file and hands it to the right reader.
+bytes before any decoder does, :mod:`core.analysis.joined` finds files joined end to end,
+:mod:`core.analysis.blocks` holds the block readers, and this module probes a file and
+hands it to the right reader.
 """
 
 from __future__ import annotations
@@ -42,12 +51,14 @@ import soundfile as sf
 
 from core.analysis.blocks import (
     av_open,
+    av_open_range,
     av_reason,
     flac_blocks,
     pyav_blocks,
     sf_path,
     soundfile_blocks,
 )
+from core.analysis.joined import mp3_parts, mp3_unread_audio, ogg_chains
 from core.analysis.sniff import (
     check_path,
     declared_pcm_frames,
@@ -106,6 +117,10 @@ class AudioInfo:
         Duration (s); None when unknown.
     backend : str
         ``"soundfile"`` or ``"pyav"``.
+    parts : tuple of (int, int)
+        Byte ranges (start, end excluded) of the files joined end to end in this one (MP3
+        parts, links of a chained OGG), each read by PyAV on its own; empty for every
+        other file.
     """
 
     path: str
@@ -116,6 +131,7 @@ class AudioInfo:
     frames: int | None
     duration_s: float | None
     backend: str
+    parts: tuple[tuple[int, int], ...] = ()
 
 
 # ----------------------------------------------------------------------------------------
@@ -168,6 +184,12 @@ def _probe_soundfile(path: str, kind: str | None) -> AudioInfo:
         frames = None
     if fmt == "MP3" and not has_mpeg_frames(path):
         raise _NotDecodable("no MPEG audio frames found")
+    # libsndfile stops where the first of files joined end to end ends: FFmpeg reads on.
+    if fmt == "MP3" and (why := mp3_unread_audio(path)) is not None:
+        raise _ReadOn(why)
+    if fmt == "OGG" and len(ogg_chains(path)) > 1:
+        raise _ReadOn("a chained OGG (OGG files joined end to end), of which libsndfile "
+                      "reads the first only")
     if rate <= 0 or channels <= 0:
         raise CorruptFileError(path, f"the header is damaged ({rate} Hz, {channels} channels)")
     check_parameters(path, rate, channels)
@@ -186,6 +208,10 @@ def _probe_soundfile(path: str, kind: str | None) -> AudioInfo:
 
 class _NotDecodable(Exception):
     """Internal: a back end could not make sense of the file."""
+
+
+class _ReadOn(_NotDecodable):
+    """Internal: libsndfile would stop before the end of the file's audio."""
 
 
 def _av_format_name(path: str, container) -> str:
@@ -209,6 +235,11 @@ def _probe_pyav(path: str) -> AudioInfo:
     try:
         if "mp3" in container.format.name.split(",") and not has_mpeg_frames(path):
             raise _NotDecodable("no MPEG audio frames found")
+        names = container.format.name.split(",")
+        links = (mp3_parts(path) if "mp3" in names else ogg_chains(path) if "ogg" in names
+                 else [])
+        if len(links) > 1:
+            return _probe_links(path, links, "mp3" if "mp3" in names else "ogg")
         if not container.streams.audio:
             raise UnsupportedFormatError(path, "the file holds no audio track")
         st = container.streams.audio[0]
@@ -248,6 +279,47 @@ def _probe_pyav(path: str) -> AudioInfo:
         container.close()
         if fh is not None:
             fh.close()
+
+
+def _probe_links(path: str, links: list[tuple[int, int]], demuxer: str) -> AudioInfo:
+    """Probe each of the files joined end to end in ``path`` (its byte ranges ``links``,
+    read with FFmpeg's ``demuxer``) on its own: the song has the first one's rate and
+    channels, and their durations added up."""
+    import av
+
+    first = None
+    total: float | None = 0.0
+    what = "part" if demuxer == "mp3" else "link"
+    for k, (start, end) in enumerate(links):
+        where = f"{what} {k + 1} of {len(links)} of the joined file (at byte {start})"
+        try:
+            container, fh = av_open_range(path, start, end, demuxer)
+        except av.FFmpegError as exc:
+            raise CorruptFileError(path, f"{where} cannot be read ({av_reason(exc)})") from None
+        try:
+            audio = container.streams.audio
+            ctx = audio[0].codec_context if audio else None
+            if ctx is None:
+                raise UnsupportedFormatError(path, f"{where} holds no audio a decoder reads")
+            rate, channels = int(ctx.sample_rate or 0), int(ctx.channels or 0)
+            check_parameters(path, rate, channels)
+            st = audio[0]
+            if st.duration and st.time_base:
+                duration = float(st.duration * st.time_base)
+            elif container.duration:
+                duration = container.duration / av.time_base
+            else:
+                duration = None
+        finally:
+            container.close()
+            fh.close()
+        if first is None:
+            first = (ctx.name.upper(), rate, channels)
+        total = None if total is None or duration is None else total + duration
+    codec, rate, channels = first
+    return AudioInfo(path=path, format=demuxer.upper(), codec=codec, sample_rate=rate,
+                     channels=channels, frames=None if total is None else round(total * rate),
+                     duration_s=total, backend="pyav", parts=tuple(links))
 
 
 def probe(path) -> AudioInfo:
