@@ -43,6 +43,7 @@ ANALYSIS_MODULES = (
     "core.analysis.features",
     "core.analysis.identity",
     "core.analysis.key",
+    "core.analysis.joined",
     "core.analysis.keyevidence",
     "core.analysis.loops",
     "core.analysis.loudness",
