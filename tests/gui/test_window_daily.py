@@ -359,6 +359,47 @@ def test_tempo_corrections_double_halve_and_clear(qtbot, make_window, fast_setti
     assert job.result.bpm_user is None and w.engine.batch.jobs[0].result.bpm_user is None
 
 
+def test_tempo_scaled_again_and_again_stays_a_tempo(qtbot, make_window, fast_settings):
+    w = make_window(fast_settings, FakeAnalyzer())
+    _add(w, ["/m/a.wav"])
+    _run(qtbot, w)
+    _select(w, 0)
+    job = w.engine.batch.jobs[0]
+    for _ in range(8):  # 120 -> 480, then x2 would leave 10-600 BPM (and reach 15360)
+        w.bpm_double_action.trigger()
+    assert job.result.bpm_user == 480.0
+    assert "1 song not changed" in w.statusBar().currentMessage()
+    assert "600 BPM" in w.statusBar().currentMessage()
+    for _ in range(30):  # no tempo of 0.01 BPM either
+        w.bpm_half_action.trigger()
+    assert job.result.bpm_user == 15.0
+
+
+def test_a_correction_of_many_songs_refreshes_the_rows_once(qtbot, make_window, fast_settings):
+    w = make_window(fast_settings, FakeAnalyzer())
+    _add(w, [f"/m/{i}.wav" for i in range(40)])
+    _run(qtbot, w)
+    w.table.selectAll()
+    changed = []
+    w.engine.jobsChanged.connect(changed.append)
+    assert w.scale_tempo(2.0) == 40
+    assert len(changed) == 1 and changed[0] == list(range(40))
+    assert {j.result.bpm_user for j in w.engine.batch.jobs} == {240.0}
+
+
+def test_the_actions_follow_a_select_all_of_thousands_of_songs_quickly(
+        qtbot, make_window, fast_settings):
+    w = make_window(fast_settings, FakeAnalyzer())
+    _add(w, [f"/m/{i:05d}.wav" for i in range(20000)])
+    w.table.selectAll()
+    assert w.table.selected_rows() == list(range(20000))
+    t = time.perf_counter()
+    for _ in range(3):  # the status refresh does this every 0.4 s
+        w._update_actions()
+    assert time.perf_counter() - t < 1.2  # 2 s when every selected cell was looked at
+    assert w.skip_action.isEnabled()
+
+
 def test_the_songs_to_check_by_ear_are_shown_alone_until_the_user_sets_them(
         qtbot, make_window, fast_settings, tmp_path):
     from core.analysis.identity import analyzer_id
