@@ -99,6 +99,8 @@ class MatchDialog(QDialog):
         self.song_header = QLabel()
         self.row_header = QLabel()
         self.pair_header = QLabel()
+        for label in (self.song_header, self.row_header, self.pair_header):
+            label.setTextFormat(Qt.TextFormat.PlainText)
         self.pair_button = QPushButton("Pair")
         self.pair_button.setToolTip("Pair the selected song with the selected reference row")
         self.unpair_button = QPushButton("Unpair")

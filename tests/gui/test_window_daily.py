@@ -11,6 +11,8 @@ import time
 import numpy as np
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtGui import Qt as QtGui
+from PySide6.QtGui import QTextDocument
 
 from core.batch.rules import SongState
 from core.errors import AudioFileError
@@ -20,7 +22,9 @@ from core.settings import AnalysisSettings
 from gui.song_columns import (
     COL_CHUNK,
     COL_ELAPSED,
+    COL_FILE,
     COL_NOTE,
+    COL_STATUS,
     COL_TITLE,
     descriptor_column,
 )
@@ -267,6 +271,34 @@ def test_small_display_details(qtbot, make_window, fast_settings, tmp_path):
     shown = w.model.index(0, COL_ELAPSED).data()
     w.engine.set_settings(AnalysisSettings(workers=2, budget_base_s=99.0))
     assert w.model.index(0, COL_ELAPSED).data() == shown  # the budget it ran with
+
+
+def test_names_and_errors_with_markup_show_as_written_in_tips_and_labels(
+        qtbot, make_window, fast_settings, tmp_path):
+    markup = '<b>Live</b><img src="cover.png">'
+
+    def shown(tip):  # what a tooltip shows: Qt renders a tip that looks like HTML
+        if not QtGui.mightBeRichText(tip):
+            return tip
+        doc = QTextDocument()
+        doc.setHtml(tip)
+        return doc.toPlainText()
+
+    fake = FakeAnalyzer(fail_on="bad", error=AudioFileError("/m/x", f"cannot decode {markup}"))
+    w = make_window(fast_settings, fake)
+    _add(w, [f"/m/{markup}.wav", f"/m/bad {markup}.wav"])
+    _run(qtbot, w)
+    tip = Qt.ItemDataRole.ToolTipRole
+    assert shown(w.model.index(0, COL_FILE).data(tip)) == f"/m/{markup}.wav"
+    for col in (COL_NOTE, COL_STATUS, COL_TITLE):
+        assert markup in shown(w.model.index(1, col).data(tip))
+    sheet = tmp_path / "<b>Sheet.csv"
+    sheet.write_text("Title,BPM\nT m/a,120\n")
+    w.load_reference(str(sheet))
+    qtbot.waitUntil(lambda: "Sheet" in w.calibration_view.status_label.text(), timeout=TIMEOUT)
+    label = w.calibration_view.status_label
+    assert label.textFormat() == Qt.TextFormat.PlainText and "<b>Sheet.csv" in label.text()
+    assert "<b>Sheet.csv" in shown(label.toolTip())
 
 
 def test_export_results_never_writes_over_a_song_the_sheet_or_the_store(
