@@ -432,6 +432,32 @@ def test_the_actions_follow_a_select_all_of_thousands_of_songs_quickly(
     assert w.skip_action.isEnabled()
 
 
+def test_the_selected_songs_follow_sorting_filtering_and_clearing(qtbot, make_window,
+                                                                  fast_settings):
+    w = make_window(fast_settings, FakeAnalyzer())
+    _add(w, ["/m/b.wav", "/m/a.wav", "/m/c.wav"])
+    _run(qtbot, w)
+    _select(w, 0)
+    assert w.table.selected_job_ids() == [0]
+    w.table.sortByColumn(COL_TITLE, Qt.SortOrder.AscendingOrder)  # a, b, c
+    assert w.table.selected_job_ids() == [0]  # the same song, now on the second row
+    _select(w, 0)
+    assert w.table.selected_job_ids() == [1]
+    w.table.selectAll()
+    assert w.table.selected_job_ids() == [1, 0, 2]  # top to bottom as shown
+    w.search.setText("c.wav")
+    assert w.proxy.rowCount() == 1
+    _select(w, 0)
+    assert w.table.selected_job_ids() == [2]
+    w.search.setText("")
+    w._confirm = lambda *a: True
+    assert w.clear()
+    assert w.table.selected_job_ids() == [] and w._selected_jobs() == []
+    w.undo_clear()
+    w.table.selectAll()
+    assert sorted(w.table.selected_job_ids()) == [0, 1, 2]
+
+
 def test_the_songs_to_check_by_ear_are_shown_alone_until_the_user_sets_them(
         qtbot, make_window, fast_settings, tmp_path):
     from core.analysis.identity import analyzer_id
