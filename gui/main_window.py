@@ -314,7 +314,9 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         if eng.state == EngineState.PAUSED:
             self.eta_label.setText("ETA: paused")
         elif eng.state == EngineState.RUNNING:
-            self.eta_label.setText(f"ETA {fmt_eta(run['eta'])}")
+            stalled = run["eta"] is None and batch.counts()[SongState.STALLED]
+            self.eta_label.setText("ETA: waiting on a stalled song" if stalled
+                                   else f"ETA {fmt_eta(run['eta'])}")
         else:
             self.eta_label.setText("")
         state = eng.state

@@ -217,6 +217,23 @@ def test_eta_is_unknown_before_anything_can_be_measured_and_zero_at_the_end(sett
     assert b.figures()["eta"] == 0.0
 
 
+def test_eta_is_unknown_while_a_song_is_stalled(settings):
+    clock = FakeClock()
+    b = Batch(["a.wav", "slow.wav"], settings=settings, clock=clock)
+    job, attempt = b.claim("w1")
+    clock.t += 4
+    b.finish(job.id, attempt, _done(job))
+    slow, attempt = b.claim("w1")
+    clock.t += 5
+    b.check()
+    assert b.figures()["eta"] == 0.0  # past the run's 4 s a song: its estimate is spent
+    clock.t += 6  # past its budget of 10 s: it may end now, or at its hard limit of 20 s
+    b.check()
+    assert slow.state is SongState.STALLED and b.figures()["eta"] is None
+    b.finish(slow.id, attempt, _done(slow))
+    assert b.figures()["eta"] == 0.0
+
+
 def test_figures_read_counts_rate_and_eta_together(settings):
     clock = FakeClock()
     b = Batch(["a.wav", "b.wav"], settings=settings, clock=clock)

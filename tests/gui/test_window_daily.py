@@ -242,6 +242,8 @@ def test_banner_floats_over_the_table_and_gives_more_time(qtbot, make_window, fa
         assert "given" in w.banner.label.text()
         qtbot.waitUntil(lambda: job.elapsed() > limit + 0.1, timeout=TIMEOUT)
         assert job.state is SongState.STALLED  # past its first limit, still running
+        w._refresh_ui()
+        assert w.eta_label.text() == "ETA: waiting on a stalled song"  # not "ETA 0 s"
     finally:
         fake.release()
     qtbot.waitUntil(lambda: w.engine.batch.jobs[0].state is SongState.DONE, timeout=TIMEOUT)
