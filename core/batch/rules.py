@@ -325,7 +325,10 @@ class Batch:
             if changed:  # the earlier values describe what the file held then
                 prev = dataclasses.replace(prev, note=CHANGED_NOTE)
             elif not quiet:
-                note = f"analyzing it again: {state.value}, {message}; the earlier result is kept"
+                # "timed out after 31 s", "skipped by the user" already name the state
+                why = message if message.startswith(state.value) else \
+                    ", ".join(t for t in (state.value, message) if t)
+                note = f"analyzing it again: {why}; the earlier result is kept"
                 prev = dataclasses.replace(prev, note=note)
             job.result = prev
         else:

@@ -108,6 +108,9 @@ def test_analyzing_again_keeps_the_earlier_result_when_the_new_attempt_ends_badl
     assert job.outcome is expected
     assert job.state is SongState.DONE and job.result.bpm == 120.0
     assert "the earlier result is kept" in job.result.note
+    why = {"fail": "failed, cannot decode;", "timeout": "timed out after 30 s (hard limit",
+           "skip": "skipped by the user;", "cancel_running": "cancelled;"}[end]
+    assert job.result.note.startswith(f"analyzing it again: {why}")  # the state said once
     assert job.error == "" and job.previous is None
     assert b.results()[0].status == "done"
 
