@@ -9,6 +9,8 @@ import os
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import Qt as QtGui
+from PySide6.QtGui import QTextDocument
 
 from core.calibration.exports import EXPORT_KINDS, export_names
 from core.calibration.reference import ReferenceRow
@@ -714,3 +716,22 @@ def test_histogram_bars_are_coloured_by_agreement(qtbot, controller, view, deck)
                                                                     strict=True)}
     assert color[0.0] == AGREEMENT_COLORS["ok"]
     assert color[1.0] == color[-1.0] == AGREEMENT_COLORS["octave"]
+
+
+def test_match_dialog_tips_show_titles_with_markup_as_written(qtbot, controller, deck):
+    sheet, rows, _ = deck
+    rows = [dict(r) for r in rows]
+    rows[0]["title"] = "<b>Song</b> Number 0"  # still matches its row by title
+    controller.set_results(rows)
+    with qtbot.waitSignal(controller.matched, timeout=T):
+        controller.load_reference(sheet)
+    dlg = MatchDialog(controller)
+    qtbot.addWidget(dlg)
+    dlg.show_all_rows.setChecked(True)
+    tips = [dlg.row_list.item(i).toolTip() for i in range(dlg.row_list.count())]
+    tip = next(t for t in tips if "Number 0 - " in t)
+    if QtGui.mightBeRichText(tip):
+        doc = QTextDocument()
+        doc.setHtml(tip)
+        tip = doc.toPlainText()
+    assert "now paired with #1  <b>Song</b> Number 0" in tip
