@@ -609,6 +609,29 @@ def test_the_chunks_tab_shows_the_selected_songs_tempo_key_and_loudness_chunk_by
     assert "an audio file" in blocker.args[1] and not (tmp_path / "chunks.wav").exists()
 
 
+def test_a_title_without_spaces_in_the_chunks_tab_does_not_widen_the_window(
+        qtbot, make_window, fast_settings):
+    from core.analysis.identity import analyzer_id
+    from core.io.results import ChunkResult
+
+    title = "Artist_Name_A_Very_Long_Title_Taken_From_The_File_Name_" * 6
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        return SongResult(path=path, title=title, status="done", bpm=120.0,
+                          chunk_results=[ChunkResult(index=0, start_s=0.0, end_s=30.0,
+                                                     bpm=120.0)], analyzer=analyzer_id())
+
+    w = make_window(fast_settings, analyze)
+    w.resize(1024, 600)
+    _add(w, ["/m/a.wav"])
+    _run(qtbot, w)
+    w.bottom_tabs.setCurrentWidget(w.chunk_view)
+    _select(w, 0)
+    qtbot.wait(50)
+    assert w.minimumSizeHint().width() < 1024 and w.width() == 1024  # it was 3,000 px
+    assert title in w.chunk_view.summary.text() and w.chunk_view.summary.toolTip() == title
+
+
 def test_set_tempo_types_a_value_or_picks_one_the_analyzer_weighed(qtbot, make_window,
                                                                   fast_settings, monkeypatch):
     w = make_window(fast_settings, FakeAnalyzer(bpm_alternatives="120.00;80.00;60.00;180.00"))
