@@ -353,7 +353,10 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self.plot_timer.stop()
         self.preview.stop()
         if self.remember:
-            self._save_layout()
+            self._save_layout()  # before hiding: the layout of the window as shown
+        # Gone from the screen at once: a stuck worker is waited for below (up to
+        # shutdown_timeout_ms) with no window left frozen on the screen meanwhile.
+        self.hide()
         # The calibration tasks first (they end quickly and then emit nothing), then the
         # batch workers.
         self.calibration.shutdown(timeout_ms=self.shutdown_timeout_ms)
