@@ -185,6 +185,23 @@ def test_fit_fills_the_plots(qtbot, controller, view, deck):
                    len(PARALLEL_KEY), len(OTHER_KEY)]
 
 
+def test_the_calibrated_values_of_a_fit_are_computed_off_the_windows_thread(
+        qtbot, controller, view, deck, monkeypatch):
+    import threading
+
+    import core.calibration.session as session_module
+
+    threads = []
+    apply = session_module.apply_profile
+    monkeypatch.setattr(session_module, "apply_profile", lambda *a, **k: threads.append(
+        threading.current_thread() is threading.main_thread()) or apply(*a, **k))
+    _load(qtbot, controller, deck)
+    _fit(qtbot, controller)
+    view.refresh()
+    assert threads == [False]  # in the fit's task; the view's refresh reuses them
+    assert view.values_model.rowCount() == N_SONGS
+
+
 def test_energy_scatter_shows_the_fitted_line(qtbot, controller, view, deck):
     _load(qtbot, controller, deck)
     _fit(qtbot, controller)
