@@ -202,6 +202,20 @@ def test_the_calibrated_values_of_a_fit_are_computed_off_the_windows_thread(
     assert view.values_model.rowCount() == N_SONGS
 
 
+def test_a_refresh_of_many_calibrated_values_measures_few_rows_for_the_widths(
+        qtbot, controller, view, tmp_path):
+    _load(qtbot, controller, make_deck(tmp_path, n=600))
+    _fit(qtbot, controller)
+    view.tables.setCurrentWidget(view.values_table)
+    asked = set()
+    value = view.values_model.value
+    view.values_model.value = lambda row, column: asked.add(row) or value(row, column)
+    view.refresh()
+    qtbot.wait(10)
+    assert view.values_model.rowCount() == 600
+    assert len(asked) < 250  # the rows in sight and the first 100, not 1,000
+
+
 def test_energy_scatter_shows_the_fitted_line(qtbot, controller, view, deck):
     _load(qtbot, controller, deck)
     _fit(qtbot, controller)
