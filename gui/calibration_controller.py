@@ -175,13 +175,15 @@ class CalibrationController(QObject):
 
         def work():
             snap.require_pairs()
-            return snap.fit()
+            cal = snap.fit()
+            snap.calibrated_rows()  # here, not in the window's thread (a second for 10,000)
+            return cal
 
         def done(cal, error):
             if error:
                 self.failed.emit(f"Fitting failed: {error}")
                 return
-            self.session.adopt_calibration(cal, snap.version)
+            self.session.adopt_calibration(cal, snap.version, source=snap)
             self.fitted.emit(cal)
 
         self._run(work, done)

@@ -13,6 +13,8 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
+from gui.formatting import plain_tip
+
 __all__ = ["ExportList"]
 
 
@@ -24,6 +26,7 @@ class ExportList(QWidget):
         self.folder = ""
         self.label = QLabel("")
         self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # folder names are never markup
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.open_button = QPushButton("Open Folder")
         self.open_button.setToolTip("Show the export folder in the file manager")
@@ -43,7 +46,7 @@ class ExportList(QWidget):
         names = ", ".join(os.path.basename(p) for p in files)
         self.label.setText(f"Wrote {len(files)} file{'s' if len(files) != 1 else ''} to "
                            f"{self.folder}: {names}")
-        self.label.setToolTip("\n".join(files))
+        self.label.setToolTip(plain_tip("\n".join(files)))
         self.show()
 
     def open_folder(self) -> bool:

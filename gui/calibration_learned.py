@@ -52,6 +52,7 @@ class LearnedPanel(QWidget):
         self.curve_plot.setMouseEnabled(x=False, y=False)
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
+        self.caption.setTextFormat(Qt.TextFormat.PlainText)
         plots = QHBoxLayout()
         plots.setContentsMargins(0, 0, 0, 0)
         plots.addWidget(self.importance_plot, 1)

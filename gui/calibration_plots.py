@@ -39,6 +39,7 @@ from gui.calibration_summary import (
     unit_suffix,
     verdict_color,
 )
+from gui.formatting import plain_tip
 from gui.plots import titled_plot
 from gui.reference_columns import AGREEMENT_COLORS, UNITS
 
@@ -117,7 +118,7 @@ class ScatterPanel(QWidget):
         self._tip_source = (None, "")
         self.scatter = pg.ScatterPlotItem(size=7, pen=pg.mkPen(None), antialias=True,
                                           hoverable=True, hoverSize=10,
-                                          tip=lambda x, y, data: self.point_tip(data, x, y))
+                                          tip=lambda x, y, data: plain_tip(self.point_tip(data, x, y)))
         self.plot.addItem(self.scatter)
         # legend swatches only (no data): one per point colour
         self._legend_songs = pg.ScatterPlotItem(size=8, pen=pg.mkPen(None),
@@ -129,6 +130,7 @@ class ScatterPanel(QWidget):
         self._profile_in_legend = False
         self.info = QLabel("")
         self.info.setWordWrap(True)
+        self.info.setTextFormat(Qt.TextFormat.PlainText)
         lay = QVBoxLayout()
         lay.addWidget(self.plot, 1)
         lay.addWidget(self.info)
@@ -286,6 +288,7 @@ class TempoRatioPanel(QWidget):
         self.plot.getViewBox().setLimits(yMin=0)
         self.range_label = QLabel("")
         self.range_label.setWordWrap(True)
+        self.range_label.setTextFormat(Qt.TextFormat.PlainText)
         self.range_button = QPushButton("")
         self.range_button.clicked.connect(self._use_range)
         self._suggestion = None

@@ -50,6 +50,7 @@ from gui.calibration_summary import (
     unit_suffix,
 )
 from gui.calibration_values import CalibratedValuesModel
+from gui.formatting import plain_tip
 from gui.reference_columns import AGREEMENT_COLORS
 
 __all__ = ["CalibrationView"]
@@ -99,6 +100,7 @@ class CalibrationView(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.status_label = QLabel("No reference sheet loaded. Load one, or drop a CSV here.")
         self.status_label.setWordWrap(True)  # its own line, never cut
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)  # a sheet's name is never markup
         self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored,
                                         QSizePolicy.Policy.Preferred)
         bar = QHBoxLayout()
@@ -133,6 +135,7 @@ class CalibrationView(QWidget):
         self.tables.addTab(self.values_table, "Calibrated values")
         self.profile_label = QLabel("")
         self.profile_label.setWordWrap(True)
+        self.profile_label.setTextFormat(Qt.TextFormat.PlainText)
         self.export_list = ExportList()
 
         # -- layout: the summary and calibrated values (every row and column in sight)
@@ -406,12 +409,15 @@ class CalibrationView(QWidget):
         t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 8)
         hh = t.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Widths from the rows in sight and the first 100, not 1,000: a refresh of the
+        # calibrated values of thousands of songs measured 1,000 rows' cells each time.
+        hh.setResizeContentsPrecision(100)
         hh.setStretchLastSection(True)
         return t
 
     def _set_status(self, text: str, *, level: str = "", tooltip: str = "") -> None:
         self.status_label.setText(text)
-        self.status_label.setToolTip(tooltip or text)
+        self.status_label.setToolTip(plain_tip(tooltip or text))
         color = {"warning": _AMBER_TEXT, "error": AGREEMENT_COLORS["wrong"]}.get(level)
         self.status_label.setStyleSheet(f"color: {color};" if color else "")
 

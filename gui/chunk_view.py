@@ -21,12 +21,14 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from gui.formatting import plain_tip
 from gui.plots import titled_plot
 
 __all__ = ["ChunkView", "CHUNK_HEADERS", "NO_SONG", "NO_CHUNKS"]
@@ -75,6 +77,9 @@ class ChunkView(QWidget):
         self.summary = QLabel(NO_SONG)
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
+        # A title with no space to wrap at (a file name as title) is cut at the pane's edge
+        # (its tip shows it whole) instead of widening the window past the screen.
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.table = QTableWidget(0, len(CHUNK_HEADERS))
         self.table.setHorizontalHeaderLabels(CHUNK_HEADERS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -109,6 +114,7 @@ class ChunkView(QWidget):
             return
         self._shown = message
         self.summary.setText(html.escape(message, quote=False))
+        self.summary.setToolTip("")
         self.table.setRowCount(0)
         self.curve.setData([], [])
         for item in (self.band, self.song_line):
@@ -125,6 +131,7 @@ class ChunkView(QWidget):
             return
         self._shown = result
         self.summary.setText(self._summary(result))
+        self.summary.setToolTip(plain_tip(result.title or result.path))
         self.table.setRowCount(len(chunks))
         for row, c in enumerate(chunks):
             cells = (str(c.index + 1), _clock(c.start_s), _clock(c.end_s),

@@ -88,8 +88,14 @@ class EngineListMixin:
     def correct(self, job_ids, **values) -> int:
         """Record the user's tempo or key for done songs (:meth:`Batch.correct`); returns
         how many changed."""
+        return self.correct_each((i, values) for i in job_ids)
+
+    def correct_each(self, changes) -> int:
+        """Record ``(job_id, values)`` corrections, each song its own values, then refresh
+        the rows once (thousands of songs corrected at once are one refresh, not one per
+        song); returns how many changed."""
         n = 0
-        for i in job_ids:
+        for i, values in changes:
             if self.batch.correct(i, **values) is not None:
                 self._dirty.add(i)
                 n += 1

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import math
 
-__all__ = ["fmt_duration", "fmt_eta", "fmt_value", "alternative_tempi", "DESCRIPTOR_HEADERS"]
+from PySide6.QtGui import Qt
+
+__all__ = ["fmt_duration", "fmt_eta", "fmt_value", "alternative_tempi", "plain_tip",
+           "DESCRIPTOR_HEADERS"]
 
 #: Column headers of the descriptors (:data:`core.io.results.DESCRIPTOR_COLUMNS`), with units.
 DESCRIPTOR_HEADERS = {
@@ -100,3 +104,17 @@ def _short(bpm: float) -> str:
     """A tempo with one decimal, none when it is whole: ``"61.5"``, ``"123"``."""
     text = f"{bpm:.1f}"
     return text[:-2] if text.endswith(".0") else text
+
+
+def plain_tip(text):
+    """``text`` (a tooltip holding a song's title, file name or error, a sheet's name...)
+    shown as the characters it holds.
+
+    Qt takes a tooltip whose first line holds an HTML tag (``<b>``, ``<img src=...>``) or
+    ``&lt;`` for rich text: a file named ``<b>Live</b>.mp3`` would show in bold, and an
+    ``<img>`` would load a picture.  Such a text comes back as rich text that shows it
+    verbatim; any other (and None) comes back unchanged.
+    """
+    if not text or not Qt.mightBeRichText(text):
+        return text
+    return ('<p style="white-space:pre-wrap">' + html.escape(text, quote=False) + "</p>")

@@ -27,6 +27,7 @@ import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QLabel,
     QMainWindow,
     QMessageBox,
     QSplitter,
@@ -40,7 +41,7 @@ from core.settings import AnalysisSettings, tempo_range_text
 from gui.chunk_view import ChunkView
 from gui.engine import BatchEngine, EngineState
 from gui.focus_ring import FocusRing
-from gui.formatting import fmt_eta
+from gui.formatting import fmt_eta, plain_tip
 from gui.log_panel import LogPanel
 from gui.plots import BatchPlots
 from gui.resume_banner import ResumeBanner
@@ -55,7 +56,7 @@ from gui.window_calibration import CalibrationMixin
 from gui.window_exports import ExportMixin, write_results_csv
 from gui.window_layout import LayoutMixin
 from gui.window_rows import RowActionsMixin
-from gui.window_session import SessionMixin, open_store
+from gui.window_session import SessionMixin, open_store_why
 from gui.window_songs import SongInputMixin
 from gui.worker_panel import WorkerPanel
 
@@ -102,7 +103,11 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         #: How long closing the window waits for workers to stop (ms).
         self.shutdown_timeout_ms = 3000
         self.stuck_workers = False
-        self.store = store if store is not None else (open_store() if remember else None)
+        #: Why the session store could not be opened ("" when it is open or not wanted).
+        self.store_error = ""
+        if store is None and remember:
+            store, self.store_error = open_store_why()
+        self.store = store
         self.engine = BatchEngine(settings, analyze=analyze, store=self.store, parent=self)
         self._make_calibration(settings)
         self.setWindowTitle("SongCal")
@@ -198,8 +203,22 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self.plot_timer.start()
         if remember:
             self._restore_layout()
+        if self.store_error:
+            self._tell_store_unavailable()
         self._update_actions()
         self._refresh_ui()
+
+    def _tell_store_unavailable(self) -> None:
+        """Say, for as long as the window is open, that this list will not be kept."""
+        text = (f"The session store cannot be opened ({self.store_error}): songs and results "
+                "of this window will not be kept for the next start; export them.")
+        log.warning("%s", text)
+        label = QLabel("\u26a0 List not kept")
+        label.setToolTip(plain_tip(text))
+        label.setContentsMargins(8, 0, 8, 0)
+        self.statusBar().addPermanentWidget(label)
+        self.store_label = label
+        self.statusBar().showMessage(text, 30000)
 
     def _on_scan_finished(self, _n: int) -> None:
         self.proxy.resort()
@@ -295,7 +314,9 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         if eng.state == EngineState.PAUSED:
             self.eta_label.setText("ETA: paused")
         elif eng.state == EngineState.RUNNING:
-            self.eta_label.setText(f"ETA {fmt_eta(run['eta'])}")
+            stalled = run["eta"] is None and batch.counts()[SongState.STALLED]
+            self.eta_label.setText("ETA: waiting on a stalled song" if stalled
+                                   else f"ETA {fmt_eta(run['eta'])}")
         else:
             self.eta_label.setText("")
         state = eng.state
@@ -332,7 +353,10 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self.plot_timer.stop()
         self.preview.stop()
         if self.remember:
-            self._save_layout()
+            self._save_layout()  # before hiding: the layout of the window as shown
+        # Gone from the screen at once: a stuck worker is waited for below (up to
+        # shutdown_timeout_ms) with no window left frozen on the screen meanwhile.
+        self.hide()
         # The calibration tasks first (they end quickly and then emit nothing), then the
         # batch workers.
         self.calibration.shutdown(timeout_ms=self.shutdown_timeout_ms)

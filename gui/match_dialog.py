@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.calibration_controller import CalibrationController
+from gui.formatting import plain_tip
 
 __all__ = ["MatchDialog", "INDEX_ROLE", "song_label", "row_label"]
 
@@ -99,6 +100,8 @@ class MatchDialog(QDialog):
         self.song_header = QLabel()
         self.row_header = QLabel()
         self.pair_header = QLabel()
+        for label in (self.song_header, self.row_header, self.pair_header):
+            label.setTextFormat(Qt.TextFormat.PlainText)
         self.pair_button = QPushButton("Pair")
         self.pair_button.setToolTip("Pair the selected song with the selected reference row")
         self.unpair_button = QPushButton("Unpair")
@@ -171,9 +174,9 @@ class MatchDialog(QDialog):
                 item.setData(INDEX_ROLE, i)
                 if i in ambiguous:
                     item.setText(item.text() + "   [ambiguous]")
-                    item.setToolTip("Equally good rows:\n" + "\n".join(
+                    item.setToolTip(plain_tip("Equally good rows:\n" + "\n".join(
                         f"{row_label(sheet.rows[j])}  (score {s:g})"
-                        for j, s in ambiguous[i]))
+                        for j, s in ambiguous[i])))
                     item.setFont(bold)
                 self.song_list.addItem(item)
             used = {x.row: x.song for x in m.matches}
@@ -183,7 +186,8 @@ class MatchDialog(QDialog):
                 item.setData(INDEX_ROLE, j)
                 if j in used:
                     item.setForeground(Qt.GlobalColor.gray)
-                    item.setToolTip(f"now paired with {song_label(used[j], c.rows[used[j]])}")
+                    item.setToolTip(plain_tip(
+                        f"now paired with {song_label(used[j], c.rows[used[j]])}"))
                 self.row_list.addItem(item)
             for x in m.matches:
                 text = (f"{song_label(x.song, c.rows[x.song])}   ->   "

@@ -40,6 +40,8 @@ class SongFilterProxy(QSortFilterProxyModel):
         self._to_check = False
         #: True while proxy rows are the source rows (natural order, no filter).
         self._identity = True
+        #: Source rows' places in the order being sorted, while :meth:`sort` runs.
+        self._ranks = None
         self.setSortRole(SORT_ROLE)
         self.setDynamicSortFilter(False)
 
@@ -49,8 +51,41 @@ class SongFilterProxy(QSortFilterProxyModel):
         if column == COL_NUM and order == Qt.SortOrder.AscendingOrder:
             column = -1
         self._identity = False
-        super().sort(column, order)
+        self._ranks = self._sort_ranks(column) if column >= 0 else None
+        try:
+            super().sort(column, order)
+        finally:
+            self._ranks = None
         self._update_identity()
+
+    def _sort_ranks(self, column: int):
+        """Each source row's place in ``column``'s order (equal values share one), or None
+        when the values do not compare (the base class then asks the model per comparison)."""
+        model = self.sourceModel()
+        keys = model.sort_keys(column) if hasattr(model, "sort_keys") else None
+        if keys is None:
+            return None
+        try:
+            order = sorted(range(len(keys)), key=keys.__getitem__)
+        except TypeError:
+            return None
+        ranks = [0] * len(keys)
+        rank = 0
+        for i, row in enumerate(order):
+            if i and keys[row] != keys[order[i - 1]]:
+                rank = i
+            ranks[row] = rank
+        return ranks
+
+    def lessThan(self, left, right):  # noqa: N802 - Qt API
+        # While sort() runs, one list lookup per comparison instead of two calls of the
+        # model's data(): sorting 10,000 songs took over a second.
+        ranks = self._ranks
+        if ranks is not None:
+            a, b = left.row(), right.row()
+            if a < len(ranks) and b < len(ranks):
+                return ranks[a] < ranks[b]
+        return super().lessThan(left, right)
 
     def _update_identity(self) -> None:
         self._identity = self.sortColumn() < 0 and not self.filtering

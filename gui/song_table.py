@@ -23,7 +23,7 @@ from PySide6.QtGui import QBrush
 
 from core.batch.rules import TERMINAL_STATES, SongState
 from gui.column_help import column_tip
-from gui.formatting import fmt_duration, fmt_value
+from gui.formatting import fmt_duration, fmt_value, plain_tip
 from gui.reference_columns import Cell, reference_cells, reference_columns
 from gui.song_columns import (
     AGREEMENT_ROLE,
@@ -374,7 +374,8 @@ class SongTableModel(QAbstractTableModel):
 
     def _value(self, job, col: int, role):
         if col >= FIRST_REFERENCE_COL:
-            return self._reference_value(job, col, role)
+            value = self._reference_value(job, col, role)
+            return plain_tip(value) if role == Qt.ItemDataRole.ToolTipRole else value
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(job, col)
         if role == SORT_ROLE:
@@ -382,7 +383,7 @@ class SongTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and col == COL_STATUS:
             return status_icon(job.state)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(job, col)
+            return plain_tip(self._tooltip(job, col))
         if role == Qt.ItemDataRole.BackgroundRole:
             color = ROW_BACKGROUND.get(job.state)
             return QBrush(color) if color is not None else None
@@ -441,6 +442,12 @@ class SongTableModel(QAbstractTableModel):
         text = fmt_value(TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL],
                          self.descriptor(job, col))
         return text + USER_MARK if text and self.corrected(job, col) else text
+
+    def sort_keys(self, col: int) -> list:
+        """The :data:`SORT_ROLE` value of every row in column ``col``, in row order (one
+        pass, for the proxy's sort)."""
+        jobs = self.engine.batch.jobs[:self._n]
+        return [self._value(job, col, SORT_ROLE) for job in jobs]
 
     def _sort_value(self, job, col: int):
         if col == COL_NUM:

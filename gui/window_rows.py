@@ -16,7 +16,7 @@ import os
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QInputDialog, QMenu, QToolButton
 
-from core.batch.rules import ACTIVE_STATES, SongState
+from core.batch.rules import ACTIVE_STATES, USER_TEMPO_RANGE, SongState, scaled_user_tempo
 from core.io.keynotation import PITCH_NAMES
 from gui.formatting import alternative_tempi
 from gui.preview import AudioPreview
@@ -35,10 +35,11 @@ KEY_NAMES = tuple(f"{p} {m}" for m in ("major", "minor") for p in PITCH_NAMES)
 TEMPO_RATIOS = ((1.5, "Tempo \u00d73/2"), (2.0 / 3.0, "Tempo \u00d72/3"),
                 (4.0 / 3.0, "Tempo \u00d74/3"), (0.75, "Tempo \u00d73/4"),
                 (1.25, "Tempo \u00d75/4"), (0.8, "Tempo \u00d74/5"))
-#: What a tempo correction returns for a song it cannot scale (no tempo to start from).
+#: What a tempo correction returns for a song it cannot scale (no tempo to start from, or
+#: one the scale would take out of :data:`TEMPO_LIMITS`).
 _NO_TEMPO = object()
-#: Tempi the Set Tempo dialog accepts (BPM).
-TEMPO_LIMITS = (10.0, 600.0)
+#: Tempi the Set Tempo dialog accepts, and scaled tempi stay in (BPM).
+TEMPO_LIMITS = USER_TEMPO_RANGE
 
 
 def _shown_bpm(result) -> float | None:
@@ -178,11 +179,25 @@ class RowActionsMixin:
     def scale_tempo(self, factor: float) -> int:
         """Record ``factor`` x the tempo shown as the user's tempo of each selected done
         song (back at the analyzer's value, the correction is dropped); returns how many."""
+        left = []
+
         def scaled(r):
             base = _shown_bpm(r)
-            return round(base * factor, 2) if base else _NO_TEMPO
+            value = scaled_user_tempo(base, factor)
+            if value is None:
+                if base:
+                    left.append(r)
+                return _NO_TEMPO
+            return value
 
-        return self._record_tempo(scaled)
+        n = self._record_tempo(scaled)
+        if left:
+            lo, hi = TEMPO_LIMITS
+            self.statusBar().showMessage(
+                f"{len(left)} song{'s' if len(left) != 1 else ''} not changed: "
+                f"{'its' if len(left) == 1 else 'their'} tempo \u00d7{factor:g} would be "
+                f"outside {lo:g}\u2013{hi:g} BPM.", 6000)
+        return n
 
     def set_tempo(self, bpm: float | None) -> int:
         """Record ``bpm`` (None clears) as the user's tempo of each selected done song; at the
@@ -193,7 +208,7 @@ class RowActionsMixin:
         """Record ``tempo_of(result)`` as the user's tempo of each selected done song (None
         clears, :data:`_NO_TEMPO` leaves the song as it is); a value at the analyzer's own
         tempo clears.  Returns how many songs changed."""
-        n = 0
+        changes = []
         for job in self._selected_jobs():
             r = job.result
             if job.state is not SongState.DONE or r is None:
@@ -203,9 +218,13 @@ class RowActionsMixin:
                 continue
             if value is not None and r.bpm is not None and abs(value - r.bpm) < 0.005:
                 value = None
-            n += self.engine.correct([job.id], bpm_user=value)
-            log.info("tempo of %s: %s (analyzer %s)", job.path,
-                     "analyzer's" if value is None else f"{value:g} BPM by you", r.bpm)
+            changes.append((job.id, {"bpm_user": value}))
+            if len(changes) <= 20:
+                log.info("tempo of %s: %s (analyzer %s)", job.path,
+                         "analyzer's" if value is None else f"{value:g} BPM by you", r.bpm)
+        if len(changes) > 20:
+            log.info("tempo of %d more songs set", len(changes) - 20)
+        n = self.engine.correct_each(changes)
         if n:
             self._after_correction()
         return n

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from gui.library import Library
 
-__all__ = ["SessionMixin", "open_store"]
+__all__ = ["SessionMixin", "open_store", "open_store_why"]
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +25,19 @@ log = logging.getLogger(__name__)
 def open_store():
     """The user's session store, or None when it cannot be opened (the reason is logged;
     analysis still works, results are just not cached)."""
+    return open_store_why()[0]
+
+
+def open_store_why():
+    """``(store, "")``, or ``(None, reason)`` when the user's session store cannot be opened
+    (a data folder that is a file, or read-only; a damaged database)."""
     try:
         from core.batch.store import ResultStore
 
-        return ResultStore()
-    except Exception:  # no store: analysis still works, results are just not cached
+        return ResultStore(), ""
+    except Exception as err:  # no store: analysis still works, results are just not cached
         log.exception("session store unavailable")
-        return None
+        return None, str(err) or type(err).__name__
 
 
 class SessionMixin:

@@ -17,7 +17,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QHeaderView, QTableView
 
 from core.batch.rules import SongState
-from gui.formatting import fmt_duration
+from gui.formatting import fmt_duration, plain_tip
 from gui.song_paint import STATE_COLORS, status_icon
 
 __all__ = ["WorkerTableModel", "WorkerPanel", "ThreadCpuSampler", "WORKER_COLUMNS"]
@@ -192,7 +192,7 @@ class WorkerTableModel(QAbstractTableModel):
             if col == 5:
                 return ("CPU use of the worker thread since the last refresh: a slow song "
                         "keeps computing; a stuck decoder or a blocked read uses no CPU")
-            return job.path
+            return plain_tip(job.path)
         return None
 
 

@@ -13,7 +13,9 @@ The time left is estimated song by song:
 - any other song needs the run's analysis time per second of audio times its length, or,
   while its length is unknown, the run's mean time per song;
 - the total is shared by the workers, and the batch cannot end before its slowest running
-  song: ``max(longest running song, total / workers)``.
+  song: ``max(longest running song, total / workers)``;
+- a stalled song (past its budget) leaves the time unknown: it may end any moment, or only
+  at its hard limit, and the batch waits for it (its estimate, already overrun, said 0 s).
 
 These functions read jobs; :class:`core.batch.rules.Batch` calls them under its lock.
 """
@@ -134,7 +136,8 @@ def eta_seconds(jobs, run: RunClock, now: float, *, workers: int) -> float | Non
     -------
     float or None
         0 when nothing is left; None while there is nothing to estimate from (no song of
-        the run analyzed yet and no running song past its first chunk).
+        the run analyzed yet and no running song past its first chunk) or a song is
+        stalled.
     """
     start = run.started_at
     done = SongState.DONE
@@ -152,8 +155,11 @@ def eta_seconds(jobs, run: RunClock, now: float, *, workers: int) -> float | Non
 
     longest = total = 0.0
     queued = SongState.QUEUED
+    stalled = SongState.STALLED
     for j in jobs:
         state = j.state
+        if state is stalled:
+            return None
         if state in ACTIVE_STATES:
             elapsed = j.elapsed(now)
             if j.n_chunks > 0 and 0 < j.chunk < j.n_chunks:

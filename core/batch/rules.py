@@ -33,11 +33,27 @@ from core.io.results import SongResult
 from core.settings import AnalysisSettings
 
 __all__ = ["SongState", "TERMINAL_STATES", "ACTIVE_STATES", "Job", "Batch", "budget_for",
-           "hard_limit_for", "CHANGED_NOTE"]
+           "hard_limit_for", "CHANGED_NOTE", "USER_TEMPO_RANGE", "scaled_user_tempo"]
 
 #: Note of a result kept although its file changed since it was measured (the song was
 #: queued again and its attempt ended without a new result).
 CHANGED_NOTE = "the file changed since it was analyzed: analyze it again"
+
+#: Tempi (BPM) a user sets by hand: typed, tapped, or a tempo shown scaled by a metrical
+#: ratio (x2, /2, x3/2...).
+USER_TEMPO_RANGE = (10.0, 600.0)
+
+
+def scaled_user_tempo(shown: float | None, factor: float) -> float | None:
+    """``shown`` (the tempo a song shows, BPM) times ``factor``, rounded to 0.01 BPM, or
+    None when there is no tempo to scale or the product leaves :data:`USER_TEMPO_RANGE`
+    (x2 pressed again and again would reach tempi no song has, then ones
+    :meth:`Batch.correct` refuses)."""
+    if not shown:
+        return None
+    value = round(shown * factor, 2)
+    lo, hi = USER_TEMPO_RANGE
+    return value if lo <= value <= hi else None
 
 
 class Batch:
@@ -309,7 +325,10 @@ class Batch:
             if changed:  # the earlier values describe what the file held then
                 prev = dataclasses.replace(prev, note=CHANGED_NOTE)
             elif not quiet:
-                note = f"analyzing it again: {state.value}, {message}; the earlier result is kept"
+                # "timed out after 31 s", "skipped by the user" already name the state
+                why = message if message.startswith(state.value) else \
+                    ", ".join(t for t in (state.value, message) if t)
+                note = f"analyzing it again: {why}; the earlier result is kept"
                 prev = dataclasses.replace(prev, note=note)
             job.result = prev
         else:

@@ -255,9 +255,17 @@ class CalibrationSession(Pairing):
         if self.calibration is not None and descriptor in self.calibration.descriptors:
             self.calibration.set_keep_inverted(descriptor, keep)
 
-    def adopt_calibration(self, calibration: Calibration, version: int) -> None:
-        """Keep a calibration fitted (on a copy) at ``version``."""
+    def adopt_calibration(self, calibration: Calibration, version: int, *,
+                          source: CalibrationSession | None = None) -> None:
+        """Keep a calibration fitted (on a copy) at ``version``.
+
+        ``source`` is that copy: the calibrated values it computed with this calibration
+        (:meth:`calibrated_rows`, called where it was fitted) are kept too when they are
+        what this session would compute, so a window's thread does not compute them again.
+        """
         self.calibration, self.calibration_version = calibration, version
+        if source is not None and source._calibrated_memo[0] == self._calibrated_stamp():
+            self._calibrated_memo = source._calibrated_memo
 
     def results_analyzer(self) -> str | None:
         """The build of the analyzer that made the results: the one given, else the
@@ -356,9 +364,13 @@ class CalibrationSession(Pairing):
         change of the results, the fit or the applied profile."""
         return self._calibrated()[1]
 
+    def _calibrated_stamp(self) -> tuple:
+        """What the calibrated values depend on."""
+        return (self.version, id(self.calibration), self.calibration_version,
+                id(self.applied), self.options.keep_inverted)
+
     def _calibrated(self):
-        stamp = (self.version, id(self.calibration), self.calibration_version,
-                 id(self.applied), self.options.keep_inverted)
+        stamp = self._calibrated_stamp()
         if self._calibrated_memo[0] != stamp:
             profile = None
             if self.applied is not None:

@@ -15,6 +15,7 @@ minor in some notations, major in others) without a mode, and a bare B with ``Du
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -183,6 +184,20 @@ def read_key(text, mode=None) -> tuple[Key | None, str]:
         Empty when a key was read or the cell is empty; else why it was refused: ``"not a
         key"``, or what makes it ambiguous.
     """
+    try:
+        return _read_key_cached(text, mode)
+    except TypeError:  # a cell that cannot be a cache key
+        return _read_key(text, mode)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _read_key_cached(text, mode):
+    # A deck spells a few dozen keys thousands of times (the table's reference columns,
+    # the calibration): each spelling is read once.  Keys are frozen, so they are shared.
+    return _read_key(text, mode)
+
+
+def _read_key(text, mode):
     mode_name = parse_mode(mode)
     if text is None:
         return None, ""

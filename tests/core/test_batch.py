@@ -12,11 +12,13 @@ import pytest
 from core.batch.rules import (
     CHANGED_NOTE,
     TERMINAL_STATES,
+    USER_TEMPO_RANGE,
     Batch,
     Job,
     SongState,
     budget_for,
     hard_limit_for,
+    scaled_user_tempo,
 )
 from core.io.results import SongResult
 from core.settings import AnalysisSettings
@@ -884,3 +886,11 @@ def test_the_run_clock_leaves_paused_time_out():
     assert c.active_s(35.0) == 15.0
     c.resume(36.0)  # not paused: nothing to add
     assert c.active_s(40.0) == 20.0
+
+
+def test_a_scaled_user_tempo_stays_in_the_range_a_user_sets():
+    assert USER_TEMPO_RANGE == (10.0, 600.0)
+    assert scaled_user_tempo(120.0, 2.0) == 240.0
+    assert scaled_user_tempo(100.0, 2.0 / 3.0) == 66.67
+    assert scaled_user_tempo(480.0, 2.0) is None and scaled_user_tempo(15.0, 0.5) is None
+    assert scaled_user_tempo(None, 2.0) is None and scaled_user_tempo(0.0, 2.0) is None

@@ -108,6 +108,9 @@ def test_analyzing_again_keeps_the_earlier_result_when_the_new_attempt_ends_badl
     assert job.outcome is expected
     assert job.state is SongState.DONE and job.result.bpm == 120.0
     assert "the earlier result is kept" in job.result.note
+    why = {"fail": "failed, cannot decode;", "timeout": "timed out after 30 s (hard limit",
+           "skip": "skipped by the user;", "cancel_running": "cancelled;"}[end]
+    assert job.result.note.startswith(f"analyzing it again: {why}")  # the state said once
     assert job.error == "" and job.previous is None
     assert b.results()[0].status == "done"
 
@@ -214,6 +217,23 @@ def test_eta_is_unknown_before_anything_can_be_measured_and_zero_at_the_end(sett
     job, attempt = b.claim("w1")
     assert b.figures()["eta"] is None
     b.finish(job.id, attempt, _done(job))
+    assert b.figures()["eta"] == 0.0
+
+
+def test_eta_is_unknown_while_a_song_is_stalled(settings):
+    clock = FakeClock()
+    b = Batch(["a.wav", "slow.wav"], settings=settings, clock=clock)
+    job, attempt = b.claim("w1")
+    clock.t += 4
+    b.finish(job.id, attempt, _done(job))
+    slow, attempt = b.claim("w1")
+    clock.t += 5
+    b.check()
+    assert b.figures()["eta"] == 0.0  # past the run's 4 s a song: its estimate is spent
+    clock.t += 6  # past its budget of 10 s: it may end now, or at its hard limit of 20 s
+    b.check()
+    assert slow.state is SongState.STALLED and b.figures()["eta"] is None
+    b.finish(slow.id, attempt, _done(slow))
     assert b.figures()["eta"] == 0.0
 
 

@@ -215,3 +215,11 @@ def test_enharmonic_spellings_and_a_lower_case_letter_with_a_mode_are_read():
     assert parse_key("a minor") == Key(9, "minor") and parse_key("C-") == Key(0, "minor")
     assert read_key("F# minor") == (Key(6, "minor"), "")
     assert read_key("") == (None, "") and read_key("C lydian") == (None, "not a key")
+
+
+def test_a_key_read_again_is_the_same_and_cells_of_other_types_stay_apart():
+    for _ in range(2):  # the second time from the memo of spellings already read
+        assert parse_key("F#m") == Key(6, "minor") and read_key("X#") == (None, "not a key")
+        assert parse_key(1) == Key(1, "major") and parse_key(True) is None  # 1 == True
+        assert parse_key(float("nan")) is None
+    assert parse_key(["not", "hashable"]) is None

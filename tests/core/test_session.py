@@ -171,6 +171,25 @@ def test_a_match_computed_on_a_stale_copy_is_not_adopted(session):
     assert session.adopt_match(session.compute_match(), session.version)
 
 
+def test_calibrated_values_computed_on_the_fitting_copy_are_adopted(session, monkeypatch):
+    import core.calibration.session as session_module
+
+    copy = session.copy()
+    cal = copy.fit()
+    rows = copy.calibrated_rows()
+    calls = []
+    monkeypatch.setattr(session_module, "apply_profile",
+                        lambda *a, **k: calls.append(1) or apply_profile(*a, **k))
+    session.adopt_calibration(cal, copy.version, source=copy)
+    assert session.calibrated_rows() is rows and calls == []  # not computed again
+    stale = session.copy()
+    stale.fit()
+    stale.calibrated_rows()
+    session.unmatch(0)  # the session changed: the copy's values are not its values
+    session.adopt_calibration(cal, stale.version, source=stale)
+    assert not session.calibration_is_current and session.calibrated_rows() is not rows
+
+
 def test_require_pairs_says_why_nothing_can_be_fitted():
     rows, sheet = make_deck()
     s = CalibrationSession()

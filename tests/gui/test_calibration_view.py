@@ -9,6 +9,8 @@ import os
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import Qt as QtGui
+from PySide6.QtGui import QTextDocument
 
 from core.calibration.exports import EXPORT_KINDS, export_names
 from core.calibration.reference import ReferenceRow
@@ -181,6 +183,37 @@ def test_fit_fills_the_plots(qtbot, controller, view, deck):
     rel = list(view.key_panel.relation_bars.opts["height"])
     assert rel == [N_SONGS - 1 - n_wrong, len(FIFTH_KEY), len(RELATIVE_KEY),
                    len(PARALLEL_KEY), len(OTHER_KEY)]
+
+
+def test_the_calibrated_values_of_a_fit_are_computed_off_the_windows_thread(
+        qtbot, controller, view, deck, monkeypatch):
+    import threading
+
+    import core.calibration.session as session_module
+
+    threads = []
+    apply = session_module.apply_profile
+    monkeypatch.setattr(session_module, "apply_profile", lambda *a, **k: threads.append(
+        threading.current_thread() is threading.main_thread()) or apply(*a, **k))
+    _load(qtbot, controller, deck)
+    _fit(qtbot, controller)
+    view.refresh()
+    assert threads == [False]  # in the fit's task; the view's refresh reuses them
+    assert view.values_model.rowCount() == N_SONGS
+
+
+def test_a_refresh_of_many_calibrated_values_measures_few_rows_for_the_widths(
+        qtbot, controller, view, tmp_path):
+    _load(qtbot, controller, make_deck(tmp_path, n=600))
+    _fit(qtbot, controller)
+    view.tables.setCurrentWidget(view.values_table)
+    asked = set()
+    value = view.values_model.value
+    view.values_model.value = lambda row, column: asked.add(row) or value(row, column)
+    view.refresh()
+    qtbot.wait(10)
+    assert view.values_model.rowCount() == 600
+    assert len(asked) < 250  # the rows in sight and the first 100, not 1,000
 
 
 def test_energy_scatter_shows_the_fitted_line(qtbot, controller, view, deck):
@@ -714,3 +747,22 @@ def test_histogram_bars_are_coloured_by_agreement(qtbot, controller, view, deck)
                                                                     strict=True)}
     assert color[0.0] == AGREEMENT_COLORS["ok"]
     assert color[1.0] == color[-1.0] == AGREEMENT_COLORS["octave"]
+
+
+def test_match_dialog_tips_show_titles_with_markup_as_written(qtbot, controller, deck):
+    sheet, rows, _ = deck
+    rows = [dict(r) for r in rows]
+    rows[0]["title"] = "<b>Song</b> Number 0"  # still matches its row by title
+    controller.set_results(rows)
+    with qtbot.waitSignal(controller.matched, timeout=T):
+        controller.load_reference(sheet)
+    dlg = MatchDialog(controller)
+    qtbot.addWidget(dlg)
+    dlg.show_all_rows.setChecked(True)
+    tips = [dlg.row_list.item(i).toolTip() for i in range(dlg.row_list.count())]
+    tip = next(t for t in tips if "Number 0 - " in t)
+    if QtGui.mightBeRichText(tip):
+        doc = QTextDocument()
+        doc.setHtml(tip)
+        tip = doc.toPlainText()
+    assert "now paired with #1  <b>Song</b> Number 0" in tip

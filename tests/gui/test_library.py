@@ -239,3 +239,19 @@ def test_a_song_whose_file_changed_since_is_queued_again_when_the_list_comes_bac
     assert jobs[1].result.bpm == float(os.path.getsize(paths[1]) % 1000) != old["remixed.wav"]
     assert jobs[1].result.bpm_user == 99.0 and not jobs[1].changed_on_disk
     second.close()
+
+
+def test_a_window_whose_session_store_cannot_open_says_its_list_is_not_kept(
+        qtbot, tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    data.write_text("a file where the data folder should be")
+    monkeypatch.setenv("SONGCAL_DATA_DIR", str(data))
+    w = MainWindow(SETTINGS, analyze=FakeAnalyzer(), remember=True)
+    qtbot.addWidget(w)
+    w.confirm_quit = False
+    assert w.store is None and "File exists" in w.store_error
+    assert not w.store_label.isHidden() and "not kept" in w.store_label.text()
+    assert "will not be kept for the next start" in w.store_label.toolTip()
+    assert "will not be kept" in w.statusBar().currentMessage()
+    assert "session store cannot be opened" in w.log_panel.toPlainText()
+    w.close()

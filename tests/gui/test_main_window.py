@@ -231,10 +231,15 @@ def test_quit_with_a_stuck_decoder_does_not_hang(qtbot, make_window, fast_settin
     try:
         w.start()
         qtbot.waitUntil(fake.blocked.is_set, timeout=5000)
+        shown_while_waiting = []
+        shutdown = w.engine.shutdown
+        w.engine.shutdown = lambda **kw: shown_while_waiting.append(w.isVisible()) \
+            or shutdown(**kw)
         t0 = time.monotonic()
         assert w.close()
         assert time.monotonic() - t0 < 2.0
         assert w.stuck_workers
+        assert shown_while_waiting == [False]  # no frozen window left on the screen
     finally:
         fake.release()
     qtbot.waitUntil(lambda: len(fake.returned) == len(fake.calls), timeout=5000)

@@ -163,3 +163,30 @@ def test_rows_to_tsv_has_header_and_shown_values(engine):
 def test_descriptor_column_rejects_unknown_name():
     with pytest.raises(ValueError, match="'tempo'"):
         descriptor_column("tempo")
+
+
+def test_sorting_thousands_of_songs_reads_each_value_once_and_keeps_ties_in_order(engine):
+    model = SongTableModel(engine)
+    n = 3000
+    _add(engine, [f"/m/{i:05d}_{'Beta' if i % 3 else 'alpha'} {i % 50}.wav" for i in range(n)])
+    for i in range(400):  # 400 with a tempo, the others queued
+        _set_done(engine, i, bpm=float(i % 90) + 60.0)
+    proxy = SongFilterProxy()
+    proxy.setSourceModel(model)
+    asked = []
+    sort_value = model._sort_value
+    model._sort_value = lambda job, col: asked.append(job.id) or sort_value(job, col)
+    title = [model.index(r, COL_TITLE).data().casefold() for r in range(n)]
+    proxy.sort(COL_TITLE, Qt.SortOrder.AscendingOrder)
+    assert len(asked) == n  # once per song, not twice per comparison (seconds for 10,000)
+    shown = [proxy.mapToSource(proxy.index(r, 0)).row() for r in range(n)]
+    assert shown == sorted(range(n), key=lambda r: title[r])  # stable: ties by #
+    proxy.sort(COL_TITLE, Qt.SortOrder.DescendingOrder)
+    shown = [proxy.mapToSource(proxy.index(r, 0)).row() for r in range(n)]
+    assert [title[r] for r in shown] == sorted(title, reverse=True)
+    bpm_col = descriptor_column("bpm")
+    proxy.sort(bpm_col, Qt.SortOrder.AscendingOrder)
+    values = [proxy.index(r, bpm_col).data() for r in range(n)]
+    assert values[:n - 400] == [""] * (n - 400)  # unknown values first
+    numbers = [float(v) for v in values if v]
+    assert numbers == sorted(numbers)

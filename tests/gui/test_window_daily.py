@@ -11,6 +11,8 @@ import time
 import numpy as np
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtGui import Qt as QtGui
+from PySide6.QtGui import QTextDocument
 
 from core.batch.rules import SongState
 from core.errors import AudioFileError
@@ -20,7 +22,9 @@ from core.settings import AnalysisSettings
 from gui.song_columns import (
     COL_CHUNK,
     COL_ELAPSED,
+    COL_FILE,
     COL_NOTE,
+    COL_STATUS,
     COL_TITLE,
     descriptor_column,
 )
@@ -238,6 +242,8 @@ def test_banner_floats_over_the_table_and_gives_more_time(qtbot, make_window, fa
         assert "given" in w.banner.label.text()
         qtbot.waitUntil(lambda: job.elapsed() > limit + 0.1, timeout=TIMEOUT)
         assert job.state is SongState.STALLED  # past its first limit, still running
+        w._refresh_ui()
+        assert w.eta_label.text() == "ETA: waiting on a stalled song"  # not "ETA 0 s"
     finally:
         fake.release()
     qtbot.waitUntil(lambda: w.engine.batch.jobs[0].state is SongState.DONE, timeout=TIMEOUT)
@@ -267,6 +273,34 @@ def test_small_display_details(qtbot, make_window, fast_settings, tmp_path):
     shown = w.model.index(0, COL_ELAPSED).data()
     w.engine.set_settings(AnalysisSettings(workers=2, budget_base_s=99.0))
     assert w.model.index(0, COL_ELAPSED).data() == shown  # the budget it ran with
+
+
+def test_names_and_errors_with_markup_show_as_written_in_tips_and_labels(
+        qtbot, make_window, fast_settings, tmp_path):
+    markup = '<b>Live</b><img src="cover.png">'
+
+    def shown(tip):  # what a tooltip shows: Qt renders a tip that looks like HTML
+        if not QtGui.mightBeRichText(tip):
+            return tip
+        doc = QTextDocument()
+        doc.setHtml(tip)
+        return doc.toPlainText()
+
+    fake = FakeAnalyzer(fail_on="bad", error=AudioFileError("/m/x", f"cannot decode {markup}"))
+    w = make_window(fast_settings, fake)
+    _add(w, [f"/m/{markup}.wav", f"/m/bad {markup}.wav"])
+    _run(qtbot, w)
+    tip = Qt.ItemDataRole.ToolTipRole
+    assert shown(w.model.index(0, COL_FILE).data(tip)) == f"/m/{markup}.wav"
+    for col in (COL_NOTE, COL_STATUS, COL_TITLE):
+        assert markup in shown(w.model.index(1, col).data(tip))
+    sheet = tmp_path / "<b>Sheet.csv"
+    sheet.write_text("Title,BPM\nT m/a,120\n")
+    w.load_reference(str(sheet))
+    qtbot.waitUntil(lambda: "Sheet" in w.calibration_view.status_label.text(), timeout=TIMEOUT)
+    label = w.calibration_view.status_label
+    assert label.textFormat() == Qt.TextFormat.PlainText and "<b>Sheet.csv" in label.text()
+    assert "<b>Sheet.csv" in shown(label.toolTip())
 
 
 def test_export_results_never_writes_over_a_song_the_sheet_or_the_store(
@@ -357,6 +391,73 @@ def test_tempo_corrections_double_halve_and_clear(qtbot, make_window, fast_setti
     assert "analyzer said 120.0" in tip and "bpm_user" in tip
     w.clear_correction_action.trigger()
     assert job.result.bpm_user is None and w.engine.batch.jobs[0].result.bpm_user is None
+
+
+def test_tempo_scaled_again_and_again_stays_a_tempo(qtbot, make_window, fast_settings):
+    w = make_window(fast_settings, FakeAnalyzer())
+    _add(w, ["/m/a.wav"])
+    _run(qtbot, w)
+    _select(w, 0)
+    job = w.engine.batch.jobs[0]
+    for _ in range(8):  # 120 -> 480, then x2 would leave 10-600 BPM (and reach 15360)
+        w.bpm_double_action.trigger()
+    assert job.result.bpm_user == 480.0
+    assert "1 song not changed" in w.statusBar().currentMessage()
+    assert "600 BPM" in w.statusBar().currentMessage()
+    for _ in range(30):  # no tempo of 0.01 BPM either
+        w.bpm_half_action.trigger()
+    assert job.result.bpm_user == 15.0
+
+
+def test_a_correction_of_many_songs_refreshes_the_rows_once(qtbot, make_window, fast_settings):
+    w = make_window(fast_settings, FakeAnalyzer())
+    _add(w, [f"/m/{i}.wav" for i in range(40)])
+    _run(qtbot, w)
+    w.table.selectAll()
+    changed = []
+    w.engine.jobsChanged.connect(changed.append)
+    assert w.scale_tempo(2.0) == 40
+    assert len(changed) == 1 and changed[0] == list(range(40))
+    assert {j.result.bpm_user for j in w.engine.batch.jobs} == {240.0}
+
+
+def test_the_actions_follow_a_select_all_of_thousands_of_songs_quickly(
+        qtbot, make_window, fast_settings):
+    w = make_window(fast_settings, FakeAnalyzer())
+    _add(w, [f"/m/{i:05d}.wav" for i in range(20000)])
+    w.table.selectAll()
+    assert w.table.selected_rows() == list(range(20000))
+    t = time.perf_counter()
+    for _ in range(3):  # the status refresh does this every 0.4 s
+        w._update_actions()
+    assert time.perf_counter() - t < 1.2  # 2 s when every selected cell was looked at
+    assert w.skip_action.isEnabled()
+
+
+def test_the_selected_songs_follow_sorting_filtering_and_clearing(qtbot, make_window,
+                                                                  fast_settings):
+    w = make_window(fast_settings, FakeAnalyzer())
+    _add(w, ["/m/b.wav", "/m/a.wav", "/m/c.wav"])
+    _run(qtbot, w)
+    _select(w, 0)
+    assert w.table.selected_job_ids() == [0]
+    w.table.sortByColumn(COL_TITLE, Qt.SortOrder.AscendingOrder)  # a, b, c
+    assert w.table.selected_job_ids() == [0]  # the same song, now on the second row
+    _select(w, 0)
+    assert w.table.selected_job_ids() == [1]
+    w.table.selectAll()
+    assert w.table.selected_job_ids() == [1, 0, 2]  # top to bottom as shown
+    w.search.setText("c.wav")
+    assert w.proxy.rowCount() == 1
+    _select(w, 0)
+    assert w.table.selected_job_ids() == [2]
+    w.search.setText("")
+    w._confirm = lambda *a: True
+    assert w.clear()
+    assert w.table.selected_job_ids() == [] and w._selected_jobs() == []
+    w.undo_clear()
+    w.table.selectAll()
+    assert sorted(w.table.selected_job_ids()) == [0, 1, 2]
 
 
 def test_the_songs_to_check_by_ear_are_shown_alone_until_the_user_sets_them(
@@ -506,6 +607,29 @@ def test_the_chunks_tab_shows_the_selected_songs_tempo_key_and_loudness_chunk_by
     with qtbot.waitSignal(w.exported, timeout=TIMEOUT) as blocker:
         w.export_chunks(tmp_path / "chunks.wav")  # guarded like every export of the window
     assert "an audio file" in blocker.args[1] and not (tmp_path / "chunks.wav").exists()
+
+
+def test_a_title_without_spaces_in_the_chunks_tab_does_not_widen_the_window(
+        qtbot, make_window, fast_settings):
+    from core.analysis.identity import analyzer_id
+    from core.io.results import ChunkResult
+
+    title = "Artist_Name_A_Very_Long_Title_Taken_From_The_File_Name_" * 6
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        return SongResult(path=path, title=title, status="done", bpm=120.0,
+                          chunk_results=[ChunkResult(index=0, start_s=0.0, end_s=30.0,
+                                                     bpm=120.0)], analyzer=analyzer_id())
+
+    w = make_window(fast_settings, analyze)
+    w.resize(1024, 600)
+    _add(w, ["/m/a.wav"])
+    _run(qtbot, w)
+    w.bottom_tabs.setCurrentWidget(w.chunk_view)
+    _select(w, 0)
+    qtbot.wait(50)
+    assert w.minimumSizeHint().width() < 1024 and w.width() == 1024  # it was 3,000 px
+    assert title in w.chunk_view.summary.text() and w.chunk_view.summary.toolTip() == title
 
 
 def test_set_tempo_types_a_value_or_picks_one_the_analyzer_weighed(qtbot, make_window,
