@@ -30,6 +30,7 @@ import time
 from typing import TYPE_CHECKING
 
 from core.errors import AnalysisCancelled, AudioFileError
+from core.io.results import SongResult
 from core.io.tags import read_title_artist
 
 if TYPE_CHECKING:
@@ -224,7 +225,8 @@ def cached(analyze: AnalyzeFn, store: ResultStore, *,
             checked_at = time.time()
             after = before if _unchanged_since(state, path) else content_fingerprint(path)
             if after == before:
-                result.content, result.content_at = before, hashed_at
+                if isinstance(result, SongResult):  # anything else the runner refuses
+                    result.content, result.content_at = before, hashed_at
                 done = store.save(result, settings_fp, after)
                 if store.healthy:
                     done.wait(store.ack_timeout_s)
