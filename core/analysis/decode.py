@@ -252,12 +252,7 @@ def _probe_pyav(path: str) -> AudioInfo:
         if rate <= 0 or channels <= 0:
             raise _NotDecodable(f"no sample rate or channel count ({rate} Hz, {channels} ch)")
         check_parameters(path, rate, channels)
-        if st.duration and st.time_base:
-            duration = float(st.duration * st.time_base)
-        elif container.duration:
-            duration = container.duration / av.time_base
-        else:
-            duration = None
+        duration = _av_duration(container, st)
         # Decode the first audio to be sure the data is really audio FFmpeg can read.
         decoded = 0
         for n_packets, packet in enumerate(container.demux(st)):
@@ -279,6 +274,17 @@ def _probe_pyav(path: str) -> AudioInfo:
         container.close()
         if fh is not None:
             fh.close()
+
+
+def _av_duration(container, stream) -> float | None:
+    """Duration (s) FFmpeg states for an audio stream (else for its container), or None."""
+    import av
+
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / av.time_base
+    return None
 
 
 def _probe_links(path: str, links: list[tuple[int, int]], demuxer: str) -> AudioInfo:
@@ -303,13 +309,7 @@ def _probe_links(path: str, links: list[tuple[int, int]], demuxer: str) -> Audio
                 raise UnsupportedFormatError(path, f"{where} holds no audio a decoder reads")
             rate, channels = int(ctx.sample_rate or 0), int(ctx.channels or 0)
             check_parameters(path, rate, channels)
-            st = audio[0]
-            if st.duration and st.time_base:
-                duration = float(st.duration * st.time_base)
-            elif container.duration:
-                duration = container.duration / av.time_base
-            else:
-                duration = None
+            duration = _av_duration(container, audio[0])
         finally:
             container.close()
             fh.close()

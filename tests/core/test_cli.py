@@ -324,7 +324,8 @@ def test_no_command_writes_over_a_session_store(tmp_path, capsys):
     assert {p: p.read_bytes() for p in kept} == kept and not (tmp_path / "cal.csv").exists()
 
 
-def test_apply_never_writes_over_the_sheet_its_profile_was_fitted_on(tmp_path, capsys):
+def _fitted_profile(tmp_path):
+    """(results CSV, reference sheet, profile fitted on them) of six songs."""
     results, reference = tmp_path / "results.csv", tmp_path / "reference.csv"
     results.write_text("path,title,bpm\n" + "".join(f"{t}.wav,{t},{100 + i}\n"
                        for i, t in enumerate("ABCDEF")), encoding="utf-8")
@@ -333,6 +334,11 @@ def test_apply_never_writes_over_the_sheet_its_profile_was_fitted_on(tmp_path, c
     profile = tmp_path / "profile.json"
     assert main(["calibrate", str(results), "--reference", str(reference), "-q",
                  "-o", str(tmp_path / "cal.csv"), "--profile", str(profile)]) == 0
+    return results, reference, profile
+
+
+def test_apply_never_writes_over_the_sheet_its_profile_was_fitted_on(tmp_path, capsys):
+    results, reference, profile = _fitted_profile(tmp_path)
     sheet = tmp_path / "elsewhere" / "sheet.csv"  # a copy of it, under another name
     sheet.parent.mkdir()
     sheet.write_bytes(reference.read_bytes())
@@ -348,14 +354,7 @@ def test_analyze_with_a_profile_never_writes_over_the_sheet_it_was_fitted_on(tmp
                                                                             monkeypatch):
     """``analyze --profile`` is not given the sheet either: an output that is that sheet
     (by content) is refused before any song is analyzed, for -o and for --chunks-out."""
-    results, reference = tmp_path / "results.csv", tmp_path / "reference.csv"
-    results.write_text("path,title,bpm\n" + "".join(f"{t}.wav,{t},{100 + i}\n"
-                       for i, t in enumerate("ABCDEF")), encoding="utf-8")
-    reference.write_text("title,bpm\n" + "".join(f"{t},{100 + i}\n"
-                         for i, t in enumerate("ABCDEF")), encoding="utf-8")
-    profile = tmp_path / "profile.json"
-    assert main(["calibrate", str(results), "--reference", str(reference), "-q",
-                 "-o", str(tmp_path / "cal.csv"), "--profile", str(profile)]) == 0
+    _, reference, profile = _fitted_profile(tmp_path)
     song = tmp_path / "deck" / "a.wav"
     song.parent.mkdir()
     write_audio(song, _click_song(120.0, 3.0), 22050)
