@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import gc
 
-from core.batch.runner import SWITCH_INTERVAL_S, shorten_switch_interval
+from core.batch.runner import SWITCH_INTERVAL_S, keep_freed_memory, shorten_switch_interval
 
 __all__ = ["SWITCH_INTERVAL_S", "PLOT_OPTIONS", "configure_process", "freeze_long_lived"]
 
@@ -41,7 +41,8 @@ _configured = False
 
 
 def configure_process() -> None:
-    """Set the thread switch interval and pyqtgraph's options (once per process).
+    """Set the thread switch interval, malloc's reuse of freed blocks and pyqtgraph's
+    options (once per process).
 
     Call before the first window or plot is built.  Calling again does nothing.
     """
@@ -50,6 +51,7 @@ def configure_process() -> None:
         return
     _configured = True
     shorten_switch_interval()
+    keep_freed_memory()
     import pyqtgraph as pg
 
     pg.setConfigOptions(**PLOT_OPTIONS)

@@ -4,6 +4,9 @@ No test sleeps and then looks: every wait is bounded and waits for a condition (
 set by a spy, a thread that ends).
 """
 
+import os
+import platform
+import sys
 import threading
 import time
 
@@ -271,3 +274,37 @@ def test_a_run_shortens_the_thread_switch_interval_and_never_lengthens_it():
     assert got["before"] > SWITCH_INTERVAL_S  # the interpreter's default (5 ms)
     assert got["after"] == pytest.approx(SWITCH_INTERVAL_S, rel=0.01)
     assert got["kept"] == pytest.approx(1e-5, rel=0.01)
+
+
+_FAULTS_OF_A_SECOND_ARRAY = """
+import resource, sys
+import numpy as np
+if sys.argv[1] == "keep":
+    from core.batch.runner import keep_freed_memory
+    assert keep_freed_memory()
+def faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+a = np.ones(2_000_000); del a  # 16 MB, the size of a block of samples and its spectra
+before = faults()
+b = np.ones(2_000_000); del b
+print(faults() - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
+                    reason="glibc's malloc only")
+def test_freed_arrays_are_reused_without_page_faults():
+    """With :func:`keep_freed_memory`, an array freed and made again comes from memory the
+    process kept (no page is faulted in again); with glibc's defaults it is mapped afresh.
+    Each in a fresh process: the setting is process-wide."""
+    import subprocess
+
+    def faults(mode):
+        out = subprocess.run([sys.executable, "-c", _FAULTS_OF_A_SECOND_ARRAY, mode],
+                             capture_output=True, text=True, check=True, timeout=60,
+                             cwd=os.path.dirname(os.path.dirname(os.path.dirname(
+                                 os.path.abspath(__file__)))))
+        return int(out.stdout.split()[-1])
+
+    assert faults("keep") < 50
+    assert faults("default") > 500
