@@ -18,9 +18,10 @@ import time
 import traceback
 from collections.abc import Callable
 
+from core.batch.runner import keep_freed_memory
 from core.errors import AnalysisCancelled, AudioFileError
 
-__all__ = ["PROGRESS_TOPIC", "analyze_task", "warm_up", "unreadable_paths", "tune_allocator"]
+__all__ = ["PROGRESS_TOPIC", "analyze_task", "warm_up", "unreadable_paths"]
 
 log = logging.getLogger(__name__)
 
@@ -29,50 +30,21 @@ PROGRESS_TOPIC = "songcal-progress"
 _PROGRESS_INTERVAL_S = 0.2  # at most five progress events per song and second
 _CANCEL_POLL_S = 0.5  # how often a running task asks whether the batch was cancelled
 
-# glibc: large blocks (up to 32 MiB) come from the heap and stay there up to 64 MiB free.
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_HEAP_BLOCKS_BYTES, _TRIM_AT_BYTES = 32 << 20, 64 << 20
-_allocator_tuned = False
-
-
-def tune_allocator() -> bool:
-    """Keep the analysis's large arrays on the heap in a Dask worker process (once per
-    process; True if the allocator was changed).
-
-    A Dask nanny starts its workers with ``MALLOC_TRIM_THRESHOLD_`` set, which turns off
-    glibc's adaptive mmap threshold: every array over 128 KiB is then mapped and unmapped
-    afresh, and the page faults make the analysis about twice as slow as in a thread of
-    the desktop process (measured: 2.6 s against 1.2 s of CPU for a three-minute song).
-    Fixed thresholds like the ones glibc adapts to restore the speed; memory is given back
-    to the system once more than 64 MiB is free.
-    """
-    global _allocator_tuned
-    if _allocator_tuned:
-        return False
-    _allocator_tuned = True
-    if "MALLOC_TRIM_THRESHOLD_" not in os.environ:
-        return False
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        return bool(libc.mallopt(_M_MMAP_THRESHOLD, _HEAP_BLOCKS_BYTES)
-                    and libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_AT_BYTES))
-    except (OSError, AttributeError):  # not glibc: nothing to change
-        return False
-
-
 def warm_up() -> str:
     """Run once on each worker: import the analyzer and analyze four seconds of noise, so
-    the first song does not pay for imports, filter banks and FFT plans.  Returns the
-    worker's analyzer build (:func:`core.analysis.identity.analyzer_id`)."""
+    the first song does not pay for imports, filter banks and FFT plans, after letting malloc
+    keep freed blocks as the desktop process does (:func:`core.batch.runner.keep_freed_memory`).
+    Returns the worker's analyzer build (:func:`core.analysis.identity.analyzer_id`)."""
     import numpy as np
     import soundfile as sf
 
     from core.analysis.analyze import analyze_file
     from core.analysis.identity import analyzer_id
 
-    tune_allocator()
+    # A Dask nanny starts its workers with MALLOC_TRIM_THRESHOLD_ set, which turns off
+    # glibc's adaptive mmap threshold: every array over 128 KiB would be mapped afresh
+    # (measured: 2.6 s against 1.2 s of CPU for a three-minute song).
+    keep_freed_memory()
     fd, path = tempfile.mkstemp(prefix="songcal-warm-", suffix=".wav")
     os.close(fd)
     try:
@@ -123,7 +95,7 @@ def analyze_task(path: str, settings, job_id: int, attempt: int, cancel_name: st
     """
     from distributed import Event, get_worker
 
-    tune_allocator()  # (a worker that joined after the warm-up)
+    keep_freed_memory()  # (a worker that joined after the warm-up)
     if analyze is None:
         from core.analysis.analyze import analyze_file as analyze
     worker = get_worker()

@@ -314,33 +314,16 @@ def test_command_line_on_a_local_cluster_fills_the_session_store(tmp_path, capsy
         [(r["path"], r["bpm"], r["key"]) for r in rows2]
 
 
-def test_worker_allocator_is_tuned_once_where_dask_fixed_its_trim_threshold():
-    import subprocess
-    import sys
-
-    code = ("from core.batch.cluster_tasks import tune_allocator as t;"
-            "print(t(), t())")
-    env = {k: v for k, v in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
-    plain = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                           text=True, check=True).stdout.split()
-    nanny = subprocess.run([sys.executable, "-c", code],
-                           env={**env, "MALLOC_TRIM_THRESHOLD_": "65536"},
-                           capture_output=True, text=True, check=True).stdout.split()
-    assert plain == ["False", "False"]  # nothing to change in a desktop process
-    assert nanny == ["True", "False"]  # changed once in a nanny's worker
-
-
-def test_allocator_tuning_in_this_process(monkeypatch):
-    # The same rule as above, seen from inside one process: nothing to change without the
-    # nanny's trim threshold; with it, changed once and then left alone.
+def test_a_worker_keeps_freed_memory_as_the_desktop_process_does(monkeypatch):
+    """The warm-up and every song's task set malloc's thresholds (a Dask nanny's
+    MALLOC_TRIM_THRESHOLD_ turns glibc's adaptive ones off); the setting itself is tested
+    with the runner."""
     from core.batch import cluster_tasks
 
-    monkeypatch.setattr(cluster_tasks, "_allocator_tuned", False)
-    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
-    assert [cluster_tasks.tune_allocator(), cluster_tasks.tune_allocator()] == [False, False]
-    monkeypatch.setattr(cluster_tasks, "_allocator_tuned", False)
-    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
-    assert [cluster_tasks.tune_allocator(), cluster_tasks.tune_allocator()] == [True, False]
+    calls = []
+    monkeypatch.setattr(cluster_tasks, "keep_freed_memory", lambda: calls.append(1) or True)
+    cluster_tasks.warm_up()
+    assert calls == [1]
 
 
 def test_a_worker_of_another_analyzer_build_is_refused():
