@@ -78,9 +78,11 @@ class SessionMixin:
         other = info.get("other_build", 0)
         changed = info.get("changed", 0)
         if changed:
+            them = ("it was analyzed and waits" if changed == 1 else
+                    "they were analyzed and wait")
             self.statusBar().showMessage(
                 f"Your last list is back: {info['songs']} songs; {changed} changed on disk "
-                "since they were analyzed and wait to be analyzed again (Start).", 15000)
+                f"since {them} to be analyzed again (Start).", 15000)
         elif other:
             log.warning("%d restored results come from another build of the analyzer", other)
             self.statusBar().showMessage(

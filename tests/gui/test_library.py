@@ -227,7 +227,7 @@ def test_a_song_whose_file_changed_since_is_queued_again_when_the_list_comes_bac
     second.statusBar().messageChanged.connect(said.append)
     info = _restore(qtbot, second)
     assert info["changed"] == 1
-    assert any("1 changed on disk since they were analyzed" in m for m in said), said
+    assert any("1 changed on disk since it was analyzed and waits" in m for m in said), said
     jobs = second.engine.batch.jobs
     assert [j.state for j in jobs] == [SongState.DONE, SongState.QUEUED, SongState.DONE]
     assert jobs[1].result is None and jobs[1].previous.bpm == old["remixed.wav"]
