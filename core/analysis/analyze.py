@@ -105,6 +105,14 @@ def _loop_reading(feats, tempo, mono: np.ndarray, rate: int, seconds: float,
     return read_as_loop(feats, tempo, repeated.finish(), seconds, floor_bpm=floor_bpm)
 
 
+def _too_short(seconds: float, frames: int | None) -> str:
+    """Why a file shorter than :data:`MIN_DURATION_S` is not analyzed; a length that rounds
+    to 0.00 s is given in samples."""
+    length = (f"{seconds:.2f} s" if seconds >= 0.005 or not frames else
+              f"{frames} sample{'s' if frames != 1 else ''} ({1000 * seconds:.2f} ms)")
+    return f"too short to analyze: {length} (at least {MIN_DURATION_S:.0f} s needed)"
+
+
 def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=None,
                  should_cancel=None) -> SongResult:
     """Analyze one audio file in the calling thread.
@@ -142,8 +150,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     if info.duration_s is not None and info.duration_s < MIN_DURATION_S:
         if info.frames == 0:
             raise EmptyFileError(path, "the file holds no audio")
-        raise TooShortError(path, f"too short to analyze: {info.duration_s:.2f} s "
-                                  f"(at least {MIN_DURATION_S:.0f} s needed)")
+        raise TooShortError(path, _too_short(info.duration_s, info.frames))
     duration_est = info.duration_s
     n_chunks = max(1, math.ceil((duration_est or settings.chunk_seconds) / settings.chunk_seconds))
     if progress is not None:  # the length is known now: budgets and chunk counts can use it
@@ -219,8 +226,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     if frames_done == 0:
         raise EmptyFileError(path, "the file holds no audio")
     if duration_s < MIN_DURATION_S:
-        raise TooShortError(path, f"too short to analyze: {duration_s:.2f} s "
-                                  f"(at least {MIN_DURATION_S:.0f} s needed)")
+        raise TooShortError(path, _too_short(duration_s, frames_done))
     if progress is not None and n_chunks > len(chunk_bounds):  # the length was overestimated
         progress(len(chunk_bounds), len(chunk_bounds), duration_s)
 

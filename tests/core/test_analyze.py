@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 
 import numpy as np
@@ -211,6 +212,17 @@ def test_half_second_clip_is_too_short(tmp_path):
     with pytest.raises(TooShortError) as exc:
         analyze_file(tmp_path / "clip.wav")
     assert "too short" in exc.value.reason and exc.value.path.endswith("clip.wav")
+    assert "0.50 s (at least 1 s needed)" in exc.value.reason
+
+
+@pytest.mark.parametrize(("frames", "said"), [(1, "1 sample (0.02 ms)"),
+                                               (100, "100 samples (2.27 ms)")])
+def test_a_clip_of_a_few_samples_says_how_many(tmp_path, frames, said):
+    """A length that rounds to 0.00 s is given in samples ("0.00 s" read as a file with no
+    audio at all)."""
+    write_audio(tmp_path / "tick.wav", np.full(frames, 0.1, np.float32), SR)
+    with pytest.raises(TooShortError, match=rf"too short to analyze: {re.escape(said)}"):
+        analyze_file(tmp_path / "tick.wav")
 
 
 def test_one_bar_loop_is_analyzed_with_its_tempo(tmp_path):
