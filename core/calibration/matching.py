@@ -152,10 +152,13 @@ class Match:
 
 @dataclass(frozen=True)
 class Ambiguity:
-    """A song with several equally good rows: ``candidates`` is a tuple of (row, score)."""
+    """A song with several equally good rows, or with a row other songs match as well:
+    ``candidates`` is a tuple of (row, score), ``rivals`` the other songs (indices) that
+    match its one row as well as it does (the same song listed twice, under two paths)."""
 
     song: int
     candidates: tuple
+    rivals: tuple = ()
 
 
 @dataclass
@@ -305,6 +308,7 @@ def match_songs(songs, rows, *, threshold: float = 86.0, margin: float = 3.0) ->
     for i, c in claims.items():
         by_row.setdefault(c[0][0], []).append((c[0][2], _rank(c[0][1]), i, c[0][1]))
     matches = []
+    rivals: dict[int, tuple] = {}
     for j, lst in by_row.items():
         lst.sort(key=lambda t: (-t[0], t[1]))
         top = lst[0]
@@ -314,10 +318,12 @@ def match_songs(songs, rows, *, threshold: float = 86.0, margin: float = 3.0) ->
             rest = lst[1:]
         else:
             rest = lst
+            for t in tied:
+                rivals[t[2]] = tuple(sorted(u[2] for u in tied if u[2] != t[2]))
         for t in rest:
             ambiguous.setdefault(t[2], ((j, t[0]),))
     matches.sort(key=lambda m: m.song)
-    amb = [Ambiguity(i, c) for i, c in sorted(ambiguous.items())]
+    amb = [Ambiguity(i, c, rivals.get(i, ())) for i, c in sorted(ambiguous.items())]
     return MatchResult(len(songs), len(rows), matches, amb)
 
 

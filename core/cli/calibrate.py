@@ -175,6 +175,9 @@ def print_report(session, written: dict, *, stream=None, quiet: bool = False) ->
                 rows = ", ".join(f"row {sheet.rows[j].row} ({sc:g})"
                                  for j, sc in amb[i].candidates)
                 line += f" - ambiguous: {rows}"
+                if amb[i].rivals:  # the same song twice, most often
+                    line += ", matched as well by " + ", ".join(
+                        _song_label(songs[k]) for k in amb[i].rivals)
             print(line, file=stream)
     if m.unmatched_rows and not quiet:
         print("unused reference rows:", file=stream)

@@ -131,6 +131,12 @@ def test_two_songs_claiming_one_row_are_both_ambiguous():
     sheet = rows(("Hello", "Adele"))
     res = match_songs([SongIdentity("Hello", "Adele"), SongIdentity("Hello", "Adele")], sheet)
     assert res.matches == [] and [a.song for a in res.ambiguous] == [0, 1]
+    # each names the other, which matches the row as well (the same song given twice)
+    assert [a.rivals for a in res.ambiguous] == [(1,), (0,)]
+    three = match_songs([SongIdentity("Hello", "Adele")] * 3, sheet)
+    assert [a.rivals for a in three.ambiguous] == [(1, 2), (0, 2), (0, 1)]
+    alone = match_songs([SongIdentity("Intro", "")], rows(("Intro", "A"), ("Intro", "B")))
+    assert alone.ambiguous[0].rivals == ()  # two rows, no rival song
 
 
 def test_manual_match_replaces_other_pairings():
