@@ -98,11 +98,12 @@ class PredictionInterval:
         Returns
         -------
         (float, float) or (ndarray, ndarray)
-            NaN bounds when the half-width is unknown.
+            NaN bounds when the half-width is unknown or unbounded (too few songs): the
+            column's whole range is no interval to write beside a value.
         """
         v = np.asarray(value, float)
         w = self.halfwidth
-        if not w >= 0:  # NaN
+        if not 0 <= w < math.inf:  # NaN, or too few songs to bound it
             lo = hi = np.full_like(v, np.nan)
         elif self.kind == "relative":
             lo, hi = v * math.exp(-w), v * math.exp(w)

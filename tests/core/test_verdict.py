@@ -122,6 +122,9 @@ def test_interval_bounds_and_their_json_form():
     assert rel.describe() == "×/÷ 1.1 (90 %)"
     assert a.describe() == "±0.92 (90 %)"
     assert all(math.isnan(v) for v in PredictionInterval().bounds(1.0))
+    # too few songs to bound it: no bounds, not the column's whole range (nor 0 and inf)
+    unbounded = PredictionInterval(kind="relative", halfwidth=math.inf, n=5)
+    assert all(math.isnan(v) for v in unbounded.bounds(120.0, low=20.0, high=320.0))
     assert PredictionInterval().describe() == "unknown"
     assert PredictionInterval("absolute", math.inf).describe() == \
         "too few songs"
