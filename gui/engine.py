@@ -133,6 +133,7 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         self.worker_slots = WorkerSlots(self.pool, self.signals)
         self.feed = ScanFeed(self.batch, self.identity, self.signals, self)
         self.feed.rowsAdded.connect(self._on_rows_added)
+        self.feed.rowsRepeated.connect(self._on_rows_repeated)
         self.feed.rowsIdentified.connect(self._dirty_rows)
         self.feed.scanEnded.connect(self._on_scan_ended)
         self.history = History()
@@ -214,6 +215,9 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         self.jobsAdded.emit(first, len(jobs))
         if self.state == EngineState.RUNNING:
             self._fill()
+
+    def _on_rows_repeated(self, count: int) -> None:
+        self._scan_report.repeated += count
 
     def _dirty_rows(self, rows: list) -> None:
         self._dirty.update(rows)

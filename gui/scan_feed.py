@@ -48,6 +48,8 @@ class ScanFeed(QObject):
     rowsIdentified = Signal(list)
     #: ``(n_found)`` a scan has ended (its rows are all added).
     scanEnded = Signal(int)
+    #: ``(count)`` files found that the list holds already (not added again).
+    rowsRepeated = Signal(int)
 
     #: Most rows added from scan results in one pass of the event loop.
     ROWS_PER_SLICE = 1000
@@ -69,6 +71,8 @@ class ScanFeed(QObject):
         self._drain_scheduled = False
         self._token = 0
         self._path_rows: dict[str, list[int]] = {}  # file -> its rows, for the tag pass
+        self._listed: set[str] = set()  # the files of the batch's first _listed_upto rows
+        self._listed_upto = 0
         signals.found.connect(self._on_found)
         signals.identified.connect(self._on_identified)
         signals.scanned.connect(self._on_scanned)
@@ -88,6 +92,8 @@ class ScanFeed(QObject):
         self.scans.clear()
         self._queue.clear()
         self._path_rows.clear()
+        self._listed = set()
+        self._listed_upto = 0
 
     def cancel(self) -> None:
         """Ask every running scan to stop."""
@@ -161,10 +167,25 @@ class ScanFeed(QObject):
             return
         batch = self.batch
         identity = self.identity
-        ok = [p for p, missing in items if not missing]
+        # A folder dropped again, or a file inside a folder added before, is listed once:
+        # a second row would be analyzed (or served from the store) again, and weigh twice
+        # wherever the list is summed up.
+        listed = self._listed
+        jobs_now = batch.jobs  # rows are only ever appended (a new batch comes by clear())
+        listed.update(os.path.normcase(j.path) for j in jobs_now[self._listed_upto:])
+        self._listed_upto = len(jobs_now)
+        fresh = []
+        for p, missing in items:
+            key = os.path.normcase(p)
+            if key not in listed:
+                listed.add(key)
+                fresh.append((p, missing))
+        if len(fresh) < len(items):
+            self.rowsRepeated.emit(len(items) - len(fresh))
+        ok = [p for p, missing in fresh if not missing]
         first = len(batch.jobs)
         jobs = batch.add(ok)
-        for p, missing in items:
+        for p, missing in fresh:
             if missing:
                 jobs.append(batch.add_failed(p, "file not found"))
         for job in jobs:

@@ -25,12 +25,16 @@ class ScanReport:
     failed: list = field(default_factory=list)
     #: ``(path, reason)`` of every path left out.
     skipped: list = field(default_factory=list)
+    #: Files found that the list holds already (not added again).
+    repeated: int = 0
 
     def summary(self) -> str:
         """``"13 added, 4 skipped: 2 macOS resource fork, 1 dangling link..."``."""
         bits = [f"{self.added} added"]
         if self.failed:
             bits.append(f"{len(self.failed)} failed (file not found)")
+        if self.repeated:
+            bits.append(f"{self.repeated} already in the list")
         kinds = Counter(why.split(" (")[0].split(",")[0] for _, why in self.skipped
                         if why != NOT_AUDIO)
         left_out = sum(kinds.values())

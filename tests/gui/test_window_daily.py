@@ -361,9 +361,13 @@ def test_results_csv_has_titles_sources_notes_and_corrections(qtbot, make_window
         "120.0", "240.0", "A minor", "C major")
     assert done["source"] == "analysis" and done["note"] == "quiet intro" and not done["error"]
     assert failed["artist"] == "Ada Reyes" and failed["error"] == "file not found"
-    # the same file again is served from the store, and says so
+    # the same content under another name is served from the store, and says so (the same
+    # file again is not listed twice)
+    copy = tmp_path / "copy" / song.name
+    copy.parent.mkdir()
+    copy.write_bytes(song.read_bytes())
     with qtbot.waitSignal(w.engine.scanFinished, timeout=TIMEOUT):
-        w.add_paths([song])
+        w.add_paths([copy])
     _run(qtbot, w)
     again = w.engine.batch.jobs[2]
     assert again.result.source == "store"
@@ -856,3 +860,22 @@ def test_analyzing_in_the_tempo_range_the_calibration_offers(qtbot, make_window,
     assert sorted(fake.calls[2:]) == ["/m/a.wav", "/m/b.wav"]  # both analyzed again
     assert not any(j.force for j in w.engine.batch.jobs)  # a store may serve the range
     assert "Tempo range 88–175 BPM: analyzing 2 songs again." in said
+
+
+def test_a_folder_added_again_lists_each_song_once(qtbot, make_window, fast_settings, wav_deck):
+    """Dropping a folder twice (or a file of a folder already added) adds no second row;
+    the scan's summary says how many were in the list already.  After Clear they can be
+    added again."""
+    deck, paths = wav_deck
+    w = make_window(fast_settings, FakeAnalyzer())
+    with qtbot.waitSignal(w.engine.scanSummary, timeout=TIMEOUT):
+        w.add_paths([deck])
+    n = len(w.engine.batch.jobs)
+    with qtbot.waitSignal(w.engine.scanSummary, timeout=TIMEOUT) as summary:
+        w.add_paths([deck, paths[0]])
+    assert len(w.engine.batch.jobs) == n
+    assert summary.args[0].startswith(f"0 added, {n} already in the list")
+    w.engine.clear()
+    with qtbot.waitSignal(w.engine.scanSummary, timeout=TIMEOUT) as summary:
+        w.add_paths([deck])
+    assert len(w.engine.batch.jobs) == n and summary.args[0].startswith(f"{n} added")
