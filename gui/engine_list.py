@@ -76,6 +76,18 @@ class EngineListMixin:
             self.jobsAdded.emit(first, len(jobs))
         return len(jobs)
 
+    def mark_changed(self, job_ids) -> int:
+        """Queue again the ended songs whose files changed since their result
+        (:meth:`core.batch.rules.Batch.mark_changed`); returns how many."""
+        jobs = self.batch.mark_changed(job_ids)
+        for job in jobs:
+            log.warning("%s changed since it was analyzed: queued to be analyzed again",
+                        job.path)
+            self._dirty.add(job.id)
+        if jobs:
+            self.tick()
+        return len(jobs)
+
     def extend(self, job_id: int) -> float | None:
         """Give a running song one more budget before it is timed out; returns its new hard
         limit (s), or None when it is not running."""

@@ -42,9 +42,14 @@ class Library(QObject):
     -------
     restored(dict)
         The last library came back: ``{"songs", "unfinished", "reference"}``.
+    contentsChecked(int)
+        The restored files whose times moved were hashed; so many had changed.
     """
 
     restored = Signal(dict)
+    #: ``(n)`` the files touched since their results were checked by their content: ``n``
+    #: had changed and are queued again.
+    contentsChecked = Signal(int)
 
     def __init__(self, window):
         super().__init__(window)
@@ -198,8 +203,10 @@ class Library(QObject):
 
         def read():
             lib = store.last_library()
-            if lib:  # the files are read here, off the window's thread
-                lib["changed"] = changed_since(lib["paths"], lib["results"])
+            if lib:  # the file system is asked here, off the window's thread; no file is
+                # read before the list shows (a library of thousands of touched files)
+                lib["changed"], lib["unsure"] = changed_since(lib["paths"], lib["results"],
+                                                              read=False)
             return lib
 
         def done(lib, error):
@@ -238,10 +245,38 @@ class Library(QObject):
             log.warning("the reference sheet of the last session is gone: %s", reference)
         n = len(lib["paths"])
         log.info("the last list is back: %d songs (%d with results)", n, len(results))
+        if lib.get("unsure"):
+            self._check_contents(lib, lib["unsure"])
         self.restored.emit({"songs": n, "unfinished": lib.get("ended") is None,
                             "reference": reference, "created": lib.get("created", 0),
                             "id": lib["id"], "other_build": _other_build(results.values()),
                             "changed": len(changed)})
+
+
+    def _check_contents(self, lib: dict, positions: list) -> None:
+        """Hash, in the background, the files whose times moved since their results, and
+        queue again those whose content changed (:attr:`contentsChecked` tells how many)."""
+        batch = self.engine.batch
+        paths = {i: lib["paths"][i] for i in positions}
+        results = {i: lib["results"][i] for i in positions}
+        log.info("checking the content of %d files touched since they were analyzed",
+                 len(positions))
+
+        def read():
+            changed, _ = changed_since([paths.get(i, "") for i in range(max(paths) + 1)],
+                                       results)
+            return changed
+
+        def done(changed, error):
+            if error:
+                log.warning("the files of the last list could not be checked: %s", error)
+                return
+            if self.engine.batch is not batch:  # the list was cleared meanwhile
+                return
+            n = self.engine.mark_changed(changed) if changed else 0
+            self.contentsChecked.emit(n)
+
+        self.engine.run_task(read, done)
 
 
 def _other_build(results) -> int:

@@ -46,6 +46,7 @@ class SessionMixin:
     def _init_session(self) -> None:
         self.library = Library(self)
         self.library.restored.connect(self._on_library_restored)
+        self.library.contentsChecked.connect(self._on_contents_checked)
         #: What Clear or New Session took away: ``(batch, identity)``, for Undo.
         self._undo = None
 
@@ -92,6 +93,15 @@ class SessionMixin:
             self.statusBar().showMessage(
                 f"Your last list is back: {info['songs']} songs. File \u25b8 New Session "
                 "starts an empty one.", 8000)
+        self._update_actions()
+
+    def _on_contents_checked(self, changed: int) -> None:
+        if changed:
+            them = ("its file changed since it was analyzed; it waits" if changed == 1 else
+                    "their files changed since they were analyzed; they wait")
+            self.statusBar().showMessage(
+                f"{changed} song{'s' if changed != 1 else ''} of your last list: {them} to "
+                "be analyzed again (Start).", 15000)
         self._update_actions()
 
     # -- interrupted sessions ---------------------------------------------------------------

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from core.batch.runner import AnalyzeFn
     from core.batch.store import ResultStore
 
-__all__ = ["cached", "changed_since", "content_fingerprint", "still_holds", "stored_result", "READ_BLOCK"]
+__all__ = ["cached", "changed_since", "content_fingerprint", "still_holds", "untouched_since", "stored_result", "READ_BLOCK"]
 
 log = logging.getLogger(__name__)
 
@@ -116,15 +116,12 @@ def _unchanged_since(state, path) -> bool:
     return state[1] - max(mtime, ctime) > _RACY_NS
 
 
-def still_holds(path, fingerprint: str, since: float | None) -> bool:
-    """Whether the file at ``path`` still holds the content whose fingerprint was taken at
-    ``since`` (seconds since the epoch; see :attr:`core.io.results.SongResult.content`).
-
-    A file whose modification and change times are both older than ``since`` (by the
-    margin a write within the file system's clock tick needs) has not been written since:
-    it is not read.  Otherwise (touched, renamed, replaced, or no time known) its content is
-    hashed again and compared.  False as well when the file is gone or unreadable.
-    """
+def untouched_since(path, since: float | None) -> bool | None:
+    """What the file system alone says of ``path`` since ``since`` (seconds since the epoch):
+    True when its modification and change times are both older (by the margin a write
+    within the file system's clock tick needs), so it has not been written since; False
+    when it is gone or no regular file; None when its times moved (touched, renamed,
+    replaced, or no time known): only its content can tell."""
     try:
         st = os.stat(path)
     except (OSError, ValueError):
@@ -133,25 +130,63 @@ def still_holds(path, fingerprint: str, since: float | None) -> bool:
         return False
     if since is not None and since * 1e9 - max(st.st_mtime_ns, st.st_ctime_ns) > _RACY_NS:
         return True
+    return None
+
+
+def still_holds(path, fingerprint: str, since: float | None) -> bool:
+    """Whether the file at ``path`` still holds the content whose fingerprint was taken at
+    ``since`` (seconds since the epoch; see :attr:`core.io.results.SongResult.content`).
+
+    A file not written since (:func:`untouched_since`) is not read; one whose times moved
+    is hashed again and compared.  False when the file is gone or unreadable.
+    """
+    verdict = untouched_since(path, since)
+    if verdict is not None:
+        return verdict
     return content_fingerprint(path) == fingerprint
 
 
-def changed_since(paths, results: dict) -> list[int]:
-    """Positions of the songs whose result was measured on content their file no longer
-    holds (:func:`still_holds`): ``paths`` a list of files, ``results`` position ->
-    :class:`~core.io.results.SongResult`.  A result without a fingerprint (made without a
-    session store, or before results kept one) is not checked."""
-    out = []
+def _checked(results: dict, n_paths: int):
+    """(position, fingerprint, time) of the results that name their content."""
     for i, result in sorted(results.items()):
         fingerprint = getattr(result, "content", "")
         since = getattr(result, "content_at", None)
-        if not isinstance(fingerprint, str) or not fingerprint or not 0 <= i < len(paths):
+        if not isinstance(fingerprint, str) or not fingerprint or not 0 <= i < n_paths:
             continue
         if not isinstance(since, int | float) or isinstance(since, bool):
             since = None
-        if not still_holds(paths[i], fingerprint, since):
-            out.append(i)
-    return out
+        yield i, fingerprint, since
+
+
+def changed_since(paths, results: dict, *, read: bool = True) -> tuple[list[int], list[int]]:
+    """Which songs' results were measured on content their file no longer holds.
+
+    Parameters
+    ----------
+    paths : list of str
+        The files, by position.
+    results : dict
+        Position -> :class:`~core.io.results.SongResult`.  A result without a fingerprint
+        (made without a session store, or before results kept one) is not checked.
+    read : bool, optional
+        False: the file system's word only (:func:`untouched_since`), no file is read.
+
+    Returns
+    -------
+    (list of int, list of int)
+        Positions of the songs that changed, and (with ``read=False``) those whose times
+        moved, for a later :func:`still_holds`.
+    """
+    changed, unsure = [], []
+    for i, fingerprint, since in _checked(results, len(paths)):
+        verdict = untouched_since(paths[i], since)
+        if verdict is None and read:
+            verdict = content_fingerprint(paths[i]) == fingerprint
+        if verdict is None:
+            unsure.append(i)
+        elif not verdict:
+            changed.append(i)
+    return changed, unsure
 
 
 def stored_result(store: ResultStore, path: str, fingerprint: str, settings_fp: str):

@@ -205,6 +205,31 @@ class Batch:
                 self._finished_at = None
             return new
 
+    def mark_changed(self, job_ids) -> list[Job]:
+        """Songs found, after their list came back, to have files that changed since their
+        result: each ended one is queued again as :meth:`add_restored` queues a changed song
+        (a done result kept as :attr:`Job.previous`).  Queued and running songs are left as
+        they are.  Returns the songs queued."""
+        with self._lock:
+            out = []
+            for i in job_ids:
+                job = self._jobs[i]
+                if job.state not in TERMINAL_STATES:
+                    continue
+                done = job.state is SongState.DONE and job.result is not None
+                job.previous = job.result if done else None
+                job.result = None
+                job.state = SongState.QUEUED
+                job.error = ""
+                job.chunk = job.n_chunks = 0
+                job.worker = ""
+                job.started_at = job.finished_at = job.stalled_at = None
+                job.changed_on_disk = True
+                out.append(job)
+            if out:
+                self._finished_at = None
+            return out
+
     # -- scheduling ---------------------------------------------------------------------
     def claim(self, worker: str = "") -> tuple[Job, int] | None:
         """Atomically take the next queued job and start it on ``worker``.
@@ -322,12 +347,15 @@ class Batch:
         if prev is not None:
             job.state = SongState.DONE
             job.error = ""
+            # "timed out after 31 s", "skipped by the user" already name the state
+            why = message if message.startswith(state.value) else \
+                ", ".join(t for t in (state.value, message) if t)
             if changed:  # the earlier values describe what the file held then
-                prev = dataclasses.replace(prev, note=CHANGED_NOTE)
+                note = CHANGED_NOTE if quiet else (
+                    f"the file changed since it was analyzed, and analyzing it again ended: "
+                    f"{why}; the earlier values are kept")
+                prev = dataclasses.replace(prev, note=note)
             elif not quiet:
-                # "timed out after 31 s", "skipped by the user" already name the state
-                why = message if message.startswith(state.value) else \
-                    ", ".join(t for t in (state.value, message) if t)
                 note = f"analyzing it again: {why}; the earlier result is kept"
                 prev = dataclasses.replace(prev, note=note)
             job.result = prev

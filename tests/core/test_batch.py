@@ -800,6 +800,25 @@ def test_a_restored_song_whose_file_changed_waits_with_its_earlier_values():
     assert c.state is SongState.DONE and c.result.bpm == 120.0
     assert c.result.note == CHANGED_NOTE and not c.changed_on_disk
 
+
+def test_songs_found_changed_after_the_list_came_back_are_queued_again():
+    """An ended song is queued with its done result kept as the earlier one; a failed one
+    is queued without; a queued or running one is left alone; the ended batch reopens."""
+    clock = FakeClock()
+    b = Batch([], settings=_settings(), clock=clock)
+    done, failed, waiting = b.add_restored([("a.wav", _restored("a.wav")),
+                                            ("f.wav", _restored("f.wav", status="failed")),
+                                            ("q.wav", None)])
+    running, attempt = b.claim("w1")
+    assert running is waiting
+    kept = done.result
+    assert b.mark_changed([done.id, failed.id, waiting.id]) == [done, failed]
+    assert (done.state, done.previous, done.result, done.changed_on_disk) == (
+        SongState.QUEUED, kept, None, True)
+    assert failed.state is SongState.QUEUED and failed.previous is None
+    assert waiting.state is SongState.RUNNING and not waiting.changed_on_disk
+    assert b.finished_at is None
+
 @pytest.mark.parametrize("how", ["fail", "finish"])
 def test_a_failure_under_a_second_records_its_true_analysis_time(how):
     clock = FakeClock()

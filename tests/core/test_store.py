@@ -255,16 +255,24 @@ def test_changed_since_tells_a_new_content_from_a_touched_or_settled_file(tmp_pa
     paths = [_song(tmp_path / f"{n}.wav", freq=f) for n, f in
              (("same", 440.0), ("touched", 550.0), ("remixed", 660.0), ("gone", 770.0),
               ("unknown", 880.0))]
+    time.sleep(0.05)
     results = {i: SongResult(path=str(p), status="done", content=content_fingerprint(p),
                              content_at=time.time()) for i, p in enumerate(paths)}
     results[4].content, results[4].content_at = "", None  # made without a store
+    time.sleep(0.05)
     os.utime(paths[1])
     _song(paths[2], freq=990.0)
     os.remove(paths[3])
-    assert changed_since([str(p) for p in paths], results) == [2, 3]
+    names = [str(p) for p in paths]
+    assert changed_since(names, results) == ([2, 3], [])
+    # The file system's word alone (the files are fresh: nothing it says is trusted but a
+    # file gone), then with the margin for the clock's tick at 0: the file left alone is
+    # trusted, the two whose times moved wait for their content to be read.
+    assert changed_since(names, results, read=False) == ([3], [0, 1, 2])
+    monkeypatch.setattr(cache, "_RACY_NS", 0)
+    assert changed_since(names, results, read=False) == ([3], [1, 2])
     # A file left alone since well before its fingerprint is not read again.
     reads = _count_fingerprints(monkeypatch)
-    monkeypatch.setattr(cache, "_RACY_NS", 0)
     assert still_holds(paths[0], "not its fingerprint", time.time() + 1.0)
     assert reads == []
     assert not still_holds(paths[0], "not its fingerprint", None) and len(reads) == 1

@@ -225,9 +225,13 @@ def test_a_song_whose_file_changed_since_is_queued_again_when_the_list_comes_bac
     second = _window(qtbot, ResultStore(db), analyze)
     said = []
     second.statusBar().messageChanged.connect(said.append)
-    info = _restore(qtbot, second)
-    assert info["changed"] == 1
-    assert any("1 changed on disk since it was analyzed and waits" in m for m in said), said
+    # Every file was written moments before its analysis: the file system cannot vouch for
+    # any, so the list shows at once and their contents are read afterwards.
+    with qtbot.waitSignal(second.library.contentsChecked, timeout=TIMEOUT) as checked:
+        info = _restore(qtbot, second)
+    assert info["changed"] == 0 and checked.args == [1]
+    assert any("1 song of your last list: its file changed since it was analyzed" in m
+               for m in said), said
     jobs = second.engine.batch.jobs
     assert [j.state for j in jobs] == [SongState.DONE, SongState.QUEUED, SongState.DONE]
     assert jobs[1].result is None and jobs[1].previous.bpm == old["remixed.wav"]
@@ -255,3 +259,44 @@ def test_a_window_whose_session_store_cannot_open_says_its_list_is_not_kept(
     assert "will not be kept" in w.statusBar().currentMessage()
     assert "session store cannot be opened" in w.log_panel.toPlainText()
     w.close()
+
+
+def test_a_song_whose_file_is_gone_is_queued_at_once_when_the_list_comes_back(
+        qtbot, tmp_path):
+    """The file system's word is enough for a file gone: queued as the list shows (its
+    attempt then fails and says why), and no content is read for it."""
+    import os
+
+    from tests.audio_files import tone, write_audio
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        if not os.path.exists(path):
+            raise AudioFileError(path, "file not found")
+        return SongResult(path=path, title="T", status="done", bpm=100.0, duration_s=1.0)
+
+    song = tmp_path / "gone.wav"
+    write_audio(song, tone(440.0, 1.0, 8000), 8000)
+    db = tmp_path / "store.sqlite"
+    first = _window(qtbot, ResultStore(db), analyze)
+    first.add_paths([str(song)])
+    qtbot.waitUntil(lambda: len(first.engine.batch.jobs) == 1, timeout=TIMEOUT)
+    with qtbot.waitSignal(first.engine.batchFinished, timeout=TIMEOUT):
+        first.start()
+    first.close()
+    os.remove(song)
+    second = _window(qtbot, ResultStore(db), analyze)
+    said = []
+    second.statusBar().messageChanged.connect(said.append)
+    info = _restore(qtbot, second)
+    assert info["changed"] == 1
+    assert any("1 changed on disk since it was analyzed and waits" in m for m in said), said
+    job = second.engine.batch.jobs[0]
+    assert job.state is SongState.QUEUED and job.previous.bpm == 100.0
+    with qtbot.waitSignal(second.engine.batchFinished, timeout=TIMEOUT):
+        second.start()
+    # the attempt failed: the earlier values stay, with a note naming both
+    assert job.state is SongState.DONE and job.result.bpm == 100.0
+    assert job.result.note == ("the file changed since it was analyzed, and analyzing it "
+                               "again ended: failed, file not found; the earlier values are "
+                               "kept")
+    second.close()
