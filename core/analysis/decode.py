@@ -233,9 +233,9 @@ def _probe_pyav(path: str) -> AudioInfo:
     except av.FFmpegError as exc:
         raise _NotDecodable(str(exc)) from None
     try:
-        if "mp3" in container.format.name.split(",") and not has_mpeg_frames(path):
-            raise _NotDecodable("no MPEG audio frames found")
         names = container.format.name.split(",")
+        if "mp3" in names and not has_mpeg_frames(path):
+            raise _NotDecodable("no MPEG audio frames found")
         links = (mp3_parts(path) if "mp3" in names else ogg_chains(path) if "ogg" in names
                  else [])
         if len(links) > 1:

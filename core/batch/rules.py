@@ -210,24 +210,10 @@ class Batch:
         result: each ended one is queued again as :meth:`add_restored` queues a changed song
         (a done result kept as :attr:`Job.previous`).  Queued and running songs are left as
         they are.  Returns the songs queued."""
-        with self._lock:
-            out = []
-            for i in job_ids:
-                job = self._jobs[i]
-                if job.state not in TERMINAL_STATES:
-                    continue
-                done = job.state is SongState.DONE and job.result is not None
-                job.previous = job.result if done else None
-                job.result = None
-                job.state = SongState.QUEUED
-                job.error = ""
-                job.chunk = job.n_chunks = 0
-                job.worker = ""
-                job.started_at = job.finished_at = job.stalled_at = None
+        with self._lock:  # (re-entrant) no worker claims a song before it is marked
+            out = self.requeue(job_ids, force=True, fresh=False)
+            for job in out:
                 job.changed_on_disk = True
-                out.append(job)
-            if out:
-                self._finished_at = None
             return out
 
     # -- scheduling ---------------------------------------------------------------------

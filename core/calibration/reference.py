@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from core.errors import ReferenceSheetError
 from core.io.csvio import unneutralize
 from core.io.inputs import MAX_SHEET_BYTES, InputFileError, read_regular_file
-from core.io.keynotation import Key, from_camelot, parse_mode, read_key
+from core.io.keynotation import Key, parse_mode, read_key
 from core.io.tags import identity_from_name
 
 __all__ = [
@@ -548,8 +548,7 @@ def _row_key(record, line_no, columns, header, cell):
     cam = cell(record, "camelot").strip()
     coded = None
     if cam and cam.lower() not in _MISSING:
-        coded, reason = read_key(cam)
-        coded = from_camelot(cam) or coded
+        coded, reason = read_key(cam)  # a Camelot code first, as any key cell
         if coded is None and not (raw and raw.lower() not in _MISSING):
             return None, BadRow(line_no, header[columns["camelot"]], cam,
                                 reason if reason != "not a key" else "not a Camelot code")

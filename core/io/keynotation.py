@@ -130,7 +130,7 @@ def from_open_key(code: str) -> Key | None:
 # German names: a letter, "is" (sharp) or "es"/"s" (flat), then Dur or Moll.  H is B; B
 # (B flat in German, B in English) is refused.
 _GERMAN = re.compile(r"([A-Ha-h])(is|es|s)?\s*[-:\s]?\s*(dur|moll)", re.I)
-_GERMAN_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "H": 11}
+_GERMAN_PC = {**_LETTER_PC, "H": 11}  # B itself is refused before it is looked up
 _GERMAN_B = ("B with Dur or Moll: B flat in German, B in English; write Bb major, B major "
              "or H-Dur")
 
