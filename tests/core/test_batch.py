@@ -792,7 +792,7 @@ def test_a_restored_song_whose_file_changed_waits_with_its_earlier_values():
     assert job is a
     b.finish(a.id, attempt, _done(a))
     assert a.result.bpm_user == 60.0 and a.result.duration_s == 12.5
-    assert not a.changed_on_disk and a.previous is None
+    assert a.changed_on_disk is False and a.previous is None
     job, attempt = b.claim("w1")
     b.fail(f.id, attempt, "cannot decode")
     assert f.state is SongState.FAILED and f.result.error == "cannot decode"
@@ -806,18 +806,33 @@ def test_songs_found_changed_after_the_list_came_back_are_queued_again():
     is queued without; a queued or running one is left alone; the ended batch reopens."""
     clock = FakeClock()
     b = Batch([], settings=_settings(), clock=clock)
-    done, failed, waiting = b.add_restored([("a.wav", _restored("a.wav")),
-                                            ("f.wav", _restored("f.wav", status="failed")),
-                                            ("q.wav", None)])
+    done, failed, waiting, other = b.add_restored([
+        ("a.wav", _restored("a.wav")), ("f.wav", _restored("f.wav", status="failed")),
+        ("q.wav", None), ("o.wav", _restored("o.wav"))])
     running, attempt = b.claim("w1")
     assert running is waiting
     kept = done.result
     assert b.mark_changed([done.id, failed.id, waiting.id]) == [done, failed]
     assert (done.state, done.previous, done.result, done.changed_on_disk) == (
         SongState.QUEUED, kept, None, True)
+    # the store keys results by content, so a changed file may still be served from it
+    assert done.force is False and failed.force is False
     assert failed.state is SongState.QUEUED and failed.previous is None
     assert waiting.state is SongState.RUNNING and not waiting.changed_on_disk
+    assert other.state is SongState.DONE and not other.changed_on_disk  # not named
     assert b.finished_at is None
+
+
+def test_a_changed_song_whose_new_attempt_fails_keeps_its_values_with_both_reasons():
+    """The earlier values come back with a note naming the change and the failure."""
+    b = Batch([], settings=_settings(), clock=FakeClock())
+    (done,) = b.add_restored([("a.wav", _restored("a.wav"))])
+    b.mark_changed([done.id])
+    job, attempt = b.claim("w1")
+    b.fail(job.id, attempt, "cannot decode")
+    assert done.state is SongState.DONE and done.result.bpm == 120.0
+    assert "changed" in done.result.note and "cannot decode" in done.result.note
+    assert done.result.note != CHANGED_NOTE and done.changed_on_disk is False
 
 @pytest.mark.parametrize("how", ["fail", "finish"])
 def test_a_failure_under_a_second_records_its_true_analysis_time(how):
@@ -910,6 +925,7 @@ def test_the_run_clock_leaves_paused_time_out():
 def test_a_scaled_user_tempo_stays_in_the_range_a_user_sets():
     assert USER_TEMPO_RANGE == (10.0, 600.0)
     assert scaled_user_tempo(120.0, 2.0) == 240.0
+    assert scaled_user_tempo(300.0, 2.0) == 600.0 and scaled_user_tempo(20.0, 0.5) == 10.0
     assert scaled_user_tempo(100.0, 2.0 / 3.0) == 66.67
     assert scaled_user_tempo(480.0, 2.0) is None and scaled_user_tempo(15.0, 0.5) is None
     assert scaled_user_tempo(None, 2.0) is None and scaled_user_tempo(0.0, 2.0) is None
