@@ -2,7 +2,10 @@
 
 :class:`CalibratedValuesModel` shows, per song, its title and artist, whether it is paired
 with a reference row, and per calibrated column the calibrated value; the tooltip of a
-value gives its 90 % prediction interval and the analyzer's own value.  The rows come from
+value gives its 90 % prediction interval and the analyzer's own value.  A value computed
+from a value outside the range the profile was fitted on (the rows' ``outside_fit`` cell,
+:func:`core.calibration.applying.outside_fit`) is drawn in amber and its tooltip names the
+value and the range.  The rows come from
 :meth:`core.calibration.session.CalibrationSession.calibrated_rows` (the applied profile,
 else the current fit).
 """
@@ -12,14 +15,27 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtGui import QColor
 
-from core.calibration.applying import calibrated_columns
+from core.calibration.applying import OUTSIDE_FIT, calibrated_columns
 from core.calibration.cells import result_number
 from gui.calibration_summary import column_title, format_value, unit_suffix
 
 __all__ = ["CalibratedValuesModel"]
 
 _FIXED = ("#", "Title", "Artist", "Paired")
+_AMBER = QColor("#a66f00")  # amber dark enough for text on a light background
+
+
+def _outside(row: dict) -> dict[str, list[str]]:
+    """Calibrated column -> the values outside the fitted range it was computed from, read
+    from the row's ``outside_fit`` cell (``"bpm;speech (duration_s)"``)."""
+    out = {}
+    for entry in str(row.get(OUTSIDE_FIT) or "").split(";"):
+        if entry:
+            column, _, inputs = entry.partition(" (")
+            out[column] = inputs.rstrip(")").split(", ") if inputs else [column]
+    return out
 
 
 class CalibratedValuesModel(QAbstractTableModel):
@@ -30,6 +46,8 @@ class CalibratedValuesModel(QAbstractTableModel):
         self._rows: list[dict] = []
         self._paired: list[bool] = []
         self._columns: list[str] = []  # numeric columns, then "key" when present
+        self._outside: list[dict] = []  # per row, column -> inputs outside the fitted range
+        self._ranges: dict = {}
         self.source = ""
 
     def set_rows(self, rows, *, profile, paired, source: str = "") -> None:
@@ -48,10 +66,13 @@ class CalibratedValuesModel(QAbstractTableModel):
         self.beginResetModel()
         if profile is None:
             self._rows, self._paired, self._columns = [], [], []
+            self._ranges = {}
         else:
             self._rows, self._paired = list(rows), list(paired)
             self._columns = list(profile.columns) + (["key"] if "key_calibrated" in
                                                      calibrated_columns(profile) else [])
+            self._ranges = dict(profile.fitted_ranges)
+        self._outside = [_outside(r) for r in self._rows]
         self.source = source
         self.endResetModel()
 
@@ -73,6 +94,11 @@ class CalibratedValuesModel(QAbstractTableModel):
             return _FIXED[section]
         c = self._columns[section - len(_FIXED)]
         return f"{column_title(c)}{unit_suffix(c)} (calibrated)"
+
+    def outside(self, row: int, column: str) -> list[str]:
+        """The values outside the fitted range that the calibrated value of ``column`` for
+        song ``row`` was computed from (empty when none)."""
+        return self._outside[row].get(column, [])
 
     def value(self, row: int, column: str):
         """The calibrated value of ``column`` for song ``row`` (None when empty)."""
@@ -103,7 +129,21 @@ class CalibratedValuesModel(QAbstractTableModel):
                            f"{format_value(hi, c, places=4)}{unit_suffix(c)}")
             if raw is not None:
                 tip.append(f"analyzer value: {format_value(raw, c, places=4)}")
+            for name in self.outside(index.row(), c):
+                tip.append(self._outside_tip(r, c, name))
             return "\n".join(tip)
+        if role == Qt.ItemDataRole.ForegroundRole and self.outside(index.row(), c):
+            return _AMBER
         if role == Qt.ItemDataRole.TextAlignmentRole and c != "key":
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+    def _outside_tip(self, row: dict, column: str, name: str) -> str:
+        """One line of a tooltip: an input outside the range the column was fitted on."""
+        low, high = self._ranges.get(column, {}).get(name, (None, None))
+        x = result_number(row, name)
+        fitted = (f"{format_value(low, name, places=4)} to {format_value(high, name, places=4)}"
+                  f"{unit_suffix(name)}" if low is not None else "unknown")
+        what = "analyzer value" if name == column else f"input {column_title(name)}"
+        return (f"outside the fitted range: {what} {format_value(x, name, places=4)}, "
+                f"the profile was fitted on {fitted} (the value is extrapolated)")

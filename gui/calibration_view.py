@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.calibration.applying import OUTSIDE_FIT, calibrated_columns, outside_fit_counts
 from core.calibration.exports import export_names
 from gui.calibration_controller import CalibrationController, is_reference_file
 from gui.calibration_exports import ExportList
@@ -54,6 +55,22 @@ from gui.formatting import plain_tip
 from gui.reference_columns import AGREEMENT_COLORS
 
 __all__ = ["CalibrationView"]
+
+
+def _outside_text(profile, rows) -> str:
+    """How many songs an applied profile marks outside its fitted range, as a sentence
+    (empty for a profile of keys alone)."""
+    if not profile.columns:
+        return ""
+    if OUTSIDE_FIT not in calibrated_columns(profile):
+        return ("The profile keeps no fitted ranges (as profiles written before they were "
+                "kept): values outside them are not marked.")
+    n, _ = outside_fit_counts(rows)
+    if not n:
+        return "No song has a value outside the range the profile was fitted on."
+    return (f"{n} song{'s have' if n != 1 else ' has'} values outside the range the profile "
+            "was fitted on: extrapolated, in amber in Calibrated values.")
+
 
 _AMBER_TEXT = "#a66f00"  # amber dark enough for text on a light background
 
@@ -362,6 +379,7 @@ class CalibrationView(QWidget):
         text = (f"Profile {os.path.basename(applied.path)} applied to {len(applied.rows)} "
                 "songs (see Calibrated values)")
         text += ": " + "; ".join(bits) if bits else "."
+        text += " " + _outside_text(applied.profile, applied.rows)
         if applied.warning:
             text += f" Warning: {applied.warning}."
             self._set_status(f"Profile {os.path.basename(applied.path)}: "

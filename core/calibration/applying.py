@@ -12,6 +12,21 @@ key, ``key_calibrated`` and ``key_camelot_calibrated``.
 A song that was not analyzed (failed, timed out, cancelled, still queued) gets empty
 calibrated cells, as does a value the analyzer could not measure when no learned model
 stands in for it.
+
+Values outside what a calibration knows.  A correction is a line (tempo: the octave rule,
+then a line) and is applied as it is to any value, far outside the fitted songs' values or
+not: it extrapolates, and the result is then clamped to the descriptor's range
+(:data:`core.calibration.descriptor_fit.DESCRIPTOR_RANGES`: 0-1, -70 to 10 LUFS, 20-320
+BPM); a learned model extrapolates as its kind does (ridge along its line, trees at the
+value of their last split) and is clamped to its ``low``/``high``.  So that this is not
+silent, a profile that keeps the range each column was fitted on
+(:attr:`CalibrationProfile.fitted_ranges`) gives one more column, ``outside_fit``: per song,
+the calibrated columns (``;``-separated, in column order) whose value was computed from a
+value outside that range widened by :data:`OUTSIDE_FIT_MARGIN` of its width on each side;
+for a learned model the inputs outside follow in brackets (``speech (duration_s,
+loudness_lufs)``), as they do when anything but the column's own value is.  Empty when
+none; keys are never marked (a key map has no range).  A profile without ranges (written
+before they were kept) gives no such column.
 """
 
 from __future__ import annotations
@@ -25,10 +40,20 @@ from core.calibration.descriptor_fit import DESCRIPTOR_RANGES
 from core.calibration.inputs import ALL_INPUTS, analyzed, input_matrix
 from core.calibration.profile import CalibrationProfile
 
-__all__ = ["CALIBRATED_SUFFIXES", "calibrated_columns", "calibrated_values", "apply_profile"]
+__all__ = ["CALIBRATED_SUFFIXES", "OUTSIDE_FIT", "OUTSIDE_FIT_MARGIN", "calibrated_columns",
+           "calibrated_values", "outside_fit", "outside_fit_counts", "apply_profile"]
 
 #: Suffixes of the columns added per numeric column: the value and the interval's bounds.
 CALIBRATED_SUFFIXES = ("_calibrated", "_calibrated_low", "_calibrated_high")
+
+#: The column naming, per song, the calibrated columns computed from a value outside the
+#: range the profile was fitted on.
+OUTSIDE_FIT = "outside_fit"
+
+#: A fitted range is widened by this share of its width on each side before a value is
+#: said to be outside it (a loudness fitted on -14 to -6 LUFS marks values below -14.4 and
+#: above -5.6).
+OUTSIDE_FIT_MARGIN = 0.05
 
 
 def calibrated_columns(profile: CalibrationProfile) -> list[str]:
@@ -38,7 +63,15 @@ def calibrated_columns(profile: CalibrationProfile) -> list[str]:
         cols += [c + s for s in CALIBRATED_SUFFIXES]
     if profile.key is not None:
         cols += ["key_calibrated", "key_camelot_calibrated"]
+    if _ranges(profile):
+        cols.append(OUTSIDE_FIT)
     return cols
+
+
+def _ranges(profile: CalibrationProfile) -> dict:
+    """The fitted ranges of the columns the profile gives values for."""
+    return {c: profile.fitted_ranges[c] for c in profile.columns
+            if profile.fitted_ranges.get(c)}
 
 
 def _range(profile: CalibrationProfile, column: str):
@@ -95,6 +128,71 @@ def calibrated_values(profile: CalibrationProfile, rows, *, inputs=None) -> dict
     return out
 
 
+def outside_fit(profile: CalibrationProfile, rows, *, values=None, inputs=None) -> list:
+    """Per row, the :data:`OUTSIDE_FIT` cell: the calibrated columns whose value was computed
+    from a value outside the fitted range (module docstring).
+
+    Parameters
+    ----------
+    profile : CalibrationProfile
+    rows : sequence of dict
+        Results rows.
+    values : dict, optional
+        ``calibrated_values(profile, rows)`` when the caller has it (a column without a
+        calibrated value is not marked).
+    inputs : ndarray, optional
+        ``input_matrix(rows)`` when the caller has it.
+
+    Returns
+    -------
+    list of str or None
+        ``None`` for every row when the profile keeps no ranges; else ``""`` where nothing
+        is outside, or e.g. ``"bpm;speech (duration_s)"``.
+    """
+    rows = list(rows)
+    ranges = _ranges(profile)
+    if not ranges:
+        return [None] * len(rows)
+    if values is None:
+        values = calibrated_values(profile, rows, inputs=inputs)
+    names = sorted({name for r in ranges.values() for name in r})
+    if inputs is not None:
+        X = inputs[:, [ALL_INPUTS.index(name) for name in names]]
+    else:
+        X = input_matrix(rows, names)
+    marks: list[list[str]] = [[] for _ in rows]
+    for c, r in ranges.items():
+        has = np.isfinite(values[c][0])
+        out_of: list[list[str]] = [[] for _ in rows]
+        for name, (low, high) in r.items():
+            x = X[:, names.index(name)]
+            pad = OUTSIDE_FIT_MARGIN * (high - low)
+            with np.errstate(invalid="ignore"):
+                far = has & ((x < low - pad) | (x > high + pad))
+            for i in np.flatnonzero(far):
+                out_of[i].append(name)
+        for i, names_out in enumerate(out_of):
+            if names_out:
+                own = names_out == [c] and list(r) == [c]
+                marks[i].append(c if own else f"{c} ({', '.join(sorted(names_out))})")
+    return [";".join(m) for m in marks]
+
+
+def outside_fit_counts(rows) -> tuple[int, dict]:
+    """How many rows (with :data:`OUTSIDE_FIT` cells, as :func:`apply_profile` gives them)
+    have a value outside the fitted range, and how many per calibrated column."""
+    n, per = 0, {}
+    for row in rows:
+        cell = row.get(OUTSIDE_FIT)
+        if not cell:
+            continue
+        n += 1
+        for entry in str(cell).split(";"):
+            c = entry.split(" (")[0]
+            per[c] = per.get(c, 0) + 1
+    return n, per
+
+
 def _cell(v) -> float | None:
     return None if v is None or not math.isfinite(v) else float(v)
 
@@ -113,10 +211,16 @@ def apply_profile(profile: CalibrationProfile, rows, *, inputs=None) -> list[dic
     Returns
     -------
     list of dict
-        New rows; a calibrated cell is ``None`` where there is no value.
+        New rows; a calibrated cell is ``None`` where there is no value.  With a profile
+        that keeps its fitted ranges, :data:`OUTSIDE_FIT` too (:func:`outside_fit`; ``None``
+        for a song that was not analyzed).
     """
     rows = list(rows)
+    if inputs is None and profile.learned:
+        inputs = input_matrix(rows)
     values = calibrated_values(profile, rows, inputs=inputs)
+    marks = outside_fit(profile, rows, values=values, inputs=inputs)
+    add_marks = OUTSIDE_FIT in calibrated_columns(profile)
     out = []
     for i, row in enumerate(rows):
         new = dict(row)
@@ -127,5 +231,7 @@ def apply_profile(profile: CalibrationProfile, rows, *, inputs=None) -> list[dic
             fixed = profile.key.apply(result_key(row)) if analyzed(row) else None
             new["key_calibrated"] = fixed.name if fixed else None
             new["key_camelot_calibrated"] = fixed.camelot if fixed else None
+        if add_marks:
+            new[OUTSIDE_FIT] = marks[i] if analyzed(row) else None
         out.append(new)
     return out

@@ -41,6 +41,7 @@ __all__ = [
     "fit_linear",
     "DescriptorCalibration",
     "fit_descriptor",
+    "value_range",
 ]
 
 #: Range each numeric descriptor is clamped to after correction (its unit in the name).
@@ -261,6 +262,9 @@ class DescriptorCalibration:
         Whether an ``inverted`` correction may be kept.
     note : str
         Why nothing was kept, when that is the case.
+    fitted_range : (float, float) or None
+        Lowest and highest analyzer value of the pairs (None without pairs): where the
+        correction and its interval were measured.
     """
 
     descriptor: str
@@ -284,6 +288,7 @@ class DescriptorCalibration:
     min_gain: float = 0.01
     keep_inverted: bool = False
     note: str = ""
+    fitted_range: tuple | None = None
     _fit_r2: float = math.nan
     _fit_mae: float = math.nan
 
@@ -325,6 +330,13 @@ class DescriptorCalibration:
             self.note = (f"no correction lowers the nested cross-validated MAE by "
                          f"{100 * self.min_gain:g} % (best {self.best_method}: "
                          f"{self.mae_cv:.4g} vs {self.mae_before:.4g})")
+
+
+def value_range(x) -> tuple[float, float] | None:
+    """Lowest and highest finite value of ``x`` (None when there is none)."""
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
+    return (float(x.min()), float(x.max())) if x.size else None
 
 
 def inner_folds(n_train: int) -> int:
@@ -462,6 +474,7 @@ def fit_descriptor(x, y, *, descriptor: str, k: int = 10, seed: int = 0,
     if n == 0:
         cal.note = "no pairs"
         return cal
+    cal.fitted_range = value_range(x)
     cal.mae_before = cal.mae_after = cal.mae_fit = mae(x, y)
     cal.r2_before = cal.r2 = r_squared(x, y)
     cal.interval_raw = interval_from_residuals(x - y)

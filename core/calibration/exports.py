@@ -17,7 +17,9 @@ moment (:func:`new_export_folder`), so nothing earlier is overwritten.
 - mismatches (:func:`mismatch_rows`): only the disagreements, the songs without a tempo or
   key, and the unpaired songs and rows;
 - calibrated (:func:`write_calibrated_csv`): every result row with its calibrated values
-  and intervals (:mod:`core.calibration.applying`), as ``songcal apply`` writes it;
+  and intervals (:mod:`core.calibration.applying`), and ``outside_fit`` naming the values
+  computed from outside the range the profile was fitted on, as ``songcal apply`` writes
+  it;
 - profile: the JSON profile (:mod:`core.calibration.profile`).
 
 CSV exports are UTF-8 with a byte-order mark, written atomically, with text cells that a

@@ -40,7 +40,13 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import RidgeCV
 
-from core.calibration.descriptor_fit import cv_folds, cv_predict, mae, r_squared
+from core.calibration.descriptor_fit import (
+    cv_folds,
+    cv_predict,
+    mae,
+    r_squared,
+    value_range,
+)
 from core.calibration.inputs import usable_inputs
 from core.calibration.intervals import PredictionInterval, interval_from_residuals
 from core.calibration.learned_model import RidgeModel, TreeModel, tree_from_sklearn
@@ -110,6 +116,9 @@ class LearnedCalibration:
         Nested cross-validated predictions, one per song.
     folds : int
     note : str
+    input_ranges : dict of str to (float, float)
+        Per input the model reads, its lowest and highest value over the songs it was
+        fitted on (missing values left out).
     """
 
     column: str
@@ -133,6 +142,7 @@ class LearnedCalibration:
     folds: int = 0
     note: str = ""
     inverted: bool = False
+    input_ranges: dict = field(default_factory=dict)
 
     def rejudge(self, *, mae_single: float, min_gain: float, inverted: bool = False) -> None:
         """Decide again whether the model is kept, against a new single-descriptor MAE
@@ -321,6 +331,7 @@ def fit_learned(X, y, names, *, column: str, mae_raw: float = math.nan,
         return cal
     X = X[:, cols]
     cal.inputs = [names[j] for j in cols]
+    cal.input_ranges = {name: value_range(X[:, j]) for j, name in enumerate(cal.inputs)}
     folds = cv_folds(n, k=k, seed=seed)
     cal.folds = len(folds)
     rng = np.random.default_rng(seed)

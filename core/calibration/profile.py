@@ -5,7 +5,10 @@ A profile holds, per numeric descriptor, a
 (:class:`core.calibration.tempo_fit.TempoRule`) followed by a correction; for key a
 :class:`core.calibration.key_fit.KeyCorrection`; per column whose learned model is kept,
 the model in its plain-JSON form (:mod:`core.calibration.learned_model`); per numeric
-column the 90 % prediction interval of what is applied and the verdict; and provenance
+column the 90 % prediction interval of what is applied, the verdict and the range of
+values it was fitted on (``fitted_ranges``: per column, per value its calibrated value is
+computed from -- the analyzer's own value of that column for a correction, every input of a
+learned model -- the lowest and highest value over the songs of the fit); and provenance
 (app version, settings, reference file name and SHA-256, the scores measured when it was
 fitted).  Nothing in a profile is executed or unpickled.  It is written atomically.
 :mod:`core.calibration.applying` applies it to results.
@@ -16,12 +19,16 @@ knows; every method one of the known ones; every slope, intercept, clamp and fac
 finite number within :data:`PROFILE_LIMITS` (a tempo slope positive; a negative slope only
 where the result is clamped on both sides); descriptor names among the results columns;
 key transforms and map targets real keys; learned models, intervals and verdicts in their
-documented forms.  Anything else is refused with :class:`ProfileError` naming the field
-(``descriptors.energy.slope``).  A profile file must be a regular UTF-8 JSON file of at
+documented forms; every fitted range a pair ``[low, high]`` of finite numbers with low not
+above high, of a value SongCal measures, for a column the profile calibrates.  Anything
+else is refused with :class:`ProfileError` naming the field (``descriptors.energy.slope``,
+``fitted_ranges.energy.energy``).  A profile file must be a regular UTF-8 JSON file of at
 most :data:`core.io.inputs.MAX_PROFILE_BYTES`.
 
 Format versions: 1 (corrections only) is still read; 2 adds ``learned``, ``intervals`` and
-``verdicts``.
+``verdicts``.  ``fitted_ranges`` is optional within version 2 (a SongCal that does not
+know it ignores it): a profile written before it was kept has none, and applies as before,
+without marking values outside the range (:mod:`core.calibration.applying`).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from dataclasses import asdict, dataclass, field
 
 from core.calibration.descriptor_fit import LINEAR_METHODS, LinearCorrection
 from core.calibration.fit import Calibration
+from core.calibration.inputs import ALL_INPUTS
 from core.calibration.intervals import PredictionInterval
 from core.calibration.key_fit import KEY_TRANSFORMS, KeyCorrection
 from core.calibration.learned_model import model_from_dict
@@ -101,6 +109,10 @@ class CalibrationProfile:
         Column -> 90 % interval of what is applied to it.
     verdicts : dict of str to str
         Column (``"key"`` too) -> verdict when it was fitted.
+    fitted_ranges : dict of str to dict of str to (float, float)
+        Column -> value its calibrated value is computed from (``"bpm"`` for tempo, the
+        inputs of a learned model) -> lowest and highest value over the songs it was
+        fitted on.  Empty for a profile written before the ranges were kept.
     meta : dict
         Provenance and the scores measured at fitting time.
     """
@@ -113,6 +125,7 @@ class CalibrationProfile:
     intervals: dict = field(default_factory=dict)
     verdicts: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
+    fitted_ranges: dict = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:
@@ -207,12 +220,32 @@ def profile_from_calibration(cal: Calibration, *, meta: dict | None = None
     full_meta["scores"] = _scores(cal)
     full_meta["cross_validation"] = {"k": cal.k, "seed": cal.seed, "min_gain": cal.min_gain}
     return CalibrationProfile(
+        fitted_ranges=_fitted_ranges(cal, learned),
         descriptors={name: d.correction for name, d in cal.descriptors.items()},
         tempo_rule=cal.tempo.rule if cal.tempo is not None else None,
         tempo_correction=cal.tempo.correction if cal.tempo is not None else LinearCorrection(),
         key=cal.key.correction if cal.key is not None else None,
         learned=learned, intervals=intervals, verdicts=verdicts, meta=full_meta,
     )
+
+
+def _fitted_ranges(cal: Calibration, learned: dict) -> dict:
+    """Per column, the range of every value its applied calibration reads (see
+    :attr:`CalibrationProfile.fitted_ranges`): a kept learned model's inputs, else the
+    column's own analyzer values."""
+    out = {}
+    if cal.tempo is not None and cal.tempo.fitted_range is not None:
+        out["bpm"] = {"bpm": cal.tempo.fitted_range}
+    for name, d in cal.descriptors.items():
+        if d.fitted_range is not None:
+            out[name] = {name: d.fitted_range}
+    for name in learned:
+        ranges = {k: v for k, v in cal.learned[name].input_ranges.items() if v is not None}
+        if ranges:
+            out[name] = ranges
+        else:
+            out.pop(name, None)
+    return out
 
 
 def results_analyzer(rows) -> str | None:
@@ -255,6 +288,8 @@ def profile_to_dict(profile: CalibrationProfile) -> dict:
         "learned": {c: m.to_dict() for c, m in profile.learned.items()},
         "intervals": {c: i.to_dict() for c, i in profile.intervals.items()},
         "verdicts": dict(profile.verdicts),
+        "fitted_ranges": {c: {name: list(r) for name, r in ranges.items()}
+                          for c, ranges in profile.fitted_ranges.items()},
         "meta": profile.meta,
     })
 
@@ -318,6 +353,27 @@ def _tempo_rule(r, where: str) -> TempoRule:
         return TempoRule(kind=kind, factor=factor, low=low, high=high)
     except ValueError as err:
         raise ValueError(f"{where}: {err}") from None
+
+
+def _fitted_ranges_from(raw: dict, columns) -> dict:
+    """The ``fitted_ranges`` section, checked (module docstring)."""
+    out = {}
+    for c, ranges in raw.items():
+        where = f"fitted_ranges.{c}"
+        _need(c in columns, where, "is not a column the profile calibrates", c)
+        _need(isinstance(ranges, dict), where, "must be an object", ranges)
+        out[c] = {}
+        for name, r in ranges.items():
+            at = f"{where}.{name}"
+            _need(name in ALL_INPUTS, at, "is not a value SongCal measures", name)
+            _need(isinstance(r, list) and len(r) == 2, at, "must be a pair [low, high]", r)
+            for v in r:
+                _need(isinstance(v, int | float) and not isinstance(v, bool), at,
+                      "must hold two numbers", r)
+                _need(math.isfinite(v), at, "must hold two finite numbers", r)
+            _need(r[0] <= r[1], at, "low must not be above high", r)
+            out[c][name] = (float(r[0]), float(r[1]))
+    return out
 
 
 def _key_correction(k, where: str) -> KeyCorrection:
@@ -392,12 +448,15 @@ def profile_from_dict(data: dict, *, path: str = "<profile>") -> CalibrationProf
             verdicts[str(c)] = v
         meta = data.get("meta") or {}
         _need(isinstance(meta, dict), "meta", "must be an object", meta)
+        profile = CalibrationProfile(descriptors=descriptors, tempo_rule=rule,
+                                     tempo_correction=corr or LinearCorrection(),
+                                     key=key_corr, learned=learned, intervals=intervals,
+                                     verdicts=verdicts, meta=dict(meta))
+        profile.fitted_ranges = _fitted_ranges_from(_section(data, "fitted_ranges"),
+                                                    profile.columns)
     except (TypeError, ValueError, AttributeError) as err:
         raise ProfileError(path, f"malformed profile: {err}") from None
-    return CalibrationProfile(descriptors=descriptors, tempo_rule=rule,
-                              tempo_correction=corr or LinearCorrection(), key=key_corr,
-                              learned=learned, intervals=intervals, verdicts=verdicts,
-                              meta=dict(meta))
+    return profile
 
 
 def _section(data: dict, name: str) -> dict:

@@ -31,6 +31,7 @@ from core.calibration.descriptor_fit import (
     inner_folds,
     mae,
     r_squared,
+    value_range,
 )
 from core.calibration.intervals import PredictionInterval, interval_from_residuals
 from core.calibration.verdict import (
@@ -173,7 +174,8 @@ class TempoCalibration:
     reference tempo, songs the analyzer gave no tempo counting as misses; MAE and r² are
     in BPM over the ``n - n_missing`` songs with a tempo.  Every "after" is
     cross-validated (nested for the choice of linear method).  ``rule_kept`` and
-    ``correction`` tell what is applied.
+    ``correction`` tell what is applied.  ``fitted_range`` is the lowest and highest
+    analyzer tempo of the paired songs that have one (None when none has).
     """
 
     n: int
@@ -199,6 +201,7 @@ class TempoCalibration:
         default_factory=lambda: PredictionInterval("relative"))
     folds: int = 0
     note: str = ""
+    fitted_range: tuple | None = None
 
     def apply(self, bpm):
         """Calibrated tempo(s) in BPM."""
@@ -260,6 +263,7 @@ def fit_tempo(est, ref, *, k: int = 10, seed: int = 0, min_gain: float = 0.01,
         cal.acc1_before = cal.acc1_after = cal.acc2_before = cal.acc2_after = 0.0
         cal.note = "no paired song has an analyzer tempo"
         return cal
+    cal.fitted_range = value_range(est)
     cal.acc1_before = cal.acc1_after = acc1(est, ref) * share
     cal.acc2_before = cal.acc2_after = acc2(est, ref) * share
     cal.mae_before = cal.mae_after = cal.mae_rule_only = cal.mae_nested = mae(est, ref)

@@ -5,6 +5,10 @@ CSV with a profile written by ``songcal calibrate`` or the window.
 A profile that corrects descriptors the results do not hold is said so: a warning when some
 are missing, a usage error when none of them is there.
 
+The summary line says how many songs have a calibrated value computed from a value outside
+the range the profile was fitted on (column ``outside_fit``, per calibrated column), or that
+the profile keeps no such ranges (written before they were kept: nothing is marked).
+
 Exit codes: 0 applied; 2 bad usage, an unreadable input (results, a profile that fails its
 checks) or an output refused before any work; 3 the output could not be written.
 """
@@ -27,7 +31,12 @@ def register(subparsers) -> None:
         "apply", help="apply a calibration profile to a results CSV",
         description="Add calibrated columns (bpm_calibrated, energy_calibrated and their "
         "90 %% intervals, key_calibrated...) to every song of a results CSV using a profile "
-        "written by songcal calibrate.  Exit 0: applied; 2: bad input.")
+        "written by songcal calibrate.  A last column, outside_fit, names per song the "
+        "calibrated columns whose value comes from a value outside the range the profile "
+        "was fitted on (widened by 5 %% of its width on each side; the value is still "
+        "given, extrapolated by the correction and clamped to the column's range; keys are "
+        "never marked); a profile written before ranges were kept gives no such column.  "
+        "Exit 0: applied; 2: bad input.")
     a.add_argument("results", metavar="RESULTS_CSV", help="results CSV from songcal analyze")
     a.add_argument("--profile", required=True, metavar="JSON", help="calibration profile")
     a.add_argument("-o", "--output", required=True, metavar="CSV",
@@ -71,6 +80,7 @@ def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "appl
         The exit code: 0 written, 2 when an input cannot be read or the output is refused,
         3 when the output could not be written.
     """
+    from core.calibration.applying import apply_profile
     from core.calibration.exports import write_calibrated_csv
     from core.calibration.profile import load_profile, profile_mismatch, results_analyzer
     from core.cli.guard import guard_fitted_sheet, guard_outputs, safe_console, write_failed
@@ -127,15 +137,36 @@ def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "appl
                       profile_file=os.path.basename(profile_path),
                       reference_file=profile.meta.get("reference_file", ""),
                       reference_sha256=profile.meta.get("reference_sha256", ""))
+    calibrated = apply_profile(profile, rows)
     try:
-        n = write_calibrated_csv(target, rows, profile, meta=meta)
+        n = write_calibrated_csv(target, rows, profile, meta=meta, calibrated=calibrated)
     except OSError as err:
         return write_failed(cmd, output, err)
     where = "standard output" if target == "-" else output
     with contextlib.suppress(OSError, ValueError):
-        print(f"applied {os.path.basename(profile_path)} to {n} songs; wrote {where}",
-              file=sys.stderr)
+        said = outside_fit_said(profile, calibrated)
+        print(f"applied {os.path.basename(profile_path)} to {n} songs"
+              f"{', ' + said if said else ''}; wrote {where}", file=sys.stderr)
     return ExitCode.OK
+
+
+def outside_fit_said(profile, calibrated) -> str:
+    """How many of the calibrated rows have values outside the fitted range, in words:
+    ``"2 with values outside the range the profile was fitted on (bpm 2, energy 1; column
+    outside_fit)"`` (empty for a profile of keys alone)."""
+    from core.calibration.applying import OUTSIDE_FIT, calibrated_columns, outside_fit_counts
+
+    if not profile.columns:
+        return ""  # a key map only: keys have no range
+    if OUTSIDE_FIT not in calibrated_columns(profile):
+        return ("the profile keeps no fitted ranges (as profiles written before they were "
+                "kept): values outside them are not marked")
+    n, per = outside_fit_counts(calibrated)
+    if not n:
+        return "none with values outside the range the profile was fitted on"
+    each = ", ".join(f"{c} {per[c]}" for c in profile.columns if c in per)
+    return (f"{n} with values outside the range the profile was fitted on ({each}; column "
+            f"{OUTSIDE_FIT})")
 
 
 def run(args) -> int:

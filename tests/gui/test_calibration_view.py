@@ -766,3 +766,37 @@ def test_match_dialog_tips_show_titles_with_markup_as_written(qtbot, controller,
         doc.setHtml(tip)
         tip = doc.toPlainText()
     assert "now paired with #1  <b>Song</b> Number 0" in tip
+
+
+def test_a_value_from_outside_the_fitted_range_is_marked_in_the_values_table(
+        qtbot, controller, view, deck, tmp_path):
+    sheet, rows, truth = deck
+    # the unpaired song is far quieter than any song the profile is fitted on
+    rows = [dict(r, loudness_lufs=-45.0) if i == GARBLED else r for i, r in enumerate(rows)]
+    _load(qtbot, controller, (sheet, rows, truth))
+    with qtbot.waitSignal(controller.exported, timeout=T) as blocker:
+        controller.export(tmp_path)
+    with qtbot.waitSignal(controller.profileApplied, timeout=T) as applied:
+        controller.apply_profile(blocker.args[0]["profile"])
+    assert [i for i, r in enumerate(applied.args[0].rows) if r["outside_fit"]] == [GARBLED]
+    view.refresh()
+    assert ("1 song has values outside the range the profile was fitted on"
+            in view.profile_label.text())
+    m = view.values_model
+    loud, energy = 4 + m.columns.index("loudness_lufs"), 4 + m.columns.index("energy")
+    low, high = (f"{v:.4g}" for v in
+                 controller.session.applied.profile.fitted_ranges["loudness_lufs"][
+                     "loudness_lufs"])
+    tip = m.index(GARBLED, loud).data(Qt.ItemDataRole.ToolTipRole)
+    assert (f"outside the fitted range: analyzer value -45, the profile was fitted on {low} "
+            f"to {high} LUFS") in tip
+    assert m.index(GARBLED, loud).data(Qt.ItemDataRole.ForegroundRole) is not None
+    for cell in (m.index(GARBLED, energy), m.index(0, loud)):
+        assert cell.data(Qt.ItemDataRole.ForegroundRole) is None
+        assert "outside" not in cell.data(Qt.ItemDataRole.ToolTipRole)
+    with qtbot.waitSignal(controller.exported, timeout=T):
+        controller.export_calibrated(tmp_path / "cal.csv")
+    with open(tmp_path / "cal.csv", encoding="utf-8-sig") as f:
+        exported = list(csv.DictReader(f))
+    assert [i for i, r in enumerate(exported) if r["outside_fit"]] == [GARBLED]
+    assert exported[GARBLED]["outside_fit"] == "loudness_lufs"
