@@ -91,6 +91,9 @@ class CalibrationView(QWidget):
         self.controller = controller
         self.setAcceptDrops(True)
         self._last_dir = ""
+        #: True when there are songs to apply a profile to that the controller has not been
+        #: given yet (the window gathers them when a profile is applied).
+        self.songs_available = False
         self._stale = False
 
         # -- action bar
@@ -317,7 +320,20 @@ class CalibrationView(QWidget):
                                               "Calibration profiles (*.json);;All files (*)")
         if path:
             self._last_dir = os.path.dirname(path)
-            self.controller.apply_profile(path)
+            self.apply_profile(path)
+
+    def set_songs_available(self, available: bool) -> None:
+        """Say whether there are songs a profile could be applied to (Apply profile… is
+        enabled for them even before the controller holds their results)."""
+        if self.songs_available != bool(available):
+            self.songs_available = bool(available)
+            self._update_buttons()
+
+    def apply_profile(self, path) -> None:
+        """Apply the profile at ``path`` (the controller's
+        :meth:`~gui.calibration_controller.CalibrationController.apply_profile`; the window
+        puts its own here, which first gathers the batch's results)."""
+        self.controller.apply_profile(path)
 
     def open_match_dialog(self):
         """Open the manual match dialog (non-modal); returns it."""
@@ -447,5 +463,5 @@ class CalibrationView(QWidget):
         self.export_calibrated_button.setEnabled(c.session.has_calibrated_values
                                                  and not c.busy)
         self.match_button.setEnabled(c.match is not None)
-        self.apply_button.setEnabled(bool(c.rows) and not c.busy)
+        self.apply_button.setEnabled((bool(c.rows) or self.songs_available) and not c.busy)
         self.load_button.setEnabled(not c.busy)

@@ -36,6 +36,7 @@ class CalibrationMixin:
 
     def _make_calibration_tab(self) -> None:
         self.calibration_view = CalibrationView(self.calibration)
+        self.calibration_view.apply_profile = self.apply_profile
         # In a scroll area, so that its plots do not force a tall bottom pane on the other
         # tabs (a tab widget is as tall as its tallest page's minimum).
         scroll = QScrollArea()
@@ -87,6 +88,7 @@ class CalibrationMixin:
                                                   and not cal.busy)
         self.fit_action.setEnabled(cal.has_reference and has_songs and not cal.busy)
         self.apply_profile_action.setEnabled(has_songs and not cal.busy)
+        self.calibration_view.set_songs_available(has_songs)
         self.matches_action.setEnabled(cal.match is not None)
 
     # -- user actions -----------------------------------------------------------------------
@@ -128,9 +130,23 @@ class CalibrationMixin:
                                               "Calibration profiles (*.json);;All files (*)")
         if path:
             self._remember_dir(os.path.dirname(path))
-            self.calibration.sync_engine()
-            self.calibration.apply_profile(path)
-            self.show_calibration()
+            self.apply_profile(path)
+
+    def apply_profile(self, path) -> None:
+        """Apply a calibration profile to the batch's results in the background, with or
+        without a reference sheet, and bring the Calibration tab to the front."""
+        self._follow_batch()
+        self.calibration.sync_engine()
+        self.calibration.apply_profile(path)
+        self.show_calibration()
+
+    def _follow_batch(self) -> None:
+        """Let the calibration gather the batch's results from now on (it does once a
+        sheet is loaded or a profile applied; not before, so that a batch without either
+        pays nothing for it)."""
+        if not self._following:
+            self._following = True
+            self.calibration.follow_engine(self.engine)
 
     def open_match_dialog(self):
         """Open the manual match dialog (non-modal); returns it."""
@@ -142,9 +158,7 @@ class CalibrationMixin:
 
     # -- what the controller reports --------------------------------------------------------
     def _on_reference_loaded(self, summary) -> None:
-        if not self._following:  # results are gathered only once there is a sheet
-            self._following = True
-            self.calibration.follow_engine(self.engine)
+        self._follow_batch()
         log.info("reference sheet %s", summary)
         for w in summary.warnings:
             log.warning("reference sheet %s: %s", summary.name, w)

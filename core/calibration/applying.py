@@ -22,7 +22,9 @@ value of their last split) and is clamped to its ``low``/``high``.  So that this
 silent, a profile that keeps the range each column was fitted on
 (:attr:`CalibrationProfile.fitted_ranges`) gives one more column, ``outside_fit``: per song,
 the calibrated columns (``;``-separated, in column order) whose value was computed from a
-value outside that range widened by :data:`OUTSIDE_FIT_MARGIN` of its width on each side;
+value outside that range widened by :data:`OUTSIDE_FIT_MARGIN` of its width on each side
+(a column the profile leaves as the analyzer gives it, with no correction, is not marked:
+nothing is extrapolated there);
 for a learned model the inputs outside follow in brackets (``speech (duration_s,
 loudness_lufs)``), as they do when anything but the column's own value is.  Empty when
 none; keys are never marked (a key map has no range).  A profile without ranges (written
@@ -72,6 +74,20 @@ def _ranges(profile: CalibrationProfile) -> dict:
     """The fitted ranges of the columns the profile gives values for."""
     return {c: profile.fitted_ranges[c] for c in profile.columns
             if profile.fitted_ranges.get(c)}
+
+
+def _corrects(profile: CalibrationProfile, column: str) -> bool:
+    """True when ``column``'s calibrated value is not the analyzer's value as it is (a
+    learned model, a correction, or a tempo rule other than none): only such a value is
+    extrapolated outside the fitted range."""
+    if column in profile.learned:
+        return True
+    if column == "bpm":
+        rule = profile.tempo_rule
+        return (rule is not None and rule.kind != "none"
+                or profile.tempo_correction.method != "none")
+    correction = profile.descriptors.get(column)
+    return correction is not None and correction.method != "none"
 
 
 def _range(profile: CalibrationProfile, column: str):
@@ -153,6 +169,7 @@ def outside_fit(profile: CalibrationProfile, rows, *, values=None, inputs=None) 
     ranges = _ranges(profile)
     if not ranges:
         return [None] * len(rows)
+    ranges = {c: r for c, r in ranges.items() if _corrects(profile, c)}
     if values is None:
         values = calibrated_values(profile, rows, inputs=inputs)
     names = sorted({name for r in ranges.values() for name in r})

@@ -231,3 +231,20 @@ def test_the_apply_summary_counts_the_songs_outside_the_fitted_range(tmp_path, c
             ) in capsys.readouterr().err
     cols, _ = read_csv_rows(tmp_path / "old.csv")
     assert OUTSIDE_FIT not in cols
+
+
+def test_a_column_left_as_the_analyzer_gives_it_is_not_marked(fitted):
+    """Without a correction nothing is extrapolated: only corrected columns are marked."""
+    from core.calibration.descriptor_fit import LinearCorrection
+    from core.calibration.profile import CalibrationProfile
+
+    profile = CalibrationProfile(
+        descriptors={"energy": LinearCorrection(method="none"),
+                     "loudness_lufs": LinearCorrection(method="offset", intercept=1.0)},
+        fitted_ranges={"energy": {"energy": (0.4, 0.6)},
+                       "loudness_lufs": {"loudness_lufs": (-16.0, -12.0)}})
+    rows, _ = fitted
+    far = dict(rows[0], energy=0.95, loudness_lufs=-30.0)
+    inside = dict(rows[0], energy=0.95, loudness_lufs=-14.0)
+    assert [r[OUTSIDE_FIT] for r in apply_profile(profile, [far, inside])] == [
+        "loudness_lufs", ""]

@@ -481,3 +481,31 @@ def test_each_tab_keeps_its_own_pane_height(qtbot, window):
     assert w.splitter.sizes()[1] == small  # the Workers tab is as the user left it
     w.show_calibration()
     assert w.splitter.sizes()[1] == tall
+
+
+def test_a_profile_applies_to_the_songs_without_a_reference_sheet(qtbot, window, deck,
+                                                                   tmp_path, monkeypatch):
+    """New songs, no sheet: the tab's Apply profile… is enabled and calibrates them all
+    (before, the window gathered results only once a sheet was loaded: 0 songs)."""
+    from core.calibration.descriptor_fit import LinearCorrection
+    from core.calibration.profile import CalibrationProfile, save_profile
+
+    folder, _paths, _sheet = deck
+    profile = tmp_path / "p.json"
+    save_profile(CalibrationProfile(descriptors={"loudness_lufs": LinearCorrection(
+        method="offset", intercept=1.5)}), profile)
+    w = window()
+    _run_batch(qtbot, w, folder)
+    view = w.calibration_view
+    assert not w.calibration.has_reference and view.apply_button.isEnabled()
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (str(profile), "")))
+    with qtbot.waitSignal(w.calibration.profileApplied, timeout=TIMEOUT) as blocker:
+        view.apply_button.click()
+    rows = blocker.args[0].rows
+    assert len(rows) == len(SONGS)
+    for job, row in zip(w.engine.batch.jobs, rows, strict=True):
+        assert row["loudness_lufs_calibrated"] == pytest.approx(
+            job.result.loudness_lufs + 1.5, abs=0.01)
+    view.refresh()
+    assert f"applied to {len(SONGS)} songs" in view.profile_label.text()
