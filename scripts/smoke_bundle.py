@@ -18,7 +18,9 @@ folders pointed at a temporary folder:
 7. a copy of the bundle (hard links) in a folder named with accents and Japanese letters,
    under a locale that is not UTF-8 (de_DE.ISO-8859-1, made with ``localedef`` into the
    scratch folder; skipped, and said, without ``localedef`` or the locale's sources),
-   calibrates the deck of step 3.
+   calibrates the deck of step 3;
+8. ``analyze --cluster local:1`` says the bundle has no cluster engine (exit 2), rather
+   than sending its user to pip.
 
 With ``--launch N`` it then starts the window N times (on the display it is given, e.g.
 under ``xvfb-run``) and prints how long each took from the process start to the window
@@ -229,10 +231,20 @@ def step_foreign_locale(s: Smoke) -> str:
     return f"{len(kinds)} calibration rows under {name} from {copy}"
 
 
+def step_no_cluster(s: Smoke) -> str:
+    out = s.run("analyze", s.demo_songs()[0], "-o", s.path("cluster.csv"), "--cluster",
+                "local:1", expect=2)
+    said = out.stdout + out.stderr
+    if "bundle has no cluster engine" not in said:
+        raise StepFailed(f"no word of the missing cluster engine:\n{said[-2000:]}")
+    return "says the bundle has no cluster engine"
+
+
 STEPS = [("--version", step_version), ("analyze two demo songs", step_analyze_two),
          ("analyze the deck + calibrate", step_calibrate),
          ("window --demo, offscreen", step_window_demo), ("undecodable song", step_bad_file),
-         ("doctor", step_doctor), ("latin-1 locale, non-ASCII dir", step_foreign_locale)]
+         ("doctor", step_doctor), ("latin-1 locale, non-ASCII dir", step_foreign_locale),
+         ("--cluster in a bundle", step_no_cluster)]
 
 
 def _load() -> float:
