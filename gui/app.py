@@ -82,6 +82,25 @@ def _log_file() -> str | None:
     return path
 
 
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The run's log file; when it cannot be written (a full disk), one line on stderr says
+    so, instead of logging's "--- Logging error ---" and a traceback for every message."""
+
+    _told = False
+
+    def handleError(self, record):  # noqa: N802 - logging's name
+        if self._told:
+            return
+        self._told = True
+        err = sys.exc_info()[1]
+        reason = getattr(err, "strerror", None) or str(err) or type(err).__name__
+        try:
+            print(f"songcal: the log file {self.baseFilename} cannot be written ({reason}); "
+                  "messages go to this terminal only", file=sys.stderr)
+        except (OSError, ValueError):
+            pass
+
+
 def _setup_logging() -> str | None:
     """Log warnings to stderr and everything from INFO on to this run's log file (once per
     process); returns the log file's path, or None when none could be written."""
@@ -98,8 +117,7 @@ def _setup_logging() -> str | None:
         path = _log_file()
         if path is None:
             return None
-        fh = logging.handlers.RotatingFileHandler(path, maxBytes=LOG_MAX_BYTES, backupCount=1,
-                                                  encoding="utf-8")
+        fh = _LogFile(path, maxBytes=LOG_MAX_BYTES, backupCount=1, encoding="utf-8")
     except OSError:
         return None
     fh.setLevel(logging.INFO)

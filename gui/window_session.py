@@ -31,10 +31,13 @@ def open_store():
 def open_store_why():
     """``(store, "")``, or ``(None, reason)`` when the user's session store cannot be opened
     (a data folder that is a file, or read-only; a damaged database)."""
-    try:
-        from core.batch.store import ResultStore
+    from core.batch.store import ResultStore, StoreError
 
+    try:
         return ResultStore(), ""
+    except (StoreError, OSError) as err:  # said by the window; no traceback on the terminal
+        log.info("session store unavailable: %s", err)
+        return None, str(err) or type(err).__name__
     except Exception as err:  # no store: analysis still works, results are just not cached
         log.exception("session store unavailable")
         return None, str(err) or type(err).__name__

@@ -10,10 +10,17 @@ folders pointed at a temporary folder:
 3. ``SongCal analyze`` on the whole demo deck, then ``SongCal calibrate`` with its reference
    sheet, exit 0 and write the calibration;
 4. the window, offscreen: ``SongCal --demo --export-dir D --quit-when-done`` exits 0 and
-   writes the results and calibration files into ``D``;
+   writes the results and calibration files into ``D``; it runs with no locale set (as a
+   service or ``env -i`` would start it), and Qt must not complain about the locale;
 5. a song that fails to decode gives its reason, in the CSV and on the terminal, and no
    traceback (exit code 1: a song failed);
-6. ``SongCal doctor`` finds nothing wrong (every decoder of the bundle works).
+6. ``SongCal doctor`` finds nothing wrong (every decoder of the bundle works);
+7. a copy of the bundle (hard links) in a folder named with accents and Japanese letters,
+   under a locale that is not UTF-8 (de_DE.ISO-8859-1, made with ``localedef`` into the
+   scratch folder; skipped, and said, without ``localedef`` or the locale's sources),
+   calibrates the deck of step 3;
+8. ``analyze --cluster local:1`` says the bundle has no cluster engine (exit 2), rather
+   than sending its user to pip.
 
 With ``--launch N`` it then starts the window N times (on the display it is given, e.g.
 under ``xvfb-run``) and prints how long each took from the process start to the window
@@ -30,6 +37,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -61,6 +69,7 @@ class Smoke:
         base = internal if os.path.isdir(internal) else bundle
         self.demo = os.path.join(base, "resources", "demo")
         self.build_info = os.path.join(base, "songcal_build.txt")
+        self.bundle = bundle
         self.scratch = scratch
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("SONGCAL_")}
         self.env.update(SONGCAL_DATA_DIR=os.path.join(scratch, "data"),
@@ -68,9 +77,12 @@ class Smoke:
                         SONGCAL_LOG_DIR=os.path.join(scratch, "logs"))
         self.env.pop("NUMBA_CACHE_DIR", None)
 
-    def run(self, *args, expect: int = 0, env=None):
-        """Run the executable; returns the completed process (checks the exit code)."""
-        out = subprocess.run([self.exe, *args], env={**self.env, **(env or {})},
+    def run(self, *args, expect: int = 0, env=None, drop=(), exe=None):
+        """Run the executable (or ``exe``) with the variables ``drop`` taken out of its
+        environment and ``env`` added; returns the completed process (checks the exit
+        code)."""
+        full = {**{k: v for k, v in self.env.items() if k not in drop}, **(env or {})}
+        out = subprocess.run([exe or self.exe, *args], env=full,
                              capture_output=True, text=True, timeout=STEP_TIMEOUT_S,
                              cwd=self.scratch)
         if out.returncode != expect:
@@ -141,10 +153,17 @@ def step_calibrate(s: Smoke) -> str:
     return f"{len(kinds)} calibration rows"
 
 
+#: Locale variables; the window step runs without any of them.
+LOCALE_VARS = ("LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "LC_NUMERIC",
+               "LC_COLLATE", "LC_TIME", "LC_MONETARY")
+
+
 def step_window_demo(s: Smoke) -> str:
     out_dir = s.path("window-exports")
-    s.run("--demo", "--export-dir", out_dir, "--quit-when-done", "--workers", "2",
-          env={"QT_QPA_PLATFORM": "offscreen"})
+    out = s.run("--demo", "--export-dir", out_dir, "--quit-when-done", "--workers", "2",
+                env={"QT_QPA_PLATFORM": "offscreen"}, drop=LOCALE_VARS)
+    if "which is not UTF-8" in out.stderr:  # Qt's complaint about a C locale
+        raise StepFailed(f"Qt complained about the locale:\n{out.stderr[-2000:]}")
     made = sorted(n for n in os.listdir(out_dir) if n.startswith("songcal-export-"))
     if len(made) != 1:
         raise StepFailed(f"expected one new export folder in {out_dir}, found {made}")
@@ -179,10 +198,53 @@ def step_doctor(s: Smoke) -> str:
     return f"all is well ({len(decoded)} formats decoded)"
 
 
+def _copy_bundle(bundle: str, dest: str) -> None:
+    """``bundle`` copied to ``dest`` as hard links (a real copy across file systems)."""
+    def link(src, dst):
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(bundle, dest, symlinks=True, copy_function=link)
+
+
+def step_foreign_locale(s: Smoke) -> str:
+    locales = s.path("locales")
+    name = "de_DE.ISO-8859-1"
+    if not shutil.which("localedef"):
+        return "skipped: no localedef to make a non-UTF-8 locale"
+    os.makedirs(locales, exist_ok=True)
+    made = subprocess.run(["localedef", "-i", "de_DE", "-f", "ISO-8859-1",
+                           os.path.join(locales, name)], capture_output=True, text=True)
+    if not os.path.isdir(os.path.join(locales, name)):
+        return f"skipped: localedef could not make {name} ({made.stderr.strip()[-200:]})"
+    if not os.path.isfile(s.path("deck.csv")):
+        s.run("analyze", s.demo, "-o", s.path("deck.csv"), "--workers", "2")
+    copy = s.path("B\u00fcndel \u65e5\u672c", "SongCal")
+    _copy_bundle(s.bundle, copy)
+    exe = os.path.join(copy, os.path.relpath(s.exe, s.bundle))
+    s.run("calibrate", s.path("deck.csv"), "--reference", os.path.join(s.demo, "reference.csv"),
+          "-o", s.path("calibration-de.csv"), exe=exe, drop=LOCALE_VARS,
+          env={"LANG": name, "LOCPATH": locales})
+    kinds = {r["descriptor"] for r in read_rows(s.path("calibration-de.csv"))}
+    return f"{len(kinds)} calibration rows under {name} from {copy}"
+
+
+def step_no_cluster(s: Smoke) -> str:
+    out = s.run("analyze", s.demo_songs()[0], "-o", s.path("cluster.csv"), "--cluster",
+                "local:1", expect=2)
+    said = out.stdout + out.stderr
+    if "bundle has no cluster engine" not in said:
+        raise StepFailed(f"no word of the missing cluster engine:\n{said[-2000:]}")
+    return "says the bundle has no cluster engine"
+
+
 STEPS = [("--version", step_version), ("analyze two demo songs", step_analyze_two),
          ("analyze the deck + calibrate", step_calibrate),
          ("window --demo, offscreen", step_window_demo), ("undecodable song", step_bad_file),
-         ("doctor", step_doctor)]
+         ("doctor", step_doctor), ("latin-1 locale, non-ASCII dir", step_foreign_locale),
+         ("--cluster in a bundle", step_no_cluster)]
 
 
 def _load() -> float:

@@ -156,6 +156,14 @@ def _import_dask():
     try:
         import distributed
     except ImportError as err:
+        from core.paths import is_frozen
+
+        if is_frozen():  # nothing can be installed into a bundle
+            raise ClusterError(
+                "this SongCal bundle has no cluster engine (Dask is not part of it): run the "
+                "songs on this computer (no --cluster or --scheduler; in the window, an empty "
+                "'Run songs on' in Settings), or install SongCal with pip install "
+                "'songcal[cluster]' for a cluster") from None
         raise ClusterError(
             "the cluster engine needs Dask: pip install 'songcal[cluster]' "
             f"(dask and distributed are not installed: {err})") from None

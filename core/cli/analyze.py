@@ -236,6 +236,27 @@ def _log_to_file() -> None:
             h.setLevel(max(h.level, logging.WARNING))
 
 
+def _default_store() -> tuple[str | None, str]:
+    """The default session store's path, or ``(None, why)`` when it cannot be used: its
+    folder cannot be made (no home folder, a read-only one) or its disk is full.  A store
+    the user names with ``--session`` is checked with the other outputs instead (and a bad
+    one refuses the run)."""
+    from core.batch.store import default_store_path
+    from core.io.outputs import OutputError, check_outputs
+
+    try:
+        path = default_store_path()
+    except OSError as err:
+        return None, (f"the session store's folder cannot be made "
+                      f"({printable(str(err.strerror or err))}: "
+                      f"{printable(os.fsdecode(err.filename or ''))})")
+    try:
+        check_outputs({"--session": path})
+    except OutputError as err:
+        return None, f"the session store {printable(path)} cannot be written: {err.reason}"
+    return path, ""
+
+
 def _say(text: str) -> None:
     with contextlib.suppress(OSError, ValueError):
         print(text, file=sys.stderr)
@@ -347,11 +368,14 @@ def run(args) -> int:
         say_error("analyze", f"{'--reference' if args.reference else '--profile'} writes "
                              "files next to the results: give -o a file name, not -")
         return ExitCode.USAGE
-    store_path = None
-    if not args.no_store:
-        from core.batch.store import default_store_path
-
-        store_path = args.session or default_store_path()
+    store_path, store_failed = None, False
+    if args.session and not args.no_store:
+        store_path = args.session
+    elif not args.no_store:
+        store_path, problem = _default_store()
+        if problem:  # the analysis goes on; the exit code says the store was not written
+            _say(f"songcal analyze: warning: {problem}; going on without it")
+            store_failed = True
     outputs = {"-o": args.output}
     if args.reference:
         outputs.update(_calibration_outputs(args.output))
@@ -387,7 +411,7 @@ def run(args) -> int:
     batch = Batch(paths, settings=settings)
     to_stdout = targets["-o"] == STDOUT
     reporter = _Reporter(sys.stderr if to_stdout else sys.stdout, quiet=args.quiet)
-    analyze, store, session, store_failed = analyze_file, None, None, False
+    analyze, store, session = analyze_file, None, None
     if store_path is not None:
         from core.batch.store import ResultStore, StoreError, cached
 

@@ -1,6 +1,7 @@
 """``songcal analyze`` end to end on generated files, good and bad."""
 
 import csv
+import os
 
 import numpy as np
 import pytest
@@ -153,6 +154,53 @@ def test_no_store_leaves_the_store_untouched(tmp_path, monkeypatch):
     store = ResultStore()
     assert store.lookup(str(d / "b.wav"), AnalysisSettings(workers=1).fingerprint()) is None
     store.close()
+
+
+def _one_song(tmp_path):
+    d = tmp_path / "ok"
+    d.mkdir()
+    write_audio(d / "b.wav", _click_song(100, 6.0), 22050)
+    return d
+
+
+def test_analyze_goes_on_without_a_store_whose_folder_cannot_be_made(tmp_path, monkeypatch,
+                                                                     capsys):
+    # No home folder (HOME unset for a service account gives /nonexistent), a read-only one,
+    # or, here, a data folder below a file: the analysis runs, the CSV is written, and the
+    # exit code says the store was not written.
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("SONGCAL_DATA_DIR", str(tmp_path / "a-file" / "songcal"))
+    out = tmp_path / "r.csv"
+    code = main(["analyze", str(_one_song(tmp_path)), "-o", str(out), "--workers", "1", "-q"])
+    assert code == 3
+    assert [r["status"] for r in _read(out)] == ["done"]
+    err = capsys.readouterr()
+    assert "Traceback" not in err.out + err.err
+    assert "session store" in err.err and "going on without it" in err.err
+
+
+def test_analyze_goes_on_without_a_default_store_on_a_full_disk(tmp_path, monkeypatch, capsys):
+    import shutil
+    from collections import namedtuple
+
+    import core.io.outputs as outputs
+
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("SONGCAL_DATA_DIR", str(data))
+    usage = namedtuple("usage", "total used free")
+    real = shutil.disk_usage
+    monkeypatch.setattr(outputs.shutil, "disk_usage", lambda folder: usage(1, 1, 0)
+                        if os.path.samefile(folder, data) else real(folder))
+    out = tmp_path / "r.csv"
+    args = ["analyze", str(_one_song(tmp_path)), "-o", str(out), "--workers", "1", "-q"]
+    assert main(args) == 3
+    assert [r["status"] for r in _read(out)] == ["done"]
+    err = capsys.readouterr().err
+    assert "not enough free space" in err and "going on without it" in err
+    assert not (data / "results.sqlite").exists()
+    # a store the user named is refused as before: nothing is analyzed
+    assert main(args + ["--session", str(data / "named.sqlite")]) == 2
 
 
 def test_a_named_file_that_is_not_audio_is_said_with_its_reason(tmp_path, capsys):

@@ -83,3 +83,19 @@ def test_standin_vectorized_functions_fail_loudly(standin):
             fn(np.zeros(3, np.float32))
     with pytest.raises(AttributeError):
         standin.cuda  # noqa: B018
+
+
+def test_a_bundle_without_dask_says_it_has_no_cluster_engine(monkeypatch):
+    # The bundle leaves Dask out; a cluster remembered from an installed SongCal (or asked
+    # for with --cluster) must not send its user to pip.
+    from core.batch.cluster import ClusterError, _import_dask
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", ROOT, raising=False)
+    with pytest.raises(ClusterError, match="bundle has no cluster engine") as info:
+        _import_dask()
+    assert "run the songs on this computer" in str(info.value)
+    monkeypatch.delattr(sys, "frozen")
+    with pytest.raises(ClusterError, match="needs Dask: pip install"):
+        _import_dask()

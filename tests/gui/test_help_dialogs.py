@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -170,6 +171,35 @@ def test_the_window_runs_write_their_log_file(qapp, monkeypatch):
             gui.app._FILE_HANDLER.close()
         if earlier is not None:
             root.addHandler(earlier)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_log_file_on_a_full_disk_is_said_once(qapp, monkeypatch, capsys):
+    import logging
+
+    import gui.app
+
+    root = logging.getLogger()
+    earlier = gui.app._FILE_HANDLER
+    if earlier is not None:
+        root.removeHandler(earlier)
+    monkeypatch.setattr(gui.app, "_FILE_HANDLER", None)
+    monkeypatch.setattr(gui.app, "_log_file", lambda: "/dev/full")  # every write: ENOSPC
+    try:
+        assert gui.app._setup_logging() == "/dev/full"
+        for i in range(5):
+            logging.getLogger("gui").info("message %d", i)
+    finally:
+        if gui.app._FILE_HANDLER is not None:
+            root.removeHandler(gui.app._FILE_HANDLER)
+            with contextlib.suppress(OSError):  # its last flush fails too
+                gui.app._FILE_HANDLER.close()
+        if earlier is not None:
+            root.addHandler(earlier)
+    err = capsys.readouterr().err
+    assert "Logging error" not in err and "Traceback" not in err
+    said = [ln for ln in err.splitlines() if "log file /dev/full cannot be written" in ln]
+    assert len(said) == 1 and "No space left on device" in said[0]
 
 
 def test_the_application_icon_is_set(qapp):
