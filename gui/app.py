@@ -375,6 +375,9 @@ def no_display() -> bool:
 
 def run_gui(argv=None) -> int:
     """Open the window (and drive it when options say so); returns the exit code."""
+    from core.cli.guard import survive_closed_pipes
+
+    survive_closed_pipes()
     if isinstance(argv, argparse.Namespace):
         args = argv
     else:

@@ -23,7 +23,7 @@ from core.batch.scan import is_audio_name
 from core.errors import ExitCode, SongCalError
 from core.io.outputs import OutputError, check_outputs, printable, same_file
 
-__all__ = ["guard_fitted_sheet", "guard_outputs", "is_fitted_sheet", "protect_user_files", "safe_console", "say_error", "write_failed"]
+__all__ = ["guard_fitted_sheet", "guard_outputs", "is_fitted_sheet", "protect_user_files", "safe_console", "say_error", "survive_closed_pipes", "write_failed"]
 
 
 def say_error(cmd: str, message: str) -> None:
@@ -39,6 +39,57 @@ def safe_console() -> None:
         if reconfigure is not None:
             with contextlib.suppress(Exception):
                 reconfigure(errors="backslashreplace")
+
+
+class _ReaderGone:
+    """A text stream that drops what it writes once nobody reads it any more (a pipe to
+    ``head`` that ended): the rest goes to the null device, so that neither this write,
+    nor a later one, nor the interpreter's last flush raises."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        #: True once the reader was found gone.
+        self.gone = False
+
+    def _drop(self) -> None:
+        self.gone = True
+        with contextlib.suppress(OSError, ValueError):
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self._stream.fileno())
+            os.close(null)
+
+    def write(self, text):
+        if not self.gone:
+            try:
+                return self._stream.write(text)
+            except (BrokenPipeError, ConnectionResetError):
+                self._drop()
+        return len(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        if not self.gone:
+            try:
+                self._stream.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                self._drop()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def survive_closed_pipes() -> None:
+    """Let standard output and error lose their reader without an error: the window's
+    messages to a terminal (``songcal gui ... --quit-when-done 2>&1 | head``) are not worth
+    stopping it for.  Not for a command whose standard output is its result (``-o -``),
+    which must know that it was not written."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, _ReaderGone):
+            setattr(sys, name, _ReaderGone(stream))
 
 
 #: First bytes of an SQLite database and of its write-ahead log (both byte orders).

@@ -192,3 +192,31 @@ def test_gui_without_paths_brings_back_the_last_list(qapp, wav_deck, fake_analys
         guard.stop()
     assert seen["songs"] == seen["rows"] == seen["done"] == len(paths)
     assert not seen["unfinished"]
+
+
+def test_gui_goes_on_when_its_terminal_reader_is_gone(qapp, wav_deck, tmp_path,
+                                                      fake_analysis, monkeypatch):
+    """``songcal gui ... --quit-when-done 2>&1 | head -1``: the messages after head ended
+    raised a broken pipe in the automation, which never quit (the export and exit code were
+    lost, and the process waited forever)."""
+    from gui.app import run_gui
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first message
+    broken = open(write_end, "w", encoding="utf-8", buffering=1)
+    monkeypatch.setattr(sys, "stderr", broken)
+    monkeypatch.setattr(sys, "stdout", broken)
+    deck, paths = wav_deck
+    fake_analysis(FakeAnalyzer())
+    out = tmp_path / "export"
+    try:
+        code = run_gui([str(deck), "--start", "--export-dir", str(out), "--quit-when-done",
+                        "--workers", "2"])
+    finally:
+        monkeypatch.undo()
+    assert code == 0
+    (made,) = os.listdir(out)
+    _cols, rows = read_csv_rows(out / made / "results.csv")
+    assert len(rows) == len(paths)
+    print("a message after the reader left", file=broken)  # goes nowhere, raises nothing
+    broken.close()
