@@ -111,6 +111,15 @@ def _retryable(err: Exception) -> bool:
         w in text for w in ("locked", "busy", "full", "disk i/o", "unable to open"))
 
 
+def _held_by_another(err: Exception) -> bool:
+    """True for a database another connection holds (worth waiting for while opening);
+    a full disk or a failing one is not waited for then: the window opens at once and
+    says the list is not kept, instead of appearing 20 s later with the same news."""
+    text = str(err).lower()
+    return isinstance(err, sqlite3.OperationalError) and any(
+        w in text for w in ("locked", "busy"))
+
+
 def _upgrade(db: sqlite3.Connection, statements) -> None:
     """Run ``statements`` and stamp the current layout version, all or nothing."""
     db.execute("BEGIN IMMEDIATE")
@@ -175,7 +184,8 @@ class ResultStore(SessionRecords):
         except (sqlite3.Error, OSError) as err:
             raise StoreError(self.path, f"cannot be opened ({err})") from None
         try:
-            self._retry(self._prepare, time.monotonic() + self.retry_s)
+            self._retry(self._prepare, time.monotonic() + self.retry_s,
+                        retryable=_held_by_another)
         except sqlite3.Error as err:
             self._db.close()
             raise StoreError(self.path, _plain(err)) from None
@@ -204,8 +214,9 @@ class ResultStore(SessionRecords):
         elif version > SCHEMA_VERSION:
             raise sqlite3.DatabaseError(f"written by a newer SongCal (layout {version})")
 
-    def _retry(self, fn, deadline: float):
-        """Run ``fn()`` under the lock, retrying busy or full databases until ``deadline``."""
+    def _retry(self, fn, deadline: float, *, retryable=_retryable):
+        """Run ``fn()`` under the lock, retrying busy or full databases (the errors
+        ``retryable`` accepts) until ``deadline``."""
         delay = 0.05
         try:
             while True:
@@ -218,7 +229,7 @@ class ResultStore(SessionRecords):
                         self._stuck_since = now
                     stop = (deadline if self._give_up_at is None
                             else min(deadline, self._give_up_at))
-                    if not _retryable(err) or now + delay > stop:
+                    if not retryable(err) or now + delay > stop:
                         raise
                 time.sleep(delay)
                 delay = min(1.0, delay * 2)

@@ -476,3 +476,28 @@ def test_default_store_follows_the_data_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("SONGCAL_DATA_DIR", str(tmp_path / "x" / "y"))
     assert data_dir() == str(tmp_path / "x" / "y") and (tmp_path / "x" / "y").is_dir()
     assert default_store_path() == str(tmp_path / "x" / "y" / "results.sqlite")
+
+
+@pytest.mark.parametrize("error, tries", [("database or disk is full", 1),
+                                          ("disk I/O error", 1),
+                                          ("database is locked", 3)])
+def test_opening_waits_only_for_a_store_another_connection_holds(tmp_path, monkeypatch,
+                                                                  error, tries):
+    """A full or failing disk is reported at once (the window opens without the store
+    instead of 20 s late); a database another process holds is waited for."""
+    calls = []
+    prepare = ResultStore._prepare
+
+    def flaky(self):
+        calls.append(1)
+        if len(calls) < 3:
+            raise sqlite3.OperationalError(error)
+        return prepare(self)
+
+    monkeypatch.setattr(ResultStore, "_prepare", flaky)
+    if tries == 1:
+        with pytest.raises(StoreError, match=error.split()[-1]):
+            ResultStore(tmp_path / "db.sqlite", retry_s=20.0)
+    else:
+        ResultStore(tmp_path / "db.sqlite", retry_s=20.0).close()
+    assert len(calls) == tries
