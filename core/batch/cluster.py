@@ -22,6 +22,7 @@ an exception pickles: ``("done", SongResult, worker)``, ``("failed", reason, wor
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -55,6 +56,12 @@ FILES_SHARED, FILES_SEND = "shared", "send"
 MAX_SEND_BYTES = 512 * 1024 * 1024
 
 _CONNECT_TIMEOUT_S = 10.0
+#: Longest wait for the workers' warm-up and file check (a cold worker imports the
+#: analyzer's libraries first; a worker stuck there must not hold the batch forever).
+_WORKER_CALL_TIMEOUT_S = 180.0
+#: Longest a batch waits for a cluster without any worker: one to join before the first
+#: song, one to come back when every worker has left in the middle of a batch.
+NO_WORKER_WAIT_S = 60.0
 
 
 class ClusterError(SongCalError):
@@ -108,10 +115,12 @@ def parse_cluster(text: str, *, files: str = FILES_SHARED,
     if m:
         n = int(m.group(1)) if m.group(1) else default_workers
         return ClusterSpec(address=None, workers=n, files=files)
-    if re.fullmatch(r"(tcp|tls|inproc|ws|wss|ucx)://\S+", t):
-        return ClusterSpec(address=t, files=files)
-    if re.fullmatch(r"[\w.\-]+:\d+", t):
-        return ClusterSpec(address=f"tcp://{t}", files=files)
+    m = re.fullmatch(r"(?:(tcp|tls|ws|wss)://)?([\w.\-]+|\[[0-9A-Fa-f:.]+\])(?::(\d+))?", t)
+    if m and (m.group(1) or m.group(3)):
+        scheme, host, port = m.group(1) or "tcp", m.group(2), m.group(3) or "8786"
+        if not 0 < int(port) < 65536:
+            raise ValueError(f"not a cluster: {text!r} (the port {port} is not 1-65535)")
+        return ClusterSpec(address=f"{scheme}://{host}:{int(port)}", files=files)
     raise ValueError(f"not a cluster: {text!r} (use local, local:N or tcp://HOST:PORT)")
 
 
@@ -167,9 +176,119 @@ def _import_dask():
         raise ClusterError(
             "the cluster engine needs Dask: pip install 'songcal[cluster]' "
             f"(dask and distributed are not installed: {err})") from None
-    # Dask logs every worker start and stop at INFO; SongCal reports what matters itself.
-    logging.getLogger("distributed").setLevel(logging.ERROR)
+    # Dask logs every worker start and stop at INFO, and a lost scheduler as errors with
+    # their tracebacks; SongCal reports what matters itself, in the song's row or in one
+    # line.
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if name.split(".", 1)[0] == "distributed" and isinstance(logger, logging.Logger) \
+                and (logger.level or name == "distributed"):  # (Dask sets some of its own)
+            logger.setLevel(logging.CRITICAL)
     return distributed
+
+
+def _one_line(err) -> str:
+    """An exception's message on one line (Dask's own span several)."""
+    text = " ".join(str(err).split())
+    return text or type(err).__name__
+
+
+def _probe_scheduler(address: str, timeout: float) -> None:
+    """Make sure a Dask scheduler answers at ``address`` within ``timeout`` seconds.
+
+    Dask's client bounds the TCP connection but not the handshake that follows: on a port
+    where something else listens (a web server, a database), it waits for an answer that
+    never comes.  Here the whole exchange, up to the scheduler's identity, is bounded.
+
+    Raises
+    ------
+    ClusterError
+        Something else answers there, or nothing within ``timeout``.
+    OSError, ValueError
+        Nothing listens there, or the address is not one Dask can use.
+    """
+    import asyncio
+
+    import distributed
+    from distributed.comm import connect
+
+    args = distributed.Security().get_connection_args("client")
+
+    async def ask():
+        comm = await connect(address, timeout=timeout, **args)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    async def bounded():
+        # Dask's connect gives up by itself (OSError) when nothing accepts the connection
+        # within ``timeout``; this bound is reached only by a connection that was accepted
+        # and then never answered.
+        return await asyncio.wait_for(ask(), timeout + 5.0)
+
+    try:
+        answer = asyncio.run(bounded())
+    except TimeoutError:  # (before OSError, of which it is a kind)
+        answer = None
+    except (OSError, ValueError):
+        raise
+    except Exception:  # an answer read as Dask's framing: garbage
+        raise ClusterError(f"no Dask scheduler answers at {address}: something else "
+                           f"listens on that port (what it answered is not Dask's)") from None
+    if not (isinstance(answer, dict) and answer.get("type") == "Scheduler"):
+        raise ClusterError(f"no Dask scheduler answers at {address}: something else "
+                           f"listens on that port (it accepted the connection but did not "
+                           f"answer as a scheduler within {timeout + 5.0:.0f} s)")
+
+
+def _read_to_send(path: str) -> bytes:
+    """The bytes of a song to send with its task.
+
+    The file is checked as the analyzer checks it (a missing or empty file, a folder, a
+    FIFO or device is refused without being opened, so nothing blocks) and read whole,
+    up to :data:`MAX_SEND_BYTES`.
+
+    Raises
+    ------
+    OSError
+        With the reason as its message.
+    """
+    from core.analysis.sniff import check_path
+    from core.errors import AudioFileError
+    from core.io.inputs import InputFileError, read_regular_file
+
+    try:
+        size = check_path(path)
+    except AudioFileError as err:
+        raise OSError(err.reason) from None
+    too_large = (f"too large to send to the cluster ({{}} MB; at most "
+                 f"{MAX_SEND_BYTES / 1e6:.0f} MB): share the folder")
+    if size > MAX_SEND_BYTES:
+        raise OSError(too_large.format(f"{size / 1e6:.0f}"))
+    try:
+        return read_regular_file(path, max_bytes=MAX_SEND_BYTES, what="file")
+    except InputFileError as err:
+        if os.path.isfile(path) and os.path.getsize(path) > MAX_SEND_BYTES:  # grew
+            raise OSError(too_large.format(f"{os.path.getsize(path) / 1e6:.0f}")) from None
+        raise OSError(err.reason) from None
+
+
+def _why_cancelled(future) -> str:
+    """Why Dask cancelled a future the batch did not cancel, in words."""
+    reason = ""
+    try:
+        reason = str(getattr(future._state.exception, "reason", "") or "")
+    except Exception:
+        pass
+    if "connection" in reason or "lost" in reason:
+        return "the connection to the scheduler was lost"
+    return reason.replace("-", " ") or "its task was cancelled on the cluster"
+
+
+def _readable_here(path: str) -> bool:
+    """True when this computer can read ``path`` as a regular file."""
+    return not unreadable_paths([path])
 
 
 # -- the client side ------------------------------------------------------------------------
@@ -233,6 +352,10 @@ class ClusterConnection:
         self._cancel_name = f"songcal-cancel-{self._token}"
         self._subscribed = False
         self.submitted = 0
+        #: True while a LocalCluster starts: a stop asked then waits until it has started
+        #: (a LocalCluster cut short leaves Dask unable to close it at exit).
+        self.starting = False
+        self.stop_asked = False
 
     @property
     def connected(self) -> bool:
@@ -257,7 +380,7 @@ class ClusterConnection:
                 if self.spec.address is None:
                     with dask.config.set({
                             "distributed.scheduler.allowed-failures": self.retries,
-                            "logging.distributed": "error"}):
+                            "logging.distributed": "error"}), self._starting():
                         self.cluster = distributed.LocalCluster(
                             n_workers=self.spec.workers, threads_per_worker=1,
                             processes=True, dashboard_address=None,
@@ -267,25 +390,75 @@ class ClusterConnection:
                     self.client = distributed.Client(self.cluster,
                                                      timeout=_CONNECT_TIMEOUT_S)
                 else:
+                    _probe_scheduler(self.spec.address, _CONNECT_TIMEOUT_S)
                     self.client = distributed.Client(self.spec.address,
                                                      timeout=_CONNECT_TIMEOUT_S)
-            except (OSError, TimeoutError) as err:
+            except ClusterError:
+                self.close()
+                raise
+            except (OSError, TimeoutError, ValueError) as err:
                 self.close()
                 raise ClusterError(f"cannot reach the {self.spec.describe()} within "
-                                   f"{_CONNECT_TIMEOUT_S:.0f} s: {err}") from None
+                                   f"{_CONNECT_TIMEOUT_S:.0f} s: {_one_line(err)}") from None
+            except BaseException:  # (a stop asked while connecting)
+                self.close()
+                raise
             try:
-                builds = self.client.run(warm_up)
+                self._wait_for_a_worker()
+                builds = self.client.run(warm_up, callback_timeout=_WORKER_CALL_TIMEOUT_S)
+            except ClusterError:
+                self.close()
+                raise
+            except (TimeoutError, distributed.TimeoutError):
+                self.close()
+                raise ClusterError(f"the workers of the {self.spec.describe()} did not "
+                                   f"answer within {_WORKER_CALL_TIMEOUT_S:.0f} s (loading "
+                                   f"SongCal's analyzer there)") from None
             except Exception as err:
                 self.close()
                 raise ClusterError(f"the workers of the {self.spec.describe()} cannot "
-                                   f"import SongCal ({type(err).__name__}: {err}); install "
-                                   f"songcal on every worker") from None
+                                   f"import SongCal ({type(err).__name__}: "
+                                   f"{_one_line(err)}); install songcal on every "
+                                   f"worker") from None
+            except BaseException:
+                self.close()
+                raise
             other = _other_build(builds)
             if other:
                 self.close()
                 raise ClusterError(other)
         self.client.subscribe_topic(PROGRESS_TOPIC, self._event)
         self._subscribed = True
+
+    @contextlib.contextmanager
+    def _starting(self):
+        self.starting, self.stop_asked = True, False
+        try:
+            yield
+        finally:
+            self.starting = False
+        if self.stop_asked:
+            raise KeyboardInterrupt
+
+    def _wait_for_a_worker(self) -> None:
+        """Wait (up to :data:`NO_WORKER_WAIT_S`) until the cluster has a worker.
+
+        Raises
+        ------
+        ClusterError
+            None joined in that time.
+        """
+        import distributed
+
+        if self.capacity() > 0:
+            return
+        log.info("waiting for a worker to join the %s", self.spec.describe())
+        try:
+            self.client.wait_for_workers(1, timeout=NO_WORKER_WAIT_S)
+        except (TimeoutError, distributed.TimeoutError):
+            raise ClusterError(f"the {self.spec.describe()} has no worker (none joined "
+                               f"within {NO_WORKER_WAIT_S:.0f} s): start some with "
+                               f"'dask worker {self.spec.address}'") from None
 
     def close(self) -> None:
         """Leave the cluster (a LocalCluster is shut down; a client given is left open)."""
@@ -319,6 +492,57 @@ class ClusterConnection:
         except Exception:
             return []
 
+    def lost(self) -> str:
+        """Why the cluster cannot be reached any more (its client gave up reconnecting to
+        the scheduler), or empty."""
+        client = self.client
+        if client is not None and getattr(client, "status", "running") in ("closing",
+                                                                         "closed"):
+            return (f"the connection to the {self.spec.describe()} was lost (it stopped or "
+                    f"cannot be reached)")
+        return ""
+
+    def reconnecting(self) -> bool:
+        """True while the client tries to reach its scheduler again (it lost it)."""
+        return getattr(self.client, "status", "running") == "connecting"
+
+    def forget_departed(self) -> None:
+        """Forget the threads of workers that have left the cluster: a worker process that
+        died never reports the end of the song it ran."""
+        try:
+            here = {a.split("://", 1)[-1] for a in self.client.nthreads()}
+        except Exception:
+            return
+        with self.lock:
+            for name in [n for n in self.threads if n.split("/", 1)[0] not in here]:
+                del self.threads[name]
+
+    def restart_holding(self, job_ids) -> bool:
+        """Restart the workers of this connection's own LocalCluster that still run songs
+        ``job_ids`` (given up on, stuck: Dask cannot stop a thread otherwise); True when
+        one was restarted.  A cluster of its own scheduler is left alone (other clients
+        may be using its workers)."""
+        if self.cluster is None:
+            return False
+        with self.lock:
+            hosts = {t.name.split("/", 1)[0] for t in self.threads.values()
+                     if t.job in set(job_ids)}
+        try:
+            workers = [a for a in self.client.nthreads() if a.split("://", 1)[-1] in hosts]
+            if not workers:
+                return False
+            log.warning("restarting %s: still running a song given up on",
+                        ", ".join(workers))
+            self.client.restart_workers(workers, timeout=_WORKER_CALL_TIMEOUT_S,
+                                        raise_for_error=False)
+        except Exception:
+            log.warning("could not restart the workers", exc_info=True)
+            return False
+        with self.lock:
+            for name in [n for n in self.threads if n.split("/", 1)[0] in hosts]:
+                del self.threads[name]
+        return True
+
     def check_paths(self, paths) -> None:
         """Make sure every worker can read every path (files by shared path).
 
@@ -329,7 +553,23 @@ class ClusterConnection:
         """
         if self.spec.files != FILES_SHARED or not paths:
             return
-        missing = self.client.run(unreadable_paths, list(paths))
+        # A file this computer cannot read either (gone, unreadable, a FIFO) is the song's
+        # own problem: it fails in its row, with the analyzer's words, as with threads.
+        paths = [p for p in paths if _readable_here(p)]
+        if not paths:
+            return
+        import distributed
+
+        try:
+            missing = self.client.run(unreadable_paths, paths,
+                                      callback_timeout=_WORKER_CALL_TIMEOUT_S)
+        except (TimeoutError, distributed.TimeoutError):
+            raise ClusterError(f"the workers of the {self.spec.describe()} did not say "
+                               f"within {_WORKER_CALL_TIMEOUT_S:.0f} s whether they can "
+                               f"read the files") from None
+        except Exception as err:
+            raise ClusterError(f"cannot ask the workers of the {self.spec.describe()} for "
+                               f"the files: {_one_line(err)}") from None
         for worker, bad in sorted(missing.items()):
             if bad:
                 more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
@@ -339,6 +579,8 @@ class ClusterConnection:
 
     def _event(self, event) -> None:
         _, msg = event if isinstance(event, tuple) else (None, event)
+        if msg.get("thread"):  # the scheduler replaced "worker" by the worker's address
+            msg = {**msg, "worker": msg["thread"]}
         kind, job_id = msg.get("kind"), msg.get("job")
         with self.lock:
             if kind == "started":
@@ -366,14 +608,7 @@ class ClusterConnection:
         OSError
             When a file to send cannot be read or is too large to send.
         """
-        payload = None
-        if self.spec.files == FILES_SEND:
-            size = os.path.getsize(job.path)
-            if size > MAX_SEND_BYTES:
-                raise OSError(f"too large to send to the cluster ({size / 1e6:.0f} MB; "
-                              f"at most {MAX_SEND_BYTES / 1e6:.0f} MB): share the folder")
-            with open(job.path, "rb") as f:
-                payload = f.read()
+        payload = _read_to_send(job.path) if self.spec.files == FILES_SEND else None
         self.submitted += 1
         with warnings.catch_warnings():
             # Sending the file with its task is the point of bytes mode (one task, one
@@ -419,8 +654,11 @@ class ClusterConnection:
             else:
                 reason = f"cluster error: {name}: {err}"
             return batch.fail(job_id, attempt, reason)
-        # cancelled (by us, or the scheduler went away)
-        return batch.fail(job_id, attempt, "cancelled", cancelled=True)
+        # cancelled: by us (a stop, a time-out), or by the cluster (the scheduler went away)
+        if batch.cancelled:
+            return batch.fail(job_id, attempt, "cancelled", cancelled=True)
+        return batch.fail(job_id, attempt, f"the cluster dropped this song: "
+                                           f"{_why_cancelled(future)}")
 
     def signal_cancel(self) -> None:
         """Tell running tasks to stop at their next chunk (the batch was cancelled)."""

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from core.batch.cluster import ClusterConnection, ClusterSpec, _import_dask
+from core.batch.cluster import NO_WORKER_WAIT_S, ClusterConnection, ClusterSpec, _import_dask
 from core.batch.rules import Batch, SongState
 
 __all__ = ["ClusterRunner"]
@@ -52,12 +52,16 @@ class ClusterRunner:
     cancel_grace_s : float
         After a stop request, how long running songs get to stop before they are
         abandoned (s).
+    no_worker_s : float
+        How long the batch waits for a worker when every worker has left the cluster
+        (s); then the songs left fail, saying so.
     """
 
     def __init__(self, batch: Batch, *, spec: ClusterSpec, analyze: Callable | None = None,
                  lookup: Callable | None = None, on_result: Callable | None = None,
                  on_change: Callable | None = None, tick_s: float = 0.2, retries: int = 2,
-                 client=None, cancel_grace_s: float = 1.0):
+                 client=None, cancel_grace_s: float = 1.0,
+                 no_worker_s: float = NO_WORKER_WAIT_S):
         self.batch = batch
         self.spec = spec
         self.lookup = lookup
@@ -73,6 +77,11 @@ class ClusterRunner:
         #: The signal that stopped the run (-1 for a stop asked without one), or None.
         self.stopped_by: int | None = None
         self._stop_request: int | None = None
+        self.no_worker_s = no_worker_s
+        self._no_worker_since: float | None = None
+        self._connecting = False
+        self._pruned = 0.0
+        self._restarted = False
 
     @property
     def submitted(self) -> int:
@@ -80,9 +89,19 @@ class ClusterRunner:
         return self.connection.submitted
 
     def request_stop(self, signum: int = -1) -> None:
-        """Ask the run to cancel the batch at its next tick (signal-handler safe)."""
+        """Ask the run to cancel the batch at its next tick (signal-handler safe).
+
+        While the cluster is being reached (which can take a while: a LocalCluster starting,
+        a scheduler waited for), a stop asked from a signal handler interrupts that at
+        once, as Ctrl-C does.
+        """
         if self._stop_request is None:
             self._stop_request = signum
+        if self._connecting and threading.current_thread() is threading.main_thread():
+            if self.connection.starting:
+                self.connection.stop_asked = True
+            else:
+                raise KeyboardInterrupt
 
     def connect(self) -> None:
         """Reach the cluster now (see :meth:`ClusterConnection.connect`)."""
@@ -133,10 +152,25 @@ class ClusterRunner:
             After cancelling the batch on Ctrl-C (the batch holds what finished).
         """
         distributed = _import_dask()
-        if not self.connection._subscribed:
-            self.connection.connect()
-        self.connection.check_paths(
-            [j.path for j in self.batch.jobs if j.state is SongState.QUEUED])
+        self._connecting = True
+        try:
+            if self._stop_request is not None:
+                raise KeyboardInterrupt
+            if not self.connection._subscribed:
+                self.connection.connect()
+            self.connection.check_paths(
+                [j.path for j in self.batch.jobs if j.state is SongState.QUEUED])
+        except KeyboardInterrupt:  # stopped before any song was submitted
+            self._connecting = False
+            self.connection.close()
+            self.batch.cancel()
+            if self._stop_request is None:
+                raise
+            self.stopped_by = self._stop_request
+            self._report({})
+            return self.batch
+        finally:
+            self._connecting = False
         futures: dict = {}  # future -> (job id, attempt)
         seen = {j.id: (j.state, j.attempt) for j in self.batch.jobs}
         interrupted = False
@@ -150,6 +184,7 @@ class ClusterRunner:
                         deadline = time.monotonic() + self.cancel_grace_s
                     if deadline is not None and time.monotonic() > deadline:
                         self._abandon_running()
+                    self._watch_workers(futures)
                     self._fill(futures)
                     self._collect(futures, distributed)
                     for job in self.batch.check():
@@ -205,9 +240,85 @@ class ClusterRunner:
                                        return_when="FIRST_COMPLETED")
         except (TimeoutError, distributed.TimeoutError):
             return
+        except Exception:  # a future cancelled by the cluster (the scheduler went away)
+            done = [f for f in futures if f.done()]
+            if not done:
+                time.sleep(self.tick_s)
         for f in done:
             job_id, attempt = futures.pop(f)
             self.connection.settle(self.batch, f, job_id, attempt, self.on_result)
+
+    def _watch_workers(self, futures) -> None:
+        """Keep the batch from waiting forever for a worker thread.
+
+        When the connection to the cluster is lost for good, every song left fails at once.
+        When no worker thread can take a song for :attr:`no_worker_s` (every worker has
+        left, or every thread still runs a song given up on), the workers of a LocalCluster
+        of this run that hold such songs are restarted once (Dask cannot stop a thread
+        otherwise), and after another such wait the songs left fail, saying why.  Worker
+        threads of workers that left are forgotten (a killed process never reports the
+        end of its song).
+        """
+        now = time.monotonic()
+        lost = self.connection.lost()
+        if lost:
+            self._give_up(futures, lost)
+            return
+        if now - self._pruned > 1.0:
+            self._pruned = now
+            self.connection.forget_departed()
+            with self._lock:
+                self._busy_abandoned = {(jid, attempt) for jid, attempt in
+                                        self._busy_abandoned
+                                        if self.connection.is_running(jid)}
+        capacity = self.connection.capacity()
+        with self._lock:
+            held = {jid for jid, _ in self._busy_abandoned}
+        waiting = any(j.state is SongState.QUEUED for j in self.batch.jobs)
+        if self.connection.reconnecting() or not (
+                (not capacity and (futures or waiting))  # no worker: nothing runs
+                or (capacity <= len(held) and not futures and waiting)):  # all held
+            self._no_worker_since = None
+            return
+        if self._no_worker_since is None:
+            self._no_worker_since = now
+            log.warning("%s; waiting up to %.0f s for one",
+                        "no worker left in the " + self.spec.describe() if not capacity else
+                        "every worker thread still runs a song given up on",
+                        self.no_worker_s)
+            return
+        if now - self._no_worker_since <= self.no_worker_s:
+            return
+        if held and not self._restarted and self.connection.restart_holding(held):
+            self._restarted = True
+            self._no_worker_since = None
+            return
+        if not capacity:
+            why = f"no worker was left in the {self.spec.describe()} for {self.no_worker_s:.0f} s"
+        else:
+            why = (f"every worker thread of the {self.spec.describe()} still ran a song "
+                   f"given up on for {self.no_worker_s:.0f} s")
+        self._give_up(futures, why)
+
+    def _give_up(self, futures, reason: str) -> None:
+        """Fail the songs running and queued with ``reason`` (the batch then ends)."""
+        for f, (jid, attempt) in list(futures.items()):
+            del futures[f]
+            try:
+                f.cancel()
+            except Exception:
+                pass
+            self.batch.fail(jid, attempt, reason)
+        with self._lock:
+            self._busy_abandoned.clear()
+        while not self.batch.paused:
+            claimed = self.batch.claim("dask")
+            if claimed is None:
+                break
+            self.batch.fail(claimed[0].id, claimed[1], reason)
+        for job in self.batch.jobs:  # (timed out before: their tasks are gone too)
+            if job.state in (SongState.RUNNING, SongState.STALLED):
+                self.batch.fail(job.id, job.attempt, reason)
 
     def _drop(self, futures, job_id: int) -> None:
         for f, (jid, attempt) in list(futures.items()):

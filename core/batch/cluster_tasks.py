@@ -100,8 +100,9 @@ def analyze_task(path: str, settings, job_id: int, attempt: int, cancel_name: st
         from core.analysis.analyze import analyze_file as analyze
     worker = get_worker()
     name, host = _worker_name()
+    # (the scheduler sets "worker" to the worker's address: "thread" names the thread)
     worker.log_event(PROGRESS_TOPIC, {"kind": "started", "job": job_id, "attempt": attempt,
-                                       "worker": name, "host": host})
+                                       "worker": name, "thread": name, "host": host})
     last = [0.0]
     cancel = Event(cancel_name)
     polled = [0.0, False]
@@ -152,7 +153,8 @@ def analyze_task(path: str, settings, job_id: int, attempt: int, cancel_name: st
             except OSError:
                 pass
         worker.log_event(PROGRESS_TOPIC, {"kind": "ended", "job": job_id,
-                                           "attempt": attempt, "worker": name})
+                                           "attempt": attempt, "worker": name,
+                                           "thread": name})
 
 
 def unreadable_paths(paths) -> list[str]:

@@ -68,7 +68,8 @@ def _files(folder, n, prefix="song"):
 
 @pytest.mark.parametrize("text, address, workers", [
     ("local", None, 3), ("local:4", None, 4), ("tcp://10.0.0.5:8786", "tcp://10.0.0.5:8786", 3),
-    ("node7:8786", "tcp://node7:8786", 3)])
+    ("node7:8786", "tcp://node7:8786", 3), ("tcp://node7", "tcp://node7:8786", 3),
+    ("tls://[::1]:9000", "tls://[::1]:9000", 3)])
 def test_cluster_names_parse(text, address, workers):
     spec = parse_cluster(text, default_workers=3)
     assert spec.address == address
@@ -76,7 +77,8 @@ def test_cluster_names_parse(text, address, workers):
         assert spec.workers == workers
 
 
-@pytest.mark.parametrize("text", ["", "locals", "local:x", "http//x", "local:0"])
+@pytest.mark.parametrize("text", ["", "locals", "local:x", "http//x", "local:0", "tcp://:::",
+                                  "tcp://", "node7:99999", "node7:0", "http://node7:80"])
 def test_bad_cluster_names_are_refused(text):
     with pytest.raises(ValueError):
         parse_cluster(text)
@@ -207,7 +209,12 @@ def test_threads_held_by_timed_out_songs_are_not_given_out_until_those_songs_end
     assert runner.submitted == 4
 
 
-def test_a_path_no_worker_can_see_is_refused_before_anything_runs(client, tmp_path):
+def test_a_path_no_worker_can_see_is_refused_before_anything_runs(client, tmp_path,
+                                                                   monkeypatch):
+    import core.batch.cluster
+
+    # a file this computer reads, in a folder the workers do not share
+    monkeypatch.setattr(core.batch.cluster, "_readable_here", lambda path: True)
     paths = _files(tmp_path, 2) + [str(tmp_path / "elsewhere" / "gone.wav")]
     batch = Batch(paths, settings=AnalysisSettings(workers=2))
     runner = ClusterRunner(batch, spec=ClusterSpec(), analyze=slow_analyze, client=client)
@@ -337,3 +344,264 @@ def test_a_worker_of_another_analyzer_build_is_refused():
     assert ours in said
     # an older SongCal's warm-up answered with its host name
     assert "(older;" in _other_build({"tcp://c:1": "render-host-7"})
+
+
+def test_a_file_this_computer_cannot_read_either_fails_in_its_own_row(client, tmp_path):
+    # Shared paths: a FIFO or a file gone is the song's problem (as with threads), not a
+    # folder the workers do not share; the others are analyzed.
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    paths = _files(tmp_path, 2) + [str(fifo), str(tmp_path / "gone.wav")]
+    batch = Batch(paths, settings=AnalysisSettings(workers=2))
+    ClusterRunner(batch, spec=ClusterSpec(), client=client).run()
+    assert [j.state for j in batch.jobs] == [SongState.FAILED] * 4  # (not audio: _files)
+    assert "FIFO" in batch.jobs[2].error and "does not exist" in batch.jobs[3].error
+
+
+@pytest.mark.timeout(120)
+def test_sent_files_that_cannot_be_sent_fail_in_their_rows(client, tmp_path, monkeypatch):
+    import core.batch.cluster
+
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)  # opening it to read its bytes would wait for a writer forever
+    odd = [tmp_path / "ünï cödé.wav", tmp_path / "new\nline.wav"]
+    for p in odd:
+        p.write_bytes(b"RIFF" + os.urandom(100))
+    big = tmp_path / "big.wav"
+    big.write_bytes(b"RIFF" + bytes(5000))
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    monkeypatch.setattr(core.batch.cluster, "MAX_SEND_BYTES", 4096)
+    paths = [str(p) for p in odd] + [str(fifo), str(big), str(empty),
+                                     str(tmp_path / "gone.wav")]
+    batch = Batch(paths, settings=AnalysisSettings(workers=2))
+    ClusterRunner(batch, spec=ClusterSpec(files=FILES_SEND), analyze=slow_analyze,
+                  client=client).run()
+    assert [j.state for j in batch.jobs] == [SongState.DONE] * 2 + [SongState.FAILED] * 4
+    assert [r.path for r in batch.results()[:2]] == paths[:2]
+    errors = [j.error for j in batch.jobs[2:]]
+    assert "FIFO" in errors[0]
+    assert "too large to send to the cluster" in errors[1]
+    assert "empty" in errors[2] and "does not exist" in errors[3]
+
+
+class _Listener:
+    """A TCP port where something that is not a Dask scheduler listens: it accepts and
+    says nothing, or answers as a web server would."""
+
+    def __init__(self, answer: bytes | None):
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.answer, self.conns, self.open = answer, [], True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while self.open:
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.conns.append(conn)
+            if self.answer is not None:
+                try:
+                    conn.recv(1000)
+                    conn.sendall(self.answer)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.open = False
+        self.thread.join(5)
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+        self.thread.join(5)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("answer", [None, b"HTTP/1.0 400 Bad Request\r\n\r\n" * 4])
+def test_a_port_where_no_scheduler_listens_is_a_clear_error(tmp_path, monkeypatch, answer):
+    import core.batch.cluster
+
+    monkeypatch.setattr(core.batch.cluster, "_CONNECT_TIMEOUT_S", 1.0)
+    server = _Listener(answer)
+    try:
+        batch = Batch(_files(tmp_path, 1), settings=AnalysisSettings(workers=1))
+        runner = ClusterRunner(batch, spec=parse_cluster(f"127.0.0.1:{server.port}"),
+                               analyze=slow_analyze)
+        with pytest.raises(ClusterError, match=f"no Dask scheduler answers at "
+                                               f"tcp://127.0.0.1:{server.port}: something "
+                                               f"else listens on that port"):
+            runner.run()
+        assert batch.jobs[0].state is SongState.QUEUED
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def empty_cluster():
+    """A scheduler of this process without any worker, and its address."""
+    cluster = distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp",
+                                       dashboard_address=None,
+                                       scheduler_kwargs={"dashboard": False})
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+
+
+@pytest.mark.timeout(120)
+def test_a_scheduler_without_workers_is_a_clear_error(tmp_path, monkeypatch, empty_cluster):
+    import core.batch.cluster
+
+    monkeypatch.setattr(core.batch.cluster, "NO_WORKER_WAIT_S", 0.5)
+    batch = Batch(_files(tmp_path, 2), settings=AnalysisSettings(workers=1))
+    runner = ClusterRunner(batch, spec=parse_cluster(empty_cluster.scheduler_address),
+                           analyze=slow_analyze)
+    with pytest.raises(ClusterError, match="has no worker .none joined within 0 s.: start "
+                                           "some with 'dask worker tcp://"):
+        runner.run()
+    runner.close()
+    assert all(j.state is SongState.QUEUED for j in batch.jobs)
+
+
+@pytest.mark.timeout(120)
+def test_a_signal_while_waiting_for_a_worker_stops_at_once(tmp_path, empty_cluster):
+    # The command line's stop handler asks the runner to stop; while the cluster is being
+    # reached (here: a worker waited for, 60 s) that must not wait for the reach to end.
+    batch = Batch(_files(tmp_path, 2), settings=AnalysisSettings(workers=1))
+    runner = ClusterRunner(batch, spec=parse_cluster(empty_cluster.scheduler_address),
+                           analyze=slow_analyze)
+    previous = signal.signal(signal.SIGALRM, lambda signum, _: runner.request_stop(signum))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 1.0)
+        runner.run()  # no ClusterError: the wait for a worker was cut short
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    runner.close()
+    assert runner.stopped_by == signal.SIGALRM
+    assert [j.state for j in batch.jobs] == [SongState.CANCELLED] * 2
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.timeout(180)
+def test_a_scheduler_that_goes_away_mid_batch_ends_the_batch_with_what_finished(tmp_path):
+    import subprocess
+
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": root}
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+         "--port", address.rsplit(":", 1)[1], "--no-dashboard"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+         "--no-dashboard", "--death-timeout", "5"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    client = None
+    try:
+        client = distributed.Client(address, timeout=30)
+        client.wait_for_workers(1, timeout=60)
+        client.close()
+        client = distributed.Client(address, timeout=2)  # (how long it tries to reconnect)
+        batch = Batch(_files(tmp_path, 6), settings=AnalysisSettings(workers=1))
+        saved = []
+
+        def on_change(b, changed):
+            if scheduler.poll() is None and any(j.state is SongState.DONE for j in b.jobs):
+                scheduler.kill()
+                scheduler.wait()
+
+        ClusterRunner(batch, spec=ClusterSpec(address=address), analyze=slow_analyze,
+                      client=client, on_change=on_change,
+                      on_result=lambda job, r: saved.append(r.path)).run()
+        states = [j.state for j in batch.jobs]
+        assert SongState.DONE in states and SongState.FAILED in states
+        assert all(s in (SongState.DONE, SongState.FAILED) for s in states)
+        failed = [j.error for j in batch.jobs if j.state is SongState.FAILED]
+        assert all("connection to the" in e and "lost" in e for e in failed), failed
+        assert sorted(saved) == sorted(j.path for j in batch.jobs if j.state is SongState.DONE)
+    finally:
+        if client is not None:
+            client.close()
+        for p in (scheduler, worker):
+            p.kill()
+            p.wait()
+
+
+@pytest.mark.timeout(180)
+def test_a_cluster_whose_workers_all_left_ends_the_batch(tmp_path):
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                       dashboard_address=None,
+                                       scheduler_kwargs={"dashboard": False})
+    client = distributed.Client(cluster, timeout=10)
+    try:
+        batch = Batch(_files(tmp_path, 6), settings=AnalysisSettings(workers=1))
+        gone = []
+
+        def on_change(b, changed):
+            if not gone and any(j.state is SongState.DONE for j in b.jobs):
+                gone.append(True)
+                cluster.scale(0)
+
+        ClusterRunner(batch, spec=ClusterSpec(), analyze=slow_analyze, client=client,
+                      on_change=on_change, no_worker_s=1.0).run()
+        states = [j.state for j in batch.jobs]
+        assert SongState.DONE in states and batch.is_finished
+        failed = [j for j in batch.jobs if j.state is not SongState.DONE]
+        assert failed and all("no worker was left in the" in j.error for j in failed)
+    finally:
+        client.close()
+        cluster.close()
+
+
+@pytest.mark.timeout(300)
+def test_a_stuck_song_holding_the_only_worker_thread_does_not_hold_the_batch(tmp_path):
+    # Dask cannot stop a thread: the runner's own LocalCluster restarts the worker that
+    # holds the song given up on, and the songs after it run.
+    paths = _files(tmp_path, 1, prefix="stuck") + _files(tmp_path, 2)
+    settings = AnalysisSettings(workers=1, budget_base_s=1.0, budget_factor=0.0,
+                                hard_limit_factor=2.0)
+    batch = Batch(paths, settings=settings)
+    runner = ClusterRunner(batch, spec=ClusterSpec(workers=1), analyze=stuck_analyze,
+                           no_worker_s=1.0)
+    try:
+        runner.run()
+    finally:
+        runner.close()
+    assert batch.jobs[0].state is SongState.TIMED_OUT
+    assert [j.state for j in batch.jobs[1:]] == [SongState.DONE] * 2
+
+
+def test_a_running_song_is_labelled_with_its_worker_thread(client, tmp_path):
+    # The scheduler sets the "worker" of every event to the worker's address; the label
+    # (and what the runner counts as busy) is the thread that runs the song.
+    batch = Batch(_files(tmp_path, 4), settings=AnalysisSettings(workers=2))
+    seen = set()
+    runner = ClusterRunner(batch, spec=ClusterSpec(), analyze=slow_analyze, client=client,
+                           on_change=lambda b, ch: seen.update(
+                               j.worker for j in b.jobs if j.state is SongState.RUNNING))
+    runner.run()
+    workers = {a.split("://")[-1] for a in client.nthreads()}
+    seen.discard("dask")  # (claimed, not started yet)
+    assert seen and all(w.count("/") == 1 and w.split("/")[0] in workers for w in seen), seen
+    assert set(runner.connection.threads) <= {f"{w}/0" for w in workers} | {
+        f"{w}/1" for w in workers} or all("/" in t for t in runner.connection.threads)
