@@ -3,8 +3,10 @@
 mutmut runs the clean tests in its own process and then forks one child per mutant, so a
 child starts with every memo (``functools.cache``, ``lru_cache``) the clean run filled: a
 value the tests read there comes back from the memo without running the mutated code at
-all.  Each test session therefore starts by emptying the memos of the ``core`` modules
-already imported.
+all.  Within one run, a value an earlier test read makes a later test skip the code as
+well, and mutmut, which records which tests run which function, then never runs that later
+test against the function's mutants.  Each test therefore starts with the memos of the
+``core`` modules emptied.
 
 mutmut hands pytest the tests that cover a mutant in no particular order and stops at the
 first failure (``-x``); running the quickest tests first makes a killed mutant cost seconds
@@ -35,7 +37,7 @@ def clear_core_memos() -> int:
     return cleared
 
 
-def pytest_sessionstart(session):
+def pytest_runtest_setup(item):
     clear_core_memos()
 
 
