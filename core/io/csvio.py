@@ -36,13 +36,18 @@ __all__ = ["atomic_write_bytes", "atomic_write_text", "encode_text", "neutralize
 STDOUT = "-"
 
 
+_REPLACEMENT = "\ufffd".encode()
+
+
 def _bytes_safe(err: UnicodeEncodeError):
     """Encoding error handler: an escaped byte (U+DC80-U+DCFF) becomes that byte again;
-    any other lone surrogate becomes U+FFFD."""
-    bad = err.object[err.start:err.end]
-    if all("\udc80" <= ch <= "\udcff" for ch in bad):
-        return bytes(ord(ch) - 0xDC00 for ch in bad), err.end
-    return "\ufffd", err.end
+    any other lone surrogate (a Windows file name can hold one) becomes U+FFFD.  The
+    replacement is given as bytes: the UTF-8 encoder refuses a replacement text that is not
+    ASCII and would raise the original error instead."""
+    out = bytearray()
+    for ch in err.object[err.start:err.end]:
+        out += bytes((ord(ch) - 0xDC00,)) if "\udc80" <= ch <= "\udcff" else _REPLACEMENT
+    return bytes(out), err.end
 
 
 codecs.register_error("songcal-bytes-safe", _bytes_safe)
@@ -274,6 +279,9 @@ def read_csv_rows(path: str | os.PathLike, *, max_bytes: int = MAX_RESULTS_BYTES
     try:
         rows = [dict(r) for r in reader]
     except csv.Error as err:
-        raise CsvReadError(os.fspath(path), f"line {reader.line_num}: the CSV cannot be read "
-                                            f"({err}; an unclosed quote?)") from None
+        # The line where reading stopped (DictReader's own count is that of the last row
+        # read whole, one line or more before).
+        line = reader.reader.line_num
+        raise CsvReadError(os.fspath(path), f"line {line}: the CSV cannot be read ({err}; an "
+                                            "unclosed quote?)") from None
     return list(reader.fieldnames or []), rows

@@ -204,6 +204,8 @@ def _read_key(text, mode):
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         if text != text:  # NaN
             return None, ""
+        if isinstance(text, float) and not text.is_integer():  # 7.5, infinity
+            return None, "not a key"
         return _from_pc(int(text), mode_name), ""
     s = _clean(str(text))
     if not s or s.lower() in {"nan", "none", "n/a", "na", "unknown", "?", "-", "-1"}:
@@ -283,9 +285,7 @@ def parse_mode(mode) -> str | None:
     if mode is None:
         return None
     if isinstance(mode, (int, float)) and not isinstance(mode, bool):
-        if mode != mode:
-            return None
-        return "major" if int(mode) == 1 else "minor" if int(mode) == 0 else None
+        return "major" if mode == 1 else "minor" if mode == 0 else None
     s = str(mode).strip().lower()
     if s in ("1", "1.0", "major", "maj", "dur"):
         return "major"

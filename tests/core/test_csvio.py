@@ -257,3 +257,102 @@ def test_cells_holding_line_breaks_round_trip(tmp_path):
     write_csv(path, ["note"], [{"note": "first line\r\nsecond line"}, {"note": "a\nb"}])
     _, rows = read_csv_rows(path)
     assert [r["note"] for r in rows] == ["first line\r\nsecond line", "a\nb"]
+
+
+# -- file names that are not valid UTF-8, standard output, reading limits -------------------
+
+# A Latin-1 file name as Python hands it over (surrogate escapes), with the lowest and the
+# highest byte that can be escaped.
+ODD_NAME = os.fsdecode(b"/music/caf\xe9 \x80\xff.mp3")
+
+
+def test_a_file_name_that_is_not_utf8_is_written_as_its_own_bytes_and_read_back(tmp_path):
+    path = tmp_path / "odd.csv"
+    write_csv(path, ["path", "bpm"], [{"path": ODD_NAME, "bpm": 120}])
+    assert b"/music/caf\xe9 \x80\xff.mp3,120\r\n" in path.read_bytes()
+    _, rows = read_csv_rows(path)
+    assert rows == [{"path": ODD_NAME, "bpm": "120"}]
+    assert os.fsencode(rows[0]["path"]) == b"/music/caf\xe9 \x80\xff.mp3"
+
+
+def test_a_lone_surrogate_that_is_no_escaped_byte_becomes_a_replacement_character(tmp_path):
+    # A Windows file name may hold an unpaired surrogate; the export used to fail on it
+    # (UnicodeEncodeError) instead of writing U+FFFD.
+    bad = "\ufffd".encode()
+    assert csvio.encode_text("a\ud800b") == b"a" + bad + b"b"
+    assert csvio.encode_text("\udc7f") == bad  # just below the escaped bytes
+    assert csvio.encode_text("\udd00") == bad  # just above
+    assert csvio.encode_text("\udc80\udcff\ud800\udc80") == b"\x80\xff" + bad + b"\x80"
+    write_csv(tmp_path / "w.csv", ["path"], [{"path": "C:\\music\\\ud83d.mp3"}])
+    assert read_csv_rows(tmp_path / "w.csv")[1] == [{"path": "C:\\music\\\ufffd.mp3"}]
+
+
+def test_standard_output_gets_the_bytes_without_a_byte_order_mark(capsysbinary):
+    write_csv("-", ["path", "note"], [{"path": ODD_NAME, "note": "=1"}], meta={"v": "2"})
+    assert capsysbinary.readouterr().out == (
+        b"path,note,v\r\n/music/caf\xe9 \x80\xff.mp3,'=1,2\r\n")
+
+
+def test_standard_output_without_a_byte_stream_gets_the_text(monkeypatch):
+    import io
+    import sys
+
+    out = io.StringIO()  # a text-only stdout (an embedding console, a test runner)
+    monkeypatch.setattr(sys, "stdout", out)
+    write_csv("-", ["title"], [{"title": "Ça va"}])
+    assert out.getvalue() == "title\r\nÇa va\r\n"
+
+
+@pytest.mark.parametrize(("value", "cell"), [
+    (np.float64(0.1234567), "0.123457"), (np.float32(1e-7), "0.0"),
+    (__import__("pathlib").PurePosixPath("/music/a.mp3"), "/music/a.mp3"),
+    (enum.Enum("Level", {"LOUD": 3}).LOUD, "Level.LOUD"),  # only text values are unwrapped
+])
+def test_format_cell_other_types(value, cell):
+    assert format_cell(value) == cell
+
+
+def test_reading_what_is_not_a_readable_csv_names_the_file_and_the_reason(tmp_path):
+    with pytest.raises(csvio.CsvReadError) as err:
+        read_csv_rows(tmp_path)
+    assert err.value.path == str(tmp_path) and err.value.reason == "the CSV file is a folder, not a regular file"
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"a\r\n" + b"1\r\n" * 600)
+    with pytest.raises(csvio.CsvReadError, match="the CSV file is too large") as err:
+        read_csv_rows(big, max_bytes=1024)
+    assert err.value.path == str(big)
+    assert read_csv_rows(big, max_bytes=2048)[1][-1] == {"a": "1"}
+
+
+def test_a_quote_that_never_ends_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_bytes(b"title,bpm\r\nA,120\r\n\"B" + b" never closed" * 12000)
+    with pytest.raises(csvio.CsvReadError) as err:
+        read_csv_rows(path)
+    assert err.value.path == str(path)
+    assert err.value.reason.startswith("line 3: the CSV cannot be read (field larger than")
+    assert err.value.reason.endswith("; an unclosed quote?)")
+
+
+def test_a_sheet_saved_with_carriage_returns_alone_is_read(tmp_path):
+    # Excel's "CSV (Macintosh)" ends each line with a bare carriage return.
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b"\xef\xbb\xbftitle,bpm\rA,120\rB,90\r")
+    assert read_csv_rows(path) == (["title", "bpm"], [{"title": "A", "bpm": "120"},
+                                                     {"title": "B", "bpm": "90"}])
+
+
+def test_the_folder_is_synced_where_os_has_no_o_directory(tmp_path, monkeypatch):
+    # Windows has no os.O_DIRECTORY: the folder is then opened read-only, which fails there
+    # (and is let go) but works on a system that can open folders.
+    monkeypatch.delattr(os, "O_DIRECTORY")
+    synced = []
+    real_fsync = os.fsync
+
+    def spying_fsync(fd):
+        synced.append(os.path.isdir(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", spying_fsync)
+    atomic_write_bytes(tmp_path / "w.csv", b"x")
+    assert synced == [False, True] and (tmp_path / "w.csv").read_bytes() == b"x"

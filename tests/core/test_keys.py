@@ -1,9 +1,19 @@
 """Key spelling and Camelot codes."""
 
+import numpy as np
 import pytest
 
 from core.calibration.agreement import fifths_distance, key_relation, mirex_score
-from core.io.keynotation import PITCH_NAMES, Key, from_camelot, from_open_key, parse_key, read_key
+from core.io.keynotation import (
+    PITCH_NAMES,
+    Key,
+    _read_key_cached,
+    from_camelot,
+    from_open_key,
+    parse_key,
+    parse_mode,
+    read_key,
+)
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -223,3 +233,83 @@ def test_a_key_read_again_is_the_same_and_cells_of_other_types_stay_apart():
         assert parse_key(1) == Key(1, "major") and parse_key(True) is None  # 1 == True
         assert parse_key(float("nan")) is None
     assert parse_key(["not", "hashable"]) is None
+
+
+# -- what read_key says about each cell a sheet can hold --------------------------------------
+
+
+@pytest.mark.parametrize(("text", "mode", "expected"), [
+    (7, 0, Key(7, "minor")), (7.0, None, Key(7, "major")), ("11", "0", Key(11, "minor")),
+    ("8A", None, Key(9, "minor")), ("1m", None, Key(9, "minor")), ("Fis-Moll", None, Key(6, "minor")),
+    ("CM", None, Key(0, "major")), ("C major", None, Key(0, "major")), ("C", None, Key(0, "major")),
+    ("Am", None, Key(9, "minor")), ("8A/Am", None, Key(9, "minor")),
+    ("A minor / Am", None, Key(9, "minor")),
+])
+def test_a_key_read_has_no_reason(text, mode, expected):
+    assert read_key(text, mode) == (expected, "")
+
+
+@pytest.mark.parametrize("text", [None, float("nan"), "", "  ", "nan", "NaN", "None", "NONE",
+                                  "n/a", "N/A", "na", "NA", "unknown", "Unknown", "?", "-", "-1"])
+def test_an_empty_or_unknown_cell_is_no_key_and_no_error(text):
+    # A sheet counts the cells it could not read: an empty cell or a placeholder is not one.
+    assert read_key(text) == (None, "")
+    assert read_key(text, "minor") == (None, "")
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("C#m7", "not a key"), ("A/B/C", "not a key"), ("8A/X", "not a key"),
+    ("C major / lydian", "not a key"), ("Hes-Dur", "not a key"),
+    ("Cs-Moll", "not a key"), ("Hs-Dur", "not a key"), ("C lydian", "not a key"),
+    (7.5, "not a key"), (float("inf"), "not a key"),  # no pitch class (inf made int() fail)
+    (["not", "hashable"], "not a key"),
+    ("a", "a lower-case letter without a mode: minor in some notations, major in others; "
+          "write the mode (a minor, A major)"),
+    ("B-Dur", "B with Dur or Moll: B flat in German, B in English; write Bb major, B major or "
+              "H-Dur"),
+    # However the bare B and the German mode are punctuated.
+    ("B:-Dur", "B with Dur or Moll"), ("b:-moll", "B with Dur or Moll"),
+])
+def test_the_reason_a_cell_is_refused(text, reason):
+    assert read_key(text)[0] is None
+    assert read_key(text)[1].startswith(reason)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # B in English notation, without a German mode word, is B.
+    ("B", Key(11, "major")), ("Bm", Key(11, "minor")), ("B minor", Key(11, "minor")),
+    ("B major", Key(11, "major")), ("B:min", Key(11, "minor")),
+    # An English accidental with a German mode word, and other punctuations.
+    ("Eb moll", Key(3, "minor")), ("F# Dur", Key(6, "major")), ("D#-Moll", Key(3, "minor")),
+    ("Eb-m", Key(3, "minor")), ("C:-Dur", Key(0, "major")), ("C:-moll", Key(0, "minor")),
+    # German: His is B sharp; as and es are the only one-letter flats.
+    ("His-Dur", Key(0, "major")), ("As-Dur", Key(8, "major")), ("es-moll", Key(3, "minor")),
+    ("Ges-Dur", Key(6, "major")), ("h-moll", Key(11, "minor")),
+])
+def test_more_spellings(text, expected):
+    assert read_key(text) == (expected, "")
+
+
+def test_parse_mode_reads_every_documented_mode_cell():
+    for cell in (1, 1.0, "1", "1.0", "major", "Major", " MAJ ", "maj", "dur", "Dur"):
+        assert parse_mode(cell) == "major", cell
+    for cell in (0, 0.0, "0", "0.0", "minor", "min", "moll", "m", " Minor "):
+        assert parse_mode(cell) == "minor", cell
+    # Not modes: other numbers (0.5 read as minor, infinity failed), a boolean, words.
+    for cell in (None, 2, 0.5, 1.5, float("nan"), float("inf"), True, False, "", "x", "2",
+                 "dorian"):
+        assert parse_mode(cell) is None, cell
+
+
+def test_a_cell_that_cannot_be_a_memo_key_is_read_all_the_same():
+    # A 0-d array is unhashable but reads as its value.
+    assert read_key(np.array(7), 0) == (Key(7, "minor"), "")
+    assert read_key("A", np.array(0)) == (Key(9, "minor"), "")
+
+
+def test_a_spelling_is_read_once_then_comes_from_the_memo():
+    _read_key_cached.cache_clear()
+    for _ in range(3):
+        assert read_key("Gbm") == (Key(6, "minor"), "")
+    info = _read_key_cached.cache_info()
+    assert (info.misses, info.hits) == (1, 2)
