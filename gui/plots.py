@@ -6,6 +6,11 @@ times a second (and only while the plots are visible), without antialiasing (pyq
 process-wide default, :data:`gui.startup.PLOT_OPTIONS`).  The analysis times are drawn as
 points coloured by the song's state (the table's colours; one legend line for them), on a
 logarithmic time axis, so a 1-second song stays visible under a 10-minute budget.
+
+The analysis times and the worker timeline show the last :data:`RECENT` attempts of the
+run (the axes follow them): each refresh reads and draws what it shows, so a plot of every
+song of a batch of thousands would cost the window more the longer the batch ran (at
+10,000 songs, about 45 ms of the window's thread per refresh); the table has every song.
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 from core.batch.rules import SongState
 from gui.song_paint import STATE_COLORS
 
-__all__ = ["BatchPlots", "titled_plot"]
+__all__ = ["BatchPlots", "titled_plot", "RECENT"]
+
+#: Attempts of the run shown in the analysis-time plot and the worker timeline: the last ones.
+RECENT = 2000
 
 _BRUSH = {s: pg.mkBrush(c) for s, c in STATE_COLORS.items()}
 _PEN_NONE = pg.mkPen(None)
@@ -60,15 +68,25 @@ class _Range:
     def __init__(self, plot: pg.PlotWidget, axis: str, minimum: float):
         self.plot, self.axis, self.minimum = plot, axis, minimum
         self.top = None
+        self.low = 0.0
 
     def fit(self, needed: float, low: float = 0.0) -> None:
         needed = max(self.minimum, float(needed) * 1.05)
-        if self.top is None or needed > self.top or needed < self.top / 4:
+        if self.top is None or needed > self.top or needed < self.top / 4 or low != self.low:
             self.top = _nice_ceiling(needed)
+            self.low = low
             if self.axis == "x":
                 self.plot.setXRange(low, self.top, padding=0.02)
             else:
                 self.plot.setYRange(low, self.top, padding=0.02)
+
+
+def _coarse_low(first: float, top: float) -> float:
+    """Where an axis that shows the last attempts begins: 0 while they start near it, else
+    the first one's place rounded down to a twentieth of ``top`` (so the axis moves in
+    steps, not on every refresh)."""
+    step = max(top, 1.0) / 20.0
+    return float(np.floor(max(0.0, first) / step) * step)
 
 
 def titled_plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
@@ -173,11 +191,19 @@ class BatchPlots(QWidget):
         self._done_x.fit(now if eng.is_running or not h.times else h.times[-1])
         self._done_y.fit(len(batch.jobs))
 
-    def _refresh_budget(self) -> None:
+    def _recent_jobs(self) -> list:
+        """The songs of the last :data:`RECENT` attempts of the run, in batch order."""
         batch = self.engine.batch
         run_start = batch.run_started_at
-        jobs = [j for j in batch.jobs if j.started_at is not None and run_start is not None
+        n = len(batch.jobs)
+        ids = {s.job_id for s in self.engine.segments[-RECENT:] if s.job_id < n}
+        return [j for j in (batch.jobs[i] for i in sorted(ids))
+                if j.started_at is not None and run_start is not None
                 and j.started_at >= run_start]
+
+    def _refresh_budget(self) -> None:
+        batch = self.engine.batch
+        jobs = self._recent_jobs()
         x = np.array([j.id + 1 for j in jobs], dtype=float)
         # at least 10 ms: a log axis has no zero (a song served from the store takes ~1 ms)
         elapsed = np.maximum(np.array([j.elapsed() for j in jobs], dtype=float), 0.01)
@@ -189,7 +215,8 @@ class BatchPlots(QWidget):
         _set_xy(self.budget_curve, x, budgets)
         limits = np.array([batch.hard_limit(j) for j in jobs], dtype=float)
         _set_xy(self.limit_curve, x, limits)
-        self._budget_x.fit(len(batch.jobs) + 1)
+        self._budget_x.fit(len(batch.jobs) + 1, low=_coarse_low(x[0] - 1 if len(x) else 0.0,
+                                                               len(batch.jobs) + 1))
         # From the shortest time to the hard limit, in coarse steps of the log axis.
         base = batch.settings.budget_base_s if batch.jobs else 1.0
         top = float(np.log10(max(limits.max(initial=base), elapsed.max(initial=0.0), 1.0)))
@@ -203,11 +230,11 @@ class BatchPlots(QWidget):
         eng = self.engine
         now = time.monotonic() - eng.epoch
         names = [s.name for s in eng.slots]
-        for seg in eng.segments:
+        segs = eng.segments[-RECENT:]
+        for seg in segs:
             if seg.worker not in names:
                 names.append(seg.worker)
         row = {n: i for i, n in enumerate(names)}
-        segs = list(eng.segments)
         x0 = np.array([s.start for s in segs], dtype=float)
         end = np.array([now if s.end is None else s.end for s in segs], dtype=float)
         y = np.array([row[s.worker] for s in segs], dtype=float)
@@ -223,7 +250,8 @@ class BatchPlots(QWidget):
                               dtype=float)
         _set_bars(self.stall_marks, x0=stalled_at[st], y=y[st],
                   width=np.maximum(end[st] - stalled_at[st], 1e-3), height=0.7)
-        self._timeline_x.fit(end.max(initial=0.0))
+        top = end.max(initial=0.0)
+        self._timeline_x.fit(top, low=_coarse_low(x0.min(initial=0.0), top))
         ticks = [(i, n) for i, n in enumerate(names)]
         if ticks != self._worker_ticks:
             self._worker_ticks = ticks

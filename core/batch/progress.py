@@ -17,16 +17,22 @@ The time left is estimated song by song:
 - a stalled song (past its budget) leaves the time unknown: it may end any moment, or only
   at its hard limit, and the batch waits for it (its estimate, already overrun, said 0 s).
 
-These functions read jobs; :class:`core.batch.rules.Batch` calls them under its lock.
+The window asks for these figures several times a second, whatever the size of the batch,
+so they are not counted afresh from every song each time: :class:`RunTally` sums the songs
+of the run as they end (and takes one back when it is queued again), :class:`QueuedTally`
+the songs waiting; :class:`core.batch.rules.Batch` keeps both as its songs change, under its
+lock, and only its running songs are read on each call.  :func:`run_counts` and
+:func:`eta_seconds` give the same figures counted from a list of jobs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.batch.jobs import ACTIVE_STATES, TERMINAL_STATES, SongState
 
-__all__ = ["RunClock", "run_counts", "run_rate", "eta_seconds"]
+__all__ = ["RunClock", "RunTally", "QueuedTally", "run_counts", "run_rate", "eta_seconds",
+           "eta_from"]
 
 
 @dataclass
@@ -74,6 +80,105 @@ def _stored(job) -> bool:
     return r is not None and r.source == "store"
 
 
+@dataclass
+class RunTally:
+    """The songs that ended in a run, summed as they end.
+
+    A song is added when it ends (after the run's first song started) and taken back when
+    it is queued again; what it adds is fixed when it ends.  ``took_*`` are the done songs
+    analyzed in the run (not served from the store): how many, their analysis times summed;
+    ``audio_*`` the same of those whose length is known, with their lengths summed.
+    """
+
+    ended: int = 0
+    analyzed: int = 0
+    stored: int = 0
+    took_n: int = 0
+    took_s: float = 0.0
+    audio_n: int = 0
+    audio_s: float = 0.0
+    audio_took_s: float = 0.0
+    _parts: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, jobs, run: RunClock) -> RunTally:
+        """The tally of ``jobs`` counted afresh."""
+        tally = cls()
+        for j in jobs:
+            if _ended_in_run(j, run.started_at):
+                tally.add(j)
+        return tally
+
+    def add(self, job) -> None:
+        """``job`` ended in the run (replaces what it added before, if anything)."""
+        self.remove(job.id)
+        stored = _stored(job)
+        took = duration = None
+        if (job.state is SongState.DONE and job.started_at is not None and not stored
+                and job.finished_at is not None):
+            took = job.finished_at - job.started_at
+            duration = job.duration_s or None
+        part = (stored, not stored and job.started_at is not None, took, duration)
+        self._parts[job.id] = part
+        self._apply(part, 1)
+
+    def remove(self, job_id: int) -> None:
+        """The song ``job_id`` no longer counts as ended in the run (queued again)."""
+        part = self._parts.pop(job_id, None)
+        if part is not None:
+            self._apply(part, -1)
+
+    def _apply(self, part, sign: int) -> None:
+        stored, analyzed, took, duration = part
+        self.ended += sign
+        self.stored += sign * stored
+        self.analyzed += sign * analyzed
+        if took is not None:
+            self.took_n += sign
+            self.took_s = self.took_s + sign * took if self.took_n else 0.0
+            if duration:
+                self.audio_n += sign
+                if self.audio_n:
+                    self.audio_s += sign * duration
+                    self.audio_took_s += sign * took
+                else:  # no rounding left behind once the last one is taken back
+                    self.audio_s = self.audio_took_s = 0.0
+
+    def counts(self, waiting: int) -> dict[str, int]:
+        """:func:`run_counts` with ``waiting`` songs not ended."""
+        return {"ended": self.ended, "analyzed": self.analyzed, "stored": self.stored,
+                "total": self.ended + waiting}
+
+
+@dataclass
+class QueuedTally:
+    """The queued songs: how many, and how many of them have a known length, summed.
+
+    A song's length does not change while it is queued, so it is added when the song is
+    queued and taken back, as it was, when the song leaves the queue.
+    """
+
+    n: int = 0
+    known_n: int = 0
+    known_s: float = 0.0
+
+    @classmethod
+    def of(cls, jobs) -> QueuedTally:
+        """The tally of the queued songs of ``jobs`` counted afresh."""
+        tally = cls()
+        for j in jobs:
+            if j.state is SongState.QUEUED:
+                tally.add(j.duration_s)
+        return tally
+
+    def add(self, duration_s: float | None, sign: int = 1) -> None:
+        """A song of length ``duration_s`` joined the queue (``sign`` -1: left it)."""
+        self.n += sign
+        if duration_s:
+            self.known_n += sign
+            self.known_s = self.known_s + sign * duration_s if self.known_n else 0.0
+
+
 def run_counts(jobs, run: RunClock) -> dict[str, int]:
     """Songs of the run: ``ended``, ``analyzed`` (ended after an analysis, failed ones
     too), ``stored`` (served from the store) and ``total`` (ended in the run or not ended).
@@ -83,18 +188,8 @@ def run_counts(jobs, run: RunClock) -> dict[str, int]:
     jobs : list of core.batch.rules.Job
     run : RunClock
     """
-    ended = stored = analyzed = waiting = 0
-    start = run.started_at
-    for j in jobs:
-        if _ended_in_run(j, start):
-            ended += 1
-            if _stored(j):
-                stored += 1
-            elif j.started_at is not None:
-                analyzed += 1
-        elif j.state not in TERMINAL_STATES:
-            waiting += 1
-    return {"ended": ended, "analyzed": analyzed, "stored": stored, "total": ended + waiting}
+    waiting = sum(1 for j in jobs if j.state not in TERMINAL_STATES)
+    return RunTally.of(jobs, run).counts(waiting)
 
 
 def run_rate(jobs, run: RunClock, now: float, *, counts: dict | None = None) -> float:
@@ -139,14 +234,17 @@ def eta_seconds(jobs, run: RunClock, now: float, *, workers: int) -> float | Non
         the run analyzed yet and no running song past its first chunk) or a song is
         stalled.
     """
-    start = run.started_at
-    done = SongState.DONE
-    took = [(j.finished_at - j.started_at, j.duration_s) for j in jobs
-            if j.state is done and _ended_in_run(j, start) and j.started_at is not None
-            and not _stored(j)]
-    per_song = sum(t for t, _ in took) / len(took) if took else None
-    audio = sum(d for _, d in took if d)
-    per_audio_s = sum(t for t, d in took if d) / audio if audio > 0 else None
+    return eta_from(RunTally.of(jobs, run), QueuedTally.of(jobs),
+                    [j for j in jobs if j.state in ACTIVE_STATES], now, workers=workers)
+
+
+def eta_from(tally: RunTally, queued: QueuedTally, active, now: float, *,
+             workers: int) -> float | None:
+    """:func:`eta_seconds` from the run's tally, the queue's and the running songs
+    (``active``, the jobs running or stalled)."""
+    per_song = tally.took_s / tally.took_n if tally.took_n else None
+    per_audio_s = (tally.audio_took_s / tally.audio_s
+                   if tally.audio_n and tally.audio_s > 0 else None)
 
     def estimate(duration_s):
         if duration_s and per_audio_s is not None:
@@ -154,26 +252,24 @@ def eta_seconds(jobs, run: RunClock, now: float, *, workers: int) -> float | Non
         return per_song
 
     longest = total = 0.0
-    queued = SongState.QUEUED
-    stalled = SongState.STALLED
-    for j in jobs:
-        state = j.state
-        if state is stalled:
+    for j in active:
+        if j.state is SongState.STALLED:
             return None
-        if state in ACTIVE_STATES:
-            elapsed = j.elapsed(now)
-            if j.n_chunks > 0 and 0 < j.chunk < j.n_chunks:
-                left = elapsed * (j.n_chunks - j.chunk) / j.chunk
-            else:
-                whole = estimate(j.duration_s)
-                if whole is None:
-                    return None
-                left = max(0.0, whole - elapsed)
-            longest = max(longest, left)
-            total += left
-        elif state is queued:
+        elapsed = j.elapsed(now)
+        if j.n_chunks > 0 and 0 < j.chunk < j.n_chunks:
+            left = elapsed * (j.n_chunks - j.chunk) / j.chunk
+        else:
             whole = estimate(j.duration_s)
             if whole is None:
                 return None
-            total += whole
+            left = max(0.0, whole - elapsed)
+        longest = max(longest, left)
+        total += left
+    if queued.n:
+        if per_song is None:
+            return None
+        if per_audio_s is not None:
+            total += per_audio_s * queued.known_s + per_song * (queued.n - queued.known_n)
+        else:
+            total += per_song * queued.n
     return max(longest, total / max(1, int(workers)))

@@ -85,6 +85,15 @@ class Batch:
         self._started_at: float | None = None
         self._finished_at: float | None = None
         self._run = _progress.RunClock()
+        # Kept as songs change, so that no question asked on every tick walks every song
+        # (a batch of thousands is asked several times a second): songs per state, the
+        # running ones, the queued ones (summed) and the run's ended ones (summed), and
+        # the first place in the list a queued song can be.
+        self._counts = {s: 0 for s in SongState}
+        self._active: dict[int, Job] = {}
+        self._queued = _progress.QueuedTally()
+        self._tally = _progress.RunTally()
+        self._first_queued = 0
         self.add(paths)
 
     # -- state, read-only -------------------------------------------------------------------
@@ -124,6 +133,47 @@ class Batch:
         :meth:`begin`), or None before it."""
         return self._run.started_at
 
+    # -- the bookkeeping of every change of a song's state --------------------------------------
+    def _admit(self, job: Job) -> None:
+        """Count a new job in its state and append it."""
+        self._jobs.append(job)
+        self._counts[job.state] += 1
+        self._entered(job)
+
+    def _move(self, job: Job, state: SongState) -> None:
+        """Change ``job``'s state (every change goes through here)."""
+        old = job.state
+        if old is state:
+            return
+        self._counts[old] -= 1
+        if old is SongState.QUEUED:
+            self._queued.add(job.duration_s, -1)
+        elif old in ACTIVE_STATES and state not in ACTIVE_STATES:
+            self._active.pop(job.id, None)
+        if old in TERMINAL_STATES:
+            self._tally.remove(job.id)
+        job.state = state
+        self._counts[state] += 1
+        self._entered(job)
+
+    def _entered(self, job: Job) -> None:
+        if job.state is SongState.QUEUED:
+            self._queued.add(job.duration_s)
+            self._first_queued = min(self._first_queued, job.id)
+        elif job.state in ACTIVE_STATES:
+            self._active[job.id] = job
+
+    def _ended(self, job: Job) -> None:
+        """``job`` has just ended (its fields set): it counts in the run once the run's
+        first song started."""
+        if self._run.started_at is not None:
+            self._tally.add(job)
+
+    @property
+    def _waiting(self) -> int:
+        return (self._counts[SongState.QUEUED] + self._counts[SongState.RUNNING]
+                + self._counts[SongState.STALLED])
+
     # -- batch control ------------------------------------------------------------------------
     def begin(self, settings: AnalysisSettings | None = None) -> None:
         """Hand out queued songs (again): clear a pause and a cancel, mark the batch as not
@@ -135,6 +185,7 @@ class Batch:
             self._paused = False
             self._finished_at = None
             self._run = _progress.RunClock()
+            self._tally = _progress.RunTally()
 
     def set_settings(self, settings: AnalysisSettings) -> None:
         """Use ``settings`` for budgets, limits and the songs started from now on."""
@@ -160,7 +211,8 @@ class Batch:
         """Queue more songs; returns the new jobs."""
         with self._lock:
             new = [Job(id=len(self.jobs) + i, path=str(p)) for i, p in enumerate(paths)]
-            self._jobs.extend(new)
+            for job in new:
+                self._admit(job)
             if new:
                 self._finished_at = None
             return new
@@ -171,7 +223,7 @@ class Batch:
             job = Job(id=len(self._jobs), path=str(path), state=SongState.FAILED, error=message,
                       outcome=SongState.FAILED)
             job.result = SongResult(path=job.path, status=SongState.FAILED.value, error=message)
-            self._jobs.append(job)
+            self._admit(job)
             return job
 
     def add_restored(self, items) -> list[Job]:
@@ -199,7 +251,7 @@ class Batch:
                     job.result = result
                     job.error = result.error
                     job.duration_s = result.duration_s
-                self._jobs.append(job)
+                self._admit(job)
                 new.append(job)
             if any(j.state is SongState.QUEUED for j in new):
                 self._finished_at = None
@@ -226,9 +278,13 @@ class Batch:
         with self._lock:
             if self._paused or self._cancelled:
                 return None
-            job = next((j for j in self._jobs if j.state is SongState.QUEUED), None)
-            if job is None:
+            jobs, i = self._jobs, self._first_queued
+            while i < len(jobs) and jobs[i].state is not SongState.QUEUED:
+                i += 1
+            self._first_queued = i
+            if i == len(jobs):
                 return None
+            job = jobs[i]
             now = self._clock()
             if self._started_at is None:
                 self._started_at = now
@@ -236,7 +292,7 @@ class Batch:
             job.attempt += 1
             job.settings = self._settings
             job.extra_s = 0.0
-            job.state = SongState.RUNNING
+            self._move(job, SongState.RUNNING)
             job.worker = worker
             job.started_at = now
             job.finished_at = None
@@ -290,7 +346,7 @@ class Batch:
                              analysis_s=round(max(0.0, now - job.started_at), 3))
                 return True
             job.finished_at = now
-            job.state = job.outcome = SongState.DONE
+            job.outcome = SongState.DONE
             if result.source != "store":
                 result.source = "analysis"
                 result.analysis_s = round(job.elapsed(), 3)
@@ -306,6 +362,8 @@ class Batch:
             job.changed_on_disk = False
             job.error = result.error or ""  # a done song may carry a warning
             job.result = result
+            self._move(job, SongState.DONE)
+            self._ended(job)
             self._maybe_finished()
             return True
 
@@ -331,7 +389,7 @@ class Batch:
         prev, job.previous = job.previous, None
         changed, job.changed_on_disk = job.changed_on_disk, False
         if prev is not None:
-            job.state = SongState.DONE
+            new_state = SongState.DONE
             job.error = ""
             # "timed out after 31 s", "skipped by the user" already name the state
             why = message if message.startswith(state.value) else \
@@ -346,10 +404,12 @@ class Batch:
                 prev = dataclasses.replace(prev, note=note)
             job.result = prev
         else:
-            job.state = state
+            new_state = state
             job.error = message
             job.result = SongResult(path=job.path, status=state.value, error=message,
                                     duration_s=job.duration_s, analysis_s=analysis_s)
+        self._move(job, new_state)
+        self._ended(job)
         self._maybe_finished()
 
     # -- the watchdog ---------------------------------------------------------------------
@@ -385,9 +445,7 @@ class Batch:
         changed = []
         with self._lock:
             now = self._clock()
-            for job in self.jobs:
-                if job.state not in ACTIVE_STATES:
-                    continue
+            for job in sorted(self._active.values(), key=lambda j: j.id):  # batch order
                 elapsed = job.elapsed(now)
                 if elapsed >= self.hard_limit(job):
                     self._settle(job, SongState.TIMED_OUT,
@@ -396,7 +454,7 @@ class Batch:
                                  analysis_s=round(elapsed, 3))
                     changed.append(job)
                 elif job.state is SongState.RUNNING and elapsed >= self.budget(job):
-                    job.state = SongState.STALLED
+                    self._move(job, SongState.STALLED)
                     job.stalled_at = now
                     changed.append(job)
             if changed:
@@ -406,7 +464,8 @@ class Batch:
     def stalled(self) -> list[Job]:
         """Jobs currently past their budget."""
         with self._lock:
-            return [j for j in self.jobs if j.state is SongState.STALLED]
+            return sorted((j for j in self._active.values() if j.state is SongState.STALLED),
+                          key=lambda j: j.id)
 
     # -- user actions -----------------------------------------------------------------------
     def skip(self, job_id: int) -> bool:
@@ -495,7 +554,7 @@ class Batch:
                     job.cancel_event.set()  # belt and braces for an abandoned attempt
                     good = job.result if job.state is SongState.DONE else None
                     job.previous = good if good is not None and good.status == "done" else None
-                    job.state = SongState.QUEUED
+                    self._move(job, SongState.QUEUED)
                     job.error = ""
                     job.result = None
                     job.chunk = job.n_chunks = 0
@@ -509,24 +568,19 @@ class Batch:
 
     # -- summaries ------------------------------------------------------------------------
     def _maybe_finished(self) -> None:
-        if self._finished_at is None and self._jobs and all(
-            j.state in TERMINAL_STATES for j in self._jobs
-        ):
+        if self._finished_at is None and self._jobs and not self._waiting:
             self._finished_at = self._clock()
 
     @property
     def is_finished(self) -> bool:
         """True when every song has reached a terminal state."""
         with self._lock:
-            return bool(self.jobs) and all(j.state in TERMINAL_STATES for j in self.jobs)
+            return bool(self._jobs) and not self._waiting
 
     def counts(self) -> dict[SongState, int]:
         """Number of songs in each state."""
         with self._lock:
-            out = {s: 0 for s in SongState}
-            for j in self.jobs:
-                out[j.state] += 1
-            return out
+            return dict(self._counts)
 
     def results(self) -> list[SongResult]:
         """One result per song, in batch order (queued or running songs have status only)."""
@@ -543,7 +597,7 @@ class Batch:
     def run_counts(self) -> dict[str, int]:
         """The run's songs: ``ended``, ``analyzed``, ``stored`` (from the store), ``total``."""
         with self._lock:
-            return _progress.run_counts(self.jobs, self._run)
+            return self._tally.counts(self._waiting)
 
     def figures(self) -> dict:
         """:meth:`run_counts` with ``"rate"`` (songs analyzed per minute of the run, paused
@@ -551,9 +605,10 @@ class Batch:
         length; None when unknown), read together in two passes."""
         with self._lock:
             now = self._clock()
-            out = _progress.run_counts(self.jobs, self._run)
+            out = self._tally.counts(self._waiting)
             end = self._finished_at if self._finished_at is not None else now
             out["rate"] = _progress.run_rate(self.jobs, self._run, end, counts=out)
-            out["eta"] = _progress.eta_seconds(self.jobs, self._run, now,
-                                               workers=self._settings.workers)
+            out["eta"] = _progress.eta_from(self._tally, self._queued,
+                                            self._active.values(), now,
+                                            workers=self._settings.workers)
             return out

@@ -267,7 +267,7 @@ class BatchRunner:
                             with self._lock:
                                 self._abandoned.add(job.worker)
                     # Keep the pool at full strength while songs are queued.
-                    queued = any(j.state is SongState.QUEUED for j in self.batch.jobs)
+                    queued = self.batch.counts()[SongState.QUEUED] > 0
                     if queued and len(self._crashes) > _MAX_CRASHES * self.workers:
                         self._give_up(self._crashes[-1])
                         queued = False

@@ -247,3 +247,120 @@ def test_figures_read_counts_rate_and_eta_together(settings):
     assert {k: f[k] for k in ("ended", "analyzed", "stored", "total")} == b.run_counts()
     assert f["rate"] == b.figures()["rate"] == 2.0
     assert f["eta"] == b.figures()["eta"] == pytest.approx(30.0 / 2)  # one song left, two workers
+
+
+# -- the figures kept as songs change ----------------------------------------------------
+
+
+class _CountedList(list):
+    """A list that counts the times it is walked from the start."""
+
+    walks = 0
+
+    def __iter__(self):
+        type(self).walks += 1
+        return super().__iter__()
+
+
+def test_the_questions_asked_on_every_tick_do_not_walk_the_ended_songs(settings):
+    # The window asks for counts, figures and the next song several times a second; a long
+    # batch must not make each question cost a pass over every song that has ended.
+    clock = FakeClock()
+    b = Batch([f"{i}.wav" for i in range(3000)], settings=settings, clock=clock)
+    for _ in range(2990):
+        job, attempt = b.claim("w1")
+        clock.t += 0.5
+        b.progress(job.id, attempt, 1, 1, 30.0)
+        b.finish(job.id, attempt, _done(job, duration_s=30.0))
+    running, attempt = b.claim("w1")
+    b._jobs = _CountedList(b._jobs)
+    _CountedList.walks = 0
+    clock.t += 0.5
+    for _ in range(5):
+        b.counts()
+        b.run_counts()
+        b.figures()
+        b.stalled()
+        b.check()
+        assert not b.is_finished
+    b.finish(running.id, attempt, _done(running, duration_s=30.0))
+    assert b.claim("w1")[0].id == 2991
+    assert _CountedList.walks == 0
+    f = b.figures()
+    assert (f["ended"], f["analyzed"], f["total"]) == (2991, 2991, 3000)
+    assert f["eta"] == pytest.approx(0.5 * 9 / 2)  # 0.5 s a song, nine left, two workers
+
+
+def _afresh(b: Batch) -> dict:
+    """What the batch's figures are, counted from every job."""
+    from core.batch import progress
+
+    jobs = list(b.jobs)
+    counts = {s: sum(1 for j in jobs if j.state is s) for s in SongState}
+    return {"counts": counts,
+            "run": progress.run_counts(jobs, b._run),
+            "eta": progress.eta_seconds(jobs, b._run, b._clock(), workers=b.settings.workers),
+            "finished": bool(jobs) and all(j.state in TERMINAL for j in jobs),
+            "stalled": [j for j in jobs if j.state is SongState.STALLED],
+            "next": next((j.id for j in jobs if j.state is SongState.QUEUED), None)}
+
+
+TERMINAL = frozenset({SongState.DONE, SongState.FAILED, SongState.TIMED_OUT,
+                      SongState.CANCELLED, SongState.SKIPPED})
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_figures_kept_as_songs_change_equal_the_figures_counted_afresh(settings, seed):
+    import random
+
+    rng = random.Random(seed)
+    clock = FakeClock()
+    b = Batch([f"{i}.wav" for i in range(12)], settings=settings, clock=clock)
+    b.add_failed("gone.wav", "file not found")
+    done = SongResult(path="r.wav", status="done", duration_s=40.0, source="store")
+    b.add_restored([("r.wav", done), ("q.wav", None), ("c.wav", done, True)])
+    running: list = []
+    for _ in range(400):
+        clock.t += rng.choice((0.001, 0.5, 3.0, 7.0))  # a clock moves between two events
+        op = rng.random()
+        if op < 0.3:
+            claimed = b.claim(f"w{rng.randint(1, 2)}")
+            if claimed is not None:
+                running.append(claimed)
+        elif op < 0.55 and running:
+            job, attempt = running.pop(rng.randrange(len(running)))
+            if rng.random() < 0.3:
+                b.progress(job.id, attempt, 1, 3, rng.choice((None, 20.0, 90.0)))
+                running.append((job, attempt))
+            elif rng.random() < 0.7:
+                b.finish(job.id, attempt, _done(job, duration_s=rng.choice((None, 0.0, 60.0)),
+                                                source=rng.choice(("", "store"))))
+            else:
+                b.fail(job.id, attempt, "corrupt", cancelled=rng.random() < 0.3)
+        elif op < 0.65:
+            b.check()
+        elif op < 0.72:
+            b.skip(rng.randrange(len(b.jobs)))
+        elif op < 0.8:
+            b.requeue(rng.sample(range(len(b.jobs)), 3), force=rng.random() < 0.5)
+        elif op < 0.84:
+            b.mark_changed([rng.randrange(len(b.jobs))])
+        elif op < 0.87:
+            b.cancel()
+        elif op < 0.92:
+            b.begin()
+        elif op < 0.95:
+            b.pause() if rng.random() < 0.5 else b.resume()
+        else:
+            b.add([f"more{clock.t}.wav"])
+        want = _afresh(b)
+        assert b.counts() == want["counts"]
+        assert b.run_counts() == want["run"]
+        assert b.is_finished == want["finished"]
+        assert b.stalled() == want["stalled"]
+        eta = b.figures()["eta"]
+        assert (eta is None) == (want["eta"] is None)
+        if eta is not None:
+            assert eta == pytest.approx(want["eta"], abs=1e-6)
+        if want["next"] is not None and not (b.paused or b.cancelled):
+            assert b._first_queued <= want["next"]

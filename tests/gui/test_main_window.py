@@ -161,6 +161,28 @@ def test_plots_and_worker_panel_follow_the_batch(qtbot, make_window, fast_settin
     assert all(model.worker_state(r) == "idle" for r in range(model.rowCount()))
 
 
+def test_the_plots_show_the_last_attempts_of_a_long_run(qtbot, make_window, fast_settings,
+                                                       monkeypatch):
+    # A plot of every song would cost each refresh more the longer a batch runs; they show
+    # the last attempts (plots.RECENT, 2,000 in the application; 5 here).
+    import gui.plots
+
+    monkeypatch.setattr(gui.plots, "RECENT", 5, raising=False)
+    w = make_window(fast_settings, FakeAnalyzer(n_chunks=1, step_s=0.001))
+    w.engine.batch.add([f"/music/{i:03d}.wav" for i in range(12)])
+    w.engine.jobsAdded.emit(0, 12)
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=10_000):
+        w.start()
+    w._refresh_plots(force=True)
+    assert len(w.engine.segments) == 12  # the engine keeps the run's whole timeline
+    last = sorted(s.job_id + 1 for s in w.engine.segments[-5:])
+    assert sorted(w.plots.elapsed_points[SongState.DONE].xData) == last
+    assert len(w.plots.budget_curve.xData) == 5
+    assert len(w.plots.segments[SongState.DONE].opts["x0"]) == 5
+    first = min(s.start for s in w.engine.segments[-5:])
+    assert w.plots.timeline_plot.viewRange()[0][0] <= first
+
+
 def test_copy_selected_rows_as_tsv(qtbot, make_window, fast_settings):
     w = make_window(fast_settings, FakeAnalyzer())
     w.engine.batch.add(["/music/a.wav", "/music/b.wav"])
