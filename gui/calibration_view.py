@@ -38,7 +38,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.calibration.applying import OUTSIDE_FIT, calibrated_columns, outside_fit_counts
+from core.calibration.applying import (
+    NO_RANGES_KEPT,
+    keeps_fitted_ranges,
+    outside_fit_counts,
+)
 from core.calibration.exports import export_names
 from gui.calibration_controller import CalibrationController, is_reference_file
 from gui.calibration_exports import ExportList
@@ -62,9 +66,8 @@ def _outside_text(profile, rows) -> str:
     (empty for a profile of keys alone)."""
     if not profile.columns:
         return ""
-    if OUTSIDE_FIT not in calibrated_columns(profile):
-        return ("The profile keeps no fitted ranges (as profiles written before they were "
-                "kept): values outside them are not marked.")
+    if not keeps_fitted_ranges(profile):
+        return NO_RANGES_KEPT[0].upper() + NO_RANGES_KEPT[1:] + "."
     n, _ = outside_fit_counts(rows)
     if not n:
         return "No song has a value outside the range the profile was fitted on."

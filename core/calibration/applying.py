@@ -43,7 +43,8 @@ from core.calibration.inputs import ALL_INPUTS, analyzed, input_matrix
 from core.calibration.profile import CalibrationProfile
 
 __all__ = ["CALIBRATED_SUFFIXES", "OUTSIDE_FIT", "OUTSIDE_FIT_MARGIN", "calibrated_columns",
-           "calibrated_values", "outside_fit", "outside_fit_counts", "apply_profile"]
+           "NO_RANGES_KEPT", "calibrated_values", "outside_fit", "outside_fit_counts",
+           "keeps_fitted_ranges", "apply_profile"]
 
 #: Suffixes of the columns added per numeric column: the value and the interval's bounds.
 CALIBRATED_SUFFIXES = ("_calibrated", "_calibrated_low", "_calibrated_high")
@@ -193,6 +194,17 @@ def outside_fit(profile: CalibrationProfile, rows, *, values=None, inputs=None) 
                 own = names_out == [c] and list(r) == [c]
                 marks[i].append(c if own else f"{c} ({', '.join(sorted(names_out))})")
     return [";".join(m) for m in marks]
+
+
+#: What a summary says of a profile written before the fitted ranges were kept.
+NO_RANGES_KEPT = ("the profile keeps no fitted ranges (as profiles written before they were "
+                  "kept): values outside them are not marked")
+
+
+def keeps_fitted_ranges(profile: CalibrationProfile) -> bool:
+    """True when applying ``profile`` marks values outside its fitted ranges (it has numeric
+    columns and kept their ranges: :data:`OUTSIDE_FIT` is among its columns)."""
+    return bool(_ranges(profile))
 
 
 def outside_fit_counts(rows) -> tuple[int, dict]:

@@ -154,13 +154,17 @@ def outside_fit_said(profile, calibrated) -> str:
     """How many of the calibrated rows have values outside the fitted range, in words:
     ``"2 with values outside the range the profile was fitted on (bpm 2, energy 1; column
     outside_fit)"`` (empty for a profile of keys alone)."""
-    from core.calibration.applying import OUTSIDE_FIT, calibrated_columns, outside_fit_counts
+    from core.calibration.applying import (
+        NO_RANGES_KEPT,
+        OUTSIDE_FIT,
+        keeps_fitted_ranges,
+        outside_fit_counts,
+    )
 
     if not profile.columns:
         return ""  # a key map only: keys have no range
-    if OUTSIDE_FIT not in calibrated_columns(profile):
-        return ("the profile keeps no fitted ranges (as profiles written before they were "
-                "kept): values outside them are not marked")
+    if not keeps_fitted_ranges(profile):
+        return NO_RANGES_KEPT
     n, per = outside_fit_counts(calibrated)
     if not n:
         return "none with values outside the range the profile was fitted on"
