@@ -245,11 +245,17 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     assert batch.jobs[0].state is SongState.QUEUED
 
 
-def test_a_worker_killed_mid_batch_loses_nothing(tmp_path):
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None,
+def _process_cluster(n_workers: int, *, timeout: float):
+    """A LocalCluster of ``n_workers`` worker processes of one thread (no dashboard), and
+    a client of it."""
+    cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1,
+                                       processes=True, dashboard_address=None,
                                        scheduler_kwargs={"dashboard": False})
-    client = distributed.Client(cluster, timeout=30)
+    return cluster, distributed.Client(cluster, timeout=timeout)
+
+
+def test_a_worker_killed_mid_batch_loses_nothing(tmp_path):
+    cluster, client = _process_cluster(2, timeout=30)
     try:
         paths = _files(tmp_path, 8)
         batch = Batch(paths, settings=AnalysisSettings(workers=2))
@@ -549,10 +555,7 @@ def test_a_scheduler_that_goes_away_mid_batch_ends_the_batch_with_what_finished(
 
 @pytest.mark.timeout(180)
 def test_a_cluster_whose_workers_all_left_ends_the_batch(tmp_path):
-    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                       dashboard_address=None,
-                                       scheduler_kwargs={"dashboard": False})
-    client = distributed.Client(cluster, timeout=10)
+    cluster, client = _process_cluster(1, timeout=10)
     try:
         batch = Batch(_files(tmp_path, 6), settings=AnalysisSettings(workers=1))
         gone = []
