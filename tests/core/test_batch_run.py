@@ -364,3 +364,17 @@ def test_figures_kept_as_songs_change_equal_the_figures_counted_afresh(settings,
             assert eta == pytest.approx(want["eta"], abs=1e-6)
         if want["next"] is not None and not (b.paused or b.cancelled):
             assert b._first_queued <= want["next"]
+
+
+def test_outcome_names_how_the_last_attempt_ended_after_a_retry(settings):
+    # A song that failed and then was analyzed fine must not keep saying it failed: the
+    # window's worker panel reads the outcome to tell a finished worker from a stuck one.
+    clock = FakeClock()
+    b = Batch(["a.wav"], settings=settings, clock=clock)
+    job, attempt = b.claim("w1")
+    b.fail(job.id, attempt, "cannot decode")
+    assert job.outcome is SongState.FAILED
+    assert b.requeue([job.id]) == [job]
+    job, attempt = b.claim("w1")
+    assert b.finish(job.id, attempt, _done(job, bpm=120.0))
+    assert job.state is SongState.DONE and job.outcome is SongState.DONE
