@@ -15,6 +15,10 @@ again with the same ``--session``.  Counted:
 - wrong cache hits: after a song's file is replaced by different content of the same size
   with its timestamp kept (``touch -r``), or renamed, the resumed run's row must match the
   content now on disk.
+- temporary files left: hidden ``.songcal-*`` files beside the CSV after each resumed run;
+  and a writer of the CSV killed before its rename: the next run writing there must remove
+  the file it left (set back past the safety margin) and keep another computer's and a
+  running process's.
 
 Also printed: the longest time from a stop signal to the process exit, and how long the
 output guard takes to refuse a bad ``-o`` before any analysis.
@@ -111,7 +115,51 @@ def one_fault(work: str, n: int, sig: int, delay_s: float, step_s: float, seed: 
     reanalyzed = len(set(done) & set(again))
     tracebacks = ("Traceback" in err) + ("Traceback" in resumed.stderr)
     return {"lost": lost, "reanalyzed": reanalyzed, "hung": hung + (resumed.returncode != 0),
-            "stop_s": stop_s if sig != signal.SIGKILL else 0.0, "tracebacks": tracebacks}
+            "stop_s": stop_s if sig != signal.SIGKILL else 0.0, "tracebacks": tracebacks,
+            "temp_left": len(_temporaries(work))}
+
+
+def _temporaries(folder) -> list[str]:
+    return [n for n in os.listdir(folder) if n.startswith(".songcal-")]
+
+
+_KILLED_WRITER = """import os, sys, time
+from core.io.csvio import atomic_write_bytes
+os.fsync = lambda fd: time.sleep(60)  # stuck syncing, as on a slow share, when killed
+atomic_write_bytes(sys.argv[1], b"half a results file\\n" * 1000)
+"""
+
+
+def killed_writer_fault(work: str, step_s: float) -> tuple[int, int]:
+    """A writer of ``r.csv`` killed with SIGKILL before its rename leaves its temporary
+    file; the next ``songcal analyze`` writing there must remove it (its mtime is set back
+    past the safety margin, as if the kill happened a while ago) and keep the files of
+    another computer and of a running process (this one).  Returns (removed, kept), at
+    best (1, 2)."""
+    from core.io.tempfiles import DEAD_AGE_S, host_tag
+
+    deck = os.path.join(work, "deck")
+    _deck(deck, 3, 11)
+    writer = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER,
+                               os.path.join(work, "r.csv")], cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while not _temporaries(work) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    writer.kill()
+    writer.wait()
+    (left,) = _temporaries(work)
+    others = [f".songcal-other-computer-{writer.pid}-abcdefgh.tmp",
+              f".songcal-{host_tag()}-{os.getpid()}-abcdefgh.tmp"]
+    for name in others:
+        with open(os.path.join(work, name), "wb") as f:
+            f.write(b"in use")
+    t = time.time() - DEAD_AGE_S - 60
+    for name in (left, *others):
+        os.utime(os.path.join(work, name), (t, t))
+    subprocess.run(_cmd(work, deck, os.path.join(work, "a.log"), step_s), cwd=ROOT,
+                   capture_output=True, timeout=120)
+    now = set(_temporaries(work))
+    return int(left not in now), sum(n in now for n in others)
 
 
 def stale_cache_faults(work: str, step_s: float) -> tuple[int, int]:
@@ -167,7 +215,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
     batch_s = args.songs * 4 * args.step / 2
-    totals = {"lost": 0, "reanalyzed": 0, "hung": 0, "tracebacks": 0}
+    totals = {"lost": 0, "reanalyzed": 0, "hung": 0, "tracebacks": 0, "temp_left": 0}
     longest_stop = 0.0
     tried = 0
     for sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGHUP):
@@ -183,13 +231,19 @@ def main(argv=None) -> int:
         n, wrong = stale_cache_faults(work, args.step)
     tried += n
     with tempfile.TemporaryDirectory(prefix="songcal-fault-") as work:
+        removed, kept = killed_writer_fault(work, args.step)
+    tried += 1
+    with tempfile.TemporaryDirectory(prefix="songcal-fault-") as work:
         guard_s = guard_time(work)
     print(f"faults tried {tried}, results lost {totals['lost']}, batches that did not end "
           f"{totals['hung']}, wrong cache hits {wrong} (re-analyzed after a fault "
           f"{totals['reanalyzed']}, tracebacks {totals['tracebacks']}; longest stop after "
           f"SIGTERM/SIGHUP {longest_stop:.2f} s including exit; guard refused a bad -o in "
-          f"{guard_s:.2f} s including start-up)")
-    return 0 if not (totals["lost"] or totals["hung"] or wrong) else 1
+          f"{guard_s:.2f} s including start-up; temporary files left after a resume "
+          f"{totals['temp_left']}, a killed writer's removed by the next run {removed}/1, "
+          f"other computers' and running processes' kept {kept}/2)")
+    return 0 if not (totals["lost"] or totals["hung"] or wrong or totals["temp_left"]
+                     or removed != 1 or kept != 2) else 1
 
 
 if __name__ == "__main__":

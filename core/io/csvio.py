@@ -3,7 +3,9 @@
 Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
 ``@``, a tab or a carriage return) are neutralized with a leading apostrophe; numbers stay
 numbers.  Files are UTF-8 with a byte-order mark, which Excel needs to read UTF-8, and are
-written to a temporary file in the same folder that replaces the target only when complete.
+written to a temporary file in the same folder that replaces the target only when complete
+(named after its computer and process, so that one a killed process left behind is removed
+by a later write there: :mod:`core.io.tempfiles`); a symbolic link is written through.
 ``-`` as the path writes to standard output instead (no byte-order mark).
 
 Any file name the operating system allows can reach a cell: a name that is not valid UTF-8
@@ -17,6 +19,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import errno
 import io
 import math
 import numbers
@@ -24,8 +27,8 @@ import os
 import re
 import stat
 import sys
-import tempfile
 
+from core.io import tempfiles
 from core.io.inputs import MAX_RESULTS_BYTES, InputFileError, read_regular_file
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "encode_text", "neutralize",
@@ -102,17 +105,45 @@ def _sync_folder(folder: str) -> None:
         os.close(fd)
 
 
+def _write_target(path: str) -> str:
+    """The file an atomic write to ``path`` replaces: ``path`` itself, or the file a
+    symbolic link names (the link stays, as with a plain ``open``; the temporary file then
+    sits beside that file, on its disk, so the rename stays atomic)."""
+    if not os.path.islink(path):
+        return path
+    target = os.path.realpath(path)
+    if not os.path.exists(target):
+        raise FileNotFoundError(errno.ENOENT, "it is a symbolic link to a file that does "
+                                              "not exist; SongCal writes through links to "
+                                              "existing files only", path)
+    return target
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (temporary file, fsync, rename, fsync of the
-    folder); a file replaced keeps its permission bits."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
+    folder).  A file replaced keeps its permission bits; a symbolic link is written
+    through (:func:`_write_target`).  Temporary files that ended writers of this computer
+    left in the folder are removed first (:func:`core.io.tempfiles.sweep`).
+
+    Raises
+    ------
+    OSError
+        When the file cannot be written; a folder where no file can be created says so,
+        with ``path`` as the file name (not the temporary file's).
+    """
+    path = _write_target(os.path.abspath(os.fspath(path)))
+    folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".songcal-", suffix=".tmp", dir=folder)
+    tempfiles.sweep(folder)
     try:
-        # mkstemp makes the file private (0600)
-        os.chmod(tmp, _mode_for(path))
+        fd, tmp = tempfiles.make_temp(folder)
+    except OSError as err:
+        raise OSError(err.errno, f"no file can be created in the folder {folder} "
+                                 f"({err.strerror or err})", path) from err
+    try:
         with os.fdopen(fd, "wb") as f:
+            # mkstemp makes the file private (0600)
+            os.chmod(tmp, _mode_for(path))
             f.write(data)
             f.flush()
             os.fsync(f.fileno())

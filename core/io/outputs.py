@@ -11,7 +11,7 @@ message naming the option, when it
 - is a folder (or ends in a slash, as a folder's name does), a FIFO, a device or anything
   but a regular file;
 - is read-only, or sits in a folder where no file can be created (checked by creating and
-  removing a small temporary file there);
+  removing a small temporary file there, named as :mod:`core.io.tempfiles` names them);
 - sits on a disk with less free space than the output needs;
 - is refused by the caller's own rule (``protect``: e.g. it names or holds an audio file).
 
@@ -27,10 +27,10 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 
 from core.errors import SongCalError
+from core.io import tempfiles
 from core.io.inputs import special_kind
 
 __all__ = ["STDOUT", "OutputError", "check_outputs", "printable", "same_file"]
@@ -148,7 +148,7 @@ def _check_one(option: str, given: str, *, protect, expected_bytes: int) -> str:
     if not os.path.isdir(folder):
         raise OutputError(option, given, f"{printable(folder)} is not a folder")
     try:
-        fd, probe = tempfile.mkstemp(prefix=".songcal-probe-", dir=folder)
+        fd, probe = tempfiles.make_temp(folder)
     except OSError as err:
         raise OutputError(option, given, f"no file can be written in {printable(folder)} "
                                          f"({err.strerror or err})") from None
