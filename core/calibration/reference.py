@@ -564,20 +564,39 @@ def _row_key(record, line_no, columns, header, cell):
 
 
 def _key_cell(raw, mode, line_no, columns, header):
-    """(key, problem) for a key cell that is not empty."""
+    """(key, problem) for a key cell that is not empty, with its Mode cell (or ``None``).
+
+    A cell that names its own mode (``Am``, ``8B``) must agree with a Mode cell beside it;
+    a cell that does not (a pitch class, ``A``) takes the Mode cell's, which must then be a
+    mode; only a key name without any Mode cell is major (``A``)."""
+    column = header[columns["key"]]
+    if mode is not None and mode.lower() in _MISSING:
+        mode = None
     key, reason = read_key(raw, mode)
-    if raw.lstrip("-").replace(".", "", 1).isdigit():  # a pitch class (API sheets)
+    pitch_class = raw.lstrip("-").replace(".", "", 1).isdigit()
+    if pitch_class:  # API sheets
         if key is None and float(raw) == -1:  # -1 means "no key detected"
             return None, None
         if key is None:
-            return None, BadRow(line_no, header[columns["key"]], raw,
+            return None, BadRow(line_no, column, raw,
                                 "pitch class must be 0-11 (or -1 for unknown)")
-        if parse_mode(mode) is None:
-            what = "no Mode column" if "mode" not in columns else "its Mode cell is not 1 or 0"
-            return None, BadRow(line_no, header[columns["key"]], raw,
-                                f"a pitch class needs a mode (1 major, 0 minor); {what}")
     if key is None:
-        return None, BadRow(line_no, header[columns["key"]], raw, reason or "not a key")
+        return None, BadRow(line_no, column, raw, reason or "not a key")
+    own = read_key(raw, "major")[0] == read_key(raw, "minor")[0]  # the cell names its mode
+    mode_name = parse_mode(mode)
+    if own:
+        if mode_name is not None and mode_name != key.mode:
+            return None, BadRow(line_no, column, raw,
+                                f"{key.name} here, {mode_name} in column "
+                                f"{header[columns['mode']]!r} ({mode}): which is right?")
+        return key, None
+    if mode_name is None and pitch_class:
+        what = "no Mode column" if "mode" not in columns else "its Mode cell is not 1 or 0"
+        return None, BadRow(line_no, column, raw,
+                            f"a pitch class needs a mode (1 major, 0 minor); {what}")
+    if mode_name is None and mode is not None:
+        return None, BadRow(line_no, column, raw,
+                            f"its Mode cell ({mode!r}) is not a mode (1 or 0, major or minor)")
     return key, None
 
 

@@ -228,12 +228,12 @@ def _read_key(text, mode):
     pc = _pitch_class(letter, accidental)
     if m.group(3) and _pitch_class(m.group(3), m.group(4)) != pc:
         return None, _TWO_KEYS
+    if len(word) > 1 and word.startswith("-"):  # "D#-Dur", "C-M"
+        word = word[1:]
     w = word.lower()
-    if len(w) > 1 and w.startswith("-"):  # "D#-Dur"
-        w = w[1:]
     if w in ("dur", "moll") and letter.upper() == "B" and not accidental:
         return None, _GERMAN_B
-    if word == "M":
+    if word == "M":  # a capital M is major (CM), a small one minor (Cm)
         return Key(pc, "major"), ""
     if w in ("minor", "min", "moll", "m", "-", "mi"):
         return Key(pc, "minor"), ""
@@ -281,12 +281,16 @@ def _german(m: re.Match) -> tuple[Key | None, str]:
 
 def parse_mode(mode) -> str | None:
     """A mode cell (``1``/``0``, ``"major"``/``"minor"``, ``"dur"``/``"moll"``...) as
-    ``"major"`` or ``"minor"``; ``None`` when empty or not a mode."""
+    ``"major"`` or ``"minor"``; ``None`` when empty or not a mode.  A lone letter reads as
+    it does after a tonic: ``"M"`` major (as in ``CM``), ``"m"`` minor (as in ``Cm``)."""
     if mode is None:
         return None
     if isinstance(mode, (int, float)) and not isinstance(mode, bool):
         return "major" if mode == 1 else "minor" if mode == 0 else None
-    s = str(mode).strip().lower()
+    s = str(mode).strip()
+    if s == "M":
+        return "major"
+    s = s.lower()
     if s in ("1", "1.0", "major", "maj", "dur"):
         return "major"
     if s in ("0", "0.0", "minor", "min", "moll", "m"):
