@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from core.errors import ReferenceSheetError
 from core.io.csvio import unneutralize
 from core.io.inputs import MAX_SHEET_BYTES, InputFileError, read_regular_file
-from core.io.keynotation import Key, parse_mode, read_key
+from core.io.keynotation import PITCH_CLASS_RANGE, Key, parse_mode, read_key
 from core.io.tags import identity_from_name
 
 __all__ = [
@@ -541,26 +541,36 @@ def _extra_columns(header, records, columns) -> dict[str, int]:
     return out
 
 
+_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+
+
 def _row_key(record, line_no, columns, header, cell):
     """(key, problem) for one row: the key column (with mode), else the Camelot column; a
-    key and a Camelot code that name different keys are both left out."""
+    key and a Camelot code that name different keys are both left out, and a Camelot cell
+    that is not a code is listed even when the key column gives the key."""
     raw = cell(record, "key").strip()
     cam = cell(record, "camelot").strip()
-    coded = None
+    coded = cam_problem = None
     if cam and cam.lower() not in _MISSING:
-        coded, reason = read_key(cam)  # a Camelot code first, as any key cell
-        if coded is None and not (raw and raw.lower() not in _MISSING):
-            return None, BadRow(line_no, header[columns["camelot"]], cam,
-                                reason if reason != "not a key" else "not a Camelot code")
+        if _NUMBER.fullmatch(cam):  # read_key would take it for a pitch class
+            reason = "not a Camelot code (a number without A or B)"
+        else:
+            coded, reason = read_key(cam)  # a Camelot code first, as any key cell
+        if coded is None:
+            cam_problem = BadRow(line_no, header[columns["camelot"]], cam,
+                                 reason if reason not in ("", "not a key")
+                                 else "not a Camelot code")
     if not raw or raw.lower() in _MISSING:
-        return coded, None
+        return coded, cam_problem
     key, problem = _key_cell(raw, cell(record, "mode").strip() or None, line_no, columns,
                              header)
+    if key is None and problem is None:  # -1: no key detected, as an empty cell
+        return coded, cam_problem
     if key is not None and coded is not None and key != coded:
         return None, BadRow(line_no, header[columns["key"]], raw,
                             f"{key.name} here, {coded.name} in column "
                             f"{header[columns['camelot']]!r} ({cam}): which is right?")
-    return key, problem
+    return key, problem or cam_problem
 
 
 def _key_cell(raw, mode, line_no, columns, header):
@@ -577,9 +587,8 @@ def _key_cell(raw, mode, line_no, columns, header):
     if pitch_class:  # API sheets
         if key is None and float(raw) == -1:  # -1 means "no key detected"
             return None, None
-        if key is None:
-            return None, BadRow(line_no, column, raw,
-                                "pitch class must be 0-11 (or -1 for unknown)")
+        if key is None:  # 12, or 7.5 (read_key refuses it as not a key)
+            return None, BadRow(line_no, column, raw, PITCH_CLASS_RANGE)
     if key is None:
         return None, BadRow(line_no, column, raw, reason or "not a key")
     own = read_key(raw, "major")[0] == read_key(raw, "minor")[0]  # the cell names its mode

@@ -28,6 +28,7 @@ __all__ = [
     "parse_mode",
     "from_camelot",
     "from_open_key",
+    "PITCH_CLASS_RANGE",
 ]
 
 #: Display names of the 12 pitch classes (sharps, as most analyzers print them).
@@ -206,12 +207,12 @@ def _read_key(text, mode):
             return None, ""
         if isinstance(text, float) and not text.is_integer():  # 7.5, infinity
             return None, "not a key"
-        return _from_pc(int(text), mode_name), ""
+        return _from_pc(int(text), mode_name)
     s = _clean(str(text))
     if not s or s.lower() in {"nan", "none", "n/a", "na", "unknown", "?", "-", "-1"}:
         return None, ""
     if re.fullmatch(r"-?\d+(\.0+)?", s):
-        return _from_pc(int(float(s)), mode_name), ""
+        return _from_pc(int(float(s)), mode_name)
     coded = from_camelot(s) or from_open_key(s)
     if coded is not None:
         return coded, ""
@@ -298,8 +299,14 @@ def parse_mode(mode) -> str | None:
     return None
 
 
-def _from_pc(pc: int, mode_name: str | None) -> Key | None:
+#: Why a number other than 0-11 is no key (-1 is "no key detected", no error).
+PITCH_CLASS_RANGE = "pitch class must be 0-11 (or -1 for unknown)"
+
+
+def _from_pc(pc: int, mode_name: str | None) -> tuple[Key | None, str]:
+    if pc == -1:
+        return None, ""
     if not 0 <= pc <= 11:
-        return None
-    return Key(pc, mode_name or "major")
+        return None, PITCH_CLASS_RANGE
+    return Key(pc, mode_name or "major"), ""
 

@@ -48,3 +48,34 @@ def test_a_key_cell_and_its_mode_cell_that_disagree_are_left_out_with_both_named
     assert reasons["8B"] == "C major here, minor in column 'Mode' (minor): which is right?"
     assert reasons["A"] == "its Mode cell ('x') is not a mode (1 or 0, major or minor)"
     assert "needs a mode" in reasons["5"] and "Mode cell" in reasons["5"]
+
+
+# -- numbers in key cells -------------------------------------------------------------------
+
+PITCH_CLASS = "pitch class must be 0-11 (or -1 for unknown)"
+
+
+@pytest.mark.parametrize("cell", ["12", "12.0", "-2", "99", 12, -3])
+def test_a_pitch_class_out_of_range_says_so(cell):
+    # read_key gave no reason at all for 12, as for an empty cell.
+    assert read_key(cell, 1) == (None, PITCH_CLASS)
+    assert read_key(cell) == (None, PITCH_CLASS)
+
+
+def test_every_column_gives_the_reason_of_a_number_that_is_no_key():
+    # A Camelot column's 12 was listed with an empty reason, and its 5 read as F major (a
+    # pitch class without a mode): neither is a Camelot code.
+    keys, reasons = _keys("Song,Camelot\nA,12\nB,8A\nC,5\nD,12B\n")
+    assert keys == [None, Key(9, "minor"), None, Key(4, "major")]
+    assert reasons == {"12": "not a Camelot code (a number without A or B)",
+                       "5": "not a Camelot code (a number without A or B)"}
+    keys, reasons = _keys("Track Name,Key,Mode,Camelot\nA,12,1,\nB,12,1,8B\nC,7.5,0,\n"
+                          "D,-1,1,\nE,-1,1,8A\n")
+    assert keys == [None, None, None, None, Key(9, "minor")]
+    assert reasons == {"12": PITCH_CLASS, "7.5": PITCH_CLASS}
+    sheet = parse_reference_text("Track Name,Key,Mode\nA,12,1\nB,3,0\n")
+    assert any(PITCH_CLASS in w and "row 2" in w for w in sheet.warnings)
+    # A Camelot cell that is no code beside a key that reads is listed, the key kept.
+    keys, reasons = _keys("Song,Key,Camelot\nA,Am,12\nB,C,\n")
+    assert keys == [Key(9, "minor"), Key(0, "major")]
+    assert reasons == {"12": "not a Camelot code (a number without A or B)"}
