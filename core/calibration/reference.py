@@ -28,8 +28,12 @@ thousands separators; ``1,234``, which could be either, is a bad cell.
 Every cell is checked on its own.  A cell that cannot be read (not a number, not a key) or
 holds a value out of any plausible range (:data:`CELL_RANGES`: a tempo of -120 or 1e308
 BPM, an energy of 250 %) is left out of the fit and listed in
-:attr:`ReferenceSheet.bad_cells` with its row and column; the rest of its row is kept.  Only
-a row without a title is left out whole (:attr:`ReferenceSheet.bad_rows`).  A file that is
+:attr:`ReferenceSheet.bad_cells` with its row and column; the rest of its row is kept.  A
+row without a title is left out whole (:attr:`ReferenceSheet.bad_rows`).  A total or
+average row under the songs (``Total``, ``Summe``, ``Average``, ``Ø`` with no artist and no
+key, each number the sum or the mean of its column above) is left out and named in the
+warnings (:attr:`ReferenceSheet.summary_rows`); a song titled ``Total Eclipse``, or
+``Total`` with an artist, is kept.  A file that is
 not a regular file, is larger than :data:`core.io.inputs.MAX_SHEET_BYTES`, or is not text
 CSV at all is refused with a :class:`~core.errors.ReferenceSheetError` naming the reason.
 
@@ -131,6 +135,23 @@ _NOT_EXTRA = re.compile(r"(^|_)(id|isrc|upc|ean|date|year|released?|rank|positio
 
 _MISSING = {"", "nan", "none", "n/a", "na", "null", "-", "--", "?", "unknown"}
 
+# Labels of the rows a spreadsheet adds under the songs (normalized as headers are), the
+# symbols some write instead, and the words that may follow a label ("Total (12 songs)",
+# "Average BPM").
+_SUMMARY_LABELS = {
+    "total", "totals", "grand total", "subtotal", "sub total", "sum", "sums", "average",
+    "averages", "avg", "mean", "median", "overall",
+    "summe", "summen", "gesamt", "gesamtsumme", "insgesamt", "zwischensumme", "durchschnitt",
+    "mittelwert", "mittel", "schnitt",
+    "somme", "sous total", "moyenne", "total general",
+    "suma", "promedio", "media", "totale", "somma", "subtotale", "media totale",
+}
+_SUMMARY_SYMBOLS = ("Ø", "ø", "⌀", "Σ", "∑")
+_SUMMARY_TAIL = {"all", "alle", "songs", "song", "tracks", "track", "titles", "title",
+                 "titel", "lieder", "stucke", "rows", "of", "der", "des", "de", "value",
+                 "values", "werte", *(a for a in _ROLE_OF if " " not in a)}
+_SUMMARY_MIN_SONGS = 2  # songs above a row before its numbers can be their sum or mean
+
 
 @dataclass
 class ReferenceRow:
@@ -202,6 +223,9 @@ class ReferenceSheet:
     extra : list of str
         Names of the extra numeric columns, in sheet order (``columns`` maps each to its
         header).
+    summary_rows : list of int
+        Rows left out as the total, sum or average of the rows above (``Total``, ``Summe``,
+        ``Average`` under the songs), by row number; named in the warnings.
     """
 
     name: str
@@ -216,6 +240,7 @@ class ReferenceSheet:
     warnings: list = field(default_factory=list)
     bad_cells: list = field(default_factory=list)
     extra: list = field(default_factory=list)
+    summary_rows: list = field(default_factory=list)
 
     @property
     def descriptors(self) -> list[str]:
@@ -381,8 +406,11 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     bad: list[BadRow] = []
     bad_cells: list[BadRow] = []
     raw_values: list[dict] = []
+    summaries = _Summaries(columns, [columns[d] for d in numeric] + list(extra.values()))
     for line_no, record in enumerate(records[at + 1:], start=at + 2):
         if not any(c.strip() for c in record):
+            continue
+        if summaries.take(record, line_no):
             continue
         title, artist = _text(cell(record, "title")), _text(cell(record, "artist"))
         if "title" not in columns:  # songs named by file
@@ -426,7 +454,7 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
             bad_cells.append(problem)
         rows.append(ReferenceRow(line_no, title, artist, {}, key))
         raw_values.append(values)
-    warnings = []
+    warnings = summaries.warnings()
     for d in [d for d in numeric if d in UNIT_DESCRIPTORS
               and _levels_1_to_10([v[d] for v in raw_values if d in v])]:
         warnings.append(f"column {header[columns[d]]!r} holds only whole numbers 1-10: a 1-10 "
@@ -481,7 +509,106 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     named.update({d: header[i] for d, i in extra.items()})
     return ReferenceSheet(name=name, sha256=sha256, encoding=encoding, delimiter=delimiter,
                           columns=named, scales=scales, rows=rows, bad_rows=bad, path=path,
-                          warnings=warnings, bad_cells=bad_cells, extra=list(extra))
+                          warnings=warnings, bad_cells=bad_cells, extra=list(extra),
+                          summary_rows=[n for n, _ in summaries.rows])
+
+
+def _summary_label(cell: str) -> bool:
+    """Whether a cell is the label of a total or average row (``Total``, ``Summe:``,
+    ``Ø``, ``Total (12 songs)``, ``Average BPM``), not a title that holds such a word."""
+    text = _text(cell)
+    if text.startswith(_SUMMARY_SYMBOLS):
+        text = "average " + text[1:]
+    words = normalize_header(text).split()
+    for n in (2, 1):
+        if len(words) >= n and " ".join(words[:n]) in _SUMMARY_LABELS:
+            return all(w.isdigit() or w in _SUMMARY_TAIL for w in words[n:])
+    return False
+
+
+def _close(value: float, raw: str, target: float) -> bool:
+    """Whether ``value`` (read from ``raw``) is ``target`` as the cell rounds it."""
+    decimals = re.search(r"[.,](\d+)\D*$", raw.strip())
+    places = len(decimals.group(1)) if decimals else 0
+    return abs(value - target) <= 0.5 * 10.0 ** -places + 1e-9 * abs(target)
+
+
+class _Summaries:
+    """Finds the rows a spreadsheet adds under the songs: a total or average label (in the
+    title cell, or in another cell when the title is empty) and, under a title, no artist,
+    no key and numbers that are each the sum or the mean of their column over the songs
+    above (all of them, or those since the last such row: subtotals)."""
+
+    def __init__(self, columns, numeric):
+        self.columns, self.numeric = columns, numeric
+        # Column index -> [sum, count] of the songs above, and of those since the last
+        # summary row.
+        self.above: dict[int, list] = {}
+        self.block: dict[int, list] = {}
+        self.rows: list[tuple[int, str]] = []
+
+    def _cell(self, record, role):
+        i = self.columns.get(role)
+        return record[i] if i is not None and i < len(record) else ""
+
+    def _numbers(self, record) -> dict:
+        out = {}
+        for i in self.numeric:
+            raw = record[i] if i < len(record) else ""
+            try:
+                v = _number(raw)
+            except ValueError:
+                continue
+            if v is not None:
+                out[i] = (v, raw)
+        return out
+
+    def take(self, record, line_no) -> bool:
+        """Whether ``record`` is a summary row (then remembered); else its numbers count as
+        a song's."""
+        numbers = self._numbers(record)
+        name = self._cell(record, "title" if "title" in self.columns else "file")
+        label = None
+        if _text(name):
+            if _summary_label(name) and self._sums(numbers) and not self._has(record, "key") \
+                    and not self._has(record, "camelot") and not self._has(record, "artist"):
+                label = _text(name)
+        else:  # no title: not a song either way
+            label = next((_text(c) for c in record if _summary_label(c)), None)
+        if label is None:
+            for i, (v, _) in numbers.items():
+                for sums in (self.above, self.block):
+                    total = sums.setdefault(i, [0.0, 0])
+                    total[0] += v
+                    total[1] += 1
+            return False
+        self.rows.append((line_no, label))
+        self.block = {}
+        return True
+
+    def _has(self, record, role) -> bool:
+        text = _text(self._cell(record, role))
+        return bool(text) and text.lower() not in _MISSING and not _summary_label(text)
+
+    def _sums(self, numbers) -> bool:
+        """Whether every number is the sum or the mean of its column above (or the row has
+        none)."""
+        for i, (v, raw) in numbers.items():
+            if not any(n >= _SUMMARY_MIN_SONGS
+                       and (_close(v, raw, total) or _close(v, raw, total / n))
+                       for total, n in (sums.get(i, (0.0, 0)) for sums in (self.above,
+                                                                          self.block))):
+                return False
+        return True
+
+    def warnings(self) -> list[str]:
+        if not self.rows:
+            return []
+        named = ", ".join(f"{n} ({label!r})" for n, label in self.rows)
+        if len(self.rows) == 1:
+            return [f"row {named}: a total or average of the rows above, not a song: "
+                    "left out"]
+        return [f"rows {named}: totals or averages of the rows above, not songs: left out"]
 
 
 def _levels_1_to_10(col: list[float]) -> bool:
