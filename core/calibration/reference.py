@@ -56,7 +56,13 @@ from dataclasses import dataclass, field
 from core.errors import ReferenceSheetError
 from core.io.csvio import unneutralize
 from core.io.inputs import MAX_SHEET_BYTES, InputFileError, read_regular_file
-from core.io.keynotation import PITCH_CLASS_RANGE, Key, parse_mode, read_key
+from core.io.keynotation import (
+    PITCH_CLASS_RANGE,
+    Key,
+    parse_mode,
+    read_key,
+    spelling_traits,
+)
 from core.io.tags import identity_from_name
 
 __all__ = [
@@ -406,6 +412,7 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     bad: list[BadRow] = []
     bad_cells: list[BadRow] = []
     raw_values: list[dict] = []
+    key_cells: list[tuple] = []  # (index in rows, row, key cell, read) of the key column
     summaries = _Summaries(columns, [columns[d] for d in numeric] + list(extra.values()))
     for line_no, record in enumerate(records[at + 1:], start=at + 2):
         if not any(c.strip() for c in record):
@@ -452,8 +459,14 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         key, problem = _row_key(record, line_no, columns, header, cell)
         if problem is not None:
             bad_cells.append(problem)
+        raw_key = cell(record, "key").strip()
+        if raw_key and raw_key.lower() not in _MISSING:
+            key_cells.append((len(rows), line_no, raw_key, problem is None and key is not None))
         rows.append(ReferenceRow(line_no, title, artist, {}, key))
         raw_values.append(values)
+    bad_cells.extend(_column_spellings(key_cells, rows, header[columns["key"]])
+                     if key_cells else [])
+    bad_cells.sort(key=lambda b: b.row)
     warnings = summaries.warnings()
     for d in [d for d in numeric if d in UNIT_DESCRIPTORS
               and _levels_1_to_10([v[d] for v in raw_values if d in v])]:
@@ -698,6 +711,38 @@ def _row_key(record, line_no, columns, header, cell):
                             f"{key.name} here, {coded.name} in column "
                             f"{header[columns['camelot']]!r} ({cam}): which is right?")
     return key, problem or cam_problem
+
+
+def _column_spellings(key_cells, rows, column) -> list[BadRow]:
+    """Key cells a look at their whole column finds ambiguous, each left out (its row's key
+    set to None) and returned as a bad cell.
+
+    A bare B where the column writes German names (``H-Moll``) is B flat to a German reader,
+    B to an English one.  A lone capital M where the column holds no small letter at all and
+    writes other keys without a mode (``AM``, ``C``, ``F#M``) is major in chord symbols, or
+    the m of a minor key in capitals."""
+    traits = [(spelling_traits(raw), i, line_no, raw, read)
+              for i, line_no, raw, read in key_cells]
+    german = next(((n, raw) for t, _, n, raw, _ in traits if "german" in t), None)
+    capitals = (not any("lower" in t for t, *_ in traits)
+                and any("no_mode" in t for t, *_ in traits))
+    bare = next(((n, raw) for t, _, n, raw, _ in traits if "no_mode" in t), None)
+    out = []
+    for t, i, line_no, raw, read in traits:
+        if not read:
+            continue
+        if german and "bare_b" in t:
+            reason = (f"B in a column that writes German names (row {german[0]}: "
+                      f"{german[1]!r}): B flat in German, B in English; write Bb or H")
+        elif capitals and "capital_m" in t:
+            reason = (f"a capital M in a column without small letters that writes other keys "
+                      f"without a mode (row {bare[0]}: {bare[1]!r}): major as in CM, or a "
+                      "minor key's m in capitals? write Am or A major")
+        else:
+            continue
+        rows[i].key = None
+        out.append(BadRow(line_no, column, raw, reason))
+    return out
 
 
 def _key_cell(raw, mode, line_no, columns, header):

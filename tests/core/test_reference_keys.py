@@ -79,3 +79,61 @@ def test_every_column_gives_the_reason_of_a_number_that_is_no_key():
     keys, reasons = _keys("Song,Key,Camelot\nA,Am,12\nB,C,\n")
     assert keys == [Key(9, "minor"), Key(0, "major")]
     assert reasons == {"12": "not a Camelot code (a number without A or B)"}
+
+
+# -- German names ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("cell", "mode", "expected"), [
+    # H is B in German, and no other note anywhere: read with any mode spelling.
+    ("H", None, Key(11, "major")), ("Hm", None, Key(11, "minor")),
+    ("H minor", None, Key(11, "minor")), ("H-Moll", None, Key(11, "minor")),
+    ("HM", None, Key(11, "major")), ("H", "0", Key(11, "minor")),
+    # A German name without Dur or Moll: a capital is major, as a capital English letter.
+    ("Fis", None, Key(6, "major")), ("Es", None, Key(3, "major")), ("As", None, Key(8, "major")),
+    ("Cis", None, Key(1, "major")), ("Des", None, Key(1, "major")), ("Gis m", None, Key(8, "minor")),
+    ("Fis minor", None, Key(6, "minor")), ("fis", "moll", Key(6, "minor")), ("es", 1, Key(3, "major")),
+])
+def test_german_note_names_without_dur_or_moll(cell, mode, expected):
+    assert read_key(cell, mode) == (expected, "")
+
+
+@pytest.mark.parametrize("cell", ["h", "fis", "es"])
+def test_a_small_german_name_without_a_mode_is_refused_as_a_small_english_letter_is(cell):
+    key, reason = read_key(cell)
+    assert key is None and reason.startswith("a lower-case letter without a mode")
+
+
+@pytest.mark.parametrize("cell", ["Hb", "H#", "Hes", "Bis"])
+def test_german_names_that_do_not_exist_are_no_keys(cell):
+    assert read_key(cell) == (None, "not a key")
+
+
+def test_a_bare_b_in_a_column_that_writes_german_names_is_left_out():
+    # In a German column B is B flat; it was read as B (major or minor, as written).
+    keys, reasons = _keys("Titel;Tonart\nA;H-Moll\nB;B\nC;Fis-Dur\nD;Bm\nE;Bb\nF;b-moll\n")
+    assert keys == [Key(11, "minor"), None, Key(6, "major"), None, Key(10, "major"), None]
+    why = ("B in a column that writes German names (row 2: 'H-Moll'): B flat in German, "
+           "B in English; write Bb or H")
+    assert reasons["B"] == why and reasons["Bm"] == why
+    assert "B flat in German" in reasons["b-moll"]
+    # Without German names in the column, B is B.
+    keys, reasons = _keys("Title,Key\nA,B\nB,Bm\nC,F#m\n")
+    assert keys == [Key(11, "major"), Key(11, "minor"), Key(6, "minor")] and reasons == {}
+
+
+def test_a_capital_m_in_a_column_written_in_capitals_is_left_out():
+    # AM beside C: the column has no small letter, so M may be an m in capitals. It was
+    # read as major.
+    keys, reasons = _keys("TITLE,KEY\nA,AM\nB,C\nC,F#M\nD,G\nE,A MINOR\n")
+    assert keys == [None, Key(0, "major"), None, Key(7, "major"), Key(9, "minor")]
+    assert reasons["AM"] == reasons["F#M"] == (
+        "a capital M in a column without small letters that writes other keys without a "
+        "mode (row 3: 'C'): major as in CM, or a minor key's m in capitals? write Am or "
+        "A major")
+    # A small letter in the column (Am, Bb) shows M is written as a capital on purpose; a
+    # column whose every note has a mode shows nothing written without one.
+    for text in ("Title,Key\nA,AM\nB,C\nC,Am\n", "Title,Key\nA,AM\nB,C\nC,Bb\n",
+                 "TITLE,KEY\nA,AM\nB,CM\nC,8A\n"):
+        keys, reasons = _keys(text)
+        assert keys[0] == Key(9, "major") and reasons == {}, text
