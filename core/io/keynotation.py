@@ -143,10 +143,16 @@ _GERMAN_B = ("B with Dur or Moll: B flat in German, B in English; write Bb major
              "or H-Dur")
 
 
+# Characters a cell copied from a web page or a word processor may hold unseen.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+_WRITTEN_OUT = re.compile(r"(?i)(?<![a-z])([a-h])[\s-]*(flat|sharp)(?![a-z])")  # "B-flat", "F sharp"
+
+
 def _clean(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
-    text = text.replace("♯", "#").replace("♭", "b").replace("♮", "")
-    return text.strip()
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    text = text.replace("♯", "#").replace("♭", "b").replace("♮", "").strip()
+    return _WRITTEN_OUT.sub(
+        lambda m: m.group(1) + ("b" if m.group(2).lower() == "flat" else "#"), text)
 
 
 def parse_key(text, mode=None) -> Key | None:
@@ -247,7 +253,7 @@ def _read_key(text, mode):
 # A note name, perhaps with an enharmonic alternative ("A#/Bb", "C# / Db minor"), then a
 # mode word or none.
 _NAME = re.compile(
-    r"([A-Ha-h])\s*([#b]?)\s*(?:/\s*([A-Ha-h])\s*([#b]?))?\s*[:\s]?\s*([A-Za-z\-]*)\s*")
+    r"([A-Ha-h])\s*([#b]?)\s*(?:/\s*([A-Ha-h])\s*([#b]?))?\s*[:\s]?\s*([A-Za-z\-]*)\.?\s*")
 _LOWER = ("a lower-case letter without a mode: minor in some notations, major in others; "
           "write the mode (a minor, A major)")
 
@@ -275,8 +281,11 @@ _TWO_KEYS = "two different keys (a key and its relative?): write one of them"
 
 
 def _two_spellings(s: str) -> tuple[Key | None, str]:
-    """``"Am/C"``, ``"A minor / C major"``, ``"8A/Am"``: one key spelled twice, or two."""
-    parts = s.split("/")
+    """``"Am/C"``, ``"A minor / C major"``, ``"8A/Am"``, ``"8A - Am"``, ``"Am (8A)"``: one key
+    spelled twice, or two."""
+    bracketed = re.fullmatch(r"(.+?)\s*\(([^()]+)\)", s)
+    parts = (list(bracketed.groups()) if bracketed
+             else re.split(r"\s*[/|]\s*|\s+[-\u2013]\s+", s))
     if len(parts) != 2:
         return None, "not a key"
     keys = [read_key(p)[0] for p in parts]

@@ -137,3 +137,31 @@ def test_a_capital_m_in_a_column_written_in_capitals_is_left_out():
                  "TITLE,KEY\nA,AM\nB,CM\nC,8A\n"):
         keys, reasons = _keys(text)
         assert keys[0] == Key(9, "major") and reasons == {}, text
+
+
+# -- spellings of other tools and of hand-made sheets --------------------------------------
+
+
+@pytest.mark.parametrize(("cell", "expected"), [
+    # A Camelot code beside the name, as tools that show both write it.
+    ("8A - Am", Key(9, "minor")), ("Am - 8A", Key(9, "minor")), ("Am (8A)", Key(9, "minor")),
+    ("D minor (7A)", Key(2, "minor")), ("8A | Am", Key(9, "minor")), ("3B – Db", Key(1, "major")),
+    # Accidentals written out.
+    ("A flat major", Key(8, "major")), ("F sharp minor", Key(6, "minor")),
+    ("B-flat minor", Key(10, "minor")), ("E Flat Major", Key(3, "major")),
+    ("C sharp/D flat minor", Key(1, "minor")),
+    # Abbreviations with a dot, and invisible characters pasted from a web page.
+    ("A min.", Key(9, "minor")), ("F# maj.", Key(6, "major")),
+    ("Am\u200b", Key(9, "minor")), ("\ufeffC major", Key(0, "major")), ("E\u00ad minor", Key(4, "minor")),
+])
+def test_spellings_of_tools_and_hand_made_sheets(cell, expected):
+    assert read_key(cell) == (expected, "")
+
+
+@pytest.mark.parametrize(("cell", "reason"), [
+    ("8A - Em", "two different keys"), ("Am (8B)", "two different keys"),
+    ("A - minor", "not a key"), ("Am (x)", "not a key"), ("H flat major", "not a key"),
+])
+def test_two_spellings_that_disagree_or_are_no_keys_are_refused(cell, reason):
+    key, why = read_key(cell)
+    assert key is None and why.startswith(reason)
