@@ -139,7 +139,9 @@ _EXTRA_MIN_VALUES = 4
 _NOT_EXTRA = re.compile(r"(^|_)(id|isrc|upc|ean|date|year|released?|rank|position|index|"
                         r"no|number|num|row|spotify|uri|url)(_|$)")
 
-_MISSING = {"", "nan", "none", "n/a", "na", "null", "-", "--", "?", "unknown"}
+_MISSING = {"", "nan", "none", "n/a", "na", "null", "-", "--", "?", "unknown", "#n/a"}
+# What a spreadsheet shows for a formula that failed (#DIV/0!, #VALUE!, #REF!, #NAME?...).
+_FORMULA_ERROR = re.compile(r"#[A-Z][A-Z0-9/]*[!?]|#DIV/0!?|#NULL!?", re.I)
 
 # Labels of the rows a spreadsheet adds under the songs (normalized as headers are), the
 # symbols some write instead, and the words that may follow a label ("Total (12 songs)",
@@ -437,7 +439,10 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
                 bad_cells.append(BadRow(line_no, header[columns[d]], raw, str(err)))
                 continue
             except ValueError:
-                bad_cells.append(BadRow(line_no, header[columns[d]], raw, "not a number"))
+                bad_cells.append(BadRow(line_no, header[columns[d]], raw,
+                                        "a spreadsheet formula error"
+                                        if _FORMULA_ERROR.fullmatch(raw.strip())
+                                        else "not a number"))
                 continue
             if v is None:
                 continue
@@ -694,6 +699,8 @@ def _row_key(record, line_no, columns, header, cell):
     if cam and cam.lower() not in _MISSING:
         if _NUMBER.fullmatch(cam):  # read_key would take it for a pitch class
             reason = "not a Camelot code (a number without A or B)"
+        elif _FORMULA_ERROR.fullmatch(cam):
+            reason = "a spreadsheet formula error"
         else:
             coded, reason = read_key(cam)  # a Camelot code first, as any key cell
         if coded is None:
@@ -762,6 +769,8 @@ def _key_cell(raw, mode, line_no, columns, header):
         if key is None:  # 12, or 7.5 (read_key refuses it as not a key)
             return None, BadRow(line_no, column, raw, PITCH_CLASS_RANGE)
     if key is None:
+        if _FORMULA_ERROR.fullmatch(raw):
+            reason = "a spreadsheet formula error"
         return None, BadRow(line_no, column, raw, reason or "not a key")
     own = read_key(raw, "major")[0] == read_key(raw, "minor")[0]  # the cell names its mode
     mode_name = parse_mode(mode)
