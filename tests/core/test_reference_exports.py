@@ -26,3 +26,12 @@ def test_a_key_column_mixing_camelot_codes_names_and_both_together():
     assert [r.key for r in sheet.rows] == [Key(9, "minor"), Key(9, "minor"),
                                            Key(1, "major"), Key(1, "major"), Key(6, "minor")]
     assert sheet.bad_cells == []
+
+
+def test_key_and_tempo_headers_of_tag_editors_and_dj_software():
+    # Each key column was dropped without a word: the sheet read as having no keys.
+    for header in ("INITIALKEY", "Initial Key", "Key (Open Key)", "Key Signature", "Key Text"):
+        sheet = parse_reference_text(f"Title;Artist;Beats Per Minute;{header}\nA;X;128;8A\n"
+                                     "B;Y;92;Am\n")
+        assert sheet.columns["key"] == header and sheet.columns["bpm"] == "Beats Per Minute"
+        assert [r.key for r in sheet.rows] == [Key(9, "minor")] * 2
