@@ -160,6 +160,7 @@ _SUMMARY_SYMBOLS = ("Ø", "ø", "⌀", "Σ", "∑")
 _SUMMARY_TAIL = {"all", "alle", "songs", "song", "tracks", "track", "titles", "title",
                  "titel", "lieder", "stucke", "rows", "of", "der", "des", "de", "value",
                  "values", "werte", *(a for a in _ROLE_OF if " " not in a)}
+_SUMMARY_STARTS = tuple({label[:4] for label in _SUMMARY_LABELS})
 _SUMMARY_MIN_SONGS = 2  # songs above a row before its numbers can be their sum or mean
 
 
@@ -417,13 +418,14 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     bad_cells: list[BadRow] = []
     raw_values: list[dict] = []
     key_cells: list[tuple] = []  # (index in rows, row, key cell, read) of the key column
-    summaries = _Summaries(columns, [columns[d] for d in numeric] + list(extra.values()))
+    summaries = _Summaries(columns, {**{d: columns[d] for d in numeric}, **extra})
     for line_no, record in enumerate(records[at + 1:], start=at + 2):
         if not any(c.strip() for c in record):
             continue
-        if summaries.take(record, line_no):
-            continue
         title, artist = _text(cell(record, "title")), _text(cell(record, "artist"))
+        if summaries.take(record, line_no,
+                          title if "title" in columns else _text(cell(record, "file"))):
+            continue
         if "title" not in columns:  # songs named by file
             title, named = identity_from_name(_text(cell(record, "file")).replace("\\", "/"))
             artist = artist or named
@@ -471,6 +473,7 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
             key_cells.append((len(rows), line_no, raw_key, problem is None and key is not None))
         rows.append(ReferenceRow(line_no, title, artist, {}, key))
         raw_values.append(values)
+        summaries.add(values)
     bad_cells.extend(_column_spellings(key_cells, rows, header[columns["key"]])
                      if key_cells else [])
     bad_cells.sort(key=lambda b: b.row)
@@ -533,12 +536,13 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
                           summary_rows=[n for n, _ in summaries.rows])
 
 
-def _summary_label(cell: str) -> bool:
-    """Whether a cell is the label of a total or average row (``Total``, ``Summe:``,
+def _summary_label(text: str) -> bool:
+    """Whether a cell's text is the label of a total or average row (``Total``, ``Summe:``,
     ``Ø``, ``Total (12 songs)``, ``Average BPM``), not a title that holds such a word."""
-    text = _text(cell)
     if text.startswith(_SUMMARY_SYMBOLS):
         text = "average " + text[1:]
+    elif not text[:4].lower().startswith(_SUMMARY_STARTS):  # most titles end here
+        return False
     words = normalize_header(text).split()
     for n in (2, 1):
         if len(words) >= n and " ".join(words[:n]) in _SUMMARY_LABELS:
@@ -560,64 +564,65 @@ class _Summaries:
     above (all of them, or those since the last such row: subtotals)."""
 
     def __init__(self, columns, numeric):
-        self.columns, self.numeric = columns, numeric
-        # Column index -> [sum, count] of the songs above, and of those since the last
-        # summary row.
-        self.above: dict[int, list] = {}
-        self.block: dict[int, list] = {}
+        self.columns = columns
+        self.numeric = numeric  # value name -> column index
+        # Value name -> [sum, count] over the songs above, and what it was at the last
+        # summary row (the songs since then are the difference).
+        self.above: dict[str, list] = {}
+        self.at_last: dict[str, tuple] = {}
         self.rows: list[tuple[int, str]] = []
 
     def _cell(self, record, role):
         i = self.columns.get(role)
         return record[i] if i is not None and i < len(record) else ""
 
-    def _numbers(self, record) -> dict:
-        out = {}
-        for i in self.numeric:
-            raw = record[i] if i < len(record) else ""
-            try:
-                v = _number(raw)
-            except ValueError:
-                continue
-            if v is not None:
-                out[i] = (v, raw)
-        return out
-
-    def take(self, record, line_no) -> bool:
-        """Whether ``record`` is a summary row (then remembered); else its numbers count as
-        a song's."""
-        numbers = self._numbers(record)
-        name = self._cell(record, "title" if "title" in self.columns else "file")
-        label = None
-        if _text(name):
-            if _summary_label(name) and self._sums(numbers) and not self._has(record, "key") \
-                    and not self._has(record, "camelot") and not self._has(record, "artist"):
-                label = _text(name)
+    def take(self, record, line_no, name) -> bool:
+        """Whether ``record``, titled ``name`` (or named by file), is a summary row (then
+        remembered)."""
+        if name:
+            if not (_summary_label(name) and not self._has(record, "key")
+                    and not self._has(record, "camelot") and not self._has(record, "artist")
+                    and self._sums(record)):
+                return False
+            label = name
         else:  # no title: not a song either way
-            label = next((_text(c) for c in record if _summary_label(c)), None)
-        if label is None:
-            for i, (v, _) in numbers.items():
-                for sums in (self.above, self.block):
-                    total = sums.setdefault(i, [0.0, 0])
-                    total[0] += v
-                    total[1] += 1
-            return False
+            label = next((_text(c) for c in record if _summary_label(_text(c))), None)
+            if label is None:
+                return False
         self.rows.append((line_no, label))
-        self.block = {}
+        self.at_last = {name: tuple(t) for name, t in self.above.items()}
         return True
+
+    def add(self, values: dict) -> None:
+        """Count a song row's values (by name) in the sums."""
+        above = self.above
+        for name, v in values.items():
+            total = above.get(name)
+            if total is None:
+                above[name] = [v, 1]
+            else:
+                total[0] += v
+                total[1] += 1
 
     def _has(self, record, role) -> bool:
         text = _text(self._cell(record, role))
         return bool(text) and text.lower() not in _MISSING and not _summary_label(text)
 
-    def _sums(self, numbers) -> bool:
-        """Whether every number is the sum or the mean of its column above (or the row has
-        none)."""
-        for i, (v, raw) in numbers.items():
-            if not any(n >= _SUMMARY_MIN_SONGS
-                       and (_close(v, raw, total) or _close(v, raw, total / n))
-                       for total, n in (sums.get(i, (0.0, 0)) for sums in (self.above,
-                                                                          self.block))):
+    def _sums(self, record) -> bool:
+        """Whether every number of the row is the sum or the mean of its column above (or
+        the row has none)."""
+        for name, i in self.numeric.items():
+            raw = record[i] if i < len(record) else ""
+            try:
+                v = _number(raw)
+            except ValueError:
+                continue
+            total, n = self.above.get(name, (0.0, 0))
+            last_total, last_n = self.at_last.get(name, (0.0, 0))
+            if v is not None and not any(
+                    count >= _SUMMARY_MIN_SONGS
+                    and (_close(v, raw, t) or _close(v, raw, t / count))
+                    for t, count in ((total, n), (total - last_total, n - last_n))):
                 return False
         return True
 
@@ -730,14 +735,19 @@ def _column_spellings(key_cells, rows, column) -> list[BadRow]:
     B to an English one.  A lone capital M where the column holds no small letter at all and
     writes other keys without a mode (``AM``, ``C``, ``F#M``) is major in chord symbols, or
     the m of a minor key in capitals."""
-    traits = [(spelling_traits(raw), i, line_no, raw, read)
-              for i, line_no, raw, read in key_cells]
-    german = next(((n, raw) for t, _, n, raw, _ in traits if "german" in t), None)
-    capitals = (not any("lower" in t for t, *_ in traits)
-                and any("no_mode" in t for t, *_ in traits))
-    bare = next(((n, raw) for t, _, n, raw, _ in traits if "no_mode" in t), None)
+    traits = {raw: spelling_traits(raw) for raw in {c[2] for c in key_cells}}
+    found = frozenset().union(*traits.values())
+    capitals = "capital_m" in found and "no_mode" in found and "lower" not in found
+    if not capitals and not {"german", "bare_b"} <= found:
+        return []
+
+    def first(trait):  # (row, cell) of the first cell with the trait, for the message
+        return next(((n, raw) for _, n, raw, _ in key_cells if trait in traits[raw]), None)
+
+    german, bare = first("german"), first("no_mode")
     out = []
-    for t, i, line_no, raw, read in traits:
+    for i, line_no, raw, read in key_cells:
+        t = traits[raw]
         if not read:
             continue
         if german and "bare_b" in t:
@@ -774,6 +784,8 @@ def _key_cell(raw, mode, line_no, columns, header):
         if _FORMULA_ERROR.fullmatch(raw):
             reason = "a spreadsheet formula error"
         return None, BadRow(line_no, column, raw, reason or "not a key")
+    if mode is None and not pitch_class:  # no Mode cell: the key as read (A is major)
+        return key, None
     own = read_key(raw, "major")[0] == read_key(raw, "minor")[0]  # the cell names its mode
     mode_name = parse_mode(mode)
     if own:

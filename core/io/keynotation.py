@@ -301,6 +301,7 @@ def _pitch_class(letter: str, accidental: str) -> int:
     return pc % 12
 
 
+@functools.lru_cache(maxsize=4096)
 def spelling_traits(text) -> frozenset[str]:
     """How a key name is written, for the rules that read a whole column's cells together.
 
