@@ -28,8 +28,12 @@ thousands separators; ``1,234``, which could be either, is a bad cell.
 Every cell is checked on its own.  A cell that cannot be read (not a number, not a key) or
 holds a value out of any plausible range (:data:`CELL_RANGES`: a tempo of -120 or 1e308
 BPM, an energy of 250 %) is left out of the fit and listed in
-:attr:`ReferenceSheet.bad_cells` with its row and column; the rest of its row is kept.  Only
-a row without a title is left out whole (:attr:`ReferenceSheet.bad_rows`).  A file that is
+:attr:`ReferenceSheet.bad_cells` with its row and column; the rest of its row is kept.  A
+row without a title is left out whole (:attr:`ReferenceSheet.bad_rows`).  A total or
+average row under the songs (``Total``, ``Summe``, ``Average``, ``Ø`` with no artist and no
+key, each number the sum or the mean of its column above) is left out and named in the
+warnings (:attr:`ReferenceSheet.summary_rows`); a song titled ``Total Eclipse``, or
+``Total`` with an artist, is kept.  A file that is
 not a regular file, is larger than :data:`core.io.inputs.MAX_SHEET_BYTES`, or is not text
 CSV at all is refused with a :class:`~core.errors.ReferenceSheetError` naming the reason.
 
@@ -52,7 +56,13 @@ from dataclasses import dataclass, field
 from core.errors import ReferenceSheetError
 from core.io.csvio import unneutralize
 from core.io.inputs import MAX_SHEET_BYTES, InputFileError, read_regular_file
-from core.io.keynotation import Key, parse_mode, read_key
+from core.io.keynotation import (
+    PITCH_CLASS_RANGE,
+    Key,
+    parse_mode,
+    read_key,
+    spelling_traits,
+)
 from core.io.tags import identity_from_name
 
 __all__ = [
@@ -108,8 +118,10 @@ _HEADER_ROLES = {
                "interpret", "artiste", "artista", "interprete"),
     "file": ("file", "file name", "filename", "path", "file path", "filepath", "location",
              "datei", "dateiname", "fichier", "nom du fichier", "archivo", "percorso"),
-    "bpm": ("bpm", "tempo", "tempo bpm"),
-    "key": ("key", "musical key", "key name", "tonart", "tonalite", "tonalidad", "tonalita"),
+    "bpm": ("bpm", "tempo", "tempo bpm", "beats per minute"),
+    "key": ("key", "musical key", "key name", "key signature", "initial key", "initialkey",
+            "key text", "open key", "key open key", "tonart", "tonalite", "tonalidad",
+            "tonalita"),
     "mode": ("mode",),
     "camelot": ("camelot", "camelot key", "key camelot"),
     "energy": ("energy", "energie", "energia"),
@@ -129,7 +141,27 @@ _EXTRA_MIN_VALUES = 4
 _NOT_EXTRA = re.compile(r"(^|_)(id|isrc|upc|ean|date|year|released?|rank|position|index|"
                         r"no|number|num|row|spotify|uri|url)(_|$)")
 
-_MISSING = {"", "nan", "none", "n/a", "na", "null", "-", "--", "?", "unknown"}
+_MISSING = {"", "nan", "none", "n/a", "na", "null", "-", "--", "?", "unknown", "#n/a"}
+# What a spreadsheet shows for a formula that failed (#DIV/0!, #VALUE!, #REF!, #NAME?...).
+_FORMULA_ERROR = re.compile(r"#[A-Z][A-Z0-9/]*[!?]|#DIV/0!?|#NULL!?", re.I)
+
+# Labels of the rows a spreadsheet adds under the songs (normalized as headers are), the
+# symbols some write instead, and the words that may follow a label ("Total (12 songs)",
+# "Average BPM").
+_SUMMARY_LABELS = {
+    "total", "totals", "grand total", "subtotal", "sub total", "sum", "sums", "average",
+    "averages", "avg", "mean", "median", "overall",
+    "summe", "summen", "gesamt", "gesamtsumme", "insgesamt", "zwischensumme", "durchschnitt",
+    "mittelwert", "mittel", "schnitt",
+    "somme", "sous total", "moyenne", "total general",
+    "suma", "promedio", "media", "totale", "somma", "subtotale", "media totale",
+}
+_SUMMARY_SYMBOLS = ("Ø", "ø", "⌀", "Σ", "∑")
+_SUMMARY_TAIL = {"all", "alle", "songs", "song", "tracks", "track", "titles", "title",
+                 "titel", "lieder", "stucke", "rows", "of", "der", "des", "de", "value",
+                 "values", "werte", *(a for a in _ROLE_OF if " " not in a)}
+_SUMMARY_STARTS = tuple({label[:4] for label in _SUMMARY_LABELS})
+_SUMMARY_MIN_SONGS = 2  # songs above a row before its numbers can be their sum or mean
 
 
 @dataclass
@@ -202,6 +234,9 @@ class ReferenceSheet:
     extra : list of str
         Names of the extra numeric columns, in sheet order (``columns`` maps each to its
         header).
+    summary_rows : list of int
+        Rows left out as the total, sum or average of the rows above (``Total``, ``Summe``,
+        ``Average`` under the songs), by row number; named in the warnings.
     """
 
     name: str
@@ -216,6 +251,7 @@ class ReferenceSheet:
     warnings: list = field(default_factory=list)
     bad_cells: list = field(default_factory=list)
     extra: list = field(default_factory=list)
+    summary_rows: list = field(default_factory=list)
 
     @property
     def descriptors(self) -> list[str]:
@@ -381,10 +417,15 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     bad: list[BadRow] = []
     bad_cells: list[BadRow] = []
     raw_values: list[dict] = []
+    key_cells: list[tuple] = []  # (index in rows, row, key cell, read) of the key column
+    summaries = _Summaries(columns, {**{d: columns[d] for d in numeric}, **extra})
     for line_no, record in enumerate(records[at + 1:], start=at + 2):
         if not any(c.strip() for c in record):
             continue
         title, artist = _text(cell(record, "title")), _text(cell(record, "artist"))
+        if summaries.take(record, line_no,
+                          title if "title" in columns else _text(cell(record, "file"))):
+            continue
         if "title" not in columns:  # songs named by file
             title, named = identity_from_name(_text(cell(record, "file")).replace("\\", "/"))
             artist = artist or named
@@ -402,7 +443,10 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
                 bad_cells.append(BadRow(line_no, header[columns[d]], raw, str(err)))
                 continue
             except ValueError:
-                bad_cells.append(BadRow(line_no, header[columns[d]], raw, "not a number"))
+                bad_cells.append(BadRow(line_no, header[columns[d]], raw,
+                                        "a spreadsheet formula error"
+                                        if _FORMULA_ERROR.fullmatch(raw.strip())
+                                        else "not a number"))
                 continue
             if v is None:
                 continue
@@ -424,9 +468,16 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         key, problem = _row_key(record, line_no, columns, header, cell)
         if problem is not None:
             bad_cells.append(problem)
+        raw_key = cell(record, "key").strip()
+        if raw_key and raw_key.lower() not in _MISSING:
+            key_cells.append((len(rows), line_no, raw_key, problem is None and key is not None))
         rows.append(ReferenceRow(line_no, title, artist, {}, key))
         raw_values.append(values)
-    warnings = []
+        summaries.add(values)
+    bad_cells.extend(_column_spellings(key_cells, rows, header[columns["key"]])
+                     if key_cells else [])
+    bad_cells.sort(key=lambda b: b.row)
+    warnings = summaries.warnings()
     for d in [d for d in numeric if d in UNIT_DESCRIPTORS
               and _levels_1_to_10([v[d] for v in raw_values if d in v])]:
         warnings.append(f"column {header[columns[d]]!r} holds only whole numbers 1-10: a 1-10 "
@@ -481,7 +532,108 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     named.update({d: header[i] for d, i in extra.items()})
     return ReferenceSheet(name=name, sha256=sha256, encoding=encoding, delimiter=delimiter,
                           columns=named, scales=scales, rows=rows, bad_rows=bad, path=path,
-                          warnings=warnings, bad_cells=bad_cells, extra=list(extra))
+                          warnings=warnings, bad_cells=bad_cells, extra=list(extra),
+                          summary_rows=[n for n, _ in summaries.rows])
+
+
+def _summary_label(text: str) -> bool:
+    """Whether a cell's text is the label of a total or average row (``Total``, ``Summe:``,
+    ``Ø``, ``Total (12 songs)``, ``Average BPM``), not a title that holds such a word."""
+    if text.startswith(_SUMMARY_SYMBOLS):
+        text = "average " + text[1:]
+    elif not text[:4].lower().startswith(_SUMMARY_STARTS):  # most titles end here
+        return False
+    words = normalize_header(text).split()
+    for n in (2, 1):
+        if len(words) >= n and " ".join(words[:n]) in _SUMMARY_LABELS:
+            return all(w.isdigit() or w in _SUMMARY_TAIL for w in words[n:])
+    return False
+
+
+def _close(value: float, raw: str, target: float) -> bool:
+    """Whether ``value`` (read from ``raw``) is ``target`` as the cell rounds it."""
+    decimals = re.search(r"[.,](\d+)\D*$", raw.strip())
+    places = len(decimals.group(1)) if decimals else 0
+    return abs(value - target) <= 0.5 * 10.0 ** -places + 1e-9 * abs(target)
+
+
+class _Summaries:
+    """Finds the rows a spreadsheet adds under the songs: a total or average label (in the
+    title cell, or in another cell when the title is empty) and, under a title, no artist,
+    no key and numbers that are each the sum or the mean of their column over the songs
+    above (all of them, or those since the last such row: subtotals)."""
+
+    def __init__(self, columns, numeric):
+        self.columns = columns
+        self.numeric = numeric  # value name -> column index
+        # Value name -> [sum, count] over the songs above, and what it was at the last
+        # summary row (the songs since then are the difference).
+        self.above: dict[str, list] = {}
+        self.at_last: dict[str, tuple] = {}
+        self.rows: list[tuple[int, str]] = []
+
+    def _cell(self, record, role):
+        i = self.columns.get(role)
+        return record[i] if i is not None and i < len(record) else ""
+
+    def take(self, record, line_no, name) -> bool:
+        """Whether ``record``, titled ``name`` (or named by file), is a summary row (then
+        remembered)."""
+        if name:
+            if not (_summary_label(name) and not self._has(record, "key")
+                    and not self._has(record, "camelot") and not self._has(record, "artist")
+                    and self._sums(record)):
+                return False
+            label = name
+        else:  # no title: not a song either way
+            label = next((_text(c) for c in record if _summary_label(_text(c))), None)
+            if label is None:
+                return False
+        self.rows.append((line_no, label))
+        self.at_last = {name: tuple(t) for name, t in self.above.items()}
+        return True
+
+    def add(self, values: dict) -> None:
+        """Count a song row's values (by name) in the sums."""
+        above = self.above
+        for name, v in values.items():
+            total = above.get(name)
+            if total is None:
+                above[name] = [v, 1]
+            else:
+                total[0] += v
+                total[1] += 1
+
+    def _has(self, record, role) -> bool:
+        text = _text(self._cell(record, role))
+        return bool(text) and text.lower() not in _MISSING and not _summary_label(text)
+
+    def _sums(self, record) -> bool:
+        """Whether every number of the row is the sum or the mean of its column above (or
+        the row has none)."""
+        for name, i in self.numeric.items():
+            raw = record[i] if i < len(record) else ""
+            try:
+                v = _number(raw)
+            except ValueError:
+                continue
+            total, n = self.above.get(name, (0.0, 0))
+            last_total, last_n = self.at_last.get(name, (0.0, 0))
+            if v is not None and not any(
+                    count >= _SUMMARY_MIN_SONGS
+                    and (_close(v, raw, t) or _close(v, raw, t / count))
+                    for t, count in ((total, n), (total - last_total, n - last_n))):
+                return False
+        return True
+
+    def warnings(self) -> list[str]:
+        if not self.rows:
+            return []
+        named = ", ".join(f"{n} ({label!r})" for n, label in self.rows)
+        if len(self.rows) == 1:
+            return [f"row {named}: a total or average of the rows above, not a song: "
+                    "left out"]
+        return [f"rows {named}: totals or averages of the rows above, not songs: left out"]
 
 
 def _levels_1_to_10(col: list[float]) -> bool:
@@ -541,43 +693,114 @@ def _extra_columns(header, records, columns) -> dict[str, int]:
     return out
 
 
+_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+
+
 def _row_key(record, line_no, columns, header, cell):
     """(key, problem) for one row: the key column (with mode), else the Camelot column; a
-    key and a Camelot code that name different keys are both left out."""
+    key and a Camelot code that name different keys are both left out, and a Camelot cell
+    that is not a code is listed even when the key column gives the key."""
     raw = cell(record, "key").strip()
     cam = cell(record, "camelot").strip()
-    coded = None
+    coded = cam_problem = None
     if cam and cam.lower() not in _MISSING:
-        coded, reason = read_key(cam)  # a Camelot code first, as any key cell
-        if coded is None and not (raw and raw.lower() not in _MISSING):
-            return None, BadRow(line_no, header[columns["camelot"]], cam,
-                                reason if reason != "not a key" else "not a Camelot code")
+        if _NUMBER.fullmatch(cam):  # read_key would take it for a pitch class
+            reason = "not a Camelot code (a number without A or B)"
+        elif _FORMULA_ERROR.fullmatch(cam):
+            reason = "a spreadsheet formula error"
+        else:
+            coded, reason = read_key(cam)  # a Camelot code first, as any key cell
+        if coded is None:
+            cam_problem = BadRow(line_no, header[columns["camelot"]], cam,
+                                 reason if reason not in ("", "not a key")
+                                 else "not a Camelot code")
     if not raw or raw.lower() in _MISSING:
-        return coded, None
+        return coded, cam_problem
     key, problem = _key_cell(raw, cell(record, "mode").strip() or None, line_no, columns,
                              header)
+    if key is None and problem is None:  # -1: no key detected, as an empty cell
+        return coded, cam_problem
     if key is not None and coded is not None and key != coded:
         return None, BadRow(line_no, header[columns["key"]], raw,
                             f"{key.name} here, {coded.name} in column "
                             f"{header[columns['camelot']]!r} ({cam}): which is right?")
-    return key, problem
+    return key, problem or cam_problem
+
+
+def _column_spellings(key_cells, rows, column) -> list[BadRow]:
+    """Key cells a look at their whole column finds ambiguous, each left out (its row's key
+    set to None) and returned as a bad cell.
+
+    A bare B where the column writes German names (``H-Moll``) is B flat to a German reader,
+    B to an English one.  A lone capital M where the column holds no small letter at all and
+    writes other keys without a mode (``AM``, ``C``, ``F#M``) is major in chord symbols, or
+    the m of a minor key in capitals."""
+    traits = {raw: spelling_traits(raw) for raw in {c[2] for c in key_cells}}
+    found = frozenset().union(*traits.values())
+    capitals = "capital_m" in found and "no_mode" in found and "lower" not in found
+    if not capitals and not {"german", "bare_b"} <= found:
+        return []
+
+    def first(trait):  # (row, cell) of the first cell with the trait, for the message
+        return next(((n, raw) for _, n, raw, _ in key_cells if trait in traits[raw]), None)
+
+    german, bare = first("german"), first("no_mode")
+    out = []
+    for i, line_no, raw, read in key_cells:
+        t = traits[raw]
+        if not read:
+            continue
+        if german and "bare_b" in t:
+            reason = (f"B in a column that writes German names (row {german[0]}: "
+                      f"{german[1]!r}): B flat in German, B in English; write Bb or H")
+        elif capitals and "capital_m" in t:
+            reason = (f"a capital M in a column without small letters that writes other keys "
+                      f"without a mode (row {bare[0]}: {bare[1]!r}): major as in CM, or a "
+                      "minor key's m in capitals? write Am or A major")
+        else:
+            continue
+        rows[i].key = None
+        out.append(BadRow(line_no, column, raw, reason))
+    return out
 
 
 def _key_cell(raw, mode, line_no, columns, header):
-    """(key, problem) for a key cell that is not empty."""
+    """(key, problem) for a key cell that is not empty, with its Mode cell (or ``None``).
+
+    A cell that names its own mode (``Am``, ``8B``) must agree with a Mode cell beside it;
+    a cell that does not (a pitch class, ``A``) takes the Mode cell's, which must then be a
+    mode; only a key name without any Mode cell is major (``A``)."""
+    column = header[columns["key"]]
+    if mode is not None and mode.lower() in _MISSING:
+        mode = None
     key, reason = read_key(raw, mode)
-    if raw.lstrip("-").replace(".", "", 1).isdigit():  # a pitch class (API sheets)
+    pitch_class = raw.lstrip("-").replace(".", "", 1).isdigit()
+    if pitch_class:  # API sheets
         if key is None and float(raw) == -1:  # -1 means "no key detected"
             return None, None
-        if key is None:
-            return None, BadRow(line_no, header[columns["key"]], raw,
-                                "pitch class must be 0-11 (or -1 for unknown)")
-        if parse_mode(mode) is None:
-            what = "no Mode column" if "mode" not in columns else "its Mode cell is not 1 or 0"
-            return None, BadRow(line_no, header[columns["key"]], raw,
-                                f"a pitch class needs a mode (1 major, 0 minor); {what}")
+        if key is None:  # 12, or 7.5 (read_key refuses it as not a key)
+            return None, BadRow(line_no, column, raw, PITCH_CLASS_RANGE)
     if key is None:
-        return None, BadRow(line_no, header[columns["key"]], raw, reason or "not a key")
+        if _FORMULA_ERROR.fullmatch(raw):
+            reason = "a spreadsheet formula error"
+        return None, BadRow(line_no, column, raw, reason or "not a key")
+    if mode is None and not pitch_class:  # no Mode cell: the key as read (A is major)
+        return key, None
+    own = read_key(raw, "major")[0] == read_key(raw, "minor")[0]  # the cell names its mode
+    mode_name = parse_mode(mode)
+    if own:
+        if mode_name is not None and mode_name != key.mode:
+            return None, BadRow(line_no, column, raw,
+                                f"{key.name} here, {mode_name} in column "
+                                f"{header[columns['mode']]!r} ({mode}): which is right?")
+        return key, None
+    if mode_name is None and pitch_class:
+        what = "no Mode column" if "mode" not in columns else "its Mode cell is not 1 or 0"
+        return None, BadRow(line_no, column, raw,
+                            f"a pitch class needs a mode (1 major, 0 minor); {what}")
+    if mode_name is None and mode is not None:
+        return None, BadRow(line_no, column, raw,
+                            f"its Mode cell ({mode!r}) is not a mode (1 or 0, major or minor)")
     return key, None
 
 

@@ -5,12 +5,16 @@ How two keys relate (fifth, relative, parallel) and the MIREX score are agreemen
 :mod:`core.calibration.agreement`.
 
 Every notation a sheet may use is read here: English names (``"F# minor"``, ``"Gbm"``,
-``"D♭ major"``), German names (``"Fis-Moll"``, ``"Es-Dur"``, ``"H-Moll"``), Camelot codes (``"8A"``, Mixed In Key,
-Rekordbox) and Open Key codes (``"1m"``, ``"1d"``, Traktor).  A cell that could name two
+``"D♭ major"``), German names (``"Fis-Moll"``, ``"Es-Dur"``, ``"H-Moll"``, and without a
+mode word ``"Fis"``, ``"H"``), Camelot codes (``"8A"``, Mixed In Key, Rekordbox) and Open
+Key codes (``"1m"``, ``"1d"``, Traktor).  A lone ``M`` for the mode is major (``"CM"``), a
+lone ``m`` minor (``"Cm"``), after a tonic as in a mode cell.  A cell that could name two
 keys is refused with the reason (:func:`read_key`), never read as one of them: two
-different spellings (``"C/Am"``, a key and its relative), a lone lower-case letter (``"a"``:
-minor in some notations, major in others) without a mode, and a bare B with ``Dur`` or
-``Moll`` (``"B-Dur"`` is B flat major in German, B major to an English reader).
+different spellings (``"C/Am"``, a key and its relative), a lone lower-case letter (``"a"``,
+``"fis"``: minor in some notations, major in others) without a mode, and a bare B with
+``Dur`` or ``Moll`` (``"B-Dur"`` is B flat major in German, B major to an English reader).
+What only a whole column shows (a bare B among German names, a capital M in a column of
+capitals) is told by :func:`spelling_traits`.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ __all__ = [
     "parse_mode",
     "from_camelot",
     "from_open_key",
+    "PITCH_CLASS_RANGE",
+    "spelling_traits",
 ]
 
 #: Display names of the 12 pitch classes (sharps, as most analyzers print them).
@@ -130,15 +136,23 @@ def from_open_key(code: str) -> Key | None:
 # German names: a letter, "is" (sharp) or "es"/"s" (flat), then Dur or Moll.  H is B; B
 # (B flat in German, B in English) is refused.
 _GERMAN = re.compile(r"([A-Ha-h])(is|es|s)?\s*[-:\s]?\s*(dur|moll)", re.I)
+# A German name without Dur or Moll ("Fis", "Es"), perhaps with another mode word ("Gis m").
+_GERMAN_NAME = re.compile(r"([A-Ha-h])((?i:is|es|s))\s*[-:\s]?\s*([A-Za-z\-]*)\s*")
 _GERMAN_PC = {**_LETTER_PC, "H": 11}  # B itself is refused before it is looked up
 _GERMAN_B = ("B with Dur or Moll: B flat in German, B in English; write Bb major, B major "
              "or H-Dur")
 
 
+# Characters a cell copied from a web page or a word processor may hold unseen.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+_WRITTEN_OUT = re.compile(r"(?i)(?<![a-z])([a-h])[\s-]*(flat|sharp)(?![a-z])")  # "B-flat", "F sharp"
+
+
 def _clean(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
-    text = text.replace("♯", "#").replace("♭", "b").replace("♮", "")
-    return text.strip()
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    text = text.replace("♯", "#").replace("♭", "b").replace("♮", "").strip()
+    return _WRITTEN_OUT.sub(
+        lambda m: m.group(1) + ("b" if m.group(2).lower() == "flat" else "#"), text)
 
 
 def parse_key(text, mode=None) -> Key | None:
@@ -206,34 +220,51 @@ def _read_key(text, mode):
             return None, ""
         if isinstance(text, float) and not text.is_integer():  # 7.5, infinity
             return None, "not a key"
-        return _from_pc(int(text), mode_name), ""
+        return _from_pc(int(text), mode_name)
     s = _clean(str(text))
     if not s or s.lower() in {"nan", "none", "n/a", "na", "unknown", "?", "-", "-1"}:
         return None, ""
     if re.fullmatch(r"-?\d+(\.0+)?", s):
-        return _from_pc(int(float(s)), mode_name), ""
+        return _from_pc(int(float(s)), mode_name)
     coded = from_camelot(s) or from_open_key(s)
     if coded is not None:
         return coded, ""
     german = _GERMAN.fullmatch(s)
     if german is not None:
         return _german(german)
-    # Alternatives such as "A#/Bb" or "C# / Db minor": enharmonic spellings of one key.
-    m = re.fullmatch(
-        r"([A-Ga-g])\s*([#b]?)\s*(?:/\s*([A-Ga-g])\s*([#b]?))?\s*[:\s]?\s*([A-Za-z\-]*)\s*",
-        s)
+    german = _GERMAN_NAME.fullmatch(s)
+    if german is not None:
+        return _german_name(german, mode_name)
+    m = _NAME.fullmatch(s)
     if not m:
         return _two_spellings(s)
     letter, accidental, word = m.group(1), m.group(2), m.group(5)
+    if any(h in "Hh" and a for h, a in ((letter, accidental), (m.group(3), m.group(4)))
+           if h):
+        return None, "not a key"  # Hb, H#: H is German, its sharp is His
     pc = _pitch_class(letter, accidental)
     if m.group(3) and _pitch_class(m.group(3), m.group(4)) != pc:
         return None, _TWO_KEYS
-    w = word.lower()
-    if len(w) > 1 and w.startswith("-"):  # "D#-Dur"
-        w = w[1:]
-    if w in ("dur", "moll") and letter.upper() == "B" and not accidental:
+    if word.lstrip("-").lower() in ("dur", "moll") and letter.upper() == "B" and not accidental:
         return None, _GERMAN_B
-    if word == "M":
+    return _named(pc, letter.islower(), word, mode_name)
+
+
+# A note name, perhaps with an enharmonic alternative ("A#/Bb", "C# / Db minor"), then a
+# mode word or none.
+_NAME = re.compile(
+    r"([A-Ha-h])\s*([#b]?)\s*(?:/\s*([A-Ha-h])\s*([#b]?))?\s*[:\s]?\s*([A-Za-z\-]*)\.?\s*")
+_LOWER = ("a lower-case letter without a mode: minor in some notations, major in others; "
+          "write the mode (a minor, A major)")
+
+
+def _named(pc: int, lower: bool, word: str, mode_name: str | None) -> tuple[Key | None, str]:
+    """Key of a note name (pitch class ``pc``, its letter small or not) and the word written
+    after it; a note without a word takes ``mode_name``."""
+    if len(word) > 1 and word.startswith("-"):  # "D#-Dur", "C-M"
+        word = word[1:]
+    w = word.lower()
+    if word == "M":  # a capital M is major (CM), a small one minor (Cm)
         return Key(pc, "major"), ""
     if w in ("minor", "min", "moll", "m", "-", "mi"):
         return Key(pc, "minor"), ""
@@ -241,9 +272,8 @@ def _read_key(text, mode):
         return Key(pc, "major"), ""
     if w:
         return None, "not a key"
-    if mode_name is None and letter.islower():
-        return None, ("a lower-case letter without a mode: minor in some notations, major "
-                      "in others; write the mode (a minor, A major)")
+    if mode_name is None and lower:
+        return None, _LOWER
     return Key(pc, mode_name or "major"), ""
 
 
@@ -251,8 +281,11 @@ _TWO_KEYS = "two different keys (a key and its relative?): write one of them"
 
 
 def _two_spellings(s: str) -> tuple[Key | None, str]:
-    """``"Am/C"``, ``"A minor / C major"``, ``"8A/Am"``: one key spelled twice, or two."""
-    parts = s.split("/")
+    """``"Am/C"``, ``"A minor / C major"``, ``"8A/Am"``, ``"8A - Am"``, ``"Am (8A)"``: one key
+    spelled twice, or two."""
+    bracketed = re.fullmatch(r"(.+?)\s*\(([^()]+)\)", s)
+    parts = (list(bracketed.groups()) if bracketed
+             else re.split(r"\s*[/|]\s*|\s+[-\u2013]\s+", s))
     if len(parts) != 2:
         return None, "not a key"
     keys = [read_key(p)[0] for p in parts]
@@ -264,8 +297,51 @@ def _two_spellings(s: str) -> tuple[Key | None, str]:
 
 
 def _pitch_class(letter: str, accidental: str) -> int:
-    pc = _LETTER_PC[letter.upper()] + (1 if accidental == "#" else -1 if accidental == "b" else 0)
+    pc = _GERMAN_PC[letter.upper()] + (1 if accidental == "#" else -1 if accidental == "b" else 0)
     return pc % 12
+
+
+@functools.lru_cache(maxsize=4096)
+def spelling_traits(text) -> frozenset[str]:
+    """How a key name is written, for the rules that read a whole column's cells together.
+
+    ``"german"``: a German name (``H``, ``Fis``, ``Es``) or mode word (``Dur``, ``Moll``);
+    ``"bare_b"``: a B without accidental, not German (``B``, ``Bm``); ``"capital_m"``: a
+    lone capital M for the mode (``AM``); ``"no_mode"``: a note without a mode word (``C``,
+    ``F#``); ``"lower"``: a small letter anywhere (``Am``, ``Bb``).  Empty for codes,
+    numbers and cells that are no names."""
+    s = _clean(str(text)) if text is not None else ""
+    if _GERMAN.fullmatch(s) or _GERMAN_NAME.fullmatch(s):
+        return frozenset({"german"})
+    m = _NAME.fullmatch(s)
+    if m is None:
+        return frozenset()
+    letter, word = m.group(1), m.group(5)
+    if len(word) > 1 and word.startswith("-"):
+        word = word[1:]
+    traits = set()
+    if letter in "Hh" or m.group(3) in ("H", "h") or word.lower() in ("dur", "moll"):
+        traits.add("german")
+    elif letter in "Bb" and not m.group(2) and not m.group(3):
+        traits.add("bare_b")
+    if word == "M":
+        traits.add("capital_m")
+    if not word:
+        traits.add("no_mode")
+    if any(c.islower() for c in s):
+        traits.add("lower")
+    return frozenset(traits)
+
+
+def _german_name(m: re.Match, mode_name: str | None) -> tuple[Key | None, str]:
+    """Key for a German name without Dur or Moll (``Fis``, ``Es``, ``Gis m``): a capital
+    is major, as a capital English letter is."""
+    letter, suffix = m.group(1), m.group(2).lower()
+    upper = letter.upper()
+    if upper == "B" or upper == "H" and suffix != "is" or suffix == "s" and upper not in "AE":
+        return None, "not a key"  # Bis, Hes, Gs: no German names
+    pc = _GERMAN_PC[upper] + (1 if suffix == "is" else -1)
+    return _named(pc % 12, letter.islower(), m.group(3), mode_name)
 
 
 def _german(m: re.Match) -> tuple[Key | None, str]:
@@ -281,12 +357,16 @@ def _german(m: re.Match) -> tuple[Key | None, str]:
 
 def parse_mode(mode) -> str | None:
     """A mode cell (``1``/``0``, ``"major"``/``"minor"``, ``"dur"``/``"moll"``...) as
-    ``"major"`` or ``"minor"``; ``None`` when empty or not a mode."""
+    ``"major"`` or ``"minor"``; ``None`` when empty or not a mode.  A lone letter reads as
+    it does after a tonic: ``"M"`` major (as in ``CM``), ``"m"`` minor (as in ``Cm``)."""
     if mode is None:
         return None
     if isinstance(mode, (int, float)) and not isinstance(mode, bool):
         return "major" if mode == 1 else "minor" if mode == 0 else None
-    s = str(mode).strip().lower()
+    s = str(mode).strip()
+    if s == "M":
+        return "major"
+    s = s.lower()
     if s in ("1", "1.0", "major", "maj", "dur"):
         return "major"
     if s in ("0", "0.0", "minor", "min", "moll", "m"):
@@ -294,8 +374,14 @@ def parse_mode(mode) -> str | None:
     return None
 
 
-def _from_pc(pc: int, mode_name: str | None) -> Key | None:
+#: Why a number other than 0-11 is no key (-1 is "no key detected", no error).
+PITCH_CLASS_RANGE = "pitch class must be 0-11 (or -1 for unknown)"
+
+
+def _from_pc(pc: int, mode_name: str | None) -> tuple[Key | None, str]:
+    if pc == -1:
+        return None, ""
     if not 0 <= pc <= 11:
-        return None
-    return Key(pc, mode_name or "major")
+        return None, PITCH_CLASS_RANGE
+    return Key(pc, mode_name or "major"), ""
 

@@ -521,9 +521,9 @@ def test_profile_fields_left_out_take_their_defaults():
                                            r"this SongCal understands \(2\)$"):
         profile_from_dict({"format": "songcal-calibration-profile", "version": 3})
     with pytest.raises(ProfileError, match="^x.json: malformed profile: key.mapping.C major: "
-                                           "must be a key such as 'A minor', got 'H major'$"):
+                                           "must be a key such as 'A minor', got 'Hb major'$"):
         profile_from_dict({"format": "songcal-calibration-profile", "version": 2,
-                           "key": {"mapping": {"C major": "H major"}}}, path="x.json")
+                           "key": {"mapping": {"C major": "Hb major"}}}, path="x.json")
 
 
 def test_the_paired_export_says_which_columns_each_song_was_fitted_on():

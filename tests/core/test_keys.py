@@ -173,7 +173,7 @@ def test_parse_key_spellings(text, mode, expected):
 
 
 @pytest.mark.parametrize("text", [None, "", "  ", "nan", "NaN", "None", "n/a", "NA", "unknown",
-                                  "?", "-", "-1", -1, 12, "12", float("nan"), "C lydian", "H",
+                                  "?", "-", "-1", -1, 12, "12", float("nan"), "C lydian", "Hb",
                                   "C#m7", "8C", True])
 def test_parse_key_refuses_what_is_not_a_key(text):
     assert parse_key(text) is None

@@ -134,7 +134,7 @@ def test_bad_number_names_row_and_column_and_the_rest_of_the_row_is_kept():
 
 
 def test_bad_key_is_listed_and_its_row_kept():
-    sheet = parse_reference_text("Song,Key,BPM\nA,H major,100\nB,C,90\n")
+    sheet = parse_reference_text("Song,Key,BPM\nA,Hb major,100\nB,C,90\n")
     assert [r.title for r in sheet.rows] == ["A", "B"]
     assert sheet.rows[0].key is None and sheet.rows[0].values == {"bpm": 100.0}
     assert sheet.bad_cells[0].column == "Key" and sheet.bad_cells[0].row == 2
