@@ -130,15 +130,15 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def scheduler_process():
-    """A Dask scheduler in a process of its own with one worker process of one thread:
-    yields ``(address, scheduler)`` (a ``subprocess.Popen`` the test may kill); both are
-    killed after."""
+def scheduler_process(port: int | None = None):
+    """A Dask scheduler in a process of its own (on ``port``, default a free one) with one
+    worker process of one thread: yields ``(address, scheduler)`` (a ``subprocess.Popen``
+    the test may kill); both are killed after."""
     import subprocess
     import sys
     from pathlib import Path
 
-    port = _free_port()
+    port = port or _free_port()
     address = f"tcp://127.0.0.1:{port}"
     root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": root}
