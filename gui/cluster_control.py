@@ -5,7 +5,10 @@ chooses where the next batch runs; when a batch starts on a cluster, the cluster
 and every worker is checked for the files off the GUI thread (:func:`gui.tasks.run_task`),
 then the engine's worker slots become :class:`gui.cluster_slots.ClusterSlots`, one per Dask
 worker thread.  A cluster that cannot be used leaves every song queued and says why
-(``clusterFailed``).  Dask is imported only when a cluster is chosen and reached.
+(``clusterFailed``).  When the cluster fails in the middle of a batch (the scheduler gone for
+good, every worker gone for a while), the songs left fail in their rows, saying why, and the
+batch ends as the command line's does.  Dask is imported only when a cluster is chosen and
+reached.
 """
 
 from __future__ import annotations
@@ -50,6 +53,15 @@ class ClusterControl:
         pending = getattr(self, "_next_cluster", None)
         if pending is not None:
             self.set_cluster(pending[0], **pending[1])
+
+    def _leave_lost_cluster(self) -> None:
+        """Before a batch starts: a cluster whose connection was lost for good (its client
+        gave up reconnecting) is left, to be reached afresh (the scheduler may be back)."""
+        if self._on_cluster() and self.worker_slots.connection.lost():
+            log.info("reaching the %s again (its connection was lost)",
+                     self.cluster_spec.describe())
+            self.worker_slots.shutdown()
+            self.worker_slots = WorkerSlots(self.pool, self.signals)
 
     def _on_cluster(self) -> bool:
         from gui.cluster_slots import ClusterSlots
@@ -97,3 +109,14 @@ class ClusterControl:
             self._fill()
 
         self.run_task(connect, done)
+
+    def _on_cluster_gave_up(self, reason: str) -> None:
+        """The cluster cannot run the songs left (:class:`core.batch.cluster.WorkerWatch`):
+        they fail in their rows with ``reason`` and the batch ends with what finished."""
+        if not (self._on_cluster() and self.is_running):
+            return
+        jobs = self.worker_slots.give_up(self.batch, reason)
+        if jobs:
+            log.error("%s: %d songs left failed", reason, len(jobs))
+        self._dirty.update(j.id for j in jobs)
+        self._check_finished()

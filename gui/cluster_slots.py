@@ -19,6 +19,13 @@ in the window's process (:func:`core.batch.cluster.store_hooks`), as the command
 A song given up on (timed out, skipped) keeps its worker thread busy on the cluster until
 its task really ends (Dask cannot stop a thread), so it keeps counting against the free
 slots meanwhile.
+
+Every few seconds, on the cluster thread, the slots look at the cluster's workers and apply
+the command line's rule (:class:`core.batch.cluster.WorkerWatch`): a worker of the window's
+own LocalCluster whose threads are all held by songs given up on is restarted after the
+wait; the connection lost for good, or no worker thread for the wait, and the songs left
+fail in their rows with the reason (``clusterGaveUp``, handled in the GUI thread by
+:meth:`ClusterSlots.give_up`).
 """
 
 from __future__ import annotations
@@ -27,8 +34,8 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from core.batch.cluster import ClusterConnection, store_hooks
-from core.batch.rules import Batch, Job
+from core.batch.cluster import ClusterConnection, WorkerWatch, store_hooks
+from core.batch.rules import ACTIVE_STATES, Batch, Job, SongState
 from core.batch.runner import AnalyzeFn
 from gui.worker_slots import WorkerSlots
 from gui.workers import WorkerRecord, WorkerSignals, WorkerSlot
@@ -37,7 +44,8 @@ __all__ = ["ClusterSlots"]
 
 log = logging.getLogger(__name__)
 
-_REFRESH_S = 3.0  # how often the list of the cluster's workers is read again
+#: How often (s) the cluster's workers are looked at again (and the wait for one applied).
+_REFRESH_S = 3.0
 
 
 def _host_port(address: str) -> str:
@@ -73,6 +81,9 @@ class ClusterSlots(WorkerSlots):
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="songcal-cluster")
         self._workers: list[tuple[str, int]] = connection.worker_threads()
         self._refreshed = time.monotonic()
+        self._refreshing = False
+        # (used on the cluster thread only)
+        self._watch = WorkerWatch(connection)
 
     # -- reading ----------------------------------------------------------------------------
     @property
@@ -135,8 +146,8 @@ class ClusterSlots(WorkerSlots):
 
     def _dispatch(self, batch: Batch, job: Job, rec: WorkerRecord) -> None:
         """On the cluster thread: serve the song from the store, or submit its task."""
-        if rec.abandoned:  # skipped or cancelled before it was handed over
-            return
+        if rec.abandoned or rec.returned:  # skipped, cancelled or failed before it was
+            return                          # handed over
         lookup, on_result = self._store_hooks(batch, job.force)
         hit = None
         if lookup is not None:
@@ -153,18 +164,21 @@ class ClusterSlots(WorkerSlots):
                 job, rec.attempt, batch.settings,
                 on_done=lambda f: self._on_future(batch, rec, f, on_result))
         except Exception as err:  # unreadable file to send, or the cluster went away
-            batch.fail(rec.job_id, rec.attempt,
-                       getattr(err, "strerror", None) or f"cluster error: {err}")
+            batch.fail(rec.job_id, rec.attempt, self.connection.lost()
+                       or getattr(err, "strerror", None) or f"cluster error: {err}")
             self._finish_record(rec)
 
     def _finish_record(self, rec: WorkerRecord) -> None:
-        """The song's end, from a thread that is not the GUI's (signals are queued)."""
+        """The song's end, once (signals from a thread that is not the GUI's are queued)."""
+        with self._lock:
+            if rec.returned:  # (given up on by the window, then its task ended)
+                return
+            rec.returned = True
         now = time.monotonic()
         if not rec.started_at:  # ended before its start was reported: show both
             rec.started_at = now
             self._emit(self.signals.started, rec)
         rec.ended_at = now
-        rec.returned = True
         with self._lock:
             for slot in self.slots:
                 if slot.record is rec:
@@ -242,9 +256,9 @@ class ClusterSlots(WorkerSlots):
         out = super().reap(batch, now, epoch)
         if batch.cancelled:
             self._io.submit(self.connection.signal_cancel)
-        if now - self._refreshed > _REFRESH_S:
-            self._refreshed = now
-            self._io.submit(self._refresh)
+        if now - self._refreshed > _REFRESH_S and not self._refreshing:
+            self._refreshed, self._refreshing = now, True
+            self._io.submit(self._refresh, batch)
         return out
 
     def _let_go(self, slot, rec: WorkerRecord) -> None:
@@ -257,10 +271,31 @@ class ClusterSlots(WorkerSlots):
         if future is not None:
             self._io.submit(future.cancel)
 
-    def _refresh(self) -> None:
-        """On the cluster thread: the workers now; given-up songs on a worker that left the
-        cluster (its process died) stop counting, as no end will ever be reported."""
-        self._workers = self.connection.worker_threads()
+    def _refresh(self, batch: Batch) -> None:
+        """On the cluster thread: the workers now, and the wait for a free worker thread
+        (:class:`core.batch.cluster.WorkerWatch`); when it gives up, the GUI thread is told
+        (``clusterGaveUp``)."""
+        try:
+            self._workers = self.connection.worker_threads()
+            self._forget_departed()
+            with self._lock:
+                running = any(s.record is not None for s in self.slots)
+            waiting = not (batch.paused or batch.cancelled) and any(
+                j.state is SongState.QUEUED for j in batch.jobs)
+            why = self._watch.check(running=running, waiting=waiting,
+                                    held={r.job_id for r in list(self.abandoned)})
+            if why:
+                self._emit(self.signals.clusterGaveUp, why)
+            else:
+                self._forget_departed()  # (a worker restarted: its threads are new)
+        except Exception:  # looking must never stop the batch
+            log.warning("could not look at the cluster's workers", exc_info=True)
+        finally:
+            self._refreshing = False
+
+    def _forget_departed(self) -> None:
+        """Given-up songs whose worker thread is gone (its process died or was restarted)
+        stop counting, as no end will ever be reported."""
         alive = {_host_port(a) for a, _ in self._workers}
         with self.connection.lock:
             where = {t.job: t.name.split("/", 1)[0] for t in self.connection.threads.values()}
@@ -268,9 +303,51 @@ class ClusterSlots(WorkerSlots):
             if where.get(rec.job_id) not in alive:
                 self._finish_record(rec)
 
+    def give_up(self, batch: Batch, reason: str) -> list[Job]:
+        """In the GUI thread: fail every song left with ``reason`` (the ones queued unless
+        paused, the ones handed to the cluster; those given up on stop counting) and return
+        them; the batch then ends."""
+        failed = []
+        while True:  # (none while paused or cancelled)
+            claimed = batch.claim("")
+            if claimed is None:
+                break
+            job, attempt = claimed
+            batch.fail(job.id, attempt, reason)
+            failed.append(job)
+        with self._lock:
+            records = [s.record for s in self.slots if s.record is not None]
+        for rec in records:
+            if batch.fail(rec.job_id, rec.attempt, reason):
+                failed.append(batch.jobs[rec.job_id])
+            future = self._futures.get((rec.job_id, rec.attempt))
+            if future is not None:
+                self._submit(future.cancel)
+        for job in batch.jobs:  # (handed over, its end not reported yet)
+            if job.state in ACTIVE_STATES and batch.fail(job.id, job.attempt, reason):
+                failed.append(job)
+        for rec in records + list(self.abandoned):
+            self._finish_record(rec)
+        self._submit(self._watch.reset)
+        return failed
+
+    def release(self) -> None:
+        """The batch ended: the next one waits for workers afresh."""
+        super().release()
+        self._submit(self._watch.reset)
+
+    def _submit(self, fn, *args) -> None:
+        try:
+            self._io.submit(fn, *args)
+        except RuntimeError:  # shut down (the window quits)
+            pass
+
     def shutdown(self, timeout_s: float = 5.0) -> None:
         """Leave the cluster (a LocalCluster is shut down) and stop the cluster thread."""
-        done = self._io.submit(self.connection.close)
+        try:
+            done = self._io.submit(self.connection.close)
+        except RuntimeError:  # already left
+            return
         try:
             done.result(timeout=timeout_s)
         except Exception:

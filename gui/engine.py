@@ -128,6 +128,7 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         self.signals.started.connect(self._on_started)
         self.signals.progressed.connect(self._on_progress)
         self.signals.done.connect(self._on_done)
+        self.signals.clusterGaveUp.connect(self._on_cluster_gave_up)
         self.signals.skipped.connect(self._on_scan_skipped)
         self._scan_report = ScanReport()
         self.worker_slots = WorkerSlots(self.pool, self.signals)
@@ -261,6 +262,7 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         if not any(j.state is SongState.QUEUED for j in self.batch.jobs):
             return False
         self._apply_next_cluster()
+        self._leave_lost_cluster()
         self.batch.begin(self.settings)
         self._resize_slots(self.settings.workers)
         # A new run: its plots and figures start from zero.

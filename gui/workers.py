@@ -74,6 +74,9 @@ class WorkerSignals(QObject):
     listed = Signal(int)
     #: ``(token, [(path, reason), ...])`` what a scan left out (sent before ``scanned``).
     skipped = Signal(int, list)
+    #: ``(reason)`` the cluster the songs run on cannot run the songs left (its scheduler
+    #: or every worker gone): they are to fail with ``reason``.
+    clusterGaveUp = Signal(str)
 
 
 @dataclass(eq=False)

@@ -17,7 +17,9 @@ every worker before anything is submitted) or, for small decks, by sending their
 What a task reports is a plain tuple, never an exception object, so nothing depends on how
 an exception pickles: ``("done", SongResult, worker)``, ``("failed", reason, worker)`` or
 ``("cancelled", reason, worker)``.  Exceptions that do reach the client come from the cluster itself
-(a worker that died too often, a lost connection) and fail only that song.
+(a worker that died too often, a lost connection) and fail only that song.  When the whole
+cluster fails in the middle of a batch (the scheduler gone, every worker gone or held by
+songs given up on), both engines end the batch by the same rule, :class:`WorkerWatch`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import logging
 import os
 import re
 import threading
+import time
 import uuid
 import warnings
 from collections.abc import Callable
@@ -41,6 +44,7 @@ __all__ = [
     "ClusterError",
     "ClusterConnection",
     "WorkerThread",
+    "WorkerWatch",
     "parse_cluster",
     "store_hooks",
     "FILES_SHARED",
@@ -657,8 +661,10 @@ class ClusterConnection:
         # cancelled: by us (a stop, a time-out), or by the cluster (the scheduler went away)
         if batch.cancelled:
             return batch.fail(job_id, attempt, "cancelled", cancelled=True)
-        return batch.fail(job_id, attempt, f"the cluster dropped this song: "
-                                           f"{_why_cancelled(future)}")
+        # (a task submitted while the client tried to reconnect is cancelled, without a
+        # reason, when it gives up)
+        return batch.fail(job_id, attempt, self.lost() or f"the cluster dropped this song: "
+                                                          f"{_why_cancelled(future)}")
 
     def signal_cancel(self) -> None:
         """Tell running tasks to stop at their next chunk (the batch was cancelled)."""
@@ -667,6 +673,81 @@ class ClusterConnection:
             distributed.Event(self._cancel_name, client=self.client).set()
         except Exception:
             log.debug("could not signal the cancel event", exc_info=True)
+
+
+class WorkerWatch:
+    """When a batch on a cluster stops waiting for a worker thread: the rule both cluster
+    engines apply (the command line's ``ClusterRunner``, the window's ``ClusterSlots``).
+
+    The connection lost for good (the client gave up reconnecting to its scheduler): the
+    songs left fail at once.  No worker thread that can take a song for :attr:`wait_s`
+    (every worker has left, or every thread still runs a song given up on): the workers of
+    the connection's own LocalCluster that hold such songs are restarted, once (Dask cannot
+    stop a thread otherwise), and after another such wait the songs left fail, saying why.
+
+    :meth:`check` asks the scheduler (and may restart workers, a few seconds): call it
+    from a thread that may wait, never a GUI thread.
+
+    Parameters
+    ----------
+    connection : ClusterConnection
+        Connected.
+    wait_s : float, optional
+        The wait (s); default :data:`NO_WORKER_WAIT_S` as it is when the watch is made.
+    """
+
+    def __init__(self, connection: ClusterConnection, wait_s: float | None = None):
+        self.connection = connection
+        self.wait_s = NO_WORKER_WAIT_S if wait_s is None else wait_s
+        self._since: float | None = None
+        self._restarted = False
+
+    def reset(self) -> None:
+        """A new run: no wait going on, a worker may be restarted again."""
+        self._since = None
+        self._restarted = False
+
+    def check(self, *, running: bool, waiting: bool, held, now: float | None = None) -> str:
+        """Why the songs left must fail now, or empty while the batch may go on waiting.
+
+        Parameters
+        ----------
+        running : bool
+            Songs were handed to the cluster and have not ended (songs given up on aside).
+        waiting : bool
+            Songs are queued that the engine would hand over (not paused).
+        held : collection of int
+            The jobs given up on whose task still holds a worker thread.
+        now : float, optional
+            ``time.monotonic()``.
+        """
+        now = time.monotonic() if now is None else now
+        lost = self.connection.lost()
+        if lost:
+            return lost
+        capacity = self.connection.capacity()
+        if self.connection.reconnecting() or not (
+                (not capacity and (running or waiting))  # no worker: nothing runs
+                or (capacity <= len(held) and not running and waiting)):  # all held
+            self._since = None
+            return ""
+        describe = self.connection.spec.describe()
+        if self._since is None:
+            self._since = now
+            log.warning("%s; waiting up to %.0f s for one",
+                        f"no worker left in the {describe}" if not capacity else
+                        "every worker thread still runs a song given up on", self.wait_s)
+            return ""
+        if now - self._since <= self.wait_s:
+            return ""
+        if held and not self._restarted and self.connection.restart_holding(held):
+            self._restarted = True
+            self._since = None
+            return ""
+        if not capacity:
+            return f"no worker was left in the {describe} for {self.wait_s:.0f} s"
+        return (f"every worker thread of the {describe} still ran a song given up on for "
+                f"{self.wait_s:.0f} s")
 
 
 def store_hooks(store, settings, *, fresh: bool = False):

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from core.batch.cluster import NO_WORKER_WAIT_S, ClusterConnection, ClusterSpec, _import_dask
+from core.batch.cluster import ClusterConnection, ClusterSpec, WorkerWatch, _import_dask
 from core.batch.rules import Batch, SongState
 
 __all__ = ["ClusterRunner"]
@@ -52,16 +52,18 @@ class ClusterRunner:
     cancel_grace_s : float
         After a stop request, how long running songs get to stop before they are
         abandoned (s).
-    no_worker_s : float
+    no_worker_s : float, optional
         How long the batch waits for a worker when every worker has left the cluster
-        (s); then the songs left fail, saying so.
+        (s); then the songs left fail, saying so (default
+        :data:`core.batch.cluster.NO_WORKER_WAIT_S`; see
+        :class:`core.batch.cluster.WorkerWatch`).
     """
 
     def __init__(self, batch: Batch, *, spec: ClusterSpec, analyze: Callable | None = None,
                  lookup: Callable | None = None, on_result: Callable | None = None,
                  on_change: Callable | None = None, tick_s: float = 0.2, retries: int = 2,
                  client=None, cancel_grace_s: float = 1.0,
-                 no_worker_s: float = NO_WORKER_WAIT_S):
+                 no_worker_s: float | None = None):
         self.batch = batch
         self.spec = spec
         self.lookup = lookup
@@ -77,11 +79,9 @@ class ClusterRunner:
         #: The signal that stopped the run (-1 for a stop asked without one), or None.
         self.stopped_by: int | None = None
         self._stop_request: int | None = None
-        self.no_worker_s = no_worker_s
-        self._no_worker_since: float | None = None
+        self._watch = WorkerWatch(self.connection, no_worker_s)
         self._connecting = False
         self._pruned = 0.0
-        self._restarted = False
 
     @property
     def submitted(self) -> int:
@@ -249,21 +249,13 @@ class ClusterRunner:
             self.connection.settle(self.batch, f, job_id, attempt, self.on_result)
 
     def _watch_workers(self, futures) -> None:
-        """Keep the batch from waiting forever for a worker thread.
-
-        When the connection to the cluster is lost for good, every song left fails at once.
-        When no worker thread can take a song for :attr:`no_worker_s` (every worker has
-        left, or every thread still runs a song given up on), the workers of a LocalCluster
-        of this run that hold such songs are restarted once (Dask cannot stop a thread
-        otherwise), and after another such wait the songs left fail, saying why.  Worker
-        threads of workers that left are forgotten (a killed process never reports the
-        end of its song).
+        """Keep the batch from waiting forever for a worker thread
+        (:class:`core.batch.cluster.WorkerWatch`: the songs left fail when the connection
+        is lost for good, or after a wait without a worker thread free).  Worker threads of
+        workers that left are forgotten (a killed process never reports the end of its
+        song).
         """
         now = time.monotonic()
-        lost = self.connection.lost()
-        if lost:
-            self._give_up(futures, lost)
-            return
         if now - self._pruned > 1.0:
             self._pruned = now
             self.connection.forget_departed()
@@ -271,34 +263,13 @@ class ClusterRunner:
                 self._busy_abandoned = {(jid, attempt) for jid, attempt in
                                         self._busy_abandoned
                                         if self.connection.is_running(jid)}
-        capacity = self.connection.capacity()
         with self._lock:
             held = {jid for jid, _ in self._busy_abandoned}
-        waiting = any(j.state is SongState.QUEUED for j in self.batch.jobs)
-        if self.connection.reconnecting() or not (
-                (not capacity and (futures or waiting))  # no worker: nothing runs
-                or (capacity <= len(held) and not futures and waiting)):  # all held
-            self._no_worker_since = None
-            return
-        if self._no_worker_since is None:
-            self._no_worker_since = now
-            log.warning("%s; waiting up to %.0f s for one",
-                        "no worker left in the " + self.spec.describe() if not capacity else
-                        "every worker thread still runs a song given up on",
-                        self.no_worker_s)
-            return
-        if now - self._no_worker_since <= self.no_worker_s:
-            return
-        if held and not self._restarted and self.connection.restart_holding(held):
-            self._restarted = True
-            self._no_worker_since = None
-            return
-        if not capacity:
-            why = f"no worker was left in the {self.spec.describe()} for {self.no_worker_s:.0f} s"
-        else:
-            why = (f"every worker thread of the {self.spec.describe()} still ran a song "
-                   f"given up on for {self.no_worker_s:.0f} s")
-        self._give_up(futures, why)
+        why = self._watch.check(
+            running=bool(futures), held=held, now=now,
+            waiting=any(j.state is SongState.QUEUED for j in self.batch.jobs))
+        if why:
+            self._give_up(futures, why)
 
     def _give_up(self, futures, reason: str) -> None:
         """Fail the songs running and queued with ``reason`` (the batch then ends)."""

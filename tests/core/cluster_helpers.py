@@ -108,3 +108,51 @@ def local_client(**cluster_options):
     finally:
         c.close()
         cluster.close()
+
+
+def process_cluster(n_workers: int, *, timeout: float):
+    """A LocalCluster of ``n_workers`` worker processes of one thread (no dashboard), and
+    a client of it; the caller closes both."""
+    import distributed
+
+    cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1,
+                                       processes=True, dashboard_address=None,
+                                       scheduler_kwargs={"dashboard": False})
+    return cluster, distributed.Client(cluster, timeout=timeout)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def scheduler_process(port: int | None = None):
+    """A Dask scheduler in a process of its own (on ``port``, default a free one) with one
+    worker process of one thread: yields ``(address, scheduler)`` (a ``subprocess.Popen``
+    the test may kill); both are killed after."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    port = port or _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": root}
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+         "--port", str(port), "--no-dashboard"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+         "--no-dashboard", "--death-timeout", "5"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        yield address, scheduler
+    finally:
+        for p in (scheduler, worker):
+            p.kill()
+            p.wait()

@@ -245,17 +245,8 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     assert batch.jobs[0].state is SongState.QUEUED
 
 
-def _process_cluster(n_workers: int, *, timeout: float):
-    """A LocalCluster of ``n_workers`` worker processes of one thread (no dashboard), and
-    a client of it."""
-    cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1,
-                                       processes=True, dashboard_address=None,
-                                       scheduler_kwargs={"dashboard": False})
-    return cluster, distributed.Client(cluster, timeout=timeout)
-
-
 def test_a_worker_killed_mid_batch_loses_nothing(tmp_path):
-    cluster, client = _process_cluster(2, timeout=30)
+    cluster, client = cluster_helpers.process_cluster(2, timeout=30)
     try:
         paths = _files(tmp_path, 8)
         batch = Batch(paths, settings=AnalysisSettings(workers=2))
@@ -499,63 +490,40 @@ def test_a_signal_while_waiting_for_a_worker_stops_at_once(tmp_path, empty_clust
     assert [j.state for j in batch.jobs] == [SongState.CANCELLED] * 2
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.timeout(180)
 def test_a_scheduler_that_goes_away_mid_batch_ends_the_batch_with_what_finished(tmp_path):
-    import subprocess
-
-    address = f"tcp://127.0.0.1:{_free_port()}"
-    root = str(Path(__file__).resolve().parents[2])
-    env = {**os.environ, "PYTHONPATH": root}
-    scheduler = subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-         "--port", address.rsplit(":", 1)[1], "--no-dashboard"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
-         "--no-dashboard", "--death-timeout", "5"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    client = None
-    try:
+    with cluster_helpers.scheduler_process() as (address, scheduler):
         client = distributed.Client(address, timeout=30)
         client.wait_for_workers(1, timeout=60)
         client.close()
         client = distributed.Client(address, timeout=2)  # (how long it tries to reconnect)
-        batch = Batch(_files(tmp_path, 6), settings=AnalysisSettings(workers=1))
-        saved = []
+        try:
+            batch = Batch(_files(tmp_path, 6), settings=AnalysisSettings(workers=1))
+            saved = []
 
-        def on_change(b, changed):
-            if scheduler.poll() is None and any(j.state is SongState.DONE for j in b.jobs):
-                scheduler.kill()
-                scheduler.wait()
+            def on_change(b, changed):
+                if scheduler.poll() is None and any(j.state is SongState.DONE
+                                                    for j in b.jobs):
+                    scheduler.kill()
+                    scheduler.wait()
 
-        ClusterRunner(batch, spec=ClusterSpec(address=address), analyze=slow_analyze,
-                      client=client, on_change=on_change,
-                      on_result=lambda job, r: saved.append(r.path)).run()
-        states = [j.state for j in batch.jobs]
-        assert SongState.DONE in states and SongState.FAILED in states
-        assert all(s in (SongState.DONE, SongState.FAILED) for s in states)
-        failed = [j.error for j in batch.jobs if j.state is SongState.FAILED]
-        assert all("connection to the" in e and "lost" in e for e in failed), failed
-        assert sorted(saved) == sorted(j.path for j in batch.jobs if j.state is SongState.DONE)
-    finally:
-        if client is not None:
+            ClusterRunner(batch, spec=ClusterSpec(address=address), analyze=slow_analyze,
+                          client=client, on_change=on_change,
+                          on_result=lambda job, r: saved.append(r.path)).run()
+            states = [j.state for j in batch.jobs]
+            assert SongState.DONE in states and SongState.FAILED in states
+            assert all(s in (SongState.DONE, SongState.FAILED) for s in states)
+            failed = [j.error for j in batch.jobs if j.state is SongState.FAILED]
+            assert all("connection to the" in e and "lost" in e for e in failed), failed
+            assert sorted(saved) == sorted(j.path for j in batch.jobs
+                                           if j.state is SongState.DONE)
+        finally:
             client.close()
-        for p in (scheduler, worker):
-            p.kill()
-            p.wait()
 
 
 @pytest.mark.timeout(180)
 def test_a_cluster_whose_workers_all_left_ends_the_batch(tmp_path):
-    cluster, client = _process_cluster(1, timeout=10)
+    cluster, client = cluster_helpers.process_cluster(1, timeout=10)
     try:
         batch = Batch(_files(tmp_path, 6), settings=AnalysisSettings(workers=1))
         gone = []

@@ -112,3 +112,106 @@ def test_an_unreachable_scheduler_leaves_every_song_queued(qtbot, tmp_path, monk
     # Back on this computer's threads, the same songs run.
     eng.set_cluster(None)
     assert eng.shutdown(timeout_ms=5000)
+
+
+def _done_then(eng, action):
+    """Call ``action()`` once, in the GUI thread, when the first song is done."""
+    fired = []
+
+    def changed(_rows):
+        if not fired and any(j.state is SongState.DONE for j in eng.batch.jobs):
+            fired.append(True)
+            action()
+
+    eng.jobsChanged.connect(changed)
+    return fired
+
+
+@pytest.fixture
+def short_waits(monkeypatch):
+    """The wait for a worker and the look at the cluster's workers, cut to a second."""
+    import core.batch.cluster
+    import gui.cluster_slots
+
+    monkeypatch.setattr(core.batch.cluster, "NO_WORKER_WAIT_S", 1.0)
+    monkeypatch.setattr(gui.cluster_slots, "_REFRESH_S", 0.2)
+
+
+@pytest.mark.timeout(180)
+def test_a_cluster_whose_workers_all_left_ends_the_window_batch(qtbot, tmp_path, short_waits):
+    # The hard limit (3 x 20 s a song) is far beyond the wait for a worker (1 s here): the
+    # songs left fail saying why, not one hard limit after another.
+    cluster, client = cluster_helpers.process_cluster(1, timeout=10)
+    try:
+        paths = _songs(tmp_path, 6)
+        eng = _engine(paths, client=client, analyze=slow_analyze,
+                      settings=AnalysisSettings(workers=1))
+        fired = _done_then(eng, lambda: cluster.scale(0))
+        with qtbot.waitSignal(eng.batchFinished, timeout=40_000):
+            assert eng.start()
+        assert fired and eng.state == EngineState.IDLE
+        done = [j for j in eng.batch.jobs if j.state is SongState.DONE]
+        failed = [j for j in eng.batch.jobs if j.state is not SongState.DONE]
+        assert done and failed
+        assert all(j.state is SongState.FAILED and "no worker was left in the local cluster"
+                   in j.error for j in failed), [(j.state, j.error) for j in failed]
+        assert [r.path for r in eng.batch.results() if r.status == "done"] == \
+            [j.path for j in done]
+        assert eng.shutdown(timeout_ms=5000)
+    finally:
+        client.close()
+        cluster.close()
+
+
+@pytest.mark.timeout(240)
+def test_a_scheduler_that_goes_away_fails_the_window_songs_left(qtbot, tmp_path, monkeypatch):
+    import core.batch.cluster
+
+    # (the window's client tries to reconnect for as long as it waits to connect: 10 s)
+    monkeypatch.setattr(core.batch.cluster, "_CONNECT_TIMEOUT_S", 2.0)
+    paths = _songs(tmp_path, 6)
+    eng = BatchEngine(AnalysisSettings(workers=1))
+    eng.batch.add(paths)
+    eng.jobsAdded.emit(0, len(paths))
+    try:
+        with cluster_helpers.scheduler_process() as (address, scheduler):
+            eng.set_cluster(parse_cluster(address), analyze=slow_analyze)
+            fired = _done_then(eng, lambda: (scheduler.kill(), scheduler.wait()))
+            with qtbot.waitSignal(eng.batchFinished, timeout=90_000):
+                assert eng.start()
+        assert fired and eng.state == EngineState.IDLE
+        failed = [j for j in eng.batch.jobs if j.state is not SongState.DONE]
+        assert failed and len(failed) < 6
+        assert all(j.state is SongState.FAILED and "connection to the" in j.error
+                   and "lost" in j.error for j in failed), [(j.state, j.error) for j in failed]
+        # The scheduler back at its address: the songs failed run when tried again.
+        port = int(address.rsplit(":", 1)[1])
+        with cluster_helpers.scheduler_process(port):
+            with qtbot.waitSignal(eng.batchFinished, timeout=90_000):
+                assert eng.retry_failed() == len(failed)
+            assert [j.state for j in eng.batch.jobs] == [SongState.DONE] * 6
+            assert eng.shutdown(timeout_ms=5000)
+    finally:
+        eng.shutdown(timeout_ms=5000)
+
+
+@pytest.mark.timeout(300)
+def test_a_stuck_song_on_the_windows_own_local_cluster_does_not_hold_the_batch(
+        qtbot, tmp_path, short_waits):
+    # One worker thread, held by a song Dask cannot stop: the window's own LocalCluster
+    # restarts that worker after the wait, and the songs after it run.
+    paths = _songs(tmp_path, 1, prefix="stuck") + _songs(tmp_path, 2)
+    settings = AnalysisSettings(workers=1, budget_base_s=1.0, budget_factor=0.0,
+                                hard_limit_factor=2.0)
+    eng = BatchEngine(settings)
+    eng.set_cluster(parse_cluster("local:1"), analyze=stuck_analyze)
+    eng.batch.add(paths)
+    eng.jobsAdded.emit(0, len(paths))
+    try:
+        with qtbot.waitSignal(eng.batchFinished, timeout=120_000):
+            assert eng.start()
+        assert eng.batch.jobs[0].state is SongState.TIMED_OUT
+        assert [j.state for j in eng.batch.jobs[1:]] == [SongState.DONE] * 2
+        assert not eng.abandoned  # its worker was restarted: nothing holds a thread
+    finally:
+        assert eng.shutdown(timeout_ms=15000)
