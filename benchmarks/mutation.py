@@ -79,8 +79,8 @@ GROUPS: dict[str, Group] = {
     "loudness": Group(modules=("core/analysis/loudness.py",),
                       tests=("tests/core/test_loudness.py",)),
     "keys": Group(modules=("core/io/keynotation.py",), tests=("tests/core/test_keys.py",)),
-    "csv": Group(modules=("core/io/csvio.py", "core/io/provenance.py"),
-                 tests=("tests/core/test_csvio.py",)),
+    "csv": Group(modules=("core/io/csvio.py", "core/io/provenance.py", "core/io/tempfiles.py"),
+                 tests=("tests/core/test_csvio.py", "tests/core/test_tempfiles.py")),
 }
 _NAMED = {m for g in GROUPS.values() for m in g.modules}
 #: Test files of ``tests/core`` left out of the ``rest`` group, each with its reason.

@@ -245,7 +245,7 @@ def _read_key(text, mode):
     pc = _pitch_class(letter, accidental)
     if m.group(3) and _pitch_class(m.group(3), m.group(4)) != pc:
         return None, _TWO_KEYS
-    if word.lstrip("-").lower() in ("dur", "moll") and letter.upper() == "B" and not accidental:
+    if _mode_word(word).lower() in ("dur", "moll") and letter.upper() == "B" and not accidental:
         return None, _GERMAN_B
     return _named(pc, letter.islower(), word, mode_name)
 
@@ -258,11 +258,16 @@ _LOWER = ("a lower-case letter without a mode: minor in some notations, major in
           "write the mode (a minor, A major)")
 
 
+def _mode_word(word: str) -> str:
+    """The word written after a note name without the hyphen that may join them (``"D#-Dur"``,
+    ``"C-M"``); a lone ``-`` is itself a mode word (minor, ``"C-"``)."""
+    return word[1:] if len(word) > 1 and word.startswith("-") else word
+
+
 def _named(pc: int, lower: bool, word: str, mode_name: str | None) -> tuple[Key | None, str]:
     """Key of a note name (pitch class ``pc``, its letter small or not) and the word written
     after it; a note without a word takes ``mode_name``."""
-    if len(word) > 1 and word.startswith("-"):  # "D#-Dur", "C-M"
-        word = word[1:]
+    word = _mode_word(word)
     w = word.lower()
     if word == "M":  # a capital M is major (CM), a small one minor (Cm)
         return Key(pc, "major"), ""
@@ -316,9 +321,7 @@ def spelling_traits(text) -> frozenset[str]:
     m = _NAME.fullmatch(s)
     if m is None:
         return frozenset()
-    letter, word = m.group(1), m.group(5)
-    if len(word) > 1 and word.startswith("-"):
-        word = word[1:]
+    letter, word = m.group(1), _mode_word(m.group(5))
     traits = set()
     if letter in "Hh" or m.group(3) in ("H", "h") or word.lower() in ("dur", "moll"):
         traits.add("german")

@@ -250,7 +250,8 @@ def test_a_key_read_has_no_reason(text, mode, expected):
 
 
 @pytest.mark.parametrize("text", [None, float("nan"), "", "  ", "nan", "NaN", "None", "NONE",
-                                  "n/a", "N/A", "na", "NA", "unknown", "Unknown", "?", "-", "-1"])
+                                  "n/a", "N/A", "na", "NA", "unknown", "Unknown", "?", "-", "-1",
+                                  -1, -1.0, "-1.0", "-01"])
 def test_an_empty_or_unknown_cell_is_no_key_and_no_error(text):
     # A sheet counts the cells it could not read: an empty cell or a placeholder is not one.
     assert read_key(text) == (None, "")
@@ -269,6 +270,15 @@ def test_an_empty_or_unknown_cell_is_no_key_and_no_error(text):
               "H-Dur"),
     # However the bare B and the German mode are punctuated.
     ("B:-Dur", "B with Dur or Moll"), ("b:-moll", "B with Dur or Moll"),
+    # A German B with a sharp or flat is no German name either: the same reason.
+    ("Bes-Dur", "B with Dur or Moll"), ("Bis-moll", "B with Dur or Moll"),
+    # One hyphen joins the mode word, as after any other letter ("C--Dur" is no key).
+    ("B--Dur", "not a key"), ("C--Dur", "not a key"),
+    # H is German: it takes no English accidental, in either half of a cell.
+    ("Hb", "not a key"), ("H#", "not a key"), ("A#/Hb", "not a key"), ("Hb/A#", "not a key"),
+    # Two keys, one in brackets after the other.
+    ("C (Am)", "two different keys"), ("8A (8B)", "two different keys"),
+    ("Am (lydian)", "not a key"),
 ])
 def test_the_reason_a_cell_is_refused(text, reason):
     assert read_key(text)[0] is None
@@ -299,6 +309,65 @@ def test_parse_mode_reads_every_documented_mode_cell():
     for cell in (None, 2, 0.5, 1.5, float("nan"), float("inf"), True, False, "", "x", "2",
                  "dorian"):
         assert parse_mode(cell) is None, cell
+
+
+def test_a_lone_small_h_with_an_accidental_is_no_key_even_with_a_mode():
+    # "h#" is no German name (B sharp is "his") and H takes no English accidental.
+    assert read_key("h#", "minor") == (None, "not a key")
+    assert read_key("hb", 1) == (None, "not a key")
+
+
+@pytest.mark.parametrize(("text", "mode", "expected"), [
+    # A German name without Dur or Moll: a capital is major, as a capital English letter is.
+    ("Fis", None, Key(6, "major")), ("Es", None, Key(3, "major")), ("As", None, Key(8, "major")),
+    ("His", None, Key(0, "major")), ("Ces", None, Key(11, "major")), ("Des", None, Key(1, "major")),
+    # The mode cell, or a mode word of another notation, gives the mode.
+    ("Fis", "minor", Key(6, "minor")), ("Fis", 0, Key(6, "minor")), ("fis", "moll", Key(6, "minor")),
+    ("es", 1, Key(3, "major")), ("Gis m", None, Key(8, "minor")), ("Gis-M", None, Key(8, "major")),
+    ("Des:maj", None, Key(1, "major")), ("gis minor", None, Key(8, "minor")),
+])
+def test_german_names_without_dur_or_moll(text, mode, expected):
+    assert read_key(text, mode) == (expected, "")
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("fis", "a lower-case letter without a mode"), ("es", "a lower-case letter without a mode"),
+    # Not German names: B sharp is His, B flat is B; H flat is B; only A and E take a bare s.
+    ("Bis", "not a key"), ("Bes", "not a key"), ("Hes", "not a key"), ("Hs", "not a key"),
+    ("Gs", "not a key"), ("Fis lydian", "not a key"),
+])
+def test_a_german_name_without_dur_or_moll_refused_with_the_reason(text, reason):
+    key, why = read_key(text)
+    assert key is None and why.startswith(reason)
+    assert why == "not a key" or why.endswith("write the mode (a minor, A major)")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # Characters a cell copied from a web page or a word processor holds unseen.
+    ("\u200bF#m", Key(6, "minor")), ("A\u00adm", Key(9, "minor")), ("\ufeffC major", Key(0, "major")),
+    ("E\u2060b", Key(3, "major")), ("C\u200d#\u200c minor", Key(1, "minor")),
+    # Accidentals written out, in any case, with or without a space or hyphen.
+    ("B-flat minor", Key(10, "minor")), ("F sharp", Key(6, "major")), ("E Flat Major", Key(3, "major")),
+    ("c-SHARP minor", Key(1, "minor")), ("Bflat", Key(10, "major")),
+    ("A flat / G sharp minor", Key(8, "minor")), ("Es flat", None),
+])
+def test_invisible_characters_and_written_out_accidentals(text, expected):
+    assert parse_key(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Am (8A)", Key(9, "minor")), ("8B (C major)", Key(0, "major")), ("Fis-Moll (11A)", Key(6, "minor")),
+])
+def test_a_key_with_its_code_in_brackets(text, expected):
+    assert read_key(text) == (expected, "")
+
+
+def test_a_lone_capital_m_in_the_mode_cell_is_major_a_small_one_minor():
+    assert parse_mode("M") == parse_mode(" M ") == "major"
+    assert parse_mode("m") == "minor"
+    assert read_key("C", "M") == (Key(0, "major"), "")
+    assert read_key("7", "M") == (Key(7, "major"), "")
+    assert read_key("C", "m") == (Key(0, "minor"), "")
 
 
 def test_a_cell_that_cannot_be_a_memo_key_is_read_all_the_same():

@@ -2,8 +2,10 @@
 of this computer removed by the next write in their folder, nothing else touched; links
 written through by every writer; a folder where nothing can be created named as such."""
 
+import errno
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -150,8 +152,92 @@ def test_a_sweep_that_cannot_remove_goes_on(tmp_path, monkeypatch):
     assert sweep(str(tmp_path / "missing")) == []
 
 
+def _at(folder, name, mtime) -> str:
+    path = os.path.join(folder, name)
+    with open(path, "wb") as f:
+        f.write(b"half a CSV")
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+def test_the_ages_are_strict_limits_counted_from_the_time_given(tmp_path):
+    """A file goes once it is *more* than the margin (or a day) old at the time the sweep
+    is told, whatever the clock says."""
+    t = 1_700_000_000  # whole seconds: the file system keeps them exactly
+    dead = _at(tmp_path, _owned(_dead_pid()), t)
+    older = _at(tmp_path, ".songcal-k3j_9x0q.tmp", t)
+    assert sweep(str(tmp_path), now=t + DEAD_AGE_S) == []
+    assert sweep(str(tmp_path), now=t + DEAD_AGE_S + 1) == [dead]
+    assert sweep(str(tmp_path), now=t + OLD_AGE_S) == []
+    assert sweep(str(tmp_path), now=t + OLD_AGE_S + 1) == [older]
+
+
+def test_where_liveness_cannot_be_told_a_day_is_a_strict_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfiles, "_KILL_ASKS", False)
+    t = 1_700_000_000
+    path = _at(tmp_path, _owned(123), t)
+    assert sweep(str(tmp_path), now=t + OLD_AGE_S) == []
+    assert sweep(str(tmp_path), now=t + OLD_AGE_S + 1) == [path]
+
+
+class _Listing:
+    """What ``os.scandir`` gives, in the order of ``names`` (a folder lists its entries in
+    no set order)."""
+
+    def __init__(self, folder, names):
+        with _REAL_SCANDIR(folder) as it:
+            self._entries = sorted(it, key=lambda e: names.index(e.name))
+
+    def __iter__(self):
+        return iter(self._entries)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+_REAL_SCANDIR = os.scandir
+
+
+def test_other_files_and_a_leftover_that_cannot_be_removed_do_not_stop_the_sweep(
+        tmp_path, monkeypatch, caplog):
+    """The leftovers listed after them go too, and each failure is logged with why."""
+    dead = _dead_pid()
+    names = ["results.csv", _owned(dead, rand="aaaaaaaa"), "notes.txt",
+             _owned(dead, rand="bbbbbbbb")]
+    _, stuck, _, gone = (_leftover(tmp_path, n, DEAD_AGE_S * 2) for n in names)
+    monkeypatch.setattr(tempfiles.os, "scandir", lambda folder: _Listing(folder, names))
+    real_unlink = os.unlink
+
+    def refuse_stuck(path, *args, **kw):
+        if os.fspath(path) == stuck:
+            raise PermissionError(13, "Permission denied", path)
+        return real_unlink(path, *args, **kw)
+
+    monkeypatch.setattr(os, "unlink", refuse_stuck)
+    with caplog.at_level(logging.INFO, logger="core.io.tempfiles"):
+        assert sweep(str(tmp_path)) == [gone]
+    assert caplog.messages == [
+        f"could not remove the temporary file {stuck}: [Errno 13] Permission denied: "
+        f"'{stuck}'",
+        f"removed the temporary file {gone} (left by process {dead} of this computer, "
+        "which has ended)"]
+    assert sorted(os.listdir(tmp_path)) == sorted(names[:3])
+
+
+def test_the_removal_of_an_older_file_is_logged_with_its_reason(tmp_path, caplog):
+    old = _leftover(tmp_path, ".songcal-probe-k3j_9x0q", OLD_AGE_S + 60)
+    with caplog.at_level(logging.INFO, logger="core.io.tempfiles"):
+        assert sweep(str(tmp_path)) == [old]
+    assert caplog.messages == [f"removed the temporary file {old} (older SongCal temporary "
+                               "file, more than a day old)"]
+
+
 def test_liveness_of_a_process():
     assert pid_running(os.getpid()) is True
+    assert pid_running(1) is True  # init (or a container's first process, as root or not)
     assert pid_running(_dead_pid()) is False
     assert pid_running(0) is None and pid_running(-1) is None  # never the process group
 
@@ -199,6 +285,24 @@ def test_computer_names_are_tags_that_stay_apart():
     assert tempfiles.UNKNOWN_HOST not in tags and host_tag("") == tempfiles.UNKNOWN_HOST
 
 
+def test_a_plain_name_is_kept_up_to_24_characters_and_others_shortened_readably():
+    assert host_tag("Studio-PC-2") == "Studio-PC-2"
+    assert host_tag("A" * 24) == "A" * 24
+    # Past 24 characters, or with other characters, the first 15 stay readable.
+    assert re.fullmatch("A" * 15 + "_[0-9a-f]{8}", host_tag("A" * 25))
+    assert re.fullmatch("Studio_PC_local_[0-9a-f]{8}", host_tag("Studio PC.local"))
+
+
+def test_a_computer_name_that_is_not_utf8_gets_a_tag(tmp_path, monkeypatch):
+    # Python hands such a name over with surrogate escapes, which UTF-8 cannot encode as is.
+    name = os.fsdecode(b"caf\xe9")
+    monkeypatch.setattr(tempfiles.socket, "gethostname", lambda: name)
+    assert re.fullmatch("caf__[0-9a-f]{8}", host_tag())
+    assert host_tag() != host_tag(os.fsdecode(b"caf\xe8"))
+    atomic_write_bytes(tmp_path / "t.csv", b"x")
+    assert (tmp_path / "t.csv").read_bytes() == b"x"
+
+
 # -- links, permissions, a folder where nothing can be created -----------------------------
 
 def _results(path):
@@ -235,8 +339,12 @@ def test_every_writer_writes_through_a_link(tmp_path, write, read):
 def test_a_dangling_link_is_refused_and_nothing_is_written(tmp_path):
     link = tmp_path / "out.csv"
     link.symlink_to(tmp_path / "nowhere" / "gone.csv")
-    with pytest.raises(FileNotFoundError, match="symbolic link to a file that does not exist"):
+    with pytest.raises(FileNotFoundError) as info:
         write_csv(link, ["a"], [])
+    err = info.value
+    assert (err.errno, err.filename) == (errno.ENOENT, str(link))
+    assert str(err) == ("[Errno 2] it is a symbolic link to a file that does not exist; "
+                        f"SongCal writes through links to existing files only: '{link}'")
     assert link.is_symlink() and os.listdir(tmp_path) == ["out.csv"]
     assert not (tmp_path / "nowhere").exists()
 
