@@ -129,6 +129,24 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _wait_for_port(port: int, process, timeout_s: float = 60.0) -> None:
+    """Return once something listens on ``port`` (a scheduler process imports Dask first:
+    seconds on a busy machine, longer than the waits a test shortens)."""
+    import socket
+    import time
+
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if process.poll() is not None:
+            raise RuntimeError(f"the scheduler process ended ({process.returncode})")
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"no scheduler listening on port {port} after {timeout_s:.0f} s")
+
+
 @contextlib.contextmanager
 def scheduler_process(port: int | None = None):
     """A Dask scheduler in a process of its own (on ``port``, default a free one) with one
@@ -151,6 +169,7 @@ def scheduler_process(port: int | None = None):
          "--no-dashboard", "--death-timeout", "5"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
+        _wait_for_port(port, scheduler)
         yield address, scheduler
     finally:
         for p in (scheduler, worker):
