@@ -105,7 +105,8 @@ class MatchSummary:
     def __str__(self) -> str:
         return (f"{self.n_matched}/{self.n_songs} songs matched ({self.n_manual} by hand), "
                 f"{self.n_unmatched_songs} unmatched ({self.n_ambiguous} ambiguous), "
-                f"{self.n_unmatched_rows} reference rows unused")
+                f"{self.n_unmatched_rows} reference "
+                f"{'row' if self.n_unmatched_rows == 1 else 'rows'} unused")
 
 
 def match_summary(match: MatchResult) -> MatchSummary:

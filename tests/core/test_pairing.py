@@ -66,9 +66,10 @@ def test_match_and_reference_summaries():
     m = p.match_summary()
     assert m == MatchSummary(4, 4, 3, 0, 0, 1, 1)
     assert str(m) == ("3/4 songs matched (0 by hand), 1 unmatched (0 ambiguous), "
-                      "1 reference rows unused")
+                      "1 reference row unused")
     p.manual_match(3, 3)
     assert p.match_summary() == MatchSummary(4, 4, 4, 1, 0, 0, 0)
+    assert str(p.match_summary()).endswith(", 0 reference rows unused")
     sheet = parse_reference_text(SHEET + ",nobody,1,1\n", name="s.csv")
     r = reference_summary(sheet)
     assert r == ReferenceSummary("s.csv", "", 4, [str(sheet.bad_rows[0])], ["bpm", "energy"],
