@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit
 
 __all__ = ["LogPanel", "QtLogHandler"]
@@ -69,4 +69,11 @@ class LogPanel(QPlainTextEdit):
             text = f"\u2716 {text}"
         elif level >= logging.WARNING:
             text = f"\u26a0 {text}"
+        bar = self.verticalScrollBar()
+        following = bar.value() >= bar.maximum()
         self.appendPlainText(text)
+        if following:
+            # The cursor at the start of the newest line, not at its end: a long line (a
+            # reference sheet's warning) would otherwise scroll the whole log sideways
+            # when the panel is next shown, hiding the start of every line.
+            self.setTextCursor(QTextCursor(self.document().lastBlock()))
