@@ -126,7 +126,8 @@ class BatchPlots(QWidget):
 
         self.budget_plot = _plot("Analysis time vs budget", "time (s, log scale)", "song #")
         self.budget_plot.setLogMode(y=True)
-        self.budget_legend = self.budget_plot.addLegend(offset=(-8, 4), labelTextSize="8pt")
+        self.budget_legend = self.budget_plot.addLegend(offset=(-4, 1), labelTextSize="8pt",
+                                                        verSpacing=-9)
         self.budget_curve = self.budget_plot.plot([], [], pen=pg.mkPen("#f2a900", width=1.5),
                                                   name="budget")
         self.limit_curve = self.budget_plot.plot(
@@ -217,11 +218,16 @@ class BatchPlots(QWidget):
         _set_xy(self.limit_curve, x, limits)
         self._budget_x.fit(len(batch.jobs) + 1, low=_coarse_low(x[0] - 1 if len(x) else 0.0,
                                                                len(batch.jobs) + 1))
-        # From the shortest time to the hard limit, in coarse steps of the log axis.
+        # From the shortest time to the hard limit, in coarse steps of the log axis, with
+        # room above the lines for the legend (it would hide the budget line otherwise).
         base = batch.settings.budget_base_s if batch.jobs else 1.0
-        top = float(np.log10(max(limits.max(initial=base), elapsed.max(initial=0.0), 1.0)))
-        top = np.ceil(top * 2) / 2 + 0.1
+        high = float(np.log10(max(limits.max(initial=base), elapsed.max(initial=0.0), 1.0)))
         bottom = float(np.floor(np.log10(elapsed.min(initial=0.1)) - 0.3))
+        box = self.budget_plot.getViewBox().boundingRect().height()
+        legend = self.budget_legend.boundingRect().height() + 8.0
+        share = min(0.5, legend / box) if box > legend else 0.5
+        top = (high - share * bottom) / (1.0 - share)
+        top = float(np.ceil(top * 4) / 4)
         if (top, bottom) != self._budget_top:
             self._budget_top = (top, bottom)
             self.budget_plot.setYRange(bottom, top, padding=0)

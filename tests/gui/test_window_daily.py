@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelectionModel, QPointF, Qt
 from PySide6.QtGui import Qt as QtGui
 from PySide6.QtGui import QTextDocument
 
@@ -192,6 +192,11 @@ def test_a_second_batch_starts_its_plots_and_rate_from_zero(qtbot, make_window, 
     w._refresh_plots(force=True)
     legend = [label.text for _sample, label in w.plots.budget_legend.items]
     assert legend == ["budget", "hard limit", "analysis time (coloured by state)"]
+    # The legend sits above the budget and hard-limit lines, not over them.
+    vb = w.plots.budget_plot.getViewBox()
+    box = w.plots.budget_legend.mapRectToParent(w.plots.budget_legend.boundingRect())
+    limit = max(w.plots.limit_curve.getData()[1])  # log10 of the hard limit (log axis)
+    assert box.bottom() < vb.mapFromView(QPointF(5.0, limit)).y()
     done_x = w.plots.elapsed_points[SongState.DONE].getData()[0]
     assert sorted(done_x) == [5.0, 6.0]  # this run's songs only
 
