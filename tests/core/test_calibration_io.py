@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -169,7 +170,7 @@ def test_profile_round_trip_and_apply(deck, tmp_path):
 
 
 def test_profile_errors(tmp_path):
-    with pytest.raises(ProfileError, match="does not exist"):
+    with pytest.raises(ProfileError, match=r"missing\.json: the profile does not exist$"):
         load_profile(tmp_path / "missing.json")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json", encoding="utf-8")
@@ -211,11 +212,26 @@ def test_cli_calibrate_and_apply(deck, capsys):
     assert "matched 60 of 60 songs" in out and "Acc1" in out
     code = _cli(["apply", res, "--profile", tmp / "p.json", "-o", tmp / "calibrated.csv"])
     assert code == 0
-    assert "warning" not in capsys.readouterr().err  # every column it corrects is there
+    err = capsys.readouterr().err
+    assert "warning" not in err  # every column it corrects is there
+    # the songs it was fitted on lie inside the ranges it was fitted on
+    assert ("applied p.json to 60 songs, none with values outside the range the profile was "
+            "fitted on; wrote") in err
     cols, rows = read_csv_rows(tmp / "calibrated.csv")
     assert {"bpm_calibrated", "key_calibrated", "energy_calibrated"} <= set(cols)
     assert cols.count("songcal_version") == 1
     assert rows[0]["energy_calibrated"] != rows[0]["energy"]
+    # a new song far quieter than any of them is counted, and named in its column
+    _, results = read_csv_rows(res)
+    write_csv(tmp / "new.csv", RESULT_COLUMNS,
+              [dict(results[0], path="/new/quiet.wav", loudness_lufs=-45.0), results[1]],
+              meta={"songcal_version": __version__})
+    assert _cli(["apply", tmp / "new.csv", "--profile", tmp / "p.json", "-o",
+                 tmp / "new_calibrated.csv"]) == 0
+    assert ("applied p.json to 2 songs, 1 with values outside the range the profile was "
+            "fitted on (loudness_lufs 1; column outside_fit); wrote") in capsys.readouterr().err
+    _, rows = read_csv_rows(tmp / "new_calibrated.csv")
+    assert [r["outside_fit"] for r in rows] == ["loudness_lufs", ""]
 
 
 def test_absurd_results_values_take_no_part_in_the_fit_and_are_named(deck, capsys):
@@ -349,14 +365,24 @@ def test_cli_calibrate_reports_verdicts_and_learned_models(deck, capsys):
     assert f"wrote calibrated: {tmp / 'calibrated.csv'}" in out
     _, by = _calibration_by_descriptor(tmp / "cal.csv")
     assert by["energy"]["verdict"] == "calibrated" and by["energy_learned"]["inputs"]
-    # the clamp of a 0-1 descriptor and the folds of every score are in the table
-    assert (by["energy"]["clamp_low"], by["energy"]["clamp_high"]) == ("0.0", "1.0")
+    # the clamp of a 0-1 descriptor (its learned model's too) and the folds of every score
+    # are in the table, and the tempo scores name the octave rule they are measured after
+    for name in ("energy", "energy_learned"):
+        assert (by[name]["clamp_low"], by[name]["clamp_high"]) == ("0.0", "1.0"), name
     assert by["key_accuracy"]["folds"] == by["key_weighted"]["folds"] == "10"
+    assert by["bpm"]["rule"].startswith("fold into ")
+    assert by["bpm_acc1"]["method"] == by["bpm_acc2"]["method"] == by["bpm"]["rule"]
     # the profile records the scores of the fit and its cross-validation settings
     meta = json.loads((tmp / "p.json").read_text(encoding="utf-8"))["meta"]
     assert meta["cross_validation"] == {"k": 10, "seed": 0, "min_gain": 0.01}
     scores = meta["scores"]
     assert scores["bpm"]["verdict"] == by["bpm"]["verdict"] and scores["bpm"]["n"] == 60
+    assert scores["bpm"]["rule"] == by["bpm"]["rule"]
+    # each interval says what share of reference values it is meant to hold, and on how
+    # many held-out songs it was measured
+    intervals = json.loads((tmp / "p.json").read_text(encoding="utf-8"))["intervals"]
+    assert intervals["energy"]["kind"] == "absolute" and intervals["bpm"]["kind"] == "relative"
+    assert {(i["coverage"], i["n"]) for i in intervals.values()} == {(0.9, 60)}
     learned = scores["energy"]["learned"]
     assert learned["n"] == 60 and learned["kept"] is False
     assert [f"{size}:{v:.4g}" for size, v in learned["learning_curve"]] == \
@@ -533,18 +559,24 @@ def test_the_paired_export_says_which_columns_each_song_was_fitted_on():
 
     sheet = parse_reference_text("Song,Artist,BPM,Key,Energy,Speech\n"
                                  "A,x,100,C major,50,0.1\nB,x,120,,,0.2\nC,x,90,D major,40,\n"
-                                 "D,x,80,E minor,,0.3\nLone,y,70,F major,20,0.4\n")
+                                 "D,x,80,E minor,,0.3\nLone,y,70,F major,20,0.4\n"
+                                 "F,x,,G major,30,\n")
     rows = [{"path": "/a", "title": "A", "bpm": 200.0, "key": "C major", "energy": 0.5},
             {"path": "/b", "title": "B", "bpm": 0.0, "key": "C major", "energy": 0.6},
             {"path": "/c", "title": "C", "bpm": None, "key": None, "energy": 0.4},
             {"path": "/d", "title": "D", "bpm": 80.0, "key": "E minor"},
-            {"path": "/e", "title": "E", "bpm": 60.0, "key": "C major", "energy": 0.1}]
-    match = MatchResult(5, 5, [Match(i, i, "exact", 100.0) for i in range(4)], [])
+            {"path": "/e", "title": "E", "bpm": 60.0, "key": "C major", "energy": 0.1},
+            {"path": "/f", "title": "F", "bpm": 90.0, "key": "G major", "energy": 0.3}]
+    match = MatchResult(6, 6, [Match(i, i, "exact", 100.0) for i in (0, 1, 2, 3, 5)], [])
     columns, out = paired_rows(rows, sheet, match)
     assert "fitted_on" in columns
-    # B: a tempo of 0 and a key the sheet lacks are no pairs; E: unpaired, so in no fit
+    # B: a tempo of 0 and a key the sheet lacks are no pairs; E: unpaired, so in no fit;
+    # F: no reference tempo, so key comes first
     assert [r.get("fitted_on") for r in out] == ["bpm;key;energy;speech", "speech", "energy",
-                                                 "bpm;key;speech", None]
+                                                 "bpm;key;speech", None, "key;energy"]
+    # the tempo ratio and relation, where both tempi are known
+    assert [r.get("bpm_ratio") for r in out] == [2.0, None, None, 1.0, None, None]
+    assert [r.get("bpm_agreement") for r in out] == ["double", "", "", "ok", None, ""]
 
 
 def test_mismatch_rows_without_a_precomputed_pairing():
@@ -612,13 +644,32 @@ def test_a_profile_key_map_and_tempo_correction_are_read_and_applied(tmp_path):
      "descriptors.energy.slope: must not be 0, got 0.0"),
     ({"tempo": {"rule": {}, "correction": {"method": "huber", "slope": -1.0}}},
      "tempo.correction.slope: must be positive for tempo, got -1.0"),
+    ({"descriptors": {"energy": {"method": "linear", "slope": 0.5, "low": "0"}}},
+     "descriptors.energy.low: must be a number, got '0'"),
+    ({"descriptors": {"energy": {"method": "linear", "slope": -0.5, "high": 1.0}}},
+     "descriptors.energy.slope: may be negative only with both low and high clamps, got -0.5"),
+    ({"descriptors": {"energy": {}}, "fitted_ranges": {"energy": {"energy": [0, "1"]}}},
+     "fitted_ranges.energy.energy: must hold two numbers, got [0, '1']"),
+    # a long value is cut in the message
+    ({"descriptors": {"energy": {"method": "offset", "intercept": "9" * 80}}},
+     "descriptors.energy.intercept: must be a number, got '" + "9" * 56 + "..."),
 ])
 def test_a_malformed_profile_field_is_named_with_what_is_wrong(change, message):
     data = {"format": "songcal-calibration-profile", "version": 2, "descriptors": {},
             "tempo": None, "key": None, "meta": {}}
     data.update(change)
-    with pytest.raises(ProfileError, match=f"^p.json: malformed profile: {message}$"):
+    with pytest.raises(ProfileError, match=f"^p.json: malformed profile: {re.escape(message)}$"):
         profile_from_dict(data, path="p.json")
+
+
+def test_a_descriptor_read_against_the_reference_is_corrected_between_its_clamps():
+    # a negative slope, as an inverted correction the user kept, needs both clamps
+    p = profile_from_dict({"format": "songcal-calibration-profile", "version": 2,
+                           "descriptors": {"valence": {"method": "linear", "slope": -1.0,
+                                                       "intercept": 1.0, "low": 0.0,
+                                                       "high": 1.0}}})
+    out = apply_profile(p, [{"status": "done", "valence": v} for v in (0.2, 0.9)])
+    assert [r["valence_calibrated"] for r in out] == [pytest.approx(0.8), pytest.approx(0.1)]
 
 
 def test_a_correction_of_method_none_needs_no_slope():

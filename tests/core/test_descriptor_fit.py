@@ -294,6 +294,17 @@ def test_each_method_is_scored_on_the_clamped_values_it_would_apply():
         assert score == mae(cv_predict(40, cv_folds(40, k=5), clamped), y), m
 
 
+def test_the_cross_validated_predictions_are_clamped_as_the_correction_is():
+    # A line through these pairs overshoots 1 at the top: the held-out predictions behind
+    # the MAE "after" and the interval stay on the 0-1 scale, as the applied values do.
+    rng = np.random.default_rng(9)
+    x = rng.uniform(0, 1, 40)
+    y = np.clip(1.6 * x - 0.3 + rng.normal(0, 0.02, 40), 0, 1)
+    cal = fit_descriptor(x, y, descriptor="energy")
+    assert cal.cv_pred.min() == 0.0 and cal.cv_pred.max() == 1.0
+    assert cal.mae_after == mae(cal.cv_pred, y)
+
+
 def test_ten_folds_unless_told_otherwise():
     rng = np.random.default_rng(10)
     x = rng.uniform(0, 1, 50)

@@ -168,6 +168,19 @@ def test_trees_in_cross_validation_predict_what_their_saved_form_predicts_clampe
     assert np.array_equal(pred, quick.export().predict(X))
 
 
+def test_a_learned_fit_is_reproducible_and_clamps_its_held_out_predictions():
+    X, y = _planted(150, seed=8)
+    first = fit_learned(X, y, NAMES, column="energy", low=0.3, high=0.7)
+    again = fit_learned(X, y, NAMES, column="energy", low=0.3, high=0.7)
+    # the same songs give the same model, whichever kind wins
+    assert first.kind == "boosted_trees"
+    assert first.model.to_dict() == again.model.to_dict()
+    assert np.array_equal(first.cv_pred, again.cv_pred)
+    # the nested predictions behind the MAE and the interval are clamped as the model is
+    # (the planted values reach past both ends)
+    assert first.cv_pred.min() == 0.3 and first.cv_pred.max() == 0.7
+
+
 def test_ridge_model_survives_json_exactly_and_clamps():
     X, y = _planted(200, seed=9)
     X[::5, 2] = np.nan

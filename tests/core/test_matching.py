@@ -139,6 +139,15 @@ def test_two_songs_claiming_one_row_are_both_ambiguous():
     assert alone.ambiguous[0].rivals == ()  # two rows, no rival song
 
 
+def test_of_two_songs_near_one_row_the_closer_one_gets_it():
+    sheet = rows(("Smells Like Teen Spirit", "Nirvana"), ("Come As You Are", "Nirvana"))
+    songs = [SongIdentity("Smels Lik Teen Spirt", "Nirvana"),  # three typos
+             SongIdentity("Smells Like Teen Spirt", "Nirvana")]  # one
+    res = match_songs(songs, sheet)
+    assert [(m.song, m.row, m.score) for m in res.matches] == [(1, 0, 98.4)]
+    assert [(a.song, a.candidates) for a in res.ambiguous] == [(0, ((0, 94.9),))]
+
+
 def test_manual_match_replaces_other_pairings():
     sheet = rows(("A", "x"), ("B", "y"))
     res = match_songs([SongIdentity("A", "x"), SongIdentity("Zzz", "q")], sheet)

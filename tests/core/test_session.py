@@ -613,18 +613,27 @@ def test_summary_lines_carry_every_figure_of_the_fit(session):
         k.accuracy_before, k.accuracy_after, k.weighted_before, k.weighted_after)
 
 
-def test_a_kept_learned_model_replaces_the_correction_in_the_summary(tmp_path):
+def _energy_with_loudness_session(*, no_energy=0):
+    """60 songs whose reference energy is read better with loudness too (a learned model
+    of energy is kept); the first ``no_energy`` have no analyzer energy."""
     rows, sheet = make_deck(60, seed=5)
     rng = np.random.default_rng(2)
-    for r in rows:  # the reference energy is read better with loudness too
+    for r in rows:
         r["loudness_lufs"] = float(rng.uniform(-16, -6))
     lines = ["Song,Artist,Energy"]
     for r, ref in zip(rows, sheet.rows, strict=False):
         e = ref.values["energy"] * (r["loudness_lufs"] + 16) / 10
         lines.append(f"{ref.title},{ref.artist},{100 * e:.1f}")
+    for r in rows[:no_energy]:
+        r["energy"] = None
     s = CalibrationSession()
     s.set_results(rows)
     s.set_reference(parse_reference_text("\n".join(lines) + "\n"))
+    return s
+
+
+def test_a_kept_learned_model_replaces_the_correction_in_the_summary(tmp_path):
+    s = _energy_with_loudness_session()
     cal = s.fit()
     m, d = cal.learned["energy"], cal.descriptors["energy"]
     assert m.kept
@@ -633,6 +642,25 @@ def test_a_kept_learned_model_replaces_the_correction_in_the_summary(tmp_path):
     assert (line.mae_after, line.interval, line.r2) == (m.mae_cv, m.interval.describe(),
                                                         m.r2_cv)
     assert line.correction_kept is d.kept and line.verdict == d.verdict
+
+
+def test_songs_without_an_analyzer_value_count_only_where_a_raw_error_exists():
+    # Five paired songs have no analyzer energy (the sixth, GARBLED, is not paired): the
+    # learned model still predicts them, but the raw values cannot be scored on them.
+    s = _energy_with_loudness_session(no_energy=6)
+    cal = s.fit()
+    m, d = cal.learned["energy"], cal.descriptors["energy"]
+    assert m.kept and m.n == 59 and d.n == 54
+    # the model is judged against the raw error on the songs that error is measured on
+    compare = s.learned_inputs("energy").compare
+    assert compare.sum() == 54 and not compare[:5].any()
+    assert m.mae_compared == mae(m.cv_pred[compare], s.learned_inputs("energy").y[compare])
+    assert m.mae_compared != m.mae_cv
+    # so is an applied profile: its "before" and "after" on the same 54 songs
+    applied = s.apply_profile(s.profile())
+    n, before, after = applied.mae["energy"]
+    assert n == 54 and before == pytest.approx(d.mae_before) and after < before / 2
+    assert applied.rows[0]["energy_calibrated"] is not None  # predicted all the same
 
 
 def test_key_errors_by_mode_and_distance():

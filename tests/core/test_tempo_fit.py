@@ -1,6 +1,8 @@
 """Tempo calibration: the octave rule at its boundaries, cross-validated Acc1/Acc2, songs
 without a tempo, the guarded linear fit."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -180,6 +182,11 @@ def test_tempo_rule_validation_and_apply():
     assert TempoRule("factor", factor=0.5).apply(200.0) == 100.0
     assert np.isnan(TempoRule("range", low=70.0).apply(np.nan))
     assert TempoRule("range", low=70.0).apply(-5.0) == -5.0
+    # so do 0 and infinity, quietly (no numpy warning on the command line)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = TempoRule("range", low=70.0).apply([0.0, np.inf, -5.0, 50.0])
+    assert out.tolist() == [0.0, np.inf, -5.0, 100.0]
     assert TempoRule("range", low=70.0, high=140.0).describe() == "fold into 70-140 BPM"
     with pytest.raises(ValueError, match="high must be >= 2"):
         TempoRule("range", low=100.0, high=150.0)
@@ -276,6 +283,19 @@ def test_the_learned_range_scores_on_the_songs_what_the_search_found():
     rule = _learn_tempo_rule(est, ref)
     assert rule.kind == "range" and rule.high >= 190
     assert acc1(rule.apply(est), ref) == _range_hits(est, ref).max() == 1.0
+
+
+def test_between_octave_factors_equal_on_acc1_the_better_acc2_wins():
+    # References over three octaves (no range folds most of them right): six songs read
+    # at double, six at half and three at two thirds.  Halving and doubling each put six
+    # on the reference; halving also leaves the three at a third of it, which Acc2 counts.
+    ref = np.array([45.0, 60, 82, 110, 150, 205, 52, 70, 95, 128, 175, 240, 64, 90, 130])
+    est = ref * np.array([2.0] * 6 + [0.5] * 6 + [2 / 3] * 3)
+    assert acc1(est * 2, ref) == acc1(est * 0.5, ref) == 0.4
+    assert acc2(est * 0.5, ref) == 0.6 > acc2(est * 2, ref)
+    assert _range_hits(est, ref).max() == 0.4  # no range does better
+    rule = _learn_tempo_rule(est, ref)
+    assert (rule.kind, rule.factor) == ("factor", 0.5)
 
 
 def test_every_reference_tempo_the_sheet_accepts_counts():
