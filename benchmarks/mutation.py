@@ -72,7 +72,8 @@ GROUPS: dict[str, Group] = {
         tests=tuple(f"tests/core/test_{name}.py" for name in (
             "descriptor_fit", "tempo_fit", "key_fit", "verdict", "learned", "pairing",
             "session", "calibration_io", "reference", "matching", "agreement", "keys",
-            "cli", "tempo_range_suggestion"))),
+            "cli", "tempo_range_suggestion", "reference_keys", "reference_summary_rows",
+            "reference_exports", "checked_sheet", "fitted_ranges", "inputs"))),
     "batch": Group(modules=("core/batch/rules.py",),
                    tests=("tests/core/test_batch.py", "tests/core/test_batch_run.py",
                           "tests/core/test_runner.py")),
