@@ -360,6 +360,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         # The calibration tasks first (they end quickly and then emit nothing), then the
         # batch workers.
         self.calibration.shutdown(timeout_ms=self.shutdown_timeout_ms)
+        self.library.keep_ended()  # before the running songs are stopped
         self.stuck_workers = not self.engine.shutdown(timeout_ms=self.shutdown_timeout_ms)
         if self.store is not None and not self.stuck_workers:
             self.store.close()
