@@ -431,8 +431,20 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
             h.times.append(now)
             h.done.append(done)
 
+    def _run_over(self) -> bool:
+        """True when every song has ended, or, once cancelled, when no song runs any more:
+        songs added while the cancel waited for the running ones are not part of the
+        cancelled run, and stay queued for the next start."""
+        batch = self.batch
+        if batch.is_finished:
+            return True
+        if self.state != EngineState.CANCELLING:
+            return False
+        counts = batch.counts()
+        return not (counts[SongState.RUNNING] or counts[SongState.STALLED])
+
     def _check_finished(self) -> None:
-        if self.is_running and self.batch.is_finished:
+        if self.is_running and self._run_over():
             self._reap()
             if self.worker_slots.in_flight > 0:
                 return  # a song's end is still on its way to the GUI thread
