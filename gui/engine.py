@@ -304,7 +304,8 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         self.tick()
 
     def retry_failed(self) -> int:
-        """Queue failed, timed-out, cancelled and skipped songs again and start; returns how many."""
+        """Queue failed, timed-out, cancelled and skipped songs again and start (a paused
+        batch waits for :meth:`resume`); returns how many."""
         jobs = self.batch.requeue()
         return self._after_requeue(jobs)
 
@@ -325,8 +326,9 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         return self._after_requeue(jobs)
 
     def _after_requeue(self, jobs) -> int:
+        # A paused batch stays paused (as with Start): the songs wait for Resume.
         self._dirty.update(j.id for j in jobs)
-        if jobs:
+        if jobs and self.state != EngineState.PAUSED:
             if self.state == EngineState.CANCELLING:
                 self._set_state(EngineState.RUNNING)
             self.start()

@@ -197,6 +197,32 @@ def test_retry_failed_runs_only_the_failed_songs_again(qtbot, fast_settings):
     _finish(eng)
 
 
+def test_songs_queued_again_in_a_paused_batch_wait_for_resume(qtbot, fast_settings):
+    # Pause starts no new song until Resume: Retry Failed and Analyze again queue the songs
+    # and leave the batch paused (as Start does).
+    fake = FakeAnalyzer(block_on="002", fail_on="000",
+                        error=CorruptFileError("/music/000.wav", "broken"))
+    eng = _engine(qtbot, fast_settings, fake, n=3)
+    try:
+        eng.start()
+        qtbot.waitUntil(lambda: eng.batch.jobs[1].state is SongState.DONE
+                        and fake.blocked.is_set(), timeout=5000)
+        assert eng.batch.jobs[0].state is SongState.FAILED
+        eng.pause()
+        fake.fail_on = None
+        assert eng.retry_failed() == 1
+        assert eng.requeue([1]) == 1
+        assert eng.state == EngineState.PAUSED
+        assert [j.state for j in eng.batch.jobs[:2]] == [SongState.QUEUED] * 2
+        assert fake.calls.count("/music/000.wav") == 1
+    finally:
+        fake.release()
+    with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+        eng.resume()
+    assert eng.batch.counts()[SongState.DONE] == 3
+    _finish(eng)
+
+
 def test_quit_mid_batch_stops_workers(qtbot, fast_settings):
     fake = FakeAnalyzer(n_chunks=50, step_s=0.01)
     eng = _engine(qtbot, fast_settings, fake, n=6)
