@@ -222,8 +222,9 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
     def _dirty_rows(self, rows: list) -> None:
         self._dirty.update(rows)
 
-    def _on_scan_skipped(self, _token: int, items: list) -> None:
-        self._scan_report.skipped.extend(items)
+    def _on_scan_skipped(self, token: int, items: list) -> None:
+        if token in self.feed.scans:  # not a scan stopped by clearing the list
+            self._scan_report.skipped.extend(items)
 
     def _on_scan_ended(self, n_found: int) -> None:
         self._update_pool_size()

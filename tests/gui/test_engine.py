@@ -245,6 +245,36 @@ def test_scan_adds_rows_off_the_gui_thread(qtbot, wav_deck, fast_settings):
     _finish(eng)
 
 
+def test_a_scan_summary_counts_only_what_came_after_the_list_was_cleared(
+        qtbot, wav_deck, fast_settings, monkeypatch):
+    import threading
+
+    import gui.workers
+
+    deck, paths = wav_deck
+    gate = threading.Event()
+    read = gui.workers.song_identity_or_name
+
+    def slow_tags(path):  # the first scan stays in its tag pass until the list is cleared
+        gate.wait(10)
+        return read(path)
+
+    monkeypatch.setattr(gui.workers, "song_identity_or_name", slow_tags)
+    eng = BatchEngine(fast_settings, analyze=FakeAnalyzer())
+    try:
+        with qtbot.waitSignal(eng.jobsAdded, timeout=10_000):
+            eng.add_paths([deck])  # six songs and a text file, left out
+        assert eng.is_scanning and eng.batch.jobs
+        assert eng.clear() is not None
+    finally:
+        gate.set()
+    with qtbot.waitSignal(eng.scanSummary, timeout=10_000) as summary:
+        eng.add_paths([paths[0]])
+    assert summary.args[0] == "1 added"
+    assert [j.path for j in eng.batch.jobs] == [str(paths[0])]
+    _finish(eng)
+
+
 def test_store_serves_unchanged_songs_and_a_forced_song_is_analyzed_afresh(
         qtbot, wav_deck, fast_settings, tmp_path):
     from core.batch.store import ResultStore
