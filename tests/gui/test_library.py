@@ -145,6 +145,38 @@ def test_quitting_mid_batch_keeps_what_ended_since_the_last_row_refresh(qtbot, t
     second.close()
 
 
+def test_clearing_a_resumed_batch_while_it_is_read_starts_nothing_later(
+        qtbot, tmp_path, wav_deck, monkeypatch):
+    # Resume adds the songs of an interrupted command-line batch and starts once they are
+    # in; cleared before that, the next songs added are not started by themselves.
+    import threading
+
+    import gui.workers
+
+    _deck, paths = wav_deck
+    gate = threading.Event()
+    read = gui.workers.song_identity_or_name
+    monkeypatch.setattr(gui.workers, "song_identity_or_name",
+                        lambda path: gate.wait(10) and read(path))
+    store = ResultStore(tmp_path / "store.sqlite")
+    store.begin_session([str(p) for p in paths[:3]], SETTINGS.to_dict())  # never ended
+    w = _window(qtbot, store)
+    _restore(qtbot, w)
+    assert not w.resume_banner.isHidden()
+    w._confirm = lambda *a: True
+    try:
+        with qtbot.waitSignal(w.engine.jobsAdded, timeout=TIMEOUT):
+            w.resume_banner.resume_button.click()
+        assert w.engine.is_scanning and w.clear()
+    finally:
+        gate.set()
+    with qtbot.waitSignal(w.engine.scanFinished, timeout=TIMEOUT):
+        w.add_paths([paths[4]])
+    assert not w.engine.is_running
+    assert [j.state for j in w.engine.batch.jobs] == [SongState.QUEUED]
+    w.close()
+
+
 def test_new_session_starts_empty_and_stays_empty_at_the_next_start(qtbot, tmp_path):
     db = tmp_path / "store.sqlite"
     first = _window(qtbot, ResultStore(db))
