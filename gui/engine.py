@@ -223,8 +223,9 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
     def _dirty_rows(self, rows: list) -> None:
         self._dirty.update(rows)
 
-    def _on_scan_skipped(self, _token: int, items: list) -> None:
-        self._scan_report.skipped.extend(items)
+    def _on_scan_skipped(self, token: int, items: list) -> None:
+        if token in self.feed.scans:  # not a scan stopped by clearing the list
+            self._scan_report.skipped.extend(items)
 
     def _on_scan_ended(self, n_found: int) -> None:
         self._update_pool_size()
@@ -306,7 +307,8 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         self.tick()
 
     def retry_failed(self) -> int:
-        """Queue failed, timed-out, cancelled and skipped songs again and start; returns how many."""
+        """Queue failed, timed-out, cancelled and skipped songs again and start (a paused
+        batch waits for :meth:`resume`); returns how many."""
         jobs = self.batch.requeue()
         return self._after_requeue(jobs)
 
@@ -327,8 +329,9 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         return self._after_requeue(jobs)
 
     def _after_requeue(self, jobs) -> int:
+        # A paused batch stays paused (as with Start): the songs wait for Resume.
         self._dirty.update(j.id for j in jobs)
-        if jobs:
+        if jobs and self.state != EngineState.PAUSED:
             if self.state == EngineState.CANCELLING:
                 self._set_state(EngineState.RUNNING)
             self.start()
@@ -433,8 +436,20 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
             h.times.append(now)
             h.done.append(done)
 
+    def _run_over(self) -> bool:
+        """True when every song has ended, or, once cancelled, when no song runs any more:
+        songs added while the cancel waited for the running ones are not part of the
+        cancelled run, and stay queued for the next start."""
+        batch = self.batch
+        if batch.is_finished:
+            return True
+        if self.state != EngineState.CANCELLING:
+            return False
+        counts = batch.counts()
+        return not (counts[SongState.RUNNING] or counts[SongState.STALLED])
+
     def _check_finished(self) -> None:
-        if self.is_running and self.batch.is_finished:
+        if self.is_running and self._run_over():
             self._reap()
             if self.worker_slots.in_flight > 0:
                 return  # a song's end is still on its way to the GUI thread

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 
 from core.batch.rules import Batch
+from gui.scan_report import ScanReport
 
 __all__ = ["EngineListMixin", "History"]
 
@@ -53,7 +54,8 @@ class EngineListMixin:
 
     def _replace(self, batch: Batch, identity: dict) -> None:
         self.batch = batch
-        self.feed.clear(self.batch)
+        self.feed.clear(self.batch)  # the scans stop: what they found is not reported
+        self._scan_report = ScanReport()
         self.identity.clear()
         self.identity.update(identity)
         self.worker_slots.clear_timeline()

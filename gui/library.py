@@ -125,6 +125,14 @@ class Library(QObject):
                 self._saved[i] = result
                 self.store.save_session_result(self.session, i, result)
 
+    def keep_ended(self) -> None:
+        """Write every result not written yet (the window quits).  While a batch runs the
+        library is written as the rows are refreshed, a few times a second; a song that ended
+        or was corrected since the last refresh would otherwise come back as it was before.
+        Call it before the running songs are stopped: they come back queued."""
+        if self.session is not None:
+            self._save_results(range(len(self.engine.batch.jobs)))
+
     def _on_state(self, state: str) -> None:
         if self.session is None:
             return

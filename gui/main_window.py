@@ -182,7 +182,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self.banner.skipRequested.connect(eng.skip)
         self.banner.moreTimeRequested.connect(self.give_more_time)
         self.table.skipRequested.connect(lambda ids: [eng.skip(i) for i in ids])
-        self.table.retryRequested.connect(eng.requeue)
+        self.table.retryRequested.connect(self.analyze_songs_again)
         self.resume_banner.resumeRequested.connect(self._resume_session)
         self.resume_banner.dismissed.connect(self._dismiss_session)
         self._connect_calibration()
@@ -240,6 +240,22 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
             self.engine.resume()
         else:
             self.engine.pause()
+
+    def retry_failed(self) -> int:
+        """Retry Failed: queue the failed, timed-out, cancelled and skipped songs again and
+        start; returns how many."""
+        return self._queued_again(self.engine.retry_failed())
+
+    def analyze_songs_again(self, job_ids) -> int:
+        """Analyze again (the table's menu): the given ended songs, afresh; returns how many."""
+        return self._queued_again(self.engine.requeue(job_ids))
+
+    def _queued_again(self, n: int) -> int:
+        if n and self.engine.state == EngineState.PAUSED:  # they wait for Resume
+            self.statusBar().showMessage(
+                f"{n} song{'s' if n != 1 else ''} queued again; the batch is paused: Resume "
+                "(F6) goes on.", 6000)
+        return n
 
     def settings_dialog(self) -> None:
         dlg = SettingsDialog(self.engine.settings, self)
@@ -360,6 +376,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         # The calibration tasks first (they end quickly and then emit nothing), then the
         # batch workers.
         self.calibration.shutdown(timeout_ms=self.shutdown_timeout_ms)
+        self.library.keep_ended()  # before the running songs are stopped
         self.stuck_workers = not self.engine.shutdown(timeout_ms=self.shutdown_timeout_ms)
         if self.store is not None and not self.stuck_workers:
             self.store.close()

@@ -133,7 +133,7 @@ class ActionsMixin:
         self.pause_action.setCheckable(True)
         self.cancel_action = self._act("&Cancel", self.engine.cancel, "Shift+F5",
                                        SP.SP_MediaStop, "Stop the batch")
-        self.retry_action = self._act("&Retry Failed", self.engine.retry_failed,
+        self.retry_action = self._act("&Retry Failed", self.retry_failed,
                                       "Ctrl+Shift+R", SP.SP_BrowserReload,
                                       "Analyze failed, timed-out, cancelled and skipped songs again",
                                       short="Retry")

@@ -178,6 +178,7 @@ class SessionMixin:
         if old is None:
             return False
         self._undo = old if n else None
+        self._start_after_scan = False  # a resumed batch being read in is gone with the list
         self.library.begin([])  # an empty list comes back at the next start
         self.resume_banner.hide()
         self._update_actions()

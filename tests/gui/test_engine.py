@@ -197,6 +197,32 @@ def test_retry_failed_runs_only_the_failed_songs_again(qtbot, fast_settings):
     _finish(eng)
 
 
+def test_songs_queued_again_in_a_paused_batch_wait_for_resume(qtbot, fast_settings):
+    # Pause starts no new song until Resume: Retry Failed and Analyze again queue the songs
+    # and leave the batch paused (as Start does).
+    fake = FakeAnalyzer(block_on="002", fail_on="000",
+                        error=CorruptFileError("/music/000.wav", "broken"))
+    eng = _engine(qtbot, fast_settings, fake, n=3)
+    try:
+        eng.start()
+        qtbot.waitUntil(lambda: eng.batch.jobs[1].state is SongState.DONE
+                        and fake.blocked.is_set(), timeout=5000)
+        assert eng.batch.jobs[0].state is SongState.FAILED
+        eng.pause()
+        fake.fail_on = None
+        assert eng.retry_failed() == 1
+        assert eng.requeue([1]) == 1
+        assert eng.state == EngineState.PAUSED
+        assert [j.state for j in eng.batch.jobs[:2]] == [SongState.QUEUED] * 2
+        assert fake.calls.count("/music/000.wav") == 1
+    finally:
+        fake.release()
+    with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+        eng.resume()
+    assert eng.batch.counts()[SongState.DONE] == 3
+    _finish(eng)
+
+
 def test_quit_mid_batch_stops_workers(qtbot, fast_settings):
     fake = FakeAnalyzer(n_chunks=50, step_s=0.01)
     eng = _engine(qtbot, fast_settings, fake, n=6)
@@ -216,6 +242,36 @@ def test_scan_adds_rows_off_the_gui_thread(qtbot, wav_deck, fast_settings):
     assert sorted(got[:-1]) == sorted(str(p) for p in paths)
     missing = eng.batch.jobs[-1]
     assert missing.state is SongState.FAILED and missing.error == "file not found"
+    _finish(eng)
+
+
+def test_a_scan_summary_counts_only_what_came_after_the_list_was_cleared(
+        qtbot, wav_deck, fast_settings, monkeypatch):
+    import threading
+
+    import gui.workers
+
+    deck, paths = wav_deck
+    gate = threading.Event()
+    read = gui.workers.song_identity_or_name
+
+    def slow_tags(path):  # the first scan stays in its tag pass until the list is cleared
+        gate.wait(10)
+        return read(path)
+
+    monkeypatch.setattr(gui.workers, "song_identity_or_name", slow_tags)
+    eng = BatchEngine(fast_settings, analyze=FakeAnalyzer())
+    try:
+        with qtbot.waitSignal(eng.jobsAdded, timeout=10_000):
+            eng.add_paths([deck])  # six songs and a text file, left out
+        assert eng.is_scanning and eng.batch.jobs
+        assert eng.clear() is not None
+    finally:
+        gate.set()
+    with qtbot.waitSignal(eng.scanSummary, timeout=10_000) as summary:
+        eng.add_paths([paths[0]])
+    assert summary.args[0] == "1 added"
+    assert [j.path for j in eng.batch.jobs] == [str(paths[0])]
     _finish(eng)
 
 

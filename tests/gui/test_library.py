@@ -4,6 +4,7 @@ come back at the next start; an interrupted batch is offered for resuming; New S
 from __future__ import annotations
 
 import dataclasses
+import time
 
 from core.batch.rules import SongState
 from core.batch.store import ResultStore
@@ -105,6 +106,74 @@ def test_an_interrupted_batch_is_offered_and_resumed_in_place(qtbot, tmp_path):
     assert sorted(fake.calls) == ["/m/b.wav", "/m/c.wav"]  # the done one is not run again
     assert [j.state for j in w.engine.batch.jobs] == [SongState.DONE] * 3
     assert store.unfinished_session() is None
+    w.close()
+
+
+def test_quitting_mid_batch_keeps_what_ended_since_the_last_row_refresh(qtbot, tmp_path):
+    # The rows are refreshed (and the library written) a few times a second while a batch
+    # runs; a song that ended, and a correction made, since the last refresh are kept when
+    # the window quits before the next one.
+    db = tmp_path / "store.sqlite"
+    fake = FakeAnalyzer()
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        while "slow" in path and not should_cancel():  # runs until the quit stops it
+            time.sleep(0.01)
+        return fake(path, settings=settings, progress=progress, should_cancel=should_cancel)
+
+    first = _window(qtbot, ResultStore(db), analyze)
+    eng = first.engine
+    eng.ROW_REFRESH_S = 3600.0  # the next refresh never comes before the quit
+    eng.batch.add(["/m/slow.wav", "/m/one.wav", "/m/two.wav"])
+    eng.jobsAdded.emit(0, 3)
+    first.start()
+    qtbot.waitUntil(lambda: eng.batch.jobs[2].state is SongState.DONE, timeout=TIMEOUT)
+    eng.correct([1], bpm_user=60.0)
+    eng.correct([2], key_user="C major")
+    assert eng.is_running
+    first.close()
+    assert not first.stuck_workers
+
+    second = _window(qtbot, ResultStore(db))
+    info = _restore(qtbot, second)
+    assert info["songs"] == 3 and info["unfinished"]
+    jobs = second.engine.batch.jobs
+    assert [j.state for j in jobs[1:]] == [SongState.DONE] * 2
+    assert jobs[1].result.bpm_user == 60.0 and jobs[2].result.key_user == "C major"
+    assert jobs[0].result is None  # stopped by the quit: queued again, offered for resuming
+    assert not second.resume_banner.isHidden()
+    second.close()
+
+
+def test_clearing_a_resumed_batch_while_it_is_read_starts_nothing_later(
+        qtbot, tmp_path, wav_deck, monkeypatch):
+    # Resume adds the songs of an interrupted command-line batch and starts once they are
+    # in; cleared before that, the next songs added are not started by themselves.
+    import threading
+
+    import gui.workers
+
+    _deck, paths = wav_deck
+    gate = threading.Event()
+    read = gui.workers.song_identity_or_name
+    monkeypatch.setattr(gui.workers, "song_identity_or_name",
+                        lambda path: gate.wait(10) and read(path))
+    store = ResultStore(tmp_path / "store.sqlite")
+    store.begin_session([str(p) for p in paths[:3]], SETTINGS.to_dict())  # never ended
+    w = _window(qtbot, store)
+    _restore(qtbot, w)
+    assert not w.resume_banner.isHidden()
+    w._confirm = lambda *a: True
+    try:
+        with qtbot.waitSignal(w.engine.jobsAdded, timeout=TIMEOUT):
+            w.resume_banner.resume_button.click()
+        assert w.engine.is_scanning and w.clear()
+    finally:
+        gate.set()
+    with qtbot.waitSignal(w.engine.scanFinished, timeout=TIMEOUT):
+        w.add_paths([paths[4]])
+    assert not w.engine.is_running
+    assert [j.state for j in w.engine.batch.jobs] == [SongState.QUEUED]
     w.close()
 
 

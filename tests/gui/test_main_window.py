@@ -130,6 +130,36 @@ def test_cancel_action_mid_batch(qtbot, make_window, fast_settings):
     assert w.retry_action.isEnabled() and not w.cancel_action.isEnabled()
 
 
+def test_songs_added_while_a_batch_is_cancelled_wait_for_the_next_start(
+        qtbot, make_window, fast_settings, wav_deck):
+    # A cancel waits for the running songs to stop; songs a scan adds meanwhile are not part
+    # of the cancelled run: it still ends, and they stay queued for Start.
+    _deck, paths = wav_deck
+    fake = FakeAnalyzer(block_on="000")  # a song slow to stop
+    w = make_window(fast_settings, fake)
+    eng = w.engine
+    with qtbot.waitSignal(eng.scanFinished, timeout=10_000):
+        w.add_paths([paths[0]])
+    try:
+        w.start()
+        assert fake.blocked.wait(5)
+        w.cancel_action.trigger()
+        assert eng.state == "cancelling"
+        with qtbot.waitSignal(eng.scanFinished, timeout=10_000):
+            w.add_paths([paths[1], paths[2]])
+    finally:
+        fake.release()
+    with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+        pass
+    assert [j.state for j in eng.batch.jobs] == [SongState.CANCELLED, SongState.QUEUED,
+                                                 SongState.QUEUED]
+    w._update_actions()
+    assert w.start_action.isEnabled()
+    with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+        w.start_action.trigger()
+    assert [j.state for j in eng.batch.jobs][1:] == [SongState.DONE] * 2
+
+
 def test_quit_mid_batch_stops_workers_without_crash(qtbot, make_window, fast_settings):
     fake = FakeAnalyzer(n_chunks=100, step_s=0.01)
     w = make_window(fast_settings, fake)

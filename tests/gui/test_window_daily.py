@@ -113,6 +113,32 @@ def test_clear_asks_and_undo_brings_the_songs_back(qtbot, make_window, fast_sett
     assert not w.undo_action.isEnabled() and not w.undo_clear()
 
 
+def test_retry_in_a_paused_batch_queues_the_songs_and_says_resume_goes_on(
+        qtbot, make_window, fast_settings):
+    fake = FakeAnalyzer(block_on="slow", fail_on="bad",
+                        error=AudioFileError("/m/bad.wav", "cannot decode"))
+    w = make_window(fast_settings, fake)
+    _add(w, ["/m/bad.wav", "/m/slow.wav"])
+    try:
+        w.start()
+        qtbot.waitUntil(lambda: w.engine.batch.jobs[0].state is SongState.FAILED
+                        and fake.blocked.is_set(), timeout=TIMEOUT)
+        w.pause_action.trigger()
+        fake.fail_on = None
+        w._update_actions()
+        w.retry_action.trigger()
+        assert w.engine.batch.jobs[0].state is SongState.QUEUED
+        assert w.statusBar().currentMessage() == ("1 song queued again; the batch is paused: "
+                                                  "Resume (F6) goes on.")
+        w._update_actions()
+        assert w.pause_action.isChecked() and w.pause_action.text() == "&Resume"
+    finally:
+        fake.release()
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        w.pause_action.trigger()
+    assert [j.state for j in w.engine.batch.jobs] == [SongState.DONE] * 2
+
+
 def test_force_fresh_asks_keeps_results_in_sight_and_cancel_leaves_them(
         qtbot, make_window, fast_settings):
     gate = threading.Event()
