@@ -57,8 +57,7 @@ def test_a_batch_runs_on_the_cluster_with_progress_panel_and_store(qtbot, client
     panel = WorkerTableModel(eng)
     progressed, names = [], set()
     eng.jobsProgressed.connect(progressed.extend)
-    # (the names of the rows that run a song: until the cluster is reached, the panel
-    # still lists this computer's idle worker slots)
+    # (the names of the rows that run a song)
     eng.ticked.connect(lambda: (panel.refresh(), names.update(
         panel.index(r, 0).data() for r in range(panel.rowCount())
         if panel.index(r, 2).data())))
