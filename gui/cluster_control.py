@@ -63,6 +63,23 @@ class ClusterControl:
             self.worker_slots.shutdown()
             self.worker_slots = WorkerSlots(self.pool, self.signals)
 
+    @property
+    def is_connecting(self) -> bool:
+        """True while a batch that started waits for its cluster to be reached."""
+        return self._connecting
+
+    def cluster_note(self) -> str:
+        """What the worker panel says instead of rows while the chosen cluster's workers are
+        not known (it is being reached, or not reached yet), else empty."""
+        if self.cluster_spec is None or self._on_cluster():
+            return ""
+        where = self.cluster_spec.describe()
+        if self._connecting:
+            return (f"Reaching the {where}\u2026 Its workers are listed here once it "
+                    f"answers; the songs wait in the queue until then.")
+        return (f"Songs run on the {where}. Its workers are listed here once a batch "
+                f"starts and reaches it.")
+
     def _on_cluster(self) -> bool:
         from gui.cluster_slots import ClusterSlots
 
@@ -82,12 +99,13 @@ class ClusterControl:
             connection.connect()
             try:
                 connection.check_paths(paths)
+                workers = connection.worker_threads()
             except Exception:
                 connection.close()
                 raise
-            return connection
+            return connection, workers
 
-        def done(connection, error):
+        def done(reached, error):
             from gui.cluster_slots import ClusterSlots
 
             self._connecting = False
@@ -99,10 +117,12 @@ class ClusterControl:
                 self._set_state(EngineState.IDLE)
                 self.clusterFailed.emit(error)
                 return
+            connection, workers = reached
             if self._closing:
                 connection.close()
                 return
-            self.worker_slots = ClusterSlots(connection, self.signals, store=self.store)
+            self.worker_slots = ClusterSlots(connection, self.signals, store=self.store,
+                                             workers=workers)
             self.worker_slots.resize()
             log.info("running on the %s: %d worker threads", spec.describe(),
                      len(self.worker_slots.slots))

@@ -12,7 +12,18 @@ signals, queued to the GUI thread.  Progress events are throttled on the workers
 A slot is named after the worker thread it stands for (``host:port #1``), so the worker
 panel shows one row per Dask worker thread with its host.  Dask decides where a task runs:
 a song is placed on a free slot when submitted and moved to a slot of the worker that
-really runs it when that worker starts it.
+really runs it when that worker starts it; its time limit counts from that start
+(:meth:`core.batch.rules.Batch.started`), not from its submission.
+
+The slots follow the cluster's workers while a batch runs: every few seconds (and at once
+when a song starts on a worker not seen yet) the workers are read again on the cluster
+thread, and the GUI thread turns them into slots (:meth:`ClusterSlots.reap`).  A worker that
+joins gets slots and songs; a worker that leaves loses its slots, so no song is handed over
+for a thread that is gone (:func:`core.batch.cluster.free_threads`, the command line's
+rule).  A song not started yet moves to a free slot; one whose worker was lost keeps its
+slot, marked ``left``, until Dask runs it again elsewhere or it ends.  A worker restarted
+by its nanny comes back at a new address: new slots.  The timeline keeps every segment
+already run, under the name of the slot it ran on.
 
 Songs already in the session store are never submitted: the store is read and filled here,
 in the window's process (:func:`core.batch.cluster.store_hooks`), as the command line does.
@@ -34,7 +45,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from core.batch.cluster import ClusterConnection, WorkerWatch, store_hooks
+from core.batch.cluster import ClusterConnection, WorkerWatch, free_threads, store_hooks
 from core.batch.rules import ACTIVE_STATES, Batch, Job, SongState
 from core.batch.runner import AnalyzeFn
 from gui.worker_slots import WorkerSlots
@@ -52,6 +63,16 @@ def _host_port(address: str) -> str:
     return address.split("://", 1)[-1]
 
 
+class _ClusterSlot(WorkerSlot):
+    """The slot of one thread of one Dask worker (``address``); ``left`` once that worker
+    has left the cluster while the slot still holds a song."""
+
+    def __init__(self, name: str, address: str, lock, tracker):
+        super().__init__(name, lock, tracker)
+        self.address = address
+        self.left = False
+
+
 class ClusterSlots(WorkerSlots):
     """Worker slots whose songs run on a Dask cluster.
 
@@ -64,22 +85,28 @@ class ClusterSlots(WorkerSlots):
         The engine's signal hub.
     store : core.batch.store.ResultStore, optional
         Session store: read before a song is submitted, filled as results arrive.
+    workers : list of (str, int)
+        The cluster's workers as :meth:`ClusterConnection.worker_threads` read them (off
+        the GUI thread: asking the scheduler takes its time).
     """
 
-    def __init__(self, connection: ClusterConnection, signals: WorkerSignals, *, store=None):
+    def __init__(self, connection: ClusterConnection, signals: WorkerSignals, *, store=None,
+                 workers=()):
         super().__init__(pool=None, signals=signals)
         self.connection = connection
         connection.on_event = self._on_event
         self.store = store
         self._hooks: dict[bool, tuple] = {}  # fresh -> (lookup, on_result)
-        self._address_of: dict[str, str] = {}  # slot name -> worker address
         self._records: dict[tuple[int, int], WorkerRecord] = {}  # (job, attempt) -> record
         self._futures: dict[tuple[int, int], object] = {}
         self._batch: Batch | None = None
         # Every call into the Dask client (submit, cancel, the store's reads) happens on
         # this one thread, never on the GUI thread: a remote scheduler answers in its time.
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="songcal-cluster")
-        self._workers: list[tuple[str, int]] = connection.worker_threads()
+        # The workers last read (set on the cluster thread), and those the slots stand for.
+        self._workers: list[tuple[str, int]] = list(workers)
+        self._applied: list[tuple[str, int]] | None = None
+        self._reading = False
         self._refreshed = time.monotonic()
         self._refreshing = False
         # (used on the cluster thread only)
@@ -94,17 +121,77 @@ class ClusterSlots(WorkerSlots):
     # -- changing ---------------------------------------------------------------------------
     def resize(self, n: int = 0) -> bool:
         """One slot per thread of every worker of the cluster (``n`` is not used: the
-        cluster decides); refused (False) while a slot runs a song."""
+        cluster decides); refused (False) while a slot runs a song (the slots follow the
+        workers by themselves then)."""
         if any(s.record is not None for s in self.slots):
             return False
-        slots, where = [], {}
-        for address, threads in self._workers:
-            for i in range(threads):
-                name = f"{_host_port(address)} #{i + 1}"
-                slots.append(WorkerSlot(name, self._lock, self._in_flight))
-                where[name] = address
-        self.slots, self._address_of = slots, where
+        self._follow()
         return True
+
+    def _follow(self) -> None:
+        """In the GUI thread: make the slots those of the workers last read.
+
+        A worker's slots are kept as long as it is there (with their songs); a worker that
+        joined gets new ones.  A song on a slot of a worker that left moves to a free slot
+        when it has not started, or to one of the worker that runs it now when Dask runs it
+        again elsewhere; else its slot stays, marked ``left``, until the song moves or ends.
+        """
+        workers = self._workers
+        present = {_host_port(a) for a, _ in workers}
+        with self.connection.lock:
+            running_on = {t.job: t.name.split("/", 1)[0]
+                          for t in self.connection.threads.values()
+                          if t.job is not None and t.name.split("/", 1)[0] in present}
+        moved = []
+        with self._lock:
+            old = {s.name: s for s in self.slots}
+            slots = []
+            for address, threads in workers:
+                for i in range(threads):
+                    name = f"{_host_port(address)} #{i + 1}"
+                    slot = old.pop(name, None)
+                    if slot is None:
+                        slot = _ClusterSlot(name, address, self._lock, self._in_flight)
+                    slot.address, slot.left = address, False
+                    slots.append(slot)
+            for slot in old.values():  # the slots of workers that left
+                rec = slot.record
+                if rec is None:
+                    continue
+                where = running_on.get(rec.job_id) if rec.started_at else None
+                target = None
+                if where is not None or not rec.started_at:
+                    target = next((s for s in slots if s.record is None and (
+                        where is None or _host_port(s.address) == where)), None)
+                if target is None:
+                    slot.left = True
+                    slots.append(slot)
+                    continue
+                target.record, slot.record = rec, None
+                rec.name = target.name
+                moved.append(rec)
+            self.slots = slots
+            self._applied = workers
+        for rec in moved:
+            self._renamed(rec)
+
+    def _renamed(self, rec: WorkerRecord) -> None:
+        """``rec`` moved to another slot (GUI thread): its song's row and its running
+        segment of the timeline name that slot."""
+        if self._batch is not None:
+            self._batch.relabel(rec.job_id, rec.attempt, rec.name)
+        seg = self._open.get((rec.job_id, rec.attempt))
+        if seg is not None:
+            seg.worker = rec.name
+
+    def on_started(self, rec: WorkerRecord, epoch: float) -> bool:
+        """As :meth:`WorkerSlots.on_started`; a song Dask runs again (its worker was lost)
+        ends its earlier segment where the new one starts."""
+        seg = None if rec.abandoned else self._open.pop((rec.job_id, rec.attempt), None)
+        if seg is not None:
+            seg.end = max(seg.start, rec.started_at - epoch)
+            seg.state = SongState.FAILED.value
+        return super().on_started(rec, epoch)
 
     def fill(self, batch: Batch, analyze: AnalyzeFn | None = None,
              fresh: AnalyzeFn | None = None) -> list[Job]:
@@ -118,13 +205,13 @@ class ClusterSlots(WorkerSlots):
             self._batch, self._hooks = batch, {}
         started = []
         # A thread still running a song given up on is busy on the cluster.
-        free = len(self.slots) - self.in_flight - len(self.abandoned)
+        free = free_threads(self._applied or (), self.in_flight, len(self.abandoned))
         while free > 0:
             with self._lock:
-                slot = next((s for s in self.slots if s.record is None), None)
+                slot = next((s for s in self.slots if s.record is None and not s.left), None)
                 if slot is None:
                     break
-                claimed = batch.claim(slot.name)
+                claimed = batch.claim(slot.name, starts_later=True)
                 if claimed is None:
                     break
                 job, attempt = claimed
@@ -216,8 +303,8 @@ class ClusterSlots(WorkerSlots):
         if kind == "started":
             rec.started_at = rec.cpu_sampled_at = time.monotonic()
             self._place(rec, msg.get("worker", ""))
-            if self._batch is not None:
-                self._batch.relabel(rec.job_id, rec.attempt, rec.name)
+            if self._batch is not None:  # its clock starts now (it may have waited in Dask)
+                self._batch.started(rec.job_id, rec.attempt, rec.name)
             self._emit(self.signals.started, rec)
         elif kind == "progress":
             rec.chunk, rec.n_chunks = msg["chunk"], msg["n_chunks"]
@@ -229,15 +316,19 @@ class ClusterSlots(WorkerSlots):
             self._finish_record(rec)
 
     def _place(self, rec: WorkerRecord, worker: str) -> None:
-        """Move ``rec`` to a slot of the worker that runs it (``host:port/thread``)."""
+        """Move ``rec`` to a slot of the worker that runs it (``host:port/thread``).  A
+        worker without slots yet (it joined since the workers were last read) has them
+        read again at once; the slots follow in the next tick (:meth:`_follow`)."""
         address = worker.split("/", 1)[0]
         with self._lock:
             here = next((s for s in self.slots if s.record is rec), None)
-            if here is None or _host_port(self._address_of.get(here.name, "")) == address:
+            if here is None or _host_port(here.address) == address:
                 return
+            known = False
             for slot in self.slots:
-                if _host_port(self._address_of.get(slot.name, "")) != address:
+                if _host_port(slot.address) != address or slot.left:
                     continue
+                known = True
                 other = slot.record
                 if other is None or not other.started_at:  # free, or not started: swap
                     slot.record, here.record = rec, other
@@ -245,6 +336,16 @@ class ClusterSlots(WorkerSlots):
                         other.name = here.name
                     rec.name = slot.name
                     return
+        if not known and not self._reading:
+            self._reading = True
+            self._submit(self._read_workers)
+
+    def _read_workers(self) -> None:
+        """On the cluster thread: read the workers now (applied in the GUI thread)."""
+        try:
+            self._workers = self.connection.worker_threads()
+        finally:
+            self._reading = False
 
     # -- the watchdog -----------------------------------------------------------------------
     def reap(self, batch: Batch, now: float, epoch: float) -> list[tuple[WorkerRecord, Job]]:
@@ -253,12 +354,15 @@ class ClusterSlots(WorkerSlots):
         A task not started yet is cancelled and its slot freed; one that runs keeps
         counting as busy (in :attr:`abandoned`) until the worker reports its end.
         """
+        if self._workers is not self._applied or any(
+                s.left and s.record is None for s in self.slots):
+            self._follow()
         out = super().reap(batch, now, epoch)
         if batch.cancelled:
-            self._io.submit(self.connection.signal_cancel)
+            self._submit(self.connection.signal_cancel)
         if now - self._refreshed > _REFRESH_S and not self._refreshing:
             self._refreshed, self._refreshing = now, True
-            self._io.submit(self._refresh, batch)
+            self._submit(self._refresh, batch)
         return out
 
     def _let_go(self, slot, rec: WorkerRecord) -> None:
@@ -269,14 +373,15 @@ class ClusterSlots(WorkerSlots):
             self._records.pop((rec.job_id, rec.attempt), None)
         future = self._futures.get((rec.job_id, rec.attempt))
         if future is not None:
-            self._io.submit(future.cancel)
+            self._submit(future.cancel)
 
     def _refresh(self, batch: Batch) -> None:
         """On the cluster thread: the workers now, and the wait for a free worker thread
         (:class:`core.batch.cluster.WorkerWatch`); when it gives up, the GUI thread is told
         (``clusterGaveUp``)."""
         try:
-            self._workers = self.connection.worker_threads()
+            self._workers = workers = self.connection.worker_threads()
+            self.connection.forget_departed(workers)
             self._forget_departed()
             with self._lock:
                 running = any(s.record is not None for s in self.slots)
@@ -332,8 +437,10 @@ class ClusterSlots(WorkerSlots):
         return failed
 
     def release(self) -> None:
-        """The batch ended: the next one waits for workers afresh."""
+        """The batch ended: the next one waits for workers afresh (and the slots of
+        workers that left go)."""
         super().release()
+        self._follow()
         self._submit(self._watch.reset)
 
     def _submit(self, fn, *args) -> None:

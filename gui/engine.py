@@ -172,7 +172,10 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
 
     @property
     def slots(self):
-        """The worker slots (:class:`gui.workers.WorkerSlot`), in order."""
+        """The worker slots (:class:`gui.workers.WorkerSlot`), in order; none while the
+        chosen cluster's workers are not known (:meth:`cluster_note` says why)."""
+        if self.cluster_note():
+            return []
         return self.worker_slots.slots
 
     @property
@@ -273,9 +276,13 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         self._set_state(EngineState.RUNNING)
         if self.cluster_spec is not None and not self._on_cluster():
             self._connect_cluster()
-        log.info("batch started: %d songs queued on %d workers",
-                 sum(1 for j in self.batch.jobs if j.state is SongState.QUEUED),
-                 len(self.slots))
+        queued = sum(1 for j in self.batch.jobs if j.state is SongState.QUEUED)
+        if self.is_connecting:
+            log.info("batch started: %d songs queued for the %s", queued,
+                     self.cluster_spec.describe())
+        else:
+            log.info("batch started: %d songs queued on %d workers", queued,
+                     len(self.slots))
         self._fill()
         return True
 

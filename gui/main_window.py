@@ -336,6 +336,8 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         else:
             self.eta_label.setText("")
         state = eng.state
+        if eng.is_connecting:
+            state += " \u00b7 reaching the cluster"
         if eng.is_scanning:
             state += " \u00b7 scanning"
         self.state_label.setText(state.capitalize())

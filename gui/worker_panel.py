@@ -5,6 +5,11 @@ while a decoder is stuck inside native code and never reports), else from the
 ``time.thread_time()`` samples each worker takes at every chunk.  A worker whose CPU time
 moves is *computing*; one whose CPU time stands still while its song runs is *waiting*
 (blocked in I/O or stuck) - a slow song and a stuck decoder look different.
+
+On a Dask cluster the rows are the cluster's worker threads, following its workers as they
+join and leave (a row whose worker left while it held a song says so until the song moves
+or ends); while the cluster is being reached there is no row, and the panel says so
+(:meth:`gui.engine.BatchEngine.cluster_note`).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import os
 import time
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QPainter
 from PySide6.QtWidgets import QHeaderView, QTableView
 
 from core.batch.rules import SongState
@@ -75,11 +80,15 @@ class WorkerTableModel(QAbstractTableModel):
         self.sampler = ThreadCpuSampler()
         self._rows: list[_Row] = []
         self._cpu_state: dict[int, tuple[float, float, float | None]] = {}
+        #: What the panel says instead of rows (the cluster is being reached), or empty.
+        self.note = ""
 
     def refresh(self) -> None:
         """Re-read the engine's workers and their CPU times (call a few times a second)."""
         eng = self.engine
-        wanted = [(s.name, s.record, False) for s in eng.slots]
+        self.note = eng.cluster_note()
+        wanted = [(f"{s.name} (left the cluster)" if getattr(s, "left", False) else s.name,
+                   s.record, False) for s in eng.slots]
         wanted += [(f"{r.name} (abandoned)", r, True) for r in eng.abandoned]
         if [w[0] for w in wanted] != [r.name for r in self._rows]:
             self.beginResetModel()
@@ -215,4 +224,18 @@ class WorkerPanel(QTableView):
 
     def refresh(self) -> None:
         """Re-read workers and CPU times."""
+        note = self.model_.note
         self.model_.refresh()
+        if self.model_.note != note:
+            self.viewport().update()
+
+    def paintEvent(self, event):  # noqa: N802 - Qt API
+        """The rows, or the panel's note when there is none (the cluster being reached)."""
+        super().paintEvent(event)
+        note = self.model_.note
+        if note and not self.model_.rowCount():
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().placeholderText().color())
+            painter.drawText(self.viewport().rect().adjusted(12, 8, -12, -8),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, note)
+            painter.end()

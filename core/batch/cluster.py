@@ -45,6 +45,7 @@ __all__ = [
     "ClusterConnection",
     "WorkerThread",
     "WorkerWatch",
+    "free_threads",
     "parse_cluster",
     "store_hooks",
     "FILES_SHARED",
@@ -510,11 +511,13 @@ class ClusterConnection:
         """True while the client tries to reach its scheduler again (it lost it)."""
         return getattr(self.client, "status", "running") == "connecting"
 
-    def forget_departed(self) -> None:
+    def forget_departed(self, workers=None) -> None:
         """Forget the threads of workers that have left the cluster: a worker process that
-        died never reports the end of the song it ran."""
+        died never reports the end of the song it ran.  ``workers``: the workers as
+        :meth:`worker_threads` just read them (by default they are read here)."""
         try:
-            here = {a.split("://", 1)[-1] for a in self.client.nthreads()}
+            here = {a.split("://", 1)[-1] for a in (
+                self.client.nthreads() if workers is None else dict(workers))}
         except Exception:
             return
         with self.lock:
@@ -673,6 +676,21 @@ class ClusterConnection:
             distributed.Event(self._cancel_name, client=self.client).set()
         except Exception:
             log.debug("could not signal the cancel event", exc_info=True)
+
+
+def free_threads(workers, handed_over: int, held: int) -> int:
+    """How many more songs an engine may hand to the cluster now: the rule both cluster
+    engines follow.
+
+    The worker threads the cluster has now (``workers``: ``(address, threads)`` of each
+    worker, as :meth:`ClusterConnection.worker_threads` reads them; workers join and leave
+    while a batch runs, and an engine reads them again as it goes), less the songs handed
+    over that have not ended (one of a worker that left waits in the scheduler to run
+    again) and the threads still held by songs given up on (Dask cannot stop a thread).
+    No more is handed over, so a song never waits in the scheduler's queue for a thread the
+    engine counted on.
+    """
+    return max(0, sum(n for _, n in workers) - handed_over - held)
 
 
 class WorkerWatch:

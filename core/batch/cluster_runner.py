@@ -3,9 +3,12 @@
 It drives the same :class:`~core.batch.rules.Batch` as the thread engine
 (:class:`core.batch.runner.BatchRunner`), through a
 :class:`core.batch.cluster.ClusterConnection`: it submits as many songs as the cluster has
-worker threads, settles each finished task, applies the stall and time-out rules with
-:meth:`Batch.check` (a timed-out task is abandoned; its worker thread counts as busy until
-the task really ends), and stops on a signal or Ctrl-C with every finished result kept.
+worker threads now (read again at every tick, so a worker that joins is used at once and
+one that leaves stops counting: :func:`core.batch.cluster.free_threads`), settles each
+finished task, applies the stall and time-out rules with :meth:`Batch.check` from each
+song's start on its worker (a timed-out task is abandoned; its worker thread counts as
+busy until the task really ends), and stops on a signal or Ctrl-C with every finished
+result kept.
 """
 
 from __future__ import annotations
@@ -15,7 +18,13 @@ import threading
 import time
 from collections.abc import Callable
 
-from core.batch.cluster import ClusterConnection, ClusterSpec, WorkerWatch, _import_dask
+from core.batch.cluster import (
+    ClusterConnection,
+    ClusterSpec,
+    WorkerWatch,
+    _import_dask,
+    free_threads,
+)
 from core.batch.rules import Batch, SongState
 
 __all__ = ["ClusterRunner"]
@@ -113,8 +122,8 @@ class ClusterRunner:
 
     def _on_event(self, kind: str, msg: dict) -> None:
         job_id, attempt = msg.get("job"), msg.get("attempt")
-        if kind == "started":
-            self.batch.relabel(job_id, attempt, msg["worker"])
+        if kind == "started":  # its clock starts now, not when it was submitted
+            self.batch.started(job_id, attempt, msg["worker"])
         elif kind == "progress":
             self.batch.progress(job_id, attempt, msg["chunk"], msg["n_chunks"],
                                 msg.get("duration_s"))
@@ -125,7 +134,7 @@ class ClusterRunner:
     def _claim(self):
         """Next song to submit, served from the store when it is there."""
         while True:
-            claimed = self.batch.claim("dask")
+            claimed = self.batch.claim("dask", starts_later=True)
             if claimed is None:
                 return None
             job, attempt = claimed
@@ -217,7 +226,7 @@ class ClusterRunner:
     def _fill(self, futures) -> None:
         with self._lock:
             stuck = len(self._busy_abandoned)
-        free = self.connection.capacity() - len(futures) - stuck
+        free = free_threads(self.connection.worker_threads(), len(futures), stuck)
         while free > 0 and not (self.batch.paused or self.batch.cancelled):
             claimed = self._claim()
             if claimed is None:

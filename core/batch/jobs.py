@@ -80,6 +80,10 @@ class Job:
         Restored from an earlier session while its file no longer holds the content its
         result was measured on: queued again, that result kept as :attr:`previous` (see
         :meth:`Batch.add_restored`).
+    waiting : bool
+        Handed to an engine that queues it on its own (a cluster's scheduler) and not
+        started there yet: its clock, budget and hard limit wait for that start
+        (:meth:`Batch.started`).
     """
 
     id: int
@@ -102,10 +106,12 @@ class Job:
     previous: SongResult | None = None
     outcome: SongState | None = None
     changed_on_disk: bool = False
+    waiting: bool = False
 
     def elapsed(self, now: float | None = None) -> float:
-        """Seconds since the current attempt started (0 if it has not)."""
-        if self.started_at is None:
+        """Seconds since the current attempt started (0 if it has not, or while it waits to
+        start on a cluster worker)."""
+        if self.started_at is None or self.waiting:
             return 0.0
         end = self.finished_at if self.finished_at is not None else (now or time.monotonic())
         return max(0.0, end - self.started_at)

@@ -269,8 +269,12 @@ class Batch:
             return out
 
     # -- scheduling ---------------------------------------------------------------------
-    def claim(self, worker: str = "") -> tuple[Job, int] | None:
+    def claim(self, worker: str = "", *, starts_later: bool = False) -> tuple[Job, int] | None:
         """Atomically take the next queued job and start it on ``worker``.
+
+        With ``starts_later`` the engine hands the song to a queue of its own (a cluster's
+        scheduler, where it may wait for a worker thread): its clock starts only when the
+        engine reports :meth:`started`; until then no budget or hard limit applies.
 
         Returns ``(job, attempt)``, the attempt number to tag reports with, or None when
         nothing may start now (none queued, paused or cancelled).
@@ -295,6 +299,7 @@ class Batch:
             self._move(job, SongState.RUNNING)
             job.worker = worker
             job.started_at = now
+            job.waiting = starts_later
             job.finished_at = None
             job.stalled_at = None
             job.chunk = 0
@@ -312,6 +317,23 @@ class Batch:
             if job is None:
                 return False
             job.worker = worker
+            return True
+
+    def started(self, job_id: int, attempt: int, worker: str) -> bool:
+        """The attempt really started on ``worker`` (a song claimed with ``starts_later``,
+        or run again there after the worker that ran it was lost): its clock starts now,
+        so the time it waited in the engine's queue counts against neither its budget nor
+        its hard limit.  False when the attempt is stale."""
+        with self._lock:
+            job = self._current(job_id, attempt)
+            if job is None:
+                return False
+            job.worker = worker
+            job.started_at = self._clock()
+            job.waiting = False
+            if job.state is SongState.STALLED:  # (stalled on the worker that was lost)
+                self._move(job, SongState.RUNNING)
+                job.stalled_at = None
             return True
 
     def _current(self, job_id: int, attempt: int) -> Job | None:
@@ -343,7 +365,7 @@ class Batch:
                 job.duration_s = result.duration_s
             if result.status != SongState.DONE.value:
                 self._settle(job, SongState.FAILED, result.error or "failed", now,
-                             analysis_s=round(max(0.0, now - job.started_at), 3))
+                             analysis_s=round(job.elapsed(now), 3))
                 return True
             job.finished_at = now
             job.outcome = SongState.DONE
@@ -375,7 +397,7 @@ class Batch:
                 return False
             now = self._clock()
             self._settle(job, SongState.CANCELLED if cancelled else SongState.FAILED, message,
-                         now, analysis_s=round(max(0.0, now - job.started_at), 3))
+                         now, analysis_s=round(job.elapsed(now), 3))
             return True
 
     def _settle(self, job: Job, state: SongState, message: str, now: float, *,
@@ -446,6 +468,8 @@ class Batch:
         with self._lock:
             now = self._clock()
             for job in sorted(self._active.values(), key=lambda j: j.id):  # batch order
+                if job.waiting:  # (its clock has not started)
+                    continue
                 elapsed = job.elapsed(now)
                 if elapsed >= self.hard_limit(job):
                     self._settle(job, SongState.TIMED_OUT,
@@ -560,6 +584,7 @@ class Batch:
                     job.chunk = job.n_chunks = 0
                     job.worker = ""
                     job.started_at = job.finished_at = job.stalled_at = None
+                    job.waiting = False
                     job.force = force if fresh is None else fresh
                     out.append(job)
             if out:

@@ -62,6 +62,40 @@ def held_analyze(path, *, settings=None, progress=None, should_cancel=None):
                         should_cancel=should_cancel)
 
 
+def _hold_thread(started: str, release: str) -> str:
+    """A task of another client of the cluster: holds its worker thread until the Dask
+    event ``release`` is set (``started`` is set once it runs)."""
+    import distributed
+
+    distributed.Event(started).set()
+    distributed.Event(release).wait(120)
+    return "held"
+
+
+@contextlib.contextmanager
+def every_thread_held(client, n_threads: int = 1):
+    """Hold the cluster's ``n_threads`` worker threads with tasks of ``client`` (another
+    user of the cluster) until the block ends or the ``release()`` it yields is called:
+    songs handed over meanwhile wait in the scheduler's queue."""
+    import uuid
+
+    import distributed
+
+    tag = uuid.uuid4().hex[:8]
+    release = distributed.Event(f"songcal-test-release-{tag}", client=client)
+    futures = []
+    for i in range(n_threads):
+        started = f"songcal-test-held-{tag}-{i}"
+        futures.append(client.submit(_hold_thread, started, release.name, pure=False))
+        if not distributed.Event(started, client=client).wait(60):
+            raise RuntimeError("the thread-holding task did not start within 60 s")
+    try:
+        yield release.set
+    finally:
+        release.set()
+        distributed.wait(futures, timeout=30)
+
+
 def stuck_analyze(path, *, settings=None, progress=None, should_cancel=None):
     """Never returns for a file named ``stuck*`` (a decoder stuck in native code)."""
     if os.path.basename(os.fspath(path)).startswith("stuck"):

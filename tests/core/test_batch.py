@@ -148,6 +148,47 @@ def test_running_song_past_its_hard_limit_times_out_without_being_stalled_first(
     assert job.state is SongState.TIMED_OUT and job.stalled_at is None
 
 
+@pytest.mark.parametrize("factor", [1.5, 4.0])
+def test_a_song_that_waits_in_a_cluster_queue_is_timed_from_its_start(factor):
+    # A cluster engine hands a song to the scheduler, where it may wait for a worker
+    # thread: its budget and hard limit count from its start on the worker.
+    clock = FakeClock()
+    b = Batch(["queued.wav", "other.wav"], settings=_settings(factor), clock=clock)
+    job, attempt = b.claim("slot", starts_later=True)
+    clock.t += 10.0 * factor + 100.0  # far past the hard limit (budget 10 s), waiting
+    assert b.check() == [] and job.state is SongState.RUNNING
+    assert job.elapsed() == 0.0
+    start = clock.t
+    assert b.started(job.id, attempt, "host:1/0") and job.worker == "host:1/0"
+    assert job.started_at == start and not job.waiting
+    clock.t = start + 10.0 - EPS
+    assert b.check() == [] and job.state is SongState.RUNNING
+    clock.t = start + 10.0
+    assert b.check() == [job] and job.state is SongState.STALLED
+    # Run again from its start on another worker (the first one was lost): a new clock.
+    restart = clock.t + 3.0
+    clock.t = restart
+    assert b.started(job.id, attempt, "host:2/0")
+    assert job.state is SongState.RUNNING and job.stalled_at is None
+    clock.t = restart + 10.0 * factor - EPS
+    assert [j.id for j in b.check()] == [job.id] and job.state is SongState.STALLED
+    clock.t = restart + 10.0 * factor
+    assert b.check() == [job] and job.state is SongState.TIMED_OUT
+    assert job.result.analysis_s == pytest.approx(10.0 * factor)
+    assert not b.started(job.id, attempt, "host:3/0")  # stale: it has ended
+    # A song that fails before it ever started took no analysis time.
+    other, attempt = b.claim("slot", starts_later=True)
+    clock.t += 50.0
+    assert b.fail(other.id, attempt, "the cluster dropped this song")
+    assert other.result.analysis_s == 0.0
+    # A song claimed by an engine that starts it at once is timed from its claim.
+    b.requeue([other.id])
+    other, _ = b.claim("W1")
+    assert not other.waiting
+    clock.t += 10.0 * factor
+    assert b.check() == [other] and other.state is SongState.TIMED_OUT
+
+
 def test_hard_limit_equal_to_budget_times_out_at_once():
     clock = FakeClock()
     b = Batch(["a.wav"], settings=_settings(1.0), clock=clock)

@@ -576,3 +576,65 @@ def test_a_running_song_is_labelled_with_its_worker_thread(client, tmp_path):
     assert seen and all(w.count("/") == 1 and w.split("/")[0] in workers for w in seen), seen
     assert set(runner.connection.threads) <= {f"{w}/0" for w in workers} | {
         f"{w}/1" for w in workers} or all("/" in t for t in runner.connection.threads)
+
+
+@pytest.mark.timeout(180)
+def test_a_song_waiting_in_the_schedulers_queue_is_timed_from_its_start(tmp_path):
+    # Another client holds the only worker thread: the song handed over waits in the
+    # scheduler's queue for longer than its hard limit (4 s), then runs (1 s) and is done.
+    cluster, client = cluster_helpers.process_cluster(1, timeout=10)
+    try:
+        settings = AnalysisSettings(workers=1, budget_base_s=1.0, budget_factor=0.0,
+                                    hard_limit_factor=4.0)
+        batch = Batch(_files(tmp_path, 1), settings=settings)
+        released = []
+        with cluster_helpers.every_thread_held(client) as release:
+            def on_change(b, changed):
+                job = b.jobs[0]
+                if not released and job.state is SongState.RUNNING and \
+                        time.monotonic() - job.started_at > 5.0:
+                    released.append(time.monotonic())
+                    release()
+
+            ClusterRunner(batch, spec=ClusterSpec(), analyze=slow_analyze, client=client,
+                          on_change=on_change).run()
+        job = batch.jobs[0]
+        assert job.state is SongState.DONE, (job.state, job.error)
+        assert released and job.started_at >= released[0]  # its clock started on the worker
+        assert job.result.analysis_s < 4.0
+    finally:
+        client.close()
+        cluster.close()
+
+
+@pytest.mark.timeout(180)
+def test_a_worker_that_joins_in_the_middle_of_a_batch_gets_songs(tmp_path):
+    cluster, client = cluster_helpers.process_cluster(1, timeout=10)
+    try:
+        release = distributed.Event(RELEASE_EVENT, client=client)
+        release.clear()
+        # The first song holds the only worker thread until a second worker runs a song.
+        batch = Batch(_files(tmp_path, 1, prefix="held") + _files(tmp_path, 3),
+                      settings=AnalysisSettings(workers=1))
+        first = sorted(client.nthreads())
+        joined = []
+
+        def on_change(b, changed):
+            if not joined and b.jobs[0].worker.count("/") == 1:  # (held, on the worker)
+                joined.append(True)
+                cluster.scale(2)
+            if any(j.worker.split("/")[0] not in {a.split("://")[-1] for a in first}
+                   and j.state in (SongState.RUNNING, SongState.DONE) and "/" in j.worker
+                   for j in b.jobs[1:]):
+                release.set()
+
+        ClusterRunner(batch, spec=ClusterSpec(), analyze=held_analyze, client=client,
+                      on_change=on_change).run()
+        assert [j.state for j in batch.jobs] == [SongState.DONE] * 4
+        new = {a.split("://")[-1] for a in client.nthreads()} - {
+            a.split("://")[-1] for a in first}
+        assert new and any(j.worker.split("/")[0] in new for j in batch.jobs[1:])
+    finally:
+        release.set()
+        client.close()
+        cluster.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 distributed = pytest.importorskip("distributed")
@@ -55,8 +57,7 @@ def test_a_batch_runs_on_the_cluster_with_progress_panel_and_store(qtbot, client
     panel = WorkerTableModel(eng)
     progressed, names = [], set()
     eng.jobsProgressed.connect(progressed.extend)
-    # (the names of the rows that run a song: until the cluster is reached, the panel
-    # still lists this computer's idle worker slots)
+    # (the names of the rows that run a song)
     eng.ticked.connect(lambda: (panel.refresh(), names.update(
         panel.index(r, 0).data() for r in range(panel.rowCount())
         if panel.index(r, 2).data())))
@@ -219,3 +220,119 @@ def test_a_stuck_song_on_the_windows_own_local_cluster_does_not_hold_the_batch(
         assert not eng.abandoned  # its worker was restarted: nothing holds a thread
     finally:
         assert eng.shutdown(timeout_ms=15000)
+
+
+def _rows(panel):
+    panel.refresh()
+    return [panel.index(r, 0).data() for r in range(panel.rowCount())]
+
+
+def test_the_worker_panel_says_the_cluster_is_being_reached(qtbot, client, tmp_path):
+    eng = _engine(_songs(tmp_path, 2), client=client, analyze=slow_analyze)
+    panel = WorkerTableModel(eng)
+    # A cluster chosen, not reached yet: no row of this computer's threads (W1, W2).
+    assert _rows(panel) == [] and "Songs run on the local cluster" in panel.note
+    with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
+        assert eng.start()
+        # (the cluster is reached off the GUI thread: its answer comes in a later event)
+        assert eng.is_connecting
+        assert _rows(panel) == [] and panel.note.startswith("Reaching the local cluster")
+    workers = sorted(f"{a.split('://')[-1]} #1" for a in client.nthreads())
+    assert sorted(_rows(panel)) == workers and panel.note == ""
+    assert not eng.is_connecting
+    assert eng.shutdown(timeout_ms=5000)
+
+
+@pytest.mark.timeout(180)
+def test_a_song_waiting_in_the_schedulers_queue_is_timed_from_its_start_in_the_window(
+        qtbot, tmp_path):
+    # Another client holds the only worker thread: the song handed over waits in the
+    # scheduler's queue for longer than its hard limit (4 s), then runs (1 s) and is done.
+    cluster, client = cluster_helpers.process_cluster(1, timeout=10)
+    try:
+        settings = AnalysisSettings(workers=1, budget_base_s=1.0, budget_factor=0.0,
+                                    hard_limit_factor=4.0)
+        eng = _engine(_songs(tmp_path, 1), client=client, analyze=slow_analyze,
+                      settings=settings)
+        job = eng.batch.jobs[0]
+        with cluster_helpers.every_thread_held(client) as release:
+            with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
+                assert eng.start()
+                qtbot.waitUntil(lambda: job.state is not SongState.QUEUED, timeout=30_000)
+                claimed = time.monotonic()
+                while time.monotonic() - claimed < 5.0 and job.state is SongState.RUNNING:
+                    qtbot.wait(100)
+                assert job.state is SongState.RUNNING, (job.state, job.error)
+                released = time.monotonic()
+                release()
+        assert job.state is SongState.DONE, (job.state, job.error)
+        assert job.started_at >= released  # its clock started on the worker
+        assert job.result.analysis_s < 4.0
+        assert eng.shutdown(timeout_ms=5000)
+    finally:
+        client.close()
+        cluster.close()
+
+
+def _address(job) -> str:
+    return job.worker.rsplit(" #", 1)[0]
+
+
+@pytest.mark.timeout(240)
+def test_the_window_slots_follow_workers_that_join_and_leave(qtbot, tmp_path, short_waits):
+    import os
+    import signal
+
+    cluster, client = cluster_helpers.process_cluster(1, timeout=10)
+    release = distributed.Event(cluster_helpers.RELEASE_EVENT, client=client)
+    release.clear()
+    eng = None
+    try:
+        # Two songs that hold their worker thread until released, then two quick ones.
+        paths = _songs(tmp_path, 2, prefix="held") + _songs(tmp_path, 2)
+        eng = _engine(paths, client=client, analyze=cluster_helpers.held_analyze,
+                      settings=AnalysisSettings(workers=1))
+        panel = WorkerTableModel(eng)
+        first = sorted(a.split("://")[-1] for a in client.nthreads())
+        jobs = eng.batch.jobs
+        assert eng.start()
+        qtbot.waitUntil(lambda: _address(jobs[0]) in first and any(
+            r.started_at for r in eng.worker_slots.busy_records()), timeout=60_000)
+        # A worker joins while the only thread is held: it gets the next song.
+        cluster.scale(2)
+        qtbot.waitUntil(lambda: len(client.nthreads()) == 2, timeout=60_000)
+        joined = sorted({a.split("://")[-1] for a in client.nthreads()} - set(first))
+        qtbot.waitUntil(lambda: _address(jobs[1]) in joined
+                        and jobs[1].state is SongState.RUNNING
+                        and any(s.job_id == 1 for s in eng.segments), timeout=60_000)
+        qtbot.waitUntil(lambda: sorted(_rows(panel)) == sorted(
+            f"{a} #1" for a in first + joined), timeout=5_000)
+        # That worker is killed: its nanny starts it again at a new address, where Dask
+        # runs the song again; the slots and the panel follow, the song's row names it.
+        pid = client.run(os.getpid, workers=[f"tcp://{joined[0]}"])[f"tcp://{joined[0]}"]
+        os.kill(pid, signal.SIGKILL)
+        qtbot.waitUntil(lambda: len(client.nthreads()) == 2 and f"tcp://{joined[0]}"
+                        not in client.nthreads(), timeout=60_000)
+        again = sorted({a.split("://")[-1] for a in client.nthreads()} - set(first))
+        qtbot.waitUntil(lambda: _address(jobs[1]) in again
+                        and sum(s.job_id == 1 for s in eng.segments) == 2, timeout=60_000)
+        # (the slot of the worker that was killed goes at the next tick once it is free)
+        qtbot.waitUntil(lambda: sorted(_rows(panel)) == sorted(
+            f"{a} #1" for a in first + again), timeout=5_000)
+        with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
+            release.set()
+        assert [j.state for j in jobs] == [SongState.DONE] * 4
+        # The timeline keeps the run on the worker that was killed, ended where the song
+        # started again.
+        lost, rerun = [s for s in eng.segments if s.job_id == 1]
+        assert lost.worker == f"{joined[0]} #1" and lost.state == SongState.FAILED.value
+        assert lost.end is not None and lost.end <= rerun.start
+        assert rerun.worker == f"{again[0]} #1" and rerun.state == SongState.DONE.value
+        assert len(eng.segments) == 5 and all(s.end is not None for s in eng.segments)
+        assert eng.shutdown(timeout_ms=5000)
+    finally:
+        release.set()
+        if eng is not None:
+            eng.shutdown(timeout_ms=5000)
+        client.close()
+        cluster.close()
