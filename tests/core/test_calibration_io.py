@@ -372,12 +372,20 @@ def test_cli_calibrate_reports_verdicts_and_learned_models(deck, capsys):
     assert by["key_accuracy"]["folds"] == by["key_weighted"]["folds"] == "10"
     assert by["bpm"]["rule"].startswith("fold into ")
     assert by["bpm_acc1"]["method"] == by["bpm_acc2"]["method"] == by["bpm"]["rule"]
+    # the score rows say whether what they are measured after is applied, and a learned
+    # model's "before" is the MAE of the raw analyzer values, as on its descriptor's row
+    assert by["bpm_acc1"]["kept"] == by["bpm_acc2"]["kept"] == by["bpm"]["kept"] == "true"
+    assert by["energy_learned"]["mae_before"] == by["energy"]["mae_before"] != ""
     # the profile records the scores of the fit and its cross-validation settings
     meta = json.loads((tmp / "p.json").read_text(encoding="utf-8"))["meta"]
     assert meta["cross_validation"] == {"k": 10, "seed": 0, "min_gain": 0.01}
     scores = meta["scores"]
     assert scores["bpm"]["verdict"] == by["bpm"]["verdict"] and scores["bpm"]["n"] == 60
     assert scores["bpm"]["rule"] == by["bpm"]["rule"]
+    for name in ("accuracy", "weighted"):
+        assert [scores["key"][f"{name}_{when}"] for when in ("before", "after")] == [
+            pytest.approx(float(by[f"key_{name}"][f"score_{when}"]))
+            for when in ("before", "after")], name
     # each interval says what share of reference values it is meant to hold, and on how
     # many held-out songs it was measured
     intervals = json.loads((tmp / "p.json").read_text(encoding="utf-8"))["intervals"]
@@ -642,6 +650,10 @@ def test_a_profile_key_map_and_tempo_correction_are_read_and_applied(tmp_path):
      "key.major: must be one of keep, relative, parallel, fifth_up, fifth_down, got 'flip'"),
     ({"descriptors": {"energy": {"method": "linear", "slope": 0}}},
      "descriptors.energy.slope: must not be 0, got 0.0"),
+    ({"descriptors": {"energy": {"method": "linear", "slope": 9e-7}}},
+     "descriptors.energy.slope: must not be 0, got 9e-07"),
+    ({"descriptors": {"tempo": {"method": "offset", "intercept": 1.0}}},
+     "descriptors.tempo: is not a SongCal descriptor, got 'tempo'"),
     ({"tempo": {"rule": {}, "correction": {"method": "huber", "slope": -1.0}}},
      "tempo.correction.slope: must be positive for tempo, got -1.0"),
     ({"descriptors": {"energy": {"method": "linear", "slope": 0.5, "low": "0"}}},
@@ -670,6 +682,25 @@ def test_a_descriptor_read_against_the_reference_is_corrected_between_its_clamps
                                                        "high": 1.0}}})
     out = apply_profile(p, [{"status": "done", "valence": v} for v in (0.2, 0.9)])
     assert [r["valence_calibrated"] for r in out] == [pytest.approx(0.8), pytest.approx(0.1)]
+
+
+def test_the_smallest_slope_a_profile_takes_is_1e_minus_6():
+    p = profile_from_dict({"format": "songcal-calibration-profile", "version": 2,
+                           "descriptors": {"energy": {"method": "linear", "slope": 1e-6,
+                                                      "intercept": 0.5}}})
+    assert p.descriptors["energy"].slope == 1e-6
+    assert p.apply_values("energy", 0.8) == pytest.approx(0.5 + 0.8e-6)
+
+
+def test_a_left_out_results_value_is_named_by_its_title_cut_to_60_characters():
+    from core.calibration.cells import implausible_cells
+
+    title = "The Longest Title Of The Deck (Extended Club Mix) - Remastered Version"  # 70
+    rows = [{"title": title, "bpm": 5000.0}, {"path": "/deck/b.wav", "energy": 2.0},
+            {"bpm": "-1"}, {"title": "Fine", "bpm": 120.0}]
+    assert implausible_cells(rows) == [
+        "row 1 (The Longest Title Of The Deck (Extended Club Mix) - Remaster): bpm 5000",
+        "row 2 (/deck/b.wav): energy 2", "row 3: bpm -1"]
 
 
 def test_a_correction_of_method_none_needs_no_slope():

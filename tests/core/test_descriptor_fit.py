@@ -111,6 +111,15 @@ def test_correction_is_clamped_to_the_descriptor_range():
     assert LinearCorrection("huber", 0.5, 0.1).describe() == "huber: y = 0.5x + 0.1"
 
 
+def test_a_correction_reads_a_list_of_values_with_none_for_a_missing_one():
+    # a column of values as Python holds it; what is missing stays missing, as NaN
+    for c, want in ((LinearCorrection("linear", 2.0, 1.0), [3.0, np.nan, 5.0]),
+                    (LinearCorrection(), [1.0, np.nan, 2.0])):
+        out = c.apply([1, None, 2])
+        assert out.dtype == float
+        np.testing.assert_array_equal(out, want)
+
+
 def test_nested_cv_chooses_the_method_inside_each_training_set():
     rng = np.random.default_rng(5)
     x = rng.uniform(0, 1, 60)

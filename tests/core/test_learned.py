@@ -15,6 +15,7 @@ from core.calibration.inputs import ALL_INPUTS, NOT_IN_RESULTS, input_matrix, us
 from core.calibration.learned_fit import (
     MIN_SONGS,
     TREE_SETTINGS,
+    LearnedCalibration,
     fit_learned,
     fit_model,
 )
@@ -176,6 +177,7 @@ def test_a_learned_fit_is_reproducible_and_clamps_its_held_out_predictions():
     assert first.kind == "boosted_trees"
     assert first.model.to_dict() == again.model.to_dict()
     assert np.array_equal(first.cv_pred, again.cv_pred)
+    assert first.learning_curve == again.learning_curve  # each point as reproducible
     # the nested predictions behind the MAE and the interval are clamped as the model is
     # (the planted values reach past both ends)
     assert first.cv_pred.min() == 0.3 and first.cv_pred.max() == 0.7
@@ -237,6 +239,41 @@ def test_tree_walk_follows_thresholds_and_missing_values():
     model = model_from_dict(_tree_dict())
     X = np.array([[0.2], [0.5], [0.7], [np.nan]])
     assert model.predict(X).tolist() == [-0.5, -0.5, 1.5, -0.5]
+
+
+def _ridge2():
+    return RidgeModel(("energy", "valence"), np.array([0.5, 0.2]), np.array([0.4, 0.4]),
+                      np.array([0.2, 0.2]), np.array([0.1, 0.2]), 0.5, 1.0, 0.0, 1.0)
+
+
+def test_models_read_a_missing_input_given_as_none():
+    # rows as Python lists: None is a missing value, as NaN is
+    tree = model_from_dict(_tree_dict())
+    assert tree.predict([[0.7], [None]]).tolist() == [1.5, -0.5]
+    ridge = _ridge2()
+    assert ridge.predict([[None, 0.6], [0.5, 0.2]]).tolist() == pytest.approx([0.75, 0.35])
+    assert ridge.predict([[None, None]]).tolist() == pytest.approx([0.35])  # the fill values
+
+
+def test_a_learned_model_is_described_by_its_kind_and_the_inputs_that_matter():
+    cal = LearnedCalibration("speech", 80, inputs=["energy", "valence", "bpm"],
+                             model=_ridge2(), kind="ridge",
+                             importance=[("energy", 0.02), ("valence", 0.0), ("bpm", -0.001)])
+    # an input whose shuffling does not raise the error is not one that matters
+    assert cal.describe() == "ridge on 3 inputs (top: energy)"
+    cal.model, cal.kind = model_from_dict(_tree_dict()), "boosted_trees"
+    cal.importance = [("valence", 0.0), ("energy", 0.0), ("bpm", -0.001)]
+    assert cal.describe() == "boosted trees on 3 inputs"
+
+
+def test_a_learned_fit_reads_lists_with_none_for_missing_values():
+    X, y = _planted(40, seed=2)
+    X[::4, 1] = np.nan
+    rows = [[None if math.isnan(v) else float(v) for v in r] for r in X]
+    arrays = fit_learned(X, y, NAMES, column="speech")
+    lists = fit_learned(rows, y.tolist(), NAMES, column="speech")
+    assert lists.model.to_dict() == arrays.model.to_dict()
+    assert np.array_equal(lists.cv_pred, arrays.cv_pred) and lists.n == 40
     right = model_from_dict(_tree_dict(missing_left=[0, 0, 0]))
     assert right.predict(np.array([[np.nan]])).tolist() == [1.5]
 

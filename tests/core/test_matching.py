@@ -252,3 +252,15 @@ def test_the_same_title_by_another_artist_is_not_a_match():
     res = match_songs([SongIdentity("Hello", "Lionel Richie"), SongIdentity("Skyfall", "Adele")],
                       sheet)
     assert res.row_of == {1: 1} and res.unmatched_songs == [0] and res.unmatched_rows == [0]
+
+
+def test_a_row_another_song_matches_exactly_is_no_rival_in_a_fuzzy_match():
+    # "Spiritt" is nearer to the first row, which the song spelt right has taken: the fuzzy
+    # match goes to the next row instead of being ambiguous between the two
+    sheet = rows(("Smells Like Teen Spirit", "Nirvana"), ("Smells Like Teen Spirits", "Nirvana"))
+    songs = [SongIdentity("Smells Like Teen Spirit", "Nirvana"),
+             SongIdentity("Smells Like Teen Spiritt", "Nirvana")]
+    res = match_songs(songs, sheet)
+    assert [(m.song, m.row, m.method) for m in res.matches] == [(0, 0, "exact"),
+                                                                 (1, 1, "fuzzy")]
+    assert res.ambiguous == []

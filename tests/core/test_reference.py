@@ -1,5 +1,7 @@
 """Reference sheets: the three shapes, delimiters, encodings, scales, key spellings, bad rows."""
 
+import re
+
 import pytest
 
 from core.calibration.reference import load_reference, parse_reference_text
@@ -390,6 +392,23 @@ def test_the_error_of_a_binary_file_without_nul_bytes_quotes_a_short_header(tmp_
     with pytest.raises(ReferenceSheetError, match="no title column") as err:
         load_reference(path)
     assert len(str(err.value)) < 400 and "characters)" in str(err.value)
+
+
+def test_a_spreadsheet_file_named_csv_is_refused_for_its_nul_bytes(tmp_path):
+    path = tmp_path / "sheet.csv"  # the start of an .xlsx file (a zip), then text
+    path.write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00Song,BPM\nA,120\n")
+    message = "the file holds NUL bytes: it is not a text CSV sheet (a spreadsheet file, or"
+    with pytest.raises(ReferenceSheetError, match=re.escape(f"sheet.csv: {message}")):
+        load_reference(path)
+    with pytest.raises(ReferenceSheetError, match=re.escape(message)):
+        parse_reference_text("Song,BPM\nA\x00,120\n")
+
+
+def test_an_unclosed_quote_that_swallows_the_sheet_names_its_line():
+    text = 'Song,BPM\nB,100\n"A' + "x" * 140_000 + ",120\nC,90\n"
+    with pytest.raises(ReferenceSheetError) as err:
+        parse_reference_text(text, name="s.csv")
+    assert str(err.value) == "s.csv: line 3: a cell is longer than 128 KB (an unclosed quote?)"
 
 
 def test_a_large_sheet_is_parsed_without_copies_of_its_whole_text():

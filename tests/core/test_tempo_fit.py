@@ -57,12 +57,29 @@ def test_a_rule_that_only_ties_under_cross_validation_is_not_kept():
     assert cal.verdict == "tracks"
 
 
+def test_a_rule_not_kept_folds_no_song_the_linear_correction_is_scored_on():
+    # As above, with a song at three times the analyzer's tempo: held out while the halved
+    # song trains, a fold's rule doubles it to another miss (66 for 99 BPM), so Acc1 still
+    # ties and no rule is kept.  The linear candidates are then scored on the tempi as they
+    # are (every other song is exact: each candidate is y = x, scoring the raw MAE); scored
+    # on the folds' rules, an offset of 0 looked a third better and was kept.
+    est = np.array([115.0, 172.0, 174.0, 72.0, 30.0, 114.0, 33.0])
+    ref = np.array([115.0, 172.0, 174.0, 72.0, 60.0, 114.0, 99.0])
+    cal = fit_tempo(est, ref)
+    assert cal.rule.kind == "none" and cal.acc1_after == cal.acc1_before == pytest.approx(5 / 7)
+    assert cal.mae_before == pytest.approx(96 / 7)
+    assert cal.cv_mae == {m: pytest.approx(96 / 7) for m in cal.cv_mae}
+    assert cal.mae_nested == pytest.approx(96 / 7)
+    assert not cal.kept and cal.verdict == "tracks" and cal.mae_after == cal.mae_before
+
+
 def test_acc1_and_acc2_after_are_cross_validated_not_in_sample():
     est = np.array([44.0, 156.0, 130.0, 71.0, 112.0, 117.0, 39.5, 148.0, 74.0])
     ref = np.array([88.0, 156.0, 130.0, 71.0, 112.0, 117.0, 79.0, 148.0, 74.0])
     cal = fit_tempo(est, ref)
     assert cal.rule.kind == "range"
     assert acc1(cal.apply(est), ref) == 1.0  # in-sample the rule fixes both halved songs
+    assert cal.r2 == 1.0 and cal.r2_before < cal.r2_cv < 1.0  # r² in-sample, before, held out
     assert cal.acc1_before == pytest.approx(7 / 9)
     assert cal.acc1_after == pytest.approx(8 / 9)  # held out, one of them stays halved
     assert cal.acc2_after == pytest.approx(1.0) and cal.acc2_before == pytest.approx(1.0)
