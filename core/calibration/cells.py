@@ -63,7 +63,9 @@ def implausible_cells(rows) -> list[str]:
             v = cell_number(row.get(name))
             if v is not None and result_number(row, name) is None:
                 label = unneutralize(str(row.get("title") or row.get("path") or ""))
-                out.append(f"row {i}{f' ({label[:60]})' if label else ''}: {name} {v:g}")
+                if len(label) > 60:  # cut to 60 characters, the cut marked
+                    label = label[:59].rstrip() + "\u2026"
+                out.append(f"row {i}{f' ({label})' if label else ''}: {name} {v:g}")
     return out
 
 

@@ -696,11 +696,16 @@ def test_a_left_out_results_value_is_named_by_its_title_cut_to_60_characters():
     from core.calibration.cells import implausible_cells
 
     title = "The Longest Title Of The Deck (Extended Club Mix) - Remastered Version"  # 70
+    at_space = "The Longest Title Of The Deck (Extended Club Mix) Remaster Version"
+    exact = "x" * 60
     rows = [{"title": title, "bpm": 5000.0}, {"path": "/deck/b.wav", "energy": 2.0},
-            {"bpm": "-1"}, {"title": "Fine", "bpm": 120.0}]
+            {"bpm": "-1"}, {"title": "Fine", "bpm": 120.0}, {"title": at_space, "bpm": 1e9},
+            {"title": exact, "bpm": 1e9}]
     assert implausible_cells(rows) == [
-        "row 1 (The Longest Title Of The Deck (Extended Club Mix) - Remaster): bpm 5000",
-        "row 2 (/deck/b.wav): energy 2", "row 3: bpm -1"]
+        "row 1 (The Longest Title Of The Deck (Extended Club Mix) - Remaste\u2026): bpm 5000",
+        "row 2 (/deck/b.wav): energy 2", "row 3: bpm -1",
+        "row 5 (The Longest Title Of The Deck (Extended Club Mix) Remaster\u2026): bpm 1e+09",
+        f"row 6 ({exact}): bpm 1e+09"]
 
 
 def test_a_correction_of_method_none_needs_no_slope():
