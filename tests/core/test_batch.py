@@ -189,6 +189,19 @@ def test_a_song_that_waits_in_a_cluster_queue_is_timed_from_its_start(factor):
     assert b.check() == [other] and other.state is SongState.TIMED_OUT
 
 
+
+def test_a_song_still_waiting_in_the_queue_does_not_shield_the_songs_after_it():
+    # The first song handed over waits for a worker thread; the second started at once on
+    # another: the second still times out at its own hard limit.
+    clock = FakeClock()
+    b = Batch(["waits.wav", "runs.wav"], settings=_settings(2.0), clock=clock)
+    first, _ = b.claim("slot1", starts_later=True)
+    second, attempt = b.claim("slot2", starts_later=True)
+    assert b.started(second.id, attempt, "host:1/0")
+    clock.t += 20.0  # the hard limit (budget 10 s, factor 2)
+    assert b.check() == [second] and second.state is SongState.TIMED_OUT
+    assert first.state is SongState.RUNNING and first.waiting
+
 def test_hard_limit_equal_to_budget_times_out_at_once():
     clock = FakeClock()
     b = Batch(["a.wav"], settings=_settings(1.0), clock=clock)
