@@ -186,7 +186,9 @@ def test_threads_held_by_timed_out_songs_are_not_given_out_until_those_songs_end
     release = distributed.Event(RELEASE_EVENT, client=client)
     release.clear()
     paths = _files(tmp_path, 2, prefix="held") + _files(tmp_path, 2)
-    settings = AnalysisSettings(workers=2, budget_base_s=1.0, budget_factor=0.0,
+    # (a hard limit of 4 s: the songs after the held ones take 1 s, with room for a loaded
+    # machine and for the mutation runs' slower code)
+    settings = AnalysisSettings(workers=2, budget_base_s=2.0, budget_factor=0.0,
                                 hard_limit_factor=2.0)
     batch = Batch(paths, settings=settings)
     runner = ClusterRunner(batch, spec=ClusterSpec(), analyze=held_analyze, client=client)
