@@ -22,6 +22,10 @@ __all__ = ["ClusterControl"]
 
 log = logging.getLogger("gui.engine")
 
+#: Longest wait (s) for a cluster left to close: before the next one is reached (on a pool
+#: thread), and when the window quits.
+LEAVE_WAIT_S = 5.0
+
 
 class ClusterControl:
     """The cluster side of :class:`gui.engine.BatchEngine` (it provides ``worker_slots``,
@@ -42,8 +46,7 @@ class ClusterControl:
         if spec == self.cluster_spec and dict(options) == self._cluster_options:
             return True
         if self._on_cluster():
-            self.worker_slots.shutdown()
-            self.worker_slots = WorkerSlots(self.pool, self.signals)
+            self._leave_cluster()
             self._resize_slots(self.settings.workers)
         self.cluster_spec, self._cluster_options = spec, dict(options)
         return True
@@ -60,8 +63,31 @@ class ClusterControl:
         if self._on_cluster() and self.worker_slots.connection.lost():
             log.info("reaching the %s again (its connection was lost)",
                      self.cluster_spec.describe())
-            self.worker_slots.shutdown()
-            self.worker_slots = WorkerSlots(self.pool, self.signals)
+            self._leave_cluster()
+
+    def _leave_cluster(self) -> None:
+        """Back on this computer's threads at once; the cluster's connection closes on its
+        own thread (a LocalCluster's processes take seconds to stop, a lost scheduler
+        longer): the GUI thread never waits for it.  The next cluster is reached once it
+        is closed (:meth:`_connect_cluster`), and quitting waits for it
+        (:meth:`wait_left`)."""
+        closed = self.worker_slots.leave()
+        self.worker_slots = WorkerSlots(self.pool, self.signals)
+        self._leaving = [f for f in self._leaving if not f.done()]
+        if closed is not None:
+            self._leaving.append(closed)
+
+    def wait_left(self, timeout_s: float = LEAVE_WAIT_S) -> bool:
+        """Wait up to ``timeout_s`` for every cluster left to be closed (when quitting:
+        the LocalCluster's worker processes must not outlive the window); True when all
+        are."""
+        from concurrent.futures import wait
+
+        _done, pending = wait(self._leaving, timeout=timeout_s)
+        self._leaving = list(pending)
+        if pending:
+            log.warning("leaving the cluster took longer than %.0f s", timeout_s)
+        return not pending
 
     @property
     def is_connecting(self) -> bool:
@@ -91,10 +117,18 @@ class ClusterControl:
 
         spec, options = self.cluster_spec, self._cluster_options
         paths = [j.path for j in self.batch.jobs if j.state is SongState.QUEUED]
+        leaving = list(self._leaving)
         self._connecting = True
         log.info("reaching the %s", spec.describe())
 
         def connect():
+            # The cluster left last is closed first: a client shared with it must not be
+            # unsubscribed from the workers' events after this one subscribed, nor two
+            # LocalClusters share the cores.
+            if leaving:
+                from concurrent.futures import wait
+
+                wait(leaving, timeout=LEAVE_WAIT_S)
             connection = ClusterConnection(spec, **options)
             connection.connect()
             try:
@@ -103,6 +137,8 @@ class ClusterControl:
             except Exception:
                 connection.close()
                 raise
+            if self._closing:  # the window quit meanwhile: its answer would never come
+                connection.close()
             return connection, workers
 
         def done(reached, error):

@@ -107,6 +107,7 @@ class ClusterSlots(WorkerSlots):
         self._workers: list[tuple[str, int]] = list(workers)
         self._applied: list[tuple[str, int]] | None = None
         self._reading = False
+        self._left = False  # set by leave(): nothing more is reported
         self._refreshed = time.monotonic()
         self._refreshing = False
         # (used on the cluster thread only)
@@ -274,8 +275,9 @@ class ClusterSlots(WorkerSlots):
         self._futures.pop((rec.job_id, rec.attempt), None)
         self._emit(self.signals.done, rec)
 
-    @staticmethod
-    def _emit(signal, rec) -> None:
+    def _emit(self, signal, rec) -> None:
+        if self._left:  # (the engine runs elsewhere now)
+            return
         try:
             signal.emit(rec)
         except RuntimeError:  # the engine was deleted while the app quit
@@ -449,14 +451,31 @@ class ClusterSlots(WorkerSlots):
         except RuntimeError:  # shut down (the window quits)
             pass
 
-    def shutdown(self, timeout_s: float = 5.0) -> None:
-        """Leave the cluster (a LocalCluster is shut down) and stop the cluster thread."""
+    def leave(self):
+        """Leave the cluster without waiting (a LocalCluster is shut down): the close runs
+        on the cluster thread after the calls already given to it, and that thread ends
+        once it is done.  From now on nothing of this cluster reaches the engine's signals
+        (a song given up on that ends later on it, a look at its workers).  Returns a
+        :class:`concurrent.futures.Future` done once the connection is closed, or None
+        when it was already left."""
+        if self._left:
+            return None
+        self._left = True
+        self.connection.on_event = None
         try:
-            done = self._io.submit(self.connection.close)
-        except RuntimeError:  # already left
+            closed = self._io.submit(self.connection.close)
+        except RuntimeError:  # (shut down already)
+            return None
+        self._io.shutdown(wait=False)
+        return closed
+
+    def shutdown(self, timeout_s: float = 5.0) -> None:
+        """Leave the cluster (a LocalCluster is shut down) and wait up to ``timeout_s`` for
+        the connection to close (the window quits: its processes must not outlive it)."""
+        closed = self.leave()
+        if closed is None:
             return
         try:
-            done.result(timeout=timeout_s)
+            closed.result(timeout=timeout_s)
         except Exception:
             log.warning("leaving the cluster took longer than %.0f s", timeout_s)
-        self._io.shutdown(wait=False, cancel_futures=True)

@@ -153,6 +153,9 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         self._cluster_options: dict = {}
         self._next_cluster = None
         self._connecting = False
+        #: The connections of the clusters left, closing on their own threads
+        #: (:meth:`_leave_cluster`): futures done once closed.
+        self._leaving: list = []
         self._resize_slots(self.settings.workers)
         self.timer = QTimer(self)
         self.timer.setInterval(tick_ms)
@@ -501,7 +504,8 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         self.feed.cancel()
         self.batch.cancel()  # every running worker's cancel check now says stop
         if self._on_cluster():
-            self.worker_slots.shutdown()
+            self._leave_cluster()
+        self.wait_left()
         self.pool.clear()
         ok = self.pool.waitForDone(timeout_ms)
         if not ok:

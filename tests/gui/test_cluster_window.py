@@ -336,3 +336,158 @@ def test_the_window_slots_follow_workers_that_join_and_leave(qtbot, tmp_path, sh
             eng.shutdown(timeout_ms=5000)
         client.close()
         cluster.close()
+
+
+def _slow_close(monkeypatch, wait):
+    """Every connection's close first calls ``wait()``; returns what happened, in order:
+    ``"closed: <what wait() returned>"`` and ``"connect"`` (a connection being made)."""
+    from core.batch.cluster import ClusterConnection
+
+    close, connect = ClusterConnection.close, ClusterConnection.connect
+    events = []
+
+    def slow_close(self):
+        released = wait()
+        close(self)
+        events.append(f"closed: {released}")
+
+    def noted_connect(self):
+        events.append("connect")
+        connect(self)
+
+    monkeypatch.setattr(ClusterConnection, "close", slow_close)
+    monkeypatch.setattr(ClusterConnection, "connect", noted_connect)
+    return events
+
+
+def _ran_on_the_cluster(qtbot, eng):
+    with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
+        assert eng.start()
+    assert eng._on_cluster()
+
+
+def test_choosing_this_computer_does_not_wait_for_the_cluster_to_close(
+        qtbot, client, tmp_path, monkeypatch, caplog):
+    import threading
+
+    from PySide6.QtCore import QTimer
+
+    eng = _engine(_songs(tmp_path, 2), client=client, analyze=slow_analyze)
+    _ran_on_the_cluster(qtbot, eng)
+    # The close can only end once the window's event loop has run a timer: a GUI thread
+    # that waited for it (5 s at most) would let its 3 s wait run out first.
+    released = threading.Event()
+    events = _slow_close(monkeypatch, lambda: released.wait(3.0))
+    QTimer.singleShot(0, released.set)
+    assert eng.set_cluster(None)
+    assert [s.name for s in eng.slots] == ["W1", "W2"]  # this computer's threads at once
+    qtbot.waitUntil(lambda: bool(events), timeout=10_000)
+    assert events == ["closed: True"]  # released by the timer, not by its own wait
+    assert "took longer" not in caplog.text
+    # Songs added now run on the threads.
+    eng.batch.add(_songs(tmp_path, 2, prefix="here"))
+    eng.jobsAdded.emit(2, 2)
+    with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
+        assert eng.start()
+    assert [j.worker for j in eng.batch.jobs[2:]] in (["W1", "W2"], ["W2", "W1"])
+    assert eng.shutdown(timeout_ms=5000)
+
+
+def test_the_next_cluster_is_reached_once_the_one_left_has_closed(
+        qtbot, client, tmp_path, monkeypatch):
+    import threading
+
+    eng = _engine(_songs(tmp_path, 2), client=client, analyze=slow_analyze)
+    _ran_on_the_cluster(qtbot, eng)
+    # The close of the cluster left goes on until a new connection is being made (or 2 s):
+    # reached before that close ended, the new connection would lose the workers' events
+    # (the client they share unsubscribed after it subscribed).
+    connecting = threading.Event()
+    events = _slow_close(monkeypatch, lambda: connecting.wait(2.0))
+    assert eng.set_cluster(None)
+    eng.set_cluster(ClusterSpec(), client=client, analyze=slow_analyze)
+    progressed = []
+    eng.jobsProgressed.connect(progressed.extend)
+    eng.batch.add(_songs(tmp_path, 2, prefix="again"))
+    eng.jobsAdded.emit(2, 2)
+    with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
+        assert eng.start()
+        qtbot.waitUntil(lambda: "connect" in events, timeout=30_000)
+        connecting.set()
+    assert events[:2] == ["closed: False", "connect"]
+    assert [j.state for j in eng.batch.jobs] == [SongState.DONE] * 4
+    assert set(progressed) & {2, 3}  # the new connection had the workers' events
+    assert eng.shutdown(timeout_ms=5000)
+
+
+@pytest.mark.timeout(180)
+def test_quitting_while_a_local_cluster_left_closes_stops_its_processes(qtbot, tmp_path):
+    import psutil
+
+    me = psutil.Process()
+
+    def children():  # (multiprocessing's resource tracker lives as long as this process)
+        return {p.pid for p in me.children(recursive=True)
+                if p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+                and "resource_tracker" not in " ".join(p.cmdline())}
+
+    before = children()
+    eng = BatchEngine(AnalysisSettings(workers=1))
+    eng.set_cluster(parse_cluster("local:1"), analyze=slow_analyze)
+    eng.batch.add(_songs(tmp_path, 1))
+    eng.jobsAdded.emit(0, 1)
+    try:
+        _ran_on_the_cluster(qtbot, eng)
+        assert children() - before  # the LocalCluster's worker process
+        assert eng.set_cluster(None)  # its close starts, on the cluster's thread
+    finally:
+        assert eng.shutdown(timeout_ms=5000)
+    assert not children() - before  # quitting waited for it
+
+
+def test_start_does_not_wait_for_a_lost_cluster_to_close(qtbot, client, tmp_path,
+                                                         monkeypatch):
+    import threading
+
+    from PySide6.QtCore import QTimer
+
+    from core.batch.cluster import ClusterConnection
+
+    eng = _engine(_songs(tmp_path, 2), client=client, analyze=slow_analyze)
+    _ran_on_the_cluster(qtbot, eng)
+    lost = eng.worker_slots.connection
+    monkeypatch.setattr(ClusterConnection, "lost",
+                        lambda self: "the connection was lost" if self is lost else "")
+    released = threading.Event()
+    events = _slow_close(monkeypatch, lambda: released.wait(3.0))
+    QTimer.singleShot(0, released.set)
+    eng.batch.add(_songs(tmp_path, 2, prefix="again"))
+    eng.jobsAdded.emit(2, 2)
+    with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
+        assert eng.start()
+        assert eng.is_connecting  # the lost cluster left, the new one being reached
+        qtbot.waitUntil(lambda: bool(events), timeout=10_000)
+        assert events[0] == "closed: True"  # released by the timer, not by its own wait
+    assert events[1:] == ["connect"]
+    assert eng.worker_slots.connection is not lost
+    assert [j.state for j in eng.batch.jobs] == [SongState.DONE] * 4
+    assert eng.shutdown(timeout_ms=5000)
+
+
+def test_a_cluster_left_reports_nothing_more_to_the_window(qtbot, client, tmp_path):
+    from gui.workers import WorkerRecord
+
+    eng = _engine(_songs(tmp_path, 2), client=client, analyze=slow_analyze)
+    _ran_on_the_cluster(qtbot, eng)
+    old = eng.worker_slots
+    assert eng.set_cluster(None)
+    reported = []
+    eng.signals.done.connect(reported.append)
+    eng.signals.clusterGaveUp.connect(reported.append)
+    # A song the old cluster still ran (given up on before) ends there, and its look at
+    # the workers gives up: the threads' slots now in use are not told.
+    old._finish_record(WorkerRecord(name="gone #1", job_id=0, attempt=1))
+    old._emit(eng.signals.clusterGaveUp, "no worker was left")
+    qtbot.wait(50)
+    assert reported == [] and eng.worker_slots.in_flight == 0
+    assert eng.shutdown(timeout_ms=5000)
