@@ -183,7 +183,14 @@ class Problems(logging.Handler):
 
 
 class GapMeter:
-    """The longest gap between ticks of a 10 ms timer in the GUI thread."""
+    """The longest gap between ticks of a 10 ms timer in the GUI thread.
+
+    A gap is laid at the door of every step that ran during it: the step under way at the
+    tick before it and any started since (an action runs outside the event loop, so its own
+    time shows at the first tick of the next wait, which may belong to the next step when
+    the wait was 0 ms).  A gap a quit and restart had a part in is left out (a window is
+    built).
+    """
 
     def __init__(self):
         from PySide6.QtCore import QTimer
@@ -194,14 +201,23 @@ class GapMeter:
         self.last = time.perf_counter()
         self.longest = 0.0
         self.where = ""
-        self.step = ""
+        self._steps = [""]  # the steps under way since the last tick
         self.timer.start()
+
+    @property
+    def step(self) -> str:
+        return self._steps[-1]
+
+    @step.setter
+    def step(self, name: str) -> None:
+        self._steps.append(name)
 
     def _tick(self):
         now = time.perf_counter()
         gap = now - self.last
-        if gap > self.longest and not self.step.endswith("restart"):  # a window is built
-            self.longest, self.where = gap, self.step
+        if gap > self.longest and not any(s.endswith("restart") for s in self._steps):
+            self.longest, self.where = gap, " + ".join(s for s in self._steps if s)
+        self._steps = [self._steps[-1]]
         self.last = now
 
     def stop(self):
