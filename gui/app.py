@@ -454,6 +454,9 @@ def run_gui(argv=None) -> int:
     from PySide6.QtCore import QTimer
 
     QTimer.singleShot(0, _log_window_shown)
+    preload = []  # the analysis runs in this process unless a cluster runs it
+    if cluster is None:
+        QTimer.singleShot(0, lambda: preload.append(startup.preload_analysis()))
     QTimer.singleShot(0, auto.begin)
     # End the loop explicitly when the window closes (not through quitOnLastWindowClosed,
     # whose posted quit event would outlive this loop when the app object is reused).
@@ -469,6 +472,8 @@ def run_gui(argv=None) -> int:
     code = auto.exit_code if args.quit_when_done else code
     if stopper.seen:  # stopped by a signal: never a success
         code = max(int(code), int(ExitCode.FAILED))
+    for thread in preload:
+        thread.join(10.0)  # an import cut short at exit could fail in its library
     stuck = window.stuck_workers
     window.deleteLater()
     if stuck:

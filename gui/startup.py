@@ -8,21 +8,29 @@ in one place, at start-up, instead of as a side effect of importing or building 
 :data:`SWITCH_INTERVAL_S`      how long a thread may hold the GIL when another waits
 :data:`PLOT_OPTIONS`           pyqtgraph's defaults for every plot of the window
 :func:`freeze_long_lived`      keep start-up objects out of full garbage collections
+:func:`preload_analysis`       import the analysis in the background, then freeze it too
 =============================  ===================================================
 
 :func:`configure_process` makes the first two (before the window is built: plots read
 pyqtgraph's options when they are created); :func:`freeze_long_lived` comes once the window
-exists.  :func:`gui.app.run_gui` calls both; the window tests call
-:func:`configure_process` so they see the application's settings.
+exists, and :func:`preload_analysis` right after it.  :func:`gui.app.run_gui` calls all
+three; the window tests call :func:`configure_process` so they see the application's
+settings.
 """
 
 from __future__ import annotations
 
 import gc
+import importlib
+import logging
+import threading
 
 from core.batch.runner import SWITCH_INTERVAL_S, keep_freed_memory, shorten_switch_interval
 
-__all__ = ["SWITCH_INTERVAL_S", "PLOT_OPTIONS", "configure_process", "freeze_long_lived"]
+__all__ = ["SWITCH_INTERVAL_S", "PLOT_OPTIONS", "ANALYSIS_IMPORTS", "configure_process",
+           "freeze_long_lived", "preload_analysis"]
+
+log = logging.getLogger(__name__)
 
 # SWITCH_INTERVAL_S (from :mod:`core.batch.runner`): longest time (s) a Python thread keeps
 # the GIL while another thread waits for it.  Song workers run Python code between their
@@ -66,3 +74,47 @@ def freeze_long_lived() -> None:
     Frozen objects are never collected, so this is done once, not per window.
     """
     gc.freeze()
+
+
+#: What the first song's analysis imports: the analysis itself and the libraries it loads on
+#: first use (librosa's filters bring numba and llvmlite; soxr resamples; PyAV and miniaudio
+#: decode; mutagen reads tags).  Missing optional ones are skipped.
+ANALYSIS_IMPORTS = ("core.analysis.analyze", "librosa.filters", "soxr", "av", "miniaudio",
+                    "mutagen")
+
+
+def preload_analysis(modules=ANALYSIS_IMPORTS) -> threading.Thread:
+    """Import ``modules`` on a background thread, with garbage collection paused meanwhile,
+    then freeze what they made (:func:`gc.freeze`); returns the running thread.
+
+    Left to the first song, these imports (about 1 s, 460 modules) ran in a worker while the
+    window waited: the objects they create set off full garbage collections, each holding
+    the GIL for 40-110 ms (a 10 ms timer on the GUI thread missed its ticks that long, on a
+    2-core machine), and the numba and librosa objects they leave were walked again by
+    every full collection of the session.  Imported here, with the collector paused, no
+    collection runs during them, and the frozen modules are out of later full collections,
+    as :func:`freeze_long_lived` does for the window's start-up objects.  Call once, after
+    :func:`freeze_long_lived`; a worker that needs a module still being imported waits for
+    it, as it would have imported it anyway.
+    """
+
+    def run() -> None:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for name in modules:
+                try:
+                    importlib.import_module(name)
+                except ImportError as err:  # an optional decoder that is not installed
+                    log.debug("not preloaded: %s (%s)", name, err)
+                except Exception:  # a broken library: its first song will say why
+                    log.warning("could not import %s ahead of the analysis", name,
+                                exc_info=True)
+            gc.freeze()
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    thread = threading.Thread(target=run, name="songcal-preload", daemon=True)
+    thread.start()
+    return thread

@@ -509,3 +509,48 @@ def test_a_profile_applies_to_the_songs_without_a_reference_sheet(qtbot, window,
             job.result.loudness_lufs + 1.5, abs=0.01)
     view.refresh()
     assert f"applied to {len(SONGS)} songs" in view.profile_label.text()
+
+
+def test_every_export_of_the_window_writes_off_the_gui_thread(qtbot, window, deck, tmp_path,
+                                                             monkeypatch):
+    import threading
+
+    import core.calibration.session
+    import core.io.results
+
+    on_gui = {}
+
+    def spy(owner, name):
+        real = getattr(owner, name)
+
+        def call(*args, **kwargs):
+            on_gui.setdefault(name, []).append(
+                threading.current_thread() is threading.main_thread())
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, call)
+
+    for name in ("write_results_csv", "write_chunks_csv", "write_checked_csv"):
+        spy(core.io.results, name)
+    for name in ("export", "export_calibrated"):
+        spy(core.calibration.session.CalibrationSession, name)
+    folder, _paths, sheet = deck
+    w = window()
+    _run_batch(qtbot, w, folder)
+    w.engine.batch.jobs[0].result.bpm_user = 123.0  # a value of the user's, for its sheet
+    with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
+        w.load_reference(sheet)
+    _wait_matched(qtbot, w)
+    for export, name in ((w.export_results, "results.csv"), (w.export_chunks, "chunks.csv"),
+                         (w.export_checked, "mine.csv")):
+        with qtbot.waitSignal(w.exported, timeout=TIMEOUT) as blocker:
+            export(tmp_path / name)
+        assert blocker.args[1] == "" and (tmp_path / name).exists()
+    with qtbot.waitSignal(w.calibration.exported, timeout=TIMEOUT):
+        w.calibration.export(tmp_path)
+    with qtbot.waitSignal(w.calibration.exported, timeout=TIMEOUT):
+        w.calibration.export_calibrated(tmp_path / "calibrated.csv")
+    assert (tmp_path / "calibrated.csv").exists()
+    assert on_gui == {name: [False] for name in (
+        "write_results_csv", "write_chunks_csv", "write_checked_csv", "export",
+        "export_calibrated")}

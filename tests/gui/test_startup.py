@@ -62,3 +62,49 @@ def test_calibration_plots_ask_for_antialiasing(make_window):
     panel = w.calibration_view.scatter_panel
     assert panel.scatter.opts["antialias"] is True
     assert panel.correction_curve.opts["antialias"] is True
+
+
+def test_preload_imports_the_analysis_off_the_main_thread_with_no_collection_meanwhile():
+    got = _run("""
+        import gc, json, sys, threading
+        from gui import startup
+        assert "numba" not in sys.modules and "core.analysis.analyze" not in sys.modules
+        seen = []
+        real = startup.importlib.import_module
+        startup.importlib.import_module = lambda name: seen.append(
+            threading.current_thread() is threading.main_thread()) or real(name)
+        frozen = gc.get_freeze_count()
+        before = [s["collections"] for s in gc.get_stats()]
+        startup.preload_analysis().join(120)
+        after = [s["collections"] for s in gc.get_stats()]
+        print(json.dumps({"loaded": [m in sys.modules for m in (
+                              "core.analysis.analyze", "librosa.filters", "numba")],
+                          "on_main": any(seen), "n": len(seen),
+                          "collections": [a - b for a, b in zip(after, before)],
+                          "enabled": gc.isenabled(),
+                          "frozen": gc.get_freeze_count() - frozen}))
+    """)
+    assert got["loaded"] == [True, True, True]
+    assert got["n"] >= len(startup.ANALYSIS_IMPORTS) and not got["on_main"]
+    assert got["collections"] == [0, 0, 0]  # the collector was paused ...
+    assert got["enabled"]  # ... and runs again
+    assert got["frozen"] > 100_000  # what the imports made is out of full collections
+
+
+def test_the_window_preloads_the_analysis(qapp, wav_deck, monkeypatch):
+    import threading
+
+    import gui.app
+
+    calls = []
+
+    def preload():
+        calls.append(True)
+        thread = threading.Thread(target=lambda: None)
+        thread.start()
+        return thread
+
+    monkeypatch.setattr(startup, "preload_analysis", preload)
+    deck, _paths = wav_deck
+    assert gui.app.run_gui([str(deck), "--start", "--quit-when-done", "--workers", "1"]) == 0
+    assert calls == [True]
