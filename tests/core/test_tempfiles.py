@@ -42,6 +42,18 @@ def _owned(pid, host=None, rand="abcd_123") -> str:
     return f".songcal-{host or host_tag()}-{pid}-{rand}.tmp"
 
 
+
+def _refuse_unlink(monkeypatch, refused: str) -> None:
+    """``os.unlink`` refuses ``refused`` (a file another user owns) and removes the rest."""
+    real_unlink = os.unlink
+
+    def unlink(path, *args, **kw):
+        if os.fspath(path) == refused:
+            raise PermissionError(13, "Permission denied", path)
+        return real_unlink(path, *args, **kw)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+
 def test_the_temporary_file_names_this_computer_and_process(tmp_path, monkeypatch):
     seen = []
     real_fsync = os.fsync
@@ -140,14 +152,7 @@ def test_a_sweep_that_cannot_remove_goes_on(tmp_path, monkeypatch):
     dead = _dead_pid()
     a = _leftover(tmp_path, _owned(dead, rand="aaaaaaaa"), DEAD_AGE_S * 2)
     b = _leftover(tmp_path, _owned(dead, rand="bbbbbbbb"), DEAD_AGE_S * 2)
-    real_unlink = os.unlink
-
-    def refuse_a(path, *args, **kw):
-        if os.fspath(path) == a:
-            raise PermissionError(13, "Permission denied", path)
-        return real_unlink(path, *args, **kw)
-
-    monkeypatch.setattr(os, "unlink", refuse_a)
+    _refuse_unlink(monkeypatch, a)
     assert sweep(str(tmp_path)) == [b]
     assert sweep(str(tmp_path / "missing")) == []
 
@@ -209,14 +214,7 @@ def test_other_files_and_a_leftover_that_cannot_be_removed_do_not_stop_the_sweep
              _owned(dead, rand="bbbbbbbb")]
     _, stuck, _, gone = (_leftover(tmp_path, n, DEAD_AGE_S * 2) for n in names)
     monkeypatch.setattr(tempfiles.os, "scandir", lambda folder: _Listing(folder, names))
-    real_unlink = os.unlink
-
-    def refuse_stuck(path, *args, **kw):
-        if os.fspath(path) == stuck:
-            raise PermissionError(13, "Permission denied", path)
-        return real_unlink(path, *args, **kw)
-
-    monkeypatch.setattr(os, "unlink", refuse_stuck)
+    _refuse_unlink(monkeypatch, stuck)
     with caplog.at_level(logging.INFO, logger="core.io.tempfiles"):
         assert sweep(str(tmp_path)) == [gone]
     assert caplog.messages == [
