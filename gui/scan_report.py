@@ -55,7 +55,8 @@ class ScanReport:
                 log.warning("skipped: %s: %s", path, why)
         other = [p for p, why in self.skipped if why == NOT_AUDIO]
         if other:
-            log.info("ignored %d files that are not audio: %s", len(other),
+            log.info("ignored %s: %s", "1 file that is not audio" if len(other) == 1
+                     else f"{len(other)} files that are not audio",
                      ", ".join(os.path.basename(p) for p in other[:10])
                      + (", \u2026" if len(other) > 10 else ""))
         text = self.summary()

@@ -80,6 +80,7 @@ def test_a_scan_names_every_path_it_leaves_out_and_ends_with_a_summary(
     assert text.startswith("6 added, 1 failed (file not found), 3 skipped:")
     assert "1 non-audio file ignored" in text
     log = w.log_panel.toPlainText()
+    assert "ignored 1 file that is not audio: " in log
     for name, why in (("._000_Artist_Song 0.wav", "resource fork"),
                       ("dangling.wav", "dangling link"), ("loop", "link to a folder")):
         assert f"skipped: {deck / name}: " in log and why in log
