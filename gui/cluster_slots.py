@@ -387,8 +387,8 @@ class ClusterSlots(WorkerSlots):
             self._forget_departed()
             with self._lock:
                 running = any(s.record is not None for s in self.slots)
-            waiting = not (batch.paused or batch.cancelled) and any(
-                j.state is SongState.QUEUED for j in batch.jobs)
+            waiting = (not (batch.paused or batch.cancelled)
+                       and batch.counts()[SongState.QUEUED] > 0)
             why = self._watch.check(running=running, waiting=waiting,
                                     held={r.job_id for r in list(self.abandoned)})
             if why:

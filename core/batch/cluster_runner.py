@@ -276,7 +276,7 @@ class ClusterRunner:
             held = {jid for jid, _ in self._busy_abandoned}
         why = self._watch.check(
             running=bool(futures), held=held, now=now,
-            waiting=any(j.state is SongState.QUEUED for j in self.batch.jobs))
+            waiting=self.batch.counts()[SongState.QUEUED] > 0)
         if why:
             self._give_up(futures, why)
 
