@@ -410,8 +410,7 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
             f"Happy, Acoustic, Loud); header is {_header_text(header)}")
 
     def cell(record, role):
-        i = columns.get(role)
-        return record[i] if i is not None and i < len(record) else ""
+        return _cell_at(record, columns.get(role))
 
     rows: list[ReferenceRow] = []
     bad: list[BadRow] = []
@@ -458,7 +457,7 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
                 continue
             values[d] = v
         for d, i in extra.items():
-            raw = record[i] if i < len(record) else ""
+            raw = _cell_at(record, i)
             try:
                 v = _number(raw)
             except ValueError:
@@ -557,6 +556,12 @@ def _close(value: float, raw: str, target: float) -> bool:
     return abs(value - target) <= 0.5 * 10.0 ** -places + 1e-9 * abs(target)
 
 
+def _cell_at(record: list[str], i: int | None) -> str:
+    """The cell of ``record`` in column ``i``: empty when the column is not there (None) or
+    the row is shorter."""
+    return record[i] if i is not None and i < len(record) else ""
+
+
 class _Summaries:
     """Finds the rows a spreadsheet adds under the songs: a total or average label (in the
     title cell, or in another cell when the title is empty) and, under a title, no artist,
@@ -573,8 +578,7 @@ class _Summaries:
         self.rows: list[tuple[int, str]] = []
 
     def _cell(self, record, role):
-        i = self.columns.get(role)
-        return record[i] if i is not None and i < len(record) else ""
+        return _cell_at(record, self.columns.get(role))
 
     def take(self, record, line_no, name) -> bool:
         """Whether ``record``, titled ``name`` (or named by file), is a summary row (then
@@ -612,7 +616,7 @@ class _Summaries:
         """Whether every number of the row is the sum or the mean of its column above (or
         the row has none)."""
         for name, i in self.numeric.items():
-            raw = record[i] if i < len(record) else ""
+            raw = _cell_at(record, i)
             try:
                 v = _number(raw)
             except ValueError:
