@@ -148,11 +148,20 @@ _INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
 _WRITTEN_OUT = re.compile(r"(?i)(?<![a-z])([a-h])[\s-]*(flat|sharp)(?![a-z])")  # "B-flat", "F sharp"
 
 
+# Dashes a word processor puts for a typed hyphen (en and em dash, minus sign...).
+_DASHES = re.compile("[\u2010-\u2015\u2212]")
+# A mode word set off by a spaced dash or colon ("C - major", "Bb : min", "F# -minor").
+_SPACED_MODE = re.compile(r"(?i)(.*?\S)(?:\s+[-:]\s*|\s*[-:]\s+)(major|minor|maj|min|dur|moll)\.?")
+
+
 def _clean(text: str) -> str:
     text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
     text = text.replace("♯", "#").replace("♭", "b").replace("♮", "").strip()
-    return _WRITTEN_OUT.sub(
+    text = _DASHES.sub("-", text)
+    text = _WRITTEN_OUT.sub(
         lambda m: m.group(1) + ("b" if m.group(2).lower() == "flat" else "#"), text)
+    spaced = _SPACED_MODE.fullmatch(text)
+    return f"{spaced.group(1)} {spaced.group(2)}" if spaced else text
 
 
 def parse_key(text, mode=None) -> Key | None:

@@ -300,6 +300,28 @@ def test_more_spellings(text, expected):
     assert read_key(text) == (expected, "")
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # A mode word set off by a spaced dash or colon, and the dashes word processors type.
+    ("C - major", Key(0, "major")), ("A - minor", Key(9, "minor")), ("Bb - minor", Key(10, "minor")),
+    ("F# : min", Key(6, "minor")), ("D - maj.", Key(2, "major")), ("G -minor", Key(7, "minor")),
+    ("A \u2013 Moll", Key(9, "minor")), ("Fis \u2212 Moll", Key(6, "minor")),
+    ("Eb\u2013Dur", Key(3, "major")), ("8A \u2014 Am", Key(9, "minor")),
+    # A lone dash after the note is still the minor sign, spaced or not.
+    ("C -", Key(0, "minor")), ("C \u2013", Key(0, "minor")),
+])
+def test_a_mode_word_after_a_spaced_or_typographic_dash(text, expected):
+    assert read_key(text) == (expected, "")
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("C - Am", "two different keys"), ("B - Dur", "B with Dur or Moll"),
+    ("C - lydian", "not a key"), ("C \u2013 Am", "two different keys"),
+])
+def test_a_spaced_dash_does_not_hide_what_is_wrong_with_a_cell(text, reason):
+    key, why = read_key(text)
+    assert key is None and why.startswith(reason)
+
+
 def test_parse_mode_reads_every_documented_mode_cell():
     for cell in (1, 1.0, "1", "1.0", "major", "Major", " MAJ ", "maj", "dur", "Dur"):
         assert parse_mode(cell) == "major", cell

@@ -160,7 +160,7 @@ def test_spellings_of_tools_and_hand_made_sheets(cell, expected):
 
 @pytest.mark.parametrize(("cell", "reason"), [
     ("8A - Em", "two different keys"), ("Am (8B)", "two different keys"),
-    ("A - minor", "not a key"), ("Am (x)", "not a key"), ("H flat major", "not a key"),
+    ("Am - lydian", "not a key"), ("Am (x)", "not a key"), ("H flat major", "not a key"),
 ])
 def test_two_spellings_that_disagree_or_are_no_keys_are_refused(cell, reason):
     key, why = read_key(cell)
