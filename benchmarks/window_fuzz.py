@@ -725,7 +725,10 @@ class Fuzz:
                 self.problem(f"run counts {b.run_counts()} != recount {rc}")
         if w.model.rowCount() != len(jobs):
             self.problem(f"table rows {w.model.rowCount()} != songs {len(jobs)}")
-        for r, job in enumerate(jobs):
+        for job in jobs:  # the model's rows are the songs in the order sorted by
+            r = w.model.row_of(job.id)
+            if w.model.job(r) is not job:
+                self.problem(f"row {r} of song {job.id} shows song {w.model.job(r).id}")
             if w.model.index(r, 0).data(STATE_ROLE) != job.state.value:
                 self.problem(f"row {r} shows {w.model.index(r, 0).data(STATE_ROLE)}, "
                              f"song is {job.state.value}")
@@ -742,8 +745,9 @@ class Fuzz:
             if proxy._identity and src.row() != r:
                 self.problem(f"proxy says it is the identity, row {r} -> {src.row()}")
             jid = proxy.index(r, 0).data(JOB_ID_ROLE)
-            if jid != src.row():
-                self.problem(f"proxy row {r} names job {jid}, maps to {src.row()}")
+            if src.isValid() and src.row() < len(jobs) and jid != w.model.job(src.row()).id:
+                self.problem(f"proxy row {r} names job {jid}, maps to row {src.row()} of "
+                             f"job {w.model.job(src.row()).id}")
             seen.add(src.row())
         if len(seen) != proxy.rowCount():
             self.problem("proxy shows a song twice")

@@ -115,15 +115,19 @@ class Library(QObject):
 
     def _save_results(self, rows) -> None:
         jobs = self.engine.batch.jobs
+        saved = self._saved
+        items = []
         for i in rows:
             if i >= len(jobs):
                 continue
             job = jobs[i]
             result = job.result
             if job.state in TERMINAL_STATES and result is not None \
-                    and self._saved.get(i) is not result:
-                self._saved[i] = result
-                self.store.save_session_result(self.session, i, result)
+                    and saved.get(i) is not result:
+                saved[i] = result
+                items.append((i, result))
+        if items:  # one queued write, the results encoded on the store's thread
+            self.store.save_session_results(self.session, items)
 
     def keep_ended(self) -> None:
         """Write every result not written yet (the window quits).  While a batch runs the

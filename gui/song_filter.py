@@ -22,7 +22,8 @@ _CELL_FLAGS = (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
 class SongFilterProxy(QSortFilterProxyModel):
-    """Sorts by :data:`SORT_ROLE`; filters by song state and by text in title/artist/file.
+    """Sorts by :data:`SORT_ROLE` (the song model orders its own rows); filters by song
+    state and by text in title/artist/file.
 
     Sorting and filtering are not dynamic: rows do not jump while the user looks at them,
     and thousands of row updates a second do not each re-sort the table.  The window calls
@@ -40,55 +41,45 @@ class SongFilterProxy(QSortFilterProxyModel):
         self._to_check = False
         #: True while proxy rows are the source rows (natural order, no filter).
         self._identity = True
-        #: Source rows' places in the order being sorted, while :meth:`sort` runs.
-        self._ranks = None
         self.setSortRole(SORT_ROLE)
         self.setDynamicSortFilter(False)
 
     def sort(self, column, order=Qt.SortOrder.AscendingOrder):
-        # The natural order (``#`` ascending) is the source order: no comparisons at all, so
-        # rows added by a scan of thousands of files are not sorted in one by one.
+        """Sort by ``column``: the song model orders its rows itself
+        (:meth:`gui.song_table.SongTableModel.sort_rows`, one Python sort) and this proxy
+        keeps them in that order; another model is sorted by Qt.
+
+        The natural order (``#`` ascending) is the batch's order: nothing to compare, so rows
+        added by a scan of thousands of files are not sorted in one by one.
+        """
+        model = self.sourceModel()
+        if hasattr(model, "sort_rows"):
+            model.sort_rows(column, order == Qt.SortOrder.DescendingOrder)
+            self._update_identity()
+            return
         if column == COL_NUM and order == Qt.SortOrder.AscendingOrder:
             column = -1
         self._identity = False
-        self._ranks = self._sort_ranks(column) if column >= 0 else None
-        try:
-            super().sort(column, order)
-        finally:
-            self._ranks = None
+        super().sort(column, order)
         self._update_identity()
 
-    def _sort_ranks(self, column: int):
-        """Each source row's place in ``column``'s order (equal values share one), or None
-        when the values do not compare (the base class then asks the model per comparison)."""
-        model = self.sourceModel()
-        keys = model.sort_keys(column) if hasattr(model, "sort_keys") else None
-        if keys is None:
-            return None
-        try:
-            order = sorted(range(len(keys)), key=keys.__getitem__)
-        except TypeError:
-            return None
-        ranks = [0] * len(keys)
-        rank = 0
-        for i, row in enumerate(order):
-            if i and keys[row] != keys[order[i - 1]]:
-                rank = i
-            ranks[row] = rank
-        return ranks
+    def sortColumn(self) -> int:  # noqa: N802 - Qt API
+        """The column sorted by (-1: the natural order)."""
+        sorted_by = getattr(self.sourceModel(), "sorted_by", False)
+        if sorted_by is False:
+            return super().sortColumn()
+        return -1 if sorted_by is None else sorted_by[0]
 
-    def lessThan(self, left, right):  # noqa: N802 - Qt API
-        # While sort() runs, one list lookup per comparison instead of two calls of the
-        # model's data(): sorting 10,000 songs took over a second.
-        ranks = self._ranks
-        if ranks is not None:
-            a, b = left.row(), right.row()
-            if a < len(ranks) and b < len(ranks):
-                return ranks[a] < ranks[b]
-        return super().lessThan(left, right)
+    def sortOrder(self) -> Qt.SortOrder:  # noqa: N802 - Qt API
+        sorted_by = getattr(self.sourceModel(), "sorted_by", False)
+        if sorted_by is False:
+            return super().sortOrder()
+        return (Qt.SortOrder.DescendingOrder if sorted_by and sorted_by[1]
+                else Qt.SortOrder.AscendingOrder)
 
     def _update_identity(self) -> None:
-        self._identity = self.sortColumn() < 0 and not self.filtering
+        # Qt's own sort column stays -1 with the song model, which orders its rows itself.
+        self._identity = super().sortColumn() < 0 and not self.filtering
 
     @property
     def filtering(self) -> bool:

@@ -8,14 +8,13 @@ names here are re-exported there.
 from __future__ import annotations
 
 import enum
-import threading
 import time
 from dataclasses import dataclass, field
 
 from core.io.results import SongResult
 from core.settings import AnalysisSettings
 
-__all__ = ["SongState", "TERMINAL_STATES", "ACTIVE_STATES", "Job", "budget_for",
+__all__ = ["SongState", "TERMINAL_STATES", "ACTIVE_STATES", "Job", "CancelFlag", "budget_for",
            "hard_limit_for"]
 
 
@@ -50,6 +49,27 @@ def hard_limit_for(duration_s: float | None, settings: AnalysisSettings) -> floa
     return settings.hard_limit_factor * budget_for(duration_s, settings)
 
 
+class CancelFlag:
+    """A stop flag that is set once and read by the attempt's thread: the part of
+    :class:`threading.Event` an attempt uses (``set``, ``is_set``; nobody waits on it).
+
+    Every job has one: an Event is a condition, a lock and a queue, and making 20,000 of
+    them (a list restored at start-up) kept the window's thread busy several times longer.
+    Setting and reading one attribute is atomic in Python.
+    """
+
+    __slots__ = ("_set",)
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self) -> None:
+        self._set = True
+
+    def is_set(self) -> bool:
+        return self._set
+
+
 @dataclass
 class Job:
     """One song in a batch.  Owned by :class:`Batch`; read it, do not change it.
@@ -62,7 +82,7 @@ class Job:
         The file.
     attempt : int
         Incremented each time the song is (re)started; reports carry it.
-    cancel_event : threading.Event
+    cancel_event : CancelFlag
         Set when the running attempt should stop at its next chunk.
     force : bool
         Queued for a fresh analysis: a stored result of the file must not be reused.  Fixed
@@ -99,7 +119,7 @@ class Job:
     stalled_at: float | None = None
     error: str = ""
     result: SongResult | None = None
-    cancel_event: threading.Event = field(default_factory=threading.Event)
+    cancel_event: CancelFlag = field(default_factory=CancelFlag)
     force: bool = False
     settings: AnalysisSettings | None = None
     extra_s: float = 0.0

@@ -24,6 +24,7 @@ from core.batch import progress as _progress
 from core.batch.jobs import (
     ACTIVE_STATES,
     TERMINAL_STATES,
+    CancelFlag,
     Job,
     SongState,
     budget_for,
@@ -306,7 +307,7 @@ class Batch:
             job.n_chunks = 0
             job.error = ""
             job.result = None
-            job.cancel_event = threading.Event()
+            job.cancel_event = CancelFlag()
             return job, job.attempt
 
     def relabel(self, job_id: int, attempt: int, worker: str) -> bool:

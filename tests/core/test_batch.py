@@ -983,3 +983,16 @@ def test_a_scaled_user_tempo_stays_in_the_range_a_user_sets():
     assert scaled_user_tempo(100.0, 2.0 / 3.0) == 66.67
     assert scaled_user_tempo(480.0, 2.0) is None and scaled_user_tempo(15.0, 0.5) is None
     assert scaled_user_tempo(None, 2.0) is None and scaled_user_tempo(0.0, 2.0) is None
+
+
+def test_restored_songs_each_get_their_own_light_stop_flag(settings):
+    b = Batch(settings=settings)
+    jobs = b.add_restored([("a.wav", None), ("b.wav", None)])
+    flags = [j.cancel_event for j in jobs]
+    assert flags[0] is not flags[1]
+    # a flag, not an Event: a condition, a lock and a queue per song made restoring a list
+    # of 20,000 several times slower (benchmarks/big_table.py, restore step)
+    assert not hasattr(flags[0], "wait") and not hasattr(flags[0], "__dict__")
+    b.skip(jobs[0].id)  # a queued song skipped: its flag alone is set
+    assert flags[0].is_set() and not flags[1].is_set()
+    assert jobs[0].should_cancel() and not jobs[1].should_cancel()

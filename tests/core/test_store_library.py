@@ -111,3 +111,34 @@ def test_a_song_served_from_the_store_says_so(tmp_path):
     again = run(str(song), settings=SETTINGS)
     assert again.source == "store" and again.analysis_s == 3.5
     store.close()
+
+
+def test_many_results_are_one_write_encoded_on_the_writer_thread(tmp_path, monkeypatch):
+    import threading
+
+    import core.batch.store_sessions as sessions
+
+    store = ResultStore(tmp_path / "db.sqlite")
+    paths = [f"/m/{i}.wav" for i in range(300)]
+    sid = store.begin_session(paths, {}, kind="library", running=False)
+    store.flush(5)
+    encoded_on = set()
+    finite = sessions._finite
+    monkeypatch.setattr(sessions, "_finite",
+                        lambda v: encoded_on.add(threading.current_thread().name) or finite(v))
+    submits = []
+    submit = store._submit
+    monkeypatch.setattr(store, "_submit", lambda fn, what: submits.append(what) or
+                        submit(fn, what))
+    bad = SongResult(path="/m/1.wav", status="done", bpm=object())  # not JSON: left out
+    items = [(i, SongResult(path=p, status="done", bpm=60.0 + i)) for i, p in enumerate(paths)]
+    items[1] = (1, bad)
+    store.save_session_results(sid, items)
+    assert len(submits) == 1  # one queued write, not one per song
+    store.flush(5)
+    assert encoded_on == {"songcal-store-writer"}  # not the caller's thread
+    lib = store.last_library()
+    assert sorted(lib["results"]) == [0] + list(range(2, 300))
+    assert lib["results"][299].bpm == 359.0
+    assert "could not store a result" in store.problem
+    store.close()

@@ -12,12 +12,16 @@ from core.settings import AnalysisSettings
 from gui.engine import BatchEngine
 from gui.song_columns import (
     COL_ELAPSED,
+    COL_FILE,
     COL_NOTE,
+    COL_NUM,
     COL_STATUS,
     COL_TITLE,
     FIRST_DESCRIPTOR_COL,
+    JOB_ID_ROLE,
     PROGRESS_ROLE,
     SORT_ROLE,
+    STATE_ORDER,
     STATE_ROLE,
     TABLE_DESCRIPTORS,
     descriptor_column,
@@ -179,10 +183,10 @@ def test_sorting_thousands_of_songs_reads_each_value_once_and_keeps_ties_in_orde
     title = [model.index(r, COL_TITLE).data().casefold() for r in range(n)]
     proxy.sort(COL_TITLE, Qt.SortOrder.AscendingOrder)
     assert len(asked) == n  # once per song, not twice per comparison (seconds for 10,000)
-    shown = [proxy.mapToSource(proxy.index(r, 0)).row() for r in range(n)]
+    shown = [proxy.index(r, 0).data(JOB_ID_ROLE) for r in range(n)]  # the songs shown
     assert shown == sorted(range(n), key=lambda r: title[r])  # stable: ties by #
     proxy.sort(COL_TITLE, Qt.SortOrder.DescendingOrder)
-    shown = [proxy.mapToSource(proxy.index(r, 0)).row() for r in range(n)]
+    shown = [proxy.index(r, 0).data(JOB_ID_ROLE) for r in range(n)]  # the songs shown
     assert [title[r] for r in shown] == sorted(title, reverse=True)
     bpm_col = descriptor_column("bpm")
     proxy.sort(bpm_col, Qt.SortOrder.AscendingOrder)
@@ -190,3 +194,141 @@ def test_sorting_thousands_of_songs_reads_each_value_once_and_keeps_ties_in_orde
     assert values[:n - 400] == [""] * (n - 400)  # unknown values first
     numbers = [float(v) for v in values if v]
     assert numbers == sorted(numbers)
+
+
+def _shown(proxy) -> list[int]:
+    """The songs the proxy shows, top to bottom."""
+    return [proxy.index(r, 0).data(JOB_ID_ROLE) for r in range(proxy.rowCount())]
+
+
+def _by_value(ids, value, *, reverse=False) -> list[int]:
+    """``ids`` grouped by ``value`` (groups in order, reversed or not), each group in song
+    order: what a sort that keeps ties in the batch's order shows."""
+    groups = sorted({value(j) for j in ids}, reverse=reverse)
+    return [j for g in groups for j in ids if value(j) == g]
+
+
+@pytest.fixture
+def sorted_deck(engine):
+    """60 songs, the last five queued: titles with ties of any case, tempi above and below
+    100 and missing, keys with ties and missing."""
+    model = SongTableModel(engine)
+    n = 60
+    _add(engine, [f"/m/{i:03d}.wav" for i in range(n)])
+    titles = ["beta", "Alpha", "alpha", "gamma"]
+    keys = ["A minor", "C major", "A minor", None, "Bb major"]
+    for i in range(n - 5):
+        _set_done(engine, i, title=titles[i % 4], key=keys[i % 5],
+                  bpm=None if i % 7 == 0 else float(60 + (i * 3) % 5 * 20))
+    proxy = SongFilterProxy()
+    proxy.setSourceModel(model)
+    return engine, model, proxy
+
+
+def test_every_kind_of_column_sorts_both_ways_with_ties_and_missing_values(sorted_deck):
+    engine, model, proxy = sorted_deck
+    jobs = engine.batch.jobs
+    ids = list(range(len(jobs)))
+    assert _shown(proxy) == ids
+    title = {j: proxy.index(j, COL_TITLE).data().casefold() for j in ids}  # as shown
+    bpm = {j: -1.0 if jobs[j].result is None or jobs[j].result.bpm is None
+           else jobs[j].result.bpm for j in ids}
+    key = {j: (jobs[j].result.key or "") if jobs[j].result else "" for j in ids}
+    state = {j: STATE_ORDER[jobs[j].state] for j in ids}
+    assert {bpm[j] for j in ids} >= {-1.0, 60.0, 100.0, 140.0}  # numbers, not text
+    for col, value in ((COL_TITLE, title.get), (descriptor_column("bpm"), bpm.get),
+                       (descriptor_column("key"), key.get), (COL_STATUS, state.get)):
+        proxy.sort(col, Qt.SortOrder.AscendingOrder)
+        assert _shown(proxy) == _by_value(ids, value), col
+        proxy.sort(col, Qt.SortOrder.DescendingOrder)
+        assert _shown(proxy) == _by_value(ids, value, reverse=True), col
+        assert proxy.sortColumn() == col and proxy.sortOrder() == Qt.SortOrder.DescendingOrder
+    proxy.sort(COL_NUM, Qt.SortOrder.DescendingOrder)
+    assert _shown(proxy) == ids[::-1]
+    proxy.sort(COL_NUM, Qt.SortOrder.AscendingOrder)
+    assert _shown(proxy) == ids and proxy.sortColumn() == -1
+
+
+def test_a_sorted_model_passes_the_model_tester_and_finds_each_song(qtmodeltester, sorted_deck):
+    engine, model, proxy = sorted_deck
+    proxy.sort(COL_TITLE, Qt.SortOrder.DescendingOrder)
+    qtmodeltester.check(model, force_py=True)
+    qtmodeltester.check(proxy, force_py=True)
+    for job in engine.batch.jobs:
+        row = model.row_of(job.id)
+        assert model.job(row) is job
+        assert model.index(row, COL_FILE).data() == f"{job.id:03d}.wav"
+
+
+def test_selection_and_current_song_follow_the_songs_through_sorts(sorted_deck):
+    from PySide6.QtCore import QItemSelectionModel
+    from PySide6.QtWidgets import QTableView
+
+    _engine, model, proxy = sorted_deck
+    view = QTableView()
+    view.setModel(proxy)
+    sel = view.selectionModel()
+    flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+    chosen = [3, 10, 17, 58]
+    for j in chosen:
+        sel.select(proxy.index(j, 0), flags)
+    sel.setCurrentIndex(proxy.index(10, 2), QItemSelectionModel.SelectionFlag.NoUpdate)
+
+    def selected():
+        return sorted(proxy.index(i.row(), 0).data(JOB_ID_ROLE) for i in sel.selectedRows())
+
+    for col, order in ((COL_TITLE, Qt.SortOrder.DescendingOrder),
+                       (descriptor_column("bpm"), Qt.SortOrder.AscendingOrder),
+                       (COL_NUM, Qt.SortOrder.AscendingOrder)):
+        proxy.sort(col, order)
+        assert selected() == chosen
+        current = sel.currentIndex()
+        assert current.data(JOB_ID_ROLE) == 10 and current.column() == 2
+    proxy.set_text("alpha")  # a filter over a sorted list keeps the chosen songs it shows
+    proxy.sort(COL_TITLE, Qt.SortOrder.AscendingOrder)
+    assert selected() == [j for j in chosen if j % 4 in (1, 2) and j < 55]
+
+
+def test_a_filter_over_a_sorted_list_shows_the_matching_songs_in_that_order(sorted_deck):
+    _engine, _model, proxy = sorted_deck
+    bpm_col = descriptor_column("bpm")
+    proxy.sort(bpm_col, Qt.SortOrder.DescendingOrder)
+    order = _shown(proxy)
+    proxy.set_text("ALPHA")
+    assert _shown(proxy) == [j for j in order if j < 55 and j % 4 in (1, 2)]
+    proxy.set_states(["queued"])
+    assert _shown(proxy) == []  # queued songs have no title "alpha"
+    proxy.set_text("")
+    assert _shown(proxy) == [j for j in order if j >= 55]
+    proxy.set_states(None)
+    assert _shown(proxy) == order
+
+
+def test_changed_songs_are_repainted_where_the_sort_put_them(sorted_deck):
+    engine, model, proxy = sorted_deck
+    proxy.sort(COL_TITLE, Qt.SortOrder.DescendingOrder)
+    spans = []
+    model.dataChanged.connect(lambda a, b, _r=(): spans.append((a.row(), b.row())))
+    engine.jobsChanged.emit([0, 1])
+    rows = {model.row_of(0), model.row_of(1)}
+    assert all(any(a <= r <= b for a, b in spans) for r in rows)
+    assert sum(b - a + 1 for a, b in spans) == 2  # those two rows, no others
+    spans.clear()
+    engine.jobsChanged.emit(list(range(0, 60, 2)))  # scattered: one span over them
+    rows = sorted(model.row_of(j) for j in range(0, 60, 2))
+    assert all(any(a <= r <= b for a, b in spans) for r in rows)
+
+
+def test_songs_added_to_a_sorted_list_come_below_until_sorted_again(sorted_deck):
+    engine, model, proxy = sorted_deck
+    proxy.sort(COL_TITLE, Qt.SortOrder.AscendingOrder)
+    before = _shown(proxy)
+    _add(engine, ["/m/aaa.wav", "/m/zzz.wav"])
+    assert _shown(proxy) == before + [60, 61]  # rows do not jump while the user looks
+    proxy.resort()
+    shown = _shown(proxy)
+    assert shown[:6] == [55, 56, 57, 58, 59, 60] and shown[-1] == 61  # "055.wav"... "aaa.wav"
+    old = engine.clear()
+    assert proxy.rowCount() == 0
+    engine.put_back(*old)  # the list that comes back is shown in the order chosen
+    assert _shown(proxy) == shown and proxy.sortColumn() == COL_TITLE
