@@ -217,7 +217,8 @@ class ClusterSlots(WorkerSlots):
                     break
                 job, attempt = claimed
                 self._in_flight.count += 1
-                rec = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt)
+                rec = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt,
+                                   batch=batch)
                 slot.record = rec
                 self._records[(job.id, attempt)] = rec
             started.append(job)
@@ -305,14 +306,14 @@ class ClusterSlots(WorkerSlots):
         if kind == "started":
             rec.started_at = rec.cpu_sampled_at = time.monotonic()
             self._place(rec, msg.get("worker", ""))
-            if self._batch is not None:  # its clock starts now (it may have waited in Dask)
-                self._batch.started(rec.job_id, rec.attempt, rec.name)
+            if rec.batch is not None:  # its clock starts now (it may have waited in Dask)
+                rec.batch.started(rec.job_id, rec.attempt, rec.name)
             self._emit(self.signals.started, rec)
         elif kind == "progress":
             rec.chunk, rec.n_chunks = msg["chunk"], msg["n_chunks"]
-            if self._batch is not None:
-                self._batch.progress(rec.job_id, rec.attempt, rec.chunk, rec.n_chunks,
-                                     msg.get("duration_s"))
+            if rec.batch is not None:
+                rec.batch.progress(rec.job_id, rec.attempt, rec.chunk, rec.n_chunks,
+                                   msg.get("duration_s"))
             self._emit(self.signals.progressed, rec)
         elif kind == "ended" and rec.abandoned:
             self._finish_record(rec)

@@ -153,10 +153,8 @@ class WorkerTableModel(QAbstractTableModel):
         return "computing" if r.rate > 0.05 else "waiting (no CPU)"
 
     def _job(self, r: _Row):
-        jobs = self.engine.batch.jobs
-        if r.record is None or r.record.job_id >= len(jobs):
-            return None
-        return jobs[r.record.job_id]
+        # (the record's own batch: a worker given up on may outlive its list)
+        return None if r.record is None else r.record.job()
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or index.row() >= len(self._rows):
