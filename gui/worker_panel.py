@@ -134,15 +134,24 @@ class WorkerTableModel(QAbstractTableModel):
         return None
 
     def worker_state(self, row: int) -> str:
-        """``"idle"``, ``"busy"``, ``"stalled"`` or ``"abandoned"`` for worker row ``row``."""
+        """``"idle"``, ``"queued"``, ``"busy"``, ``"stalled"`` or ``"abandoned"`` for worker
+        row ``row``.
+
+        ``"queued"``: the row's song was handed to a cluster's scheduler and waits there for
+        a worker thread (:attr:`core.batch.rules.Job.waiting`, until the batch is told it
+        started, :meth:`core.batch.rules.Batch.started`); its clock has not started.
+        """
         r = self._rows[row]
         if r.abandoned:
             return "abandoned"
         if r.record is None or r.record.returned:  # returned: handing over to the next song
             return "idle"
         job = self._job(r)
-        if job is not None and job.state is SongState.STALLED:
-            return "stalled"
+        if job is not None and job.attempt == r.record.attempt:
+            if job.waiting:
+                return "queued"
+            if job.state is SongState.STALLED:
+                return "stalled"
         return "busy"
 
     def cpu_label(self, row: int) -> str:
@@ -176,6 +185,8 @@ class WorkerTableModel(QAbstractTableModel):
                 rec = r.record
                 return f"{rec.chunk}/{rec.n_chunks}" if rec.n_chunks else "-"
             if col == 4:
+                if state == "queued":  # (no clock yet: it has not started)
+                    return "-"
                 return fmt_duration(time.monotonic() - r.record.started_at
                                     if r.record.started_at else 0.0)
             if col == 5:
@@ -187,7 +198,8 @@ class WorkerTableModel(QAbstractTableModel):
             if col == 6:
                 return "" if r.cpu is None else f"{r.cpu:.1f} s"
         if role == Qt.ItemDataRole.DecorationRole and col == 1:
-            return status_icon({"idle": SongState.QUEUED, "busy": SongState.RUNNING,
+            return status_icon({"idle": SongState.QUEUED, "queued": SongState.QUEUED,
+                                "busy": SongState.RUNNING,
                                 "stalled": SongState.STALLED,
                                 "abandoned": SongState.TIMED_OUT}[state])
         if role == Qt.ItemDataRole.BackgroundRole and state in ("stalled", "abandoned"):
@@ -199,6 +211,10 @@ class WorkerTableModel(QAbstractTableModel):
             if col == 5:
                 return ("CPU use of the worker thread since the last refresh: a slow song "
                         "keeps computing; a stuck decoder or a blocked read uses no CPU")
+            if state == "queued":
+                return plain_tip(f"{job.path}\n\nHanded to the cluster's scheduler, waiting "
+                                 f"in its queue for a worker thread; its time budget counts "
+                                 f"from its start on a worker.")
             return plain_tip(job.path)
         return None
 

@@ -243,6 +243,47 @@ def test_the_worker_panel_says_the_cluster_is_being_reached(qtbot, client, tmp_p
     assert eng.shutdown(timeout_ms=5000)
 
 
+def _panel_rows(panel):
+    """``{worker row: (state, song, elapsed)}`` of the rows that hold a song."""
+    panel.refresh()
+    rows = {}
+    for r in range(panel.rowCount()):
+        song = panel.index(r, 2).data()
+        if song:
+            rows[panel.index(r, 0).data()] = (panel.worker_state(r), song,
+                                              panel.index(r, 4).data())
+    return rows
+
+
+@pytest.mark.timeout(180)
+def test_the_worker_panel_says_a_song_waits_in_the_schedulers_queue(qtbot, client, tmp_path):
+    # Another client holds both worker threads: the song handed over waits in the
+    # scheduler's queue.  The panel says so (not "busy" at 0 s) until it starts on a worker.
+    release = distributed.Event(cluster_helpers.RELEASE_EVENT, client=client)
+    release.clear()
+    eng = _engine(_songs(tmp_path, 1, prefix="held"), client=client,
+                  analyze=cluster_helpers.held_analyze)
+    panel = WorkerTableModel(eng)
+    job = eng.batch.jobs[0]
+    try:
+        with cluster_helpers.every_thread_held(client, n_threads=2) as free:
+            assert eng.start()
+            qtbot.waitUntil(lambda: bool(_panel_rows(panel)), timeout=60_000)
+            qtbot.wait(500)  # (the threads are held: nothing can start meanwhile)
+            (state,) = _panel_rows(panel).values()
+            assert job.waiting and state == ("queued", "held0.wav", "-")
+            free()
+            qtbot.waitUntil(lambda: not job.waiting, timeout=60_000)
+        (state,) = _panel_rows(panel).values()  # (held on the worker until released)
+        assert state[:2] == ("busy", "held0.wav") and state[2] != "-"
+        with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
+            release.set()
+        assert job.state is SongState.DONE
+    finally:
+        release.set()
+        assert eng.shutdown(timeout_ms=5000)
+
+
 @pytest.mark.timeout(180)
 def test_a_song_waiting_in_the_schedulers_queue_is_timed_from_its_start_in_the_window(
         qtbot, tmp_path):
