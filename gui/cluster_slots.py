@@ -88,10 +88,13 @@ class ClusterSlots(WorkerSlots):
     workers : list of (str, int)
         The cluster's workers as :meth:`ClusterConnection.worker_threads` read them (off
         the GUI thread: asking the scheduler takes its time).
+    names : dict of str to str
+        The names workers were started with (:meth:`ClusterConnection.worker_names`), by
+        address, read with ``workers``.
     """
 
     def __init__(self, connection: ClusterConnection, signals: WorkerSignals, *, store=None,
-                 workers=()):
+                 workers=(), names=None):
         super().__init__(pool=None, signals=signals)
         self.connection = connection
         connection.on_event = self._on_event
@@ -105,6 +108,7 @@ class ClusterSlots(WorkerSlots):
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="songcal-cluster")
         # The workers last read (set on the cluster thread), and those the slots stand for.
         self._workers: list[tuple[str, int]] = list(workers)
+        self._names = self._by_host_port(names or {})
         self._applied: list[tuple[str, int]] | None = None
         self._reading = False
         self._left = False  # set by leave(): nothing more is reported
@@ -114,6 +118,21 @@ class ClusterSlots(WorkerSlots):
         self._watch = WorkerWatch(connection)
 
     # -- reading ----------------------------------------------------------------------------
+    @staticmethod
+    def _by_host_port(names: dict) -> dict[str, str]:
+        return {_host_port(a): n for a, n in names.items()}
+
+    def label(self, name: str) -> tuple[str, str]:
+        """``(shown, tip)`` for the slot (or a song's worker) named ``name``
+        (``host:port #N``): ``"NAME #N"`` when the worker was started with a name
+        (``dask worker --name NAME``), else ``name``; the tip names the worker's address."""
+        where, sep, thread = name.rpartition(" #")
+        if not sep:
+            return name, ""
+        given = self._names.get(where)
+        tip = f"Dask worker {where}, thread {thread}"
+        return (f"{given} #{thread}" if given else name), tip
+
     @property
     def threads_needed(self) -> int:
         """Songs run on the cluster: no thread of the window's pool is needed."""
@@ -346,6 +365,7 @@ class ClusterSlots(WorkerSlots):
     def _read_workers(self) -> None:
         """On the cluster thread: read the workers now (applied in the GUI thread)."""
         try:
+            self._names = self._by_host_port(self.connection.worker_names())
             self._workers = self.connection.worker_threads()
         finally:
             self._reading = False
@@ -383,6 +403,7 @@ class ClusterSlots(WorkerSlots):
         (:class:`core.batch.cluster.WorkerWatch`); when it gives up, the GUI thread is told
         (``clusterGaveUp``)."""
         try:
+            self._names = self._by_host_port(self.connection.worker_names())
             self._workers = workers = self.connection.worker_threads()
             self.connection.forget_departed(workers)
             self._forget_departed()

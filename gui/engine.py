@@ -191,6 +191,11 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         """The worker timeline: one :class:`Segment` per attempt, in start order."""
         return self.worker_slots.segments
 
+    def worker_label(self, name: str) -> tuple[str, str]:
+        """``(shown, tip)`` for the worker slot named ``name`` in the worker panel: a Dask
+        worker started with a name of its own shows it, its address in the tip."""
+        return self.worker_slots.label(name)
+
     def busy_records(self) -> list[WorkerRecord]:
         """Records of the songs the slots' workers run now."""
         return self.worker_slots.busy_records()

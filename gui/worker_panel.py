@@ -60,10 +60,11 @@ class ThreadCpuSampler:
 
 
 class _Row:
-    __slots__ = ("name", "record", "abandoned", "cpu", "cpu_at", "rate")
+    __slots__ = ("name", "tip", "record", "abandoned", "cpu", "cpu_at", "rate")
 
-    def __init__(self, name):
+    def __init__(self, name, tip=""):
         self.name = name
+        self.tip = tip
         self.record = None
         self.abandoned = False
         self.cpu = None
@@ -87,16 +88,21 @@ class WorkerTableModel(QAbstractTableModel):
         """Re-read the engine's workers and their CPU times (call a few times a second)."""
         eng = self.engine
         self.note = eng.cluster_note()
-        wanted = [(f"{s.name} (left the cluster)" if getattr(s, "left", False) else s.name,
-                   s.record, False) for s in eng.slots]
-        wanted += [(f"{r.name} (abandoned)", r, True) for r in eng.abandoned]
-        if [w[0] for w in wanted] != [r.name for r in self._rows]:
+        wanted = []
+        for s in eng.slots:
+            shown, tip = eng.worker_label(s.name)
+            wanted.append((f"{shown} (left the cluster)" if getattr(s, "left", False)
+                           else shown, tip, s.record, False))
+        for r in eng.abandoned:
+            shown, tip = eng.worker_label(r.name)
+            wanted.append((f"{shown} (abandoned)", tip, r, True))
+        if [(w[0], w[1]) for w in wanted] != [(r.name, r.tip) for r in self._rows]:
             self.beginResetModel()
-            self._rows = [_Row(name) for name, _, _ in wanted]
+            self._rows = [_Row(name, tip) for name, tip, _, _ in wanted]
             self.endResetModel()
         times = self.sampler.sample()
         now = time.monotonic()
-        for row, (_, rec, abandoned) in zip(self._rows, wanted, strict=True):
+        for row, (_, _, rec, abandoned) in zip(self._rows, wanted, strict=True):
             row.record, row.abandoned = rec, abandoned
             row.rate = row.cpu = None
             if rec is None or not rec.native_id:
@@ -207,6 +213,8 @@ class WorkerTableModel(QAbstractTableModel):
                                         else SongState.TIMED_OUT])
             color.setAlpha(60)
             return QBrush(color)
+        if role == Qt.ItemDataRole.ToolTipRole and col == 0 and r.tip:
+            return r.tip
         if role == Qt.ItemDataRole.ToolTipRole and job is not None:
             if col == 5:
                 return ("CPU use of the worker thread since the last refresh: a slow song "

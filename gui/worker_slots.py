@@ -87,6 +87,10 @@ class WorkerSlots:
         worker still running."""
         return len(self.slots) + len(self.abandoned)
 
+    def label(self, name: str) -> tuple[str, str]:
+        """``(shown, tip)`` for the slot named ``name``: the name itself, no tip."""
+        return name, ""
+
     def busy_records(self) -> list[WorkerRecord]:
         """Records of the songs the slots' workers run now."""
         with self._lock:

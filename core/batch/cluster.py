@@ -497,6 +497,26 @@ class ClusterConnection:
         except Exception:
             return []
 
+    def worker_names(self) -> dict[str, str]:
+        """``{worker address: name}`` of the workers started with a name of their own
+        (``dask worker --name NAME``).  A worker without one (Dask then names it after its
+        address; a LocalCluster numbers its workers) is left out."""
+        try:
+            try:
+                info = self.client.scheduler_info(n_workers=-1)
+            except TypeError:  # (a distributed that lists every worker anyway)
+                info = self.client.scheduler_info()
+            workers = dict(info.get("workers", {}))
+        except Exception:
+            return {}
+        out = {}
+        for address, worker in workers.items():
+            name = worker.get("name") if isinstance(worker, dict) else None
+            if isinstance(name, str) and name.strip() and name not in (
+                    address, address.split("://", 1)[-1]):
+                out[address] = name.strip()
+        return out
+
     def lost(self) -> str:
         """Why the cluster cannot be reached any more (its client gave up reconnecting to
         the scheduler), or empty."""

@@ -200,6 +200,48 @@ def test_a_scheduler_that_goes_away_fails_the_window_songs_left(qtbot, tmp_path,
         eng.shutdown(timeout_ms=5000)
 
 
+def _labels(panel):
+    """``[(row name, its tooltip), ...]`` of the panel's rows."""
+    from PySide6.QtCore import Qt
+
+    panel.refresh()
+    return [(panel.index(r, 0).data(), panel.index(r, 0).data(Qt.ItemDataRole.ToolTipRole))
+            for r in range(panel.rowCount())]
+
+
+@pytest.mark.timeout(180)
+def test_the_worker_panel_names_a_worker_by_the_name_it_was_started_with(qtbot, tmp_path):
+    eng = BatchEngine(AnalysisSettings(workers=1))
+    eng.batch.add(_songs(tmp_path, 1))
+    eng.jobsAdded.emit(0, 1)
+    panel = WorkerTableModel(eng)
+    try:
+        with cluster_helpers.scheduler_process(worker_name="studio-a") as (address, _):
+            eng.set_cluster(parse_cluster(address), analyze=slow_analyze)
+            with qtbot.waitSignal(eng.batchFinished, timeout=90_000):
+                assert eng.start()
+            ((name, tip),) = _labels(panel)
+            where = eng.batch.jobs[0].worker.rsplit(" #", 1)[0]  # (host:port)
+            assert name == "studio-a #1" and where in tip, (name, tip)
+            assert eng.shutdown(timeout_ms=5000)
+    finally:
+        eng.shutdown(timeout_ms=5000)
+
+
+def test_a_worker_without_a_name_of_its_own_is_named_by_its_address(qtbot, client,
+                                                                    tmp_path):
+    # (a LocalCluster numbers its workers 0, 1...: not names anyone gave them)
+    eng = _engine(_songs(tmp_path, 1), client=client, analyze=slow_analyze)
+    panel = WorkerTableModel(eng)
+    with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
+        assert eng.start()
+    workers = sorted(a.split("://")[-1] for a in client.nthreads())
+    labels = sorted(_labels(panel))
+    assert [n for n, _ in labels] == [f"{w} #1" for w in workers]
+    assert all(w in tip for w, (_, tip) in zip(workers, labels, strict=True))
+    assert eng.shutdown(timeout_ms=5000)
+
+
 @pytest.mark.timeout(300)
 def test_a_stuck_song_on_the_windows_own_local_cluster_does_not_hold_the_batch(
         qtbot, tmp_path, short_waits):
