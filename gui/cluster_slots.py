@@ -63,6 +63,16 @@ def _host_port(address: str) -> str:
     return address.split("://", 1)[-1]
 
 
+def _tag(batch: Batch) -> str:
+    """The tag of ``batch``'s tasks and their events (its songs' records keep it alive, so
+    no other batch has it while one of its tasks is known)."""
+    return f"b{id(batch):x}"
+
+
+def _key(rec: WorkerRecord) -> tuple:
+    return _tag(rec.batch), rec.job_id, rec.attempt
+
+
 class _ClusterSlot(WorkerSlot):
     """The slot of one thread of one Dask worker (``address``); ``left`` once that worker
     has left the cluster while the slot still holds a song."""
@@ -100,8 +110,11 @@ class ClusterSlots(WorkerSlots):
         connection.on_event = self._on_event
         self.store = store
         self._hooks: dict[bool, tuple] = {}  # fresh -> (lookup, on_result)
-        self._records: dict[tuple[int, int], WorkerRecord] = {}  # (job, attempt) -> record
-        self._futures: dict[tuple[int, int], object] = {}
+        # By _key(record): (list tag, job, attempt).  Job ids and attempts start again in
+        # every list, and a task given up on may outlive its list: its events and its end
+        # must not reach a song of the list shown then.
+        self._records: dict[tuple, WorkerRecord] = {}
+        self._futures: dict[tuple, object] = {}
         self._batch: Batch | None = None
         # Every call into the Dask client (submit, cancel, the store's reads) happens on
         # this one thread, never on the GUI thread: a remote scheduler answers in its time.
@@ -239,7 +252,7 @@ class ClusterSlots(WorkerSlots):
                 rec = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt,
                                    batch=batch)
                 slot.record = rec
-                self._records[(job.id, attempt)] = rec
+                self._records[_key(rec)] = rec
             started.append(job)
             self._io.submit(self._dispatch, batch, job, rec)
             free -= 1
@@ -268,8 +281,8 @@ class ClusterSlots(WorkerSlots):
             self._finish_record(rec)
             return
         try:
-            self._futures[(rec.job_id, rec.attempt)] = self.connection.submit(
-                job, rec.attempt, batch.settings,
+            self._futures[_key(rec)] = self.connection.submit(
+                job, rec.attempt, batch.settings, tag=_tag(batch),
                 on_done=lambda f: self._on_future(batch, rec, f, on_result))
         except Exception as err:  # unreadable file to send, or the cluster went away
             batch.fail(rec.job_id, rec.attempt, self.connection.lost()
@@ -291,8 +304,8 @@ class ClusterSlots(WorkerSlots):
             for slot in self.slots:
                 if slot.record is rec:
                     slot.record = None
-        self._records.pop((rec.job_id, rec.attempt), None)
-        self._futures.pop((rec.job_id, rec.attempt), None)
+        self._records.pop(_key(rec), None)
+        self._futures.pop(_key(rec), None)
         self._emit(self.signals.done, rec)
 
     def _emit(self, signal, rec) -> None:
@@ -319,7 +332,7 @@ class ClusterSlots(WorkerSlots):
         self._finish_record(rec)
 
     def _on_event(self, kind: str, msg: dict) -> None:
-        rec = self._records.get((msg.get("job"), msg.get("attempt")))
+        rec = self._records.get((msg.get("tag"), msg.get("job"), msg.get("attempt")))
         if rec is None:
             return
         if kind == "started":
@@ -393,8 +406,8 @@ class ClusterSlots(WorkerSlots):
         if rec.started_at:
             self.abandoned.append(rec)
         else:
-            self._records.pop((rec.job_id, rec.attempt), None)
-        future = self._futures.get((rec.job_id, rec.attempt))
+            self._records.pop(_key(rec), None)
+        future = self._futures.get(_key(rec))
         if future is not None:
             self._submit(future.cancel)
 
@@ -449,7 +462,7 @@ class ClusterSlots(WorkerSlots):
         for rec in records:
             if batch.fail(rec.job_id, rec.attempt, reason):
                 failed.append(batch.jobs[rec.job_id])
-            future = self._futures.get((rec.job_id, rec.attempt))
+            future = self._futures.get(_key(rec))
             if future is not None:
                 self._submit(future.cancel)
         for job in batch.jobs:  # (handed over, its end not reported yet)

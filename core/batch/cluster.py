@@ -625,10 +625,15 @@ class ClusterConnection:
         with self.lock:
             return any(t.job == job_id for t in self.threads.values())
 
-    def submit(self, job, attempt: int, settings, *, on_done: Callable | None = None):
+    def submit(self, job, attempt: int, settings, *, on_done: Callable | None = None,
+               tag: str = ""):
         """Submit one song; returns its future.
 
         ``on_done(future)`` is called in the client's event-loop thread when it ends.
+        ``tag`` (default none) is part of the task's key and of its events: an engine whose
+        job ids start again (a list cleared while a task given up on still runs) tells its
+        lists apart by it.  Without it a new song with the job id and attempt of such a
+        task would get that task's key, and Dask would hand it the old task's run.
 
         Raises
         ------
@@ -643,8 +648,9 @@ class ClusterConnection:
             warnings.filterwarnings("ignore", message="Sending large graph",
                                     category=UserWarning)
             future = self.client.submit(analyze_task, job.path, settings, job.id, attempt,
-                                        self._cancel_name, payload, self.analyze,
-                                        key=f"songcal-{self._token}-{job.id}-{attempt}",
+                                        self._cancel_name, payload, self.analyze, tag,
+                                        key=f"songcal-{self._token}-{tag + '-' if tag else ''}"
+                                            f"{job.id}-{attempt}",
                                         pure=False)
         if on_done is not None:
             future.add_done_callback(on_done)

@@ -285,6 +285,42 @@ def test_the_worker_panel_says_the_cluster_is_being_reached(qtbot, client, tmp_p
     assert eng.shutdown(timeout_ms=5000)
 
 
+@pytest.mark.timeout(180)
+def test_a_song_of_a_cleared_list_on_the_cluster_never_lands_in_the_new_list(
+        qtbot, client, tmp_path):
+    # A song given up on keeps running on its worker; the list is cleared and a new one
+    # started: its first song has the same job id and attempt as the one given up on.
+    # The new song is analyzed itself, and the old task's end frees the thread it held.
+    release = distributed.Event(cluster_helpers.RELEASE_EVENT, client=client)
+    release.clear()
+    settings = AnalysisSettings(workers=2, budget_base_s=1.0, budget_factor=0.0,
+                                hard_limit_factor=2.5)
+    eng = _engine(_songs(tmp_path, 1, prefix="held"), client=client,
+                  analyze=cluster_helpers.held_analyze, settings=settings)
+    try:
+        with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
+            assert eng.start()
+        assert eng.batch.jobs[0].state is SongState.TIMED_OUT and len(eng.abandoned) == 1
+        assert eng.clear() is not None
+        new = _songs(tmp_path, 1, prefix="new")
+        eng.set_settings(AnalysisSettings(workers=2))
+        eng.batch.add(new)
+        eng.jobsAdded.emit(0, 1)
+        job = eng.batch.jobs[0]
+        with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
+            assert eng.start()
+            qtbot.waitUntil(lambda: job.state is SongState.RUNNING and not job.waiting,
+                            timeout=30_000)
+            release.set()  # the old song's task ends while the new one runs
+        assert job.state is SongState.DONE, (job.state, job.error)
+        assert job.result.path == new[0] and job.result.bpm == slow_analyze(new[0]).bpm
+        qtbot.waitUntil(lambda: not eng.abandoned, timeout=30_000)
+        assert eng.shutdown(timeout_ms=5000)
+    finally:
+        release.set()
+        eng.shutdown(timeout_ms=5000)
+
+
 def _panel_rows(panel):
     """``{worker row: (state, song, elapsed)}`` of the rows that hold a song."""
     panel.refresh()
