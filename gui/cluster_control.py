@@ -134,12 +134,13 @@ class ClusterControl:
             try:
                 connection.check_paths(paths)
                 workers = connection.worker_threads()
+                names = connection.worker_names()
             except Exception:
                 connection.close()
                 raise
             if self._closing:  # the window quit meanwhile: its answer would never come
                 connection.close()
-            return connection, workers
+            return connection, workers, names
 
         def done(reached, error):
             from gui.cluster_slots import ClusterSlots
@@ -153,12 +154,12 @@ class ClusterControl:
                 self._set_state(EngineState.IDLE)
                 self.clusterFailed.emit(error)
                 return
-            connection, workers = reached
+            connection, workers, names = reached
             if self._closing:
                 connection.close()
                 return
             self.worker_slots = ClusterSlots(connection, self.signals, store=self.store,
-                                             workers=workers)
+                                             workers=workers, names=names)
             self.worker_slots.resize()
             log.info("running on the %s: %d worker threads", spec.describe(),
                      len(self.worker_slots.slots))

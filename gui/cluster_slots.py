@@ -63,6 +63,16 @@ def _host_port(address: str) -> str:
     return address.split("://", 1)[-1]
 
 
+def _tag(batch: Batch) -> str:
+    """The tag of ``batch``'s tasks and their events (its songs' records keep it alive, so
+    no other batch has it while one of its tasks is known)."""
+    return f"b{id(batch):x}"
+
+
+def _key(rec: WorkerRecord) -> tuple:
+    return _tag(rec.batch), rec.job_id, rec.attempt
+
+
 class _ClusterSlot(WorkerSlot):
     """The slot of one thread of one Dask worker (``address``); ``left`` once that worker
     has left the cluster while the slot still holds a song."""
@@ -88,23 +98,30 @@ class ClusterSlots(WorkerSlots):
     workers : list of (str, int)
         The cluster's workers as :meth:`ClusterConnection.worker_threads` read them (off
         the GUI thread: asking the scheduler takes its time).
+    names : dict of str to str
+        The names workers were started with (:meth:`ClusterConnection.worker_names`), by
+        address, read with ``workers``.
     """
 
     def __init__(self, connection: ClusterConnection, signals: WorkerSignals, *, store=None,
-                 workers=()):
+                 workers=(), names=None):
         super().__init__(pool=None, signals=signals)
         self.connection = connection
         connection.on_event = self._on_event
         self.store = store
         self._hooks: dict[bool, tuple] = {}  # fresh -> (lookup, on_result)
-        self._records: dict[tuple[int, int], WorkerRecord] = {}  # (job, attempt) -> record
-        self._futures: dict[tuple[int, int], object] = {}
+        # By _key(record): (list tag, job, attempt).  Job ids and attempts start again in
+        # every list, and a task given up on may outlive its list: its events and its end
+        # must not reach a song of the list shown then.
+        self._records: dict[tuple, WorkerRecord] = {}
+        self._futures: dict[tuple, object] = {}
         self._batch: Batch | None = None
         # Every call into the Dask client (submit, cancel, the store's reads) happens on
         # this one thread, never on the GUI thread: a remote scheduler answers in its time.
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="songcal-cluster")
         # The workers last read (set on the cluster thread), and those the slots stand for.
         self._workers: list[tuple[str, int]] = list(workers)
+        self._names = self._by_host_port(names or {})
         self._applied: list[tuple[str, int]] | None = None
         self._reading = False
         self._left = False  # set by leave(): nothing more is reported
@@ -114,6 +131,21 @@ class ClusterSlots(WorkerSlots):
         self._watch = WorkerWatch(connection)
 
     # -- reading ----------------------------------------------------------------------------
+    @staticmethod
+    def _by_host_port(names: dict) -> dict[str, str]:
+        return {_host_port(a): n for a, n in names.items()}
+
+    def label(self, name: str) -> tuple[str, str]:
+        """``(shown, tip)`` for the slot (or a song's worker) named ``name``
+        (``host:port #N``): ``"NAME #N"`` when the worker was started with a name
+        (``dask worker --name NAME``), else ``name``; the tip names the worker's address."""
+        where, sep, thread = name.rpartition(" #")
+        if not sep:
+            return name, ""
+        given = self._names.get(where)
+        tip = f"Dask worker {where}, thread {thread}"
+        return (f"{given} #{thread}" if given else name), tip
+
     @property
     def threads_needed(self) -> int:
         """Songs run on the cluster: no thread of the window's pool is needed."""
@@ -217,9 +249,10 @@ class ClusterSlots(WorkerSlots):
                     break
                 job, attempt = claimed
                 self._in_flight.count += 1
-                rec = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt)
+                rec = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt,
+                                   batch=batch)
                 slot.record = rec
-                self._records[(job.id, attempt)] = rec
+                self._records[_key(rec)] = rec
             started.append(job)
             self._io.submit(self._dispatch, batch, job, rec)
             free -= 1
@@ -248,8 +281,8 @@ class ClusterSlots(WorkerSlots):
             self._finish_record(rec)
             return
         try:
-            self._futures[(rec.job_id, rec.attempt)] = self.connection.submit(
-                job, rec.attempt, batch.settings,
+            self._futures[_key(rec)] = self.connection.submit(
+                job, rec.attempt, batch.settings, tag=_tag(batch),
                 on_done=lambda f: self._on_future(batch, rec, f, on_result))
         except Exception as err:  # unreadable file to send, or the cluster went away
             batch.fail(rec.job_id, rec.attempt, self.connection.lost()
@@ -271,8 +304,8 @@ class ClusterSlots(WorkerSlots):
             for slot in self.slots:
                 if slot.record is rec:
                     slot.record = None
-        self._records.pop((rec.job_id, rec.attempt), None)
-        self._futures.pop((rec.job_id, rec.attempt), None)
+        self._records.pop(_key(rec), None)
+        self._futures.pop(_key(rec), None)
         self._emit(self.signals.done, rec)
 
     def _emit(self, signal, rec) -> None:
@@ -299,20 +332,20 @@ class ClusterSlots(WorkerSlots):
         self._finish_record(rec)
 
     def _on_event(self, kind: str, msg: dict) -> None:
-        rec = self._records.get((msg.get("job"), msg.get("attempt")))
+        rec = self._records.get((msg.get("tag"), msg.get("job"), msg.get("attempt")))
         if rec is None:
             return
         if kind == "started":
             rec.started_at = rec.cpu_sampled_at = time.monotonic()
             self._place(rec, msg.get("worker", ""))
-            if self._batch is not None:  # its clock starts now (it may have waited in Dask)
-                self._batch.started(rec.job_id, rec.attempt, rec.name)
+            if rec.batch is not None:  # its clock starts now (it may have waited in Dask)
+                rec.batch.started(rec.job_id, rec.attempt, rec.name)
             self._emit(self.signals.started, rec)
         elif kind == "progress":
             rec.chunk, rec.n_chunks = msg["chunk"], msg["n_chunks"]
-            if self._batch is not None:
-                self._batch.progress(rec.job_id, rec.attempt, rec.chunk, rec.n_chunks,
-                                     msg.get("duration_s"))
+            if rec.batch is not None:
+                rec.batch.progress(rec.job_id, rec.attempt, rec.chunk, rec.n_chunks,
+                                   msg.get("duration_s"))
             self._emit(self.signals.progressed, rec)
         elif kind == "ended" and rec.abandoned:
             self._finish_record(rec)
@@ -345,6 +378,7 @@ class ClusterSlots(WorkerSlots):
     def _read_workers(self) -> None:
         """On the cluster thread: read the workers now (applied in the GUI thread)."""
         try:
+            self._names = self._by_host_port(self.connection.worker_names())
             self._workers = self.connection.worker_threads()
         finally:
             self._reading = False
@@ -372,8 +406,8 @@ class ClusterSlots(WorkerSlots):
         if rec.started_at:
             self.abandoned.append(rec)
         else:
-            self._records.pop((rec.job_id, rec.attempt), None)
-        future = self._futures.get((rec.job_id, rec.attempt))
+            self._records.pop(_key(rec), None)
+        future = self._futures.get(_key(rec))
         if future is not None:
             self._submit(future.cancel)
 
@@ -382,6 +416,7 @@ class ClusterSlots(WorkerSlots):
         (:class:`core.batch.cluster.WorkerWatch`); when it gives up, the GUI thread is told
         (``clusterGaveUp``)."""
         try:
+            self._names = self._by_host_port(self.connection.worker_names())
             self._workers = workers = self.connection.worker_threads()
             self.connection.forget_departed(workers)
             self._forget_departed()
@@ -427,7 +462,7 @@ class ClusterSlots(WorkerSlots):
         for rec in records:
             if batch.fail(rec.job_id, rec.attempt, reason):
                 failed.append(batch.jobs[rec.job_id])
-            future = self._futures.get((rec.job_id, rec.attempt))
+            future = self._futures.get(_key(rec))
             if future is not None:
                 self._submit(future.cancel)
         for job in batch.jobs:  # (handed over, its end not reported yet)

@@ -191,6 +191,11 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         """The worker timeline: one :class:`Segment` per attempt, in start order."""
         return self.worker_slots.segments
 
+    def worker_label(self, name: str) -> tuple[str, str]:
+        """``(shown, tip)`` for the worker slot named ``name`` in the worker panel: a Dask
+        worker started with a name of its own shows it, its address in the tip."""
+        return self.worker_slots.label(name)
+
     def busy_records(self) -> list[WorkerRecord]:
         """Records of the songs the slots' workers run now."""
         return self.worker_slots.busy_records()
@@ -371,15 +376,19 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
             self._dirty.add(rec.job_id)
 
     def _on_progress(self, rec: WorkerRecord) -> None:
-        self._live.add(rec.job_id)
+        if rec.batch is self.batch:
+            self._live.add(rec.job_id)
 
     def _on_done(self, rec: WorkerRecord) -> None:
+        job = rec.job()
         if self.worker_slots.on_returned(rec, self.batch, self.epoch):
-            log.info("abandoned worker (was %s) returned", rec.name)
+            log.info("abandoned worker (was %s) returned from %s%s", rec.name,
+                     job.path if job is not None else "its song",
+                     "" if rec.batch is self.batch else " (a list cleared since)")
             self._update_pool_size()
-        if rec.job_id < len(self.batch.jobs):
+        # Job ids start again in every list: a worker of a list cleared since names no row.
+        if job is not None and rec.batch is self.batch:
             self._dirty.add(rec.job_id)
-            job = self.batch.jobs[rec.job_id]
             if job.attempt == rec.attempt and job.outcome is SongState.FAILED:
                 log.warning("failed: %s: %s", job.path,
                             job.error or (job.result.note if job.result else ""))

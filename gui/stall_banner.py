@@ -54,7 +54,10 @@ class StallBanner(QFrame):
         super().__init__(parent)
         self.engine = engine
         self.job_id: int | None = None
+        #: ``(job_id, attempt)`` of the stalls the user hid, in the batch ``_waived_in``
+        #: (ids and attempts start again in every list: a new list forgets them).
         self._waived: set[tuple[int, int]] = set()
+        self._waived_in = None
         self.setObjectName("stallBanner")
         self.setStyleSheet(
             "#stallBanner { background: #fff3cd; border: 1px solid #f2a900; border-radius: 4px; }"
@@ -113,6 +116,8 @@ class StallBanner(QFrame):
     def refresh(self) -> None:
         """Show the longest-stalled song that the user has not hidden, or hide."""
         batch = self.engine.batch
+        if batch is not self._waived_in:
+            self._waived, self._waived_in = set(), batch
         stalled = [j for j in batch.stalled() if (j.id, j.attempt) not in self._waived]
         if not stalled:
             self.job_id = None
@@ -151,8 +156,9 @@ class StallBanner(QFrame):
         self.refresh()
 
     def _hide_for_song(self) -> None:
-        if self.job_id is not None:
-            job = self.engine.batch.jobs[self.job_id]
+        batch = self.engine.batch
+        if self.job_id is not None and batch is self._waived_in:  # (not a list cleared since)
+            job = batch.jobs[self.job_id]
             if job.state is SongState.STALLED:
                 self._waived.add((job.id, job.attempt))
         self.refresh()

@@ -60,10 +60,11 @@ class ThreadCpuSampler:
 
 
 class _Row:
-    __slots__ = ("name", "record", "abandoned", "cpu", "cpu_at", "rate")
+    __slots__ = ("name", "tip", "record", "abandoned", "cpu", "cpu_at", "rate")
 
-    def __init__(self, name):
+    def __init__(self, name, tip=""):
         self.name = name
+        self.tip = tip
         self.record = None
         self.abandoned = False
         self.cpu = None
@@ -87,16 +88,21 @@ class WorkerTableModel(QAbstractTableModel):
         """Re-read the engine's workers and their CPU times (call a few times a second)."""
         eng = self.engine
         self.note = eng.cluster_note()
-        wanted = [(f"{s.name} (left the cluster)" if getattr(s, "left", False) else s.name,
-                   s.record, False) for s in eng.slots]
-        wanted += [(f"{r.name} (abandoned)", r, True) for r in eng.abandoned]
-        if [w[0] for w in wanted] != [r.name for r in self._rows]:
+        wanted = []
+        for s in eng.slots:
+            shown, tip = eng.worker_label(s.name)
+            wanted.append((f"{shown} (left the cluster)" if getattr(s, "left", False)
+                           else shown, tip, s.record, False))
+        for r in eng.abandoned:
+            shown, tip = eng.worker_label(r.name)
+            wanted.append((f"{shown} (abandoned)", tip, r, True))
+        if [(w[0], w[1]) for w in wanted] != [(r.name, r.tip) for r in self._rows]:
             self.beginResetModel()
-            self._rows = [_Row(name) for name, _, _ in wanted]
+            self._rows = [_Row(name, tip) for name, tip, _, _ in wanted]
             self.endResetModel()
         times = self.sampler.sample()
         now = time.monotonic()
-        for row, (_, rec, abandoned) in zip(self._rows, wanted, strict=True):
+        for row, (_, _, rec, abandoned) in zip(self._rows, wanted, strict=True):
             row.record, row.abandoned = rec, abandoned
             row.rate = row.cpu = None
             if rec is None or not rec.native_id:
@@ -134,15 +140,24 @@ class WorkerTableModel(QAbstractTableModel):
         return None
 
     def worker_state(self, row: int) -> str:
-        """``"idle"``, ``"busy"``, ``"stalled"`` or ``"abandoned"`` for worker row ``row``."""
+        """``"idle"``, ``"queued"``, ``"busy"``, ``"stalled"`` or ``"abandoned"`` for worker
+        row ``row``.
+
+        ``"queued"``: the row's song was handed to a cluster's scheduler and waits there for
+        a worker thread (:attr:`core.batch.rules.Job.waiting`, until the batch is told it
+        started, :meth:`core.batch.rules.Batch.started`); its clock has not started.
+        """
         r = self._rows[row]
         if r.abandoned:
             return "abandoned"
         if r.record is None or r.record.returned:  # returned: handing over to the next song
             return "idle"
         job = self._job(r)
-        if job is not None and job.state is SongState.STALLED:
-            return "stalled"
+        if job is not None and job.attempt == r.record.attempt:
+            if job.waiting:
+                return "queued"
+            if job.state is SongState.STALLED:
+                return "stalled"
         return "busy"
 
     def cpu_label(self, row: int) -> str:
@@ -153,10 +168,8 @@ class WorkerTableModel(QAbstractTableModel):
         return "computing" if r.rate > 0.05 else "waiting (no CPU)"
 
     def _job(self, r: _Row):
-        jobs = self.engine.batch.jobs
-        if r.record is None or r.record.job_id >= len(jobs):
-            return None
-        return jobs[r.record.job_id]
+        # (the record's own batch: a worker given up on may outlive its list)
+        return None if r.record is None else r.record.job()
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or index.row() >= len(self._rows):
@@ -178,6 +191,8 @@ class WorkerTableModel(QAbstractTableModel):
                 rec = r.record
                 return f"{rec.chunk}/{rec.n_chunks}" if rec.n_chunks else "-"
             if col == 4:
+                if state == "queued":  # (no clock yet: it has not started)
+                    return "-"
                 return fmt_duration(time.monotonic() - r.record.started_at
                                     if r.record.started_at else 0.0)
             if col == 5:
@@ -189,7 +204,8 @@ class WorkerTableModel(QAbstractTableModel):
             if col == 6:
                 return "" if r.cpu is None else f"{r.cpu:.1f} s"
         if role == Qt.ItemDataRole.DecorationRole and col == 1:
-            return status_icon({"idle": SongState.QUEUED, "busy": SongState.RUNNING,
+            return status_icon({"idle": SongState.QUEUED, "queued": SongState.QUEUED,
+                                "busy": SongState.RUNNING,
                                 "stalled": SongState.STALLED,
                                 "abandoned": SongState.TIMED_OUT}[state])
         if role == Qt.ItemDataRole.BackgroundRole and state in ("stalled", "abandoned"):
@@ -197,10 +213,16 @@ class WorkerTableModel(QAbstractTableModel):
                                         else SongState.TIMED_OUT])
             color.setAlpha(60)
             return QBrush(color)
+        if role == Qt.ItemDataRole.ToolTipRole and col == 0 and r.tip:
+            return r.tip
         if role == Qt.ItemDataRole.ToolTipRole and job is not None:
             if col == 5:
                 return ("CPU use of the worker thread since the last refresh: a slow song "
                         "keeps computing; a stuck decoder or a blocked read uses no CPU")
+            if state == "queued":
+                return plain_tip(f"{job.path}\n\nHanded to the cluster's scheduler, waiting "
+                                 f"in its queue for a worker thread; its time budget counts "
+                                 f"from its start on a worker.")
             return plain_tip(job.path)
         return None
 

@@ -87,6 +87,10 @@ class WorkerSlots:
         worker still running."""
         return len(self.slots) + len(self.abandoned)
 
+    def label(self, name: str) -> tuple[str, str]:
+        """``(shown, tip)`` for the slot named ``name``: the name itself, no tip."""
+        return name, ""
+
     def busy_records(self) -> list[WorkerRecord]:
         """Records of the songs the slots' workers run now."""
         with self._lock:
@@ -121,7 +125,8 @@ class WorkerSlots:
                     break
                 job, attempt = claimed
                 self._in_flight.count += 1
-                rec = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt)
+                rec = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt,
+                                   batch=batch)
                 runner = SongRunnable(batch, slot, rec, analyze, self.signals, self.pool,
                                       fresh=fresh)
                 slot.record, slot.runner = rec, runner
@@ -140,7 +145,8 @@ class WorkerSlots:
         return True
 
     def on_returned(self, rec: WorkerRecord, batch: Batch, epoch: float) -> bool:
-        """A worker has returned: count its song as processed and close its segment.
+        """A worker has returned: count its song as processed and close its segment (a
+        worker of another batch, one cleared since, has none in this timeline).
 
         Returns True when it was an abandoned worker (its pool thread is free again).
         """
@@ -150,7 +156,7 @@ class WorkerSlots:
         was_abandoned = rec in self.abandoned
         if was_abandoned:
             self.abandoned.remove(rec)
-        if rec.job_id < len(batch.jobs):
+        if rec.batch is batch:  # (not a song of a list cleared since: its segment is gone)
             self.close_segment(batch.jobs[rec.job_id], rec.attempt, rec.ended_at, epoch)
         return was_abandoned
 

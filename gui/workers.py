@@ -107,6 +107,10 @@ class WorkerRecord:
         True once the analysis call has returned.
     abandoned : bool
         True when the engine gave up on this worker (its result will be discarded).
+    batch : Batch or None
+        The batch the job belongs to.  Job ids and attempt numbers start again in every
+        list, so a worker given up on that returns after its list was cleared is told
+        apart from a song of the list shown then by this, not by its ``job_id``.
     """
 
     name: str
@@ -122,6 +126,14 @@ class WorkerRecord:
     ended_at: float = 0.0
     returned: bool = False
     abandoned: bool = False
+    batch: Batch | None = None
+
+    def job(self):
+        """The :class:`core.batch.rules.Job` this worker runs (in its own batch), or None
+        without a batch."""
+        if self.batch is None or self.job_id >= len(self.batch.jobs):
+            return None
+        return self.batch.jobs[self.job_id]
 
 
 _THREAD_STATE = threading.local()
@@ -238,7 +250,8 @@ class SongRunnable(QRunnable):
                 return None
             job, attempt = claimed
             slot.tracker.count += 1
-            rec = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt)
+            rec = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt,
+                               batch=self.batch)
             nxt = SongRunnable(self.batch, slot, rec, self.analyze, self.signals, self.pool,
                                fresh=self.fresh)
             slot.record, slot.runner = rec, nxt

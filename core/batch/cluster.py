@@ -497,6 +497,26 @@ class ClusterConnection:
         except Exception:
             return []
 
+    def worker_names(self) -> dict[str, str]:
+        """``{worker address: name}`` of the workers started with a name of their own
+        (``dask worker --name NAME``).  A worker without one (Dask then names it after its
+        address; a LocalCluster numbers its workers) is left out."""
+        try:
+            try:
+                info = self.client.scheduler_info(n_workers=-1)
+            except TypeError:  # (a distributed that lists every worker anyway)
+                info = self.client.scheduler_info()
+            workers = dict(info.get("workers", {}))
+        except Exception:
+            return {}
+        out = {}
+        for address, worker in workers.items():
+            name = worker.get("name") if isinstance(worker, dict) else None
+            if isinstance(name, str) and name.strip() and name not in (
+                    address, address.split("://", 1)[-1]):
+                out[address] = name.strip()
+        return out
+
     def lost(self) -> str:
         """Why the cluster cannot be reached any more (its client gave up reconnecting to
         the scheduler), or empty."""
@@ -605,10 +625,15 @@ class ClusterConnection:
         with self.lock:
             return any(t.job == job_id for t in self.threads.values())
 
-    def submit(self, job, attempt: int, settings, *, on_done: Callable | None = None):
+    def submit(self, job, attempt: int, settings, *, on_done: Callable | None = None,
+               tag: str = ""):
         """Submit one song; returns its future.
 
         ``on_done(future)`` is called in the client's event-loop thread when it ends.
+        ``tag`` (default none) is part of the task's key and of its events: an engine whose
+        job ids start again (a list cleared while a task given up on still runs) tells its
+        lists apart by it.  Without it a new song with the job id and attempt of such a
+        task would get that task's key, and Dask would hand it the old task's run.
 
         Raises
         ------
@@ -623,8 +648,9 @@ class ClusterConnection:
             warnings.filterwarnings("ignore", message="Sending large graph",
                                     category=UserWarning)
             future = self.client.submit(analyze_task, job.path, settings, job.id, attempt,
-                                        self._cancel_name, payload, self.analyze,
-                                        key=f"songcal-{self._token}-{job.id}-{attempt}",
+                                        self._cancel_name, payload, self.analyze, tag,
+                                        key=f"songcal-{self._token}-{tag + '-' if tag else ''}"
+                                            f"{job.id}-{attempt}",
                                         pure=False)
         if on_done is not None:
             future.add_done_callback(on_done)

@@ -69,7 +69,8 @@ def _worker_name() -> tuple[str, str]:
 
 
 def analyze_task(path: str, settings, job_id: int, attempt: int, cancel_name: str,
-                 payload: bytes | None = None, analyze: Callable | None = None) -> tuple:
+                 payload: bytes | None = None, analyze: Callable | None = None,
+                 tag: str = "") -> tuple:
     """Run on a Dask worker: analyze one song, report progress, return the outcome.
 
     Parameters
@@ -86,6 +87,8 @@ def analyze_task(path: str, settings, job_id: int, attempt: int, cancel_name: st
     analyze : callable, optional
         ``analyze(path, *, settings, progress, should_cancel)``; default
         :func:`core.analysis.analyze.analyze_file`.
+    tag : str
+        Sent with every event (``"tag"``): which list of the engine the song is of.
 
     Returns
     -------
@@ -102,7 +105,8 @@ def analyze_task(path: str, settings, job_id: int, attempt: int, cancel_name: st
     name, host = _worker_name()
     # (the scheduler sets "worker" to the worker's address: "thread" names the thread)
     worker.log_event(PROGRESS_TOPIC, {"kind": "started", "job": job_id, "attempt": attempt,
-                                       "worker": name, "thread": name, "host": host})
+                                       "tag": tag, "worker": name, "thread": name,
+                                       "host": host})
     last = [0.0]
     cancel = Event(cancel_name)
     polled = [0.0, False]
@@ -112,7 +116,8 @@ def analyze_task(path: str, settings, job_id: int, attempt: int, cancel_name: st
         if chunk in (0, n_chunks) or now - last[0] >= _PROGRESS_INTERVAL_S:
             last[0] = now
             worker.log_event(PROGRESS_TOPIC, {
-                "kind": "progress", "job": job_id, "attempt": attempt, "chunk": chunk,
+                "kind": "progress", "job": job_id, "attempt": attempt, "tag": tag,
+                "chunk": chunk,
                 "n_chunks": n_chunks, "duration_s": duration_s})
 
     def should_cancel() -> bool:
@@ -153,7 +158,7 @@ def analyze_task(path: str, settings, job_id: int, attempt: int, cancel_name: st
             except OSError:
                 pass
         worker.log_event(PROGRESS_TOPIC, {"kind": "ended", "job": job_id,
-                                           "attempt": attempt, "worker": name,
+                                           "attempt": attempt, "tag": tag, "worker": name,
                                            "thread": name})
 
 

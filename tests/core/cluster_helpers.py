@@ -182,10 +182,11 @@ def _wait_for_port(port: int, process, timeout_s: float = 60.0) -> None:
 
 
 @contextlib.contextmanager
-def scheduler_process(port: int | None = None):
+def scheduler_process(port: int | None = None, *, worker_name: str | None = None):
     """A Dask scheduler in a process of its own (on ``port``, default a free one) with one
-    worker process of one thread: yields ``(address, scheduler)`` (a ``subprocess.Popen``
-    the test may kill); both are killed after."""
+    worker process of one thread (started with ``--name worker_name`` when given): yields
+    ``(address, scheduler)`` (a ``subprocess.Popen`` the test may kill); both are killed
+    after."""
     import subprocess
     import sys
     from pathlib import Path
@@ -200,7 +201,8 @@ def scheduler_process(port: int | None = None):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     worker = subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
-         "--no-dashboard", "--death-timeout", "5"],
+         "--no-dashboard", "--death-timeout", "5",
+         *(["--name", worker_name] if worker_name else [])],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
         _wait_for_port(port, scheduler)

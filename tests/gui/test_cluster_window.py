@@ -200,6 +200,48 @@ def test_a_scheduler_that_goes_away_fails_the_window_songs_left(qtbot, tmp_path,
         eng.shutdown(timeout_ms=5000)
 
 
+def _labels(panel):
+    """``[(row name, its tooltip), ...]`` of the panel's rows."""
+    from PySide6.QtCore import Qt
+
+    panel.refresh()
+    return [(panel.index(r, 0).data(), panel.index(r, 0).data(Qt.ItemDataRole.ToolTipRole))
+            for r in range(panel.rowCount())]
+
+
+@pytest.mark.timeout(180)
+def test_the_worker_panel_names_a_worker_by_the_name_it_was_started_with(qtbot, tmp_path):
+    eng = BatchEngine(AnalysisSettings(workers=1))
+    eng.batch.add(_songs(tmp_path, 1))
+    eng.jobsAdded.emit(0, 1)
+    panel = WorkerTableModel(eng)
+    try:
+        with cluster_helpers.scheduler_process(worker_name="studio-a") as (address, _):
+            eng.set_cluster(parse_cluster(address), analyze=slow_analyze)
+            with qtbot.waitSignal(eng.batchFinished, timeout=90_000):
+                assert eng.start()
+            ((name, tip),) = _labels(panel)
+            where = eng.batch.jobs[0].worker.rsplit(" #", 1)[0]  # (host:port)
+            assert name == "studio-a #1" and where in tip, (name, tip)
+            assert eng.shutdown(timeout_ms=5000)
+    finally:
+        eng.shutdown(timeout_ms=5000)
+
+
+def test_a_worker_without_a_name_of_its_own_is_named_by_its_address(qtbot, client,
+                                                                    tmp_path):
+    # (a LocalCluster numbers its workers 0, 1...: not names anyone gave them)
+    eng = _engine(_songs(tmp_path, 1), client=client, analyze=slow_analyze)
+    panel = WorkerTableModel(eng)
+    with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
+        assert eng.start()
+    workers = sorted(a.split("://")[-1] for a in client.nthreads())
+    labels = sorted(_labels(panel))
+    assert [n for n, _ in labels] == [f"{w} #1" for w in workers]
+    assert all(w in tip for w, (_, tip) in zip(workers, labels, strict=True))
+    assert eng.shutdown(timeout_ms=5000)
+
+
 @pytest.mark.timeout(300)
 def test_a_stuck_song_on_the_windows_own_local_cluster_does_not_hold_the_batch(
         qtbot, tmp_path, short_waits):
@@ -241,6 +283,83 @@ def test_the_worker_panel_says_the_cluster_is_being_reached(qtbot, client, tmp_p
     assert sorted(_rows(panel)) == workers and panel.note == ""
     assert not eng.is_connecting
     assert eng.shutdown(timeout_ms=5000)
+
+
+@pytest.mark.timeout(180)
+def test_a_song_of_a_cleared_list_on_the_cluster_never_lands_in_the_new_list(
+        qtbot, client, tmp_path):
+    # A song given up on keeps running on its worker; the list is cleared and a new one
+    # started: its first song has the same job id and attempt as the one given up on.
+    # The new song is analyzed itself, and the old task's end frees the thread it held.
+    release = distributed.Event(cluster_helpers.RELEASE_EVENT, client=client)
+    release.clear()
+    settings = AnalysisSettings(workers=2, budget_base_s=1.0, budget_factor=0.0,
+                                hard_limit_factor=2.5)
+    eng = _engine(_songs(tmp_path, 1, prefix="held"), client=client,
+                  analyze=cluster_helpers.held_analyze, settings=settings)
+    try:
+        with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
+            assert eng.start()
+        assert eng.batch.jobs[0].state is SongState.TIMED_OUT and len(eng.abandoned) == 1
+        assert eng.clear() is not None
+        new = _songs(tmp_path, 1, prefix="new")
+        eng.set_settings(AnalysisSettings(workers=2))
+        eng.batch.add(new)
+        eng.jobsAdded.emit(0, 1)
+        job = eng.batch.jobs[0]
+        with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
+            assert eng.start()
+            qtbot.waitUntil(lambda: job.state is SongState.RUNNING and not job.waiting,
+                            timeout=30_000)
+            release.set()  # the old song's task ends while the new one runs
+        assert job.state is SongState.DONE, (job.state, job.error)
+        assert job.result.path == new[0] and job.result.bpm == slow_analyze(new[0]).bpm
+        qtbot.waitUntil(lambda: not eng.abandoned, timeout=30_000)
+        assert eng.shutdown(timeout_ms=5000)
+    finally:
+        release.set()
+        eng.shutdown(timeout_ms=5000)
+
+
+def _panel_rows(panel):
+    """``{worker row: (state, song, elapsed)}`` of the rows that hold a song."""
+    panel.refresh()
+    rows = {}
+    for r in range(panel.rowCount()):
+        song = panel.index(r, 2).data()
+        if song:
+            rows[panel.index(r, 0).data()] = (panel.worker_state(r), song,
+                                              panel.index(r, 4).data())
+    return rows
+
+
+@pytest.mark.timeout(180)
+def test_the_worker_panel_says_a_song_waits_in_the_schedulers_queue(qtbot, client, tmp_path):
+    # Another client holds both worker threads: the song handed over waits in the
+    # scheduler's queue.  The panel says so (not "busy" at 0 s) until it starts on a worker.
+    release = distributed.Event(cluster_helpers.RELEASE_EVENT, client=client)
+    release.clear()
+    eng = _engine(_songs(tmp_path, 1, prefix="held"), client=client,
+                  analyze=cluster_helpers.held_analyze)
+    panel = WorkerTableModel(eng)
+    job = eng.batch.jobs[0]
+    try:
+        with cluster_helpers.every_thread_held(client, n_threads=2) as free:
+            assert eng.start()
+            qtbot.waitUntil(lambda: bool(_panel_rows(panel)), timeout=60_000)
+            qtbot.wait(500)  # (the threads are held: nothing can start meanwhile)
+            (state,) = _panel_rows(panel).values()
+            assert job.waiting and state == ("queued", "held0.wav", "-")
+            free()
+            qtbot.waitUntil(lambda: not job.waiting, timeout=60_000)
+        (state,) = _panel_rows(panel).values()  # (held on the worker until released)
+        assert state[:2] == ("busy", "held0.wav") and state[2] != "-"
+        with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
+            release.set()
+        assert job.state is SongState.DONE
+    finally:
+        release.set()
+        assert eng.shutdown(timeout_ms=5000)
 
 
 @pytest.mark.timeout(180)

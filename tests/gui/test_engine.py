@@ -338,7 +338,7 @@ def test_a_worker_whose_song_it_finished_is_not_given_up_before_it_returns(qapp,
     records = []
     for slot in slots.slots:
         job, attempt = batch.claim(slot.name)
-        rec = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt)
+        rec = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt, batch=batch)
         rec.started_at = 1.0
         slot.record, slot.runner = rec, object()
         slots._in_flight.count += 1
