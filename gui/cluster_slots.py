@@ -171,10 +171,8 @@ class ClusterSlots(WorkerSlots):
         """
         workers = self._workers
         present = {_host_port(a) for a, _ in workers}
-        with self.connection.lock:
-            running_on = {t.job: t.name.split("/", 1)[0]
-                          for t in self.connection.threads.values()
-                          if t.job is not None and t.name.split("/", 1)[0] in present}
+        running_on = {task: where for task, where in self.connection.running_on().items()
+                      if where in present}
         moved = []
         with self._lock:
             old = {s.name: s for s in self.slots}
@@ -191,7 +189,7 @@ class ClusterSlots(WorkerSlots):
                 rec = slot.record
                 if rec is None:
                     continue
-                where = running_on.get(rec.job_id) if rec.started_at else None
+                where = running_on.get(_key(rec)) if rec.started_at else None
                 target = None
                 if where is not None or not rec.started_at:
                     target = next((s for s in slots if s.record is None and (
@@ -425,7 +423,7 @@ class ClusterSlots(WorkerSlots):
             waiting = (not (batch.paused or batch.cancelled)
                        and batch.counts()[SongState.QUEUED] > 0)
             why = self._watch.check(running=running, waiting=waiting,
-                                    held={r.job_id for r in list(self.abandoned)})
+                                    held={_key(r) for r in list(self.abandoned)})
             if why:
                 self._emit(self.signals.clusterGaveUp, why)
             else:
@@ -439,10 +437,9 @@ class ClusterSlots(WorkerSlots):
         """Given-up songs whose worker thread is gone (its process died or was restarted)
         stop counting, as no end will ever be reported."""
         alive = {_host_port(a) for a, _ in self._workers}
-        with self.connection.lock:
-            where = {t.job: t.name.split("/", 1)[0] for t in self.connection.threads.values()}
+        where = self.connection.running_on()
         for rec in list(self.abandoned):
-            if where.get(rec.job_id) not in alive:
+            if where.get(_key(rec)) not in alive:
                 self._finish_record(rec)
 
     def give_up(self, batch: Batch, reason: str) -> list[Job]:

@@ -308,11 +308,24 @@ class WorkerThread:
     host : str
     job : int or None
         The job it runs now (None when idle).
+    attempt : int or None
+        That job's attempt.
+    tag : str
+        The list that job is of (the ``tag`` it was submitted with; empty for none).
     """
 
     name: str
     host: str = ""
     job: int | None = None
+    attempt: int | None = None
+    tag: str = ""
+
+    @property
+    def task(self) -> tuple[str, int, int | None] | None:
+        """``(tag, job, attempt)`` of the song it runs now, or None when idle: job ids and
+        attempts start again in every list of an engine, so the job alone does not say
+        which song it is."""
+        return None if self.job is None else (self.tag, self.job, self.attempt)
 
 
 class ClusterConnection:
@@ -544,16 +557,24 @@ class ClusterConnection:
             for name in [n for n in self.threads if n.split("/", 1)[0] not in here]:
                 del self.threads[name]
 
-    def restart_holding(self, job_ids) -> bool:
-        """Restart the workers of this connection's own LocalCluster that still run songs
-        ``job_ids`` (given up on, stuck: Dask cannot stop a thread otherwise); True when
-        one was restarted.  A cluster of its own scheduler is left alone (other clients
-        may be using its workers)."""
+    def running_on(self) -> dict[tuple, str]:
+        """``{(tag, job, attempt): "host:port"}``: where each song that runs now runs (its
+        worker, as the worker names itself)."""
+        with self.lock:
+            return {t.task: t.name.split("/", 1)[0] for t in self.threads.values()
+                    if t.task is not None}
+
+    def restart_holding(self, tasks) -> bool:
+        """Restart the workers of this connection's own LocalCluster that still run the
+        songs ``tasks`` (``(tag, job, attempt)`` of songs given up on, stuck: Dask cannot
+        stop a thread otherwise); True when one was restarted.  A cluster of its own
+        scheduler is left alone (other clients may be using its workers)."""
         if self.cluster is None:
             return False
+        tasks = set(tasks)
         with self.lock:
             hosts = {t.name.split("/", 1)[0] for t in self.threads.values()
-                     if t.job in set(job_ids)}
+                     if t.task is not None and t.task in tasks}
         try:
             workers = [a for a in self.client.nthreads() if a.split("://", 1)[-1] in hosts]
             if not workers:
@@ -609,21 +630,25 @@ class ClusterConnection:
         if msg.get("thread"):  # the scheduler replaced "worker" by the worker's address
             msg = {**msg, "worker": msg["thread"]}
         kind, job_id = msg.get("kind"), msg.get("job")
+        task = (msg.get("tag") or "", job_id, msg.get("attempt"))
         with self.lock:
             if kind == "started":
                 t = self.threads.setdefault(msg["worker"], WorkerThread(msg["worker"]))
-                t.host, t.job = msg.get("host", ""), job_id
+                t.host = msg.get("host", "")
+                t.tag, t.job, t.attempt = task
             elif kind == "ended":
                 t = self.threads.get(msg.get("worker"))
-                if t is not None and t.job == job_id:
-                    t.job = None
+                if t is not None and t.task == task:
+                    t.job = t.attempt = None
+                    t.tag = ""
         if self.on_event is not None:
             self.on_event(kind, msg)
 
-    def is_running(self, job_id: int) -> bool:
-        """True while a worker thread runs ``job_id`` (its task has not ended)."""
+    def is_running(self, job_id: int, attempt: int, tag: str = "") -> bool:
+        """True while a worker thread runs attempt ``attempt`` of ``job_id`` of the list
+        ``tag`` (its task has not ended)."""
         with self.lock:
-            return any(t.job == job_id for t in self.threads.values())
+            return any(t.task == (tag, job_id, attempt) for t in self.threads.values())
 
     def submit(self, job, attempt: int, settings, *, on_done: Callable | None = None,
                tag: str = ""):
@@ -760,8 +785,10 @@ class WorkerWatch:
             Songs were handed to the cluster and have not ended (songs given up on aside).
         waiting : bool
             Songs are queued that the engine would hand over (not paused).
-        held : collection of int
-            The jobs given up on whose task still holds a worker thread.
+        held : collection of tuple
+            ``(tag, job, attempt)`` of the songs given up on whose task still holds a worker
+            thread (one each: a list cleared since may have given up on a song with the
+            same job id and attempt as one of the list shown now).
         now : float, optional
             ``time.monotonic()``.
         """

@@ -271,9 +271,9 @@ class ClusterRunner:
             with self._lock:
                 self._busy_abandoned = {(jid, attempt) for jid, attempt in
                                         self._busy_abandoned
-                                        if self.connection.is_running(jid)}
-        with self._lock:
-            held = {jid for jid, _ in self._busy_abandoned}
+                                        if self.connection.is_running(jid, attempt)}
+        with self._lock:  # (one list, submitted without a tag)
+            held = {("", jid, attempt) for jid, attempt in self._busy_abandoned}
         why = self._watch.check(
             running=bool(futures), held=held, now=now,
             waiting=self.batch.counts()[SongState.QUEUED] > 0)
@@ -305,14 +305,14 @@ class ClusterRunner:
             if jid == job_id:
                 del futures[f]
                 f.cancel()
-                if self.connection.is_running(jid):
+                if self.connection.is_running(jid, attempt):
                     with self._lock:
                         self._busy_abandoned.add((jid, attempt))
 
     def _cancel_all(self, futures) -> None:
         self.connection.signal_cancel()
-        for f, (jid, _) in list(futures.items()):
-            if f.status == "pending" and not self.connection.is_running(jid):
+        for f, (jid, attempt) in list(futures.items()):
+            if f.status == "pending" and not self.connection.is_running(jid, attempt):
                 f.cancel()
 
     def _report(self, seen: dict) -> dict:

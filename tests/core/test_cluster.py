@@ -16,6 +16,7 @@ distributed = pytest.importorskip("distributed")
 
 from core.batch.cluster import (  # noqa: E402
     FILES_SEND,
+    ClusterConnection,
     ClusterError,
     ClusterSpec,
     parse_cluster,
@@ -562,6 +563,47 @@ def test_a_stuck_song_holding_the_only_worker_thread_does_not_hold_the_batch(tmp
         runner.close()
     assert batch.jobs[0].state is SongState.TIMED_OUT
     assert [j.state for j in batch.jobs[1:]] == [SongState.DONE] * 2
+
+
+class _Workers:
+    """A client of a cluster of two one-thread workers that records the restarts asked."""
+
+    def __init__(self):
+        self.restarted = []
+
+    def nthreads(self):
+        return {"tcp://h:1": 1, "tcp://h:2": 1}
+
+    def restart_workers(self, workers, **_):
+        self.restarted.extend(workers)
+
+
+def _worker_event(kind, thread, tag, job=0, attempt=1):
+    return {"kind": kind, "job": job, "attempt": attempt, "tag": tag,
+            "worker": thread.split("/")[0], "thread": thread, "host": "h"}
+
+
+def test_the_worker_threads_tell_a_cleared_lists_song_from_the_new_one_with_its_number():
+    # Job ids and attempts start again in every list: song 0 of a cleared list, given up on
+    # and still running on h:1, and song 0 of the new list, running on h:2.
+    conn = ClusterConnection(ClusterSpec(), client=_Workers())
+    conn.cluster = object()  # (its own LocalCluster: its workers may be restarted)
+    conn._event(_worker_event("started", "h:1/0", "old"))
+    conn._event(_worker_event("started", "h:2/0", "new"))
+    assert conn.running_on() == {("old", 0, 1): "h:1", ("new", 0, 1): "h:2"}
+    assert conn.is_running(0, 1, "new") and not conn.is_running(0, 1)
+    assert not conn.is_running(0, 2, "new")
+    # Restarting the worker of the old song leaves the new song's worker alone.
+    assert conn.restart_holding({("old", 0, 1)})
+    assert conn.client.restarted == ["tcp://h:1"]
+    assert conn.running_on() == {("new", 0, 1): "h:2"}
+    assert not conn.restart_holding({("old", 0, 1)}) and conn.client.restarted == [
+        "tcp://h:1"]
+    # An end names its song: the old song's end on h:2's thread would not free it.
+    conn._event(_worker_event("ended", "h:2/0", "old"))
+    assert conn.is_running(0, 1, "new")
+    conn._event(_worker_event("ended", "h:2/0", "new"))
+    assert conn.running_on() == {}
 
 
 def test_a_running_song_is_labelled_with_its_worker_thread(client, tmp_path):

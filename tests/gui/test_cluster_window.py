@@ -264,6 +264,99 @@ def test_a_stuck_song_on_the_windows_own_local_cluster_does_not_hold_the_batch(
         assert eng.shutdown(timeout_ms=15000)
 
 
+@pytest.mark.timeout(420)
+def test_songs_given_up_on_in_two_lists_with_the_same_number_both_count_as_held(
+        qtbot, tmp_path, short_waits):
+    # Two worker threads: the first list's song 0 is given up on and holds one; the list is
+    # cleared and the new list's song 0 (same job id, same attempt) is given up on and
+    # holds the other.  Both threads are held: the window's own LocalCluster restarts both
+    # workers after the wait, and the new list's other songs run.
+    settings = AnalysisSettings(workers=2, budget_base_s=1.0, budget_factor=0.0,
+                                hard_limit_factor=2.0)
+    eng = BatchEngine(settings)
+    eng.set_cluster(parse_cluster("local:2"), analyze=stuck_analyze)
+    old = tmp_path / "old"
+    old.mkdir()
+    eng.batch.add(_songs(old, 1, prefix="stuck"))
+    eng.jobsAdded.emit(0, 1)
+    try:
+        with qtbot.waitSignal(eng.batchFinished, timeout=180_000):
+            assert eng.start()
+        assert eng.batch.jobs[0].state is SongState.TIMED_OUT and len(eng.abandoned) == 1
+        assert eng.clear() is not None
+        new = tmp_path / "new"
+        new.mkdir()
+        paths = _songs(new, 1, prefix="stuck") + _songs(new, 2)
+        eng.batch.add(paths)
+        eng.jobsAdded.emit(0, len(paths))
+        with qtbot.waitSignal(eng.batchFinished, timeout=180_000):
+            assert eng.start()
+        jobs = eng.batch.jobs
+        assert jobs[0].state is SongState.TIMED_OUT
+        assert [j.state for j in jobs[1:]] == [SongState.DONE] * 2, [
+            (j.state, j.error) for j in jobs]
+        qtbot.waitUntil(lambda: not eng.abandoned, timeout=60_000)  # (both restarted)
+    finally:
+        assert eng.shutdown(timeout_ms=15000)
+
+
+class _Workers:
+    """A client whose cluster has the workers ``addresses`` (one thread each)."""
+
+    def __init__(self, *addresses):
+        self.addresses = list(addresses)
+
+    def nthreads(self):
+        return dict.fromkeys(self.addresses, 1)
+
+
+def _started(conn, thread, batch, job=0, attempt=1):
+    from gui.cluster_slots import _tag
+
+    conn._event({"kind": "started", "job": job, "attempt": attempt, "tag": _tag(batch),
+                 "worker": thread.split("/")[0], "thread": thread, "host": "h"})
+
+
+def test_where_a_song_runs_is_told_apart_from_a_cleared_lists_song_with_its_number():
+    # Job ids and attempts start again in every list: song 0 of a cleared list, given up on,
+    # still runs on h:1; song 0 of the new list ran on h:3, which left the cluster.
+    from core.batch.cluster import ClusterConnection
+    from core.batch.rules import Batch
+    from gui.cluster_slots import ClusterSlots
+    from gui.workers import WorkerRecord, WorkerSignals
+
+    old, new = Batch(["/old/a.wav"]), Batch(["/new/b.wav"])
+    conn = ClusterConnection(ClusterSpec(), client=_Workers("tcp://h:1", "tcp://h:2"))
+    slots = ClusterSlots(conn, WorkerSignals(),
+                         workers=[("tcp://h:1", 1), ("tcp://h:2", 1), ("tcp://h:3", 1)])
+    slots.resize()
+    given_up = WorkerRecord(name="h:1 #1", job_id=0, attempt=1, batch=old, started_at=1.0,
+                            abandoned=True)
+    slots.abandoned.append(given_up)
+    running = WorkerRecord(name="h:3 #1", job_id=0, attempt=1, batch=new, started_at=2.0)
+    slots.slots[2].record = running
+    _started(conn, "h:1/0", old)
+    _started(conn, "h:3/0", new)
+    # h:3 left: the new song is not believed to run on h:1 (where the old song 0 runs); its
+    # slot stays, marked as left, until Dask runs it again somewhere.
+    slots._workers = [("tcp://h:1", 1), ("tcp://h:2", 1)]
+    conn.forget_departed(slots._workers)
+    slots._follow()
+    assert running.name == "h:3 #1" and slots.slots[-1].record is running
+    assert slots.slots[-1].left and slots.slots[0].record is None
+    # Dask runs it again on h:2: it moves there.
+    _started(conn, "h:2/0", new)
+    slots._follow()
+    assert running.name == "h:2 #1" and slots.slots[1].record is running
+    # h:1 leaves too: the old song given up on stops counting (no end will come), though a
+    # song 0 (the new list's) still runs on a worker that is there.
+    slots._workers = [("tcp://h:2", 1)]
+    conn.client.addresses = ["tcp://h:2"]
+    conn.forget_departed()
+    slots._forget_departed()
+    assert given_up.returned and not running.returned
+
+
 def _rows(panel):
     panel.refresh()
     return [panel.index(r, 0).data() for r in range(panel.rowCount())]
