@@ -310,8 +310,9 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self._refresh_plots(force=True)
 
     def _summary(self) -> str:
-        """``"8 done, 1 failed, 1 skipped"``: every state that has songs."""
-        c = self.engine.batch.counts()
+        """``"8 done, 1 failed, 1 skipped"``: every state that has songs, as the Status
+        column says it (a song waiting in a cluster's queue is queued, not running)."""
+        c = self.engine.batch.status_counts()
         order = (SongState.DONE, SongState.FAILED, SongState.TIMED_OUT, SongState.SKIPPED,
                  SongState.CANCELLED, SongState.STALLED, SongState.RUNNING, SongState.QUEUED)
         return ", ".join(f"{c[s]} {s.value}" for s in order if c[s]) or "no songs"

@@ -156,7 +156,7 @@ class SongFilterProxy(QSortFilterProxyModel):
             return True
         model = self.sourceModel()
         job = model.job(source_row)
-        if self._states is not None and job.state.value not in self._states:
+        if self._states is not None and job.status.value not in self._states:
             return False
         if self._other_build and not made_by_another_build(job.result):
             return False

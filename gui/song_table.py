@@ -55,7 +55,7 @@ from gui.song_columns import (
 )
 from gui.song_paint import ROW_BACKGROUND, status_icon
 from gui.song_text import CORRECTED as _CORRECTED
-from gui.song_text import USER_MARK, note_text
+from gui.song_text import USER_MARK, WAITING_NOTE, note_text
 
 __all__ = ["SongTableModel"]
 
@@ -454,7 +454,7 @@ class SongTableModel(QAbstractTableModel):
         if role == SORT_ROLE:
             return self._sort_value(job, col)
         if role == Qt.ItemDataRole.DecorationRole and col == COL_STATUS:
-            return status_icon(job.state)
+            return status_icon(job.status)
         if role == Qt.ItemDataRole.ToolTipRole:
             return plain_tip(self._tooltip(job, col))
         if role == Qt.ItemDataRole.BackgroundRole:
@@ -469,7 +469,7 @@ class SongTableModel(QAbstractTableModel):
         if role == JOB_ID_ROLE:
             return job.id
         if role == STATE_ROLE:
-            return job.state.value
+            return job.status.value
         if role == PROGRESS_ROLE:
             return float(job.progress)
         if role == PATH_ROLE:
@@ -486,12 +486,12 @@ class SongTableModel(QAbstractTableModel):
         if col == COL_FILE:
             return os.path.basename(job.path)
         if col == COL_STATUS:
-            return job.state.value
+            return job.status.value
         if col == COL_NOTE:
             return note_text(job, self.engine.batch.budget(job)
                              if job.state is SongState.STALLED else None)
         if col == COL_PROGRESS:
-            if job.state is SongState.QUEUED:
+            if job.status is SongState.QUEUED:
                 return ""
             if job.state in TERMINAL_STATES and job.state is not SongState.DONE:
                 return job.state.value
@@ -508,10 +508,13 @@ class SongTableModel(QAbstractTableModel):
                 return "from store"
             if job.started_at is None:  # a song restored from an earlier session
                 return fmt_duration(r.analysis_s) if r is not None and r.analysis_s else ""
+            if job.status is SongState.QUEUED:  # (in a cluster's queue: its clock waits)
+                return ""
             return (f"{fmt_duration(job.elapsed())} / "
                     f"{fmt_duration(self.engine.batch.budget(job))}")
-        if col == COL_WORKER:
-            return job.worker if job.started_at is not None else ""
+        if col == COL_WORKER:  # (none yet for a song in a cluster's queue)
+            return job.worker if job.started_at is not None and \
+                job.status is not SongState.QUEUED else ""
         text = fmt_value(TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL],
                          self.descriptor(job, col))
         return text + USER_MARK if text and self.corrected(job, col) else text
@@ -530,7 +533,7 @@ class SongTableModel(QAbstractTableModel):
         if col == COL_FILE:
             return os.path.basename(job.path).casefold()
         if col == COL_STATUS:
-            return STATE_ORDER[job.state]
+            return STATE_ORDER[job.status]
         if col == COL_PROGRESS:
             return float(job.progress)
         if col == COL_CHUNK:
@@ -538,7 +541,8 @@ class SongTableModel(QAbstractTableModel):
         if col == COL_NOTE:
             return self._display(job, col).casefold()
         if col == COL_ELAPSED:
-            return float(job.elapsed()) if job.started_at is not None else -1.0
+            return float(job.elapsed()) if job.started_at is not None and \
+                job.status is not SongState.QUEUED else -1.0
         if col == COL_WORKER:
             return job.worker
         name = TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL]
@@ -569,6 +573,8 @@ class SongTableModel(QAbstractTableModel):
             return (f"past its budget of {fmt_duration(self.engine.batch.budget(job))} "
                     f"on {job.worker}")
         if col == COL_STATUS:
+            if job.status is not job.state:
+                return f"{job.status.value}: {WAITING_NOTE}"
             return job.state.value
         return None
 

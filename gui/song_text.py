@@ -7,9 +7,12 @@ from core.analysis.identity import made_by_another_build
 from core.batch.rules import TERMINAL_STATES, SongState
 from gui.formatting import fmt_duration
 
-__all__ = ["note_text", "USER_MARK", "CORRECTED", "OTHER_BUILD_NOTE"]
+__all__ = ["note_text", "USER_MARK", "CORRECTED", "OTHER_BUILD_NOTE", "WAITING_NOTE"]
 
 
+#: Note of a song handed to a cluster's scheduler that waits there for a worker thread.
+WAITING_NOTE = ("handed to the cluster, waiting in its queue for a worker thread (its time "
+                "counts from its start there)")
 #: Mark after a value the user corrected (a tempo or key the user set).
 USER_MARK = " \u270e"
 #: Note of a result another build of the analyzer made (a list restored after an update).
@@ -37,6 +40,9 @@ def note_text(job, budget_s: float | None = None) -> str:
         return job.error
     if state is SongState.STALLED and budget_s is not None:
         return f"past its budget of {fmt_duration(budget_s)} on {job.worker}"
+    if job.status is not state:  # (in a cluster's queue, not started there yet)
+        return WAITING_NOTE + ("; the earlier result is shown until the new one arrives"
+                               if job.previous is not None else "")
     if job.changed_on_disk:
         return ("the file changed since it was analyzed: Start analyzes it again"
                 + ("; its earlier values are shown until then" if job.previous else ""))

@@ -128,6 +128,16 @@ class Job:
     changed_on_disk: bool = False
     waiting: bool = False
 
+    @property
+    def status(self) -> SongState:
+        """The state a user is told: :attr:`SongState.QUEUED` while the song is
+        :attr:`waiting` in an engine's own queue (handed to a cluster's scheduler, not
+        started on a worker), else :attr:`state`.  The batch's rules still count such a
+        song as running (it holds a place among the songs handed over)."""
+        if self.waiting and self.state in ACTIVE_STATES:
+            return SongState.QUEUED
+        return self.state
+
     def elapsed(self, now: float | None = None) -> float:
         """Seconds since the current attempt started (0 if it has not, or while it waits to
         start on a cluster worker)."""

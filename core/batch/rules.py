@@ -608,15 +608,28 @@ class Batch:
         with self._lock:
             return dict(self._counts)
 
+    def status_counts(self) -> dict[SongState, int]:
+        """Number of songs of each :attr:`Job.status`: as :meth:`counts`, but a song handed
+        to an engine's own queue that has not started there yet counts as queued, not
+        running (what the song table and the status bar say)."""
+        with self._lock:
+            out = dict(self._counts)
+            for job in self._active.values():
+                if job.waiting:
+                    out[job.state] -= 1
+                    out[SongState.QUEUED] += 1
+            return out
+
     def results(self) -> list[SongResult]:
-        """One result per song, in batch order (queued or running songs have status only)."""
+        """One result per song, in batch order (queued or running songs have status only:
+        :attr:`Job.status`, so a song waiting in a cluster's queue is ``queued``)."""
         with self._lock:
             out = []
             for j in self.jobs:
                 if j.result is not None:
                     out.append(j.result)
                 else:
-                    out.append(SongResult(path=j.path, status=j.state.value, error=j.error))
+                    out.append(SongResult(path=j.path, status=j.status.value, error=j.error))
             return out
 
     # -- the figures of the current run (core.batch.progress) ---------------------------

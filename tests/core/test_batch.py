@@ -202,6 +202,32 @@ def test_a_song_still_waiting_in_the_queue_does_not_shield_the_songs_after_it():
     assert b.check() == [second] and second.state is SongState.TIMED_OUT
     assert first.state is SongState.RUNNING and first.waiting
 
+def test_a_song_waiting_in_a_cluster_queue_is_told_as_queued_until_it_starts():
+    # Handed to a cluster's scheduler, not started on a worker: the batch's rules count it
+    # among the songs handed over (running), what the user is told says queued.
+    clock = FakeClock()
+    b = Batch(["waits.wav", "later.wav"], settings=_settings(2.0), clock=clock)
+    job, attempt = b.claim("slot", starts_later=True)
+    assert job.state is SongState.RUNNING and job.status is SongState.QUEUED
+    assert b.counts()[SongState.RUNNING] == 1 and b.counts()[SongState.QUEUED] == 1
+    shown = b.status_counts()
+    assert shown[SongState.RUNNING] == 0 and shown[SongState.QUEUED] == 2
+    assert [r.status for r in b.results()] == ["queued", "queued"]
+    clock.t += 5.0
+    assert b.started(job.id, attempt, "host:1/0")
+    assert job.status is SongState.RUNNING
+    shown = b.status_counts()
+    assert shown[SongState.RUNNING] == 1 and shown[SongState.QUEUED] == 1
+    assert [r.status for r in b.results()] == ["running", "queued"]
+    clock.t += 10.0  # past its budget: stalled, told as stalled
+    b.check()
+    assert job.status is SongState.STALLED and b.status_counts()[SongState.STALLED] == 1
+    # One that ends while it waits is told as it ended.
+    other, attempt = b.claim("slot", starts_later=True)
+    assert b.fail(other.id, attempt, "the cluster dropped this song")
+    assert other.status is SongState.FAILED and b.status_counts()[SongState.QUEUED] == 0
+
+
 def test_hard_limit_equal_to_budget_times_out_at_once():
     clock = FakeClock()
     b = Batch(["a.wav"], settings=_settings(1.0), clock=clock)

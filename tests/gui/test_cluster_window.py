@@ -13,6 +13,8 @@ from core.batch.rules import SongState  # noqa: E402
 from core.batch.store import ResultStore  # noqa: E402
 from core.settings import AnalysisSettings  # noqa: E402
 from gui.engine import BatchEngine, EngineState  # noqa: E402
+from gui.song_columns import COL_ELAPSED, COL_STATUS  # noqa: E402
+from gui.song_table import SongTableModel  # noqa: E402
 from gui.worker_panel import WorkerTableModel  # noqa: E402
 from tests.core import cluster_helpers  # noqa: E402
 from tests.core.cluster_helpers import slow_analyze, stuck_analyze  # noqa: E402
@@ -435,7 +437,12 @@ def test_the_worker_panel_says_a_song_waits_in_the_schedulers_queue(qtbot, clien
     eng = _engine(_songs(tmp_path, 1, prefix="held"), client=client,
                   analyze=cluster_helpers.held_analyze)
     panel = WorkerTableModel(eng)
+    table = SongTableModel(eng)
     job = eng.batch.jobs[0]
+
+    def row():  # (status, elapsed) in the song table
+        return tuple(table.index(0, c).data() for c in (COL_STATUS, COL_ELAPSED))
+
     try:
         with cluster_helpers.every_thread_held(client, n_threads=2) as free:
             assert eng.start()
@@ -443,10 +450,13 @@ def test_the_worker_panel_says_a_song_waits_in_the_schedulers_queue(qtbot, clien
             qtbot.wait(500)  # (the threads are held: nothing can start meanwhile)
             (state,) = _panel_rows(panel).values()
             assert job.waiting and state == ("queued", "held0.wav", "-")
+            assert row() == ("queued", "")  # the table says so too
             free()
             qtbot.waitUntil(lambda: not job.waiting, timeout=60_000)
         (state,) = _panel_rows(panel).values()  # (held on the worker until released)
         assert state[:2] == ("busy", "held0.wav") and state[2] != "-"
+        qtbot.waitUntil(lambda: row()[0] == "running", timeout=30_000)
+        assert " / " in row()[1]
         with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
             release.set()
         assert job.state is SongState.DONE

@@ -62,6 +62,37 @@ def test_whole_batch_of_real_songs_in_the_window(qtbot, make_window, wav_deck, t
     assert [r["status"] for r in rows] == ["done"] * 6
 
 
+def test_a_song_waiting_in_a_cluster_queue_counts_as_queued_in_the_window(
+        qtbot, make_window, fast_settings, tmp_path):
+    # Handed to a cluster's scheduler, not started on a worker yet: the status bar, the
+    # "Running" filter and an export tell it as queued until it starts.
+    w = make_window(fast_settings, FakeAnalyzer())
+    batch = w.engine.batch
+    batch.add(["/m/waits.wav", "/m/later.wav"])
+    w.engine.jobsAdded.emit(0, 2)
+    job, attempt = batch.claim("h:1 #1", starts_later=True)
+    w._refresh_ui()
+    assert w.count_label.text() == "2 songs: 2 queued"
+    w.filter_combo.setCurrentText("Running")
+    assert w.proxy.rowCount() == 0
+    w.filter_combo.setCurrentText("Queued")
+    assert w.proxy.rowCount() == 2
+    with qtbot.waitSignal(w.exported, timeout=10_000) as blocker:
+        w.export_results(tmp_path / "results.csv")
+    assert blocker.args[1] == ""
+    from core.io.csvio import read_csv_rows
+
+    cols, rows = read_csv_rows(tmp_path / "results.csv")
+    assert [r["status"] for r in rows] == ["queued", "queued"]
+    assert batch.started(job.id, attempt, "h:1/0")
+    w._refresh_ui()
+    assert w.count_label.text() == "2 songs: 1 running, 1 queued"
+    w.proxy.refilter()
+    assert w.proxy.rowCount() == 1
+    w.filter_combo.setCurrentText("Running")
+    assert w.proxy.rowCount() == 1
+
+
 def test_stall_banner_names_song_and_batch_still_finishes(qtbot, make_window, fast_settings):
     fake = FakeAnalyzer(block_on="002")
     w = make_window(fast_settings, fake)

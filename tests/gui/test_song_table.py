@@ -144,6 +144,61 @@ def test_filter_by_status_and_text(engine):
     assert proxy.rowCount() == 3
 
 
+def test_a_song_waiting_in_a_cluster_queue_says_so_until_it_starts(engine):
+    # Handed to a cluster's scheduler (claimed to start later), not started on a worker:
+    # the row says queued, with no clock, worker or progress yet, until it starts.
+    from gui.song_columns import COL_PROGRESS, COL_WORKER
+
+    waiting_note = ("handed to the cluster, waiting in its queue for a worker thread (its "
+                    "time counts from its start there)")
+
+    model = SongTableModel(engine)
+    _add(engine, ["/m/waits.wav", "/m/runs.wav", "/m/later.wav"])
+    batch = engine.batch
+    waits, attempt = batch.claim("h:1 #1", starts_later=True)
+    runs, runs_attempt = batch.claim("h:2 #1", starts_later=True)
+    assert batch.started(runs.id, runs_attempt, "h:2/0")
+
+    def cells(name):  # (the rows of the model follow a sort)
+        row = next(r for r in range(model.rowCount())
+                   if model.index(r, COL_FILE).data() == name)
+        return [model.index(row, c).data(role) for c, role in (
+            (COL_STATUS, Qt.ItemDataRole.DisplayRole),
+            (COL_ELAPSED, Qt.ItemDataRole.DisplayRole),
+            (COL_WORKER, Qt.ItemDataRole.DisplayRole),
+            (COL_PROGRESS, Qt.ItemDataRole.DisplayRole),
+            (COL_NOTE, Qt.ItemDataRole.DisplayRole),
+            (COL_STATUS, STATE_ROLE),
+            (COL_STATUS, Qt.ItemDataRole.ToolTipRole),
+            (COL_ELAPSED, SORT_ROLE))]
+
+    assert cells("waits.wav")[:6] == ["queued", "", "", "", waiting_note, "queued"]
+    assert "waiting in its queue" in cells("waits.wav")[6]
+    assert cells("waits.wav")[7] == -1.0  # (sorted with the songs not started)
+    status, elapsed, worker = cells("runs.wav")[:3]
+    assert (status, worker) == ("running", "h:2/0") and elapsed.endswith(" / 20 s")
+    proxy = SongFilterProxy()
+    proxy.setSourceModel(model)
+    proxy.set_states([SongState.RUNNING, SongState.STALLED])
+    assert [proxy.index(r, COL_FILE).data() for r in range(proxy.rowCount())] == ["runs.wav"]
+    proxy.set_states([SongState.QUEUED])
+    assert [proxy.index(r, COL_FILE).data() for r in range(proxy.rowCount())] == [
+        "waits.wav", "later.wav"]
+    proxy.set_states(None)
+    # Sorted by status, it is with the queued songs, after the running one.
+    proxy.sort(COL_STATUS, Qt.SortOrder.AscendingOrder)
+    assert [proxy.index(r, COL_FILE).data() for r in range(3)] == [
+        "runs.wav", "waits.wav", "later.wav"]
+    # It starts on a worker: running, on its clock.
+    assert batch.started(waits.id, attempt, "h:1/0")
+    engine.jobsChanged.emit([waits.id])
+    status, elapsed, worker, progress, note = cells("waits.wav")[:5]
+    assert (status, worker, progress) == ("running", "h:1/0", "0 %")
+    assert elapsed.endswith(" / 20 s") and note != waiting_note
+    proxy.set_states([SongState.RUNNING])
+    assert proxy.rowCount() == 2
+
+
 def test_sort_by_descriptor_puts_unknown_values_first(engine):
     model = SongTableModel(engine)
     _add(engine, ["/m/a.wav", "/m/b.wav", "/m/c.wav"])
