@@ -13,7 +13,7 @@ library or of the operating system is translated here, once, into :mod:`core.err
 - :class:`~core.errors.CorruptFileError`: the file starts as audio (or is named as audio and is
   not a known non-audio type) but cannot be decoded, or its data is damaged or cut short.
 
-Cut-short files.  A WAV or AIFF whose header declares more audio than the file holds is
+Cut-short files.  A WAV (RF64 and W64 too) or AIFF whose header declares more audio than the file holds is
 reported as corrupt by :func:`probe` (the decoders would otherwise silently return the part
 that is present).  For other formats whose header declares a length (FLAC, MP3 with a Xing or
 LAME header), :func:`stream` yields the audio that decodes and then raises
@@ -193,14 +193,14 @@ def _probe_soundfile(path: str, kind: str | None) -> AudioInfo:
     if rate <= 0 or channels <= 0:
         raise CorruptFileError(path, f"the header is damaged ({rate} Hz, {channels} channels)")
     check_parameters(path, rate, channels)
-    if frames == 0:
-        raise EmptyFileError(path, "the file holds no audio (its header announces 0 samples)")
-    if frames is not None and kind in ("WAV", "AIFF") and codec.startswith(("PCM", "FLOAT", "DOUBLE", "ULAW", "ALAW")):
+    if frames is not None and kind in ("WAV", "W64", "AIFF") and codec.startswith(("PCM", "FLOAT", "DOUBLE", "ULAW", "ALAW")):
         declared = declared_pcm_frames(path, kind)
         if declared is not None and declared > frames:
             raise CorruptFileError(
                 path, f"the file is cut short: its header announces {fmt_time(declared / rate)} "
                       f"of audio but only {fmt_time(frames / rate)} is present")
+    if frames == 0:
+        raise EmptyFileError(path, "the file holds no audio (its header announces 0 samples)")
     return AudioInfo(path=path, format=fmt, codec=codec, sample_rate=rate, channels=channels,
                      frames=frames, duration_s=None if frames is None else frames / rate,
                      backend="soundfile")

@@ -10,8 +10,8 @@ allocate on things that are not files at all (a FIFO, a device).  These checks r
 - :func:`sniff` tells audio containers from common non-audio files by their magic bytes;
 - :func:`has_mpeg_frames` confirms consecutive MPEG audio frames where FFmpeg would guess;
 - :func:`only_id3_tags` tells an MP3 that holds nothing but its tags;
-- :func:`declared_pcm_frames` reads the length a WAV or AIFF header announces, to spot a
-  file cut short.
+- :func:`declared_pcm_frames` reads the length a WAV (RF64 and W64 too) or AIFF header
+  announces, to spot a file cut short.
 """
 
 from __future__ import annotations
@@ -269,20 +269,28 @@ def only_id3_tags(path: str, head: bytes) -> bool:
 
 
 def declared_pcm_frames(path: str, kind: str) -> int | None:
-    """Frames a WAV/AIFF header declares (data size / block size), or None when unknown."""
+    """Frames a WAV (RIFF, RF64, BW64), W64 or AIFF header declares (data size / block size),
+    or None when unknown."""
+    if kind == "W64":
+        return _declared_w64_frames(path)
     big = kind == "AIFF"
     endian = ">" if big else "<"
     try:
         with open(path, "rb") as fh:
+            wide = fh.read(4) in (b"RF64", b"BW64")  # 64-bit sizes in a ds64 chunk
             fh.seek(12)
-            block_align = comm_frames = data_size = None
+            block_align = comm_frames = data_size = wide_size = None
             for _ in range(64):
                 hdr = fh.read(8)
                 if len(hdr) < 8:
                     break
                 cid, size = hdr[:4], struct.unpack(endian + "I", hdr[4:])[0]
                 body_at = fh.tell()
-                if cid == b"fmt " and not big:
+                if cid == b"ds64" and wide:
+                    ds64 = fh.read(16)
+                    if len(ds64) == 16:
+                        wide_size = struct.unpack("<Q", ds64[8:16])[0]
+                elif cid == b"fmt " and not big:
                     fmt = fh.read(16)
                     if len(fmt) == 16:
                         block_align = struct.unpack("<H", fmt[12:14])[0]
@@ -298,6 +306,38 @@ def declared_pcm_frames(path: str, kind: str) -> int | None:
         return None
     if big:
         return comm_frames
+    if wide and data_size == 0xFFFFFFFF:
+        data_size = wide_size
     if data_size is None or not block_align or data_size in (0, 0xFFFFFFFF):
         return None
     return data_size // block_align
+
+
+def _declared_w64_frames(path: str) -> int | None:
+    """Frames a Sony Wave64 header declares: its chunks are named by 16-byte GUIDs (whose
+    first four bytes are those of the WAV chunk names) and sized in 64 bits, the 24 bytes
+    of their own header included, each starting on a multiple of 8 bytes."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(40)  # the riff GUID, the file's size, the wave GUID
+            block_align = None
+            for _ in range(64):
+                hdr = fh.read(24)
+                if len(hdr) < 24:
+                    return None
+                cid, size = hdr[:4], struct.unpack("<Q", hdr[16:24])[0]
+                body_at = fh.tell()
+                if cid == b"fmt ":
+                    fmt = fh.read(16)
+                    if len(fmt) == 16:
+                        block_align = struct.unpack("<H", fmt[12:14])[0]
+                elif cid == b"data":
+                    if not block_align or size <= 24:
+                        return None
+                    return (size - 24) // block_align
+                if size < 24:
+                    return None
+                fh.seek(body_at - 24 + size + (-size % 8))
+    except OSError:
+        return None
+    return None

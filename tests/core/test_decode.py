@@ -9,6 +9,7 @@ import struct
 
 import numpy as np
 import pytest
+import soundfile as sf
 from scipy import signal
 
 from core.analysis.decode import AudioInfo, probe, stream
@@ -308,6 +309,22 @@ def test_truncated_pcm_file_is_corrupt(tmp_path, ext, subtype):
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(CorruptFileError, match="cut short"):
+        probe(path)
+
+
+@pytest.mark.parametrize(("fmt", "ext", "data_header"), [("RF64", "wav", 8), ("W64", "w64", 24)])
+@pytest.mark.parametrize("keep", ["half", "header"])
+def test_truncated_64_bit_wav_is_corrupt(tmp_path, fmt, ext, data_header, keep):
+    """RF64 and Wave64 state their data size in 64 bits (RF64 in its ds64 chunk, Wave64 in
+    chunks named by GUIDs and sized in 64 bits): cut in half, one was analyzed as half a
+    song without a word; cut where its samples start, one was an empty file."""
+    path = tmp_path / f"cut.{ext}"
+    sf.write(path, _signal(seconds=2.0), SR, format=fmt, subtype="PCM_16")
+    assert probe(path).frames == 2 * SR
+    data = path.read_bytes()
+    end = len(data) // 2 if keep == "half" else data.index(b"data") + data_header
+    path.write_bytes(data[:end])
+    with pytest.raises(CorruptFileError, match=r"cut short: its header announces 0:02\.0"):
         probe(path)
 
 
