@@ -13,10 +13,11 @@ library or of the operating system is translated here, once, into :mod:`core.err
 - :class:`~core.errors.CorruptFileError`: the file starts as audio (or is named as audio and is
   not a known non-audio type) but cannot be decoded, or its data is damaged or cut short.
 
-Cut-short files.  A WAV (RF64 and W64 too) or AIFF whose header declares more audio than the file holds is
-reported as corrupt by :func:`probe` (the decoders would otherwise silently return the part
-that is present).  For other formats whose header declares a length (FLAC, MP3 with a Xing or
-LAME header), :func:`stream` yields the audio that decodes and then raises
+Cut-short files.  A WAV (RF64 and W64 too) or AIFF whose header declares more audio than the
+file holds is reported as corrupt by :func:`probe` (the decoders would otherwise silently
+return the part that is present), unless it lacks no more than its last 0.1 s.  For other
+formats whose header declares a length (FLAC, MP3 with a Xing or LAME header), :func:`stream`
+yields the audio that decodes and then raises
 :class:`~core.errors.CorruptFileError` naming the position where the data ends.  Formats
 without a declared length (OGG, raw MP3 streams) simply end early.
 
@@ -91,6 +92,11 @@ _log = logging.getLogger(__name__)
 #: libsndfile gives the largest frame count (``SF_COUNT_MAX``) when it cannot tell a file's
 #: length; anything this large is no length (2**62 frames is 3 million years at 48 kHz).
 _SF_UNKNOWN_FRAMES = 2**62
+
+
+#: Audio (s) a WAV or AIFF may lack at its end before it counts as cut short: a copy that
+#: lost its last bytes, or a header counting a pad byte, still holds the whole song.
+_MISSING_TAIL_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -195,7 +201,7 @@ def _probe_soundfile(path: str, kind: str | None) -> AudioInfo:
     check_parameters(path, rate, channels)
     if frames is not None and kind in ("WAV", "W64", "AIFF") and codec.startswith(("PCM", "FLOAT", "DOUBLE", "ULAW", "ALAW")):
         declared = declared_pcm_frames(path, kind)
-        if declared is not None and declared > frames:
+        if declared is not None and declared - frames > _MISSING_TAIL_S * rate:
             raise CorruptFileError(
                 path, f"the file is cut short: its header announces {fmt_time(declared / rate)} "
                       f"of audio but only {fmt_time(frames / rate)} is present")

@@ -312,6 +312,25 @@ def test_truncated_pcm_file_is_corrupt(tmp_path, ext, subtype):
         probe(path)
 
 
+@pytest.mark.parametrize(("fmt", "ext"), [("WAV", "wav"), ("AIFF", "aiff"), ("RF64", "wav"),
+                                         ("W64", "w64")])
+def test_pcm_file_lacking_only_its_last_bytes_is_read(tmp_path, fmt, ext):
+    """A copy that lost its last bytes still holds the song: it failed as cut short, 'its
+    header announces 0:02.0 (2.0 s) of audio but only 0:02.0 (2.0 s) is present'.  Beyond
+    0.1 s missing it is cut short."""
+    path = tmp_path / f"tail.{ext}"
+    sf.write(path, _signal(seconds=2.0), SR, format=fmt, subtype="PCM_16")
+    data = path.read_bytes()
+    path.write_bytes(data[:-1])
+    info = probe(path)
+    assert info.frames == 2 * SR - 1
+    assert sum(len(b) for b in stream(path, info=info)) == 2 * SR - 1
+    path.write_bytes(data[: -4 * (SR // 10 + 1)])  # 0.1 s and one frame of 16-bit stereo
+    with pytest.raises(CorruptFileError, match=r"announces 0:02\.0 \(2\.0 s\) of audio but only "
+                                               r"0:01\.9 \(1\.9 s\)"):
+        probe(path)
+
+
 @pytest.mark.parametrize(("fmt", "ext", "data_header"), [("RF64", "wav", 8), ("W64", "w64", 24)])
 @pytest.mark.parametrize("keep", ["half", "header"])
 def test_truncated_64_bit_wav_is_corrupt(tmp_path, fmt, ext, data_header, keep):
