@@ -13,11 +13,11 @@ library or of the operating system is translated here, once, into :mod:`core.err
 - :class:`~core.errors.CorruptFileError`: the file starts as audio (or is named as audio and is
   not a known non-audio type) but cannot be decoded, or its data is damaged or cut short.
 
-Cut-short files.  A WAV (RF64 and W64 too) or AIFF whose header declares more audio than the
-file holds is reported as corrupt by :func:`probe` (the decoders would otherwise silently
-return the part that is present), unless it lacks no more than its last 0.1 s.  For other
-formats whose header declares a length (FLAC, MP3 with a Xing or LAME header), :func:`stream`
-yields the audio that decodes and then raises
+Cut-short files.  A WAV (RF64 and W64 too), AIFF or PCM CAF whose header declares more
+audio than the file holds is reported as corrupt by :func:`probe` (the decoders would
+otherwise silently return the part that is present), unless it lacks no more than its last
+0.1 s.  For other formats whose header declares a length (FLAC, MP3 with a Xing or LAME
+header), :func:`stream` yields the audio that decodes and then raises
 :class:`~core.errors.CorruptFileError` naming the position where the data ends.  Formats
 without a declared length (OGG, raw MP3 streams) simply end early.
 
@@ -61,6 +61,7 @@ from core.analysis.blocks import (
 )
 from core.analysis.joined import mp3_parts, mp3_unread_audio, ogg_chains
 from core.analysis.sniff import (
+    caf_pcm_frames,
     check_path,
     declared_pcm_frames,
     fmt_time,
@@ -201,15 +202,30 @@ def _probe_soundfile(path: str, kind: str | None) -> AudioInfo:
     check_parameters(path, rate, channels)
     if frames is not None and kind in ("WAV", "W64", "AIFF") and codec.startswith(("PCM", "FLOAT", "DOUBLE", "ULAW", "ALAW")):
         declared = declared_pcm_frames(path, kind)
-        if declared is not None and declared - frames > _MISSING_TAIL_S * rate:
-            raise CorruptFileError(
-                path, f"the file is cut short: its header announces {fmt_time(declared / rate)} "
-                      f"of audio but only {fmt_time(frames / rate)} is present")
+        if declared is not None:
+            _check_cut_short(path, declared, frames, rate=rate)
     if frames == 0:
         raise EmptyFileError(path, "the file holds no audio (its header announces 0 samples)")
     return AudioInfo(path=path, format=fmt, codec=codec, sample_rate=rate, channels=channels,
                      frames=frames, duration_s=None if frames is None else frames / rate,
                      backend="soundfile")
+
+
+def _check_cut_short(path: str, declared: int, present: int, *, rate: int) -> None:
+    """Raise when a file holds more than :data:`_MISSING_TAIL_S` less audio than its header
+    declares (frames at ``rate``)."""
+    if rate > 0 and declared - present > _MISSING_TAIL_S * rate:
+        raise CorruptFileError(
+            path, f"the file is cut short: its header announces {fmt_time(declared / rate)} "
+                  f"of audio but only {fmt_time(present / rate)} is present")
+
+
+def _caf_rate(head: bytes) -> int:
+    """The sample rate a CAF's first chunk (its description) states, 0 when it is not there."""
+    if head[8:12] != b"desc" or len(head) < 28:
+        return 0
+    rate = struct.unpack(">d", head[20:28])[0]
+    return int(rate) if 0 < rate < 1e7 else 0
 
 
 class _NotDecodable(Exception):
@@ -363,6 +379,8 @@ def probe(path) -> AudioInfo:
     kind, not_audio = sniff(head)
     if not_audio is not None:
         raise UnsupportedFormatError(path, f"this is {not_audio}, not an audio file")
+    if kind == "CAF" and (frames := caf_pcm_frames(path)) is not None:
+        _check_cut_short(path, *frames, rate=_caf_rate(head))
     ext = os.path.splitext(path)[1].lower()
     reasons = []
     if ext not in PYAV_EXTENSIONS:

@@ -11,7 +11,8 @@ allocate on things that are not files at all (a FIFO, a device).  These checks r
 - :func:`has_mpeg_frames` confirms consecutive MPEG audio frames where FFmpeg would guess;
 - :func:`only_id3_tags` tells an MP3 that holds nothing but its tags;
 - :func:`declared_pcm_frames` reads the length a WAV (RF64 and W64 too) or AIFF header
-  announces, to spot a file cut short.
+  announces, and :func:`caf_pcm_frames` that of a CAF with the frames present, to spot a
+  file cut short.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from core.errors import EmptyFileError, UnreadableFileError
 from core.io.inputs import special_kind
 
 __all__ = ["check_path", "read_head", "sniff", "has_mpeg_frames", "only_id3_tags",
-           "declared_pcm_frames", "fmt_time", "HEAD_BYTES"]
+           "declared_pcm_frames", "caf_pcm_frames", "fmt_time", "HEAD_BYTES"]
 
 #: Bytes read from the start of a file to recognize its kind.
 HEAD_BYTES = 4096
@@ -338,6 +339,44 @@ def _declared_w64_frames(path: str) -> int | None:
                 if size < 24:
                     return None
                 fh.seek(body_at - 24 + size + (-size % 8))
+    except OSError:
+        return None
+    return None
+
+
+def caf_pcm_frames(path: str) -> tuple[int, int] | None:
+    """``(declared, present)`` frames of a CAF of uncompressed samples: the length its data
+    chunk announces and the whole frames the file holds after that chunk's start; None for
+    another codec, a data chunk of unknown length (-1: up to the end of the file) or a
+    header that cannot be read."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            fh.seek(8)  # "caff", version, flags
+            bytes_per_frame = None
+            for _ in range(64):
+                hdr = fh.read(12)
+                if len(hdr) < 12:
+                    return None
+                cid, length = hdr[:4], struct.unpack(">q", hdr[4:])[0]
+                body_at = fh.tell()
+                if cid == b"desc":
+                    desc = fh.read(32)
+                    if len(desc) < 32 or desc[8:12] != b"lpcm":
+                        return None
+                    per_packet, frames_per_packet = struct.unpack(">II", desc[16:24])
+                    if frames_per_packet != 1 or not per_packet:
+                        return None
+                    bytes_per_frame = per_packet
+                elif cid == b"data":
+                    if bytes_per_frame is None or length < 4:
+                        return None
+                    audio_at = body_at + 4  # after the edit count
+                    return ((length - 4) // bytes_per_frame,
+                            max(0, size - audio_at) // bytes_per_frame)
+                if length < 0:
+                    return None
+                fh.seek(body_at + length)
     except OSError:
         return None
     return None

@@ -347,6 +347,24 @@ def test_truncated_64_bit_wav_is_corrupt(tmp_path, fmt, ext, data_header, keep):
         probe(path)
 
 
+@pytest.mark.parametrize("keep", ["half", "header", "all but a byte"])
+def test_truncated_caf_is_corrupt(tmp_path, keep):
+    """libsndfile refuses a CAF cut short as malformed, and FFmpeg read the part present:
+    cut in half, it was analyzed as half a song without a word, cut within its first
+    samples it was 'empty' or 'too short'.  Its data chunk states its length."""
+    path = tmp_path / "cut.caf"
+    sf.write(path, _signal(seconds=2.0), SR, format="CAF", subtype="PCM_16")
+    data = path.read_bytes()
+    end = {"half": len(data) // 2, "header": data.index(b"data") + 16,
+           "all but a byte": len(data) - 1}[keep]
+    path.write_bytes(data[:end])
+    if keep == "all but a byte":
+        assert probe(path).sample_rate == SR
+        return
+    with pytest.raises(CorruptFileError, match=r"cut short: its header announces 0:02\.0"):
+        probe(path)
+
+
 def test_truncated_flac_raises_while_streaming(tmp_path):
     path = write_audio(tmp_path / "cut.flac", _signal(seconds=4.0), SR)
     data = path.read_bytes()
