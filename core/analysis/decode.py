@@ -63,6 +63,7 @@ from core.analysis.joined import mp3_parts, mp3_unread_audio, ogg_chains
 from core.analysis.sniff import (
     caf_pcm_frames,
     check_path,
+    cut_in_header,
     declared_pcm_frames,
     fmt_time,
     has_mpeg_frames,
@@ -376,6 +377,10 @@ def probe(path) -> AudioInfo:
         raise TypeError(f"probe: path must be a str or os.PathLike, got {path!r}") from None
     check_path(path)
     head = read_head(path)
+    if (cut := cut_in_header(head)) is not None:
+        raise CorruptFileError(path, f"the file is cut short within its {cut} header "
+                                     f"({len(head)} byte{'s' if len(head) > 1 else ''}), with "
+                                     "no audio")
     kind, not_audio = sniff(head)
     if not_audio is not None:
         raise UnsupportedFormatError(path, f"this is {not_audio}, not an audio file")

@@ -7,7 +7,8 @@ allocate on things that are not files at all (a FIFO, a device).  These checks r
   (without opening it, so nothing blocks) and an empty file;
 - :func:`read_head` reads the first bytes (non-blocking, so a path swapped for a FIFO
   between the check and the read cannot hang the worker);
-- :func:`sniff` tells audio containers from common non-audio files by their magic bytes;
+- :func:`sniff` tells audio containers from common non-audio files by their magic bytes,
+  and :func:`cut_in_header` a file cut within the first bytes of an audio header;
 - :func:`has_mpeg_frames` confirms consecutive MPEG audio frames where FFmpeg would guess;
 - :func:`only_id3_tags` tells an MP3 that holds nothing but its tags;
 - :func:`declared_pcm_frames` reads the length a WAV (RF64 and W64 too) or AIFF header
@@ -25,7 +26,8 @@ import struct
 from core.errors import EmptyFileError, UnreadableFileError
 from core.io.inputs import special_kind
 
-__all__ = ["check_path", "read_head", "sniff", "has_mpeg_frames", "only_id3_tags",
+__all__ = ["check_path", "read_head", "sniff", "cut_in_header", "SHORTEST_AUDIO",
+           "has_mpeg_frames", "only_id3_tags",
            "declared_pcm_frames", "caf_pcm_frames", "fmt_time", "HEAD_BYTES"]
 
 #: Bytes read from the start of a file to recognize its kind.
@@ -133,6 +135,35 @@ _NON_AUDIO_MAGIC = [
 ]
 
 
+_AUDIO_MAGIC = ((b"fLaC", "FLAC"), (b"OggS", "OGG"), (b"ID3", "MP3"), (b"caff", "CAF"),
+                (b".snd", "AU"), (b"riff", "W64"), (b"\x30\x26\xb2\x75", "WMA"),
+                (b"\x1a\x45\xdf\xa3", "MKV"), (b"wvpk", "WAVPACK"), (b"MAC ", "APE"),
+                (b"ADIF", "AAC"))
+#: The first 12 bytes of a WAV (its three spellings) and of an AIFF, by kind.
+_RIFF_STARTS = ((b"RIFF", b"WAVE", "WAV"), (b"RF64", b"WAVE", "WAV"), (b"BW64", b"WAVE", "WAV"),
+                (b"FORM", b"AIFF", "AIFF"), (b"FORM", b"AIFC", "AIFF"))
+
+#: Bytes every audio file SongCal reads holds at least (a WAV's or AIFF's first 12 name the
+#: file's kind, its chunks come after).
+SHORTEST_AUDIO = 12
+
+
+def cut_in_header(head: bytes) -> str | None:
+    """The kind of audio (``"WAV"``, ``"FLAC"``...) whose first bytes are the whole of
+    ``head``, a file shorter than :data:`SHORTEST_AUDIO` bytes: one cut within its header
+    (``RIF``, ``RIFF`` and its size, ``fLa``); None for anything else, a single byte
+    included (too little to tell)."""
+    if not 2 <= len(head) < SHORTEST_AUDIO:
+        return None
+    for magic, kind in _AUDIO_MAGIC:
+        if head.startswith(magic) or magic.startswith(head):
+            return kind
+    for magic, form, kind in _RIFF_STARTS:
+        if magic.startswith(head[:4]) and form.startswith(head[8:12]):
+            return kind
+    return None
+
+
 def _is_text(head: bytes) -> bool:
     """True when ``head`` reads as text (UTF-8/ASCII, printable, no NUL bytes)."""
     if not head or b"\x00" in head:
@@ -157,13 +188,10 @@ def sniff(head: bytes) -> tuple[str | None, str | None]:
     if head[:4] in (b"RIFF", b"RF64", b"BW64"):
         if head[8:12] == b"WAVE":
             return "WAV", None
-        return None, f"a RIFF file of type {head[8:12].decode('latin-1')!r}, not audio"
+        return None, f"a RIFF file of type {head[8:12].decode('latin-1')!r}"
     if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
         return "AIFF", None
-    for magic, kind in ((b"fLaC", "FLAC"), (b"OggS", "OGG"), (b"ID3", "MP3"), (b"caff", "CAF"),
-                        (b".snd", "AU"), (b"riff", "W64"), (b"\x30\x26\xb2\x75", "WMA"),
-                        (b"\x1a\x45\xdf\xa3", "MKV"), (b"wvpk", "WAVPACK"), (b"MAC ", "APE"),
-                        (b"ADIF", "AAC")):
+    for magic, kind in _AUDIO_MAGIC:
         if head.startswith(magic):
             return kind, None
     if head[4:8] == b"ftyp":

@@ -365,6 +365,28 @@ def test_truncated_caf_is_corrupt(tmp_path, keep):
         probe(path)
 
 
+@pytest.mark.parametrize(("ext", "keep", "kind"), [("wav", 3, "WAV"), ("wav", 8, "WAV"),
+                                                  ("wav", 11, "WAV"), ("aiff", 11, "AIFF"),
+                                                  ("flac", 3, "FLAC"), ("ogg", 2, "OGG")])
+def test_file_cut_within_its_first_bytes_is_cut_short(tmp_path, ext, keep, kind):
+    """A file cut within its first 12 bytes was 'a text file' (RIF, Ogg), 'a RIFF file of
+    type \'\', not audio' or 'a RIFF file of type \'WAV\', not audio, not an audio
+    file'."""
+    path = write_audio(tmp_path / f"cut.{ext}", _signal(seconds=0.5), SR)
+    path.write_bytes(path.read_bytes()[:keep])
+    with pytest.raises(CorruptFileError, match=rf"cut short within its {kind} header "
+                                               rf"\({keep} bytes\), with no audio"):
+        probe(path)
+
+
+def test_riff_file_of_another_type_is_named_once_as_not_audio(tmp_path):
+    path = tmp_path / "clip.wav"
+    path.write_bytes(b"RIFF" + struct.pack("<I", 200) + b"AVI LIST" + bytes(200))
+    with pytest.raises(UnsupportedFormatError) as err:
+        probe(path)
+    assert err.value.reason == "this is a RIFF file of type 'AVI ', not an audio file"
+
+
 def test_truncated_flac_raises_while_streaming(tmp_path):
     path = write_audio(tmp_path / "cut.flac", _signal(seconds=4.0), SR)
     data = path.read_bytes()
