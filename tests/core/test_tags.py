@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from core.io.tags import identity_from_name, read_title_artist
+from core.io.tags import MAX_TAG_CHARS, identity_from_name, read_title_artist
 from tests.audio_files import tone, write_audio, write_tags
 
 SR = 22050
@@ -85,3 +85,14 @@ def test_wav_info_chunk_is_read(tmp_path):
         f.title, f.artist = "Info Title", "Info Artist"
         f.write(tone(440, 0.5, SR))
     assert read_title_artist(path) == ("Info Title", "Info Artist")
+
+
+@pytest.mark.parametrize("ext", [".mp3", ".flac", ".m4a"])
+def test_a_huge_tag_is_cut(tmp_path, ext):
+    """A title tag of a million characters was kept whole: the table laid it out on every
+    repaint and each CSV row repeated it."""
+    path = write_audio(tmp_path / f"Name Artist - Name Title{ext}", tone(440, 0.5, SR), SR)
+    write_tags(path, title="Long " * 200_000, artist="Band")
+    title, artist = read_title_artist(path)
+    assert MAX_TAG_CHARS - 2 <= len(title) <= MAX_TAG_CHARS and title.startswith("Long Long ")
+    assert title.endswith("\u2026") and artist == "Band"
