@@ -165,9 +165,14 @@ def soundfile_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[
     if info.frames:
         lossy = info.codec not in ("PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT",
                                    "DOUBLE", "ULAW", "ALAW")
-        tolerance = int(0.005 * info.frames) + 4096 if lossy else 0
-        if done < info.frames - tolerance:
+        if done < info.frames - (_lossy_tolerance(info) if lossy else 0):
             raise _cut_short(path, info, done)
+
+
+def _lossy_tolerance(info: AudioInfo) -> int:
+    """Frames a lossy stream may lack against its stated length (encoder delay, padding,
+    rounding of the stated duration): 0.5 % and 4096 frames."""
+    return int(0.005 * info.frames) + 4096
 
 
 def flac_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.ndarray]:
@@ -402,3 +407,7 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
             yield buf[:have]
     finally:
         packets.close()
+    # A length the container states (lossy codecs pad and trim: the tolerance of
+    # soundfile_blocks) that the audio falls well short of: the file was cut.
+    if info.length_stated and info.frames and done < info.frames - _lossy_tolerance(info):
+        raise _cut_short(path, info, done)

@@ -17,7 +17,7 @@ Cut-short files.  A WAV (RF64 and W64 too), AIFF or PCM CAF whose header declare
 audio than the file holds is reported as corrupt by :func:`probe` (the decoders would
 otherwise silently return the part that is present), unless it lacks no more than its last
 0.1 s.  For other formats whose header declares a length (FLAC, MP3 with a Xing or LAME
-header), :func:`stream` yields the audio that decodes and then raises
+header, Matroska without video), :func:`stream` yields the audio that decodes and then raises
 :class:`~core.errors.CorruptFileError` naming the position where the data ends.  Formats
 without a declared length (OGG, raw MP3 streams) simply end early.
 
@@ -129,6 +129,10 @@ class AudioInfo:
         Byte ranges (start, end excluded) of the files joined end to end in this one (MP3
         parts, links of a chained OGG), each read by PyAV on its own; empty for every
         other file.
+    length_stated : bool
+        True when ``frames`` is a length the container states (the Duration of a Matroska
+        or WebM file with no video), so that audio ending well before it is a file cut
+        short; False when it is an estimate or none.
     """
 
     path: str
@@ -140,6 +144,7 @@ class AudioInfo:
     duration_s: float | None
     backend: str
     parts: tuple[tuple[int, int], ...] = ()
+    length_stated: bool = False
 
 
 # ----------------------------------------------------------------------------------------
@@ -286,10 +291,13 @@ def _probe_pyav(path: str) -> AudioInfo:
             if duration:
                 raise CorruptFileError(path, "no audio could be decoded from the file")
             raise EmptyFileError(path, "the file holds no audio")
+        # Matroska states the segment's duration; with a video track it may be the video's.
+        stated = (duration is not None and "matroska" in names
+                  and not container.streams.video)
         return AudioInfo(path=path, format=_av_format_name(path, container),
                          codec=ctx.name.upper(), sample_rate=rate, channels=channels,
                          frames=None if duration is None else round(duration * rate),
-                         duration_s=duration, backend="pyav")
+                         duration_s=duration, backend="pyav", length_stated=stated)
     except av.FFmpegError as exc:
         raise CorruptFileError(path, f"the audio data cannot be decoded ({av_reason(exc)})") \
             from None

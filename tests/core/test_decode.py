@@ -387,6 +387,50 @@ def test_riff_file_of_another_type_is_named_once_as_not_audio(tmp_path):
     assert err.value.reason == "this is a RIFF file of type 'AVI ', not an audio file"
 
 
+def test_truncated_matroska_audio_raises_while_streaming(tmp_path):
+    """Matroska states its duration in its header: a file cut in half was read as half a
+    song without a word (a WebM cut to 20 s of its 40 s: key D minor for A minor)."""
+    path = write_audio(tmp_path / "song.mka", _signal(seconds=6.0), SR)
+    assert probe(path).length_stated
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    info = probe(path)
+    assert info.duration_s == pytest.approx(6.0, abs=0.05)
+    with pytest.raises(CorruptFileError, match=r"cut short: the audio ends at 0:0[23]\.\d "
+                                               r".* but its header announces 0:06\.0"):
+        for _ in stream(path, info=info):
+            pass
+
+
+def test_matroska_video_with_audio_states_no_audio_length(tmp_path):
+    """With a video track the duration Matroska states may be the video's, which can run
+    past the audio: no cut-short check then."""
+    import av
+
+    path = tmp_path / "clip.mkv"
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("mpeg4", rate=10)
+        video.width, video.height = 64, 48
+        audio = out.add_stream("flac", rate=SR)
+        audio.layout = "mono"
+        for k in range(30):  # 3 s of video
+            frame = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), dtype=np.uint8),
+                                               format="rgb24")
+            frame.pts = k
+            out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+        samples = (tone(440.0, 1.0, SR)[:, 0] * 32767).astype(np.int16)[None, :]
+        for at in range(0, samples.shape[1], 1024):  # 1 s of audio
+            frame = av.AudioFrame.from_ndarray(samples[:, at:at + 1024], format="s16",
+                                               layout="mono")
+            frame.sample_rate, frame.pts = SR, at
+            out.mux(audio.encode(frame))
+        out.mux(audio.encode(None))
+    info = probe(path)
+    assert not info.length_stated
+    assert sum(len(b) for b in stream(path, info=info)) == pytest.approx(SR, abs=0.05 * SR)
+
+
 def test_truncated_flac_raises_while_streaming(tmp_path):
     path = write_audio(tmp_path / "cut.flac", _signal(seconds=4.0), SR)
     data = path.read_bytes()
