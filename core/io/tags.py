@@ -140,15 +140,40 @@ def identity_from_tags(path) -> tuple[str, str]:
     if not (title and artist) and os.path.splitext(path)[1].lower() in (
             ".wav", ".wave", ".aif", ".aiff", ".aifc"):
         try:
-            import soundfile as sf
-
-            with sf.SoundFile(path) as f:
-                meta = f.copy_metadata()
+            meta = _text_chunks(path)
             title = title or _clean(meta.get("title"))
             artist = artist or _clean(meta.get("artist"))
         except Exception:  # as above
             pass
     return _capped(title), _capped(artist)
+
+
+def _text_chunks(path: str) -> dict[str, str]:
+    """Title and artist of a WAV's INFO list or an AIFF's text chunks, as libsndfile reads
+    them.  Their bytes are in whatever code page the writing program used (a Windows
+    program's: cp1252), not always UTF-8, which soundfile decodes them as, every other
+    byte turned into U+FFFD ("Beyonc\ufffd"): bytes that are not UTF-8 are read as cp1252
+    (Latin-1 for the five bytes cp1252 leaves out)."""
+    import soundfile as sf
+
+    with sf.SoundFile(path) as f:
+        snd, ffi, ids = (getattr(sf, name, None) for name in ("_snd", "_ffi", "_str_types"))
+        if snd is None or ffi is None or not ids:  # another soundfile: its decoding
+            return f.copy_metadata()
+        out = {}
+        for name in ("title", "artist"):
+            data = snd.sf_get_string(f._file, ids[name])
+            if data:
+                out[name] = _decode_text(ffi.string(data))
+        return out
+
+
+def _decode_text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "".join(raw[i:i + 1].decode("cp1252", errors="ignore") or chr(raw[i])
+                       for i in range(len(raw)))
 
 
 def _get(tags, key):

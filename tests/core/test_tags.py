@@ -96,3 +96,22 @@ def test_a_huge_tag_is_cut(tmp_path, ext):
     title, artist = read_title_artist(path)
     assert MAX_TAG_CHARS - 2 <= len(title) <= MAX_TAG_CHARS and title.startswith("Long Long ")
     assert title.endswith("\u2026") and artist == "Band"
+
+
+@pytest.mark.parametrize(("encoding", "title"), [("cp1252", "Beyoncé – Déjà Vu"),
+                                                 ("utf-8", "Ça ira 日本")])
+def test_wav_info_chunk_in_a_windows_code_page_is_read(tmp_path, encoding, title):
+    """A WAV's INFO list holds the bytes of the writing program's code page: cp1252 read as
+    UTF-8 gave 'Beyonc\ufffd \ufffd D\ufffdj\ufffd Vu'."""
+    import struct
+
+    import soundfile as sf
+
+    path = tmp_path / "x.wav"
+    sf.write(path, tone(440, 0.5, SR), SR, subtype="PCM_16")
+    text = title.encode(encoding) + b"\0"
+    name = b"INAM" + struct.pack("<I", len(text)) + text + b"\0" * (len(text) & 1)
+    info = b"LIST" + struct.pack("<I", 4 + len(name)) + b"INFO" + name
+    data = path.read_bytes() + info
+    path.write_bytes(data[:4] + struct.pack("<I", len(data) - 8) + data[8:])
+    assert read_title_artist(path)[0] == title
