@@ -37,6 +37,10 @@ __all__ = ["analyze_file", "MIN_DURATION_S"]
 #: Shortest file (s) that is analyzed; anything shorter fails as too short.
 MIN_DURATION_S = 1.0
 _SUB_BLOCK_S = 30.0  # longest decoding block (s); a longer chunk is read as several
+#: Most samples (frames times channels) in a decoding block: 30 s of stereo at 192 kHz,
+#: 44 MB as float32.  Files of more channels or a higher rate are read in shorter blocks
+#: (64 channels at 96 kHz: 1.9 s), whose copies would otherwise take gigabytes.
+_SUB_BLOCK_SAMPLES = 30 * 192_000 * 2
 #: Largest sample magnitude read as sound (+120 dBFS).  Float files may go past full scale,
 #: some even hold samples on the 16-bit scale (up to 32768); a value beyond this is damage
 #: (a wrong sample format, garbage data) and read as silence like NaN, as its square would
@@ -165,10 +169,13 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
                                         dtype="float32", quality="HQ")
     dc_block = _DcBlocker(settings.sample_rate)
     # A long chunk (the setting allows up to 600 s) is decoded in sub-blocks of at most
-    # _SUB_BLOCK_S, so memory stays bounded whatever the chunk length.  Progress, chunk
-    # values and the chunk marks follow the chunk length of the settings.
+    # _SUB_BLOCK_S and _SUB_BLOCK_SAMPLES, so memory stays bounded whatever the chunk
+    # length, rate and channel count.  Progress, chunk values and the chunk marks follow the
+    # chunk length of the settings.
     chunk_frames = max(1, round(settings.chunk_seconds * info.sample_rate))
-    per_chunk = max(1, math.ceil(settings.chunk_seconds / _SUB_BLOCK_S))
+    longest = max(1, min(round(_SUB_BLOCK_S * info.sample_rate),
+                         _SUB_BLOCK_SAMPLES // max(1, info.channels)))  # frames
+    per_chunk = max(1, math.ceil(chunk_frames / longest))
     sub_frames = math.ceil(chunk_frames / per_chunk)
     chunk_bounds: list[tuple[float, float, float | None]] = []
     frames_done = chunk_start = 0

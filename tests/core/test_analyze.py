@@ -490,3 +490,29 @@ def test_opposed_channels_are_turned_to_the_loudest():
     signs = _opposed_channels(block)
     assert signs is not None and list(signs) == [-1.0, 1.0, -1.0, 1.0]
     np.testing.assert_allclose(_downmix(block, signs), -0.55 * x, rtol=1e-5, atol=1e-6)
+
+
+def test_decoding_blocks_hold_a_bounded_number_of_samples(tmp_path, monkeypatch):
+    """Blocks were 30 s whatever the channel count and rate: 64 channels at 96 kHz took
+    1.1 GB to analyze (a 30 s block and its copies).  With the bound lowered to 1 s of
+    stereo at 22.05 kHz, an 8-channel file is read in blocks of a quarter second, with the
+    same results."""
+    import core.analysis.analyze as analyze_module
+    from core.analysis import decode
+
+    y = render_song(bpm=110.0, key=Key(7, "major"), seconds=6.0, sr=22050, seed=9)
+    path = write_audio(tmp_path / "eight.wav", np.tile(y, 4), 22050)
+    whole = analyze_file(path)
+    sizes = []
+
+    def recording(*args, **kwargs):
+        for block in real_stream(*args, **kwargs):
+            sizes.append(block.size)
+            yield block
+
+    real_stream = decode.stream
+    monkeypatch.setattr(decode, "stream", recording)
+    monkeypatch.setattr(analyze_module, "_SUB_BLOCK_SAMPLES", 22050 * 2)
+    r = analyze_file(path)
+    assert max(sizes) <= 22050 * 2 and len(sizes) >= 24
+    assert (r.bpm, r.key, r.loudness_lufs) == (whole.bpm, whole.key, whole.loudness_lufs)
