@@ -134,9 +134,15 @@ def av_reason(exc) -> str:
 
 
 def _cut_short(path: str, info: AudioInfo, done: int) -> CorruptFileError:
-    return CorruptFileError(
+    return _at(CorruptFileError(
         path, f"the file is cut short: the audio ends at {fmt_time(done / info.sample_rate)} "
-              f"but its header announces {fmt_time(info.frames / info.sample_rate)}")
+              f"but its header announces {fmt_time(info.frames / info.sample_rate)}"), done)
+
+
+def _at(error: CorruptFileError, frame: int) -> CorruptFileError:
+    """``error`` with the frame where the audio breaks (``error.frame``)."""
+    error.frame = frame
+    return error
 
 
 def soundfile_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.ndarray]:
@@ -155,9 +161,9 @@ def soundfile_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[
                 # The read of a whole block failed: name where in the block the data broke.
                 at = _damage_position(path, done, block_frames)
                 reason = _sf_reason(exc)
-                raise CorruptFileError(
+                raise _at(CorruptFileError(
                     path, f"the audio data is damaged at {fmt_time(at / info.sample_rate)}"
-                          + (f" ({reason})" if reason else "")) from None
+                          + (f" ({reason})" if reason else "")), at) from None
             if not len(block):
                 break
             done += len(block)
@@ -205,11 +211,25 @@ def flac_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
                       f"({exc})") from None
     # More audio than the header announces (a header written before the encoder knew the
     # length) is decoded audio all the same; less means a frame was skipped or the stream
-    # ended early, and libsndfile names where and why.
+    # ended early, and libsndfile names where and why.  A copy that lost its last bytes
+    # lacks its last frame only (libsndfile breaks there), and still holds the song.
     if info.frames and done < info.frames:
-        for _ in soundfile_blocks(path, info, block_frames):
-            pass
+        tail = info.frames - _flac_tail(info)
+        try:
+            for _ in soundfile_blocks(path, info, block_frames):
+                pass
+        except CorruptFileError as exc:
+            # libsndfile places the break within a step of _LOCATE_FRAMES.
+            if done >= tail and getattr(exc, "frame", 0) >= tail - _LOCATE_FRAMES:
+                return
+            raise
         raise _cut_short(path, info, done)
+
+
+def _flac_tail(info: AudioInfo) -> int:
+    """Frames a FLAC file may lack at its end and still be read: its last frame (at most
+    4608 samples as libFLAC and FFmpeg write them at 44.1 and 48 kHz), or 0.1 s."""
+    return max(4608, round(0.1 * info.sample_rate))
 
 
 #: The functions of miniaudio's C interface that :func:`_dr_flac` calls.

@@ -725,6 +725,23 @@ def test_flac_longer_than_its_header_keeps_all_its_audio(tmp_path):
     assert got.shape == (3 * SR, 1)
 
 
+@pytest.mark.parametrize("block_seconds", [0.5, 30.0])
+def test_flac_lacking_only_its_last_bytes_is_read(tmp_path, block_seconds):
+    """A copy that lost its last byte lacks its last frame: the whole song failed as
+    'the audio data is damaged at 0:39.8 (flac decoder lost sync.)'.  Half of it lost is
+    still damage."""
+    pytest.importorskip("miniaudio")
+    path = write_audio(tmp_path / "tail.flac", _signal(seconds=3.0), SR)
+    data = path.read_bytes()
+    path.write_bytes(data[:-1])
+    got = sum(len(b) for b in stream(path, block_seconds=block_seconds))
+    assert 3 * SR - 4608 <= got < 3 * SR
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptFileError):
+        for _ in stream(path, block_seconds=block_seconds):
+            pass
+
+
 def test_flac_falls_back_to_libsndfile_without_miniaudio(tmp_path, monkeypatch):
     import sys
 
