@@ -226,6 +226,12 @@ def flac_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
         raise _cut_short(path, info, done)
 
 
+def _pyav_tail(info: AudioInfo) -> int:
+    """Frames before the stated end within which a decoding error ends a song read by
+    FFmpeg instead of failing it: 0.1 s (an AAC packet is 1024 samples, 23 ms at 44.1 kHz)."""
+    return round(0.1 * info.sample_rate)
+
+
 def _flac_tail(info: AudioInfo) -> int:
     """Frames a FLAC file may lack at its end and still be read: its last frame (at most
     4608 samples as libFLAC and FFmpeg write them at 44.1 and 48 kHz), or 0.1 s."""
@@ -404,6 +410,10 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
             except StopIteration:
                 break
             except (av.FFmpegError, ValueError, OSError) as exc:
+                # A last packet cut short (a copy that lost its last bytes) ends the song
+                # where its length says it nearly ends.
+                if info.frames and info.frames - (done + have) <= _pyav_tail(info):
+                    break
                 # ValueError also covers a change of sample format or layout mid-stream.
                 raise CorruptFileError(
                     path, f"the audio data is damaged at {fmt_time((done + have) / rate)} "

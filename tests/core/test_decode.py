@@ -431,6 +431,41 @@ def test_matroska_video_with_audio_states_no_audio_length(tmp_path):
     assert sum(len(b) for b in stream(path, info=info)) == pytest.approx(SR, abs=0.05 * SR)
 
 
+def _faststart_m4a(path, seconds: float):
+    """An AAC M4A whose index (moov) comes before its audio, as streaming sites write it."""
+    import av
+
+    y = _signal(seconds=seconds)
+    with av.open(str(path), "w", format="ipod", options={"movflags": "faststart"}) as out:
+        st = out.add_stream("aac", rate=SR, layout="stereo")
+        for at in range(0, len(y), 4096):
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(y[at:at + 4096]).reshape(1, -1), format="flt",
+                layout="stereo")
+            frame.sample_rate, frame.pts = SR, at
+            for packet in st.encode(frame):
+                out.mux(packet)
+        for packet in st.encode(None):
+            out.mux(packet)
+    return path
+
+
+def test_m4a_lacking_only_its_last_bytes_is_read(tmp_path):
+    """Its last AAC packet cut short failed the whole song as 'the audio data is damaged at
+    0:40.0 (40.0 s) (Invalid data found when processing input)'; cut in half it is still
+    damaged."""
+    path = _faststart_m4a(tmp_path / "tail.m4a", 3.0)
+    data = path.read_bytes()
+    assert data.index(b"moov") < data.index(b"mdat")
+    path.write_bytes(data[:-10])
+    got = sum(len(b) for b in stream(path))
+    assert 3 * SR - 0.1 * SR <= got < 3 * SR
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptFileError, match=r"damaged at 0:01\.\d"):
+        for _ in stream(path):
+            pass
+
+
 def test_truncated_flac_raises_while_streaming(tmp_path):
     path = write_audio(tmp_path / "cut.flac", _signal(seconds=4.0), SR)
     data = path.read_bytes()
