@@ -59,7 +59,11 @@ def _clean(text) -> str:
         return ""
     if isinstance(text, list | tuple):
         text = ", ".join(_clean(t) for t in text if _clean(t))
-    text = unicodedata.normalize("NFC", str(text)).replace("\x00", "")
+    text = unicodedata.normalize("NFC", str(text))
+    # Control characters (an escape sequence, a bell, NUL) are no part of a name: they
+    # would show as boxes in the table and act on a terminal that prints the CSV.
+    text = "".join(" " if ch in "\t\n\r\x0b\x0c" else ch for ch in text
+                   if unicodedata.category(ch) != "Cc" or ch in "\t\n\r\x0b\x0c")
     return " ".join(text.split())
 
 

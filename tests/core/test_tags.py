@@ -115,3 +115,11 @@ def test_wav_info_chunk_in_a_windows_code_page_is_read(tmp_path, encoding, title
     data = path.read_bytes() + info
     path.write_bytes(data[:4] + struct.pack("<I", len(data) - 8) + data[8:])
     assert read_title_artist(path)[0] == title
+
+
+def test_control_characters_in_tags_are_left_out(tmp_path):
+    """A terminal escape sequence or a bell in a tag was kept: boxes in the table, colours
+    or worse on a terminal showing the CSV."""
+    path = write_audio(tmp_path / "x.m4a", tone(440, 0.5, SR), SR)
+    write_tags(path, title="Line1\nLine2\x1b[31mred\x07", artist="\x00Band\x9b")
+    assert read_title_artist(path) == ("Line1 Line2[31mred", "Band")
