@@ -1,7 +1,8 @@
 """A song's title and artist: from its tags, else from its file name.
 
-Tags are read with mutagen (ID3 in MP3, WAV and AIFF; Vorbis comments in FLAC and OGG; MP4
-atoms in M4A), and for WAV/AIFF also from the RIFF/AIFF text chunks libsndfile reads.  Each
+Tags are read with mutagen (ID3 in MP3, WAV and AIFF, and an APEv2 tag at the end of an MP3;
+Vorbis comments in FLAC and OGG; MP4 atoms in M4A), and for WAV/AIFF also from the RIFF/AIFF
+text chunks libsndfile reads.  Each
 field comes from the tags when present there, else from the file name.  Reading never raises:
 a file whose tags cannot be read still gets a title from its name.
 
@@ -148,6 +149,15 @@ def identity_from_tags(path) -> tuple[str, str]:
             title = title or _clean(meta.get("title"))
             artist = artist or _clean(meta.get("artist"))
         except Exception:  # as above
+            pass
+    if not (title and artist) and os.path.splitext(path)[1].lower() in (".mp3", ".mp2"):
+        try:  # an APEv2 tag at the end (foobar2000, Mp3tag), which mutagen's MP3 leaves out
+            from mutagen.apev2 import APEv2
+
+            ape = APEv2(path)
+            title = title or _clean(_get(ape, "Title"))
+            artist = artist or _clean(_get(ape, "Artist"))
+        except Exception:  # none, or damaged: as above
             pass
     return _capped(title), _capped(artist)
 

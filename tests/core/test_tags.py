@@ -123,3 +123,15 @@ def test_control_characters_in_tags_are_left_out(tmp_path):
     path = write_audio(tmp_path / "x.m4a", tone(440, 0.5, SR), SR)
     write_tags(path, title="Line1\nLine2\x1b[31mred\x07", artist="\x00Band\x9b")
     assert read_title_artist(path) == ("Line1 Line2[31mred", "Band")
+
+
+def test_apev2_tag_of_an_mp3_is_read(tmp_path):
+    """foobar2000 and Mp3tag can tag an MP3 with APEv2 alone: the title came from the file
+    name."""
+    from mutagen.apev2 import APEv2
+
+    path = write_audio(tmp_path / "Name Artist - Name Title.mp3", tone(440, 0.5, SR), SR)
+    tag = APEv2()
+    tag["Title"], tag["Artist"] = "Ape Title", "Ape Artist"
+    tag.save(path)
+    assert read_title_artist(path) == ("Ape Title", "Ape Artist")
