@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 
 #: Length (s) of a preview.
 EXCERPT_S = 20.0
+#: Most samples (frames times channels) in a block read for the excerpt: 5 s of stereo at
+#: 48 kHz.  A file of 64 channels at 384 kHz is read in blocks of 0.02 s, not 5 s (491 MB
+#: each, and the blocks of the excerpt were kept whole for their first two channels).
+_BLOCK_SAMPLES = 5 * 48_000 * 2
 
 
 def read_excerpt(path, *, seconds: float = EXCERPT_S) -> tuple[np.ndarray, int]:
@@ -55,13 +59,14 @@ def read_excerpt(path, *, seconds: float = EXCERPT_S) -> tuple[np.ndarray, int]:
     skip = int(start_s * info.sample_rate)
     want = int(seconds * info.sample_rate)
     parts, have = [], 0
-    for block in stream(path, block_seconds=5.0, info=info):
+    block_s = min(5.0, max(0.01, _BLOCK_SAMPLES / (info.sample_rate * max(1, info.channels))))
+    for block in stream(path, block_seconds=block_s, info=info):
         if skip >= len(block):
             skip -= len(block)
             continue
         block = block[skip:]
         skip = 0
-        parts.append(block[:, :2])
+        parts.append(np.array(block[:, :2]))  # a copy: the block's other channels go
         have += len(block)
         if have >= want:
             break

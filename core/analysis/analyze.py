@@ -37,6 +37,10 @@ __all__ = ["analyze_file", "MIN_DURATION_S"]
 #: Shortest file (s) that is analyzed; anything shorter fails as too short.
 MIN_DURATION_S = 1.0
 _SUB_BLOCK_S = 30.0  # longest decoding block (s); a longer chunk is read as several
+#: Most samples (frames times channels) in a decoding block: 30 s of stereo at 192 kHz,
+#: 44 MB as float32.  Files of more channels or a higher rate are read in shorter blocks
+#: (64 channels at 96 kHz: 1.9 s), whose copies would otherwise take gigabytes.
+_SUB_BLOCK_SAMPLES = 30 * 192_000 * 2
 #: Largest sample magnitude read as sound (+120 dBFS).  Float files may go past full scale,
 #: some even hold samples on the 16-bit scale (up to 32768); a value beyond this is damage
 #: (a wrong sample format, garbage data) and read as silence like NaN, as its square would
@@ -165,14 +169,17 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
                                         dtype="float32", quality="HQ")
     dc_block = _DcBlocker(settings.sample_rate)
     # A long chunk (the setting allows up to 600 s) is decoded in sub-blocks of at most
-    # _SUB_BLOCK_S, so memory stays bounded whatever the chunk length.  Progress, chunk
-    # values and the chunk marks follow the chunk length of the settings.
+    # _SUB_BLOCK_S and _SUB_BLOCK_SAMPLES, so memory stays bounded whatever the chunk
+    # length, rate and channel count.  Progress, chunk values and the chunk marks follow the
+    # chunk length of the settings.
     chunk_frames = max(1, round(settings.chunk_seconds * info.sample_rate))
-    per_chunk = max(1, math.ceil(settings.chunk_seconds / _SUB_BLOCK_S))
+    longest = max(1, min(round(_SUB_BLOCK_S * info.sample_rate),
+                         _SUB_BLOCK_SAMPLES // max(1, info.channels)))  # frames
+    per_chunk = max(1, math.ceil(chunk_frames / longest))
     sub_frames = math.ceil(chunk_frames / per_chunk)
     chunk_bounds: list[tuple[float, float, float | None]] = []
     frames_done = chunk_start = 0
-    subs = invalid = 0
+    subs = invalid = opposed = 0
     short: list[np.ndarray] | None = []  # the analysis signal while the file may be a loop
     short_len = 0
 
@@ -196,7 +203,10 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
             invalid += int(bad.sum())
             block = np.where(bad, np.float32(0.0), block)
         meter.process(block)
-        mono = _downmix(block)
+        signs = _opposed_channels(block)
+        if signs is not None:
+            opposed += block.shape[0]
+        mono = _downmix(block, signs)
         if resampler is not None:
             mono = resampler.resample_chunk(np.ascontiguousarray(mono), last=False)
         mono = dc_block(mono)
@@ -253,6 +263,11 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
 
     if loop is not None:
         note = "; ".join(filter(None, [note, f"tempo read as a loop of {loop} beats"]))
+    if opposed:
+        cancel = (f"its channels cancel in a mono sum (one is in opposite polarity) over "
+                  f"{opposed / info.sample_rate:.0f} s of its {duration_s:.0f} s: read there "
+                  "with that channel turned over")
+        note = "; ".join(filter(None, [note, cancel]))
     if invalid:
         note = "; ".join(filter(None, [note, f"{invalid} invalid samples (NaN, infinite or "
                                               "beyond +120 dBFS) were read as silence"]))
@@ -302,19 +317,51 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     )
 
 
-def _downmix(block: np.ndarray) -> np.ndarray:
-    """Mean of the channels of a (frames, channels) float32 block.
+def _downmix(block: np.ndarray, signs: np.ndarray | None = None) -> np.ndarray:
+    """Mean of the channels of a (frames, channels) float32 block, each channel multiplied by
+    its entry of ``signs`` (+1 or -1) when given (:func:`_opposed_channels`).
 
     Column by column: numpy's mean over a short last axis is many times slower, and for
     stereo the result is the same to the bit.
     """
     if block.shape[1] == 1:
         return block[:, 0]
+    if signs is not None:
+        block = block * signs.astype(np.float32)
     out = block[:, 0] + block[:, 1]
     for c in range(2, block.shape[1]):
         out += block[:, c]
     out /= np.float32(block.shape[1])
     return out
+
+
+#: The channel mean of a block cancels when it keeps less than this share of the power that
+#: channels unrelated to each other would leave in it (their mean power over the channel
+#: count): for two channels, a correlation below -0.5, which a mix shows only when one of
+#: its channels is in opposite polarity (a correlation meter's "phase problem").
+_CANCELLED_SHARE = 0.5
+#: Every how many frames the cancellation check looks (its power ratios need no more: 2,756
+#: a second at 44.1 kHz; the check then costs a tenth of the mean itself).
+_CANCEL_STRIDE = 16
+
+
+def _opposed_channels(block: np.ndarray) -> np.ndarray | None:
+    """Signs (+1, -1) that turn the channels opposed to the block's loudest back to its
+    polarity, when the plain channel mean of ``block`` cancels (a channel wired or copied
+    in opposite polarity: the mean of such a stereo pair is silence, or the rounding noise
+    of its samples, and onsets and pitch would be read from that); None when it does not."""
+    channels = block.shape[1]
+    if channels == 1:
+        return None
+    sample = block[::_CANCEL_STRIDE]
+    gram = (sample.T @ sample).astype(np.float64)  # every channel's product with every other
+    power = np.diag(gram)
+    total = power.sum()
+    # The plain mean's power and that of channels unrelated to each other, both times the
+    # channel count squared: the sum of all products against the sum of the powers.
+    if not total > 0 or gram.sum() >= _CANCELLED_SHARE * total:
+        return None
+    return np.where(gram[int(np.argmax(power))] >= 0, 1.0, -1.0)
 
 
 class _DcBlocker:

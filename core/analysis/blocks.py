@@ -134,9 +134,15 @@ def av_reason(exc) -> str:
 
 
 def _cut_short(path: str, info: AudioInfo, done: int) -> CorruptFileError:
-    return CorruptFileError(
+    return _at(CorruptFileError(
         path, f"the file is cut short: the audio ends at {fmt_time(done / info.sample_rate)} "
-              f"but its header announces {fmt_time(info.frames / info.sample_rate)}")
+              f"but its header announces {fmt_time(info.frames / info.sample_rate)}"), done)
+
+
+def _at(error: CorruptFileError, frame: int) -> CorruptFileError:
+    """``error`` with the frame where the audio breaks (``error.frame``)."""
+    error.frame = frame
+    return error
 
 
 def soundfile_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.ndarray]:
@@ -155,9 +161,9 @@ def soundfile_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[
                 # The read of a whole block failed: name where in the block the data broke.
                 at = _damage_position(path, done, block_frames)
                 reason = _sf_reason(exc)
-                raise CorruptFileError(
+                raise _at(CorruptFileError(
                     path, f"the audio data is damaged at {fmt_time(at / info.sample_rate)}"
-                          + (f" ({reason})" if reason else "")) from None
+                          + (f" ({reason})" if reason else "")), at) from None
             if not len(block):
                 break
             done += len(block)
@@ -165,9 +171,14 @@ def soundfile_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[
     if info.frames:
         lossy = info.codec not in ("PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT",
                                    "DOUBLE", "ULAW", "ALAW")
-        tolerance = int(0.005 * info.frames) + 4096 if lossy else 0
-        if done < info.frames - tolerance:
+        if done < info.frames - (_lossy_tolerance(info) if lossy else 0):
             raise _cut_short(path, info, done)
+
+
+def _lossy_tolerance(info: AudioInfo) -> int:
+    """Frames a lossy stream may lack against its stated length (encoder delay, padding,
+    rounding of the stated duration): 0.5 % and 4096 frames."""
+    return int(0.005 * info.frames) + 4096
 
 
 def flac_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.ndarray]:
@@ -200,11 +211,31 @@ def flac_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
                       f"({exc})") from None
     # More audio than the header announces (a header written before the encoder knew the
     # length) is decoded audio all the same; less means a frame was skipped or the stream
-    # ended early, and libsndfile names where and why.
+    # ended early, and libsndfile names where and why.  A copy that lost its last bytes
+    # lacks its last frame only (libsndfile breaks there), and still holds the song.
     if info.frames and done < info.frames:
-        for _ in soundfile_blocks(path, info, block_frames):
-            pass
+        tail = info.frames - _flac_tail(info)
+        try:
+            for _ in soundfile_blocks(path, info, block_frames):
+                pass
+        except CorruptFileError as exc:
+            # libsndfile places the break within a step of _LOCATE_FRAMES.
+            if done >= tail and getattr(exc, "frame", 0) >= tail - _LOCATE_FRAMES:
+                return
+            raise
         raise _cut_short(path, info, done)
+
+
+def _pyav_tail(info: AudioInfo) -> int:
+    """Frames before the stated end within which a decoding error ends a song read by
+    FFmpeg instead of failing it: 0.1 s (an AAC packet is 1024 samples, 23 ms at 44.1 kHz)."""
+    return round(0.1 * info.sample_rate)
+
+
+def _flac_tail(info: AudioInfo) -> int:
+    """Frames a FLAC file may lack at its end and still be read: its last frame (at most
+    4608 samples as libFLAC and FFmpeg write them at 44.1 and 48 kHz), or 0.1 s."""
+    return max(4608, round(0.1 * info.sample_rate))
 
 
 #: The functions of miniaudio's C interface that :func:`_dr_flac` calls.
@@ -379,6 +410,10 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
             except StopIteration:
                 break
             except (av.FFmpegError, ValueError, OSError) as exc:
+                # A last packet cut short (a copy that lost its last bytes) ends the song
+                # where its length says it nearly ends.
+                if info.frames and info.frames - (done + have) <= _pyav_tail(info):
+                    break
                 # ValueError also covers a change of sample format or layout mid-stream.
                 raise CorruptFileError(
                     path, f"the audio data is damaged at {fmt_time((done + have) / rate)} "
@@ -402,3 +437,7 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
             yield buf[:have]
     finally:
         packets.close()
+    # A length the container states (lossy codecs pad and trim: the tolerance of
+    # soundfile_blocks) that the audio falls well short of: the file was cut.
+    if info.length_stated and info.frames and done < info.frames - _lossy_tolerance(info):
+        raise _cut_short(path, info, done)

@@ -13,10 +13,11 @@ library or of the operating system is translated here, once, into :mod:`core.err
 - :class:`~core.errors.CorruptFileError`: the file starts as audio (or is named as audio and is
   not a known non-audio type) but cannot be decoded, or its data is damaged or cut short.
 
-Cut-short files.  A WAV or AIFF whose header declares more audio than the file holds is
-reported as corrupt by :func:`probe` (the decoders would otherwise silently return the part
-that is present).  For other formats whose header declares a length (FLAC, MP3 with a Xing or
-LAME header), :func:`stream` yields the audio that decodes and then raises
+Cut-short files.  A WAV (RF64 and W64 too), AIFF or PCM CAF whose header declares more
+audio than the file holds is reported as corrupt by :func:`probe` (the decoders would
+otherwise silently return the part that is present), unless it lacks no more than its last
+0.1 s.  For other formats whose header declares a length (FLAC, MP3 with a Xing or LAME
+header, Matroska without video), :func:`stream` yields the audio that decodes and then raises
 :class:`~core.errors.CorruptFileError` naming the position where the data ends.  Formats
 without a declared length (OGG, raw MP3 streams) simply end early.
 
@@ -60,7 +61,9 @@ from core.analysis.blocks import (
 )
 from core.analysis.joined import mp3_parts, mp3_unread_audio, ogg_chains
 from core.analysis.sniff import (
+    caf_pcm_frames,
     check_path,
+    cut_in_header,
     declared_pcm_frames,
     fmt_time,
     has_mpeg_frames,
@@ -93,6 +96,11 @@ _log = logging.getLogger(__name__)
 _SF_UNKNOWN_FRAMES = 2**62
 
 
+#: Audio (s) a WAV or AIFF may lack at its end before it counts as cut short: a copy that
+#: lost its last bytes, or a header counting a pad byte, still holds the whole song.
+_MISSING_TAIL_S = 0.1
+
+
 @dataclass(frozen=True)
 class AudioInfo:
     """What :func:`probe` learned about an audio file.
@@ -121,6 +129,10 @@ class AudioInfo:
         Byte ranges (start, end excluded) of the files joined end to end in this one (MP3
         parts, links of a chained OGG), each read by PyAV on its own; empty for every
         other file.
+    length_stated : bool
+        True when ``frames`` is a length the container states (the Duration of a Matroska
+        or WebM file with no video), so that audio ending well before it is a file cut
+        short; False when it is an estimate or none.
     """
 
     path: str
@@ -132,6 +144,7 @@ class AudioInfo:
     duration_s: float | None
     backend: str
     parts: tuple[tuple[int, int], ...] = ()
+    length_stated: bool = False
 
 
 # ----------------------------------------------------------------------------------------
@@ -193,17 +206,32 @@ def _probe_soundfile(path: str, kind: str | None) -> AudioInfo:
     if rate <= 0 or channels <= 0:
         raise CorruptFileError(path, f"the header is damaged ({rate} Hz, {channels} channels)")
     check_parameters(path, rate, channels)
+    if frames is not None and kind in ("WAV", "W64", "AIFF") and codec.startswith(("PCM", "FLOAT", "DOUBLE", "ULAW", "ALAW")):
+        declared = declared_pcm_frames(path, kind)
+        if declared is not None:
+            _check_cut_short(path, declared, frames, rate=rate)
     if frames == 0:
         raise EmptyFileError(path, "the file holds no audio (its header announces 0 samples)")
-    if frames is not None and kind in ("WAV", "AIFF") and codec.startswith(("PCM", "FLOAT", "DOUBLE", "ULAW", "ALAW")):
-        declared = declared_pcm_frames(path, kind)
-        if declared is not None and declared > frames:
-            raise CorruptFileError(
-                path, f"the file is cut short: its header announces {fmt_time(declared / rate)} "
-                      f"of audio but only {fmt_time(frames / rate)} is present")
     return AudioInfo(path=path, format=fmt, codec=codec, sample_rate=rate, channels=channels,
                      frames=frames, duration_s=None if frames is None else frames / rate,
                      backend="soundfile")
+
+
+def _check_cut_short(path: str, declared: int, present: int, *, rate: int) -> None:
+    """Raise when a file holds more than :data:`_MISSING_TAIL_S` less audio than its header
+    declares (frames at ``rate``)."""
+    if rate > 0 and declared - present > _MISSING_TAIL_S * rate:
+        raise CorruptFileError(
+            path, f"the file is cut short: its header announces {fmt_time(declared / rate)} "
+                  f"of audio but only {fmt_time(present / rate)} is present")
+
+
+def _caf_rate(head: bytes) -> int:
+    """The sample rate a CAF's first chunk (its description) states, 0 when it is not there."""
+    if head[8:12] != b"desc" or len(head) < 28:
+        return 0
+    rate = struct.unpack(">d", head[20:28])[0]
+    return int(rate) if 0 < rate < 1e7 else 0
 
 
 class _NotDecodable(Exception):
@@ -263,10 +291,13 @@ def _probe_pyav(path: str) -> AudioInfo:
             if duration:
                 raise CorruptFileError(path, "no audio could be decoded from the file")
             raise EmptyFileError(path, "the file holds no audio")
+        # Matroska states the segment's duration; with a video track it may be the video's.
+        stated = (duration is not None and "matroska" in names
+                  and not container.streams.video)
         return AudioInfo(path=path, format=_av_format_name(path, container),
                          codec=ctx.name.upper(), sample_rate=rate, channels=channels,
                          frames=None if duration is None else round(duration * rate),
-                         duration_s=duration, backend="pyav")
+                         duration_s=duration, backend="pyav", length_stated=stated)
     except av.FFmpegError as exc:
         raise CorruptFileError(path, f"the audio data cannot be decoded ({av_reason(exc)})") \
             from None
@@ -354,9 +385,15 @@ def probe(path) -> AudioInfo:
         raise TypeError(f"probe: path must be a str or os.PathLike, got {path!r}") from None
     check_path(path)
     head = read_head(path)
+    if (cut := cut_in_header(head)) is not None:
+        raise CorruptFileError(path, f"the file is cut short within its {cut} header "
+                                     f"({len(head)} byte{'s' if len(head) > 1 else ''}), with "
+                                     "no audio")
     kind, not_audio = sniff(head)
     if not_audio is not None:
         raise UnsupportedFormatError(path, f"this is {not_audio}, not an audio file")
+    if kind == "CAF" and (frames := caf_pcm_frames(path)) is not None:
+        _check_cut_short(path, *frames, rate=_caf_rate(head))
     ext = os.path.splitext(path)[1].lower()
     reasons = []
     if ext not in PYAV_EXTENSIONS:

@@ -7,10 +7,12 @@ allocate on things that are not files at all (a FIFO, a device).  These checks r
   (without opening it, so nothing blocks) and an empty file;
 - :func:`read_head` reads the first bytes (non-blocking, so a path swapped for a FIFO
   between the check and the read cannot hang the worker);
-- :func:`sniff` tells audio containers from common non-audio files by their magic bytes;
+- :func:`sniff` tells audio containers from common non-audio files by their magic bytes,
+  and :func:`cut_in_header` a file cut within the first bytes of an audio header;
 - :func:`has_mpeg_frames` confirms consecutive MPEG audio frames where FFmpeg would guess;
 - :func:`only_id3_tags` tells an MP3 that holds nothing but its tags;
-- :func:`declared_pcm_frames` reads the length a WAV or AIFF header announces, to spot a
+- :func:`declared_pcm_frames` reads the length a WAV (RF64 and W64 too) or AIFF header
+  announces, and :func:`caf_pcm_frames` that of a CAF with the frames present, to spot a
   file cut short.
 """
 
@@ -24,8 +26,9 @@ import struct
 from core.errors import EmptyFileError, UnreadableFileError
 from core.io.inputs import special_kind
 
-__all__ = ["check_path", "read_head", "sniff", "has_mpeg_frames", "only_id3_tags",
-           "declared_pcm_frames", "fmt_time", "HEAD_BYTES"]
+__all__ = ["check_path", "read_head", "sniff", "cut_in_header", "SHORTEST_AUDIO",
+           "has_mpeg_frames", "only_id3_tags",
+           "declared_pcm_frames", "caf_pcm_frames", "fmt_time", "HEAD_BYTES"]
 
 #: Bytes read from the start of a file to recognize its kind.
 HEAD_BYTES = 4096
@@ -132,6 +135,35 @@ _NON_AUDIO_MAGIC = [
 ]
 
 
+_AUDIO_MAGIC = ((b"fLaC", "FLAC"), (b"OggS", "OGG"), (b"ID3", "MP3"), (b"caff", "CAF"),
+                (b".snd", "AU"), (b"riff", "W64"), (b"\x30\x26\xb2\x75", "WMA"),
+                (b"\x1a\x45\xdf\xa3", "MKV"), (b"wvpk", "WAVPACK"), (b"MAC ", "APE"),
+                (b"ADIF", "AAC"))
+#: The first 12 bytes of a WAV (its three spellings) and of an AIFF, by kind.
+_RIFF_STARTS = ((b"RIFF", b"WAVE", "WAV"), (b"RF64", b"WAVE", "WAV"), (b"BW64", b"WAVE", "WAV"),
+                (b"FORM", b"AIFF", "AIFF"), (b"FORM", b"AIFC", "AIFF"))
+
+#: Bytes every audio file SongCal reads holds at least (a WAV's or AIFF's first 12 name the
+#: file's kind, its chunks come after).
+SHORTEST_AUDIO = 12
+
+
+def cut_in_header(head: bytes) -> str | None:
+    """The kind of audio (``"WAV"``, ``"FLAC"``...) whose first bytes are the whole of
+    ``head``, a file shorter than :data:`SHORTEST_AUDIO` bytes: one cut within its header
+    (``RIF``, ``RIFF`` and its size, ``fLa``); None for anything else, a single byte
+    included (too little to tell)."""
+    if not 2 <= len(head) < SHORTEST_AUDIO:
+        return None
+    for magic, kind in _AUDIO_MAGIC:
+        if head.startswith(magic) or magic.startswith(head):
+            return kind
+    for magic, form, kind in _RIFF_STARTS:
+        if magic.startswith(head[:4]) and form.startswith(head[8:12]):
+            return kind
+    return None
+
+
 def _is_text(head: bytes) -> bool:
     """True when ``head`` reads as text (UTF-8/ASCII, printable, no NUL bytes)."""
     if not head or b"\x00" in head:
@@ -156,13 +188,10 @@ def sniff(head: bytes) -> tuple[str | None, str | None]:
     if head[:4] in (b"RIFF", b"RF64", b"BW64"):
         if head[8:12] == b"WAVE":
             return "WAV", None
-        return None, f"a RIFF file of type {head[8:12].decode('latin-1')!r}, not audio"
+        return None, f"a RIFF file of type {head[8:12].decode('latin-1')!r}"
     if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
         return "AIFF", None
-    for magic, kind in ((b"fLaC", "FLAC"), (b"OggS", "OGG"), (b"ID3", "MP3"), (b"caff", "CAF"),
-                        (b".snd", "AU"), (b"riff", "W64"), (b"\x30\x26\xb2\x75", "WMA"),
-                        (b"\x1a\x45\xdf\xa3", "MKV"), (b"wvpk", "WAVPACK"), (b"MAC ", "APE"),
-                        (b"ADIF", "AAC")):
+    for magic, kind in _AUDIO_MAGIC:
         if head.startswith(magic):
             return kind, None
     if head[4:8] == b"ftyp":
@@ -269,20 +298,28 @@ def only_id3_tags(path: str, head: bytes) -> bool:
 
 
 def declared_pcm_frames(path: str, kind: str) -> int | None:
-    """Frames a WAV/AIFF header declares (data size / block size), or None when unknown."""
+    """Frames a WAV (RIFF, RF64, BW64), W64 or AIFF header declares (data size / block size),
+    or None when unknown."""
+    if kind == "W64":
+        return _declared_w64_frames(path)
     big = kind == "AIFF"
     endian = ">" if big else "<"
     try:
         with open(path, "rb") as fh:
+            wide = fh.read(4) in (b"RF64", b"BW64")  # 64-bit sizes in a ds64 chunk
             fh.seek(12)
-            block_align = comm_frames = data_size = None
+            block_align = comm_frames = data_size = wide_size = None
             for _ in range(64):
                 hdr = fh.read(8)
                 if len(hdr) < 8:
                     break
                 cid, size = hdr[:4], struct.unpack(endian + "I", hdr[4:])[0]
                 body_at = fh.tell()
-                if cid == b"fmt " and not big:
+                if cid == b"ds64" and wide:
+                    ds64 = fh.read(16)
+                    if len(ds64) == 16:
+                        wide_size = struct.unpack("<Q", ds64[8:16])[0]
+                elif cid == b"fmt " and not big:
                     fmt = fh.read(16)
                     if len(fmt) == 16:
                         block_align = struct.unpack("<H", fmt[12:14])[0]
@@ -298,6 +335,76 @@ def declared_pcm_frames(path: str, kind: str) -> int | None:
         return None
     if big:
         return comm_frames
+    if wide and data_size == 0xFFFFFFFF:
+        data_size = wide_size
     if data_size is None or not block_align or data_size in (0, 0xFFFFFFFF):
         return None
     return data_size // block_align
+
+
+def _declared_w64_frames(path: str) -> int | None:
+    """Frames a Sony Wave64 header declares: its chunks are named by 16-byte GUIDs (whose
+    first four bytes are those of the WAV chunk names) and sized in 64 bits, the 24 bytes
+    of their own header included, each starting on a multiple of 8 bytes."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(40)  # the riff GUID, the file's size, the wave GUID
+            block_align = None
+            for _ in range(64):
+                hdr = fh.read(24)
+                if len(hdr) < 24:
+                    return None
+                cid, size = hdr[:4], struct.unpack("<Q", hdr[16:24])[0]
+                body_at = fh.tell()
+                if cid == b"fmt ":
+                    fmt = fh.read(16)
+                    if len(fmt) == 16:
+                        block_align = struct.unpack("<H", fmt[12:14])[0]
+                elif cid == b"data":
+                    if not block_align or size <= 24:
+                        return None
+                    return (size - 24) // block_align
+                if size < 24:
+                    return None
+                fh.seek(body_at - 24 + size + (-size % 8))
+    except OSError:
+        return None
+    return None
+
+
+def caf_pcm_frames(path: str) -> tuple[int, int] | None:
+    """``(declared, present)`` frames of a CAF of uncompressed samples: the length its data
+    chunk announces and the whole frames the file holds after that chunk's start; None for
+    another codec, a data chunk of unknown length (-1: up to the end of the file) or a
+    header that cannot be read."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            fh.seek(8)  # "caff", version, flags
+            bytes_per_frame = None
+            for _ in range(64):
+                hdr = fh.read(12)
+                if len(hdr) < 12:
+                    return None
+                cid, length = hdr[:4], struct.unpack(">q", hdr[4:])[0]
+                body_at = fh.tell()
+                if cid == b"desc":
+                    desc = fh.read(32)
+                    if len(desc) < 32 or desc[8:12] != b"lpcm":
+                        return None
+                    per_packet, frames_per_packet = struct.unpack(">II", desc[16:24])
+                    if frames_per_packet != 1 or not per_packet:
+                        return None
+                    bytes_per_frame = per_packet
+                elif cid == b"data":
+                    if bytes_per_frame is None or length < 4:
+                        return None
+                    audio_at = body_at + 4  # after the edit count
+                    return ((length - 4) // bytes_per_frame,
+                            max(0, size - audio_at) // bytes_per_frame)
+                if length < 0:
+                    return None
+                fh.seek(body_at + length)
+    except OSError:
+        return None
+    return None

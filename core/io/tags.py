@@ -1,7 +1,8 @@
 """A song's title and artist: from its tags, else from its file name.
 
-Tags are read with mutagen (ID3 in MP3, WAV and AIFF; Vorbis comments in FLAC and OGG; MP4
-atoms in M4A), and for WAV/AIFF also from the RIFF/AIFF text chunks libsndfile reads.  Each
+Tags are read with mutagen (ID3 in MP3, WAV and AIFF, and an APEv2 tag at the end of an MP3;
+Vorbis comments in FLAC and OGG; MP4 atoms in M4A), and for WAV/AIFF also from the RIFF/AIFF
+text chunks libsndfile reads.  Each
 field comes from the tags when present there, else from the file name.  Reading never raises:
 a file whose tags cannot be read still gets a title from its name.
 
@@ -45,7 +46,7 @@ import os
 import re
 import unicodedata
 
-__all__ = ["read_title_artist", "identity_from_name", "identity_from_tags"]
+__all__ = ["read_title_artist", "identity_from_name", "identity_from_tags", "MAX_TAG_CHARS"]
 
 _DASHES = re.compile(r"\s+[-\u2013\u2014]\s+")
 _NUMBER_UNDERSCORE = re.compile(r"^\d{1,4}_(?P<rest>.+)$")
@@ -59,7 +60,11 @@ def _clean(text) -> str:
         return ""
     if isinstance(text, list | tuple):
         text = ", ".join(_clean(t) for t in text if _clean(t))
-    text = unicodedata.normalize("NFC", str(text)).replace("\x00", "")
+    text = unicodedata.normalize("NFC", str(text))
+    # Control characters (an escape sequence, a bell, NUL) are no part of a name: they
+    # would show as boxes in the table and act on a terminal that prints the CSV.
+    text = "".join(" " if ch in "\t\n\r\x0b\x0c" else ch for ch in text
+                   if unicodedata.category(ch) != "Cc" or ch in "\t\n\r\x0b\x0c")
     return " ".join(text.split())
 
 
@@ -108,8 +113,19 @@ def _split_underscored(rest: str) -> tuple[str, str]:
     return spaced(rest), ""
 
 
+#: Longest title or artist kept from tags (characters); the rest is cut, ending in "…".  A
+#: tag may hold megabytes of text, which the table would lay out again on every repaint
+#: (eliding 2 million characters takes 0.7 s) and every CSV row would repeat.
+MAX_TAG_CHARS = 500
+
+
+def _capped(text: str) -> str:
+    return text if len(text) <= MAX_TAG_CHARS else text[:MAX_TAG_CHARS - 1].rstrip() + "\u2026"
+
+
 def identity_from_tags(path) -> tuple[str, str]:
-    """(title, artist) from the file's tags; ``""`` for a field that is missing or unreadable."""
+    """(title, artist) from the file's tags; ``""`` for a field that is missing or unreadable;
+    each at most :data:`MAX_TAG_CHARS` characters."""
     path = os.fspath(path)
     title = artist = ""
     if not os.path.isfile(path):  # a FIFO or a device would block or never end
@@ -129,15 +145,49 @@ def identity_from_tags(path) -> tuple[str, str]:
     if not (title and artist) and os.path.splitext(path)[1].lower() in (
             ".wav", ".wave", ".aif", ".aiff", ".aifc"):
         try:
-            import soundfile as sf
-
-            with sf.SoundFile(path) as f:
-                meta = f.copy_metadata()
+            meta = _text_chunks(path)
             title = title or _clean(meta.get("title"))
             artist = artist or _clean(meta.get("artist"))
         except Exception:  # as above
             pass
-    return title, artist
+    if not (title and artist) and os.path.splitext(path)[1].lower() in (".mp3", ".mp2"):
+        try:  # an APEv2 tag at the end (foobar2000, Mp3tag), which mutagen's MP3 leaves out
+            from mutagen.apev2 import APEv2
+
+            ape = APEv2(path)
+            title = title or _clean(_get(ape, "Title"))
+            artist = artist or _clean(_get(ape, "Artist"))
+        except Exception:  # none, or damaged: as above
+            pass
+    return _capped(title), _capped(artist)
+
+
+def _text_chunks(path: str) -> dict[str, str]:
+    """Title and artist of a WAV's INFO list or an AIFF's text chunks, as libsndfile reads
+    them.  Their bytes are in whatever code page the writing program used (a Windows
+    program's: cp1252), not always UTF-8, which soundfile decodes them as, every other
+    byte turned into U+FFFD ("Beyonc\ufffd"): bytes that are not UTF-8 are read as cp1252
+    (Latin-1 for the five bytes cp1252 leaves out)."""
+    import soundfile as sf
+
+    with sf.SoundFile(path) as f:
+        snd, ffi, ids = (getattr(sf, name, None) for name in ("_snd", "_ffi", "_str_types"))
+        if snd is None or ffi is None or not ids:  # another soundfile: its decoding
+            return f.copy_metadata()
+        out = {}
+        for name in ("title", "artist"):
+            data = snd.sf_get_string(f._file, ids[name])
+            if data:
+                out[name] = _decode_text(ffi.string(data))
+        return out
+
+
+def _decode_text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "".join(raw[i:i + 1].decode("cp1252", errors="ignore") or chr(raw[i])
+                       for i in range(len(raw)))
 
 
 def _get(tags, key):

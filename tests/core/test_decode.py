@@ -9,6 +9,7 @@ import struct
 
 import numpy as np
 import pytest
+import soundfile as sf
 from scipy import signal
 
 from core.analysis.decode import AudioInfo, probe, stream
@@ -311,6 +312,160 @@ def test_truncated_pcm_file_is_corrupt(tmp_path, ext, subtype):
         probe(path)
 
 
+@pytest.mark.parametrize(("fmt", "ext"), [("WAV", "wav"), ("AIFF", "aiff"), ("RF64", "wav"),
+                                         ("W64", "w64")])
+def test_pcm_file_lacking_only_its_last_bytes_is_read(tmp_path, fmt, ext):
+    """A copy that lost its last bytes still holds the song: it failed as cut short, 'its
+    header announces 0:02.0 (2.0 s) of audio but only 0:02.0 (2.0 s) is present'.  Beyond
+    0.1 s missing it is cut short."""
+    path = tmp_path / f"tail.{ext}"
+    sf.write(path, _signal(seconds=2.0), SR, format=fmt, subtype="PCM_16")
+    data = path.read_bytes()
+    path.write_bytes(data[:-1])
+    info = probe(path)
+    assert info.frames == 2 * SR - 1
+    assert sum(len(b) for b in stream(path, info=info)) == 2 * SR - 1
+    path.write_bytes(data[: -4 * (SR // 10 + 1)])  # 0.1 s and one frame of 16-bit stereo
+    with pytest.raises(CorruptFileError, match=r"announces 0:02\.0 \(2\.0 s\) of audio but only "
+                                               r"0:01\.9 \(1\.9 s\)"):
+        probe(path)
+
+
+@pytest.mark.parametrize(("fmt", "ext", "data_header"), [("RF64", "wav", 8), ("W64", "w64", 24)])
+@pytest.mark.parametrize("keep", ["half", "header"])
+def test_truncated_64_bit_wav_is_corrupt(tmp_path, fmt, ext, data_header, keep):
+    """RF64 and Wave64 state their data size in 64 bits (RF64 in its ds64 chunk, Wave64 in
+    chunks named by GUIDs and sized in 64 bits): cut in half, one was analyzed as half a
+    song without a word; cut where its samples start, one was an empty file."""
+    path = tmp_path / f"cut.{ext}"
+    sf.write(path, _signal(seconds=2.0), SR, format=fmt, subtype="PCM_16")
+    assert probe(path).frames == 2 * SR
+    data = path.read_bytes()
+    end = len(data) // 2 if keep == "half" else data.index(b"data") + data_header
+    path.write_bytes(data[:end])
+    with pytest.raises(CorruptFileError, match=r"cut short: its header announces 0:02\.0"):
+        probe(path)
+
+
+@pytest.mark.parametrize("keep", ["half", "header", "all but a byte"])
+def test_truncated_caf_is_corrupt(tmp_path, keep):
+    """libsndfile refuses a CAF cut short as malformed, and FFmpeg read the part present:
+    cut in half, it was analyzed as half a song without a word, cut within its first
+    samples it was 'empty' or 'too short'.  Its data chunk states its length."""
+    path = tmp_path / "cut.caf"
+    sf.write(path, _signal(seconds=2.0), SR, format="CAF", subtype="PCM_16")
+    data = path.read_bytes()
+    end = {"half": len(data) // 2, "header": data.index(b"data") + 16,
+           "all but a byte": len(data) - 1}[keep]
+    path.write_bytes(data[:end])
+    if keep == "all but a byte":
+        assert probe(path).sample_rate == SR
+        return
+    with pytest.raises(CorruptFileError, match=r"cut short: its header announces 0:02\.0"):
+        probe(path)
+
+
+@pytest.mark.parametrize(("ext", "keep", "kind"), [("wav", 3, "WAV"), ("wav", 8, "WAV"),
+                                                  ("wav", 11, "WAV"), ("aiff", 11, "AIFF"),
+                                                  ("flac", 3, "FLAC"), ("ogg", 2, "OGG")])
+def test_file_cut_within_its_first_bytes_is_cut_short(tmp_path, ext, keep, kind):
+    """A file cut within its first 12 bytes was 'a text file' (RIF, Ogg), 'a RIFF file of
+    type \'\', not audio' or 'a RIFF file of type \'WAV\', not audio, not an audio
+    file'."""
+    path = write_audio(tmp_path / f"cut.{ext}", _signal(seconds=0.5), SR)
+    path.write_bytes(path.read_bytes()[:keep])
+    with pytest.raises(CorruptFileError, match=rf"cut short within its {kind} header "
+                                               rf"\({keep} bytes\), with no audio"):
+        probe(path)
+
+
+def test_riff_file_of_another_type_is_named_once_as_not_audio(tmp_path):
+    path = tmp_path / "clip.wav"
+    path.write_bytes(b"RIFF" + struct.pack("<I", 200) + b"AVI LIST" + bytes(200))
+    with pytest.raises(UnsupportedFormatError) as err:
+        probe(path)
+    assert err.value.reason == "this is a RIFF file of type 'AVI ', not an audio file"
+
+
+def test_truncated_matroska_audio_raises_while_streaming(tmp_path):
+    """Matroska states its duration in its header: a file cut in half was read as half a
+    song without a word (a WebM cut to 20 s of its 40 s: key D minor for A minor)."""
+    path = write_audio(tmp_path / "song.mka", _signal(seconds=6.0), SR)
+    assert probe(path).length_stated
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    info = probe(path)
+    assert info.duration_s == pytest.approx(6.0, abs=0.05)
+    with pytest.raises(CorruptFileError, match=r"cut short: the audio ends at 0:0[23]\.\d "
+                                               r".* but its header announces 0:06\.0"):
+        for _ in stream(path, info=info):
+            pass
+
+
+def test_matroska_video_with_audio_states_no_audio_length(tmp_path):
+    """With a video track the duration Matroska states may be the video's, which can run
+    past the audio: no cut-short check then."""
+    import av
+
+    path = tmp_path / "clip.mkv"
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("mpeg4", rate=10)
+        video.width, video.height = 64, 48
+        audio = out.add_stream("flac", rate=SR)
+        audio.layout = "mono"
+        for k in range(30):  # 3 s of video
+            frame = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), dtype=np.uint8),
+                                               format="rgb24")
+            frame.pts = k
+            out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+        samples = (tone(440.0, 1.0, SR)[:, 0] * 32767).astype(np.int16)[None, :]
+        for at in range(0, samples.shape[1], 1024):  # 1 s of audio
+            frame = av.AudioFrame.from_ndarray(samples[:, at:at + 1024], format="s16",
+                                               layout="mono")
+            frame.sample_rate, frame.pts = SR, at
+            out.mux(audio.encode(frame))
+        out.mux(audio.encode(None))
+    info = probe(path)
+    assert not info.length_stated
+    assert sum(len(b) for b in stream(path, info=info)) == pytest.approx(SR, abs=0.05 * SR)
+
+
+def _faststart_m4a(path, seconds: float):
+    """An AAC M4A whose index (moov) comes before its audio, as streaming sites write it."""
+    import av
+
+    y = _signal(seconds=seconds)
+    with av.open(str(path), "w", format="ipod", options={"movflags": "faststart"}) as out:
+        st = out.add_stream("aac", rate=SR, layout="stereo")
+        for at in range(0, len(y), 4096):
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(y[at:at + 4096]).reshape(1, -1), format="flt",
+                layout="stereo")
+            frame.sample_rate, frame.pts = SR, at
+            for packet in st.encode(frame):
+                out.mux(packet)
+        for packet in st.encode(None):
+            out.mux(packet)
+    return path
+
+
+def test_m4a_lacking_only_its_last_bytes_is_read(tmp_path):
+    """Its last AAC packet cut short failed the whole song as 'the audio data is damaged at
+    0:40.0 (40.0 s) (Invalid data found when processing input)'; cut in half it is still
+    damaged."""
+    path = _faststart_m4a(tmp_path / "tail.m4a", 3.0)
+    data = path.read_bytes()
+    assert data.index(b"moov") < data.index(b"mdat")
+    path.write_bytes(data[:-10])
+    got = sum(len(b) for b in stream(path))
+    assert 3 * SR - 0.1 * SR <= got < 3 * SR
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptFileError, match=r"damaged at 0:01\.\d"):
+        for _ in stream(path):
+            pass
+
+
 def test_truncated_flac_raises_while_streaming(tmp_path):
     path = write_audio(tmp_path / "cut.flac", _signal(seconds=4.0), SR)
     data = path.read_bytes()
@@ -603,6 +758,23 @@ def test_flac_longer_than_its_header_keeps_all_its_audio(tmp_path):
     assert info.frames == 2 * SR
     got = np.concatenate(list(stream(path, info=info, block_seconds=0.5)))
     assert got.shape == (3 * SR, 1)
+
+
+@pytest.mark.parametrize("block_seconds", [0.5, 30.0])
+def test_flac_lacking_only_its_last_bytes_is_read(tmp_path, block_seconds):
+    """A copy that lost its last byte lacks its last frame: the whole song failed as
+    'the audio data is damaged at 0:39.8 (flac decoder lost sync.)'.  Half of it lost is
+    still damage."""
+    pytest.importorskip("miniaudio")
+    path = write_audio(tmp_path / "tail.flac", _signal(seconds=3.0), SR)
+    data = path.read_bytes()
+    path.write_bytes(data[:-1])
+    got = sum(len(b) for b in stream(path, block_seconds=block_seconds))
+    assert 3 * SR - 4608 <= got < 3 * SR
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptFileError):
+        for _ in stream(path, block_seconds=block_seconds):
+            pass
 
 
 def test_flac_falls_back_to_libsndfile_without_miniaudio(tmp_path, monkeypatch):

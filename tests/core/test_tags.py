@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from core.io.tags import identity_from_name, read_title_artist
+from core.io.tags import MAX_TAG_CHARS, identity_from_name, read_title_artist
 from tests.audio_files import tone, write_audio, write_tags
 
 SR = 22050
@@ -85,3 +85,53 @@ def test_wav_info_chunk_is_read(tmp_path):
         f.title, f.artist = "Info Title", "Info Artist"
         f.write(tone(440, 0.5, SR))
     assert read_title_artist(path) == ("Info Title", "Info Artist")
+
+
+@pytest.mark.parametrize("ext", [".mp3", ".flac", ".m4a"])
+def test_a_huge_tag_is_cut(tmp_path, ext):
+    """A title tag of a million characters was kept whole: the table laid it out on every
+    repaint and each CSV row repeated it."""
+    path = write_audio(tmp_path / f"Name Artist - Name Title{ext}", tone(440, 0.5, SR), SR)
+    write_tags(path, title="Long " * 200_000, artist="Band")
+    title, artist = read_title_artist(path)
+    assert MAX_TAG_CHARS - 2 <= len(title) <= MAX_TAG_CHARS and title.startswith("Long Long ")
+    assert title.endswith("\u2026") and artist == "Band"
+
+
+@pytest.mark.parametrize(("encoding", "title"), [("cp1252", "Beyoncé – Déjà Vu"),
+                                                 ("utf-8", "Ça ira 日本")])
+def test_wav_info_chunk_in_a_windows_code_page_is_read(tmp_path, encoding, title):
+    """A WAV's INFO list holds the bytes of the writing program's code page: cp1252 read as
+    UTF-8 gave 'Beyonc\ufffd \ufffd D\ufffdj\ufffd Vu'."""
+    import struct
+
+    import soundfile as sf
+
+    path = tmp_path / "x.wav"
+    sf.write(path, tone(440, 0.5, SR), SR, subtype="PCM_16")
+    text = title.encode(encoding) + b"\0"
+    name = b"INAM" + struct.pack("<I", len(text)) + text + b"\0" * (len(text) & 1)
+    info = b"LIST" + struct.pack("<I", 4 + len(name)) + b"INFO" + name
+    data = path.read_bytes() + info
+    path.write_bytes(data[:4] + struct.pack("<I", len(data) - 8) + data[8:])
+    assert read_title_artist(path)[0] == title
+
+
+def test_control_characters_in_tags_are_left_out(tmp_path):
+    """A terminal escape sequence or a bell in a tag was kept: boxes in the table, colours
+    or worse on a terminal showing the CSV."""
+    path = write_audio(tmp_path / "x.m4a", tone(440, 0.5, SR), SR)
+    write_tags(path, title="Line1\nLine2\x1b[31mred\x07", artist="\x00Band\x9b")
+    assert read_title_artist(path) == ("Line1 Line2[31mred", "Band")
+
+
+def test_apev2_tag_of_an_mp3_is_read(tmp_path):
+    """foobar2000 and Mp3tag can tag an MP3 with APEv2 alone: the title came from the file
+    name."""
+    from mutagen.apev2 import APEv2
+
+    path = write_audio(tmp_path / "Name Artist - Name Title.mp3", tone(440, 0.5, SR), SR)
+    tag = APEv2()
+    tag["Title"], tag["Artist"] = "Ape Title", "Ape Artist"
+    tag.save(path)
+    assert read_title_artist(path) == ("Ape Title", "Ape Artist")

@@ -858,6 +858,33 @@ def test_read_excerpt_starts_a_quarter_in(tmp_path):
 
 
 
+def test_read_excerpt_of_many_channels_reads_small_blocks(tmp_path, monkeypatch):
+    """Blocks were 5 s whatever the channel count: 64 channels at 384 kHz made blocks of
+    491 MB.  They hold at most 5 s of stereo at 48 kHz; the excerpt is the first two
+    channels."""
+    import soundfile as sf
+
+    from core.analysis import decode
+    from gui import preview
+
+    sr = 48000
+    y = np.repeat(np.arange(8, dtype=np.float32)[:, None] / 100, sr, axis=0)  # 8 s ramp
+    sf.write(tmp_path / "many.wav", np.hstack([y, -y] + [0 * y] * 14), sr, subtype="FLOAT")
+    sizes = []
+    real_stream = decode.stream
+
+    def recording(*args, **kwargs):
+        for block in real_stream(*args, **kwargs):
+            sizes.append(block.size)
+            yield block
+
+    monkeypatch.setattr(decode, "stream", recording)
+    frames, rate = preview.read_excerpt(tmp_path / "many.wav", seconds=4.0)
+    assert max(sizes) <= preview._BLOCK_SAMPLES
+    assert rate == sr and frames.shape == (4 * sr, 2)
+    assert frames[0, 0] == pytest.approx(0.02) and frames[0, 1] == pytest.approx(-0.02)
+
+
 def test_read_excerpt_never_plays_damage_loud(tmp_path):
     """A float file holding NaN, infinity or samples far past full scale previews as
     silence where it is invalid and within full scale elsewhere."""
