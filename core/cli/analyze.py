@@ -26,7 +26,7 @@ import time
 from core.batch.rules import TERMINAL_STATES, Batch, SongState
 from core.cli.cluster_options import add_cluster_options, cluster_from_args
 from core.errors import ExitCode, SongCalError
-from core.io.outputs import STDOUT, printable
+from core.io.outputs import STDOUT, physical_path, printable
 from core.io.results import write_chunks_csv, write_results_csv
 from core.settings import AnalysisSettings, default_workers
 
@@ -268,7 +268,7 @@ def _exports_beside(output: str) -> dict:
     from core.calibration.exports import export_paths
 
     stem = os.path.splitext(os.path.basename(output))[0]
-    return export_paths(os.path.dirname(os.path.abspath(output)), stem=stem)
+    return export_paths(os.path.dirname(physical_path(output)), stem=stem)
 
 
 def _report_skipped(skipped: list[tuple[str, str]], *, named: set[str]) -> None:

@@ -32,6 +32,7 @@ import os
 import sys
 
 from core.errors import ExitCode, SongCalError
+from core.io.outputs import physical_path
 
 __all__ = ["register", "run", "calibrate_results_file", "print_report", "read_results",
            "say_error"]
@@ -352,7 +353,7 @@ def calibrate_results_file(results_csv, reference, *, settings=None, out_dir=Non
     except OSError as err:
         from core.cli.guard import write_failed
 
-        folder = out_dir or os.path.dirname(os.path.abspath(results_csv))
+        folder = out_dir or os.path.dirname(physical_path(results_csv))
         return write_failed("analyze", err.filename or folder, err)
     with contextlib.suppress(OSError, ValueError):
         print_report(session, written, stream=stream or sys.stdout)

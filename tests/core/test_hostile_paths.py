@@ -1,0 +1,99 @@
+"""Paths a hostile or careless user gives the command line: ``..`` after a link to a folder,
+names longer than the disk allows, folders that cannot be read or are too deep to open,
+standard output closed.  Each ends with a plain message or a correct row, before any song is
+analyzed when an output is at fault, and never writes a file the user did not name."""
+
+from __future__ import annotations
+
+import errno
+import os
+
+import pytest
+
+from core.cli.main import main
+from tests.core.test_faults import FAST, _deck, _no_traceback, _rows, fake  # noqa: F401
+
+
+# ------------------------------------------------------------- outputs resolved as the system does
+
+def test_dotdot_after_a_link_to_a_folder_writes_where_the_system_opens(tmp_path, fake, capsys):
+    """``other/link/../results.csv`` with ``link -> real/sub`` is ``real/results.csv`` to every
+    program; dropping ``link/..`` by its letters wrote ``other/results.csv`` instead, over a
+    file the user never named."""
+    _deck(tmp_path / "g", n=2)
+    fake()
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    (tmp_path / "other").mkdir()
+    os.symlink(tmp_path / "real" / "sub", tmp_path / "other" / "link")
+    precious = tmp_path / "other" / "results.csv"
+    precious.write_text("the user's own notes")
+    out = os.path.join(tmp_path, "other", "link", "..", "results.csv")
+    assert main(["analyze", str(tmp_path / "g"), "-o", out, *FAST, "--no-store"]) == 0
+    assert precious.read_text() == "the user's own notes"
+    assert len(_rows(tmp_path / "real" / "results.csv")) == 2
+    _no_traceback(capsys)
+
+
+def test_dotdot_after_a_link_that_reaches_the_reference_sheet_is_refused(tmp_path, capsys):
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    (tmp_path / "other").mkdir()
+    os.symlink(tmp_path / "real" / "sub", tmp_path / "other" / "link")
+    ref = tmp_path / "real" / "ref.csv"
+    ref.write_text("title,bpm\nA,120\n")
+    res = tmp_path / "r.csv"
+    res.write_text("path,title,status,bpm\na.wav,A,done,120\n")
+    out = os.path.join(tmp_path, "other", "link", "..", "ref.csv")
+    assert main(["calibrate", str(res), "--reference", str(ref), "-o", out]) == 2
+    assert ref.read_text() == "title,bpm\nA,120\n"
+    assert not (tmp_path / "other" / "ref.csv").exists()
+    assert "it is the reference sheet" in _no_traceback(capsys).err
+
+
+# ------------------------------------------------------------------------ names too long to write
+
+def test_a_results_name_longer_than_the_disk_allows_is_refused_before_analysis(tmp_path, fake,
+                                                                               capsys):
+    _deck(tmp_path / "g", n=1)
+    f = fake()
+    out = tmp_path / ("r" * 256 + ".csv")
+    assert main(["analyze", str(tmp_path / "g"), "-o", str(out), *FAST]) == 2
+    assert f.calls == []
+    assert "the file name is 260 bytes long; the disk allows at most 255" in \
+        _no_traceback(capsys).err
+
+
+def test_calibration_files_named_after_a_long_results_name_are_checked_too(tmp_path, fake,
+                                                                           capsys):
+    """A 249-byte results name fits, but ``<stem>_calibration.csv`` beside it does not: the
+    whole analysis ran before the write failed."""
+    _deck(tmp_path / "g", n=1)
+    f = fake()
+    ref = tmp_path / "ref.csv"
+    ref.write_text("title,bpm\n00 Song 0,120\n")
+    out = tmp_path / ("r" * 245 + ".csv")
+    assert main(["analyze", str(tmp_path / "g"), "--reference", str(ref), "-o", str(out),
+                 *FAST]) == 2
+    assert f.calls == [] and not out.exists()
+    assert "_calibration.csv: the file name is 261 bytes long" in _no_traceback(capsys).err
+
+
+def test_a_path_longer_than_the_system_opens_is_refused(tmp_path, fake, capsys):
+    _deck(tmp_path / "g", n=1)
+    f = fake()
+    out = str(tmp_path) + "/" + "/".join(["d" * 200] * 21) + "/r.csv"
+    assert main(["analyze", str(tmp_path / "g"), "-o", out, *FAST]) == 2
+    assert f.calls == []
+    assert "the system opens at most 4095" in _no_traceback(capsys).err
+
+
+def test_a_failed_rename_names_the_file_asked_for(tmp_path, monkeypatch):
+    import core.io.csvio as csvio
+
+    def refuse(src, dst):
+        raise OSError(errno.ENAMETOOLONG, "File name too long", src)
+
+    monkeypatch.setattr(csvio.os, "replace", refuse)
+    with pytest.raises(OSError) as info:
+        csvio.atomic_write_text(tmp_path / "r.csv", "x")
+    assert info.value.filename == str(tmp_path / "r.csv")
+    assert [p.name for p in tmp_path.iterdir()] == []
