@@ -37,6 +37,16 @@ def _broken_link_reason(path: str) -> str:
     return "dangling link (its target is missing)"
 
 
+def _too_long(path: str) -> bool:
+    """True when ``path`` is longer than the system opens (it cannot be analyzed where it
+    is, but it is a song all the same)."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ENAMETOOLONG
+    return False
+
+
 def is_audio_name(name: str) -> bool:
     """True for an audio file name (by extension), False for macOS ``._*`` resource forks."""
     base = os.path.basename(name)
@@ -51,7 +61,9 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
 
     A path named explicitly is yielded when it is an audio file, does not exist, or is not a
     regular file (a FIFO, a device: never opened here), so the caller can report it as a
-    failed row with its reason; folders are walked without following symbolic links to
+    failed row with its reason; so is a folder that cannot be read (no permission, a path
+    longer than the system opens), whose songs would otherwise be left out unsaid; folders
+    are walked without following symbolic links to
     folders (no loops), dangling links are skipped, and each real file is yielded once even
     when reached twice.
 
@@ -84,7 +96,21 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
     for raw in paths:
         p = os.fspath(raw)
         if os.path.isdir(p):
-            for root, dirs, files in os.walk(p, followlinks=False):
+            unread: list[str] = []
+
+            def cannot_read(err: OSError, unread=unread, top=p) -> None:
+                folder = os.fsdecode(err.filename) if err.filename is not None else top
+                if isinstance(err, FileNotFoundError):  # removed while the scan ran
+                    skip(folder, "folder removed while it was scanned")
+                else:
+                    unread.append(folder)
+
+            def unread_folders(unread=unread) -> Iterator[str]:
+                while unread:
+                    yield unread.pop(0)  # a failed row says why (core.analysis.sniff)
+
+            for root, dirs, files in os.walk(p, followlinks=False, onerror=cannot_read):
+                yield from unread_folders()
                 if should_cancel is not None and should_cancel():
                     return
                 dirs.sort(key=str.lower)
@@ -102,13 +128,17 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
                         continue
                     k = _key(full)
                     if k is None:
-                        skip(full, _broken_link_reason(full))
+                        if _too_long(full):  # a failed row says so
+                            yield full
+                        else:
+                            skip(full, _broken_link_reason(full))
                         continue
                     if k in seen:
                         skip(full, "the same file as one found earlier")
                         continue
                     seen.add(k)
                     yield full
+            yield from unread_folders()
         elif not os.path.exists(p) and not os.path.islink(p):
             yield p  # a missing file named explicitly: reported as a failed row
         elif os.path.isfile(p) and is_audio_name(p):

@@ -11,7 +11,20 @@ import os
 import pytest
 
 from core.cli.main import main
-from tests.core.test_faults import FAST, _deck, _no_traceback, _rows, fake  # noqa: F401
+from tests.core.test_faults import FAST, Fake, _deck, _no_traceback, _rows
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    """``fake()`` puts a stand-in analyzer (which records its calls) in place of the real one."""
+    import core.analysis.analyze as analysis
+
+    def install():
+        f = Fake()
+        monkeypatch.setattr(analysis, "analyze_file", f)
+        return f
+
+    return install
 
 
 # ------------------------------------------------------------- outputs resolved as the system does
@@ -97,3 +110,69 @@ def test_a_failed_rename_names_the_file_asked_for(tmp_path, monkeypatch):
         csvio.atomic_write_text(tmp_path / "r.csv", "x")
     assert info.value.filename == str(tmp_path / "r.csv")
     assert [p.name for p in tmp_path.iterdir()] == []
+
+
+# ------------------------------------------------------------ folders that cannot be read
+
+def test_a_folder_that_cannot_be_read_is_a_failed_row_not_silence(tmp_path, monkeypatch, capsys):
+    """os.walk dropped an unreadable folder without a word: its songs were missing from the
+    results and the exit code said every song was done."""
+    real_scandir = os.scandir
+    locked = tmp_path / "deck" / "locked"
+
+    def scandir(path="."):
+        if os.fspath(path) == str(locked):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    _deck(tmp_path / "deck" / "open", n=1)
+    _deck(locked, n=2)
+    monkeypatch.setattr(os, "scandir", scandir)
+    out = tmp_path / "r.csv"
+    assert main(["analyze", str(tmp_path / "deck"), "-o", str(out), *FAST, "--no-store"]) == 1
+    rows = {r["path"]: r for r in _rows(out)}
+    assert rows[str(locked)]["status"] == "failed"
+    assert rows[str(locked)]["error"] == ("this folder cannot be read (Permission denied): the "
+                                          "songs in it, if any, were not analyzed")
+    assert sum(r["status"] == "done" for r in rows.values()) == 1
+    # named on its own, it is a failed row too, not "no audio files found"
+    assert main(["analyze", str(locked), "-o", str(out), *FAST, "--no-store"]) == 1
+    assert [r["path"] for r in _rows(out)] == [str(locked)]
+    _no_traceback(capsys)
+
+
+def _deep_tree(top, depth: int, song: bytes, name: str) -> None:
+    """Folders of 200-byte names ``depth`` deep under ``top``, made relative to each other
+    (the whole path soon passes what the system opens), with the song ``name`` at the
+    bottom."""
+    fd = os.open(top, os.O_RDONLY)
+    try:
+        for _ in range(depth):
+            os.mkdir("d" * 200, dir_fd=fd)
+            sub = os.open("d" * 200, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = sub
+        out = os.open(name, os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(out, song)
+        os.close(out)
+    finally:
+        os.close(fd)
+
+
+def test_songs_deeper_than_the_system_opens_are_failed_rows(tmp_path, capsys):
+    from tests.audio_files import tone, write_audio
+
+    song = write_audio(tmp_path / "s.wav", tone(440.0, 1.0, 8000), 8000).read_bytes()
+    for case in ("file", "folder"):  # the song's own path too long, then its folder's
+        top = tmp_path / f"deck-{case}"
+        top.mkdir()
+        # the file case: the bottom folder's path fits, the song's 250-byte name does not
+        depth = (4094 - len(str(top))) // 201 if case == "file" else 22
+        _deep_tree(top, depth, song, "s" * 246 + ".wav")
+        out = tmp_path / f"r-{case}.csv"
+        assert main(["analyze", str(top), "-o", str(out), *FAST, "--no-store"]) == 1
+        (row,) = _rows(out)
+        assert row["status"] == "failed" and len(os.fsencode(row["path"])) >= 4096
+        assert "bytes long, more than the system opens" in row["error"]
+        assert row["path"].endswith(".wav") == (case == "file")
+    _no_traceback(capsys)
