@@ -120,10 +120,10 @@ class _Reporter:
 
     def __init__(self, stream, *, quiet: bool):
         self.stream = stream
-        self.quiet = quiet
+        self.quiet = quiet or stream is None  # started with >&-: nobody to tell
         try:
             self.tty = stream.isatty()
-        except (OSError, ValueError):
+        except (AttributeError, OSError, ValueError):
             self.tty = False
         self.last_line = 0.0
         self.width = 0

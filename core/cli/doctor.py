@@ -421,7 +421,11 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     """``songcal doctor``; returns the exit code."""
+    from core.cli.guard import survive_closed_pipes
+
+    survive_closed_pipes()  # ``songcal doctor | head`` and ``>&-`` end without a traceback
     report = run_checks(store_path=args.store)
-    sys.stdout.write(report.text())
-    sys.stdout.flush()
+    if sys.stdout is not None:
+        sys.stdout.write(report.text())
+        sys.stdout.flush()
     return ExitCode.OK if report.ok else ExitCode.FAILED

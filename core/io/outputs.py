@@ -150,6 +150,25 @@ def _check_length(option: str, given: str, path: str, folder: str) -> None:
                                          f"at most {path_max - 1}")
 
 
+def _stdout_open() -> bool:
+    """Whether this process has a standard output to write to (Python sets ``sys.stdout``
+    to None when the program was started with its descriptor 1 closed)."""
+    import sys
+
+    stream = sys.stdout
+    if stream is None:
+        return False
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # no descriptor (a test's capture): trust it
+        return not getattr(stream, "closed", False)
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
 def _nearest_folder(path: str) -> str:
     folder = os.path.dirname(path) or "."
     while not os.path.lexists(folder):
@@ -261,6 +280,9 @@ def check_outputs(outputs: Mapping[str, object], *, inputs: Iterable = (),
                 raise OutputError(option, given, "standard output (-) is only for -o")
             if STDOUT in chosen.values():
                 raise OutputError(option, given, "only one output can go to standard output")
+            if not _stdout_open():
+                raise OutputError(option, given, "standard output is closed (the command was "
+                                                 "started with >&-); give a file name")
             chosen[option] = STDOUT
             continue
         if not given:

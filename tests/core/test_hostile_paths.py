@@ -176,3 +176,59 @@ def test_songs_deeper_than_the_system_opens_are_failed_rows(tmp_path, capsys):
         assert "bytes long, more than the system opens" in row["error"]
         assert row["path"].endswith(".wav") == (case == "file")
     _no_traceback(capsys)
+
+
+# ------------------------------------------------------------------ standard output closed
+
+def test_standard_output_closed_refuses_dash_before_any_analysis(tmp_path, fake, monkeypatch,
+                                                                 capsys):
+    """Started with ``>&-``, Python has no ``sys.stdout``: ``-o -`` analyzed the whole batch
+    and then failed with a traceback."""
+    _deck(tmp_path / "g", n=2)
+    f = fake()
+    monkeypatch.setattr("sys.stdout", None)
+    assert main(["analyze", str(tmp_path / "g"), "-o", "-", *FAST]) == 2
+    assert f.calls == []
+    res = tmp_path / "r.csv"
+    res.write_text("path,title,status,bpm\na.wav,A,done,120\n")
+    ref = tmp_path / "ref.csv"
+    ref.write_text("title,bpm\nA,120\n")
+    assert main(["calibrate", str(res), "--reference", str(ref), "-o", "-"]) == 2
+    assert "standard output is closed" in _no_traceback(capsys).err
+
+
+def test_standard_output_closed_still_writes_a_results_file(tmp_path, fake, monkeypatch,
+                                                            capsys):
+    """The progress lines had nowhere to go and stopped the command before any song."""
+    _deck(tmp_path / "g", n=2)
+    fake()
+    monkeypatch.setattr("sys.stdout", None)
+    out = tmp_path / "r.csv"
+    assert main(["analyze", str(tmp_path / "g"), "-o", str(out), "--workers", "1"]) == 0
+    assert len(_rows(out)) == 2
+    _no_traceback(capsys)
+
+
+@pytest.mark.parametrize("how", ["closed", "reader gone"])
+def test_doctor_without_a_reader_ends_without_a_traceback(tmp_path, how):
+    import subprocess
+    import sys
+
+    from tests.core.test_faults import ROOT
+
+    env = {**os.environ, "SONGCAL_DATA_DIR": str(tmp_path / "data"),
+           "QT_QPA_PLATFORM": "offscreen"}
+    cmd = [sys.executable, "-m", "core.cli.main", "doctor"]
+    if how == "closed":
+        p = subprocess.run(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+                           timeout=120, preexec_fn=lambda: os.close(1))
+        err = p.stderr
+    else:
+        p = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        p.stdout.close()  # as ``songcal doctor | head -0`` does
+        err = p.stderr.read()
+        p.wait(timeout=120)
+        p.stderr.close()
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert p.returncode in (0, 1)
