@@ -207,35 +207,6 @@ def _finite(value) -> bool:
             and value == value and abs(value) != float("inf"))
 
 
-def _log_to_file() -> None:
-    """Keep INFO messages (tracebacks of unexpected errors) in ``songcal.log`` of the user
-    data folder; the terminal shows warnings and errors on one line each."""
-    import logging
-
-    from core.batch.store import data_dir
-
-    core_log = logging.getLogger("core")
-    if any(getattr(h, "songcal_file", False) for h in core_log.handlers):
-        return
-    class QuietFileHandler(logging.FileHandler):
-        def handleError(self, record):  # noqa: N802 - a log file we cannot write is no error
-            pass
-
-    try:
-        handler = QuietFileHandler(os.path.join(data_dir(), "songcal.log"), encoding="utf-8",
-                                   errors="backslashreplace", delay=True)
-    except OSError:
-        return
-    handler.songcal_file = True
-    handler.setLevel(logging.INFO)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    core_log.addHandler(handler)
-    core_log.setLevel(logging.INFO)
-    for h in logging.getLogger().handlers:  # the terminal keeps to warnings
-        if type(h) is logging.StreamHandler and h.stream in (sys.stderr, sys.__stderr__):
-            h.setLevel(max(h.level, logging.WARNING))
-
-
 def _default_store() -> tuple[str | None, str]:
     """The default session store's path, or ``(None, why)`` when it cannot be used: its
     folder cannot be made (no home folder, a read-only one) or its disk is full.  A store
@@ -343,13 +314,14 @@ def run(args) -> int:
     from core.cli.guard import (
         guard_fitted_sheet,
         guard_outputs,
+        log_to_file,
         safe_console,
         say_error,
         write_failed,
     )
 
     safe_console()
-    _log_to_file()
+    log_to_file()
     try:
         settings = settings_from_args(args)
         cluster = cluster_from_args(args, workers=settings.workers)

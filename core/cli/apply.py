@@ -83,11 +83,18 @@ def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "appl
     from core.calibration.applying import apply_profile
     from core.calibration.exports import write_calibrated_csv
     from core.calibration.profile import load_profile, profile_mismatch, results_analyzer
-    from core.cli.guard import guard_fitted_sheet, guard_outputs, safe_console, write_failed
+    from core.cli.guard import (
+        guard_fitted_sheet,
+        guard_outputs,
+        log_to_file,
+        safe_console,
+        write_failed,
+    )
     from core.io.csvio import CsvReadError, read_csv_rows
     from core.io.provenance import provenance
 
     safe_console()
+    log_to_file()
     target = output
     if not guarded:
         size = 0

@@ -273,9 +273,10 @@ def _status(session) -> int:
 def run(args) -> int:
     """``songcal calibrate``; returns the exit code."""
     from core.calibration.session import CalibrationOptions
-    from core.cli.guard import guard_outputs, safe_console, write_failed
+    from core.cli.guard import guard_outputs, log_to_file, safe_console, write_failed
 
     safe_console()
+    log_to_file()
     if args.folds < 2:
         say_error("calibrate", f"--folds must be >= 2, got {args.folds}")
         return ExitCode.USAGE

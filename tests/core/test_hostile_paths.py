@@ -232,3 +232,32 @@ def test_doctor_without_a_reader_ends_without_a_traceback(tmp_path, how):
         p.stderr.close()
     assert "Traceback" not in err and "Exception ignored" not in err, err
     assert p.returncode in (0, 1)
+
+
+# ------------------------------------------------------------------------ the log file
+
+@pytest.mark.parametrize("command", ["calibrate", "apply"])
+def test_every_command_records_a_leftover_it_removed_in_the_log_file(tmp_path, command):
+    """Only ``analyze`` kept its INFO messages in songcal.log: a killed writer's temporary
+    file that ``calibrate`` or ``apply`` removed went unrecorded."""
+    from tests.core.test_tempfiles import DEAD_AGE_S, _dead_pid, _leftover, _owned
+
+    res = tmp_path / "r.csv"
+    res.write_text("path,title,status,bpm\na.wav,A,done,120\nb.wav,B,done,100\n")
+    ref = tmp_path / "ref.csv"
+    ref.write_text("title,bpm\nA,120\nB,100\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    pid = _dead_pid()
+    left = _leftover(out, _owned(pid), DEAD_AGE_S + 60)
+    if command == "calibrate":
+        code = main(["calibrate", str(res), "--reference", str(ref), "-o",
+                     str(out / "c.csv")])
+    else:
+        profile = tmp_path / "p.json"
+        assert main(["calibrate", str(res), "--reference", str(ref), "-o",
+                     str(tmp_path / "c.csv"), "--profile", str(profile)]) in (0, 1)
+        code = main(["apply", str(res), "--profile", str(profile), "-o", str(out / "a.csv")])
+    assert code in (0, 1) and not os.path.exists(left)
+    log = (tmp_path / "songcal-data" / "songcal.log").read_text(encoding="utf-8")
+    assert f"removed the temporary file {left}" in log and f"process {pid}" in log
