@@ -24,10 +24,10 @@ import os
 import platform
 import sqlite3
 import sys
-import tempfile
 
 from core import __version__, paths
 from core.errors import ExitCode
+from core.io import tempfiles
 
 __all__ = ["Check", "DoctorReport", "FORMATS", "run_checks", "register", "run"]
 
@@ -223,9 +223,26 @@ def _write_with_pyav(path: str, codec: str, audio, rate: int) -> None:
             container.mux(packet)
 
 
-def _decode_one(folder: str, label: str, name: str, fmt: str, subtype, rate: int) -> Check:
+def _decode_one(label: str, name: str, fmt: str, subtype, rate: int) -> Check:
+    """Write a test file in the system's temporary folder (named after this process, so that
+    a run killed meanwhile leaves nothing for good: :mod:`core.io.tempfiles`), decode it,
+    remove it."""
+    try:
+        fd, path = tempfiles.make_system_temp(os.path.splitext(name)[1])
+        os.close(fd)
+    except OSError as exc:
+        why = _reason(exc)
+        return Check("Decoding", label, f"no test file ({why})",
+                     f"{label}: a test file cannot be written ({why})")
+    try:
+        return _decode_at(path, label, fmt, subtype, rate)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _decode_at(path: str, label: str, fmt: str, subtype, rate: int) -> Check:
     s = "Decoding"
-    path = os.path.join(folder, name)
     audio = _tone(rate)
     try:
         if subtype is None:
@@ -255,8 +272,8 @@ def _decode_one(folder: str, label: str, name: str, fmt: str, subtype, rate: int
 
 
 def _decoding() -> list[Check]:
-    with tempfile.TemporaryDirectory(prefix="songcal-doctor-") as folder:
-        return [_decode_one(folder, *spec) for spec in FORMATS]
+    tempfiles.sweep_system_temp()  # test files and songs that killed processes left there
+    return [_decode_one(*spec) for spec in FORMATS]
 
 
 # -- session store and folders -------------------------------------------------------------
@@ -308,8 +325,10 @@ def _folder(name: str, get) -> Check:
     s = "Folders"
     try:
         folder = get()
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".songcal-doctor-"):
-            pass
+        tempfiles.sweep(folder)
+        fd, probe = tempfiles.make_temp(folder)  # named after this process, as every write
+        os.close(fd)
+        os.unlink(probe)
     except OSError as exc:
         why = _reason(exc)
         return Check(s, name, f"not writable ({why})", f"{name} folder: not writable ({why})")
