@@ -261,3 +261,22 @@ def test_every_command_records_a_leftover_it_removed_in_the_log_file(tmp_path, c
     assert code in (0, 1) and not os.path.exists(left)
     log = (tmp_path / "songcal-data" / "songcal.log").read_text(encoding="utf-8")
     assert f"removed the temporary file {left}" in log and f"process {pid}" in log
+
+
+# ------------------------------------------------------------------------ Ctrl-C at start-up
+
+def test_ctrl_c_before_the_batch_starts_ends_without_a_traceback(tmp_path, fake, monkeypatch,
+                                                                   capsys):
+    """Ctrl-C during the scan of a large library (or the first seconds of start-up) printed
+    a KeyboardInterrupt traceback: the batch takes the signals over only once it runs."""
+    import core.batch.scan as scan
+
+    def interrupted(*args, **kw):
+        raise KeyboardInterrupt
+
+    _deck(tmp_path / "g", n=1)
+    f = fake()
+    monkeypatch.setattr(scan, "scan_paths", interrupted)
+    assert main(["analyze", str(tmp_path / "g"), "-o", str(tmp_path / "r.csv"), *FAST]) == 1
+    assert f.calls == [] and not (tmp_path / "r.csv").exists()
+    assert "songcal analyze: interrupted" in _no_traceback(capsys).err
