@@ -58,6 +58,12 @@ def log_to_file() -> None:
             h.close()
 
     class QuietFileHandler(logging.FileHandler):
+        def emit(self, record):
+            try:  # opening the file (delayed) is outside logging's own error handling
+                super().emit(record)
+            except Exception:  # the data folder removed while running: no log, no failure
+                self.handleError(record)
+
         def handleError(self, record):  # noqa: N802 - a log file we cannot write is no error
             pass
 

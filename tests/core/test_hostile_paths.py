@@ -280,3 +280,53 @@ def test_ctrl_c_before_the_batch_starts_ends_without_a_traceback(tmp_path, fake,
     assert main(["analyze", str(tmp_path / "g"), "-o", str(tmp_path / "r.csv"), *FAST]) == 1
     assert f.calls == [] and not (tmp_path / "r.csv").exists()
     assert "songcal analyze: interrupted" in _no_traceback(capsys).err
+
+
+# ------------------------------------------------------------ the session store removed
+
+def test_a_store_removed_while_the_batch_runs_is_said_and_exits_3(tmp_path, monkeypatch,
+                                                                   capsys):
+    """The data folder cleaned mid-run: SQLite went on writing into the removed file, the
+    run said the songs were in the session store and exited 0, and a resume found nothing."""
+    import core.analysis.analyze as analysis
+    from tests.core.test_faults import Fake
+
+    store = tmp_path / "data" / "s.sqlite"
+
+    def remove_the_store(fake, path, progress, should_cancel):
+        if len(fake.calls) == 2:
+            for name in os.listdir(store.parent):
+                os.unlink(store.parent / name)
+        return None
+
+    monkeypatch.setattr(analysis, "analyze_file", Fake(remove_the_store))
+    _deck(tmp_path / "g", n=4)
+    out = tmp_path / "r.csv"
+    code = main(["analyze", str(tmp_path / "g"), "-o", str(out), "--session", str(store),
+                 "--workers", "1", "-q"])
+    assert code == 3 and {r["status"] for r in _rows(out)} == {"done"}
+    err = _no_traceback(capsys).err
+    assert "the file was removed while the batch ran" in err
+    assert "write(s) to the session store failed" in err
+
+
+def test_the_log_file_of_a_removed_data_folder_fails_no_thread(tmp_path, monkeypatch):
+    """Its delayed open raised from the logging call itself (the store's writer thread died
+    on the warning that says the store was removed)."""
+    import logging
+
+    from core.cli.guard import log_to_file
+
+    monkeypatch.setenv("SONGCAL_DATA_DIR", str(tmp_path / "data"))
+    core_log = logging.getLogger("core")
+    before = list(core_log.handlers), core_log.level
+    try:
+        log_to_file()
+        os.rmdir(tmp_path / "data")
+        logging.getLogger("core.test").warning("after the data folder was removed")
+    finally:
+        for h in core_log.handlers:
+            if h not in before[0]:
+                h.close()
+        core_log.handlers[:] = before[0]
+        core_log.setLevel(before[1])
