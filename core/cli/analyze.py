@@ -239,7 +239,11 @@ def _exports_beside(output: str) -> dict:
     from core.calibration.exports import export_paths
 
     stem = os.path.splitext(os.path.basename(output))[0]
-    return export_paths(os.path.dirname(physical_path(output)), stem=stem)
+    try:
+        folder = os.path.dirname(physical_path(output))
+    except OSError:  # the current folder was removed: the guard refuses -o itself
+        folder = os.path.dirname(output)
+    return export_paths(folder, stem=stem)
 
 
 def _report_skipped(skipped: list[tuple[str, str]], *, named: set[str]) -> None:

@@ -30,6 +30,7 @@ nothing (dangling) is refused.  ``-`` stands for standard output where the calle
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import stat
@@ -115,14 +116,33 @@ def physical_path(path) -> str:
     :func:`os.path.abspath` drops ``..`` by the letters of the path, which is wrong after a
     link to a folder: with ``link -> /music/sub``, ``link/../out.csv`` opens
     ``/music/out.csv``, not the ``out.csv`` beside ``link``.
+
+    Raises
+    ------
+    FileNotFoundError
+        For a relative path when the current folder was removed (nothing can be made
+        there).
     """
     path = os.fspath(path)
     if isinstance(path, bytes):
         path = os.fsdecode(path)
     if not os.path.isabs(path):
-        path = os.path.join(os.getcwd(), path)
+        try:
+            cwd = os.getcwd()
+        except FileNotFoundError:
+            raise FileNotFoundError(errno.ENOENT, "the current folder was removed; give a "
+                                                  "full path", path) from None
+        path = os.path.join(cwd, path)
     head, tail = os.path.split(path)
     return os.path.join(os.path.realpath(head), tail)
+
+
+def _physical_or_given(path) -> str:
+    """:func:`physical_path`, or ``path`` as given when the current folder was removed."""
+    try:
+        return physical_path(path)
+    except OSError:
+        return os.fspath(path)
 
 
 def _limit(folder: str, name: str, default: int) -> int:
@@ -185,7 +205,10 @@ def _check_one(option: str, given: str, *, protect, expected_bytes: int) -> str:
         # abspath() would drop the slash and write a file named as the folder meant
         raise OutputError(option, given, "it ends in a slash, so it names a folder; give a "
                                          "file name inside it")
-    path = physical_path(given)
+    try:
+        path = physical_path(given)
+    except OSError as err:
+        raise OutputError(option, given, err.strerror or str(err)) from None
     if os.path.islink(path):
         target = os.path.realpath(path)
         if not os.path.exists(target):
@@ -303,7 +326,7 @@ def check_outputs(outputs: Mapping[str, object], *, inputs: Iterable = (),
     # covers hard and symbolic links); string comparisons only when none exists yet (then
     # only an input that does not exist either can be the same path).
     real = {o: os.path.realpath(p) for o, p in files.items()}
-    plain = {o: physical_path(outputs[o]) for o in files}
+    plain = {o: _physical_or_given(outputs[o]) for o in files}
     keys = {o: _key(p) for o, p in files.items()}
     any_existing = any(k is not None for k in keys.values())
     for label, raw in inputs:
@@ -311,7 +334,7 @@ def check_outputs(outputs: Mapping[str, object], *, inputs: Iterable = (),
             continue
         ipath = os.fspath(raw)
         ikey = _key(ipath) if any_existing else None
-        iabs = physical_path(ipath)
+        iabs = _physical_or_given(ipath)
         for option in files:
             if ikey is not None:
                 hit = ikey == keys[option]

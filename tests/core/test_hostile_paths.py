@@ -330,3 +330,20 @@ def test_the_log_file_of_a_removed_data_folder_fails_no_thread(tmp_path, monkeyp
                 h.close()
         core_log.handlers[:] = before[0]
         core_log.setLevel(before[1])
+
+
+def test_a_relative_output_in_a_removed_current_folder_is_refused(tmp_path, fake, monkeypatch,
+                                                                   capsys):
+    """``cd x; rm -r ../x; songcal analyze ... -o r.csv`` stopped with a traceback."""
+    _deck(tmp_path / "g", n=1)
+    f = fake()
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    here.rmdir()
+    assert main(["analyze", str(tmp_path / "g"), "-o", "r.csv", *FAST]) == 2
+    assert f.calls == []
+    # a relative input there is a row of its own (the stand-in analyzer reads nothing)
+    assert main(["analyze", "song.wav", "-o", str(tmp_path / "r.csv"), *FAST]) == 0
+    assert f.calls == ["song.wav"] and len(_rows(tmp_path / "r.csv")) == 1
+    assert "the current folder was removed; give a full path" in _no_traceback(capsys).err
