@@ -21,6 +21,7 @@ import sys
 
 from core.cli.calibrate import say_error, warn_implausible
 from core.errors import ExitCode, SongCalError
+from core.io.outputs import printable
 
 __all__ = ["register", "run", "apply_to_results_file"]
 
@@ -149,10 +150,10 @@ def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "appl
         n = write_calibrated_csv(target, rows, profile, meta=meta, calibrated=calibrated)
     except OSError as err:
         return write_failed(cmd, output, err)
-    where = "standard output" if target == "-" else output
+    where = "standard output" if target == "-" else printable(output)
     with contextlib.suppress(OSError, ValueError):
         said = outside_fit_said(profile, calibrated)
-        print(f"applied {os.path.basename(profile_path)} to {n} songs"
+        print(f"applied {printable(os.path.basename(profile_path))} to {n} songs"
               f"{', ' + said if said else ''}; wrote {where}", file=sys.stderr)
     return ExitCode.OK
 

@@ -347,3 +347,22 @@ def test_a_relative_output_in_a_removed_current_folder_is_refused(tmp_path, fake
     assert main(["analyze", "song.wav", "-o", str(tmp_path / "r.csv"), *FAST]) == 0
     assert f.calls == ["song.wav"] and len(_rows(tmp_path / "r.csv")) == 1
     assert "the current folder was removed; give a full path" in _no_traceback(capsys).err
+
+
+# ----------------------------------------------------------------- a terminal kept safe
+
+def test_calibrate_report_escapes_what_a_terminal_would_act_on(tmp_path, capsys):
+    """A reference cell or a tag holding an escape sequence (``\\x1b[2J`` clears the
+    screen) and an output name holding a newline reached the terminal as they were."""
+    res = tmp_path / "r.csv"
+    res.write_text("path,title,artist,status,bpm\n/m/a\x1b[2J.wav,A\x1b]0;pwned\x07,,done,120\n"
+                   "/m/b.wav,B,,done,100\n", encoding="utf-8")
+    ref = tmp_path / "ref.csv"
+    ref.write_text("title,artist,bpm\nB,,100\nevil\x1b[2Jrow,x\ny,90\n", encoding="utf-8")
+    out = tmp_path / "cal\nibration.csv"
+    code = main(["calibrate", str(res), "--reference", str(ref), "-o", str(out)])
+    assert code in (0, 1)
+    text = _no_traceback(capsys).out
+    assert "\x1b" not in text and "\x07" not in text
+    assert "wrote calibration: " + str(tmp_path) + "/cal\\nibration.csv" in text
+    assert "\\x1b[2J" in text  # said, escaped
