@@ -447,4 +447,10 @@ def run(args) -> int:
     if sys.stdout is not None:
         sys.stdout.write(report.text())
         sys.stdout.flush()
+        err = getattr(sys.stdout, "error", None)
+        if err is not None and not isinstance(err, BrokenPipeError | ConnectionResetError):
+            from core.cli.guard import say_error
+
+            say_error("doctor", f"could not print the report: {err.strerror or err}")
+            return ExitCode.OUTPUT
     return ExitCode.OK if report.ok else ExitCode.FAILED

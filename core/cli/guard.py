@@ -93,16 +93,20 @@ def safe_console() -> None:
 
 class _ReaderGone:
     """A text stream that drops what it writes once nobody reads it any more (a pipe to
-    ``head`` that ended): the rest goes to the null device, so that neither this write,
-    nor a later one, nor the interpreter's last flush raises."""
+    ``head`` that ended) or it cannot be written (``> /dev/full``): the rest goes to the
+    null device, so that neither this write, nor a later one, nor the interpreter's last
+    flush raises."""
 
     def __init__(self, stream):
         self._stream = stream
         #: True once the reader was found gone.
         self.gone = False
+        #: The error that made the stream drop what it writes, or None.
+        self.error: OSError | None = None
 
-    def _drop(self) -> None:
+    def _drop(self, err: OSError) -> None:
         self.gone = True
+        self.error = err
         with contextlib.suppress(OSError, ValueError):
             null = os.open(os.devnull, os.O_WRONLY)
             os.dup2(null, self._stream.fileno())
@@ -112,8 +116,8 @@ class _ReaderGone:
         if not self.gone:
             try:
                 return self._stream.write(text)
-            except (BrokenPipeError, ConnectionResetError):
-                self._drop()
+            except OSError as err:
+                self._drop(err)
         return len(text)
 
     def writelines(self, lines):
@@ -124,8 +128,8 @@ class _ReaderGone:
         if not self.gone:
             try:
                 self._stream.flush()
-            except (BrokenPipeError, ConnectionResetError):
-                self._drop()
+            except OSError as err:
+                self._drop(err)
 
     def __getattr__(self, name):
         return getattr(self._stream, name)

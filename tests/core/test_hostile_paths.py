@@ -209,7 +209,7 @@ def test_standard_output_closed_still_writes_a_results_file(tmp_path, fake, monk
     _no_traceback(capsys)
 
 
-@pytest.mark.parametrize("how", ["closed", "reader gone"])
+@pytest.mark.parametrize("how", ["closed", "reader gone", "full"])
 def test_doctor_without_a_reader_ends_without_a_traceback(tmp_path, how):
     import subprocess
     import sys
@@ -223,6 +223,13 @@ def test_doctor_without_a_reader_ends_without_a_traceback(tmp_path, how):
         p = subprocess.run(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
                            timeout=120, preexec_fn=lambda: os.close(1))
         err = p.stderr
+    elif how == "full":  # the report cannot be printed: said, and exit code 3
+        with open("/dev/full", "w") as full:
+            p = subprocess.run(cmd, cwd=ROOT, env=env, stdout=full, stderr=subprocess.PIPE,
+                               text=True, timeout=120)
+        assert p.returncode == 3 and "could not print the report: No space left on device" \
+            in p.stderr, p.stderr
+        err = p.stderr
     else:
         p = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
@@ -231,7 +238,7 @@ def test_doctor_without_a_reader_ends_without_a_traceback(tmp_path, how):
         p.wait(timeout=120)
         p.stderr.close()
     assert "Traceback" not in err and "Exception ignored" not in err, err
-    assert p.returncode in (0, 1)
+    assert p.returncode in ((3,) if how == "full" else (0, 1))
 
 
 # ------------------------------------------------------------------------ the log file
