@@ -440,9 +440,10 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     """``songcal doctor``; returns the exit code."""
-    from core.cli.guard import survive_closed_pipes
+    from core.cli.guard import log_to_file, survive_closed_pipes
 
     survive_closed_pipes()  # ``songcal doctor | head`` and ``>&-`` end without a traceback
+    log_to_file()  # the leftovers its sweeps remove are recorded, as by every command
     report = run_checks(store_path=args.store)
     if sys.stdout is not None:
         sys.stdout.write(report.text())

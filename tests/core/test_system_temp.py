@@ -107,3 +107,16 @@ def test_a_song_sent_as_bytes_keeps_the_title_of_its_own_name(tmp_path, system_t
     assert os.path.dirname(copy) == str(system_temp)
     assert tempfiles._OWNED.fullmatch(os.path.basename(copy)) and copy.endswith(".wav")
     assert os.listdir(system_temp) == []
+
+
+def test_doctor_records_the_leftovers_it_removes_in_the_log_file(tmp_path, system_temp,
+                                                                 monkeypatch, capsys):
+    from core.cli.main import main
+
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    pid = _dead_pid()
+    left = _leftover(system_temp, _owned(pid)[:-4] + ".tmp.wav", DEAD_AGE_S + 60)
+    main(["doctor", "--store", str(tmp_path / "none.sqlite")])
+    assert not os.path.exists(left)
+    log = (tmp_path / "songcal-data" / "songcal.log").read_text(encoding="utf-8")
+    assert f"removed the temporary file {left}" in log
