@@ -23,6 +23,7 @@ import importlib
 import os
 import platform
 import sqlite3
+import stat
 import sys
 
 from core import __version__, paths
@@ -300,6 +301,13 @@ def _store(path: str | None) -> list[Check]:
     checks = [Check(s, "location", path)]
     if not os.path.exists(path):
         return checks + [Check(s, "size", "not created yet (the first batch creates it)")]
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):  # SQLite would wait forever on a FIFO, read a device as empty
+        from core.io.inputs import special_kind
+
+        kind = special_kind(mode)
+        return checks + [Check(s, "kind", f"{kind}, not a file",
+                               f"session store: {path} is {kind}, not a database file")]
     size = os.path.getsize(path)
     wal = path + "-wal"
     extra = f" (+ {_size(os.path.getsize(wal))} journal)" if os.path.exists(wal) else ""
