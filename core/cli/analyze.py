@@ -367,6 +367,7 @@ def run(args) -> int:
                           store_option="--session")
     if first is None:
         return ExitCode.USAGE
+    profile = None
     if args.profile:
         profile = _read_profile(args.profile)
         if profile is None or not guard_fitted_sheet("analyze", first, profile):
@@ -467,7 +468,7 @@ def run(args) -> int:
         status = max(status, _calibrate_after_analyze(args.output, args.reference, settings))
     if args.profile and code == ExitCode.OK and not stopped:
         status = max(status, _apply_after_analyze(args.output, args.profile,
-                                                  targets["calibrated"]))
+                                                  targets["calibrated"], profile))
     return status
 
 
@@ -508,12 +509,14 @@ def _read_profile(path):
         return None
 
 
-def _apply_after_analyze(results_csv, profile, target) -> int:
+def _apply_after_analyze(results_csv, profile_path, target, profile) -> int:
     """Write ``<stem>_calibrated.csv`` (``target``, checked with the other outputs before
-    the analysis) beside the fresh results, as ``songcal apply`` does."""
+    the analysis) beside the fresh results, as ``songcal apply`` does, with the profile
+    read before the batch (the one the outputs were checked against)."""
     from core.cli.apply import apply_to_results_file
 
-    return apply_to_results_file(results_csv, profile, target, cmd="analyze", guarded=True)
+    return apply_to_results_file(results_csv, profile_path, target, cmd="analyze",
+                                 guarded=True, profile=profile)
 
 
 

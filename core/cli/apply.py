@@ -58,7 +58,7 @@ def _profile_columns(profile) -> list[str]:
 
 
 def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "apply",
-                          guarded: bool = False) -> int:
+                          guarded: bool = False, profile=None) -> int:
     """Apply the profile at ``profile_path`` to a results CSV and write ``output``.
 
     Parameters
@@ -74,6 +74,9 @@ def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "appl
     guarded : bool, optional
         True when the caller has checked ``output`` with :func:`core.cli.guard.guard_outputs`
         already.
+    profile : CalibrationProfile, optional
+        The profile already read from ``profile_path`` (``analyze --profile`` reads it
+        before the batch: the file may be gone or changed by the end).
 
     Returns
     -------
@@ -108,11 +111,12 @@ def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "appl
         if targets is None:
             return ExitCode.USAGE
         target = targets["-o"]
-    try:
-        profile = load_profile(profile_path)
-    except SongCalError as err:
-        say_error(cmd, str(err))
-        return ExitCode.USAGE
+    if profile is None:
+        try:
+            profile = load_profile(profile_path)
+        except SongCalError as err:
+            say_error(cmd, str(err))
+            return ExitCode.USAGE
     if not guarded and not guard_fitted_sheet(cmd, {"-o": target}, profile):
         return ExitCode.USAGE
     try:

@@ -373,3 +373,32 @@ def test_calibrate_report_escapes_what_a_terminal_would_act_on(tmp_path, capsys)
     assert "\x1b" not in text and "\x07" not in text
     assert "wrote calibration: " + str(tmp_path) + "/cal\\nibration.csv" in text
     assert "\\x1b[2J" in text  # said, escaped
+
+
+# ------------------------------------------------------- a profile removed during the batch
+
+def test_analyze_with_a_profile_removed_during_the_batch_still_writes_the_calibrated_file(
+        tmp_path, monkeypatch, capsys):
+    """The profile was read (and checked) before the batch, then read again at its end: a
+    profile moved away meanwhile cost the calibrated file, with exit code 2 after a whole
+    batch."""
+    import core.analysis.analyze as analysis
+    from tests.core.test_cli import _fitted_profile
+    from tests.core.test_faults import Fake
+
+    _, _, profile = _fitted_profile(tmp_path)
+    moved = tmp_path / "moved.json"
+
+    def move_the_profile(fake, path, progress, should_cancel):
+        if profile.exists():
+            profile.rename(moved)
+        return None
+
+    monkeypatch.setattr(analysis, "analyze_file", Fake(move_the_profile))
+    _deck(tmp_path / "g", n=2)
+    out = tmp_path / "res.csv"
+    code = main(["analyze", str(tmp_path / "g"), "--profile", str(profile), "-o", str(out),
+                 *FAST, "--no-store"])
+    assert moved.exists() and not profile.exists()
+    assert code == 0, capsys.readouterr().err
+    assert len(_rows(tmp_path / "res_calibrated.csv")) == 2
