@@ -367,10 +367,14 @@ def run(args) -> int:
                           store_option="--session")
     if first is None:
         return ExitCode.USAGE
-    profile = None
+    profile = sheet = None
     if args.profile:
         profile = _read_profile(args.profile)
         if profile is None or not guard_fitted_sheet("analyze", first, profile):
+            return ExitCode.USAGE
+    if args.reference:  # read before the batch: a sheet it cannot use is said at once
+        sheet = _read_reference(args.reference)
+        if sheet is None:
             return ExitCode.USAGE
     skipped: list[tuple[str, str]] = []
     paths = scan_paths(args.paths, on_skip=lambda path, why: skipped.append((path, why)))
@@ -465,7 +469,7 @@ def run(args) -> int:
     if store_failed:
         status = max(status, ExitCode.OUTPUT)
     if args.reference and code == ExitCode.OK and not stopped:
-        status = max(status, _calibrate_after_analyze(args.output, args.reference, settings))
+        status = max(status, _calibrate_after_analyze(args.output, sheet, settings))
     if args.profile and code == ExitCode.OK and not stopped:
         status = max(status, _apply_after_analyze(args.output, args.profile,
                                                   targets["calibrated"], profile))
@@ -487,8 +491,25 @@ def _cluster_runner(batch, spec, store, settings, args, reporter):
                          on_change=reporter)
 
 
+def _read_reference(path):
+    """The reference sheet, read before any song is analyzed (a sheet that cannot be used
+    was said only after the whole batch), or None after saying why it cannot be used."""
+    from core.calibration.reference import load_reference
+    from core.cli.guard import say_error
+
+    try:
+        return load_reference(path)
+    except SongCalError as err:
+        say_error("analyze", str(err))
+        return None
+    except UnicodeDecodeError as err:
+        say_error("analyze", f"{path}: {err}")
+        return None
+
+
 def _calibrate_after_analyze(results_csv, reference, settings) -> int:
-    """Pair the fresh results with ``reference`` and write the calibration files beside them."""
+    """Pair the fresh results with ``reference`` (the sheet read before the batch) and
+    write the calibration files beside them."""
     from core.cli.calibrate import calibrate_results_file
 
     return calibrate_results_file(results_csv, reference, settings=settings)
