@@ -289,7 +289,8 @@ class Automation:
         from core.calibration.session import calibrate_results_csv
 
         settings = self.window.engine.settings
-        reference, folder = self.args.reference, self._folder
+        reference = getattr(self.args, "reference_sheet", None) or self.args.reference
+        folder = self._folder
 
         def work():
             return calibrate_results_csv(results_csv, reference, out_dir=folder,
@@ -424,6 +425,18 @@ def run_gui(argv=None) -> int:
         if problem:
             print(f"songcal gui: error: --export-dir {args.export_dir!r}: {problem}",
                   file=sys.stderr)
+            return EXIT_USAGE
+    args.reference_sheet = None
+    if args.reference and args.export_dir is not None:
+        # the calibration files come after the batch: a sheet they cannot be made from is
+        # said now, and the sheet read now is the one they are made from
+        from core.calibration.reference import load_reference
+        from core.errors import SongCalError
+
+        try:
+            args.reference_sheet = load_reference(args.reference)
+        except (SongCalError, UnicodeDecodeError) as err:
+            print(f"songcal gui: error: {err}", file=sys.stderr)
             return EXIT_USAGE
 
     if no_display():

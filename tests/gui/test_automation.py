@@ -187,7 +187,8 @@ def test_gui_reference_runs_the_calibration_after_the_export(qapp, wav_deck, tmp
             return "1/6 songs matched"
 
     def fake_calibrate(results_csv, reference, *, out_dir=None, settings=None, options=None):
-        calls.append((results_csv, reference, out_dir, os.path.isfile(results_csv)))
+        # the sheet read before the batch (a path would be read again after it)
+        calls.append((results_csv, reference.path, out_dir, os.path.isfile(results_csv)))
         return Unpaired(), {}
 
     monkeypatch.setattr(core.calibration.session, "calibrate_results_csv", fake_calibrate)
