@@ -76,20 +76,8 @@ def check_path(path: str) -> int:
     except PermissionError:
         raise UnreadableFileError(path, "permission denied: the file cannot be read") from None
     except OSError as exc:
-        if exc.errno == errno.ENAMETOOLONG:
-            raise UnreadableFileError(path, f"the path is {len(os.fsencode(path))} bytes long, "
-                                            "more than the system opens: the songs under it, "
-                                            "if any, were not analyzed (move them higher "
-                                            "up)") from None
         raise UnreadableFileError(path, f"the file cannot be opened ({exc.strerror})") from None
     if stat.S_ISDIR(st.st_mode):
-        try:
-            with os.scandir(path):
-                pass
-        except OSError as exc:
-            raise UnreadableFileError(path, f"this folder cannot be read ({exc.strerror}): "
-                                            "the songs in it, if any, were not "
-                                            "analyzed") from None
         raise UnreadableFileError(path, "this is a folder, not a file")
     if not stat.S_ISREG(st.st_mode):
         raise UnreadableFileError(path, f"this is {special_kind(st.st_mode)}, not a regular file")

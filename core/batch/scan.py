@@ -37,14 +37,25 @@ def _broken_link_reason(path: str) -> str:
     return "dangling link (its target is missing)"
 
 
-def _too_long(path: str) -> bool:
-    """True when ``path`` is longer than the system opens (it cannot be analyzed where it
-    is, but it is a song all the same)."""
+def _unopenable_reason(path: str) -> str | None:
+    """Why a song found in a folder cannot be opened where it is (its path is longer than
+    the system opens), or None."""
     try:
         os.stat(path)
     except OSError as exc:
-        return exc.errno == errno.ENAMETOOLONG
-    return False
+        if exc.errno == errno.ENAMETOOLONG:
+            return (f"the path is {len(os.fsencode(path))} bytes long, more than the system "
+                    "opens: it was not analyzed (move it higher up)")
+    return None
+
+
+def _unread_folder_reason(err: OSError) -> str:
+    """Why a folder's songs were not listed, from the error of listing it."""
+    if err.errno == errno.ENAMETOOLONG:
+        return ("the folder's path is longer than the system opens: the songs in it, if "
+                "any, were not analyzed (move them higher up)")
+    return (f"this folder cannot be read ({err.strerror or err}): the songs in it, if any, "
+            "were not analyzed")
 
 
 def is_audio_name(name: str) -> bool:
@@ -56,14 +67,12 @@ def is_audio_name(name: str) -> bool:
 
 
 def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
-                     on_skip=None) -> Iterator[str]:
+                     on_skip=None, on_unread=None) -> Iterator[str]:
     """Yield audio files under ``paths``, recursively, in a stable sorted order.
 
     A path named explicitly is yielded when it is an audio file, does not exist, or is not a
     regular file (a FIFO, a device: never opened here), so the caller can report it as a
-    failed row with its reason; so is a folder that cannot be read (no permission, a path
-    longer than the system opens), whose songs would otherwise be left out unsaid; folders
-    are walked without following symbolic links to
+    failed row with its reason; folders are walked without following symbolic links to
     folders (no loops), dangling links are skipped, and each real file is yielded once even
     when reached twice.
 
@@ -79,10 +88,25 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
         link to a folder
         (not followed, it could loop), a hidden folder, a file reached twice, a file that is
         not audio, and a file named explicitly that is not audio.
+    on_unread : callable, optional
+        ``on_unread(path, reason)`` for a folder that cannot be read (no permission, a path
+        longer than the system opens) and a song whose path is longer than the system
+        opens: songs that are missed, which the caller reports as failed rows (without it,
+        they go to ``on_skip``; before, ``os.walk`` dropped them without a word).
     """
     def skip(path: str, reason: str) -> None:
         if on_skip is not None:
             on_skip(path, reason)
+
+    def missed(path: str, reason: str) -> None:
+        (on_unread or skip)(path, reason)
+
+    def cannot_read(err: OSError) -> None:  # os.walk's errors: a folder it cannot list
+        folder = os.fsdecode(err.filename) if err.filename is not None else ""
+        if isinstance(err, FileNotFoundError):
+            skip(folder, "folder removed while it was scanned")
+        else:
+            missed(folder, _unread_folder_reason(err))
 
     seen: set[tuple[int, int]] = set()
 
@@ -96,21 +120,7 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
     for raw in paths:
         p = os.fspath(raw)
         if os.path.isdir(p):
-            unread: list[str] = []
-
-            def cannot_read(err: OSError, unread=unread, top=p) -> None:
-                folder = os.fsdecode(err.filename) if err.filename is not None else top
-                if isinstance(err, FileNotFoundError):  # removed while the scan ran
-                    skip(folder, "folder removed while it was scanned")
-                else:
-                    unread.append(folder)
-
-            def unread_folders(unread=unread) -> Iterator[str]:
-                while unread:
-                    yield unread.pop(0)  # a failed row says why (core.analysis.sniff)
-
             for root, dirs, files in os.walk(p, followlinks=False, onerror=cannot_read):
-                yield from unread_folders()
                 if should_cancel is not None and should_cancel():
                     return
                 dirs.sort(key=str.lower)
@@ -128,8 +138,9 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
                         continue
                     k = _key(full)
                     if k is None:
-                        if _too_long(full):  # a failed row says so
-                            yield full
+                        too_long = _unopenable_reason(full)
+                        if too_long:
+                            missed(full, too_long)
                         else:
                             skip(full, _broken_link_reason(full))
                         continue
@@ -138,7 +149,6 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
                         continue
                     seen.add(k)
                     yield full
-            yield from unread_folders()
         elif not os.path.exists(p) and not os.path.islink(p):
             yield p  # a missing file named explicitly: reported as a failed row
         elif os.path.isfile(p) and is_audio_name(p):
@@ -158,6 +168,7 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
 
 
 def scan_paths(paths: Iterable[str | os.PathLike], *, should_cancel=None,
-               on_skip=None) -> list[str]:
+               on_skip=None, on_unread=None) -> list[str]:
     """List of :func:`iter_audio_files` (same options)."""
-    return list(iter_audio_files(paths, should_cancel=should_cancel, on_skip=on_skip))
+    return list(iter_audio_files(paths, should_cancel=should_cancel, on_skip=on_skip,
+                                 on_unread=on_unread))

@@ -377,9 +377,11 @@ def run(args) -> int:
         if sheet is None:
             return ExitCode.USAGE
     skipped: list[tuple[str, str]] = []
-    paths = scan_paths(args.paths, on_skip=lambda path, why: skipped.append((path, why)))
+    unread: list[tuple[str, str]] = []  # folders and songs the scan could not reach
+    paths = scan_paths(args.paths, on_skip=lambda path, why: skipped.append((path, why)),
+                       on_unread=lambda path, why: unread.append((path, why)))
     _report_skipped(skipped, named={os.fspath(p) for p in args.paths})
-    if not paths:
+    if not paths and not unread:
         say_error("analyze", "no audio files found in " + ", ".join(map(printable, args.paths)))
         return ExitCode.USAGE
     targets = guard_outputs("analyze", outputs,
@@ -392,6 +394,8 @@ def run(args) -> int:
     batch = Batch(paths, settings=settings)
     to_stdout = targets["-o"] == STDOUT
     reporter = _Reporter(sys.stderr if to_stdout else sys.stdout, quiet=args.quiet)
+    # songs the scan could not reach: failed rows, said as every failure is
+    reporter(batch, [batch.add_failed(path, why) for path, why in unread])
     analyze, store, session = analyze_file, None, None
     if store_path is not None:
         from core.batch.store import ResultStore, StoreError, cached

@@ -173,7 +173,11 @@ def test_songs_deeper_than_the_system_opens_are_failed_rows(tmp_path, capsys):
         assert main(["analyze", str(top), "-o", str(out), *FAST, "--no-store"]) == 1
         (row,) = _rows(out)
         assert row["status"] == "failed" and len(os.fsencode(row["path"])) >= 4096
-        assert "bytes long, more than the system opens" in row["error"]
+        assert row["error"] == (
+            f"the path is {len(os.fsencode(row['path']))} bytes long, more than the system "
+            "opens: it was not analyzed (move it higher up)" if case == "file" else
+            "the folder's path is longer than the system opens: the songs in it, if any, "
+            "were not analyzed (move them higher up)")
         assert row["path"].endswith(".wav") == (case == "file")
     _no_traceback(capsys)
 
@@ -440,3 +444,24 @@ def test_a_reference_sheet_moved_away_during_the_batch_still_calibrates(tmp_path
     err = _no_traceback(capsys).err
     assert code in (0, 1) and "error" not in err, err  # 1: a stand-in song left unpaired
     assert (tmp_path / "res_paired.csv").exists() and (tmp_path / "res_profile.json").exists()
+
+
+def test_without_a_taker_for_missed_songs_an_unreadable_folder_is_a_skip_with_its_reason(
+        tmp_path, monkeypatch):
+    """The window's scan, which lists skipped paths with their reasons in its Log."""
+    from core.batch.scan import scan_paths
+
+    real_scandir = os.scandir
+    locked = tmp_path / "locked"
+
+    def scandir(path="."):
+        if os.fspath(path) == str(locked):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    _deck(locked, n=1)
+    monkeypatch.setattr(os, "scandir", scandir)
+    skipped = []
+    assert scan_paths([tmp_path], on_skip=lambda p, why: skipped.append((p, why))) == []
+    assert skipped == [(str(locked), "this folder cannot be read (Permission denied): the "
+                                     "songs in it, if any, were not analyzed")]
