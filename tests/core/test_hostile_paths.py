@@ -1,7 +1,9 @@
-"""Paths a hostile or careless user gives the command line: ``..`` after a link to a folder,
+"""What a hostile or careless user does to the command line: ``..`` after a link to a folder,
 names longer than the disk allows, folders that cannot be read or are too deep to open,
-standard output closed.  Each ends with a plain message or a correct row, before any song is
-analyzed when an output is at fault, and never writes a file the user did not name."""
+standard output closed or full, Ctrl-C during start-up, the session store, the profile or the
+reference sheet removed during the batch, escape sequences in tags and names.  Each ends with
+a plain message or a correct row, before any song is analyzed when an input or an output is
+at fault, and never writes a file the user did not name."""
 
 from __future__ import annotations
 
@@ -300,7 +302,6 @@ def test_a_store_removed_while_the_batch_runs_is_said_and_exits_3(tmp_path, monk
     """The data folder cleaned mid-run: SQLite went on writing into the removed file, the
     run said the songs were in the session store and exited 0, and a resume found nothing."""
     import core.analysis.analyze as analysis
-    from tests.core.test_faults import Fake
 
     store = tmp_path / "data" / "s.sqlite"
 
@@ -388,7 +389,6 @@ def test_analyze_with_a_profile_removed_during_the_batch_still_writes_the_calibr
     batch."""
     import core.analysis.analyze as analysis
     from tests.core.test_cli import _fitted_profile
-    from tests.core.test_faults import Fake
 
     _, _, profile = _fitted_profile(tmp_path)
     moved = tmp_path / "moved.json"
@@ -425,7 +425,6 @@ def test_analyze_reads_its_reference_sheet_before_the_batch(tmp_path, fake, caps
 def test_a_reference_sheet_moved_away_during_the_batch_still_calibrates(tmp_path, monkeypatch,
                                                                         capsys):
     import core.analysis.analyze as analysis
-    from tests.core.test_faults import Fake
 
     ref = tmp_path / "ref.csv"
     ref.write_text("title,bpm\n00 Song 0,120\n01 Song 1,120\n", encoding="utf-8")
