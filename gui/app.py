@@ -26,6 +26,7 @@ newest :data:`KEEP_LOGS` are kept); an unexpected error shows the crash dialog o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import logging.handlers
 import os
@@ -37,6 +38,7 @@ __all__ = ["run_gui", "build_gui_parser", "Automation", "EXIT_OK", "EXIT_SOME_FA
            "EXIT_USAGE"]
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = ExitCode.OK, ExitCode.FAILED, ExitCode.USAGE
+EXIT_OUTPUT = ExitCode.OUTPUT
 
 log = logging.getLogger(__name__)
 
@@ -257,7 +259,7 @@ class Automation:
             except OSError as err:
                 print(f"songcal gui: error: cannot make an export folder in "
                       f"{self.args.export_dir}: {err}", file=sys.stderr)
-                self.exit_code = max(self.exit_code, EXIT_SOME_FAILED)
+                self.exit_code = max(self.exit_code, EXIT_OUTPUT)
                 self._after_export()
                 return
             print(f"exporting into {self._folder}", file=sys.stderr)
@@ -271,7 +273,7 @@ class Automation:
         self.window.exported.disconnect(self._on_exported)
         if error:
             print(f"songcal gui: error: could not write {path}: {error}", file=sys.stderr)
-            self.exit_code = max(self.exit_code, EXIT_SOME_FAILED)
+            self.exit_code = max(self.exit_code, EXIT_OUTPUT)
             self._after_export()
             return
         print(f"results written to {path}", file=sys.stderr)
@@ -288,9 +290,15 @@ class Automation:
 
         settings = self.window.engine.settings
         reference, folder = self.args.reference, self._folder
+        data = getattr(self.args, "reference_sheet", None)
 
         def work():
-            return calibrate_results_csv(results_csv, reference, out_dir=folder,
+            sheet = reference
+            if data is not None:  # the bytes read before the batch
+                from core.calibration.reference import reference_from_bytes
+
+                sheet = reference_from_bytes(data, reference)
+            return calibrate_results_csv(results_csv, sheet, out_dir=folder,
                                          settings=settings)
 
         def done(result, error):
@@ -373,6 +381,30 @@ def no_display() -> bool:
     return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def _export_dir_problem(folder: str) -> str | None:
+    """Why the exports cannot go into a new folder inside ``folder``, or None: checked
+    before the window opens, as every command checks its outputs (a folder where nothing
+    can be created failed only once the whole batch had run)."""
+    from core.io import tempfiles
+
+    if not folder:
+        return "the folder name is empty"
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        return "it is a file, not a folder"
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as err:
+        return f"it cannot be made ({err.strerror or err})"
+    try:
+        fd, probe = tempfiles.make_temp(folder)
+    except OSError as err:
+        return f"nothing can be created in it ({err.strerror or err})"
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
+    return None
+
+
 def run_gui(argv=None) -> int:
     """Open the window (and drive it when options say so); returns the exit code."""
     from core.cli.guard import survive_closed_pipes
@@ -393,12 +425,24 @@ def run_gui(argv=None) -> int:
         print(f"songcal gui: error: --workers must be 1-256, got {args.workers}",
               file=sys.stderr)
         return EXIT_USAGE
-    if args.export_dir:
-        try:
-            os.makedirs(args.export_dir, exist_ok=True)
-        except OSError as err:
-            print(f"songcal gui: error: cannot create {args.export_dir}: {err}",
+    if args.export_dir is not None:
+        problem = _export_dir_problem(args.export_dir)
+        if problem:
+            print(f"songcal gui: error: --export-dir {args.export_dir!r}: {problem}",
                   file=sys.stderr)
+            return EXIT_USAGE
+    args.reference_sheet = None  # the sheet's bytes, read before the batch
+    if args.reference and args.export_dir is not None:
+        # the calibration files come after the batch: a sheet they cannot be made from is
+        # said now, and the sheet read now is the one they are made from
+        from core.calibration.reference import read_reference_bytes, reference_from_bytes
+        from core.errors import SongCalError
+
+        try:  # the bytes are kept, not the parsed rows (about 30 times as large)
+            args.reference_sheet = read_reference_bytes(args.reference)
+            reference_from_bytes(args.reference_sheet, args.reference)
+        except (SongCalError, UnicodeDecodeError) as err:
+            print(f"songcal gui: error: {err}", file=sys.stderr)
             return EXIT_USAGE
 
     if no_display():

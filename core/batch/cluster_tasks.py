@@ -12,7 +12,6 @@ import logging
 import os
 import re
 import socket
-import tempfile
 import threading
 import time
 import traceback
@@ -20,6 +19,7 @@ from collections.abc import Callable
 
 from core.batch.runner import keep_freed_memory
 from core.errors import AnalysisCancelled, AudioFileError
+from core.io import tempfiles
 
 __all__ = ["PROGRESS_TOPIC", "analyze_task", "warm_up", "unreadable_paths"]
 
@@ -45,7 +45,8 @@ def warm_up() -> str:
     # glibc's adaptive mmap threshold: every array over 128 KiB would be mapped afresh
     # (measured: 2.6 s against 1.2 s of CPU for a three-minute song).
     keep_freed_memory()
-    fd, path = tempfile.mkstemp(prefix="songcal-warm-", suffix=".wav")
+    tempfiles.sweep_system_temp()  # songs a killed worker of this computer left there
+    fd, path = tempfiles.make_system_temp(".wav")
     os.close(fd)
     try:
         noise = np.random.default_rng(0).normal(0, 0.1, (4 * 44100, 2))  # CD-like stereo
@@ -134,12 +135,14 @@ def analyze_task(path: str, settings, job_id: int, attempt: int, cancel_name: st
     try:
         source = path
         if payload is not None:
-            fd, tmp = tempfile.mkstemp(prefix="songcal-", suffix=os.path.splitext(path)[1])
+            fd, tmp = tempfiles.make_system_temp(os.path.splitext(path)[1])
             with os.fdopen(fd, "wb") as f:
                 f.write(payload)
             source = tmp
         result = analyze(source, settings=settings, progress=progress,
                          should_cancel=should_cancel)
+        if tmp is not None:
+            _name_from_the_song(result, tmp, path)
         result.path = path
         return ("done", result, name)
     except AnalysisCancelled:
@@ -160,6 +163,20 @@ def analyze_task(path: str, settings, job_id: int, attempt: int, cancel_name: st
         worker.log_event(PROGRESS_TOPIC, {"kind": "ended", "job": job_id,
                                            "attempt": attempt, "tag": tag, "worker": name,
                                            "thread": name})
+
+
+def _name_from_the_song(result, copy: str, path: str) -> None:
+    """Give ``result``, analyzed from the temporary ``copy`` of ``path``, the title and
+    artist that the song's own file name gives where its tags have none, as an analysis of
+    ``path`` itself would (the copy's name said ``.songcal-host-123-x1y2z3w4.tmp``)."""
+    from core.io.tags import identity_from_name
+
+    copy_title, copy_artist = identity_from_name(copy)
+    title, artist = identity_from_name(path)
+    if result.title == copy_title:
+        result.title = title
+    if result.artist == copy_artist:
+        result.artist = artist
 
 
 def unreadable_paths(paths) -> list[str]:

@@ -37,6 +37,27 @@ def _broken_link_reason(path: str) -> str:
     return "dangling link (its target is missing)"
 
 
+def _unopenable_reason(path: str) -> str | None:
+    """Why a song found in a folder cannot be opened where it is (its path is longer than
+    the system opens), or None."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            return (f"the path is {len(os.fsencode(path))} bytes long, more than the system "
+                    "opens: it was not analyzed (move it higher up)")
+    return None
+
+
+def _unread_folder_reason(err: OSError) -> str:
+    """Why a folder's songs were not listed, from the error of listing it."""
+    if err.errno == errno.ENAMETOOLONG:
+        return ("the folder's path is longer than the system opens: the songs in it, if "
+                "any, were not analyzed (move them higher up)")
+    return (f"this folder cannot be read ({err.strerror or err}): the songs in it, if any, "
+            "were not analyzed")
+
+
 def is_audio_name(name: str) -> bool:
     """True for an audio file name (by extension), False for macOS ``._*`` resource forks."""
     base = os.path.basename(name)
@@ -46,7 +67,7 @@ def is_audio_name(name: str) -> bool:
 
 
 def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
-                     on_skip=None) -> Iterator[str]:
+                     on_skip=None, on_unread=None) -> Iterator[str]:
     """Yield audio files under ``paths``, recursively, in a stable sorted order.
 
     A path named explicitly is yielded when it is an audio file, does not exist, or is not a
@@ -67,10 +88,25 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
         link to a folder
         (not followed, it could loop), a hidden folder, a file reached twice, a file that is
         not audio, and a file named explicitly that is not audio.
+    on_unread : callable, optional
+        ``on_unread(path, reason)`` for a folder that cannot be read (no permission, a path
+        longer than the system opens) and a song whose path is longer than the system
+        opens: songs that are missed, which the caller reports as failed rows (without it,
+        they go to ``on_skip``; before, ``os.walk`` dropped them without a word).
     """
     def skip(path: str, reason: str) -> None:
         if on_skip is not None:
             on_skip(path, reason)
+
+    def missed(path: str, reason: str) -> None:
+        (on_unread or skip)(path, reason)
+
+    def cannot_read(err: OSError) -> None:  # os.walk's errors: a folder it cannot list
+        folder = os.fsdecode(err.filename) if err.filename is not None else ""
+        if isinstance(err, FileNotFoundError):
+            skip(folder, "folder removed while it was scanned")
+        else:
+            missed(folder, _unread_folder_reason(err))
 
     seen: set[tuple[int, int]] = set()
 
@@ -84,7 +120,7 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
     for raw in paths:
         p = os.fspath(raw)
         if os.path.isdir(p):
-            for root, dirs, files in os.walk(p, followlinks=False):
+            for root, dirs, files in os.walk(p, followlinks=False, onerror=cannot_read):
                 if should_cancel is not None and should_cancel():
                     return
                 dirs.sort(key=str.lower)
@@ -102,7 +138,11 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
                         continue
                     k = _key(full)
                     if k is None:
-                        skip(full, _broken_link_reason(full))
+                        too_long = _unopenable_reason(full)
+                        if too_long:
+                            missed(full, too_long)
+                        else:
+                            skip(full, _broken_link_reason(full))
                         continue
                     if k in seen:
                         skip(full, "the same file as one found earlier")
@@ -128,6 +168,7 @@ def iter_audio_files(paths: Iterable[str | os.PathLike], *, should_cancel=None,
 
 
 def scan_paths(paths: Iterable[str | os.PathLike], *, should_cancel=None,
-               on_skip=None) -> list[str]:
+               on_skip=None, on_unread=None) -> list[str]:
     """List of :func:`iter_audio_files` (same options)."""
-    return list(iter_audio_files(paths, should_cancel=should_cancel, on_skip=on_skip))
+    return list(iter_audio_files(paths, should_cancel=should_cancel, on_skip=on_skip,
+                                 on_unread=on_unread))

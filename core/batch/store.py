@@ -189,6 +189,21 @@ class ResultStore(SessionRecords):
         except sqlite3.Error as err:
             self._db.close()
             raise StoreError(self.path, _plain(err)) from None
+        self._gone = False  # the file was removed under the open database
+
+    def _removed(self) -> bool:
+        """True once the store file was removed (a data folder cleaned, the file moved away)
+        while this store had it open: SQLite goes on writing into the removed file, where
+        nothing is kept for a resume.  Only a missing file counts (an inode number is not
+        stable on every network share)."""
+        if not self._gone and self.path != ":memory:":
+            try:
+                os.stat(self.path)
+            except FileNotFoundError:
+                self._gone = True
+            except OSError:
+                pass
+        return self._gone
 
     # -- set-up ---------------------------------------------------------------------------
     def _prepare(self) -> None:
@@ -284,6 +299,9 @@ class ResultStore(SessionRecords):
             budget = self.retry_s if self._healthy else self.busy_timeout_s
             try:
                 self._retry(fn, time.monotonic() + budget)
+                if what != "flush" and self._removed():
+                    raise _Removed("the file was removed while the batch ran; what was "
+                                   "written since is lost with it")
             except Exception as err:  # the store may fail; the batch must not
                 self._healthy = False
                 self.stats.failed_writes += 1
@@ -375,6 +393,10 @@ class ResultStore(SessionRecords):
             self.stats.saved += 1
 
         return self._submit(write, "save a result")
+
+
+class _Removed(Exception):
+    """The store file is no longer at its path (a write went into a removed file)."""
 
 
 def _plain(err: Exception) -> str:

@@ -74,6 +74,8 @@ __all__ = [
     "BadRow",
     "ReferenceSheet",
     "load_reference",
+    "read_reference_bytes",
+    "reference_from_bytes",
     "parse_reference_text",
     "file_sha256",
     "normalize_header",
@@ -806,6 +808,41 @@ def _key_cell(raw, mode, line_no, columns, header):
         return None, BadRow(line_no, column, raw,
                             f"its Mode cell ({mode!r}) is not a mode (1 or 0, major or minor)")
     return key, None
+
+
+def read_reference_bytes(path: str | os.PathLike) -> bytes:
+    """The bytes of a reference sheet, checked as :func:`load_reference` checks the file
+    (a regular file of bounded size) and read whole, to be parsed later by
+    :func:`reference_from_bytes` (``songcal analyze --reference`` reads the sheet before the
+    batch and keeps these bytes, a few megabytes, instead of the parsed rows, which take
+    about 30 times as much).
+
+    Raises
+    ------
+    ReferenceSheetError
+        When the file cannot be opened, is not a regular file or is too large.
+    """
+    path = os.fspath(path)
+    try:
+        return read_regular_file(path, max_bytes=MAX_SHEET_BYTES, what="reference sheet")
+    except InputFileError as err:
+        raise ReferenceSheetError(path, err.reason) from None
+
+
+def reference_from_bytes(data: bytes, path: str | os.PathLike) -> ReferenceSheet:
+    """The reference sheet whose file (at ``path``) held ``data``; see
+    :func:`load_reference`.
+
+    Raises
+    ------
+    ReferenceSheetError
+        When the bytes hold nothing usable.
+    """
+    path = os.fspath(path)
+    sha256 = hashlib.sha256(data).hexdigest()
+    text, encoding = _decode(data, os.path.basename(path))
+    return parse_reference_text(text, name=os.path.basename(path), sha256=sha256,
+                                encoding=encoding, path=path)
 
 
 def load_reference(path: str | os.PathLike) -> ReferenceSheet:

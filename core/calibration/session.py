@@ -55,6 +55,7 @@ from core.calibration.reference import REFERENCE_DESCRIPTORS, ReferenceSheet
 from core.calibration.summary import DescriptorSummary, descriptor_summaries
 from core.calibration.tempo_range import RangeSuggestion, suggest_tempo_range
 from core.io.csvio import read_csv_rows
+from core.io.outputs import physical_path
 
 __all__ = ["CalibrationOptions", "AppliedProfile", "CalibrationSession", "calibrate_results_csv"]
 
@@ -537,7 +538,7 @@ def calibrate_results_csv(results_csv, reference, *, out_dir=None, settings=None
     """
     results_csv = os.fspath(results_csv)
     stem = os.path.splitext(os.path.basename(results_csv))[0]
-    folder = os.fspath(out_dir) if out_dir else os.path.dirname(os.path.abspath(results_csv))
+    folder = os.fspath(out_dir) if out_dir else os.path.dirname(physical_path(results_csv))
     _, rows = read_csv_rows(results_csv)
     session = CalibrationSession(options=options, settings=settings,
                                  analyzer=results_analyzer(rows) or "")

@@ -26,7 +26,7 @@ import time
 from core.batch.rules import TERMINAL_STATES, Batch, SongState
 from core.cli.cluster_options import add_cluster_options, cluster_from_args
 from core.errors import ExitCode, SongCalError
-from core.io.outputs import STDOUT, printable
+from core.io.outputs import STDOUT, physical_path, printable
 from core.io.results import write_chunks_csv, write_results_csv
 from core.settings import AnalysisSettings, default_workers
 
@@ -120,10 +120,10 @@ class _Reporter:
 
     def __init__(self, stream, *, quiet: bool):
         self.stream = stream
-        self.quiet = quiet
+        self.quiet = quiet or stream is None  # started with >&-: nobody to tell
         try:
             self.tty = stream.isatty()
-        except (OSError, ValueError):
+        except (AttributeError, OSError, ValueError):
             self.tty = False
         self.last_line = 0.0
         self.width = 0
@@ -207,35 +207,6 @@ def _finite(value) -> bool:
             and value == value and abs(value) != float("inf"))
 
 
-def _log_to_file() -> None:
-    """Keep INFO messages (tracebacks of unexpected errors) in ``songcal.log`` of the user
-    data folder; the terminal shows warnings and errors on one line each."""
-    import logging
-
-    from core.batch.store import data_dir
-
-    core_log = logging.getLogger("core")
-    if any(getattr(h, "songcal_file", False) for h in core_log.handlers):
-        return
-    class QuietFileHandler(logging.FileHandler):
-        def handleError(self, record):  # noqa: N802 - a log file we cannot write is no error
-            pass
-
-    try:
-        handler = QuietFileHandler(os.path.join(data_dir(), "songcal.log"), encoding="utf-8",
-                                   errors="backslashreplace", delay=True)
-    except OSError:
-        return
-    handler.songcal_file = True
-    handler.setLevel(logging.INFO)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    core_log.addHandler(handler)
-    core_log.setLevel(logging.INFO)
-    for h in logging.getLogger().handlers:  # the terminal keeps to warnings
-        if type(h) is logging.StreamHandler and h.stream in (sys.stderr, sys.__stderr__):
-            h.setLevel(max(h.level, logging.WARNING))
-
-
 def _default_store() -> tuple[str | None, str]:
     """The default session store's path, or ``(None, why)`` when it cannot be used: its
     folder cannot be made (no home folder, a read-only one) or its disk is full.  A store
@@ -268,7 +239,11 @@ def _exports_beside(output: str) -> dict:
     from core.calibration.exports import export_paths
 
     stem = os.path.splitext(os.path.basename(output))[0]
-    return export_paths(os.path.dirname(os.path.abspath(output)), stem=stem)
+    try:
+        folder = os.path.dirname(physical_path(output))
+    except OSError:  # the current folder was removed: the guard refuses -o itself
+        folder = os.path.dirname(output)
+    return export_paths(folder, stem=stem)
 
 
 def _report_skipped(skipped: list[tuple[str, str]], *, named: set[str]) -> None:
@@ -343,13 +318,14 @@ def run(args) -> int:
     from core.cli.guard import (
         guard_fitted_sheet,
         guard_outputs,
+        log_to_file,
         safe_console,
         say_error,
         write_failed,
     )
 
     safe_console()
-    _log_to_file()
+    log_to_file()
     try:
         settings = settings_from_args(args)
         cluster = cluster_from_args(args, workers=settings.workers)
@@ -391,14 +367,21 @@ def run(args) -> int:
                           store_option="--session")
     if first is None:
         return ExitCode.USAGE
+    profile = sheet = None
     if args.profile:
         profile = _read_profile(args.profile)
         if profile is None or not guard_fitted_sheet("analyze", first, profile):
             return ExitCode.USAGE
+    if args.reference:  # read before the batch: a sheet it cannot use is said at once
+        sheet = _read_reference(args.reference)
+        if sheet is None:
+            return ExitCode.USAGE
     skipped: list[tuple[str, str]] = []
-    paths = scan_paths(args.paths, on_skip=lambda path, why: skipped.append((path, why)))
+    unread: list[tuple[str, str]] = []  # folders and songs the scan could not reach
+    paths = scan_paths(args.paths, on_skip=lambda path, why: skipped.append((path, why)),
+                       on_unread=lambda path, why: unread.append((path, why)))
     _report_skipped(skipped, named={os.fspath(p) for p in args.paths})
-    if not paths:
+    if not paths and not unread:
         say_error("analyze", "no audio files found in " + ", ".join(map(printable, args.paths)))
         return ExitCode.USAGE
     targets = guard_outputs("analyze", outputs,
@@ -411,6 +394,8 @@ def run(args) -> int:
     batch = Batch(paths, settings=settings)
     to_stdout = targets["-o"] == STDOUT
     reporter = _Reporter(sys.stderr if to_stdout else sys.stdout, quiet=args.quiet)
+    # songs the scan could not reach: failed rows, said as every failure is
+    reporter(batch, [batch.add_failed(path, why) for path, why in unread])
     analyze, store, session = analyze_file, None, None
     if store_path is not None:
         from core.batch.store import ResultStore, StoreError, cached
@@ -488,10 +473,13 @@ def run(args) -> int:
     if store_failed:
         status = max(status, ExitCode.OUTPUT)
     if args.reference and code == ExitCode.OK and not stopped:
-        status = max(status, _calibrate_after_analyze(args.output, args.reference, settings))
+        from core.calibration.reference import reference_from_bytes
+
+        status = max(status, _calibrate_after_analyze(
+            args.output, reference_from_bytes(sheet, args.reference), settings))
     if args.profile and code == ExitCode.OK and not stopped:
         status = max(status, _apply_after_analyze(args.output, args.profile,
-                                                  targets["calibrated"]))
+                                                  targets["calibrated"], profile))
     return status
 
 
@@ -510,8 +498,29 @@ def _cluster_runner(batch, spec, store, settings, args, reporter):
                          on_change=reporter)
 
 
+def _read_reference(path):
+    """The bytes of the reference sheet, read and parsed before any song is analyzed (a
+    sheet that cannot be used was said only after the whole batch), or None after saying
+    why it cannot be used.  The bytes are kept for the calibration after the batch, not the
+    parsed rows (about 30 times as large: 230 MB for a sheet of 200,000 rows)."""
+    from core.calibration.reference import read_reference_bytes, reference_from_bytes
+    from core.cli.guard import say_error
+
+    try:
+        data = read_reference_bytes(path)
+        reference_from_bytes(data, path)  # the rows are made again after the batch
+        return data
+    except SongCalError as err:
+        say_error("analyze", str(err))
+        return None
+    except UnicodeDecodeError as err:
+        say_error("analyze", f"{path}: {err}")
+        return None
+
+
 def _calibrate_after_analyze(results_csv, reference, settings) -> int:
-    """Pair the fresh results with ``reference`` and write the calibration files beside them."""
+    """Pair the fresh results with ``reference`` (the sheet read before the batch) and
+    write the calibration files beside them."""
     from core.cli.calibrate import calibrate_results_file
 
     return calibrate_results_file(results_csv, reference, settings=settings)
@@ -532,12 +541,14 @@ def _read_profile(path):
         return None
 
 
-def _apply_after_analyze(results_csv, profile, target) -> int:
+def _apply_after_analyze(results_csv, profile_path, target, profile) -> int:
     """Write ``<stem>_calibrated.csv`` (``target``, checked with the other outputs before
-    the analysis) beside the fresh results, as ``songcal apply`` does."""
+    the analysis) beside the fresh results, as ``songcal apply`` does, with the profile
+    read before the batch (the one the outputs were checked against)."""
     from core.cli.apply import apply_to_results_file
 
-    return apply_to_results_file(results_csv, profile, target, cmd="analyze", guarded=True)
+    return apply_to_results_file(results_csv, profile_path, target, cmd="analyze",
+                                 guarded=True, profile=profile)
 
 
 

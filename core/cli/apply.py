@@ -21,6 +21,7 @@ import sys
 
 from core.cli.calibrate import say_error, warn_implausible
 from core.errors import ExitCode, SongCalError
+from core.io.outputs import printable
 
 __all__ = ["register", "run", "apply_to_results_file"]
 
@@ -57,7 +58,7 @@ def _profile_columns(profile) -> list[str]:
 
 
 def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "apply",
-                          guarded: bool = False) -> int:
+                          guarded: bool = False, profile=None) -> int:
     """Apply the profile at ``profile_path`` to a results CSV and write ``output``.
 
     Parameters
@@ -73,6 +74,9 @@ def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "appl
     guarded : bool, optional
         True when the caller has checked ``output`` with :func:`core.cli.guard.guard_outputs`
         already.
+    profile : CalibrationProfile, optional
+        The profile already read from ``profile_path`` (``analyze --profile`` reads it
+        before the batch: the file may be gone or changed by the end).
 
     Returns
     -------
@@ -83,11 +87,18 @@ def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "appl
     from core.calibration.applying import apply_profile
     from core.calibration.exports import write_calibrated_csv
     from core.calibration.profile import load_profile, profile_mismatch, results_analyzer
-    from core.cli.guard import guard_fitted_sheet, guard_outputs, safe_console, write_failed
+    from core.cli.guard import (
+        guard_fitted_sheet,
+        guard_outputs,
+        log_to_file,
+        safe_console,
+        write_failed,
+    )
     from core.io.csvio import CsvReadError, read_csv_rows
     from core.io.provenance import provenance
 
     safe_console()
+    log_to_file()
     target = output
     if not guarded:
         size = 0
@@ -100,11 +111,12 @@ def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "appl
         if targets is None:
             return ExitCode.USAGE
         target = targets["-o"]
-    try:
-        profile = load_profile(profile_path)
-    except SongCalError as err:
-        say_error(cmd, str(err))
-        return ExitCode.USAGE
+    if profile is None:
+        try:
+            profile = load_profile(profile_path)
+        except SongCalError as err:
+            say_error(cmd, str(err))
+            return ExitCode.USAGE
     if not guarded and not guard_fitted_sheet(cmd, {"-o": target}, profile):
         return ExitCode.USAGE
     try:
@@ -142,10 +154,10 @@ def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "appl
         n = write_calibrated_csv(target, rows, profile, meta=meta, calibrated=calibrated)
     except OSError as err:
         return write_failed(cmd, output, err)
-    where = "standard output" if target == "-" else output
+    where = "standard output" if target == "-" else printable(output)
     with contextlib.suppress(OSError, ValueError):
         said = outside_fit_said(profile, calibrated)
-        print(f"applied {os.path.basename(profile_path)} to {n} songs"
+        print(f"applied {printable(os.path.basename(profile_path))} to {n} songs"
               f"{', ' + said if said else ''}; wrote {where}", file=sys.stderr)
     return ExitCode.OK
 

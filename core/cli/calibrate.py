@@ -32,6 +32,7 @@ import os
 import sys
 
 from core.errors import ExitCode, SongCalError
+from core.io.outputs import physical_path, printable
 
 __all__ = ["register", "run", "calibrate_results_file", "print_report", "read_results",
            "say_error"]
@@ -114,7 +115,7 @@ def warn_implausible(cmd: str, rows) -> None:
     with contextlib.suppress(OSError, ValueError):
         print(f"songcal {cmd}: warning: {len(cells)} value(s) of the results are outside "
               f"anything the analyzer writes and are read as no value: "
-              f"{'; '.join(cells[:_IMPLAUSIBLE_LISTED])}"
+              f"{printable('; '.join(cells[:_IMPLAUSIBLE_LISTED]))}"
               f"{f'; and {more} more' if more > 0 else ''}", file=sys.stderr)
 
 
@@ -125,8 +126,10 @@ def _fmt(v, digits=3) -> str:
 
 
 def _song_label(s) -> str:
+    """A song as the report names it, with what a terminal would act on escaped (a tag or
+    a file name may hold a newline or an escape sequence)."""
     name = f"{s.artist} - {s.title}" if s.artist else s.title
-    return f"{s.path} ({name})" if s.path else name
+    return printable(f"{s.path} ({name})" if s.path else name)
 
 
 #: Unused or unreadable reference rows listed one by one; the rest are counted (a playlist
@@ -183,15 +186,16 @@ def print_report(session, written: dict, *, stream=None, quiet: bool = False) ->
         print("unused reference rows:", file=stream)
         for j in m.unmatched_rows[:ROWS_LISTED]:
             r = sheet.rows[j]
-            print(f"  row {r.row}: {r.artist + ' - ' if r.artist else ''}{r.title}", file=stream)
+            print(printable(f"  row {r.row}: {r.artist + ' - ' if r.artist else ''}{r.title}"),
+                  file=stream)
         _print_more(len(m.unmatched_rows), written.get("mismatches"), stream)
     if sheet.bad_rows:
         print("reference rows that could not be read:", file=stream)
         for b in sheet.bad_rows[:ROWS_LISTED]:
-            print(f"  {b}", file=stream)
+            print(f"  {printable(b)}", file=stream)
         _print_more(len(sheet.bad_rows), None, stream)
     for w in sheet.warnings:
-        print(f"warning: {w}", file=stream)
+        print(f"warning: {printable(w)}", file=stream)
     if quiet:
         return
     _print_scores(session.calibration, stream)
@@ -201,7 +205,7 @@ def print_report(session, written: dict, *, stream=None, quiet: bool = False) ->
               f"Tempo range {tip.range_text} in the window) to state them so.", file=stream)
     for kind, path in written.items():
         again = " (replaced an older file)" if path in session.replaced else ""
-        print(f"wrote {kind}: {path}{again}", file=stream)
+        print(f"wrote {kind}: {printable(path)}{again}", file=stream)
 
 
 def _verdict(v: str) -> str:
@@ -272,9 +276,10 @@ def _status(session) -> int:
 def run(args) -> int:
     """``songcal calibrate``; returns the exit code."""
     from core.calibration.session import CalibrationOptions
-    from core.cli.guard import guard_outputs, safe_console, write_failed
+    from core.cli.guard import guard_outputs, log_to_file, safe_console, write_failed
 
     safe_console()
+    log_to_file()
     if args.folds < 2:
         say_error("calibrate", f"--folds must be >= 2, got {args.folds}")
         return ExitCode.USAGE
@@ -352,7 +357,7 @@ def calibrate_results_file(results_csv, reference, *, settings=None, out_dir=Non
     except OSError as err:
         from core.cli.guard import write_failed
 
-        folder = out_dir or os.path.dirname(os.path.abspath(results_csv))
+        folder = out_dir or os.path.dirname(physical_path(results_csv))
         return write_failed("analyze", err.filename or folder, err)
     with contextlib.suppress(OSError, ValueError):
         print_report(session, written, stream=stream or sys.stdout)

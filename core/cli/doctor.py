@@ -23,11 +23,12 @@ import importlib
 import os
 import platform
 import sqlite3
+import stat
 import sys
-import tempfile
 
 from core import __version__, paths
 from core.errors import ExitCode
+from core.io import tempfiles
 
 __all__ = ["Check", "DoctorReport", "FORMATS", "run_checks", "register", "run"]
 
@@ -223,9 +224,26 @@ def _write_with_pyav(path: str, codec: str, audio, rate: int) -> None:
             container.mux(packet)
 
 
-def _decode_one(folder: str, label: str, name: str, fmt: str, subtype, rate: int) -> Check:
+def _decode_one(label: str, name: str, fmt: str, subtype, rate: int) -> Check:
+    """Write a test file in the system's temporary folder (named after this process, so that
+    a run killed meanwhile leaves nothing for good: :mod:`core.io.tempfiles`), decode it,
+    remove it."""
+    try:
+        fd, path = tempfiles.make_system_temp(os.path.splitext(name)[1])
+        os.close(fd)
+    except OSError as exc:
+        why = _reason(exc)
+        return Check("Decoding", label, f"no test file ({why})",
+                     f"{label}: a test file cannot be written ({why})")
+    try:
+        return _decode_at(path, label, fmt, subtype, rate)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _decode_at(path: str, label: str, fmt: str, subtype, rate: int) -> Check:
     s = "Decoding"
-    path = os.path.join(folder, name)
     audio = _tone(rate)
     try:
         if subtype is None:
@@ -255,8 +273,8 @@ def _decode_one(folder: str, label: str, name: str, fmt: str, subtype, rate: int
 
 
 def _decoding() -> list[Check]:
-    with tempfile.TemporaryDirectory(prefix="songcal-doctor-") as folder:
-        return [_decode_one(folder, *spec) for spec in FORMATS]
+    tempfiles.sweep_system_temp()  # test files and songs that killed processes left there
+    return [_decode_one(*spec) for spec in FORMATS]
 
 
 # -- session store and folders -------------------------------------------------------------
@@ -283,6 +301,13 @@ def _store(path: str | None) -> list[Check]:
     checks = [Check(s, "location", path)]
     if not os.path.exists(path):
         return checks + [Check(s, "size", "not created yet (the first batch creates it)")]
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):  # SQLite would wait forever on a FIFO, read a device as empty
+        from core.io.inputs import special_kind
+
+        kind = special_kind(mode)
+        return checks + [Check(s, "kind", f"{kind}, not a file",
+                               f"session store: {path} is {kind}, not a database file")]
     size = os.path.getsize(path)
     wal = path + "-wal"
     extra = f" (+ {_size(os.path.getsize(wal))} journal)" if os.path.exists(wal) else ""
@@ -308,8 +333,10 @@ def _folder(name: str, get) -> Check:
     s = "Folders"
     try:
         folder = get()
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".songcal-doctor-"):
-            pass
+        tempfiles.sweep(folder)
+        fd, probe = tempfiles.make_temp(folder)  # named after this process, as every write
+        os.close(fd)
+        os.unlink(probe)
     except OSError as exc:
         why = _reason(exc)
         return Check(s, name, f"not writable ({why})", f"{name} folder: not writable ({why})")
@@ -421,7 +448,18 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     """``songcal doctor``; returns the exit code."""
+    from core.cli.guard import log_to_file, survive_closed_pipes
+
+    survive_closed_pipes()  # ``songcal doctor | head`` and ``>&-`` end without a traceback
+    log_to_file()  # the leftovers its sweeps remove are recorded, as by every command
     report = run_checks(store_path=args.store)
-    sys.stdout.write(report.text())
-    sys.stdout.flush()
+    if sys.stdout is not None:
+        sys.stdout.write(report.text())
+        sys.stdout.flush()
+        err = getattr(sys.stdout, "error", None)
+        if err is not None and not isinstance(err, BrokenPipeError | ConnectionResetError):
+            from core.cli.guard import say_error
+
+            say_error("doctor", f"could not print the report: {err.strerror or err}")
+            return ExitCode.OUTPUT
     return ExitCode.OK if report.ok else ExitCode.FAILED

@@ -10,6 +10,8 @@ terminal that cannot be broken by a file name, and the exit code of a failed wri
   show (a file name that is not valid UTF-8) instead of raising.
 - :func:`write_failed` prints why an output could not be written and gives
   :attr:`~core.errors.ExitCode.OUTPUT` (3).
+- :func:`log_to_file` keeps every command's INFO messages (a leftover temporary file
+  removed, the traceback of an unexpected error) in ``songcal.log``.
 """
 
 from __future__ import annotations
@@ -23,13 +25,61 @@ from core.batch.scan import is_audio_name
 from core.errors import ExitCode, SongCalError
 from core.io.outputs import OutputError, check_outputs, printable, same_file
 
-__all__ = ["guard_fitted_sheet", "guard_outputs", "is_fitted_sheet", "protect_user_files", "safe_console", "say_error", "survive_closed_pipes", "write_failed"]
+__all__ = ["guard_fitted_sheet", "guard_outputs", "is_fitted_sheet", "log_to_file",
+           "protect_user_files", "safe_console", "say_error", "survive_closed_pipes",
+           "write_failed"]
 
 
 def say_error(cmd: str, message: str) -> None:
     """Print ``songcal CMD: error: MESSAGE`` on standard error (never raises)."""
     with contextlib.suppress(OSError, ValueError):
         print(f"songcal {cmd}: error: {printable(message)}", file=sys.stderr)
+
+
+def log_to_file() -> None:
+    """Keep INFO messages of ``core`` (a leftover temporary file removed, the traceback of an
+    unexpected error) in ``songcal.log`` of the user data folder, for every command; the
+    terminal shows warnings and errors on one line each.  Called again, it keeps one file,
+    the one of the data folder in effect now."""
+    import logging
+
+    from core.batch.store import data_dir
+
+    core_log = logging.getLogger("core")
+    try:
+        path = os.path.abspath(os.path.join(data_dir(), "songcal.log"))
+    except OSError:
+        return
+    for h in list(core_log.handlers):
+        if getattr(h, "songcal_file", False):
+            if h.baseFilename == path:
+                return
+            core_log.removeHandler(h)  # another data folder's (a test, a changed setting)
+            h.close()
+
+    class QuietFileHandler(logging.FileHandler):
+        def emit(self, record):
+            try:  # opening the file (delayed) is outside logging's own error handling
+                super().emit(record)
+            except Exception:  # the data folder removed while running: no log, no failure
+                self.handleError(record)
+
+        def handleError(self, record):  # noqa: N802 - a log file we cannot write is no error
+            pass
+
+    try:
+        handler = QuietFileHandler(path, encoding="utf-8", errors="backslashreplace",
+                                   delay=True)
+    except OSError:
+        return
+    handler.songcal_file = True
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    core_log.addHandler(handler)
+    core_log.setLevel(logging.INFO)
+    for h in logging.getLogger().handlers:  # the terminal keeps to warnings
+        if type(h) is logging.StreamHandler and h.stream in (sys.stderr, sys.__stderr__):
+            h.setLevel(max(h.level, logging.WARNING))
 
 
 def safe_console() -> None:
@@ -43,16 +93,20 @@ def safe_console() -> None:
 
 class _ReaderGone:
     """A text stream that drops what it writes once nobody reads it any more (a pipe to
-    ``head`` that ended): the rest goes to the null device, so that neither this write,
-    nor a later one, nor the interpreter's last flush raises."""
+    ``head`` that ended) or it cannot be written (``> /dev/full``): the rest goes to the
+    null device, so that neither this write, nor a later one, nor the interpreter's last
+    flush raises."""
 
     def __init__(self, stream):
         self._stream = stream
         #: True once the reader was found gone.
         self.gone = False
+        #: The error that made the stream drop what it writes, or None.
+        self.error: OSError | None = None
 
-    def _drop(self) -> None:
+    def _drop(self, err: OSError) -> None:
         self.gone = True
+        self.error = err
         with contextlib.suppress(OSError, ValueError):
             null = os.open(os.devnull, os.O_WRONLY)
             os.dup2(null, self._stream.fileno())
@@ -62,8 +116,8 @@ class _ReaderGone:
         if not self.gone:
             try:
                 return self._stream.write(text)
-            except (BrokenPipeError, ConnectionResetError):
-                self._drop()
+            except OSError as err:
+                self._drop(err)
         return len(text)
 
     def writelines(self, lines):
@@ -74,8 +128,8 @@ class _ReaderGone:
         if not self.gone:
             try:
                 self._stream.flush()
-            except (BrokenPipeError, ConnectionResetError):
-                self._drop()
+            except OSError as err:
+                self._drop(err)
 
     def __getattr__(self, name):
         return getattr(self._stream, name)

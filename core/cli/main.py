@@ -14,6 +14,7 @@ sits below the window and never imports it statically).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
@@ -88,7 +89,12 @@ def main(argv=None) -> int:
         logging.basicConfig(level=logging.WARNING,
                             format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:  # Ctrl-C before a batch took the signals over (start-up, scan)
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            print(f"songcal {args.command}: interrupted", file=sys.stderr)
+        return ExitCode.FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

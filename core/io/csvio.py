@@ -30,6 +30,7 @@ import sys
 
 from core.io import tempfiles
 from core.io.inputs import MAX_RESULTS_BYTES, InputFileError, read_regular_file
+from core.io.outputs import physical_path
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "encode_text", "neutralize",
            "unneutralize", "cell_number", "typed_row", "format_cell", "write_csv",
@@ -131,7 +132,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         When the file cannot be written; a folder where no file can be created says so,
         with ``path`` as the file name (not the temporary file's).
     """
-    path = _write_target(os.path.abspath(os.fspath(path)))
+    path = _write_target(physical_path(path))
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
     tempfiles.sweep(folder)
@@ -147,7 +148,12 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as err:  # name the file asked for, not the temporary one
+            if err.errno is None or err.filename != tmp:
+                raise
+            raise OSError(err.errno, err.strerror, path) from err
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

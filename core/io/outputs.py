@@ -13,7 +13,13 @@ message naming the option, when it
 - is read-only, or sits in a folder where no file can be created (checked by creating and
   removing a small temporary file there, named as :mod:`core.io.tempfiles` names them);
 - sits on a disk with less free space than the output needs;
+- has a name longer than its disk allows (255 bytes on most), or a whole path longer than
+  the system opens (4,096 bytes on Linux);
 - is refused by the caller's own rule (``protect``: e.g. it names or holds an audio file).
+
+A path is taken as the system takes it: ``..`` after a link to a folder leads out of the
+link's *target* (:func:`physical_path`), so the file checked, compared with the inputs and
+written is the one ``cat`` or a spreadsheet would open under that name.
 
 Symbolic links are followed deliberately: an output that is a link to a regular file is
 written *through* the link (the link stays, its target is replaced atomically); a link to
@@ -24,6 +30,7 @@ nothing (dangling) is refused.  ``-`` stands for standard output where the calle
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import stat
@@ -33,7 +40,8 @@ from core.errors import SongCalError
 from core.io import tempfiles
 from core.io.inputs import special_kind
 
-__all__ = ["STDOUT", "OutputError", "check_outputs", "printable", "same_file"]
+__all__ = ["STDOUT", "OutputError", "check_outputs", "physical_path", "printable",
+           "same_file"]
 
 #: The output name that means standard output.
 STDOUT = "-"
@@ -101,6 +109,86 @@ def same_file(a, b) -> bool:
     return ka is not None and ka == _key(b)
 
 
+def physical_path(path) -> str:
+    """``path`` made absolute as the system resolves it: its folder part with every symbolic
+    link and ``..`` resolved, its last part kept as given (a link there is the caller's).
+
+    :func:`os.path.abspath` drops ``..`` by the letters of the path, which is wrong after a
+    link to a folder: with ``link -> /music/sub``, ``link/../out.csv`` opens
+    ``/music/out.csv``, not the ``out.csv`` beside ``link``.
+
+    Raises
+    ------
+    FileNotFoundError
+        For a relative path when the current folder was removed (nothing can be made
+        there).
+    """
+    path = os.fspath(path)
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not os.path.isabs(path):
+        try:
+            cwd = os.getcwd()
+        except FileNotFoundError:
+            raise FileNotFoundError(errno.ENOENT, "the current folder was removed; give a "
+                                                  "full path", path) from None
+        path = os.path.join(cwd, path)
+    head, tail = os.path.split(path)
+    return os.path.join(os.path.realpath(head), tail)
+
+
+def _physical_or_given(path) -> str:
+    """:func:`physical_path`, or ``path`` as given when the current folder was removed."""
+    try:
+        return physical_path(path)
+    except OSError:
+        return os.fspath(path)
+
+
+def _limit(folder: str, name: str, default: int) -> int:
+    """The system's limit ``name`` (``PC_NAME_MAX``, ``PC_PATH_MAX``) for files in
+    ``folder``, or ``default`` where it cannot be asked."""
+    try:
+        value = os.pathconf(folder, name)
+    except (AttributeError, OSError, ValueError):
+        return default
+    return value if value and value > 0 else default
+
+
+def _check_length(option: str, given: str, path: str, folder: str) -> None:
+    """Refuse a name longer than the disk allows or a path longer than the system opens
+    (either would fail only at the final write, after the whole analysis)."""
+    name = len(os.fsencode(os.path.basename(path)))
+    name_max = _limit(folder, "PC_NAME_MAX", 255)
+    if name > name_max:
+        raise OutputError(option, given, f"the file name is {name} bytes long; the disk "
+                                         f"allows at most {name_max}")
+    whole = len(os.fsencode(path))
+    path_max = _limit(folder, "PC_PATH_MAX", 4096)
+    if whole >= path_max:
+        raise OutputError(option, given, f"the path is {whole} bytes long; the system opens "
+                                         f"at most {path_max - 1}")
+
+
+def _stdout_open() -> bool:
+    """Whether this process has a standard output to write to (Python sets ``sys.stdout``
+    to None when the program was started with its descriptor 1 closed)."""
+    import sys
+
+    stream = sys.stdout
+    if stream is None:
+        return False
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # no descriptor (a test's capture): trust it
+        return not getattr(stream, "closed", False)
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
 def _nearest_folder(path: str) -> str:
     folder = os.path.dirname(path) or "."
     while not os.path.lexists(folder):
@@ -117,7 +205,10 @@ def _check_one(option: str, given: str, *, protect, expected_bytes: int) -> str:
         # abspath() would drop the slash and write a file named as the folder meant
         raise OutputError(option, given, "it ends in a slash, so it names a folder; give a "
                                          "file name inside it")
-    path = os.path.abspath(given)
+    try:
+        path = physical_path(given)
+    except OSError as err:
+        raise OutputError(option, given, err.strerror or str(err)) from None
     if os.path.islink(path):
         target = os.path.realpath(path)
         if not os.path.exists(target):
@@ -147,6 +238,7 @@ def _check_one(option: str, given: str, *, protect, expected_bytes: int) -> str:
     folder = _nearest_folder(path)
     if not os.path.isdir(folder):
         raise OutputError(option, given, f"{printable(folder)} is not a folder")
+    _check_length(option, given, path, folder)
     try:
         fd, probe = tempfiles.make_temp(folder)
     except OSError as err:
@@ -211,6 +303,9 @@ def check_outputs(outputs: Mapping[str, object], *, inputs: Iterable = (),
                 raise OutputError(option, given, "standard output (-) is only for -o")
             if STDOUT in chosen.values():
                 raise OutputError(option, given, "only one output can go to standard output")
+            if not _stdout_open():
+                raise OutputError(option, given, "standard output is closed (the command was "
+                                                 "started with >&-); give a file name")
             chosen[option] = STDOUT
             continue
         if not given:
@@ -231,7 +326,7 @@ def check_outputs(outputs: Mapping[str, object], *, inputs: Iterable = (),
     # covers hard and symbolic links); string comparisons only when none exists yet (then
     # only an input that does not exist either can be the same path).
     real = {o: os.path.realpath(p) for o, p in files.items()}
-    plain = {o: os.path.abspath(outputs[o]) for o in files}
+    plain = {o: _physical_or_given(outputs[o]) for o in files}
     keys = {o: _key(p) for o, p in files.items()}
     any_existing = any(k is not None for k in keys.values())
     for label, raw in inputs:
@@ -239,7 +334,7 @@ def check_outputs(outputs: Mapping[str, object], *, inputs: Iterable = (),
             continue
         ipath = os.fspath(raw)
         ikey = _key(ipath) if any_existing else None
-        iabs = os.path.abspath(ipath)
+        iabs = _physical_or_given(ipath)
         for option in files:
             if ikey is not None:
                 hit = ikey == keys[option]

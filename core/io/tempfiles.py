@@ -7,6 +7,12 @@ leaves that file behind.  Its name says who made it::
 
     .songcal-<host>-<pid>-<random>.tmp
 
+or, for a file a decoder reads and whose kind its extension tells (a test file of ``songcal
+doctor``, a song sent to a cluster worker), ``.songcal-<host>-<pid>-<random>.tmp.<ext>``.
+Those live in the system's temporary folder: :func:`sweep_system_temp` is run there by the
+commands and workers that make them, so a process killed while one existed does not leave
+it for good.
+
 ``<host>`` is this computer's name, reduced to letters, digits and ``-`` (a name that had
 other characters, or more than 24, becomes a shortened form plus 8 hex digits of its hash,
 so two computers never share a tag); ``<pid>`` is the writing process; ``<random>`` the 8
@@ -37,7 +43,7 @@ import tempfile
 import time
 
 __all__ = ["PREFIX", "SUFFIX", "DEAD_AGE_S", "OLD_AGE_S", "host_tag", "make_temp",
-           "pid_running", "sweep"]
+           "make_system_temp", "pid_running", "sweep", "sweep_system_temp"]
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +62,7 @@ _HOST_MAX = 24
 _KILL_ASKS = os.name == "posix"
 
 _OWNED = re.compile(r"\.songcal-(?P<host>[A-Za-z0-9_-]{1,40})-(?P<pid>[0-9]{1,10})"
-                    r"-[a-z0-9_]{8}\.tmp")
+                    r"-[a-z0-9_]{8}\.tmp(?:\.[A-Za-z0-9]{1,8})?")
 _OLD = re.compile(r"\.songcal-[a-z0-9_]{8}\.tmp|\.songcal-probe-[a-z0-9_]{8}")
 
 
@@ -75,11 +81,30 @@ def host_tag(name: str | None = None) -> str:
     return re.sub(r"[^A-Za-z0-9-]", "_", name)[:15] + "_" + digest
 
 
-def make_temp(folder: str) -> tuple[int, str]:
+def make_temp(folder: str, *, ext: str = "") -> tuple[int, str]:
     """Create a new private temporary file in ``folder`` named after this process;
-    returns ``(fd, path)`` as :func:`tempfile.mkstemp` does."""
-    return tempfile.mkstemp(prefix=f"{PREFIX}{host_tag()}-{os.getpid()}-", suffix=SUFFIX,
+    returns ``(fd, path)`` as :func:`tempfile.mkstemp` does.  ``ext`` (``".wav"``) ends the
+    name after ``.tmp`` when it is a plain extension of 1-8 letters or digits."""
+    suffix = SUFFIX
+    if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", ext or ""):
+        suffix += ext
+    return tempfile.mkstemp(prefix=f"{PREFIX}{host_tag()}-{os.getpid()}-", suffix=suffix,
                             dir=folder)
+
+
+def make_system_temp(ext: str = "") -> tuple[int, str]:
+    """:func:`make_temp` in the system's temporary folder."""
+    return make_temp(tempfile.gettempdir(), ext=ext)
+
+
+def sweep_system_temp() -> list[str]:
+    """:func:`sweep` of the system's temporary folder (a test file of ``songcal doctor``, a
+    song copied for a cluster worker, left there by a process that was killed)."""
+    try:
+        folder = tempfile.gettempdir()
+    except (OSError, FileNotFoundError):
+        return []
+    return sweep(folder)
 
 
 def pid_running(pid: int) -> bool | None:

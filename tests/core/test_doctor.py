@@ -225,3 +225,26 @@ def test_a_bundle_names_when_and_from_what_it_was_built(monkeypatch, tmp_path, o
     monkeypatch.setattr(paths, "build_info", lambda: {})
     report = run_checks(store_path=str(tmp_path / "s.sqlite"), decode=False)
     assert {c.name: c.value for c in report.checks}["SongCal"] == __version__
+
+
+@pytest.mark.parametrize("kind", ["FIFO (named pipe)", "character device", "folder"])
+def test_a_store_that_is_no_file_is_named_and_never_waited_on(tmp_path, offscreen, kind):
+    """``--store`` naming a FIFO waited forever (SQLite opens it for reading); a device
+    passed as an intact store and a folder as a damaged one."""
+    import threading
+
+    path = {"FIFO (named pipe)": str(tmp_path / "s.sqlite"), "character device": "/dev/zero",
+            "folder": str(tmp_path)}[kind]
+    if kind.startswith("FIFO"):
+        os.mkfifo(path)
+    out = []
+    worker = threading.Thread(target=lambda: out.append(run_checks(store_path=path,
+                                                                   decode=False)))
+    worker.start()
+    worker.join(20)
+    if worker.is_alive():  # let the blocked open go, then fail
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(5)
+        pytest.fail("the doctor waited on the store")
+    (report,) = out
+    assert f"session store: {path} is a {kind}, not a database file" in report.problems

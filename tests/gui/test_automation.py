@@ -73,6 +73,45 @@ def test_gui_exit_code_is_2_when_no_audio_is_found(qapp, tmp_path, fake_analysis
     assert run_gui([str(empty), "--start", "--quit-when-done"]) == 2
 
 
+@pytest.mark.parametrize("where, why", [
+    ("/proc", "nothing can be created in it"),  # even root cannot make a folder there
+    ("", "the folder name is empty"),
+    ("a song", "it is a file, not a folder"),
+])
+def test_gui_export_dir_where_nothing_can_be_made_is_refused_before_any_song(
+        qapp, wav_deck, tmp_path, fake_analysis, capsys, where, why):
+    """The whole batch ran before the export folder failed (and the exit code was 1)."""
+    from gui.app import run_gui
+
+    deck, paths = wav_deck
+    fake = fake_analysis(FakeAnalyzer())
+    if where == "a song":
+        where = str(paths[0])
+    code = run_gui([str(deck), "--start", "--export-dir", where, "--quit-when-done"])
+    assert code == 2 and fake.calls == []
+    assert why in capsys.readouterr().err
+
+
+def test_gui_export_that_cannot_be_written_exits_3(qapp, wav_deck, tmp_path, fake_analysis,
+                                                   monkeypatch, capsys):
+    """An output that could not be written is exit code 3, as on the command line (it was 1,
+    the code of a failed song)."""
+    import core.calibration.exports as exports
+    from gui.app import run_gui
+
+    deck, _ = wav_deck
+    fake_analysis(FakeAnalyzer())
+
+    def full(folder):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(exports, "new_export_folder", full)
+    code = run_gui([str(deck), "--start", "--export-dir", str(tmp_path / "export"),
+                    "--quit-when-done", "--workers", "2"])
+    assert code == 3
+    assert "No space left on device" in capsys.readouterr().err
+
+
 def test_gui_unknown_option_is_usage_error(capsys):
     from gui.app import run_gui
 
@@ -148,7 +187,8 @@ def test_gui_reference_runs_the_calibration_after_the_export(qapp, wav_deck, tmp
             return "1/6 songs matched"
 
     def fake_calibrate(results_csv, reference, *, out_dir=None, settings=None, options=None):
-        calls.append((results_csv, reference, out_dir, os.path.isfile(results_csv)))
+        # the sheet read before the batch (a path would be read again after it)
+        calls.append((results_csv, reference.path, out_dir, os.path.isfile(results_csv)))
         return Unpaired(), {}
 
     monkeypatch.setattr(core.calibration.session, "calibrate_results_csv", fake_calibrate)

@@ -424,19 +424,23 @@ def test_gui_with_reference_exit_code_is_1_when_a_song_is_unpaired(qapp, deck, t
     assert any("Glass City" in (r.get("title") or "") for r in mism)
 
 
-def test_gui_with_unreadable_reference_exit_code_is_2(qapp, deck, tmp_path, data_dir, capsys):
+def test_gui_with_unreadable_reference_exit_code_is_2(qapp, deck, tmp_path, data_dir, capsys,
+                                                      monkeypatch):
+    """Said before any song, as ``songcal analyze --reference`` does (the whole batch ran
+    and exported its results before the sheet was found unusable)."""
+    import gui.engine
     from gui.app import run_gui
 
+    calls = []
+    monkeypatch.setattr(gui.engine, "default_analyze", lambda *a, **k: calls.append(a))
     folder, _paths, _sheet = deck
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"\xff\xfe\x00garbage\x00\x01")
     out = tmp_path / "export"
     code = run_gui([str(folder), "--reference", str(bad), "--start", "--export-dir",
                     str(out), "--quit-when-done", "--workers", "2"])
-    assert code == 2
-    out = _made(out)
-    assert (out / "results.csv").exists()
-    assert not (out / GUI_FILES["calibration"]).exists()
+    assert code == 2 and calls == []
+    assert not any(p.name.startswith("songcal-export-") for p in out.iterdir())
     assert "bad.csv" in capsys.readouterr().err
 
 

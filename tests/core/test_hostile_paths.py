@@ -1,0 +1,466 @@
+"""What a hostile or careless user does to the command line: ``..`` after a link to a folder,
+names longer than the disk allows, folders that cannot be read or are too deep to open,
+standard output closed or full, Ctrl-C during start-up, the session store, the profile or the
+reference sheet removed during the batch, escape sequences in tags and names.  Each ends with
+a plain message or a correct row, before any song is analyzed when an input or an output is
+at fault, and never writes a file the user did not name."""
+
+from __future__ import annotations
+
+import errno
+import os
+
+import pytest
+
+from core.cli.main import main
+from tests.core.test_faults import FAST, Fake, _deck, _no_traceback, _rows
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    """``fake()`` puts a stand-in analyzer (which records its calls) in place of the real one."""
+    import core.analysis.analyze as analysis
+
+    def install():
+        f = Fake()
+        monkeypatch.setattr(analysis, "analyze_file", f)
+        return f
+
+    return install
+
+
+# ------------------------------------------------------------- outputs resolved as the system does
+
+def test_dotdot_after_a_link_to_a_folder_writes_where_the_system_opens(tmp_path, fake, capsys):
+    """``other/link/../results.csv`` with ``link -> real/sub`` is ``real/results.csv`` to every
+    program; dropping ``link/..`` by its letters wrote ``other/results.csv`` instead, over a
+    file the user never named."""
+    _deck(tmp_path / "g", n=2)
+    fake()
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    (tmp_path / "other").mkdir()
+    os.symlink(tmp_path / "real" / "sub", tmp_path / "other" / "link")
+    precious = tmp_path / "other" / "results.csv"
+    precious.write_text("the user's own notes")
+    out = os.path.join(tmp_path, "other", "link", "..", "results.csv")
+    assert main(["analyze", str(tmp_path / "g"), "-o", out, *FAST, "--no-store"]) == 0
+    assert precious.read_text() == "the user's own notes"
+    assert len(_rows(tmp_path / "real" / "results.csv")) == 2
+    _no_traceback(capsys)
+
+
+def test_dotdot_after_a_link_that_reaches_the_reference_sheet_is_refused(tmp_path, capsys):
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    (tmp_path / "other").mkdir()
+    os.symlink(tmp_path / "real" / "sub", tmp_path / "other" / "link")
+    ref = tmp_path / "real" / "ref.csv"
+    ref.write_text("title,bpm\nA,120\n")
+    res = tmp_path / "r.csv"
+    res.write_text("path,title,status,bpm\na.wav,A,done,120\n")
+    out = os.path.join(tmp_path, "other", "link", "..", "ref.csv")
+    assert main(["calibrate", str(res), "--reference", str(ref), "-o", out]) == 2
+    assert ref.read_text() == "title,bpm\nA,120\n"
+    assert not (tmp_path / "other" / "ref.csv").exists()
+    assert "it is the reference sheet" in _no_traceback(capsys).err
+
+
+# ------------------------------------------------------------------------ names too long to write
+
+def test_a_results_name_longer_than_the_disk_allows_is_refused_before_analysis(tmp_path, fake,
+                                                                               capsys):
+    _deck(tmp_path / "g", n=1)
+    f = fake()
+    out = tmp_path / ("r" * 256 + ".csv")
+    assert main(["analyze", str(tmp_path / "g"), "-o", str(out), *FAST]) == 2
+    assert f.calls == []
+    assert "the file name is 260 bytes long; the disk allows at most 255" in \
+        _no_traceback(capsys).err
+
+
+def test_calibration_files_named_after_a_long_results_name_are_checked_too(tmp_path, fake,
+                                                                           capsys):
+    """A 249-byte results name fits, but ``<stem>_calibration.csv`` beside it does not: the
+    whole analysis ran before the write failed."""
+    _deck(tmp_path / "g", n=1)
+    f = fake()
+    ref = tmp_path / "ref.csv"
+    ref.write_text("title,bpm\n00 Song 0,120\n")
+    out = tmp_path / ("r" * 245 + ".csv")
+    assert main(["analyze", str(tmp_path / "g"), "--reference", str(ref), "-o", str(out),
+                 *FAST]) == 2
+    assert f.calls == [] and not out.exists()
+    assert "_calibration.csv: the file name is 261 bytes long" in _no_traceback(capsys).err
+
+
+def test_a_path_longer_than_the_system_opens_is_refused(tmp_path, fake, capsys):
+    _deck(tmp_path / "g", n=1)
+    f = fake()
+    out = str(tmp_path) + "/" + "/".join(["d" * 200] * 21) + "/r.csv"
+    assert main(["analyze", str(tmp_path / "g"), "-o", out, *FAST]) == 2
+    assert f.calls == []
+    assert "the system opens at most 4095" in _no_traceback(capsys).err
+
+
+def test_a_failed_rename_names_the_file_asked_for(tmp_path, monkeypatch):
+    import core.io.csvio as csvio
+
+    def refuse(src, dst):
+        raise OSError(errno.ENAMETOOLONG, "File name too long", src)
+
+    monkeypatch.setattr(csvio.os, "replace", refuse)
+    with pytest.raises(OSError) as info:
+        csvio.atomic_write_text(tmp_path / "r.csv", "x")
+    assert info.value.filename == str(tmp_path / "r.csv")
+    assert [p.name for p in tmp_path.iterdir()] == []
+
+
+# ------------------------------------------------------------ folders that cannot be read
+
+def test_a_folder_that_cannot_be_read_is_a_failed_row_not_silence(tmp_path, monkeypatch, capsys):
+    """os.walk dropped an unreadable folder without a word: its songs were missing from the
+    results and the exit code said every song was done."""
+    real_scandir = os.scandir
+    locked = tmp_path / "deck" / "locked"
+
+    def scandir(path="."):
+        if os.fspath(path) == str(locked):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    _deck(tmp_path / "deck" / "open", n=1)
+    _deck(locked, n=2)
+    monkeypatch.setattr(os, "scandir", scandir)
+    out = tmp_path / "r.csv"
+    assert main(["analyze", str(tmp_path / "deck"), "-o", str(out), *FAST, "--no-store"]) == 1
+    rows = {r["path"]: r for r in _rows(out)}
+    assert rows[str(locked)]["status"] == "failed"
+    assert rows[str(locked)]["error"] == ("this folder cannot be read (Permission denied): the "
+                                          "songs in it, if any, were not analyzed")
+    assert sum(r["status"] == "done" for r in rows.values()) == 1
+    # named on its own, it is a failed row too, not "no audio files found"
+    assert main(["analyze", str(locked), "-o", str(out), *FAST, "--no-store"]) == 1
+    assert [r["path"] for r in _rows(out)] == [str(locked)]
+    _no_traceback(capsys)
+
+
+def _deep_tree(top, depth: int, song: bytes, name: str) -> None:
+    """Folders of 200-byte names ``depth`` deep under ``top``, made relative to each other
+    (the whole path soon passes what the system opens), with the song ``name`` at the
+    bottom."""
+    fd = os.open(top, os.O_RDONLY)
+    try:
+        for _ in range(depth):
+            os.mkdir("d" * 200, dir_fd=fd)
+            sub = os.open("d" * 200, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = sub
+        out = os.open(name, os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(out, song)
+        os.close(out)
+    finally:
+        os.close(fd)
+
+
+def test_songs_deeper_than_the_system_opens_are_failed_rows(tmp_path, capsys):
+    from tests.audio_files import tone, write_audio
+
+    song = write_audio(tmp_path / "s.wav", tone(440.0, 1.0, 8000), 8000).read_bytes()
+    for case in ("file", "folder"):  # the song's own path too long, then its folder's
+        top = tmp_path / f"deck-{case}"
+        top.mkdir()
+        # the file case: the bottom folder's path fits, the song's 250-byte name does not
+        depth = (4094 - len(str(top))) // 201 if case == "file" else 22
+        _deep_tree(top, depth, song, "s" * 246 + ".wav")
+        out = tmp_path / f"r-{case}.csv"
+        assert main(["analyze", str(top), "-o", str(out), *FAST, "--no-store"]) == 1
+        (row,) = _rows(out)
+        assert row["status"] == "failed" and len(os.fsencode(row["path"])) >= 4096
+        assert row["error"] == (
+            f"the path is {len(os.fsencode(row['path']))} bytes long, more than the system "
+            "opens: it was not analyzed (move it higher up)" if case == "file" else
+            "the folder's path is longer than the system opens: the songs in it, if any, "
+            "were not analyzed (move them higher up)")
+        assert row["path"].endswith(".wav") == (case == "file")
+    _no_traceback(capsys)
+
+
+# ------------------------------------------------------------------ standard output closed
+
+def test_standard_output_closed_refuses_dash_before_any_analysis(tmp_path, fake, monkeypatch,
+                                                                 capsys):
+    """Started with ``>&-``, Python has no ``sys.stdout``: ``-o -`` analyzed the whole batch
+    and then failed with a traceback."""
+    _deck(tmp_path / "g", n=2)
+    f = fake()
+    monkeypatch.setattr("sys.stdout", None)
+    assert main(["analyze", str(tmp_path / "g"), "-o", "-", *FAST]) == 2
+    assert f.calls == []
+    res = tmp_path / "r.csv"
+    res.write_text("path,title,status,bpm\na.wav,A,done,120\n")
+    ref = tmp_path / "ref.csv"
+    ref.write_text("title,bpm\nA,120\n")
+    assert main(["calibrate", str(res), "--reference", str(ref), "-o", "-"]) == 2
+    assert "standard output is closed" in _no_traceback(capsys).err
+
+
+def test_standard_output_closed_still_writes_a_results_file(tmp_path, fake, monkeypatch,
+                                                            capsys):
+    """The progress lines had nowhere to go and stopped the command before any song."""
+    _deck(tmp_path / "g", n=2)
+    fake()
+    monkeypatch.setattr("sys.stdout", None)
+    out = tmp_path / "r.csv"
+    assert main(["analyze", str(tmp_path / "g"), "-o", str(out), "--workers", "1"]) == 0
+    assert len(_rows(out)) == 2
+    _no_traceback(capsys)
+
+
+@pytest.mark.parametrize("how", ["closed", "reader gone", "full"])
+def test_doctor_without_a_reader_ends_without_a_traceback(tmp_path, how):
+    import subprocess
+    import sys
+
+    from tests.core.test_faults import ROOT
+
+    env = {**os.environ, "SONGCAL_DATA_DIR": str(tmp_path / "data"),
+           "QT_QPA_PLATFORM": "offscreen"}
+    cmd = [sys.executable, "-m", "core.cli.main", "doctor"]
+    if how == "closed":
+        p = subprocess.run(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+                           timeout=120, preexec_fn=lambda: os.close(1))
+        err = p.stderr
+    elif how == "full":  # the report cannot be printed: said, and exit code 3
+        with open("/dev/full", "w") as full:
+            p = subprocess.run(cmd, cwd=ROOT, env=env, stdout=full, stderr=subprocess.PIPE,
+                               text=True, timeout=120)
+        assert p.returncode == 3 and "could not print the report: No space left on device" \
+            in p.stderr, p.stderr
+        err = p.stderr
+    else:
+        p = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        p.stdout.close()  # as ``songcal doctor | head -0`` does
+        err = p.stderr.read()
+        p.wait(timeout=120)
+        p.stderr.close()
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert p.returncode in ((3,) if how == "full" else (0, 1))
+
+
+# ------------------------------------------------------------------------ the log file
+
+@pytest.mark.parametrize("command", ["calibrate", "apply"])
+def test_every_command_records_a_leftover_it_removed_in_the_log_file(tmp_path, command):
+    """Only ``analyze`` kept its INFO messages in songcal.log: a killed writer's temporary
+    file that ``calibrate`` or ``apply`` removed went unrecorded."""
+    from tests.core.test_tempfiles import DEAD_AGE_S, _dead_pid, _leftover, _owned
+
+    res = tmp_path / "r.csv"
+    res.write_text("path,title,status,bpm\na.wav,A,done,120\nb.wav,B,done,100\n")
+    ref = tmp_path / "ref.csv"
+    ref.write_text("title,bpm\nA,120\nB,100\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    pid = _dead_pid()
+    left = _leftover(out, _owned(pid), DEAD_AGE_S + 60)
+    if command == "calibrate":
+        code = main(["calibrate", str(res), "--reference", str(ref), "-o",
+                     str(out / "c.csv")])
+    else:
+        profile = tmp_path / "p.json"
+        assert main(["calibrate", str(res), "--reference", str(ref), "-o",
+                     str(tmp_path / "c.csv"), "--profile", str(profile)]) in (0, 1)
+        code = main(["apply", str(res), "--profile", str(profile), "-o", str(out / "a.csv")])
+    assert code in (0, 1) and not os.path.exists(left)
+    log = (tmp_path / "songcal-data" / "songcal.log").read_text(encoding="utf-8")
+    assert f"removed the temporary file {left}" in log and f"process {pid}" in log
+
+
+# ------------------------------------------------------------------------ Ctrl-C at start-up
+
+def test_ctrl_c_before_the_batch_starts_ends_without_a_traceback(tmp_path, fake, monkeypatch,
+                                                                   capsys):
+    """Ctrl-C during the scan of a large library (or the first seconds of start-up) printed
+    a KeyboardInterrupt traceback: the batch takes the signals over only once it runs."""
+    import core.batch.scan as scan
+
+    def interrupted(*args, **kw):
+        raise KeyboardInterrupt
+
+    _deck(tmp_path / "g", n=1)
+    f = fake()
+    monkeypatch.setattr(scan, "scan_paths", interrupted)
+    assert main(["analyze", str(tmp_path / "g"), "-o", str(tmp_path / "r.csv"), *FAST]) == 1
+    assert f.calls == [] and not (tmp_path / "r.csv").exists()
+    assert "songcal analyze: interrupted" in _no_traceback(capsys).err
+
+
+# ------------------------------------------------------------ the session store removed
+
+def test_a_store_removed_while_the_batch_runs_is_said_and_exits_3(tmp_path, monkeypatch,
+                                                                   capsys):
+    """The data folder cleaned mid-run: SQLite went on writing into the removed file, the
+    run said the songs were in the session store and exited 0, and a resume found nothing."""
+    import core.analysis.analyze as analysis
+
+    store = tmp_path / "data" / "s.sqlite"
+
+    def remove_the_store(fake, path, progress, should_cancel):
+        if len(fake.calls) == 2:
+            for name in os.listdir(store.parent):
+                os.unlink(store.parent / name)
+        return None
+
+    monkeypatch.setattr(analysis, "analyze_file", Fake(remove_the_store))
+    _deck(tmp_path / "g", n=4)
+    out = tmp_path / "r.csv"
+    code = main(["analyze", str(tmp_path / "g"), "-o", str(out), "--session", str(store),
+                 "--workers", "1", "-q"])
+    assert code == 3 and {r["status"] for r in _rows(out)} == {"done"}
+    err = _no_traceback(capsys).err
+    assert "the file was removed while the batch ran" in err
+    assert "write(s) to the session store failed" in err
+
+
+def test_the_log_file_of_a_removed_data_folder_fails_no_thread(tmp_path, monkeypatch):
+    """Its delayed open raised from the logging call itself (the store's writer thread died
+    on the warning that says the store was removed)."""
+    import logging
+
+    from core.cli.guard import log_to_file
+
+    monkeypatch.setenv("SONGCAL_DATA_DIR", str(tmp_path / "data"))
+    core_log = logging.getLogger("core")
+    before = list(core_log.handlers), core_log.level
+    try:
+        log_to_file()
+        os.rmdir(tmp_path / "data")
+        logging.getLogger("core.test").warning("after the data folder was removed")
+    finally:
+        for h in core_log.handlers:
+            if h not in before[0]:
+                h.close()
+        core_log.handlers[:] = before[0]
+        core_log.setLevel(before[1])
+
+
+def test_a_relative_output_in_a_removed_current_folder_is_refused(tmp_path, fake, monkeypatch,
+                                                                   capsys):
+    """``cd x; rm -r ../x; songcal analyze ... -o r.csv`` stopped with a traceback."""
+    _deck(tmp_path / "g", n=1)
+    f = fake()
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    here.rmdir()
+    assert main(["analyze", str(tmp_path / "g"), "-o", "r.csv", *FAST]) == 2
+    assert f.calls == []
+    # a relative input there is a row of its own (the stand-in analyzer reads nothing)
+    assert main(["analyze", "song.wav", "-o", str(tmp_path / "r.csv"), *FAST]) == 0
+    assert f.calls == ["song.wav"] and len(_rows(tmp_path / "r.csv")) == 1
+    assert "the current folder was removed; give a full path" in _no_traceback(capsys).err
+
+
+# ----------------------------------------------------------------- a terminal kept safe
+
+def test_calibrate_report_escapes_what_a_terminal_would_act_on(tmp_path, capsys):
+    """A reference cell or a tag holding an escape sequence (``\\x1b[2J`` clears the
+    screen) and an output name holding a newline reached the terminal as they were."""
+    res = tmp_path / "r.csv"
+    res.write_text("path,title,artist,status,bpm\n/m/a\x1b[2J.wav,A\x1b]0;pwned\x07,,done,120\n"
+                   "/m/b.wav,B,,done,100\n", encoding="utf-8")
+    ref = tmp_path / "ref.csv"
+    ref.write_text("title,artist,bpm\nB,,100\nevil\x1b[2Jrow,x\ny,90\n", encoding="utf-8")
+    out = tmp_path / "cal\nibration.csv"
+    code = main(["calibrate", str(res), "--reference", str(ref), "-o", str(out)])
+    assert code in (0, 1)
+    text = _no_traceback(capsys).out
+    assert "\x1b" not in text and "\x07" not in text
+    assert "wrote calibration: " + str(tmp_path) + "/cal\\nibration.csv" in text
+    assert "\\x1b[2J" in text  # said, escaped
+
+
+# ------------------------------------------------------- a profile removed during the batch
+
+def test_analyze_with_a_profile_removed_during_the_batch_still_writes_the_calibrated_file(
+        tmp_path, monkeypatch, capsys):
+    """The profile was read (and checked) before the batch, then read again at its end: a
+    profile moved away meanwhile cost the calibrated file, with exit code 2 after a whole
+    batch."""
+    import core.analysis.analyze as analysis
+    from tests.core.test_cli import _fitted_profile
+
+    _, _, profile = _fitted_profile(tmp_path)
+    moved = tmp_path / "moved.json"
+
+    def move_the_profile(fake, path, progress, should_cancel):
+        if profile.exists():
+            profile.rename(moved)
+        return None
+
+    monkeypatch.setattr(analysis, "analyze_file", Fake(move_the_profile))
+    _deck(tmp_path / "g", n=2)
+    out = tmp_path / "res.csv"
+    code = main(["analyze", str(tmp_path / "g"), "--profile", str(profile), "-o", str(out),
+                 *FAST, "--no-store"])
+    assert moved.exists() and not profile.exists()
+    assert code == 0, capsys.readouterr().err
+    assert len(_rows(tmp_path / "res_calibrated.csv")) == 2
+
+
+def test_analyze_reads_its_reference_sheet_before_the_batch(tmp_path, fake, capsys):
+    """A sheet it cannot use was said only once the whole batch had run (exit 2 after
+    hours); a sheet moved away during the batch cost the calibration files."""
+    _deck(tmp_path / "g", n=2)
+    f = fake()
+    bad = tmp_path / "sheet.csv"
+    bad.write_bytes(b"PK\x03\x04\x00\x00 a spreadsheet, not a CSV")
+    out = tmp_path / "res.csv"
+    assert main(["analyze", str(tmp_path / "g"), "--reference", str(bad), "-o", str(out),
+                 *FAST, "--no-store"]) == 2
+    assert f.calls == [] and not out.exists()
+    assert "not a text CSV sheet" in _no_traceback(capsys).err
+
+
+def test_a_reference_sheet_moved_away_during_the_batch_still_calibrates(tmp_path, monkeypatch,
+                                                                        capsys):
+    import core.analysis.analyze as analysis
+
+    ref = tmp_path / "ref.csv"
+    ref.write_text("title,bpm\n00 Song 0,120\n01 Song 1,120\n", encoding="utf-8")
+
+    def move_the_sheet(fake, path, progress, should_cancel):
+        if ref.exists():
+            ref.rename(tmp_path / "moved.csv")
+        return None
+
+    monkeypatch.setattr(analysis, "analyze_file", Fake(move_the_sheet))
+    _deck(tmp_path / "g", n=2)
+    out = tmp_path / "res.csv"
+    code = main(["analyze", str(tmp_path / "g"), "--reference", str(ref), "-o", str(out),
+                 *FAST, "--no-store"])
+    assert not ref.exists()
+    err = _no_traceback(capsys).err
+    assert code in (0, 1) and "error" not in err, err  # 1: a stand-in song left unpaired
+    assert (tmp_path / "res_paired.csv").exists() and (tmp_path / "res_profile.json").exists()
+
+
+def test_without_a_taker_for_missed_songs_an_unreadable_folder_is_a_skip_with_its_reason(
+        tmp_path, monkeypatch):
+    """The window's scan, which lists skipped paths with their reasons in its Log."""
+    from core.batch.scan import scan_paths
+
+    real_scandir = os.scandir
+    locked = tmp_path / "locked"
+
+    def scandir(path="."):
+        if os.fspath(path) == str(locked):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    _deck(locked, n=1)
+    monkeypatch.setattr(os, "scandir", scandir)
+    skipped = []
+    assert scan_paths([tmp_path], on_skip=lambda p, why: skipped.append((p, why))) == []
+    assert skipped == [(str(locked), "this folder cannot be read (Permission denied): the "
+                                     "songs in it, if any, were not analyzed")]
