@@ -89,12 +89,16 @@ def main(argv=None) -> int:
         logging.basicConfig(level=logging.WARNING,
                             format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    from core.io.outputs import forget_inputs
+
     try:
         return int(args.func(args))
     except KeyboardInterrupt:  # Ctrl-C before a batch took the signals over (start-up, scan)
         with contextlib.suppress(OSError, ValueError, AttributeError):
             print(f"songcal {args.command}: interrupted", file=sys.stderr)
         return ExitCode.FAILED
+    finally:
+        forget_inputs()  # the inputs kept by the output guard were this command's
 
 
 if __name__ == "__main__":  # pragma: no cover

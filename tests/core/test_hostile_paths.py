@@ -464,3 +464,68 @@ def test_without_a_taker_for_missed_songs_an_unreadable_folder_is_a_skip_with_it
     assert scan_paths([tmp_path], on_skip=lambda p, why: skipped.append((p, why))) == []
     assert skipped == [(str(locked), "this folder cannot be read (Permission denied): the "
                                      "songs in it, if any, were not analyzed")]
+
+
+# ------------------------------------------------- an output turned into an input during the run
+
+def test_results_replaced_by_a_link_to_an_input_song_during_the_batch_are_kept_aside(
+        tmp_path, monkeypatch, capsys):
+    """``ln -sf song.wav results.csv`` while the batch runs: the check before the batch had
+    passed, and the final write followed the link and replaced the song with the CSV."""
+    import core.analysis.analyze as analysis
+
+    songs = _deck(tmp_path / "g", n=3)
+    before = songs[0].read_bytes()
+    out = tmp_path / "res.csv"
+
+    def swap_the_output(fake, path, progress, should_cancel):
+        if len(fake.calls) == 2:
+            os.symlink(songs[0], out)
+        return None
+
+    monkeypatch.setattr(analysis, "analyze_file", Fake(swap_the_output))
+    code = main(["analyze", str(tmp_path / "g"), "-o", str(out), "--workers", "1", "-q",
+                 "--no-store"])
+    assert code == 3
+    assert songs[0].read_bytes() == before and os.path.islink(out)
+    kept = [p for p in os.listdir(tmp_path) if p.startswith("res.kept-")]
+    assert len(kept) == 1 and kept[0].endswith(".csv")
+    assert len(_rows(tmp_path / kept[0])) == 3
+    err = _no_traceback(capsys).err
+    assert "it became an input audio file" in err and "SongCal never writes over its inputs" in err
+    assert f"what it would have held is in {tmp_path / kept[0]}" in err
+
+
+def test_a_calibration_file_replaced_by_a_link_to_the_sheet_is_not_written_through(
+        tmp_path, monkeypatch, capsys):
+    import core.analysis.analyze as analysis
+
+    ref = tmp_path / "ref.csv"
+    sheet = "title,bpm\n00 Song 0,120\n01 Song 1,120\n"
+    ref.write_text(sheet, encoding="utf-8")
+    paired = tmp_path / "res_paired.csv"
+
+    def swap_the_output(fake, path, progress, should_cancel):
+        if not os.path.lexists(paired):
+            os.symlink(ref, paired)
+        return None
+
+    monkeypatch.setattr(analysis, "analyze_file", Fake(swap_the_output))
+    _deck(tmp_path / "g", n=2)
+    code = main(["analyze", str(tmp_path / "g"), "--reference", str(ref), "-o",
+                 str(tmp_path / "res.csv"), *FAST, "--no-store"])
+    assert code == 3
+    assert ref.read_text(encoding="utf-8") == sheet
+    assert [p for p in os.listdir(tmp_path) if p.startswith("res_paired.kept-")]
+    assert "it became the reference sheet" in _no_traceback(capsys).err
+
+
+def test_the_inputs_kept_for_the_write_check_end_with_their_command(tmp_path, fake):
+    """An inode of an input of an earlier command, reused by a new file, refuses nothing."""
+    from core.io import outputs
+
+    _deck(tmp_path / "g", n=1)
+    fake()
+    assert main(["analyze", str(tmp_path / "g"), "-o", str(tmp_path / "r.csv"), *FAST,
+                 "--no-store"]) == 0
+    assert outputs.watched_input(tmp_path / "g" / "00 Song 0.wav") is None
