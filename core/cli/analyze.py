@@ -207,6 +207,40 @@ def _finite(value) -> bool:
             and value == value and abs(value) != float("inf"))
 
 
+#: Memory (bytes) one song in progress adds on the local engine, for songs of a few minutes:
+#: 47 MB per song measured for 3-minute songs on 4 threads, 41 MB for 90 s ones
+#: (``benchmarks/worker_memory.py``), plus a margin for longer songs.
+MEMORY_PER_SONG = 64 * 1024 * 1024
+
+
+def available_memory() -> int | None:
+    """Bytes of memory the system can give without swapping, or None when it cannot say."""
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except Exception:  # no psutil, or a system it cannot read
+        return None
+
+
+def _fit_workers_to_memory(settings: AnalysisSettings) -> AnalysisSettings:
+    """``settings`` with no more workers than the available memory holds songs in progress
+    (:data:`MEMORY_PER_SONG` each, at least one worker); says so when it lowers them."""
+    free = available_memory()
+    if free is None or settings.workers * MEMORY_PER_SONG <= free:
+        return settings
+    fits = max(1, free // MEMORY_PER_SONG)
+    if fits >= settings.workers:
+        return settings
+    import dataclasses
+
+    _say(f"songcal analyze: warning: --workers {settings.workers} needs about "
+         f"{settings.workers * MEMORY_PER_SONG / 1e9:.1f} GB of memory for songs in progress "
+         f"({MEMORY_PER_SONG // 2**20} MB each) and {free / 1e9:.1f} GB is available; using "
+         f"{fits} worker{'s' if fits > 1 else ''}")
+    return dataclasses.replace(settings, workers=int(fits))
+
+
 def _default_store() -> tuple[str | None, str]:
     """The default session store's path, or ``(None, why)`` when it cannot be used: its
     folder cannot be made (no home folder, a read-only one) or its disk is full.  A store
@@ -332,6 +366,8 @@ def run(args) -> int:
     except ValueError as err:
         say_error("analyze", str(err))
         return ExitCode.USAGE
+    if cluster is None:  # a cluster's workers have memory of their own
+        settings = _fit_workers_to_memory(settings)
     if args.session and args.no_store:
         say_error("analyze", "--session and --no-store exclude each other")
         return ExitCode.USAGE

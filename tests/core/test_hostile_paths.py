@@ -529,3 +529,26 @@ def test_the_inputs_kept_for_the_write_check_end_with_their_command(tmp_path, fa
     assert main(["analyze", str(tmp_path / "g"), "-o", str(tmp_path / "r.csv"), *FAST,
                  "--no-store"]) == 0
     assert outputs.watched_input(tmp_path / "g" / "00 Song 0.wav") is None
+
+
+# ------------------------------------------------------------- workers sized by the memory
+
+def test_more_workers_than_the_memory_holds_are_lowered_with_a_word(tmp_path, fake, monkeypatch,
+                                                                    capsys):
+    """``--workers 256`` on a small machine: every thread took a song's memory at once."""
+    import core.cli.analyze as analyze
+
+    monkeypatch.setattr(analyze, "available_memory", lambda: 3 * analyze.MEMORY_PER_SONG - 1)
+    _deck(tmp_path / "g", n=2)
+    fake()
+    out = tmp_path / "r.csv"
+    assert main(["analyze", str(tmp_path / "g"), "-o", str(out), "--workers", "256", "-q",
+                 "--no-store"]) == 0
+    assert {r["settings"].split(";")[2] for r in _rows(out)} == {"workers=2"}
+    err = _no_traceback(capsys).err
+    assert "--workers 256 needs about 17.2 GB of memory" in err and "using 2 workers" in err
+    monkeypatch.setattr(analyze, "available_memory", lambda: 256 * analyze.MEMORY_PER_SONG)
+    assert main(["analyze", str(tmp_path / "g"), "-o", str(out), "--workers", "256", "-q",
+                 "--no-store"]) == 0
+    assert "workers=256;" in _rows(out)[0]["settings"]
+    assert "warning" not in _no_traceback(capsys).err
