@@ -23,7 +23,7 @@ import signal
 import sys
 import time
 
-from core.batch.rules import TERMINAL_STATES, Batch, SongState
+from core.batch.rules import TERMINAL_STATES, Batch, SongState, seconds_text
 from core.cli.cluster_options import add_cluster_options, cluster_from_args
 from core.errors import ExitCode, SongCalError
 from core.io.outputs import STDOUT, physical_path, printable
@@ -143,8 +143,8 @@ class _Reporter:
                     self.stream.write(self._song_line(job) + "\n")
                 elif job.state is SongState.STALLED:
                     self.stream.write(f"stalled   {printable(job.path)} (on {job.worker}, "
-                                      f"{job.elapsed():.0f} s, budget "
-                                      f"{batch.budget(job):.0f} s)\n")
+                                      f"{seconds_text(job.elapsed())}, budget "
+                                      f"{seconds_text(batch.budget(job))})\n")
             self.stream.flush()
             return
         for job in changed:  # keep finished failures visible above the live line
@@ -296,7 +296,7 @@ def _report_skipped(skipped: list[tuple[str, str]], *, named: set[str]) -> None:
 
 def _calibration_outputs(output: str) -> dict:
     """The files ``--reference`` writes beside the results (every export kind)."""
-    return {f"calibration {kind}": path for kind, path in _exports_beside(output).items()}
+    return {f"--reference's {kind} file": path for kind, path in _exports_beside(output).items()}
 
 
 def _check_reference(path) -> str | None:
@@ -392,7 +392,7 @@ def run(args) -> int:
     if args.reference:
         outputs.update(_calibration_outputs(args.output))
     if args.profile:
-        outputs["calibrated"] = _exports_beside(args.output)["calibrated"]
+        outputs["--profile's calibrated file"] = _exports_beside(args.output)["calibrated"]
     if args.chunks_out:
         outputs["--chunks-out"] = args.chunks_out
     if store_path is not None:
@@ -515,7 +515,8 @@ def run(args) -> int:
             args.output, reference_from_bytes(sheet, args.reference), settings))
     if args.profile and code == ExitCode.OK and not stopped:
         status = max(status, _apply_after_analyze(args.output, args.profile,
-                                                  targets["calibrated"], profile))
+                                                  targets["--profile's calibrated file"],
+                                                  profile))
     return status
 
 

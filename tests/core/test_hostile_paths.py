@@ -552,3 +552,18 @@ def test_more_workers_than_the_memory_holds_are_lowered_with_a_word(tmp_path, fa
                  "--no-store"]) == 0
     assert "workers=256;" in _rows(out)[0]["settings"]
     assert "warning" not in _no_traceback(capsys).err
+
+
+def test_a_refused_calibration_file_is_named_once(tmp_path, fake, capsys):
+    """The refusal read "refusing to write calibration calibration ...csv"."""
+    _deck(tmp_path / "g", n=1)
+    f = fake()
+    ref = tmp_path / "ref.csv"
+    ref.write_text("title,bpm\n00 Song 0,120\n", encoding="utf-8")
+    (tmp_path / "res_calibration.csv").mkdir()
+    assert main(["analyze", str(tmp_path / "g"), "--reference", str(ref), "-o",
+                 str(tmp_path / "res.csv"), *FAST, "--no-store"]) == 2
+    err = _no_traceback(capsys).err
+    assert f.calls == [] and "calibration calibration" not in err
+    assert (f"refusing to write --reference's calibration file {tmp_path}/res_calibration.csv:"
+            " it is a folder") in err
