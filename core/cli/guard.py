@@ -164,7 +164,8 @@ def protect_user_files(path: str, *, database: bool = False) -> str | None:
         The file that would be written.
     database : bool, optional
         True for the session store itself (``analyze --session``): a database is
-        expected there.
+        expected there, and an existing file that is not one is refused (it warned and
+        went on without a store, exit 3, after the whole batch).
     """
     if is_audio_name(path) and not os.path.basename(path).startswith("._"):
         return (f"the name ends in {os.path.splitext(path)[1]!r}, an audio file; SongCal "
@@ -177,6 +178,9 @@ def protect_user_files(path: str, *, database: bool = False) -> str | None:
         if head.startswith(_DATABASE_MAGIC) and not database:
             return ("the file is a database (a session store holds the user's songs and "
                     "corrections); SongCal will not write over it")
+        if database and head and not head.startswith(_DATABASE_MAGIC[0]):
+            return ("the file is not a session store (not an SQLite database); give a "
+                    "store SongCal made, or a new file name")
         kind, _ = sniff(head)
         if kind == "MPEG" and not has_mpeg_frames(path):
             kind = None  # FF Ex also starts UTF-16 text; only real MPEG frames count
