@@ -295,6 +295,44 @@ def test_ctrl_c_before_the_batch_starts_ends_without_a_traceback(tmp_path, fake,
     assert "songcal analyze: interrupted" in _no_traceback(capsys).err
 
 
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_a_stop_signal_before_the_batch_starts_is_said(tmp_path, fake, monkeypatch, capsys,
+                                                        name):
+    """SIGTERM or SIGHUP in the first seconds (start-up, the scan) ended the process at
+    once with exit 143 and no word; now as Ctrl-C: 'songcal analyze: terminated', exit 1."""
+    import signal
+
+    signum = getattr(signal, name)
+
+    class Unhandled(Exception):
+        pass
+
+    def unhandled(*_):  # stands for the default action, which would end the test run
+        raise Unhandled(name)
+
+    before = signal.signal(signum, unhandled)
+    try:
+        _stop_during_the_scan(tmp_path, fake, monkeypatch, capsys, signum)
+        assert signal.getsignal(signum) is unhandled  # the handler in place before is back
+    finally:
+        signal.signal(signum, before)
+
+
+def _stop_during_the_scan(tmp_path, fake, monkeypatch, capsys, signum):
+    import core.batch.scan as scan
+
+    def stopped(*args, **kw):
+        os.kill(os.getpid(), signum)
+        raise AssertionError("the signal did not end the scan")
+
+    _deck(tmp_path / "g", n=1)
+    f = fake()
+    monkeypatch.setattr(scan, "scan_paths", stopped)
+    assert main(["analyze", str(tmp_path / "g"), "-o", str(tmp_path / "r.csv"), *FAST]) == 1
+    assert f.calls == [] and not (tmp_path / "r.csv").exists()
+    assert "songcal analyze: terminated" in _no_traceback(capsys).err
+
+
 # ------------------------------------------------------------ the session store removed
 
 def test_a_store_removed_while_the_batch_runs_is_said_and_exits_3(tmp_path, monkeypatch,
@@ -567,3 +605,4 @@ def test_a_refused_calibration_file_is_named_once(tmp_path, fake, capsys):
     assert f.calls == [] and "calibration calibration" not in err
     assert (f"refusing to write --reference's calibration file {tmp_path}/res_calibration.csv:"
             " it is a folder") in err
+
