@@ -157,10 +157,11 @@ class _Reporter:
         self.last_line = now
         c = batch.counts()
         ended = sum(c[s] for s in TERMINAL_STATES)
-        running = [j for j in batch.jobs if j.state in (SongState.RUNNING, SongState.STALLED)]
+        # a song handed to a cluster and still in its queue (Job.waiting) has not started
+        j = next((j for j in batch.jobs if j.status in (SongState.RUNNING, SongState.STALLED)),
+                 None)
         now_on = ""
-        if running:
-            j = running[0]
+        if j is not None:
             where = f" chunk {j.chunk}/{j.n_chunks}" if j.n_chunks else ""
             now_on = f" | {printable(os.path.basename(j.path))[:40]}{where}"
         figures = batch.figures()

@@ -606,3 +606,32 @@ def test_a_refused_calibration_file_is_named_once(tmp_path, fake, capsys):
     assert (f"refusing to write --reference's calibration file {tmp_path}/res_calibration.csv:"
             " it is a folder") in err
 
+
+# --------------------------------------------------------------- the progress line on a cluster
+
+def test_the_progress_line_names_a_song_that_has_started_not_one_in_the_cluster_queue():
+    """With the cluster engine the line named the first song handed to the scheduler, which
+    may still wait in its queue for a worker thread."""
+    import io
+
+    from core.batch.rules import Batch
+    from core.cli.analyze import _Reporter
+    from core.settings import AnalysisSettings
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    batch = Batch(["/m/waiting.wav", "/m/started.wav", "/m/later.wav"],
+                  settings=AnalysisSettings(workers=2))
+    waiting, _ = batch.claim("slot1", starts_later=True)
+    began, attempt = batch.claim("slot2", starts_later=True)
+    screen = Terminal()
+    reporter = _Reporter(screen, quiet=False)
+    reporter(batch, [waiting, began])
+    assert "waiting.wav" not in screen.getvalue() and "started.wav" not in screen.getvalue()
+    assert batch.started(began.id, attempt, "tcp://w1")
+    reporter.last_line = 0.0
+    reporter(batch, [began])
+    line = screen.getvalue().rsplit("\r", 1)[-1]
+    assert "| started.wav" in line and "waiting.wav" not in line
