@@ -1,7 +1,9 @@
 """What a hostile or careless user does to the command line: ``..`` after a link to a folder,
 names longer than the disk allows, folders that cannot be read or are too deep to open,
-standard output closed or full, Ctrl-C during start-up, the session store, the profile or the
-reference sheet removed during the batch, escape sequences in tags and names.  Each ends with
+standard output closed or full, Ctrl-C, SIGTERM and SIGHUP during start-up, the session store,
+the profile or the reference sheet removed during the batch, an output replaced by a link to
+an input during the batch, a --session file that is no store, --workers beyond the memory,
+escape sequences in tags and names, the progress line while songs wait in a cluster's queue.  Each ends with
 a plain message or a correct row, before any song is analyzed when an input or an output is
 at fault, and never writes a file the user did not name."""
 
