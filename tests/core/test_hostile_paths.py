@@ -3,9 +3,9 @@ names longer than the disk allows, folders that cannot be read or are too deep t
 standard output closed or full, Ctrl-C, SIGTERM and SIGHUP during start-up, the session store,
 the profile or the reference sheet removed during the batch, an output replaced by a link to
 an input during the batch, a --session file that is no store, --workers beyond the memory,
-escape sequences in tags and names, the progress line while songs wait in a cluster's queue.  Each ends with
-a plain message or a correct row, before any song is analyzed when an input or an output is
-at fault, and never writes a file the user did not name."""
+escape sequences in tags and names, the progress line while songs wait in a cluster's queue.
+Each ends with a plain message or a correct row, before any song is analyzed when an input or
+an output is at fault, and never writes a file the user did not name."""
 
 from __future__ import annotations
 
