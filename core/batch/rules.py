@@ -34,7 +34,14 @@ from core.io.results import SongResult
 from core.settings import AnalysisSettings
 
 __all__ = ["SongState", "TERMINAL_STATES", "ACTIVE_STATES", "Job", "Batch", "budget_for",
-           "hard_limit_for", "CHANGED_NOTE", "USER_TEMPO_RANGE", "scaled_user_tempo"]
+           "hard_limit_for", "CHANGED_NOTE", "USER_TEMPO_RANGE", "scaled_user_tempo",
+           "seconds_text"]
+
+
+def seconds_text(seconds: float) -> str:
+    """A duration in messages: whole seconds from 10 s up, tenths below (a limit of 0.4 s
+    read "0 s")."""
+    return f"{seconds:.0f} s" if seconds >= 9.95 else f"{seconds:.1f} s"
 
 #: Note of a result kept although its file changed since it was measured (the song was
 #: queued again and its attempt ended without a new result).
@@ -474,8 +481,8 @@ class Batch:
                 elapsed = job.elapsed(now)
                 if elapsed >= self.hard_limit(job):
                     self._settle(job, SongState.TIMED_OUT,
-                                 f"timed out after {elapsed:.0f} s "
-                                 f"(hard limit {self.hard_limit(job):.0f} s)", now,
+                                 f"timed out after {seconds_text(elapsed)} "
+                                 f"(hard limit {seconds_text(self.hard_limit(job))})", now,
                                  analysis_s=round(elapsed, 3))
                     changed.append(job)
                 elif job.state is SongState.RUNNING and elapsed >= self.budget(job):

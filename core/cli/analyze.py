@@ -23,7 +23,7 @@ import signal
 import sys
 import time
 
-from core.batch.rules import TERMINAL_STATES, Batch, SongState
+from core.batch.rules import TERMINAL_STATES, Batch, SongState, seconds_text
 from core.cli.cluster_options import add_cluster_options, cluster_from_args
 from core.errors import ExitCode, SongCalError
 from core.io.outputs import STDOUT, physical_path, printable
@@ -143,8 +143,8 @@ class _Reporter:
                     self.stream.write(self._song_line(job) + "\n")
                 elif job.state is SongState.STALLED:
                     self.stream.write(f"stalled   {printable(job.path)} (on {job.worker}, "
-                                      f"{job.elapsed():.0f} s, budget "
-                                      f"{batch.budget(job):.0f} s)\n")
+                                      f"{seconds_text(job.elapsed())}, budget "
+                                      f"{seconds_text(batch.budget(job))})\n")
             self.stream.flush()
             return
         for job in changed:  # keep finished failures visible above the live line
@@ -157,10 +157,11 @@ class _Reporter:
         self.last_line = now
         c = batch.counts()
         ended = sum(c[s] for s in TERMINAL_STATES)
-        running = [j for j in batch.jobs if j.state in (SongState.RUNNING, SongState.STALLED)]
+        # a song handed to a cluster and still in its queue (Job.waiting) has not started
+        j = next((j for j in batch.jobs if j.status in (SongState.RUNNING, SongState.STALLED)),
+                 None)
         now_on = ""
-        if running:
-            j = running[0]
+        if j is not None:
             where = f" chunk {j.chunk}/{j.n_chunks}" if j.n_chunks else ""
             now_on = f" | {printable(os.path.basename(j.path))[:40]}{where}"
         figures = batch.figures()
@@ -205,6 +206,40 @@ class _Reporter:
 def _finite(value) -> bool:
     return (isinstance(value, int | float) and not isinstance(value, bool)
             and value == value and abs(value) != float("inf"))
+
+
+#: Memory (bytes) one song in progress adds on the local engine, for songs of a few minutes:
+#: 47 MB per song measured for 3-minute songs on 4 threads, 41 MB for 90 s ones
+#: (``benchmarks/worker_memory.py``), plus a margin for longer songs.
+MEMORY_PER_SONG = 64 * 1024 * 1024
+
+
+def available_memory() -> int | None:
+    """Bytes of memory the system can give without swapping, or None when it cannot say."""
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except Exception:  # no psutil, or a system it cannot read
+        return None
+
+
+def _fit_workers_to_memory(settings: AnalysisSettings) -> AnalysisSettings:
+    """``settings`` with no more workers than the available memory holds songs in progress
+    (:data:`MEMORY_PER_SONG` each, at least one worker); says so when it lowers them."""
+    free = available_memory()
+    if free is None or settings.workers * MEMORY_PER_SONG <= free:
+        return settings
+    fits = max(1, free // MEMORY_PER_SONG)
+    if fits >= settings.workers:
+        return settings
+    import dataclasses
+
+    _say(f"songcal analyze: warning: --workers {settings.workers} needs about "
+         f"{settings.workers * MEMORY_PER_SONG / 1e9:.1f} GB of memory for songs in progress "
+         f"({MEMORY_PER_SONG // 2**20} MB each) and {free / 1e9:.1f} GB is available; using "
+         f"{fits} worker{'s' if fits > 1 else ''}")
+    return dataclasses.replace(settings, workers=int(fits))
 
 
 def _default_store() -> tuple[str | None, str]:
@@ -262,7 +297,7 @@ def _report_skipped(skipped: list[tuple[str, str]], *, named: set[str]) -> None:
 
 def _calibration_outputs(output: str) -> dict:
     """The files ``--reference`` writes beside the results (every export kind)."""
-    return {f"calibration {kind}": path for kind, path in _exports_beside(output).items()}
+    return {f"--reference's {kind} file": path for kind, path in _exports_beside(output).items()}
 
 
 def _check_reference(path) -> str | None:
@@ -332,6 +367,8 @@ def run(args) -> int:
     except ValueError as err:
         say_error("analyze", str(err))
         return ExitCode.USAGE
+    if cluster is None:  # a cluster's workers have memory of their own
+        settings = _fit_workers_to_memory(settings)
     if args.session and args.no_store:
         say_error("analyze", "--session and --no-store exclude each other")
         return ExitCode.USAGE
@@ -356,7 +393,7 @@ def run(args) -> int:
     if args.reference:
         outputs.update(_calibration_outputs(args.output))
     if args.profile:
-        outputs["calibrated"] = _exports_beside(args.output)["calibrated"]
+        outputs["--profile's calibrated file"] = _exports_beside(args.output)["calibrated"]
     if args.chunks_out:
         outputs["--chunks-out"] = args.chunks_out
     if store_path is not None:
@@ -479,7 +516,8 @@ def run(args) -> int:
             args.output, reference_from_bytes(sheet, args.reference), settings))
     if args.profile and code == ExitCode.OK and not stopped:
         status = max(status, _apply_after_analyze(args.output, args.profile,
-                                                  targets["calibrated"], profile))
+                                                  targets["--profile's calibrated file"],
+                                                  profile))
     return status
 
 

@@ -5,7 +5,9 @@ terminal that cannot be broken by a file name, and the exit code of a failed wri
   (:func:`protect_user_files`) that an output never names or holds an audio file and never
   replaces a database (a session store, wherever it is), prints the refusal plainly and gives
   :attr:`~core.errors.ExitCode.USAGE` (2).  It runs before any song is analyzed and needs
-  one ``stat`` per input.
+  one ``stat`` per input.  The inputs' devices and inodes are kept for the rest of the
+  command (:func:`core.io.outputs.watch_inputs`): an output replaced by a link to one of
+  them while the command runs is refused at its write, its content saved beside it.
 - :func:`safe_console` makes standard output and error escape what their encoding cannot
   show (a file name that is not valid UTF-8) instead of raising.
 - :func:`write_failed` prints why an output could not be written and gives
@@ -23,7 +25,7 @@ import sys
 from core.analysis.sniff import has_mpeg_frames, read_head, sniff
 from core.batch.scan import is_audio_name
 from core.errors import ExitCode, SongCalError
-from core.io.outputs import OutputError, check_outputs, printable, same_file
+from core.io.outputs import OutputError, check_outputs, printable, same_file, watch_inputs
 
 __all__ = ["guard_fitted_sheet", "guard_outputs", "is_fitted_sheet", "log_to_file",
            "protect_user_files", "safe_console", "say_error", "survive_closed_pipes",
@@ -162,7 +164,8 @@ def protect_user_files(path: str, *, database: bool = False) -> str | None:
         The file that would be written.
     database : bool, optional
         True for the session store itself (``analyze --session``): a database is
-        expected there.
+        expected there, and an existing file that is not one is refused (it warned and
+        went on without a store, exit 3, after the whole batch).
     """
     if is_audio_name(path) and not os.path.basename(path).startswith("._"):
         return (f"the name ends in {os.path.splitext(path)[1]!r}, an audio file; SongCal "
@@ -175,6 +178,9 @@ def protect_user_files(path: str, *, database: bool = False) -> str | None:
         if head.startswith(_DATABASE_MAGIC) and not database:
             return ("the file is a database (a session store holds the user's songs and "
                     "corrections); SongCal will not write over it")
+        if database and head and not head.startswith(_DATABASE_MAGIC[0]):
+            return ("the file is not a session store (not an SQLite database); give a "
+                    "store SongCal made, or a new file name")
         kind, _ = sniff(head)
         if kind == "MPEG" and not has_mpeg_frames(path):
             kind = None  # FF Ex also starts UTF-16 text; only real MPEG frames count
@@ -232,12 +238,15 @@ def guard_outputs(cmd: str, outputs: dict, *, inputs=(), expected_bytes: int = 0
         return protect_user_files(path, database=store is not None
                                   and same_file(path, store))
 
+    inputs = list(inputs)
     try:
-        return check_outputs(outputs, inputs=inputs, protect=protect,
-                             expected_bytes=expected_bytes)
+        chosen = check_outputs(outputs, inputs=inputs, protect=protect,
+                               expected_bytes=expected_bytes)
     except OutputError as err:
         say_error(cmd, f"refusing to write {err}")
         return None
+    watch_inputs(inputs)  # an output turned into an input later is refused at its write
+    return chosen
 
 
 def guard_fitted_sheet(cmd: str, outputs: dict, profile) -> bool:

@@ -72,6 +72,38 @@ def build_parser() -> Parser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP before a batch took the signals over: the command ends as after
+    Ctrl-C, saying so (the default action ended the process at once, with no word)."""
+
+
+def _terminate(signum, _frame):
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def _stop_signals_end_the_command():
+    """SIGTERM and SIGHUP raise :class:`Terminated` in the main thread while in effect (a
+    batch takes them over for its own run); the handlers before are restored after."""
+    import signal
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is None:
+            continue
+        try:
+            previous[signum] = signal.signal(signum, _terminate)
+        except (ValueError, OSError):  # not the main thread
+            pass
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                signal.signal(signum, handler)
+
+
 def main(argv=None) -> int:
     """Run ``songcal``; returns the exit code.
 
@@ -80,21 +112,38 @@ def main(argv=None) -> int:
     argv : list of str, optional
         Arguments without the program name (default: ``sys.argv[1:]``).
     """
-    prepare_environment()
     argv = list(sys.argv[1:] if argv is None else argv)
     first = argv[0] if argv else None
     if first not in SUBCOMMANDS and first not in ("-h", "--help", "--version"):
         argv = ["gui", *argv]  # ``songcal`` alone, or with paths and window options
-    if argv[0] != "gui":
-        logging.basicConfig(level=logging.WARNING,
-                            format="%(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args))
-    except KeyboardInterrupt:  # Ctrl-C before a batch took the signals over (start-up, scan)
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            print(f"songcal {args.command}: interrupted", file=sys.stderr)
-        return ExitCode.FAILED
+    command = f"songcal {argv[0]}" if argv[0] in SUBCOMMANDS else "songcal"
+    # the window handles its signals itself; a command's batch takes them over for its run
+    signals = (contextlib.nullcontext() if argv[0] == "gui"
+               else _stop_signals_end_the_command())
+    with signals:
+        try:
+            prepare_environment()
+            if argv[0] != "gui":
+                logging.basicConfig(level=logging.WARNING,
+                                    format="%(levelname)s %(name)s: %(message)s")
+            args = build_parser().parse_args(argv)
+            try:
+                return int(args.func(args))
+            finally:
+                from core.io.outputs import forget_inputs
+
+                forget_inputs()  # the inputs kept by the output guard were this command's
+        except Terminated:
+            _say_stopped(command, "terminated")
+            return ExitCode.FAILED
+        except KeyboardInterrupt:  # Ctrl-C before a batch took the signals over (start-up,
+            _say_stopped(command, "interrupted")  # the scan, calibrate and apply)
+            return ExitCode.FAILED
+
+
+def _say_stopped(command: str, how: str) -> None:
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        print(f"{command}: {how}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

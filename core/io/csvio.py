@@ -30,7 +30,7 @@ import sys
 
 from core.io import tempfiles
 from core.io.inputs import MAX_RESULTS_BYTES, InputFileError, read_regular_file
-from core.io.outputs import physical_path
+from core.io.outputs import InputReplacedError, physical_path, watched_input
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "encode_text", "neutralize",
            "unneutralize", "cell_number", "typed_row", "format_cell", "write_csv",
@@ -120,6 +120,36 @@ def _write_target(path: str) -> str:
     return target
 
 
+def _keep_elsewhere(asked: str, data: bytes) -> str | None:
+    """Save ``data``, which was meant for ``asked``, in a new file beside it named
+    ``<stem>.kept-<date>-<time><ext>`` (or, where nothing can be made there, in the system's
+    temporary folder); returns its path, or None.  The file is created anew (an existing
+    file or link of that name is never opened)."""
+    import tempfile
+    import time
+
+    stem, ext = os.path.splitext(os.path.basename(asked))
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for folder in (os.path.dirname(asked), tempfile.gettempdir()):
+        for n in range(100):
+            kept = os.path.join(folder, f"{stem}.kept-{stamp}{'-' + str(n) if n else ''}{ext}")
+            try:
+                f = open(kept, "xb")  # noqa: SIM115 - removed again when the write fails
+            except FileExistsError:
+                continue
+            except OSError:
+                break
+            try:
+                with f:
+                    f.write(data)
+                return kept
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.unlink(kept)
+                break
+    return None
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (temporary file, fsync, rename, fsync of the
     folder).  A file replaced keeps its permission bits; a symbolic link is written
@@ -131,8 +161,13 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     OSError
         When the file cannot be written; a folder where no file can be created says so,
         with ``path`` as the file name (not the temporary file's).
+    InputReplacedError
+        When the target has become one of the command's inputs
+        (:func:`core.io.outputs.watch_inputs`) since it was checked: nothing is renamed over
+        it, and ``data`` is saved in a new file beside it (the error says where).
     """
-    path = _write_target(physical_path(path))
+    asked = physical_path(path)
+    path = _write_target(asked)
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
     tempfiles.sweep(folder)
@@ -148,6 +183,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        # the output may have been replaced by a link to an input since it was checked
+        hit = watched_input(path) or (watched_input(asked) if asked != path else None)
+        if hit is not None:
+            raise InputReplacedError(asked, *hit, _keep_elsewhere(asked, data))
         try:
             os.replace(tmp, path)
         except OSError as err:  # name the file asked for, not the temporary one

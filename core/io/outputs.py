@@ -25,6 +25,12 @@ Symbolic links are followed deliberately: an output that is a link to a regular 
 written *through* the link (the link stays, its target is replaced atomically); a link to
 nothing (dangling) is refused.  ``-`` stands for standard output where the caller allows it.
 
+The check before the work cannot see an output that is replaced *during* it (a link to an
+input song made while the batch runs).  :func:`watch_inputs` keeps the device and inode of
+each input of the command that runs, and every atomic write (:mod:`core.io.csvio`) asks
+:func:`watched_input` about its target just before its final rename: a target that has
+become an input is not written (:class:`InputReplacedError`).
+
 :func:`printable` makes any path safe to print on a terminal whose encoding cannot show it.
 """
 
@@ -40,8 +46,8 @@ from core.errors import SongCalError
 from core.io import tempfiles
 from core.io.inputs import special_kind
 
-__all__ = ["STDOUT", "OutputError", "check_outputs", "physical_path", "printable",
-           "same_file"]
+__all__ = ["STDOUT", "InputReplacedError", "OutputError", "check_outputs", "forget_inputs",
+           "physical_path", "printable", "same_file", "watch_inputs", "watched_input"]
 
 #: The output name that means standard output.
 STDOUT = "-"
@@ -107,6 +113,58 @@ def same_file(a, b) -> bool:
         return True
     ka = _key(a)
     return ka is not None and ka == _key(b)
+
+
+#: (device, inode) -> (what, path) of the inputs of the command that runs.
+_WATCHED: dict[tuple[int, int], tuple[str, str]] = {}
+
+
+def watch_inputs(inputs: Iterable) -> None:
+    """Keep the device and inode of every input (``(what, path)`` pairs, as
+    :func:`check_outputs` takes them) until :func:`forget_inputs`, in place of those kept
+    before; one ``stat`` each (an input that cannot be examined is left out)."""
+    kept = {}
+    for label, raw in inputs:
+        if raw is None:
+            continue
+        key = _key(os.fspath(raw))
+        if key is not None:
+            kept.setdefault(key, (label, os.fsdecode(os.fspath(raw))))
+    _WATCHED.clear()
+    _WATCHED.update(kept)
+
+
+def forget_inputs() -> None:
+    """Forget the inputs :func:`watch_inputs` kept (the command has ended)."""
+    _WATCHED.clear()
+
+
+def watched_input(path) -> tuple[str, str] | None:
+    """``(what, path)`` of the kept input that ``path`` now is (links followed), or None;
+    one ``stat``, none while no input is kept."""
+    if not _WATCHED:
+        return None
+    key = _key(os.fspath(path))
+    return _WATCHED.get(key) if key is not None else None
+
+
+class InputReplacedError(OSError):
+    """An output found, at the moment of writing, to be one of the command's inputs (it
+    was replaced by a link to one after the check before the work).
+
+    Attributes
+    ----------
+    kept : str or None
+        Where what would have been written was saved instead (None when nowhere could).
+    """
+
+    def __init__(self, path: str, what: str, input_path: str, kept: str | None):
+        self.kept = kept
+        where = (f"what it would have held is in {printable(kept)}" if kept
+                 else "what it would have held could not be saved anywhere")
+        super().__init__(errno.EEXIST, f"it became {what} ({printable(input_path)}) while "
+                                       f"the command ran (a link or a file put in its place); "
+                                       f"SongCal never writes over its inputs; {where}", path)
 
 
 def physical_path(path) -> str:

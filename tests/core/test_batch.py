@@ -105,6 +105,17 @@ def test_hard_limit_follows_the_setting(factor):
 # -- stall and time-out boundaries --------------------------------------------------------
 
 
+def test_a_limit_under_ten_seconds_is_said_in_tenths():
+    """A hard limit of 0.3 s read "timed out after 0 s (hard limit 0 s)"."""
+    clock = FakeClock()
+    b = Batch(["quick.wav"], settings=_settings(1.5, budget_base_s=0.2, budget_factor=0.0),
+              clock=clock)
+    job, attempt = b.claim("w1")
+    clock.t += 0.34
+    assert b.check() == [job] and job.state is SongState.TIMED_OUT
+    assert job.error == "timed out after 0.3 s (hard limit 0.3 s)"
+
+
 @pytest.mark.parametrize("factor", [1.5, 4.0])
 def test_stall_and_timeout_exactly_at_their_limits(factor):
     clock = FakeClock()

@@ -335,11 +335,26 @@ def test_store_locked_for_the_whole_run_costs_no_result(tmp_path, fake, capsys, 
     assert err.count("another program holds the database") >= 1 and len(f.calls) == 6
 
 
-def test_damaged_store_file_lets_the_batch_run_and_says_so_once(tmp_path, fake, capsys):
+def test_a_session_file_that_is_not_a_store_is_refused_before_any_song(tmp_path, fake, capsys):
+    """A file that is no database named by --session warned, ran the whole batch without a
+    store and exited 3; it is a bad argument, refused at once as the others are."""
+    _deck(tmp_path / "g", n=3)
+    f = fake()
+    store = tmp_path / "s.sqlite"
+    store.write_bytes(b"\x00garbage" * 1000)
+    code = main(["analyze", str(tmp_path / "g"), "-o", str(tmp_path / "r.csv"), "--session",
+                 str(store), *FAST])
+    assert code == 2 and f.calls == [] and not (tmp_path / "r.csv").exists()
+    assert store.read_bytes() == b"\x00garbage" * 1000
+    err = _no_traceback(capsys).err
+    assert f"refusing to write --session {store}: the file is not a session store" in err
+
+
+def test_a_damaged_store_lets_the_batch_run_and_says_so_once(tmp_path, fake, capsys):
     _deck(tmp_path / "g", n=3)
     fake()
     store = tmp_path / "s.sqlite"
-    store.write_bytes(b"\x00garbage" * 1000)
+    store.write_bytes(b"SQLite format 3\x00" + b"\x00garbage" * 1000)
     code = main(["analyze", str(tmp_path / "g"), "-o", str(tmp_path / "r.csv"), "--session",
                  str(store), *FAST])
     assert code == 3 and {r["status"] for r in _rows(tmp_path / "r.csv")} == {"done"}

@@ -1,9 +1,11 @@
 """What a hostile or careless user does to the command line: ``..`` after a link to a folder,
 names longer than the disk allows, folders that cannot be read or are too deep to open,
-standard output closed or full, Ctrl-C during start-up, the session store, the profile or the
-reference sheet removed during the batch, escape sequences in tags and names.  Each ends with
-a plain message or a correct row, before any song is analyzed when an input or an output is
-at fault, and never writes a file the user did not name."""
+standard output closed or full, Ctrl-C, SIGTERM and SIGHUP during start-up, the session store,
+the profile or the reference sheet removed during the batch, an output replaced by a link to
+an input during the batch, a --session file that is no store, --workers beyond the memory,
+escape sequences in tags and names, the progress line while songs wait in a cluster's queue.
+Each ends with a plain message or a correct row, before any song is analyzed when an input or
+an output is at fault, and never writes a file the user did not name."""
 
 from __future__ import annotations
 
@@ -295,6 +297,44 @@ def test_ctrl_c_before_the_batch_starts_ends_without_a_traceback(tmp_path, fake,
     assert "songcal analyze: interrupted" in _no_traceback(capsys).err
 
 
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_a_stop_signal_before_the_batch_starts_is_said(tmp_path, fake, monkeypatch, capsys,
+                                                        name):
+    """SIGTERM or SIGHUP in the first seconds (start-up, the scan) ended the process at
+    once with exit 143 and no word; now as Ctrl-C: 'songcal analyze: terminated', exit 1."""
+    import signal
+
+    signum = getattr(signal, name)
+
+    class Unhandled(Exception):
+        pass
+
+    def unhandled(*_):  # stands for the default action, which would end the test run
+        raise Unhandled(name)
+
+    before = signal.signal(signum, unhandled)
+    try:
+        _stop_during_the_scan(tmp_path, fake, monkeypatch, capsys, signum)
+        assert signal.getsignal(signum) is unhandled  # the handler in place before is back
+    finally:
+        signal.signal(signum, before)
+
+
+def _stop_during_the_scan(tmp_path, fake, monkeypatch, capsys, signum):
+    import core.batch.scan as scan
+
+    def stopped(*args, **kw):
+        os.kill(os.getpid(), signum)
+        raise AssertionError("the signal did not end the scan")
+
+    _deck(tmp_path / "g", n=1)
+    f = fake()
+    monkeypatch.setattr(scan, "scan_paths", stopped)
+    assert main(["analyze", str(tmp_path / "g"), "-o", str(tmp_path / "r.csv"), *FAST]) == 1
+    assert f.calls == [] and not (tmp_path / "r.csv").exists()
+    assert "songcal analyze: terminated" in _no_traceback(capsys).err
+
+
 # ------------------------------------------------------------ the session store removed
 
 def test_a_store_removed_while_the_batch_runs_is_said_and_exits_3(tmp_path, monkeypatch,
@@ -464,3 +504,136 @@ def test_without_a_taker_for_missed_songs_an_unreadable_folder_is_a_skip_with_it
     assert scan_paths([tmp_path], on_skip=lambda p, why: skipped.append((p, why))) == []
     assert skipped == [(str(locked), "this folder cannot be read (Permission denied): the "
                                      "songs in it, if any, were not analyzed")]
+
+
+# ------------------------------------------------- an output turned into an input during the run
+
+def test_results_replaced_by_a_link_to_an_input_song_during_the_batch_are_kept_aside(
+        tmp_path, monkeypatch, capsys):
+    """``ln -sf song.wav results.csv`` while the batch runs: the check before the batch had
+    passed, and the final write followed the link and replaced the song with the CSV."""
+    import core.analysis.analyze as analysis
+
+    songs = _deck(tmp_path / "g", n=3)
+    before = songs[0].read_bytes()
+    out = tmp_path / "res.csv"
+
+    def swap_the_output(fake, path, progress, should_cancel):
+        if len(fake.calls) == 2:
+            os.symlink(songs[0], out)
+        return None
+
+    monkeypatch.setattr(analysis, "analyze_file", Fake(swap_the_output))
+    code = main(["analyze", str(tmp_path / "g"), "-o", str(out), "--workers", "1", "-q",
+                 "--no-store"])
+    assert code == 3
+    assert songs[0].read_bytes() == before and os.path.islink(out)
+    kept = [p for p in os.listdir(tmp_path) if p.startswith("res.kept-")]
+    assert len(kept) == 1 and kept[0].endswith(".csv")
+    assert len(_rows(tmp_path / kept[0])) == 3
+    err = _no_traceback(capsys).err
+    assert "it became an input audio file" in err and "SongCal never writes over its inputs" in err
+    assert f"what it would have held is in {tmp_path / kept[0]}" in err
+
+
+def test_a_calibration_file_replaced_by_a_link_to_the_sheet_is_not_written_through(
+        tmp_path, monkeypatch, capsys):
+    import core.analysis.analyze as analysis
+
+    ref = tmp_path / "ref.csv"
+    sheet = "title,bpm\n00 Song 0,120\n01 Song 1,120\n"
+    ref.write_text(sheet, encoding="utf-8")
+    paired = tmp_path / "res_paired.csv"
+
+    def swap_the_output(fake, path, progress, should_cancel):
+        if not os.path.lexists(paired):
+            os.symlink(ref, paired)
+        return None
+
+    monkeypatch.setattr(analysis, "analyze_file", Fake(swap_the_output))
+    _deck(tmp_path / "g", n=2)
+    code = main(["analyze", str(tmp_path / "g"), "--reference", str(ref), "-o",
+                 str(tmp_path / "res.csv"), *FAST, "--no-store"])
+    assert code == 3
+    assert ref.read_text(encoding="utf-8") == sheet
+    assert [p for p in os.listdir(tmp_path) if p.startswith("res_paired.kept-")]
+    assert "it became the reference sheet" in _no_traceback(capsys).err
+
+
+def test_the_inputs_kept_for_the_write_check_end_with_their_command(tmp_path, fake):
+    """An inode of an input of an earlier command, reused by a new file, refuses nothing."""
+    from core.io import outputs
+
+    _deck(tmp_path / "g", n=1)
+    fake()
+    assert main(["analyze", str(tmp_path / "g"), "-o", str(tmp_path / "r.csv"), *FAST,
+                 "--no-store"]) == 0
+    assert outputs.watched_input(tmp_path / "g" / "00 Song 0.wav") is None
+
+
+# ------------------------------------------------------------- workers sized by the memory
+
+def test_more_workers_than_the_memory_holds_are_lowered_with_a_word(tmp_path, fake, monkeypatch,
+                                                                    capsys):
+    """``--workers 256`` on a small machine: every thread took a song's memory at once."""
+    import core.cli.analyze as analyze
+
+    monkeypatch.setattr(analyze, "available_memory", lambda: 3 * analyze.MEMORY_PER_SONG - 1)
+    _deck(tmp_path / "g", n=2)
+    fake()
+    out = tmp_path / "r.csv"
+    assert main(["analyze", str(tmp_path / "g"), "-o", str(out), "--workers", "256", "-q",
+                 "--no-store"]) == 0
+    assert {r["settings"].split(";")[2] for r in _rows(out)} == {"workers=2"}
+    err = _no_traceback(capsys).err
+    assert "--workers 256 needs about 17.2 GB of memory" in err and "using 2 workers" in err
+    monkeypatch.setattr(analyze, "available_memory", lambda: 256 * analyze.MEMORY_PER_SONG)
+    assert main(["analyze", str(tmp_path / "g"), "-o", str(out), "--workers", "256", "-q",
+                 "--no-store"]) == 0
+    assert "workers=256;" in _rows(out)[0]["settings"]
+    assert "warning" not in _no_traceback(capsys).err
+
+
+def test_a_refused_calibration_file_is_named_once(tmp_path, fake, capsys):
+    """The refusal read "refusing to write calibration calibration ...csv"."""
+    _deck(tmp_path / "g", n=1)
+    f = fake()
+    ref = tmp_path / "ref.csv"
+    ref.write_text("title,bpm\n00 Song 0,120\n", encoding="utf-8")
+    (tmp_path / "res_calibration.csv").mkdir()
+    assert main(["analyze", str(tmp_path / "g"), "--reference", str(ref), "-o",
+                 str(tmp_path / "res.csv"), *FAST, "--no-store"]) == 2
+    err = _no_traceback(capsys).err
+    assert f.calls == [] and "calibration calibration" not in err
+    assert (f"refusing to write --reference's calibration file {tmp_path}/res_calibration.csv:"
+            " it is a folder") in err
+
+
+# --------------------------------------------------------------- the progress line on a cluster
+
+def test_the_progress_line_names_a_song_that_has_started_not_one_in_the_cluster_queue():
+    """With the cluster engine the line named the first song handed to the scheduler, which
+    may still wait in its queue for a worker thread."""
+    import io
+
+    from core.batch.rules import Batch
+    from core.cli.analyze import _Reporter
+    from core.settings import AnalysisSettings
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    batch = Batch(["/m/waiting.wav", "/m/started.wav", "/m/later.wav"],
+                  settings=AnalysisSettings(workers=2))
+    waiting, _ = batch.claim("slot1", starts_later=True)
+    began, attempt = batch.claim("slot2", starts_later=True)
+    screen = Terminal()
+    reporter = _Reporter(screen, quiet=False)
+    reporter(batch, [waiting, began])
+    assert "waiting.wav" not in screen.getvalue() and "started.wav" not in screen.getvalue()
+    assert batch.started(began.id, attempt, "tcp://w1")
+    reporter.last_line = 0.0
+    reporter(batch, [began])
+    line = screen.getvalue().rsplit("\r", 1)[-1]
+    assert "| started.wav" in line and "waiting.wav" not in line
