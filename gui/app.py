@@ -287,10 +287,13 @@ class Automation:
         into the export folder, as ``songcal analyze --reference`` does
         (:func:`core.calibration.session.calibrate_results_csv`)."""
         from core.calibration.session import calibrate_results_csv
+        from gui.window_exports import written_safely
 
         settings = self.window.engine.settings
         reference, folder = self.args.reference, self._folder
         data = getattr(self.args, "reference_sheet", None)
+        inputs = self.window.export_guard().inputs + [("the reference sheet", reference),
+                                                      ("the results file", results_csv)]
 
         def work():
             sheet = reference
@@ -298,8 +301,9 @@ class Automation:
                 from core.calibration.reference import reference_from_bytes
 
                 sheet = reference_from_bytes(data, reference)
-            return calibrate_results_csv(results_csv, sheet, out_dir=folder,
-                                         settings=settings)
+            # a file of the folder swapped for a link to an input is not written through
+            return written_safely(lambda: calibrate_results_csv(
+                results_csv, sheet, out_dir=folder, settings=settings), inputs)
 
         def done(result, error):
             if error:

@@ -23,6 +23,7 @@ from core.calibration.session import CalibrationOptions, CalibrationSession
 from core.calibration.summary import reference_summary
 from gui.calibration_follower import EngineFollower
 from gui.tasks import run_task
+from gui.window_exports import export_inputs, guard_export, written_safely
 
 __all__ = ["CalibrationController", "is_reference_file"]
 
@@ -202,7 +203,9 @@ class CalibrationController(QObject):
 
         def work():
             snap.require_pairs()
-            return snap.export(folder, new_folder=True)
+            # a file of the new folder swapped for a link to an input is not written through
+            return written_safely(lambda: snap.export(folder, new_folder=True),
+                                  _session_inputs(snap))
 
         def done(paths, error):
             if error:
@@ -219,19 +222,15 @@ class CalibrationController(QObject):
         """Write every song with its calibrated values and intervals (the applied profile,
         else the current fit) to ``path`` in the background; emits :attr:`exported` with
         ``{"calibrated": path}`` or :attr:`failed`."""
-        from gui.window_exports import guard_export
-
         path = os.fspath(path)
         snap = self.session.copy()
 
         def write():
-            # refused, as on the command line, when it is a song, the sheet or the profile
-            songs = [row.get("path") for row in snap.rows if row.get("path")]
-            target = guard_export(path, "the calibrated results file", songs=songs,
-                                  sheet=snap.sheet.path if snap.sheet is not None else None,
-                                  profile=snap.applied.path if snap.applied is not None
-                                  else None)
-            return snap.export_calibrated(target)
+            # refused, as on the command line, when it is a song, the sheet or the profile,
+            # at the guard and again at the write (a link to one swapped in meanwhile)
+            inputs = _session_inputs(snap)
+            target = guard_export(path, "the calibrated results file", inputs=inputs)
+            return written_safely(lambda: snap.export_calibrated(target), inputs)
 
         def done(_n, error):
             if error:
@@ -278,7 +277,8 @@ class CalibrationController(QObject):
         ValueError
             When nothing has been fitted yet.
         """
-        save_profile(self.session.profile(), path)
+        profile = self.session.profile()
+        written_safely(lambda: save_profile(profile, path), _session_inputs(self.session))
 
     def follow_engine(self, engine, *, interval_ms: int = 1000) -> None:
         """Keep the results in step with a running batch (keys: the job ids), looking
@@ -351,3 +351,12 @@ class CalibrationController(QObject):
         self._tasks.add(sig)
         if not was_busy:
             self.busyChanged.emit(True)
+
+
+def _session_inputs(session) -> list:
+    """The inputs of a calibration session (its songs, sheet and applied profile) as
+    :func:`gui.window_exports.export_inputs` gives them."""
+    return export_inputs(songs=[row.get("path") for row in session.rows if row.get("path")],
+                         sheet=session.sheet.path if session.sheet is not None else None,
+                         profile=session.applied.path if session.applied is not None
+                         else None)

@@ -12,7 +12,7 @@ import os
 
 from PySide6.QtWidgets import QFileDialog
 
-__all__ = ["ExportMixin", "write_results_csv", "guard_export"]
+__all__ = ["ExportMixin", "write_results_csv", "export_inputs", "guard_export", "written_safely"]
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +39,27 @@ def write_results_csv(path, batch) -> str:
     return os.fspath(path)
 
 
-def guard_export(path, what: str, *, songs=(), sheet=None, profile=None, store=None) -> str:
+def export_inputs(*, songs=(), sheet=None, profile=None, store=None) -> list:
+    """The window's inputs as ``(what, path)`` pairs, as :func:`guard_export` and
+    :func:`written_safely` take them: the songs of the list, the reference sheet, the
+    calibration profile applied and the library's store (the ones given)."""
+    inputs = [("a song of the list", p) for p in songs]
+    inputs += [(label, p) for label, p in (("the reference sheet", sheet),
+                                           ("the calibration profile applied", profile),
+                                           ("the library's store", store)) if p]
+    return inputs
+
+
+def guard_export(path, what: str, *, songs=(), sheet=None, profile=None, store=None,
+                 inputs=None) -> str:
     """The file to write ``what`` to, once the command line's output guard has passed it.
 
     The window asks for a file name in the system's dialog, which will write over any file
     the user picks; the guard refuses, as ``songcal`` does, a name or a file that is audio,
     any of the window's inputs (a song of the list, the reference sheet, the calibration
-    profile applied, the library's store, links to them included), a folder, a read-only
-    file and a disk too full.  Call it off the GUI thread: it reads one ``stat`` per song.
+    profile applied, the library's store, links to them included; or ``inputs``, as
+    :func:`export_inputs` makes them), a folder, a read-only file and a disk too full.
+    Call it off the GUI thread: it reads one ``stat`` per song.
 
     Raises
     ------
@@ -56,12 +69,23 @@ def guard_export(path, what: str, *, songs=(), sheet=None, profile=None, store=N
     from core.cli.guard import protect_user_files
     from core.io.outputs import check_outputs
 
-    inputs = [("a song of the list", p) for p in songs]
-    inputs += [(label, p) for label, p in (("the reference sheet", sheet),
-                                           ("the calibration profile applied", profile),
-                                           ("the library's store", store)) if p]
+    if inputs is None:
+        inputs = export_inputs(songs=songs, sheet=sheet, profile=profile, store=store)
     return check_outputs({what: os.fspath(path)}, inputs=inputs, protect=protect_user_files,
                          stdout_options=())[what]
+
+
+def written_safely(write, inputs):
+    """``write()``, whose atomic writes (:mod:`core.io.csvio`) refuse, at their final
+    rename, a target that has become one of ``inputs`` since the guard passed it (a link to a
+    song swapped in meanwhile): the song stays, what would have been written is kept in
+    ``<name>.kept-<date>-<time><ext>`` beside it, and the error
+    (:class:`core.io.outputs.InputReplacedError`) names that file.  Off the GUI thread: one
+    ``stat`` per input."""
+    from core.io.outputs import watching
+
+    with watching(inputs, during="the export ran"):
+        return write()
 
 
 class ExportMixin:
@@ -143,19 +167,26 @@ class ExportMixin:
                 self.statusBar().showMessage(f"{said(result)} {path}", 6000)
             self.exported.emit(path, error or "")
 
-        self.engine.run_task(lambda: write(guard(path, what)), done)
+        def work():
+            target = guard(path, what)
+            return written_safely(lambda: write(target), guard.inputs)
+
+        self.engine.run_task(work, done)
 
     def export_guard(self):
         """``guard(path, what) -> path``: :func:`guard_export` with the window's inputs as
-        they are now (the songs' paths are copied here, the stat calls run in the task)."""
+        they are now (the songs' paths are copied here, the stat calls run in the task);
+        ``guard.inputs`` are those inputs, for :func:`written_safely`."""
         songs = [j.path for j in self.engine.batch.jobs]
         cal = getattr(self, "calibration", None)
         sheet = cal.sheet.path if cal is not None and cal.sheet is not None else None
         applied = cal.session.applied if cal is not None else None
         store = getattr(self.store, "path", None) if self.store is not None else None
+        inputs = export_inputs(songs=songs, sheet=sheet,
+                               profile=applied.path if applied is not None else None,
+                               store=store)
 
         def guard(path, what):
-            return guard_export(path, what, songs=songs, sheet=sheet,
-                                profile=applied.path if applied is not None else None,
-                                store=store)
+            return guard_export(path, what, inputs=inputs)
+        guard.inputs = inputs
         return guard

@@ -30,7 +30,7 @@ import sys
 
 from core.io import tempfiles
 from core.io.inputs import MAX_RESULTS_BYTES, InputFileError, read_regular_file
-from core.io.outputs import InputReplacedError, physical_path, watched_input
+from core.io.outputs import InputReplacedError, physical_path, watched_during, watched_input
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "encode_text", "neutralize",
            "unneutralize", "cell_number", "typed_row", "format_cell", "write_csv",
@@ -186,7 +186,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         # the output may have been replaced by a link to an input since it was checked
         hit = watched_input(path) or (watched_input(asked) if asked != path else None)
         if hit is not None:
-            raise InputReplacedError(asked, *hit, _keep_elsewhere(asked, data))
+            raise InputReplacedError(asked, *hit, _keep_elsewhere(asked, data),
+                                     watched_during())
         try:
             os.replace(tmp, path)
         except OSError as err:  # name the file asked for, not the temporary one

@@ -29,17 +29,21 @@ The check before the work cannot see an output that is replaced *during* it (a l
 input song made while the batch runs).  :func:`watch_inputs` keeps the device and inode of
 each input of the command that runs, and every atomic write (:mod:`core.io.csvio`) asks
 :func:`watched_input` about its target just before its final rename: a target that has
-become an input is not written (:class:`InputReplacedError`).
+become an input is not written (:class:`InputReplacedError`).  A program that runs several
+writes at once for different inputs (the window) keeps them per thread instead, for the
+writes made inside :func:`watching`.
 
 :func:`printable` makes any path safe to print on a terminal whose encoding cannot show it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
 import stat
+import threading
 from collections.abc import Callable, Iterable, Mapping
 
 from core.errors import SongCalError
@@ -47,7 +51,8 @@ from core.io import tempfiles
 from core.io.inputs import special_kind
 
 __all__ = ["STDOUT", "InputReplacedError", "OutputError", "check_outputs", "forget_inputs",
-           "physical_path", "printable", "same_file", "watch_inputs", "watched_input"]
+           "physical_path", "printable", "same_file", "watch_inputs", "watched_during",
+           "watched_input", "watching"]
 
 #: The output name that means standard output.
 STDOUT = "-"
@@ -117,12 +122,11 @@ def same_file(a, b) -> bool:
 
 #: (device, inode) -> (what, path) of the inputs of the command that runs.
 _WATCHED: dict[tuple[int, int], tuple[str, str]] = {}
+#: Per thread, the inputs of :func:`watching` (``keys``) and what runs (``during``).
+_LOCAL = threading.local()
 
 
-def watch_inputs(inputs: Iterable) -> None:
-    """Keep the device and inode of every input (``(what, path)`` pairs, as
-    :func:`check_outputs` takes them) until :func:`forget_inputs`, in place of those kept
-    before; one ``stat`` each (an input that cannot be examined is left out)."""
+def _input_keys(inputs: Iterable) -> dict:
     kept = {}
     for label, raw in inputs:
         if raw is None:
@@ -130,6 +134,14 @@ def watch_inputs(inputs: Iterable) -> None:
         key = _key(os.fspath(raw))
         if key is not None:
             kept.setdefault(key, (label, os.fsdecode(os.fspath(raw))))
+    return kept
+
+
+def watch_inputs(inputs: Iterable) -> None:
+    """Keep the device and inode of every input (``(what, path)`` pairs, as
+    :func:`check_outputs` takes them) until :func:`forget_inputs`, in place of those kept
+    before; one ``stat`` each (an input that cannot be examined is left out)."""
+    kept = _input_keys(inputs)
     _WATCHED.clear()
     _WATCHED.update(kept)
 
@@ -139,13 +151,36 @@ def forget_inputs() -> None:
     _WATCHED.clear()
 
 
+@contextlib.contextmanager
+def watching(inputs: Iterable, *, during: str = "the export ran"):
+    """Within the block, the atomic writes this thread makes also refuse a target that has
+    become one of ``inputs`` (``(what, path)`` pairs; one ``stat`` each, now), as
+    :func:`watch_inputs` does for a whole command; ``during`` ends the refusal's "while
+    ..." (what was running).  Blocks nest; the outer one's inputs return after the inner."""
+    before = getattr(_LOCAL, "keys", None), getattr(_LOCAL, "during", None)
+    _LOCAL.keys, _LOCAL.during = _input_keys(inputs), during
+    try:
+        yield
+    finally:
+        _LOCAL.keys, _LOCAL.during = before
+
+
 def watched_input(path) -> tuple[str, str] | None:
     """``(what, path)`` of the kept input that ``path`` now is (links followed), or None;
     one ``stat``, none while no input is kept."""
-    if not _WATCHED:
+    local = getattr(_LOCAL, "keys", None)
+    if not _WATCHED and not local:
         return None
     key = _key(os.fspath(path))
-    return _WATCHED.get(key) if key is not None else None
+    if key is None:
+        return None
+    return (local or {}).get(key) or _WATCHED.get(key)
+
+
+def watched_during() -> str:
+    """What runs while this thread's writes are checked: "the command ran" outside
+    :func:`watching`."""
+    return getattr(_LOCAL, "during", None) or "the command ran"
 
 
 class InputReplacedError(OSError):
@@ -158,13 +193,18 @@ class InputReplacedError(OSError):
         Where what would have been written was saved instead (None when nowhere could).
     """
 
-    def __init__(self, path: str, what: str, input_path: str, kept: str | None):
+    def __init__(self, path: str, what: str, input_path: str, kept: str | None,
+                 during: str = "the command ran"):
         self.kept = kept
         where = (f"what it would have held is in {printable(kept)}" if kept
                  else "what it would have held could not be saved anywhere")
         super().__init__(errno.EEXIST, f"it became {what} ({printable(input_path)}) while "
-                                       f"the command ran (a link or a file put in its place); "
+                                       f"{during} (a link or a file put in its place); "
                                        f"SongCal never writes over its inputs; {where}", path)
+
+    def __str__(self) -> str:
+        """``could not write PATH: why`` (no errno number), as a window shows it."""
+        return f"could not write {printable(self.filename)}: {self.strerror}"
 
 
 def physical_path(path) -> str:

@@ -558,3 +558,86 @@ def test_every_export_of_the_window_writes_off_the_gui_thread(qtbot, window, dec
     assert on_gui == {name: [False] for name in (
         "write_results_csv", "write_chunks_csv", "write_checked_csv", "export",
         "export_calibrated")}
+
+
+# -- an output swapped for a link to an input after the guard --------------------------------
+
+def test_no_export_of_the_window_writes_through_a_link_to_an_input_made_after_its_guard(
+        qtbot, window, deck, tmp_path, monkeypatch):
+    """``ln -sf song.wav results.csv`` between the export's guard and its write: the write
+    followed the link and replaced the song with the CSV (each export, the calibration
+    folder's files and a profile saved alike)."""
+    import shutil
+
+    import core.io.csvio as csvio
+    from core.io.outputs import InputReplacedError
+
+    folder = tmp_path / "songs"
+    shutil.copytree(deck[0], folder)
+    song = folder / f"{SONGS[0][0]}.wav"
+    before = song.read_bytes()
+    w = window()
+    _run_batch(qtbot, w, folder)
+    with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
+        w.load_reference(deck[2])
+    _wait_matched(qtbot, w)
+    with qtbot.waitSignal(w.calibration.fitted, timeout=TIMEOUT):
+        w.calibration.fit()
+    swapped = []
+    real = csvio._write_target
+
+    def swap_then_write(path):  # the guard has passed; the write starts
+        name = os.path.basename(path)
+        if name in targets and not os.path.islink(path):
+            if os.path.lexists(path):
+                os.unlink(path)
+            os.symlink(song, path)
+            swapped.append(name)
+        return real(path)
+
+    monkeypatch.setattr(csvio, "_write_target", swap_then_write)
+
+    def kept_beside(path):
+        stem, ext = os.path.splitext(os.path.basename(path))
+        found = [p for p in os.listdir(os.path.dirname(path))
+                 if p.startswith(f"{stem}.kept-") and p.endswith(ext)]
+        assert len(found) == 1, found
+        return os.path.join(os.path.dirname(path), found[0])
+
+    def check(path, message):
+        assert song.read_bytes() == before and os.path.islink(path)
+        kept = kept_beside(path)
+        assert os.path.getsize(kept) > 0
+        assert "it became a song of the list" in message and str(song) in message
+        assert "SongCal never writes over its inputs" in message
+        assert f"what it would have held is in {kept}" in message
+        return os.path.basename(kept)
+
+    for export, name in ((w.export_results, "results.csv"), (w.export_chunks, "chunks.csv"),
+                         (w.export_checked, "mine.csv")):
+        targets = {name}
+        w.engine.batch.jobs[0].result.bpm_user = 123.0  # a value for the checked sheet
+        with qtbot.waitSignal(w.exported, timeout=TIMEOUT) as blocker:
+            export(tmp_path / name)
+        kept = check(tmp_path / name, blocker.args[1])
+        said = w.statusBar().currentMessage()
+        assert said.startswith("Export failed: could not write") and kept in said
+    targets = {"cal.csv"}
+    with qtbot.waitSignal(w.calibration.failed, timeout=TIMEOUT) as blocker:
+        w.calibration.export_calibrated(tmp_path / "cal.csv")
+    check(tmp_path / "cal.csv", blocker.args[0])
+    targets = {"results_paired.csv"}
+    out = tmp_path / "exports"
+    out.mkdir()
+    with qtbot.waitSignal(w.calibration.failed, timeout=TIMEOUT) as blocker:
+        w.export_calibration(out)
+    (made,) = out.iterdir()
+    kept = check(made / "results_paired.csv", blocker.args[0])
+    said = w.statusBar().currentMessage()
+    assert said.startswith(f"Export to {out} failed") and kept in said
+    targets = {"p.json"}
+    with pytest.raises(InputReplacedError) as err:
+        w.calibration.save_profile(tmp_path / "p.json")
+    check(tmp_path / "p.json", str(err.value))
+    assert swapped == ["results.csv", "chunks.csv", "mine.csv", "cal.csv",
+                       "results_paired.csv", "p.json"]
