@@ -10,8 +10,9 @@ import numbers
 import os
 from dataclasses import dataclass
 
-__all__ = ["AnalysisSettings", "default_workers", "SETTING_RANGES", "TEMPO_FLOORS",
-           "tempo_range_text"]
+__all__ = ["AnalysisSettings", "default_workers", "MEMORY_PER_SONG", "SETTING_RANGES",
+           "TEMPO_FLOORS", "WorkerCap", "available_memory", "tempo_range_text",
+           "workers_for_memory"]
 
 #: Allowed range of every setting, inclusive: ``name -> (low, high, kind)``; ``kind`` is
 #: ``int`` or ``float``.  Every value must be a finite number of that kind inside its range.
@@ -61,6 +62,60 @@ def tempo_range_text(floor: float) -> str:
 def default_workers() -> int:
     """Number of worker threads by default: the machine's cores."""
     return max(1, os.cpu_count() or 1)
+
+
+#: Memory (bytes) one song in progress adds on the local engine, for songs of a few minutes:
+#: 47 MB per song measured for 3-minute songs on 4 threads, 41 MB for 90 s ones
+#: (``benchmarks/worker_memory.py``), plus a margin for longer songs.
+MEMORY_PER_SONG = 64 * 1024 * 1024
+
+
+def available_memory() -> int | None:
+    """Bytes of memory the system can give without swapping, or None when it cannot say."""
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except Exception:  # no psutil, or a system it cannot read
+        return None
+
+
+@dataclass(frozen=True)
+class WorkerCap:
+    """Workers asked for that the available memory does not hold (:func:`workers_for_memory`).
+
+    Attributes
+    ----------
+    asked : int
+        The workers asked for.
+    fits : int
+        As many as the memory holds, at least one (fewer than ``asked``).
+    available : int
+        The bytes of memory available when it was measured.
+    """
+
+    asked: int
+    fits: int
+    available: int
+
+    def reason(self, subject: str, *, plural: bool = False) -> str:
+        """Why, after ``subject``: "--workers 256 needs about 17.2 GB of memory for songs in
+        progress (64 MB each) and 4.1 GB is available; using 61 workers"."""
+        return (f"{subject} need{'' if plural else 's'} about "
+                f"{self.asked * MEMORY_PER_SONG / 1e9:.1f} GB of memory for songs in progress "
+                f"({MEMORY_PER_SONG // 2**20} MB each) and {self.available / 1e9:.1f} GB is "
+                f"available; using {self.fits} worker{'s' if self.fits > 1 else ''}")
+
+
+def workers_for_memory(workers: int, available: int | None = None) -> WorkerCap | None:
+    """The cap on ``workers`` songs analyzed at once on this computer: None when the
+    available memory (``available``, else :func:`available_memory`) holds them all, at
+    :data:`MEMORY_PER_SONG` each, or cannot be read; otherwise how many fit (at least one)."""
+    free = available_memory() if available is None else available
+    if free is None or workers * MEMORY_PER_SONG <= free:
+        return None
+    fits = int(max(1, free // MEMORY_PER_SONG))
+    return WorkerCap(int(workers), fits, int(free)) if fits < workers else None
 
 
 @dataclass(frozen=True)

@@ -474,7 +474,12 @@ def run_gui(argv=None) -> int:
     startup.configure_process()
     from core.cli.cluster_options import cluster_from_args
     from gui.main_window import MainWindow
-    from gui.settings_dialog import cluster_choice, load_settings, open_session_store
+    from gui.settings_dialog import (
+        cluster_choice,
+        fit_workers_to_memory,
+        load_settings,
+        open_session_store,
+    )
 
     settings = load_settings()
     if args.workers is not None:
@@ -484,12 +489,21 @@ def run_gui(argv=None) -> int:
     except ValueError as err:
         print(f"songcal gui: error: {err}", file=sys.stderr)
         return EXIT_USAGE
-    window = MainWindow(settings, store=open_session_store())
     if cluster is None:
         cluster = cluster_choice(workers=settings.workers)
+    lowered = None
+    if cluster is None:  # songs run on this computer: as many as its memory holds
+        settings, lowered = fit_workers_to_memory(
+            settings, f"--workers {args.workers}" if args.workers is not None else None)
+        if lowered:
+            print(f"songcal gui: warning: {lowered}", file=sys.stderr)
+    window = MainWindow(settings, store=open_session_store())
     window.engine.set_cluster(cluster)
     startup.freeze_long_lived()
-    if log_path:
+    if lowered:
+        log.warning("%s", lowered)
+        window.statusBar().showMessage(f"{lowered[0].upper()}{lowered[1:]}.", 10000)
+    elif log_path:
         window.statusBar().showMessage(f"Log file: {log_path}", 5000)
     from gui.crash_dialog import install as install_crash_dialog
 

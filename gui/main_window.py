@@ -45,7 +45,13 @@ from gui.formatting import fmt_eta, plain_tip
 from gui.log_panel import LogPanel
 from gui.plots import BatchPlots
 from gui.resume_banner import ResumeBanner
-from gui.settings_dialog import SettingsDialog, cluster_choice, load_settings, save_settings
+from gui.settings_dialog import (
+    SettingsDialog,
+    cluster_choice,
+    fit_workers_to_memory,
+    load_settings,
+    save_settings,
+)
 from gui.song_filter import SongFilterProxy
 from gui.song_table import SongTableModel
 from gui.song_view import SongTableView
@@ -260,19 +266,34 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
     def settings_dialog(self) -> None:
         dlg = SettingsDialog(self.engine.settings, self)
         if dlg.exec():
-            self.apply_settings(dlg.settings())
+            lowered = self.apply_settings(dlg.settings())
             if self.engine.is_running:
-                self.statusBar().showMessage("New settings apply to the next batch.", 5000)
+                self.statusBar().showMessage(
+                    "New settings apply to the next batch." + (f" {lowered}" if lowered
+                                                               else ""),
+                    10000 if lowered else 5000)
 
-    def apply_settings(self, s: AnalysisSettings) -> None:
-        """Use ``s`` from the next song on (and remember them, when the window does)."""
+    def apply_settings(self, s: AnalysisSettings) -> str | None:
+        """Use ``s`` from the next song on (and remember them, when the window does); on
+        this computer, with no more workers than its available memory holds songs in
+        progress (:func:`gui.settings_dialog.fit_workers_to_memory`).  Returns why the
+        workers were lowered, said in the status bar and the Log too, or None."""
+        cluster = cluster_choice(workers=s.workers)
+        lowered = None
+        if cluster is None:  # a cluster's workers have memory of their own
+            s, why = fit_workers_to_memory(s)
+            if why:
+                lowered = f"{why}."
+                log.warning("%s", lowered)
+                self.statusBar().showMessage(lowered, 10000)
         self.engine.set_settings(s)
-        self.engine.set_cluster(cluster_choice(workers=s.workers))
+        self.engine.set_cluster(cluster)
         self.calibration.set_settings(s)
         if self.remember:
             save_settings(s)
         log.info("settings: %s", ", ".join(f"{k}={v}" for k, v in s.to_dict().items()))
         self.workers.refresh()
+        return lowered
 
     def use_tempo_range(self, floor: float) -> None:
         """Analyze in the tempo range from ``floor`` BPM (the calibration's suggestion):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,11 +24,17 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from core.settings import TEMPO_FLOORS, AnalysisSettings, default_workers, tempo_range_text
+from core.settings import (
+    TEMPO_FLOORS,
+    AnalysisSettings,
+    default_workers,
+    tempo_range_text,
+    workers_for_memory,
+)
 
 __all__ = ["SettingsDialog", "load_settings", "save_settings", "SETTINGS_GROUP",
            "SESSION_STORE_KEY", "session_store_path", "open_session_store", "CLUSTER_KEY",
-           "SEND_FILES_KEY", "cluster_choice"]
+           "SEND_FILES_KEY", "cluster_choice", "fit_workers_to_memory"]
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +114,18 @@ def load_settings(qs: QSettings | None = None) -> AnalysisSettings:
         return defaults
 
 
+def fit_workers_to_memory(settings: AnalysisSettings, subject: str | None = None):
+    """``(settings, why)``: ``settings`` with no more workers than the available memory
+    holds songs in progress on this computer (:func:`core.settings.workers_for_memory`, the
+    command line's rule: 64 MB each, at least one worker), and why they were lowered (the
+    sentence starts with ``subject``, else "N workers"), or None when they were not."""
+    cap = workers_for_memory(settings.workers)
+    if cap is None:
+        return settings, None
+    why = cap.reason(subject or f"{cap.asked} workers", plural=subject is None)
+    return dataclasses.replace(settings, workers=cap.fits), why
+
+
 def save_settings(settings: AnalysisSettings, qs: QSettings | None = None) -> None:
     """Remember ``settings``."""
     qs = qs or QSettings()
@@ -172,6 +190,12 @@ class SettingsDialog(QDialog):
             "reads 132). Tempo readings that are not octaves of each other are still told "
             "apart by the analysis.")
         form.addRow("Workers:", self.workers)
+        #: Why the workers asked for will be lowered (hidden while the memory holds them).
+        self.workers_note = QLabel("")
+        self.workers_note.setWordWrap(True)
+        self.workers_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.workers_note.hide()
+        form.addRow("", self.workers_note)
         form.addRow("Time budget, base:", self.budget_base)
         form.addRow("Time budget, per audio second:", self.budget_factor)
         form.addRow("Hard limit:", self.hard_limit)
@@ -201,6 +225,9 @@ class SettingsDialog(QDialog):
                                    in ("true", "1"))
         form.addRow("Run songs on:", self.cluster)
         form.addRow("", self.send_files)
+        self.workers.valueChanged.connect(self._check_workers)
+        self.cluster.textChanged.connect(self._check_workers)
+        self._check_workers()
         note = QLabel("A song past its budget is flagged as stalled; past the hard limit it is "
                       "timed out and the batch moves on. Changes apply to the next batch.")
         note.setWordWrap(True)
@@ -233,6 +260,16 @@ class SettingsDialog(QDialog):
         qs.setValue(CLUSTER_KEY, text)
         qs.setValue(SEND_FILES_KEY, self.send_files.isChecked())
         super().accept()
+
+    def _check_workers(self) -> None:
+        """Say, under Workers, when this computer's available memory does not hold that many
+        songs in progress and how many will run (none said for a cluster, whose machines
+        have memory of their own)."""
+        why = None
+        if not self.cluster.text().strip():
+            _s, why = fit_workers_to_memory(AnalysisSettings(workers=self.workers.value()))
+        self.workers_note.setText(f"Lowered on this computer: {why}." if why else "")
+        self.workers_note.setVisible(bool(why))
 
     def _defaults(self) -> None:
         d = AnalysisSettings()

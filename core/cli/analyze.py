@@ -28,7 +28,7 @@ from core.cli.cluster_options import add_cluster_options, cluster_from_args
 from core.errors import ExitCode, SongCalError
 from core.io.outputs import STDOUT, physical_path, printable
 from core.io.results import write_chunks_csv, write_results_csv
-from core.settings import AnalysisSettings, default_workers
+from core.settings import AnalysisSettings, default_workers, workers_for_memory
 
 __all__ = ["register", "run", "settings_from_args"]
 
@@ -208,38 +208,17 @@ def _finite(value) -> bool:
             and value == value and abs(value) != float("inf"))
 
 
-#: Memory (bytes) one song in progress adds on the local engine, for songs of a few minutes:
-#: 47 MB per song measured for 3-minute songs on 4 threads, 41 MB for 90 s ones
-#: (``benchmarks/worker_memory.py``), plus a margin for longer songs.
-MEMORY_PER_SONG = 64 * 1024 * 1024
-
-
-def available_memory() -> int | None:
-    """Bytes of memory the system can give without swapping, or None when it cannot say."""
-    try:
-        import psutil
-
-        return int(psutil.virtual_memory().available)
-    except Exception:  # no psutil, or a system it cannot read
-        return None
-
-
 def _fit_workers_to_memory(settings: AnalysisSettings) -> AnalysisSettings:
     """``settings`` with no more workers than the available memory holds songs in progress
-    (:data:`MEMORY_PER_SONG` each, at least one worker); says so when it lowers them."""
-    free = available_memory()
-    if free is None or settings.workers * MEMORY_PER_SONG <= free:
-        return settings
-    fits = max(1, free // MEMORY_PER_SONG)
-    if fits >= settings.workers:
+    (:func:`core.settings.workers_for_memory`, at least one worker); says so when it lowers
+    them."""
+    cap = workers_for_memory(settings.workers)
+    if cap is None:
         return settings
     import dataclasses
 
-    _say(f"songcal analyze: warning: --workers {settings.workers} needs about "
-         f"{settings.workers * MEMORY_PER_SONG / 1e9:.1f} GB of memory for songs in progress "
-         f"({MEMORY_PER_SONG // 2**20} MB each) and {free / 1e9:.1f} GB is available; using "
-         f"{fits} worker{'s' if fits > 1 else ''}")
-    return dataclasses.replace(settings, workers=int(fits))
+    _say(f"songcal analyze: warning: {cap.reason(f'--workers {cap.asked}')}")
+    return dataclasses.replace(settings, workers=cap.fits)
 
 
 def _default_store() -> tuple[str | None, str]:

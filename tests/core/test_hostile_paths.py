@@ -576,7 +576,7 @@ def test_the_inputs_kept_for_the_write_check_end_with_their_command(tmp_path, fa
 def test_more_workers_than_the_memory_holds_are_lowered_with_a_word(tmp_path, fake, monkeypatch,
                                                                     capsys):
     """``--workers 256`` on a small machine: every thread took a song's memory at once."""
-    import core.cli.analyze as analyze
+    import core.settings as analyze  # the memory rule the command line and the window share
 
     monkeypatch.setattr(analyze, "available_memory", lambda: 3 * analyze.MEMORY_PER_SONG - 1)
     _deck(tmp_path / "g", n=2)

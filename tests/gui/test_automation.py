@@ -260,3 +260,26 @@ def test_gui_goes_on_when_its_terminal_reader_is_gone(qapp, wav_deck, tmp_path,
     assert len(rows) == len(paths)
     print("a message after the reader left", file=broken)  # goes nowhere, raises nothing
     broken.close()
+
+
+def test_gui_workers_beyond_the_memory_are_lowered_with_a_word(qapp, wav_deck, tmp_path,
+                                                               fake_analysis, monkeypatch,
+                                                               capsys):
+    """``songcal gui --workers 256`` on a small machine started 256 songs at once (the
+    command line's rule was not applied to the window)."""
+    import core.settings
+    from gui.app import run_gui
+
+    monkeypatch.setattr(core.settings, "available_memory",
+                        lambda: 3 * core.settings.MEMORY_PER_SONG - 1)
+    deck, _paths = wav_deck
+    fake_analysis(FakeAnalyzer())
+    out = tmp_path / "export"
+    assert run_gui([str(deck), "--start", "--export-dir", str(out), "--quit-when-done",
+                    "--workers", "256"]) == 0
+    (made,) = os.listdir(out)
+    _cols, rows = read_csv_rows(out / made / "results.csv")
+    assert {r["settings"].split(";")[2] for r in rows} == {"workers=2"}
+    err = capsys.readouterr().err
+    assert ("songcal gui: warning: --workers 256 needs about 17.2 GB of memory for songs in "
+            "progress (64 MB each) and 0.2 GB is available; using 2 workers") in err

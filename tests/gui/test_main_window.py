@@ -444,3 +444,36 @@ def test_analyze_again_from_the_table_forces_a_fresh_analysis(qtbot, make_window
     assert len(fake.calls) == 3 and fake.calls[2] == "/music/001.wav"
     assert w.engine.batch.jobs[1].force
     assert w.engine.batch.counts()[SongState.DONE] == 2
+
+
+def test_workers_beyond_the_memory_are_lowered_and_the_dialog_says_why(
+        qtbot, make_window, fast_settings, monkeypatch, caplog):
+    """The Settings dialog took 256 workers on a small machine and the batch started 256
+    songs at once; the command line lowers them to what the memory holds."""
+    import core.settings
+
+    monkeypatch.setattr(core.settings, "available_memory",
+                        lambda: 3 * core.settings.MEMORY_PER_SONG - 1)
+    dlg = SettingsDialog(dataclasses.replace(fast_settings, workers=2))
+    qtbot.addWidget(dlg)
+    assert dlg.workers_note.isHidden()
+    dlg.workers.setValue(256)
+    assert not dlg.workers_note.isHidden()
+    assert dlg.workers_note.text() == (
+        "Lowered on this computer: 256 workers need about 17.2 GB of memory for songs in "
+        "progress (64 MB each) and 0.2 GB is available; using 2 workers.")
+    dlg.cluster.setText("local:2")  # a cluster's workers are sized by their machines
+    assert dlg.workers_note.isHidden()
+    dlg.cluster.setText("")
+    w = make_window(fast_settings, FakeAnalyzer())
+    with caplog.at_level("WARNING"):
+        said = w.apply_settings(dlg.settings())
+    assert w.engine.settings.workers == 2 and len(w.engine.slots) == 2
+    assert said.startswith("256 workers need about 17.2 GB") and said.endswith("using 2 workers.")
+    assert w.statusBar().currentMessage() == said
+    assert said in caplog.text
+    w.apply_settings(dataclasses.replace(fast_settings, workers=3))  # 3 do not fit either
+    assert w.engine.settings.workers == 2
+    monkeypatch.setattr(core.settings, "available_memory",
+                        lambda: 256 * core.settings.MEMORY_PER_SONG)
+    assert w.apply_settings(dlg.settings()) is None and w.engine.settings.workers == 256
