@@ -637,3 +637,30 @@ def test_the_progress_line_names_a_song_that_has_started_not_one_in_the_cluster_
     reporter(batch, [began])
     line = screen.getvalue().rsplit("\r", 1)[-1]
     assert "| started.wav" in line and "waiting.wav" not in line
+
+
+def test_inputs_watched_for_one_thread_refuse_its_writes_only_inside_the_block(tmp_path):
+    """The window runs an export in one thread while others write their own files: the
+    inputs of an export are checked for that export's writes, not for the others'."""
+    import threading
+
+    from core.io.csvio import atomic_write_text
+    from core.io.outputs import InputReplacedError, watched_input, watching
+
+    song = tmp_path / "song.wav"
+    song.write_bytes(b"RIFF song")
+    out = tmp_path / "out.csv"
+    os.symlink(song, out)
+    other = []
+    with watching([("a song of the list", song)], during="the export ran"):
+        with pytest.raises(InputReplacedError) as err:
+            atomic_write_text(out, "a,b\n")
+        assert "while the export ran" in str(err.value)
+        assert str(err.value).startswith(f"could not write {out}: it became a song of the list")
+        t = threading.Thread(target=lambda: other.append(watched_input(song)))
+        t.start()
+        t.join()
+    assert other == [None] and watched_input(song) is None
+    assert song.read_bytes() == b"RIFF song"
+    atomic_write_text(out, "a,b\n")  # outside the block, a link is written through as before
+    assert song.read_text(encoding="utf-8-sig") == "a,b\n"

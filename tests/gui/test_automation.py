@@ -283,3 +283,37 @@ def test_gui_workers_beyond_the_memory_are_lowered_with_a_word(qapp, wav_deck, t
     err = capsys.readouterr().err
     assert ("songcal gui: warning: --workers 256 needs about 17.2 GB of memory for songs in "
             "progress (64 MB each) and 0.2 GB is available; using 2 workers") in err
+
+
+def test_gui_export_dir_calibration_file_swapped_for_a_link_to_the_sheet_is_kept_aside(
+        qapp, wav_deck, tmp_path, fake_analysis, monkeypatch, capsys):
+    """``--export-dir`` with ``--reference``: a calibration file replaced by a link to the
+    sheet after the folder was made was written through, replacing the sheet."""
+    import core.calibration.session
+    from core.io.csvio import atomic_write_text
+    from gui.app import run_gui
+
+    deck, _ = wav_deck
+    fake_analysis(FakeAnalyzer())
+    ref = tmp_path / "reference.csv"
+    sheet = "title,artist,bpm,key\nSong 0,Artist,120,A minor\n"
+    ref.write_text(sheet)
+
+    def calibrate_into_a_swapped_file(results_csv, reference, *, out_dir=None, settings=None,
+                                      options=None):
+        paired = os.path.join(out_dir, "results_paired.csv")
+        os.symlink(ref, paired)  # after the folder was made, before the write
+        atomic_write_text(paired, "title\nSong 0\n")
+        raise AssertionError("written through")
+
+    monkeypatch.setattr(core.calibration.session, "calibrate_results_csv",
+                        calibrate_into_a_swapped_file)
+    out = tmp_path / "export"
+    run_gui([str(deck), "--start", "--export-dir", str(out), "--quit-when-done",
+             "--reference", str(ref), "--workers", "2"])
+    (made,) = os.listdir(out)
+    assert ref.read_text() == sheet
+    (kept,) = [p for p in os.listdir(out / made) if p.startswith("results_paired.kept-")]
+    assert (out / made / kept).read_text(encoding="utf-8-sig") == "title\nSong 0\n"
+    err = capsys.readouterr().err
+    assert "it became the reference sheet" in err and kept in err
