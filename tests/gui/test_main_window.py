@@ -425,7 +425,7 @@ def test_banner_hide_keeps_the_hard_limit(qtbot, make_window, fast_settings):
         with qtbot.waitSignal(w.engine.batchFinished, timeout=10_000):
             pass
         assert w.engine.batch.jobs[0].state is SongState.TIMED_OUT
-        assert "hard limit 1 s" in w.engine.batch.jobs[0].error
+        assert "hard limit 1.2 s" in w.engine.batch.jobs[0].error
     finally:
         fake.release()
     qtbot.waitUntil(lambda: not w.engine.abandoned, timeout=5000)
