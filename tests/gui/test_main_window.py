@@ -444,3 +444,22 @@ def test_analyze_again_from_the_table_forces_a_fresh_analysis(qtbot, make_window
     assert len(fake.calls) == 3 and fake.calls[2] == "/music/001.wav"
     assert w.engine.batch.jobs[1].force
     assert w.engine.batch.counts()[SongState.DONE] == 2
+
+
+def test_the_actions_follow_the_states_the_batch_counts(make_window, fast_settings):
+    from core.io.results import SongResult
+
+    w = make_window(fast_settings, FakeAnalyzer())
+    eng = w.engine
+    w._update_actions()
+    assert not any(a.isEnabled() for a in (w.start_action, w.retry_action, w.force_action,
+                                           w.clear_action, w.export_chunks_action))
+    eng.restore_jobs([("/m/a.wav", SongResult(path="/m/a.wav", status="failed", error="x")),
+                      ("/m/b.wav", SongResult(path="/m/b.wav", status="done", bpm=120.0))])
+    w._update_actions()
+    assert not w.start_action.isEnabled()  # nothing queued
+    assert all(a.isEnabled() for a in (w.retry_action, w.force_action, w.clear_action,
+                                       w.export_chunks_action))
+    eng.restore_jobs([("/m/c.wav", None)])  # a song not analyzed yet: queued
+    w._update_actions()
+    assert w.start_action.isEnabled()
