@@ -234,6 +234,12 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
     def _dirty_rows(self, rows: list) -> None:
         self._dirty.update(rows)
 
+    def unreported_rows(self) -> set[int]:
+        """Songs changed since the last :attr:`jobsChanged` / :attr:`jobsProgressed` (a
+        running batch reports its rows at most every :attr:`ROW_REFRESH_S`): what a view
+        keeping values per song must not trust yet."""
+        return self._dirty | self._live
+
     def _on_scan_skipped(self, token: int, items: list) -> None:
         if token in self.feed.scans:  # not a scan stopped by clearing the list
             self._scan_report.skipped.extend(items)
