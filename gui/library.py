@@ -29,6 +29,7 @@ from PySide6.QtCore import QObject, Signal
 from core.batch.cache import changed_since
 from core.batch.rules import TERMINAL_STATES
 from gui.engine import EngineState
+from gui.startup import made_to_last
 
 __all__ = ["Library"]
 
@@ -211,6 +212,10 @@ class Library(QObject):
         store = self.store
 
         def read():
+            with made_to_last():  # (no full collection on this thread holds the GIL)
+                return read_list()
+
+        def read_list():
             lib = store.last_library()
             if lib:  # the file system is asked here, off the window's thread; no file is
                 # read before the list shows (a library of thousands of touched files)

@@ -474,3 +474,23 @@ def test_a_folder_added_while_the_list_comes_back_comes_below_it(
     assert [j.path for j in back] == [j.path for j in jobs]
     assert [_tempo(j) for j in back[:30]] == [60.0 + i for i in range(30)]
     third.close()
+
+
+def test_a_list_is_read_back_with_the_collector_paused_and_kept_out_of_its_full_passes(
+        qtbot, tmp_path):
+    import gc
+
+    db = tmp_path / "store.sqlite"
+    _kept_list(qtbot, db, 300)
+    store = ResultStore(db)
+    during = []
+    read = store.last_library
+    store.last_library = lambda: during.append(gc.isenabled()) or read()
+    w = _window(qtbot, store)
+    frozen = gc.get_freeze_count()
+    assert gc.isenabled()
+    assert _restore(qtbot, w)["songs"] == 300
+    assert during == [False]  # no full collection on the reading thread holds the GIL
+    assert gc.isenabled()
+    assert gc.get_freeze_count() - frozen >= 300  # the results read are frozen
+    w.close()
