@@ -93,7 +93,7 @@ class EngineListMixin:
     def restore_in_slices(self, items, done) -> None:
         """Add songs as :meth:`restore_jobs` does, :attr:`RESTORE_SLICE` per turn of the
         event loop (the window answers and paints between slices: a list of 20,000 added
-        in one go kept it from answering for a second on a busy computer), then call
+        in one go kept it from answering for 0.1 s, longer on a busy computer), then call
         ``done()``.
 
         A change of the list asked for meanwhile (adding files, Clear, Undo, Start, Retry,

@@ -85,7 +85,7 @@ def made_to_last():
     of a list read back at start-up.
 
     Read with the collector on, the 20,000 results of a long list set off a full
-    collection on the reading thread that held the GIL for 60-100 ms (the window could not
+    collection on the reading thread that held the GIL for 40-100 ms (the window could not
     answer meanwhile), and every later full collection walked them again.  Frozen objects
     are still freed when nothing refers to them any more; only reference cycles among them
     would stay (results and songs make none).  May run on any thread.
