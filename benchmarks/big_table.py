@@ -13,7 +13,9 @@ each on the GUI thread:
 - selecting every row;
 - the plots' refresh (the three plots at once);
 - Clear and Undo;
-- restoring the saved list at start-up in a new window on the same store.
+- restoring the saved list at start-up in a new window on the same store (the first
+  window deleted, the start-up objects frozen out of the garbage collector's full passes,
+  as the application does).
 
 For each step it prints the wall time of the step's call and, for the steps that run in
 the event loop (adding, the batch, restoring), the longest gap between two ticks of a 5 ms
@@ -30,10 +32,12 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import pstats
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -87,6 +91,19 @@ class Step:
         """Run ``start()`` then the event loop until ``done()``; the longest timer gap."""
         rec = TickRecorder()
         prof = cProfile.Profile() if self.profile == step else None
+        full = []  # (start, ms, thread) of each full garbage collection
+        began = [0.0]
+
+        def collected(phase, info):
+            if info["generation"] != 2:
+                return
+            if phase == "start":
+                began[0] = time.perf_counter()
+            else:
+                full.append((began[0], 1000 * (time.perf_counter() - began[0]),
+                             threading.current_thread().name))
+
+        gc.callbacks.append(collected)
         rec.start()
         t0 = time.perf_counter()
         if prof:
@@ -101,12 +118,22 @@ class Step:
             prof.disable()
         wall = time.perf_counter() - t0
         rec.stop()
+        gc.callbacks.remove(collected)
         gaps = rec.gaps_ms()
         worst = float(gaps.max()) if gaps.size else 0.0
         self.results.append((label, wall * 1000.0, worst))
         print(f"{label:<44} {1000 * wall:8.1f} ms; longest UI gap {worst:.1f} ms "
               f"(p99 {float(gaps.size and __import__('numpy').percentile(gaps, 99)):.1f} ms)",
               flush=True)
+        if gaps.size:  # what the window's thread did during its longest wait
+            i = int(gaps.argmax())
+            start, end = rec.ticks[i], rec.ticks[i + 1]
+            busy = 1000 * (rec.cpus[i + 1] - rec.cpus[i])
+            inside = [f"{ms:.0f} ms on {name}" for t, ms, name in full
+                      if start - 0.001 <= t <= end]
+            print(f"{'':<44} (its own CPU {busy:.0f} ms; full collections in it: "
+                  f"{', '.join(inside) or 'none'}; in the step: {len(full)}, longest "
+                  f"{max((ms for _t, ms, _n in full), default=0):.0f} ms)", flush=True)
         if prof:
             pstats.Stats(prof).sort_stats("tottime").print_stats(25)
 
@@ -132,7 +159,7 @@ def main(argv=None) -> int:
     from core.settings import AnalysisSettings
     from gui.main_window import MainWindow
     from gui.song_columns import COL_NUM, COL_STATUS, COL_TITLE, descriptor_column
-    from gui.startup import configure_process
+    from gui.startup import configure_process, freeze_long_lived
 
     configure_process()
     tmp = tempfile.mkdtemp(prefix="songcal-big-table-")
@@ -150,6 +177,7 @@ def main(argv=None) -> int:
         w.confirm_quit = False
         w._confirm = lambda *a: True
         w.resize(1500, 900)
+        freeze_long_lived()  # as the application does once its window is built
         w.show()
         settle(app, 0.2)
         return w
@@ -196,12 +224,16 @@ def main(argv=None) -> int:
     app.processEvents()
     settle(app, 0.5)
     w.close()
+    w.deleteLater()  # a new start: the first window and its list are gone
+    w = eng = proxy = None
     settle(app, 0.2)
+    gc.collect()
 
     w2 = MainWindow(AnalysisSettings(workers=2), analyze=instant_analysis(), remember=False,
                     store=ResultStore(db))
     w2.confirm_quit = False
     w2.resize(1500, 900)
+    freeze_long_lived()
     w2.show()
     steps.loop("restore", "restore the saved list at start-up", w2.restore_library,
                lambda: len(w2.engine.batch.jobs) >= args.rows, app)

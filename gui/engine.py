@@ -137,6 +137,7 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         self.feed.rowsRepeated.connect(self._on_rows_repeated)
         self.feed.rowsIdentified.connect(self._dirty_rows)
         self.feed.scanEnded.connect(self._on_scan_ended)
+        self.feed.aboutToAddRows.connect(self.finish_restoring)
         self.history = History()
         self.epoch = time.monotonic()
         self.state = EngineState.IDLE
@@ -145,6 +146,8 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         self._last_rows_emit = 0.0
         self._tasks: set = set()
         self._cancel_deadline: float | None = None
+        #: ``[items, next position, done]`` of a list being restored slice by slice.
+        self._restore_left: list | None = None
         self._closing = False
         self.cancel_grace_s = 5.0
         #: Where songs run: None for this computer's threads, else a Dask cluster
@@ -211,6 +214,7 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         paths = [os.fspath(p) for p in paths]
         if not paths:
             return 0
+        self.finish_restoring()  # the songs of the last list keep their places, first
         scan = self.feed.new_scan(paths)
         self._update_pool_size()  # a scan never waits for a song worker
         self.pool.start(scan)
@@ -233,6 +237,12 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
 
     def _dirty_rows(self, rows: list) -> None:
         self._dirty.update(rows)
+
+    def unreported_rows(self) -> set[int]:
+        """Songs changed since the last :attr:`jobsChanged` / :attr:`jobsProgressed` (a
+        running batch reports its rows at most every :attr:`ROW_REFRESH_S`): what a view
+        keeping values per song must not trust yet."""
+        return self._dirty | self._live
 
     def _on_scan_skipped(self, token: int, items: list) -> None:
         if token in self.feed.scans:  # not a scan stopped by clearing the list
@@ -266,6 +276,7 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
     # -- batch control --------------------------------------------------------------------
     def start(self) -> bool:
         """Start (or continue) the batch with the current settings; False if nothing queued."""
+        self.finish_restoring()
         if self.state == EngineState.PAUSED:
             self.resume()
             return True
@@ -324,22 +335,26 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
     def retry_failed(self) -> int:
         """Queue failed, timed-out, cancelled and skipped songs again and start (a paused
         batch waits for :meth:`resume`); returns how many."""
+        self.finish_restoring()
         jobs = self.batch.requeue()
         return self._after_requeue(jobs)
 
     def force_fresh(self) -> int:
         """Queue every ended song again for a fresh analysis and start; returns how many."""
+        self.finish_restoring()
         jobs = self.batch.requeue(force=True)
         return self._after_requeue(jobs)
 
     def analyze_again(self) -> int:
         """Queue every ended song again and start, with stored results served (for new
         settings: the store keys results by them); returns how many."""
+        self.finish_restoring()
         jobs = self.batch.requeue(force=True, fresh=False)
         return self._after_requeue(jobs)
 
     def requeue(self, job_ids) -> int:
         """Analyze the given ended songs again, afresh (any terminal state), and start."""
+        self.finish_restoring()
         jobs = self.batch.requeue(list(job_ids), force=True)
         return self._after_requeue(jobs)
 
@@ -509,6 +524,7 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         destroyed, which would wait for it) and the caller may exit the process.
         """
         self._closing = True
+        self._restore_left = None  # the rest of a list coming back is not added
         self.timer.stop()
         self.feed.cancel()
         self.batch.cancel()  # every running worker's cancel check now says stop

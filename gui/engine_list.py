@@ -10,6 +10,8 @@ import logging
 import os
 from dataclasses import dataclass, field
 
+from PySide6.QtCore import QTimer
+
 from core.batch.rules import Batch
 from gui.scan_report import ScanReport
 
@@ -29,6 +31,9 @@ class History:
 class EngineListMixin:
     """List and single-song changes of the engine."""
 
+    #: Songs :meth:`restore_in_slices` adds per turn of the event loop.
+    RESTORE_SLICE = 2000
+
     def clear(self):
         """Forget every song (only when no batch runs).
 
@@ -38,6 +43,7 @@ class EngineListMixin:
             ``(batch, identity)`` that were replaced, for :meth:`put_back` (an undo); None
             when refused because a batch runs.
         """
+        self.finish_restoring()  # what comes back with Undo is the whole list
         if self.is_running:
             return None
         old = (self.batch, dict(self.identity))
@@ -47,6 +53,7 @@ class EngineListMixin:
     def put_back(self, batch: Batch, identity: dict) -> bool:
         """Show ``batch`` again (what :meth:`clear` returned); refused (False) while a batch
         runs."""
+        self.finish_restoring()
         if self.is_running:
             return False
         self._replace(batch, identity)
@@ -77,6 +84,45 @@ class EngineListMixin:
         if jobs:
             self.jobsAdded.emit(first, len(jobs))
         return len(jobs)
+
+    @property
+    def restoring(self) -> bool:
+        """True while :meth:`restore_in_slices` has songs left to add."""
+        return self._restore_left is not None
+
+    def restore_in_slices(self, items, done) -> None:
+        """Add songs as :meth:`restore_jobs` does, :attr:`RESTORE_SLICE` per turn of the
+        event loop (the window answers and paints between slices: a list of 20,000 added
+        in one go kept it from answering for 0.1 s, longer on a busy computer), then call
+        ``done()``.
+
+        A change of the list asked for meanwhile (adding files, Clear, Undo, Start, Retry,
+        analyzing again) first adds the rest at once (:meth:`finish_restoring`): the
+        restored songs keep their places at the top of the list, their job ids being their
+        positions in the list kept, and Clear takes, and Undo brings back, the whole list."""
+        self.finish_restoring()
+        self._restore_left = [list(items), 0, done]
+        self._restore_slice(self._restore_left)
+
+    def finish_restoring(self) -> None:
+        """Add at once the songs :meth:`restore_in_slices` has left (none: nothing)."""
+        while self._restore_left is not None:
+            self._restore_slice(self._restore_left)
+
+    def _restore_slice(self, pending: list) -> None:
+        if pending is not self._restore_left:  # finished meanwhile, or the window closed
+            return
+        items, pos, done = pending
+        end = pos + max(1, self.RESTORE_SLICE)
+        pending[1] = end
+        self.restore_jobs(items[pos:end])  # (listeners see :attr:`restoring` still True)
+        if pending is not self._restore_left:  # a listener finished it meanwhile
+            return
+        if end < len(items):
+            QTimer.singleShot(0, self, lambda: self._restore_slice(pending))
+            return
+        self._restore_left = None
+        done()
 
     def mark_changed(self, job_ids) -> int:
         """Queue again the ended songs whose files changed since their result

@@ -29,6 +29,7 @@ from PySide6.QtCore import QObject, Signal
 from core.batch.cache import changed_since
 from core.batch.rules import TERMINAL_STATES
 from gui.engine import EngineState
+from gui.startup import made_to_last
 
 __all__ = ["Library"]
 
@@ -60,7 +61,6 @@ class Library(QObject):
         self.session: int | None = None
         self._saved: dict[int, object] = {}  # job id -> the result object last written
         self._state: dict = {}
-        self._restoring = False
         self._pending: dict | None = None  # calibration state to lay over the next match
         eng = self.engine
         eng.jobsAdded.connect(self._on_added)
@@ -95,7 +95,7 @@ class Library(QObject):
         return self.session
 
     def _on_added(self, first: int, count: int) -> None:
-        if self._restoring or not self.active:
+        if self.engine.restoring or not self.active:
             return
         jobs = self.engine.batch.jobs[first:first + count]
         if self.session is None:
@@ -147,8 +147,6 @@ class Library(QObject):
             self.store.end_session(self.session)
 
     def _on_cleared(self) -> None:
-        if self._restoring:
-            return
         if self.active and self.engine.batch.jobs:  # an undo: the list that came back
             self.begin([j.path for j in self.engine.batch.jobs])
             self._save_results(range(len(self.engine.batch.jobs)))
@@ -214,11 +212,19 @@ class Library(QObject):
         store = self.store
 
         def read():
+            with made_to_last():  # (no full collection on this thread holds the GIL)
+                return read_list()
+
+        def read_list():
             lib = store.last_library()
             if lib:  # the file system is asked here, off the window's thread; no file is
                 # read before the list shows (a library of thousands of touched files)
                 lib["changed"], lib["unsure"] = changed_since(lib["paths"], lib["results"],
                                                               read=False)
+                results, changed = lib["results"], set(lib["changed"])
+                lib["items"] = [(p, results.get(i), i in changed)
+                                for i, p in enumerate(lib["paths"])]
+                lib["other_build"] = _other_build(results.values())
             return lib
 
         def done(lib, error):
@@ -231,22 +237,22 @@ class Library(QObject):
         return True
 
     def _show(self, lib: dict | None) -> None:
-        if not lib or not lib.get("paths") or self.engine.batch.jobs:
+        if not lib or not lib.get("paths") or self.engine.batch.jobs or self.engine.restoring:
             self.restored.emit({"songs": 0, "unfinished": False, "reference": ""})
             return
-        results = lib["results"]
-        changed = set(lib.get("changed", ()))
-        for i in sorted(changed):
+        for i in sorted(lib.get("changed", ())):
             log.warning("%s changed since it was analyzed: queued to be analyzed again",
                         lib["paths"][i])
-        self._restoring = True
-        try:
-            self.engine.restore_jobs([(p, results.get(i), i in changed)
-                                      for i, p in enumerate(lib["paths"])])
-        finally:
-            self._restoring = False
+        # In slices: the window answers while a list of thousands comes back.
+        self.engine.restore_in_slices(lib["items"], lambda: self._shown(lib))
+
+    def _shown(self, lib: dict) -> None:
+        """Every song of ``lib`` is back in the list."""
+        results = lib["results"]
+        changed = set(lib.get("changed", ()))
         self.session = lib["id"]
         self._saved = dict(results)
+        self._save_results(range(len(lib["paths"])))  # songs corrected while they came in
         state = lib.get("state") or {}
         self._state = dict(state)
         reference = state.get("reference") or ""
@@ -261,7 +267,7 @@ class Library(QObject):
             self._check_contents(lib, lib["unsure"])
         self.restored.emit({"songs": n, "unfinished": lib.get("ended") is None,
                             "reference": reference, "created": lib.get("created", 0),
-                            "id": lib["id"], "other_build": _other_build(results.values()),
+                            "id": lib["id"], "other_build": lib["other_build"],
                             "changed": len(changed)})
 
 

@@ -50,6 +50,9 @@ class ScanFeed(QObject):
     scanEnded = Signal(int)
     #: ``(count)`` files found that the list holds already (not added again).
     rowsRepeated = Signal(int)
+    #: Found rows are about to be appended (the engine adds first the rest of a list being
+    #: restored: those songs keep their places).
+    aboutToAddRows = Signal()
 
     #: Most rows added from scan results in one pass of the event loop.
     ROWS_PER_SLICE = 1000
@@ -165,6 +168,7 @@ class ScanFeed(QObject):
     def _add_found(self, token: int, items: list) -> None:
         if token not in self.scans:
             return
+        self.aboutToAddRows.emit()
         batch = self.batch
         identity = self.identity
         # A folder dropped again, or a file inside a folder added before, is listed once:

@@ -98,6 +98,12 @@ class SongTableModel(QAbstractTableModel):
         self._row_of: list[int] | None = None
         #: ``(column, descending)`` of the order shown (None: the batch's order).
         self._sorted: tuple[int, bool] | None = None
+        #: Sort keys: column -> ``(keys by job id, job ids whose key is out of date)``,
+        #: kept as :attr:`_cells` are (until the engine reports the song changed).
+        self._keys: dict[int, tuple[list, set]] = {}
+        #: True while the rows are in the order :meth:`sort_rows` last gave them, no song
+        #: having changed or come since (a sort asked again then has nothing to do).
+        self._order_exact = False
         engine.jobsAdded.connect(self._on_added)
         engine.cleared.connect(self._on_cleared)
         engine.jobsChanged.connect(self._on_changed)
@@ -233,6 +239,7 @@ class SongTableModel(QAbstractTableModel):
         last = len(self.engine.batch.jobs) - 1
         if last < first:
             return
+        self._order_exact = False
         self.beginInsertRows(QModelIndex(), first, last)
         if self._order is not None:  # below the sorted rows until the next sort
             self._order.extend(range(first, last + 1))
@@ -253,12 +260,28 @@ class SongTableModel(QAbstractTableModel):
         self._on_changed(rows, COL_STATUS, COL_WORKER)
 
     def _clear_cells(self) -> None:
+        """Forget every value kept (painted cells, reference cells, sort keys)."""
         self._ref_cache.clear()
         self._cells.clear()
+        self._keys.clear()
+        self._order_exact = False
+
+    def _forget_keys(self, job_ids) -> None:
+        """The sort keys of ``job_ids`` are out of date (their songs changed)."""
+        for _keys, stale in self._keys.values():
+            stale.update(job_ids)
+        self._order_exact = False
+
+    def _unreported(self) -> set[int]:
+        """Songs the engine changed and has not reported yet."""
+        pending = getattr(self.engine, "unreported_rows", None)
+        return pending() if pending is not None else set()
 
     def _on_changed(self, rows: list, first_col: int = 0, last_col: int | None = None) -> None:
         if last_col is None:
             last_col = self.columnCount() - 1
+        if rows:
+            self._forget_keys(rows)
         cells = self._cells
         if cells:
             for r in rows:
@@ -337,16 +360,21 @@ class SongTableModel(QAbstractTableModel):
         if column < 0 or (column == COL_NUM and not descending):
             self._sorted = None
             order = row_of = None
+        elif (self._order_exact and self._sorted == (column, bool(descending))
+              and column != COL_ELAPSED and not self._unreported()):
+            return  # already in that order (a view's sortByColumn sorts twice)
         else:
             self._sorted = (column, bool(descending))
             order, row_of = self._ordered(column, bool(descending))
         if order is None and self._order is None:
+            self._order_exact = False
             return
         self.layoutAboutToBeChanged.emit()
         old = self.persistentIndexList()
         old_order = self._order
         jobs = [i.row() if old_order is None else old_order[i.row()] for i in old]
         self._order, self._row_of = order, row_of
+        self._order_exact = order is not None
         self.changePersistentIndexList(
             old, [self.index(self.row_of(j), i.column()) for i, j in zip(old, jobs, strict=True)])
         self.layoutChanged.emit()
@@ -521,9 +549,32 @@ class SongTableModel(QAbstractTableModel):
 
     def sort_keys(self, col: int) -> list:
         """The :data:`SORT_ROLE` value of every song in column ``col``, in the batch's
-        order (one pass, for :meth:`sort_rows`)."""
+        order (for :meth:`sort_rows`).
+
+        Kept per song and column, and computed again only for the songs the engine
+        reported changed (or has changed and not reported yet) since: sorting 20,000
+        songs again by another column, or back, asks no song for its value twice.  The
+        time a running song has taken changes without a report: that column is always
+        computed afresh."""
         jobs = self.engine.batch.jobs[:self._n]
-        return [self._value(job, col, SORT_ROLE) for job in jobs]
+        value = self._value
+        if col == COL_ELAPSED:
+            return [value(job, col, SORT_ROLE) for job in jobs]
+        kept = self._keys.get(col)
+        if kept is None:
+            kept = self._keys[col] = ([value(job, col, SORT_ROLE) for job in jobs], set())
+            return list(kept[0])
+        keys, stale = kept
+        stale.update(self._unreported())
+        if len(keys) > len(jobs):  # (the model shows fewer rows than it kept: start over)
+            del self._keys[col]
+            return self.sort_keys(col)
+        for i in stale:
+            if i < len(keys):
+                keys[i] = value(jobs[i], col, SORT_ROLE)
+        stale.clear()
+        keys.extend(value(job, col, SORT_ROLE) for job in jobs[len(keys):])
+        return list(keys)
 
     def _sort_value(self, job, col: int):
         if col == COL_NUM:

@@ -9,6 +9,7 @@ in one place, at start-up, instead of as a side effect of importing or building 
 :data:`PLOT_OPTIONS`           pyqtgraph's defaults for every plot of the window
 :func:`freeze_long_lived`      keep start-up objects out of full garbage collections
 :func:`preload_analysis`       import the analysis in the background, then freeze it too
+:func:`made_to_last`           freeze what a block makes (a list read back at start-up)
 =============================  ===================================================
 
 :func:`configure_process` makes the first two (before the window is built: plots read
@@ -20,6 +21,7 @@ settings.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import logging
@@ -28,7 +30,7 @@ import threading
 from core.batch.runner import SWITCH_INTERVAL_S, keep_freed_memory, shorten_switch_interval
 
 __all__ = ["SWITCH_INTERVAL_S", "PLOT_OPTIONS", "ANALYSIS_IMPORTS", "configure_process",
-           "freeze_long_lived", "preload_analysis"]
+           "freeze_long_lived", "made_to_last", "preload_analysis"]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,28 @@ def freeze_long_lived() -> None:
     Frozen objects are never collected, so this is done once, not per window.
     """
     gc.freeze()
+
+
+@contextlib.contextmanager
+def made_to_last():
+    """Pause the garbage collector while the block runs, then freeze what exists (as
+    :func:`freeze_long_lived`): for objects made in bulk that live on, such as the results
+    of a list read back at start-up.
+
+    Read with the collector on, the 20,000 results of a long list set off a full
+    collection on the reading thread that held the GIL for 40-100 ms (the window could not
+    answer meanwhile), and every later full collection walked them again.  Frozen objects
+    are still freed when nothing refers to them any more; only reference cycles among them
+    would stay (results and songs make none).  May run on any thread.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 #: What the first song's analysis imports: the analysis itself and the libraries it loads on

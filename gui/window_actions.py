@@ -244,11 +244,14 @@ class ActionsMixin:
             sb.addPermanentWidget(w)
 
     def _update_actions(self, *_):
-        """Enable each action for the engine's state and the songs' states (one pass)."""
+        """Enable each action for the engine's state and the songs' states (the batch's counts)."""
         self._actions_timer.stop()
         eng = self.engine
         jobs = eng.batch.jobs
-        states = {j.state for j in jobs}  # one pass over the songs
+        # The batch keeps its songs counted by state: no walk over every song (this runs
+        # every 400 ms, and a list can hold tens of thousands).
+        counts = eng.batch.counts()
+        states = {s for s, n in counts.items() if n > 0}
         queued = SongState.QUEUED in states
         ended = not states.isdisjoint(TERMINAL_STATES)
         retryable = not states.isdisjoint(_RETRYABLE)

@@ -371,3 +371,126 @@ def test_a_song_whose_file_is_gone_is_queued_at_once_when_the_list_comes_back(
                                "again ended: failed, file not found; the earlier values are "
                                "kept")
     second.close()
+
+
+def _kept_list(qtbot, db, n):
+    """Keep a list of ``n`` songs with results (each its own tempo) in the store at ``db``,
+    as a window quitting leaves it; returns the paths."""
+    paths = [f"/m/{i:03d}.wav" for i in range(n)]
+    first = _window(qtbot, ResultStore(db))
+    first.engine.restore_jobs([(p, SongResult(path=p, status="done", bpm=60.0 + i))
+                               for i, p in enumerate(paths)])
+    first.close()
+    return paths
+
+
+def _tempo(job):
+    r = job.result if job.result is not None else job.previous  # (the files are gone)
+    return r.bpm if r is not None else None
+
+
+def _slice_then(w, action, after: int = 2):
+    """Run ``action`` in the event loop after ``after`` slices of the restore came in (as a
+    user's click between two slices); returns how many songs were in then."""
+    seen = []
+
+    def added(_first, _count):
+        seen.append(len(w.engine.batch.jobs))
+        if len(seen) == after:
+            from PySide6.QtCore import QTimer
+
+            QTimer.singleShot(0, action)
+
+    w.engine.jobsAdded.connect(added)
+    return seen
+
+
+def test_a_long_list_comes_back_in_slices_as_it_was(qtbot, tmp_path, monkeypatch):
+    from gui.engine_list import EngineListMixin
+
+    db = tmp_path / "store.sqlite"
+    paths = _kept_list(qtbot, db, 30)
+    monkeypatch.setattr(EngineListMixin, "RESTORE_SLICE", 4)
+    second = _window(qtbot, ResultStore(db))
+    sizes = _slice_then(second, lambda: None)
+    info = _restore(qtbot, second)
+    assert sizes == [4, 8, 12, 16, 20, 24, 28, 30]  # a slice per turn of the event loop
+    assert info["songs"] == 30 and not second.engine.restoring
+    jobs = second.engine.batch.jobs
+    assert [j.path for j in jobs] == paths
+    assert [_tempo(j) for j in jobs] == [60.0 + i for i in range(30)]
+    assert second.model.rowCount() == 30
+    second.close()
+
+
+def test_clear_while_the_list_comes_back_takes_it_all_and_undo_brings_it_all_back(
+        qtbot, tmp_path, monkeypatch):
+    from gui.engine_list import EngineListMixin
+
+    db = tmp_path / "store.sqlite"
+    paths = _kept_list(qtbot, db, 30)
+    monkeypatch.setattr(EngineListMixin, "RESTORE_SLICE", 4)
+    w = _window(qtbot, ResultStore(db))
+    w._confirm = lambda *a: True
+    cleared = []
+    sizes = _slice_then(w, lambda: cleared.append(w.clear()))
+    info = _restore(qtbot, w)  # (the rest of the list comes at once before the Clear)
+    qtbot.waitUntil(lambda: bool(cleared), timeout=TIMEOUT)
+    assert cleared == [True] and sizes[:2] == [4, 8] and info["songs"] == 30
+    qtbot.wait(50)  # no slice comes after the Clear
+    assert w.engine.batch.jobs == [] and w.model.rowCount() == 0
+    assert w.undo_clear()
+    jobs = w.engine.batch.jobs
+    assert [j.path for j in jobs] == paths
+    assert [_tempo(j) for j in jobs] == [60.0 + i for i in range(30)]
+    w.close()
+    third = _window(qtbot, ResultStore(db))  # the list that came back is kept
+    assert _restore(qtbot, third)["songs"] == 30
+    assert [_tempo(j) for j in third.engine.batch.jobs] == [60.0 + i for i in range(30)]
+    third.close()
+
+
+def test_a_folder_added_while_the_list_comes_back_comes_below_it(
+        qtbot, tmp_path, monkeypatch, wav_deck):
+    from gui.engine_list import EngineListMixin
+
+    deck, wavs = wav_deck
+    db = tmp_path / "store.sqlite"
+    paths = _kept_list(qtbot, db, 30)
+    monkeypatch.setattr(EngineListMixin, "RESTORE_SLICE", 4)
+    w = _window(qtbot, ResultStore(db))
+    _slice_then(w, lambda: w.add_paths([str(deck)]))
+    with qtbot.waitSignal(w.engine.scanFinished, timeout=TIMEOUT):
+        _restore(qtbot, w)
+    jobs = w.engine.batch.jobs
+    assert [j.path for j in jobs[:30]] == paths  # in their places, with their results
+    assert [_tempo(j) for j in jobs[:30]] == [60.0 + i for i in range(30)]
+    assert sorted(j.path for j in jobs[30:]) == sorted(str(p) for p in wavs)
+    assert w.model.rowCount() == 36
+    w.close()
+    third = _window(qtbot, ResultStore(db))
+    assert _restore(qtbot, third)["songs"] == 36
+    back = third.engine.batch.jobs
+    assert [j.path for j in back] == [j.path for j in jobs]
+    assert [_tempo(j) for j in back[:30]] == [60.0 + i for i in range(30)]
+    third.close()
+
+
+def test_a_list_is_read_back_with_the_collector_paused_and_kept_out_of_its_full_passes(
+        qtbot, tmp_path):
+    import gc
+
+    db = tmp_path / "store.sqlite"
+    _kept_list(qtbot, db, 300)
+    store = ResultStore(db)
+    during = []
+    read = store.last_library
+    store.last_library = lambda: during.append(gc.isenabled()) or read()
+    w = _window(qtbot, store)
+    frozen = gc.get_freeze_count()
+    assert gc.isenabled()
+    assert _restore(qtbot, w)["songs"] == 300
+    assert during == [False]  # no full collection on the reading thread holds the GIL
+    assert gc.isenabled()
+    assert gc.get_freeze_count() - frozen >= 300  # the results read are frozen
+    w.close()

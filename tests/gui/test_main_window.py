@@ -477,3 +477,22 @@ def test_workers_beyond_the_memory_are_lowered_and_the_dialog_says_why(
     monkeypatch.setattr(core.settings, "available_memory",
                         lambda: 256 * core.settings.MEMORY_PER_SONG)
     assert w.apply_settings(dlg.settings()) is None and w.engine.settings.workers == 256
+
+
+def test_the_actions_follow_the_states_the_batch_counts(make_window, fast_settings):
+    from core.io.results import SongResult
+
+    w = make_window(fast_settings, FakeAnalyzer())
+    eng = w.engine
+    w._update_actions()
+    assert not any(a.isEnabled() for a in (w.start_action, w.retry_action, w.force_action,
+                                           w.clear_action, w.export_chunks_action))
+    eng.restore_jobs([("/m/a.wav", SongResult(path="/m/a.wav", status="failed", error="x")),
+                      ("/m/b.wav", SongResult(path="/m/b.wav", status="done", bpm=120.0))])
+    w._update_actions()
+    assert not w.start_action.isEnabled()  # nothing queued
+    assert all(a.isEnabled() for a in (w.retry_action, w.force_action, w.clear_action,
+                                       w.export_chunks_action))
+    eng.restore_jobs([("/m/c.wav", None)])  # a song not analyzed yet: queued
+    w._update_actions()
+    assert w.start_action.isEnabled()

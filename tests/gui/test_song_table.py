@@ -387,3 +387,106 @@ def test_songs_added_to_a_sorted_list_come_below_until_sorted_again(sorted_deck)
     assert proxy.rowCount() == 0
     engine.put_back(*old)  # the list that comes back is shown in the order chosen
     assert _shown(proxy) == shown and proxy.sortColumn() == COL_TITLE
+
+
+def _count_sort_values(model) -> list:
+    """Record the song of every sort value the model computes."""
+    asked = []
+    sort_value = model._sort_value
+    model._sort_value = lambda job, col: asked.append(job.id) or sort_value(job, col)
+    return asked
+
+
+def test_a_sort_again_asks_only_the_songs_that_changed_and_puts_them_in_place(sorted_deck):
+    engine, model, proxy = sorted_deck
+    bpm_col = descriptor_column("bpm")
+    asked = _count_sort_values(model)
+    proxy.sort(bpm_col, Qt.SortOrder.AscendingOrder)
+    assert len(asked) == 60
+    proxy.sort(COL_TITLE, Qt.SortOrder.AscendingOrder)
+    asked.clear()
+    proxy.sort(bpm_col, Qt.SortOrder.DescendingOrder)  # back to a column sorted before
+    assert asked == []
+    assert engine.correct([3], bpm_user=500.0) == 1  # reported at once (no batch runs)
+    proxy.sort(bpm_col, Qt.SortOrder.AscendingOrder)
+    assert asked == [3]
+    assert _shown(proxy)[-1] == 3  # the highest tempo now
+    proxy.sort(bpm_col, Qt.SortOrder.DescendingOrder)
+    assert _shown(proxy)[0] == 3
+    engine.correct([3], bpm_user=None)  # the analyzer's tempo again
+    proxy.resort()
+    bpm = [proxy.index(r, bpm_col).data(SORT_ROLE) for r in range(60)]
+    assert bpm == sorted(bpm, reverse=True)
+
+
+def test_a_song_changed_and_not_yet_reported_sorts_by_its_new_value(sorted_deck):
+    engine, model, proxy = sorted_deck
+    proxy.sort(COL_TITLE, Qt.SortOrder.AscendingOrder)
+    assert _shown(proxy)[-1] != 57
+    # Tags read for a queued song: the engine reports the row at its next tick only.
+    engine.identity[57] = ("zzz last", "")
+    engine.feed.rowsIdentified.emit([57])
+    proxy.sort(COL_TITLE, Qt.SortOrder.AscendingOrder)
+    assert _shown(proxy)[-1] == 57
+    engine.tick()
+    proxy.sort(COL_TITLE, Qt.SortOrder.DescendingOrder)
+    assert _shown(proxy)[0] == 57
+
+
+def test_songs_put_back_or_added_sort_by_their_own_values(sorted_deck):
+    engine, model, proxy = sorted_deck
+    proxy.sort(COL_TITLE, Qt.SortOrder.AscendingOrder)
+    old = engine.clear()
+    _add(engine, ["/m/b.wav", "/m/a.wav"])
+    proxy.sort(COL_TITLE, Qt.SortOrder.DescendingOrder)
+    assert [proxy.index(r, COL_TITLE).data() for r in range(2)] == ["b.wav", "a.wav"]
+    engine.clear()
+    engine.put_back(*old)
+    proxy.sort(COL_TITLE, Qt.SortOrder.AscendingOrder)
+    titles = [proxy.index(r, COL_TITLE).data().casefold() for r in range(60)]
+    assert titles == sorted(titles)
+    _add(engine, ["/m/0.wav"])
+    proxy.sort(COL_TITLE, Qt.SortOrder.AscendingOrder)  # the same sort: the new song too
+    assert _shown(proxy)[0] == 60
+
+
+def test_the_time_taken_sorts_by_the_time_now(sorted_deck, monkeypatch):
+    engine, model, proxy = sorted_deck
+    batch = engine.batch
+    a, _ = batch.claim("W1")
+    b, _ = batch.claim("W2")
+    clock = {a.id: 5.0, b.id: 1.0}  # the other songs ended long ago
+    monkeypatch.setattr(type(a), "elapsed", lambda job, now=None: clock.get(job.id, 0.1))
+    proxy.sort(COL_ELAPSED, Qt.SortOrder.DescendingOrder)
+    assert _shown(proxy)[:2] == [a.id, b.id]
+    clock[b.id] = 9.0  # time passes without a report
+    proxy.sort(COL_ELAPSED, Qt.SortOrder.DescendingOrder)
+    assert _shown(proxy)[:2] == [b.id, a.id]
+
+
+def test_sorting_again_by_the_same_column_with_nothing_changed_moves_nothing(sorted_deck):
+    engine, model, proxy = sorted_deck
+    layouts = []
+    model.layoutChanged.connect(lambda *a: layouts.append(1))
+    proxy.sort(COL_TITLE, Qt.SortOrder.AscendingOrder)
+    proxy.sort(COL_TITLE, Qt.SortOrder.AscendingOrder)
+    assert len(layouts) == 1
+    engine.correct([4], bpm_user=90.0)  # a change (in another column): sorted again
+    proxy.sort(COL_TITLE, Qt.SortOrder.AscendingOrder)
+    assert len(layouts) == 2
+
+
+def test_a_sort_by_column_of_the_table_sorts_once(qapp, engine):
+    from gui.song_view import SongTableView
+
+    model = SongTableModel(engine)
+    _add(engine, [f"/m/{i:03d}.wav" for i in range(20)])
+    proxy = SongFilterProxy()
+    proxy.setSourceModel(model)
+    view = SongTableView()
+    view.setModel(proxy)
+    layouts = []
+    model.layoutChanged.connect(lambda *a: layouts.append(1))
+    view.sortByColumn(COL_FILE, Qt.SortOrder.DescendingOrder)
+    assert _shown(proxy) == list(range(19, -1, -1))
+    assert len(layouts) == 1

@@ -108,3 +108,29 @@ def test_the_window_preloads_the_analysis(qapp, wav_deck, monkeypatch):
     deck, _paths = wav_deck
     assert gui.app.run_gui([str(deck), "--start", "--quit-when-done", "--workers", "1"]) == 0
     assert calls == [True]
+
+
+def test_made_to_last_pauses_the_collector_then_freezes_what_the_block_made():
+    got = _run("""
+        import gc, json, weakref
+        from gui import startup
+
+        class Song:
+            pass
+
+        states, kept = [], []
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            frozen = gc.get_freeze_count()
+            with startup.made_to_last():
+                paused = not gc.isenabled()
+                made = [Song() for _ in range(1000)]
+            states.append([paused, gc.isenabled(), gc.get_freeze_count() - frozen >= 1000])
+            kept.append(made)
+        gc.enable()
+        ref = weakref.ref(made[0])
+        del made, kept
+        print(json.dumps({"states": states, "freed": ref() is None}))
+    """)
+    assert got["states"] == [[True, True, True], [True, False, True]]
+    assert got["freed"]  # frozen objects are still freed once nothing refers to them
