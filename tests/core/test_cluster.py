@@ -211,6 +211,41 @@ def test_threads_held_by_timed_out_songs_are_not_given_out_until_those_songs_end
     assert runner.submitted == 4
 
 
+def test_a_song_that_ended_in_time_while_another_was_saved_is_not_timed_out(client,
+                                                                            tmp_path):
+    # song0 ends first; saving its result lasts until the held song, let go meanwhile, has
+    # ended on its worker and its clock has run past the hard limit: that song ended in
+    # time, so it is settled as done, not timed out once the save returns.
+    release = distributed.Event(RELEASE_EVENT, client=client)
+    release.clear()
+    paths = _files(tmp_path, 1) + _files(tmp_path, 1, prefix="held")
+    settings = AnalysisSettings(workers=2, budget_base_s=3.0, budget_factor=0.0,
+                                hard_limit_factor=2.0)
+    batch = Batch(paths, settings=settings)
+    held = batch.jobs[1]
+    saved = []
+
+    def slow_save(job, result):
+        saved.append(job.id)
+        if job.id != 0:
+            return
+        release.set()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (
+                held.started_at is not None and not runner.connection.is_running(held.id)
+                and held.elapsed() > batch.hard_limit(held)):
+            time.sleep(0.05)
+
+    runner = ClusterRunner(batch, spec=ClusterSpec(), analyze=held_analyze, client=client,
+                           on_result=slow_save)
+    try:
+        runner.run()
+    finally:
+        release.set()
+    assert saved == [0, 1]
+    assert [j.state for j in batch.jobs] == [SongState.DONE] * 2
+
+
 def test_a_path_no_worker_can_see_is_refused_before_anything_runs(client, tmp_path,
                                                                    monkeypatch):
     import core.batch.cluster
