@@ -321,6 +321,48 @@ def test_without_the_extra_the_command_line_says_what_to_install(tmp_path, monke
     assert not (tmp_path / "r.csv").exists()
 
 
+def test_an_analyzer_bug_on_a_worker_fails_its_row_and_logs_the_traceback(monkeypatch,
+                                                                           caplog):
+    # (the task itself, run here as a worker thread runs it: the worker's log is where an
+    # administrator finds what went wrong)
+    import logging
+
+    from core.batch import cluster_tasks
+
+    events = []
+
+    class Worker:
+        address = "tcp://10.0.0.5:4000"
+
+        def log_event(self, topic, msg):
+            events.append((topic, msg["kind"]))
+
+    class Event:
+        def __init__(self, name):
+            pass
+
+        def is_set(self):
+            return False
+
+    def broken(path, **kwargs):
+        return 1 / 0
+
+    monkeypatch.setattr(distributed, "get_worker", lambda: Worker())
+    monkeypatch.setattr(distributed, "Event", Event)
+    monkeypatch.setattr(cluster_tasks, "keep_freed_memory", lambda: None)
+    with caplog.at_level(logging.ERROR, logger="core.batch.cluster_tasks"):
+        kind, value, name = cluster_tasks.analyze_task(
+            "/music/a.wav", AnalysisSettings(), 3, 1, "songcal-cancel-x", analyze=broken)
+    assert (kind, value) == ("failed", "internal error: ZeroDivisionError: division by zero")
+    assert name.startswith("10.0.0.5:4000/")
+    assert events == [(cluster_tasks.PROGRESS_TOPIC, "started"),
+                      (cluster_tasks.PROGRESS_TOPIC, "ended")]
+    (record,) = caplog.records
+    message = record.getMessage()
+    assert message.startswith("unexpected error analyzing /music/a.wav\nTraceback")
+    assert "in broken" in message and message.rstrip().endswith("division by zero")
+
+
 def test_cluster_options_are_checked_before_anything_runs(tmp_path, capsys):
     from core.cli.main import main
 
