@@ -14,3 +14,30 @@ def test_each_test_of_a_mutation_run_starts_without_memos():
     assert keynotation._read_key_cached.cache_info().currsize == 0
     assert mutation_order.clear_core_memos() >= 1
     assert keynotation.parse_key("F#m") == keynotation.Key(6, "minor")
+
+
+def test_a_mutation_run_stops_when_the_tests_fail_without_a_mutant():
+    # A sampled run first has mutmut run the tests on the code without a mutant (to learn
+    # which tests run which function); when that fails, every verdict would be wrong, and
+    # mutmut's exit code cannot tell it from the deliberate stop that ends that step.
+    import importlib.util
+    import subprocess
+    from pathlib import Path
+
+    import pytest
+
+    from benchmarks import mutation
+
+    spec = importlib.util.find_spec("mutmut")
+    if spec is None:
+        pytest.skip("mutmut is not installed (the bench extra)")
+    said = (Path(spec.origin).parent / "__main__.py").read_text(encoding="utf-8")
+
+    def run(out):
+        return subprocess.CompletedProcess([], 1, stdout=out, stderr="")
+
+    for message in ("failed to collect stats. runner returned 1", "Failed to run clean test"):
+        assert message.split(".")[0] in said  # what mutmut says
+        assert mutation._failed_setup(run(f"...\n{message}\n"))
+    assert not mutation._failed_setup(run("AssertionError: Filtered for specific mutants, "
+                                          "but nothing matches"))

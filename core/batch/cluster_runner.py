@@ -253,9 +253,15 @@ class ClusterRunner:
             done = [f for f in futures if f.done()]
             if not done:
                 time.sleep(self.tick_s)
-        for f in done:
-            job_id, attempt = futures.pop(f)
-            self.connection.settle(self.batch, f, job_id, attempt, self.on_result)
+        while done:
+            for f in done:
+                job_id, attempt = futures.pop(f)
+                self.connection.settle(self.batch, f, job_id, attempt, self.on_result)
+            # Songs whose tasks ended while those were settled (``on_result`` reads each
+            # file again to store its result: seconds for a large file on a slow share)
+            # are settled as well: the time-out rule that follows goes by the clock, and
+            # would time out a song that ended in time but was not collected yet.
+            done = [f for f in futures if f.done()]
 
     def _watch_workers(self, futures) -> None:
         """Keep the batch from waiting forever for a worker thread

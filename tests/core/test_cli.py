@@ -418,3 +418,60 @@ def test_analyze_with_a_profile_never_writes_over_the_sheet_it_was_fitted_on(tmp
         assert main(args) == 2
         assert "the reference sheet the profile was fitted on" in capsys.readouterr().err
         assert reference.read_bytes().startswith(b"title,bpm\nA,100")
+
+
+def test_apply_that_cannot_write_its_output_names_itself_and_exits_3(tmp_path, capsys,
+                                                                    monkeypatch):
+    import errno
+
+    import core.calibration.exports as exports
+
+    results, _, profile = _fitted_profile(tmp_path)
+    capsys.readouterr()
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(exports, "write_calibrated_csv", full)
+    out = tmp_path / "calibrated.csv"
+    assert main(["apply", str(results), "--profile", str(profile), "-o", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert err == f"songcal apply: error: could not write {out}: No space left on device\n"
+
+
+def test_calibrating_a_results_file_just_written_reports_where_it_is_told(tmp_path, capsys):
+    # (what ``songcal analyze --reference`` runs once its results are written)
+    import io
+
+    from core.cli.calibrate import calibrate_results_file
+
+    results, reference = tmp_path / "r.csv", tmp_path / "ref.csv"
+    results.write_text("path,title,bpm\na.wav,Alpha,120\nb.wav,Beta,100\nc.wav,Gamma,90\n",
+                       encoding="utf-8")
+    reference.write_text("title,bpm\nAlpha,121\nBeta,99\nGamma,91\n", encoding="utf-8")
+    report = io.StringIO()
+    assert calibrate_results_file(str(results), str(reference), stream=report) == 0
+    said = report.getvalue()
+    assert said.startswith("matched 3 of 3 songs (exact 3); unmatched songs 0")
+    for kind in ("calibration", "paired", "mismatches", "calibrated"):
+        written = tmp_path / f"r_{kind}.csv"
+        assert f"wrote {kind}: {written}\n" in said and written.exists()
+    assert f"wrote profile: {tmp_path / 'r_profile.json'}\n" in said
+    assert capsys.readouterr().out == ""
+
+
+def test_the_live_progress_line_on_a_terminal(tmp_path):
+    import io
+
+    from core.batch.rules import Batch
+    from core.cli.analyze import _Reporter
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    batch = Batch([str(tmp_path / "a.wav"), str(tmp_path / "b.wav")],
+                  settings=AnalysisSettings(workers=1))
+    term = Terminal()
+    _Reporter(term, quiet=False)(batch, [])
+    assert term.getvalue() == "[0/2] done 0 failed 0 stalled 0 | 0.0 songs/min | ETA --"

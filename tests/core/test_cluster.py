@@ -212,6 +212,41 @@ def test_threads_held_by_timed_out_songs_are_not_given_out_until_those_songs_end
     assert runner.submitted == 4
 
 
+def test_a_song_that_ended_in_time_while_another_was_saved_is_not_timed_out(client,
+                                                                            tmp_path):
+    # song0 ends first; saving its result lasts until the held song, let go meanwhile, has
+    # ended on its worker and its clock has run past the hard limit: that song ended in
+    # time, so it is settled as done, not timed out once the save returns.
+    release = distributed.Event(RELEASE_EVENT, client=client)
+    release.clear()
+    paths = _files(tmp_path, 1) + _files(tmp_path, 1, prefix="held")
+    settings = AnalysisSettings(workers=2, budget_base_s=3.0, budget_factor=0.0,
+                                hard_limit_factor=2.0)
+    batch = Batch(paths, settings=settings)
+    held = batch.jobs[1]
+    saved = []
+
+    def slow_save(job, result):
+        saved.append(job.id)
+        if job.id != 0:
+            return
+        release.set()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (
+                held.started_at is not None and not runner.connection.is_running(held.id)
+                and held.elapsed() > batch.hard_limit(held)):
+            time.sleep(0.05)
+
+    runner = ClusterRunner(batch, spec=ClusterSpec(), analyze=held_analyze, client=client,
+                           on_result=slow_save)
+    try:
+        runner.run()
+    finally:
+        release.set()
+    assert saved == [0, 1]
+    assert [j.state for j in batch.jobs] == [SongState.DONE] * 2
+
+
 def test_a_path_no_worker_can_see_is_refused_before_anything_runs(client, tmp_path,
                                                                    monkeypatch):
     import core.batch.cluster
@@ -285,6 +320,48 @@ def test_without_the_extra_the_command_line_says_what_to_install(tmp_path, monke
     assert code == 2
     assert "pip install 'songcal[cluster]'" in capsys.readouterr().err
     assert not (tmp_path / "r.csv").exists()
+
+
+def test_an_analyzer_bug_on_a_worker_fails_its_row_and_logs_the_traceback(monkeypatch,
+                                                                           caplog):
+    # (the task itself, run here as a worker thread runs it: the worker's log is where an
+    # administrator finds what went wrong)
+    import logging
+
+    from core.batch import cluster_tasks
+
+    events = []
+
+    class Worker:
+        address = "tcp://10.0.0.5:4000"
+
+        def log_event(self, topic, msg):
+            events.append((topic, msg["kind"]))
+
+    class Event:
+        def __init__(self, name):
+            pass
+
+        def is_set(self):
+            return False
+
+    def broken(path, **kwargs):
+        return 1 / 0
+
+    monkeypatch.setattr(distributed, "get_worker", lambda: Worker())
+    monkeypatch.setattr(distributed, "Event", Event)
+    monkeypatch.setattr(cluster_tasks, "keep_freed_memory", lambda: None)
+    with caplog.at_level(logging.ERROR, logger="core.batch.cluster_tasks"):
+        kind, value, name = cluster_tasks.analyze_task(
+            "/music/a.wav", AnalysisSettings(), 3, 1, "songcal-cancel-x", analyze=broken)
+    assert (kind, value) == ("failed", "internal error: ZeroDivisionError: division by zero")
+    assert name.startswith("10.0.0.5:4000/")
+    assert events == [(cluster_tasks.PROGRESS_TOPIC, "started"),
+                      (cluster_tasks.PROGRESS_TOPIC, "ended")]
+    (record,) = caplog.records
+    message = record.getMessage()
+    assert message.startswith("unexpected error analyzing /music/a.wav\nTraceback")
+    assert "in broken" in message and message.rstrip().endswith("division by zero")
 
 
 def test_cluster_options_are_checked_before_anything_runs(tmp_path, capsys):

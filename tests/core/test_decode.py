@@ -796,3 +796,20 @@ def test_a_file_whose_name_is_not_utf8_is_read(tmp_path, ext):
     target = os.path.join(os.fspath(tmp_path), name)
     os.rename(path, target)
     assert sum(len(b) for b in stream(target)) == round(1.2 * SR)
+
+
+def test_an_mp3_of_three_frames_is_an_mp3(tmp_path):
+    # Fewer frames than the check asks for, but consistent up to the end of the file: a
+    # very short MP3 (a jingle, a cut sound effect) is MPEG audio, not a file named .mp3.
+    import soundfile as sf
+
+    from core.analysis.sniff import has_mpeg_frames
+
+    path = tmp_path / "blip.mp3"
+    sf.write(path, 0.1 * np.sin(np.arange(500) * 0.1), 44100, format="MP3")
+    assert os.path.getsize(path) < 3000  # a few frames of a few hundred bytes
+    assert has_mpeg_frames(str(path), needed=4)
+    assert has_mpeg_frames(str(path), needed=40)
+    truncated = tmp_path / "cut.mp3"
+    truncated.write_bytes(path.read_bytes()[:4] + b"\0" * 2000)  # one frame header, then none
+    assert not has_mpeg_frames(str(truncated))

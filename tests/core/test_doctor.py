@@ -40,8 +40,10 @@ def test_healthy_install_exits_0_and_decodes_every_format(store_file, offscreen,
     out = capsys.readouterr().out
     assert code == ExitCode.OK, out
     assert out.rstrip().endswith("All is well.")
+    decoding = out.split("\nDecoding\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert len(decoding) == len(FORMATS)  # every format, under its heading
     for label, *_ in FORMATS:
-        line = next(ln for ln in out.splitlines() if ln.strip().startswith(label + " "))
+        line = next(ln for ln in decoding if ln.strip().startswith(label + " "))
         assert "ok (" in line and "0.5" in line, line
     assert store_file in out and "integrity      ok" in out
     for name in ("SongCal", "Python", "Qt", "numpy", "libsndfile", "miniaudio", "FFmpeg (PyAV)"):

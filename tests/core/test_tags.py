@@ -17,6 +17,8 @@ SR = 22050
     ("007_Daft_Punk__One_More_Time.mp3", "One More Time", "Daft Punk"),
     ("007_Daft_Punk_One_More_Time.mp3", "Daft Punk One More Time", ""),
     ("12_Adele_Hello.flac", "Hello", "Adele"),
+    ("01_Intro.mp3", "Intro", ""),
+    ("07_Sweet Dreams.flac", "Sweet Dreams", ""),
     ("007_Daft Punk_One More Time_Radio Edit.wav", "One More Time Radio Edit", "Daft Punk"),
     ("Daft Punk - One More Time.mp3", "One More Time", "Daft Punk"),
     ("Daft Punk \u2013 One More Time.mp3", "One More Time", "Daft Punk"),
