@@ -382,6 +382,19 @@ class ClusterSlots(WorkerSlots):
             self._reading = False
 
     # -- the watchdog -----------------------------------------------------------------------
+    def ended_tasks(self, batch: Batch) -> set[tuple[int, int]]:
+        """``(job id, attempt)`` of ``batch``'s songs whose task has ended on the cluster
+        while its outcome has not been settled yet.
+
+        The Dask client runs the callbacks of all futures one after another on one thread,
+        and settling a result saves it (the session store reads the file again: seconds for
+        a large file on a slow share): a song that ends meanwhile waits there, and its clock
+        must not time it out (its outcome is settled once the callbacks before it return).
+        """
+        tag = _tag(batch)
+        return {key[1:] for key, future in self._futures.copy().items()
+                if key[0] == tag and future.done()}
+
     def reap(self, batch: Batch, now: float, epoch: float) -> list[tuple[WorkerRecord, Job]]:
         """Give up on the songs that ended without their task (timed out, skipped...).
 

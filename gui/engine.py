@@ -422,7 +422,9 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         """Apply the stall and timeout rules, free abandoned slots, refill, refresh rows."""
         batch = self.batch
         if self.is_running:
-            for job in batch.check():
+            # A song that ended on its cluster worker while its outcome waits behind
+            # another's save ended in time: the rules leave it alone.
+            for job in batch.check(ended=self.worker_slots.ended_tasks(batch)):
                 self._dirty.add(job.id)
                 if job.state is SongState.STALLED:
                     self.worker_slots.mark_stalled(job, time.monotonic() - self.epoch)

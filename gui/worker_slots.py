@@ -96,6 +96,12 @@ class WorkerSlots:
         with self._lock:
             return [s.record for s in self.slots if s.record is not None]
 
+    def ended_tasks(self, batch: Batch) -> set[tuple[int, int]]:
+        """``(job id, attempt)`` of ``batch``'s songs that ended where they ran but whose
+        outcome has not reached the batch yet: none here (a song's worker thread reports
+        its outcome as soon as the analysis returns)."""
+        return set()
+
     def running_job_ids(self) -> list[int]:
         """Jobs whose worker has not returned yet (their timing changes every tick)."""
         with self._lock:

@@ -465,19 +465,21 @@ class Batch:
             job.extra_s += self.budget(job)
             return self.hard_limit(job)
 
-    def check(self) -> list[Job]:
+    def check(self, ended=()) -> list[Job]:
         """Apply the stall and timeout rules now; returns the jobs whose state changed.
 
         A running job past its budget becomes stalled; a running or stalled job past its hard
         limit is timed out: its cancel event is set, its worker is abandoned and any late
-        report from it is discarded.
+        report from it is discarded.  ``ended`` holds ``(job id, attempt)`` of songs whose
+        worker has ended them, their outcome not reported yet: they ended in time, and the
+        rules leave them alone, whatever their clock says by now.
         """
         changed = []
         with self._lock:
             now = self._clock()
             for job in sorted(self._active.values(), key=lambda j: j.id):  # batch order
-                if job.waiting:  # (its clock has not started)
-                    continue
+                if job.waiting or (job.id, job.attempt) in ended:  # (its clock has not
+                    continue                                       # started, or stopped)
                 elapsed = job.elapsed(now)
                 if elapsed >= self.hard_limit(job):
                     self._settle(job, SongState.TIMED_OUT,

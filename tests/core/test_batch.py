@@ -159,6 +159,20 @@ def test_running_song_past_its_hard_limit_times_out_without_being_stalled_first(
     assert job.state is SongState.TIMED_OUT and job.stalled_at is None
 
 
+def test_a_song_that_ended_where_it_ran_is_not_timed_out_while_its_outcome_is_on_its_way():
+    # A cluster engine knows a song's task has ended before its result is settled (the
+    # settles run one after another): the rules leave that song to its outcome.
+    clock = FakeClock()
+    b = Batch(["ended.wav", "stuck.wav"], settings=_settings(2.0), clock=clock)
+    ended, attempt = b.claim("w1")
+    stuck, _ = b.claim("w2")
+    clock.t += 25.0  # past both hard limits (budget 10 s)
+    assert b.check(ended={(ended.id, attempt), (stuck.id, attempt + 1)}) == [stuck]
+    assert ended.state is SongState.RUNNING and stuck.state is SongState.TIMED_OUT
+    assert b.finish(ended.id, attempt, SongResult(path="ended.wav", status="done"))
+    assert ended.state is SongState.DONE
+
+
 @pytest.mark.parametrize("factor", [1.5, 4.0])
 def test_a_song_that_waits_in_a_cluster_queue_is_timed_from_its_start(factor):
     # A cluster engine hands a song to the scheduler, where it may wait for a worker

@@ -713,3 +713,52 @@ def test_a_cluster_left_reports_nothing_more_to_the_window(qtbot, client, tmp_pa
     qtbot.wait(50)
     assert reported == [] and eng.worker_slots.in_flight == 0
     assert eng.shutdown(timeout_ms=5000)
+
+
+def test_a_song_that_ended_in_time_while_another_was_saved_is_not_timed_out_in_the_window(
+        qtbot, client, tmp_path):
+    # song0 ends first; saving its result (in the Dask client's callback thread, one for
+    # every future) lasts until the held song, let go meanwhile, has ended on its worker and
+    # its clock has run past the hard limit, with the window's timer ticking: that song
+    # ended in time, so it is done once the save returns, not timed out by the clock.
+    release = distributed.Event(cluster_helpers.RELEASE_EVENT, client=client)
+    release.clear()
+    paths = _songs(tmp_path, 1) + _songs(tmp_path, 1, prefix="held")
+    settings = AnalysisSettings(workers=2, budget_base_s=3.0, budget_factor=0.0,
+                                hard_limit_factor=2.0)
+    store = ResultStore(str(tmp_path / "s.sqlite"))
+    eng = _engine(paths, client=client, analyze=cluster_helpers.held_analyze, store=store,
+                  settings=settings)
+    held = eng.batch.jobs[1]
+    save, saved = store.save, []
+
+    def ended(job):
+        return job.started_at is not None and all(
+            task[1:] != (job.id, job.attempt)
+            for task in eng.worker_slots.connection.running_on())
+
+    def slow_save(result, *args, **kwargs):
+        saved.append(result.path)
+        if result.path == paths[0]:
+            release.set()
+            deadline = time.monotonic() + 60
+            # (a tick is 0.2 s: several go by once the held song's clock is past its limit)
+            while time.monotonic() < deadline and not (
+                    held.state in (SongState.TIMED_OUT, SongState.DONE) or ended(held)
+                    and held.elapsed() > eng.batch.hard_limit(held) + 1.0):
+                time.sleep(0.05)
+        return save(result, *args, **kwargs)
+
+    store.save = slow_save
+    timed_out = []
+    eng.timedOut.connect(timed_out.append)
+    try:
+        with qtbot.waitSignal(eng.batchFinished, timeout=120_000):
+            assert eng.start()
+        assert [j.state for j in eng.batch.jobs] == [SongState.DONE] * 2, held.error
+        assert timed_out == [] and saved == paths
+        assert eng.shutdown(timeout_ms=5000)
+    finally:
+        release.set()
+        eng.shutdown(timeout_ms=5000)
+        store.close()
