@@ -12,7 +12,8 @@ so no earlier export is overwritten), write ``results.csv`` there (the same file
 ``results_profile.json``: :func:`core.calibration.exports.export_names`), list what was
 written, and quit with the exit code of ``songcal analyze --reference``:
 0 every song done and paired with a reference row, 1 any song failed, timed out, was
-cancelled or stayed unpaired, 2 bad usage or an unreadable reference sheet.
+cancelled or stayed unpaired, 2 bad usage or an unreadable reference sheet, 3 an export
+(a calibration file included) that could not be written.
 
 ``--demo`` opens the bundled demo deck with its reference sheet (:mod:`gui.demo`): the songs
 are analyzed, the calibration fitted and the Calibration tab shown; with ``--export-dir`` the
@@ -306,7 +307,18 @@ class Automation:
                 results_csv, sheet, out_dir=folder, settings=settings), inputs)
 
         def done(result, error):
-            if error:
+            failure = getattr(error, "exception", None)
+            if error and isinstance(failure, OSError):
+                # a calibration file (or the results file read back) failed, not the sheet:
+                # exit code 3, as ``songcal analyze --reference`` gives
+                from core.io.outputs import printable
+
+                where = failure.filename or folder
+                reason = failure.strerror or str(failure) or type(failure).__name__
+                print(f"songcal gui: error: calibration failed: could not write "
+                      f"{printable(os.fsdecode(where))}: {reason}", file=sys.stderr)
+                code = EXIT_OUTPUT
+            elif error:
                 print(f"songcal gui: error: calibration failed: {error}", file=sys.stderr)
                 code = EXIT_USAGE
             else:

@@ -8,7 +8,10 @@ after its owner was deleted emits into nothing instead of crashing.
 
 Errors: the ones a user can act on (:class:`core.errors.SongCalError`, ``OSError``,
 ``ValueError``) reach ``on_done`` as their message; anything else is logged with its
-traceback and reaches ``on_done`` as ``"TypeName: message"``.  The song workers of the batch
+traceback and reaches ``on_done`` as ``"TypeName: message"``.  Either message is a
+:class:`TaskError`, a ``str`` that also holds the exception (``error.exception``), for a
+caller whose answer depends on the kind of failure (a write that failed against a sheet that
+cannot be used).  The song workers of the batch
 are not tasks: they report through :class:`gui.workers.WorkerSignals`.
 """
 
@@ -21,12 +24,25 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from core.errors import SongCalError
 
-__all__ = ["run_task", "TaskSignals", "EXPECTED_ERRORS"]
+__all__ = ["run_task", "TaskSignals", "TaskError", "EXPECTED_ERRORS"]
 
 log = logging.getLogger(__name__)
 
 #: Errors whose message is enough for the user (no traceback in the log).
 EXPECTED_ERRORS = (SongCalError, OSError, ValueError)
+
+
+class TaskError(str):
+    """The message of a task's failure, as shown to the user; :attr:`exception` is the
+    exception itself (an ``OSError`` is a write or read that failed, a
+    :class:`core.errors.SongCalError` an input that cannot be used)."""
+
+    exception: BaseException | None
+
+    def __new__(cls, text: str, exception: BaseException | None = None):
+        self = super().__new__(cls, text)
+        self.exception = exception
+        return self
 
 
 class TaskSignals(QObject):
@@ -45,10 +61,10 @@ class _TaskRunnable(QRunnable):
         try:
             result, error = self.fn(), None
         except EXPECTED_ERRORS as err:
-            result, error = None, str(err)
+            result, error = None, TaskError(str(err), err)
         except Exception as err:
             log.exception("background task failed")
-            result, error = None, f"{type(err).__name__}: {err}"
+            result, error = None, TaskError(f"{type(err).__name__}: {err}", err)
         try:
             self.signals.finished.emit(result, error)
         except RuntimeError:  # the owner (and its carrier) was deleted while the app quit
@@ -68,7 +84,8 @@ def run_task(pool: QThreadPool, owner: QObject, fn: Callable[[], object],
     fn : callable
         The work; no arguments; must not touch widgets.
     on_done : callable
-        ``on_done(result, None)`` on success, ``on_done(None, message)`` on failure.
+        ``on_done(result, None)`` on success, ``on_done(None, message)`` on failure (a
+        :class:`TaskError`).
 
     Returns
     -------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import sys
 import pytest
 
 from core.analysis.identity import analyzer_id
-from core.errors import CorruptFileError
+from core.errors import CorruptFileError, ReferenceSheetError
 from core.io.csvio import read_csv_rows
 from core.io.results import RESULT_COLUMNS
 from tests.gui.conftest import FakeAnalyzer
@@ -309,11 +310,45 @@ def test_gui_export_dir_calibration_file_swapped_for_a_link_to_the_sheet_is_kept
     monkeypatch.setattr(core.calibration.session, "calibrate_results_csv",
                         calibrate_into_a_swapped_file)
     out = tmp_path / "export"
-    run_gui([str(deck), "--start", "--export-dir", str(out), "--quit-when-done",
-             "--reference", str(ref), "--workers", "2"])
+    code = run_gui([str(deck), "--start", "--export-dir", str(out), "--quit-when-done",
+                    "--reference", str(ref), "--workers", "2"])
+    assert code == 3  # a file that could not be written, as on the command line; not usage
     (made,) = os.listdir(out)
     assert ref.read_text() == sheet
     (kept,) = [p for p in os.listdir(out / made) if p.startswith("results_paired.kept-")]
     assert (out / made / kept).read_text(encoding="utf-8-sig") == "title\nSong 0\n"
     err = capsys.readouterr().err
     assert "it became the reference sheet" in err and kept in err
+
+
+@pytest.mark.parametrize("failure, expected", [
+    (lambda: OSError(errno.ENOSPC, "No space left on device"), 3),
+    (lambda: ReferenceSheetError("reference.csv", "no usable value"), 2),
+])
+def test_gui_export_dir_calibration_failure_exit_code_depends_on_its_kind(
+        qapp, wav_deck, tmp_path, fake_analysis, monkeypatch, capsys, failure, expected):
+    """A calibration file that cannot be written is exit code 3 (``songcal analyze
+    --reference`` gives 3 too); a sheet the calibration cannot use stays 2 (usage)."""
+    import core.calibration.session
+    from gui.app import run_gui
+
+    deck, _ = wav_deck
+    fake_analysis(FakeAnalyzer())
+    ref = tmp_path / "reference.csv"
+    ref.write_text("title,artist,bpm,key\nSong 0,Artist,120,A minor\n")
+
+    def calibrate_and_fail(results_csv, reference, *, out_dir=None, settings=None,
+                           options=None):
+        err = failure()
+        if isinstance(err, OSError):
+            err.filename = os.path.join(out_dir, "results_paired.csv")
+        raise err
+
+    monkeypatch.setattr(core.calibration.session, "calibrate_results_csv", calibrate_and_fail)
+    code = run_gui([str(deck), "--start", "--export-dir", str(tmp_path / "export"),
+                    "--quit-when-done", "--reference", str(ref), "--workers", "2"])
+    assert code == expected
+    err = capsys.readouterr().err
+    assert "calibration failed" in err
+    if expected == 3:
+        assert "could not write" in err and "results_paired.csv" in err

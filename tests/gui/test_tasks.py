@@ -19,6 +19,21 @@ def test_result_and_error_reach_on_done(qtbot):
     assert pool.waitForDone(5000)
 
 
+def test_an_error_carries_its_exception_beside_its_message(qtbot):
+    pool, owner, got = QThreadPool(), QObject(), []
+
+    def fail():
+        raise PermissionError(13, "Permission denied", "/x/out.csv")
+
+    run_task(pool, owner, fail, lambda r, e: got.append(e))
+    qtbot.waitUntil(lambda: len(got) == 1, timeout=5000)
+    (error,) = got
+    assert "Permission denied" in error  # still the message a window shows
+    assert isinstance(error.exception, PermissionError)
+    assert error.exception.filename == "/x/out.csv"
+    assert pool.waitForDone(5000)
+
+
 def test_a_task_holding_the_last_reference_to_its_owner_frees_it_safely(qtbot):
     # The carrier's connection keeps on_done, and on_done the owner: deleting the carrier
     # frees the owner, which must not delete the carrier (its child) a second time.
