@@ -39,7 +39,8 @@ from core.batch.store_sessions import KEEP_LIBRARIES, SessionRecords
 from core.io.results import SongResult
 
 __all__ = ["ResultStore", "StoreError", "StoreStats", "data_dir", "default_store_path",
-           "cached", "content_fingerprint", "SCHEMA_VERSION", "KEEP_LIBRARIES"]
+           "cached", "content_fingerprint", "SCHEMA_VERSION", "KEEP_LIBRARIES",
+           "unusable_store"]
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,55 @@ _MIGRATE_2_TO_3 = (
 #: other table belongs to another program and is left alone.
 _LAYOUT_1_TABLES = frozenset({"results", "sessions", "session_songs", "sqlite_sequence"})
 
+#: Every table a SongCal store of any layout holds; a database with another one belongs to
+#: another program.
+_STORE_TABLES = _LAYOUT_1_TABLES | {"cache", "session_results"}
+
 _STOP = object()
+
+
+def _foreign_tables(version: int, tables) -> list[str]:
+    """The tables no SongCal store of layout ``version`` holds (sorted): any makes the
+    database another program's, never to be dropped into a store or migrated."""
+    known = _LAYOUT_1_TABLES if version == 0 else _STORE_TABLES
+    return sorted(t for t in set(tables) - known
+                  if not t.startswith("sqlite_"))  # SQLite's own (sqlite_stat1 ...)
+
+
+def unusable_store(path, *, timeout_s: float = 0.25) -> str | None:
+    """Why the existing SQLite database ``path`` cannot be used as a session store, or None
+    (it can, or it could not be read now: a store another process holds is found out, and
+    waited for, when it is opened).  Read-only, without creating or changing any file: the
+    layout version (``PRAGMA user_version``) and the names of the tables.
+
+    A database with a table no SongCal layout has is another program's; one whose layout is
+    newer than :data:`SCHEMA_VERSION` was written by a newer SongCal."""
+    from urllib.parse import quote
+
+    uri = "file:" + quote(os.path.abspath(os.fsdecode(path))) + "?mode=ro"
+    try:
+        db = sqlite3.connect(uri, uri=True, timeout=timeout_s, isolation_level=None)
+    except sqlite3.Error:
+        return None
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.Error:  # locked, damaged: said when the store is opened
+        return None
+    finally:
+        db.close()
+    foreign = _foreign_tables(version, tables)
+    if foreign:
+        from core.io.outputs import printable
+
+        shown = ", ".join(map(printable, foreign[:5])) + (f" and {len(foreign) - 5} more" if len(foreign) > 5
+                                          else "")
+        return (f"the file is not a SongCal session store: another program's database "
+                f"(tables {shown})")
+    if version > SCHEMA_VERSION:
+        return (f"the file was written by a newer SongCal (store layout {version}; this one "
+                f"reads layouts up to {SCHEMA_VERSION})")
+    return None
 
 
 @dataclass
@@ -213,13 +262,12 @@ class ResultStore(SessionRecords):
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
         version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version == 0:
-            foreign = sorted({r[0] for r in db.execute(
-                "SELECT name FROM sqlite_master WHERE type='table'")} - _LAYOUT_1_TABLES)
-            if foreign:  # another program's database: never dropped into a store
-                raise sqlite3.DatabaseError(
-                    f"the file is another program's database (tables {', '.join(foreign)}), "
-                    "not a SongCal store; choose another file")
+        foreign = _foreign_tables(version, [r[0] for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'")])
+        if foreign:  # another program's database (whatever its version): never dropped
+            raise sqlite3.DatabaseError(
+                f"the file is another program's database (tables {', '.join(foreign)}), "
+                "not a SongCal store; choose another file")
         if version == 2:
             _upgrade(db, _MIGRATE_2_TO_3)
         elif version < SCHEMA_VERSION:  # an early layout: started afresh

@@ -165,7 +165,8 @@ def protect_user_files(path: str, *, database: bool = False) -> str | None:
     database : bool, optional
         True for the session store itself (``analyze --session``): a database is
         expected there, and an existing file that is not one is refused (it warned and
-        went on without a store, exit 3, after the whole batch).
+        went on without a store, exit 3, after the whole batch), as is another program's
+        database or a store of a newer layout (:func:`core.batch.store.unusable_store`).
     """
     if is_audio_name(path) and not os.path.basename(path).startswith("._"):
         return (f"the name ends in {os.path.splitext(path)[1]!r}, an audio file; SongCal "
@@ -181,6 +182,12 @@ def protect_user_files(path: str, *, database: bool = False) -> str | None:
         if database and head and not head.startswith(_DATABASE_MAGIC[0]):
             return ("the file is not a session store (not an SQLite database); give a "
                     "store SongCal made, or a new file name")
+        if database and head:
+            from core.batch.store import unusable_store
+
+            why = unusable_store(path)  # another program's database, a newer layout
+            if why:
+                return f"{why}; give a store this SongCal made, or a new file name"
         kind, _ = sniff(head)
         if kind == "MPEG" and not has_mpeg_frames(path):
             kind = None  # FF Ex also starts UTF-16 text; only real MPEG frames count

@@ -357,6 +357,65 @@ def test_a_session_file_that_is_not_a_store_is_refused_before_any_song(tmp_path,
     assert f"refusing to write --session {store}: the file is not a session store" in err
 
 
+def _database(path, version, *tables):
+    db = sqlite3.connect(path)
+    for table in tables:
+        db.execute(f"CREATE TABLE {table} (x TEXT)")
+        db.execute(f"INSERT INTO {table} VALUES ('keep me')")
+    db.execute(f"PRAGMA user_version={version}")
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize("version, tables, why", [
+    (0, ("users", "sessions"), "the file is not a SongCal session store: another program's "
+                               "database (tables users)"),
+    (1, ("accounts", "sessions"), "the file is not a SongCal session store: another "
+                                  "program's database (tables accounts)"),
+    (3, ("cache", "sessions", "zz_notes"), "the file is not a SongCal session store: another "
+                                           "program's database (tables zz_notes)"),
+    (7, ("cache", "sessions", "session_songs"), "the file was written by a newer SongCal "
+                                                "(store layout 7; this one reads layouts up "
+                                                "to 3)"),
+])
+def test_a_session_database_this_songcal_cannot_use_is_refused_before_any_song(
+        tmp_path, fake, capsys, version, tables, why):
+    """Another program's database or a newer SongCal's store named by --session was found
+    only when the store was opened after the scan: a warning, the whole batch without a
+    store, exit code 3 (and a layout 1 program's tables dropped). It is a bad argument."""
+    _deck(tmp_path / "g", n=3)
+    f = fake()
+    store = tmp_path / "s.sqlite"
+    _database(store, version, *tables)
+    before = store.read_bytes()
+    code = main(["analyze", str(tmp_path / "g"), "-o", str(tmp_path / "r.csv"), "--session",
+                 str(store), *FAST])
+    assert code == 2 and f.calls == [] and not (tmp_path / "r.csv").exists()
+    assert store.read_bytes() == before
+    assert [p for p in os.listdir(tmp_path) if p.startswith("s.")] == ["s.sqlite"]
+    err = _no_traceback(capsys).err
+    assert f"refusing to write --session {store}: {why}; give a store this SongCal made" in err
+
+
+def test_a_store_of_this_songcal_passes_the_check_before_the_batch(tmp_path):
+    """The read-only look before the batch refuses neither a store of an earlier layout nor
+    one in use, and leaves no file beside it."""
+    from core.batch.store import ResultStore, unusable_store
+
+    old = tmp_path / "old.sqlite"
+    _database(old, 0, "results", "sessions", "session_songs")
+    assert unusable_store(old) is None
+    current = tmp_path / "current.sqlite"
+    ResultStore(current).close()
+    assert unusable_store(current) is None
+    holder = _lock(current)
+    try:
+        assert unusable_store(current, timeout_s=0.05) is None  # said when opened
+    finally:
+        holder.close()
+    assert sorted(os.listdir(tmp_path)) == ["current.sqlite", "old.sqlite"]
+
+
 def test_a_damaged_store_lets_the_batch_run_and_says_so_once(tmp_path, fake, capsys):
     _deck(tmp_path / "g", n=3)
     fake()

@@ -338,6 +338,23 @@ def test_another_programs_database_is_never_taken_for_an_old_store(tmp_path):
         assert db.execute("SELECT token FROM sessions").fetchall() == [("keep me",)]
 
 
+@pytest.mark.parametrize("version", [1, 2, 3])
+def test_another_programs_database_with_a_layout_number_is_left_alone(tmp_path, version):
+    """A database at user_version 1 (many programs set one) with a table of its own had its
+    ``sessions`` table dropped as an early layout; at 2 it was migrated, at 3 used."""
+    path = tmp_path / "app.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE sessions (token TEXT)")
+        db.execute("CREATE TABLE users (name TEXT)")
+        db.execute("INSERT INTO sessions VALUES ('keep me')")
+        db.execute(f"PRAGMA user_version={version}")
+    with pytest.raises(StoreError, match=r"another program's database \(tables users\)"):
+        ResultStore(path)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT token FROM sessions").fetchall() == [("keep me",)]
+        assert db.execute("PRAGMA user_version").fetchone()[0] == version
+
+
 def test_garbage_file_is_a_plain_store_error(tmp_path):
     path = tmp_path / "broken.sqlite"
     path.write_bytes(b"this is not a database " * 200)
