@@ -190,3 +190,17 @@ def test_ogg_with_a_stream_not_audio_is_judged_by_its_audio(tmp_path, other_ends
     path.write_bytes(data[: len(data) * 3 // 4])
     with pytest.raises(CorruptFileError, match="cut short"):
         probe(path)
+
+
+def test_chained_ogg_whose_first_link_is_cut_is_damaged_where_it_breaks(tmp_path):
+    """A file cut short with another joined after it: the first link's stream breaks off
+    without its end-of-stream page where the second begins."""
+    a = _vorbis(tmp_path / "a.ogg")
+    b = _opus(tmp_path / "b.opus")
+    data = a.read_bytes()
+    pages = _pages(data)
+    path = tmp_path / "chained.ogg"
+    path.write_bytes(data[:pages[5][1]] + b.read_bytes())
+    with pytest.raises(CorruptFileError, match="damaged at .* another begins") as err:
+        probe(path)
+    assert _seconds(err.value.reason)[0] == pytest.approx(pages[5][3] / SR, abs=0.05)
