@@ -18,8 +18,12 @@ audio than the file holds is reported as corrupt by :func:`probe` (the decoders 
 otherwise silently return the part that is present), unless it lacks no more than its last
 0.1 s.  For other formats whose header declares a length (FLAC, MP3 with a Xing or LAME
 header, Matroska without video), :func:`stream` yields the audio that decodes and then raises
-:class:`~core.errors.CorruptFileError` naming the position where the data ends.  Formats
-without a declared length (OGG, raw MP3 streams) simply end early.
+:class:`~core.errors.CorruptFileError` naming the position where the data ends.  An Ogg
+file (Vorbis, Opus, FLAC, Speex) states no length, but its pages tell: :func:`probe` reports
+one whose last page lacks the end-of-stream flag or is cut within its body as cut short,
+and one with a page missing, a page failing its CRC or bytes that are no page between its
+pages as damaged, each at the audio time where it breaks (:mod:`core.analysis.oggpages`).
+Raw MP3 streams simply end early.
 
 Files joined end to end.  ``cat a.mp3 b.mp3`` keeps the first file's Xing header, and
 libsndfile stops after the frames it declares; of a chained OGG (OGG files joined) it reads
@@ -60,6 +64,7 @@ from core.analysis.blocks import (
     soundfile_blocks,
 )
 from core.analysis.joined import mp3_parts, mp3_unread_audio, ogg_chains
+from core.analysis.oggpages import ogg_damage
 from core.analysis.sniff import (
     caf_pcm_frames,
     check_path,
@@ -377,7 +382,7 @@ def probe(path) -> AudioInfo:
         decoder reads, or its sample rate or channel count is out of range
         (:func:`check_parameters`).
     core.errors.CorruptFileError
-        Damaged header or data, or a WAV/AIFF cut short.
+        Damaged header or data, a WAV/AIFF cut short, or an Ogg file cut short or damaged.
     """
     try:
         path = os.fspath(path)
@@ -394,6 +399,17 @@ def probe(path) -> AudioInfo:
         raise UnsupportedFormatError(path, f"this is {not_audio}, not an audio file")
     if kind == "CAF" and (frames := caf_pcm_frames(path)) is not None:
         _check_cut_short(path, *frames, rate=_caf_rate(head))
+    if kind == "OGG" and (damage := ogg_damage(path)) is not None:
+        if damage.cut_short and damage.announced is not None:
+            raise CorruptFileError(
+                path, f"the file is cut short: its audio ends at {fmt_time(damage.seconds)} "
+                      f"but its last page announces {fmt_time(damage.announced)}")
+        if damage.cut_short:
+            raise CorruptFileError(
+                path, f"the file is cut short: its audio ends at {fmt_time(damage.seconds)}, "
+                      "before the page that ends its Ogg stream")
+        raise CorruptFileError(path, f"the audio data is damaged at "
+                                     f"{fmt_time(damage.seconds)} ({damage.detail})")
     ext = os.path.splitext(path)[1].lower()
     reasons = []
     if ext not in PYAV_EXTENSIONS:

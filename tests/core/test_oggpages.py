@@ -1,0 +1,206 @@
+"""Ogg files cut short or damaged: found from their pages (core.analysis.oggpages)."""
+
+from __future__ import annotations
+
+import re
+import struct
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from core.analysis.decode import probe, stream
+from core.analysis.oggpages import ogg_crc
+from core.errors import CorruptFileError
+from tests.audio_files import noise, tone, write_audio
+
+SR = 44100
+
+
+def _signal(seconds, sr=SR, seed=0):
+    return (tone(330.0, seconds, sr, channels=2, amplitude=0.5)
+            + noise(seconds, sr, channels=2, amplitude=0.05, seed=seed))
+
+
+def _vorbis(path, seconds=6.0):
+    return write_audio(path, _signal(seconds), SR)
+
+
+def _opus(path, seconds=4.0):
+    sf.write(path, _signal(seconds, sr=48000), 48000, format="OGG", subtype="OPUS")
+    return path
+
+
+def _pages(data: bytes) -> list[tuple[int, int, int, int]]:
+    """(start, end, flags, granule position) of each page of a well-formed Ogg file."""
+    pages, pos = [], 0
+    while pos < len(data):
+        assert data[pos:pos + 4] == b"OggS"
+        flags, granule = data[pos + 5], struct.unpack_from("<q", data, pos + 6)[0]
+        count = data[pos + 26]
+        end = pos + 27 + count + sum(data[pos + 27:pos + 27 + count])
+        pages.append((pos, end, flags, granule))
+        pos = end
+    return pages
+
+
+def _seconds(message: str) -> list[float]:
+    return [float(s) for s in re.findall(r"\(([\d.]+) s\)", message)]
+
+
+def _decoded_seconds(path) -> float:
+    info = probe(path)
+    return sum(len(block) for block in stream(path, info=info)) / info.sample_rate
+
+
+def test_ogg_crc_matches_the_pages_encoders_write(tmp_path):
+    data = _vorbis(tmp_path / "a.ogg").read_bytes()
+    data += _opus(tmp_path / "b.opus").read_bytes()
+    for start, end, _, _ in _pages(data):
+        page = data[start:end]
+        assert ogg_crc(page[:22] + bytes(4) + page[26:]) == struct.unpack_from("<I", page, 22)[0]
+    assert ogg_crc(b"") == 0 and ogg_crc(b"\x01") == 0x04C11DB7  # the polynomial itself
+
+
+@pytest.mark.parametrize("kind", ["vorbis", "opus"])
+def test_well_formed_ogg_ends_with_its_end_of_stream_page_and_is_read_whole(tmp_path, kind):
+    path = _vorbis(tmp_path / "a.ogg") if kind == "vorbis" else _opus(tmp_path / "a.opus")
+    assert _pages(path.read_bytes())[-1][2] & 0x04
+    assert _decoded_seconds(path) == pytest.approx(6.0 if kind == "vorbis" else 4.0, abs=0.05)
+
+
+@pytest.mark.parametrize("kind", ["vorbis", "opus"])
+@pytest.mark.parametrize("fraction", [0.3, 0.5, 0.8])
+def test_ogg_cut_short_names_where_its_audio_ends(tmp_path, kind, fraction):
+    """An Ogg file states no length: an Opus file cut in half was analyzed as half the
+    song without a word.  Where the audio ends is the last whole page's granule position
+    (Vorbis: samples at its rate; Opus: 48 kHz samples less the pre-skip of 312)."""
+    if kind == "vorbis":
+        path, rate, preskip = _vorbis(tmp_path / "cut.ogg"), SR, 0
+    else:
+        path, rate, preskip = _opus(tmp_path / "cut.opus"), 48000, 312
+    data = path.read_bytes()
+    cut = int(len(data) * fraction)
+    whole = [g for _, end, _, g in _pages(data) if end <= cut and g >= 0]
+    path.write_bytes(data[:cut])
+    with pytest.raises(CorruptFileError, match="the file is cut short: its audio ends at ") as err:
+        probe(path)
+    assert _seconds(err.value.reason)[0] == pytest.approx(max(0, whole[-1] - preskip) / rate,
+                                                          abs=0.05)
+
+
+def test_ogg_cut_within_its_last_page_names_the_length_that_page_announces(tmp_path):
+    path = _vorbis(tmp_path / "cut.ogg")
+    data = path.read_bytes()
+    last_start, _, _, last_granule = _pages(data)[-1]
+    kept = _pages(data)[-2][3] / SR
+    assert last_granule / SR - kept > 0.1  # libsndfile's last page holds more than 0.1 s
+    path.write_bytes(data[:-1])
+    with pytest.raises(CorruptFileError, match="cut short: its audio ends at .* but its last "
+                                               "page announces 0:06.0") as err:
+        probe(path)
+    assert _seconds(err.value.reason)[0] == pytest.approx(kept, abs=0.05)
+
+
+def test_ogg_missing_only_its_last_tenth_of_a_second_is_read(tmp_path):
+    """As a WAV: a copy that lost its last bytes, its last page holding under 0.1 s."""
+    path = _opus(tmp_path / "a.opus", seconds=3.9)
+    data = path.read_bytes()
+    pages = _pages(data)
+    lost = (pages[-1][3] - pages[-2][3]) / 48000
+    assert lost <= 0.1  # libsndfile's last page of this Opus file holds 86 ms
+    path.write_bytes(data[:-1])
+    assert _decoded_seconds(path) == pytest.approx(3.9 - lost, abs=0.03)
+
+
+def test_ogg_with_a_page_missing_is_damaged_there(tmp_path):
+    path = _opus(tmp_path / "gap.opus")
+    data = path.read_bytes()
+    pages = _pages(data)
+    start, end, _, _ = pages[4]
+    path.write_bytes(data[:start] + data[end:])
+    with pytest.raises(CorruptFileError, match=r"damaged at .* \(1 page missing\)") as err:
+        probe(path)
+    assert _seconds(err.value.reason)[0] == pytest.approx((pages[3][3] - 312) / 48000, abs=0.05)
+
+
+def test_ogg_with_garbage_inserted_in_its_middle_is_damaged_there(tmp_path):
+    path = _vorbis(tmp_path / "junk.ogg")
+    data = path.read_bytes()
+    pages = _pages(data)
+    at = pages[3][1]
+    junk = np.random.default_rng(1).integers(0, 256, 3000, dtype=np.uint8).tobytes()
+    path.write_bytes(data[:at] + junk + data[at:])
+    with pytest.raises(CorruptFileError, match=r"damaged at .* \(3000 bytes that are not Ogg "
+                                               r"pages\)") as err:
+        probe(path)
+    assert _seconds(err.value.reason)[0] == pytest.approx(pages[3][3] / SR, abs=0.05)
+
+
+@pytest.mark.parametrize("kind", ["vorbis", "opus"])
+def test_ogg_with_garbage_written_over_a_page_body_fails_its_checksum(tmp_path, kind):
+    path = _vorbis(tmp_path / "hurt.ogg") if kind == "vorbis" else _opus(tmp_path / "hurt.opus")
+    data = bytearray(path.read_bytes())
+    pages = _pages(bytes(data))
+    start, end, _, _ = pages[len(pages) // 2]
+    middle = (start + end) // 2
+    data[middle:middle + 64] = np.random.default_rng(2).integers(0, 256, 64,
+                                                                 dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptFileError, match=r"damaged at .* \(a page fails its checksum\)"):
+        probe(path)
+
+
+def test_chained_ogg_is_read_whole_and_timed_across_its_links(tmp_path):
+    """Links (files joined end to end) each end with their end-of-stream page; a cut in the
+    second is placed after the first link's 6 s."""
+    a = _vorbis(tmp_path / "a.ogg")
+    b = _opus(tmp_path / "b.opus")
+    path = tmp_path / "chained.ogg"
+    path.write_bytes(a.read_bytes() + b.read_bytes())
+    assert _decoded_seconds(path) == pytest.approx(10.0, abs=0.1)
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) - b.stat().st_size // 2])
+    with pytest.raises(CorruptFileError, match="cut short") as err:
+        probe(path)
+    assert 6.0 <= _seconds(err.value.reason)[0] < 9.0
+
+
+def _page(serial: int, seq: int, flags: int, body: bytes) -> bytes:
+    """An Ogg page holding ``body`` (under 255 bytes) with its CRC."""
+    page = bytearray(b"OggS\x00" + bytes([flags]) + struct.pack("<qIII", 0, serial, seq, 0)
+                     + (bytes([1, len(body)]) if body else b"\x00") + body)
+    page[22:26] = struct.pack("<I", ogg_crc(bytes(page)))
+    return bytes(page)
+
+
+@pytest.mark.parametrize("other_ends", [True, False])
+def test_ogg_with_a_stream_not_audio_is_judged_by_its_audio(tmp_path, other_ends):
+    """A stream of another kind beside the audio (a video, a Skeleton) is passed over,
+    whether or not its last page carries the end-of-stream flag."""
+    path = _opus(tmp_path / "clip.opus", seconds=3.0)
+    data = path.read_bytes()
+    pages = _pages(data)
+    other = _page(7, 0, 0x02, b"\x80other stream")  # its first page goes first
+    end = _page(7, 1, 0x04, b"") if other_ends else b""
+    head = pages[1][1]  # after the Opus header pages
+    path.write_bytes(other + data[:head] + end + data[head:])
+    assert _decoded_seconds(path) == pytest.approx(3.0, abs=0.05)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 3 // 4])
+    with pytest.raises(CorruptFileError, match="cut short"):
+        probe(path)
+
+
+def test_chained_ogg_whose_first_link_is_cut_is_damaged_where_it_breaks(tmp_path):
+    """A file cut short with another joined after it: the first link's stream breaks off
+    without its end-of-stream page where the second begins."""
+    a = _vorbis(tmp_path / "a.ogg")
+    b = _opus(tmp_path / "b.opus")
+    data = a.read_bytes()
+    pages = _pages(data)
+    path = tmp_path / "chained.ogg"
+    path.write_bytes(data[:pages[5][1]] + b.read_bytes())
+    with pytest.raises(CorruptFileError, match="damaged at .* another begins") as err:
+        probe(path)
+    assert _seconds(err.value.reason)[0] == pytest.approx(pages[5][3] / SR, abs=0.05)
