@@ -268,6 +268,8 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
                   f"{opposed / info.sample_rate:.0f} s of its {duration_s:.0f} s: read there "
                   "with that channel turned over")
         note = "; ".join(filter(None, [note, cancel]))
+    if info.notice:
+        note = "; ".join(filter(None, [note, info.notice]))
     if invalid:
         note = "; ".join(filter(None, [note, f"{invalid} invalid samples (NaN, infinite or "
                                               "beyond +120 dBFS) were read as silence"]))

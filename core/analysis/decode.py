@@ -45,6 +45,7 @@ hands it to the right reader.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import struct
@@ -138,6 +139,9 @@ class AudioInfo:
         True when ``frames`` is a length the container states (the Duration of a Matroska
         or WebM file with no video), so that audio ending well before it is a file cut
         short; False when it is an estimate or none.
+    notice : str
+        What the analysis should say about the file though it reads it (an Ogg stream
+        that ends without its last page); empty for most files.
     """
 
     path: str
@@ -150,6 +154,7 @@ class AudioInfo:
     backend: str
     parts: tuple[tuple[int, int], ...] = ()
     length_stated: bool = False
+    notice: str = ""
 
 
 # ----------------------------------------------------------------------------------------
@@ -399,26 +404,33 @@ def probe(path) -> AudioInfo:
         raise UnsupportedFormatError(path, f"this is {not_audio}, not an audio file")
     if kind == "CAF" and (frames := caf_pcm_frames(path)) is not None:
         _check_cut_short(path, *frames, rate=_caf_rate(head))
+    notice = ""
     if kind == "OGG" and (damage := ogg_damage(path)) is not None:
-        if damage.cut_short and damage.announced is not None:
+        if damage.cut_short and damage.at_page_end:
+            # Whole pages up to the end: a recording of a live stream ends so, as does a
+            # copy cut where a page ends.  What is there is read, and the note says so.
+            notice = (f"its Ogg stream ends at {fmt_time(damage.seconds)} without its last "
+                      "page (cut short, or recorded from a live stream): read up to there")
+        elif damage.cut_short and damage.announced is not None:
             raise CorruptFileError(
                 path, f"the file is cut short: its audio ends at {fmt_time(damage.seconds)} "
                       f"but its last page announces {fmt_time(damage.announced)}")
-        if damage.cut_short:
+        elif damage.cut_short:
             raise CorruptFileError(
                 path, f"the file is cut short: its audio ends at {fmt_time(damage.seconds)}, "
                       "before the page that ends its Ogg stream")
-        raise CorruptFileError(path, f"the audio data is damaged at "
-                                     f"{fmt_time(damage.seconds)} ({damage.detail})")
+        else:
+            raise CorruptFileError(path, f"the audio data is damaged at "
+                                         f"{fmt_time(damage.seconds)} ({damage.detail})")
     ext = os.path.splitext(path)[1].lower()
     reasons = []
     if ext not in PYAV_EXTENSIONS:
         try:
-            return _probe_soundfile(path, kind)
+            return _noted(_probe_soundfile(path, kind), notice)
         except (sf.SoundFileError, _NotDecodable, RuntimeError, OSError) as exc:
             reasons.append(str(exc))
     try:
-        return _probe_pyav(path)
+        return _noted(_probe_pyav(path), notice)
     except _NotDecodable as exc:
         reasons.append(str(exc))
     except (OSError, ValueError, RuntimeError, struct.error) as exc:
@@ -436,6 +448,10 @@ def probe(path) -> AudioInfo:
             path, f"the file is named as audio ({ext}) but no decoder recognizes its content: "
                   "it is damaged, or not audio at all")
     raise UnsupportedFormatError(path, "no decoder recognizes this file as audio")
+
+
+def _noted(info: AudioInfo, notice: str) -> AudioInfo:
+    return dataclasses.replace(info, notice=notice) if notice else info
 
 
 # ----------------------------------------------------------------------------------------

@@ -71,12 +71,17 @@ class OggDamage:
     announced : float or None
         For a file cut within its last page: the audio time (s) that page's header says the
         stream ends at; None otherwise.
+    at_page_end : bool
+        True when the file ends with a whole page that is not its stream's last: cut where a
+        page ends, or saved from a live stream that never ended (an internet radio
+        recording); what it holds reads whole.
     """
 
     cut_short: bool
     seconds: float
     detail: str
     announced: float | None = None
+    at_page_end: bool = False
 
 
 @dataclass
@@ -144,11 +149,15 @@ def _walk(mm, check_crc: bool) -> OggDamage | None:
     pos = 0
     in_link = False  # a page other than a stream's first has been seen in this link
     announced = None  # where the last page, cut within its body, says the audio ends
+    mid_page = False  # the file ends within a page (its header, table or body)
 
     def now() -> float:
         return offset + (main.seconds(main.granule) if main else 0.0)
 
     while pos < size:
+        if size - pos < 27 and b"OggS".startswith(mm[pos:min(size, pos + 4)]):
+            mid_page = True
+            break  # a page header cut short, within its capture pattern or after it
         if mm[pos:pos + 4] != b"OggS" or mm[pos + 4:pos + 5] not in (b"\x00", b""):
             # Bytes that are not a page: find the next page.
             at = mm.find(b"OggS", pos + 1)
@@ -162,13 +171,16 @@ def _walk(mm, check_crc: bool) -> OggDamage | None:
             pos = at
             continue
         if pos + 27 > size:
+            mid_page = True
             break  # a page header cut short
         _, _, flags, granule, serial, seq, crc, count = _HEADER.unpack_from(mm, pos)
         table = mm[pos + 27:pos + 27 + count]
         if len(table) < count:
+            mid_page = True
             break
         end = pos + 27 + count + sum(table)
         if end > size:
+            mid_page = True
             # The last page, cut within its body: the audio its header says it ends with is
             # missing, which a copy that lost its last bytes may be forgiven.
             st = streams.get(serial)
@@ -213,5 +225,6 @@ def _walk(mm, check_crc: bool) -> OggDamage | None:
                 st.ended = True
         pos = end
     if any(not s.ended for s in streams.values()):
-        return OggDamage(True, now(), "no end-of-stream page", announced)
+        return OggDamage(True, now(), "no end-of-stream page", announced,
+                         at_page_end=not mid_page)
     return None

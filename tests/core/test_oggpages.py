@@ -89,6 +89,32 @@ def test_ogg_cut_short_names_where_its_audio_ends(tmp_path, kind, fraction):
                                                           abs=0.05)
 
 
+@pytest.mark.parametrize("kind", ["vorbis", "opus"])
+def test_ogg_ending_with_a_whole_page_that_is_not_its_last_is_read_with_a_note(tmp_path, kind):
+    """A recording of a live stream (internet radio) ends with a whole page and no
+    end-of-stream flag, as does a copy cut where a page ends: what it holds is read up to
+    there and the song's note says so, where a file cut within a page fails."""
+    from core.analysis.analyze import analyze_file
+
+    path = _vorbis(tmp_path / "live.ogg") if kind == "vorbis" else _opus(tmp_path / "live.opus")
+    data = path.read_bytes()
+    pages = _pages(data)
+    start, end, _, granule = pages[len(pages) // 2]
+    path.write_bytes(data[:end])
+    rate, preskip = (SR, 0) if kind == "vorbis" else (48000, 312)
+    ends = max(0, granule - preskip) / rate
+    info = probe(path)
+    assert "without its last page" in info.notice
+    assert _seconds(info.notice)[0] == pytest.approx(ends, abs=0.05)
+    assert _decoded_seconds(path) == pytest.approx(ends, abs=0.1)
+    result = analyze_file(path)
+    assert result.status == "done" and info.notice in result.note
+    # The same file cut one byte into its next page is cut short.
+    path.write_bytes(data[:end + 1])
+    with pytest.raises(CorruptFileError, match="the file is cut short"):
+        probe(path)
+
+
 def test_ogg_cut_within_its_last_page_names_the_length_that_page_announces(tmp_path):
     path = _vorbis(tmp_path / "cut.ogg")
     data = path.read_bytes()
