@@ -47,6 +47,7 @@ ANALYSIS_MODULES = (
     "core.analysis.keyevidence",
     "core.analysis.loops",
     "core.analysis.loudness",
+    "core.analysis.oggpages",
     "core.analysis.periodicity",
     "core.analysis.sniff",
     "core.analysis.tempo",
