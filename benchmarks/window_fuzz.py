@@ -7,9 +7,10 @@ ignores its cancel flag for a second) and a reference sheet naming the songs, op
 window on a fresh session store (or none) and performs 20-60 actions picked by the seed:
 add files and folders (again, too), drop them with the sheet, start, pause, resume, cancel,
 retry, analyze again, force a fresh analysis, skip or give more time to the stalled song,
-clear, undo, new session, sort, filter, change the settings mid-run, load the sheet, fit,
-export the results, the chunks and the calibration, apply the exported profile, switch tabs,
-select songs, correct tempo and key, and quit mid-run and start again on the same store.
+clear, undo, new session, sort, filter, change the settings mid-run, load the sheet (or one
+with the tempo only, whose columns replace the full sheet's), fit, export the results, the
+chunks and the calibration, apply the exported profile, switch tabs, select songs, correct
+tempo and key, and quit mid-run and start again on the same store.
 It also sorts (and filters) the table, selects rows and acts on them (Analyze again and
 Skip from the context menu, Skip Song, Checked by Ear, the Chunks tab, Copy rows),
 checking that the action reached the songs shown at those rows and no other; and a list
@@ -343,8 +344,8 @@ class Fuzz:
                 if self.rng.random() < 0.5:
                     self._act_mid_restore(back)
 
-    MID_RESTORE = ("clear", "undo", "add_folder", "add_files", "start", "retry", "sort",
-                   "filter_text", "sorted_rows")
+    MID_RESTORE = ("clear", "undo", "new_session", "add_folder", "add_files", "start",
+                   "retry", "sort", "filter_text", "sorted_rows", "export_results")
 
     def _act_mid_restore(self, back):
         """Act while the last list is coming back (its first slice is in), or once it
@@ -591,8 +592,17 @@ class Fuzz:
                 f"limit x{s.hard_limit_factor}")
 
     def act_load_reference(self):
-        self.answer = self.deck.sheet
-        return self._trigger(self.w.load_reference_action)
+        """Load the sheet, or one naming the same songs with their tempo only (its
+        reference columns replace the full sheet's, a sort by one of them included)."""
+        narrow = os.path.join(self.tmp, "reference_bpm.csv")
+        if not os.path.exists(narrow):
+            with open(self.deck.sheet, newline="", encoding="utf-8") as f:
+                rows = list(csv.reader(f))
+            with open(narrow, "w", newline="", encoding="utf-8") as f:
+                csv.writer(f).writerows(row[:3] for row in rows)
+        self.answer = self.rng.choice((self.deck.sheet, self.deck.sheet, narrow))
+        said = self._trigger(self.w.load_reference_action)
+        return f"{os.path.basename(self.answer)}: {said}"
 
     def act_fit(self):
         return self._trigger(self.w.fit_action)
@@ -692,7 +702,7 @@ class Fuzz:
 
         jobs = self.w.engine.batch.jobs
         mid = self.mid_restore.split(":")[0]
-        if mid in ("clear", "undo"):
+        if mid in ("clear", "undo", "new_session"):
             return  # the list cleared or put back as it was before the restart (empty)
         if mid:  # songs added meanwhile come after the restored ones
             jobs = jobs[:len(before)]
