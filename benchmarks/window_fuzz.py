@@ -568,8 +568,14 @@ class Fuzz:
     def act_sort(self):
         from PySide6.QtCore import Qt
 
+        from gui.song_columns import FIRST_REFERENCE_COL
+
         w = self.w
-        col = self.rng.randrange(w.proxy.columnCount())
+        n = w.proxy.columnCount()
+        if n > FIRST_REFERENCE_COL and self.rng.random() < 0.4:  # a reference column
+            col = self.rng.randrange(FIRST_REFERENCE_COL, n)
+        else:
+            col = self.rng.randrange(n)
         order = self.rng.choice((Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder))
         w.table.sortByColumn(col, order)
         return f"column {col} {order.name}"
