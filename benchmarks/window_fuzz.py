@@ -7,9 +7,16 @@ ignores its cancel flag for a second) and a reference sheet naming the songs, op
 window on a fresh session store (or none) and performs 20-60 actions picked by the seed:
 add files and folders (again, too), drop them with the sheet, start, pause, resume, cancel,
 retry, analyze again, force a fresh analysis, skip or give more time to the stalled song,
-clear, undo, new session, sort, filter, change the settings mid-run, load the sheet, fit,
-export the results, the chunks and the calibration, apply the exported profile, switch tabs,
-select songs, correct tempo and key, and quit mid-run and start again on the same store.
+clear, undo, new session, sort, filter, change the settings mid-run, load the sheet (or one
+with the tempo only, whose columns replace the full sheet's), fit, export the results, the
+chunks and the calibration, apply the exported profile, switch tabs, select songs, correct
+tempo and key, and quit mid-run and start again on the same store.
+It also sorts (and filters) the table, selects rows and acts on them (Analyze again and
+Skip from the context menu, Skip Song, Checked by Ear, the Chunks tab, Copy rows),
+checking that the action reached the songs shown at those rows and no other; and a list
+restored at a start comes back 1-5 songs per turn of the event loop (``RESTORE_SLICE``
+lowered in this process; 2,000 for some seeds), half the time with Clear, Undo, adding
+files or a folder, Start, Retry, a sort, a filter or a row action while it comes back.
 The songs are analyzed by the real analysis (``core.analysis.analyze.analyze_file``); only
 the slow and the stuck song are slowed down around it.  Short waits of the event loop run
 between the steps.
@@ -18,6 +25,7 @@ After every step:
 
 - the batch's counts, running songs, queue and run tallies agree with a recount of its jobs;
 - the table has one row per song, in its state, and the filter proxy maps onto it;
+- the selected song ids the window acts on are the songs of the selected rows;
 - an idle engine has no song running;
 - no exception reached Qt's event loop (pytest-qt fails the test), no thread raised and no
   worker or scan logged a crash;
@@ -248,6 +256,13 @@ class Fuzz:
         self.modals: list[str] = []
         self.windows = 0
         self._patch_dialogs(monkeypatch)
+        # A list restored at a start comes back a few songs per turn of the event loop,
+        # as a list of thousands does, so that actions meet it half restored.
+        from gui.engine_list import EngineListMixin
+
+        self.restore_slice = self.rng.choice((1, 2, 3, 5, 2000))
+        monkeypatch.setattr(EngineListMixin, "RESTORE_SLICE", self.restore_slice)
+        self.mid_restore = ""  # the action taken while the last list came back
         self.settings = self._random_settings()
         self.w = None
         self._open_window()
@@ -320,9 +335,32 @@ class Fuzz:
         w.calibration.failed.connect(lambda msg: self._on_cal_failed(msg))
         self.w = w
         self.windows += 1
+        self.mid_restore = ""
         if self.use_store and self.windows > 1:
+            back = []
+            w.library.restored.connect(back.append)
             with self.qtbot.waitSignal(w.library.restored, timeout=10_000):
                 assert w.restore_library()
+                if self.rng.random() < 0.5:
+                    self._act_mid_restore(back)
+
+    MID_RESTORE = ("clear", "undo", "new_session", "add_folder", "add_files", "start",
+                   "retry", "sort", "filter_text", "sorted_rows", "export_results")
+
+    def _act_mid_restore(self, back):
+        """Act while the last list is coming back (its first slice is in), or once it
+        is back when it came in one slice or held no song."""
+        w = self.w
+        self.qtbot.waitUntil(lambda: bool(w.engine.restoring or back), timeout=10_000)
+        restoring = w.engine.restoring
+        name = self.rng.choice(self.MID_RESTORE)
+        said = getattr(self, f"act_{name}")()
+        self.mid_restore = (f"{name}: {said} (restoring {restoring}, "
+                            f"{len(self.w.engine.batch.jobs)} songs)")
+        self.log.append(f"   mid-restore {self.mid_restore}")
+        if VERBOSE:
+            print(f"   mid-restore {self.mid_restore}")
+        self.check()
 
     # -- the actions --------------------------------------------------------------------------
     def _trigger(self, action) -> str:
@@ -407,6 +445,102 @@ class Fuzz:
         w.table.skipRequested.emit(ids)  # the context menu's Skip
         return f"ids {ids}"
 
+    def _select_shown(self, n_max):
+        """Select up to ``n_max`` random rows of the table as shown (sorted, filtered);
+        returns the jobs those rows show, top to bottom."""
+        from PySide6.QtCore import QItemSelection, QItemSelectionModel
+
+        w, r = self.w, self.rng
+        n = w.proxy.rowCount()
+        if not n:
+            return []
+        rows = sorted(r.sample(range(n), r.randint(1, min(n, n_max))))
+        sel = QItemSelection()
+        last = w.proxy.columnCount() - 1
+        for row in rows:
+            sel.select(w.proxy.index(row, 0), w.proxy.index(row, last))
+        w.table.selectionModel().select(sel, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        return [w.model.job(w.proxy.mapToSource(w.proxy.index(row, 0)).row()) for row in rows]
+
+    def act_sorted_rows(self):
+        """Sort (and maybe filter), select rows, act on them through the table's menu or
+        the window's actions, and check that the action reached the songs shown at those
+        rows and no other."""
+        from core.batch.jobs import SongState
+        from core.batch.rules import TERMINAL_STATES
+        from gui.song_columns import COL_TITLE
+
+        w, r = self.w, self.rng
+        said = []
+        if r.random() < 0.8:
+            said.append(f"sort {self.act_sort()}")
+        if r.random() < 0.3:
+            said.append(f"filter {self.act_filter_text()}")
+        if not w.proxy.rowCount() and r.random() < 0.7:
+            w.search.setText("")
+            w.filter_combo.setCurrentIndex(0)
+            said.append("filters off")
+        what = r.choice(("retry", "skip", "chunks", "copy", "checked"))
+        shown = self._select_shown(1 if what == "chunks" else 4)
+        if not shown:
+            return "; ".join(said + ["empty"])
+        ids = w.table.selected_job_ids()
+        if ids != [j.id for j in shown]:
+            self.problem(f"selected ids {ids}, the rows show {[j.id for j in shown]}")
+        jobs = list(w.engine.batch.jobs)
+        before = {j.id: (j.state, j.result,
+                         j.result.user_checked if j.result is not None else None) for j in jobs}
+        others = [j for j in jobs if j.id not in set(ids)]
+        said.append(f"{what} ids {ids}")
+        if what == "retry":
+            w.table.retryRequested.emit(ids)  # the context menu's Analyze again
+            for j in shown:
+                if before[j.id][0] in TERMINAL_STATES and j.state in TERMINAL_STATES \
+                        and j.result is before[j.id][1]:
+                    self.problem(f"Analyze again on row of song {j.id}: still {j.state.value}")
+            for j in others:
+                if before[j.id][0] in TERMINAL_STATES and j.state not in TERMINAL_STATES:
+                    self.problem(f"Analyze again on {ids} queued song {j.id} again")
+        elif what == "skip":
+            if r.random() < 0.5:
+                w.table.skipRequested.emit(ids)  # the context menu's Skip
+            else:
+                w.skip_selected()
+            for j in shown:
+                if before[j.id][0] not in TERMINAL_STATES and j.state is not SongState.SKIPPED:
+                    self.problem(f"Skip on row of song {j.id}: it is {j.state.value}")
+            for j in others:
+                if j.state is SongState.SKIPPED and before[j.id][0] is not SongState.SKIPPED:
+                    self.problem(f"Skip on {ids} skipped song {j.id}")
+        elif what == "chunks":
+            j = shown[0]
+            want = (j.result if j.state is SongState.DONE and j.result is not None
+                    and j.result.chunk_results else None)
+            shows = w.chunk_view._shown  # a result, or the message said instead
+            if (shows is not want) if want is not None else not isinstance(shows, str):
+                self.problem(f"chunk view of song {j.id} ({j.state.value}) shows "
+                             f"{getattr(shows, 'path', shows)!r}")
+        elif what == "copy":
+            text = w.table.copy_selection()
+            lines = text.rstrip("\n").split("\n")[1:]
+            if len(lines) != len(shown):
+                self.problem(f"copied {len(lines)} rows of {len(shown)}")
+            for line, j in zip(lines, shown, strict=False):
+                title = w.model.title_artist(j)[0].replace("\t", " ").replace("\n", " ")
+                if line.split("\t")[COL_TITLE] != title:
+                    self.problem(f"copied row {line!r} for song {j.id} ({title})")
+        else:
+            n = w.mark_checked()
+            done = [j for j in shown if before[j.id][0] is SongState.DONE
+                    and before[j.id][1] is not None]
+            if bool(n) != bool(done):
+                self.problem(f"Checked by ear on {ids}: {n} changed, {len(done)} done")
+            for j in others:
+                if j.result is not None and before[j.id][1] is not None and \
+                        j.result.user_checked != before[j.id][2]:
+                    self.problem(f"Checked by ear on {ids} changed song {j.id}")
+        return "; ".join(said)
+
     def act_more_time_selected(self):
         return self._trigger(self.w.more_time_action)
 
@@ -434,8 +568,14 @@ class Fuzz:
     def act_sort(self):
         from PySide6.QtCore import Qt
 
+        from gui.song_columns import FIRST_REFERENCE_COL
+
         w = self.w
-        col = self.rng.randrange(w.proxy.columnCount())
+        n = w.proxy.columnCount()
+        if n > FIRST_REFERENCE_COL and self.rng.random() < 0.4:  # a reference column
+            col = self.rng.randrange(FIRST_REFERENCE_COL, n)
+        else:
+            col = self.rng.randrange(n)
         order = self.rng.choice((Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder))
         w.table.sortByColumn(col, order)
         return f"column {col} {order.name}"
@@ -458,8 +598,17 @@ class Fuzz:
                 f"limit x{s.hard_limit_factor}")
 
     def act_load_reference(self):
-        self.answer = self.deck.sheet
-        return self._trigger(self.w.load_reference_action)
+        """Load the sheet, or one naming the same songs with their tempo only (its
+        reference columns replace the full sheet's, a sort by one of them included)."""
+        narrow = os.path.join(self.tmp, "reference_bpm.csv")
+        if not os.path.exists(narrow):
+            with open(self.deck.sheet, newline="", encoding="utf-8") as f:
+                rows = list(csv.reader(f))
+            with open(narrow, "w", newline="", encoding="utf-8") as f:
+                csv.writer(f).writerows(row[:3] for row in rows)
+        self.answer = self.rng.choice((self.deck.sheet, self.deck.sheet, narrow))
+        said = self._trigger(self.w.load_reference_action)
+        return f"{os.path.basename(self.answer)}: {said}"
 
     def act_fit(self):
         return self._trigger(self.w.fit_action)
@@ -558,6 +707,13 @@ class Fuzz:
         from core.batch.jobs import SongState
 
         jobs = self.w.engine.batch.jobs
+        mid = self.mid_restore.split(":")[0]
+        if mid in ("clear", "undo", "new_session"):
+            return  # the list cleared or put back as it was before the restart (empty)
+        if mid:  # songs added meanwhile come after the restored ones
+            jobs = jobs[:len(before)]
+        if mid in ("start", "retry", "sorted_rows"):
+            before = [(p, s, None) for p, s, _r in before]  # may be queued again
         if [p for p, _s, _r in before] != [j.path for j in jobs]:
             self.problem(f"the list came back as {[j.path for j in jobs]}, "
                          f"left as {[p for p, _s, _r in before]}")
@@ -664,6 +820,7 @@ class Fuzz:
         "fit": 3, "apply_profile": 2, "export_results": 3, "export_chunks": 2,
         "export_calibration": 2, "tab": 4, "correct": 4, "paint": 2, "restart": 2,
         "resume_banner": 2, "export_over_song": 1, "touch_song": 1, "keys": 5,
+        "sorted_rows": 8,
         "tempo_range": 1, "match": 2, "export_checked": 1,
     }
 
@@ -751,6 +908,10 @@ class Fuzz:
             seen.add(src.row())
         if len(seen) != proxy.rowCount():
             self.problem("proxy shows a song twice")
+        ids = w.table.selected_job_ids()  # (kept between changes of the rows)
+        shown = [proxy.index(r, 0).data(JOB_ID_ROLE) for r in w.table.selected_rows()]
+        if ids != shown:
+            self.problem(f"selected song ids {ids}, the selected rows show {shown}")
         if proxy.rowCount(QModelIndex()) and w.table.model() is not proxy:
             self.problem("table lost its model")
         if eng.state == EngineState.IDLE and active:

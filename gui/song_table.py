@@ -127,12 +127,19 @@ class SongTableModel(QAbstractTableModel):
         self._set_reference_columns(reference_columns(summary.descriptors))
 
     def _set_reference_columns(self, columns: list) -> None:
-        """Replace the reference columns: removed and inserted only when they change."""
+        """Replace the reference columns: removed and inserted only when they change.
+
+        Rows sorted by a reference column stay sorted by it where the new sheet has it
+        too; otherwise they go back to the batch's order (the column sorted by is gone)."""
         self._clear_cells()
         if [c.name for c in columns] == [c.name for c in self.reference_columns]:
             self.reference_columns = list(columns)
             self._refresh_reference()
             return
+        sorted_by = None  # the name of the reference column the rows are sorted by
+        if self._sorted is not None and \
+                0 <= self._sorted[0] - FIRST_REFERENCE_COL < len(self.reference_columns):
+            sorted_by = self.reference_columns[self._sorted[0] - FIRST_REFERENCE_COL].name
         if self.reference_columns:
             self.beginRemoveColumns(QModelIndex(), FIRST_REFERENCE_COL,
                                     FIRST_REFERENCE_COL + len(self.reference_columns) - 1)
@@ -143,6 +150,12 @@ class SongTableModel(QAbstractTableModel):
                                     FIRST_REFERENCE_COL + len(columns) - 1)
             self.reference_columns = list(columns)
             self.endInsertColumns()
+        if sorted_by is not None:
+            names = [c.name for c in self.reference_columns]
+            if sorted_by in names:
+                self._sorted = (FIRST_REFERENCE_COL + names.index(sorted_by), self._sorted[1])
+            else:
+                self.sort_rows(-1)
 
     def clear_reference_columns(self) -> None:
         """Remove the reference columns (they come back with the next sheet loaded)."""

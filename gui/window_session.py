@@ -171,6 +171,7 @@ class SessionMixin:
         if eng.is_running:
             self.statusBar().showMessage("Cancel the batch first.", 4000)
             return False
+        eng.finish_restoring()  # the question counts the whole list coming back
         n = len(eng.batch.jobs)
         if (n or not allow_empty) and not (n and self._confirm(title, text.format(n=n), ok)):
             return False

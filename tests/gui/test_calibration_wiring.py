@@ -237,6 +237,48 @@ def test_a_second_sheet_with_other_columns_replaces_the_columns(qtbot, window, d
         ["Ref BPM", "BPM err", "Tempo vs ref"]
 
 
+def test_rows_sorted_by_a_reference_column_a_new_sheet_lacks_go_back_to_the_list_order(
+        qtbot, window, deck, tmp_path):
+    """Sorted by a column of the first sheet that the second has not: Clear and Undo
+    redid that sort on a column gone (an exception in the middle of the table's reset, the
+    table left half reset); a column both sheets have keeps the rows sorted by it."""
+    folder, _paths, sheet = deck
+    w = window()
+    _run_batch(qtbot, w, folder)
+    with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
+        w.load_reference(sheet)
+    _wait_matched(qtbot, w)
+    m = w.model
+    plain = tmp_path / "truth.csv"
+    plain.write_text("title,artist,bpm\nMidnight Drive,Nova Lights,124\n", encoding="utf-8")
+
+    w.table.sortByColumn(m.reference_column("key_relation"), Qt.SortOrder.DescendingOrder)
+    assert [m.job(r).id for r in range(m.rowCount())] != list(range(len(SONGS)))
+    with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
+        w.load_reference(plain)
+    assert m.sorted_by is None
+    assert [m.job(r).id for r in range(m.rowCount())] == list(range(len(SONGS)))
+    w._confirm = lambda *a: True
+    assert w.clear()
+    assert m.rowCount() == 0
+    w.undo_action.trigger()
+    assert m.rowCount() == len(SONGS)
+    assert [m.job(r).id for r in range(m.rowCount())] == list(range(len(SONGS)))
+
+    with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
+        w.load_reference(sheet)
+    _wait_matched(qtbot, w)
+    w.table.sortByColumn(m.reference_column("ref_bpm"), Qt.SortOrder.AscendingOrder)
+    assert [m.job(r).id for r in range(m.rowCount())] == [1, 2, 0, 4, 3]  # 70, 101.5...
+    with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
+        w.load_reference(plain)
+    assert m.sorted_by == (m.reference_column("ref_bpm"), False)
+    assert w.clear()
+    w.undo_action.trigger()
+    assert m.rowCount() == len(SONGS)
+    assert m.sorted_by == (m.reference_column("ref_bpm"), False)
+
+
 def test_an_unreadable_sheet_is_reported_and_adds_no_column(qtbot, window, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"\xff\xfe\x00garbage\x00\x01")

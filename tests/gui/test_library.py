@@ -494,3 +494,24 @@ def test_a_list_is_read_back_with_the_collector_paused_and_kept_out_of_its_full_
     assert gc.isenabled()
     assert gc.get_freeze_count() - frozen >= 300  # the results read are frozen
     w.close()
+
+
+def test_clear_asked_while_the_list_comes_back_counts_every_song_of_it(
+        qtbot, tmp_path, monkeypatch):
+    """The question before Clear or New Session named the songs come back so far ("Remove
+    all 8 songs?" for a list of 30): it counts the whole list."""
+    from gui.engine_list import EngineListMixin
+
+    db = tmp_path / "store.sqlite"
+    _kept_list(qtbot, db, 30)
+    monkeypatch.setattr(EngineListMixin, "RESTORE_SLICE", 4)
+    w = _window(qtbot, ResultStore(db))
+    asked = []
+    w._confirm = lambda title, text, *a: asked.append(text) or False  # the user says no
+    _slice_then(w, lambda: (w.clear(), w.new_session()))
+    _restore(qtbot, w)
+    qtbot.waitUntil(lambda: len(asked) == 2, timeout=TIMEOUT)
+    assert "Remove all 30 songs" in asked[0], asked[0]
+    assert "The 30 songs of this one" in asked[1], asked[1]
+    assert len(w.engine.batch.jobs) == 30 and not w.engine.restoring
+    w.close()
