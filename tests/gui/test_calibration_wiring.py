@@ -116,6 +116,17 @@ def _wait_matched(qtbot, w):
                     timeout=TIMEOUT)
 
 
+def _analyzed_and_matched(qtbot, window, deck):
+    """A window that analyzed the deck and matched it against the deck's sheet."""
+    folder, _paths, sheet = deck
+    w = window()
+    _run_batch(qtbot, w, folder)
+    with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
+        w.load_reference(sheet)
+    _wait_matched(qtbot, w)
+    return w
+
+
 def _check_agreement(w):
     for stem, _bpm, _ref, _key, tempo, key in SONGS:
         assert _cell(w, stem, "bpm_agreement", AGREEMENT_ROLE) == tempo, stem
@@ -180,12 +191,7 @@ def test_load_reference_action_adds_colored_reference_columns(qtbot, window, dec
 
 def test_model_with_reference_columns_passes_the_model_tester(qtbot, qtmodeltester, window,
                                                               deck):
-    folder, _paths, sheet = deck
-    w = window()
-    _run_batch(qtbot, w, folder)
-    with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
-        w.load_reference(sheet)
-    _wait_matched(qtbot, w)
+    w = _analyzed_and_matched(qtbot, window, deck)
     qtmodeltester.check(w.model)
     qtmodeltester.check(w.proxy)
 
@@ -242,12 +248,8 @@ def test_rows_sorted_by_a_reference_column_a_new_sheet_lacks_go_back_to_the_list
     """Sorted by a column of the first sheet that the second has not: Clear and Undo
     redid that sort on a column gone (an exception in the middle of the table's reset, the
     table left half reset); a column both sheets have keeps the rows sorted by it."""
-    folder, _paths, sheet = deck
-    w = window()
-    _run_batch(qtbot, w, folder)
-    with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
-        w.load_reference(sheet)
-    _wait_matched(qtbot, w)
+    w = _analyzed_and_matched(qtbot, window, deck)
+    sheet = deck[2]
     m = w.model
     plain = tmp_path / "truth.csv"
     plain.write_text("title,artist,bpm\nMidnight Drive,Nova Lights,124\n", encoding="utf-8")
@@ -294,12 +296,7 @@ def test_an_unreadable_sheet_is_reported_and_adds_no_column(qtbot, window, tmp_p
 
 def test_calibration_tab_fit_export_and_apply_profile(qtbot, window, deck, tmp_path,
                                                       monkeypatch):
-    folder, _paths, sheet = deck
-    w = window()
-    _run_batch(qtbot, w, folder)
-    with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
-        w.load_reference(sheet)
-    _wait_matched(qtbot, w)
+    w = _analyzed_and_matched(qtbot, window, deck)
 
     view = w.calibration_view
     tabs = [w.bottom_tabs.tabText(i) for i in range(w.bottom_tabs.count())]
