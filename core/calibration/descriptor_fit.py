@@ -174,12 +174,20 @@ def fit_linear(x, y, *, method: str, low: float | None = None,
             xs, ys = x[pick], y[pick]
         from scipy import stats  # (imported when first needed: the window starts sooner)
 
-        slope, intercept = stats.theilslopes(ys, xs, method="joint")[:2]
+        slope, intercept = _theil_sen(stats, ys, xs)
     elif method == "huber":
         slope, intercept = _huber(x, y, seed=seed)
     else:
         raise ValueError(f"unknown method {method!r}; expected one of {LINEAR_METHODS}")
     return LinearCorrection(method, float(slope), float(intercept), low, high)
+
+
+def _theil_sen(stats, y, x):
+    """Theil-Sen slope and intercept.  SciPy also works out the slope's confidence
+    interval, whose variance goes negative when many values tie (a reference column
+    that holds one value for most songs): a warning about a figure not used here."""
+    with np.errstate(invalid="ignore"):
+        return stats.theilslopes(y, x, method="joint")[:2]
 
 
 def _huber(x, y, *, seed=0):
@@ -191,7 +199,7 @@ def _huber(x, y, *, seed=0):
         xs, ys = x[pick], y[pick]
     from scipy import stats
 
-    slope, intercept = (float(v) for v in stats.theilslopes(ys, xs, method="joint")[:2])
+    slope, intercept = (float(v) for v in _theil_sen(stats, ys, xs))
     resid = y - (slope * x + intercept)
     scale = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
     if scale <= 0:
