@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass
 
 from core import paths
-from core.batch.store_codec import StoreError, _decode, _encode
+from core.batch.store_codec import StoreError, _decode, _encode, immediate_transaction
 from core.batch.store_sessions import KEEP_LIBRARIES, SessionRecords
 from core.io.results import SongResult
 
@@ -171,16 +171,10 @@ def _held_by_another(err: Exception) -> bool:
 
 def _upgrade(db: sqlite3.Connection, statements) -> None:
     """Run ``statements`` and stamp the current layout version, all or nothing."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate_transaction(db):
         for statement in statements:
             db.execute(statement)
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
 
 
 class ResultStore(SessionRecords):

@@ -6,6 +6,7 @@ as the bytes the operating system gave (``os.fsencode``), so any name round-trip
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -76,3 +77,17 @@ class StoreError(SongCalError):
         self.path = os.fsdecode(path)
         self.reason = reason
         super().__init__(f"session store {self.path}: {reason}")
+
+
+@contextlib.contextmanager
+def immediate_transaction(db):
+    """Run the block's statements on ``db`` as one write transaction, taken at once (``BEGIN
+    IMMEDIATE``): committed at the end, rolled back on any exception, which goes on."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise

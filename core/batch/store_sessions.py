@@ -11,7 +11,14 @@ import logging
 import sqlite3
 import time
 
-from core.batch.store_codec import StoreError, _decode, _finite, _path_blob, _path_text
+from core.batch.store_codec import (
+    StoreError,
+    _decode,
+    _finite,
+    _path_blob,
+    _path_text,
+    immediate_transaction,
+)
 from core.io.results import SongResult
 
 __all__ = ["SessionRecords", "KEEP_LIBRARIES"]
@@ -46,8 +53,7 @@ class SessionRecords:
         out: list[int] = []
 
         def write():
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate_transaction(self._db):
                 now = time.time()
                 cur = self._db.execute(
                     "INSERT INTO sessions (created, ended, settings, reference, kind) "
@@ -61,11 +67,6 @@ class SessionRecords:
                         "DELETE FROM sessions WHERE kind='library' AND id NOT IN (SELECT id "
                         "FROM sessions WHERE kind='library' ORDER BY id DESC LIMIT ?)",
                         (KEEP_LIBRARIES,))
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
             out.append(sid)
 
         done = self._submit(write, "begin a session")
@@ -81,18 +82,12 @@ class SessionRecords:
         rows = [_path_blob(p) for p in paths]
 
         def write():
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate_transaction(self._db):
                 start = first if first is not None else self._db.execute(
                     "SELECT COUNT(*) FROM session_songs WHERE session=?",
                     (session,)).fetchone()[0]
                 self._db.executemany("INSERT OR REPLACE INTO session_songs VALUES (?, ?, ?)",
                                      [(session, start + i, p) for i, p in enumerate(rows)])
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
 
         self._submit(write, "add songs to the session")
 
@@ -145,15 +140,9 @@ class SessionRecords:
             values = rows[:-1]
             if not values:
                 return
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate_transaction(self._db):
                 self._db.executemany("INSERT OR REPLACE INTO session_results VALUES (?, ?, ?)",
                                      values)
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
 
         self._submit(write, "save results of the session")
 
