@@ -284,17 +284,10 @@ def test_ctrl_c_before_the_batch_starts_ends_without_a_traceback(tmp_path, fake,
                                                                    capsys):
     """Ctrl-C during the scan of a large library (or the first seconds of start-up) printed
     a KeyboardInterrupt traceback: the batch takes the signals over only once it runs."""
-    import core.batch.scan as scan
-
-    def interrupted(*args, **kw):
+    def interrupted():
         raise KeyboardInterrupt
 
-    _deck(tmp_path / "g", n=1)
-    f = fake()
-    monkeypatch.setattr(scan, "scan_paths", interrupted)
-    assert main(["analyze", str(tmp_path / "g"), "-o", str(tmp_path / "r.csv"), *FAST]) == 1
-    assert f.calls == [] and not (tmp_path / "r.csv").exists()
-    assert "songcal analyze: interrupted" in _no_traceback(capsys).err
+    _stop_during_the_scan(tmp_path, fake, monkeypatch, capsys, interrupted, "interrupted")
 
 
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
@@ -314,25 +307,28 @@ def test_a_stop_signal_before_the_batch_starts_is_said(tmp_path, fake, monkeypat
 
     before = signal.signal(signum, unhandled)
     try:
-        _stop_during_the_scan(tmp_path, fake, monkeypatch, capsys, signum)
+        _stop_during_the_scan(tmp_path, fake, monkeypatch, capsys,
+                              lambda: os.kill(os.getpid(), signum), "terminated")
         assert signal.getsignal(signum) is unhandled  # the handler in place before is back
     finally:
         signal.signal(signum, before)
 
 
-def _stop_during_the_scan(tmp_path, fake, monkeypatch, capsys, signum):
+def _stop_during_the_scan(tmp_path, fake, monkeypatch, capsys, stop, said):
+    """``analyze`` stopped by ``stop()`` while it scans: nothing analyzed or written, exit 1,
+    'songcal analyze: <said>' and no traceback."""
     import core.batch.scan as scan
 
     def stopped(*args, **kw):
-        os.kill(os.getpid(), signum)
-        raise AssertionError("the signal did not end the scan")
+        stop()
+        raise AssertionError("the stop did not end the scan")
 
     _deck(tmp_path / "g", n=1)
     f = fake()
     monkeypatch.setattr(scan, "scan_paths", stopped)
     assert main(["analyze", str(tmp_path / "g"), "-o", str(tmp_path / "r.csv"), *FAST]) == 1
     assert f.calls == [] and not (tmp_path / "r.csv").exists()
-    assert "songcal analyze: terminated" in _no_traceback(capsys).err
+    assert f"songcal analyze: {said}" in _no_traceback(capsys).err
 
 
 # ------------------------------------------------------------ the session store removed
