@@ -6,7 +6,6 @@ title and artist its own file name gives."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -16,7 +15,13 @@ import pytest
 
 from core.io import tempfiles
 from tests.audio_files import tone, write_audio
-from tests.core.test_tempfiles import DEAD_AGE_S, ROOT, _dead_pid, _leftover, _owned
+from tests.core.test_tempfiles import (
+    DEAD_AGE_S,
+    _dead_pid,
+    _killed_once_it_writes,
+    _leftover,
+    _owned,
+)
 
 
 @pytest.fixture
@@ -35,15 +40,8 @@ def test_a_killed_doctor_leaves_only_files_the_next_one_removes(tmp_path, system
     doctor removes them once the writer has ended (and the 10-minute margin passed)."""
     env = {**os.environ, "TMPDIR": str(system_temp), "QT_QPA_PLATFORM": "offscreen",
            "SONGCAL_DATA_DIR": str(tmp_path / "data")}
-    proc = subprocess.Popen([sys.executable, "-m", "core.cli.main", "doctor"], cwd=ROOT,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while not os.listdir(system_temp) and time.monotonic() < deadline:
-            time.sleep(0.005)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+    proc = _killed_once_it_writes([sys.executable, "-m", "core.cli.main", "doctor"], system_temp,
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     left = os.listdir(system_temp)
     assert left, "the doctor wrote no test file in the system's temporary folder"
     for name in left:

@@ -54,6 +54,20 @@ def _refuse_unlink(monkeypatch, refused: str) -> None:
 
     monkeypatch.setattr(os, "unlink", unlink)
 
+
+def _killed_once_it_writes(args, folder, **popen):
+    """Start ``args``, kill it (SIGKILL) once something appears in ``folder`` (or after 60
+    s), and return the ended process."""
+    proc = subprocess.Popen(args, cwd=ROOT, **popen)
+    try:
+        deadline = time.monotonic() + 60
+        while not os.listdir(folder) and time.monotonic() < deadline:
+            time.sleep(0.005)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    return proc
+
 def test_the_temporary_file_names_this_computer_and_process(tmp_path, monkeypatch):
     seen = []
     real_fsync = os.fsync
@@ -77,14 +91,7 @@ def test_a_file_left_by_a_killed_writer_is_removed_by_the_next_write(tmp_path, c
             "from core.io.csvio import atomic_write_bytes\n"
             "os.fsync = lambda fd: time.sleep(60)\n"
             "atomic_write_bytes(sys.argv[1], b'row\\n' * 1000)\n")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(target)], cwd=ROOT)
-    try:
-        deadline = time.monotonic() + 60
-        while not os.listdir(tmp_path) and time.monotonic() < deadline:
-            time.sleep(0.02)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+    proc = _killed_once_it_writes([sys.executable, "-c", code, str(target)], tmp_path)
     (left,) = os.listdir(tmp_path)
     assert left.startswith(f".songcal-{host_tag()}-{proc.pid}-")
     t = time.time() - DEAD_AGE_S - 60
