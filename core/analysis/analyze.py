@@ -242,13 +242,13 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
 
     lufs = meter.integrated_lufs()
     peak = meter.peak_dbfs()
-    note = ""
+    notes: list[str] = []  # what the song's note says, in this order
     loop = None
     if peak is None:
-        note = "digital silence: no tempo, key or loudness"
+        notes.append("digital silence: no tempo, key or loudness")
         tempo = key = None
     elif _is_sweep(feats):
-        note = "a frequency sweep (a test signal): no tempo or key"
+        notes.append("a frequency sweep (a test signal): no tempo or key")
         tempo = key = None
     else:
         floor = settings.tempo_floor_bpm
@@ -257,22 +257,22 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
             tempo, loop = _loop_reading(feats, tempo, np.concatenate(short),
                                         settings.sample_rate, duration_s, floor)
         key = estimate_key(feats)
-        note = "; ".join(filter(None, [
-            "too few onsets for a tempo" if tempo.bpm is None else "",
-            f"no key: {key.reason}" if key.key is None else ""]))
+        if tempo.bpm is None:
+            notes.append("too few onsets for a tempo")
+        if key.key is None:
+            notes.append(f"no key: {key.reason}")
 
     if loop is not None:
-        note = "; ".join(filter(None, [note, f"tempo read as a loop of {loop} beats"]))
+        notes.append(f"tempo read as a loop of {loop} beats")
     if opposed:
-        cancel = (f"its channels cancel in a mono sum (one is in opposite polarity) over "
-                  f"{opposed / info.sample_rate:.0f} s of its {duration_s:.0f} s: read there "
-                  "with that channel turned over")
-        note = "; ".join(filter(None, [note, cancel]))
+        notes.append(f"its channels cancel in a mono sum (one is in opposite polarity) over "
+                     f"{opposed / info.sample_rate:.0f} s of its {duration_s:.0f} s: read "
+                     "there with that channel turned over")
     if info.notice:
-        note = "; ".join(filter(None, [note, info.notice]))
+        notes.append(info.notice)
     if invalid:
-        note = "; ".join(filter(None, [note, f"{invalid} invalid samples (NaN, infinite or "
-                                              "beyond +120 dBFS) were read as silence"]))
+        notes.append(f"{invalid} invalid samples (NaN, infinite or beyond +120 dBFS) were "
+                     "read as silence")
     chunk_results, chunk_tempi = _chunk_results(feats, chunk_bounds, tempo=tempo, key=key,
                                                 loop=loop is not None,
                                                 floor_bpm=settings.tempo_floor_bpm)
@@ -282,8 +282,8 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         spread = _tempo_spread(chunk_results, chunk_tempi, tempo.bpm)
         varies = spread is not None
         if spread is not None:
-            note = "; ".join(filter(None, [note, f"tempo varies: {spread[0]:.0f}-{spread[1]:.0f} "
-                                                 "BPM across its chunks"]))
+            notes.append(f"tempo varies: {spread[0]:.0f}-{spread[1]:.0f} BPM across its "
+                         "chunks")
     desc = compute_descriptors(
         rms=feats.rms, centroid_hz=feats.centroid_hz, flatness=feats.flatness,
         onset_envelope=feats.onset_envelope, frame_rate=feats.frame_rate,
@@ -295,7 +295,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     )
     bpm = tempo.bpm if tempo else None
     return SongResult(
-        path=path, title=title, artist=artist, status="done", note=note,
+        path=path, title=title, artist=artist, status="done", note="; ".join(notes),
         duration_s=round(duration_s, 3), sample_rate=info.sample_rate, channels=info.channels,
         bpm=_round(bpm, 2),
         bpm_confidence=_round(tempo.confidence, 3) if bpm is not None else None,
