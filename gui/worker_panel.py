@@ -15,6 +15,7 @@ or ends); while the cluster is being reached there is no row, and the panel says
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
@@ -25,13 +26,21 @@ from core.batch.rules import SongState
 from gui.formatting import fmt_duration, plain_tip
 from gui.song_paint import STATE_COLORS, status_icon
 
-__all__ = ["WorkerTableModel", "WorkerPanel", "ThreadCpuSampler", "WORKER_COLUMNS"]
+__all__ = ["WorkerTableModel", "WorkerPanel", "ThreadCpuSampler", "shared_sampler",
+           "WORKER_COLUMNS"]
 
 WORKER_COLUMNS = ("Worker", "State", "Song", "Chunk", "Elapsed", "CPU", "CPU time")
 
 
 class ThreadCpuSampler:
-    """CPU seconds of threads of this process by native id (psutil), sampled on demand."""
+    """CPU seconds of threads of this process by native id (psutil), read on its own thread.
+
+    Listing a process's threads reads one file per thread on Linux: tens of milliseconds
+    on a loaded machine with many threads, too long for the GUI thread a few times a
+    second.  :meth:`sample` hands back the last reading at once and asks for a new one,
+    which a daemon thread takes; the reading carries the time it was taken, so a rate
+    between two readings is right however late it arrives.
+    """
 
     def __init__(self):
         try:
@@ -41,22 +50,57 @@ class ThreadCpuSampler:
             self._proc.threads()
         except Exception:  # no psutil, or no per-thread times on this system
             self._proc = None
-        self._times: dict[int, float] = {}
+        self._latest: tuple[dict[int, float], float] = ({}, 0.0)
+        self._wanted = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
 
     @property
     def available(self) -> bool:
         """True when per-thread CPU times can be read."""
         return self._proc is not None
 
-    def sample(self) -> dict[int, float]:
-        """``{native_thread_id: cpu_seconds}`` now (empty when unavailable)."""
+    def sample(self) -> tuple[dict[int, float], float]:
+        """``({native_thread_id: cpu_seconds}, monotonic time of the reading)``: the last
+        reading taken (empty before the first), a new one being asked for."""
+        if self._proc is None:
+            return {}, time.monotonic()
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="songcal-cpu-sampler",
+                                                daemon=True)
+                self._thread.start()
+        self._wanted.set()
+        return self._latest
+
+    def read_now(self) -> dict[int, float]:
+        """One reading on the calling thread (``{}`` when unavailable)."""
         if self._proc is None:
             return {}
         try:
-            self._times = {t.id: t.user_time + t.system_time for t in self._proc.threads()}
-        except Exception:
-            self._times = {}
-        return self._times
+            return {t.id: t.user_time + t.system_time for t in self._proc.threads()}
+        except Exception:  # the process's thread list changed under the read
+            return {}
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            times = self.read_now()
+            self._latest = (times, time.monotonic())
+
+
+_SAMPLER: ThreadCpuSampler | None = None
+_SAMPLER_LOCK = threading.Lock()
+
+
+def shared_sampler() -> ThreadCpuSampler:
+    """The process's one sampler (it reads this process's threads, whichever window asks)."""
+    global _SAMPLER
+    with _SAMPLER_LOCK:
+        if _SAMPLER is None:
+            _SAMPLER = ThreadCpuSampler()
+        return _SAMPLER
 
 
 class _Row:
@@ -78,7 +122,7 @@ class WorkerTableModel(QAbstractTableModel):
     def __init__(self, engine, parent=None):
         super().__init__(parent)
         self.engine = engine
-        self.sampler = ThreadCpuSampler()
+        self.sampler = shared_sampler()
         self._rows: list[_Row] = []
         self._cpu_state: dict[int, tuple[float, float, float | None]] = {}
         #: What the panel says instead of rows (the cluster is being reached), or empty.
@@ -100,15 +144,14 @@ class WorkerTableModel(QAbstractTableModel):
             self.beginResetModel()
             self._rows = [_Row(name, tip) for name, tip, _, _ in wanted]
             self.endResetModel()
-        times = self.sampler.sample()
-        now = time.monotonic()
+        times, sampled_at = self.sampler.sample()
         for row, (_, _, rec, abandoned) in zip(self._rows, wanted, strict=True):
             row.record, row.abandoned = rec, abandoned
             row.rate = row.cpu = None
             if rec is None or not rec.native_id:
                 continue
             cpu = times.get(rec.native_id)
-            at = now
+            at = sampled_at
             if cpu is None:  # fall back on the worker's own samples
                 cpu, at = rec.thread_cpu_s, rec.cpu_sampled_at
             prev = self._cpu_state.get(id(rec))

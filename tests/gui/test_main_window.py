@@ -496,3 +496,35 @@ def test_the_actions_follow_the_states_the_batch_counts(make_window, fast_settin
     eng.restore_jobs([("/m/c.wav", None)])  # a song not analyzed yet: queued
     w._update_actions()
     assert w.start_action.isEnabled()
+
+
+def test_worker_panel_reads_thread_cpu_times_off_the_gui_thread(qtbot, make_window,
+                                                                  fast_settings):
+    """Listing the process's threads can take tens of milliseconds under load: the panel's
+    refresh uses the last reading and never lists threads on the GUI thread itself."""
+    import threading
+
+    from gui.worker_panel import ThreadCpuSampler
+
+    sampler = ThreadCpuSampler()
+    if not sampler.available:
+        pytest.skip("no per-thread CPU times on this system")
+    readers = []
+    real_threads = sampler._proc.threads
+
+    class Proc:
+        def threads(self):
+            readers.append(threading.current_thread())
+            return real_threads()
+
+    sampler._proc = Proc()
+    w = make_window(fast_settings, lambda path, **kw: None)
+    model = w.workers.model_
+    model.sampler = sampler
+    model.refresh()
+    qtbot.waitUntil(lambda: bool(readers), timeout=5000)
+    qtbot.waitUntil(lambda: sampler._latest[1] > 0, timeout=5000)
+    model.refresh()
+    assert readers and threading.main_thread() not in readers
+    times, at = sampler.sample()
+    assert threading.get_native_id() in times and at > 0
