@@ -40,7 +40,7 @@ from core.io.results import SongResult
 
 __all__ = ["ResultStore", "StoreError", "StoreStats", "data_dir", "default_store_path",
            "cached", "content_fingerprint", "SCHEMA_VERSION", "KEEP_LIBRARIES",
-           "unusable_store"]
+           "unusable_store", "layout_problem"]
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,25 @@ def _foreign_tables(version: int, tables) -> list[str]:
                   if not t.startswith("sqlite_"))  # SQLite's own (sqlite_stat1 ...)
 
 
+def layout_problem(version: int, tables) -> str | None:
+    """Why a database of layout ``version`` (``PRAGMA user_version``) holding ``tables``
+    cannot be used as a session store, or None: another program's database (a table no
+    SongCal layout has), or a store written by a newer SongCal (a layout above
+    :data:`SCHEMA_VERSION`)."""
+    foreign = _foreign_tables(version, tables)
+    if foreign:
+        from core.io.outputs import printable
+
+        shown = ", ".join(map(printable, foreign[:5])) + (f" and {len(foreign) - 5} more" if len(foreign) > 5
+                                          else "")
+        return (f"the file is not a SongCal session store: another program's database "
+                f"(tables {shown})")
+    if version > SCHEMA_VERSION:
+        return (f"the file was written by a newer SongCal (store layout {version}; this one "
+                f"reads layouts up to {SCHEMA_VERSION})")
+    return None
+
+
 def unusable_store(path, *, timeout_s: float = 0.25) -> str | None:
     """Why the existing SQLite database ``path`` cannot be used as a session store, or None
     (it can, or it could not be read now: a store another process holds is found out, and
@@ -114,18 +133,7 @@ def unusable_store(path, *, timeout_s: float = 0.25) -> str | None:
         return None
     finally:
         db.close()
-    foreign = _foreign_tables(version, tables)
-    if foreign:
-        from core.io.outputs import printable
-
-        shown = ", ".join(map(printable, foreign[:5])) + (f" and {len(foreign) - 5} more" if len(foreign) > 5
-                                          else "")
-        return (f"the file is not a SongCal session store: another program's database "
-                f"(tables {shown})")
-    if version > SCHEMA_VERSION:
-        return (f"the file was written by a newer SongCal (store layout {version}; this one "
-                f"reads layouts up to {SCHEMA_VERSION})")
-    return None
+    return layout_problem(version, tables)
 
 
 @dataclass
@@ -251,25 +259,24 @@ class ResultStore(SessionRecords):
     # -- set-up ---------------------------------------------------------------------------
     def _prepare(self) -> None:
         db = self._db
+        # The layout is read before anything is set: switching a database to WAL mode
+        # rewrites its header, and another program's database or a newer SongCal's store
+        # is left as it was, byte for byte.
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        why = layout_problem(version, [r[0] for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'")])
+        if why:  # never dropped, migrated or converted
+            raise _Unusable(f"{why}; choose another file")
         if self.path != ":memory:":
             db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        foreign = _foreign_tables(version, [r[0] for r in db.execute(
-            "SELECT name FROM sqlite_master WHERE type='table'")])
-        if foreign:  # another program's database (whatever its version): never dropped
-            raise sqlite3.DatabaseError(
-                f"the file is another program's database (tables {', '.join(foreign)}), "
-                "not a SongCal store; choose another file")
         if version == 2:
             _upgrade(db, _MIGRATE_2_TO_3)
         elif version < SCHEMA_VERSION:  # an early layout: started afresh
             _upgrade(db, [*(f"DROP TABLE IF EXISTS {t}"
                             for t in ("results", "session_songs", "sessions")),
                           *filter(str.strip, _SCHEMA.split(";"))])
-        elif version > SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(f"written by a newer SongCal (layout {version})")
 
     def _retry(self, fn, deadline: float, *, retryable=_retryable):
         """Run ``fn()`` under the lock, retrying busy or full databases (the errors
@@ -437,12 +444,18 @@ class ResultStore(SessionRecords):
         return self._submit(write, "save a result")
 
 
+class _Unusable(sqlite3.DatabaseError):
+    """The database is not one this SongCal may use as its store (its words are final)."""
+
+
 class _Removed(Exception):
     """The store file is no longer at its path (a write went into a removed file)."""
 
 
 def _plain(err: Exception) -> str:
     text = str(err) or type(err).__name__
+    if isinstance(err, _Unusable):
+        return text
     low = text.lower()
     if "not a database" in low or "malformed" in low:
         return (f"the file is damaged or not a SongCal store ({text}); remove it or choose "

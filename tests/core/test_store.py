@@ -1,6 +1,7 @@
 """The session store: results keyed by content, written by one writer, never costing a result."""
 
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -353,6 +354,28 @@ def test_another_programs_database_with_a_layout_number_is_left_alone(tmp_path, 
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT token FROM sessions").fetchall() == [("keep me",)]
         assert db.execute("PRAGMA user_version").fetchone()[0] == version
+
+
+@pytest.mark.parametrize("version, tables, why", [
+    (7, ("cache", "sessions", "session_songs", "session_results"),
+     "written by a newer SongCal (store layout 7; this one reads layouts up to 3)"),
+    (1, ("sessions", "users"), "another program's database"),
+])
+def test_a_database_the_store_refuses_is_left_byte_for_byte(tmp_path, version, tables, why):
+    """A newer SongCal's store, or another program's database, was switched to WAL mode
+    (bytes 18-19 of its header rewritten, its change counter moved) before its layout was
+    read and it was refused: the window wrote into a store it must not touch."""
+    path = tmp_path / "kept.sqlite"
+    with sqlite3.connect(path) as db:
+        for table in tables:
+            db.execute(f"CREATE TABLE {table} (x TEXT)")
+            db.execute(f"INSERT INTO {table} VALUES ('keep me')")
+        db.execute(f"PRAGMA user_version={version}")
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match=re.escape(why)):
+        ResultStore(path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["kept.sqlite"]
 
 
 def test_garbage_file_is_a_plain_store_error(tmp_path):
