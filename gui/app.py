@@ -490,7 +490,7 @@ def run_gui(argv=None) -> int:
         cluster_choice,
         fit_workers_to_memory,
         load_settings,
-        open_session_store,
+        open_session_store_why,
     )
 
     settings = load_settings()
@@ -509,7 +509,10 @@ def run_gui(argv=None) -> int:
             settings, f"--workers {args.workers}" if args.workers is not None else None)
         if lowered:
             print(f"songcal gui: warning: {lowered}", file=sys.stderr)
-    window = MainWindow(settings, store=open_session_store())
+    store, chosen_why = open_session_store_why()
+    window = MainWindow(settings, store=store)
+    if chosen_why:
+        window.tell_chosen_store_problem(chosen_why)
     window.engine.set_cluster(cluster)
     startup.freeze_long_lived()
     if lowered:

@@ -239,7 +239,8 @@ class ResultStore(SessionRecords):
                         retryable=_held_by_another)
         except sqlite3.Error as err:
             self._db.close()
-            raise StoreError(self.path, _plain(err)) from None
+            raise StoreError(self.path, _plain(err),
+                             newer=getattr(err, "newer", False)) from None
         self._gone = False  # the file was removed under the open database
 
     def _removed(self) -> bool:
@@ -266,7 +267,9 @@ class ResultStore(SessionRecords):
         why = layout_problem(version, [r[0] for r in db.execute(
             "SELECT name FROM sqlite_master WHERE type='table'")])
         if why:  # never dropped, migrated or converted
-            raise _Unusable(f"{why}; choose another file")
+            err = _Unusable(f"{why}; choose another file")
+            err.newer = version > SCHEMA_VERSION and "newer SongCal" in why
+            raise err
         if self.path != ":memory:":
             db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
