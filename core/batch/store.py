@@ -83,6 +83,9 @@ _STORE_TABLES = _LAYOUT_1_TABLES | {"cache", "session_results"}
 
 _STOP = object()
 
+#: The first 16 bytes of every SQLite database.
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
 
 def _foreign_tables(version: int, tables) -> list[str]:
     """The tables no SongCal store of layout ``version`` holds (sorted): any makes the
@@ -241,20 +244,30 @@ class ResultStore(SessionRecords):
             self._db.close()
             raise StoreError(self.path, _plain(err),
                              newer=getattr(err, "newer", False)) from None
-        self._gone = False  # the file was removed under the open database
+        #: Why the file at the path is no longer this store's (removed, replaced), or "".
+        self._gone = ""
 
-    def _removed(self) -> bool:
-        """True once the store file was removed (a data folder cleaned, the file moved away)
-        while this store had it open: SQLite goes on writing into the removed file, where
-        nothing is kept for a resume.  Only a missing file counts (an inode number is not
+    def _removed(self) -> str:
+        """Why the store file is no longer the database this store writes into, or "":
+        removed (a data folder cleaned, the file moved away) or replaced by a file that is
+        not an SQLite database (a sync tool's copy, a stray write) while this store had it
+        open: SQLite goes on writing into the old file, where nothing is kept for a resume.
+        Only a missing file or a foreign first 16 bytes count (an inode number is not
         stable on every network share)."""
         if not self._gone and self.path != ":memory:":
             try:
-                os.stat(self.path)
+                with open(self.path, "rb") as fh:
+                    head = fh.read(16)
             except FileNotFoundError:
-                self._gone = True
+                self._gone = ("the file was removed while the batch ran; what was written "
+                              "since is lost with it")
             except OSError:
                 pass
+            else:
+                if head != _SQLITE_MAGIC:
+                    self._gone = ("the file was replaced by a file that is not a session "
+                                  "store while the batch ran; what was written since is "
+                                  "lost, and the file is left as it is")
         return self._gone
 
     # -- set-up ---------------------------------------------------------------------------
@@ -351,9 +364,9 @@ class ResultStore(SessionRecords):
             budget = self.retry_s if self._healthy else self.busy_timeout_s
             try:
                 self._retry(fn, time.monotonic() + budget)
-                if what != "flush" and self._removed():
-                    raise _Removed("the file was removed while the batch ran; what was "
-                                   "written since is lost with it")
+                gone = self._removed() if what != "flush" else ""
+                if gone:
+                    raise _Removed(gone)
             except Exception as err:  # the store may fail; the batch must not
                 self._healthy = False
                 self.stats.failed_writes += 1

@@ -541,3 +541,25 @@ def test_opening_waits_only_for_a_store_another_connection_holds(tmp_path, monke
     else:
         ResultStore(tmp_path / "db.sqlite", retry_s=20.0).close()
     assert len(calls) == tries
+
+
+def test_a_store_file_replaced_by_garbage_while_open_is_said_not_written_into(tmp_path):
+    """The store file replaced by one that is no database (a sync tool's copy, a stray
+    write) while the batch ran: SQLite went on writing into the replaced file, every write
+    counted as saved and nothing said, and the next start found the garbage."""
+    path = tmp_path / "s.sqlite"
+    store = ResultStore(path, retry_s=0.5)
+    sid = store.begin_session(["a.wav"], {})
+    store.flush(5)
+    replacement = tmp_path / "other"
+    replacement.write_bytes(b"not a database at all " * 100)
+    os.replace(replacement, path)
+    store.save(SongResult(path="a.wav", status="done", bpm=120.0), "s", "fp").wait(5)
+    store.save_session_result(sid, 0, SongResult(path="a.wav", status="done", bpm=120.0))
+    store.flush(5)
+    assert store.problem is not None
+    assert "was replaced by a file that is not a session store while the batch ran" in \
+        store.problem
+    assert store.stats.failed_writes >= 2
+    store.close()
+    assert path.read_bytes() == b"not a database at all " * 100
