@@ -130,6 +130,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self.resume_banner = ResumeBanner()
         self.store_banner = StoreBanner()
         self.store_label: QLabel | None = None
+        self._store_problem_told = False
         self.workers = WorkerPanel(self.engine)
         self.workers.setTabKeyNavigation(False)  # Tab leaves the panel
         self.log_panel = LogPanel()
@@ -230,6 +231,20 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
                     "results of this window will not be kept for the next start; export "
                     "them.")
         self.tell_store_problem(text, kept=False)
+
+    def _check_store(self) -> None:
+        """Say once, above the list, that the session store stopped taking writes (another
+        program holds it, the disk is full, the file was removed or replaced): the results
+        in the list are this window's only copy until they are exported."""
+        store = self.store
+        problem = getattr(store, "problem", None)
+        if not problem or self._store_problem_told:
+            return
+        self._store_problem_told = True
+        self.tell_store_problem(
+            f"The session store {store.path} failed: {problem}. The songs "
+            "and results in the list are all here, but some may not come back at the next "
+            "start: export them (File \u25b8 Export Results).", kept=False)
 
     def tell_chosen_store_problem(self, why: str) -> None:
         """Say that the store chosen in Settings could not be used (``why``), and where
@@ -396,6 +411,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self.state_label.setText(state.capitalize())
         self.setWindowTitle(f"SongCal \u2014 {total} songs" if total else "SongCal")
         self.banner.refresh()
+        self._check_store()
         if eng.is_running:
             self.proxy.refilter()
         if self.workers.isVisible():

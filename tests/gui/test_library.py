@@ -596,3 +596,39 @@ def test_a_chosen_store_of_a_newer_songcal_is_said_with_the_store_used_instead(
     assert w.store_label is None  # the list is kept, in the default store
     w.close()
     assert chosen.read_bytes() == before
+
+
+def test_a_store_that_stops_taking_writes_mid_batch_is_said_above_the_list(qtbot, tmp_path):
+    """A store another process locked (or a full disk, or a store file removed) while the
+    batch ran was said only in the Log: the window said "Batch finished: 4 done." and the
+    list did not come back at the next start."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db, retry_s=0.5)
+    w = _window(qtbot, store)
+    w.engine.batch.add([f"/m/{i}.wav" for i in range(4)])
+    w.engine.jobsAdded.emit(0, 4)
+    store.flush(5)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys, time\n"
+         f"db = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
+         "db.execute('BEGIN EXCLUSIVE')\nprint('held', flush=True)\nsys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert w.store_banner.isHidden()
+        with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+            w.start()
+        qtbot.waitUntil(w.store_banner.isVisible, timeout=TIMEOUT)
+    finally:
+        holder.stdin.close()
+        holder.wait(10)
+    said = w.store_banner.label.text()
+    assert said.startswith(f"The session store {db} failed: could not ")
+    assert "another program holds the database" in said
+    assert "export them" in said
+    assert "not kept" in w.store_label.text()
+    assert [j.state for j in w.engine.batch.jobs] == [SongState.DONE] * 4  # nothing lost
+    w.close()
