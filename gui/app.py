@@ -120,7 +120,10 @@ def _setup_logging() -> str | None:
         path = _log_file()
         if path is None:
             return None
-        fh = _LogFile(path, maxBytes=LOG_MAX_BYTES, backupCount=1, encoding="utf-8")
+        # backslashreplace: a file name that is not valid UTF-8 is written as \udcXX, as
+        # the terminal shows it, instead of losing its line and saying the file failed
+        fh = _LogFile(path, maxBytes=LOG_MAX_BYTES, backupCount=1, encoding="utf-8",
+                      errors="backslashreplace")
     except OSError:
         return None
     fh.setLevel(logging.INFO)
