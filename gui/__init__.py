@@ -39,7 +39,8 @@ The song table
 
 Panels
     - :mod:`gui.worker_panel`, :mod:`gui.plots`, :mod:`gui.log_panel`,
-      :mod:`gui.stall_banner`, :mod:`gui.resume_banner`, :mod:`gui.settings_dialog`,
+      :mod:`gui.stall_banner`, :mod:`gui.resume_banner`, :mod:`gui.store_banner`,
+      :mod:`gui.settings_dialog`,
       :mod:`gui.formatting`, :mod:`gui.focus_ring` (the keyboard focus, clearly shown),
       :mod:`gui.preview` (listening to a song), :mod:`gui.guide` (Help > SongCal Guide,
       Keyboard Shortcuts).

@@ -120,7 +120,10 @@ def _setup_logging() -> str | None:
         path = _log_file()
         if path is None:
             return None
-        fh = _LogFile(path, maxBytes=LOG_MAX_BYTES, backupCount=1, encoding="utf-8")
+        # backslashreplace: a file name that is not valid UTF-8 is written as \udcXX, as
+        # the terminal shows it, instead of losing its line and saying the file failed
+        fh = _LogFile(path, maxBytes=LOG_MAX_BYTES, backupCount=1, encoding="utf-8",
+                      errors="backslashreplace")
     except OSError:
         return None
     fh.setLevel(logging.INFO)
@@ -490,7 +493,7 @@ def run_gui(argv=None) -> int:
         cluster_choice,
         fit_workers_to_memory,
         load_settings,
-        open_session_store,
+        open_session_store_why,
     )
 
     settings = load_settings()
@@ -509,7 +512,10 @@ def run_gui(argv=None) -> int:
             settings, f"--workers {args.workers}" if args.workers is not None else None)
         if lowered:
             print(f"songcal gui: warning: {lowered}", file=sys.stderr)
-    window = MainWindow(settings, store=open_session_store())
+    store, chosen_why = open_session_store_why()
+    window = MainWindow(settings, store=store)
+    if chosen_why:
+        window.tell_chosen_store_problem(chosen_why)
     window.engine.set_cluster(cluster)
     startup.freeze_long_lived()
     if lowered:

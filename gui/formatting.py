@@ -7,8 +7,10 @@ import math
 
 from PySide6.QtGui import Qt
 
+from core.io.outputs import printable
+
 __all__ = ["fmt_duration", "fmt_eta", "fmt_value", "alternative_tempi", "plain_tip",
-           "DESCRIPTOR_HEADERS"]
+           "shown_name", "shown_text", "DESCRIPTOR_HEADERS"]
 
 #: Column headers of the descriptors (:data:`core.io.results.DESCRIPTOR_COLUMNS`), with units.
 DESCRIPTOR_HEADERS = {
@@ -104,6 +106,24 @@ def _short(bpm: float) -> str:
     """A tempo with one decimal, none when it is whole: ``"61.5"``, ``"123"``."""
     text = f"{bpm:.1f}"
     return text[:-2] if text.endswith(".0") else text
+
+
+def shown_name(name) -> str:
+    """A file name or path as one line the window can show: bytes that are not valid UTF-8
+    (lone surrogates in Python) as ``\\udcXX`` and control characters as ``\\n``,
+    ``\\t``, ``\\x1b``, as the command line prints them.  Qt drops a lone surrogate: two
+    files named ``caf\\xe9.wav`` and ``caf\\xe8.wav`` both showed as ``caf.wav``."""
+    return printable(name)
+
+
+def shown_text(text: str) -> str:
+    """``text`` (lines of the Log) with bytes that are not valid UTF-8 as ``\\udcXX``
+    escapes, which Qt would drop; its line breaks are kept."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def plain_tip(text):

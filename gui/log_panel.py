@@ -8,6 +8,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QFont, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit
 
+from gui.formatting import shown_text
+
 __all__ = ["LogPanel", "QtLogHandler"]
 
 
@@ -26,7 +28,8 @@ class QtLogHandler(logging.Handler):
 
     def emit(self, record):  # noqa: D102 - logging API
         try:
-            self.emitter.record.emit(self.format(record), record.levelno)
+            # escaped before the signal: Qt's string drops what is not valid UTF-8
+            self.emitter.record.emit(shown_text(self.format(record)), record.levelno)
         except RuntimeError:  # the panel is gone (app quitting)
             pass
         except Exception:

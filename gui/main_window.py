@@ -56,6 +56,7 @@ from gui.song_filter import SongFilterProxy
 from gui.song_table import SongTableModel
 from gui.song_view import SongTableView
 from gui.stall_banner import StallBanner
+from gui.store_banner import StoreBanner
 from gui.table_bar import TableBar
 from gui.window_actions import STATUS_FILTERS, ActionsMixin
 from gui.window_calibration import CalibrationMixin
@@ -127,6 +128,9 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self.table.setModel(self.proxy)
         self.banner = StallBanner(self.engine, self.table)
         self.resume_banner = ResumeBanner()
+        self.store_banner = StoreBanner()
+        self.store_label: QLabel | None = None
+        self._store_problem_told = False
         self.workers = WorkerPanel(self.engine)
         self.workers.setTabKeyNavigation(False)  # Tab leaves the panel
         self.log_panel = LogPanel()
@@ -152,6 +156,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         top_lay = QVBoxLayout(top)
         top_lay.setContentsMargins(6, 4, 6, 0)
         top_lay.setSpacing(4)
+        top_lay.addWidget(self.store_banner)
         top_lay.addWidget(self.resume_banner)
         top_lay.addWidget(self.table_bar)
         top_lay.addWidget(self.table, 1)
@@ -216,14 +221,55 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
 
     def _tell_store_unavailable(self) -> None:
         """Say, for as long as the window is open, that this list will not be kept."""
-        text = (f"The session store cannot be opened ({self.store_error}): songs and results "
-                "of this window will not be kept for the next start; export them.")
+        if "newer SongCal" in self.store_error:
+            text = (f"Your session store {self.store_error}. This window works without a "
+                    "store: what you analyze here is not kept for the next start (export "
+                    "it), and earlier results are not reused. Settings \u25b8 Session "
+                    "store file can name another file for the next start.")
+        else:
+            text = (f"The session store cannot be opened ({self.store_error}): songs and "
+                    "results of this window will not be kept for the next start; export "
+                    "them.")
+        self.tell_store_problem(text, kept=False)
+
+    def _check_store(self) -> None:
+        """Say once, above the list, that the session store stopped taking writes (another
+        program holds it, the disk is full, the file was removed or replaced): the results
+        in the list are this window's only copy until they are exported."""
+        store = self.store
+        problem = getattr(store, "problem", None)
+        if not problem or self._store_problem_told:
+            return
+        self._store_problem_told = True
+        self.tell_store_problem(
+            f"The session store {store.path} failed: {problem}. The songs "
+            "and results in the list are all here, but some may not come back at the next "
+            "start: export them (File \u25b8 Export Results).", kept=False)
+
+    def tell_chosen_store_problem(self, why: str) -> None:
+        """Say that the store chosen in Settings could not be used (``why``), and where
+        this window keeps its list instead."""
+        if self.store is not None:
+            instead = f"this window keeps its list in the default store, {self.store.path}"
+        else:
+            instead = "this window keeps no list"
+        self.tell_store_problem(f"The session store chosen in Settings cannot be used: "
+                                f"{why}. Instead {instead}.", kept=self.store is not None)
+
+    def tell_store_problem(self, text: str, *, kept: bool = True) -> None:
+        """Say ``text`` about the session store in the bar above the table, the status bar
+        and the Log; with ``kept=False`` the status bar also says, for as long as the
+        window is open, that the list is not kept."""
         log.warning("%s", text)
-        label = QLabel("\u26a0 List not kept")
-        label.setToolTip(plain_tip(text))
-        label.setContentsMargins(8, 0, 8, 0)
-        self.statusBar().addPermanentWidget(label)
-        self.store_label = label
+        shown = self.store_banner.label.text() if self.store_banner.isVisibleTo(self) else ""
+        self.store_banner.say(f"{shown}\n{text}" if shown and text not in shown else text)
+        if not kept and self.store_label is None:
+            label = QLabel("\u26a0 List not kept")
+            label.setContentsMargins(8, 0, 8, 0)
+            self.statusBar().addPermanentWidget(label)
+            self.store_label = label
+        if not kept:
+            self.store_label.setToolTip(plain_tip(self.store_banner.label.text()))
         self.statusBar().showMessage(text, 30000)
 
     def _on_scan_finished(self, _n: int) -> None:
@@ -365,6 +411,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self.state_label.setText(state.capitalize())
         self.setWindowTitle(f"SongCal \u2014 {total} songs" if total else "SongCal")
         self.banner.refresh()
+        self._check_store()
         if eng.is_running:
             self.proxy.refilter()
         if self.workers.isVisible():

@@ -33,7 +33,8 @@ from core.settings import (
 )
 
 __all__ = ["SettingsDialog", "load_settings", "save_settings", "SETTINGS_GROUP",
-           "SESSION_STORE_KEY", "session_store_path", "open_session_store", "CLUSTER_KEY",
+           "SESSION_STORE_KEY", "session_store_path", "open_session_store",
+           "open_session_store_why", "CLUSTER_KEY",
            "SEND_FILES_KEY", "cluster_choice", "fit_workers_to_memory"]
 
 log = logging.getLogger(__name__)
@@ -77,17 +78,23 @@ def session_store_path(qs: QSettings | None = None) -> str:
 def open_session_store(qs: QSettings | None = None):
     """The chosen session store, opened; None when none was chosen or it cannot be opened
     (the window then uses the default store)."""
+    return open_session_store_why(qs)[0]
+
+
+def open_session_store_why(qs: QSettings | None = None):
+    """``(store, "")`` for the chosen session store; ``(None, "")`` when none was chosen;
+    ``(None, reason)`` when it cannot be opened (the window then uses the default store,
+    and says so: :meth:`gui.main_window.MainWindow.tell_chosen_store_problem`)."""
     path = session_store_path(qs)
     if not path:
-        return None
-    from core.batch.store import ResultStore
+        return None, ""
+    from gui.window_session import open_store_why
 
-    try:
-        return ResultStore(path)
-    except Exception as err:  # the window still works with the default store
+    store, why = open_store_why(path)
+    if store is None:
         log.warning("the chosen session store cannot be used (%s); using the default one",
-                    err)
-        return None
+                    why)
+    return store, why
 
 
 def load_settings(qs: QSettings | None = None) -> AnalysisSettings:

@@ -23,7 +23,7 @@ from PySide6.QtGui import QBrush
 
 from core.batch.rules import TERMINAL_STATES, SongState
 from gui.column_help import column_tip
-from gui.formatting import fmt_duration, fmt_value, plain_tip
+from gui.formatting import fmt_duration, fmt_value, plain_tip, shown_name
 from gui.reference_columns import Cell, reference_cells, reference_columns
 from gui.song_columns import (
     AGREEMENT_ROLE,
@@ -410,7 +410,7 @@ class SongTableModel(QAbstractTableModel):
         r = job.result
         if r is not None and r.title:
             return r.title, r.artist
-        return self.engine.identity.get(job.id, (os.path.basename(job.path), ""))
+        return self.engine.identity.get(job.id, (shown_name(os.path.basename(job.path)), ""))
 
     def descriptor(self, job, col: int):
         """Value of descriptor column ``col`` (None when unknown): the user's correction
@@ -525,7 +525,7 @@ class SongTableModel(QAbstractTableModel):
         if col == COL_ARTIST:
             return self.title_artist(job)[1]
         if col == COL_FILE:
-            return os.path.basename(job.path)
+            return shown_name(os.path.basename(job.path))
         if col == COL_STATUS:
             return job.status.value
         if col == COL_NOTE:
@@ -619,7 +619,7 @@ class SongTableModel(QAbstractTableModel):
 
     def _tooltip(self, job, col: int):
         if col == COL_FILE:
-            return job.path
+            return shown_name(job.path)
         if col == COL_NOTE:
             return self._display(job, col) or None
         if col == COL_ELAPSED and job.result is not None and job.result.source == "store":

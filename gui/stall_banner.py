@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.batch.rules import SongState
-from gui.formatting import fmt_duration
+from gui.formatting import fmt_duration, shown_name
 
 __all__ = ["StallBanner"]
 
@@ -129,7 +129,7 @@ class StallBanner(QFrame):
         more = f"  (+{len(stalled) - 1} more stalled)" if len(stalled) > 1 else ""
         given = (f" (given {fmt_duration(job.extra_s)} more)" if job.extra_s > 0 else "")
         self.label.setText(
-            f"\u201c{os.path.basename(job.path)}\u201d has run {fmt_duration(job.elapsed())} on "
+            f"\u201c{shown_name(os.path.basename(job.path))}\u201d has run {fmt_duration(job.elapsed())} on "
             f"{job.worker}, past its budget of {fmt_duration(budget)}. It will be timed out "
             f"at {fmt_duration(limit)}{given}.{more}")
         self.more_button.setText(f"Give It More Time (+{fmt_duration(budget)})")

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from gui.library import Library
 
-__all__ = ["SessionMixin", "open_store", "open_store_why"]
+__all__ = ["SessionMixin", "open_store", "open_store_why", "store_unavailable_text"]
 
 log = logging.getLogger(__name__)
 
@@ -28,19 +28,35 @@ def open_store():
     return open_store_why()[0]
 
 
-def open_store_why():
-    """``(store, "")``, or ``(None, reason)`` when the user's session store cannot be opened
-    (a data folder that is a file, or read-only; a damaged database)."""
+def open_store_why(path=None):
+    """``(store, "")``, or ``(None, reason)`` when the session store ``path`` (default: the
+    user's) cannot be opened (a data folder that is a file, or read-only; a damaged
+    database; a store of a newer SongCal, said in words of its own by
+    :func:`store_unavailable_text`)."""
     from core.batch.store import ResultStore, StoreError
 
     try:
-        return ResultStore(), ""
-    except (StoreError, OSError) as err:  # said by the window; no traceback on the terminal
+        return ResultStore(path), ""
+    except StoreError as err:  # said by the window; no traceback on the terminal
+        log.info("session store unavailable: %s", err)
+        return None, store_unavailable_text(err)
+    except OSError as err:
         log.info("session store unavailable: %s", err)
         return None, str(err) or type(err).__name__
     except Exception as err:  # no store: analysis still works, results are just not cached
         log.exception("session store unavailable")
         return None, str(err) or type(err).__name__
+
+
+def store_unavailable_text(err) -> str:
+    """Why a store cannot be used, for the window: a newer SongCal's store is named as one,
+    with both layout numbers and the word that it is left untouched."""
+    if getattr(err, "newer", False):
+        why = err.reason.removesuffix("; choose another file")
+        why = why.removeprefix("the file ")
+        return (f"{err.path} {why}. It is left as it is: its songs and results wait for "
+                "that SongCal")
+    return str(err) or type(err).__name__
 
 
 class SessionMixin:

@@ -23,7 +23,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter
 from PySide6.QtWidgets import QHeaderView, QTableView
 
 from core.batch.rules import SongState
-from gui.formatting import fmt_duration, plain_tip
+from gui.formatting import fmt_duration, plain_tip, shown_name
 from gui.song_paint import STATE_COLORS, status_icon
 
 __all__ = ["WorkerTableModel", "WorkerPanel", "ThreadCpuSampler", "shared_sampler",
@@ -229,7 +229,7 @@ class WorkerTableModel(QAbstractTableModel):
             if job is None:
                 return ""
             if col == 2:
-                return os.path.basename(job.path)
+                return shown_name(os.path.basename(job.path))
             if col == 3:
                 rec = r.record
                 return f"{rec.chunk}/{rec.n_chunks}" if rec.n_chunks else "-"
@@ -263,10 +263,10 @@ class WorkerTableModel(QAbstractTableModel):
                 return ("CPU use of the worker thread since the last refresh: a slow song "
                         "keeps computing; a stuck decoder or a blocked read uses no CPU")
             if state == "queued":
-                return plain_tip(f"{job.path}\n\nHanded to the cluster's scheduler, waiting "
-                                 f"in its queue for a worker thread; its time budget counts "
-                                 f"from its start on a worker.")
-            return plain_tip(job.path)
+                return plain_tip(f"{shown_name(job.path)}\n\nHanded to the cluster's "
+                                 f"scheduler, waiting in its queue for a worker thread; its "
+                                 f"time budget counts from its start on a worker.")
+            return plain_tip(shown_name(job.path))
         return None
 
 

@@ -28,7 +28,10 @@ def _not_audio_reason(name: str) -> str:
 
 
 def _broken_link_reason(path: str) -> str:
-    """Why a link found in a folder leads to no file: a loop of links, or a missing target."""
+    """Why a name found in a folder leads to no file: a loop of links, a missing target, or
+    (no link at all) a file removed or moved after its folder was listed."""
+    if not os.path.islink(path):
+        return "file removed while it was scanned"
     try:
         os.stat(path)
     except OSError as exc:

@@ -40,7 +40,7 @@ from core.io.results import SongResult
 
 __all__ = ["ResultStore", "StoreError", "StoreStats", "data_dir", "default_store_path",
            "cached", "content_fingerprint", "SCHEMA_VERSION", "KEEP_LIBRARIES",
-           "unusable_store"]
+           "unusable_store", "layout_problem"]
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,9 @@ _STORE_TABLES = _LAYOUT_1_TABLES | {"cache", "session_results"}
 
 _STOP = object()
 
+#: The first 16 bytes of every SQLite database.
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
 
 def _foreign_tables(version: int, tables) -> list[str]:
     """The tables no SongCal store of layout ``version`` holds (sorted): any makes the
@@ -90,6 +93,25 @@ def _foreign_tables(version: int, tables) -> list[str]:
     known = _LAYOUT_1_TABLES if version == 0 else _STORE_TABLES
     return sorted(t for t in set(tables) - known
                   if not t.startswith("sqlite_"))  # SQLite's own (sqlite_stat1 ...)
+
+
+def layout_problem(version: int, tables) -> str | None:
+    """Why a database of layout ``version`` (``PRAGMA user_version``) holding ``tables``
+    cannot be used as a session store, or None: another program's database (a table no
+    SongCal layout has), or a store written by a newer SongCal (a layout above
+    :data:`SCHEMA_VERSION`)."""
+    foreign = _foreign_tables(version, tables)
+    if foreign:
+        from core.io.outputs import printable
+
+        shown = ", ".join(map(printable, foreign[:5])) + (f" and {len(foreign) - 5} more" if len(foreign) > 5
+                                          else "")
+        return (f"the file is not a SongCal session store: another program's database "
+                f"(tables {shown})")
+    if version > SCHEMA_VERSION:
+        return (f"the file was written by a newer SongCal (store layout {version}; this one "
+                f"reads layouts up to {SCHEMA_VERSION})")
+    return None
 
 
 def unusable_store(path, *, timeout_s: float = 0.25) -> str | None:
@@ -114,18 +136,7 @@ def unusable_store(path, *, timeout_s: float = 0.25) -> str | None:
         return None
     finally:
         db.close()
-    foreign = _foreign_tables(version, tables)
-    if foreign:
-        from core.io.outputs import printable
-
-        shown = ", ".join(map(printable, foreign[:5])) + (f" and {len(foreign) - 5} more" if len(foreign) > 5
-                                          else "")
-        return (f"the file is not a SongCal session store: another program's database "
-                f"(tables {shown})")
-    if version > SCHEMA_VERSION:
-        return (f"the file was written by a newer SongCal (store layout {version}; this one "
-                f"reads layouts up to {SCHEMA_VERSION})")
-    return None
+    return layout_problem(version, tables)
 
 
 @dataclass
@@ -231,45 +242,57 @@ class ResultStore(SessionRecords):
                         retryable=_held_by_another)
         except sqlite3.Error as err:
             self._db.close()
-            raise StoreError(self.path, _plain(err)) from None
-        self._gone = False  # the file was removed under the open database
+            raise StoreError(self.path, _plain(err),
+                             newer=getattr(err, "newer", False)) from None
+        #: Why the file at the path is no longer this store's (removed, replaced), or "".
+        self._gone = ""
 
-    def _removed(self) -> bool:
-        """True once the store file was removed (a data folder cleaned, the file moved away)
-        while this store had it open: SQLite goes on writing into the removed file, where
-        nothing is kept for a resume.  Only a missing file counts (an inode number is not
+    def _removed(self) -> str:
+        """Why the store file is no longer the database this store writes into, or "":
+        removed (a data folder cleaned, the file moved away) or replaced by a file that is
+        not an SQLite database (a sync tool's copy, a stray write) while this store had it
+        open: SQLite goes on writing into the old file, where nothing is kept for a resume.
+        Only a missing file or a foreign first 16 bytes count (an inode number is not
         stable on every network share)."""
         if not self._gone and self.path != ":memory:":
             try:
-                os.stat(self.path)
+                with open(self.path, "rb") as fh:
+                    head = fh.read(16)
             except FileNotFoundError:
-                self._gone = True
+                self._gone = ("the file was removed while the batch ran; what was written "
+                              "since is lost with it")
             except OSError:
                 pass
+            else:
+                if head != _SQLITE_MAGIC:
+                    self._gone = ("the file was replaced by a file that is not a session "
+                                  "store while the batch ran; what was written since is "
+                                  "lost, and the file is left as it is")
         return self._gone
 
     # -- set-up ---------------------------------------------------------------------------
     def _prepare(self) -> None:
         db = self._db
+        # The layout is read before anything is set: switching a database to WAL mode
+        # rewrites its header, and another program's database or a newer SongCal's store
+        # is left as it was, byte for byte.
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        why = layout_problem(version, [r[0] for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'")])
+        if why:  # never dropped, migrated or converted
+            err = _Unusable(f"{why}; choose another file")
+            err.newer = version > SCHEMA_VERSION and "newer SongCal" in why
+            raise err
         if self.path != ":memory:":
             db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        foreign = _foreign_tables(version, [r[0] for r in db.execute(
-            "SELECT name FROM sqlite_master WHERE type='table'")])
-        if foreign:  # another program's database (whatever its version): never dropped
-            raise sqlite3.DatabaseError(
-                f"the file is another program's database (tables {', '.join(foreign)}), "
-                "not a SongCal store; choose another file")
         if version == 2:
             _upgrade(db, _MIGRATE_2_TO_3)
         elif version < SCHEMA_VERSION:  # an early layout: started afresh
             _upgrade(db, [*(f"DROP TABLE IF EXISTS {t}"
                             for t in ("results", "session_songs", "sessions")),
                           *filter(str.strip, _SCHEMA.split(";"))])
-        elif version > SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(f"written by a newer SongCal (layout {version})")
 
     def _retry(self, fn, deadline: float, *, retryable=_retryable):
         """Run ``fn()`` under the lock, retrying busy or full databases (the errors
@@ -341,9 +364,9 @@ class ResultStore(SessionRecords):
             budget = self.retry_s if self._healthy else self.busy_timeout_s
             try:
                 self._retry(fn, time.monotonic() + budget)
-                if what != "flush" and self._removed():
-                    raise _Removed("the file was removed while the batch ran; what was "
-                                   "written since is lost with it")
+                gone = self._removed() if what != "flush" else ""
+                if gone:
+                    raise _Removed(gone)
             except Exception as err:  # the store may fail; the batch must not
                 self._healthy = False
                 self.stats.failed_writes += 1
@@ -437,12 +460,18 @@ class ResultStore(SessionRecords):
         return self._submit(write, "save a result")
 
 
+class _Unusable(sqlite3.DatabaseError):
+    """The database is not one this SongCal may use as its store (its words are final)."""
+
+
 class _Removed(Exception):
     """The store file is no longer at its path (a write went into a removed file)."""
 
 
 def _plain(err: Exception) -> str:
     text = str(err) or type(err).__name__
+    if isinstance(err, _Unusable):
+        return text
     low = text.lower()
     if "not a database" in low or "malformed" in low:
         return (f"the file is damaged or not a SongCal store ({text}); remove it or choose "

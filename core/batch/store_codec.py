@@ -71,11 +71,13 @@ def _decode(text: str, *, any_status: bool = False) -> SongResult:
 
 
 class StoreError(SongCalError):
-    """The session store cannot be opened or written; carries the path and the reason."""
+    """The session store cannot be opened or written; carries the path and the reason
+    (``newer``: the file is a store of a newer SongCal, left untouched)."""
 
-    def __init__(self, path, reason: str):
+    def __init__(self, path, reason: str, *, newer: bool = False):
         self.path = os.fsdecode(path)
         self.reason = reason
+        self.newer = newer
         super().__init__(f"session store {self.path}: {reason}")
 
 

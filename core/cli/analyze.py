@@ -225,8 +225,9 @@ def _default_store() -> tuple[str | None, str]:
     """The default session store's path, or ``(None, why)`` when it cannot be used: its
     folder cannot be made (no home folder, a read-only one) or its disk is full.  A store
     the user names with ``--session`` is checked with the other outputs instead (and a bad
-    one refuses the run)."""
-    from core.batch.store import default_store_path
+    one refuses the run).  A default store written by a newer SongCal (or another
+    program's database in its place) is not used either, and left as it is."""
+    from core.batch.store import default_store_path, unusable_store
     from core.io.outputs import OutputError, check_outputs
 
     try:
@@ -239,6 +240,9 @@ def _default_store() -> tuple[str | None, str]:
         check_outputs({"--session": path})
     except OutputError as err:
         return None, f"the session store {printable(path)} cannot be written: {err.reason}"
+    why = unusable_store(path) if os.path.isfile(path) else None
+    if why:
+        return None, f"the session store {printable(path)} cannot be used: {why}"
     return path, ""
 
 

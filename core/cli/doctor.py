@@ -316,6 +316,9 @@ def _store(path: str | None) -> list[Check]:
         uri = "file:" + os.path.abspath(path).replace("?", "%3f").replace("#", "%23")
         with contextlib.closing(sqlite3.connect(uri + "?mode=ro", uri=True, timeout=5)) as db:
             rows = [r[0] for r in db.execute("PRAGMA integrity_check").fetchall()]
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = [r[0] for r in db.execute(
+                "SELECT name FROM sqlite_master WHERE type='table'")]
     except sqlite3.Error as exc:
         why = str(exc)
         return checks + [Check(s, "integrity", f"damaged ({why})",
@@ -326,7 +329,20 @@ def _store(path: str | None) -> list[Check]:
         return checks + [Check(s, "integrity", f"damaged ({len(rows)} faults)",
                                f"session store: {path} is damaged ({first}); move it away "
                                "and SongCal starts a new one")]
-    return checks + [Check(s, "integrity", "ok")]
+    checks.append(Check(s, "integrity", "ok"))
+    from core.batch.store import SCHEMA_VERSION, layout_problem
+
+    why = layout_problem(version, tables)
+    if why:  # a newer SongCal's store, another program's database: refused, left as it is
+        value = (f"{version}, newer than this build reads (up to {SCHEMA_VERSION})"
+                 if version > SCHEMA_VERSION and "another program" not in why
+                 else "not a SongCal store")
+        return checks + [Check(s, "layout", value,
+                               f"session store: {path}: {why}; this SongCal leaves it "
+                               "untouched and keeps no list in it (open it with that "
+                               "SongCal, or choose another store file)")]
+    return checks + [Check(s, "layout", f"{version} (this build reads up to "
+                                        f"{SCHEMA_VERSION})")]
 
 
 def _folder(name: str, get) -> Check:

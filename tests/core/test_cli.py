@@ -203,6 +203,38 @@ def test_analyze_goes_on_without_a_default_store_on_a_full_disk(tmp_path, monkey
     assert main(args + ["--session", str(data / "named.sqlite")]) == 2
 
 
+def test_analyze_goes_on_without_a_default_store_of_a_newer_songcal(tmp_path, monkeypatch,
+                                                                     capsys):
+    """The default store written by a newer SongCal refused the whole run (exit 2) as
+    'refusing to write --session PATH', an option the user never gave; it is the user's
+    data folder, so the run goes on without it, as for a full disk, and leaves it as it
+    is."""
+    import sqlite3
+
+    from core.batch.store import SCHEMA_VERSION
+
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("SONGCAL_DATA_DIR", str(data))
+    store = data / "results.sqlite"
+    with sqlite3.connect(store) as db:
+        for table in ("cache", "sessions", "session_songs", "session_results"):
+            db.execute(f"CREATE TABLE {table} (x TEXT)")
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 3}")
+    before = store.read_bytes()
+    out = tmp_path / "r.csv"
+    args = ["analyze", str(_one_song(tmp_path)), "-o", str(out), "--workers", "1", "-q"]
+    assert main(args) == 3
+    assert [r["status"] for r in _read(out)] == ["done"]
+    err = capsys.readouterr().err
+    assert (f"warning: the session store {store} cannot be used: the file was written by a "
+            f"newer SongCal (store layout {SCHEMA_VERSION + 3}; this one reads layouts up to "
+            f"{SCHEMA_VERSION}); going on without it") in err
+    assert "--session" not in err and "Traceback" not in err
+    assert store.read_bytes() == before
+    assert set(os.listdir(data)) - {"logs"} == {"results.sqlite"}
+
+
 def test_a_named_file_that_is_not_audio_is_said_with_its_reason(tmp_path, capsys):
     notes = tmp_path / "notes.txt"
     notes.write_text("not audio")

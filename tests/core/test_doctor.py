@@ -250,3 +250,40 @@ def test_a_store_that_is_no_file_is_named_and_never_waited_on(tmp_path, offscree
         pytest.fail("the doctor waited on the store")
     (report,) = out
     assert f"session store: {path} is a {kind}, not a database file" in report.problems
+
+
+def test_a_store_of_a_newer_songcal_is_named_with_both_layouts(tmp_path, offscreen, capsys):
+    """A store written by a newer SongCal passed as intact ("integrity ok", exit 0), while
+    the window and ``analyze --session`` refuse it: nothing said why."""
+    import sqlite3
+
+    from core.batch.store import SCHEMA_VERSION
+
+    path = tmp_path / "results.sqlite"
+    with sqlite3.connect(path) as db:
+        for table in ("cache", "sessions", "session_songs", "session_results"):
+            db.execute(f"CREATE TABLE {table} (x TEXT)")
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 4}")
+    before = path.read_bytes()
+    code = main(["doctor", "--store", str(path)])
+    out = capsys.readouterr().out
+    assert code == ExitCode.FAILED, out
+    problems = out.split("problem:\n", 1)[1].strip().splitlines()
+    assert problems == [
+        f"session store: {path}: the file was written by a newer SongCal (store layout "
+        f"{SCHEMA_VERSION + 4}; this one reads layouts up to {SCHEMA_VERSION}); this SongCal "
+        "leaves it untouched and keeps no list in it (open it with that SongCal, or choose "
+        "another store file)"]
+    assert (f"layout         {SCHEMA_VERSION + 4}, newer than this build reads (up to "
+            f"{SCHEMA_VERSION})") in out
+    assert path.read_bytes() == before
+
+
+def test_the_layout_of_a_current_store_is_shown(store_file, offscreen):
+    from core.batch.store import SCHEMA_VERSION
+
+    report = run_checks(store_path=store_file, decode=False)
+    values = {c.name: c for c in report.checks if c.section == "Session store"}
+    assert values["layout"].value == f"{SCHEMA_VERSION} (this build reads up to " \
+                                     f"{SCHEMA_VERSION})"
+    assert values["layout"].problem is None

@@ -50,3 +50,26 @@ def test_a_loop_of_links_is_skipped_as_a_loop_not_as_a_dangling_link(tmp_path):
     assert skipped[str(tmp_path / "a.wav")].startswith("link loop")
     assert skipped[str(tmp_path / "b.wav")].startswith("link loop")
     assert skipped[str(tmp_path / "c.wav")] == "dangling link (its target is missing)"
+
+
+def test_a_song_removed_between_its_folder_listing_and_its_look_is_not_called_a_link(
+        tmp_path, monkeypatch):
+    """A song deleted (or moved) after its folder was listed and before it was looked at
+    was skipped as a "dangling link (its target is missing)": it was no link."""
+    import core.batch.scan as scan
+
+    (tmp_path / "kept.wav").write_bytes(b"x")
+    (tmp_path / "going.wav").write_bytes(b"x")
+    walk = os.walk
+
+    def walk_then_remove(*args, **kw):
+        for root, dirs, files in walk(*args, **kw):
+            if "going.wav" in files:
+                os.remove(os.path.join(root, "going.wav"))
+            yield root, dirs, files
+
+    monkeypatch.setattr(scan.os, "walk", walk_then_remove)
+    skipped = {}
+    found = scan_paths([tmp_path], on_skip=lambda p, why: skipped.update({p: why}))
+    assert found == [str(tmp_path / "kept.wav")]
+    assert skipped == {str(tmp_path / "going.wav"): "file removed while it was scanned"}

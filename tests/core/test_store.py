@@ -1,6 +1,7 @@
 """The session store: results keyed by content, written by one writer, never costing a result."""
 
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -355,6 +356,28 @@ def test_another_programs_database_with_a_layout_number_is_left_alone(tmp_path, 
         assert db.execute("PRAGMA user_version").fetchone()[0] == version
 
 
+@pytest.mark.parametrize("version, tables, why", [
+    (7, ("cache", "sessions", "session_songs", "session_results"),
+     "written by a newer SongCal (store layout 7; this one reads layouts up to 3)"),
+    (1, ("sessions", "users"), "another program's database"),
+])
+def test_a_database_the_store_refuses_is_left_byte_for_byte(tmp_path, version, tables, why):
+    """A newer SongCal's store, or another program's database, was switched to WAL mode
+    (bytes 18-19 of its header rewritten, its change counter moved) before its layout was
+    read and it was refused: the window wrote into a store it must not touch."""
+    path = tmp_path / "kept.sqlite"
+    with sqlite3.connect(path) as db:
+        for table in tables:
+            db.execute(f"CREATE TABLE {table} (x TEXT)")
+            db.execute(f"INSERT INTO {table} VALUES ('keep me')")
+        db.execute(f"PRAGMA user_version={version}")
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match=re.escape(why)):
+        ResultStore(path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["kept.sqlite"]
+
+
 def test_garbage_file_is_a_plain_store_error(tmp_path):
     path = tmp_path / "broken.sqlite"
     path.write_bytes(b"this is not a database " * 200)
@@ -518,3 +541,25 @@ def test_opening_waits_only_for_a_store_another_connection_holds(tmp_path, monke
     else:
         ResultStore(tmp_path / "db.sqlite", retry_s=20.0).close()
     assert len(calls) == tries
+
+
+def test_a_store_file_replaced_by_garbage_while_open_is_said_not_written_into(tmp_path):
+    """The store file replaced by one that is no database (a sync tool's copy, a stray
+    write) while the batch ran: SQLite went on writing into the replaced file, every write
+    counted as saved and nothing said, and the next start found the garbage."""
+    path = tmp_path / "s.sqlite"
+    store = ResultStore(path, retry_s=0.5)
+    sid = store.begin_session(["a.wav"], {})
+    store.flush(5)
+    replacement = tmp_path / "other"
+    replacement.write_bytes(b"not a database at all " * 100)
+    os.replace(replacement, path)
+    store.save(SongResult(path="a.wav", status="done", bpm=120.0), "s", "fp").wait(5)
+    store.save_session_result(sid, 0, SongResult(path="a.wav", status="done", bpm=120.0))
+    store.flush(5)
+    assert store.problem is not None
+    assert "was replaced by a file that is not a session store while the batch ran" in \
+        store.problem
+    assert store.stats.failed_writes >= 2
+    store.close()
+    assert path.read_bytes() == b"not a database at all " * 100

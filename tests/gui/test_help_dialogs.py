@@ -208,3 +208,34 @@ def test_the_application_icon_is_set(qapp):
     gui.app._set_app_icon(qapp)
     sizes = {s.width() for s in qapp.windowIcon().availableSizes()}
     assert {16, 32, 256} <= sizes
+
+
+def test_a_song_name_that_is_not_utf8_is_written_into_the_log_file(qapp, monkeypatch, capsys):
+    """A line naming a song whose file name is not valid UTF-8 (a lone surrogate in Python)
+    was lost from the log file, and the terminal said the log file could not be written
+    and messages went to the terminal only, though every later line was written."""
+    import logging
+
+    import gui.app
+
+    root = logging.getLogger()
+    earlier = gui.app._FILE_HANDLER
+    if earlier is not None:
+        root.removeHandler(earlier)
+    monkeypatch.setattr(gui.app, "_FILE_HANDLER", None)
+    name = os.fsdecode(b"/music/caf\xe9.wav")  # Latin-1 bytes from an old archive
+    try:
+        path = gui.app._setup_logging()
+        logging.getLogger("gui.engine").warning("failed: %s: %s", name, "not audio")
+        logging.getLogger("gui.engine").warning("after it")
+        gui.app._FILE_HANDLER.flush()
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    finally:
+        if gui.app._FILE_HANDLER is not None:
+            root.removeHandler(gui.app._FILE_HANDLER)
+            gui.app._FILE_HANDLER.close()
+        if earlier is not None:
+            root.addHandler(earlier)
+    assert "failed: /music/caf\\udce9.wav: not audio" in text and "after it" in text
+    assert "cannot be written" not in capsys.readouterr().err

@@ -4,6 +4,7 @@ come back at the next start; an interrupted batch is offered for resuming; New S
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 
 from core.batch.rules import SongState
@@ -514,4 +515,120 @@ def test_clear_asked_while_the_list_comes_back_counts_every_song_of_it(
     assert "Remove all 30 songs" in asked[0], asked[0]
     assert "The 30 songs of this one" in asked[1], asked[1]
     assert len(w.engine.batch.jobs) == 30 and not w.engine.restoring
+    w.close()
+
+
+def _newer_store(path, layout):
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        for table in ("cache", "sessions", "session_songs", "session_results"):
+            db.execute(f"CREATE TABLE {table} (x TEXT)")
+            db.execute(f"INSERT INTO {table} VALUES ('a song of the newer SongCal')")
+        db.execute(f"PRAGMA user_version={layout}")
+    return path.read_bytes()
+
+
+def test_a_store_of_a_newer_songcal_is_said_above_the_list_and_left_untouched(
+        qtbot, tmp_path, monkeypatch, caplog):
+    """The window switched a newer SongCal's store to WAL mode (its header rewritten) while
+    refusing it, and said only a status-bar line naming 'layout 5' that went after 30 s."""
+    from core.batch.store import SCHEMA_VERSION
+
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("SONGCAL_DATA_DIR", str(data))
+    path = data / "results.sqlite"
+    before = _newer_store(path, SCHEMA_VERSION + 2)
+    w = MainWindow(SETTINGS, analyze=FakeAnalyzer(), remember=True)
+    qtbot.addWidget(w)
+    w.confirm_quit = False
+    w.show()
+    assert w.store is None
+    said = w.store_banner.label.text()
+    assert w.store_banner.isVisible()
+    assert said.startswith(f"Your session store {path} was written by a newer SongCal "
+                           f"(store layout {SCHEMA_VERSION + 2}; this one reads layouts up to "
+                           f"{SCHEMA_VERSION}). It is left as it is")
+    assert "not kept for the next start" in said
+    assert "not kept" in w.store_label.text()
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+    # the window goes on without a store
+    w.engine.batch.add(["/m/one.wav", "/m/two.wav"])
+    w.engine.jobsAdded.emit(0, 2)
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        w.start()
+    assert [j.state for j in w.engine.batch.jobs] == [SongState.DONE, SongState.DONE]
+    w.close()
+    assert path.read_bytes() == before
+    assert os.listdir(data) == ["results.sqlite"]
+
+
+def test_a_chosen_store_of_a_newer_songcal_is_said_with_the_store_used_instead(
+        qtbot, tmp_path, monkeypatch):
+    """A store chosen in Settings that could not be opened was only logged before the
+    window (and its Log) existed: the window showed the default store's list unsaid."""
+    from PySide6.QtCore import QSettings
+
+    from core.batch.store import SCHEMA_VERSION
+    from gui.settings_dialog import SESSION_STORE_KEY, open_session_store_why
+
+    data = tmp_path / "data"
+    monkeypatch.setenv("SONGCAL_DATA_DIR", str(data))
+    chosen = tmp_path / "shared.sqlite"
+    before = _newer_store(chosen, SCHEMA_VERSION + 1)
+    QSettings().setValue(SESSION_STORE_KEY, str(chosen))
+    store, why = open_session_store_why()  # as gui.app does
+    w = MainWindow(SETTINGS, analyze=FakeAnalyzer(), remember=True, store=store)
+    qtbot.addWidget(w)
+    w.confirm_quit = False
+    if why:
+        w.tell_chosen_store_problem(why)
+    w.show()
+    assert store is None and w.store is not None
+    assert w.store_banner.isVisible()
+    assert w.store_banner.label.text() == (
+        f"The session store chosen in Settings cannot be used: {chosen} was written by a "
+        f"newer SongCal (store layout {SCHEMA_VERSION + 1}; this one reads layouts up to "
+        f"{SCHEMA_VERSION}). It is left as it is: its songs and results wait for that "
+        f"SongCal. Instead this window keeps its list in the default store, "
+        f"{data / 'results.sqlite'}.")
+    assert w.store_label is None  # the list is kept, in the default store
+    w.close()
+    assert chosen.read_bytes() == before
+
+
+def test_a_store_that_stops_taking_writes_mid_batch_is_said_above_the_list(qtbot, tmp_path):
+    """A store another process locked (or a full disk, or a store file removed) while the
+    batch ran was said only in the Log: the window said "Batch finished: 4 done." and the
+    list did not come back at the next start."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db, retry_s=0.5)
+    w = _window(qtbot, store)
+    w.engine.batch.add([f"/m/{i}.wav" for i in range(4)])
+    w.engine.jobsAdded.emit(0, 4)
+    store.flush(5)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys, time\n"
+         f"db = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
+         "db.execute('BEGIN EXCLUSIVE')\nprint('held', flush=True)\nsys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert w.store_banner.isHidden()
+        with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+            w.start()
+        qtbot.waitUntil(w.store_banner.isVisible, timeout=TIMEOUT)
+    finally:
+        holder.stdin.close()
+        holder.wait(10)
+    said = w.store_banner.label.text()
+    assert said.startswith(f"The session store {db} failed: could not ")
+    assert "another program holds the database" in said
+    assert "export them" in said
+    assert "not kept" in w.store_label.text()
+    assert [j.state for j in w.engine.batch.jobs] == [SongState.DONE] * 4  # nothing lost
     w.close()

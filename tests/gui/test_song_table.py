@@ -216,7 +216,8 @@ def test_rows_to_tsv_has_header_and_shown_values(engine):
     _add(engine, ["/m/a.wav", "/m/b\tc.wav"])
     _set_done(engine, 0, title="A", bpm=100.0)
     text = rows_to_tsv(model, [0, 1], columns=[0, 1, 3])
-    assert text == "#\tTitle\tFile\n1\tA\ta.wav\n2\tb c.wav\tb c.wav\n"
+    # a tab in a name shows, and is copied, as \t (as the command line prints it)
+    assert text == "#\tTitle\tFile\n1\tA\ta.wav\n2\tb\\tc.wav\tb\\tc.wav\n"
 
 
 def test_descriptor_column_rejects_unknown_name():

@@ -335,6 +335,27 @@ def test_names_and_errors_with_markup_show_as_written_in_tips_and_labels(
     assert "<b>Sheet.csv" in shown(label.toolTip())
 
 
+def test_file_names_with_bytes_that_are_not_utf8_or_control_characters_stay_told_apart(
+        qtbot, make_window, fast_settings):
+    """Qt drops the lone surrogates a file name that is not valid UTF-8 reaches Python with:
+    caf\xe9.wav and caf\xe8.wav (Latin-1 names from an old archive) both showed as
+    "caf.wav" in the File column, its tip and the Log; a newline split a name over two
+    lines.  They show as the command line prints them."""
+    latin = [os.fsdecode(b"/m/caf\xe9.wav"), os.fsdecode(b"/m/caf\xe8.wav")]
+    fake = FakeAnalyzer(fail_on="caf", error=AudioFileError("/m/x", "cannot decode"))
+    w = make_window(fast_settings, fake)
+    _add(w, [*latin, "/m/two\nlines.wav"])
+    _run(qtbot, w)
+    tip = Qt.ItemDataRole.ToolTipRole
+    files = [w.model.index(i, COL_FILE).data() for i in range(3)]
+    assert files == ["caf\\udce9.wav", "caf\\udce8.wav", "two\\nlines.wav"]
+    assert w.model.index(1, COL_FILE).data(tip) == "/m/caf\\udce8.wav"
+    assert w.model.index(0, COL_TITLE).data() == "caf\\udce9.wav"  # no result, no tags
+    log = w.log_panel.toPlainText()
+    assert "failed: /m/caf\\udce9.wav: cannot decode" in log
+    assert "failed: /m/caf\\udce8.wav: cannot decode" in log
+
+
 def test_export_results_never_writes_over_a_song_the_sheet_or_the_store(
         qtbot, make_window, tmp_path, fast_settings):
     from core.batch.store import ResultStore
