@@ -224,12 +224,16 @@ def _print_scores(cal, stream) -> None:
               f"{_fmt(t.acc1_after)}, Acc2 {_fmt(t.acc2_before)} -> {_fmt(t.acc2_after)}, "
               f"MAE {_fmt(t.mae_before, 2)} -> {_fmt(t.mae_after, 2)} BPM (cross-validated); "
               f"90 % interval: {t.interval.describe()}", file=stream)
+        if t.note and not t.kept and t.verdict != "tracks":
+            print(f"  {t.note}", file=stream)
     if cal.key is not None:
         k = cal.key
         print(f"key {_verdict(k.verdict)} (n={k.n}): correction {k.correction.describe()}; "
               f"accuracy {_fmt(k.accuracy_before)} -> {_fmt(k.accuracy_after)}, weighted "
               f"{_fmt(k.weighted_before)} -> {_fmt(k.weighted_after)} (cross-validated)",
               file=stream)
+        if k.note and not k.kept and k.verdict != "tracks":
+            print(f"  {k.note}", file=stream)
     for name, d in cal.descriptors.items():
         how = d.correction.describe() if d.kept else "no correction"
         line = (f"{name} {_verdict(d.verdict)} (n={d.n}): {how}; MAE {_fmt(d.mae_before, 4)}"

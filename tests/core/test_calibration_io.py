@@ -325,6 +325,31 @@ def test_cli_calibrate_lists_unmatched_and_exits_1(deck, capsys):
     assert "(replaced an older file)" not in out
 
 
+def test_cli_calibrate_says_why_a_sheet_of_one_tempo_and_one_key_corrects_nothing(deck,
+                                                                                  capsys):
+    tmp, _, _, res = deck
+    rng = np.random.default_rng(18)
+    _, rows = read_csv_rows(res)
+    for r in rows:  # tempi spread over 70-170 BPM, as the sheet's placeholder is not
+        r["bpm"] = round(float(rng.uniform(70, 170)), 2)
+    write_csv(res, RESULT_COLUMNS, rows)
+    sheet = tmp / "placeholder.csv"
+    sheet.write_text("Song,Artist,BPM,Key\n" + "".join(
+        f"{r['title']},{r['artist']},120,C major\n" for r in rows), encoding="utf-8")
+    assert _cli(["calibrate", res, "--reference", sheet, "-o", tmp / "cal.csv", "--profile",
+                 tmp / "p.json", "--no-learned"]) == 0
+    out = capsys.readouterr().out
+    assert "bpm [no relation] (n=60): rule none, correction none;" in out
+    assert ("  every paired song has the same reference tempo (120 BPM): a rule or a "
+            "correction learned from one tempo cannot be told from one that fits a "
+            "placeholder; nothing kept\n") in out
+    assert "key [no relation] (n=60): correction none;" in out
+    assert "  every paired song has the same reference key (C major)" in out
+    profile = load_profile(tmp / "p.json")
+    assert profile.tempo_rule.kind == "none" and profile.tempo_correction.method == "none"
+    assert profile.key.is_identity
+
+
 def test_cli_calibrate_unreadable_reference_exits_2(deck, capsys):
     tmp, _, _, res = deck
     bad = tmp / "bad.csv"
