@@ -690,6 +690,27 @@ def test_a_profile_key_map_and_tempo_correction_are_read_and_applied(tmp_path):
     # a long value is cut in the message
     ({"descriptors": {"energy": {"method": "offset", "intercept": "9" * 80}}},
      "descriptors.energy.intercept: must be a number, got '" + "9" * 56 + "..."),
+    # a correction without its numbers (a hand edit that dropped a line) applied 0 for the
+    # intercept and 1 for the slope: energy 0.79 came out 0.71 instead of 0.76
+    ({"descriptors": {"energy": {"method": "linear", "slope": 0.9}}},
+     "descriptors.energy.intercept: a linear correction needs it, got None"),
+    ({"descriptors": {"energy": {"method": "theil_sen", "intercept": 0.05}}},
+     "descriptors.energy.slope: a theil_sen correction needs it, got None"),
+    ({"descriptors": {"energy": {"method": "offset"}}},
+     "descriptors.energy.intercept: an offset correction needs it, got None"),
+    ({"tempo": {"rule": {}, "correction": {"method": "huber", "slope": 1.01}}},
+     "tempo.correction.intercept: a huber correction needs it, got None"),
+    ({"tempo": {"rule": {"kind": "factor"}}},
+     "tempo.rule.factor: a factor rule needs it, got None"),
+    # a section of the wrong type that reads as false was taken for an empty one: the
+    # profile applied nothing, or was refused for a field that was right
+    ({"descriptors": []}, "descriptors: must be an object, got []"),
+    ({"descriptors": ""}, "descriptors: must be an object, got ''"),
+    ({"tempo": {"rule": [], "correction": {}}}, "tempo.rule: must be an object, got []"),
+    ({"tempo": {"rule": {}, "correction": 0}},
+     "tempo.correction: must be an object, got 0"),
+    ({"key": {"mapping": []}}, "key.mapping: must be an object, got []"),
+    ({"meta": []}, "meta: must be an object, got []"),
 ])
 def test_a_malformed_profile_field_is_named_with_what_is_wrong(change, message):
     data = {"format": "songcal-calibration-profile", "version": 2, "descriptors": {},
@@ -697,6 +718,25 @@ def test_a_malformed_profile_field_is_named_with_what_is_wrong(change, message):
     data.update(change)
     with pytest.raises(ProfileError, match=f"^p.json: malformed profile: {re.escape(message)}$"):
         profile_from_dict(data, path="p.json")
+
+
+def test_a_number_too_long_for_python_is_not_valid_json(tmp_path, capsys):
+    # a hand-edited slope of 5,000 digits stopped apply with a traceback (Python refuses
+    # to read integers of more than 4,300 digits) and exit code 1
+    data = {"format": "songcal-calibration-profile", "version": 2,
+            "descriptors": {"energy": {"method": "linear", "slope": 1.0, "intercept": 0.0}}}
+    text = json.dumps(data).replace('"slope": 1.0', '"slope": 1' + "0" * 5000)
+    profile = tmp_path / "p.json"
+    profile.write_text(text, encoding="utf-8")
+    with pytest.raises(ProfileError, match=r"not valid JSON \(a number of 5001 digits"):
+        load_profile(profile)
+    write_csv(tmp_path / "r.csv", RESULT_COLUMNS, [{"path": "/a.wav", "status": "done",
+                                                    "energy": 0.5}])
+    assert _cli(["apply", tmp_path / "r.csv", "--profile", profile, "-o",
+                 tmp_path / "out.csv"]) == 2
+    err = capsys.readouterr().err
+    assert "not valid JSON (a number of 5001 digits" in err and "Traceback" not in err
+    assert not (tmp_path / "out.csv").exists()
 
 
 def test_a_descriptor_read_against_the_reference_is_corrected_between_its_clamps():
