@@ -862,3 +862,26 @@ def test_cli_calibrate_lists_20_unused_reference_rows_and_counts_the_rest(tmp_pa
     assert f"  ... and 25 more (every one is in {mism})\n" in out
     _, rows = read_csv_rows(mism)
     assert sum(r["mismatch"] == "unmatched reference row" for r in rows) == 45
+
+
+def test_a_results_cell_of_5000_digits_is_written_back_as_it_was(tmp_path, capsys):
+    # apply (and calibrate --results-out) stopped with a ValueError traceback and exit
+    # code 1: Python reads integers of at most 4,300 digits
+    from core.calibration.cells import typed_row as results_typed_row
+
+    huge = "9" * 5000
+    assert results_typed_row({"channels": huge, "bpm": "120"}) == {"channels": huge,
+                                                                   "bpm": 120}
+    res = tmp_path / "r.csv"
+    write_csv(res, RESULT_COLUMNS, [{"path": "/a.wav", "title": "A", "status": "done",
+                                     "bpm": 120.0, "channels": 2, "energy": 0.5}])
+    res.write_text(res.read_text(encoding="utf-8-sig").replace(",2,", f",{huge},"),
+                   encoding="utf-8")
+    profile = tmp_path / "p.json"
+    save_profile(profile_from_dict({
+        "format": "songcal-calibration-profile", "version": 2,
+        "descriptors": {"energy": {"method": "offset", "intercept": 0.1}}}), profile)
+    assert _cli(["apply", res, "--profile", profile, "-o", tmp_path / "out.csv"]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    _, rows = read_csv_rows(tmp_path / "out.csv")
+    assert rows[0]["channels"] == huge and float(rows[0]["energy_calibrated"]) == 0.6
