@@ -773,6 +773,19 @@ def test_a_left_out_results_value_is_named_by_its_title_cut_to_60_characters():
         f"row 6 ({exact}): bpm 1e+09"]
 
 
+def test_a_results_value_of_nan_or_an_infinity_is_named_with_the_others():
+    # nan, inf and a number past the largest float were read as no value without a word,
+    # while 1e308 was named
+    from core.calibration.cells import implausible_cells
+
+    rows = [{"title": "A", "bpm": "nan"}, {"title": "B", "energy": "-inf"},
+            {"title": "C", "loudness_lufs": "1" + "0" * 400}, {"title": "D", "bpm": 1e308},
+            {"title": "E", "bpm": float("inf")}, {"title": "F", "bpm": "", "energy": "x"}]
+    assert implausible_cells(rows) == [
+        "row 1 (A): bpm nan", "row 2 (B): energy -inf", "row 3 (C): loudness_lufs inf",
+        "row 4 (D): bpm 1e+308", "row 5 (E): bpm inf"]
+
+
 def test_a_correction_of_method_none_needs_no_slope():
     data = {"format": "songcal-calibration-profile", "version": 2,
             "descriptors": {"energy": {"method": "none", "slope": 0}},
