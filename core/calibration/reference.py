@@ -37,6 +37,10 @@ warnings (:attr:`ReferenceSheet.summary_rows`); a song titled ``Total Eclipse``,
 not a regular file, is larger than :data:`core.io.inputs.MAX_SHEET_BYTES`, or is not text
 CSV at all is refused with a :class:`~core.errors.ReferenceSheetError` naming the reason.
 
+A role named by two header cells (two ``BPM`` columns, ``BPM`` and ``Tempo``) is read from the
+first that holds values, the others left out, with a warning when it is not the first or
+another one holds values too.
+
 Any other column whose cells are numbers (speechiness, liveness, popularity...) is kept as
 an *extra* column (:attr:`ReferenceSheet.extra`), named after its header (lower case,
 punctuation as ``_``: ``Speech`` -> ``speech``), on the sheet's own scale; a cell of it that
@@ -404,8 +408,9 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
             name, f"row {at + 1}: no title column (expected one of Song, Title, Track Name, "
             "or a file name column: File name, Path, Location); "
             f"header is {_header_text(header)}")
+    copies, copy_warnings = _named_twice(header, records[at + 1:], columns)
     numeric = [d for d in REFERENCE_DESCRIPTORS if d in columns]
-    extra = _extra_columns(header, records[at + 1:], columns)
+    extra = _extra_columns(header, records[at + 1:], columns, copies)
     if not numeric and not extra and "key" not in columns and "camelot" not in columns:
         raise ReferenceSheetError(
             name, f"row {at + 1}: no reference value column (BPM/Tempo, Key, Camelot, Energy, Dance, "
@@ -478,7 +483,7 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     bad_cells.extend(_column_spellings(key_cells, rows, header[columns["key"]])
                      if key_cells else [])
     bad_cells.sort(key=lambda b: b.row)
-    warnings = summaries.warnings()
+    warnings = copy_warnings + summaries.warnings()
     for d in [d for d in numeric if d in UNIT_DESCRIPTORS
               and _levels_1_to_10([v[d] for v in raw_values if d in v])]:
         warnings.append(f"column {header[columns[d]]!r} holds only whole numbers 1-10: a 1-10 "
@@ -677,9 +682,41 @@ def _header_row(records: list[list[str]], first: int) -> int:
     return first
 
 
-def _extra_columns(header, records, columns) -> dict[str, int]:
-    """Name -> index of the columns without a role whose cells are numbers."""
-    taken = set(columns.values())
+def _holds_values(records, i: int) -> bool:
+    """Whether column ``i`` has a cell that is not empty (nor a word for no value)."""
+    return any(i < len(r) and r[i].strip() and r[i].strip().lower() not in _MISSING
+               for r in records)
+
+
+def _named_twice(header, records, columns) -> tuple[set[int], list[str]]:
+    """For each role named by more than one header cell, keep in ``columns`` (changed in
+    place) the first of them that holds values; returns the indices of the others, and a
+    warning for each role where another one holds values too (what it holds is not read)."""
+    named: dict[str, list[int]] = {}
+    for i, h in enumerate(header):
+        role = _ROLE_OF.get(normalize_header(h))
+        if role:
+            named.setdefault(role, []).append(i)
+    copies: set[int] = set()
+    warnings = []
+    for role, idx in named.items():
+        if len(idx) < 2:
+            continue
+        filled = [i for i in idx if _holds_values(records, i)]
+        used = filled[0] if filled else idx[0]
+        columns[role] = used
+        copies.update(i for i in idx if i != used)
+        if len(filled) > 1 or (filled and used != idx[0]):
+            listed = ", ".join(f"{i + 1} ({header[i]!r})" for i in idx)
+            warnings.append(f"columns {listed} all read as {role}: column {used + 1} is used "
+                            "(the first that holds values), the others left out")
+    return copies, warnings
+
+
+def _extra_columns(header, records, columns, copies=frozenset()) -> dict[str, int]:
+    """Name -> index of the columns without a role whose cells are numbers (``copies``:
+    columns of a role another column gives, left out)."""
+    taken = set(columns.values()) | set(copies)
     out: dict[str, int] = {}
     for i, h in enumerate(header):
         name = normalize_header(h).replace(" ", "_")

@@ -479,3 +479,21 @@ def test_a_column_with_one_value_for_every_row_is_pointed_out():
     few = parse_reference_text("Song,BPM,Key\n" + "".join(f"S{i},120,C major\n"
                                                           for i in range(4)))
     assert few.warnings == []  # four songs alike can be a real deck
+
+
+def test_a_column_named_twice_is_read_from_the_copy_that_holds_values_and_warned_about():
+    # two BPM columns, the first left empty (a formula column kept for later): the first
+    # was read and every tempo lost, without a word (bpm "too few", n=0)
+    sheet = parse_reference_text("Title,Artist,BPM,BPM,Key,Tempo\n"
+                                 "A,x,,120,C major,60\nB,x,,98.5,A minor,49\n"
+                                 "C,x,,140,G major,70\nD,x,,80,E minor,40\n")
+    assert [r.values["bpm"] for r in sheet.rows] == [120, 98.5, 140, 80]
+    assert sheet.columns["bpm"] == "BPM"
+    # the copies left out are not read as extra columns either
+    assert sheet.extra == []
+    assert ("columns 3 ('BPM'), 4 ('BPM'), 6 ('Tempo') all read as bpm: column 4 is used "
+            "(the first that holds values), the others left out") in sheet.warnings
+    # copies of which only the first holds values: read as before, no word
+    plain = parse_reference_text("Title,Artist,BPM,BPM\nA,x,120,\nB,x,98,\n")
+    assert [r.values["bpm"] for r in plain.rows] == [120, 98]
+    assert not any("read as bpm" in w for w in plain.warnings)
