@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import math
 import os
 import re
@@ -325,6 +326,25 @@ def _detect_delimiter(text: str) -> str:
         return best if counts[best] else ","
 
 
+_XML_START = re.compile(r"<(\?xml|!DOCTYPE|[A-Za-z_][\w.:-]*[\s/>])", re.I)
+
+
+def _other_format(text: str) -> str:
+    """``"XML"`` or ``"JSON"`` when the text is one (a DJ program's collection, such as
+    Rekordbox's XML or Traktor's NML, or an API's JSON), else empty."""
+    head = text.lstrip()
+    if _XML_START.match(head[:200]) and text.rstrip().endswith(">"):
+        return "XML"
+    if head[:1] in ("{", "["):
+        try:
+            parsed = json.loads(text)
+        except (ValueError, RecursionError):
+            return ""
+        if isinstance(parsed, dict | list):
+            return "JSON"
+    return ""
+
+
 class _UnclearNumber(ValueError):
     """A cell that reads as a number in two ways; its message says which."""
 
@@ -386,6 +406,11 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     if "\x00" in text:
         raise ReferenceSheetError(name, "the file holds NUL bytes: it is not a text CSV sheet "
                                         "(a spreadsheet file, or damaged)")
+    kind = _other_format(text)
+    if kind:
+        raise ReferenceSheetError(name, f"the file is {kind}, not a CSV sheet (SongCal reads "
+                                        "comma-, semicolon- or tab-separated text): export the "
+                                        "playlist or collection as CSV or as text")
     delimiter = _detect_delimiter(text)
     # Lines cut from the text itself: io.StringIO would hold a second copy at four bytes a
     # character (200 MB for a 50 MB sheet).

@@ -497,3 +497,23 @@ def test_a_column_named_twice_is_read_from_the_copy_that_holds_values_and_warned
     plain = parse_reference_text("Title,Artist,BPM,BPM\nA,x,120,\nB,x,98,\n")
     assert [r.values["bpm"] for r in plain.rows] == [120, 98]
     assert not any("read as bpm" in w for w in plain.warnings)
+
+
+@pytest.mark.parametrize("text, what", [
+    ('<?xml version="1.0" encoding="UTF-8"?>\n<DJ_PLAYLISTS Version="1.0.0">\n'
+     '<COLLECTION><TRACK Name="A" AverageBpm="120.00"/></COLLECTION></DJ_PLAYLISTS>\n',
+     "XML"),
+    ('\n  <NML VERSION="19"><COLLECTION><ENTRY TITLE="A"/></COLLECTION></NML>\n', "XML"),
+    ('{"items": [{"name": "A", "tempo": 120}]}\n', "JSON"),
+    ('[{"name": "A", "tempo": 120}]', "JSON"),
+])
+def test_a_dj_collection_or_json_export_is_named_for_what_it_is(text, what):
+    # it was refused for having no title column, its first line quoted as the header
+    with pytest.raises(ReferenceSheetError) as err:
+        parse_reference_text(text, name="export")
+    assert str(err.value).startswith(
+        f"export: the file is {what}, not a CSV sheet (SongCal reads comma-, semicolon- or "
+        "tab-separated text)")
+    # a CSV whose first title cell starts with a bracket is still a sheet
+    sheet = parse_reference_text('Song,BPM\n"[Intro]",120\n{Outro},98\n')
+    assert [r.title for r in sheet.rows] == ["[Intro]", "{Outro}"]
