@@ -20,7 +20,8 @@ messages are the spreadsheet's own.
 
 The delimiter (``,`` ``;`` tab ``|``), the encoding (UTF-8 with or without a byte-order mark,
 UTF-16 with one, else Windows-1252 / Latin-1) and the scale of each 0-1 descriptor column
-(0-100 percentages are divided by 100) are detected; a 0-1 descriptor column of whole
+(0-100 percentages are divided by 100; a cell written with ``%`` is a percentage whatever
+its column holds) are detected; a 0-1 descriptor column of whole
 numbers 1-10 only (Mixed In Key's energy level, or low percentages: they cannot be told
 apart) is left out with a warning.  ``128,5`` has a decimal comma and ``12,345,678``
 thousands separators; ``1,234``, which could be either, is a bad cell.
@@ -448,6 +449,9 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     bad: list[BadRow] = []
     bad_cells: list[BadRow] = []
     raw_values: list[dict] = []
+    # (index in rows, name) of the 0-1 descriptor cells written with a percent sign: a
+    # percentage whatever the rest of the column holds
+    percent_cells: set[tuple[int, str]] = set()
     key_cells: list[tuple] = []  # (index in rows, row, key cell, read) of the key column
     summaries = _Summaries(columns, {**{d: columns[d] for d in numeric}, **extra})
     for line_no, record in enumerate(records[at + 1:], start=at + 2):
@@ -488,6 +492,8 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
                                         f"out of range ({lo:g} to {hi:g}{unit})"))
                 continue
             values[d] = v
+            if d in UNIT_DESCRIPTORS and unneutralize(raw.strip()).endswith("%"):
+                percent_cells.add((len(rows), d))
         for d, i in extra.items():
             raw = _cell_at(record, i)
             try:
@@ -509,8 +515,10 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
                      if key_cells else [])
     bad_cells.sort(key=lambda b: b.row)
     warnings = copy_warnings + summaries.warnings()
-    for d in [d for d in numeric if d in UNIT_DESCRIPTORS
-              and _levels_1_to_10([v[d] for v in raw_values if d in v])]:
+    def plain(d):  # the column's values but those written as percentages
+        return [v[d] for i, v in enumerate(raw_values) if d in v and (i, d) not in percent_cells]
+
+    for d in [d for d in numeric if d in UNIT_DESCRIPTORS and _levels_1_to_10(plain(d))]:
         warnings.append(f"column {header[columns[d]]!r} holds only whole numbers 1-10: a 1-10 "
                         "level (as Mixed In Key writes energy) or percentages? Left out of the "
                         "fit; write it on 0-1 or as percentages with decimals to use it")
@@ -530,9 +538,10 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
 
     scales = {}
     for d in numeric:
-        col = [v[d] for v in raw_values if d in v]
+        col = plain(d)
         scale = 1.0
-        if d in UNIT_DESCRIPTORS and col and max(abs(x) for x in col) > 1.0 + 1e-9:
+        if d in UNIT_DESCRIPTORS and (max(abs(x) for x in col) > 1.0 + 1e-9 if col else any(
+                (i, d) in percent_cells for i in range(len(raw_values)))):
             scale = 0.01
         scales[d] = scale
     for d in numeric:
@@ -557,8 +566,9 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         more = len(bad_cells) - _CELLS_IN_WARNINGS
         warnings.append(f"{len(bad_cells)} cell(s) left out of the fit, their rows kept: "
                         f"{shown}" + (f"; and {more} more" if more > 0 else ""))
-    for row, vals in zip(rows, raw_values, strict=True):
-        row.values = {d: v * scales.get(d, 1.0) for d, v in vals.items()}
+    for i, (row, vals) in enumerate(zip(rows, raw_values, strict=True)):
+        row.values = {d: v * (0.01 if (i, d) in percent_cells else scales.get(d, 1.0))
+                      for d, v in vals.items()}
     named = {role: header[i] for role, i in columns.items()}
     named.update({d: header[i] for d, i in extra.items()})
     return ReferenceSheet(name=name, sha256=sha256, encoding=encoding, delimiter=delimiter,

@@ -517,3 +517,19 @@ def test_a_dj_collection_or_json_export_is_named_for_what_it_is(text, what):
     # a CSV whose first title cell starts with a bracket is still a sheet
     sheet = parse_reference_text('Song,BPM\n"[Intro]",120\n{Outro},98\n')
     assert [r.title for r in sheet.rows] == ["[Intro]", "{Outro}"]
+
+
+def test_a_cell_written_with_a_percent_sign_is_a_percentage_whatever_its_column_holds():
+    # one cell formatted as a percentage in a column on 0-1 turned the whole column into
+    # percentages: every energy divided by 100 (0.58 read as 0.0058), without a word
+    sheet = parse_reference_text("Title,Energy,Dance\nA,0.58,58%\nB,0.62,0.62\n"
+                                 "C,0.71,71 %\nD,0.4,0.4\nE,90%,0.9\n")
+    assert [r.values["energy"] for r in sheet.rows] == pytest.approx([0.58, 0.62, 0.71, 0.4,
+                                                                      0.9])
+    assert [r.values["danceability"] for r in sheet.rows] == pytest.approx(
+        [0.58, 0.62, 0.71, 0.4, 0.9])
+    # a column of percentages, signs or not, reads as before
+    plain = parse_reference_text("Title,Energy,Dance\nA,58,58%\nB,62,62%\nC,71,71%\n")
+    assert [r.values["energy"] for r in plain.rows] == pytest.approx([0.58, 0.62, 0.71])
+    assert [r.values["danceability"] for r in plain.rows] == pytest.approx([0.58, 0.62, 0.71])
+    assert plain.scales["energy"] == 0.01
