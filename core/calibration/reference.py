@@ -137,7 +137,9 @@ _HEADER_ROLES = {
     "valence": ("happy", "valence", "happiness", "mood"),
     "acousticness": ("acoustic", "acousticness"),
     "loudness_lufs": ("loud db", "loud", "loudness", "loudness db", "loudness lufs",
-                      "loudness_lufs", "lufs", "lautheit", "lautstarke"),
+                      "loudness_lufs", "lufs", "lautheit", "lautstarke", "loudness dbfs",
+                      "loud dbfs", "integrated loudness", "integrated lufs",
+                      "lufs integrated", "loudness integrated"),
 }
 _ROLE_OF = {alias: role for role, aliases in _HEADER_ROLES.items() for alias in aliases}
 

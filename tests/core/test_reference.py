@@ -533,3 +533,14 @@ def test_a_cell_written_with_a_percent_sign_is_a_percentage_whatever_its_column_
     assert [r.values["energy"] for r in plain.rows] == pytest.approx([0.58, 0.62, 0.71])
     assert [r.values["danceability"] for r in plain.rows] == pytest.approx([0.58, 0.62, 0.71])
     assert plain.scales["energy"] == 0.01
+
+
+@pytest.mark.parametrize("header", ["Loudness (dBFS)", "Integrated Loudness",
+                                    "Integrated LUFS", "LUFS (integrated)"])
+def test_loudness_headers_in_dbfs_or_integrated_lufs_are_the_loudness_column(header):
+    # read as an extra column named after the header: loudness went uncalibrated, and from
+    # 30 songs on a learned model of 'loudness_dbfs' came out beside the analyzer's column
+    sheet = parse_reference_text(f"Title,Artist,{header}\nA,x,-9.5\nB,x,-14\nC,x,-7\n"
+                                 "D,x,-11\n")
+    assert sheet.columns["loudness_lufs"] == header and sheet.extra == []
+    assert [r.values["loudness_lufs"] for r in sheet.rows] == [-9.5, -14, -7, -11]
