@@ -456,8 +456,14 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     percent_cells: set[tuple[int, str]] = set()
     key_cells: list[tuple] = []  # (index in rows, row, key cell, read) of the key column
     summaries = _Summaries(columns, {**{d: columns[d] for d in numeric}, **extra})
+    header_key = [normalize_header(h) for h in header]
+    first = header[0].lower() if header else ""
+    repeats: list[int] = []  # rows that repeat the header
     for line_no, record in enumerate(records[at + 1:], start=at + 2):
         if not any(c.strip() for c in record):
+            continue
+        if record[0].strip().lower() == first and _repeats(record, header_key):
+            repeats.append(line_no)
             continue
         title, artist = _text(cell(record, "title")), _text(cell(record, "artist"))
         if summaries.take(record, line_no,
@@ -517,6 +523,13 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
                      if key_cells else [])
     bad_cells.sort(key=lambda b: b.row)
     warnings = copy_warnings + summaries.warnings()
+    if repeats:
+        rows_text = ", ".join(str(n) for n in repeats[:_CELLS_IN_WARNINGS])
+        more = f" and {len(repeats) - _CELLS_IN_WARNINGS} more" if len(
+            repeats) > _CELLS_IN_WARNINGS else ""
+        warnings.append(f"row{'s' if len(repeats) > 1 else ''} {rows_text}{more} "
+                        f"repeat{'' if len(repeats) > 1 else 's'} the header (two sheets "
+                        "pasted together?): left out")
     def plain(d):  # the column's values but those written as percentages
         return [v[d] for i, v in enumerate(raw_values) if d in v and (i, d) not in percent_cells]
 
@@ -577,6 +590,13 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
                           columns=named, scales=scales, rows=rows, bad_rows=bad, path=path,
                           warnings=warnings, bad_cells=bad_cells, extra=list(extra),
                           summary_rows=[n for n, _ in summaries.rows])
+
+
+def _repeats(record: list[str], header_key: list[str]) -> bool:
+    """Whether ``record`` spells the header again (``header_key``: its cells normalized)."""
+    cells = [normalize_header(c) for c in record[:len(header_key)]]
+    cells += [""] * (len(header_key) - len(cells))
+    return cells == header_key and not any(c.strip() for c in record[len(header_key):])
 
 
 def _summary_label(text: str) -> bool:

@@ -544,3 +544,13 @@ def test_loudness_headers_in_dbfs_or_integrated_lufs_are_the_loudness_column(hea
                                  "D,x,-11\n")
     assert sheet.columns["loudness_lufs"] == header and sheet.extra == []
     assert [r.values["loudness_lufs"] for r in sheet.rows] == [-9.5, -14, -7, -11]
+
+
+def test_a_row_repeating_the_header_is_left_out_with_one_warning():
+    # two exports pasted one under the other: the second header was read as a song titled
+    # 'Title' by 'Artist', listed as an unused row with a bad cell in every column
+    sheet = parse_reference_text("Title,Artist,BPM,Key\nA,x,120,C major\nB,x,98,A minor\n"
+                                 "title , ARTIST,BPM,Key\nC,x,140,G major\n")
+    assert [r.title for r in sheet.rows] == ["A", "B", "C"]
+    assert sheet.bad_cells == [] and sheet.bad_rows == []
+    assert "row 4 repeats the header (two sheets pasted together?): left out" in sheet.warnings
