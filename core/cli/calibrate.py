@@ -93,11 +93,25 @@ def read_results(cmd: str, path: str):
     except CsvReadError as err:
         say_error(cmd, f"cannot read results CSV {path}: {err.reason}")
         return None
-    if "path" not in columns and "title" not in columns:
-        say_error(cmd, f"{path} is not a SongCal results CSV (no path or title column)")
+    reason = not_results(path, columns)
+    if reason:
+        say_error(cmd, reason)
         return None
     warn_implausible(cmd, rows)
     return rows
+
+
+def not_results(path, columns) -> str:
+    """Why a CSV with these ``columns`` is not a results CSV SongCal can read, or empty."""
+    if "path" in columns or "title" in columns:
+        return ""
+    header = columns[0] if len(columns) == 1 else ""
+    for sep, shown in ((";", "';'"), ("\t", "tabs")):
+        if sep in header and {"path", "title"} & set(header.split(sep)):
+            return (f"{path}: its columns are separated by {shown}, not commas (saved again "
+                    "by a spreadsheet program?): give the results CSV SongCal wrote, or save "
+                    "it as CSV with commas")
+    return f"{path} is not a SongCal results CSV (no path or title column)"
 
 
 #: Implausible results cells named one by one in the warning; the rest are counted.

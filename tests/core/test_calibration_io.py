@@ -898,3 +898,24 @@ def test_a_results_cell_of_5000_digits_is_written_back_as_it_was(tmp_path, capsy
     assert "Traceback" not in capsys.readouterr().err
     _, rows = read_csv_rows(tmp_path / "out.csv")
     assert rows[0]["channels"] == huge and float(rows[0]["energy_calibrated"]) == 0.6
+
+
+@pytest.mark.parametrize("delimiter, shown", [(";", "';'"), ("\t", "tabs")])
+def test_a_results_csv_saved_again_with_semicolons_says_so(deck, capsys, delimiter, shown):
+    # a results CSV opened and saved by a spreadsheet set to a European locale (semicolons,
+    # decimal commas) was "not a SongCal results CSV (no path or title column)"
+    tmp, _, ref, res = deck
+    text = res.read_text(encoding="utf-8-sig")
+    resaved = tmp / "resaved.csv"
+    resaved.write_text("\ufeff" + text.replace(",", delimiter), encoding="utf-8")
+    for argv in (["calibrate", resaved, "--reference", ref, "-o", tmp / "c.csv"],
+                 ["apply", resaved, "--profile", tmp / "p.json", "-o", tmp / "a.csv"]):
+        if argv[0] == "apply":
+            save_profile(profile_from_dict({"format": "songcal-calibration-profile",
+                                            "version": 2}), tmp / "p.json")
+        assert _cli(argv) == 2
+        err = capsys.readouterr().err
+        assert (f"{resaved}: its columns are separated by {shown}, not commas (saved again "
+                "by a spreadsheet program?): give the results CSV SongCal wrote, or save it "
+                "as CSV with commas") in err
+        assert "no path or title column" not in err
