@@ -333,11 +333,12 @@ _XML_START = re.compile(r"<(\?xml|!DOCTYPE|[A-Za-z_][\w.:-]*[\s/>])", re.I)
 
 
 def _other_format(text: str) -> str:
-    """``"XML"`` or ``"JSON"`` when the text is one (a DJ program's collection, such as
-    Rekordbox's XML or Traktor's NML, or an API's JSON), else empty."""
+    """``"XML"``, ``"HTML"`` or ``"JSON"`` when the text is one (a DJ program's collection,
+    such as Rekordbox's XML or Traktor's NML, a playlist printed as a web page, an API's
+    JSON), else empty."""
     head = text.lstrip()
     if _XML_START.match(head[:200]) and text.rstrip().endswith(">"):
-        return "XML"
+        return "HTML" if re.match(r"<(!doctype\s+)?html", head[:200], re.I) else "XML"
     if head[:1] in ("{", "["):
         try:
             parsed = json.loads(text)

@@ -504,6 +504,9 @@ def test_a_column_named_twice_is_read_from_the_copy_that_holds_values_and_warned
      '<COLLECTION><TRACK Name="A" AverageBpm="120.00"/></COLLECTION></DJ_PLAYLISTS>\n',
      "XML"),
     ('\n  <NML VERSION="19"><COLLECTION><ENTRY TITLE="A"/></COLLECTION></NML>\n', "XML"),
+    ('<!DOCTYPE html>\n<html><body><table><tr><td>A</td><td>120</td></tr></table></body>'
+     '</html>\n', "HTML"),
+    ('<HTML><TABLE><TR><TD>Title</TD><TD>BPM</TD></TR></TABLE></HTML>', "HTML"),
     ('{"items": [{"name": "A", "tempo": 120}]}\n', "JSON"),
     ('[{"name": "A", "tempo": 120}]', "JSON"),
 ])
