@@ -17,7 +17,10 @@ Reading a profile checks it field by field before anything is applied
 (:func:`profile_from_dict`): the format name; ``version`` a whole number this SongCal
 knows; every method one of the known ones; every slope, intercept, clamp and factor a
 finite number within :data:`PROFILE_LIMITS` (a tempo slope positive; a negative slope only
-where the result is clamped on both sides); descriptor names among the results columns;
+where the result is clamped on both sides), and present where a correction or rule uses it
+(the intercept of any correction, the slope of any but an offset, a factor rule's factor;
+the other fields left out take their defaults); every section an object (or left out, or
+null); descriptor names among the results columns;
 key transforms and map targets real keys; learned models, intervals and verdicts in their
 documented forms; every fitted range a pair ``[low, high]`` of finite numbers with low not
 above high, of a value SongCal measures, for a column the profile calibrates.  Anything
