@@ -4,7 +4,8 @@ A results row comes from a results CSV (text cells, formula-like text neutralize
 ``SongResult.to_row()`` (typed values); these helpers read both alike.  A number outside
 any value the analyzer can give (:data:`RESULT_RANGES`: a tempo of -120 or 1e308 in a file
 edited by hand or written by another program) is read as no value, so that it takes no part
-in a fit or a correction; :func:`implausible_cells` lists them for a warning.
+in a fit or a correction, as is a cell reading as NaN or an infinity; :func:`implausible_cells`
+lists them all for a warning.
 """
 
 from __future__ import annotations
@@ -61,12 +62,27 @@ def implausible_cells(rows) -> list[str]:
     for i, row in enumerate(rows, start=1):
         for name in RESULT_RANGES:
             v = cell_number(row.get(name))
+            if v is None:
+                v = _non_finite(row.get(name))
             if v is not None and result_number(row, name) is None:
                 label = unneutralize(str(row.get("title") or row.get("path") or ""))
                 if len(label) > 60:  # cut to 60 characters, the cut marked
                     label = label[:59].rstrip() + "\u2026"
                 out.append(f"row {i}{f' ({label})' if label else ''}: {name} {v:g}")
     return out
+
+
+def _non_finite(value) -> float | None:
+    """A cell that reads as NaN or an infinity (``nan``, ``inf``, or a number past the
+    largest float, such as 1 followed by 400 zeros), else None."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        f = float(value) if isinstance(value, (int, float)) else float(
+            unneutralize(value).strip())
+    except (ValueError, OverflowError):
+        return None
+    return None if math.isfinite(f) else f
 
 
 def result_key(row: dict) -> Key | None:

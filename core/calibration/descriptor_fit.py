@@ -66,6 +66,7 @@ LARGE_TRAINING_SET = 500
 
 _THEIL_SEN_MAX = 200  # Theil-Sen is O(n^2): fit on a fixed-seed subsample above this
 _HUBER_START_MAX = 150  # the Theil-Sen start of a Huber fit needs less
+_FLAT = 1e-9  # a spread of x below this (relative, from 1 up) is no spread: fit an offset
 _HUBER_K = 1.345  # Huber's tuning constant, in robust standard deviations of the residuals
 
 
@@ -162,7 +163,9 @@ def fit_linear(x, y, *, method: str, low: float | None = None,
     x, y = np.asarray(x, float), np.asarray(y, float)
     if x.shape != y.shape or x.size < 2:
         raise ValueError(f"need matching x and y with at least 2 values, got {x.size}, {y.size}")
-    flat = np.ptp(x) == 0
+    # values apart by less than a float can hold next to them (1e-310 and 0) are one value:
+    # a slope through them would be infinite
+    flat = not np.ptp(x) > _FLAT * max(1.0, float(np.max(np.abs(x))))
     if method == "offset" or (flat and method != "none"):
         return LinearCorrection("offset", 1.0, float(np.median(y - x)), low, high)
     if method == "linear":
@@ -179,6 +182,8 @@ def fit_linear(x, y, *, method: str, low: float | None = None,
         slope, intercept = _huber(x, y, seed=seed)
     else:
         raise ValueError(f"unknown method {method!r}; expected one of {LINEAR_METHODS}")
+    if not (math.isfinite(slope) and math.isfinite(intercept)):
+        return LinearCorrection("offset", 1.0, float(np.median(y - x)), low, high)
     return LinearCorrection(method, float(slope), float(intercept), low, high)
 
 
@@ -186,7 +191,7 @@ def _theil_sen(stats, y, x):
     """Theil-Sen slope and intercept.  SciPy also works out the slope's confidence
     interval, whose variance goes negative when many values tie (a reference column
     that holds one value for most songs): a warning about a figure not used here."""
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         return stats.theilslopes(y, x, method="joint")[:2]
 
 

@@ -151,7 +151,8 @@ def fit_key(est, ref, *, k: int = 10, seed: int = 0) -> KeyCalibration:
     -------
     KeyCalibration
         The learned correction is kept only when it raises the cross-validated weighted
-        score, and not when the verdict is ``no relation``.
+        score, and not when the verdict is ``no relation`` nor when every paired song has
+        the same reference key.
     """
     pairs = [(e, r) for e, r in zip(est, ref, strict=True) if e is not None and r is not None]
     est = [p[0] for p in pairs]
@@ -167,6 +168,14 @@ def fit_key(est, ref, *, k: int = 10, seed: int = 0) -> KeyCalibration:
     cal.accuracy_after, cal.weighted_after = cal.accuracy_before, cal.weighted_before
     if n < MIN_PAIRS:
         cal.note = f"too few pairs to fit ({n})"
+        return cal
+    if len(set(ref)) == 1:
+        # a map would send keys to the one key of the sheet (a placeholder, or a set in
+        # one key): it learns the sheet, not the analyzer
+        cal.verdict = key_verdict(n=n, kept=False, weighted=cal.weighted_before)
+        cal.note = (f"every paired song has the same reference key ({ref[0].name}): a "
+                    "correction learned from one key would send keys to it whatever they "
+                    "are; nothing kept")
         return cal
     folds = cv_folds(n, k=k, seed=seed)
     cal.folds = len(folds)

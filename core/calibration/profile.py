@@ -17,7 +17,10 @@ Reading a profile checks it field by field before anything is applied
 (:func:`profile_from_dict`): the format name; ``version`` a whole number this SongCal
 knows; every method one of the known ones; every slope, intercept, clamp and factor a
 finite number within :data:`PROFILE_LIMITS` (a tempo slope positive; a negative slope only
-where the result is clamped on both sides); descriptor names among the results columns;
+where the result is clamped on both sides), and present where a correction or rule uses it
+(the intercept of any correction, the slope of any but an offset, a factor rule's factor;
+the other fields left out take their defaults); every section an object (or left out, or
+null); descriptor names among the results columns;
 key transforms and map targets real keys; learned models, intervals and verdicts in their
 documented forms; every fitted range a pair ``[low, high]`` of finite numbers with low not
 above high, of a value SongCal measures, for a column the profile calibrates.  Anything
@@ -36,6 +39,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from dataclasses import asdict, dataclass, field
 
 from core.calibration.descriptor_fit import LINEAR_METHODS, LinearCorrection
@@ -336,6 +340,13 @@ def _linear(d, where: str, *, tempo: bool = False) -> LinearCorrection:
         else:
             _need(slope > 0 or (low is not None and high is not None), f"{where}.slope",
                   "may be negative only with both low and high clamps", slope)
+    if method != "none":
+        # a correction's own numbers have no default: 0 or 1 in their place is another
+        # correction than the one fitted
+        article = "an" if method[0] in "aeiou" else "a"
+        for name in ("slope", "intercept") if method != "offset" else ("intercept",):
+            _need(name in d, f"{where}.{name}", f"{article} {method} correction needs it",
+                  None)
     return LinearCorrection(method=method, slope=slope, intercept=intercept, low=low,
                             high=high)
 
@@ -349,6 +360,8 @@ def _tempo_rule(r, where: str) -> TempoRule:
     factor = _number(r, "factor", where, default=1.0, limit=lim["tempo_factor"])
     low = _number(r, "low", where, default=None, limit=lim["tempo_bpm"], optional=True)
     high = _number(r, "high", where, default=None, limit=lim["tempo_bpm"], optional=True)
+    if kind == "factor":
+        _need("factor" in r, f"{where}.factor", "a factor rule needs it", None)
     try:
         return TempoRule(kind=kind, factor=factor, low=low, high=high)
     except ValueError as err:
@@ -384,7 +397,7 @@ def _key_correction(k, where: str) -> KeyCorrection:
         _need(t in KEY_TRANSFORMS, f"{where}.{mode}",
               f"must be one of {', '.join(KEY_TRANSFORMS)}", t)
         out[mode] = t
-    mapping = k.get("mapping") or {}
+    mapping = _or_empty(k, "mapping")
     _need(isinstance(mapping, dict), f"{where}.mapping", "must be an object", mapping)
     for a, b in mapping.items():
         _need(isinstance(b, str) and parse_key(b) is not None, f"{where}.mapping.{a}",
@@ -415,7 +428,7 @@ def profile_from_dict(data: dict, *, path: str = "<profile>") -> CalibrationProf
     if version < 1:
         raise ProfileError(path, f"version: must be 1 or more, got {version}")
     try:
-        raw = data.get("descriptors") or {}
+        raw = _or_empty(data, "descriptors")
         _need(isinstance(raw, dict), "descriptors", "must be an object", raw)
         descriptors = {}
         for name, d in raw.items():
@@ -426,8 +439,8 @@ def profile_from_dict(data: dict, *, path: str = "<profile>") -> CalibrationProf
         rule = corr = None
         if tempo is not None:
             _need(isinstance(tempo, dict), "tempo", "must be an object or null", tempo)
-            rule = _tempo_rule(tempo.get("rule") or {}, "tempo.rule")
-            corr = _linear(tempo.get("correction") or {}, "tempo.correction", tempo=True)
+            rule = _tempo_rule(_or_empty(tempo, "rule"), "tempo.rule")
+            corr = _linear(_or_empty(tempo, "correction"), "tempo.correction", tempo=True)
         key = data.get("key")
         key_corr = None if key is None else _key_correction(key, "key")
         learned, intervals, verdicts = {}, {}, {}
@@ -446,7 +459,7 @@ def profile_from_dict(data: dict, *, path: str = "<profile>") -> CalibrationProf
                 raise ValueError(f"verdicts.{c}: must be one of {list(VERDICTS)}, "
                                  f"got {_show(v)}")
             verdicts[str(c)] = v
-        meta = data.get("meta") or {}
+        meta = _or_empty(data, "meta")
         _need(isinstance(meta, dict), "meta", "must be an object", meta)
         profile = CalibrationProfile(descriptors=descriptors, tempo_rule=rule,
                                      tempo_correction=corr or LinearCorrection(),
@@ -457,6 +470,13 @@ def profile_from_dict(data: dict, *, path: str = "<profile>") -> CalibrationProf
     except (TypeError, ValueError, AttributeError) as err:
         raise ProfileError(path, f"malformed profile: {err}") from None
     return profile
+
+
+def _or_empty(d: dict, name: str):
+    """``d[name]``, or an empty object when it is left out or null (a ``[]``, ``""`` or
+    ``0`` stays as it is, to be refused as not an object)."""
+    value = d.get(name)
+    return {} if value is None else value
 
 
 def _section(data: dict, name: str) -> dict:
@@ -501,4 +521,8 @@ def load_profile(path: str | os.PathLike) -> CalibrationProfile:
         raise ProfileError(path, f"not valid JSON (line {err.lineno}: {err.msg})") from None
     except RecursionError:
         raise ProfileError(path, "not a profile: the JSON is nested too deeply") from None
+    except ValueError as err:  # an integer past Python's 4,300 digits
+        digits = re.search(r"value has (\d+) digits", str(err))
+        what = f"a number of {digits.group(1)} digits" if digits else str(err)
+        raise ProfileError(path, f"not valid JSON ({what})") from None
     return profile_from_dict(parsed, path=path)

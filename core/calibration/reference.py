@@ -20,7 +20,8 @@ messages are the spreadsheet's own.
 
 The delimiter (``,`` ``;`` tab ``|``), the encoding (UTF-8 with or without a byte-order mark,
 UTF-16 with one, else Windows-1252 / Latin-1) and the scale of each 0-1 descriptor column
-(0-100 percentages are divided by 100) are detected; a 0-1 descriptor column of whole
+(0-100 percentages are divided by 100; a cell written with ``%`` is a percentage whatever
+its column holds) are detected; a 0-1 descriptor column of whole
 numbers 1-10 only (Mixed In Key's energy level, or low percentages: they cannot be told
 apart) is left out with a warning.  ``128,5`` has a decimal comma and ``12,345,678``
 thousands separators; ``1,234``, which could be either, is a bad cell.
@@ -37,6 +38,10 @@ warnings (:attr:`ReferenceSheet.summary_rows`); a song titled ``Total Eclipse``,
 not a regular file, is larger than :data:`core.io.inputs.MAX_SHEET_BYTES`, or is not text
 CSV at all is refused with a :class:`~core.errors.ReferenceSheetError` naming the reason.
 
+A role named by two header cells (two ``BPM`` columns, ``BPM`` and ``Tempo``) is read from the
+first that holds values, the others left out, with a warning when it is not the first or
+another one holds values too.
+
 Any other column whose cells are numbers (speechiness, liveness, popularity...) is kept as
 an *extra* column (:attr:`ReferenceSheet.extra`), named after its header (lower case,
 punctuation as ``_``: ``Speech`` -> ``speech``), on the sheet's own scale; a cell of it that
@@ -47,6 +52,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import math
 import os
 import re
@@ -131,7 +137,9 @@ _HEADER_ROLES = {
     "valence": ("happy", "valence", "happiness", "mood"),
     "acousticness": ("acoustic", "acousticness"),
     "loudness_lufs": ("loud db", "loud", "loudness", "loudness db", "loudness lufs",
-                      "loudness_lufs", "lufs", "lautheit", "lautstarke"),
+                      "loudness_lufs", "lufs", "lautheit", "lautstarke", "loudness dbfs",
+                      "loud dbfs", "integrated loudness", "integrated lufs",
+                      "lufs integrated", "loudness integrated"),
 }
 _ROLE_OF = {alias: role for role, aliases in _HEADER_ROLES.items() for alias in aliases}
 
@@ -321,6 +329,26 @@ def _detect_delimiter(text: str) -> str:
         return best if counts[best] else ","
 
 
+_XML_START = re.compile(r"<(\?xml|!DOCTYPE|[A-Za-z_][\w.:-]*[\s/>])", re.I)
+
+
+def _other_format(text: str) -> str:
+    """``"XML"``, ``"HTML"`` or ``"JSON"`` when the text is one (a DJ program's collection,
+    such as Rekordbox's XML or Traktor's NML, a playlist printed as a web page, an API's
+    JSON), else empty."""
+    head = text.lstrip()
+    if _XML_START.match(head[:200]) and text.rstrip().endswith(">"):
+        return "HTML" if re.match(r"<(!doctype\s+)?html", head[:200], re.I) else "XML"
+    if head[:1] in ("{", "["):
+        try:
+            parsed = json.loads(text)
+        except (ValueError, RecursionError):
+            return ""
+        if isinstance(parsed, dict | list):
+            return "JSON"
+    return ""
+
+
 class _UnclearNumber(ValueError):
     """A cell that reads as a number in two ways; its message says which."""
 
@@ -382,6 +410,11 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     if "\x00" in text:
         raise ReferenceSheetError(name, "the file holds NUL bytes: it is not a text CSV sheet "
                                         "(a spreadsheet file, or damaged)")
+    kind = _other_format(text)
+    if kind:
+        raise ReferenceSheetError(name, f"the file is {kind}, not a CSV sheet (SongCal reads "
+                                        "comma-, semicolon- or tab-separated text): export the "
+                                        "playlist or collection as CSV or as text")
     delimiter = _detect_delimiter(text)
     # Lines cut from the text itself: io.StringIO would hold a second copy at four bytes a
     # character (200 MB for a 50 MB sheet).
@@ -404,8 +437,9 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
             name, f"row {at + 1}: no title column (expected one of Song, Title, Track Name, "
             "or a file name column: File name, Path, Location); "
             f"header is {_header_text(header)}")
+    copies, copy_warnings = _named_twice(header, records[at + 1:], columns)
     numeric = [d for d in REFERENCE_DESCRIPTORS if d in columns]
-    extra = _extra_columns(header, records[at + 1:], columns)
+    extra = _extra_columns(header, records[at + 1:], columns, copies)
     if not numeric and not extra and "key" not in columns and "camelot" not in columns:
         raise ReferenceSheetError(
             name, f"row {at + 1}: no reference value column (BPM/Tempo, Key, Camelot, Energy, Dance, "
@@ -418,10 +452,19 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     bad: list[BadRow] = []
     bad_cells: list[BadRow] = []
     raw_values: list[dict] = []
+    # (index in rows, name) of the 0-1 descriptor cells written with a percent sign: a
+    # percentage whatever the rest of the column holds
+    percent_cells: set[tuple[int, str]] = set()
     key_cells: list[tuple] = []  # (index in rows, row, key cell, read) of the key column
     summaries = _Summaries(columns, {**{d: columns[d] for d in numeric}, **extra})
+    header_key = [normalize_header(h) for h in header]
+    first = header[0].lower() if header else ""
+    repeats: list[int] = []  # rows that repeat the header
     for line_no, record in enumerate(records[at + 1:], start=at + 2):
         if not any(c.strip() for c in record):
+            continue
+        if record[0].strip().lower() == first and _repeats(record, header_key):
+            repeats.append(line_no)
             continue
         title, artist = _text(cell(record, "title")), _text(cell(record, "artist"))
         if summaries.take(record, line_no,
@@ -458,6 +501,8 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
                                         f"out of range ({lo:g} to {hi:g}{unit})"))
                 continue
             values[d] = v
+            if d in UNIT_DESCRIPTORS and unneutralize(raw.strip()).endswith("%"):
+                percent_cells.add((len(rows), d))
         for d, i in extra.items():
             raw = _cell_at(record, i)
             try:
@@ -478,9 +523,18 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     bad_cells.extend(_column_spellings(key_cells, rows, header[columns["key"]])
                      if key_cells else [])
     bad_cells.sort(key=lambda b: b.row)
-    warnings = summaries.warnings()
-    for d in [d for d in numeric if d in UNIT_DESCRIPTORS
-              and _levels_1_to_10([v[d] for v in raw_values if d in v])]:
+    warnings = copy_warnings + summaries.warnings()
+    if repeats:
+        rows_text = ", ".join(str(n) for n in repeats[:_CELLS_IN_WARNINGS])
+        more = f" and {len(repeats) - _CELLS_IN_WARNINGS} more" if len(
+            repeats) > _CELLS_IN_WARNINGS else ""
+        warnings.append(f"row{'s' if len(repeats) > 1 else ''} {rows_text}{more} "
+                        f"repeat{'' if len(repeats) > 1 else 's'} the header (two sheets "
+                        "pasted together?): left out")
+    def plain(d):  # the column's values but those written as percentages
+        return [v[d] for i, v in enumerate(raw_values) if d in v and (i, d) not in percent_cells]
+
+    for d in [d for d in numeric if d in UNIT_DESCRIPTORS and _levels_1_to_10(plain(d))]:
         warnings.append(f"column {header[columns[d]]!r} holds only whole numbers 1-10: a 1-10 "
                         "level (as Mixed In Key writes energy) or percentages? Left out of the "
                         "fit; write it on 0-1 or as percentages with decimals to use it")
@@ -500,9 +554,10 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
 
     scales = {}
     for d in numeric:
-        col = [v[d] for v in raw_values if d in v]
+        col = plain(d)
         scale = 1.0
-        if d in UNIT_DESCRIPTORS and col and max(abs(x) for x in col) > 1.0 + 1e-9:
+        if d in UNIT_DESCRIPTORS and (max(abs(x) for x in col) > 1.0 + 1e-9 if col else any(
+                (i, d) in percent_cells for i in range(len(raw_values)))):
             scale = 0.01
         scales[d] = scale
     for d in numeric:
@@ -527,14 +582,22 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         more = len(bad_cells) - _CELLS_IN_WARNINGS
         warnings.append(f"{len(bad_cells)} cell(s) left out of the fit, their rows kept: "
                         f"{shown}" + (f"; and {more} more" if more > 0 else ""))
-    for row, vals in zip(rows, raw_values, strict=True):
-        row.values = {d: v * scales.get(d, 1.0) for d, v in vals.items()}
+    for i, (row, vals) in enumerate(zip(rows, raw_values, strict=True)):
+        row.values = {d: v * (0.01 if (i, d) in percent_cells else scales.get(d, 1.0))
+                      for d, v in vals.items()}
     named = {role: header[i] for role, i in columns.items()}
     named.update({d: header[i] for d, i in extra.items()})
     return ReferenceSheet(name=name, sha256=sha256, encoding=encoding, delimiter=delimiter,
                           columns=named, scales=scales, rows=rows, bad_rows=bad, path=path,
                           warnings=warnings, bad_cells=bad_cells, extra=list(extra),
                           summary_rows=[n for n, _ in summaries.rows])
+
+
+def _repeats(record: list[str], header_key: list[str]) -> bool:
+    """Whether ``record`` spells the header again (``header_key``: its cells normalized)."""
+    cells = [normalize_header(c) for c in record[:len(header_key)]]
+    cells += [""] * (len(header_key) - len(cells))
+    return cells == header_key and not any(c.strip() for c in record[len(header_key):])
 
 
 def _summary_label(text: str) -> bool:
@@ -677,9 +740,41 @@ def _header_row(records: list[list[str]], first: int) -> int:
     return first
 
 
-def _extra_columns(header, records, columns) -> dict[str, int]:
-    """Name -> index of the columns without a role whose cells are numbers."""
-    taken = set(columns.values())
+def _holds_values(records, i: int) -> bool:
+    """Whether column ``i`` has a cell that is not empty (nor a word for no value)."""
+    return any(i < len(r) and r[i].strip() and r[i].strip().lower() not in _MISSING
+               for r in records)
+
+
+def _named_twice(header, records, columns) -> tuple[set[int], list[str]]:
+    """For each role named by more than one header cell, keep in ``columns`` (changed in
+    place) the first of them that holds values; returns the indices of the others, and a
+    warning for each role where another one holds values too (what it holds is not read)."""
+    named: dict[str, list[int]] = {}
+    for i, h in enumerate(header):
+        role = _ROLE_OF.get(normalize_header(h))
+        if role:
+            named.setdefault(role, []).append(i)
+    copies: set[int] = set()
+    warnings = []
+    for role, idx in named.items():
+        if len(idx) < 2:
+            continue
+        filled = [i for i in idx if _holds_values(records, i)]
+        used = filled[0] if filled else idx[0]
+        columns[role] = used
+        copies.update(i for i in idx if i != used)
+        if len(filled) > 1 or (filled and used != idx[0]):
+            listed = ", ".join(f"{i + 1} ({header[i]!r})" for i in idx)
+            warnings.append(f"columns {listed} all read as {role}: column {used + 1} is used "
+                            "(the first that holds values), the others left out")
+    return copies, warnings
+
+
+def _extra_columns(header, records, columns, copies=frozenset()) -> dict[str, int]:
+    """Name -> index of the columns without a role whose cells are numbers (``copies``:
+    columns of a role another column gives, left out)."""
+    taken = set(columns.values()) | set(copies)
     out: dict[str, int] = {}
     for i, h in enumerate(header):
         name = normalize_header(h).replace(" ", "_")

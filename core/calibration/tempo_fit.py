@@ -245,7 +245,8 @@ def fit_tempo(est, ref, *, k: int = 10, seed: int = 0, min_gain: float = 0.01,
         The rule is kept only when it raises the cross-validated Acc1 (a tie keeps
         nothing); the linear correction only when its nested cross-validated MAE passes
         :func:`core.calibration.verdict.keeps` against the rule alone without lowering the
-        cross-validated Acc1; neither when the verdict is ``no relation``.
+        cross-validated Acc1; neither when the verdict is ``no relation`` nor when every
+        paired song has the same reference tempo.
     """
     est, ref = np.asarray(est, float), np.asarray(ref, float)
     usable = np.isfinite(ref) & (ref > 0)
@@ -271,6 +272,16 @@ def fit_tempo(est, ref, *, k: int = 10, seed: int = 0, min_gain: float = 0.01,
     cal.interval = interval_from_residuals(_log_ratio(est, ref), kind="relative")
     if n < MIN_PAIRS:
         cal.note = f"too few pairs to fit ({n})"
+        return cal
+    if np.all(ref == ref[0]):
+        # one tempo for every song (a placeholder, or a set at one tempo): any rule or
+        # offset that lands songs on it scores, and none says anything about the analyzer
+        cal.verdict = tempo_verdict(n=n, kept=False, acc1=cal.acc1_before,
+                                    acc2=cal.acc2_before)
+        cal.n_agree = int(np.sum(tempo_within(est, ref, tolerance=_TEMPO_AGREE)))
+        cal.note = (f"every paired song has the same reference tempo ({ref[0]:g} BPM): "
+                    "a rule or a correction learned from one tempo cannot be told from one "
+                    "that fits a placeholder; nothing kept")
         return cal
     folds = cv_folds(n, k=k, seed=seed)
     cal.folds = len(folds)

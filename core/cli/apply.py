@@ -19,7 +19,7 @@ import contextlib
 import os
 import sys
 
-from core.cli.calibrate import say_error, warn_implausible
+from core.cli.calibrate import not_results, say_error, warn_implausible
 from core.errors import ExitCode, SongCalError
 from core.io.outputs import printable
 
@@ -124,9 +124,9 @@ def apply_to_results_file(results_csv, profile_path, output, *, cmd: str = "appl
     except CsvReadError as err:
         say_error(cmd, f"cannot read results CSV {results_csv}: {err.reason}")
         return ExitCode.USAGE
-    if "path" not in columns and "title" not in columns:
-        say_error(cmd, f"{results_csv} is not a SongCal results CSV (no path or title "
-                       "column)")
+    reason = not_results(results_csv, columns)
+    if reason:
+        say_error(cmd, reason)
         return ExitCode.USAGE
     warn_implausible(cmd, rows)
     wanted = _profile_columns(profile)

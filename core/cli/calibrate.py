@@ -93,11 +93,25 @@ def read_results(cmd: str, path: str):
     except CsvReadError as err:
         say_error(cmd, f"cannot read results CSV {path}: {err.reason}")
         return None
-    if "path" not in columns and "title" not in columns:
-        say_error(cmd, f"{path} is not a SongCal results CSV (no path or title column)")
+    reason = not_results(path, columns)
+    if reason:
+        say_error(cmd, reason)
         return None
     warn_implausible(cmd, rows)
     return rows
+
+
+def not_results(path, columns) -> str:
+    """Why a CSV with these ``columns`` is not a results CSV SongCal can read, or empty."""
+    if "path" in columns or "title" in columns:
+        return ""
+    header = columns[0] if len(columns) == 1 else ""
+    for sep, shown in ((";", "';'"), ("\t", "tabs")):
+        if sep in header and {"path", "title"} & set(header.split(sep)):
+            return (f"{path}: its columns are separated by {shown}, not commas (saved again "
+                    "by a spreadsheet program?): give the results CSV SongCal wrote, or save "
+                    "it as CSV with commas")
+    return f"{path} is not a SongCal results CSV (no path or title column)"
 
 
 #: Implausible results cells named one by one in the warning; the rest are counted.
@@ -224,12 +238,16 @@ def _print_scores(cal, stream) -> None:
               f"{_fmt(t.acc1_after)}, Acc2 {_fmt(t.acc2_before)} -> {_fmt(t.acc2_after)}, "
               f"MAE {_fmt(t.mae_before, 2)} -> {_fmt(t.mae_after, 2)} BPM (cross-validated); "
               f"90 % interval: {t.interval.describe()}", file=stream)
+        if t.note and not t.kept and t.verdict != "tracks":
+            print(f"  {t.note}", file=stream)
     if cal.key is not None:
         k = cal.key
         print(f"key {_verdict(k.verdict)} (n={k.n}): correction {k.correction.describe()}; "
               f"accuracy {_fmt(k.accuracy_before)} -> {_fmt(k.accuracy_after)}, weighted "
               f"{_fmt(k.weighted_before)} -> {_fmt(k.weighted_after)} (cross-validated)",
               file=stream)
+        if k.note and not k.kept and k.verdict != "tracks":
+            print(f"  {k.note}", file=stream)
     for name, d in cal.descriptors.items():
         how = d.correction.describe() if d.kept else "no correction"
         line = (f"{name} {_verdict(d.verdict)} (n={d.n}): {how}; MAE {_fmt(d.mae_before, 4)}"

@@ -260,7 +260,10 @@ def typed_row(row: dict, *, text_columns=()) -> dict:
             v = unneutralize(v)
             t = v.strip()
             if c not in text_columns and _NUMBER.fullmatch(t):
-                v = int(t) if _INTEGER.fullmatch(t) else float(t)
+                try:
+                    v = int(t) if _INTEGER.fullmatch(t) else float(t)
+                except ValueError:  # an integer past Python's 4,300 digits stays text
+                    pass
         out[c] = v
     return out
 

@@ -325,6 +325,31 @@ def test_cli_calibrate_lists_unmatched_and_exits_1(deck, capsys):
     assert "(replaced an older file)" not in out
 
 
+def test_cli_calibrate_says_why_a_sheet_of_one_tempo_and_one_key_corrects_nothing(deck,
+                                                                                  capsys):
+    tmp, _, _, res = deck
+    rng = np.random.default_rng(18)
+    _, rows = read_csv_rows(res)
+    for r in rows:  # tempi spread over 70-170 BPM, as the sheet's placeholder is not
+        r["bpm"] = round(float(rng.uniform(70, 170)), 2)
+    write_csv(res, RESULT_COLUMNS, rows)
+    sheet = tmp / "placeholder.csv"
+    sheet.write_text("Song,Artist,BPM,Key\n" + "".join(
+        f"{r['title']},{r['artist']},120,C major\n" for r in rows), encoding="utf-8")
+    assert _cli(["calibrate", res, "--reference", sheet, "-o", tmp / "cal.csv", "--profile",
+                 tmp / "p.json", "--no-learned"]) == 0
+    out = capsys.readouterr().out
+    assert "bpm [no relation] (n=60): rule none, correction none;" in out
+    assert ("  every paired song has the same reference tempo (120 BPM): a rule or a "
+            "correction learned from one tempo cannot be told from one that fits a "
+            "placeholder; nothing kept\n") in out
+    assert "key [no relation] (n=60): correction none;" in out
+    assert "  every paired song has the same reference key (C major)" in out
+    profile = load_profile(tmp / "p.json")
+    assert profile.tempo_rule.kind == "none" and profile.tempo_correction.method == "none"
+    assert profile.key.is_identity
+
+
 def test_cli_calibrate_unreadable_reference_exits_2(deck, capsys):
     tmp, _, _, res = deck
     bad = tmp / "bad.csv"
@@ -665,6 +690,27 @@ def test_a_profile_key_map_and_tempo_correction_are_read_and_applied(tmp_path):
     # a long value is cut in the message
     ({"descriptors": {"energy": {"method": "offset", "intercept": "9" * 80}}},
      "descriptors.energy.intercept: must be a number, got '" + "9" * 56 + "..."),
+    # a correction without its numbers (a hand edit that dropped a line) applied 0 for the
+    # intercept and 1 for the slope: energy 0.79 came out 0.71 instead of 0.76
+    ({"descriptors": {"energy": {"method": "linear", "slope": 0.9}}},
+     "descriptors.energy.intercept: a linear correction needs it, got None"),
+    ({"descriptors": {"energy": {"method": "theil_sen", "intercept": 0.05}}},
+     "descriptors.energy.slope: a theil_sen correction needs it, got None"),
+    ({"descriptors": {"energy": {"method": "offset"}}},
+     "descriptors.energy.intercept: an offset correction needs it, got None"),
+    ({"tempo": {"rule": {}, "correction": {"method": "huber", "slope": 1.01}}},
+     "tempo.correction.intercept: a huber correction needs it, got None"),
+    ({"tempo": {"rule": {"kind": "factor"}}},
+     "tempo.rule.factor: a factor rule needs it, got None"),
+    # a section of the wrong type that reads as false was taken for an empty one: the
+    # profile applied nothing, or was refused for a field that was right
+    ({"descriptors": []}, "descriptors: must be an object, got []"),
+    ({"descriptors": ""}, "descriptors: must be an object, got ''"),
+    ({"tempo": {"rule": [], "correction": {}}}, "tempo.rule: must be an object, got []"),
+    ({"tempo": {"rule": {}, "correction": 0}},
+     "tempo.correction: must be an object, got 0"),
+    ({"key": {"mapping": []}}, "key.mapping: must be an object, got []"),
+    ({"meta": []}, "meta: must be an object, got []"),
 ])
 def test_a_malformed_profile_field_is_named_with_what_is_wrong(change, message):
     data = {"format": "songcal-calibration-profile", "version": 2, "descriptors": {},
@@ -672,6 +718,25 @@ def test_a_malformed_profile_field_is_named_with_what_is_wrong(change, message):
     data.update(change)
     with pytest.raises(ProfileError, match=f"^p.json: malformed profile: {re.escape(message)}$"):
         profile_from_dict(data, path="p.json")
+
+
+def test_a_number_too_long_for_python_is_not_valid_json(tmp_path, capsys):
+    # a hand-edited slope of 5,000 digits stopped apply with a traceback (Python refuses
+    # to read integers of more than 4,300 digits) and exit code 1
+    data = {"format": "songcal-calibration-profile", "version": 2,
+            "descriptors": {"energy": {"method": "linear", "slope": 1.0, "intercept": 0.0}}}
+    text = json.dumps(data).replace('"slope": 1.0', '"slope": 1' + "0" * 5000)
+    profile = tmp_path / "p.json"
+    profile.write_text(text, encoding="utf-8")
+    with pytest.raises(ProfileError, match=r"not valid JSON \(a number of 5001 digits"):
+        load_profile(profile)
+    write_csv(tmp_path / "r.csv", RESULT_COLUMNS, [{"path": "/a.wav", "status": "done",
+                                                    "energy": 0.5}])
+    assert _cli(["apply", tmp_path / "r.csv", "--profile", profile, "-o",
+                 tmp_path / "out.csv"]) == 2
+    err = capsys.readouterr().err
+    assert "not valid JSON (a number of 5001 digits" in err and "Traceback" not in err
+    assert not (tmp_path / "out.csv").exists()
 
 
 def test_a_descriptor_read_against_the_reference_is_corrected_between_its_clamps():
@@ -706,6 +771,19 @@ def test_a_left_out_results_value_is_named_by_its_title_cut_to_60_characters():
         "row 2 (/deck/b.wav): energy 2", "row 3: bpm -1",
         "row 5 (The Longest Title Of The Deck (Extended Club Mix) Remaster\u2026): bpm 1e+09",
         f"row 6 ({exact}): bpm 1e+09"]
+
+
+def test_a_results_value_of_nan_or_an_infinity_is_named_with_the_others():
+    # nan, inf and a number past the largest float were read as no value without a word,
+    # while 1e308 was named
+    from core.calibration.cells import implausible_cells
+
+    rows = [{"title": "A", "bpm": "nan"}, {"title": "B", "energy": "-inf"},
+            {"title": "C", "loudness_lufs": "1" + "0" * 400}, {"title": "D", "bpm": 1e308},
+            {"title": "E", "bpm": float("inf")}, {"title": "F", "bpm": "", "energy": "x"}]
+    assert implausible_cells(rows) == [
+        "row 1 (A): bpm nan", "row 2 (B): energy -inf", "row 3 (C): loudness_lufs inf",
+        "row 4 (D): bpm 1e+308", "row 5 (E): bpm inf"]
 
 
 def test_a_correction_of_method_none_needs_no_slope():
@@ -797,3 +875,47 @@ def test_cli_calibrate_lists_20_unused_reference_rows_and_counts_the_rest(tmp_pa
     assert f"  ... and 25 more (every one is in {mism})\n" in out
     _, rows = read_csv_rows(mism)
     assert sum(r["mismatch"] == "unmatched reference row" for r in rows) == 45
+
+
+def test_a_results_cell_of_5000_digits_is_written_back_as_it_was(tmp_path, capsys):
+    # apply (and calibrate --results-out) stopped with a ValueError traceback and exit
+    # code 1: Python reads integers of at most 4,300 digits
+    from core.calibration.cells import typed_row as results_typed_row
+
+    huge = "9" * 5000
+    assert results_typed_row({"channels": huge, "bpm": "120"}) == {"channels": huge,
+                                                                   "bpm": 120}
+    res = tmp_path / "r.csv"
+    write_csv(res, RESULT_COLUMNS, [{"path": "/a.wav", "title": "A", "status": "done",
+                                     "bpm": 120.0, "channels": 2, "energy": 0.5}])
+    res.write_text(res.read_text(encoding="utf-8-sig").replace(",2,", f",{huge},"),
+                   encoding="utf-8")
+    profile = tmp_path / "p.json"
+    save_profile(profile_from_dict({
+        "format": "songcal-calibration-profile", "version": 2,
+        "descriptors": {"energy": {"method": "offset", "intercept": 0.1}}}), profile)
+    assert _cli(["apply", res, "--profile", profile, "-o", tmp_path / "out.csv"]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    _, rows = read_csv_rows(tmp_path / "out.csv")
+    assert rows[0]["channels"] == huge and float(rows[0]["energy_calibrated"]) == 0.6
+
+
+@pytest.mark.parametrize("delimiter, shown", [(";", "';'"), ("\t", "tabs")])
+def test_a_results_csv_saved_again_with_semicolons_says_so(deck, capsys, delimiter, shown):
+    # a results CSV opened and saved by a spreadsheet set to a European locale (semicolons,
+    # decimal commas) was "not a SongCal results CSV (no path or title column)"
+    tmp, _, ref, res = deck
+    text = res.read_text(encoding="utf-8-sig")
+    resaved = tmp / "resaved.csv"
+    resaved.write_text("\ufeff" + text.replace(",", delimiter), encoding="utf-8")
+    for argv in (["calibrate", resaved, "--reference", ref, "-o", tmp / "c.csv"],
+                 ["apply", resaved, "--profile", tmp / "p.json", "-o", tmp / "a.csv"]):
+        if argv[0] == "apply":
+            save_profile(profile_from_dict({"format": "songcal-calibration-profile",
+                                            "version": 2}), tmp / "p.json")
+        assert _cli(argv) == 2
+        err = capsys.readouterr().err
+        assert (f"{resaved}: its columns are separated by {shown}, not commas (saved again "
+                "by a spreadsheet program?): give the results CSV SongCal wrote, or save it "
+                "as CSV with commas") in err
+        assert "no path or title column" not in err

@@ -358,3 +358,18 @@ def test_a_fit_on_values_that_mostly_tie_warns_of_nothing(x, y):
         warnings.simplefilter("error")
         cal = fit_descriptor(x, y, descriptor="energy")
     assert cal.n == len(x)
+
+
+def test_values_apart_by_less_than_a_float_can_hold_fit_as_one_value(recwarn):
+    # energies of 1e-310 and below (a results file edited by hand: inside 0-1, so read)
+    # made Theil-Sen's slope infinite and least squares fail to converge: calibrate
+    # stopped with "SVD did not converge" and a traceback
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 1e-310, 40)
+    y = rng.uniform(0.2, 0.8, 40)
+    for method in ("linear", "theil_sen", "huber"):
+        c = fit_linear(x, y, method=method)
+        assert c.method == "offset" and np.isfinite([c.slope, c.intercept]).all()
+    cal = fit_descriptor(x, y, descriptor="energy")
+    assert np.isfinite([cal.correction.slope, cal.correction.intercept]).all()
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

@@ -479,3 +479,81 @@ def test_a_column_with_one_value_for_every_row_is_pointed_out():
     few = parse_reference_text("Song,BPM,Key\n" + "".join(f"S{i},120,C major\n"
                                                           for i in range(4)))
     assert few.warnings == []  # four songs alike can be a real deck
+
+
+def test_a_column_named_twice_is_read_from_the_copy_that_holds_values_and_warned_about():
+    # two BPM columns, the first left empty (a formula column kept for later): the first
+    # was read and every tempo lost, without a word (bpm "too few", n=0)
+    sheet = parse_reference_text("Title,Artist,BPM,BPM,Key,Tempo\n"
+                                 "A,x,,120,C major,60\nB,x,,98.5,A minor,49\n"
+                                 "C,x,,140,G major,70\nD,x,,80,E minor,40\n")
+    assert [r.values["bpm"] for r in sheet.rows] == [120, 98.5, 140, 80]
+    assert sheet.columns["bpm"] == "BPM"
+    # the copies left out are not read as extra columns either
+    assert sheet.extra == []
+    assert ("columns 3 ('BPM'), 4 ('BPM'), 6 ('Tempo') all read as bpm: column 4 is used "
+            "(the first that holds values), the others left out") in sheet.warnings
+    # copies of which only the first holds values: read as before, no word
+    plain = parse_reference_text("Title,Artist,BPM,BPM\nA,x,120,\nB,x,98,\n")
+    assert [r.values["bpm"] for r in plain.rows] == [120, 98]
+    assert not any("read as bpm" in w for w in plain.warnings)
+
+
+@pytest.mark.parametrize("text, what", [
+    ('<?xml version="1.0" encoding="UTF-8"?>\n<DJ_PLAYLISTS Version="1.0.0">\n'
+     '<COLLECTION><TRACK Name="A" AverageBpm="120.00"/></COLLECTION></DJ_PLAYLISTS>\n',
+     "XML"),
+    ('\n  <NML VERSION="19"><COLLECTION><ENTRY TITLE="A"/></COLLECTION></NML>\n', "XML"),
+    ('<!DOCTYPE html>\n<html><body><table><tr><td>A</td><td>120</td></tr></table></body>'
+     '</html>\n', "HTML"),
+    ('<HTML><TABLE><TR><TD>Title</TD><TD>BPM</TD></TR></TABLE></HTML>', "HTML"),
+    ('{"items": [{"name": "A", "tempo": 120}]}\n', "JSON"),
+    ('[{"name": "A", "tempo": 120}]', "JSON"),
+])
+def test_a_dj_collection_or_json_export_is_named_for_what_it_is(text, what):
+    # it was refused for having no title column, its first line quoted as the header
+    with pytest.raises(ReferenceSheetError) as err:
+        parse_reference_text(text, name="export")
+    assert str(err.value).startswith(
+        f"export: the file is {what}, not a CSV sheet (SongCal reads comma-, semicolon- or "
+        "tab-separated text)")
+    # a CSV whose first title cell starts with a bracket is still a sheet
+    sheet = parse_reference_text('Song,BPM\n"[Intro]",120\n{Outro},98\n')
+    assert [r.title for r in sheet.rows] == ["[Intro]", "{Outro}"]
+
+
+def test_a_cell_written_with_a_percent_sign_is_a_percentage_whatever_its_column_holds():
+    # one cell formatted as a percentage in a column on 0-1 turned the whole column into
+    # percentages: every energy divided by 100 (0.58 read as 0.0058), without a word
+    sheet = parse_reference_text("Title,Energy,Dance\nA,0.58,58%\nB,0.62,0.62\n"
+                                 "C,0.71,71 %\nD,0.4,0.4\nE,90%,0.9\n")
+    assert [r.values["energy"] for r in sheet.rows] == pytest.approx([0.58, 0.62, 0.71, 0.4,
+                                                                      0.9])
+    assert [r.values["danceability"] for r in sheet.rows] == pytest.approx(
+        [0.58, 0.62, 0.71, 0.4, 0.9])
+    # a column of percentages, signs or not, reads as before
+    plain = parse_reference_text("Title,Energy,Dance\nA,58,58%\nB,62,62%\nC,71,71%\n")
+    assert [r.values["energy"] for r in plain.rows] == pytest.approx([0.58, 0.62, 0.71])
+    assert [r.values["danceability"] for r in plain.rows] == pytest.approx([0.58, 0.62, 0.71])
+    assert plain.scales["energy"] == 0.01
+
+
+@pytest.mark.parametrize("header", ["Loudness (dBFS)", "Integrated Loudness",
+                                    "Integrated LUFS", "LUFS (integrated)"])
+def test_loudness_headers_in_dbfs_or_integrated_lufs_are_the_loudness_column(header):
+    # read as an extra column named after the header: loudness went uncalibrated, and from
+    # 30 songs on a learned model of 'loudness_dbfs' came out beside the analyzer's column
+    sheet = parse_reference_text(f"Title,Artist,{header}\nA,x,-9.5\nB,x,-14\nC,x,-7\n"
+                                 "D,x,-11\n")
+    assert sheet.columns["loudness_lufs"] == header and sheet.extra == []
+    assert [r.values["loudness_lufs"] for r in sheet.rows] == [-9.5, -14, -7, -11]
+
+
+def test_a_row_repeating_the_header_is_left_out_with_one_warning():
+    # two exports pasted one under the other: the second header was read as a song titled
+    # 'Title' by 'Artist', listed as an unused row with a bad cell in every column
+    sheet = parse_reference_text("Title,Artist,BPM,Key\nA,x,120,C major\nB,x,98,A minor\n"
+                                 "title , ARTIST,BPM,Key\nC,x,140,G major\n")
+    assert [r.title for r in sheet.rows] == ["A", "B", "C"]
+    assert sheet.bad_cells == [] and sheet.bad_rows == []
+    assert "row 4 repeats the header (two sheets pasted together?): left out" in sheet.warnings

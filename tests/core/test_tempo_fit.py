@@ -320,3 +320,27 @@ def test_every_reference_tempo_the_sheet_accepts_counts():
     est = np.array([120.0, 100.0, 90.0, 80.0, 140.0])
     cal = fit_tempo(est, np.array([120.0, 100.0, 90.0, 80.0, 1.0]))
     assert cal.n == 5 and cal.acc1_before == pytest.approx(4 / 5)
+
+
+def test_a_sheet_with_one_tempo_for_every_song_keeps_no_rule():
+    # a sheet giving every song 120 BPM (a placeholder) against tempi spread over 70-170:
+    # multiplying by 1.5 put two more songs on 120, so the rule was kept (verdict weak)
+    # and the profile multiplied every later tempo by 1.5, more than doubling the error
+    rng = np.random.default_rng(18)
+    est = np.round(rng.uniform(70, 170, 40), 2)
+    cal = fit_tempo(est, np.full(40, 120.0))
+    assert not cal.kept and cal.describe() == "none"
+    assert cal.apply(100.0) == 100.0
+    assert (cal.acc1_after, cal.acc2_after, cal.mae_after) == (
+        cal.acc1_before, cal.acc2_before, cal.mae_before)
+    assert cal.verdict == "no relation"  # judged on the tempi as read: Acc2 0.025
+    assert "same reference tempo (120 BPM)" in cal.note and "nothing kept" in cal.note
+
+
+def test_one_reference_tempo_the_analyzer_agrees_with_tracks():
+    # a set all at 128 BPM read right: nothing to keep, and the verdict says the tempi track
+    rng = np.random.default_rng(3)
+    est = 128.0 * (1 + rng.normal(0, 0.003, 12))
+    cal = fit_tempo(est, np.full(12, 128.0))
+    assert not cal.kept and cal.verdict == "tracks"
+    assert cal.acc1_after == cal.acc1_before == 1.0
