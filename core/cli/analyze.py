@@ -225,8 +225,9 @@ def _default_store() -> tuple[str | None, str]:
     """The default session store's path, or ``(None, why)`` when it cannot be used: its
     folder cannot be made (no home folder, a read-only one) or its disk is full.  A store
     the user names with ``--session`` is checked with the other outputs instead (and a bad
-    one refuses the run).  A default store written by a newer SongCal (or another
-    program's database in its place) is not used either, and left as it is."""
+    one refuses the run).  A default store written by a newer SongCal, another program's
+    database or a file that is no database in its place is not used either, and left as
+    it is."""
     from core.batch.store import default_store_path, unusable_store
     from core.io.outputs import OutputError, check_outputs
 
@@ -241,6 +242,12 @@ def _default_store() -> tuple[str | None, str]:
     except OutputError as err:
         return None, f"the session store {printable(path)} cannot be written: {err.reason}"
     why = unusable_store(path) if os.path.isfile(path) else None
+    if why is None and os.path.isfile(path):
+        from core.cli.guard import protect_user_files
+
+        if protect_user_files(path, database=True):  # not an SQLite database at all
+            why = ("the file is not an SQLite database (damaged, or another file put in its "
+                   "place); it is left as it is")
     if why:
         return None, f"the session store {printable(path)} cannot be used: {why}"
     return path, ""

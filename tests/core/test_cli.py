@@ -235,6 +235,29 @@ def test_analyze_goes_on_without_a_default_store_of_a_newer_songcal(tmp_path, mo
     assert set(os.listdir(data)) - {"logs"} == {"results.sqlite"}
 
 
+def test_analyze_goes_on_without_a_default_store_that_is_no_database(tmp_path, monkeypatch,
+                                                                     capsys):
+    """A default store overwritten by other bytes refused the run as '--session PATH', an
+    option the user never gave: the run goes on without it and leaves the file alone."""
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("SONGCAL_DATA_DIR", str(data))
+    store = data / "results.sqlite"
+    store.write_bytes(bytes(range(7, 207)))
+    out = tmp_path / "r.csv"
+    args = ["analyze", str(_one_song(tmp_path)), "-o", str(out), "--workers", "1", "-q"]
+    assert main(args) == 3
+    assert [r["status"] for r in _read(out)] == ["done"]
+    err = capsys.readouterr().err
+    assert (f"warning: the session store {store} cannot be used: the file is not an SQLite "
+            f"database (damaged, or another file put in its place); it is left as it is; "
+            f"going on without it") in err
+    assert "--session" not in err and "Traceback" not in err
+    assert store.read_bytes() == bytes(range(7, 207))
+    # named with --session, the same file still refuses the run before any song
+    assert main(args + ["--session", str(store)]) == 2
+
+
 def test_a_named_file_that_is_not_audio_is_said_with_its_reason(tmp_path, capsys):
     notes = tmp_path / "notes.txt"
     notes.write_text("not audio")
