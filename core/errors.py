@@ -105,10 +105,12 @@ class ExitCode(enum.IntEnum):
     ``OK`` (0) every song done (and paired, where a reference was given); ``FAILED`` (1)
     some songs failed, timed out, were cancelled or stayed unpaired; ``USAGE`` (2) a bad
     option or an unreadable input; ``OUTPUT`` (3) an output or the session store could not
-    be written.
+    be written; ``INTERNAL`` (4) an error no check foresaw stopped the command (a bug: one
+    line on the terminal, its traceback in ``songcal.log``).
     """
 
     OK = 0
     FAILED = 1
     USAGE = 2
     OUTPUT = 3
+    INTERNAL = 4

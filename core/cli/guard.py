@@ -28,14 +28,35 @@ from core.errors import ExitCode, SongCalError
 from core.io.outputs import OutputError, check_outputs, printable, same_file, watch_inputs
 
 __all__ = ["guard_fitted_sheet", "guard_outputs", "is_fitted_sheet", "log_to_file",
-           "protect_user_files", "safe_console", "say_error", "survive_closed_pipes",
-           "write_failed"]
+           "protect_user_files", "safe_console", "say_error", "say_unexpected",
+           "survive_closed_pipes", "write_failed"]
 
 
 def say_error(cmd: str, message: str) -> None:
     """Print ``songcal CMD: error: MESSAGE`` on standard error (never raises)."""
     with contextlib.suppress(OSError, ValueError):
         print(f"songcal {cmd}: error: {printable(message)}", file=sys.stderr)
+
+
+def say_unexpected(command: str, err: BaseException) -> None:
+    """An error no check foresaw (a bug): its traceback goes to ``songcal.log`` and the
+    terminal gets one line naming it and the log (never raises)."""
+    import logging
+
+    with contextlib.suppress(Exception):
+        log_to_file()
+    log = logging.getLogger("core.cli")
+    with contextlib.suppress(Exception):
+        log.error("%s stopped on an unexpected error", command, exc_info=err)
+    where = ""
+    for h in logging.getLogger("core").handlers:
+        if getattr(h, "songcal_file", False):
+            where = f"; the details are in {printable(h.baseFilename)}"
+    with contextlib.suppress(Exception):
+        text = printable(str(err))[:300]
+        print(f"{command}: error: an unexpected error stopped it "
+              f"({type(err).__name__}{': ' + text if text else ''}){where}",
+              file=sys.stderr)
 
 
 def log_to_file() -> None:

@@ -139,6 +139,11 @@ def main(argv=None) -> int:
         except KeyboardInterrupt:  # Ctrl-C before a batch took the signals over (start-up,
             _say_stopped(command, "interrupted")  # the scan, calibrate and apply)
             return ExitCode.FAILED
+        except Exception as err:  # no check foresaw it: one line, the traceback in the log
+            from core.cli.guard import say_unexpected
+
+            say_unexpected(command, err)
+            return ExitCode.INTERNAL
 
 
 def _say_stopped(command: str, how: str) -> None:

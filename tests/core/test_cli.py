@@ -267,6 +267,36 @@ def test_a_named_file_that_is_not_audio_is_said_with_its_reason(tmp_path, capsys
     assert "no audio files found" in err and not (tmp_path / "x.csv").exists()
 
 
+def test_an_unexpected_error_is_one_line_with_its_traceback_in_the_log(tmp_path, monkeypatch,
+                                                                        capsys):
+    """An error no check foresaw (a bug) printed a Python traceback and exit code 1, the code
+    of failed songs: it is one line naming the log, exit code 4, the traceback in the log."""
+    import core.calibration.session
+
+    data = tmp_path / "data"
+    monkeypatch.setenv("SONGCAL_DATA_DIR", str(data))
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("float division by zero")
+
+    monkeypatch.setattr(core.calibration.session, "CalibrationOptions", broken)
+    results = tmp_path / "results.csv"
+    results.write_text("path,title,bpm\n/a.wav,a,120\n", encoding="utf-8")
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("title,tempo\na,120\n", encoding="utf-8")
+    code = main(["calibrate", str(results), "--reference", str(sheet),
+                 "-o", str(tmp_path / "cal.csv")])
+    err = capsys.readouterr().err
+    assert code == 4
+    log = data / "songcal.log"
+    assert err.strip().splitlines() == [
+        "songcal calibrate: error: an unexpected error stopped it (ZeroDivisionError: float "
+        f"division by zero); the details are in {log}"]
+    text = log.read_text(encoding="utf-8")
+    assert "songcal calibrate stopped on an unexpected error" in text
+    assert "Traceback" in text and "in broken" in text
+
+
 def test_bad_usage_exits_2(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["analyze", str(tmp_path)])  # no -o
