@@ -80,9 +80,14 @@ class OutputError(SongCalError):
         super().__init__(f"{option} {printable(self.path)}: {reason}")
 
 
-#: Control characters (C0, DEL, C1) mapped to their backslash escapes (``\\n``, ``\\x1b``).
+#: Control characters (C0, DEL, C1) mapped to their backslash escapes (``\\n``, ``\\x1b``),
+#: and the bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069)
+#: to ``\\u202e``: one in a file name reorders the rest of the line it is shown in, so
+#: ``x\\u202egpj.wav`` reads as ``xvaw.jpg``.  The marks (U+200E, U+200F, U+061C) that
+#: right-to-left names use are left as they are.
 _CONTROL_ESCAPES = {i: chr(i).encode("unicode_escape").decode("ascii")
-                    for i in (*range(0x20), *range(0x7F, 0xA0))}
+                    for i in (*range(0x20), *range(0x7F, 0xA0),
+                              *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
 
 def printable(text) -> str:

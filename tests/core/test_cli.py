@@ -80,15 +80,22 @@ def test_a_file_name_with_control_characters_is_printed_on_one_line(tmp_path, ca
     name = "new\nline \x1b[2J.wav"
     write_audio(d / name, _click_song(120, 3.0), 22050)
     (d / "bad\nname.wav").write_bytes(b"\x00" * 100)
+    # a right-to-left override reorders the rest of the line: "x\u202egpj.wav" reads as
+    # "xvaw.jpg"; the marks that Hebrew and Arabic names use are left alone
+    (d / "x\u202egpj.wav").write_bytes(b"\x00" * 100)
+    write_audio(d / "\u05e9\u05d9\u05e8\u200f.wav", _click_song(120, 3.0), 22050)
     out = tmp_path / "results.csv"
     assert main(["analyze", str(d), "-o", str(out), "--workers", "1", "--no-store"]) == 1
     printed = capsys.readouterr().out
-    assert "\x1b" not in printed
+    assert "\x1b" not in printed and "\u202e" not in printed
     lines = printed.splitlines()
     assert any(ln.startswith("done ") and ln.endswith("s)") and "new\\nline \\x1b[2J.wav" in ln
                for ln in lines), lines
     assert any(ln.startswith("failed ") and "bad\\nname.wav: " in ln for ln in lines), lines
-    assert {r["path"].rsplit("/", 1)[-1] for r in _read(out)} == {name, "bad\nname.wav"}
+    assert any(ln.startswith("failed ") and "x\\u202egpj.wav: " in ln for ln in lines), lines
+    assert any(ln.startswith("done ") and "\u05e9\u05d9\u05e8\u200f.wav" in ln for ln in lines)
+    assert {r["path"].rsplit("/", 1)[-1] for r in _read(out)} == {
+        name, "bad\nname.wav", "x\u202egpj.wav", "\u05e9\u05d9\u05e8\u200f.wav"}
 
 
 def _plant_in_the_store(tmp_path, monkeypatch):
