@@ -360,16 +360,21 @@ def _quiet_kicks(bpm: float, seconds: float, sr: int, db: float) -> np.ndarray:
     return y * 10 ** (db / 20)
 
 
-@pytest.mark.parametrize("case", ["tremolo", "pulsed tone", "kicks under a square",
-                                  "chords that cross-fade"])
+@pytest.mark.parametrize("case", ["tremolo", "shallow tremolo", "pulsed tone",
+                                  "kicks under a square", "chords that cross-fade"])
 def test_a_weak_pulse_in_a_steady_sound_keeps_its_tempo(tmp_path, case):
-    """A pulse that moves the level (a tremolo, a pulsed tone), the centroid (chords at 66
-    BPM cross-fading at an even level) or rises in its band faster than it falls (kicks 36
-    dB under a naive square wave) is not a steady sound."""
+    """A pulse that moves the level (a tremolo, even of a fifth of the amplitude: 1.75 dB; a
+    pulsed tone), the centroid (chords at 66 BPM cross-fading at an even level) or rises in
+    its band faster than it falls (kicks 36 dB under a naive square wave) is not a steady
+    sound."""
     sr, seconds = 44100, 20.0
     t = np.arange(int(seconds * sr)) / sr
     if case == "tremolo":  # five swells a second, read at a half or a quarter of that rate
         y, bpm = (1 - 0.25 * (1 + np.sin(2 * np.pi * 5.0 * t))) * np.sin(2 * np.pi * 440 * t), 150.0
+    elif case == "shallow tremolo":  # +-1 dB twice a second, faded in and out
+        fade = np.minimum(1.0, np.minimum(t, seconds - t) / 0.5)
+        y = fade * (1 - 0.1 * (1 + np.sin(2 * np.pi * 2.0 * t))) * np.sin(2 * np.pi * 440 * t)
+        bpm = 120.0
     elif case == "pulsed tone":
         y, bpm = ((t % 0.5) < 0.25) * np.sin(2 * np.pi * 1000.0 * t), 120.0
     elif case == "kicks under a square":
