@@ -21,9 +21,9 @@ _STANDARD = {
     "status": ("", "queued, running, stalled (past its time budget), done, failed, timed "
                    "out (past its hard limit), cancelled or skipped"),
     "note": ("", "why a song has no result (failed, timed out, skipped...), or a remark on "
-                 "one that has (a silent file or a frequency sweep has no tempo; a short "
-                 "loop's tempo read from its length; a tempo that varies; a tempo or key "
-                 "to check by ear, and why; an earlier result kept)"),
+                 "one that has (a silent file, a steady tone or a frequency sweep has no "
+                 "tempo; a short loop's tempo read from its length; a tempo that varies; a "
+                 "tempo or key to check by ear, and why; an earlier result kept)"),
     "progress": ("%", "chunks analyzed so far"),
     "chunk": ("i/n", "chunk being analyzed of the song's chunks (a chunk is a fixed length "
                      "of audio, set in Settings)"),

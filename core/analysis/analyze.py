@@ -98,6 +98,79 @@ def _is_sweep(feats) -> bool:
     return bool(abs(rho) >= _SWEEP_RANK_CORRELATION)
 
 
+#: A steady sound (a test tone, a held chord, hum, steady noise): between its first and last
+#: frames within 60 dB of its loud ones, its level (the power over 0.1 s) stays within this
+#: many dB and its spectral centroid within this many octaves (5th to 95th percentile).
+#: The 276 songs of the four benchmark sets by other people (``python -m
+#: benchmarks.midisongs``, ``modules``, ``productions`` and ``recordings``) spread over 2.4
+#: dB or more in level and 0.49 octave or more in centroid, none below 3.0 dB and 0.64
+#: octave at once; sines, naive squares and sawtooths, clipped sines and hum with its
+#: harmonics over 0.16 dB and 0.15 octave at most (a few high naive tones over up to 0.32
+#: octave), a held chord over 1.02 dB, a tremolo of a fifth of the amplitude over 1.75 dB.
+_STEADY_LEVEL_DB = 1.5
+_STEADY_CENTROID_OCTAVES = 0.3
+#: ... and in no onset band that carries at least this share of the strongest band's flux
+#: do its sharpest rises (the top 1 % of its frames) outdo its sharpest falls by this ratio.
+#: Partials beating against each other rise and fall alike (0.8-1.26 in 64 naive squares,
+#: sawtooths, pulse waves and clipped sines from 31 Hz to 8 kHz at 44.1 and 48 kHz, but for
+#: one, a square wave of 8 kHz at 48 kHz: 2.3); a kick drum 20 to 40 dB under a held chord
+#: or a naive square wave, which moves neither the level nor the centroid, rises faster
+#: than it falls (1.4-2.7), and so do hi-hats 20 or 30 dB under a held chord (1.33-1.35).
+_STEADY_BAND_SHARE = 0.005
+_STEADY_RISE_OVER_FALL = 1.3
+_STEADY_TOP = 0.01
+#: Frames (0.1 s) over which the level and the centroid are averaged: a low tone's beat
+#: against the frame hop is no change of level.
+_STEADY_SMOOTH_S = 0.1
+#: Frames left out at either end of the sounding part: they hold part of the silence around
+#: it, and the click of a sound cut there.
+_STEADY_EDGE_FRAMES = 4
+
+
+def _top_mean(x: np.ndarray, share: float) -> np.ndarray:
+    """Mean of the largest ``share`` of each row of ``x`` (at least one value)."""
+    k = max(1, int(share * x.shape[1]))
+    return np.partition(x, x.shape[1] - k, axis=1)[:, -k:].mean(axis=1)
+
+
+def _is_steady(feats) -> bool:
+    """Whether the signal is a steady sound without onsets (a test tone, hum, a held chord,
+    steady noise).
+
+    Partials that beat slowly against each other (the aliases of a naive square or sawtooth
+    wave or of a clipped sine against its harmonics, the harmonics of hum against the frame
+    rate, the near-unisons of a held chord) swell and fade in a band or two, which the
+    onset envelope reads as a pulse; the sound's level and its spectral centroid stay put,
+    and each band falls as sharply as it rises.  A pulse changes one of these: a beat, a note
+    or a chord raises the level or moves the centroid, and so does a tremolo or a pulsed
+    tone; a quiet drum under a steady sound rises in its band faster than it falls.
+    """
+    power = np.square(np.asarray(feats.rms, dtype=np.float64))
+    centroid = np.asarray(feats.centroid_hz, dtype=np.float64)
+    if not power.size or not power.max() > 0:
+        return False
+    sounding = np.flatnonzero(power > 1e-6 * np.percentile(power, 90))
+    start, stop = sounding[0] + _STEADY_EDGE_FRAMES, sounding[-1] + 1 - _STEADY_EDGE_FRAMES
+    width = max(1, round(_STEADY_SMOOTH_S * feats.frame_rate))
+    if stop - start < max(2 * width, round(feats.frame_rate)):  # under a second: not judged
+        return False
+    mean = np.ones(width) / width
+    level = 10.0 * np.log10(np.maximum(np.convolve(power[start:stop], mean, "valid"), 1e-20))
+    low, high = np.percentile(level, [5, 95])
+    if high - low >= _STEADY_LEVEL_DB:
+        return False
+    octaves = np.convolve(np.log2(np.maximum(centroid[start:stop], 1.0)), mean, "valid")
+    low, high = np.percentile(octaves, [5, 95])
+    if high - low >= _STEADY_CENTROID_OCTAVES:
+        return False
+    rises = np.asarray(feats.onset_bands, dtype=np.float64)[:, start:stop]
+    falls = np.asarray(feats.decay_bands, dtype=np.float64)[:, start:stop]
+    total = rises.sum(axis=1)
+    counted = total >= _STEADY_BAND_SHARE * total.max()
+    ratio = _top_mean(rises, _STEADY_TOP) / np.maximum(_top_mean(falls, _STEADY_TOP), 1e-12)
+    return bool(np.all(ratio[counted] < _STEADY_RISE_OVER_FALL))
+
+
 def _loop_reading(feats, tempo, mono: np.ndarray, rate: int, seconds: float,
                   floor_bpm: float = 0.0):
     """``tempo`` of a short file, or its reading as a loop (see :func:`read_as_loop`)."""
@@ -250,6 +323,11 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     elif _is_sweep(feats):
         notes.append("a frequency sweep (a test signal): no tempo or key")
         tempo = key = None
+    elif _is_steady(feats):
+        notes.append("a steady sound without onsets (a test tone, hum or noise): no tempo")
+        tempo, key = None, estimate_key(feats)
+        if key.key is None:
+            notes.append(f"no key: {key.reason}")
     else:
         floor = settings.tempo_floor_bpm
         tempo = estimate_tempo(feats, floor_bpm=floor)

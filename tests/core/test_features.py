@@ -35,8 +35,8 @@ def test_random_pieces_give_the_same_features():
     # Include some tiny pieces (shorter than one hop) and an empty one.
     cuts = np.concatenate([[0, 3, 3, 100], cuts[cuts > 100], [len(y)]])
     whole, cut = _features(y), _features(y, list(cuts))
-    for name in ("onset_envelope", "onset_bands", "rms", "centroid_hz", "flatness",
-                 "chroma36", "bass36"):
+    for name in ("onset_envelope", "onset_bands", "decay_bands", "rms", "centroid_hz",
+                 "flatness", "chroma36", "bass36"):
         a, b = getattr(whole, name), getattr(cut, name)
         assert a.shape == b.shape, name
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=name)
