@@ -71,6 +71,7 @@ from core.analysis.sniff import (
     check_path,
     cut_in_header,
     declared_pcm_frames,
+    flac_header_cut,
     fmt_time,
     has_mpeg_frames,
     only_id3_tags,
@@ -402,6 +403,12 @@ def probe(path) -> AudioInfo:
     kind, not_audio = sniff(head)
     if not_audio is not None:
         raise UnsupportedFormatError(path, f"this is {not_audio}, not an audio file")
+    if kind == "FLAC" and (cut := flac_header_cut(path)) is not None:
+        size, end = cut
+        where = (f"within its header (stream information, tags, pictures): it ends after "
+                 f"{size} bytes" if size < end
+                 else "right after its header (stream information, tags, pictures)")
+        raise CorruptFileError(path, f"the file is cut short {where}, with no audio")
     if kind == "CAF" and (frames := caf_pcm_frames(path)) is not None:
         _check_cut_short(path, *frames, rate=_caf_rate(head))
     notice = ""

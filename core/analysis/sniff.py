@@ -11,6 +11,8 @@ allocate on things that are not files at all (a FIFO, a device).  These checks r
   and :func:`cut_in_header` a file cut within the first bytes of an audio header;
 - :func:`has_mpeg_frames` confirms consecutive MPEG audio frames where FFmpeg would guess;
 - :func:`only_id3_tags` tells an MP3 that holds nothing but its tags;
+- :func:`flac_header_cut` tells a FLAC file that ends within (or right after) the metadata
+  blocks before its audio (stream information, tags, pictures);
 - :func:`declared_pcm_frames` reads the length a WAV (RF64 and W64 too) or AIFF header
   announces, and :func:`caf_pcm_frames` that of a CAF with the frames present, to spot a
   file cut short.
@@ -27,7 +29,7 @@ from core.errors import EmptyFileError, UnreadableFileError
 from core.io.inputs import special_kind
 
 __all__ = ["check_path", "read_head", "sniff", "cut_in_header", "SHORTEST_AUDIO",
-           "has_mpeg_frames", "only_id3_tags",
+           "has_mpeg_frames", "only_id3_tags", "flac_header_cut",
            "declared_pcm_frames", "caf_pcm_frames", "fmt_time", "HEAD_BYTES"]
 
 #: Bytes read from the start of a file to recognize its kind.
@@ -295,6 +297,48 @@ def only_id3_tags(path: str, head: bytes) -> bool:
     if len(rest) >= 128 and rest[-128:-125] == b"TAG":
         rest = rest[:-128]
     return not rest.strip(b"\x00")
+
+
+def flac_header_cut(path: str) -> tuple[int, int] | None:
+    """``(size, header_end)`` of a FLAC file that ends at byte ``size``, within or right at
+    the end of the metadata blocks before its first audio frame (``header_end`` bytes, or
+    as far as the blocks present tell); None when audio follows them, when the file is no
+    FLAC, when its blocks are not those FLAC defines (a damaged header, not one cut short)
+    or when its stream information announces no audio at all.
+
+    A copy or download stopped early keeps the first bytes: of a FLAC with a cover picture,
+    often only part of the header.  Decoders then report a damaged file, or damage at
+    0:00.0.
+    """
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            if fh.read(4) != b"fLaC":
+                return None
+            pos, samples = 4, None
+            while True:
+                block = fh.read(4)
+                if len(block) < 4:
+                    return size, max(size, pos + 4)
+                length = int.from_bytes(block[1:4], "big")
+                kind = block[0] & 0x7F
+                if kind > 6 or (pos == 4) != (kind == 0) or (kind == 0 and length != 34):
+                    return None  # no block FLAC defines, or no STREAMINFO first: damage
+                if kind == 0:
+                    info = fh.read(min(length, 34))
+                    if len(info) >= 18:
+                        samples = int.from_bytes(info[13:18], "big") & 0xF_FFFF_FFFF
+                pos += 4 + length
+                if pos > size or (block[0] & 0x80 and pos == size):
+                    break
+                if block[0] & 0x80:  # the last metadata block: audio frames follow
+                    return None
+                fh.seek(pos)
+    except OSError:
+        return None
+    if samples == 0 and pos == size:  # a header announcing no audio, and nothing more
+        return None
+    return size, pos
 
 
 def declared_pcm_frames(path: str, kind: str) -> int | None:

@@ -478,6 +478,46 @@ def test_truncated_flac_raises_while_streaming(tmp_path):
     assert 0 < sum(map(len, got)) < info.frames
 
 
+def _flac_audio_start(data: bytes) -> int:
+    """Where the first audio frame of FLAC ``data`` starts (after its metadata blocks)."""
+    pos = 4
+    while True:
+        last, length = data[pos] & 0x80, int.from_bytes(data[pos + 1:pos + 4], "big")
+        pos += 4 + length
+        if last:
+            return pos
+
+
+@pytest.mark.parametrize("where", ["stream information", "tags", "picture", "end of header"])
+def test_flac_cut_within_its_header_is_cut_short(tmp_path, where):
+    """A FLAC cut within its metadata blocks (a download stopped early) said "its header or
+    data is damaged" (cut in the stream information) or "damaged at 0:00.0" (cut in the
+    blocks after it)."""
+    import mutagen.flac
+
+    path = write_audio(tmp_path / "cut.flac", _signal(seconds=1.0), SR)
+    tagged = mutagen.flac.FLAC(path)
+    tagged["title"] = "Intro"
+    picture = mutagen.flac.Picture()
+    picture.mime, picture.data = "image/jpeg", b"\xff\xd8\xff" + bytes(20_000)
+    tagged.add_picture(picture)
+    tagged.save()
+    data = path.read_bytes()
+    keep = {"stream information": 20, "tags": 50, "picture": 10_000,
+            "end of header": _flac_audio_start(data)}[where]
+    path.write_bytes(data[:keep])
+    said = (r"right after its header \(stream information, tags, pictures\)" if where == "end of header"
+            else rf"within its header \(stream information, tags, pictures\): it ends after "
+                 rf"{keep} bytes")
+    with pytest.raises(CorruptFileError, match=rf"the file is cut short {said}, with no audio"):
+        probe(path)
+
+
+def test_flac_with_its_whole_header_and_first_frame_is_read(tmp_path):
+    path = write_audio(tmp_path / "short.flac", _signal(seconds=0.05), SR)
+    assert probe(path).frames == round(0.05 * SR)
+
+
 def test_truncated_mp3_raises_while_streaming(tmp_path):
     path = write_audio(tmp_path / "cut.mp3", _signal(seconds=4.0), SR)
     data = path.read_bytes()
