@@ -37,8 +37,8 @@ from core.errors import CorruptFileError
 if TYPE_CHECKING:
     from core.analysis.decode import AudioInfo
 
-__all__ = ["soundfile_blocks", "flac_blocks", "pyav_blocks", "av_reason", "sf_path", "av_open",
-           "av_open_range", "FileRange"]
+__all__ = ["soundfile_blocks", "flac_blocks", "pyav_blocks", "av_reason", "sf_path", "sf_open",
+           "av_open", "av_open_range", "FileRange"]
 
 
 def sf_path(path: str):
@@ -49,6 +49,35 @@ def sf_path(path: str):
         return path
     except UnicodeEncodeError:
         return os.fsencode(path)
+
+
+def sf_open(path: str, start: int = 0) -> sf.SoundFile:
+    """``path`` opened by libsndfile, from byte ``start`` on when it is not 0: the bytes
+    before it (an MP3's ID3 tag whose stated size is wrong, or of thousands of frames,
+    which libmpg123 walks in time growing with the square of their count) are not shown
+    to it."""
+    if not start:
+        return sf.SoundFile(sf_path(path))
+    return _RangeSoundFile(path, start)
+
+
+class _RangeSoundFile(sf.SoundFile):
+    """A :class:`soundfile.SoundFile` reading bytes ``start`` to the end of a file, which
+    closes that view of the file with itself."""
+
+    def __init__(self, path: str, start: int):
+        self._range = FileRange(path, start, os.path.getsize(path))
+        try:
+            super().__init__(self._range)
+        except BaseException:
+            self._range.close()
+            raise
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._range.close()
 
 
 def av_open(path: str):
@@ -150,7 +179,7 @@ def soundfile_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[
     says (lossless codecs exactly, lossy ones within 0.5 % + 4096 frames)."""
     done = 0
     try:
-        f = sf.SoundFile(sf_path(path))
+        f = sf_open(path, info.start)
     except (sf.SoundFileError, RuntimeError, OSError) as exc:
         raise CorruptFileError(path, f"the file can no longer be opened ({exc})") from None
     with f:
@@ -159,7 +188,7 @@ def soundfile_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[
                 block = f.read(block_frames, dtype="float32", always_2d=True)
             except (sf.SoundFileError, RuntimeError, OSError) as exc:
                 # The read of a whole block failed: name where in the block the data broke.
-                at = _damage_position(path, done, block_frames)
+                at = _damage_position(path, done, block_frames, info.start)
                 reason = _sf_reason(exc)
                 raise _at(CorruptFileError(
                     path, f"the audio data is damaged at {fmt_time(at / info.sample_rate)}"
@@ -288,13 +317,14 @@ _LOCATE_FRAMES = 4096
 _VAGUE_REASONS = frozenset({"Unspecified internal error.", "Internal psf_fseek() failed."})
 
 
-def _damage_position(path: str, start: int, block_frames: int) -> int:
+def _damage_position(path: str, start: int, block_frames: int, skip: int = 0) -> int:
     """The frame where libsndfile stops, reading the block that failed at ``start`` again
     in steps of :data:`_LOCATE_FRAMES` (the file read from its beginning, as the first time);
-    ``start`` when the failure does not happen again."""
+    ``start`` when the failure does not happen again; ``skip`` as ``start`` of
+    :func:`sf_open`."""
     done = 0
     try:
-        with sf.SoundFile(sf_path(path)) as f:
+        with sf_open(path, skip) as f:
             while done < start + block_frames:
                 step = block_frames if done < start else _LOCATE_FRAMES
                 got = len(f.read(min(step, start + block_frames - done), dtype="float32"))

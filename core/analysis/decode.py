@@ -61,7 +61,7 @@ from core.analysis.blocks import (
     av_reason,
     flac_blocks,
     pyav_blocks,
-    sf_path,
+    sf_open,
     soundfile_blocks,
 )
 from core.analysis.joined import mp3_parts, mp3_unread_audio, ogg_chains
@@ -74,6 +74,7 @@ from core.analysis.sniff import (
     flac_header_cut,
     fmt_time,
     has_mpeg_frames,
+    mp3_audio_start,
     only_id3_tags,
     read_head,
     sniff,
@@ -83,6 +84,7 @@ from core.errors import (
     EmptyFileError,
     UnsupportedFormatError,
 )
+from core.io.id3 import MANY_FRAMES, id3_tag
 
 __all__ = ["AudioInfo", "probe", "stream", "check_parameters", "PYAV_EXTENSIONS",
            "SAMPLE_RATE_RANGE", "CHANNELS_RANGE"]
@@ -102,6 +104,9 @@ _log = logging.getLogger(__name__)
 #: length; anything this large is no length (2**62 frames is 3 million years at 48 kHz).
 _SF_UNKNOWN_FRAMES = 2**62
 
+
+#: Frames of an ID3 tag beyond which libsndfile is shown an MP3 from its audio on.
+MANY_ID3_FRAMES = MANY_FRAMES
 
 #: Audio (s) a WAV or AIFF may lack at its end before it counts as cut short: a copy that
 #: lost its last bytes, or a header counting a pad byte, still holds the whole song.
@@ -142,7 +147,12 @@ class AudioInfo:
         short; False when it is an estimate or none.
     notice : str
         What the analysis should say about the file though it reads it (an Ogg stream
-        that ends without its last page); empty for most files.
+        that ends without its last page, an ID3 tag whose stated size is wrong); empty
+        for most files.
+    start : int
+        Byte from which libsndfile is shown the file (:func:`~core.analysis.blocks.sf_open`):
+        where an MP3's audio starts when its ID3 tag states a size past the end of the
+        file or holds more than :data:`MANY_ID3_FRAMES` frames; 0 for every other file.
     """
 
     path: str
@@ -156,6 +166,7 @@ class AudioInfo:
     parts: tuple[tuple[int, int], ...] = ()
     length_stated: bool = False
     notice: str = ""
+    start: int = 0
 
 
 # ----------------------------------------------------------------------------------------
@@ -200,8 +211,8 @@ def _hz(rate) -> str:
     return f"{rate:g} Hz"
 
 
-def _probe_soundfile(path: str, kind: str | None) -> AudioInfo:
-    with sf.SoundFile(sf_path(path)) as f:
+def _probe_soundfile(path: str, kind: str | None, start: int = 0) -> AudioInfo:
+    with sf_open(path, start) as f:
         fmt, codec = f.format, f.subtype
         rate, channels, frames = int(f.samplerate), int(f.channels), int(f.frames)
     if frames >= _SF_UNKNOWN_FRAMES:  # libsndfile's "length unknown" (a chained OGG...)
@@ -225,7 +236,7 @@ def _probe_soundfile(path: str, kind: str | None) -> AudioInfo:
         raise EmptyFileError(path, "the file holds no audio (its header announces 0 samples)")
     return AudioInfo(path=path, format=fmt, codec=codec, sample_rate=rate, channels=channels,
                      frames=frames, duration_s=None if frames is None else frames / rate,
-                     backend="soundfile")
+                     backend="soundfile", start=start)
 
 
 def _check_cut_short(path: str, declared: int, present: int, *, rate: int) -> None:
@@ -394,7 +405,7 @@ def probe(path) -> AudioInfo:
         path = os.fspath(path)
     except TypeError:
         raise TypeError(f"probe: path must be a str or os.PathLike, got {path!r}") from None
-    check_path(path)
+    size = check_path(path)
     head = read_head(path)
     if (cut := cut_in_header(head)) is not None:
         raise CorruptFileError(path, f"the file is cut short within its {cut} header "
@@ -403,15 +414,27 @@ def probe(path) -> AudioInfo:
     kind, not_audio = sniff(head)
     if not_audio is not None:
         raise UnsupportedFormatError(path, f"this is {not_audio}, not an audio file")
+    notice = ""
     if kind == "FLAC" and (cut := flac_header_cut(path)) is not None:
         size, end = cut
         where = (f"within its header (stream information, tags, pictures): it ends after "
                  f"{size} bytes" if size < end
                  else "right after its header (stream information, tags, pictures)")
         raise CorruptFileError(path, f"the file is cut short {where}, with no audio")
+    start, tag = 0, id3_tag(path) if kind == "MP3" else None
+    if tag is not None and tag.stated_end > size:
+        if tag.cut:
+            raise CorruptFileError(path, "the file is cut short within its ID3 tag (title, "
+                                         "artist, pictures), before any audio")
+        if has_mpeg_frames(path):  # the audio after the frames of a tag whose size lies
+            start = mp3_audio_start(path)
+            notice = (f"its ID3 tag states a size of {_bytes(tag.stated_end - 10)}, more than "
+                      f"the whole file ({_bytes(size)}): the audio after its "
+                      f"{tag.count} frame{'s' if tag.count != 1 else ''} is read")
+    elif tag is not None and tag.count > MANY_ID3_FRAMES:
+        start = tag.stated_end
     if kind == "CAF" and (frames := caf_pcm_frames(path)) is not None:
         _check_cut_short(path, *frames, rate=_caf_rate(head))
-    notice = ""
     if kind == "OGG" and (damage := ogg_damage(path)) is not None:
         if damage.cut_short and damage.at_page_end:
             # Whole pages up to the end: a recording of a live stream ends so, as does a
@@ -433,7 +456,7 @@ def probe(path) -> AudioInfo:
     reasons = []
     if ext not in PYAV_EXTENSIONS:
         try:
-            return _noted(_probe_soundfile(path, kind), notice)
+            return _noted(_probe_soundfile(path, kind, start), notice)
         except (sf.SoundFileError, _NotDecodable, RuntimeError, OSError) as exc:
             reasons.append(str(exc))
     try:
@@ -443,6 +466,11 @@ def probe(path) -> AudioInfo:
     except (OSError, ValueError, RuntimeError, struct.error) as exc:
         raise CorruptFileError(path, f"the file cannot be decoded ({exc})") from None
     _log.debug("no decoder could open %s: %s", path, "; ".join(reasons))
+    if tag is not None and tag.stated_end > size and not only_id3_tags(path, head):
+        raise CorruptFileError(
+            path, f"its ID3 tag states a size of {_bytes(tag.stated_end - 10)}, more than the "
+                  f"whole file ({_bytes(size)}), and no MPEG audio follows its "
+                  f"{tag.count} frame{'s' if tag.count != 1 else ''}")
     if kind == "MP3" and only_id3_tags(path, head):
         raise EmptyFileError(path, "the file holds only an ID3 tag (title, artist, pictures), "
                                    "no audio")
@@ -455,6 +483,15 @@ def probe(path) -> AudioInfo:
             path, f"the file is named as audio ({ext}) but no decoder recognizes its content: "
                   "it is damaged, or not audio at all")
     raise UnsupportedFormatError(path, "no decoder recognizes this file as audio")
+
+
+def _bytes(n: int) -> str:
+    """A size in bytes as a reader takes it in: ``268 MB``, ``75 kB``, ``300 bytes``."""
+    if n >= 1_000_000:
+        return f"{n / 1e6:.0f} MB"
+    if n >= 1000:
+        return f"{n / 1e3:.0f} kB"
+    return f"{n} bytes"
 
 
 def _noted(info: AudioInfo, notice: str) -> AudioInfo:

@@ -54,6 +54,7 @@ ANALYSIS_MODULES = (
     "core.analysis.timesig",
     "core.analysis.trees",
     "core.errors",
+    "core.io.id3",
     "core.io.inputs",
     "core.io.keynotation",
     "core.io.results",

@@ -11,6 +11,8 @@ allocate on things that are not files at all (a FIFO, a device).  These checks r
   and :func:`cut_in_header` a file cut within the first bytes of an audio header;
 - :func:`has_mpeg_frames` confirms consecutive MPEG audio frames where FFmpeg would guess;
 - :func:`only_id3_tags` tells an MP3 that holds nothing but its tags;
+- :func:`mp3_audio_start` says where an MP3's audio starts, after an ID3v2 tag even when
+  the size it states lies (:func:`core.io.id3.id3_tag` walks its frames);
 - :func:`flac_header_cut` tells a FLAC file that ends within (or right after) the metadata
   blocks before its audio (stream information, tags, pictures);
 - :func:`declared_pcm_frames` reads the length a WAV (RF64 and W64 too) or AIFF header
@@ -26,10 +28,12 @@ import stat
 import struct
 
 from core.errors import EmptyFileError, UnreadableFileError
+from core.io.id3 import id3_tag
+from core.io.id3 import stated_end as _id3_end
 from core.io.inputs import special_kind
 
 __all__ = ["check_path", "read_head", "sniff", "cut_in_header", "SHORTEST_AUDIO",
-           "has_mpeg_frames", "only_id3_tags", "flac_header_cut",
+           "has_mpeg_frames", "only_id3_tags", "flac_header_cut", "mp3_audio_start",
            "declared_pcm_frames", "caf_pcm_frames", "fmt_time", "HEAD_BYTES"]
 
 #: Bytes read from the start of a file to recognize its kind.
@@ -245,10 +249,16 @@ def has_mpeg_frames(path: str, *, needed: int = 4) -> bool:
     """
     try:
         with open(path, "rb") as fh:
-            fh.seek(_id3_end(fh.read(10)))
+            fh.seek(mp3_audio_start(path))
             data = fh.read(_MPEG_SCAN_BYTES)
     except OSError:
         return False
+    return _first_frames(data, needed) is not None
+
+
+def _first_frames(data: bytes, needed: int = 4) -> int | None:
+    """Offset in ``data`` of the first ``needed`` consecutive, consistent MPEG audio frames
+    (or of fewer, at least 2, that run to the end of ``data``); None when there are none."""
     i = data.find(b"\xff")
     while 0 <= i < len(data) - 4:
         first = _mpeg_frame(data, i)
@@ -263,30 +273,49 @@ def has_mpeg_frames(path: str, *, needed: int = 4) -> bool:
                 if j >= len(data) and count >= 2:
                     count = needed
             if count >= needed:
-                return True
+                return i
         i = data.find(b"\xff", i + 1)
-    return False
+    return None
 
 
-def _id3_end(head: bytes) -> int:
-    """Where the ID3v2 tag at the start of ``head`` ends (0 without one)."""
-    if head[:3] != b"ID3" or len(head) < 10:
+def mp3_audio_start(path: str) -> int:
+    """Where the audio of an MP3 starts: after its ID3v2 tag (0 without one), at the end
+    the tag states, or, when that is past the end of the file (a tag whose stated size
+    lies), at the first MPEG frames after the tag's frames (the stated end when there are
+    none)."""
+    try:
+        with open(path, "rb") as fh:
+            stated = _id3_end(fh.read(10))
+        if stated <= os.path.getsize(path):
+            return stated
+    except OSError:
         return 0
-    size = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
-    return 10 + size + (10 if head[5] & 0x10 else 0)
+    tag = id3_tag(path)
+    if tag is None:
+        return stated
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(tag.frames_end)
+            found = _first_frames(fh.read(_MPEG_SCAN_BYTES))
+    except OSError:
+        return stated
+    return stated if found is None else tag.frames_end + found
 
 
 def only_id3_tags(path: str, head: bytes) -> bool:
     """True when the file is an ID3v2 tag (from ``head``, its first bytes) with nothing after
     it but zero padding and an ID3v1 tag: tags (title, pictures...) without audio.
 
-    A tag that claims to run past the end of the file counts too.
+    A tag that states a size past the end of the file counts when only zero padding follows
+    its frames (or its last frame is cut).
     """
     end = _id3_end(head)
     if not end:
         return False
     try:
         size = os.path.getsize(path)
+        if end > size and (tag := id3_tag(path)) is not None and not tag.cut:
+            end = tag.frames_end
         if size - end > _MPEG_SCAN_BYTES:
             return False
         with open(path, "rb") as fh:

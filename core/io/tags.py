@@ -42,9 +42,12 @@ more parts and no spaces the border between artist and title is unknown, so the 
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import unicodedata
+
+from core.io.id3 import MANY_FRAMES, id3_tag
 
 __all__ = ["read_title_artist", "identity_from_name", "identity_from_tags", "MAX_TAG_CHARS"]
 
@@ -131,9 +134,15 @@ def identity_from_tags(path) -> tuple[str, str]:
     if not os.path.isfile(path):  # a FIFO or a device would block or never end
         return title, artist
     try:
+        found = _large_id3(path)
+    except Exception:  # as below
+        found = None
+    try:
         import mutagen
 
-        audio = mutagen.File(path, easy=True)
+        if found is not None:
+            title, artist = found
+        audio = mutagen.File(path, easy=True) if found is None else None
         tags = getattr(audio, "tags", None)
         if tags is not None:
             title, artist = _clean(_get(tags, "title")), _clean(_get(tags, "artist"))
@@ -160,6 +169,28 @@ def identity_from_tags(path) -> tuple[str, str]:
         except Exception:  # none, or damaged: as above
             pass
     return _capped(title), _capped(artist)
+
+
+#: The ID3 frames of a title and an artist (ID3v2.3/2.4, then ID3v2.2).
+_ID3_NAMES = frozenset({b"TIT2", b"TPE1", b"TT2", b"TP1"})
+
+
+def _large_id3(path: str) -> tuple[str, str] | None:
+    """(title, artist) of an ID3v2 tag at the start of the file that mutagen would fail on
+    (its stated size is past the end of the file) or be slow on (more than
+    :data:`core.io.id3.MANY_FRAMES` frames): its title and artist frames alone, copied
+    into a tag of their own for mutagen to read; None for every other file."""
+    tag = id3_tag(path, _ID3_NAMES)
+    if tag is None or (tag.stated_end <= os.path.getsize(path)
+                       and tag.count <= MANY_FRAMES):
+        return None
+    from mutagen.id3 import ID3
+
+    body = b"".join(tag.found.values())
+    flags = tag.flags & 0x80 if tag.version == 4 else 0  # unsynchronised frames (v2.4)
+    size = bytes((len(body) >> s) & 0x7F for s in (21, 14, 7, 0))
+    tags = ID3(io.BytesIO(b"ID3" + bytes((tag.version, 0, flags)) + size + body))
+    return _clean(_get(tags, "TIT2")), _clean(_get(tags, "TPE1"))
 
 
 def _text_chunks(path: str) -> dict[str, str]:

@@ -266,6 +266,65 @@ def test_mp3_with_an_id3_tag_and_damaged_data_is_still_corrupt(tmp_path):
         probe(path)
 
 
+def _stated_size(tag: bytes, size: int) -> bytes:
+    """``tag`` (an ID3v2 tag) with its header stating ``size`` bytes instead."""
+    return tag[:6] + bytes((size >> s) & 0x7F for s in (21, 14, 7, 0)) + tag[10:]
+
+
+@pytest.mark.parametrize("padding", [0, 700])
+def test_mp3_whose_id3_tag_states_a_size_past_the_end_is_read(tmp_path, padding):
+    """An ID3 tag stating 268 MB (the most it can) before 2 s of MP3: "the file holds only an
+    ID3 tag".  The audio after the tag's frames (and padding) is read, and the note says
+    why."""
+    song = write_audio(tmp_path / "song.mp3", _signal(seconds=2.0), SR)
+    tag = _id3((b"TIT2", b"\x03Intro"), (b"TPE1", b"\x03Band")) + bytes(padding)
+    path = tmp_path / "lying.mp3"
+    path.write_bytes(_stated_size(tag, 2**28 - 1) + song.read_bytes())
+    info = probe(path)
+    assert info.notice == (f"its ID3 tag states a size of 268 MB, more than the whole file "
+                           f"({path.stat().st_size / 1e3:.0f} kB): the audio after its 2 frames "
+                           "is read")
+    np.testing.assert_array_equal(_decode(path), _decode(song))
+
+
+def test_mp3_whose_id3_tag_states_a_size_past_the_end_without_audio_says_so(tmp_path):
+    path = tmp_path / "lying.mp3"
+    path.write_bytes(_stated_size(_id3((b"TIT2", b"\x03Intro")), 2**28 - 1)
+                     + np.random.default_rng(1).bytes(5000))
+    with pytest.raises(CorruptFileError, match=r"its ID3 tag states a size of 268 MB, more "
+                                               r"than the whole file \(5 kB\), and no MPEG "
+                                               r"audio follows its 1 frame$"):
+        probe(path)
+
+
+def test_mp3_cut_within_its_id3_tag_is_cut_short(tmp_path):
+    """A download stopped within the cover picture: "holds only an ID3 tag"."""
+    song = write_audio(tmp_path / "song.mp3", _signal(seconds=1.0), SR)
+    picture = b"\x00image/jpeg\x00\x03\x00\xff\xd8\xff" + bytes(300_000)
+    path = tmp_path / "cut.mp3"
+    path.write_bytes((_id3((b"TIT2", b"\x03Intro"), (b"APIC", picture))
+                      + song.read_bytes())[:100_000])
+    with pytest.raises(CorruptFileError, match="cut short within its ID3 tag"):
+        probe(path)
+
+
+def test_mp3_after_an_id3_tag_of_thousands_of_frames_is_read_from_its_audio(tmp_path):
+    """libmpg123 walks a tag of 20,000 frames in 0.5 s each time the file is opened
+    (python -m benchmarks.id3_tags): libsndfile is shown the file from its audio on, and
+    reads the same samples."""
+    song = write_audio(tmp_path / "song.mp3", _signal(seconds=1.0), SR)
+    tag = _id3(*[(b"TXXX", b"\x03note%d\x00%d" % (k, k)) for k in range(3000)])
+    path = tmp_path / "tagged.mp3"
+    path.write_bytes(tag + song.read_bytes())
+    info = probe(path)
+    assert info.start == len(tag)
+    np.testing.assert_array_equal(_decode(path), _decode(song))
+    few = tmp_path / "few.mp3"
+    few.write_bytes(_id3(*[(b"TXXX", b"\x03n%d\x00" % k) for k in range(30)])
+                    + song.read_bytes())
+    assert probe(few).start == 0
+
+
 def test_binary_noise_named_mp3_is_not_decoded_into_noise(tmp_path):
     # Random bytes hold many 0xFF bytes FFmpeg's lenient MP3 probe could take for frames.
     path = tmp_path / "noise.mp3"
