@@ -2,7 +2,9 @@
 
 Tags are read with mutagen (ID3 in MP3, WAV and AIFF, and an APEv2 tag at the end of an MP3;
 Vorbis comments in FLAC and OGG; MP4 atoms in M4A), and for WAV/AIFF also from the RIFF/AIFF
-text chunks libsndfile reads.  Each
+text chunks libsndfile reads.  Text that is not UTF-8 (in WAV/AIFF text chunks, and in the
+Vorbis comments of FLAC, Ogg Vorbis and Opus, where the format asks for UTF-8 but some
+programs write their code page) is read as cp1252.  Each
 field comes from the tags when present there, else from the file name.  Reading never raises:
 a file whose tags cannot be read still gets a title from its name.
 
@@ -151,6 +153,14 @@ def identity_from_tags(path) -> tuple[str, str]:
                 artist = artist or _clean(_get(tags, "TPE1"))
     except Exception:  # damaged tags must never stop a song
         pass
+    if "\ufffd" in title + artist:  # text that is not UTF-8, as mutagen decoded it
+        try:
+            raw = _raw_vorbis_comments(path)
+            if raw is not None:
+                title = _clean(_redecoded(raw, "title")) if "\ufffd" in title else title
+                artist = _clean(_redecoded(raw, "artist")) if "\ufffd" in artist else artist
+        except Exception:  # as above
+            pass
     if not (title and artist) and os.path.splitext(path)[1].lower() in (
             ".wav", ".wave", ".aif", ".aiff", ".aifc"):
         try:
@@ -191,6 +201,60 @@ def _large_id3(path: str) -> tuple[str, str] | None:
     size = bytes((len(body) >> s) & 0x7F for s in (21, 14, 7, 0))
     tags = ID3(io.BytesIO(b"ID3" + bytes((tag.version, 0, flags)) + size + body))
     return _clean(_get(tags, "TIT2")), _clean(_get(tags, "TPE1"))
+
+
+def _raw_vorbis_comments(path: str):
+    """The Vorbis comments of a FLAC file, or of an Ogg Vorbis or Opus file, each byte that
+    is not UTF-8 kept as a surrogate escape (mutagen turns them into U+FFFD); None for
+    another file or when the comments cannot be found."""
+    from mutagen._vorbis import VCommentDict
+
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+        if magic == b"fLaC":
+            for _ in range(1024):
+                block = fh.read(4)
+                if len(block) < 4:
+                    return None
+                length = int.from_bytes(block[1:4], "big")
+                if block[0] & 0x7F == 4:
+                    return VCommentDict(fh.read(length), errors="surrogateescape",
+                                        framing=False)
+                if block[0] & 0x80:
+                    return None
+                fh.seek(length, os.SEEK_CUR)
+            return None
+        if magic != b"OggS":
+            return None
+        from mutagen.ogg import OggPage
+
+        fh.seek(0)
+        first = OggPage(fh)
+        pages = [first]
+        packets: list[bytes] = []
+        for _ in range(4096):  # the comment packet follows the first page's packet
+            page = OggPage(fh)
+            if page.serial != first.serial:
+                continue
+            pages.append(page)
+            packets = OggPage.to_packets(pages, strict=False)
+            if len(packets) > 2 or (len(packets) == 2 and page.complete):
+                break
+    if len(packets) < 2:
+        return None
+    comment = packets[1]
+    if comment.startswith(b"\x03vorbis"):
+        return VCommentDict(comment[7:], errors="surrogateescape")
+    if comment.startswith(b"OpusTags"):
+        return VCommentDict(comment[8:], errors="surrogateescape", framing=False)
+    return None
+
+
+def _redecoded(comments, key: str) -> list[str]:
+    """The values of ``key`` in ``comments`` (read by :func:`_raw_vorbis_comments`), their
+    bytes decoded as :func:`_decode_text` does those of a WAV's text."""
+    return [_decode_text(value.encode("utf-8", "surrogateescape"))
+            for value in comments.get(key, [])]
 
 
 def _text_chunks(path: str) -> dict[str, str]:

@@ -175,3 +175,21 @@ def test_id3_tag_of_thousands_of_frames_gives_its_title(tmp_path, first):
     path = tmp_path / "Name Artist - Name Title.mp3"
     path.write_bytes(_id3(4, named + notes if first else notes + named) + song.read_bytes())
     assert read_title_artist(path) == ("Tag Title", "Bey\u00e9")
+
+
+@pytest.mark.parametrize("ext", ["flac", "ogg", "opus"])
+def test_vorbis_comment_in_a_windows_code_page_is_read(tmp_path, ext):
+    """Vorbis comments are UTF-8 by their format, but some programs write their code page:
+    'Beyonc\ufffd \ufffd D\ufffdj\ufffd Vu' as mutagen decodes it; the bytes are read as
+    cp1252, as a WAV's INFO text is.  A comment that is UTF-8 is left as it is."""
+    title, artist = "Beyoncé – Déjà Vu", "Sigur Rós"
+    rate = 48000 if ext == "opus" else SR
+    path = write_audio(tmp_path / f"x.{ext}", tone(440, 0.5, rate), rate)
+    write_tags(path, title="T" * len(title.encode("cp1252")), artist="Ros\u00e9 Band")
+    data = path.read_bytes().replace(b"T" * len(title.encode("cp1252")), title.encode("cp1252"))
+    path.write_bytes(data)
+    assert read_title_artist(path) == (title, "Ros\u00e9 Band")
+    write_tags(path, title="Plain", artist="A" * len(artist.encode("cp1252")))
+    data = path.read_bytes().replace(b"A" * len(artist.encode("cp1252")), artist.encode("cp1252"))
+    path.write_bytes(data)
+    assert read_title_artist(path) == ("Plain", artist)
