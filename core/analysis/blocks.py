@@ -382,12 +382,19 @@ def _close(opened) -> None:
         fh.close()
 
 
+#: MP3 frames in a row that FFmpeg may fail to decode (1.3 s at 44.1 kHz) before the song
+#: fails as damaged there; fewer are left out.
+_MP3_FAILED_FRAMES = 50
+
+
 def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.ndarray]:
     """Yield the blocks of a file FFmpeg reads, converted to float32 at the rate and channel
     count probed (an MP4 is cut at the length its header declares: the decoder pads the last
     packet).  A stream whose rate or channels change on the way (files joined end to end)
     is converted to the same rate and channels all along, and so are the files joined end to
-    end in ``info.parts`` (MP3 parts, links of a chained OGG), each opened on its own."""
+    end in ``info.parts`` (MP3 parts, links of a chained OGG), each opened on its own.  An
+    MP3 frame that cannot be decoded is left out (up to :data:`_MP3_FAILED_FRAMES` in a
+    row)."""
     import av
 
     links = list(info.parts)  # byte ranges of the files joined in this one
@@ -407,11 +414,21 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     limit = info.frames if info.format in ("M4A", "M4B", "MP4", "ALAC") else None
     packets = _link_packets(path, opened, links[1:], demuxer)
     last = max(0, len(links) - 1)
+    failed = 0  # MP3 frames in a row FFmpeg could not decode
     try:
         while True:
             try:
                 link, packet = next(packets)
-                frames = packet.decode()
+                try:
+                    frames = packet.decode()
+                    failed = 0
+                except av.InvalidDataError:
+                    # An MP3 frame FFmpeg cannot decode (damaged) is left out, as libmpg123
+                    # does; many in a row are damage the song cannot be read across.
+                    failed += 1
+                    if info.format != "MP3" or failed > _MP3_FAILED_FRAMES:
+                        raise
+                    frames = []
                 if packet.size == 0 and link == last and resampler is not None:
                     frames = [*frames, None]  # end of data: flush the resampler
                 out = []

@@ -33,6 +33,15 @@ these (:mod:`core.analysis.joined`, a few small reads) and hands such a file to 
 opens each joined part on its own (:attr:`AudioInfo.parts`): the song is read whole, at the
 first part's rate and channels, and its duration is the parts' added up.
 
+Broken MP3s.  libmpg123, libsndfile's MP3 decoder, writes a note to the process's standard
+error about every break in an MP3's chain of frames (a damaged header, bytes between
+frames), which no caller can turn off, and may stop early after one.  An MP3 whose chain
+breaks (:mod:`core.analysis.mp3frames`) is read by FFmpeg, whose messages are off, which
+leaves out the bytes that are no frame and the frames it cannot decode; the note says
+where the chain breaks.  An MP3 whose ID3 tag states a size past the end of the file is
+read from the first frames after the tag's own frames, and one after a tag of thousands
+of frames is shown to libsndfile from its audio on (:attr:`AudioInfo.start`).
+
 Parameters out of range.  A sample rate outside 8-384 kHz or a channel count outside 1-64
 is reported as :class:`~core.errors.UnsupportedFormatError` with the value and the range,
 before any sample is decoded (:func:`check_parameters`).
@@ -65,6 +74,7 @@ from core.analysis.blocks import (
     soundfile_blocks,
 )
 from core.analysis.joined import mp3_parts, mp3_unread_audio, ogg_chains
+from core.analysis.mp3frames import mp3_breaks
 from core.analysis.oggpages import ogg_damage
 from core.analysis.sniff import (
     caf_pcm_frames,
@@ -212,6 +222,15 @@ def _hz(rate) -> str:
 
 
 def _probe_soundfile(path: str, kind: str | None, start: int = 0) -> AudioInfo:
+    if kind in ("MP3", "MPEG") and (breaks := mp3_breaks(path, start or mp3_audio_start(path))):
+        # libmpg123 writes a note about each break (and on opening the file, about a size
+        # its Xing header states that the bytes between the frames make wrong) straight to
+        # the process's standard error.
+        where = ("one place, at " if len(breaks) == 1
+                 else f"{len(breaks)} places, the first at ")
+        raise _ReadOn("its chain of MPEG frames breaks", notice=(
+            f"its MPEG audio is broken in {where}{fmt_time(breaks[0])}, by bytes that are "
+            "no audio frame (damage, or a tag in the middle): they were skipped"))
     with sf_open(path, start) as f:
         fmt, codec = f.format, f.subtype
         rate, channels, frames = int(f.samplerate), int(f.channels), int(f.frames)
@@ -261,7 +280,12 @@ class _NotDecodable(Exception):
 
 
 class _ReadOn(_NotDecodable):
-    """Internal: libsndfile would stop before the end of the file's audio."""
+    """Internal: libsndfile would stop before the end of the file's audio, or would read
+    it less well than FFmpeg; ``notice`` is what the song's note should then say."""
+
+    def __init__(self, reason: str, notice: str = ""):
+        super().__init__(reason)
+        self.notice = notice
 
 
 def _av_format_name(path: str, container) -> str:
@@ -459,6 +483,7 @@ def probe(path) -> AudioInfo:
             return _noted(_probe_soundfile(path, kind, start), notice)
         except (sf.SoundFileError, _NotDecodable, RuntimeError, OSError) as exc:
             reasons.append(str(exc))
+            notice = "; ".join(filter(None, (notice, getattr(exc, "notice", ""))))
     try:
         return _noted(_probe_pyav(path), notice)
     except _NotDecodable as exc:

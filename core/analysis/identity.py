@@ -47,6 +47,7 @@ ANALYSIS_MODULES = (
     "core.analysis.keyevidence",
     "core.analysis.loops",
     "core.analysis.loudness",
+    "core.analysis.mp3frames",
     "core.analysis.oggpages",
     "core.analysis.periodicity",
     "core.analysis.sniff",

@@ -1,0 +1,94 @@
+"""Breaks in an MP3's chain of frames: bytes that are no frame between its frames.
+
+An MP3 is a chain of frames, each header giving the length to the next one.  Damage that
+hits a header, or bytes written between frames (a download resumed at the wrong place, an
+ID3 tag pasted in the middle), break the chain.  libmpg123 (libsndfile's MP3 decoder)
+finds its way back to the next frame, but writes a note about each break straight to the
+process's standard error ("Note: Illegal Audio-MPEG-Header 0x... at offset ...", "Note:
+Trying to resync...", "Note: Skipped 182 bytes in input."), which no caller can turn off
+or catch, and after bytes inserted between frames it may stop early: 12 bytes of junk
+inserted every half second made a 6 s song end at 1.7 s, "cut short".
+
+:func:`mp3_breaks` walks the chain (frame headers only: 20 ms for 5 minutes at 320 kbit/s)
+and says where it breaks; :mod:`core.analysis.decode` then reads such a file with FFmpeg,
+silent, which skips the bytes that are no frame and the frames it cannot decode, and the
+song's note says where the breaks are.  A file whose chain is whole is read by libsndfile
+as before.  The end of the file is no break: a last frame cut short, zeros, bytes that are
+no frame, tags (ID3v1, APEv2, Lyrics3) after the last frame.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+
+from core.analysis.joined import _samples_per_frame, _xing
+from core.analysis.sniff import _first_frames, _mpeg_frame
+
+__all__ = ["mp3_breaks"]
+
+#: Bytes searched at a time for the frames that follow a break.
+_WINDOW = 64 * 1024
+#: Consecutive frames that make the chain found again after a break.
+_RESYNC_RUN = 3
+
+
+def mp3_breaks(path: str, start: int = 0) -> list[float]:
+    """Where the chain of MPEG frames of an MP3 breaks: the audio time (s) of each place
+    where bytes that are no frame come between two frames; empty for a whole chain (and
+    for a file whose first frames cannot be found).
+
+    Parameters
+    ----------
+    path : str
+        An MP3 file.
+    start : int
+        Where its audio starts (after its ID3v2 tag).
+    """
+    try:
+        size = os.path.getsize(path)
+        if size <= start + 4:
+            return []
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            return _walk(mm, start, size)
+    except (OSError, ValueError):
+        return []
+
+
+def _walk(mm, start: int, size: int) -> list[float]:
+    first = _first_frames(mm[start:start + 4 * _WINDOW])
+    if first is None:
+        return []
+    pos = start + first
+    seconds, breaks = 0.0, []
+    if _xing(mm[pos:pos + 256], 0) is not None:  # the Xing or Info frame holds no audio
+        version, layer, rate = _mpeg_frame(mm[pos:pos + 4], 0)[1]
+        seconds = -_samples_per_frame(version, layer) / rate
+    while pos + 4 <= size:
+        frame = _mpeg_frame(mm[pos:pos + 4], 0)
+        if frame is not None and frame[0] >= 4:
+            if pos + frame[0] > size:  # the last frame, cut short: the end of the file
+                break
+            version, layer, rate = frame[1]
+            seconds += _samples_per_frame(version, layer) / rate
+            pos += frame[0]
+            continue
+        if mm[pos:pos + 3] in (b"TAG", b"APE", b"LYR"):  # tags after the last frame
+            break
+        found = _resync(mm, pos, size)
+        if found is None:  # nothing but bytes that are no frame up to the end
+            break
+        breaks.append(seconds)
+        pos = found
+    return breaks
+
+
+def _resync(mm, pos: int, size: int) -> int | None:
+    """Where the next run of :data:`_RESYNC_RUN` frames after ``pos`` starts, or None."""
+    at = pos + 1
+    while at < size - 4:
+        found = _first_frames(mm[at:at + _WINDOW], _RESYNC_RUN)
+        if found is not None:
+            return at + found
+        at += _WINDOW - 4 * 1024  # the windows overlap by more than a frame
+    return None
