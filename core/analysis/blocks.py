@@ -51,22 +51,23 @@ def sf_path(path: str):
         return os.fsencode(path)
 
 
-def sf_open(path: str, start: int = 0) -> sf.SoundFile:
-    """``path`` opened by libsndfile, from byte ``start`` on when it is not 0: the bytes
-    before it (an MP3's ID3 tag whose stated size is wrong, or of thousands of frames,
-    which libmpg123 walks in time growing with the square of their count) are not shown
-    to it."""
-    if not start:
+def sf_open(path: str, start: int = 0, end: int | None = None) -> sf.SoundFile:
+    """``path`` opened by libsndfile, shown bytes ``start`` to ``end`` (excluded; the end of
+    the file when None) when they are not the whole file: bytes before an MP3's audio (an
+    ID3 tag whose stated size is wrong, or of thousands of frames, which libmpg123 walks
+    in time growing faster than their count) or junk after its last frame (about which
+    libmpg123 warns on standard error) are not shown to it."""
+    if not start and end is None:
         return sf.SoundFile(sf_path(path))
-    return _RangeSoundFile(path, start)
+    return _RangeSoundFile(path, start, os.path.getsize(path) if end is None else end)
 
 
 class _RangeSoundFile(sf.SoundFile):
-    """A :class:`soundfile.SoundFile` reading bytes ``start`` to the end of a file, which
+    """A :class:`soundfile.SoundFile` reading bytes ``start`` to ``end`` of a file, which
     closes that view of the file with itself."""
 
-    def __init__(self, path: str, start: int):
-        self._range = FileRange(path, start, os.path.getsize(path))
+    def __init__(self, path: str, start: int, end: int):
+        self._range = FileRange(path, start, end)
         try:
             super().__init__(self._range)
         except BaseException:
@@ -179,7 +180,7 @@ def soundfile_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[
     says (lossless codecs exactly, lossy ones within 0.5 % + 4096 frames)."""
     done = 0
     try:
-        f = sf_open(path, info.start)
+        f = sf_open(path, info.start, info.end)
     except (sf.SoundFileError, RuntimeError, OSError) as exc:
         raise CorruptFileError(path, f"the file can no longer be opened ({exc})") from None
     with f:
@@ -188,7 +189,7 @@ def soundfile_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[
                 block = f.read(block_frames, dtype="float32", always_2d=True)
             except (sf.SoundFileError, RuntimeError, OSError) as exc:
                 # The read of a whole block failed: name where in the block the data broke.
-                at = _damage_position(path, done, block_frames, info.start)
+                at = _damage_position(path, done, block_frames, (info.start, info.end))
                 reason = _sf_reason(exc)
                 raise _at(CorruptFileError(
                     path, f"the audio data is damaged at {fmt_time(at / info.sample_rate)}"
@@ -317,14 +318,15 @@ _LOCATE_FRAMES = 4096
 _VAGUE_REASONS = frozenset({"Unspecified internal error.", "Internal psf_fseek() failed."})
 
 
-def _damage_position(path: str, start: int, block_frames: int, skip: int = 0) -> int:
+def _damage_position(path: str, start: int, block_frames: int,
+                     span: tuple[int, int | None] = (0, None)) -> int:
     """The frame where libsndfile stops, reading the block that failed at ``start`` again
     in steps of :data:`_LOCATE_FRAMES` (the file read from its beginning, as the first time);
-    ``start`` when the failure does not happen again; ``skip`` as ``start`` of
-    :func:`sf_open`."""
+    ``start`` when the failure does not happen again; ``span`` is the bytes libsndfile
+    is shown (:func:`sf_open`)."""
     done = 0
     try:
-        with sf_open(path, skip) as f:
+        with sf_open(path, *span) as f:
             while done < start + block_frames:
                 step = block_frames if done < start else _LOCATE_FRAMES
                 got = len(f.read(min(step, start + block_frames - done), dtype="float32"))

@@ -74,7 +74,7 @@ from core.analysis.blocks import (
     soundfile_blocks,
 )
 from core.analysis.joined import mp3_parts, mp3_unread_audio, ogg_chains
-from core.analysis.mp3frames import mp3_breaks
+from core.analysis.mp3frames import mp3_chain
 from core.analysis.oggpages import ogg_damage
 from core.analysis.sniff import (
     caf_pcm_frames,
@@ -163,6 +163,9 @@ class AudioInfo:
         Byte from which libsndfile is shown the file (:func:`~core.analysis.blocks.sf_open`):
         where an MP3's audio starts when its ID3 tag states a size past the end of the
         file or holds more than :data:`MANY_ID3_FRAMES` frames; 0 for every other file.
+    end : int or None
+        Byte up to which libsndfile is shown the file: the end of an MP3's last frame when
+        zeros or junk follow it; None (the end of the file) for every other file.
     """
 
     path: str
@@ -177,6 +180,7 @@ class AudioInfo:
     length_stated: bool = False
     notice: str = ""
     start: int = 0
+    end: int | None = None
 
 
 # ----------------------------------------------------------------------------------------
@@ -222,7 +226,9 @@ def _hz(rate) -> str:
 
 
 def _probe_soundfile(path: str, kind: str | None, start: int = 0) -> AudioInfo:
-    if kind in ("MP3", "MPEG") and (breaks := mp3_breaks(path, start or mp3_audio_start(path))):
+    chain = (mp3_chain(path, start or mp3_audio_start(path)) if kind in ("MP3", "MPEG")
+             else None)
+    if chain is not None and (breaks := chain.breaks):
         # libmpg123 writes a note about each break (and on opening the file, about a size
         # its Xing header states that the bytes between the frames make wrong) straight to
         # the process's standard error.
@@ -231,7 +237,8 @@ def _probe_soundfile(path: str, kind: str | None, start: int = 0) -> AudioInfo:
         raise _ReadOn("its chain of MPEG frames breaks", notice=(
             f"its MPEG audio is broken in {where}{fmt_time(breaks[0])}, by bytes that are "
             "no audio frame (damage, or a tag in the middle): they were skipped"))
-    with sf_open(path, start) as f:
+    end = None if chain is None else chain.junk_at
+    with sf_open(path, start, end) as f:
         fmt, codec = f.format, f.subtype
         rate, channels, frames = int(f.samplerate), int(f.channels), int(f.frames)
     if frames >= _SF_UNKNOWN_FRAMES:  # libsndfile's "length unknown" (a chained OGG...)
@@ -255,7 +262,7 @@ def _probe_soundfile(path: str, kind: str | None, start: int = 0) -> AudioInfo:
         raise EmptyFileError(path, "the file holds no audio (its header announces 0 samples)")
     return AudioInfo(path=path, format=fmt, codec=codec, sample_rate=rate, channels=channels,
                      frames=frames, duration_s=None if frames is None else frames / rate,
-                     backend="soundfile", start=start)
+                     backend="soundfile", start=start, end=end)
 
 
 def _check_cut_short(path: str, declared: int, present: int, *, rate: int) -> None:
