@@ -226,17 +226,7 @@ def _hz(rate) -> str:
 
 
 def _probe_soundfile(path: str, kind: str | None, start: int = 0) -> AudioInfo:
-    chain = (mp3_chain(path, start or mp3_audio_start(path)) if kind in ("MP3", "MPEG")
-             else None)
-    if chain is not None and (breaks := chain.breaks):
-        # libmpg123 writes a note about each break (and on opening the file, about a size
-        # its Xing header states that the bytes between the frames make wrong) straight to
-        # the process's standard error.
-        where = ("one place, at " if len(breaks) == 1
-                 else f"{len(breaks)} places, the first at ")
-        raise _ReadOn("its chain of MPEG frames breaks", notice=(
-            f"its MPEG audio is broken in {where}{fmt_time(breaks[0])}, by bytes that are "
-            "no audio frame (damage, or a tag in the middle): they were skipped"))
+    chain = _mp3_checks(path, start) if kind in ("MP3", "MPEG") else None
     end = None if chain is None else chain.junk_at
     with sf_open(path, start, end) as f:
         fmt, codec = f.format, f.subtype
@@ -245,9 +235,8 @@ def _probe_soundfile(path: str, kind: str | None, start: int = 0) -> AudioInfo:
         frames = None
     if fmt == "MP3" and not has_mpeg_frames(path):
         raise _NotDecodable("no MPEG audio frames found")
-    # libsndfile stops where the first of files joined end to end ends: FFmpeg reads on.
-    if fmt == "MP3" and (why := mp3_unread_audio(path)) is not None:
-        raise _ReadOn(why)
+    if fmt == "MP3" and chain is None:  # MPEG audio after bytes sniff() did not place
+        _mp3_checks(path, start)
     if fmt == "OGG" and len(ogg_chains(path)) > 1:
         raise _ReadOn("a chained OGG (OGG files joined end to end), of which libsndfile "
                       "reads the first only")
@@ -263,6 +252,37 @@ def _probe_soundfile(path: str, kind: str | None, start: int = 0) -> AudioInfo:
     return AudioInfo(path=path, format=fmt, codec=codec, sample_rate=rate, channels=channels,
                      frames=frames, duration_s=None if frames is None else frames / rate,
                      backend="soundfile", start=start, end=end)
+
+
+def _mp3_checks(path: str, start: int):
+    """Raise :class:`_ReadOn` for an MP3 that libsndfile would read short or noisily (files
+    joined end to end, a chain of frames that breaks, a Xing header declaring fewer frames
+    than follow it); return its :class:`~core.analysis.mp3frames.Mp3Chain` otherwise.  Done
+    before libsndfile opens the file: libmpg123 warns on opening one whose Xing header
+    states a size the file does not have."""
+    # libsndfile stops where the first of files joined end to end ends: FFmpeg reads on.
+    if (why := mp3_unread_audio(path)) is not None:
+        raise _ReadOn(why)
+    chain = mp3_chain(path, start or mp3_audio_start(path))
+    if breaks := chain.breaks:
+        # libmpg123 writes a note about each break straight to the process's standard error.
+        where = ("one place, at " if len(breaks) == 1
+                 else f"{len(breaks)} places, the first at ")
+        raise _ReadOn("its chain of MPEG frames breaks", notice=(
+            f"its MPEG audio is broken in {where}{fmt_time(breaks[0])}, by bytes that are "
+            "no audio frame (damage, or a tag in the middle): they were skipped"))
+    if chain.declared is not None and chain.seconds > chain.declared + _XING_SHORT_S:
+        # libsndfile stops after the frames the Xing header declares, without a word.
+        raise _ReadOn("its Xing header declares fewer frames than follow it", notice=(
+            f"its Xing header declares {fmt_time(chain.declared)} of audio but "
+            f"{fmt_time(chain.seconds)} of MPEG frames follow it: read to the end"),
+            seconds=chain.seconds)
+    return chain
+
+
+#: Audio (s) the frames of an MP3 may hold beyond what its Xing header declares before
+#: libsndfile, which stops there, is not trusted with it.
+_XING_SHORT_S = 0.1
 
 
 def _check_cut_short(path: str, declared: int, present: int, *, rate: int) -> None:
@@ -290,9 +310,11 @@ class _ReadOn(_NotDecodable):
     """Internal: libsndfile would stop before the end of the file's audio, or would read
     it less well than FFmpeg; ``notice`` is what the song's note should then say."""
 
-    def __init__(self, reason: str, notice: str = ""):
+    def __init__(self, reason: str, notice: str = "", seconds: float | None = None):
         super().__init__(reason)
         self.notice = notice
+        #: The audio's length (s) when the file's header states another.
+        self.seconds = seconds
 
 
 def _av_format_name(path: str, container) -> str:
@@ -485,14 +507,20 @@ def probe(path) -> AudioInfo:
                                          f"{fmt_time(damage.seconds)} ({damage.detail})")
     ext = os.path.splitext(path)[1].lower()
     reasons = []
+    length = None  # the audio's length (s) when its header states another
     if ext not in PYAV_EXTENSIONS:
         try:
             return _noted(_probe_soundfile(path, kind, start), notice)
         except (sf.SoundFileError, _NotDecodable, RuntimeError, OSError) as exc:
             reasons.append(str(exc))
             notice = "; ".join(filter(None, (notice, getattr(exc, "notice", ""))))
+            length = getattr(exc, "seconds", None)
     try:
-        return _noted(_probe_pyav(path), notice)
+        info = _probe_pyav(path)
+        if length is not None and not info.parts:  # FFmpeg takes the header's word
+            info = dataclasses.replace(info, duration_s=length,
+                                       frames=round(length * info.sample_rate))
+        return _noted(info, notice)
     except _NotDecodable as exc:
         reasons.append(str(exc))
     except (OSError, ValueError, RuntimeError, struct.error) as exc:

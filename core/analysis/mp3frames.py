@@ -9,7 +9,8 @@ Trying to resync...", "Note: Skipped 182 bytes in input."), which no caller can 
 or catch, and after bytes inserted between frames it may stop early: 12 bytes of junk
 inserted every half second made a 6 s song end at 1.7 s, "cut short".
 
-:func:`mp3_chain` walks the chain (frame headers only: 0.4 ms for 6 s) and says where it
+:func:`mp3_chain` walks the chain (frame headers only: 20 ms for 5 minutes at 250 kbit/s, which
+take 0.87 s to decode) and says where it
 breaks; :mod:`core.analysis.decode` then reads such a file with FFmpeg,
 silent, which skips the bytes that are no frame and the frames it cannot decode, and the
 song's note says where the breaks are.  A file whose chain is whole is read by libsndfile
@@ -47,10 +48,16 @@ class Mp3Chain(NamedTuple):
         Where the chain ends when bytes that are no frame and no tag follow it (zeros, junk:
         libmpg123 then warns that the size the Xing header states is off); None when the
         file ends with its last frame, tags, or a last frame cut short.
+    seconds : float
+        Audio (s) in the frames walked, the Xing or Info frame left out.
+    declared : float or None
+        Audio (s) in the frames the Xing or Info header declares (None without one).
     """
 
     breaks: list[float]
     junk_at: int | None
+    seconds: float = 0.0
+    declared: float | None = None
 
 
 def mp3_chain(path: str, start: int = 0) -> Mp3Chain:
@@ -79,15 +86,21 @@ def _walk(mm, start: int, size: int) -> Mp3Chain:
     if first is None:
         return Mp3Chain([], None)
     pos = start + first
-    seconds, breaks = 0.0, []
-    if _xing(mm[pos:pos + 256], 0) is not None:  # the Xing or Info frame holds no audio
+    seconds, breaks, declared = 0.0, [], None
+    if (xing := _xing(mm[pos:pos + 256], 0)) is not None:  # the Xing frame holds no audio
         version, layer, rate = _mpeg_frame(mm[pos:pos + 4], 0)[1]
         seconds = -_samples_per_frame(version, layer) / rate
+        if xing[0]:
+            declared = xing[0] * _samples_per_frame(version, layer) / rate
+
+    def chain(junk_at: int | None) -> Mp3Chain:
+        return Mp3Chain(breaks, junk_at, max(0.0, seconds), declared)
+
     while pos + 4 <= size:
         frame = _mpeg_frame(mm[pos:pos + 4], 0)
         if frame is not None and frame[0] >= 4:
             if pos + frame[0] > size:  # the last frame, cut short: the end of the file
-                return Mp3Chain(breaks, None)
+                return chain(None)
             version, layer, rate = frame[1]
             seconds += _samples_per_frame(version, layer) / rate
             pos += frame[0]
@@ -95,14 +108,14 @@ def _walk(mm, start: int, size: int) -> Mp3Chain:
         if mm[pos:pos + 3] in (b"TAG", b"APE", b"LYR", b"ID3"):  # tags after the last frame
             found = _resync(mm, pos, size)
             if found is None:
-                return Mp3Chain(breaks, None)
+                return chain(None)
         else:
             found = _resync(mm, pos, size)
             if found is None:  # nothing but bytes that are no frame up to the end
-                return Mp3Chain(breaks, pos)
+                return chain(pos)
         breaks.append(seconds)
         pos = found
-    return Mp3Chain(breaks, None)
+    return chain(None)
 
 
 def _resync(mm, pos: int, size: int) -> int | None:

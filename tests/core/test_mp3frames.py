@@ -96,3 +96,32 @@ def test_whole_mp3_chain_is_no_break_and_stays_with_libsndfile(tmp_path, capfd, 
     assert capfd.readouterr().err == ""
     if tail != "last frame cut":
         np.testing.assert_array_equal(y, clean)
+
+
+def test_mp3_whose_xing_header_declares_fewer_frames_is_read_to_its_end(tmp_path):
+    """libsndfile stopped, without a word, after the frames the Xing header declares: a
+    third of the song was read."""
+    import struct
+
+    path, data, frames = _song(tmp_path, seconds=6.0)
+    at = data.find(b"Info") if b"Info" in data[:200] else data.find(b"Xing")
+    declared = struct.unpack(">I", data[at + 8:at + 12])[0]
+    path.write_bytes(data[:at + 8] + struct.pack(">I", declared // 3) + data[at + 12:])
+    info, y = _decode(path)
+    assert abs(len(y) - 6.0 * SR) < 2 * _FRAME
+    assert info.duration_s == pytest.approx(6.0, abs=0.1)
+    assert info.notice == ("its Xing header declares 0:02.0 (2.0 s) of audio but 0:06.0 "
+                           "(6.0 s) of MPEG frames follow it: read to the end")
+
+
+def test_mp3s_joined_are_no_break_and_say_nothing_on_stderr(tmp_path, capfd):
+    """An ID3 tag between joined MP3s is no damage (core.analysis.joined reads the parts);
+    libmpg123 warned on opening them that the first Xing header's size is off."""
+    path, data, frames = _song(tmp_path, seconds=1.0)
+    tag = b"ID3\x03\x00\x00\x00\x00\x00\x10TIT2\x00\x00\x00\x06\x00\x00\x03Intro"
+    joined = tmp_path / "joined.mp3"
+    joined.write_bytes(data + tag + data)
+    capfd.readouterr()
+    info, y = _decode(joined)
+    assert len(info.parts) == 2 and info.notice == ""
+    assert capfd.readouterr().err == ""
