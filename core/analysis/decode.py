@@ -88,6 +88,7 @@ from core.analysis.sniff import (
     only_id3_tags,
     read_head,
     sniff,
+    wav_unsized_audio,
 )
 from core.errors import (
     CorruptFileError,
@@ -247,6 +248,12 @@ def _probe_soundfile(path: str, kind: str | None, start: int = 0) -> AudioInfo:
         declared = declared_pcm_frames(path, kind)
         if declared is not None:
             _check_cut_short(path, declared, frames, rate=rate)
+    if frames == 0 and kind == "WAV" and (unsized := wav_unsized_audio(path)) is not None:
+        # libsndfile takes the 0 bytes the data chunk states at their word; FFmpeg reads on.
+        seconds = unsized[0] / unsized[1] / rate
+        raise _ReadOn("its data chunk states 0 bytes but audio follows", notice=(
+            f"its header states no audio but {fmt_time(seconds)} follows (a recording "
+            "whose program did not finish its header): read to the end"))
     if frames == 0:
         raise EmptyFileError(path, "the file holds no audio (its header announces 0 samples)")
     return AudioInfo(path=path, format=fmt, codec=codec, sample_rate=rate, channels=channels,

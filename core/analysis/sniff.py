@@ -17,7 +17,8 @@ allocate on things that are not files at all (a FIFO, a device).  These checks r
   blocks before its audio (stream information, tags, pictures);
 - :func:`declared_pcm_frames` reads the length a WAV (RF64 and W64 too) or AIFF header
   announces, and :func:`caf_pcm_frames` that of a CAF with the frames present, to spot a
-  file cut short.
+  file cut short; :func:`wav_unsized_audio` finds the audio after a WAV data chunk that
+  states 0 bytes (a recording whose writer never came back to its header).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from core.io.inputs import special_kind
 
 __all__ = ["check_path", "read_head", "sniff", "cut_in_header", "SHORTEST_AUDIO",
            "has_mpeg_frames", "only_id3_tags", "flac_header_cut", "mp3_audio_start",
-           "declared_pcm_frames", "caf_pcm_frames", "fmt_time", "HEAD_BYTES"]
+           "declared_pcm_frames", "caf_pcm_frames", "wav_unsized_audio", "fmt_time", "HEAD_BYTES"]
 
 #: Bytes read from the start of a file to recognize its kind.
 HEAD_BYTES = 4096
@@ -413,6 +414,44 @@ def declared_pcm_frames(path: str, kind: str) -> int | None:
     if data_size is None or not block_align or data_size in (0, 0xFFFFFFFF):
         return None
     return data_size // block_align
+
+
+def wav_unsized_audio(path: str) -> tuple[int, int] | None:
+    """``(bytes, block_align)`` of the audio after a WAV's data chunk whose header states 0
+    bytes, as a recording program that streams its output writes it and, stopped before
+    it could go back, leaves it; None for any other WAV, and when what follows is another
+    chunk (an empty WAV with a LIST chunk after its data).
+    """
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            if fh.read(4) != b"RIFF":
+                return None
+            fh.seek(12)
+            block_align = None
+            for _ in range(64):
+                hdr = fh.read(8)
+                if len(hdr) < 8:
+                    return None
+                cid, length = hdr[:4], struct.unpack("<I", hdr[4:])[0]
+                body_at = fh.tell()
+                if cid == b"fmt ":
+                    fmt = fh.read(16)
+                    if len(fmt) == 16:
+                        block_align = struct.unpack("<H", fmt[12:14])[0]
+                elif cid == b"data":
+                    if length or not block_align:
+                        return None
+                    after = fh.read(8)
+                    if (len(after) == 8 and after[:4].isalnum()
+                            and body_at + 8 + struct.unpack("<I", after[4:])[0] <= size):
+                        return None  # another chunk: the data is really empty
+                    audio = (size - body_at) // block_align * block_align
+                    return (audio, block_align) if audio else None
+                fh.seek(body_at + length + (length & 1))
+    except OSError:
+        return None
+    return None
 
 
 def _declared_w64_frames(path: str) -> int | None:

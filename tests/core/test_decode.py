@@ -217,6 +217,35 @@ def test_header_without_frames_is_empty(tmp_path):
         probe(path)
 
 
+@pytest.mark.parametrize("riff_size", ["kept", "0"])
+def test_wav_whose_data_chunk_states_0_bytes_is_read_to_its_end(tmp_path, riff_size):
+    """A program that streams a recording writes 0 for the sizes and fills them in when
+    it stops; stopped first (a crash, a pulled cable), it leaves them at 0, which was "the
+    file holds no audio".  The audio after the data chunk's header is read, the same
+    samples, and the note says why."""
+    song = write_audio(tmp_path / "song.wav", _signal(seconds=2.0), SR)
+    data = song.read_bytes()
+    at = data.find(b"data")
+    unsized = data[:at + 4] + bytes(4) + data[at + 8:]
+    if riff_size == "0":
+        unsized = unsized[:4] + bytes(4) + unsized[8:]
+    path = tmp_path / "recording.wav"
+    path.write_bytes(unsized)
+    info = probe(path)
+    assert info.notice == ("its header states no audio but 0:02.0 (2.0 s) follows (a "
+                           "recording whose program did not finish its header): read to the "
+                           "end")
+    np.testing.assert_array_equal(_decode(path), _decode(song))
+
+
+def test_wav_whose_empty_data_chunk_is_followed_by_another_chunk_is_empty(tmp_path):
+    song = write_audio(tmp_path / "song.wav", np.zeros((0, 2), np.float32), SR)
+    data = song.read_bytes() + b"LIST" + struct.pack("<I", 16) + b"INFOINAM" + bytes(8)
+    song.write_bytes(data[:4] + struct.pack("<I", len(data) - 8) + data[8:])
+    with pytest.raises(EmptyFileError, match="no audio"):
+        probe(song)
+
+
 def test_text_named_wav_is_unsupported(tmp_path):
     path = tmp_path / "notes.wav"
     path.write_text("Track list for Saturday\n1. Intro\n2. One More Time\n" * 20)
