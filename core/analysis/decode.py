@@ -85,6 +85,7 @@ from core.analysis.sniff import (
     fmt_time,
     has_mpeg_frames,
     mp3_audio_start,
+    mp4_index_cut,
     only_id3_tags,
     read_head,
     sniff,
@@ -493,6 +494,13 @@ def probe(path) -> AudioInfo:
                       f"{tag.count} frame{'s' if tag.count != 1 else ''} is read")
     elif tag is not None and tag.count > MANY_ID3_FRAMES:
         start = tag.stated_end
+    if kind == "MP4" and (index := mp4_index_cut(path)) is not None:
+        raise CorruptFileError(path, (
+            "the file is cut short within its MP4 index (the moov atom at its end, which "
+            "says where the audio is): no audio can be read" if index == "cut" else
+            "the file is cut short, or its recording was never finished: its MP4 index "
+            "(the moov atom, which says where the audio is, and which this file would hold "
+            "after its audio) is missing; no audio can be read"))
     if kind == "CAF" and (frames := caf_pcm_frames(path)) is not None:
         _check_cut_short(path, *frames, rate=_caf_rate(head))
     if kind == "OGG" and (damage := ogg_damage(path)) is not None:

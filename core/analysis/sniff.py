@@ -18,7 +18,8 @@ allocate on things that are not files at all (a FIFO, a device).  These checks r
 - :func:`declared_pcm_frames` reads the length a WAV (RF64 and W64 too) or AIFF header
   announces, and :func:`caf_pcm_frames` that of a CAF with the frames present, to spot a
   file cut short; :func:`wav_unsized_audio` finds the audio after a WAV data chunk that
-  states 0 bytes (a recording whose writer never came back to its header).
+  states 0 bytes (a recording whose writer never came back to its header), and
+  :func:`mp4_index_cut` an MP4 whose index is missing or cut.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from core.io.inputs import special_kind
 
 __all__ = ["check_path", "read_head", "sniff", "cut_in_header", "SHORTEST_AUDIO",
            "has_mpeg_frames", "only_id3_tags", "flac_header_cut", "mp3_audio_start",
-           "declared_pcm_frames", "caf_pcm_frames", "wav_unsized_audio", "fmt_time", "HEAD_BYTES"]
+           "declared_pcm_frames", "caf_pcm_frames", "wav_unsized_audio", "mp4_index_cut", "fmt_time", "HEAD_BYTES"]
 
 #: Bytes read from the start of a file to recognize its kind.
 HEAD_BYTES = 4096
@@ -449,6 +450,45 @@ def wav_unsized_audio(path: str) -> tuple[int, int] | None:
                     audio = (size - body_at) // block_align * block_align
                     return (audio, block_align) if audio else None
                 fh.seek(body_at + length + (length & 1))
+    except OSError:
+        return None
+    return None
+
+
+def mp4_index_cut(path: str) -> str | None:
+    """``"cut"`` when the index of an MP4/M4A file (its moov box, which places every
+    packet of audio) runs past the end of the file, ``"missing"`` when the file's boxes end
+    without one; None when it has a whole index, and when its boxes cannot be walked (a
+    damaged file, not one cut short).
+
+    Many programs write the index after the audio: such a file cut short, or a recording
+    stopped before its end, holds audio no decoder can place.
+    """
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            pos = 0
+            for _ in range(4096):
+                if pos >= size:
+                    return "missing"
+                fh.seek(pos)
+                hdr = fh.read(16)
+                if len(hdr) < 8:
+                    return "missing"
+                length, kind = struct.unpack(">I", hdr[:4])[0], hdr[4:8]
+                if not all(32 <= b < 127 for b in kind):
+                    return None
+                if length == 1 and len(hdr) == 16:
+                    length = struct.unpack(">Q", hdr[8:16])[0]
+                elif length == 0:  # runs to the end of the file
+                    length = size - pos
+                if length < 8:
+                    return None
+                if kind == b"moov":
+                    return "cut" if pos + length > size else None
+                if pos + length > size:
+                    return "missing"
+                pos += length
     except OSError:
         return None
     return None

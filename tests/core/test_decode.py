@@ -662,6 +662,23 @@ def test_truncated_m4a_is_corrupt(tmp_path):
         probe(path)
 
 
+@pytest.mark.parametrize("keep", ["half", "into the index"])
+def test_m4a_cut_before_or_within_its_index_says_so(tmp_path, keep):
+    """An M4A keeps its index (moov) after its audio unless written for streaming: cut short
+    it was "looks like MP4 audio but cannot be decoded" (cut before its index) or, cut within
+    it, "the file holds no audio track", as if it were no song at all."""
+    path = write_audio(tmp_path / "cut.m4a", _signal(seconds=2.0), SR)
+    data = path.read_bytes()
+    moov = data.rfind(b"moov") - 4
+    assert moov > len(data) // 2  # the index comes after the audio
+    path.write_bytes(data[:len(data) // 2 if keep == "half" else moov + 100])
+    said = ("its MP4 index (the moov atom, which says where the audio is, and which this "
+            "file would hold after its audio) is missing" if keep == "half"
+            else "the file is cut short within its MP4 index")
+    with pytest.raises(CorruptFileError, match=re.escape(said)):
+        probe(path)
+
+
 def test_m4a_with_damaged_audio_data_is_corrupt(tmp_path):
     # The container is intact, the first AAC frames are not: FFmpeg's own error becomes a
     # corrupt-file error that names the file.
