@@ -105,6 +105,11 @@ __all__ = ["AudioInfo", "probe", "stream", "check_parameters", "PYAV_EXTENSIONS"
 PYAV_EXTENSIONS = frozenset({".m4a", ".m4b", ".mp4", ".aac", ".alac", ".opus", ".wma", ".mka",
                              ".webm", ".ac3", ".eac3", ".mp2", ".wv", ".tta"})
 
+#: Kinds of content (:func:`~core.analysis.sniff.sniff`) decoded with PyAV directly, whatever
+#: the file's extension: libsndfile reads none of them, and libmpg123 takes a raw AAC stream
+#: for damaged MPEG audio and writes notes about it to standard error.
+_NOT_LIBSNDFILE = frozenset({"AAC", "MP4", "WMA", "MKV"})
+
 #: Sample rates (Hz) SongCal analyzes, inclusive; anything else is unsupported.
 SAMPLE_RATE_RANGE = (8_000, 384_000)
 #: Channel counts SongCal analyzes, inclusive.
@@ -523,7 +528,7 @@ def probe(path) -> AudioInfo:
     ext = os.path.splitext(path)[1].lower()
     reasons = []
     length = None  # the audio's length (s) when its header states another
-    if ext not in PYAV_EXTENSIONS:
+    if ext not in PYAV_EXTENSIONS and kind not in _NOT_LIBSNDFILE:
         try:
             return _noted(_probe_soundfile(path, kind, start), notice)
         except (sf.SoundFileError, _NotDecodable, RuntimeError, OSError) as exc:

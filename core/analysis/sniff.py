@@ -183,6 +183,20 @@ def _is_text(head: bytes) -> bool:
     return printable >= 0.97 * len(text)
 
 
+def _adts(head: bytes) -> bool:
+    """True when ``head`` starts with two AAC frames in ADTS framing (a raw ``.aac`` stream,
+    whose sync word MPEG audio shares: its layer bits are 0)."""
+    at = 0
+    for _ in range(2):
+        if len(head) < at + 7 or head[at] != 0xFF or head[at + 1] & 0xF6 != 0xF0:
+            return False
+        length = ((head[at + 3] & 3) << 11) | (head[at + 4] << 3) | (head[at + 5] >> 5)
+        if length < 7:
+            return False
+        at += length
+    return True
+
+
 def sniff(head: bytes) -> tuple[str | None, str | None]:
     """``(audio_kind, non_audio_description)`` from a file's first bytes.
 
@@ -204,6 +218,8 @@ def sniff(head: bytes) -> tuple[str | None, str | None]:
             return kind, None
     if head[4:8] == b"ftyp":
         return "MP4", None
+    if _adts(head):
+        return "AAC", None
     if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
         return "MPEG", None
     if _is_text(head):

@@ -117,6 +117,32 @@ def test_ac3_and_mp2_are_decoded_through_pyav(tmp_path, ext, fmt, codec):
     assert _best_correlation(x, y) > 0.95
 
 
+def test_raw_aac_named_mp3_goes_to_pyav_without_a_word_on_stderr(tmp_path, capfd):
+    """A raw AAC stream (ADTS) shares MPEG audio's sync word: named .mp3 it went to
+    libsndfile first, whose libmpg123 wrote "Note: Illegal Audio-MPEG-Header..." to the
+    terminal before FFmpeg read it."""
+    import av
+
+    path = tmp_path / "song.mp3"
+    y = _signal(seconds=2.0)
+    with av.open(str(path), "w", format="adts") as out:
+        st = out.add_stream("aac", rate=SR, layout="stereo")
+        for at in range(0, len(y), 4096):
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(y[at:at + 4096]).reshape(1, -1), format="flt",
+                layout="stereo")
+            frame.sample_rate, frame.pts = SR, at
+            for packet in st.encode(frame):
+                out.mux(packet)
+        for packet in st.encode(None):
+            out.mux(packet)
+    capfd.readouterr()
+    info = probe(path)
+    assert (info.format, info.codec, info.backend) == ("AAC", "AAC", "pyav")
+    assert abs(len(_decode(path)) - 2.0 * SR) < 4096
+    assert capfd.readouterr().err == ""
+
+
 def test_m4a_goes_through_pyav_and_wav_through_soundfile(tmp_path):
     y = _signal(seconds=0.5)
     assert probe(write_audio(tmp_path / "a.m4a", y, SR)).backend == "pyav"
