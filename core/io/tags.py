@@ -153,6 +153,15 @@ def identity_from_tags(path) -> tuple[str, str]:
                 artist = artist or _clean(_get(tags, "TPE1"))
     except Exception:  # damaged tags must never stop a song
         pass
+    if not (title and artist) and found is None and _starts_with_id3(path):
+        try:  # an ID3 tag before a FLAC's (or another format's) own header, which mutagen
+            from mutagen.id3 import ID3  # reads for MP3 files only
+
+            tags = ID3(path)
+            title = title or _clean(_get(tags, "TIT2"))
+            artist = artist or _clean(_get(tags, "TPE1"))
+        except Exception:  # as above
+            pass
     if "\ufffd" in title + artist:  # text that is not UTF-8, as mutagen decoded it
         try:
             raw = _raw_vorbis_comments(path)
@@ -179,6 +188,11 @@ def identity_from_tags(path) -> tuple[str, str]:
         except Exception:  # none, or damaged: as above
             pass
     return _capped(title), _capped(artist)
+
+
+def _starts_with_id3(path: str) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(3) == b"ID3"
 
 
 #: The ID3 frames of a title and an artist (ID3v2.3/2.4, then ID3v2.2).

@@ -193,3 +193,13 @@ def test_vorbis_comment_in_a_windows_code_page_is_read(tmp_path, ext):
     data = path.read_bytes().replace(b"A" * len(artist.encode("cp1252")), artist.encode("cp1252"))
     path.write_bytes(data)
     assert read_title_artist(path) == ("Plain", artist)
+
+
+def test_id3_tag_before_a_flac_header_gives_its_title(tmp_path):
+    """Some taggers put an ID3 tag before a FLAC's own header: libsndfile reads the audio
+    after it, but mutagen reads FLAC tags only, and the file name was used."""
+    song = write_audio(tmp_path / "song.flac", tone(440, 0.5, SR), SR)
+    path = tmp_path / "Name Artist - Name Title.flac"
+    path.write_bytes(_id3(3, [(b"TIT2", b"\x03Tag Title"), (b"TPE1", b"\x03Tag Band")])
+                     + song.read_bytes())
+    assert read_title_artist(path) == ("Tag Title", "Tag Band")
