@@ -252,8 +252,20 @@ def flac_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
             # libsndfile places the break within a step of _LOCATE_FRAMES.
             if done >= tail and getattr(exc, "frame", 0) >= tail - _LOCATE_FRAMES:
                 return
+            # dr_flac passes over a damaged frame and reads on: stopping well before the
+            # stated end where libsndfile breaks too, the data ends there (a file cut short,
+            # which libsndfile calls "lost sync").
+            if done < tail and abs(getattr(exc, "frame", -_FLAC_SAME_END) - done) \
+                    < _FLAC_SAME_END:
+                raise _cut_short(path, info, done) from None
             raise
         raise _cut_short(path, info, done)
+
+
+#: Frames within which dr_flac and libsndfile stopping count as stopping at one place (a
+#: FLAC frame is at most 4608 samples as libFLAC and FFmpeg write them; libsndfile is
+#: placed within _LOCATE_FRAMES).
+_FLAC_SAME_END = 4608 + 4096
 
 
 def _pyav_tail(info: AudioInfo) -> int:

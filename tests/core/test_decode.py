@@ -627,6 +627,20 @@ def test_flac_cut_within_its_header_is_cut_short(tmp_path, where):
         probe(path)
 
 
+@pytest.mark.parametrize("keep", [0.02, 0.5])
+def test_flac_cut_within_its_audio_is_cut_short_not_damaged(tmp_path, keep):
+    """A FLAC cut within its audio said "the audio data is damaged at 0:01.0 (flac decoder
+    lost sync.)": the data ends there, which the reader should hear as "cut short"."""
+    path = write_audio(tmp_path / "cut.flac", _signal(seconds=2.0), SR)
+    data = path.read_bytes()
+    path.write_bytes(data[:round(len(data) * keep)])
+    info = probe(path)
+    with pytest.raises(CorruptFileError, match=r": the file is cut short: the audio ends at "
+                                               r"0:0\d\.\d .* but its header announces 0:02\.0"):
+        for _ in stream(path, info=info):
+            pass
+
+
 def test_flac_with_its_whole_header_and_first_frame_is_read(tmp_path):
     path = write_audio(tmp_path / "short.flac", _signal(seconds=0.05), SR)
     assert probe(path).frames == round(0.05 * SR)
@@ -952,7 +966,7 @@ def test_flac_longer_than_its_header_keeps_all_its_audio(tmp_path):
 def test_flac_lacking_only_its_last_bytes_is_read(tmp_path, block_seconds):
     """A copy that lost its last byte lacks its last frame: the whole song failed as
     'the audio data is damaged at 0:39.8 (flac decoder lost sync.)'.  Half of it lost is
-    still damage."""
+    still a song cut short."""
     pytest.importorskip("miniaudio")
     path = write_audio(tmp_path / "tail.flac", _signal(seconds=3.0), SR)
     data = path.read_bytes()
