@@ -77,6 +77,7 @@ from core.analysis.joined import mp3_parts, mp3_unread_audio, ogg_chains
 from core.analysis.mp3frames import mp3_chain
 from core.analysis.oggpages import ogg_damage
 from core.analysis.sniff import (
+    aifc_compression,
     caf_pcm_frames,
     check_path,
     cut_in_header,
@@ -109,6 +110,12 @@ PYAV_EXTENSIONS = frozenset({".m4a", ".m4b", ".mp4", ".aac", ".alac", ".opus", "
 #: the file's extension: libsndfile reads none of them, and libmpg123 takes a raw AAC stream
 #: for damaged MPEG audio and writes notes about it to standard error.
 _NOT_LIBSNDFILE = frozenset({"AAC", "MP4", "WMA", "MKV"})
+
+#: AIFF-C compression types libsndfile reads: a file of another that no decoder opens is
+#: in a codec SongCal does not read, not damaged.
+_AIFC_READ = frozenset({"NONE", "none", "twos", "sowt", "raw ", "in24", "in32", "fl32",
+                        "FL32", "fl64", "FL64", "ulaw", "ULAW", "alaw", "ALAW", "ima4",
+                        "GSM ", "DWVW"})
 
 #: Sample rates (Hz) SongCal analyzes, inclusive; anything else is unsupported.
 SAMPLE_RATE_RANGE = (8_000, 384_000)
@@ -554,6 +561,12 @@ def probe(path) -> AudioInfo:
     if kind == "MP3" and only_id3_tags(path, head):
         raise EmptyFileError(path, "the file holds only an ID3 tag (title, artist, pictures), "
                                    "no audio")
+    if kind == "AIFF" and (compression := aifc_compression(path)) is not None \
+            and compression[0] not in _AIFC_READ:
+        code, name = compression
+        raise UnsupportedFormatError(
+            path, f"no decoder reads its audio: AIFF-C compressed as {code!r}"
+                  + (f" ({name})" if name else ""))
     if kind is not None:
         raise CorruptFileError(
             path, f"the file looks like {kind} audio but cannot be decoded: its header or data "

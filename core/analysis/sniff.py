@@ -36,7 +36,8 @@ from core.io.inputs import special_kind
 
 __all__ = ["check_path", "read_head", "sniff", "cut_in_header", "SHORTEST_AUDIO",
            "has_mpeg_frames", "only_id3_tags", "flac_header_cut", "mp3_audio_start",
-           "declared_pcm_frames", "caf_pcm_frames", "wav_unsized_audio", "mp4_index_cut", "fmt_time", "HEAD_BYTES"]
+           "declared_pcm_frames", "caf_pcm_frames", "wav_unsized_audio", "mp4_index_cut",
+           "aifc_compression", "fmt_time", "HEAD_BYTES"]
 
 #: Bytes read from the start of a file to recognize its kind.
 HEAD_BYTES = 4096
@@ -466,6 +467,33 @@ def wav_unsized_audio(path: str) -> tuple[int, int] | None:
                     audio = (size - body_at) // block_align * block_align
                     return (audio, block_align) if audio else None
                 fh.seek(body_at + length + (length & 1))
+    except OSError:
+        return None
+    return None
+
+
+def aifc_compression(path: str) -> tuple[str, str] | None:
+    """``(type, name)`` of the compression an AIFF-C file's COMM chunk names (``("sowt",
+    "")``, ``("QDM2", "QDesign Music 2")``); None for a plain AIFF or a header that cannot
+    be read."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+            if head[:4] != b"FORM" or head[8:12] != b"AIFC":
+                return None
+            for _ in range(64):
+                hdr = fh.read(8)
+                if len(hdr) < 8:
+                    return None
+                cid, length = hdr[:4], struct.unpack(">I", hdr[4:])[0]
+                if cid == b"COMM":
+                    comm = fh.read(min(length, 22 + 256))
+                    if len(comm) < 22:
+                        return None
+                    name = comm[23:23 + comm[22]] if len(comm) > 22 else b""
+                    return (comm[18:22].decode("latin-1"),
+                            name.decode("latin-1", errors="replace").strip())
+                fh.seek(length + (length & 1), os.SEEK_CUR)
     except OSError:
         return None
     return None

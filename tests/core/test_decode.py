@@ -414,6 +414,25 @@ def test_wav_whose_codec_no_decoder_knows_is_unsupported(tmp_path, tag, bits):
     assert err.value.path == os.fspath(path)
 
 
+def test_aifc_whose_compression_no_decoder_knows_is_unsupported(tmp_path):
+    """An AIFF-C of a compression neither libsndfile nor FFmpeg reads (QDesign Music 2, old
+    Mac software) said "looks like AIFF audio but cannot be decoded: its header or data is
+    damaged"."""
+    frames = SR // 2
+    comm = (struct.pack(">hIh", 1, frames, 16) + b"\x40\x0e\xac\x44" + bytes(6)
+            + b"QDM2" + bytes([15]) + b"QDesign Music 2")
+    ssnd = bytes(8) + (tone(440.0, 0.5, SR) * 3000).astype(">i2").tobytes()
+    body = (b"AIFCFVER" + struct.pack(">II", 4, 0xA2805140) + b"COMM"
+            + struct.pack(">I", len(comm)) + comm + b"SSND" + struct.pack(">I", len(ssnd))
+            + ssnd)
+    path = tmp_path / "old.aiff"
+    path.write_bytes(b"FORM" + struct.pack(">I", len(body)) + body)
+    with pytest.raises(UnsupportedFormatError) as err:
+        probe(path)
+    assert err.value.reason == ("no decoder reads its audio: AIFF-C compressed as 'QDM2' "
+                                "(QDesign Music 2)")
+
+
 @pytest.mark.parametrize(("ext", "subtype"), [("wav", "PCM_16"), ("wav", "FLOAT"),
                                            ("aiff", "PCM_24")])
 def test_truncated_pcm_file_is_corrupt(tmp_path, ext, subtype):
