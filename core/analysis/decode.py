@@ -23,7 +23,14 @@ file (Vorbis, Opus, FLAC, Speex) states no length, but its pages tell: :func:`pr
 one whose last page lacks the end-of-stream flag or is cut within its body as cut short,
 and one with a page missing, a page failing its CRC or bytes that are no page between its
 pages as damaged, each at the audio time where it breaks (:mod:`core.analysis.oggpages`).
-Raw MP3 streams simply end early.
+Raw MP3 streams simply end early.  A FLAC cut within the blocks before its audio, and an
+MP4/M4A cut before or within its index (its moov atom, written after the audio by most
+programs), are reported as cut short by :func:`probe`: no audio can be read of them.
+
+Headers never finished.  A WAV whose data chunk states 0 bytes with audio after it (a
+recording program stopped before it could go back to its header) and an MP3 whose Xing
+header declares fewer frames than follow it are read to their end by PyAV, and the note
+says why (libsndfile reads nothing of the first and stops early in the second).
 
 Files joined end to end.  ``cat a.mp3 b.mp3`` keeps the first file's Xing header, and
 libsndfile stops after the frames it declares; of a chained OGG (OGG files joined) it reads
@@ -38,9 +45,12 @@ error about every break in an MP3's chain of frames (a damaged header, bytes bet
 frames), which no caller can turn off, and may stop early after one.  An MP3 whose chain
 breaks (:mod:`core.analysis.mp3frames`) is read by FFmpeg, whose messages are off, which
 leaves out the bytes that are no frame and the frames it cannot decode; the note says
-where the chain breaks.  An MP3 whose ID3 tag states a size past the end of the file is
-read from the first frames after the tag's own frames, and one after a tag of thousands
-of frames is shown to libsndfile from its audio on (:attr:`AudioInfo.start`).
+where the chain breaks.  Zeros or junk after the last frame (about which libmpg123 warns)
+are not shown to libsndfile (:attr:`AudioInfo.end`).  An MP3 whose ID3 tag states a size
+past the end of the file is read from the first frames after the tag's own frames, and
+one after a tag of thousands of frames is shown to libsndfile from its audio on
+(:attr:`AudioInfo.start`).  Content that libsndfile does not read (MP4, raw AAC, WMA,
+Matroska) goes to PyAV whatever its extension.
 
 Parameters out of range.  A sample rate outside 8-384 kHz or a channel count outside 1-64
 is reported as :class:`~core.errors.UnsupportedFormatError` with the value and the range,
