@@ -20,6 +20,7 @@ extension                 written by                   default subtype / codec
 ``.wv``, ``.tta``         PyAV                         WavPack, TTA (16 bit)
 ``.ac3``, ``.mp2``        PyAV                         AC-3, MPEG-1 Layer II
 ``.mka``                  PyAV                         FLAC in Matroska (16 bit)
+``.opus``                 PyAV                         Opus in Ogg (48 kHz only)
 ========================  ===========================  ============================
 """
 
@@ -103,7 +104,7 @@ def write_audio(path, y, sr: int, *, subtype: str | None = None) -> Path:
 
 #: Extension -> (FFmpeg container, encoder) of the other formats written through PyAV.
 _PYAV = {".wv": ("wv", "wavpack"), ".tta": ("tta", "tta"), ".ac3": ("ac3", "ac3"),
-         ".mp2": ("mp2", "mp2"), ".mka": ("matroska", "flac")}
+         ".mp2": ("mp2", "mp2"), ".mka": ("matroska", "flac"), ".opus": ("ogg", "libopus")}
 _INT16_CODECS = ("alac", "wavpack", "tta", "flac")
 _S16_FORMAT = {"wavpack": "s16p", "tta": "s16", "flac": "s16"}
 
@@ -118,7 +119,7 @@ def _write_av(path: Path, y: np.ndarray, sr: int, *, container: str, codec: str)
     if codec in _INT16_CODECS:
         fmt = "s16"
         data = (np.clip(y, -1, 1 - 2**-15) * 32768).astype(np.int16)
-    elif codec in ("aac", "ac3", "mp2"):
+    elif codec in ("aac", "ac3", "mp2", "libopus"):
         fmt, data = "flt", y
     else:
         raise ValueError(f"write_audio: unknown codec {codec!r}")

@@ -37,8 +37,8 @@ from core.errors import CorruptFileError
 if TYPE_CHECKING:
     from core.analysis.decode import AudioInfo
 
-__all__ = ["soundfile_blocks", "flac_blocks", "pyav_blocks", "av_reason", "sf_path", "av_open",
-           "av_open_range", "FileRange"]
+__all__ = ["soundfile_blocks", "flac_blocks", "pyav_blocks", "av_reason", "sf_path", "sf_open",
+           "av_open", "av_open_range", "FileRange"]
 
 
 def sf_path(path: str):
@@ -49,6 +49,36 @@ def sf_path(path: str):
         return path
     except UnicodeEncodeError:
         return os.fsencode(path)
+
+
+def sf_open(path: str, start: int = 0, end: int | None = None) -> sf.SoundFile:
+    """``path`` opened by libsndfile, shown bytes ``start`` to ``end`` (excluded; the end of
+    the file when None) when they are not the whole file: bytes before an MP3's audio (an
+    ID3 tag whose stated size is wrong, or of thousands of frames, which libmpg123 walks
+    in time growing faster than their count) or junk after its last frame (about which
+    libmpg123 warns on standard error) are not shown to it."""
+    if not start and end is None:
+        return sf.SoundFile(sf_path(path))
+    return _RangeSoundFile(path, start, os.path.getsize(path) if end is None else end)
+
+
+class _RangeSoundFile(sf.SoundFile):
+    """A :class:`soundfile.SoundFile` reading bytes ``start`` to ``end`` of a file, which
+    closes that view of the file with itself."""
+
+    def __init__(self, path: str, start: int, end: int):
+        self._range = FileRange(path, start, end)
+        try:
+            super().__init__(self._range)
+        except BaseException:
+            self._range.close()
+            raise
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._range.close()
 
 
 def av_open(path: str):
@@ -150,7 +180,7 @@ def soundfile_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[
     says (lossless codecs exactly, lossy ones within 0.5 % + 4096 frames)."""
     done = 0
     try:
-        f = sf.SoundFile(sf_path(path))
+        f = sf_open(path, info.start, info.end)
     except (sf.SoundFileError, RuntimeError, OSError) as exc:
         raise CorruptFileError(path, f"the file can no longer be opened ({exc})") from None
     with f:
@@ -159,7 +189,7 @@ def soundfile_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[
                 block = f.read(block_frames, dtype="float32", always_2d=True)
             except (sf.SoundFileError, RuntimeError, OSError) as exc:
                 # The read of a whole block failed: name where in the block the data broke.
-                at = _damage_position(path, done, block_frames)
+                at = _damage_position(path, done, block_frames, (info.start, info.end))
                 reason = _sf_reason(exc)
                 raise _at(CorruptFileError(
                     path, f"the audio data is damaged at {fmt_time(at / info.sample_rate)}"
@@ -222,8 +252,20 @@ def flac_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
             # libsndfile places the break within a step of _LOCATE_FRAMES.
             if done >= tail and getattr(exc, "frame", 0) >= tail - _LOCATE_FRAMES:
                 return
+            # dr_flac passes over a damaged frame and reads on: stopping well before the
+            # stated end where libsndfile breaks too, the data ends there (a file cut short,
+            # which libsndfile calls "lost sync").
+            if done < tail and abs(getattr(exc, "frame", -_FLAC_SAME_END) - done) \
+                    < _FLAC_SAME_END:
+                raise _cut_short(path, info, done) from None
             raise
         raise _cut_short(path, info, done)
+
+
+#: Frames within which dr_flac and libsndfile stopping count as stopping at one place (a
+#: FLAC frame is at most 4608 samples as libFLAC and FFmpeg write them; libsndfile is
+#: placed within _LOCATE_FRAMES).
+_FLAC_SAME_END = 4608 + 4096
 
 
 def _pyav_tail(info: AudioInfo) -> int:
@@ -288,13 +330,15 @@ _LOCATE_FRAMES = 4096
 _VAGUE_REASONS = frozenset({"Unspecified internal error.", "Internal psf_fseek() failed."})
 
 
-def _damage_position(path: str, start: int, block_frames: int) -> int:
+def _damage_position(path: str, start: int, block_frames: int,
+                     span: tuple[int, int | None] = (0, None)) -> int:
     """The frame where libsndfile stops, reading the block that failed at ``start`` again
     in steps of :data:`_LOCATE_FRAMES` (the file read from its beginning, as the first time);
-    ``start`` when the failure does not happen again."""
+    ``start`` when the failure does not happen again; ``span`` is the bytes libsndfile
+    is shown (:func:`sf_open`)."""
     done = 0
     try:
-        with sf.SoundFile(sf_path(path)) as f:
+        with sf_open(path, *span) as f:
             while done < start + block_frames:
                 step = block_frames if done < start else _LOCATE_FRAMES
                 got = len(f.read(min(step, start + block_frames - done), dtype="float32"))
@@ -352,12 +396,19 @@ def _close(opened) -> None:
         fh.close()
 
 
+#: MP3 frames in a row that FFmpeg may fail to decode (1.3 s at 44.1 kHz) before the song
+#: fails as damaged there; fewer are left out.
+_MP3_FAILED_FRAMES = 50
+
+
 def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.ndarray]:
     """Yield the blocks of a file FFmpeg reads, converted to float32 at the rate and channel
     count probed (an MP4 is cut at the length its header declares: the decoder pads the last
     packet).  A stream whose rate or channels change on the way (files joined end to end)
     is converted to the same rate and channels all along, and so are the files joined end to
-    end in ``info.parts`` (MP3 parts, links of a chained OGG), each opened on its own."""
+    end in ``info.parts`` (MP3 parts, links of a chained OGG), each opened on its own.  An
+    MP3 frame that cannot be decoded is left out (up to :data:`_MP3_FAILED_FRAMES` in a
+    row)."""
     import av
 
     links = list(info.parts)  # byte ranges of the files joined in this one
@@ -377,11 +428,21 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     limit = info.frames if info.format in ("M4A", "M4B", "MP4", "ALAC") else None
     packets = _link_packets(path, opened, links[1:], demuxer)
     last = max(0, len(links) - 1)
+    failed = 0  # MP3 frames in a row FFmpeg could not decode
     try:
         while True:
             try:
                 link, packet = next(packets)
-                frames = packet.decode()
+                try:
+                    frames = packet.decode()
+                    failed = 0
+                except av.InvalidDataError:
+                    # An MP3 frame FFmpeg cannot decode (damaged) is left out, as libmpg123
+                    # does; many in a row are damage the song cannot be read across.
+                    failed += 1
+                    if info.format != "MP3" or failed > _MP3_FAILED_FRAMES:
+                        raise
+                    frames = []
                 if packet.size == 0 and link == last and resampler is not None:
                     frames = [*frames, None]  # end of data: flush the resampler
                 out = []

@@ -23,7 +23,14 @@ file (Vorbis, Opus, FLAC, Speex) states no length, but its pages tell: :func:`pr
 one whose last page lacks the end-of-stream flag or is cut within its body as cut short,
 and one with a page missing, a page failing its CRC or bytes that are no page between its
 pages as damaged, each at the audio time where it breaks (:mod:`core.analysis.oggpages`).
-Raw MP3 streams simply end early.
+Raw MP3 streams simply end early.  A FLAC cut within the blocks before its audio, and an
+MP4/M4A cut before or within its index (its moov atom, written after the audio by most
+programs), are reported as cut short by :func:`probe`: no audio can be read of them.
+
+Headers never finished.  A WAV whose data chunk states 0 bytes with audio after it (a
+recording program stopped before it could go back to its header) and an MP3 whose Xing
+header declares fewer frames than follow it are read to their end by PyAV, and the note
+says why (libsndfile reads nothing of the first and stops early in the second).
 
 Files joined end to end.  ``cat a.mp3 b.mp3`` keeps the first file's Xing header, and
 libsndfile stops after the frames it declares; of a chained OGG (OGG files joined) it reads
@@ -32,6 +39,18 @@ a length estimated from the first frame.  :func:`probe` looks at the file's stru
 these (:mod:`core.analysis.joined`, a few small reads) and hands such a file to PyAV, which
 opens each joined part on its own (:attr:`AudioInfo.parts`): the song is read whole, at the
 first part's rate and channels, and its duration is the parts' added up.
+
+Broken MP3s.  libmpg123, libsndfile's MP3 decoder, writes a note to the process's standard
+error about every break in an MP3's chain of frames (a damaged header, bytes between
+frames), which no caller can turn off, and may stop early after one.  An MP3 whose chain
+breaks (:mod:`core.analysis.mp3frames`) is read by FFmpeg, whose messages are off, which
+leaves out the bytes that are no frame and the frames it cannot decode; the note says
+where the chain breaks.  Zeros or junk after the last frame (about which libmpg123 warns)
+are not shown to libsndfile (:attr:`AudioInfo.end`).  An MP3 whose ID3 tag states a size
+past the end of the file is read from the first frames after the tag's own frames, and
+one after a tag of thousands of frames is shown to libsndfile from its audio on
+(:attr:`AudioInfo.start`).  Content that libsndfile does not read (MP4, raw AAC, WMA,
+Matroska) goes to PyAV whatever its extension.
 
 Parameters out of range.  A sample rate outside 8-384 kHz or a channel count outside 1-64
 is reported as :class:`~core.errors.UnsupportedFormatError` with the value and the range,
@@ -61,27 +80,34 @@ from core.analysis.blocks import (
     av_reason,
     flac_blocks,
     pyav_blocks,
-    sf_path,
+    sf_open,
     soundfile_blocks,
 )
 from core.analysis.joined import mp3_parts, mp3_unread_audio, ogg_chains
+from core.analysis.mp3frames import mp3_chain
 from core.analysis.oggpages import ogg_damage
 from core.analysis.sniff import (
+    aifc_compression,
     caf_pcm_frames,
     check_path,
     cut_in_header,
     declared_pcm_frames,
+    flac_header_cut,
     fmt_time,
     has_mpeg_frames,
+    mp3_audio_start,
+    mp4_index_cut,
     only_id3_tags,
     read_head,
     sniff,
+    wav_unsized_audio,
 )
 from core.errors import (
     CorruptFileError,
     EmptyFileError,
     UnsupportedFormatError,
 )
+from core.io.id3 import MANY_FRAMES, id3_tag
 
 __all__ = ["AudioInfo", "probe", "stream", "check_parameters", "PYAV_EXTENSIONS",
            "SAMPLE_RATE_RANGE", "CHANNELS_RANGE"]
@@ -89,6 +115,17 @@ __all__ = ["AudioInfo", "probe", "stream", "check_parameters", "PYAV_EXTENSIONS"
 #: Extensions decoded with PyAV directly (libsndfile cannot read them, or reads them badly).
 PYAV_EXTENSIONS = frozenset({".m4a", ".m4b", ".mp4", ".aac", ".alac", ".opus", ".wma", ".mka",
                              ".webm", ".ac3", ".eac3", ".mp2", ".wv", ".tta"})
+
+#: Kinds of content (:func:`~core.analysis.sniff.sniff`) decoded with PyAV directly, whatever
+#: the file's extension: libsndfile reads none of them, and libmpg123 takes a raw AAC stream
+#: for damaged MPEG audio and writes notes about it to standard error.
+_NOT_LIBSNDFILE = frozenset({"AAC", "MP4", "WMA", "MKV"})
+
+#: AIFF-C compression types libsndfile reads: a file of another that no decoder opens is
+#: in a codec SongCal does not read, not damaged.
+_AIFC_READ = frozenset({"NONE", "none", "twos", "sowt", "raw ", "in24", "in32", "fl32",
+                        "FL32", "fl64", "FL64", "ulaw", "ULAW", "alaw", "ALAW", "ima4",
+                        "GSM ", "DWVW"})
 
 #: Sample rates (Hz) SongCal analyzes, inclusive; anything else is unsupported.
 SAMPLE_RATE_RANGE = (8_000, 384_000)
@@ -101,6 +138,9 @@ _log = logging.getLogger(__name__)
 #: length; anything this large is no length (2**62 frames is 3 million years at 48 kHz).
 _SF_UNKNOWN_FRAMES = 2**62
 
+
+#: Frames of an ID3 tag beyond which libsndfile is shown an MP3 from its audio on.
+MANY_ID3_FRAMES = MANY_FRAMES
 
 #: Audio (s) a WAV or AIFF may lack at its end before it counts as cut short: a copy that
 #: lost its last bytes, or a header counting a pad byte, still holds the whole song.
@@ -141,7 +181,15 @@ class AudioInfo:
         short; False when it is an estimate or none.
     notice : str
         What the analysis should say about the file though it reads it (an Ogg stream
-        that ends without its last page); empty for most files.
+        that ends without its last page, an ID3 tag whose stated size is wrong); empty
+        for most files.
+    start : int
+        Byte from which libsndfile is shown the file (:func:`~core.analysis.blocks.sf_open`):
+        where an MP3's audio starts when its ID3 tag states a size past the end of the
+        file or holds more than :data:`MANY_ID3_FRAMES` frames; 0 for every other file.
+    end : int or None
+        Byte up to which libsndfile is shown the file: the end of an MP3's last frame when
+        zeros or junk follow it; None (the end of the file) for every other file.
     """
 
     path: str
@@ -155,6 +203,8 @@ class AudioInfo:
     parts: tuple[tuple[int, int], ...] = ()
     length_stated: bool = False
     notice: str = ""
+    start: int = 0
+    end: int | None = None
 
 
 # ----------------------------------------------------------------------------------------
@@ -199,17 +249,18 @@ def _hz(rate) -> str:
     return f"{rate:g} Hz"
 
 
-def _probe_soundfile(path: str, kind: str | None) -> AudioInfo:
-    with sf.SoundFile(sf_path(path)) as f:
+def _probe_soundfile(path: str, kind: str | None, start: int = 0) -> AudioInfo:
+    chain = _mp3_checks(path, start) if kind in ("MP3", "MPEG") else None
+    end = None if chain is None else chain.junk_at
+    with sf_open(path, start, end) as f:
         fmt, codec = f.format, f.subtype
         rate, channels, frames = int(f.samplerate), int(f.channels), int(f.frames)
     if frames >= _SF_UNKNOWN_FRAMES:  # libsndfile's "length unknown" (a chained OGG...)
         frames = None
     if fmt == "MP3" and not has_mpeg_frames(path):
         raise _NotDecodable("no MPEG audio frames found")
-    # libsndfile stops where the first of files joined end to end ends: FFmpeg reads on.
-    if fmt == "MP3" and (why := mp3_unread_audio(path)) is not None:
-        raise _ReadOn(why)
+    if fmt == "MP3" and chain is None:  # MPEG audio after bytes sniff() did not place
+        _mp3_checks(path, start)
     if fmt == "OGG" and len(ogg_chains(path)) > 1:
         raise _ReadOn("a chained OGG (OGG files joined end to end), of which libsndfile "
                       "reads the first only")
@@ -220,11 +271,48 @@ def _probe_soundfile(path: str, kind: str | None) -> AudioInfo:
         declared = declared_pcm_frames(path, kind)
         if declared is not None:
             _check_cut_short(path, declared, frames, rate=rate)
+    if frames == 0 and kind == "WAV" and (unsized := wav_unsized_audio(path)) is not None:
+        # libsndfile takes the 0 bytes the data chunk states at their word; FFmpeg reads on.
+        seconds = unsized[0] / unsized[1] / rate
+        raise _ReadOn("its data chunk states 0 bytes but audio follows", notice=(
+            f"its header states no audio but {fmt_time(seconds)} follows (a recording "
+            "whose program did not finish its header): read to the end"))
     if frames == 0:
         raise EmptyFileError(path, "the file holds no audio (its header announces 0 samples)")
     return AudioInfo(path=path, format=fmt, codec=codec, sample_rate=rate, channels=channels,
                      frames=frames, duration_s=None if frames is None else frames / rate,
-                     backend="soundfile")
+                     backend="soundfile", start=start, end=end)
+
+
+def _mp3_checks(path: str, start: int):
+    """Raise :class:`_ReadOn` for an MP3 that libsndfile would read short or noisily (files
+    joined end to end, a chain of frames that breaks, a Xing header declaring fewer frames
+    than follow it); return its :class:`~core.analysis.mp3frames.Mp3Chain` otherwise.  Done
+    before libsndfile opens the file: libmpg123 warns on opening one whose Xing header
+    states a size the file does not have."""
+    # libsndfile stops where the first of files joined end to end ends: FFmpeg reads on.
+    if (why := mp3_unread_audio(path)) is not None:
+        raise _ReadOn(why)
+    chain = mp3_chain(path, start or mp3_audio_start(path))
+    if breaks := chain.breaks:
+        # libmpg123 writes a note about each break straight to the process's standard error.
+        where = ("one place, at " if len(breaks) == 1
+                 else f"{len(breaks)} places, the first at ")
+        raise _ReadOn("its chain of MPEG frames breaks", notice=(
+            f"its MPEG audio is broken in {where}{fmt_time(breaks[0])}, by bytes that are "
+            "no audio frame (damage, or a tag in the middle): they were skipped"))
+    if chain.declared is not None and chain.seconds > chain.declared + _XING_SHORT_S:
+        # libsndfile stops after the frames the Xing header declares, without a word.
+        raise _ReadOn("its Xing header declares fewer frames than follow it", notice=(
+            f"its Xing header declares {fmt_time(chain.declared)} of audio but "
+            f"{fmt_time(chain.seconds)} of MPEG frames follow it: read to the end"),
+            seconds=chain.seconds)
+    return chain
+
+
+#: Audio (s) the frames of an MP3 may hold beyond what its Xing header declares before
+#: libsndfile, which stops there, is not trusted with it.
+_XING_SHORT_S = 0.1
 
 
 def _check_cut_short(path: str, declared: int, present: int, *, rate: int) -> None:
@@ -249,7 +337,14 @@ class _NotDecodable(Exception):
 
 
 class _ReadOn(_NotDecodable):
-    """Internal: libsndfile would stop before the end of the file's audio."""
+    """Internal: libsndfile would stop before the end of the file's audio, or would read
+    it less well than FFmpeg; ``notice`` is what the song's note should then say."""
+
+    def __init__(self, reason: str, notice: str = "", seconds: float | None = None):
+        super().__init__(reason)
+        self.notice = notice
+        #: The audio's length (s) when the file's header states another.
+        self.seconds = seconds
 
 
 def _av_format_name(path: str, container) -> str:
@@ -393,7 +488,7 @@ def probe(path) -> AudioInfo:
         path = os.fspath(path)
     except TypeError:
         raise TypeError(f"probe: path must be a str or os.PathLike, got {path!r}") from None
-    check_path(path)
+    size = check_path(path)
     head = read_head(path)
     if (cut := cut_in_header(head)) is not None:
         raise CorruptFileError(path, f"the file is cut short within its {cut} header "
@@ -402,9 +497,34 @@ def probe(path) -> AudioInfo:
     kind, not_audio = sniff(head)
     if not_audio is not None:
         raise UnsupportedFormatError(path, f"this is {not_audio}, not an audio file")
+    notice = ""
+    if kind == "FLAC" and (cut := flac_header_cut(path)) is not None:
+        size, end = cut
+        where = (f"within its header (stream information, tags, pictures): it ends after "
+                 f"{size} bytes" if size < end
+                 else "right after its header (stream information, tags, pictures)")
+        raise CorruptFileError(path, f"the file is cut short {where}, with no audio")
+    start, tag = 0, id3_tag(path) if kind == "MP3" else None
+    if tag is not None and tag.stated_end > size:
+        if tag.cut:
+            raise CorruptFileError(path, "the file is cut short within its ID3 tag (title, "
+                                         "artist, pictures), before any audio")
+        if has_mpeg_frames(path):  # the audio after the frames of a tag whose size lies
+            start = mp3_audio_start(path)
+            notice = (f"its ID3 tag states a size of {_bytes(tag.stated_end - 10)}, more than "
+                      f"the whole file ({_bytes(size)}): the audio after its "
+                      f"{tag.count} frame{'s' if tag.count != 1 else ''} is read")
+    elif tag is not None and tag.count > MANY_ID3_FRAMES:
+        start = tag.stated_end
+    if kind == "MP4" and (index := mp4_index_cut(path)) is not None:
+        raise CorruptFileError(path, (
+            "the file is cut short within its MP4 index (the moov atom at its end, which "
+            "says where the audio is): no audio can be read" if index == "cut" else
+            "the file is cut short, or its recording was never finished: its MP4 index "
+            "(the moov atom, which says where the audio is, and which this file would hold "
+            "after its audio) is missing; no audio can be read"))
     if kind == "CAF" and (frames := caf_pcm_frames(path)) is not None:
         _check_cut_short(path, *frames, rate=_caf_rate(head))
-    notice = ""
     if kind == "OGG" and (damage := ogg_damage(path)) is not None:
         if damage.cut_short and damage.at_page_end:
             # Whole pages up to the end: a recording of a live stream ends so, as does a
@@ -424,21 +544,39 @@ def probe(path) -> AudioInfo:
                                          f"{fmt_time(damage.seconds)} ({damage.detail})")
     ext = os.path.splitext(path)[1].lower()
     reasons = []
-    if ext not in PYAV_EXTENSIONS:
+    length = None  # the audio's length (s) when its header states another
+    if ext not in PYAV_EXTENSIONS and kind not in _NOT_LIBSNDFILE:
         try:
-            return _noted(_probe_soundfile(path, kind), notice)
+            return _noted(_probe_soundfile(path, kind, start), notice)
         except (sf.SoundFileError, _NotDecodable, RuntimeError, OSError) as exc:
             reasons.append(str(exc))
+            notice = "; ".join(filter(None, (notice, getattr(exc, "notice", ""))))
+            length = getattr(exc, "seconds", None)
     try:
-        return _noted(_probe_pyav(path), notice)
+        info = _probe_pyav(path)
+        if length is not None and not info.parts:  # FFmpeg takes the header's word
+            info = dataclasses.replace(info, duration_s=length,
+                                       frames=round(length * info.sample_rate))
+        return _noted(info, notice)
     except _NotDecodable as exc:
         reasons.append(str(exc))
     except (OSError, ValueError, RuntimeError, struct.error) as exc:
         raise CorruptFileError(path, f"the file cannot be decoded ({exc})") from None
     _log.debug("no decoder could open %s: %s", path, "; ".join(reasons))
+    if tag is not None and tag.stated_end > size and not only_id3_tags(path, head):
+        raise CorruptFileError(
+            path, f"its ID3 tag states a size of {_bytes(tag.stated_end - 10)}, more than the "
+                  f"whole file ({_bytes(size)}), and no MPEG audio follows its "
+                  f"{tag.count} frame{'s' if tag.count != 1 else ''}")
     if kind == "MP3" and only_id3_tags(path, head):
         raise EmptyFileError(path, "the file holds only an ID3 tag (title, artist, pictures), "
                                    "no audio")
+    if kind == "AIFF" and (compression := aifc_compression(path)) is not None \
+            and compression[0] not in _AIFC_READ:
+        code, name = compression
+        raise UnsupportedFormatError(
+            path, f"no decoder reads its audio: AIFF-C compressed as {code!r}"
+                  + (f" ({name})" if name else ""))
     if kind is not None:
         raise CorruptFileError(
             path, f"the file looks like {kind} audio but cannot be decoded: its header or data "
@@ -448,6 +586,15 @@ def probe(path) -> AudioInfo:
             path, f"the file is named as audio ({ext}) but no decoder recognizes its content: "
                   "it is damaged, or not audio at all")
     raise UnsupportedFormatError(path, "no decoder recognizes this file as audio")
+
+
+def _bytes(n: int) -> str:
+    """A size in bytes as a reader takes it in: ``268 MB``, ``75 kB``, ``300 bytes``."""
+    if n >= 1_000_000:
+        return f"{n / 1e6:.0f} MB"
+    if n >= 1000:
+        return f"{n / 1e3:.0f} kB"
+    return f"{n} bytes"
 
 
 def _noted(info: AudioInfo, notice: str) -> AudioInfo:

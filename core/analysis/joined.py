@@ -29,7 +29,7 @@ import mmap
 import os
 import struct
 
-from core.analysis.sniff import _id3_end, _mpeg_frame, fmt_time
+from core.analysis.sniff import _id3_end, _mpeg_frame, fmt_time, mp3_audio_start
 
 __all__ = ["mp3_parts", "mp3_unread_audio", "ogg_chains"]
 
@@ -155,7 +155,7 @@ def mp3_parts(path: str) -> list[tuple[int, int]]:
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as fh:
-            pos = _id3_end(fh.read(10))
+            pos = mp3_audio_start(path)
             fh.seek(pos)
             data = fh.read(_HEAD_BYTES)
             while len(parts) < _MAX_PARTS:
@@ -202,7 +202,7 @@ def mp3_unread_audio(path: str) -> str | None:
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as fh:
-            start = _id3_end(fh.read(10))
+            start = mp3_audio_start(path)
             fh.seek(start)
             data = fh.read(_HEAD_BYTES)
             i = _find_run(data)

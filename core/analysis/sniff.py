@@ -11,9 +11,15 @@ allocate on things that are not files at all (a FIFO, a device).  These checks r
   and :func:`cut_in_header` a file cut within the first bytes of an audio header;
 - :func:`has_mpeg_frames` confirms consecutive MPEG audio frames where FFmpeg would guess;
 - :func:`only_id3_tags` tells an MP3 that holds nothing but its tags;
+- :func:`mp3_audio_start` says where an MP3's audio starts, after an ID3v2 tag even when
+  the size it states lies (:func:`core.io.id3.id3_tag` walks its frames);
+- :func:`flac_header_cut` tells a FLAC file that ends within (or right after) the metadata
+  blocks before its audio (stream information, tags, pictures);
 - :func:`declared_pcm_frames` reads the length a WAV (RF64 and W64 too) or AIFF header
   announces, and :func:`caf_pcm_frames` that of a CAF with the frames present, to spot a
-  file cut short.
+  file cut short; :func:`wav_unsized_audio` finds the audio after a WAV data chunk that
+  states 0 bytes (a recording whose writer never came back to its header), and
+  :func:`mp4_index_cut` an MP4 whose index is missing or cut.
 """
 
 from __future__ import annotations
@@ -24,11 +30,14 @@ import stat
 import struct
 
 from core.errors import EmptyFileError, UnreadableFileError
+from core.io.id3 import id3_tag
+from core.io.id3 import stated_end as _id3_end
 from core.io.inputs import special_kind
 
 __all__ = ["check_path", "read_head", "sniff", "cut_in_header", "SHORTEST_AUDIO",
-           "has_mpeg_frames", "only_id3_tags",
-           "declared_pcm_frames", "caf_pcm_frames", "fmt_time", "HEAD_BYTES"]
+           "has_mpeg_frames", "only_id3_tags", "flac_header_cut", "mp3_audio_start",
+           "declared_pcm_frames", "caf_pcm_frames", "wav_unsized_audio", "mp4_index_cut",
+           "aifc_compression", "fmt_time", "HEAD_BYTES"]
 
 #: Bytes read from the start of a file to recognize its kind.
 HEAD_BYTES = 4096
@@ -175,6 +184,20 @@ def _is_text(head: bytes) -> bool:
     return printable >= 0.97 * len(text)
 
 
+def _adts(head: bytes) -> bool:
+    """True when ``head`` starts with two AAC frames in ADTS framing (a raw ``.aac`` stream,
+    whose sync word MPEG audio shares: its layer bits are 0)."""
+    at = 0
+    for _ in range(2):
+        if len(head) < at + 7 or head[at] != 0xFF or head[at + 1] & 0xF6 != 0xF0:
+            return False
+        length = ((head[at + 3] & 3) << 11) | (head[at + 4] << 3) | (head[at + 5] >> 5)
+        if length < 7:
+            return False
+        at += length
+    return True
+
+
 def sniff(head: bytes) -> tuple[str | None, str | None]:
     """``(audio_kind, non_audio_description)`` from a file's first bytes.
 
@@ -196,6 +219,8 @@ def sniff(head: bytes) -> tuple[str | None, str | None]:
             return kind, None
     if head[4:8] == b"ftyp":
         return "MP4", None
+    if _adts(head):
+        return "AAC", None
     if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
         return "MPEG", None
     if _is_text(head):
@@ -243,10 +268,16 @@ def has_mpeg_frames(path: str, *, needed: int = 4) -> bool:
     """
     try:
         with open(path, "rb") as fh:
-            fh.seek(_id3_end(fh.read(10)))
+            fh.seek(mp3_audio_start(path))
             data = fh.read(_MPEG_SCAN_BYTES)
     except OSError:
         return False
+    return _first_frames(data, needed) is not None
+
+
+def _first_frames(data: bytes, needed: int = 4) -> int | None:
+    """Offset in ``data`` of the first ``needed`` consecutive, consistent MPEG audio frames
+    (or of fewer, at least 2, that run to the end of ``data``); None when there are none."""
     i = data.find(b"\xff")
     while 0 <= i < len(data) - 4:
         first = _mpeg_frame(data, i)
@@ -261,30 +292,49 @@ def has_mpeg_frames(path: str, *, needed: int = 4) -> bool:
                 if j >= len(data) and count >= 2:
                     count = needed
             if count >= needed:
-                return True
+                return i
         i = data.find(b"\xff", i + 1)
-    return False
+    return None
 
 
-def _id3_end(head: bytes) -> int:
-    """Where the ID3v2 tag at the start of ``head`` ends (0 without one)."""
-    if head[:3] != b"ID3" or len(head) < 10:
+def mp3_audio_start(path: str) -> int:
+    """Where the audio of an MP3 starts: after its ID3v2 tag (0 without one), at the end
+    the tag states, or, when that is past the end of the file (a tag whose stated size
+    lies), at the first MPEG frames after the tag's frames (the stated end when there are
+    none)."""
+    try:
+        with open(path, "rb") as fh:
+            stated = _id3_end(fh.read(10))
+        if stated <= os.path.getsize(path):
+            return stated
+    except OSError:
         return 0
-    size = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
-    return 10 + size + (10 if head[5] & 0x10 else 0)
+    tag = id3_tag(path)
+    if tag is None:
+        return stated
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(tag.frames_end)
+            found = _first_frames(fh.read(_MPEG_SCAN_BYTES))
+    except OSError:
+        return stated
+    return stated if found is None else tag.frames_end + found
 
 
 def only_id3_tags(path: str, head: bytes) -> bool:
     """True when the file is an ID3v2 tag (from ``head``, its first bytes) with nothing after
     it but zero padding and an ID3v1 tag: tags (title, pictures...) without audio.
 
-    A tag that claims to run past the end of the file counts too.
+    A tag that states a size past the end of the file counts when only zero padding follows
+    its frames (or its last frame is cut).
     """
     end = _id3_end(head)
     if not end:
         return False
     try:
         size = os.path.getsize(path)
+        if end > size and (tag := id3_tag(path)) is not None and not tag.cut:
+            end = tag.frames_end
         if size - end > _MPEG_SCAN_BYTES:
             return False
         with open(path, "rb") as fh:
@@ -295,6 +345,48 @@ def only_id3_tags(path: str, head: bytes) -> bool:
     if len(rest) >= 128 and rest[-128:-125] == b"TAG":
         rest = rest[:-128]
     return not rest.strip(b"\x00")
+
+
+def flac_header_cut(path: str) -> tuple[int, int] | None:
+    """``(size, header_end)`` of a FLAC file that ends at byte ``size``, within or right at
+    the end of the metadata blocks before its first audio frame (``header_end`` bytes, or
+    as far as the blocks present tell); None when audio follows them, when the file is no
+    FLAC, when its blocks are not those FLAC defines (a damaged header, not one cut short)
+    or when its stream information announces no audio at all.
+
+    A copy or download stopped early keeps the first bytes: of a FLAC with a cover picture,
+    often only part of the header.  Decoders then report a damaged file, or damage at
+    0:00.0.
+    """
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            if fh.read(4) != b"fLaC":
+                return None
+            pos, samples = 4, None
+            while True:
+                block = fh.read(4)
+                if len(block) < 4:
+                    return size, max(size, pos + 4)
+                length = int.from_bytes(block[1:4], "big")
+                kind = block[0] & 0x7F
+                if kind > 6 or (pos == 4) != (kind == 0) or (kind == 0 and length != 34):
+                    return None  # no block FLAC defines, or no STREAMINFO first: damage
+                if kind == 0:
+                    info = fh.read(min(length, 34))
+                    if len(info) >= 18:
+                        samples = int.from_bytes(info[13:18], "big") & 0xF_FFFF_FFFF
+                pos += 4 + length
+                if pos > size or (block[0] & 0x80 and pos == size):
+                    break
+                if block[0] & 0x80:  # the last metadata block: audio frames follow
+                    return None
+                fh.seek(pos)
+    except OSError:
+        return None
+    if samples == 0 and pos == size:  # a header announcing no audio, and nothing more
+        return None
+    return size, pos
 
 
 def declared_pcm_frames(path: str, kind: str) -> int | None:
@@ -340,6 +432,110 @@ def declared_pcm_frames(path: str, kind: str) -> int | None:
     if data_size is None or not block_align or data_size in (0, 0xFFFFFFFF):
         return None
     return data_size // block_align
+
+
+def wav_unsized_audio(path: str) -> tuple[int, int] | None:
+    """``(bytes, block_align)`` of the audio after a WAV's data chunk whose header states 0
+    bytes, as a recording program that streams its output writes it and, stopped before
+    it could go back, leaves it; None for any other WAV, and when what follows is another
+    chunk (an empty WAV with a LIST chunk after its data).
+    """
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            if fh.read(4) != b"RIFF":
+                return None
+            fh.seek(12)
+            block_align = None
+            for _ in range(64):
+                hdr = fh.read(8)
+                if len(hdr) < 8:
+                    return None
+                cid, length = hdr[:4], struct.unpack("<I", hdr[4:])[0]
+                body_at = fh.tell()
+                if cid == b"fmt ":
+                    fmt = fh.read(16)
+                    if len(fmt) == 16:
+                        block_align = struct.unpack("<H", fmt[12:14])[0]
+                elif cid == b"data":
+                    if length or not block_align:
+                        return None
+                    after = fh.read(8)
+                    if (len(after) == 8 and after[:4].isalnum()
+                            and body_at + 8 + struct.unpack("<I", after[4:])[0] <= size):
+                        return None  # another chunk: the data is really empty
+                    audio = (size - body_at) // block_align * block_align
+                    return (audio, block_align) if audio else None
+                fh.seek(body_at + length + (length & 1))
+    except OSError:
+        return None
+    return None
+
+
+def aifc_compression(path: str) -> tuple[str, str] | None:
+    """``(type, name)`` of the compression an AIFF-C file's COMM chunk names (``("sowt",
+    "")``, ``("QDM2", "QDesign Music 2")``); None for a plain AIFF or a header that cannot
+    be read."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+            if head[:4] != b"FORM" or head[8:12] != b"AIFC":
+                return None
+            for _ in range(64):
+                hdr = fh.read(8)
+                if len(hdr) < 8:
+                    return None
+                cid, length = hdr[:4], struct.unpack(">I", hdr[4:])[0]
+                if cid == b"COMM":
+                    comm = fh.read(min(length, 22 + 256))
+                    if len(comm) < 22:
+                        return None
+                    name = comm[23:23 + comm[22]] if len(comm) > 22 else b""
+                    return (comm[18:22].decode("latin-1"),
+                            name.decode("latin-1", errors="replace").strip())
+                fh.seek(length + (length & 1), os.SEEK_CUR)
+    except OSError:
+        return None
+    return None
+
+
+def mp4_index_cut(path: str) -> str | None:
+    """``"cut"`` when the index of an MP4/M4A file (its moov box, which places every
+    packet of audio) runs past the end of the file, ``"missing"`` when the file's boxes end
+    without one; None when it has a whole index, and when its boxes cannot be walked (a
+    damaged file, not one cut short).
+
+    Many programs write the index after the audio: such a file cut short, or a recording
+    stopped before its end, holds audio no decoder can place.
+    """
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            pos = 0
+            for _ in range(4096):
+                if pos >= size:
+                    return "missing"
+                fh.seek(pos)
+                hdr = fh.read(16)
+                if len(hdr) < 8:
+                    return "missing"
+                length, kind = struct.unpack(">I", hdr[:4])[0], hdr[4:8]
+                if not all(32 <= b < 127 for b in kind):
+                    return None
+                if length == 1 and len(hdr) == 16:
+                    length = struct.unpack(">Q", hdr[8:16])[0]
+                elif length == 0:  # runs to the end of the file
+                    length = size - pos
+                if length < 8:
+                    return None
+                if kind == b"moov":
+                    return "cut" if pos + length > size else None
+                if pos + length > size:
+                    return "missing"
+                pos += length
+    except OSError:
+        return None
+    return None
 
 
 def _declared_w64_frames(path: str) -> int | None:

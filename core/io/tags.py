@@ -2,7 +2,9 @@
 
 Tags are read with mutagen (ID3 in MP3, WAV and AIFF, and an APEv2 tag at the end of an MP3;
 Vorbis comments in FLAC and OGG; MP4 atoms in M4A), and for WAV/AIFF also from the RIFF/AIFF
-text chunks libsndfile reads.  Each
+text chunks libsndfile reads.  Text that is not UTF-8 (in WAV/AIFF text chunks, and in the
+Vorbis comments of FLAC, Ogg Vorbis and Opus, where the format asks for UTF-8 but some
+programs write their code page) is read as cp1252.  Each
 field comes from the tags when present there, else from the file name.  Reading never raises:
 a file whose tags cannot be read still gets a title from its name.
 
@@ -42,9 +44,12 @@ more parts and no spaces the border between artist and title is unknown, so the 
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import unicodedata
+
+from core.io.id3 import MANY_FRAMES, id3_tag
 
 __all__ = ["read_title_artist", "identity_from_name", "identity_from_tags", "MAX_TAG_CHARS"]
 
@@ -131,9 +136,15 @@ def identity_from_tags(path) -> tuple[str, str]:
     if not os.path.isfile(path):  # a FIFO or a device would block or never end
         return title, artist
     try:
+        found = _large_id3(path)
+    except Exception:  # as below
+        found = None
+    try:
         import mutagen
 
-        audio = mutagen.File(path, easy=True)
+        if found is not None:
+            title, artist = found
+        audio = mutagen.File(path, easy=True) if found is None else None
         tags = getattr(audio, "tags", None)
         if tags is not None:
             title, artist = _clean(_get(tags, "title")), _clean(_get(tags, "artist"))
@@ -142,6 +153,23 @@ def identity_from_tags(path) -> tuple[str, str]:
                 artist = artist or _clean(_get(tags, "TPE1"))
     except Exception:  # damaged tags must never stop a song
         pass
+    if not (title and artist) and found is None and _starts_with_id3(path):
+        try:  # an ID3 tag before a FLAC's (or another format's) own header, which mutagen
+            from mutagen.id3 import ID3  # reads for MP3 files only
+
+            tags = ID3(path)
+            title = title or _clean(_get(tags, "TIT2"))
+            artist = artist or _clean(_get(tags, "TPE1"))
+        except Exception:  # as above
+            pass
+    if "\ufffd" in title + artist:  # text that is not UTF-8, as mutagen decoded it
+        try:
+            raw = _raw_vorbis_comments(path)
+            if raw is not None:
+                title = _clean(_redecoded(raw, "title")) if "\ufffd" in title else title
+                artist = _clean(_redecoded(raw, "artist")) if "\ufffd" in artist else artist
+        except Exception:  # as above
+            pass
     if not (title and artist) and os.path.splitext(path)[1].lower() in (
             ".wav", ".wave", ".aif", ".aiff", ".aifc"):
         try:
@@ -160,6 +188,87 @@ def identity_from_tags(path) -> tuple[str, str]:
         except Exception:  # none, or damaged: as above
             pass
     return _capped(title), _capped(artist)
+
+
+def _starts_with_id3(path: str) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(3) == b"ID3"
+
+
+#: The ID3 frames of a title and an artist (ID3v2.3/2.4, then ID3v2.2).
+_ID3_NAMES = frozenset({b"TIT2", b"TPE1", b"TT2", b"TP1"})
+
+
+def _large_id3(path: str) -> tuple[str, str] | None:
+    """(title, artist) of an ID3v2 tag at the start of the file that mutagen would fail on
+    (its stated size is past the end of the file) or be slow on (more than
+    :data:`core.io.id3.MANY_FRAMES` frames): its title and artist frames alone, copied
+    into a tag of their own for mutagen to read; None for every other file."""
+    tag = id3_tag(path, _ID3_NAMES)
+    if tag is None or (tag.stated_end <= os.path.getsize(path)
+                       and tag.count <= MANY_FRAMES):
+        return None
+    from mutagen.id3 import ID3
+
+    body = b"".join(tag.found.values())
+    flags = tag.flags & 0x80 if tag.version == 4 else 0  # unsynchronised frames (v2.4)
+    size = bytes((len(body) >> s) & 0x7F for s in (21, 14, 7, 0))
+    tags = ID3(io.BytesIO(b"ID3" + bytes((tag.version, 0, flags)) + size + body))
+    return _clean(_get(tags, "TIT2")), _clean(_get(tags, "TPE1"))
+
+
+def _raw_vorbis_comments(path: str):
+    """The Vorbis comments of a FLAC file, or of an Ogg Vorbis or Opus file, each byte that
+    is not UTF-8 kept as a surrogate escape (mutagen turns them into U+FFFD); None for
+    another file or when the comments cannot be found."""
+    from mutagen._vorbis import VCommentDict
+
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+        if magic == b"fLaC":
+            for _ in range(1024):
+                block = fh.read(4)
+                if len(block) < 4:
+                    return None
+                length = int.from_bytes(block[1:4], "big")
+                if block[0] & 0x7F == 4:
+                    return VCommentDict(fh.read(length), errors="surrogateescape",
+                                        framing=False)
+                if block[0] & 0x80:
+                    return None
+                fh.seek(length, os.SEEK_CUR)
+            return None
+        if magic != b"OggS":
+            return None
+        from mutagen.ogg import OggPage
+
+        fh.seek(0)
+        first = OggPage(fh)
+        pages = [first]
+        packets: list[bytes] = []
+        for _ in range(4096):  # the comment packet follows the first page's packet
+            page = OggPage(fh)
+            if page.serial != first.serial:
+                continue
+            pages.append(page)
+            packets = OggPage.to_packets(pages, strict=False)
+            if len(packets) > 2 or (len(packets) == 2 and page.complete):
+                break
+    if len(packets) < 2:
+        return None
+    comment = packets[1]
+    if comment.startswith(b"\x03vorbis"):
+        return VCommentDict(comment[7:], errors="surrogateescape")
+    if comment.startswith(b"OpusTags"):
+        return VCommentDict(comment[8:], errors="surrogateescape", framing=False)
+    return None
+
+
+def _redecoded(comments, key: str) -> list[str]:
+    """The values of ``key`` in ``comments`` (read by :func:`_raw_vorbis_comments`), their
+    bytes decoded as :func:`_decode_text` does those of a WAV's text."""
+    return [_decode_text(value.encode("utf-8", "surrogateescape"))
+            for value in comments.get(key, [])]
 
 
 def _text_chunks(path: str) -> dict[str, str]:
