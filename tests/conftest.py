@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -16,6 +17,34 @@ import pytest  # noqa: E402
 
 # Keep the session store of the tests away from the user's own.
 os.environ["SONGCAL_DATA_DIR"] = tempfile.mkdtemp(prefix="songcal-test-data-")
+
+
+class _UTF8Formatter(logging.Formatter):
+    """Another formatter's lines with lone surrogates escaped (``\\udce9``)."""
+
+    def __init__(self, inner: logging.Formatter):
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record):
+        text = self.inner.format(record)
+        try:
+            text.encode("utf-8")
+            return text
+        except UnicodeEncodeError:
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def captured_logs_in_utf8(request):
+    """A test's captured log travels to pytest-xdist's controller as UTF-8: a line naming a
+    file whose name is not valid UTF-8 (the window logs the path as Python holds it, with
+    lone surrogates) stopped the worker process.  Such lines are escaped in the report."""
+    plugin = request.config.pluginmanager.get_plugin("logging-plugin")
+    handler = getattr(plugin, "report_handler", None)
+    if handler is not None and not isinstance(handler.formatter, _UTF8Formatter):
+        handler.setFormatter(_UTF8Formatter(handler.formatter or logging.Formatter()))
+    yield
 
 
 @pytest.fixture(autouse=True)
