@@ -297,7 +297,8 @@ class ClusterSlots(WorkerSlots):
         if not rec.started_at:  # ended before its start was reported: show both
             rec.started_at = now
             self._emit(self.signals.started, rec)
-        rec.ended_at = now
+        # (its task's end on the worker when reported: settling may have come much later)
+        rec.ended_at = rec.ended_at or now
         with self._lock:
             for slot in self.slots:
                 if slot.record is rec:
@@ -335,6 +336,7 @@ class ClusterSlots(WorkerSlots):
             return
         if kind == "started":
             rec.started_at = rec.cpu_sampled_at = time.monotonic()
+            rec.ended_at = 0.0  # (a rerun: the worker that had ended it was lost)
             self._place(rec, msg.get("worker", ""))
             if rec.batch is not None:  # its clock starts now (it may have waited in Dask)
                 rec.batch.started(rec.job_id, rec.attempt, rec.name)
@@ -347,6 +349,12 @@ class ClusterSlots(WorkerSlots):
             self._emit(self.signals.progressed, rec)
         elif kind == "ended" and rec.abandoned:
             self._finish_record(rec)
+        elif kind == "ended" and not msg.get("stale"):
+            # Its run ends now, however late its outcome is settled (behind another
+            # song's save): its clock stops, and its row and timeline show its run.
+            rec.ended_at = time.monotonic()
+            if rec.batch is not None:
+                rec.batch.ended_on_worker(rec.job_id, rec.attempt)
 
     def _place(self, rec: WorkerRecord, worker: str) -> None:
         """Move ``rec`` to a slot of the worker that runs it (``host:port/thread``).  A

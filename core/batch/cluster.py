@@ -345,7 +345,9 @@ class ClusterConnection:
         An existing client to use (and leave open); by default :meth:`connect` makes one.
     on_event : callable, optional
         ``on_event(kind, msg)`` for each worker event (``"started"``, ``"progress"``,
-        ``"ended"``), in the client's event-loop thread, after :attr:`threads` is updated.
+        ``"ended"``), in the client's event-loop thread, after :attr:`threads` is updated;
+        an end that comes from no thread known to run its song (its worker left, or the
+        song runs again elsewhere) has ``msg["stale"]`` set.
 
     Attributes
     ----------
@@ -641,6 +643,8 @@ class ClusterConnection:
                 if t is not None and t.task == task:
                     t.job = t.attempt = None
                     t.tag = ""
+                else:  # (the end of a run on a worker that was forgotten since)
+                    msg = {**msg, "stale": True}
         if self.on_event is not None:
             self.on_event(kind, msg)
 

@@ -128,6 +128,8 @@ class ClusterRunner:
             self.batch.progress(job_id, attempt, msg["chunk"], msg["n_chunks"],
                                 msg.get("duration_s"))
         elif kind == "ended":
+            if not msg.get("stale"):  # its clock stops: it ended in time, whenever settled
+                self.batch.ended_on_worker(job_id, attempt)
             with self._lock:
                 self._busy_abandoned.discard((job_id, attempt))
 

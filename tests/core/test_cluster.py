@@ -215,8 +215,9 @@ def test_threads_held_by_timed_out_songs_are_not_given_out_until_those_songs_end
 def test_a_song_that_ended_in_time_while_another_was_saved_is_not_timed_out(client,
                                                                             tmp_path):
     # song0 ends first; saving its result lasts until the held song, let go meanwhile, has
-    # ended on its worker and its clock has run past the hard limit: that song ended in
-    # time, so it is settled as done, not timed out once the save returns.
+    # ended on its worker and its clock would have run past the hard limit: that song ended
+    # in time, so it is settled as done, not timed out once the save returns, and its
+    # analysis time is its run on the worker, not the wait for the save.
     release = distributed.Event(RELEASE_EVENT, client=client)
     release.clear()
     paths = _files(tmp_path, 1) + _files(tmp_path, 1, prefix="held")
@@ -224,7 +225,7 @@ def test_a_song_that_ended_in_time_while_another_was_saved_is_not_timed_out(clie
                                 hard_limit_factor=2.0)
     batch = Batch(paths, settings=settings)
     held = batch.jobs[1]
-    saved = []
+    saved, waited = [], []
 
     def slow_save(job, result):
         saved.append(job.id)
@@ -233,9 +234,11 @@ def test_a_song_that_ended_in_time_while_another_was_saved_is_not_timed_out(clie
         release.set()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not (
-                held.started_at is not None and not runner.connection.is_running(held.id)
-                and held.elapsed() > batch.hard_limit(held)):
+                held.started_at is not None
+                and not runner.connection.is_running(held.id, held.attempt)
+                and time.monotonic() - held.started_at > batch.hard_limit(held) + 0.5):
             time.sleep(0.05)
+        waited.append(time.monotonic() < deadline)  # (a save that raised is not counted)
 
     runner = ClusterRunner(batch, spec=ClusterSpec(), analyze=held_analyze, client=client,
                            on_result=slow_save)
@@ -243,8 +246,10 @@ def test_a_song_that_ended_in_time_while_another_was_saved_is_not_timed_out(clie
         runner.run()
     finally:
         release.set()
-    assert saved == [0, 1]
+    assert saved == [0, 1] and waited == [True]
     assert [j.state for j in batch.jobs] == [SongState.DONE] * 2
+    limit = batch.hard_limit(held)
+    assert held.elapsed() < limit and held.result.analysis_s < limit, held.result.analysis_s
 
 
 def test_a_path_no_worker_can_see_is_refused_before_anything_runs(client, tmp_path,
@@ -759,3 +764,4 @@ def test_a_worker_that_joins_in_the_middle_of_a_batch_gets_songs(tmp_path):
         release.set()
         client.close()
         cluster.close()
+

@@ -13,6 +13,7 @@ from core.batch.rules import SongState  # noqa: E402
 from core.batch.store import ResultStore  # noqa: E402
 from core.settings import AnalysisSettings  # noqa: E402
 from gui.engine import BatchEngine, EngineState  # noqa: E402
+from gui.formatting import fmt_duration  # noqa: E402
 from gui.song_columns import COL_ELAPSED, COL_STATUS  # noqa: E402
 from gui.song_table import SongTableModel  # noqa: E402
 from gui.worker_panel import WorkerTableModel  # noqa: E402
@@ -736,8 +737,9 @@ def test_a_song_that_ended_in_time_while_another_was_saved_is_not_timed_out_in_t
         qtbot, client, tmp_path):
     # song0 ends first; saving its result (in the Dask client's callback thread, one for
     # every future) lasts until the held song, let go meanwhile, has ended on its worker and
-    # its clock has run past the hard limit, with the window's timer ticking: that song
-    # ended in time, so it is done once the save returns, not timed out by the clock.
+    # its clock would have run past the hard limit, with the window's timer ticking: that
+    # song ended in time, so it is done once the save returns, not timed out by the clock,
+    # and its row and timeline show its run on the worker, not the wait for the save.
     release = distributed.Event(cluster_helpers.RELEASE_EVENT, client=client)
     release.clear()
     paths = _songs(tmp_path, 1) + _songs(tmp_path, 1, prefix="held")
@@ -762,18 +764,25 @@ def test_a_song_that_ended_in_time_while_another_was_saved_is_not_timed_out_in_t
             # (a tick is 0.2 s: several go by once the held song's clock is past its limit)
             while time.monotonic() < deadline and not (
                     held.state in (SongState.TIMED_OUT, SongState.DONE) or ended(held)
-                    and held.elapsed() > eng.batch.hard_limit(held) + 1.0):
+                    and time.monotonic() - held.started_at > eng.batch.hard_limit(held) + 1.0):
                 time.sleep(0.05)
+            waited.append(time.monotonic() < deadline)
         return save(result, *args, **kwargs)
 
     store.save = slow_save
-    timed_out = []
+    timed_out, waited = [], []
     eng.timedOut.connect(timed_out.append)
+    table = SongTableModel(eng)
     try:
         with qtbot.waitSignal(eng.batchFinished, timeout=120_000):
             assert eng.start()
         assert [j.state for j in eng.batch.jobs] == [SongState.DONE] * 2, held.error
-        assert timed_out == [] and saved == paths
+        assert timed_out == [] and saved == paths and waited == [True]
+        limit = eng.batch.hard_limit(held)
+        assert held.elapsed() < limit and held.result.analysis_s < limit
+        assert table.index(1, COL_ELAPSED).data().startswith(fmt_duration(held.elapsed()))
+        (seg,) = [s for s in eng.segments if s.job_id == held.id]
+        assert seg.end - seg.start < limit
         assert eng.shutdown(timeout_ms=5000)
     finally:
         release.set()
