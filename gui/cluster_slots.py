@@ -20,10 +20,12 @@ when a song starts on a worker not seen yet) the workers are read again on the c
 thread, and the GUI thread turns them into slots (:meth:`ClusterSlots.reap`).  A worker that
 joins gets slots and songs; a worker that leaves loses its slots, so no song is handed over
 for a thread that is gone (:func:`core.batch.cluster.free_threads`, the command line's
-rule).  A song not started yet moves to a free slot; one whose worker was lost keeps its
-slot, marked ``left``, until Dask runs it again elsewhere or it ends.  A worker restarted
-by its nanny comes back at a new address: new slots.  The timeline keeps every segment
-already run, under the name of the slot it ran on.
+rule).  A song not started yet moves to a free slot, and so does one whose worker was lost:
+once the workers read show that worker gone, Dask runs the song again and it waits for a
+worker thread as a song not started does (queued, no clock: :meth:`ClusterSlots._lost`);
+without a free slot it keeps its own, marked ``left``, until Dask runs it again or it ends.
+A worker restarted by its nanny comes back at a new address: new slots.  The timeline keeps
+every segment already run, under the name of the slot it ran on.
 
 Songs already in the session store are never submitted: the store is read and filled here,
 in the window's process (:func:`core.batch.cluster.store_hooks`), as the command line does.
@@ -46,7 +48,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from core.batch.cluster import ClusterConnection, WorkerWatch, free_threads, store_hooks
-from core.batch.rules import ACTIVE_STATES, Batch, Job, SongState
+from core.batch.rules import ACTIVE_STATES, Batch, Job, SongState, seconds_text
 from core.batch.runner import AnalyzeFn
 from gui.worker_slots import WorkerSlots
 from gui.workers import WorkerRecord, WorkerSignals, WorkerSlot
@@ -215,9 +217,23 @@ class ClusterSlots(WorkerSlots):
         if seg is not None:
             seg.worker = rec.name
 
+    def on_lost(self, rec: WorkerRecord, epoch: float) -> bool:
+        """In the GUI thread: the worker running ``rec``'s song left the cluster and the song
+        waits to run again (:meth:`_lost`): the segment of the lost run ends now, marked
+        failed.  False when there was none (given up on, or already ended)."""
+        if rec.abandoned:
+            return False
+        seg = self._open.pop((rec.job_id, rec.attempt), None)
+        if seg is None:
+            return False
+        seg.end = max(seg.start, time.monotonic() - epoch)
+        seg.state = SongState.FAILED.value
+        return True
+
     def on_started(self, rec: WorkerRecord, epoch: float) -> bool:
         """As :meth:`WorkerSlots.on_started`; a song Dask runs again (its worker was lost)
-        ends its earlier segment where the new one starts."""
+        ends its earlier segment where the new one starts, if its loss was not seen
+        before."""
         seg = None if rec.abandoned else self._open.pop((rec.job_id, rec.attempt), None)
         if seg is not None:
             seg.end = max(seg.start, rec.started_at - epoch)
@@ -356,6 +372,25 @@ class ClusterSlots(WorkerSlots):
             if rec.batch is not None:
                 rec.batch.ended_on_worker(rec.job_id, rec.attempt)
 
+    def _lost(self, task) -> None:
+        """On the cluster thread, under the connection's lock: the worker running ``task``
+        (``(tag, job, attempt)``) left the cluster.  Dask runs the song again; until it
+        starts on a worker it is queued (:meth:`core.batch.rules.Batch.waits_again`: no
+        clock, so the wait for a worker thread never times it out), its record not started
+        (it may move to a free slot), and the log keeps how long the lost run lasted."""
+        rec = self._records.get(task)
+        if rec is None or rec.abandoned or rec.returned or rec.batch is None:
+            return
+        ran = rec.batch.waits_again(rec.job_id, rec.attempt)
+        if ran is None:
+            return
+        rec.started_at = 0.0
+        rec.ended_at = 0.0
+        rec.chunk = rec.n_chunks = 0
+        log.warning("the worker running %s (%s) left the cluster after %s; the song waits to "
+                    "run again", rec.batch.jobs[rec.job_id].path, rec.name, seconds_text(ran))
+        self._emit(self.signals.clusterRequeued, rec)
+
     def _place(self, rec: WorkerRecord, worker: str) -> None:
         """Move ``rec`` to a slot of the worker that runs it (``host:port/thread``).  A
         worker without slots yet (it joined since the workers were last read) has them
@@ -436,8 +471,9 @@ class ClusterSlots(WorkerSlots):
         (``clusterGaveUp``)."""
         try:
             self._names = self._by_host_port(self.connection.worker_names())
+            read_at = time.monotonic()
             self._workers = workers = self.connection.worker_threads()
-            self.connection.forget_departed(workers)
+            self.connection.forget_departed(workers, read_at=read_at, on_lost=self._lost)
             self._forget_departed()
             with self._lock:
                 running = any(s.record is not None for s in self.slots)

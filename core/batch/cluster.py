@@ -312,6 +312,8 @@ class WorkerThread:
         That job's attempt.
     tag : str
         The list that job is of (the ``tag`` it was submitted with; empty for none).
+    seen : float
+        ``time.monotonic()`` when its song's start was reported.
     """
 
     name: str
@@ -319,6 +321,7 @@ class WorkerThread:
     job: int | None = None
     attempt: int | None = None
     tag: str = ""
+    seen: float = 0.0
 
     @property
     def task(self) -> tuple[str, int, int | None] | None:
@@ -546,18 +549,39 @@ class ClusterConnection:
         """True while the client tries to reach its scheduler again (it lost it)."""
         return getattr(self.client, "status", "running") == "connecting"
 
-    def forget_departed(self, workers=None) -> None:
+    def forget_departed(self, workers=None, *, read_at: float | None = None,
+                        on_lost: Callable | None = None) -> None:
         """Forget the threads of workers that have left the cluster: a worker process that
-        died never reports the end of the song it ran.  ``workers``: the workers as
-        :meth:`worker_threads` just read them (by default they are read here)."""
+        died never reports the end of the song it ran.
+
+        Parameters
+        ----------
+        workers : list of (str, int), optional
+            The workers as :meth:`worker_threads` read them (by default they are read here).
+        read_at : float, optional
+            ``time.monotonic()`` just before they were read (default now): a thread whose
+            song started after that, on a worker that joined meanwhile, is kept.
+        on_lost : callable, optional
+            ``on_lost((tag, job, attempt))`` for each song a forgotten thread ran that no
+            thread runs now: Dask queues it to run again (or fails it, its worker lost too
+            often).  Called under :attr:`lock`, so the start of its rerun, if reported
+            meanwhile, reaches ``on_event`` after it.
+        """
+        if read_at is None:
+            read_at = time.monotonic()
         try:
             here = {a.split("://", 1)[-1] for a in (
                 self.client.nthreads() if workers is None else dict(workers))}
         except Exception:
             return
         with self.lock:
-            for name in [n for n in self.threads if n.split("/", 1)[0] not in here]:
-                del self.threads[name]
+            gone = [n for n, t in self.threads.items()
+                    if n.split("/", 1)[0] not in here and t.seen <= read_at]
+            lost = {self.threads.pop(n).task for n in gone} - {None}
+            lost -= {t.task for t in self.threads.values()}
+            if on_lost is not None:
+                for task in sorted(lost, key=str):
+                    on_lost(task)
 
     def running_on(self) -> dict[tuple, str]:
         """``{(tag, job, attempt): "host:port"}``: where each song that runs now runs (its
@@ -638,6 +662,7 @@ class ClusterConnection:
                 t = self.threads.setdefault(msg["worker"], WorkerThread(msg["worker"]))
                 t.host = msg.get("host", "")
                 t.tag, t.job, t.attempt = task
+                t.seen = time.monotonic()
             elif kind == "ended":
                 t = self.threads.get(msg.get("worker"))
                 if t is not None and t.task == task:

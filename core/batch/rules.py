@@ -345,13 +345,32 @@ class Batch:
                 job.stalled_at = None
             return True
 
+    def waits_again(self, job_id: int, attempt: int) -> float | None:
+        """The worker running the attempt was lost and the engine's queue (a cluster's
+        scheduler) holds the song to run it again: it is queued again for the user
+        (:attr:`Job.waiting`, no clock, no progress) until :meth:`started` reports the
+        rerun, whose clock starts afresh, so the time it waits for a worker thread counts
+        against neither its budget nor its hard limit.  Returns the seconds the lost run
+        had lasted (for the log), or None when the attempt is stale or already waits."""
+        with self._lock:
+            job = self._current(job_id, attempt)
+            if job is None or job.waiting:
+                return None
+            ran = job.elapsed(self._clock())
+            job.waiting = True
+            job.finished_at = job.stalled_at = None
+            job.chunk = 0
+            if job.state is SongState.STALLED:
+                self._move(job, SongState.RUNNING)
+            return ran
+
     def ended_on_worker(self, job_id: int, attempt: int) -> bool:
         """The attempt's task has ended on its worker (a cluster's) and its outcome is on
         its way: its clock stops now.  The outcome may reach the batch seconds later (the
         engine settles results one after another, and saving one reads its file again);
         the song ended in time, so the time-out rule leaves it alone, and its analysis time
         is its run on the worker, not the wait for its turn to be settled.  False when the
-        attempt is stale or has not started."""
+        attempt is stale or waits (a late report of a run whose worker was lost)."""
         with self._lock:
             job = self._current(job_id, attempt)
             if job is None or job.waiting or job.finished_at is not None:
@@ -367,10 +386,11 @@ class Batch:
 
     def progress(self, job_id: int, attempt: int, chunk: int, n_chunks: int,
                  duration_s: float | None = None) -> bool:
-        """A worker finished ``chunk`` of ``n_chunks``; ``duration_s`` once known."""
+        """A worker finished ``chunk`` of ``n_chunks``; ``duration_s`` once known.  Ignored
+        while the song waits to start (a late report of a run whose worker was lost)."""
         with self._lock:
             job = self._current(job_id, attempt)
-            if job is None:
+            if job is None or job.waiting:
                 return False
             job.chunk, job.n_chunks = chunk, n_chunks
             if duration_s is not None:

@@ -765,3 +765,52 @@ def test_a_worker_that_joins_in_the_middle_of_a_batch_gets_songs(tmp_path):
         client.close()
         cluster.close()
 
+
+@pytest.mark.timeout(180)
+def test_a_song_whose_worker_left_waits_queued_and_is_timed_from_its_rerun(tmp_path, caplog):
+    # Another client holds one of the two worker threads; the song runs on the other, whose
+    # worker then leaves the cluster.  Dask queues the song again behind the held thread:
+    # it is queued (no clock) meanwhile, however long that lasts (here the batch's clock
+    # jumps past the hard limit), then runs and is done, timed from the rerun's start; the
+    # log keeps how long the lost run lasted.
+    cluster, client = cluster_helpers.process_cluster(2, timeout=10)
+    release = distributed.Event(RELEASE_EVENT, client=client)
+    release.clear()
+    offset = [0.0]
+    settings = AnalysisSettings(workers=2, budget_base_s=2.0, budget_factor=0.0,
+                                hard_limit_factor=2.0)
+    batch = Batch(_files(tmp_path, 1, prefix="held"), settings=settings,
+                  clock=lambda: time.monotonic() + offset[0])
+    job = batch.jobs[0]
+    seen = {"left": None, "ticks": 0, "status": []}
+    try:
+        with cluster_helpers.every_thread_held(client) as free:
+            def on_change(b, changed):
+                if seen["left"] is None and "/" in job.worker and not job.waiting:
+                    seen["left"] = f"tcp://{job.worker.split('/')[0]}"
+                    client.retire_workers(workers=[seen["left"]], close_workers=True)
+                elif seen["left"] and not seen["ticks"] and not any(
+                        t.startswith(seen["left"][6:]) for t in runner.connection.threads):
+                    offset[0] += 60.0  # (the runner has seen the worker leave)
+                    seen["ticks"] = 1
+                elif seen["ticks"]:
+                    seen["ticks"] += 1
+                    seen["status"].append(job.status)
+                    if seen["ticks"] == 3:  # (two checks of the time-out rule since)
+                        free()
+                        release.set()
+
+            runner = ClusterRunner(batch, spec=ClusterSpec(), analyze=held_analyze,
+                                   client=client, on_change=on_change)
+            with caplog.at_level("WARNING", logger="core.batch.cluster_runner"):
+                runner.run()
+        assert job.state is SongState.DONE, (job.state, job.error)
+        assert seen["status"][:2] == [SongState.QUEUED] * 2
+        assert job.result.analysis_s < batch.hard_limit(job)
+        assert job.worker.split("/")[0] != seen["left"][6:]
+        (line,) = [r.getMessage() for r in caplog.records if "left the cluster" in r.getMessage()]
+        assert job.path in line and "waits to run again" in line
+    finally:
+        release.set()
+        client.close()
+        cluster.close()

@@ -578,6 +578,66 @@ def test_the_window_slots_follow_workers_that_join_and_leave(qtbot, tmp_path, sh
         cluster.close()
 
 
+@pytest.mark.timeout(180)
+def test_a_song_whose_worker_left_is_queued_in_the_window_until_it_runs_again(
+        qtbot, tmp_path, caplog):
+    # Another client holds one of the two worker threads; the song runs on the other, whose
+    # worker then leaves the cluster.  Dask queues the song again behind the held thread:
+    # the window shows it queued (panel and table) and it waits there longer than its hard
+    # limit (4 s) without being timed out, then runs (1 s) and is done, timed from the
+    # rerun's start; the timeline and the log keep the run that was lost.
+    cluster, client = cluster_helpers.process_cluster(2, timeout=10)
+    release = distributed.Event(cluster_helpers.RELEASE_EVENT, client=client)
+    release.clear()
+    settings = AnalysisSettings(workers=2, budget_base_s=1.0, budget_factor=0.0,
+                                hard_limit_factor=4.0)
+    eng = None
+    try:
+        eng = _engine(_songs(tmp_path, 1, prefix="held"), client=client,
+                      analyze=cluster_helpers.held_analyze, settings=settings)
+        panel = WorkerTableModel(eng)
+        table = SongTableModel(eng)
+        job = eng.batch.jobs[0]
+        with cluster_helpers.every_thread_held(client) as free, caplog.at_level(
+                "WARNING", logger="gui.cluster_slots"):
+            assert eng.start()
+            qtbot.waitUntil(lambda: job.state is SongState.RUNNING and not job.waiting,
+                            timeout=60_000)
+            left, first_start = _address(job), job.started_at
+            client.retire_workers(workers=[f"tcp://{left}"], close_workers=True)
+            qtbot.waitUntil(lambda: job.waiting, timeout=30_000)  # (the window saw it)
+            qtbot.waitUntil(lambda: table.index(0, COL_STATUS).data() == "queued",
+                            timeout=5_000)
+            assert table.index(0, COL_ELAPSED).data() == ""
+            qtbot.waitUntil(lambda: [v[0] for v in _panel_rows(panel).values()] == ["queued"],
+                            timeout=30_000)
+            # (the lost run's segment ends as the window sees the song queued again)
+            qtbot.waitUntil(lambda: [seg.end is not None for seg in eng.segments] == [True],
+                            timeout=5_000)
+            while time.monotonic() - first_start < eng.batch.hard_limit(job) + 1.0:
+                qtbot.wait(100)
+            assert job.state is SongState.RUNNING and job.waiting, (job.state, job.error)
+            released = time.monotonic()
+            with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
+                free()
+                release.set()
+        assert job.state is SongState.DONE, (job.state, job.error)
+        assert job.started_at >= released and job.result.analysis_s < 4.0
+        assert _address(job) != left
+        lost, rerun = [s for s in eng.segments if s.job_id == 0]
+        assert lost.worker == f"{left} #1" and lost.state == SongState.FAILED.value
+        assert lost.end <= rerun.start
+        (line,) = [r.getMessage() for r in caplog.records if "left the cluster" in r.getMessage()]
+        assert job.path in line and "waits to run again" in line
+        assert eng.shutdown(timeout_ms=5000)
+    finally:
+        release.set()
+        if eng is not None:
+            eng.shutdown(timeout_ms=5000)
+        client.close()
+        cluster.close()
+
+
 def _slow_close(monkeypatch, wait):
     """Every connection's close first calls ``wait()``; returns what happened, in order:
     ``"closed: <what wait() returned>"`` and ``"connect"`` (a connection being made)."""
