@@ -551,23 +551,22 @@ def test_the_window_slots_follow_workers_that_join_and_leave(qtbot, tmp_path, sh
         # before its restart has joined)
         again = []
         qtbot.waitUntil(lambda: _restarted(client, first, joined, again), timeout=60_000)
-        # Dask first queues the song again behind the held one on the other worker; its
-        # work stealing then moves it to the restarted worker, idle (within 1.8 s of the
-        # window seeing that worker, in 34 runs beside three busy processes).
-        qtbot.waitUntil(lambda: _address(jobs[1]) in again
-                        and sum(s.job_id == 1 for s in eng.segments) == 2, timeout=60_000)
-        # (the slot of the worker that was killed goes at the next tick once it is free)
+        # Dask queues the song again, behind the held one on the other worker (its work
+        # stealing may move it to the restarted worker, idle, or not: where it runs again
+        # is Dask's choice).  The slot of the worker that was killed goes once the song has
+        # left it: for a free slot while it waits, or for the worker that runs it again.
         qtbot.waitUntil(lambda: sorted(_rows(panel)) == sorted(
-            f"{a} #1" for a in first + again), timeout=5_000)
+            f"{a} #1" for a in first + again), timeout=30_000)
         with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
             release.set()
         assert [j.state for j in jobs] == [SongState.DONE] * 4
-        # The timeline keeps the run on the worker that was killed, ended where the song
-        # started again.
+        assert _address(jobs[1]) in first + again
+        # The timeline keeps the run on the worker that was killed, ended (failed) before
+        # the song started again, and the rerun where it ran.
         lost, rerun = [s for s in eng.segments if s.job_id == 1]
         assert lost.worker == f"{joined[0]} #1" and lost.state == SongState.FAILED.value
         assert lost.end is not None and lost.end <= rerun.start
-        assert rerun.worker == f"{again[0]} #1" and rerun.state == SongState.DONE.value
+        assert rerun.worker == jobs[1].worker and rerun.state == SongState.DONE.value
         assert len(eng.segments) == 5 and all(s.end is not None for s in eng.segments)
         assert eng.shutdown(timeout_ms=5000)
     finally:
