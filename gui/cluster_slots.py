@@ -351,8 +351,13 @@ class ClusterSlots(WorkerSlots):
         if rec is None:
             return
         if kind == "started":
+            before = rec.started_at  # (a rerun whose worker's loss was not seen yet)
             rec.started_at = rec.cpu_sampled_at = time.monotonic()
             rec.ended_at = 0.0  # (a rerun: the worker that had ended it was lost)
+            if before and rec.batch is not None:
+                log.warning("the worker running %s left the cluster within %s of its start; "
+                            "the song runs again on %s", rec.batch.jobs[rec.job_id].path,
+                            seconds_text(rec.started_at - before), msg.get("worker", ""))
             self._place(rec, msg.get("worker", ""))
             if rec.batch is not None:  # its clock starts now (it may have waited in Dask)
                 rec.batch.started(rec.job_id, rec.attempt, rec.name)

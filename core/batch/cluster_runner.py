@@ -123,7 +123,13 @@ class ClusterRunner:
     def _on_event(self, kind: str, msg: dict) -> None:
         job_id, attempt = msg.get("job"), msg.get("attempt")
         if kind == "started":  # its clock starts now, not when it was submitted
-            self.batch.started(job_id, attempt, msg["worker"])
+            job = self.batch.jobs[job_id]
+            # (a song started and not waiting again: its worker left, unseen yet)
+            before = job.started_at if job.attempt == attempt and not job.waiting else None
+            if self.batch.started(job_id, attempt, msg["worker"]) and before is not None:
+                log.warning("the worker running %s left the cluster within %s of its start; "
+                            "the song runs again on %s", job.path,
+                            seconds_text(job.started_at - before), msg["worker"])
         elif kind == "progress":
             self.batch.progress(job_id, attempt, msg["chunk"], msg["n_chunks"],
                                 msg.get("duration_s"))

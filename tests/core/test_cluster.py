@@ -814,3 +814,25 @@ def test_a_song_whose_worker_left_waits_queued_and_is_timed_from_its_rerun(tmp_p
         release.set()
         client.close()
         cluster.close()
+
+
+def test_the_command_line_logs_the_run_a_lost_worker_took_with_it(caplog):
+    # Song 0 runs on h:1, which leaves the cluster: queued, logged; it runs again on h:2.
+    # Song 1's worker leaves unseen: its rerun's start says so.
+    batch = Batch(["/songs/a.wav", "/songs/b.wav"])
+    runner = ClusterRunner(batch, spec=ClusterSpec(), client=_Workers())
+    a, b = batch.jobs
+    for _ in batch.jobs:
+        batch.claim("dask", starts_later=True)
+    conn = runner.connection
+    conn._event(_worker_event("started", "h:1/0", "", job=0))
+    conn._event(_worker_event("started", "h:3/0", "", job=1))
+    with caplog.at_level("WARNING", logger="core.batch.cluster_runner"):
+        conn.forget_departed([("tcp://h:2", 1), ("tcp://h:3", 1)], on_lost=runner._lost)
+        assert a.waiting and a.status is SongState.QUEUED and not b.waiting
+        assert "the worker running /songs/a.wav left the cluster after" in caplog.text
+        caplog.clear()
+        conn._event(_worker_event("started", "h:2/0", "", job=0))
+        assert a.status is SongState.RUNNING and caplog.text == ""
+        conn._event(_worker_event("started", "h:2/0", "", job=1))
+        assert "the worker running /songs/b.wav left the cluster within" in caplog.text

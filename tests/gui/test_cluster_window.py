@@ -360,6 +360,44 @@ def test_where_a_song_runs_is_told_apart_from_a_cleared_lists_song_with_its_numb
     assert given_up.returned and not running.returned
 
 
+def test_a_song_whose_worker_left_is_queued_and_the_log_keeps_its_lost_run(caplog):
+    # Song 0 runs on h:1, which leaves the cluster; song 1 starts on h:3, a worker that
+    # joined after the workers were read (not in that reading, yet not gone).
+    from core.batch.cluster import ClusterConnection
+    from core.batch.rules import Batch
+    from gui.cluster_slots import ClusterSlots, _key
+    from gui.workers import WorkerRecord, WorkerSignals
+
+    batch = Batch(["/songs/a.wav", "/songs/b.wav"])
+    conn = ClusterConnection(ClusterSpec(), client=_Workers("tcp://h:1", "tcp://h:2"))
+    slots = ClusterSlots(conn, WorkerSignals(), workers=[("tcp://h:1", 1), ("tcp://h:2", 1)])
+    slots.resize()
+    for slot in slots.slots:
+        job, attempt = batch.claim(slot.name, starts_later=True)
+        slot.record = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt,
+                                   batch=batch)
+        slots._records[_key(slot.record)] = slot.record
+    a, b = batch.jobs
+    _started(conn, "h:1/0", batch, job=0)
+    read_at = time.monotonic()
+    _started(conn, "h:3/0", batch, job=1)
+    with caplog.at_level("WARNING", logger="gui.cluster_slots"):
+        conn.forget_departed([("tcp://h:2", 1)], read_at=read_at, on_lost=slots._lost)
+        assert a.waiting and a.status is SongState.QUEUED and a.elapsed() == 0.0
+        assert not slots.slots[0].record.started_at  # (it may move to a free slot)
+        assert not b.waiting and conn.running_on() == {_key(slots.slots[1].record): "h:3"}
+        assert "the worker running /songs/a.wav (h:1 #1) left the cluster after" in caplog.text
+        # Song 0 runs again on h:2: its clock starts there.  Song 1 runs again on h:2 too,
+        # its worker's loss not seen yet: the log says so.
+        caplog.clear()
+        _started(conn, "h:2/0", batch, job=0)
+        assert not a.waiting and a.status is SongState.RUNNING
+        assert caplog.text == ""
+        _started(conn, "h:2/0", batch, job=1)
+        assert "the worker running /songs/b.wav left the cluster within" in caplog.text
+        assert "runs again on h:2/0" in caplog.text
+
+
 def _rows(panel):
     panel.refresh()
     return [panel.index(r, 0).data() for r in range(panel.rowCount())]
