@@ -736,8 +736,10 @@ class ClusterConnection:
             err = future.exception()
             name = type(err).__name__
             if name == "KilledWorker":
-                reason = (f"the cluster lost the worker running this song "
-                          f"{self.retries + 1} times")
+                # (the scheduler's own count: one not started here keeps its own setting)
+                allowed = getattr(err, "allowed_failures", None)
+                times = allowed + 1 if isinstance(allowed, int) else self.retries + 1
+                reason = f"the cluster lost the worker running this song {times} times"
             else:
                 reason = f"cluster error: {name}: {err}"
             return batch.fail(job_id, attempt, reason)

@@ -816,6 +816,25 @@ def test_a_song_whose_worker_left_waits_queued_and_is_timed_from_its_rerun(tmp_p
         cluster.close()
 
 
+def test_a_song_whose_workers_all_died_says_how_many_times_the_scheduler_allowed():
+    # A scheduler of its own keeps its own number of tries (Dask's default: a task whose
+    # worker died 3 times runs a fourth time); the song's reason says what it did.
+    from distributed.scheduler import KilledWorker
+
+    class Failed:
+        status = "error"
+
+        def exception(self):
+            return KilledWorker("songcal-x-0-1", object(), 3)
+
+    batch = Batch(["a.wav"])
+    job, attempt = batch.claim("dask", starts_later=True)
+    conn = ClusterConnection(ClusterSpec(address="tcp://h:8786"), retries=2, client=object())
+    assert conn.settle(batch, Failed(), job.id, attempt)
+    assert job.state is SongState.FAILED
+    assert job.error == "the cluster lost the worker running this song 4 times"
+
+
 def test_the_command_line_logs_the_run_a_lost_worker_took_with_it(caplog):
     # Song 0 runs on h:1, which leaves the cluster: queued, logged; it runs again on h:2.
     # Song 1's worker leaves unseen: its rerun's start says so.
