@@ -279,6 +279,10 @@ def _read_to_send(path: str) -> bytes:
         raise OSError(err.reason) from None
 
 
+#: What :func:`_why_cancelled` says of a future the client cancelled as it lost its scheduler.
+_CONNECTION_LOST = "the connection to the scheduler was lost"
+
+
 def _why_cancelled(future) -> str:
     """Why Dask cancelled a future the batch did not cancel, in words."""
     reason = ""
@@ -287,7 +291,7 @@ def _why_cancelled(future) -> str:
     except Exception:
         pass
     if "connection" in reason or "lost" in reason:
-        return "the connection to the scheduler was lost"
+        return _CONNECTION_LOST
     return reason.replace("-", " ") or "its task was cancelled on the cluster"
 
 
@@ -541,9 +545,12 @@ class ClusterConnection:
         client = self.client
         if client is not None and getattr(client, "status", "running") in ("closing",
                                                                          "closed"):
-            return (f"the connection to the {self.spec.describe()} was lost (it stopped or "
-                    f"cannot be reached)")
+            return self._lost_words()
         return ""
+
+    def _lost_words(self) -> str:
+        return (f"the connection to the {self.spec.describe()} was lost (it stopped or "
+                f"cannot be reached)")
 
     def reconnecting(self) -> bool:
         """True while the client tries to reach its scheduler again (it lost it)."""
@@ -747,9 +754,12 @@ class ClusterConnection:
         if batch.cancelled:
             return batch.fail(job_id, attempt, "cancelled", cancelled=True)
         # (a task submitted while the client tried to reconnect is cancelled, without a
-        # reason, when it gives up)
-        return batch.fail(job_id, attempt, self.lost() or f"the cluster dropped this song: "
-                                                          f"{_why_cancelled(future)}")
+        # reason, when it gives up; the songs it ran when it lost the scheduler say so as
+        # the songs left do once it has given up)
+        why = _why_cancelled(future)
+        return batch.fail(job_id, attempt, self.lost() or (
+            self._lost_words() if why == _CONNECTION_LOST
+            else f"the cluster dropped this song: {why}"))
 
     def signal_cancel(self) -> None:
         """Tell running tasks to stop at their next chunk (the batch was cancelled)."""

@@ -586,9 +586,11 @@ def test_a_scheduler_that_goes_away_mid_batch_ends_the_batch_with_what_finished(
             batch = Batch(_files(tmp_path, 6), settings=AnalysisSettings(workers=1))
             saved = []
 
-            def on_change(b, changed):
-                if scheduler.poll() is None and any(j.state is SongState.DONE
-                                                    for j in b.jobs):
+            def on_change(b, changed):  # (once a song is done and the next one runs)
+                if scheduler.poll() is None and any(
+                        j.state is SongState.DONE for j in b.jobs) and any(
+                        j.state is SongState.RUNNING and "/" in j.worker and not j.waiting
+                        for j in b.jobs):
                     scheduler.kill()
                     scheduler.wait()
 
@@ -598,8 +600,10 @@ def test_a_scheduler_that_goes_away_mid_batch_ends_the_batch_with_what_finished(
             states = [j.state for j in batch.jobs]
             assert SongState.DONE in states and SongState.FAILED in states
             assert all(s in (SongState.DONE, SongState.FAILED) for s in states)
+            # (the songs that ran then and those left say the same)
             failed = [j.error for j in batch.jobs if j.state is SongState.FAILED]
-            assert all("connection to the" in e and "lost" in e for e in failed), failed
+            assert set(failed) == {f"the connection to the scheduler {address} was lost (it "
+                                   f"stopped or cannot be reached)"}, failed
             assert sorted(saved) == sorted(j.path for j in batch.jobs
                                            if j.state is SongState.DONE)
         finally:
@@ -855,3 +859,25 @@ def test_the_command_line_logs_the_run_a_lost_worker_took_with_it(caplog):
         assert a.status is SongState.RUNNING and caplog.text == ""
         conn._event(_worker_event("started", "h:2/0", "", job=1))
         assert "the worker running /songs/b.wav left the cluster within" in caplog.text
+
+
+def test_a_song_running_when_the_scheduler_went_away_says_so_as_the_songs_left_do():
+    # The client cancels every future as soon as it loses its scheduler, while it still
+    # tries to reach it again: a song settled then says what the songs failed once it has
+    # given up say.
+    class Cancelled:
+        status = "cancelled"
+
+        class _state:  # noqa: N801 - Dask's FutureState
+            class exception:  # noqa: N801
+                reason = "scheduler-connection-lost"
+
+    class Reconnecting:
+        status = "connecting"
+
+    batch = Batch(["a.wav"])
+    job, attempt = batch.claim("dask", starts_later=True)
+    conn = ClusterConnection(ClusterSpec(address="tcp://h:8786"), client=Reconnecting())
+    assert conn.settle(batch, Cancelled(), job.id, attempt)
+    assert job.error == ("the connection to the scheduler tcp://h:8786 was lost (it stopped "
+                         "or cannot be reached)")
