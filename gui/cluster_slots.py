@@ -382,7 +382,8 @@ class ClusterSlots(WorkerSlots):
         (``(tag, job, attempt)``) left the cluster.  Dask runs the song again; until it
         starts on a worker it is queued (:meth:`core.batch.rules.Batch.waits_again`: no
         clock, so the wait for a worker thread never times it out), its record not started
-        (it may move to a free slot), and the log keeps how long the lost run lasted."""
+        (it may move to a free slot), and the log keeps how long the lost run lasted at
+        most (until its loss was seen)."""
         rec = self._records.get(task)
         if rec is None or rec.abandoned or rec.returned or rec.batch is None:
             return
@@ -392,8 +393,9 @@ class ClusterSlots(WorkerSlots):
         rec.started_at = 0.0
         rec.ended_at = 0.0
         rec.chunk = rec.n_chunks = 0
-        log.warning("the worker running %s (%s) left the cluster after %s; the song waits to "
-                    "run again", rec.batch.jobs[rec.job_id].path, rec.name, seconds_text(ran))
+        log.warning("the worker running %s (%s) left the cluster within %s of its start; "
+                    "the song waits to run again", rec.batch.jobs[rec.job_id].path, rec.name,
+                    seconds_text(ran))
         self._emit(self.signals.clusterRequeued, rec)
 
     def _place(self, rec: WorkerRecord, worker: str) -> None:
@@ -422,10 +424,16 @@ class ClusterSlots(WorkerSlots):
             self._submit(self._read_workers)
 
     def _read_workers(self) -> None:
-        """On the cluster thread: read the workers now (applied in the GUI thread)."""
+        """On the cluster thread: read the workers now (applied in the GUI thread).  A
+        worker that joined is often one restarted in place of one that died: the songs
+        that one ran are seen lost now, not at the next look (:meth:`_lost`)."""
         try:
             self._names = self._by_host_port(self.connection.worker_names())
-            self._workers = self.connection.worker_threads()
+            read_at = time.monotonic()
+            self._workers = workers = self.connection.worker_threads()
+            self.connection.forget_departed(workers, read_at=read_at, on_lost=self._lost)
+        except Exception:  # looking must never stop the batch
+            log.warning("could not look at the cluster's workers", exc_info=True)
         finally:
             self._reading = False
 

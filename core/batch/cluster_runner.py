@@ -142,12 +142,14 @@ class ClusterRunner:
     def _lost(self, task) -> None:
         """The worker running ``task`` (``(tag, job, attempt)``) left the cluster: Dask runs
         the song again, and until it starts on a worker the song is queued, its clock
-        stopped (:meth:`Batch.waits_again`); the log keeps how long the lost run lasted."""
+        stopped (:meth:`Batch.waits_again`); the log keeps how long the lost run lasted at
+        most (until its loss was seen)."""
         _, job_id, attempt = task
         ran = self.batch.waits_again(job_id, attempt)
         if ran is not None:
-            log.warning("the worker running %s left the cluster after %s; the song waits to "
-                        "run again", self.batch.jobs[job_id].path, seconds_text(ran))
+            log.warning("the worker running %s left the cluster within %s of its start; the "
+                        "song waits to run again", self.batch.jobs[job_id].path,
+                        seconds_text(ran))
 
     def _claim(self):
         """Next song to submit, served from the store when it is there."""

@@ -350,8 +350,8 @@ class Batch:
         scheduler) holds the song to run it again: it is queued again for the user
         (:attr:`Job.waiting`, no clock, no progress) until :meth:`started` reports the
         rerun, whose clock starts afresh, so the time it waits for a worker thread counts
-        against neither its budget nor its hard limit.  Returns the seconds the lost run
-        had lasted (for the log), or None when the attempt is stale or already waits."""
+        against neither its budget nor its hard limit.  Returns the seconds since the lost
+        run started (for the log), or None when the attempt is stale or already waits."""
         with self._lock:
             job = self._current(job_id, attempt)
             if job is None or job.waiting:

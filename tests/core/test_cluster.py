@@ -853,7 +853,7 @@ def test_the_command_line_logs_the_run_a_lost_worker_took_with_it(caplog):
     with caplog.at_level("WARNING", logger="core.batch.cluster_runner"):
         conn.forget_departed([("tcp://h:2", 1), ("tcp://h:3", 1)], on_lost=runner._lost)
         assert a.waiting and a.status is SongState.QUEUED and not b.waiting
-        assert "the worker running /songs/a.wav left the cluster after" in caplog.text
+        assert "the worker running /songs/a.wav left the cluster within" in caplog.text
         caplog.clear()
         conn._event(_worker_event("started", "h:2/0", "", job=0))
         assert a.status is SongState.RUNNING and caplog.text == ""

@@ -378,6 +378,7 @@ def test_a_song_whose_worker_left_is_queued_and_the_log_keeps_its_lost_run(caplo
                                    batch=batch)
         slots._records[_key(slot.record)] = slot.record
     a, b = batch.jobs
+    slots._reading = True  # (a start on h:3 reads no workers: the test gives them)
     _started(conn, "h:1/0", batch, job=0)
     read_at = time.monotonic()
     _started(conn, "h:3/0", batch, job=1)
@@ -386,7 +387,7 @@ def test_a_song_whose_worker_left_is_queued_and_the_log_keeps_its_lost_run(caplo
         assert a.waiting and a.status is SongState.QUEUED and a.elapsed() == 0.0
         assert not slots.slots[0].record.started_at  # (it may move to a free slot)
         assert not b.waiting and conn.running_on() == {_key(slots.slots[1].record): "h:3"}
-        assert "the worker running /songs/a.wav (h:1 #1) left the cluster after" in caplog.text
+        assert "the worker running /songs/a.wav (h:1 #1) left the cluster within" in caplog.text
         # Song 0 runs again on h:2: its clock starts there.  Song 1 runs again on h:2 too,
         # its worker's loss not seen yet: the log says so.
         caplog.clear()
@@ -396,6 +397,33 @@ def test_a_song_whose_worker_left_is_queued_and_the_log_keeps_its_lost_run(caplo
         _started(conn, "h:2/0", batch, job=1)
         assert "the worker running /songs/b.wav left the cluster within" in caplog.text
         assert "runs again on h:2/0" in caplog.text
+
+
+def test_a_song_starting_on_a_new_worker_has_the_songs_of_a_worker_gone_seen_lost():
+    # h:1 died running song 0; song 1 starts on h:3, a worker the window has not seen (one
+    # restarted in place of h:1, say): the workers are read at once, and song 0 is queued
+    # then, not at the next look.
+    from core.batch.cluster import ClusterConnection
+    from core.batch.rules import Batch
+    from gui.cluster_slots import ClusterSlots, _key
+    from gui.workers import WorkerRecord, WorkerSignals
+
+    batch = Batch(["/songs/a.wav", "/songs/b.wav"])
+    conn = ClusterConnection(ClusterSpec(), client=_Workers("tcp://h:2", "tcp://h:3"))
+    slots = ClusterSlots(conn, WorkerSignals(), workers=[("tcp://h:1", 1), ("tcp://h:2", 1)])
+    slots.resize()
+    for slot in slots.slots:
+        job, attempt = batch.claim(slot.name, starts_later=True)
+        slot.record = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt,
+                                   batch=batch)
+        slots._records[_key(slot.record)] = slot.record
+    _started(conn, "h:1/0", batch, job=0)
+    _started(conn, "h:3/0", batch, job=1)
+    slots._io.submit(lambda: None).result(timeout=10)  # (the workers read meanwhile)
+    a, b = batch.jobs
+    assert a.waiting and a.status is SongState.QUEUED
+    assert not b.waiting and b.status is SongState.RUNNING
+    slots.shutdown()
 
 
 def _rows(panel):
