@@ -170,6 +170,7 @@ class ClusterSlots(WorkerSlots):
         joined gets new ones.  A song on a slot of a worker that left moves to a free slot
         when it has not started, or to one of the worker that runs it now when Dask runs it
         again elsewhere; else its slot stays, marked ``left``, until the song moves or ends.
+        A song that started on a worker whose slots were not there yet moves to one of them.
         """
         workers = self._workers
         present = {_host_port(a) for a, _ in workers}
@@ -203,7 +204,29 @@ class ClusterSlots(WorkerSlots):
                 target.record, slot.record = rec, None
                 rec.name = target.name
                 moved.append(rec)
-            self.slots = slots
+            # A song that started on a worker without slots then (one that joined since,
+            # often in place of one that died) moves to a slot of that worker: a free one,
+            # or one whose song has not started (that song takes its place).
+            for slot in list(slots):
+                rec = slot.record
+                where = running_on.get(_key(rec)) if rec is not None and rec.started_at \
+                    else None
+                if where is None or where == _host_port(slot.address):
+                    continue
+                target = next((s for s in slots if not s.left
+                               and _host_port(s.address) == where
+                               and (s.record is None or not (slot.left or s.record.started_at))),
+                              None)
+                if target is None:
+                    continue
+                other = target.record
+                target.record, slot.record = rec, other
+                rec.name = target.name
+                moved.append(rec)
+                if other is not None:
+                    other.name = slot.name
+                    moved.append(other)
+            self.slots = [s for s in slots if not (s.left and s.record is None)]
             self._applied = workers
         for rec in moved:
             self._renamed(rec)

@@ -426,6 +426,35 @@ def test_a_song_starting_on_a_new_worker_has_the_songs_of_a_worker_gone_seen_los
     slots.shutdown()
 
 
+def test_a_song_that_started_on_a_worker_without_rows_yet_moves_to_its_row():
+    # Song 0 was handed over on h:1's row and starts on h:3, a worker that joined since
+    # (the window reads it at once, and its rows come at the next tick); song 1 was handed
+    # over on h:2's row and waits.  Song 0 moves to h:3's row, its own row says so.
+    from core.batch.cluster import ClusterConnection
+    from core.batch.rules import Batch
+    from gui.cluster_slots import ClusterSlots, _key
+    from gui.workers import WorkerRecord, WorkerSignals
+
+    batch = Batch(["/songs/a.wav", "/songs/b.wav"])
+    conn = ClusterConnection(ClusterSpec(), client=_Workers("tcp://h:1", "tcp://h:2"))
+    slots = ClusterSlots(conn, WorkerSignals(), workers=[("tcp://h:1", 1), ("tcp://h:2", 1)])
+    slots.resize()
+    slots._batch = batch
+    for slot in slots.slots:
+        job, attempt = batch.claim(slot.name, starts_later=True)
+        slot.record = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt,
+                                   batch=batch)
+        slots._records[_key(slot.record)] = slot.record
+    slots._reading = True  # (the test gives the workers read)
+    _started(conn, "h:3/0", batch, job=0)
+    assert batch.jobs[0].worker == "h:1 #1"  # (h:3 has no row yet)
+    slots._workers = [("tcp://h:1", 1), ("tcp://h:2", 1), ("tcp://h:3", 1)]
+    slots._follow()
+    assert [(s.name, s.record and s.record.job_id) for s in slots.slots] == [
+        ("h:1 #1", None), ("h:2 #1", 1), ("h:3 #1", 0)]
+    assert batch.jobs[0].worker == "h:3 #1" and batch.jobs[1].worker == "h:2 #1"
+
+
 def _rows(panel):
     panel.refresh()
     return [panel.index(r, 0).data() for r in range(panel.rowCount())]
