@@ -167,6 +167,15 @@ class ClusterControl:
 
         self.run_task(connect, done)
 
+    def _on_cluster_requeued(self, rec) -> None:
+        """The worker running ``rec``'s song left the cluster and the song waits to run
+        again: its row says queued, its timeline segment ends now."""
+        if not self._on_cluster():
+            return
+        self.worker_slots.on_lost(rec, self.epoch)
+        if rec.batch is self.batch:
+            self._dirty.add(rec.job_id)
+
     def _on_cluster_gave_up(self, reason: str) -> None:
         """The cluster cannot run the songs left (:class:`core.batch.cluster.WorkerWatch`):
         they fail in their rows with ``reason`` and the batch ends with what finished."""

@@ -20,10 +20,12 @@ when a song starts on a worker not seen yet) the workers are read again on the c
 thread, and the GUI thread turns them into slots (:meth:`ClusterSlots.reap`).  A worker that
 joins gets slots and songs; a worker that leaves loses its slots, so no song is handed over
 for a thread that is gone (:func:`core.batch.cluster.free_threads`, the command line's
-rule).  A song not started yet moves to a free slot; one whose worker was lost keeps its
-slot, marked ``left``, until Dask runs it again elsewhere or it ends.  A worker restarted
-by its nanny comes back at a new address: new slots.  The timeline keeps every segment
-already run, under the name of the slot it ran on.
+rule).  A song not started yet moves to a free slot, and so does one whose worker was lost:
+once the workers read show that worker gone, Dask runs the song again and it waits for a
+worker thread as a song not started does (queued, no clock: :meth:`ClusterSlots._lost`);
+without a free slot it keeps its own, marked ``left``, until Dask runs it again or it ends.
+A worker restarted by its nanny comes back at a new address: new slots.  The timeline keeps
+every segment already run, under the name of the slot it ran on.
 
 Songs already in the session store are never submitted: the store is read and filled here,
 in the window's process (:func:`core.batch.cluster.store_hooks`), as the command line does.
@@ -46,7 +48,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from core.batch.cluster import ClusterConnection, WorkerWatch, free_threads, store_hooks
-from core.batch.rules import ACTIVE_STATES, Batch, Job, SongState
+from core.batch.rules import ACTIVE_STATES, Batch, Job, SongState, seconds_text
 from core.batch.runner import AnalyzeFn
 from gui.worker_slots import WorkerSlots
 from gui.workers import WorkerRecord, WorkerSignals, WorkerSlot
@@ -168,6 +170,7 @@ class ClusterSlots(WorkerSlots):
         joined gets new ones.  A song on a slot of a worker that left moves to a free slot
         when it has not started, or to one of the worker that runs it now when Dask runs it
         again elsewhere; else its slot stays, marked ``left``, until the song moves or ends.
+        A song that started on a worker whose slots were not there yet moves to one of them.
         """
         workers = self._workers
         present = {_host_port(a) for a, _ in workers}
@@ -201,7 +204,29 @@ class ClusterSlots(WorkerSlots):
                 target.record, slot.record = rec, None
                 rec.name = target.name
                 moved.append(rec)
-            self.slots = slots
+            # A song that started on a worker without slots then (one that joined since,
+            # often in place of one that died) moves to a slot of that worker: a free one,
+            # or one whose song has not started (that song takes its place).
+            for slot in list(slots):
+                rec = slot.record
+                where = running_on.get(_key(rec)) if rec is not None and rec.started_at \
+                    else None
+                if where is None or where == _host_port(slot.address):
+                    continue
+                target = next((s for s in slots if not s.left
+                               and _host_port(s.address) == where
+                               and (s.record is None or not (slot.left or s.record.started_at))),
+                              None)
+                if target is None:
+                    continue
+                other = target.record
+                target.record, slot.record = rec, other
+                rec.name = target.name
+                moved.append(rec)
+                if other is not None:
+                    other.name = slot.name
+                    moved.append(other)
+            self.slots = [s for s in slots if not (s.left and s.record is None)]
             self._applied = workers
         for rec in moved:
             self._renamed(rec)
@@ -215,9 +240,23 @@ class ClusterSlots(WorkerSlots):
         if seg is not None:
             seg.worker = rec.name
 
+    def on_lost(self, rec: WorkerRecord, epoch: float) -> bool:
+        """In the GUI thread: the worker running ``rec``'s song left the cluster and the song
+        waits to run again (:meth:`_lost`): the segment of the lost run ends now, marked
+        failed.  False when there was none (given up on, or already ended)."""
+        if rec.abandoned:
+            return False
+        seg = self._open.pop((rec.job_id, rec.attempt), None)
+        if seg is None:
+            return False
+        seg.end = max(seg.start, time.monotonic() - epoch)
+        seg.state = SongState.FAILED.value
+        return True
+
     def on_started(self, rec: WorkerRecord, epoch: float) -> bool:
         """As :meth:`WorkerSlots.on_started`; a song Dask runs again (its worker was lost)
-        ends its earlier segment where the new one starts."""
+        ends its earlier segment where the new one starts, if its loss was not seen
+        before."""
         seg = None if rec.abandoned else self._open.pop((rec.job_id, rec.attempt), None)
         if seg is not None:
             seg.end = max(seg.start, rec.started_at - epoch)
@@ -297,7 +336,8 @@ class ClusterSlots(WorkerSlots):
         if not rec.started_at:  # ended before its start was reported: show both
             rec.started_at = now
             self._emit(self.signals.started, rec)
-        rec.ended_at = now
+        # (its task's end on the worker when reported: settling may have come much later)
+        rec.ended_at = rec.ended_at or now
         with self._lock:
             for slot in self.slots:
                 if slot.record is rec:
@@ -334,7 +374,13 @@ class ClusterSlots(WorkerSlots):
         if rec is None:
             return
         if kind == "started":
+            before = rec.started_at  # (a rerun whose worker's loss was not seen yet)
             rec.started_at = rec.cpu_sampled_at = time.monotonic()
+            rec.ended_at = 0.0  # (a rerun: the worker that had ended it was lost)
+            if before and rec.batch is not None:
+                log.warning("the worker running %s left the cluster within %s of its start; "
+                            "the song runs again on %s", rec.batch.jobs[rec.job_id].path,
+                            seconds_text(rec.started_at - before), msg.get("worker", ""))
             self._place(rec, msg.get("worker", ""))
             if rec.batch is not None:  # its clock starts now (it may have waited in Dask)
                 rec.batch.started(rec.job_id, rec.attempt, rec.name)
@@ -347,6 +393,33 @@ class ClusterSlots(WorkerSlots):
             self._emit(self.signals.progressed, rec)
         elif kind == "ended" and rec.abandoned:
             self._finish_record(rec)
+        elif kind == "ended" and not msg.get("stale"):
+            # Its run ends now, however late its outcome is settled (behind another
+            # song's save): its clock stops, and its row and timeline show its run.
+            rec.ended_at = time.monotonic()
+            if rec.batch is not None:
+                rec.batch.ended_on_worker(rec.job_id, rec.attempt)
+
+    def _lost(self, task) -> None:
+        """On the cluster thread, under the connection's lock: the worker running ``task``
+        (``(tag, job, attempt)``) left the cluster.  Dask runs the song again; until it
+        starts on a worker it is queued (:meth:`core.batch.rules.Batch.waits_again`: no
+        clock, so the wait for a worker thread never times it out), its record not started
+        (it may move to a free slot), and the log keeps how long the lost run lasted at
+        most (until its loss was seen)."""
+        rec = self._records.get(task)
+        if rec is None or rec.abandoned or rec.returned or rec.batch is None:
+            return
+        ran = rec.batch.waits_again(rec.job_id, rec.attempt)
+        if ran is None:
+            return
+        rec.started_at = 0.0
+        rec.ended_at = 0.0
+        rec.chunk = rec.n_chunks = 0
+        log.warning("the worker running %s (%s) left the cluster within %s of its start; "
+                    "the song waits to run again", rec.batch.jobs[rec.job_id].path, rec.name,
+                    seconds_text(ran))
+        self._emit(self.signals.clusterRequeued, rec)
 
     def _place(self, rec: WorkerRecord, worker: str) -> None:
         """Move ``rec`` to a slot of the worker that runs it (``host:port/thread``).  A
@@ -374,10 +447,16 @@ class ClusterSlots(WorkerSlots):
             self._submit(self._read_workers)
 
     def _read_workers(self) -> None:
-        """On the cluster thread: read the workers now (applied in the GUI thread)."""
+        """On the cluster thread: read the workers now (applied in the GUI thread).  A
+        worker that joined is often one restarted in place of one that died: the songs
+        that one ran are seen lost now, not at the next look (:meth:`_lost`)."""
         try:
             self._names = self._by_host_port(self.connection.worker_names())
-            self._workers = self.connection.worker_threads()
+            read_at = time.monotonic()
+            self._workers = workers = self.connection.worker_threads()
+            self.connection.forget_departed(workers, read_at=read_at, on_lost=self._lost)
+        except Exception:  # looking must never stop the batch
+            log.warning("could not look at the cluster's workers", exc_info=True)
         finally:
             self._reading = False
 
@@ -428,8 +507,9 @@ class ClusterSlots(WorkerSlots):
         (``clusterGaveUp``)."""
         try:
             self._names = self._by_host_port(self.connection.worker_names())
+            read_at = time.monotonic()
             self._workers = workers = self.connection.worker_threads()
-            self.connection.forget_departed(workers)
+            self.connection.forget_departed(workers, read_at=read_at, on_lost=self._lost)
             self._forget_departed()
             with self._lock:
                 running = any(s.record is not None for s in self.slots)

@@ -129,6 +129,7 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         self.signals.progressed.connect(self._on_progress)
         self.signals.done.connect(self._on_done)
         self.signals.clusterGaveUp.connect(self._on_cluster_gave_up)
+        self.signals.clusterRequeued.connect(self._on_cluster_requeued)
         self.signals.skipped.connect(self._on_scan_skipped)
         self._scan_report = ScanReport()
         self.worker_slots = WorkerSlots(self.pool, self.signals)

@@ -77,6 +77,9 @@ class WorkerSignals(QObject):
     #: ``(reason)`` the cluster the songs run on cannot run the songs left (its scheduler
     #: or every worker gone): they are to fail with ``reason``.
     clusterGaveUp = Signal(str)
+    #: ``(record)`` the cluster worker running the record's song left the cluster: Dask
+    #: runs the song again, which waits (queued) for a worker thread meanwhile.
+    clusterRequeued = Signal(object)
 
 
 @dataclass(eq=False)

@@ -279,6 +279,10 @@ def _read_to_send(path: str) -> bytes:
         raise OSError(err.reason) from None
 
 
+#: What :func:`_why_cancelled` says of a future the client cancelled as it lost its scheduler.
+_CONNECTION_LOST = "the connection to the scheduler was lost"
+
+
 def _why_cancelled(future) -> str:
     """Why Dask cancelled a future the batch did not cancel, in words."""
     reason = ""
@@ -287,7 +291,7 @@ def _why_cancelled(future) -> str:
     except Exception:
         pass
     if "connection" in reason or "lost" in reason:
-        return "the connection to the scheduler was lost"
+        return _CONNECTION_LOST
     return reason.replace("-", " ") or "its task was cancelled on the cluster"
 
 
@@ -312,6 +316,8 @@ class WorkerThread:
         That job's attempt.
     tag : str
         The list that job is of (the ``tag`` it was submitted with; empty for none).
+    seen : float
+        ``time.monotonic()`` when its song's start was reported.
     """
 
     name: str
@@ -319,6 +325,7 @@ class WorkerThread:
     job: int | None = None
     attempt: int | None = None
     tag: str = ""
+    seen: float = 0.0
 
     @property
     def task(self) -> tuple[str, int, int | None] | None:
@@ -345,7 +352,9 @@ class ClusterConnection:
         An existing client to use (and leave open); by default :meth:`connect` makes one.
     on_event : callable, optional
         ``on_event(kind, msg)`` for each worker event (``"started"``, ``"progress"``,
-        ``"ended"``), in the client's event-loop thread, after :attr:`threads` is updated.
+        ``"ended"``), in the client's event-loop thread, after :attr:`threads` is updated;
+        an end that comes from no thread known to run its song (its worker left, or the
+        song runs again elsewhere) has ``msg["stale"]`` set.
 
     Attributes
     ----------
@@ -536,26 +545,50 @@ class ClusterConnection:
         client = self.client
         if client is not None and getattr(client, "status", "running") in ("closing",
                                                                          "closed"):
-            return (f"the connection to the {self.spec.describe()} was lost (it stopped or "
-                    f"cannot be reached)")
+            return self._lost_words()
         return ""
+
+    def _lost_words(self) -> str:
+        return (f"the connection to the {self.spec.describe()} was lost (it stopped or "
+                f"cannot be reached)")
 
     def reconnecting(self) -> bool:
         """True while the client tries to reach its scheduler again (it lost it)."""
         return getattr(self.client, "status", "running") == "connecting"
 
-    def forget_departed(self, workers=None) -> None:
+    def forget_departed(self, workers=None, *, read_at: float | None = None,
+                        on_lost: Callable | None = None) -> None:
         """Forget the threads of workers that have left the cluster: a worker process that
-        died never reports the end of the song it ran.  ``workers``: the workers as
-        :meth:`worker_threads` just read them (by default they are read here)."""
+        died never reports the end of the song it ran.
+
+        Parameters
+        ----------
+        workers : list of (str, int), optional
+            The workers as :meth:`worker_threads` read them (by default they are read here).
+        read_at : float, optional
+            ``time.monotonic()`` just before they were read (default now): a thread whose
+            song started after that, on a worker that joined meanwhile, is kept.
+        on_lost : callable, optional
+            ``on_lost((tag, job, attempt))`` for each song a forgotten thread ran that no
+            thread runs now: Dask queues it to run again (or fails it, its worker lost too
+            often).  Called under :attr:`lock`, so the start of its rerun, if reported
+            meanwhile, reaches ``on_event`` after it.
+        """
+        if read_at is None:
+            read_at = time.monotonic()
         try:
             here = {a.split("://", 1)[-1] for a in (
                 self.client.nthreads() if workers is None else dict(workers))}
         except Exception:
             return
         with self.lock:
-            for name in [n for n in self.threads if n.split("/", 1)[0] not in here]:
-                del self.threads[name]
+            gone = [n for n, t in self.threads.items()
+                    if n.split("/", 1)[0] not in here and t.seen <= read_at]
+            lost = {self.threads.pop(n).task for n in gone} - {None}
+            lost -= {t.task for t in self.threads.values()}
+            if on_lost is not None:
+                for task in sorted(lost, key=str):
+                    on_lost(task)
 
     def running_on(self) -> dict[tuple, str]:
         """``{(tag, job, attempt): "host:port"}``: where each song that runs now runs (its
@@ -636,11 +669,14 @@ class ClusterConnection:
                 t = self.threads.setdefault(msg["worker"], WorkerThread(msg["worker"]))
                 t.host = msg.get("host", "")
                 t.tag, t.job, t.attempt = task
+                t.seen = time.monotonic()
             elif kind == "ended":
                 t = self.threads.get(msg.get("worker"))
                 if t is not None and t.task == task:
                     t.job = t.attempt = None
                     t.tag = ""
+                else:  # (the end of a run on a worker that was forgotten since)
+                    msg = {**msg, "stale": True}
         if self.on_event is not None:
             self.on_event(kind, msg)
 
@@ -707,8 +743,10 @@ class ClusterConnection:
             err = future.exception()
             name = type(err).__name__
             if name == "KilledWorker":
-                reason = (f"the cluster lost the worker running this song "
-                          f"{self.retries + 1} times")
+                # (the scheduler's own count: one not started here keeps its own setting)
+                allowed = getattr(err, "allowed_failures", None)
+                times = allowed + 1 if isinstance(allowed, int) else self.retries + 1
+                reason = f"the cluster lost the worker running this song {times} times"
             else:
                 reason = f"cluster error: {name}: {err}"
             return batch.fail(job_id, attempt, reason)
@@ -716,9 +754,12 @@ class ClusterConnection:
         if batch.cancelled:
             return batch.fail(job_id, attempt, "cancelled", cancelled=True)
         # (a task submitted while the client tried to reconnect is cancelled, without a
-        # reason, when it gives up)
-        return batch.fail(job_id, attempt, self.lost() or f"the cluster dropped this song: "
-                                                          f"{_why_cancelled(future)}")
+        # reason, when it gives up; the songs it ran when it lost the scheduler say so as
+        # the songs left do once it has given up)
+        why = _why_cancelled(future)
+        return batch.fail(job_id, attempt, self.lost() or (
+            self._lost_words() if why == _CONNECTION_LOST
+            else f"the cluster dropped this song: {why}"))
 
     def signal_cancel(self) -> None:
         """Tell running tasks to stop at their next chunk (the batch was cancelled)."""

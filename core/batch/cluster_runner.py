@@ -25,7 +25,7 @@ from core.batch.cluster import (
     _import_dask,
     free_threads,
 )
-from core.batch.rules import Batch, SongState
+from core.batch.rules import Batch, SongState, seconds_text
 
 __all__ = ["ClusterRunner"]
 
@@ -123,13 +123,33 @@ class ClusterRunner:
     def _on_event(self, kind: str, msg: dict) -> None:
         job_id, attempt = msg.get("job"), msg.get("attempt")
         if kind == "started":  # its clock starts now, not when it was submitted
-            self.batch.started(job_id, attempt, msg["worker"])
+            job = self.batch.jobs[job_id]
+            # (a song started and not waiting again: its worker left, unseen yet)
+            before = job.started_at if job.attempt == attempt and not job.waiting else None
+            if self.batch.started(job_id, attempt, msg["worker"]) and before is not None:
+                log.warning("the worker running %s left the cluster within %s of its start; "
+                            "the song runs again on %s", job.path,
+                            seconds_text(job.started_at - before), msg["worker"])
         elif kind == "progress":
             self.batch.progress(job_id, attempt, msg["chunk"], msg["n_chunks"],
                                 msg.get("duration_s"))
         elif kind == "ended":
+            if not msg.get("stale"):  # its clock stops: it ended in time, whenever settled
+                self.batch.ended_on_worker(job_id, attempt)
             with self._lock:
                 self._busy_abandoned.discard((job_id, attempt))
+
+    def _lost(self, task) -> None:
+        """The worker running ``task`` (``(tag, job, attempt)``) left the cluster: Dask runs
+        the song again, and until it starts on a worker the song is queued, its clock
+        stopped (:meth:`Batch.waits_again`); the log keeps how long the lost run lasted at
+        most (until its loss was seen)."""
+        _, job_id, attempt = task
+        ran = self.batch.waits_again(job_id, attempt)
+        if ran is not None:
+            log.warning("the worker running %s left the cluster within %s of its start; the "
+                        "song waits to run again", self.batch.jobs[job_id].path,
+                        seconds_text(ran))
 
     def _claim(self):
         """Next song to submit, served from the store when it is there."""
@@ -268,12 +288,13 @@ class ClusterRunner:
         (:class:`core.batch.cluster.WorkerWatch`: the songs left fail when the connection
         is lost for good, or after a wait without a worker thread free).  Worker threads of
         workers that left are forgotten (a killed process never reports the end of its
-        song).
+        song), and the songs they ran wait, queued, for Dask to run them again
+        (:meth:`_lost`).
         """
         now = time.monotonic()
         if now - self._pruned > 1.0:
             self._pruned = now
-            self.connection.forget_departed()
+            self.connection.forget_departed(on_lost=self._lost)
             with self._lock:
                 self._busy_abandoned = {(jid, attempt) for jid, attempt in
                                         self._busy_abandoned

@@ -338,10 +338,44 @@ class Batch:
                 return False
             job.worker = worker
             job.started_at = self._clock()
+            job.finished_at = None  # (ended before, its result lost with its worker)
             job.waiting = False
             if job.state is SongState.STALLED:  # (stalled on the worker that was lost)
                 self._move(job, SongState.RUNNING)
                 job.stalled_at = None
+            return True
+
+    def waits_again(self, job_id: int, attempt: int) -> float | None:
+        """The worker running the attempt was lost and the engine's queue (a cluster's
+        scheduler) holds the song to run it again: it is queued again for the user
+        (:attr:`Job.waiting`, no clock, no progress) until :meth:`started` reports the
+        rerun, whose clock starts afresh, so the time it waits for a worker thread counts
+        against neither its budget nor its hard limit.  Returns the seconds since the lost
+        run started (for the log), or None when the attempt is stale or already waits."""
+        with self._lock:
+            job = self._current(job_id, attempt)
+            if job is None or job.waiting:
+                return None
+            ran = job.elapsed(self._clock())
+            job.waiting = True
+            job.finished_at = job.stalled_at = None
+            job.chunk = 0
+            if job.state is SongState.STALLED:
+                self._move(job, SongState.RUNNING)
+            return ran
+
+    def ended_on_worker(self, job_id: int, attempt: int) -> bool:
+        """The attempt's task has ended on its worker (a cluster's) and its outcome is on
+        its way: its clock stops now.  The outcome may reach the batch seconds later (the
+        engine settles results one after another, and saving one reads its file again);
+        the song ended in time, so the time-out rule leaves it alone, and its analysis time
+        is its run on the worker, not the wait for its turn to be settled.  False when the
+        attempt is stale or waits (a late report of a run whose worker was lost)."""
+        with self._lock:
+            job = self._current(job_id, attempt)
+            if job is None or job.waiting or job.finished_at is not None:
+                return False
+            job.finished_at = self._clock()
             return True
 
     def _current(self, job_id: int, attempt: int) -> Job | None:
@@ -352,10 +386,11 @@ class Batch:
 
     def progress(self, job_id: int, attempt: int, chunk: int, n_chunks: int,
                  duration_s: float | None = None) -> bool:
-        """A worker finished ``chunk`` of ``n_chunks``; ``duration_s`` once known."""
+        """A worker finished ``chunk`` of ``n_chunks``; ``duration_s`` once known.  Ignored
+        while the song waits to start (a late report of a run whose worker was lost)."""
         with self._lock:
             job = self._current(job_id, attempt)
-            if job is None:
+            if job is None or job.waiting:
                 return False
             job.chunk, job.n_chunks = chunk, n_chunks
             if duration_s is not None:
@@ -375,7 +410,8 @@ class Batch:
                 self._settle(job, SongState.FAILED, result.error or "failed", now,
                              analysis_s=round(job.elapsed(now), 3))
                 return True
-            job.finished_at = now
+            if job.finished_at is None:  # (else its task's end: ended_on_worker)
+                job.finished_at = now
             job.outcome = SongState.DONE
             if result.source != "store":
                 result.source = "analysis"
@@ -412,8 +448,10 @@ class Batch:
                 analysis_s: float | None = None, quiet: bool = False) -> None:
         """End ``job``'s attempt without a new result: ``state`` with ``message``, or, when
         it was being analyzed again, done with its earlier result and a note saying what
-        happened (none when ``quiet``: the attempt never started)."""
-        job.finished_at = now
+        happened (none when ``quiet``: the attempt never started).  An attempt whose task
+        had already ended on its worker (:meth:`ended_on_worker`) keeps that end."""
+        if job.finished_at is None:
+            job.finished_at = now
         job.outcome = state
         job.cancel_event.set()
         prev, job.previous = job.previous, None
@@ -471,15 +509,17 @@ class Batch:
         A running job past its budget becomes stalled; a running or stalled job past its hard
         limit is timed out: its cancel event is set, its worker is abandoned and any late
         report from it is discarded.  ``ended`` holds ``(job id, attempt)`` of songs whose
-        worker has ended them, their outcome not reported yet: they ended in time, and the
-        rules leave them alone, whatever their clock says by now.
+        worker has ended them, their outcome not reported yet (as do those reported by
+        :meth:`ended_on_worker`): they ended in time, and the rules leave them alone,
+        whatever their clock says by now.
         """
         changed = []
         with self._lock:
             now = self._clock()
             for job in sorted(self._active.values(), key=lambda j: j.id):  # batch order
-                if job.waiting or (job.id, job.attempt) in ended:  # (its clock has not
-                    continue                                       # started, or stopped)
+                if job.waiting or job.finished_at is not None or (  # (its clock has not
+                        job.id, job.attempt) in ended:              # started, or stopped)
+                    continue
                 elapsed = job.elapsed(now)
                 if elapsed >= self.hard_limit(job):
                     self._settle(job, SongState.TIMED_OUT,

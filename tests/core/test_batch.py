@@ -215,6 +215,60 @@ def test_a_song_that_waits_in_a_cluster_queue_is_timed_from_its_start(factor):
 
 
 
+def test_a_song_whose_cluster_worker_was_lost_waits_queued_and_is_timed_from_its_rerun():
+    # A cluster engine sees the worker running a song leave: the scheduler runs the song
+    # again once a worker thread is free.  Meanwhile it is queued, without a clock.
+    clock = FakeClock()
+    b = Batch(["lost.wav"], settings=_settings(2.0), clock=clock)
+    job, attempt = b.claim("slot", starts_later=True)
+    assert b.started(job.id, attempt, "host:1/0")
+    b.progress(job.id, attempt, 2, 4)
+    clock.t += 12.0  # past its budget (10 s)
+    assert b.check() == [job] and job.state is SongState.STALLED
+    assert b.waits_again(job.id, attempt) == pytest.approx(12.0)  # (for the log)
+    assert job.state is SongState.RUNNING and job.status is SongState.QUEUED
+    assert job.elapsed() == 0.0 and job.chunk == 0 and job.stalled_at is None
+    assert b.waits_again(job.id, attempt) is None  # (already waiting)
+    assert not b.progress(job.id, attempt, 3, 4)  # a late report of the lost run
+    clock.t += 100.0  # far past its hard limit (20 s), waiting
+    assert b.check() == [] and job.state is SongState.RUNNING
+    restart = clock.t
+    assert b.started(job.id, attempt, "host:2/0") and job.status is SongState.RUNNING
+    clock.t = restart + 20.0 - EPS
+    assert b.check() == [job] and job.state is SongState.STALLED  # (past 10 s only)
+    clock.t = restart + 20.0
+    assert b.check() == [job] and job.state is SongState.TIMED_OUT
+    assert b.waits_again(job.id, attempt) is None  # stale: it has ended
+
+
+def test_a_song_ended_on_its_worker_keeps_its_run_time_however_late_it_is_settled():
+    # A cluster engine hears a song's task end on its worker before its outcome is settled
+    # (behind another song's save): its clock stops there.
+    clock = FakeClock()
+    b = Batch(["a.wav", "b.wav", "c.wav"], settings=_settings(2.0), clock=clock)
+    done, attempt = b.claim("slot", starts_later=True)
+    failed, attempt_f = b.claim("slot", starts_later=True)
+    assert not b.ended_on_worker(done.id, attempt)  # (not started: a late report)
+    b.started(done.id, attempt, "host:1/0")
+    b.started(failed.id, attempt_f, "host:2/0")
+    clock.t += 4.0
+    assert b.ended_on_worker(done.id, attempt) and b.ended_on_worker(failed.id, attempt_f)
+    clock.t += 60.0  # past the hard limit (20 s) while their outcomes wait
+    assert b.check() == [] and done.elapsed() == 4.0
+    assert b.finish(done.id, attempt, SongResult(path="a.wav", status="done"))
+    assert done.result.analysis_s == 4.0 and done.finished_at == 1004.0
+    assert b.fail(failed.id, attempt_f, "the data is damaged")
+    assert failed.result.analysis_s == 4.0
+    # Its worker lost after it ended (its result with it): it runs again, timed afresh.
+    other, attempt_o = b.claim("slot", starts_later=True)
+    b.started(other.id, attempt_o, "host:1/0")
+    assert b.ended_on_worker(other.id, attempt_o) and b.waits_again(other.id, attempt_o) == 0.0
+    assert other.finished_at is None
+    clock.t += 5.0
+    b.started(other.id, attempt_o, "host:2/0")
+    clock.t += 20.0
+    assert b.check() == [other] and other.state is SongState.TIMED_OUT
+
 def test_a_song_still_waiting_in_the_queue_does_not_shield_the_songs_after_it():
     # The first song handed over waits for a worker thread; the second started at once on
     # another: the second still times out at its own hard limit.

@@ -13,6 +13,7 @@ from core.batch.rules import SongState  # noqa: E402
 from core.batch.store import ResultStore  # noqa: E402
 from core.settings import AnalysisSettings  # noqa: E402
 from gui.engine import BatchEngine, EngineState  # noqa: E402
+from gui.formatting import fmt_duration  # noqa: E402
 from gui.song_columns import COL_ELAPSED, COL_STATUS  # noqa: E402
 from gui.song_table import SongTableModel  # noqa: E402
 from gui.worker_panel import WorkerTableModel  # noqa: E402
@@ -359,6 +360,101 @@ def test_where_a_song_runs_is_told_apart_from_a_cleared_lists_song_with_its_numb
     assert given_up.returned and not running.returned
 
 
+def test_a_song_whose_worker_left_is_queued_and_the_log_keeps_its_lost_run(caplog):
+    # Song 0 runs on h:1, which leaves the cluster; song 1 starts on h:3, a worker that
+    # joined after the workers were read (not in that reading, yet not gone).
+    from core.batch.cluster import ClusterConnection
+    from core.batch.rules import Batch
+    from gui.cluster_slots import ClusterSlots, _key
+    from gui.workers import WorkerRecord, WorkerSignals
+
+    batch = Batch(["/songs/a.wav", "/songs/b.wav"])
+    conn = ClusterConnection(ClusterSpec(), client=_Workers("tcp://h:1", "tcp://h:2"))
+    slots = ClusterSlots(conn, WorkerSignals(), workers=[("tcp://h:1", 1), ("tcp://h:2", 1)])
+    slots.resize()
+    for slot in slots.slots:
+        job, attempt = batch.claim(slot.name, starts_later=True)
+        slot.record = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt,
+                                   batch=batch)
+        slots._records[_key(slot.record)] = slot.record
+    a, b = batch.jobs
+    slots._reading = True  # (a start on h:3 reads no workers: the test gives them)
+    _started(conn, "h:1/0", batch, job=0)
+    read_at = time.monotonic()
+    _started(conn, "h:3/0", batch, job=1)
+    with caplog.at_level("WARNING", logger="gui.cluster_slots"):
+        conn.forget_departed([("tcp://h:2", 1)], read_at=read_at, on_lost=slots._lost)
+        assert a.waiting and a.status is SongState.QUEUED and a.elapsed() == 0.0
+        assert not slots.slots[0].record.started_at  # (it may move to a free slot)
+        assert not b.waiting and conn.running_on() == {_key(slots.slots[1].record): "h:3"}
+        assert "the worker running /songs/a.wav (h:1 #1) left the cluster within" in caplog.text
+        # Song 0 runs again on h:2: its clock starts there.  Song 1 runs again on h:2 too,
+        # its worker's loss not seen yet: the log says so.
+        caplog.clear()
+        _started(conn, "h:2/0", batch, job=0)
+        assert not a.waiting and a.status is SongState.RUNNING
+        assert caplog.text == ""
+        _started(conn, "h:2/0", batch, job=1)
+        assert "the worker running /songs/b.wav left the cluster within" in caplog.text
+        assert "runs again on h:2/0" in caplog.text
+
+
+def test_a_song_starting_on_a_new_worker_has_the_songs_of_a_worker_gone_seen_lost():
+    # h:1 died running song 0; song 1 starts on h:3, a worker the window has not seen (one
+    # restarted in place of h:1, say): the workers are read at once, and song 0 is queued
+    # then, not at the next look.
+    from core.batch.cluster import ClusterConnection
+    from core.batch.rules import Batch
+    from gui.cluster_slots import ClusterSlots, _key
+    from gui.workers import WorkerRecord, WorkerSignals
+
+    batch = Batch(["/songs/a.wav", "/songs/b.wav"])
+    conn = ClusterConnection(ClusterSpec(), client=_Workers("tcp://h:2", "tcp://h:3"))
+    slots = ClusterSlots(conn, WorkerSignals(), workers=[("tcp://h:1", 1), ("tcp://h:2", 1)])
+    slots.resize()
+    for slot in slots.slots:
+        job, attempt = batch.claim(slot.name, starts_later=True)
+        slot.record = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt,
+                                   batch=batch)
+        slots._records[_key(slot.record)] = slot.record
+    _started(conn, "h:1/0", batch, job=0)
+    _started(conn, "h:3/0", batch, job=1)
+    slots._io.submit(lambda: None).result(timeout=10)  # (the workers read meanwhile)
+    a, b = batch.jobs
+    assert a.waiting and a.status is SongState.QUEUED
+    assert not b.waiting and b.status is SongState.RUNNING
+    slots.shutdown()
+
+
+def test_a_song_that_started_on_a_worker_without_rows_yet_moves_to_its_row():
+    # Song 0 was handed over on h:1's row and starts on h:3, a worker that joined since
+    # (the window reads it at once, and its rows come at the next tick); song 1 was handed
+    # over on h:2's row and waits.  Song 0 moves to h:3's row, its own row says so.
+    from core.batch.cluster import ClusterConnection
+    from core.batch.rules import Batch
+    from gui.cluster_slots import ClusterSlots, _key
+    from gui.workers import WorkerRecord, WorkerSignals
+
+    batch = Batch(["/songs/a.wav", "/songs/b.wav"])
+    conn = ClusterConnection(ClusterSpec(), client=_Workers("tcp://h:1", "tcp://h:2"))
+    slots = ClusterSlots(conn, WorkerSignals(), workers=[("tcp://h:1", 1), ("tcp://h:2", 1)])
+    slots.resize()
+    slots._batch = batch
+    for slot in slots.slots:
+        job, attempt = batch.claim(slot.name, starts_later=True)
+        slot.record = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt,
+                                   batch=batch)
+        slots._records[_key(slot.record)] = slot.record
+    slots._reading = True  # (the test gives the workers read)
+    _started(conn, "h:3/0", batch, job=0)
+    assert batch.jobs[0].worker == "h:1 #1"  # (h:3 has no row yet)
+    slots._workers = [("tcp://h:1", 1), ("tcp://h:2", 1), ("tcp://h:3", 1)]
+    slots._follow()
+    assert [(s.name, s.record and s.record.job_id) for s in slots.slots] == [
+        ("h:1 #1", None), ("h:2 #1", 1), ("h:3 #1", 0)]
+    assert batch.jobs[0].worker == "h:3 #1" and batch.jobs[1].worker == "h:2 #1"
+
+
 def _rows(panel):
     panel.refresh()
     return [panel.index(r, 0).data() for r in range(panel.rowCount())]
@@ -550,24 +646,83 @@ def test_the_window_slots_follow_workers_that_join_and_leave(qtbot, tmp_path, sh
         # before its restart has joined)
         again = []
         qtbot.waitUntil(lambda: _restarted(client, first, joined, again), timeout=60_000)
-        # Dask first queues the song again behind the held one on the other worker; its
-        # work stealing then moves it to the restarted worker, idle (within 1.8 s of the
-        # window seeing that worker, in 34 runs beside three busy processes).
-        qtbot.waitUntil(lambda: _address(jobs[1]) in again
-                        and sum(s.job_id == 1 for s in eng.segments) == 2, timeout=60_000)
-        # (the slot of the worker that was killed goes at the next tick once it is free)
+        # Dask queues the song again, behind the held one on the other worker (its work
+        # stealing may move it to the restarted worker, idle, or not: where it runs again
+        # is Dask's choice).  The slot of the worker that was killed goes once the song has
+        # left it: for a free slot while it waits, or for the worker that runs it again.
         qtbot.waitUntil(lambda: sorted(_rows(panel)) == sorted(
-            f"{a} #1" for a in first + again), timeout=5_000)
+            f"{a} #1" for a in first + again), timeout=30_000)
         with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
             release.set()
         assert [j.state for j in jobs] == [SongState.DONE] * 4
-        # The timeline keeps the run on the worker that was killed, ended where the song
-        # started again.
+        assert _address(jobs[1]) in first + again
+        # The timeline keeps the run on the worker that was killed, ended (failed) before
+        # the song started again, and the rerun where it ran.
         lost, rerun = [s for s in eng.segments if s.job_id == 1]
         assert lost.worker == f"{joined[0]} #1" and lost.state == SongState.FAILED.value
         assert lost.end is not None and lost.end <= rerun.start
-        assert rerun.worker == f"{again[0]} #1" and rerun.state == SongState.DONE.value
+        assert rerun.worker == jobs[1].worker and rerun.state == SongState.DONE.value
         assert len(eng.segments) == 5 and all(s.end is not None for s in eng.segments)
+        assert eng.shutdown(timeout_ms=5000)
+    finally:
+        release.set()
+        if eng is not None:
+            eng.shutdown(timeout_ms=5000)
+        client.close()
+        cluster.close()
+
+
+@pytest.mark.timeout(180)
+def test_a_song_whose_worker_left_is_queued_in_the_window_until_it_runs_again(
+        qtbot, tmp_path, caplog):
+    # Another client holds one of the two worker threads; the song runs on the other, whose
+    # worker then leaves the cluster.  Dask queues the song again behind the held thread:
+    # the window shows it queued (panel and table) and it waits there longer than its hard
+    # limit (4 s) without being timed out, then runs (1 s) and is done, timed from the
+    # rerun's start; the timeline and the log keep the run that was lost.
+    cluster, client = cluster_helpers.process_cluster(2, timeout=10)
+    release = distributed.Event(cluster_helpers.RELEASE_EVENT, client=client)
+    release.clear()
+    settings = AnalysisSettings(workers=2, budget_base_s=1.0, budget_factor=0.0,
+                                hard_limit_factor=4.0)
+    eng = None
+    try:
+        eng = _engine(_songs(tmp_path, 1, prefix="held"), client=client,
+                      analyze=cluster_helpers.held_analyze, settings=settings)
+        panel = WorkerTableModel(eng)
+        table = SongTableModel(eng)
+        job = eng.batch.jobs[0]
+        with cluster_helpers.every_thread_held(client) as free, caplog.at_level(
+                "WARNING", logger="gui.cluster_slots"):
+            assert eng.start()
+            qtbot.waitUntil(lambda: job.state is SongState.RUNNING and not job.waiting,
+                            timeout=60_000)
+            left, first_start = _address(job), job.started_at
+            client.retire_workers(workers=[f"tcp://{left}"], close_workers=True)
+            qtbot.waitUntil(lambda: job.waiting, timeout=30_000)  # (the window saw it)
+            qtbot.waitUntil(lambda: table.index(0, COL_STATUS).data() == "queued",
+                            timeout=5_000)
+            assert table.index(0, COL_ELAPSED).data() == ""
+            qtbot.waitUntil(lambda: [v[0] for v in _panel_rows(panel).values()] == ["queued"],
+                            timeout=30_000)
+            # (the lost run's segment ends as the window sees the song queued again)
+            qtbot.waitUntil(lambda: [seg.end is not None for seg in eng.segments] == [True],
+                            timeout=5_000)
+            while time.monotonic() - first_start < eng.batch.hard_limit(job) + 1.0:
+                qtbot.wait(100)
+            assert job.state is SongState.RUNNING and job.waiting, (job.state, job.error)
+            released = time.monotonic()
+            with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
+                free()
+                release.set()
+        assert job.state is SongState.DONE, (job.state, job.error)
+        assert job.started_at >= released and job.result.analysis_s < 4.0
+        assert _address(job) != left
+        lost, rerun = [s for s in eng.segments if s.job_id == 0]
+        assert lost.worker == f"{left} #1" and lost.state == SongState.FAILED.value
+        assert lost.end <= rerun.start
+        (line,) = [r.getMessage() for r in caplog.records if "left the cluster" in r.getMessage()]
+        assert job.path in line and "waits to run again" in line
         assert eng.shutdown(timeout_ms=5000)
     finally:
         release.set()
@@ -736,8 +891,9 @@ def test_a_song_that_ended_in_time_while_another_was_saved_is_not_timed_out_in_t
         qtbot, client, tmp_path):
     # song0 ends first; saving its result (in the Dask client's callback thread, one for
     # every future) lasts until the held song, let go meanwhile, has ended on its worker and
-    # its clock has run past the hard limit, with the window's timer ticking: that song
-    # ended in time, so it is done once the save returns, not timed out by the clock.
+    # its clock would have run past the hard limit, with the window's timer ticking: that
+    # song ended in time, so it is done once the save returns, not timed out by the clock,
+    # and its row and timeline show its run on the worker, not the wait for the save.
     release = distributed.Event(cluster_helpers.RELEASE_EVENT, client=client)
     release.clear()
     paths = _songs(tmp_path, 1) + _songs(tmp_path, 1, prefix="held")
@@ -762,18 +918,25 @@ def test_a_song_that_ended_in_time_while_another_was_saved_is_not_timed_out_in_t
             # (a tick is 0.2 s: several go by once the held song's clock is past its limit)
             while time.monotonic() < deadline and not (
                     held.state in (SongState.TIMED_OUT, SongState.DONE) or ended(held)
-                    and held.elapsed() > eng.batch.hard_limit(held) + 1.0):
+                    and time.monotonic() - held.started_at > eng.batch.hard_limit(held) + 1.0):
                 time.sleep(0.05)
+            waited.append(time.monotonic() < deadline)
         return save(result, *args, **kwargs)
 
     store.save = slow_save
-    timed_out = []
+    timed_out, waited = [], []
     eng.timedOut.connect(timed_out.append)
+    table = SongTableModel(eng)
     try:
         with qtbot.waitSignal(eng.batchFinished, timeout=120_000):
             assert eng.start()
         assert [j.state for j in eng.batch.jobs] == [SongState.DONE] * 2, held.error
-        assert timed_out == [] and saved == paths
+        assert timed_out == [] and saved == paths and waited == [True]
+        limit = eng.batch.hard_limit(held)
+        assert held.elapsed() < limit and held.result.analysis_s < limit
+        assert table.index(1, COL_ELAPSED).data().startswith(fmt_duration(held.elapsed()))
+        (seg,) = [s for s in eng.segments if s.job_id == held.id]
+        assert seg.end - seg.start < limit
         assert eng.shutdown(timeout_ms=5000)
     finally:
         release.set()
