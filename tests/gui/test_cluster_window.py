@@ -783,7 +783,8 @@ def test_choosing_this_computer_does_not_wait_for_the_cluster_to_close(
     eng.jobsAdded.emit(2, 2)
     with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
         assert eng.start()
-    assert [j.worker for j in eng.batch.jobs[2:]] in (["W1", "W2"], ["W2", "W1"])
+    # (on this computer's threads; one thread may take both songs on a loaded machine)
+    assert {j.worker for j in eng.batch.jobs[2:]} <= {"W1", "W2"}
     assert eng.shutdown(timeout_ms=5000)
 
 
