@@ -69,7 +69,8 @@ class SessionRecords:
                         (KEEP_LIBRARIES,))
             out.append(sid)
 
-        done = self._submit(write, "begin a session")
+        # not kept when refused: the caller goes on without the session at once
+        done = self._submit(write, "begin a session", keep=False)
         done.wait(self.session_timeout_s)
         if not out:
             raise StoreError(self.path, self.problem or "could not begin a session within "
@@ -89,7 +90,8 @@ class SessionRecords:
                 self._db.executemany("INSERT OR REPLACE INTO session_songs VALUES (?, ?, ?)",
                                      [(session, start + i, p) for i, p in enumerate(rows)])
 
-        self._submit(write, "add songs to the session")
+        self._submit(write, "add songs to the session",
+                     weight=lambda: sum(len(p) + 64 for p in rows))
 
     def end_session(self, session: int) -> bool:
         """Mark a batch as ended normally; waits for the write (bounded).  Never raises;
@@ -127,7 +129,7 @@ class SessionRecords:
             return
         rows: list = []
 
-        def write():
+        def encoded():
             if not rows:  # encoded once, also when a busy database makes the write retry
                 for idx, result in items:
                     try:
@@ -137,14 +139,20 @@ class SessionRecords:
                     except (TypeError, ValueError) as err:
                         self._report("could not store a result of the session", err)
                 rows.append(None)  # the list is complete even when every result failed
-            values = rows[:-1]
+                items.clear()  # a write kept for a while holds only its text
+            return rows[:-1]
+
+        def write():
+            values = encoded()
             if not values:
                 return
             with immediate_transaction(self._db):
                 self._db.executemany("INSERT OR REPLACE INTO session_results VALUES (?, ?, ?)",
                                      values)
 
-        self._submit(write, "save results of the session")
+        self._submit(write, "save results of the session",
+                     weight=lambda: sum(len(r[2]) + 128 for r in encoded()),
+                     songs=[("session", session, idx) for idx, _ in items])
 
     def set_session_state(self, session: int, state: dict) -> None:
         """Keep a small JSON-able ``state`` with a session (queued; never raises)."""
