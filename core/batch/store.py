@@ -274,6 +274,7 @@ class ResultStore(SessionRecords):
         self._backlog_session: collections.Counter = collections.Counter()
         self._overflow_told = False
         self._next_try = 0.0  # when a new write may try the backlog again
+        self._current: _Write | None = None  # the write the writer is running
         #: The first problem met (plain words), or None.
         self.problem: str | None = None
         self._lock = threading.Lock()
@@ -387,6 +388,31 @@ class ResultStore(SessionRecords):
                     "songs": max(self._backlog_cache, len(self._backlog_session)),
                     "bytes": self._backlog_bytes}
 
+    @property
+    def waiting(self) -> bool:
+        """True while writes wait for a database that refuses them: kept in the backlog, or
+        retried, or queued behind one, for longer than ``ack_timeout_s``."""
+        return bool(self._backlog) or (not self.healthy and self._current is not None)
+
+    def unwritten_songs(self) -> int:
+        """How many songs' results are not written yet: in the backlog, being written, or
+        queued (a song of the window's list counts once)."""
+        with self._queue.mutex:
+            items = [i for i in self._queue.queue if i is not _STOP]
+        with self._backlog_lock:
+            items += self._backlog
+        current = self._current
+        if current is not None:
+            items.append(current)
+        cache, session = 0, set()
+        for item in items:
+            for song in item.songs:
+                if song[0] == "cache":
+                    cache += 1
+                else:
+                    session.add(song)
+        return max(cache, len(session))
+
     def _report(self, what: str, err: Exception) -> None:
         message = f"{what}: {_plain(err)}"
         if self.problem is None:
@@ -426,9 +452,11 @@ class ResultStore(SessionRecords):
             if item is _STOP:
                 self._catch_up(self._give_up_at, final=True)
                 return
+            self._current = item
             try:
                 self._write(item)
             finally:
+                self._current = None
                 item.done.set()
                 item.done = None  # its caller holds it; a write kept in the backlog need not
 

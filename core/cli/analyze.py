@@ -483,11 +483,12 @@ def run(args) -> int:
         if store is not None:
             if session is not None and not stopped:
                 store.end_session(session)
-            waiting = store.backlog()["songs"]
-            if waiting:
-                _say(f"songcal analyze: the session store still refuses the results of "
-                     f"{waiting} song(s) ({store.problem}); waiting up to "
-                     f"{STORE_CLOSE_S:g} s for it")
+            if store.waiting:
+                n = store.unwritten_songs()
+                what = f"the results of {n} song(s)" if n else "writes"
+                why = store.problem or "a write is still being retried"
+                _say(f"songcal analyze: the session store still refuses {what} ({why}); "
+                     f"waiting up to {STORE_CLOSE_S:g} s for it")
             store.close(timeout=STORE_CLOSE_S)
             if store.stats.failed_writes:
                 store_failed = True

@@ -341,6 +341,10 @@ def test_store_locked_for_the_whole_run_costs_no_result(tmp_path, fake, capsys, 
     assert {r["status"] for r in _rows(tmp_path / "r.csv")} == {"done"}
     err = _no_traceback(capsys).err
     assert err.count("another program holds the database") >= 1 and len(f.calls) == 6
+    said = err.split("songcal analyze: the session store still refuses ")[1].splitlines()[0]
+    assert said.startswith("the results of 3 song(s) (could not begin a session: another "
+                           "program holds the database")
+    assert said.endswith("); waiting up to 5 s for it")
 
 
 def test_songs_analyzed_while_the_store_was_held_are_kept_once_it_is_released(

@@ -190,9 +190,12 @@ def test_the_backlog_says_how_many_songs_wait_and_empties_when_written(tmp_path)
     assert not store.healthy
     backlog = store.backlog()
     assert backlog["writes"] == 5 and backlog["songs"] == 2 and backlog["bytes"] > 0
+    assert store.waiting and store.unwritten_songs() == 2
     holder.execute("COMMIT")
     holder.close()
     assert store.flush(10)
     assert store.backlog() == {"writes": 0, "songs": 0, "bytes": 0}
     assert store.healthy and store.stats.late == 5
+    assert not store.waiting and store.unwritten_songs() == 0
     store.close()
+
