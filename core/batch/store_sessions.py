@@ -9,6 +9,7 @@ import dataclasses
 import json
 import logging
 import sqlite3
+import threading
 import time
 
 from core.batch.store_codec import (
@@ -51,8 +52,15 @@ class SessionRecords:
         rows = [_path_blob(p) for p in paths]
         ref = None if reference is None else _path_blob(reference)
         out: list[int] = []
+        abandoned: list[bool] = []
+        guard = threading.Lock()  # one try of the write, or the caller giving up on it
 
         def write():
+            with guard:
+                if not abandoned:
+                    begin()
+
+        def begin():
             with immediate_transaction(self._db):
                 now = time.time()
                 cur = self._db.execute(
@@ -71,7 +79,9 @@ class SessionRecords:
 
         # not kept when refused: the caller goes on without the session at once
         done = self._submit(write, "begin a session", keep=False)
-        done.wait(self.session_timeout_s)
+        if not done.wait(self.session_timeout_s):
+            with guard:  # still retried: never written now (nobody would end it)
+                abandoned.append(True)
         if not out:
             raise StoreError(self.path, self.problem or "could not begin a session within "
                              f"{self.session_timeout_s:g} s (the database is busy)")

@@ -199,3 +199,23 @@ def test_the_backlog_says_how_many_songs_wait_and_empties_when_written(tmp_path)
     assert not store.waiting and store.unwritten_songs() == 0
     store.close()
 
+
+def test_a_session_its_caller_gave_up_on_is_not_written_later(tmp_path):
+    """begin_session waits a bounded time; a store held longer made it raise (the batch
+    went on without a session), but its write was still retried and, once the store was
+    released, left a session nobody would end: offered for resuming at every start."""
+    import pytest
+
+    from core.batch.store import StoreError
+
+    db = tmp_path / "db.sqlite"
+    store = ResultStore(db, busy_timeout_s=0.05, retry_s=30.0, session_timeout_s=0.3)
+    store.flush(5)
+    holder = _holder(db)
+    with pytest.raises(StoreError):
+        store.begin_session(["/m/a.wav"], {})
+    holder.execute("COMMIT")
+    holder.close()
+    assert store.flush(30)
+    assert store.unfinished_session() is None
+    store.close()
