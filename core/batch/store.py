@@ -237,8 +237,9 @@ class ResultStore(SessionRecords):
     busy_timeout_s : float, optional
         How long one SQLite call waits for a lock held elsewhere (s).
     retry_s : float, optional
-        How long a write is retried (with back-off) before it is given up (s); once a write
-        was given up, later ones get one short try each until one succeeds again.
+        How long a write is retried (with back-off) before it is kept in the backlog (s);
+        while the backlog holds writes, its oldest gets one short try (``busy_timeout_s``)
+        at a time, and later writes wait behind it.
     ack_timeout_s : float, optional
         How long :func:`cached` waits for a result to be on disk before handing it on (s).
     session_timeout_s : float, optional
