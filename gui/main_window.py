@@ -56,7 +56,7 @@ from gui.song_filter import SongFilterProxy
 from gui.song_table import SongTableModel
 from gui.song_view import SongTableView
 from gui.stall_banner import StallBanner
-from gui.store_banner import StoreBanner
+from gui.store_banner import StoreBanner, store_news
 from gui.table_bar import TableBar
 from gui.window_actions import STATUS_FILTERS, ActionsMixin
 from gui.window_calibration import CalibrationMixin
@@ -130,7 +130,8 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self.resume_banner = ResumeBanner()
         self.store_banner = StoreBanner()
         self.store_label: QLabel | None = None
-        self._store_problem_told = False
+        self._store_said = ""  # the store's news in the bar (gui.store_banner.store_news)
+        self._store_kind = ""
         self.workers = WorkerPanel(self.engine)
         self.workers.setTabKeyNavigation(False)  # Tab leaves the panel
         self.log_panel = LogPanel()
@@ -233,18 +234,37 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self.tell_store_problem(text, kept=False)
 
     def _check_store(self) -> None:
-        """Say once, above the list, that the session store stopped taking writes (another
-        program holds it, the disk is full, the file was removed or replaced): the results
-        in the list are this window's only copy until they are exported."""
-        store = self.store
-        problem = getattr(store, "problem", None)
-        if not problem or self._store_problem_told:
+        """Say above the list that the session store stopped taking writes (another program
+        holds it, the disk is full, the file was removed or replaced) and how many songs'
+        results wait in memory for it; then that it took them all, or that some were lost.
+        The news replaces its earlier words in the bar; it is logged, and a dismissed bar
+        shown again, only when its kind changes."""
+        kind, text = store_news(self.store)
+        if text == self._store_said:
             return
-        self._store_problem_told = True
-        self.tell_store_problem(
-            f"The session store {store.path} failed: {problem}. The songs "
-            "and results in the list are all here, but some may not come back at the next "
-            "start: export them (File \u25b8 Export Results).", kept=False)
+        before, self._store_said = self._store_said, text
+        shown = self.store_banner.label.text() if self.store_banner.isVisibleTo(self) else ""
+        if kind == self._store_kind:  # a count changed: in place (a dismissed bar stays so)
+            if before and before in shown:
+                self.store_banner.say(shown.replace(before, text))
+            if self.store_label is not None:
+                self.store_label.setToolTip(plain_tip(shown.replace(before, text) or text))
+            return
+        self._store_kind = kind
+        if before and before in shown:  # the store's earlier news goes
+            rest = "\n".join(line for line in shown.split("\n") if line != before)
+            self.store_banner.label.setText(rest)
+        if kind == "caught up":
+            log.info("%s", text)
+            if self.store_label is not None:
+                self.statusBar().removeWidget(self.store_label)
+                self.store_label.deleteLater()
+                self.store_label = None
+            shown = self.store_banner.label.text() if self.store_banner.isVisibleTo(self) else ""
+            self.store_banner.say(f"{shown}\n{text}" if shown else text)
+            self.statusBar().showMessage(text, 30000)
+            return
+        self.tell_store_problem(text, kept=False)
 
     def tell_chosen_store_problem(self, why: str) -> None:
         """Say that the store chosen in Settings could not be used (``why``), and where

@@ -12,8 +12,14 @@ shows the list as it was left (:meth:`ResultStore.last_library`).
 
 The store can never cost a result.  One writer thread does every write, with a short busy
 timeout and retries with back-off when another process holds the database; callers only
-queue writes (and may wait a bounded time for them).  A write that still fails is counted
-and reported once (:attr:`ResultStore.problem`), and the batch goes on.  A cached row that
+queue writes (and may wait a bounded time for them).  A write the database still refuses
+(another process holds it, the disk is full) is reported once (:attr:`ResultStore.problem`)
+and kept in memory, in order, with every later write behind it (the *backlog*,
+:meth:`ResultStore.backlog`, at most :data:`MAX_BACKLOG_BYTES`); it is written again, once,
+as soon as the database takes writes again: before the next write, every
+:data:`CATCH_UP_S` while nothing else is written, and at :meth:`ResultStore.close` within
+its timeout.  Only what is still in the backlog at the close, or found no room in it, is
+lost, and counted (:attr:`StoreStats.failed_writes`); the batch goes on in any case.  A cached row that
 cannot be read back is dropped and the song is analyzed again.  Paths are stored as their
 bytes (``os.fsencode``), so any file name the operating system allows round-trips.
 
@@ -25,6 +31,7 @@ analyze --session PATH`` or the window's settings say.
 
 from __future__ import annotations
 
+import collections
 import logging
 import os
 import queue
@@ -40,7 +47,7 @@ from core.io.results import SongResult
 
 __all__ = ["ResultStore", "StoreError", "StoreStats", "data_dir", "default_store_path",
            "cached", "content_fingerprint", "SCHEMA_VERSION", "KEEP_LIBRARIES",
-           "unusable_store", "layout_problem"]
+           "unusable_store", "layout_problem", "MAX_BACKLOG_BYTES", "CATCH_UP_S"]
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +89,34 @@ _LAYOUT_1_TABLES = frozenset({"results", "sessions", "session_songs", "sqlite_se
 _STORE_TABLES = _LAYOUT_1_TABLES | {"cache", "session_results"}
 
 _STOP = object()
+
+#: The most the writes a database refused may hold in memory while they wait for it to take
+#: writes again (bytes of encoded results): 32 MiB, about 20,000 results of 1.5 KB, or
+#: 10,000 songs of the window (each song is written twice, as a cached result and as the
+#: list's result).  A refused write that finds no more room is lost, and counted.
+MAX_BACKLOG_BYTES = 32 * 1024 * 1024
+
+#: How often (s) the writer tries the backlog again while nothing else is written.
+CATCH_UP_S = 1.0
+
+#: What a write kept in the backlog costs beside the text it holds (bytes): the write, its
+#: function and its song keys, measured with tracemalloc (``python -m
+#: benchmarks.store_backlog``).
+_WRITE_OVERHEAD = 640
+
+
+class _Write:
+    """A queued write: ``fn`` runs it; ``keep``: kept in the backlog when refused (a write
+    whose caller already gave up waiting on it is not); ``weight()``: its bytes; ``songs``:
+    which songs' results it holds (``("cache", key)`` or ``("session", id, position)``)."""
+
+    __slots__ = ("fn", "what", "done", "keep", "weight", "songs", "size")
+
+    def __init__(self, fn, what, *, keep=True, weight=None, songs=()):
+        self.fn, self.what, self.done, self.keep = fn, what, threading.Event(), keep
+        self.weight = weight or (lambda: 0)
+        self.songs = tuple(songs)
+        self.size = 0  # its bytes in the backlog (counted as it is kept)
 
 #: The first 16 bytes of every SQLite database.
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -147,8 +182,11 @@ class StoreStats:
     hits: int = 0
     #: Results written.
     saved: int = 0
-    #: Writes (results or sessions) given up after their retries.
+    #: Writes (results or sessions) lost: still refused when the store was closed, found no
+    #: room in the backlog, or refused for good (the store file removed or replaced).
     failed_writes: int = 0
+    #: Writes the database refused at first and took later (from the backlog).
+    late: int = 0
     #: Cached rows that could not be read back and were dropped.
     dropped: int = 0
     #: Songs whose file changed while they were analyzed (their result was not stored).
@@ -199,12 +237,17 @@ class ResultStore(SessionRecords):
     busy_timeout_s : float, optional
         How long one SQLite call waits for a lock held elsewhere (s).
     retry_s : float, optional
-        How long a write is retried (with back-off) before it is given up (s); once a write
-        was given up, later ones get one short try each until one succeeds again.
+        How long a write is retried (with back-off) before it is kept in the backlog (s);
+        while the backlog holds writes, its oldest gets one short try (``busy_timeout_s``)
+        at a time, and later writes wait behind it.
     ack_timeout_s : float, optional
         How long :func:`cached` waits for a result to be on disk before handing it on (s).
     session_timeout_s : float, optional
         How long :meth:`begin_session` and :meth:`end_session` wait for their write (s).
+    max_backlog_bytes : int, optional
+        The most refused writes held in memory (:data:`MAX_BACKLOG_BYTES`).
+    catch_up_s : float, optional
+        How often the backlog is tried while nothing else is written (:data:`CATCH_UP_S`).
 
     Raises
     ------
@@ -214,13 +257,25 @@ class ResultStore(SessionRecords):
     """
 
     def __init__(self, path=None, *, busy_timeout_s: float = 0.25, retry_s: float = 20.0,
-                 ack_timeout_s: float = 2.0, session_timeout_s: float = 3.0):
+                 ack_timeout_s: float = 2.0, session_timeout_s: float = 3.0,
+                 max_backlog_bytes: int = MAX_BACKLOG_BYTES, catch_up_s: float = CATCH_UP_S):
         self.path = os.fspath(path) if path is not None else default_store_path()
         self.busy_timeout_s = float(busy_timeout_s)
         self.retry_s = float(retry_s)
         self.ack_timeout_s = float(ack_timeout_s)
         self.session_timeout_s = float(session_timeout_s)
+        self.max_backlog_bytes = int(max_backlog_bytes)
+        self.catch_up_s = float(catch_up_s)
         self.stats = StoreStats()
+        # Refused writes, oldest first, and what they hold (read by backlog()).
+        self._backlog: collections.deque[_Write] = collections.deque()
+        self._backlog_lock = threading.Lock()
+        self._backlog_bytes = 0
+        self._backlog_cache = 0
+        self._backlog_session: collections.Counter = collections.Counter()
+        self._overflow_told = False
+        self._next_try = 0.0  # when a new write may try the backlog again
+        self._current: _Write | None = None  # the write the writer is running
         #: The first problem met (plain words), or None.
         self.problem: str | None = None
         self._lock = threading.Lock()
@@ -318,11 +373,46 @@ class ResultStore(SessionRecords):
 
     @property
     def healthy(self) -> bool:
-        """False once a write was given up (until a later one succeeds), or while a write
-        has been retrying for longer than ``ack_timeout_s``: then nobody waits for it."""
+        """False while refused writes wait in the backlog, once a write was lost (until a
+        later one succeeds), or while a write has been retrying for longer than
+        ``ack_timeout_s``: then nobody waits for it."""
         stuck = self._stuck_since
-        return (self._healthy and not self._closed
+        return (self._healthy and not self._backlog and not self._closed
                 and (stuck is None or time.monotonic() - stuck < self.ack_timeout_s))
+
+    def backlog(self) -> dict:
+        """The refused writes waiting for the database: ``{"writes", "songs", "bytes"}``
+        (``songs``: how many songs' results they hold; a song of the window's list counts
+        once, though it is written both as a cached result and as the list's)."""
+        with self._backlog_lock:
+            return {"writes": len(self._backlog),
+                    "songs": max(self._backlog_cache, len(self._backlog_session)),
+                    "bytes": self._backlog_bytes}
+
+    @property
+    def waiting(self) -> bool:
+        """True while writes wait for a database that refuses them: kept in the backlog, or
+        retried, or queued behind one, for longer than ``ack_timeout_s``."""
+        return bool(self._backlog) or (not self.healthy and self._current is not None)
+
+    def unwritten_songs(self) -> int:
+        """How many songs' results are not written yet: in the backlog, being written, or
+        queued (a song of the window's list counts once)."""
+        with self._queue.mutex:
+            items = [i for i in self._queue.queue if i is not _STOP]
+        with self._backlog_lock:
+            items += self._backlog
+        current = self._current
+        if current is not None:
+            items.append(current)
+        cache, session = 0, set()
+        for item in items:
+            for song in item.songs:
+                if song[0] == "cache":
+                    cache += 1
+                else:
+                    session.add(song)
+        return max(cache, len(session))
 
     def _report(self, what: str, err: Exception) -> None:
         message = f"{what}: {_plain(err)}"
@@ -333,57 +423,163 @@ class ResultStore(SessionRecords):
             log.info("session store %s: %s", self.path, message)
 
     # -- the writer -----------------------------------------------------------------------
-    def _submit(self, fn, what: str) -> threading.Event:
-        """Queue ``fn`` for the writer; the returned event is set once it ran (or failed)."""
-        done = threading.Event()
+    def _submit(self, fn, what: str, **kw) -> threading.Event:
+        """Queue ``fn`` for the writer; the returned event is set once it ran, was kept in
+        the backlog, or was lost.  ``kw``: see :class:`_Write`."""
+        write = _Write(fn, what, **kw)
         if self._closed:
             self.stats.failed_writes += 1
-            done.set()
-            return done
+            write.done.set()
+            return write.done
         with self._lock:
             if self._writer is None:
                 self._writer = threading.Thread(target=self._write_loop, daemon=True,
                                                 name="songcal-store-writer")
                 self._writer.start()
-        self._queue.put((fn, what, done))
-        return done
+        self._queue.put(write)
+        return write.done
+
+    def _closing_late(self) -> bool:
+        give_up = self._give_up_at
+        return give_up is not None and time.monotonic() > give_up
 
     def _write_loop(self) -> None:
         while True:
-            item = self._queue.get()
-            if item is _STOP:
-                return
-            fn, what, done = item
-            give_up = self._give_up_at
-            if not self._healthy and give_up is not None and time.monotonic() > give_up:
-                # closing past its timeout with the database still refusing: not tried, so
-                # close() keeps its timeout and every write left is counted
-                self.stats.failed_writes += 1
-                done.set()
-                continue
-            budget = self.retry_s if self._healthy else self.busy_timeout_s
             try:
-                self._retry(fn, time.monotonic() + budget)
-                gone = self._removed() if what != "flush" else ""
-                if gone:
-                    raise _Removed(gone)
-            except Exception as err:  # the store may fail; the batch must not
-                self._healthy = False
-                self.stats.failed_writes += 1
-                self._report(f"could not {what}", err)
-            else:
-                self._healthy = True
+                item = self._queue.get(timeout=self.catch_up_s if self._backlog else None)
+            except queue.Empty:  # nothing to write: the backlog is tried again
+                self._catch_up(time.monotonic() + self.busy_timeout_s)
+                continue
+            if item is _STOP:
+                self._catch_up(self._give_up_at, final=True)
+                return
+            self._current = item
+            try:
+                self._write(item)
             finally:
-                done.set()
+                self._current = None
+                item.done.set()
+                item.done = None  # its caller holds it; a write kept in the backlog need not
+
+    def _write(self, item: _Write) -> None:
+        if item.what == "flush":
+            if self._backlog and not self._closing_late():
+                self._catch_up(time.monotonic() + self.busy_timeout_s)
+            return
+        # Behind refused writes, a new write first tries them again, at most every quarter
+        # of catch_up_s: a database another process holds costs busy_timeout_s a try, and
+        # songs finishing faster than that must not pile up in the queue.
+        if (self._backlog and not self._closing_late()
+                and time.monotonic() >= self._next_try):
+            self._catch_up(time.monotonic() + self.busy_timeout_s)
+        if self._backlog or (not self._healthy and self._closing_late()):
+            # behind refused writes (kept in order), or closing past its timeout with the
+            # database still refusing: not tried, so close() keeps its timeout
+            self._keep(item)
+            return
+        budget = self.retry_s if self._healthy else self.busy_timeout_s
+        try:
+            self._run(item, time.monotonic() + budget)
+        except Exception as err:  # the store may fail; the batch must not
+            self._report(f"could not {item.what}", err)
+            if _retryable(err):
+                self._keep(item)
+            else:
+                self._lose(item)
+        else:
+            self._healthy = True
+
+    def _run(self, item: _Write, deadline: float) -> None:
+        self._retry(item.fn, deadline)
+        gone = self._removed()
+        if gone:
+            raise _Removed(gone)
+
+    def _keep(self, item: _Write) -> None:
+        """Keep a refused write at the end of the backlog, or lose it when it may not be
+        kept (its caller gave up on it, the store is closing past its timeout) or finds no
+        room."""
+        if not item.keep or self._closing_late():
+            self._lose(item)
+            return
+        weight = item.weight() + _WRITE_OVERHEAD
+        item.weight = None
+        if self._backlog_bytes + weight > self.max_backlog_bytes:
+            if not self._overflow_told:
+                self._overflow_told = True
+                log.warning("session store %s: %d refused writes (%.1f MB) wait for the "
+                            "database; later ones are not kept", self.path,
+                            len(self._backlog), self._backlog_bytes / 1e6)
+            self._lose(item)
+            return
+        with self._backlog_lock:
+            self._backlog.append(item)
+            self._backlog_bytes += weight
+            for song in item.songs:
+                if song[0] == "cache":
+                    self._backlog_cache += 1
+                else:
+                    self._backlog_session[song] += 1
+        item.size = weight
+
+    def _lose(self, item: _Write) -> None:
+        self._healthy = False
+        self.stats.failed_writes += 1
+
+    def _pop(self) -> _Write:
+        with self._backlog_lock:
+            item = self._backlog.popleft()
+            self._backlog_bytes -= item.size
+            for song in item.songs:
+                if song[0] == "cache":
+                    self._backlog_cache -= 1
+                else:
+                    self._backlog_session[song] -= 1
+                    if self._backlog_session[song] <= 0:
+                        del self._backlog_session[song]
+        return item
+
+    def _catch_up(self, deadline: float | None, *, final: bool = False) -> None:
+        """Write the backlog, oldest first, until the database refuses one again (tried
+        until ``deadline``); ``final``: what is still refused then is lost."""
+        deadline = time.monotonic() if deadline is None else deadline
+        while self._backlog:
+            item = self._backlog[0]
+            try:
+                self._run(item, deadline)
+            except Exception as err:
+                if _retryable(err) and not final:
+                    self._next_try = time.monotonic() + self.catch_up_s / 4
+                    return
+                if _retryable(err):  # closing, past its timeout: none of them is tried
+                    log.info("session store %s: %d write(s) still refused at the close "
+                             "are lost (%s)", self.path, len(self._backlog), _plain(err))
+                    while self._backlog:
+                        self._lose(self._pop())
+                    return
+                self._pop()
+                self._lose(item)
+                self._report(f"could not {item.what}", err)
+                continue
+            self._pop()
+            self.stats.late += 1
+            self._healthy = True
+            if not self._backlog:
+                log.info("session store %s: takes writes again; every refused write is "
+                         "written", self.path)
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Wait until every queued write ran; True when all did within ``timeout`` (s)."""
+        """Wait until every queued write ran or was kept in the backlog (which is tried
+        once more first); True when all did within ``timeout`` (s).  :meth:`backlog` says
+        what still waits for the database."""
         return self._submit(lambda: None, "flush").wait(timeout)
 
     def close(self, timeout: float = 5.0) -> None:
-        """Finish queued writes (giving up on retries after ``timeout`` s) and close.
+        """Finish queued writes and the backlog (retrying refused ones until ``timeout`` s
+        have passed) and close.
 
-        Writes still pending after ``timeout`` are counted in :attr:`stats` as failed.
+        Writes still pending or refused after ``timeout`` are lost, and counted in
+        :attr:`stats` (``failed_writes``).
         """
         if self._closed:
             return
@@ -403,7 +599,7 @@ class ResultStore(SessionRecords):
                 break
             if item is not _STOP:
                 self.stats.failed_writes += 1
-                item[2].set()
+                item.done.set()
         with self._lock:
             self._db.close()
 
@@ -457,7 +653,8 @@ class ResultStore(SessionRecords):
                              (fingerprint, settings_fp, time.time(), text))
             self.stats.saved += 1
 
-        return self._submit(write, "save a result")
+        return self._submit(write, "save a result", weight=lambda: len(text),
+                            songs=[("cache", fingerprint, settings_fp)])
 
 
 class _Unusable(sqlite3.DatabaseError):

@@ -9,6 +9,7 @@ import dataclasses
 import json
 import logging
 import sqlite3
+import threading
 import time
 
 from core.batch.store_codec import (
@@ -51,8 +52,15 @@ class SessionRecords:
         rows = [_path_blob(p) for p in paths]
         ref = None if reference is None else _path_blob(reference)
         out: list[int] = []
+        abandoned: list[bool] = []
+        guard = threading.Lock()  # one try of the write, or the caller giving up on it
 
         def write():
+            with guard:
+                if not abandoned:
+                    begin()
+
+        def begin():
             with immediate_transaction(self._db):
                 now = time.time()
                 cur = self._db.execute(
@@ -69,8 +77,11 @@ class SessionRecords:
                         (KEEP_LIBRARIES,))
             out.append(sid)
 
-        done = self._submit(write, "begin a session")
-        done.wait(self.session_timeout_s)
+        # not kept when refused: the caller goes on without the session at once
+        done = self._submit(write, "begin a session", keep=False)
+        if not done.wait(self.session_timeout_s):
+            with guard:  # still retried: never written now (nobody would end it)
+                abandoned.append(True)
         if not out:
             raise StoreError(self.path, self.problem or "could not begin a session within "
                              f"{self.session_timeout_s:g} s (the database is busy)")
@@ -89,7 +100,8 @@ class SessionRecords:
                 self._db.executemany("INSERT OR REPLACE INTO session_songs VALUES (?, ?, ?)",
                                      [(session, start + i, p) for i, p in enumerate(rows)])
 
-        self._submit(write, "add songs to the session")
+        self._submit(write, "add songs to the session",
+                     weight=lambda: sum(len(p) + 64 for p in rows))
 
     def end_session(self, session: int) -> bool:
         """Mark a batch as ended normally; waits for the write (bounded).  Never raises;
@@ -127,7 +139,7 @@ class SessionRecords:
             return
         rows: list = []
 
-        def write():
+        def encoded():
             if not rows:  # encoded once, also when a busy database makes the write retry
                 for idx, result in items:
                     try:
@@ -137,14 +149,20 @@ class SessionRecords:
                     except (TypeError, ValueError) as err:
                         self._report("could not store a result of the session", err)
                 rows.append(None)  # the list is complete even when every result failed
-            values = rows[:-1]
+                items.clear()  # a write kept for a while holds only its text
+            return rows[:-1]
+
+        def write():
+            values = encoded()
             if not values:
                 return
             with immediate_transaction(self._db):
                 self._db.executemany("INSERT OR REPLACE INTO session_results VALUES (?, ?, ?)",
                                      values)
 
-        self._submit(write, "save results of the session")
+        self._submit(write, "save results of the session",
+                     weight=lambda: sum(len(r[2]) + 128 for r in encoded()),
+                     songs=[("session", session, idx) for idx, _ in items])
 
     def set_session_state(self, session: int, state: dict) -> None:
         """Keep a small JSON-able ``state`` with a session (queued; never raises)."""

@@ -10,8 +10,10 @@ them as ``<results>_calibrated.csv``.
 Exit codes (:class:`core.errors.ExitCode`): 0 when every song is done, 1 when any failed,
 timed out or was cancelled (also after a stop signal), 2 on bad usage (an unknown option or
 bad value, an unreadable reference sheet, no audio found, an output refused by the guard),
-3 when the results or the session store could not be written.  When several apply, the
-highest is returned.
+3 when the results could not be written, or some could not be kept in the session store
+(results it refused for a while are kept in memory and written once it takes writes again,
+and a run whose results all got there exits 0).  When several apply, the highest is
+returned.
 """
 
 from __future__ import annotations
@@ -253,6 +255,10 @@ def _default_store() -> tuple[str | None, str]:
     return path, ""
 
 
+#: How long the end of a run waits for a session store that refuses writes (s).
+STORE_CLOSE_S = 5.0
+
+
 def _say(text: str) -> None:
     with contextlib.suppress(OSError, ValueError):
         print(text, file=sys.stderr)
@@ -477,7 +483,13 @@ def run(args) -> int:
         if store is not None:
             if session is not None and not stopped:
                 store.end_session(session)
-            store.close()
+            if store.waiting:
+                n = store.unwritten_songs()
+                what = f"the results of {n} song(s)" if n else "writes"
+                why = store.problem or "a write is still being retried"
+                _say(f"songcal analyze: the session store still refuses {what} ({why}); "
+                     f"waiting up to {STORE_CLOSE_S:g} s for it")
+            store.close(timeout=STORE_CLOSE_S)
             if store.stats.failed_writes:
                 store_failed = True
     c = batch.counts()
@@ -494,6 +506,9 @@ def run(args) -> int:
     if store is not None and store.stats.failed_writes:
         summary += (f"; {store.stats.failed_writes} write(s) to the session store failed "
                     f"({store.problem})")
+    elif store is not None and store.stats.late:
+        summary += (f"; the session store refused writes for a while ({store.problem}) and "
+                    "took every result once it took writes again")
     _say(summary)
     status = ExitCode.OK if c[SongState.DONE] == len(batch.jobs) else ExitCode.FAILED
     status = max(status, code)

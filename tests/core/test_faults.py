@@ -323,7 +323,8 @@ def _lock(path):
 def test_store_locked_for_the_whole_run_costs_no_result(tmp_path, fake, capsys, monkeypatch):
     from core.batch.store import ResultStore
 
-    monkeypatch.setattr(ResultStore.__init__, "__kwdefaults__", QUICK_STORE)
+    monkeypatch.setattr(ResultStore.__init__, "__kwdefaults__",
+                        {**ResultStore.__init__.__kwdefaults__, **QUICK_STORE})
     _deck(tmp_path / "g", n=3)
     f = fake()
     store = tmp_path / "s.sqlite"
@@ -340,6 +341,59 @@ def test_store_locked_for_the_whole_run_costs_no_result(tmp_path, fake, capsys, 
     assert {r["status"] for r in _rows(tmp_path / "r.csv")} == {"done"}
     err = _no_traceback(capsys).err
     assert err.count("another program holds the database") >= 1 and len(f.calls) == 6
+    said = err.split("songcal analyze: the session store still refuses ")[1].splitlines()[0]
+    assert said.startswith("the results of 3 song(s) (could not begin a session: another "
+                           "program holds the database")
+    assert said.endswith("); waiting up to 5 s for it")
+
+
+def test_songs_analyzed_while_the_store_was_held_are_kept_once_it_is_released(
+        tmp_path, fake, capsys, monkeypatch):
+    """Another process held the store for the first songs of a batch, then let it go: the
+    results it refused were never written again, the run exited 3, and a resumed run
+    (same ``--session``) analyzed those songs once more."""
+    import core.batch.store as store_module
+
+    opened = []
+
+    class Store(store_module.ResultStore):
+        def __init__(self, *args, **kw):
+            super().__init__(*args, **{**QUICK_STORE, **kw})
+            opened.append(self)
+
+    monkeypatch.setattr(store_module, "ResultStore", Store)
+    _deck(tmp_path / "g", n=6)
+    db = tmp_path / "s.sqlite"
+    holder = []
+
+    def hold_then_release(f, path, progress, cancel):
+        if len(f.calls) == 1:  # the session is begun: another process takes the store
+            holder.append(_lock(db))
+        elif len(f.calls) == 4:  # it lets it go once the store has refused a result
+            deadline = time.monotonic() + 30
+            while opened[-1].problem is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            holder[0].execute("COMMIT")
+            holder[0].close()
+
+    f = fake(hold_then_release)
+    args = ["analyze", str(tmp_path / "g"), "-o", str(tmp_path / "r.csv"), "--session",
+            str(db), "--workers", "1", "-q"]
+    try:
+        code = main(args)
+    finally:
+        for h in holder:
+            h.close()
+    err = _no_traceback(capsys).err
+    assert "another program holds the database" in opened[0].problem
+    assert code == 0, err
+    assert opened[0].stats.late >= 1  # refused, then written
+    assert "6 of 6 songs analyzed, 0 from the session store" in err
+    assert "took every result once it took writes again" in err
+    assert len(f.calls) == 6
+    assert main(args) == 0
+    assert len(f.calls) == 6  # nothing analyzed twice
+    assert "6 of 6 songs analyzed, 6 from the session store" in _no_traceback(capsys).err
 
 
 def test_a_session_file_that_is_not_a_store_is_refused_before_any_song(tmp_path, fake, capsys):
@@ -439,7 +493,8 @@ def test_full_store_costs_no_result(tmp_path, fake, capsys, monkeypatch):
         self._db.execute(f"PRAGMA max_page_count={pages}")  # SQLITE_FULL on any growth
 
     monkeypatch.setattr(ResultStore, "_prepare", full_after_prepare)
-    monkeypatch.setattr(ResultStore.__init__, "__kwdefaults__", QUICK_STORE)
+    monkeypatch.setattr(ResultStore.__init__, "__kwdefaults__",
+                        {**ResultStore.__init__.__kwdefaults__, **QUICK_STORE})
     _deck(tmp_path / "g", n=12)
 
     def big(f, path, progress, cancel):  # rows large enough to need new pages

@@ -128,8 +128,8 @@ def test_many_results_are_one_write_encoded_on_the_writer_thread(tmp_path, monke
                         lambda v: encoded_on.add(threading.current_thread().name) or finite(v))
     submits = []
     submit = store._submit
-    monkeypatch.setattr(store, "_submit", lambda fn, what: submits.append(what) or
-                        submit(fn, what))
+    monkeypatch.setattr(store, "_submit", lambda fn, what, **kw: submits.append(what) or
+                        submit(fn, what, **kw))
     bad = SongResult(path="/m/1.wav", status="done", bpm=object())  # not JSON: left out
     items = [(i, SongResult(path=p, status="done", bpm=60.0 + i)) for i, p in enumerate(paths)]
     items[1] = (1, bad)

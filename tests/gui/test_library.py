@@ -621,14 +621,53 @@ def test_a_store_that_stops_taking_writes_mid_batch_is_said_above_the_list(qtbot
         assert w.store_banner.isHidden()
         with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
             w.start()
-        qtbot.waitUntil(w.store_banner.isVisible, timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: "of 4 songs are not kept yet" in w.store_banner.label.text(),
+                        timeout=TIMEOUT)
+        said = w.store_banner.label.text()
+        assert "\n" not in said  # the count is changed in place
+        assert said.startswith(f"The session store {db} refuses writes: could not ")
+        assert "another program holds the database" in said
+        assert "export them" in said
+        assert "not kept" in w.store_label.text()
+        assert [j.state for j in w.engine.batch.jobs] == [SongState.DONE] * 4  # nothing lost
     finally:
         holder.stdin.close()
         holder.wait(10)
-    said = w.store_banner.label.text()
-    assert said.startswith(f"The session store {db} failed: could not ")
-    assert "another program holds the database" in said
-    assert "export them" in said
-    assert "not kept" in w.store_label.text()
-    assert [j.state for j in w.engine.batch.jobs] == [SongState.DONE] * 4  # nothing lost
+    # released: the refused results are written, and the bar says so in place of its news
+    qtbot.waitUntil(lambda: "every result is kept" in w.store_banner.label.text(),
+                    timeout=TIMEOUT)
+    assert w.store_banner.label.text() == (
+        f"The session store {db} takes writes again: every result is kept.")
+    assert w.store_label is None
     w.close()
+    assert store.stats.failed_writes == 0
+
+
+def test_results_a_held_store_refused_are_kept_once_it_is_released(qtbot, tmp_path):
+    """The results a store refused while another process held it were never written again:
+    the window said the store failed, and its songs came back unanalyzed at the next start.
+    They wait in memory and are written once the store takes writes again."""
+    import sqlite3
+
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db, retry_s=0.3)
+    w = _window(qtbot, store)
+    w.engine.batch.add([f"/m/{i}.wav" for i in range(4)])
+    w.engine.jobsAdded.emit(0, 4)
+    store.flush(5)
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+            w.start()
+        qtbot.waitUntil(lambda: store.problem is not None, timeout=TIMEOUT)
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    w.close()  # the refused results are written by now, or at the latest as it closes
+    again = _window(qtbot, ResultStore(db))
+    info = _restore(qtbot, again)
+    assert info["songs"] == 4
+    assert [j.state for j in again.engine.batch.jobs] == [SongState.DONE] * 4
+    again.close()
+    assert store.stats.failed_writes == 0

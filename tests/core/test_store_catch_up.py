@@ -1,0 +1,221 @@
+"""A session store that stops taking writes for a while (another process holds it, the disk
+is full) and then takes them again: the writes it refused are kept in memory and written
+once it does, in order, so the next start finds every result."""
+
+import sqlite3
+import threading
+
+from core.batch.store import ResultStore, cached
+from core.io.results import ChunkResult, SongResult
+from core.settings import AnalysisSettings
+from tests.audio_files import tone, write_audio
+
+SETTINGS = AnalysisSettings(workers=1)
+
+
+class Counting:
+    """A fast stand-in for the analyzer: every call counted."""
+
+    def __init__(self, n_chunks=1):
+        self.calls = []
+        self.n_chunks = n_chunks
+
+    def __call__(self, path, *, settings, progress=None, should_cancel=None):
+        self.calls.append(path)
+        return SongResult(path=path, title="t", status="done", bpm=100.0 + len(self.calls),
+                          chunks=self.n_chunks,
+                          chunk_results=[ChunkResult(i, float(i), i + 1.0, bpm=1.0)
+                                         for i in range(self.n_chunks)])
+
+
+def _songs(tmp_path, n, seconds=1.0):
+    return [str(write_audio(tmp_path / f"s{i}.wav", tone(200.0 + 37 * i, seconds, 8000), 8000))
+            for i in range(n)]
+
+
+def _holder(path):
+    """A second connection holding a write transaction on the store (BEGIN IMMEDIATE)."""
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def _quick(path, **kw):
+    """A store that gives a refused write up quickly (the default waits 20 s)."""
+    return ResultStore(path, busy_timeout_s=0.05, retry_s=0.2, ack_timeout_s=0.1, **kw)
+
+
+def test_results_refused_by_a_locked_store_are_written_once_it_takes_writes_again(tmp_path):
+    """Songs analyzed while another process held the store were never written again: the
+    store took the later songs, and a resumed batch analyzed the first ones once more."""
+    db = tmp_path / "db.sqlite"
+    songs = _songs(tmp_path, 6)
+    store = _quick(db)
+    run = cached(Counting(), store)
+    holder = _holder(db)
+    for song in songs[:3]:
+        assert run(song, settings=SETTINGS).status == "done"
+    assert store.flush(10)
+    assert store.problem is not None and "another program holds" in store.problem
+    holder.execute("COMMIT")
+    holder.close()
+    for song in songs[3:]:
+        run(song, settings=SETTINGS)
+    store.close()
+    assert store.stats.failed_writes == 0
+    assert store.stats.saved == 6
+    assert store.stats.late >= 3  # written after they were first refused
+    again = ResultStore(db)
+    fresh = Counting()
+    rerun = cached(fresh, again)
+    assert [rerun(song, settings=SETTINGS).source for song in songs] == ["store"] * 6
+    assert fresh.calls == []  # nothing analyzed twice
+    again.close()
+
+
+def test_a_library_refused_for_a_while_comes_back_whole_and_in_order(tmp_path):
+    """The window's list: results refused while the store was held came back as not
+    analyzed at the next start.  A song written twice keeps its last result."""
+    db = tmp_path / "db.sqlite"
+    store = _quick(db)
+    paths = [f"/m/{i}.wav" for i in range(6)]
+    sid = store.begin_session(paths, SETTINGS.to_dict(), kind="library", running=False)
+    assert store.flush(5)
+    holder = _holder(db)
+    store.save_session_result(sid, 0, SongResult(path=paths[0], status="failed", error="x"))
+    for i in range(3):
+        store.save_session_results(sid, [(i, SongResult(path=paths[i], status="done",
+                                                        bpm=90.0 + i))])
+    store.set_session_state(sid, {"fitted": True})
+    assert store.flush(10)
+    assert store.problem is not None
+    holder.execute("COMMIT")
+    holder.close()
+    store.save_session_results(sid, [(i, SongResult(path=paths[i], status="done",
+                                                    bpm=90.0 + i)) for i in range(3, 6)])
+    assert store.flush(10)
+    assert store.healthy
+    store.close()
+    again = ResultStore(db)
+    lib = again.last_library()
+    assert sorted(lib["results"]) == list(range(6))
+    assert [lib["results"][i].bpm for i in range(6)] == [90.0 + i for i in range(6)]
+    assert lib["results"][0].status == "done"  # the later result, not the earlier one
+    assert lib["state"] == {"fitted": True}
+    again.close()
+    assert store.stats.failed_writes == 0
+
+
+def test_results_refused_by_a_full_disk_are_written_once_space_is_freed(tmp_path):
+    db = tmp_path / "db.sqlite"
+    songs = _songs(tmp_path, 5, seconds=2.0)
+    store = _quick(db)
+    run = cached(Counting(n_chunks=400), store)  # rows of ~30 KB: each needs new pages
+    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+    store._db.execute(f"PRAGMA max_page_count={pages}")  # the disk is full
+    for song in songs[:4]:
+        run(song, settings=SETTINGS)
+    assert store.flush(10)
+    assert "the disk is full" in store.problem
+    store._db.execute("PRAGMA max_page_count=1073741823")  # space freed
+    run(songs[4], settings=SETTINGS)  # written with the refused ones before it
+    store.close()
+    assert store.stats.failed_writes == 0 and store.stats.saved == 5
+    again = ResultStore(db)
+    fresh = Counting()
+    rerun = cached(fresh, again)
+    for song in songs:
+        rerun(song, settings=SETTINGS)
+    assert fresh.calls == []
+    again.close()
+
+
+def test_closing_waits_a_bounded_time_for_the_store_to_take_the_refused_writes(tmp_path):
+    db = tmp_path / "db.sqlite"
+    store = _quick(db)
+    holder = _holder(db)
+    for i in range(3):
+        store.save(SongResult(path=f"{i}.wav", status="done", bpm=120.0), "s", f"fp{i}")
+    assert store.flush(10)
+    release = threading.Timer(0.3, holder.execute, args=("COMMIT",))
+    release.start()
+    store.close(timeout=30.0)
+    release.join()
+    holder.close()
+    assert store.stats.failed_writes == 0 and store.stats.saved == 3
+    again = ResultStore(db)
+    assert [again.lookup(f"fp{i}", "s").bpm for i in range(3)] == [120.0] * 3
+    again.close()
+
+
+def test_a_store_that_never_takes_writes_again_holds_a_bounded_backlog(tmp_path):
+    """Kept writes are bounded (``max_backlog_bytes``): past it a refused write is given
+    up and counted, the earlier ones stay kept."""
+    db = tmp_path / "db.sqlite"
+    store = _quick(db, max_backlog_bytes=8_000)
+    holder = _holder(db)
+    for i in range(20):
+        store.save(SongResult(path=f"{i}.wav", status="done", bpm=120.0, note="n" * 1200),
+                   "s", f"fp{i}")
+    assert store.flush(10)
+    backlog = store.backlog()
+    assert 0 < backlog["bytes"] <= 8_000
+    kept = backlog["writes"]
+    assert 3 <= kept < 20
+    assert store.stats.failed_writes == 20 - kept
+    holder.execute("COMMIT")
+    holder.close()
+    store.close()
+    assert store.stats.saved == kept and store.stats.failed_writes == 20 - kept
+    again = ResultStore(db)
+    assert [again.lookup(f"fp{i}", "s") is not None for i in range(20)] == \
+        [True] * kept + [False] * (20 - kept)  # the first ones are kept
+    again.close()
+
+
+def test_the_backlog_says_how_many_songs_wait_and_empties_when_written(tmp_path):
+    """A song of the window's list is written twice (its cached result and the list's):
+    it counts once; the same song written twice while refused counts once."""
+    db = tmp_path / "db.sqlite"
+    store = _quick(db)
+    sid = store.begin_session(["/m/0.wav", "/m/1.wav"], {}, kind="library", running=False)
+    assert store.flush(5)
+    holder = _holder(db)
+    for i in range(2):
+        result = SongResult(path=f"/m/{i}.wav", status="done", bpm=120.0)
+        store.save(result, "s", f"fp{i}")
+        store.save_session_result(sid, i, result)
+    store.save_session_result(sid, 1, SongResult(path="/m/1.wav", status="done", bpm=60.0))
+    assert store.flush(10)
+    assert not store.healthy
+    backlog = store.backlog()
+    assert backlog["writes"] == 5 and backlog["songs"] == 2 and backlog["bytes"] > 0
+    assert store.waiting and store.unwritten_songs() == 2
+    holder.execute("COMMIT")
+    holder.close()
+    assert store.flush(10)
+    assert store.backlog() == {"writes": 0, "songs": 0, "bytes": 0}
+    assert store.healthy and store.stats.late == 5
+    assert not store.waiting and store.unwritten_songs() == 0
+    store.close()
+
+
+def test_a_session_its_caller_gave_up_on_is_not_written_later(tmp_path):
+    """begin_session waits a bounded time; a store held longer made it raise (the batch
+    went on without a session), but its write was still retried and, once the store was
+    released, left a session nobody would end: offered for resuming at every start."""
+    import pytest
+
+    from core.batch.store import StoreError
+
+    db = tmp_path / "db.sqlite"
+    store = ResultStore(db, busy_timeout_s=0.05, retry_s=30.0, session_timeout_s=0.3)
+    store.flush(5)
+    holder = _holder(db)
+    with pytest.raises(StoreError):
+        store.begin_session(["/m/a.wav"], {})
+    holder.execute("COMMIT")
+    holder.close()
+    assert store.flush(30)
+    assert store.unfinished_session() is None
+    store.close()
