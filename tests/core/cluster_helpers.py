@@ -117,7 +117,9 @@ def stuck_analyze(path, *, settings=None, progress=None, should_cancel=None):
 #: Threads a Dask client, scheduler and nannies keep while a module's cluster lives (the
 #: module fixture closes them); any other thread left running fails the test.
 DASK_THREADS = ("Dask-", "AsyncProcess", "IO loop", "QueueFeederThread", "Profile",
-                "TCP-Executor", "ThreadPoolExecutor", "Dummy-", "QThread")
+                "TCP-Executor", "ThreadPoolExecutor", "Dummy-", "QThread",
+                # the worker panel's one CPU sampler for the whole process (not a leak)
+                "songcal-cpu-sampler")
 
 
 @contextlib.contextmanager
