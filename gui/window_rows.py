@@ -313,7 +313,8 @@ class RowActionsMixin:
             return
         current = jobs[0].result.key_user or jobs[0].result.key or KEY_NAMES[0]
         index = KEY_NAMES.index(current) if current in KEY_NAMES else 0
-        key, ok = QInputDialog.getItem(self, "Set key", f"Key of {len(jobs)} song(s):",
+        n = len(jobs)
+        key, ok = QInputDialog.getItem(self, "Set Key", f"Key of {n} song{'s' if n != 1 else ''}:",
                                        list(KEY_NAMES), index, False)
         if ok and key:
             self.set_key(key)

@@ -450,6 +450,25 @@ def test_tempo_corrections_double_halve_and_clear(qtbot, make_window, fast_setti
     assert job.result.bpm_user is None and w.engine.batch.jobs[0].result.bpm_user is None
 
 
+def test_set_key_asks_in_words_for_one_song_or_many(qtbot, make_window, fast_settings,
+                                                    monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    asked = []
+    monkeypatch.setattr(QInputDialog, "getItem",
+                        lambda _parent, title, label, *_a: asked.append((title, label))
+                        or ("C major", True))
+    w = make_window(fast_settings, FakeAnalyzer())
+    _add(w, ["/m/a.wav", "/m/b.wav"])
+    _run(qtbot, w)
+    _select(w, 0)
+    w.choose_key()
+    w.table.selectAll()
+    w.choose_key()
+    assert asked == [("Set Key", "Key of 1 song:"), ("Set Key", "Key of 2 songs:")]
+    assert [j.result.key_user for j in w.engine.batch.jobs] == ["C major", "C major"]
+
+
 def test_tempo_scaled_again_and_again_stays_a_tempo(qtbot, make_window, fast_settings):
     w = make_window(fast_settings, FakeAnalyzer())
     _add(w, ["/m/a.wav"])
