@@ -528,3 +528,20 @@ def test_worker_panel_reads_thread_cpu_times_off_the_gui_thread(qtbot, make_wind
     assert readers and threading.main_thread() not in readers
     times, at = sampler.sample()
     assert threading.get_native_id() in times and at > 0
+
+
+def test_every_tip_names_the_keys_of_its_command_or_none(make_window, fast_settings):
+    """A tip ends with its keys in parentheses, never with empty ones: Settings has a
+    standard key only on some platforms and Ctrl+, elsewhere."""
+    from PySide6.QtGui import QAction, QKeySequence
+
+    w = make_window(fast_settings)
+    settings_keys = w.settings_action.shortcut().toString(
+        QKeySequence.SequenceFormat.NativeText)
+    assert settings_keys
+    assert w.settings_action.toolTip().endswith(f"({settings_keys})")
+    for a in w.findChildren(QAction):
+        assert "()" not in a.toolTip(), a.text()
+        keys = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        if a.statusTip() and keys:
+            assert a.toolTip() == f"{a.statusTip()} ({keys})", a.text()
