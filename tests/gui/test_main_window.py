@@ -416,7 +416,9 @@ def test_banner_hide_keeps_the_hard_limit(qtbot, make_window, fast_settings):
     try:
         w.start()
         qtbot.waitUntil(lambda: not w.banner.isHidden(), timeout=5000)
-        assert "still timed out" in w.banner.hide_button.toolTip()
+        # a run time, never a clock time ("timed out at 1:20" read as twenty past one)
+        assert "will be timed out when it has run 1.2 s" in w.banner.label.text()
+        assert "still timed out when it has run 1.2 s" in w.banner.hide_button.toolTip()
         qtbot.mouseClick(w.banner.hide_button, Qt.MouseButton.LeftButton)
         assert w.banner.isHidden()
         w._refresh_ui()
