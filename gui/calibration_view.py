@@ -4,7 +4,7 @@ One widget over a :class:`gui.calibration_controller.CalibrationController` and 
 session:
 
 - a bar of actions (Load Reference..., Matches..., Fit, Export..., Export Calibrated...,
-  Apply profile...) and a status line;
+  Apply Profile...) and a status line;
 - the scatter of one column (:class:`gui.calibration_plots.ScatterPanel`) above its
   learned model's inputs and learning curve (:class:`gui.calibration_learned.LearnedPanel`);
 - the summary table with each column's verdict
@@ -115,7 +115,7 @@ class CalibrationView(QWidget):
         self.export_calibrated_button.setToolTip(
             "Write every song with its calibrated values and 90 % intervals (the applied "
             "profile, else the current fit) to a CSV file")
-        self.apply_button = QPushButton("Apply profile…")
+        self.apply_button = QPushButton("Apply Profile…")
         self.apply_button.setToolTip("Apply a saved calibration profile to these results")
         self.descriptor_combo = QComboBox()
         self.descriptor_combo.setToolTip("Descriptor shown in the scatter")
@@ -326,7 +326,7 @@ class CalibrationView(QWidget):
             self.apply_profile(path)
 
     def set_songs_available(self, available: bool) -> None:
-        """Say whether there are songs a profile could be applied to (Apply profile… is
+        """Say whether there are songs a profile could be applied to (Apply Profile… is
         enabled for them even before the controller holds their results)."""
         if self.songs_available != bool(available):
             self.songs_available = bool(available)

@@ -186,7 +186,7 @@ class ActionsMixin:
                   self.export_calibration_action, self.apply_profile_action):
             c.addAction(a)
         v = self.view_menu = mb.addMenu("&View")
-        for i, name in enumerate(("Workers", "Batch plots", "Calibration", "Log", "Chunks")):
+        for i, name in enumerate(("Workers", "Batch Plots", "Calibration", "Log", "Chunks")):
             a = self._act(f"Show {name}", lambda _=False, i=i: self.bottom_tabs.setCurrentIndex(i),
                           f"Ctrl+{i + 1}")
             v.addAction(a)

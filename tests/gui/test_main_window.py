@@ -547,3 +547,61 @@ def test_every_tip_names_the_keys_of_its_command_or_none(make_window, fast_setti
         keys = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         if a.statusTip() and keys:
             assert a.toolTip() == f"{a.statusTip()} ({keys})", a.text()
+
+
+_SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the",
+                "to", "with"}
+
+
+def _not_title_case(text: str) -> list[str]:
+    words = text.replace("&", "").replace("\u2026", "").split()
+    return [w for i, w in enumerate(words)
+            if w[:1].isalpha() and w[:1].islower() and (i == 0 or w not in _SMALL_WORDS)]
+
+
+def test_commands_are_named_in_title_case_everywhere(qtbot, make_window, fast_settings):
+    """The menus, the row menu, the tabs and the Calibration tab's buttons name their
+    commands alike ('Copy rows', 'Analyze again' and 'Apply profile…' stood among
+    'Select All', 'Set Tempo…' and 'Apply Profile…')."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMenu
+
+    w = make_window(fast_settings, FakeAnalyzer())
+    w.engine.batch.add(["/m/a.wav"])
+    w.engine.jobsAdded.emit(0, 1)
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=10_000):
+        w.start()
+    texts = []
+
+    def walk(menu):
+        for a in menu.actions():
+            if not a.isSeparator():
+                texts.append(a.text())
+                if a.menu() is not None:
+                    walk(a.menu())
+
+    for top in w.menuBar().actions():
+        walk(top.menu())
+    shown = []
+
+    def take_menu():
+        menu = QApplication.activePopupWidget()
+        if isinstance(menu, QMenu):
+            shown.append(menu)
+            menu.close()
+        else:
+            QTimer.singleShot(20, take_menu)
+
+    QTimer.singleShot(0, take_menu)
+    w.table.selectRow(0)
+    w.table._menu(w.table.visualRect(w.proxy.index(0, 1)).center())
+    assert shown
+    walk(shown[0])
+    texts += [w.bottom_tabs.tabText(i) for i in range(w.bottom_tabs.count())]
+    view = w.calibration_view
+    texts += [b.text() for b in (view.load_button, view.match_button, view.fit_button,
+                                 view.export_button, view.export_calibrated_button,
+                                 view.apply_button)]
+    assert {"Copy Rows", "Skip Song", "Analyze Again", "Reveal in File Manager",
+            "Batch Plots", "Apply Profile\u2026"} <= {t.replace("&", "") for t in texts}
+    assert [t for t in texts if _not_title_case(t)] == []
