@@ -660,6 +660,11 @@ def test_the_chunks_tab_shows_the_selected_songs_tempo_key_and_loudness_chunk_by
     assert list(y[3:5]) == [121.0, 121.0] and np.isnan(y[2]) and len(x) == 6
     assert view.song_line.value() == 110.0
     assert view.band.getRegion() == pytest.approx((110.0 / 1.04, 110.0 * 1.04))
+    # the plot says what its lines and its grey band are, above the highest chunk
+    assert view.legend.isVisible()
+    assert [label.text for _sample, label in view.legend.items] == [
+        "chunk tempo", "song tempo", "within 4 % of the song tempo"]
+    assert view.plot.getViewBox().viewRange()[1][1] > 121.0 + 2.0
     w.set_tempo(220.0)  # the user's tempo is named beside the analyzer's
     assert "(yours: 220)" in view.summary.text()
     w.mark_checked()
@@ -667,6 +672,7 @@ def test_the_chunks_tab_shows_the_selected_songs_tempo_key_and_loudness_chunk_by
     _select(w, 1)
     assert view.summary.text() == NO_CHUNKS and view.table.rowCount() == 0
     assert not view.song_line.isVisible() and len(view.curve.getData()[0] or []) == 0
+    assert not view.legend.isVisible()
     w.table.selectAll()  # two songs: no single song to show
     assert view.summary.text() == NO_SONG
     # File > Export Chunks: a row per chunk of every song that kept them
