@@ -213,6 +213,9 @@ class SettingsDialog(QDialog):
 
         self.session_store = QLineEdit(session_store_path())
         self.session_store.setPlaceholderText(default_store_path())
+        # wide enough to show the default file's whole path, up to a reasonable width
+        self.session_store.setMinimumWidth(min(520, self.session_store.fontMetrics()
+                                               .horizontalAdvance(default_store_path()) + 24))
         self.session_store.setToolTip("SQLite file that keeps finished songs and sessions "
                                       "(empty: the default one). Used from the next start.")
         form.addRow("Session store file:", self.session_store)

@@ -268,6 +268,24 @@ def test_settings_are_remembered(qtbot):
     assert dlg.settings().workers == 5
 
 
+def test_settings_show_the_default_session_store_file_whole(qtbot, tmp_path, monkeypatch):
+    """The empty Session store file field names the default file; its whole path shows
+    (it was cut after 'data/res' in a dialog of its own width)."""
+    from core.batch.store import default_store_path
+
+    monkeypatch.chdir(tmp_path)  # a path as long as the usual Linux one
+    monkeypatch.setenv("SONGCAL_DATA_DIR", "home/someone/.local/share/SongCal")
+    dlg = SettingsDialog(AnalysisSettings())
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    field = dlg.session_store
+    assert field.text() == "" and field.placeholderText() == default_store_path()
+    assert field.placeholderText().endswith("results.sqlite")
+    shown = field.fontMetrics().horizontalAdvance(field.placeholderText())
+    assert shown <= field.contentsRect().width() - 8  # the frame's and the text's margins
+
+
 def test_the_tempo_range_is_chosen_remembered_and_restored(qtbot):
     s = AnalysisSettings(workers=2, tempo_floor_bpm=88.0)
     save_settings(s)
