@@ -119,6 +119,8 @@ class CalibrationView(QWidget):
         self.apply_button.setToolTip("Apply a saved calibration profile to these results")
         self.descriptor_combo = QComboBox()
         self.descriptor_combo.setToolTip("Descriptor shown in the scatter")
+        self.descriptor_combo.setPlaceholderText("no sheet yet")  # nothing to choose
+        self.descriptor_combo.setEnabled(False)
         self.descriptor_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.status_label = QLabel("No reference sheet loaded. Load one, or drop a CSV here.")
@@ -376,10 +378,12 @@ class CalibrationView(QWidget):
             self.descriptor_combo.addItem(column_title(d), d)
         i = self.descriptor_combo.findData(current)
         self.descriptor_combo.setCurrentIndex(max(i, 0))
+        self.descriptor_combo.setEnabled(self.descriptor_combo.count() > 0)
         self.descriptor_combo.blockSignals(False)
         text = f"Reference {summary}"
         if summary.warnings:
-            text += f" - {len(summary.warnings)} warning(s)"
+            n = len(summary.warnings)
+            text += f" - {n} warning{'s' if n != 1 else ''}"
         self._set_status(text, level="warning" if summary.warnings or summary.bad_rows else "",
                          tooltip="\n".join(summary.warnings + summary.bad_rows[:20]))
         self.schedule_refresh()

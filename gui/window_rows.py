@@ -331,9 +331,10 @@ class RowActionsMixin:
             log.info("%d song(s) %s", n, "checked by ear" if mark else "no longer marked checked")
             self.proxy.refilter()
             self._update_row_actions()
+            songs = f"{n} song{'s' if n != 1 else ''}"
             self.statusBar().showMessage(
-                f"{n} song(s) marked as checked by ear (exported as user_checked)." if mark
-                else f"{n} song(s) no longer marked as checked.", 6000)
+                f"{songs} marked as checked by ear (exported as user_checked)." if mark
+                else f"{songs} no longer marked as checked.", 6000)
         return n
 
     def clear_corrections(self) -> int:

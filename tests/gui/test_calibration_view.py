@@ -800,3 +800,21 @@ def test_a_value_from_outside_the_fitted_range_is_marked_in_the_values_table(
         exported = list(csv.DictReader(f))
     assert [i for i, r in enumerate(exported) if r["outside_fit"]] == [GARBLED]
     assert exported[GARBLED]["outside_fit"] == "loudness_lufs"
+
+
+def test_the_scatter_choice_and_the_sheets_warnings_read_as_words(qtbot, controller, view,
+                                                                 tmp_path):
+    """No sheet: the Scatter choice is disabled and says why (it was an empty box); a
+    sheet with one warning says '1 warning', not 'warning(s)'."""
+    combo = view.descriptor_combo
+    assert not combo.isEnabled() and combo.count() == 0
+    assert combo.placeholderText() == "no sheet yet"
+    sheet = tmp_path / "one_bad_cell.csv"
+    sheet.write_text("Title,Artist,BPM,Energy\nA,x,120,0.2\nB,y,fast,0.5\nC,z,96,0.9\n")
+    with qtbot.waitSignal(controller.referenceLoaded, timeout=T):
+        controller.load_reference(str(sheet))
+    qtbot.waitUntil(lambda: combo.count() > 0, timeout=T)
+    assert combo.isEnabled()
+    text = view.status_label.text()
+    assert text.endswith(" - 1 warning"), text
+    assert controller.sheet.warnings[0].startswith("1 cell left out of the fit")

@@ -582,6 +582,7 @@ def test_the_songs_to_check_by_ear_are_shown_alone_until_the_user_sets_them(
     assert w.checked_action in w.edit_menu.actions() and w.checked_action.isEnabled()
     w.checked_action.trigger()
     assert shown() == ["drift"] and w.engine.batch.jobs[3].result.user_checked is True
+    assert w.statusBar().currentMessage().startswith("1 song marked as checked by ear")
     assert w.model.index(3, COL_NOTE).data() == "checked by ear by you"
     _select(w, 0)
     w.checked_action.trigger()
