@@ -149,7 +149,7 @@ class SettingsDialog(QDialog):
 
     def __init__(self, settings: AnalysisSettings, parent=None):
         super().__init__(parent)
-        self.setWindowTitle("Analysis settings")
+        self.setWindowTitle("Settings")
         form = QFormLayout()
         self.workers = QSpinBox()
         self.workers.setRange(1, 256)

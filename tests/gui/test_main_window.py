@@ -623,3 +623,17 @@ def test_commands_are_named_in_title_case_everywhere(qtbot, make_window, fast_se
     assert {"Copy Rows", "Skip Song", "Analyze Again", "Reveal in File Manager",
             "Batch Plots", "Apply Profile\u2026"} <= {t.replace("&", "") for t in texts}
     assert [t for t in texts if _not_title_case(t)] == []
+
+
+def test_dialogs_are_titled_as_the_commands_that_open_them(make_window, fast_settings, qtbot):
+    """Settings… opens 'Settings' and Matches… opens 'Matches' (they were 'Analysis
+    settings' and 'Match songs with the reference')."""
+    from gui.match_dialog import MatchDialog
+
+    w = make_window(fast_settings)
+    settings = SettingsDialog(fast_settings, w)
+    matches = MatchDialog(w.calibration, w)
+    for dlg in (settings, matches):
+        qtbot.addWidget(dlg)
+    for action, dlg in ((w.settings_action, settings), (w.matches_action, matches)):
+        assert dlg.windowTitle() == action.text().replace("&", "").removesuffix("\u2026")
