@@ -241,7 +241,6 @@ class SettingsDialog(QDialog):
         note = QLabel("A song past its budget is flagged as stalled; past the hard limit it is "
                       "timed out and the batch moves on. Changes apply to the next batch.")
         note.setWordWrap(True)
-        note.setStyleSheet("color: palette(mid);")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel
                                    | QDialogButtonBox.StandardButton.RestoreDefaults)

@@ -637,3 +637,21 @@ def test_dialogs_are_titled_as_the_commands_that_open_them(make_window, fast_set
         qtbot.addWidget(dlg)
     for action, dlg in ((w.settings_action, settings), (w.matches_action, matches)):
         assert dlg.windowTitle() == action.text().replace("&", "").removesuffix("\u2026")
+
+
+def test_the_settings_note_reads_as_text(qtbot):
+    """The note under the settings (what a budget and the hard limit do) was drawn in the
+    palette's 'mid' grey, 2.3:1 on the dialog; it is ordinary text now (at least 4.5:1)."""
+    from PySide6.QtWidgets import QLabel
+
+    from gui.song_paint import contrast_ratio
+
+    dlg = SettingsDialog(AnalysisSettings())
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    note = next(lb for lb in dlg.findChildren(QLabel) if "past its budget" in lb.text())
+    note.ensurePolished()
+    text = note.palette().color(note.foregroundRole())
+    ground = dlg.palette().color(dlg.backgroundRole())
+    assert contrast_ratio(text, ground) >= 4.5, (text.name(), ground.name())
