@@ -56,7 +56,6 @@ from gui.calibration_summary import (
 )
 from gui.calibration_values import CalibratedValuesModel
 from gui.formatting import plain_tip
-from gui.reference_columns import AGREEMENT_COLORS
 
 __all__ = ["CalibrationView"]
 
@@ -75,7 +74,8 @@ def _outside_text(profile, rows) -> str:
             "was fitted on: extrapolated, in amber in Calibrated values.")
 
 
-_AMBER_TEXT = "#a66f00"  # amber dark enough for text on a light background
+_AMBER_TEXT = "#8a5c00"  # amber dark enough for text on the window: 5.1:1
+_RED_TEXT = "#b03a36"  # the same for red: 5.2:1
 
 
 class CalibrationView(QWidget):
@@ -459,7 +459,7 @@ class CalibrationView(QWidget):
     def _set_status(self, text: str, *, level: str = "", tooltip: str = "") -> None:
         self.status_label.setText(text)
         self.status_label.setToolTip(plain_tip(tooltip or text))
-        color = {"warning": _AMBER_TEXT, "error": AGREEMENT_COLORS["wrong"]}.get(level)
+        color = {"warning": _AMBER_TEXT, "error": _RED_TEXT}.get(level)
         self.status_label.setStyleSheet(f"color: {color};" if color else "")
 
     def _update_buttons(self) -> None:
