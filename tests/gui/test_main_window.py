@@ -655,3 +655,15 @@ def test_the_settings_note_reads_as_text(qtbot):
     text = note.palette().color(note.foregroundRole())
     ground = dlg.palette().color(dlg.backgroundRole())
     assert contrast_ratio(text, ground) >= 4.5, (text.name(), ground.name())
+
+
+def test_the_filter_field_shows_its_hint_whole_in_a_1024_px_window(qtbot, make_window,
+                                                                   fast_settings):
+    """The filter field takes the bar's spare room before the gap does: at 1024 px its hint
+    ended in '(Ctr...', hiding the shortcut."""
+    w = make_window(fast_settings)
+    w.resize(1024, 700)
+    qtbot.waitUntil(lambda: w.width() == 1024, timeout=2000)
+    field = w.search
+    hint = field.fontMetrics().horizontalAdvance(field.placeholderText())
+    assert hint + 40 <= field.width()  # frame, text margins and the clear button's room
