@@ -204,12 +204,20 @@ def test_quit_mid_batch_stops_workers_without_crash(qtbot, make_window, fast_set
 
 
 def test_plots_and_worker_panel_follow_the_batch(qtbot, make_window, fast_settings):
+    from gui.plots import NO_RUN
+
     w = make_window(fast_settings, FakeAnalyzer())
+    w.bottom_tabs.setCurrentWidget(w._plots_holder)
+    w._refresh_plots(force=True)
+    assert w.plots.empty_label.isVisible() and w.plots.empty_label.text() == NO_RUN
     w.engine.batch.add([f"/music/{i:03d}.wav" for i in range(6)])
     w.engine.jobsAdded.emit(0, 6)
+    w._refresh_plots(force=True)
+    assert w.plots.empty_label.isVisible()  # songs listed, none run yet
     with qtbot.waitSignal(w.engine.batchFinished, timeout=10_000):
         w.start()
     w._refresh_plots(force=True)
+    assert not w.plots.empty_label.isVisible()
     x, y = w.plots.done_curve.getData()
     assert y[-1] == 6
     assert len(w.plots.elapsed_points[SongState.DONE].xData) == 6
