@@ -24,7 +24,7 @@ from gui.calibration_summary import column_title, format_value, unit_suffix
 __all__ = ["CalibratedValuesModel"]
 
 _FIXED = ("#", "Title", "Artist", "Paired")
-_AMBER = QColor("#a66f00")  # amber dark enough for text on a light background
+_AMBER = QColor("#8a5c00")  # amber dark enough for text on the rows: 5.4:1 or more
 
 
 def _outside(row: dict) -> dict[str, list[str]]:

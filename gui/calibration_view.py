@@ -4,7 +4,7 @@ One widget over a :class:`gui.calibration_controller.CalibrationController` and 
 session:
 
 - a bar of actions (Load Reference..., Matches..., Fit, Export..., Export Calibrated...,
-  Apply profile...) and a status line;
+  Apply Profile...) and a status line;
 - the scatter of one column (:class:`gui.calibration_plots.ScatterPanel`) above its
   learned model's inputs and learning curve (:class:`gui.calibration_learned.LearnedPanel`);
 - the summary table with each column's verdict
@@ -56,7 +56,6 @@ from gui.calibration_summary import (
 )
 from gui.calibration_values import CalibratedValuesModel
 from gui.formatting import plain_tip
-from gui.reference_columns import AGREEMENT_COLORS
 
 __all__ = ["CalibrationView"]
 
@@ -75,7 +74,8 @@ def _outside_text(profile, rows) -> str:
             "was fitted on: extrapolated, in amber in Calibrated values.")
 
 
-_AMBER_TEXT = "#a66f00"  # amber dark enough for text on a light background
+_AMBER_TEXT = "#8a5c00"  # amber dark enough for text on the window: 5.1:1
+_RED_TEXT = "#b03a36"  # the same for red: 5.2:1
 
 
 class CalibrationView(QWidget):
@@ -115,10 +115,12 @@ class CalibrationView(QWidget):
         self.export_calibrated_button.setToolTip(
             "Write every song with its calibrated values and 90 % intervals (the applied "
             "profile, else the current fit) to a CSV file")
-        self.apply_button = QPushButton("Apply profile…")
+        self.apply_button = QPushButton("Apply Profile…")
         self.apply_button.setToolTip("Apply a saved calibration profile to these results")
         self.descriptor_combo = QComboBox()
         self.descriptor_combo.setToolTip("Descriptor shown in the scatter")
+        self.descriptor_combo.setPlaceholderText("no sheet yet")  # nothing to choose
+        self.descriptor_combo.setEnabled(False)
         self.descriptor_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.status_label = QLabel("No reference sheet loaded. Load one, or drop a CSV here.")
@@ -326,7 +328,7 @@ class CalibrationView(QWidget):
             self.apply_profile(path)
 
     def set_songs_available(self, available: bool) -> None:
-        """Say whether there are songs a profile could be applied to (Apply profile… is
+        """Say whether there are songs a profile could be applied to (Apply Profile… is
         enabled for them even before the controller holds their results)."""
         if self.songs_available != bool(available):
             self.songs_available = bool(available)
@@ -376,10 +378,12 @@ class CalibrationView(QWidget):
             self.descriptor_combo.addItem(column_title(d), d)
         i = self.descriptor_combo.findData(current)
         self.descriptor_combo.setCurrentIndex(max(i, 0))
+        self.descriptor_combo.setEnabled(self.descriptor_combo.count() > 0)
         self.descriptor_combo.blockSignals(False)
         text = f"Reference {summary}"
         if summary.warnings:
-            text += f" - {len(summary.warnings)} warning(s)"
+            n = len(summary.warnings)
+            text += f" - {n} warning{'s' if n != 1 else ''}"
         self._set_status(text, level="warning" if summary.warnings or summary.bad_rows else "",
                          tooltip="\n".join(summary.warnings + summary.bad_rows[:20]))
         self.schedule_refresh()
@@ -455,7 +459,7 @@ class CalibrationView(QWidget):
     def _set_status(self, text: str, *, level: str = "", tooltip: str = "") -> None:
         self.status_label.setText(text)
         self.status_label.setToolTip(plain_tip(tooltip or text))
-        color = {"warning": _AMBER_TEXT, "error": AGREEMENT_COLORS["wrong"]}.get(level)
+        color = {"warning": _AMBER_TEXT, "error": _RED_TEXT}.get(level)
         self.status_label.setStyleSheet(f"color: {color};" if color else "")
 
     def _update_buttons(self) -> None:

@@ -97,6 +97,14 @@ class ChunkView(QWidget):
         self.curve = pg.PlotDataItem(pen=_CHUNK_PEN, connect="finite")
         for item in (self.band, self.song_line, self.curve):
             self.plot.addItem(item)
+        # What the lines and the grey band are (swatches of their own: an item hidden
+        # while no song is shown would be drawn as a crossed-out eye in the legend).
+        self.legend = self.plot.addLegend(offset=(-4, 1), labelTextSize="8pt")
+        self.legend.addItem(pg.PlotDataItem(pen=_CHUNK_PEN), "chunk tempo")
+        self.legend.addItem(pg.PlotDataItem(pen=_SONG_PEN), "song tempo")
+        self.legend.addItem(pg.BarGraphItem(x=[0], height=[0], width=0, brush=_BAND_BRUSH,
+                                            pen=pg.mkPen(None)),
+                            f"within {100 * _BAND:.0f} % of the song tempo")
         body = QHBoxLayout()
         body.setContentsMargins(0, 0, 0, 0)
         body.addWidget(self.table, 2)
@@ -117,7 +125,7 @@ class ChunkView(QWidget):
         self.summary.setToolTip("")
         self.table.setRowCount(0)
         self.curve.setData([], [])
-        for item in (self.band, self.song_line):
+        for item in (self.band, self.song_line, self.legend):
             item.setVisible(False)
 
     def show_song(self, job) -> None:
@@ -153,10 +161,16 @@ class ChunkView(QWidget):
             self.song_line.setValue(song)
             self.band.setRegion((song / (1 + _BAND), song * (1 + _BAND)))
             tempi += [song / (1 + _BAND), song * (1 + _BAND)]
+        self.legend.setVisible(True)
         if tempi:
             lo, hi = min(tempi), max(tempi)
             pad = max(2.0, 0.08 * (hi - lo))
-            self.plot.setYRange(lo - pad, hi + pad, padding=0)
+            lo, hi = lo - pad, hi + pad
+            # room above the values for the legend (it would hide the top chunks)
+            box = self.plot.getViewBox().boundingRect().height()
+            legend = self.legend.boundingRect().height() + 6.0
+            share = min(0.5, legend / box) if box > legend else 0.5
+            self.plot.setYRange(lo, hi + share / (1.0 - share) * (hi - lo), padding=0)
         self.plot.setXRange(0.0, max(c.end_s for c in chunks), padding=0.01)
 
     @staticmethod

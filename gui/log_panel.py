@@ -10,7 +10,11 @@ from PySide6.QtWidgets import QPlainTextEdit
 
 from gui.formatting import shown_text
 
-__all__ = ["LogPanel", "QtLogHandler"]
+__all__ = ["LogPanel", "QtLogHandler", "EMPTY_LOG"]
+
+#: What the panel says before anything is logged.
+EMPTY_LOG = ("Nothing logged yet. Songs added and left out, failures, stalls, reference "
+             "sheets and fits are listed here as they happen.")
 
 
 class _Emitter(QObject):
@@ -50,6 +54,7 @@ class LogPanel(QPlainTextEdit):
         self.setReadOnly(True)
         self.setMaximumBlockCount(5000)
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.setPlaceholderText(EMPTY_LOG)
         font = QFont("monospace")
         font.setStyleHint(QFont.StyleHint.TypeWriter)
         font.setPointSizeF(max(8.0, font.pointSizeF() * 0.95))

@@ -143,7 +143,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         plots_lay = QVBoxLayout(self._plots_holder)
         plots_lay.setContentsMargins(0, 0, 0, 0)
         plots_lay.addWidget(self.plots)
-        self.bottom_tabs.addTab(self._plots_holder, "Batch plots")
+        self.bottom_tabs.addTab(self._plots_holder, "Batch Plots")
         self._make_calibration_tab()
         self.calibration_view.summary_table.setTabKeyNavigation(False)
         self.bottom_tabs.addTab(self.log_panel, "Log")
@@ -319,7 +319,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         return self._queued_again(self.engine.retry_failed())
 
     def analyze_songs_again(self, job_ids) -> int:
-        """Analyze again (the table's menu): the given ended songs, afresh; returns how many."""
+        """Analyze Again (the table's menu): the given ended songs, afresh; returns how many."""
         return self._queued_again(self.engine.requeue(job_ids))
 
     def _queued_again(self, n: int) -> int:

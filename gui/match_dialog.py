@@ -83,7 +83,7 @@ class MatchDialog(QDialog):
     def __init__(self, controller: CalibrationController, parent=None):
         super().__init__(parent)
         self.controller = controller
-        self.setWindowTitle("Match songs with the reference")
+        self.setWindowTitle("Matches")
         self.resize(980, 620)
 
         self.song_filter = QLineEdit()

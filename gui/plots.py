@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from core.batch.rules import SongState
 from gui.song_paint import STATE_COLORS
@@ -110,14 +110,28 @@ def _plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
     return w
 
 
+#: What the Batch Plots tab says before a batch has run.
+NO_RUN = ("No batch has run yet: these plots follow the next one (songs finished over "
+          "time, each song's analysis time against its budget, what each worker did).")
+
+
 class BatchPlots(QWidget):
     """Three live plots of the running batch, side by side."""
 
     def __init__(self, engine, parent=None):
         super().__init__(parent)
         self.engine = engine
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(2, 2, 2, 2)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(2, 2, 2, 2)
+        outer.setSpacing(2)
+        #: Said above the empty plots until a batch has run.
+        self.empty_label = QLabel(NO_RUN)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setContentsMargins(4, 2, 4, 0)
+        outer.addWidget(self.empty_label)
+        lay = QHBoxLayout()
+        lay.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(lay, 1)
         self.done_plot = _plot("Songs finished", "songs", "time (s)")
         self.done_curve = self.done_plot.plot([], [], pen=pg.mkPen("#2f80ed", width=2),
                                               stepMode=None)
@@ -182,6 +196,9 @@ class BatchPlots(QWidget):
         batch = eng.batch
         now = time.monotonic() - eng.epoch
         h = eng.history
+        ran = bool(h.times) or eng.is_running
+        if self.empty_label.isHidden() != ran:
+            self.empty_label.setHidden(ran)
         if h.times:
             t = np.asarray(h.times + ([now] if eng.is_running else []))
             d = np.asarray(h.done + ([h.done[-1]] if eng.is_running else []))

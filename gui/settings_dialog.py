@@ -149,7 +149,7 @@ class SettingsDialog(QDialog):
 
     def __init__(self, settings: AnalysisSettings, parent=None):
         super().__init__(parent)
-        self.setWindowTitle("Analysis settings")
+        self.setWindowTitle("Settings")
         form = QFormLayout()
         self.workers = QSpinBox()
         self.workers.setRange(1, 256)
@@ -213,6 +213,9 @@ class SettingsDialog(QDialog):
 
         self.session_store = QLineEdit(session_store_path())
         self.session_store.setPlaceholderText(default_store_path())
+        # wide enough to show the default file's whole path, up to a reasonable width
+        self.session_store.setMinimumWidth(min(520, self.session_store.fontMetrics()
+                                               .horizontalAdvance(default_store_path()) + 24))
         self.session_store.setToolTip("SQLite file that keeps finished songs and sessions "
                                       "(empty: the default one). Used from the next start.")
         form.addRow("Session store file:", self.session_store)
@@ -238,7 +241,6 @@ class SettingsDialog(QDialog):
         note = QLabel("A song past its budget is flagged as stalled; past the hard limit it is "
                       "timed out and the batch moves on. Changes apply to the next batch.")
         note.setWordWrap(True)
-        note.setStyleSheet("color: palette(mid);")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel
                                    | QDialogButtonBox.StandardButton.RestoreDefaults)

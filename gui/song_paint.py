@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 from core.batch.rules import SongState
 from gui.song_columns import PROGRESS_ROLE, STATE_ROLE
 
-__all__ = ["STATE_COLORS", "ROW_BACKGROUND", "status_icon", "ProgressDelegate"]
+__all__ = ["STATE_COLORS", "ROW_BACKGROUND", "status_icon", "ProgressDelegate",
+           "contrast_ratio", "text_color_on"]
 
 #: Colour of each song state (icons, progress bars, plots).
 STATE_COLORS = {
@@ -34,6 +35,27 @@ ROW_BACKGROUND = {
 }
 
 _ICONS: dict[SongState, QIcon] = {}
+
+
+def _luminance(color: QColor) -> float:
+    """Relative luminance of an opaque ``color`` (WCAG 2)."""
+    def channel(v: float) -> float:
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+    return (0.2126 * channel(color.redF()) + 0.7152 * channel(color.greenF())
+            + 0.0722 * channel(color.blueF()))
+
+
+def contrast_ratio(a: QColor, b: QColor) -> float:
+    """WCAG contrast ratio of two opaque colours, 1 (none) to 21 (black on white)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def text_color_on(fill: QColor) -> QColor:
+    """Black or white, whichever reads better on ``fill``."""
+    black, white = QColor("black"), QColor("white")
+    return black if contrast_ratio(black, fill) >= contrast_ratio(white, fill) else white
 
 
 def status_icon(state: SongState) -> QIcon:
@@ -75,6 +97,7 @@ class ProgressDelegate(QStyledItemDelegate):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(0, 0, 0, 28))
         painter.drawRoundedRect(r, 3, 3)
+        fill = None
         if state is not SongState.QUEUED and frac > 0:
             fill = QRectF(r)
             fill.setWidth(max(2.0, r.width() * min(1.0, frac)))
@@ -82,9 +105,21 @@ class ProgressDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(fill, 3, 3)
         text = index.data(Qt.ItemDataRole.DisplayRole)
         if text:
-            on_fill = state is not SongState.QUEUED and frac >= 0.5
-            painter.setPen(QColor("white") if on_fill or selected
-                           else option.palette.color(option.palette.ColorRole.Text))
-            painter.drawText(r, int(Qt.AlignmentFlag.AlignCenter), text)
+            # Each part of the text in the colour that reads on what lies under it: the
+            # state's colour where the bar is filled, the row (or selection) elsewhere.
+            track = QRectF(r)
+            if fill is not None:
+                track.setLeft(fill.right())
+                painter.save()
+                painter.setClipRect(fill)
+                painter.setPen(text_color_on(QColor(STATE_COLORS[state])))
+                painter.drawText(r, int(Qt.AlignmentFlag.AlignCenter), text)
+                painter.restore()
+            if track.width() > 0:
+                painter.setClipRect(track)
+                role = (option.palette.ColorRole.HighlightedText if selected
+                        else option.palette.ColorRole.Text)
+                painter.setPen(option.palette.color(role))
+                painter.drawText(r, int(Qt.AlignmentFlag.AlignCenter), text)
         painter.restore()
 

@@ -98,7 +98,7 @@ class SongTableView(QTableView):
         self.frozen = FrozenColumns(self, FROZEN_COLUMNS)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
-        self.copy_action = QAction("Copy rows", self)
+        self.copy_action = QAction("&Copy Rows", self)
         self.copy_action.setShortcut(QKeySequence.StandardKey.Copy)
         self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.copy_action.triggered.connect(self.copy_selection)
@@ -245,9 +245,9 @@ class SongTableView(QTableView):
         m = self.model()
         states = {SongState(m.index(r, 0).data(STATE_ROLE)) for r in self.selected_rows()}
         menu = QMenu(self)
-        skip = menu.addAction("Skip")
+        skip = menu.addAction("Skip Song")
         skip.setEnabled(any(s not in TERMINAL_STATES for s in states))
-        retry = menu.addAction("Analyze again")
+        retry = menu.addAction("Analyze Again")
         retry.setEnabled(any(s in TERMINAL_STATES for s in states))
         if self.row_actions:
             menu.addSeparator()
@@ -257,7 +257,7 @@ class SongTableView(QTableView):
                 else:
                     menu.addAction(a)
         menu.addSeparator()
-        reveal = menu.addAction("Reveal in file manager")
+        reveal = menu.addAction("Reveal in File Manager")
         reveal.setEnabled(len(ids) == 1)
         menu.addAction(self.copy_action)
         chosen = menu.exec(self.viewport().mapToGlobal(pos))

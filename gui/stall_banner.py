@@ -131,12 +131,12 @@ class StallBanner(QFrame):
         self.label.setText(
             f"\u201c{shown_name(os.path.basename(job.path))}\u201d has run {fmt_duration(job.elapsed())} on "
             f"{job.worker}, past its budget of {fmt_duration(budget)}. It will be timed out "
-            f"at {fmt_duration(limit)}{given}.{more}")
+            f"when it has run {fmt_duration(limit)}{given}.{more}")
         self.more_button.setText(f"Give It More Time (+{fmt_duration(budget)})")
         self.more_button.setToolTip(f"Move this song's time-out from {fmt_duration(limit)} to "
                                     f"{fmt_duration(limit + budget)}; you can do it again")
-        self.hide_button.setToolTip(f"Hide this warning; the song is still timed out at "
-                                    f"{fmt_duration(limit)}")
+        self.hide_button.setToolTip(f"Hide this warning; the song is still timed out when "
+                                    f"it has run {fmt_duration(limit)}")
         if self.isHidden():
             self.show()
             self.place()

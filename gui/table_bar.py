@@ -52,7 +52,9 @@ class TableBar(QWidget):
         self.search.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         lay.addWidget(label)
         lay.addWidget(self.filter_combo)
-        lay.addWidget(self.search, 1)
+        # The field takes the room first (up to its largest width): at 1024 px its hint,
+        # with the shortcut, was cut to "(Ctr..." while a spacer took as much.
+        lay.addWidget(self.search, 6)
         lay.addStretch(1)
         #: The row action buttons, in order.
         self.buttons: list[QToolButton] = []

@@ -93,7 +93,7 @@ class SetTempoDialog(QDialog):
     def __init__(self, songs: int, current: float, limits: tuple[float, float], *,
                  can_play: bool = False, clock=time.monotonic, parent=None):
         super().__init__(parent)
-        self.setWindowTitle("Set tempo")
+        self.setWindowTitle("Set Tempo")
         self.taps = TapTempo(clock)
         self.spin = QDoubleSpinBox()
         self.spin.setRange(*limits)
@@ -117,7 +117,7 @@ class SetTempoDialog(QDialog):
                                 + "three taps give a tempo.")
         self.tap_label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         form = QFormLayout()
-        form.addRow(f"Tempo of {songs} song(s):", self.spin)
+        form.addRow(f"Tempo of {songs} song{'s' if songs != 1 else ''}:", self.spin)
         row = QHBoxLayout()
         row.addWidget(self.tap_button)
         row.addWidget(self.play_button)
@@ -147,7 +147,9 @@ class SetTempoDialog(QDialog):
         bpm = self.taps.tap()
         if bpm is None:
             more = 3 - self.taps.count
-            self.tap_label.setText(f"{self.taps.count} tap(s): {more} more to give a tempo.")
+            taps = self.taps.count
+            self.tap_label.setText(f"{taps} tap{'s' if taps != 1 else ''}: {more} more "
+                                   "to give a tempo.")
             return
         low, high = self.spin.minimum(), self.spin.maximum()
         if not low <= bpm <= high:

@@ -74,20 +74,24 @@ def about_text() -> str:
 class ActionsMixin:
     """Actions, menus, toolbar and status bar of the main window."""
 
-    def _act(self, text, slot, shortcut=None, icon=None, tip=None, short=None) -> QAction:
-        """A window action: ``text``, run ``slot``; optional shortcut, standard icon, tip
-        and ``short`` text for the toolbar."""
+    def _act(self, text, slot, shortcut=None, icon=None, tip=None, short=None,
+             fallback=None) -> QAction:
+        """A window action: ``text``, run ``slot``; optional shortcut (``fallback`` when
+        it is a standard key this platform has none for), standard icon, tip and ``short``
+        text for the toolbar.  The tip names the keys, when there are any."""
         a = QAction(text, self)
         if short:
             a.setIconText(short)
         if shortcut is not None:
             a.setShortcut(QKeySequence(shortcut))
+        if fallback is not None and a.shortcut().isEmpty():
+            a.setShortcut(QKeySequence(fallback))
         if icon is not None:
             a.setIcon(self.style().standardIcon(icon))
         if tip:
             a.setStatusTip(tip)
-            a.setToolTip(f"{tip} ({a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
-                         if shortcut is not None else tip)
+            keys = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            a.setToolTip(f"{tip} ({keys})" if keys else tip)
         a.triggered.connect(slot)
         return a
 
@@ -122,9 +126,7 @@ class ActionsMixin:
         self.settings_action = self._act("&Settings\u2026", self.settings_dialog,
                                          QKeySequence.StandardKey.Preferences, None,
                                          "Workers, time budget, chunk length, sample rate",
-                                         short="Settings")
-        if self.settings_action.shortcut().isEmpty():
-            self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+                                         short="Settings", fallback="Ctrl+,")
         self.quit_action = self._act("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.start_action = self._act("&Start", self.start, "F5", SP.SP_MediaPlay,
                                       "Analyze the queued songs")
@@ -184,7 +186,7 @@ class ActionsMixin:
                   self.export_calibration_action, self.apply_profile_action):
             c.addAction(a)
         v = self.view_menu = mb.addMenu("&View")
-        for i, name in enumerate(("Workers", "Batch plots", "Calibration", "Log", "Chunks")):
+        for i, name in enumerate(("Workers", "Batch Plots", "Calibration", "Log", "Chunks")):
             a = self._act(f"Show {name}", lambda _=False, i=i: self.bottom_tabs.setCurrentIndex(i),
                           f"Ctrl+{i + 1}")
             v.addAction(a)

@@ -313,7 +313,8 @@ class RowActionsMixin:
             return
         current = jobs[0].result.key_user or jobs[0].result.key or KEY_NAMES[0]
         index = KEY_NAMES.index(current) if current in KEY_NAMES else 0
-        key, ok = QInputDialog.getItem(self, "Set key", f"Key of {len(jobs)} song(s):",
+        n = len(jobs)
+        key, ok = QInputDialog.getItem(self, "Set Key", f"Key of {n} song{'s' if n != 1 else ''}:",
                                        list(KEY_NAMES), index, False)
         if ok and key:
             self.set_key(key)
@@ -330,9 +331,10 @@ class RowActionsMixin:
             log.info("%d song(s) %s", n, "checked by ear" if mark else "no longer marked checked")
             self.proxy.refilter()
             self._update_row_actions()
+            songs = f"{n} song{'s' if n != 1 else ''}"
             self.statusBar().showMessage(
-                f"{n} song(s) marked as checked by ear (exported as user_checked)." if mark
-                else f"{n} song(s) no longer marked as checked.", 6000)
+                f"{songs} marked as checked by ear (exported as user_checked)." if mark
+                else f"{songs} no longer marked as checked.", 6000)
         return n
 
     def clear_corrections(self) -> int:

@@ -580,7 +580,8 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     if bad_cells:
         shown = "; ".join(str(b) for b in bad_cells[:_CELLS_IN_WARNINGS])
         more = len(bad_cells) - _CELLS_IN_WARNINGS
-        warnings.append(f"{len(bad_cells)} cell(s) left out of the fit, their rows kept: "
+        cells = f"{len(bad_cells)} cell{'s' if len(bad_cells) != 1 else ''}"
+        warnings.append(f"{cells} left out of the fit, their rows kept: "
                         f"{shown}" + (f"; and {more} more" if more > 0 else ""))
     for i, (row, vals) in enumerate(zip(rows, raw_values, strict=True)):
         row.values = {d: v * (0.01 if (i, d) in percent_cells else scales.get(d, 1.0))

@@ -12,6 +12,7 @@ the values were measured in this run (``analysis``) or served from the session s
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 __all__ = ["ChunkResult", "SongResult", "RESULT_COLUMNS", "DESCRIPTOR_COLUMNS", "TEXT_COLUMNS",
@@ -82,6 +83,12 @@ USER_COLUMNS = ("bpm_user", "key_user", "user_checked")
 #: right (Acc1) 32 times of 55, those above it 154 of 179; the held-out editions' keys
 #: under it are exact 43 times of 71, those above it about 1,120 of 1,158.
 CHECK_CONFIDENCE = 0.6
+
+
+def _below(confidence: float) -> str:
+    """A confidence under :data:`CHECK_CONFIDENCE` to two decimals, cut rather than rounded,
+    so it never reads as the threshold itself (0.598 is "0.59", not "0.60")."""
+    return f"{math.floor(confidence * 100 + 1e-9) / 100:.2f}"
 
 #: Values of the ``source`` column: measured in this run, or served from the session store.
 SOURCES = ("analysis", "store")
@@ -189,10 +196,10 @@ class SongResult:
             if self.bpm_varies:
                 out.append("tempo varies")
             if self.bpm_confidence is not None and self.bpm_confidence < CHECK_CONFIDENCE:
-                out.append(f"tempo confidence {self.bpm_confidence:.2f}")
+                out.append(f"tempo confidence {_below(self.bpm_confidence)}")
         if self.key is not None and self.key_user is None \
                 and self.key_confidence is not None and self.key_confidence < CHECK_CONFIDENCE:
-            out.append(f"key confidence {self.key_confidence:.2f}")
+            out.append(f"key confidence {_below(self.key_confidence)}")
         return out
 
     @property

@@ -31,6 +31,14 @@ def test_each_doubt_is_named(values, doubts):
     assert _done(**values).doubts() == doubts
 
 
+def test_a_confidence_just_under_the_threshold_never_reads_as_it():
+    """0.598 is in doubt (under 0.6): it reads "0.59", not "0.60", the threshold itself."""
+    assert _done(key_confidence=0.598).doubts() == ["key confidence 0.59"]
+    assert _done(bpm_confidence=0.5999).doubts() == ["tempo confidence 0.59"]
+    assert _done(bpm_confidence=0.29, key_confidence=0.36).doubts() == [
+        "tempo confidence 0.29", "key confidence 0.36"]
+
+
 def test_what_the_user_set_is_no_longer_in_doubt():
     song = _done(bpm_weak_pulse=True, key_confidence=0.2, bpm_user=240.0)
     assert song.doubts() == ["key confidence 0.20"]

@@ -9,8 +9,8 @@ import os
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QTextDocument
 from PySide6.QtGui import Qt as QtGui
-from PySide6.QtGui import QTextDocument
 
 from core.calibration.exports import EXPORT_KINDS, export_names
 from core.calibration.reference import ReferenceRow
@@ -800,3 +800,55 @@ def test_a_value_from_outside_the_fitted_range_is_marked_in_the_values_table(
         exported = list(csv.DictReader(f))
     assert [i for i, r in enumerate(exported) if r["outside_fit"]] == [GARBLED]
     assert exported[GARBLED]["outside_fit"] == "loudness_lufs"
+
+
+def test_the_scatter_choice_and_the_sheets_warnings_read_as_words(qtbot, controller, view,
+                                                                 tmp_path):
+    """No sheet: the Scatter choice is disabled and says why (it was an empty box); a
+    sheet with one warning says '1 warning', not 'warning(s)'."""
+    combo = view.descriptor_combo
+    assert not combo.isEnabled() and combo.count() == 0
+    assert combo.placeholderText() == "no sheet yet"
+    sheet = tmp_path / "one_bad_cell.csv"
+    sheet.write_text("Title,Artist,BPM,Energy\nA,x,120,0.2\nB,y,fast,0.5\nC,z,96,0.9\n")
+    with qtbot.waitSignal(controller.referenceLoaded, timeout=T):
+        controller.load_reference(str(sheet))
+    qtbot.waitUntil(lambda: combo.count() > 0, timeout=T)
+    assert combo.isEnabled()
+    text = view.status_label.text()
+    assert text.endswith(" - 1 warning"), text
+    assert controller.sheet.warnings[0].startswith("1 cell left out of the fit")
+
+
+def test_the_tabs_coloured_text_reads_on_its_rows(qtbot, controller, view, deck, tmp_path):
+    """Every coloured text of the Calibration tab (a better or worse error after the fit,
+    kept or not, a warning) has at least 4.5:1 on what it is written on (WCAG AA); the
+    grey 'no' of Kept was 3.5:1, the green and red 4.3-4.6:1, the warning 3.7:1."""
+    from gui.song_paint import contrast_ratio
+
+    _load(qtbot, controller, deck)
+    _fit(qtbot, controller)
+    view.refresh()
+    palette = view.summary_table.palette()
+    rows = [palette.color(palette.ColorRole.Base), palette.color(palette.ColorRole.AlternateBase)]
+    model = view.summary_model
+    colours = set()
+    for r in range(model.rowCount()):
+        for c in range(model.columnCount()):
+            brush = model.index(r, c).data(Qt.ItemDataRole.ForegroundRole)
+            if brush is not None:
+                colours.add(brush.color().name())
+    assert len(colours) >= 2  # the kept 'yes' and 'no' at least
+    for name in colours:
+        for row in rows:
+            assert contrast_ratio(QColor(name), row) >= 4.5, (name, row.name())
+    sheet = tmp_path / "one_bad_cell.csv"
+    sheet.write_text("Title,Artist,BPM\nA,x,120\nB,y,fast\nC,z,96\n")
+    with qtbot.waitSignal(controller.referenceLoaded, timeout=T):
+        controller.load_reference(str(sheet))
+    label = view.status_label
+    qtbot.waitUntil(lambda: "warning" in label.text(), timeout=T)
+    label.ensurePolished()
+    text = label.palette().color(label.foregroundRole())
+    ground = view.palette().color(view.backgroundRole())
+    assert text != QColor("black") and contrast_ratio(text, ground) >= 4.5, text.name()

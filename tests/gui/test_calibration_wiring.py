@@ -300,7 +300,7 @@ def test_calibration_tab_fit_export_and_apply_profile(qtbot, window, deck, tmp_p
 
     view = w.calibration_view
     tabs = [w.bottom_tabs.tabText(i) for i in range(w.bottom_tabs.count())]
-    assert tabs == ["Workers", "Batch plots", "Calibration", "Log", "Chunks"]
+    assert tabs == ["Workers", "Batch Plots", "Calibration", "Log", "Chunks"]
     w.show_calibration()
     assert view.isVisible()
     view.refresh()
@@ -528,7 +528,7 @@ def test_each_tab_keeps_its_own_pane_height(qtbot, window):
 
 def test_a_profile_applies_to_the_songs_without_a_reference_sheet(qtbot, window, deck,
                                                                    tmp_path, monkeypatch):
-    """New songs, no sheet: the tab's Apply profile… is enabled and calibrates them all
+    """New songs, no sheet: the tab's Apply Profile… is enabled and calibrates them all
     (before, the window gathered results only once a sheet was loaded: 0 songs)."""
     from core.calibration.descriptor_fit import LinearCorrection
     from core.calibration.profile import CalibrationProfile, save_profile

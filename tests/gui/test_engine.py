@@ -198,7 +198,7 @@ def test_retry_failed_runs_only_the_failed_songs_again(qtbot, fast_settings):
 
 
 def test_songs_queued_again_in_a_paused_batch_wait_for_resume(qtbot, fast_settings):
-    # Pause starts no new song until Resume: Retry Failed and Analyze again queue the songs
+    # Pause starts no new song until Resume: Retry Failed and Analyze Again queue the songs
     # and leave the batch paused (as Start does).
     fake = FakeAnalyzer(block_on="002", fail_on="000",
                         error=CorruptFileError("/music/000.wav", "broken"))
@@ -295,7 +295,7 @@ def test_store_serves_unchanged_songs_and_a_forced_song_is_analyzed_afresh(
         with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
             assert eng.start()
         assert len(fake.calls) == 3 and eng.batch.jobs[3].state is SongState.DONE
-        # "Analyze again" on row 0 forces that song only, past its stored result.
+        # "Analyze Again" on row 0 forces that song only, past its stored result.
         with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
             assert eng.requeue([0]) == 1
         assert fake.calls[3:] == [str(paths[0])]

@@ -249,7 +249,7 @@ def test_the_songs_of_another_build_can_be_shown_alone_and_analyzed_again(qtbot,
     assert w.proxy.rowCount() == 2
     shown = [w.proxy.mapToSource(w.proxy.index(r, 0)).row() for r in range(2)]
     with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
-        w.table.retryRequested.emit(shown)  # the row menu's "Analyze again"
+        w.table.retryRequested.emit(shown)  # the row menu's "Analyze Again"
     w.proxy.refilter()
     assert w.proxy.rowCount() == 0  # all made by this build now
     assert sorted(calls[3:]) == ["/m/old1.wav", "/m/old2.wav"]

@@ -14,7 +14,7 @@ def tabs(qtbot):
     tabs = QTabWidget()
     qtbot.addWidget(tabs)
     panel = LogPanel(loggers=("songcal.test.logpanel",))
-    tabs.addTab(QLabel("plots"), "Batch plots")
+    tabs.addTab(QLabel("plots"), "Batch Plots")
     tabs.addTab(panel, "Log")
     tabs.resize(420, 200)
     tabs.show()
@@ -48,3 +48,12 @@ def test_the_newest_line_is_followed_unless_the_user_scrolled_up(qtbot, tabs):
         log.warning("song %d: %s", i, "long " * 60)
     qtbot.wait(20)
     assert bar.value() == 3 and panel.horizontalScrollBar().value() == 0
+
+
+def test_an_empty_log_says_what_it_will_list(qtbot, tabs):
+    tabs, panel, log = tabs
+    assert panel.toPlainText() == ""
+    assert panel.placeholderText().startswith("Nothing logged yet")
+    assert "failures, stalls" in panel.placeholderText()
+    log.info("scan: 3 added")
+    qtbot.waitUntil(lambda: "scan: 3 added" in panel.toPlainText(), timeout=1000)

@@ -204,12 +204,20 @@ def test_quit_mid_batch_stops_workers_without_crash(qtbot, make_window, fast_set
 
 
 def test_plots_and_worker_panel_follow_the_batch(qtbot, make_window, fast_settings):
+    from gui.plots import NO_RUN
+
     w = make_window(fast_settings, FakeAnalyzer())
+    w.bottom_tabs.setCurrentWidget(w._plots_holder)
+    w._refresh_plots(force=True)
+    assert w.plots.empty_label.isVisible() and w.plots.empty_label.text() == NO_RUN
     w.engine.batch.add([f"/music/{i:03d}.wav" for i in range(6)])
     w.engine.jobsAdded.emit(0, 6)
+    w._refresh_plots(force=True)
+    assert w.plots.empty_label.isVisible()  # songs listed, none run yet
     with qtbot.waitSignal(w.engine.batchFinished, timeout=10_000):
         w.start()
     w._refresh_plots(force=True)
+    assert not w.plots.empty_label.isVisible()
     x, y = w.plots.done_curve.getData()
     assert y[-1] == 6
     assert len(w.plots.elapsed_points[SongState.DONE].xData) == 6
@@ -266,6 +274,24 @@ def test_settings_are_remembered(qtbot):
     assert dlg.settings() == s
     dlg.workers.setValue(5)
     assert dlg.settings().workers == 5
+
+
+def test_settings_show_the_default_session_store_file_whole(qtbot, tmp_path, monkeypatch):
+    """The empty Session store file field names the default file; its whole path shows
+    (it was cut after 'data/res' in a dialog of its own width)."""
+    from core.batch.store import default_store_path
+
+    monkeypatch.chdir(tmp_path)  # a path as long as the usual Linux one
+    monkeypatch.setenv("SONGCAL_DATA_DIR", "home/someone/.local/share/SongCal")
+    dlg = SettingsDialog(AnalysisSettings())
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    field = dlg.session_store
+    assert field.text() == "" and field.placeholderText() == default_store_path()
+    assert field.placeholderText().endswith("results.sqlite")
+    shown = field.fontMetrics().horizontalAdvance(field.placeholderText())
+    assert shown <= field.contentsRect().width() - 8  # the frame's and the text's margins
 
 
 def test_the_tempo_range_is_chosen_remembered_and_restored(qtbot):
@@ -416,7 +442,9 @@ def test_banner_hide_keeps_the_hard_limit(qtbot, make_window, fast_settings):
     try:
         w.start()
         qtbot.waitUntil(lambda: not w.banner.isHidden(), timeout=5000)
-        assert "still timed out" in w.banner.hide_button.toolTip()
+        # a run time, never a clock time ("timed out at 1:20" read as twenty past one)
+        assert "will be timed out when it has run 1.2 s" in w.banner.label.text()
+        assert "still timed out when it has run 1.2 s" in w.banner.hide_button.toolTip()
         qtbot.mouseClick(w.banner.hide_button, Qt.MouseButton.LeftButton)
         assert w.banner.isHidden()
         w._refresh_ui()
@@ -528,3 +556,122 @@ def test_worker_panel_reads_thread_cpu_times_off_the_gui_thread(qtbot, make_wind
     assert readers and threading.main_thread() not in readers
     times, at = sampler.sample()
     assert threading.get_native_id() in times and at > 0
+
+
+def test_every_tip_names_the_keys_of_its_command_or_none(make_window, fast_settings):
+    """A tip ends with its keys in parentheses, never with empty ones: Settings has a
+    standard key only on some platforms and Ctrl+, elsewhere."""
+    from PySide6.QtGui import QAction, QKeySequence
+
+    w = make_window(fast_settings)
+    settings_keys = w.settings_action.shortcut().toString(
+        QKeySequence.SequenceFormat.NativeText)
+    assert settings_keys
+    assert w.settings_action.toolTip().endswith(f"({settings_keys})")
+    for a in w.findChildren(QAction):
+        assert "()" not in a.toolTip(), a.text()
+        keys = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        if a.statusTip() and keys:
+            assert a.toolTip() == f"{a.statusTip()} ({keys})", a.text()
+
+
+_SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the",
+                "to", "with"}
+
+
+def _not_title_case(text: str) -> list[str]:
+    words = text.replace("&", "").replace("\u2026", "").split()
+    return [w for i, w in enumerate(words)
+            if w[:1].isalpha() and w[:1].islower() and (i == 0 or w not in _SMALL_WORDS)]
+
+
+def test_commands_are_named_in_title_case_everywhere(qtbot, make_window, fast_settings):
+    """The menus, the row menu, the tabs and the Calibration tab's buttons name their
+    commands alike ('Copy rows', 'Analyze again' and 'Apply profile…' stood among
+    'Select All', 'Set Tempo…' and 'Apply Profile…')."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMenu
+
+    w = make_window(fast_settings, FakeAnalyzer())
+    w.engine.batch.add(["/m/a.wav"])
+    w.engine.jobsAdded.emit(0, 1)
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=10_000):
+        w.start()
+    texts = []
+
+    def walk(menu):
+        for a in menu.actions():
+            if not a.isSeparator():
+                texts.append(a.text())
+                if a.menu() is not None:
+                    walk(a.menu())
+
+    for top in w.menuBar().actions():
+        walk(top.menu())
+    shown = []
+
+    def take_menu():
+        menu = QApplication.activePopupWidget()
+        if isinstance(menu, QMenu):
+            shown.append(menu)
+            menu.close()
+        else:
+            QTimer.singleShot(20, take_menu)
+
+    QTimer.singleShot(0, take_menu)
+    w.table.selectRow(0)
+    w.table._menu(w.table.visualRect(w.proxy.index(0, 1)).center())
+    assert shown
+    walk(shown[0])
+    texts += [w.bottom_tabs.tabText(i) for i in range(w.bottom_tabs.count())]
+    view = w.calibration_view
+    texts += [b.text() for b in (view.load_button, view.match_button, view.fit_button,
+                                 view.export_button, view.export_calibrated_button,
+                                 view.apply_button)]
+    assert {"Copy Rows", "Skip Song", "Analyze Again", "Reveal in File Manager",
+            "Batch Plots", "Apply Profile\u2026"} <= {t.replace("&", "") for t in texts}
+    assert [t for t in texts if _not_title_case(t)] == []
+
+
+def test_dialogs_are_titled_as_the_commands_that_open_them(make_window, fast_settings, qtbot):
+    """Settings… opens 'Settings' and Matches… opens 'Matches' (they were 'Analysis
+    settings' and 'Match songs with the reference')."""
+    from gui.match_dialog import MatchDialog
+
+    w = make_window(fast_settings)
+    settings = SettingsDialog(fast_settings, w)
+    matches = MatchDialog(w.calibration, w)
+    for dlg in (settings, matches):
+        qtbot.addWidget(dlg)
+    for action, dlg in ((w.settings_action, settings), (w.matches_action, matches)):
+        assert dlg.windowTitle() == action.text().replace("&", "").removesuffix("\u2026")
+
+
+def test_the_settings_note_reads_as_text(qtbot):
+    """The note under the settings (what a budget and the hard limit do) was drawn in the
+    palette's 'mid' grey, 2.3:1 on the dialog; it is ordinary text now (at least 4.5:1)."""
+    from PySide6.QtWidgets import QLabel
+
+    from gui.song_paint import contrast_ratio
+
+    dlg = SettingsDialog(AnalysisSettings())
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    note = next(lb for lb in dlg.findChildren(QLabel) if "past its budget" in lb.text())
+    note.ensurePolished()
+    text = note.palette().color(note.foregroundRole())
+    ground = dlg.palette().color(dlg.backgroundRole())
+    assert contrast_ratio(text, ground) >= 4.5, (text.name(), ground.name())
+
+
+def test_the_filter_field_shows_its_hint_whole_in_a_1024_px_window(qtbot, make_window,
+                                                                   fast_settings):
+    """The filter field takes the bar's spare room before the gap does: at 1024 px its hint
+    ended in '(Ctr...', hiding the shortcut."""
+    w = make_window(fast_settings)
+    w.resize(1024, 700)
+    qtbot.waitUntil(lambda: w.width() == 1024, timeout=2000)
+    field = w.search
+    hint = field.fontMetrics().horizontalAdvance(field.placeholderText())
+    assert hint + 40 <= field.width()  # frame, text margins and the clear button's room

@@ -104,3 +104,65 @@ def test_engine_lets_the_scan_read_tags_after_adding_its_rows(qtbot, engine, tmp
     assert len(engine.batch.jobs) == 3
     # the tag pass ran (it reads "NN - Title" names as the title), so the engine released it
     assert sorted(t for t, _ in engine.identity.values()) == ["Song", "Song", "Song"]
+
+
+class _RecordingPainter:
+    """Stands in for a QPainter: keeps the pen and clip each text is drawn with."""
+
+    def __init__(self):
+        self.pen, self.clip, self.texts, self._saved = None, None, [], []
+
+    def save(self):
+        self._saved.append((self.pen, self.clip))
+
+    def restore(self):
+        self.pen, self.clip = self._saved.pop()
+
+    def setPen(self, pen):  # noqa: N802 - the QPainter API
+        self.pen = pen
+
+    def setClipRect(self, rect):  # noqa: N802
+        self.clip = rect
+
+    def drawText(self, rect, flags, text):  # noqa: N802
+        self.texts.append((text, self.pen, self.clip))
+
+    def __getattr__(self, name):  # fills and brushes: nothing to keep
+        return lambda *a, **k: None
+
+
+@pytest.mark.parametrize("state,progress", [("stalled", 0.6), ("done", 1.0),
+                                            ("failed", 1.0), ("running", 0.3)])
+def test_the_progress_text_reads_on_the_bar_and_beside_it(qapp, state, progress):
+    """Every part of a progress bar's text has a contrast of at least 4.5:1 (WCAG AA) with
+    what lies under it: the state's colour where the bar is filled, the row elsewhere
+    (white on the amber of a stalled song was 2:1)."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QColor, QStandardItem, QStandardItemModel
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    from core.batch.rules import SongState
+    from gui.song_columns import PROGRESS_ROLE, STATE_ROLE
+    from gui.song_paint import STATE_COLORS, ProgressDelegate, contrast_ratio
+
+    model = QStandardItemModel(1, 1)
+    item = QStandardItem(f"{100 * progress:.0f} %")
+    item.setData(SongState(state).value, STATE_ROLE)
+    item.setData(progress, PROGRESS_ROLE)
+    model.setItem(0, 0, item)
+    option = QStyleOptionViewItem()
+    option.rect = QRect(0, 0, 96, 22)
+    painter = _RecordingPainter()
+    ProgressDelegate().paint(painter, option, model.index(0, 0))
+    fill = QColor(STATE_COLORS[SongState(state)])
+    row = option.palette.color(option.palette.ColorRole.Base)
+    filled_to = (option.rect.width() - 8) * progress + 4
+    assert painter.texts
+    for text, pen, clip in painter.texts:
+        assert text == item.text()
+        if clip is None:  # over the whole bar: it must read on both
+            under = [fill, row] if progress < 1.0 else [fill]
+        else:
+            under = [fill if clip.right() <= filled_to + 0.5 else row]
+        for color in under:
+            assert contrast_ratio(QColor(pen), color) >= 4.5, (state, clip, QColor(pen).name())

@@ -72,7 +72,10 @@ def test_the_dialog_shows_the_tapped_tempo_and_refuses_one_out_of_range(qtbot):
     assert "1200.0 BPM is outside 10\u2013600" in dlg.tap_label.text()
     now[0] = 60.0
     dlg.tap_button.click()
-    assert dlg.tap_label.text() == "1 tap(s): 2 more to give a tempo."
+    assert dlg.tap_label.text() == "1 tap: 2 more to give a tempo."
+    now[0] = 60.4
+    dlg.tap_button.click()
+    assert dlg.tap_label.text() == "2 taps: 1 more to give a tempo."
 
 
 def test_the_dialog_starts_inside_its_limits_and_asks_to_play(qtbot):
@@ -86,3 +89,20 @@ def test_the_dialog_starts_inside_its_limits_and_asks_to_play(qtbot):
     assert "Stop" in dlg.play_button.text()
     dlg.set_playing(False)
     assert "Play" in dlg.play_button.text()
+
+
+def _field_label(dlg) -> str:
+    from PySide6.QtWidgets import QFormLayout
+
+    form = dlg.findChild(QFormLayout)
+    return form.labelForField(dlg.spin).text()
+
+
+def test_the_dialog_counts_its_songs_in_words(qtbot):
+    one = SetTempoDialog(1, 120.0, (10.0, 600.0))
+    three = SetTempoDialog(3, 120.0, (10.0, 600.0))
+    for dlg in (one, three):
+        qtbot.addWidget(dlg)
+    assert _field_label(one) == "Tempo of 1 song:"
+    assert _field_label(three) == "Tempo of 3 songs:"
+    assert one.windowTitle() == "Set Tempo"  # as the command in the Edit menu

@@ -450,6 +450,25 @@ def test_tempo_corrections_double_halve_and_clear(qtbot, make_window, fast_setti
     assert job.result.bpm_user is None and w.engine.batch.jobs[0].result.bpm_user is None
 
 
+def test_set_key_asks_in_words_for_one_song_or_many(qtbot, make_window, fast_settings,
+                                                    monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    asked = []
+    monkeypatch.setattr(QInputDialog, "getItem",
+                        lambda _parent, title, label, *_a: asked.append((title, label))
+                        or ("C major", True))
+    w = make_window(fast_settings, FakeAnalyzer())
+    _add(w, ["/m/a.wav", "/m/b.wav"])
+    _run(qtbot, w)
+    _select(w, 0)
+    w.choose_key()
+    w.table.selectAll()
+    w.choose_key()
+    assert asked == [("Set Key", "Key of 1 song:"), ("Set Key", "Key of 2 songs:")]
+    assert [j.result.key_user for j in w.engine.batch.jobs] == ["C major", "C major"]
+
+
 def test_tempo_scaled_again_and_again_stays_a_tempo(qtbot, make_window, fast_settings):
     w = make_window(fast_settings, FakeAnalyzer())
     _add(w, ["/m/a.wav"])
@@ -563,6 +582,7 @@ def test_the_songs_to_check_by_ear_are_shown_alone_until_the_user_sets_them(
     assert w.checked_action in w.edit_menu.actions() and w.checked_action.isEnabled()
     w.checked_action.trigger()
     assert shown() == ["drift"] and w.engine.batch.jobs[3].result.user_checked is True
+    assert w.statusBar().currentMessage().startswith("1 song marked as checked by ear")
     assert w.model.index(3, COL_NOTE).data() == "checked by ear by you"
     _select(w, 0)
     w.checked_action.trigger()
@@ -641,6 +661,11 @@ def test_the_chunks_tab_shows_the_selected_songs_tempo_key_and_loudness_chunk_by
     assert list(y[3:5]) == [121.0, 121.0] and np.isnan(y[2]) and len(x) == 6
     assert view.song_line.value() == 110.0
     assert view.band.getRegion() == pytest.approx((110.0 / 1.04, 110.0 * 1.04))
+    # the plot says what its lines and its grey band are, above the highest chunk
+    assert view.legend.isVisible()
+    assert [label.text for _sample, label in view.legend.items] == [
+        "chunk tempo", "song tempo", "within 4 % of the song tempo"]
+    assert view.plot.getViewBox().viewRange()[1][1] > 121.0 + 2.0
     w.set_tempo(220.0)  # the user's tempo is named beside the analyzer's
     assert "(yours: 220)" in view.summary.text()
     w.mark_checked()
@@ -648,6 +673,7 @@ def test_the_chunks_tab_shows_the_selected_songs_tempo_key_and_loudness_chunk_by
     _select(w, 1)
     assert view.summary.text() == NO_CHUNKS and view.table.rowCount() == 0
     assert not view.song_line.isVisible() and len(view.curve.getData()[0] or []) == 0
+    assert not view.legend.isVisible()
     w.table.selectAll()  # two songs: no single song to show
     assert view.summary.text() == NO_SONG
     # File > Export Chunks: a row per chunk of every song that kept them
