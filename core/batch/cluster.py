@@ -391,7 +391,8 @@ class ClusterConnection:
 
     def connect(self) -> None:
         """Start the LocalCluster or reach the scheduler (within 10 s), then warm up every
-        worker; with a client given, only subscribe to the workers' events.
+        worker, and have every worker that starts later warm up before it takes a song;
+        with a client given, only subscribe to the workers' events.
 
         Raises
         ------
@@ -454,8 +455,23 @@ class ClusterConnection:
             if other:
                 self.close()
                 raise ClusterError(other)
+            self._warm_up_later_workers()
         self.client.subscribe_topic(PROGRESS_TOPIC, self._event)
         self._subscribed = True
+
+    def _warm_up_later_workers(self) -> None:
+        """Have every worker that starts from now on (restarted by its nanny, or joining)
+        warm up before it takes a song, as those found at connection did
+        (:class:`core.batch.cluster_plugin.WarmUpPlugin`).  Without it, the first song on
+        such a worker would be timed with the analyzer's start-up in it.  A scheduler that
+        refuses the plugin costs only that: a warning, and the batch goes on."""
+        from core.batch.cluster_plugin import WarmUpPlugin
+
+        try:
+            self.client.register_plugin(WarmUpPlugin(_WORKER_CALL_TIMEOUT_S))
+        except Exception as err:
+            log.warning("workers that start later will not be warmed up: %s",
+                        _one_line(err))
 
     @contextlib.contextmanager
     def _starting(self):
