@@ -378,6 +378,8 @@ class ClusterConnection:
         self._token = uuid.uuid4().hex[:12]  # task keys unique to this connection
         self._cancel_name = f"songcal-cancel-{self._token}"
         self._subscribed = False
+        self._warm_up_name = f"songcal-warm-up-{self._token}"
+        self._warm_up_registered = False
         self.submitted = 0
         #: True while a LocalCluster starts: a stop asked then waits until it has started
         #: (a LocalCluster cut short leaves Dask unable to close it at exit).
@@ -468,7 +470,9 @@ class ClusterConnection:
         from core.batch.cluster_plugin import WarmUpPlugin
 
         try:
-            self.client.register_plugin(WarmUpPlugin(_WORKER_CALL_TIMEOUT_S))
+            self.client.register_plugin(WarmUpPlugin(_WORKER_CALL_TIMEOUT_S,
+                                                     name=self._warm_up_name))
+            self._warm_up_registered = True
         except Exception as err:
             log.warning("workers that start later will not be warmed up: %s",
                         _one_line(err))
@@ -513,6 +517,15 @@ class ClusterConnection:
             self._subscribed = False
         if not self._own_client:
             return
+        if self._warm_up_registered and self.cluster is None \
+                and getattr(self.client, "status", "") == "running":
+            # (a scheduler of its own outlives this connection: workers that join it later
+            # are not warmed up for a client that has left)
+            try:
+                self.client.unregister_worker_plugin(self._warm_up_name)
+            except Exception:
+                log.debug("could not unregister the warm-up", exc_info=True)
+        self._warm_up_registered = False
         for obj in (self.client, self.cluster):
             if obj is not None:
                 try:

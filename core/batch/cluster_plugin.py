@@ -22,13 +22,9 @@ from distributed.diagnostics.plugin import WorkerPlugin
 
 from core.batch.cluster_tasks import warm_up_once
 
-__all__ = ["WarmUpPlugin", "PLUGIN_NAME"]
+__all__ = ["WarmUpPlugin"]
 
 log = logging.getLogger(__name__)
-
-#: The name the plugin is registered under (registering it again replaces it).
-PLUGIN_NAME = "songcal-warm-up"
-
 
 class WarmUpPlugin(WorkerPlugin):
     """Warm the analyzer up on each worker before it takes songs.
@@ -42,13 +38,14 @@ class WarmUpPlugin(WorkerPlugin):
     ----------
     timeout_s : float
         The longest a worker waits for its warm-up (s).
+    name : str
+        The name it is registered under: one per connection, so a connection that leaves a
+        scheduler takes only its own away.
     """
 
-    idempotent = False  # registered again, it replaces the last one (its setup is cheap)
-
-    def __init__(self, timeout_s: float = 180.0):
+    def __init__(self, timeout_s: float = 180.0, name: str = "songcal-warm-up"):
         self.timeout_s = timeout_s
-        self.name = PLUGIN_NAME
+        self.name = name
 
     async def setup(self, worker) -> None:
         try:

@@ -852,6 +852,27 @@ def test_workers_that_join_or_restart_warm_up_before_their_first_song(tmp_path):
 
 
 @pytest.mark.timeout(180)
+def test_leaving_a_scheduler_of_its_own_takes_this_connections_warm_up_away(tmp_path):
+    cluster, client = cluster_helpers.process_cluster(1, timeout=10)
+
+    def plugins(dask_scheduler):  # (Dask registers some of its own)
+        return sorted(p for p in dask_scheduler.worker_plugins if p.startswith("songcal"))
+
+    try:
+        conn = ClusterConnection(parse_cluster(cluster.scheduler_address))
+        conn.connect()
+        try:
+            ours = client.run_on_scheduler(plugins)
+            assert len(ours) == 1 and ours[0].startswith("songcal-warm-up-")
+        finally:
+            conn.close()
+        assert client.run_on_scheduler(plugins) == []
+    finally:
+        client.close()
+        cluster.close()
+
+
+@pytest.mark.timeout(180)
 def test_a_song_whose_worker_left_waits_queued_and_is_timed_from_its_rerun(tmp_path, caplog):
     # Another client holds one of the two worker threads; the song runs on the other, whose
     # worker then leaves the cluster.  Dask queues the song again behind the held thread:
