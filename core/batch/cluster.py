@@ -378,6 +378,8 @@ class ClusterConnection:
         self._token = uuid.uuid4().hex[:12]  # task keys unique to this connection
         self._cancel_name = f"songcal-cancel-{self._token}"
         self._subscribed = False
+        self._warm_up_name = f"songcal-warm-up-{self._token}"
+        self._warm_up_registered = False
         self.submitted = 0
         #: True while a LocalCluster starts: a stop asked then waits until it has started
         #: (a LocalCluster cut short leaves Dask unable to close it at exit).
@@ -391,7 +393,8 @@ class ClusterConnection:
 
     def connect(self) -> None:
         """Start the LocalCluster or reach the scheduler (within 10 s), then warm up every
-        worker; with a client given, only subscribe to the workers' events.
+        worker, and have every worker that starts later warm up before it takes a song;
+        with a client given, only subscribe to the workers' events.
 
         Raises
         ------
@@ -454,8 +457,25 @@ class ClusterConnection:
             if other:
                 self.close()
                 raise ClusterError(other)
+            self._warm_up_later_workers()
         self.client.subscribe_topic(PROGRESS_TOPIC, self._event)
         self._subscribed = True
+
+    def _warm_up_later_workers(self) -> None:
+        """Have every worker that starts from now on (restarted by its nanny, or joining)
+        warm up before it takes a song, as those found at connection did
+        (:class:`core.batch.cluster_plugin.WarmUpPlugin`).  Without it, the first song on
+        such a worker would be timed with the analyzer's start-up in it.  A scheduler that
+        refuses the plugin costs only that: a warning, and the batch goes on."""
+        from core.batch.cluster_plugin import WarmUpPlugin
+
+        try:
+            self.client.register_plugin(WarmUpPlugin(_WORKER_CALL_TIMEOUT_S,
+                                                     name=self._warm_up_name))
+            self._warm_up_registered = True
+        except Exception as err:
+            log.warning("workers that start later will not be warmed up: %s",
+                        _one_line(err))
 
     @contextlib.contextmanager
     def _starting(self):
@@ -497,6 +517,15 @@ class ClusterConnection:
             self._subscribed = False
         if not self._own_client:
             return
+        if self._warm_up_registered and self.cluster is None \
+                and getattr(self.client, "status", "") == "running":
+            # (a scheduler of its own outlives this connection: workers that join it later
+            # are not warmed up for a client that has left)
+            try:
+                self.client.unregister_worker_plugin(self._warm_up_name)
+            except Exception:
+                log.debug("could not unregister the warm-up", exc_info=True)
+        self._warm_up_registered = False
         for obj in (self.client, self.cluster):
             if obj is not None:
                 try:

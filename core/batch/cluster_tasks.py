@@ -3,7 +3,9 @@
 :func:`analyze_task` analyzes one song in the worker's thread, chunk by chunk, publishes
 throttled progress events on :data:`PROGRESS_TOPIC` and returns a plain tuple, never an
 exception object.  :func:`warm_up` and :func:`unreadable_paths` run once on every worker
-before a batch.  Dask itself is imported only inside these functions, on the workers.
+before a batch; a worker that starts later (restarted by its nanny, or one that joins) runs
+:func:`warm_up_once` before it takes a song (:mod:`core.batch.cluster_plugin`).  Dask itself
+is imported only inside these functions, on the workers.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from core.batch.runner import keep_freed_memory
 from core.errors import AnalysisCancelled, AudioFileError
 from core.io import tempfiles
 
-__all__ = ["PROGRESS_TOPIC", "analyze_task", "warm_up", "unreadable_paths"]
+__all__ = ["PROGRESS_TOPIC", "analyze_task", "warm_up", "warm_up_once", "warmed_up",
+           "unreadable_paths"]
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,9 @@ log = logging.getLogger(__name__)
 PROGRESS_TOPIC = "songcal-progress"
 _PROGRESS_INTERVAL_S = 0.2  # at most five progress events per song and second
 _CANCEL_POLL_S = 0.5  # how often a running task asks whether the batch was cancelled
+
+_warm_lock = threading.Lock()
+_warmed_build: str | None = None  # what warm_up returned in this process, once it has run
 
 def warm_up() -> str:
     """Run once on each worker: import the analyzer and analyze four seconds of noise, so
@@ -54,7 +60,21 @@ def warm_up() -> str:
         analyze_file(path)
     finally:
         os.unlink(path)
-    return analyzer_id()
+    global _warmed_build
+    _warmed_build = analyzer_id()
+    return _warmed_build
+
+
+def warm_up_once() -> str:
+    """:func:`warm_up`, unless it has already run in this process; returns the analyzer
+    build either way."""
+    with _warm_lock:
+        return _warmed_build if _warmed_build is not None else warm_up()
+
+
+def warmed_up() -> str | None:
+    """The analyzer build :func:`warm_up` returned in this process, or None before it ran."""
+    return _warmed_build
 
 
 def _worker_name() -> tuple[str, str]:

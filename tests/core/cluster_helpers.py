@@ -69,6 +69,18 @@ def held_analyze(path, *, settings=None, progress=None, should_cancel=None):
                         should_cancel=should_cancel)
 
 
+def warm_held_analyze(path, *, settings=None, progress=None, should_cancel=None):
+    """As :func:`held_analyze`, with the result's title saying whether the analyzer's
+    warm-up had run in the worker's process when the song started."""
+    from core.batch.cluster_tasks import warmed_up
+
+    warm = warmed_up() is not None
+    result = held_analyze(path, settings=settings, progress=progress,
+                          should_cancel=should_cancel)
+    result.title = f"warm-up ran: {warm}"
+    return result
+
+
 def _hold_thread(started: str, release: str) -> str:
     """A task of another client of the cluster: holds its worker thread until the Dask
     event ``release`` is set (``started`` is set once it runs)."""

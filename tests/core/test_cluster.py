@@ -32,6 +32,7 @@ from tests.core.cluster_helpers import (  # noqa: E402
     replaced_analyze,
     slow_analyze,
     stuck_analyze,
+    warm_held_analyze,
 )
 
 
@@ -415,6 +416,40 @@ def test_a_worker_keeps_freed_memory_as_the_desktop_process_does(monkeypatch):
     assert calls == [1]
 
 
+def test_a_worker_warms_up_once_and_its_warm_up_never_holds_it_back(monkeypatch):
+    import asyncio
+    import threading
+    from types import SimpleNamespace
+
+    from core.batch import cluster_plugin, cluster_tasks
+
+    worker = SimpleNamespace(address="tcp://127.0.0.1:1")
+    # Warm already (the connection's own warm-up ran there): not again.
+    runs = []
+    monkeypatch.setattr(cluster_tasks, "warm_up", lambda: runs.append(1) or "b1")
+    monkeypatch.setattr(cluster_tasks, "_warmed_build", "b0")
+    asyncio.run(cluster_plugin.WarmUpPlugin().setup(worker))
+    assert runs == []
+    monkeypatch.setattr(cluster_tasks, "_warmed_build", None)
+    asyncio.run(cluster_plugin.WarmUpPlugin().setup(worker))
+    assert runs == [1]
+
+    # A warm-up that fails, or that does not end in time, lets the worker go on.
+    def fails():
+        raise ImportError("no librosa here")
+
+    monkeypatch.setattr(cluster_plugin, "warm_up_once", fails)
+    asyncio.run(cluster_plugin.WarmUpPlugin().setup(worker))
+    gate = threading.Event()
+    monkeypatch.setattr(cluster_plugin, "warm_up_once", gate.wait)
+
+    async def setup_then_release():
+        await cluster_plugin.WarmUpPlugin(timeout_s=0.05).setup(worker)
+        gate.set()
+
+    asyncio.run(setup_then_release())
+
+
 def test_a_worker_of_another_analyzer_build_is_refused():
     from core.analysis.identity import analyzer_id
     from core.batch.cluster import _other_build
@@ -766,6 +801,73 @@ def test_a_worker_that_joins_in_the_middle_of_a_batch_gets_songs(tmp_path):
         assert new and any(j.worker.split("/")[0] in new for j in batch.jobs[1:])
     finally:
         release.set()
+        client.close()
+        cluster.close()
+
+
+@pytest.mark.timeout(300)
+def test_workers_that_join_or_restart_warm_up_before_their_first_song(tmp_path):
+    # The runner's own LocalCluster of one worker, warmed up as it connects; a second worker
+    # joins while the first song holds that worker's thread.  Every song, the first ones on
+    # the worker that joined included, starts on a worker whose warm-up has run (before,
+    # the first song there paid for the analyzer's imports within its own time).
+    batch = Batch(_files(tmp_path, 1, prefix="held") + _files(tmp_path, 3),
+                  settings=AnalysisSettings(workers=1))
+    runner = ClusterRunner(batch, spec=ClusterSpec(workers=1), analyze=warm_held_analyze)
+    first, joined = [], []
+
+    def on_change(b, changed):
+        client = runner.connection.client
+        if not joined and b.jobs[0].worker.count("/") == 1:  # (held, on the worker)
+            joined.append(True)
+            first.extend(a.split("://")[-1] for a in client.nthreads())
+            runner.connection.cluster.scale(2)
+        if any(j.worker.split("/")[0] not in first and "/" in j.worker
+               and j.state in (SongState.RUNNING, SongState.DONE) for j in b.jobs[1:]):
+            distributed.Event(RELEASE_EVENT, client=client).set()
+
+    try:
+        runner.connect()
+        distributed.Event(RELEASE_EVENT, client=runner.connection.client).clear()
+        runner.on_change = on_change
+        runner.run()
+        assert [j.state for j in batch.jobs] == [SongState.DONE] * 4
+        on_new = [j for j in batch.jobs if j.worker.split("/")[0] not in first]
+        assert on_new, "no song ran on the worker that joined"
+        assert [j.result.title for j in batch.jobs] == ["warm-up ran: True"] * 4
+
+        # A worker restarted by its nanny (as after a song given up on) warms up too,
+        # before it runs anything.
+        client = runner.connection.client
+        client.restart_workers(list(client.nthreads()), timeout=120)
+        client.wait_for_workers(2, timeout=120)
+        from core.analysis.identity import analyzer_id
+        from core.batch.cluster_tasks import warmed_up
+
+        futures = [client.submit(warmed_up, workers=[a], pure=False)
+                   for a in client.nthreads()]
+        assert [f.result(timeout=120) for f in futures] == [analyzer_id()] * 2
+    finally:
+        runner.close()
+
+
+@pytest.mark.timeout(180)
+def test_leaving_a_scheduler_of_its_own_takes_this_connections_warm_up_away(tmp_path):
+    cluster, client = cluster_helpers.process_cluster(1, timeout=10)
+
+    def plugins(dask_scheduler):  # (Dask registers some of its own)
+        return sorted(p for p in dask_scheduler.worker_plugins if p.startswith("songcal"))
+
+    try:
+        conn = ClusterConnection(parse_cluster(cluster.scheduler_address))
+        conn.connect()
+        try:
+            ours = client.run_on_scheduler(plugins)
+            assert len(ours) == 1 and ours[0].startswith("songcal-warm-up-")
+        finally:
+            conn.close()
+        assert client.run_on_scheduler(plugins) == []
+    finally:
         client.close()
         cluster.close()
 
