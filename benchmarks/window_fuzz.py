@@ -41,10 +41,35 @@ as the app's (start-up objects frozen, the analysis imported in the background) 
 first seed.  A seed replays the same choices; what they meet
 depends on timing, so a failure is replayed by running its seed a few times.
 
+With ``--cluster`` (``SONGCAL_FUZZ_CLUSTER=1``) the songs run on a Dask LocalCluster of
+two single-threaded workers (one on every third seed) that are threads of this process
+(``processes=False``, tcp addresses), one cluster for every seed.  The window picks its
+engine from its settings as the app does (:func:`gui.settings_dialog.cluster_choice`):
+``local:2``, ``local`` (as many as the workers asked for) or this computer, changed in the
+Settings dialog mid-run too; a local cluster they name is the fuzz's, reached through its
+client with the deck's analyzer (:func:`cluster_analyze`, module-level).  The stuck song
+then holds its worker thread for 1, 3 or 8 s, half the seeds wait 2 s (not 60) for a
+worker thread when songs given up on hold them all, and another user of the cluster takes
+a worker thread for 0.5-4 s now and then (songs handed over meanwhile wait in Dask's
+queue); Start, Retry, Skip, Clear and Undo come more often.  After every step also:
+
+- every running song is held by a worker slot, and waits in the scheduler's queue exactly
+  while its task has not started on a worker;
+- no song is still running 3 s after its Dask future finished;
+- the worker slots and the Workers panel name the cluster's workers and no other;
+
+and at the end every song handed to the cluster ends there within 20 s, then no longer
+holds a worker thread, and the window follows no task any more.  A seed starts once the
+cluster runs nothing of the last one.  Seeds 0-519 found one bug: a song skipped or
+cancelled while it waited in Dask's queue left its cancelled future among the tasks the
+window follows (tests/gui/test_cluster_window.py,
+``test_a_song_skipped_while_it_waits_in_the_schedulers_queue_is_followed_no_more``).
+
 Run from the repository root (``-s`` shows the per-seed lines)::
 
     QT_QPA_PLATFORM=offscreen python -m benchmarks.window_fuzz --seeds 0-49
     QT_QPA_PLATFORM=offscreen python -m benchmarks.window_fuzz --seeds 7 --verbose
+    QT_QPA_PLATFORM=offscreen python -m benchmarks.window_fuzz --cluster --seeds 0-99
 
 (``python -m pytest -p no:cacheprovider -n 0 -s benchmarks/window_fuzz.py`` with
 ``SONGCAL_FUZZ_SEEDS=0-49`` in the environment does the same.)
@@ -103,6 +128,14 @@ def _seeds_from(text: str) -> list[int]:
 
 SEEDS = _seeds_from(os.environ.get("SONGCAL_FUZZ_SEEDS", "0-4"))
 VERBOSE = os.environ.get("SONGCAL_FUZZ_VERBOSE", "") not in ("", "0")
+#: Run the window's songs on a Dask LocalCluster (``--cluster``).
+CLUSTER = os.environ.get("SONGCAL_FUZZ_CLUSTER", "") not in ("", "0")
+#: Worker threads of that cluster (one per in-process worker); every third seed has one
+#: (a song given up on then holds every thread).
+CLUSTER_WORKERS = 2
+#: Longest a song may stay running once its Dask future has finished (s): its outcome is
+#: settled in the client's callback thread, one future after another.
+FUTURE_GRACE_S = 3.0
 
 
 # -- the deck -----------------------------------------------------------------------------
@@ -153,6 +186,7 @@ class DeckAnalyzer:
 
     def __init__(self):
         self.stop = threading.Event()  # set at the end: nothing left holding a thread
+        self.stuck_s = STUCK_S
 
     def __call__(self, path, *, settings, progress=None, should_cancel=None):
         from core.errors import AnalysisCancelled
@@ -168,9 +202,63 @@ class DeckAnalyzer:
                 if progress is not None:
                     progress(i + 1, steps + 1, 3.0)
         elif " stuck" in name:
-            self.stop.wait(STUCK_S)  # a decoder that does not look at its cancel flag
+            self.stop.wait(self.stuck_s)  # a decoder that does not look at its cancel flag
         return default_analyze(path, settings=settings, progress=progress,
                                should_cancel=should_cancel)
+
+
+#: The deck's analyzer on the cluster: the tasks run in the cluster's worker threads of this
+#: process (``processes=False``), so they share it; its stop is renewed for every seed once
+#: the cluster runs nothing of the last one.
+CLUSTER_DECK = DeckAnalyzer()
+
+
+def cluster_analyze(path, *, settings, progress=None, should_cancel=None):
+    """:class:`DeckAnalyzer` for the cluster's workers (a module-level function: Dask
+    sends functions by reference)."""
+    return CLUSTER_DECK(path, settings=settings, progress=progress,
+                        should_cancel=should_cancel)
+
+
+def hold_a_thread(seconds: float) -> str:
+    """A task of another user of the cluster: holds a worker thread for ``seconds`` (the
+    window's songs handed over meanwhile wait in the scheduler's queue)."""
+    CLUSTER_DECK.stop.wait(seconds)
+    return "held"
+
+
+#: Scheduler task states of a song handed to the cluster that has not ended there.
+_HANDED = ("released", "waiting", "queued", "no-worker", "processing")
+
+
+def cluster_songs(cluster) -> dict[str, str]:
+    """``{task key: where}`` of the songs the cluster holds and has not ended: in the
+    scheduler (its task state) or running in a worker thread (``"thread"``: a task whose
+    future was cancelled is forgotten by the scheduler while its thread goes on).  Read in
+    this process: a LocalCluster's scheduler and in-process workers live here."""
+    out = {str(k): ts.state for k, ts in list(cluster.scheduler.tasks.items())
+           if str(k).startswith("songcal-") and ts.state in _HANDED}
+    for worker in list(cluster.workers.values()):
+        for key in list(getattr(worker, "active_threads", {}).values()):
+            if str(key).startswith("songcal-"):
+                out[str(key)] = "thread"
+    return out
+
+
+def live_workers(cluster) -> set[str]:
+    """``host:port`` of the cluster's workers the scheduler knows now."""
+    return {a.split("://", 1)[-1] for a in list(cluster.scheduler.workers)}
+
+
+def cluster_idle(cluster, qtbot, timeout_s) -> dict[str, str]:
+    """Wait up to ``timeout_s`` until the cluster holds no song; returns those it still
+    holds."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        left = cluster_songs(cluster)
+        if not left or time.monotonic() > deadline:
+            return left
+        qtbot.wait(50)
 
 
 # -- what the driver watches --------------------------------------------------------------
@@ -237,8 +325,14 @@ class GapMeter:
 class Fuzz:
     """One seeded session on one window (replaced when the session quits and restarts)."""
 
-    def __init__(self, seed, qtbot, make_window, tmp_path, monkeypatch):  # noqa: F811
+    def __init__(self, seed, qtbot, make_window, tmp_path, monkeypatch,  # noqa: F811
+                 cluster=None):
         self.seed = seed
+        #: ``(LocalCluster, Client)`` the window's engine runs on (``--cluster``), or None.
+        self.cluster = cluster
+        self.done_futures: dict = {}  # (tag, job, attempt) -> when its future was seen done
+        self.seen: Counter = Counter()  # cluster states met at the checks, songs handed over
+        self.hogs: list = []  # futures of the tasks of "another user" of the cluster
         self.rng = random.Random(seed)
         self.qtbot = qtbot
         self.make_window = make_window
@@ -256,6 +350,20 @@ class Fuzz:
         self.modals: list[str] = []
         self.windows = 0
         self._patch_dialogs(monkeypatch)
+        if cluster is not None:
+            self._patch_cluster(monkeypatch)
+            # On the cluster the stuck song may hold its worker thread for longer: the
+            # window gives up on it, and Dask's thread stays busy until it returns.
+            CLUSTER_DECK.stuck_s = self.rng.choice((STUCK_S, 3.0, 8.0))
+            # Half the seeds wait 2 s (not 60) for a worker thread when every one is held
+            # by songs given up on, then fail the songs left; the workers are looked at
+            # twice a second.
+            import core.batch.cluster
+            import gui.cluster_slots
+
+            self.no_worker_wait_s = self.rng.choice((2.0, core.batch.cluster.NO_WORKER_WAIT_S))
+            monkeypatch.setattr(core.batch.cluster, "NO_WORKER_WAIT_S", self.no_worker_wait_s)
+            monkeypatch.setattr(gui.cluster_slots, "_REFRESH_S", 0.5)
         # A list restored at a start comes back a few songs per turn of the event loop,
         # as a list of thousands does, so that actions meet it half restored.
         from gui.engine_list import EngineListMixin
@@ -306,9 +414,49 @@ class Fuzz:
                 self.budget_base.setValue(s.budget_base_s)
                 self.budget_factor.setValue(s.budget_factor)
                 self.hard_limit.setValue(s.hard_limit_factor)
-                return 1 if fuzz.rng.random() < 0.85 else 0
+                if fuzz.cluster is not None:  # where songs run: mostly the cluster
+                    self.cluster.setText(fuzz._random_engine())
+                if fuzz.rng.random() >= 0.85:
+                    return 0
+                if fuzz.cluster is not None:
+                    self.accept()  # (remembers the engine chosen, as OK does)
+                return 1
 
         mp.setattr(gui.main_window, "SettingsDialog", Settings)
+
+    def _random_engine(self) -> str:
+        """What the settings say songs run on: a local cluster of the workers asked for
+        (``local``) or of two (``local:2``), or this computer (empty)."""
+        return self.rng.choice(("local:2", "local:2", "local", "local", ""))
+
+    def _patch_cluster(self, mp):
+        """The settings choose the engine as the app's do (:func:`gui.settings_dialog.
+        cluster_choice`); a local cluster they name is the fuzz's LocalCluster, reached
+        through its client with the deck's analyzer (the window's own would start worker
+        processes)."""
+        from PySide6.QtCore import QSettings
+
+        from gui.cluster_control import ClusterControl
+        from gui.settings_dialog import CLUSTER_KEY
+
+        QSettings().setValue(CLUSTER_KEY, "local:2")
+        fuzz, set_cluster = self, ClusterControl.set_cluster
+
+        def on_the_fuzz_cluster(eng, spec, **options):
+            if spec is not None and spec.address is None and not options:
+                options = {"client": fuzz.cluster[1], "analyze": cluster_analyze}
+            return set_cluster(eng, spec, **options)
+
+        mp.setattr(ClusterControl, "set_cluster", on_the_fuzz_cluster)
+        from core.batch.cluster import ClusterConnection
+
+        submit = ClusterConnection.submit
+
+        def counted(conn, *a, **k):
+            fuzz.seen["handed over"] += 1
+            return submit(conn, *a, **k)
+
+        mp.setattr(ClusterConnection, "submit", counted)
 
     def _random_settings(self):
         from core.settings import AnalysisSettings
@@ -329,6 +477,15 @@ class Fuzz:
         w = self.make_window(self.settings, self.analyzer, store=store)
         w.shutdown_timeout_ms = 5000
         w._confirm = lambda *a: self.rng.random() < 0.8
+        if self.cluster is not None:  # (as gui.app does at a start)
+            from gui.settings_dialog import cluster_choice
+
+            w.engine.set_cluster(cluster_choice(workers=self.settings.workers))
+            eng = w.engine
+            eng.signals.clusterGaveUp.connect(lambda _why: self.seen.update(["gave up"]))
+            eng.clusterFailed.connect(lambda _why: self.seen.update(["cluster failed"]))
+            eng.timedOut.connect(lambda _id, eng=eng: self.seen.update(
+                ["timed out on the cluster" if eng._on_cluster() else "timed out here"]))
         w.exported.connect(lambda path, error: self._on_exported("results", path, error))
         w.calibration.exported.connect(
             lambda paths: self._on_exported("calibration", paths, ""))
@@ -502,15 +659,29 @@ class Fuzz:
                 if before[j.id][0] in TERMINAL_STATES and j.state not in TERMINAL_STATES:
                     self.problem(f"Analyze again on {ids} queued song {j.id} again")
         elif what == "skip":
+            asked = w.engine.batch._clock()
+
+            def skipped_now(j):
+                return (j.outcome is SongState.SKIPPED and j.finished_at is not None
+                        and j.finished_at >= asked)
+
             if r.random() < 0.5:
                 w.table.skipRequested.emit(ids)  # the context menu's Skip
             else:
                 w.skip_selected()
             for j in shown:
-                if before[j.id][0] not in TERMINAL_STATES and j.state is not SongState.SKIPPED:
-                    self.problem(f"Skip on row of song {j.id}: it is {j.state.value}")
+                # (a song may end where it runs between the look and the skip; one analyzed
+                # again keeps its earlier result, done, its outcome skipped)
+                ended = j.finished_at is not None and j.finished_at <= asked
+                if before[j.id][0] not in TERMINAL_STATES and not ended and \
+                        not skipped_now(j):
+                    self.problem(f"Skip on row of song {j.id}: it is {j.state.value} (was "
+                                 f"{before[j.id][0].value}, ended {j.finished_at} after the "
+                                 f"skip at {asked}, outcome {j.outcome}, {j.error!r}, "
+                                 f"attempt {j.attempt}, result from "
+                                 f"{getattr(j.result, 'source', None)})")
             for j in others:
-                if j.state is SongState.SKIPPED and before[j.id][0] is not SongState.SKIPPED:
+                if skipped_now(j):
                     self.problem(f"Skip on {ids} skipped song {j.id}")
         elif what == "chunks":
             j = shown[0]
@@ -594,8 +765,12 @@ class Fuzz:
     def act_settings(self):
         self.w.settings_action.trigger()
         s = self.w.engine.settings
+        eng = self.w.engine
+        spec = eng._next_cluster[0] if eng._next_cluster else eng.cluster_spec
         return (f"workers {s.workers}, budget {s.budget_base_s}+{s.budget_factor}/s, "
-                f"limit x{s.hard_limit_factor}")
+                f"limit x{s.hard_limit_factor}"
+                + (f", on {spec.describe() if spec else 'this computer'}"
+                   if self.cluster is not None else ""))
 
     def act_load_reference(self):
         """Load the sheet, or one naming the same songs with their tempo only (its
@@ -802,6 +977,14 @@ class Fuzz:
             return f"pair {dlg.pair_selected()}"
         return "nothing to pair"
 
+    def act_hog(self):
+        """Another user of the cluster takes a worker thread for a while."""
+        if self.cluster is None:
+            return "no cluster"
+        seconds = self.rng.choice((0.5, 1.0, 2.0, 4.0))
+        self.hogs.append(self.cluster[1].submit(hold_a_thread, seconds, pure=False))
+        return f"{seconds:g} s"
+
     def act_export_checked(self):
         w = self.w
         if not w.export_checked_action.isEnabled():
@@ -823,6 +1006,10 @@ class Fuzz:
         "sorted_rows": 8,
         "tempo_range": 1, "match": 2, "export_checked": 1,
     }
+    #: Added to the weights with ``--cluster``: another user of the cluster, and more of
+    #: what hands songs over or gives up on them while they run there.
+    CLUSTER_ACTIONS = {"hog": 4, "start": 6, "force": 2, "retry": 2, "skip_selected": 2,
+                       "banner": 2, "clear": 2, "undo": 2, "new_session": 1}
 
     # -- what must hold ----------------------------------------------------------------------
     def _on_exported(self, kind, what, error):
@@ -886,9 +1073,10 @@ class Fuzz:
             r = w.model.row_of(job.id)
             if w.model.job(r) is not job:
                 self.problem(f"row {r} of song {job.id} shows song {w.model.job(r).id}")
-            if w.model.index(r, 0).data(STATE_ROLE) != job.state.value:
+            # (a song handed to a cluster's scheduler, not started there, shows queued)
+            if w.model.index(r, 0).data(STATE_ROLE) != job.status.value:
                 self.problem(f"row {r} shows {w.model.index(r, 0).data(STATE_ROLE)}, "
-                             f"song is {job.state.value}")
+                             f"song is {job.status.value}")
         proxy = w.proxy
         if proxy.rowCount() > len(jobs):
             self.problem(f"proxy rows {proxy.rowCount()} > songs {len(jobs)}")
@@ -916,6 +1104,75 @@ class Fuzz:
             self.problem("table lost its model")
         if eng.state == EngineState.IDLE and active:
             self.problem(f"engine idle with songs running: {sorted(active)}")
+        if self.cluster is not None:
+            self.check_cluster()
+
+    def check_cluster(self):
+        """The cluster's invariants; what a thread of Dask's may be changing as they are
+        read must still be wrong 0.3 s later."""
+        issues = self.cluster_issues()
+        if issues:
+            time.sleep(0.3)
+            issues = self.cluster_issues(again=True)
+        if issues:
+            self.problem("; ".join(issues))
+
+    def cluster_issues(self, again=False) -> list[str]:
+        """On the cluster: every running song is held by a worker slot, waits in the
+        scheduler's queue exactly while its task has not started on a worker, and is not
+        running any more once its Dask future has finished (a few seconds allowed: the
+        client settles futures one after another); the slots and the worker panel name the
+        cluster's workers and no other."""
+        from core.batch.rules import ACTIVE_STATES
+        from gui.cluster_slots import _tag
+
+        eng = self.w.engine
+        if not eng._on_cluster():
+            return []
+        slots, batch = eng.worker_slots, eng.batch
+        tag, now, out = _tag(batch), time.monotonic(), []
+        live = live_workers(self.cluster[0])
+        with slots._lock:
+            held = {(r.job_id, r.attempt): r for s in slots.slots
+                    if (r := s.record) is not None and r.batch is batch}
+            names = [(s.name, getattr(s, "left", False)) for s in slots.slots]
+        for job in list(batch.jobs):
+            if job.state not in ACTIVE_STATES:
+                continue
+            rec = held.get((job.id, job.attempt))
+            if rec is None:
+                out.append(f"song {job.id} {job.state.value} (attempt {job.attempt}) is on "
+                           f"no worker slot")
+            elif job.waiting != (not rec.started_at):
+                out.append(f"song {job.id} waiting {job.waiting}, its task "
+                           f"{'started' if rec.started_at else 'not started'}")
+            if not again:
+                self.seen["songs queued in the scheduler" if job.waiting else
+                          "songs running on a worker"] += 1
+        for key, future in list(slots._futures.items()):
+            if not future.done():
+                self.done_futures.pop(key, None)
+                continue
+            first = self.done_futures.setdefault(key, now)
+            if key[0] != tag or key[1] >= len(batch.jobs):
+                continue
+            job = batch.jobs[key[1]]
+            if job.attempt == key[2] and job.state in ACTIVE_STATES and \
+                    now - first > FUTURE_GRACE_S:
+                out.append(f"song {job.id} {job.state.value}, its Dask future "
+                           f"{future.status} for {now - first:.1f} s")
+        if not again and eng.abandoned:
+            self.seen["songs given up on, still running"] += 1
+        if {n.rsplit(" #", 1)[0] for n, left in names if not left} != live or any(
+                left for _n, left in names):
+            out.append(f"worker slots {names}, the cluster's workers {sorted(live)}")
+        panel = self.w.workers.model_
+        panel.refresh()
+        for r in range(panel.rowCount()):
+            name = panel.index(r, 0).data()
+            if name.removesuffix(" (abandoned)").rsplit(" #", 1)[0] not in live:
+                out.append(f"worker panel row {name!r}: not a worker of {sorted(live)}")
+        return out
 
     def settle(self, timeout_s=END_WAIT_S):
         """End the run and wait for everything asked for to report."""
@@ -934,11 +1191,36 @@ class Fuzz:
                          f"{[(j.id, j.state.value) for j in w.engine.batch.jobs]}")
         if w.engine.is_scanning:
             self.problem("a scan never ended")
+        if self.cluster is not None:
+            self.settle_cluster()
         QApplication.processEvents()
         self.check()
         self.check_painted()
         if self.use_store:
             self.check_library()
+
+    def settle_cluster(self):
+        """Once the run has ended, every song handed to the cluster ends there (a song
+        given up on runs on until it returns) and then no longer counts as holding a
+        worker thread."""
+        for f in self.hogs:
+            f.cancel()
+        left = cluster_idle(self.cluster[0], self.qtbot, END_WAIT_S)
+        if left:
+            self.problem(f"{END_WAIT_S:.0f} s after the run ended the cluster still holds "
+                         f"{left}")
+        eng = self.w.engine
+        deadline = time.monotonic() + 5.0
+        while eng.abandoned and time.monotonic() < deadline:
+            self.qtbot.wait(50)
+        if eng.abandoned:
+            self.problem(f"songs given up on still hold worker threads once the cluster "
+                         f"ran none: {[(r.name, r.job_id) for r in eng.abandoned]}")
+        slots = eng.worker_slots
+        if eng._on_cluster() and (slots._records or slots._futures or slots.in_flight):
+            self.problem(f"the cluster ran nothing, the window still follows songs "
+                         f"{sorted(slots._records)} (futures {sorted(slots._futures)}, "
+                         f"{slots.in_flight} in flight)")
 
     def check_painted(self):
         """Once the run has ended and the rows were refreshed, every cell the table keeps
@@ -1042,8 +1324,9 @@ def app_start_up():
         startup.preload_analysis().join(60)
 
 
-def run_seed(seed, qtbot, make_window, tmp_path, monkeypatch):  # noqa: F811
-    """Run one seeded session; returns ``(steps, longest event-loop gap s, its step)``."""
+def run_seed(seed, qtbot, make_window, tmp_path, monkeypatch, cluster=None):  # noqa: F811
+    """Run one seeded session; returns ``(steps, longest event-loop gap s, its step, the
+    fuzz)``.  ``cluster``: ``(LocalCluster, Client)`` to run the songs on, or None."""
     problems = Problems()
     root = logging.getLogger()
     root.addHandler(problems)
@@ -1056,12 +1339,25 @@ def run_seed(seed, qtbot, make_window, tmp_path, monkeypatch):  # noqa: F811
     gaps = None
     fuzz = None
     try:
-        fuzz = Fuzz(seed, qtbot, make_window, tmp_path, monkeypatch)
+        if cluster is not None:
+            left = cluster_idle(cluster[0], qtbot, END_WAIT_S)
+            if left:  # (a song deaf to its stop holds a thread of this process for good)
+                raise AssertionError(f"seed {seed}: the last seed left {left} on the cluster")
+            CLUSTER_DECK.stop = threading.Event()
+            n = 1 if seed % 3 == 0 else CLUSTER_WORKERS
+            cluster[0].scale(n)
+            deadline = time.monotonic() + 60
+            while len(cluster[0].scheduler.workers) != n and time.monotonic() < deadline:
+                qtbot.wait(50)
+        fuzz = Fuzz(seed, qtbot, make_window, tmp_path, monkeypatch, cluster)
         app_start_up()
         qtbot.wait(50)
         gaps = GapMeter()
-        names = list(Fuzz.ACTIONS)
-        weights = [Fuzz.ACTIONS[n] for n in names]
+        actions = Counter(Fuzz.ACTIONS)
+        if cluster is not None:
+            actions.update(Fuzz.CLUSTER_ACTIONS)
+        names = list(actions)
+        weights = [actions[n] for n in names]
         n_steps = fuzz.rng.randint(20, 60)
         for step in range(n_steps):
             name = fuzz.rng.choices(names, weights)[0]
@@ -1087,22 +1383,72 @@ def run_seed(seed, qtbot, make_window, tmp_path, monkeypatch):  # noqa: F811
             gaps.stop()
         if fuzz is not None:
             fuzz.analyzer.stop.set()
+        if cluster is not None:
+            CLUSTER_DECK.stop.set()
         threading.excepthook = old_hook
         root.removeHandler(problems)
         root.setLevel(old_level)
 
 
+@pytest.fixture(scope="module")
+def fuzz_cluster():
+    """With ``--cluster``: one Dask LocalCluster for every seed, its workers threads of this
+    process (tcp addresses, as a cluster's workers have); else None."""
+    if not CLUSTER:
+        yield None
+        return
+    import distributed
+
+    cluster = distributed.LocalCluster(n_workers=CLUSTER_WORKERS, threads_per_worker=1,
+                                       processes=False, protocol="tcp://",
+                                       dashboard_address=None, silence_logs=logging.ERROR,
+                                       scheduler_kwargs={"dashboard": False})
+    client = distributed.Client(cluster, timeout=30)
+    try:
+        yield cluster, client
+    finally:
+        client.close()
+        cluster.close()
+
+
+if CLUSTER:
+    @pytest.fixture(autouse=True)
+    def no_leaked_threads():  # noqa: F811
+        """As the tests' check, the threads of Dask's client, scheduler and workers
+        (``N-Dask-...``, an asyncio executor of the workers scaled) that live as long as the
+        cluster left aside."""
+        import re
+
+        from tests.core.cluster_helpers import DASK_THREADS
+
+        before = set(threading.enumerate())
+        yield
+        deadline = time.monotonic() + 5.0
+        while True:
+            leaked = [t.name for t in set(threading.enumerate()) - before if t.is_alive()
+                      and not t.name.startswith((*DASK_THREADS, "asyncio_", "songcal-cpu-sampler"))
+                      and not re.match(r"\d+-Dask-", t.name)]
+            if not leaked or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert not leaked, f"test left threads running: {leaked}"
+
+
 @pytest.mark.parametrize("seed", SEEDS)
-def test_window_fuzz(seed, qtbot, make_window, tmp_path, monkeypatch):  # noqa: F811
+def test_window_fuzz(seed, qtbot, make_window, tmp_path, monkeypatch,  # noqa: F811
+                     fuzz_cluster):
     t0 = time.perf_counter()
-    n, gap, where, fuzz = run_seed(seed, qtbot, make_window, tmp_path, monkeypatch)
+    n, gap, where, fuzz = run_seed(seed, qtbot, make_window, tmp_path, monkeypatch,
+                                   fuzz_cluster)
     done = Counter(e["done"] == "ok" for e in fuzz.exports)
     why = Counter(str(e["done"])[:60] for e in fuzz.exports if e["done"] != "ok")
     print(f"\nseed {seed}: {n} steps, {fuzz.windows} window(s), store {fuzz.use_store}, "
           f"{len(fuzz.exports)} exports ({done[True]} written{'; ' + str(dict(why)) if why else ''}), "
           f"longest event-loop gap {1000 * gap:.0f} ms at {where}, "
           f"modal dialogs {Counter(fuzz.modals) or 'none'}, "
-          f"{time.perf_counter() - t0:.1f} s")
+          + (f"cluster of {len(fuzz_cluster[0].scheduler.workers)}: "
+             f"{dict(fuzz.seen) or 'nothing handed over'}, " if fuzz_cluster else "")
+          + f"{time.perf_counter() - t0:.1f} s")
 
 
 def main(argv=None) -> int:
@@ -1111,8 +1457,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", default="0-9", help="e.g. 0-49 or 3,7,11")
     parser.add_argument("--verbose", action="store_true", help="print every step")
+    parser.add_argument("--cluster", action="store_true",
+                        help="run the songs on a Dask LocalCluster (threads of this process)")
     args = parser.parse_args(argv)
     os.environ["SONGCAL_FUZZ_SEEDS"] = args.seeds
+    if args.cluster:
+        os.environ["SONGCAL_FUZZ_CLUSTER"] = "1"
     if args.verbose:
         os.environ["SONGCAL_FUZZ_VERBOSE"] = "1"
     return pytest.main(["-p", "no:cacheprovider", "-n", "0", "-q", "-s",

@@ -495,9 +495,10 @@ class ClusterSlots(WorkerSlots):
         slot.record = None
         if rec.started_at:
             self.abandoned.append(rec)
-        else:
+            future = self._futures.get(_key(rec))
+        else:  # not started: its cancelled future reports nothing more to wait for
             self._records.pop(_key(rec), None)
-        future = self._futures.get(_key(rec))
+            future = self._futures.pop(_key(rec), None)
         if future is not None:
             self._submit(future.cancel)
 

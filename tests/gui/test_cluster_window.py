@@ -25,8 +25,9 @@ pytestmark = pytest.mark.usefixtures("qapp")
 
 @pytest.fixture(autouse=True)
 def no_leaked_threads():
+    # (the worker panel's CPU sampler is one thread for the whole process, by design)
     with cluster_helpers.no_leaked_threads(
-            allowed=(*cluster_helpers.DASK_THREADS, "songcal-cluster")):
+            allowed=(*cluster_helpers.DASK_THREADS, "songcal-cluster", "songcal-cpu-sampler")):
         yield
 
 
@@ -558,6 +559,31 @@ def test_the_worker_panel_says_a_song_waits_in_the_schedulers_queue(qtbot, clien
         assert job.state is SongState.DONE
     finally:
         release.set()
+        assert eng.shutdown(timeout_ms=5000)
+
+
+@pytest.mark.timeout(180)
+def test_a_song_skipped_while_it_waits_in_the_schedulers_queue_is_followed_no_more(
+        qtbot, client, tmp_path):
+    # Another client holds both worker threads: the song handed over waits in the
+    # scheduler's queue and is skipped there.  Its task is cancelled and never starts, so
+    # nothing of it is left to follow (its cancelled future used to be kept, and counted
+    # among the tasks that had ended on the cluster, for as long as the connection lived).
+    eng = _engine(_songs(tmp_path, 1), client=client, analyze=slow_analyze)
+    job = eng.batch.jobs[0]
+    try:
+        with cluster_helpers.every_thread_held(client, n_threads=2):
+            with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
+                assert eng.start()
+                qtbot.waitUntil(lambda: bool(getattr(eng.worker_slots, "_futures", None)),
+                                timeout=60_000)
+                (future,) = eng.worker_slots._futures.values()
+                assert job.waiting and eng.skip(0)
+            qtbot.waitUntil(future.cancelled, timeout=30_000)
+        assert job.state is SongState.SKIPPED
+        assert eng.worker_slots.ended_tasks(eng.batch) == set()
+        assert eng.worker_slots._futures == {}
+    finally:
         assert eng.shutdown(timeout_ms=5000)
 
 
