@@ -27,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("qapp")
 def no_leaked_threads():
     # (the worker panel's CPU sampler is one thread for the whole process, by design)
     with cluster_helpers.no_leaked_threads(
-            allowed=(*cluster_helpers.DASK_THREADS, "songcal-cluster", "songcal-cpu-sampler")):
+            allowed=(*cluster_helpers.DASK_THREADS, "songcal-cluster")):
         yield
 
 
