@@ -25,7 +25,6 @@ pytestmark = pytest.mark.usefixtures("qapp")
 
 @pytest.fixture(autouse=True)
 def no_leaked_threads():
-    # (the worker panel's CPU sampler is one thread for the whole process, by design)
     with cluster_helpers.no_leaked_threads(
             allowed=(*cluster_helpers.DASK_THREADS, "songcal-cluster")):
         yield
