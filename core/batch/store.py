@@ -436,8 +436,9 @@ class ResultStore(SessionRecords):
                 self._writer = threading.Thread(target=self._write_loop, daemon=True,
                                                 name="songcal-store-writer")
                 self._writer.start()
+        done = write.done  # (the writer lets go of it once written, maybe before put returns)
         self._queue.put(write)
-        return write.done
+        return done
 
     def _closing_late(self) -> bool:
         give_up = self._give_up_at

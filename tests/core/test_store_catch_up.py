@@ -4,6 +4,7 @@ once it does, in order, so the next start finds every result."""
 
 import sqlite3
 import threading
+import time
 
 from core.batch.store import ResultStore, cached
 from core.io.results import ChunkResult, SongResult
@@ -219,3 +220,26 @@ def test_a_session_its_caller_gave_up_on_is_not_written_later(tmp_path):
     assert store.flush(30)
     assert store.unfinished_session() is None
     store.close()
+
+
+def test_a_write_done_before_its_caller_is_back_still_hands_the_caller_its_event(tmp_path):
+    """The writer lets go of a write's event once it ran; a write it ran before the queueing
+    call returned handed its caller None, and the song's worker failed on waiting for it
+    ("'NoneType' object has no attribute 'wait'", seen in a window batch on a loaded
+    machine)."""
+    store = ResultStore(str(tmp_path / "s.sqlite"))
+    put = store._queue.put
+
+    def put_then_wait_for_the_writer(item):
+        put(item)
+        deadline = time.monotonic() + 5
+        while getattr(item, "done", True) is not None and time.monotonic() < deadline:
+            time.sleep(0.005)  # until the writer has run it and let go of its event
+
+    store._queue.put = put_then_wait_for_the_writer
+    done = store.save(SongResult(path="/m/a.wav", status="done", bpm=120.0), "s", "fp")
+    assert done is not None and done.wait(5)
+    assert store.flush(5)
+    store._queue.put = put
+    store.close()
+    assert store.stats.saved == 1
