@@ -165,6 +165,9 @@ def test_a_file_without_frames_has_no_breaks(tmp_path):
     path.write_bytes(np.random.default_rng(1).bytes(20000).replace(b"\xff", b"\x00"))
     chain = mp3_chain(path)
     assert (chain.breaks, chain.junk_at, chain.seconds, chain.declared) == ([], None, 0.0, None)
+    path.write_bytes(b"\xff\xfb\x90")  # too short to hold a frame
+    assert mp3_chain(path) == ([], None, 0.0, None)
+    assert mp3_chain(tmp_path / "missing.mp3") == ([], None, 0.0, None)
 
 
 def test_the_chain_is_found_again_right_after_a_single_byte_and_past_long_junk(tmp_path):

@@ -282,6 +282,9 @@ def test_id3_tag_walk_ends_at_the_stated_end_and_copies_the_frames_asked_for(tmp
     assert (walked.count, walked.frames_end, walked.stated_end, walked.cut) == (
         3, len(tag), len(tag), False)
     assert walked.found == {b"TIT2": b"TIT2\x00\x00\x00\x0a\x00\x00\x03Tag Title"}
+    path.write_bytes(tag)  # the tag alone: its last frame ends the file, whole
+    walked = id3_tag(str(path))
+    assert (walked.count, walked.frames_end, walked.cut) == (3, len(tag), False)
 
 
 def test_id3_tag_cut_within_its_extended_header_is_walked_without_error(tmp_path):
