@@ -1,7 +1,7 @@
 """Mutation testing of ``core/``: how many small deliberate bugs does the test suite catch?
 
 Two modes, each run per module group (``calibration``, ``batch``, ``loudness``, ``keys``,
-``csv``, ``rest``) so that a run stays short on a small machine:
+``csv``, ``decoding``, ``rest``) so that a run stays short on a small machine:
 
 ``run GROUP``
     mutmut generates every mutant of the group's modules (an operator flipped, a constant
@@ -82,6 +82,12 @@ GROUPS: dict[str, Group] = {
     "keys": Group(modules=("core/io/keynotation.py",), tests=("tests/core/test_keys.py",)),
     "csv": Group(modules=("core/io/csvio.py", "core/io/provenance.py", "core/io/tempfiles.py"),
                  tests=("tests/core/test_csvio.py", "tests/core/test_tempfiles.py")),
+    # The walks over a file's container before any decoding: an ID3v2 tag's frames, an
+    # MP3's chain of frames, an Ogg stream's pages.
+    "decoding": Group(modules=("core/io/id3.py", "core/analysis/mp3frames.py",
+                               "core/analysis/oggpages.py"),
+                      tests=("tests/core/test_mp3frames.py", "tests/core/test_tags.py",
+                             "tests/core/test_decode.py", "tests/core/test_oggpages.py")),
 }
 _NAMED = {m for g in GROUPS.values() for m in g.modules}
 #: Test files of ``tests/core`` left out of the ``rest`` group, each with its reason.
@@ -520,6 +526,35 @@ HANDMADE: tuple[Bug, ...] = (
     Bug("store", "failed results cached", "core/batch/store.py",
         'if getattr(result, "status", None) != "done":',
         'if getattr(result, "status", None) is None:'),
+    # The steady-sound rule (a test tone or hum gets no tempo).
+    Bug("steady", "level limit loosened to 2.5 dB", "core/analysis/analyze.py",
+        "_STEADY_LEVEL_DB = 1.5", "_STEADY_LEVEL_DB = 2.5"),
+    Bug("steady", "level limit tightened to 0.1 dB", "core/analysis/analyze.py",
+        "_STEADY_LEVEL_DB = 1.5", "_STEADY_LEVEL_DB = 0.1"),
+    Bug("steady", "centroid limit loosened to 1 octave", "core/analysis/analyze.py",
+        "_STEADY_CENTROID_OCTAVES = 0.3", "_STEADY_CENTROID_OCTAVES = 1.0"),
+    Bug("steady", "level test the wrong way round", "core/analysis/analyze.py",
+        "if high - low >= _STEADY_LEVEL_DB:", "if high - low < _STEADY_LEVEL_DB:"),
+    Bug("steady", "centroid test the wrong way round", "core/analysis/analyze.py",
+        "if high - low >= _STEADY_CENTROID_OCTAVES:", "if high - low < _STEADY_CENTROID_OCTAVES:"),
+    Bug("steady", "rise over fall the wrong way round", "core/analysis/analyze.py",
+        "return bool(np.all(ratio[counted] < _STEADY_RISE_OVER_FALL))",
+        "return bool(np.all(ratio[counted] > _STEADY_RISE_OVER_FALL))"),
+    Bug("steady", "rise/fall check dropped", "core/analysis/analyze.py",
+        "return bool(np.all(ratio[counted] < _STEADY_RISE_OVER_FALL))", "return True"),
+    Bug("steady", "rise over fall loosened to 3", "core/analysis/analyze.py",
+        "_STEADY_RISE_OVER_FALL = 1.3", "_STEADY_RISE_OVER_FALL = 3.0"),
+    Bug("steady", "only the strongest onset band counted", "core/analysis/analyze.py",
+        "counted = total >= _STEADY_BAND_SHARE * total.max()", "counted = total >= total.max()"),
+    Bug("steady", "any band with a sharp rise judged, the others ignored",
+        "core/analysis/analyze.py",
+        "return bool(np.all(ratio[counted] < _STEADY_RISE_OVER_FALL))",
+        "return bool(np.any(ratio[counted] < _STEADY_RISE_OVER_FALL))"),
+    Bug("steady", "the silence around the sound judged", "core/analysis/analyze.py",
+        "start, stop = sounding[0] + _STEADY_EDGE_FRAMES, sounding[-1] + 1 - _STEADY_EDGE_FRAMES",
+        "start, stop = 0, len(power)"),
+    Bug("steady", "the steady rule never consulted", "core/analysis/analyze.py",
+        "    elif _is_steady(feats):\n", "    elif False:\n"),
 )
 
 BUG_TESTS = {
@@ -530,6 +565,7 @@ BUG_TESTS = {
     "keys": GROUPS["keys"].tests + ("tests/core/test_agreement.py",),
     "csv": GROUPS["csv"].tests + ("tests/core/test_cli.py",),
     "store": ("tests/core/test_store.py", "tests/core/test_cli.py"),
+    "steady": ("tests/core/test_analyze.py",),
 }
 
 

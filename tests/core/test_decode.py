@@ -314,6 +314,31 @@ def test_mp3_holding_only_its_id3_tag_is_empty(tmp_path, tail):
     assert err.value.path == os.fspath(path)
 
 
+def test_mp3_holding_only_an_id3v24_tag_and_its_footer_is_empty(tmp_path):
+    """An ID3v2.4 tag may end with a footer (its header again, as "3DI"), which its stated
+    size leaves out, and then has no padding: a tag and its footer are no audio either."""
+    picture = b"\x00image/jpeg\x00\x03\x00\xff\xd8\xff" + bytes(300_000)
+    frames = [(b"TIT2", b"\x03Intro"), (b"APIC", picture)]
+    body = b"".join(fid + bytes((len(data) >> s) & 0x7F for s in (21, 14, 7, 0)) + b"\x00\x00"
+                    + data for fid, data in frames)
+    size = bytes((len(body) >> s) & 0x7F for s in (21, 14, 7, 0))
+    path = tmp_path / "tags.mp3"
+    path.write_bytes(b"ID3\x04\x00\x10" + size + body + b"3DI\x04\x00\x10" + size)
+    with pytest.raises(EmptyFileError, match="only an ID3 tag"):
+        probe(path)
+
+
+def test_mp3_whose_id3_tag_lies_and_holds_a_frame_of_4_gib_is_cut_short_within_it(tmp_path):
+    """A frame stating 4 GiB (bytes 0xFF: damage) in a tag whose stated size is past the
+    end of the file runs past the end too."""
+    tag = _id3((b"TIT2", b"\x03Intro"), (b"TPE1", b"\x03Band"))
+    hurt = tag[:30] + b"\xff\xff\xff\xff" + tag[34:]  # the size of the second frame
+    path = tmp_path / "hurt.mp3"
+    path.write_bytes(_stated_size(hurt, 2**28 - 1) + bytes(5000))
+    with pytest.raises(CorruptFileError, match="cut short within its ID3 tag"):
+        probe(path)
+
+
 def test_mp3_with_an_id3_tag_and_damaged_data_is_still_corrupt(tmp_path):
     path = tmp_path / "hurt.mp3"
     path.write_bytes(_id3((b"TIT2", b"\x03Intro")) + np.random.default_rng(1).bytes(5000))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core.analysis.decode import probe, stream
-from core.analysis.mp3frames import mp3_breaks
+from core.analysis.mp3frames import mp3_breaks, mp3_chain
 from core.analysis.sniff import _mpeg_frame
 from tests.audio_files import tone, write_audio
 
@@ -73,8 +73,8 @@ def test_mp3_breaks_are_placed_where_they_are(tmp_path):
     assert mp3_breaks(path) == [pytest.approx(99 * _FRAME / SR)]  # the Xing frame is none
 
 
-@pytest.mark.parametrize("tail", ["nothing", "ID3v1", "APEv2 and ID3v1", "zeros", "junk",
-                                  "last frame cut"])
+@pytest.mark.parametrize("tail", ["nothing", "ID3v1", "APEv2 and ID3v1", "Lyrics3 and ID3v1",
+                                  "ID3v2", "zeros", "junk", "4 bytes of junk", "last frame cut"])
 def test_whole_mp3_chain_is_no_break_and_stays_with_libsndfile(tmp_path, capfd, tail):
     """Tags, zeros, junk or a frame cut short after the last whole frame end the chain; they
     break nothing.  After zeros or junk libmpg123 warned twice per song "Warning: Xing stream
@@ -85,11 +85,21 @@ def test_whole_mp3_chain_is_no_break_and_stays_with_libsndfile(tmp_path, capfd, 
     ape = b"APETAGEX" + (2000).to_bytes(4, "little") + (32).to_bytes(4, "little") + bytes(16)
     data += {"nothing": b"", "ID3v1": b"TAG" + bytes(125), "zeros": bytes(3000),
              "junk": np.random.default_rng(3).bytes(3000).replace(b"\xff", b"\x00"),
-             "APEv2 and ID3v1": ape + b"TAG" + bytes(125), "last frame cut": b""}[tail]
+             "APEv2 and ID3v1": ape + b"TAG" + bytes(125), "last frame cut": b"",
+             "Lyrics3 and ID3v1": b"LYRICSBEGIN[ind:0100]000016LYRICS200" + b"TAG" + bytes(125),
+             "ID3v2": b"ID3\x03\x00\x00\x00\x00\x00\x10TIT2\x00\x00\x00\x06\x00\x00\x03Intro",
+             "4 bytes of junk": b"JUNK"}[tail]
     if tail == "last frame cut":
         data = data[:-100]
     path.write_bytes(data)
-    assert mp3_breaks(path) == []
+    chain = mp3_chain(path)
+    assert chain.breaks == []
+    # Zeros or junk: libsndfile is shown the file up to the end of the chain.
+    assert chain.junk_at == (frames[-1] + _mpeg_frame(data, frames[-1])[0]
+                             if tail in ("zeros", "junk", "4 bytes of junk") else None)
+    # Every whole frame's audio but the Xing frame's.
+    whole = len(frames) - 1 - (tail == "last frame cut")
+    assert chain.seconds == pytest.approx(whole * _FRAME / SR)
     capfd.readouterr()
     info, y = _decode(path)
     assert (info.backend, info.notice) == ("soundfile", "")
@@ -125,3 +135,130 @@ def test_mp3s_joined_are_no_break_and_say_nothing_on_stderr(tmp_path, capfd):
     info, y = _decode(joined)
     assert len(info.parts) == 2 and info.notice == ""
     assert capfd.readouterr().err == ""
+
+
+def _hurt(data: bytes, frames: list[int], junk: dict[int, bytes]) -> bytes:
+    """``data`` with ``junk[k]`` inserted before frame ``k``."""
+    out = bytearray(data)
+    for k in sorted(junk, reverse=True):
+        out[frames[k]:frames[k]] = junk[k]
+    return bytes(out)
+
+
+def test_breaks_are_timed_from_where_the_audio_starts(tmp_path):
+    """Without a Xing frame the first frame holds audio; bytes before the first frame, or
+    before ``start`` (where the audio starts after a tag), are not part of the chain."""
+    path, data, frames = _song(tmp_path)
+    bare = data[frames[1]:]  # no Xing frame
+    offsets = [f - frames[1] for f in frames[1:]]
+    hurt = bytearray(bare)
+    hurt[offsets[99]:offsets[99] + 4] = bytes(4)
+    path.write_bytes(bytes(hurt))
+    assert mp3_breaks(path) == [pytest.approx(99 * _FRAME / SR)]
+    assert mp3_breaks(path, offsets[20]) == [pytest.approx(79 * _FRAME / SR)]
+    path.write_bytes(b"\x00" * 500 + bytes(hurt))  # bytes that are no frame before the first
+    assert mp3_breaks(path) == [pytest.approx(99 * _FRAME / SR)]
+
+
+def test_a_file_without_frames_has_no_breaks(tmp_path):
+    path = tmp_path / "noise.mp3"
+    path.write_bytes(np.random.default_rng(1).bytes(20000).replace(b"\xff", b"\x00"))
+    chain = mp3_chain(path)
+    assert (chain.breaks, chain.junk_at, chain.seconds, chain.declared) == ([], None, 0.0, None)
+    path.write_bytes(b"\xff\xfb\x90")  # too short to hold a frame
+    assert mp3_chain(path) == ([], None, 0.0, None)
+    assert mp3_chain(tmp_path / "missing.mp3") == ([], None, 0.0, None)
+
+
+def test_the_chain_is_found_again_right_after_a_single_byte_and_past_long_junk(tmp_path):
+    """The frames after a break are searched for from the next byte, 64 KiB at a time:
+    one stray byte hides no frame, and 150,000 or 66,000 bytes of zeros between frames
+    (longer than the window, and ending just past its first reach) lose none of the frames
+    after them."""
+    path, data, frames = _song(tmp_path, seconds=6.0)
+    all_audio = (len(frames) - 1) * _FRAME / SR  # the Xing frame holds none
+    path.write_bytes(_hurt(data, frames, {40: b"\x00", 80: b"J"}))
+    chain = mp3_chain(path)
+    assert chain.breaks == [pytest.approx(39 * _FRAME / SR), pytest.approx(79 * _FRAME / SR)]
+    assert chain.seconds == pytest.approx(all_audio)
+    path.write_bytes(_hurt(data, frames, {40: bytes(150_000), 80: bytes(66_000)}))
+    chain = mp3_chain(path)
+    assert chain.breaks == [pytest.approx(39 * _FRAME / SR), pytest.approx(79 * _FRAME / SR)]
+    assert chain.seconds == pytest.approx(all_audio)
+    info, y = _decode(path)
+    assert info.notice.startswith("its MPEG audio is broken in 2 places, the first at 0:01.0 (1.0 s)")
+    assert abs(len(y) - 6.0 * SR) < 8 * _FRAME
+
+
+def test_three_frames_after_a_break_are_the_chain_found_again(tmp_path):
+    """Damage near the end: three whole frames, then an ID3v1 tag, after the break."""
+    path, data, frames = _song(tmp_path, seconds=2.0)
+    n = len(frames)
+    path.write_bytes(_hurt(data, frames, {n - 3: b"JUNK" * 30}) + b"TAG" + bytes(125))
+    chain = mp3_chain(path)
+    assert chain.breaks == [pytest.approx((n - 4) * _FRAME / SR)]
+    assert (chain.junk_at, chain.seconds) == (None, pytest.approx((n - 1) * _FRAME / SR))
+
+
+def test_xing_header_may_leave_out_its_frame_count_or_its_byte_count(tmp_path):
+    """A Xing header's flags say which counts it gives: the frames it declares are read
+    only from a header that gives them, and one that gives the stream's size alone
+    declares nothing (the song is read whole, without a note)."""
+    import struct
+
+    path, data, frames = _song(tmp_path, seconds=6.0)
+    at = data.find(b"Info") if b"Info" in data[:200] else data.find(b"Xing")
+    flags, declared = struct.unpack(">II", data[at + 4:at + 12])
+    assert flags & 3 == 3
+    # The same frame, without one of the counts: the rest moved up 4 bytes.
+    frames_alone = (data[:at + 4] + struct.pack(">II", flags & ~2, declared // 3)
+                    + data[at + 16:frames[1]] + bytes(4))
+    size_alone = data[:at + 4] + struct.pack(">I", flags & ~1) + data[at + 12:frames[1]] + bytes(4)
+    assert len(frames_alone) == len(size_alone) == frames[1]
+    path.write_bytes(frames_alone + data[frames[1]:])
+    assert mp3_chain(path).declared == pytest.approx(declared // 3 * _FRAME / SR)
+    path.write_bytes(size_alone + data[frames[1]:])
+    assert mp3_chain(path).declared is None
+    info, y = _decode(path)
+    assert info.notice == "" and abs(len(y) - 6.0 * SR) < 2 * _FRAME
+
+
+def test_a_tag_between_frames_is_a_break(tmp_path):
+    """An ID3v1 tag pasted between two frames (not files joined end to end: no second
+    file follows, the frames run on) is bytes that are no frame."""
+    path, data, frames = _song(tmp_path)
+    path.write_bytes(_hurt(data, frames, {60: b"TAG" + bytes(125)}))
+    assert mp3_breaks(path) == [pytest.approx(59 * _FRAME / SR)]
+
+
+@pytest.mark.parametrize(("junk", "found"), [(200_000, True), (300_000, False)])
+def test_the_first_frames_are_looked_for_in_the_first_256_kib(tmp_path, junk, found):
+    """Where the audio starts, the walk looks for its first frames within 256 KiB: a file
+    whose frames start later is not walked (libsndfile reads it as it can)."""
+    path, data, frames = _song(tmp_path)
+    hurt = bytearray(data)
+    hurt[frames[100]:frames[100] + 4] = bytes(4)
+    path.write_bytes(bytes(junk) + bytes(hurt))
+    assert mp3_breaks(path) == ([pytest.approx(99 * _FRAME / SR)] if found else [])
+
+
+def test_mpeg2_layer2_frames_hold_1152_samples(tmp_path):
+    """MPEG-2 Layer II (MP2 at 24 kHz) frames hold 1152 samples, as MPEG-1 ones do; MPEG-2
+    Layer III ones hold 576."""
+    rate = 24000
+    path = write_audio(tmp_path / "song.mp2", tone(440.0, 4.0, rate), rate)
+    data = bytearray(path.read_bytes())
+    offsets = _frames(bytes(data))
+    assert _mpeg_frame(bytes(data), 0)[1] == (2, 2, rate)  # MPEG-2, Layer II
+    data[offsets[50]:offsets[50] + 4] = bytes(4)
+    path.write_bytes(bytes(data))
+    chain = mp3_chain(path)
+    assert chain.breaks == [pytest.approx(50 * _FRAME / rate)]
+
+
+def test_a_song_shorter_than_a_second_is_timed_by_its_frames(tmp_path):
+    path = write_audio(tmp_path / "short.mp3", tone(440.0, 0.5, SR, channels=2), SR)
+    chain = mp3_chain(path)
+    assert chain.seconds == pytest.approx(0.5, abs=2 * _FRAME / SR)
+    info, y = _decode(path)
+    assert info.notice == ""

@@ -230,3 +230,56 @@ def test_chained_ogg_whose_first_link_is_cut_is_damaged_where_it_breaks(tmp_path
     with pytest.raises(CorruptFileError, match="damaged at .* another begins") as err:
         probe(path)
     assert _seconds(err.value.reason)[0] == pytest.approx(pages[5][3] / SR, abs=0.05)
+
+
+def _granule_page(serial: int, seq: int, flags: int, granule: int, body: bytes) -> bytes:
+    """An Ogg page holding ``body`` (under 255 bytes) at ``granule``, with its CRC."""
+    page = bytearray(b"OggS\x00" + bytes([flags]) + struct.pack("<qIII", granule, serial, seq, 0)
+                     + bytes([1, len(body)]) + body)
+    page[22:26] = struct.pack("<I", ogg_crc(bytes(page)))
+    return bytes(page)
+
+
+#: The first packet of each codec the page walk times, at its shortest (the fields it reads
+#: and nothing after them), and the rate and pre-skip it states.
+_FIRST_PACKETS = {
+    "vorbis": (b"\x01vorbis" + bytes(5) + struct.pack("<I", 44100), 44100, 0),
+    "opus": (b"OpusHead\x01\x02" + struct.pack("<H", 312), 48000, 312),
+    "flac": (b"\x7fFLAC" + bytes(22) + (22050 << 4 | 0x1).to_bytes(3, "big"), 22050, 0),
+    "speex": (b"Speex   " + bytes(28) + struct.pack("<I", 16000), 16000, 0),
+}
+
+
+@pytest.mark.parametrize("tail", [b"", b"\xff" * 24])
+@pytest.mark.parametrize("codec", sorted(_FIRST_PACKETS))
+def test_each_codec_is_timed_from_its_first_packet(tmp_path, codec, tail):
+    """Vorbis, Opus, FLAC and Speex streams state their rate (and Opus its pre-skip) in
+    their first packet, which may end right after those fields or go on."""
+    from core.analysis.oggpages import ogg_damage
+
+    first, rate, preskip = _FIRST_PACKETS[codec]
+    granule = 3 * rate + preskip + rate // 2
+    path = tmp_path / "cut.ogg"
+    path.write_bytes(_granule_page(5, 0, 0x02, 0, first + tail)
+                     + _granule_page(5, 1, 0x00, granule, b"audio"))
+    damage = ogg_damage(str(path))
+    assert (damage.cut_short, damage.seconds) == (True, pytest.approx(3.5))
+    assert damage.detail == "no end-of-stream page"
+
+
+def test_a_stream_stating_no_rate_is_timed_at_zero(tmp_path):
+    from core.analysis.oggpages import ogg_damage
+
+    first = b"\x01vorbis" + bytes(9)
+    path = tmp_path / "cut.ogg"
+    path.write_bytes(_granule_page(5, 0, 0x02, 0, first) + _granule_page(5, 1, 0, 4800, b"a"))
+    assert ogg_damage(str(path)).seconds == 0.0
+
+
+def test_opus_audio_before_its_pre_skip_ends_is_at_zero(tmp_path):
+    from core.analysis.oggpages import ogg_damage
+
+    first = _FIRST_PACKETS["opus"][0]
+    path = tmp_path / "cut.opus"
+    path.write_bytes(_granule_page(5, 0, 0x02, 0, first) + _granule_page(5, 1, 0, 200, b"a"))
+    assert ogg_damage(str(path)).seconds == 0.0

@@ -203,3 +203,94 @@ def test_id3_tag_before_a_flac_header_gives_its_title(tmp_path):
     path.write_bytes(_id3(3, [(b"TIT2", b"\x03Tag Title"), (b"TPE1", b"\x03Tag Band")])
                      + song.read_bytes())
     assert read_title_artist(path) == ("Tag Title", "Tag Band")
+
+
+def _with_header(tag: bytes, flags: int, extended: bytes = b"", stated: int = 2**28 - 1) -> bytes:
+    """``tag`` (from :func:`_id3`) with the flags byte ``flags``, ``extended`` (an extended
+    header) before its frames, and a header stating ``stated`` bytes."""
+    size = bytes((stated >> s) & 0x7F for s in (21, 14, 7, 0))
+    return tag[:5] + bytes((flags,)) + size + extended + tag[10:]
+
+
+@pytest.mark.parametrize(("version", "flags", "extended"), [
+    (3, 0x40, b"\x00\x00\x00\x06" + bytes(6)),  # its size leaves out itself
+    (3, 0x40, b"\x00\x00\x00\x0a\x80\x00" + bytes(8)),  # with a CRC
+    (4, 0x40, b"\x00\x00\x00\x06\x01\x00"),  # its size, syncsafe, counts itself
+    (4, 0x80, b""),  # unsynchronised (no byte to unsynchronise in these frames)
+    (3, 0x0F, b""),  # flag bits no version defines
+    (2, 0x40, b""),  # ID3v2.2 has no extended header: this bit is its compression, unused
+])
+def test_id3_tag_with_flags_stating_a_size_past_the_end_still_gives_its_title(
+        tmp_path, version, flags, extended):
+    """The frames of a tag that mutagen cannot read are found after its extended header;
+    the other flags do not hide them."""
+    song = write_audio(tmp_path / "song.mp3", tone(440, 0.5, SR), SR)
+    names = (b"TT2", b"TP1") if version == 2 else (b"TIT2", b"TPE1")
+    tag = _id3(version, [(names[0], b"\x03Tag Title"), (names[1], b"\x03Tag Band")])
+    path = tmp_path / "Name Artist - Name Title.mp3"
+    path.write_bytes(_with_header(tag, flags, extended) + bytes(100) + song.read_bytes())
+    assert read_title_artist(path) == ("Tag Title", "Tag Band")
+
+
+def test_id3_tag_ends_after_its_footer_only():
+    """A footer (flag 0x10, ID3v2.4) adds 10 bytes to the size the header states; no other
+    flag bit does."""
+    from core.io.id3 import stated_end
+
+    assert stated_end(b"ID3\x04\x00\x10\x00\x00\x01\x00") == 10 + 128 + 10
+    assert stated_end(b"ID3\x04\x00\x0f\x00\x00\x01\x00") == 10 + 128
+    assert stated_end(b"ID3\x04\x00\x00\x10\x00\x01\x00") == 10 + (0x10 << 21) + 128
+
+
+@pytest.mark.parametrize("head", [b"ID3\x05\x00\x00\x00\x00\x00\x14",  # no such version
+                                  b"\xff\xfb\x90\x04\x00\x00\x00\x00\x00\x14"])  # no tag
+def test_no_id3_tag_is_walked_where_there_is_none(tmp_path, head):
+    from core.io.id3 import id3_tag
+
+    path = tmp_path / "x.mp3"
+    path.write_bytes(head + b"TIT2\x00\x00\x00\x04\x00\x00\x03abc" + bytes(100))
+    assert id3_tag(str(path)) is None
+
+
+@pytest.mark.parametrize("version", [2, 3, 4])
+def test_id3_tag_stating_a_size_past_the_end_with_a_large_picture_gives_its_title(
+        tmp_path, version):
+    """Frame sizes over 127 bytes differ between ID3v2.4 (syncsafe: 7 bits a byte) and
+    ID3v2.3 (32 bits), and ID3v2.2 gives them in 3 bytes: a picture of 70,001 bytes before
+    the title is stepped over in each."""
+    song = write_audio(tmp_path / "song.mp3", tone(440, 0.5, SR), SR)
+    pic, title, artist = (b"PIC", b"TT2", b"TP1") if version == 2 else (b"APIC", b"TIT2", b"TPE1")
+    picture = (b"\x00JPG\x03\x00" if version == 2 else b"\x00image/jpeg\x00\x03\x00") + bytes(70_001)
+    picture = picture[:70_001]
+    frames = [(pic, picture), (title, b"\x03Tag Title"), (artist, b"\x03Tag Band")]
+    path = tmp_path / "Name Artist - Name Title.mp3"
+    path.write_bytes(_id3(version, frames, stated=2**28 - 1) + bytes(100) + song.read_bytes())
+    assert read_title_artist(path) == ("Tag Title", "Tag Band")
+
+
+def test_id3_tag_walk_ends_at_the_stated_end_and_copies_the_frames_asked_for(tmp_path):
+    """A tag without padding, its last frame empty, then bytes that read as a frame header
+    (an ID3v1 tag whose title starts with a capital: "TAGT"): the walk ends where the tag
+    states; the frames asked for are copied whole, and only they."""
+    from core.io.id3 import id3_tag
+
+    frames = [(b"TIT2", b"\x03Tag Title"), (b"TPE1", b"\x03Tag Band"), (b"TXXX", b"")]
+    tag = _id3(3, frames)
+    path = tmp_path / "x.mp3"
+    path.write_bytes(tag + b"TAGTitle" + bytes(120))
+    walked = id3_tag(str(path), frozenset({b"TIT2"}))
+    assert (walked.count, walked.frames_end, walked.stated_end, walked.cut) == (
+        3, len(tag), len(tag), False)
+    assert walked.found == {b"TIT2": b"TIT2\x00\x00\x00\x0a\x00\x00\x03Tag Title"}
+    path.write_bytes(tag)  # the tag alone: its last frame ends the file, whole
+    walked = id3_tag(str(path))
+    assert (walked.count, walked.frames_end, walked.cut) == (3, len(tag), False)
+
+
+def test_id3_tag_cut_within_its_extended_header_is_walked_without_error(tmp_path):
+    from core.io.id3 import id3_tag
+
+    path = tmp_path / "x.mp3"
+    path.write_bytes(b"ID3\x03\x00\x40\x00\x00\x00\x20\x00\x00")
+    walked = id3_tag(str(path))
+    assert (walked.count, walked.frames_end, walked.cut) == (0, 10, False)
