@@ -389,24 +389,46 @@ def flac_header_cut(path: str) -> tuple[int, int] | None:
     return size, pos
 
 
+#: How each chunked container lays out a chunk's header: its bytes, where its size is and
+#: how it is packed, whether the size counts the header too, and the multiple of bytes the
+#: next chunk starts on.
+_CHUNK_LAYOUTS = {
+    "riff": (8, slice(4, 8), "<I", False, 2),   # WAV, RF64, BW64
+    "aiff": (8, slice(4, 8), ">I", False, 2),   # AIFF, AIFF-C
+    "w64": (24, slice(16, 24), "<Q", True, 8),  # Sony Wave64: 16-byte GUIDs
+    "caf": (12, slice(4, 12), ">q", False, 1),  # Core Audio Format (-1: up to the end)
+}
+
+
+def _chunks(fh, start: int, layout: str, limit: int = 64):
+    """``(id, body_size, body_at)`` of the first ``limit`` chunks from ``start`` in ``fh``
+    (``id``: the first four bytes of the chunk's name), the file at ``body_at`` each time;
+    ends at a header cut short and after a body size below zero."""
+    header, where, fmt, counts_header, align = _CHUNK_LAYOUTS[layout]
+    fh.seek(start)
+    for _ in range(limit):
+        hdr = fh.read(header)
+        if len(hdr) < header:
+            return
+        size = struct.unpack(fmt, hdr[where])[0] - (header if counts_header else 0)
+        body_at = fh.tell()
+        yield hdr[:4], size, body_at
+        if size < 0:
+            return
+        fh.seek(body_at + size + (-(size + (header if counts_header else 0)) % align))
+
+
 def declared_pcm_frames(path: str, kind: str) -> int | None:
     """Frames a WAV (RIFF, RF64, BW64), W64 or AIFF header declares (data size / block size),
     or None when unknown."""
     if kind == "W64":
         return _declared_w64_frames(path)
     big = kind == "AIFF"
-    endian = ">" if big else "<"
     try:
         with open(path, "rb") as fh:
             wide = fh.read(4) in (b"RF64", b"BW64")  # 64-bit sizes in a ds64 chunk
-            fh.seek(12)
             block_align = comm_frames = data_size = wide_size = None
-            for _ in range(64):
-                hdr = fh.read(8)
-                if len(hdr) < 8:
-                    break
-                cid, size = hdr[:4], struct.unpack(endian + "I", hdr[4:])[0]
-                body_at = fh.tell()
+            for cid, size, _ in _chunks(fh, 12, "aiff" if big else "riff"):
                 if cid == b"ds64" and wide:
                     ds64 = fh.read(16)
                     if len(ds64) == 16:
@@ -422,7 +444,6 @@ def declared_pcm_frames(path: str, kind: str) -> int | None:
                 elif cid in (b"data", b"SSND"):
                     data_size = size
                     break
-                fh.seek(body_at + size + (size & 1))
     except OSError:
         return None
     if big:
@@ -445,14 +466,8 @@ def wav_unsized_audio(path: str) -> tuple[int, int] | None:
         with open(path, "rb") as fh:
             if fh.read(4) != b"RIFF":
                 return None
-            fh.seek(12)
             block_align = None
-            for _ in range(64):
-                hdr = fh.read(8)
-                if len(hdr) < 8:
-                    return None
-                cid, length = hdr[:4], struct.unpack("<I", hdr[4:])[0]
-                body_at = fh.tell()
+            for cid, length, body_at in _chunks(fh, 12, "riff"):
                 if cid == b"fmt ":
                     fmt = fh.read(16)
                     if len(fmt) == 16:
@@ -466,7 +481,6 @@ def wav_unsized_audio(path: str) -> tuple[int, int] | None:
                         return None  # another chunk: the data is really empty
                     audio = (size - body_at) // block_align * block_align
                     return (audio, block_align) if audio else None
-                fh.seek(body_at + length + (length & 1))
     except OSError:
         return None
     return None
@@ -481,11 +495,7 @@ def aifc_compression(path: str) -> tuple[str, str] | None:
             head = fh.read(12)
             if head[:4] != b"FORM" or head[8:12] != b"AIFC":
                 return None
-            for _ in range(64):
-                hdr = fh.read(8)
-                if len(hdr) < 8:
-                    return None
-                cid, length = hdr[:4], struct.unpack(">I", hdr[4:])[0]
+            for cid, length, _ in _chunks(fh, 12, "aiff"):
                 if cid == b"COMM":
                     comm = fh.read(min(length, 22 + 256))
                     if len(comm) < 22:
@@ -493,7 +503,6 @@ def aifc_compression(path: str) -> tuple[str, str] | None:
                     name = comm[23:23 + comm[22]] if len(comm) > 22 else b""
                     return (comm[18:22].decode("latin-1"),
                             name.decode("latin-1", errors="replace").strip())
-                fh.seek(length + (length & 1), os.SEEK_CUR)
     except OSError:
         return None
     return None
@@ -544,25 +553,17 @@ def _declared_w64_frames(path: str) -> int | None:
     of their own header included, each starting on a multiple of 8 bytes."""
     try:
         with open(path, "rb") as fh:
-            fh.seek(40)  # the riff GUID, the file's size, the wave GUID
             block_align = None
-            for _ in range(64):
-                hdr = fh.read(24)
-                if len(hdr) < 24:
-                    return None
-                cid, size = hdr[:4], struct.unpack("<Q", hdr[16:24])[0]
-                body_at = fh.tell()
+            # (after the riff GUID, the file's size and the wave GUID)
+            for cid, size, _ in _chunks(fh, 40, "w64"):
                 if cid == b"fmt ":
                     fmt = fh.read(16)
                     if len(fmt) == 16:
                         block_align = struct.unpack("<H", fmt[12:14])[0]
                 elif cid == b"data":
-                    if not block_align or size <= 24:
+                    if not block_align or size <= 0:
                         return None
-                    return (size - 24) // block_align
-                if size < 24:
-                    return None
-                fh.seek(body_at - 24 + size + (-size % 8))
+                    return size // block_align
     except OSError:
         return None
     return None
@@ -576,14 +577,8 @@ def caf_pcm_frames(path: str) -> tuple[int, int] | None:
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as fh:
-            fh.seek(8)  # "caff", version, flags
             bytes_per_frame = None
-            for _ in range(64):
-                hdr = fh.read(12)
-                if len(hdr) < 12:
-                    return None
-                cid, length = hdr[:4], struct.unpack(">q", hdr[4:])[0]
-                body_at = fh.tell()
+            for cid, length, body_at in _chunks(fh, 8, "caf"):  # (after "caff", version, flags)
                 if cid == b"desc":
                     desc = fh.read(32)
                     if len(desc) < 32 or desc[8:12] != b"lpcm":
@@ -598,9 +593,6 @@ def caf_pcm_frames(path: str) -> tuple[int, int] | None:
                     audio_at = body_at + 4  # after the edit count
                     return ((length - 4) // bytes_per_frame,
                             max(0, size - audio_at) // bytes_per_frame)
-                if length < 0:
-                    return None
-                fh.seek(body_at + length)
     except OSError:
         return None
     return None

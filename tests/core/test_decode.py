@@ -470,6 +470,23 @@ def test_truncated_pcm_file_is_corrupt(tmp_path, ext, subtype):
         probe(path)
 
 
+def test_a_wav_with_an_odd_sized_chunk_before_its_data_is_measured_past_its_pad_byte(
+        tmp_path):
+    """A chunk of odd size is followed by a pad byte, which the walk to the data chunk must
+    step over: read whole, and found cut short when cut."""
+    path = write_audio(tmp_path / "odd.wav", _signal(seconds=2.0), SR, subtype="PCM_16")
+    data = path.read_bytes()
+    assert data[36:40] == b"data"  # RIFF header and a 16-byte fmt chunk first
+    odd = b"junk" + (3).to_bytes(4, "little") + b"abc\x00"
+    riff = (int.from_bytes(data[4:8], "little") + len(odd)).to_bytes(4, "little")
+    data = data[:4] + riff + data[8:36] + odd + data[36:]
+    path.write_bytes(data)
+    assert probe(path).frames == 2 * SR
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptFileError, match="cut short"):
+        probe(path)
+
+
 @pytest.mark.parametrize(("fmt", "ext"), [("WAV", "wav"), ("AIFF", "aiff"), ("RF64", "wav"),
                                          ("W64", "w64")])
 def test_pcm_file_lacking_only_its_last_bytes_is_read(tmp_path, fmt, ext):
