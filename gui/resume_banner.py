@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFrame, QPushButton
+
+from gui.bar_frame import BLUE, bar_row
 
 __all__ = ["ResumeBanner"]
 
@@ -27,15 +29,7 @@ class ResumeBanner(QFrame):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.session: dict | None = None
-        self.setObjectName("resumeBanner")
-        self.setStyleSheet(
-            "#resumeBanner { background: #e8f1fd; border: 1px solid #2f80ed; border-radius: 4px; }"
-            " #resumeBanner QLabel { color: #163a6b; }")
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(10, 6, 10, 6)
-        self.label = QLabel()
-        self.label.setTextFormat(Qt.TextFormat.PlainText)
-        self.label.setWordWrap(True)
+        lay, self.label = bar_row(self, "resumeBanner", BLUE, warning=False)
         self.resume_button = QPushButton("Resume")
         self.resume_button.setToolTip("Add the songs of that batch again and analyze the ones "
                                       "not done yet (finished songs come from the store)")

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsDropShadowEffect,
-    QHBoxLayout,
-    QLabel,
     QPushButton,
     QToolButton,
 )
 
 from core.batch.rules import SongState
+from gui.bar_frame import AMBER, bar_row
 from gui.formatting import fmt_duration, shown_name
 
 __all__ = ["StallBanner"]
@@ -58,22 +57,12 @@ class StallBanner(QFrame):
         #: (ids and attempts start again in every list: a new list forgets them).
         self._waived: set[tuple[int, int]] = set()
         self._waived_in = None
-        self.setObjectName("stallBanner")
-        self.setStyleSheet(
-            "#stallBanner { background: #fff3cd; border: 1px solid #f2a900; border-radius: 4px; }"
-            " #stallBanner QLabel { color: #5c4400; }")
+        lay, self.label = bar_row(self, "stallBanner", AMBER, warning=True, right_margin=6)
         shadow = QGraphicsDropShadowEffect(self)
         shadow.setBlurRadius(12)
         shadow.setOffset(0, 2)
         shadow.setColor(QColor(0, 0, 0, 70))
         self.setGraphicsEffect(shadow)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(10, 6, 6, 6)
-        icon = QLabel("\u26a0")
-        icon.setStyleSheet("font-size: 16px; color: #b07800;")
-        self.label = QLabel()
-        self.label.setTextFormat(Qt.TextFormat.PlainText)
-        self.label.setWordWrap(True)
         self.more_button = QPushButton("Give It More Time")
         self.skip_button = QPushButton("Skip Song")
         self.skip_button.setToolTip("Give up on this song; the batch goes on without it")
@@ -81,7 +70,6 @@ class StallBanner(QFrame):
         self.hide_button.setText("\u2715")
         self.hide_button.setAutoRaise(True)
         self.hide_button.setAccessibleName("Hide warning")
-        lay.addWidget(icon)
         lay.addWidget(self.label, 1)
         lay.addWidget(self.more_button)
         lay.addWidget(self.skip_button)

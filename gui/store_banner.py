@@ -6,7 +6,9 @@ again, that every result is kept."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
+from PySide6.QtWidgets import QFrame, QPushButton
+
+from gui.bar_frame import AMBER, bar_row
 
 __all__ = ["StoreBanner", "store_news"]
 
@@ -45,20 +47,9 @@ class StoreBanner(QFrame):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setObjectName("storeBanner")
-        self.setStyleSheet(
-            "#storeBanner { background: #fff3cd; border: 1px solid #f2a900; border-radius: 4px; }"
-            " #storeBanner QLabel { color: #5c4400; }")
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(10, 6, 10, 6)
-        icon = QLabel("\u26a0")
-        icon.setStyleSheet("font-size: 16px; color: #b07800;")
-        self.label = QLabel()
-        self.label.setTextFormat(Qt.TextFormat.PlainText)
-        self.label.setWordWrap(True)
+        lay, self.label = bar_row(self, "storeBanner", AMBER, warning=True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.dismiss_button = QPushButton("Dismiss")
-        lay.addWidget(icon)
         lay.addWidget(self.label, 1)
         lay.addWidget(self.dismiss_button)
         self.dismiss_button.clicked.connect(self.hide)
