@@ -121,21 +121,8 @@ def test_raw_aac_named_mp3_goes_to_pyav_without_a_word_on_stderr(tmp_path, capfd
     """A raw AAC stream (ADTS) shares MPEG audio's sync word: named .mp3 it went to
     libsndfile first, whose libmpg123 wrote "Note: Illegal Audio-MPEG-Header..." to the
     terminal before FFmpeg read it."""
-    import av
 
-    path = tmp_path / "song.mp3"
-    y = _signal(seconds=2.0)
-    with av.open(str(path), "w", format="adts") as out:
-        st = out.add_stream("aac", rate=SR, layout="stereo")
-        for at in range(0, len(y), 4096):
-            frame = av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(y[at:at + 4096]).reshape(1, -1), format="flt",
-                layout="stereo")
-            frame.sample_rate, frame.pts = SR, at
-            for packet in st.encode(frame):
-                out.mux(packet)
-        for packet in st.encode(None):
-            out.mux(packet)
+    path = _aac(tmp_path / "song.mp3", _signal(seconds=2.0), "adts")
     capfd.readouterr()
     info = probe(path)
     assert (info.format, info.codec, info.backend) == ("AAC", "AAC", "pyav")
@@ -608,10 +595,14 @@ def test_matroska_video_with_audio_states_no_audio_length(tmp_path):
 
 def _faststart_m4a(path, seconds: float):
     """An AAC M4A whose index (moov) comes before its audio, as streaming sites write it."""
+    return _aac(path, _signal(seconds=seconds), "ipod", options={"movflags": "faststart"})
+
+
+def _aac(path, y, container: str, options=None):
+    """``y`` (stereo) encoded as AAC by FFmpeg into ``container`` at ``path``."""
     import av
 
-    y = _signal(seconds=seconds)
-    with av.open(str(path), "w", format="ipod", options={"movflags": "faststart"}) as out:
+    with av.open(str(path), "w", format=container, options=options or {}) as out:
         st = out.add_stream("aac", rate=SR, layout="stereo")
         for at in range(0, len(y), 4096):
             frame = av.AudioFrame.from_ndarray(
