@@ -360,16 +360,17 @@ def test_where_a_song_runs_is_told_apart_from_a_cleared_lists_song_with_its_numb
     assert given_up.returned and not running.returned
 
 
-def test_a_song_whose_worker_left_is_queued_and_the_log_keeps_its_lost_run(caplog):
-    # Song 0 runs on h:1, which leaves the cluster; song 1 starts on h:3, a worker that
-    # joined after the workers were read (not in that reading, yet not gone).
+
+def _two_songs_handed_to_h1_and_h2(*seen):
+    """A batch of two songs handed to the window's cluster slots of workers h:1 and h:2,
+    while the scheduler lists the workers ``seen``: ``(batch, connection, slots)``."""
     from core.batch.cluster import ClusterConnection
     from core.batch.rules import Batch
     from gui.cluster_slots import ClusterSlots, _key
     from gui.workers import WorkerRecord, WorkerSignals
 
     batch = Batch(["/songs/a.wav", "/songs/b.wav"])
-    conn = ClusterConnection(ClusterSpec(), client=_Workers("tcp://h:1", "tcp://h:2"))
+    conn = ClusterConnection(ClusterSpec(), client=_Workers(*seen))
     slots = ClusterSlots(conn, WorkerSignals(), workers=[("tcp://h:1", 1), ("tcp://h:2", 1)])
     slots.resize()
     for slot in slots.slots:
@@ -377,6 +378,15 @@ def test_a_song_whose_worker_left_is_queued_and_the_log_keeps_its_lost_run(caplo
         slot.record = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt,
                                    batch=batch)
         slots._records[_key(slot.record)] = slot.record
+    return batch, conn, slots
+
+
+def test_a_song_whose_worker_left_is_queued_and_the_log_keeps_its_lost_run(caplog):
+    # Song 0 runs on h:1, which leaves the cluster; song 1 starts on h:3, a worker that
+    # joined after the workers were read (not in that reading, yet not gone).
+    from gui.cluster_slots import _key
+
+    batch, conn, slots = _two_songs_handed_to_h1_and_h2("tcp://h:1", "tcp://h:2")
     a, b = batch.jobs
     slots._reading = True  # (a start on h:3 reads no workers: the test gives them)
     _started(conn, "h:1/0", batch, job=0)
@@ -403,20 +413,7 @@ def test_a_song_starting_on_a_new_worker_has_the_songs_of_a_worker_gone_seen_los
     # h:1 died running song 0; song 1 starts on h:3, a worker the window has not seen (one
     # restarted in place of h:1, say): the workers are read at once, and song 0 is queued
     # then, not at the next look.
-    from core.batch.cluster import ClusterConnection
-    from core.batch.rules import Batch
-    from gui.cluster_slots import ClusterSlots, _key
-    from gui.workers import WorkerRecord, WorkerSignals
-
-    batch = Batch(["/songs/a.wav", "/songs/b.wav"])
-    conn = ClusterConnection(ClusterSpec(), client=_Workers("tcp://h:2", "tcp://h:3"))
-    slots = ClusterSlots(conn, WorkerSignals(), workers=[("tcp://h:1", 1), ("tcp://h:2", 1)])
-    slots.resize()
-    for slot in slots.slots:
-        job, attempt = batch.claim(slot.name, starts_later=True)
-        slot.record = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt,
-                                   batch=batch)
-        slots._records[_key(slot.record)] = slot.record
+    batch, conn, slots = _two_songs_handed_to_h1_and_h2("tcp://h:2", "tcp://h:3")
     _started(conn, "h:1/0", batch, job=0)
     _started(conn, "h:3/0", batch, job=1)
     slots._io.submit(lambda: None).result(timeout=10)  # (the workers read meanwhile)
