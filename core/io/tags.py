@@ -73,6 +73,20 @@ def _clean(text) -> str:
     return " ".join(text.split())
 
 
+def _name_text(name) -> str:
+    """A file name as text for a title: bytes that are not UTF-8 (a name from an old
+    Latin-1 or Windows archive, ``caf\\xe9``, which Python holds as lone surrogates and Qt
+    would drop) are read as cp1252, as tags are (``café``)."""
+    if isinstance(name, bytes):
+        return _decode_text(name)
+    if not any("\udc80" <= ch <= "\udcff" for ch in name):
+        return name
+    try:
+        return _decode_text(os.fsencode(name))
+    except (UnicodeError, ValueError):  # a name the system's encoding cannot give back
+        return name
+
+
 def identity_from_name(path) -> tuple[str, str]:
     """(title, artist) read from a file name, following the shapes in the module docstring.
 
@@ -86,7 +100,7 @@ def identity_from_name(path) -> tuple[str, str]:
     tuple of str
         ``(title, artist)``; the artist is ``""`` when the name does not hold one.
     """
-    stem = _clean(os.path.splitext(os.path.basename(os.fspath(path)))[0])
+    stem = _clean(os.path.splitext(_name_text(os.path.basename(os.fspath(path))))[0])
     if not stem:
         return "", ""
     match = _NUMBER_UNDERSCORE.match(stem)

@@ -294,3 +294,18 @@ def test_id3_tag_cut_within_its_extended_header_is_walked_without_error(tmp_path
     path.write_bytes(b"ID3\x03\x00\x40\x00\x00\x00\x20\x00\x00")
     walked = id3_tag(str(path))
     assert (walked.count, walked.frames_end, walked.cut) == (0, 10, False)
+
+
+def test_a_file_name_from_a_latin1_archive_gives_a_readable_title(tmp_path):
+    """A name whose bytes are not UTF-8 reaches Python with lone surrogates, which the
+    title kept ('Le Ch\\udce2teau'), Qt dropped ('Le Chteau') and no reference row matched:
+    read as cp1252, as tags are.  The path itself keeps its bytes."""
+    import os
+
+    plain = write_audio(tmp_path / "plain.wav", tone(440.0, 1.0, 22050), 22050)
+    path = os.path.join(str(tmp_path), os.fsdecode(b"caf\xe9 - Le Ch\xe2teau.wav"))
+    os.rename(plain, path)
+    assert read_title_artist(path) == ("Le Ch\u00e2teau", "caf\u00e9")
+    assert identity_from_name(os.fsencode(path)) == ("Le Ch\u00e2teau", "caf\u00e9")
+    assert identity_from_name("/m/Beyonc\u00e9 - Halo.flac") == ("Halo", "Beyonc\u00e9")
+    assert os.path.exists(path) and os.fsencode(path).endswith(b"Ch\xe2teau.wav")
