@@ -400,6 +400,13 @@ _CHUNK_LAYOUTS = {
 }
 
 
+def _block_align(fh, known: int | None) -> int | None:
+    """The bytes per frame a WAV-style ``fmt `` chunk states (the file at its body), else
+    ``known``."""
+    fmt = fh.read(16)
+    return struct.unpack("<H", fmt[12:14])[0] if len(fmt) == 16 else known
+
+
 def _chunks(fh, start: int, layout: str, limit: int = 64):
     """``(id, body_size, body_at)`` of the first ``limit`` chunks from ``start`` in ``fh``
     (``id``: the first four bytes of the chunk's name), the file at ``body_at`` each time;
@@ -434,9 +441,7 @@ def declared_pcm_frames(path: str, kind: str) -> int | None:
                     if len(ds64) == 16:
                         wide_size = struct.unpack("<Q", ds64[8:16])[0]
                 elif cid == b"fmt " and not big:
-                    fmt = fh.read(16)
-                    if len(fmt) == 16:
-                        block_align = struct.unpack("<H", fmt[12:14])[0]
+                    block_align = _block_align(fh, block_align)
                 elif cid == b"COMM" and big:
                     comm = fh.read(6)
                     if len(comm) == 6:
@@ -469,9 +474,7 @@ def wav_unsized_audio(path: str) -> tuple[int, int] | None:
             block_align = None
             for cid, length, body_at in _chunks(fh, 12, "riff"):
                 if cid == b"fmt ":
-                    fmt = fh.read(16)
-                    if len(fmt) == 16:
-                        block_align = struct.unpack("<H", fmt[12:14])[0]
+                    block_align = _block_align(fh, block_align)
                 elif cid == b"data":
                     if length or not block_align:
                         return None
@@ -557,9 +560,7 @@ def _declared_w64_frames(path: str) -> int | None:
             # (after the riff GUID, the file's size and the wave GUID)
             for cid, size, _ in _chunks(fh, 40, "w64"):
                 if cid == b"fmt ":
-                    fmt = fh.read(16)
-                    if len(fmt) == 16:
-                        block_align = struct.unpack("<H", fmt[12:14])[0]
+                    block_align = _block_align(fh, block_align)
                 elif cid == b"data":
                     if not block_align or size <= 0:
                         return None
