@@ -12,6 +12,7 @@ from core.cli.main import main
 from core.io.results import RESULT_COLUMNS
 from core.settings import AnalysisSettings
 from tests.audio_files import write_audio
+from tests.databases import write_database
 
 
 def _click_song(bpm: float, seconds: float, sr: int = 22050, seed: int = 0) -> np.ndarray:
@@ -216,7 +217,6 @@ def test_analyze_goes_on_without_a_default_store_of_a_newer_songcal(tmp_path, mo
     'refusing to write --session PATH', an option the user never gave; it is the user's
     data folder, so the run goes on without it, as for a full disk, and leaves it as it
     is."""
-    import sqlite3
 
     from core.batch.store import SCHEMA_VERSION
 
@@ -224,11 +224,7 @@ def test_analyze_goes_on_without_a_default_store_of_a_newer_songcal(tmp_path, mo
     data.mkdir()
     monkeypatch.setenv("SONGCAL_DATA_DIR", str(data))
     store = data / "results.sqlite"
-    with sqlite3.connect(store) as db:
-        for table in ("cache", "sessions", "session_songs", "session_results"):
-            db.execute(f"CREATE TABLE {table} (x TEXT)")
-        db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 3}")
-    before = store.read_bytes()
+    before = write_database(store, SCHEMA_VERSION + 3, row=None)
     out = tmp_path / "r.csv"
     args = ["analyze", str(_one_song(tmp_path)), "-o", str(out), "--workers", "1", "-q"]
     assert main(args) == 3

@@ -14,6 +14,7 @@ from core.cli.doctor import FORMATS, run_checks
 from core.cli.main import main
 from core.errors import ExitCode
 from core.io.results import SongResult
+from tests.databases import write_database
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -255,16 +256,10 @@ def test_a_store_that_is_no_file_is_named_and_never_waited_on(tmp_path, offscree
 def test_a_store_of_a_newer_songcal_is_named_with_both_layouts(tmp_path, offscreen, capsys):
     """A store written by a newer SongCal passed as intact ("integrity ok", exit 0), while
     the window and ``analyze --session`` refuse it: nothing said why."""
-    import sqlite3
-
     from core.batch.store import SCHEMA_VERSION
 
     path = tmp_path / "results.sqlite"
-    with sqlite3.connect(path) as db:
-        for table in ("cache", "sessions", "session_songs", "session_results"):
-            db.execute(f"CREATE TABLE {table} (x TEXT)")
-        db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 4}")
-    before = path.read_bytes()
+    before = write_database(path, SCHEMA_VERSION + 4, row=None)
     code = main(["doctor", "--store", str(path)])
     out = capsys.readouterr().out
     assert code == ExitCode.FAILED, out

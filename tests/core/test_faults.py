@@ -22,6 +22,7 @@ from core.cli.main import main
 from core.errors import AnalysisCancelled, CorruptFileError
 from core.io.results import SongResult
 from tests.audio_files import tone, write_audio
+from tests.databases import write_database
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FAST = ["--workers", "2", "-q"]
@@ -411,16 +412,6 @@ def test_a_session_file_that_is_not_a_store_is_refused_before_any_song(tmp_path,
     assert f"refusing to write --session {store}: the file is not a session store" in err
 
 
-def _database(path, version, *tables):
-    db = sqlite3.connect(path)
-    for table in tables:
-        db.execute(f"CREATE TABLE {table} (x TEXT)")
-        db.execute(f"INSERT INTO {table} VALUES ('keep me')")
-    db.execute(f"PRAGMA user_version={version}")
-    db.commit()
-    db.close()
-
-
 @pytest.mark.parametrize("version, tables, why", [
     (0, ("users", "sessions"), "the file is not a SongCal session store: another program's "
                                "database (tables users)"),
@@ -440,7 +431,7 @@ def test_a_session_database_this_songcal_cannot_use_is_refused_before_any_song(
     _deck(tmp_path / "g", n=3)
     f = fake()
     store = tmp_path / "s.sqlite"
-    _database(store, version, *tables)
+    write_database(store, version, tables)
     before = store.read_bytes()
     code = main(["analyze", str(tmp_path / "g"), "-o", str(tmp_path / "r.csv"), "--session",
                  str(store), *FAST])
@@ -457,7 +448,7 @@ def test_a_store_of_this_songcal_passes_the_check_before_the_batch(tmp_path):
     from core.batch.store import ResultStore, unusable_store
 
     old = tmp_path / "old.sqlite"
-    _database(old, 0, "results", "sessions", "session_songs")
+    write_database(old, 0, ("results", "sessions", "session_songs"))
     assert unusable_store(old) is None
     current = tmp_path / "current.sqlite"
     ResultStore(current).close()

@@ -19,6 +19,7 @@ from core.batch.store import (
 from core.io.results import ChunkResult, SongResult
 from core.settings import AnalysisSettings
 from tests.audio_files import tone, write_audio, write_tags
+from tests.databases import write_database
 
 SETTINGS = AnalysisSettings(workers=1)
 
@@ -366,12 +367,7 @@ def test_a_database_the_store_refuses_is_left_byte_for_byte(tmp_path, version, t
     (bytes 18-19 of its header rewritten, its change counter moved) before its layout was
     read and it was refused: the window wrote into a store it must not touch."""
     path = tmp_path / "kept.sqlite"
-    with sqlite3.connect(path) as db:
-        for table in tables:
-            db.execute(f"CREATE TABLE {table} (x TEXT)")
-            db.execute(f"INSERT INTO {table} VALUES ('keep me')")
-        db.execute(f"PRAGMA user_version={version}")
-    before = path.read_bytes()
+    before = write_database(path, version, tables)
     with pytest.raises(StoreError, match=re.escape(why)):
         ResultStore(path)
     assert path.read_bytes() == before

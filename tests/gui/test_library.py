@@ -14,6 +14,7 @@ from core.io.results import SongResult
 from core.settings import AnalysisSettings
 from gui.main_window import MainWindow
 from gui.song_columns import COL_NOTE
+from tests.databases import write_database
 from tests.gui.calibration_data import make_deck
 from tests.gui.conftest import FakeAnalyzer
 
@@ -519,14 +520,7 @@ def test_clear_asked_while_the_list_comes_back_counts_every_song_of_it(
 
 
 def _newer_store(path, layout):
-    import sqlite3
-
-    with sqlite3.connect(path) as db:
-        for table in ("cache", "sessions", "session_songs", "session_results"):
-            db.execute(f"CREATE TABLE {table} (x TEXT)")
-            db.execute(f"INSERT INTO {table} VALUES ('a song of the newer SongCal')")
-        db.execute(f"PRAGMA user_version={layout}")
-    return path.read_bytes()
+    return write_database(path, layout, row="a song of the newer SongCal")
 
 
 def test_a_store_of_a_newer_songcal_is_said_above_the_list_and_left_untouched(
