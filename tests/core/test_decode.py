@@ -802,12 +802,18 @@ def test_damaged_flac_streaminfo_is_corrupt(tmp_path):
         probe(path)
 
 
-def test_damaged_flac_data_raises_with_position(tmp_path):
-    path = write_audio(tmp_path / "hurt.flac", _signal(seconds=4.0), SR)
+def _hurt(path, seconds: float, damage: bytes):
+    """A song of ``seconds`` at ``path`` whose bytes from its middle on are ``damage``."""
+    write_audio(path, _signal(seconds=seconds), SR)
     data = bytearray(path.read_bytes())
     middle = len(data) // 2
-    data[middle:middle + 20000] = np.random.default_rng(6).bytes(20000)
+    data[middle:middle + len(damage)] = damage
     path.write_bytes(bytes(data))
+    return path
+
+
+def test_damaged_flac_data_raises_with_position(tmp_path):
+    path = _hurt(tmp_path / "hurt.flac", 4.0, np.random.default_rng(6).bytes(20000))
     with pytest.raises(CorruptFileError, match="damaged at"):
         list(stream(path, block_seconds=0.5))
 
@@ -815,11 +821,7 @@ def test_damaged_flac_data_raises_with_position(tmp_path):
 def test_damage_in_a_long_block_is_placed_where_it_is(tmp_path):
     # One 30 s block holds the whole 6 s song: its failed read used to be reported at the
     # block's start (0:00.0), and libsndfile's "Unspecified internal error." said nothing.
-    path = write_audio(tmp_path / "hurt.flac", _signal(seconds=6.0), SR)
-    data = bytearray(path.read_bytes())
-    middle = len(data) // 2
-    data[middle:middle + 4000] = bytes(4000)
-    path.write_bytes(bytes(data))
+    path = _hurt(tmp_path / "hurt.flac", 6.0, bytes(4000))
     with pytest.raises(CorruptFileError, match="damaged at") as err:
         list(stream(path, block_seconds=30.0))
     at = float(re.search(r"damaged at \d+:\d+\.\d \((\d+\.\d) s\)", err.value.reason)[1])
@@ -830,11 +832,7 @@ def test_damage_in_a_long_block_is_placed_where_it_is(tmp_path):
 def test_damage_in_the_middle_of_an_mp3_is_skipped_and_placed_in_the_note(tmp_path):
     # libsndfile failed at the damage ("damaged at 0:03.0"); FFmpeg finds the frames after
     # it, as an MP3 decoder is made to (core.analysis.mp3frames), and the note places it.
-    path = write_audio(tmp_path / "hurt.mp3", _signal(seconds=6.0), SR)
-    data = bytearray(path.read_bytes())
-    middle = len(data) // 2
-    data[middle:middle + 4000] = bytes(4000)
-    path.write_bytes(bytes(data))
+    path = _hurt(tmp_path / "hurt.mp3", 6.0, bytes(4000))
     info = probe(path)
     got = sum(len(block) for block in stream(path, info=info, block_seconds=30.0))
     at = float(re.search(r"broken in one place, at \d+:\d+\.\d \((\d+\.\d) s\)",
