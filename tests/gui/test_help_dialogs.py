@@ -149,28 +149,35 @@ def test_each_run_gets_its_own_log_file_and_old_ones_are_pruned(monkeypatch, tmp
     assert (folder / "notes.txt").exists()
 
 
-def test_the_window_runs_write_their_log_file(qapp, monkeypatch):
+@contextlib.contextmanager
+def _own_log_file(monkeypatch):
+    """The window's log file set up afresh for the test (the process's own, set up once by
+    an earlier window, is put back after it); yields its path."""
     import logging
 
     import gui.app
 
     root = logging.getLogger()
-    earlier = gui.app._FILE_HANDLER  # set up once per process, by an earlier window
+    earlier = gui.app._FILE_HANDLER
     if earlier is not None:
         root.removeHandler(earlier)
     monkeypatch.setattr(gui.app, "_FILE_HANDLER", None)
     try:
-        path = gui.app._setup_logging()
-        assert path and os.path.isfile(path)
-        assert os.path.dirname(path) == os.path.join(os.environ["SONGCAL_DATA_DIR"], "logs")
-        with open(path, encoding="utf-8") as fh:
-            assert "SongCal" in fh.read()
+        yield gui.app._setup_logging()
     finally:
         if gui.app._FILE_HANDLER is not None:
             root.removeHandler(gui.app._FILE_HANDLER)
             gui.app._FILE_HANDLER.close()
         if earlier is not None:
             root.addHandler(earlier)
+
+
+def test_the_window_runs_write_their_log_file(qapp, monkeypatch):
+    with _own_log_file(monkeypatch) as path:
+        assert path and os.path.isfile(path)
+        assert os.path.dirname(path) == os.path.join(os.environ["SONGCAL_DATA_DIR"], "logs")
+        with open(path, encoding="utf-8") as fh:
+            assert "SongCal" in fh.read()
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
@@ -218,24 +225,12 @@ def test_a_song_name_that_is_not_utf8_is_written_into_the_log_file(qapp, monkeyp
 
     import gui.app
 
-    root = logging.getLogger()
-    earlier = gui.app._FILE_HANDLER
-    if earlier is not None:
-        root.removeHandler(earlier)
-    monkeypatch.setattr(gui.app, "_FILE_HANDLER", None)
     name = os.fsdecode(b"/music/caf\xe9.wav")  # Latin-1 bytes from an old archive
-    try:
-        path = gui.app._setup_logging()
+    with _own_log_file(monkeypatch) as path:
         logging.getLogger("gui.engine").warning("failed: %s: %s", name, "not audio")
         logging.getLogger("gui.engine").warning("after it")
         gui.app._FILE_HANDLER.flush()
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
-    finally:
-        if gui.app._FILE_HANDLER is not None:
-            root.removeHandler(gui.app._FILE_HANDLER)
-            gui.app._FILE_HANDLER.close()
-        if earlier is not None:
-            root.addHandler(earlier)
     assert "failed: /music/caf\\udce9.wav: not audio" in text and "after it" in text
     assert "cannot be written" not in capsys.readouterr().err
