@@ -592,6 +592,18 @@ def test_a_chosen_store_of_a_newer_songcal_is_said_with_the_store_used_instead(
     assert chosen.read_bytes() == before
 
 
+
+def _four_songs_listed(qtbot, db, *, retry_s: float):
+    """A window on a store at ``db`` (writes retried ``retry_s``) listing four songs, the
+    list written: ``(store, window)``."""
+    store = ResultStore(db, retry_s=retry_s)
+    w = _window(qtbot, store)
+    w.engine.batch.add([f"/m/{i}.wav" for i in range(4)])
+    w.engine.jobsAdded.emit(0, 4)
+    store.flush(5)
+    return store, w
+
+
 def test_a_store_that_stops_taking_writes_mid_batch_is_said_above_the_list(qtbot, tmp_path):
     """A store another process locked (or a full disk, or a store file removed) while the
     batch ran was said only in the Log: the window said "Batch finished: 4 done." and the
@@ -600,11 +612,7 @@ def test_a_store_that_stops_taking_writes_mid_batch_is_said_above_the_list(qtbot
     import sys
 
     db = tmp_path / "store.sqlite"
-    store = ResultStore(db, retry_s=0.5)
-    w = _window(qtbot, store)
-    w.engine.batch.add([f"/m/{i}.wav" for i in range(4)])
-    w.engine.jobsAdded.emit(0, 4)
-    store.flush(5)
+    store, w = _four_songs_listed(qtbot, db, retry_s=0.5)
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sqlite3, sys, time\n"
          f"db = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
@@ -644,11 +652,7 @@ def test_results_a_held_store_refused_are_kept_once_it_is_released(qtbot, tmp_pa
     import sqlite3
 
     db = tmp_path / "store.sqlite"
-    store = ResultStore(db, retry_s=0.3)
-    w = _window(qtbot, store)
-    w.engine.batch.add([f"/m/{i}.wav" for i in range(4)])
-    w.engine.jobsAdded.emit(0, 4)
-    store.flush(5)
+    store, w = _four_songs_listed(qtbot, db, retry_s=0.3)
     holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
     try:
