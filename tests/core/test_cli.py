@@ -211,52 +211,43 @@ def test_analyze_goes_on_without_a_default_store_on_a_full_disk(tmp_path, monkey
     assert main(args + ["--session", str(data / "named.sqlite")]) == 2
 
 
-def test_analyze_goes_on_without_a_default_store_of_a_newer_songcal(tmp_path, monkeypatch,
-                                                                     capsys):
-    """The default store written by a newer SongCal refused the whole run (exit 2) as
-    'refusing to write --session PATH', an option the user never gave; it is the user's
-    data folder, so the run goes on without it, as for a full disk, and leaves it as it
-    is."""
-
+def _newer_songcal_store(path) -> str:
     from core.batch.store import SCHEMA_VERSION
 
+    write_database(path, SCHEMA_VERSION + 3, row=None)
+    return (f"the file was written by a newer SongCal (store layout {SCHEMA_VERSION + 3}; "
+            f"this one reads layouts up to {SCHEMA_VERSION})")
+
+
+def _no_database(path) -> str:
+    path.write_bytes(bytes(range(7, 207)))
+    return ("the file is not an SQLite database (damaged, or another file put in its "
+            "place); it is left as it is")
+
+
+@pytest.mark.parametrize("make", [_newer_songcal_store, _no_database])
+def test_analyze_goes_on_without_a_default_store_it_cannot_use(tmp_path, monkeypatch, capsys,
+                                                                make):
+    """A default store written by a newer SongCal, or overwritten by other bytes, refused
+    the whole run (exit 2) as 'refusing to write --session PATH', an option the user never
+    gave; it is the user's data folder, so the run goes on without it, as for a full disk,
+    and leaves it as it is."""
     data = tmp_path / "data"
     data.mkdir()
     monkeypatch.setenv("SONGCAL_DATA_DIR", str(data))
     store = data / "results.sqlite"
-    before = write_database(store, SCHEMA_VERSION + 3, row=None)
+    why = make(store)
+    before = store.read_bytes()
     out = tmp_path / "r.csv"
     args = ["analyze", str(_one_song(tmp_path)), "-o", str(out), "--workers", "1", "-q"]
     assert main(args) == 3
     assert [r["status"] for r in _read(out)] == ["done"]
     err = capsys.readouterr().err
-    assert (f"warning: the session store {store} cannot be used: the file was written by a "
-            f"newer SongCal (store layout {SCHEMA_VERSION + 3}; this one reads layouts up to "
-            f"{SCHEMA_VERSION}); going on without it") in err
+    assert (f"warning: the session store {store} cannot be used: {why}; going on without "
+            f"it") in err
     assert "--session" not in err and "Traceback" not in err
     assert store.read_bytes() == before
     assert set(os.listdir(data)) - {"logs"} == {"results.sqlite"}
-
-
-def test_analyze_goes_on_without_a_default_store_that_is_no_database(tmp_path, monkeypatch,
-                                                                     capsys):
-    """A default store overwritten by other bytes refused the run as '--session PATH', an
-    option the user never gave: the run goes on without it and leaves the file alone."""
-    data = tmp_path / "data"
-    data.mkdir()
-    monkeypatch.setenv("SONGCAL_DATA_DIR", str(data))
-    store = data / "results.sqlite"
-    store.write_bytes(bytes(range(7, 207)))
-    out = tmp_path / "r.csv"
-    args = ["analyze", str(_one_song(tmp_path)), "-o", str(out), "--workers", "1", "-q"]
-    assert main(args) == 3
-    assert [r["status"] for r in _read(out)] == ["done"]
-    err = capsys.readouterr().err
-    assert (f"warning: the session store {store} cannot be used: the file is not an SQLite "
-            f"database (damaged, or another file put in its place); it is left as it is; "
-            f"going on without it") in err
-    assert "--session" not in err and "Traceback" not in err
-    assert store.read_bytes() == bytes(range(7, 207))
     # named with --session, the same file still refuses the run before any song
     assert main(args + ["--session", str(store)]) == 2
 
