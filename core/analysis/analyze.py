@@ -326,8 +326,6 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     elif _is_steady(feats):
         notes.append("a steady sound without onsets (a test tone, hum or noise): no tempo")
         tempo, key = None, estimate_key(feats)
-        if key.key is None:
-            notes.append(f"no key: {key.reason}")
     else:
         floor = settings.tempo_floor_bpm
         tempo = estimate_tempo(feats, floor_bpm=floor)
@@ -337,8 +335,8 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         key = estimate_key(feats)
         if tempo.bpm is None:
             notes.append("too few onsets for a tempo")
-        if key.key is None:
-            notes.append(f"no key: {key.reason}")
+    if key is not None and key.key is None:
+        notes.append(f"no key: {key.reason}")
 
     if loop is not None:
         notes.append(f"tempo read as a loop of {loop} beats")
