@@ -26,6 +26,7 @@ __all__ = ["WarmUpPlugin"]
 
 log = logging.getLogger(__name__)
 
+
 class WarmUpPlugin(WorkerPlugin):
     """Warm the analyzer up on each worker before it takes songs.
 
