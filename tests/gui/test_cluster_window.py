@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import pytest
@@ -618,6 +619,25 @@ def _address(job) -> str:
     return job.worker.rsplit(" #", 1)[0]
 
 
+@contextlib.contextmanager
+def _held_songs_cluster(n_workers: int):
+    """A LocalCluster of ``n_workers`` processes of the test's own, whose held songs wait for
+    its release event: yields ``(cluster, client, release, engines)``; at the end the songs are
+    released, the engines the test put in ``engines`` shut down and the cluster closed."""
+    cluster, client = cluster_helpers.process_cluster(n_workers, timeout=10)
+    release = distributed.Event(cluster_helpers.RELEASE_EVENT, client=client)
+    release.clear()
+    engines = []
+    try:
+        yield cluster, client, release, engines
+    finally:
+        release.set()
+        for eng in engines:
+            eng.shutdown(timeout_ms=5000)
+        client.close()
+        cluster.close()
+
+
 def _restarted(client, first, gone, out) -> bool:
     """True once the cluster's workers, read once, are those of ``first`` and one other
     than those of ``gone`` (a worker restarted by its nanny, at a new address); its
@@ -635,15 +655,12 @@ def test_the_window_slots_follow_workers_that_join_and_leave(qtbot, tmp_path, sh
     import os
     import signal
 
-    cluster, client = cluster_helpers.process_cluster(1, timeout=10)
-    release = distributed.Event(cluster_helpers.RELEASE_EVENT, client=client)
-    release.clear()
-    eng = None
-    try:
+    with _held_songs_cluster(1) as (cluster, client, release, engines):
         # Two songs that hold their worker thread until released, then two quick ones.
         paths = _songs(tmp_path, 2, prefix="held") + _songs(tmp_path, 2)
         eng = _engine(paths, client=client, analyze=cluster_helpers.held_analyze,
                       settings=AnalysisSettings(workers=1))
+        engines.append(eng)
         panel = WorkerTableModel(eng)
         first = sorted(a.split("://")[-1] for a in client.nthreads())
         jobs = eng.batch.jobs
@@ -686,12 +703,6 @@ def test_the_window_slots_follow_workers_that_join_and_leave(qtbot, tmp_path, sh
         assert rerun.worker == jobs[1].worker and rerun.state == SongState.DONE.value
         assert len(eng.segments) == 5 and all(s.end is not None for s in eng.segments)
         assert eng.shutdown(timeout_ms=5000)
-    finally:
-        release.set()
-        if eng is not None:
-            eng.shutdown(timeout_ms=5000)
-        client.close()
-        cluster.close()
 
 
 @pytest.mark.timeout(180)
@@ -702,15 +713,12 @@ def test_a_song_whose_worker_left_is_queued_in_the_window_until_it_runs_again(
     # the window shows it queued (panel and table) and it waits there longer than its hard
     # limit (4 s) without being timed out, then runs (1 s) and is done, timed from the
     # rerun's start; the timeline and the log keep the run that was lost.
-    cluster, client = cluster_helpers.process_cluster(2, timeout=10)
-    release = distributed.Event(cluster_helpers.RELEASE_EVENT, client=client)
-    release.clear()
     settings = AnalysisSettings(workers=2, budget_base_s=1.0, budget_factor=0.0,
                                 hard_limit_factor=4.0)
-    eng = None
-    try:
+    with _held_songs_cluster(2) as (_, client, release, engines):
         eng = _engine(_songs(tmp_path, 1, prefix="held"), client=client,
                       analyze=cluster_helpers.held_analyze, settings=settings)
+        engines.append(eng)
         panel = WorkerTableModel(eng)
         table = SongTableModel(eng)
         job = eng.batch.jobs[0]
@@ -746,12 +754,6 @@ def test_a_song_whose_worker_left_is_queued_in_the_window_until_it_runs_again(
         (line,) = [r.getMessage() for r in caplog.records if "left the cluster" in r.getMessage()]
         assert job.path in line and "waits to run again" in line
         assert eng.shutdown(timeout_ms=5000)
-    finally:
-        release.set()
-        if eng is not None:
-            eng.shutdown(timeout_ms=5000)
-        client.close()
-        cluster.close()
 
 
 def _slow_close(monkeypatch, wait):
