@@ -279,9 +279,18 @@ def _probe_soundfile(path: str, kind: str | None, start: int = 0) -> AudioInfo:
             "whose program did not finish its header): read to the end"))
     if frames == 0:
         raise EmptyFileError(path, "the file holds no audio (its header announces 0 samples)")
+    notice = ""
+    if fmt == "MP3" and _xing_overstates(chain):
+        # libsndfile takes the Xing header's frame count for the length, and the song
+        # would end "cut short" before it: the frames are the length.
+        frames = round(chain.seconds * rate)
+        notice = (f"its Xing header declares {fmt_time(chain.declared)} of audio but its "
+                  f"MPEG frames hold {fmt_time(chain.seconds)}, the last one whole: the "
+                  "header overstates the length (or the file lost its end exactly between "
+                  "two frames); read as it is")
     return AudioInfo(path=path, format=fmt, codec=codec, sample_rate=rate, channels=channels,
                      frames=frames, duration_s=None if frames is None else frames / rate,
-                     backend="soundfile", start=start, end=end)
+                     backend="soundfile", start=start, end=end, notice=notice)
 
 
 def _mp3_checks(path: str, start: int):
@@ -308,6 +317,16 @@ def _mp3_checks(path: str, start: int):
             f"{fmt_time(chain.seconds)} of MPEG frames follow it: read to the end"),
             seconds=chain.seconds)
     return chain
+
+
+def _xing_overstates(chain) -> bool:
+    """True when an MP3's Xing header declares more audio than its frames hold while none
+    is missing: the chain runs whole to the end of the file, or to the tags after it (a
+    file cut short ends within a frame; zeros or junk after the chain may stand for audio
+    that was never written)."""
+    return (chain is not None and chain.declared is not None
+            and chain.declared > chain.seconds + _XING_SHORT_S
+            and not chain.cut and chain.junk_at is None and not chain.breaks)
 
 
 #: Audio (s) the frames of an MP3 may hold beyond what its Xing header declares before
@@ -598,7 +617,10 @@ def _bytes(n: int) -> str:
 
 
 def _noted(info: AudioInfo, notice: str) -> AudioInfo:
-    return dataclasses.replace(info, notice=notice) if notice else info
+    """``info`` whose note also says ``notice`` (before what the back end noted)."""
+    if not notice:
+        return info
+    return dataclasses.replace(info, notice="; ".join(filter(None, (notice, info.notice))))
 
 
 # ----------------------------------------------------------------------------------------

@@ -52,12 +52,20 @@ class Mp3Chain(NamedTuple):
         Audio (s) in the frames walked, the Xing or Info frame left out.
     declared : float or None
         Audio (s) in the frames the Xing or Info header declares (None without one).
+    cut : bool
+        The file ends within its last frame (a copy or download that lost its end).
+    changes_at : float or None
+        The audio time (s) where the frames change MPEG version, layer or sample rate
+        (files of two kinds joined end to end, which libmpg123 stops at); None when they
+        never do.
     """
 
     breaks: list[float]
     junk_at: int | None
     seconds: float = 0.0
     declared: float | None = None
+    cut: bool = False
+    changes_at: float | None = None
 
 
 def mp3_chain(path: str, start: int = 0) -> Mp3Chain:
@@ -86,21 +94,24 @@ def _walk(mm, start: int, size: int) -> Mp3Chain:
     if first is None:
         return Mp3Chain([], None)
     pos = start + first
-    seconds, breaks, declared = 0.0, [], None
+    seconds, breaks, declared, changes_at = 0.0, [], None, None
+    ident = _mpeg_frame(mm[pos:pos + 4], 0)[1]
     if (xing := _xing(mm[pos:pos + 256], 0)) is not None:  # the Xing frame holds no audio
-        version, layer, rate = _mpeg_frame(mm[pos:pos + 4], 0)[1]
+        version, layer, rate = ident
         seconds = -_samples_per_frame(version, layer) / rate
         if xing[0]:
             declared = xing[0] * _samples_per_frame(version, layer) / rate
 
-    def chain(junk_at: int | None) -> Mp3Chain:
-        return Mp3Chain(breaks, junk_at, max(0.0, seconds), declared)
+    def chain(junk_at: int | None, cut: bool = False) -> Mp3Chain:
+        return Mp3Chain(breaks, junk_at, max(0.0, seconds), declared, cut, changes_at)
 
     while pos + 4 <= size:
         frame = _mpeg_frame(mm[pos:pos + 4], 0)
         if frame is not None and frame[0] >= 4:
             if pos + frame[0] > size:  # the last frame, cut short: the end of the file
-                return chain(None)
+                return chain(None, cut=True)
+            if frame[1] != ident and changes_at is None:
+                changes_at = max(0.0, seconds)
             version, layer, rate = frame[1]
             seconds += _samples_per_frame(version, layer) / rate
             pos += frame[0]

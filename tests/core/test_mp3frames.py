@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core.analysis.decode import probe, stream
-from core.analysis.mp3frames import mp3_breaks, mp3_chain
+from core.analysis.mp3frames import Mp3Chain, mp3_breaks, mp3_chain
 from core.analysis.sniff import _mpeg_frame
 from tests.audio_files import tone, write_audio
 
@@ -166,8 +166,8 @@ def test_a_file_without_frames_has_no_breaks(tmp_path):
     chain = mp3_chain(path)
     assert (chain.breaks, chain.junk_at, chain.seconds, chain.declared) == ([], None, 0.0, None)
     path.write_bytes(b"\xff\xfb\x90")  # too short to hold a frame
-    assert mp3_chain(path) == ([], None, 0.0, None)
-    assert mp3_chain(tmp_path / "missing.mp3") == ([], None, 0.0, None)
+    assert mp3_chain(path) == Mp3Chain([], None)
+    assert mp3_chain(tmp_path / "missing.mp3") == Mp3Chain([], None)
 
 
 def test_the_chain_is_found_again_right_after_a_single_byte_and_past_long_junk(tmp_path):
@@ -262,3 +262,50 @@ def test_a_song_shorter_than_a_second_is_timed_by_its_frames(tmp_path):
     assert chain.seconds == pytest.approx(0.5, abs=2 * _FRAME / SR)
     info, y = _decode(path)
     assert info.notice == ""
+
+
+def _with_xing_frames(data: bytes, frames: int) -> bytes:
+    """``data`` (an MP3 written by libsndfile) whose Xing header declares ``frames``."""
+    import struct
+
+    at = data.find(b"Info") if b"Info" in data[:200] else data.find(b"Xing")
+    return data[:at + 8] + struct.pack(">I", frames) + data[at + 12:]
+
+
+@pytest.mark.parametrize("end", ["last frame", "ID3v1"])
+def test_mp3_whose_xing_header_declares_more_frames_than_it_holds_is_read(tmp_path, end):
+    """A Xing header declaring three times the frames that follow it, every frame whole:
+    "the file is cut short: the audio ends at 0:06.0 but its header announces 0:18.1".
+    The frames are the song, and the note says the header overstates its length."""
+    path, data, frames = _song(tmp_path, seconds=6.0)
+    clean = _decode(path)[1]
+    path.write_bytes(_with_xing_frames(data, 3 * (len(frames) - 1))
+                     + (b"TAG" + bytes(125) if end == "ID3v1" else b""))
+    info, y = _decode(path)
+    assert info.notice == ("its Xing header declares 0:18.1 (18.1 s) of audio but its MPEG "
+                           "frames hold 0:06.0 (6.0 s), the last one whole: the header "
+                           "overstates the length (or the file lost its end exactly between "
+                           "two frames); read as it is")
+    assert info.duration_s == pytest.approx(6.0, abs=0.05)
+    # libmpg123 trims the encoder's padding at the end the header declares: the song's
+    # own samples, and the padding after them.
+    np.testing.assert_array_equal(y[:len(clean)], clean)
+    assert len(y) - len(clean) < _FRAME
+
+
+@pytest.mark.parametrize("end", ["cut within a frame", "zeros"])
+def test_mp3_whose_xing_header_declares_more_frames_than_are_left_is_cut_short(tmp_path, end):
+    """Audio that is really missing (the file ends within a frame, or zeros stand where
+    frames were never written) is still a file cut short."""
+    from core.errors import CorruptFileError
+
+    path, data, frames = _song(tmp_path, seconds=6.0)
+    data = _with_xing_frames(data, len(frames) - 1)
+    kept = data[:frames[len(frames) // 2] + 100]
+    path.write_bytes(kept if end == "cut within a frame"
+                     else data[:frames[len(frames) // 2]] + bytes(len(data) // 2))
+    with pytest.raises(CorruptFileError, match=r"the file is cut short: the audio ends at "
+                                               r"0:0[23]\.\d \(\d\.\d s\) but its header "
+                                               r"announces 0:06\.0"):
+        _decode(path)
+
