@@ -310,6 +310,10 @@ def _mp3_checks(path: str, start: int):
         raise _ReadOn("its chain of MPEG frames breaks", notice=(
             f"its MPEG audio is broken in {where}{fmt_time(breaks[0])}, by bytes that are "
             "no audio frame (damage, or a tag in the middle): they were skipped"))
+    if chain.changes_at is not None:
+        # libmpg123 stops where the frames change layer or rate; FFmpeg decodes every layer.
+        raise _ReadOn("its MPEG frames change layer or sample rate (files of two kinds "
+                      "joined end to end)", seconds=chain.seconds)
     if chain.declared is not None and chain.seconds > chain.declared + _XING_SHORT_S:
         # libsndfile stops after the frames the Xing header declares, without a word.
         raise _ReadOn("its Xing header declares fewer frames than follow it", notice=(

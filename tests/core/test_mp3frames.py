@@ -309,3 +309,16 @@ def test_mp3_whose_xing_header_declares_more_frames_than_are_left_is_cut_short(t
                                                r"announces 0:06\.0"):
         _decode(path)
 
+
+def test_mp3_whose_frames_change_layer_is_read_to_its_end(tmp_path):
+    """2 s of MPEG-1 Layer II frames, then 6 s of Layer III ones (no Xing frame between):
+    libmpg123 stopped where the layer changes, and the song was "cut short" at 2.0 s of
+    the 2.9 s it estimated."""
+    mp2 = write_audio(tmp_path / "intro.mp2", tone(440.0, 2.0, SR, channels=2), SR)
+    path, data, frames = _song(tmp_path, seconds=6.0)
+    path.write_bytes(mp2.read_bytes() + data[frames[1]:])
+    chain = mp3_chain(path)
+    assert chain.changes_at == pytest.approx(2.0, abs=2 * _FRAME / SR)
+    info, y = _decode(path)
+    assert abs(len(y) - 8.0 * SR) < 4 * _FRAME
+    assert _peak_hz(y[-2 * SR:]) == pytest.approx(440.0, abs=1.0)
