@@ -96,6 +96,7 @@ from core.analysis.sniff import (
     fmt_time,
     has_mpeg_frames,
     mp3_audio_start,
+    mp3_first_frame,
     mp4_index_cut,
     only_id3_tags,
     read_head,
@@ -299,10 +300,13 @@ def _mp3_checks(path: str, start: int):
     than follow it); return its :class:`~core.analysis.mp3frames.Mp3Chain` otherwise.  Done
     before libsndfile opens the file: libmpg123 warns on opening one whose Xing header
     states a size the file does not have."""
-    # libsndfile stops where the first of files joined end to end ends: FFmpeg reads on.
-    if (why := mp3_unread_audio(path)) is not None:
-        raise _ReadOn(why)
     chain = mp3_chain(path, start or mp3_audio_start(path))
+    # libsndfile stops where the first of files joined end to end ends, and short of the
+    # end of a VBR file without a Xing header: FFmpeg reads on, its length estimated from
+    # the first frames' bit rate (5.18 s for 5.04 s of frames); the frames tell it.
+    if (why := mp3_unread_audio(path)) is not None:
+        raise _ReadOn(why, seconds=None if chain.breaks or not chain.seconds
+                      else chain.seconds)
     if breaks := chain.breaks:
         # libmpg123 writes a note about each break straight to the process's standard error.
         where = ("one place, at " if len(breaks) == 1
@@ -381,9 +385,16 @@ def _av_format_name(path: str, container) -> str:
             "wav": "WAV", "aiff": "AIFF", "aac": "AAC"}.get(name, name.upper())
 
 
-def _probe_pyav(path: str) -> AudioInfo:
+def _probe_pyav(path: str, start: int = 0) -> AudioInfo:
+    """``path`` probed by FFmpeg; an MP3 whose audio starts at ``start`` (not 0: after a
+    tag whose stated size lies, or bytes that are no frame) is shown to it from its first
+    frames, which it would otherwise not find or would misjudge the length from."""
     import av
 
+    if start and (links := mp3_parts(path)):
+        # FFmpeg opening the whole file skips the size a lying tag states (past the end of
+        # the file: it finds no audio at all) or takes bytes that are no frame for audio.
+        return _probe_links(path, links, "mp3")
     try:
         container, fh = av_open(path)
     except av.FFmpegError as exc:
@@ -537,8 +548,21 @@ def probe(path) -> AudioInfo:
             notice = (f"its ID3 tag states a size of {_bytes(tag.stated_end - 10)}, more than "
                       f"the whole file ({_bytes(size)}): the audio after its "
                       f"{tag.count} frame{'s' if tag.count != 1 else ''} is read")
+    elif tag is not None and (audio := mp3_audio_start(path)) < tag.stated_end:
+        # MPEG frames start within the size the tag states: decoders would skip them.
+        start = audio
+        notice = (f"its ID3 tag states a size of {_bytes(tag.stated_end - 10)}, but MPEG "
+                  f"audio starts after its {tag.count} frame{'s' if tag.count != 1 else ''}"
+                  f", {_bytes(tag.stated_end - audio)} before that end: read from there")
     elif tag is not None and tag.count > MANY_ID3_FRAMES:
         start = tag.stated_end
+    ext = os.path.splitext(path)[1].lower()
+    mpeg = kind in ("MP3", "MPEG") or (kind is None and ext == ".mp3")
+    if mpeg and (first := mp3_first_frame(path)) is not None \
+            and first > max(start, mp3_audio_start(path)):
+        # Bytes that are no frame before the first ones: libmpg123 gives up after 64 KiB
+        # of them (with a line on standard error) and FFmpeg estimates the length from them.
+        start = first
     if kind == "MP4" and (index := mp4_index_cut(path)) is not None:
         raise CorruptFileError(path, (
             "the file is cut short within its MP4 index (the moov atom at its end, which "
@@ -565,10 +589,12 @@ def probe(path) -> AudioInfo:
         else:
             raise CorruptFileError(path, f"the audio data is damaged at "
                                          f"{fmt_time(damage.seconds)} ({damage.detail})")
-    ext = os.path.splitext(path)[1].lower()
     reasons = []
     length = None  # the audio's length (s) when its header states another
-    if ext not in PYAV_EXTENSIONS and kind not in _NOT_LIBSNDFILE:
+    # A file named .mp3 with no MPEG frames in its first 256 KiB is not shown to
+    # libsndfile: libmpg123 would give up on it with a line on standard error.
+    no_frames = kind is None and ext == ".mp3" and not has_mpeg_frames(path)
+    if ext not in PYAV_EXTENSIONS and kind not in _NOT_LIBSNDFILE and not no_frames:
         try:
             return _noted(_probe_soundfile(path, kind, start), notice)
         except (sf.SoundFileError, _NotDecodable, RuntimeError, OSError) as exc:
@@ -576,8 +602,8 @@ def probe(path) -> AudioInfo:
             notice = "; ".join(filter(None, (notice, getattr(exc, "notice", ""))))
             length = getattr(exc, "seconds", None)
     try:
-        info = _probe_pyav(path)
-        if length is not None and not info.parts:  # FFmpeg takes the header's word
+        info = _probe_pyav(path, start)
+        if length is not None and len(info.parts) < 2:  # FFmpeg takes the header's word
             info = dataclasses.replace(info, duration_s=length,
                                        frames=round(length * info.sample_rate))
         return _noted(info, notice)

@@ -36,6 +36,7 @@ from core.io.inputs import special_kind
 
 __all__ = ["check_path", "read_head", "sniff", "cut_in_header", "SHORTEST_AUDIO",
            "has_mpeg_frames", "only_id3_tags", "flac_header_cut", "mp3_audio_start",
+           "mp3_first_frame",
            "declared_pcm_frames", "caf_pcm_frames", "wav_unsized_audio", "mp4_index_cut",
            "aifc_compression", "fmt_time", "HEAD_BYTES"]
 
@@ -299,26 +300,70 @@ def _first_frames(data: bytes, needed: int = 4) -> int | None:
 
 def mp3_audio_start(path: str) -> int:
     """Where the audio of an MP3 starts: after its ID3v2 tag (0 without one), at the end
-    the tag states, or, when that is past the end of the file (a tag whose stated size
-    lies), at the first MPEG frames after the tag's frames (the stated end when there are
-    none)."""
+    the tag states, or, when the tag's stated size lies, at the first MPEG frames after
+    the tag's frames (the stated end when there are none).
+
+    A stated size lies when it runs past the end of the file, or when MPEG frames start
+    after the tag's frames, within the size it states, and run on past it (where padding
+    of zeros should be).  Its frames are walked only when no frame starts at the stated
+    end."""
     try:
+        size = os.path.getsize(path)
         with open(path, "rb") as fh:
             stated = _id3_end(fh.read(10))
-        if stated <= os.path.getsize(path):
-            return stated
+            if not stated:
+                return 0
+            if stated <= size:
+                fh.seek(stated)
+                if _first_frames(fh.read(_FRAME_BYTES), 2) == 0:  # the usual case
+                    return stated
     except OSError:
         return 0
     tag = id3_tag(path)
-    if tag is None:
+    if tag is None or tag.frames_end >= stated:
         return stated
     try:
         with open(path, "rb") as fh:
             fh.seek(tag.frames_end)
-            found = _first_frames(fh.read(_MPEG_SCAN_BYTES))
+            data = fh.read(max(_MPEG_SCAN_BYTES, stated - tag.frames_end + _FRAME_BYTES))
     except OSError:
         return stated
-    return stated if found is None else tag.frames_end + found
+    found = _first_frames(data[:_MPEG_SCAN_BYTES])
+    if found is None:
+        return stated
+    if stated > size or _runs_past(data, found, stated - tag.frames_end):
+        return tag.frames_end + found
+    return stated
+
+
+#: Bytes that hold a few MPEG frames of any bit rate (the longest is 2881 bytes).
+_FRAME_BYTES = 16 * 1024
+
+
+def _runs_past(data: bytes, i: int, end: int) -> bool:
+    """True when the chain of MPEG frames at ``data[i:]`` runs, unbroken, past ``end``
+    and on for two more frames."""
+    after = 0
+    while after < 2:
+        frame = _mpeg_frame(data, i)
+        if frame is None or frame[0] < 4:
+            return False
+        i += frame[0]
+        after += i > end
+    return True
+
+
+def mp3_first_frame(path: str) -> int | None:
+    """Where an MP3's first MPEG frames are (a run of consistent frames within 256 KiB of
+    where its audio starts, :func:`mp3_audio_start`); None when there are none."""
+    try:
+        start = mp3_audio_start(path)
+        with open(path, "rb") as fh:
+            fh.seek(start)
+            found = _first_frames(fh.read(_MPEG_SCAN_BYTES))
+    except OSError:
+        return None
+    return None if found is None else start + found
 
 
 def only_id3_tags(path: str, head: bytes) -> bool:

@@ -354,6 +354,83 @@ def test_mp3_whose_id3_tag_states_a_size_past_the_end_is_read(tmp_path, padding)
     np.testing.assert_array_equal(_decode(path), _decode(song))
 
 
+def _vbr_without_xing(tmp_path, seconds=5.0) -> bytes:
+    """A VBR MP3 without its Xing frame: libsndfile would stop at a length estimated from
+    the first frame, so it is read by FFmpeg."""
+    from core.analysis.sniff import _mpeg_frame
+
+    t = np.arange(round(seconds * SR)) / SR
+    swell = (0.5 + 0.5 * np.sin(2 * np.pi * 0.7 * t))[:, None]
+    sf.write(tmp_path / "vbr.mp3", (_signal(seconds) * swell).astype(np.float32), SR,
+             format="MP3", bitrate_mode="VARIABLE")
+    data = (tmp_path / "vbr.mp3").read_bytes()
+    return data[_mpeg_frame(data, 0)[0]:]
+
+
+@pytest.mark.parametrize("stated", ["past the end of the file", "within the audio"])
+def test_vbr_mp3_read_by_ffmpeg_after_an_id3_tag_whose_size_lies_is_read_whole(tmp_path,
+                                                                              stated):
+    """FFmpeg skips the size an ID3 tag states: 268 MB found no audio ("no MPEG audio
+    follows its 2 frames"), 5 kB more than the tag lost the first 5 kB of frames (0.26 s).
+    It is shown the MP3 from its first frames, and its length is the frames'."""
+    raw = _vbr_without_xing(tmp_path)
+    tag = _id3((b"TIT2", b"\x03Intro"), (b"TPE1", b"\x03Band"))
+    plain = tmp_path / "plain.mp3"
+    plain.write_bytes(tag + raw)
+    path = tmp_path / "lying.mp3"
+    size = 2**28 - 1 if stated == "past the end of the file" else len(tag) - 10 + 5000
+    path.write_bytes(_stated_size(tag, size) + raw)
+    info = probe(path)
+    want = probe(plain)
+    assert (info.backend, want.backend) == ("pyav", "pyav")
+    assert info.notice.startswith("its ID3 tag states a size of ")
+    y = _decode(path, info=info)
+    np.testing.assert_array_equal(y, _decode(plain))
+    assert info.duration_s == pytest.approx(len(y) / SR, abs=0.01)
+
+
+def test_vbr_mp3_without_a_xing_header_is_timed_by_its_frames(tmp_path):
+    """FFmpeg estimates such a file's length from its first frames' bit rate: 5.18 s for
+    5.04 s of frames."""
+    path = tmp_path / "vbr_raw.mp3"
+    path.write_bytes(_vbr_without_xing(tmp_path))
+    info = probe(path)
+    assert info.duration_s == pytest.approx(len(_decode(path, info=info)) / SR, abs=0.01)
+
+
+@pytest.mark.parametrize("junk", ["zeros", "random"])
+def test_mp3_after_more_than_64_kib_of_bytes_that_are_no_frame_is_read_quietly(tmp_path,
+                                                                             capfd, junk):
+    """70,000 bytes before the first frame, no ID3 tag: libmpg123 gave up after 64 KiB
+    ("Giving up searching valid MPEG header after 65536 bytes of junk." on the terminal),
+    and FFmpeg then failed on random bytes and took zeros for 0.95 s more audio.  Both
+    are shown the MP3 from its first frames: the same samples as without them."""
+    song = write_audio(tmp_path / "song.mp3", _signal(seconds=3.0), SR)
+    before = (bytes(70_000) if junk == "zeros"
+              else np.random.default_rng(3).bytes(70_000).replace(b"\xff", b"\x00"))
+    path = tmp_path / "junk.mp3"
+    path.write_bytes(before + song.read_bytes())
+    capfd.readouterr()
+    info = probe(path)
+    y = _decode(path, info=info)
+    assert capfd.readouterr().err == ""
+    assert (info.start, info.frames) == (70_000, probe(song).frames)
+    np.testing.assert_array_equal(y, _decode(song))
+
+
+def test_file_named_mp3_without_frames_in_its_first_256_kib_says_nothing_on_stderr(tmp_path,
+                                                                                 capfd):
+    """libmpg123 gave up on it with a line on the terminal; it is not shown the file."""
+    song = write_audio(tmp_path / "song.mp3", _signal(seconds=1.0), SR)
+    path = tmp_path / "junk.mp3"
+    path.write_bytes(np.random.default_rng(4).bytes(300_000).replace(b"\xff", b"\x00")
+                     + song.read_bytes())
+    capfd.readouterr()
+    with pytest.raises(CorruptFileError, match="named as audio"):
+        probe(path)
+    assert capfd.readouterr().err == ""
+
+
 def test_mp3_whose_id3_tag_states_a_size_past_the_end_without_audio_says_so(tmp_path):
     path = tmp_path / "lying.mp3"
     path.write_bytes(_stated_size(_id3((b"TIT2", b"\x03Intro")), 2**28 - 1)
