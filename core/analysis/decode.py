@@ -385,12 +385,14 @@ def _av_format_name(path: str, container) -> str:
             "wav": "WAV", "aiff": "AIFF", "aac": "AAC"}.get(name, name.upper())
 
 
-def _probe_pyav(path: str, start: int = 0) -> AudioInfo:
+def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo:
     """``path`` probed by FFmpeg; an MP3 whose audio starts at ``start`` (not 0: after a
     tag whose stated size lies, or bytes that are no frame) is shown to it from its first
     frames, which it would otherwise not find or would misjudge the length from."""
     import av
 
+    if start and kind == "AAC":  # raw AAC after a tag whose stated size lies
+        return _probe_links(path, [(start, os.path.getsize(path))], "aac")
     if start and (links := mp3_parts(path)):
         # FFmpeg opening the whole file skips the size a lying tag states (past the end of
         # the file: it finds no audio at all) or takes bytes that are no frame for audio.
@@ -543,8 +545,12 @@ def probe(path) -> AudioInfo:
         if tag.cut:
             raise CorruptFileError(path, "the file is cut short within its ID3 tag (title, "
                                          "artist, pictures), before any audio")
-        if has_mpeg_frames(path):  # the audio after the frames of a tag whose size lies
+        adts = None if has_mpeg_frames(path) else _adts_after(path, tag.frames_end)
+        if adts is not None:  # raw AAC after the tag: FFmpeg is shown it from there
+            kind, start = "AAC", adts
+        elif has_mpeg_frames(path):  # the audio after the frames of a tag whose size lies
             start = mp3_audio_start(path)
+        if start:
             notice = (f"its ID3 tag states a size of {_bytes(tag.stated_end - 10)}, more than "
                       f"the whole file ({_bytes(size)}): the audio after its "
                       f"{tag.count} frame{'s' if tag.count != 1 else ''} is read")
@@ -556,6 +562,9 @@ def probe(path) -> AudioInfo:
                   f", {_bytes(tag.stated_end - audio)} before that end: read from there")
     elif tag is not None and tag.count > MANY_ID3_FRAMES:
         start = tag.stated_end
+    if (tag is not None and not start and tag.stated_end <= size
+            and _adts_after(path, tag.stated_end) is not None and not has_mpeg_frames(path)):
+        kind = "AAC"  # raw AAC after the tag: libmpg123 would take it for damaged MP3
     ext = os.path.splitext(path)[1].lower()
     mpeg = kind in ("MP3", "MPEG") or (kind is None and ext == ".mp3")
     if mpeg and (first := mp3_first_frame(path)) is not None \
@@ -602,7 +611,7 @@ def probe(path) -> AudioInfo:
             notice = "; ".join(filter(None, (notice, getattr(exc, "notice", ""))))
             length = getattr(exc, "seconds", None)
     try:
-        info = _probe_pyav(path, start)
+        info = _probe_pyav(path, start, kind)
         if length is not None and len(info.parts) < 2:  # FFmpeg takes the header's word
             info = dataclasses.replace(info, duration_s=length,
                                        frames=round(length * info.sample_rate))
@@ -635,6 +644,19 @@ def probe(path) -> AudioInfo:
             path, f"the file is named as audio ({ext}) but no decoder recognizes its content: "
                   "it is damaged, or not audio at all")
     raise UnsupportedFormatError(path, "no decoder recognizes this file as audio")
+
+
+def _adts_after(path: str, pos: int) -> int | None:
+    """Where raw AAC (ADTS frames) starts at ``pos`` or after the zeros there (the padding
+    of an ID3 tag), or None."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(pos)
+            data = fh.read(64 * 1024)
+    except OSError:
+        return None
+    skip = len(data) - len(data.lstrip(b"\x00"))
+    return pos + skip if sniff(data[skip:])[0] == "AAC" else None
 
 
 def _bytes(n: int) -> str:

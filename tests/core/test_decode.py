@@ -1142,3 +1142,48 @@ def test_an_mp3_of_three_frames_is_an_mp3(tmp_path):
     truncated = tmp_path / "cut.mp3"
     truncated.write_bytes(path.read_bytes()[:4] + b"\0" * 2000)  # one frame header, then none
     assert not has_mpeg_frames(str(truncated))
+
+
+def _adts(path, seconds=3.0):
+    """Raw AAC (ADTS frames, no container), stereo, written by FFmpeg."""
+    import av
+
+    y = _signal(seconds)
+    with av.open(str(path), "w", format="adts") as out:
+        st = out.add_stream("aac", rate=SR, layout="stereo")
+        for start in range(0, len(y), 4096):
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(y[start:start + 4096]).reshape(1, -1), format="flt",
+                layout="stereo")
+            frame.sample_rate, frame.pts = SR, start
+            for packet in st.encode(frame):
+                out.mux(packet)
+        for packet in st.encode(None):
+            out.mux(packet)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["song.aac", "song.mp3"])
+@pytest.mark.parametrize("stated", ["its own size", "268 MB"])
+def test_raw_aac_after_an_id3_tag_is_read(tmp_path, capfd, name, stated):
+    """Raw AAC after an ID3 tag, named .aac or .mp3: read by FFmpeg, quietly.  After a tag
+    stating 268 MB it was "no MPEG audio follows its 1 frame"; the ADTS frames after the
+    tag's frames are read, and the note says why."""
+    raw = _adts(tmp_path / "raw.aac")
+    tag = _id3((b"TIT2", b"\x03Intro")) + bytes(100)
+    if stated == "268 MB":
+        tag = _stated_size(tag, 2**28 - 1)
+    else:
+        tag = _stated_size(tag, len(tag) - 10)
+    path = tmp_path / name
+    path.write_bytes(tag + raw)
+    capfd.readouterr()
+    info = probe(path)
+    y = _decode(path, info=info)
+    assert capfd.readouterr().err == ""
+    assert (info.format, info.codec) == ("AAC", "AAC")
+    assert info.notice == ("" if stated == "its own size" else
+                           f"its ID3 tag states a size of 268 MB, more than the whole file "
+                           f"({path.stat().st_size / 1e3:.0f} kB): the audio after its 1 "
+                           "frame is read")
+    np.testing.assert_array_equal(y, _decode(tmp_path / "raw.aac"))
