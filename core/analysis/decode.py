@@ -42,7 +42,9 @@ first part's rate and channels, and its duration is the parts' added up.
 
 Broken MP3s.  libmpg123, libsndfile's MP3 decoder, writes a note to the process's standard
 error about every break in an MP3's chain of frames (a damaged header, bytes between
-frames), which no caller can turn off, and may stop early after one.  An MP3 whose chain
+frames), which no caller can turn off (its quiet flag is set on a decoder handle libsndfile
+keeps to itself, so damage inside a frame, seen only when the frame is decoded, still
+reaches the terminal), and may stop early after one.  An MP3 whose chain
 breaks (:mod:`core.analysis.mp3frames`) is read by FFmpeg, whose messages are off, which
 leaves out the bytes that are no frame and the frames it cannot decode; the note says
 where the chain breaks.  Zeros or junk after the last frame (about which libmpg123 warns)
