@@ -24,7 +24,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.calibration.intervals import PredictionInterval, interval_from_residuals
-from core.calibration.verdict import MIN_PAIRS, VERDICT_TEXT, descriptor_verdict, keeps
+from core.calibration.verdict import (
+    MIN_PAIRS,
+    VERDICT_TEXT,
+    descriptor_verdict,
+    keeps,
+    too_few_note,
+)
 
 __all__ = [
     "DESCRIPTOR_RANGES",
@@ -492,7 +498,7 @@ def fit_descriptor(x, y, *, descriptor: str, k: int = 10, seed: int = 0,
     cal.r2_before = cal.r2 = r_squared(x, y)
     cal.interval_raw = interval_from_residuals(x - y)
     if n < MIN_PAIRS:
-        cal.note = f"too few pairs to fit ({n})"
+        cal.note = too_few_note(n)
         return cal
     folds = cv_folds(n, k=k, seed=seed)
     cal.folds = len(folds)

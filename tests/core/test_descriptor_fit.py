@@ -242,8 +242,11 @@ def test_too_few_pairs_at_the_boundary():
     three = fit_descriptor([0.1, 0.5, 0.9], [0.2, 0.5, 0.8], descriptor="energy")
     assert three.n == 3 and three.verdict == "too few" and three.folds == 0
     assert "too few" in three.note
-    four = fit_descriptor([0.1, 0.4, 0.6, 0.9], [0.2, 0.45, 0.55, 0.8], descriptor="energy")
-    assert four.n == 4 and four.folds == 4 and four.verdict != "too few"
+    x = np.linspace(0.1, 0.9, 10)
+    nine = fit_descriptor(x[:9], 0.8 * x[:9] + 0.1, descriptor="energy")
+    assert nine.n == 9 and nine.folds == 0 and nine.verdict == "too few" and not nine.kept
+    ten = fit_descriptor(x, 0.8 * x + 0.1, descriptor="energy")
+    assert ten.n == 10 and ten.folds == 10 and ten.verdict == "calibrated" and ten.kept
     nan = fit_descriptor([0.1, np.nan, 0.3], [0.2, 0.5, np.nan], descriptor="energy")
     assert nan.n == 1 and not nan.kept
     assert fit_descriptor([], [], descriptor="energy").note == "no pairs"
@@ -373,3 +376,4 @@ def test_values_apart_by_less_than_a_float_can_hold_fit_as_one_value(recwarn):
     cal = fit_descriptor(x, y, descriptor="energy")
     assert np.isfinite([cal.correction.slope, cal.correction.intercept]).all()
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+

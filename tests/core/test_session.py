@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import math
 import os
 from pathlib import Path
 
@@ -611,6 +612,40 @@ def test_summary_lines_carry_every_figure_of_the_fit(session):
         k.n, k.correction.describe(), k.kept, k.verdict, k.folds, k.note)
     assert (s.accuracy_before, s.accuracy_after, s.weighted_before, s.weighted_after) == (
         k.accuracy_before, k.accuracy_after, k.weighted_before, k.weighted_after)
+
+
+def test_no_correction_is_kept_from_fewer_than_ten_songs_in_report_tab_or_profile(tmp_path):
+    import io
+
+    from core.calibration.verdict import MIN_PAIRS
+    from core.cli.calibrate import print_report
+
+    for n_songs in (MIN_PAIRS, MIN_PAIRS + 1):  # one song of each deck stays unpaired
+        rows, sheet = make_deck(n=n_songs)
+        s = CalibrationSession(options=CalibrationOptions(learned=False))
+        s.set_results(rows)
+        s.set_reference(sheet)
+        cal = s.fit()
+        d, by = cal.descriptors["energy"], {x.descriptor: x for x in s.summary()}
+        profile = s.profile()
+        report = io.StringIO()
+        print_report(s, {}, stream=report)
+        line = next(x for x in report.getvalue().splitlines() if x.startswith("energy "))
+        if n_songs - 1 < MIN_PAIRS:
+            # 9 songs with energy planted at 0.8 ref + 0.15: nothing kept anywhere
+            assert d.n == 9 and d.verdict == "too few" and not d.kept
+            assert by["energy"].verdict == "too few" and not by["energy"].kept
+            assert profile.descriptors["energy"].method == "none"
+            assert profile.verdicts["energy"] == "too few"
+            assert cal.tempo.verdict == cal.key.verdict == "too few"
+            assert "[too few]" in line and "no correction" in line
+            assert "no correction is kept from fewer than 10 paired songs" in report.getvalue()
+        else:
+            # 10 songs: kept, with a bounded 90 % interval
+            assert d.n == 10 and d.kept and by["energy"].kept
+            assert profile.descriptors["energy"].method != "none"
+            assert math.isfinite(d.interval.halfwidth)
+            assert "too few songs" not in line
 
 
 def _energy_with_loudness_session(*, no_energy=0):
