@@ -345,6 +345,9 @@ class DescriptorCalibration:
         self.r2, self.mae_fit = self.r2_before, self.mae_before
         if self.verdict in ("no relation", "inverted"):
             self.note = VERDICT_TEXT[self.verdict]
+        elif self.mae_before == 0:
+            self.note = (f"the values as read equal the reference on all {self.n} paired "
+                         "songs (MAE 0): nothing to correct")
         else:
             self.note = (f"no correction lowers the nested cross-validated MAE by "
                          f"{100 * self.min_gain:g} % (best {self.best_method}: "

@@ -377,3 +377,12 @@ def test_values_apart_by_less_than_a_float_can_hold_fit_as_one_value(recwarn):
     assert np.isfinite([cal.correction.slope, cal.correction.intercept]).all()
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
+
+def test_values_equal_to_the_reference_are_said_to_need_no_correction():
+    # every analyzer value equals the reference: the note said "best offset: 0 vs 0"
+    x = np.linspace(0.1, 0.9, 12)
+    cal = fit_descriptor(x, x.copy(), descriptor="energy")
+    assert cal.verdict == "tracks" and not cal.kept and cal.mae_before == 0
+    assert cal.note == ("the values as read equal the reference on all 12 paired songs "
+                        "(MAE 0): nothing to correct")
+    assert "vs" not in cal.note
