@@ -467,6 +467,25 @@ def test_a_sheet_naming_its_songs_by_file_reads_title_and_artist_from_the_file_n
         parse_reference_text("bpm,key\n120,C\n")
 
 
+def test_mixed_in_keys_own_csv_export_is_read():
+    # Mixed In Key exports "Collection name,File name,Key result,BPM,Energy": its key
+    # column was not recognized, so no key was read from such a sheet
+    text = ("Collection name,File name,Key result,BPM,Energy\n"
+            "Library,/Music/Nova Lights - Midnight Drive.mp3,8A,124.00,6\n"
+            "Library,/Music/Kesta - Slow Burn.mp3,Bm,72.00,5\n"
+            "Library,/Music/Ana Lima - Blue Night.mp3,9B,118.00,7\n")
+    sheet = parse_reference_text(text)
+    assert sheet.columns["key"] == "Key result" and "key" in sheet.descriptors
+    assert [(r.title, r.artist, r.key, r.values) for r in sheet.rows] == [
+        ("Midnight Drive", "Nova Lights", Key(9, "minor"), {"bpm": 124.0}),
+        ("Slow Burn", "Kesta", Key(11, "minor"), {"bpm": 72.0}),
+        ("Blue Night", "Ana Lima", Key(7, "major"), {"bpm": 118.0})]
+    # its energy is a 1-10 level: left out, with the warning that says so
+    assert "energy" not in sheet.descriptors
+    assert any("'Energy' holds only whole numbers 1-10" in w for w in sheet.warnings)
+    assert not sheet.bad_cells and not sheet.bad_rows and not sheet.extra
+
+
 def test_a_column_with_one_value_for_every_row_is_pointed_out():
     """A tool that writes 120 BPM or C major for every song it has not analyzed: such a
     column says nothing about the songs, and the sheet's warnings say so."""
