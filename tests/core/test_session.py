@@ -648,6 +648,42 @@ def test_no_correction_is_kept_from_fewer_than_ten_songs_in_report_tab_or_profil
             assert "too few songs" not in line
 
 
+def test_outlying_songs_are_named_in_the_report_the_summary_and_calibration_csv(tmp_path):
+    import io
+
+    from core.cli.calibrate import print_report
+
+    rng = np.random.default_rng(11)
+    ref = rng.normal(-8.0, 1.5, 34)
+    lines, rows = ["Song,Artist,Loudness"], []
+    for i in range(34):
+        lines.append(f"Song Number {i},Artist {i % 5},{ref[i]:.1f}")
+        loud = 0.0 if i in (4, 9, 20) else round(ref[i], 1) + 1.5 + rng.normal(0, 0.3)
+        rows.append({"path": f"/deck/{i:02d}.wav", "title": f"Song Number {i}",
+                     "artist": f"Artist {i % 5}", "status": "done", "loudness_lufs": loud})
+    s = CalibrationSession(options=CalibrationOptions(learned=False))
+    s.set_results(rows)
+    s.set_reference(parse_reference_text("\n".join(lines) + "\n", name="sheet.csv"))
+    cal = s.fit()
+    d = cal.descriptors["loudness_lufs"]
+    assert d.verdict == "calibrated" and d.kept and d.r2_cv < 0
+    assert [i for i, _, _ in s.outlying_songs("loudness_lufs")] == [4, 9, 20]
+    by = {x.descriptor: x for x in s.summary()}["loudness_lufs"]
+    assert by.verdict == "calibrated" and len(by.outliers) == 3
+    assert by.outliers[0] == (f"Artist 4 - Song Number 4 (/deck/04.wav): 0 in the results, "
+                              f"{ref[4]:.1f} in the sheet")
+    assert by.note.startswith(d.outlier_note + ":\n  Artist 4 - Song Number 4")
+    report = io.StringIO()
+    print_report(s, {}, stream=report)
+    text = report.getvalue()
+    assert f"  {d.outlier_note}:\n    /deck/04.wav (Artist 4 - Song Number 4): 0 in the " in text
+    assert "/deck/09.wav" in text and "/deck/20.wav" in text
+    s.write({"calibration": str(tmp_path / "calibration.csv")})
+    _, table = read_csv_rows(tmp_path / "calibration.csv")
+    line = next(r for r in table if r["descriptor"] == "loudness_lufs")
+    assert line["verdict"] == "calibrated" and line["note"].startswith("3 outlying songs")
+
+
 def _energy_with_loudness_session(*, no_energy=0):
     """60 songs whose reference energy is read better with loudness too (a learned model
     of energy is kept); the first ``no_energy`` have no analyzer energy."""
