@@ -357,6 +357,17 @@ def test_a_pitch_class_without_a_mode_is_left_out_not_read_as_major():
     assert all("Mode cell" in b.reason for b in odd.bad_cells)
 
 
+def test_a_number_with_a_unit_and_a_decimal_comma_is_read():
+    # a German export writes "125,9 BPM" and "-8,2 LUFS": the unit was taken off only after
+    # the decimal comma was looked for, so such a cell was "not a number" (29 of 34 tempi)
+    sheet = parse_reference_text(
+        "Titel;Tempo;Lautheit\nA;125,9 BPM;-8,2 LUFS\nB;96,5 bpm;-11 dBFS\nC;120 BPM;-7,5 dB\n"
+        "D;1,234 BPM;-9\n")
+    assert [r.values.get("bpm") for r in sheet.rows] == [125.9, 96.5, 120.0, None]
+    assert [r.values["loudness_lufs"] for r in sheet.rows] == [-8.2, -11.0, -7.5, -9.0]
+    assert [(b.row, b.value) for b in sheet.bad_cells] == [(5, "1,234 BPM")]
+
+
 def test_a_number_with_thousands_separators_is_read_and_one_that_reads_two_ways_is_listed():
     sheet = parse_reference_text(
         'Title,BPM,Streams,Energy\nA,"1,234","1,234,567",1\nB,"128,5","2,000,000","0,500"\n'
