@@ -378,8 +378,8 @@ HANDMADE: tuple[Bug, ...] = (
         "sc -= 15", "sc -= 5"),
     Bug("calibration", "artists agree at 80", "core/calibration/matching.py",
         "fuzz.ratio(a, b) >= 90", "fuzz.ratio(a, b) >= 80"),
-    Bug("calibration", "fits from three pairs", "core/calibration/verdict.py",
-        "MIN_PAIRS = 4", "MIN_PAIRS = 3"),
+    Bug("calibration", "fits from nine pairs", "core/calibration/verdict.py",
+        "MIN_PAIRS = 10", "MIN_PAIRS = 9"),
     Bug("calibration", "weak tempo below Acc1 0.6", "core/calibration/verdict.py",
         "TEMPO_WEAK_ACC1 = 0.5", "TEMPO_WEAK_ACC1 = 0.6"),
     # Batch rules.

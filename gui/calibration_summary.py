@@ -234,7 +234,8 @@ class CalibrationSummaryModel(QAbstractTableModel):
         if col == 0:
             return column_title(d)
         if col == self.VERDICT_COL:
-            return VERDICT_LABELS.get(s.verdict, s.verdict)
+            label = VERDICT_LABELS.get(s.verdict, s.verdict)
+            return f"{label} ({len(s.outliers)} outlying)" if s.outliers else label
         if col == 2:
             return str(s.n) + (f" ({s.n_missing} no tempo)" if s.n_missing else "")
         if col == self.KEPT_COL:
@@ -254,6 +255,8 @@ class CalibrationSummaryModel(QAbstractTableModel):
 
     def _tooltip(self, s: DescriptorSummary, col: int) -> str | None:
         if col == self.VERDICT_COL and s.verdict:
+            if s.outliers:  # the note begins with them
+                return VERDICT_TEXT[s.verdict] + "\n" + s.note
             return VERDICT_TEXT[s.verdict]
         if col == self.KEPT_COL and s.inverted_keepable:
             return ("The correction runs against the reference (negative slope). Tick to "

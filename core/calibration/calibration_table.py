@@ -84,7 +84,8 @@ def calibration_rows(cal: Calibration) -> list[dict]:
             "r2_before": d.r2_before, "r2_cv": d.r2_cv, "mae_before": d.mae_before,
             "mae_after": d.mae_after, "mae_fit": d.mae_fit,
             "interval90": d.interval.describe(), "clamp_low": c.low, "clamp_high": c.high,
-            "folds": d.folds, "candidates": _candidates(d.cv_mae), "note": d.note})
+            "folds": d.folds, "candidates": _candidates(d.cv_mae),
+            "note": "; ".join(t for t in (d.outlier_note, d.note) if t)})
     for name, m in cal.learned.items():
         rows.append(_learned_row(name, m))
     if cal.key is not None:

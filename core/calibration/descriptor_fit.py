@@ -14,6 +14,13 @@ that nested MAE passes :func:`core.calibration.verdict.keeps` (at least ``min_ga
 below the raw error) and its verdict (:mod:`core.calibration.verdict`) is neither ``no
 relation`` nor, unless asked for, ``inverted``.  Each result carries a 90 % prediction
 interval from the held-out residuals (:mod:`core.calibration.intervals`).
+
+A few bad values (a 0 LUFS in the results, a typing slip in the sheet) can drive r² below
+zero on their own, r² squaring their errors, while the MAE of the rest drops well.  Songs
+whose held-out error lies more than :data:`OUTLIER_SPREADS` robust standard deviations
+from the others' (:func:`outlying`) are named (:attr:`DescriptorCalibration.outliers`) and
+the verdict is judged without them, as long as they are no more than
+:data:`OUTLIER_MAX_SHARE` of the songs; the keep rule still reads the MAE of every song.
 """
 
 from __future__ import annotations
@@ -24,7 +31,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.calibration.intervals import PredictionInterval, interval_from_residuals
-from core.calibration.verdict import MIN_PAIRS, VERDICT_TEXT, descriptor_verdict, keeps
+from core.calibration.verdict import (
+    MIN_PAIRS,
+    VERDICT_TEXT,
+    descriptor_verdict,
+    keeps,
+    too_few_note,
+)
 
 __all__ = [
     "DESCRIPTOR_RANGES",
@@ -42,6 +55,9 @@ __all__ = [
     "DescriptorCalibration",
     "fit_descriptor",
     "value_range",
+    "OUTLIER_SPREADS",
+    "OUTLIER_MAX_SHARE",
+    "outlying",
 ]
 
 #: Range each numeric descriptor is clamped to after correction (its unit in the name).
@@ -63,6 +79,16 @@ LINEAR_METHODS = ("offset", "theil_sen", "huber", "linear")
 INNER_FOLDS = 5
 INNER_FOLDS_LARGE = 3
 LARGE_TRAINING_SET = 500
+
+#: A song whose held-out error lies more than this many robust standard deviations
+#: (1.4826 times the median absolute deviation) from the median held-out error is
+#: outlying: under normal errors one song in about 1.7 million lies that far.
+OUTLIER_SPREADS = 5.0
+
+#: Largest share of the songs set aside as outlying.  Up to it the median absolute
+#: deviation is barely moved by the outlying songs themselves (its breakdown point is
+#: 50 %); beyond it the bad values are not "a few" and the verdict stands on every song.
+OUTLIER_MAX_SHARE = 0.2
 
 _THEIL_SEN_MAX = 200  # Theil-Sen is O(n^2): fit on a fixed-seed subsample above this
 _HUBER_START_MAX = 150  # the Theil-Sen start of a Huber fit needs less
@@ -278,6 +304,12 @@ class DescriptorCalibration:
     fitted_range : (float, float) or None
         Lowest and highest analyzer value of the pairs (None without pairs): where the
         correction and its interval were measured.
+    outliers : ndarray of int
+        Positions (in the ``x`` and ``y`` given to :func:`fit_descriptor`) of the outlying
+        songs (:func:`outlying`) the verdict was judged without; empty when there are none.
+    r2_before_inliers, r2_cv_inliers : float
+        ``r2_before`` and ``r2_cv`` without the outlying songs (NaN when there are none):
+        the figures the verdict was judged on.
     """
 
     descriptor: str
@@ -302,6 +334,9 @@ class DescriptorCalibration:
     keep_inverted: bool = False
     note: str = ""
     fitted_range: tuple | None = None
+    outliers: np.ndarray = field(default_factory=lambda: np.empty(0, int))
+    r2_before_inliers: float = math.nan
+    r2_cv_inliers: float = math.nan
     _fit_r2: float = math.nan
     _fit_mae: float = math.nan
 
@@ -321,6 +356,19 @@ class DescriptorCalibration:
         """The 90 % interval of what is applied."""
         return self.interval_cv if self.kept else self.interval_raw
 
+    @property
+    def outlier_note(self) -> str:
+        """What the verdict left out, with r² with and without it (empty without
+        outlying songs)."""
+        k = len(self.outliers)
+        if not k:
+            return ""
+        return (f"{k} outlying song{'s' if k > 1 else ''} (held-out error more than "
+                f"{OUTLIER_SPREADS:g} robust spreads from the others': a bad value in the "
+                f"results or the sheet?) left out of the verdict: cross-validated r\u00b2 "
+                f"{self.r2_cv_inliers:.3g} without {'them' if k > 1 else 'it'}, "
+                f"{self.r2_cv:.3g} with")
+
     def set_keep_inverted(self, keep: bool) -> None:
         """Keep (or drop) the correction of an ``inverted`` descriptor that passes the keep
         rule; other descriptors are not changed."""
@@ -339,6 +387,9 @@ class DescriptorCalibration:
         self.r2, self.mae_fit = self.r2_before, self.mae_before
         if self.verdict in ("no relation", "inverted"):
             self.note = VERDICT_TEXT[self.verdict]
+        elif self.mae_before == 0:
+            self.note = (f"the values as read equal the reference on all {self.n} paired "
+                         "songs (MAE 0): nothing to correct")
         else:
             self.note = (f"no correction lowers the nested cross-validated MAE by "
                          f"{100 * self.min_gain:g} % (best {self.best_method}: "
@@ -350,6 +401,36 @@ def value_range(x) -> tuple[float, float] | None:
     x = np.asarray(x, float)
     x = x[np.isfinite(x)]
     return (float(x.min()), float(x.max())) if x.size else None
+
+
+def outlying(residuals) -> np.ndarray:
+    """Which held-out errors lie more than :data:`OUTLIER_SPREADS` robust standard
+    deviations from their median.
+
+    Parameters
+    ----------
+    residuals : array_like
+        Held-out errors (prediction minus reference), finite.
+
+    Returns
+    -------
+    ndarray of bool
+        All False when more than :data:`OUTLIER_MAX_SHARE` of the songs would be outlying,
+        or fewer than :data:`core.calibration.verdict.MIN_PAIRS` would remain.
+    """
+    r = np.asarray(residuals, float)
+    none = np.zeros(r.shape, bool)
+    if r.size < MIN_PAIRS:
+        return none
+    dev = np.abs(r - np.median(r))
+    spread = 1.4826 * float(np.median(dev))
+    # most errors equal (a spread of 0): any error apart from them by more than rounding is
+    floor = 1e-9 * max(1.0, float(np.max(np.abs(r))))
+    out = dev > OUTLIER_SPREADS * max(spread, floor)
+    k = int(out.sum())
+    if k > OUTLIER_MAX_SHARE * r.size or r.size - k < MIN_PAIRS:
+        return none
+    return out
 
 
 def inner_folds(n_train: int) -> int:
@@ -492,7 +573,7 @@ def fit_descriptor(x, y, *, descriptor: str, k: int = 10, seed: int = 0,
     cal.r2_before = cal.r2 = r_squared(x, y)
     cal.interval_raw = interval_from_residuals(x - y)
     if n < MIN_PAIRS:
-        cal.note = f"too few pairs to fit ({n})"
+        cal.note = too_few_note(n)
         return cal
     folds = cv_folds(n, k=k, seed=seed)
     cal.folds = len(folds)
@@ -505,7 +586,13 @@ def fit_descriptor(x, y, *, descriptor: str, k: int = 10, seed: int = 0,
     cal.candidate = fit_linear(x, y, method=cal.best_method, low=low, high=high, seed=seed)
     fitted = cal.candidate.apply(x)
     cal._fit_r2, cal._fit_mae = r_squared(fitted, y), mae(fitted, y)
+    raw_r2, cv_r2 = cal.r2_before, cal.r2_cv
+    out = outlying(cal.cv_pred - y)
+    if out.any():
+        cal.outliers = np.flatnonzero(ok)[out]
+        cal.r2_before_inliers = raw_r2 = r_squared(x[~out], y[~out])
+        cal.r2_cv_inliers = cv_r2 = r_squared(cal.cv_pred[~out], y[~out])
     cal.verdict = descriptor_verdict(n=n, kept=cal.keepable, slope=cal.candidate.slope,
-                                     raw_r2=cal.r2_before, cv_r2=cal.r2_cv)
+                                     raw_r2=raw_r2, cv_r2=cv_r2)
     cal._decide()
     return cal

@@ -17,7 +17,12 @@ import numpy as np
 
 from core.calibration.agreement import key_relation, key_scores, mirex_score
 from core.calibration.descriptor_fit import cv_folds
-from core.calibration.verdict import KEY_NO_RELATION_SCORE, MIN_PAIRS, key_verdict
+from core.calibration.verdict import (
+    KEY_NO_RELATION_SCORE,
+    MIN_PAIRS,
+    key_verdict,
+    too_few_note,
+)
 from core.io.keynotation import Key, parse_key
 
 __all__ = ["KeyCorrection", "KeyCalibration", "fit_key"]
@@ -167,7 +172,7 @@ def fit_key(est, ref, *, k: int = 10, seed: int = 0) -> KeyCalibration:
     cal.accuracy_before, cal.weighted_before = key_scores(est, ref)
     cal.accuracy_after, cal.weighted_after = cal.accuracy_before, cal.weighted_before
     if n < MIN_PAIRS:
-        cal.note = f"too few pairs to fit ({n})"
+        cal.note = too_few_note(n)
         return cal
     if len(set(ref)) == 1:
         # a map would send keys to the one key of the sheet (a placeholder, or a set in

@@ -128,11 +128,11 @@ _HEADER_ROLES = {
              "datei", "dateiname", "fichier", "nom du fichier", "archivo", "percorso"),
     "bpm": ("bpm", "tempo", "tempo bpm", "beats per minute"),
     "key": ("key", "musical key", "key name", "key signature", "initial key", "initialkey",
-            "key text", "open key", "key open key", "tonart", "tonalite", "tonalidad",
-            "tonalita"),
+            "key text", "open key", "key open key", "key result", "tonart", "tonalite",
+            "tonalidad", "tonalita"),
     "mode": ("mode",),
     "camelot": ("camelot", "camelot key", "key camelot"),
-    "energy": ("energy", "energie", "energia"),
+    "energy": ("energy", "energy result", "energy level", "energie", "energia"),
     "danceability": ("dance", "danceability"),
     "valence": ("happy", "valence", "happiness", "mood"),
     "acousticness": ("acoustic", "acousticness"),
@@ -365,13 +365,14 @@ def _number(cell: str) -> float | None:
     percent = s.endswith("%")
     if percent:
         s = s[:-1].strip()
+    # a unit first, so that "128,5 BPM" has its decimal comma read as "128,5" does
+    s = re.sub(r"(?i)\s*(dbfs|db|lufs|bpm)$", "", s)
     if re.fullmatch(r"[+-]?[1-9]\d{0,2},\d{3}", s):
         raise _UnclearNumber("a thousands separator or a decimal comma? (write 1234 or 1.234)")
     if re.fullmatch(r"[+-]?[1-9]\d{0,2}(,\d{3}){2,}", s):  # thousands separators
         s = s.replace(",", "")
     if re.fullmatch(r"[+-]?\d+,\d+", s):  # decimal comma
         s = s.replace(",", ".")
-    s = re.sub(r"(?i)\s*(db|lufs|bpm)$", "", s)
     value = float(s)
     if not math.isfinite(value):
         raise ValueError("not a finite number")

@@ -197,10 +197,28 @@ class CalibrationSession(Pairing):
             return []
         columns = self.numeric_columns + (["key"] if "key" in self.sheet.descriptors else [])
         cal = self.calibration if self.calibration_is_current else None
+        songs = self.identities() if cal is not None else []
+
+        def outliers(d):
+            return [f"{_song_name(songs[i])}: {x:.4g} in the results, {y:.4g} in the sheet"
+                    for i, x, y in self.outlying_songs(d)]
+
         return descriptor_summaries(
             columns, calibration=cal,
             pairs=lambda d: self.pairs(d, keep_missing=d == "bpm"),
-            key_errors=self.key_errors(), counts=lambda d: self.reference_values(d)[0].size)
+            key_errors=self.key_errors(), counts=lambda d: self.reference_values(d)[0].size,
+            outliers=outliers)
+
+    def outlying_songs(self, descriptor: str) -> list[tuple[int, float, float]]:
+        """The songs the current fit of ``descriptor`` judged its verdict without
+        (:attr:`core.calibration.descriptor_fit.DescriptorCalibration.outliers`): song
+        index, analyzer value and reference value of each; empty without a current fit."""
+        cal = self.calibration if self.calibration_is_current else None
+        d = cal.descriptors.get(descriptor) if cal is not None else None
+        if d is None or not len(d.outliers):
+            return []
+        x, y, idx = self.pairs(descriptor)  # the pairs the fit was given
+        return [(int(idx[p]), float(x[p]), float(y[p])) for p in d.outliers]
 
     def learned_inputs(self, column: str) -> LearnedInputs:
         """What a learned model of ``column`` is fitted on: SongCal's per-song values of
@@ -484,6 +502,12 @@ class CalibrationSession(Pairing):
         if self.applied is not None and self.applied.path:
             meta["profile_file"] = os.path.basename(self.applied.path)
         return write_calibrated_csv(path, self.rows, profile, meta=meta)
+
+
+def _song_name(song) -> str:
+    """A song as a summary names it: ``Artist - Title (path)``."""
+    name = f"{song.artist} - {song.title}" if song.artist else song.title
+    return f"{name} ({song.path})" if song.path else name
 
 
 def _tempo_floor(settings) -> float:

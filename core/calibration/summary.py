@@ -227,6 +227,9 @@ class DescriptorSummary:
         The column's learned model (None when none was fitted).
     n_missing : int
         Tempo only: paired songs without an analyzer tempo (counted in ``n``).
+    outliers : list of str
+        The songs the verdict was judged without (outlying held-out errors), each with its
+        two values; ``note`` then begins with what leaving them out changed.
     """
 
     descriptor: str
@@ -253,6 +256,7 @@ class DescriptorSummary:
     correction_kept: bool = False
     learned: object = None
     n_missing: int = 0
+    outliers: list = field(default_factory=list)
 
     @property
     def fitted(self) -> bool:
@@ -286,14 +290,16 @@ def _tempo_summary(t) -> DescriptorSummary:
         n_missing=t.n_missing)
 
 
-def _numeric_summary(c, m) -> DescriptorSummary:
+def _numeric_summary(c, m, outliers=()) -> DescriptorSummary:
     note = c.note or ("cross-validated MAE per method: " + ", ".join(
         f"{k} {v:.3g}" for k, v in c.cv_mae.items()))
+    if c.outlier_note:
+        note = "\n".join([c.outlier_note + ":", *(f"  {o}" for o in outliers), note])
     s = DescriptorSummary(c.descriptor, c.n, c.correction.describe(), c.kept, c.r2,
                           c.mae_before, c.mae_after, folds=c.folds, note=note,
                           verdict=c.verdict, r2_cv=c.r2_cv, interval=c.interval.describe(),
                           inverted_keepable=c.verdict == "inverted" and c.keepable,
-                          correction_kept=c.kept, learned=m)
+                          correction_kept=c.kept, learned=m, outliers=list(outliers))
     if m is not None and m.kept:
         s.correction, s.kept, s.mae_after = f"learned: {m.describe()}", True, m.mae_cv
         s.interval, s.r2 = m.interval.describe(), m.r2_cv
@@ -309,7 +315,8 @@ def _extra_summary(m) -> DescriptorSummary:
 
 def descriptor_summaries(descriptors, *, calibration: Calibration | None,
                          pairs: Callable, key_errors: KeyErrors | None = None,
-                         counts: Callable | None = None) -> list[DescriptorSummary]:
+                         counts: Callable | None = None,
+                         outliers: Callable | None = None) -> list[DescriptorSummary]:
     """One :class:`DescriptorSummary` per column, from the fit where it covers the
     column and from the raw pairs otherwise.
 
@@ -327,6 +334,9 @@ def descriptor_summaries(descriptors, *, calibration: Calibration | None,
     counts : callable, optional
         ``counts(column)`` -> paired songs with a reference value (before a fit; default:
         the number of pairs).
+    outliers : callable, optional
+        ``outliers(descriptor)`` -> the outlying songs of a fitted descriptor, each named
+        with its values (:attr:`DescriptorSummary.outliers`).
 
     Returns
     -------
@@ -342,7 +352,9 @@ def descriptor_summaries(descriptors, *, calibration: Calibration | None,
         elif d == "bpm" and cal is not None and cal.tempo is not None:
             out.append(_tempo_summary(cal.tempo))
         elif cal is not None and d in cal.descriptors:
-            out.append(_numeric_summary(cal.descriptors[d], cal.learned.get(d)))
+            c = cal.descriptors[d]
+            named = outliers(d) if outliers is not None and len(c.outliers) else []
+            out.append(_numeric_summary(c, cal.learned.get(d), named))
         elif cal is not None and d in cal.learned:
             out.append(_extra_summary(cal.learned[d]))
         else:

@@ -39,6 +39,7 @@ from core.calibration.verdict import (
     TEMPO_NO_RELATION_ACC2,
     keeps,
     tempo_verdict,
+    too_few_note,
 )
 
 __all__ = ["TEMPO_SLOPES", "TempoRule", "TempoCalibration", "fit_tempo"]
@@ -271,7 +272,7 @@ def fit_tempo(est, ref, *, k: int = 10, seed: int = 0, min_gain: float = 0.01,
     cal.r2_before = cal.r2 = cal.r2_cv = r_squared(est, ref)
     cal.interval = interval_from_residuals(_log_ratio(est, ref), kind="relative")
     if n < MIN_PAIRS:
-        cal.note = f"too few pairs to fit ({n})"
+        cal.note = too_few_note(n)
         return cal
     if np.all(ref == ref[0]):
         # one tempo for every song (a placeholder, or a set at one tempo): any rule or

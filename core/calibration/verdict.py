@@ -62,10 +62,17 @@ __all__ = [
     "TEMPO_NO_RELATION_ACC2",
     "TEMPO_WEAK_ACC1",
     "tempo_verdict",
+    "too_few_note",
 ]
 
-#: Fewest paired songs a correction is fitted on.
-MIN_PAIRS = 4
+#: Fewest paired songs a correction (tempo rule, key map, descriptor correction) is fitted
+#: on.  Below it nothing is fitted or kept and the verdict is ``too few``.  Ten, because a
+#: kept correction must come with a bounded 90 % interval: a split-conformal interval of n
+#: held-out residuals is bounded only from ``ceil((n + 1) * 0.9) <= n``, that is n >= 9
+#: (:mod:`core.calibration.intervals`), and with n = 10 each held-out song is predicted by a
+#: fit on 9 others.  With 4 pairs each held-out prediction came from 3 songs, the method
+#: was chosen among four on those 3, and the interval of what was kept was unbounded.
+MIN_PAIRS = 10
 
 #: Cross-validated r² below which a column is judged to have no relation to SongCal's
 #: values: the best fit predicts no better than the reference mean.
@@ -102,8 +109,14 @@ VERDICT_TEXT = {
                 "not kept unless you tick it",
     "no relation": "no relation: nothing predicts this column better than its mean "
                    f"(cross-validated r\u00b2 below {NO_RELATION_R2:g}); nothing kept",
-    "too few": f"too few paired songs to judge (fewer than {MIN_PAIRS})",
+    "too few": f"too few paired songs to judge (fewer than {MIN_PAIRS}); nothing kept",
 }
+
+
+def too_few_note(n: int) -> str:
+    """Why nothing is fitted on ``n`` pairs (fewer than :data:`MIN_PAIRS`)."""
+    return (f"too few pairs to fit ({n} < {MIN_PAIRS}): no correction is kept from fewer "
+            f"than {MIN_PAIRS} paired songs")
 
 
 def keeps(cv_mae: float, mae_before: float, min_gain: float) -> bool:

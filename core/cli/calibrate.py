@@ -212,7 +212,7 @@ def print_report(session, written: dict, *, stream=None, quiet: bool = False) ->
         print(f"warning: {printable(w)}", file=stream)
     if quiet:
         return
-    _print_scores(session.calibration, stream)
+    _print_scores(session.calibration, stream, session=session)
     tip = session.tempo_range_suggestion()
     if tip is not None:
         print(f"bpm: {tip.text()} Analyze with --tempo-floor {tip.floor:g} (or Settings > "
@@ -226,7 +226,7 @@ def _verdict(v: str) -> str:
     return f"[{v}]" if v else ""
 
 
-def _print_scores(cal, stream) -> None:
+def _print_scores(cal, stream, *, session=None) -> None:
     from core.calibration.inputs import NOT_IN_RESULTS
 
     if cal.tempo is not None:
@@ -254,6 +254,8 @@ def _print_scores(cal, stream) -> None:
                 f" -> {_fmt(d.mae_after, 4)}, r2 {_fmt(d.r2_cv)} (nested "
                 f"cross-validated); 90 % interval: {d.interval.describe()}")
         print(line, file=stream)
+        if d.outlier_note:
+            _print_outliers(d, session, stream)
         if d.note and not d.kept:
             print(f"  {d.note}", file=stream)
     for name, m in cal.learned.items():
@@ -272,6 +274,17 @@ def _print_scores(cal, stream) -> None:
     if cal.learned:
         print("learned models do not yet read: " + ", ".join(NOT_IN_RESULTS)
               + " (not in the results)", file=stream)
+
+
+def _print_outliers(d, session, stream) -> None:
+    """The outlying songs of a descriptor, one a line with both values."""
+    print(f"  {d.outlier_note}:", file=stream)
+    found = session.outlying_songs(d.descriptor) if session is not None else []
+    songs = session.identities() if found else []
+    for i, x, y in found[:ROWS_LISTED]:
+        print(f"    {_song_label(songs[i])}: {x:.4g} in the results, {y:.4g} in the sheet",
+              file=stream)
+    _print_more(len(found), None, stream)
 
 
 def _session(rows, reference, *, settings=None, options=None):

@@ -1,6 +1,7 @@
 """Single-descriptor corrections: robust fits, nested cross-validation, the keep rule at its
 boundary, verdicts and intervals."""
 
+import math
 import warnings
 
 import numpy as np
@@ -10,6 +11,7 @@ from core.calibration.descriptor_fit import (
     INNER_FOLDS,
     INNER_FOLDS_LARGE,
     LARGE_TRAINING_SET,
+    OUTLIER_MAX_SHARE,
     LinearCorrection,
     cv_folds,
     cv_predict,
@@ -18,10 +20,12 @@ from core.calibration.descriptor_fit import (
     inner_folds,
     mae,
     nested_predict,
+    outlying,
     r_squared,
     select_method,
 )
 from core.calibration.intervals import interval_from_residuals
+from core.calibration.verdict import descriptor_verdict
 
 
 def test_cv_folds_leave_one_out_up_to_19_and_k_fold_from_20():
@@ -242,8 +246,11 @@ def test_too_few_pairs_at_the_boundary():
     three = fit_descriptor([0.1, 0.5, 0.9], [0.2, 0.5, 0.8], descriptor="energy")
     assert three.n == 3 and three.verdict == "too few" and three.folds == 0
     assert "too few" in three.note
-    four = fit_descriptor([0.1, 0.4, 0.6, 0.9], [0.2, 0.45, 0.55, 0.8], descriptor="energy")
-    assert four.n == 4 and four.folds == 4 and four.verdict != "too few"
+    x = np.linspace(0.1, 0.9, 10)
+    nine = fit_descriptor(x[:9], 0.8 * x[:9] + 0.1, descriptor="energy")
+    assert nine.n == 9 and nine.folds == 0 and nine.verdict == "too few" and not nine.kept
+    ten = fit_descriptor(x, 0.8 * x + 0.1, descriptor="energy")
+    assert ten.n == 10 and ten.folds == 10 and ten.verdict == "calibrated" and ten.kept
     nan = fit_descriptor([0.1, np.nan, 0.3], [0.2, 0.5, np.nan], descriptor="energy")
     assert nan.n == 1 and not nan.kept
     assert fit_descriptor([], [], descriptor="energy").note == "no pairs"
@@ -373,3 +380,58 @@ def test_values_apart_by_less_than_a_float_can_hold_fit_as_one_value(recwarn):
     cal = fit_descriptor(x, y, descriptor="energy")
     assert np.isfinite([cal.correction.slope, cal.correction.intercept]).all()
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_values_equal_to_the_reference_are_said_to_need_no_correction():
+    # every analyzer value equals the reference: the note said "best offset: 0 vs 0"
+    x = np.linspace(0.1, 0.9, 12)
+    cal = fit_descriptor(x, x.copy(), descriptor="energy")
+    assert cal.verdict == "tracks" and not cal.kept and cal.mae_before == 0
+    assert cal.note == ("the values as read equal the reference on all 12 paired songs "
+                        "(MAE 0): nothing to correct")
+    assert "vs" not in cal.note
+
+
+def _loudness_with_zeros(zeros, n=34, seed=11):
+    """Reference loudness (mastered loud: -8 +- 1.5 LUFS) and the analyzer's, 1.5 LU
+    louder, with ``zeros`` songs read as 0 LUFS (a bad value in the results)."""
+    rng = np.random.default_rng(seed)
+    ref = rng.normal(-8.0, 1.5, n)
+    est = ref + 1.5 + rng.normal(0, 0.3, n)
+    est[:zeros] = 0.0
+    return est, ref
+
+
+def test_a_few_bad_values_are_named_and_left_out_of_the_verdict():
+    # 3 of 34 songs read as 0 LUFS drove the cross-validated r² below zero: "no relation",
+    # nothing kept, although the correction more than halves the MAE of every song
+    est, ref = _loudness_with_zeros(3)
+    cal = fit_descriptor(est, ref, descriptor="loudness_lufs")
+    assert list(cal.outliers) == [0, 1, 2]
+    assert cal.r2_cv < 0 < 0.75 < cal.r2_cv_inliers
+    assert cal.verdict == "calibrated" and cal.kept
+    assert cal.mae_after < 0.5 * cal.mae_before  # the keep rule reads every song
+    assert cal.outlier_note.startswith("3 outlying songs (held-out error more than 5 robust")
+    assert f"r\u00b2 {cal.r2_cv_inliers:.3g} without them, {cal.r2_cv:.3g} with" in \
+        cal.outlier_note
+    # positions are those of the values given, NaN pairs included
+    gapped = fit_descriptor(np.r_[np.nan, est], np.r_[-9.0, ref], descriptor="loudness_lufs")
+    assert list(gapped.outliers) == [1, 2, 3]
+    clean = fit_descriptor(est[3:], ref[3:], descriptor="loudness_lufs")
+    assert len(clean.outliers) == 0 and math.isnan(clean.r2_cv_inliers)
+    assert clean.outlier_note == "" and clean.verdict == "calibrated"
+
+
+def test_many_bad_values_are_no_outliers_and_the_verdict_stands_on_every_song():
+    n = 30
+    est, ref = _loudness_with_zeros(int(OUTLIER_MAX_SHARE * n) + 1, n=n)
+    cal = fit_descriptor(est, ref, descriptor="loudness_lufs")
+    assert len(cal.outliers) == 0 and cal.outlier_note == ""
+    assert cal.verdict == descriptor_verdict(n=n, kept=cal.keepable, slope=cal.candidate.slope,
+                                             raw_r2=cal.r2_before, cv_r2=cal.r2_cv)
+    at_most = outlying(_loudness_with_zeros(int(OUTLIER_MAX_SHARE * n), n=n)[0]
+                       - _loudness_with_zeros(0, n=n)[1] - 1.5)
+    assert at_most.sum() == int(OUTLIER_MAX_SHARE * n)
+    # no spread among the rest: any error apart from theirs is outlying
+    assert list(np.flatnonzero(outlying(np.r_[np.zeros(12), 0.01]))) == [12]
+    assert not outlying(np.r_[np.zeros(8), 5.0]).any()  # too few songs to judge

@@ -71,8 +71,8 @@ def test_key_verdicts_follow_the_weighted_score():
     unrelated = [Key(int(rng.integers(12)), "minor") for _ in range(40)]
     cal = fit_key(unrelated, ref)
     assert cal.verdict in ("no relation", "weak")
-    assert fit_key(ref[:3], ref[:3]).verdict == "too few"
-    assert fit_key(ref[:4], ref[:4]).verdict == "tracks"
+    assert fit_key(ref[:9], ref[:9]).verdict == "too few"
+    assert fit_key(ref[:10], ref[:10]).verdict == "tracks"
 
 
 def test_keys_with_no_relation_to_the_reference_get_no_correction():

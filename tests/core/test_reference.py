@@ -357,6 +357,17 @@ def test_a_pitch_class_without_a_mode_is_left_out_not_read_as_major():
     assert all("Mode cell" in b.reason for b in odd.bad_cells)
 
 
+def test_a_number_with_a_unit_and_a_decimal_comma_is_read():
+    # a German export writes "125,9 BPM" and "-8,2 LUFS": the unit was taken off only after
+    # the decimal comma was looked for, so such a cell was "not a number" (29 of 34 tempi)
+    sheet = parse_reference_text(
+        "Titel;Tempo;Lautheit\nA;125,9 BPM;-8,2 LUFS\nB;96,5 bpm;-11 dBFS\nC;120 BPM;-7,5 dB\n"
+        "D;1,234 BPM;-9\n")
+    assert [r.values.get("bpm") for r in sheet.rows] == [125.9, 96.5, 120.0, None]
+    assert [r.values["loudness_lufs"] for r in sheet.rows] == [-8.2, -11.0, -7.5, -9.0]
+    assert [(b.row, b.value) for b in sheet.bad_cells] == [(5, "1,234 BPM")]
+
+
 def test_a_number_with_thousands_separators_is_read_and_one_that_reads_two_ways_is_listed():
     sheet = parse_reference_text(
         'Title,BPM,Streams,Energy\nA,"1,234","1,234,567",1\nB,"128,5","2,000,000","0,500"\n'
@@ -465,6 +476,25 @@ def test_a_sheet_naming_its_songs_by_file_reads_title_and_artist_from_the_file_n
     assert (both.rows[0].title, both.rows[0].artist) == ("Real Title", "Someone")
     with pytest.raises(ReferenceSheetError, match="or a file name column"):
         parse_reference_text("bpm,key\n120,C\n")
+
+
+def test_mixed_in_keys_own_csv_export_is_read():
+    # Mixed In Key exports "Collection name,File name,Key result,BPM,Energy": its key
+    # column was not recognized, so no key was read from such a sheet
+    text = ("Collection name,File name,Key result,BPM,Energy\n"
+            "Library,/Music/Nova Lights - Midnight Drive.mp3,8A,124.00,6\n"
+            "Library,/Music/Kesta - Slow Burn.mp3,Bm,72.00,5\n"
+            "Library,/Music/Ana Lima - Blue Night.mp3,9B,118.00,7\n")
+    sheet = parse_reference_text(text)
+    assert sheet.columns["key"] == "Key result" and "key" in sheet.descriptors
+    assert [(r.title, r.artist, r.key, r.values) for r in sheet.rows] == [
+        ("Midnight Drive", "Nova Lights", Key(9, "minor"), {"bpm": 124.0}),
+        ("Slow Burn", "Kesta", Key(11, "minor"), {"bpm": 72.0}),
+        ("Blue Night", "Ana Lima", Key(7, "major"), {"bpm": 118.0})]
+    # its energy is a 1-10 level: left out, with the warning that says so
+    assert "energy" not in sheet.descriptors
+    assert any("'Energy' holds only whole numbers 1-10" in w for w in sheet.warnings)
+    assert not sheet.bad_cells and not sheet.bad_rows and not sheet.extra
 
 
 def test_a_column_with_one_value_for_every_row_is_pointed_out():

@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import math
 import os
 from pathlib import Path
 
@@ -611,6 +612,76 @@ def test_summary_lines_carry_every_figure_of_the_fit(session):
         k.n, k.correction.describe(), k.kept, k.verdict, k.folds, k.note)
     assert (s.accuracy_before, s.accuracy_after, s.weighted_before, s.weighted_after) == (
         k.accuracy_before, k.accuracy_after, k.weighted_before, k.weighted_after)
+
+
+def test_no_correction_is_kept_from_fewer_than_ten_songs_in_report_tab_or_profile(tmp_path):
+    import io
+
+    from core.calibration.verdict import MIN_PAIRS
+    from core.cli.calibrate import print_report
+
+    for n_songs in (MIN_PAIRS, MIN_PAIRS + 1):  # one song of each deck stays unpaired
+        rows, sheet = make_deck(n=n_songs)
+        s = CalibrationSession(options=CalibrationOptions(learned=False))
+        s.set_results(rows)
+        s.set_reference(sheet)
+        cal = s.fit()
+        d, by = cal.descriptors["energy"], {x.descriptor: x for x in s.summary()}
+        profile = s.profile()
+        report = io.StringIO()
+        print_report(s, {}, stream=report)
+        line = next(x for x in report.getvalue().splitlines() if x.startswith("energy "))
+        if n_songs - 1 < MIN_PAIRS:
+            # 9 songs with energy planted at 0.8 ref + 0.15: nothing kept anywhere
+            assert d.n == 9 and d.verdict == "too few" and not d.kept
+            assert by["energy"].verdict == "too few" and not by["energy"].kept
+            assert profile.descriptors["energy"].method == "none"
+            assert profile.verdicts["energy"] == "too few"
+            assert cal.tempo.verdict == cal.key.verdict == "too few"
+            assert "[too few]" in line and "no correction" in line
+            assert "no correction is kept from fewer than 10 paired songs" in report.getvalue()
+        else:
+            # 10 songs: kept, with a bounded 90 % interval
+            assert d.n == 10 and d.kept and by["energy"].kept
+            assert profile.descriptors["energy"].method != "none"
+            assert math.isfinite(d.interval.halfwidth)
+            assert "too few songs" not in line
+
+
+def test_outlying_songs_are_named_in_the_report_the_summary_and_calibration_csv(tmp_path):
+    import io
+
+    from core.cli.calibrate import print_report
+
+    rng = np.random.default_rng(11)
+    ref = rng.normal(-8.0, 1.5, 34)
+    lines, rows = ["Song,Artist,Loudness"], []
+    for i in range(34):
+        lines.append(f"Song Number {i},Artist {i % 5},{ref[i]:.1f}")
+        loud = 0.0 if i in (4, 9, 20) else round(ref[i], 1) + 1.5 + rng.normal(0, 0.3)
+        rows.append({"path": f"/deck/{i:02d}.wav", "title": f"Song Number {i}",
+                     "artist": f"Artist {i % 5}", "status": "done", "loudness_lufs": loud})
+    s = CalibrationSession(options=CalibrationOptions(learned=False))
+    s.set_results(rows)
+    s.set_reference(parse_reference_text("\n".join(lines) + "\n", name="sheet.csv"))
+    cal = s.fit()
+    d = cal.descriptors["loudness_lufs"]
+    assert d.verdict == "calibrated" and d.kept and d.r2_cv < 0
+    assert [i for i, _, _ in s.outlying_songs("loudness_lufs")] == [4, 9, 20]
+    by = {x.descriptor: x for x in s.summary()}["loudness_lufs"]
+    assert by.verdict == "calibrated" and len(by.outliers) == 3
+    assert by.outliers[0] == (f"Artist 4 - Song Number 4 (/deck/04.wav): 0 in the results, "
+                              f"{ref[4]:.1f} in the sheet")
+    assert by.note.startswith(d.outlier_note + ":\n  Artist 4 - Song Number 4")
+    report = io.StringIO()
+    print_report(s, {}, stream=report)
+    text = report.getvalue()
+    assert f"  {d.outlier_note}:\n    /deck/04.wav (Artist 4 - Song Number 4): 0 in the " in text
+    assert "/deck/09.wav" in text and "/deck/20.wav" in text
+    s.write({"calibration": str(tmp_path / "calibration.csv")})
+    _, table = read_csv_rows(tmp_path / "calibration.csv")
+    line = next(r for r in table if r["descriptor"] == "loudness_lufs")
+    assert line["verdict"] == "calibrated" and line["note"].startswith("3 outlying songs")
 
 
 def _energy_with_loudness_session(*, no_energy=0):

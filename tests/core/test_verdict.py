@@ -42,10 +42,18 @@ def test_keep_rule_at_its_boundary():
 
 
 def test_thresholds_are_the_documented_ones():
-    assert (MIN_PAIRS, NO_RELATION_R2, WEAK_R2) == (4, 0.05, 0.5)
+    assert (MIN_PAIRS, NO_RELATION_R2, WEAK_R2) == (10, 0.05, 0.5)
     assert (KEY_NO_RELATION_SCORE, KEY_WEAK_SCORE) == (0.15, 0.5)
     assert set(VERDICT_TEXT) == set(VERDICTS)
     assert "predicts little more than the reference mean" in VERDICT_TEXT["weak"]
+
+
+def test_the_fewest_pairs_a_correction_is_kept_from_bound_its_interval():
+    # a kept correction comes with a 90 % interval of its held-out residuals: from
+    # MIN_PAIRS songs on that interval is bounded (from 4 it was not: "too few songs")
+    assert math.isfinite(conformal_halfwidth(np.ones(MIN_PAIRS)))
+    assert math.isfinite(conformal_halfwidth(np.ones(MIN_PAIRS - 1)))
+    assert conformal_halfwidth(np.ones(8)) == math.inf
 
 
 def _v(**kw):
@@ -83,18 +91,18 @@ def test_model_and_key_verdicts_at_their_boundaries():
     assert model_verdict(n=40, kept=True, cv_r2=WEAK_R2 - 1e-9) == "weak"
     assert model_verdict(n=40, kept=True, cv_r2=NO_RELATION_R2 - 1e-9) == "no relation"
     assert key_verdict(n=3, kept=False, weighted=1.0) == "too few"
-    assert key_verdict(n=9, kept=False, weighted=KEY_WEAK_SCORE) == "tracks"
-    assert key_verdict(n=9, kept=True, weighted=KEY_WEAK_SCORE) == "calibrated"
-    assert key_verdict(n=9, kept=True, weighted=KEY_WEAK_SCORE - 1e-9) == "weak"
-    assert key_verdict(n=9, kept=False, weighted=KEY_NO_RELATION_SCORE) == "weak"
-    assert key_verdict(n=9, kept=False, weighted=KEY_NO_RELATION_SCORE - 1e-9) == "no relation"
+    assert key_verdict(n=MIN_PAIRS, kept=False, weighted=KEY_WEAK_SCORE) == "tracks"
+    assert key_verdict(n=MIN_PAIRS, kept=True, weighted=KEY_WEAK_SCORE) == "calibrated"
+    assert key_verdict(n=MIN_PAIRS, kept=True, weighted=KEY_WEAK_SCORE - 1e-9) == "weak"
+    assert key_verdict(n=MIN_PAIRS, kept=False, weighted=KEY_NO_RELATION_SCORE) == "weak"
+    assert key_verdict(n=MIN_PAIRS, kept=False, weighted=KEY_NO_RELATION_SCORE - 1e-9) == "no relation"
     assert (TEMPO_WEAK_ACC1, TEMPO_NO_RELATION_ACC2) == (0.5, 0.25)
     assert tempo_verdict(n=3, kept=True, acc1=1.0, acc2=1.0) == "too few"
-    assert tempo_verdict(n=9, kept=True, acc1=TEMPO_WEAK_ACC1, acc2=1.0) == "calibrated"
-    assert tempo_verdict(n=9, kept=False, acc1=TEMPO_WEAK_ACC1, acc2=1.0) == "tracks"
-    assert tempo_verdict(n=9, kept=True, acc1=TEMPO_WEAK_ACC1 - 1e-9, acc2=1.0) == "weak"
-    assert tempo_verdict(n=9, kept=False, acc1=0.0, acc2=TEMPO_NO_RELATION_ACC2) == "weak"
-    assert tempo_verdict(n=9, kept=False, acc1=0.0,
+    assert tempo_verdict(n=MIN_PAIRS, kept=True, acc1=TEMPO_WEAK_ACC1, acc2=1.0) == "calibrated"
+    assert tempo_verdict(n=MIN_PAIRS, kept=False, acc1=TEMPO_WEAK_ACC1, acc2=1.0) == "tracks"
+    assert tempo_verdict(n=MIN_PAIRS, kept=True, acc1=TEMPO_WEAK_ACC1 - 1e-9, acc2=1.0) == "weak"
+    assert tempo_verdict(n=MIN_PAIRS, kept=False, acc1=0.0, acc2=TEMPO_NO_RELATION_ACC2) == "weak"
+    assert tempo_verdict(n=MIN_PAIRS, kept=False, acc1=0.0,
                          acc2=TEMPO_NO_RELATION_ACC2 - 1e-9) == "no relation"
 
 

@@ -423,6 +423,21 @@ def test_weak_verdict_reads_amber_with_its_reason():
     assert verdict_color("") is None
 
 
+def test_a_verdict_judged_without_outlying_songs_says_so_and_names_them():
+    from core.calibration.summary import DescriptorSummary
+
+    model = CalibrationSummaryModel()
+    named = ["Artist 4 - Song Number 4 (/deck/04.wav): 0 in the results, -7.9 in the sheet"]
+    note = "1 outlying song (...) left out of the verdict: ...:\n  " + named[0]
+    model.set_rows([DescriptorSummary("loudness_lufs", 34, "offset: y = x - 1.5", True,
+                                      verdict="calibrated", note=note, outliers=named),
+                    DescriptorSummary("energy", 34, "none", False, verdict="tracks")])
+    cell = model.index(0, model.VERDICT_COL)
+    assert cell.data() == "calibrated (1 outlying)"
+    assert named[0] in cell.data(Qt.ItemDataRole.ToolTipRole)
+    assert model.index(1, model.VERDICT_COL).data() == "tracks"
+
+
 def test_learned_panel_shows_inputs_and_learning_curve(qtbot, controller, view, deck):
     _load(qtbot, controller, deck)
     cal = _fit(qtbot, controller)
