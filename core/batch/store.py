@@ -32,6 +32,7 @@ analyze --session PATH`` or the window's settings say.
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import os
 import queue
@@ -299,6 +300,22 @@ class ResultStore(SessionRecords):
             self._db.close()
             raise StoreError(self.path, _plain(err),
                              newer=getattr(err, "newer", False)) from None
+        # Reads (a cache hit, the window's list) have a connection and a lock of their own:
+        # the writer holds its lock while SQLite waits for a database another process
+        # holds (busy_timeout_s a try), and a lookup must not wait behind that.  In WAL
+        # mode a read never waits for a write.  A throw-away store in memory has one
+        # connection (a second would be another database); nobody else can hold it.
+        if self.path == ":memory:":
+            self._rdb, self._read_lock = self._db, self._lock
+        else:
+            try:
+                self._rdb = sqlite3.connect(self.path, check_same_thread=False,
+                                            timeout=self.busy_timeout_s, isolation_level=None)
+                self._rdb.execute("PRAGMA query_only=ON")
+            except sqlite3.Error as err:
+                self._db.close()
+                raise StoreError(self.path, _plain(err)) from None
+            self._read_lock = threading.Lock()
         #: Why the file at the path is no longer this store's (removed, replaced), or "".
         self._gone = ""
 
@@ -370,6 +387,22 @@ class ResultStore(SessionRecords):
                 delay = min(1.0, delay * 2)
         finally:
             self._stuck_since = None
+
+    @contextlib.contextmanager
+    def _reading(self):
+        """The reading connection, under the readers' lock, its statements seeing one state
+        of the database (a read transaction: the writer may write between them)."""
+        with self._read_lock:
+            db = self._rdb
+            if db is self._db:  # in memory: the writer's lock is held
+                yield db
+                return
+            db.execute("BEGIN")
+            try:
+                yield db
+            finally:
+                if db.in_transaction:
+                    db.execute("COMMIT")
 
     @property
     def healthy(self) -> bool:
@@ -603,6 +636,9 @@ class ResultStore(SessionRecords):
                 item.done.set()
         with self._lock:
             self._db.close()
+        if self._rdb is not self._db:
+            with self._read_lock:
+                self._rdb.close()
 
     # -- results --------------------------------------------------------------------------
     def lookup(self, fingerprint: str, settings_fp: str) -> SongResult | None:
@@ -612,8 +648,8 @@ class ResultStore(SessionRecords):
         read gives None (and its problem is reported once).
         """
         try:
-            with self._lock:
-                row = self._db.execute(
+            with self._reading() as db:
+                row = db.execute(
                     "SELECT result FROM cache WHERE fingerprint=? AND settings=?",
                     (fingerprint, settings_fp)).fetchone()
         except sqlite3.Error as err:

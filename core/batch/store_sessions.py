@@ -1,6 +1,6 @@
 """The session tables of the session store: batches, the window's library, their songs and
-results.  A mixin of :class:`core.batch.store.ResultStore` (it uses the store's connection,
-its writer and its lock); see :mod:`core.batch.store` for what a session is.
+results.  A mixin of :class:`core.batch.store.ResultStore` (it uses the store's connections,
+its writer and its locks); see :mod:`core.batch.store` for what a session is.
 """
 
 from __future__ import annotations
@@ -181,15 +181,15 @@ class SessionRecords:
         the store cannot be read)."""
         self.flush(self.session_timeout_s)
         try:
-            with self._lock:
-                row = self._db.execute(
+            with self._reading() as db:
+                row = db.execute(
                     "SELECT id, created, ended, settings, state, reference FROM sessions "
                     "WHERE kind='library' ORDER BY id DESC LIMIT 1").fetchone()
                 if row is None:
                     return None
-                paths = [_path_text(r[0]) for r in self._db.execute(
+                paths = [_path_text(r[0]) for r in db.execute(
                     "SELECT path FROM session_songs WHERE session=? ORDER BY idx", (row[0],))]
-                stored = self._db.execute(
+                stored = db.execute(
                     "SELECT idx, result FROM session_results WHERE session=?",
                     (row[0],)).fetchall()
             settings = json.loads(row[3])
@@ -215,13 +215,13 @@ class SessionRecords:
         "reference", "paths", "kind"}``, or None (also when the store cannot be read)."""
         self.flush(self.session_timeout_s)
         try:
-            with self._lock:
-                row = self._db.execute(
+            with self._reading() as db:
+                row = db.execute(
                     "SELECT id, created, settings, reference, kind FROM sessions WHERE ended "
                     "IS NULL ORDER BY id DESC LIMIT 1").fetchone()
                 if row is None:
                     return None
-                paths = [_path_text(r[0]) for r in self._db.execute(
+                paths = [_path_text(r[0]) for r in db.execute(
                     "SELECT path FROM session_songs WHERE session=? ORDER BY idx", (row[0],))]
             settings = json.loads(row[2])
         except (sqlite3.Error, ValueError) as err:

@@ -243,3 +243,34 @@ def test_a_write_done_before_its_caller_is_back_still_hands_the_caller_its_event
     store._queue.put = put
     store.close()
     assert store.stats.saved == 1
+
+
+def test_a_lookup_does_not_wait_for_a_try_of_a_write_the_held_store_refuses(tmp_path):
+    """A write tried on a store another process holds waits in SQLite (busy_timeout_s a
+    try, once a second while refused writes wait); it waited under the lock every read
+    took, so a cache hit or the window's list waited for it too.  Here a try waits 60 s:
+    the lookup is answered while it goes on."""
+    db = tmp_path / "db.sqlite"
+    store = ResultStore(db, busy_timeout_s=60.0, retry_s=60.0)
+    store.save(SongResult(path="/m/a.wav", status="done", bpm=120.0), "s", "fp")
+    assert store.flush(10)
+    holder = _holder(db)
+    trying = threading.Event()
+
+    def write():  # as the writer runs every write: in SQLite, waiting for the holder
+        trying.set()
+        store._db.execute("UPDATE sessions SET ended=0 WHERE id=0")
+
+    store._submit(write, "a write the holder refuses")
+    assert trying.wait(10)
+    found = []
+    reader = threading.Thread(target=lambda: found.append(store.lookup("fp", "s")))
+    reader.start()
+    reader.join(10)
+    answered = not reader.is_alive()
+    holder.execute("COMMIT")
+    holder.close()
+    reader.join()
+    store.close()
+    assert answered
+    assert found[0] is not None and found[0].bpm == 120.0
