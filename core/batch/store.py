@@ -17,8 +17,9 @@ queue writes (and may wait a bounded time for them).  A write the database still
 and kept in memory, in order, with every later write behind it (the *backlog*,
 :meth:`ResultStore.backlog`, at most :data:`MAX_BACKLOG_BYTES`); it is written again, once,
 as soon as the database takes writes again: before the next write, every
-:data:`CATCH_UP_S` while nothing else is written, and at :meth:`ResultStore.close` within
-its timeout.  Only what is still in the backlog at the close, or found no room in it, is
+:data:`CATCH_UP_S` while nothing else is written (a refusal other than another process
+holding the database, such as a full disk, makes that wait double at each try up to
+:data:`MAX_CATCH_UP_S`), and at :meth:`ResultStore.close` within its timeout.  Only what is still in the backlog at the close, or found no room in it, is
 lost, and counted (:attr:`StoreStats.failed_writes`); the batch goes on in any case.  A cached row that
 cannot be read back is dropped and the song is analyzed again.  Paths are stored as their
 bytes (``os.fsencode``), so any file name the operating system allows round-trips.
@@ -48,7 +49,8 @@ from core.io.results import SongResult
 
 __all__ = ["ResultStore", "StoreError", "StoreStats", "data_dir", "default_store_path",
            "cached", "content_fingerprint", "SCHEMA_VERSION", "KEEP_LIBRARIES",
-           "unusable_store", "layout_problem", "MAX_BACKLOG_BYTES", "CATCH_UP_S"]
+           "unusable_store", "layout_problem", "MAX_BACKLOG_BYTES", "CATCH_UP_S",
+           "MAX_CATCH_UP_S"]
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +101,13 @@ MAX_BACKLOG_BYTES = 32 * 1024 * 1024
 
 #: How often (s) the writer tries the backlog again while nothing else is written.
 CATCH_UP_S = 1.0
+
+#: The longest wait (s) between two tries of the backlog while the database refuses writes
+#: for a reason other than another process holding it (a full disk, a failing one, a
+#: network share gone): the wait doubles from :data:`CATCH_UP_S` at each refusal, as such a
+#: refusal rarely ends within seconds; it is back to :data:`CATCH_UP_S` once a write is
+#: taken, or when the refusal becomes another process holding the database.
+MAX_CATCH_UP_S = 60.0
 
 #: What a write kept in the backlog costs beside the text it holds (bytes): the write, its
 #: function and its song keys, measured with tracemalloc (``python -m
@@ -249,6 +258,9 @@ class ResultStore(SessionRecords):
         The most refused writes held in memory (:data:`MAX_BACKLOG_BYTES`).
     catch_up_s : float, optional
         How often the backlog is tried while nothing else is written (:data:`CATCH_UP_S`).
+    max_catch_up_s : float, optional
+        The longest wait between two tries of the backlog while the database refuses writes
+        for another reason than another process holding it (:data:`MAX_CATCH_UP_S`).
 
     Raises
     ------
@@ -259,7 +271,8 @@ class ResultStore(SessionRecords):
 
     def __init__(self, path=None, *, busy_timeout_s: float = 0.25, retry_s: float = 20.0,
                  ack_timeout_s: float = 2.0, session_timeout_s: float = 3.0,
-                 max_backlog_bytes: int = MAX_BACKLOG_BYTES, catch_up_s: float = CATCH_UP_S):
+                 max_backlog_bytes: int = MAX_BACKLOG_BYTES, catch_up_s: float = CATCH_UP_S,
+                 max_catch_up_s: float = MAX_CATCH_UP_S):
         self.path = os.fspath(path) if path is not None else default_store_path()
         self.busy_timeout_s = float(busy_timeout_s)
         self.retry_s = float(retry_s)
@@ -267,6 +280,7 @@ class ResultStore(SessionRecords):
         self.session_timeout_s = float(session_timeout_s)
         self.max_backlog_bytes = int(max_backlog_bytes)
         self.catch_up_s = float(catch_up_s)
+        self.max_catch_up_s = max(self.catch_up_s, float(max_catch_up_s))
         self.stats = StoreStats()
         # Refused writes, oldest first, and what they hold (read by backlog()).
         self._backlog: collections.deque[_Write] = collections.deque()
@@ -276,6 +290,8 @@ class ResultStore(SessionRecords):
         self._backlog_session: collections.Counter = collections.Counter()
         self._overflow_told = False
         self._next_try = 0.0  # when a new write may try the backlog again
+        self._idle_try = 0.0  # when the backlog is tried again while nothing is written
+        self._wait = self.catch_up_s  # the wait after the next refusal (doubles: _refused)
         self._current: _Write | None = None  # the write the writer is running
         #: The first problem met (plain words), or None.
         self.problem: str | None = None
@@ -480,7 +496,8 @@ class ResultStore(SessionRecords):
     def _write_loop(self) -> None:
         while True:
             try:
-                item = self._queue.get(timeout=self.catch_up_s if self._backlog else None)
+                item = self._queue.get(timeout=max(0.0, self._idle_try - time.monotonic())
+                                       if self._backlog else None)
             except queue.Empty:  # nothing to write: the backlog is tried again
                 self._catch_up(time.monotonic() + self.busy_timeout_s)
                 continue
@@ -501,8 +518,9 @@ class ResultStore(SessionRecords):
                 self._catch_up(time.monotonic() + self.busy_timeout_s)
             return
         # Behind refused writes, a new write first tries them again, at most every quarter
-        # of catch_up_s: a database another process holds costs busy_timeout_s a try, and
-        # songs finishing faster than that must not pile up in the queue.
+        # of catch_up_s (a database another process holds costs busy_timeout_s a try, and
+        # songs finishing faster than that must not pile up in the queue), or after the
+        # growing wait of another kind of refusal (_refused).
         if (self._backlog and not self._closing_late()
                 and time.monotonic() >= self._next_try):
             self._catch_up(time.monotonic() + self.busy_timeout_s)
@@ -518,6 +536,8 @@ class ResultStore(SessionRecords):
             self._report(f"could not {item.what}", err)
             if _retryable(err):
                 self._keep(item)
+                if self._backlog:
+                    self._refused(err)
             else:
                 self._lose(item)
         else:
@@ -560,6 +580,21 @@ class ResultStore(SessionRecords):
         self._healthy = False
         self.stats.failed_writes += 1
 
+    def _refused(self, err: Exception) -> None:
+        """When the backlog is tried again after the database refused a write with ``err``:
+        while another process holds it, before a new write at most every quarter of
+        ``catch_up_s`` (a try costs busy_timeout_s) and every ``catch_up_s`` while nothing
+        else is written; for any other refusal (a full disk, a failing one) the wait
+        doubles at each refusal up to ``max_catch_up_s``, for new writes too."""
+        now = time.monotonic()
+        if _held_by_another(err):
+            self._wait = self.catch_up_s
+            self._next_try = now + self.catch_up_s / 4
+            self._idle_try = now + self.catch_up_s
+            return
+        self._next_try = self._idle_try = now + self._wait
+        self._wait = min(self.max_catch_up_s, self._wait * 2)
+
     def _pop(self) -> _Write:
         with self._backlog_lock:
             item = self._backlog.popleft()
@@ -583,7 +618,7 @@ class ResultStore(SessionRecords):
                 self._run(item, deadline)
             except Exception as err:
                 if _retryable(err) and not final:
-                    self._next_try = time.monotonic() + self.catch_up_s / 4
+                    self._refused(err)
                     return
                 if _retryable(err):  # closing, past its timeout: none of them is tried
                     log.info("session store %s: %d write(s) still refused at the close "
@@ -598,6 +633,7 @@ class ResultStore(SessionRecords):
             self._pop()
             self.stats.late += 1
             self._healthy = True
+            self._wait = self.catch_up_s
             if not self._backlog:
                 log.info("session store %s: takes writes again; every refused write is "
                          "written", self.path)

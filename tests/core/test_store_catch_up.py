@@ -274,3 +274,46 @@ def test_a_lookup_does_not_wait_for_a_try_of_a_write_the_held_store_refuses(tmp_
     store.close()
     assert answered
     assert found[0] is not None and found[0].bpm == 120.0
+
+
+def test_a_store_refusing_writes_for_another_reason_is_tried_less_and_less_often(tmp_path):
+    """A store refusing writes for longer than a lock is held (a full disk here; a failing
+    disk, a share gone) had its backlog tried every catch_up_s for as long as the window
+    was open.  The wait between tries now doubles up to max_catch_up_s; once the store
+    takes writes again, the next try writes the backlog, without a new write or a flush."""
+    db = tmp_path / "db.sqlite"
+    store = _quick(db, catch_up_s=0.02, max_catch_up_s=0.3)
+    assert store.flush(5)
+    waits = []
+    get = store._queue.get
+
+    def get_and_note(block=True, timeout=None):
+        if timeout is not None:  # the writer waits this long before trying the backlog
+            waits.append(timeout)
+        return get(block, timeout)
+
+    store._queue.get = get_and_note
+    with store._lock:
+        pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+        store._db.execute(f"PRAGMA max_page_count={pages}")  # the disk is full
+    store.save(SongResult(path="/m/a.wav", status="done", bpm=120.0, note="n" * 20_000),
+               "s", "fp")
+    assert store.flush(10)
+    deadline = time.monotonic() + 60
+    while len(waits) < 7 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert store.backlog()["writes"] == 1 and "the disk is full" in store.problem
+    noted = waits[:7]
+    assert noted[-1] > 4 * noted[0]  # 0.02, 0.04, ... up to 0.3 s
+    assert max(waits) <= 0.3
+    with store._lock:
+        store._db.execute("PRAGMA max_page_count=1073741823")  # space freed
+    while store.backlog()["writes"] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert store.backlog()["writes"] == 0 and store.stats.late == 1
+    store._queue.get = get
+    store.close()
+    assert store.stats.failed_writes == 0
+    again = ResultStore(db)
+    assert again.lookup("fp", "s").bpm == 120.0
+    again.close()
