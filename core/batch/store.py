@@ -120,13 +120,14 @@ class _Write:
     whose caller already gave up waiting on it is not); ``weight()``: its bytes; ``songs``:
     which songs' results it holds (``("cache", key)`` or ``("session", id, position)``)."""
 
-    __slots__ = ("fn", "what", "done", "keep", "weight", "songs", "size")
+    __slots__ = ("fn", "what", "done", "keep", "weight", "songs", "size", "lost")
 
     def __init__(self, fn, what, *, keep=True, weight=None, songs=()):
         self.fn, self.what, self.done, self.keep = fn, what, threading.Event(), keep
         self.weight = weight or (lambda: 0)
         self.songs = tuple(songs)
         self.size = 0  # its bytes in the backlog (counted as it is kept)
+        self.lost = False  # given up (counted in StoreStats.failed_writes)
 
 #: The first 16 bytes of every SQLite database.
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -293,6 +294,9 @@ class ResultStore(SessionRecords):
         self._idle_try = 0.0  # when the backlog is tried again while nothing is written
         self._wait = self.catch_up_s  # the wait after the next refusal (doubles: _refused)
         self._current: _Write | None = None  # the write the writer is running
+        #: Ids begin_session(late=True) handed on before the record was written -> the
+        #: list its write fills with the real id.
+        self._late_sessions: dict[int, list[int]] = {}
         #: The first problem met (plain words), or None.
         self.problem: str | None = None
         self._lock = threading.Lock()
@@ -475,11 +479,16 @@ class ResultStore(SessionRecords):
     def _submit(self, fn, what: str, **kw) -> threading.Event:
         """Queue ``fn`` for the writer; the returned event is set once it ran, was kept in
         the backlog, or was lost.  ``kw``: see :class:`_Write`."""
+        return self._submit_write(fn, what, **kw)[1]
+
+    def _submit_write(self, fn, what: str, **kw) -> tuple[_Write, threading.Event]:
+        """:meth:`_submit`, also handing on the write (its ``lost`` says whether it was
+        given up)."""
         write = _Write(fn, what, **kw)
         if self._closed:
-            self.stats.failed_writes += 1
+            self._lose(write)
             write.done.set()
-            return write.done
+            return write, write.done
         with self._lock:
             if self._writer is None:
                 self._writer = threading.Thread(target=self._write_loop, daemon=True,
@@ -487,7 +496,7 @@ class ResultStore(SessionRecords):
                 self._writer.start()
         done = write.done  # (the writer lets go of it once written, maybe before put returns)
         self._queue.put(write)
-        return done
+        return write, done
 
     def _closing_late(self) -> bool:
         give_up = self._give_up_at
@@ -577,6 +586,7 @@ class ResultStore(SessionRecords):
         item.size = weight
 
     def _lose(self, item: _Write) -> None:
+        item.lost = True
         self._healthy = False
         self.stats.failed_writes += 1
 
@@ -668,7 +678,7 @@ class ResultStore(SessionRecords):
             except queue.Empty:
                 break
             if item is not _STOP:
-                self.stats.failed_writes += 1
+                self._lose(item)
                 item.done.set()
         with self._lock:
             self._db.close()

@@ -12,7 +12,8 @@ timed out or was cancelled (also after a stop signal), 2 on bad usage (an unknow
 bad value, an unreadable reference sheet, no audio found, an output refused by the guard),
 3 when the results could not be written, or some could not be kept in the session store
 (results it refused for a while are kept in memory and written once it takes writes again,
-and a run whose results all got there exits 0).  When several apply, the highest is
+and so is the batch's session record; a run whose results and record all got there exits
+0).  When several apply, the highest is
 returned.
 """
 
@@ -440,12 +441,19 @@ def run(args) -> int:
             store_failed = True
         else:
             analyze = cached(analyze_file, store, force=lambda path: args.fresh)
-            try:
-                session = store.begin_session(paths, settings.to_dict(), args.reference)
-            except StoreError as err:
+            try:  # a record the store does not take now is written with the results
+                session = store.begin_session(paths, settings.to_dict(), args.reference,
+                                              late=True)
+            except StoreError as err:  # refused for good
                 _say(f"songcal analyze: warning: {printable(err)}; going on without a "
                      "session record")
                 store_failed = True
+            else:
+                if session < 0:
+                    why = store.problem or "another program holds it"
+                    _say(f"songcal analyze: warning: the session store does not take the "
+                         f"batch's session record now ({printable(why)}); it waits in "
+                         "memory with the results, written once the store takes writes")
     if cluster is None:
         runner = BatchRunner(batch, analyze=analyze, on_change=reporter)
     else:
