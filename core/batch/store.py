@@ -49,7 +49,8 @@ from core.io.results import SongResult
 
 __all__ = ["ResultStore", "StoreError", "StoreStats", "data_dir", "default_store_path",
            "cached", "content_fingerprint", "SCHEMA_VERSION", "KEEP_LIBRARIES",
-           "unusable_store", "layout_problem", "MAX_BACKLOG_BYTES", "CATCH_UP_S",
+           "unusable_store", "layout_problem", "read_only_problem", "MAX_BACKLOG_BYTES",
+           "CATCH_UP_S",
            "MAX_CATCH_UP_S"]
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,31 @@ def unusable_store(path, *, timeout_s: float = 0.25) -> str | None:
     return layout_problem(version, tables)
 
 
+def read_only_problem(path) -> str | None:
+    """What keeps the session store ``path`` from being written, in words that say what to
+    do, or None: the file is read-only (its mode has no write bit, as the output checks
+    have it, or this user may not write it), or its folder is (SQLite creates its journal,
+    ``-wal`` and ``-shm``, beside the store; SQLite itself only said "attempt to write a
+    readonly database" or "unable to open database file")."""
+    if path is None or os.fspath(path) == ":memory:":
+        return None
+    path = os.path.abspath(os.fsdecode(path))
+    folder = os.path.dirname(path)
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is not None and (not st.st_mode & 0o222 or not os.access(path, os.W_OK)):
+        return ("the file is read-only, so nothing can be kept in it; make it writable (or "
+                "choose another store file)")
+    if os.path.isdir(folder) and not os.access(folder, os.W_OK):
+        name = os.path.basename(path)
+        return (f"its folder {folder} is read-only, and SQLite needs to create its journal "
+                f"({name}-wal, {name}-shm) beside the store; make the folder writable (or "
+                "choose a store file in another folder)")
+    return None
+
+
 @dataclass
 class StoreStats:
     """What the store did during a run (read them after :meth:`ResultStore.close`)."""
@@ -306,6 +332,9 @@ class ResultStore(SessionRecords):
         self._closed = False
         self._give_up_at: float | None = None  # set by close(): no retry past it
         self._stuck_since: float | None = None  # when the write now retrying first failed
+        read_only = read_only_problem(self.path) if os.path.exists(self.path) else None
+        if read_only and read_only.startswith("the file"):  # SQLite opens it, to fail
+            raise StoreError(self.path, read_only, read_only=True)
         try:
             if self.path != ":memory:":
                 os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
@@ -318,8 +347,9 @@ class ResultStore(SessionRecords):
                         retryable=_held_by_another)
         except sqlite3.Error as err:
             self._db.close()
-            raise StoreError(self.path, _plain(err),
-                             newer=getattr(err, "newer", False)) from None
+            why = _plain(err, self.path)
+            raise StoreError(self.path, why, newer=getattr(err, "newer", False),
+                             read_only="read-only" in why) from None
         # Reads (a cache hit, the window's list) have a connection and a lock of their own:
         # the writer holds its lock while SQLite waits for a database another process
         # holds (busy_timeout_s a try), and a lookup must not wait behind that.  In WAL
@@ -468,7 +498,7 @@ class ResultStore(SessionRecords):
         return max(cache, len(session))
 
     def _report(self, what: str, err: Exception) -> None:
-        message = f"{what}: {_plain(err)}"
+        message = f"{what}: {_plain(err, self.path)}"
         if self.problem is None:
             self.problem = message
             log.warning("session store %s: %s", self.path, message)
@@ -748,11 +778,15 @@ class _Removed(Exception):
     """The store file is no longer at its path (a write went into a removed file)."""
 
 
-def _plain(err: Exception) -> str:
+def _plain(err: Exception, path=None) -> str:
     text = str(err) or type(err).__name__
     if isinstance(err, _Unusable):
         return text
     low = text.lower()
+    if "readonly" in low or "read-only" in low or "unable to open" in low:
+        why = read_only_problem(path)
+        if why:
+            return f"{why} ({text})"
     if "not a database" in low or "malformed" in low:
         return (f"the file is damaged or not a SongCal store ({text}); remove it or choose "
                 "another one")

@@ -240,6 +240,12 @@ def _default_store() -> tuple[str | None, str]:
         return None, (f"the session store's folder cannot be made "
                       f"({printable(str(err.strerror or err))}: "
                       f"{printable(os.fsdecode(err.filename or ''))})")
+    from core.batch.store import read_only_problem
+
+    read_only = read_only_problem(path) if os.path.exists(path) else None
+    if read_only:
+        return None, (f"the session store {printable(path)} cannot be written: "
+                      f"{printable(read_only)}; --session PATH names another")
     try:
         check_outputs({"--session": path})
     except OutputError as err:
