@@ -8,7 +8,8 @@ only).  The results are like the analyzer's (every field set, ``--chunks`` chunk
 Prints, once every result was handed over: the writes kept, the songs they hold, the
 backlog's bytes and the memory Python allocated for it (tracemalloc, the results
 themselves excluded: the batch holds them anyway), and the writes lost past the bound.
-Then the hold is released and the time the backlog takes to be written is printed, with
+Then lookups are timed for 3 s while the store is still held (its backlog tried once a
+second), the hold is released and the time the backlog takes to be written is printed, with
 what the next start finds in the store.
 
 Run from the repository root::
@@ -93,6 +94,18 @@ def main(argv=None) -> int:
               f"{backlog['songs']} songs, {backlog['bytes'] / 1e6:.1f} MB counted, "
               f"{held / 1e6:.1f} MB allocated; lost past the bound: "
               f"{store.stats.failed_writes} writes")
+        # Lookups (a cache hit, the window's reads) while the backlog is tried once a second
+        waits = []
+        until = time.monotonic() + 3 * store.catch_up_s + 0.1
+        while time.monotonic() < until:
+            t0 = time.perf_counter()
+            store.lookup(results[0].content, "settings")
+            waits.append(time.perf_counter() - t0)
+            time.sleep(0.005)
+        waits.sort()
+        print(f"lookups while held: {len(waits)} in {3 * store.catch_up_s + 0.1:.1f} s, "
+              f"median {1000 * waits[len(waits) // 2]:.2f} ms, slowest "
+              f"{1000 * waits[-1]:.1f} ms")
         holder.execute("COMMIT")
         holder.close()
         started = time.monotonic()

@@ -231,6 +231,9 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
             text = (f"The session store cannot be opened ({self.store_error}): songs and "
                     "results of this window will not be kept for the next start; export "
                     "them.")
+            if "read-only" in self.store_error:  # said with what to do; also the way out
+                text += (" Settings \u25b8 Session store file can name another file for the "
+                         "next start.")
         self.tell_store_problem(text, kept=False)
 
     def _check_store(self) -> None:

@@ -17,8 +17,9 @@ queue writes (and may wait a bounded time for them).  A write the database still
 and kept in memory, in order, with every later write behind it (the *backlog*,
 :meth:`ResultStore.backlog`, at most :data:`MAX_BACKLOG_BYTES`); it is written again, once,
 as soon as the database takes writes again: before the next write, every
-:data:`CATCH_UP_S` while nothing else is written, and at :meth:`ResultStore.close` within
-its timeout.  Only what is still in the backlog at the close, or found no room in it, is
+:data:`CATCH_UP_S` while nothing else is written (a refusal other than another process
+holding the database, such as a full disk, makes that wait double at each try up to
+:data:`MAX_CATCH_UP_S`), and at :meth:`ResultStore.close` within its timeout.  Only what is still in the backlog at the close, or found no room in it, is
 lost, and counted (:attr:`StoreStats.failed_writes`); the batch goes on in any case.  A cached row that
 cannot be read back is dropped and the song is analyzed again.  Paths are stored as their
 bytes (``os.fsencode``), so any file name the operating system allows round-trips.
@@ -32,6 +33,7 @@ analyze --session PATH`` or the window's settings say.
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import os
 import queue
@@ -47,7 +49,9 @@ from core.io.results import SongResult
 
 __all__ = ["ResultStore", "StoreError", "StoreStats", "data_dir", "default_store_path",
            "cached", "content_fingerprint", "SCHEMA_VERSION", "KEEP_LIBRARIES",
-           "unusable_store", "layout_problem", "MAX_BACKLOG_BYTES", "CATCH_UP_S"]
+           "unusable_store", "layout_problem", "read_only_problem", "MAX_BACKLOG_BYTES",
+           "CATCH_UP_S",
+           "MAX_CATCH_UP_S"]
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +103,13 @@ MAX_BACKLOG_BYTES = 32 * 1024 * 1024
 #: How often (s) the writer tries the backlog again while nothing else is written.
 CATCH_UP_S = 1.0
 
+#: The longest wait (s) between two tries of the backlog while the database refuses writes
+#: for a reason other than another process holding it (a full disk, a failing one, a
+#: network share gone): the wait doubles from :data:`CATCH_UP_S` at each refusal, as such a
+#: refusal rarely ends within seconds; it is back to :data:`CATCH_UP_S` once a write is
+#: taken, or when the refusal becomes another process holding the database.
+MAX_CATCH_UP_S = 60.0
+
 #: What a write kept in the backlog costs beside the text it holds (bytes): the write, its
 #: function and its song keys, measured with tracemalloc (``python -m
 #: benchmarks.store_backlog``).
@@ -110,13 +121,14 @@ class _Write:
     whose caller already gave up waiting on it is not); ``weight()``: its bytes; ``songs``:
     which songs' results it holds (``("cache", key)`` or ``("session", id, position)``)."""
 
-    __slots__ = ("fn", "what", "done", "keep", "weight", "songs", "size")
+    __slots__ = ("fn", "what", "done", "keep", "weight", "songs", "size", "lost")
 
     def __init__(self, fn, what, *, keep=True, weight=None, songs=()):
         self.fn, self.what, self.done, self.keep = fn, what, threading.Event(), keep
         self.weight = weight or (lambda: 0)
         self.songs = tuple(songs)
         self.size = 0  # its bytes in the backlog (counted as it is kept)
+        self.lost = False  # given up (counted in StoreStats.failed_writes)
 
 #: The first 16 bytes of every SQLite database.
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -172,6 +184,31 @@ def unusable_store(path, *, timeout_s: float = 0.25) -> str | None:
     finally:
         db.close()
     return layout_problem(version, tables)
+
+
+def read_only_problem(path) -> str | None:
+    """What keeps the session store ``path`` from being written, in words that say what to
+    do, or None: the file is read-only (its mode has no write bit, as the output checks
+    have it, or this user may not write it), or its folder is (SQLite creates its journal,
+    ``-wal`` and ``-shm``, beside the store; SQLite itself only said "attempt to write a
+    readonly database" or "unable to open database file")."""
+    if path is None or os.fspath(path) == ":memory:":
+        return None
+    path = os.path.abspath(os.fsdecode(path))
+    folder = os.path.dirname(path)
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is not None and (not st.st_mode & 0o222 or not os.access(path, os.W_OK)):
+        return ("the file is read-only, so nothing can be kept in it; make it writable (or "
+                "choose another store file)")
+    if os.path.isdir(folder) and not os.access(folder, os.W_OK):
+        name = os.path.basename(path)
+        return (f"its folder {folder} is read-only, and SQLite needs to create its journal "
+                f"({name}-wal, {name}-shm) beside the store; make the folder writable (or "
+                "choose a store file in another folder)")
+    return None
 
 
 @dataclass
@@ -248,6 +285,9 @@ class ResultStore(SessionRecords):
         The most refused writes held in memory (:data:`MAX_BACKLOG_BYTES`).
     catch_up_s : float, optional
         How often the backlog is tried while nothing else is written (:data:`CATCH_UP_S`).
+    max_catch_up_s : float, optional
+        The longest wait between two tries of the backlog while the database refuses writes
+        for another reason than another process holding it (:data:`MAX_CATCH_UP_S`).
 
     Raises
     ------
@@ -258,7 +298,8 @@ class ResultStore(SessionRecords):
 
     def __init__(self, path=None, *, busy_timeout_s: float = 0.25, retry_s: float = 20.0,
                  ack_timeout_s: float = 2.0, session_timeout_s: float = 3.0,
-                 max_backlog_bytes: int = MAX_BACKLOG_BYTES, catch_up_s: float = CATCH_UP_S):
+                 max_backlog_bytes: int = MAX_BACKLOG_BYTES, catch_up_s: float = CATCH_UP_S,
+                 max_catch_up_s: float = MAX_CATCH_UP_S):
         self.path = os.fspath(path) if path is not None else default_store_path()
         self.busy_timeout_s = float(busy_timeout_s)
         self.retry_s = float(retry_s)
@@ -266,6 +307,7 @@ class ResultStore(SessionRecords):
         self.session_timeout_s = float(session_timeout_s)
         self.max_backlog_bytes = int(max_backlog_bytes)
         self.catch_up_s = float(catch_up_s)
+        self.max_catch_up_s = max(self.catch_up_s, float(max_catch_up_s))
         self.stats = StoreStats()
         # Refused writes, oldest first, and what they hold (read by backlog()).
         self._backlog: collections.deque[_Write] = collections.deque()
@@ -275,7 +317,12 @@ class ResultStore(SessionRecords):
         self._backlog_session: collections.Counter = collections.Counter()
         self._overflow_told = False
         self._next_try = 0.0  # when a new write may try the backlog again
+        self._idle_try = 0.0  # when the backlog is tried again while nothing is written
+        self._wait = self.catch_up_s  # the wait after the next refusal (doubles: _refused)
         self._current: _Write | None = None  # the write the writer is running
+        #: Ids begin_session(late=True) handed on before the record was written -> the
+        #: list its write fills with the real id.
+        self._late_sessions: dict[int, list[int]] = {}
         #: The first problem met (plain words), or None.
         self.problem: str | None = None
         self._lock = threading.Lock()
@@ -285,6 +332,9 @@ class ResultStore(SessionRecords):
         self._closed = False
         self._give_up_at: float | None = None  # set by close(): no retry past it
         self._stuck_since: float | None = None  # when the write now retrying first failed
+        read_only = read_only_problem(self.path) if os.path.exists(self.path) else None
+        if read_only and read_only.startswith("the file"):  # SQLite opens it, to fail
+            raise StoreError(self.path, read_only, read_only=True)
         try:
             if self.path != ":memory:":
                 os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
@@ -297,8 +347,25 @@ class ResultStore(SessionRecords):
                         retryable=_held_by_another)
         except sqlite3.Error as err:
             self._db.close()
-            raise StoreError(self.path, _plain(err),
-                             newer=getattr(err, "newer", False)) from None
+            why = _plain(err, self.path)
+            raise StoreError(self.path, why, newer=getattr(err, "newer", False),
+                             read_only="read-only" in why) from None
+        # Reads (a cache hit, the window's list) have a connection and a lock of their own:
+        # the writer holds its lock while SQLite waits for a database another process
+        # holds (busy_timeout_s a try), and a lookup must not wait behind that.  In WAL
+        # mode a read never waits for a write.  A throw-away store in memory has one
+        # connection (a second would be another database); nobody else can hold it.
+        if self.path == ":memory:":
+            self._rdb, self._read_lock = self._db, self._lock
+        else:
+            try:
+                self._rdb = sqlite3.connect(self.path, check_same_thread=False,
+                                            timeout=self.busy_timeout_s, isolation_level=None)
+                self._rdb.execute("PRAGMA query_only=ON")
+            except sqlite3.Error as err:
+                self._db.close()
+                raise StoreError(self.path, _plain(err)) from None
+            self._read_lock = threading.Lock()
         #: Why the file at the path is no longer this store's (removed, replaced), or "".
         self._gone = ""
 
@@ -371,6 +438,22 @@ class ResultStore(SessionRecords):
         finally:
             self._stuck_since = None
 
+    @contextlib.contextmanager
+    def _reading(self):
+        """The reading connection, under the readers' lock, its statements seeing one state
+        of the database (a read transaction: the writer may write between them)."""
+        with self._read_lock:
+            db = self._rdb
+            if db is self._db:  # in memory: the writer's lock is held
+                yield db
+                return
+            db.execute("BEGIN")
+            try:
+                yield db
+            finally:
+                if db.in_transaction:
+                    db.execute("COMMIT")
+
     @property
     def healthy(self) -> bool:
         """False while refused writes wait in the backlog, once a write was lost (until a
@@ -415,7 +498,7 @@ class ResultStore(SessionRecords):
         return max(cache, len(session))
 
     def _report(self, what: str, err: Exception) -> None:
-        message = f"{what}: {_plain(err)}"
+        message = f"{what}: {_plain(err, self.path)}"
         if self.problem is None:
             self.problem = message
             log.warning("session store %s: %s", self.path, message)
@@ -426,11 +509,16 @@ class ResultStore(SessionRecords):
     def _submit(self, fn, what: str, **kw) -> threading.Event:
         """Queue ``fn`` for the writer; the returned event is set once it ran, was kept in
         the backlog, or was lost.  ``kw``: see :class:`_Write`."""
+        return self._submit_write(fn, what, **kw)[1]
+
+    def _submit_write(self, fn, what: str, **kw) -> tuple[_Write, threading.Event]:
+        """:meth:`_submit`, also handing on the write (its ``lost`` says whether it was
+        given up)."""
         write = _Write(fn, what, **kw)
         if self._closed:
-            self.stats.failed_writes += 1
+            self._lose(write)
             write.done.set()
-            return write.done
+            return write, write.done
         with self._lock:
             if self._writer is None:
                 self._writer = threading.Thread(target=self._write_loop, daemon=True,
@@ -438,7 +526,7 @@ class ResultStore(SessionRecords):
                 self._writer.start()
         done = write.done  # (the writer lets go of it once written, maybe before put returns)
         self._queue.put(write)
-        return done
+        return write, done
 
     def _closing_late(self) -> bool:
         give_up = self._give_up_at
@@ -447,7 +535,8 @@ class ResultStore(SessionRecords):
     def _write_loop(self) -> None:
         while True:
             try:
-                item = self._queue.get(timeout=self.catch_up_s if self._backlog else None)
+                item = self._queue.get(timeout=max(0.0, self._idle_try - time.monotonic())
+                                       if self._backlog else None)
             except queue.Empty:  # nothing to write: the backlog is tried again
                 self._catch_up(time.monotonic() + self.busy_timeout_s)
                 continue
@@ -468,8 +557,9 @@ class ResultStore(SessionRecords):
                 self._catch_up(time.monotonic() + self.busy_timeout_s)
             return
         # Behind refused writes, a new write first tries them again, at most every quarter
-        # of catch_up_s: a database another process holds costs busy_timeout_s a try, and
-        # songs finishing faster than that must not pile up in the queue.
+        # of catch_up_s (a database another process holds costs busy_timeout_s a try, and
+        # songs finishing faster than that must not pile up in the queue), or after the
+        # growing wait of another kind of refusal (_refused).
         if (self._backlog and not self._closing_late()
                 and time.monotonic() >= self._next_try):
             self._catch_up(time.monotonic() + self.busy_timeout_s)
@@ -485,6 +575,8 @@ class ResultStore(SessionRecords):
             self._report(f"could not {item.what}", err)
             if _retryable(err):
                 self._keep(item)
+                if self._backlog:
+                    self._refused(err)
             else:
                 self._lose(item)
         else:
@@ -524,8 +616,24 @@ class ResultStore(SessionRecords):
         item.size = weight
 
     def _lose(self, item: _Write) -> None:
+        item.lost = True
         self._healthy = False
         self.stats.failed_writes += 1
+
+    def _refused(self, err: Exception) -> None:
+        """When the backlog is tried again after the database refused a write with ``err``:
+        while another process holds it, before a new write at most every quarter of
+        ``catch_up_s`` (a try costs busy_timeout_s) and every ``catch_up_s`` while nothing
+        else is written; for any other refusal (a full disk, a failing one) the wait
+        doubles at each refusal up to ``max_catch_up_s``, for new writes too."""
+        now = time.monotonic()
+        if _held_by_another(err):
+            self._wait = self.catch_up_s
+            self._next_try = now + self.catch_up_s / 4
+            self._idle_try = now + self.catch_up_s
+            return
+        self._next_try = self._idle_try = now + self._wait
+        self._wait = min(self.max_catch_up_s, self._wait * 2)
 
     def _pop(self) -> _Write:
         with self._backlog_lock:
@@ -550,7 +658,7 @@ class ResultStore(SessionRecords):
                 self._run(item, deadline)
             except Exception as err:
                 if _retryable(err) and not final:
-                    self._next_try = time.monotonic() + self.catch_up_s / 4
+                    self._refused(err)
                     return
                 if _retryable(err):  # closing, past its timeout: none of them is tried
                     log.info("session store %s: %d write(s) still refused at the close "
@@ -565,6 +673,7 @@ class ResultStore(SessionRecords):
             self._pop()
             self.stats.late += 1
             self._healthy = True
+            self._wait = self.catch_up_s
             if not self._backlog:
                 log.info("session store %s: takes writes again; every refused write is "
                          "written", self.path)
@@ -599,10 +708,13 @@ class ResultStore(SessionRecords):
             except queue.Empty:
                 break
             if item is not _STOP:
-                self.stats.failed_writes += 1
+                self._lose(item)
                 item.done.set()
         with self._lock:
             self._db.close()
+        if self._rdb is not self._db:
+            with self._read_lock:
+                self._rdb.close()
 
     # -- results --------------------------------------------------------------------------
     def lookup(self, fingerprint: str, settings_fp: str) -> SongResult | None:
@@ -612,8 +724,8 @@ class ResultStore(SessionRecords):
         read gives None (and its problem is reported once).
         """
         try:
-            with self._lock:
-                row = self._db.execute(
+            with self._reading() as db:
+                row = db.execute(
                     "SELECT result FROM cache WHERE fingerprint=? AND settings=?",
                     (fingerprint, settings_fp)).fetchone()
         except sqlite3.Error as err:
@@ -666,11 +778,15 @@ class _Removed(Exception):
     """The store file is no longer at its path (a write went into a removed file)."""
 
 
-def _plain(err: Exception) -> str:
+def _plain(err: Exception, path=None) -> str:
     text = str(err) or type(err).__name__
     if isinstance(err, _Unusable):
         return text
     low = text.lower()
+    if "readonly" in low or "read-only" in low or "unable to open" in low:
+        why = read_only_problem(path)
+        if why:
+            return f"{why} ({text})"
     if "not a database" in low or "malformed" in low:
         return (f"the file is damaged or not a SongCal store ({text}); remove it or choose "
                 "another one")

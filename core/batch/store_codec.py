@@ -72,12 +72,14 @@ def _decode(text: str, *, any_status: bool = False) -> SongResult:
 
 class StoreError(SongCalError):
     """The session store cannot be opened or written; carries the path and the reason
-    (``newer``: the file is a store of a newer SongCal, left untouched)."""
+    (``newer``: the file is a store of a newer SongCal, left untouched; ``read_only``: the
+    file or its folder cannot be written)."""
 
-    def __init__(self, path, reason: str, *, newer: bool = False):
+    def __init__(self, path, reason: str, *, newer: bool = False, read_only: bool = False):
         self.path = os.fsdecode(path)
         self.reason = reason
         self.newer = newer
+        self.read_only = read_only
         super().__init__(f"session store {self.path}: {reason}")
 
 

@@ -1,6 +1,6 @@
 """The session tables of the session store: batches, the window's library, their songs and
-results.  A mixin of :class:`core.batch.store.ResultStore` (it uses the store's connection,
-its writer and its lock); see :mod:`core.batch.store` for what a session is.
+results.  A mixin of :class:`core.batch.store.ResultStore` (it uses the store's connections,
+its writer and its locks); see :mod:`core.batch.store` for what a session is.
 """
 
 from __future__ import annotations
@@ -34,16 +34,24 @@ class SessionRecords:
     """Session methods of :class:`core.batch.store.ResultStore`."""
 
     def begin_session(self, paths, settings: dict, reference=None, *, kind: str = "batch",
-                      running: bool = True) -> int:
+                      running: bool = True, late: bool = False) -> int:
         """Record a new batch (or, with ``kind="library"``, the window's list) and its
         songs; returns the session id.  A session begun with ``running=False`` is not
         offered for resuming until :meth:`reopen_session`.  Beginning a library removes
         the oldest ones beyond :data:`KEEP_LIBRARIES`.
 
+        With ``late``, a record the database does not take within ``session_timeout_s``
+        (another process holds it) is kept queued, or in the backlog, like a result, ahead
+        of every later write: the id returned then stands for it (a negative number) in
+        this store's session methods until it is written; a record still refused at the
+        close is lost and counted, as a result is.  Without it, such a record is never
+        written (the caller, told so, goes on without one).
+
         Raises
         ------
         StoreError
-            When the session cannot be written (the caller goes on without one).
+            When the session cannot be written (the caller goes on without one): with
+            ``late``, only when it was refused for good (not kept to be written later).
         ValueError
             For a ``kind`` other than ``"batch"`` or ``"library"``.
         """
@@ -77,15 +85,27 @@ class SessionRecords:
                         (KEEP_LIBRARIES,))
             out.append(sid)
 
-        # not kept when refused: the caller goes on without the session at once
-        done = self._submit(write, "begin a session", keep=False)
-        if not done.wait(self.session_timeout_s):
+        # not kept when refused, unless ``late``: the caller goes on without the session
+        pending, done = self._submit_write(write, "begin a session", keep=late)
+        if not done.wait(self.session_timeout_s) and not late:
             with guard:  # still retried: never written now (nobody would end it)
                 abandoned.append(True)
+        if not out and late and not pending.lost:  # queued or kept: written later
+            with self._backlog_lock:
+                placeholder = -1 - len(self._late_sessions)
+                self._late_sessions[placeholder] = out
+            return placeholder
         if not out:
             raise StoreError(self.path, self.problem or "could not begin a session within "
                              f"{self.session_timeout_s:g} s (the database is busy)")
         return out[0]
+
+    def _sid(self, session: int) -> int:
+        """The id of ``session`` in the database: the one a record :meth:`begin_session`
+        handed on before it was written got once written (on the writer, which wrote it
+        first), else ``session`` (a record never written matches no row)."""
+        written = self._late_sessions.get(session)
+        return written[0] if written else session
 
     def add_to_session(self, session: int, paths, *, first: int | None = None) -> None:
         """Append songs to a session (queued; never raises).  ``first`` is the position of
@@ -93,12 +113,13 @@ class SessionRecords:
         rows = [_path_blob(p) for p in paths]
 
         def write():
+            sid = self._sid(session)
             with immediate_transaction(self._db):
                 start = first if first is not None else self._db.execute(
                     "SELECT COUNT(*) FROM session_songs WHERE session=?",
-                    (session,)).fetchone()[0]
+                    (sid,)).fetchone()[0]
                 self._db.executemany("INSERT OR REPLACE INTO session_songs VALUES (?, ?, ?)",
-                                     [(session, start + i, p) for i, p in enumerate(rows)])
+                                     [(sid, start + i, p) for i, p in enumerate(rows)])
 
         self._submit(write, "add songs to the session",
                      weight=lambda: sum(len(p) + 64 for p in rows))
@@ -109,7 +130,8 @@ class SessionRecords:
         ok: list[bool] = []
 
         def write():
-            self._db.execute("UPDATE sessions SET ended=? WHERE id=?", (time.time(), session))
+            self._db.execute("UPDATE sessions SET ended=? WHERE id=?",
+                             (time.time(), self._sid(session)))
             ok.append(True)
 
         self._submit(write, "end the session").wait(self.session_timeout_s)
@@ -118,7 +140,7 @@ class SessionRecords:
     def reopen_session(self, session: int) -> None:
         """Mark a session as running again (a batch of the library started); queued."""
         self._submit(lambda: self._db.execute("UPDATE sessions SET ended=NULL WHERE id=?",
-                                              (session,)), "reopen the session")
+                                              (self._sid(session),)), "reopen the session")
 
     def save_session_result(self, session: int, idx: int, result: SongResult) -> None:
         """Keep the last result of song ``idx`` of a session, whatever its status (queued;
@@ -156,9 +178,10 @@ class SessionRecords:
             values = encoded()
             if not values:
                 return
+            sid = self._sid(session)
             with immediate_transaction(self._db):
                 self._db.executemany("INSERT OR REPLACE INTO session_results VALUES (?, ?, ?)",
-                                     values)
+                                     [(sid, *v[1:]) for v in values])
 
         self._submit(write, "save results of the session",
                      weight=lambda: sum(len(r[2]) + 128 for r in encoded()),
@@ -172,7 +195,8 @@ class SessionRecords:
             self._report("could not store the session's state", err)
             return
         self._submit(lambda: self._db.execute("UPDATE sessions SET state=? WHERE id=?",
-                                              (text, session)), "save the session's state")
+                                              (text, self._sid(session))),
+                     "save the session's state")
 
     def last_library(self) -> dict | None:
         """The newest library session: ``{"id", "created", "ended", "settings", "state",
@@ -181,15 +205,15 @@ class SessionRecords:
         the store cannot be read)."""
         self.flush(self.session_timeout_s)
         try:
-            with self._lock:
-                row = self._db.execute(
+            with self._reading() as db:
+                row = db.execute(
                     "SELECT id, created, ended, settings, state, reference FROM sessions "
                     "WHERE kind='library' ORDER BY id DESC LIMIT 1").fetchone()
                 if row is None:
                     return None
-                paths = [_path_text(r[0]) for r in self._db.execute(
+                paths = [_path_text(r[0]) for r in db.execute(
                     "SELECT path FROM session_songs WHERE session=? ORDER BY idx", (row[0],))]
-                stored = self._db.execute(
+                stored = db.execute(
                     "SELECT idx, result FROM session_results WHERE session=?",
                     (row[0],)).fetchall()
             settings = json.loads(row[3])
@@ -215,13 +239,13 @@ class SessionRecords:
         "reference", "paths", "kind"}``, or None (also when the store cannot be read)."""
         self.flush(self.session_timeout_s)
         try:
-            with self._lock:
-                row = self._db.execute(
+            with self._reading() as db:
+                row = db.execute(
                     "SELECT id, created, settings, reference, kind FROM sessions WHERE ended "
                     "IS NULL ORDER BY id DESC LIMIT 1").fetchone()
                 if row is None:
                     return None
-                paths = [_path_text(r[0]) for r in self._db.execute(
+                paths = [_path_text(r[0]) for r in db.execute(
                     "SELECT path FROM session_songs WHERE session=? ORDER BY idx", (row[0],))]
             settings = json.loads(row[2])
         except (sqlite3.Error, ValueError) as err:

@@ -12,7 +12,8 @@ timed out or was cancelled (also after a stop signal), 2 on bad usage (an unknow
 bad value, an unreadable reference sheet, no audio found, an output refused by the guard),
 3 when the results could not be written, or some could not be kept in the session store
 (results it refused for a while are kept in memory and written once it takes writes again,
-and a run whose results all got there exits 0).  When several apply, the highest is
+and so is the batch's session record; a run whose results and record all got there exits
+0).  When several apply, the highest is
 returned.
 """
 
@@ -239,6 +240,12 @@ def _default_store() -> tuple[str | None, str]:
         return None, (f"the session store's folder cannot be made "
                       f"({printable(str(err.strerror or err))}: "
                       f"{printable(os.fsdecode(err.filename or ''))})")
+    from core.batch.store import read_only_problem
+
+    read_only = read_only_problem(path) if os.path.exists(path) else None
+    if read_only:
+        return None, (f"the session store {printable(path)} cannot be written: "
+                      f"{printable(read_only)}; --session PATH names another")
     try:
         check_outputs({"--session": path})
     except OutputError as err:
@@ -440,12 +447,19 @@ def run(args) -> int:
             store_failed = True
         else:
             analyze = cached(analyze_file, store, force=lambda path: args.fresh)
-            try:
-                session = store.begin_session(paths, settings.to_dict(), args.reference)
-            except StoreError as err:
+            try:  # a record the store does not take now is written with the results
+                session = store.begin_session(paths, settings.to_dict(), args.reference,
+                                              late=True)
+            except StoreError as err:  # refused for good
                 _say(f"songcal analyze: warning: {printable(err)}; going on without a "
                      "session record")
                 store_failed = True
+            else:
+                if session < 0:
+                    why = store.problem or "another program holds it"
+                    _say(f"songcal analyze: warning: the session store does not take the "
+                         f"batch's session record now ({printable(why)}); it waits in "
+                         "memory with the results, written once the store takes writes")
     if cluster is None:
         runner = BatchRunner(batch, analyze=analyze, on_change=reporter)
     else:

@@ -312,6 +312,14 @@ def _store(path: str | None) -> list[Check]:
     wal = path + "-wal"
     extra = f" (+ {_size(os.path.getsize(wal))} journal)" if os.path.exists(wal) else ""
     checks.append(Check(s, "size", _size(size) + extra))
+    from core.batch.store import read_only_problem
+
+    read_only = read_only_problem(path)
+    if read_only:
+        read_only = Check(s, "writable", "no", f"session store: {path}: {read_only}; "
+                          "SongCal keeps no results or list in it until then (another store "
+                          "file: analyze --session, or the window's Settings \u25b8 Session "
+                          "store file)")
     try:
         uri = "file:" + os.path.abspath(path).replace("?", "%3f").replace("#", "%23")
         with contextlib.closing(sqlite3.connect(uri + "?mode=ro", uri=True, timeout=5)) as db:
@@ -321,6 +329,8 @@ def _store(path: str | None) -> list[Check]:
                 "SELECT name FROM sqlite_master WHERE type='table'")]
     except sqlite3.Error as exc:
         why = str(exc)
+        if read_only:  # SQLite cannot read it either without its journal beside it
+            return checks + [Check(s, "integrity", f"not checked ({why})"), read_only]
         return checks + [Check(s, "integrity", f"damaged ({why})",
                                f"session store: {path} is damaged ({why}); move it away and "
                                "SongCal starts a new one")]
@@ -342,7 +352,8 @@ def _store(path: str | None) -> list[Check]:
                                "untouched and keeps no list in it (open it with that "
                                "SongCal, or choose another store file)")]
     return checks + [Check(s, "layout", f"{version} (this build reads up to "
-                                        f"{SCHEMA_VERSION})")]
+                                        f"{SCHEMA_VERSION})")] + ([read_only] if read_only
+                                                                   else [])
 
 
 def _folder(name: str, get) -> Check:

@@ -266,6 +266,14 @@ def guard_outputs(cmd: str, outputs: dict, *, inputs=(), expected_bytes: int = 0
         return protect_user_files(path, database=store is not None
                                   and same_file(path, store))
 
+    if store is not None and os.path.exists(store):
+        from core.batch.store import read_only_problem
+
+        read_only = read_only_problem(store)
+        if read_only:  # said as what to do, not as an output SongCal will not replace
+            say_error(cmd, f"refusing to write {store_option} {printable(store)}: "
+                           f"{printable(read_only)}")
+            return None
     inputs = list(inputs)
     try:
         chosen = check_outputs(outputs, inputs=inputs, protect=protect,

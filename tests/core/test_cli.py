@@ -211,6 +211,35 @@ def test_analyze_goes_on_without_a_default_store_on_a_full_disk(tmp_path, monkey
     assert main(args + ["--session", str(data / "named.sqlite")]) == 2
 
 
+def test_analyze_says_what_to_do_with_a_read_only_store(tmp_path, monkeypatch, capsys):
+    """A read-only store file was "read-only; SongCal will not replace it", as if SongCal
+    wrote a new file in its place: the store is written in place, and the way out is to
+    make it writable or to name another."""
+    from core.batch.store import ResultStore
+
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("SONGCAL_DATA_DIR", str(data))
+    store = data / "results.sqlite"
+    ResultStore(store).close()
+    store.chmod(0o444)
+    out = tmp_path / "r.csv"
+    args = ["analyze", str(_one_song(tmp_path)), "-o", str(out), "--workers", "1", "-q"]
+    try:
+        assert main(args) == 3  # the default store: the batch goes on without it
+        default = capsys.readouterr().err
+        assert main(args + ["--session", str(store)]) == 2  # a named one: refused
+        named = capsys.readouterr().err
+    finally:
+        store.chmod(0o644)
+    why = ("the file is read-only, so nothing can be kept in it; make it writable (or choose "
+           "another store file)")
+    assert (f"warning: the session store {store} cannot be written: {why}; --session PATH "
+            "names another; going on without it") in default
+    assert f"error: refusing to write --session {store}: {why}" in named
+    assert "will not replace" not in default + named
+
+
 def _newer_songcal_store(path) -> str:
     from core.batch.store import SCHEMA_VERSION
 

@@ -397,6 +397,46 @@ def test_songs_analyzed_while_the_store_was_held_are_kept_once_it_is_released(
     assert "6 of 6 songs analyzed, 6 from the session store" in _no_traceback(capsys).err
 
 
+def test_a_session_record_the_held_store_took_late_costs_nothing(tmp_path, fake, capsys,
+                                                                monkeypatch):
+    """Another process held the store while the batch's session record was begun: the run
+    went on without the record and exited 3, though the store took every result later.
+    The record now waits with the results and is written (and ended) with them."""
+    import sqlite3
+
+    from core.batch.store import ResultStore
+
+    monkeypatch.setattr(ResultStore.__init__, "__kwdefaults__",
+                        {**ResultStore.__init__.__kwdefaults__, **QUICK_STORE})
+    _deck(tmp_path / "g", n=3)
+    db = tmp_path / "s.sqlite"
+    ResultStore(db).close()
+    holder = _lock(db)
+
+    def release(f, path, progress, cancel):
+        if len(f.calls) == 1 and holder.in_transaction:  # the record was refused
+            holder.execute("COMMIT")
+
+    f = fake(release)
+    try:
+        code = main(["analyze", str(tmp_path / "g"), "-o", str(tmp_path / "r.csv"),
+                     "--session", str(db), "--workers", "1", "-q"])
+    finally:
+        holder.close()
+    err = _no_traceback(capsys).err
+    assert code == 0, err
+    assert "going on without a session record" not in err
+    assert "it waits in memory with the results" in err
+    assert "3 of 3 songs analyzed" in err and len(f.calls) == 3
+    with sqlite3.connect(db) as check:
+        sessions = check.execute("SELECT ended FROM sessions").fetchall()
+        songs = check.execute("SELECT COUNT(*) FROM session_songs").fetchone()[0]
+        cached = check.execute("SELECT COUNT(*) FROM cache").fetchone()[0]
+    check.close()
+    assert len(sessions) == 1 and sessions[0][0] is not None  # begun late, and ended
+    assert songs == 3 and cached == 3
+
+
 def test_a_session_file_that_is_not_a_store_is_refused_before_any_song(tmp_path, fake, capsys):
     """A file that is no database named by --session warned, ran the whole batch without a
     store and exited 3; it is a bad argument, refused at once as the others are."""

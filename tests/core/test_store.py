@@ -559,3 +559,54 @@ def test_a_store_file_replaced_by_garbage_while_open_is_said_not_written_into(tm
     assert store.stats.failed_writes >= 2
     store.close()
     assert path.read_bytes() == b"not a database at all " * 100
+
+
+_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _read_only_store(tmp_path, what):
+    """An existing store, then made read-only: the file (its mode has no write bit, as the
+    output checks read it, for root too) or its folder (not for root, who writes anyway)."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    path = folder / "results.sqlite"
+    store = ResultStore(path)
+    store.save(SongResult(path="/m/a.wav", status="done", bpm=120.0), "s", "fp")
+    store.close()
+    (path.chmod if what == "file" else folder.chmod)(0o444 if what == "file" else 0o555)
+    return folder, path
+
+
+@pytest.mark.parametrize("what", [
+    "file", pytest.param("folder", marks=pytest.mark.skipif(
+        _ROOT, reason="root writes in a read-only folder"))])
+def test_a_read_only_store_says_what_is_wrong_and_what_to_do(tmp_path, what):
+    """A store in a read-only folder said only SQLite's "attempt to write a readonly
+    database" (or "unable to open database file"); a read-only store file opened, then
+    refused every write with the same words."""
+    from core.batch.store import read_only_problem
+    from core.cli.doctor import run_checks
+
+    folder, path = _read_only_store(tmp_path, what)
+    before = path.read_bytes()
+    try:
+        with pytest.raises(StoreError) as caught:
+            ResultStore(path)
+        why = read_only_problem(path)
+        report = run_checks(store_path=str(path), decode=False)
+    finally:
+        folder.chmod(0o755)
+        path.chmod(0o644)
+    assert caught.value.read_only
+    if what == "file":
+        assert why.startswith("the file is read-only, so nothing can be kept in it; make it "
+                              "writable (or choose another store file)")
+    else:
+        assert why.startswith(f"its folder {folder} is read-only")
+        assert "make the folder writable" in why
+    assert why in caught.value.reason
+    problems = [p for p in report.problems if p.startswith("session store:")]
+    assert problems == [f"session store: {path}: {why}; SongCal keeps no results or list in "
+                        "it until then (another store file: analyze --session, or the "
+                        "window's Settings \u25b8 Session store file)"], report.text()
+    assert path.read_bytes() == before

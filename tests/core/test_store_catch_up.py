@@ -243,3 +243,77 @@ def test_a_write_done_before_its_caller_is_back_still_hands_the_caller_its_event
     store._queue.put = put
     store.close()
     assert store.stats.saved == 1
+
+
+def test_a_lookup_does_not_wait_for_a_try_of_a_write_the_held_store_refuses(tmp_path):
+    """A write tried on a store another process holds waits in SQLite (busy_timeout_s a
+    try, once a second while refused writes wait); it waited under the lock every read
+    took, so a cache hit or the window's list waited for it too.  Here a try waits 60 s:
+    the lookup is answered while it goes on."""
+    db = tmp_path / "db.sqlite"
+    store = ResultStore(db, busy_timeout_s=60.0, retry_s=60.0)
+    store.save(SongResult(path="/m/a.wav", status="done", bpm=120.0), "s", "fp")
+    assert store.flush(10)
+    holder = _holder(db)
+    trying = threading.Event()
+
+    def write():  # as the writer runs every write: in SQLite, waiting for the holder
+        trying.set()
+        store._db.execute("UPDATE sessions SET ended=0 WHERE id=0")
+
+    store._submit(write, "a write the holder refuses")
+    assert trying.wait(10)
+    found = []
+    reader = threading.Thread(target=lambda: found.append(store.lookup("fp", "s")))
+    reader.start()
+    reader.join(10)
+    answered = not reader.is_alive()
+    holder.execute("COMMIT")
+    holder.close()
+    reader.join()
+    store.close()
+    assert answered
+    assert found[0] is not None and found[0].bpm == 120.0
+
+
+def test_a_store_refusing_writes_for_another_reason_is_tried_less_and_less_often(tmp_path):
+    """A store refusing writes for longer than a lock is held (a full disk here; a failing
+    disk, a share gone) had its backlog tried every catch_up_s for as long as the window
+    was open.  The wait between tries now doubles up to max_catch_up_s; once the store
+    takes writes again, the next try writes the backlog, without a new write or a flush."""
+    db = tmp_path / "db.sqlite"
+    store = _quick(db, catch_up_s=0.02, max_catch_up_s=0.3)
+    assert store.flush(5)
+    waits = []
+    get = store._queue.get
+
+    def get_and_note(block=True, timeout=None):
+        if timeout is not None:  # the writer waits this long before trying the backlog
+            waits.append(timeout)
+        return get(block, timeout)
+
+    store._queue.get = get_and_note
+    with store._lock:
+        pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+        store._db.execute(f"PRAGMA max_page_count={pages}")  # the disk is full
+    store.save(SongResult(path="/m/a.wav", status="done", bpm=120.0, note="n" * 20_000),
+               "s", "fp")
+    assert store.flush(10)
+    deadline = time.monotonic() + 60
+    while len(waits) < 7 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert store.backlog()["writes"] == 1 and "the disk is full" in store.problem
+    noted = waits[:7]
+    assert noted[-1] > 4 * noted[0]  # 0.02, 0.04, ... up to 0.3 s
+    assert max(waits) <= 0.3
+    with store._lock:
+        store._db.execute("PRAGMA max_page_count=1073741823")  # space freed
+    while store.backlog()["writes"] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert store.backlog()["writes"] == 0 and store.stats.late == 1
+    store._queue.get = get
+    store.close()
+    assert store.stats.failed_writes == 0
+    again = ResultStore(db)
+    assert again.lookup("fp", "s").bpm == 120.0
+    again.close()

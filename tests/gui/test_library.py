@@ -316,6 +316,29 @@ def test_a_song_whose_file_changed_since_is_queued_again_when_the_list_comes_bac
     second.close()
 
 
+def test_a_window_with_a_read_only_store_says_what_to_do(qtbot, tmp_path, monkeypatch):
+    """A read-only store opened and then refused every write in SQLite's words ("attempt to
+    write a readonly database"); the bar now says what is wrong and the ways out."""
+    from core.batch.store import ResultStore
+
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("SONGCAL_DATA_DIR", str(data))
+    ResultStore(data / "results.sqlite").close()
+    (data / "results.sqlite").chmod(0o444)
+    try:
+        w = MainWindow(SETTINGS, analyze=FakeAnalyzer(), remember=True)
+    finally:
+        (data / "results.sqlite").chmod(0o644)
+    qtbot.addWidget(w)
+    w.confirm_quit = False
+    assert w.store is None
+    tip = w.store_label.toolTip()
+    assert "the file is read-only, so nothing can be kept in it; make it writable" in tip
+    assert "Settings \u25b8 Session store file can name another file" in tip
+    w.close()
+
+
 def test_a_window_whose_session_store_cannot_open_says_its_list_is_not_kept(
         qtbot, tmp_path, monkeypatch, caplog):
     data = tmp_path / "data"
