@@ -125,7 +125,8 @@ def test_quitting_mid_batch_keeps_what_ended_since_the_last_row_refresh(qtbot, t
 
     first = _window(qtbot, ResultStore(db), analyze)
     eng = first.engine
-    eng.ROW_REFRESH_S = 3600.0  # the next refresh never comes before the quit
+    eng.ROW_REFRESH_S = 3600.0  # the next refresh never comes before the quit,
+    eng.ENDED_REPORT_MS = 3_600_000  # nor the report of a song's end
     eng.batch.add(["/m/slow.wav", "/m/one.wav", "/m/two.wav"])
     eng.jobsAdded.emit(0, 3)
     first.start()
