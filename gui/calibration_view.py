@@ -5,14 +5,16 @@ session:
 
 - a bar of actions (Load Reference..., Matches..., Fit, Export..., Export Calibrated...,
   Apply Profile...) and a status line;
-- the scatter of one column (:class:`gui.calibration_plots.ScatterPanel`) above its
-  learned model's inputs and learning curve (:class:`gui.calibration_learned.LearnedPanel`);
+- beside the tables, the plots on tabs of their own, one at a time: the scatter of one
+  column (:class:`gui.calibration_plots.ScatterPanel`), its learned model's inputs and
+  learning curve (:class:`gui.calibration_learned.LearnedPanel`), the tempo-ratio histogram
+  and the key errors (:mod:`gui.calibration_plots`); a view too narrow for the whole summary
+  and a plot puts the plots on tabs beside the tables instead;
 - the summary table with each column's verdict
   (:class:`gui.calibration_summary.CalibrationSummaryModel`) and, on a second tab, the
   calibrated values of every song (:class:`gui.calibration_values.CalibratedValuesModel`);
   the figures of an applied profile and the files of the last export with Open Folder
-  (:class:`gui.calibration_exports.ExportList`);
-- the tempo-ratio histogram and the key errors (:mod:`gui.calibration_plots`).
+  (:class:`gui.calibration_exports.ExportList`).
 
 Every figure comes from the session; a burst of controller signals is folded into one
 redraw by a short timer, and a hidden view redraws only once it is shown.
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -73,6 +75,12 @@ def _outside_text(profile, rows) -> str:
     return (f"{n} song{'s have' if n != 1 else ' has'} values outside the range the profile "
             "was fitted on: extrapolated, in amber in Calibrated values.")
 
+
+#: Narrowest (px) a plot beside the tables may be; a narrower view shows the plots on tabs
+#: beside Summary and Calibrated values.
+PLOT_MIN_WIDTH = 420
+#: Height (px) the view likes above its minimum, for its plots (see CalibrationView.sizeHint).
+PLOT_ROOM = 160
 
 _AMBER_TEXT = "#8a5c00"  # amber dark enough for text on the window: 5.1:1
 _RED_TEXT = "#b03a36"  # the same for red: 5.2:1
@@ -151,6 +159,8 @@ class CalibrationView(QWidget):
         # all seven descriptors without scrolling
         self.summary_table.setMinimumHeight(24 + 7 * 22 + 4)
         self.summary_table.clicked.connect(self._on_summary_clicked)
+        # new lines can make the summary wider or narrower: the plots move to suit
+        self.summary_model.modelReset.connect(self._arrange)
         self.values_model = CalibratedValuesModel(self)
         self.values_table = self._table(self.values_model)
         self.values_table.setSelectionMode(QTableView.SelectionMode.ExtendedSelection)
@@ -163,34 +173,38 @@ class CalibrationView(QWidget):
         self.profile_label.setTextFormat(Qt.TextFormat.PlainText)
         self.export_list = ExportList()
 
-        # -- layout: the summary and calibrated values (every row and column in sight)
-        # beside the scatter over the learned model; the tempo ratios and key errors below
+        # -- layout: the tables (every column of the summary in sight) beside the plots, one
+        # plot at a time on tabs of their own: the whole view fits in the window's bottom
+        # pane without scrolling.  When the view is too narrow for the summary and a plot
+        # side by side, the plots become tabs beside Summary and Calibrated values.
+        self.plots = QTabWidget()
+        self.plots.setDocumentMode(True)
+        #: The plot pages in tab order.
+        self.plot_pages = (self.scatter_panel, self.learned_panel, self.ratio_panel,
+                           self.key_panel)
+        self._plot_titles = dict(zip(self.plot_pages, ("Scatter", "Learned model",
+                                                       "Tempo ratios", "Key errors"), strict=True))
+        for page in self.plot_pages:
+            self.plots.addTab(page, self._plot_titles[page])
         summary_box = QWidget()
         sb_lay = QVBoxLayout(summary_box)
         sb_lay.setContentsMargins(0, 0, 0, 0)
         sb_lay.addWidget(self.tables, 1)
         sb_lay.addWidget(self.profile_label)
         sb_lay.addWidget(self.export_list)
-        self.left_splitter = QSplitter(Qt.Orientation.Vertical)  # scatter over learned model
-        self.left_splitter.addWidget(self.scatter_panel)
-        self.left_splitter.addWidget(self.learned_panel)
-        self.left_splitter.setSizes([600, 260])
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)  # summary | scatter
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)  # tables | plots
+        self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(summary_box)
-        self.splitter.addWidget(self.left_splitter)
+        self.splitter.addWidget(self.plots)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setMinimumHeight(self.summary_table.minimumHeight() + 30)
-        self.right_splitter = QSplitter(Qt.Orientation.Horizontal)  # ratios | keys
-        self.right_splitter.addWidget(self.ratio_panel)
-        self.right_splitter.addWidget(self.key_panel)
-        self.right_splitter.setSizes([1000, 1000])
-        self.right_splitter.setMinimumHeight(200)
+        #: True while the plots are tabs beside the tables (a view too narrow for both).
+        self.plots_in_tables = False
+        self._plot_width = PLOT_MIN_WIDTH  # the narrowest the plots beside the tables can be
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(bar)
         lay.addWidget(self.status_label)
-        lay.addWidget(self.splitter, 3)
-        lay.addWidget(self.right_splitter, 2)
+        lay.addWidget(self.splitter, 1)
 
         # -- wiring
         self._redraw = QTimer(self)
@@ -246,7 +260,7 @@ class CalibrationView(QWidget):
 
     def showEvent(self, event):  # noqa: N802 - Qt API
         super().showEvent(event)
-        self._fit_summary_width()
+        self._arrange()
         if self._stale:
             self.schedule_refresh()
 
@@ -255,8 +269,7 @@ class CalibrationView(QWidget):
         self._redraw.stop()
         self._stale = False
         session = self.controller.session
-        self.summary_model.set_rows(session.summary())
-        self._fit_summary_width()
+        self.summary_model.set_rows(session.summary())  # (arranges the view again)
         profile = session.current_profile()
         paired = [session.reference_row(i) is not None for i in range(len(session.rows))]
         source = (f"profile {os.path.basename(session.applied.path)}"
@@ -267,7 +280,11 @@ class CalibrationView(QWidget):
                                else "Calibrated values")
         self.refresh_scatter()
         self.ratio_panel.show_ratios(session.tempo_log2_ratios())
-        self.ratio_panel.show_suggestion(session.tempo_range_suggestion())
+        suggestion = session.tempo_range_suggestion()
+        self.ratio_panel.show_suggestion(suggestion)
+        # the offer of a better tempo range sits on its tab: the tab says there is one
+        self._set_plot_title(self.ratio_panel, "Tempo ratios (a range to try)"
+                             if suggestion is not None else "Tempo ratios")
         self.key_panel.show_errors(session.key_errors())
         self._update_buttons()
 
@@ -424,19 +441,88 @@ class CalibrationView(QWidget):
         d = self.summary_model.summary(index.row()).descriptor
         if self.descriptor_combo.findData(d) >= 0:
             self.set_descriptor(d)
+            if not self.plots_in_tables:  # (on the tables' tabs it would hide the summary)
+                self.show_plot(self.scatter_panel)
 
     # -- helpers --------------------------------------------------------------------------
-    def _fit_summary_width(self) -> None:
-        """Give the summary table the width of all its columns (the scatter the rest)."""
+    def summary_width(self) -> int:
+        """Width (px) the summary table takes with every column whole."""
         t = self.summary_table
         hh = t.horizontalHeader()
         width = (sum(max(t.sizeHintForColumn(c), hh.sectionSizeHint(c))
                      for c in range(self.summary_model.columnCount()))
                  + 2 * t.frameWidth() + 4)
+        if t.verticalScrollBar().maximum() > 0:  # more columns than rows in sight
+            width += t.verticalScrollBar().sizeHint().width()
+        return width
+
+    def _arrange(self) -> None:
+        """Give the summary table the width of all its columns and the plots the rest; a
+        view too narrow for the summary and a plot of :data:`PLOT_MIN_WIDTH` puts the plots
+        on tabs beside the tables instead."""
+        need = self.summary_width()
+        room = self.splitter.width() if self.splitter.width() > 0 else self.width() - 8
+        if not self.plots_in_tables:  # (the plots' own tabs are empty while they are not)
+            self._plot_width = max(PLOT_MIN_WIDTH, self.plots.minimumSizeHint().width())
+        plot_width = self._plot_width
+        narrow = room < need + self.splitter.handleWidth() + plot_width
+        if narrow != self.plots_in_tables:
+            self._move_plots(into_tables=narrow)
+        if narrow:
+            return
         total = sum(self.splitter.sizes())
         if total > 0:
-            left = min(width, max(total - 320, total // 2))
+            left = min(need, total - plot_width)
             self.splitter.setSizes([left, total - left])
+
+    def _move_plots(self, *, into_tables: bool) -> None:
+        """Put the plot pages on tabs beside the tables (``into_tables``; the table in
+        front stays so), or back on their own beside the tables (the plot in front stays
+        so)."""
+        self.plots_in_tables = into_tables
+        source, target = (self.plots, self.tables) if into_tables else (self.tables,
+                                                                          self.plots)
+        front = source.currentWidget()
+        for page in self.plot_pages:
+            i = source.indexOf(page)
+            if i >= 0:
+                source.removeTab(i)
+            target.addTab(page, self._plot_titles[page])
+        if into_tables:
+            self.plots.hide()
+        else:
+            self.plots.show()
+            if target.indexOf(front) >= 0:
+                target.setCurrentWidget(front)
+
+    def _plot_holder(self) -> QTabWidget:
+        """The tab widget the plot pages are on now."""
+        return self.tables if self.plots_in_tables else self.plots
+
+    def show_plot(self, page) -> None:
+        """Bring the plot ``page`` (one of :attr:`plot_pages`) to the front."""
+        self._plot_holder().setCurrentWidget(page)
+
+    def _set_plot_title(self, page, title: str) -> None:
+        self._plot_titles[page] = title
+        holder = self._plot_holder()
+        holder.setTabText(holder.indexOf(page), title)
+
+    def sizeHint(self):  # noqa: N802 - Qt API
+        """The minimum and :data:`PLOT_ROOM` more: a pane this tall shows the plots at a
+        size that reads (the window gives the Calibration tab this height when it can)."""
+        hint = super().sizeHint()
+        return QSize(hint.width(), self.minimumSizeHint().height() + PLOT_ROOM)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt API
+        # A scroll area holding the view (the window's Calibration tab) then sizes it by
+        # its minimum: with its wrapped labels it asked for its preferred height, about
+        # 600 px, and scrolled in a pane of 350 that shows every part whole.
+        return False
+
+    def resizeEvent(self, event):  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._arrange()
 
     @staticmethod
     def _table(model) -> QTableView:

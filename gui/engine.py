@@ -102,6 +102,8 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
 
     #: Shortest interval (s) between two row refreshes sent to the views while a batch runs.
     ROW_REFRESH_S = 0.3
+    #: The ends of songs within this many ms of each other are reported together.
+    ENDED_REPORT_MS = 30
 
     def __init__(self, settings: AnalysisSettings | None = None, *,
                  analyze: AnalyzeFn | None = None, store=None, tick_ms: int = 200,
@@ -165,6 +167,12 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         self.timer.setInterval(tick_ms)
         self.timer.timeout.connect(self.tick)
         self.timer.start()
+        # A song's end is reported at once, not with the next rows' refresh: its row said
+        # "running" up to 0.4 s after the song ended (the refresh waits ROW_REFRESH_S, and
+        # is looked at every tick_ms).  The ends of a burst are reported together.
+        self._ended_timer = QTimer(self)
+        self._ended_timer.setSingleShot(True)
+        self._ended_timer.timeout.connect(self._report_rows)
 
     # -- what the views read ------------------------------------------------------------
     @property
@@ -405,6 +413,8 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         # Job ids start again in every list: a worker of a list cleared since names no row.
         if job is not None and rec.batch is self.batch:
             self._dirty.add(rec.job_id)
+            if not self._ended_timer.isActive():
+                self._ended_timer.start(self.ENDED_REPORT_MS)
             if job.attempt == rec.attempt and job.outcome is SongState.FAILED:
                 log.warning("failed: %s: %s", job.path,
                             job.error or (job.result.note if job.result else ""))
@@ -450,8 +460,15 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         if now - self._last_rows_emit < self.ROW_REFRESH_S and self.is_running:
             self.ticked.emit()
             return
-        self._last_rows_emit = now
-        n = len(batch.jobs)
+        self._report_rows()
+        self.ticked.emit()
+
+    def _report_rows(self) -> None:
+        """Report the songs changed since the last report (:attr:`jobsChanged`) and the
+        running songs' progress (:attr:`jobsProgressed`)."""
+        self._ended_timer.stop()
+        self._last_rows_emit = time.monotonic()
+        n = len(self.batch.jobs)
         if self._dirty:
             rows = sorted(r for r in self._dirty if r < n)
             self._live.difference_update(self._dirty)
@@ -463,7 +480,6 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
             self._live.clear()
             if rows:
                 self.jobsProgressed.emit(rows)
-        self.ticked.emit()
 
     def _record_history(self) -> None:
         now = time.monotonic() - self.epoch

@@ -265,7 +265,6 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
                 self.store_label = None
             shown = self.store_banner.label.text() if self.store_banner.isVisibleTo(self) else ""
             self.store_banner.say(f"{shown}\n{text}" if shown else text)
-            self.statusBar().showMessage(text, 30000)
             return
         self.tell_store_problem(text, kept=False)
 
@@ -280,9 +279,10 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
                                 f"{why}. Instead {instead}.", kept=self.store is not None)
 
     def tell_store_problem(self, text: str, *, kept: bool = True) -> None:
-        """Say ``text`` about the session store in the bar above the table, the status bar
-        and the Log; with ``kept=False`` the status bar also says, for as long as the
-        window is open, that the list is not kept."""
+        """Say ``text`` about the session store in the bar above the table and the Log (once
+        on the screen: the status bar, too narrow for it, cut it short beside the bar that
+        says it whole); with ``kept=False`` the status bar says, for as long as the window
+        is open, that the list is not kept (its tooltip: the bar's words)."""
         log.warning("%s", text)
         shown = self.store_banner.label.text() if self.store_banner.isVisibleTo(self) else ""
         self.store_banner.say(f"{shown}\n{text}" if shown and text not in shown else text)
@@ -293,7 +293,6 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
             self.store_label = label
         if not kept:
             self.store_label.setToolTip(plain_tip(self.store_banner.label.text()))
-        self.statusBar().showMessage(text, 30000)
 
     def _on_scan_finished(self, _n: int) -> None:
         self.proxy.resort()

@@ -7,8 +7,10 @@ from core.analysis.identity import made_by_another_build
 from core.batch.rules import TERMINAL_STATES, SongState
 from gui.formatting import fmt_duration
 
-__all__ = ["note_text", "USER_MARK", "CORRECTED", "OTHER_BUILD_NOTE", "WAITING_NOTE"]
+__all__ = ["note_text", "short_note", "USER_MARK", "CORRECTED", "OTHER_BUILD_NOTE", "WAITING_NOTE"]
 
+
+_CHECK = "check by ear: "
 
 #: Note of a song handed to a cluster's scheduler that waits there for a worker thread.
 WAITING_NOTE = ("handed to the cluster, waiting in its queue for a worker thread (its time "
@@ -34,7 +36,7 @@ def note_text(job, budget_s: float | None = None) -> str:
         if job.result.user_checked:
             return "; ".join(n for n in (note, "checked by ear by you") if n)
         doubts = [d for d in job.result.doubts() if d not in note]
-        return "; ".join(n for n in (note, "check by ear: " + ", ".join(doubts) if doubts
+        return "; ".join(n for n in (note, _CHECK + ", ".join(doubts) if doubts
                                      else "") if n)
     if state in TERMINAL_STATES:
         return job.error
@@ -49,3 +51,14 @@ def note_text(job, budget_s: float | None = None) -> str:
     if job.previous is not None:
         return "analyzing it again; the earlier result is shown until the new one arrives"
     return ""
+
+
+def short_note(note: str) -> str:
+    """``note`` in fewer words for a Note cell too narrow for it: the doubts to check by ear
+    keep their subject and figure, ``"check by ear: tempo confidence 0.36, key confidence
+    0.59"`` -> ``"check by ear: tempo 0.36, key 0.59"`` (the cell's tooltip has the whole
+    note)."""
+    head, check, doubts = note.partition(_CHECK)
+    if not check:
+        return note
+    return head + check + doubts.replace(" confidence ", " ")

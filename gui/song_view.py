@@ -9,9 +9,12 @@ from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHeaderView,
     QMenu,
+    QStyle,
     QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
 )
 
@@ -37,6 +40,7 @@ from gui.song_columns import (
     descriptor_column,
 )
 from gui.song_paint import ProgressDelegate
+from gui.song_text import short_note
 
 __all__ = ["SongTableView", "rows_to_tsv"]
 
@@ -53,6 +57,28 @@ class _MiddleElide(QStyledItemDelegate):
     def initStyleOption(self, option, index):  # noqa: N802 - Qt API
         super().initStyleOption(option, index)
         option.textElideMode = Qt.TextElideMode.ElideMiddle
+
+
+class _NoteDelegate(QStyledItemDelegate):
+    """A note too long for its cell is painted in fewer words (:func:`short_note`: a song
+    with two doubts says both), then elided at its end; its text, tooltip and the width that
+    fits it are the whole note's."""
+
+    @staticmethod
+    def shown(text: str, metrics, width: int, style) -> str:
+        """What a cell ``width`` px wide paints of the note ``text`` (before eliding)."""
+        margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1
+        if text and metrics.horizontalAdvance(text) > width - 2 * margin:
+            return short_note(text)
+        return text
+
+    def paint(self, painter, option, index):
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        opt.text = self.shown(opt.text, opt.fontMetrics, opt.rect.width(), style)
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
 
 
 class SongTableView(QTableView):
@@ -95,6 +121,7 @@ class SongTableView(QTableView):
         hh.customContextMenuRequested.connect(self._header_menu)
         self.setItemDelegateForColumn(COL_PROGRESS, ProgressDelegate(self))
         self.setItemDelegateForColumn(COL_FILE, _MiddleElide(self))
+        self.setItemDelegateForColumn(COL_NOTE, _NoteDelegate(self))
         self.frozen = FrozenColumns(self, FROZEN_COLUMNS)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)

@@ -37,15 +37,22 @@ class CalibrationMixin:
     def _make_calibration_tab(self) -> None:
         self.calibration_view = CalibrationView(self.calibration)
         self.calibration_view.apply_profile = self.apply_profile
-        # In a scroll area, so that its plots do not force a tall bottom pane on the other
-        # tabs (a tab widget is as tall as its tallest page's minimum).
+        # In a scroll area, so that the view's minimum does not force a tall bottom pane on
+        # the other tabs (a tab widget is as tall as its tallest page's minimum); it scrolls
+        # only in a pane shorter than that minimum.  The view sits in a page of its own so
+        # that the scroll area sizes it by its minimum height (see
+        # CalibrationView.hasHeightForWidth).
+        page = QWidget()
+        page_lay = QVBoxLayout(page)
+        page_lay.setContentsMargins(0, 0, 0, 0)
+        page_lay.addWidget(self.calibration_view)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
-        # scrolls down to the plots below the summary; never sideways (the view is narrower
-        # than the narrowest window)
+        # never sideways: a view too narrow for the summary and a plot shows the plots on
+        # tabs of their own
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(self.calibration_view)
+        scroll.setWidget(page)
         self._calibration_holder = QWidget()
         holder = QVBoxLayout(self._calibration_holder)
         holder.setContentsMargins(0, 0, 0, 0)

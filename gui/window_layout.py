@@ -104,13 +104,13 @@ class LayoutMixin:
     def _default_height(self, index: int) -> int | None:
         """A tab's pane height before the user sets one: the Workers tab as tall as its
         workers (a few rows need no half screen), the Calibration tab as tall as its view
-        needs (but never at the cost of the table's minimum rows), the others the first
-        start's split."""
+        likes (its plots at a size that reads; but never at the cost of the table's minimum
+        rows), the others the first start's split."""
         default = getattr(self, "_default_pane", None)
         page = self.bottom_tabs.widget(index)
         if default is not None and page is getattr(self, "_calibration_holder", None):
-            # as tall as the whole view needs, as far as the table keeps its rows
-            need = (self.calibration_view.minimumSizeHint().height()
+            # as tall as the view likes, as far as the table keeps its rows
+            need = (self.calibration_view.sizeHint().height()
                     + self.bottom_tabs.tabBar().sizeHint().height() + 6)
             return max(default, min(need, self._tallest_pane))
         if default is not None and page is self.workers:

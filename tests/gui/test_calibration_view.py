@@ -507,6 +507,9 @@ def test_the_tempo_range_that_states_the_reference_is_offered(qtbot, controller,
     tip = controller.session.tempo_range_suggestion()
     assert tip is not None and tip.agree_in_range > tip.agree_as_read  # the planted octaves
     panel = view.ratio_panel
+    holder = view.tables if view.plots_in_tables else view.plots
+    assert holder.tabText(holder.indexOf(panel)) == "Tempo ratios (a range to try)"
+    view.show_plot(panel)
     assert panel.range_button.isVisibleTo(view) and panel.range_label.isVisibleTo(view)
     assert panel.range_button.text() == f"Analyze in {tip.range_text}"
     assert panel.range_label.text() == tip.text()

@@ -354,3 +354,25 @@ def test_a_worker_whose_song_it_finished_is_not_given_up_before_it_returns(qapp,
     assert slots.in_flight == 0
     seg = next(s for s in slots.segments if s.job_id == done_job.id)
     assert seg.end == 1.5 and seg.state == SongState.DONE.value
+
+
+def test_a_songs_end_reaches_the_rows_without_waiting_for_their_refresh(qtbot, fast_settings):
+    # While a batch runs, the rows are refreshed at most every ROW_REFRESH_S; a song's end
+    # is not held back for it (its row said "running" up to 0.4 s after the song ended).
+    fake = FakeAnalyzer(block_on="001", step_s=0.1)  # the first song ends after a refresh
+    eng = _engine(qtbot, fast_settings, fake, n=2)
+    reported = []
+    eng.jobsChanged.connect(
+        lambda rows: reported.extend((r, eng.batch.jobs[r].state, eng.is_running)
+                                     for r in rows))
+    eng.ROW_REFRESH_S = 3600.0  # no refresh of the rows after the first while it runs
+    assert eng.start()
+    qtbot.waitUntil(fake.blocked.is_set, timeout=5000)
+    qtbot.waitUntil(lambda: bool(reported), timeout=5000)  # the refresh of the start
+    qtbot.waitUntil(lambda: eng.batch.jobs[0].state is SongState.DONE, timeout=5000)
+    # reported while the other song still runs (the refresh of the rows held back)
+    qtbot.waitUntil(lambda: (0, SongState.DONE, True) in reported, timeout=5000)
+    fake.release()
+    with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+        pass
+    _finish(eng)

@@ -125,7 +125,8 @@ def test_quitting_mid_batch_keeps_what_ended_since_the_last_row_refresh(qtbot, t
 
     first = _window(qtbot, ResultStore(db), analyze)
     eng = first.engine
-    eng.ROW_REFRESH_S = 3600.0  # the next refresh never comes before the quit
+    eng.ROW_REFRESH_S = 3600.0  # the next refresh never comes before the quit,
+    eng.ENDED_REPORT_MS = 3_600_000  # nor the report of a song's end
     eng.batch.add(["/m/slow.wav", "/m/one.wav", "/m/two.wav"])
     eng.jobsAdded.emit(0, 3)
     first.start()
@@ -350,7 +351,9 @@ def test_a_window_whose_session_store_cannot_open_says_its_list_is_not_kept(
     assert w.store is None and "File exists" in w.store_error
     assert not w.store_label.isHidden() and "not kept" in w.store_label.text()
     assert "will not be kept for the next start" in w.store_label.toolTip()
-    assert "will not be kept" in w.statusBar().currentMessage()
+    assert "will not be kept" in w.store_banner.label.text() and not w.store_banner.isHidden()
+    # said once: the status bar does not repeat the bar above the list (where it was cut)
+    assert "will not be kept" not in w.statusBar().currentMessage()
     assert "session store cannot be opened" in w.log_panel.toPlainText()
     # a reason, not a traceback on the terminal: the folder or file is the user's to fix
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"

@@ -491,3 +491,31 @@ def test_a_sort_by_column_of_the_table_sorts_once(qapp, engine):
     view.sortByColumn(COL_FILE, Qt.SortOrder.DescendingOrder)
     assert _shown(proxy) == list(range(19, -1, -1))
     assert len(layouts) == 1
+
+
+def test_a_note_with_two_doubts_says_both_in_the_note_column(qtbot, engine):
+    from PySide6.QtWidgets import QStyle
+
+    from gui.song_view import SongTableView
+
+    model = SongTableModel(engine)
+    view = SongTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    _add(engine, ["/m/quiet.wav", "/m/sure.wav"])
+    _set_done(engine, 0, bpm=66.5, bpm_confidence=0.36, key="F minor", key_confidence=0.59)
+    _set_done(engine, 1, bpm=120.0, bpm_confidence=0.9, key="C major", key_confidence=0.57)
+    view.resize(1280, 300)
+    view.show()
+    delegate = view.itemDelegateForColumn(COL_NOTE)
+    width, style, fm = view.columnWidth(COL_NOTE), view.style(), view.fontMetrics()
+    room = width - 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
+    note = model.index(0, COL_NOTE).data()
+    assert note == "check by ear: tempo confidence 0.36, key confidence 0.59"
+    assert fm.horizontalAdvance(note) > room  # the whole note does not fit its cell
+    shown = delegate.shown(note, fm, width, style)
+    assert shown == "check by ear: tempo 0.36, key 0.59"
+    assert fm.horizontalAdvance(shown) <= room  # both doubts, whole
+    assert model.index(0, COL_NOTE).data(Qt.ItemDataRole.ToolTipRole) == note
+    one = model.index(1, COL_NOTE).data()
+    assert delegate.shown(one, fm, width, style) == one == "check by ear: key confidence 0.57"

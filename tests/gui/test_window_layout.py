@@ -7,7 +7,7 @@ import json
 
 import pytest
 from PySide6.QtCore import QRect, QSettings, Qt
-from PySide6.QtWidgets import QApplication, QToolButton
+from PySide6.QtWidgets import QApplication, QScrollArea, QToolButton
 
 from core.calibration.summary import DescriptorSummary
 from core.settings import AnalysisSettings
@@ -84,6 +84,61 @@ def test_1280x720_shows_toolbar_filter_status_bar_and_12_rows_with_calibration_o
     assert summary.horizontalScrollBar().maximum() == 0
     assert _visible_rows(summary) == 7
     assert _inside(w.calibration_view.status_label, w)
+
+
+def _whole_columns(table) -> list[int]:
+    """The columns of ``table`` shown narrower than their text, or past its right edge."""
+    hh = table.horizontalHeader()
+    cut = []
+    for c in range(table.model().columnCount()):
+        need = max(table.sizeHintForColumn(c), hh.sectionSizeHint(c))
+        right = table.columnViewportPosition(c) + table.columnWidth(c)
+        if table.columnWidth(c) < need or right > table.viewport().width():
+            cut.append(c)
+    return cut
+
+
+def test_the_calibration_tab_of_the_demo_deck_fits_the_window_without_scrolling(
+        qtbot, make_window):
+    from gui.calibration_view import PLOT_MIN_WIDTH
+    from gui.demo import DemoRun
+
+    w = make_window(SETTINGS)
+    run = DemoRun(w)
+    with qtbot.waitSignal(run.finished, timeout=180_000) as ended:
+        run.start()
+    assert ended.args == [True]
+    view = w.calibration_view
+    summary = view.summary_table
+    scroll = w._calibration_holder.findChild(QScrollArea)
+    seen = {}
+    for width, height in ((1600, 1000), (1280, 800), (1024, 700)):
+        w.setGeometry(0, 0, width, height)
+        w.split_for_height(height)
+        w.show_calibration()
+        _settle(qtbot)
+        assert (w.width(), w.height()) == (width, height)
+        rows = w.table.viewport().height() // w.table.verticalHeader().defaultSectionSize()
+        assert rows >= MIN_TABLE_ROWS  # (room for; the deck has 8 songs)
+        assert _visible_rows(summary) == summary.model().rowCount() == 7
+        assert _inside(view.status_label, w)
+        seen[width] = (scroll.verticalScrollBar().maximum(), _whole_columns(summary),
+                       getattr(view, "plots_in_tables", None))
+    # 1600x1000: every part of the tab in sight, the summary whole beside the plots
+    assert seen[1600] == (0, [], False)
+    assert view.summary_width() + PLOT_MIN_WIDTH <= 1600
+    # 1280x800: the summary whole, the plots on tabs beside it
+    assert seen[1280] == (0, [], True)
+    # 1024x700: the plots on tabs too, a little scrolling at most
+    assert seen[1024][2] is True and seen[1024][0] < 60
+    titles = [view.tables.tabText(i) for i in range(view.tables.count())]
+    assert titles[2:] == ["Scatter", "Learned model", "Tempo ratios", "Key errors"]
+    # wide again: the plots go back beside the tables, the scatter in front
+    w.setGeometry(0, 0, 1600, 1000)
+    _settle(qtbot)
+    assert not view.plots_in_tables and view.tables.count() == 2
+    assert view.plots.isVisible() and view.scatter_panel.isVisible()
+    assert view.plots.width() >= PLOT_MIN_WIDTH
 
 
 def test_1920x1080_gives_the_table_most_of_the_room(qtbot, make_window):
