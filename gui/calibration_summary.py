@@ -18,7 +18,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from core.calibration.summary import DescriptorSummary
-from core.calibration.verdict import VERDICT_TEXT
+from core.calibration.verdict import VERDICT_TEXT, WEAK_R2
 from gui.column_help import MAE_HELP, R2_HELP
 from gui.reference_columns import AGREEMENT_COLORS, UNITS
 
@@ -55,10 +55,11 @@ VERDICT_COLORS = {
     "too few": "#b0b7bd",
 }
 
-#: Verdict cell texts where the one word needs its reason beside it.
+#: Verdict cell texts where the one word needs its reason beside it (short, so the summary
+#: fits beside the plots; the tooltip says it whole).
 VERDICT_LABELS = {
-    "weak": "weak: predicts little more than the reference mean",
-    "inverted": "inverted: runs against the reference",
+    "weak": f"weak (r² < {WEAK_R2:g})",
+    "inverted": "inverted (slope < 0)",
 }
 
 # Text colours, at least 4.5:1 on the table's rows (white and the alternate grey) as WCAG

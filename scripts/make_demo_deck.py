@@ -35,6 +35,10 @@ SONGS = [  # artist, title, bpm, key, style
     ("Static Bloom", "Overdrive", 150.0, Key(11, "minor"), "busy"),
     ("Ada Reyes", "Quiet Rooms", 64.0, Key(3, "major"), "classical"),
     ("Ola Brandt", "Paper Boats", 110.0, Key(0, "major"), "halftime"),
+    ("Mira Sol", "Northern Line", 128.0, Key(1, "minor"), "electronic"),
+    ("Copper Hill", "Dust Road", 104.0, Key(10, "major"), "rock"),
+    ("Tessa Vale", "Small Hours", 80.0, Key(6, "minor"), "ballad"),
+    ("Kite Theory", "Open Window", 118.0, Key(8, "major"), "hiphop"),
 ]
 SECONDS = 30.0
 SR = 44100

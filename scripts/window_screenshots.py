@@ -48,7 +48,7 @@ def main(argv=None) -> int:
     folder, sheet = demo_deck()
     deck = os.path.join(tmp, "deck")
     shutil.copytree(folder, deck, ignore=shutil.ignore_patterns("*.csv"))
-    open(os.path.join(deck, "009_Broken_Empty.wav"), "wb").close()
+    open(os.path.join(deck, "000_Broken_Empty.wav"), "wb").close()
     with open(os.path.join(deck, "._001_Nova Lights_Midnight Drive.mp3"), "wb") as f:
         f.write(b"\0\5\26\7")
 

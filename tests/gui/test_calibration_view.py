@@ -416,7 +416,9 @@ def test_weak_verdict_reads_amber_with_its_reason():
                                       verdict="weak"),
                     DescriptorSummary("valence", 40, "none", False, verdict="no relation")])
     weak = model.index(0, model.VERDICT_COL)
-    assert weak.data() == "weak: predicts little more than the reference mean"
+    assert weak.data() == "weak (r² < 0.5)"
+    assert "predicts little more than the reference mean" in \
+        weak.data(Qt.ItemDataRole.ToolTipRole)
     assert weak.data(Qt.ItemDataRole.BackgroundRole).color().name() == \
         AGREEMENT_COLORS["octave"]
     assert model.index(1, model.VERDICT_COL).data() == "no relation"
