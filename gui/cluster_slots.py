@@ -15,14 +15,16 @@ a song is placed on a free slot when submitted and moved to a slot of the worker
 really runs it when that worker starts it; its time limit counts from that start
 (:meth:`core.batch.rules.Batch.started`), not from its submission.
 
-The slots follow the cluster's workers while a batch runs: every few seconds (and at once
-when a song starts on a worker not seen yet) the workers are read again on the cluster
-thread, and the GUI thread turns them into slots (:meth:`ClusterSlots.reap`).  A worker that
+The slots follow the cluster's workers while a batch runs: every few seconds, and at once
+when the scheduler reports a worker added or removed or a song starts on a worker not seen
+yet, the workers are read again on the cluster thread, and the GUI thread turns them into
+slots (:meth:`ClusterSlots.reap`).  A worker that
 joins gets slots and songs; a worker that leaves loses its slots, so no song is handed over
 for a thread that is gone (:func:`core.batch.cluster.free_threads`, the command line's
 rule).  A song not started yet moves to a free slot, and so does one whose worker was lost:
-once the workers read show that worker gone, Dask runs the song again and it waits for a
-worker thread as a song not started does (queued, no clock: :meth:`ClusterSlots._lost`);
+once the scheduler reports that worker removed (in the Dask client's thread, as it happens:
+nothing waits for the next look), Dask runs the song again and it waits for a worker thread
+as a song not started does (queued, no clock: :meth:`ClusterSlots._lost`);
 without a free slot it keeps its own, marked ``left``, until Dask runs it again or it ends.
 A worker restarted by its nanny comes back at a new address: new slots.  The timeline keeps
 every segment already run, under the name of the slot it ran on.
@@ -370,6 +372,18 @@ class ClusterSlots(WorkerSlots):
         self._finish_record(rec)
 
     def _on_event(self, kind: str, msg: dict) -> None:
+        if kind == "left":  # (the scheduler removed a worker: its songs are lost now)
+            for task in msg.get("lost", ()):
+                rec = self._records.get(task)
+                if rec is not None and rec.abandoned:  # the thread it held is gone
+                    self._finish_record(rec)
+                else:
+                    self._lost(task)
+            self._read_workers_soon()
+            return
+        if kind == "joined":
+            self._read_workers_soon()
+            return
         rec = self._records.get((msg.get("tag"), msg.get("job"), msg.get("attempt")))
         if rec is None:
             return
@@ -401,8 +415,10 @@ class ClusterSlots(WorkerSlots):
                 rec.batch.ended_on_worker(rec.job_id, rec.attempt)
 
     def _lost(self, task) -> None:
-        """On the cluster thread, under the connection's lock: the worker running ``task``
-        (``(tag, job, attempt)``) left the cluster.  Dask runs the song again; until it
+        """The worker running ``task`` (``(tag, job, attempt)``) left the cluster: reported
+        by the scheduler as it removed that worker (in the client's event-loop thread), or
+        seen gone from the workers read (on the cluster thread, under the connection's
+        lock), whichever comes first.  Dask runs the song again; until it
         starts on a worker it is queued (:meth:`core.batch.rules.Batch.waits_again`: no
         clock, so the wait for a worker thread never times it out), its record not started
         (it may move to a free slot), and the log keeps how long the lost run lasted at
@@ -442,7 +458,13 @@ class ClusterSlots(WorkerSlots):
                         other.name = here.name
                     rec.name = slot.name
                     return
-        if not known and not self._reading:
+        if not known:
+            self._read_workers_soon()
+
+    def _read_workers_soon(self) -> None:
+        """Have the workers read on the cluster thread (:meth:`_read_workers`), unless a
+        reading is already on its way."""
+        if not self._reading:
             self._reading = True
             self._submit(self._read_workers)
 

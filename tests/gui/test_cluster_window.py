@@ -756,6 +756,41 @@ def test_a_song_whose_worker_left_is_queued_in_the_window_until_it_runs_again(
         assert eng.shutdown(timeout_ms=5000)
 
 
+@pytest.mark.timeout(180)
+def test_a_song_whose_worker_left_shows_queued_without_a_look_at_the_workers(
+        qtbot, tmp_path, monkeypatch):
+    # The window never looks at the cluster's workers by itself here: the scheduler's own
+    # word that it removed a worker is all that tells.  A song stalled on a worker that
+    # leaves shows queued (no clock) right away, not stalled until the next look, then
+    # runs again once a thread is free and is done.
+    import gui.cluster_slots
+
+    monkeypatch.setattr(gui.cluster_slots, "_REFRESH_S", 1e9)
+    settings = AnalysisSettings(workers=2, budget_base_s=1.0, budget_factor=0.0,
+                                hard_limit_factor=60.0)
+    with _held_songs_cluster(2) as (_, client, release, engines):
+        eng = _engine(_songs(tmp_path, 1, prefix="held"), client=client,
+                      analyze=cluster_helpers.held_analyze, settings=settings)
+        engines.append(eng)
+        table = SongTableModel(eng)
+        job = eng.batch.jobs[0]
+        with cluster_helpers.every_thread_held(client) as free:
+            assert eng.start()
+            qtbot.waitUntil(lambda: table.index(0, COL_STATUS).data() == "stalled",
+                            timeout=60_000)
+            left = _address(job)
+            client.retire_workers(workers=[f"tcp://{left}"], close_workers=True)
+            qtbot.waitUntil(lambda: table.index(0, COL_STATUS).data() == "queued",
+                            timeout=30_000)
+            assert job.waiting and table.index(0, COL_ELAPSED).data() == ""
+            with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
+                free()
+                release.set()
+        assert job.state is SongState.DONE, (job.state, job.error)
+        assert _address(job) != left
+        assert eng.shutdown(timeout_ms=5000)
+
+
 def _slow_close(monkeypatch, wait):
     """Every connection's close first calls ``wait()``; returns what happened, in order:
     ``"closed: <what wait() returned>"`` and ``"connect"`` (a connection being made)."""
