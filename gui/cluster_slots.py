@@ -33,7 +33,10 @@ Songs already in the session store are never submitted: the store is read and fi
 in the window's process (:func:`core.batch.cluster.store_hooks`), as the command line does.
 A song given up on (timed out, skipped) keeps its worker thread busy on the cluster until
 its task really ends (Dask cannot stop a thread), so it keeps counting against the free
-slots meanwhile.
+slots meanwhile; so does one let go before its start that Dask starts all the same (its
+cancel reached the worker too late), from that start.  A song whose task ended but whose
+outcome never came is failed by the batch (:meth:`core.batch.rules.Batch.check`) and its
+slot let go at once: it holds no thread.
 
 Every few seconds, on the cluster thread, the slots look at the cluster's workers and apply
 the command line's rule (:class:`core.batch.cluster.WorkerWatch`): a worker of the window's
@@ -61,6 +64,10 @@ log = logging.getLogger(__name__)
 
 #: How often (s) the cluster's workers are looked at again (and the wait for one applied).
 _REFRESH_S = 3.0
+
+#: How long (s) a song let go before its start is listened for: Dask starts one whose
+#: cancel reached its worker too late at once, and reports that start within a second.
+_UNSTARTED_S = 30.0
 
 
 def _host_port(address: str) -> str:
@@ -131,6 +138,8 @@ class ClusterSlots(WorkerSlots):
         self._left = False  # set by leave(): nothing more is reported
         self._refreshed = time.monotonic()
         self._refreshing = False
+        # (let-go time, _key) of the songs let go before their start, oldest first
+        self._unstarted: list[tuple[float, tuple]] = []
         # (used on the cluster thread only)
         self._watch = WorkerWatch(connection)
 
@@ -258,7 +267,12 @@ class ClusterSlots(WorkerSlots):
     def on_started(self, rec: WorkerRecord, epoch: float) -> bool:
         """As :meth:`WorkerSlots.on_started`; a song Dask runs again (its worker was lost)
         ends its earlier segment where the new one starts, if its loss was not seen
-        before."""
+        before.  A song let go before its start that Dask starts all the same (skipped or
+        cancelled as its task was handed to a worker thread) holds that thread for its run:
+        it counts in :attr:`abandoned` until its task ends."""
+        if rec.abandoned and not rec.returned and rec not in self.abandoned:
+            self.abandoned.append(rec)
+            return False
         seg = None if rec.abandoned else self._open.pop((rec.job_id, rec.attempt), None)
         if seg is not None:
             seg.end = max(seg.start, rec.started_at - epoch)
@@ -395,6 +409,11 @@ class ClusterSlots(WorkerSlots):
                 log.warning("the worker running %s left the cluster within %s of its start; "
                             "the song runs again on %s", rec.batch.jobs[rec.job_id].path,
                             seconds_text(rec.started_at - before), msg.get("worker", ""))
+            if rec.abandoned:  # (let go before its start: named after where it runs)
+                where = msg.get("worker", "").split("/", 1)[0]
+                with self._lock:
+                    rec.name = next((s.name for s in self.slots
+                                     if _host_port(s.address) == where), rec.name)
             self._place(rec, msg.get("worker", ""))
             if rec.batch is not None:  # its clock starts now (it may have waited in Dask)
                 rec.batch.started(rec.job_id, rec.attempt, rec.name)
@@ -506,6 +525,7 @@ class ClusterSlots(WorkerSlots):
                 s.left and s.record is None for s in self.slots):
             self._follow()
         out = super().reap(batch, now, epoch)
+        self._forget_unstarted(now)
         if batch.cancelled:
             self._submit(self.connection.signal_cancel)
         if now - self._refreshed > _REFRESH_S and not self._refreshing:
@@ -513,16 +533,42 @@ class ClusterSlots(WorkerSlots):
             self._submit(self._refresh, batch)
         return out
 
+    def _ends_itself(self, rec: WorkerRecord, job: Job) -> bool:
+        """As :meth:`WorkerSlots._ends_itself`, once its task's outcome has reached this
+        computer: a song the batch failed because its result never came
+        (:meth:`core.batch.rules.Batch.check`) has nothing on its way."""
+        if not super()._ends_itself(rec, job):
+            return False
+        future = self._futures.get(_key(rec))
+        return future is None or future.done()
+
     def _let_go(self, slot, rec: WorkerRecord) -> None:
         slot.record = None
-        if rec.started_at:
+        key = _key(rec)
+        if rec.started_at and not rec.ended_at:  # its worker thread is busy until it ends
             self.abandoned.append(rec)
-            future = self._futures.get(_key(rec))
-        else:  # not started: its cancelled future reports nothing more to wait for
-            self._records.pop(_key(rec), None)
-            future = self._futures.pop(_key(rec), None)
+            future = self._futures.get(key)
+        else:
+            future = self._futures.pop(key, None)
+            if rec.ended_at:  # its task has ended: no thread held, nothing more to hear
+                self._records.pop(key, None)
+            else:
+                # Not started: its task is cancelled.  Dask may have started it all the
+                # same (the cancel reached its worker too late): its record stays, so that
+                # the start, if it comes, counts the thread it holds (:meth:`on_started`)
+                # and its end frees it.
+                self._unstarted.append((time.monotonic(), key))
         if future is not None:
             self._submit(future.cancel)
+
+    def _forget_unstarted(self, now: float) -> None:
+        """In the GUI thread: the songs let go before their start that have not started
+        :data:`_UNSTARTED_S` later never will (their cancel reached the scheduler)."""
+        while self._unstarted and now - self._unstarted[0][0] > _UNSTARTED_S:
+            _, key = self._unstarted.pop(0)
+            rec = self._records.get(key)
+            if rec is not None and not rec.started_at:
+                self._records.pop(key, None)
 
     def _refresh(self, batch: Batch) -> None:
         """On the cluster thread: the workers now, and the wait for a free worker thread
