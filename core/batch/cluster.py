@@ -728,6 +728,8 @@ class ClusterConnection:
 
     def _event(self, event) -> None:
         _, msg = event if isinstance(event, tuple) else (None, event)
+        if msg.get("run", self._cancel_name) != self._cancel_name:
+            return  # (a task of another client of the scheduler: its numbers are not ours)
         if msg.get("thread"):  # the scheduler replaced "worker" by the worker's address
             msg = {**msg, "worker": msg["thread"]}
         kind, job_id = msg.get("kind"), msg.get("job")
