@@ -334,13 +334,19 @@ class ClusterSlots(WorkerSlots):
             self._finish_record(rec)
             return
         try:
-            self._futures[_key(rec)] = self.connection.submit(
+            future = self.connection.submit(
                 job, rec.attempt, batch.settings, tag=_tag(batch),
                 on_done=lambda f: self._on_future(batch, rec, f, on_result))
         except Exception as err:  # unreadable file to send, or the cluster went away
             batch.fail(rec.job_id, rec.attempt, self.connection.lost()
                        or getattr(err, "strerror", None) or f"cluster error: {err}")
             self._finish_record(rec)
+            return
+        self._futures[_key(rec)] = future
+        # Let go while it was being handed over (its store lookup or its submission can
+        # take seconds): the GUI thread found no future to cancel then.
+        if rec.abandoned and self._futures.pop(_key(rec), None) is future:
+            future.cancel()
 
     def _finish_record(self, rec: WorkerRecord) -> None:
         """The song's end, once (signals from a thread that is not the GUI's are queued)."""

@@ -440,6 +440,48 @@ def test_a_song_whose_result_never_comes_after_its_end_fails_and_frees_its_row()
     slots.shutdown()
 
 
+def test_a_song_let_go_while_it_is_handed_over_has_its_task_cancelled():
+    # The song is skipped while its store lookup (on the cluster thread) is going on: its
+    # task, submitted after that, is cancelled at once instead of running for nobody.
+    import threading
+
+    from core.batch.cluster import ClusterConnection
+    from core.batch.rules import Batch
+    from gui.cluster_slots import ClusterSlots
+    from gui.workers import WorkerSignals
+
+    class _Client(_Workers):
+        def __init__(self, *addresses):
+            super().__init__(*addresses)
+            self.futures = []
+
+        def submit(self, *args, **kwargs):
+            future = _Pending()
+            future.add_done_callback = lambda fn: None
+            self.futures.append(future)
+            return future
+
+    looking, go = threading.Event(), threading.Event()
+
+    def lookup(path):
+        looking.set()
+        go.wait(10)
+
+    batch = Batch(["/songs/a.wav"])
+    conn = ClusterConnection(ClusterSpec(), client=_Client("tcp://h:1"))
+    slots = ClusterSlots(conn, WorkerSignals(), workers=[("tcp://h:1", 1)])
+    slots.resize()
+    slots._store_hooks = lambda batch, fresh: (lookup, None)
+    assert len(slots.fill(batch)) == 1 and looking.wait(10)
+    assert batch.skip(0)
+    ((rec, _),) = slots.reap(batch, time.monotonic(), 0.0)
+    go.set()
+    slots._io.submit(lambda: None).result(timeout=10)
+    (future,) = conn.client.futures
+    assert future.cancelled and slots._futures == {}
+    slots.shutdown()
+
+
 def test_a_song_let_go_as_its_task_starts_holds_its_thread_until_that_task_ends():
     # Song 0, handed over on h:1's row, is skipped while it waits in the scheduler's queue,
     # just as Dask hands its task to h:2's thread (the cancel comes too late): its run holds
