@@ -15,14 +15,16 @@ a song is placed on a free slot when submitted and moved to a slot of the worker
 really runs it when that worker starts it; its time limit counts from that start
 (:meth:`core.batch.rules.Batch.started`), not from its submission.
 
-The slots follow the cluster's workers while a batch runs: every few seconds (and at once
-when a song starts on a worker not seen yet) the workers are read again on the cluster
-thread, and the GUI thread turns them into slots (:meth:`ClusterSlots.reap`).  A worker that
+The slots follow the cluster's workers while a batch runs: every few seconds, and at once
+when the scheduler reports a worker added or removed or a song starts on a worker not seen
+yet, the workers are read again on the cluster thread, and the GUI thread turns them into
+slots (:meth:`ClusterSlots.reap`).  A worker that
 joins gets slots and songs; a worker that leaves loses its slots, so no song is handed over
 for a thread that is gone (:func:`core.batch.cluster.free_threads`, the command line's
 rule).  A song not started yet moves to a free slot, and so does one whose worker was lost:
-once the workers read show that worker gone, Dask runs the song again and it waits for a
-worker thread as a song not started does (queued, no clock: :meth:`ClusterSlots._lost`);
+once the scheduler reports that worker removed (in the Dask client's thread, as it happens:
+nothing waits for the next look), Dask runs the song again and it waits for a worker thread
+as a song not started does (queued, no clock: :meth:`ClusterSlots._lost`);
 without a free slot it keeps its own, marked ``left``, until Dask runs it again or it ends.
 A worker restarted by its nanny comes back at a new address: new slots.  The timeline keeps
 every segment already run, under the name of the slot it ran on.
@@ -31,7 +33,10 @@ Songs already in the session store are never submitted: the store is read and fi
 in the window's process (:func:`core.batch.cluster.store_hooks`), as the command line does.
 A song given up on (timed out, skipped) keeps its worker thread busy on the cluster until
 its task really ends (Dask cannot stop a thread), so it keeps counting against the free
-slots meanwhile.
+slots meanwhile; so does one let go before its start that Dask starts all the same (its
+cancel reached the worker too late), from that start.  A song whose task ended but whose
+outcome never came is failed by the batch (:meth:`core.batch.rules.Batch.check`) and its
+slot let go at once: it holds no thread.
 
 Every few seconds, on the cluster thread, the slots look at the cluster's workers and apply
 the command line's rule (:class:`core.batch.cluster.WorkerWatch`): a worker of the window's
@@ -59,6 +64,10 @@ log = logging.getLogger(__name__)
 
 #: How often (s) the cluster's workers are looked at again (and the wait for one applied).
 _REFRESH_S = 3.0
+
+#: How long (s) a song let go before its start is listened for: Dask starts one whose
+#: cancel reached its worker too late at once, and reports that start within a second.
+_UNSTARTED_S = 30.0
 
 
 def _host_port(address: str) -> str:
@@ -129,6 +138,8 @@ class ClusterSlots(WorkerSlots):
         self._left = False  # set by leave(): nothing more is reported
         self._refreshed = time.monotonic()
         self._refreshing = False
+        # (let-go time, _key) of the songs let go before their start, oldest first
+        self._unstarted: list[tuple[float, tuple]] = []
         # (used on the cluster thread only)
         self._watch = WorkerWatch(connection)
 
@@ -256,7 +267,12 @@ class ClusterSlots(WorkerSlots):
     def on_started(self, rec: WorkerRecord, epoch: float) -> bool:
         """As :meth:`WorkerSlots.on_started`; a song Dask runs again (its worker was lost)
         ends its earlier segment where the new one starts, if its loss was not seen
-        before."""
+        before.  A song let go before its start that Dask starts all the same (skipped or
+        cancelled as its task was handed to a worker thread) holds that thread for its run:
+        it counts in :attr:`abandoned` until its task ends."""
+        if rec.abandoned and not rec.returned and rec not in self.abandoned:
+            self.abandoned.append(rec)
+            return False
         seg = None if rec.abandoned else self._open.pop((rec.job_id, rec.attempt), None)
         if seg is not None:
             seg.end = max(seg.start, rec.started_at - epoch)
@@ -318,13 +334,19 @@ class ClusterSlots(WorkerSlots):
             self._finish_record(rec)
             return
         try:
-            self._futures[_key(rec)] = self.connection.submit(
+            future = self.connection.submit(
                 job, rec.attempt, batch.settings, tag=_tag(batch),
                 on_done=lambda f: self._on_future(batch, rec, f, on_result))
         except Exception as err:  # unreadable file to send, or the cluster went away
             batch.fail(rec.job_id, rec.attempt, self.connection.lost()
                        or getattr(err, "strerror", None) or f"cluster error: {err}")
             self._finish_record(rec)
+            return
+        self._futures[_key(rec)] = future
+        # Let go while it was being handed over (its store lookup or its submission can
+        # take seconds): the GUI thread found no future to cancel then.
+        if rec.abandoned and self._futures.pop(_key(rec), None) is future:
+            future.cancel()
 
     def _finish_record(self, rec: WorkerRecord) -> None:
         """The song's end, once (signals from a thread that is not the GUI's are queued)."""
@@ -370,6 +392,18 @@ class ClusterSlots(WorkerSlots):
         self._finish_record(rec)
 
     def _on_event(self, kind: str, msg: dict) -> None:
+        if kind == "left":  # (the scheduler removed a worker: its songs are lost now)
+            for task in msg.get("lost", ()):
+                rec = self._records.get(task)
+                if rec is not None and rec.abandoned:  # the thread it held is gone
+                    self._finish_record(rec)
+                else:
+                    self._lost(task)
+            self._read_workers_soon()
+            return
+        if kind == "joined":
+            self._read_workers_soon()
+            return
         rec = self._records.get((msg.get("tag"), msg.get("job"), msg.get("attempt")))
         if rec is None:
             return
@@ -381,6 +415,11 @@ class ClusterSlots(WorkerSlots):
                 log.warning("the worker running %s left the cluster within %s of its start; "
                             "the song runs again on %s", rec.batch.jobs[rec.job_id].path,
                             seconds_text(rec.started_at - before), msg.get("worker", ""))
+            if rec.abandoned:  # (let go before its start: named after where it runs)
+                where = msg.get("worker", "").split("/", 1)[0]
+                with self._lock:
+                    rec.name = next((s.name for s in self.slots
+                                     if _host_port(s.address) == where), rec.name)
             self._place(rec, msg.get("worker", ""))
             if rec.batch is not None:  # its clock starts now (it may have waited in Dask)
                 rec.batch.started(rec.job_id, rec.attempt, rec.name)
@@ -401,8 +440,10 @@ class ClusterSlots(WorkerSlots):
                 rec.batch.ended_on_worker(rec.job_id, rec.attempt)
 
     def _lost(self, task) -> None:
-        """On the cluster thread, under the connection's lock: the worker running ``task``
-        (``(tag, job, attempt)``) left the cluster.  Dask runs the song again; until it
+        """The worker running ``task`` (``(tag, job, attempt)``) left the cluster: reported
+        by the scheduler as it removed that worker (in the client's event-loop thread), or
+        seen gone from the workers read (on the cluster thread, under the connection's
+        lock), whichever comes first.  Dask runs the song again; until it
         starts on a worker it is queued (:meth:`core.batch.rules.Batch.waits_again`: no
         clock, so the wait for a worker thread never times it out), its record not started
         (it may move to a free slot), and the log keeps how long the lost run lasted at
@@ -442,7 +483,13 @@ class ClusterSlots(WorkerSlots):
                         other.name = here.name
                     rec.name = slot.name
                     return
-        if not known and not self._reading:
+        if not known:
+            self._read_workers_soon()
+
+    def _read_workers_soon(self) -> None:
+        """Have the workers read on the cluster thread (:meth:`_read_workers`), unless a
+        reading is already on its way."""
+        if not self._reading:
             self._reading = True
             self._submit(self._read_workers)
 
@@ -484,6 +531,7 @@ class ClusterSlots(WorkerSlots):
                 s.left and s.record is None for s in self.slots):
             self._follow()
         out = super().reap(batch, now, epoch)
+        self._forget_unstarted(now)
         if batch.cancelled:
             self._submit(self.connection.signal_cancel)
         if now - self._refreshed > _REFRESH_S and not self._refreshing:
@@ -491,16 +539,42 @@ class ClusterSlots(WorkerSlots):
             self._submit(self._refresh, batch)
         return out
 
+    def _ends_itself(self, rec: WorkerRecord, job: Job) -> bool:
+        """As :meth:`WorkerSlots._ends_itself`, once its task's outcome has reached this
+        computer: a song the batch failed because its result never came
+        (:meth:`core.batch.rules.Batch.check`) has nothing on its way."""
+        if not super()._ends_itself(rec, job):
+            return False
+        future = self._futures.get(_key(rec))
+        return future is None or future.done()
+
     def _let_go(self, slot, rec: WorkerRecord) -> None:
         slot.record = None
-        if rec.started_at:
+        key = _key(rec)
+        if rec.started_at and not rec.ended_at:  # its worker thread is busy until it ends
             self.abandoned.append(rec)
-            future = self._futures.get(_key(rec))
-        else:  # not started: its cancelled future reports nothing more to wait for
-            self._records.pop(_key(rec), None)
-            future = self._futures.pop(_key(rec), None)
+            future = self._futures.get(key)
+        else:
+            future = self._futures.pop(key, None)
+            if rec.ended_at:  # its task has ended: no thread held, nothing more to hear
+                self._records.pop(key, None)
+            else:
+                # Not started: its task is cancelled.  Dask may have started it all the
+                # same (the cancel reached its worker too late): its record stays, so that
+                # the start, if it comes, counts the thread it holds (:meth:`on_started`)
+                # and its end frees it.
+                self._unstarted.append((time.monotonic(), key))
         if future is not None:
             self._submit(future.cancel)
+
+    def _forget_unstarted(self, now: float) -> None:
+        """In the GUI thread: the songs let go before their start that have not started
+        :data:`_UNSTARTED_S` later never will (their cancel reached the scheduler)."""
+        while self._unstarted and now - self._unstarted[0][0] > _UNSTARTED_S:
+            _, key = self._unstarted.pop(0)
+            rec = self._records.get(key)
+            if rec is not None and not rec.started_at:
+                self._records.pop(key, None)
 
     def _refresh(self, batch: Batch) -> None:
         """On the cluster thread: the workers now, and the wait for a free worker thread

@@ -446,6 +446,8 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
                     log.warning("timed out: %s on %s: %s", job.path, job.worker,
                                 job.error or job.result.note)
                     self.timedOut.emit(job.id)
+                elif job.outcome is SongState.FAILED:  # (its result never came)
+                    log.warning("failed: %s: %s", job.path, job.error or job.result.note)
             self._reap()
             if (self.state == EngineState.CANCELLING and self._cancel_deadline is not None
                     and time.monotonic() > self._cancel_deadline):

@@ -180,7 +180,7 @@ class WorkerSlots:
                     continue
                 job = batch.jobs[rec.job_id]
                 if job.attempt == rec.attempt and (job.state not in TERMINAL_STATES
-                                                   or job.outcome in _ENDED_BY_WORKER):
+                                                   or self._ends_itself(rec, job)):
                     # its song still runs, or the worker ended it and is about to return
                     # (its end signal is on the way): not a worker to give up on.  The
                     # outcome, not the state: a song analyzed again that times out is done
@@ -192,6 +192,11 @@ class WorkerSlots:
             self.close_segment(job, rec.attempt, now, epoch)
             out.append((rec, job))
         return out
+
+    def _ends_itself(self, rec: WorkerRecord, job: Job) -> bool:
+        """True when ``rec``'s worker gave its song the end it has (done or failed) and is
+        about to return (under the lock)."""
+        return job.outcome in _ENDED_BY_WORKER
 
     def _let_go(self, slot, rec: WorkerRecord) -> None:
         """Free ``slot`` of its abandoned worker (under the lock); the worker counts in

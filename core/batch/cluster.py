@@ -279,6 +279,9 @@ def _read_to_send(path: str) -> bytes:
         raise OSError(err.reason) from None
 
 
+#: The topic under which a Dask scheduler logs its own events (a worker added or removed).
+_SCHEDULER_TOPIC = "all"
+
 #: What :func:`_why_cancelled` says of a future the client cancelled as it lost its scheduler.
 _CONNECTION_LOST = "the connection to the scheduler was lost"
 
@@ -354,7 +357,9 @@ class ClusterConnection:
         ``on_event(kind, msg)`` for each worker event (``"started"``, ``"progress"``,
         ``"ended"``), in the client's event-loop thread, after :attr:`threads` is updated;
         an end that comes from no thread known to run its song (its worker left, or the
-        song runs again elsewhere) has ``msg["stale"]`` set.
+        song runs again elsewhere) has ``msg["stale"]`` set.  The scheduler's removal or
+        addition of a worker comes as ``"left"`` or ``"joined"``
+        (:meth:`_scheduler_event`).
 
     Attributes
     ----------
@@ -459,6 +464,9 @@ class ClusterConnection:
                 raise ClusterError(other)
             self._warm_up_later_workers()
         self.client.subscribe_topic(PROGRESS_TOPIC, self._event)
+        # The scheduler's own events: a worker that leaves (or dies) is known at once, not
+        # at the engine's next look at the workers.
+        self.client.subscribe_topic(_SCHEDULER_TOPIC, self._scheduler_event)
         self._subscribed = True
 
     def _warm_up_later_workers(self) -> None:
@@ -510,10 +518,11 @@ class ClusterConnection:
     def close(self) -> None:
         """Leave the cluster (a LocalCluster is shut down; a client given is left open)."""
         if self._subscribed and self.client is not None:
-            try:
-                self.client.unsubscribe_topic(PROGRESS_TOPIC)
-            except Exception:
-                pass
+            for topic in (PROGRESS_TOPIC, _SCHEDULER_TOPIC):
+                try:
+                    self.client.unsubscribe_topic(topic)
+                except Exception:
+                    pass
             self._subscribed = False
         if not self._own_client:
             return
@@ -619,6 +628,36 @@ class ClusterConnection:
                 for task in sorted(lost, key=str):
                     on_lost(task)
 
+    def _scheduler_event(self, event) -> None:
+        """In the client's event-loop thread: the scheduler added or removed a worker.
+
+        A worker removed (it left, or its process died and the scheduler dropped it) takes
+        its threads with it: the songs they ran are reported at once, as ``on_event("left",
+        {"worker": "host:port", "lost": [(tag, job, attempt), ...]})`` (Dask queues each to
+        run again, or fails it, its worker lost too often), so an engine shows them queued
+        without waiting for its next look at the workers.  A worker added is reported as
+        ``on_event("joined", {"worker": "host:port"})``.  Both come in the order the
+        scheduler logged them, before the start of any song on a worker added after."""
+        _, msg = event if isinstance(event, tuple) else (None, event)
+        if not isinstance(msg, dict):
+            return
+        action = msg.get("action")
+        if action not in ("remove-worker", "add-worker"):
+            return
+        address = str(msg.get("worker") or "").split("://", 1)[-1]
+        if not address:
+            return
+        if action == "add-worker":
+            if self.on_event is not None:
+                self.on_event("joined", {"worker": address})
+            return
+        with self.lock:
+            gone = [n for n in self.threads if n.split("/", 1)[0] == address]
+            lost = {self.threads.pop(n).task for n in gone} - {None}
+            lost -= {t.task for t in self.threads.values()}
+        if self.on_event is not None:
+            self.on_event("left", {"worker": address, "lost": sorted(lost, key=str)})
+
     def running_on(self) -> dict[tuple, str]:
         """``{(tag, job, attempt): "host:port"}``: where each song that runs now runs (its
         worker, as the worker names itself)."""
@@ -689,6 +728,8 @@ class ClusterConnection:
 
     def _event(self, event) -> None:
         _, msg = event if isinstance(event, tuple) else (None, event)
+        if msg.get("run", self._cancel_name) != self._cancel_name:
+            return  # (a task of another client of the scheduler: its numbers are not ours)
         if msg.get("thread"):  # the scheduler replaced "worker" by the worker's address
             msg = {**msg, "worker": msg["thread"]}
         kind, job_id = msg.get("kind"), msg.get("job")

@@ -121,7 +121,13 @@ class ClusterRunner:
         self.connection.close()
 
     def _on_event(self, kind: str, msg: dict) -> None:
+        if kind == "left":  # the scheduler removed a worker: its songs wait to run again
+            for task in msg.get("lost", ()):
+                self._lost(task)
+            return
         job_id, attempt = msg.get("job"), msg.get("attempt")
+        if job_id is None:  # ("joined": the workers are read at every tick anyway)
+            return
         if kind == "started":  # its clock starts now, not when it was submitted
             job = self.batch.jobs[job_id]
             # (a song started and not waiting again: its worker left, unseen yet)

@@ -125,9 +125,11 @@ def analyze_task(path: str, settings, job_id: int, attempt: int, cancel_name: st
     worker = get_worker()
     name, host = _worker_name()
     # (the scheduler sets "worker" to the worker's address: "thread" names the thread)
+    # ("run": every client of the scheduler that listens to the topic hears every event;
+    # each connection keeps those of its own tasks, named by its cancel event)
     worker.log_event(PROGRESS_TOPIC, {"kind": "started", "job": job_id, "attempt": attempt,
-                                       "tag": tag, "worker": name, "thread": name,
-                                       "host": host})
+                                       "tag": tag, "run": cancel_name, "worker": name,
+                                       "thread": name, "host": host})
     last = [0.0]
     cancel = Event(cancel_name)
     polled = [0.0, False]
@@ -138,7 +140,7 @@ def analyze_task(path: str, settings, job_id: int, attempt: int, cancel_name: st
             last[0] = now
             worker.log_event(PROGRESS_TOPIC, {
                 "kind": "progress", "job": job_id, "attempt": attempt, "tag": tag,
-                "chunk": chunk,
+                "run": cancel_name, "chunk": chunk,
                 "n_chunks": n_chunks, "duration_s": duration_s})
 
     def should_cancel() -> bool:
@@ -181,7 +183,8 @@ def analyze_task(path: str, settings, job_id: int, attempt: int, cancel_name: st
             except OSError:
                 pass
         worker.log_event(PROGRESS_TOPIC, {"kind": "ended", "job": job_id,
-                                           "attempt": attempt, "tag": tag, "worker": name,
+                                           "attempt": attempt, "tag": tag,
+                                           "run": cancel_name, "worker": name,
                                            "thread": name})
 
 

@@ -34,7 +34,7 @@ from core.io.results import SongResult
 from core.settings import AnalysisSettings
 
 __all__ = ["SongState", "TERMINAL_STATES", "ACTIVE_STATES", "Job", "Batch", "budget_for",
-           "hard_limit_for", "CHANGED_NOTE", "USER_TEMPO_RANGE", "scaled_user_tempo",
+           "hard_limit_for", "CHANGED_NOTE", "RESULT_WAIT_MIN_S", "USER_TEMPO_RANGE", "scaled_user_tempo",
            "seconds_text"]
 
 
@@ -42,6 +42,18 @@ def seconds_text(seconds: float) -> str:
     """A duration in messages: whole seconds from 10 s up, tenths below (a limit of 0.4 s
     read "0 s")."""
     return f"{seconds:.0f} s" if seconds >= 9.95 else f"{seconds:.1f} s"
+
+#: The shortest wait (s) for the outcome of a song whose worker has ended it
+#: (:meth:`Batch.result_wait`): a result is a few kilobytes, on its way at once.
+RESULT_WAIT_MIN_S = 30.0
+
+
+def _result_lost(job: Job, wait: float) -> str:
+    """Why a song whose task ended on its worker failed without its outcome."""
+    where = f" on {job.worker}" if job.worker else ""
+    return (f"its analysis ended{where}, but its result did not arrive within "
+            f"{seconds_text(wait)}; analyze it again")
+
 
 #: Note of a result kept although its file changed since it was measured (the song was
 #: queued again and its attempt ended without a new result).
@@ -490,6 +502,11 @@ class Batch:
         """Hard limit (s) of ``job``: its settings' limit plus the time :meth:`extend` gave."""
         return hard_limit_for(job.duration_s, job.settings or self.settings) + job.extra_s
 
+    def result_wait(self, job: Job) -> float:
+        """How long (s) the outcome of ``job`` may take to come once its worker has ended
+        it (:meth:`ended_on_worker`): its hard limit, at least :data:`RESULT_WAIT_MIN_S`."""
+        return max(self.hard_limit(job), RESULT_WAIT_MIN_S)
+
     def extend(self, job_id: int) -> float | None:
         """Give a running (or stalled) song one more budget of time before it is timed out.
 
@@ -511,14 +528,22 @@ class Batch:
         report from it is discarded.  ``ended`` holds ``(job id, attempt)`` of songs whose
         worker has ended them, their outcome not reported yet (as do those reported by
         :meth:`ended_on_worker`): they ended in time, and the rules leave them alone,
-        whatever their clock says by now.
+        whatever their clock says by now.  One whose worker ended it but whose outcome
+        has not come :meth:`result_wait` later (a result lost on its way) fails, saying
+        so: the batch never waits for it forever.
         """
         changed = []
         with self._lock:
             now = self._clock()
             for job in sorted(self._active.values(), key=lambda j: j.id):  # batch order
-                if job.waiting or job.finished_at is not None or (  # (its clock has not
-                        job.id, job.attempt) in ended:              # started, or stopped)
+                if job.waiting or (job.id, job.attempt) in ended:  # (no clock, or its
+                    continue                                       # outcome has come)
+                if job.finished_at is not None:  # its clock stopped: its outcome is due
+                    wait = self.result_wait(job)
+                    if now - job.finished_at >= wait:
+                        self._settle(job, SongState.FAILED, _result_lost(job, wait), now,
+                                     analysis_s=round(job.elapsed(now), 3))
+                        changed.append(job)
                     continue
                 elapsed = job.elapsed(now)
                 if elapsed >= self.hard_limit(job):

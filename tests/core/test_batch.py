@@ -11,6 +11,7 @@ import pytest
 
 from core.batch.rules import (
     CHANGED_NOTE,
+    RESULT_WAIT_MIN_S,
     TERMINAL_STATES,
     USER_TEMPO_RANGE,
     Batch,
@@ -253,7 +254,7 @@ def test_a_song_ended_on_its_worker_keeps_its_run_time_however_late_it_is_settle
     b.started(failed.id, attempt_f, "host:2/0")
     clock.t += 4.0
     assert b.ended_on_worker(done.id, attempt) and b.ended_on_worker(failed.id, attempt_f)
-    clock.t += 60.0  # past the hard limit (20 s) while their outcomes wait
+    clock.t += 25.0  # past the hard limit (20 s) while their outcomes wait
     assert b.check() == [] and done.elapsed() == 4.0
     assert b.finish(done.id, attempt, SongResult(path="a.wav", status="done"))
     assert done.result.analysis_s == 4.0 and done.finished_at == 1004.0
@@ -268,6 +269,47 @@ def test_a_song_ended_on_its_worker_keeps_its_run_time_however_late_it_is_settle
     b.started(other.id, attempt_o, "host:2/0")
     clock.t += 20.0
     assert b.check() == [other] and other.state is SongState.TIMED_OUT
+
+def test_a_song_whose_result_never_comes_after_its_end_fails_and_the_batch_ends():
+    # The worker ended the song (its clock stopped) but its outcome never reached the
+    # engine: the batch fails it once it has waited its hard limit (at least 30 s) from that
+    # end, saying so, instead of waiting for it for ever.  A song whose outcome has come
+    # and waits to be settled (``ended``) is left alone; one still running times out.
+    clock = FakeClock()
+    b = Batch(["lost.wav", "settling.wav", "stuck.wav"], settings=_settings(2.0, workers=3),
+              clock=clock)
+    lost, attempt = b.claim("slot", starts_later=True)
+    settling, attempt_s = b.claim("slot", starts_later=True)
+    stuck, attempt_k = b.claim("slot", starts_later=True)
+    for job, att in ((lost, attempt), (settling, attempt_s), (stuck, attempt_k)):
+        assert b.started(job.id, att, "host:1/0")
+    clock.t += 4.0
+    assert b.ended_on_worker(lost.id, attempt) and b.ended_on_worker(settling.id, attempt_s)
+    assert b.result_wait(lost) == RESULT_WAIT_MIN_S  # (the hard limit is 20 s)
+    clock.t += RESULT_WAIT_MIN_S - EPS
+    ended = {(settling.id, attempt_s)}
+    assert b.check(ended=ended) == [stuck] and stuck.state is SongState.TIMED_OUT
+    assert lost.state is SongState.RUNNING
+    clock.t += EPS
+    assert b.check(ended=ended) == [lost]
+    assert lost.state is SongState.FAILED and lost.result.analysis_s == 4.0
+    assert lost.error == ("its analysis ended on host:1/0, but its result did not arrive "
+                          "within 30 s; analyze it again")
+    assert not b.finish(lost.id, attempt, SongResult(path="lost.wav", status="done"))
+    assert not b.is_finished and settling.state is SongState.RUNNING
+    assert b.finish(settling.id, attempt_s, SongResult(path="settling.wav", status="done"))
+    assert b.is_finished
+    # A song with a longer hard limit waits that long for its outcome.
+    b.set_settings(_settings(10.0))
+    assert b.requeue([lost.id]) == [lost]
+    job, attempt = b.claim("slot", starts_later=True)
+    assert b.started(job.id, attempt, "host:2/0") and b.ended_on_worker(job.id, attempt)
+    assert b.result_wait(job) == 100.0
+    clock.t += 100.0 - EPS
+    assert b.check() == []
+    clock.t += EPS
+    assert b.check() == [job] and "within 100 s" in job.error
+
 
 def test_a_song_still_waiting_in_the_queue_does_not_shield_the_songs_after_it():
     # The first song handed over waits for a worker thread; the second started at once on

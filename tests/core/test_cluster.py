@@ -727,6 +727,45 @@ def test_the_worker_threads_tell_a_cleared_lists_song_from_the_new_one_with_its_
     assert conn.running_on() == {}
 
 
+def test_a_connection_hears_the_events_of_its_own_tasks_only(client, tmp_path):
+    # Two users of one scheduler, each with its song 0, attempt 1 (the command line's, with
+    # no tag): every client that listens to the progress topic is sent every event, and
+    # each connection must keep those of its own task (before, each heard both: the other
+    # user's start restarted its song's clock, and the other's end stopped it).
+    import distributed
+
+    first, second = _files(tmp_path, 2)
+    settings = AnalysisSettings(workers=2)
+    other = distributed.Client(client.scheduler.address, timeout=30)
+    heard = {"ours": [], "theirs": []}
+    try:
+        conns = {}
+        for who, c in (("ours", client), ("theirs", other)):
+            conns[who] = ClusterConnection(
+                ClusterSpec(), analyze=slow_analyze, client=c,
+                on_event=lambda kind, msg, who=who: heard[who].append((kind, msg["worker"])))
+            conns[who].connect()
+        futures = {who: conns[who].submit(Batch([path]).jobs[0], 1, settings)
+                   for who, path in (("ours", first), ("theirs", second))}
+        distributed.wait(list(futures.values()), timeout=60)
+        results = {who: f.result()[2] for who, f in futures.items()}  # (the thread)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not all(
+                ("ended", results[who]) in heard[who] for who in heard):
+            time.sleep(0.05)
+        for who in heard:
+            starts_and_ends = [(k, w) for k, w in heard[who] if k != "progress"]
+            assert starts_and_ends == [("started", results[who]), ("ended", results[who])], \
+                (who, heard[who])
+            # (a progress event names the worker by its address)
+            assert {w.split("://")[-1].split("/")[0] for _, w in heard[who]} == {
+                results[who].split("/")[0]}
+        for conn in conns.values():
+            conn.close()
+    finally:
+        other.close()
+
+
 def test_a_running_song_is_labelled_with_its_worker_thread(client, tmp_path):
     # The scheduler sets the "worker" of every event to the worker's address; the label
     # (and what the runner counts as busy) is the thread that runs the song.

@@ -362,15 +362,16 @@ def test_where_a_song_runs_is_told_apart_from_a_cleared_lists_song_with_its_numb
 
 
 
-def _two_songs_handed_to_h1_and_h2(*seen):
-    """A batch of two songs handed to the window's cluster slots of workers h:1 and h:2,
-    while the scheduler lists the workers ``seen``: ``(batch, connection, slots)``."""
+def _two_songs_handed_to_h1_and_h2(*seen, clock=time.monotonic):
+    """A batch of two songs (on ``clock``) handed to the window's cluster slots of workers
+    h:1 and h:2, while the scheduler lists the workers ``seen``: ``(batch, connection,
+    slots)``."""
     from core.batch.cluster import ClusterConnection
     from core.batch.rules import Batch
     from gui.cluster_slots import ClusterSlots, _key
     from gui.workers import WorkerRecord, WorkerSignals
 
-    batch = Batch(["/songs/a.wav", "/songs/b.wav"])
+    batch = Batch(["/songs/a.wav", "/songs/b.wav"], clock=clock)
     conn = ClusterConnection(ClusterSpec(), client=_Workers(*seen))
     slots = ClusterSlots(conn, WorkerSignals(), workers=[("tcp://h:1", 1), ("tcp://h:2", 1)])
     slots.resize()
@@ -379,7 +380,133 @@ def _two_songs_handed_to_h1_and_h2(*seen):
         slot.record = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt,
                                    batch=batch)
         slots._records[_key(slot.record)] = slot.record
+        slots._in_flight.count += 1
     return batch, conn, slots
+
+
+def _ended(conn, thread, batch, job=0, attempt=1):
+    from gui.cluster_slots import _tag
+
+    conn._event({"kind": "ended", "job": job, "attempt": attempt, "tag": _tag(batch),
+                 "worker": thread.split("/")[0], "thread": thread})
+
+
+class _Pending:
+    """A song's future whose outcome never comes."""
+
+    cancelled = False
+
+    def done(self):
+        return False
+
+    def cancel(self):
+        self.cancelled = True
+
+
+def test_a_song_whose_result_never_comes_after_its_end_fails_and_frees_its_row():
+    # Song 0 ends on h:1 (its clock stops) but its outcome never reaches the window: once
+    # it has waited long enough the batch fails it, saying so, and the window lets its row
+    # go (no worker thread held: its task had ended) and stops waiting for its future, so
+    # the batch can end.  Song 1, ended too and its outcome come, waiting to be settled
+    # (behind a save), is left alone.
+    from gui.cluster_slots import _key
+
+    now = [1000.0]
+    batch, conn, slots = _two_songs_handed_to_h1_and_h2("tcp://h:1", "tcp://h:2",
+                                                        clock=lambda: now[0])
+    slots._reading = True  # (the test gives the workers)
+    lost, running = (s.record for s in slots.slots)
+    future = _Pending()
+    slots._futures[_key(lost)] = future
+    _started(conn, "h:1/0", batch, job=0)
+    _started(conn, "h:2/0", batch, job=1)
+    now[0] += 2.0
+    _ended(conn, "h:1/0", batch, job=0)
+    _ended(conn, "h:2/0", batch, job=1)
+    slots._futures[_key(running)] = _Pending()
+    slots._futures[_key(running)].done = lambda: True  # (its outcome waits to be settled)
+    a, b = batch.jobs
+    assert batch.result_wait(a) == 60.0  # (its hard limit: 3 x 20 s)
+    now[0] += 60.0
+    assert batch.check(ended=slots.ended_tasks(batch)) == [a]
+    assert a.state is SongState.FAILED and "its result did not arrive within 60 s" in a.error
+    assert b.state is SongState.RUNNING
+    ((rec, job),) = slots.reap(batch, time.monotonic(), 0.0)
+    assert rec is lost and job is a
+    assert slots.slots[0].record is None and slots.slots[1].record is running
+    assert slots.abandoned == [] and slots.in_flight == 1
+    slots._io.submit(lambda: None).result(timeout=10)
+    assert future.cancelled
+    slots.shutdown()
+
+
+def test_a_song_let_go_while_it_is_handed_over_has_its_task_cancelled():
+    # The song is skipped while its store lookup (on the cluster thread) is going on: its
+    # task, submitted after that, is cancelled at once instead of running for nobody.
+    import threading
+
+    from core.batch.cluster import ClusterConnection
+    from core.batch.rules import Batch
+    from gui.cluster_slots import ClusterSlots
+    from gui.workers import WorkerSignals
+
+    class _Client(_Workers):
+        def __init__(self, *addresses):
+            super().__init__(*addresses)
+            self.futures = []
+
+        def submit(self, *args, **kwargs):
+            future = _Pending()
+            future.add_done_callback = lambda fn: None
+            self.futures.append(future)
+            return future
+
+    looking, go = threading.Event(), threading.Event()
+
+    def lookup(path):
+        looking.set()
+        go.wait(10)
+
+    batch = Batch(["/songs/a.wav"])
+    conn = ClusterConnection(ClusterSpec(), client=_Client("tcp://h:1"))
+    slots = ClusterSlots(conn, WorkerSignals(), workers=[("tcp://h:1", 1)])
+    slots.resize()
+    slots._store_hooks = lambda batch, fresh: (lookup, None)
+    assert len(slots.fill(batch)) == 1 and looking.wait(10)
+    assert batch.skip(0)
+    ((rec, _),) = slots.reap(batch, time.monotonic(), 0.0)
+    go.set()
+    slots._io.submit(lambda: None).result(timeout=10)
+    (future,) = conn.client.futures
+    assert future.cancelled and slots._futures == {}
+    slots.shutdown()
+
+
+def test_a_song_let_go_as_its_task_starts_holds_its_thread_until_that_task_ends():
+    # Song 0, handed over on h:1's row, is skipped while it waits in the scheduler's queue,
+    # just as Dask hands its task to h:2's thread (the cancel comes too late): its run holds
+    # that thread, under h:2's name, so no other song is handed over for it until the task
+    # ends there.
+    from core.batch.cluster import free_threads
+
+    batch, conn, slots = _two_songs_handed_to_h1_and_h2("tcp://h:1", "tcp://h:2")
+    slots._reading = True
+    slots.signals.started.connect(lambda rec: slots.on_started(rec, 0.0))
+    slots.signals.done.connect(lambda rec: slots.on_returned(rec, batch, 0.0))
+    skipped = slots.slots[0].record
+    assert batch.skip(0)
+    ((rec, _),) = slots.reap(batch, time.monotonic(), 0.0)
+    assert rec is skipped and slots.slots[0].record is None
+    assert slots.abandoned == [] and slots.in_flight == 1
+    _started(conn, "h:2/0", batch, job=0)
+    assert slots.abandoned == [skipped] and skipped.name == "h:2 #1"  # (where it runs)
+    batch.add(["/songs/c.wav"])
+    assert slots.fill(batch) == [] and batch.jobs[2].state is SongState.QUEUED
+    assert free_threads(slots._applied, slots.in_flight, len(slots.abandoned)) == 0
+    _ended(conn, "h:2/0", batch, job=0)
+    assert skipped.returned and slots.abandoned == []
+    assert free_threads(slots._applied, slots.in_flight, len(slots.abandoned)) == 1
+    slots.shutdown()
 
 
 def test_a_song_whose_worker_left_is_queued_and_the_log_keeps_its_lost_run(caplog):
@@ -753,6 +880,41 @@ def test_a_song_whose_worker_left_is_queued_in_the_window_until_it_runs_again(
         assert lost.end <= rerun.start
         (line,) = [r.getMessage() for r in caplog.records if "left the cluster" in r.getMessage()]
         assert job.path in line and "waits to run again" in line
+        assert eng.shutdown(timeout_ms=5000)
+
+
+@pytest.mark.timeout(180)
+def test_a_song_whose_worker_left_shows_queued_without_a_look_at_the_workers(
+        qtbot, tmp_path, monkeypatch):
+    # The window never looks at the cluster's workers by itself here: the scheduler's own
+    # word that it removed a worker is all that tells.  A song stalled on a worker that
+    # leaves shows queued (no clock) right away, not stalled until the next look, then
+    # runs again once a thread is free and is done.
+    import gui.cluster_slots
+
+    monkeypatch.setattr(gui.cluster_slots, "_REFRESH_S", 1e9)
+    settings = AnalysisSettings(workers=2, budget_base_s=1.0, budget_factor=0.0,
+                                hard_limit_factor=60.0)
+    with _held_songs_cluster(2) as (_, client, release, engines):
+        eng = _engine(_songs(tmp_path, 1, prefix="held"), client=client,
+                      analyze=cluster_helpers.held_analyze, settings=settings)
+        engines.append(eng)
+        table = SongTableModel(eng)
+        job = eng.batch.jobs[0]
+        with cluster_helpers.every_thread_held(client) as free:
+            assert eng.start()
+            qtbot.waitUntil(lambda: table.index(0, COL_STATUS).data() == "stalled",
+                            timeout=60_000)
+            left = _address(job)
+            client.retire_workers(workers=[f"tcp://{left}"], close_workers=True)
+            qtbot.waitUntil(lambda: table.index(0, COL_STATUS).data() == "queued",
+                            timeout=30_000)
+            assert job.waiting and table.index(0, COL_ELAPSED).data() == ""
+            with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
+                free()
+                release.set()
+        assert job.state is SongState.DONE, (job.state, job.error)
+        assert _address(job) != left
         assert eng.shutdown(timeout_ms=5000)
 
 
