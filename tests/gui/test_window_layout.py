@@ -116,6 +116,8 @@ def test_the_calibration_tab_of_the_demo_deck_fits_the_window_without_scrolling(
         w.setGeometry(0, 0, width, height)
         w.split_for_height(height)
         w.show_calibration()
+        # the view redraws from the fit on a timer: under load it may not have yet
+        qtbot.waitUntil(lambda: summary.model().rowCount() == 7, timeout=10_000)
         _settle(qtbot)
         assert (w.width(), w.height()) == (width, height)
         rows = w.table.viewport().height() // w.table.verticalHeader().defaultSectionSize()
