@@ -27,7 +27,7 @@ import os
 from typing import NamedTuple
 
 from core.analysis.joined import _samples_per_frame, _xing
-from core.analysis.sniff import _first_frames, _mpeg_frame
+from core.analysis.sniff import FREE_SPAN, _first_frames, _free_length, _mpeg_frame
 
 __all__ = ["mp3_breaks", "mp3_chain", "Mp3Chain"]
 
@@ -95,7 +95,9 @@ def _walk(mm, start: int, size: int) -> Mp3Chain:
         return Mp3Chain([], None)
     pos = start + first
     seconds, breaks, declared, changes_at = 0.0, [], None, None
-    ident = _mpeg_frame(mm[pos:pos + 4], 0)[1]
+    # A free-format stream's frames have one length (but for padding), found once.
+    free = _free_length(mm[pos:pos + FREE_SPAN], 0)
+    ident = _mpeg_frame(mm[pos:pos + 4], 0, free)[1]
     if (xing := _xing(mm[pos:pos + 256], 0)) is not None:  # the Xing frame holds no audio
         version, layer, rate = ident
         seconds = -_samples_per_frame(version, layer) / rate
@@ -106,7 +108,7 @@ def _walk(mm, start: int, size: int) -> Mp3Chain:
         return Mp3Chain(breaks, junk_at, max(0.0, seconds), declared, cut, changes_at)
 
     while pos + 4 <= size:
-        frame = _mpeg_frame(mm[pos:pos + 4], 0)
+        frame = _mpeg_frame(mm[pos:pos + 4], 0, free)
         if frame is not None and frame[0] >= 4:
             if pos + frame[0] > size:  # the last frame, cut short: the end of the file
                 return chain(None, cut=True)

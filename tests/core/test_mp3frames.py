@@ -322,3 +322,97 @@ def test_mp3_whose_frames_change_layer_is_read_to_its_end(tmp_path):
     info, y = _decode(path)
     assert abs(len(y) - 8.0 * SR) < 4 * _FRAME
     assert _peak_hz(y[-2 * SR:]) == pytest.approx(440.0, abs=1.0)
+
+
+def _free_format(tmp_path, seconds=4.0, xing=True):
+    """``(free, fixed)``: a 160 kbit/s MP3 written by libsndfile (constant bit rate), and
+    the same frames with the bit rate index of every header set to 0 (free format: each
+    frame's length is where the next header starts); ``xing`` keeps the Info frame."""
+    import soundfile as sf
+
+    fixed = tmp_path / "fixed.mp3"
+    sf.write(fixed, tone(440.0, seconds, SR, channels=2), SR, format="MP3",
+             subtype="MPEG_LAYER_III", bitrate_mode="CONSTANT", compression_level=0.5)
+    data = fixed.read_bytes()
+    offsets = _frames(data)
+    assert {data[i + 2] >> 4 for i in offsets} == {10}  # 160 kbit/s: 522 or 523 bytes
+    if not xing:
+        data = data[offsets[1]:]
+        offsets = [i - offsets[1] for i in offsets[1:]]
+        fixed.write_bytes(data)
+    free = bytearray(data)
+    for i in offsets:
+        free[i + 2] &= 0x0F
+    path = tmp_path / "free.mp3"
+    path.write_bytes(bytes(free))
+    return path, fixed
+
+
+@pytest.mark.parametrize("xing", [True, False])
+def test_free_format_mp3_is_read_as_the_same_frames_with_a_stated_bit_rate(tmp_path, capfd,
+                                                                           xing):
+    """No header of a free-format MP3 states its bit rate: SongCal found no frames in it
+    and refused it, "the file looks like MPEG audio but cannot be decoded", though
+    libsndfile reads it.  Each frame's length is found from where the next header of the
+    stream starts; the song reads as the same frames with their bit rate stated do."""
+    path, fixed = _free_format(tmp_path, xing=xing)
+    chain = mp3_chain(path)
+    assert chain == mp3_chain(fixed)
+    assert chain.breaks == [] and chain.junk_at is None
+    assert chain.seconds == pytest.approx((156 - 1) * _FRAME / SR)  # 156 frames, 1 Info
+    capfd.readouterr()
+    info, y = _decode(path)
+    assert (info.backend, info.notice) == ("soundfile", "")
+    assert capfd.readouterr().err == ""
+    np.testing.assert_array_equal(y, _decode(fixed)[1])
+    assert abs(len(y) - (4.0 * SR if xing else 155 * _FRAME)) < 1
+    assert _peak_hz(y) == pytest.approx(440.0, abs=1.0)
+
+
+@pytest.mark.parametrize("end", ["cut within a frame", "zeros", "ID3v1"])
+def test_free_format_mp3_ends_as_any_mp3(tmp_path, end):
+    """The walk of a free-format chain keeps the stream's frame length: a file cut within
+    a frame is cut short against its Info header, zeros after the last frame are not
+    shown to libsndfile, a tag after it is no break."""
+    from core.errors import CorruptFileError
+
+    path, fixed = _free_format(tmp_path)
+    data = path.read_bytes()
+    if end == "cut within a frame":
+        path.write_bytes(data[:80 * 522 + 100])
+        assert mp3_chain(path).cut
+        with pytest.raises(CorruptFileError, match=r"cut short: the audio ends at 0:02\.0 "
+                                                   r"\(2\.0 s\) but its header announces "
+                                                   r"0:04\.0"):
+            _decode(path)
+        return
+    path.write_bytes(data + (bytes(3000) if end == "zeros" else b"TAG" + bytes(125)))
+    chain = mp3_chain(path)
+    assert chain.breaks == [] and not chain.cut
+    assert chain.junk_at == (len(data) if end == "zeros" else None)
+    info, y = _decode(path)
+    assert info.notice == ""
+    np.testing.assert_array_equal(y, _decode(fixed)[1])
+
+
+def test_free_format_frame_length_needs_two_headers_of_the_stream_after_it():
+    """The length is the distance to the next header of the same stream (padding left
+    out), confirmed by the header it leads to after that; a header-like byte pair in the
+    audio data, or a header of another stream, is passed over."""
+    from core.analysis.sniff import _free_length
+
+    def header(padding=0, rate_index=0, mode=0):
+        return bytes([0xFF, 0xFB, (rate_index << 2) | (padding << 1), mode << 6])
+
+    body = bytes(300)
+    stream = header(1) + body + header(0) + body[:-1] + header(0) + body[:-1]
+    assert _free_length(stream, 0) == 303  # 304 bytes with its padding byte
+    assert _mpeg_frame(stream, 304, 303) == (303, (3, 3, 44100))
+    # A false header 100 bytes in (other rate, then the same stream but no third header).
+    fake = bytearray(stream)
+    fake[100:104] = header(0, rate_index=1)
+    fake[150:154] = header(0)
+    assert _free_length(bytes(fake), 0) == 303
+    assert _free_length(stream[:500], 0) is None  # no third header: no length
+    assert _free_length(header(0, mode=3) + body + header(0) + body + header(0), 0) is None
+    assert _free_length(bytes([0xFF, 0xFB, 0x90, 0x64]) + bytes(500), 0) is None  # 128 kbit/s
