@@ -84,12 +84,16 @@ def _samples_per_frame(version: int, layer: int) -> int:
 
 
 def _xing(data: bytes, i: int) -> tuple[int | None, int | None] | None:
-    """``(frames, bytes)`` of the Xing or Info header in the Layer III frame at ``data[i:]``
-    (each None when the header leaves it out), or None without such a header."""
+    """``(frames, bytes)`` of the Xing or Info header, or of the VBRI header, in the Layer
+    III frame at ``data[i:]`` (each None when a Xing header leaves it out), or None without
+    such a header.  Either counts the frames after its own, which holds no audio."""
     b1 = data[i + 1]
     version, layer = (b1 >> 3) & 3, 4 - ((b1 >> 1) & 3)
     if layer != 3:
         return None
+    if _is_vbri(data, i):
+        size, frames = struct.unpack(">II", data[i + 46:i + 54])
+        return frames, size
     mono = data[i + 3] >> 6 == 3
     side = (17 if mono else 32) if version == 3 else (9 if mono else 17)
     at = i + 4 + side
@@ -104,6 +108,21 @@ def _xing(data: bytes, i: int) -> tuple[int | None, int | None] | None:
     if flags & 2 and at + 4 <= len(data):
         size = struct.unpack(">I", data[at:at + 4])[0]
     return frames, size
+
+
+def _is_vbri(data: bytes, i: int) -> bool:
+    """True when the frame at ``data[i:]`` holds a VBRI header, which Fraunhofer's encoders
+    write where others write a Xing header: 32 bytes after the frame header, whatever the
+    version and channels, ``VBRI``, its version (1), the encoder delay, a quality, then the
+    stream's bytes and its frames (4 bytes each, big-endian)."""
+    return data[i + 36:i + 40] == b"VBRI" and data[i + 40:i + 42] == b"\x00\x01" \
+        and i + 54 <= len(data)
+
+
+def _header_name(data: bytes, i: int) -> str:
+    """``"VBRI"`` for a frame holding a VBRI header, ``"Xing"`` otherwise (for a Xing or
+    Info header), as the song's note names the header."""
+    return "VBRI" if _is_vbri(data, i) else "Xing"
 
 
 def _skip_tags(fh, pos: int, size: int) -> tuple[int, bytes]:

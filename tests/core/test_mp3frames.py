@@ -416,3 +416,73 @@ def test_free_format_frame_length_needs_two_headers_of_the_stream_after_it():
     assert _free_length(stream[:500], 0) is None  # no third header: no length
     assert _free_length(header(0, mode=3) + body + header(0) + body + header(0), 0) is None
     assert _free_length(bytes([0xFF, 0xFB, 0x90, 0x64]) + bytes(500), 0) is None  # 128 kbit/s
+
+
+def _with_vbri(data: bytes, frames: list[int], count: int) -> bytes:
+    """``data`` (an MP3 written by libsndfile) whose Xing frame holds a VBRI header instead
+    (as Fraunhofer's encoders write it) declaring ``count`` frames."""
+    import struct
+
+    first = bytearray(frames[1])
+    first[:4] = data[:4]
+    vbri = b"VBRI" + struct.pack(">HHHIIHHHH", 1, 1105, 75, len(data), count, 0, 1, 2, 1)
+    first[36:36 + len(vbri)] = vbri
+    return bytes(first) + data[frames[1]:]
+
+
+@pytest.mark.parametrize("declares", ["its frames", "a third", "three times", "three times, ID3v1"])
+def test_mp3_with_a_vbri_header_is_read_whole_by_its_frames(tmp_path, capfd, declares):
+    """libsndfile reads no VBRI header (it decodes the header's frame as audio and stops
+    at a length estimated from that frame's bit rate: 114,009 of 266,112 samples), so the
+    song goes to FFmpeg, as a VBR file without a Xing header did; its length counted the
+    VBRI frame, which holds no audio, and a count the frames do not match went without a
+    word.  Such a count is now noted as a Xing header's is."""
+    path, data, frames = _song(tmp_path, seconds=6.0)
+    n = len(frames) - 1  # the audio frames after the Xing (now VBRI) frame
+    count = {"its frames": n, "a third": n // 3}.get(declares, 3 * n)
+    path.write_bytes(_with_vbri(data, frames, count)
+                     + (b"TAG" + bytes(125) if declares.endswith("ID3v1") else b""))
+    chain = mp3_chain(path)
+    assert (chain.header, chain.declared) == ("VBRI", pytest.approx(count * _FRAME / SR))
+    assert chain.seconds == pytest.approx(n * _FRAME / SR)
+    capfd.readouterr()
+    info, y = _decode(path)
+    assert capfd.readouterr().err == ""
+    assert info.frames == len(y) == n * _FRAME  # FFmpeg keeps the encoder's delay
+    assert _peak_hz(y) == pytest.approx(440.0, abs=1.0)
+    assert info.notice == {
+        "its frames": "",
+        "a third": "its VBRI header declares 0:02.0 (2.0 s) of audio but 0:06.0 (6.0 s) of "
+                   "MPEG frames follow it: read to the end"}.get(declares, (
+        "its VBRI header declares 0:18.1 (18.1 s) of audio but its MPEG frames hold 0:06.0 "
+        "(6.0 s), the last one whole: the header overstates the length (or the file lost its "
+        "end exactly between two frames); read as it is"))
+
+
+@pytest.mark.parametrize("end", ["cut within a frame", "zeros"])
+def test_mp3_with_a_vbri_header_and_audio_missing_is_cut_short(tmp_path, end):
+    """A file that lost its end was read up to where it ends, without a word: its VBRI
+    header's count says how much is missing, as a Xing header's does."""
+    from core.errors import CorruptFileError
+
+    path, data, frames = _song(tmp_path, seconds=6.0)
+    data = _with_vbri(data, frames, len(frames) - 1)
+    half = frames[len(frames) // 2]
+    path.write_bytes(data[:half + 100] if end == "cut within a frame"
+                     else data[:half] + bytes(len(data) // 2))
+    with pytest.raises(CorruptFileError, match=r"the file is cut short: the audio ends at "
+                                               r"0:03\.0 \(3\.0 s\) but its header "
+                                               r"announces 0:06\.0"):
+        _decode(path)
+
+
+def test_constant_bit_rate_mp3_with_a_vbri_header_leaves_its_frame_out(tmp_path):
+    """At a constant bit rate nothing sent the file to FFmpeg: libsndfile decoded the VBRI
+    frame as 1152 samples of silence before the song (179,712 samples for 155 frames)."""
+    _, fixed = _free_format(tmp_path)  # 160 kbit/s, an Info frame then 155 frames
+    data = fixed.read_bytes()
+    frames = _frames(data)
+    fixed.write_bytes(_with_vbri(data, frames, len(frames) - 1))
+    info, y = _decode(fixed)
+    assert info.frames == len(y) == 155 * _FRAME
+    assert np.abs(y[:_FRAME]).max() > 0.1  # the song from its first frame, no silence
