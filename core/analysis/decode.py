@@ -298,8 +298,23 @@ def _mp3_checks(path: str, start: int):
     joined end to end, a chain of frames that breaks, a Xing header declaring fewer frames
     than follow it); return its :class:`~core.analysis.mp3frames.Mp3Chain` otherwise.  Done
     before libsndfile opens the file: libmpg123 warns on opening one whose Xing header
-    states a size the file does not have."""
+    states a size the file does not have.
+
+    FFmpeg reads no free-format MP3 (whose frame headers state no bit rate): such a file
+    that libsndfile would read short or noisily is reported as damaged, saying why."""
     chain = mp3_chain(path, start or mp3_audio_start(path))
+    try:
+        return _read_on(chain, path)
+    except _ReadOn as exc:
+        if not chain.free:
+            raise
+        raise CorruptFileError(path, (
+            "its MPEG audio is in free format (no bit rate in its frame headers), which "
+            f"FFmpeg does not read, and libsndfile would not read it whole: {exc}")) from None
+
+
+def _read_on(chain, path: str):
+    """The checks of :func:`_mp3_checks` on the chain of frames of ``path``."""
     # libsndfile stops where the first of files joined end to end ends, and short of the
     # end of a VBR file without a Xing header: FFmpeg reads on, its length estimated from
     # the first frames' bit rate (5.18 s for 5.04 s of frames); the frames tell it.
@@ -310,7 +325,7 @@ def _mp3_checks(path: str, start: int):
         # libmpg123 writes a note about each break straight to the process's standard error.
         where = ("one place, at " if len(breaks) == 1
                  else f"{len(breaks)} places, the first at ")
-        raise _ReadOn("its chain of MPEG frames breaks", notice=(
+        raise _ReadOn(f"its chain of MPEG frames breaks at {fmt_time(breaks[0])}", notice=(
             f"its MPEG audio is broken in {where}{fmt_time(breaks[0])}, by bytes that are "
             "no audio frame (damage, or a tag in the middle): they were skipped"))
     if chain.changes_at is not None:

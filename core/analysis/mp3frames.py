@@ -61,6 +61,9 @@ class Mp3Chain(NamedTuple):
     header : str
         ``"VBRI"`` when the first frame holds a VBRI header (Fraunhofer's encoders), whose
         length libsndfile does not read; ``"Xing"`` otherwise.
+    free : bool
+        The frames are in free format: their headers state no bit rate (FFmpeg reads no
+        such stream).
     """
 
     breaks: list[float]
@@ -70,6 +73,7 @@ class Mp3Chain(NamedTuple):
     cut: bool = False
     changes_at: float | None = None
     header: str = "Xing"
+    free: bool = False
 
 
 def mp3_chain(path: str, start: int = 0) -> Mp3Chain:
@@ -110,7 +114,8 @@ def _walk(mm, start: int, size: int) -> Mp3Chain:
             declared = xing[0] * _samples_per_frame(version, layer) / rate
 
     def chain(junk_at: int | None, cut: bool = False) -> Mp3Chain:
-        return Mp3Chain(breaks, junk_at, max(0.0, seconds), declared, cut, changes_at, header)
+        return Mp3Chain(breaks, junk_at, max(0.0, seconds), declared, cut, changes_at, header,
+                        free is not None)
 
     while pos + 4 <= size:
         frame = _mpeg_frame(mm[pos:pos + 4], 0, free)

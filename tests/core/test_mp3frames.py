@@ -357,7 +357,8 @@ def test_free_format_mp3_is_read_as_the_same_frames_with_a_stated_bit_rate(tmp_p
     stream starts; the song reads as the same frames with their bit rate stated do."""
     path, fixed = _free_format(tmp_path, xing=xing)
     chain = mp3_chain(path)
-    assert chain == mp3_chain(fixed)
+    assert chain.free and not mp3_chain(fixed).free
+    assert chain._replace(free=False) == mp3_chain(fixed)
     assert chain.breaks == [] and chain.junk_at is None
     assert chain.seconds == pytest.approx((156 - 1) * _FRAME / SR)  # 156 frames, 1 Info
     capfd.readouterr()
@@ -486,3 +487,27 @@ def test_constant_bit_rate_mp3_with_a_vbri_header_leaves_its_frame_out(tmp_path)
     info, y = _decode(fixed)
     assert info.frames == len(y) == 155 * _FRAME
     assert np.abs(y[:_FRAME]).max() > 0.1  # the song from its first frame, no silence
+
+
+@pytest.mark.parametrize("hurt", ["junk between frames", "joined"])
+def test_free_format_mp3_libsndfile_would_not_read_whole_says_why(tmp_path, capfd, hurt):
+    """Such files go to FFmpeg, which reads no free-format MP3: a break in the chain was
+    "the file looks like MPEG audio but cannot be decoded", two files joined "unsupported
+    sample rate: 0 Hz".  The message now says what the file is."""
+    from core.errors import CorruptFileError
+
+    path, _ = _free_format(tmp_path)
+    data = path.read_bytes()
+    if hurt == "joined":
+        path.write_bytes(data + data)
+        why = r"MPEG audio goes on after the 0:04\.0 \(4\.0 s\) its header declares"
+    else:
+        path.write_bytes(data[:60 * 522] + b"JUNK" * 30 + data[60 * 522:])
+        why = r"its chain of MPEG frames breaks at 0:01\.5 \(1\.5 s\)"
+    capfd.readouterr()
+    with pytest.raises(CorruptFileError, match=r"its MPEG audio is in free format \(no bit "
+                                               r"rate in its frame headers\), which FFmpeg "
+                                               r"does not read, and libsndfile would not "
+                                               r"read it whole: " + why):
+        _decode(path)
+    assert capfd.readouterr().err == ""
