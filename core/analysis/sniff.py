@@ -290,20 +290,23 @@ def _free_length(data: bytes, i: int) -> int | None:
     the same stream follows within :data:`_FREE_MAX` bytes.
 
     A free-format stream states no bit rate (index 0 in every header): its frames all have
-    one length but for the padding byte (slot of 4 bytes in Layer I) that the header's
-    padding bit adds, and each frame's length is the distance to the next header.  The
+    one length but for the padding byte that the header's padding bit adds, and each frame's length is the distance to the next header.  The
     first header of the same stream after this one gives the length when the header that
     length leads to after it is of the stream too (a byte pair inside the audio data that
-    looks like a header rarely has another at the right distance)."""
-    if i + 4 > len(data) or data[i + 2] >> 4 or _mpeg_frame(data, i, 0) is None:
+    looks like a header rarely has another at the right distance).
+
+    Only Layer III counts: libmpg123 decodes free-format Layer II with the wrong tables
+    (hundreds of "missing bits in layer II step two" on standard error for a 4 s MP2) and
+    FFmpeg decodes none, so such a file stays refused as damaged."""
+    if (i + 4 > len(data) or data[i + 2] >> 4 or (data[i + 1] >> 1) & 3 != 1
+            or _mpeg_frame(data, i, 0) is None):
         return None
-    slot = 4 if data[i + 1] & 6 == 6 else 1  # Layer I pads by a slot of 4 bytes
     pad = (data[i + 2] >> 1) & 1
     j = data.find(b"\xff", i + 4, i + _FREE_MAX + 1)
     while j >= 0:
         if _same_stream(data, i, j):
-            free = j - i - pad * slot
-            after = j + free + ((data[j + 2] >> 1) & 1) * slot
+            free = j - i - pad
+            after = j + free + ((data[j + 2] >> 1) & 1)
             if free > 4 and _same_stream(data, i, after):
                 return free
         j = data.find(b"\xff", j + 1, i + _FREE_MAX + 1)

@@ -511,3 +511,20 @@ def test_free_format_mp3_libsndfile_would_not_read_whole_says_why(tmp_path, capf
                                                r"read it whole: " + why):
         _decode(path)
     assert capfd.readouterr().err == ""
+
+
+def test_free_format_layer_ii_stays_refused_without_a_word_on_stderr(tmp_path, capfd):
+    """libmpg123 decodes free-format Layer II with the wrong tables: read as free format,
+    a 4 s MP2 named .mp3 wrote hundreds of "missing bits in layer II step two" lines."""
+    from core.errors import CorruptFileError
+
+    path = write_audio(tmp_path / "song.mp2", tone(440.0, 4.0, SR, channels=2), SR)
+    data = bytearray(path.read_bytes())
+    for i in _frames(bytes(data)):
+        data[i + 2] &= 0x0F
+    named = tmp_path / "song.mp3"
+    named.write_bytes(bytes(data))
+    capfd.readouterr()
+    with pytest.raises(CorruptFileError, match="cannot be decoded"):
+        _decode(named)
+    assert capfd.readouterr().err == ""
