@@ -287,10 +287,7 @@ def _probe_soundfile(path: str, kind: str | None, start: int = 0) -> AudioInfo:
         # libsndfile takes the Xing header's frame count for the length, and the song
         # would end "cut short" before it: the frames are the length.
         frames = round(chain.seconds * rate)
-        notice = (f"its Xing header declares {fmt_time(chain.declared)} of audio but its "
-                  f"MPEG frames hold {fmt_time(chain.seconds)}, the last one whole: the "
-                  "header overstates the length (or the file lost its end exactly between "
-                  "two frames); read as it is")
+        notice = _overstates_notice(chain)
     return AudioInfo(path=path, format=fmt, codec=codec, sample_rate=rate, channels=channels,
                      frames=frames, duration_s=None if frames is None else frames / rate,
                      backend="soundfile", start=start, end=end, notice=notice)
@@ -301,8 +298,23 @@ def _mp3_checks(path: str, start: int):
     joined end to end, a chain of frames that breaks, a Xing header declaring fewer frames
     than follow it); return its :class:`~core.analysis.mp3frames.Mp3Chain` otherwise.  Done
     before libsndfile opens the file: libmpg123 warns on opening one whose Xing header
-    states a size the file does not have."""
+    states a size the file does not have.
+
+    FFmpeg reads no free-format MP3 (whose frame headers state no bit rate): such a file
+    that libsndfile would read short or noisily is reported as damaged, saying why."""
     chain = mp3_chain(path, start or mp3_audio_start(path))
+    try:
+        return _read_on(chain, path)
+    except _ReadOn as exc:
+        if not chain.free:
+            raise
+        raise CorruptFileError(path, (
+            "its MPEG audio is in free format (no bit rate in its frame headers), which "
+            f"FFmpeg does not read, and libsndfile would not read it whole: {exc}")) from None
+
+
+def _read_on(chain, path: str):
+    """The checks of :func:`_mp3_checks` on the chain of frames of ``path``."""
     # libsndfile stops where the first of files joined end to end ends, and short of the
     # end of a VBR file without a Xing header: FFmpeg reads on, its length estimated from
     # the first frames' bit rate (5.18 s for 5.04 s of frames); the frames tell it.
@@ -313,7 +325,7 @@ def _mp3_checks(path: str, start: int):
         # libmpg123 writes a note about each break straight to the process's standard error.
         where = ("one place, at " if len(breaks) == 1
                  else f"{len(breaks)} places, the first at ")
-        raise _ReadOn("its chain of MPEG frames breaks", notice=(
+        raise _ReadOn(f"its chain of MPEG frames breaks at {fmt_time(breaks[0])}", notice=(
             f"its MPEG audio is broken in {where}{fmt_time(breaks[0])}, by bytes that are "
             "no audio frame (damage, or a tag in the middle): they were skipped"))
     if chain.changes_at is not None:
@@ -322,11 +334,31 @@ def _mp3_checks(path: str, start: int):
                       "joined end to end)", seconds=chain.seconds)
     if chain.declared is not None and chain.seconds > chain.declared + _XING_SHORT_S:
         # libsndfile stops after the frames the Xing header declares, without a word.
-        raise _ReadOn("its Xing header declares fewer frames than follow it", notice=(
-            f"its Xing header declares {fmt_time(chain.declared)} of audio but "
-            f"{fmt_time(chain.seconds)} of MPEG frames follow it: read to the end"),
-            seconds=chain.seconds)
+        raise _ReadOn(f"its {chain.header} header declares fewer frames than follow it",
+                      notice=(f"its {chain.header} header declares {fmt_time(chain.declared)}"
+                              f" of audio but {fmt_time(chain.seconds)} of MPEG frames follow "
+                              "it: read to the end"),
+                      seconds=chain.seconds)
+    if chain.header == "VBRI":
+        # libsndfile reads no VBRI header: it decodes its frame as audio and stops at a
+        # length estimated from that frame's bit rate (2.6 s of a 6 s song); FFmpeg reads
+        # the header.  The frames are the length, unless audio is missing after them.
+        if _xing_overstates(chain):
+            raise _ReadOn("its length is in a VBRI header, which libsndfile does not read",
+                          notice=_overstates_notice(chain), seconds=chain.seconds)
+        missing = chain.declared is not None and chain.declared > chain.seconds + _XING_SHORT_S
+        raise _ReadOn("its length is in a VBRI header, which libsndfile does not read",
+                      seconds=chain.declared if missing else chain.seconds, stated=missing)
     return chain
+
+
+def _overstates_notice(chain) -> str:
+    """The note on an MP3 whose Xing or VBRI header declares more audio than its frames,
+    every one whole, hold."""
+    return (f"its {chain.header} header declares {fmt_time(chain.declared)} of audio but its "
+            f"MPEG frames hold {fmt_time(chain.seconds)}, the last one whole: the header "
+            "overstates the length (or the file lost its end exactly between two frames); "
+            "read as it is")
 
 
 def _xing_overstates(chain) -> bool:
@@ -369,11 +401,15 @@ class _ReadOn(_NotDecodable):
     """Internal: libsndfile would stop before the end of the file's audio, or would read
     it less well than FFmpeg; ``notice`` is what the song's note should then say."""
 
-    def __init__(self, reason: str, notice: str = "", seconds: float | None = None):
+    def __init__(self, reason: str, notice: str = "", seconds: float | None = None,
+                 stated: bool = False):
         super().__init__(reason)
         self.notice = notice
         #: The audio's length (s) when the file's header states another.
         self.seconds = seconds
+        #: True when ``seconds`` is a length the header states and the frames fall short
+        #: of (audio missing at the end: the file was cut).
+        self.stated = stated
 
 
 def _av_format_name(path: str, container) -> str:
@@ -602,6 +638,7 @@ def probe(path) -> AudioInfo:
                                          f"{fmt_time(damage.seconds)} ({damage.detail})")
     reasons = []
     length = None  # the audio's length (s) when its header states another
+    stated = False  # that length is the header's, and the audio falls short of it
     # A file named .mp3 with no MPEG frames in its first 256 KiB is not shown to
     # libsndfile: libmpg123 would give up on it with a line on standard error.
     no_frames = kind is None and ext == ".mp3" and not has_mpeg_frames(path)
@@ -612,11 +649,13 @@ def probe(path) -> AudioInfo:
             reasons.append(str(exc))
             notice = "; ".join(filter(None, (notice, getattr(exc, "notice", ""))))
             length = getattr(exc, "seconds", None)
+            stated = getattr(exc, "stated", False)
     try:
         info = _probe_pyav(path, start, kind)
         if length is not None and len(info.parts) < 2:  # FFmpeg takes the header's word
             info = dataclasses.replace(info, duration_s=length,
-                                       frames=round(length * info.sample_rate))
+                                       frames=round(length * info.sample_rate),
+                                       length_stated=stated)
         return _noted(info, notice)
     except _NotDecodable as exc:
         reasons.append(str(exc))

@@ -29,7 +29,14 @@ import mmap
 import os
 import struct
 
-from core.analysis.sniff import _id3_end, _mpeg_frame, fmt_time, mp3_audio_start
+from core.analysis.sniff import (
+    FREE_SPAN,
+    _free_length,
+    _id3_end,
+    _mpeg_frame,
+    fmt_time,
+    mp3_audio_start,
+)
 
 __all__ = ["mp3_parts", "mp3_unread_audio", "ogg_chains"]
 
@@ -46,12 +53,13 @@ _HEAD_FRAMES = 64
 def _run(data: bytes, i: int, limit: int) -> list[int]:
     """Offsets of the consecutive frames of one format starting at ``data[i:]``, at most
     ``limit`` of them (those wholly inside ``data``)."""
-    first = _mpeg_frame(data, i)
+    free = _free_length(data, i)  # None for a header that states its bit rate
+    first = _mpeg_frame(data, i, free)
     if first is None:
         return []
     ident, found = first[1], []
     while len(found) < limit:
-        frame = _mpeg_frame(data, i)
+        frame = _mpeg_frame(data, i, free)
         if frame is None or frame[1] != ident or frame[0] < 4 or i + frame[0] > len(data):
             break
         found.append(i)
@@ -76,12 +84,16 @@ def _samples_per_frame(version: int, layer: int) -> int:
 
 
 def _xing(data: bytes, i: int) -> tuple[int | None, int | None] | None:
-    """``(frames, bytes)`` of the Xing or Info header in the Layer III frame at ``data[i:]``
-    (each None when the header leaves it out), or None without such a header."""
+    """``(frames, bytes)`` of the Xing or Info header, or of the VBRI header, in the Layer
+    III frame at ``data[i:]`` (each None when a Xing header leaves it out), or None without
+    such a header.  Either counts the frames after its own, which holds no audio."""
     b1 = data[i + 1]
     version, layer = (b1 >> 3) & 3, 4 - ((b1 >> 1) & 3)
     if layer != 3:
         return None
+    if _is_vbri(data, i):
+        size, frames = struct.unpack(">II", data[i + 46:i + 54])
+        return frames, size
     mono = data[i + 3] >> 6 == 3
     side = (17 if mono else 32) if version == 3 else (9 if mono else 17)
     at = i + 4 + side
@@ -96,6 +108,21 @@ def _xing(data: bytes, i: int) -> tuple[int | None, int | None] | None:
     if flags & 2 and at + 4 <= len(data):
         size = struct.unpack(">I", data[at:at + 4])[0]
     return frames, size
+
+
+def _is_vbri(data: bytes, i: int) -> bool:
+    """True when the frame at ``data[i:]`` holds a VBRI header, which Fraunhofer's encoders
+    write where others write a Xing header: 32 bytes after the frame header, whatever the
+    version and channels, ``VBRI``, its version (1), the encoder delay, a quality, then the
+    stream's bytes and its frames (4 bytes each, big-endian)."""
+    return data[i + 36:i + 40] == b"VBRI" and data[i + 40:i + 42] == b"\x00\x01" \
+        and i + 54 <= len(data)
+
+
+def _header_name(data: bytes, i: int) -> str:
+    """``"VBRI"`` for a frame holding a VBRI header, ``"Xing"`` otherwise (for a Xing or
+    Info header), as the song's note names the header."""
+    return "VBRI" if _is_vbri(data, i) else "Xing"
 
 
 def _skip_tags(fh, pos: int, size: int) -> tuple[int, bytes]:
@@ -121,8 +148,9 @@ def _skip_tags(fh, pos: int, size: int) -> tuple[int, bytes]:
 def _hop(fh, pos: int, count: int, size: int) -> int | None:
     """Where ``count`` frames from ``pos`` end, or None when they do not follow each other."""
     with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        free = _free_length(mm[pos:pos + FREE_SPAN], 0)
         for _ in range(count):
-            frame = _mpeg_frame(mm[pos:pos + 4], 0) if pos + 4 <= size else None
+            frame = _mpeg_frame(mm[pos:pos + 4], 0, free) if pos + 4 <= size else None
             if frame is None:
                 return None
             pos += frame[0]
@@ -208,7 +236,7 @@ def mp3_unread_audio(path: str) -> str | None:
             i = _find_run(data)
             if i is None:
                 return None
-            version, layer, rate = _mpeg_frame(data, i)[1]
+            version, layer, rate = _mpeg_frame(data, i, _free_length(data, i))[1]
             xing = _xing(data, i)
             if xing is not None and xing[0]:
                 if len(mp3_parts(path)) < 2:
@@ -226,7 +254,7 @@ def mp3_unread_audio(path: str) -> str | None:
         return None
     j = _find_run(tail)
     if j is not None:
-        if _mpeg_frame(tail, j)[1] != (version, layer, rate):
+        if _mpeg_frame(tail, j, _free_length(tail, j))[1] != (version, layer, rate):
             return "its format changes after the first frames (files joined end to end)"
         rates += [tail[k + 2] >> 4 for k in _run(tail, j, _HEAD_FRAMES)]
     if any(r != first_rate for r in rates):

@@ -26,8 +26,8 @@ import mmap
 import os
 from typing import NamedTuple
 
-from core.analysis.joined import _samples_per_frame, _xing
-from core.analysis.sniff import _first_frames, _mpeg_frame
+from core.analysis.joined import _header_name, _samples_per_frame, _xing
+from core.analysis.sniff import FREE_SPAN, _first_frames, _free_length, _mpeg_frame
 
 __all__ = ["mp3_breaks", "mp3_chain", "Mp3Chain"]
 
@@ -51,13 +51,19 @@ class Mp3Chain(NamedTuple):
     seconds : float
         Audio (s) in the frames walked, the Xing or Info frame left out.
     declared : float or None
-        Audio (s) in the frames the Xing or Info header declares (None without one).
+        Audio (s) in the frames the Xing, Info or VBRI header declares (None without one).
     cut : bool
         The file ends within its last frame (a copy or download that lost its end).
     changes_at : float or None
         The audio time (s) where the frames change MPEG version, layer or sample rate
         (files of two kinds joined end to end, which libmpg123 stops at); None when they
         never do.
+    header : str
+        ``"VBRI"`` when the first frame holds a VBRI header (Fraunhofer's encoders), whose
+        length libsndfile does not read; ``"Xing"`` otherwise.
+    free : bool
+        The frames are in free format: their headers state no bit rate (FFmpeg reads no
+        such stream).
     """
 
     breaks: list[float]
@@ -66,6 +72,8 @@ class Mp3Chain(NamedTuple):
     declared: float | None = None
     cut: bool = False
     changes_at: float | None = None
+    header: str = "Xing"
+    free: bool = False
 
 
 def mp3_chain(path: str, start: int = 0) -> Mp3Chain:
@@ -94,19 +102,23 @@ def _walk(mm, start: int, size: int) -> Mp3Chain:
     if first is None:
         return Mp3Chain([], None)
     pos = start + first
-    seconds, breaks, declared, changes_at = 0.0, [], None, None
-    ident = _mpeg_frame(mm[pos:pos + 4], 0)[1]
+    seconds, breaks, declared, changes_at, header = 0.0, [], None, None, "Xing"
+    # A free-format stream's frames have one length (but for padding), found once.
+    free = _free_length(mm[pos:pos + FREE_SPAN], 0)
+    ident = _mpeg_frame(mm[pos:pos + 4], 0, free)[1]
     if (xing := _xing(mm[pos:pos + 256], 0)) is not None:  # the Xing frame holds no audio
+        header = _header_name(mm[pos:pos + 256], 0)
         version, layer, rate = ident
         seconds = -_samples_per_frame(version, layer) / rate
         if xing[0]:
             declared = xing[0] * _samples_per_frame(version, layer) / rate
 
     def chain(junk_at: int | None, cut: bool = False) -> Mp3Chain:
-        return Mp3Chain(breaks, junk_at, max(0.0, seconds), declared, cut, changes_at)
+        return Mp3Chain(breaks, junk_at, max(0.0, seconds), declared, cut, changes_at, header,
+                        free is not None)
 
     while pos + 4 <= size:
-        frame = _mpeg_frame(mm[pos:pos + 4], 0)
+        frame = _mpeg_frame(mm[pos:pos + 4], 0, free)
         if frame is not None and frame[0] >= 4:
             if pos + frame[0] > size:  # the last frame, cut short: the end of the file
                 return chain(None, cut=True)

@@ -240,18 +240,26 @@ _MPEG_BITRATES = {  # (version_is_1, layer) -> kbit/s by index
 _MPEG_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
 
 
-def _mpeg_frame(data: bytes, i: int) -> tuple[int, tuple] | None:
-    """Length and identity of an MPEG audio frame header at ``data[i:]``, or None."""
+def _mpeg_frame(data: bytes, i: int, free: int | None = None) -> tuple[int, tuple] | None:
+    """Length and identity of an MPEG audio frame header at ``data[i:]``, or None.
+
+    A free-format header (bit rate index 0) states no bit rate: its length is ``free``
+    (the stream's length without padding, :func:`_free_length`) plus its padding, and it
+    is None when ``free`` is not given."""
     if i + 4 > len(data) or data[i] != 0xFF or data[i + 1] & 0xE0 != 0xE0:
         return None
     b1, b2 = data[i + 1], data[i + 2]
     version, layer_bits = (b1 >> 3) & 3, (b1 >> 1) & 3
     br_index, sr_index, padding = b2 >> 4, (b2 >> 2) & 3, (b2 >> 1) & 1
-    if version == 1 or layer_bits == 0 or br_index in (0, 15) or sr_index == 3:
+    if version == 1 or layer_bits == 0 or br_index == 15 or sr_index == 3:
         return None
     layer = 4 - layer_bits
-    bitrate = _MPEG_BITRATES[(version == 3, layer)][br_index] * 1000
     rate = _MPEG_RATES[version][sr_index]
+    if br_index == 0:
+        if free is None:
+            return None
+        return free + padding * (4 if layer == 1 else 1), (version, layer, rate)
+    bitrate = _MPEG_BITRATES[(version == 3, layer)][br_index] * 1000
     if layer == 1:
         length = (12 * bitrate // rate + padding) * 4
     elif layer == 3 and version != 3:
@@ -259,6 +267,50 @@ def _mpeg_frame(data: bytes, i: int) -> tuple[int, tuple] | None:
     else:
         length = 144 * bitrate // rate + padding
     return length, (version, layer, rate)
+
+
+#: Longest free-format frame looked for (bytes): Layer III at 640 kbit/s and 32 kHz, the
+#: most any encoder writes, takes 2880 bytes; the standard's own limits take less.
+_FREE_MAX = 2881
+#: Bytes from a free-format frame that hold it, the next and the start of the one after.
+FREE_SPAN = 2 * _FREE_MAX + 8
+
+
+def _same_stream(data: bytes, i: int, j: int) -> bool:
+    """True when the frame headers at ``data[i:]`` and ``data[j:]`` belong to one stream:
+    the same version, layer, protection, bit rate index, sample rate and channel mode (the
+    padding, private, mode extension and other flag bits may differ)."""
+    return (j + 4 <= len(data) and data[j] == 0xFF and data[j + 1] == data[i + 1]
+            and (data[j + 2] ^ data[i + 2]) & 0xFC == 0 and (data[j + 3] ^ data[i + 3]) & 0xC0 == 0)
+
+
+def _free_length(data: bytes, i: int) -> int | None:
+    """The length without padding of the frames of the free-format stream whose frame
+    header is at ``data[i:]``; None when it is no free-format header, or when no frame of
+    the same stream follows within :data:`_FREE_MAX` bytes.
+
+    A free-format stream states no bit rate (index 0 in every header): its frames all have
+    one length but for the padding byte that the header's padding bit adds, and each frame's length is the distance to the next header.  The
+    first header of the same stream after this one gives the length when the header that
+    length leads to after it is of the stream too (a byte pair inside the audio data that
+    looks like a header rarely has another at the right distance).
+
+    Only Layer III counts: libmpg123 decodes free-format Layer II with the wrong tables
+    (hundreds of "missing bits in layer II step two" on standard error for a 4 s MP2) and
+    FFmpeg decodes none, so such a file stays refused as damaged."""
+    if (i + 4 > len(data) or data[i + 2] >> 4 or (data[i + 1] >> 1) & 3 != 1
+            or _mpeg_frame(data, i, 0) is None):
+        return None
+    pad = (data[i + 2] >> 1) & 1
+    j = data.find(b"\xff", i + 4, i + _FREE_MAX + 1)
+    while j >= 0:
+        if _same_stream(data, i, j):
+            free = j - i - pad
+            after = j + free + ((data[j + 2] >> 1) & 1)
+            if free > 4 and _same_stream(data, i, after):
+                return free
+        j = data.find(b"\xff", j + 1, i + _FREE_MAX + 1)
+    return None
 
 
 def has_mpeg_frames(path: str, *, needed: int = 4) -> bool:
@@ -281,11 +333,12 @@ def _first_frames(data: bytes, needed: int = 4) -> int | None:
     (or of fewer, at least 2, that run to the end of ``data``); None when there are none."""
     i = data.find(b"\xff")
     while 0 <= i < len(data) - 4:
-        first = _mpeg_frame(data, i)
+        free = _free_length(data, i)  # None for a header that states its bit rate
+        first = _mpeg_frame(data, i, free)
         if first is not None:
             j, count, ident = i, 0, first[1]
             while count < needed:
-                frame = _mpeg_frame(data, j)
+                frame = _mpeg_frame(data, j, free)
                 if frame is None or frame[1] != ident or frame[0] < 4:
                     break
                 count += 1
@@ -343,9 +396,9 @@ _FRAME_BYTES = 16 * 1024
 def _runs_past(data: bytes, i: int, end: int) -> bool:
     """True when the chain of MPEG frames at ``data[i:]`` runs, unbroken, past ``end``
     and on for two more frames."""
-    after = 0
+    after, free = 0, _free_length(data, i)
     while after < 2:
-        frame = _mpeg_frame(data, i)
+        frame = _mpeg_frame(data, i, free)
         if frame is None or frame[0] < 4:
             return False
         i += frame[0]

@@ -322,3 +322,209 @@ def test_mp3_whose_frames_change_layer_is_read_to_its_end(tmp_path):
     info, y = _decode(path)
     assert abs(len(y) - 8.0 * SR) < 4 * _FRAME
     assert _peak_hz(y[-2 * SR:]) == pytest.approx(440.0, abs=1.0)
+
+
+def _free_format(tmp_path, seconds=4.0, xing=True):
+    """``(free, fixed)``: a 160 kbit/s MP3 written by libsndfile (constant bit rate), and
+    the same frames with the bit rate index of every header set to 0 (free format: each
+    frame's length is where the next header starts); ``xing`` keeps the Info frame."""
+    import soundfile as sf
+
+    fixed = tmp_path / "fixed.mp3"
+    sf.write(fixed, tone(440.0, seconds, SR, channels=2), SR, format="MP3",
+             subtype="MPEG_LAYER_III", bitrate_mode="CONSTANT", compression_level=0.5)
+    data = fixed.read_bytes()
+    offsets = _frames(data)
+    assert {data[i + 2] >> 4 for i in offsets} == {10}  # 160 kbit/s: 522 or 523 bytes
+    if not xing:
+        data = data[offsets[1]:]
+        offsets = [i - offsets[1] for i in offsets[1:]]
+        fixed.write_bytes(data)
+    free = bytearray(data)
+    for i in offsets:
+        free[i + 2] &= 0x0F
+    path = tmp_path / "free.mp3"
+    path.write_bytes(bytes(free))
+    return path, fixed
+
+
+@pytest.mark.parametrize("xing", [True, False])
+def test_free_format_mp3_is_read_as_the_same_frames_with_a_stated_bit_rate(tmp_path, capfd,
+                                                                           xing):
+    """No header of a free-format MP3 states its bit rate: SongCal found no frames in it
+    and refused it, "the file looks like MPEG audio but cannot be decoded", though
+    libsndfile reads it.  Each frame's length is found from where the next header of the
+    stream starts; the song reads as the same frames with their bit rate stated do."""
+    path, fixed = _free_format(tmp_path, xing=xing)
+    chain = mp3_chain(path)
+    assert chain.free and not mp3_chain(fixed).free
+    assert chain._replace(free=False) == mp3_chain(fixed)
+    assert chain.breaks == [] and chain.junk_at is None
+    assert chain.seconds == pytest.approx((156 - 1) * _FRAME / SR)  # 156 frames, 1 Info
+    capfd.readouterr()
+    info, y = _decode(path)
+    assert (info.backend, info.notice) == ("soundfile", "")
+    assert capfd.readouterr().err == ""
+    np.testing.assert_array_equal(y, _decode(fixed)[1])
+    assert abs(len(y) - (4.0 * SR if xing else 155 * _FRAME)) < 1
+    assert _peak_hz(y) == pytest.approx(440.0, abs=1.0)
+
+
+@pytest.mark.parametrize("end", ["cut within a frame", "zeros", "ID3v1"])
+def test_free_format_mp3_ends_as_any_mp3(tmp_path, end):
+    """The walk of a free-format chain keeps the stream's frame length: a file cut within
+    a frame is cut short against its Info header, zeros after the last frame are not
+    shown to libsndfile, a tag after it is no break."""
+    from core.errors import CorruptFileError
+
+    path, fixed = _free_format(tmp_path)
+    data = path.read_bytes()
+    if end == "cut within a frame":
+        path.write_bytes(data[:80 * 522 + 100])
+        assert mp3_chain(path).cut
+        with pytest.raises(CorruptFileError, match=r"cut short: the audio ends at 0:02\.0 "
+                                                   r"\(2\.0 s\) but its header announces "
+                                                   r"0:04\.0"):
+            _decode(path)
+        return
+    path.write_bytes(data + (bytes(3000) if end == "zeros" else b"TAG" + bytes(125)))
+    chain = mp3_chain(path)
+    assert chain.breaks == [] and not chain.cut
+    assert chain.junk_at == (len(data) if end == "zeros" else None)
+    info, y = _decode(path)
+    assert info.notice == ""
+    np.testing.assert_array_equal(y, _decode(fixed)[1])
+
+
+def test_free_format_frame_length_needs_two_headers_of_the_stream_after_it():
+    """The length is the distance to the next header of the same stream (padding left
+    out), confirmed by the header it leads to after that; a header-like byte pair in the
+    audio data, or a header of another stream, is passed over."""
+    from core.analysis.sniff import _free_length
+
+    def header(padding=0, rate_index=0, mode=0):
+        return bytes([0xFF, 0xFB, (rate_index << 2) | (padding << 1), mode << 6])
+
+    body = bytes(300)
+    stream = header(1) + body + header(0) + body[:-1] + header(0) + body[:-1]
+    assert _free_length(stream, 0) == 303  # 304 bytes with its padding byte
+    assert _mpeg_frame(stream, 304, 303) == (303, (3, 3, 44100))
+    # A false header 100 bytes in (other rate, then the same stream but no third header).
+    fake = bytearray(stream)
+    fake[100:104] = header(0, rate_index=1)
+    fake[150:154] = header(0)
+    assert _free_length(bytes(fake), 0) == 303
+    assert _free_length(stream[:500], 0) is None  # no third header: no length
+    assert _free_length(header(0, mode=3) + body + header(0) + body + header(0), 0) is None
+    assert _free_length(bytes([0xFF, 0xFB, 0x90, 0x64]) + bytes(500), 0) is None  # 128 kbit/s
+
+
+def _with_vbri(data: bytes, frames: list[int], count: int) -> bytes:
+    """``data`` (an MP3 written by libsndfile) whose Xing frame holds a VBRI header instead
+    (as Fraunhofer's encoders write it) declaring ``count`` frames."""
+    import struct
+
+    first = bytearray(frames[1])
+    first[:4] = data[:4]
+    vbri = b"VBRI" + struct.pack(">HHHIIHHHH", 1, 1105, 75, len(data), count, 0, 1, 2, 1)
+    first[36:36 + len(vbri)] = vbri
+    return bytes(first) + data[frames[1]:]
+
+
+@pytest.mark.parametrize("declares", ["its frames", "a third", "three times", "three times, ID3v1"])
+def test_mp3_with_a_vbri_header_is_read_whole_by_its_frames(tmp_path, capfd, declares):
+    """libsndfile reads no VBRI header (it decodes the header's frame as audio and stops
+    at a length estimated from that frame's bit rate: 114,009 of 266,112 samples), so the
+    song goes to FFmpeg, as a VBR file without a Xing header did; its length counted the
+    VBRI frame, which holds no audio, and a count the frames do not match went without a
+    word.  Such a count is now noted as a Xing header's is."""
+    path, data, frames = _song(tmp_path, seconds=6.0)
+    n = len(frames) - 1  # the audio frames after the Xing (now VBRI) frame
+    count = {"its frames": n, "a third": n // 3}.get(declares, 3 * n)
+    path.write_bytes(_with_vbri(data, frames, count)
+                     + (b"TAG" + bytes(125) if declares.endswith("ID3v1") else b""))
+    chain = mp3_chain(path)
+    assert (chain.header, chain.declared) == ("VBRI", pytest.approx(count * _FRAME / SR))
+    assert chain.seconds == pytest.approx(n * _FRAME / SR)
+    capfd.readouterr()
+    info, y = _decode(path)
+    assert capfd.readouterr().err == ""
+    assert info.frames == len(y) == n * _FRAME  # FFmpeg keeps the encoder's delay
+    assert _peak_hz(y) == pytest.approx(440.0, abs=1.0)
+    assert info.notice == {
+        "its frames": "",
+        "a third": "its VBRI header declares 0:02.0 (2.0 s) of audio but 0:06.0 (6.0 s) of "
+                   "MPEG frames follow it: read to the end"}.get(declares, (
+        "its VBRI header declares 0:18.1 (18.1 s) of audio but its MPEG frames hold 0:06.0 "
+        "(6.0 s), the last one whole: the header overstates the length (or the file lost its "
+        "end exactly between two frames); read as it is"))
+
+
+@pytest.mark.parametrize("end", ["cut within a frame", "zeros"])
+def test_mp3_with_a_vbri_header_and_audio_missing_is_cut_short(tmp_path, end):
+    """A file that lost its end was read up to where it ends, without a word: its VBRI
+    header's count says how much is missing, as a Xing header's does."""
+    from core.errors import CorruptFileError
+
+    path, data, frames = _song(tmp_path, seconds=6.0)
+    data = _with_vbri(data, frames, len(frames) - 1)
+    half = frames[len(frames) // 2]
+    path.write_bytes(data[:half + 100] if end == "cut within a frame"
+                     else data[:half] + bytes(len(data) // 2))
+    with pytest.raises(CorruptFileError, match=r"the file is cut short: the audio ends at "
+                                               r"0:03\.0 \(3\.0 s\) but its header "
+                                               r"announces 0:06\.0"):
+        _decode(path)
+
+
+def test_constant_bit_rate_mp3_with_a_vbri_header_leaves_its_frame_out(tmp_path):
+    """At a constant bit rate nothing sent the file to FFmpeg: libsndfile decoded the VBRI
+    frame as 1152 samples of silence before the song (179,712 samples for 155 frames)."""
+    _, fixed = _free_format(tmp_path)  # 160 kbit/s, an Info frame then 155 frames
+    data = fixed.read_bytes()
+    frames = _frames(data)
+    fixed.write_bytes(_with_vbri(data, frames, len(frames) - 1))
+    info, y = _decode(fixed)
+    assert info.frames == len(y) == 155 * _FRAME
+    assert np.abs(y[:_FRAME]).max() > 0.1  # the song from its first frame, no silence
+
+
+@pytest.mark.parametrize("hurt", ["junk between frames", "joined"])
+def test_free_format_mp3_libsndfile_would_not_read_whole_says_why(tmp_path, capfd, hurt):
+    """Such files go to FFmpeg, which reads no free-format MP3: a break in the chain was
+    "the file looks like MPEG audio but cannot be decoded", two files joined "unsupported
+    sample rate: 0 Hz".  The message now says what the file is."""
+    from core.errors import CorruptFileError
+
+    path, _ = _free_format(tmp_path)
+    data = path.read_bytes()
+    if hurt == "joined":
+        path.write_bytes(data + data)
+        why = r"MPEG audio goes on after the 0:04\.0 \(4\.0 s\) its header declares"
+    else:
+        path.write_bytes(data[:60 * 522] + b"JUNK" * 30 + data[60 * 522:])
+        why = r"its chain of MPEG frames breaks at 0:01\.5 \(1\.5 s\)"
+    capfd.readouterr()
+    with pytest.raises(CorruptFileError, match=r"its MPEG audio is in free format \(no bit "
+                                               r"rate in its frame headers\), which FFmpeg "
+                                               r"does not read, and libsndfile would not "
+                                               r"read it whole: " + why):
+        _decode(path)
+    assert capfd.readouterr().err == ""
+
+
+def test_free_format_layer_ii_stays_refused_without_a_word_on_stderr(tmp_path, capfd):
+    """libmpg123 decodes free-format Layer II with the wrong tables: read as free format,
+    a 4 s MP2 named .mp3 wrote hundreds of "missing bits in layer II step two" lines."""
+    from core.errors import CorruptFileError
+
+    path = write_audio(tmp_path / "song.mp2", tone(440.0, 4.0, SR, channels=2), SR)
+    data = bytearray(path.read_bytes())
+    for i in _frames(bytes(data)):
+        data[i + 2] &= 0x0F
+    named = tmp_path / "song.mp3"
+    named.write_bytes(bytes(data))
+    capfd.readouterr()
+    with pytest.raises(CorruptFileError, match="cannot be decoded"):
+        _decode(named)
+    assert capfd.readouterr().err == ""
