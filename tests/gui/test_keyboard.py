@@ -1,6 +1,7 @@
-"""The window from the keyboard: every main command has keys and no two share them, menus
-and dialogs have one Alt letter per entry, and the song table answers the keys of a song
-list (Home / End, Enter and Space to play, Delete to skip)."""
+"""The window from the keyboard and with a screen reader: every main command has keys and no
+two share them, menus and dialogs have one Alt letter per entry, Tab goes through each dialog
+as it reads, every button and view has a name, and the song table answers the keys of a
+song list (Home / End, Enter and Space to play, Delete to skip)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,13 @@ from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractItemView,
     QApplication,
+    QComboBox,
+    QDialogButtonBox,
+    QHeaderView,
     QLabel,
+    QLineEdit,
     QMenu,
     QWidget,
 )
@@ -172,6 +178,142 @@ def test_every_command_with_keys_names_them_in_its_tip(make_window, fast_setting
             assert a.toolTip().endswith(f"({keys})"), (a.text(), a.toolTip())
             assert a.toolTip().removesuffix(f"({keys})").strip() != \
                 a.text().replace("&", "").replace("\u2026", "")
+
+
+# -- 2. Tab in the dialogs ----------------------------------------------------------------
+
+def _tab_walk(qtbot, dlg, first: QWidget) -> list[QWidget]:
+    """The widgets Tab goes through from ``first`` until it comes back to it."""
+    dlg.show()
+    dlg.activateWindow()
+    qtbot.waitExposed(dlg)
+    first.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is first, timeout=2000)
+    seen = [first]
+    for _ in range(40):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        now = QApplication.focusWidget()
+        if now is first:
+            return seen
+        seen.append(now)
+    raise AssertionError(f"Tab never came back to the first field: {seen}")
+
+
+def _box_buttons(dlg) -> list[QAbstractButton]:
+    """The buttons of the dialog's button box as shown, left to right (the dialog shown)."""
+    assert dlg.isVisible()
+    box = dlg.findChild(QDialogButtonBox)
+    buttons = [b for b in box.buttons() if b.isVisibleTo(dlg) and b.isEnabled()]
+    return sorted(buttons, key=lambda b: b.mapTo(dlg, b.rect().topLeft()).x())
+
+
+def test_tab_goes_through_the_settings_as_they_read_and_the_buttons_left_to_right(qtbot):
+    """Restore Defaults, at the left of OK and Cancel, came last."""
+    dlg = SettingsDialog(AnalysisSettings())
+    qtbot.addWidget(dlg)
+    fields = [dlg.workers, dlg.budget_base, dlg.budget_factor, dlg.hard_limit, dlg.chunk,
+              dlg.sample_rate, dlg.tempo_range, dlg.session_store, dlg.cluster, dlg.send_files]
+    assert _tab_walk(qtbot, dlg, dlg.workers) == fields + _box_buttons(dlg)
+
+
+def test_tab_in_the_set_tempo_dialog(qtbot):
+    dlg = SetTempoDialog(1, 120.0, (30.0, 300.0), can_play=True)
+    qtbot.addWidget(dlg)
+    assert _tab_walk(qtbot, dlg, dlg.spin) == [dlg.spin, dlg.tap_button, dlg.play_button,
+                                               *_box_buttons(dlg)]
+
+
+def test_tab_in_the_error_dialog_takes_copy_and_close_as_shown(qtbot):
+    dlg = CrashDialog("Traceback\nValueError: boom", "/tmp/songcal.log")
+    qtbot.addWidget(dlg)
+    walked = _tab_walk(qtbot, dlg, dlg.details)
+    buttons = _box_buttons(dlg)  # as laid out on the screen
+    assert {b.text() for b in buttons} == {"&Copy", "Close"}
+    assert walked == [dlg.details, *buttons]
+
+
+def test_tab_in_the_matches_dialog_reaches_pair_before_the_pairs(qtbot, make_window,
+                                                                 fast_settings):
+    """Pair sits under the two lists and Unpair above the pairs: Tab takes them before the
+    pairs (the dialog's layout makes the order; the pairs list is made before the buttons)."""
+    w = make_window(fast_settings)
+    dlg = MatchDialog(w.calibration, w)
+    qtbot.addWidget(dlg)
+    dlg.pair_button.setEnabled(True)
+    dlg.unpair_button.setEnabled(True)
+    assert _tab_walk(qtbot, dlg, dlg.song_filter) == [
+        dlg.song_filter, dlg.row_filter, dlg.show_all_rows, dlg.song_list, dlg.row_list,
+        dlg.pair_button, dlg.unpair_button, dlg.pair_list, *_box_buttons(dlg)]
+
+
+def test_tab_in_the_column_chooser(qtbot, make_window, fast_settings):
+    w = make_window(fast_settings)
+    dlg = ColumnChooser(w.table, w)
+    qtbot.addWidget(dlg)
+    buttons = [b for b in dlg.findChildren(QAbstractButton)
+               if b.parent() is not dlg.findChild(QDialogButtonBox) and b.isVisibleTo(dlg)
+               and b.focusPolicy() & Qt.FocusPolicy.TabFocus and b.isEnabled()]
+    side = sorted(buttons, key=lambda b: b.mapTo(dlg, b.rect().topLeft()).y())
+    assert _tab_walk(qtbot, dlg, dlg.list) == [dlg.list, *side, *_box_buttons(dlg)]
+
+
+# -- 3. names for screen readers ----------------------------------------------------------
+
+def _unnamed_buttons(root: QWidget) -> list[str]:
+    return [f"{type(b).__name__} {b.objectName()!r} in {type(b.parent()).__name__}"
+            for b in root.findChildren(QAbstractButton)
+            if b.isVisible() and not b.text().replace("&", "").strip()
+            and not b.accessibleName()]
+
+
+def test_every_button_in_sight_has_a_name(qtbot, make_window, fast_settings):
+    """The filter's clear button and the toolbar's '>>' (a narrow window) had none."""
+    w = make_window(fast_settings)
+    w.store_banner.say("The session store takes no writes.")
+    w.resume_banner.offer({"paths": ["/m/a.wav"], "created": 0})
+    w.search.setText("abc")
+    for width in (1280, w.minimumSizeHint().width()):  # the narrowest shows '>>'
+        w.resize(width, 700)
+        qtbot.waitUntil(lambda width=width: w.width() == width, timeout=2000)
+        for i in range(w.bottom_tabs.count()):
+            w.bottom_tabs.setCurrentIndex(i)
+            QApplication.processEvents()
+            assert _unnamed_buttons(w) == [], (width, w.bottom_tabs.tabText(i))
+    assert w.toolbar.findChild(QAbstractButton, "qt_toolbar_ext_button").isVisible()
+    for dlg in _dialogs(w):
+        qtbot.addWidget(dlg)
+        for field in dlg.findChildren(type(w.search)):
+            field.setText("x")  # shows its clear button
+        dlg.show()
+        qtbot.waitExposed(dlg)
+        assert _unnamed_buttons(dlg) == [], type(dlg).__name__
+        dlg.close()
+
+
+def test_tables_plots_and_bars_are_named(make_window, fast_settings):
+    """A screen reader met 'table' and 'graphic' with no name in every tab."""
+    import pyqtgraph as pg
+
+    w = make_window(fast_settings)
+    def inside_a_combo(v):
+        return any(isinstance(p, QComboBox) for p in (v.parent(), v.parent().parent()))
+
+    views = [v for v in w.findChildren(QAbstractItemView)
+             if not isinstance(v, QHeaderView) and v is not w.table.frozen
+             and not inside_a_combo(v)]
+    assert w.table in views and w.workers in views
+    plots = w.findChildren(pg.PlotWidget)
+    assert len(plots) >= 8
+    buddies = {lb.buddy() for lb in w.findChildren(QLabel)}
+    fields = [f for f in w.findChildren(QComboBox) + w.findChildren(QLineEdit)
+              if not isinstance(f.parent(), QComboBox) and f not in buddies]
+    unnamed = [type(x).__name__ for x in views + plots + fields if not x.accessibleName()]
+    assert unnamed == []
+    for plot in plots:
+        assert plot.accessibleDescription().startswith("Plot of ")
+    assert w.table.accessibleName() == "Songs"
+    for bar in (w.banner, w.resume_banner, w.store_banner):
+        assert bar.accessibleName()
 
 
 # -- 4. the song table's keys -------------------------------------------------------------
