@@ -14,12 +14,14 @@ BLUE = ("#e8f1fd", "#2f80ed", "#163a6b")
 
 
 def bar_row(frame: QFrame, name: str, colors: tuple[str, str, str], *, warning: bool,
-            right_margin: int = 10) -> tuple[QHBoxLayout, QLabel]:
+            title: str, right_margin: int = 10) -> tuple[QHBoxLayout, QLabel]:
     """Give ``frame`` (object name ``name``) the bars' look in ``colors`` and a row layout;
     returns the row, already holding a warning sign when ``warning``, and a wrapped
-    plain-text label for the caller to add where it wants it."""
+    plain-text label for the caller to add where it wants it.  ``title`` names the bar to
+    screen readers (its label says the rest)."""
     background, border, text = colors
     frame.setObjectName(name)
+    frame.setAccessibleName(title)
     frame.setStyleSheet(
         f"#{name} {{ background: {background}; border: 1px solid {border}; "
         f"border-radius: 4px; }} #{name} QLabel {{ color: {text}; }}")
@@ -28,6 +30,7 @@ def bar_row(frame: QFrame, name: str, colors: tuple[str, str, str], *, warning: 
     if warning:
         icon = QLabel("\u26a0")
         icon.setStyleSheet("font-size: 16px; color: #b07800;")
+        icon.setAccessibleName("Warning")
         row.addWidget(icon)
     label = QLabel()
     label.setTextFormat(Qt.TextFormat.PlainText)

@@ -158,6 +158,9 @@ class ScatterPanel(QWidget):
         what = ("learned model (cross-validated) vs reference" if extra
                 else "analyzer vs reference")
         self.plot.setTitle(f"{title}: {what}{shown}", size="10pt")
+        self.plot.setAccessibleName(f"{title}: {what}"
+                                    + (f", {VERDICT_LABELS.get(verdict, verdict)}"
+                                       if color else ""))
         unit_text = f" ({unit})" if unit else ""
         self.plot.setLabel("bottom", (f"learned {title.lower()}" if extra
                                       else f"analyzer {title.lower()}") + unit_text)

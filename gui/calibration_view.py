@@ -127,6 +127,7 @@ class CalibrationView(QWidget):
         self.apply_button.setToolTip("Apply a saved calibration profile to these results")
         self.descriptor_combo = QComboBox()
         self.descriptor_combo.setToolTip("Descriptor shown in the scatter")
+        self.descriptor_combo.setAccessibleName("Descriptor shown in the scatter")
         self.descriptor_combo.setPlaceholderText("no sheet yet")  # nothing to choose
         self.descriptor_combo.setEnabled(False)
         self.descriptor_combo.setSizeAdjustPolicy(
@@ -153,6 +154,7 @@ class CalibrationView(QWidget):
         self.summary_model = CalibrationSummaryModel(self)
         self.summary_table = self._table(self.summary_model)
         self.summary_table.setTabKeyNavigation(False)
+        self.summary_table.setAccessibleName("Calibration summary")
         vh = self.summary_table.verticalHeader()
         vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vh.setDefaultSectionSize(22)
@@ -164,6 +166,7 @@ class CalibrationView(QWidget):
         self.values_model = CalibratedValuesModel(self)
         self.values_table = self._table(self.values_model)
         self.values_table.setSelectionMode(QTableView.SelectionMode.ExtendedSelection)
+        self.values_table.setAccessibleName("Calibrated values")
         self.tables = QTabWidget()
         self.tables.setDocumentMode(True)
         self.tables.addTab(self.summary_table, "Summary")

@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from gui.keyboard import buttons_in_visual_order
+
 __all__ = ["CrashDialog", "CrashReporter", "install"]
 
 log = logging.getLogger("gui")
@@ -75,6 +77,7 @@ class CrashDialog(QDialog):
         lay.addWidget(self.details, 1)
         lay.addWidget(self.log_label)
         lay.addWidget(buttons)
+        buttons_in_visual_order(buttons)  # once the box is in the dialog
 
     def add(self, text: str) -> None:
         """Append another error's traceback."""

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from gui.keyboard import buttons_in_visual_order
 from gui.tasks import run_task
 
 __all__ = ["DoctorDialog", "show_report"]
@@ -60,6 +61,7 @@ class DoctorDialog(QDialog):
         lay.addWidget(self.summary)
         lay.addWidget(self.text, 1)
         lay.addWidget(buttons)
+        buttons_in_visual_order(buttons)  # once the box is in the dialog
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         platform = QGuiApplication.platformName() or None

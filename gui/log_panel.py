@@ -52,6 +52,7 @@ class LogPanel(QPlainTextEdit):
     def __init__(self, parent=None, *, loggers=("core", "gui"), level=logging.INFO):
         super().__init__(parent)
         self.setReadOnly(True)
+        self.setAccessibleName("Log")
         self.setMaximumBlockCount(5000)
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.setPlaceholderText(EMPTY_LOG)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from gui.calibration_controller import CalibrationController
 from gui.formatting import plain_tip
+from gui.keyboard import name_clear_button
 
 __all__ = ["MatchDialog", "INDEX_ROLE", "song_label", "row_label"]
 
@@ -92,19 +93,26 @@ class MatchDialog(QDialog):
         self.row_filter = QLineEdit()
         self.row_filter.setPlaceholderText("Filter reference rows")
         self.row_filter.setClearButtonEnabled(True)
-        self.show_all_rows = QCheckBox("Show rows already paired")
+        name_clear_button(self.song_filter, "Clear Song Filter")
+        name_clear_button(self.row_filter, "Clear Row Filter")
+        self.show_all_rows = QCheckBox("&Show rows already paired")
         self.show_all_rows.setToolTip("Pairing with a used row moves it to the new song")
         self.song_list = _list()
         self.row_list = _list()
         self.pair_list = _list()
+        for w, name in ((self.song_filter, "Filter songs"),
+                        (self.row_filter, "Filter reference rows"),
+                        (self.song_list, "Songs without a reference row"),
+                        (self.row_list, "Reference rows"), (self.pair_list, "Pairs")):
+            w.setAccessibleName(name)
         self.song_header = QLabel()
         self.row_header = QLabel()
         self.pair_header = QLabel()
         for label in (self.song_header, self.row_header, self.pair_header):
             label.setTextFormat(Qt.TextFormat.PlainText)
-        self.pair_button = QPushButton("Pair")
+        self.pair_button = QPushButton("&Pair")
         self.pair_button.setToolTip("Pair the selected song with the selected reference row")
-        self.unpair_button = QPushButton("Unpair")
+        self.unpair_button = QPushButton("&Unpair")
         self.unpair_button.setToolTip("Remove the selected pair; the song stays unpaired "
                                       "when the results are matched again")
 

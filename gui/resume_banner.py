@@ -29,7 +29,8 @@ class ResumeBanner(QFrame):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.session: dict | None = None
-        lay, self.label = bar_row(self, "resumeBanner", BLUE, warning=False)
+        lay, self.label = bar_row(self, "resumeBanner", BLUE, warning=False,
+                                  title="Unfinished batch")
         self.resume_button = QPushButton("Resume")
         self.resume_button.setToolTip("Add the songs of that batch again and analyze the ones "
                                       "not done yet (finished songs come from the store)")

@@ -31,6 +31,7 @@ from core.settings import (
     tempo_range_text,
     workers_for_memory,
 )
+from gui.keyboard import buttons_in_visual_order
 
 __all__ = ["SettingsDialog", "load_settings", "save_settings", "SETTINGS_GROUP",
            "SESSION_STORE_KEY", "session_store_path", "open_session_store",
@@ -196,19 +197,19 @@ class SettingsDialog(QDialog):
             "charts do (88\u2013175: a half-time groove at 170 reads 170, a chorale at 66 "
             "reads 132). Tempo readings that are not octaves of each other are still told "
             "apart by the analysis.")
-        form.addRow("Workers:", self.workers)
+        form.addRow("&Workers:", self.workers)
         #: Why the workers asked for will be lowered (hidden while the memory holds them).
         self.workers_note = QLabel("")
         self.workers_note.setWordWrap(True)
         self.workers_note.setTextFormat(Qt.TextFormat.PlainText)
         self.workers_note.hide()
         form.addRow("", self.workers_note)
-        form.addRow("Time budget, base:", self.budget_base)
-        form.addRow("Time budget, per audio second:", self.budget_factor)
-        form.addRow("Hard limit:", self.hard_limit)
-        form.addRow("Chunk length:", self.chunk)
-        form.addRow("Analysis sample rate:", self.sample_rate)
-        form.addRow("Tempo range:", self.tempo_range)
+        form.addRow("Time &budget, base:", self.budget_base)
+        form.addRow("Time budget, &per audio second:", self.budget_factor)
+        form.addRow("&Hard limit:", self.hard_limit)
+        form.addRow("Ch&unk length:", self.chunk)
+        form.addRow("&Analysis sample rate:", self.sample_rate)
+        form.addRow("&Tempo range:", self.tempo_range)
         from core.batch.store import default_store_path
 
         self.session_store = QLineEdit(session_store_path())
@@ -218,7 +219,7 @@ class SettingsDialog(QDialog):
                                                .horizontalAdvance(default_store_path()) + 24))
         self.session_store.setToolTip("SQLite file that keeps finished songs and sessions "
                                       "(empty: the default one). Used from the next start.")
-        form.addRow("Session store file:", self.session_store)
+        form.addRow("Session store &file:", self.session_store)
         qs = QSettings()
         cluster = qs.value(CLUSTER_KEY, "")
         self.cluster = QLineEdit(cluster if isinstance(cluster, str) else "")
@@ -227,13 +228,13 @@ class SettingsDialog(QDialog):
                                 "for a Dask cluster of N processes here; tcp://HOST:8786 "
                                 "for the Dask scheduler of a cluster (needs "
                                 "pip install 'songcal[cluster]'). Used from the next batch.")
-        self.send_files = QCheckBox("Send each file's bytes to the cluster")
+        self.send_files = QCheckBox("&Send each file's bytes to the cluster")
         self.send_files.setToolTip("For a cluster that cannot see this computer's folders "
                                    "(small decks); otherwise every worker must read the "
                                    "files at the same path.")
         self.send_files.setChecked(str(qs.value(SEND_FILES_KEY, "false")).lower()
                                    in ("true", "1"))
-        form.addRow("Run songs on:", self.cluster)
+        form.addRow("Run so&ngs on:", self.cluster)
         form.addRow("", self.send_files)
         self.workers.valueChanged.connect(self._check_workers)
         self.cluster.textChanged.connect(self._check_workers)
@@ -252,6 +253,7 @@ class SettingsDialog(QDialog):
         lay.addLayout(form)
         lay.addWidget(note)
         lay.addWidget(buttons)
+        buttons_in_visual_order(buttons)  # once the box is in the dialog
 
     def accept(self) -> None:  # noqa: D102 - Qt API
         text = self.cluster.text().strip()

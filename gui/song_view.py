@@ -1,11 +1,12 @@
 """The song table view: sorting, column layout (frozen ``#`` and Title, the column chooser),
-copy as TSV and the row context menu."""
+copy as TSV, the row context menu and the keys of a song list (Home / End: first / last
+song; Enter and Space: play)."""
 
 from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QElapsedTimer, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -90,10 +91,13 @@ class SongTableView(QTableView):
         Job ids the user chose to skip.
     retryRequested(list)
         Job ids the user chose to analyze again.
+    playRequested()
+        Enter or Space: play the selected song (or stop it).
     """
 
     skipRequested = Signal(list)
     retryRequested = Signal(list)
+    playRequested = Signal()
     #: The user asked for the header menu's Columns... dialog.
     columnsDialogRequested = Signal()
 
@@ -125,8 +129,15 @@ class SongTableView(QTableView):
         self.frozen = FrozenColumns(self, FROZEN_COLUMNS)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
+        self.setAccessibleName("Songs")
+        self.setAccessibleDescription(
+            "One row per song: its state, note, progress and descriptors. Enter or Space "
+            "plays the selected song; Delete skips it; the menu key opens its actions.")
+        self._typed = QElapsedTimer()  # when a letter was last typed (keyboard search)
         self.copy_action = QAction("&Copy Rows", self)
         self.copy_action.setShortcut(QKeySequence.StandardKey.Copy)
+        keys = self.copy_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        self.copy_action.setToolTip(f"Copy the selected rows as tab-separated text ({keys})")
         self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.copy_action.triggered.connect(self.copy_selection)
         self.addAction(self.copy_action)
@@ -194,6 +205,46 @@ class SongTableView(QTableView):
         cover = self.frozen.width_needed()
         if left < cover:
             bar.setValue(bar.value() - (cover - left))
+
+    # -- keys ----------------------------------------------------------------------------
+    def moveCursor(self, action, modifiers):  # noqa: N802 - Qt API
+        # Home and End go to the first and last song (a table's own Home and End go to the
+        # row's first and last column, which a list of songs selected by row has no use
+        # for); Ctrl+Home and Ctrl+End do the same, as before.
+        Move = QAbstractItemView.CursorAction
+        if action in (Move.MoveHome, Move.MoveEnd):
+            m = self.model()
+            rows = m.rowCount() if m is not None else 0
+            if rows == 0:
+                return super().moveCursor(action, modifiers)
+            step = 1 if action == Move.MoveHome else -1
+            row = 0 if action == Move.MoveHome else rows - 1
+            while self.isRowHidden(row) and 0 <= row + step < rows:
+                row += step
+            current = self.currentIndex()
+            column = current.column() if current.isValid() else self.horizontalHeader() \
+                .logicalIndex(0)
+            return m.index(row, column)
+        return super().moveCursor(action, modifiers)
+
+    def keyPressEvent(self, event):  # noqa: N802 - Qt API
+        key, mods = event.key(), event.modifiers()
+        plain = mods in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
+        if plain and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.playRequested.emit()
+            event.accept()
+            return
+        # Space plays, unless it is part of a title being typed to jump to (the table's
+        # keyboard search): within the search interval after a letter it stays a space.
+        searching = (self._typed.isValid()
+                     and self._typed.elapsed() < QApplication.keyboardInputInterval())
+        if plain and key == Qt.Key.Key_Space and not searching:
+            self.playRequested.emit()
+            event.accept()
+            return
+        if event.text().strip() and event.text().isprintable():
+            self._typed.start()
+        super().keyPressEvent(event)
 
     def _source_model(self):
         m = self.model()
@@ -272,9 +323,9 @@ class SongTableView(QTableView):
         m = self.model()
         states = {SongState(m.index(r, 0).data(STATE_ROLE)) for r in self.selected_rows()}
         menu = QMenu(self)
-        skip = menu.addAction("Skip Song")
+        skip = menu.addAction("&Skip Song")
         skip.setEnabled(any(s not in TERMINAL_STATES for s in states))
-        retry = menu.addAction("Analyze Again")
+        retry = menu.addAction("&Analyze Again")
         retry.setEnabled(any(s in TERMINAL_STATES for s in states))
         if self.row_actions:
             menu.addSeparator()
@@ -284,7 +335,7 @@ class SongTableView(QTableView):
                 else:
                     menu.addAction(a)
         menu.addSeparator()
-        reveal = menu.addAction("Reveal in File Manager")
+        reveal = menu.addAction("Reveal in &File Manager")
         reveal.setEnabled(len(ids) == 1)
         menu.addAction(self.copy_action)
         chosen = menu.exec(self.viewport().mapToGlobal(pos))

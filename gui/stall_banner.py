@@ -57,7 +57,8 @@ class StallBanner(QFrame):
         #: (ids and attempts start again in every list: a new list forgets them).
         self._waived: set[tuple[int, int]] = set()
         self._waived_in = None
-        lay, self.label = bar_row(self, "stallBanner", AMBER, warning=True, right_margin=6)
+        lay, self.label = bar_row(self, "stallBanner", AMBER, warning=True,
+                                  title="Stalled songs", right_margin=6)
         shadow = QGraphicsDropShadowEffect(self)
         shadow.setBlurRadius(12)
         shadow.setOffset(0, 2)

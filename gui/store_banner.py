@@ -47,7 +47,8 @@ class StoreBanner(QFrame):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        lay, self.label = bar_row(self, "storeBanner", AMBER, warning=True)
+        lay, self.label = bar_row(self, "storeBanner", AMBER, warning=True,
+                                  title="Session store")
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.dismiss_button = QPushButton("Dismiss")
         lay.addWidget(self.label, 1)

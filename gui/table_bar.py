@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.keyboard import name_clear_button
+
 __all__ = ["TableBar"]
 
 
@@ -46,6 +48,7 @@ class TableBar(QWidget):
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter title, artist, file  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
+        name_clear_button(self.search, "Clear Filter")
         self.search.setAccessibleName("Filter")
         self.search.setMinimumWidth(110)
         self.search.setMaximumWidth(320)

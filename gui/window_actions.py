@@ -15,7 +15,7 @@ from importlib import metadata
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMessageBox, QStyle, QToolBar
+from PySide6.QtWidgets import QLabel, QMessageBox, QStyle, QToolBar, QToolButton
 
 from core import __version__
 from core.batch.rules import TERMINAL_STATES, SongState
@@ -127,7 +127,9 @@ class ActionsMixin:
                                          QKeySequence.StandardKey.Preferences, None,
                                          "Workers, time budget, chunk length, sample rate",
                                          short="Settings", fallback="Ctrl+,")
-        self.quit_action = self._act("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.quit_action = self._act("&Quit", self.close, QKeySequence.StandardKey.Quit, None,
+                                     "Close the window (asks first while a batch runs)",
+                                     fallback="Ctrl+Q")
         self.start_action = self._act("&Start", self.start, "F5", SP.SP_MediaPlay,
                                       "Analyze the queued songs")
         self.pause_action = self._act("&Pause", self.toggle_pause, "F6", SP.SP_MediaPause,
@@ -171,7 +173,8 @@ class ActionsMixin:
         e.addAction(self.undo_action)
         e.addSeparator()
         e.addAction(self.table.copy_action)
-        sel_all = self._act("Select &All", self.table.selectAll, QKeySequence.StandardKey.SelectAll)
+        sel_all = self._act("Select &All", self.table.selectAll, QKeySequence.StandardKey.SelectAll,
+                            None, "Select every song the table shows")
         e.addAction(sel_all)
         e.addSeparator()
         for a in self.correction_actions:
@@ -186,9 +189,11 @@ class ActionsMixin:
                   self.export_calibration_action, self.apply_profile_action):
             c.addAction(a)
         v = self.view_menu = mb.addMenu("&View")
-        for i, name in enumerate(("Workers", "Batch Plots", "Calibration", "Log", "Chunks")):
+        for i, name in enumerate(("&Workers", "&Batch Plots", "C&alibration", "&Log",
+                                  "C&hunks")):
             a = self._act(f"Show {name}", lambda _=False, i=i: self.bottom_tabs.setCurrentIndex(i),
-                          f"Ctrl+{i + 1}")
+                          f"Ctrl+{i + 1}", None,
+                          f"The {name.replace('&', '')} tab of the bottom pane")
             v.addAction(a)
         v.addSeparator()
         v.addAction(self.columns_action)
@@ -220,6 +225,14 @@ class ActionsMixin:
             self.export_calibration_action, self.settings_action)
         for a in self.toolbar_actions:
             tb.addSeparator() if a is None else tb.addAction(a)
+        # The toolbar's ">>" (shown when the window is too narrow for every button) and the
+        # menu bar's are buttons with no text: name them for screen readers.
+        for bar, name in ((tb, "qt_toolbar_ext_button"),
+                          (self.menuBar(), "qt_menubar_ext_button")):
+            more = bar.findChild(QToolButton, name)
+            if more is not None:
+                more.setAccessibleName("More Commands")
+                more.setToolTip("More commands")
         self.toolbar = tb
         self.addToolBar(tb)
 
@@ -261,7 +274,7 @@ class ActionsMixin:
         self.start_action.setEnabled(queued and eng.state == EngineState.IDLE)
         self.pause_action.setEnabled(eng.state in (EngineState.RUNNING, EngineState.PAUSED))
         self.pause_action.setChecked(eng.state == EngineState.PAUSED)
-        self.pause_action.setText("&Resume" if eng.state == EngineState.PAUSED else "&Pause")
+        self.pause_action.setText("Res&ume" if eng.state == EngineState.PAUSED else "&Pause")
         self.cancel_action.setEnabled(running and eng.state != EngineState.CANCELLING)
         self.retry_action.setEnabled(retryable and eng.state != EngineState.CANCELLING)
         self.force_action.setEnabled(ended and not running)

@@ -66,7 +66,7 @@ class CalibrationMixin:
             SP.SP_FileDialogDetailedView,
             "Read a reference sheet (CSV) to compare the results with; or drop one here")
         self.export_calibration_action = self._act(
-            "Export &Calibration\u2026", self.export_calibration_dialog, "Ctrl+Shift+E", None,
+            "Export Ca&libration\u2026", self.export_calibration_dialog, "Ctrl+Shift+E", None,
             "Write the calibration CSV, the results paired with the reference, the "
             "mismatches and a profile into a folder")
         self.apply_profile_action = self._act(

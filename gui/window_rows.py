@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QInputDialog, QMenu, QToolButton
 
@@ -67,7 +68,7 @@ class RowActionsMixin:
 
     def _make_row_actions(self) -> None:
         self.preview_action = self._act(
-            "&Preview Song", self.preview_selected, "Ctrl+P", None,
+            "Pre&view Song", self.preview_selected, "Ctrl+P", None,
             "Play 20 seconds of the selected song (again to stop)", short="\u25b6 Preview")
         self.bpm_double_action = self._act(
             "Tempo \u00d72", lambda: self.scale_tempo(2.0), "Ctrl+Shift+Up", None,
@@ -85,18 +86,22 @@ class RowActionsMixin:
             "Set &Key\u2026", self.choose_key, "Ctrl+K", None,
             "Your key for the selected songs (recorded as key_user)", short="Key\u2026")
         self.checked_action = self._act(
-            "C&hecked by Ear", self.mark_checked, "Ctrl+Shift+C", None,
+            "Checked by &Ear", self.mark_checked, "Ctrl+Shift+C", None,
             "You listened and take the selected songs' tempo and key as shown (recorded as "
             "user_checked; they leave Tempo or key to check); again to take the mark back")
         self.clear_correction_action = self._act(
-            "Clear &Corrections", self.clear_corrections, "Ctrl+Shift+K", None,
+            "Clear Co&rrections", self.clear_corrections, "Ctrl+Shift+K", None,
             "Forget your tempo, key and check mark for the selected songs")
         self.more_time_action = self._act(
             "Give It More &Time", self.give_selected_more_time, "Ctrl+T", None,
             "Move the selected running songs' time-out one budget later")
         self.skip_action = self._act(
-            "S&kip Song", self.skip_selected, None, None,
+            "S&kip Song", self.skip_selected, "Del", None,
             "Give up on the selected songs; the batch goes on")
+        # Delete skips only while the table has the focus: in the filter field it deletes
+        # text, and nowhere else does it stop songs.
+        self.skip_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.table.addAction(self.skip_action)
         #: A submenu of the Edit menu and the context menu: the tempi weighed, the levels.
         self.tempo_levels_action = QAction("Tempo C&hoices", self)
         self.tempo_levels_action.setMenu(self.tempo_menu())
@@ -118,7 +123,9 @@ class RowActionsMixin:
         self.table.row_actions = [self.preview_action, None, *self.correction_actions, None,
                                   self.more_time_action]
         self.table.selectionModel().selectionChanged.connect(self._update_row_actions)
+        # Double-click, Enter and Space play the song (again: stop), as in a player.
         self.table.doubleClicked.connect(lambda _i: self.preview_selected())
+        self.table.playRequested.connect(self.preview_selected)
         # The Tempo button's arrow lists the tempi weighed, the Key button's the 24 keys.
         menus = {self.tempo_action: self.tempo_menu, self.key_action: self.key_menu}
         for button in self.table_bar.buttons:

@@ -277,6 +277,9 @@ class WorkerPanel(QTableView):
         super().__init__(parent)
         self.model_ = WorkerTableModel(engine, self)
         self.setModel(self.model_)
+        self.setAccessibleName("Workers")
+        self.setAccessibleDescription("One row per worker: idle, busy or stalled, its song, "
+                                      "chunk, elapsed time and CPU use")
         self.verticalHeader().hide()
         self.setAlternatingRowColors(True)
         self.setSelectionMode(QTableView.SelectionMode.NoSelection)

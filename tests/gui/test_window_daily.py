@@ -132,7 +132,7 @@ def test_retry_in_a_paused_batch_queues_the_songs_and_says_resume_goes_on(
         assert w.statusBar().currentMessage() == ("1 song queued again; the batch is paused: "
                                                   "Resume (F6) goes on.")
         w._update_actions()
-        assert w.pause_action.isChecked() and w.pause_action.text() == "&Resume"
+        assert w.pause_action.isChecked() and w.pause_action.text() == "Res&ume"
     finally:
         fake.release()
     with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
@@ -239,7 +239,7 @@ def test_eta_says_paused_and_the_status_bar_counts_every_state(qtbot, make_windo
         w._refresh_ui()
         assert w.eta_label.text() == "ETA: paused"
         assert not w.start_action.isEnabled()  # Resume goes on, Start does not
-        assert w.pause_action.text() == "&Resume"
+        assert w.pause_action.text() == "Res&ume"
         w.engine.skip(2)
         w.engine.skip(0)
     finally:
