@@ -107,13 +107,17 @@ def _audio_stream(body: bytes, seq: int) -> _Stream | None:
         return _Stream(rate=48000, preskip=struct.unpack_from("<H", body, 10)[0], seq=seq)
     if body[:5] == b"\x7fFLAC" and len(body) >= 30:  # mapping header, then STREAMINFO
         return _Stream(rate=int.from_bytes(body[27:30], "big") >> 4, preskip=0, seq=seq)
-    if body[:8] == b"Speex   " and len(body) >= 40:
-        return _Stream(rate=struct.unpack_from("<I", body, 36)[0], preskip=0, seq=seq)
+    if body[:8] == b"Speex   " and len(body) >= 40:  # a signed rate, unlike Vorbis's
+        return _Stream(rate=struct.unpack_from("<i", body, 36)[0], preskip=0, seq=seq)
     return None
 
 
 def _plural(n: int, what: str) -> str:
     return f"{n} {what}{'s' if n != 1 else ''}"
+
+
+def _not_pages(n: int) -> str:
+    return "1 byte that is not an Ogg page" if n == 1 else f"{n} bytes that are not Ogg pages"
 
 
 def ogg_damage(path: str, *, check_crc: bool = True) -> OggDamage | None:
@@ -143,7 +147,6 @@ def ogg_damage(path: str, *, check_crc: bool = True) -> OggDamage | None:
 def _walk(mm, check_crc: bool) -> OggDamage | None:
     size = len(mm)
     streams: dict[int, _Stream] = {}  # audio streams of the current link, by serial
-    others: set[int] = set()  # other logical streams of the current link
     main: _Stream | None = None  # the link's first audio stream, which times the song
     offset = 0.0  # audio time of the links before the current one
     pos = 0
@@ -158,21 +161,17 @@ def _walk(mm, check_crc: bool) -> OggDamage | None:
         if size - pos < 27 and b"OggS".startswith(mm[pos:min(size, pos + 4)]):
             mid_page = True
             break  # a page header cut short, within its capture pattern or after it
-        if mm[pos:pos + 4] != b"OggS" or mm[pos + 4:pos + 5] not in (b"\x00", b""):
+        if mm[pos:pos + 5] != b"OggS\x00":  # a capture pattern here has a whole header
             # Bytes that are not a page: find the next page.
             at = mm.find(b"OggS", pos + 1)
             while at >= 0 and mm[at + 4:at + 5] not in (b"\x00", b""):
                 at = mm.find(b"OggS", at + 1)
             if streams and not all(s.ended for s in streams.values()):
-                return OggDamage(False, now(), _plural((at if at >= 0 else size) - pos, "byte")
-                                 + " that are not Ogg pages")
+                return OggDamage(False, now(), _not_pages((at if at >= 0 else size) - pos))
             if at < 0:
                 break  # trailing bytes after the last stream's end (a tag...)
             pos = at
             continue
-        if pos + 27 > size:
-            mid_page = True
-            break  # a page header cut short
         _, _, flags, granule, serial, seq, crc, count = _HEADER.unpack_from(mm, pos)
         table = mm[pos + 27:pos + 27 + count]
         if len(table) < count:
@@ -195,11 +194,9 @@ def _walk(mm, check_crc: bool) -> OggDamage | None:
                 if not all(s.ended for s in streams.values()):
                     return OggDamage(False, now(), "a logical stream breaks off without its "
                                                    "end, and another begins")
-                offset, streams, others, main, in_link = now(), {}, set(), None, False
+                offset, streams, main, in_link = now(), {}, None, False
             st = _audio_stream(mm[pos + 27 + count:end], seq)
-            if st is None:
-                others.add(serial)
-            else:
+            if st is not None:  # (a stream of another kind is passed over)
                 streams[serial] = st
                 main = main or st
         else:

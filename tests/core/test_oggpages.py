@@ -283,3 +283,272 @@ def test_opus_audio_before_its_pre_skip_ends_is_at_zero(tmp_path):
     path = tmp_path / "cut.opus"
     path.write_bytes(_granule_page(5, 0, 0x02, 0, first) + _granule_page(5, 1, 0, 200, b"a"))
     assert ogg_damage(str(path)).seconds == 0.0
+
+
+def _ogg_page(serial: int, seq: int, flags: int, granule: int, body: bytes) -> bytes:
+    """An Ogg page holding ``body`` (any length up to 65,024 bytes) at ``granule``, with
+    its segment table and CRC."""
+    lacing = [255] * (len(body) // 255) + [len(body) % 255]
+    page = bytearray(b"OggS\x00" + bytes([flags]) + struct.pack("<qIII", granule, serial, seq, 0)
+                     + bytes([len(lacing)]) + bytes(lacing) + body)
+    page[22:26] = struct.pack("<I", ogg_crc(bytes(page)))
+    return bytes(page)
+
+
+def _damage(path):
+    from core.analysis.oggpages import ogg_damage
+
+    return ogg_damage(str(path))
+
+
+@pytest.mark.parametrize("codec, first, rate, preskip", [
+    # Vorbis states its rate as an unsigned 32-bit number, Opus its pre-skip as an unsigned
+    # 16-bit one: a value with its top bit set is large, not negative.
+    ("vorbis", b"\x01vorbis" + bytes(5) + struct.pack("<I", 3_000_000_000), 3_000_000_000, 0),
+    ("opus", b"OpusHead\x01\x02" + struct.pack("<H", 40000), 48000, 40000),
+    # A stream at 1 Hz: each granule position is a second.
+    ("vorbis", b"\x01vorbis" + bytes(5) + struct.pack("<I", 1), 1, 0),
+    ("flac", b"\x7fFLAC" + bytes(22) + (1 << 4 | 0x1).to_bytes(3, "big"), 1, 0),
+    ("speex", b"Speex   " + bytes(28) + struct.pack("<i", 1), 1, 0),
+])
+def test_rates_and_pre_skips_are_read_as_the_codecs_state_them(tmp_path, codec, first, rate,
+                                                                preskip):
+    path = tmp_path / "cut.ogg"
+    granule = preskip + 7 * rate // 2 if rate > 1 else 3
+    path.write_bytes(_ogg_page(5, 0, 0x02, 0, first) + _ogg_page(5, 1, 0, granule, b"audio"))
+    assert _damage(path).seconds == pytest.approx(3.5 if rate > 1 else 3.0)
+
+
+def test_a_speex_stream_stating_a_negative_rate_is_timed_at_zero(tmp_path):
+    """Speex states its rate as a signed 32-bit number: with the top bit set it is no rate."""
+    path = tmp_path / "cut.spx"
+    first = b"Speex   " + bytes(28) + struct.pack("<i", -16000)
+    path.write_bytes(_ogg_page(5, 0, 0x02, 0, first) + _ogg_page(5, 1, 0, 2 ** 40, b"a"))
+    assert _damage(path).seconds == 0.0
+
+
+#: First packets of streams that are not audio, longer than any audio first packet the walk
+#: needs: Theora's identification header (42 bytes) and Skeleton's fishead (64 bytes).
+_NOT_AUDIO = {
+    "short": b"\x80other stream",
+    "theora": (b"\x80theora\x03\x02\x01" + struct.pack(">HH", 20, 15)
+               + (320).to_bytes(3, "big") + (240).to_bytes(3, "big") + bytes(2)
+               + struct.pack(">II", 25, 1) + (1).to_bytes(3, "big") + (1).to_bytes(3, "big")
+               + bytes(4) + b"\xc0\x00"),
+    "skeleton": b"fishead\x00\x03\x00\x00\x00" + bytes(52),
+}
+
+
+@pytest.mark.parametrize("where", ["first", "after the audio's first page"])
+@pytest.mark.parametrize("kind", sorted(_NOT_AUDIO))
+def test_a_stream_of_another_kind_is_passed_over_wherever_it_begins(tmp_path, kind, where):
+    """A video or Skeleton stream's first packet is no audio stream's, however long, and its
+    first page may come before or after the audio's (every first page of a link comes
+    before its other pages): the file is whole, and cut short where its audio is cut."""
+    first = _NOT_AUDIO[kind]
+    assert len(first) in (13, 42, 64)
+    data = _opus(tmp_path / "a.opus", seconds=3.0).read_bytes()
+    pages = _pages(data)
+    other = _ogg_page(7, 0, 0x02, 0, first)
+    head = pages[0][1]
+    data = other + data if where == "first" else data[:head] + other + data[head:]
+    at = pages[1][1] + len(other)  # after the Opus header pages: the other stream's pages
+    data = data[:at] + _ogg_page(7, 1, 0, 0, b"frame") + data[at:]  # (it never ends)
+    path = tmp_path / "clip.opus"
+    path.write_bytes(data)
+    assert _damage(path) is None
+    cut = [p for p in _pages(data) if p[1] <= len(data) * 3 // 4][-1]
+    path.write_bytes(data[:cut[1]])
+    granule = max(g for s, e, _, g in _pages(data) if e <= cut[1] and g > 0)
+    from core.analysis.oggpages import OggDamage
+
+    assert _damage(path) == OggDamage(True, pytest.approx((granule - 312) / 48000),
+                                      "no end-of-stream page", None, at_page_end=True)
+
+
+def test_a_stream_ending_with_an_empty_end_of_stream_page_is_whole(tmp_path):
+    """Some muxers end a stream with a page that holds no packet: its 27-byte header with
+    the end-of-stream flag and an empty segment table, the file's last 27 bytes."""
+    path = _opus(tmp_path / "a.opus", seconds=3.0)
+    data = bytearray(path.read_bytes())
+    pages = _pages(bytes(data))
+    start, end, flags, granule = pages[-1]
+    data[start + 5] = flags & ~0x04  # the last page with audio no longer ends the stream
+    page = bytes(data[start:end])
+    data[start + 22:start + 26] = struct.pack("<I", ogg_crc(page[:22] + bytes(4) + page[26:]))
+    serial, seq = struct.unpack_from("<II", data, start + 14)
+    empty = bytearray(b"OggS\x00\x04" + struct.pack("<qIII", granule, serial, seq + 1, 0) + b"\x00")
+    empty[22:26] = struct.pack("<I", ogg_crc(bytes(empty)))
+    assert len(empty) == 27
+    path.write_bytes(bytes(data) + bytes(empty))
+    assert _damage(path) is None
+    assert probe(path).notice == ""
+    assert _decoded_seconds(path) == pytest.approx(3.0, abs=0.05)
+
+
+def test_ogg_cut_anywhere_within_a_page_is_cut_short_at_the_page_before(tmp_path):
+    """Within the next page's capture pattern, the rest of its header, its segment table or
+    its body: the file is cut short where the last whole page ends, and no page that ends
+    the stream says how long it is."""
+    from core.analysis.oggpages import OggDamage
+
+    data = _vorbis(tmp_path / "a.ogg").read_bytes()
+    pages = _pages(data)
+    _, end, _, granule = pages[5]
+    nxt = pages[6][1]
+    table_end = end + 27 + data[end + 26]
+    cuts = [*range(end + 1, table_end + 2), *range(table_end + 2, nxt, 97)]
+    path = tmp_path / "cut.ogg"
+    for cut in cuts:
+        path.write_bytes(data[:cut])
+        assert _damage(path) == OggDamage(True, pytest.approx(granule / SR),
+                                          "no end-of-stream page"), cut
+    path.write_bytes(data[:nxt])  # the page whole: a file that ends where a page ends
+    assert _damage(path) == OggDamage(True, pytest.approx(pages[6][3] / SR),
+                                      "no end-of-stream page", at_page_end=True)
+
+
+def _damaged(path, seconds, detail):
+    """Check that ``path`` is damaged (not cut short) at ``seconds`` for ``detail``."""
+    from core.analysis.oggpages import OggDamage
+
+    assert _damage(path) == OggDamage(False, pytest.approx(seconds, abs=1e-9), detail)
+
+
+@pytest.mark.parametrize("junk, detail", [
+    (b"\x00" * 4096, "4096 bytes that are not Ogg pages"),  # a hole of zeros
+    (b"\x5a", "1 byte that is not an Ogg page"),  # a stray byte
+    # A capture pattern that opens no page (its version byte is not 0) is junk too.
+    (bytes(100) + b"OggS\x07" + bytes(100), "205 bytes that are not Ogg pages"),
+    (b"OggS\x01" + bytes(22), "27 bytes that are not Ogg pages"),
+])
+def test_bytes_between_pages_that_are_not_a_page_are_damage(tmp_path, junk, detail):
+    data = _vorbis(tmp_path / "a.ogg").read_bytes()
+    pages = _pages(data)
+    at = pages[4][1]
+    path = tmp_path / "junk.ogg"
+    path.write_bytes(data[:at] + junk + data[at:])
+    _damaged(path, pages[4][3] / SR, detail)
+    # Cut within the capture pattern of the page after them: the same bytes are counted.
+    path.write_bytes(data[:at] + junk + data[at:at + 4])
+    _damaged(path, pages[4][3] / SR, detail)
+
+
+def test_junk_short_of_a_page_header_at_the_end_is_damage(tmp_path):
+    """Fewer bytes than a page header after the last page, which are no capture pattern's
+    start, are no page cut short: the file is damaged there."""
+    data = _vorbis(tmp_path / "a.ogg").read_bytes()
+    pages = _pages(data)
+    path = tmp_path / "junk.ogg"
+    path.write_bytes(data[:pages[4][1]] + b"\x00" * 16)
+    _damaged(path, pages[4][3] / SR, "16 bytes that are not Ogg pages")
+
+
+@pytest.mark.parametrize("tail", [b"TAG" + bytes(125), b"APETAGEX" + bytes(24) + b"OggS"])
+def test_bytes_after_the_end_of_the_stream_are_passed_over(tmp_path, tail):
+    """A tag appended after the last page (ID3v1, APE), even one ending with a capture
+    pattern, leaves the audio whole."""
+    path = _vorbis(tmp_path / "a.ogg")
+    path.write_bytes(path.read_bytes() + tail)
+    assert _damage(path) is None
+
+
+def test_chained_ogg_with_bytes_between_its_links_reads_both(tmp_path):
+    """Bytes between two links (after the first's end) are passed over: the second link is
+    walked, and a cut in it is placed after the first link's 6 s."""
+    from core.analysis.oggpages import OggDamage
+
+    a = _vorbis(tmp_path / "a.ogg").read_bytes()
+    b = _opus(tmp_path / "b.opus").read_bytes()
+    path = tmp_path / "chained.ogg"
+    path.write_bytes(a + b"TAG" + bytes(125) + b)
+    assert _damage(path) is None
+    pages = _pages(b)
+    _, end, _, granule = pages[len(pages) // 2]
+    path.write_bytes(a + b"TAG" + bytes(125) + b[:end])
+    assert _damage(path) == OggDamage(True, pytest.approx(6.0 + (granule - 312) / 48000),
+                                      "no end-of-stream page", at_page_end=True)
+
+
+def test_chained_ogg_whose_second_link_holds_another_stream_is_whole(tmp_path):
+    """The first pages of a link's streams come one after the other: an audio stream's
+    first page followed by another stream's does not begin a new link."""
+    a = _vorbis(tmp_path / "a.ogg").read_bytes()
+    b = _opus(tmp_path / "b.opus").read_bytes()
+    head = _pages(b)[0][1]
+    b = b[:head] + _ogg_page(7, 0, 0x02, 0, _NOT_AUDIO["skeleton"]) + b[head:]
+    path = tmp_path / "chained.ogg"
+    path.write_bytes(a + b)
+    assert _damage(path) is None
+    path.write_bytes(b + a)
+    assert _damage(path) is None
+
+
+def test_ogg_with_a_page_repeated_is_damaged_there(tmp_path):
+    """A page written twice: the one after it has the number of a page already read."""
+    data = _opus(tmp_path / "a.opus").read_bytes()
+    start, end, _, granule = _pages(data)[4]
+    path = tmp_path / "a.opus"
+    path.write_bytes(data[:end] + data[start:end] + data[end:])
+    _damaged(path, (granule - 312) / 48000, "pages out of order")
+
+
+def test_damage_names_what_is_wrong(tmp_path):
+    """Each kind of damage, as :func:`ogg_damage` gives it: not cut short, the time of the
+    last whole page before the break, what is wrong."""
+    data = _opus(tmp_path / "a.opus").read_bytes()
+    pages = _pages(data)
+    path = tmp_path / "hurt.opus"
+    path.write_bytes(data[:pages[4][0]] + data[pages[6][0]:])
+    _damaged(path, (pages[3][3] - 312) / 48000, "2 pages missing")
+    path.write_bytes(data[:pages[4][0]] + data[pages[5][0]:])
+    _damaged(path, (pages[3][3] - 312) / 48000, "1 page missing")
+    hurt = bytearray(data)
+    hurt[pages[4][1] - 10] ^= 0xFF
+    path.write_bytes(bytes(hurt))
+    _damaged(path, (pages[3][3] - 312) / 48000, "a page fails its checksum")
+    a = _vorbis(tmp_path / "a.ogg").read_bytes()
+    path.write_bytes(a[:_pages(a)[5][1]] + data)
+    _damaged(path, _pages(a)[5][3] / SR,
+             "a logical stream breaks off without its end, and another begins")
+
+
+def test_pages_whose_checksum_is_not_read(tmp_path):
+    """Only the audio streams' pages are checked, and none with ``check_crc=False`` (the
+    page headers alone are read)."""
+    from core.analysis.oggpages import ogg_damage
+
+    data = _opus(tmp_path / "a.opus", seconds=3.0).read_bytes()
+    pages = _pages(data)
+    hurt = bytearray(data)
+    hurt[pages[4][1] - 10] ^= 0xFF
+    path = tmp_path / "a.opus"
+    path.write_bytes(bytes(hurt))
+    assert ogg_damage(str(path), check_crc=False) is None
+    other = bytearray(_ogg_page(7, 0, 0x02, 0, _NOT_AUDIO["theora"]))
+    other[-1] ^= 0xFF  # its checksum fails
+    path.write_bytes(bytes(other) + data)
+    assert ogg_damage(str(path)) is None
+
+
+@pytest.mark.parametrize("missing, whole", [(100, True), (101, False)])
+def test_a_last_page_cut_within_is_forgiven_up_to_a_tenth_of_a_second(tmp_path, missing, whole):
+    """At 1000 Hz: a last page whose header announces 100 more samples than the page before
+    lacks exactly 0.1 s (forgiven), 101 more lacks more."""
+    from core.analysis.oggpages import OggDamage
+
+    first = b"\x01vorbis" + bytes(5) + struct.pack("<I", 1000)
+    path = tmp_path / "cut.ogg"
+    data = (_ogg_page(5, 0, 0x02, 0, first) + _ogg_page(5, 1, 0, 0, b"setup")
+            + _ogg_page(5, 2, 0x04, missing, b"audio"))
+    path.write_bytes(data[:-1])
+    expected = None if whole else OggDamage(True, 0.0, "no end-of-stream page", 0.101)
+    assert _damage(path) == expected
+
+
+def test_a_stream_with_no_audio_whose_last_page_is_cut_within_is_forgiven(tmp_path):
+    """Its end-of-stream page, at granule position 0, announces no audio to lack."""
+    first = b"\x01vorbis" + bytes(5) + struct.pack("<I", 44100)
+    path = tmp_path / "empty.ogg"
+    path.write_bytes((_ogg_page(5, 0, 0x02, 0, first) + _ogg_page(5, 1, 0x04, 0, b"setup"))[:-1])
+    assert _damage(path) is None

@@ -296,6 +296,19 @@ def test_id3_tag_cut_within_its_extended_header_is_walked_without_error(tmp_path
     assert (walked.count, walked.frames_end, walked.cut) == (0, 10, False)
 
 
+def test_id3v23_extended_header_stating_over_2_gb_leaves_no_frame_to_walk(tmp_path):
+    """ID3v2.3 states its extended header's size as an unsigned 32-bit number: 0x80000006
+    puts the frames 2 GB on, past the tag, which is still found, with no frame."""
+    from core.io.id3 import id3_tag
+
+    tag = _id3(3, [(b"TIT2", b"\x03Tag Title")])
+    path = tmp_path / "x.mp3"
+    path.write_bytes(_with_header(tag, 0x40, b"\x80\x00\x00\x06" + bytes(6), len(tag))
+                     + bytes(100))
+    walked = id3_tag(str(path))
+    assert (walked.count, walked.frames_end, walked.cut) == (0, 10 + 4 + 0x80000006, False)
+
+
 def test_a_file_name_from_a_latin1_archive_gives_a_readable_title(tmp_path):
     """A name whose bytes are not UTF-8 reaches Python with lone surrogates, which the
     title kept ('Le Ch\\udce2teau'), Qt dropped ('Le Chteau') and no reference row matched:
