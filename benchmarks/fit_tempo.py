@@ -77,6 +77,7 @@ import scipy.optimize  # noqa: E402
 
 from benchmarks.evalfeatures import ANALYSIS_SR, cached_features, features_of_audio  # noqa: E402
 from benchmarks.evalset import CACHE, EDITIONS, SUBSETS, load  # noqa: E402
+from core.analysis.periodicity import tame_end  # noqa: E402
 from core.analysis.tempo import (  # noqa: E402
     FEATURE_NAMES,
     TREE_SHARE,
@@ -174,7 +175,8 @@ def _load_plan(gen: str, seed: int, cache_dir: str):
 
 
 def _table_of(bands, fr, chroma, bass, pfr, truth, style, gen, group):
-    t = candidate_table(bands, fr, chroma=chroma, bass_chroma=bass, pitch_rate=pfr)
+    # the bands the estimator reads: their end tamed as in core.analysis.tempo
+    t = candidate_table(tame_end(bands), fr, chroma=chroma, bass_chroma=bass, pitch_rate=pfr)
     if t is None or not t["cands"]:
         return {"X": None, "y": None, "style": style, "bpm": float(truth), "cands": [],
                 "gen": gen, "group": group}

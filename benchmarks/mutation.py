@@ -555,6 +555,17 @@ HANDMADE: tuple[Bug, ...] = (
         "start, stop = 0, len(power)"),
     Bug("steady", "the steady rule never consulted", "core/analysis/analyze.py",
         "    elif _is_steady(feats):\n", "    elif False:\n"),
+    Bug("cutend", "the click of a cut at the end left in the bands", "core/analysis/periodicity.py",
+        "    if not cut.any():\n        return bands\n", "    if True:\n        return bands\n"),
+    Bug("cutend", "the end bounded by the band's strongest frame, not its median",
+        "core/analysis/periodicity.py",
+        "floor = np.median(body[cut], axis=1, keepdims=True)",
+        "floor = body[cut].max(axis=1, keepdims=True)"),
+    Bug("cutend", "only the last frame judged", "core/analysis/periodicity.py",
+        "END_FRAMES = 4", "END_FRAMES = 1"),
+    Bug("cutend", "the tempo reads the raw bands", "core/analysis/tempo.py",
+        "return tame_end(features.onset_bands), float(features.frame_rate)",
+        "return np.atleast_2d(features.onset_bands), float(features.frame_rate)"),
 )
 
 BUG_TESTS = {
@@ -566,6 +577,7 @@ BUG_TESTS = {
     "csv": GROUPS["csv"].tests + ("tests/core/test_cli.py",),
     "store": ("tests/core/test_store.py", "tests/core/test_cli.py"),
     "steady": ("tests/core/test_analyze.py",),
+    "cutend": ("tests/core/test_periodicity.py", "tests/core/test_tempo.py"),
 }
 
 

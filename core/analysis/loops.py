@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.analysis.periodicity import periodicity, prepare_bands
+from core.analysis.periodicity import periodicity, prepare_bands, tame_end
 from core.analysis.tempo import TempoEstimate, estimate_tempo, fold_tempo, octave_near
 
 __all__ = ["LOOP_MAX_S", "LOOP_REPEATS", "loop_beats", "read_as_loop"]
@@ -138,7 +138,7 @@ def _beats_in(features, bpm: float) -> bool:
     """Whether the onsets of ``features`` repeat at the beat period of ``bpm``: their
     autocorrelation peaks within :data:`_LOOP_LAG_SLACK` of it, at least
     :data:`_LOOP_LAG_HEIGHT` high."""
-    bands, fr = np.atleast_2d(features.onset_bands), float(features.frame_rate)
+    bands, fr = tame_end(features.onset_bands), float(features.frame_rate)
     acf = periodicity(prepare_bands(bands, fr).sum(axis=0), fr)
     lag = 60.0 * fr / bpm
     reach = float(np.exp(_SAME_TEMPO))

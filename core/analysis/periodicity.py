@@ -1,5 +1,6 @@
 """Periodicity measures of onset and harmonic-change envelopes, shared by tempo and meter.
 
+* :func:`tame_end` -- onset bands without the click of a cut at the file's end.
 * :func:`prepare_bands` -- onset bands scaled to unit mean with the slow trend removed.
 * :func:`periodicity` -- windowed (12 s), energy-weighted autocorrelation of an envelope.
 * :func:`value_at` -- that autocorrelation read at fractional lags.
@@ -16,7 +17,7 @@ import numpy as np
 import scipy.fft
 import scipy.ndimage
 
-__all__ = ["WINDOW_S", "PULSE_WINDOW_S", "prepare_bands", "periodicity", "value_at",
+__all__ = ["WINDOW_S", "PULSE_WINDOW_S", "END_FRAMES", "tame_end", "prepare_bands", "periodicity", "value_at",
            "chroma_novelty", "PulseEnvelope", "pulse_measures", "lag_histogram"]
 
 #: Length (s) of the analysis windows of the autocorrelation.
@@ -29,6 +30,48 @@ _MAX_WINDOWS = 40  # windows used for the pulse measures (evenly spread over the
 #: of a beat over 12 s, 0.56 over 8 s.  The slip costs the fast levels most (their pulses are
 #: narrowest), which pushed drifting songs to another metrical level.
 PULSE_WINDOW_S = 8.0
+#: Frames at the end of a signal's onset bands that :func:`tame_end` bounds: the windows of
+#: the onset grid (1024 samples, four hops) of the last four reach past the end of the file.
+END_FRAMES = 4
+
+
+def tame_end(bands: np.ndarray) -> np.ndarray:
+    """Onset bands without the click of a cut at the end: in each band whose last
+    :data:`END_FRAMES` frames outdo every frame before them, those frames are bounded by the
+    band's median.
+
+    A file cut off at full level (a song taken from a longer recording, a loop, a tone that
+    stops mid-swell) ends in the frames whose windows run past its end, into the silence
+    after it: the cut spreads over every band there, and its flux outdoes any onset of the
+    music (a 2 Hz tremolo's swells 61 times: 9.5 against 0.155).  Nothing begins there, yet
+    it set the scale that onsets are counted on and outweighed the rest in the periodicity.
+    A file that ends otherwise keeps its end as it is.  (A file that begins at full level
+    rises in its first frame, whose window is half silence, and the flux starts from that
+    frame: its second rises about as much as a note does.)
+
+    Parameters
+    ----------
+    bands : ndarray, shape (k, n)
+        Onset envelopes of a whole signal.
+
+    Returns
+    -------
+    ndarray, shape (k, n)
+        ``bands`` itself when no band's end outdoes the frames before it (or the signal is
+        too short to have them), else a copy with those ends bounded.
+    """
+    bands = np.atleast_2d(bands)
+    n = bands.shape[1]
+    if n <= 2 * END_FRAMES:
+        return bands
+    body, end = bands[:, :n - END_FRAMES], bands[:, n - END_FRAMES:]
+    cut = end.max(axis=1) > body.max(axis=1)
+    if not cut.any():
+        return bands
+    out = np.array(bands, copy=True)
+    floor = np.median(body[cut], axis=1, keepdims=True)
+    out[cut, n - END_FRAMES:] = np.minimum(end[cut], floor)
+    return out
 
 
 def prepare_bands(bands: np.ndarray, frame_rate: float) -> np.ndarray:

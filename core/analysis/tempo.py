@@ -49,7 +49,7 @@ from core.analysis.beatevidence import (
     candidate_bpm,
     candidate_features,
 )
-from core.analysis.periodicity import periodicity, prepare_bands, value_at
+from core.analysis.periodicity import periodicity, prepare_bands, tame_end, value_at
 from core.analysis.trees import TreeEnsemble, trees_from_list
 
 __all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "candidate_table",
@@ -449,14 +449,16 @@ def _refine(acf: np.ndarray, frame_rate: float, bpm: float, *, spread: float = 0
 
 
 def _bands_of(features, frame_rate):
+    """The onset bands of a whole signal, their end tamed (:func:`tame_end`), and their
+    frame rate."""
     if hasattr(features, "onset_bands"):
-        return np.atleast_2d(features.onset_bands), float(features.frame_rate)
+        return tame_end(features.onset_bands), float(features.frame_rate)
     if frame_rate is None:
         raise ValueError("frame_rate is required when onset envelopes are given as an array")
     arr = np.atleast_2d(np.asarray(features, dtype=np.float64))
     if arr.shape[0] == 1:
         arr = np.vstack([arr, arr, arr])
-    return arr, float(frame_rate)
+    return tame_end(arr), float(frame_rate)
 
 
 def _pitch_slice(features, fr, spans):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.analysis.periodicity import chroma_novelty, periodicity, prepare_bands, value_at
+from core.analysis.periodicity import chroma_novelty, periodicity, prepare_bands, tame_end, value_at
 from core.analysis.tempo import TempoEstimate
 
 __all__ = ["estimate_time_signature", "triple_evidence"]
@@ -40,7 +40,7 @@ def triple_evidence(features, bpm: float) -> float:
     float
         Sum of the onset and harmonic-change evidence, autocorrelation units.
     """
-    bands = np.atleast_2d(features.onset_bands)
+    bands = tame_end(features.onset_bands)
     fr = float(features.frame_rate)
     prep = prepare_bands(bands, fr)
     acc = periodicity(prep[0] + prep[1], fr, max_lag_s=_MAX_LAG_S)
@@ -71,7 +71,7 @@ def estimate_time_signature(features, tempo: TempoEstimate | float | None) -> in
     bpm = tempo.bpm if isinstance(tempo, TempoEstimate) else tempo
     if bpm is None or not bpm > 0:
         return None
-    bands = np.atleast_2d(features.onset_bands)
+    bands = tame_end(features.onset_bands)
     fr = float(features.frame_rate)
     if bands.shape[1] < 4 * fr or float(bands.sum()) <= 0:
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.analysis.periodicity import PulseEnvelope, pulse_measures, value_at
+from core.analysis.periodicity import END_FRAMES, PulseEnvelope, pulse_measures, tame_end, value_at
 
 
 def _plain_value_at(acf, lag):
@@ -75,3 +75,22 @@ def test_a_click_train_has_full_salience_no_alternation_loss_and_every_pulse_fil
     assert alt == pytest.approx(1.0) and fill == pytest.approx(1.0)
     half_sal, _, half_fill = pulse_measures(env, period / 2, fr)
     assert sal > 1.5 * half_sal and half_fill == pytest.approx(0.5, abs=0.05)
+
+
+def test_the_click_of_a_cut_at_the_end_is_taken_out_of_the_onset_bands():
+    """A band whose last frames outdo every frame before (the click of a cut at the file's
+    end) is bounded there by its median; a loud start, the frames before the end and a band
+    whose end stays under its strongest onset are left alone."""
+    rng = np.random.default_rng(0)
+    bands = rng.uniform(0.0, 0.2, (3, 500))
+    bands[:, 1] = 5.0  # a file that begins at full level
+    bands[:, -2:] = [[9.0, 9.5], [0.1, 4.0], [5.5, 0.0]]
+    out = tame_end(bands)
+    np.testing.assert_array_equal(out[:, :-END_FRAMES], bands[:, :-END_FRAMES])
+    median = np.median(bands[:, :-END_FRAMES], axis=1)
+    np.testing.assert_array_equal(out[0, -END_FRAMES:], np.minimum(bands[0, -END_FRAMES:], median[0]))
+    np.testing.assert_array_equal(out[1, -2:], [0.1, 4.0])
+    np.testing.assert_array_equal(out[2, -2:], [min(5.5, median[2]), 0.0])
+    assert out[:, -END_FRAMES:].max() == 4.0
+    quiet = bands[:, :-2]
+    assert tame_end(quiet) is quiet
