@@ -602,6 +602,26 @@ class Fuzz:
         w.table.skipRequested.emit(ids)  # the context menu's Skip
         return f"ids {ids}"
 
+    def act_remove_selected(self):
+        """Select rows as shown, Remove from List (Delete), and check that exactly those
+        songs left and the others kept their order."""
+        w = self.w
+        picked = self._select_shown(4)
+        if not picked:
+            return "nothing to select"
+        before = list(w.engine.batch.jobs)
+        if not w.remove_action.isEnabled():
+            return "disabled"
+        w.remove_action.trigger()
+        after = w.engine.batch.jobs
+        if len(after) == len(before):  # (the question was answered no)
+            return f"kept {len(picked)}"
+        gone = {id(j) for j in picked}
+        if [j for j in before if id(j) not in gone] != list(after):
+            self.problem(f"Remove from List of {[j.id for j in picked]} left "
+                         f"{[j.path for j in after][:8]}")
+        return f"removed {len(picked)} of {len(before)}"
+
     def _select_shown(self, n_max):
         """Select up to ``n_max`` random rows of the table as shown (sorted, filtered);
         returns the jobs those rows show, top to bottom."""
@@ -1004,12 +1024,13 @@ class Fuzz:
         "export_calibration": 2, "tab": 4, "correct": 4, "paint": 2, "restart": 2,
         "resume_banner": 2, "export_over_song": 1, "touch_song": 1, "keys": 5,
         "sorted_rows": 8,
-        "tempo_range": 1, "match": 2, "export_checked": 1,
+        "tempo_range": 1, "match": 2, "export_checked": 1, "remove_selected": 3,
     }
     #: Added to the weights with ``--cluster``: another user of the cluster, and more of
     #: what hands songs over or gives up on them while they run there.
     CLUSTER_ACTIONS = {"hog": 4, "start": 6, "force": 2, "retry": 2, "skip_selected": 2,
-                       "banner": 2, "clear": 2, "undo": 2, "new_session": 1}
+                       "banner": 2, "clear": 2, "undo": 2, "new_session": 1,
+                       "remove_selected": 2}
 
     # -- what must hold ----------------------------------------------------------------------
     def _on_exported(self, kind, what, error):

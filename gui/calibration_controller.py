@@ -281,7 +281,7 @@ class CalibrationController(QObject):
         written_safely(lambda: save_profile(profile, path), _session_inputs(self.session))
 
     def follow_engine(self, engine, *, interval_ms: int = 1000) -> None:
-        """Keep the results in step with a running batch (keys: the job ids), looking
+        """Keep the results in step with a running batch (keys: the job keys), looking
         every ``interval_ms`` (:class:`gui.calibration_follower.EngineFollower`).
 
         Raises

@@ -16,30 +16,31 @@ __all__ = ["EngineFollower", "engine_results"]
 
 
 def engine_results(engine, *, cache: dict | None = None) -> tuple[list[dict], list[int]]:
-    """Results rows and job ids of a :class:`gui.engine.BatchEngine`'s batch (the ids are
-    the rows' stable keys).
+    """Results rows and job keys of a :class:`gui.engine.BatchEngine`'s batch (the keys,
+    :attr:`core.batch.rules.Job.key`, are the rows' stable keys: a song removed from the
+    list and put back keeps its manual pair, and the songs after it keep theirs).
 
     A song not analyzed (yet) gets a row with its path and the title and artist read from
     tags or its file name, so it can be matched before its result arrives.  ``cache``
-    (job id -> (result, row)), kept by the caller between calls, spares converting results
+    (job key -> (result, row)), kept by the caller between calls, spares converting results
     already converted.
     """
     rows, keys = [], []
     for job in list(engine.batch.jobs):
         if job.result is not None:
-            hit = cache.get(job.id) if cache is not None else None
+            hit = cache.get(job.key) if cache is not None else None
             if hit is not None and hit[0] is job.result:
                 row = hit[1]
             else:
                 row = job.result.to_row()
                 if cache is not None:
-                    cache[job.id] = (job.result, row)
+                    cache[job.key] = (job.result, row)
         else:
             title, artist = engine.identity.get(job.id, ("", ""))
             row = {"path": job.path, "title": title, "artist": artist,
                    "status": job.state.value}
         rows.append(row)
-        keys.append(job.id)
+        keys.append(job.key)
     return rows, keys
 
 
@@ -49,7 +50,7 @@ class EngineFollower(QObject):
     Parameters
     ----------
     set_results : callable
-        ``set_results(rows, keys=job_ids)``, called in the GUI thread.
+        ``set_results(rows, keys=job_keys)``, called in the GUI thread.
     parent : QObject, optional
     """
 
@@ -58,7 +59,7 @@ class EngineFollower(QObject):
         self._set_results = set_results
         self._engine = None
         self._stamp = None
-        self._rows: dict = {}  # job id -> (result, results row) of the followed engine
+        self._rows: dict = {}  # job key -> (result, results row) of the followed engine
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.sync)
 
@@ -81,7 +82,8 @@ class EngineFollower(QObject):
         engine = self._engine
         if engine is None:
             return False
-        stamp = (tuple(id(j.result) for j in engine.batch.jobs), len(engine.identity))
+        stamp = (tuple((j.key, id(j.result)) for j in engine.batch.jobs),
+                 len(engine.identity))
         if stamp == self._stamp:
             return False
         self._stamp = stamp

@@ -81,7 +81,15 @@ def _tag(batch: Batch) -> str:
 
 
 def _key(rec: WorkerRecord) -> tuple:
-    return _tag(rec.batch), rec.job_id, rec.attempt
+    # The song's key, not its place: places move when songs are removed from the list,
+    # and the task's name and events keep what it was submitted with.
+    return _tag(rec.batch), rec.key, rec.attempt
+
+
+def _song(rec: WorkerRecord):
+    """What the batch is told a report is about: the song itself (its place may move
+    while its task runs), else its place."""
+    return rec.target if rec.target is not None else rec.job_id
 
 
 class _ClusterSlot(WorkerSlot):
@@ -121,7 +129,7 @@ class ClusterSlots(WorkerSlots):
         connection.on_event = self._on_event
         self.store = store
         self._hooks: dict[bool, tuple] = {}  # fresh -> (lookup, on_result)
-        # By _key(record): (list tag, job, attempt).  Job ids and attempts start again in
+        # By _key(record): (list tag, job key, attempt).  Job ids and attempts start again in
         # every list, and a task given up on may outlive its list: its events and its end
         # must not reach a song of the list shown then.
         self._records: dict[tuple, WorkerRecord] = {}
@@ -246,8 +254,8 @@ class ClusterSlots(WorkerSlots):
         """``rec`` moved to another slot (GUI thread): its song's row and its running
         segment of the timeline name that slot."""
         if self._batch is not None:
-            self._batch.relabel(rec.job_id, rec.attempt, rec.name)
-        seg = self._open.get((rec.job_id, rec.attempt))
+            self._batch.relabel(_song(rec), rec.attempt, rec.name)
+        seg = self._open.get((rec.key, rec.attempt))
         if seg is not None:
             seg.worker = rec.name
 
@@ -257,7 +265,7 @@ class ClusterSlots(WorkerSlots):
         failed.  False when there was none (given up on, or already ended)."""
         if rec.abandoned:
             return False
-        seg = self._open.pop((rec.job_id, rec.attempt), None)
+        seg = self._open.pop((rec.key, rec.attempt), None)
         if seg is None:
             return False
         seg.end = max(seg.start, time.monotonic() - epoch)
@@ -273,7 +281,7 @@ class ClusterSlots(WorkerSlots):
         if rec.abandoned and not rec.returned and rec not in self.abandoned:
             self.abandoned.append(rec)
             return False
-        seg = None if rec.abandoned else self._open.pop((rec.job_id, rec.attempt), None)
+        seg = None if rec.abandoned else self._open.pop((rec.key, rec.attempt), None)
         if seg is not None:
             seg.end = max(seg.start, rec.started_at - epoch)
             seg.state = SongState.FAILED.value
@@ -303,7 +311,7 @@ class ClusterSlots(WorkerSlots):
                 job, attempt = claimed
                 self._in_flight.count += 1
                 rec = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt,
-                                   batch=batch)
+                                   batch=batch, target=job)
                 slot.record = rec
                 self._records[_key(rec)] = rec
             started.append(job)
@@ -330,7 +338,7 @@ class ClusterSlots(WorkerSlots):
             except Exception:  # the store must never cost a song
                 log.warning("session store lookup failed for %s", job.path, exc_info=True)
         if hit is not None:
-            batch.finish(rec.job_id, rec.attempt, hit)
+            batch.finish(_song(rec), rec.attempt, hit)
             self._finish_record(rec)
             return
         try:
@@ -338,7 +346,7 @@ class ClusterSlots(WorkerSlots):
                 job, rec.attempt, batch.settings, tag=_tag(batch),
                 on_done=lambda f: self._on_future(batch, rec, f, on_result))
         except Exception as err:  # unreadable file to send, or the cluster went away
-            batch.fail(rec.job_id, rec.attempt, self.connection.lost()
+            batch.fail(_song(rec), rec.attempt, self.connection.lost()
                        or getattr(err, "strerror", None) or f"cluster error: {err}")
             self._finish_record(rec)
             return
@@ -385,7 +393,7 @@ class ClusterSlots(WorkerSlots):
                 self._finish_record(rec)
             return
         try:
-            self.connection.settle(batch, future, rec.job_id, rec.attempt, on_result,
+            self.connection.settle(batch, future, _song(rec), rec.attempt, on_result,
                                    label=rec.name)
         except Exception:  # a report must never be lost silently
             log.exception("could not settle the task of job %d", rec.job_id)
@@ -413,7 +421,7 @@ class ClusterSlots(WorkerSlots):
             rec.ended_at = 0.0  # (a rerun: the worker that had ended it was lost)
             if before and rec.batch is not None:
                 log.warning("the worker running %s left the cluster within %s of its start; "
-                            "the song runs again on %s", rec.batch.jobs[rec.job_id].path,
+                            "the song runs again on %s", rec.target.path,
                             seconds_text(rec.started_at - before), msg.get("worker", ""))
             if rec.abandoned:  # (let go before its start: named after where it runs)
                 where = msg.get("worker", "").split("/", 1)[0]
@@ -422,12 +430,12 @@ class ClusterSlots(WorkerSlots):
                                      if _host_port(s.address) == where), rec.name)
             self._place(rec, msg.get("worker", ""))
             if rec.batch is not None:  # its clock starts now (it may have waited in Dask)
-                rec.batch.started(rec.job_id, rec.attempt, rec.name)
+                rec.batch.started(_song(rec), rec.attempt, rec.name)
             self._emit(self.signals.started, rec)
         elif kind == "progress":
             rec.chunk, rec.n_chunks = msg["chunk"], msg["n_chunks"]
             if rec.batch is not None:
-                rec.batch.progress(rec.job_id, rec.attempt, rec.chunk, rec.n_chunks,
+                rec.batch.progress(_song(rec), rec.attempt, rec.chunk, rec.n_chunks,
                                    msg.get("duration_s"))
             self._emit(self.signals.progressed, rec)
         elif kind == "ended" and rec.abandoned:
@@ -437,7 +445,7 @@ class ClusterSlots(WorkerSlots):
             # song's save): its clock stops, and its row and timeline show its run.
             rec.ended_at = time.monotonic()
             if rec.batch is not None:
-                rec.batch.ended_on_worker(rec.job_id, rec.attempt)
+                rec.batch.ended_on_worker(_song(rec), rec.attempt)
 
     def _lost(self, task) -> None:
         """The worker running ``task`` (``(tag, job, attempt)``) left the cluster: reported
@@ -451,14 +459,14 @@ class ClusterSlots(WorkerSlots):
         rec = self._records.get(task)
         if rec is None or rec.abandoned or rec.returned or rec.batch is None:
             return
-        ran = rec.batch.waits_again(rec.job_id, rec.attempt)
+        ran = rec.batch.waits_again(_song(rec), rec.attempt)
         if ran is None:
             return
         rec.started_at = 0.0
         rec.ended_at = 0.0
         rec.chunk = rec.n_chunks = 0
         log.warning("the worker running %s (%s) left the cluster within %s of its start; "
-                    "the song waits to run again", rec.batch.jobs[rec.job_id].path, rec.name,
+                    "the song waits to run again", rec.target.path, rec.name,
                     seconds_text(ran))
         self._emit(self.signals.clusterRequeued, rec)
 
@@ -509,7 +517,7 @@ class ClusterSlots(WorkerSlots):
 
     # -- the watchdog -----------------------------------------------------------------------
     def ended_tasks(self, batch: Batch) -> set[tuple[int, int]]:
-        """``(job id, attempt)`` of ``batch``'s songs whose task has ended on the cluster
+        """``(job key, attempt)`` of ``batch``'s songs whose task has ended on the cluster
         while its outcome has not been settled yet.
 
         The Dask client runs the callbacks of all futures one after another on one thread,
@@ -625,8 +633,8 @@ class ClusterSlots(WorkerSlots):
         with self._lock:
             records = [s.record for s in self.slots if s.record is not None]
         for rec in records:
-            if batch.fail(rec.job_id, rec.attempt, reason):
-                failed.append(batch.jobs[rec.job_id])
+            if batch.fail(_song(rec), rec.attempt, reason):
+                failed.append(rec.target if rec.target is not None else batch.jobs[rec.job_id])
             future = self._futures.get(_key(rec))
             if future is not None:
                 self._submit(future.cancel)

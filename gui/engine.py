@@ -79,6 +79,9 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
     jobsAdded = Signal(int, int)
     #: The batch was replaced by an empty one.
     cleared = Signal()
+    #: ``[job_id, ...]`` the places the songs removed from the list had (empty: songs were
+    #: put back); the songs after them moved up, or down (every place may have changed).
+    jobsRemoved = Signal(list)
     #: ``[job_id, ...]`` rows whose content changed since the last tick (sorted, unique).
     jobsChanged = Signal(list)
     #: ``[job_id, ...]`` running rows whose progress or timing changed (sorted, unique).

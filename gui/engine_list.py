@@ -1,4 +1,5 @@
-"""Changing the engine's list of songs: clearing it (and putting it back, an undo),
+"""Changing the engine's list of songs: clearing it (and putting it back, an undo), removing
+some songs from it (and putting them back),
 restoring songs an earlier session left, and the user's changes to single songs (more time,
 corrections).  A mixin of :class:`gui.engine.BatchEngine`; the rules themselves are
 :class:`core.batch.rules.Batch`'s.
@@ -58,6 +59,65 @@ class EngineListMixin:
             return False
         self._replace(batch, identity)
         return True
+
+    def remove(self, job_ids) -> list[tuple]:
+        """Take the songs ``job_ids`` out of the list, mid-batch too; returns what
+        :meth:`put_back_songs` needs to put them back: ``(job, identity)`` each, in list
+        order, ``job.id`` the place it had.
+
+        A running song is skipped first (:meth:`core.batch.rules.Batch.remove`): its
+        worker is given up on and its slot takes the next song; the batch goes on, and
+        ends when the songs left have ended.  The songs after a removed one move up
+        (:attr:`jobsRemoved` tells the views)."""
+        self.finish_restoring()
+        batch = self.batch
+        old_identity = dict(self.identity)
+        before = {j.key: j.id for j in batch.jobs}
+        removed = batch.remove(job_ids)
+        if not removed:
+            return []
+        for job in removed:
+            log.info("removed from the list: %s", job.path)
+        if self.is_running:
+            self._reap()  # the workers of the songs removed while they ran
+        self._renumber(old_identity, before)
+        self.jobsRemoved.emit([j.id for j in removed])
+        if self.is_running:
+            self._fill()
+            self._check_finished()
+        return [(j, old_identity.get(j.id)) for j in removed]
+
+    def put_back_songs(self, removed) -> int:
+        """Put back songs :meth:`remove` took out, at their places, as they are (a queued
+        one is analyzed when its turn comes); returns how many came back."""
+        self.finish_restoring()
+        batch = self.batch
+        old_identity = dict(self.identity)
+        before = {j.key: j.id for j in batch.jobs}
+        back = batch.put_back([job for job, _ident in removed])
+        if not back:
+            return 0
+        idents = {job.key: ident for job, ident in removed if ident is not None}
+        self._renumber(old_identity, before)
+        for job in back:
+            if job.key in idents:
+                self.identity[job.id] = idents[job.key]
+        self.jobsRemoved.emit([])
+        if self.is_running:
+            self._fill()
+        return len(back)
+
+    def _renumber(self, old_identity: dict, before: dict) -> None:
+        """The songs moved in the list (``before``: their places by key): what is kept by
+        place follows them."""
+        places = {j.key: j.id for j in self.batch.jobs}
+        moved = {old: places[k] for k, old in before.items() if k in places}
+        self.identity.clear()
+        self.identity.update({moved[i]: v for i, v in old_identity.items() if i in moved})
+        self._dirty = {moved[i] for i in self._dirty if i in moved}
+        self._live = {moved[i] for i in self._live if i in moved}
+        self.worker_slots.renumber(places)
+        self.feed.renumber()
 
     def _replace(self, batch: Batch, identity: dict) -> None:
         self.batch = batch

@@ -67,6 +67,7 @@ class Library(QObject):
         eng.jobsChanged.connect(self._on_changed)
         eng.stateChanged.connect(self._on_state)
         eng.cleared.connect(self._on_cleared)
+        eng.jobsRemoved.connect(self._on_removed)
         cal = window.calibration
         cal.referenceLoaded.connect(self._on_reference)
         cal.matched.connect(self._on_matched)
@@ -154,6 +155,19 @@ class Library(QObject):
             self.session = None
             self._saved = {}
 
+    def _on_removed(self, _places: list) -> None:
+        """Songs left the list, or came back (an undo): the list is written afresh, a
+        session of its own (song position = job id again), with every result and the
+        manual pairs at the songs' new places."""
+        if not self.active or self.session is None:
+            return
+        if self._pending is None and "manual" in self._state:
+            self._state.update(self._pairs())
+        self.begin([j.path for j in self.engine.batch.jobs])
+        self._save_results(range(len(self.engine.batch.jobs)))
+        if self.session is not None and self.engine.is_running:
+            self.store.reopen_session(self.session)  # (a batch that never ends is offered)
+
     # -- the calibration state ------------------------------------------------------------
     def _set_state(self, **values) -> None:
         self._state.update(values)
@@ -168,14 +182,20 @@ class Library(QObject):
 
     def _on_matched(self, _summary) -> None:
         pending, self._pending = self._pending, None
-        ctrl = self.window.calibration
         if pending is not None:
             self._apply_pending(pending)
             return
-        session = ctrl.session
-        self._set_state(manual={str(k): int(v) for k, v in session.manual.items()},
-                        unpaired=sorted(int(k) for k in session.unpaired
-                                        if isinstance(k, int)))
+        self._set_state(**self._pairs())
+
+    def _pairs(self) -> dict:
+        """The manual pairs and unpairings, by the songs' places in the list (the
+        calibration keeps them by :attr:`core.batch.rules.Job.key`; a song not in the list,
+        removed, is left out)."""
+        session = self.window.calibration.session
+        places = {j.key: j.id for j in self.engine.batch.jobs}
+        return {"manual": {str(places[k]): int(v) for k, v in session.manual.items()
+                           if k in places},
+                "unpaired": sorted(places[k] for k in session.unpaired if k in places)}
 
     def _on_fitted(self, _calibration) -> None:
         if self._pending is None:
@@ -184,15 +204,21 @@ class Library(QObject):
     def _apply_pending(self, state: dict) -> None:
         """Lay the remembered manual matches over the first match, then fit again."""
         ctrl = self.window.calibration
+        jobs = self.engine.batch.jobs
+
+        def key_of(place):  # (saved by place; the calibration keeps songs by key)
+            place = int(place)
+            return jobs[place].key if 0 <= place < len(jobs) else None
+
         for key, row in (state.get("manual") or {}).items():
-            pos = ctrl.song_index(int(key))
+            pos = ctrl.song_index(key_of(key))
             if pos is not None:
                 try:
                     ctrl.manual_match(pos, int(row))
                 except ValueError as err:
                     log.warning("a remembered manual match no longer fits: %s", err)
         for key in state.get("unpaired") or ():
-            pos = ctrl.song_index(int(key))
+            pos = ctrl.song_index(key_of(key))
             if pos is not None:
                 try:
                     ctrl.unmatch(pos)

@@ -183,6 +183,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         eng.stateChanged.connect(self._update_actions)
         eng.jobsAdded.connect(self._on_jobs_added)
         eng.cleared.connect(self._update_actions)
+        eng.jobsRemoved.connect(self._update_actions)
         eng.batchFinished.connect(self._on_finished)
         eng.scanFinished.connect(self._on_scan_finished)
         eng.scanSummary.connect(lambda text: self.statusBar().showMessage(

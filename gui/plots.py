@@ -217,7 +217,7 @@ class BatchPlots(QWidget):
         batch = self.engine.batch
         run_start = batch.run_started_at
         n = len(batch.jobs)
-        ids = {s.job_id for s in self.engine.segments[-RECENT:] if s.job_id < n}
+        ids = {s.job_id for s in self.engine.segments[-RECENT:] if 0 <= s.job_id < n}
         return [j for j in (batch.jobs[i] for i in sorted(ids))
                 if j.started_at is not None and run_start is not None
                 and j.started_at >= run_start]

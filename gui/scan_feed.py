@@ -98,6 +98,19 @@ class ScanFeed(QObject):
         self._listed = set()
         self._listed_upto = 0
 
+    def renumber(self) -> None:
+        """The batch's songs moved (some were removed from the list, or put back): the files
+        listed, and the rows a tag pass still names, are read again from the batch (a file
+        removed can be added again)."""
+        jobs = self.batch.jobs
+        self._listed = {os.path.normcase(j.path) for j in jobs}
+        self._listed_upto = len(jobs)
+        rows: dict[str, list[int]] = {}
+        for job in jobs:
+            if job.path in self._path_rows:
+                rows.setdefault(job.path, []).append(job.id)
+        self._path_rows = rows
+
     def cancel(self) -> None:
         """Ask every running scan to stop."""
         for scan in self.scans.values():
@@ -175,7 +188,7 @@ class ScanFeed(QObject):
         # a second row would be analyzed (or served from the store) again, and weigh twice
         # wherever the list is summed up.
         listed = self._listed
-        jobs_now = batch.jobs  # rows are only ever appended (a new batch comes by clear())
+        jobs_now = batch.jobs  # rows are appended (a removal renumbers: :meth:`renumber`)
         listed.update(os.path.normcase(j.path) for j in jobs_now[self._listed_upto:])
         self._listed_upto = len(jobs_now)
         fresh = []

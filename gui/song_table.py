@@ -106,6 +106,7 @@ class SongTableModel(QAbstractTableModel):
         self._order_exact = False
         engine.jobsAdded.connect(self._on_added)
         engine.cleared.connect(self._on_cleared)
+        engine.jobsRemoved.connect(self._on_removed)
         engine.jobsChanged.connect(self._on_changed)
         engine.jobsProgressed.connect(self._on_progressed)
         if calibration is not None:
@@ -190,7 +191,7 @@ class SongTableModel(QAbstractTableModel):
         hit = self._ref_cache.get(job.id)
         if hit is not None and hit[0] is result and hit[1] is match and hit[2] is sheet:
             return hit[3]
-        pos = ctrl.song_index(job.id)
+        pos = ctrl.song_index(job.key)
         ref = ctrl.reference_row(pos) if pos is not None else None
         # the result's own attributes (the row's columns) without copying the chunk lists
         row = None if result is None else getattr(result, "__dict__", None) or result.to_row()
@@ -268,6 +269,11 @@ class SongTableModel(QAbstractTableModel):
         if self._sorted is not None:  # a list put back is shown in the order chosen
             self._order, self._row_of = self._ordered(*self._sorted)
         self.endResetModel()
+
+    def _on_removed(self, _places: list) -> None:
+        """Songs left the list (or came back): every song after them moved, the rows
+        are shown again in the order chosen."""
+        self._on_cleared()
 
     def _on_progressed(self, rows: list) -> None:
         self._on_changed(rows, COL_STATUS, COL_WORKER)

@@ -107,7 +107,7 @@ class StallBanner(QFrame):
         batch = self.engine.batch
         if batch is not self._waived_in:
             self._waived, self._waived_in = set(), batch
-        stalled = [j for j in batch.stalled() if (j.id, j.attempt) not in self._waived]
+        stalled = [j for j in batch.stalled() if (j.key, j.attempt) not in self._waived]
         if not stalled:
             self.job_id = None
             self.hide()
@@ -148,6 +148,6 @@ class StallBanner(QFrame):
         batch = self.engine.batch
         if self.job_id is not None and batch is self._waived_in:  # (not a list cleared since)
             job = batch.jobs[self.job_id]
-            if job.state is SongState.STALLED:
-                self._waived.add((job.id, job.attempt))
+            if job.state is SongState.STALLED:  # (by key: places move when songs go)
+                self._waived.add((job.key, job.attempt))
         self.refresh()

@@ -112,7 +112,8 @@ class ActionsMixin:
             "&New Session\u2026", self.new_session, QKeySequence.StandardKey.New, None,
             "Start an empty list; this one stays in the session store")
         self.undo_action = self._act("&Undo", self.undo_clear, QKeySequence.StandardKey.Undo,
-                                     None, "Bring back the songs removed by Clear or New Session")
+                                     None, "Bring back the songs removed by Clear, New Session or "
+                                     "Remove from List")
         self.export_action = self._act("&Export Results\u2026", self.export_dialog,
                                        "Ctrl+E", SP.SP_DialogSaveButton,
                                        "Write the results CSV", short="Export")
@@ -176,6 +177,7 @@ class ActionsMixin:
         sel_all = self._act("Select &All", self.table.selectAll, QKeySequence.StandardKey.SelectAll,
                             None, "Select every song the table shows")
         e.addAction(sel_all)
+        e.addAction(self.remove_action)
         e.addSeparator()
         for a in self.correction_actions:
             e.addAction(a)
@@ -280,7 +282,7 @@ class ActionsMixin:
         self.force_action.setEnabled(ended and not running)
         self.clear_action.setEnabled(bool(jobs) and not running)
         self.new_session_action.setEnabled(not running)
-        self.undo_action.setEnabled(self.can_undo and not running)
+        self.undo_action.setEnabled(self.can_undo)
         self.export_action.setEnabled(bool(jobs))
         self.export_chunks_action.setEnabled(SongState.DONE in states)
         self.export_checked_action.setEnabled(SongState.DONE in states)

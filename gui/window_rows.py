@@ -1,5 +1,5 @@
 """Actions on the selected songs: listen to one, correct its tempo or key, give it more time,
-skip it.
+skip it, remove it from the list (:meth:`gui.window_session.SessionMixin.remove_selected`).
 
 Part of :class:`gui.main_window.MainWindow` (a mixin).  Each command is one ``QAction``
 shared by the Edit and Batch menus, the table's context menu and the bar above the table.
@@ -96,12 +96,17 @@ class RowActionsMixin:
             "Give It More &Time", self.give_selected_more_time, "Ctrl+T", None,
             "Move the selected running songs' time-out one budget later")
         self.skip_action = self._act(
-            "S&kip Song", self.skip_selected, "Del", None,
+            "S&kip Song", self.skip_selected, "Ctrl+Del", None,
             "Give up on the selected songs; the batch goes on")
-        # Delete skips only while the table has the focus: in the filter field it deletes
-        # text, and nowhere else does it stop songs.
-        self.skip_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.table.addAction(self.skip_action)
+        self.remove_action = self._act(
+            "Remove from &List", self.remove_selected, "Del", None,
+            "Take the selected songs out of the list (a running one is skipped first; the "
+            "batch goes on); Undo brings them back")
+        # Delete removes, and Ctrl+Delete skips, only while the table has the focus: in the
+        # filter field they delete text, and nowhere else do they touch songs.
+        for a in (self.skip_action, self.remove_action):
+            a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.table.addAction(a)
         #: A submenu of the Edit menu and the context menu: the tempi weighed, the levels.
         self.tempo_levels_action = QAction("Tempo C&hoices", self)
         self.tempo_levels_action.setMenu(self.tempo_menu())
@@ -121,7 +126,7 @@ class RowActionsMixin:
             f"Playing {os.path.basename(p)} (Ctrl+P again to stop)", 20000))
         self.preview.stopped.connect(lambda: self.statusBar().clearMessage())
         self.table.row_actions = [self.preview_action, None, *self.correction_actions, None,
-                                  self.more_time_action]
+                                  self.more_time_action, None, self.remove_action]
         self.table.selectionModel().selectionChanged.connect(self._update_row_actions)
         # Double-click, Enter and Space play the song (again: stop), as in a player.
         self.table.doubleClicked.connect(lambda _i: self.preview_selected())
@@ -154,6 +159,7 @@ class RowActionsMixin:
         self.clear_correction_action.setEnabled(any(j.result.has_user_values for j in done))
         self.preview_action.setEnabled(len(jobs) == 1 or self.preview.playing is not None)
         self.more_time_action.setEnabled(any(j.state in ACTIVE_STATES for j in jobs))
+        self.remove_action.setEnabled(bool(jobs))
         self.skip_action.setEnabled(any(j.state not in (SongState.DONE, SongState.FAILED,
                                                         SongState.TIMED_OUT,
                                                         SongState.CANCELLED,

@@ -1,6 +1,7 @@
 """What the window keeps between runs and what it can take back: the library (the last list
 comes back at the next start), an interrupted batch offered for resuming, Clear and New
-Session with a question and an undo, and Force Fresh with a question.
+Session with a question and an undo, Remove from List with an undo (and a question when
+it removes many songs), and Force Fresh with a question.
 
 Part of :class:`gui.main_window.MainWindow` (a mixin).  The list lives in the session store
 (:class:`core.batch.store.ResultStore`) as a library session kept by
@@ -11,6 +12,7 @@ again at the next start.  The window's layout is :mod:`gui.window_layout`'s.
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 from PySide6.QtWidgets import QMessageBox
@@ -66,7 +68,9 @@ class SessionMixin:
         self.library = Library(self)
         self.library.restored.connect(self._on_library_restored)
         self.library.contentsChecked.connect(self._on_contents_checked)
-        #: What Clear or New Session took away: ``(batch, identity)``, for Undo.
+        #: What Undo brings back: ``("list", batch, identity)`` Clear or New Session took
+        #: away, or ``("songs", removed)`` Remove from List took out
+        #: (:meth:`gui.engine.BatchEngine.remove`).
         self._undo = None
 
     # -- questions ------------------------------------------------------------------------
@@ -158,8 +162,42 @@ class SessionMixin:
     # -- taking songs away, and back --------------------------------------------------------
     @property
     def can_undo(self) -> bool:
-        """True while Undo can bring back what Clear or New Session took away."""
-        return self._undo is not None
+        """True while Undo can bring back what Clear, New Session or Remove from List took
+        away (a list cleared comes back only while no batch runs)."""
+        if self._undo is None:
+            return False
+        return self._undo[0] == "songs" or not self.engine.is_running
+
+    #: Remove from List asks first from this many songs (fewer go at once; Undo brings
+    #: them back either way).
+    REMOVE_ASK_FROM = 100
+
+    def remove_selected(self) -> int:
+        """Remove the selected songs from the list (those the table shows selected, sorted
+        or filtered); a running one is skipped first and the batch goes on.  Undo brings
+        them back at their places with their results.  Asks first from
+        :attr:`REMOVE_ASK_FROM` songs.  Returns how many were removed."""
+        jobs = self._selected_jobs()
+        n = len(jobs)
+        if not n:
+            return 0
+        if n >= self.REMOVE_ASK_FROM and not self._confirm(
+                "Remove from the list",
+                f"Remove the {n} selected songs from the list? Their results stay in the "
+                "session store, and Edit \u25b8 Undo (Ctrl+Z) brings them back.", "Remove"):
+            return 0
+        removed = self.engine.remove([j.id for j in jobs])
+        if not removed:
+            return 0
+        self._undo = ("songs", removed)
+        name = (f"\u201c{os.path.basename(removed[0][0].path)}\u201d" if len(removed) == 1
+                else f"{len(removed)} songs")
+        self.statusBar().showMessage(
+            f"Removed {name} from the list. Edit \u25b8 Undo (Ctrl+Z) brings "
+            f"{'it' if len(removed) == 1 else 'them'} back.", 8000)
+        self.banner.refresh()
+        self._update_actions()
+        return len(removed)
 
     def clear(self) -> bool:
         """Remove every song from the list, after asking; Undo brings them back.  True when
@@ -194,7 +232,7 @@ class SessionMixin:
         old = eng.clear()
         if old is None:
             return False
-        self._undo = old if n else None
+        self._undo = ("list", *old) if n else None
         self._start_after_scan = False  # a resumed batch being read in is gone with the list
         self.library.begin([])  # an empty list comes back at the next start
         self.resume_banner.hide()
@@ -202,13 +240,21 @@ class SessionMixin:
         return True
 
     def undo_clear(self) -> bool:
-        """Bring back the list Clear or New Session took away; True when it came back."""
-        if self._undo is None or self.engine.is_running:
+        """Bring back the list Clear or New Session took away (not while a batch runs), or
+        the songs Remove from List took out (at their places, with their results; mid-batch
+        too: a queued one is analyzed when its turn comes); True when they came back."""
+        if not self.can_undo:
             return False
-        batch, identity = self._undo
-        self._undo = None
-        self.engine.put_back(batch, identity)
-        self.statusBar().showMessage(f"{len(batch.jobs)} songs are back.", 5000)
+        undo, self._undo = self._undo, None
+        if undo[0] == "songs":
+            n = self.engine.put_back_songs(undo[1])
+            self.banner.refresh()
+        else:
+            _, batch, identity = undo
+            self.engine.put_back(batch, identity)
+            n = len(batch.jobs)
+        self.statusBar().showMessage(f"{n} song{'s' if n != 1 else ''} "
+                                     f"{'are' if n != 1 else 'is'} back.", 5000)
         self._update_actions()
         return True
 

@@ -34,6 +34,8 @@ class Segment:
     """One attempt of one song on one worker, for the worker timeline.
 
     Times are seconds since the engine's epoch; ``end`` is None while it runs.
+    ``job_id`` is the song's place in the list (-1 once it was removed from the list:
+    :meth:`WorkerSlots.renumber`), ``key`` its :attr:`core.batch.rules.Job.key`.
     """
 
     worker: str
@@ -42,6 +44,7 @@ class Segment:
     end: float | None = None
     stalled_at: float | None = None
     state: str = SongState.RUNNING.value
+    key: int = -1
 
 
 class WorkerSlots:
@@ -72,7 +75,7 @@ class WorkerSlots:
         self.slots: list[WorkerSlot] = []
         self.abandoned: list[WorkerRecord] = []
         self.segments: list[Segment] = []
-        self._open: dict[tuple[int, int], Segment] = {}
+        self._open: dict[tuple[int, int], Segment] = {}  # by (job key, attempt)
 
     # -- reading ----------------------------------------------------------------------------
     @property
@@ -132,7 +135,7 @@ class WorkerSlots:
                 job, attempt = claimed
                 self._in_flight.count += 1
                 rec = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt,
-                                   batch=batch)
+                                   batch=batch, target=job)
                 runner = SongRunnable(batch, slot, rec, analyze, self.signals, self.pool,
                                       fresh=fresh)
                 slot.record, slot.runner = rec, runner
@@ -145,9 +148,9 @@ class WorkerSlots:
         abandoned (nothing to show)."""
         if rec.abandoned:
             return False
-        seg = Segment(rec.name, rec.job_id, max(0.0, rec.started_at - epoch))
+        seg = Segment(rec.name, rec.job_id, max(0.0, rec.started_at - epoch), key=rec.key)
         self.segments.append(seg)
-        self._open[(rec.job_id, rec.attempt)] = seg
+        self._open[(rec.key, rec.attempt)] = seg
         return True
 
     def on_returned(self, rec: WorkerRecord, batch: Batch, epoch: float) -> bool:
@@ -162,8 +165,9 @@ class WorkerSlots:
         was_abandoned = rec in self.abandoned
         if was_abandoned:
             self.abandoned.remove(rec)
-        if rec.batch is batch:  # (not a song of a list cleared since: its segment is gone)
-            self.close_segment(batch.jobs[rec.job_id], rec.attempt, rec.ended_at, epoch)
+        if rec.batch is batch and rec.target is not None:  # (not a song of a list cleared
+            # since: its segment is gone)
+            self.close_segment(rec.target, rec.attempt, rec.ended_at, epoch)
         return was_abandoned
 
     def reap(self, batch: Batch, now: float, epoch: float) -> list[tuple[WorkerRecord, Job]]:
@@ -178,7 +182,7 @@ class WorkerSlots:
                 rec = slot.record
                 if rec is None or rec.returned:
                     continue
-                job = batch.jobs[rec.job_id]
+                job = rec.target if rec.target is not None else batch.jobs[rec.job_id]
                 if job.attempt == rec.attempt and (job.state not in TERMINAL_STATES
                                                    or self._ends_itself(rec, job)):
                     # its song still runs, or the worker ended it and is about to return
@@ -217,16 +221,22 @@ class WorkerSlots:
 
     def mark_stalled(self, job: Job, at: float) -> None:
         """Mark the running segment of ``job`` stalled from ``at`` (s since the epoch)."""
-        seg = self._open.get((job.id, job.attempt))
+        seg = self._open.get((job.key, job.attempt))
         if seg is not None:
             seg.stalled_at = at
 
     def close_segment(self, job: Job, attempt: int, end: float, epoch: float) -> None:
         """End the segment of ``attempt`` of ``job`` at monotonic time ``end`` (s)."""
-        seg = self._open.pop((job.id, attempt), None)
+        seg = self._open.pop((job.key, attempt), None)
         if seg is not None:
             seg.end = max(seg.start, end - epoch)
             seg.state = (job.state.value if job.attempt == attempt else SongState.CANCELLED.value)
+
+    def renumber(self, places: dict[int, int]) -> None:
+        """The songs moved in the list: ``places`` gives each song's place by its key; a
+        segment of a song not there (removed) keeps its run, with no place (-1)."""
+        for seg in self.segments:
+            seg.job_id = places.get(seg.key, -1)
 
     def clear_timeline(self) -> None:
         """Forget every segment (the batch was cleared)."""

@@ -16,11 +16,11 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
-from core.batch.rules import Batch
+from core.batch.rules import Batch, Job
 from core.batch.runner import AnalyzeFn, run_job
 
 __all__ = [
@@ -91,7 +91,9 @@ class WorkerRecord:
     name : str
         Worker slot, e.g. ``"W2"``.
     job_id, attempt : int
-        The job and attempt it runs.
+        The job and attempt it runs.  ``job_id`` is the song's place in its list now (it
+        moves when songs before it are removed); ``key`` the song's
+        :attr:`core.batch.rules.Job.key`, which does not.
     native_id : int
         OS thread id (for per-thread CPU times), 0 until the worker has started.
     started_at : float
@@ -130,13 +132,37 @@ class WorkerRecord:
     returned: bool = False
     abandoned: bool = False
     batch: Batch | None = None
+    #: The :class:`core.batch.rules.Job` it runs (taken from ``batch`` when not given).
+    target: Job | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.target is None and self.batch is not None \
+                and 0 <= self._job_id < len(self.batch.jobs):
+            self.target = self.batch.jobs[self._job_id]
+
+    @property
+    def key(self) -> int:
+        """The :attr:`core.batch.rules.Job.key` of its song (its first place without one)."""
+        return self.target.key if self.target is not None else self._job_id
 
     def job(self):
         """The :class:`core.batch.rules.Job` this worker runs (in its own batch), or None
-        without a batch."""
-        if self.batch is None or self.job_id >= len(self.batch.jobs):
+        without a batch or once the song was removed from its list."""
+        if self.batch is None or self.target is None or not self.batch.holds(self.target):
             return None
-        return self.batch.jobs[self.job_id]
+        return self.target
+
+
+def _job_id(rec: WorkerRecord) -> int:
+    return rec.target.id if rec.target is not None else rec._job_id
+
+
+def _set_job_id(rec: WorkerRecord, value: int) -> None:
+    rec._job_id = value
+
+
+# The place is read from the song itself: it moves when songs before it leave the list.
+WorkerRecord.job_id = property(_job_id, _set_job_id)  # type: ignore[assignment]
 
 
 _THREAD_STATE = threading.local()
@@ -254,7 +280,7 @@ class SongRunnable(QRunnable):
             job, attempt = claimed
             slot.tracker.count += 1
             rec = WorkerRecord(name=slot.name, job_id=job.id, attempt=attempt,
-                               batch=self.batch)
+                               batch=self.batch, target=job)
             nxt = SongRunnable(self.batch, slot, rec, self.analyze, self.signals, self.pool,
                                fresh=self.fresh)
             slot.record, slot.runner = rec, nxt
@@ -266,7 +292,7 @@ class SongRunnable(QRunnable):
         rec.started_at = rec.cpu_sampled_at = time.monotonic()
         rec.thread_cpu_s = rec.cpu_start_s = time.thread_time()
         last_emit = 0.0
-        job = self.batch.jobs[rec.job_id]
+        job = rec.target
         analyze = self.fresh if job.force else self.analyze
 
         def tracked(path, *, settings, progress=None, should_cancel=None):

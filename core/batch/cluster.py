@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.batch.cluster_tasks import PROGRESS_TOPIC, analyze_task, unreadable_paths, warm_up
-from core.batch.rules import Batch
+from core.batch.rules import Batch, Job
 from core.errors import SongCalError
 
 __all__ = [
@@ -778,18 +778,21 @@ class ClusterConnection:
             # transfer); Dask's "large graph" advice is about data sent many times.
             warnings.filterwarnings("ignore", message="Sending large graph",
                                     category=UserWarning)
-            future = self.client.submit(analyze_task, job.path, settings, job.id, attempt,
+            # (the song's key: its place in a window's list moves when songs are removed)
+            future = self.client.submit(analyze_task, job.path, settings, job.key, attempt,
                                         self._cancel_name, payload, self.analyze, tag,
                                         key=f"songcal-{self._token}-{tag + '-' if tag else ''}"
-                                            f"{job.id}-{attempt}",
+                                            f"{job.key}-{attempt}",
                                         pure=False)
         if on_done is not None:
             future.add_done_callback(on_done)
         return future
 
-    def settle(self, batch: Batch, future, job_id: int, attempt: int,
+    def settle(self, batch: Batch, future, job_id: int | Job, attempt: int,
                on_result: Callable | None = None, *, label: str | None = None) -> bool:
         """Report a finished future's outcome to ``batch``; True when it was current.
+        The song is named by its place or by its :class:`Job` (see
+        :meth:`core.batch.rules.Batch.finish`).
 
         A result is handed to ``on_result(job, result)`` (the store) when the batch took it.
         The song's worker is named ``label`` when given, else after the worker thread.
@@ -805,7 +808,7 @@ class ClusterConnection:
             taken = batch.finish(job_id, attempt, value)
             if taken and on_result is not None:
                 try:
-                    on_result(batch.jobs[job_id], value)
+                    on_result(job_id if isinstance(job_id, Job) else batch.jobs[job_id], value)
                 except Exception:  # saving must never cost the song
                     log.warning("could not save %s", value.path, exc_info=True)
             return taken

@@ -129,7 +129,8 @@ class ClusterRunner:
         if job_id is None:  # ("joined": the workers are read at every tick anyway)
             return
         if kind == "started":  # its clock starts now, not when it was submitted
-            job = self.batch.jobs[job_id]
+            job = self.batch.jobs[job_id]  # (a task is named by its song's key: its place
+            # here, where no song leaves the list)
             # (a song started and not waiting again: its worker left, unseen yet)
             before = job.started_at if job.attempt == attempt and not job.waiting else None
             if self.batch.started(job_id, attempt, msg["worker"]) and before is not None:

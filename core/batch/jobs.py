@@ -77,7 +77,14 @@ class Job:
     Attributes
     ----------
     id : int
-        Stable number of the song in the batch (0-based).
+        The song's place in the batch (0-based): its row.  It changes when songs before
+        it are removed from the list (:meth:`core.batch.rules.Batch.remove`).
+    key : int
+        A number of the song that never changes while it is in its batch, nor when a
+        removal is undone, and is never given to another song of the batch: what tells
+        its tasks and reports apart when places shift (a cluster's task names, the
+        calibration's pairs).  The first place it had, unless songs were removed before
+        it came.
     path : str
         The file.
     attempt : int
@@ -127,6 +134,11 @@ class Job:
     outcome: SongState | None = None
     changed_on_disk: bool = False
     waiting: bool = False
+    key: int = -1
+
+    def __post_init__(self) -> None:
+        if self.key < 0:
+            self.key = self.id
 
     @property
     def status(self) -> SongState:

@@ -114,6 +114,7 @@ class Batch:
         self._queued = _progress.QueuedTally()
         self._tally = _progress.RunTally()
         self._first_queued = 0
+        self._next_key = 0  # the key of the next song admitted (:attr:`Job.key`)
         self.add(paths)
 
     # -- state, read-only -------------------------------------------------------------------
@@ -156,6 +157,8 @@ class Batch:
     # -- the bookkeeping of every change of a song's state --------------------------------------
     def _admit(self, job: Job) -> None:
         """Count a new job in its state and append it."""
+        job.key = self._next_key
+        self._next_key += 1
         self._jobs.append(job)
         self._counts[job.state] += 1
         self._entered(job)
@@ -329,7 +332,7 @@ class Batch:
             job.cancel_event = CancelFlag()
             return job, job.attempt
 
-    def relabel(self, job_id: int, attempt: int, worker: str) -> bool:
+    def relabel(self, job_id: int | Job, attempt: int, worker: str) -> bool:
         """Name the worker a running attempt actually landed on (for engines that place
         songs themselves, such as a cluster scheduler); False when the attempt is stale."""
         with self._lock:
@@ -339,7 +342,7 @@ class Batch:
             job.worker = worker
             return True
 
-    def started(self, job_id: int, attempt: int, worker: str) -> bool:
+    def started(self, job_id: int | Job, attempt: int, worker: str) -> bool:
         """The attempt really started on ``worker`` (a song claimed with ``starts_later``,
         or run again there after the worker that ran it was lost): its clock starts now,
         so the time it waited in the engine's queue counts against neither its budget nor
@@ -357,7 +360,7 @@ class Batch:
                 job.stalled_at = None
             return True
 
-    def waits_again(self, job_id: int, attempt: int) -> float | None:
+    def waits_again(self, job_id: int | Job, attempt: int) -> float | None:
         """The worker running the attempt was lost and the engine's queue (a cluster's
         scheduler) holds the song to run it again: it is queued again for the user
         (:attr:`Job.waiting`, no clock, no progress) until :meth:`started` reports the
@@ -376,7 +379,7 @@ class Batch:
                 self._move(job, SongState.RUNNING)
             return ran
 
-    def ended_on_worker(self, job_id: int, attempt: int) -> bool:
+    def ended_on_worker(self, job_id: int | Job, attempt: int) -> bool:
         """The attempt's task has ended on its worker (a cluster's) and its outcome is on
         its way: its clock stops now.  The outcome may reach the batch seconds later (the
         engine settles results one after another, and saving one reads its file again);
@@ -390,13 +393,22 @@ class Batch:
             job.finished_at = self._clock()
             return True
 
-    def _current(self, job_id: int, attempt: int) -> Job | None:
-        job = self.jobs[job_id]
+    def _current(self, job_id: int | Job, attempt: int) -> Job | None:
+        if isinstance(job_id, Job):  # (a worker's own job: its place may have moved since)
+            job = job_id
+            if not self.holds(job):
+                return None  # removed from the list
+        else:
+            job = self.jobs[job_id]
         if job.attempt != attempt or job.state not in ACTIVE_STATES:
             return None
         return job
 
-    def progress(self, job_id: int, attempt: int, chunk: int, n_chunks: int,
+    def holds(self, job: Job) -> bool:
+        """True while ``job`` is one of the songs of the batch (not removed)."""
+        return 0 <= job.id < len(self._jobs) and self._jobs[job.id] is job
+
+    def progress(self, job_id: int | Job, attempt: int, chunk: int, n_chunks: int,
                  duration_s: float | None = None) -> bool:
         """A worker finished ``chunk`` of ``n_chunks``; ``duration_s`` once known.  Ignored
         while the song waits to start (a late report of a run whose worker was lost)."""
@@ -409,8 +421,12 @@ class Batch:
                 job.duration_s = duration_s
             return True
 
-    def finish(self, job_id: int, attempt: int, result: SongResult) -> bool:
-        """A worker delivered its result; False if the attempt was abandoned (discarded)."""
+    def finish(self, job_id: int | Job, attempt: int, result: SongResult) -> bool:
+        """A worker delivered its result; False if the attempt was abandoned (discarded).
+
+        The song is named by its place (job id) or, from a thread that does not hold the
+        batch's lock, by the :class:`Job` itself, as every report may be: its place moves
+        when songs before it are removed, and a removed song's late report is discarded."""
         with self._lock:
             job = self._current(job_id, attempt)
             if job is None:
@@ -445,7 +461,8 @@ class Batch:
             self._maybe_finished()
             return True
 
-    def fail(self, job_id: int, attempt: int, message: str, *, cancelled: bool = False) -> bool:
+    def fail(self, job_id: int | Job, attempt: int, message: str, *,
+             cancelled: bool = False) -> bool:
         """A worker's attempt ended with an error (or stopped on request when ``cancelled``)."""
         with self._lock:
             job = self._current(job_id, attempt)
@@ -525,7 +542,8 @@ class Batch:
 
         A running job past its budget becomes stalled; a running or stalled job past its hard
         limit is timed out: its cancel event is set, its worker is abandoned and any late
-        report from it is discarded.  ``ended`` holds ``(job id, attempt)`` of songs whose
+        report from it is discarded.  ``ended`` holds ``(job key, attempt)``
+        (:attr:`Job.key`, the place while no song was removed) of songs whose
         worker has ended them, their outcome not reported yet (as do those reported by
         :meth:`ended_on_worker`): they ended in time, and the rules leave them alone,
         whatever their clock says by now.  One whose worker ended it but whose outcome
@@ -536,7 +554,7 @@ class Batch:
         with self._lock:
             now = self._clock()
             for job in sorted(self._active.values(), key=lambda j: j.id):  # batch order
-                if job.waiting or (job.id, job.attempt) in ended:  # (no clock, or its
+                if job.waiting or (job.key, job.attempt) in ended:  # (no clock, or its
                     continue                                       # outcome has come)
                 if job.finished_at is not None:  # its clock stopped: its outcome is due
                     wait = self.result_wait(job)
@@ -665,6 +683,60 @@ class Batch:
             if out:
                 self._finished_at = None
             return out
+
+    # -- removing songs from the list ---------------------------------------------------------
+    def remove(self, job_ids, message: str = "removed from the list") -> list[Job]:
+        """Take songs out of the batch; returns them, in list order, each with the place it
+        had (its :attr:`Job.id`, kept for :meth:`put_back`).
+
+        A running song is first stopped as :meth:`skip` stops it (skipped with
+        ``message``; its worker's late report is discarded); a queued one leaves the
+        queue as it is (it comes back queued).  The songs after a removed one move up:
+        every :attr:`Job.id` stays its place in :attr:`jobs` (:attr:`Job.key` does not
+        change).  A song reports about itself by its :class:`Job` from then on
+        (:meth:`progress`, :meth:`finish`...), never by a place read before."""
+        with self._lock:
+            wanted = {i for i in job_ids if 0 <= i < len(self._jobs)}
+            if not wanted:
+                return []
+            now = self._clock()
+            for i in sorted(wanted):
+                job = self._jobs[i]
+                if job.state in ACTIVE_STATES:
+                    self._settle(job, SongState.SKIPPED, message, now)
+            out = [self._jobs[i] for i in sorted(wanted)]
+            self._jobs = [j for i, j in enumerate(self._jobs) if i not in wanted]
+            self._recount()
+            return out
+
+    def put_back(self, jobs) -> list[Job]:
+        """Put songs :meth:`remove` took out back at the places they had (their
+        :attr:`Job.id`; past the end of the list, at its end), as they are now: a queued
+        song waits to run again.  Returns them."""
+        with self._lock:
+            jobs = [j for j in sorted(jobs, key=lambda j: j.id) if not self.holds(j)]
+            for job in jobs:
+                self._jobs.insert(min(job.id, len(self._jobs)), job)
+            if jobs:
+                self._recount()
+                self._next_key = max(self._next_key, max(j.key for j in jobs) + 1)
+                if any(j.state is SongState.QUEUED for j in jobs):
+                    self._finished_at = None
+            return jobs
+
+    def _recount(self) -> None:
+        """Number the songs by their places and count them afresh (after a removal)."""
+        for i, job in enumerate(self._jobs):
+            job.id = i
+        self._counts = {s: 0 for s in SongState}
+        for job in self._jobs:
+            self._counts[job.state] += 1
+        self._active = {j.id: j for j in self._jobs if j.state in ACTIVE_STATES}
+        self._queued = _progress.QueuedTally.of(self._jobs)
+        self._tally = _progress.RunTally.of(self._jobs, self._run)
+        self._first_queued = 0
+        if self._jobs and not self._waiting:
+            self._maybe_finished()
 
     # -- summaries ------------------------------------------------------------------------
     def _maybe_finished(self) -> None:

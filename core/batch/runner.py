@@ -138,28 +138,28 @@ def run_job(batch: Batch, job: Job, attempt: int, analyze: AnalyzeFn) -> None:
     """
 
     def progress(chunk: int, n_chunks: int, duration_s: float | None = None) -> None:
-        batch.progress(job.id, attempt, chunk, n_chunks, duration_s)
+        batch.progress(job, attempt, chunk, n_chunks, duration_s)
 
     try:
         result = analyze(job.path, settings=batch.settings, progress=progress,
                          should_cancel=functools.partial(job.should_cancel, attempt))
     except AnalysisCancelled:
-        batch.fail(job.id, attempt, "cancelled", cancelled=True)
+        batch.fail(job, attempt, "cancelled", cancelled=True)
     except AudioFileError as err:
-        batch.fail(job.id, attempt, err.reason)
+        batch.fail(job, attempt, err.reason)
     except MemoryError:
-        batch.fail(job.id, attempt, "ran out of memory while analyzing this file")
+        batch.fail(job, attempt, "ran out of memory while analyzing this file")
     except Exception as err:  # an analyzer bug must not stop the batch
         # One line where people look; the traceback for the log file (INFO).
         log.error("unexpected error analyzing %s: %s: %s", job.path, type(err).__name__, err)
         log.info("traceback of the error analyzing %s\n%s", job.path, traceback.format_exc())
-        batch.fail(job.id, attempt, f"internal error: {type(err).__name__}: {err}")
+        batch.fail(job, attempt, f"internal error: {type(err).__name__}: {err}")
     else:
         if isinstance(result, SongResult):
-            batch.finish(job.id, attempt, result)
+            batch.finish(job, attempt, result)
         else:
             log.error("the analyzer returned %r for %s", result, job.path)
-            batch.fail(job.id, attempt, "internal error: the analyzer returned "
+            batch.fail(job, attempt, "internal error: the analyzer returned "
                                         f"{type(result).__name__}, not a result")
 
 

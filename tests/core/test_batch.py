@@ -1143,3 +1143,53 @@ def test_restored_songs_each_get_their_own_light_stop_flag(settings):
     b.skip(jobs[0].id)  # a queued song skipped: its flag alone is set
     assert flags[0].is_set() and not flags[1].is_set()
     assert jobs[0].should_cancel() and not jobs[1].should_cancel()
+
+
+# -- removing songs from the list ---------------------------------------------------------
+
+
+def test_removed_songs_leave_the_list_the_rest_move_up_and_come_back_at_their_places(
+        settings):
+    clock = FakeClock()
+    batch = Batch([f"s{i}.wav" for i in range(6)], settings=settings, clock=clock)
+    batch.begin()
+    a, _ = batch.claim("W1")  # s0 runs
+    assert batch.finish(a.id, 1, _done(a))  # s0 done
+    b, _ = batch.claim("W1")  # s1 runs
+    c, _ = batch.claim("W2")  # s2 runs
+    removed = batch.remove([0, 1, 4])  # done, running, queued
+    assert [(j.path, j.id) for j in removed] == [("s0.wav", 0), ("s1.wav", 1), ("s4.wav", 4)]
+    assert [j.state for j in removed] == [SongState.DONE, SongState.SKIPPED, SongState.QUEUED]
+    assert b.error == "removed from the list" and b.cancel_event.is_set()
+    assert [(j.path, j.id, j.key) for j in batch.jobs] == [
+        ("s2.wav", 0, 2), ("s3.wav", 1, 3), ("s5.wav", 2, 5)]
+    counts = batch.counts()
+    assert counts[SongState.RUNNING] == 1 and counts[SongState.QUEUED] == 2
+    assert counts[SongState.DONE] == counts[SongState.SKIPPED] == 0
+    # the running song reports by its job: it lands on its new place; the removed one's
+    # late report is discarded, whatever its old place holds now
+    assert batch.progress(c, 1, 1, 4, 10.0) and c.chunk == 1
+    assert not batch.finish(b, 1, _done(b))
+    assert batch.jobs[1].state is SongState.QUEUED
+    assert batch.finish(c, 1, _done(c)) and batch.jobs[0].state is SongState.DONE
+    new = batch.add(["s6.wav"])[0]
+    assert new.key == 6  # a key never given twice
+    assert batch.put_back(removed) == removed
+    assert [(j.path, j.key) for j in batch.jobs] == [(f"s{i}.wav", i) for i in range(7)]
+    assert [j.id for j in batch.jobs] == list(range(7))
+    assert [j.state for j in batch.jobs] == [
+        SongState.DONE, SongState.SKIPPED, SongState.DONE, SongState.QUEUED, SongState.QUEUED,
+        SongState.QUEUED, SongState.QUEUED]
+    assert batch.counts()[SongState.QUEUED] == 4
+    assert batch.claim("W1")[0].path == "s3.wav"  # the queue goes on in list order
+    assert batch.put_back(removed) == []  # (already back)
+
+
+def test_removing_every_song_left_ends_the_batch(settings):
+    batch = Batch(["a.wav", "b.wav"], settings=settings, clock=FakeClock())
+    batch.begin()
+    a, _ = batch.claim("W1")
+    assert batch.finish(a, 1, _done(a))
+    assert not batch.is_finished
+    batch.remove([1])
+    assert batch.is_finished and batch.run_counts()["ended"] == 1

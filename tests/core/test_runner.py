@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from core.batch.rules import Batch, SongState
+from core.batch.rules import Batch, Job, SongState
 from core.batch.runner import BatchRunner, run_job
 from core.errors import AnalysisCancelled, CorruptFileError
 from core.io.results import SongResult
@@ -52,7 +52,9 @@ class SpyBatch(Batch):
     def finish(self, job_id, attempt, result):
         kept = super().finish(job_id, attempt, result)
         with self.reported:
-            self.finish_reports.append((self.jobs[job_id].path, kept))
+            # (a worker names its song by the job itself: its place may move)
+            job = job_id if isinstance(job_id, Job) else self.jobs[job_id]
+            self.finish_reports.append((job.path, kept))
             self.reported.notify_all()
         return kept
 

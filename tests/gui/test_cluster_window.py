@@ -1129,3 +1129,28 @@ def test_a_song_that_ended_in_time_while_another_was_saved_is_not_timed_out_in_t
         release.set()
         eng.shutdown(timeout_ms=5000)
         store.close()
+
+
+def test_songs_removed_mid_batch_on_the_cluster_leave_the_rest_their_own_results(
+        qtbot, client, tmp_path):
+    """The songs after a removed one move up while their tasks run: a task is named by
+    its song's key, so every result still lands on its own song."""
+    paths = _songs(tmp_path, 8)
+    eng = _engine(paths, client=client, analyze=slow_analyze)
+    assert eng.start()
+    qtbot.waitUntil(lambda: eng.batch.jobs[0].state is SongState.DONE, timeout=60_000)
+    running = [j.id for j in eng.batch.jobs if j.state is SongState.RUNNING]
+    assert running
+    with qtbot.waitSignal(eng.batchFinished, timeout=120_000):
+        removed = eng.remove([0, running[0], 7])
+    assert [j.path for j, _ in removed] == [paths[0], paths[running[0]], paths[7]]
+    left = [p for i, p in enumerate(paths) if i not in (0, running[0], 7)]
+    jobs = eng.batch.jobs
+    assert [j.path for j in jobs] == left
+    assert [j.state for j in jobs] == [SongState.DONE] * 5
+    assert [r.path for r in eng.batch.results()] == left
+    assert [r.bpm for r in eng.batch.results()] == [slow_analyze(p).bpm for p in left]
+    assert eng.state == EngineState.IDLE
+    assert eng.put_back_songs(removed) == 3
+    assert [j.path for j in eng.batch.jobs] == paths
+    assert eng.shutdown(timeout_ms=5000)

@@ -1,7 +1,7 @@
 """The window from the keyboard and with a screen reader: every main command has keys and no
 two share them, menus and dialogs have one Alt letter per entry, Tab goes through each dialog
 as it reads, every button and view has a name, and the song table answers the keys of a
-song list (Home / End, Enter and Space to play, Delete to skip)."""
+song list (Home / End, Enter and Space to play, Delete to remove, Ctrl+Delete to skip)."""
 
 from __future__ import annotations
 
@@ -97,7 +97,8 @@ def test_the_main_commands_have_keys_and_no_two_commands_share_any(make_window, 
         w.start_action: [QKeySequence("F5")],
         w.pause_action: [QKeySequence("F6")],
         w.cancel_action: [QKeySequence("Shift+F5")],
-        w.skip_action: [QKeySequence(Qt.Key.Key_Delete)],
+        w.remove_action: [QKeySequence(Qt.Key.Key_Delete)],
+        w.skip_action: [QKeySequence("Ctrl+Del")],
         w.preview_action: [QKeySequence("Ctrl+P")],
         w.undo_action: standard(STD.Undo),
         w.table.copy_action: standard(STD.Copy),
@@ -398,7 +399,8 @@ def test_space_inside_a_typed_title_searches_instead_of_playing(qtbot, make_wind
     assert played == []
 
 
-def test_delete_skips_the_selected_songs_only_from_the_table(qtbot, make_window, fast_settings):
+def test_delete_removes_and_ctrl_delete_skips_the_selected_songs_only_from_the_table(
+        qtbot, make_window, fast_settings):
     w = make_window(fast_settings)
     _add(w, ["/m/a.wav", "/m/b.wav", "/m/c.wav"])
     w.search.setFocus()
@@ -412,6 +414,13 @@ def test_delete_skips_the_selected_songs_only_from_the_table(qtbot, make_window,
     assert [j.state for j in w.engine.batch.jobs] == [SongState.QUEUED] * 3
     w.search.clear()
     _focus_table(qtbot, w, 1)
-    qtbot.keyClick(w.table, Qt.Key.Key_Delete)
+    qtbot.keyClick(w.table, Qt.Key.Key_Delete, Qt.KeyboardModifier.ControlModifier)
     assert [j.state for j in w.engine.batch.jobs] == [SongState.QUEUED, SongState.SKIPPED,
                                                       SongState.QUEUED]
+    _focus_table(qtbot, w, 1)
+    qtbot.keyClick(w.table, Qt.Key.Key_Delete)
+    assert [j.path for j in w.engine.batch.jobs] == ["/m/a.wav", "/m/c.wav"]
+    qtbot.keyClick(w.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [(j.path, j.state) for j in w.engine.batch.jobs] == [
+        ("/m/a.wav", SongState.QUEUED), ("/m/b.wav", SongState.SKIPPED),
+        ("/m/c.wav", SongState.QUEUED)]

@@ -575,8 +575,8 @@ def test_every_tip_names_the_keys_of_its_command_or_none(make_window, fast_setti
             assert a.toolTip() == f"{a.statusTip()} ({keys})", a.text()
 
 
-_SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the",
-                "to", "with"}
+_SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or",
+                "the", "to", "with"}
 
 
 def _not_title_case(text: str) -> list[str]:

@@ -1,0 +1,242 @@
+"""Remove from List: the selected songs leave the list (a running one is skipped first and
+the batch goes on), Undo puts them back at their places with their results, and the
+session store keeps the list as it is for the next start."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import QItemSelectionModel, Qt
+
+from core.batch.rules import SongState
+from core.batch.store import ResultStore
+from core.io.results import SongResult
+from core.settings import AnalysisSettings
+from gui.main_window import MainWindow
+from gui.song_columns import COL_TITLE
+from tests.gui.conftest import FakeAnalyzer
+
+TIMEOUT = 20_000
+SETTINGS = AnalysisSettings(workers=2, budget_base_s=30.0)
+
+
+def _window(qtbot, store=None, analyze=None, settings=SETTINGS):
+    w = MainWindow(settings, analyze=analyze or FakeAnalyzer(), remember=False, store=store)
+    w.confirm_quit = False
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+def _add(w, paths):
+    first = len(w.engine.batch.jobs)
+    w.engine.batch.add(paths)
+    w.engine.jobsAdded.emit(first, len(paths))
+
+
+def _select(w, rows):
+    """Select the rows ``rows`` of the table as shown (sorted, filtered)."""
+    sel = w.table.selectionModel()
+    sel.clearSelection()
+    for r in rows:
+        sel.select(w.proxy.index(r, 0), QItemSelectionModel.SelectionFlag.Select
+                   | QItemSelectionModel.SelectionFlag.Rows)
+
+
+def _names(w):
+    return [j.path.rsplit("/", 1)[-1] for j in w.engine.batch.jobs]
+
+
+def test_remove_takes_the_rows_selected_in_a_sorted_view_and_undo_puts_them_back(qtbot):
+    w = _window(qtbot)
+    _add(w, [f"/m/{c}{i}.wav" for i, c in enumerate("cadbe")])  # c0 a1 d2 b3 e4
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        w.start()
+    results = {j.path: j.result for j in w.engine.batch.jobs}
+    w.table.sortByColumn(COL_TITLE, Qt.SortOrder.DescendingOrder)
+    shown = [w.proxy.index(r, COL_TITLE).data() for r in range(5)]
+    assert shown == ["T /e4", "T /d2", "T /c0", "T /b3", "T /a1"]
+    _select(w, [1, 3])  # d2 and b3 as shown
+    assert w.remove_action.isEnabled()
+    w.remove_action.trigger()
+    assert _names(w) == ["c0.wav", "a1.wav", "e4.wav"]
+    assert [j.id for j in w.engine.batch.jobs] == [0, 1, 2]
+    assert [w.proxy.index(r, COL_TITLE).data() for r in range(3)] == ["T /e4", "T /c0",
+                                                                      "T /a1"]
+    assert w.engine.batch.counts()[SongState.DONE] == 3
+    assert "Undo" in w.statusBar().currentMessage()
+    assert w.undo_action.isEnabled()
+    w.undo_action.trigger()
+    assert _names(w) == ["c0.wav", "a1.wav", "d2.wav", "b3.wav", "e4.wav"]
+    assert all(j.result is results[j.path] for j in w.engine.batch.jobs)
+    assert [w.proxy.index(r, COL_TITLE).data() for r in range(5)] == shown
+    assert not w.undo_action.isEnabled()
+    w.close()
+
+
+def test_a_running_song_removed_mid_batch_is_skipped_and_the_batch_ends_with_the_rest(
+        qtbot):
+    """The running song's worker is given up on (its slot takes the next song); the songs
+    that moved up get their own results, the removed ones none."""
+    fake = FakeAnalyzer(block_on="stuck", n_chunks=4, step_s=0.02)
+    w = _window(qtbot, analyze=fake)
+    _add(w, ["/m/a0.wav", "/m/stuck1.wav"] + [f"/m/s{i}.wav" for i in range(2, 9)])
+    w.start()
+    qtbot.waitUntil(fake.blocked.is_set, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: w.engine.batch.jobs[0].state is SongState.DONE, timeout=TIMEOUT)
+    running = [j.path for j in w.engine.batch.jobs if j.state is SongState.RUNNING]
+    assert "/m/stuck1.wav" in running
+    try:
+        with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+            _select(w, [0, 1, 5])  # done, running (stuck), and one not ended yet
+            w.remove_selected()
+            assert _names(w)[:2] == ["s2.wav", "s3.wav"] and len(_names(w)) == 6
+    finally:
+        fake.release()
+    jobs = w.engine.batch.jobs
+    assert [j.state for j in jobs] == [SongState.DONE] * 6
+    assert all(j.result.path == j.path for j in jobs)  # each its own result
+    assert w.engine.batch.counts()[SongState.DONE] == 6
+    assert w.engine.batch.run_counts()["ended"] == 6
+    qtbot.waitUntil(lambda: w.count_label.text().startswith("6 songs:"), timeout=TIMEOUT)
+    assert w.model.rowCount() == 6
+    qtbot.waitUntil(lambda: not w.engine.abandoned, timeout=TIMEOUT)  # its worker freed
+    assert fake.calls.count("/m/stuck1.wav") == 1 and "/m/s5.wav" not in fake.calls
+    assert len(fake.calls) == 8
+    # the Workers tab's timeline keeps the removed songs' runs, with no row
+    segs = {s.key: s for s in w.engine.segments}
+    assert segs[1].job_id == -1 and segs[1].state == SongState.SKIPPED.value
+    assert all(segs[j.key].job_id == j.id for j in jobs if j.key in segs)
+    # Undo mid-list: the skipped song comes back skipped, the others as they ended
+    assert w.undo_clear()
+    assert _names(w)[:3] == ["a0.wav", "stuck1.wav", "s2.wav"] and len(_names(w)) == 9
+    assert w.engine.batch.jobs[1].state is SongState.SKIPPED
+    assert w.engine.batch.jobs[1].error == "removed from the list"
+    w.close()
+
+
+def test_removed_queued_songs_come_back_queued_mid_batch_and_are_analyzed(qtbot):
+    fake = FakeAnalyzer(n_chunks=4, step_s=0.05)
+    w = _window(qtbot, analyze=fake, settings=dataclasses.replace(SETTINGS, workers=1))
+    _add(w, [f"/m/s{i}.wav" for i in range(6)])
+    w.start()
+    qtbot.waitUntil(lambda: w.engine.batch.jobs[0].state is SongState.RUNNING,
+                    timeout=TIMEOUT)
+    _select(w, [3, 4])
+    assert w.remove_selected() == 2
+    assert w.undo_action.isEnabled()  # mid-batch too
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        assert w.undo_clear()
+    assert _names(w) == [f"s{i}.wav" for i in range(6)]
+    assert [j.state for j in w.engine.batch.jobs] == [SongState.DONE] * 6
+    assert all(j.result.path == j.path for j in w.engine.batch.jobs)
+    w.close()
+
+
+def test_the_list_after_a_removal_and_after_its_undo_comes_back_at_the_next_start(
+        qtbot, tmp_path):
+    db = tmp_path / "store.sqlite"
+    first = _window(qtbot, ResultStore(db))
+    _add(first, [f"/m/s{i}.wav" for i in range(5)])
+    with qtbot.waitSignal(first.engine.batchFinished, timeout=TIMEOUT):
+        first.start()
+    first.engine.correct([4], bpm_user=60.0)
+    _select(first, [1, 2])
+    assert first.remove_selected() == 2
+    first.close()
+
+    second = _window(qtbot, ResultStore(db))
+    with qtbot.waitSignal(second.library.restored, timeout=TIMEOUT) as sig:
+        second.restore_library()
+    assert sig.args[0]["songs"] == 3
+    assert _names(second) == ["s0.wav", "s3.wav", "s4.wav"]
+    assert [j.state for j in second.engine.batch.jobs] == [SongState.DONE] * 3
+    assert second.engine.batch.jobs[2].result.bpm_user == 60.0
+    # removed again, then undone: the whole list is kept
+    _select(second, [0])
+    assert second.remove_selected() == 1 and second.undo_clear()
+    second.close()
+
+    third = _window(qtbot, ResultStore(db))
+    with qtbot.waitSignal(third.library.restored, timeout=TIMEOUT):
+        third.restore_library()
+    assert _names(third) == ["s0.wav", "s3.wav", "s4.wav"]
+    assert third.engine.batch.jobs[2].result.bpm_user == 60.0
+    third.close()
+
+
+def test_remove_while_the_list_comes_back_takes_only_the_songs_selected(
+        qtbot, tmp_path, monkeypatch):
+    """The list comes back in slices; a removal between two slices adds the rest first (the
+    songs keep their places), then removes only the songs selected."""
+    from gui.engine_list import EngineListMixin
+
+    db = tmp_path / "store.sqlite"
+    paths = [f"/m/{i:03d}.wav" for i in range(30)]
+    keep = _window(qtbot, ResultStore(db))
+    keep.engine.restore_jobs([(p, SongResult(path=p, status="done", bpm=60.0 + i))
+                              for i, p in enumerate(paths)])
+    keep.close()
+    monkeypatch.setattr(EngineListMixin, "RESTORE_SLICE", 4)
+    w = _window(qtbot, ResultStore(db))
+    removed = []
+
+    def remove_two():
+        _select(w, [1, 5])
+        removed.append(w.remove_selected())
+
+    seen = []
+
+    def added(_first, _count):
+        seen.append(len(w.engine.batch.jobs))
+        if len(seen) == 2:
+            from PySide6.QtCore import QTimer
+
+            QTimer.singleShot(0, remove_two)
+
+    w.engine.jobsAdded.connect(added)
+    with qtbot.waitSignal(w.library.restored, timeout=TIMEOUT):
+        w.restore_library()
+    qtbot.waitUntil(lambda: bool(removed), timeout=TIMEOUT)
+    assert removed == [2] and not w.engine.restoring
+    left = [p for i, p in enumerate(paths) if i not in (1, 5)]
+    assert [j.path for j in w.engine.batch.jobs] == left
+    assert [j.result.bpm for j in w.engine.batch.jobs] == [
+        60.0 + i for i in range(30) if i not in (1, 5)]
+    assert w.model.rowCount() == 28
+    w.close()
+    again = _window(qtbot, ResultStore(db))
+    with qtbot.waitSignal(again.library.restored, timeout=TIMEOUT):
+        again.restore_library()
+    assert [j.path for j in again.engine.batch.jobs] == left
+    again.close()
+
+
+def test_remove_asks_first_only_for_many_songs_and_a_removed_file_can_be_added_again(
+        qtbot, monkeypatch):
+    w = _window(qtbot)
+    monkeypatch.setattr(type(w), "REMOVE_ASK_FROM", 3)
+    _add(w, [f"/m/s{i}.wav" for i in range(4)])
+    asked = []
+    w._confirm = lambda title, text, ok: asked.append(text) or False
+    _select(w, [0, 1])
+    assert w.remove_selected() == 2 and asked == []
+    _select(w, [0, 1])
+    w.undo_clear()
+    _select(w, [0, 1, 2])
+    assert w.remove_selected() == 0 and "Remove the 3 selected songs" in asked[0]
+    assert len(w.engine.batch.jobs) == 4
+    _select(w, [3])
+    assert w.remove_selected() == 1
+    with qtbot.waitSignal(w.engine.scanFinished, timeout=TIMEOUT):
+        w.engine.add_paths(["/m/s3.wav"])  # (a file that is gone: a failed row)
+    assert _names(w) == ["s0.wav", "s1.wav", "s2.wav", "s3.wav"]
+    w.close()
+
+
+def test_remove_is_in_the_edit_menu_and_the_rows_menu(qtbot):
+    w = _window(qtbot)
+    assert w.remove_action in w.edit_menu.actions()
+    assert w.remove_action in w.table.row_actions
+    assert not w.remove_action.isEnabled()  # nothing selected
+    w.close()
