@@ -13,6 +13,10 @@ Two modes, each run per module group (``calibration``, ``batch``, ``loudness``, 
     The same over a random sample of ``N`` of the group's mutants (``--seed`` picks it), for
     the groups whose every mutant would take hours here (``calibration``, ``rest``).  The
     score is then an estimate, printed with its 95 % interval (Wilson).
+``run GROUP --only PATTERN``
+    The same over the mutants whose names match ``PATTERN`` (``*`` for any characters; may
+    be given more than once), e.g. the mutants of one function:
+    ``--only 'core.analysis.oggpages.x__walk__mutmut_*'``.  Scores those alone.
 ``handmade [GROUP]``
     Bugs written by hand, of the kinds that users and reviewers have met (a gate at the wrong
     level, a limit that ignores its setting, a relation scored the wrong way round...), put
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import fnmatch
 import math
 import os
 import random
@@ -218,19 +223,27 @@ def sample_names(names, size: int, seed: int) -> list[str]:
     return sorted(random.Random(seed).sample(ordered, size))
 
 
+def chosen_names(names, only=(), size: int = 0, seed: int = 1) -> list[str]:
+    """The ``names`` that match one of the patterns ``only`` (all of them without one;
+    ``*`` stands for any characters), or ``size`` of those picked at random with ``seed``."""
+    pool = [k for k in names if not only or any(fnmatch.fnmatchcase(k, p) for p in only)]
+    return sample_names(pool, size or len(pool), seed)
+
+
 _NO_MUTANT = "songcal.no-such-mutant"
 
 
 def run_group(name: str, *, workdir: Path, jobs: int, nice: int, survivors: bool,
               fresh: bool = False, retest: bool = False, sample: int = 0,
-              seed: int = 1) -> dict:
+              seed: int = 1, only: tuple[str, ...] = ()) -> dict:
     """Run mutmut over one group; returns the counts and the score.
 
     ``fresh`` forgets the verdicts of an earlier run in the same scratch folder.  ``retest``
     runs again only the mutants that the earlier run did not kill and keeps the other
     verdicts: sound after tests were added and the code left alone (use ``fresh`` otherwise).
     ``sample`` > 0 tests that many of the group's mutants, picked with ``seed``, and scores
-    those alone.
+    those alone.  ``only`` (name patterns, ``*`` for any characters) tests the mutants whose
+    names match one of them, and scores those alone.
     """
     group = GROUPS[name]
     if fresh:
@@ -242,7 +255,7 @@ def run_group(name: str, *, workdir: Path, jobs: int, nice: int, survivors: bool
     previous: dict[str, str] = {}
     names: list[str] = []
     chosen: list[str] = []
-    if sample:
+    if sample or only:
         # Generate every mutant (and the coverage mutmut needs) without testing any: the
         # run stops, as meant, on a name that matches nothing.
         proc = _mutmut(scratch, "run", "--max-children", str(jobs), _NO_MUTANT, nice=nice)
@@ -252,8 +265,11 @@ def run_group(name: str, *, workdir: Path, jobs: int, nice: int, survivors: bool
         everything = _statuses(scratch)
         if not everything:
             raise SystemExit(f"mutmut generated no mutants for {name}")
-        chosen = sample_names(everything, sample, seed)
-        print(f"{name}: testing {len(chosen)} of {len(everything)} mutants (seed {seed})")
+        chosen = chosen_names(everything, only, sample, seed)
+        if not chosen:
+            raise SystemExit(f"no mutant of {name} matches {' '.join(only)}")
+        print(f"{name}: testing {len(chosen)} of {len(everything)} mutants"
+              + (f" (seed {seed})" if sample else f" (matching {' '.join(only)})"))
     if retest and (scratch / "mutants").exists():
         previous = _statuses(scratch)
         if chosen:
@@ -287,7 +303,7 @@ def run_group(name: str, *, workdir: Path, jobs: int, nice: int, survivors: bool
           f"{len(equiv)} equivalent, {len(left)} not killed: "
           f"score {killed}/{denominator} = {100 * score:.1f} %")
     print("  " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    if chosen:
+    if sample:
         low, high = wilson_interval(killed, denominator)
         print(f"  a sample: the group's score is {100 * low:.1f}-{100 * high:.1f} % "
               "(95 % interval)")
@@ -633,6 +649,9 @@ def main(argv=None) -> int:
     r.add_argument("--sample", type=int, default=0, metavar="N",
                    help="test a random sample of N mutants (default: all of them)")
     r.add_argument("--seed", type=int, default=1, help="which sample (default 1)")
+    r.add_argument("--only", action="append", default=[], metavar="PATTERN",
+                   help="test only the mutants whose names match PATTERN (* for any "
+                        "characters; may be repeated)")
     h = sub.add_parser("handmade", help="hand-made bugs, one at a time")
     h.add_argument("groups", nargs="*", metavar="GROUP",
                    help="any of: " + ", ".join(sorted(BUG_TESTS)) + " (default: all)")
@@ -643,7 +662,7 @@ def main(argv=None) -> int:
         for g in args.groups:
             run_group(g, workdir=args.workdir, jobs=args.jobs, nice=args.nice,
                       survivors=args.survivors, fresh=args.fresh, retest=args.retest,
-                      sample=args.sample, seed=args.seed)
+                      sample=args.sample, seed=args.seed, only=tuple(args.only))
     else:
         caught, tried = run_handmade(args.groups, workdir=args.workdir, nice=args.nice)
         return 0 if caught == tried else 1

@@ -41,3 +41,17 @@ def test_a_mutation_run_stops_when_the_tests_fail_without_a_mutant():
         assert mutation._failed_setup(run(f"...\n{message}\n"))
     assert not mutation._failed_setup(run("AssertionError: Filtered for specific mutants, "
                                           "but nothing matches"))
+
+
+def test_a_run_can_be_narrowed_to_the_mutants_of_one_function():
+    from benchmarks import mutation
+
+    names = [f"core.a.x__walk__mutmut_{i}" for i in (1, 2, 10)] + ["core.a.x__walker__mutmut_1",
+                                                                  "core.b.x__walk__mutmut_1"]
+    assert mutation.chosen_names(names, ("core.a.x__walk__mutmut_*",)) == sorted(names[:3])
+    assert mutation.chosen_names(names, ("*.x__walk__*", "*walker*")) == sorted(names)
+    assert mutation.chosen_names(names, ("core.c.*",)) == []
+    assert mutation.chosen_names(names) == sorted(names)
+    picked = mutation.chosen_names(names, ("core.a.*",), 2, seed=3)
+    assert len(picked) == 2 and set(picked) <= set(names[:4])
+    assert picked == mutation.chosen_names(names, ("core.a.*",), 2, seed=3)

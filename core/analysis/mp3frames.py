@@ -148,5 +148,8 @@ def _resync(mm, pos: int, size: int) -> int | None:
         found = _first_frames(mm[at:at + _WINDOW], _RESYNC_RUN)
         if found is not None:
             return at + found
-        at += _WINDOW - 4 * 1024  # the windows overlap by more than a frame
+        # The windows overlap by the span a run's three headers take at most (free-format
+        # frames of up to 2880 bytes): a run that starts near a window's end and is cut by
+        # it starts within the next window.
+        at += _WINDOW - FREE_SPAN
     return None

@@ -190,6 +190,36 @@ def test_the_chain_is_found_again_right_after_a_single_byte_and_past_long_junk(t
     assert abs(len(y) - 6.0 * SR) < 8 * _FRAME
 
 
+def test_free_format_frames_after_long_junk_are_found_however_the_windows_fall(tmp_path):
+    """The frames after a break are searched for in overlapping windows of 64 KiB, and a
+    run of frames is known by three headers: free-format frames of 2880 bytes (640 kbit/s
+    at 32 kHz, the longest looked for) take 5764 bytes to show three.  With windows
+    overlapping by 4 KiB, a run starting within 5.7 KiB of the first window's end was seen
+    by neither window, and its first frame was lost (junk of 59,800 to 61,400 bytes)."""
+    frame = bytes([0xFF, 0xFB, 0x08, 0xC4]) + bytes(2876)  # bit rate index 0, 32 kHz, mono
+    path = tmp_path / "free.mp3"
+    for junk in range(59_000, 62_500, 100):
+        path.write_bytes(frame * 10 + bytes(junk) + frame * 30)
+        chain = mp3_chain(path)
+        assert chain.free and chain.breaks == [pytest.approx(10 * _FRAME / 32000)], junk
+        assert chain.seconds == pytest.approx(40 * _FRAME / 32000), junk
+
+
+def test_a_frame_that_lost_its_first_byte_is_a_break_after_the_frame_before(tmp_path):
+    """The frames after a break are searched for from the byte after it: the last byte of
+    the frame before (here 0xFF) is not taken for the lost first byte of a header, and the
+    hurt frame is no audio; the chain is found again at the frame after it."""
+    path, data, frames = _song(tmp_path)
+    hurt = bytearray(data)
+    k = 50
+    hurt[frames[k] - 1] = 0xFF
+    del hurt[frames[k]]
+    path.write_bytes(bytes(hurt))
+    chain = mp3_chain(path)
+    assert chain.breaks == [pytest.approx((k - 1) * _FRAME / SR)]
+    assert chain.seconds == pytest.approx((len(frames) - 2) * _FRAME / SR)
+
+
 def test_three_frames_after_a_break_are_the_chain_found_again(tmp_path):
     """Damage near the end: three whole frames, then an ID3v1 tag, after the break."""
     path, data, frames = _song(tmp_path, seconds=2.0)

@@ -552,3 +552,28 @@ def test_a_stream_with_no_audio_whose_last_page_is_cut_within_is_forgiven(tmp_pa
     path = tmp_path / "empty.ogg"
     path.write_bytes((_ogg_page(5, 0, 0x02, 0, first) + _ogg_page(5, 1, 0x04, 0, b"setup"))[:-1])
     assert _damage(path) is None
+
+
+def test_junk_after_a_page_ending_with_the_capture_patterns_first_byte_is_counted(tmp_path):
+    """Bytes that are no page are searched past from the byte after their start: a page
+    whose body ends with "O" followed by junk starting with "ggS\\x00" holds no capture
+    pattern across the two, and the junk is counted from its first byte to the next page."""
+    first = b"\x01vorbis" + bytes(5) + struct.pack("<I", 1000)
+    junk = b"ggS\x00" + bytes(20)
+    path = tmp_path / "junk.ogg"
+    path.write_bytes(_ogg_page(5, 0, 0x02, 0, first) + _ogg_page(5, 1, 0, 1500, b"audio O")
+                     + junk + _ogg_page(5, 2, 0x04, 3000, b"audio"))
+    _damaged(path, 1.5, "24 bytes that are not Ogg pages")
+
+
+def test_a_granule_position_of_zero_is_a_position(tmp_path):
+    """Only -1 says that no packet ends on a page (the time of the page before holds); 0 is
+    a position, the start, and a page stating it times a break after it at 0 s, as it
+    states, even after a page stating more."""
+    first = b"\x01vorbis" + bytes(5) + struct.pack("<I", 1000)
+    head = _ogg_page(5, 0, 0x02, 0, first) + _ogg_page(5, 1, 0, 1500, b"audio")
+    path = tmp_path / "gap.ogg"
+    for granule, seconds in [(-1, 1.5), (0, 0.0), (2500, 2.5)]:
+        path.write_bytes(head + _ogg_page(5, 2, 0, granule, b"audio")
+                         + _ogg_page(5, 4, 0x04, 4000, b"audio"))
+        _damaged(path, seconds, "1 page missing")

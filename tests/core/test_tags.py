@@ -309,6 +309,39 @@ def test_id3v23_extended_header_stating_over_2_gb_leaves_no_frame_to_walk(tmp_pa
     assert (walked.count, walked.frames_end, walked.cut) == (0, 10 + 4 + 0x80000006, False)
 
 
+def test_id3v24_frame_size_is_syncsafe_whatever_its_flags(tmp_path):
+    """Whether an ID3v2.4 frame's size is syncsafe is read from its 4 size bytes alone: a
+    frame whose first flag byte has its top bit set (ID3v2.3's tag-alter flag, which
+    ID3v2.4 leaves unused) is still sized in 7-bit bytes, 128 bytes here, not 256."""
+    from core.io.id3 import id3_tag
+
+    tag = _id3(4, [(b"TXXX", b"\x03" + bytes(127)), (b"TIT2", b"\x03Tag Title")])
+    assert tag[10 + 4:10 + 10] == b"\x00\x00\x01\x00\x00\x00"  # 128, syncsafe; no flag
+    tag = tag[:10 + 8] + b"\x80" + tag[10 + 9:]
+    path = tmp_path / "x.mp3"
+    path.write_bytes(tag + bytes(100))
+    walked = id3_tag(str(path), frozenset({b"TIT2"}))
+    assert (walked.count, walked.frames_end, walked.cut) == (2, len(tag), False)
+    assert walked.found[b"TIT2"].endswith(b"Tag Title")
+
+
+def test_id3v24_frame_size_with_its_top_bit_set_is_read_as_in_id3v23(tmp_path):
+    """A size whose first byte has its top bit set is no syncsafe size: it is read as a
+    32-bit number, as ID3v2.3's, so 0x80000000 is 2 GB, past the end of a file of 268 MB
+    (read as syncsafe it would be 268 MB, and the frame would fit).  The file is sparse:
+    the walk reads its frame headers alone."""
+    from core.io.id3 import id3_tag
+
+    tag = _id3(4, [(b"TIT2", b"\x03Tag Title")], stated=2**28 - 1)
+    tag = tag[:10 + 4] + b"\x80\x00\x00\x00" + tag[10 + 8:]
+    path = tmp_path / "x.mp3"
+    path.write_bytes(tag)
+    with open(path, "r+b") as fh:
+        fh.truncate(2**28 + 100)
+    walked = id3_tag(str(path))
+    assert (walked.count, walked.frames_end, walked.cut) == (0, 10, True)
+
+
 def test_a_file_name_from_a_latin1_archive_gives_a_readable_title(tmp_path):
     """A name whose bytes are not UTF-8 reaches Python with lone surrogates, which the
     title kept ('Le Ch\\udce2teau'), Qt dropped ('Le Chteau') and no reference row matched:
