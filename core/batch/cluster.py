@@ -24,6 +24,8 @@ songs given up on), both engines end the batch by the same rule, :class:`WorkerW
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import contextlib
 import logging
 import os
@@ -36,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.batch.cluster_tasks import PROGRESS_TOPIC, analyze_task, unreadable_paths, warm_up
-from core.batch.rules import Batch
+from core.batch.rules import Batch, result_lost, seconds_text
 from core.errors import SongCalError
 
 __all__ = [
@@ -50,6 +52,8 @@ __all__ = [
     "store_hooks",
     "FILES_SHARED",
     "FILES_SEND",
+    "RESULT_FETCH_S",
+    "ResultNotSent",
 ]
 
 log = logging.getLogger(__name__)
@@ -61,12 +65,27 @@ FILES_SHARED, FILES_SEND = "shared", "send"
 MAX_SEND_BYTES = 512 * 1024 * 1024
 
 _CONNECT_TIMEOUT_S = 10.0
+#: Longest wait (s) for the result of a song whose task has ended to reach this computer
+#: (:meth:`ClusterConnection.fetch`): a result is a few kilobytes, sent at once by a worker
+#: that is well.
+RESULT_FETCH_S = 30.0
+#: Longest wait for what the client knows already (a task's error).
+_LOCAL_CALL_S = 10.0
 #: Longest wait for the workers' warm-up and file check (a cold worker imports the
 #: analyzer's libraries first; a worker stuck there must not hold the batch forever).
 _WORKER_CALL_TIMEOUT_S = 180.0
 #: Longest a batch waits for a cluster without any worker: one to join before the first
 #: song, one to come back when every worker has left in the middle of a batch.
 NO_WORKER_WAIT_S = 60.0
+
+
+class ResultNotSent(Exception):
+    """A task's result did not reach this computer within ``wait_s`` seconds of the start
+    of its fetch (:meth:`ClusterConnection.fetch`)."""
+
+    def __init__(self, wait_s: float):
+        super().__init__(f"the result did not arrive within {seconds_text(wait_s)}")
+        self.wait_s = wait_s
 
 
 class ClusterError(SongCalError):
@@ -386,6 +405,10 @@ class ClusterConnection:
         self._warm_up_name = f"songcal-warm-up-{self._token}"
         self._warm_up_registered = False
         self.submitted = 0
+        # Results to fetch, in order (fetch), and whether a thread fetches them now.
+        self._to_fetch: collections.deque = collections.deque()
+        self._fetch_lock = threading.Lock()
+        self._fetcher_busy = False
         #: True while a LocalCluster starts: a stop asked then waits until it has started
         #: (a LocalCluster cut short leaves Dask unable to close it at exit).
         self.starting = False
@@ -787,30 +810,120 @@ class ClusterConnection:
             future.add_done_callback(on_done)
         return future
 
+    def fetch(self, future) -> concurrent.futures.Future:
+        """Fetch the outcome of a task that has ended (its future done) off the calling
+        thread; returns a :class:`concurrent.futures.Future` of it for :meth:`settle`, done
+        on the thread that fetched it (its callbacks run there).
+
+        A task's result stays on its worker until it is fetched, and a worker that stalls
+        as it sends it would hold whoever waits for it: the Dask client's one callback
+        thread (every later song's result behind it), or the command line's loop.  Each
+        fetch waits up to :data:`RESULT_FETCH_S` and then gives up, its future raising
+        :class:`ResultNotSent`.  Fetches run one after another, on a thread that ends when
+        none is left: Dask gathers results asked for at the same time in one request, which
+        a worker that does not send one would hold as a whole.
+        """
+        fetched: concurrent.futures.Future = concurrent.futures.Future()
+        with self._fetch_lock:
+            self._to_fetch.append((future, fetched))
+            if self._fetcher_busy:
+                return fetched
+            self._fetcher_busy = True
+        threading.Thread(target=self._fetch_all, name="songcal-fetch", daemon=True).start()
+        return fetched
+
+    def _fetch_all(self) -> None:
+        while True:
+            with self._fetch_lock:
+                if not self._to_fetch:
+                    self._fetcher_busy = False
+                    return
+                future, fetched = self._to_fetch.popleft()
+            try:
+                outcome = self._fetch_one(future)
+            except BaseException as err:
+                fetched.set_exception(err)
+            else:
+                fetched.set_result(outcome)
+
+    @staticmethod
+    def _fetch_one(future):
+        """The task's outcome tuple; None for a task that ended without one (an error, a
+        cancel: :meth:`settle` reads why from the future)."""
+        if future.status != "finished":
+            return None
+        wait_s = RESULT_FETCH_S
+        try:
+            return future.result(timeout=wait_s)
+        except TimeoutError:
+            if future.status == "finished":
+                raise ResultNotSent(wait_s) from None
+            return None  # (cancelled or lost meanwhile)
+
     def settle(self, batch: Batch, future, job_id: int, attempt: int,
-               on_result: Callable | None = None, *, label: str | None = None) -> bool:
+               on_result: Callable | None = None, *, label: str | None = None,
+               fetched: concurrent.futures.Future | None = None) -> bool:
         """Report a finished future's outcome to ``batch``; True when it was current.
 
-        A result is handed to ``on_result(job, result)`` (the store) when the batch took it.
-        The song's worker is named ``label`` when given, else after the worker thread.
+        ``fetched`` is what :meth:`fetch` returned for it, done; without it the outcome is
+        fetched here (waiting up to :data:`RESULT_FETCH_S`).  A result is
+        handed to ``on_result(job, result)`` (the store) when the batch took it.  The
+        song's worker is named ``label`` when given, else after the worker thread.  Whatever
+        goes wrong here fails that song alone, saying why: a result that did not reach
+        this computer in time, one that cannot be read or recorded here.
         """
-        if future.status == "finished":
-            kind, value, worker = future.result()
-            batch.relabel(job_id, attempt, label or worker)
-            if kind != "done":
-                return batch.fail(job_id, attempt, value, cancelled=kind == "cancelled")
-            other = _result_of_another_build(value, label or worker)
-            if other:  # never stored or calibrated as this build's result
-                return batch.fail(job_id, attempt, other)
-            taken = batch.finish(job_id, attempt, value)
-            if taken and on_result is not None:
+        try:
+            if fetched is None:
+                fetched = concurrent.futures.Future()
                 try:
-                    on_result(batch.jobs[job_id], value)
-                except Exception:  # saving must never cost the song
-                    log.warning("could not save %s", value.path, exc_info=True)
-            return taken
+                    fetched.set_result(self._fetch_one(future))
+                except Exception as err:
+                    fetched.set_exception(err)
+            try:
+                outcome = fetched.result(timeout=0)
+            except ResultNotSent as err:
+                job = batch.jobs[job_id]
+                log.warning("the result of %s did not reach this computer within %s",
+                            job.path, seconds_text(err.wait_s))
+                return batch.fail(job_id, attempt, result_lost(job, err.wait_s))
+            except Exception as err:
+                if future.status != "finished":  # (cancelled or lost as it was fetched)
+                    outcome = None
+                else:
+                    log.warning("could not read the result of %s",
+                                batch.jobs[job_id].path, exc_info=True)
+                    return batch.fail(job_id, attempt, f"its result could not be read on "
+                                      f"this computer: {type(err).__name__}: "
+                                      f"{_one_line(err)}; analyze it again")
+            if outcome is not None:
+                return self._record(batch, outcome, job_id, attempt, on_result, label)
+            return self._settle_unfinished(batch, future, job_id, attempt)
+        except Exception as err:  # recording must never hold the batch
+            log.warning("could not record the outcome of %s", batch.jobs[job_id].path,
+                        exc_info=True)
+            return batch.fail(job_id, attempt, f"its result could not be recorded: "
+                              f"{type(err).__name__}: {_one_line(err)}; analyze it again")
+
+    def _record(self, batch: Batch, outcome, job_id: int, attempt: int,
+                on_result: Callable | None, label: str | None) -> bool:
+        kind, value, worker = outcome
+        batch.relabel(job_id, attempt, label or worker)
+        if kind != "done":
+            return batch.fail(job_id, attempt, value, cancelled=kind == "cancelled")
+        other = _result_of_another_build(value, label or worker)
+        if other:  # never stored or calibrated as this build's result
+            return batch.fail(job_id, attempt, other)
+        taken = batch.finish(job_id, attempt, value)
+        if taken and on_result is not None:
+            try:
+                on_result(batch.jobs[job_id], value)
+            except Exception:  # saving must never cost the song
+                log.warning("could not save %s", value.path, exc_info=True)
+        return taken
+
+    def _settle_unfinished(self, batch: Batch, future, job_id: int, attempt: int) -> bool:
         if future.status == "error":
-            err = future.exception()
+            err = future.exception(timeout=_LOCAL_CALL_S)
             name = type(err).__name__
             if name == "KilledWorker":
                 # (the scheduler's own count: one not started here keeps its own setting)
