@@ -69,7 +69,9 @@ _CONNECT_TIMEOUT_S = 10.0
 #: (:meth:`ClusterConnection.fetch`): a result is a few kilobytes, sent at once by a worker
 #: that is well.
 RESULT_FETCH_S = 30.0
-#: Longest wait for what the client knows already (a task's error).
+#: Longest wait for what the client knows already or asks the scheduler alone (the workers
+#: of the cluster, an event set, a task's error): a scheduler that stopped answering
+#: (frozen, or cut off without the connection closing) must not hold the batch.
 _LOCAL_CALL_S = 10.0
 #: Longest wait for the workers' warm-up and file check (a cold worker imports the
 #: analyzer's libraries first; a worker stuck there must not hold the batch forever).
@@ -405,6 +407,11 @@ class ClusterConnection:
         self._warm_up_name = f"songcal-warm-up-{self._token}"
         self._warm_up_registered = False
         self.submitted = 0
+        # The workers and their names as last read, and since when the scheduler has not
+        # answered (None while it answers).
+        self._workers: dict[str, int] = {}
+        self._names: dict[str, str] = {}
+        self._silent_since: float | None = None
         # Results to fetch, in order (fetch), and whether a thread fetches them now.
         self._to_fetch: collections.deque = collections.deque()
         self._fetch_lock = threading.Lock()
@@ -554,7 +561,8 @@ class ClusterConnection:
             # (a scheduler of its own outlives this connection: workers that join it later
             # are not warmed up for a client that has left)
             try:
-                self.client.unregister_worker_plugin(self._warm_up_name)
+                self.client.sync(self.client.scheduler.unregister_worker_plugin,
+                                 name=self._warm_up_name, callback_timeout=_LOCAL_CALL_S)
             except Exception:
                 log.debug("could not unregister the warm-up", exc_info=True)
         self._warm_up_registered = False
@@ -566,30 +574,80 @@ class ClusterConnection:
                     log.debug("closing %r failed", obj, exc_info=True)
         self.client = self.cluster = None
 
-    def capacity(self) -> int:
-        """Worker threads the cluster has now."""
+    def _nthreads(self) -> dict:
+        """``{worker address: threads}`` as the scheduler says now.
+
+        Raises
+        ------
+        TimeoutError
+            The scheduler did not answer within :data:`_LOCAL_CALL_S` (it is frozen, or
+            cut off without its connection closing): :meth:`silent_for` counts from the
+            first such call.
+        """
         try:
-            return max(0, sum(self.client.nthreads().values()))
+            workers = dict(self.client.nthreads(callback_timeout=_LOCAL_CALL_S))
+        except TimeoutError:
+            self._unanswered()
+            raise
+        with self.lock:
+            self._silent_since = None
+            self._workers = workers
+        return workers
+
+    def _unanswered(self) -> None:
+        with self.lock:
+            if self._silent_since is None:
+                self._silent_since = time.monotonic()
+                log.warning("the %s did not answer within %.0f s", self.spec.describe(),
+                            _LOCAL_CALL_S)
+
+    def silent_for(self, now: float | None = None) -> float:
+        """How long (s) the scheduler has not answered (0 while it answers)."""
+        with self.lock:
+            since = self._silent_since
+        return 0.0 if since is None else (time.monotonic() if now is None else now) - since
+
+    def capacity(self) -> int:
+        """Worker threads the cluster has now (as last read, while its scheduler does not
+        answer)."""
+        try:
+            workers = self._nthreads()
+        except TimeoutError:
+            with self.lock:
+                workers = self._workers
         except Exception:
             return 0
+        return max(0, sum(workers.values()))
 
     def worker_threads(self) -> list[tuple[str, int]]:
-        """``(worker address, threads)`` of every worker of the cluster now."""
+        """``(worker address, threads)`` of every worker of the cluster now (as last read,
+        while its scheduler does not answer)."""
         try:
-            return sorted(self.client.nthreads().items())
+            workers = self._nthreads()
+        except TimeoutError:
+            with self.lock:
+                workers = self._workers
         except Exception:
             return []
+        return sorted(workers.items())
 
     def worker_names(self) -> dict[str, str]:
         """``{worker address: name}`` of the workers started with a name of their own
         (``dask worker --name NAME``).  A worker without one (Dask then names it after its
-        address; a LocalCluster numbers its workers) is left out."""
+        address; a LocalCluster numbers its workers) is left out.  As last read while the
+        scheduler does not answer."""
+        client = self.client
         try:
             try:
-                info = self.client.scheduler_info(n_workers=-1)
+                info = client.sync(client.scheduler.identity, n_workers=-1,
+                                   callback_timeout=_LOCAL_CALL_S)
             except TypeError:  # (a distributed that lists every worker anyway)
-                info = self.client.scheduler_info()
+                info = client.sync(client.scheduler.identity,
+                                   callback_timeout=_LOCAL_CALL_S)
             workers = dict(info.get("workers", {}))
+        except TimeoutError:
+            self._unanswered()
+            return dict(self._names)
         except Exception:
             return {}
         out = {}
@@ -598,6 +656,7 @@ class ClusterConnection:
             if isinstance(name, str) and name.strip() and name not in (
                     address, address.split("://", 1)[-1]):
                 out[address] = name.strip()
+        self._names = out
         return out
 
     def lost(self) -> str:
@@ -639,7 +698,7 @@ class ClusterConnection:
             read_at = time.monotonic()
         try:
             here = {a.split("://", 1)[-1] for a in (
-                self.client.nthreads() if workers is None else dict(workers))}
+                self._nthreads() if workers is None else dict(workers))}
         except Exception:
             return
         with self.lock:
@@ -700,7 +759,7 @@ class ClusterConnection:
             hosts = {t.name.split("/", 1)[0] for t in self.threads.values()
                      if t.task is not None and t.task in tasks}
         try:
-            workers = [a for a in self.client.nthreads() if a.split("://", 1)[-1] in hosts]
+            workers = [a for a in self._nthreads() if a.split("://", 1)[-1] in hosts]
             if not workers:
                 return False
             log.warning("restarting %s: still running a song given up on",
@@ -946,9 +1005,13 @@ class ClusterConnection:
 
     def signal_cancel(self) -> None:
         """Tell running tasks to stop at their next chunk (the batch was cancelled)."""
-        distributed = _import_dask()
+        _import_dask()
+        client = self.client
         try:
-            distributed.Event(self._cancel_name, client=self.client).set()
+            client.sync(client.scheduler.event_set, name=self._cancel_name,
+                        callback_timeout=_LOCAL_CALL_S)
+        except TimeoutError:
+            self._unanswered()
         except Exception:
             log.debug("could not signal the cancel event", exc_info=True)
 
@@ -973,7 +1036,9 @@ class WorkerWatch:
     engines apply (the command line's ``ClusterRunner``, the window's ``ClusterSlots``).
 
     The connection lost for good (the client gave up reconnecting to its scheduler): the
-    songs left fail at once.  No worker thread that can take a song for :attr:`wait_s`
+    songs left fail at once.  A scheduler that does not answer (frozen, or cut off without
+    its connection closing: :meth:`ClusterConnection.silent_for`) for :attr:`wait_s`: the
+    songs left fail.  No worker thread that can take a song for :attr:`wait_s`
     (every worker has left, or every thread still runs a song given up on): the workers of
     the connection's own LocalCluster that hold such songs are restarted, once (Dask cannot
     stop a thread otherwise), and after another such wait the songs left fail, saying why.
@@ -1021,6 +1086,13 @@ class WorkerWatch:
         if lost:
             return lost
         capacity = self.connection.capacity()
+        silent = self.connection.silent_for()
+        if silent:  # (a scheduler that does not answer says nothing of its workers)
+            self._since = None
+            if silent > self.wait_s:
+                return (f"the {self.connection.spec.describe()} did not answer for "
+                        f"{self.wait_s:.0f} s")
+            return ""
         if self.connection.reconnecting() or not (
                 (not capacity and (running or waiting))  # no worker: nothing runs
                 or (capacity <= len(held) and not running and waiting)):  # all held

@@ -692,6 +692,47 @@ def test_a_scheduler_that_goes_away_mid_batch_ends_the_batch_with_what_finished(
             client.close()
 
 
+@pytest.mark.timeout(240)
+def test_a_scheduler_that_stops_answering_mid_batch_ends_the_batch_with_what_finished(
+        tmp_path, monkeypatch):
+    # The scheduler freezes (SIGSTOP: as a machine paused, or a network cut that leaves the
+    # connection open) once a song is done and the next one runs.  Every call to it gives up
+    # after a while, and once it has not answered for the wait for a worker the songs left
+    # fail, saying so; the batch ends with what finished and the connection is left.
+    # Before, the first look at the workers waited for an answer forever.
+    import threading
+
+    import core.batch.cluster
+
+    monkeypatch.setattr(core.batch.cluster, "_LOCAL_CALL_S", 1.0)
+    with cluster_helpers.scheduler_process() as (address, scheduler):
+        batch = Batch(_files(tmp_path, 6), settings=AnalysisSettings(workers=1))
+        frozen = []
+
+        def on_change(b, changed):  # (once a song is done and the next one runs)
+            if not frozen and any(j.state is SongState.DONE for j in b.jobs) and any(
+                    j.state is SongState.RUNNING and "/" in j.worker and not j.waiting
+                    for j in b.jobs):
+                os.kill(scheduler.pid, signal.SIGSTOP)
+                frozen.append(True)
+
+        runner = ClusterRunner(batch, spec=ClusterSpec(address=address), analyze=slow_analyze,
+                               on_change=on_change, no_worker_s=2.0)
+        thread = threading.Thread(target=lambda: (runner.run(), runner.close()), daemon=True)
+        try:
+            thread.start()
+            thread.join(150)
+            assert frozen and not thread.is_alive(), "the batch waited for the scheduler"
+        finally:
+            if frozen:
+                os.kill(scheduler.pid, signal.SIGCONT)
+        states = [j.state for j in batch.jobs]
+        assert SongState.DONE in states and SongState.FAILED in states
+        assert all(s in (SongState.DONE, SongState.FAILED) for s in states)
+        failed = {j.error for j in batch.jobs if j.state is SongState.FAILED}
+        assert failed == {f"the scheduler {address} did not answer for 2 s"}, failed
+
+
 @pytest.mark.timeout(180)
 def test_a_cluster_whose_workers_all_left_ends_the_batch(tmp_path):
     cluster, client = cluster_helpers.process_cluster(1, timeout=10)
@@ -739,7 +780,7 @@ class _Workers:
     def __init__(self):
         self.restarted = []
 
-    def nthreads(self):
+    def nthreads(self, **kwargs):
         return {"tcp://h:1": 1, "tcp://h:2": 1}
 
     def restart_workers(self, workers, **_):

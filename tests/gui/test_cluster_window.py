@@ -310,7 +310,7 @@ class _Workers:
     def __init__(self, *addresses):
         self.addresses = list(addresses)
 
-    def nthreads(self):
+    def nthreads(self, **kwargs):
         return dict.fromkeys(self.addresses, 1)
 
 
