@@ -392,11 +392,34 @@ class ClusterSlots(WorkerSlots):
             if future.status != "cancelled":
                 self._finish_record(rec)
             return
+        # Its result is fetched off this thread, which runs every future's callback, and
+        # waited for up to RESULT_FETCH_S: a worker that stalls as it sends a result holds
+        # the results behind it that long at most.  The song is settled (and its result
+        # saved) on the thread that fetched it.
         try:
-            self.connection.settle(batch, future, _song(rec), rec.attempt, on_result,
-                                   label=rec.name)
-        except Exception:  # a report must never be lost silently
+            fetched = self.connection.fetch(future)
+        except Exception:  # (no thread to be had: the process is going down)
+            log.exception("could not fetch the result of job %d", rec.job_id)
+            self._settle(batch, rec, future, on_result, None)
+            return
+        fetched.add_done_callback(lambda f: self._settle(batch, rec, future, on_result, f))
+
+    def _settle(self, batch: Batch, rec: WorkerRecord, future, on_result, fetched) -> None:
+        """On the thread that fetched its result: settle the song, save its result and free
+        its slot.  Whatever goes wrong fails that song alone (its row says why)."""
+        try:
+            if rec.abandoned:  # (given up on while its result was fetched: its task ended)
+                pass
+            elif fetched is None:
+                batch.fail(_song(rec), rec.attempt, "its result could not be fetched from "
+                           "the cluster; analyze it again")
+            else:
+                self.connection.settle(batch, future, _song(rec), rec.attempt, on_result,
+                                       label=rec.name, fetched=fetched)
+        except Exception as err:  # a report must never be lost silently
             log.exception("could not settle the task of job %d", rec.job_id)
+            batch.fail(_song(rec), rec.attempt, f"its result could not be recorded: "
+                       f"{type(err).__name__}: {err}")
         self._finish_record(rec)
 
     def _on_event(self, kind: str, msg: dict) -> None:

@@ -24,6 +24,8 @@ songs given up on), both engines end the batch by the same rule, :class:`WorkerW
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import contextlib
 import logging
 import os
@@ -36,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.batch.cluster_tasks import PROGRESS_TOPIC, analyze_task, unreadable_paths, warm_up
-from core.batch.rules import Batch, Job
+from core.batch.rules import Batch, Job, result_lost, seconds_text
 from core.errors import SongCalError
 
 __all__ = [
@@ -50,6 +52,8 @@ __all__ = [
     "store_hooks",
     "FILES_SHARED",
     "FILES_SEND",
+    "RESULT_FETCH_S",
+    "ResultNotSent",
 ]
 
 log = logging.getLogger(__name__)
@@ -61,12 +65,29 @@ FILES_SHARED, FILES_SEND = "shared", "send"
 MAX_SEND_BYTES = 512 * 1024 * 1024
 
 _CONNECT_TIMEOUT_S = 10.0
+#: Longest wait (s) for the result of a song whose task has ended to reach this computer
+#: (:meth:`ClusterConnection.fetch`): a result is a few kilobytes, sent at once by a worker
+#: that is well.
+RESULT_FETCH_S = 30.0
+#: Longest wait for what the client knows already or asks the scheduler alone (the workers
+#: of the cluster, an event set, a task's error): a scheduler that stopped answering
+#: (frozen, or cut off without the connection closing) must not hold the batch.
+_LOCAL_CALL_S = 10.0
 #: Longest wait for the workers' warm-up and file check (a cold worker imports the
 #: analyzer's libraries first; a worker stuck there must not hold the batch forever).
 _WORKER_CALL_TIMEOUT_S = 180.0
 #: Longest a batch waits for a cluster without any worker: one to join before the first
 #: song, one to come back when every worker has left in the middle of a batch.
 NO_WORKER_WAIT_S = 60.0
+
+
+class ResultNotSent(Exception):
+    """A task's result did not reach this computer within ``wait_s`` seconds of the start
+    of its fetch (:meth:`ClusterConnection.fetch`)."""
+
+    def __init__(self, wait_s: float):
+        super().__init__(f"the result did not arrive within {seconds_text(wait_s)}")
+        self.wait_s = wait_s
 
 
 class ClusterError(SongCalError):
@@ -386,6 +407,15 @@ class ClusterConnection:
         self._warm_up_name = f"songcal-warm-up-{self._token}"
         self._warm_up_registered = False
         self.submitted = 0
+        # The workers and their names as last read, and since when the scheduler has not
+        # answered (None while it answers).
+        self._workers: dict[str, int] = {}
+        self._names: dict[str, str] = {}
+        self._silent_since: float | None = None
+        # Results to fetch, in order (fetch), and whether a thread fetches them now.
+        self._to_fetch: collections.deque = collections.deque()
+        self._fetch_lock = threading.Lock()
+        self._fetcher_busy = False
         #: True while a LocalCluster starts: a stop asked then waits until it has started
         #: (a LocalCluster cut short leaves Dask unable to close it at exit).
         self.starting = False
@@ -531,7 +561,8 @@ class ClusterConnection:
             # (a scheduler of its own outlives this connection: workers that join it later
             # are not warmed up for a client that has left)
             try:
-                self.client.unregister_worker_plugin(self._warm_up_name)
+                self.client.sync(self.client.scheduler.unregister_worker_plugin,
+                                 name=self._warm_up_name, callback_timeout=_LOCAL_CALL_S)
             except Exception:
                 log.debug("could not unregister the warm-up", exc_info=True)
         self._warm_up_registered = False
@@ -543,30 +574,80 @@ class ClusterConnection:
                     log.debug("closing %r failed", obj, exc_info=True)
         self.client = self.cluster = None
 
-    def capacity(self) -> int:
-        """Worker threads the cluster has now."""
+    def _nthreads(self) -> dict:
+        """``{worker address: threads}`` as the scheduler says now.
+
+        Raises
+        ------
+        TimeoutError
+            The scheduler did not answer within :data:`_LOCAL_CALL_S` (it is frozen, or
+            cut off without its connection closing): :meth:`silent_for` counts from the
+            first such call.
+        """
         try:
-            return max(0, sum(self.client.nthreads().values()))
+            workers = dict(self.client.nthreads(callback_timeout=_LOCAL_CALL_S))
+        except TimeoutError:
+            self._unanswered()
+            raise
+        with self.lock:
+            self._silent_since = None
+            self._workers = workers
+        return workers
+
+    def _unanswered(self) -> None:
+        with self.lock:
+            if self._silent_since is None:
+                self._silent_since = time.monotonic()
+                log.warning("the %s did not answer within %.0f s", self.spec.describe(),
+                            _LOCAL_CALL_S)
+
+    def silent_for(self, now: float | None = None) -> float:
+        """How long (s) the scheduler has not answered (0 while it answers)."""
+        with self.lock:
+            since = self._silent_since
+        return 0.0 if since is None else (time.monotonic() if now is None else now) - since
+
+    def capacity(self) -> int:
+        """Worker threads the cluster has now (as last read, while its scheduler does not
+        answer)."""
+        try:
+            workers = self._nthreads()
+        except TimeoutError:
+            with self.lock:
+                workers = self._workers
         except Exception:
             return 0
+        return max(0, sum(workers.values()))
 
     def worker_threads(self) -> list[tuple[str, int]]:
-        """``(worker address, threads)`` of every worker of the cluster now."""
+        """``(worker address, threads)`` of every worker of the cluster now (as last read,
+        while its scheduler does not answer)."""
         try:
-            return sorted(self.client.nthreads().items())
+            workers = self._nthreads()
+        except TimeoutError:
+            with self.lock:
+                workers = self._workers
         except Exception:
             return []
+        return sorted(workers.items())
 
     def worker_names(self) -> dict[str, str]:
         """``{worker address: name}`` of the workers started with a name of their own
         (``dask worker --name NAME``).  A worker without one (Dask then names it after its
-        address; a LocalCluster numbers its workers) is left out."""
+        address; a LocalCluster numbers its workers) is left out.  As last read while the
+        scheduler does not answer."""
+        client = self.client
         try:
             try:
-                info = self.client.scheduler_info(n_workers=-1)
+                info = client.sync(client.scheduler.identity, n_workers=-1,
+                                   callback_timeout=_LOCAL_CALL_S)
             except TypeError:  # (a distributed that lists every worker anyway)
-                info = self.client.scheduler_info()
+                info = client.sync(client.scheduler.identity,
+                                   callback_timeout=_LOCAL_CALL_S)
             workers = dict(info.get("workers", {}))
+        except TimeoutError:
+            self._unanswered()
+            return dict(self._names)
         except Exception:
             return {}
         out = {}
@@ -575,6 +656,7 @@ class ClusterConnection:
             if isinstance(name, str) and name.strip() and name not in (
                     address, address.split("://", 1)[-1]):
                 out[address] = name.strip()
+        self._names = out
         return out
 
     def lost(self) -> str:
@@ -616,7 +698,7 @@ class ClusterConnection:
             read_at = time.monotonic()
         try:
             here = {a.split("://", 1)[-1] for a in (
-                self.client.nthreads() if workers is None else dict(workers))}
+                self._nthreads() if workers is None else dict(workers))}
         except Exception:
             return
         with self.lock:
@@ -677,7 +759,7 @@ class ClusterConnection:
             hosts = {t.name.split("/", 1)[0] for t in self.threads.values()
                      if t.task is not None and t.task in tasks}
         try:
-            workers = [a for a in self.client.nthreads() if a.split("://", 1)[-1] in hosts]
+            workers = [a for a in self._nthreads() if a.split("://", 1)[-1] in hosts]
             if not workers:
                 return False
             log.warning("restarting %s: still running a song given up on",
@@ -788,32 +870,120 @@ class ClusterConnection:
             future.add_done_callback(on_done)
         return future
 
+    def fetch(self, future) -> concurrent.futures.Future:
+        """Fetch the outcome of a task that has ended (its future done) off the calling
+        thread; returns a :class:`concurrent.futures.Future` of it for :meth:`settle`, done
+        on the thread that fetched it (its callbacks run there).
+
+        A task's result stays on its worker until it is fetched, and a worker that stalls
+        as it sends it would hold whoever waits for it: the Dask client's one callback
+        thread (every later song's result behind it), or the command line's loop.  Each
+        fetch waits up to :data:`RESULT_FETCH_S` and then gives up, its future raising
+        :class:`ResultNotSent`.  Fetches run one after another, on a thread that ends when
+        none is left: Dask gathers results asked for at the same time in one request, which
+        a worker that does not send one would hold as a whole.
+        """
+        fetched: concurrent.futures.Future = concurrent.futures.Future()
+        with self._fetch_lock:
+            self._to_fetch.append((future, fetched))
+            if self._fetcher_busy:
+                return fetched
+            self._fetcher_busy = True
+        threading.Thread(target=self._fetch_all, name="songcal-fetch", daemon=True).start()
+        return fetched
+
+    def _fetch_all(self) -> None:
+        while True:
+            with self._fetch_lock:
+                if not self._to_fetch:
+                    self._fetcher_busy = False
+                    return
+                future, fetched = self._to_fetch.popleft()
+            try:
+                outcome = self._fetch_one(future)
+            except BaseException as err:
+                fetched.set_exception(err)
+            else:
+                fetched.set_result(outcome)
+
+    @staticmethod
+    def _fetch_one(future):
+        """The task's outcome tuple; None for a task that ended without one (an error, a
+        cancel: :meth:`settle` reads why from the future)."""
+        if future.status != "finished":
+            return None
+        wait_s = RESULT_FETCH_S
+        try:
+            return future.result(timeout=wait_s)
+        except TimeoutError:
+            if future.status == "finished":
+                raise ResultNotSent(wait_s) from None
+            return None  # (cancelled or lost meanwhile)
+
     def settle(self, batch: Batch, future, job_id: int | Job, attempt: int,
-               on_result: Callable | None = None, *, label: str | None = None) -> bool:
+               on_result: Callable | None = None, *, label: str | None = None,
+               fetched: concurrent.futures.Future | None = None) -> bool:
         """Report a finished future's outcome to ``batch``; True when it was current.
         The song is named by its place or by its :class:`Job` (see
         :meth:`core.batch.rules.Batch.finish`).
 
-        A result is handed to ``on_result(job, result)`` (the store) when the batch took it.
-        The song's worker is named ``label`` when given, else after the worker thread.
+        ``fetched`` is what :meth:`fetch` returned for it, done; without it the outcome is
+        fetched here (waiting up to :data:`RESULT_FETCH_S`).  A result is
+        handed to ``on_result(job, result)`` (the store) when the batch took it.  The
+        song's worker is named ``label`` when given, else after the worker thread.  Whatever
+        goes wrong here fails that song alone, saying why: a result that did not reach
+        this computer in time, one that cannot be read or recorded here.
         """
-        if future.status == "finished":
-            kind, value, worker = future.result()
-            batch.relabel(job_id, attempt, label or worker)
-            if kind != "done":
-                return batch.fail(job_id, attempt, value, cancelled=kind == "cancelled")
-            other = _result_of_another_build(value, label or worker)
-            if other:  # never stored or calibrated as this build's result
-                return batch.fail(job_id, attempt, other)
-            taken = batch.finish(job_id, attempt, value)
-            if taken and on_result is not None:
+        job = job_id if isinstance(job_id, Job) else batch.jobs[job_id]
+        try:
+            if fetched is None:
+                fetched = concurrent.futures.Future()
                 try:
-                    on_result(job_id if isinstance(job_id, Job) else batch.jobs[job_id], value)
-                except Exception:  # saving must never cost the song
-                    log.warning("could not save %s", value.path, exc_info=True)
-            return taken
+                    fetched.set_result(self._fetch_one(future))
+                except Exception as err:
+                    fetched.set_exception(err)
+            try:
+                outcome = fetched.result(timeout=0)
+            except ResultNotSent as err:
+                log.warning("the result of %s did not reach this computer within %s",
+                            job.path, seconds_text(err.wait_s))
+                return batch.fail(job_id, attempt, result_lost(job, err.wait_s))
+            except Exception as err:
+                if future.status != "finished":  # (cancelled or lost as it was fetched)
+                    outcome = None
+                else:
+                    log.warning("could not read the result of %s", job.path, exc_info=True)
+                    return batch.fail(job_id, attempt, f"its result could not be read on "
+                                      f"this computer: {type(err).__name__}: "
+                                      f"{_one_line(err)}; analyze it again")
+            if outcome is not None:
+                return self._record(batch, outcome, job_id, attempt, on_result, label)
+            return self._settle_unfinished(batch, future, job_id, attempt)
+        except Exception as err:  # recording must never hold the batch
+            log.warning("could not record the outcome of %s", job.path, exc_info=True)
+            return batch.fail(job_id, attempt, f"its result could not be recorded: "
+                              f"{type(err).__name__}: {_one_line(err)}; analyze it again")
+
+    def _record(self, batch: Batch, outcome, job_id: int | Job, attempt: int,
+                on_result: Callable | None, label: str | None) -> bool:
+        kind, value, worker = outcome
+        batch.relabel(job_id, attempt, label or worker)
+        if kind != "done":
+            return batch.fail(job_id, attempt, value, cancelled=kind == "cancelled")
+        other = _result_of_another_build(value, label or worker)
+        if other:  # never stored or calibrated as this build's result
+            return batch.fail(job_id, attempt, other)
+        taken = batch.finish(job_id, attempt, value)
+        if taken and on_result is not None:
+            try:
+                on_result(job_id if isinstance(job_id, Job) else batch.jobs[job_id], value)
+            except Exception:  # saving must never cost the song
+                log.warning("could not save %s", value.path, exc_info=True)
+        return taken
+
+    def _settle_unfinished(self, batch: Batch, future, job_id: int | Job, attempt: int) -> bool:
         if future.status == "error":
-            err = future.exception()
+            err = future.exception(timeout=_LOCAL_CALL_S)
             name = type(err).__name__
             if name == "KilledWorker":
                 # (the scheduler's own count: one not started here keeps its own setting)
@@ -836,9 +1006,13 @@ class ClusterConnection:
 
     def signal_cancel(self) -> None:
         """Tell running tasks to stop at their next chunk (the batch was cancelled)."""
-        distributed = _import_dask()
+        _import_dask()
+        client = self.client
         try:
-            distributed.Event(self._cancel_name, client=self.client).set()
+            client.sync(client.scheduler.event_set, name=self._cancel_name,
+                        callback_timeout=_LOCAL_CALL_S)
+        except TimeoutError:
+            self._unanswered()
         except Exception:
             log.debug("could not signal the cancel event", exc_info=True)
 
@@ -863,7 +1037,9 @@ class WorkerWatch:
     engines apply (the command line's ``ClusterRunner``, the window's ``ClusterSlots``).
 
     The connection lost for good (the client gave up reconnecting to its scheduler): the
-    songs left fail at once.  No worker thread that can take a song for :attr:`wait_s`
+    songs left fail at once.  A scheduler that does not answer (frozen, or cut off without
+    its connection closing: :meth:`ClusterConnection.silent_for`) for :attr:`wait_s`: the
+    songs left fail.  No worker thread that can take a song for :attr:`wait_s`
     (every worker has left, or every thread still runs a song given up on): the workers of
     the connection's own LocalCluster that hold such songs are restarted, once (Dask cannot
     stop a thread otherwise), and after another such wait the songs left fail, saying why.
@@ -911,6 +1087,13 @@ class WorkerWatch:
         if lost:
             return lost
         capacity = self.connection.capacity()
+        silent = self.connection.silent_for()
+        if silent:  # (a scheduler that does not answer says nothing of its workers)
+            self._since = None
+            if silent > self.wait_s:
+                return (f"the {self.connection.spec.describe()} did not answer for "
+                        f"{self.wait_s:.0f} s")
+            return ""
         if self.connection.reconnecting() or not (
                 (not capacity and (running or waiting))  # no worker: nothing runs
                 or (capacity <= len(held) and not running and waiting)):  # all held

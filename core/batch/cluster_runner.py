@@ -13,6 +13,7 @@ result kept.
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import threading
 import time
@@ -91,6 +92,8 @@ class ClusterRunner:
         self._watch = WorkerWatch(self.connection, no_worker_s)
         self._connecting = False
         self._pruned = 0.0
+        # future -> (job id, attempt, its result's fetch): tasks ended, results on their way
+        self._fetching: dict = {}
 
     @property
     def submitted(self) -> int:
@@ -208,6 +211,7 @@ class ClusterRunner:
         finally:
             self._connecting = False
         futures: dict = {}  # future -> (job id, attempt)
+        self._fetching = {}
         seen = {j.id: (j.state, j.attempt) for j in self.batch.jobs}
         interrupted = False
         deadline = None
@@ -223,7 +227,7 @@ class ClusterRunner:
                     self._watch_workers(futures)
                     self._fill(futures)
                     self._collect(futures, distributed)
-                    for job in self.batch.check():
+                    for job in self.batch.check(ended=self.ended()):
                         if job.state is SongState.TIMED_OUT:
                             self._drop(futures, job.id)
                     if self.batch.cancelled:
@@ -268,27 +272,54 @@ class ClusterRunner:
             free -= 1
 
     def _collect(self, futures, distributed) -> None:
-        if not futures:
+        """Settle the songs whose tasks have ended, each once its result has been fetched.
+
+        Results are fetched off this thread (:meth:`ClusterConnection.fetch`), each up to
+        :data:`core.batch.cluster.RESULT_FETCH_S`: a worker that stalls as it sends one
+        does not hold this loop, and that song fails once the wait is over.
+        """
+        if self._fetching:  # (the fetches are waited for below)
+            done = [f for f in futures if f.done()]
+        elif not futures:
             time.sleep(self.tick_s)
             return
-        try:
-            done, _ = distributed.wait(list(futures), timeout=self.tick_s,
-                                       return_when="FIRST_COMPLETED")
-        except (TimeoutError, distributed.TimeoutError):
-            return
-        except Exception:  # a future cancelled by the cluster (the scheduler went away)
-            done = [f for f in futures if f.done()]
-            if not done:
-                time.sleep(self.tick_s)
-        while done:
-            for f in done:
-                job_id, attempt = futures.pop(f)
-                self.connection.settle(self.batch, f, job_id, attempt, self.on_result)
+        else:
+            try:
+                done, _ = distributed.wait(list(futures), timeout=self.tick_s,
+                                           return_when="FIRST_COMPLETED")
+            except (TimeoutError, distributed.TimeoutError):
+                return
+            except Exception:  # a future cancelled by the cluster (the scheduler went away)
+                done = [f for f in futures if f.done()]
+                if not done:
+                    time.sleep(self.tick_s)
+        self._fetch(futures, done)
+        while self._fetching:
+            fetched, _ = concurrent.futures.wait(
+                [cf for _, _, cf in self._fetching.values()], timeout=self.tick_s,
+                return_when=concurrent.futures.FIRST_COMPLETED)
+            if not fetched:
+                return
+            for f, (job_id, attempt, cf) in list(self._fetching.items()):
+                if cf.done():
+                    del self._fetching[f]
+                    self.connection.settle(self.batch, f, job_id, attempt, self.on_result,
+                                           fetched=cf)
             # Songs whose tasks ended while those were settled (``on_result`` reads each
             # file again to store its result: seconds for a large file on a slow share)
-            # are settled as well: the time-out rule that follows goes by the clock, and
-            # would time out a song that ended in time but was not collected yet.
-            done = [f for f in futures if f.done()]
+            # are fetched as well, and left alone by the time-out rule that follows
+            # (:meth:`ended`): they ended in time, whenever their result is settled.
+            self._fetch(futures, [f for f in futures if f.done()])
+
+    def _fetch(self, futures, done) -> None:
+        for f in done:
+            job_id, attempt = futures.pop(f)
+            self._fetching[f] = (job_id, attempt, self.connection.fetch(f))
+
+    def ended(self) -> set[tuple[int, int]]:
+        """``(job id, attempt)`` of the songs whose tasks have ended and whose results are
+        being fetched (each up to :data:`core.batch.cluster.RESULT_FETCH_S`)."""
+        return {(job_id, attempt) for job_id, attempt, _ in self._fetching.values()}
 
     def _watch_workers(self, futures) -> None:
         """Keep the batch from waiting forever for a worker thread

@@ -35,7 +35,7 @@ from core.settings import AnalysisSettings
 
 __all__ = ["SongState", "TERMINAL_STATES", "ACTIVE_STATES", "Job", "Batch", "budget_for",
            "hard_limit_for", "CHANGED_NOTE", "RESULT_WAIT_MIN_S", "USER_TEMPO_RANGE", "scaled_user_tempo",
-           "seconds_text"]
+           "seconds_text", "result_lost"]
 
 
 def seconds_text(seconds: float) -> str:
@@ -48,8 +48,9 @@ def seconds_text(seconds: float) -> str:
 RESULT_WAIT_MIN_S = 30.0
 
 
-def _result_lost(job: Job, wait: float) -> str:
-    """Why a song whose task ended on its worker failed without its outcome."""
+def result_lost(job: Job, wait: float) -> str:
+    """Why a song whose task ended on its worker failed without its outcome (it did not
+    reach this computer within ``wait`` seconds)."""
     where = f" on {job.worker}" if job.worker else ""
     return (f"its analysis ended{where}, but its result did not arrive within "
             f"{seconds_text(wait)}; analyze it again")
@@ -559,7 +560,7 @@ class Batch:
                 if job.finished_at is not None:  # its clock stopped: its outcome is due
                     wait = self.result_wait(job)
                     if now - job.finished_at >= wait:
-                        self._settle(job, SongState.FAILED, _result_lost(job, wait), now,
+                        self._settle(job, SongState.FAILED, result_lost(job, wait), now,
                                      analysis_s=round(job.elapsed(now), 3))
                         changed.append(job)
                     continue

@@ -51,6 +51,28 @@ def replaced_analyze(path, *, settings=None, progress=None, should_cancel=None):
     return result
 
 
+def _refuse_to_unpack():
+    raise ValueError("no such class here: songcal.future.Tempo")
+
+
+class _OnlyOnItsWorker:
+    """A value made on a worker that no other process can unpack (a result of a library or
+    a SongCal that this computer does not have)."""
+
+    def __reduce__(self):
+        return _refuse_to_unpack, ()
+
+
+def unreadable_analyze(path, *, settings=None, progress=None, should_cancel=None):
+    """As :func:`slow_analyze`, but the result of a file named ``unreadable*`` cannot be
+    unpacked on this computer."""
+    result = slow_analyze(path, settings=settings, progress=progress,
+                          should_cancel=should_cancel)
+    if os.path.basename(os.fspath(path)).startswith("unreadable"):
+        result.note = _OnlyOnItsWorker()
+    return result
+
+
 #: Name of the Dask event that lets :func:`held_analyze`'s held songs go on.
 RELEASE_EVENT = "songcal-test-release"
 
@@ -232,3 +254,59 @@ def scheduler_process(port: int | None = None, *, worker_name: str | None = None
         for p in (scheduler, worker):
             p.kill()
             p.wait()
+
+
+#: Name under which :func:`results_held` registers its worker plugin.
+HOLD_RESULTS_PLUGIN = "songcal-test-hold-results"
+
+
+def _is_unsent(value) -> bool:
+    """True for the outcome of a song whose file is named ``unsent*``."""
+    if not (isinstance(value, tuple) and len(value) == 3):
+        return False
+    path = getattr(value[1], "path", "")
+    return isinstance(path, str) and os.path.basename(path).startswith("unsent")
+
+
+try:  # (the tests that use the cluster skip without Dask)
+    from distributed.diagnostics.plugin import WorkerPlugin as _WorkerPlugin
+except ImportError:  # pragma: no cover
+    _WorkerPlugin = object
+
+
+class HoldResults(_WorkerPlugin):
+    """A worker plugin: the worker does not send the outcome of a song whose file is named
+    ``unsent*`` (as a worker whose connection stalls does) until the plugin is taken away;
+    its event loop goes on answering meanwhile, and the other songs' outcomes go out."""
+
+    name = HOLD_RESULTS_PLUGIN
+
+    def setup(self, worker):
+        import asyncio
+
+        self._release = asyncio.Event()
+        self._get_data = original = worker.handlers["get_data"]
+        release = self._release
+
+        async def get_data(comm, keys, who=None, serializers=None):
+            if any(k in worker.data and _is_unsent(worker.data[k]) for k in keys):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(release.wait(), 120)
+            return await original(comm, keys, who=who, serializers=serializers)
+
+        worker.handlers["get_data"] = get_data
+
+    def teardown(self, worker):
+        worker.handlers["get_data"] = self._get_data
+        self._release.set()
+
+
+@contextlib.contextmanager
+def results_held(client):
+    """While the block runs, the workers of ``client``'s cluster do not send the outcome of a
+    song whose file is named ``unsent*``; after it, they do."""
+    client.register_plugin(HoldResults())
+    try:
+        yield
+    finally:
+        client.unregister_worker_plugin(HOLD_RESULTS_PLUGIN)

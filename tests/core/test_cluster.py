@@ -279,6 +279,53 @@ def test_a_stuck_song_times_out_and_the_batch_ends(client, tmp_path):
     client.restart()  # free the worker thread the stuck song still holds
 
 
+def test_a_result_its_worker_does_not_send_fails_that_song_and_the_batch_ends(
+        client, tmp_path, monkeypatch):
+    # The worker that ran unsent0 does not send its result (its connection stalls).  The
+    # fetch of that result gives up after RESULT_FETCH_S and the song fails, saying so; the
+    # other songs' results are fetched and saved, and the batch ends.  Before, the loop
+    # waited for that result forever.
+    import threading
+
+    import core.batch.cluster
+
+    monkeypatch.setattr(core.batch.cluster, "RESULT_FETCH_S", 1.0)
+    paths = _files(tmp_path, 1, prefix="unsent") + _files(tmp_path, 3)
+    settings = AnalysisSettings(workers=2, budget_base_s=3.0, budget_factor=0.0,
+                                hard_limit_factor=2.0)
+    batch = Batch(paths, settings=settings)
+    saved = []
+    runner = ClusterRunner(batch, spec=ClusterSpec(), analyze=slow_analyze, client=client,
+                           on_result=lambda job, result: saved.append(job.id))
+    with cluster_helpers.results_held(client):
+        thread = threading.Thread(target=runner.run, daemon=True)
+        thread.start()
+        thread.join(90)
+        assert not thread.is_alive(), "the batch waited for the held result"
+    unsent = batch.jobs[0]
+    assert [j.state for j in batch.jobs] == [SongState.FAILED] + [SongState.DONE] * 3
+    assert unsent.error == (f"its analysis ended on {unsent.worker}, but its result did not "
+                            f"arrive within 1.0 s; analyze it again")
+    assert sorted(saved) == [1, 2, 3]
+
+
+def test_a_result_that_cannot_be_read_here_fails_that_song_and_the_batch_goes_on(client,
+                                                                                  tmp_path):
+    # The worker's result for unreadable0 cannot be unpacked on this computer (made by a
+    # library this computer does not have): that song fails, its row saying why, and the
+    # other songs are analyzed and saved.  Before, the error ended the whole run.
+    paths = _files(tmp_path, 1, prefix="unreadable") + _files(tmp_path, 3)
+    batch = Batch(paths, settings=AnalysisSettings(workers=2))
+    saved = []
+    ClusterRunner(batch, spec=ClusterSpec(), analyze=cluster_helpers.unreadable_analyze,
+                  client=client, on_result=lambda job, result: saved.append(job.id)).run()
+    assert [j.state for j in batch.jobs] == [SongState.FAILED] + [SongState.DONE] * 3
+    assert batch.jobs[0].error == (
+        "its result could not be read on this computer: ValueError: no such class here: "
+        "songcal.future.Tempo; analyze it again")
+    assert sorted(saved) == [1, 2, 3]
+
+
 def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     batch = Batch(_files(tmp_path, 1), settings=AnalysisSettings(workers=1))
     runner = ClusterRunner(batch, spec=parse_cluster("tcp://127.0.0.1:9"), analyze=slow_analyze)
@@ -645,6 +692,47 @@ def test_a_scheduler_that_goes_away_mid_batch_ends_the_batch_with_what_finished(
             client.close()
 
 
+@pytest.mark.timeout(240)
+def test_a_scheduler_that_stops_answering_mid_batch_ends_the_batch_with_what_finished(
+        tmp_path, monkeypatch):
+    # The scheduler freezes (SIGSTOP: as a machine paused, or a network cut that leaves the
+    # connection open) once a song is done and the next one runs.  Every call to it gives up
+    # after a while, and once it has not answered for the wait for a worker the songs left
+    # fail, saying so; the batch ends with what finished and the connection is left.
+    # Before, the first look at the workers waited for an answer forever.
+    import threading
+
+    import core.batch.cluster
+
+    monkeypatch.setattr(core.batch.cluster, "_LOCAL_CALL_S", 1.0)
+    with cluster_helpers.scheduler_process() as (address, scheduler):
+        batch = Batch(_files(tmp_path, 6), settings=AnalysisSettings(workers=1))
+        frozen = []
+
+        def on_change(b, changed):  # (once a song is done and the next one runs)
+            if not frozen and any(j.state is SongState.DONE for j in b.jobs) and any(
+                    j.state is SongState.RUNNING and "/" in j.worker and not j.waiting
+                    for j in b.jobs):
+                os.kill(scheduler.pid, signal.SIGSTOP)
+                frozen.append(True)
+
+        runner = ClusterRunner(batch, spec=ClusterSpec(address=address), analyze=slow_analyze,
+                               on_change=on_change, no_worker_s=2.0)
+        thread = threading.Thread(target=lambda: (runner.run(), runner.close()), daemon=True)
+        try:
+            thread.start()
+            thread.join(150)
+            assert frozen and not thread.is_alive(), "the batch waited for the scheduler"
+        finally:
+            if frozen:
+                os.kill(scheduler.pid, signal.SIGCONT)
+        states = [j.state for j in batch.jobs]
+        assert SongState.DONE in states and SongState.FAILED in states
+        assert all(s in (SongState.DONE, SongState.FAILED) for s in states)
+        failed = {j.error for j in batch.jobs if j.state is SongState.FAILED}
+        assert failed == {f"the scheduler {address} did not answer for 2 s"}, failed
+
+
 @pytest.mark.timeout(180)
 def test_a_cluster_whose_workers_all_left_ends_the_batch(tmp_path):
     cluster, client = cluster_helpers.process_cluster(1, timeout=10)
@@ -692,7 +780,7 @@ class _Workers:
     def __init__(self):
         self.restarted = []
 
-    def nthreads(self):
+    def nthreads(self, **kwargs):
         return {"tcp://h:1": 1, "tcp://h:2": 1}
 
     def restart_workers(self, workers, **_):
@@ -969,7 +1057,7 @@ def test_a_song_whose_workers_all_died_says_how_many_times_the_scheduler_allowed
     class Failed:
         status = "error"
 
-        def exception(self):
+        def exception(self, timeout=None):
             return KilledWorker("songcal-x-0-1", object(), 3)
 
     batch = Batch(["a.wav"])

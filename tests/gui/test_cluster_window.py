@@ -310,7 +310,7 @@ class _Workers:
     def __init__(self, *addresses):
         self.addresses = list(addresses)
 
-    def nthreads(self):
+    def nthreads(self, **kwargs):
         return dict.fromkeys(self.addresses, 1)
 
 
@@ -1154,3 +1154,61 @@ def test_songs_removed_mid_batch_on_the_cluster_leave_the_rest_their_own_results
     assert eng.put_back_songs(removed) == 3
     assert [j.path for j in eng.batch.jobs] == paths
     assert eng.shutdown(timeout_ms=5000)
+
+
+def test_a_result_its_worker_does_not_send_fails_that_song_and_the_batch_ends_in_the_window(
+        qtbot, client, tmp_path, monkeypatch):
+    # The worker that ran unsent0 does not send its result (its connection stalls).  Its
+    # fetch gives up after RESULT_FETCH_S and the song fails, its row saying so; the other
+    # songs' results are fetched and saved, and the batch ends.
+    # Before, the fetch held the Dask client's one callback thread, every later song's
+    # result waited behind it and the batch never ended.
+    from PySide6.QtCore import Qt
+
+    import core.batch.cluster
+
+    monkeypatch.setattr(core.batch.cluster, "RESULT_FETCH_S", 1.0)
+    paths = _songs(tmp_path, 1, prefix="unsent") + _songs(tmp_path, 3)
+    settings = AnalysisSettings(workers=2, budget_base_s=3.0, budget_factor=0.0,
+                                hard_limit_factor=2.0)
+    store = ResultStore(str(tmp_path / "s.sqlite"))
+    eng = _engine(paths, client=client, analyze=slow_analyze, store=store,
+                  settings=settings)
+    save, saved = store.save, []
+    store.save = lambda result, *args: saved.append(result.path) or save(result, *args)
+    table = SongTableModel(eng)
+    try:
+        with cluster_helpers.results_held(client), \
+                qtbot.waitSignal(eng.batchFinished, timeout=90_000):
+            assert eng.start()
+        unsent = eng.batch.jobs[0]
+        assert [j.state for j in eng.batch.jobs] == [SongState.FAILED] + [SongState.DONE] * 3
+        assert unsent.error == (f"its analysis ended on {unsent.worker}, but its result did "
+                                f"not arrive within 1.0 s; analyze it again")
+        assert unsent.error in table.index(0, COL_STATUS).data(Qt.ItemDataRole.ToolTipRole)
+        assert sorted(saved) == sorted(paths[1:])
+        assert eng.shutdown(timeout_ms=5000)
+    finally:
+        eng.shutdown(timeout_ms=5000)
+        store.close()
+
+
+def test_a_result_that_cannot_be_read_here_fails_that_song_in_its_row_at_once(qtbot, client,
+                                                                              tmp_path):
+    # The worker's result for unreadable0 cannot be unpacked in the window's process: that
+    # song fails as soon as its result is fetched, its row saying why, and the batch goes
+    # on.  Before, the error was only logged and the song ran on, its row empty, until its
+    # result wait was over (at least 30 s) and it failed as a result that never came.
+    paths = _songs(tmp_path, 1, prefix="unreadable") + _songs(tmp_path, 3)
+    eng = _engine(paths, client=client, analyze=cluster_helpers.unreadable_analyze)
+    try:
+        with qtbot.waitSignal(eng.batchFinished, timeout=120_000):
+            assert eng.start()
+        unreadable = eng.batch.jobs[0]
+        assert [j.state for j in eng.batch.jobs] == [SongState.FAILED] + [SongState.DONE] * 3
+        assert unreadable.error == (
+            "its result could not be read on this computer: ValueError: no such class "
+            "here: songcal.future.Tempo; analyze it again")
+        assert eng.shutdown(timeout_ms=5000)
+    finally:
+        eng.shutdown(timeout_ms=5000)
