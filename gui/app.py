@@ -31,6 +31,7 @@ import contextlib
 import logging
 import logging.handlers
 import os
+import re
 import sys
 
 from core.errors import ExitCode
@@ -78,11 +79,27 @@ def _log_file() -> str | None:
                    if n.startswith("songcal-") and ".log" in n),
                   key=lambda n: os.path.getmtime(os.path.join(folder, n)))
     for old in runs[:max(0, len(runs) - (KEEP_LOGS - 1))]:
+        if _log_of_running_window(old):
+            continue
         try:
             os.remove(os.path.join(folder, old))
         except OSError:
             pass
     return path
+
+
+def _log_of_running_window(name: str) -> bool:
+    """Whether the log file ``name`` (``songcal-STAMP-PID.log``, or its ``.1``) is that of
+    a window still running: an idle window writes nothing, so its file can be the oldest
+    while ten other windows started (automated runs), and its crash dialog would name a
+    file removed under it."""
+    from core.io.tempfiles import pid_running
+
+    m = re.fullmatch(r"songcal-\d{8}-\d{6}-(\d{1,10})\.log(?:\.1)?", name)
+    if m is None or int(m.group(1)) == os.getpid():
+        return False
+    return bool(pid_running(int(m.group(1))))  # (where it cannot be told, Windows keeps
+    # the open file of a running process from being removed)
 
 
 class _LogFile(logging.handlers.RotatingFileHandler):

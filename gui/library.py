@@ -12,7 +12,9 @@ store's one writer thread (every call queues, none waits except :meth:`begin`):
 - a small state: the reference sheet's path, the manual matches and unpairings, and
   whether a calibration was fitted.
 
-:meth:`Library.restore` reads the newest library back: the rows come back with their
+:meth:`Library.restore` reads back the library used last that no other window of SongCal
+holds now (it takes it as this window's, :meth:`core.batch.store.ResultStore.take_library`:
+two windows open at once each keep a list of their own): the rows come back with their
 results (a song whose file no longer holds what its result was measured on is queued to be
 analyzed again, :func:`core.batch.cache.changed_since`), the reference sheet is loaded again, the manual matches are laid over the new
 match and the calibration is fitted again (it is a pure function of the rows, the sheet and
@@ -42,7 +44,8 @@ class Library(QObject):
     Signals
     -------
     restored(dict)
-        The last library came back: ``{"songs", "unfinished", "reference"}``.
+        The last library came back: ``{"songs", "unfinished", "reference", "busy"}``
+        (``busy``: how many lists used since are held by other windows running now).
     contentsChecked(int)
         The restored files whose times moved were hashed; so many had changed.
     """
@@ -242,7 +245,11 @@ class Library(QObject):
                 return read_list()
 
         def read_list():
-            lib = store.last_library()
+            # the list no other window holds now, taken as this window's: two windows
+            # never write into one list
+            lib, busy = store.take_library()
+            if lib is None and busy:
+                return {"paths": [], "busy": busy}
             if lib:  # the file system is asked here, off the window's thread; no file is
                 # read before the list shows (a library of thousands of touched files)
                 lib["changed"], lib["unsure"] = changed_since(lib["paths"], lib["results"],
@@ -264,7 +271,8 @@ class Library(QObject):
 
     def _show(self, lib: dict | None) -> None:
         if not lib or not lib.get("paths") or self.engine.batch.jobs or self.engine.restoring:
-            self.restored.emit({"songs": 0, "unfinished": False, "reference": ""})
+            self.restored.emit({"songs": 0, "unfinished": False, "reference": "",
+                                "busy": (lib or {}).get("busy", 0)})
             return
         for i in sorted(lib.get("changed", ())):
             log.warning("%s changed since it was analyzed: queued to be analyzed again",
@@ -294,7 +302,7 @@ class Library(QObject):
         self.restored.emit({"songs": n, "unfinished": lib.get("ended") is None,
                             "reference": reference, "created": lib.get("created", 0),
                             "id": lib["id"], "other_build": lib["other_build"],
-                            "changed": len(changed)})
+                            "changed": len(changed), "busy": lib.get("busy", 0)})
 
 
     def _check_contents(self, lib: dict, positions: list) -> None:

@@ -92,9 +92,15 @@ class SessionMixin:
         return self.offer_resume()
 
     def _on_library_restored(self, info: dict) -> None:
+        busy = info.get("busy", 0)
         if not info.get("songs"):
-            self.offer_resume()
+            if not self.offer_resume() and busy:
+                self.statusBar().showMessage(
+                    "Your last list is open in another SongCal window, which keeps it; this "
+                    "window starts a list of its own.", 15000)
             return
+        if busy:
+            log.info("%d lists used since are open in other SongCal windows", busy)
         if info.get("unfinished"):
             left = [j.path for j in self.engine.batch.jobs if j.result is None]
             self.resume_banner.offer({"id": info.get("id"), "created": info.get("created", 0),
@@ -112,6 +118,10 @@ class SessionMixin:
             self.statusBar().showMessage(
                 f"Your last list is back: {info['songs']} songs; {other} were analyzed by "
                 "another build of SongCal (Show: Made by another build).", 15000)
+        elif busy:
+            self.statusBar().showMessage(
+                f"A list of {info['songs']} songs is back; your last one is open in another "
+                "SongCal window, which keeps it.", 15000)
         else:
             self.statusBar().showMessage(
                 f"Your last list is back: {info['songs']} songs. File \u25b8 New Session "

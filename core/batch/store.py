@@ -44,7 +44,12 @@ from dataclasses import dataclass
 
 from core import paths
 from core.batch.store_codec import StoreError, _decode, _encode, immediate_transaction
-from core.batch.store_sessions import KEEP_LIBRARIES, SessionRecords
+from core.batch.store_sessions import (
+    KEEP_LIBRARIES,
+    SessionRecords,
+    forget_owner,
+    new_owner,
+)
 from core.io.results import SongResult
 
 __all__ = ["ResultStore", "StoreError", "StoreStats", "data_dir", "default_store_path",
@@ -66,7 +71,8 @@ CREATE TABLE IF NOT EXISTS cache (
     result TEXT NOT NULL, PRIMARY KEY (fingerprint, settings));
 CREATE TABLE IF NOT EXISTS sessions (
     id INTEGER PRIMARY KEY AUTOINCREMENT, created REAL NOT NULL, ended REAL,
-    settings TEXT NOT NULL, reference BLOB, kind TEXT NOT NULL DEFAULT 'batch', state TEXT);
+    settings TEXT NOT NULL, reference BLOB, kind TEXT NOT NULL DEFAULT 'batch', state TEXT,
+    owner TEXT, used REAL);
 CREATE TABLE IF NOT EXISTS session_songs (
     session INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
     idx INTEGER NOT NULL, path BLOB NOT NULL, PRIMARY KEY (session, idx));
@@ -83,6 +89,13 @@ _MIGRATE_2_TO_3 = (
     "sessions(id) ON DELETE CASCADE, idx INTEGER NOT NULL, result TEXT NOT NULL, "
     "PRIMARY KEY (session, idx))",
 )
+
+#: Columns layout 3 gained later, added to a store that lacks them: ``owner``, the open
+#: store (a window, a batch) that holds a session (:func:`core.batch.store_sessions.new_owner`;
+#: empty once it closed), and ``used``, when a window last used a library.  A SongCal that
+#: does not know them reads and writes the store as before (its statements name their
+#: columns), so the layout number stays.
+_LATER_COLUMNS = (("sessions", "owner", "TEXT"), ("sessions", "used", "REAL"))
 
 #: Tables a layout 1 store (``user_version`` 0) may hold; a database at version 0 with any
 #: other table belongs to another program and is left alone.
@@ -368,6 +381,10 @@ class ResultStore(SessionRecords):
             self._read_lock = threading.Lock()
         #: Why the file at the path is no longer this store's (removed, replaced), or "".
         self._gone = ""
+        #: The tag of the sessions this store holds (a window's list, a batch), so that
+        #: another process does not take them while it is open
+        #: (:func:`core.batch.store_sessions.owner_in_use`).
+        self.owner = new_owner()
 
     def _removed(self) -> str:
         """Why the store file is no longer the database this store writes into, or "":
@@ -415,6 +432,12 @@ class ResultStore(SessionRecords):
             _upgrade(db, [*(f"DROP TABLE IF EXISTS {t}"
                             for t in ("results", "session_songs", "sessions")),
                           *filter(str.strip, _SCHEMA.split(";"))])
+        missing = [(table, column, kind) for table, column, kind in _LATER_COLUMNS
+                   if column not in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}]
+        if missing:
+            with immediate_transaction(db):
+                for table, column, kind in missing:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def _retry(self, fn, deadline: float, *, retryable=_retryable):
         """Run ``fn()`` under the lock, retrying busy or full databases (the errors
@@ -695,6 +718,7 @@ class ResultStore(SessionRecords):
             return
         self._give_up_at = time.monotonic() + timeout
         self._closed = True
+        forget_owner(self.owner)
         writer = self._writer
         if writer is not None:
             self._queue.put(_STOP)
@@ -711,10 +735,26 @@ class ResultStore(SessionRecords):
                 self._lose(item)
                 item.done.set()
         with self._lock:
+            self._let_go()
             self._db.close()
         if self._rdb is not self._db:
             with self._read_lock:
                 self._rdb.close()
+
+    def _let_go(self) -> None:
+        """At the close: the sessions this store holds are free for the next start, and a
+        library keeps the moment it was last used (the list closed last comes back first).
+        One try, nothing counted when it fails: a store that is not open is not holding
+        anything anyway (:func:`core.batch.store_sessions.owner_in_use`)."""
+        if self._gone or self.path == ":memory:":
+            return
+        try:
+            self._db.execute(
+                "UPDATE sessions SET owner=NULL, used=CASE WHEN kind='library' THEN ? ELSE "
+                "used END WHERE owner=?", (time.time(), self.owner))
+        except sqlite3.Error as err:
+            log.info("session store %s: its sessions stay marked as this process's (%s)",
+                     self.path, err)
 
     # -- results --------------------------------------------------------------------------
     def lookup(self, fingerprint: str, settings_fp: str) -> SongResult | None:

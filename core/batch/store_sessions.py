@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -22,12 +24,76 @@ from core.batch.store_codec import (
 )
 from core.io.results import SongResult
 
-__all__ = ["SessionRecords", "KEEP_LIBRARIES"]
+__all__ = ["SessionRecords", "KEEP_LIBRARIES", "new_owner", "owner_in_use"]
 
 log = logging.getLogger("core.batch.store")
 
 #: How many library sessions are kept (older ones are removed when a new one begins).
 KEEP_LIBRARIES = 10
+
+#: The owner tags of this process's open stores (:func:`new_owner`): a session one of them
+#: holds is in use although its process is this one.
+_OPEN_OWNERS: set[str] = set()
+
+#: The libraries in the order they are offered: the one a window used last first (the
+#: newest first when none says).
+_LIBRARY_ORDER = "ORDER BY COALESCE(used, created) DESC, id DESC"
+
+
+def _process_started(pid: int) -> float | None:
+    """When process ``pid`` of this computer started (s since the epoch), 0.0 when it runs
+    but that cannot be read, None when it does not run (or is a zombie)."""
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - a dependency; without it, never taken
+        return 0.0
+    try:
+        return float(psutil.Process(pid).create_time())
+    except psutil.NoSuchProcess:  # a zombie too: it has ended
+        return None
+    except (psutil.Error, OSError, ValueError, OverflowError):
+        return 0.0
+
+
+def new_owner() -> str:
+    """A tag naming one open store of this process, ``PID:START:RANDOM`` (``START``: when
+    the process started, so that a later process given the same number is not taken for
+    it); registered as open until :func:`forget_owner`."""
+    started = _process_started(os.getpid()) or 0.0
+    owner = f"{os.getpid()}:{started:.2f}:{secrets.token_hex(4)}"
+    _OPEN_OWNERS.add(owner)
+    return owner
+
+
+def forget_owner(owner: str) -> None:
+    """The store tagged ``owner`` is closed: its sessions are free for others."""
+    _OPEN_OWNERS.discard(owner)
+
+
+def owner_in_use(owner: str | None) -> bool:
+    """Whether the store tagged ``owner`` (:func:`new_owner`) may still be open: a store of
+    this process not closed yet, or one of a process of this computer that still runs (the
+    same number, started at the same moment).  A session of a window or batch that was
+    killed, or that ended normally, is not in use."""
+    if not owner:
+        return False
+    parts = owner.split(":")
+    if len(parts) != 3:
+        return False
+    try:
+        pid, start = int(parts[0]), float(parts[1])
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return owner in _OPEN_OWNERS
+    if pid <= 0:
+        return False
+    started = _process_started(pid)
+    if started is None:
+        return False
+    if not started or not start:  # runs, and when it started cannot be compared
+        return True
+    return abs(started - start) < 2.0
 
 
 class SessionRecords:
@@ -72,17 +138,24 @@ class SessionRecords:
             with immediate_transaction(self._db):
                 now = time.time()
                 cur = self._db.execute(
-                    "INSERT INTO sessions (created, ended, settings, reference, kind) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (now, None if running else now, json.dumps(settings), ref, kind))
+                    "INSERT INTO sessions (created, ended, settings, reference, kind, owner, "
+                    "used) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (now, None if running else now, json.dumps(settings), ref, kind,
+                     self.owner, now))
                 sid = cur.lastrowid
                 self._db.executemany("INSERT INTO session_songs VALUES (?, ?, ?)",
                                      [(sid, i, p) for i, p in enumerate(rows)])
                 if kind == "library":
-                    self._db.execute(
-                        "DELETE FROM sessions WHERE kind='library' AND id NOT IN (SELECT id "
-                        "FROM sessions WHERE kind='library' ORDER BY id DESC LIMIT ?)",
-                        (KEEP_LIBRARIES,))
+                    # the list this store had before is free (its time of use kept), and
+                    # the oldest beyond KEEP_LIBRARIES go, but never one a window uses
+                    self._db.execute("UPDATE sessions SET owner=NULL WHERE kind='library' "
+                                     "AND owner=? AND id<>?", (self.owner, sid))
+                    libraries = self._db.execute(
+                        f"SELECT id, owner FROM sessions WHERE kind='library' "
+                        f"{_LIBRARY_ORDER}").fetchall()
+                    old = [(i,) for i, owner in libraries[KEEP_LIBRARIES:]
+                           if not owner_in_use(owner)]
+                    self._db.executemany("DELETE FROM sessions WHERE id=?", old)
             out.append(sid)
 
         # not kept when refused, unless ``late``: the caller goes on without the session
@@ -130,8 +203,9 @@ class SessionRecords:
         ok: list[bool] = []
 
         def write():
-            self._db.execute("UPDATE sessions SET ended=? WHERE id=?",
-                             (time.time(), self._sid(session)))
+            now = time.time()
+            self._db.execute("UPDATE sessions SET ended=?, used=? WHERE id=?",
+                             (now, now, self._sid(session)))
             ok.append(True)
 
         self._submit(write, "end the session").wait(self.session_timeout_s)
@@ -139,8 +213,9 @@ class SessionRecords:
 
     def reopen_session(self, session: int) -> None:
         """Mark a session as running again (a batch of the library started); queued."""
-        self._submit(lambda: self._db.execute("UPDATE sessions SET ended=NULL WHERE id=?",
-                                              (self._sid(session),)), "reopen the session")
+        self._submit(lambda: self._db.execute(
+            "UPDATE sessions SET ended=NULL, used=? WHERE id=?",
+            (time.time(), self._sid(session))), "reopen the session")
 
     def save_session_result(self, session: int, idx: int, result: SongResult) -> None:
         """Keep the last result of song ``idx`` of a session, whatever its status (queued;
@@ -199,16 +274,87 @@ class SessionRecords:
                      "save the session's state")
 
     def last_library(self) -> dict | None:
-        """The newest library session: ``{"id", "created", "ended", "settings", "state",
-        "reference", "paths", "results"}`` (``results``: song position -> SongResult; a
-        damaged one is left out and its song comes back unanalyzed), or None (also when
-        the store cannot be read)."""
+        """The library a window used last that no other open store holds (another window
+        of SongCal running now): ``{"id", "created", "ended", "settings", "state",
+        "reference", "paths", "results", "busy"}`` (``results``: song position ->
+        SongResult, a damaged one left out, its song back unanalyzed; ``busy``: how many
+        libraries used since are held by other windows), or None (also when the store
+        cannot be read).  Read only: :meth:`take_library` also marks it as this store's."""
         self.flush(self.session_timeout_s)
+        try:
+            with self._reading() as db:
+                rows = db.execute(f"SELECT id, owner FROM sessions WHERE kind='library' "
+                                  f"{_LIBRARY_ORDER}").fetchall()
+        except sqlite3.Error as err:
+            self._report("could not read the last library", err)
+            return None
+        busy = 0
+        for sid, owner in rows:
+            if owner != self.owner and owner_in_use(owner):
+                busy += 1
+                continue
+            lib = self._read_library(sid)
+            if lib is not None:
+                lib["busy"] = busy
+            return lib
+        return None
+
+    def take_library(self) -> tuple[dict | None, int]:
+        """Take the library a window used last that no other open store holds, as this
+        store's (another window starting now, or later while this one runs, takes another
+        one or starts a new list), and read it: ``(library, busy)`` as :meth:`last_library`
+        gives it, ``busy`` counting the libraries used since that other windows hold.
+
+        Taking is one write (the owner is checked and set in one transaction, so two windows
+        started together never take the same list); when the store does not take it within
+        ``session_timeout_s`` (another process holds it), the library is only read."""
+        taken: list[int] = []
+        busy: list[str] = []
+        abandoned: list[bool] = []
+        guard = threading.Lock()
+
+        def write():
+            with guard:
+                if not abandoned:
+                    take()
+
+        def take():
+            with immediate_transaction(self._db):
+                busy.clear()
+                for sid, owner in self._db.execute(
+                        f"SELECT id, owner FROM sessions WHERE kind='library' "
+                        f"{_LIBRARY_ORDER}").fetchall():
+                    if owner != self.owner and owner_in_use(owner):
+                        busy.append(owner)
+                        continue
+                    self._db.execute("UPDATE sessions SET owner=? WHERE id=?",
+                                     (self.owner, sid))
+                    taken.append(sid)
+                    break
+
+        pending, done = self._submit_write(write, "take the last list", keep=False)
+        done.wait(self.session_timeout_s)
+        with guard:  # a try not begun by now is never made
+            abandoned.append(True)
+        if not taken:
+            if done.is_set() and not pending.lost:  # taken in no list: none is free
+                return None, len(busy)
+            log.warning("the last list could not be marked as this window's (%s); it is "
+                        "only read", self.problem or "the store is busy")
+            lib = self.last_library()
+            return lib, (lib or {}).get("busy", 0)
+        lib = self._read_library(taken[0])
+        if lib is not None:
+            lib["busy"] = len(busy)
+        return lib, len(busy)
+
+    def _read_library(self, sid: int) -> dict | None:
+        """Library ``sid`` (see :meth:`last_library`), or None when it cannot be read."""
         try:
             with self._reading() as db:
                 row = db.execute(
                     "SELECT id, created, ended, settings, state, reference FROM sessions "
-                    "WHERE kind='library' ORDER BY id DESC LIMIT 1").fetchone()
+                    "WHERE id=?", (sid,)).fetchone()
                 if row is None:
                     return None
                 paths = [_path_text(r[0]) for r in db.execute(
@@ -235,14 +381,17 @@ class SessionRecords:
                 "paths": paths, "results": results}
 
     def unfinished_session(self) -> dict | None:
-        """The newest session that never ended: ``{"id", "created", "settings",
-        "reference", "paths", "kind"}``, or None (also when the store cannot be read)."""
+        """The newest session that never ended and that no other open store holds (a batch
+        or a window's list running now in another process is not interrupted): ``{"id",
+        "created", "settings", "reference", "paths", "kind"}``, or None (also when the
+        store cannot be read)."""
         self.flush(self.session_timeout_s)
         try:
             with self._reading() as db:
-                row = db.execute(
-                    "SELECT id, created, settings, reference, kind FROM sessions WHERE ended "
-                    "IS NULL ORDER BY id DESC LIMIT 1").fetchone()
+                row = next((r for r in db.execute(
+                    "SELECT id, created, settings, reference, kind, owner FROM sessions "
+                    "WHERE ended IS NULL ORDER BY id DESC").fetchall()
+                    if r[5] == self.owner or not owner_in_use(r[5])), None)
                 if row is None:
                     return None
                 paths = [_path_text(r[0]) for r in db.execute(

@@ -133,8 +133,9 @@ def test_each_run_gets_its_own_log_file_and_old_ones_are_pruned(monkeypatch, tmp
     folder = tmp_path / "logs"
     folder.mkdir()
     monkeypatch.setenv("SONGCAL_LOG_DIR", str(folder))
-    for i in range(gui.app.KEEP_LOGS + 3):
-        old = folder / f"songcal-202001{i + 1:02d}-000000-{i}.log"
+    ended = _ended_pids(gui.app.KEEP_LOGS + 3)
+    for i, pid in enumerate(ended):
+        old = folder / f"songcal-202001{i + 1:02d}-000000-{pid}.log"
         old.write_text("an earlier run\n")
         os.utime(old, (1_600_000_000 + i, 1_600_000_000 + i))
     (folder / "notes.txt").write_text("not a log")
@@ -144,9 +145,57 @@ def test_each_run_gets_its_own_log_file_and_old_ones_are_pruned(monkeypatch, tmp
     left = sorted(n for n in os.listdir(folder) if n.startswith("songcal-"))
     assert len(left) == gui.app.KEEP_LOGS - 1  # the new run's file makes KEEP_LOGS
     n = gui.app.KEEP_LOGS + 3
-    assert f"songcal-202001{n:02d}-000000-{n - 1}.log" in left  # the newest stay
-    assert "songcal-20200101-000000-0.log" not in left
+    assert f"songcal-202001{n:02d}-000000-{ended[-1]}.log" in left  # the newest stay
+    assert f"songcal-20200101-000000-{ended[0]}.log" not in left
     assert (folder / "notes.txt").exists()
+
+
+def _ended_pids(n: int) -> list[int]:
+    """``n`` process numbers no process has now (of processes started and ended)."""
+    import subprocess
+
+    from core.io.tempfiles import pid_running
+
+    pids = []
+    while len(pids) < n:
+        proc = subprocess.Popen([sys.executable, "-c", "pass"])
+        proc.wait()
+        if pid_running(proc.pid) is False and proc.pid not in pids:
+            pids.append(proc.pid)
+    return pids
+
+
+@pytest.mark.skipif(os.name != "posix", reason="Windows keeps a process's open file")
+def test_the_log_of_another_window_still_running_is_not_pruned(monkeypatch, tmp_path):
+    """A window that logs nothing for a while has the oldest log file once ten other runs
+    started (automated ones, say): its file was removed under it, and its crash dialog
+    named a file that was gone."""
+    import subprocess
+
+    import gui.app
+
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    monkeypatch.setenv("SONGCAL_LOG_DIR", str(folder))
+    window = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                              stdin=subprocess.PIPE)
+    try:
+        running = folder / f"songcal-20200101-000000-{window.pid}.log"
+        running.write_text("a window still open\n")
+        os.utime(running, (1_500_000_000, 1_500_000_000))  # the oldest of all
+        for i, pid in enumerate(_ended_pids(gui.app.KEEP_LOGS + 2)):
+            old = folder / f"songcal-202002{i + 1:02d}-000000-{pid}.log"
+            old.write_text("an earlier run\n")
+            os.utime(old, (1_600_000_000 + i, 1_600_000_000 + i))
+        gui.app._log_file()
+        assert running.exists()
+        left = [n for n in os.listdir(folder) if n.startswith("songcal-202002")]
+        assert len(left) == gui.app.KEEP_LOGS - 1  # and the newest, as before
+    finally:
+        window.stdin.close()
+        window.wait()
+    gui.app._log_file()  # once that window ended, its file goes as the oldest
+    assert not running.exists()
 
 
 @contextlib.contextmanager

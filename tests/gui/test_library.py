@@ -512,8 +512,8 @@ def test_a_list_is_read_back_with_the_collector_paused_and_kept_out_of_its_full_
     _kept_list(qtbot, db, 300)
     store = ResultStore(db)
     during = []
-    read = store.last_library
-    store.last_library = lambda: during.append(gc.isenabled()) or read()
+    read = store.take_library
+    store.take_library = lambda: during.append(gc.isenabled()) or read()
     w = _window(qtbot, store)
     frozen = gc.get_freeze_count()
     assert gc.isenabled()
@@ -695,3 +695,46 @@ def test_results_a_held_store_refused_are_kept_once_it_is_released(qtbot, tmp_pa
     assert [j.state for j in again.engine.batch.jobs] == [SongState.DONE] * 4
     again.close()
     assert store.stats.failed_writes == 0
+
+
+def test_two_windows_on_one_store_keep_a_list_each_and_the_one_closed_last_comes_back(
+        qtbot, tmp_path):
+    """Two windows open at once used to read back the same list and write into it: the
+    songs the second added took the places of the first's (their results too), and one's
+    batch ending marked the list ended while the other's ran."""
+    db = tmp_path / "store.sqlite"
+    before = _window(qtbot, ResultStore(db))
+    before.engine.batch.add(["/m/c0.wav", "/m/c1.wav"])
+    before.engine.jobsAdded.emit(0, 2)
+    with qtbot.waitSignal(before.engine.batchFinished, timeout=TIMEOUT):
+        before.start()
+    before.close()
+
+    one = _window(qtbot, ResultStore(db))
+    assert _restore(qtbot, one)["songs"] == 2  # the last list, taken by the first window
+    other = _window(qtbot, ResultStore(db))
+    info = _restore(qtbot, other)
+    assert info["songs"] == 0 and info["busy"] == 1
+    assert "open in another SongCal window" in other.statusBar().currentMessage()
+    for w, names in ((one, ["/m/a0.wav", "/m/a1.wav"]), (other, ["/m/b0.wav"])):
+        eng = w.engine
+        first = len(eng.batch.jobs)
+        eng.batch.add(names)
+        eng.jobsAdded.emit(first, len(names))
+        with qtbot.waitSignal(eng.batchFinished, timeout=TIMEOUT):
+            w.start()
+    one.close()
+    other.close()
+
+    last = _window(qtbot, ResultStore(db))  # the list closed last comes back
+    assert _restore(qtbot, last)["songs"] == 1
+    assert [j.path for j in last.engine.batch.jobs] == ["/m/b0.wav"]
+    earlier = _window(qtbot, ResultStore(db))  # while it is open, the other one comes
+    info = _restore(qtbot, earlier)
+    assert info["songs"] == 4 and info["busy"] == 1 and not info["unfinished"]
+    jobs = earlier.engine.batch.jobs
+    assert [j.path for j in jobs] == ["/m/c0.wav", "/m/c1.wav", "/m/a0.wav", "/m/a1.wav"]
+    assert [j.state for j in jobs] == [SongState.DONE] * 4
+    assert [j.result.path for j in jobs] == [j.path for j in jobs]
+    last.close()
+    earlier.close()
