@@ -24,6 +24,7 @@ from core.io.keynotation import Key
 __all__ = [
     "STYLES",
     "render_song",
+    "drum_groove",
     "click_track",
     "chord_progression",
     "noise",
@@ -414,6 +415,27 @@ def render_song(
     out = np.stack([y, right], axis=1)
     peak = np.max(np.abs(out)) or 1.0
     return (0.9 * out / peak).astype(np.float32)
+
+
+def drum_groove(style: str, *, bpm: float = 110.0, seconds: float = 30.0, sr: int = 44100,
+                seed: int = 0) -> np.ndarray:
+    """The drums of :func:`render_song`'s ``style`` alone: a kick (a sine falling to 42-60
+    Hz), a snare (noise and a 160-240 Hz tone) and hi-hats, with random levels and timing.
+
+    Returns
+    -------
+    numpy.ndarray
+        Mono float32 signal, peak about 0.9.
+    """
+    if style not in STYLES or style in ("ballad", "classical"):
+        raise ValueError(f"style must be one of the styles with drums, got {style!r}")
+    rng = np.random.default_rng(seed)
+    tim = _Timbres(rng)
+    mix = _Mixer(int(seconds * sr), sr)
+    beat = 60.0 / bpm
+    meter = 3 if style == "waltz" else 4
+    _drums(style, mix, beat, int(np.ceil(seconds / beat)), meter, rng, tim)
+    return (0.9 * mix.out / (np.max(np.abs(mix.out)) or 1.0)).astype(np.float32)
 
 
 def click_track(bpm: float, seconds: float, sr: int = 44100, *, accent: int = 4) -> np.ndarray:
