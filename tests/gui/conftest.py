@@ -140,6 +140,29 @@ def drop_paths(window, paths, *, pos=(200, 200)):
     assert drop.isAccepted()
 
 
+def with_row_menu(window, row, read):
+    """Open the song table's row menu on ``row`` as a right click does, and return what
+    ``read(menu)`` gives while it is open (the menu is then closed)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMenu
+
+    seen = []
+
+    def take_menu():
+        menu = QApplication.activePopupWidget()
+        if isinstance(menu, QMenu):
+            seen.append(read(menu))
+            menu.close()
+        else:
+            QTimer.singleShot(20, take_menu)
+
+    QTimer.singleShot(0, take_menu)
+    window.table.selectRow(row)
+    window.table._menu(window.table.visualRect(window.proxy.index(row, 1)).center())
+    assert seen, "the row menu did not open"
+    return seen[0]
+
+
 @pytest.fixture
 def make_window(qtbot):
     """Factory of main windows that are closed at the end of the test."""

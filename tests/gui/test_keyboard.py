@@ -9,7 +9,7 @@ import re
 from collections import defaultdict
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -32,7 +32,7 @@ from gui.guide import GuideDialog, ShortcutsDialog
 from gui.match_dialog import MatchDialog
 from gui.settings_dialog import SettingsDialog
 from gui.tempo_dialog import SetTempoDialog
-from tests.gui.conftest import FakeAnalyzer
+from tests.gui.conftest import FakeAnalyzer, with_row_menu
 
 TIMEOUT = 10_000
 STD = QKeySequence.StandardKey
@@ -153,21 +153,7 @@ def test_each_menu_gives_every_entry_its_own_letter(qtbot, make_window, fast_set
     problems += _menu_clashes(w.batch_menu, "Batch (paused)")
     w._update_actions()
     # the song table's context menu
-    shown = []
-
-    def take_menu():
-        menu = QApplication.activePopupWidget()
-        if isinstance(menu, QMenu):
-            shown.append(_menu_clashes(menu, "row menu"))
-            menu.close()
-        else:
-            QTimer.singleShot(20, take_menu)
-
-    QTimer.singleShot(0, take_menu)
-    w.table.selectRow(0)
-    w.table._menu(w.table.visualRect(w.proxy.index(0, 1)).center())
-    assert shown
-    assert problems + shown[0] == []
+    assert problems + with_row_menu(w, 0, lambda menu: _menu_clashes(menu, "row menu")) == []
 
 
 def test_every_command_with_keys_names_them_in_its_tip(make_window, fast_settings):

@@ -13,7 +13,7 @@ from core.batch.rules import SongState
 from core.settings import AnalysisSettings
 from gui.settings_dialog import SettingsDialog, load_settings, save_settings
 from gui.window_actions import about_text
-from tests.gui.conftest import FakeAnalyzer, drop_paths
+from tests.gui.conftest import FakeAnalyzer, drop_paths, with_row_menu
 
 
 def test_drop_folder_adds_audio_files_recursively(qtbot, make_window, wav_deck, fast_settings):
@@ -589,8 +589,6 @@ def test_commands_are_named_in_title_case_everywhere(qtbot, make_window, fast_se
     """The menus, the row menu, the tabs and the Calibration tab's buttons name their
     commands alike ('Copy rows', 'Analyze again' and 'Apply profile…' stood among
     'Select All', 'Set Tempo…' and 'Apply Profile…')."""
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QMenu
 
     w = make_window(fast_settings, FakeAnalyzer())
     w.engine.batch.add(["/m/a.wav"])
@@ -608,21 +606,7 @@ def test_commands_are_named_in_title_case_everywhere(qtbot, make_window, fast_se
 
     for top in w.menuBar().actions():
         walk(top.menu())
-    shown = []
-
-    def take_menu():
-        menu = QApplication.activePopupWidget()
-        if isinstance(menu, QMenu):
-            shown.append(menu)
-            menu.close()
-        else:
-            QTimer.singleShot(20, take_menu)
-
-    QTimer.singleShot(0, take_menu)
-    w.table.selectRow(0)
-    w.table._menu(w.table.visualRect(w.proxy.index(0, 1)).center())
-    assert shown
-    walk(shown[0])
+    with_row_menu(w, 0, walk)
     texts += [w.bottom_tabs.tabText(i) for i in range(w.bottom_tabs.count())]
     view = w.calibration_view
     texts += [b.text() for b in (view.load_button, view.match_button, view.fit_button,
