@@ -1234,13 +1234,16 @@ class Fuzz:
             self.problem(f"{END_WAIT_S:.0f} s after the run ended the cluster still holds "
                          f"{left}")
         eng = self.w.engine
+        slots = eng.worker_slots
+        # (a song let go before its start is followed until the workers are seen not to
+        # hold its task, a second or two later)
         deadline = time.monotonic() + 5.0
-        while eng.abandoned and time.monotonic() < deadline:
+        while (eng.abandoned or getattr(slots, "_records", None)) \
+                and time.monotonic() < deadline:
             self.qtbot.wait(50)
         if eng.abandoned:
             self.problem(f"songs given up on still hold worker threads once the cluster "
                          f"ran none: {[(r.name, r.job_id) for r in eng.abandoned]}")
-        slots = eng.worker_slots
         if eng._on_cluster() and (slots._records or slots._futures or slots.in_flight):
             self.problem(f"the cluster ran nothing, the window still follows songs "
                          f"{sorted(slots._records)} (futures {sorted(slots._futures)}, "

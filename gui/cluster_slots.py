@@ -49,6 +49,7 @@ fail in their rows with the reason (``clusterGaveUp``, handled in the GUI thread
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -68,6 +69,12 @@ _REFRESH_S = 3.0
 #: How long (s) a song let go before its start is listened for: Dask starts one whose
 #: cancel reached its worker too late at once, and reports that start within a second.
 _UNSTARTED_S = 30.0
+
+#: How long (s) after a song was let go before its start its task is looked for on the
+#: workers (and again while a worker holds it not started): the scheduler hands a task to
+#: a worker, and takes it back when it is cancelled, within milliseconds, so a task no
+#: worker holds by then never starts.
+_HANDED_S = 1.0
 
 
 def _host_port(address: str) -> str:
@@ -148,6 +155,7 @@ class ClusterSlots(WorkerSlots):
         self._refreshing = False
         # (let-go time, _key) of the songs let go before their start, oldest first
         self._unstarted: list[tuple[float, tuple]] = []
+        self._checking = False  # a look for those tasks on the workers is on its way
         # (used on the cluster thread only)
         self._watch = WorkerWatch(connection)
 
@@ -595,17 +603,58 @@ class ClusterSlots(WorkerSlots):
                 # the start, if it comes, counts the thread it holds (:meth:`on_started`)
                 # and its end frees it.
                 self._unstarted.append((time.monotonic(), key))
+                self._check_unstarted_soon()
         if future is not None:
             self._submit(future.cancel)
+
+    def _check_unstarted_soon(self) -> None:
+        """Have the tasks of the songs let go before their start looked for on the workers
+        :data:`_HANDED_S` from now (:meth:`_check_unstarted`), unless a look is on its way
+        (under the lock)."""
+        if self._checking or self._left:
+            return
+        self._checking = True
+        timer = threading.Timer(_HANDED_S, self._submit, (self._check_unstarted,))
+        timer.name, timer.daemon = "songcal-cluster-check", True
+        timer.start()
+
+    def _check_unstarted(self) -> None:
+        """On the cluster thread: the songs let go before their start whose task no worker
+        holds :data:`_HANDED_S` later never start (the cancel reached the scheduler before
+        the task reached a worker thread, or the worker let it go unstarted): their records
+        end now, batch running or not, so nothing of them is followed any more.  A task a
+        worker holds not started yet is looked for again; one that started is followed
+        until its end, as a song given up on (:meth:`on_started`).  When the workers do not
+        answer, the records wait for :meth:`_forget_unstarted`."""
+        now = time.monotonic()
+        with self._lock:
+            self._checking = False
+            due = [key for at, key in self._unstarted if now - at >= _HANDED_S]
+        try:
+            held = self.connection.held(due) if due else {}
+        except Exception:  # (a worker that does not answer: the 30 s rule applies)
+            log.debug("could not ask the workers for the tasks let go", exc_info=True)
+            return
+        with self._lock:
+            gone = {key for key in due if key not in held}
+            for key in gone:
+                rec = self._records.get(key)
+                if rec is not None and not rec.started_at:
+                    self._records.pop(key, None)
+            self._unstarted = [(at, key) for at, key in self._unstarted
+                               if key not in gone and held.get(key) != "started"]
+            if self._unstarted:
+                self._check_unstarted_soon()
 
     def _forget_unstarted(self, now: float) -> None:
         """In the GUI thread: the songs let go before their start that have not started
         :data:`_UNSTARTED_S` later never will (their cancel reached the scheduler)."""
-        while self._unstarted and now - self._unstarted[0][0] > _UNSTARTED_S:
-            _, key = self._unstarted.pop(0)
-            rec = self._records.get(key)
-            if rec is not None and not rec.started_at:
-                self._records.pop(key, None)
+        with self._lock:
+            while self._unstarted and now - self._unstarted[0][0] > _UNSTARTED_S:
+                _, key = self._unstarted.pop(0)
+                rec = self._records.get(key)
+                if rec is not None and not rec.started_at:
+                    self._records.pop(key, None)
 
     def _refresh(self, batch: Batch) -> None:
         """On the cluster thread: the workers now, and the wait for a free worker thread

@@ -37,7 +37,13 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from core.batch.cluster_tasks import PROGRESS_TOPIC, analyze_task, unreadable_paths, warm_up
+from core.batch.cluster_tasks import (
+    PROGRESS_TOPIC,
+    analyze_task,
+    tasks_held,
+    unreadable_paths,
+    warm_up,
+)
 from core.batch.rules import Batch, Job, result_lost, seconds_text
 from core.errors import SongCalError
 
@@ -863,12 +869,38 @@ class ClusterConnection:
             # (the song's key: its place in a window's list moves when songs are removed)
             future = self.client.submit(analyze_task, job.path, settings, job.key, attempt,
                                         self._cancel_name, payload, self.analyze, tag,
-                                        key=f"songcal-{self._token}-{tag + '-' if tag else ''}"
-                                            f"{job.key}-{attempt}",
+                                        key=self._task_key((tag, job.key, attempt)),
                                         pure=False)
         if on_done is not None:
             future.add_done_callback(on_done)
         return future
+
+    def _task_key(self, task) -> str:
+        """The Dask key of the task of ``task`` (``(tag, job key, attempt)``)."""
+        tag, job, attempt = task
+        return f"songcal-{self._token}-{tag + '-' if tag else ''}{job}-{attempt}"
+
+    def held(self, tasks) -> dict[tuple, str]:
+        """Of ``tasks`` (``(tag, job key, attempt)`` each), those a worker holds now:
+        ``"started"`` (a worker thread runs it) or ``"waiting"`` (handed to a worker, not
+        started); a task no worker holds is left out.  Asked of every worker.
+
+        Raises
+        ------
+        Exception
+            When a worker does not answer (what it holds is not known then).
+        """
+        keys = {self._task_key(t): t for t in tasks}
+        if not keys:
+            return {}
+        answers = self.client.run(tasks_held, list(keys), on_error="raise",
+                                  callback_timeout=_WORKER_CALL_TIMEOUT_S)
+        out: dict[tuple, str] = {}
+        for states in answers.values():
+            for key, state in states.items():
+                if key in keys and out.get(keys[key]) != "started":
+                    out[keys[key]] = state
+        return out
 
     def fetch(self, future) -> concurrent.futures.Future:
         """Fetch the outcome of a task that has ended (its future done) off the calling

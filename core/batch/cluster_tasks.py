@@ -24,7 +24,7 @@ from core.errors import AnalysisCancelled, AudioFileError
 from core.io import tempfiles
 
 __all__ = ["PROGRESS_TOPIC", "analyze_task", "warm_up", "warm_up_once", "warmed_up",
-           "unreadable_paths"]
+           "unreadable_paths", "tasks_held"]
 
 log = logging.getLogger(__name__)
 
@@ -205,3 +205,20 @@ def _name_from_the_song(result, copy: str, path: str) -> None:
 def unreadable_paths(paths) -> list[str]:
     """Run on each worker: the paths this worker cannot open for reading."""
     return [p for p in paths if not (os.path.isfile(p) and os.access(p, os.R_OK))]
+
+
+#: Worker task states of a task whose function has begun (or is about to, its thread
+#: taken): a task cancelled as it runs is "cancelled" until its thread returns.
+_STARTED_STATES = ("executing", "long-running", "cancelled", "resumed")
+
+
+def tasks_held(keys, dask_worker=None) -> dict[str, str]:
+    """Run on each worker: of the task ``keys``, those this worker holds, ``"started"``
+    (its thread runs it) or ``"waiting"`` (handed to this worker, not started); a key it
+    does not hold is left out."""
+    out = {}
+    for key in keys:
+        ts = dask_worker.state.tasks.get(key)
+        if ts is not None:
+            out[key] = "started" if ts.state in _STARTED_STATES else "waiting"
+    return out

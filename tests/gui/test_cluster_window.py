@@ -712,6 +712,33 @@ def test_a_song_skipped_while_it_waits_in_the_schedulers_queue_is_followed_no_mo
 
 
 @pytest.mark.timeout(180)
+def test_songs_let_go_before_their_start_are_followed_no_more_once_the_batch_ended(
+        qtbot, client, tmp_path):
+    # Another client holds both worker threads: the two songs handed over wait in the
+    # scheduler's queue.  One is skipped, the other removed from the list; their tasks are
+    # cancelled and never start, and the batch ends at once.  Their records were kept for
+    # 30 s in case Dask started them all the same, and let go only by the ticks of a batch
+    # that runs: once it had ended the window followed them for good.
+    eng = _engine(_songs(tmp_path, 3), client=client, analyze=slow_analyze)
+    first, second = eng.batch.jobs[0], eng.batch.jobs[1]
+    try:
+        with cluster_helpers.every_thread_held(client, n_threads=2):
+            assert eng.start()
+            qtbot.waitUntil(lambda: len(getattr(eng.worker_slots, "_futures", ())) == 2,
+                            timeout=60_000)
+            slots = eng.worker_slots
+            with qtbot.waitSignal(eng.batchFinished, timeout=60_000):
+                assert eng.skip(0)
+                assert [j.key for j, _ in eng.remove([1, 2])] == [second.key, 2]
+            assert slots._records  # (Dask could still start them now)
+            qtbot.waitUntil(lambda: not slots._records, timeout=30_000)
+        assert first.state is SongState.SKIPPED
+        assert not slots.abandoned and slots.in_flight == 0 and slots._futures == {}
+    finally:
+        assert eng.shutdown(timeout_ms=5000)
+
+
+@pytest.mark.timeout(180)
 def test_a_song_waiting_in_the_schedulers_queue_is_timed_from_its_start_in_the_window(
         qtbot, tmp_path):
     # Another client holds the only worker thread: the song handed over waits in the
