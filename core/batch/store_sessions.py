@@ -55,6 +55,25 @@ def _process_started(pid: int) -> float | None:
         return 0.0
 
 
+def _until_given_up(step):
+    """``(write, give_up)``: ``write`` runs ``step`` unless ``give_up`` was called first,
+    one or the other at a time, so a write the caller gave up on and that had not begun by
+    then is never made (the writer may still try it later)."""
+    guard = threading.Lock()
+    given_up: list[bool] = []
+
+    def write():
+        with guard:
+            if not given_up:
+                step()
+
+    def give_up():
+        with guard:
+            given_up.append(True)
+
+    return write, give_up
+
+
 def new_owner() -> str:
     """A tag naming one open store of this process, ``PID:START:RANDOM`` (``START``: when
     the process started, so that a later process given the same number is not taken for
@@ -126,13 +145,6 @@ class SessionRecords:
         rows = [_path_blob(p) for p in paths]
         ref = None if reference is None else _path_blob(reference)
         out: list[int] = []
-        abandoned: list[bool] = []
-        guard = threading.Lock()  # one try of the write, or the caller giving up on it
-
-        def write():
-            with guard:
-                if not abandoned:
-                    begin()
 
         def begin():
             with immediate_transaction(self._db):
@@ -158,11 +170,11 @@ class SessionRecords:
                     self._db.executemany("DELETE FROM sessions WHERE id=?", old)
             out.append(sid)
 
+        write, give_up = _until_given_up(begin)
         # not kept when refused, unless ``late``: the caller goes on without the session
         pending, done = self._submit_write(write, "begin a session", keep=late)
         if not done.wait(self.session_timeout_s) and not late:
-            with guard:  # still retried: never written now (nobody would end it)
-                abandoned.append(True)
+            give_up()  # still retried: never written now (nobody would end it)
         if not out and late and not pending.lost:  # queued or kept: written later
             with self._backlog_lock:
                 placeholder = -1 - len(self._late_sessions)
@@ -310,13 +322,6 @@ class SessionRecords:
         ``session_timeout_s`` (another process holds it), the library is only read."""
         taken: list[int] = []
         busy: list[str] = []
-        abandoned: list[bool] = []
-        guard = threading.Lock()
-
-        def write():
-            with guard:
-                if not abandoned:
-                    take()
 
         def take():
             with immediate_transaction(self._db):
@@ -332,10 +337,10 @@ class SessionRecords:
                     taken.append(sid)
                     break
 
+        write, give_up = _until_given_up(take)
         pending, done = self._submit_write(write, "take the last list", keep=False)
         done.wait(self.session_timeout_s)
-        with guard:  # a try not begun by now is never made
-            abandoned.append(True)
+        give_up()  # a try not begun by now is never made
         if not taken:
             if done.is_set() and not pending.lost:  # taken in no list: none is free
                 return None, len(busy)
