@@ -638,9 +638,7 @@ class ClusterSlots(WorkerSlots):
         with self._lock:
             gone = {key for key in due if key not in held}
             for key in gone:
-                rec = self._records.get(key)
-                if rec is not None and not rec.started_at:
-                    self._records.pop(key, None)
+                self._drop_unstarted(key)
             self._unstarted = [(at, key) for at, key in self._unstarted
                                if key not in gone and held.get(key) != "started"]
             if self._unstarted:
@@ -651,10 +649,14 @@ class ClusterSlots(WorkerSlots):
         :data:`_UNSTARTED_S` later never will (their cancel reached the scheduler)."""
         with self._lock:
             while self._unstarted and now - self._unstarted[0][0] > _UNSTARTED_S:
-                _, key = self._unstarted.pop(0)
-                rec = self._records.get(key)
-                if rec is not None and not rec.started_at:
-                    self._records.pop(key, None)
+                self._drop_unstarted(self._unstarted.pop(0)[1])
+
+    def _drop_unstarted(self, key) -> None:
+        """Follow no more the song let go before its start under ``key``, unless its task
+        started after all (under the lock)."""
+        rec = self._records.get(key)
+        if rec is not None and not rec.started_at:
+            self._records.pop(key, None)
 
     def _refresh(self, batch: Batch) -> None:
         """On the cluster thread: the workers now, and the wait for a free worker thread
