@@ -233,7 +233,7 @@ class CalibrationSummaryModel(QAbstractTableModel):
     def _text(self, s: DescriptorSummary, col: int) -> str:
         d, unit = s.descriptor, unit_suffix(s.descriptor)
         if col == 0:
-            return column_title(d)
+            return column_title(d) + (f" ({s.scale})" if s.scale else "")
         if col == self.VERDICT_COL:
             label = VERDICT_LABELS.get(s.verdict, s.verdict)
             return f"{label} ({len(s.outliers)} outlying)" if s.outliers else label

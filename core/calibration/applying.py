@@ -38,7 +38,7 @@ import math
 import numpy as np
 
 from core.calibration.cells import result_key, result_number
-from core.calibration.descriptor_fit import DESCRIPTOR_RANGES
+from core.calibration.descriptor_fit import DESCRIPTOR_RANGES, SCALE_METHOD
 from core.calibration.inputs import ALL_INPUTS, analyzed, input_matrix
 from core.calibration.profile import CalibrationProfile
 
@@ -88,7 +88,7 @@ def _corrects(profile: CalibrationProfile, column: str) -> bool:
         return (rule is not None and rule.kind != "none"
                 or profile.tempo_correction.method != "none")
     correction = profile.descriptors.get(column)
-    return correction is not None and correction.method != "none"
+    return correction is not None and correction.method not in ("none", SCALE_METHOD)
 
 
 def _range(profile: CalibrationProfile, column: str):
@@ -97,6 +97,10 @@ def _range(profile: CalibrationProfile, column: str):
         return model.low, model.high
     if column == "bpm":
         return None, None
+    correction = profile.descriptors.get(column)
+    if correction is not None and correction.method != "none" and (
+            correction.low is not None or correction.high is not None):
+        return correction.low, correction.high  # the range it is clamped to: the reference's
     return DESCRIPTOR_RANGES.get(column, (None, None))
 
 

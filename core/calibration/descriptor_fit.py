@@ -42,6 +42,8 @@ from core.calibration.verdict import (
 __all__ = [
     "DESCRIPTOR_RANGES",
     "LINEAR_METHODS",
+    "SCALE_METHOD",
+    "scale_correction",
     "INNER_FOLDS",
     "inner_folds",
     "mae",
@@ -72,6 +74,12 @@ DESCRIPTOR_RANGES = {
 
 #: Correction methods tried for numeric descriptors, in order of preference on a tie.
 LINEAR_METHODS = ("offset", "theil_sen", "huber", "linear")
+
+#: What is applied, unfitted, to a descriptor whose reference column has a scale of its own
+#: (a Mixed In Key energy level 1-10 against the analyzer's 0-1): the descriptor's range
+#: stretched onto the reference's.  It is "the values as read" of such a column: the
+#: figures before a fit and what stands when no correction is kept.
+SCALE_METHOD = "scale"
 
 #: Folds of the inner cross-validation that chooses a method inside each outer training set
 #: (:func:`inner_folds`): 5, or 3 from :data:`LARGE_TRAINING_SET` songs on, where each fold
@@ -169,7 +177,19 @@ class LinearCorrection:
         sign = "-" if self.intercept < 0 else "+"
         if self.method == "offset":
             return f"offset: y = x {sign} {abs(self.intercept):.3g}"
+        if self.method == SCALE_METHOD:
+            return (f"scale: y = {self.slope:.3g}x {sign} {abs(self.intercept):.3g} (the "
+                    "analyzer's range stretched onto the reference's, nothing fitted)")
         return f"{self.method}: y = {self.slope:.3g}x {sign} {abs(self.intercept):.3g}"
+
+
+def scale_correction(descriptor: str, reference_range) -> LinearCorrection:
+    """The :data:`SCALE_METHOD` map of ``descriptor``'s range
+    (:data:`DESCRIPTOR_RANGES`) onto ``reference_range`` (low, high), clamped to it."""
+    lo, hi = DESCRIPTOR_RANGES[descriptor]
+    low, high = (float(v) for v in reference_range[:2])
+    slope = (high - low) / (hi - lo)
+    return LinearCorrection(SCALE_METHOD, slope, low - slope * lo, low, high)
 
 
 def fit_linear(x, y, *, method: str, low: float | None = None,
@@ -310,6 +330,10 @@ class DescriptorCalibration:
     r2_before_inliers, r2_cv_inliers : float
         ``r2_before`` and ``r2_cv`` without the outlying songs (NaN when there are none):
         the figures the verdict was judged on.
+    reference_range : (float, float) or None
+        The reference column's own scale when it is not the descriptor's (a Mixed In Key
+        energy level 1-10): corrections predict it and are clamped to it, and the values
+        as read are the descriptor's range stretched onto it (:func:`scale_correction`).
     """
 
     descriptor: str
@@ -337,13 +361,16 @@ class DescriptorCalibration:
     outliers: np.ndarray = field(default_factory=lambda: np.empty(0, int))
     r2_before_inliers: float = math.nan
     r2_cv_inliers: float = math.nan
+    reference_range: tuple | None = None
+    _as_read: LinearCorrection = field(default_factory=LinearCorrection)
     _fit_r2: float = math.nan
     _fit_mae: float = math.nan
 
     @property
     def kept(self) -> bool:
-        """True when a correction is applied."""
-        return self.correction.method != "none"
+        """True when a fitted correction is applied (not the values as read, nor their
+        stretch onto a reference's own scale)."""
+        return self.correction.method not in ("none", SCALE_METHOD)
 
     @property
     def keepable(self) -> bool:
@@ -383,7 +410,7 @@ class DescriptorCalibration:
             self.r2, self.mae_fit = self._fit_r2, self._fit_mae
             self.note = ""
             return
-        self.correction, self.mae_after = LinearCorrection("none"), self.mae_before
+        self.correction, self.mae_after = self._as_read, self.mae_before
         self.r2, self.mae_fit = self.r2_before, self.mae_before
         if self.verdict in ("no relation", "inverted"):
             self.note = VERDICT_TEXT[self.verdict]
@@ -531,7 +558,8 @@ def nested_predict(x, y, folds, *, methods=LINEAR_METHODS, k_inner: int | None =
 
 def fit_descriptor(x, y, *, descriptor: str, k: int = 10, seed: int = 0,
                    min_gain: float = 0.01, methods=LINEAR_METHODS,
-                   keep_inverted: bool = False) -> DescriptorCalibration:
+                   keep_inverted: bool = False,
+                   reference_range=None) -> DescriptorCalibration:
     """Calibrate one numeric descriptor.
 
     Parameters
@@ -550,6 +578,10 @@ def fit_descriptor(x, y, *, descriptor: str, k: int = 10, seed: int = 0,
         Candidate methods (see :func:`fit_linear`).
     keep_inverted : bool, optional
         Keep the correction of an ``inverted`` descriptor when it passes the keep rule.
+    reference_range : (float, float), optional
+        The reference's own scale when it is not the descriptor's (low, high): the clamp
+        range, and the values as read are stretched onto it for the figures "before"; an
+        offset, which cannot cross from one scale to another, is not tried.
 
     Returns
     -------
@@ -562,16 +594,24 @@ def fit_descriptor(x, y, *, descriptor: str, k: int = 10, seed: int = 0,
     ok = np.isfinite(x) & np.isfinite(y)
     x, y = x[ok], y[ok]
     low, high = DESCRIPTOR_RANGES.get(descriptor, (None, None))
+    as_read = LinearCorrection("none")
+    if reference_range is not None and tuple(reference_range[:2]) != (low, high):
+        as_read = scale_correction(descriptor, reference_range)
+        low, high = as_read.low, as_read.high
+        methods = tuple(m for m in methods if m != "offset") or ("linear",)
     n = int(x.size)
-    cal = DescriptorCalibration(descriptor, n, LinearCorrection("none"), min_gain=min_gain,
-                                keep_inverted=keep_inverted)
+    cal = DescriptorCalibration(descriptor, n, as_read, min_gain=min_gain,
+                                keep_inverted=keep_inverted, _as_read=as_read,
+                                reference_range=None if as_read.method == "none"
+                                else (low, high))
     if n == 0:
         cal.note = "no pairs"
         return cal
     cal.fitted_range = value_range(x)
-    cal.mae_before = cal.mae_after = cal.mae_fit = mae(x, y)
-    cal.r2_before = cal.r2 = r_squared(x, y)
-    cal.interval_raw = interval_from_residuals(x - y)
+    raw = np.asarray(as_read.apply(x), float)  # the values as read, on the reference's scale
+    cal.mae_before = cal.mae_after = cal.mae_fit = mae(raw, y)
+    cal.r2_before = cal.r2 = r_squared(raw, y)
+    cal.interval_raw = interval_from_residuals(raw - y)
     if n < MIN_PAIRS:
         cal.note = too_few_note(n)
         return cal
@@ -590,7 +630,7 @@ def fit_descriptor(x, y, *, descriptor: str, k: int = 10, seed: int = 0,
     out = outlying(cal.cv_pred - y)
     if out.any():
         cal.outliers = np.flatnonzero(ok)[out]
-        cal.r2_before_inliers = raw_r2 = r_squared(x[~out], y[~out])
+        cal.r2_before_inliers = raw_r2 = r_squared(raw[~out], y[~out])
         cal.r2_cv_inliers = cv_r2 = r_squared(cal.cv_pred[~out], y[~out])
     cal.verdict = descriptor_verdict(n=n, kept=cal.keepable, slope=cal.candidate.slope,
                                      raw_r2=raw_r2, cv_r2=cv_r2)

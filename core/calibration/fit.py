@@ -142,17 +142,19 @@ def _blocked(single) -> bool:
     return single is not None and single.verdict == "inverted" and not single.kept
 
 
-def _fit_column(name, values, learned, *, k, seed, min_gain, keep_inverted):
+def _fit_column(name, values, learned, *, k, seed, min_gain, keep_inverted,
+                reference_ranges):
     single = None
+    own = reference_ranges.get(name)
     if values is not None:
         x, y = values
         if name == "bpm":
             return fit_tempo(x, y, k=k, seed=seed, min_gain=min_gain), None
         single = fit_descriptor(x, y, descriptor=name, k=k, seed=seed, min_gain=min_gain,
-                                keep_inverted=name in keep_inverted)
+                                keep_inverted=name in keep_inverted, reference_range=own)
     model = None
     if learned is not None:
-        low, high = DESCRIPTOR_RANGES.get(name, (None, None))
+        low, high = own[:2] if own else DESCRIPTOR_RANGES.get(name, (None, None))
         if single is None and len(learned.y):
             low, high = float(min(learned.y)), float(max(learned.y))
         from core.calibration.learned_fit import fit_learned  # scikit-learn: when needed
@@ -175,7 +177,7 @@ def _one_thread(fn, *args, **kwargs):
 
 def fit_calibration(values: dict, *, keys=None, learned: dict | None = None, k: int = 10,
                     seed: int = 0, min_gain: float = 0.01, keep_inverted=(),
-                    workers: int = 1) -> Calibration:
+                    workers: int = 1, reference_ranges: dict | None = None) -> Calibration:
     """Calibrate every column at once.
 
     Parameters
@@ -196,6 +198,10 @@ def fit_calibration(values: dict, *, keys=None, learned: dict | None = None, k: 
         Descriptors whose ``inverted`` correction is kept anyway.
     workers : int, optional
         Columns fitted side by side (threads; each numeric library uses one thread).
+    reference_ranges : dict of str to (float, float), optional
+        Descriptor -> (low, high) of a reference column on a scale of its own
+        (:attr:`core.calibration.reference.ReferenceSheet.value_scales`): its corrections
+        and learned model predict that scale.
 
     Returns
     -------
@@ -207,7 +213,8 @@ def fit_calibration(values: dict, *, keys=None, learned: dict | None = None, k: 
     cal = Calibration(k=k, seed=seed, min_gain=min_gain,
                       extra=[c for c in learned if c not in values])
     names = list(values) + cal.extra
-    opts = {"k": k, "seed": seed, "min_gain": min_gain, "keep_inverted": set(keep_inverted)}
+    opts = {"k": k, "seed": seed, "min_gain": min_gain, "keep_inverted": set(keep_inverted),
+            "reference_ranges": dict(reference_ranges or {})}
     with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=workers) as pool:
         key_job = (pool.submit(_one_thread, fit_key, keys[0], keys[1], k=k, seed=seed)
                    if keys else None)

@@ -42,7 +42,7 @@ import os
 import re
 from dataclasses import asdict, dataclass, field
 
-from core.calibration.descriptor_fit import LINEAR_METHODS, LinearCorrection
+from core.calibration.descriptor_fit import LINEAR_METHODS, SCALE_METHOD, LinearCorrection
 from core.calibration.fit import Calibration
 from core.calibration.inputs import ALL_INPUTS
 from core.calibration.intervals import PredictionInterval
@@ -80,7 +80,7 @@ PROFILE_LIMITS = {"slope": 1e3, "intercept": 1e6, "clamp": 1e6, "tempo_slope": 1
 
 #: Descriptor names a profile may correct: the numeric columns of the results.
 _PROFILE_DESCRIPTORS = frozenset(c for c in DESCRIPTOR_COLUMNS if c not in TEXT_COLUMNS)
-_METHODS = ("none", *LINEAR_METHODS)
+_METHODS = ("none", *LINEAR_METHODS, SCALE_METHOD)
 
 
 class ProfileError(SongCalError):

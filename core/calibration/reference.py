@@ -22,8 +22,11 @@ The delimiter (``,`` ``;`` tab ``|``), the encoding (UTF-8 with or without a byt
 UTF-16 with one, else Windows-1252 / Latin-1) and the scale of each 0-1 descriptor column
 (0-100 percentages are divided by 100; a cell written with ``%`` is a percentage whatever
 its column holds) are detected; a 0-1 descriptor column of whole
-numbers 1-10 only (Mixed In Key's energy level, or low percentages: they cannot be told
-apart) is left out with a warning.  ``128,5`` has a decimal comma and ``12,345,678``
+numbers 1-10 only (an energy level, or low percentages: they cannot be told apart) is left
+out with a warning.  A Mixed In Key export (a ``Key result`` or ``Collection name`` header)
+says which it is: its ``Energy`` column is the energy level 1-10, read on that scale as
+written (:data:`MIXED_IN_KEY_ENERGY`, :attr:`ReferenceSheet.value_scales`); a cell outside
+1-10 is a bad cell of its row.  ``128,5`` has a decimal comma and ``12,345,678``
 thousands separators; ``1,234``, which could be either, is a bad cell.
 
 Every cell is checked on its own.  A cell that cannot be read (not a number, not a key) or
@@ -74,6 +77,7 @@ from core.io.tags import identity_from_name
 __all__ = [
     "REFERENCE_DESCRIPTORS",
     "UNIT_DESCRIPTORS",
+    "MIXED_IN_KEY_ENERGY",
     "CELL_RANGES",
     "EXTRA_MIN_SHARE",
     "ReferenceRow",
@@ -105,6 +109,12 @@ CELL_RANGES = {
     "loudness_lufs": (-120.0, 20.0),
 }
 _CELL_UNITS = {"bpm": " BPM", "loudness_lufs": " dB"}
+
+#: Mixed In Key's energy level: (lowest, highest, name of the scale).  Its export writes a
+#: whole number 1-10 where Spotify-style sheets write 0-1.
+MIXED_IN_KEY_ENERGY = (1.0, 10.0, "Mixed In Key 1\u201310")
+# Headers only Mixed In Key's CSV export writes (normalized).
+_MIXED_IN_KEY_HEADERS = {"key result", "collection name"}
 
 #: Cells listed one by one in the sheet's warnings; the rest are counted.
 _CELLS_IN_WARNINGS = 5
@@ -247,6 +257,11 @@ class ReferenceSheet:
     summary_rows : list of int
         Rows left out as the total, sum or average of the rows above (``Total``, ``Summe``,
         ``Average`` under the songs), by row number; named in the warnings.
+    value_scales : dict of str to (float, float, str)
+        Descriptor columns the sheet writes on a scale of their own rather than the
+        analyzer's (a Mixed In Key export's energy level 1-10): lowest and highest value
+        and the scale's name.  Their values are kept as written; a correction fitted
+        against them predicts the sheet's scale.
     """
 
     name: str
@@ -262,6 +277,13 @@ class ReferenceSheet:
     bad_cells: list = field(default_factory=list)
     extra: list = field(default_factory=list)
     summary_rows: list = field(default_factory=list)
+    value_scales: dict = field(default_factory=dict)
+
+    def column_label(self, column: str) -> str:
+        """``column`` as reports name it, with the sheet's own scale where it has one
+        (``"energy (Mixed In Key 1-10)"``)."""
+        scale = self.value_scales.get(column)
+        return f"{column} ({scale[2]})" if scale else column
 
     @property
     def descriptors(self) -> list[str]:
@@ -449,6 +471,10 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     def cell(record, role):
         return _cell_at(record, columns.get(role))
 
+    # a Mixed In Key export's energy is its 1-10 level, checked against that range
+    value_scales = ({"energy": MIXED_IN_KEY_ENERGY} if "energy" in columns and any(
+        normalize_header(h) in _MIXED_IN_KEY_HEADERS for h in header) else {})
+    ranges = {**CELL_RANGES, **{d: s[:2] for d, s in value_scales.items()}}
     rows: list[ReferenceRow] = []
     bad: list[BadRow] = []
     bad_cells: list[BadRow] = []
@@ -495,14 +521,16 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
                 continue
             if v is None:
                 continue
-            lo, hi = CELL_RANGES[d]
+            lo, hi = ranges[d]
             if not lo <= v <= hi:
-                unit = _CELL_UNITS.get(d, "")
+                unit = (f", {value_scales[d][2]}" if d in value_scales
+                        else _CELL_UNITS.get(d, ""))
                 bad_cells.append(BadRow(line_no, header[columns[d]], raw,
                                         f"out of range ({lo:g} to {hi:g}{unit})"))
                 continue
             values[d] = v
-            if d in UNIT_DESCRIPTORS and unneutralize(raw.strip()).endswith("%"):
+            if (d in UNIT_DESCRIPTORS and d not in value_scales
+                    and unneutralize(raw.strip()).endswith("%")):
                 percent_cells.add((len(rows), d))
         for d, i in extra.items():
             raw = _cell_at(record, i)
@@ -535,7 +563,8 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     def plain(d):  # the column's values but those written as percentages
         return [v[d] for i, v in enumerate(raw_values) if d in v and (i, d) not in percent_cells]
 
-    for d in [d for d in numeric if d in UNIT_DESCRIPTORS and _levels_1_to_10(plain(d))]:
+    for d in [d for d in numeric if d in UNIT_DESCRIPTORS and d not in value_scales
+              and _levels_1_to_10(plain(d))]:
         warnings.append(f"column {header[columns[d]]!r} holds only whole numbers 1-10: a 1-10 "
                         "level (as Mixed In Key writes energy) or percentages? Left out of the "
                         "fit; write it on 0-1 or as percentages with decimals to use it")
@@ -557,13 +586,15 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     for d in numeric:
         col = plain(d)
         scale = 1.0
-        if d in UNIT_DESCRIPTORS and (max(abs(x) for x in col) > 1.0 + 1e-9 if col else any(
+        if d in UNIT_DESCRIPTORS and d not in value_scales and (
+                max(abs(x) for x in col) > 1.0 + 1e-9 if col else any(
                 (i, d) in percent_cells for i in range(len(raw_values)))):
             scale = 0.01
         scales[d] = scale
     for d in numeric:
         col = [v[d] for v in raw_values if d in v]
-        if d in UNIT_DESCRIPTORS and col and set(col) <= {0.0, 1.0} and len(col) > 1:
+        if (d in UNIT_DESCRIPTORS and d not in value_scales and col
+                and set(col) <= {0.0, 1.0} and len(col) > 1):
             warnings.append(f"column {header[columns[d]]!r} holds only 0 and 1: read as the "
                             "0-1 scale (it could also be percentages)")
         if d == "bpm" and col and (min(col) < 30 or max(col) > 400):
@@ -592,7 +623,8 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     return ReferenceSheet(name=name, sha256=sha256, encoding=encoding, delimiter=delimiter,
                           columns=named, scales=scales, rows=rows, bad_rows=bad, path=path,
                           warnings=warnings, bad_cells=bad_cells, extra=list(extra),
-                          summary_rows=[n for n, _ in summaries.rows])
+                          summary_rows=[n for n, _ in summaries.rows],
+                          value_scales={d: v for d, v in value_scales.items() if d in numeric})
 
 
 def _repeats(record: list[str], header_key: list[str]) -> bool:

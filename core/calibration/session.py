@@ -207,7 +207,7 @@ class CalibrationSession(Pairing):
             columns, calibration=cal,
             pairs=lambda d: self.pairs(d, keep_missing=d == "bpm"),
             key_errors=self.key_errors(), counts=lambda d: self.reference_values(d)[0].size,
-            outliers=outliers)
+            outliers=outliers, scales=self.sheet.value_scales)
 
     def outlying_songs(self, descriptor: str) -> list[tuple[int, float, float]]:
         """The songs the current fit of ``descriptor`` judged its verdict without
@@ -252,7 +252,9 @@ class CalibrationSession(Pairing):
             keys = self.key_pairs()
         cal = fit_calibration(values, keys=keys, learned=learned, k=o.k, seed=o.seed,
                               min_gain=o.min_gain, keep_inverted=o.keep_inverted,
-                              workers=o.workers)
+                              workers=o.workers,
+                              reference_ranges={d: v[:2] for d, v in
+                                                self.sheet.value_scales.items()})
         self.adopt_calibration(cal, self.version)
         return cal
 

@@ -30,7 +30,7 @@ from core.calibration.agreement import (
     fifths_distance,
     key_relation,
 )
-from core.calibration.descriptor_fit import mae, r_squared
+from core.calibration.descriptor_fit import DESCRIPTOR_RANGES, mae, r_squared, scale_correction
 from core.calibration.fit import Calibration
 from core.calibration.matching import MatchResult
 from core.calibration.reference import ReferenceSheet
@@ -230,6 +230,9 @@ class DescriptorSummary:
     outliers : list of str
         The songs the verdict was judged without (outlying held-out errors), each with its
         two values; ``note`` then begins with what leaving them out changed.
+    scale : str
+        The name of the reference column's own scale when it is not the analyzer's
+        (``"Mixed In Key 1-10"``; its figures are on that scale), else empty.
     """
 
     descriptor: str
@@ -257,6 +260,7 @@ class DescriptorSummary:
     learned: object = None
     n_missing: int = 0
     outliers: list = field(default_factory=list)
+    scale: str = ""
 
     @property
     def fitted(self) -> bool:
@@ -316,7 +320,8 @@ def _extra_summary(m) -> DescriptorSummary:
 def descriptor_summaries(descriptors, *, calibration: Calibration | None,
                          pairs: Callable, key_errors: KeyErrors | None = None,
                          counts: Callable | None = None,
-                         outliers: Callable | None = None) -> list[DescriptorSummary]:
+                         outliers: Callable | None = None,
+                         scales: dict | None = None) -> list[DescriptorSummary]:
     """One :class:`DescriptorSummary` per column, from the fit where it covers the
     column and from the raw pairs otherwise.
 
@@ -337,12 +342,17 @@ def descriptor_summaries(descriptors, *, calibration: Calibration | None,
     outliers : callable, optional
         ``outliers(descriptor)`` -> the outlying songs of a fitted descriptor, each named
         with its values (:attr:`DescriptorSummary.outliers`).
+    scales : dict of str to (float, float, str), optional
+        Column -> the reference's own scale where it is not the analyzer's
+        (:attr:`core.calibration.reference.ReferenceSheet.value_scales`): before a fit the
+        analyzer's values are stretched onto it, as the fit reads them as read.
 
     Returns
     -------
     list of DescriptorSummary
     """
     cal = calibration
+    scales = scales or {}
     out = []
     for d in descriptors:
         if d == "key":
@@ -360,6 +370,8 @@ def descriptor_summaries(descriptors, *, calibration: Calibration | None,
         else:
             x, y = pairs(d)[:2]
             n = counts(d) if counts is not None else int(x.size)
+            if d in scales and d in DESCRIPTOR_RANGES:
+                x = np.asarray(scale_correction(d, scales[d]).apply(x), float)
             has = np.isfinite(x)
             s = DescriptorSummary(d, n, r2=r_squared(x[has], y[has]),
                                   mae_before=mae(x[has], y[has]))
@@ -367,4 +379,6 @@ def descriptor_summaries(descriptors, *, calibration: Calibration | None,
                 s.acc1_before, s.acc2_before = acc1(x, y), acc2(x, y)
                 s.n_missing = int((~has).sum())
             out.append(s)
+    for s in out:
+        s.scale = scales[s.descriptor][2] if s.descriptor in scales else ""
     return out

@@ -248,9 +248,15 @@ def _print_scores(cal, stream, *, session=None) -> None:
               file=stream)
         if k.note and not k.kept and k.verdict != "tracks":
             print(f"  {k.note}", file=stream)
+    def label(column):  # "energy (Mixed In Key 1-10)": the sheet's own scale, where it has one
+        return session.sheet.column_label(column) if session is not None else column
+
     for name, d in cal.descriptors.items():
         how = d.correction.describe() if d.kept else "no correction"
-        line = (f"{name} {_verdict(d.verdict)} (n={d.n}): {how}; MAE {_fmt(d.mae_before, 4)}"
+        if d.reference_range is not None and not d.kept:
+            how += f", the values as read {d.correction.describe()}"
+        line = (f"{label(name)} {_verdict(d.verdict)} (n={d.n}): {how}; MAE "
+                f"{_fmt(d.mae_before, 4)}"
                 f" -> {_fmt(d.mae_after, 4)}, r2 {_fmt(d.r2_cv)} (nested "
                 f"cross-validated); 90 % interval: {d.interval.describe()}")
         print(line, file=stream)
@@ -260,13 +266,13 @@ def _print_scores(cal, stream, *, session=None) -> None:
             print(f"  {d.note}", file=stream)
     for name, m in cal.learned.items():
         if m.model is None:
-            print(f"{name} learned model: {m.note}", file=stream)
+            print(f"{label(name)} learned model: {m.note}", file=stream)
             continue
         top = ", ".join(f"{a} {v:.3g}" for a, v in m.importance[:4] if v > 0) or "none"
         curve = ", ".join(f"{size} songs {v:.4g}" for size, v in m.learning_curve)
         state = "kept" if m.kept else "not kept"
         tag = f" {_verdict(m.verdict)}" if m.verdict else ""
-        print(f"{name} learned model{tag} ({state}): {m.describe()}; MAE "
+        print(f"{label(name)} learned model{tag} ({state}): {m.describe()}; MAE "
               f"{_fmt(m.mae_cv, 4)}, r2 {_fmt(m.r2_cv)} (nested cross-validated); "
               f"inputs that matter: {top}; learning curve: {curve}", file=stream)
         if m.note:

@@ -488,12 +488,12 @@ def test_mixed_in_keys_own_csv_export_is_read():
     sheet = parse_reference_text(text)
     assert sheet.columns["key"] == "Key result" and "key" in sheet.descriptors
     assert [(r.title, r.artist, r.key, r.values) for r in sheet.rows] == [
-        ("Midnight Drive", "Nova Lights", Key(9, "minor"), {"bpm": 124.0}),
-        ("Slow Burn", "Kesta", Key(11, "minor"), {"bpm": 72.0}),
-        ("Blue Night", "Ana Lima", Key(7, "major"), {"bpm": 118.0})]
-    # its energy is a 1-10 level: left out, with the warning that says so
-    assert "energy" not in sheet.descriptors
-    assert any("'Energy' holds only whole numbers 1-10" in w for w in sheet.warnings)
+        ("Midnight Drive", "Nova Lights", Key(9, "minor"), {"bpm": 124.0, "energy": 6.0}),
+        ("Slow Burn", "Kesta", Key(11, "minor"), {"bpm": 72.0, "energy": 5.0}),
+        ("Blue Night", "Ana Lima", Key(7, "major"), {"bpm": 118.0, "energy": 7.0})]
+    # its energy is Mixed In Key's level 1-10, read on that scale (it was left out)
+    assert "energy" in sheet.descriptors and sheet.value_scales["energy"][:2] == (1, 10)
+    assert not sheet.warnings
     assert not sheet.bad_cells and not sheet.bad_rows and not sheet.extra
 
 

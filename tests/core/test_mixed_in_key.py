@@ -1,0 +1,107 @@
+"""A Mixed In Key export as the reference: its Energy column (levels 1-10) is read on its own
+scale, checked cell by cell, and calibrated against the analyzer's 0-1 energy end to end."""
+
+import numpy as np
+import pytest
+
+from core import __version__
+from core.calibration.profile import load_profile
+from core.calibration.reference import parse_reference_text
+from core.calibration.session import CalibrationOptions, CalibrationSession
+from core.cli.main import main as cli_main
+from core.io.csvio import read_csv_rows, write_csv
+from core.io.results import RESULT_COLUMNS
+
+LABEL = "energy (Mixed In Key 1\u201310)"
+
+
+def mik_deck(n=40, seed=3, bad=None):
+    """Result rows and a Mixed In Key CSV export of the same songs: its energy level is a
+    whole number 1-10 that rises with the analyzer's energy (0-1).  ``bad``: row index ->
+    energy cell written instead."""
+    rng = np.random.default_rng(seed)
+    energy = rng.uniform(0.05, 0.95, n)
+    lines = ["Collection name,File name,Key result,BPM,Energy"]
+    results, levels = [], []
+    for i in range(n):
+        artist, title = f"Band {i % 5}", f"Tune Number {i} Of The Set"
+        path = f"/music/{artist} - {title}.mp3"
+        row = {c: None for c in RESULT_COLUMNS}
+        row.update(path=path, title=title, artist=artist, status="done", bpm=120.0 + i,
+                   key="A minor", energy=float(energy[i]))
+        results.append(row)
+        level = int(np.clip(round(1 + 9 * (0.8 * energy[i] + 0.1) + rng.normal(0, 0.3)),
+                            1, 10))
+        levels.append(level)
+        cell = (bad or {}).get(i, level)
+        lines.append(f"My Collection,{path},8A,{120 + i},{cell}")
+    return results, "\n".join(lines) + "\n", np.array(levels, float)
+
+
+def test_the_energy_of_a_mixed_in_key_export_is_read_as_its_level_1_to_10():
+    _, text, levels = mik_deck(n=12, bad={3: 11, 7: 0, 9: "10.5"})
+    sheet = parse_reference_text(text, name="mik.csv")
+    assert sheet.value_scales["energy"][:2] == (1.0, 10.0)
+    assert sheet.column_label("energy") == LABEL
+    assert sheet.scales["energy"] == 1.0  # not divided by 100, nor left out as 1-10 levels
+    by_row = {r.row: r for r in sheet.rows}
+    assert len(sheet.rows) == 12  # a bad energy costs its cell, not its row
+    assert by_row[2].values["energy"] == levels[0]
+    # each value outside 1-10 is named in its own row and column
+    bad = {(b.row, b.column): b.reason for b in sheet.bad_cells}
+    assert set(bad) == {(5, "Energy"), (9, "Energy"), (11, "Energy")}
+    assert all(r == "out of range (1 to 10, Mixed In Key 1\u201310)" for r in bad.values())
+    assert all("energy" not in by_row[n].values for n in (5, 9, 11))
+    assert by_row[5].values["bpm"] == 123
+
+
+def test_a_sheet_that_is_not_from_mixed_in_key_still_leaves_levels_1_to_10_out():
+    _, text, _ = mik_deck(n=12)
+    text = text.replace("Collection name,File name,Key result", "Playlist,File name,Key")
+    sheet = parse_reference_text(text, name="other.csv")
+    assert "energy" not in sheet.columns and not sheet.value_scales
+    assert any("whole numbers 1-10" in w for w in sheet.warnings)
+
+
+def test_calibrating_against_mixed_in_key_predicts_its_levels():
+    results, text, levels = mik_deck()
+    s = CalibrationSession(options=CalibrationOptions(learned=False))
+    s.set_results(results, keys=range(len(results)))
+    s.set_reference(parse_reference_text(text, name="mik.csv"))
+    cal = s.fit()
+    d = cal.descriptors["energy"]
+    assert d.verdict == "calibrated" and d.kept
+    assert d.reference_range == (1.0, 10.0)
+    assert d.correction.low == 1.0 and d.correction.high == 10.0
+    assert d.correction.slope > 5  # 0-1 onto 1-10
+    # "before" reads the analyzer's 0-1 stretched onto 1-10, not 0.5 against 7
+    assert d.mae_before < 2 and d.mae_after < 0.6
+    assert "offset" not in d.cv_mae  # an offset cannot cross from one scale to the other
+    fixed = np.array([r["energy_calibrated"] for r in s.calibrated_rows()], float)
+    assert np.all((fixed >= 1) & (fixed <= 10))
+    assert np.mean(np.abs(fixed - levels)) < 0.6
+
+
+def test_songcal_calibrate_runs_end_to_end_on_a_mixed_in_key_export(tmp_path, capsys):
+    results, text, levels = mik_deck(bad={4: 12})
+    ref = tmp_path / "mik.csv"
+    ref.write_text(text, encoding="utf-8")
+    res = tmp_path / "results.csv"
+    write_csv(res, RESULT_COLUMNS, results, meta={"songcal_version": __version__})
+    code = cli_main(["calibrate", str(res), "--reference", str(ref), "-o",
+                     str(tmp_path / "cal.csv"), "--profile", str(tmp_path / "p.json"),
+                     "--calibrated-out", str(tmp_path / "calibrated.csv"), "--no-learned"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "matched 40 of 40 songs" in out
+    assert "row 6, column 'Energy': out of range (1 to 10, Mixed In Key 1\u201310) ('12')" in out
+    line = next(ln for ln in out.splitlines() if ln.startswith("energy"))
+    assert line.startswith(f"{LABEL} [calibrated] (n=39): ")
+    profile = load_profile(tmp_path / "p.json")
+    assert (profile.descriptors["energy"].low, profile.descriptors["energy"].high) == (1, 10)
+    _, rows = read_csv_rows(tmp_path / "calibrated.csv")
+    for c in ("energy_calibrated", "energy_calibrated_low", "energy_calibrated_high"):
+        values = np.array([float(r[c]) for r in rows])
+        assert np.all((values >= 1) & (values <= 10)), c
+    fixed = np.array([float(r["energy_calibrated"]) for r in rows])
+    assert np.mean(np.abs(fixed - levels)) == pytest.approx(0.3, abs=0.3)
