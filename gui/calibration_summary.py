@@ -138,8 +138,10 @@ def _learned_text(s: DescriptorSummary) -> str:
     if m.model is None:
         return "too few songs"
     kind = "ridge" if m.kind == "ridge" else "trees"
+    k = len(m.outliers)
     return (f"{'kept' if m.kept else 'not kept'}: {kind}, MAE "
-            f"{format_value(m.mae_cv, s.descriptor)}, r² {format_value(m.r2_cv, places=2)}")
+            f"{format_value(m.mae_cv, s.descriptor)}, r² {format_value(m.r2_cv, places=2)}"
+            + (f" ({k} outlying)" if k else ""))
 
 
 def _learned_tip(s: DescriptorSummary) -> str:
@@ -155,6 +157,8 @@ def _learned_tip(s: DescriptorSummary) -> str:
     if m.learning_curve:
         lines.append("Learning curve: " + ", ".join(
             f"{n} songs → {format_value(v, s.descriptor)}" for n, v in m.learning_curve))
+    if m.outlier_note:
+        lines.append(m.outlier_note)
     if m.note:
         lines.append(m.note)
     return "\n".join(lines)

@@ -69,7 +69,8 @@ def _learned_row(name: str, m) -> dict:
             "clamp_low": getattr(m.model, "low", None),
             "clamp_high": getattr(m.model, "high", None), "folds": m.folds,
             "candidates": "; ".join(f"{k} chosen in {v} folds" for k, v in m.chosen.items()),
-            "inputs": top, "learning_curve": curve, "note": m.note}
+            "inputs": top, "learning_curve": curve,
+            "note": "; ".join(t for t in (m.outlier_note, m.note) if t)}
 
 
 def calibration_rows(cal: Calibration) -> list[dict]:

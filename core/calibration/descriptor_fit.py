@@ -60,6 +60,7 @@ __all__ = [
     "OUTLIER_SPREADS",
     "OUTLIER_MAX_SHARE",
     "outlying",
+    "outlier_note",
 ]
 
 #: Range each numeric descriptor is clamped to after correction (its unit in the name).
@@ -387,14 +388,7 @@ class DescriptorCalibration:
     def outlier_note(self) -> str:
         """What the verdict left out, with r² with and without it (empty without
         outlying songs)."""
-        k = len(self.outliers)
-        if not k:
-            return ""
-        return (f"{k} outlying song{'s' if k > 1 else ''} (held-out error more than "
-                f"{OUTLIER_SPREADS:g} robust spreads from the others': a bad value in the "
-                f"results or the sheet?) left out of the verdict: cross-validated r\u00b2 "
-                f"{self.r2_cv_inliers:.3g} without {'them' if k > 1 else 'it'}, "
-                f"{self.r2_cv:.3g} with")
+        return outlier_note(len(self.outliers), self.r2_cv_inliers, self.r2_cv)
 
     def set_keep_inverted(self, keep: bool) -> None:
         """Keep (or drop) the correction of an ``inverted`` descriptor that passes the keep
@@ -428,6 +422,18 @@ def value_range(x) -> tuple[float, float] | None:
     x = np.asarray(x, float)
     x = x[np.isfinite(x)]
     return (float(x.min()), float(x.max())) if x.size else None
+
+
+def outlier_note(k: int, r2_without: float, r2_with: float) -> str:
+    """What leaving ``k`` outlying songs out of a verdict changed (empty for none): the
+    words the report, the window and the exports use for a correction and a learned model
+    alike."""
+    if not k:
+        return ""
+    return (f"{k} outlying song{'s' if k > 1 else ''} (held-out error more than "
+            f"{OUTLIER_SPREADS:g} robust spreads from the others': a bad value in the "
+            f"results or the sheet?) left out of the verdict: cross-validated r\u00b2 "
+            f"{r2_without:.3g} without {'them' if k > 1 else 'it'}, {r2_with:.3g} with")
 
 
 def outlying(residuals) -> np.ndarray:

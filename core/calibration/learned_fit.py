@@ -26,7 +26,10 @@ outer training sets cut to :data:`LEARNING_FRACTIONS` of their songs.
 The model is kept only when its nested MAE passes
 :func:`core.calibration.verdict.keeps` against both the raw analyzer values and the
 single-descriptor correction (for an extra column, which has neither, against predicting
-the reference's median), and its verdict is not ``no relation``.
+the reference's median), and its verdict is not ``no relation``.  Its verdict is judged as
+a single descriptor's is (:func:`core.calibration.descriptor_fit.outlying`): songs whose
+held-out error lies far from the others' are named and left out of the r\u00b2 the verdict
+reads, while the keep rule still reads the MAE of every song.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ from core.calibration.descriptor_fit import (
     cv_folds,
     cv_predict,
     mae,
+    outlier_note,
+    outlying,
     r_squared,
     value_range,
 )
@@ -119,6 +124,13 @@ class LearnedCalibration:
     input_ranges : dict of str to (float, float)
         Per input the model reads, its lowest and highest value over the songs it was
         fitted on (missing values left out).
+    outliers : ndarray of int
+        Positions (in the ``y`` given to :func:`fit_learned`) of the songs whose held-out
+        error is outlying (:func:`core.calibration.descriptor_fit.outlying`): the verdict
+        is judged without them.  Empty when there are none.
+    r2_cv_inliers : float
+        ``r2_cv`` without the outlying songs (NaN when there are none): what the verdict
+        reads.
     """
 
     column: str
@@ -143,6 +155,19 @@ class LearnedCalibration:
     note: str = ""
     inverted: bool = False
     input_ranges: dict = field(default_factory=dict)
+    outliers: np.ndarray = field(default_factory=lambda: np.empty(0, int))
+    r2_cv_inliers: float = math.nan
+
+    @property
+    def outlier_note(self) -> str:
+        """What the verdict left out, with r\u00b2 with and without it (empty without
+        outlying songs)."""
+        return outlier_note(len(self.outliers), self.r2_cv_inliers, self.r2_cv)
+
+    @property
+    def r2_judged(self) -> float:
+        """The r\u00b2 the verdict reads: without the outlying songs when there are some."""
+        return self.r2_cv_inliers if len(self.outliers) else self.r2_cv
 
     def rejudge(self, *, mae_single: float, min_gain: float, inverted: bool = False) -> None:
         """Decide again whether the model is kept, against a new single-descriptor MAE
@@ -166,7 +191,7 @@ class LearnedCalibration:
         others = [v for v in (self.mae_raw, self.mae_single) if math.isfinite(v)]
         others = others or [self.mae_median]
         passes = all(keeps(self.mae_compared, v, min_gain) for v in others)
-        self.verdict = model_verdict(n=self.n, kept=passes, cv_r2=self.r2_cv)
+        self.verdict = model_verdict(n=self.n, kept=passes, cv_r2=self.r2_judged)
         if not self.verdict and not any(math.isfinite(v) for v in (self.mae_raw,
                                                                     self.mae_single)):
             self.verdict = "weak"  # an extra column's only model, not good enough to keep
@@ -348,6 +373,10 @@ def fit_learned(X, y, names, *, column: str, mae_raw: float = math.nan,
     cal.cv_pred = cv_predict(n, folds, outer)
     cal.chosen = dict(chosen)
     cal.mae_cv, cal.r2_cv = mae(cal.cv_pred, y), r_squared(cal.cv_pred, y)
+    out = outlying(cal.cv_pred - y)
+    if out.any():
+        cal.outliers = np.flatnonzero(ok)[out]
+        cal.r2_cv_inliers = r_squared(cal.cv_pred[~out], y[~out])
     cal.mae_median = mae(cv_predict(n, folds, lambda tr, te: np.full(te.size,
                                                                      np.median(y[tr]))), y)
     cal.interval = interval_from_residuals(cal.cv_pred - y)

@@ -200,7 +200,9 @@ class CalibrationSession(Pairing):
         songs = self.identities() if cal is not None else []
 
         def outliers(d):
-            return [f"{_song_name(songs[i])}: {x:.4g} in the results, {y:.4g} in the sheet"
+            what = ("predicted" if cal is not None and d not in cal.descriptors
+                    else "in the results")
+            return [f"{_song_name(songs[i])}: {x:.4g} {what}, {y:.4g} in the sheet"
                     for i, x, y in self.outlying_songs(d)]
 
         return descriptor_summaries(
@@ -209,12 +211,30 @@ class CalibrationSession(Pairing):
             key_errors=self.key_errors(), counts=lambda d: self.reference_values(d)[0].size,
             outliers=outliers, scales=self.sheet.value_scales)
 
-    def outlying_songs(self, descriptor: str) -> list[tuple[int, float, float]]:
+    def outlying_songs(self, descriptor: str, *, learned: bool | None = None
+                       ) -> list[tuple[int, float, float]]:
         """The songs the current fit of ``descriptor`` judged its verdict without
         (:attr:`core.calibration.descriptor_fit.DescriptorCalibration.outliers`): song
-        index, analyzer value and reference value of each; empty without a current fit."""
+        index, analyzer value and reference value of each; empty without a current fit.
+
+        With ``learned`` (default: for a column with no analyzer descriptor, an extra
+        column), those of the column's learned model instead
+        (:attr:`core.calibration.learned_fit.LearnedCalibration.outliers`), each with its
+        cross-validated prediction in place of the analyzer value."""
         cal = self.calibration if self.calibration_is_current else None
-        d = cal.descriptors.get(descriptor) if cal is not None else None
+        if cal is None:
+            return []
+        if learned is None:
+            learned = descriptor not in cal.descriptors
+        if learned:
+            m = cal.learned.get(descriptor)
+            if m is None or not len(m.outliers):
+                return []
+            y, idx = self.reference_values(descriptor)  # what the model was given
+            pred = np.full(y.size, np.nan)
+            pred[np.isfinite(y)] = m.cv_pred  # it predicted the songs with a value
+            return [(int(idx[p]), float(pred[p]), float(y[p])) for p in m.outliers]
+        d = cal.descriptors.get(descriptor)
         if d is None or not len(d.outliers):
             return []
         x, y, idx = self.pairs(descriptor)  # the pairs the fit was given

@@ -310,11 +310,15 @@ def _numeric_summary(c, m, outliers=()) -> DescriptorSummary:
     return s
 
 
-def _extra_summary(m) -> DescriptorSummary:
+def _extra_summary(m, outliers=()) -> DescriptorSummary:
+    note = m.note
+    if m.outlier_note:
+        note = "\n".join([m.outlier_note + ":", *(f"  {o}" for o in outliers), note])
     return DescriptorSummary(m.column, m.n, m.describe() if m.kept else "none", m.kept,
                              m.r2_cv, m.mae_median, m.mae_cv if m.kept else math.nan,
-                             folds=m.folds, note=m.note, verdict=m.verdict, r2_cv=m.r2_cv,
-                             interval=m.interval.describe() if m.kept else "", learned=m)
+                             folds=m.folds, note=note, verdict=m.verdict, r2_cv=m.r2_cv,
+                             interval=m.interval.describe() if m.kept else "", learned=m,
+                             outliers=list(outliers))
 
 
 def descriptor_summaries(descriptors, *, calibration: Calibration | None,
@@ -340,8 +344,9 @@ def descriptor_summaries(descriptors, *, calibration: Calibration | None,
         ``counts(column)`` -> paired songs with a reference value (before a fit; default:
         the number of pairs).
     outliers : callable, optional
-        ``outliers(descriptor)`` -> the outlying songs of a fitted descriptor, each named
-        with its values (:attr:`DescriptorSummary.outliers`).
+        ``outliers(column)`` -> the outlying songs of a fitted descriptor (or of an extra
+        column's learned model), each named with its values
+        (:attr:`DescriptorSummary.outliers`).
     scales : dict of str to (float, float, str), optional
         Column -> the reference's own scale where it is not the analyzer's
         (:attr:`core.calibration.reference.ReferenceSheet.value_scales`): before a fit the
@@ -366,7 +371,9 @@ def descriptor_summaries(descriptors, *, calibration: Calibration | None,
             named = outliers(d) if outliers is not None and len(c.outliers) else []
             out.append(_numeric_summary(c, cal.learned.get(d), named))
         elif cal is not None and d in cal.learned:
-            out.append(_extra_summary(cal.learned[d]))
+            m = cal.learned[d]
+            named = outliers(d) if outliers is not None and len(m.outliers) else []
+            out.append(_extra_summary(m, named))
         else:
             x, y = pairs(d)[:2]
             n = counts(d) if counts is not None else int(x.size)

@@ -261,7 +261,7 @@ def _print_scores(cal, stream, *, session=None) -> None:
                 f"cross-validated); 90 % interval: {d.interval.describe()}")
         print(line, file=stream)
         if d.outlier_note:
-            _print_outliers(d, session, stream)
+            _print_outliers(d.outlier_note, name, session, stream)
         if d.note and not d.kept:
             print(f"  {d.note}", file=stream)
     for name, m in cal.learned.items():
@@ -275,6 +275,8 @@ def _print_scores(cal, stream, *, session=None) -> None:
         print(f"{label(name)} learned model{tag} ({state}): {m.describe()}; MAE "
               f"{_fmt(m.mae_cv, 4)}, r2 {_fmt(m.r2_cv)} (nested cross-validated); "
               f"inputs that matter: {top}; learning curve: {curve}", file=stream)
+        if m.outlier_note:
+            _print_outliers(m.outlier_note, name, session, stream, learned=True)
         if m.note:
             print(f"  {m.note}", file=stream)
     if cal.learned:
@@ -282,13 +284,16 @@ def _print_scores(cal, stream, *, session=None) -> None:
               + " (not in the results)", file=stream)
 
 
-def _print_outliers(d, session, stream) -> None:
-    """The outlying songs of a descriptor, one a line with both values."""
-    print(f"  {d.outlier_note}:", file=stream)
-    found = session.outlying_songs(d.descriptor) if session is not None else []
+def _print_outliers(note, column, session, stream, *, learned=False) -> None:
+    """The outlying songs of a descriptor (or of a learned model: its held-out prediction
+    in place of the analyzer value), one a line with both values."""
+    print(f"  {note}:", file=stream)
+    found = (session.outlying_songs(column, learned=learned) if session is not None
+             else [])
     songs = session.identities() if found else []
+    what = "predicted" if learned else "in the results"
     for i, x, y in found[:ROWS_LISTED]:
-        print(f"    {_song_label(songs[i])}: {x:.4g} in the results, {y:.4g} in the sheet",
+        print(f"    {_song_label(songs[i])}: {x:.4g} {what}, {y:.4g} in the sheet",
               file=stream)
     _print_more(len(found), None, stream)
 

@@ -422,3 +422,30 @@ def test_trees_of_uneven_depth_and_clamped_predictions():
     clamped = model_from_dict({**deep, "low": 0.0, "high": 2.0})
     assert clamped.predict(X).tolist() == [0.0, 1.5, 2.0, 0.0]
     assert model_from_dict({**deep, "trees": []}).predict(X).tolist() == [0.5] * 4
+
+
+def _linear_with_slips(n=80, seed=4, slips=(5, 17, 40)):
+    """A reference that is a plain line of two inputs, but for a few typing slips (a value
+    written 1.0 too high where the rest spans about 0.9)."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0, 1, (n, 3))
+    y = 0.6 * X[:, 0] + 0.3 * X[:, 1] + rng.normal(0, 0.05, n)
+    y[list(slips)] += 1.0
+    return X, y
+
+
+def test_a_learned_model_is_judged_without_its_outlying_songs_as_a_correction_is():
+    X, y = _linear_with_slips()
+    cal = fit_learned(X, y, NAMES[:3], column="speech")
+    # the three slips are named; over every song r² is below 0.5 (their squares rule it)
+    assert sorted(cal.outliers.tolist()) == [5, 17, 40]
+    assert cal.r2_cv < 0.5 < cal.r2_cv_inliers
+    # the verdict reads the r² without them, as a single descriptor's does (it was "weak")
+    assert cal.verdict == "calibrated" and cal.kept
+    assert cal.outlier_note.startswith("3 outlying songs (held-out error more than 5 robust")
+    assert f"r\u00b2 {cal.r2_cv_inliers:.3g} without them, {cal.r2_cv:.3g} with" in (
+        cal.outlier_note)
+    # no slips, nothing named
+    clean = fit_learned(X, _linear_with_slips(slips=())[1], NAMES[:3], column="speech")
+    assert not len(clean.outliers) and clean.outlier_note == ""
+    assert clean.verdict == "calibrated"

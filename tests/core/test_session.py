@@ -684,6 +684,47 @@ def test_outlying_songs_are_named_in_the_report_the_summary_and_calibration_csv(
     assert line["verdict"] == "calibrated" and line["note"].startswith("3 outlying songs")
 
 
+def test_a_learned_models_outlying_songs_are_named_as_a_corrections_are(tmp_path):
+    """An extra column (no analyzer descriptor: only a learned model) with three typing
+    slips: its verdict is judged without them, and the report, the summary and the
+    calibration table name them as they name a correction's."""
+    import io
+
+    from core.cli.calibrate import print_report
+
+    rng = np.random.default_rng(4)
+    n, slips = 80, (5, 17, 40)
+    energy, dance = rng.uniform(0, 1, n), rng.uniform(0, 1, n)
+    speech = 0.6 * energy + 0.3 * dance + rng.normal(0, 0.05, n)
+    speech[list(slips)] += 1.0
+    lines, rows = ["Song,Artist,Speech"], []
+    for i in range(n):
+        lines.append(f"Song Number {i},Artist {i % 5},{speech[i]:.4f}")
+        rows.append({"path": f"/deck/{i:02d}.wav", "title": f"Song Number {i}",
+                     "artist": f"Artist {i % 5}", "status": "done",
+                     "energy": float(energy[i]), "danceability": float(dance[i])})
+    s = CalibrationSession()
+    s.set_results(rows)
+    s.set_reference(parse_reference_text("\n".join(lines) + "\n", name="sheet.csv"))
+    cal = s.fit()
+    m = cal.learned["speech"]
+    assert m.verdict == "calibrated" and m.kept and m.r2_cv < 0.5  # "weak" on every song
+    assert [i for i, _, _ in s.outlying_songs("speech")] == list(slips)
+    by = {x.descriptor: x for x in s.summary()}["speech"]
+    assert len(by.outliers) == 3 and by.note.startswith(m.outlier_note + ":\n  Artist 0 - ")
+    assert by.outliers[0].startswith("Artist 0 - Song Number 5 (/deck/05.wav): ")
+    assert by.outliers[0].endswith(f" predicted, {speech[5]:.4g} in the sheet")
+    report = io.StringIO()
+    print_report(s, {}, stream=report)
+    text = report.getvalue()
+    assert "speech learned model [calibrated] (kept)" in text
+    assert f"  {m.outlier_note}:\n    /deck/05.wav (Artist 0 - Song Number 5): " in text
+    s.write({"calibration": str(tmp_path / "calibration.csv")})
+    _, table = read_csv_rows(tmp_path / "calibration.csv")
+    line = next(r for r in table if r["descriptor"] == "speech_learned")
+    assert line["note"].startswith("3 outlying songs")
+
+
 def _energy_with_loudness_session(*, no_energy=0):
     """60 songs whose reference energy is read better with loudness too (a learned model
     of energy is kept); the first ``no_energy`` have no analyzer energy."""
