@@ -4,7 +4,10 @@
   paired songs (tempo points coloured by agreement), the identity line, the fitted
   correction and an applied profile, with the verdict in the title and a line of figures
   below; for an extra column of the sheet (no analyzer value), the learned model's
-  cross-validated predictions against the reference;
+  cross-validated predictions against the reference.  The songs the verdict was judged
+  without (outlying held-out errors) are drawn as crosses, listed in the legend and counted
+  in the title; a reference on a scale of its own (a Mixed In Key energy level 1-10) is
+  named so on its axis, each axis spanning its own values;
 - :class:`TempoRatioPanel`: the histogram of log2(analyzer / reference) tempo (octave errors
   are peaks at -1 and +1), bars coloured by the agreement their ratio stands for;
 - :class:`KeyErrorPanel`: key errors by circle-of-fifths distance (0-6) and by relation to
@@ -43,7 +46,8 @@ from gui.formatting import plain_tip
 from gui.plots import titled_plot
 from gui.reference_columns import AGREEMENT_COLORS, UNITS
 
-__all__ = ["ScatterPanel", "TempoRatioPanel", "KeyErrorPanel", "HIST_EDGES"]
+__all__ = ["ScatterPanel", "TempoRatioPanel", "KeyErrorPanel", "HIST_EDGES",
+           "OUTLYING_LEGEND"]
 
 #: Bin edges of the tempo-ratio histogram, in log2(analyzer / reference): 1/20 octave wide
 #: (about 3.5 %), centred on 0 and on every octave, from a quarter to four times the
@@ -54,6 +58,9 @@ _BLUE = "#2f80ed"
 _GREY = "#7f8c8d"
 _PURPLE = "#8e44ad"
 _MODE = "#9b8ec4"  # key errors whose mode differs from the reference
+_OUTLYING = "#d35400"  # songs left out of the verdict
+#: Legend text of the songs a verdict was judged without.
+OUTLYING_LEGEND = "outlying songs (left out of the verdict)"
 _DASH = Qt.PenStyle.DashLine
 _DOT = Qt.PenStyle.DotLine
 _BRUSHES: dict = {}  # point brush per agreement category, made once
@@ -120,6 +127,14 @@ class ScatterPanel(QWidget):
                                           hoverable=True, hoverSize=10,
                                           tip=lambda x, y, data: plain_tip(self.point_tip(data, x, y)))
         self.plot.addItem(self.scatter)
+        # the songs the verdict was judged without, drawn over the others as crosses
+        self.outlying = pg.ScatterPlotItem(
+            size=11, symbol="x", pen=pg.mkPen(_OUTLYING, width=1.5),
+            brush=pg.mkBrush(_OUTLYING), antialias=True, hoverable=True, hoverSize=13,
+            tip=lambda x, y, data: plain_tip(self.point_tip(data, x, y) + "\nOutlying: "
+                                             "left out of the verdict"))
+        self.plot.addItem(self.outlying)
+        self._outlying_in_legend = False
         # legend swatches only (no data): one per point colour
         self._legend_songs = pg.ScatterPlotItem(size=8, pen=pg.mkPen(None),
                                                 brush=_point_brush(""))
@@ -141,6 +156,8 @@ class ScatterPanel(QWidget):
         for item in (self.identity_line, self.correction_curve, self.profile_curve):
             item.setData([], [])
         self.scatter.setData([], [])
+        self.outlying.setData([], [])
+        self._show_outlying_in_legend(False)
         self.info.setText("")
 
     def show_descriptor(self, session, d: str) -> None:
@@ -157,14 +174,19 @@ class ScatterPanel(QWidget):
                  f'{VERDICT_LABELS.get(verdict, verdict)}</b></span>' if color else "")
         what = ("learned model (cross-validated) vs reference" if extra
                 else "analyzer vs reference")
-        self.plot.setTitle(f"{title}: {what}{shown}", size="10pt")
+        outlying = {i for i, _, _ in session.outlying_songs(d)}
+        count = (f" — {len(outlying)} outlying song{'s' if len(outlying) > 1 else ''}"
+                 if outlying else "")
+        self.plot.setTitle(f"{title}: {what}{shown}{count}", size="10pt")
         self.plot.setAccessibleName(f"{title}: {what}"
                                     + (f", {VERDICT_LABELS.get(verdict, verdict)}"
-                                       if color else ""))
+                                       if color else "") + count.replace(" — ", ", "))
+        scale = session.sheet.value_scales.get(d) if session.sheet is not None else None
         unit_text = f" ({unit})" if unit else ""
         self.plot.setLabel("bottom", (f"learned {title.lower()}" if extra
                                       else f"analyzer {title.lower()}") + unit_text)
-        self.plot.setLabel("left", f"reference {title.lower()}{unit_text}")
+        self.plot.setLabel("left", f"reference {title.lower()}"
+                                   + (f" ({scale[2]})" if scale else unit_text))
         self._set_legend("tempo" if d == "bpm" else "songs")
         self._tip_source = (session, d)
         if extra:
@@ -180,14 +202,29 @@ class ScatterPanel(QWidget):
                        for a, b in zip(x, y, strict=True)]
         else:
             brushes = [_point_brush("")] * len(x)
-        self.scatter.setData(x=x, y=y, brush=brushes, data=idx)
+        apart = np.array([int(i) in outlying for i in idx], bool)
+        self.scatter.setData(x=x[~apart], y=y[~apart],
+                             brush=[b for b, a in zip(brushes, apart, strict=True) if not a],
+                             data=np.asarray(idx)[~apart])
+        self.outlying.setData(x=x[apart], y=y[apart], data=np.asarray(idx)[apart])
+        self._show_outlying_in_legend(bool(apart.any()))
         if x.size:
             lo, hi = float(min(x.min(), y.min())), float(max(x.max(), y.max()))
         else:
             lo, hi = DESCRIPTOR_RANGES.get(d, (0.0, 1.0))
         pad = 0.05 * max(hi - lo, 1e-6)
         lo, hi = lo - pad, hi + pad
-        self.identity_line.setData([lo, hi], [lo, hi])
+        # a reference on a scale of its own: each axis spans its own values, and y = x
+        # (which would compare 0-1 with 1-10) is not drawn
+        y_lo, y_hi = lo, hi
+        if scale is not None:
+            lo, hi = (float(x.min()), float(x.max())) if x.size else DESCRIPTOR_RANGES[d]
+            y_lo, y_hi = scale[:2]
+            pad = 0.05 * max(hi - lo, 1e-6)
+            lo, hi = lo - pad, hi + pad
+            y_pad = 0.05 * (y_hi - y_lo)
+            y_lo, y_hi = y_lo - y_pad, y_hi + y_pad
+        self.identity_line.setData(*(([lo, hi], [lo, hi]) if scale is None else ([], [])))
         applied = session.applied
         self.correction_curve.setData(*_curve(
             lambda v: cal.apply(d, v) if cal is not None and cal.covers(d) else None, lo, hi))
@@ -195,7 +232,7 @@ class ScatterPanel(QWidget):
             lambda v: applied.profile.apply_values(d, v) if applied is not None else None,
             lo, hi))
         self.plot.setXRange(lo, hi, padding=0)
-        self.plot.setYRange(lo, hi, padding=0)
+        self.plot.setYRange(y_lo, y_hi, padding=0)
         text = self._text(cal, d, x.size)
         if verdict:
             text += f" Verdict: {VERDICT_TEXT[verdict]}."
@@ -211,6 +248,14 @@ class ScatterPanel(QWidget):
         unit = unit_suffix(d)
         return (f"{who or 'song ' + str(index)}\n"
                 f"analyzer {format_value(x, d)}{unit}, reference {format_value(y, d)}{unit}")
+
+    def _show_outlying_in_legend(self, show: bool) -> None:
+        if show != self._outlying_in_legend:
+            if show:
+                self.legend.addItem(self.outlying, OUTLYING_LEGEND)
+            else:
+                self.legend.removeItem(self.outlying)
+            self._outlying_in_legend = show
 
     def add_profile_to_legend(self) -> None:
         """List the applied profile's curve in the legend (once)."""

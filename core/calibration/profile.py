@@ -174,12 +174,15 @@ def _clean(value):
     return value
 
 
-def _scores(cal: Calibration) -> dict:
+def _scores(cal: Calibration, scales: dict, outliers: dict, learned_outliers: dict) -> dict:
     scores: dict = {}
     for name, d in cal.descriptors.items():
         scores[name] = {"n": d.n, "method": d.correction.method, "verdict": d.verdict,
                         "mae_before": d.mae_before, "mae_after": d.mae_after, "r2": d.r2,
                         "r2_cv": d.r2_cv}
+        if len(d.outliers):
+            scores[name].update(r2_cv_inliers=d.r2_cv_inliers,
+                                outlying_songs=outliers.get(name, []))
     if cal.tempo is not None:
         t = cal.tempo
         scores["bpm"] = {"n": t.n, "n_missing": t.n_missing, "rule": t.rule.describe(),
@@ -201,12 +204,35 @@ def _scores(cal: Calibration) -> dict:
             "mae_cv": m.mae_cv, "r2_cv": m.r2_cv, "chosen": m.chosen,
             "importance": [[a, v] for a, v in m.importance],
             "learning_curve": [[a, v] for a, v in m.learning_curve]}
+        if len(m.outliers):
+            scores[name]["learned"].update(r2_cv_inliers=m.r2_cv_inliers,
+                                           outlying_songs=learned_outliers.get(name, []))
+    for name, scale in scales.items():
+        if name in scores:
+            scores[name]["reference_scale"] = scale
     return scores
 
 
-def profile_from_calibration(cal: Calibration, *, meta: dict | None = None
-                             ) -> CalibrationProfile:
-    """The profile of a fitted calibration (scores go into ``meta["scores"]``)."""
+def profile_from_calibration(cal: Calibration, *, meta: dict | None = None,
+                             scales: dict | None = None, outliers: dict | None = None,
+                             learned_outliers: dict | None = None) -> CalibrationProfile:
+    """The profile of a fitted calibration (scores go into ``meta["scores"]``).
+
+    Parameters
+    ----------
+    cal : Calibration
+    meta : dict, optional
+        Provenance.
+    scales : dict of str to str, optional
+        Column -> name of the reference's own scale (``"Mixed In Key 1-10"``), recorded
+        with the column's scores as ``reference_scale``.
+    outliers : dict of str to list, optional
+        Column -> the outlying songs its verdict was judged without, each a dict (song,
+        analyzer and reference value), recorded with its scores as ``outlying_songs``.
+    learned_outliers : dict of str to list, optional
+        The same for the columns' learned models (song, cross-validated prediction and
+        reference value), recorded with the model's scores.
+    """
     learned = {c: m.model for c, m in cal.learned.items() if m.kept}
     intervals, verdicts = {}, {}
     if cal.tempo is not None:
@@ -221,7 +247,7 @@ def profile_from_calibration(cal: Calibration, *, meta: dict | None = None
     if cal.key is not None:
         verdicts["key"] = cal.key.verdict
     full_meta = dict(meta or {})
-    full_meta["scores"] = _scores(cal)
+    full_meta["scores"] = _scores(cal, scales or {}, outliers or {}, learned_outliers or {})
     full_meta["cross_validation"] = {"k": cal.k, "seed": cal.seed, "min_gain": cal.min_gain}
     return CalibrationProfile(
         fitted_ranges=_fitted_ranges(cal, learned),

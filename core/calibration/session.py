@@ -355,7 +355,26 @@ class CalibrationSession(Pairing):
         """
         if self.calibration is None:
             raise ValueError("fit a calibration before making its profile")
-        return profile_from_calibration(self.calibration, meta=self.meta())
+        return profile_from_calibration(self.calibration, meta=self.meta(),
+                                        **self._profile_notes(self.calibration))
+
+    def _profile_notes(self, cal: Calibration) -> dict:
+        """What a profile records beside the fit: the sheet's own scales by column and the
+        outlying songs of each column (as the report names them)."""
+        songs = self.identities() if self.calibration_is_current else []
+        outliers, learned = {}, {}
+        for d in cal.descriptors:
+            found = self.outlying_songs(d, learned=False)
+            if found:
+                outliers[d] = [{"song": _song_name(songs[i]), "analyzer": x, "reference": y}
+                               for i, x, y in found]
+        for c in cal.learned:
+            found = self.outlying_songs(c, learned=True)
+            if found:
+                learned[c] = [{"song": _song_name(songs[i]), "predicted": x, "reference": y}
+                              for i, x, y in found]
+        return {"scales": {d: v[2] for d, v in self.sheet.value_scales.items()},
+                "outliers": outliers, "learned_outliers": learned}
 
     def apply_profile(self, profile: CalibrationProfile, *, path: str = "") -> AppliedProfile:
         """Apply a profile to every song and measure it on the paired songs.
@@ -446,7 +465,7 @@ class CalibrationSession(Pairing):
                              f"{list(EXPORT_KINDS)}")
         cal = self.calibration if self.calibration_is_current else self.fit()
         meta = self.meta()
-        profile = profile_from_calibration(cal, meta=dict(meta))
+        profile = profile_from_calibration(cal, meta=dict(meta), **self._profile_notes(cal))
 
         @functools.cache
         def calibrated():  # applied once, for whichever exports need it

@@ -1,6 +1,8 @@
 """A Mixed In Key export as the reference: its Energy column (levels 1-10) is read on its own
 scale, checked cell by cell, and calibrated against the analyzer's 0-1 energy end to end."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -99,6 +101,8 @@ def test_songcal_calibrate_runs_end_to_end_on_a_mixed_in_key_export(tmp_path, ca
     assert line.startswith(f"{LABEL} [calibrated] (n=39): ")
     profile = load_profile(tmp_path / "p.json")
     assert (profile.descriptors["energy"].low, profile.descriptors["energy"].high) == (1, 10)
+    scores = json.loads((tmp_path / "p.json").read_text())["meta"]["scores"]["energy"]
+    assert scores["reference_scale"] == "Mixed In Key 1\u201310"
     _, rows = read_csv_rows(tmp_path / "calibrated.csv")
     for c in ("energy_calibrated", "energy_calibrated_low", "energy_calibrated_high"):
         values = np.array([float(r[c]) for r in rows])

@@ -682,12 +682,22 @@ def test_outlying_songs_are_named_in_the_report_the_summary_and_calibration_csv(
     _, table = read_csv_rows(tmp_path / "calibration.csv")
     line = next(r for r in table if r["descriptor"] == "loudness_lufs")
     assert line["verdict"] == "calibrated" and line["note"].startswith("3 outlying songs")
+    # the profile lists them too, with both values
+    s.write({"profile": str(tmp_path / "profile.json")})
+    scores = json.loads((tmp_path / "profile.json").read_text())["meta"]["scores"]
+    listed = scores["loudness_lufs"]["outlying_songs"]
+    assert [o["song"] for o in listed] == [
+        "Artist 4 - Song Number 4 (/deck/04.wav)", "Artist 4 - Song Number 9 (/deck/09.wav)",
+        "Artist 0 - Song Number 20 (/deck/20.wav)"]
+    assert listed[0]["analyzer"] == 0 and listed[0]["reference"] == pytest.approx(ref[4], abs=0.05)
+    assert scores["loudness_lufs"]["r2_cv_inliers"] == pytest.approx(d.r2_cv_inliers)
+    assert s.profile().meta["scores"]["loudness_lufs"]["outlying_songs"] == listed
 
 
 def test_a_learned_models_outlying_songs_are_named_as_a_corrections_are(tmp_path):
     """An extra column (no analyzer descriptor: only a learned model) with three typing
-    slips: its verdict is judged without them, and the report, the summary and the
-    calibration table name them as they name a correction's."""
+    slips: its verdict is judged without them, and the report, the summary, the calibration
+    table and the profile name them as they name a correction's."""
     import io
 
     from core.cli.calibrate import print_report
@@ -719,10 +729,15 @@ def test_a_learned_models_outlying_songs_are_named_as_a_corrections_are(tmp_path
     text = report.getvalue()
     assert "speech learned model [calibrated] (kept)" in text
     assert f"  {m.outlier_note}:\n    /deck/05.wav (Artist 0 - Song Number 5): " in text
-    s.write({"calibration": str(tmp_path / "calibration.csv")})
+    s.write({"calibration": str(tmp_path / "calibration.csv"),
+             "profile": str(tmp_path / "profile.json")})
     _, table = read_csv_rows(tmp_path / "calibration.csv")
     line = next(r for r in table if r["descriptor"] == "speech_learned")
     assert line["note"].startswith("3 outlying songs")
+    scores = json.loads((tmp_path / "profile.json").read_text())["meta"]["scores"]
+    listed = scores["speech"]["learned"]["outlying_songs"]
+    assert [o["song"] for o in listed][0] == "Artist 0 - Song Number 5 (/deck/05.wav)"
+    assert len(listed) == 3 and listed[0]["reference"] == pytest.approx(speech[5], abs=1e-4)
 
 
 def _energy_with_loudness_session(*, no_energy=0):
