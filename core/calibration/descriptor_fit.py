@@ -60,6 +60,8 @@ __all__ = [
     "OUTLIER_SPREADS",
     "OUTLIER_MAX_SHARE",
     "outlying",
+    "OUTLIER_MIN_SPREAD",
+    "value_step",
     "outlier_note",
 ]
 
@@ -93,6 +95,12 @@ LARGE_TRAINING_SET = 500
 #: (1.4826 times the median absolute deviation) from the median held-out error is
 #: outlying: under normal errors one song in about 1.7 million lies that far.
 OUTLIER_SPREADS = 5.0
+
+#: Smallest robust standard deviation the outlying rule reads, as a share of the reference
+#: values' standard deviation: where most held-out errors are equal (a spread of 0), a song
+#: off by a hair is not outlying.  An error within 5 times this of the others' adds less than
+#: 0.0025 / n to 1 - r\u00b2: it cannot be what drives r\u00b2 down.
+OUTLIER_MIN_SPREAD = 0.01
 
 #: Largest share of the songs set aside as outlying.  Up to it the median absolute
 #: deviation is barely moved by the outlying songs themselves (its breakdown point is
@@ -436,14 +444,39 @@ def outlier_note(k: int, r2_without: float, r2_with: float) -> str:
             f"{r2_without:.3g} without {'them' if k > 1 else 'it'}, {r2_with:.3g} with")
 
 
-def outlying(residuals) -> np.ndarray:
+def value_step(values) -> float:
+    """The coarsest of 1, 0.1, ... 1e-6 that every finite value is a whole multiple of: the
+    step the values were written in (a sheet's 0.1 dB, Mixed In Key's whole levels); 0 when
+    they are finer or there are none."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return 0.0
+    for places in range(7):
+        q = v * 10.0 ** places
+        if np.all(np.abs(q - np.round(q)) <= 1e-6 + 1e-9 * np.abs(q)):
+            return 10.0 ** -places
+    return 0.0
+
+
+def outlying(residuals, *, reference=None, resolution: float = 0.0) -> np.ndarray:
     """Which held-out errors lie more than :data:`OUTLIER_SPREADS` robust standard
     deviations from their median.
+
+    The robust standard deviation is 1.4826 times the median absolute deviation, but never
+    below a floor: :data:`OUTLIER_MIN_SPREAD` of the reference values' standard deviation,
+    and ``resolution``.  Without it, where most errors are exactly equal (a spread of 0) any
+    song off by one step of the sheet's rounding would be named.
 
     Parameters
     ----------
     residuals : array_like
         Held-out errors (prediction minus reference), finite.
+    reference : array_like, optional
+        The reference values the errors were measured against (sets the floor).
+    resolution : float, optional
+        The step the values are written in (:func:`value_step`): differences of a step or
+        two are rounding, not bad values.
 
     Returns
     -------
@@ -457,8 +490,9 @@ def outlying(residuals) -> np.ndarray:
         return none
     dev = np.abs(r - np.median(r))
     spread = 1.4826 * float(np.median(dev))
-    # most errors equal (a spread of 0): any error apart from them by more than rounding is
-    floor = 1e-9 * max(1.0, float(np.max(np.abs(r))))
+    floor = max(float(resolution), 1e-9 * max(1.0, float(np.max(np.abs(r)))))
+    if reference is not None and np.size(reference) > 1:
+        floor = max(floor, OUTLIER_MIN_SPREAD * float(np.std(np.asarray(reference, float))))
     out = dev > OUTLIER_SPREADS * max(spread, floor)
     k = int(out.sum())
     if k > OUTLIER_MAX_SHARE * r.size or r.size - k < MIN_PAIRS:
@@ -633,7 +667,8 @@ def fit_descriptor(x, y, *, descriptor: str, k: int = 10, seed: int = 0,
     fitted = cal.candidate.apply(x)
     cal._fit_r2, cal._fit_mae = r_squared(fitted, y), mae(fitted, y)
     raw_r2, cv_r2 = cal.r2_before, cal.r2_cv
-    out = outlying(cal.cv_pred - y)
+    out = outlying(cal.cv_pred - y, reference=y,
+                   resolution=max(value_step(x), value_step(y)))
     if out.any():
         cal.outliers = np.flatnonzero(ok)[out]
         cal.r2_before_inliers = raw_r2 = r_squared(raw[~out], y[~out])

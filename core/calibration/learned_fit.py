@@ -51,6 +51,7 @@ from core.calibration.descriptor_fit import (
     outlying,
     r_squared,
     value_range,
+    value_step,
 )
 from core.calibration.inputs import usable_inputs
 from core.calibration.intervals import PredictionInterval, interval_from_residuals
@@ -373,7 +374,7 @@ def fit_learned(X, y, names, *, column: str, mae_raw: float = math.nan,
     cal.cv_pred = cv_predict(n, folds, outer)
     cal.chosen = dict(chosen)
     cal.mae_cv, cal.r2_cv = mae(cal.cv_pred, y), r_squared(cal.cv_pred, y)
-    out = outlying(cal.cv_pred - y)
+    out = outlying(cal.cv_pred - y, reference=y, resolution=value_step(y))
     if out.any():
         cal.outliers = np.flatnonzero(ok)[out]
         cal.r2_cv_inliers = r_squared(cal.cv_pred[~out], y[~out])

@@ -21,6 +21,7 @@ from core.calibration.descriptor_fit import (
     mae,
     nested_predict,
     outlying,
+    value_step,
     r_squared,
     select_method,
 )
@@ -432,6 +433,46 @@ def test_many_bad_values_are_no_outliers_and_the_verdict_stands_on_every_song():
     at_most = outlying(_loudness_with_zeros(int(OUTLIER_MAX_SHARE * n), n=n)[0]
                        - _loudness_with_zeros(0, n=n)[1] - 1.5)
     assert at_most.sum() == int(OUTLIER_MAX_SHARE * n)
-    # no spread among the rest: any error apart from theirs is outlying
+    # no spread among the rest and nothing to scale by: any error apart from theirs is
     assert list(np.flatnonzero(outlying(np.r_[np.zeros(12), 0.01]))) == [12]
     assert not outlying(np.r_[np.zeros(8), 5.0]).any()  # too few songs to judge
+
+
+def _equal_errors(n=30, *, steps=(), bad=()):
+    """Energies written to 0.01 and a reference 0.1 above each exactly, so that most
+    held-out errors are equal (a robust spread of 0); ``steps`` songs are one step (0.01)
+    above that, ``bad`` songs 0.3 above (a real bad value)."""
+    x = np.round(np.linspace(0.1, 0.8, n), 2)
+    y = x + 0.1
+    y[list(steps)] += 0.01
+    y[list(bad)] += 0.3
+    return x, np.round(y, 2)
+
+
+def test_where_most_errors_are_equal_a_step_of_rounding_is_not_outlying_but_a_bad_value_is():
+    x, y = _equal_errors(steps=(3, 11, 25))
+    cal = fit_descriptor(x, y, descriptor="energy")
+    assert np.median(np.abs(cal.cv_pred - y - np.median(cal.cv_pred - y))) < 1e-12
+    # one step of the sheet's rounding: the errors' spread was 0, so these three were named
+    assert len(cal.outliers) == 0 and cal.outlier_note == ""
+    x, y = _equal_errors(steps=(3, 11, 25), bad=(17,))
+    cal = fit_descriptor(x, y, descriptor="energy")
+    assert list(cal.outliers) == [17]
+    # the same with values finer than any step: a hair is judged against the reference's
+    # spread (1 % of its standard deviation, times 5)
+    errors = np.zeros(30)
+    errors[[4, 9]] = [1e-4, -2e-4]
+    ref = np.linspace(0.1, 0.9, 30)
+    assert not outlying(errors, reference=ref).any()
+    errors[20] = 0.2
+    assert list(np.flatnonzero(outlying(errors, reference=ref))) == [20]
+    # and against the step the values are written in
+    assert not outlying(np.r_[np.zeros(12), 0.01], resolution=0.01).any()
+    assert list(np.flatnonzero(outlying(np.r_[np.zeros(12), 0.06], resolution=0.01))) == [12]
+
+
+def test_the_step_values_are_written_in():
+    assert value_step([1, 4, 10]) == 1.0
+    assert value_step([-8.2, -11.0, -6.5]) == pytest.approx(0.1)
+    assert value_step([0.58, 0.7]) == pytest.approx(0.01)
+    assert value_step([0.123456789]) == 0.0 and value_step([np.nan]) == 0.0
