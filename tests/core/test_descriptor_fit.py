@@ -21,9 +21,9 @@ from core.calibration.descriptor_fit import (
     mae,
     nested_predict,
     outlying,
-    value_step,
     r_squared,
     select_method,
+    value_step,
 )
 from core.calibration.intervals import interval_from_residuals
 from core.calibration.verdict import descriptor_verdict
