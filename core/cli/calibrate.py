@@ -254,7 +254,7 @@ def _print_scores(cal, stream, *, session=None) -> None:
     for name, d in cal.descriptors.items():
         how = d.correction.describe() if d.kept else "no correction"
         if d.reference_range is not None and not d.kept:
-            how += f", the values as read {d.correction.describe()}"
+            how += f"; {d.correction.describe()}"  # what stands: 0-1 stretched onto 1-10
         line = (f"{label(name)} {_verdict(d.verdict)} (n={d.n}): {how}; MAE "
                 f"{_fmt(d.mae_before, 4)}"
                 f" -> {_fmt(d.mae_after, 4)}, r2 {_fmt(d.r2_cv)} (nested "

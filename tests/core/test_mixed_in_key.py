@@ -109,3 +109,29 @@ def test_songcal_calibrate_runs_end_to_end_on_a_mixed_in_key_export(tmp_path, ca
         assert np.all((values >= 1) & (values <= 10)), c
     fixed = np.array([float(r["energy_calibrated"]) for r in rows])
     assert np.mean(np.abs(fixed - levels)) == pytest.approx(0.3, abs=0.3)
+
+
+def test_with_no_correction_kept_the_values_stand_stretched_onto_the_sheets_scale():
+    """An analyzer energy unrelated to the levels: nothing is kept, and what stands is the
+    0-1 value stretched onto 1-10 (not the 0-1 value, read against levels 1-10)."""
+    import io
+
+    from core.cli.calibrate import print_report
+
+    results, text, _ = mik_deck(n=30)
+    rng = np.random.default_rng(1)
+    for r in results:
+        r["energy"] = float(rng.uniform(0, 1))
+    s = CalibrationSession(options=CalibrationOptions(learned=False))
+    s.set_results(results)
+    s.set_reference(parse_reference_text(text, name="mik.csv"))
+    d = s.fit().descriptors["energy"]
+    assert d.verdict == "no relation" and not d.kept
+    assert (d.correction.method, d.correction.slope, d.correction.intercept) == ("scale", 9, 1)
+    row = s.calibrated_rows()[0]
+    assert row["energy_calibrated"] == pytest.approx(1 + 9 * row["energy"])
+    assert s.profile().descriptors["energy"].method == "scale"
+    report = io.StringIO()
+    print_report(s, {}, stream=report)
+    assert (f"{LABEL} [no relation] (n=30): no correction; scale: y = 9x + 1 (the analyzer's "
+            "range stretched onto the reference's, nothing fitted); MAE") in report.getvalue()
