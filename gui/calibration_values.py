@@ -48,6 +48,7 @@ class CalibratedValuesModel(QAbstractTableModel):
         self._columns: list[str] = []  # numeric columns, then "key" when present
         self._outside: list[dict] = []  # per row, column -> inputs outside the fitted range
         self._ranges: dict = {}
+        self._scales: dict = {}  # column -> the sheet's own scale its values are on
         self.source = ""
 
     def set_rows(self, rows, *, profile, paired, source: str = "") -> None:
@@ -66,12 +67,18 @@ class CalibratedValuesModel(QAbstractTableModel):
         self.beginResetModel()
         if profile is None:
             self._rows, self._paired, self._columns = [], [], []
-            self._ranges = {}
+            self._ranges, self._scales = {}, {}
         else:
             self._rows, self._paired = list(rows), list(paired)
             self._columns = list(profile.columns) + (["key"] if "key_calibrated" in
                                                      calibrated_columns(profile) else [])
             self._ranges = dict(profile.fitted_ranges)
+            # a column fitted against a sheet's own scale (Mixed In Key's energy 1-10) holds
+            # values on that scale: its header says so
+            scores = profile.meta.get("scores")
+            self._scales = {c: str(v["reference_scale"]) for c, v in (
+                scores.items() if isinstance(scores, dict) else ())
+                if isinstance(v, dict) and v.get("reference_scale")}
         self._outside = [_outside(r) for r in self._rows]
         self.source = source
         self.endResetModel()
@@ -93,6 +100,9 @@ class CalibratedValuesModel(QAbstractTableModel):
         if section < len(_FIXED):
             return _FIXED[section]
         c = self._columns[section - len(_FIXED)]
+        scale = self._scales.get(c)
+        if scale:
+            return f"{column_title(c)} ({scale}, calibrated)"
         return f"{column_title(c)}{unit_suffix(c)} (calibrated)"
 
     def outside(self, row: int, column: str) -> list[str]:

@@ -11,6 +11,7 @@ from core.calibration.reference import parse_reference_text
 from core.calibration.session import CalibrationOptions, CalibrationSession
 from gui.calibration_plots import OUTLYING_LEGEND, ScatterPanel
 from gui.calibration_summary import CalibrationSummaryModel
+from gui.calibration_values import CalibratedValuesModel
 from tests.core.test_mixed_in_key import mik_deck
 
 BAD = (4, 9, 20)
@@ -79,3 +80,12 @@ def test_a_mixed_in_key_energy_is_drawn_on_its_own_scale(qtbot):
     r = next(i for i in range(model.rowCount()) if model.summary(i).descriptor == "energy")
     assert model.index(r, 0).data(Qt.ItemDataRole.DisplayRole) == \
         "Energy (Mixed In Key 1\u201310)"
+
+    # and the calibrated values' header names the scale they are on
+    values = CalibratedValuesModel()
+    values.set_rows(s.calibrated_rows(), profile=s.current_profile(),
+                    paired=[True] * len(s.rows))
+    headers = [values.headerData(i, Qt.Orientation.Horizontal)
+               for i in range(values.columnCount())]
+    assert "Energy (Mixed In Key 1\u201310, calibrated)" in headers
+    assert "Tempo BPM (calibrated)" in headers
