@@ -52,6 +52,7 @@ from gui.song_columns import (
     TABLE_DESCRIPTORS,
     TEXT_DESCRIPTORS,
     agreement_verdict,
+    descriptor_column,
 )
 from gui.song_paint import ROW_BACKGROUND, status_icon
 from gui.song_text import CORRECTED as _CORRECTED
@@ -59,6 +60,7 @@ from gui.song_text import USER_MARK, WAITING_NOTE, note_text
 
 __all__ = ["SongTableModel"]
 
+_ALTERNATIVES_COL = descriptor_column("bpm_alternatives")
 _ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 #: Rows whose painted cells are kept at most (the cache is emptied beyond).
 _MAX_CACHED_ROWS = 400
@@ -626,7 +628,7 @@ class SongTableModel(QAbstractTableModel):
     def _tooltip(self, job, col: int):
         if col == COL_FILE:
             return shown_name(job.path)
-        if col == COL_NOTE:
+        if col in (COL_NOTE, _ALTERNATIVES_COL):  # (both may be cut short in their cell)
             return self._display(job, col) or None
         if col == COL_ELAPSED and job.result is not None and job.result.source == "store":
             took = job.result.analysis_s

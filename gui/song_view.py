@@ -166,7 +166,9 @@ class SongTableView(QTableView):
                     width = max(width, fm.horizontalAdvance("C# minor \u270e") + 16)
                 elif col == _ALTERNATIVES_COL:
                     width = max(width, fm.horizontalAdvance("61.5 / 123 / 184.5 / 246") + 16)
-            self.setColumnWidth(col, width)
+            # never narrower than the header with its sort arrow: a sorted "Loudness (LUFS)"
+            # read "Loudness (LU..." in its 127 px
+            self.setColumnWidth(col, max(width, self.horizontalHeader().sectionSizeHint(col)))
         from gui.column_chooser import DEFAULT_HIDDEN
 
         for col, name in enumerate(COLUMN_NAMES):
@@ -269,7 +271,7 @@ class SongTableView(QTableView):
                 width = max(width, fm.horizontalAdvance("C# minor (12A)") + 16)
             elif rc.kind == "agreement":
                 width = max(width, fm.horizontalAdvance("parallel") + 28)
-            self.setColumnWidth(col, width)
+            self.setColumnWidth(col, max(width, header.sectionSizeHint(col)))
             anchor_name = "key_camelot" if rc.descriptor == "key" else rc.descriptor
             if anchor_name not in TABLE_DESCRIPTORS:
                 continue
