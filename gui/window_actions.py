@@ -177,6 +177,12 @@ class ActionsMixin:
         sel_all = self._act("Select &All", self.table.selectAll, QKeySequence.StandardKey.SelectAll,
                             None, "Select every song the table shows")
         e.addAction(sel_all)
+        # Escape steps back from a search or a selection; it never cancels the batch
+        # (Shift+F5 does: the songs in progress would start over).
+        self.escape_action = self._act("Clear Filter or Selectio&n", self.escape,
+                                       Qt.Key.Key_Escape, None,
+                                       "Clear the song filter, or else the selection")
+        e.addAction(self.escape_action)
         e.addAction(self.remove_action)
         e.addSeparator()
         for a in self.correction_actions:
@@ -203,6 +209,13 @@ class ActionsMixin:
                          QKeySequence.StandardKey.Find, None, "Type to filter the table")
         v.addAction(find)
         self._make_help_menu()
+
+    def escape(self) -> None:
+        """Escape: empty the song filter when it holds text, else deselect the songs."""
+        if self.search.text():
+            self.search.clear()
+        else:
+            self.table.clearSelection()
 
     def _make_help_menu(self) -> None:
         h = self.help_menu = self.menuBar().addMenu("&Help")

@@ -410,3 +410,42 @@ def test_delete_removes_and_ctrl_delete_skips_the_selected_songs_only_from_the_t
     assert [(j.path, j.state) for j in w.engine.batch.jobs] == [
         ("/m/a.wav", SongState.QUEUED), ("/m/b.wav", SongState.SKIPPED),
         ("/m/c.wav", SongState.QUEUED)]
+
+
+def test_escape_clears_the_filter_then_the_selection_and_never_cancels_the_batch(
+        qtbot, make_window):
+    """Escape did nothing in the window; Cancel stays on Shift+F5."""
+    fake = FakeAnalyzer(block_on="a.wav")
+    w = make_window(AnalysisSettings(workers=2), fake)
+    _add(w, ["/m/a.wav", "/m/b.wav", "/m/c.wav"])
+    try:
+        w.start()
+        assert fake.blocked.wait(5)
+        assert w.escape_action.shortcut() == QKeySequence(Qt.Key.Key_Escape)
+        # in the filter: its text goes, the songs come back, the focus stays there
+        w.activateWindow()
+        w.search.setFocus()
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is w.search, timeout=2000)
+        qtbot.keyClicks(w.search, "b.w")
+        qtbot.waitUntil(lambda: w.proxy.rowCount() == 1, timeout=2000)
+        qtbot.keyClick(w.search, Qt.Key.Key_Escape)
+        assert w.search.text() == "" and QApplication.focusWidget() is w.search
+        qtbot.waitUntil(lambda: w.proxy.rowCount() == 3, timeout=2000)
+        # in the table with a filter typed: the filter goes first, then the selection
+        w.search.setText(".wav")
+        qtbot.waitUntil(lambda: w.proxy.rowCount() == 3, timeout=2000)
+        _focus_table(qtbot, w, 1)
+        chosen = w.table.selected_job_ids()
+        assert len(chosen) == 1
+        qtbot.keyClick(w.table, Qt.Key.Key_Escape)
+        assert w.search.text() == "" and w.table.selected_job_ids() == chosen
+        qtbot.keyClick(w.table, Qt.Key.Key_Escape)
+        assert w.table.selected_rows() == []
+        qtbot.keyClick(w.table, Qt.Key.Key_Escape)  # nothing left to clear: nothing happens
+        assert w.engine.is_running
+        assert not any(j.state is SongState.CANCELLED for j in w.engine.batch.jobs)
+    finally:
+        fake.release()
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        pass
+    assert [j.state for j in w.engine.batch.jobs] == [SongState.DONE] * 3
