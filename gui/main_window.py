@@ -244,6 +244,9 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         The news replaces its earlier words in the bar; it is logged, and a dismissed bar
         shown again, only when its kind changes."""
         kind, text = store_news(self.store)
+        waiting = self.store if kind == "waiting" else None
+        if self.store_banner.followed is not waiting:
+            self.store_banner.follow(waiting)
         if text == self._store_said:
             return
         before, self._store_said = self._store_said, text
