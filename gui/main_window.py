@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from core.batch.rules import SongState
 from core.settings import AnalysisSettings, tempo_range_text
+from gui.announce import batch_progress_text
 from gui.chunk_view import ChunkView
 from gui.engine import BatchEngine, EngineState
 from gui.focus_ring import FocusRing
@@ -415,6 +416,9 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         batch = eng.batch
         total = len(batch.jobs)
         self.count_label.setText(f"{total} songs: {self._summary()}" if total else "No songs")
+        self.progress_announcer.say(
+            batch_progress_text(batch.counts(), total, paused=eng.state == EngineState.PAUSED),
+            final=not eng.is_running)
         run = batch.figures()
         rate = run["rate"]
         stored = f", {run['stored']} from the store" if run["stored"] else ""

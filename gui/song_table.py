@@ -68,8 +68,7 @@ _MAX_CACHED_ROWS = 400
 _UNUSED_ROLES = frozenset(int(r.value) for r in (
     Qt.ItemDataRole.FontRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.CheckStateRole,
     Qt.ItemDataRole.SizeHintRole, Qt.ItemDataRole.StatusTipRole,
-    Qt.ItemDataRole.WhatsThisRole, Qt.ItemDataRole.AccessibleTextRole,
-    Qt.ItemDataRole.AccessibleDescriptionRole))
+    Qt.ItemDataRole.WhatsThisRole, Qt.ItemDataRole.AccessibleDescriptionRole))
 
 
 def _is_text_column(rc) -> bool:
@@ -506,6 +505,8 @@ class SongTableModel(QAbstractTableModel):
             return status_icon(job.status)
         if role == Qt.ItemDataRole.ToolTipRole:
             return plain_tip(self._tooltip(job, col))
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self._progress_speech(job) if col == COL_PROGRESS else None
         if role == Qt.ItemDataRole.BackgroundRole:
             color = ROW_BACKGROUND.get(job.state)
             return QBrush(color) if color is not None else None
@@ -624,6 +625,17 @@ class SongTableModel(QAbstractTableModel):
         if value is None:
             return -math.inf
         return float(value)
+
+    def _progress_speech(self, job) -> str:
+        """The progress bar of ``job`` in words, for a screen reader ("Progress: 40 %,
+        chunk 2 of 5"; the bar's own text is only "40 %")."""
+        shown = self._display(job, COL_PROGRESS)
+        if not shown:
+            return f"Progress: {job.status.value}"
+        text = f"Progress: {shown}"
+        if job.state in (SongState.RUNNING, SongState.STALLED) and job.n_chunks:
+            text += f", chunk {job.chunk} of {job.n_chunks}"
+        return text
 
     def _tooltip(self, job, col: int):
         if col == COL_FILE:

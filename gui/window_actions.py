@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QStyle, QToolBar, QToolButton
 
 from core import __version__
 from core.batch.rules import TERMINAL_STATES, SongState
+from gui.announce import Announcer
 from gui.demo import open_demo_deck
 from gui.doctor_dialog import show_report
 from gui.engine import EngineState
@@ -272,6 +273,10 @@ class ActionsMixin:
         for w in (self.state_label, self.count_label, self.rate_label, self.eta_label):
             w.setContentsMargins(8, 0, 8, 0)
             sb.addPermanentWidget(w)
+        # the songs count is the batch's progress to a screen reader: named so, described
+        # with the songs finished (gui.announce, a few seconds apart while it runs)
+        self.count_label.setAccessibleName("Batch progress")
+        self.progress_announcer = Announcer(self.count_label)
 
     def _update_actions(self, *_):
         """Enable each action for the engine's state and the songs' states (the batch's counts)."""

@@ -449,3 +449,56 @@ def test_escape_clears_the_filter_then_the_selection_and_never_cancels_the_batch
     with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
         pass
     assert [j.state for j in w.engine.batch.jobs] == [SongState.DONE] * 3
+
+
+def test_the_batch_progress_is_told_to_screen_readers_a_few_seconds_apart():
+    from PySide6.QtWidgets import QLabel
+
+    from gui.announce import ANNOUNCE_S, Announcer
+
+    label = QLabel()
+    now = [100.0]
+    told = Announcer(label, clock=lambda: now[0])
+    assert told.say("Batch progress: 1 of 40 songs finished")
+    now[0] += ANNOUNCE_S / 3
+    assert not told.say("Batch progress: 2 of 40 songs finished")  # too soon: kept back
+    assert label.accessibleDescription() == "Batch progress: 1 of 40 songs finished"
+    now[0] += ANNOUNCE_S
+    assert told.say("Batch progress: 5 of 40 songs finished")
+    now[0] += 0.1
+    assert told.say("Batch progress: 40 of 40 songs finished", final=True)  # the end: at once
+    assert label.accessibleDescription() == "Batch progress: 40 of 40 songs finished"
+
+
+def test_progress_bars_are_named_and_described_as_the_batch_goes(qtbot, make_window):
+    """A screen reader heard "Songs count" text and "40 %" cells: nothing said they were
+    the batch's and the songs' progress."""
+    from PySide6.QtGui import QAccessible
+
+    from gui.song_columns import COL_PROGRESS
+
+    fake = FakeAnalyzer(block_on="c.wav", n_chunks=4)
+    w = make_window(AnalysisSettings(workers=2), fake)
+    _add(w, ["/m/a.wav", "/m/b.wav", "/m/c.wav"])
+    bar = w.count_label
+    w._refresh_ui()
+    assert bar.accessibleName() == "Batch progress"
+    assert bar.accessibleDescription() == "Batch progress: 0 of 3 songs finished"
+    try:
+        w.start()
+        assert fake.blocked.wait(5)
+        qtbot.waitUntil(lambda: bar.accessibleDescription()
+                        == "Batch progress: 2 of 3 songs finished, 1 running", timeout=TIMEOUT)
+        face = QAccessible.queryAccessibleInterface(bar)
+        assert face.text(QAccessible.Text.Name) == "Batch progress"
+        assert face.text(QAccessible.Text.Description) == bar.accessibleDescription()
+        cell = w.proxy.index(2, COL_PROGRESS)
+        assert cell.data(Qt.ItemDataRole.AccessibleTextRole) == "Progress: 0 %"  # (held)
+        assert w.proxy.index(0, COL_PROGRESS).data(
+            Qt.ItemDataRole.AccessibleTextRole) == "Progress: 100 %"
+    finally:
+        fake.release()
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        pass
+    w._refresh_ui()
+    assert bar.accessibleDescription() == "Batch progress: 3 of 3 songs finished"

@@ -15,6 +15,7 @@ from gui.song_columns import (
     COL_FILE,
     COL_NOTE,
     COL_NUM,
+    COL_PROGRESS,
     COL_STATUS,
     COL_TITLE,
     FIRST_DESCRIPTOR_COL,
@@ -557,3 +558,14 @@ def test_a_note_with_three_or_four_doubts_is_painted_short_and_whole_in_its_tip(
     # a narrower cell still says both subjects in full words
     assert delegate.shown(four, fm, fm.horizontalAdvance("check by ear: tempo, key") + 12,
                           style) == "check by ear: tempo, key"
+
+
+def test_a_progress_cell_says_its_chunk_to_a_screen_reader(engine):
+    model = SongTableModel(engine)
+    _add(engine, ["/m/a.wav", "/m/b.wav"])
+    job, attempt = engine.batch.claim("W1")
+    engine.batch.progress(job.id, attempt, 2, 5, 120.0)
+    spoken = [model.index(r, COL_PROGRESS).data(Qt.ItemDataRole.AccessibleTextRole)
+              for r in range(2)]
+    assert spoken == ["Progress: 40 %, chunk 2 of 5", "Progress: queued"]
+    assert model.index(0, COL_PROGRESS).data() == "40 %"  # the bar's own text
