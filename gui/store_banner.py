@@ -56,6 +56,10 @@ class StoreBanner(QFrame):
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.next_label = QLabel()
         self.next_label.setAccessibleName("Next try")
+        # as wide as its widest text: the bar's words do not rewrap as the seconds count down
+        fm = self.next_label.fontMetrics()
+        self.next_label.setMinimumWidth(max(fm.horizontalAdvance(t) for t in (
+            "next try in 60 s", "trying now\u2026")) + 4)
         self.try_button = QPushButton("Try Now")
         self.try_button.setToolTip("Try the refused writes again now (a freed disk, a "
                                    "program that let go of the store)")

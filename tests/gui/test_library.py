@@ -765,6 +765,9 @@ def test_the_store_bar_counts_down_to_the_next_try_and_tries_now_on_demand(qtbot
     assert 20 < int(said.split()[3]) <= 60
     assert bar.try_button.isVisible() and bar.try_button.isEnabled()
     assert bar._clock.isActive() and bar._clock.interval() == 1000  # a second at a time
+    # wide enough for any count: the bar's words do not rewrap as it counts down
+    fm = bar.next_label.fontMetrics()
+    assert bar.next_label.width() >= fm.horizontalAdvance("next try in 60 s")
     # the count goes down as the clock ticks (no waiting here: the store is asked)
     store._idle_try -= 5.0
     bar.tick()
