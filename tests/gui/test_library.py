@@ -765,13 +765,18 @@ def test_the_store_bar_counts_down_to_the_next_try_and_tries_now_on_demand(qtbot
     assert 20 < int(said.split()[3]) <= 60
     assert bar.try_button.isVisible() and bar.try_button.isEnabled()
     assert bar._clock.isActive() and bar._clock.interval() == 1000  # a second at a time
-    # wide enough for any count: the bar's words do not rewrap as it counts down
-    fm = bar.next_label.fontMetrics()
-    assert bar.next_label.width() >= fm.horizontalAdvance("next try in 60 s")
     # the count goes down as the clock ticks (no waiting here: the store is asked)
     store._idle_try -= 5.0
     bar.tick()
     assert int(bar.next_label.text().split()[3]) <= int(said.split()[3]) - 4
+    # one digit left: as wide as for any count, so the bar's words do not rewrap
+    store._idle_try = time.monotonic() + 3.0
+    bar.tick()
+    assert bar.next_label.text() in ("next try in 3 s", "next try in 2 s")
+    fm = bar.next_label.fontMetrics()
+    label = bar.next_label  # (what the bar's layout gives it)
+    assert max(label.sizeHint().width(), label.minimumWidth()) >= fm.horizontalAdvance(
+        "next try in 60 s")
     # space freed: Try Now writes them at once, on the store's writer thread
     with store._lock:
         store._db.execute("PRAGMA max_page_count=1073741823")
