@@ -50,6 +50,7 @@ from gui.settings_dialog import (
     SettingsDialog,
     cluster_choice,
     fit_workers_to_memory,
+    flat_keys,
     load_settings,
     save_settings,
 )
@@ -217,6 +218,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self.plot_timer.start()
         if remember:
             self._restore_layout()
+            self.model.set_flat_keys(flat_keys())
         if self.store_error:
             self._tell_store_unavailable()
         self._update_actions()
@@ -339,6 +341,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
     def settings_dialog(self) -> None:
         dlg = SettingsDialog(self.engine.settings, self)
         if dlg.exec():
+            self.model.set_flat_keys(flat_keys())
             lowered = self.apply_settings(dlg.settings())
             if self.engine.is_running:
                 self.statusBar().showMessage(

@@ -23,7 +23,7 @@ from PySide6.QtGui import QBrush
 
 from core.batch.rules import TERMINAL_STATES, SongState
 from gui.column_help import column_tip
-from gui.formatting import fmt_duration, fmt_value, plain_tip, shown_name
+from gui.formatting import fmt_duration, fmt_value, plain_tip, shown_name, spell_key
 from gui.reference_columns import Cell, reference_cells, reference_columns
 from gui.song_columns import (
     AGREEMENT_ROLE,
@@ -105,6 +105,8 @@ class SongTableModel(QAbstractTableModel):
         #: True while the rows are in the order :meth:`sort_rows` last gave them, no song
         #: having changed or come since (a sort asked again then has nothing to do).
         self._order_exact = False
+        #: Keys shown with flats (Db, Eb, Gb, Ab, Bb) instead of sharps (Settings).
+        self.flat_keys = False
         engine.jobsAdded.connect(self._on_added)
         engine.cleared.connect(self._on_cleared)
         engine.jobsRemoved.connect(self._on_removed)
@@ -218,6 +220,8 @@ class SongTableModel(QAbstractTableModel):
             if rc.name == "bpm_agreement" and cell.category in ("octave", "other"):
                 ratio = PRETTY_RATIO.get(cell.text, cell.text.replace("x", "\u00d7", 1))
                 return f"octave {ratio}" if cell.category == "octave" else ratio
+            if rc.name == "ref_key":
+                return spell_key(cell.text, flats=self.flat_keys)
             return cell.text
         if role == SORT_ROLE:
             value = self.reference_cells(job)[rc.name].value
@@ -278,6 +282,16 @@ class SongTableModel(QAbstractTableModel):
 
     def _on_progressed(self, rows: list) -> None:
         self._on_changed(rows, COL_STATUS, COL_WORKER)
+
+    def set_flat_keys(self, flats: bool) -> None:
+        """Show keys with flats (``True``) or sharps, in the Key and Ref key columns."""
+        if bool(flats) == self.flat_keys:
+            return
+        self.flat_keys = bool(flats)
+        self._clear_cells()
+        if self.rowCount() and self.columnCount():
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1,
+                                                               self.columnCount() - 1))
 
     def _clear_cells(self) -> None:
         """Forget every value kept (painted cells, reference cells, sort keys)."""
@@ -565,8 +579,10 @@ class SongTableModel(QAbstractTableModel):
         if col == COL_WORKER:  # (none yet for a song in a cluster's queue)
             return job.worker if job.started_at is not None and \
                 job.status is not SongState.QUEUED else ""
-        text = fmt_value(TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL],
-                         self.descriptor(job, col))
+        name = TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL]
+        text = fmt_value(name, self.descriptor(job, col))
+        if name == "key":
+            text = spell_key(text, flats=self.flat_keys)
         return text + USER_MARK if text and self.corrected(job, col) else text
 
     def sort_keys(self, col: int) -> list:

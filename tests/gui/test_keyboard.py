@@ -199,7 +199,8 @@ def test_tab_goes_through_the_settings_as_they_read_and_the_buttons_left_to_righ
     dlg = SettingsDialog(AnalysisSettings())
     qtbot.addWidget(dlg)
     fields = [dlg.workers, dlg.budget_base, dlg.budget_factor, dlg.hard_limit, dlg.chunk,
-              dlg.sample_rate, dlg.tempo_range, dlg.session_store, dlg.cluster, dlg.send_files]
+              dlg.sample_rate, dlg.tempo_range, dlg.session_store, dlg.cluster, dlg.send_files,
+              dlg.key_names]
     assert _tab_walk(qtbot, dlg, dlg.workers) == fields + _box_buttons(dlg)
 
 
