@@ -42,6 +42,7 @@ Panels
       :mod:`gui.stall_banner`, :mod:`gui.resume_banner`, :mod:`gui.store_banner`,
       :mod:`gui.settings_dialog`,
       :mod:`gui.formatting`, :mod:`gui.focus_ring` (the keyboard focus, clearly shown),
+      :mod:`gui.announce` (the batch's progress told to screen readers),
       :mod:`gui.preview` (listening to a song), :mod:`gui.guide` (Help > SongCal Guide,
       Keyboard Shortcuts).
 

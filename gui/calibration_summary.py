@@ -186,6 +186,7 @@ class CalibrationSummaryModel(QAbstractTableModel):
     #: Columns of the verdict, the Kept check box, the interval and the learned model.
     VERDICT_COL, KEPT_COL, INTERVAL_COL, LEARNED_COL = 1, 3, 7, 9
     _MAE_BEFORE, _MAE_AFTER, _R2, _CORRECTION, _SCORE = 4, 5, 6, 8, 10
+    MAE_BEFORE_COL, R2_COL = _MAE_BEFORE, _R2
 
     #: ``(descriptor, keep)`` the user ticked (or unticked) an inverted correction.
     keepInvertedChanged = Signal(str, bool)
@@ -193,6 +194,12 @@ class CalibrationSummaryModel(QAbstractTableModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._rows: list[DescriptorSummary] = []
+        self._hidden: tuple[int, ...] = ()
+
+    def set_hidden_columns(self, columns) -> None:
+        """Columns the view hides for want of room: the Column cell's tip gives their
+        values instead."""
+        self._hidden = tuple(sorted(columns))
 
     def set_rows(self, rows: list[DescriptorSummary]) -> None:
         """Replace the lines (a handful; a reset is the simplest correct update)."""
@@ -271,6 +278,10 @@ class CalibrationSummaryModel(QAbstractTableModel):
                     "value (from cross-validated residuals).")
         if col == self.LEARNED_COL:
             return _learned_tip(s) or None
+        if col == 0 and self._hidden:
+            shown = [f"{self.HEADERS[c]}: {self._text(s, c).replace(chr(10), '; ')}"
+                     for c in self._hidden if self._text(s, c)]
+            return "\n".join(shown + ([s.note] if s.note else [])) or None
         return (score_text(s) if col == self._SCORE else "") or s.note or None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):

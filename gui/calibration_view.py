@@ -79,6 +79,11 @@ def _outside_text(profile, rows) -> str:
 #: Narrowest (px) a plot beside the tables may be; a narrower view shows the plots on tabs
 #: beside Summary and Calibrated values.
 PLOT_MIN_WIDTH = 420
+#: Summary columns a narrow view hides first, their values then in the Column cell's tip:
+#: the learned model (rarely kept on a small deck), r², the error before calibration (the
+#: error after it is green when lower).
+SPARE_COLUMNS = (CalibrationSummaryModel.LEARNED_COL, CalibrationSummaryModel.R2_COL,
+                 CalibrationSummaryModel.MAE_BEFORE_COL)
 #: Height (px) the view likes above its minimum, for its plots (see CalibrationView.sizeHint).
 PLOT_ROOM = 160
 
@@ -448,12 +453,12 @@ class CalibrationView(QWidget):
                 self.show_plot(self.scatter_panel)
 
     # -- helpers --------------------------------------------------------------------------
-    def summary_width(self) -> int:
-        """Width (px) the summary table takes with every column whole."""
+    def summary_width(self, *, hidden: frozenset = frozenset()) -> int:
+        """Width (px) the summary table takes with every column whole, but ``hidden``."""
         t = self.summary_table
         hh = t.horizontalHeader()
         width = (sum(max(t.sizeHintForColumn(c), hh.sectionSizeHint(c))
-                     for c in range(self.summary_model.columnCount()))
+                     for c in range(self.summary_model.columnCount()) if c not in hidden)
                  + 2 * t.frameWidth() + 4)
         if t.verticalScrollBar().maximum() > 0:  # more columns than rows in sight
             width += t.verticalScrollBar().sizeHint().width()
@@ -471,12 +476,27 @@ class CalibrationView(QWidget):
         narrow = room < need + self.splitter.handleWidth() + plot_width
         if narrow != self.plots_in_tables:
             self._move_plots(into_tables=narrow)
+        self._spare_columns(room if narrow else need)
         if narrow:
             return
         total = sum(self.splitter.sizes())
         if total > 0:
             left = min(need, total - plot_width)
             self.splitter.setSizes([left, total - left])
+
+    def _spare_columns(self, room: int) -> None:
+        """Hide the summary's least read columns (:data:`SPARE_COLUMNS`, in order) while
+        the others would not fit ``room`` px whole; the Column cell's tip then holds their
+        values.  At 1024 px the score column was cut to "Acc1 0.92 → 0...."."""
+        model, table = self.summary_model, self.summary_table
+        hidden: set[int] = set()
+        for col in SPARE_COLUMNS:
+            if self.summary_width(hidden=frozenset(hidden)) <= room:
+                break
+            hidden.add(col)
+        for col in SPARE_COLUMNS:
+            table.setColumnHidden(col, col in hidden)
+        model.set_hidden_columns(hidden)
 
     def _move_plots(self, *, into_tables: bool) -> None:
         """Put the plot pages on tabs beside the tables (``into_tables``; the table in

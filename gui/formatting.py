@@ -9,7 +9,7 @@ from PySide6.QtGui import Qt
 
 from core.io.outputs import printable
 
-__all__ = ["fmt_duration", "fmt_eta", "fmt_value", "alternative_tempi", "plain_tip",
+__all__ = ["fmt_duration", "fmt_eta", "fmt_value", "spell_key", "alternative_tempi", "plain_tip",
            "shown_name", "shown_text", "DESCRIPTOR_HEADERS"]
 
 #: Column headers of the descriptors (:data:`core.io.results.DESCRIPTOR_COLUMNS`), with units.
@@ -86,6 +86,19 @@ def fmt_value(column: str, value) -> str:
         # a value that rounds to zero has no sign: a peak of -0.004 dBFS reads "0.0"
         return text[1:] if text.startswith("-") and not text.strip("-0.") else text
     return str(value)
+
+
+#: The flat name of each sharp tonic (the analyzer and the exports spell keys with sharps).
+_FLAT_TONICS = {"C#": "Db", "D#": "Eb", "F#": "Gb", "G#": "Ab", "A#": "Bb"}
+
+
+def spell_key(text: str, *, flats: bool) -> str:
+    """A key name as the user reads keys: ``"F# minor"``, or with ``flats`` ``"Gb minor"``
+    (what follows the tonic is kept: ``"A# major (6B)"`` -> ``"Bb major (6B)"``).  Only the
+    window's display: exports keep the sharps."""
+    if not flats or len(text) < 2 or text[1] != "#":
+        return text
+    return _FLAT_TONICS.get(text[:2], text[:2]) + text[2:]
 
 
 def alternative_tempi(value) -> list[float]:

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from core.batch.rules import SongState
 from core.settings import AnalysisSettings, tempo_range_text
+from gui.announce import batch_progress_text
 from gui.chunk_view import ChunkView
 from gui.engine import BatchEngine, EngineState
 from gui.focus_ring import FocusRing
@@ -49,6 +50,7 @@ from gui.settings_dialog import (
     SettingsDialog,
     cluster_choice,
     fit_workers_to_memory,
+    flat_keys,
     load_settings,
     save_settings,
 )
@@ -216,6 +218,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self.plot_timer.start()
         if remember:
             self._restore_layout()
+            self.model.set_flat_keys(flat_keys())
         if self.store_error:
             self._tell_store_unavailable()
         self._update_actions()
@@ -244,6 +247,9 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         The news replaces its earlier words in the bar; it is logged, and a dismissed bar
         shown again, only when its kind changes."""
         kind, text = store_news(self.store)
+        waiting = self.store if kind == "waiting" else None
+        if self.store_banner.followed is not waiting:
+            self.store_banner.follow(waiting)
         if text == self._store_said:
             return
         before, self._store_said = self._store_said, text
@@ -335,6 +341,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
     def settings_dialog(self) -> None:
         dlg = SettingsDialog(self.engine.settings, self)
         if dlg.exec():
+            self.model.set_flat_keys(flat_keys())
             lowered = self.apply_settings(dlg.settings())
             if self.engine.is_running:
                 self.statusBar().showMessage(
@@ -412,6 +419,9 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         batch = eng.batch
         total = len(batch.jobs)
         self.count_label.setText(f"{total} songs: {self._summary()}" if total else "No songs")
+        self.progress_announcer.say(
+            batch_progress_text(batch.counts(), total, paused=eng.state == EngineState.PAUSED),
+            final=not eng.is_running)
         run = batch.figures()
         rate = run["rate"]
         stored = f", {run['stored']} from the store" if run["stored"] else ""

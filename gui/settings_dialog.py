@@ -36,7 +36,8 @@ from gui.keyboard import buttons_in_visual_order
 __all__ = ["SettingsDialog", "load_settings", "save_settings", "SETTINGS_GROUP",
            "SESSION_STORE_KEY", "session_store_path", "open_session_store",
            "open_session_store_why", "CLUSTER_KEY",
-           "SEND_FILES_KEY", "cluster_choice", "fit_workers_to_memory"]
+           "SEND_FILES_KEY", "FLAT_KEYS_KEY", "flat_keys", "cluster_choice",
+           "fit_workers_to_memory"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,13 @@ SESSION_STORE_KEY = "session/store_path"
 CLUSTER_KEY = "engine/cluster"
 #: QSettings key: send the files' bytes to the cluster instead of a shared path.
 SEND_FILES_KEY = "engine/send_files"
+#: QSettings key: the window shows keys with flats (Db, Eb, Gb, Ab, Bb), not sharps.
+FLAT_KEYS_KEY = "display/flat_keys"
+
+
+def flat_keys(qs: QSettings | None = None) -> bool:
+    """Whether the window shows keys with flats (a display choice: exports keep sharps)."""
+    return str((qs or QSettings()).value(FLAT_KEYS_KEY, "false")).lower() in ("true", "1")
 
 
 def cluster_choice(qs: QSettings | None = None, *, workers: int = 2):
@@ -236,6 +244,13 @@ class SettingsDialog(QDialog):
                                    in ("true", "1"))
         form.addRow("Run so&ngs on:", self.cluster)
         form.addRow("", self.send_files)
+        self.key_names = QComboBox()
+        self.key_names.addItem("Sharps (C#, F#, A#)", False)
+        self.key_names.addItem("Flats (Db, Gb, Bb)", True)
+        self.key_names.setCurrentIndex(1 if flat_keys(qs) else 0)
+        self.key_names.setToolTip("How the window spells the keys with a black-key tonic. "
+                                  "Exports keep sharps, which every notation reads.")
+        form.addRow("&Key names:", self.key_names)
         self.workers.valueChanged.connect(self._check_workers)
         self.cluster.textChanged.connect(self._check_workers)
         self._check_workers()
@@ -270,6 +285,7 @@ class SettingsDialog(QDialog):
         qs.setValue(SESSION_STORE_KEY, self.session_store.text().strip())
         qs.setValue(CLUSTER_KEY, text)
         qs.setValue(SEND_FILES_KEY, self.send_files.isChecked())
+        qs.setValue(FLAT_KEYS_KEY, bool(self.key_names.currentData()))
         super().accept()
 
     def _check_workers(self) -> None:
@@ -291,6 +307,7 @@ class SettingsDialog(QDialog):
         self.chunk.setValue(d.chunk_seconds)
         self.sample_rate.setValue(d.sample_rate)
         self.tempo_range.setCurrentIndex(self.tempo_range.findData(d.tempo_floor_bpm))
+        self.key_names.setCurrentIndex(0)
 
     def settings(self) -> AnalysisSettings:
         """The settings as edited (the widgets' ranges keep them valid)."""

@@ -23,7 +23,7 @@ from PySide6.QtGui import QBrush
 
 from core.batch.rules import TERMINAL_STATES, SongState
 from gui.column_help import column_tip
-from gui.formatting import fmt_duration, fmt_value, plain_tip, shown_name
+from gui.formatting import fmt_duration, fmt_value, plain_tip, shown_name, spell_key
 from gui.reference_columns import Cell, reference_cells, reference_columns
 from gui.song_columns import (
     AGREEMENT_ROLE,
@@ -52,6 +52,7 @@ from gui.song_columns import (
     TABLE_DESCRIPTORS,
     TEXT_DESCRIPTORS,
     agreement_verdict,
+    descriptor_column,
 )
 from gui.song_paint import ROW_BACKGROUND, status_icon
 from gui.song_text import CORRECTED as _CORRECTED
@@ -59,6 +60,7 @@ from gui.song_text import USER_MARK, WAITING_NOTE, note_text
 
 __all__ = ["SongTableModel"]
 
+_ALTERNATIVES_COL = descriptor_column("bpm_alternatives")
 _ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 #: Rows whose painted cells are kept at most (the cache is emptied beyond).
 _MAX_CACHED_ROWS = 400
@@ -66,8 +68,7 @@ _MAX_CACHED_ROWS = 400
 _UNUSED_ROLES = frozenset(int(r.value) for r in (
     Qt.ItemDataRole.FontRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.CheckStateRole,
     Qt.ItemDataRole.SizeHintRole, Qt.ItemDataRole.StatusTipRole,
-    Qt.ItemDataRole.WhatsThisRole, Qt.ItemDataRole.AccessibleTextRole,
-    Qt.ItemDataRole.AccessibleDescriptionRole))
+    Qt.ItemDataRole.WhatsThisRole, Qt.ItemDataRole.AccessibleDescriptionRole))
 
 
 def _is_text_column(rc) -> bool:
@@ -104,6 +105,8 @@ class SongTableModel(QAbstractTableModel):
         #: True while the rows are in the order :meth:`sort_rows` last gave them, no song
         #: having changed or come since (a sort asked again then has nothing to do).
         self._order_exact = False
+        #: Keys shown with flats (Db, Eb, Gb, Ab, Bb) instead of sharps (Settings).
+        self.flat_keys = False
         engine.jobsAdded.connect(self._on_added)
         engine.cleared.connect(self._on_cleared)
         engine.jobsRemoved.connect(self._on_removed)
@@ -217,6 +220,8 @@ class SongTableModel(QAbstractTableModel):
             if rc.name == "bpm_agreement" and cell.category in ("octave", "other"):
                 ratio = PRETTY_RATIO.get(cell.text, cell.text.replace("x", "\u00d7", 1))
                 return f"octave {ratio}" if cell.category == "octave" else ratio
+            if rc.name == "ref_key":
+                return spell_key(cell.text, flats=self.flat_keys)
             return cell.text
         if role == SORT_ROLE:
             value = self.reference_cells(job)[rc.name].value
@@ -277,6 +282,16 @@ class SongTableModel(QAbstractTableModel):
 
     def _on_progressed(self, rows: list) -> None:
         self._on_changed(rows, COL_STATUS, COL_WORKER)
+
+    def set_flat_keys(self, flats: bool) -> None:
+        """Show keys with flats (``True``) or sharps, in the Key and Ref key columns."""
+        if bool(flats) == self.flat_keys:
+            return
+        self.flat_keys = bool(flats)
+        self._clear_cells()
+        if self.rowCount() and self.columnCount():
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1,
+                                                               self.columnCount() - 1))
 
     def _clear_cells(self) -> None:
         """Forget every value kept (painted cells, reference cells, sort keys)."""
@@ -504,6 +519,8 @@ class SongTableModel(QAbstractTableModel):
             return status_icon(job.status)
         if role == Qt.ItemDataRole.ToolTipRole:
             return plain_tip(self._tooltip(job, col))
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self._progress_speech(job) if col == COL_PROGRESS else None
         if role == Qt.ItemDataRole.BackgroundRole:
             color = ROW_BACKGROUND.get(job.state)
             return QBrush(color) if color is not None else None
@@ -562,8 +579,10 @@ class SongTableModel(QAbstractTableModel):
         if col == COL_WORKER:  # (none yet for a song in a cluster's queue)
             return job.worker if job.started_at is not None and \
                 job.status is not SongState.QUEUED else ""
-        text = fmt_value(TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL],
-                         self.descriptor(job, col))
+        name = TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL]
+        text = fmt_value(name, self.descriptor(job, col))
+        if name == "key":
+            text = spell_key(text, flats=self.flat_keys)
         return text + USER_MARK if text and self.corrected(job, col) else text
 
     def sort_keys(self, col: int) -> list:
@@ -623,10 +642,21 @@ class SongTableModel(QAbstractTableModel):
             return -math.inf
         return float(value)
 
+    def _progress_speech(self, job) -> str:
+        """The progress bar of ``job`` in words, for a screen reader ("Progress: 40 %,
+        chunk 2 of 5"; the bar's own text is only "40 %")."""
+        shown = self._display(job, COL_PROGRESS)
+        if not shown:
+            return f"Progress: {job.status.value}"
+        text = f"Progress: {shown}"
+        if job.state in (SongState.RUNNING, SongState.STALLED) and job.n_chunks:
+            text += f", chunk {job.chunk} of {job.n_chunks}"
+        return text
+
     def _tooltip(self, job, col: int):
         if col == COL_FILE:
             return shown_name(job.path)
-        if col == COL_NOTE:
+        if col in (COL_NOTE, _ALTERNATIVES_COL):  # (both may be cut short in their cell)
             return self._display(job, col) or None
         if col == COL_ELAPSED and job.result is not None and job.result.source == "store":
             took = job.result.analysis_s

@@ -7,7 +7,7 @@ from core.analysis.identity import made_by_another_build
 from core.batch.rules import TERMINAL_STATES, SongState
 from gui.formatting import fmt_duration
 
-__all__ = ["note_text", "short_note", "USER_MARK", "CORRECTED", "OTHER_BUILD_NOTE", "WAITING_NOTE"]
+__all__ = ["note_text", "short_note", "short_notes", "USER_MARK", "CORRECTED", "OTHER_BUILD_NOTE", "WAITING_NOTE"]
 
 
 _CHECK = "check by ear: "
@@ -62,3 +62,22 @@ def short_note(note: str) -> str:
     if not check:
         return note
     return head + check + doubts.replace(" confidence ", " ")
+
+
+def short_notes(note: str) -> list[str]:
+    """``note`` and its ever shorter forms, for a Note cell to paint the first that fits:
+    the whole note, then :func:`short_note`, then (three or four doubts) the tempo's doubts
+    named by their subject alone, ``"check by ear: tempo, key 0.59"``, then only what to
+    check, ``"check by ear: tempo, key"``.  A note without doubts has no shorter form."""
+    head, check, doubts = note.partition(_CHECK)
+    if not check:
+        return [note]
+    items = doubts.replace(" confidence ", " ").split(", ")
+    tempo = [d for d in items if not d.startswith("key ")]
+    key = [d for d in items if d.startswith("key ")]
+    forms = [note, short_note(note)]
+    if len(tempo) > 1:
+        forms.append(head + check + ", ".join(["tempo"] + key))
+    forms.append(head + check + ", ".join((["tempo"] if tempo else [])
+                                          + (["key"] if key else [])))
+    return list(dict.fromkeys(forms))  # (in order, each form once)

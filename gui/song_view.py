@@ -41,7 +41,7 @@ from gui.song_columns import (
     descriptor_column,
 )
 from gui.song_paint import ProgressDelegate
-from gui.song_text import short_note
+from gui.song_text import short_notes
 
 __all__ = ["SongTableView", "rows_to_tsv"]
 
@@ -61,17 +61,21 @@ class _MiddleElide(QStyledItemDelegate):
 
 
 class _NoteDelegate(QStyledItemDelegate):
-    """A note too long for its cell is painted in fewer words (:func:`short_note`: a song
-    with two doubts says both), then elided at its end; its text, tooltip and the width that
-    fits it are the whole note's."""
+    """A note too long for its cell is painted in fewer words (:func:`short_notes`: a song
+    with two doubts says both with their figures, one with four says what to check), then
+    elided at its end; its text, tooltip and the width that fits it are the whole note's."""
 
     @staticmethod
     def shown(text: str, metrics, width: int, style) -> str:
         """What a cell ``width`` px wide paints of the note ``text`` (before eliding)."""
-        margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1
-        if text and metrics.horizontalAdvance(text) > width - 2 * margin:
-            return short_note(text)
-        return text
+        if not text:
+            return text
+        room = width - 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
+        forms = short_notes(text)
+        for form in forms:
+            if metrics.horizontalAdvance(form) <= room:
+                return form
+        return forms[-1]
 
     def paint(self, painter, option, index):
         opt = QStyleOptionViewItem(option)
@@ -166,7 +170,9 @@ class SongTableView(QTableView):
                     width = max(width, fm.horizontalAdvance("C# minor \u270e") + 16)
                 elif col == _ALTERNATIVES_COL:
                     width = max(width, fm.horizontalAdvance("61.5 / 123 / 184.5 / 246") + 16)
-            self.setColumnWidth(col, width)
+            # never narrower than the header with its sort arrow: a sorted "Loudness (LUFS)"
+            # read "Loudness (LU..." in its 127 px
+            self.setColumnWidth(col, max(width, self.horizontalHeader().sectionSizeHint(col)))
         from gui.column_chooser import DEFAULT_HIDDEN
 
         for col, name in enumerate(COLUMN_NAMES):
@@ -269,7 +275,7 @@ class SongTableView(QTableView):
                 width = max(width, fm.horizontalAdvance("C# minor (12A)") + 16)
             elif rc.kind == "agreement":
                 width = max(width, fm.horizontalAdvance("parallel") + 28)
-            self.setColumnWidth(col, width)
+            self.setColumnWidth(col, max(width, header.sectionSizeHint(col)))
             anchor_name = "key_camelot" if rc.descriptor == "key" else rc.descriptor
             if anchor_name not in TABLE_DESCRIPTORS:
                 continue

@@ -5,8 +5,10 @@ again, that every result is kept."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QPushButton
+import math
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton
 
 from gui.bar_frame import AMBER, bar_row
 
@@ -43,18 +45,78 @@ def store_news(store) -> tuple[str, str]:
 
 class StoreBanner(QFrame):
     """An amber bar above the song table; Dismiss hides it (the status bar's "List not
-    kept" stays for as long as the window is open)."""
+    kept" stays for as long as the window is open).  While a store it follows
+    (:meth:`follow`) holds refused writes, the bar counts down to its next try of them
+    and offers Try Now."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         lay, self.label = bar_row(self, "storeBanner", AMBER, warning=True,
                                   title="Session store")
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.next_label = QLabel()
+        self.next_label.setAccessibleName("Next try")
+        # as wide as its widest text: the bar's words do not rewrap as the seconds count down
+        fm = self.next_label.fontMetrics()
+        self.next_label.setMinimumWidth(max(fm.horizontalAdvance(t) for t in (
+            "next try in 60 s", "trying now\u2026")) + 4)
+        self.try_button = QPushButton("Try Now")
+        self.try_button.setToolTip("Try the refused writes again now (a freed disk, a "
+                                   "program that let go of the store)")
         self.dismiss_button = QPushButton("Dismiss")
         lay.addWidget(self.label, 1)
+        lay.addWidget(self.next_label)
+        lay.addWidget(self.try_button)
         lay.addWidget(self.dismiss_button)
         self.dismiss_button.clicked.connect(self.hide)
+        self.try_button.clicked.connect(self.try_now)
+        self._store = None
+        # A display clock: the countdown is in whole seconds, so once a second.
+        self._clock = QTimer(self)
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self.tick)
+        self._asked = None  # the event of a Try Now the writer has not run yet
+        self.next_label.hide()
+        self.try_button.hide()
         self.hide()
+
+    @property
+    def followed(self):
+        """The store the bar counts down for, or None."""
+        return self._store
+
+    def follow(self, store) -> None:
+        """Count down to ``store``'s next try of the writes it refused, for as long as
+        it holds some (None: stop)."""
+        self._store = store
+        self.tick()
+
+    def tick(self) -> None:
+        """Say when the next try is (the store only answers a clock: no store work)."""
+        store = self._store
+        wait = store.next_try_in() if store is not None else None
+        if wait is None:
+            self._clock.stop()
+            self.next_label.hide()
+            self.try_button.hide()
+            return
+        asked = self._asked is not None and not self._asked.is_set()
+        if asked or wait < 0.5:
+            self.next_label.setText("trying now…")
+        else:
+            self.next_label.setText(f"next try in {math.ceil(wait)} s")
+        self.try_button.setEnabled(not asked)
+        self.next_label.show()
+        self.try_button.show()
+        if not self._clock.isActive():
+            self._clock.start()
+
+    def try_now(self) -> None:
+        """Have the store try its refused writes now, on its writer thread (the bar says
+        what came of it at the window's next look at the store)."""
+        if self._store is not None:
+            self._asked = self._store.try_now()
+        self.tick()
 
     def say(self, text: str) -> None:
         """Show ``text`` (plain text)."""

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QStyle, QToolBar, QToolButton
 
 from core import __version__
 from core.batch.rules import TERMINAL_STATES, SongState
+from gui.announce import Announcer
 from gui.demo import open_demo_deck
 from gui.doctor_dialog import show_report
 from gui.engine import EngineState
@@ -177,6 +178,12 @@ class ActionsMixin:
         sel_all = self._act("Select &All", self.table.selectAll, QKeySequence.StandardKey.SelectAll,
                             None, "Select every song the table shows")
         e.addAction(sel_all)
+        # Escape steps back from a search or a selection; it never cancels the batch
+        # (Shift+F5 does: the songs in progress would start over).
+        self.escape_action = self._act("Clear Filter or Selectio&n", self.escape,
+                                       Qt.Key.Key_Escape, None,
+                                       "Clear the song filter, or else the selection")
+        e.addAction(self.escape_action)
         e.addAction(self.remove_action)
         e.addSeparator()
         for a in self.correction_actions:
@@ -203,6 +210,13 @@ class ActionsMixin:
                          QKeySequence.StandardKey.Find, None, "Type to filter the table")
         v.addAction(find)
         self._make_help_menu()
+
+    def escape(self) -> None:
+        """Escape: empty the song filter when it holds text, else deselect the songs."""
+        if self.search.text():
+            self.search.clear()
+        else:
+            self.table.clearSelection()
 
     def _make_help_menu(self) -> None:
         h = self.help_menu = self.menuBar().addMenu("&Help")
@@ -259,6 +273,10 @@ class ActionsMixin:
         for w in (self.state_label, self.count_label, self.rate_label, self.eta_label):
             w.setContentsMargins(8, 0, 8, 0)
             sb.addPermanentWidget(w)
+        # the songs count is the batch's progress to a screen reader: named so, described
+        # with the songs finished (gui.announce, a few seconds apart while it runs)
+        self.count_label.setAccessibleName("Batch progress")
+        self.progress_announcer = Announcer(self.count_label)
 
     def _update_actions(self, *_):
         """Enable each action for the engine's state and the songs' states (the batch's counts)."""

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QInputDialog, QMenu, QToolButton
 
 from core.batch.rules import ACTIVE_STATES, USER_TEMPO_RANGE, SongState, scaled_user_tempo
 from core.io.keynotation import PITCH_NAMES
-from gui.formatting import alternative_tempi
+from gui.formatting import alternative_tempi, spell_key
 from gui.preview import AudioPreview
 from gui.tempo_dialog import SetTempoDialog
 
@@ -327,10 +327,11 @@ class RowActionsMixin:
         current = jobs[0].result.key_user or jobs[0].result.key or KEY_NAMES[0]
         index = KEY_NAMES.index(current) if current in KEY_NAMES else 0
         n = len(jobs)
+        shown = [spell_key(k, flats=self.model.flat_keys) for k in KEY_NAMES]
         key, ok = QInputDialog.getItem(self, "Set Key", f"Key of {n} song{'s' if n != 1 else ''}:",
-                                       list(KEY_NAMES), index, False)
-        if ok and key:
-            self.set_key(key)
+                                       shown, index, False)
+        if ok and key in shown:
+            self.set_key(KEY_NAMES[shown.index(key)])  # (kept as the analyzer spells it)
 
     def mark_checked(self) -> int:
         """Mark the selected done songs as checked by ear by the user (their tempo and key,
@@ -369,7 +370,8 @@ class RowActionsMixin:
         """A menu of the 24 keys (and Clear) for the selected songs."""
         menu = QMenu(self)
         for key in KEY_NAMES:
-            menu.addAction(key, lambda k=key: self.set_key(k))
+            menu.addAction(spell_key(key, flats=self.model.flat_keys),
+                           lambda k=key: self.set_key(k))
         menu.addSeparator()
         menu.addAction("Clear Key Correction", lambda: self.set_key(None))
         return menu

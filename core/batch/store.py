@@ -495,6 +495,22 @@ class ResultStore(SessionRecords):
                     "songs": max(self._backlog_cache, len(self._backlog_session)),
                     "bytes": self._backlog_bytes}
 
+    def next_try_in(self) -> float | None:
+        """Seconds until the writer tries the refused writes again on its own (0 when the
+        try is due or running), or None when none wait.  The wait grows up to
+        ``max_catch_up_s`` while the database keeps refusing them (:meth:`_refused`)."""
+        if not self._backlog or self._closed:
+            return None
+        return max(0.0, self._idle_try - time.monotonic())
+
+    def try_now(self) -> threading.Event | None:
+        """Ask the writer to try the refused writes at once, without waiting for it (the
+        returned event is set once it tried); None when none wait.  A try the database
+        refuses again sets the next wait as one the writer made itself would."""
+        if not self._backlog or self._closed:
+            return None
+        return self._submit(lambda: None, "flush")
+
     @property
     def waiting(self) -> bool:
         """True while writes wait for a database that refuses them: kept in the backlog, or

@@ -317,3 +317,32 @@ def test_a_store_refusing_writes_for_another_reason_is_tried_less_and_less_often
     again = ResultStore(db)
     assert again.lookup("fp", "s").bpm == 120.0
     again.close()
+
+
+def test_the_next_try_of_refused_writes_is_known_and_can_be_made_at_once(tmp_path):
+    """The window could only say that a store refused writes, not when it would try them
+    again (up to a minute on) nor try them when the user had freed the disk."""
+    db = tmp_path / "db.sqlite"
+    store = _quick(db, catch_up_s=30.0, max_catch_up_s=60.0)
+    assert store.next_try_in() is None and store.try_now() is None  # nothing waits
+    with store._lock:
+        pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+        store._db.execute(f"PRAGMA max_page_count={pages}")  # the disk is full
+    store.save(SongResult(path="/m/a.wav", status="done", bpm=120.0, note="n" * 20_000),
+               "s", "fp")
+    assert store.flush(10)
+    assert store.backlog()["writes"] == 1
+    assert 20.0 < store.next_try_in() <= 60.0  # (the wait doubles from 30 s, up to 60)
+    # a try the database refuses again: the writes still wait, as long again
+    assert store.try_now().wait(10)
+    assert store.backlog()["writes"] == 1 and 50.0 < store.next_try_in() <= 60.0
+    with store._lock:
+        store._db.execute("PRAGMA max_page_count=1073741823")  # space freed
+    assert store.try_now().wait(10)  # long before the writer's own try
+    assert store.backlog()["writes"] == 0 and store.stats.late == 1
+    assert store.next_try_in() is None
+    store.close()
+    assert store.stats.failed_writes == 0
+    again = ResultStore(db)
+    assert again.lookup("fp", "s").bpm == 120.0
+    again.close()

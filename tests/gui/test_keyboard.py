@@ -199,7 +199,8 @@ def test_tab_goes_through_the_settings_as_they_read_and_the_buttons_left_to_righ
     dlg = SettingsDialog(AnalysisSettings())
     qtbot.addWidget(dlg)
     fields = [dlg.workers, dlg.budget_base, dlg.budget_factor, dlg.hard_limit, dlg.chunk,
-              dlg.sample_rate, dlg.tempo_range, dlg.session_store, dlg.cluster, dlg.send_files]
+              dlg.sample_rate, dlg.tempo_range, dlg.session_store, dlg.cluster, dlg.send_files,
+              dlg.key_names]
     assert _tab_walk(qtbot, dlg, dlg.workers) == fields + _box_buttons(dlg)
 
 
@@ -410,3 +411,95 @@ def test_delete_removes_and_ctrl_delete_skips_the_selected_songs_only_from_the_t
     assert [(j.path, j.state) for j in w.engine.batch.jobs] == [
         ("/m/a.wav", SongState.QUEUED), ("/m/b.wav", SongState.SKIPPED),
         ("/m/c.wav", SongState.QUEUED)]
+
+
+def test_escape_clears_the_filter_then_the_selection_and_never_cancels_the_batch(
+        qtbot, make_window):
+    """Escape did nothing in the window; Cancel stays on Shift+F5."""
+    fake = FakeAnalyzer(block_on="a.wav")
+    w = make_window(AnalysisSettings(workers=2), fake)
+    _add(w, ["/m/a.wav", "/m/b.wav", "/m/c.wav"])
+    try:
+        w.start()
+        assert fake.blocked.wait(5)
+        assert w.escape_action.shortcut() == QKeySequence(Qt.Key.Key_Escape)
+        # in the filter: its text goes, the songs come back, the focus stays there
+        w.activateWindow()
+        w.search.setFocus()
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is w.search, timeout=2000)
+        qtbot.keyClicks(w.search, "b.w")
+        qtbot.waitUntil(lambda: w.proxy.rowCount() == 1, timeout=2000)
+        qtbot.keyClick(w.search, Qt.Key.Key_Escape)
+        assert w.search.text() == "" and QApplication.focusWidget() is w.search
+        qtbot.waitUntil(lambda: w.proxy.rowCount() == 3, timeout=2000)
+        # in the table with a filter typed: the filter goes first, then the selection
+        w.search.setText(".wav")
+        qtbot.waitUntil(lambda: w.proxy.rowCount() == 3, timeout=2000)
+        _focus_table(qtbot, w, 1)
+        chosen = w.table.selected_job_ids()
+        assert len(chosen) == 1
+        qtbot.keyClick(w.table, Qt.Key.Key_Escape)
+        assert w.search.text() == "" and w.table.selected_job_ids() == chosen
+        qtbot.keyClick(w.table, Qt.Key.Key_Escape)
+        assert w.table.selected_rows() == []
+        qtbot.keyClick(w.table, Qt.Key.Key_Escape)  # nothing left to clear: nothing happens
+        assert w.engine.is_running
+        assert not any(j.state is SongState.CANCELLED for j in w.engine.batch.jobs)
+    finally:
+        fake.release()
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        pass
+    assert [j.state for j in w.engine.batch.jobs] == [SongState.DONE] * 3
+
+
+def test_the_batch_progress_is_told_to_screen_readers_a_few_seconds_apart():
+    from PySide6.QtWidgets import QLabel
+
+    from gui.announce import ANNOUNCE_S, Announcer
+
+    label = QLabel()
+    now = [100.0]
+    told = Announcer(label, clock=lambda: now[0])
+    assert told.say("Batch progress: 1 of 40 songs finished")
+    now[0] += ANNOUNCE_S / 3
+    assert not told.say("Batch progress: 2 of 40 songs finished")  # too soon: kept back
+    assert label.accessibleDescription() == "Batch progress: 1 of 40 songs finished"
+    now[0] += ANNOUNCE_S
+    assert told.say("Batch progress: 5 of 40 songs finished")
+    now[0] += 0.1
+    assert told.say("Batch progress: 40 of 40 songs finished", final=True)  # the end: at once
+    assert label.accessibleDescription() == "Batch progress: 40 of 40 songs finished"
+
+
+def test_progress_bars_are_named_and_described_as_the_batch_goes(qtbot, make_window):
+    """A screen reader heard "Songs count" text and "40 %" cells: nothing said they were
+    the batch's and the songs' progress."""
+    from PySide6.QtGui import QAccessible
+
+    from gui.song_columns import COL_PROGRESS
+
+    fake = FakeAnalyzer(block_on="c.wav", n_chunks=4)
+    w = make_window(AnalysisSettings(workers=2), fake)
+    _add(w, ["/m/a.wav", "/m/b.wav", "/m/c.wav"])
+    bar = w.count_label
+    w._refresh_ui()
+    assert bar.accessibleName() == "Batch progress"
+    assert bar.accessibleDescription() == "Batch progress: 0 of 3 songs finished"
+    try:
+        w.start()
+        assert fake.blocked.wait(5)
+        qtbot.waitUntil(lambda: bar.accessibleDescription()
+                        == "Batch progress: 2 of 3 songs finished, 1 running", timeout=TIMEOUT)
+        face = QAccessible.queryAccessibleInterface(bar)
+        assert face.text(QAccessible.Text.Name) == "Batch progress"
+        assert face.text(QAccessible.Text.Description) == bar.accessibleDescription()
+        cell = w.proxy.index(2, COL_PROGRESS)
+        assert cell.data(Qt.ItemDataRole.AccessibleTextRole) == "Progress: 0 %"  # (held)
+        assert w.proxy.index(0, COL_PROGRESS).data(
+            Qt.ItemDataRole.AccessibleTextRole) == "Progress: 100 %"
+    finally:
+        fake.release()
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        pass
+    w._refresh_ui()
+    assert bar.accessibleDescription() == "Batch progress: 3 of 3 songs finished"

@@ -7,6 +7,8 @@ import dataclasses
 import os
 import time
 
+from PySide6.QtCore import Qt
+
 from core.batch.rules import SongState
 from core.batch.store import ResultStore
 from core.errors import AudioFileError
@@ -738,3 +740,49 @@ def test_two_windows_on_one_store_keep_a_list_each_and_the_one_closed_last_comes
     assert [j.result.path for j in jobs] == [j.path for j in jobs]
     last.close()
     earlier.close()
+
+
+def test_the_store_bar_counts_down_to_the_next_try_and_tries_now_on_demand(qtbot, tmp_path):
+    """The bar said the store refused writes, not when it would try them again (the waits
+    grow to a minute), and a user who freed the disk could only wait."""
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db, busy_timeout_s=0.05, retry_s=0.2, ack_timeout_s=0.1,
+                        catch_up_s=30.0, max_catch_up_s=60.0)
+    w = _window(qtbot, store)
+    bar = w.store_banner
+    assert bar.try_button.isHidden() and bar.next_label.isHidden()
+    with store._lock:
+        pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+        store._db.execute(f"PRAGMA max_page_count={pages}")  # the disk is full
+    w.engine.batch.add([f"/m/{i}.wav" for i in range(40)])
+    w.engine.jobsAdded.emit(0, 40)
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        w.start()
+    qtbot.waitUntil(lambda: "not kept yet" in bar.label.text(), timeout=TIMEOUT)
+    qtbot.waitUntil(bar.next_label.isVisible, timeout=TIMEOUT)
+    said = bar.next_label.text()
+    assert said.startswith("next try in ") and said.endswith(" s"), said
+    assert 20 < int(said.split()[3]) <= 60
+    assert bar.try_button.isVisible() and bar.try_button.isEnabled()
+    assert bar._clock.isActive() and bar._clock.interval() == 1000  # a second at a time
+    # the count goes down as the clock ticks (no waiting here: the store is asked)
+    store._idle_try -= 5.0
+    bar.tick()
+    assert int(bar.next_label.text().split()[3]) <= int(said.split()[3]) - 4
+    # one digit left: as wide as for any count, so the bar's words do not rewrap
+    store._idle_try = time.monotonic() + 3.0
+    bar.tick()
+    assert bar.next_label.text() in ("next try in 3 s", "next try in 2 s")
+    fm = bar.next_label.fontMetrics()
+    label = bar.next_label  # (what the bar's layout gives it)
+    assert max(label.sizeHint().width(), label.minimumWidth()) >= fm.horizontalAdvance(
+        "next try in 60 s")
+    # space freed: Try Now writes them at once, on the store's writer thread
+    with store._lock:
+        store._db.execute("PRAGMA max_page_count=1073741823")
+    qtbot.mouseClick(bar.try_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "every result is kept" in bar.label.text(), timeout=TIMEOUT)
+    assert bar.next_label.isHidden() and bar.try_button.isHidden()
+    assert not bar._clock.isActive()
+    w.close()
+    assert store.stats.failed_writes == 0

@@ -15,6 +15,7 @@ from gui.song_columns import (
     COL_FILE,
     COL_NOTE,
     COL_NUM,
+    COL_PROGRESS,
     COL_STATUS,
     COL_TITLE,
     FIRST_DESCRIPTOR_COL,
@@ -519,3 +520,52 @@ def test_a_note_with_two_doubts_says_both_in_the_note_column(qtbot, engine):
     assert model.index(0, COL_NOTE).data(Qt.ItemDataRole.ToolTipRole) == note
     one = model.index(1, COL_NOTE).data()
     assert delegate.shown(one, fm, width, style) == one == "check by ear: key confidence 0.57"
+
+
+def test_a_note_with_three_or_four_doubts_is_painted_short_and_whole_in_its_tip(
+        qtbot, engine):
+    from PySide6.QtWidgets import QStyle
+
+    from gui.song_view import SongTableView
+
+    model = SongTableModel(engine)
+    view = SongTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    _add(engine, ["/m/four.wav", "/m/three.wav"])
+    _set_done(engine, 0, bpm=66.5, bpm_confidence=0.36, bpm_weak_pulse=True,
+              bpm_varies=True, key="F minor", key_confidence=0.59)
+    _set_done(engine, 1, bpm=90.0, bpm_confidence=0.41, bpm_weak_pulse=True,
+              key="D major", key_confidence=0.44)
+    view.resize(1280, 300)
+    view.show()
+    delegate = view.itemDelegateForColumn(COL_NOTE)
+    width, style, fm = view.columnWidth(COL_NOTE), view.style(), view.fontMetrics()
+    room = width - 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
+    four = model.index(0, COL_NOTE).data()
+    assert four == ("check by ear: weak pulse, tempo varies, tempo confidence 0.36, "
+                    "key confidence 0.59")
+    three = model.index(1, COL_NOTE).data()
+    assert three == "check by ear: weak pulse, tempo confidence 0.41, key confidence 0.44"
+    painted = {}
+    for row, note in ((0, four), (1, three)):
+        shown = delegate.shown(note, fm, width, style)
+        assert fm.horizontalAdvance(shown) <= room, shown  # painted whole, not elided
+        assert model.index(row, COL_NOTE).data(Qt.ItemDataRole.ToolTipRole) == note
+        painted[row] = shown
+    # the tempo's several doubts by their subject, the key's figure kept
+    assert painted == {0: "check by ear: tempo, key 0.59", 1: "check by ear: tempo, key 0.44"}
+    # a narrower cell still says both subjects in full words
+    assert delegate.shown(four, fm, fm.horizontalAdvance("check by ear: tempo, key") + 12,
+                          style) == "check by ear: tempo, key"
+
+
+def test_a_progress_cell_says_its_chunk_to_a_screen_reader(engine):
+    model = SongTableModel(engine)
+    _add(engine, ["/m/a.wav", "/m/b.wav"])
+    job, attempt = engine.batch.claim("W1")
+    engine.batch.progress(job.id, attempt, 2, 5, 120.0)
+    spoken = [model.index(r, COL_PROGRESS).data(Qt.ItemDataRole.AccessibleTextRole)
+              for r in range(2)]
+    assert spoken == ["Progress: 40 %, chunk 2 of 5", "Progress: queued"]
+    assert model.index(0, COL_PROGRESS).data() == "40 %"  # the bar's own text

@@ -985,3 +985,56 @@ def test_a_folder_added_again_lists_each_song_once(qtbot, make_window, fast_sett
     with qtbot.waitSignal(w.engine.scanSummary, timeout=TIMEOUT) as summary:
         w.add_paths([deck])
     assert len(w.engine.batch.jobs) == n and summary.args[0].startswith(f"{n} added")
+
+
+def test_keys_can_be_shown_with_flats_and_are_kept_with_sharps(qtbot, make_window,
+                                                               fast_settings, monkeypatch,
+                                                               tmp_path):
+    """Keys were always spelled with sharps (A# major), though many musicians read Bb
+    major; Settings > Key names now offers flats, for the window only."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QInputDialog
+
+    from core.io.results import write_results_csv
+    from gui.main_window import MainWindow
+    from gui.settings_dialog import FLAT_KEYS_KEY, SettingsDialog, flat_keys
+
+    w = make_window(fast_settings, FakeAnalyzer())
+    _add(w, ["/m/a.wav", "/m/b.wav"])
+    _run(qtbot, w)
+    _select(w, 0)
+    w.set_key("F# minor")
+    key_col = descriptor_column("key")
+    assert w.model.index(0, key_col).data().startswith("F# minor")
+    assert not flat_keys()
+
+    def choose_flats(dlg):
+        assert dlg.key_names.currentData() is False  # sharps until chosen
+        dlg.key_names.setCurrentIndex(dlg.key_names.findData(True))
+        dlg.accept()
+        return 1
+
+    monkeypatch.setattr(SettingsDialog, "exec", choose_flats)
+    w.settings_dialog()
+    assert flat_keys() and QSettings().value(FLAT_KEYS_KEY) in (True, "true")
+    assert w.model.index(0, key_col).data() == "Gb minor \u270e"
+    assert w.model.index(1, key_col).data() == "A minor"  # a white-key tonic: as it was
+    assert w.engine.batch.jobs[0].result.key_user == "F# minor"  # kept as spelled
+    assert "Bb major" in [a.text() for a in w.key_menu().actions()]
+    offered = []
+    monkeypatch.setattr(QInputDialog, "getItem",
+                        lambda _p, _t, _l, items, *_a: offered.append(items)
+                        or ("Bb major", True))
+    w.choose_key()
+    assert "Db major" in offered[0] and "C# major" not in offered[0]
+    assert w.engine.batch.jobs[0].result.key_user == "A# major"
+    assert w.model.index(0, key_col).data() == "Bb major \u270e"
+    out = tmp_path / "results.csv"
+    write_results_csv(out, [j.result for j in w.engine.batch.jobs])
+    text = out.read_text(encoding="utf-8")
+    assert "A# major" in text and "Bb" not in text  # exports keep sharps
+    # a window started later (one that remembers) reads the choice
+    later = MainWindow(fast_settings, remember=True)
+    qtbot.addWidget(later)
+    assert later.model.flat_keys
+    later.close()

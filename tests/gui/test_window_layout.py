@@ -87,14 +87,53 @@ def test_1280x720_shows_toolbar_filter_status_bar_and_12_rows_with_calibration_o
 
 
 def _whole_columns(table) -> list[int]:
-    """The columns of ``table`` shown narrower than their text, or past its right edge."""
+    """The shown columns of ``table`` narrower than their text, or past its right edge."""
     hh = table.horizontalHeader()
     cut = []
     for c in range(table.model().columnCount()):
+        if table.isColumnHidden(c):
+            continue
         need = max(table.sizeHintForColumn(c), hh.sectionSizeHint(c))
         right = table.columnViewportPosition(c) + table.columnWidth(c)
         if table.columnWidth(c) < need or right > table.viewport().width():
             cut.append(c)
+    return cut
+
+
+def _cut_song_columns(table) -> list[str]:
+    """Shown song-table columns whose header (with its sort arrow) or values do not fit.
+    File and BPM alternatives are elided by design with the whole text in the tip; a Note
+    must fit in the form painted (:class:`gui.song_view._NoteDelegate`)."""
+
+    from gui.song_columns import COL_FILE, COL_NOTE
+    from gui.song_view import _NoteDelegate
+
+    hh, model = table.horizontalHeader(), table.model()
+    elided = {COL_FILE, descriptor_column("bpm_alternatives")}
+    cut = []
+    for c in range(model.columnCount()):
+        if table.isColumnHidden(c):
+            continue
+        name = str(model.headerData(c, Qt.Orientation.Horizontal))
+        width = table.columnWidth(c)
+        if width < hh.sectionSizeHint(c):
+            cut.append(name)
+        elif c == COL_NOTE:
+            fm = table.fontMetrics()
+            for r in range(model.rowCount()):
+                text = model.index(r, c).data() or ""
+                shown = _NoteDelegate.shown(text, fm, width, table.style())
+                if fm.horizontalAdvance(shown) + 8 > width:
+                    cut.append(f"{name}: {shown}")
+                elif shown != text:
+                    assert model.index(r, c).data(Qt.ItemDataRole.ToolTipRole) == text
+        elif c in elided:
+            for r in range(model.rowCount()):
+                text = model.index(r, c).data()
+                if text:
+                    assert model.index(r, c).data(Qt.ItemDataRole.ToolTipRole) is not None
+        elif width < table.sizeHintForColumn(c):
+            cut.append(name)
     return cut
 
 
@@ -111,7 +150,7 @@ def test_the_calibration_tab_of_the_demo_deck_fits_the_window_without_scrolling(
     view = w.calibration_view
     summary = view.summary_table
     scroll = w._calibration_holder.findChild(QScrollArea)
-    seen = {}
+    seen, hidden = {}, {}
     for width, height in ((1600, 1000), (1280, 800), (1024, 700)):
         w.setGeometry(0, 0, width, height)
         w.split_for_height(height)
@@ -126,13 +165,26 @@ def test_the_calibration_tab_of_the_demo_deck_fits_the_window_without_scrolling(
         assert _inside(view.status_label, w)
         seen[width] = (scroll.verticalScrollBar().maximum(), _whole_columns(summary),
                        getattr(view, "plots_in_tables", None))
+        # every column of the song table shown reads whole, header and values
+        assert _cut_song_columns(w.table) == [], (width, height)
+        hidden[width] = [c for c in range(summary.model().columnCount())
+                         if summary.isColumnHidden(c)]
     # 1600x1000: every part of the tab in sight, the summary whole beside the plots
     assert seen[1600] == (0, [], False)
     assert view.summary_width() + PLOT_MIN_WIDTH <= 1600
     # 1280x800: the summary whole, the plots on tabs beside it
     assert seen[1280] == (0, [], True)
-    # 1024x700: the plots on tabs too, a little scrolling at most
+    # 1024x700: the plots on tabs too, a little scrolling at most, and every column shown
+    # whole (the score read "Acc1 0.92 → 0...."): the least read ones hidden, their values
+    # in the tip of the row's Column cell
     assert seen[1024][2] is True and seen[1024][0] < 60
+    assert seen[1024][1] == []
+    assert hidden[1600] == hidden[1280] == [] and hidden[1024]
+    model = summary.model()
+    tips = [model.index(r, 0).data(Qt.ItemDataRole.ToolTipRole) or ""
+            for r in range(model.rowCount())]
+    for c in hidden[1024]:
+        assert any(model.headerData(c, Qt.Orientation.Horizontal) + ": " in t for t in tips)
     titles = [view.tables.tabText(i) for i in range(view.tables.count())]
     assert titles[2:] == ["Scatter", "Learned model", "Tempo ratios", "Key errors"]
     # wide again: the plots go back beside the tables, the scatter in front
