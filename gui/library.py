@@ -45,12 +45,19 @@ class Library(QObject):
     -------
     restored(dict)
         The last library came back: ``{"songs", "unfinished", "reference", "busy"}``
-        (``busy``: how many lists used since are held by other windows running now).
+        (``busy``: how many lists used since are held by other windows running now); a list
+        :meth:`open` brought says ``"opened": True``.
+    openFailed(str)
+        A list asked for with :meth:`open` was not opened, and why.
     contentsChecked(int)
         The restored files whose times moved were hashed; so many had changed.
     """
 
     restored = Signal(dict)
+    #: ``(why)`` a list asked for with :meth:`open` was not opened; the list shown stays.
+    openFailed = Signal(str)
+    #: A list :meth:`open` took is about to replace the one shown (which is cleared next).
+    replacing = Signal()
     #: ``(n)`` the files touched since their results were checked by their content: ``n``
     #: had changed and are queued again.
     contentsChecked = Signal(int)
@@ -250,15 +257,7 @@ class Library(QObject):
             lib, busy = store.take_library()
             if lib is None and busy:
                 return {"paths": [], "busy": busy}
-            if lib:  # the file system is asked here, off the window's thread; no file is
-                # read before the list shows (a library of thousands of touched files)
-                lib["changed"], lib["unsure"] = changed_since(lib["paths"], lib["results"],
-                                                              read=False)
-                results, changed = lib["results"], set(lib["changed"])
-                lib["items"] = [(p, results.get(i), i in changed)
-                                for i, p in enumerate(lib["paths"])]
-                lib["other_build"] = _other_build(results.values())
-            return lib
+            return _prepared(lib)
 
         def done(lib, error):
             if error:
@@ -269,10 +268,52 @@ class Library(QObject):
         self.engine.run_task(read, done)
         return True
 
+    def open(self, sid: int) -> bool:
+        """Take the earlier list ``sid`` in the background (:meth:`core.batch.store.ResultStore.
+        open_library`: not one another window holds) and show it in place of this window's
+        list, which stays in the store, let go for any window to open; :attr:`restored`
+        tells when it is back, as at the start (an interrupted batch is offered for
+        resuming), :attr:`openFailed` why it was not opened.  Refused (False) without a
+        store or while a batch runs."""
+        if not self.active or self.engine.is_running:
+            return False
+        store = self.store
+        self.keep_ended()  # this list is complete in the store before it is let go
+
+        def read():
+            with made_to_last():
+                lib, why = store.open_library(sid)
+                return (_prepared(lib) if lib else None), why
+
+        def done(result, error):
+            lib, why = result if not error else (None, error)
+            if lib is None:
+                log.warning("the list could not be opened: %s", why)
+                self.openFailed.emit(why)
+                return
+            if self.engine.is_running:  # a batch started meanwhile: this list stays
+                store.release_library(sid)
+                self.openFailed.emit("a batch started meanwhile; cancel it or let it end "
+                                     "first")
+                return
+            old = self.session
+            self.replacing.emit()
+            self.engine.clear()  # (the library follows: no session until this one shows)
+            if old != sid:
+                store.release_library(old)
+            lib["opened"] = True
+            self._show(lib)
+
+        self.engine.run_task(read, done)
+        return True
+
     def _show(self, lib: dict | None) -> None:
+        if lib and lib.get("opened") and not lib.get("paths"):  # an empty list, taken
+            self.session, self._state = lib["id"], dict(lib.get("state") or {})
         if not lib or not lib.get("paths") or self.engine.batch.jobs or self.engine.restoring:
             self.restored.emit({"songs": 0, "unfinished": False, "reference": "",
-                                "busy": (lib or {}).get("busy", 0)})
+                                "busy": (lib or {}).get("busy", 0),
+                                "opened": bool(lib and lib.get("opened"))})
             return
         for i in sorted(lib.get("changed", ())):
             log.warning("%s changed since it was analyzed: queued to be analyzed again",
@@ -302,7 +343,8 @@ class Library(QObject):
         self.restored.emit({"songs": n, "unfinished": lib.get("ended") is None,
                             "reference": reference, "created": lib.get("created", 0),
                             "id": lib["id"], "other_build": lib["other_build"],
-                            "changed": len(changed), "busy": lib.get("busy", 0)})
+                            "changed": len(changed), "busy": lib.get("busy", 0),
+                            "opened": lib.get("opened", False)})
 
 
     def _check_contents(self, lib: dict, positions: list) -> None:
@@ -329,6 +371,22 @@ class Library(QObject):
             self.contentsChecked.emit(n)
 
         self.engine.run_task(read, done)
+
+
+def _prepared(lib: dict | None) -> dict | None:
+    """``lib`` as read from the store, with what showing it needs (asked of the file system
+    here, off the window's thread; no file is read before the list shows: a library of
+    thousands of touched files): the songs whose files changed since their results
+    (``changed``, ``unsure``), the rows to add (``items``) and how many results another
+    build made (``other_build``)."""
+    if lib:
+        lib["changed"], lib["unsure"] = changed_since(lib["paths"], lib["results"],
+                                                      read=False)
+        results, changed = lib["results"], set(lib["changed"])
+        lib["items"] = [(p, results.get(i), i in changed)
+                        for i, p in enumerate(lib["paths"])]
+        lib["other_build"] = _other_build(results.values())
+    return lib
 
 
 def _other_build(results) -> int:

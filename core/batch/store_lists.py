@@ -43,11 +43,13 @@ class LibraryLists:
 
     def list_libraries(self) -> list[dict] | None:
         """Every list the store keeps, the one used last first, each ``{"id", "created",
-        "used", "ended", "songs", "done", "failed", "sample", "reference", "mine",
-        "held"}``: ``songs`` its number of songs, ``done`` and ``failed`` how many have a
-        result of that kind (:data:`FAILED_STATUSES`), ``sample`` the paths of its first
-        few songs, ``mine`` whether this store holds it, ``held`` whether another open store
-        (another window of SongCal running now) does.  None when the store cannot be read.
+        "used", "ended", "songs", "results", "done", "failed", "sample", "reference",
+        "mine", "held"}``: ``songs`` its number of songs, ``results`` how many have a result
+        (any status), ``done`` and ``failed`` how many have one of that kind
+        (:data:`FAILED_STATUSES`), ``ended`` None when its batch was interrupted (or runs,
+        in the window that holds it), ``sample`` the paths of its first few songs, ``mine``
+        whether this store holds it, ``held`` whether another open store (another window of
+        SongCal running now) does.  None when the store cannot be read.
 
         Read only, on the reading connection: the counts come from SQLite, no result is
         decoded (a list of 20,000 songs is summed, not read)."""
@@ -61,9 +63,9 @@ class LibraryLists:
                     "SELECT session, COUNT(*) FROM session_songs WHERE session IN "
                     f"({_LIBRARIES}) GROUP BY session"))
                 # a damaged result (not JSON) counts as neither: it comes back unanalyzed
-                counts = {sid: (done, failed) for sid, done, failed in db.execute(
-                    "SELECT session, SUM(st='done'), SUM(st IN (?, ?)) FROM (SELECT "
-                    "session, CASE WHEN json_valid(result) THEN json_extract(result, "
+                counts = {sid: rest for sid, *rest in db.execute(
+                    "SELECT session, COUNT(st), SUM(st='done'), SUM(st IN (?, ?)) FROM "
+                    "(SELECT session, CASE WHEN json_valid(result) THEN json_extract(result, "
                     f"'$.status') END AS st FROM session_results WHERE session IN "
                     f"({_LIBRARIES})) GROUP BY session", FAILED_STATUSES)}
                 samples = {sid: [_path_text(r[0]) for r in db.execute(
@@ -74,10 +76,11 @@ class LibraryLists:
             return None
         out = []
         for sid, created, used, ended, owner, ref in rows:
-            done, failed = counts.get(sid, (0, 0))
+            ended_songs, done, failed = counts.get(sid, (0, 0, 0))
             mine = bool(owner) and owner == self.owner
             out.append({"id": sid, "created": created, "used": used or created,
-                        "ended": ended, "songs": songs.get(sid, 0), "done": done, "failed": failed,
+                        "ended": ended, "songs": songs.get(sid, 0), "results": ended_songs,
+                        "done": done, "failed": failed,
                         "sample": samples[sid], "mine": mine,
                         "reference": None if ref is None else _path_text(ref),
                         "held": not mine and owner_in_use(owner)})

@@ -40,7 +40,8 @@ def test_each_list_is_summed_up_newest_first_without_batches(tmp_path):
     assert new["mine"] and not new["held"] and new["songs"] == 1 and new["done"] == 1
     assert not earlier["mine"] and not earlier["held"] and earlier["ended"] is None
     # damaged results count as neither done nor failed; the fourth song's counts
-    assert (earlier["songs"], earlier["done"], earlier["failed"]) == (4, 1, 0)
+    assert (earlier["songs"], earlier["results"], earlier["done"], earlier["failed"]) == \
+        (4, 1, 1, 0)
     assert earlier["sample"] == ["/gig/a.wav", "/gig/b.wav", "/gig/c.wav"]
     store.close()
 
@@ -50,7 +51,8 @@ def test_done_and_failed_are_counted_from_the_results(tmp_path):
     sid = _list(store, [f"/m/{i}.wav" for i in range(5)],
                 ["done", "failed", "timed out", "skipped", "done"])
     (entry,) = store.list_libraries()
-    assert entry["id"] == sid and (entry["songs"], entry["done"], entry["failed"]) == (5, 2, 2)
+    assert entry["id"] == sid
+    assert (entry["songs"], entry["results"], entry["done"], entry["failed"]) == (5, 5, 2, 2)
     store.close()
 
 
