@@ -72,6 +72,7 @@ class Library(QObject):
         self._saved: dict[int, object] = {}  # job id -> the result object last written
         self._state: dict = {}
         self._pending: dict | None = None  # calibration state to lay over the next match
+        self._cleared: int | None = None  # the session of the list the last clear took
         eng = self.engine
         eng.jobsAdded.connect(self._on_added)
         eng.jobsChanged.connect(self._on_changed)
@@ -89,15 +90,18 @@ class Library(QObject):
         return self.store is not None
 
     # -- writing --------------------------------------------------------------------------
-    def begin(self, paths=()) -> int | None:
-        """Start a new library session holding ``paths`` (the list's songs so far)."""
+    def begin(self, paths=(), *, replaces=()) -> int | None:
+        """Start a new library session holding ``paths`` (the list's songs so far);
+        ``replaces``: the sessions it is a fresh copy of, removed with it (see
+        :meth:`core.batch.store.ResultStore.begin_session`)."""
         self.session = None
         self._saved = {}
         if not self.active:
             return None
         try:
             self.session = self.store.begin_session(
-                list(paths), self.engine.settings.to_dict(), kind="library", running=False)
+                list(paths), self.engine.settings.to_dict(), kind="library", running=False,
+                replaces=[i for i in replaces if i is not None])
         except Exception as err:  # a store in trouble: the window works without a library
             log.warning("the list cannot be kept for the next start: %s", err)
             return None
@@ -159,9 +163,12 @@ class Library(QObject):
 
     def _on_cleared(self) -> None:
         if self.active and self.engine.batch.jobs:  # an undo: the list that came back
-            self.begin([j.path for j in self.engine.batch.jobs])
+            # written afresh; the list it was, kept since the clear, goes
+            cleared, self._cleared = self._cleared, None
+            self.begin([j.path for j in self.engine.batch.jobs], replaces=[cleared])
             self._save_results(range(len(self.engine.batch.jobs)))
         else:
+            self._cleared = self.session
             self.session = None
             self._saved = {}
 
@@ -173,7 +180,7 @@ class Library(QObject):
             return
         if self._pending is None and "manual" in self._state:
             self._state.update(self._pairs())
-        self.begin([j.path for j in self.engine.batch.jobs])
+        self.begin([j.path for j in self.engine.batch.jobs], replaces=[self.session])
         self._save_results(range(len(self.engine.batch.jobs)))
         if self.session is not None and self.engine.is_running:
             self.store.reopen_session(self.session)  # (a batch that never ends is offered)
@@ -323,6 +330,7 @@ class Library(QObject):
 
     def _shown(self, lib: dict) -> None:
         """Every song of ``lib`` is back in the list."""
+        self._cleared = None  # (an undo no longer brings that list back)
         results = lib["results"]
         changed = set(lib.get("changed", ()))
         self.session = lib["id"]

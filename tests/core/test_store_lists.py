@@ -157,3 +157,27 @@ def test_a_list_nobody_holds_is_deleted_with_its_songs_and_results(tmp_path):
                                  (old,)).fetchone()[0] == 0
     assert store.open_library(old) == (None, "it is no longer in the session store")
     store.close()
+
+
+def test_a_list_written_afresh_replaces_its_copy_and_empty_lists_nobody_holds_go(tmp_path):
+    """A window writes its list afresh after songs were removed (or put back by Undo); the
+    list it was stayed in the store as an earlier list, the same songs again, as did every
+    empty list New Session left, and they pushed older lists out of the 10 kept."""
+    db = tmp_path / "store.sqlite"
+    store, other = ResultStore(db), ResultStore(db)
+    _list(other, [])  # a window's empty list, let go at once
+    theirs = _list(other, ["/o/x.wav"])
+    theirs_empty = other.begin_session([], SETTINGS, kind="library", running=False)
+    other.open_library(theirs)  # that window holds `theirs` again, and its empty list
+    yesterday = _list(store, ["/m/y.wav"])
+    store.begin_session([], SETTINGS, kind="library", running=False)  # New Session
+    full = _list(store, ["/m/a.wav", "/m/b.wav"], ["done", "done"])
+    fresh = store.begin_session(["/m/b.wav"], SETTINGS, kind="library", running=False,
+                                replaces=[full, theirs])
+    store.flush(5)
+    # the copy replaced and the empty lists let go are gone; another window's lists stay,
+    # even one named to be replaced or empty, and so does the list of yesterday
+    assert [e["id"] for e in store.list_libraries()] == [fresh, yesterday, theirs,
+                                                          theirs_empty]
+    store.close()
+    other.close()

@@ -222,3 +222,25 @@ def test_the_batch_column_says_how_a_list_was_left():
     assert batch_text(entry) == "Ended"
     assert batch_text({**entry, "results": 1}) == "3 not analyzed"
     assert batch_text({**entry, "results": 1, "ended": None}) == "Interrupted (3 left)"
+
+
+def test_removing_songs_or_undoing_a_clear_leaves_no_copy_of_the_list_to_open(qtbot, tmp_path):
+    """The list is written afresh when songs leave it or Undo puts it back; the list it was
+    stayed in the store and was offered as an earlier list, the same songs again (one more
+    each time), and pushed older lists out of the 10 kept."""
+    db = tmp_path / "store.sqlite"
+    _yesterday(qtbot, db)
+    w = _window(qtbot, ResultStore(db))
+    _restore(qtbot, w)
+    w._confirm = lambda *a: True
+    w.new_session()
+    _analyzed(qtbot, w, ["/m/a.wav", "/m/b.wav", "/m/c.wav"])
+    w.engine.remove([0])
+    w.engine.remove([0])
+    assert w.clear() and w.undo_clear()
+    assert [j.path for j in w.engine.batch.jobs] == ["/m/c.wav"]
+    dlg = _dialog(qtbot, w)
+    rows = [dlg.tree.topLevelItem(i).text(5) for i in range(dlg.tree.topLevelItemCount())]
+    assert rows == ["This window's list \u2014 /m: c.wav", "/gig: one.wav, bad.wav, two.wav"]
+    dlg.reject()
+    w.close()
