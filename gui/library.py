@@ -58,6 +58,8 @@ class Library(QObject):
     openFailed = Signal(str)
     #: A list :meth:`open` took is about to replace the one shown (which is cleared next).
     replacing = Signal()
+    #: ``(why)`` the last list could not be read at the start.
+    readFailed = Signal(str)
     #: ``(n)`` the files touched since their results were checked by their content: ``n``
     #: had changed and are queued again.
     contentsChecked = Signal(int)
@@ -73,6 +75,9 @@ class Library(QObject):
         self._state: dict = {}
         self._pending: dict | None = None  # calibration state to lay over the next match
         self._cleared: int | None = None  # the session of the list the last clear took
+        #: True while the last list is read at the start (another list is not opened
+        #: meanwhile: the one read would be taken too, and held until the window closes).
+        self.reading = False
         eng = self.engine
         eng.jobsAdded.connect(self._on_added)
         eng.jobsChanged.connect(self._on_changed)
@@ -268,10 +273,13 @@ class Library(QObject):
 
         def done(lib, error):
             if error:
+                self.reading = False
                 log.warning("the last list could not be read: %s", error)
+                self.readFailed.emit(str(error))
                 return
             self._show(lib)
 
+        self.reading = True
         self.engine.run_task(read, done)
         return True
 
@@ -282,7 +290,7 @@ class Library(QObject):
         tells when it is back, as at the start (an interrupted batch is offered for
         resuming), :attr:`openFailed` why it was not opened.  Refused (False) without a
         store or while a batch runs."""
-        if not self.active or self.engine.is_running:
+        if not self.active or self.engine.is_running or self.reading:
             return False
         store = self.store
         self.keep_ended()  # this list is complete in the store before it is let go
@@ -318,6 +326,7 @@ class Library(QObject):
         if lib and lib.get("opened") and not lib.get("paths"):  # an empty list, taken
             self.session, self._state = lib["id"], dict(lib.get("state") or {})
         if not lib or not lib.get("paths") or self.engine.batch.jobs or self.engine.restoring:
+            self.reading = False
             self.restored.emit({"songs": 0, "unfinished": False, "reference": "",
                                 "busy": (lib or {}).get("busy", 0),
                                 "opened": bool(lib and lib.get("opened"))})
@@ -331,6 +340,7 @@ class Library(QObject):
     def _shown(self, lib: dict) -> None:
         """Every song of ``lib`` is back in the list."""
         self._cleared = None  # (an undo no longer brings that list back)
+        self.reading = False
         results = lib["results"]
         changed = set(lib.get("changed", ()))
         self.session = lib["id"]

@@ -25,6 +25,7 @@ _TIP = "Open a list kept in the session store in place of this one (this one sta
 _RUNNING = "Not while a batch runs: cancel it or let it end first"
 _NO_STORE = "No session store is open, so no list is kept"
 _OPENING = "A list is being opened"
+_READING = "The last list is still being read"
 
 
 class ListsMixin:
@@ -41,10 +42,11 @@ class ListsMixin:
         """Follow the library (made after the actions)."""
         self.library.openFailed.connect(self._on_list_failed)
         self.library.replacing.connect(self._on_list_replacing)
+        self.library.restored.connect(lambda _info: self._update_list_action())
+        self.library.readFailed.connect(lambda _why: self._update_list_action())
 
     def _update_list_action(self) -> None:
-        why = (_NO_STORE if self.store is None else _RUNNING if self.engine.is_running
-               else _OPENING if self._opening_list is not None else "")
+        why = self._list_refused()
         a = self.open_list_action
         a.setEnabled(not why)
         keys = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
@@ -52,12 +54,19 @@ class ListsMixin:
         a.setStatusTip(tip)
         a.setToolTip(f"{tip} ({keys})")
 
+    def _list_refused(self) -> str:
+        """Why no list can be opened now, or ""."""
+        library = getattr(self, "library", None)  # (made after the actions)
+        return (_NO_STORE if self.store is None else _RUNNING if self.engine.is_running
+                else _OPENING if self._opening_list is not None
+                else _READING if library is not None and library.reading else "")
+
     def open_earlier_list(self) -> EarlierListsDialog | None:
         """Show the store's lists to open one (refused, with the reason in the status bar,
         without a store or while a batch runs); returns the dialog."""
-        if self.store is None or self.engine.is_running:
-            self.statusBar().showMessage(
-                (_NO_STORE if self.store is None else _RUNNING) + ".", 6000)
+        why = self._list_refused()
+        if why and why != _OPENING:  # (while opening, the dialog shows it)
+            self.statusBar().showMessage(why + ".", 6000)
             return None
         dlg = self._lists_dialog
         if dlg is None:
@@ -71,9 +80,9 @@ class ListsMixin:
     def open_list(self, sid: int) -> bool:
         """Open the store's list ``sid`` in place of this one (in the background); False
         when refused (no store, a batch runs, a list is being opened already)."""
-        if self._opening_list is not None or not self.library.open(sid):
-            why = _OPENING if self._opening_list is not None else (
-                _NO_STORE if self.store is None else _RUNNING)
+        why = self._list_refused()
+        if why or not self.library.open(sid):
+            why = why or _RUNNING
             self.statusBar().showMessage(why + ".", 6000)
             if self._lists_dialog is not None and self._lists_dialog.opening == sid:
                 self._lists_dialog.opened(False, why[0].lower() + why[1:])

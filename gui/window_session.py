@@ -89,6 +89,7 @@ class SessionMixin:
         """Bring the last list back (in the background); without one, offer to resume an
         interrupted command-line batch.  True when a store was there to read."""
         if self.library.restore():
+            self._update_list_action()  # (no other list is opened while it is read)
             return True
         return self.offer_resume()
 

@@ -244,3 +244,27 @@ def test_removing_songs_or_undoing_a_clear_leaves_no_copy_of_the_list_to_open(qt
     assert rows == ["This window's list \u2014 /m: c.wav", "/gig: one.wav, bad.wav, two.wav"]
     dlg.reject()
     w.close()
+
+
+def test_not_while_the_last_list_is_read_at_the_start(qtbot, tmp_path):
+    """A list opened while the last one was still read at the start was replaced by it as
+    soon as the read ended (or the last list stayed taken, unseen, until the window closed)."""
+    import threading
+
+    db = tmp_path / "store.sqlite"
+    _yesterday(qtbot, db)
+    store = ResultStore(db)
+    gate = threading.Event()
+    take = store.take_library
+    store.take_library = lambda: gate.wait(10) and take()
+    w = _window(qtbot, store)
+    try:
+        assert w.restore_library()
+        assert not w.open_list_action.isEnabled()
+        assert w.open_list_action.statusTip() == "The last list is still being read"
+        assert w.open_earlier_list() is None
+    finally:
+        gate.set()
+    qtbot.waitUntil(w.open_list_action.isEnabled, timeout=TIMEOUT)
+    assert len(w.engine.batch.jobs) == 3
+    w.close()
