@@ -325,6 +325,7 @@ class Library(QObject):
     def _show(self, lib: dict | None) -> None:
         if lib and lib.get("opened") and not lib.get("paths"):  # an empty list, taken
             self.session, self._state = lib["id"], dict(lib.get("state") or {})
+            self._cleared = None
         if not lib or not lib.get("paths") or self.engine.batch.jobs or self.engine.restoring:
             self.reading = False
             self.restored.emit({"songs": 0, "unfinished": False, "reference": "",

@@ -1,7 +1,8 @@
 """What the window keeps between runs and what it can take back: the library (the last list
-comes back at the next start, an earlier one with File > Open Earlier List), an interrupted batch offered for resuming, Clear and New
-Session with a question and an undo, Remove from List with an undo (and a question when
-it removes many songs), and Force Fresh with a question.
+comes back at the next start; an earlier one with File > Open Earlier List,
+:mod:`gui.window_lists`), an interrupted batch offered for resuming, Clear and New Session
+with a question and an undo, Remove from List with an undo (and a question when it removes
+many songs), and Force Fresh with a question.
 
 Part of :class:`gui.main_window.MainWindow` (a mixin).  The list lives in the session store
 (:class:`core.batch.store.ResultStore`) as a library session kept by

@@ -1,6 +1,7 @@
 """The earlier lists of the session store: each one summed up for a user to recognize it,
 opened as a window's list (never one another running SongCal holds; of two windows asking at
-once only one gets it; a list whose owner died is free), let go, and deleted."""
+once only one gets it; a list whose owner died is free), let go, and deleted; a list written
+afresh replaces its copy, and empty lists nobody holds go."""
 
 from __future__ import annotations
 

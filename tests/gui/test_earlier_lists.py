@@ -247,8 +247,8 @@ def test_removing_songs_or_undoing_a_clear_leaves_no_copy_of_the_list_to_open(qt
 
 
 def test_not_while_the_last_list_is_read_at_the_start(qtbot, tmp_path):
-    """A list opened while the last one was still read at the start was replaced by it as
-    soon as the read ended (or the last list stayed taken, unseen, until the window closed)."""
+    """A list opened while the last one was still read at the start left that one taken by
+    the window, unseen, until it closed: no other window could open it."""
     import threading
 
     db = tmp_path / "store.sqlite"
