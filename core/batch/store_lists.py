@@ -130,12 +130,21 @@ class LibraryLists:
 
     def release_library(self, sid: int | None) -> None:
         """Let go of list ``sid`` if this store holds it (queued; never raises): another
-        window may take it, and it keeps the moment it was last used."""
+        window may take it, and it keeps the moment it was last used, now; the list this
+        store still holds stays the one used last (it is the window's list, which
+        :meth:`~core.batch.store_sessions.SessionRecords.last_library` gives)."""
         if sid is None:
             return
-        self._submit(lambda: self._db.execute(
-            "UPDATE sessions SET owner=NULL, used=? WHERE id=? AND owner=?",
-            (time.time(), self._sid(sid), self.owner)), "let go of a list")
+
+        def write():
+            now = time.time()
+            with immediate_transaction(self._db):
+                self._db.execute("UPDATE sessions SET owner=NULL, used=? WHERE id=? AND "
+                                 "owner=?", (now, self._sid(sid), self.owner))
+                self._db.execute("UPDATE sessions SET used=? WHERE kind='library' AND "
+                                 "owner=?", (now + 0.001, self.owner))
+
+        self._submit(write, "let go of a list")
 
     def delete_library(self, sid: int) -> str:
         """Delete list ``sid`` with its songs and results (the cached results stay): "" when

@@ -135,6 +135,9 @@ def test_a_list_let_go_can_be_opened_elsewhere_and_the_one_opened_is_kept_by_its
     assert other.open_library(b) == (None, "it is open in another SongCal window")
     store.release_library(b)
     store.flush(5)
+    # the list let go comes next to the one the window holds, which stays the last used
+    assert [e["id"] for e in store.list_libraries()] == [a, b]
+    assert store.last_library()["id"] == a
     assert other.open_library(b)[0]["paths"] == ["/m/b.wav"]
     # and the list opened comes back first at the next start of this window's store
     store.close()
