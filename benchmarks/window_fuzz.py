@@ -881,6 +881,36 @@ class Fuzz:
         self.w.grab()
         return "painted"
 
+    def act_open_list(self):
+        """File > Open Earlier List: a list the store keeps (one left by a New Session, a
+        Clear or an earlier window) opened in place of the list shown; it comes back with
+        the songs the store holds for it, in order."""
+        w = self.w
+        if not w.open_list_action.isEnabled():
+            return "disabled"
+        lists = [e for e in w.store.list_libraries() or ()
+                 if e["songs"] and not e["mine"] and not e["held"]]
+        if not lists:
+            return "no earlier list"
+        entry = self.rng.choice(lists)
+        kept = w.store._read_library(entry["id"])["paths"]
+        ended = []
+        w.library.restored.connect(ended.append)
+        w.library.openFailed.connect(ended.append)
+        try:
+            assert w.open_list(entry["id"])
+            self.qtbot.waitUntil(lambda: bool(ended), timeout=10_000)
+        finally:
+            w.library.restored.disconnect(ended.append)
+            w.library.openFailed.disconnect(ended.append)
+        if isinstance(ended[0], str):
+            self.problem(f"list {entry['id']} could not be opened: {ended[0]}")
+        shown = [j.path for j in w.engine.batch.jobs]
+        if shown != kept:
+            self.problem(f"list {entry['id']} opened with {len(shown)} songs {shown[:8]}, "
+                         f"the store holds {len(kept)} {kept[:8]}")
+        return f"list {entry['id']} of {len(kept)} songs"
+
     def act_restart(self):
         """Quit (mid-run or not) and start the window again on the same store."""
         from core.batch.jobs import SongState
@@ -1028,6 +1058,7 @@ class Fuzz:
         "resume_banner": 2, "export_over_song": 1, "touch_song": 1, "keys": 5,
         "sorted_rows": 8,
         "tempo_range": 1, "match": 2, "export_checked": 1, "remove_selected": 3,
+        "open_list": 2,
     }
     #: Added to the weights with ``--cluster``: another user of the cluster, and more of
     #: what hands songs over or gives up on them while they run there.

@@ -63,7 +63,8 @@ judged on songs it was not fitted on.</li>
 </ol>
 <p>Help &#9656; Open Demo Deck runs all of it on eight bundled songs in about a minute.
 Your list, its results, the reference sheet and the fit come back at the next start;
-File &#9656; New Session starts an empty list.</p>
+File &#9656; New Session starts an empty list, and File &#9656; Open Earlier List
+(Ctrl+Shift+L) brings back one you had before.</p>
 
 <h2>Descriptors</h2>
 <p>Each column's header has the same text as a tip. 0-1 scales: 0 is the least, 1 the most.</p>

@@ -45,12 +45,21 @@ class Library(QObject):
     -------
     restored(dict)
         The last library came back: ``{"songs", "unfinished", "reference", "busy"}``
-        (``busy``: how many lists used since are held by other windows running now).
+        (``busy``: how many lists used since are held by other windows running now); a list
+        :meth:`open` brought says ``"opened": True``.
+    openFailed(str)
+        A list asked for with :meth:`open` was not opened, and why.
     contentsChecked(int)
         The restored files whose times moved were hashed; so many had changed.
     """
 
     restored = Signal(dict)
+    #: ``(why)`` a list asked for with :meth:`open` was not opened; the list shown stays.
+    openFailed = Signal(str)
+    #: A list :meth:`open` took is about to replace the one shown (which is cleared next).
+    replacing = Signal()
+    #: ``(why)`` the last list could not be read at the start.
+    readFailed = Signal(str)
     #: ``(n)`` the files touched since their results were checked by their content: ``n``
     #: had changed and are queued again.
     contentsChecked = Signal(int)
@@ -65,6 +74,10 @@ class Library(QObject):
         self._saved: dict[int, object] = {}  # job id -> the result object last written
         self._state: dict = {}
         self._pending: dict | None = None  # calibration state to lay over the next match
+        self._cleared: int | None = None  # the session of the list the last clear took
+        #: True while the last list is read at the start (another list is not opened
+        #: meanwhile: the one read would be taken too, and held until the window closes).
+        self.reading = False
         eng = self.engine
         eng.jobsAdded.connect(self._on_added)
         eng.jobsChanged.connect(self._on_changed)
@@ -82,15 +95,18 @@ class Library(QObject):
         return self.store is not None
 
     # -- writing --------------------------------------------------------------------------
-    def begin(self, paths=()) -> int | None:
-        """Start a new library session holding ``paths`` (the list's songs so far)."""
+    def begin(self, paths=(), *, replaces=()) -> int | None:
+        """Start a new library session holding ``paths`` (the list's songs so far);
+        ``replaces``: the sessions it is a fresh copy of, removed with it (see
+        :meth:`core.batch.store.ResultStore.begin_session`)."""
         self.session = None
         self._saved = {}
         if not self.active:
             return None
         try:
             self.session = self.store.begin_session(
-                list(paths), self.engine.settings.to_dict(), kind="library", running=False)
+                list(paths), self.engine.settings.to_dict(), kind="library", running=False,
+                replaces=[i for i in replaces if i is not None])
         except Exception as err:  # a store in trouble: the window works without a library
             log.warning("the list cannot be kept for the next start: %s", err)
             return None
@@ -152,9 +168,12 @@ class Library(QObject):
 
     def _on_cleared(self) -> None:
         if self.active and self.engine.batch.jobs:  # an undo: the list that came back
-            self.begin([j.path for j in self.engine.batch.jobs])
+            # written afresh; the list it was, kept since the clear, goes
+            cleared, self._cleared = self._cleared, None
+            self.begin([j.path for j in self.engine.batch.jobs], replaces=[cleared])
             self._save_results(range(len(self.engine.batch.jobs)))
         else:
+            self._cleared = self.session
             self.session = None
             self._saved = {}
 
@@ -166,7 +185,7 @@ class Library(QObject):
             return
         if self._pending is None and "manual" in self._state:
             self._state.update(self._pairs())
-        self.begin([j.path for j in self.engine.batch.jobs])
+        self.begin([j.path for j in self.engine.batch.jobs], replaces=[self.session])
         self._save_results(range(len(self.engine.batch.jobs)))
         if self.session is not None and self.engine.is_running:
             self.store.reopen_session(self.session)  # (a batch that never ends is offered)
@@ -250,29 +269,68 @@ class Library(QObject):
             lib, busy = store.take_library()
             if lib is None and busy:
                 return {"paths": [], "busy": busy}
-            if lib:  # the file system is asked here, off the window's thread; no file is
-                # read before the list shows (a library of thousands of touched files)
-                lib["changed"], lib["unsure"] = changed_since(lib["paths"], lib["results"],
-                                                              read=False)
-                results, changed = lib["results"], set(lib["changed"])
-                lib["items"] = [(p, results.get(i), i in changed)
-                                for i, p in enumerate(lib["paths"])]
-                lib["other_build"] = _other_build(results.values())
-            return lib
+            return _prepared(lib)
 
         def done(lib, error):
             if error:
+                self.reading = False
                 log.warning("the last list could not be read: %s", error)
+                self.readFailed.emit(str(error))
                 return
+            self._show(lib)
+
+        self.reading = True
+        self.engine.run_task(read, done)
+        return True
+
+    def open(self, sid: int) -> bool:
+        """Take the earlier list ``sid`` in the background (:meth:`core.batch.store.ResultStore.
+        open_library`: not one another window holds) and show it in place of this window's
+        list, which stays in the store, let go for any window to open; :attr:`restored`
+        tells when it is back, as at the start (an interrupted batch is offered for
+        resuming), :attr:`openFailed` why it was not opened.  Refused (False) without a
+        store or while a batch runs."""
+        if not self.active or self.engine.is_running or self.reading:
+            return False
+        store = self.store
+        self.keep_ended()  # this list is complete in the store before it is let go
+
+        def read():
+            with made_to_last():
+                lib, why = store.open_library(sid)
+                return (_prepared(lib) if lib else None), why
+
+        def done(result, error):
+            lib, why = result if not error else (None, error)
+            if lib is None:
+                log.warning("the list could not be opened: %s", why)
+                self.openFailed.emit(why)
+                return
+            if self.engine.is_running:  # a batch started meanwhile: this list stays
+                store.release_library(sid)
+                self.openFailed.emit("a batch started meanwhile; cancel it or let it end "
+                                     "first")
+                return
+            old = self.session
+            self.replacing.emit()
+            self.engine.clear()  # (the library follows: no session until this one shows)
+            if old != sid:
+                store.release_library(old)
+            lib["opened"] = True
             self._show(lib)
 
         self.engine.run_task(read, done)
         return True
 
     def _show(self, lib: dict | None) -> None:
+        if lib and lib.get("opened") and not lib.get("paths"):  # an empty list, taken
+            self.session, self._state = lib["id"], dict(lib.get("state") or {})
+            self._cleared = None
         if not lib or not lib.get("paths") or self.engine.batch.jobs or self.engine.restoring:
+            self.reading = False
             self.restored.emit({"songs": 0, "unfinished": False, "reference": "",
-                                "busy": (lib or {}).get("busy", 0)})
+                                "busy": (lib or {}).get("busy", 0),
+                                "opened": bool(lib and lib.get("opened"))})
             return
         for i in sorted(lib.get("changed", ())):
             log.warning("%s changed since it was analyzed: queued to be analyzed again",
@@ -282,6 +340,8 @@ class Library(QObject):
 
     def _shown(self, lib: dict) -> None:
         """Every song of ``lib`` is back in the list."""
+        self._cleared = None  # (an undo no longer brings that list back)
+        self.reading = False
         results = lib["results"]
         changed = set(lib.get("changed", ()))
         self.session = lib["id"]
@@ -302,7 +362,8 @@ class Library(QObject):
         self.restored.emit({"songs": n, "unfinished": lib.get("ended") is None,
                             "reference": reference, "created": lib.get("created", 0),
                             "id": lib["id"], "other_build": lib["other_build"],
-                            "changed": len(changed), "busy": lib.get("busy", 0)})
+                            "changed": len(changed), "busy": lib.get("busy", 0),
+                            "opened": lib.get("opened", False)})
 
 
     def _check_contents(self, lib: dict, positions: list) -> None:
@@ -329,6 +390,22 @@ class Library(QObject):
             self.contentsChecked.emit(n)
 
         self.engine.run_task(read, done)
+
+
+def _prepared(lib: dict | None) -> dict | None:
+    """``lib`` as read from the store, with what showing it needs (asked of the file system
+    here, off the window's thread; no file is read before the list shows: a library of
+    thousands of touched files): the songs whose files changed since their results
+    (``changed``, ``unsure``), the rows to add (``items``) and how many results another
+    build made (``other_build``)."""
+    if lib:
+        lib["changed"], lib["unsure"] = changed_since(lib["paths"], lib["results"],
+                                                      read=False)
+        results, changed = lib["results"], set(lib["changed"])
+        lib["items"] = [(p, results.get(i), i in changed)
+                        for i, p in enumerate(lib["paths"])]
+        lib["other_build"] = _other_build(results.values())
+    return lib
 
 
 def _other_build(results) -> int:

@@ -9,6 +9,7 @@ The window is built from parts, one module per job, each a mixin of :class:`Main
 :mod:`gui.window_calibration`   the reference sheet, the Calibration tab and its actions
 :mod:`gui.window_exports`       the results CSV
 :mod:`gui.window_session`       the session store: the library, resuming, new sessions, undo
+:mod:`gui.window_lists`         Open Earlier List: a list the session store keeps, brought back
 :mod:`gui.window_layout`        the window's size, the bottom pane per tab, the columns
 :mod:`gui.window_rows`          actions on the selected songs: preview, corrections, time
 ==============================  ===========================================================
@@ -64,6 +65,7 @@ from gui.window_actions import STATUS_FILTERS, ActionsMixin
 from gui.window_calibration import CalibrationMixin
 from gui.window_exports import ExportMixin, write_results_csv
 from gui.window_layout import LayoutMixin
+from gui.window_lists import ListsMixin
 from gui.window_rows import RowActionsMixin
 from gui.window_session import SessionMixin, open_store_why
 from gui.window_songs import SongInputMixin
@@ -75,7 +77,7 @@ log = logging.getLogger(__name__)
 
 
 class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, SessionMixin,
-                 LayoutMixin, RowActionsMixin, QMainWindow):
+                 ListsMixin, LayoutMixin, RowActionsMixin, QMainWindow):
     """The window.
 
     Parameters

@@ -156,6 +156,7 @@ class ActionsMixin:
         self.columns_action = self._act("&Columns\u2026", self.columns_dialog, None, None,
                                         "Show, hide and order the table's columns",
                                         short="Columns")
+        self._make_list_actions()
         self._make_row_actions()
         self._make_calibration_actions()
         self.load_reference_action.setIconText("Reference")
@@ -164,7 +165,7 @@ class ActionsMixin:
     def _make_menus(self) -> None:
         mb = self.menuBar()
         f = self.file_menu = mb.addMenu("&File")
-        for a in (self.new_session_action, None, self.add_files_action,
+        for a in (self.new_session_action, self.open_list_action, None, self.add_files_action,
                   self.add_folder_action, self.clear_action, None,
                   self.load_reference_action, self.apply_profile_action, None,
                   self.export_action, self.export_chunks_action, self.export_checked_action,
@@ -300,6 +301,7 @@ class ActionsMixin:
         self.force_action.setEnabled(ended and not running)
         self.clear_action.setEnabled(bool(jobs) and not running)
         self.new_session_action.setEnabled(not running)
+        self._update_list_action()
         self.undo_action.setEnabled(self.can_undo)
         self.export_action.setEnabled(bool(jobs))
         self.export_chunks_action.setEnabled(SongState.DONE in states)

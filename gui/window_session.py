@@ -1,7 +1,8 @@
 """What the window keeps between runs and what it can take back: the library (the last list
-comes back at the next start), an interrupted batch offered for resuming, Clear and New
-Session with a question and an undo, Remove from List with an undo (and a question when
-it removes many songs), and Force Fresh with a question.
+comes back at the next start; an earlier one with File > Open Earlier List,
+:mod:`gui.window_lists`), an interrupted batch offered for resuming, Clear and New Session
+with a question and an undo, Remove from List with an undo (and a question when it removes
+many songs), and Force Fresh with a question.
 
 Part of :class:`gui.main_window.MainWindow` (a mixin).  The list lives in the session store
 (:class:`core.batch.store.ResultStore`) as a library session kept by
@@ -68,6 +69,7 @@ class SessionMixin:
         self.library = Library(self)
         self.library.restored.connect(self._on_library_restored)
         self.library.contentsChecked.connect(self._on_contents_checked)
+        self._init_lists()
         #: What Undo brings back: ``("list", batch, identity)`` Clear or New Session took
         #: away, or ``("songs", removed)`` Remove from List took out
         #: (:meth:`gui.engine.BatchEngine.remove`).
@@ -88,13 +90,20 @@ class SessionMixin:
         """Bring the last list back (in the background); without one, offer to resume an
         interrupted command-line batch.  True when a store was there to read."""
         if self.library.restore():
+            self._update_list_action()  # (no other list is opened while it is read)
             return True
         return self.offer_resume()
 
     def _on_library_restored(self, info: dict) -> None:
+        opened = info.get("opened", False)
+        if opened:
+            self._on_list_opened()
         busy = info.get("busy", 0)
+        back = "The earlier list is open" if opened else "Your last list is back"
         if not info.get("songs"):
-            if not self.offer_resume() and busy:
+            if opened:
+                self.statusBar().showMessage(f"{back}; it has no songs.", 8000)
+            elif not self.offer_resume() and busy:
                 self.statusBar().showMessage(
                     "Your last list is open in another SongCal window, which keeps it; this "
                     "window starts a list of its own.", 15000)
@@ -111,17 +120,21 @@ class SessionMixin:
             them = ("it was analyzed and waits" if changed == 1 else
                     "they were analyzed and wait")
             self.statusBar().showMessage(
-                f"Your last list is back: {info['songs']} songs; {changed} changed on disk "
+                f"{back}: {info['songs']} songs; {changed} changed on disk "
                 f"since {them} to be analyzed again (Start).", 15000)
         elif other:
             log.warning("%d restored results come from another build of the analyzer", other)
             self.statusBar().showMessage(
-                f"Your last list is back: {info['songs']} songs; {other} were analyzed by "
+                f"{back}: {info['songs']} songs; {other} were analyzed by "
                 "another build of SongCal (Show: Made by another build).", 15000)
         elif busy:
             self.statusBar().showMessage(
                 f"A list of {info['songs']} songs is back; your last one is open in another "
                 "SongCal window, which keeps it.", 15000)
+        elif opened:
+            self.statusBar().showMessage(
+                f"{back}: {info['songs']} songs. The one shown before stays kept: File "
+                "\u25b8 Open Earlier List brings it back.", 8000)
         else:
             self.statusBar().showMessage(
                 f"Your last list is back: {info['songs']} songs. File \u25b8 New Session "

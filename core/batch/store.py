@@ -8,7 +8,8 @@ start, and every result shown as done is already on disk), and the window's *lib
 session of kind ``"library"`` holds every song of the window's list in order, the last
 result of each (failed, skipped and corrected ones too: ``session_results``), and a small
 JSON state (the reference sheet, manual matches, whether a fit was made), so the next start
-shows the list as it was left (:meth:`ResultStore.last_library`).
+shows the list as it was left (:meth:`ResultStore.last_library`); the earlier lists can be
+listed, opened and deleted (:mod:`core.batch.store_lists`).
 
 The store can never cost a result.  One writer thread does every write, with a short busy
 timeout and retries with back-off when another process holds the database; callers only
@@ -44,6 +45,7 @@ from dataclasses import dataclass
 
 from core import paths
 from core.batch.store_codec import StoreError, _decode, _encode, immediate_transaction
+from core.batch.store_lists import LibraryLists
 from core.batch.store_sessions import (
     KEEP_LIBRARIES,
     SessionRecords,
@@ -276,7 +278,7 @@ def _upgrade(db: sqlite3.Connection, statements) -> None:
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
-class ResultStore(SessionRecords):
+class ResultStore(SessionRecords, LibraryLists):
     """SQLite store of song results and batch sessions; safe to share between threads.
 
     Parameters

@@ -119,11 +119,15 @@ class SessionRecords:
     """Session methods of :class:`core.batch.store.ResultStore`."""
 
     def begin_session(self, paths, settings: dict, reference=None, *, kind: str = "batch",
-                      running: bool = True, late: bool = False) -> int:
+                      running: bool = True, late: bool = False, replaces=()) -> int:
         """Record a new batch (or, with ``kind="library"``, the window's list) and its
         songs; returns the session id.  A session begun with ``running=False`` is not
         offered for resuming until :meth:`reopen_session`.  Beginning a library removes
-        the oldest ones beyond :data:`KEEP_LIBRARIES`.
+        the oldest ones beyond :data:`KEEP_LIBRARIES`, and the empty ones nobody holds
+        (a New Session left them: nothing to open).  ``replaces``: libraries the new one
+        is a fresh copy of (the window's list written afresh after songs were removed, or
+        put back by Undo), removed with it unless another open store holds one; else each
+        would stay in the store as an earlier list, the same songs again.
 
         With ``late``, a record the database does not take within ``session_timeout_s``
         (another process holds it) is kept queued, or in the backlog, like a result, ahead
@@ -163,11 +167,17 @@ class SessionRecords:
                     self._db.execute("UPDATE sessions SET owner=NULL WHERE kind='library' "
                                      "AND owner=? AND id<>?", (self.owner, sid))
                     libraries = self._db.execute(
-                        f"SELECT id, owner FROM sessions WHERE kind='library' "
-                        f"{_LIBRARY_ORDER}").fetchall()
-                    old = [(i,) for i, owner in libraries[KEEP_LIBRARIES:]
-                           if not owner_in_use(owner)]
-                    self._db.executemany("DELETE FROM sessions WHERE id=?", old)
+                        f"SELECT id, owner, EXISTS (SELECT 1 FROM session_songs WHERE "
+                        f"session=sessions.id) FROM sessions WHERE kind='library' AND id<>? "
+                        f"{_LIBRARY_ORDER}", (sid,)).fetchall()
+                    gone = {self._sid(i) for i in replaces}
+                    kept = [(i, owner) for i, owner, songs in libraries
+                            if songs and i not in gone or owner_in_use(owner)]
+                    gone = {i for i, _owner, _songs in libraries} - {i for i, _ in kept}
+                    gone |= {i for i, owner in kept[KEEP_LIBRARIES - 1:]
+                             if not owner_in_use(owner)}
+                    self._db.executemany("DELETE FROM sessions WHERE id=?",
+                                         [(i,) for i in sorted(gone)])
             out.append(sid)
 
         write, give_up = _until_given_up(begin)

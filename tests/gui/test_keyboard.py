@@ -28,6 +28,7 @@ from core.batch.rules import SongState
 from core.settings import AnalysisSettings
 from gui.column_chooser import ColumnChooser
 from gui.crash_dialog import CrashDialog
+from gui.earlier_lists import EarlierListsDialog
 from gui.guide import GuideDialog, ShortcutsDialog
 from gui.match_dialog import MatchDialog
 from gui.settings_dialog import SettingsDialog
@@ -74,7 +75,8 @@ def _dialogs(w):
     return [SettingsDialog(AnalysisSettings(), w), tempo, MatchDialog(w.calibration, w),
             ColumnChooser(w.table, w), GuideDialog(w),
             ShortcutsDialog(w.findChildren(QAction), w),
-            CrashDialog("Traceback\nValueError: boom", "/tmp/songcal.log", w)]
+            CrashDialog("Traceback\nValueError: boom", "/tmp/songcal.log", w),
+            EarlierListsDialog(None, lambda fn, done: None, w)]
 
 
 # -- 1. keys --------------------------------------------------------------------------------
@@ -92,6 +94,7 @@ def test_the_main_commands_have_keys_and_no_two_commands_share_any(make_window, 
     expected = {
         w.add_files_action: standard(STD.Open),
         w.add_folder_action: [QKeySequence("Ctrl+Shift+O")],
+        w.open_list_action: [QKeySequence("Ctrl+Shift+L")],
         w.export_action: [QKeySequence("Ctrl+E")],
         w.load_reference_action: [QKeySequence("Ctrl+R")],
         w.start_action: [QKeySequence("F5")],

@@ -1,0 +1,187 @@
+"""The earlier lists of the session store: each one summed up for a user to recognize it,
+opened as a window's list (never one another running SongCal holds; of two windows asking at
+once only one gets it; a list whose owner died is free), let go, and deleted; a list written
+afresh replaces its copy, and empty lists nobody holds go."""
+
+from __future__ import annotations
+
+import threading
+
+from core.batch.store import ResultStore
+from core.io.results import SongResult
+from core.settings import AnalysisSettings
+from tests.core.test_store_owners import _holder
+
+SETTINGS = AnalysisSettings(workers=1).to_dict()
+
+
+def _list(store, paths, statuses=(), *, running=False):
+    sid = store.begin_session(paths, SETTINGS, kind="library", running=running)
+    store.save_session_results(sid, [(i, SongResult(path=paths[i], status=s, bpm=100.0 + i))
+                                      for i, s in enumerate(statuses) if s])
+    store.flush(10)
+    return sid
+
+
+def test_each_list_is_summed_up_newest_first_without_batches(tmp_path):
+    db = tmp_path / "store.sqlite"
+    before = ResultStore(db)
+    old = _list(before, ["/gig/a.wav", "/gig/b.wav", "/gig/c.wav", "/gig/d.wav"],
+                ["done", "failed", "timed out"], running=True)  # killed mid-batch
+    before.begin_session(["/m/cli.wav"], SETTINGS)  # a command-line batch: not a list
+    before.close()
+    store = ResultStore(db)
+    mine = _list(store, ["/mix/x.flac"], ["done"])
+    store._db.execute("UPDATE session_results SET result='not json' WHERE session=?", (old,))
+    store.save_session_result(old, 3, SongResult(path="/gig/d.wav", status="done"))
+    store.flush(5)
+    lists = store.list_libraries()
+    assert [entry["id"] for entry in lists] == [mine, old]
+    new, earlier = lists
+    assert new["mine"] and not new["held"] and new["songs"] == 1 and new["done"] == 1
+    assert not earlier["mine"] and not earlier["held"] and earlier["ended"] is None
+    # damaged results count as neither done nor failed; the fourth song's counts
+    assert (earlier["songs"], earlier["results"], earlier["done"], earlier["failed"]) == \
+        (4, 1, 1, 0)
+    assert earlier["sample"] == ["/gig/a.wav", "/gig/b.wav", "/gig/c.wav"]
+    store.close()
+
+
+def test_done_and_failed_are_counted_from_the_results(tmp_path):
+    store = ResultStore(tmp_path / "store.sqlite")
+    sid = _list(store, [f"/m/{i}.wav" for i in range(5)],
+                ["done", "failed", "timed out", "skipped", "done"])
+    (entry,) = store.list_libraries()
+    assert entry["id"] == sid
+    assert (entry["songs"], entry["results"], entry["done"], entry["failed"]) == (5, 5, 2, 2)
+    store.close()
+
+
+def test_a_list_another_live_process_holds_is_neither_opened_nor_deleted_until_it_dies(
+        tmp_path):
+    db = tmp_path / "store.sqlite"
+    proc, lib, _batch, _owner = _holder(db)
+    store = ResultStore(db)
+    try:
+        (entry,) = store.list_libraries()
+        assert entry["id"] == lib and entry["held"] and not entry["mine"]
+        assert store.open_library(lib) == (None, "it is open in another SongCal window")
+        assert store.delete_library(lib) == "it is open in another SongCal window"
+    finally:
+        proc.kill()  # as kill -9: the list stays marked as that process's
+        proc.wait()
+    (entry,) = store.list_libraries()
+    assert not entry["held"]  # its owner is dead: the list is free
+    taken, why = store.open_library(lib)
+    assert why == "" and taken["id"] == lib and taken["ended"] is None
+    assert taken["paths"] == ["/m/a.wav", "/m/b.wav"] and taken["results"][0].bpm == 90.0
+    assert store.list_libraries()[0]["mine"]
+    store.close()
+
+
+def test_a_list_whose_owner_died_long_ago_is_free(tmp_path):
+    store = ResultStore(tmp_path / "store.sqlite")
+    sid = _list(store, ["/m/a.wav"], ["done"])
+    store.release_library(sid)
+    store.flush(5)
+    # a process number no process has (beyond any pid_max), started at some moment
+    store._db.execute("UPDATE sessions SET owner='999999999:1700000000.00:0badf00d'")
+    other = ResultStore(tmp_path / "store.sqlite")
+    assert not other.list_libraries()[0]["held"]
+    lib, why = other.open_library(sid)
+    assert why == "" and lib["results"][0].status == "done"
+    store.close()
+    other.close()
+
+
+def test_two_windows_opening_one_list_at_once_only_one_gets_it(tmp_path):
+    db = tmp_path / "store.sqlite"
+    first = ResultStore(db)
+    sid = _list(first, ["/m/a.wav", "/m/b.wav"], ["done"])
+    first.close()  # let go: free for anyone
+    for _round in range(5):
+        one, two = ResultStore(db), ResultStore(db)
+        gate = threading.Barrier(2)
+        got: dict = {}
+
+        def open_it(store, name, gate=gate, got=got):
+            gate.wait()
+            got[name] = store.open_library(sid)
+
+        threads = [threading.Thread(target=open_it, args=(s, n))
+                   for s, n in ((one, "one"), (two, "two"))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        winners = [n for n, (lib, _why) in got.items() if lib is not None]
+        assert len(winners) == 1, got
+        loser = "two" if winners == ["one"] else "one"
+        assert got[loser] == (None, "it is open in another SongCal window")
+        one.close()
+        two.close()
+
+
+def test_a_list_let_go_can_be_opened_elsewhere_and_the_one_opened_is_kept_by_its_window(
+        tmp_path):
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    a = _list(store, ["/m/a.wav"])
+    b = _list(store, ["/m/b.wav"])  # the store holds b now; a was let go
+    other = ResultStore(db)
+    lib, why = store.open_library(a)
+    assert why == "" and lib["paths"] == ["/m/a.wav"]
+    # until the window lets go of b, it holds both
+    assert other.open_library(b) == (None, "it is open in another SongCal window")
+    store.release_library(b)
+    store.flush(5)
+    # the list let go comes next to the one the window holds, which stays the last used
+    assert [e["id"] for e in store.list_libraries()] == [a, b]
+    assert store.last_library()["id"] == a
+    assert other.open_library(b)[0]["paths"] == ["/m/b.wav"]
+    # and the list opened comes back first at the next start of this window's store
+    store.close()
+    third = ResultStore(db)
+    assert third.take_library()[0]["id"] == a
+    other.close()
+    third.close()
+
+
+def test_a_list_nobody_holds_is_deleted_with_its_songs_and_results(tmp_path):
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    old = _list(store, ["/m/a.wav", "/m/b.wav"], ["done", "failed"])
+    mine = _list(store, ["/m/c.wav"])
+    assert store.delete_library(mine) == "it is this window's list"
+    assert store.delete_library(old) == ""
+    assert store.delete_library(old) == "it is no longer in the session store"
+    assert [e["id"] for e in store.list_libraries()] == [mine]
+    for table in ("session_songs", "session_results"):
+        assert store._db.execute(f"SELECT COUNT(*) FROM {table} WHERE session=?",
+                                 (old,)).fetchone()[0] == 0
+    assert store.open_library(old) == (None, "it is no longer in the session store")
+    store.close()
+
+
+def test_a_list_written_afresh_replaces_its_copy_and_empty_lists_nobody_holds_go(tmp_path):
+    """A window writes its list afresh after songs were removed (or put back by Undo); the
+    list it was stayed in the store as an earlier list, the same songs again, as did every
+    empty list New Session left, and they pushed older lists out of the 10 kept."""
+    db = tmp_path / "store.sqlite"
+    store, other = ResultStore(db), ResultStore(db)
+    _list(other, [])  # a window's empty list, let go at once
+    theirs = _list(other, ["/o/x.wav"])
+    theirs_empty = other.begin_session([], SETTINGS, kind="library", running=False)
+    other.open_library(theirs)  # that window holds `theirs` again, and its empty list
+    yesterday = _list(store, ["/m/y.wav"])
+    store.begin_session([], SETTINGS, kind="library", running=False)  # New Session
+    full = _list(store, ["/m/a.wav", "/m/b.wav"], ["done", "done"])
+    fresh = store.begin_session(["/m/b.wav"], SETTINGS, kind="library", running=False,
+                                replaces=[full, theirs])
+    store.flush(5)
+    # the copy replaced and the empty lists let go are gone; another window's lists stay,
+    # even one named to be replaced or empty, and so does the list of yesterday
+    assert [e["id"] for e in store.list_libraries()] == [fresh, yesterday, theirs,
+                                                          theirs_empty]
+    store.close()
+    other.close()
