@@ -240,3 +240,43 @@ def test_remove_is_in_the_edit_menu_and_the_rows_menu(qtbot):
     assert w.remove_action in w.table.row_actions
     assert not w.remove_action.isEnabled()  # nothing selected
     w.close()
+
+
+def test_a_removal_and_its_undo_write_only_the_songs_rows_in_the_same_list(
+        qtbot, tmp_path):
+    """Removing songs deletes their rows (and results) from the library kept in the store,
+    and Undo writes them back: the list is not written again as a new one."""
+    import sqlite3
+
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    w = _window(qtbot, store)
+    _add(w, [f"/m/s{i}.wav" for i in range(6)])
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        w.start()
+    session = w.library.session
+    store.flush()
+    written = []
+    store._db.set_trace_callback(written.append)  # the writer's statements from here
+    _select(w, [1, 4])
+    assert w.remove_selected() == 2
+    store.flush()
+
+    def rows():
+        with sqlite3.connect(db) as con:
+            return (con.execute("SELECT COUNT(*) FROM sessions").fetchone()[0],
+                    con.execute("SELECT idx FROM session_songs WHERE session=? ORDER BY idx",
+                                (session,)).fetchall(),
+                    con.execute("SELECT idx FROM session_results WHERE session=? "
+                                "ORDER BY idx", (session,)).fetchall())
+
+    assert w.library.session == session
+    assert rows() == (1, [(0,), (2,), (3,), (5,)], [(0,), (2,), (3,), (5,)])
+    assert not any("INSERT" in s for s in written)  # nothing of the songs left is written
+    assert w.undo_clear()
+    store.flush()
+    assert w.library.session == session
+    assert rows() == (1, [(i,) for i in range(6)], [(i,) for i in range(6)])
+    inserted = [s for s in written if "INSERT" in s]
+    assert len(inserted) == 4  # the two songs and their two results
+    w.close()
