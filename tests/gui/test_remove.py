@@ -280,3 +280,83 @@ def test_a_removal_and_its_undo_write_only_the_songs_rows_in_the_same_list(
     inserted = [s for s in written if "INSERT" in s]
     assert len(inserted) == 4  # the two songs and their two results
     w.close()
+
+
+def test_undo_takes_back_several_removals_newest_first_and_redo_does_them_again(
+        qtbot, tmp_path):
+    """Each removal is a step of its own: Undo brings them back one by one, newest first,
+    at their places with their results, its menu entry naming the step; Redo removes the
+    same songs again; the list kept in the store follows every step."""
+    w = _window(qtbot, ResultStore(tmp_path / "store.sqlite"))
+    _add(w, [f"/m/s{i}.wav" for i in range(6)])
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        w.start()
+    results = {j.path: j.result for j in w.engine.batch.jobs}
+    everything = _names(w)
+    assert w.undo_action.text() == "&Undo" and not w.undo_action.isEnabled()
+    _select(w, [1])
+    w.remove_action.trigger()  # s1
+    assert w.undo_action.text() == "&Undo Remove 1 Song"
+    _select(w, [2, 3])
+    w.remove_action.trigger()  # s3 and s4
+    assert _names(w) == ["s0.wav", "s2.wav", "s5.wav"]
+    assert w.undo_action.text() == "&Undo Remove 2 Songs"
+    assert not w.redo_action.isEnabled()
+
+    w.undo_action.trigger()
+    assert _names(w) == ["s0.wav", "s2.wav", "s3.wav", "s4.wav", "s5.wav"]
+    assert w.undo_action.text() == "&Undo Remove 1 Song"
+    assert w.redo_action.isEnabled() and w.redo_action.text() == "Re&do Remove 2 Songs"
+    w.undo_action.trigger()
+    assert _names(w) == everything
+    assert all(j.result is results[j.path] for j in w.engine.batch.jobs)
+    assert [j.id for j in w.engine.batch.jobs] == list(range(6))
+    assert not w.undo_action.isEnabled() and w.undo_action.text() == "&Undo"
+    assert w.redo_action.text() == "Re&do Remove 1 Song"
+
+    w.redo_action.trigger()
+    w.redo_action.trigger()
+    assert _names(w) == ["s0.wav", "s2.wav", "s5.wav"]
+    assert not w.redo_action.isEnabled()
+    w.undo_action.trigger()  # s3 and s4 back; a new removal leaves nothing to do again
+    assert w.redo_action.isEnabled()
+    _select(w, [0])
+    w.remove_action.trigger()
+    assert not w.redo_action.isEnabled()
+    assert _names(w) == ["s2.wav", "s3.wav", "s4.wav", "s5.wav"]
+    w.store.flush()
+    second = _window(qtbot, ResultStore(tmp_path / "store.sqlite"))
+    w.close()
+    with qtbot.waitSignal(second.library.restored, timeout=TIMEOUT):
+        second.restore_library()
+    assert _names(second) == ["s2.wav", "s3.wav", "s4.wav", "s5.wav"]
+    assert [j.result.path for j in second.engine.batch.jobs] == [
+        j.path for j in second.engine.batch.jobs]
+    second.close()
+
+
+def test_clear_leaves_itself_alone_to_undo_and_a_list_replaced_leaves_nothing(qtbot):
+    w = _window(qtbot)
+    _add(w, [f"/m/s{i}.wav" for i in range(4)])
+    _select(w, [0])
+    w.remove_selected()
+    _select(w, [0])
+    w.remove_selected()
+    w._confirm = lambda *a: True
+    assert w.clear()
+    assert w.undo_action.text() == "&Undo Clear"
+    w.undo_action.trigger()
+    assert _names(w) == ["s2.wav", "s3.wav"]
+    assert not w.undo_action.isEnabled()  # the removals before the Clear are not undone
+    assert w.redo_action.text() == "Re&do Clear"
+    w.redo_action.trigger()
+    assert _names(w) == [] and w.undo_action.text() == "&Undo Clear"
+    w.undo_action.trigger()
+    _select(w, [0])
+    w.remove_selected()
+    w.engine.clear()  # the list replaced (the demo deck does so): nothing to undo or redo
+    w._update_actions()
+    assert not w.undo_action.isEnabled() and not w.undo()
+    assert not w.redo_action.isEnabled() and not w.redo()
+    assert _names(w) == []
+    w.close()
