@@ -360,3 +360,67 @@ def test_clear_leaves_itself_alone_to_undo_and_a_list_replaced_leaves_nothing(qt
     assert not w.redo_action.isEnabled() and not w.redo()
     assert _names(w) == []
     w.close()
+
+
+def test_a_late_report_of_a_removed_song_through_the_thread_engine_reaches_no_row(qtbot):
+    """The removed song's worker, stuck past its cancel, returns a result while the song
+    that took its row runs with the same attempt number: its progress and its result
+    arrive through the engine's worker signals and are dropped, the row keeps its own
+    song, and Undo brings the removed song back skipped, without that result."""
+    import threading
+
+    from core.analysis.identity import analyzer_id
+
+    stuck_go, hold_go = threading.Event(), threading.Event()
+    stuck_in, returned = threading.Event(), []
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        bpm = 120.0
+        if "stuck" in path:  # ignores its cancel flag, then reports all the same
+            stuck_in.set()
+            stuck_go.wait(30)
+            bpm = 999.0
+        elif "hold" in path:
+            hold_go.wait(30)
+            bpm = 100.0
+        if progress is not None:
+            progress(1, 1, 3.0)
+        returned.append(path)
+        return SongResult(path=path, status="done", duration_s=3.0, bpm=bpm, chunks=1,
+                          analyzer=analyzer_id())
+
+    w = _window(qtbot, analyze=analyze)
+    _add(w, ["/m/a0.wav", "/m/stuck1.wav", "/m/hold2.wav", "/m/c3.wav"])
+    jobs = w.engine.batch.jobs
+    try:
+        w.start()
+        qtbot.waitUntil(lambda: stuck_in.is_set() and jobs[0].state is SongState.DONE
+                        and jobs[2].state is SongState.RUNNING, timeout=TIMEOUT)
+        stuck, hold = jobs[1], jobs[2]
+        assert stuck.attempt == hold.attempt == 1
+        _select(w, [1])
+        assert w.remove_selected() == 1
+        assert w.engine.batch.jobs[1] is hold and hold.id == 1  # its row now
+        qtbot.waitUntil(lambda: w.engine.batch.jobs[2].state is SongState.DONE,
+                        timeout=TIMEOUT)  # c3, in the slot the removed song left
+        stuck_go.set()  # the late progress and result, through the worker signals
+        qtbot.waitUntil(lambda: "/m/stuck1.wav" in returned and not w.engine.abandoned,
+                        timeout=TIMEOUT)
+        qtbot.wait(50)  # (anything queued to the window's thread is delivered)
+        assert hold.state is SongState.RUNNING and hold.result is None
+        assert all(j.result is None or j.result.bpm != 999.0 for j in w.engine.batch.jobs)
+        assert stuck.state is SongState.SKIPPED and stuck.chunk == 0
+        assert stuck.result.status == "skipped" and stuck.result.bpm is None
+        with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+            hold_go.set()
+    finally:
+        stuck_go.set()
+        hold_go.set()
+    assert [(j.path, j.result.bpm) for j in w.engine.batch.jobs] == [
+        ("/m/a0.wav", 120.0), ("/m/hold2.wav", 100.0), ("/m/c3.wav", 120.0)]
+    assert w.engine.batch.run_counts()["ended"] == 3
+    assert w.undo()
+    back = w.engine.batch.jobs[1]
+    assert back is stuck and back.state is SongState.SKIPPED and back.result.bpm is None
+    assert back.error == "removed from the list"
+    w.close()
