@@ -351,6 +351,7 @@ class Library(QObject):
         """Hash, in the background, the files whose times moved since their results, and
         queue again those whose content changed (:attr:`contentsChecked` tells how many)."""
         batch = self.engine.batch
+        songs = {i: batch.jobs[i] for i in positions}  # (their places move with removals)
         paths = {i: lib["paths"][i] for i in positions}
         results = {i: lib["results"][i] for i in positions}
         log.info("checking the content of %d files touched since they were analyzed",
@@ -367,7 +368,10 @@ class Library(QObject):
                 return
             if self.engine.batch is not batch:  # the list was cleared meanwhile
                 return
-            n = self.engine.mark_changed(changed) if changed else 0
+            # the songs where they are now: songs removed from the list meanwhile moved
+            # those after them (a removed one is not queued; Undo brings it back as it was)
+            ids = [songs[i].id for i in changed if batch.holds(songs[i])]
+            n = self.engine.mark_changed(ids) if ids else 0
             self.contentsChecked.emit(n)
 
         self.engine.run_task(read, done)

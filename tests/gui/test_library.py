@@ -815,3 +815,57 @@ def test_a_manual_pair_follows_its_song_across_removals_and_their_undos(qtbot, t
     assert ctrl.reference_row(ctrl.song_index(28)).title == "Lonely Row"
     assert 3 in ctrl.session.unpaired
     again.close()
+
+
+def test_a_song_whose_file_changed_is_queued_even_after_songs_before_it_were_removed(
+        qtbot, tmp_path, monkeypatch):
+    """The contents of the restored files are read in the background; a song removed from
+    the list meanwhile moved the songs after it up, and the song whose file changed is
+    the one queued, not the one that took its place."""
+    import threading
+
+    import numpy as np
+
+    import gui.library
+    from tests.audio_files import tone, write_audio
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        return SongResult(path=path, title=os.path.basename(path), status="done",
+                          bpm=float(os.path.getsize(path) % 1000), duration_s=1.0)
+
+    paths = [tmp_path / n for n in ("a_kept.wav", "b_remixed.wav", "c_touched.wav")]
+    for i, p in enumerate(paths):
+        write_audio(p, tone(300.0 + 100 * i, 1.0, 8000), 8000)
+    db = tmp_path / "store.sqlite"
+    first = _window(qtbot, ResultStore(db), analyze)
+    first.add_paths([str(tmp_path)])
+    qtbot.waitUntil(lambda: len(first.engine.batch.jobs) == 3, timeout=TIMEOUT)
+    with qtbot.waitSignal(first.engine.batchFinished, timeout=TIMEOUT):
+        first.start()
+    first.close()
+    write_audio(paths[1], np.zeros(12_345, np.float32), 8000)  # a new mix, same name
+    os.utime(paths[2])  # touched only
+
+    gate = threading.Event()
+    original = gui.library.changed_since
+
+    def held(*args, **kw):  # the contents are read once the song was removed
+        if kw.get("read", True):
+            gate.wait(20)
+        return original(*args, **kw)
+
+    monkeypatch.setattr(gui.library, "changed_since", held)
+    second = _window(qtbot, ResultStore(db), analyze)
+    try:
+        _restore(qtbot, second)
+        second.table.selectRow(0)
+        assert second.remove_selected() == 1
+    finally:
+        gate.set()
+    with qtbot.waitSignal(second.library.contentsChecked, timeout=TIMEOUT) as checked:
+        pass
+    assert checked.args == [1]
+    jobs = second.engine.batch.jobs
+    assert [(os.path.basename(j.path), j.state) for j in jobs] == [
+        ("b_remixed.wav", SongState.QUEUED), ("c_touched.wav", SongState.DONE)]
+    second.close()
