@@ -271,13 +271,11 @@ class SessionMixin:
     def new_session(self) -> bool:
         """Start an empty list with a session of its own, after asking; Undo brings the old
         list back.  The reference sheet stays loaded.  True when done."""
-        if not self._take_list("New session",
+        return self._take_list("New session",
                                "Start a new session with an empty list? The {n} songs of this "
                                "one stay in the session store, and Edit \u25b8 Undo "
                                "(Ctrl+Z) brings them back. The reference sheet stays loaded.",
-                               "New Session", allow_empty=True, what="New Session"):
-            return False
-        return True
+                               "New Session", allow_empty=True, what="New Session")
 
     def _take_list(self, title: str, text: str, ok: str, *, what: str,
                    allow_empty: bool = False) -> bool:
