@@ -12,6 +12,8 @@ each on the GUI thread:
 - typing a search, a state filter, and lifting them;
 - selecting every row;
 - the plots' refresh (the three plots at once);
+- Remove from List of 1 song and of 1,000 songs, and Undo of each: the GUI thread's time,
+  and the session store's (the writer thread's time to write what the step queued);
 - Clear and Undo;
 - restoring the saved list at start-up in a new window on the same store (the first
   window deleted, the start-up objects frozen out of the garbage collector's full passes,
@@ -45,7 +47,7 @@ os.environ.setdefault("SONGCAL_DATA_DIR", tempfile.mkdtemp(prefix="songcal-bench
 
 from benchmarks.ui_latency import TickRecorder  # noqa: E402
 
-STEPS = ("add", "batch", "sort", "filter", "select", "plots", "clear", "restore")
+STEPS = ("add", "batch", "sort", "filter", "select", "plots", "remove", "clear", "restore")
 KEYS = [f"{p} {m}" for m in ("major", "minor")
         for p in ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")]
 
@@ -138,6 +140,35 @@ class Step:
             pstats.Stats(prof).sort_stats("tottime").print_stats(25)
 
 
+def remove_steps(steps: Step, w, app) -> None:
+    """Remove 1 song, then 1,000 (rows from the middle of the list), and undo each: the
+    GUI thread's time of each command, then the store's time to write what it queued."""
+    from PySide6.QtCore import QItemSelection, QItemSelectionModel
+
+    store = w.store
+    sel = w.table.selectionModel()
+    mid = w.proxy.rowCount() // 2
+    for count in (1, 1000):
+        name = "1 song" if count == 1 else f"{count:,} songs"
+        w.table.clearSelection()
+        sel.select(QItemSelection(w.proxy.index(mid, 0), w.proxy.index(mid + count - 1, 0)),
+                   QItemSelectionModel.SelectionFlag.Select
+                   | QItemSelectionModel.SelectionFlag.Rows)
+        app.processEvents()
+        for label, fn in ((f"remove {name}", w.remove_selected),
+                          (f"undo remove {name}", w.undo_clear)):
+            store.flush()
+            steps.call("remove", f"{label} (GUI thread)", fn)
+            t0 = time.perf_counter()
+            store.flush()
+            wall = time.perf_counter() - t0
+            steps.results.append((f"{label} (store)", wall * 1000.0, None))
+            print(f"{label + ' (store, after the call)':<44} {1000 * wall:8.1f} ms",
+                  flush=True)
+            app.processEvents()
+    w.table.clearSelection()
+
+
 def settle(app, seconds: float = 0.3) -> None:
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
@@ -218,6 +249,7 @@ def main(argv=None) -> int:
     steps.call("plots", "plots refreshed (all three)", w.plots.refresh)
     app.processEvents()
     w.bottom_tabs.setCurrentIndex(0)
+    remove_steps(steps, w, app)
     steps.call("clear", "clear", w.clear)
     app.processEvents()
     steps.call("clear", "undo clear", w.undo_clear)

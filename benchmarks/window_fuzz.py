@@ -7,7 +7,7 @@ ignores its cancel flag for a second) and a reference sheet naming the songs, op
 window on a fresh session store (or none) and performs 20-60 actions picked by the seed:
 add files and folders (again, too), drop them with the sheet, start, pause, resume, cancel,
 retry, analyze again, force a fresh analysis, skip or give more time to the stalled song,
-clear, undo, new session, sort, filter, change the settings mid-run, load the sheet (or one
+clear, undo, redo, new session, sort, filter, change the settings mid-run, load the sheet (or one
 with the tempo only, whose columns replace the full sheet's), fit, export the results, the
 chunks and the calibration, apply the exported profile, switch tabs, select songs, correct
 tempo and key, and quit mid-run and start again on the same store.
@@ -755,6 +755,9 @@ class Fuzz:
     def act_undo(self):
         return self._trigger(self.w.undo_action)
 
+    def act_redo(self):
+        return self._trigger(self.w.redo_action)
+
     def act_new_session(self):
         return self._trigger(self.w.new_session_action)
 
@@ -1057,7 +1060,7 @@ class Fuzz:
         "export_calibration": 2, "tab": 4, "correct": 4, "paint": 2, "restart": 2,
         "resume_banner": 2, "export_over_song": 1, "touch_song": 1, "keys": 5,
         "sorted_rows": 8,
-        "tempo_range": 1, "match": 2, "export_checked": 1, "remove_selected": 3,
+        "tempo_range": 1, "match": 2, "export_checked": 1, "remove_selected": 3, "redo": 2,
         "open_list": 2,
     }
     #: Added to the weights with ``--cluster``: another user of the cluster, and more of

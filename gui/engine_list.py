@@ -76,8 +76,11 @@ class EngineListMixin:
         removed = batch.remove(job_ids)
         if not removed:
             return []
-        for job in removed:
-            log.info("removed from the list: %s", job.path)
+        if len(removed) == 1:
+            log.info("removed from the list: %s", removed[0].path)
+        else:  # one record: a line each took 0.1 s of the window's thread for 1,000 songs
+            log.info("removed %d songs from the list:\n  %s", len(removed),
+                     "\n  ".join(j.path for j in removed))
         if self.is_running:
             self._reap()  # the workers of the songs removed while they ran
         self._renumber(old_identity, before)

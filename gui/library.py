@@ -5,7 +5,9 @@ shows it as it was left.
 store's one writer thread (every call queues, none waits except :meth:`begin`):
 
 - the songs, in list order, as they are added (a ``"library"`` session of
-  :class:`core.batch.store.ResultStore`, song position = job id);
+  :class:`core.batch.store.ResultStore`); a song keeps its position in the store while it
+  is in the list (by its :attr:`core.batch.rules.Job.key`), so Remove from List deletes
+  the rows of the songs removed and Undo writes them back, whatever the list's length;
 - the last result of each song as it changes: done, failed, timed out, skipped, and the
   user's corrections;
 - whether a batch runs (a library whose batch never ended is offered for resuming);
@@ -23,6 +25,7 @@ the matches, so the same fit comes back).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 
@@ -71,7 +74,12 @@ class Library(QObject):
         self.engine = window.engine
         #: Id of the library session in the store (None until songs are added).
         self.session: int | None = None
-        self._saved: dict[int, object] = {}  # job id -> the result object last written
+        #: Job key -> the song's position in the store's session (kept after a removal,
+        #: for the undo); the positions grow down the list, with gaps where songs left.
+        self._at: dict[int, int] = {}
+        self._next_at = 0  # the position of the next song added at the end
+        self._listed: set[int] = set()  # the keys of the songs the session holds now
+        self._saved: dict[int, object] = {}  # job key -> the result object last written
         self._state: dict = {}
         self._pending: dict | None = None  # calibration state to lay over the next match
         self._cleared: int | None = None  # the session of the list the last clear took
@@ -95,18 +103,22 @@ class Library(QObject):
         return self.store is not None
 
     # -- writing --------------------------------------------------------------------------
-    def begin(self, paths=(), *, replaces=()) -> int | None:
-        """Start a new library session holding ``paths`` (the list's songs so far);
+    def begin(self, jobs=(), *, replaces=()) -> int | None:
+        """Start a new library session holding ``jobs`` (the list's songs so far);
         ``replaces``: the sessions it is a fresh copy of, removed with it (see
         :meth:`core.batch.store.ResultStore.begin_session`)."""
         self.session = None
+        jobs = list(jobs)
+        self._at = {j.key: i for i, j in enumerate(jobs)}
+        self._next_at = len(jobs)
+        self._listed = set(self._at)
         self._saved = {}
         if not self.active:
             return None
         try:
             self.session = self.store.begin_session(
-                list(paths), self.engine.settings.to_dict(), kind="library", running=False,
-                replaces=[i for i in replaces if i is not None])
+                [j.path for j in jobs], self.engine.settings.to_dict(), kind="library",
+                running=False, replaces=[i for i in replaces if i is not None])
         except Exception as err:  # a store in trouble: the window works without a library
             log.warning("the list cannot be kept for the next start: %s", err)
             return None
@@ -119,14 +131,15 @@ class Library(QObject):
             return
         jobs = self.engine.batch.jobs[first:first + count]
         if self.session is None:
-            if first == 0:
-                self.begin([j.path for j in jobs])
-                self._save_results(range(first, first + count))
-                return
-            self.begin([j.path for j in self.engine.batch.jobs[:first + count]])
+            self.begin(self.engine.batch.jobs[:first + count])
             self._save_results(range(first + count))
             return
-        self.store.add_to_session(self.session, [j.path for j in jobs], first=first)
+        start = self._next_at
+        for i, job in enumerate(jobs):
+            self._at[job.key] = start + i
+            self._listed.add(job.key)
+        self._next_at = start + len(jobs)
+        self.store.add_to_session(self.session, [j.path for j in jobs], first=start)
         self._save_results(range(first, first + count))
 
     def _on_changed(self, rows: list) -> None:
@@ -135,7 +148,7 @@ class Library(QObject):
 
     def _save_results(self, rows) -> None:
         jobs = self.engine.batch.jobs
-        saved = self._saved
+        saved, at = self._saved, self._at
         items = []
         for i in rows:
             if i >= len(jobs):
@@ -143,9 +156,9 @@ class Library(QObject):
             job = jobs[i]
             result = job.result
             if job.state in TERMINAL_STATES and result is not None \
-                    and saved.get(i) is not result:
-                saved[i] = result
-                items.append((i, result))
+                    and saved.get(job.key) is not result and job.key in at:
+                saved[job.key] = result
+                items.append((at[job.key], result))
         if items:  # one queued write, the results encoded on the store's thread
             self.store.save_session_results(self.session, items)
 
@@ -170,25 +183,48 @@ class Library(QObject):
         if self.active and self.engine.batch.jobs:  # an undo: the list that came back
             # written afresh; the list it was, kept since the clear, goes
             cleared, self._cleared = self._cleared, None
-            self.begin([j.path for j in self.engine.batch.jobs], replaces=[cleared])
+            self.begin(self.engine.batch.jobs, replaces=[cleared])
             self._save_results(range(len(self.engine.batch.jobs)))
         else:
             self._cleared = self.session
             self.session = None
-            self._saved = {}
+            self._at, self._next_at, self._listed, self._saved = {}, 0, set(), {}
 
     def _on_removed(self, _places: list) -> None:
-        """Songs left the list, or came back (an undo): the list is written afresh, a
-        session of its own (song position = job id again), with every result and the
-        manual pairs at the songs' new places."""
+        """Songs left the list, or came back (an undo): the rows of the songs removed are
+        deleted from the store, those of the songs back written again at the positions
+        they had, with their results (the other songs' rows are not touched); the manual
+        pairs are kept at the songs' new places."""
         if not self.active or self.session is None:
             return
+        jobs = self.engine.batch.jobs
+        keys = [j.key for j in jobs]
+        now = set(keys)
+        gone = self._listed - now
+        back = [j for j in jobs if j.key not in self._listed]
+        if gone:
+            self.store.remove_from_session(self.session, [self._at[k] for k in gone])
+            self._listed -= gone
+            for k in gone:
+                self._saved.pop(k, None)
+        if back:
+            at = self._at
+            if any(k not in at for k in keys) or any(
+                    at[a] >= at[b] for a, b in itertools.pairwise(keys)):
+                # (not their old order: never seen, but the list is then written afresh)
+                log.info("the list is written afresh to the store")
+                running = self.engine.is_running
+                self.begin(jobs, replaces=[self.session])
+                self._save_results(range(len(jobs)))
+                if self.session is not None and running:
+                    self.store.reopen_session(self.session)
+            else:
+                self.store.add_to_session(self.session, [j.path for j in back],
+                                          at=[at[j.key] for j in back])
+                self._listed.update(j.key for j in back)
+                self._save_results(j.id for j in back)
         if self._pending is None and "manual" in self._state:
-            self._state.update(self._pairs())
-        self.begin([j.path for j in self.engine.batch.jobs], replaces=[self.session])
-        self._save_results(range(len(self.engine.batch.jobs)))
-        if self.session is not None and self.engine.is_running:
-            self.store.reopen_session(self.session)  # (a batch that never ends is offered)
+            self._set_state(**self._pairs())
 
     # -- the calibration state ------------------------------------------------------------
     def _set_state(self, **values) -> None:
@@ -345,7 +381,12 @@ class Library(QObject):
         results = lib["results"]
         changed = set(lib.get("changed", ()))
         self.session = lib["id"]
-        self._saved = dict(results)
+        jobs = self.engine.batch.jobs
+        at = lib.get("at") or range(len(lib["paths"]))
+        self._at = {jobs[i].key: a for i, a in enumerate(at)}
+        self._next_at = max(at, default=-1) + 1
+        self._listed = set(self._at)
+        self._saved = {jobs[i].key: r for i, r in results.items() if i < len(jobs)}
         self._save_results(range(len(lib["paths"])))  # songs corrected while they came in
         state = lib.get("state") or {}
         self._state = dict(state)
@@ -370,6 +411,7 @@ class Library(QObject):
         """Hash, in the background, the files whose times moved since their results, and
         queue again those whose content changed (:attr:`contentsChecked` tells how many)."""
         batch = self.engine.batch
+        songs = {i: batch.jobs[i] for i in positions}  # (their places move with removals)
         paths = {i: lib["paths"][i] for i in positions}
         results = {i: lib["results"][i] for i in positions}
         log.info("checking the content of %d files touched since they were analyzed",
@@ -386,7 +428,10 @@ class Library(QObject):
                 return
             if self.engine.batch is not batch:  # the list was cleared meanwhile
                 return
-            n = self.engine.mark_changed(changed) if changed else 0
+            # the songs where they are now: songs removed from the list meanwhile moved
+            # those after them (a removed one is not queued; Undo brings it back as it was)
+            ids = [songs[i].id for i in changed if batch.holds(songs[i])]
+            n = self.engine.mark_changed(ids) if ids else 0
             self.contentsChecked.emit(n)
 
         self.engine.run_task(read, done)

@@ -389,7 +389,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
 
     # -- live refresh -------------------------------------------------------------------------
     def _on_jobs_added(self, first: int, count: int) -> None:
-        self._undo = None  # putting an old list back would now drop these songs
+        self._on_songs_added()  # putting an old list back would now drop these songs
         # A scan adds rows many times a second: update the actions at once the first time,
         # then at most every ACTIONS_INTERVAL_MS (each update looks at every song).
         if self._actions_timer.isActive():

@@ -112,9 +112,11 @@ class ActionsMixin:
         self.new_session_action = self._act(
             "&New Session\u2026", self.new_session, QKeySequence.StandardKey.New, None,
             "Start an empty list; this one stays in the session store")
-        self.undo_action = self._act("&Undo", self.undo_clear, QKeySequence.StandardKey.Undo,
+        self.undo_action = self._act("&Undo", self.undo, QKeySequence.StandardKey.Undo,
                                      None, "Bring back the songs removed by Clear, New Session or "
-                                     "Remove from List")
+                                     "Remove from List (again: the change before)")
+        self.redo_action = self._act("Re&do", self.redo, "Ctrl+Shift+Z", None,
+                                     "Do again what Undo took back")
         self.export_action = self._act("&Export Results\u2026", self.export_dialog,
                                        "Ctrl+E", SP.SP_DialogSaveButton,
                                        "Write the results CSV", short="Export")
@@ -174,6 +176,7 @@ class ActionsMixin:
             f.addSeparator() if a is None else f.addAction(a)
         e = self.edit_menu = mb.addMenu("&Edit")
         e.addAction(self.undo_action)
+        e.addAction(self.redo_action)
         e.addSeparator()
         e.addAction(self.table.copy_action)
         sel_all = self._act("Select &All", self.table.selectAll, QKeySequence.StandardKey.SelectAll,
@@ -303,6 +306,10 @@ class ActionsMixin:
         self.new_session_action.setEnabled(not running)
         self._update_list_action()
         self.undo_action.setEnabled(self.can_undo)
+        self.redo_action.setEnabled(self.can_redo)
+        # (an & in a song's name never reaches the text: steps are named by count)
+        self.undo_action.setText(f"&Undo {self.undo_text}".rstrip())
+        self.redo_action.setText(f"Re&do {self.redo_text}".rstrip())
         self.export_action.setEnabled(bool(jobs))
         self.export_chunks_action.setEnabled(SongState.DONE in states)
         self.export_checked_action.setEnabled(SongState.DONE in states)

@@ -93,7 +93,9 @@ class ListsMixin:
 
     def _on_list_replacing(self) -> None:
         """The list opened is taken: what belonged to the one shown goes with it."""
-        self._undo = None  # the list shown before stays in the store, opened from there
+        # The list shown before stays in the store, opened from there: nothing to undo.
+        self._undo.clear()
+        self._redo.clear()
         self._start_after_scan = False
         self.resume_banner.hide()
 

@@ -2,7 +2,7 @@
 comes back at the next start; an earlier one with File > Open Earlier List,
 :mod:`gui.window_lists`), an interrupted batch offered for resuming, Clear and New Session
 with a question and an undo, Remove from List with an undo (and a question when it removes
-many songs), and Force Fresh with a question.
+many songs), Undo and Redo over several such steps, and Force Fresh with a question.
 
 Part of :class:`gui.main_window.MainWindow` (a mixin).  The list lives in the session store
 (:class:`core.batch.store.ResultStore`) as a library session kept by
@@ -62,6 +62,14 @@ def store_unavailable_text(err) -> str:
     return str(err) or type(err).__name__
 
 
+def _step_text(step: tuple) -> str:
+    """A change of the list as Undo and Redo name it: "Remove 3 Songs", "Clear"."""
+    if step[0] == "list":
+        return step[1]
+    n = len(step[1])
+    return f"Remove {n} Song{'s' if n != 1 else ''}"
+
+
 class SessionMixin:
     """Session part of the main window."""
 
@@ -70,10 +78,16 @@ class SessionMixin:
         self.library.restored.connect(self._on_library_restored)
         self.library.contentsChecked.connect(self._on_contents_checked)
         self._init_lists()
-        #: What Undo brings back: ``("list", batch, identity)`` Clear or New Session took
-        #: away, or ``("songs", removed)`` Remove from List took out
-        #: (:meth:`gui.engine.BatchEngine.remove`).
-        self._undo = None
+        #: What Undo brings back, the newest last: ``("list", what, batch, identity)`` Clear
+        #: or New Session (``what``) took away, or ``("songs", removed)`` a Remove from
+        #: List took out (:meth:`gui.engine.BatchEngine.remove`).  Clear and New Session
+        #: leave only themselves to undo; a list replaced otherwise leaves nothing.
+        self._undo: list[tuple] = []
+        #: What Redo does again, the newest last: ``("list", what)`` or ``("songs",
+        #: jobs)``; emptied by any new change of the list.
+        self._redo: list[tuple] = []
+        self._taking = False  # (the list is changed by Clear, Undo or Redo)
+        self.engine.cleared.connect(self._on_list_replaced)
 
     # -- questions ------------------------------------------------------------------------
     def _confirm(self, title: str, text: str, ok: str) -> bool:
@@ -186,10 +200,39 @@ class SessionMixin:
     @property
     def can_undo(self) -> bool:
         """True while Undo can bring back what Clear, New Session or Remove from List took
-        away (a list cleared comes back only while no batch runs)."""
-        if self._undo is None:
-            return False
-        return self._undo[0] == "songs" or not self.engine.is_running
+        away last (a list cleared comes back only while no batch runs)."""
+        return bool(self._undo) and (self._undo[-1][0] == "songs"
+                                     or not self.engine.is_running)
+
+    @property
+    def can_redo(self) -> bool:
+        """True while Redo can do again what Undo took back last (a list is cleared again
+        only while no batch runs)."""
+        return bool(self._redo) and (self._redo[-1][0] == "songs"
+                                     or not self.engine.is_running)
+
+    @property
+    def undo_text(self) -> str:
+        """What Undo takes back, for its menu entry ("Remove 3 Songs", "Clear"), or ""."""
+        return _step_text(self._undo[-1]) if self._undo else ""
+
+    @property
+    def redo_text(self) -> str:
+        """What Redo does again, for its menu entry, or ""."""
+        return _step_text(self._redo[-1]) if self._redo else ""
+
+    def _on_list_replaced(self) -> None:
+        """A list replaced by another (the demo deck, a restore) leaves nothing to undo: the
+        songs of the old one are not put into the new one."""
+        if not self._taking:
+            self._undo.clear()
+            self._redo.clear()
+
+    def _on_songs_added(self) -> None:
+        """Songs were added: a list cleared cannot come back without dropping them, and
+        nothing is done again (songs removed still come back at their places)."""
+        self._undo = [u for u in self._undo if u[0] != "list"]
+        self._redo.clear()
 
     #: Remove from List asks first from this many songs (fewer go at once; Undo brings
     #: them back either way).
@@ -209,10 +252,17 @@ class SessionMixin:
                 f"Remove the {n} selected songs from the list? Their results stay in the "
                 "session store, and Edit \u25b8 Undo (Ctrl+Z) brings them back.", "Remove"):
             return 0
+        return self._remove_jobs(jobs)
+
+    def _remove_jobs(self, jobs, *, again: bool = False) -> int:
+        """Remove ``jobs``, a step Undo takes back; ``again``: Redo's (what is left to do
+        again stays)."""
         removed = self.engine.remove([j.id for j in jobs])
         if not removed:
             return 0
-        self._undo = ("songs", removed)
+        self._undo.append(("songs", removed))
+        if not again:
+            self._redo.clear()
         name = (f"\u201c{os.path.basename(removed[0][0].path)}\u201d" if len(removed) == 1
                 else f"{len(removed)} songs")
         self.statusBar().showMessage(
@@ -228,22 +278,19 @@ class SessionMixin:
         return self._take_list("Clear the list",
                                "Remove all {n} songs from the list? Their results stay in the "
                                "session store, and Edit \u25b8 Undo (Ctrl+Z) brings them back.",
-                               "Clear")
+                               "Clear", what="Clear")
 
     def new_session(self) -> bool:
         """Start an empty list with a session of its own, after asking; Undo brings the old
         list back.  The reference sheet stays loaded.  True when done."""
-        if not self._take_list("New session",
+        return self._take_list("New session",
                                "Start a new session with an empty list? The {n} songs of this "
                                "one stay in the session store, and Edit \u25b8 Undo "
                                "(Ctrl+Z) brings them back. The reference sheet stays loaded.",
-                               "New Session", allow_empty=True):
-            return False
-        self.log_panel.clear()
-        log.info("new session started %s", time.strftime("%Y-%m-%d %H:%M"))
-        return True
+                               "New Session", allow_empty=True, what="New Session")
 
-    def _take_list(self, title: str, text: str, ok: str, *, allow_empty: bool = False) -> bool:
+    def _take_list(self, title: str, text: str, ok: str, *, what: str,
+                   allow_empty: bool = False) -> bool:
         eng = self.engine
         if eng.is_running:
             self.statusBar().showMessage("Cancel the batch first.", 4000)
@@ -252,34 +299,72 @@ class SessionMixin:
         n = len(eng.batch.jobs)
         if (n or not allow_empty) and not (n and self._confirm(title, text.format(n=n), ok)):
             return False
-        old = eng.clear()
+        return self._clear_list(what)
+
+    def _clear_list(self, what: str, *, again: bool = False) -> bool:
+        """Clear the list (``what``: "Clear" or "New Session"), leaving it alone to undo;
+        ``again``: Redo's."""
+        n = len(self.engine.batch.jobs)
+        self._taking = True
+        try:
+            old = self.engine.clear()
+        finally:
+            self._taking = False
         if old is None:
             return False
-        self._undo = ("list", *old) if n else None
+        self._undo = [("list", what, *old)] if n else []
+        if not again:
+            self._redo.clear()
         self._start_after_scan = False  # a resumed batch being read in is gone with the list
         self.library.begin([])  # an empty list comes back at the next start
         self.resume_banner.hide()
+        if what == "New Session":
+            self.log_panel.clear()
+            log.info("new session started %s", time.strftime("%Y-%m-%d %H:%M"))
         self._update_actions()
         return True
 
-    def undo_clear(self) -> bool:
-        """Bring back the list Clear or New Session took away (not while a batch runs), or
-        the songs Remove from List took out (at their places, with their results; mid-batch
-        too: a queued one is analyzed when its turn comes); True when they came back."""
+    def undo(self) -> bool:
+        """Take back the last change of the list: bring back the list Clear or New Session
+        took away (not while a batch runs), or the songs a Remove from List took out (at
+        their places, with their results; mid-batch too: a queued one is analyzed when its
+        turn comes).  Several removals are undone one by one, newest first.  True when
+        something came back."""
         if not self.can_undo:
             return False
-        undo, self._undo = self._undo, None
-        if undo[0] == "songs":
-            n = self.engine.put_back_songs(undo[1])
+        step = self._undo.pop()
+        if step[0] == "songs":
+            n = self.engine.put_back_songs(step[1])
             self.banner.refresh()
+            self._redo.append(("songs", [job for job, _ident in step[1]]))
         else:
-            _, batch, identity = undo
-            self.engine.put_back(batch, identity)
+            _, what, batch, identity = step
+            self._taking = True
+            try:
+                self.engine.put_back(batch, identity)
+            finally:
+                self._taking = False
             n = len(batch.jobs)
+            self._redo.append(("list", what))
         self.statusBar().showMessage(f"{n} song{'s' if n != 1 else ''} "
                                      f"{'are' if n != 1 else 'is'} back.", 5000)
         self._update_actions()
         return True
+
+    #: The name Undo had when it took back Clear alone.
+    undo_clear = undo
+
+    def redo(self) -> bool:
+        """Do again what Undo took back last: remove the same songs again (those still in
+        the list), or clear the list again (not while a batch runs).  True when done."""
+        if not self.can_redo:
+            return False
+        step = self._redo.pop()
+        if step[0] == "songs":
+            batch = self.engine.batch
+            return bool(self._remove_jobs([j for j in step[1] if batch.holds(j)],
+                                          again=True))
+        return self._clear_list(step[1], again=True)
 
     def force_fresh(self) -> int:
         """Analyze every ended song again, ignoring stored results, after asking; each song

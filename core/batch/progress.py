@@ -85,7 +85,9 @@ class RunTally:
     """The songs that ended in a run, summed as they end.
 
     A song is added when it ends (after the run's first song started) and taken back when
-    it is queued again; what it adds is fixed when it ends.  ``took_*`` are the done songs
+    it is queued again or leaves the list; what it adds is fixed when it ends, and kept by
+    the song's :attr:`core.batch.jobs.Job.key` (its place changes when songs before it are
+    removed; the tally is not counted afresh then).  ``took_*`` are the done songs
     analyzed in the run (not served from the store): how many, their analysis times summed;
     ``audio_*`` the same of those whose length is known, with their lengths summed.
     """
@@ -105,13 +107,17 @@ class RunTally:
         """The tally of ``jobs`` counted afresh."""
         tally = cls()
         for j in jobs:
-            if _ended_in_run(j, run.started_at):
-                tally.add(j)
+            tally.add_if_ended(j, run)
         return tally
+
+    def add_if_ended(self, job, run: RunClock) -> None:
+        """Add ``job`` when it ended in ``run`` (a song put back in the list)."""
+        if _ended_in_run(job, run.started_at):
+            self.add(job)
 
     def add(self, job) -> None:
         """``job`` ended in the run (replaces what it added before, if anything)."""
-        self.remove(job.id)
+        self.remove(job.key)
         stored = _stored(job)
         took = duration = None
         if (job.state is SongState.DONE and job.started_at is not None and not stored
@@ -119,12 +125,13 @@ class RunTally:
             took = job.finished_at - job.started_at
             duration = job.duration_s or None
         part = (stored, not stored and job.started_at is not None, took, duration)
-        self._parts[job.id] = part
+        self._parts[job.key] = part
         self._apply(part, 1)
 
-    def remove(self, job_id: int) -> None:
-        """The song ``job_id`` no longer counts as ended in the run (queued again)."""
-        part = self._parts.pop(job_id, None)
+    def remove(self, key: int) -> None:
+        """The song of key ``key`` no longer counts as ended in the run (queued again, or
+        taken out of the list)."""
+        part = self._parts.pop(key, None)
         if part is not None:
             self._apply(part, -1)
 

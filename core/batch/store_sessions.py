@@ -202,22 +202,53 @@ class SessionRecords:
         written = self._late_sessions.get(session)
         return written[0] if written else session
 
-    def add_to_session(self, session: int, paths, *, first: int | None = None) -> None:
+    def add_to_session(self, session: int, paths, *, first: int | None = None,
+                       at=None) -> None:
         """Append songs to a session (queued; never raises).  ``first`` is the position of
-        the first one (default: after the session's last song)."""
+        the first one (default: after the session's last song); ``at``, one position per
+        song, puts them at those positions instead (songs put back where they were:
+        positions need not follow each other, only their order is the list's, see
+        :meth:`remove_from_session`)."""
         rows = [_path_blob(p) for p in paths]
+        places = None if at is None else [int(i) for i in at]
+        if places is not None and len(places) != len(rows):
+            raise ValueError(f"{len(rows)} songs but {len(places)} positions")
 
         def write():
             sid = self._sid(session)
             with immediate_transaction(self._db):
-                start = first if first is not None else self._db.execute(
-                    "SELECT COUNT(*) FROM session_songs WHERE session=?",
-                    (sid,)).fetchone()[0]
+                if places is not None:
+                    where = places
+                else:
+                    start = first if first is not None else self._db.execute(
+                        "SELECT COALESCE(MAX(idx) + 1, 0) FROM session_songs WHERE session=?",
+                        (sid,)).fetchone()[0]
+                    where = range(start, start + len(rows))
                 self._db.executemany("INSERT OR REPLACE INTO session_songs VALUES (?, ?, ?)",
-                                     [(sid, start + i, p) for i, p in enumerate(rows)])
+                                     [(sid, i, p) for i, p in zip(where, rows, strict=True)])
 
         self._submit(write, "add songs to the session",
                      weight=lambda: sum(len(p) + 64 for p in rows))
+
+    def remove_from_session(self, session: int, positions) -> None:
+        """Take the songs at ``positions`` out of a session, with their last results
+        (queued; never raises).  The other songs keep their positions: a list read back
+        (:meth:`last_library`) is in the order of the positions, numbered afresh, so a
+        removal from a list of 20,000 deletes its own rows instead of writing the list
+        again, and an undo puts them back at their old positions
+        (:meth:`add_to_session` with ``at``)."""
+        rows = [(int(i),) for i in sorted(set(positions))]
+        if not rows:
+            return
+
+        def write():
+            sid = self._sid(session)
+            with immediate_transaction(self._db):
+                for table in ("session_results", "session_songs"):
+                    self._db.executemany(f"DELETE FROM {table} WHERE session={int(sid)} "
+                                         "AND idx=?", rows)
+
+        self._submit(write, "remove songs from the session", weight=lambda: 32 * len(rows))
 
     def end_session(self, session: int) -> bool:
         """Mark a batch as ended normally; waits for the write (bounded).  Never raises;
@@ -298,9 +329,11 @@ class SessionRecords:
     def last_library(self) -> dict | None:
         """The library a window used last that no other open store holds (another window
         of SongCal running now): ``{"id", "created", "ended", "settings", "state",
-        "reference", "paths", "results", "busy"}`` (``results``: song position ->
-        SongResult, a damaged one left out, its song back unanalyzed; ``busy``: how many
-        libraries used since are held by other windows), or None (also when the store
+        "reference", "paths", "results", "at", "busy"}`` (``paths`` in list order;
+        ``results``: song position in ``paths`` -> SongResult, a damaged one left out, its
+        song back unanalyzed; ``at``: each song's position in the store, which
+        :meth:`remove_from_session` and :meth:`save_session_results` name; ``busy``: how
+        many libraries used since are held by other windows), or None (also when the store
         cannot be read).  Read only: :meth:`take_library` also marks it as this store's."""
         self.flush(self.session_timeout_s)
         try:
@@ -372,8 +405,8 @@ class SessionRecords:
                     "WHERE id=?", (sid,)).fetchone()
                 if row is None:
                     return None
-                paths = [_path_text(r[0]) for r in db.execute(
-                    "SELECT path FROM session_songs WHERE session=? ORDER BY idx", (row[0],))]
+                songs = db.execute("SELECT idx, path FROM session_songs WHERE session=? "
+                                   "ORDER BY idx", (row[0],)).fetchall()
                 stored = db.execute(
                     "SELECT idx, result FROM session_results WHERE session=?",
                     (row[0],)).fetchall()
@@ -382,10 +415,15 @@ class SessionRecords:
         except (sqlite3.Error, ValueError) as err:
             self._report("could not read the last library", err)
             return None
+        # positions may have gaps (songs removed): the songs are numbered in their order
+        place = {idx: i for i, (idx, _path) in enumerate(songs)}
+        paths = [_path_text(p) for _idx, p in songs]
         results = {}
         for idx, text in stored:
+            if idx not in place:  # (a result left by a song no longer in the list)
+                continue
             try:
-                results[idx] = _decode(text, any_status=True)
+                results[place[idx]] = _decode(text, any_status=True)
             except (ValueError, TypeError, AttributeError) as err:
                 self.stats.dropped += 1
                 log.warning("a stored result of the library is damaged (%s); its song "
@@ -393,7 +431,7 @@ class SessionRecords:
         return {"id": row[0], "created": row[1], "ended": row[2], "settings": settings,
                 "state": state if isinstance(state, dict) else {},
                 "reference": None if row[5] is None else _path_text(row[5]),
-                "paths": paths, "results": results}
+                "paths": paths, "results": results, "at": [idx for idx, _path in songs]}
 
     def unfinished_session(self) -> dict | None:
         """The newest session that never ended and that no other open store holds (a batch

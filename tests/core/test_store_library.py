@@ -142,3 +142,38 @@ def test_many_results_are_one_write_encoded_on_the_writer_thread(tmp_path, monke
     assert lib["results"][299].bpm == 359.0
     assert "could not store a result" in store.problem
     store.close()
+
+
+def test_songs_removed_from_a_library_leave_their_rows_and_come_back_at_their_places(
+        tmp_path):
+    """A removal deletes the songs' own rows (the others keep theirs and their positions);
+    the list read back is numbered afresh; songs put back at their old positions are in
+    their old places, and a song added at the end goes after the last position."""
+    db = tmp_path / "db.sqlite"
+    store = ResultStore(db)
+    paths = [f"/m/{i}.wav" for i in range(6)]
+    sid = store.begin_session(paths, SETTINGS.to_dict(), kind="library", running=False)
+    store.save_session_results(sid, [(i, SongResult(path=p, status="done", bpm=60.0 + i))
+                                     for i, p in enumerate(paths)])
+    store.remove_from_session(sid, [1, 4])
+    store.flush()
+    lib = store.last_library()
+    assert lib["id"] == sid
+    assert lib["paths"] == ["/m/0.wav", "/m/2.wav", "/m/3.wav", "/m/5.wav"]
+    assert lib["at"] == [0, 2, 3, 5]
+    assert {i: r.bpm for i, r in lib["results"].items()} == {0: 60.0, 1: 62.0, 2: 63.0,
+                                                             3: 65.0}
+    store.add_to_session(sid, ["/m/new.wav"])  # after the last position, not over it
+    store.add_to_session(sid, ["/m/4.wav"], at=[4])
+    store.save_session_result(sid, 4, SongResult(path="/m/4.wav", status="done", bpm=64.0))
+    store.close()
+    again = ResultStore(db)
+    lib = again.last_library()
+    assert lib["paths"] == ["/m/0.wav", "/m/2.wav", "/m/3.wav", "/m/4.wav", "/m/5.wav",
+                            "/m/new.wav"]
+    assert lib["at"] == [0, 2, 3, 4, 5, 6]
+    assert {i: r.bpm for i, r in lib["results"].items()} == {0: 60.0, 1: 62.0, 2: 63.0,
+                                                             3: 64.0, 4: 65.0}
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 1
+    again.close()

@@ -786,3 +786,134 @@ def test_the_store_bar_counts_down_to_the_next_try_and_tries_now_on_demand(qtbot
     assert not bar._clock.isActive()
     w.close()
     assert store.stats.failed_writes == 0
+
+
+def _state(store):
+    store.flush()
+    with store._reading() as db:  # (the list this window holds, read as it is now)
+        text = db.execute("SELECT state FROM sessions WHERE kind='library' "
+                          "ORDER BY id DESC").fetchone()[0]
+    import json
+
+    return json.loads(text)
+
+
+def test_a_manual_pair_follows_its_song_across_removals_and_their_undos(qtbot, tmp_path):
+    """A song paired by hand keeps its pair while songs before it are removed (the pair
+    kept at its new place), leaves with its song, and comes back with it on Undo; the
+    list kept in the store says so at every step, and the next start pairs it again."""
+    from PySide6.QtCore import QItemSelectionModel
+
+    sheet, rows, _truth = make_deck(tmp_path, n=30)
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    sid = store.begin_session([r["path"] for r in rows], SETTINGS.to_dict(), kind="library",
+                              running=False)
+    store.save_session_results(sid, [
+        (i, SongResult(**{k: v for k, v in row.items() if k in _FIELDS}))
+        for i, row in enumerate(rows)])
+    # the garbled last song paired by hand with the sheet's last row; song 3 unpaired
+    store.set_session_state(sid, {"reference": str(sheet), "manual": {"29": 30},
+                                  "unpaired": [3], "fitted": True})
+    w = _window(qtbot, store)
+    with qtbot.waitSignal(w.calibration.fitted, timeout=TIMEOUT):
+        _restore(qtbot, w)
+    ctrl = w.calibration
+
+    def select(places):
+        sel = w.table.selectionModel()
+        sel.clearSelection()
+        for p in places:
+            sel.select(w.model.index(p, 0), QItemSelectionModel.SelectionFlag.Select
+                       | QItemSelectionModel.SelectionFlag.Rows)
+
+    def paired_by_hand():  # the garbled song (key 29) and its row, once matched again
+        qtbot.waitUntil(lambda: not ctrl.busy, timeout=TIMEOUT)
+        pos = ctrl.song_index(29)
+        if pos is None:
+            return None
+        return ctrl.session.manual.get(29), ctrl.reference_row(pos).title
+
+    select([5])
+    assert w.remove_selected() == 1  # a song before the pair
+    assert w.engine.batch.jobs[28].key == 29
+    assert _state(store)["manual"] == {"28": 30} and _state(store)["unpaired"] == [3]
+    select([1, 28])
+    assert w.remove_selected() == 2  # the paired song goes with another
+    assert _state(store)["manual"] == {} and _state(store)["unpaired"] == [2]
+    qtbot.waitUntil(lambda: ctrl.song_index(29) is None, timeout=TIMEOUT)
+
+    w.undo()
+    assert w.engine.batch.jobs[28].key == 29
+    assert _state(store)["manual"] == {"28": 30} and _state(store)["unpaired"] == [3]
+    qtbot.waitUntil(lambda: paired_by_hand() == (30, "Lonely Row"), timeout=TIMEOUT)
+    w.undo()
+    assert _state(store)["manual"] == {"29": 30} and _state(store)["unpaired"] == [3]
+    qtbot.waitUntil(lambda: paired_by_hand() == (30, "Lonely Row"), timeout=TIMEOUT)
+    w.redo()  # the song 5 out again, the pair moving up with the songs after it
+    assert _state(store)["manual"] == {"28": 30}
+    w.close()
+
+    again = _window(qtbot, ResultStore(db))
+    with qtbot.waitSignal(again.calibration.fitted, timeout=TIMEOUT):
+        info = _restore(qtbot, again)
+    assert info["songs"] == 29
+    ctrl = again.calibration
+    assert ctrl.session.manual == {28: 30}  # (the keys of a list read back: its places)
+    assert ctrl.reference_row(ctrl.song_index(28)).title == "Lonely Row"
+    assert 3 in ctrl.session.unpaired
+    again.close()
+
+
+def test_a_song_whose_file_changed_is_queued_even_after_songs_before_it_were_removed(
+        qtbot, tmp_path, monkeypatch):
+    """The contents of the restored files are read in the background; a song removed from
+    the list meanwhile moved the songs after it up, and the song whose file changed is
+    the one queued, not the one that took its place."""
+    import threading
+
+    import numpy as np
+
+    import gui.library
+    from tests.audio_files import tone, write_audio
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        return SongResult(path=path, title=os.path.basename(path), status="done",
+                          bpm=float(os.path.getsize(path) % 1000), duration_s=1.0)
+
+    paths = [tmp_path / n for n in ("a_kept.wav", "b_remixed.wav", "c_touched.wav")]
+    for i, p in enumerate(paths):
+        write_audio(p, tone(300.0 + 100 * i, 1.0, 8000), 8000)
+    db = tmp_path / "store.sqlite"
+    first = _window(qtbot, ResultStore(db), analyze)
+    first.add_paths([str(tmp_path)])
+    qtbot.waitUntil(lambda: len(first.engine.batch.jobs) == 3, timeout=TIMEOUT)
+    with qtbot.waitSignal(first.engine.batchFinished, timeout=TIMEOUT):
+        first.start()
+    first.close()
+    write_audio(paths[1], np.zeros(12_345, np.float32), 8000)  # a new mix, same name
+    os.utime(paths[2])  # touched only
+
+    gate = threading.Event()
+    original = gui.library.changed_since
+
+    def held(*args, **kw):  # the contents are read once the song was removed
+        if kw.get("read", True):
+            gate.wait(20)
+        return original(*args, **kw)
+
+    monkeypatch.setattr(gui.library, "changed_since", held)
+    second = _window(qtbot, ResultStore(db), analyze)
+    try:
+        _restore(qtbot, second)
+        second.table.selectRow(0)
+        assert second.remove_selected() == 1
+    finally:
+        gate.set()
+    with qtbot.waitSignal(second.library.contentsChecked, timeout=TIMEOUT) as checked:
+        pass
+    assert checked.args == [1]
+    jobs = second.engine.batch.jobs
+    assert [(os.path.basename(j.path), j.state) for j in jobs] == [
+        ("b_remixed.wav", SongState.QUEUED), ("c_touched.wav", SongState.DONE)]
+    second.close()

@@ -240,3 +240,187 @@ def test_remove_is_in_the_edit_menu_and_the_rows_menu(qtbot):
     assert w.remove_action in w.table.row_actions
     assert not w.remove_action.isEnabled()  # nothing selected
     w.close()
+
+
+def test_a_removal_and_its_undo_write_only_the_songs_rows_in_the_same_list(
+        qtbot, tmp_path):
+    """Removing songs deletes their rows (and results) from the library kept in the store,
+    and Undo writes them back: the list is not written again as a new one."""
+    import sqlite3
+
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    w = _window(qtbot, store)
+    _add(w, [f"/m/s{i}.wav" for i in range(6)])
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        w.start()
+    session = w.library.session
+    store.flush()
+    written = []
+    store._db.set_trace_callback(written.append)  # the writer's statements from here
+    _select(w, [1, 4])
+    assert w.remove_selected() == 2
+    store.flush()
+
+    def rows():
+        with sqlite3.connect(db) as con:
+            return (con.execute("SELECT COUNT(*) FROM sessions").fetchone()[0],
+                    con.execute("SELECT idx FROM session_songs WHERE session=? ORDER BY idx",
+                                (session,)).fetchall(),
+                    con.execute("SELECT idx FROM session_results WHERE session=? "
+                                "ORDER BY idx", (session,)).fetchall())
+
+    assert w.library.session == session
+    assert rows() == (1, [(0,), (2,), (3,), (5,)], [(0,), (2,), (3,), (5,)])
+    assert not any("INSERT" in s for s in written)  # nothing of the songs left is written
+    assert w.undo_clear()
+    store.flush()
+    assert w.library.session == session
+    assert rows() == (1, [(i,) for i in range(6)], [(i,) for i in range(6)])
+    inserted = [s for s in written if "INSERT" in s]
+    assert len(inserted) == 4  # the two songs and their two results
+    w.close()
+
+
+def test_undo_takes_back_several_removals_newest_first_and_redo_does_them_again(
+        qtbot, tmp_path):
+    """Each removal is a step of its own: Undo brings them back one by one, newest first,
+    at their places with their results, its menu entry naming the step; Redo removes the
+    same songs again; the list kept in the store follows every step."""
+    w = _window(qtbot, ResultStore(tmp_path / "store.sqlite"))
+    _add(w, [f"/m/s{i}.wav" for i in range(6)])
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        w.start()
+    results = {j.path: j.result for j in w.engine.batch.jobs}
+    everything = _names(w)
+    assert w.undo_action.text() == "&Undo" and not w.undo_action.isEnabled()
+    _select(w, [1])
+    w.remove_action.trigger()  # s1
+    assert w.undo_action.text() == "&Undo Remove 1 Song"
+    _select(w, [2, 3])
+    w.remove_action.trigger()  # s3 and s4
+    assert _names(w) == ["s0.wav", "s2.wav", "s5.wav"]
+    assert w.undo_action.text() == "&Undo Remove 2 Songs"
+    assert not w.redo_action.isEnabled()
+
+    w.undo_action.trigger()
+    assert _names(w) == ["s0.wav", "s2.wav", "s3.wav", "s4.wav", "s5.wav"]
+    assert w.undo_action.text() == "&Undo Remove 1 Song"
+    assert w.redo_action.isEnabled() and w.redo_action.text() == "Re&do Remove 2 Songs"
+    w.undo_action.trigger()
+    assert _names(w) == everything
+    assert all(j.result is results[j.path] for j in w.engine.batch.jobs)
+    assert [j.id for j in w.engine.batch.jobs] == list(range(6))
+    assert not w.undo_action.isEnabled() and w.undo_action.text() == "&Undo"
+    assert w.redo_action.text() == "Re&do Remove 1 Song"
+
+    w.redo_action.trigger()
+    w.redo_action.trigger()
+    assert _names(w) == ["s0.wav", "s2.wav", "s5.wav"]
+    assert not w.redo_action.isEnabled()
+    w.undo_action.trigger()  # s3 and s4 back; a new removal leaves nothing to do again
+    assert w.redo_action.isEnabled()
+    _select(w, [0])
+    w.remove_action.trigger()
+    assert not w.redo_action.isEnabled()
+    assert _names(w) == ["s2.wav", "s3.wav", "s4.wav", "s5.wav"]
+    w.store.flush()
+    second = _window(qtbot, ResultStore(tmp_path / "store.sqlite"))
+    w.close()
+    with qtbot.waitSignal(second.library.restored, timeout=TIMEOUT):
+        second.restore_library()
+    assert _names(second) == ["s2.wav", "s3.wav", "s4.wav", "s5.wav"]
+    assert [j.result.path for j in second.engine.batch.jobs] == [
+        j.path for j in second.engine.batch.jobs]
+    second.close()
+
+
+def test_clear_leaves_itself_alone_to_undo_and_a_list_replaced_leaves_nothing(qtbot):
+    w = _window(qtbot)
+    _add(w, [f"/m/s{i}.wav" for i in range(4)])
+    _select(w, [0])
+    w.remove_selected()
+    _select(w, [0])
+    w.remove_selected()
+    w._confirm = lambda *a: True
+    assert w.clear()
+    assert w.undo_action.text() == "&Undo Clear"
+    w.undo_action.trigger()
+    assert _names(w) == ["s2.wav", "s3.wav"]
+    assert not w.undo_action.isEnabled()  # the removals before the Clear are not undone
+    assert w.redo_action.text() == "Re&do Clear"
+    w.redo_action.trigger()
+    assert _names(w) == [] and w.undo_action.text() == "&Undo Clear"
+    w.undo_action.trigger()
+    _select(w, [0])
+    w.remove_selected()
+    w.engine.clear()  # the list replaced (the demo deck does so): nothing to undo or redo
+    w._update_actions()
+    assert not w.undo_action.isEnabled() and not w.undo()
+    assert not w.redo_action.isEnabled() and not w.redo()
+    assert _names(w) == []
+    w.close()
+
+
+def test_a_late_report_of_a_removed_song_through_the_thread_engine_reaches_no_row(qtbot):
+    """The removed song's worker, stuck past its cancel, returns a result while the song
+    that took its row runs with the same attempt number: its progress and its result
+    arrive through the engine's worker signals and are dropped, the row keeps its own
+    song, and Undo brings the removed song back skipped, without that result."""
+    import threading
+
+    from core.analysis.identity import analyzer_id
+
+    stuck_go, hold_go = threading.Event(), threading.Event()
+    stuck_in, returned = threading.Event(), []
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        bpm = 120.0
+        if "stuck" in path:  # ignores its cancel flag, then reports all the same
+            stuck_in.set()
+            stuck_go.wait(30)
+            bpm = 999.0
+        elif "hold" in path:
+            hold_go.wait(30)
+            bpm = 100.0
+        if progress is not None:
+            progress(1, 1, 3.0)
+        returned.append(path)
+        return SongResult(path=path, status="done", duration_s=3.0, bpm=bpm, chunks=1,
+                          analyzer=analyzer_id())
+
+    w = _window(qtbot, analyze=analyze)
+    _add(w, ["/m/a0.wav", "/m/stuck1.wav", "/m/hold2.wav", "/m/c3.wav"])
+    jobs = w.engine.batch.jobs
+    try:
+        w.start()
+        qtbot.waitUntil(lambda: stuck_in.is_set() and jobs[0].state is SongState.DONE
+                        and jobs[2].state is SongState.RUNNING, timeout=TIMEOUT)
+        stuck, hold = jobs[1], jobs[2]
+        assert stuck.attempt == hold.attempt == 1
+        _select(w, [1])
+        assert w.remove_selected() == 1
+        assert w.engine.batch.jobs[1] is hold and hold.id == 1  # its row now
+        qtbot.waitUntil(lambda: w.engine.batch.jobs[2].state is SongState.DONE,
+                        timeout=TIMEOUT)  # c3, in the slot the removed song left
+        stuck_go.set()  # the late progress and result, through the worker signals
+        qtbot.waitUntil(lambda: "/m/stuck1.wav" in returned and not w.engine.abandoned,
+                        timeout=TIMEOUT)
+        qtbot.wait(50)  # (anything queued to the window's thread is delivered)
+        assert hold.state is SongState.RUNNING and hold.result is None
+        assert all(j.result is None or j.result.bpm != 999.0 for j in w.engine.batch.jobs)
+        assert stuck.state is SongState.SKIPPED and stuck.chunk == 0
+        assert stuck.result.status == "skipped" and stuck.result.bpm is None
+        with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+            hold_go.set()
+    finally:
+        stuck_go.set()
+        hold_go.set()
+    assert [(j.path, j.result.bpm) for j in w.engine.batch.jobs] == [
+        ("/m/a0.wav", 120.0), ("/m/hold2.wav", 100.0), ("/m/c3.wav", 120.0)]
+    assert w.engine.batch.run_counts()["ended"] == 3
+    assert w.undo()
+    back = w.engine.batch.jobs[1]
+    assert back is stuck and back.state is SongState.SKIPPED and back.result.bpm is None
+    assert back.error == "removed from the list"
+    w.close()
