@@ -199,8 +199,8 @@ def _count_fingerprints(monkeypatch):
         reads.append(path)
         return fingerprint(path)
 
-    fingerprint = cache.content_fingerprint
-    monkeypatch.setattr(cache, "content_fingerprint", counting)
+    fingerprint = cache.fingerprint_and_inode
+    monkeypatch.setattr(cache, "fingerprint_and_inode", counting)
     return reads
 
 
@@ -252,14 +252,15 @@ def test_results_carry_the_content_they_were_measured_on(tmp_path, store):
 def test_changed_since_tells_a_new_content_from_a_touched_or_settled_file(tmp_path,
                                                                           monkeypatch):
     from core.batch import cache
-    from core.batch.cache import changed_since, still_holds
+    from core.batch.cache import changed_since, inode_text, still_holds
 
     paths = [_song(tmp_path / f"{n}.wav", freq=f) for n, f in
              (("same", 440.0), ("touched", 550.0), ("remixed", 660.0), ("gone", 770.0),
               ("unknown", 880.0))]
     time.sleep(0.05)
     results = {i: SongResult(path=str(p), status="done", content=content_fingerprint(p),
-                             content_at=time.time()) for i, p in enumerate(paths)}
+                             content_at=time.time(), content_inode=inode_text(os.stat(p)))
+               for i, p in enumerate(paths)}
     results[4].content, results[4].content_at = "", None  # made without a store
     time.sleep(0.05)
     os.utime(paths[1])
@@ -275,9 +276,59 @@ def test_changed_since_tells_a_new_content_from_a_touched_or_settled_file(tmp_pa
     assert changed_since(names, results, read=False) == ([3], [1, 2])
     # A file left alone since well before its fingerprint is not read again.
     reads = _count_fingerprints(monkeypatch)
-    assert still_holds(paths[0], "not its fingerprint", time.time() + 1.0)
+    assert still_holds(paths[0], "not its fingerprint", time.time() + 1.0,
+                       inode_text(os.stat(paths[0])))
     assert reads == []
     assert not still_holds(paths[0], "not its fingerprint", None) and len(reads) == 1
+
+
+def test_a_folder_renamed_into_the_place_of_another_is_read_not_trusted_by_its_times(
+        tmp_path, store, monkeypatch):
+    """``mv Album Album-old; mv Album-v2 Album`` between two sessions: every file at the
+    old paths is another master, yet its times are as old as they were (renaming a folder
+    touches none of its files).  The times alone passed it as the file measured, and a
+    restored list kept the first album's values for the second; a link pointed at
+    another file (``ln -sf``) fooled them the same way."""
+    from core.batch import cache
+    from core.batch.cache import changed_since
+
+    first, second = tmp_path / "Album", tmp_path / "Album-v2"
+    for folder, freq in ((first, 440.0), (second, 523.0)):
+        folder.mkdir()
+        _song(folder / "01.wav", freq=freq)
+    (tmp_path / "take1.wav").write_bytes((first / "01.wav").read_bytes())
+    _song(tmp_path / "take2.wav", freq=660.0)
+    os.symlink(tmp_path / "take1.wav", tmp_path / "current.wav")
+    monkeypatch.setattr(cache, "_RACY_NS", 0)  # (no waiting for the clock's tick)
+    time.sleep(0.05)
+    run = cached(CountingAnalyzer(), store)
+    names = [str(first / "01.wav"), str(tmp_path / "current.wav")]
+    results = dict(enumerate(run(p, settings=SETTINGS) for p in names))
+    assert all(r.content_inode for r in results.values())
+    time.sleep(0.05)
+    assert changed_since(names, results, read=False) == ([], [])  # left alone: trusted
+
+    os.rename(first, tmp_path / "Album-old")
+    os.rename(second, first)
+    os.remove(tmp_path / "current.wav")
+    os.symlink(tmp_path / "take2.wav", tmp_path / "current.wav")
+    assert changed_since(names, results, read=False) == ([], [0, 1])  # read, not trusted
+    assert changed_since(names, results) == ([0, 1], [])
+
+
+def test_a_result_without_the_file_it_read_is_checked_by_its_content(tmp_path, monkeypatch):
+    """One stored before results named their file: its times cannot tell which file they
+    were of, so its content is read."""
+    from core.batch import cache
+    from core.batch.cache import changed_since
+
+    a = _song(tmp_path / "a.wav")
+    monkeypatch.setattr(cache, "_RACY_NS", 0)
+    time.sleep(0.05)
+    old = SongResult(path=str(a), status="done", content=content_fingerprint(a),
+                     content_at=time.time())
+    assert changed_since([str(a)], {0: old}, read=False) == ([], [0])
+    assert changed_since([str(a)], {0: old}) == ([], [])
 
 
 def test_corrupt_row_is_dropped_and_the_song_analyzed_again(tmp_path, store):
