@@ -311,6 +311,9 @@ class Library(QObject):
         batch = self.engine.batch
         paths = {i: lib["paths"][i] for i in positions}
         results = {i: lib["results"][i] for i in positions}
+        # The songs are told by their keys: one removed while the files are read moves the
+        # others up, and a place would then name another song.
+        keys = {j.id: (j.key, j.path) for j in batch.jobs if paths.get(j.id) == j.path}
         log.info("checking the content of %d files touched since they were analyzed",
                  len(positions))
 
@@ -325,7 +328,9 @@ class Library(QObject):
                 return
             if self.engine.batch is not batch:  # the list was cleared meanwhile
                 return
-            n = self.engine.mark_changed(changed) if changed else 0
+            places = {(j.key, j.path): j.id for j in batch.jobs}
+            now = [places[keys[i]] for i in changed if keys.get(i) in places]
+            n = self.engine.mark_changed(now) if now else 0
             self.contentsChecked.emit(n)
 
         self.engine.run_task(read, done)

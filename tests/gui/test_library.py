@@ -738,3 +738,54 @@ def test_two_windows_on_one_store_keep_a_list_each_and_the_one_closed_last_comes
     assert [j.result.path for j in jobs] == [j.path for j in jobs]
     last.close()
     earlier.close()
+
+
+def test_songs_removed_while_the_contents_are_checked_leave_the_right_song_queued(
+        qtbot, tmp_path, monkeypatch):
+    """The check of touched files runs in the background after the list shows; a song
+    removed from the list meanwhile moved the others up, and the check's answer, given by
+    the places the songs had, queued the song below the changed one and left the changed
+    one with the values of its old content (or failed past the end of the list)."""
+    import threading
+
+    import numpy as np
+
+    import gui.library as library
+    from tests.audio_files import tone, write_audio
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        return SongResult(path=path, title=os.path.basename(path), status="done",
+                          bpm=float(os.path.getsize(path) % 1000), duration_s=1.0)
+
+    paths = [tmp_path / f"{i}.wav" for i in range(3)]
+    for i, p in enumerate(paths):
+        write_audio(p, tone(300.0 + 100 * i, 1.0, 8000), 8000)
+    db = tmp_path / "store.sqlite"
+    first = _window(qtbot, ResultStore(db), analyze)
+    first.add_paths([str(tmp_path)])
+    qtbot.waitUntil(lambda: len(first.engine.batch.jobs) == 3, timeout=TIMEOUT)
+    with qtbot.waitSignal(first.engine.batchFinished, timeout=TIMEOUT):
+        first.start()
+    first.close()
+    write_audio(paths[2], np.zeros(12_345, np.float32), 8000)  # the last one, a new mix
+
+    go_on = threading.Event()
+    check = library.changed_since
+
+    def held(*args, **kwargs):
+        if kwargs.get("read", True):  # the background check of the touched files
+            go_on.wait(TIMEOUT / 1000)
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(library, "changed_since", held)
+    second = _window(qtbot, ResultStore(db), analyze)
+    _restore(qtbot, second)
+    second.engine.remove([0])
+    with qtbot.waitSignal(second.library.contentsChecked, timeout=TIMEOUT) as checked:
+        go_on.set()
+    jobs = second.engine.batch.jobs
+    assert [os.path.basename(j.path) for j in jobs] == ["1.wav", "2.wav"]
+    assert checked.args == [1]
+    assert [j.state for j in jobs] == [SongState.DONE, SongState.QUEUED]
+    assert jobs[1].changed_on_disk and not jobs[0].changed_on_disk
+    second.close()
