@@ -331,6 +331,36 @@ def test_a_result_without_the_file_it_read_is_checked_by_its_content(tmp_path, m
     assert changed_since([str(a)], {0: old}) == ([], [])
 
 
+def test_a_cluster_result_names_the_content_it_was_measured_on(tmp_path, store):
+    """The cluster's store hooks kept results unnamed: a list restored later never checked
+    a song analyzed on a cluster, and kept its values after its file was re-rendered.
+    Now the result is named before the batch takes it, as the thread engines name theirs,
+    and one whose file changed while it ran is neither named nor stored."""
+    from core.batch.cache import inode_text
+    from core.batch.cluster import store_hooks
+    from core.batch.rules import Job
+
+    a, b = _song(tmp_path / "a.wav"), _song(tmp_path / "b.wav", freq=550.0)
+    lookup, on_result = store_hooks(store, SETTINGS)
+    t0 = time.time()
+    assert lookup(str(a)) is None and lookup(str(b)) is None
+    made = [CountingAnalyzer()(str(p), settings=SETTINGS) for p in (a, b)]
+    made[0].content = "made elsewhere"  # only what this computer read is trusted
+    _song(b, freq=660.0)  # re-rendered while it was analyzed
+    for i, (p, result) in enumerate(zip((a, b), made, strict=True)):
+        on_result.vouch(Job(id=i, path=str(p)), result)
+    assert made[0].content == content_fingerprint(a) and t0 <= made[0].content_at <= time.time()
+    assert made[0].content_inode == inode_text(os.stat(a))
+    assert (made[1].content, made[1].content_at, made[1].content_inode) == ("", None, "")
+    for i, (p, result) in enumerate(zip((a, b), made, strict=True)):
+        on_result(Job(id=i, path=str(p)), result)
+    store.flush(5)
+    assert store.stats.changed == 1
+    hit = lookup(str(a))
+    assert hit is not None and hit.content == content_fingerprint(a)
+    assert hit.content_inode == inode_text(os.stat(a)) and lookup(str(b)) is None
+
+
 def test_corrupt_row_is_dropped_and_the_song_analyzed_again(tmp_path, store):
     a = _song(tmp_path / "a.wav")
     fake = CountingAnalyzer()
