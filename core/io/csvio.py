@@ -30,7 +30,14 @@ import sys
 
 from core.io import tempfiles
 from core.io.inputs import MAX_RESULTS_BYTES, InputFileError, read_regular_file
-from core.io.outputs import InputReplacedError, physical_path, watched_during, watched_input
+from core.io.outputs import (
+    InputReplacedError,
+    ReadOnlyOutputError,
+    is_read_only,
+    physical_path,
+    watched_during,
+    watched_input,
+)
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "encode_text", "neutralize",
            "unneutralize", "cell_number", "typed_row", "format_cell", "write_csv",
@@ -90,6 +97,15 @@ def _mode_for(path: str) -> int:
         return stat.S_IMODE(os.stat(path).st_mode)
     except OSError:
         return 0o666 & ~_current_umask()
+
+
+def _read_only(path: str) -> bool:
+    """Whether ``path`` is an existing file that is read-only
+    (:func:`core.io.outputs.is_read_only`)."""
+    try:
+        return is_read_only(os.stat(path), path)
+    except OSError:
+        return False
 
 
 def _sync_folder(folder: str) -> None:
@@ -165,6 +181,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         When the target has become one of the command's inputs
         (:func:`core.io.outputs.watch_inputs`) since it was checked: nothing is renamed over
         it, and ``data`` is saved in a new file beside it (the error says where).
+    ReadOnlyOutputError
+        When the target is an existing read-only file (a rename would replace it all the
+        same): it stays, and ``data`` is saved beside it as above.
     """
     asked = physical_path(path)
     path = _write_target(asked)
@@ -188,6 +207,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         if hit is not None:
             raise InputReplacedError(asked, *hit, _keep_elsewhere(asked, data),
                                      watched_during())
+        if _read_only(path):  # made so since it was checked: a rename would not care
+            raise ReadOnlyOutputError(asked, _keep_elsewhere(asked, data))
         try:
             os.replace(tmp, path)
         except OSError as err:  # name the file asked for, not the temporary one

@@ -661,3 +661,45 @@ def test_inputs_watched_for_one_thread_refuse_its_writes_only_inside_the_block(t
     assert song.read_bytes() == b"RIFF song"
     atomic_write_text(out, "a,b\n")  # outside the block, a link is written through as before
     assert song.read_text(encoding="utf-8-sig") == "a,b\n"
+
+
+# ----------------------------------------------------- an output made read-only during the run
+
+def test_results_made_read_only_during_the_batch_are_not_replaced(tmp_path, monkeypatch,
+                                                                  capsys):
+    """``chmod a-w results.csv`` while the batch runs (to keep last week's file): the check
+    before the batch had passed, and the final rename replaced the file all the same, as a
+    rename needs only the folder to be writable.  Now the file stays and the new results
+    are kept beside it."""
+    import core.analysis.analyze as analysis
+
+    _deck(tmp_path / "g", n=2)
+    out = tmp_path / "res.csv"
+    out.write_text("last week's results", encoding="utf-8")
+
+    def protect_the_output(fake, path, progress, should_cancel):
+        out.chmod(0o444)
+
+    monkeypatch.setattr(analysis, "analyze_file", Fake(protect_the_output))
+    code = main(["analyze", str(tmp_path / "g"), "-o", str(out), "--workers", "1", "-q",
+                 "--no-store"])
+    assert code == 3
+    assert out.read_text(encoding="utf-8") == "last week's results"
+    kept = [p for p in os.listdir(tmp_path) if p.startswith("res.kept-")]
+    assert len(kept) == 1 and len(_rows(tmp_path / kept[0])) == 2
+    err = _no_traceback(capsys).err
+    assert "the file is read-only; SongCal will not replace it" in err
+    assert f"what it would have held is in {tmp_path / kept[0]}" in err
+
+
+def test_an_atomic_write_never_replaces_a_read_only_file(tmp_path):
+    """Every writer, guarded or not: a rename replaces a read-only file as readily as any."""
+    from core.io.csvio import atomic_write_text
+
+    sheet = tmp_path / "ref.csv"
+    sheet.write_text("title,bpm\nA,120\n", encoding="utf-8")
+    sheet.chmod(0o444)
+    with pytest.raises(PermissionError, match="read-only"):
+        atomic_write_text(sheet, "title,bpm\nA,60\n")
+    assert sheet.read_text(encoding="utf-8") == "title,bpm\nA,120\n"
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".songcal-")]
