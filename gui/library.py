@@ -318,22 +318,42 @@ class Library(QObject):
                  len(positions))
 
         def read():
+            renewed: dict = {}
             changed, _ = changed_since([paths.get(i, "") for i in range(max(paths) + 1)],
-                                       results)
-            return changed
+                                       results, renewed=renewed)
+            return changed, renewed
 
-        def done(changed, error):
+        def done(answer, error):
             if error:
                 log.warning("the files of the last list could not be checked: %s", error)
                 return
             if self.engine.batch is not batch:  # the list was cleared meanwhile
                 return
+            changed, renewed = answer
             places = {(j.key, j.path): j.id for j in batch.jobs}
             now = [places[keys[i]] for i in changed if keys.get(i) in places]
+            self._renew(renewed, results, {i: places[keys[i]] for i in renewed
+                                           if keys.get(i) in places})
             n = self.engine.mark_changed(now) if now else 0
             self.contentsChecked.emit(n)
 
         self.engine.run_task(read, done)
+
+
+    def _renew(self, renewed: dict, results: dict, ids: dict) -> None:
+        """Name in each result found to hold its file's content when and from which file
+        it was read (``renewed``, as :func:`core.batch.cache.changed_since` fills it), and
+        keep it: the next start trusts those files' times instead of reading them again."""
+        jobs = self.engine.batch.jobs
+        for i, (at, inode) in renewed.items():
+            job = jobs[ids[i]] if i in ids else None
+            result = job.result if job is not None else None
+            if result is None or not inode or result.content != results[i].content:
+                continue  # analyzed again or corrected into another result meanwhile: its own
+            result.content_at, result.content_inode = at, inode
+            self._saved.pop(job.id, None)
+        if self.session is not None:
+            self._save_results(sorted(ids.values()))
 
 
 def _other_build(results) -> int:

@@ -180,7 +180,8 @@ def _checked(results: dict, n_paths: int):
         yield i, fingerprint, since, inode if isinstance(inode, str) else ""
 
 
-def changed_since(paths, results: dict, *, read: bool = True) -> tuple[list[int], list[int]]:
+def changed_since(paths, results: dict, *, read: bool = True,
+                  renewed: dict | None = None) -> tuple[list[int], list[int]]:
     """Which songs' results were measured on content their file no longer holds.
 
     Parameters
@@ -192,6 +193,11 @@ def changed_since(paths, results: dict, *, read: bool = True) -> tuple[list[int]
         (made without a session store, or before results kept one) is not checked.
     read : bool, optional
         False: the file system's word only (:func:`untouched_since`), no file is read.
+    renewed : dict, optional
+        Filled with position -> ``(when it was read, inode)`` for each file read and found
+        to hold the same content: named in its result (``content_at``,
+        ``content_inode``), they let the next check trust the file's times again instead of
+        reading it once more.
 
     Returns
     -------
@@ -203,7 +209,11 @@ def changed_since(paths, results: dict, *, read: bool = True) -> tuple[list[int]
     for i, fingerprint, since, inode in _checked(results, len(paths)):
         verdict = untouched_since(paths[i], since, inode)
         if verdict is None and read:
-            verdict = content_fingerprint(paths[i]) == fingerprint
+            at = time.time()
+            now, now_inode = fingerprint_and_inode(paths[i])
+            verdict = now == fingerprint
+            if verdict and renewed is not None:
+                renewed[i] = (at, now_inode)
         if verdict is None:
             unsure.append(i)
         elif not verdict:

@@ -789,3 +789,43 @@ def test_songs_removed_while_the_contents_are_checked_leave_the_right_song_queue
     assert [j.state for j in jobs] == [SongState.DONE, SongState.QUEUED]
     assert jobs[1].changed_on_disk and not jobs[0].changed_on_disk
     second.close()
+
+
+def test_a_file_read_and_found_the_same_is_trusted_by_its_times_at_the_next_start(
+        qtbot, tmp_path, monkeypatch):
+    """A result that does not name the file it was measured on (kept before results did)
+    cannot be vouched for by the file's times, so its content is read once the list shows;
+    found the same, the result now names the file and when it was read, and the next start
+    reads nothing (it read every such file again at every start)."""
+    from core.batch import cache
+    from core.batch.cache import content_fingerprint, inode_text
+    from tests.audio_files import tone, write_audio
+
+    song = write_audio(tmp_path / "a.wav", tone(440.0, 1.0, 8000), 8000)
+    monkeypatch.setattr(cache, "_RACY_NS", 0)  # (no waiting for the clock's tick)
+    time.sleep(0.05)
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    sid = store.begin_session([str(song)], SETTINGS.to_dict(), kind="library", running=False)
+    store.save_session_result(sid, 0, SongResult(
+        path=str(song), status="done", bpm=120.0, content=content_fingerprint(song),
+        content_at=time.time()))
+    store.close()
+    time.sleep(0.05)
+
+    first = _window(qtbot, ResultStore(db))
+    with qtbot.waitSignal(first.library.contentsChecked, timeout=TIMEOUT) as checked:
+        _restore(qtbot, first)
+    assert checked.args == [0]
+    result = first.engine.batch.jobs[0].result
+    assert result.content_inode == inode_text(os.stat(song)) and result.bpm == 120.0
+    first.close()
+
+    checks = []
+    monkeypatch.setattr(type(first.library), "_check_contents",
+                        lambda self, lib, positions: checks.append(positions))
+    second = _window(qtbot, ResultStore(db))
+    info = _restore(qtbot, second)
+    assert info["songs"] == 1 and info["changed"] == 0 and checks == []
+    assert second.engine.batch.jobs[0].state is SongState.DONE
+    second.close()
