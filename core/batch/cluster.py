@@ -1191,8 +1191,8 @@ def store_hooks(store, settings, *, fresh: bool = False):
             return None
         result.content, result.content_at, result.content_inode = "", None, ""
         after, _ = fingerprint_and_inode(job.path)
-        with lock:
-            fp, inode, at = before.pop(job.path, (None, "", None))
+        with lock:  # (kept for the result the batch takes: this one may be an old attempt's)
+            fp, inode, at = before.get(job.path, (None, "", None))
         if after is None or after != fp:
             return None
         result.content, result.content_at, result.content_inode = fp, at, inode
@@ -1200,6 +1200,8 @@ def store_hooks(store, settings, *, fresh: bool = False):
 
     def on_result(job, result):
         fp = getattr(result, "content", "") or vouch(job, result)
+        with lock:
+            before.pop(job.path, None)
         if fp:
             store.save(result, settings_fp, fp)
         else:

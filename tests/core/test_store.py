@@ -361,6 +361,26 @@ def test_a_cluster_result_names_the_content_it_was_measured_on(tmp_path, store):
     assert hit.content_inode == inode_text(os.stat(a)) and lookup(str(b)) is None
 
 
+def test_an_old_attempt_checked_first_leaves_the_current_one_its_content(tmp_path, store):
+    """Analyze Again while the first attempt still runs on the cluster: the first attempt's
+    result, which the batch refuses, is checked before it is refused; the look-up of the
+    current attempt stays for the result the batch takes."""
+    from core.batch.cluster import store_hooks
+    from core.batch.rules import Job
+
+    a = _song(tmp_path / "a.wav")
+    job = Job(id=0, path=str(a))
+    _lookup, on_result = store_hooks(store, SETTINGS, fresh=True)
+    _lookup(str(a))  # the first attempt
+    _lookup(str(a))  # the current one
+    old, new = (CountingAnalyzer()(str(a), settings=SETTINGS) for _ in range(2))
+    on_result.vouch(job, old)  # refused by the batch: on_result is not called for it
+    on_result.vouch(job, new)
+    on_result(job, new)
+    store.flush(5)
+    assert new.content == content_fingerprint(a) and store.stats.changed == 0
+
+
 def test_corrupt_row_is_dropped_and_the_song_analyzed_again(tmp_path, store):
     a = _song(tmp_path / "a.wav")
     fake = CountingAnalyzer()
