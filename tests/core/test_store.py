@@ -361,6 +361,31 @@ def test_a_cluster_result_names_the_content_it_was_measured_on(tmp_path, store):
     assert hit.content_inode == inode_text(os.stat(a)) and lookup(str(b)) is None
 
 
+def test_the_users_corrections_of_a_song_are_not_stored_with_its_content(tmp_path, store):
+    """On a cluster the result is stored after the batch took it, by then holding the
+    song's corrections (the user's tempo, key and checked mark of its earlier result): any
+    file with that content, in any later list, was served them as if the user had set
+    them there (the thread engines store the analyzer's result alone)."""
+    from core.batch.cluster import store_hooks
+    from core.batch.rules import Job
+
+    a = _song(tmp_path / "a.wav")
+    copy = tmp_path / "other folder" / "a copy.wav"
+    copy.parent.mkdir()
+    copy.write_bytes(a.read_bytes())
+    lookup, on_result = store_hooks(store, SETTINGS)
+    assert lookup(str(a)) is None
+    result = CountingAnalyzer()(str(a), settings=SETTINGS)
+    on_result.vouch(Job(id=0, path=str(a)), result)
+    result.bpm_user, result.key_user, result.user_checked = 99.0, "C major", True  # finish()
+    on_result(Job(id=0, path=str(a)), result)
+    store.flush(5)
+    hit = lookup(str(copy))
+    assert hit is not None and hit.bpm == result.bpm
+    assert (hit.bpm_user, hit.key_user, hit.user_checked) == (None, None, None)
+    assert (result.bpm_user, result.key_user, result.user_checked) == (99.0, "C major", True)
+
+
 def test_an_old_attempt_checked_first_leaves_the_current_one_its_content(tmp_path, store):
     """Analyze Again while the first attempt still runs on the cluster: the first attempt's
     result, which the batch refuses, is checked before it is refused; the look-up of the
