@@ -223,11 +223,13 @@ def changed_since(paths, results: dict, *, read: bool = True,
 
 def stored_result(store: ResultStore, path: str, fingerprint: str, settings_fp: str):
     """The stored result of a file whose content has ``fingerprint``, named and titled as
-    the file is now (tags and name read again), or None; counts the hit in
-    ``store.stats``."""
+    the file is now (tags and name read again), without any correction of the user's, or
+    None; counts the hit in ``store.stats``."""
     hit = store.lookup(fingerprint, settings_fp)
     if hit is None:
         return None
+    # (a store written before :meth:`ResultStore.save` left them out may hold them)
+    hit.bpm_user = hit.key_user = hit.user_checked = None
     hit.path = path
     hit.source = "store"
     hit.title, hit.artist = read_title_artist(path)

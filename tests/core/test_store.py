@@ -384,6 +384,13 @@ def test_the_users_corrections_of_a_song_are_not_stored_with_its_content(tmp_pat
     assert hit is not None and hit.bpm == result.bpm
     assert (hit.bpm_user, hit.key_user, hit.user_checked) == (None, None, None)
     assert (result.bpm_user, result.key_user, result.user_checked) == (99.0, "C major", True)
+    # a store written before they were left out still holds them: they are not served
+    store.flush(5)
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE cache SET result=json_set(result, '$.bpm_user', 99.0, "
+                   "'$.user_checked', json('true'))")
+    hit = lookup(str(copy))
+    assert hit is not None and (hit.bpm_user, hit.user_checked) == (None, None)
 
 
 def test_an_old_attempt_checked_first_leaves_the_current_one_its_content(tmp_path, store):
