@@ -396,6 +396,33 @@ def _check_one(option: str, given: str, *, protect, expected_bytes: int) -> str:
     return path
 
 
+def _folds_case(folder: str) -> bool:
+    """Whether ``folder`` is on a disk that compares names without case (macOS and Windows
+    by default, a FAT stick): a new file there is found under its name with the case of
+    its letters swapped.  Creates and removes one temporary file."""
+    try:
+        fd, probe = tempfiles.make_temp(folder)
+    except OSError:
+        return False
+    os.close(fd)
+    try:
+        head, name = os.path.split(probe)
+        return os.path.exists(os.path.join(head, name.swapcase()))
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
+
+
+def _same_on_a_case_blind_disk(a: str, b: str) -> bool:
+    """Whether the outputs ``a`` and ``b`` (neither need exist yet) differ only by case in
+    a folder whose disk does not tell case apart: the second written would replace the
+    first (``-o Out.csv --results-out out.csv``)."""
+    a, b = os.path.realpath(a), os.path.realpath(b)
+    if a == b or a.casefold() != b.casefold():
+        return False
+    return _folds_case(_nearest_folder(a))
+
+
 def check_outputs(outputs: Mapping[str, object], *, inputs: Iterable = (),
                   protect: Callable[[str], str | None] | None = None,
                   expected_bytes: int = 0, stdout_options=("-o", "--output")
@@ -451,7 +478,7 @@ def check_outputs(outputs: Mapping[str, object], *, inputs: Iterable = (),
     seen: dict[str, str] = {}
     for option, path in files.items():
         for other, other_path in seen.items():
-            if same_file(path, other_path):
+            if same_file(path, other_path) or _same_on_a_case_blind_disk(path, other_path):
                 raise OutputError(option, outputs[option],
                                   f"it is the same file as {other} {printable(outputs[other])}")
         seen[option] = path

@@ -703,3 +703,30 @@ def test_an_atomic_write_never_replaces_a_read_only_file(tmp_path):
         atomic_write_text(sheet, "title,bpm\nA,60\n")
     assert sheet.read_text(encoding="utf-8") == "title,bpm\nA,120\n"
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".songcal-")]
+
+
+# --------------------------------------------------------- names that a disk takes without case
+
+def test_two_outputs_that_differ_only_by_case_on_a_case_blind_disk_are_refused(
+        tmp_path, monkeypatch, capsys):
+    """On macOS or Windows (or a FAT stick) ``-o Out.csv --results-out out.csv`` names one
+    file; neither existed yet, so the guard compared their letters and let both through,
+    and the second write replaced the first (exit 0, the calibration file gone)."""
+    from core.io import outputs
+
+    ref = tmp_path / "ref.csv"
+    ref.write_text("title,bpm\nA,120\n", encoding="utf-8")
+    res = tmp_path / "r.csv"
+    res.write_text("path,title,status,bpm\na.wav,A,done,120\n", encoding="utf-8")
+    args = ["calibrate", str(res), "--reference", str(ref), "-o", str(tmp_path / "Out.csv"),
+            "--results-out", str(tmp_path / "out.csv"), "-q"]
+    monkeypatch.setattr(outputs, "_folds_case", lambda folder: True)  # such a disk
+    assert main(args) == 2
+    err = _no_traceback(capsys).err
+    assert f"--results-out {tmp_path / 'out.csv'}: it is the same file as -o" in err
+    assert not (tmp_path / "Out.csv").exists() and not (tmp_path / "out.csv").exists()
+    monkeypatch.undo()
+    assert not outputs._folds_case(str(tmp_path))  # this disk tells case apart: both written
+    assert main(args) in (0, 1)
+    assert (tmp_path / "Out.csv").exists() and (tmp_path / "out.csv").exists()
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".songcal-")]
