@@ -99,6 +99,10 @@ def _mode_for(path: str) -> int:
         return 0o666 & ~_current_umask()
 
 
+#: The errors of a disk (or a quota) that is full.
+_DISK_FULL = tuple(filter(None, (errno.ENOSPC, getattr(errno, "EDQUOT", None))))
+
+
 def _read_only(path: str) -> bool:
     """Whether ``path`` is an existing file that is read-only
     (:func:`core.io.outputs.is_read_only`)."""
@@ -184,6 +188,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     ReadOnlyOutputError
         When the target is an existing read-only file (a rename would replace it all the
         same): it stays, and ``data`` is saved beside it as above.
+
+    A disk (or quota) found full leaves the target as it was and ``data`` saved as above
+    where it fits (beside it, else in the system's temporary folder), the error saying where.
     """
     asked = physical_path(path)
     path = _write_target(asked)
@@ -215,9 +222,17 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             if err.errno is None or err.filename != tmp:
                 raise
             raise OSError(err.errno, err.strerror, path) from err
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(err, OSError) and err.errno in _DISK_FULL \
+                and not isinstance(err, InputReplacedError | ReadOnlyOutputError):
+            # what took a whole batch to make is not lost with the file (the system's
+            # temporary folder is often on another disk)
+            kept = _keep_elsewhere(asked, data)
+            where = (f"what it would have held is in {kept}" if kept
+                     else "what it would have held could not be saved anywhere")
+            raise OSError(err.errno, f"{err.strerror or err}; {where}", asked) from err
         raise
     _sync_folder(folder)
 

@@ -730,3 +730,35 @@ def test_two_outputs_that_differ_only_by_case_on_a_case_blind_disk_are_refused(
     assert main(args) in (0, 1)
     assert (tmp_path / "Out.csv").exists() and (tmp_path / "out.csv").exists()
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".songcal-")]
+
+
+# --------------------------------------------------------------------------------- a full disk
+
+def test_a_full_disk_at_the_write_keeps_the_old_file_and_the_new_results(tmp_path,
+                                                                         monkeypatch, capsys):
+    """The disk filled while the batch ran: the old results stay whole, no temporary file
+    is left, and the new results, which took the whole batch to make, are saved where they
+    fit and named (they were lost with the write)."""
+    import core.analysis.analyze as analysis
+
+    _deck(tmp_path / "g", n=3)
+    out = tmp_path / "res.csv"
+    out.write_text("last week's results", encoding="utf-8")
+    sync = os.fsync
+
+    def full(fd):  # the temporary file of the write finds the disk full
+        if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")).startswith(".songcal-"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return sync(fd)
+
+    monkeypatch.setattr(analysis, "analyze_file", Fake())
+    monkeypatch.setattr(os, "fsync", full)
+    code = main(["analyze", str(tmp_path / "g"), "-o", str(out), *FAST, "--no-store"])
+    assert code == 3
+    assert out.read_text(encoding="utf-8") == "last week's results"
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".songcal-")]
+    kept = [p for p in os.listdir(tmp_path) if p.startswith("res.kept-")]
+    assert len(kept) == 1 and len(_rows(tmp_path / kept[0])) == 3
+    err = _no_traceback(capsys).err
+    assert (f"could not write {out}: No space left on device; what it would have held is in "
+            f"{tmp_path / kept[0]}") in err
