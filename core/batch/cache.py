@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from core.batch.runner import AnalyzeFn
     from core.batch.store import ResultStore
 
-__all__ = ["cached", "changed_since", "content_fingerprint", "fingerprint_and_inode",
+__all__ = ["cached", "changed_since", "content_fingerprint", "fingerprint_and_inode", "inode_text",
            "still_holds", "untouched_since", "stored_result", "READ_BLOCK"]
 
 log = logging.getLogger(__name__)
