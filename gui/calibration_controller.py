@@ -229,7 +229,9 @@ class CalibrationController(QObject):
             # refused, as on the command line, when it is a song, the sheet or the profile,
             # at the guard and again at the write (a link to one swapped in meanwhile)
             inputs = _session_inputs(snap)
-            target = guard_export(path, "the calibrated results file", inputs=inputs)
+            target = guard_export(path, "the calibrated results file", inputs=inputs,
+                                  fitted=snap.applied.profile if snap.applied is not None
+                                  else None)
             return written_safely(lambda: snap.export_calibrated(target), inputs)
 
         def done(_n, error):

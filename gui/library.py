@@ -418,23 +418,42 @@ class Library(QObject):
                  len(positions))
 
         def read():
+            renewed: dict = {}
             changed, _ = changed_since([paths.get(i, "") for i in range(max(paths) + 1)],
-                                       results)
-            return changed
+                                       results, renewed=renewed)
+            return changed, renewed
 
-        def done(changed, error):
+        def done(answer, error):
             if error:
                 log.warning("the files of the last list could not be checked: %s", error)
                 return
             if self.engine.batch is not batch:  # the list was cleared meanwhile
                 return
+            changed, renewed = answer
             # the songs where they are now: songs removed from the list meanwhile moved
             # those after them (a removed one is not queued; Undo brings it back as it was)
-            ids = [songs[i].id for i in changed if batch.holds(songs[i])]
+            ids = [songs[i].id for i in changed if i in songs and batch.holds(songs[i])]
+            self._renew(renewed, results, {i: songs[i] for i in renewed
+                                           if i in songs and batch.holds(songs[i])})
             n = self.engine.mark_changed(ids) if ids else 0
             self.contentsChecked.emit(n)
 
         self.engine.run_task(read, done)
+
+    def _renew(self, renewed: dict, results: dict, held: dict) -> None:
+        """Name in each result found to hold its file's content when and from which file
+        it was read (``renewed``, as :func:`core.batch.cache.changed_since` fills it), and
+        keep it: the next start trusts those files' times instead of reading them again.
+        ``held``: the songs, by their places when the check began, still in the list."""
+        for i, (at, inode) in renewed.items():
+            job = held.get(i)
+            result = job.result if job is not None else None
+            if result is None or not inode or result.content != results[i].content:
+                continue  # analyzed again or corrected into another result meanwhile: its own
+            result.content_at, result.content_inode = at, inode
+            self._saved.pop(job.key, None)
+        if self.session is not None:
+            self._save_results(sorted(j.id for j in held.values()))
 
 
 def _prepared(lib: dict | None) -> dict | None:

@@ -51,7 +51,7 @@ def export_inputs(*, songs=(), sheet=None, profile=None, store=None) -> list:
 
 
 def guard_export(path, what: str, *, songs=(), sheet=None, profile=None, store=None,
-                 inputs=None) -> str:
+                 inputs=None, fitted=None) -> str:
     """The file to write ``what`` to, once the command line's output guard has passed it.
 
     The window asks for a file name in the system's dialog, which will write over any file
@@ -59,20 +59,30 @@ def guard_export(path, what: str, *, songs=(), sheet=None, profile=None, store=N
     any of the window's inputs (a song of the list, the reference sheet, the calibration
     profile applied, the library's store, links to them included; or ``inputs``, as
     :func:`export_inputs` makes them), a folder, a read-only file and a disk too full.
-    Call it off the GUI thread: it reads one ``stat`` per song.
+    With ``fitted``, the profile applied (a
+    :class:`~core.calibration.profile.CalibrationProfile`), a file with the very bytes of
+    the reference sheet it was fitted on is refused too, as ``songcal apply`` refuses it
+    (that sheet need not be loaded: only the profile knows it).  Call it off the GUI
+    thread: it reads one ``stat`` per song.
 
     Raises
     ------
     core.io.outputs.OutputError
         Naming ``what``, the path and why.
     """
-    from core.cli.guard import protect_user_files
-    from core.io.outputs import check_outputs
+    from core.cli.guard import is_fitted_sheet, protect_user_files
+    from core.io.outputs import OutputError, check_outputs
 
     if inputs is None:
         inputs = export_inputs(songs=songs, sheet=sheet, profile=profile, store=store)
-    return check_outputs({what: os.fspath(path)}, inputs=inputs, protect=protect_user_files,
-                         stdout_options=())[what]
+    target = check_outputs({what: os.fspath(path)}, inputs=inputs,
+                           protect=protect_user_files, stdout_options=())[what]
+    if fitted is not None and is_fitted_sheet(target, fitted):
+        name = fitted.meta.get("reference_file", "")
+        raise OutputError(what, path, "it is the reference sheet the profile applied was "
+                                      f"fitted on{' (' + name + ')' if name else ''}; "
+                                      "SongCal never writes over its inputs")
+    return target
 
 
 def written_safely(write, inputs):
@@ -185,8 +195,9 @@ class ExportMixin:
         inputs = export_inputs(songs=songs, sheet=sheet,
                                profile=applied.path if applied is not None else None,
                                store=store)
+        fitted = applied.profile if applied is not None else None
 
         def guard(path, what):
-            return guard_export(path, what, inputs=inputs)
+            return guard_export(path, what, inputs=inputs, fitted=fitted)
         guard.inputs = inputs
         return guard

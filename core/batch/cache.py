@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from core.batch.runner import AnalyzeFn
     from core.batch.store import ResultStore
 
-__all__ = ["cached", "changed_since", "content_fingerprint", "still_holds", "untouched_since", "stored_result", "READ_BLOCK"]
+__all__ = ["cached", "changed_since", "content_fingerprint", "fingerprint_and_inode", "inode_text",
+           "still_holds", "untouched_since", "stored_result", "READ_BLOCK"]
 
 log = logging.getLogger(__name__)
 
@@ -63,24 +64,36 @@ def content_fingerprint(path) -> str | None:
         The hex digest; None when the path is not a readable regular file (a FIFO or
         device is never opened for reading).
     """
+    return fingerprint_and_inode(path)[0]
+
+
+def inode_text(st: os.stat_result) -> str:
+    """``"<device>:<inode>"`` of a file's status: which file it is, whatever its name."""
+    return f"{st.st_dev}:{st.st_ino}"
+
+
+def fingerprint_and_inode(path) -> tuple[str | None, str]:
+    """:func:`content_fingerprint` of ``path`` and the file it read (:func:`inode_text`,
+    taken from the very descriptor that was hashed); ``(None, "")`` when the path is not a
+    readable regular file."""
     try:
         st = os.stat(path)
         if not stat.S_ISREG(st.st_mode):
-            return None
+            return None, ""
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except (OSError, ValueError):
-        return None
+        return None, ""
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            return None
+            return None, ""
         h = hashlib.blake2b(digest_size=16)
         h.update(st.st_size.to_bytes(8, "little"))
         while block := os.read(fd, READ_BLOCK):
             h.update(block)
-        return h.hexdigest()
+        return h.hexdigest(), inode_text(st)
     except OSError:
-        return None
+        return None, ""
     finally:
         os.close(fd)
 
@@ -116,38 +129,46 @@ def _unchanged_since(state, path) -> bool:
     return state[1] - max(mtime, ctime) > _RACY_NS
 
 
-def untouched_since(path, since: float | None) -> bool | None:
+def untouched_since(path, since: float | None, inode: str = "") -> bool | None:
     """What the file system alone says of ``path`` since ``since`` (seconds since the epoch):
-    True when its modification and change times are both older (by the margin a write
-    within the file system's clock tick needs), so it has not been written since; False
-    when it is gone or no regular file; None when its times moved (touched, renamed,
-    replaced, or no time known): only its content can tell."""
+    True when it is still the file ``inode`` (:func:`inode_text`) and its modification and
+    change times are both older (by the margin a write within the file system's clock tick
+    needs), so it has not been written since; False when it is gone or no regular file;
+    None when its times moved (touched, renamed, replaced, or no time known) or another
+    file is at the path, or no ``inode`` is known: only its content can tell.
+
+    Times alone cannot vouch for a file that was put at the path whole: a folder renamed
+    into the place of another (``mv Album Album-old; mv Album-v2 Album``) or a link
+    pointed elsewhere brings files whose times are as old as they were."""
     try:
         st = os.stat(path)
     except (OSError, ValueError):
         return False
     if not stat.S_ISREG(st.st_mode):
         return False
-    if since is not None and since * 1e9 - max(st.st_mtime_ns, st.st_ctime_ns) > _RACY_NS:
+    if (since is not None and inode and inode == inode_text(st)
+            and since * 1e9 - max(st.st_mtime_ns, st.st_ctime_ns) > _RACY_NS):
         return True
     return None
 
 
-def still_holds(path, fingerprint: str, since: float | None) -> bool:
+def still_holds(path, fingerprint: str, since: float | None, inode: str = "") -> bool:
     """Whether the file at ``path`` still holds the content whose fingerprint was taken at
-    ``since`` (seconds since the epoch; see :attr:`core.io.results.SongResult.content`).
+    ``since`` (seconds since the epoch) from the file ``inode`` (see
+    :attr:`core.io.results.SongResult.content`).
 
-    A file not written since (:func:`untouched_since`) is not read; one whose times moved
-    is hashed again and compared.  False when the file is gone or unreadable.
+    The same file not written since (:func:`untouched_since`) is not read; one whose times
+    moved, or another file, is hashed again and compared.  False when the file is gone or
+    unreadable.
     """
-    verdict = untouched_since(path, since)
+    verdict = untouched_since(path, since, inode)
     if verdict is not None:
         return verdict
     return content_fingerprint(path) == fingerprint
 
 
 def _checked(results: dict, n_paths: int):
-    """(position, fingerprint, time) of the results that name their content."""
+    """(position, fingerprint, time, inode) of the results that name their content."""
     for i, result in sorted(results.items()):
         fingerprint = getattr(result, "content", "")
         since = getattr(result, "content_at", None)
@@ -155,10 +176,12 @@ def _checked(results: dict, n_paths: int):
             continue
         if not isinstance(since, int | float) or isinstance(since, bool):
             since = None
-        yield i, fingerprint, since
+        inode = getattr(result, "content_inode", "")
+        yield i, fingerprint, since, inode if isinstance(inode, str) else ""
 
 
-def changed_since(paths, results: dict, *, read: bool = True) -> tuple[list[int], list[int]]:
+def changed_since(paths, results: dict, *, read: bool = True,
+                  renewed: dict | None = None) -> tuple[list[int], list[int]]:
     """Which songs' results were measured on content their file no longer holds.
 
     Parameters
@@ -170,6 +193,11 @@ def changed_since(paths, results: dict, *, read: bool = True) -> tuple[list[int]
         (made without a session store, or before results kept one) is not checked.
     read : bool, optional
         False: the file system's word only (:func:`untouched_since`), no file is read.
+    renewed : dict, optional
+        Filled with position -> ``(when it was read, inode)`` for each file read and found
+        to hold the same content: named in its result (``content_at``,
+        ``content_inode``), they let the next check trust the file's times again instead of
+        reading it once more.
 
     Returns
     -------
@@ -178,10 +206,14 @@ def changed_since(paths, results: dict, *, read: bool = True) -> tuple[list[int]
         moved, for a later :func:`still_holds`.
     """
     changed, unsure = [], []
-    for i, fingerprint, since in _checked(results, len(paths)):
-        verdict = untouched_since(paths[i], since)
+    for i, fingerprint, since, inode in _checked(results, len(paths)):
+        verdict = untouched_since(paths[i], since, inode)
         if verdict is None and read:
-            verdict = content_fingerprint(paths[i]) == fingerprint
+            at = time.time()
+            now, now_inode = fingerprint_and_inode(paths[i])
+            verdict = now == fingerprint
+            if verdict and renewed is not None:
+                renewed[i] = (at, now_inode)
         if verdict is None:
             unsure.append(i)
         elif not verdict:
@@ -191,11 +223,13 @@ def changed_since(paths, results: dict, *, read: bool = True) -> tuple[list[int]
 
 def stored_result(store: ResultStore, path: str, fingerprint: str, settings_fp: str):
     """The stored result of a file whose content has ``fingerprint``, named and titled as
-    the file is now (tags and name read again), or None; counts the hit in
-    ``store.stats``."""
+    the file is now (tags and name read again), without any correction of the user's, or
+    None; counts the hit in ``store.stats``."""
     hit = store.lookup(fingerprint, settings_fp)
     if hit is None:
         return None
+    # (a store written before :meth:`ResultStore.save` left them out may hold them)
+    hit.bpm_user = hit.key_user = hit.user_checked = None
     hit.path = path
     hit.source = "store"
     hit.title, hit.artist = read_title_artist(path)
@@ -228,14 +262,14 @@ def cached(analyze: AnalyzeFn, store: ResultStore, *,
         settings_fp = settings.fingerprint()
         state = _file_state(path)
         hashed_at = time.time()
-        before = content_fingerprint(path)
+        before, inode = fingerprint_and_inode(path)
         if before is None:  # not a readable regular file: the analyzer says why
             return analyze(path, settings=settings, progress=progress,
                            should_cancel=should_cancel)
         if not force(path):
             hit = stored_result(store, path, before, settings_fp)
             if hit is not None:
-                hit.content, hit.content_at = before, hashed_at
+                hit.content, hit.content_at, hit.content_inode = before, hashed_at, inode
                 if progress is not None:
                     progress(hit.chunks or 1, hit.chunks or 1, hit.duration_s)
                 return hit
@@ -247,21 +281,23 @@ def cached(analyze: AnalyzeFn, store: ResultStore, *,
                 raise
             except Exception:
                 checked_at = time.time()
-                after = content_fingerprint(path)
+                after, after_inode = fingerprint_and_inode(path)
                 if attempt == 1 and after is not None and after != before:
                     store.stats.changed += 1
                     log.warning("%s changed while it was analyzed; analyzing it again",
                                 path)
-                    before, state, hashed_at = after, None, checked_at
+                    before, inode, state, hashed_at = after, after_inode, None, checked_at
                     continue
                 raise
             # Hashing every byte again is needed only when the file's times say it may have
             # changed since it was hashed.
             checked_at = time.time()
-            after = before if _unchanged_since(state, path) else content_fingerprint(path)
+            after, after_inode = ((before, inode) if _unchanged_since(state, path)
+                                  else fingerprint_and_inode(path))
             if after == before:
                 if isinstance(result, SongResult):  # anything else the runner refuses
                     result.content, result.content_at = before, hashed_at
+                    result.content_inode = inode
                 done = store.save(result, settings_fp, after)
                 if store.healthy:
                     done.wait(store.ack_timeout_s)
@@ -272,7 +308,7 @@ def cached(analyze: AnalyzeFn, store: ResultStore, *,
                             path)
                 return result
             log.warning("%s changed while it was analyzed; analyzing it again", path)
-            before, state, hashed_at = after, None, checked_at
+            before, inode, state, hashed_at = after, after_inode, None, checked_at
         raise AudioFileError(path, "the file changed while it was analyzed, twice (is it "
                                    "still being written?); no result was kept")
 

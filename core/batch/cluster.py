@@ -46,6 +46,7 @@ from core.batch.cluster_tasks import (
 )
 from core.batch.rules import Batch, Job, result_lost, seconds_text
 from core.errors import SongCalError
+from core.io.results import SongResult
 
 __all__ = [
     "ClusterSpec",
@@ -1005,6 +1006,12 @@ class ClusterConnection:
         other = _result_of_another_build(value, label or worker)
         if other:  # never stored or calibrated as this build's result
             return batch.fail(job_id, attempt, other)
+        vouch = getattr(on_result, "vouch", None)
+        if vouch is not None:  # before the batch takes it: the window keeps what it took
+            try:
+                vouch(job_id if isinstance(job_id, Job) else batch.jobs[job_id], value)
+            except Exception:  # naming its content must never cost the song
+                log.warning("could not check the content of %s", value.path, exc_info=True)
         taken = batch.finish(job_id, attempt, value)
         if taken and on_result is not None:
             try:
@@ -1155,30 +1162,50 @@ def store_hooks(store, settings, *, fresh: bool = False):
     cluster engine (the workers never touch it), by content as the thread engines do.
 
     ``lookup(path)`` takes the file's content fingerprint and returns the stored result
-    (None with ``fresh``); ``on_result(job, result)`` stores a result only when the file's
-    content is the same as when it was looked up (unchanged while it was analyzed).
+    (None with ``fresh``); ``on_result.vouch(job, result)``, before the batch takes the
+    result, names in it the content it was measured on (:attr:`SongResult.content`, as the
+    thread engines do, so that a list restored later can tell a file changed since) when
+    the file still holds what was looked up; ``on_result(job, result)`` stores only such a
+    result (one whose file changed while it was analyzed is not).
     """
-    from core.batch.cache import content_fingerprint, stored_result
+    from core.batch.cache import fingerprint_and_inode, stored_result
 
     settings_fp = settings.fingerprint()
-    before: dict[str, str | None] = {}
+    before: dict[str, tuple] = {}  # path -> (fingerprint, inode, when it was taken)
     lock = threading.Lock()
 
     def lookup(path):
-        fp = content_fingerprint(path)
+        at = time.time()
+        fp, inode = fingerprint_and_inode(path)
         with lock:
-            before[path] = fp
+            before[path] = (fp, inode, at)
         if fp is None or fresh:
             return None
-        return stored_result(store, path, fp, settings_fp)
+        hit = stored_result(store, path, fp, settings_fp)
+        if hit is not None:
+            hit.content, hit.content_at, hit.content_inode = fp, at, inode
+        return hit
+
+    def vouch(job, result) -> str | None:
+        if not isinstance(result, SongResult):
+            return None
+        result.content, result.content_at, result.content_inode = "", None, ""
+        after, _ = fingerprint_and_inode(job.path)
+        with lock:  # (kept for the result the batch takes: this one may be an old attempt's)
+            fp, inode, at = before.get(job.path, (None, "", None))
+        if after is None or after != fp:
+            return None
+        result.content, result.content_at, result.content_inode = fp, at, inode
+        return fp
 
     def on_result(job, result):
-        after = content_fingerprint(job.path)
+        fp = getattr(result, "content", "") or vouch(job, result)
         with lock:
-            was = before.pop(job.path, None)
-        if after is not None and after == was:
-            store.save(result, settings_fp, after)
+            before.pop(job.path, None)
+        if fp:
+            store.save(result, settings_fp, fp)
         else:
             store.stats.changed += 1
 
+    on_result.vouch = vouch
     return lookup, on_result

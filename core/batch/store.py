@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import logging
 import os
 import queue
@@ -52,7 +53,7 @@ from core.batch.store_sessions import (
     forget_owner,
     new_owner,
 )
-from core.io.results import SongResult
+from core.io.results import USER_COLUMNS, SongResult
 
 __all__ = ["ResultStore", "StoreError", "StoreStats", "data_dir", "default_store_path",
            "cached", "content_fingerprint", "SCHEMA_VERSION", "KEEP_LIBRARIES",
@@ -805,6 +806,11 @@ class ResultStore(SessionRecords, LibraryLists):
     def save(self, result: SongResult, settings_fp: str, fingerprint: str) -> threading.Event:
         """Queue a finished song for writing (only ``done`` results are kept).
 
+        The user's corrections (:data:`core.io.results.USER_COLUMNS`) are left out: they are
+        the user's word on one song of one list, and what is kept here is served to any
+        file with the same content, in any later list (a result of a cluster is stored
+        once the batch has given it the corrections of the song's earlier result).
+
         Returns an event set once the write ran (or was given up).
         """
         done = threading.Event()
@@ -812,7 +818,7 @@ class ResultStore(SessionRecords, LibraryLists):
             done.set()
             return done
         try:
-            text = _encode(result)
+            text = _encode(dataclasses.replace(result, **dict.fromkeys(USER_COLUMNS)))
         except (TypeError, ValueError) as err:  # an odd result: analyzed, just not kept
             self.stats.failed_writes += 1
             self._report("could not store a result", err)

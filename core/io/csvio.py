@@ -30,7 +30,14 @@ import sys
 
 from core.io import tempfiles
 from core.io.inputs import MAX_RESULTS_BYTES, InputFileError, read_regular_file
-from core.io.outputs import InputReplacedError, physical_path, watched_during, watched_input
+from core.io.outputs import (
+    InputReplacedError,
+    ReadOnlyOutputError,
+    is_read_only,
+    physical_path,
+    watched_during,
+    watched_input,
+)
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "encode_text", "neutralize",
            "unneutralize", "cell_number", "typed_row", "format_cell", "write_csv",
@@ -90,6 +97,19 @@ def _mode_for(path: str) -> int:
         return stat.S_IMODE(os.stat(path).st_mode)
     except OSError:
         return 0o666 & ~_current_umask()
+
+
+#: The errors of a disk (or a quota) that is full.
+_DISK_FULL = tuple(filter(None, (errno.ENOSPC, getattr(errno, "EDQUOT", None))))
+
+
+def _read_only(path: str) -> bool:
+    """Whether ``path`` is an existing file that is read-only
+    (:func:`core.io.outputs.is_read_only`)."""
+    try:
+        return is_read_only(os.stat(path), path)
+    except OSError:
+        return False
 
 
 def _sync_folder(folder: str) -> None:
@@ -165,6 +185,12 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         When the target has become one of the command's inputs
         (:func:`core.io.outputs.watch_inputs`) since it was checked: nothing is renamed over
         it, and ``data`` is saved in a new file beside it (the error says where).
+    ReadOnlyOutputError
+        When the target is an existing read-only file (a rename would replace it all the
+        same): it stays, and ``data`` is saved beside it as above.
+
+    A disk (or quota) found full leaves the target as it was and ``data`` saved as above
+    where it fits (beside it, else in the system's temporary folder), the error saying where.
     """
     asked = physical_path(path)
     path = _write_target(asked)
@@ -188,15 +214,25 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         if hit is not None:
             raise InputReplacedError(asked, *hit, _keep_elsewhere(asked, data),
                                      watched_during())
+        if _read_only(path):  # made so since it was checked: a rename would not care
+            raise ReadOnlyOutputError(asked, _keep_elsewhere(asked, data))
         try:
             os.replace(tmp, path)
         except OSError as err:  # name the file asked for, not the temporary one
             if err.errno is None or err.filename != tmp:
                 raise
             raise OSError(err.errno, err.strerror, path) from err
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(err, OSError) and err.errno in _DISK_FULL \
+                and not isinstance(err, InputReplacedError | ReadOnlyOutputError):
+            # what took a whole batch to make is not lost with the file (the system's
+            # temporary folder is often on another disk)
+            kept = _keep_elsewhere(asked, data)
+            where = (f"what it would have held is in {kept}" if kept
+                     else "what it would have held could not be saved anywhere")
+            raise OSError(err.errno, f"{err.strerror or err}; {where}", asked) from err
         raise
     _sync_folder(folder)
 

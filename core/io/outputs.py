@@ -50,9 +50,9 @@ from core.errors import SongCalError
 from core.io import tempfiles
 from core.io.inputs import special_kind
 
-__all__ = ["STDOUT", "InputReplacedError", "OutputError", "check_outputs", "forget_inputs",
-           "physical_path", "printable", "same_file", "watch_inputs", "watched_during",
-           "watched_input", "watching"]
+__all__ = ["STDOUT", "InputReplacedError", "OutputError", "ReadOnlyOutputError",
+           "check_outputs", "forget_inputs", "is_read_only", "physical_path", "printable",
+           "same_file", "watch_inputs", "watched_during", "watched_input", "watching"]
 
 #: The output name that means standard output.
 STDOUT = "-"
@@ -212,6 +212,39 @@ class InputReplacedError(OSError):
         return f"could not write {printable(self.filename)}: {self.strerror}"
 
 
+#: Why an existing read-only file is not written (at the check and at the write).
+READ_ONLY_REASON = "the file is read-only; SongCal will not replace it"
+
+
+def is_read_only(st: os.stat_result, path) -> bool:
+    """Whether the existing file ``path`` (its status ``st``) is read-only: no write bit
+    (which the superuser, whom :func:`os.access` lets write anything, is held to as well)
+    or not writable by this process."""
+    return not st.st_mode & 0o222 or not os.access(path, os.W_OK)
+
+
+class ReadOnlyOutputError(PermissionError):
+    """An output found read-only at the moment of writing (made so after the check before
+    the work): a rename would replace it all the same, as it needs only its folder to be
+    writable, so nothing is renamed over it.
+
+    Attributes
+    ----------
+    kept : str or None
+        Where what would have been written was saved instead (None when nowhere could).
+    """
+
+    def __init__(self, path: str, kept: str | None):
+        self.kept = kept
+        where = (f"what it would have held is in {printable(kept)}" if kept
+                 else "what it would have held could not be saved anywhere")
+        super().__init__(errno.EACCES, f"{READ_ONLY_REASON}; {where}", path)
+
+    def __str__(self) -> str:
+        """``could not write PATH: why`` (no errno number), as a window shows it."""
+        return f"could not write {printable(self.filename)}: {self.strerror}"
+
+
 def physical_path(path) -> str:
     """``path`` made absolute as the system resolves it: its folder part with every symbolic
     link and ``..`` resolved, its last part kept as given (a link there is the caller's).
@@ -331,9 +364,8 @@ def _check_one(option: str, given: str, *, protect, expected_bytes: int) -> str:
             raise OutputError(option, given, f"it is {special_kind(st.st_mode)}; SongCal "
                                              "writes regular files only (use - for standard "
                                              "output)")
-        if not st.st_mode & 0o222 or not os.access(path, os.W_OK):
-            raise OutputError(option, given, "the file is read-only; SongCal will not "
-                                             "replace it")
+        if is_read_only(st, path):
+            raise OutputError(option, given, READ_ONLY_REASON)
     if protect is not None:
         reason = protect(path)
         if reason:
@@ -362,6 +394,33 @@ def _check_one(option: str, given: str, *, protect, expected_bytes: int) -> str:
                                          f"({free / 1e6:.1f} MB free, about "
                                          f"{needed / 1e6:.1f} MB needed)")
     return path
+
+
+def _folds_case(folder: str) -> bool:
+    """Whether ``folder`` is on a disk that compares names without case (macOS and Windows
+    by default, a FAT stick): a new file there is found under its name with the case of
+    its letters swapped.  Creates and removes one temporary file."""
+    try:
+        fd, probe = tempfiles.make_temp(folder)
+    except OSError:
+        return False
+    os.close(fd)
+    try:
+        head, name = os.path.split(probe)
+        return os.path.exists(os.path.join(head, name.swapcase()))
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
+
+
+def _same_on_a_case_blind_disk(a: str, b: str) -> bool:
+    """Whether the outputs ``a`` and ``b`` (neither need exist yet) differ only by case in
+    a folder whose disk does not tell case apart: the second written would replace the
+    first (``-o Out.csv --results-out out.csv``)."""
+    a, b = os.path.realpath(a), os.path.realpath(b)
+    if a == b or a.casefold() != b.casefold():
+        return False
+    return _folds_case(_nearest_folder(a))
 
 
 def check_outputs(outputs: Mapping[str, object], *, inputs: Iterable = (),
@@ -419,7 +478,7 @@ def check_outputs(outputs: Mapping[str, object], *, inputs: Iterable = (),
     seen: dict[str, str] = {}
     for option, path in files.items():
         for other, other_path in seen.items():
-            if same_file(path, other_path):
+            if same_file(path, other_path) or _same_on_a_case_blind_disk(path, other_path):
                 raise OutputError(option, outputs[option],
                                   f"it is the same file as {other} {printable(outputs[other])}")
         seen[option] = path

@@ -177,9 +177,13 @@ class SongResult:
     #: (:func:`core.batch.cache.content_fingerprint`), and when it was taken (seconds since
     #: the epoch): set by the session store's cache, empty and None without one.  A list
     #: restored later checks its files against them (:func:`core.batch.cache.still_holds`).
+    #: ``content_inode`` names the file that was read (``"<device>:<inode>"``): a list
+    #: restored trusts the file's timestamps only when the same file is still at its path
+    #: (a folder renamed into the place of another brings other songs with old times).
     #: Not results columns.
     content: str = ""
     content_at: float | None = None
+    content_inode: str = ""
     chunk_results: list[ChunkResult] = field(default_factory=list)
 
     def doubts(self) -> list[str]:

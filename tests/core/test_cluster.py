@@ -132,6 +132,29 @@ def test_results_in_the_store_are_not_submitted(client, tmp_path):
     assert all(j.state is SongState.DONE for j in batch.jobs)
 
 
+def test_results_of_the_cluster_name_the_content_they_were_measured_on(client, tmp_path):
+    """Through the session store's hooks, the results the batch takes name the content
+    (and the file) they were measured on, as the thread engines' do: without them a list
+    restored later could not tell that a song's file had changed since."""
+    from core.batch.cache import content_fingerprint, inode_text
+    from core.batch.cluster import store_hooks
+    from core.batch.store import ResultStore
+
+    paths = _files(tmp_path, 2)
+    settings = AnalysisSettings(workers=2)
+    batch = Batch(paths, settings=settings)
+    store = ResultStore(tmp_path / "store.sqlite")
+    try:
+        lookup, on_result = store_hooks(store, settings)
+        ClusterRunner(batch, spec=ClusterSpec(), analyze=slow_analyze, client=client,
+                      lookup=lookup, on_result=on_result).run()
+    finally:
+        store.close()
+    results = batch.results()
+    assert [r.content for r in results] == [content_fingerprint(p) for p in paths]
+    assert [r.content_inode for r in results] == [inode_text(os.stat(p)) for p in paths]
+
+
 def test_a_result_of_another_analyzer_build_is_not_kept(client, tmp_path):
     # The connection's check passed; a worker replaced by another build afterwards must
     # not have its result stored or calibrated as this build's.

@@ -661,3 +661,104 @@ def test_inputs_watched_for_one_thread_refuse_its_writes_only_inside_the_block(t
     assert song.read_bytes() == b"RIFF song"
     atomic_write_text(out, "a,b\n")  # outside the block, a link is written through as before
     assert song.read_text(encoding="utf-8-sig") == "a,b\n"
+
+
+# ----------------------------------------------------- an output made read-only during the run
+
+def test_results_made_read_only_during_the_batch_are_not_replaced(tmp_path, monkeypatch,
+                                                                  capsys):
+    """``chmod a-w results.csv`` while the batch runs (to keep last week's file): the check
+    before the batch had passed, and the final rename replaced the file all the same, as a
+    rename needs only the folder to be writable.  Now the file stays and the new results
+    are kept beside it."""
+    import core.analysis.analyze as analysis
+
+    _deck(tmp_path / "g", n=2)
+    out = tmp_path / "res.csv"
+    out.write_text("last week's results", encoding="utf-8")
+
+    def protect_the_output(fake, path, progress, should_cancel):
+        out.chmod(0o444)
+
+    monkeypatch.setattr(analysis, "analyze_file", Fake(protect_the_output))
+    code = main(["analyze", str(tmp_path / "g"), "-o", str(out), "--workers", "1", "-q",
+                 "--no-store"])
+    assert code == 3
+    assert out.read_text(encoding="utf-8") == "last week's results"
+    kept = [p for p in os.listdir(tmp_path) if p.startswith("res.kept-")]
+    assert len(kept) == 1 and len(_rows(tmp_path / kept[0])) == 2
+    err = _no_traceback(capsys).err
+    assert "the file is read-only; SongCal will not replace it" in err
+    assert f"what it would have held is in {tmp_path / kept[0]}" in err
+
+
+def test_an_atomic_write_never_replaces_a_read_only_file(tmp_path):
+    """Every writer, guarded or not: a rename replaces a read-only file as readily as any."""
+    from core.io.csvio import atomic_write_text
+
+    sheet = tmp_path / "ref.csv"
+    sheet.write_text("title,bpm\nA,120\n", encoding="utf-8")
+    sheet.chmod(0o444)
+    with pytest.raises(PermissionError, match="read-only"):
+        atomic_write_text(sheet, "title,bpm\nA,60\n")
+    assert sheet.read_text(encoding="utf-8") == "title,bpm\nA,120\n"
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".songcal-")]
+
+
+# --------------------------------------------------------- names that a disk takes without case
+
+def test_two_outputs_that_differ_only_by_case_on_a_case_blind_disk_are_refused(
+        tmp_path, monkeypatch, capsys):
+    """On macOS or Windows (or a FAT stick) ``-o Out.csv --results-out out.csv`` names one
+    file; neither existed yet, so the guard compared their letters and let both through,
+    and the second write replaced the first (exit 0, the calibration file gone)."""
+    from core.io import outputs
+
+    ref = tmp_path / "ref.csv"
+    ref.write_text("title,bpm\nA,120\n", encoding="utf-8")
+    res = tmp_path / "r.csv"
+    res.write_text("path,title,status,bpm\na.wav,A,done,120\n", encoding="utf-8")
+    args = ["calibrate", str(res), "--reference", str(ref), "-o", str(tmp_path / "Out.csv"),
+            "--results-out", str(tmp_path / "out.csv"), "-q"]
+    monkeypatch.setattr(outputs, "_folds_case", lambda folder: True)  # such a disk
+    assert main(args) == 2
+    err = _no_traceback(capsys).err
+    assert f"--results-out {tmp_path / 'out.csv'}: it is the same file as -o" in err
+    assert not (tmp_path / "Out.csv").exists() and not (tmp_path / "out.csv").exists()
+    monkeypatch.undo()
+    assert not outputs._folds_case(str(tmp_path))  # this disk tells case apart: both written
+    assert main(args) in (0, 1)
+    assert (tmp_path / "Out.csv").exists() and (tmp_path / "out.csv").exists()
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".songcal-")]
+
+
+# --------------------------------------------------------------------------------- a full disk
+
+def test_a_full_disk_at_the_write_keeps_the_old_file_and_the_new_results(tmp_path,
+                                                                         monkeypatch, capsys):
+    """The disk filled while the batch ran: the old results stay whole, no temporary file
+    is left, and the new results, which took the whole batch to make, are saved where they
+    fit and named (they were lost with the write)."""
+    import core.analysis.analyze as analysis
+
+    _deck(tmp_path / "g", n=3)
+    out = tmp_path / "res.csv"
+    out.write_text("last week's results", encoding="utf-8")
+    sync = os.fsync
+
+    def full(fd):  # the temporary file of the write finds the disk full
+        if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")).startswith(".songcal-"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return sync(fd)
+
+    monkeypatch.setattr(analysis, "analyze_file", Fake())
+    monkeypatch.setattr(os, "fsync", full)
+    code = main(["analyze", str(tmp_path / "g"), "-o", str(out), *FAST, "--no-store"])
+    assert code == 3
+    assert out.read_text(encoding="utf-8") == "last week's results"
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".songcal-")]
+    kept = [p for p in os.listdir(tmp_path) if p.startswith("res.kept-")]
+    assert len(kept) == 1 and len(_rows(tmp_path / kept[0])) == 3
+    err = _no_traceback(capsys).err
+    assert (f"could not write {out}: No space left on device; what it would have held is in "
+            f"{tmp_path / kept[0]}") in err

@@ -199,8 +199,8 @@ def _count_fingerprints(monkeypatch):
         reads.append(path)
         return fingerprint(path)
 
-    fingerprint = cache.content_fingerprint
-    monkeypatch.setattr(cache, "content_fingerprint", counting)
+    fingerprint = cache.fingerprint_and_inode
+    monkeypatch.setattr(cache, "fingerprint_and_inode", counting)
     return reads
 
 
@@ -252,14 +252,15 @@ def test_results_carry_the_content_they_were_measured_on(tmp_path, store):
 def test_changed_since_tells_a_new_content_from_a_touched_or_settled_file(tmp_path,
                                                                           monkeypatch):
     from core.batch import cache
-    from core.batch.cache import changed_since, still_holds
+    from core.batch.cache import changed_since, inode_text, still_holds
 
     paths = [_song(tmp_path / f"{n}.wav", freq=f) for n, f in
              (("same", 440.0), ("touched", 550.0), ("remixed", 660.0), ("gone", 770.0),
               ("unknown", 880.0))]
     time.sleep(0.05)
     results = {i: SongResult(path=str(p), status="done", content=content_fingerprint(p),
-                             content_at=time.time()) for i, p in enumerate(paths)}
+                             content_at=time.time(), content_inode=inode_text(os.stat(p)))
+               for i, p in enumerate(paths)}
     results[4].content, results[4].content_at = "", None  # made without a store
     time.sleep(0.05)
     os.utime(paths[1])
@@ -275,9 +276,141 @@ def test_changed_since_tells_a_new_content_from_a_touched_or_settled_file(tmp_pa
     assert changed_since(names, results, read=False) == ([3], [1, 2])
     # A file left alone since well before its fingerprint is not read again.
     reads = _count_fingerprints(monkeypatch)
-    assert still_holds(paths[0], "not its fingerprint", time.time() + 1.0)
+    assert still_holds(paths[0], "not its fingerprint", time.time() + 1.0,
+                       inode_text(os.stat(paths[0])))
     assert reads == []
     assert not still_holds(paths[0], "not its fingerprint", None) and len(reads) == 1
+
+
+def test_a_folder_renamed_into_the_place_of_another_is_read_not_trusted_by_its_times(
+        tmp_path, store, monkeypatch):
+    """``mv Album Album-old; mv Album-v2 Album`` between two sessions: every file at the
+    old paths is another master, yet its times are as old as they were (renaming a folder
+    touches none of its files).  The times alone passed it as the file measured, and a
+    restored list kept the first album's values for the second; a link pointed at
+    another file (``ln -sf``) fooled them the same way."""
+    from core.batch import cache
+    from core.batch.cache import changed_since
+
+    first, second = tmp_path / "Album", tmp_path / "Album-v2"
+    for folder, freq in ((first, 440.0), (second, 523.0)):
+        folder.mkdir()
+        _song(folder / "01.wav", freq=freq)
+    (tmp_path / "take1.wav").write_bytes((first / "01.wav").read_bytes())
+    _song(tmp_path / "take2.wav", freq=660.0)
+    os.symlink(tmp_path / "take1.wav", tmp_path / "current.wav")
+    monkeypatch.setattr(cache, "_RACY_NS", 0)  # (no waiting for the clock's tick)
+    time.sleep(0.05)
+    run = cached(CountingAnalyzer(), store)
+    names = [str(first / "01.wav"), str(tmp_path / "current.wav")]
+    results = dict(enumerate(run(p, settings=SETTINGS) for p in names))
+    assert all(r.content_inode for r in results.values())
+    time.sleep(0.05)
+    assert changed_since(names, results, read=False) == ([], [])  # left alone: trusted
+
+    os.rename(first, tmp_path / "Album-old")
+    os.rename(second, first)
+    os.remove(tmp_path / "current.wav")
+    os.symlink(tmp_path / "take2.wav", tmp_path / "current.wav")
+    assert changed_since(names, results, read=False) == ([], [0, 1])  # read, not trusted
+    assert changed_since(names, results) == ([0, 1], [])
+
+
+def test_a_result_without_the_file_it_read_is_checked_by_its_content(tmp_path, monkeypatch):
+    """One stored before results named their file: its times cannot tell which file they
+    were of, so its content is read."""
+    from core.batch import cache
+    from core.batch.cache import changed_since
+
+    a = _song(tmp_path / "a.wav")
+    monkeypatch.setattr(cache, "_RACY_NS", 0)
+    time.sleep(0.05)
+    old = SongResult(path=str(a), status="done", content=content_fingerprint(a),
+                     content_at=time.time())
+    assert changed_since([str(a)], {0: old}, read=False) == ([], [0])
+    assert changed_since([str(a)], {0: old}) == ([], [])
+
+
+def test_a_cluster_result_names_the_content_it_was_measured_on(tmp_path, store):
+    """The cluster's store hooks kept results unnamed: a list restored later never checked
+    a song analyzed on a cluster, and kept its values after its file was re-rendered.
+    Now the result is named before the batch takes it, as the thread engines name theirs,
+    and one whose file changed while it ran is neither named nor stored."""
+    from core.batch.cache import inode_text
+    from core.batch.cluster import store_hooks
+    from core.batch.rules import Job
+
+    a, b = _song(tmp_path / "a.wav"), _song(tmp_path / "b.wav", freq=550.0)
+    lookup, on_result = store_hooks(store, SETTINGS)
+    t0 = time.time()
+    assert lookup(str(a)) is None and lookup(str(b)) is None
+    made = [CountingAnalyzer()(str(p), settings=SETTINGS) for p in (a, b)]
+    made[0].content = "made elsewhere"  # only what this computer read is trusted
+    _song(b, freq=660.0)  # re-rendered while it was analyzed
+    for i, (p, result) in enumerate(zip((a, b), made, strict=True)):
+        on_result.vouch(Job(id=i, path=str(p)), result)
+    assert made[0].content == content_fingerprint(a) and t0 <= made[0].content_at <= time.time()
+    assert made[0].content_inode == inode_text(os.stat(a))
+    assert (made[1].content, made[1].content_at, made[1].content_inode) == ("", None, "")
+    for i, (p, result) in enumerate(zip((a, b), made, strict=True)):
+        on_result(Job(id=i, path=str(p)), result)
+    store.flush(5)
+    assert store.stats.changed == 1
+    hit = lookup(str(a))
+    assert hit is not None and hit.content == content_fingerprint(a)
+    assert hit.content_inode == inode_text(os.stat(a)) and lookup(str(b)) is None
+
+
+def test_the_users_corrections_of_a_song_are_not_stored_with_its_content(tmp_path, store):
+    """On a cluster the result is stored after the batch took it, by then holding the
+    song's corrections (the user's tempo, key and checked mark of its earlier result): any
+    file with that content, in any later list, was served them as if the user had set
+    them there (the thread engines store the analyzer's result alone)."""
+    from core.batch.cluster import store_hooks
+    from core.batch.rules import Job
+
+    a = _song(tmp_path / "a.wav")
+    copy = tmp_path / "other folder" / "a copy.wav"
+    copy.parent.mkdir()
+    copy.write_bytes(a.read_bytes())
+    lookup, on_result = store_hooks(store, SETTINGS)
+    assert lookup(str(a)) is None
+    result = CountingAnalyzer()(str(a), settings=SETTINGS)
+    on_result.vouch(Job(id=0, path=str(a)), result)
+    result.bpm_user, result.key_user, result.user_checked = 99.0, "C major", True  # finish()
+    on_result(Job(id=0, path=str(a)), result)
+    store.flush(5)
+    hit = lookup(str(copy))
+    assert hit is not None and hit.bpm == result.bpm
+    assert (hit.bpm_user, hit.key_user, hit.user_checked) == (None, None, None)
+    assert (result.bpm_user, result.key_user, result.user_checked) == (99.0, "C major", True)
+    # a store written before they were left out still holds them: they are not served
+    store.flush(5)
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE cache SET result=json_set(result, '$.bpm_user', 99.0, "
+                   "'$.user_checked', json('true'))")
+    hit = lookup(str(copy))
+    assert hit is not None and (hit.bpm_user, hit.user_checked) == (None, None)
+
+
+def test_an_old_attempt_checked_first_leaves_the_current_one_its_content(tmp_path, store):
+    """Analyze Again while the first attempt still runs on the cluster: the first attempt's
+    result, which the batch refuses, is checked before it is refused; the look-up of the
+    current attempt stays for the result the batch takes."""
+    from core.batch.cluster import store_hooks
+    from core.batch.rules import Job
+
+    a = _song(tmp_path / "a.wav")
+    job = Job(id=0, path=str(a))
+    _lookup, on_result = store_hooks(store, SETTINGS, fresh=True)
+    _lookup(str(a))  # the first attempt
+    _lookup(str(a))  # the current one
+    old, new = (CountingAnalyzer()(str(a), settings=SETTINGS) for _ in range(2))
+    on_result.vouch(job, old)  # refused by the batch: on_result is not called for it
+    on_result.vouch(job, new)
+    on_result(job, new)
+    store.flush(5)
+    assert new.content == content_fingerprint(a) and store.stats.changed == 0
 
 
 def test_corrupt_row_is_dropped_and_the_song_analyzed_again(tmp_path, store):

@@ -680,3 +680,37 @@ def test_no_export_of_the_window_writes_through_a_link_to_an_input_made_after_it
     check(tmp_path / "p.json", str(err.value))
     assert swapped == ["results.csv", "chunks.csv", "mine.csv", "cal.csv",
                        "results_paired.csv", "p.json"]
+
+
+def test_no_export_of_the_window_writes_over_the_sheet_the_applied_profile_was_fitted_on(
+        qtbot, window, deck, tmp_path):
+    """A profile applied, its sheet not loaded (only the profile knows it, by its SHA-256):
+    ``songcal apply -o sheet.csv`` refused that sheet, the window's Export Results and Export
+    Calibrated wrote over it."""
+    from core.calibration.descriptor_fit import LinearCorrection
+    from core.calibration.profile import CalibrationProfile, save_profile
+    from core.calibration.reference import file_sha256
+
+    folder, _paths, _sheet = deck
+    mine = tmp_path / "my_checks.csv"
+    mine.write_text("title,bpm\nSong,120\n", encoding="utf-8")
+    profile = tmp_path / "p.json"
+    save_profile(CalibrationProfile(
+        descriptors={"loudness_lufs": LinearCorrection(method="offset", intercept=1.5)},
+        meta={"reference_file": "my_checks.csv", "reference_sha256": file_sha256(mine)}),
+        profile)
+    w = window()
+    _run_batch(qtbot, w, folder)
+    with qtbot.waitSignal(w.calibration.profileApplied, timeout=TIMEOUT):
+        w.apply_profile(profile)
+    with qtbot.waitSignal(w.exported, timeout=TIMEOUT) as blocker:
+        w.export_results(mine)
+    assert "it is the reference sheet the profile applied was fitted on (my_checks.csv)" \
+        in blocker.args[1]
+    with qtbot.waitSignal(w.calibration.failed, timeout=TIMEOUT) as failed:
+        w.calibration.export_calibrated(mine)
+    assert "the reference sheet the profile applied was fitted on" in failed.args[0]
+    assert mine.read_text(encoding="utf-8") == "title,bpm\nSong,120\n"
+    with qtbot.waitSignal(w.exported, timeout=TIMEOUT) as blocker:  # another file: written
+        w.export_results(tmp_path / "results.csv")
+    assert blocker.args[1] == ""

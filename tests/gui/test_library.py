@@ -917,3 +917,94 @@ def test_a_song_whose_file_changed_is_queued_even_after_songs_before_it_were_rem
     assert [(os.path.basename(j.path), j.state) for j in jobs] == [
         ("b_remixed.wav", SongState.QUEUED), ("c_touched.wav", SongState.DONE)]
     second.close()
+
+
+def test_songs_removed_while_the_contents_are_checked_leave_the_right_song_queued(
+        qtbot, tmp_path, monkeypatch):
+    """The check of touched files runs in the background after the list shows; a song
+    removed from the list meanwhile moved the others up, and the check's answer, given by
+    the places the songs had, queued the song below the changed one and left the changed
+    one with the values of its old content (or failed past the end of the list)."""
+    import threading
+
+    import numpy as np
+
+    import gui.library as library
+    from tests.audio_files import tone, write_audio
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        return SongResult(path=path, title=os.path.basename(path), status="done",
+                          bpm=float(os.path.getsize(path) % 1000), duration_s=1.0)
+
+    paths = [tmp_path / f"{i}.wav" for i in range(3)]
+    for i, p in enumerate(paths):
+        write_audio(p, tone(300.0 + 100 * i, 1.0, 8000), 8000)
+    db = tmp_path / "store.sqlite"
+    first = _window(qtbot, ResultStore(db), analyze)
+    first.add_paths([str(tmp_path)])
+    qtbot.waitUntil(lambda: len(first.engine.batch.jobs) == 3, timeout=TIMEOUT)
+    with qtbot.waitSignal(first.engine.batchFinished, timeout=TIMEOUT):
+        first.start()
+    first.close()
+    write_audio(paths[2], np.zeros(12_345, np.float32), 8000)  # the last one, a new mix
+
+    go_on = threading.Event()
+    check = library.changed_since
+
+    def held(*args, **kwargs):
+        if kwargs.get("read", True):  # the background check of the touched files
+            go_on.wait(TIMEOUT / 1000)
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(library, "changed_since", held)
+    second = _window(qtbot, ResultStore(db), analyze)
+    _restore(qtbot, second)
+    second.engine.remove([0])
+    with qtbot.waitSignal(second.library.contentsChecked, timeout=TIMEOUT) as checked:
+        go_on.set()
+    jobs = second.engine.batch.jobs
+    assert [os.path.basename(j.path) for j in jobs] == ["1.wav", "2.wav"]
+    assert checked.args == [1]
+    assert [j.state for j in jobs] == [SongState.DONE, SongState.QUEUED]
+    assert jobs[1].changed_on_disk and not jobs[0].changed_on_disk
+    second.close()
+
+
+def test_a_file_read_and_found_the_same_is_trusted_by_its_times_at_the_next_start(
+        qtbot, tmp_path, monkeypatch):
+    """A result that does not name the file it was measured on (kept before results did)
+    cannot be vouched for by the file's times, so its content is read once the list shows;
+    found the same, the result now names the file and when it was read, and the next start
+    reads nothing (it read every such file again at every start)."""
+    from core.batch import cache
+    from core.batch.cache import content_fingerprint, inode_text
+    from tests.audio_files import tone, write_audio
+
+    song = write_audio(tmp_path / "a.wav", tone(440.0, 1.0, 8000), 8000)
+    monkeypatch.setattr(cache, "_RACY_NS", 0)  # (no waiting for the clock's tick)
+    time.sleep(0.05)
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    sid = store.begin_session([str(song)], SETTINGS.to_dict(), kind="library", running=False)
+    store.save_session_result(sid, 0, SongResult(
+        path=str(song), status="done", bpm=120.0, content=content_fingerprint(song),
+        content_at=time.time()))
+    store.close()
+    time.sleep(0.05)
+
+    first = _window(qtbot, ResultStore(db))
+    with qtbot.waitSignal(first.library.contentsChecked, timeout=TIMEOUT) as checked:
+        _restore(qtbot, first)
+    assert checked.args == [0]
+    result = first.engine.batch.jobs[0].result
+    assert result.content_inode == inode_text(os.stat(song)) and result.bpm == 120.0
+    first.close()
+
+    checks = []
+    monkeypatch.setattr(type(first.library), "_check_contents",
+                        lambda self, lib, positions: checks.append(positions))
+    second = _window(qtbot, ResultStore(db))
+    info = _restore(qtbot, second)
+    assert info["songs"] == 1 and info["changed"] == 0 and checks == []
+    assert second.engine.batch.jobs[0].state is SongState.DONE
+    second.close()
