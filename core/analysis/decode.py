@@ -17,8 +17,8 @@ Cut-short files.  A WAV (RF64 and W64 too), AIFF or PCM CAF whose header declare
 audio than the file holds is reported as corrupt by :func:`probe` (the decoders would
 otherwise silently return the part that is present), unless it lacks no more than its last
 0.1 s.  For other formats whose header declares a length (FLAC, MP3 with a Xing or LAME
-header, Matroska without video), :func:`stream` yields the audio that decodes and then raises
-:class:`~core.errors.CorruptFileError` naming the position where the data ends.  An Ogg
+header, MP4/M4A, Matroska without video), :func:`stream` yields the audio that decodes and
+then raises :class:`~core.errors.CorruptFileError` naming the position where the data ends.  An Ogg
 file (Vorbis, Opus, FLAC, Speex) states no length, but its pages tell: :func:`probe` reports
 one whose last page lacks the end-of-stream flag or is cut within its body as cut short,
 and one with a page missing, a page failing its CRC or bytes that are no page between its
@@ -448,8 +448,10 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo
         if len(links) > 1:
             return _probe_links(path, links, "mp3" if "mp3" in names else "ogg")
         if not container.streams.audio:
-            raise UnsupportedFormatError(path, "the file holds no audio track")
+            raise UnsupportedFormatError(path, "the file holds no audio track" + (
+                " (it is a video without sound)" if container.streams.video else ""))
         st = container.streams.audio[0]
+        mp4 = "mp4" in names or "mov" in names
         ctx = st.codec_context
         if ctx is None:  # FFmpeg found an audio stream but has no decoder for its codec
             raise UnsupportedFormatError(
@@ -467,16 +469,29 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo
             if decoded or n_packets > 500:
                 break
         if not decoded:
+            if mp4 and not st.frames:
+                # Its duration may be stated while its table of samples is empty.
+                raise EmptyFileError(path, "the file holds no audio (its audio track has 0 "
+                                           "samples)")
             if duration:
                 raise CorruptFileError(path, "no audio could be decoded from the file")
             raise EmptyFileError(path, "the file holds no audio")
         # Matroska states the segment's duration; with a video track it may be the video's.
-        stated = (duration is not None and "matroska" in names
-                  and not container.streams.video)
+        # An MP4's audio track states its own, exactly: audio ending well before it is a
+        # file cut within its audio data (an index written before the audio).
+        stated = duration is not None and (
+            ("matroska" in names and not container.streams.video)
+            or (mp4 and bool(st.duration)))
+        tracks = len(container.streams.audio)
+        notice = "" if tracks < 2 else (
+            f"it holds {tracks} audio tracks: the first ({channels} channel"
+            f"{'s' if channels != 1 else ''}, {ctx.name.upper()}) is read, the others "
+            "are not")
         return AudioInfo(path=path, format=_av_format_name(path, container),
                          codec=ctx.name.upper(), sample_rate=rate, channels=channels,
                          frames=None if duration is None else round(duration * rate),
-                         duration_s=duration, backend="pyav", length_stated=stated)
+                         duration_s=duration, backend="pyav", length_stated=stated,
+                         notice=notice)
     except av.FFmpegError as exc:
         raise CorruptFileError(path, f"the audio data cannot be decoded ({av_reason(exc)})") \
             from None

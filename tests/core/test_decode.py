@@ -695,8 +695,9 @@ def _aac(path, y, container: str, options=None):
 
 def test_m4a_lacking_only_its_last_bytes_is_read(tmp_path):
     """Its last AAC packet cut short failed the whole song as 'the audio data is damaged at
-    0:40.0 (40.0 s) (Invalid data found when processing input)'; cut in half it is still
-    damaged."""
+    0:40.0 (40.0 s) (Invalid data found when processing input)'.  Cut in half, its index
+    (before the audio) places packets past the end of the file: it was 'damaged at 0:01.5'
+    as if its data were broken there, and is cut short, the audio before the cut read."""
     path = _faststart_m4a(tmp_path / "tail.m4a", 3.0)
     data = path.read_bytes()
     assert data.index(b"moov") < data.index(b"mdat")
@@ -704,7 +705,25 @@ def test_m4a_lacking_only_its_last_bytes_is_read(tmp_path):
     got = sum(len(b) for b in stream(path))
     assert 3 * SR - 0.1 * SR <= got < 3 * SR
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(CorruptFileError, match=r"damaged at 0:01\.\d"):
+    got = 0
+    with pytest.raises(CorruptFileError, match=r"cut short: the audio ends at 0:01\.\d .* "
+                                               r"announces 0:03\.0"):
+        for block in stream(path, block_seconds=0.5):
+            got += len(block)
+    assert 1.3 * SR < got < 1.7 * SR
+
+
+def test_m4a_cut_at_a_packet_boundary_is_cut_short(tmp_path):
+    """An M4A whose index comes first, cut exactly where a packet ends: FFmpeg decodes no
+    error and the song read 1.5 s of 3 s without a word."""
+    path = _faststart_m4a(tmp_path / "cut.m4a", 3.0)
+    import av
+
+    with av.open(str(path)) as container:
+        ends = [p.pos + p.size for p in container.demux(container.streams.audio[0])
+                if p.pos is not None]
+    path.write_bytes(path.read_bytes()[:ends[len(ends) // 2]])
+    with pytest.raises(CorruptFileError, match=r"cut short: the audio ends at 0:01\.\d"):
         for _ in stream(path):
             pass
 
@@ -1187,3 +1206,72 @@ def test_raw_aac_after_an_id3_tag_is_read(tmp_path, capfd, name, stated):
                            f"({path.stat().st_size / 1e3:.0f} kB): the audio after its 1 "
                            "frame is read")
     np.testing.assert_array_equal(y, _decode(tmp_path / "raw.aac"))
+
+
+def _mp4_tracks(path, tracks, video: bool = False, seconds: float = 1.0):
+    """An MP4 holding an AAC track of each channel count in ``tracks`` (of a different tone
+    each) and, with ``video``, a short video track."""
+    import av
+
+    n = round(seconds * SR)
+    with av.open(str(path), "w", format="mp4") as out:
+        # Every track is added before the first packet is written (the header goes first).
+        vs = out.add_stream("mpeg4", rate=25) if video else None
+        if vs is not None:
+            vs.width, vs.height, vs.pix_fmt = 64, 48, "yuv420p"
+        audio = [out.add_stream("aac", rate=SR, layout="stereo" if c == 2 else "mono")
+                 for c in tracks]
+        for k, (st, channels) in enumerate(zip(audio, tracks, strict=True)):
+            y = tone(330.0 * (k + 1), seconds, SR, channels=channels)
+            for at in range(0, n, 4096):
+                frame = av.AudioFrame.from_ndarray(
+                    np.ascontiguousarray(y[at:at + 4096]).reshape(1, -1), format="flt",
+                    layout=st.layout.name)
+                frame.sample_rate, frame.pts = SR, at
+                for packet in st.encode(frame):
+                    out.mux(packet)
+            for packet in st.encode(None):
+                out.mux(packet)
+        if vs is not None:
+            for i in range(round(seconds * 25)):
+                frame = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8),
+                                                   format="rgb24")
+                frame.pts = i
+                for packet in vs.encode(frame):
+                    out.mux(packet)
+            for packet in vs.encode(None):
+                out.mux(packet)
+    return path
+
+
+def test_mp4_with_two_audio_tracks_says_which_is_read(tmp_path):
+    """A video's second language or commentary track: the first track was read without a
+    word about the other."""
+    info = probe(_mp4_tracks(tmp_path / "two.mp4", [1, 2]))
+    assert info.channels == 1
+    assert info.notice == ("it holds 2 audio tracks: the first (1 channel, AAC) is read, the "
+                           "others are not")
+    assert sum(len(b) for b in stream(tmp_path / "two.mp4", info=info)) == SR
+
+
+def test_mp4_video_with_sound_is_read_and_without_says_so(tmp_path):
+    info = probe(_mp4_tracks(tmp_path / "clip.mp4", [2], video=True))
+    assert (info.channels, info.notice) == (2, "")
+    assert sum(len(b) for b in stream(tmp_path / "clip.mp4", info=info)) == SR
+    with pytest.raises(UnsupportedFormatError,
+                       match=r"holds no audio track \(it is a video without sound\)$"):
+        probe(_mp4_tracks(tmp_path / "silent.mp4", [], video=True))
+
+
+def test_m4a_whose_audio_track_has_no_samples_is_empty(tmp_path):
+    """Its sample tables emptied, its stated duration left: it was 'no audio could be
+    decoded from the file', a damaged file, where it holds no audio."""
+    path = _faststart_m4a(tmp_path / "none.m4a", 1.0)
+    data = bytearray(path.read_bytes())
+    for box, count_at in ((b"stts", 12), (b"stsz", 16), (b"stsc", 12), (b"stco", 12)):
+        at = data.index(box) - 4
+        data[at + count_at:at + count_at + 4] = bytes(4)
+    path.write_bytes(bytes(data))
+    with pytest.raises(EmptyFileError, match=r"its audio track has 0 samples"):
+        probe(path)
+
