@@ -1275,3 +1275,11 @@ def test_m4a_whose_audio_track_has_no_samples_is_empty(tmp_path):
     with pytest.raises(EmptyFileError, match=r"its audio track has 0 samples"):
         probe(path)
 
+
+def test_opus_length_before_decoding_leaves_out_its_pre_skip(tmp_path):
+    """The last Ogg page's position counts the 312 samples of libopus's pre-skip, which the
+    decoder drops: a 5 s file was probed 5.0065 s long."""
+    path = write_audio(tmp_path / "five.opus", tone(440.0, 5.0, 48000), 48000)
+    info = probe(path)
+    assert info.frames == 5 * 48000
+    assert sum(len(b) for b in stream(path, info=info)) == info.frames
