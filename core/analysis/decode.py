@@ -103,6 +103,7 @@ from core.analysis.sniff import (
     only_id3_tags,
     read_head,
     sniff,
+    wav_format,
     wav_unsized_audio,
 )
 from core.errors import (
@@ -695,6 +696,10 @@ def probe(path) -> AudioInfo:
         raise UnsupportedFormatError(
             path, f"no decoder reads its audio: AIFF-C compressed as {code!r}"
                   + (f" ({name})" if name else ""))
+    if kind == "WAV" and (stated := wav_format(path)) is not None and 0 in stated:
+        # Neither decoder opens a header stating no channels or no sample rate.
+        raise CorruptFileError(path, f"its header is damaged: it states {stated[0]} "
+                                     f"channel{'s' if stated[0] != 1 else ''} at {stated[1]} Hz")
     if kind is not None:
         raise CorruptFileError(
             path, f"the file looks like {kind} audio but cannot be decoded: its header or data "

@@ -19,7 +19,9 @@ allocate on things that are not files at all (a FIFO, a device).  These checks r
   announces, and :func:`caf_pcm_frames` that of a CAF with the frames present, to spot a
   file cut short; :func:`wav_unsized_audio` finds the audio after a WAV data chunk that
   states 0 bytes (a recording whose writer never came back to its header), and
-  :func:`mp4_index_cut` an MP4 whose index is missing or cut.
+  :func:`mp4_index_cut` an MP4 whose index is missing or cut;
+- :func:`wav_format` reads the channels and sample rate a WAV header states, to name a
+  header no decoder opens for stating none.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ __all__ = ["check_path", "read_head", "sniff", "cut_in_header", "SHORTEST_AUDIO"
            "has_mpeg_frames", "only_id3_tags", "flac_header_cut", "mp3_audio_start",
            "mp3_first_frame",
            "declared_pcm_frames", "caf_pcm_frames", "wav_unsized_audio", "mp4_index_cut",
+           "wav_format",
            "aifc_compression", "fmt_time", "HEAD_BYTES"]
 
 #: Bytes read from the start of a file to recognize its kind.
@@ -582,6 +585,24 @@ def wav_unsized_audio(path: str) -> tuple[int, int] | None:
                         return None  # another chunk: the data is really empty
                     audio = (size - body_at) // block_align * block_align
                     return (audio, block_align) if audio else None
+    except OSError:
+        return None
+    return None
+
+
+def wav_format(path: str) -> tuple[int, int] | None:
+    """``(channels, sample_rate)`` a WAV's (RIFF, RF64, BW64) ``fmt `` chunk states, or
+    None when the file has none that can be read."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(4) not in (b"RIFF", b"RF64", b"BW64"):
+                return None
+            for cid, length, _ in _chunks(fh, 12, "riff"):
+                if cid == b"fmt ":
+                    fmt = fh.read(8)
+                    if length < 8 or len(fmt) < 8:
+                        return None
+                    return struct.unpack("<HI", fmt[2:8])
     except OSError:
         return None
     return None

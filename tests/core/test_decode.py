@@ -1283,3 +1283,17 @@ def test_opus_length_before_decoding_leaves_out_its_pre_skip(tmp_path):
     info = probe(path)
     assert info.frames == 5 * 48000
     assert sum(len(b) for b in stream(path, info=info)) == info.frames
+
+
+@pytest.mark.parametrize(("field", "said"), [(2, "it states 0 channels at 44100 Hz"),
+                                             (4, "it states 2 channels at 0 Hz")])
+def test_wav_stating_no_channels_or_no_rate_says_so(tmp_path, field, said):
+    """Neither decoder opens such a header: it was 'looks like WAV audio but cannot be
+    decoded: its header or data is damaged', which did not say what."""
+    path = write_audio(tmp_path / "zero.wav", _signal(seconds=0.5), SR)
+    data = bytearray(path.read_bytes())
+    at = data.index(b"fmt ") + 8 + field
+    data[at:at + (2 if field == 2 else 4)] = bytes(2 if field == 2 else 4)
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptFileError, match=f"its header is damaged: {said}$"):
+        probe(path)
