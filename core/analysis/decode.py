@@ -52,7 +52,8 @@ are not shown to libsndfile (:attr:`AudioInfo.end`).  An MP3 whose ID3 tag state
 past the end of the file is read from the first frames after the tag's own frames, and
 one after a tag of thousands of frames is shown to libsndfile from its audio on
 (:attr:`AudioInfo.start`).  Content that libsndfile does not read (MP4, raw AAC, WMA,
-Matroska) goes to PyAV whatever its extension.
+Matroska) goes to PyAV whatever its extension, and WAV, AIFF, FLAC, CAF and MP3 content
+to libsndfile (a WAV or MP3 renamed .m4a).
 
 Parameters out of range.  A sample rate outside 8-384 kHz or a channel count outside 1-64
 is reported as :class:`~core.errors.UnsupportedFormatError` with the value and the range,
@@ -124,6 +125,12 @@ PYAV_EXTENSIONS = frozenset({".m4a", ".m4b", ".mp4", ".aac", ".alac", ".opus", "
 #: the file's extension: libsndfile reads none of them, and libmpg123 takes a raw AAC stream
 #: for damaged MPEG audio and writes notes about it to standard error.
 _NOT_LIBSNDFILE = frozenset({"AAC", "MP4", "WMA", "MKV"})
+
+#: Kinds of content (:func:`~core.analysis.sniff.sniff`) that libsndfile reads whatever the
+#: file's extension (a WAV or MP3 renamed .m4a): read as their own kind, a cut-short WAV
+#: or MP3 says so where FFmpeg read what was there without a word.  MPEG audio named .mp2
+#: stays with FFmpeg.
+_LIBSNDFILE_CONTENT = frozenset({"WAV", "W64", "AIFF", "FLAC", "CAF", "AU", "MP3", "MPEG"})
 
 #: AIFF-C compression types libsndfile reads: a file of another that no decoder opens is
 #: in a codec SongCal does not read, not damaged.
@@ -662,7 +669,9 @@ def probe(path) -> AudioInfo:
     # A file named .mp3 with no MPEG frames in its first 256 KiB is not shown to
     # libsndfile: libmpg123 would give up on it with a line on standard error.
     no_frames = kind is None and ext == ".mp3" and not has_mpeg_frames(path)
-    if ext not in PYAV_EXTENSIONS and kind not in _NOT_LIBSNDFILE and not no_frames:
+    by_content = kind in _LIBSNDFILE_CONTENT and not (kind in ("MP3", "MPEG") and ext == ".mp2")
+    if (ext not in PYAV_EXTENSIONS or by_content) and kind not in _NOT_LIBSNDFILE \
+            and not no_frames:
         try:
             return _noted(_probe_soundfile(path, kind, start), notice)
         except (sf.SoundFileError, _NotDecodable, RuntimeError, OSError) as exc:

@@ -1297,3 +1297,18 @@ def test_wav_stating_no_channels_or_no_rate_says_so(tmp_path, field, said):
     path.write_bytes(bytes(data))
     with pytest.raises(CorruptFileError, match=f"its header is damaged: {said}$"):
         probe(path)
+
+
+def test_wav_or_mp3_named_m4a_is_read_as_what_it_is(tmp_path):
+    """A WAV renamed .m4a went to FFmpeg by its extension: cut short, it was read up to
+    where it ends without a word (2.8 s of 5 s); an MP3 renamed so gave FFmpeg's samples,
+    not those of the same file named .mp3."""
+    wav = write_audio(tmp_path / "song.wav", _signal(seconds=5.0), SR)
+    (tmp_path / "cut.m4a").write_bytes(wav.read_bytes()[:500_000])
+    with pytest.raises(CorruptFileError, match=r"cut short: its header announces 0:05\.0"):
+        probe(tmp_path / "cut.m4a")
+    mp3 = write_audio(tmp_path / "song.mp3", _signal(seconds=2.0), SR)
+    shutil.copy(mp3, tmp_path / "song.m4a")
+    named = np.concatenate(list(stream(tmp_path / "song.m4a")))
+    assert probe(tmp_path / "song.m4a").backend == "soundfile"
+    assert np.array_equal(named, np.concatenate(list(stream(mp3))))
