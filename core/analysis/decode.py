@@ -48,7 +48,8 @@ reaches the terminal), and may stop early after one.  An MP3 whose chain
 breaks (:mod:`core.analysis.mp3frames`) is read by FFmpeg, whose messages are off, which
 leaves out the bytes that are no frame and the frames it cannot decode; the note says
 where the chain breaks.  Zeros or junk after the last frame (about which libmpg123 warns)
-are not shown to libsndfile (:attr:`AudioInfo.end`).  An MP3 whose ID3 tag states a size
+are not shown to libsndfile (:attr:`AudioInfo.end`), and an MP3 whose Xing header states a
+size over 1 % larger than the file holds (cut short) goes to FFmpeg.  An MP3 whose ID3 tag states a size
 past the end of the file is read from the first frames after the tag's own frames, and
 one after a tag of thousands of frames is shown to libsndfile from its audio on
 (:attr:`AudioInfo.start`).  Content that libsndfile does not read (MP4, raw AAC, WMA,
@@ -357,7 +358,29 @@ def _read_on(chain, path: str):
         missing = chain.declared is not None and chain.declared > chain.seconds + _XING_SHORT_S
         raise _ReadOn("its length is in a VBRI header, which libsndfile does not read",
                       seconds=chain.declared if missing else chain.seconds, stated=missing)
+    if _xing_size_off(chain, path):
+        # A Xing header declaring more than the file holds (a file cut short, or a header
+        # that overstates) makes libmpg123 warn on standard error, at each opening, that
+        # the stream's size it states is off; FFmpeg reads such a file quietly.  The song is
+        # cut short or read as it is, as before.
+        if _xing_overstates(chain):
+            raise _ReadOn("its Xing header declares more frames than the file holds",
+                          notice=_overstates_notice(chain), seconds=chain.seconds)
+        raise _ReadOn("its Xing header declares more audio than the file holds",
+                      seconds=chain.declared, stated=True)
     return chain
+
+
+def _xing_size_off(chain, path: str) -> bool:
+    """True when an MP3's Xing header declares more frames than it holds and states a size
+    more than 1 % above that of the stream libsndfile would be shown, about which libmpg123
+    warns on standard error (twice per song); never for free format, which FFmpeg does not
+    read."""
+    if (chain.free or chain.declared is None or chain.stated_bytes is None
+            or chain.declared <= chain.seconds + _XING_SHORT_S):
+        return False
+    shown = (chain.junk_at if chain.junk_at is not None else os.path.getsize(path)) - chain.first
+    return chain.stated_bytes > 1.01 * shown
 
 
 def _overstates_notice(chain) -> str:
