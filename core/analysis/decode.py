@@ -281,8 +281,10 @@ def _probe_soundfile(path: str, kind: str | None, start: int = 0) -> AudioInfo:
     check_parameters(path, rate, channels)
     if frames is not None and kind in ("WAV", "W64", "AIFF") and codec.startswith(("PCM", "FLOAT", "DOUBLE", "ULAW", "ALAW")):
         declared = declared_pcm_frames(path, kind)
-        if declared is not None:
-            _check_cut_short(path, declared, frames, rate=rate)
+        damaged = "" if declared is None else _check_cut_short(path, declared, frames,
+                                                                rate=rate)
+    else:
+        damaged = ""
     if frames == 0 and kind == "WAV" and (unsized := wav_unsized_audio(path)) is not None:
         # libsndfile takes the 0 bytes the data chunk states at their word; FFmpeg reads on.
         seconds = unsized[0] / unsized[1] / rate
@@ -291,7 +293,7 @@ def _probe_soundfile(path: str, kind: str | None, start: int = 0) -> AudioInfo:
             "whose program did not finish its header): read to the end"))
     if frames == 0:
         raise EmptyFileError(path, "the file holds no audio (its header announces 0 samples)")
-    notice = ""
+    notice = damaged
     if fmt == "MP3" and _xing_overstates(chain):
         # libsndfile takes the Xing header's frame count for the length, and the song
         # would end "cut short" before it: the frames are the length.
@@ -407,13 +409,24 @@ def _xing_overstates(chain) -> bool:
 _XING_SHORT_S = 0.1
 
 
-def _check_cut_short(path: str, declared: int, present: int, *, rate: int) -> None:
+def _check_cut_short(path: str, declared: int, present: int, *, rate: int) -> str:
     """Raise when a file holds more than :data:`_MISSING_TAIL_S` less audio than its header
-    declares (frames at ``rate``)."""
+    declares (frames at ``rate``).  A declared length beyond :data:`_NO_RECORDING_S` is no
+    file cut short but a damaged size (an RF64's ds64 chunk stating petabytes): the audio
+    present is read, and the note returned says why; "" otherwise."""
+    if rate > 0 and declared / rate > _NO_RECORDING_S and present:
+        return (f"its header announces {declared / rate / 86400:,.0f} days of audio, a "
+                f"damaged size: the {fmt_time(present / rate)} the file holds is read")
     if rate > 0 and declared - present > _MISSING_TAIL_S * rate:
         raise CorruptFileError(
             path, f"the file is cut short: its header announces {fmt_time(declared / rate)} "
                   f"of audio but only {fmt_time(present / rate)} is present")
+    return ""
+
+
+#: A length (s) no recording a header declares reaches (a week): a file whose header
+#: states more has a damaged size, not a part missing.
+_NO_RECORDING_S = 7 * 86400
 
 
 def _caf_rate(head: bytes) -> int:
@@ -668,7 +681,7 @@ def probe(path) -> AudioInfo:
             "(the moov atom, which says where the audio is, and which this file would hold "
             "after its audio) is missing; no audio can be read"))
     if kind == "CAF" and (frames := caf_pcm_frames(path)) is not None:
-        _check_cut_short(path, *frames, rate=_caf_rate(head))
+        notice = _check_cut_short(path, *frames, rate=_caf_rate(head))
     if kind == "OGG" and (damage := ogg_damage(path)) is not None:
         if damage.cut_short and damage.at_page_end:
             # Whole pages up to the end: a recording of a live stream ends so, as does a

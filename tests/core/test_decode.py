@@ -1312,3 +1312,22 @@ def test_wav_or_mp3_named_m4a_is_read_as_what_it_is(tmp_path):
     named = np.concatenate(list(stream(tmp_path / "song.m4a")))
     assert probe(tmp_path / "song.m4a").backend == "soundfile"
     assert np.array_equal(named, np.concatenate(list(stream(mp3))))
+
+
+def test_rf64_whose_ds64_states_petabytes_is_read_with_a_note(tmp_path):
+    """A ds64 chunk stating 10**15 bytes of audio: 'the file is cut short: its header
+    announces 94482237:20.4 (5668934240.4 s) of audio but only 0:02.0 (2.0 s) is present',
+    though no recording is that long and the whole file reads."""
+    path = tmp_path / "huge.wav"
+    y = _signal(seconds=2.0)
+    sf.write(path, y, SR, format="RF64", subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    at = data.index(b"ds64") + 8 + 8  # after the chunk's header and the RIFF size
+    data[at:at + 8] = struct.pack("<Q", 10**15)
+    path.write_bytes(bytes(data))
+    info = probe(path)
+    assert info.notice == ("its header announces 65,613 days of audio, a damaged size: the "
+                           "0:02.0 (2.0 s) the file holds is read")
+    got = np.concatenate(list(stream(path, info=info)))
+    np.testing.assert_array_equal(got, sf.read(path, dtype="float32", always_2d=True)[0])
+    assert len(got) == 2 * SR
