@@ -512,10 +512,18 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo
             duration = max(0.0, duration - ctx.delay / rate)
         # Decode the first audio to be sure the data is really audio FFmpeg can read.
         decoded = 0
+        size = os.path.getsize(path)
         for n_packets, packet in enumerate(container.demux(st)):
-            decoded += sum(frame.samples for frame in packet.decode())
+            try:
+                decoded += sum(frame.samples for frame in packet.decode())
+            except av.FFmpegError:
+                if mp4 and packet.pos is not None and packet.pos + packet.size >= size:
+                    raise _mp4_no_audio(path) from None
+                raise
             if decoded or n_packets > 500:
                 break
+        if not decoded and mp4 and st.frames and _mp4_index_past_end(container, st, size):
+            raise _mp4_no_audio(path)
         if not decoded:
             if mp4 and not st.frames:
                 # Its duration may be stated while its table of samples is empty.
@@ -547,6 +555,21 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo
         container.close()
         if fh is not None:
             fh.close()
+
+
+def _mp4_no_audio(path: str) -> CorruptFileError:
+    """The error for an MP4 whose index places its first packets past the end of the file:
+    one whose index comes first, cut right after it (a download stopped early)."""
+    return CorruptFileError(path, "the file is cut short: its MP4 index (the moov atom, "
+                                  "which says where the audio is) places the audio past the "
+                                  "end of the file, and none can be read")
+
+
+def _mp4_index_past_end(container, stream, size: int) -> bool:
+    """True when the first packet the index of an MP4 places starts at or past byte
+    ``size``, the end of the file (FFmpeg's demuxer then yields no packet at all)."""
+    index = getattr(stream, "index_entries", None)  # what the moov atom places
+    return bool(index) and index[0].pos >= size
 
 
 def _av_duration(container, stream) -> float | None:

@@ -1331,3 +1331,17 @@ def test_rf64_whose_ds64_states_petabytes_is_read_with_a_note(tmp_path):
     got = np.concatenate(list(stream(path, info=info)))
     np.testing.assert_array_equal(got, sf.read(path, dtype="float32", always_2d=True)[0])
     assert len(got) == 2 * SR
+
+
+@pytest.mark.parametrize("keep", [10, 0])
+def test_m4a_cut_right_after_its_index_is_cut_short(tmp_path, keep):
+    """An M4A whose index comes first, cut within its first packet of audio or before it:
+    'the audio data cannot be decoded (Invalid data found when processing input)' or 'no
+    audio could be decoded from the file', as if the data were damaged."""
+    path = _faststart_m4a(tmp_path / "cut.m4a", 1.0)
+    data = path.read_bytes()
+    path.write_bytes(data[:data.index(b"mdat") + 4 + keep])
+    with pytest.raises(CorruptFileError, match=r"cut short: its MP4 index \(the moov atom, "
+                                               r"which says where the audio is\) places the "
+                                               r"audio past the end of the file"):
+        probe(path)
