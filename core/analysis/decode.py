@@ -533,11 +533,11 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo
                 raise CorruptFileError(path, "no audio could be decoded from the file")
             raise EmptyFileError(path, "the file holds no audio")
         # Matroska states the segment's duration; with a video track it may be the video's.
-        # An MP4's audio track states its own, exactly: audio ending well before it is a
-        # file cut within its audio data (an index written before the audio).
+        # An MP4 whose index places audio past the end of the file (an index written before
+        # the audio, the file cut within it) holds less than its audio track states.
         stated = duration is not None and (
             ("matroska" in names and not container.streams.video)
-            or (mp4 and bool(st.duration)))
+            or (mp4 and bool(st.duration) and _mp4_data_end(st) > size))
         tracks = len(container.streams.audio)
         notice = "" if tracks < 2 else (
             f"it holds {tracks} audio tracks: the first ({channels} channel"
@@ -570,6 +570,14 @@ def _mp4_index_past_end(container, stream, size: int) -> bool:
     ``size``, the end of the file (FFmpeg's demuxer then yields no packet at all)."""
     index = getattr(stream, "index_entries", None)  # what the moov atom places
     return bool(index) and index[0].pos >= size
+
+
+def _mp4_data_end(stream) -> int:
+    """The byte where the last packets an MP4's index places for ``stream`` end (0 without
+    an index); entries are in time order, so the last few hold the end."""
+    index = getattr(stream, "index_entries", None)
+    n = len(index) if index is not None else 0
+    return max((index[k].pos + index[k].size for k in range(max(0, n - 16), n)), default=0)
 
 
 def _av_duration(container, stream) -> float | None:
