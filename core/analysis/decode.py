@@ -498,6 +498,11 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo
         mp4 = "mp4" in names or "mov" in names
         ctx = st.codec_context
         if ctx is None:  # FFmpeg found an audio stream but has no decoder for its codec
+            if kind == "WAV" and (stated := wav_format(path)) is not None:
+                raise UnsupportedFormatError(
+                    path, f"no decoder reads its audio: its WAV header names format code "
+                          f"0x{stated[0]:04X}, which neither libsndfile nor FFmpeg reads (an "
+                          "unknown codec, or a damaged header)")
             raise UnsupportedFormatError(
                 path, "no decoder reads its audio: the codec its header names is unknown, or "
                       "the header is damaged")
@@ -772,10 +777,11 @@ def probe(path) -> AudioInfo:
         raise UnsupportedFormatError(
             path, f"no decoder reads its audio: AIFF-C compressed as {code!r}"
                   + (f" ({name})" if name else ""))
-    if kind == "WAV" and (stated := wav_format(path)) is not None and 0 in stated:
+    if kind == "WAV" and (stated := wav_format(path)) is not None and 0 in stated[1:]:
         # Neither decoder opens a header stating no channels or no sample rate.
-        raise CorruptFileError(path, f"its header is damaged: it states {stated[0]} "
-                                     f"channel{'s' if stated[0] != 1 else ''} at {stated[1]} Hz")
+        _, channels, rate = stated
+        raise CorruptFileError(path, f"its header is damaged: it states {channels} "
+                                     f"channel{'s' if channels != 1 else ''} at {rate} Hz")
     if kind is not None:
         raise CorruptFileError(
             path, f"the file looks like {kind} audio but cannot be decoded: its header or data "

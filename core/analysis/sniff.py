@@ -590,19 +590,24 @@ def wav_unsized_audio(path: str) -> tuple[int, int] | None:
     return None
 
 
-def wav_format(path: str) -> tuple[int, int] | None:
-    """``(channels, sample_rate)`` a WAV's (RIFF, RF64, BW64) ``fmt `` chunk states, or
-    None when the file has none that can be read."""
+def wav_format(path: str) -> tuple[int, int, int] | None:
+    """``(format_tag, channels, sample_rate)`` a WAV's (RIFF, RF64, BW64) ``fmt `` chunk
+    states, the tag of a WAVE_FORMAT_EXTENSIBLE header (0xFFFE) being that of its
+    sub-format (the first two bytes of its GUID); None when the file has no ``fmt ``
+    chunk that can be read."""
     try:
         with open(path, "rb") as fh:
             if fh.read(4) not in (b"RIFF", b"RF64", b"BW64"):
                 return None
             for cid, length, _ in _chunks(fh, 12, "riff"):
                 if cid == b"fmt ":
-                    fmt = fh.read(8)
+                    fmt = fh.read(min(length, 26))
                     if length < 8 or len(fmt) < 8:
                         return None
-                    return struct.unpack("<HI", fmt[2:8])
+                    tag, channels, rate = struct.unpack("<HHI", fmt[:8])
+                    if tag == 0xFFFE and len(fmt) == 26:
+                        tag = struct.unpack("<H", fmt[24:26])[0]
+                    return tag, channels, rate
     except OSError:
         return None
     return None

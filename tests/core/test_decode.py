@@ -1345,3 +1345,20 @@ def test_m4a_cut_right_after_its_index_is_cut_short(tmp_path, keep):
                                                r"which says where the audio is\) places the "
                                                r"audio past the end of the file"):
         probe(path)
+
+
+@pytest.mark.parametrize("extensible", [False, True])
+def test_wav_in_a_format_no_decoder_knows_names_its_code(tmp_path, extensible):
+    """It said 'the codec its header names is unknown, or the header is damaged' without
+    naming it; a WAVE_FORMAT_EXTENSIBLE header names it in its sub-format."""
+    path = tmp_path / "odd.wav"
+    sf.write(path, _signal(seconds=0.5), SR, format="WAVEX" if extensible else "WAV",
+             subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    at = data.index(b"fmt ") + 8 + (24 if extensible else 0)
+    data[at:at + 2] = struct.pack("<H", 0x1234)
+    path.write_bytes(bytes(data))
+    with pytest.raises(UnsupportedFormatError, match=r"its WAV header names format code "
+                                                     r"0x1234, which neither libsndfile nor "
+                                                     r"FFmpeg reads"):
+        probe(path)
