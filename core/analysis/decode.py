@@ -511,9 +511,11 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo
             raise _NotDecodable(f"no sample rate or channel count ({rate} Hz, {channels} ch)")
         check_parameters(path, rate, channels)
         duration = _av_duration(container, st)
-        if duration and "ogg" in names and ctx.name == "opus" and ctx.delay > 0:
-            # The last page's position counts the samples the decoder drops first (the
-            # stream's pre-skip, 312 for libopus), which FFmpeg leaves in its duration.
+        if duration and ("ogg" in names or "matroska" in names) and ctx.name == "opus" \
+                and ctx.delay > 0:
+            # The last page's position (Ogg) or the segment's duration (Matroska, WebM)
+            # counts the samples the decoder drops first (the stream's pre-skip, 312 for
+            # libopus), which FFmpeg leaves in its duration.
             duration = max(0.0, duration - ctx.delay / rate)
         # Decode the first audio to be sure the data is really audio FFmpeg can read.
         decoded = 0

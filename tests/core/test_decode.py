@@ -1285,6 +1285,17 @@ def test_opus_length_before_decoding_leaves_out_its_pre_skip(tmp_path):
     assert sum(len(b) for b in stream(path, info=info)) == info.frames
 
 
+def test_opus_in_webm_length_before_decoding_leaves_out_its_pre_skip(tmp_path):
+    """Matroska states its duration in milliseconds, the pre-skip included: 5.008 s for 5 s."""
+    from tests.audio_files import _write_av
+
+    path = tmp_path / "five.webm"
+    _write_av(path, tone(440.0, 5.0, 48000), 48000, container="webm", codec="libopus")
+    info = probe(path)
+    assert abs(info.frames - 5 * 48000) <= 0.002 * 48000
+    assert sum(len(b) for b in stream(path, info=info)) == 5 * 48000
+
+
 @pytest.mark.parametrize(("field", "said"), [(2, "it states 0 channels at 44100 Hz"),
                                              (4, "it states 2 channels at 0 Hz")])
 def test_wav_stating_no_channels_or_no_rate_says_so(tmp_path, field, said):
