@@ -49,12 +49,13 @@ breaks (:mod:`core.analysis.mp3frames`) is read by FFmpeg, whose messages are of
 leaves out the bytes that are no frame and the frames it cannot decode; the note says
 where the chain breaks.  Zeros or junk after the last frame (about which libmpg123 warns)
 are not shown to libsndfile (:attr:`AudioInfo.end`), and an MP3 whose Xing header states a
-size over 1 % larger than the file holds (cut short) goes to FFmpeg.  An MP3 whose ID3 tag states a size
-past the end of the file is read from the first frames after the tag's own frames, and
-one after a tag of thousands of frames is shown to libsndfile from its audio on
-(:attr:`AudioInfo.start`).  Content that libsndfile does not read (MP4, raw AAC, WMA,
-Matroska) goes to PyAV whatever its extension, and WAV, AIFF, FLAC, CAF and MP3 content
-to libsndfile (a WAV or MP3 renamed .m4a).
+size over 1 % larger than the file holds (cut short) goes to FFmpeg.  An MP3 whose ID3 tag
+states a size past the end of the file is read from the first frames after the tag's own
+frames, and one after a tag of thousands of frames is shown to libsndfile from its audio
+on (:attr:`AudioInfo.start`); FFmpeg is shown an M4A behind an ID3 tag from its first box
+on.  Content that libsndfile does not read (MP4, raw AAC, WMA, Matroska) goes to PyAV
+whatever its extension, and WAV, AIFF, FLAC, CAF and MP3 content to libsndfile (a WAV or
+MP3 renamed .m4a).
 
 Parameters out of range.  A sample rate outside 8-384 kHz or a channel count outside 1-64
 is reported as :class:`~core.errors.UnsupportedFormatError` with the value and the range,
@@ -475,6 +476,8 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo
 
     if start and kind == "AAC":  # raw AAC after a tag whose stated size lies
         return _probe_links(path, [(start, os.path.getsize(path))], "aac")
+    if start and kind == "MP4":  # an M4A after an ID3 tag
+        return _probe_links(path, [(start, os.path.getsize(path))], "mov")
     if start and (links := mp3_parts(path)):
         # FFmpeg opening the whole file skips the size a lying tag states (past the end of
         # the file: it finds no audio at all) or takes bytes that are no frame for audio.
@@ -704,6 +707,13 @@ def probe(path) -> AudioInfo:
     if (tag is not None and not start and tag.stated_end <= size
             and _adts_after(path, tag.stated_end) is not None and not has_mpeg_frames(path)):
         kind = "AAC"  # raw AAC after the tag: libmpg123 would take it for damaged MP3
+    if tag is not None and not start and tag.stated_end < size \
+            and _mp4_after(path, tag.stated_end):
+        # A tagger that wrote MP3 tags in front of an M4A: FFmpeg opens no MP4 after an
+        # ID3 tag, and the MP4's own offsets count from its first box.
+        kind, start = "MP4", tag.stated_end
+        notice = (f"an ID3 tag (MP3 tags, {_bytes(start)}) was written in front of its MP4 "
+                  "audio: read from after it")
     ext = os.path.splitext(path)[1].lower()
     mpeg = kind in ("MP3", "MPEG") or (kind is None and ext == ".mp3")
     if mpeg and (first := mp3_first_frame(path)) is not None \
@@ -711,7 +721,7 @@ def probe(path) -> AudioInfo:
         # Bytes that are no frame before the first ones: libmpg123 gives up after 64 KiB
         # of them (with a line on standard error) and FFmpeg estimates the length from them.
         start = first
-    if kind == "MP4" and (index := mp4_index_cut(path)) is not None:
+    if kind == "MP4" and (index := mp4_index_cut(path, start)) is not None:
         raise CorruptFileError(path, (
             "the file is cut short within its MP4 index (the moov atom at its end, which "
             "says where the audio is): no audio can be read" if index == "cut" else
@@ -806,6 +816,16 @@ def _adts_after(path: str, pos: int) -> int | None:
         return None
     skip = len(data) - len(data.lstrip(b"\x00"))
     return pos + skip if sniff(data[skip:])[0] == "AAC" else None
+
+
+def _mp4_after(path: str, pos: int) -> bool:
+    """True when an MP4 (its ``ftyp`` box) starts at ``pos``."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(pos)
+            return fh.read(8)[4:8] == b"ftyp"
+    except OSError:
+        return False
 
 
 def _bytes(n: int) -> str:

@@ -202,6 +202,24 @@ def _adts(head: bytes) -> bool:
     return True
 
 
+#: Boxes an MP4 or QuickTime file without an ``ftyp`` box (written by older QuickTime
+#: programs) starts with.
+_QUICKTIME_FIRST = (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
+
+
+def _quicktime(head: bytes) -> bool:
+    """True when ``head`` starts with a box of :data:`_QUICKTIME_FIRST` whose size (at
+    least its 8-byte header) leads to another box whose type is four printable characters,
+    or to the end of ``head``."""
+    if len(head) < 8 or head[4:8] not in _QUICKTIME_FIRST:
+        return False
+    size = struct.unpack(">I", head[:4])[0]
+    if size < 8:
+        return size in (0, 1)  # the box runs to the end, or states a 64-bit size
+    kind = head[size + 4:size + 8]
+    return size + 8 > len(head) or all(32 <= b < 127 for b in kind)
+
+
 def sniff(head: bytes) -> tuple[str | None, str | None]:
     """``(audio_kind, non_audio_description)`` from a file's first bytes.
 
@@ -221,7 +239,7 @@ def sniff(head: bytes) -> tuple[str | None, str | None]:
     for magic, kind in _AUDIO_MAGIC:
         if head.startswith(magic):
             return kind, None
-    if head[4:8] == b"ftyp":
+    if head[4:8] == b"ftyp" or _quicktime(head):
         return "MP4", None
     if _adts(head):
         return "AAC", None
@@ -635,11 +653,12 @@ def aifc_compression(path: str) -> tuple[str, str] | None:
     return None
 
 
-def mp4_index_cut(path: str) -> str | None:
+def mp4_index_cut(path: str, start: int = 0) -> str | None:
     """``"cut"`` when the index of an MP4/M4A file (its moov box, which places every
     packet of audio) runs past the end of the file, ``"missing"`` when the file's boxes end
     without one; None when it has a whole index, and when its boxes cannot be walked (a
-    damaged file, not one cut short).
+    damaged file, not one cut short).  ``start``: where the MP4 starts (after an ID3 tag
+    written in front of it).
 
     Many programs write the index after the audio: such a file cut short, or a recording
     stopped before its end, holds audio no decoder can place.
@@ -647,7 +666,7 @@ def mp4_index_cut(path: str) -> str | None:
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as fh:
-            pos = 0
+            pos = start
             for _ in range(4096):
                 if pos >= size:
                     return "missing"

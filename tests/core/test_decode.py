@@ -1373,3 +1373,39 @@ def test_wav_in_a_format_no_decoder_knows_names_its_code(tmp_path, extensible):
                                                      r"0x1234, which neither libsndfile nor "
                                                      r"FFmpeg reads"):
         probe(path)
+
+
+def _id3_tag(title: bytes = b"Song") -> bytes:
+    """A small ID3v2.4 tag holding a title."""
+    frame = b"TIT2" + struct.pack(">I", len(title) + 1) + b"\x00\x00\x03" + title
+    return b"ID3\x04\x00\x00" + bytes([0, 0, 0, len(frame)]) + frame
+
+
+@pytest.mark.parametrize("faststart", [False, True])
+def test_m4a_behind_an_id3_tag_is_read(tmp_path, faststart):
+    """A tagger wrote MP3 tags in front of an M4A: 'the file looks like MP3 audio but cannot
+    be decoded' (FFmpeg opens no MP4 after an ID3 tag).  It reads the M4A's samples."""
+    m4a = (_faststart_m4a(tmp_path / "song.m4a", 1.0) if faststart
+           else _aac(tmp_path / "song.m4a", _signal(seconds=1.0), "ipod"))
+    tag = _id3_tag()
+    path = tmp_path / "tagged.m4a"
+    path.write_bytes(tag + m4a.read_bytes())
+    info = probe(path)
+    assert info.notice == (f"an ID3 tag (MP3 tags, {len(tag)} bytes) was written in front of "
+                           "its MP4 audio: read from after it")
+    np.testing.assert_array_equal(np.concatenate(list(stream(path, info=info))),
+                                  np.concatenate(list(stream(m4a))))
+
+
+def test_mp4_without_ftyp_cut_before_its_index_says_so(tmp_path):
+    """Older QuickTime programs start a file with its boxes, no ftyp: cut before its index,
+    it was 'named as audio (.m4a) but no decoder recognizes its content'."""
+    data = bytearray(_aac(tmp_path / "song.m4a", _signal(seconds=1.0), "ipod").read_bytes())
+    data[4:8] = b"wide"  # the ftyp box becomes padding: the offsets stay right
+    whole = tmp_path / "old.m4a"
+    whole.write_bytes(bytes(data))
+    assert sum(len(b) for b in stream(whole)) == SR
+    cut = tmp_path / "cut.m4a"
+    cut.write_bytes(bytes(data[:len(data) // 2]))
+    with pytest.raises(CorruptFileError, match=r"its MP4 index \(the moov atom.*\) is missing"):
+        probe(cut)
