@@ -425,14 +425,17 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     resampler = None
     resampler_source = layout = None  # the resampler's input (link, format, layout, rate), output
     # MP4 files declare their exact length; the decoder adds the padding of the last packet.
-    limit = info.frames if info.format in ("M4A", "M4B", "MP4", "ALAC") else None
+    limit = info.frames if info.format in ("M4A", "M4B", "MP4", "ALAC", "MOV") else None
     packets = _link_packets(path, opened, links[1:], demuxer)
     last = max(0, len(links) - 1)
     failed = 0  # MP3 frames in a row FFmpeg could not decode
+    size = os.path.getsize(path)
+    at_end = False  # the packet being decoded runs to the end of the file
     try:
         while True:
             try:
                 link, packet = next(packets)
+                at_end = packet.pos is not None and packet.pos + packet.size >= size
                 try:
                     frames = packet.decode()
                     failed = 0
@@ -474,6 +477,10 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
                 # A last packet cut short (a copy that lost its last bytes) ends the song
                 # where its length says it nearly ends.
                 if info.frames and info.frames - (done + have) <= _pyav_tail(info):
+                    break
+                # A packet the file's end cuts (an MP4 whose index comes before its audio)
+                # ends the audio: the length check below says it is cut short.
+                if at_end and info.length_stated and not links:
                     break
                 # ValueError also covers a change of sample format or layout mid-stream.
                 raise CorruptFileError(

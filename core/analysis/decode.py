@@ -17,8 +17,8 @@ Cut-short files.  A WAV (RF64 and W64 too), AIFF or PCM CAF whose header declare
 audio than the file holds is reported as corrupt by :func:`probe` (the decoders would
 otherwise silently return the part that is present), unless it lacks no more than its last
 0.1 s.  For other formats whose header declares a length (FLAC, MP3 with a Xing or LAME
-header, Matroska without video), :func:`stream` yields the audio that decodes and then raises
-:class:`~core.errors.CorruptFileError` naming the position where the data ends.  An Ogg
+header, MP4/M4A, Matroska without video), :func:`stream` yields the audio that decodes and
+then raises :class:`~core.errors.CorruptFileError` naming the position where the data ends.  An Ogg
 file (Vorbis, Opus, FLAC, Speex) states no length, but its pages tell: :func:`probe` reports
 one whose last page lacks the end-of-stream flag or is cut within its body as cut short,
 and one with a page missing, a page failing its CRC or bytes that are no page between its
@@ -48,11 +48,14 @@ reaches the terminal), and may stop early after one.  An MP3 whose chain
 breaks (:mod:`core.analysis.mp3frames`) is read by FFmpeg, whose messages are off, which
 leaves out the bytes that are no frame and the frames it cannot decode; the note says
 where the chain breaks.  Zeros or junk after the last frame (about which libmpg123 warns)
-are not shown to libsndfile (:attr:`AudioInfo.end`).  An MP3 whose ID3 tag states a size
-past the end of the file is read from the first frames after the tag's own frames, and
-one after a tag of thousands of frames is shown to libsndfile from its audio on
-(:attr:`AudioInfo.start`).  Content that libsndfile does not read (MP4, raw AAC, WMA,
-Matroska) goes to PyAV whatever its extension.
+are not shown to libsndfile (:attr:`AudioInfo.end`), and an MP3 whose Xing header states a
+size over 1 % larger than the file holds (cut short) goes to FFmpeg.  An MP3 whose ID3 tag
+states a size past the end of the file is read from the first frames after the tag's own
+frames, and one after a tag of thousands of frames is shown to libsndfile from its audio
+on (:attr:`AudioInfo.start`); FFmpeg is shown an M4A behind an ID3 tag from its first box
+on.  Content that libsndfile does not read (MP4, raw AAC, WMA, Matroska) goes to PyAV
+whatever its extension, and WAV, AIFF, FLAC, CAF and MP3 content to libsndfile (a WAV or
+MP3 renamed .m4a).
 
 Parameters out of range.  A sample rate outside 8-384 kHz or a channel count outside 1-64
 is reported as :class:`~core.errors.UnsupportedFormatError` with the value and the range,
@@ -103,6 +106,7 @@ from core.analysis.sniff import (
     only_id3_tags,
     read_head,
     sniff,
+    wav_format,
     wav_unsized_audio,
 )
 from core.errors import (
@@ -123,6 +127,12 @@ PYAV_EXTENSIONS = frozenset({".m4a", ".m4b", ".mp4", ".aac", ".alac", ".opus", "
 #: the file's extension: libsndfile reads none of them, and libmpg123 takes a raw AAC stream
 #: for damaged MPEG audio and writes notes about it to standard error.
 _NOT_LIBSNDFILE = frozenset({"AAC", "MP4", "WMA", "MKV"})
+
+#: Kinds of content (:func:`~core.analysis.sniff.sniff`) that libsndfile reads whatever the
+#: file's extension (a WAV or MP3 renamed .m4a): read as their own kind, a cut-short WAV
+#: or MP3 says so where FFmpeg read what was there without a word.  MPEG audio named .mp2
+#: stays with FFmpeg.
+_LIBSNDFILE_CONTENT = frozenset({"WAV", "W64", "AIFF", "FLAC", "CAF", "AU", "MP3", "MPEG"})
 
 #: AIFF-C compression types libsndfile reads: a file of another that no decoder opens is
 #: in a codec SongCal does not read, not damaged.
@@ -272,8 +282,10 @@ def _probe_soundfile(path: str, kind: str | None, start: int = 0) -> AudioInfo:
     check_parameters(path, rate, channels)
     if frames is not None and kind in ("WAV", "W64", "AIFF") and codec.startswith(("PCM", "FLOAT", "DOUBLE", "ULAW", "ALAW")):
         declared = declared_pcm_frames(path, kind)
-        if declared is not None:
-            _check_cut_short(path, declared, frames, rate=rate)
+        damaged = "" if declared is None else _check_cut_short(path, declared, frames,
+                                                                rate=rate)
+    else:
+        damaged = ""
     if frames == 0 and kind == "WAV" and (unsized := wav_unsized_audio(path)) is not None:
         # libsndfile takes the 0 bytes the data chunk states at their word; FFmpeg reads on.
         seconds = unsized[0] / unsized[1] / rate
@@ -282,7 +294,7 @@ def _probe_soundfile(path: str, kind: str | None, start: int = 0) -> AudioInfo:
             "whose program did not finish its header): read to the end"))
     if frames == 0:
         raise EmptyFileError(path, "the file holds no audio (its header announces 0 samples)")
-    notice = ""
+    notice = damaged
     if fmt == "MP3" and _xing_overstates(chain):
         # libsndfile takes the Xing header's frame count for the length, and the song
         # would end "cut short" before it: the frames are the length.
@@ -349,7 +361,29 @@ def _read_on(chain, path: str):
         missing = chain.declared is not None and chain.declared > chain.seconds + _XING_SHORT_S
         raise _ReadOn("its length is in a VBRI header, which libsndfile does not read",
                       seconds=chain.declared if missing else chain.seconds, stated=missing)
+    if _xing_size_off(chain, path):
+        # A Xing header declaring more than the file holds (a file cut short, or a header
+        # that overstates) makes libmpg123 warn on standard error, at each opening, that
+        # the stream's size it states is off; FFmpeg reads such a file quietly.  The song is
+        # cut short or read as it is, as before.
+        if _xing_overstates(chain):
+            raise _ReadOn("its Xing header declares more frames than the file holds",
+                          notice=_overstates_notice(chain), seconds=chain.seconds)
+        raise _ReadOn("its Xing header declares more audio than the file holds",
+                      seconds=chain.declared, stated=True)
     return chain
+
+
+def _xing_size_off(chain, path: str) -> bool:
+    """True when an MP3's Xing header declares more frames than it holds and states a size
+    more than 1 % above that of the stream libsndfile would be shown, about which libmpg123
+    warns on standard error (twice per song); never for free format, which FFmpeg does not
+    read."""
+    if (chain.free or chain.declared is None or chain.stated_bytes is None
+            or chain.declared <= chain.seconds + _XING_SHORT_S):
+        return False
+    shown = (chain.junk_at if chain.junk_at is not None else os.path.getsize(path)) - chain.first
+    return chain.stated_bytes > 1.01 * shown
 
 
 def _overstates_notice(chain) -> str:
@@ -376,13 +410,24 @@ def _xing_overstates(chain) -> bool:
 _XING_SHORT_S = 0.1
 
 
-def _check_cut_short(path: str, declared: int, present: int, *, rate: int) -> None:
+def _check_cut_short(path: str, declared: int, present: int, *, rate: int) -> str:
     """Raise when a file holds more than :data:`_MISSING_TAIL_S` less audio than its header
-    declares (frames at ``rate``)."""
+    declares (frames at ``rate``).  A declared length beyond :data:`_NO_RECORDING_S` is no
+    file cut short but a damaged size (an RF64's ds64 chunk stating petabytes): the audio
+    present is read, and the note returned says why; "" otherwise."""
+    if rate > 0 and declared / rate > _NO_RECORDING_S and present:
+        return (f"its header announces {declared / rate / 86400:,.0f} days of audio, a "
+                f"damaged size: the {fmt_time(present / rate)} the file holds is read")
     if rate > 0 and declared - present > _MISSING_TAIL_S * rate:
         raise CorruptFileError(
             path, f"the file is cut short: its header announces {fmt_time(declared / rate)} "
                   f"of audio but only {fmt_time(present / rate)} is present")
+    return ""
+
+
+#: A length (s) no recording a header declares reaches (a week): a file whose header
+#: states more has a damaged size, not a part missing.
+_NO_RECORDING_S = 7 * 86400
 
 
 def _caf_rate(head: bytes) -> int:
@@ -431,6 +476,8 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo
 
     if start and kind == "AAC":  # raw AAC after a tag whose stated size lies
         return _probe_links(path, [(start, os.path.getsize(path))], "aac")
+    if start and kind == "MP4":  # an M4A after an ID3 tag
+        return _probe_links(path, [(start, os.path.getsize(path))], "mov")
     if start and (links := mp3_parts(path)):
         # FFmpeg opening the whole file skips the size a lying tag states (past the end of
         # the file: it finds no audio at all) or takes bytes that are no frame for audio.
@@ -448,10 +495,17 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo
         if len(links) > 1:
             return _probe_links(path, links, "mp3" if "mp3" in names else "ogg")
         if not container.streams.audio:
-            raise UnsupportedFormatError(path, "the file holds no audio track")
+            raise UnsupportedFormatError(path, "the file holds no audio track" + (
+                " (it is a video without sound)" if container.streams.video else ""))
         st = container.streams.audio[0]
+        mp4 = "mp4" in names or "mov" in names
         ctx = st.codec_context
         if ctx is None:  # FFmpeg found an audio stream but has no decoder for its codec
+            if kind == "WAV" and (stated := wav_format(path)) is not None:
+                raise UnsupportedFormatError(
+                    path, f"no decoder reads its audio: its WAV header names format code "
+                          f"0x{stated[0]:04X}, which neither libsndfile nor FFmpeg reads (an "
+                          "unknown codec, or a damaged header)")
             raise UnsupportedFormatError(
                 path, "no decoder reads its audio: the codec its header names is unknown, or "
                       "the header is damaged")
@@ -460,23 +514,50 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo
             raise _NotDecodable(f"no sample rate or channel count ({rate} Hz, {channels} ch)")
         check_parameters(path, rate, channels)
         duration = _av_duration(container, st)
+        if duration and ("ogg" in names or "matroska" in names) and ctx.name == "opus" \
+                and ctx.delay > 0:
+            # The last page's position (Ogg) or the segment's duration (Matroska, WebM)
+            # counts the samples the decoder drops first (the stream's pre-skip, 312 for
+            # libopus), which FFmpeg leaves in its duration.
+            duration = max(0.0, duration - ctx.delay / rate)
         # Decode the first audio to be sure the data is really audio FFmpeg can read.
         decoded = 0
+        size = os.path.getsize(path)
         for n_packets, packet in enumerate(container.demux(st)):
-            decoded += sum(frame.samples for frame in packet.decode())
+            try:
+                decoded += sum(frame.samples for frame in packet.decode())
+            except av.FFmpegError:
+                if mp4 and packet.pos is not None and packet.pos + packet.size >= size:
+                    raise _mp4_no_audio(path) from None
+                raise
             if decoded or n_packets > 500:
                 break
+        if not decoded and mp4 and st.frames and _mp4_index_past_end(container, st, size):
+            raise _mp4_no_audio(path)
         if not decoded:
+            if mp4 and not st.frames:
+                # Its duration may be stated while its table of samples is empty.
+                raise EmptyFileError(path, "the file holds no audio (its audio track has 0 "
+                                           "samples)")
             if duration:
                 raise CorruptFileError(path, "no audio could be decoded from the file")
             raise EmptyFileError(path, "the file holds no audio")
         # Matroska states the segment's duration; with a video track it may be the video's.
-        stated = (duration is not None and "matroska" in names
-                  and not container.streams.video)
+        # An MP4 whose index places audio past the end of the file (an index written before
+        # the audio, the file cut within it) holds less than its audio track states.
+        stated = duration is not None and (
+            ("matroska" in names and not container.streams.video)
+            or (mp4 and bool(st.duration) and _mp4_data_end(st) > size))
+        tracks = len(container.streams.audio)
+        notice = "" if tracks < 2 else (
+            f"it holds {tracks} audio tracks: the first ({channels} channel"
+            f"{'s' if channels != 1 else ''}, {ctx.name.upper()}) is read, the others "
+            "are not")
         return AudioInfo(path=path, format=_av_format_name(path, container),
                          codec=ctx.name.upper(), sample_rate=rate, channels=channels,
                          frames=None if duration is None else round(duration * rate),
-                         duration_s=duration, backend="pyav", length_stated=stated)
+                         duration_s=duration, backend="pyav", length_stated=stated,
+                         notice=notice)
     except av.FFmpegError as exc:
         raise CorruptFileError(path, f"the audio data cannot be decoded ({av_reason(exc)})") \
             from None
@@ -484,6 +565,29 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo
         container.close()
         if fh is not None:
             fh.close()
+
+
+def _mp4_no_audio(path: str) -> CorruptFileError:
+    """The error for an MP4 whose index places its first packets past the end of the file:
+    one whose index comes first, cut right after it (a download stopped early)."""
+    return CorruptFileError(path, "the file is cut short: its MP4 index (the moov atom, "
+                                  "which says where the audio is) places the audio past the "
+                                  "end of the file, and none can be read")
+
+
+def _mp4_index_past_end(container, stream, size: int) -> bool:
+    """True when the first packet the index of an MP4 places starts at or past byte
+    ``size``, the end of the file (FFmpeg's demuxer then yields no packet at all)."""
+    index = getattr(stream, "index_entries", None)  # what the moov atom places
+    return bool(index) and index[0].pos >= size
+
+
+def _mp4_data_end(stream) -> int:
+    """The byte where the last packets an MP4's index places for ``stream`` end (0 without
+    an index); entries are in time order, so the last few hold the end."""
+    index = getattr(stream, "index_entries", None)
+    n = len(index) if index is not None else 0
+    return max((index[k].pos + index[k].size for k in range(max(0, n - 16), n)), default=0)
 
 
 def _av_duration(container, stream) -> float | None:
@@ -603,6 +707,13 @@ def probe(path) -> AudioInfo:
     if (tag is not None and not start and tag.stated_end <= size
             and _adts_after(path, tag.stated_end) is not None and not has_mpeg_frames(path)):
         kind = "AAC"  # raw AAC after the tag: libmpg123 would take it for damaged MP3
+    if tag is not None and not start and tag.stated_end < size \
+            and _mp4_after(path, tag.stated_end):
+        # A tagger that wrote MP3 tags in front of an M4A: FFmpeg opens no MP4 after an
+        # ID3 tag, and the MP4's own offsets count from its first box.
+        kind, start = "MP4", tag.stated_end
+        notice = (f"an ID3 tag (MP3 tags, {_bytes(start)}) was written in front of its MP4 "
+                  "audio: read from after it")
     ext = os.path.splitext(path)[1].lower()
     mpeg = kind in ("MP3", "MPEG") or (kind is None and ext == ".mp3")
     if mpeg and (first := mp3_first_frame(path)) is not None \
@@ -610,7 +721,7 @@ def probe(path) -> AudioInfo:
         # Bytes that are no frame before the first ones: libmpg123 gives up after 64 KiB
         # of them (with a line on standard error) and FFmpeg estimates the length from them.
         start = first
-    if kind == "MP4" and (index := mp4_index_cut(path)) is not None:
+    if kind == "MP4" and (index := mp4_index_cut(path, start)) is not None:
         raise CorruptFileError(path, (
             "the file is cut short within its MP4 index (the moov atom at its end, which "
             "says where the audio is): no audio can be read" if index == "cut" else
@@ -618,7 +729,7 @@ def probe(path) -> AudioInfo:
             "(the moov atom, which says where the audio is, and which this file would hold "
             "after its audio) is missing; no audio can be read"))
     if kind == "CAF" and (frames := caf_pcm_frames(path)) is not None:
-        _check_cut_short(path, *frames, rate=_caf_rate(head))
+        notice = _check_cut_short(path, *frames, rate=_caf_rate(head))
     if kind == "OGG" and (damage := ogg_damage(path)) is not None:
         if damage.cut_short and damage.at_page_end:
             # Whole pages up to the end: a recording of a live stream ends so, as does a
@@ -642,7 +753,9 @@ def probe(path) -> AudioInfo:
     # A file named .mp3 with no MPEG frames in its first 256 KiB is not shown to
     # libsndfile: libmpg123 would give up on it with a line on standard error.
     no_frames = kind is None and ext == ".mp3" and not has_mpeg_frames(path)
-    if ext not in PYAV_EXTENSIONS and kind not in _NOT_LIBSNDFILE and not no_frames:
+    by_content = kind in _LIBSNDFILE_CONTENT and not (kind in ("MP3", "MPEG") and ext == ".mp2")
+    if (ext not in PYAV_EXTENSIONS or by_content) and kind not in _NOT_LIBSNDFILE \
+            and not no_frames:
         try:
             return _noted(_probe_soundfile(path, kind, start), notice)
         except (sf.SoundFileError, _NotDecodable, RuntimeError, OSError) as exc:
@@ -676,6 +789,11 @@ def probe(path) -> AudioInfo:
         raise UnsupportedFormatError(
             path, f"no decoder reads its audio: AIFF-C compressed as {code!r}"
                   + (f" ({name})" if name else ""))
+    if kind == "WAV" and (stated := wav_format(path)) is not None and 0 in stated[1:]:
+        # Neither decoder opens a header stating no channels or no sample rate.
+        _, channels, rate = stated
+        raise CorruptFileError(path, f"its header is damaged: it states {channels} "
+                                     f"channel{'s' if channels != 1 else ''} at {rate} Hz")
     if kind is not None:
         raise CorruptFileError(
             path, f"the file looks like {kind} audio but cannot be decoded: its header or data "
@@ -698,6 +816,16 @@ def _adts_after(path: str, pos: int) -> int | None:
         return None
     skip = len(data) - len(data.lstrip(b"\x00"))
     return pos + skip if sniff(data[skip:])[0] == "AAC" else None
+
+
+def _mp4_after(path: str, pos: int) -> bool:
+    """True when an MP4 (its ``ftyp`` box) starts at ``pos``."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(pos)
+            return fh.read(8)[4:8] == b"ftyp"
+    except OSError:
+        return False
 
 
 def _bytes(n: int) -> str:

@@ -64,6 +64,11 @@ class Mp3Chain(NamedTuple):
     free : bool
         The frames are in free format: their headers state no bit rate (FFmpeg reads no
         such stream).
+    stated_bytes : int or None
+        The stream's size (bytes) its Xing or VBRI header states (None without one, or
+        when the header leaves it out).
+    first : int
+        Where the first frame starts (byte).
     """
 
     breaks: list[float]
@@ -74,6 +79,8 @@ class Mp3Chain(NamedTuple):
     changes_at: float | None = None
     header: str = "Xing"
     free: bool = False
+    stated_bytes: int | None = None
+    first: int = 0
 
 
 def mp3_chain(path: str, start: int = 0) -> Mp3Chain:
@@ -103,6 +110,7 @@ def _walk(mm, start: int, size: int) -> Mp3Chain:
         return Mp3Chain([], None)
     pos = start + first
     seconds, breaks, declared, changes_at, header = 0.0, [], None, None, "Xing"
+    stated_bytes, first = None, pos
     # A free-format stream's frames have one length (but for padding), found once.
     free = _free_length(mm[pos:pos + FREE_SPAN], 0)
     ident = _mpeg_frame(mm[pos:pos + 4], 0, free)[1]
@@ -112,10 +120,11 @@ def _walk(mm, start: int, size: int) -> Mp3Chain:
         seconds = -_samples_per_frame(version, layer) / rate
         if xing[0]:
             declared = xing[0] * _samples_per_frame(version, layer) / rate
+        stated_bytes = xing[1]
 
     def chain(junk_at: int | None, cut: bool = False) -> Mp3Chain:
         return Mp3Chain(breaks, junk_at, max(0.0, seconds), declared, cut, changes_at, header,
-                        free is not None)
+                        free is not None, stated_bytes, first)
 
     while pos + 4 <= size:
         frame = _mpeg_frame(mm[pos:pos + 4], 0, free)

@@ -19,7 +19,9 @@ allocate on things that are not files at all (a FIFO, a device).  These checks r
   announces, and :func:`caf_pcm_frames` that of a CAF with the frames present, to spot a
   file cut short; :func:`wav_unsized_audio` finds the audio after a WAV data chunk that
   states 0 bytes (a recording whose writer never came back to its header), and
-  :func:`mp4_index_cut` an MP4 whose index is missing or cut.
+  :func:`mp4_index_cut` an MP4 whose index is missing or cut;
+- :func:`wav_format` reads the channels and sample rate a WAV header states, to name a
+  header no decoder opens for stating none.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ __all__ = ["check_path", "read_head", "sniff", "cut_in_header", "SHORTEST_AUDIO"
            "has_mpeg_frames", "only_id3_tags", "flac_header_cut", "mp3_audio_start",
            "mp3_first_frame",
            "declared_pcm_frames", "caf_pcm_frames", "wav_unsized_audio", "mp4_index_cut",
+           "wav_format",
            "aifc_compression", "fmt_time", "HEAD_BYTES"]
 
 #: Bytes read from the start of a file to recognize its kind.
@@ -199,6 +202,24 @@ def _adts(head: bytes) -> bool:
     return True
 
 
+#: Boxes an MP4 or QuickTime file without an ``ftyp`` box (written by older QuickTime
+#: programs) starts with.
+_QUICKTIME_FIRST = (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
+
+
+def _quicktime(head: bytes) -> bool:
+    """True when ``head`` starts with a box of :data:`_QUICKTIME_FIRST` whose size (at
+    least its 8-byte header) leads to another box whose type is four printable characters,
+    or to the end of ``head``."""
+    if len(head) < 8 or head[4:8] not in _QUICKTIME_FIRST:
+        return False
+    size = struct.unpack(">I", head[:4])[0]
+    if size < 8:
+        return size in (0, 1)  # the box runs to the end, or states a 64-bit size
+    kind = head[size + 4:size + 8]
+    return size + 8 > len(head) or all(32 <= b < 127 for b in kind)
+
+
 def sniff(head: bytes) -> tuple[str | None, str | None]:
     """``(audio_kind, non_audio_description)`` from a file's first bytes.
 
@@ -218,7 +239,7 @@ def sniff(head: bytes) -> tuple[str | None, str | None]:
     for magic, kind in _AUDIO_MAGIC:
         if head.startswith(magic):
             return kind, None
-    if head[4:8] == b"ftyp":
+    if head[4:8] == b"ftyp" or _quicktime(head):
         return "MP4", None
     if _adts(head):
         return "AAC", None
@@ -587,6 +608,29 @@ def wav_unsized_audio(path: str) -> tuple[int, int] | None:
     return None
 
 
+def wav_format(path: str) -> tuple[int, int, int] | None:
+    """``(format_tag, channels, sample_rate)`` a WAV's (RIFF, RF64, BW64) ``fmt `` chunk
+    states, the tag of a WAVE_FORMAT_EXTENSIBLE header (0xFFFE) being that of its
+    sub-format (the first two bytes of its GUID); None when the file has no ``fmt ``
+    chunk that can be read."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(4) not in (b"RIFF", b"RF64", b"BW64"):
+                return None
+            for cid, length, _ in _chunks(fh, 12, "riff"):
+                if cid == b"fmt ":
+                    fmt = fh.read(min(length, 26))
+                    if length < 8 or len(fmt) < 8:
+                        return None
+                    tag, channels, rate = struct.unpack("<HHI", fmt[:8])
+                    if tag == 0xFFFE and len(fmt) == 26:
+                        tag = struct.unpack("<H", fmt[24:26])[0]
+                    return tag, channels, rate
+    except OSError:
+        return None
+    return None
+
+
 def aifc_compression(path: str) -> tuple[str, str] | None:
     """``(type, name)`` of the compression an AIFF-C file's COMM chunk names (``("sowt",
     "")``, ``("QDM2", "QDesign Music 2")``); None for a plain AIFF or a header that cannot
@@ -609,11 +653,12 @@ def aifc_compression(path: str) -> tuple[str, str] | None:
     return None
 
 
-def mp4_index_cut(path: str) -> str | None:
+def mp4_index_cut(path: str, start: int = 0) -> str | None:
     """``"cut"`` when the index of an MP4/M4A file (its moov box, which places every
     packet of audio) runs past the end of the file, ``"missing"`` when the file's boxes end
     without one; None when it has a whole index, and when its boxes cannot be walked (a
-    damaged file, not one cut short).
+    damaged file, not one cut short).  ``start``: where the MP4 starts (after an ID3 tag
+    written in front of it).
 
     Many programs write the index after the audio: such a file cut short, or a recording
     stopped before its end, holds audio no decoder can place.
@@ -621,7 +666,7 @@ def mp4_index_cut(path: str) -> str | None:
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as fh:
-            pos = 0
+            pos = start
             for _ in range(4096):
                 if pos >= size:
                     return "missing"

@@ -695,8 +695,9 @@ def _aac(path, y, container: str, options=None):
 
 def test_m4a_lacking_only_its_last_bytes_is_read(tmp_path):
     """Its last AAC packet cut short failed the whole song as 'the audio data is damaged at
-    0:40.0 (40.0 s) (Invalid data found when processing input)'; cut in half it is still
-    damaged."""
+    0:40.0 (40.0 s) (Invalid data found when processing input)'.  Cut in half, its index
+    (before the audio) places packets past the end of the file: it was 'damaged at 0:01.5'
+    as if its data were broken there, and is cut short, the audio before the cut read."""
     path = _faststart_m4a(tmp_path / "tail.m4a", 3.0)
     data = path.read_bytes()
     assert data.index(b"moov") < data.index(b"mdat")
@@ -704,7 +705,25 @@ def test_m4a_lacking_only_its_last_bytes_is_read(tmp_path):
     got = sum(len(b) for b in stream(path))
     assert 3 * SR - 0.1 * SR <= got < 3 * SR
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(CorruptFileError, match=r"damaged at 0:01\.\d"):
+    got = 0
+    with pytest.raises(CorruptFileError, match=r"cut short: the audio ends at 0:01\.\d .* "
+                                               r"announces 0:03\.0"):
+        for block in stream(path, block_seconds=0.5):
+            got += len(block)
+    assert 1.3 * SR < got < 1.7 * SR
+
+
+def test_m4a_cut_at_a_packet_boundary_is_cut_short(tmp_path):
+    """An M4A whose index comes first, cut exactly where a packet ends: FFmpeg decodes no
+    error and the song read 1.5 s of 3 s without a word."""
+    path = _faststart_m4a(tmp_path / "cut.m4a", 3.0)
+    import av
+
+    with av.open(str(path)) as container:
+        ends = [p.pos + p.size for p in container.demux(container.streams.audio[0])
+                if p.pos is not None]
+    path.write_bytes(path.read_bytes()[:ends[len(ends) // 2]])
+    with pytest.raises(CorruptFileError, match=r"cut short: the audio ends at 0:01\.\d"):
         for _ in stream(path):
             pass
 
@@ -1187,3 +1206,206 @@ def test_raw_aac_after_an_id3_tag_is_read(tmp_path, capfd, name, stated):
                            f"({path.stat().st_size / 1e3:.0f} kB): the audio after its 1 "
                            "frame is read")
     np.testing.assert_array_equal(y, _decode(tmp_path / "raw.aac"))
+
+
+def _mp4_tracks(path, tracks, video: bool = False, seconds: float = 1.0):
+    """An MP4 holding an AAC track of each channel count in ``tracks`` (of a different tone
+    each) and, with ``video``, a short video track."""
+    import av
+
+    n = round(seconds * SR)
+    with av.open(str(path), "w", format="mp4") as out:
+        # Every track is added before the first packet is written (the header goes first).
+        vs = out.add_stream("mpeg4", rate=25) if video else None
+        if vs is not None:
+            vs.width, vs.height, vs.pix_fmt = 64, 48, "yuv420p"
+        audio = [out.add_stream("aac", rate=SR, layout="stereo" if c == 2 else "mono")
+                 for c in tracks]
+        for k, (st, channels) in enumerate(zip(audio, tracks, strict=True)):
+            y = tone(330.0 * (k + 1), seconds, SR, channels=channels)
+            for at in range(0, n, 4096):
+                frame = av.AudioFrame.from_ndarray(
+                    np.ascontiguousarray(y[at:at + 4096]).reshape(1, -1), format="flt",
+                    layout=st.layout.name)
+                frame.sample_rate, frame.pts = SR, at
+                for packet in st.encode(frame):
+                    out.mux(packet)
+            for packet in st.encode(None):
+                out.mux(packet)
+        if vs is not None:
+            for i in range(round(seconds * 25)):
+                frame = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8),
+                                                   format="rgb24")
+                frame.pts = i
+                for packet in vs.encode(frame):
+                    out.mux(packet)
+            for packet in vs.encode(None):
+                out.mux(packet)
+    return path
+
+
+def test_mp4_with_two_audio_tracks_says_which_is_read(tmp_path):
+    """A video's second language or commentary track: the first track was read without a
+    word about the other."""
+    info = probe(_mp4_tracks(tmp_path / "two.mp4", [1, 2]))
+    assert info.channels == 1
+    assert info.notice == ("it holds 2 audio tracks: the first (1 channel, AAC) is read, the "
+                           "others are not")
+    assert sum(len(b) for b in stream(tmp_path / "two.mp4", info=info)) == SR
+
+
+def test_mp4_video_with_sound_is_read_and_without_says_so(tmp_path):
+    info = probe(_mp4_tracks(tmp_path / "clip.mp4", [2], video=True))
+    assert (info.channels, info.notice) == (2, "")
+    assert sum(len(b) for b in stream(tmp_path / "clip.mp4", info=info)) == SR
+    with pytest.raises(UnsupportedFormatError,
+                       match=r"holds no audio track \(it is a video without sound\)$"):
+        probe(_mp4_tracks(tmp_path / "silent.mp4", [], video=True))
+
+
+def test_m4a_whose_audio_track_has_no_samples_is_empty(tmp_path):
+    """Its sample tables emptied, its stated duration left: it was 'no audio could be
+    decoded from the file', a damaged file, where it holds no audio."""
+    path = _faststart_m4a(tmp_path / "none.m4a", 1.0)
+    data = bytearray(path.read_bytes())
+    for box, count_at in ((b"stts", 12), (b"stsz", 16), (b"stsc", 12), (b"stco", 12)):
+        at = data.index(box) - 4
+        data[at + count_at:at + count_at + 4] = bytes(4)
+    path.write_bytes(bytes(data))
+    with pytest.raises(EmptyFileError, match=r"its audio track has 0 samples"):
+        probe(path)
+
+
+def test_opus_length_before_decoding_leaves_out_its_pre_skip(tmp_path):
+    """The last Ogg page's position counts the 312 samples of libopus's pre-skip, which the
+    decoder drops: a 5 s file was probed 5.0065 s long."""
+    path = write_audio(tmp_path / "five.opus", tone(440.0, 5.0, 48000), 48000)
+    info = probe(path)
+    assert info.frames == 5 * 48000
+    assert sum(len(b) for b in stream(path, info=info)) == info.frames
+
+
+def test_opus_in_webm_length_before_decoding_leaves_out_its_pre_skip(tmp_path):
+    """Matroska states its duration in milliseconds, the pre-skip included: 5.008 s for 5 s."""
+    from tests.audio_files import _write_av
+
+    path = tmp_path / "five.webm"
+    _write_av(path, tone(440.0, 5.0, 48000), 48000, container="webm", codec="libopus")
+    info = probe(path)
+    assert abs(info.frames - 5 * 48000) <= 0.002 * 48000
+    assert sum(len(b) for b in stream(path, info=info)) == 5 * 48000
+
+
+@pytest.mark.parametrize(("field", "said"), [(2, "it states 0 channels at 44100 Hz"),
+                                             (4, "it states 2 channels at 0 Hz")])
+def test_wav_stating_no_channels_or_no_rate_says_so(tmp_path, field, said):
+    """Neither decoder opens such a header: it was 'looks like WAV audio but cannot be
+    decoded: its header or data is damaged', which did not say what."""
+    path = write_audio(tmp_path / "zero.wav", _signal(seconds=0.5), SR)
+    data = bytearray(path.read_bytes())
+    at = data.index(b"fmt ") + 8 + field
+    data[at:at + (2 if field == 2 else 4)] = bytes(2 if field == 2 else 4)
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptFileError, match=f"its header is damaged: {said}$"):
+        probe(path)
+
+
+def test_wav_or_mp3_named_m4a_is_read_as_what_it_is(tmp_path):
+    """A WAV renamed .m4a went to FFmpeg by its extension: cut short, it was read up to
+    where it ends without a word (2.8 s of 5 s); an MP3 renamed so gave FFmpeg's samples,
+    not those of the same file named .mp3."""
+    wav = write_audio(tmp_path / "song.wav", _signal(seconds=5.0), SR)
+    (tmp_path / "cut.m4a").write_bytes(wav.read_bytes()[:500_000])
+    with pytest.raises(CorruptFileError, match=r"cut short: its header announces 0:05\.0"):
+        probe(tmp_path / "cut.m4a")
+    mp3 = write_audio(tmp_path / "song.mp3", _signal(seconds=2.0), SR)
+    shutil.copy(mp3, tmp_path / "song.m4a")
+    named = np.concatenate(list(stream(tmp_path / "song.m4a")))
+    assert probe(tmp_path / "song.m4a").backend == "soundfile"
+    assert np.array_equal(named, np.concatenate(list(stream(mp3))))
+
+
+def test_rf64_whose_ds64_states_petabytes_is_read_with_a_note(tmp_path):
+    """A ds64 chunk stating 10**15 bytes of audio: 'the file is cut short: its header
+    announces 94482237:20.4 (5668934240.4 s) of audio but only 0:02.0 (2.0 s) is present',
+    though no recording is that long and the whole file reads."""
+    path = tmp_path / "huge.wav"
+    y = _signal(seconds=2.0)
+    sf.write(path, y, SR, format="RF64", subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    at = data.index(b"ds64") + 8 + 8  # after the chunk's header and the RIFF size
+    data[at:at + 8] = struct.pack("<Q", 10**15)
+    path.write_bytes(bytes(data))
+    info = probe(path)
+    assert info.notice == ("its header announces 65,613 days of audio, a damaged size: the "
+                           "0:02.0 (2.0 s) the file holds is read")
+    got = np.concatenate(list(stream(path, info=info)))
+    np.testing.assert_array_equal(got, sf.read(path, dtype="float32", always_2d=True)[0])
+    assert len(got) == 2 * SR
+
+
+@pytest.mark.parametrize("keep", [10, 0])
+def test_m4a_cut_right_after_its_index_is_cut_short(tmp_path, keep):
+    """An M4A whose index comes first, cut within its first packet of audio or before it:
+    'the audio data cannot be decoded (Invalid data found when processing input)' or 'no
+    audio could be decoded from the file', as if the data were damaged."""
+    path = _faststart_m4a(tmp_path / "cut.m4a", 1.0)
+    data = path.read_bytes()
+    path.write_bytes(data[:data.index(b"mdat") + 4 + keep])
+    with pytest.raises(CorruptFileError, match=r"cut short: its MP4 index \(the moov atom, "
+                                               r"which says where the audio is\) places the "
+                                               r"audio past the end of the file"):
+        probe(path)
+
+
+@pytest.mark.parametrize("extensible", [False, True])
+def test_wav_in_a_format_no_decoder_knows_names_its_code(tmp_path, extensible):
+    """It said 'the codec its header names is unknown, or the header is damaged' without
+    naming it; a WAVE_FORMAT_EXTENSIBLE header names it in its sub-format."""
+    path = tmp_path / "odd.wav"
+    sf.write(path, _signal(seconds=0.5), SR, format="WAVEX" if extensible else "WAV",
+             subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    at = data.index(b"fmt ") + 8 + (24 if extensible else 0)
+    data[at:at + 2] = struct.pack("<H", 0x1234)
+    path.write_bytes(bytes(data))
+    with pytest.raises(UnsupportedFormatError, match=r"its WAV header names format code "
+                                                     r"0x1234, which neither libsndfile nor "
+                                                     r"FFmpeg reads"):
+        probe(path)
+
+
+def _id3_tag(title: bytes = b"Song") -> bytes:
+    """A small ID3v2.4 tag holding a title."""
+    frame = b"TIT2" + struct.pack(">I", len(title) + 1) + b"\x00\x00\x03" + title
+    return b"ID3\x04\x00\x00" + bytes([0, 0, 0, len(frame)]) + frame
+
+
+@pytest.mark.parametrize("faststart", [False, True])
+def test_m4a_behind_an_id3_tag_is_read(tmp_path, faststart):
+    """A tagger wrote MP3 tags in front of an M4A: 'the file looks like MP3 audio but cannot
+    be decoded' (FFmpeg opens no MP4 after an ID3 tag).  It reads the M4A's samples."""
+    m4a = (_faststart_m4a(tmp_path / "song.m4a", 1.0) if faststart
+           else _aac(tmp_path / "song.m4a", _signal(seconds=1.0), "ipod"))
+    tag = _id3_tag()
+    path = tmp_path / "tagged.m4a"
+    path.write_bytes(tag + m4a.read_bytes())
+    info = probe(path)
+    assert info.notice == (f"an ID3 tag (MP3 tags, {len(tag)} bytes) was written in front of "
+                           "its MP4 audio: read from after it")
+    np.testing.assert_array_equal(np.concatenate(list(stream(path, info=info))),
+                                  np.concatenate(list(stream(m4a))))
+
+
+def test_mp4_without_ftyp_cut_before_its_index_says_so(tmp_path):
+    """Older QuickTime programs start a file with its boxes, no ftyp: cut before its index,
+    it was 'named as audio (.m4a) but no decoder recognizes its content'."""
+    data = bytearray(_aac(tmp_path / "song.m4a", _signal(seconds=1.0), "ipod").read_bytes())
+    data[4:8] = b"wide"  # the ftyp box becomes padding: the offsets stay right
+    whole = tmp_path / "old.m4a"
+    whole.write_bytes(bytes(data))
+    assert sum(len(b) for b in stream(whole)) == SR
+    cut = tmp_path / "cut.m4a"
+    cut.write_bytes(bytes(data[:len(data) // 2]))
+    with pytest.raises(CorruptFileError, match=r"its MP4 index \(the moov atom.*\) is missing"):
+        probe(cut)

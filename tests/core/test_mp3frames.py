@@ -340,6 +340,34 @@ def test_mp3_whose_xing_header_declares_more_frames_than_are_left_is_cut_short(t
         _decode(path)
 
 
+@pytest.mark.parametrize("end", ["within a frame", "between two frames"])
+def test_cut_mp3_with_a_xing_header_says_nothing_on_stderr(tmp_path, capfd, end):
+    """Cut in half, its Xing header stating twice the size left: libmpg123 wrote "Warning:
+    Xing stream size off by more than 1%, fuzzy seeking may be even more fuzzy than by
+    design!" to the terminal twice per song (at the probe and at the reading).  The song is
+    still cut short, or read as it is when the cut falls between two frames."""
+    from core.errors import CorruptFileError
+
+    path, data, frames = _song(tmp_path, seconds=6.0)
+    half = frames[len(frames) // 2]
+    path.write_bytes(data[:half + 100] if end == "within a frame" else data[:half])
+    capfd.readouterr()
+    if end == "within a frame":
+        got = 0
+        with pytest.raises(CorruptFileError, match=r"cut short: the audio ends at 0:03\.0 "
+                                                   r"\(3\.0 s\) but its header announces "
+                                                   r"0:06\.0"):
+            for block in stream(path, block_seconds=1.0):
+                got += len(block)
+        assert got == pytest.approx(3.0 * SR, abs=2 * _FRAME)
+    else:
+        info, y = _decode(path)
+        assert info.notice.endswith("the header overstates the length (or the file lost its "
+                                    "end exactly between two frames); read as it is")
+        assert len(y) == pytest.approx(3.0 * SR, abs=2 * _FRAME)
+    assert "Xing" not in capfd.readouterr().err
+
+
 def test_mp3_whose_frames_change_layer_is_read_to_its_end(tmp_path):
     """2 s of MPEG-1 Layer II frames, then 6 s of Layer III ones (no Xing frame between):
     libmpg123 stopped where the layer changes, and the song was "cut short" at 2.0 s of
