@@ -79,6 +79,9 @@ RESULT_FETCH_S = 30.0
 #: of the cluster, an event set, a task's error): a scheduler that stopped answering
 #: (frozen, or cut off without the connection closing) must not hold the batch.
 _LOCAL_CALL_S = 10.0
+#: Longest wait (s) for a LocalCluster to shut down (its nannies give a worker that does
+#: not stop 5 s before they kill it).
+_CLOSE_S = 15.0
 #: Longest wait for the workers' warm-up and file check (a cold worker imports the
 #: analyzer's libraries first; a worker stuck there must not hold the batch forever).
 _WORKER_CALL_TIMEOUT_S = 180.0
@@ -498,7 +501,11 @@ class ClusterConnection:
             if other:
                 self.close()
                 raise ClusterError(other)
-            self._warm_up_later_workers()
+            try:
+                self._warm_up_later_workers()
+            except BaseException:
+                self.close()
+                raise
         self.client.subscribe_topic(PROGRESS_TOPIC, self._event)
         # The scheduler's own events: a worker that leaves (or dies) is known at once, not
         # at the engine's next look at the workers.
@@ -510,16 +517,49 @@ class ClusterConnection:
         warm up before it takes a song, as those found at connection did
         (:class:`core.batch.cluster_plugin.WarmUpPlugin`).  Without it, the first song on
         such a worker would be timed with the analyzer's start-up in it.  A scheduler that
-        refuses the plugin costs only that: a warning, and the batch goes on."""
+        refuses the plugin costs only that: a warning, and the batch goes on.
+
+        The registration waits for the scheduler, and the scheduler for every worker to
+        set the plugin up (at once: each was just warmed up): it gives up after
+        :data:`_LOCAL_CALL_S`.  Then a scheduler that still answers (a worker slow to set
+        it up) costs a warning; one that does not (frozen, or cut off without the
+        connection closing) cannot run a batch.
+
+        Raises
+        ------
+        ClusterError
+            The scheduler stopped answering.
+        """
+        import distributed
+
         from core.batch.cluster_plugin import WarmUpPlugin
 
+        client = self.client
+        plugin = WarmUpPlugin(_WORKER_CALL_TIMEOUT_S, name=self._warm_up_name)
         try:
-            self.client.register_plugin(WarmUpPlugin(_WORKER_CALL_TIMEOUT_S,
-                                                     name=self._warm_up_name))
+            # (what Client.register_plugin runs, which has no time limit of its own)
+            client.sync(client._register_worker_plugin, plugin, self._warm_up_name, False,
+                        callback_timeout=_LOCAL_CALL_S)
             self._warm_up_registered = True
+        except (TimeoutError, distributed.TimeoutError):
+            self._warm_up_registered = True  # (it may be registered yet: taken away at close)
+            try:
+                self._nthreads()
+            except TimeoutError:
+                raise ClusterError(self._stopped_answering()) from None
+            except Exception:
+                pass
+            log.warning("workers that start later may not be warmed up: the workers did "
+                        "not set up their warm-up within %s", seconds_text(_LOCAL_CALL_S))
         except Exception as err:
             log.warning("workers that start later will not be warmed up: %s",
                         _one_line(err))
+
+    def _stopped_answering(self) -> str:
+        """Why a cluster that stopped answering as it was reached cannot be used."""
+        return (f"the {self.spec.describe()} stopped answering as it was being reached (no "
+                f"answer within {seconds_text(_LOCAL_CALL_S)}): check that it runs and can "
+                f"be reached, then start again")
 
     @contextlib.contextmanager
     def _starting(self):
@@ -541,8 +581,13 @@ class ClusterConnection:
         """
         import distributed
 
-        if self.capacity() > 0:
-            return
+        try:
+            if sum(self._nthreads().values()) > 0:
+                return
+        except TimeoutError:
+            raise ClusterError(self._stopped_answering()) from None
+        except Exception:  # (as capacity(): the wait below says what is wrong)
+            pass
         log.info("waiting for a worker to join the %s", self.spec.describe())
         try:
             self.client.wait_for_workers(1, timeout=NO_WORKER_WAIT_S)
@@ -562,23 +607,47 @@ class ClusterConnection:
             self._subscribed = False
         if not self._own_client:
             return
-        if self._warm_up_registered and self.cluster is None \
+        if self._warm_up_registered and self.cluster is None and not self.silent_for() \
                 and getattr(self.client, "status", "") == "running":
             # (a scheduler of its own outlives this connection: workers that join it later
-            # are not warmed up for a client that has left)
+            # are not warmed up for a client that has left; one that stopped answering
+            # would not answer this either)
             try:
                 self.client.sync(self.client.scheduler.unregister_worker_plugin,
                                  name=self._warm_up_name, callback_timeout=_LOCAL_CALL_S)
             except Exception:
                 log.debug("could not unregister the warm-up", exc_info=True)
         self._warm_up_registered = False
-        for obj in (self.client, self.cluster):
-            if obj is not None:
-                try:
-                    obj.close()
-                except Exception:  # leaving must not fail the batch
-                    log.debug("closing %r failed", obj, exc_info=True)
+        if self.client is not None:
+            try:
+                self.client.close(timeout=_LOCAL_CALL_S)
+            except Exception:  # leaving must not fail the batch
+                log.debug("closing %r failed", self.client, exc_info=True)
+        if self.cluster is not None:
+            self._close_local_cluster(self.cluster)
         self.client = self.cluster = None
+
+    @staticmethod
+    def _close_local_cluster(cluster) -> None:
+        """Shut a LocalCluster down, waiting up to :data:`_CLOSE_S`: Dask's own close has
+        no time limit, and the command line and the window wait for it as they end.  Worker
+        processes still there then are killed: they must not outlive this one."""
+        try:
+            cluster.close(timeout=_CLOSE_S)
+            return
+        except TimeoutError:
+            log.warning("the local cluster did not shut down within %s: its worker "
+                        "processes are killed", seconds_text(_CLOSE_S))
+        except Exception:  # leaving must not fail the batch
+            log.debug("closing %r failed", cluster, exc_info=True)
+        import psutil  # (a requirement of Dask's)
+
+        for nanny in list(getattr(cluster, "workers", {}).values()):
+            pid = getattr(getattr(getattr(nanny, "process", None), "process", None), "pid",
+                          None)
+            if pid:
+                with contextlib.suppress(Exception):
+                    psutil.Process(pid).kill()
 
     def _nthreads(self) -> dict:
         """``{worker address: threads}`` as the scheduler says now.

@@ -1110,3 +1110,96 @@ def test_a_song_running_when_the_scheduler_went_away_says_so_as_the_songs_left_d
     assert conn.settle(batch, Cancelled(), job.id, attempt)
     assert job.error == ("the connection to the scheduler tcp://h:8786 was lost (it stopped "
                          "or cannot be reached)")
+
+
+@pytest.mark.timeout(180)
+def test_a_scheduler_that_stops_answering_as_it_is_reached_is_a_clear_error(tmp_path,
+                                                                            monkeypatch):
+    # The scheduler freezes (SIGSTOP) once the workers are warmed up, as the warm-up of the
+    # workers that start later is registered.  Before, that registration waited for an
+    # answer forever and the command line hung; now it gives up after the limit of a
+    # question to the scheduler, says why, and nothing was analyzed.
+    import threading
+
+    import core.batch.cluster
+
+    monkeypatch.setattr(core.batch.cluster, "_LOCAL_CALL_S", 1.0)
+    register = ClusterConnection._warm_up_later_workers
+    with cluster_helpers.scheduler_process() as (address, scheduler):
+        frozen = []
+
+        def freeze_then_register(conn):
+            os.kill(scheduler.pid, signal.SIGSTOP)
+            frozen.append(True)
+            return register(conn)
+
+        monkeypatch.setattr(ClusterConnection, "_warm_up_later_workers", freeze_then_register)
+        batch = Batch(_files(tmp_path, 2), settings=AnalysisSettings(workers=1))
+        runner = ClusterRunner(batch, spec=ClusterSpec(address=address), analyze=slow_analyze)
+        errors = []
+
+        def run():
+            try:
+                runner.run()
+            except ClusterError as err:
+                errors.append(str(err))
+
+        thread = threading.Thread(target=run, daemon=True)
+        try:
+            thread.start()
+            thread.join(60)
+            assert frozen and not thread.is_alive(), "reaching the scheduler waited for it"
+        finally:
+            if frozen:
+                os.kill(scheduler.pid, signal.SIGCONT)
+            thread.join(30)
+        assert errors == [f"the scheduler {address} stopped answering as it was being "
+                          f"reached (no answer within 1.0 s): check that it runs and can be "
+                          f"reached, then start again"]
+        assert [j.state for j in batch.jobs] == [SongState.QUEUED] * 2
+        assert not runner.connection.connected
+
+
+@pytest.mark.timeout(120)
+def test_a_local_cluster_that_does_not_shut_down_is_left_and_its_workers_killed(
+        monkeypatch, caplog):
+    # Dask's LocalCluster close has no time limit: one that never ends (here its shutdown
+    # is made to hang) held the command line and the window's quit forever.  Now it is
+    # waited for up to a limit, and its worker processes are killed then.
+    import asyncio
+    import threading
+
+    import psutil
+
+    import core.batch.cluster
+
+    monkeypatch.setattr(core.batch.cluster, "_CLOSE_S", 1.0)
+    conn = ClusterConnection(ClusterSpec(workers=1), analyze=slow_analyze)
+    conn.connect()
+    cluster = conn.cluster
+    pids = [n.process.process.pid for n in cluster.workers.values()]
+    assert pids and all(psutil.pid_exists(p) for p in pids)
+
+    async def hang():
+        await asyncio.Event().wait()
+
+    cluster._close = hang
+    thread = threading.Thread(target=conn.close, daemon=True)
+    try:
+        thread.start()
+        thread.join(30)
+        assert not thread.is_alive(), "leaving waited for the local cluster to shut down"
+    finally:
+        del cluster._close
+        cluster.close(timeout=30)  # (the hang ended: shut it down for good)
+
+    def gone(pid):
+        try:
+            return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+
+    assert all(gone(p) for p in pids)
+    assert "the local cluster did not shut down within 1.0 s: its worker processes are " \
+           "killed" in caplog.text
+    assert conn.client is None and conn.cluster is None
