@@ -75,6 +75,11 @@ _CONNECT_TIMEOUT_S = 10.0
 #: (:meth:`ClusterConnection.fetch`): a result is a few kilobytes, sent at once by a worker
 #: that is well.
 RESULT_FETCH_S = 30.0
+#: Results fetched at the same time at most, one thread each (:meth:`ClusterConnection.
+#: fetch`): results that stall hold no other unless this many stall at once.
+_FETCH_THREADS = 8
+#: The shortest wait (s) given to a fetch that waited that long for a free thread.
+_FETCH_LAST_S = 1.0
 #: Longest wait for what the client knows already or asks the scheduler alone (the workers
 #: of the cluster, an event set, a task's error): a scheduler that stopped answering
 #: (frozen, or cut off without the connection closing) must not hold the batch.
@@ -421,10 +426,10 @@ class ClusterConnection:
         self._workers: dict[str, int] = {}
         self._names: dict[str, str] = {}
         self._silent_since: float | None = None
-        # Results to fetch, in order (fetch), and whether a thread fetches them now.
+        # Results to fetch, in order (fetch), and the threads that fetch them now.
         self._to_fetch: collections.deque = collections.deque()
         self._fetch_lock = threading.Lock()
-        self._fetcher_busy = False
+        self._fetchers = 0
         #: True while a LocalCluster starts: a stop asked then waits until it has started
         #: (a LocalCluster cut short leaves Dask unable to close it at exit).
         self.starting = False
@@ -979,43 +984,73 @@ class ClusterConnection:
         A task's result stays on its worker until it is fetched, and a worker that stalls
         as it sends it would hold whoever waits for it: the Dask client's one callback
         thread (every later song's result behind it), or the command line's loop.  Each
-        fetch waits up to :data:`RESULT_FETCH_S` and then gives up, its future raising
-        :class:`ResultNotSent`.  Fetches run one after another, on a thread that ends when
-        none is left: Dask gathers results asked for at the same time in one request, which
-        a worker that does not send one would hold as a whole.
+        fetch gives up :data:`RESULT_FETCH_S` after it was asked for, its future raising
+        :class:`ResultNotSent`.  Fetches run side by side, up to :data:`_FETCH_THREADS` at
+        once on threads that end when none is left, each asking for its own result alone
+        (:meth:`_fetch_one`): results that stall fail together, one wait after they were
+        asked for, and the results of other songs go past them.
         """
         fetched: concurrent.futures.Future = concurrent.futures.Future()
+        wait_s = RESULT_FETCH_S
         with self._fetch_lock:
-            self._to_fetch.append((future, fetched))
-            if self._fetcher_busy:
+            self._to_fetch.append((future, fetched, time.monotonic() + wait_s, wait_s))
+            if self._fetchers >= _FETCH_THREADS:
                 return fetched
-            self._fetcher_busy = True
-        threading.Thread(target=self._fetch_all, name="songcal-fetch", daemon=True).start()
+            self._fetchers += 1
+        try:
+            threading.Thread(target=self._fetch_all, name="songcal-fetch",
+                             daemon=True).start()
+        except BaseException:
+            with self._fetch_lock:
+                self._fetchers -= 1
+            raise
         return fetched
 
     def _fetch_all(self) -> None:
         while True:
             with self._fetch_lock:
                 if not self._to_fetch:
-                    self._fetcher_busy = False
+                    self._fetchers -= 1
                     return
-                future, fetched = self._to_fetch.popleft()
+                future, fetched, deadline, wait_s = self._to_fetch.popleft()
             try:
-                outcome = self._fetch_one(future)
+                outcome = self._fetch_one(future, deadline, wait_s)
             except BaseException as err:
                 fetched.set_exception(err)
             else:
                 fetched.set_result(outcome)
 
-    @staticmethod
-    def _fetch_one(future):
+    def _fetch_one(self, future, deadline: float | None = None,
+                   wait_s: float | None = None):
         """The task's outcome tuple; None for a task that ended without one (an error, a
-        cancel: :meth:`settle` reads why from the future)."""
+        cancel: :meth:`settle` reads why from the future).  Waits until ``deadline``
+        (``time.monotonic()``; default :data:`RESULT_FETCH_S` from now), at least
+        :data:`_FETCH_LAST_S` (one asked for long before gets its chance).
+
+        The result is asked of the scheduler for this key alone: the client's own fetch
+        gathers the results asked for at about the same time in one request, so a result
+        that stalls would hold the others asked with it, and fail them at its deadline.
+        """
         if future.status != "finished":
             return None
-        wait_s = RESULT_FETCH_S
+        wait_s = RESULT_FETCH_S if wait_s is None else wait_s
+        deadline = time.monotonic() + wait_s if deadline is None else deadline
+
+        def left():
+            return max(deadline - time.monotonic(), _FETCH_LAST_S)
+
+        client = self.client
         try:
-            return future.result(timeout=wait_s)
+            if client is not None and getattr(client, "scheduler", None) is not None:
+                answer = client.sync(client.scheduler.gather, keys=[future.key],
+                                     callback_timeout=left())
+                data = answer.get("data") if isinstance(answer, dict) and \
+                    answer.get("status") == "OK" else None
+                if isinstance(data, dict) and future.key in data:
+                    return data[future.key]
+            # (its worker lost it meanwhile: the client's own fetch has Dask run it again,
+            # or says why it cannot)
+            return future.result(timeout=left())
         except TimeoutError:
             if future.status == "finished":
                 raise ResultNotSent(wait_s) from None

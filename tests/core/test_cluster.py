@@ -309,6 +309,52 @@ def test_a_result_its_worker_does_not_send_fails_that_song_and_the_batch_ends(
     assert sorted(saved) == [1, 2, 3]
 
 
+def test_results_that_stall_fail_together_and_hold_no_other_result(client, tmp_path,
+                                                                   monkeypatch):
+    # Three workers' results stall on their way (their connections hang).  Each fetch
+    # gives up one wait after it was asked for, side by side, and the results of the
+    # songs after them are fetched at once.  Before, fetches ran one after another: the
+    # third stalled result failed three waits after the first was asked for, and every
+    # result behind them waited as long.
+    import threading
+
+    import core.batch.cluster
+
+    wait_s = 10.0
+    monkeypatch.setattr(core.batch.cluster, "RESULT_FETCH_S", wait_s)
+    paths = _files(tmp_path, 3, prefix="unsent") + _files(tmp_path, 3)
+    settings = AnalysisSettings(workers=2, budget_base_s=3.0, budget_factor=0.0,
+                                hard_limit_factor=20.0)
+    batch = Batch(paths, settings=settings)
+    runner = ClusterRunner(batch, spec=ClusterSpec(), analyze=slow_analyze, client=client)
+    took = {}  # song -> seconds from the ask to the fetch's end
+    fetch = runner.connection.fetch
+
+    def timed_fetch(future):
+        asked, fetched = time.monotonic(), fetch(future)
+        fetched.add_done_callback(
+            lambda f: took.__setitem__(future.key, time.monotonic() - asked))
+        return fetched
+
+    runner.connection.fetch = timed_fetch
+    with cluster_helpers.results_held(client):
+        thread = threading.Thread(target=runner.run, daemon=True)
+        thread.start()
+        thread.join(120)
+        assert not thread.is_alive(), "the batch waited for the held results"
+    assert [j.state for j in batch.jobs] == [SongState.FAILED] * 3 + [SongState.DONE] * 3
+    assert {j.error for j in batch.jobs[:3]} == {
+        f"its analysis ended on {j.worker}, but its result did not arrive within 10 s; "
+        f"analyze it again" for j in batch.jobs[:3]}
+    key = runner.connection._task_key
+    stalled = [took[key(("", j.key, j.attempt))] for j in batch.jobs[:3]]
+    good = [took[key(("", j.key, j.attempt))] for j in batch.jobs[3:]]
+    # (each stalled fetch ends one wait after its ask, whatever the load; a result that
+    # comes takes a fraction of a second)
+    assert all(wait_s <= t < 2 * wait_s for t in stalled), stalled
+    assert all(t < wait_s for t in good), good
+
+
 def test_a_result_that_cannot_be_read_here_fails_that_song_and_the_batch_goes_on(client,
                                                                                   tmp_path):
     # The worker's result for unreadable0 cannot be unpacked on this computer (made by a
