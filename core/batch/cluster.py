@@ -448,7 +448,8 @@ class ClusterConnection:
         Raises
         ------
         ClusterError
-            The extra is missing, the scheduler cannot be reached or a worker cannot
+            The extra is missing, the scheduler cannot be reached or stops answering
+            (each question to it waits :data:`_LOCAL_CALL_S` at most), or a worker cannot
             import SongCal.
         """
         distributed = _import_dask()
@@ -582,7 +583,7 @@ class ClusterConnection:
         Raises
         ------
         ClusterError
-            None joined in that time.
+            None joined in that time, or the scheduler did not answer.
         """
         import distributed
 
