@@ -485,7 +485,7 @@ class ClusterConnection:
                 raise
             try:
                 self._wait_for_a_worker()
-                builds = self.client.run(warm_up, callback_timeout=_WORKER_CALL_TIMEOUT_S)
+                builds = self._run_on_workers(warm_up)
             except ClusterError:
                 self.close()
                 raise
@@ -560,6 +560,47 @@ class ClusterConnection:
         except Exception as err:
             log.warning("workers that start later will not be warmed up: %s",
                         _one_line(err))
+
+    def _run_on_workers(self, function, *args):
+        """``client.run(function, *args)`` on every worker as the cluster is reached: the
+        workers get up to :data:`_WORKER_CALL_TIMEOUT_S` (a cold one imports the analyzer's
+        libraries first), but the scheduler that relays the call is asked every
+        :data:`_LOCAL_CALL_S` whether it still answers, so one that stopped answering is
+        not waited for that long.
+
+        Raises
+        ------
+        ClusterError
+            The scheduler stopped answering.
+        TimeoutError
+            The workers did not answer within :data:`_WORKER_CALL_TIMEOUT_S`.
+        """
+        import asyncio
+
+        client = self.client
+        silent = []
+
+        async def watched():
+            run = asyncio.ensure_future(client._run(function, *args))
+            try:
+                while True:
+                    done, _ = await asyncio.wait({run}, timeout=_LOCAL_CALL_S)
+                    if done:
+                        return run.result()
+                    try:
+                        await asyncio.wait_for(client.scheduler.ncores(), _LOCAL_CALL_S)
+                    except TimeoutError:
+                        silent.append(True)
+                        return None
+            finally:
+                if not run.done():
+                    run.cancel()
+
+        answer = client.sync(watched, callback_timeout=_WORKER_CALL_TIMEOUT_S)
+        if silent:
+            self._unanswered()
+            raise ClusterError(self._stopped_answering())
+        return answer
 
     def _stopped_answering(self) -> str:
         """Why a cluster that stopped answering as it was reached cannot be used."""
@@ -873,8 +914,9 @@ class ClusterConnection:
         import distributed
 
         try:
-            missing = self.client.run(unreadable_paths, paths,
-                                      callback_timeout=_WORKER_CALL_TIMEOUT_S)
+            missing = self._run_on_workers(unreadable_paths, paths)
+        except ClusterError:
+            raise
         except (TimeoutError, distributed.TimeoutError):
             raise ClusterError(f"the workers of the {self.spec.describe()} did not say "
                                f"within {_WORKER_CALL_TIMEOUT_S:.0f} s whether they can "

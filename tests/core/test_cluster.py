@@ -1159,27 +1159,33 @@ def test_a_song_running_when_the_scheduler_went_away_says_so_as_the_songs_left_d
 
 
 @pytest.mark.timeout(180)
+@pytest.mark.parametrize("step", ["_wait_for_a_worker", "_warm_up_later_workers"])
 def test_a_scheduler_that_stops_answering_as_it_is_reached_is_a_clear_error(tmp_path,
-                                                                            monkeypatch):
-    # The scheduler freezes (SIGSTOP) once the workers are warmed up, as the warm-up of the
-    # workers that start later is registered.  Before, that registration waited for an
-    # answer forever and the command line hung; now it gives up after the limit of a
-    # question to the scheduler, says why, and nothing was analyzed.
+                                                                            monkeypatch, step):
+    # The scheduler freezes (SIGSTOP) as the workers are warmed up (it is asked to relay
+    # the warm-up), or once they are, as the warm-up of the workers that start later is
+    # registered.  Before, the warm-up waited 180 s for the workers, and the registration
+    # waited for an answer forever: the command line hung.  Now each gives up once the
+    # scheduler has not answered a question for its limit, says why, and nothing was
+    # analyzed.
     import threading
 
     import core.batch.cluster
 
     monkeypatch.setattr(core.batch.cluster, "_LOCAL_CALL_S", 1.0)
-    register = ClusterConnection._warm_up_later_workers
+    original = getattr(ClusterConnection, step)
     with cluster_helpers.scheduler_process() as (address, scheduler):
         frozen = []
 
-        def freeze_then_register(conn):
+        def freeze_around_step(conn):
+            if step == "_wait_for_a_worker":  # (frozen as the warm-up is asked for)
+                original(conn)
             os.kill(scheduler.pid, signal.SIGSTOP)
             frozen.append(True)
-            return register(conn)
+            if step != "_wait_for_a_worker":
+                original(conn)
 
-        monkeypatch.setattr(ClusterConnection, "_warm_up_later_workers", freeze_then_register)
+        monkeypatch.setattr(ClusterConnection, step, freeze_around_step)
         batch = Batch(_files(tmp_path, 2), settings=AnalysisSettings(workers=1))
         runner = ClusterRunner(batch, spec=ClusterSpec(address=address), analyze=slow_analyze)
         errors = []
