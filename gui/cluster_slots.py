@@ -401,9 +401,9 @@ class ClusterSlots(WorkerSlots):
                 self._finish_record(rec)
             return
         # Its result is fetched off this thread, which runs every future's callback, and
-        # waited for up to RESULT_FETCH_S: a worker that stalls as it sends a result holds
-        # the results behind it that long at most.  The song is settled (and its result
-        # saved) on the thread that fetched it.
+        # waited for up to RESULT_FETCH_S from now, beside the other songs' fetches: a
+        # worker that stalls as it sends a result holds no other.  The song is settled
+        # (and its result saved) on the thread that fetched it.
         try:
             fetched = self.connection.fetch(future)
         except Exception:  # (no thread to be had: the process is going down)

@@ -76,10 +76,18 @@ _CONNECT_TIMEOUT_S = 10.0
 #: (:meth:`ClusterConnection.fetch`): a result is a few kilobytes, sent at once by a worker
 #: that is well.
 RESULT_FETCH_S = 30.0
+#: Results fetched at the same time at most, one thread each (:meth:`ClusterConnection.
+#: fetch`): results that stall hold no other unless this many stall at once.
+_FETCH_THREADS = 8
+#: The shortest wait (s) given to a fetch that waited that long for a free thread.
+_FETCH_LAST_S = 1.0
 #: Longest wait for what the client knows already or asks the scheduler alone (the workers
 #: of the cluster, an event set, a task's error): a scheduler that stopped answering
 #: (frozen, or cut off without the connection closing) must not hold the batch.
 _LOCAL_CALL_S = 10.0
+#: Longest wait (s) for a LocalCluster to shut down (its nannies give a worker that does
+#: not stop 5 s before they kill it).
+_CLOSE_S = 15.0
 #: Longest wait for the workers' warm-up and file check (a cold worker imports the
 #: analyzer's libraries first; a worker stuck there must not hold the batch forever).
 _WORKER_CALL_TIMEOUT_S = 180.0
@@ -419,10 +427,10 @@ class ClusterConnection:
         self._workers: dict[str, int] = {}
         self._names: dict[str, str] = {}
         self._silent_since: float | None = None
-        # Results to fetch, in order (fetch), and whether a thread fetches them now.
+        # Results to fetch, in order (fetch), and the threads that fetch them now.
         self._to_fetch: collections.deque = collections.deque()
         self._fetch_lock = threading.Lock()
-        self._fetcher_busy = False
+        self._fetchers = 0
         #: True while a LocalCluster starts: a stop asked then waits until it has started
         #: (a LocalCluster cut short leaves Dask unable to close it at exit).
         self.starting = False
@@ -441,7 +449,8 @@ class ClusterConnection:
         Raises
         ------
         ClusterError
-            The extra is missing, the scheduler cannot be reached or a worker cannot
+            The extra is missing, the scheduler cannot be reached or stops answering
+            (each question to it waits :data:`_LOCAL_CALL_S` at most), or a worker cannot
             import SongCal.
         """
         distributed = _import_dask()
@@ -477,7 +486,7 @@ class ClusterConnection:
                 raise
             try:
                 self._wait_for_a_worker()
-                builds = self.client.run(warm_up, callback_timeout=_WORKER_CALL_TIMEOUT_S)
+                builds = self._run_on_workers(warm_up)
             except ClusterError:
                 self.close()
                 raise
@@ -499,7 +508,11 @@ class ClusterConnection:
             if other:
                 self.close()
                 raise ClusterError(other)
-            self._warm_up_later_workers()
+            try:
+                self._warm_up_later_workers()
+            except BaseException:
+                self.close()
+                raise
         self.client.subscribe_topic(PROGRESS_TOPIC, self._event)
         # The scheduler's own events: a worker that leaves (or dies) is known at once, not
         # at the engine's next look at the workers.
@@ -511,16 +524,90 @@ class ClusterConnection:
         warm up before it takes a song, as those found at connection did
         (:class:`core.batch.cluster_plugin.WarmUpPlugin`).  Without it, the first song on
         such a worker would be timed with the analyzer's start-up in it.  A scheduler that
-        refuses the plugin costs only that: a warning, and the batch goes on."""
+        refuses the plugin costs only that: a warning, and the batch goes on.
+
+        The registration waits for the scheduler, and the scheduler for every worker to
+        set the plugin up (at once: each was just warmed up): it gives up after
+        :data:`_LOCAL_CALL_S`.  Then a scheduler that still answers (a worker slow to set
+        it up) costs a warning; one that does not (frozen, or cut off without the
+        connection closing) cannot run a batch.
+
+        Raises
+        ------
+        ClusterError
+            The scheduler stopped answering.
+        """
+        import distributed
+
         from core.batch.cluster_plugin import WarmUpPlugin
 
+        client = self.client
+        plugin = WarmUpPlugin(_WORKER_CALL_TIMEOUT_S, name=self._warm_up_name)
         try:
-            self.client.register_plugin(WarmUpPlugin(_WORKER_CALL_TIMEOUT_S,
-                                                     name=self._warm_up_name))
+            # (what Client.register_plugin runs, which has no time limit of its own)
+            client.sync(client._register_worker_plugin, plugin, self._warm_up_name, False,
+                        callback_timeout=_LOCAL_CALL_S)
             self._warm_up_registered = True
+        except (TimeoutError, distributed.TimeoutError):
+            self._warm_up_registered = True  # (it may be registered yet: taken away at close)
+            try:
+                self._nthreads()
+            except TimeoutError:
+                raise ClusterError(self._stopped_answering()) from None
+            except Exception:
+                pass
+            log.warning("workers that start later may not be warmed up: the workers did "
+                        "not set up their warm-up within %s", seconds_text(_LOCAL_CALL_S))
         except Exception as err:
             log.warning("workers that start later will not be warmed up: %s",
                         _one_line(err))
+
+    def _run_on_workers(self, function, *args):
+        """``client.run(function, *args)`` on every worker as the cluster is reached: the
+        workers get up to :data:`_WORKER_CALL_TIMEOUT_S` (a cold one imports the analyzer's
+        libraries first), but the scheduler that relays the call is asked every
+        :data:`_LOCAL_CALL_S` whether it still answers, so one that stopped answering is
+        not waited for that long.
+
+        Raises
+        ------
+        ClusterError
+            The scheduler stopped answering.
+        TimeoutError
+            The workers did not answer within :data:`_WORKER_CALL_TIMEOUT_S`.
+        """
+        import asyncio
+
+        client = self.client
+        silent = []
+
+        async def watched():
+            run = asyncio.ensure_future(client._run(function, *args))
+            try:
+                while True:
+                    done, _ = await asyncio.wait({run}, timeout=_LOCAL_CALL_S)
+                    if done:
+                        return run.result()
+                    try:
+                        await asyncio.wait_for(client.scheduler.ncores(), _LOCAL_CALL_S)
+                    except TimeoutError:
+                        silent.append(True)
+                        return None
+            finally:
+                if not run.done():
+                    run.cancel()
+
+        answer = client.sync(watched, callback_timeout=_WORKER_CALL_TIMEOUT_S)
+        if silent:
+            self._unanswered()
+            raise ClusterError(self._stopped_answering())
+        return answer
+
+    def _stopped_answering(self) -> str:
+        """Why a cluster that stopped answering as it was reached cannot be used."""
+        return (f"the {self.spec.describe()} stopped answering as it was being reached (no "
+                f"answer within {seconds_text(_LOCAL_CALL_S)}): check that it runs and can "
+                f"be reached, then start again")
 
     @contextlib.contextmanager
     def _starting(self):
@@ -538,12 +625,17 @@ class ClusterConnection:
         Raises
         ------
         ClusterError
-            None joined in that time.
+            None joined in that time, or the scheduler did not answer.
         """
         import distributed
 
-        if self.capacity() > 0:
-            return
+        try:
+            if sum(self._nthreads().values()) > 0:
+                return
+        except TimeoutError:
+            raise ClusterError(self._stopped_answering()) from None
+        except Exception:  # (as capacity(): the wait below says what is wrong)
+            pass
         log.info("waiting for a worker to join the %s", self.spec.describe())
         try:
             self.client.wait_for_workers(1, timeout=NO_WORKER_WAIT_S)
@@ -563,23 +655,47 @@ class ClusterConnection:
             self._subscribed = False
         if not self._own_client:
             return
-        if self._warm_up_registered and self.cluster is None \
+        if self._warm_up_registered and self.cluster is None and not self.silent_for() \
                 and getattr(self.client, "status", "") == "running":
             # (a scheduler of its own outlives this connection: workers that join it later
-            # are not warmed up for a client that has left)
+            # are not warmed up for a client that has left; one that stopped answering
+            # would not answer this either)
             try:
                 self.client.sync(self.client.scheduler.unregister_worker_plugin,
                                  name=self._warm_up_name, callback_timeout=_LOCAL_CALL_S)
             except Exception:
                 log.debug("could not unregister the warm-up", exc_info=True)
         self._warm_up_registered = False
-        for obj in (self.client, self.cluster):
-            if obj is not None:
-                try:
-                    obj.close()
-                except Exception:  # leaving must not fail the batch
-                    log.debug("closing %r failed", obj, exc_info=True)
+        if self.client is not None:
+            try:
+                self.client.close(timeout=_LOCAL_CALL_S)
+            except Exception:  # leaving must not fail the batch
+                log.debug("closing %r failed", self.client, exc_info=True)
+        if self.cluster is not None:
+            self._close_local_cluster(self.cluster)
         self.client = self.cluster = None
+
+    @staticmethod
+    def _close_local_cluster(cluster) -> None:
+        """Shut a LocalCluster down, waiting up to :data:`_CLOSE_S`: Dask's own close has
+        no time limit, and the command line and the window wait for it as they end.  Worker
+        processes still there then are killed: they must not outlive this one."""
+        try:
+            cluster.close(timeout=_CLOSE_S)
+            return
+        except TimeoutError:
+            log.warning("the local cluster did not shut down within %s: its worker "
+                        "processes are killed", seconds_text(_CLOSE_S))
+        except Exception:  # leaving must not fail the batch
+            log.debug("closing %r failed", cluster, exc_info=True)
+        import psutil  # (a requirement of Dask's)
+
+        for nanny in list(getattr(cluster, "workers", {}).values()):
+            pid = getattr(getattr(getattr(nanny, "process", None), "process", None), "pid",
+                          None)
+            if pid:
+                with contextlib.suppress(Exception):
+                    psutil.Process(pid).kill()
 
     def _nthreads(self) -> dict:
         """``{worker address: threads}`` as the scheduler says now.
@@ -799,8 +915,9 @@ class ClusterConnection:
         import distributed
 
         try:
-            missing = self.client.run(unreadable_paths, paths,
-                                      callback_timeout=_WORKER_CALL_TIMEOUT_S)
+            missing = self._run_on_workers(unreadable_paths, paths)
+        except ClusterError:
+            raise
         except (TimeoutError, distributed.TimeoutError):
             raise ClusterError(f"the workers of the {self.spec.describe()} did not say "
                                f"within {_WORKER_CALL_TIMEOUT_S:.0f} s whether they can "
@@ -911,43 +1028,73 @@ class ClusterConnection:
         A task's result stays on its worker until it is fetched, and a worker that stalls
         as it sends it would hold whoever waits for it: the Dask client's one callback
         thread (every later song's result behind it), or the command line's loop.  Each
-        fetch waits up to :data:`RESULT_FETCH_S` and then gives up, its future raising
-        :class:`ResultNotSent`.  Fetches run one after another, on a thread that ends when
-        none is left: Dask gathers results asked for at the same time in one request, which
-        a worker that does not send one would hold as a whole.
+        fetch gives up :data:`RESULT_FETCH_S` after it was asked for, its future raising
+        :class:`ResultNotSent`.  Fetches run side by side, up to :data:`_FETCH_THREADS` at
+        once on threads that end when none is left, each asking for its own result alone
+        (:meth:`_fetch_one`): results that stall fail together, one wait after they were
+        asked for, and the results of other songs go past them.
         """
         fetched: concurrent.futures.Future = concurrent.futures.Future()
+        wait_s = RESULT_FETCH_S
         with self._fetch_lock:
-            self._to_fetch.append((future, fetched))
-            if self._fetcher_busy:
+            self._to_fetch.append((future, fetched, time.monotonic() + wait_s, wait_s))
+            if self._fetchers >= _FETCH_THREADS:
                 return fetched
-            self._fetcher_busy = True
-        threading.Thread(target=self._fetch_all, name="songcal-fetch", daemon=True).start()
+            self._fetchers += 1
+        try:
+            threading.Thread(target=self._fetch_all, name="songcal-fetch",
+                             daemon=True).start()
+        except BaseException:
+            with self._fetch_lock:
+                self._fetchers -= 1
+            raise
         return fetched
 
     def _fetch_all(self) -> None:
         while True:
             with self._fetch_lock:
                 if not self._to_fetch:
-                    self._fetcher_busy = False
+                    self._fetchers -= 1
                     return
-                future, fetched = self._to_fetch.popleft()
+                future, fetched, deadline, wait_s = self._to_fetch.popleft()
             try:
-                outcome = self._fetch_one(future)
+                outcome = self._fetch_one(future, deadline, wait_s)
             except BaseException as err:
                 fetched.set_exception(err)
             else:
                 fetched.set_result(outcome)
 
-    @staticmethod
-    def _fetch_one(future):
+    def _fetch_one(self, future, deadline: float | None = None,
+                   wait_s: float | None = None):
         """The task's outcome tuple; None for a task that ended without one (an error, a
-        cancel: :meth:`settle` reads why from the future)."""
+        cancel: :meth:`settle` reads why from the future).  Waits until ``deadline``
+        (``time.monotonic()``; default :data:`RESULT_FETCH_S` from now), at least
+        :data:`_FETCH_LAST_S` (one asked for long before gets its chance).
+
+        The result is asked of the scheduler for this key alone: the client's own fetch
+        gathers the results asked for at about the same time in one request, so a result
+        that stalls would hold the others asked with it, and fail them at its deadline.
+        """
         if future.status != "finished":
             return None
-        wait_s = RESULT_FETCH_S
+        wait_s = RESULT_FETCH_S if wait_s is None else wait_s
+        deadline = time.monotonic() + wait_s if deadline is None else deadline
+
+        def left():
+            return max(deadline - time.monotonic(), _FETCH_LAST_S)
+
+        client = self.client
         try:
-            return future.result(timeout=wait_s)
+            if client is not None and getattr(client, "scheduler", None) is not None:
+                answer = client.sync(client.scheduler.gather, keys=[future.key],
+                                     callback_timeout=left())
+                data = answer.get("data") if isinstance(answer, dict) and \
+                    answer.get("status") == "OK" else None
+                if isinstance(data, dict) and future.key in data:
+                    return data[future.key]
+            # (its worker lost it meanwhile: the client's own fetch has Dask run it again,
+            # or says why it cannot)
+            return future.result(timeout=left())
         except TimeoutError:
             if future.status == "finished":
                 raise ResultNotSent(wait_s) from None

@@ -383,7 +383,7 @@ class Batch:
     def ended_on_worker(self, job_id: int | Job, attempt: int) -> bool:
         """The attempt's task has ended on its worker (a cluster's) and its outcome is on
         its way: its clock stops now.  The outcome may reach the batch seconds later (the
-        engine settles results one after another, and saving one reads its file again);
+        engine settles a result behind the saves before it, and a save reads its file again);
         the song ended in time, so the time-out rule leaves it alone, and its analysis time
         is its run on the worker, not the wait for its turn to be settled.  False when the
         attempt is stale or waits (a late report of a run whose worker was lost)."""

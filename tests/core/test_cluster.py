@@ -332,6 +332,52 @@ def test_a_result_its_worker_does_not_send_fails_that_song_and_the_batch_ends(
     assert sorted(saved) == [1, 2, 3]
 
 
+def test_results_that_stall_fail_together_and_hold_no_other_result(client, tmp_path,
+                                                                   monkeypatch):
+    # Three workers' results stall on their way (their connections hang).  Each fetch
+    # gives up one wait after it was asked for, side by side, and the results of the
+    # songs after them are fetched at once.  Before, fetches ran one after another: the
+    # third stalled result failed three waits after the first was asked for, and every
+    # result behind them waited as long.
+    import threading
+
+    import core.batch.cluster
+
+    wait_s = 10.0
+    monkeypatch.setattr(core.batch.cluster, "RESULT_FETCH_S", wait_s)
+    paths = _files(tmp_path, 3, prefix="unsent") + _files(tmp_path, 3)
+    settings = AnalysisSettings(workers=2, budget_base_s=3.0, budget_factor=0.0,
+                                hard_limit_factor=20.0)
+    batch = Batch(paths, settings=settings)
+    runner = ClusterRunner(batch, spec=ClusterSpec(), analyze=slow_analyze, client=client)
+    took = {}  # song -> seconds from the ask to the fetch's end
+    fetch = runner.connection.fetch
+
+    def timed_fetch(future):
+        asked, fetched = time.monotonic(), fetch(future)
+        fetched.add_done_callback(
+            lambda f: took.__setitem__(future.key, time.monotonic() - asked))
+        return fetched
+
+    runner.connection.fetch = timed_fetch
+    with cluster_helpers.results_held(client):
+        thread = threading.Thread(target=runner.run, daemon=True)
+        thread.start()
+        thread.join(120)
+        assert not thread.is_alive(), "the batch waited for the held results"
+    assert [j.state for j in batch.jobs] == [SongState.FAILED] * 3 + [SongState.DONE] * 3
+    assert {j.error for j in batch.jobs[:3]} == {
+        f"its analysis ended on {j.worker}, but its result did not arrive within 10 s; "
+        f"analyze it again" for j in batch.jobs[:3]}
+    key = runner.connection._task_key
+    stalled = [took[key(("", j.key, j.attempt))] for j in batch.jobs[:3]]
+    good = [took[key(("", j.key, j.attempt))] for j in batch.jobs[3:]]
+    # (each stalled fetch ends one wait after its ask, whatever the load; a result that
+    # comes takes a fraction of a second)
+    assert all(wait_s <= t < 2 * wait_s for t in stalled), stalled
+    assert all(t < wait_s for t in good), good
+
+
 def test_a_result_that_cannot_be_read_here_fails_that_song_and_the_batch_goes_on(client,
                                                                                   tmp_path):
     # The worker's result for unreadable0 cannot be unpacked on this computer (made by a
@@ -1133,3 +1179,102 @@ def test_a_song_running_when_the_scheduler_went_away_says_so_as_the_songs_left_d
     assert conn.settle(batch, Cancelled(), job.id, attempt)
     assert job.error == ("the connection to the scheduler tcp://h:8786 was lost (it stopped "
                          "or cannot be reached)")
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("step", ["_wait_for_a_worker", "_warm_up_later_workers"])
+def test_a_scheduler_that_stops_answering_as_it_is_reached_is_a_clear_error(tmp_path,
+                                                                            monkeypatch, step):
+    # The scheduler freezes (SIGSTOP) as the workers are warmed up (it is asked to relay
+    # the warm-up), or once they are, as the warm-up of the workers that start later is
+    # registered.  Before, the warm-up waited 180 s for the workers, and the registration
+    # waited for an answer forever: the command line hung.  Now each gives up once the
+    # scheduler has not answered a question for its limit, says why, and nothing was
+    # analyzed.
+    import threading
+
+    import core.batch.cluster
+
+    monkeypatch.setattr(core.batch.cluster, "_LOCAL_CALL_S", 1.0)
+    original = getattr(ClusterConnection, step)
+    with cluster_helpers.scheduler_process() as (address, scheduler):
+        frozen = []
+
+        def freeze_around_step(conn):
+            if step == "_wait_for_a_worker":  # (frozen as the warm-up is asked for)
+                original(conn)
+            os.kill(scheduler.pid, signal.SIGSTOP)
+            frozen.append(True)
+            if step != "_wait_for_a_worker":
+                original(conn)
+
+        monkeypatch.setattr(ClusterConnection, step, freeze_around_step)
+        batch = Batch(_files(tmp_path, 2), settings=AnalysisSettings(workers=1))
+        runner = ClusterRunner(batch, spec=ClusterSpec(address=address), analyze=slow_analyze)
+        errors = []
+
+        def run():
+            try:
+                runner.run()
+            except ClusterError as err:
+                errors.append(str(err))
+
+        thread = threading.Thread(target=run, daemon=True)
+        try:
+            thread.start()
+            thread.join(60)
+            assert frozen and not thread.is_alive(), "reaching the scheduler waited for it"
+        finally:
+            if frozen:
+                os.kill(scheduler.pid, signal.SIGCONT)
+            thread.join(30)
+        assert errors == [f"the scheduler {address} stopped answering as it was being "
+                          f"reached (no answer within 1.0 s): check that it runs and can be "
+                          f"reached, then start again"]
+        assert [j.state for j in batch.jobs] == [SongState.QUEUED] * 2
+        assert not runner.connection.connected
+
+
+@pytest.mark.timeout(120)
+def test_a_local_cluster_that_does_not_shut_down_is_left_and_its_workers_killed(
+        monkeypatch, caplog):
+    # Dask's LocalCluster close has no time limit: one that never ends (here its shutdown
+    # is made to hang) held the command line and the window's quit forever.  Now it is
+    # waited for up to a limit, and its worker processes are killed then.
+    import asyncio
+    import threading
+
+    import psutil
+
+    import core.batch.cluster
+
+    monkeypatch.setattr(core.batch.cluster, "_CLOSE_S", 1.0)
+    conn = ClusterConnection(ClusterSpec(workers=1), analyze=slow_analyze)
+    conn.connect()
+    cluster = conn.cluster
+    pids = [n.process.process.pid for n in cluster.workers.values()]
+    assert pids and all(psutil.pid_exists(p) for p in pids)
+
+    async def hang():
+        await asyncio.Event().wait()
+
+    cluster._close = hang
+    thread = threading.Thread(target=conn.close, daemon=True)
+    try:
+        thread.start()
+        thread.join(30)
+        assert not thread.is_alive(), "leaving waited for the local cluster to shut down"
+    finally:
+        del cluster._close
+        cluster.close(timeout=30)  # (the hang ended: shut it down for good)
+
+    def gone(pid):
+        try:
+            return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+
+    assert all(gone(p) for p in pids)
+    assert "the local cluster did not shut down within 1.0 s: its worker processes are " \
+           "killed" in caplog.text
+    assert conn.client is None and conn.cluster is None

@@ -204,6 +204,132 @@ def test_a_scheduler_that_goes_away_fails_the_window_songs_left(qtbot, tmp_path,
         eng.shutdown(timeout_ms=5000)
 
 
+@pytest.fixture
+def frozen_scheduler_waits(monkeypatch):
+    """The limit of a question to the scheduler, the wait for one that does not answer and
+    the look at the workers, cut to seconds; yields the threads where a question to the
+    scheduler went unanswered (``threading.Thread`` each, as it gave up)."""
+    import threading
+
+    import core.batch.cluster
+    import gui.cluster_slots
+    from core.batch.cluster import ClusterConnection
+
+    monkeypatch.setattr(core.batch.cluster, "_LOCAL_CALL_S", 2.0)
+    monkeypatch.setattr(core.batch.cluster, "NO_WORKER_WAIT_S", 2.0)
+    monkeypatch.setattr(gui.cluster_slots, "_REFRESH_S", 0.2)
+    unanswered = ClusterConnection._unanswered
+    where = []
+
+    def recording(self):
+        where.append(threading.current_thread())
+        unanswered(self)
+
+    monkeypatch.setattr(ClusterConnection, "_unanswered", recording)
+    yield where
+
+
+@pytest.mark.timeout(240)
+def test_a_scheduler_that_stops_answering_fails_the_window_songs_left(qtbot, tmp_path,
+                                                                       frozen_scheduler_waits):
+    # The scheduler freezes (SIGSTOP) once a song is done.  The window goes on: the
+    # questions to the scheduler that go unanswered wait on the cluster's thread, never on
+    # the GUI thread, whose events keep coming; once the scheduler has not answered for the
+    # wait, the songs left fail in their rows saying so, the batch ends with what finished,
+    # and quitting while it is still frozen does not wait for it.
+    import os
+    import signal
+    import threading
+
+    from PySide6.QtCore import QTimer
+
+    paths = _songs(tmp_path, 6)
+    eng = BatchEngine(AnalysisSettings(workers=1))
+    eng.batch.add(paths)
+    eng.jobsAdded.emit(0, len(paths))
+    ticks = []
+    timer = QTimer()
+    timer.setInterval(20)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    frozen = []
+    try:
+        with cluster_helpers.scheduler_process() as (address, scheduler):
+            def freeze():
+                os.kill(scheduler.pid, signal.SIGSTOP)
+                frozen.append(time.monotonic())
+
+            try:
+                eng.set_cluster(parse_cluster(address), analyze=slow_analyze)
+                _done_then(eng, freeze)
+                with qtbot.waitSignal(eng.batchFinished, timeout=90_000):
+                    assert eng.start()
+                    timer.start()
+                ended = time.monotonic()
+                assert frozen and eng.state == EngineState.IDLE
+                done = [j for j in eng.batch.jobs if j.state is SongState.DONE]
+                failed = [j for j in eng.batch.jobs if j.state is not SongState.DONE]
+                assert done and failed
+                assert all(j.state is SongState.FAILED for j in failed)
+                assert {j.error for j in failed} == {
+                    f"the scheduler {address} did not answer for 2 s"}
+                assert [r.path for r in eng.batch.results() if r.status == "done"] == \
+                    [j.path for j in done]
+                # (the GUI thread never waited for the frozen scheduler, and went on)
+                assert frozen_scheduler_waits
+                assert threading.main_thread() not in frozen_scheduler_waits
+                assert sum(frozen[0] < t < ended for t in ticks) >= 10
+                assert eng.shutdown(timeout_ms=5000)  # (still frozen)
+            finally:
+                timer.stop()
+                if frozen:
+                    os.kill(scheduler.pid, signal.SIGCONT)
+    finally:
+        eng.shutdown(timeout_ms=5000)
+
+
+@pytest.mark.timeout(180)
+def test_a_scheduler_that_stops_answering_as_it_is_reached_leaves_the_window_songs_queued(
+        qtbot, tmp_path, monkeypatch, frozen_scheduler_waits):
+    # The scheduler freezes as the warm-up of the workers that start later is registered:
+    # the window says why it cannot run on it, and every song stays queued.  Before, that
+    # registration waited forever, and so did the start of the batch.
+    import os
+    import signal
+
+    from core.batch.cluster import ClusterConnection
+
+    register = ClusterConnection._warm_up_later_workers
+    eng = BatchEngine(AnalysisSettings(workers=1))
+    eng.batch.add(_songs(tmp_path, 2))
+    eng.jobsAdded.emit(0, 2)
+    frozen = []
+    try:
+        with cluster_helpers.scheduler_process() as (address, scheduler):
+            def freeze_then_register(conn):
+                os.kill(scheduler.pid, signal.SIGSTOP)
+                frozen.append(True)
+                return register(conn)
+
+            monkeypatch.setattr(ClusterConnection, "_warm_up_later_workers",
+                                freeze_then_register)
+            try:
+                eng.set_cluster(parse_cluster(address), analyze=slow_analyze)
+                with qtbot.waitSignal(eng.clusterFailed, timeout=60_000) as blocker:
+                    assert eng.start()
+                assert frozen
+                assert blocker.args[0] == (
+                    f"the scheduler {address} stopped answering as it was being reached (no "
+                    f"answer within 2.0 s): check that it runs and can be reached, then "
+                    f"start again")
+                assert [j.state for j in eng.batch.jobs] == [SongState.QUEUED] * 2
+                assert eng.state == EngineState.IDLE
+            finally:
+                if frozen:
+                    os.kill(scheduler.pid, signal.SIGCONT)
+    finally:
+        assert eng.shutdown(timeout_ms=5000)
+
+
 def _labels(panel):
     """``[(row name, its tooltip), ...]`` of the panel's rows."""
     from PySide6.QtCore import Qt
@@ -1165,9 +1291,11 @@ def test_songs_removed_mid_batch_on_the_cluster_leave_the_rest_their_own_results
     paths = _songs(tmp_path, 8)
     eng = _engine(paths, client=client, analyze=slow_analyze)
     assert eng.start()
-    qtbot.waitUntil(lambda: eng.batch.jobs[0].state is SongState.DONE, timeout=60_000)
+    # (song 0 done and another one running: two results can be settled at the same time,
+    # before the window hands the next songs over)
+    qtbot.waitUntil(lambda: eng.batch.jobs[0].state is SongState.DONE and any(
+        j.state is SongState.RUNNING for j in eng.batch.jobs), timeout=60_000)
     running = [j.id for j in eng.batch.jobs if j.state is SongState.RUNNING]
-    assert running
     with qtbot.waitSignal(eng.batchFinished, timeout=120_000):
         removed = eng.remove([0, running[0], 7])
     assert [j.path for j, _ in removed] == [paths[0], paths[running[0]], paths[7]]
