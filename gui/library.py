@@ -2,7 +2,7 @@
 shows it as it was left.
 
 :class:`Library` follows the engine and the calibration controller and writes, through the
-store's one writer thread (every call queues, none waits except :meth:`begin`):
+store's one writer thread (every call queues, none waits):
 
 - the songs, in list order, as they are added (a ``"library"`` session of
   :class:`core.batch.store.ResultStore`); a song keeps its position in the store while it
@@ -72,8 +72,7 @@ class Library(QObject):
         self.window = window
         self.store = window.store
         self.engine = window.engine
-        #: Id of the library session in the store (None until songs are added).
-        self.session: int | None = None
+        self._session: int | None = None  # (see session)
         #: Job key -> the song's position in the store's session (kept after a removal,
         #: for the undo); the positions grow down the list, with gaps where songs left.
         self._at: dict[int, int] = {}
@@ -98,6 +97,20 @@ class Library(QObject):
         cal.fitted.connect(self._on_fitted)
 
     @property
+    def session(self) -> int | None:
+        """Id of the library session in the store (None until songs are added): the
+        store's once the session is written, the stand-in :meth:`begin` was handed
+        (negative) until then."""
+        sid = self._session
+        if sid is None or sid >= 0 or self.store is None:
+            return sid
+        return self.store.session_id(sid)
+
+    @session.setter
+    def session(self, value: int | None) -> None:
+        self._session = value
+
+    @property
     def active(self) -> bool:
         """True when there is a store to keep the library in."""
         return self.store is not None
@@ -116,9 +129,15 @@ class Library(QObject):
         if not self.active:
             return None
         try:
+            # queued, not waited for: the window's thread never waits on the store (a list
+            # of 20,000 songs put back by Undo takes it 1.3 s to write, and a store another
+            # program holds would keep the window still); the id handed on stands for the
+            # session in the store's later writes, and a record the store refuses waits
+            # with them until it takes writes again
             self.session = self.store.begin_session(
                 [j.path for j in jobs], self.engine.settings.to_dict(), kind="library",
-                running=False, replaces=[i for i in replaces if i is not None])
+                running=False, replaces=[i for i in replaces if i is not None], late=True,
+                wait=False)
         except Exception as err:  # a store in trouble: the window works without a library
             log.warning("the list cannot be kept for the next start: %s", err)
             return None
@@ -177,7 +196,7 @@ class Library(QObject):
             self.store.reopen_session(self.session)
         elif state == EngineState.IDLE:
             self._save_results(range(len(self.engine.batch.jobs)))
-            self.store.end_session(self.session)
+            self.store.end_session(self.session, wait=False)
 
     def _on_cleared(self) -> None:
         if self.active and self.engine.batch.jobs:  # an undo: the list that came back

@@ -186,7 +186,8 @@ class SessionMixin:
             self.engine.start()
             return
         if session is not None and self.store is not None:
-            self.store.end_session(session["id"])  # the resumed batch gets a session of its own
+            # the resumed batch gets a session of its own
+            self.store.end_session(session["id"], wait=False)
         log.info("resuming an interrupted batch of %d songs", len(paths))
         self._start_after_scan = True
         self.add_paths(paths)
@@ -194,7 +195,7 @@ class SessionMixin:
     def _dismiss_session(self) -> None:
         session = self.resume_banner.session
         if session is not None and self.store is not None:
-            self.store.end_session(session["id"])
+            self.store.end_session(session["id"], wait=False)
 
     # -- taking songs away, and back --------------------------------------------------------
     @property

@@ -68,6 +68,7 @@ def test_an_earlier_list_comes_back_with_its_results_and_the_one_replaced_stays_
     w._confirm = lambda *a: True
     assert w.new_session()  # today's list: an empty one, then two songs
     _analyzed(qtbot, w, ["/today/a.wav", "/today/b.wav"])
+    w.store.flush(5)  # (the list's session written: its id is the store's)
     today = w.library.session
 
     dlg = _dialog(qtbot, w)
@@ -169,6 +170,7 @@ def test_a_list_another_window_holds_is_left_out_and_one_it_takes_first_is_refus
     w = _window(qtbot, ResultStore(db))
     info = _restore(qtbot, w)  # yesterday's list, let go: this window takes it
     assert info["songs"] == 3
+    w.store.flush(5)  # (the list's session written: its id is the store's)
     yesterday = w.library.session
     w._confirm = lambda *a: True
     w.new_session()

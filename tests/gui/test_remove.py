@@ -254,8 +254,8 @@ def test_a_removal_and_its_undo_write_only_the_songs_rows_in_the_same_list(
     _add(w, [f"/m/s{i}.wav" for i in range(6)])
     with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
         w.start()
+    store.flush()  # (the list's session written: its id is the store's)
     session = w.library.session
-    store.flush()
     written = []
     store._db.set_trace_callback(written.append)  # the writer's statements from here
     _select(w, [1, 4])
