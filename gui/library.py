@@ -85,6 +85,9 @@ class Library(QObject):
         #: True while the last list is read at the start (another list is not opened
         #: meanwhile: the one read would be taken too, and held until the window closes).
         self.reading = False
+        #: True when the list shown came from File > Open Earlier List (not the last one,
+        #: read back at the start).
+        self.opened = False
         eng = self.engine
         eng.jobsAdded.connect(self._on_added)
         eng.jobsChanged.connect(self._on_changed)
@@ -397,6 +400,7 @@ class Library(QObject):
         """Every song of ``lib`` is back in the list."""
         self._cleared = None  # (an undo no longer brings that list back)
         self.reading = False
+        self.opened = bool(lib.get("opened"))
         results = lib["results"]
         changed = set(lib.get("changed", ()))
         self.session = lib["id"]

@@ -159,8 +159,9 @@ class SessionMixin:
         if changed:
             them = ("its file changed since it was analyzed; it waits" if changed == 1 else
                     "their files changed since they were analyzed; they wait")
+            which = "this list" if self.library.opened else "your last list"
             self.statusBar().showMessage(
-                f"{changed} song{'s' if changed != 1 else ''} of your last list: {them} to "
+                f"{changed} song{'s' if changed != 1 else ''} of {which}: {them} to "
                 "be analyzed again (Start).", 15000)
         self._update_actions()
 

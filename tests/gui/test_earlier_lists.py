@@ -270,3 +270,43 @@ def test_not_while_the_last_list_is_read_at_the_start(qtbot, tmp_path):
     qtbot.waitUntil(w.open_list_action.isEnabled, timeout=TIMEOUT)
     assert len(w.engine.batch.jobs) == 3
     w.close()
+
+
+def test_songs_changed_on_disk_in_a_list_opened_are_said_of_this_list(qtbot, tmp_path):
+    """The files of a list opened were checked as those of the list read at the start, and
+    the window said "1 song of your last list: ... changed": it was not the last list."""
+    import os
+
+    import numpy as np
+
+    from core.io.results import SongResult
+    from tests.audio_files import tone, write_audio
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        return SongResult(path=path, title=os.path.basename(path), status="done",
+                          bpm=float(os.path.getsize(path) % 1000), duration_s=1.0)
+
+    paths = [tmp_path / n for n in ("kept.wav", "remixed.wav")]
+    for i, p in enumerate(paths):
+        write_audio(p, tone(300.0 + 100 * i, 1.0, 8000), 8000)
+    db = tmp_path / "store.sqlite"
+    before = _window(qtbot, ResultStore(db), analyze)
+    _analyzed(qtbot, before, [str(p) for p in paths])
+    before.close()
+    write_audio(paths[1], np.zeros(12_345, np.float32), 8000)  # a new mix, same name
+
+    w = _window(qtbot, ResultStore(db), analyze)
+    w._confirm = lambda *a: True
+    assert w.new_session()  # (the list of before is let go, for Open Earlier List)
+    _analyzed(qtbot, w, ["/m/today.wav"])
+    sid = next(e["id"] for e in w.store.list_libraries() if e["songs"] == 2)
+    said = []
+    w.statusBar().messageChanged.connect(said.append)
+    with qtbot.waitSignal(w.library.contentsChecked, timeout=TIMEOUT) as checked:
+        with qtbot.waitSignal(w.library.restored, timeout=TIMEOUT):
+            assert w.open_list(sid)
+    assert checked.args == [1]
+    assert any(m.startswith("1 song of this list: its file changed since it was analyzed")
+               for m in said), said
+    assert not any("your last list" in m for m in said), said
+    w.close()
