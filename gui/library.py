@@ -260,6 +260,17 @@ class Library(QObject):
         if self._pending is None:
             self._set_state(reference=path, manual={}, unpaired=[], fitted=False)
 
+    def _keep_sheet(self) -> str:
+        """A list opened that has no reference sheet of its own keeps the one loaded, as a
+        New Session does, and keeps it in the store with the list (else the window showed
+        the sheet while the list, at the next start, came back without it); returns its
+        path ("" when none is loaded)."""
+        sheet = self.window.calibration.sheet
+        path = getattr(sheet, "path", "") if sheet is not None else ""
+        if path:
+            self._set_state(reference=os.fspath(path), manual={}, unpaired=[], fitted=False)
+        return os.fspath(path) if path else ""
+
     def _on_matched(self, _summary) -> None:
         pending, self._pending = self._pending, None
         if pending is not None:
@@ -384,6 +395,7 @@ class Library(QObject):
         if lib and lib.get("opened") and not lib.get("paths"):  # an empty list, taken
             self.session, self._state = lib["id"], dict(lib.get("state") or {})
             self._cleared = None
+            self._keep_sheet()
         if not lib or not lib.get("paths") or self.engine.batch.jobs or self.engine.restoring:
             self.reading = False
             self.restored.emit({"songs": 0, "unfinished": False, "reference": "",
@@ -419,6 +431,8 @@ class Library(QObject):
             self.window.load_reference(reference)
         elif reference:
             log.warning("the reference sheet of the last session is gone: %s", reference)
+        if lib.get("opened") and not reference:
+            reference = self._keep_sheet()
         n = len(lib["paths"])
         log.info("the last list is back: %d songs (%d with results)", n, len(results))
         if lib.get("unsure"):

@@ -310,3 +310,42 @@ def test_songs_changed_on_disk_in_a_list_opened_are_said_of_this_list(qtbot, tmp
                for m in said), said
     assert not any("your last list" in m for m in said), said
     w.close()
+
+
+def test_a_list_opened_without_a_sheet_keeps_the_one_loaded_and_the_store_says_so(
+        qtbot, tmp_path):
+    """The reference sheet loaded stayed loaded when a list with none of its own was opened
+    (as after New Session), but the store kept that list without it: the window showed the
+    sheet's columns, and the next start brought the list back without them.  The sheet is
+    kept with the list opened now, as New Session keeps it with its new list."""
+    from tests.gui.calibration_data import make_deck
+
+    sheet, _rows, _truth = make_deck(tmp_path, n=6)
+    db = tmp_path / "store.sqlite"
+    _yesterday(qtbot, db)  # no sheet
+    w = _window(qtbot, ResultStore(db))
+    with qtbot.waitSignal(w.library.restored, timeout=TIMEOUT):
+        assert w.restore_library()
+    w._confirm = lambda *a: True
+    assert w.new_session()
+    with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
+        w.load_reference(sheet)
+    _analyzed(qtbot, w, ["/m/today.wav"])
+    w.store.flush(5)
+    yesterday = next(e["id"] for e in w.store.list_libraries() if e["songs"] == 3)
+    with qtbot.waitSignal(w.library.restored, timeout=TIMEOUT) as sig:
+        assert w.open_list(yesterday)
+    assert sig.args[0]["reference"] == str(sheet)
+    assert w.calibration.sheet is not None  # still loaded ...
+    w.store.flush(5)
+    check = ResultStore(db)
+    state = next(check._read_library(e["id"])["state"] for e in check.list_libraries()
+                 if e["id"] == yesterday)
+    check.close()
+    assert state.get("reference") == str(sheet)  # ... and kept with the list opened
+    w.close()
+    again = _window(qtbot, ResultStore(db))
+    with qtbot.waitSignal(again.calibration.referenceLoaded, timeout=TIMEOUT):
+        info = _restore(qtbot, again)
+    assert info["songs"] == 3 and info["reference"] == str(sheet)
+    again.close()
