@@ -11,6 +11,7 @@ Run from the repository root::
 
     python -m benchmarks.store_lists                  # 10 lists of 2,000 songs
     python -m benchmarks.store_lists --songs 20000
+    python -m benchmarks.store_lists --lists 50      # as many lists as the store keeps
 """
 
 from __future__ import annotations

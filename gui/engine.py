@@ -82,6 +82,9 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
     #: ``[job_id, ...]`` the places the songs removed from the list had (empty: songs were
     #: put back); the songs after them moved up, or down (every place may have changed).
     jobsRemoved = Signal(list)
+    #: ``[job_id, ...]`` the places of the songs Undo put back, in the list as it is now
+    #: (told before :attr:`jobsRemoved` says ``[]``).
+    jobsReturned = Signal(list)
     #: ``[job_id, ...]`` rows whose content changed since the last tick (sorted, unique).
     jobsChanged = Signal(list)
     #: ``[job_id, ...]`` running rows whose progress or timing changed (sorted, unique).

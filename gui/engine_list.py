@@ -105,6 +105,7 @@ class EngineListMixin:
         for job in back:
             if job.key in idents:
                 self.identity[job.id] = idents[job.key]
+        self.jobsReturned.emit(sorted(j.id for j in back))
         self.jobsRemoved.emit([])
         if self.is_running:
             self._fill()

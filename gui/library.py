@@ -2,7 +2,7 @@
 shows it as it was left.
 
 :class:`Library` follows the engine and the calibration controller and writes, through the
-store's one writer thread (every call queues, none waits except :meth:`begin`):
+store's one writer thread (every call queues, none waits):
 
 - the songs, in list order, as they are added (a ``"library"`` session of
   :class:`core.batch.store.ResultStore`); a song keeps its position in the store while it
@@ -72,8 +72,7 @@ class Library(QObject):
         self.window = window
         self.store = window.store
         self.engine = window.engine
-        #: Id of the library session in the store (None until songs are added).
-        self.session: int | None = None
+        self._session: int | None = None  # (see session)
         #: Job key -> the song's position in the store's session (kept after a removal,
         #: for the undo); the positions grow down the list, with gaps where songs left.
         self._at: dict[int, int] = {}
@@ -86,6 +85,9 @@ class Library(QObject):
         #: True while the last list is read at the start (another list is not opened
         #: meanwhile: the one read would be taken too, and held until the window closes).
         self.reading = False
+        #: True when the list shown came from File > Open Earlier List (not the last one,
+        #: read back at the start).
+        self.opened = False
         eng = self.engine
         eng.jobsAdded.connect(self._on_added)
         eng.jobsChanged.connect(self._on_changed)
@@ -96,6 +98,20 @@ class Library(QObject):
         cal.referenceLoaded.connect(self._on_reference)
         cal.matched.connect(self._on_matched)
         cal.fitted.connect(self._on_fitted)
+
+    @property
+    def session(self) -> int | None:
+        """Id of the library session in the store (None until songs are added): the
+        store's once the session is written, the stand-in :meth:`begin` was handed
+        (negative) until then."""
+        sid = self._session
+        if sid is None or sid >= 0 or self.store is None:
+            return sid
+        return self.store.session_id(sid)
+
+    @session.setter
+    def session(self, value: int | None) -> None:
+        self._session = value
 
     @property
     def active(self) -> bool:
@@ -116,9 +132,15 @@ class Library(QObject):
         if not self.active:
             return None
         try:
+            # queued, not waited for: the window's thread never waits on the store (a list
+            # of 20,000 songs put back by Undo takes it 1.3 s to write, and a store another
+            # program holds would keep the window still); the id handed on stands for the
+            # session in the store's later writes, and a record the store refuses waits
+            # with them until it takes writes again
             self.session = self.store.begin_session(
                 [j.path for j in jobs], self.engine.settings.to_dict(), kind="library",
-                running=False, replaces=[i for i in replaces if i is not None])
+                running=False, replaces=[i for i in replaces if i is not None], late=True,
+                wait=False)
         except Exception as err:  # a store in trouble: the window works without a library
             log.warning("the list cannot be kept for the next start: %s", err)
             return None
@@ -177,7 +199,7 @@ class Library(QObject):
             self.store.reopen_session(self.session)
         elif state == EngineState.IDLE:
             self._save_results(range(len(self.engine.batch.jobs)))
-            self.store.end_session(self.session)
+            self.store.end_session(self.session, wait=False)
 
     def _on_cleared(self) -> None:
         if self.active and self.engine.batch.jobs:  # an undo: the list that came back
@@ -237,6 +259,17 @@ class Library(QObject):
         path = getattr(sheet, "path", "") if sheet is not None else ""
         if self._pending is None:
             self._set_state(reference=path, manual={}, unpaired=[], fitted=False)
+
+    def _keep_sheet(self) -> str:
+        """A list opened that has no reference sheet of its own keeps the one loaded, as a
+        New Session does, and keeps it in the store with the list (else the window showed
+        the sheet while the list, at the next start, came back without it); returns its
+        path ("" when none is loaded)."""
+        sheet = self.window.calibration.sheet
+        path = getattr(sheet, "path", "") if sheet is not None else ""
+        if path:
+            self._set_state(reference=os.fspath(path), manual={}, unpaired=[], fitted=False)
+        return os.fspath(path) if path else ""
 
     def _on_matched(self, _summary) -> None:
         pending, self._pending = self._pending, None
@@ -362,6 +395,7 @@ class Library(QObject):
         if lib and lib.get("opened") and not lib.get("paths"):  # an empty list, taken
             self.session, self._state = lib["id"], dict(lib.get("state") or {})
             self._cleared = None
+            self._keep_sheet()
         if not lib or not lib.get("paths") or self.engine.batch.jobs or self.engine.restoring:
             self.reading = False
             self.restored.emit({"songs": 0, "unfinished": False, "reference": "",
@@ -378,6 +412,7 @@ class Library(QObject):
         """Every song of ``lib`` is back in the list."""
         self._cleared = None  # (an undo no longer brings that list back)
         self.reading = False
+        self.opened = bool(lib.get("opened"))
         results = lib["results"]
         changed = set(lib.get("changed", ()))
         self.session = lib["id"]
@@ -396,6 +431,8 @@ class Library(QObject):
             self.window.load_reference(reference)
         elif reference:
             log.warning("the reference sheet of the last session is gone: %s", reference)
+        if lib.get("opened") and not reference:
+            reference = self._keep_sheet()
         n = len(lib["paths"])
         log.info("the last list is back: %d songs (%d with results)", n, len(results))
         if lib.get("unsure"):

@@ -117,6 +117,11 @@ class ActionsMixin:
                                      "Remove from List (again: the change before)")
         self.redo_action = self._act("Re&do", self.redo, "Ctrl+Shift+Z", None,
                                      "Do again what Undo took back")
+        # Ctrl+Y too, as most Windows programs have it, and the platform's own Redo keys
+        redo_keys = [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
+        redo_keys += [k for k in QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
+                      if k not in redo_keys]
+        self.redo_action.setShortcuts(redo_keys)
         self.export_action = self._act("&Export Results\u2026", self.export_dialog,
                                        "Ctrl+E", SP.SP_DialogSaveButton,
                                        "Write the results CSV", short="Export")

@@ -159,8 +159,9 @@ class SessionMixin:
         if changed:
             them = ("its file changed since it was analyzed; it waits" if changed == 1 else
                     "their files changed since they were analyzed; they wait")
+            which = "this list" if self.library.opened else "your last list"
             self.statusBar().showMessage(
-                f"{changed} song{'s' if changed != 1 else ''} of your last list: {them} to "
+                f"{changed} song{'s' if changed != 1 else ''} of {which}: {them} to "
                 "be analyzed again (Start).", 15000)
         self._update_actions()
 
@@ -186,7 +187,8 @@ class SessionMixin:
             self.engine.start()
             return
         if session is not None and self.store is not None:
-            self.store.end_session(session["id"])  # the resumed batch gets a session of its own
+            # the resumed batch gets a session of its own
+            self.store.end_session(session["id"], wait=False)
         log.info("resuming an interrupted batch of %d songs", len(paths))
         self._start_after_scan = True
         self.add_paths(paths)
@@ -194,7 +196,7 @@ class SessionMixin:
     def _dismiss_session(self) -> None:
         session = self.resume_banner.session
         if session is not None and self.store is not None:
-            self.store.end_session(session["id"])
+            self.store.end_session(session["id"], wait=False)
 
     # -- taking songs away, and back --------------------------------------------------------
     @property

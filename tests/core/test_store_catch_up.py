@@ -346,3 +346,43 @@ def test_the_next_try_of_refused_writes_is_known_and_can_be_made_at_once(tmp_pat
     again = ResultStore(db)
     assert again.lookup("fp", "s").bpm == 120.0
     again.close()
+
+
+def test_a_library_begun_without_waiting_is_written_once_a_held_store_takes_writes(tmp_path):
+    """A window begins its list's session on its own thread: it must not wait for a store
+    another process holds.  The record comes back at once as a stand-in id, the later writes
+    that name it follow it, and the stand-in becomes the record's id once written."""
+    db = tmp_path / "db.sqlite"
+    store = ResultStore(db, busy_timeout_s=0.05, retry_s=30.0, session_timeout_s=30.0)
+    store.flush(5)
+    holder = _holder(db)
+    released = threading.Event()
+
+    def release():
+        if not released.is_set():
+            released.set()
+            holder.execute("COMMIT")
+
+    timer = threading.Timer(8.0, release)  # (a wait on the store ends in any case)
+    timer.start()
+    try:
+        sid = store.begin_session(["/m/a.wav"], {}, kind="library", running=False,
+                                  late=True, wait=False)
+        assert not released.is_set()  # back while the store is held
+        assert sid < 0 and store.session_id(sid) == sid
+        store.add_to_session(sid, ["/m/b.wav"])
+        store.reopen_session(sid)
+        assert not store.end_session(sid, wait=False)  # queued, not waited for
+        assert not released.is_set()
+    finally:
+        timer.cancel()
+        release()
+        holder.close()
+    assert store.flush(30)
+    real = store.session_id(sid)
+    assert real > 0
+    lib, _busy = store.take_library()
+    assert lib["id"] == real and lib["paths"] == ["/m/a.wav", "/m/b.wav"]
+    assert lib["ended"] is not None
+    assert store.stats.failed_writes == 0
+    store.close()

@@ -56,14 +56,16 @@ def test_a_library_whose_batch_ran_is_offered_for_resuming(tmp_path):
 
 
 def test_the_newest_library_wins_and_old_ones_are_pruned(tmp_path):
+    from core.batch.store import KEEP_LIBRARIES
+
     store = ResultStore(tmp_path / "db.sqlite")
     ids = [store.begin_session([f"/m/{i}.wav"], {}, kind="library", running=False)
-           for i in range(13)]
+           for i in range(KEEP_LIBRARIES + 3)]
     store.begin_session(["/m/cli.wav"], {})  # a command-line batch is not a library
     assert store.last_library()["id"] == ids[-1]
     store.flush(5)
     n = store._db.execute("SELECT COUNT(*) FROM sessions WHERE kind='library'").fetchone()[0]
-    assert n == 10
+    assert n == KEEP_LIBRARIES
     store.close()
 
 

@@ -68,6 +68,7 @@ def test_an_earlier_list_comes_back_with_its_results_and_the_one_replaced_stays_
     w._confirm = lambda *a: True
     assert w.new_session()  # today's list: an empty one, then two songs
     _analyzed(qtbot, w, ["/today/a.wav", "/today/b.wav"])
+    w.store.flush(5)  # (the list's session written: its id is the store's)
     today = w.library.session
 
     dlg = _dialog(qtbot, w)
@@ -169,6 +170,7 @@ def test_a_list_another_window_holds_is_left_out_and_one_it_takes_first_is_refus
     w = _window(qtbot, ResultStore(db))
     info = _restore(qtbot, w)  # yesterday's list, let go: this window takes it
     assert info["songs"] == 3
+    w.store.flush(5)  # (the list's session written: its id is the store's)
     yesterday = w.library.session
     w._confirm = lambda *a: True
     w.new_session()
@@ -268,3 +270,82 @@ def test_not_while_the_last_list_is_read_at_the_start(qtbot, tmp_path):
     qtbot.waitUntil(w.open_list_action.isEnabled, timeout=TIMEOUT)
     assert len(w.engine.batch.jobs) == 3
     w.close()
+
+
+def test_songs_changed_on_disk_in_a_list_opened_are_said_of_this_list(qtbot, tmp_path):
+    """The files of a list opened were checked as those of the list read at the start, and
+    the window said "1 song of your last list: ... changed": it was not the last list."""
+    import os
+
+    import numpy as np
+
+    from core.io.results import SongResult
+    from tests.audio_files import tone, write_audio
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        return SongResult(path=path, title=os.path.basename(path), status="done",
+                          bpm=float(os.path.getsize(path) % 1000), duration_s=1.0)
+
+    paths = [tmp_path / n for n in ("kept.wav", "remixed.wav")]
+    for i, p in enumerate(paths):
+        write_audio(p, tone(300.0 + 100 * i, 1.0, 8000), 8000)
+    db = tmp_path / "store.sqlite"
+    before = _window(qtbot, ResultStore(db), analyze)
+    _analyzed(qtbot, before, [str(p) for p in paths])
+    before.close()
+    write_audio(paths[1], np.zeros(12_345, np.float32), 8000)  # a new mix, same name
+
+    w = _window(qtbot, ResultStore(db), analyze)
+    w._confirm = lambda *a: True
+    assert w.new_session()  # (the list of before is let go, for Open Earlier List)
+    _analyzed(qtbot, w, ["/m/today.wav"])
+    sid = next(e["id"] for e in w.store.list_libraries() if e["songs"] == 2)
+    said = []
+    w.statusBar().messageChanged.connect(said.append)
+    with qtbot.waitSignal(w.library.contentsChecked, timeout=TIMEOUT) as checked:
+        with qtbot.waitSignal(w.library.restored, timeout=TIMEOUT):
+            assert w.open_list(sid)
+    assert checked.args == [1]
+    assert any(m.startswith("1 song of this list: its file changed since it was analyzed")
+               for m in said), said
+    assert not any("your last list" in m for m in said), said
+    w.close()
+
+
+def test_a_list_opened_without_a_sheet_keeps_the_one_loaded_and_the_store_says_so(
+        qtbot, tmp_path):
+    """The reference sheet loaded stayed loaded when a list with none of its own was opened
+    (as after New Session), but the store kept that list without it: the window showed the
+    sheet's columns, and the next start brought the list back without them.  The sheet is
+    kept with the list opened now, as New Session keeps it with its new list."""
+    from tests.gui.calibration_data import make_deck
+
+    sheet, _rows, _truth = make_deck(tmp_path, n=6)
+    db = tmp_path / "store.sqlite"
+    _yesterday(qtbot, db)  # no sheet
+    w = _window(qtbot, ResultStore(db))
+    with qtbot.waitSignal(w.library.restored, timeout=TIMEOUT):
+        assert w.restore_library()
+    w._confirm = lambda *a: True
+    assert w.new_session()
+    with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
+        w.load_reference(sheet)
+    _analyzed(qtbot, w, ["/m/today.wav"])
+    w.store.flush(5)
+    yesterday = next(e["id"] for e in w.store.list_libraries() if e["songs"] == 3)
+    with qtbot.waitSignal(w.library.restored, timeout=TIMEOUT) as sig:
+        assert w.open_list(yesterday)
+    assert sig.args[0]["reference"] == str(sheet)
+    assert w.calibration.sheet is not None  # still loaded ...
+    w.store.flush(5)
+    check = ResultStore(db)
+    state = next(check._read_library(e["id"])["state"] for e in check.list_libraries()
+                 if e["id"] == yesterday)
+    check.close()
+    assert state.get("reference") == str(sheet)  # ... and kept with the list opened
+    w.close()
+    again = _window(qtbot, ResultStore(db))
+    with qtbot.waitSignal(again.calibration.referenceLoaded, timeout=TIMEOUT):
+        info = _restore(qtbot, again)
+    assert info["songs"] == 3 and info["reference"] == str(sheet)
+    again.close()

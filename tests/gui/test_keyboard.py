@@ -112,6 +112,9 @@ def test_the_main_commands_have_keys_and_no_two_commands_share_any(make_window, 
         w.quit_action: standard(STD.Quit) or [QKeySequence("Ctrl+Q")],
         w.guide_action: standard(STD.HelpContents),
     }
+    redo = w.redo_action.shortcuts()  # Ctrl+Y too, and the platform's own keys
+    assert redo[:2] == [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
+    assert all(k in redo for k in standard(STD.Redo))
     for action, keys in expected.items():
         assert not action.shortcut().isEmpty(), action.text()
         assert action.shortcut() in keys, (action.text(), action.shortcut().toString())
@@ -415,6 +418,13 @@ def test_delete_removes_and_ctrl_delete_skips_the_selected_songs_only_from_the_t
     assert [(j.path, j.state) for j in w.engine.batch.jobs] == [
         ("/m/a.wav", SongState.QUEUED), ("/m/b.wav", SongState.SKIPPED),
         ("/m/c.wav", SongState.QUEUED)]
+    # Redo: Ctrl+Y as well as Ctrl+Shift+Z
+    qtbot.keyClick(w.table, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert [j.path for j in w.engine.batch.jobs] == ["/m/a.wav", "/m/c.wav"]
+    qtbot.keyClick(w.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(w.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)
+    assert [j.path for j in w.engine.batch.jobs] == ["/m/a.wav", "/m/c.wav"]
 
 
 def test_escape_clears_the_filter_then_the_selection_and_never_cancels_the_batch(

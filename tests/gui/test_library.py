@@ -1008,3 +1008,50 @@ def test_a_file_read_and_found_the_same_is_trusted_by_its_times_at_the_next_star
     assert info["songs"] == 1 and info["changed"] == 0 and checks == []
     assert second.engine.batch.jobs[0].state is SongState.DONE
     second.close()
+
+
+def test_undo_of_new_session_does_not_wait_for_a_held_store_and_writes_the_list_later(
+        qtbot, tmp_path):
+    """Undo of Clear or New Session wrote the list back as a new session on the window's
+    thread, waiting up to 3 s for the store (1.3 s at 20,000 songs); a store another program
+    held kept the window still for those 3 s and the list was then not kept at all.  Undo
+    returns at once now, and the list is written once the store takes writes."""
+    import sqlite3
+    import threading
+
+    db = tmp_path / "store.sqlite"
+    store, w = _four_songs_listed(qtbot, db, retry_s=30.0)
+    store.session_timeout_s = 30.0  # a wait would outlast the holder below
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        w.start()
+    w._confirm = lambda *a: True
+    assert w.new_session()
+    store.flush(5)
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    released = threading.Event()
+
+    def release():  # (after a while in any case: a window waiting on the store goes on)
+        if not released.is_set():
+            released.set()
+            holder.execute("COMMIT")
+
+    timer = threading.Timer(8.0, release)
+    timer.start()
+    try:
+        assert w.undo()
+        assert not released.is_set()  # Undo came back while the store was still held
+        assert len(w.engine.batch.jobs) == 4
+    finally:
+        timer.cancel()
+        release()
+        holder.close()
+    assert store.flush(30)
+    w.close()
+    assert store.stats.failed_writes == 0
+    again = _window(qtbot, ResultStore(db))
+    assert _restore(qtbot, again)["songs"] == 4
+    assert [j.state for j in again.engine.batch.jobs] == [SongState.DONE] * 4
+    lists = again.store.list_libraries()  # the list once: not its copy, nor an empty one
+    assert sorted(e["songs"] for e in lists) == [4]
+    again.close()
