@@ -1239,3 +1239,27 @@ def test_the_run_figures_after_a_removal_and_its_undo_are_those_of_the_list_coun
     assert batch.run_counts()["ended"] == 6  # the five done and the one skipped
     batch.remove([2])
     assert kept() == fresh()
+
+
+def test_a_song_that_ends_after_a_removal_leaves_the_run_figures_when_queued_again(settings):
+    """The tally knows each ended song by its key, not by its place in the list: a song
+    that ended after songs before it were removed (its place changed) and is then queued
+    again stops counting as ended, and the estimate is the one of the list counted afresh."""
+    from core.batch import progress
+
+    clock = FakeClock()
+    batch = Batch([f"s{i}.wav" for i in range(6)], settings=settings, clock=clock)
+    batch.begin()
+    batch.remove([0])  # the places of the others move up by one
+    for took in (2.0, 7.0):
+        job, _ = batch.claim("W1")
+        clock.t += took
+        assert batch.finish(job, 1, _done(job))
+    assert batch.run_counts()["ended"] == 2
+    assert [j.state for j in batch.requeue([1], force=True)] == [SongState.QUEUED]
+    assert batch.run_counts()["ended"] == 1
+    jobs = batch.jobs
+    assert progress.eta_from(batch._tally, batch._queued, [], clock.t,
+                             workers=settings.workers) == progress.eta_from(
+        progress.RunTally.of(jobs, batch._run), progress.QueuedTally.of(jobs), [], clock.t,
+        workers=settings.workers)

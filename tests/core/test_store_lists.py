@@ -185,3 +185,34 @@ def test_a_list_written_afresh_replaces_its_copy_and_empty_lists_nobody_holds_go
                                                           theirs_empty]
     store.close()
     other.close()
+
+
+def test_letting_go_of_a_list_this_window_does_not_hold_leaves_it_to_its_holder(tmp_path):
+    """A window lets go only of its own lists: naming another window's list (a release
+    queued late, for a list taken elsewhere since) leaves that window holding it."""
+    db = tmp_path / "store.sqlite"
+    store, other = ResultStore(db), ResultStore(db)
+    theirs = _list(other, ["/o/x.wav"], ["done"])
+    _list(store, ["/m/a.wav"])
+    store.release_library(theirs)
+    store.flush(5)
+    entry = {e["id"]: e for e in store.list_libraries()}[theirs]
+    assert entry["held"] and not entry["mine"]
+    assert store.open_library(theirs) == (None, "it is open in another SongCal window")
+    assert store.delete_library(theirs) == "it is open in another SongCal window"
+    store.close()
+    other.close()
+
+
+def test_songs_removed_from_a_list_no_longer_count_in_its_summary(tmp_path):
+    """The summary offered for an earlier list counts the songs it holds now: the results
+    of songs removed from it go with them (a list of 3 songs does not say 5 done)."""
+    store = ResultStore(tmp_path / "store.sqlite")
+    sid = _list(store, [f"/m/{i}.wav" for i in range(5)],
+                ["done", "failed", "done", "done", "timed out"])
+    store.remove_from_session(sid, [1, 3])
+    store.flush(5)
+    (entry,) = store.list_libraries()
+    assert (entry["songs"], entry["results"], entry["done"], entry["failed"]) == (3, 3, 2, 1)
+    assert entry["sample"] == ["/m/0.wav", "/m/2.wav", "/m/4.wav"]
+    store.close()
