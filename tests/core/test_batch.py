@@ -1263,3 +1263,54 @@ def test_a_song_that_ends_after_a_removal_leaves_the_run_figures_when_queued_aga
                              workers=settings.workers) == progress.eta_from(
         progress.RunTally.of(jobs, batch._run), progress.QueuedTally.of(jobs), [], clock.t,
         workers=settings.workers)
+
+
+def test_a_removal_names_only_songs_of_the_list(settings):
+    """A place past the end of the list (a selection read before the list shrank) removes
+    nothing, instead of raising."""
+    batch = Batch(["a.wav", "b.wav"], settings=settings, clock=FakeClock())
+    assert batch.remove([2, -1]) == []
+    assert [j.path for j in batch.jobs] == ["a.wav", "b.wav"]
+
+
+def test_after_a_removal_the_first_song_of_the_list_runs_next(settings):
+    """Songs removed before the queued ones: the song now first in the list is the next
+    to run (not the one after it)."""
+    batch = Batch([f"s{i}.wav" for i in range(4)], settings=settings, clock=FakeClock())
+    batch.begin()
+    batch.claim("W1")  # s0 runs
+    batch.remove([0])
+    job, _ = batch.claim("W1")
+    assert job.path == "s1.wav"
+
+
+def test_a_running_song_still_times_out_after_songs_are_removed(settings):
+    """A removal renumbers the list; the running songs stay watched by the stall and
+    time-out rules."""
+    clock = FakeClock()
+    batch = Batch([f"s{i}.wav" for i in range(3)], settings=settings, clock=clock)
+    batch.begin()
+    job, _ = batch.claim("W1")
+    batch.remove([2])
+    clock.t += batch.hard_limit(job) + 1.0
+    assert job in batch.check()
+    assert job.state is SongState.TIMED_OUT
+
+
+def test_a_removal_that_ends_the_batch_stops_its_clock_and_undo_starts_it_again(settings):
+    """Removing the last queued songs ends the batch (its end time is set, as when its last
+    song ends); putting them back makes it run again, with no end time."""
+    clock = FakeClock()
+    batch = Batch([f"s{i}.wav" for i in range(3)], settings=settings, clock=clock)
+    batch.begin()
+    for _ in range(2):
+        job, _ = batch.claim("W1")
+        clock.t += 1.0
+        assert batch.finish(job, 1, _done(job))
+    clock.t += 5.0
+    taken = batch.remove([2])
+    assert batch.is_finished and batch.finished_at == clock.t
+    assert batch.put_back(taken) == taken
+    assert not batch.is_finished and batch.finished_at is None
+    assert [j.path for j in batch.add(["s3.wav"])] == ["s3.wav"]
+    assert len({j.key for j in batch.jobs}) == 4  # the song added has a key of its own
