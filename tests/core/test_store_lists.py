@@ -216,3 +216,18 @@ def test_songs_removed_from_a_list_no_longer_count_in_its_summary(tmp_path):
     assert (entry["songs"], entry["results"], entry["done"], entry["failed"]) == (3, 3, 2, 1)
     assert entry["sample"] == ["/m/0.wav", "/m/2.wav", "/m/4.wav"]
     store.close()
+
+
+def test_a_deleted_list_is_logged_and_a_refused_delete_is_not(tmp_path, caplog):
+    """The log says which list was deleted from which store (a user asking where a list
+    went finds it there); a delete refused is not logged as done."""
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    old = _list(store, ["/m/a.wav"], ["done"])
+    mine = _list(store, ["/m/b.wav"])
+    with caplog.at_level("INFO", logger="core.batch.store"):
+        assert store.delete_library(mine) == "it is this window's list"
+        assert store.delete_library(old) == ""
+    deleted = [r.getMessage() for r in caplog.records if "deleted" in r.getMessage()]
+    assert deleted == [f"session store {db}: list {old} deleted"]
+    store.close()
