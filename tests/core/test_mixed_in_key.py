@@ -109,6 +109,9 @@ def test_songcal_calibrate_runs_end_to_end_on_a_mixed_in_key_export(tmp_path, ca
         assert np.all((values >= 1) & (values <= 10)), c
     fixed = np.array([float(r["energy_calibrated"]) for r in rows])
     assert np.mean(np.abs(fixed - levels)) == pytest.approx(0.3, abs=0.3)
+    # the interval around each value is cut to the sheet's 1-10, not to the analyzer's 0-1
+    low, high = ([float(r[f"energy_calibrated_{b}"]) for r in rows] for b in ("low", "high"))
+    assert np.all((np.array(low) <= fixed) & (fixed <= np.array(high)))
 
 
 def test_with_no_correction_kept_the_values_stand_stretched_onto_the_sheets_scale():
