@@ -471,6 +471,17 @@ def test_where_most_errors_are_equal_a_step_of_rounding_is_not_outlying_but_a_ba
     assert list(np.flatnonzero(outlying(np.r_[np.zeros(12), 0.06], resolution=0.01))) == [12]
 
 
+def test_a_difference_within_the_sheets_rounding_is_not_outlying_though_the_analyzer_is_finer():
+    """A sheet of whole dB against analyzer values to 0.01 dB: songs the analyzer reads
+    0.3 dB higher are within the sheet's rounding (its step, not the analyzer's finer one,
+    is what a difference is judged against)."""
+    x = np.round(np.linspace(-20.0, -6.0, 30))
+    y = x + 1.0
+    x[[5, 14, 22]] += 0.3
+    x[9] += 0.01
+    cal = fit_descriptor(x, y, descriptor="loudness_lufs")
+    assert len(cal.outliers) == 0 and cal.outlier_note == ""
+
 def test_the_step_values_are_written_in():
     assert value_step([1, 4, 10]) == 1.0
     assert value_step([-8.2, -11.0, -6.5]) == pytest.approx(0.1)
