@@ -231,3 +231,49 @@ def test_a_deleted_list_is_logged_and_a_refused_delete_is_not(tmp_path, caplog):
     deleted = [r.getMessage() for r in caplog.records if "deleted" in r.getMessage()]
     assert deleted == [f"session store {db}: list {old} deleted"]
     store.close()
+
+
+def test_each_list_says_when_it_was_made_and_last_used_and_which_sheet_it_had(tmp_path):
+    """What the dialog shows of each list: made, last used (made, for a list of an older
+    store that never noted it), its reference sheet, and zero counts for a list with no
+    song or no result yet."""
+    store = ResultStore(tmp_path / "store.sqlite")
+    old = store.begin_session(["/m/a.wav"], SETTINGS, kind="library", running=False,
+                              reference="/refs/sheet.csv")
+    mine = _list(store, [])
+    store._db.execute("UPDATE sessions SET used=created + 5 WHERE id=?", (old,))
+    store._db.execute("UPDATE sessions SET used=NULL WHERE id=?", (mine,))
+    by_id = {e["id"]: e for e in store.list_libraries()}
+    created = dict(store._db.execute("SELECT id, created FROM sessions"))
+    assert by_id[old]["created"] == created[old] and by_id[old]["used"] == created[old] + 5
+    assert by_id[mine]["used"] == by_id[mine]["created"] == created[mine]
+    assert by_id[old]["reference"] == "/refs/sheet.csv" and by_id[mine]["reference"] is None
+    assert (by_id[old]["songs"], by_id[old]["results"], by_id[old]["done"],
+            by_id[old]["failed"]) == (1, 0, 0, 0)
+    assert (by_id[mine]["songs"], by_id[mine]["results"], by_id[mine]["sample"]) == (0, 0, [])
+    store.close()
+
+
+def test_a_list_the_store_cannot_take_in_time_is_not_opened_and_nothing_waits(tmp_path):
+    """Another process holds the store: opening a list says why it failed, with the store's
+    own words, and leaves no write behind to open it later (the window gave up on it)."""
+    import sqlite3
+
+    db = tmp_path / "store.sqlite"
+    first = ResultStore(db)
+    sid = _list(first, ["/m/a.wav"])
+    first.close()
+    store = ResultStore(db, busy_timeout_s=0.05, retry_s=0.2, ack_timeout_s=0.1)
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        lib, why = store.open_library(sid)
+        assert lib is None
+        assert why == f"the session store did not answer in time ({store.problem})"
+        assert store.problem.startswith("could not open a list")
+        assert store.backlog()["writes"] == 0
+    finally:
+        holder.rollback()
+        holder.close()
+    assert store.open_library(sid)[1] == ""
+    store.close()
