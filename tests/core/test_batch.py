@@ -1314,3 +1314,36 @@ def test_a_removal_that_ends_the_batch_stops_its_clock_and_undo_starts_it_again(
     assert not batch.is_finished and batch.finished_at is None
     assert [j.path for j in batch.add(["s3.wav"])] == ["s3.wav"]
     assert len({j.key for j in batch.jobs}) == 4  # the song added has a key of its own
+
+
+def test_the_analysis_times_summed_in_the_run_follow_songs_queued_again(settings):
+    """Three songs end, all are queued again (the sums go back to nothing, no rounding left
+    behind), two others end: the times and audio lengths summed for the estimate are those
+    of the two that ended, as a fresh count gives them."""
+    import dataclasses as dc
+
+    from core.batch import progress
+
+    clock = FakeClock()
+    batch = Batch([f"s{i}.wav" for i in range(5)], settings=settings, clock=clock)
+    batch.begin()
+
+    def finish_next(took):
+        job, _ = batch.claim("W1")
+        clock.t += took
+        assert batch.finish(job, 1, _done(job))
+
+    def sums(tally):
+        return {f.name: getattr(tally, f.name) for f in dc.fields(tally) if f.name != "_parts"}
+
+    for took in (0.1, 0.2, 0.3):  # sums that leave rounding behind when taken back
+        finish_next(took)
+    assert batch.requeue([0, 1, 2], force=True)
+    assert sums(batch._tally) == sums(progress.RunTally())
+    for _ in range(3):
+        job, _ = batch.claim("W1")  # s0, s1 and s2 again, then s3 and s4 end
+    finish_next(3.0)
+    finish_next(5.0)
+    fresh = sums(progress.RunTally.of(batch.jobs, batch._run))
+    assert fresh["took_n"] == fresh["audio_n"] == 2 and fresh["audio_s"] == 25.0
+    assert sums(batch._tally) == fresh
