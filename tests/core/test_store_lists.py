@@ -277,3 +277,27 @@ def test_a_list_the_store_cannot_take_in_time_is_not_opened_and_nothing_waits(tm
         holder.close()
     assert store.open_library(sid)[1] == ""
     store.close()
+
+
+def test_a_list_the_store_cannot_delete_in_time_stays_and_nothing_waits(tmp_path):
+    """Another process holds the store: the delete says so and leaves no write behind to
+    delete the list later, behind the user's back."""
+    import sqlite3
+
+    db = tmp_path / "store.sqlite"
+    first = ResultStore(db)
+    sid = _list(first, ["/m/a.wav"])
+    first.close()
+    store = ResultStore(db, busy_timeout_s=0.05, retry_s=0.2, ack_timeout_s=0.1)
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        assert store.delete_library(sid) == ("the session store did not answer in time "
+                                             "(the store is busy)")
+        assert store.problem.startswith("could not delete a list")
+        assert store.backlog()["writes"] == 0
+    finally:
+        holder.rollback()
+        holder.close()
+    assert [e["id"] for e in store.list_libraries()] == [sid]
+    store.close()
