@@ -301,3 +301,45 @@ def test_a_list_the_store_cannot_delete_in_time_stays_and_nothing_waits(tmp_path
         holder.close()
     assert [e["id"] for e in store.list_libraries()] == [sid]
     store.close()
+
+
+def test_lists_that_cannot_be_read_say_so_and_a_list_that_cannot_be_read_is_let_go(
+        tmp_path, monkeypatch):
+    """A store whose lists cannot be read answers None and names the failure; a list taken
+    but then not readable is not opened and is let go at once (another window may try it),
+    and a list opened has no list of another window waiting before it."""
+    db = tmp_path / "store.sqlite"
+    first = ResultStore(db)
+    sid = _list(first, ["/m/a.wav"], ["done"])
+    first.close()
+    store = ResultStore(db)
+    monkeypatch.setattr(store, "_read_library", lambda sid: None)
+    assert store.open_library(sid) == (None, "it could not be read (see the log)")
+    store.flush(5)
+    (entry,) = store.list_libraries()
+    assert not entry["mine"] and not entry["held"]
+    monkeypatch.undo()
+    lib, why = store.open_library(sid)
+    assert why == "" and lib["busy"] == 0
+    store._db.execute("DROP TABLE session_results")
+    assert store.list_libraries() is None
+    assert store.problem.startswith("could not read the lists: ") and "no such table" in store.problem
+    store.close()
+
+
+def test_letting_go_of_a_list_the_store_refuses_says_so(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db, busy_timeout_s=0.05, retry_s=0.2, ack_timeout_s=0.1)
+    sid = _list(store, ["/m/a.wav"])
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        store.release_library(sid)
+        store.flush(5)
+        assert store.problem.startswith("could not let go of a list")
+    finally:
+        holder.rollback()
+        holder.close()
+    store.close()
