@@ -482,6 +482,17 @@ def test_a_difference_within_the_sheets_rounding_is_not_outlying_though_the_anal
     cal = fit_descriptor(x, y, descriptor="loudness_lufs")
     assert len(cal.outliers) == 0 and cal.outlier_note == ""
 
+def test_outlying_errors_are_judged_around_their_median_in_robust_standard_deviations():
+    """Errors all about 5 above (a sheet offset): a song 45 above the others is outlying,
+    judged from their median, not from zero; a song 10 median absolute deviations away
+    (6.7 robust standard deviations: 1.4826 of them per deviation) is outlying too; and
+    errors that differ only by a float's rounding are not."""
+    assert list(np.flatnonzero(outlying(np.r_[5.0 + np.tile([-1.0, 0.0, 1.0], 6), 50.0]))) \
+        == [18]
+    errors = np.r_[[-1.0] * 7, [0.0] * 7, [1.0] * 7, 10.0]
+    assert list(np.flatnonzero(outlying(errors))) == [21]
+    assert not outlying(np.r_[[1000.0] * 12, 1000.0 + 1e-7]).any()
+
 def test_the_step_values_are_written_in():
     assert value_step([1, 4, 10]) == 1.0
     assert value_step([-8.2, -11.0, -6.5]) == pytest.approx(0.1)
