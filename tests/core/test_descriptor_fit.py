@@ -498,3 +498,5 @@ def test_the_step_values_are_written_in():
     assert value_step([-8.2, -11.0, -6.5]) == pytest.approx(0.1)
     assert value_step([0.58, 0.7]) == pytest.approx(0.01)
     assert value_step([0.123456789]) == 0.0 and value_step([np.nan]) == 0.0
+    assert value_step([0.000001, 2.5]) == pytest.approx(1e-6)
+    assert value_step([0.1234567]) == 0.0  # finer than 1e-6: no step
