@@ -493,6 +493,19 @@ def test_outlying_errors_are_judged_around_their_median_in_robust_standard_devia
     assert list(np.flatnonzero(outlying(errors))) == [21]
     assert not outlying(np.r_[[1000.0] * 12, 1000.0 + 1e-7]).any()
 
+
+def test_the_outlying_rule_at_its_limits():
+    """An error exactly 5 steps of the values from the others is not outlying, just beyond
+    it is; more than a fifth of the songs apart are not "a few" (none named); a song is set
+    aside only when 10 songs remain, as many as a verdict needs."""
+    assert not outlying(np.r_[np.zeros(12), 5.0], resolution=1.0).any()
+    assert list(np.flatnonzero(outlying(np.r_[np.zeros(12), 5.01], resolution=1.0))) == [12]
+    base = np.tile([-1.0, 0.0, 1.0], 10)
+    assert not outlying(np.r_[base, [50.0] * 8]).any()  # 8 of 38: 21 %
+    assert not outlying(np.r_[base[:9], 50.0, 50.0]).any()  # 9 would remain
+    assert list(np.flatnonzero(outlying(np.r_[base[:9], 0.5, 50.0]))) == [10]  # 10 remain
+    assert value_step([1234.5, 20.0]) == pytest.approx(0.1)  # large values keep their step
+
 def test_the_step_values_are_written_in():
     assert value_step([1, 4, 10]) == 1.0
     assert value_step([-8.2, -11.0, -6.5]) == pytest.approx(0.1)
