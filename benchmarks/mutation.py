@@ -20,7 +20,8 @@ Two modes, each run per module group (``calibration``, ``batch``, ``loudness``, 
 ``handmade [GROUP]``
     Bugs written by hand, of the kinds that users and reviewers have met (a gate at the wrong
     level, a limit that ignores its setting, a relation scored the wrong way round...), put
-    in one at a time; prints which ones the group's tests catch.
+    in one at a time; prints which ones the group's tests catch (``--only PATTERN``: the bugs
+    whose names match).
 
 The code is copied to a scratch folder first (``--workdir``, by default under the system's
 temporary folder), so the checkout is never modified.  Mutation testing is not part of the
@@ -31,6 +32,7 @@ test suite; run it under ``nice`` on a shared machine::
     python -m benchmarks.mutation run calibration --sample 400 --jobs 2
     python -m benchmarks.mutation handmade             # every group
     python -m benchmarks.mutation handmade loudness
+    python -m benchmarks.mutation handmade batch --only '*list*'
 
 It needs the ``bench`` extra (``pip install -e '.[bench,test]'``).
 """
@@ -78,10 +80,15 @@ GROUPS: dict[str, Group] = {
             "descriptor_fit", "tempo_fit", "key_fit", "verdict", "learned", "pairing",
             "session", "calibration_io", "reference", "matching", "agreement", "keys",
             "cli", "tempo_range_suggestion", "reference_keys", "reference_summary_rows",
-            "reference_exports", "checked_sheet", "fitted_ranges", "inputs"))),
-    "batch": Group(modules=("core/batch/rules.py",),
+            "reference_exports", "checked_sheet", "fitted_ranges", "inputs", "mixed_in_key"))),
+    # The batch's rules and tallies, and the session store's records of batches and of the
+    # window's lists (whose owner checks decide which window may open or delete a list).
+    "batch": Group(modules=("core/batch/rules.py", "core/batch/progress.py",
+                            "core/batch/store_sessions.py", "core/batch/store_lists.py"),
                    tests=("tests/core/test_batch.py", "tests/core/test_batch_run.py",
-                          "tests/core/test_runner.py")),
+                          "tests/core/test_runner.py", "tests/core/test_store_library.py",
+                          "tests/core/test_store_lists.py", "tests/core/test_store_owners.py",
+                          "tests/core/test_store_catch_up.py", "tests/core/test_store.py")),
     "loudness": Group(modules=("core/analysis/loudness.py",),
                       tests=("tests/core/test_loudness.py",)),
     "keys": Group(modules=("core/io/keynotation.py",), tests=("tests/core/test_keys.py",)),
@@ -398,6 +405,46 @@ HANDMADE: tuple[Bug, ...] = (
         "MIN_PAIRS = 10", "MIN_PAIRS = 9"),
     Bug("calibration", "weak tempo below Acc1 0.6", "core/calibration/verdict.py",
         "TEMPO_WEAK_ACC1 = 0.5", "TEMPO_WEAK_ACC1 = 0.6"),
+    # A reference on a scale of its own (Mixed In Key's energy level 1-10).
+    Bug("calibration", "Mixed In Key energy 0 accepted", "core/calibration/reference.py",
+        'MIXED_IN_KEY_ENERGY = (1.0, 10.0,', 'MIXED_IN_KEY_ENERGY = (0.0, 10.0,'),
+    Bug("calibration", "Mixed In Key energy 11 accepted", "core/calibration/reference.py",
+        'MIXED_IN_KEY_ENERGY = (1.0, 10.0,', 'MIXED_IN_KEY_ENERGY = (1.0, 11.0,'),
+    Bug("calibration", "Mixed In Key energy range checked strictly",
+        "core/calibration/reference.py",
+        "            if not lo <= v <= hi:\n", "            if not lo < v < hi:\n"),
+    Bug("calibration", "a Mixed In Key export known by its Key result header only",
+        "core/calibration/reference.py",
+        '_MIXED_IN_KEY_HEADERS = {"key result", "collection name"}',
+        '_MIXED_IN_KEY_HEADERS = {"key result"}'),
+    Bug("calibration", "the scale map counted as a kept correction",
+        "core/calibration/descriptor_fit.py",
+        'return self.correction.method not in ("none", SCALE_METHOD)',
+        'return self.correction.method != "none"'),
+    Bug("calibration", "an offset tried from one scale to another",
+        "core/calibration/descriptor_fit.py",
+        '        methods = tuple(m for m in methods if m != "offset") or ("linear",)\n', ""),
+    Bug("calibration", "the values as read not stretched onto the reference's scale",
+        "core/calibration/descriptor_fit.py",
+        "raw = np.asarray(as_read.apply(x), float)", "raw = np.asarray(x, float)"),
+    # The outlying-song rule.
+    Bug("calibration", "the outlier floor ignores the value step",
+        "core/calibration/descriptor_fit.py",
+        "floor = max(float(resolution), 1e-9 * max(1.0, float(np.max(np.abs(r)))))",
+        "floor = 1e-9 * max(1.0, float(np.max(np.abs(r))))"),
+    Bug("calibration", "the outlier floor ignores the reference's spread",
+        "core/calibration/descriptor_fit.py",
+        "floor = max(floor, OUTLIER_MIN_SPREAD * float(np.std(np.asarray(reference, float))))",
+        "floor = floor"),
+    Bug("calibration", "the value step read from the analyzer's values only",
+        "core/calibration/descriptor_fit.py",
+        "resolution=max(value_step(x), value_step(y)))", "resolution=value_step(x))"),
+    Bug("calibration", "learned models judged with their outlying songs again",
+        "core/calibration/learned_fit.py",
+        "cv_r2=self.r2_judged)", "cv_r2=self.r2_cv)"),
+    Bug("calibration", "learned models' outlying songs found without the value step",
+        "core/calibration/learned_fit.py",
+        "reference=y, resolution=value_step(y))", "reference=y)"),
     # Batch rules.
     Bug("batch", "time-out at a hard-coded 2x budget", "core/batch/rules.py",
         "if elapsed >= self.hard_limit(job):", "if elapsed >= 2.0 * self.budget(job):"),
@@ -430,6 +477,28 @@ HANDMADE: tuple[Bug, ...] = (
         "            if duration_s is not None:\n                job.duration_s = duration_s\n"
         "            return True",
         "            return True"),
+    # The window's earlier lists and removals from them.
+    Bug("batch", "a list another window holds can be deleted", "core/batch/store_lists.py",
+        "                elif owner_in_use(row[0]):\n                    found.append(_HELD)",
+        "                elif False:\n                    found.append(_HELD)"),
+    Bug("batch", "the window's own list can be deleted", "core/batch/store_lists.py",
+        "                elif row[0] == self.owner:\n",
+        "                elif False:\n"),
+    Bug("batch", "a list another window holds can be opened", "core/batch/store_lists.py",
+        "elif row[0] != self.owner and owner_in_use(row[0]):", "elif False:"),
+    Bug("batch", "letting go of a list frees another window's", "core/batch/store_lists.py",
+        '"UPDATE sessions SET owner=NULL, used=? WHERE id=? AND "\n'
+        '                                 "owner=?", (now, self._sid(sid), self.owner))',
+        '"UPDATE sessions SET owner=NULL, used=? WHERE id=? AND "\n'
+        '                                 "?<>0", (now, self._sid(sid), 1))'),
+    Bug("batch", "removed songs keep their results in the store", "core/batch/store_sessions.py",
+        'for table in ("session_results", "session_songs"):', 'for table in ("session_songs",):'),
+    Bug("batch", "removed songs still counted in the run's tally", "core/batch/rules.py",
+        "            for job in out:\n                self._tally.remove(job.key)\n", ""),
+    Bug("batch", "songs put back not counted in the run's tally", "core/batch/rules.py",
+        "                self._tally.add_if_ended(job, self._run)\n", ""),
+    Bug("batch", "the tally kept by place, not by song", "core/batch/progress.py",
+        "        self._parts[job.key] = part\n", "        self._parts[job.id] = part\n"),
     # Loudness.
     Bug("loudness", "relative gate at 20 LU", "core/analysis/loudness.py",
         "relative_lu=10.0)", "relative_lu=20.0)"),
@@ -597,13 +666,16 @@ BUG_TESTS = {
 }
 
 
-def run_handmade(groups, *, workdir: Path, nice: int) -> tuple[int, int]:
-    """Put each hand-made bug in a scratch copy and run its group's tests; (caught, tried)."""
+def run_handmade(groups, *, workdir: Path, nice: int, only=()) -> tuple[int, int]:
+    """Put each hand-made bug in a scratch copy and run its group's tests; (caught, tried).
+    ``only``: name patterns (``*`` for any characters) of the bugs to try (all without)."""
     scratch = _scratch(workdir / "handmade")
     caught = tried = 0
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     for bug in HANDMADE:
         if groups and bug.group not in groups:
+            continue
+        if only and not any(fnmatch.fnmatchcase(bug.name, p) for p in only):
             continue
         target = scratch / bug.path
         original = (ROOT / bug.path).read_text(encoding="utf-8")
@@ -655,6 +727,9 @@ def main(argv=None) -> int:
     h = sub.add_parser("handmade", help="hand-made bugs, one at a time")
     h.add_argument("groups", nargs="*", metavar="GROUP",
                    help="any of: " + ", ".join(sorted(BUG_TESTS)) + " (default: all)")
+    h.add_argument("--only", action="append", default=[], metavar="PATTERN",
+                   help="try only the bugs whose names match PATTERN (* for any "
+                        "characters; may be repeated)")
     args = p.parse_args(argv)
     if args.mode == "handmade" and set(args.groups) - set(BUG_TESTS):
         p.error(f"unknown group(s): {sorted(set(args.groups) - set(BUG_TESTS))}")
@@ -664,7 +739,8 @@ def main(argv=None) -> int:
                       survivors=args.survivors, fresh=args.fresh, retest=args.retest,
                       sample=args.sample, seed=args.seed, only=tuple(args.only))
     else:
-        caught, tried = run_handmade(args.groups, workdir=args.workdir, nice=args.nice)
+        caught, tried = run_handmade(args.groups, workdir=args.workdir, nice=args.nice,
+                                     only=tuple(args.only))
         return 0 if caught == tried else 1
     return 0
 

@@ -1239,3 +1239,111 @@ def test_the_run_figures_after_a_removal_and_its_undo_are_those_of_the_list_coun
     assert batch.run_counts()["ended"] == 6  # the five done and the one skipped
     batch.remove([2])
     assert kept() == fresh()
+
+
+def test_a_song_that_ends_after_a_removal_leaves_the_run_figures_when_queued_again(settings):
+    """The tally knows each ended song by its key, not by its place in the list: a song
+    that ended after songs before it were removed (its place changed) and is then queued
+    again stops counting as ended, and the estimate is the one of the list counted afresh."""
+    from core.batch import progress
+
+    clock = FakeClock()
+    batch = Batch([f"s{i}.wav" for i in range(6)], settings=settings, clock=clock)
+    batch.begin()
+    batch.remove([0])  # the places of the others move up by one
+    for took in (2.0, 7.0):
+        job, _ = batch.claim("W1")
+        clock.t += took
+        assert batch.finish(job, 1, _done(job))
+    assert batch.run_counts()["ended"] == 2
+    assert [j.state for j in batch.requeue([1], force=True)] == [SongState.QUEUED]
+    assert batch.run_counts()["ended"] == 1
+    jobs = batch.jobs
+    assert progress.eta_from(batch._tally, batch._queued, [], clock.t,
+                             workers=settings.workers) == progress.eta_from(
+        progress.RunTally.of(jobs, batch._run), progress.QueuedTally.of(jobs), [], clock.t,
+        workers=settings.workers)
+
+
+def test_a_removal_names_only_songs_of_the_list(settings):
+    """A place past the end of the list (a selection read before the list shrank) removes
+    nothing, instead of raising."""
+    batch = Batch(["a.wav", "b.wav"], settings=settings, clock=FakeClock())
+    assert batch.remove([2, -1]) == []
+    assert [j.path for j in batch.jobs] == ["a.wav", "b.wav"]
+
+
+def test_after_a_removal_the_first_song_of_the_list_runs_next(settings):
+    """Songs removed before the queued ones: the song now first in the list is the next
+    to run (not the one after it)."""
+    batch = Batch([f"s{i}.wav" for i in range(4)], settings=settings, clock=FakeClock())
+    batch.begin()
+    batch.claim("W1")  # s0 runs
+    batch.remove([0])
+    job, _ = batch.claim("W1")
+    assert job.path == "s1.wav"
+
+
+def test_a_running_song_still_times_out_after_songs_are_removed(settings):
+    """A removal renumbers the list; the running songs stay watched by the stall and
+    time-out rules."""
+    clock = FakeClock()
+    batch = Batch([f"s{i}.wav" for i in range(3)], settings=settings, clock=clock)
+    batch.begin()
+    job, _ = batch.claim("W1")
+    batch.remove([2])
+    clock.t += batch.hard_limit(job) + 1.0
+    assert job in batch.check()
+    assert job.state is SongState.TIMED_OUT
+
+
+def test_a_removal_that_ends_the_batch_stops_its_clock_and_undo_starts_it_again(settings):
+    """Removing the last queued songs ends the batch (its end time is set, as when its last
+    song ends); putting them back makes it run again, with no end time."""
+    clock = FakeClock()
+    batch = Batch([f"s{i}.wav" for i in range(3)], settings=settings, clock=clock)
+    batch.begin()
+    for _ in range(2):
+        job, _ = batch.claim("W1")
+        clock.t += 1.0
+        assert batch.finish(job, 1, _done(job))
+    clock.t += 5.0
+    taken = batch.remove([2])
+    assert batch.is_finished and batch.finished_at == clock.t
+    assert batch.put_back(taken) == taken
+    assert not batch.is_finished and batch.finished_at is None
+    assert [j.path for j in batch.add(["s3.wav"])] == ["s3.wav"]
+    assert len({j.key for j in batch.jobs}) == 4  # the song added has a key of its own
+
+
+def test_the_analysis_times_summed_in_the_run_follow_songs_queued_again(settings):
+    """Three songs end, all are queued again (the sums go back to nothing, no rounding left
+    behind), two others end: the times and audio lengths summed for the estimate are those
+    of the two that ended, as a fresh count gives them."""
+    import dataclasses as dc
+
+    from core.batch import progress
+
+    clock = FakeClock()
+    batch = Batch([f"s{i}.wav" for i in range(5)], settings=settings, clock=clock)
+    batch.begin()
+
+    def finish_next(took):
+        job, _ = batch.claim("W1")
+        clock.t += took
+        assert batch.finish(job, 1, _done(job))
+
+    def sums(tally):
+        return {f.name: getattr(tally, f.name) for f in dc.fields(tally) if f.name != "_parts"}
+
+    for took in (0.1, 0.2, 0.3):  # sums that leave rounding behind when taken back
+        finish_next(took)
+    assert batch.requeue([0, 1, 2], force=True)
+    assert sums(batch._tally) == sums(progress.RunTally())
+    for _ in range(3):
+        job, _ = batch.claim("W1")  # s0, s1 and s2 again, then s3 and s4 end
+    finish_next(3.0)
+    finish_next(5.0)
+    fresh = sums(progress.RunTally.of(batch.jobs, batch._run))
+    assert fresh["took_n"] == fresh["audio_n"] == 2 and fresh["audio_s"] == 25.0
+    assert sums(batch._tally) == fresh

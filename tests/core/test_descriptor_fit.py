@@ -471,8 +471,45 @@ def test_where_most_errors_are_equal_a_step_of_rounding_is_not_outlying_but_a_ba
     assert list(np.flatnonzero(outlying(np.r_[np.zeros(12), 0.06], resolution=0.01))) == [12]
 
 
+def test_a_difference_within_the_sheets_rounding_is_not_outlying_though_the_analyzer_is_finer():
+    """A sheet of whole dB against analyzer values to 0.01 dB: songs the analyzer reads
+    0.3 dB higher are within the sheet's rounding (its step, not the analyzer's finer one,
+    is what a difference is judged against)."""
+    x = np.round(np.linspace(-20.0, -6.0, 30))
+    y = x + 1.0
+    x[[5, 14, 22]] += 0.3
+    x[9] += 0.01
+    cal = fit_descriptor(x, y, descriptor="loudness_lufs")
+    assert len(cal.outliers) == 0 and cal.outlier_note == ""
+
+def test_outlying_errors_are_judged_around_their_median_in_robust_standard_deviations():
+    """Errors all about 5 above (a sheet offset): a song 45 above the others is outlying,
+    judged from their median, not from zero; a song 10 median absolute deviations away
+    (6.7 robust standard deviations: 1.4826 of them per deviation) is outlying too; and
+    errors that differ only by a float's rounding are not."""
+    assert list(np.flatnonzero(outlying(np.r_[5.0 + np.tile([-1.0, 0.0, 1.0], 6), 50.0]))) \
+        == [18]
+    errors = np.r_[[-1.0] * 7, [0.0] * 7, [1.0] * 7, 10.0]
+    assert list(np.flatnonzero(outlying(errors))) == [21]
+    assert not outlying(np.r_[[1000.0] * 12, 1000.0 + 1e-7]).any()
+
+
+def test_the_outlying_rule_at_its_limits():
+    """An error exactly 5 steps of the values from the others is not outlying, just beyond
+    it is; more than a fifth of the songs apart are not "a few" (none named); a song is set
+    aside only when 10 songs remain, as many as a verdict needs."""
+    assert not outlying(np.r_[np.zeros(12), 5.0], resolution=1.0).any()
+    assert list(np.flatnonzero(outlying(np.r_[np.zeros(12), 5.01], resolution=1.0))) == [12]
+    base = np.tile([-1.0, 0.0, 1.0], 10)
+    assert not outlying(np.r_[base, [50.0] * 8]).any()  # 8 of 38: 21 %
+    assert not outlying(np.r_[base[:9], 50.0, 50.0]).any()  # 9 would remain
+    assert list(np.flatnonzero(outlying(np.r_[base[:9], 0.5, 50.0]))) == [10]  # 10 remain
+    assert value_step([1234.5, 20.0]) == pytest.approx(0.1)  # large values keep their step
+
 def test_the_step_values_are_written_in():
     assert value_step([1, 4, 10]) == 1.0
     assert value_step([-8.2, -11.0, -6.5]) == pytest.approx(0.1)
     assert value_step([0.58, 0.7]) == pytest.approx(0.01)
     assert value_step([0.123456789]) == 0.0 and value_step([np.nan]) == 0.0
+    assert value_step([0.000001, 2.5]) == pytest.approx(1e-6)
+    assert value_step([0.1234567]) == 0.0  # finer than 1e-6: no step

@@ -449,3 +449,40 @@ def test_a_learned_model_is_judged_without_its_outlying_songs_as_a_correction_is
     clean = fit_learned(X, _linear_with_slips(slips=())[1], NAMES[:3], column="speech")
     assert not len(clean.outliers) and clean.outlier_note == ""
     assert clean.verdict == "calibrated"
+
+
+def _judged(*, mae_compared, r2_cv, mae_single=0.2, inverted=False, min_gain=0.01,
+            importance=()):
+    from core.calibration.learned_fit import LearnedCalibration
+
+    cal = LearnedCalibration("energy", n=40, inputs=["a", "b", "c", "d"], model=object(),
+                             kind="ridge", mae_raw=0.3, mae_compared=mae_compared,
+                             r2_cv=r2_cv, importance=list(importance))
+    cal.rejudge(mae_single=mae_single, min_gain=min_gain, inverted=inverted)
+    return cal
+
+
+def test_a_model_that_beats_the_errors_but_explains_nothing_is_not_kept_and_says_why():
+    """Its nested MAE beats both others, but its held-out r² is below the no-relation
+    line: not kept, and the note says what is wrong rather than quoting the MAE."""
+    cal = _judged(mae_compared=0.1, r2_cv=0.01)
+    assert (cal.kept, cal.verdict) == (False, "no relation")
+    assert cal.note == "no relation: the model predicts no better than the reference mean"
+
+
+def test_a_model_of_an_inverted_descriptor_names_the_inversion_only_when_it_passes():
+    passes = _judged(mae_compared=0.1, r2_cv=0.6, inverted=True)
+    assert not passes.kept and passes.verdict == ""
+    assert passes.note == ("not kept: the descriptor runs against the reference; keep its "
+                           "inverted correction to use this model")
+    fails = _judged(mae_compared=0.25, r2_cv=0.6, inverted=True, min_gain=0.02)
+    assert not fails.kept
+    assert fails.note == ("its nested cross-validated MAE 0.25 does not beat 0.3 and 0.2 "
+                          "by 2 %")
+
+
+def test_a_model_is_described_by_its_three_strongest_inputs():
+    cal = _judged(mae_compared=0.1, r2_cv=0.6,
+                  importance=[("a", 0.5), ("b", 0.3), ("c", 0.1), ("d", 0.1)])
+    assert cal.kept and cal.verdict == "calibrated"
+    assert cal.describe() == "ridge on 4 inputs (top: a, b, c)"

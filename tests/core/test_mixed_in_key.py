@@ -109,6 +109,9 @@ def test_songcal_calibrate_runs_end_to_end_on_a_mixed_in_key_export(tmp_path, ca
         assert np.all((values >= 1) & (values <= 10)), c
     fixed = np.array([float(r["energy_calibrated"]) for r in rows])
     assert np.mean(np.abs(fixed - levels)) == pytest.approx(0.3, abs=0.3)
+    # the interval around each value is cut to the sheet's 1-10, not to the analyzer's 0-1
+    low, high = ([float(r[f"energy_calibrated_{b}"]) for r in rows] for b in ("low", "high"))
+    assert np.all((np.array(low) <= fixed) & (fixed <= np.array(high)))
 
 
 def test_with_no_correction_kept_the_values_stand_stretched_onto_the_sheets_scale():
@@ -135,3 +138,29 @@ def test_with_no_correction_kept_the_values_stand_stretched_onto_the_sheets_scal
     print_report(s, {}, stream=report)
     assert (f"{LABEL} [no relation] (n=30): no correction; scale: y = 9x + 1 (the analyzer's "
             "range stretched onto the reference's, nothing fitted); MAE") in report.getvalue()
+
+
+def test_an_export_without_its_key_column_is_known_by_its_collection_name():
+    """Either header only Mixed In Key writes tells its export: one saved without the key
+    column still has its energy read as levels 1-10, not left out."""
+    _, text, levels = mik_deck(n=12)
+    rows = [line.split(",") for line in text.splitlines()]
+    without_key = "\n".join(",".join(r[:2] + r[3:]) for r in rows) + "\n"
+    sheet = parse_reference_text(without_key, name="mik.csv")
+    assert sheet.value_scales["energy"][:2] == (1.0, 10.0)
+    assert [r.values["energy"] for r in sheet.rows] == list(levels)
+
+
+def test_the_scale_map_stretches_the_descriptors_range_onto_the_references():
+    """The values as read on a reference's own scale: the descriptor's lowest value goes to
+    the scale's lowest, its highest to the highest, linearly (a sheet's scale given as it
+    names it, with the scale's name)."""
+    from core.calibration.descriptor_fit import SCALE_METHOD, scale_correction
+
+    _, text, _ = mik_deck(n=12)
+    energy = scale_correction("energy", parse_reference_text(text).value_scales["energy"])
+    assert energy.method == SCALE_METHOD and (energy.low, energy.high) == (1.0, 10.0)
+    assert np.allclose(energy.apply(np.array([0.0, 0.5, 1.0])), [1.0, 5.5, 10.0])
+    # a descriptor whose range does not start at 0 (loudness, -70 to +10 LUFS) onto 0-1
+    loud = scale_correction("loudness_lufs", (0.0, 1.0))
+    assert np.allclose(loud.apply(np.array([-70.0, -30.0, 10.0])), [0.0, 0.5, 1.0])

@@ -501,6 +501,10 @@ def test_an_extra_column_gets_a_learned_model_and_calibrated_values(tmp_path):
     assert {"ref_speech", "speech_calibrated", "speech_calibrated_high"} <= set(cols)
     assert "popularity_calibrated" not in cols and "speech_error" not in cols
     assert paired[-1]["match_method"] == "unmatched" and paired[-1]["speech_calibrated"]
+    # an extra column's intervals are cut to the range its model was fitted on: the values
+    # the sheet holds, as it has no range of its own
+    bounds = [float(r[f"speech_calibrated_{b}"]) for r in paired for b in ("low", "high")]
+    assert min(bounds) == pytest.approx(speech.model.low) and max(bounds) <= speech.model.high
     _, table = read_csv_rows(written["calibration"])
     learned = {r["descriptor"]: r for r in table}
     assert learned["speech_learned"]["kept"] == "true"

@@ -386,3 +386,36 @@ def test_a_library_begun_without_waiting_is_written_once_a_held_store_takes_writ
     assert lib["ended"] is not None
     assert store.stats.failed_writes == 0
     store.close()
+
+
+def test_songs_added_or_removed_while_another_process_holds_the_store_wait_their_turn(
+        tmp_path):
+    """An addition to the window's list or a removal from it that the store refuses says
+    which it was, waits in the backlog by its size (more songs weigh more), and is written
+    once the store takes writes again."""
+    db = tmp_path / "db.sqlite"
+    paths = [f"/music/{i:04d}.wav" for i in range(400)]
+    weights = {}
+    for action in ("add songs to", "remove songs from"):
+        for n in (1, 400):
+            store = _quick(db)
+            sid = store.begin_session(paths, SETTINGS.to_dict(), kind="library",
+                                      running=False)
+            store.flush(5)
+            holder = _holder(db)
+            if action == "add songs to":
+                store.add_to_session(sid, [f"/more/{i}.wav" for i in range(n)])
+            else:
+                store.remove_from_session(sid, range(n))
+            assert store.flush(10)
+            assert store.problem.startswith(f"could not {action} the session")
+            weights[action, n] = store.backlog()["bytes"]
+            holder.rollback()
+            holder.close()
+            store.try_now()
+            assert store.flush(10) and store.backlog()["writes"] == 0
+            songs = store.last_library()["paths"]
+            assert len(songs) == (400 + n if action == "add songs to" else 400 - n)
+            store.close()
+    for action in ("add songs to", "remove songs from"):
+        assert weights[action, 400] > weights[action, 1] > 0, weights

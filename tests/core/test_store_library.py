@@ -179,3 +179,21 @@ def test_songs_removed_from_a_library_leave_their_rows_and_come_back_at_their_pl
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 1
     again.close()
+
+
+def test_songs_added_at_a_given_place_go_there_and_places_must_match_the_songs(tmp_path):
+    """``first`` places the songs added from that position on (the window appends after
+    its own count); ``at`` needs one position per song."""
+    import pytest
+
+    store = ResultStore(tmp_path / "db.sqlite")
+    sid = store.begin_session(["/m/0.wav", "/m/1.wav"], SETTINGS.to_dict(), kind="library",
+                              running=False)
+    store.add_to_session(sid, ["/m/a.wav", "/m/b.wav"], first=10)
+    store.flush(5)
+    lib = store.last_library()
+    assert lib["paths"] == ["/m/0.wav", "/m/1.wav", "/m/a.wav", "/m/b.wav"]
+    assert lib["at"] == [0, 1, 10, 11]
+    with pytest.raises(ValueError, match="2 songs but 1 positions"):
+        store.add_to_session(sid, ["/m/c.wav", "/m/d.wav"], at=[3])
+    store.close()

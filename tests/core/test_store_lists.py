@@ -185,3 +185,161 @@ def test_a_list_written_afresh_replaces_its_copy_and_empty_lists_nobody_holds_go
                                                           theirs_empty]
     store.close()
     other.close()
+
+
+def test_letting_go_of_a_list_this_window_does_not_hold_leaves_it_to_its_holder(tmp_path):
+    """A window lets go only of its own lists: naming another window's list (a release
+    queued late, for a list taken elsewhere since) leaves that window holding it."""
+    db = tmp_path / "store.sqlite"
+    store, other = ResultStore(db), ResultStore(db)
+    theirs = _list(other, ["/o/x.wav"], ["done"])
+    _list(store, ["/m/a.wav"])
+    store.release_library(theirs)
+    store.flush(5)
+    entry = {e["id"]: e for e in store.list_libraries()}[theirs]
+    assert entry["held"] and not entry["mine"]
+    assert store.open_library(theirs) == (None, "it is open in another SongCal window")
+    assert store.delete_library(theirs) == "it is open in another SongCal window"
+    store.close()
+    other.close()
+
+
+def test_songs_removed_from_a_list_no_longer_count_in_its_summary(tmp_path):
+    """The summary offered for an earlier list counts the songs it holds now: the results
+    of songs removed from it go with them (a list of 3 songs does not say 5 done)."""
+    store = ResultStore(tmp_path / "store.sqlite")
+    sid = _list(store, [f"/m/{i}.wav" for i in range(5)],
+                ["done", "failed", "done", "done", "timed out"])
+    store.remove_from_session(sid, [1, 3])
+    store.flush(5)
+    (entry,) = store.list_libraries()
+    assert (entry["songs"], entry["results"], entry["done"], entry["failed"]) == (3, 3, 2, 1)
+    assert entry["sample"] == ["/m/0.wav", "/m/2.wav", "/m/4.wav"]
+    store.close()
+
+
+def test_a_deleted_list_is_logged_and_a_refused_delete_is_not(tmp_path, caplog):
+    """The log says which list was deleted from which store (a user asking where a list
+    went finds it there); a delete refused is not logged as done."""
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    old = _list(store, ["/m/a.wav"], ["done"])
+    mine = _list(store, ["/m/b.wav"])
+    with caplog.at_level("INFO", logger="core.batch.store"):
+        assert store.delete_library(mine) == "it is this window's list"
+        assert store.delete_library(old) == ""
+    deleted = [r.getMessage() for r in caplog.records if "deleted" in r.getMessage()]
+    assert deleted == [f"session store {db}: list {old} deleted"]
+    store.close()
+
+
+def test_each_list_says_when_it_was_made_and_last_used_and_which_sheet_it_had(tmp_path):
+    """What the dialog shows of each list: made, last used (made, for a list of an older
+    store that never noted it), its reference sheet, and zero counts for a list with no
+    song or no result yet."""
+    store = ResultStore(tmp_path / "store.sqlite")
+    old = store.begin_session(["/m/a.wav"], SETTINGS, kind="library", running=False,
+                              reference="/refs/sheet.csv")
+    mine = _list(store, [])
+    store._db.execute("UPDATE sessions SET used=created + 5 WHERE id=?", (old,))
+    store._db.execute("UPDATE sessions SET used=NULL WHERE id=?", (mine,))
+    by_id = {e["id"]: e for e in store.list_libraries()}
+    created = dict(store._db.execute("SELECT id, created FROM sessions"))
+    assert by_id[old]["created"] == created[old] and by_id[old]["used"] == created[old] + 5
+    assert by_id[mine]["used"] == by_id[mine]["created"] == created[mine]
+    assert by_id[old]["reference"] == "/refs/sheet.csv" and by_id[mine]["reference"] is None
+    assert (by_id[old]["songs"], by_id[old]["results"], by_id[old]["done"],
+            by_id[old]["failed"]) == (1, 0, 0, 0)
+    assert (by_id[mine]["songs"], by_id[mine]["results"], by_id[mine]["sample"]) == (0, 0, [])
+    store.close()
+
+
+def test_a_list_the_store_cannot_take_in_time_is_not_opened_and_nothing_waits(tmp_path):
+    """Another process holds the store: opening a list says why it failed, with the store's
+    own words, and leaves no write behind to open it later (the window gave up on it)."""
+    import sqlite3
+
+    db = tmp_path / "store.sqlite"
+    first = ResultStore(db)
+    sid = _list(first, ["/m/a.wav"])
+    first.close()
+    store = ResultStore(db, busy_timeout_s=0.05, retry_s=0.2, ack_timeout_s=0.1)
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        lib, why = store.open_library(sid)
+        assert lib is None
+        assert why == f"the session store did not answer in time ({store.problem})"
+        assert store.problem.startswith("could not open a list")
+        assert store.backlog()["writes"] == 0
+    finally:
+        holder.rollback()
+        holder.close()
+    assert store.open_library(sid)[1] == ""
+    store.close()
+
+
+def test_a_list_the_store_cannot_delete_in_time_stays_and_nothing_waits(tmp_path):
+    """Another process holds the store: the delete says so and leaves no write behind to
+    delete the list later, behind the user's back."""
+    import sqlite3
+
+    db = tmp_path / "store.sqlite"
+    first = ResultStore(db)
+    sid = _list(first, ["/m/a.wav"])
+    first.close()
+    store = ResultStore(db, busy_timeout_s=0.05, retry_s=0.2, ack_timeout_s=0.1)
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        assert store.delete_library(sid) == ("the session store did not answer in time "
+                                             "(the store is busy)")
+        assert store.problem.startswith("could not delete a list")
+        assert store.backlog()["writes"] == 0
+    finally:
+        holder.rollback()
+        holder.close()
+    assert [e["id"] for e in store.list_libraries()] == [sid]
+    store.close()
+
+
+def test_lists_that_cannot_be_read_say_so_and_a_list_that_cannot_be_read_is_let_go(
+        tmp_path, monkeypatch):
+    """A store whose lists cannot be read answers None and names the failure; a list taken
+    but then not readable is not opened and is let go at once (another window may try it),
+    and a list opened has no list of another window waiting before it."""
+    db = tmp_path / "store.sqlite"
+    first = ResultStore(db)
+    sid = _list(first, ["/m/a.wav"], ["done"])
+    first.close()
+    store = ResultStore(db)
+    monkeypatch.setattr(store, "_read_library", lambda sid: None)
+    assert store.open_library(sid) == (None, "it could not be read (see the log)")
+    store.flush(5)
+    (entry,) = store.list_libraries()
+    assert not entry["mine"] and not entry["held"]
+    monkeypatch.undo()
+    lib, why = store.open_library(sid)
+    assert why == "" and lib["busy"] == 0
+    store._db.execute("DROP TABLE session_results")
+    assert store.list_libraries() is None
+    assert store.problem.startswith("could not read the lists: ") and "no such table" in store.problem
+    store.close()
+
+
+def test_letting_go_of_a_list_the_store_refuses_says_so(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db, busy_timeout_s=0.05, retry_s=0.2, ack_timeout_s=0.1)
+    sid = _list(store, ["/m/a.wav"])
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        store.release_library(sid)
+        store.flush(5)
+        assert store.problem.startswith("could not let go of a list")
+    finally:
+        holder.rollback()
+        holder.close()
+    store.close()
