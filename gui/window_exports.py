@@ -17,7 +17,7 @@ __all__ = ["ExportMixin", "write_results_csv", "export_inputs", "guard_export", 
 log = logging.getLogger(__name__)
 
 
-def write_results_csv(path, batch) -> str:
+def write_results_csv(path, batch, songs=None) -> str:
     """Write the results CSV of ``batch`` exactly as ``songcal analyze`` does; returns path.
 
     Parameters
@@ -26,6 +26,9 @@ def write_results_csv(path, batch) -> str:
         The CSV file (written atomically).
     batch : core.batch.rules.Batch
         Its results, in batch order, and the settings they were analyzed with.
+    songs : list of Job, optional
+        The songs to write (the list as it was when the export was asked for), else the
+        batch's songs as they are when the file is written.
 
     Returns
     -------
@@ -35,7 +38,7 @@ def write_results_csv(path, batch) -> str:
     from core.analysis.identity import analyzer_id
     from core.io.results import write_results_csv as write
 
-    write(path, batch.results(), settings=batch.settings, analyzer=analyzer_id())
+    write(path, batch.results(songs), settings=batch.settings, analyzer=analyzer_id())
     return os.fspath(path)
 
 
@@ -110,7 +113,9 @@ class ExportMixin:
     def export_results(self, path) -> None:
         """Write the results CSV off the GUI thread; :attr:`exported` tells when it is done."""
         batch = self.engine.batch
-        self._export(path, "the results file", lambda target: write_results_csv(target, batch),
+        songs = list(batch.jobs)  # the list as it is now: songs removed meanwhile stay in it
+        self._export(path, "the results file",
+                     lambda target: write_results_csv(target, batch, songs),
                      lambda _r: "Results written to")
 
     def export_chunks_dialog(self) -> None:
@@ -127,8 +132,9 @@ class ExportMixin:
         from core.io.results import write_chunks_csv
 
         batch = self.engine.batch
+        songs = list(batch.jobs)  # (as for the results)
         self._export(path, "the chunks file",
-                     lambda target: write_chunks_csv(target, batch.results(),
+                     lambda target: write_chunks_csv(target, batch.results(songs),
                                                      settings=batch.settings,
                                                      analyzer=analyzer_id()),
                      lambda n: f"{n} chunks written to")
@@ -150,8 +156,9 @@ class ExportMixin:
         from core.io.results import write_checked_csv
 
         batch = self.engine.batch
+        songs = list(batch.jobs)  # (as for the results)
         self._export(path, "the sheet of your values",
-                     lambda target: write_checked_csv(target, batch.results()),
+                     lambda target: write_checked_csv(target, batch.results(songs)),
                      lambda n: f"{n} songs of yours written (load it as the reference with "
                                "Ctrl+R) to")
 

@@ -771,12 +771,13 @@ class Batch:
                     out[SongState.QUEUED] += 1
             return out
 
-    def results(self) -> list[SongResult]:
+    def results(self, jobs=None) -> list[SongResult]:
         """One result per song, in batch order (queued or running songs have status only:
-        :attr:`Job.status`, so a song waiting in a cluster's queue is ``queued``)."""
+        :attr:`Job.status`, so a song waiting in a cluster's queue is ``queued``); of
+        ``jobs`` when given (the songs of the list as it was when an export was asked for)."""
         with self._lock:
             out = []
-            for j in self.jobs:
+            for j in (self.jobs if jobs is None else jobs):
                 if j.result is not None:
                     out.append(j.result)
                 else:

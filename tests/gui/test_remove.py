@@ -488,3 +488,37 @@ def test_rows_leave_and_come_back_in_place_in_a_sorted_filtered_table(qtbot):
     assert w.redo()
     assert _shown(w) == numbered([n for i, n in enumerate(names) if i not in (0, 1, 5)])
     assert not resets
+
+
+def test_an_export_holds_the_list_as_it_was_asked_for_though_songs_leave_meanwhile(
+        qtbot, tmp_path, monkeypatch):
+    """The results, chunks and checked files are written off the window's thread; songs
+    removed before the file was written left it (7 songs asked for, 4 written), so the
+    file held neither the list the user exported nor the one they see after."""
+    import csv
+    import threading
+
+    import gui.window_exports as exports
+
+    w = _window(qtbot)
+    _add(w, [f"/m/{i}.wav" for i in range(7)])
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        w.start()
+    gate = threading.Event()
+    real = exports.written_safely
+
+    def held(write, inputs):  # the write waits until the songs have left the list
+        assert gate.wait(TIMEOUT / 1000)
+        return real(write, inputs)
+
+    monkeypatch.setattr(exports, "written_safely", held)
+    out = tmp_path / "results.csv"
+    with qtbot.waitSignal(w.exported, timeout=TIMEOUT) as sig:
+        w.export_results(out)
+        w.engine.remove([0, 2, 4])
+        assert len(w.engine.batch.jobs) == 4
+        gate.set()
+    assert sig.args == [str(out), ""]
+    with open(out, encoding="utf-8") as f:
+        rows = [r for r in csv.reader(f) if r and not r[0].startswith("#")][1:]
+    assert [r[0].rsplit("/", 1)[-1] for r in rows] == [f"{i}.wav" for i in range(7)]
