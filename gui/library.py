@@ -431,8 +431,9 @@ class Library(QObject):
             self.window.load_reference(reference)
         elif reference:
             log.warning("the reference sheet of the last session is gone: %s", reference)
+        kept = ""  # the sheet loaded, kept for a list opened that has none of its own
         if lib.get("opened") and not reference:
-            reference = self._keep_sheet()
+            reference = kept = self._keep_sheet()
         n = len(lib["paths"])
         log.info("the last list is back: %d songs (%d with results)", n, len(results))
         if lib.get("unsure"):
@@ -441,6 +442,7 @@ class Library(QObject):
                             "reference": reference, "created": lib.get("created", 0),
                             "id": lib["id"], "other_build": lib["other_build"],
                             "changed": len(changed), "busy": lib.get("busy", 0),
+                            "kept_sheet": kept,
                             "opened": lib.get("opened", False)})
 
 

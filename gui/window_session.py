@@ -146,9 +146,12 @@ class SessionMixin:
                 f"A list of {info['songs']} songs is back; your last one is open in another "
                 "SongCal window, which keeps it.", 15000)
         elif opened:
+            kept = info.get("kept_sheet", "")
+            sheet = (f" It had no reference sheet: {os.path.basename(kept)} stays loaded "
+                     "and is kept with it." if kept else "")
             self.statusBar().showMessage(
-                f"{back}: {info['songs']} songs. The one shown before stays kept: File "
-                "\u25b8 Open Earlier List brings it back.", 8000)
+                f"{back}: {info['songs']} songs.{sheet} The one shown before stays kept: "
+                "File \u25b8 Open Earlier List brings it back.", 12000)
         else:
             self.statusBar().showMessage(
                 f"Your last list is back: {info['songs']} songs. File \u25b8 New Session "

@@ -336,7 +336,9 @@ def test_a_list_opened_without_a_sheet_keeps_the_one_loaded_and_the_store_says_s
     with qtbot.waitSignal(w.library.restored, timeout=TIMEOUT) as sig:
         assert w.open_list(yesterday)
     assert sig.args[0]["reference"] == str(sheet)
-    assert w.calibration.sheet is not None  # still loaded ...
+    assert w.calibration.sheet is not None  # still loaded, and the user is told so ...
+    said = w.statusBar().currentMessage()
+    assert f"It had no reference sheet: {sheet.name} stays loaded" in said, said
     w.store.flush(5)
     check = ResultStore(db)
     state = next(check._read_library(e["id"])["state"] for e in check.list_libraries()
