@@ -92,10 +92,9 @@ class ListsMixin:
         return True
 
     def _on_list_replacing(self) -> None:
-        """The list opened is taken: what belonged to the one shown goes with it."""
-        # The list shown before stays in the store, opened from there: nothing to undo.
-        self._undo.clear()
-        self._redo.clear()
+        """The list opened is taken: what belonged to the one shown goes with it (its Undo
+        and Redo steps go as the engine replaces the list, ``_on_list_replaced``; the list
+        stays in the store, opened again from there)."""
         self._start_after_scan = False
         self.resume_banner.hide()
 
