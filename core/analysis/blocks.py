@@ -425,7 +425,7 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     resampler = None
     resampler_source = layout = None  # the resampler's input (link, format, layout, rate), output
     # MP4 files declare their exact length; the decoder adds the padding of the last packet.
-    limit = info.frames if info.format in ("M4A", "M4B", "MP4", "ALAC", "MOV") else None
+    limit = info.frames if info.format in ("M4A", "M4B", "MP4", "M4V", "ALAC", "MOV") else None
     packets = _link_packets(path, opened, links[1:], demuxer)
     last = max(0, len(links) - 1)
     failed = 0  # MP3 frames in a row FFmpeg could not decode

@@ -120,8 +120,8 @@ __all__ = ["AudioInfo", "probe", "stream", "check_parameters", "PYAV_EXTENSIONS"
            "SAMPLE_RATE_RANGE", "CHANNELS_RANGE"]
 
 #: Extensions decoded with PyAV directly (libsndfile cannot read them, or reads them badly).
-PYAV_EXTENSIONS = frozenset({".m4a", ".m4b", ".mp4", ".aac", ".alac", ".opus", ".wma", ".mka",
-                             ".webm", ".ac3", ".eac3", ".mp2", ".wv", ".tta"})
+PYAV_EXTENSIONS = frozenset({".m4a", ".m4b", ".mp4", ".mov", ".m4v", ".aac", ".alac", ".opus",
+                             ".wma", ".mka", ".webm", ".ac3", ".eac3", ".mp2", ".wv", ".tta"})
 
 #: Kinds of content (:func:`~core.analysis.sniff.sniff`) decoded with PyAV directly, whatever
 #: the file's extension: libsndfile reads none of them, and libmpg123 takes a raw AAC stream
@@ -461,7 +461,7 @@ def _av_format_name(path: str, container) -> str:
     ext = os.path.splitext(path)[1].lower().lstrip(".")
     name = container.format.name
     if "mp4" in name or "mov" in name:
-        return ext.upper() if ext in ("m4a", "m4b", "mp4", "alac") else "MP4"
+        return ext.upper() if ext in ("m4a", "m4b", "mp4", "mov", "m4v", "alac") else "MP4"
     if name == "mp3" and ext == "mp2":  # FFmpeg reads every MPEG audio layer as "mp3"
         return "MP2"
     return {"mp3": "MP3", "ogg": "OGG", "asf": "WMA", "matroska,webm": "MKV", "flac": "FLAC",

@@ -11,8 +11,8 @@ __all__ = ["AUDIO_EXTENSIONS", "NOT_AUDIO", "is_audio_name", "scan_paths", "iter
 #: File extensions treated as audio (compared case-insensitively).
 AUDIO_EXTENSIONS = frozenset({
     ".wav", ".wave", ".aif", ".aiff", ".aifc", ".flac", ".ogg", ".oga", ".opus", ".mp3",
-    ".m4a", ".m4b", ".mp4", ".aac", ".alac", ".caf", ".wma", ".w64", ".rf64", ".au", ".snd",
-    ".mka", ".webm", ".ac3", ".eac3", ".mp2", ".wv", ".tta",
+    ".m4a", ".m4b", ".mp4", ".mov", ".m4v", ".aac", ".alac", ".caf", ".wma", ".w64", ".rf64",
+    ".au", ".snd", ".mka", ".webm", ".ac3", ".eac3", ".mp2", ".wv", ".tta",
 })
 
 

@@ -1208,13 +1208,15 @@ def test_raw_aac_after_an_id3_tag_is_read(tmp_path, capfd, name, stated):
     np.testing.assert_array_equal(y, _decode(tmp_path / "raw.aac"))
 
 
-def _mp4_tracks(path, tracks, video: bool = False, seconds: float = 1.0):
-    """An MP4 holding an AAC track of each channel count in ``tracks`` (of a different tone
-    each) and, with ``video``, a short video track."""
+def _mp4_tracks(path, tracks, video: bool = False, seconds: float = 1.0,
+                container: str = "mp4"):
+    """An MP4 (or, with ``container="mov"``, a QuickTime file) holding an AAC track of each
+    channel count in ``tracks`` (of a different tone each) and, with ``video``, a short video
+    track."""
     import av
 
     n = round(seconds * SR)
-    with av.open(str(path), "w", format="mp4") as out:
+    with av.open(str(path), "w", format=container) as out:
         # Every track is added before the first packet is written (the header goes first).
         vs = out.add_stream("mpeg4", rate=25) if video else None
         if vs is not None:
@@ -1261,6 +1263,18 @@ def test_mp4_video_with_sound_is_read_and_without_says_so(tmp_path):
     with pytest.raises(UnsupportedFormatError,
                        match=r"holds no audio track \(it is a video without sound\)$"):
         probe(_mp4_tracks(tmp_path / "silent.mp4", [], video=True))
+
+
+@pytest.mark.parametrize(("name", "container", "fmt"),
+                         [("clip.MOV", "mov", "MOV"), ("clip.m4v", "mp4", "M4V")])
+def test_quicktime_and_m4v_video_sound_is_read_whole_by_pyav(tmp_path, name, container, fmt):
+    path = _mp4_tracks(tmp_path / name, [2], video=True, container=container)
+    info = probe(path)
+    assert (info.backend, info.format, info.codec, info.channels, info.frames) == (
+        "pyav", fmt, "AAC", 2, SR)
+    y = _decode(path, info=info)
+    assert y.shape == (SR, 2)
+    assert _best_correlation(y, tone(330.0, 1.0, SR, channels=2)) > 0.99
 
 
 def test_m4a_whose_audio_track_has_no_samples_is_empty(tmp_path):

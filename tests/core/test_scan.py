@@ -73,3 +73,11 @@ def test_a_song_removed_between_its_folder_listing_and_its_look_is_not_called_a_
     found = scan_paths([tmp_path], on_skip=lambda p, why: skipped.update({p: why}))
     assert found == [str(tmp_path / "kept.wav")]
     assert skipped == {str(tmp_path / "going.wav"): "file removed while it was scanned"}
+
+
+def test_quicktime_and_mpeg4_video_files_are_taken_like_mp4(tmp_path):
+    """A film's sound is audio too: .mov and .m4v were left out where .mp4 was taken."""
+    for name in ["clip.mp4", "clip.MOV", "clip.m4v"]:
+        (tmp_path / name).write_bytes(b"x")
+    found = sorted(os.path.basename(p) for p in scan_paths([tmp_path]))
+    assert found == ["clip.MOV", "clip.m4v", "clip.mp4"]
