@@ -32,7 +32,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-__all__ = ["write_audio", "write_tags", "tone", "noise", "LAYOUTS"]
+__all__ = ["write_audio", "write_tags", "write_pictures_mp4", "write_cover_only_m4a", "tone",
+           "noise", "LAYOUTS"]
 
 #: FFmpeg channel layout names by channel count (used for M4A).
 LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1",
@@ -174,3 +175,55 @@ def write_tags(path, *, title: str | None = None, artist: str | None = None) -> 
     if artist is not None:
         audio["artist"] = [artist]
     audio.save(path) if ext == ".mp3" else audio.save()
+
+
+def _rgb(width: int, height: int, k: int = 0) -> np.ndarray:
+    """A small picture (height, width, 3) of uint8, a gradient shifted by ``k``."""
+    ramp = (np.arange(width * height).reshape(height, width) * 7 + 40 * k) % 256
+    return np.repeat(ramp[:, :, None], 3, axis=2).astype(np.uint8)
+
+
+def write_pictures_mp4(path, *, codec: str = "mjpeg", frames: int = 1) -> Path:
+    """An MP4 whose only track is ``frames`` pictures in ``codec`` (``"mjpeg"`` or
+    ``"png"``), one a second, and no audio track: a cover picture stored as a track, or
+    with more frames a motion-JPEG video."""
+    import av
+
+    path = Path(path)
+    pix_fmt = {"mjpeg": "yuvj420p", "png": "rgb24"}[codec]
+    with av.open(os.fspath(path), "w", format="mp4") as out:
+        stream = out.add_stream(codec, rate=1)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, pix_fmt
+        for k in range(frames):
+            frame = av.VideoFrame.from_ndarray(_rgb(64, 48, k), format="rgb24")
+            frame = frame.reformat(format=pix_fmt)
+            frame.pts = k
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
+def write_cover_only_m4a(path) -> Path:
+    """An M4A that holds a JPEG cover picture (its ``covr`` atom, as taggers write it) and
+    no audio track: an AAC M4A whose track box is then renamed ``free`` (skipped space)."""
+    import fractions
+
+    import av
+    from mutagen.mp4 import MP4, MP4Cover
+
+    path = write_audio(path, tone(440.0, 1.0, 44100), 44100)
+    encoder = av.CodecContext.create("mjpeg", "w")
+    encoder.width, encoder.height, encoder.pix_fmt = 32, 32, "yuvj420p"
+    encoder.time_base = fractions.Fraction(1, 1)
+    frame = av.VideoFrame.from_ndarray(_rgb(32, 32), format="rgb24").reformat(format="yuvj420p")
+    jpeg = b"".join(bytes(p) for p in [*encoder.encode(frame), *encoder.encode(None)])
+    tags = MP4(path)
+    tags["covr"] = [MP4Cover(jpeg, imageformat=MP4Cover.FORMAT_JPEG)]
+    tags.save()
+    data = bytearray(path.read_bytes())
+    at = data.index(b"trak")
+    data[at:at + 4] = b"free"
+    path.write_bytes(bytes(data))
+    return path

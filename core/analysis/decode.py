@@ -495,8 +495,10 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo
         if len(links) > 1:
             return _probe_links(path, links, "mp3" if "mp3" in names else "ogg")
         if not container.streams.audio:
+            video = container.streams.video
             raise UnsupportedFormatError(path, "the file holds no audio track" + (
-                " (it is a video without sound)" if container.streams.video else ""))
+                ", only a picture (cover art)" if video and all(map(_picture, video))
+                else " (it is a video without sound)" if video else ""))
         st = container.streams.audio[0]
         mp4 = "mp4" in names or "mov" in names
         ctx = st.codec_context
@@ -565,6 +567,21 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo
         container.close()
         if fh is not None:
             fh.close()
+
+
+#: Codecs of still pictures that containers carry as a video stream (cover art).
+_PICTURE_CODECS = frozenset({"mjpeg", "png", "bmp", "gif", "webp", "tiff"})
+
+
+def _picture(stream) -> bool:
+    """True when a video ``stream`` is a still picture: one FFmpeg marks as attached (an
+    M4A's cover art, its ``covr`` atom), or a track of one image in a picture codec."""
+    import av
+
+    if stream.disposition & av.stream.Disposition.attached_pic:
+        return True
+    ctx = stream.codec_context
+    return ctx is not None and ctx.name in _PICTURE_CODECS and (stream.frames or 0) <= 1
 
 
 def _mp4_no_audio(path: str) -> CorruptFileError:

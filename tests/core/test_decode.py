@@ -20,7 +20,13 @@ from core.errors import (
     UnreadableFileError,
     UnsupportedFormatError,
 )
-from tests.audio_files import noise, tone, write_audio
+from tests.audio_files import (
+    noise,
+    tone,
+    write_audio,
+    write_cover_only_m4a,
+    write_pictures_mp4,
+)
 
 SR = 44100
 
@@ -1275,6 +1281,25 @@ def test_quicktime_and_m4v_video_sound_is_read_whole_by_pyav(tmp_path, name, con
     y = _decode(path, info=info)
     assert y.shape == (SR, 2)
     assert _best_correlation(y, tone(330.0, 1.0, SR, channels=2)) > 0.99
+
+
+@pytest.mark.parametrize("make", [
+    write_cover_only_m4a,
+    lambda path: write_pictures_mp4(path, codec="mjpeg"),
+    lambda path: write_pictures_mp4(path, codec="png"),
+], ids=["covr-atom", "mjpeg-track", "png-track"])
+def test_m4a_holding_only_cover_art_says_so(tmp_path, make):
+    """It was called a video without sound."""
+    path = make(tmp_path / "cover.m4a")
+    with pytest.raises(UnsupportedFormatError,
+                       match=r"holds no audio track, only a picture \(cover art\)$"):
+        probe(path)
+
+
+def test_motion_jpeg_video_without_sound_is_no_cover_art(tmp_path):
+    path = write_pictures_mp4(tmp_path / "film.mp4", codec="mjpeg", frames=5)
+    with pytest.raises(UnsupportedFormatError, match=r"\(it is a video without sound\)$"):
+        probe(path)
 
 
 def test_m4a_whose_audio_track_has_no_samples_is_empty(tmp_path):

@@ -21,7 +21,7 @@ import pytest
 from core.cli.main import main
 from core.errors import AnalysisCancelled, CorruptFileError
 from core.io.results import SongResult
-from tests.audio_files import tone, write_audio
+from tests.audio_files import tone, write_audio, write_cover_only_m4a
 from tests.databases import write_database
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -283,6 +283,20 @@ def test_out_of_range_wav_is_a_plain_unsupported_row(tmp_path, capsys, rate, cha
     (row,) = _rows(out)
     assert row["status"] == "failed" and "unsupported" in row["error"]
     assert reason in row["error"]
+    _no_traceback(capsys)
+
+
+def test_m4a_of_cover_art_alone_fails_in_its_own_row_and_the_batch_goes_on(tmp_path, capsys):
+    (tmp_path / "songs").mkdir()
+    write_cover_only_m4a(tmp_path / "songs" / "cover.m4a")
+    write_audio(tmp_path / "songs" / "song.wav", tone(440.0, 3.0, 22050), 22050)
+    out = tmp_path / "r.csv"
+    assert main(["analyze", str(tmp_path / "songs"), "-o", str(out), "-q", "--no-store"]) == 1
+    rows = {os.path.basename(r["path"]): r for r in _rows(out)}
+    assert rows["cover.m4a"]["status"] == "failed"
+    assert rows["cover.m4a"]["error"].endswith(
+        "holds no audio track, only a picture (cover art)")
+    assert rows["song.wav"]["status"] == "done"
     _no_traceback(capsys)
 
 
