@@ -17,6 +17,7 @@ extension                 written by                   default subtype / codec
 ``.ogg``                  soundfile                    ``VORBIS``
 ``.mp3``                  soundfile                    ``MPEG_LAYER_III``
 ``.m4a``                  PyAV                         AAC; ``subtype="ALAC"`` for ALAC
+``.caf``                  soundfile; PyAV for ALAC     ``PCM_16``; ``subtype="ALAC"``
 ``.wv``, ``.tta``         PyAV                         WavPack, TTA (16 bit)
 ``.ac3``, ``.mp2``        PyAV                         AC-3, MPEG-1 Layer II
 ``.mka``                  PyAV                         FLAC in Matroska (16 bit)
@@ -46,6 +47,7 @@ _SOUNDFILE = {
     ".flac": ("FLAC", "PCM_16"),
     ".ogg": ("OGG", "VORBIS"),
     ".mp3": ("MP3", "MPEG_LAYER_III"),
+    ".caf": ("CAF", "PCM_16"),
 }
 
 
@@ -93,6 +95,8 @@ def write_audio(path, y, sr: int, *, subtype: str | None = None) -> Path:
     ext = path.suffix.lower()
     if ext == ".m4a":
         _write_av(path, y, sr, container="ipod", codec=(subtype or "AAC").lower())
+    elif ext == ".caf" and subtype == "ALAC":
+        _write_av(path, y, sr, container="caf", codec="alac")
     elif ext in _PYAV:
         _write_av(path, y, sr, container=_PYAV[ext][0], codec=_PYAV[ext][1])
     elif ext in _SOUNDFILE:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import soundfile as sf
 
-from core.analysis.sniff import fmt_time
+from core.analysis.sniff import caf_packet_table, fmt_time
 from core.errors import CorruptFileError
 
 if TYPE_CHECKING:
@@ -396,6 +396,24 @@ def _close(opened) -> None:
         fh.close()
 
 
+def _caf_whole_packets(av, path: str, container, limit: int | None) -> int | None:
+    """The length (frames) at which to cut a CAF whose packet table states that its audio
+    starts with the first frame it decodes (no priming frames, as ALAC): FFmpeg's decoder
+    is told to keep the end of its last packet, and the song is cut at the table's count
+    of valid frames; ``limit`` for any other file.
+
+    FFmpeg's CAF reader marks the table's remainder frames to be dropped from the last
+    packet as it comes, but an encoder that ends the song with a shorter packet (FFmpeg's
+    ALAC encoder) states as remainder what that packet lacks of a whole one: real audio
+    was dropped (677 frames of a 5 s song)."""
+    table = caf_packet_table(path)
+    if table is None or table[1] or not table[2] or not container.streams.audio:
+        return limit
+    ctx = container.streams.audio[0].codec_context
+    ctx.flags2 |= av.codec.context.Flags2.skip_manual
+    return table[0]
+
+
 #: MP3 frames in a row that FFmpeg may fail to decode (1.3 s at 44.1 kHz) before the song
 #: fails as damaged there; fewer are left out.
 _MP3_FAILED_FRAMES = 50
@@ -426,6 +444,8 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     resampler_source = layout = None  # the resampler's input (link, format, layout, rate), output
     # MP4 files declare their exact length; the decoder adds the padding of the last packet.
     limit = info.frames if info.format in ("M4A", "M4B", "MP4", "M4V", "ALAC", "MOV") else None
+    if info.format == "CAF" and not links:
+        limit = _caf_whole_packets(av, path, opened[0], limit)
     packets = _link_packets(path, opened, links[1:], demuxer)
     last = max(0, len(links) - 1)
     failed = 0  # MP3 frames in a row FFmpeg could not decode

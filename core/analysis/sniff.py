@@ -17,7 +17,7 @@ allocate on things that are not files at all (a FIFO, a device).  These checks r
   blocks before its audio (stream information, tags, pictures);
 - :func:`declared_pcm_frames` reads the length a WAV (RF64 and W64 too) or AIFF header
   announces, and :func:`caf_pcm_frames` that of a CAF with the frames present, to spot a
-  file cut short; :func:`wav_unsized_audio` finds the audio after a WAV data chunk that
+  file cut short; :func:`caf_packet_table` reads the true length of a compressed CAF; :func:`wav_unsized_audio` finds the audio after a WAV data chunk that
   states 0 bytes (a recording whose writer never came back to its header), and
   :func:`mp4_index_cut` an MP4 whose index is missing or cut;
 - :func:`wav_format` reads the channels and sample rate a WAV header states, to name a
@@ -39,7 +39,8 @@ from core.io.inputs import special_kind
 __all__ = ["check_path", "read_head", "sniff", "cut_in_header", "SHORTEST_AUDIO",
            "has_mpeg_frames", "only_id3_tags", "flac_header_cut", "mp3_audio_start",
            "mp3_first_frame",
-           "declared_pcm_frames", "caf_pcm_frames", "wav_unsized_audio", "mp4_index_cut",
+           "declared_pcm_frames", "caf_pcm_frames", "caf_packet_table", "wav_unsized_audio",
+           "mp4_index_cut",
            "wav_format",
            "aifc_compression", "fmt_time", "HEAD_BYTES"]
 
@@ -737,6 +738,29 @@ def caf_pcm_frames(path: str) -> tuple[int, int] | None:
                     audio_at = body_at + 4  # after the edit count
                     return ((length - 4) // bytes_per_frame,
                             max(0, size - audio_at) // bytes_per_frame)
+    except OSError:
+        return None
+    return None
+
+
+def caf_packet_table(path: str) -> tuple[int, int, int] | None:
+    """``(valid, priming, remainder)`` frames the packet table of a CAF states (its
+    ``pakt`` chunk): the frames of audio the packets hold, those the decoder drops at the
+    start (an encoder's delay) and those at the end of the last packet that are no audio;
+    None for a CAF without a packet table (uncompressed samples), another file, or a
+    table that cannot be read or states negative counts."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(4) != b"caff":
+                return None
+            for cid, length, _ in _chunks(fh, 8, "caf"):
+                if cid == b"pakt":
+                    head = fh.read(24)
+                    if length < 24 or len(head) < 24:
+                        return None
+                    _, valid, priming, remainder = struct.unpack(">qqii", head)
+                    return (valid, priming, remainder) if min(valid, priming,
+                                                              remainder) >= 0 else None
     except OSError:
         return None
     return None

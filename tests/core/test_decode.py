@@ -592,6 +592,22 @@ def test_truncated_64_bit_wav_is_corrupt(tmp_path, fmt, ext, data_header, keep):
         probe(path)
 
 
+@pytest.mark.parametrize("frames", [SR * 5 + 7, SR * 5, SR * 2 + 4095, 4096 * 10, 4096 * 10 + 1])
+def test_alac_in_caf_is_read_to_its_exact_length(tmp_path, frames):
+    """FFmpeg's CAF reader dropped the packet table's remainder from a last packet that was
+    short already: 677 frames were missing of SR * 5 + 7, 684 of SR * 5, 1913 of
+    SR * 2 + 4095."""
+    y = _signal(seconds=frames / SR)
+    assert len(y) == frames
+    path = write_audio(tmp_path / "song.caf", y, SR, subtype="ALAC")
+    info = probe(path)
+    assert (info.codec, info.frames) == ("ALAC", frames)
+    got = _decode(path, info=info, block_seconds=1.0)
+    stored = (np.clip(y, -1, 1 - 2**-15) * 32768).astype(np.int16) / np.float32(32768)
+    assert got.shape == y.shape
+    np.testing.assert_array_equal(got, stored)
+
+
 @pytest.mark.parametrize("keep", ["half", "header", "all but a byte"])
 def test_truncated_caf_is_corrupt(tmp_path, keep):
     """libsndfile refuses a CAF cut short as malformed, and FFmpeg read the part present:
