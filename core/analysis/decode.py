@@ -516,12 +516,8 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo
             raise _NotDecodable(f"no sample rate or channel count ({rate} Hz, {channels} ch)")
         check_parameters(path, rate, channels)
         duration = _av_duration(container, st)
-        if duration and ("ogg" in names or "matroska" in names) and ctx.name == "opus" \
-                and ctx.delay > 0:
-            # The last page's position (Ogg) or the segment's duration (Matroska, WebM)
-            # counts the samples the decoder drops first (the stream's pre-skip, 312 for
-            # libopus), which FFmpeg leaves in its duration.
-            duration = max(0.0, duration - ctx.delay / rate)
+        if "ogg" in names or "matroska" in names:
+            duration = _without_preskip(duration, ctx)
         # Decode the first audio to be sure the data is really audio FFmpeg can read.
         decoded = 0
         size = os.path.getsize(path)
@@ -618,6 +614,16 @@ def _av_duration(container, stream) -> float | None:
     return None
 
 
+def _without_preskip(duration: float | None, ctx) -> float | None:
+    """``duration`` (s) FFmpeg states for an Opus stream in Ogg, Matroska or WebM less the
+    samples its decoder drops first (the stream's pre-skip, 312 for libopus): the last
+    page's position (Ogg) or the segment's duration (Matroska) counts them.  Any other
+    codec's duration as it is."""
+    if not duration or ctx.name != "opus" or ctx.delay <= 0 or not ctx.sample_rate:
+        return duration
+    return max(0.0, duration - ctx.delay / ctx.sample_rate)
+
+
 def _probe_links(path: str, links: list[tuple[int, int]], demuxer: str) -> AudioInfo:
     """Probe each of the files joined end to end in ``path`` (its byte ranges ``links``,
     read with FFmpeg's ``demuxer``) on its own: the song has the first one's rate and
@@ -641,6 +647,8 @@ def _probe_links(path: str, links: list[tuple[int, int]], demuxer: str) -> Audio
             rate, channels = int(ctx.sample_rate or 0), int(ctx.channels or 0)
             check_parameters(path, rate, channels)
             duration = _av_duration(container, audio[0])
+            if demuxer == "ogg":
+                duration = _without_preskip(duration, ctx)
         finally:
             container.close()
             fh.close()

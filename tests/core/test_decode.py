@@ -1340,6 +1340,21 @@ def test_opus_length_before_decoding_leaves_out_its_pre_skip(tmp_path):
     assert sum(len(b) for b in stream(path, info=info)) == info.frames
 
 
+def test_chained_opus_length_is_its_links_added_up_without_their_pre_skips(tmp_path):
+    """Two Opus files joined end to end were probed 240,624 samples long for 240,000: the
+    pre-skip of each link (312) was left in its duration."""
+    first = write_audio(tmp_path / "one.opus", tone(440.0, 2.0, 48000), 48000)
+    second = write_audio(tmp_path / "two.opus", tone(660.0, 3.0, 48000), 48000)
+    path = tmp_path / "both.opus"
+    path.write_bytes(first.read_bytes() + second.read_bytes())
+    info = probe(path)
+    assert len(info.parts) == 2
+    assert info.frames == 240_000 and info.duration_s == pytest.approx(5.0, abs=1e-9)
+    got = _decode(path, info=info)
+    assert got.shape == (240_000, 1)
+    np.testing.assert_array_equal(got, np.concatenate([_decode(first), _decode(second)]))
+
+
 def test_opus_in_webm_length_before_decoding_leaves_out_its_pre_skip(tmp_path):
     """Matroska states its duration in milliseconds, the pre-skip included: 5.008 s for 5 s."""
     from tests.audio_files import _write_av
