@@ -93,6 +93,7 @@ from core.analysis.mp3frames import mp3_chain
 from core.analysis.oggpages import ogg_damage
 from core.analysis.sniff import (
     aifc_compression,
+    caf_desc_after_data,
     caf_pcm_frames,
     check_path,
     cut_in_header,
@@ -819,6 +820,14 @@ def probe(path) -> AudioInfo:
         _, channels, rate = stated
         raise CorruptFileError(path, f"its header is damaged: it states {channels} "
                                      f"channel{'s' if channels != 1 else ''} at {rate} Hz")
+    if kind == "CAF" and (desc := caf_desc_after_data(path)) is not None:
+        # Decoders read a CAF's chunks in order and need its description before its audio.
+        raise CorruptFileError(path, (
+            "its audio data (the 'data' chunk) comes before its audio description (the "
+            "'desc' chunk, which a CAF file must hold first): no decoder reads it"
+            if desc == "after" else
+            "its audio data (the 'data' chunk) comes before any audio description (the "
+            "'desc' chunk, which a CAF file must hold first): no decoder reads it"))
     if kind is not None:
         raise CorruptFileError(
             path, f"the file looks like {kind} audio but cannot be decoded: its header or data "

@@ -17,7 +17,8 @@ allocate on things that are not files at all (a FIFO, a device).  These checks r
   blocks before its audio (stream information, tags, pictures);
 - :func:`declared_pcm_frames` reads the length a WAV (RF64 and W64 too) or AIFF header
   announces, and :func:`caf_pcm_frames` that of a CAF with the frames present, to spot a
-  file cut short; :func:`caf_packet_table` reads the true length of a compressed CAF; :func:`wav_unsized_audio` finds the audio after a WAV data chunk that
+  file cut short; :func:`caf_packet_table` reads the true length of a compressed CAF and
+  :func:`caf_desc_after_data` finds one whose description follows its audio; :func:`wav_unsized_audio` finds the audio after a WAV data chunk that
   states 0 bytes (a recording whose writer never came back to its header), and
   :func:`mp4_index_cut` an MP4 whose index is missing or cut;
 - :func:`wav_format` reads the channels and sample rate a WAV header states, to name a
@@ -39,7 +40,8 @@ from core.io.inputs import special_kind
 __all__ = ["check_path", "read_head", "sniff", "cut_in_header", "SHORTEST_AUDIO",
            "has_mpeg_frames", "only_id3_tags", "flac_header_cut", "mp3_audio_start",
            "mp3_first_frame",
-           "declared_pcm_frames", "caf_pcm_frames", "caf_packet_table", "wav_unsized_audio",
+           "declared_pcm_frames", "caf_pcm_frames", "caf_packet_table", "caf_desc_after_data",
+           "wav_unsized_audio",
            "mp4_index_cut",
            "wav_format",
            "aifc_compression", "fmt_time", "HEAD_BYTES"]
@@ -764,3 +766,23 @@ def caf_packet_table(path: str) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return None
+
+
+def caf_desc_after_data(path: str) -> str | None:
+    """Where a CAF's audio description (its ``desc`` chunk, which the format requires
+    first) is when its audio data (the ``data`` chunk) comes before it: ``"after"`` when
+    a ``desc`` chunk follows the data, ``"none"`` when none is found (the data runs to the
+    end of the file, or no chunk after it describes it); None for a CAF described before
+    its data, another file, or one whose chunks cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(4) != b"caff":
+                return None
+            data = False
+            for cid, _, _ in _chunks(fh, 8, "caf"):
+                if cid == b"desc":
+                    return "after" if data else None
+                data = data or cid == b"data"
+    except OSError:
+        return None
+    return "none" if data else None

@@ -592,6 +592,40 @@ def test_truncated_64_bit_wav_is_corrupt(tmp_path, fmt, ext, data_header, keep):
         probe(path)
 
 
+def _caf_chunks(data: bytes) -> list[bytes]:
+    """The chunks of a CAF (each with its 12-byte header), after its 8-byte file header."""
+    chunks, at = [], 8
+    while at < len(data):
+        size = struct.unpack(">q", data[at + 4:at + 12])[0]
+        chunks.append(data[at:at + 12 + size])
+        at += 12 + size
+    return chunks
+
+
+@pytest.mark.parametrize(("subtype", "open_ended", "said"), [
+    ("PCM_16", False, "comes before its audio description"),
+    ("ALAC", False, "comes before its audio description"),
+    ("PCM_16", True, "comes before any audio description"),
+])
+def test_caf_whose_data_comes_before_its_description_says_so(tmp_path, subtype, open_ended,
+                                                             said):
+    """It was 'looks like CAF audio but cannot be decoded: its header or data is damaged'.
+    ``open_ended``: the data chunk states no size (-1, up to the end of the file), so that
+    the description after it cannot be found."""
+    path = write_audio(tmp_path / "song.caf", _signal(seconds=1.0), SR, subtype=subtype)
+    data = path.read_bytes()
+    chunks = _caf_chunks(data)
+    (audio,) = [c for c in chunks if c[:4] == b"data"]
+    rest = [c for c in chunks if c[:4] != b"data"]
+    if open_ended:
+        audio = audio[:4] + struct.pack(">q", -1) + audio[12:]
+    path.write_bytes(data[:8] + audio + b"".join(rest))
+    with pytest.raises(CorruptFileError,
+                       match=rf"its audio data \(the 'data' chunk\) {said} \(the 'desc' chunk, "
+                             r"which a CAF file must hold first\): no decoder reads it$"):
+        probe(path)
+
+
 @pytest.mark.parametrize("frames", [SR * 5 + 7, SR * 5, SR * 2 + 4095, 4096 * 10, 4096 * 10 + 1])
 def test_alac_in_caf_is_read_to_its_exact_length(tmp_path, frames):
     """FFmpeg's CAF reader dropped the packet table's remainder from a last packet that was
