@@ -160,6 +160,8 @@ def test_profile_round_trip_and_apply(deck, tmp_path):
     s.write({"profile": tmp_path / "p.json"})
     loaded = load_profile(tmp_path / "p.json")
     assert profile_to_dict(loaded) == profile_to_dict(s.profile())
+    # every value on the analyzer's own scales: still the version earlier SongCals read
+    assert json.loads((tmp_path / "p.json").read_text())["version"] == 2
     out = apply_profile(loaded, results)
     cal = s.calibration
     for row, new in zip(results, out, strict=True):
@@ -520,7 +522,7 @@ def test_version_1_profiles_are_still_read(tmp_path):
     ({"intervals": {"energy": {"halfwidth": 0.1, "n": float("inf")}}},
      "intervals.energy: interval n must be"),
     ({"verdicts": {"energy": "great"}}, "verdicts.energy: must be one of"),
-    ({"version": 3}, "newer than"),
+    ({"version": 4}, "newer than"),
 ])
 def test_malformed_version_2_profiles_are_refused(change, message):
     data = {"format": "songcal-calibration-profile", "version": 2, "descriptors": {},
@@ -576,9 +578,9 @@ def test_profile_fields_left_out_take_their_defaults():
     bare = profile_from_dict({"format": "songcal-calibration-profile", "version": 1})
     assert bare.tempo_rule is None and bare.key is None and bare.columns == []
     assert bare.tempo_correction.method == "none"
-    with pytest.raises(ProfileError, match=r"^<profile>: profile version 3 is newer than "
-                                           r"this SongCal understands \(2\)$"):
-        profile_from_dict({"format": "songcal-calibration-profile", "version": 3})
+    with pytest.raises(ProfileError, match=r"^<profile>: profile version 4 is newer than "
+                                           r"this SongCal understands \(3\)$"):
+        profile_from_dict({"format": "songcal-calibration-profile", "version": 4})
     with pytest.raises(ProfileError, match="^x.json: malformed profile: key.mapping.C major: "
                                            "must be a key such as 'A minor', got 'Hb major'$"):
         profile_from_dict({"format": "songcal-calibration-profile", "version": 2,

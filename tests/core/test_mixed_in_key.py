@@ -101,8 +101,11 @@ def test_songcal_calibrate_runs_end_to_end_on_a_mixed_in_key_export(tmp_path, ca
     assert line.startswith(f"{LABEL} [calibrated] (n=39): ")
     profile = load_profile(tmp_path / "p.json")
     assert (profile.descriptors["energy"].low, profile.descriptors["energy"].high) == (1, 10)
-    scores = json.loads((tmp_path / "p.json").read_text())["meta"]["scores"]["energy"]
+    written = json.loads((tmp_path / "p.json").read_text())
+    scores = written["meta"]["scores"]["energy"]
     assert scores["reference_scale"] == "Mixed In Key 1\u201310"
+    # a line clamped to 1-10 is past energy's 0-1: version 2 cannot say it
+    assert profile.descriptors["energy"].method != "scale" and written["version"] == 3
     _, rows = read_csv_rows(tmp_path / "calibrated.csv")
     for c in ("energy_calibrated", "energy_calibrated_low", "energy_calibrated_high"):
         values = np.array([float(r[c]) for r in rows])
