@@ -12,7 +12,7 @@ import pytest
 from core import __version__
 from core.calibration.applying import apply_profile, calibrated_values
 from core.calibration.cells import typed_row
-from core.calibration.exports import CALIBRATION_COLUMNS
+from core.calibration.exports import CALIBRATION_COLUMNS, CALIBRATION_LAST_COLUMNS
 from core.calibration.profile import (
     ProfileError,
     load_profile,
@@ -131,6 +131,31 @@ def test_session_meets_the_target_and_writes_every_export(deck):
     profile = json.loads((tmp / "p.json").read_text(encoding="utf-8"))
     assert profile["meta"]["reference_sha256"] == sha
     assert profile["meta"]["songcal_version"] == __version__
+
+
+def test_calibration_csv_ends_with_the_scale_of_each_rows_reference_values(deck):
+    tmp, results, ref, _ = deck
+    s = _session(results, ref, settings={"sample_rate": 22050})
+    s.write({"calibration": tmp / "cal.csv"})
+    cols, by = _calibration_by_descriptor(tmp / "cal.csv")
+    # the last column: every earlier one, provenance included, keeps its place
+    assert cols[-1] == "reference_scale" and CALIBRATION_LAST_COLUMNS == ("reference_scale",)
+    assert cols[len(CALIBRATION_COLUMNS)] == "songcal_version"
+    assert {d: r["reference_scale"] for d, r in by.items()} == {
+        "bpm": "BPM", "bpm_acc1": "BPM", "bpm_acc2": "BPM", "energy": "0-1",
+        "danceability": "0-1", "loudness_lufs": "LUFS", "key_accuracy": "as in the sheet",
+        "key_weighted": "as in the sheet"}
+
+
+def test_reference_scale_names_the_sheets_own_scale_first():
+    from core.calibration.calibration_table import reference_scale
+
+    assert reference_scale("energy", {"energy": "Mixed In Key 1\u201310"}) == (
+        "Mixed In Key 1\u201310")
+    assert reference_scale("energy", {"speech": "x"}) == "0-1"
+    assert [reference_scale(c) for c in ("valence", "acousticness", "bpm", "loudness_lufs",
+                                         "speech", "popularity")] == [
+        "0-1", "0-1", "BPM", "LUFS", "as in the sheet", "as in the sheet"]
 
 
 def test_exports_neutralize_formula_cells(tmp_path):

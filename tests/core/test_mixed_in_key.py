@@ -106,6 +106,11 @@ def test_songcal_calibrate_runs_end_to_end_on_a_mixed_in_key_export(tmp_path, ca
     assert scores["reference_scale"] == "Mixed In Key 1\u201310"
     # a line clamped to 1-10 is past energy's 0-1: version 2 cannot say it
     assert profile.descriptors["energy"].method != "scale" and written["version"] == 3
+    _, table = read_csv_rows(tmp_path / "cal.csv")
+    assert {r["descriptor"]: r["reference_scale"] for r in table} == {
+        "bpm": "BPM", "bpm_acc1": "BPM", "bpm_acc2": "BPM",
+        "energy": "Mixed In Key 1\u201310", "key_accuracy": "as in the sheet",
+        "key_weighted": "as in the sheet"}
     _, rows = read_csv_rows(tmp_path / "calibrated.csv")
     for c in ("energy_calibrated", "energy_calibrated_low", "energy_calibrated_high"):
         values = np.array([float(r[c]) for r in rows])
