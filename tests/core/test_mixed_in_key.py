@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core import __version__
-from core.calibration.profile import load_profile
+from core.calibration.profile import load_profile, profile_to_dict
 from core.calibration.reference import parse_reference_text
 from core.calibration.session import CalibrationOptions, CalibrationSession
 from core.cli.main import main as cli_main
@@ -145,6 +145,7 @@ def test_with_no_correction_kept_the_values_stand_stretched_onto_the_sheets_scal
     row = s.calibrated_rows()[0]
     assert row["energy_calibrated"] == pytest.approx(1 + 9 * row["energy"])
     assert s.profile().descriptors["energy"].method == "scale"
+    assert profile_to_dict(s.profile())["version"] == 3  # version 2 has no scale map
     report = io.StringIO()
     print_report(s, {}, stream=report)
     assert (f"{LABEL} [no relation] (n=30): no correction; scale: y = 9x + 1 (the analyzer's "
