@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from core.io.keynotation import from_camelot
 
 __all__ = ["ENERGY_SCALE", "HEADERS", "ROLES", "CAMELOT_SHARE", "MIN_LEVELS", "Recognition",
-           "levels_1_to_10", "recognize"]
+           "is_level", "levels_1_to_10", "may_be_export", "recognize"]
 
 #: Mixed In Key's energy level: (lowest, highest, name of the scale).
 ENERGY_SCALE = (1.0, 10.0, "Mixed In Key 1\u201310")
@@ -76,12 +76,26 @@ class Recognition:
                 "percentages instead, write them with decimals or on 0-1)")
 
 
+def is_level(value: float) -> bool:
+    """Whether ``value`` is an energy level: a whole number 1-10."""
+    return value == int(value) and 1 <= value <= 10
+
+
 def levels_1_to_10(values) -> bool:
     """Whether ``values`` read as energy levels 1-10: whole numbers 1-10, at least
     :data:`MIN_LEVELS` of them, not all 1 (in a 0-1 descriptor's column of another sheet,
     a level or low percentages, which cannot be told apart)."""
     return (len(values) >= MIN_LEVELS and max(values) > 1
-            and all(v == int(v) and 1 <= v <= 10 for v in values))
+            and all(is_level(v) for v in values))
+
+
+def may_be_export(headers, roles, extra=()) -> bool:
+    """Whether a sheet's header (see :func:`recognize`) lets it be a Mixed In Key export:
+    a header only it writes, or the columns of its shape.  A sheet that may not be one is
+    not read further for it (a large sheet's cells are not gone through twice)."""
+    roles = set(roles)
+    return "energy" in roles and (any(h in HEADERS for h in headers) or (
+        "file" in roles and roles <= ROLES and not extra))
 
 
 def recognize(headers, roles, *, keys, energies, extra=()) -> Recognition | None:
@@ -108,12 +122,11 @@ def recognize(headers, roles, *, keys, energies, extra=()) -> Recognition | None
         None when the sheet has no energy column (there is nothing to read on Mixed In
         Key's scale) or is not known as an export.
     """
-    roles = set(roles)
-    if "energy" not in roles:
+    if not may_be_export(headers, roles, extra):
         return None
     if any(h in HEADERS for h in headers):
         return Recognition("headers")
-    if "file" not in roles or not roles <= ROLES or extra or not keys:
+    if not keys:
         return None
     camelot = sum(from_camelot(k) is not None for k in keys)
     energies = [float(v) for v in energies]

@@ -64,7 +64,13 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from core.calibration.mixed_in_key import ENERGY_SCALE, levels_1_to_10, recognize
+from core.calibration.mixed_in_key import (
+    ENERGY_SCALE,
+    is_level,
+    levels_1_to_10,
+    may_be_export,
+    recognize,
+)
 from core.errors import ReferenceSheetError
 from core.io.csvio import unneutralize
 from core.io.inputs import MAX_SHEET_BYTES, InputFileError, read_regular_file
@@ -745,8 +751,10 @@ class _Summaries:
 def _mixed_in_key(header, records, columns, extra):
     """The :class:`core.calibration.mixed_in_key.Recognition` of a sheet (``records``: the
     rows under its ``header``), or None when it is not a Mixed In Key export."""
-    if "energy" not in columns:
-        return None
+    names = [normalize_header(h) for h in header]
+    by_headers = recognize(names, columns, keys=(), energies=(), extra=extra)
+    if by_headers is not None or not may_be_export(names, columns, extra):
+        return by_headers
     energies = []
     for record in records:
         try:
@@ -754,12 +762,13 @@ def _mixed_in_key(header, records, columns, extra):
         except ValueError:
             continue
         if v is not None:
+            if not is_level(v):  # not its shape: no need to read on
+                return None
             energies.append(v)
     at = columns.get("key", columns.get("camelot"))
     keys = [t for t in (_text(_cell_at(r, at)) for r in records)
             if t and t.lower() not in _MISSING] if at is not None else []
-    return recognize([normalize_header(h) for h in header], columns, keys=keys,
-                     energies=energies, extra=extra)
+    return recognize(names, columns, keys=keys, energies=energies, extra=extra)
 
 
 def _header_text(header: list[str], limit: int = 200) -> str:
