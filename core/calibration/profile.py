@@ -323,11 +323,12 @@ def profile_mismatch(profile: CalibrationProfile, analyzer: str | None) -> str:
 
 
 def _beyond(column: str, low, high) -> bool:
-    """Whether clamps ``low``, ``high`` reach past ``column``'s own range (any clamp does,
-    for a column without one)."""
-    lo, hi = DESCRIPTOR_RANGES.get(column, (None, None))
-    return ((low is not None and (lo is None or low < lo))
-            or (high is not None and (hi is None or high > hi)))
+    """Whether clamps ``low``, ``high`` reach past ``column``'s own range (never, for a
+    column SongCal gives no range)."""
+    if column not in DESCRIPTOR_RANGES:
+        return False
+    lo, hi = DESCRIPTOR_RANGES[column]
+    return (low is not None and low < lo) or (high is not None and high > hi)
 
 
 def _own_scale(column: str, c: LinearCorrection) -> bool:

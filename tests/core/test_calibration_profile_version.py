@@ -85,7 +85,6 @@ def test_a_scale_map_is_written_as_version_3_and_read_back(tmp_path):
     ("energy", LinearCorrection("linear", 6.97, 1.92, 1.0, 10.0)),  # Mixed In Key levels
     ("energy", LinearCorrection("huber", 0.9, 0.1, None, 1.5)),
     ("loudness_lufs", LinearCorrection("offset", 1.0, 2.0, -80.0, 10.0)),
-    ("brightness_hz", LinearCorrection("theil_sen", 1.1, 0.0, 0.0, 8000.0)),  # no range
 ])
 def test_a_fitted_line_clamped_beyond_its_columns_range_is_version_3(tmp_path, column,
                                                                       correction):
@@ -93,6 +92,28 @@ def test_a_fitted_line_clamped_beyond_its_columns_range_is_version_3(tmp_path, c
     p.descriptors[column] = correction
     assert _written(p, tmp_path)["version"] == 3
     assert load_profile(tmp_path / "p.json").descriptors[column] == correction
+
+
+@pytest.mark.parametrize("column, correction", [
+    ("energy", LinearCorrection("linear", 0.9, 0.1, 0.0, 1.0)),  # its own range
+    ("energy", LinearCorrection("linear", 0.9, 0.1, 0.2, 0.8)),  # inside it
+    ("energy", LinearCorrection("linear", 0.9, 0.1)),  # not clamped
+    ("brightness_hz", LinearCorrection("theil_sen", 1.1, 0.0, 0.0, 8000.0)),  # no range
+])
+def test_a_line_clamped_within_its_columns_range_stays_version_2(tmp_path, column,
+                                                                 correction):
+    p = version_2_profile()
+    p.descriptors[column] = correction
+    assert _written(p, tmp_path)["version"] == 2
+
+
+def test_a_version_2_profile_holding_a_scale_map_is_still_read():
+    """Written before version 3 existed, by a SongCal that already kept scale maps."""
+    data = json.loads(VERSION_2_FILE.read_text(encoding="utf-8"))
+    data["descriptors"]["energy"] = {"method": "scale", "slope": 9.0, "intercept": 1.0,
+                                     "low": 1.0, "high": 10.0}
+    p = profile_from_dict(data)
+    assert p.descriptors["energy"] == scale_correction("energy", (1.0, 10.0))
 
 
 @pytest.mark.parametrize("correction, version", [
@@ -133,3 +154,11 @@ def test_version_4_is_refused_naming_the_versions_read():
     data["version"] = "3"
     with pytest.raises(ProfileError, match=r"this SongCal reads versions 1 to 3\), got '3'"):
         profile_from_dict(data)
+
+
+def test_a_scale_map_within_its_columns_range_is_version_3_too(tmp_path):
+    """The map's own clamps may lie inside the column's range (loudness onto 0-1): the
+    values are still on the reference's scale, not the analyzer's."""
+    p = version_2_profile()
+    p.descriptors["loudness_lufs"] = scale_correction("loudness_lufs", (0.0, 1.0))
+    assert _written(p, tmp_path)["version"] == 3
