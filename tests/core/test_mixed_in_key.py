@@ -272,3 +272,20 @@ def test_calibrating_against_an_export_known_by_its_shape_predicts_its_levels():
     assert (d.correction.low, d.correction.high) == (1.0, 10.0)
     fixed = np.array([r["energy_calibrated"] for r in s.calibrated_rows()], float)
     assert np.mean(np.abs(fixed - levels)) < 0.6
+
+
+def test_songcal_calibrate_says_it_read_an_export_by_its_shape(tmp_path, capsys):
+    results, _, _ = mik_deck()
+    text, _ = shaped(n=40, sep=";", header="Crate,Filename,Initial Key,Tempo,Energy Level")
+    ref = tmp_path / "renamed.csv"
+    ref.write_text(text, encoding="utf-8")
+    res = tmp_path / "results.csv"
+    write_csv(res, RESULT_COLUMNS, results, meta={"songcal_version": __version__})
+    code = cli_main(["calibrate", str(res), "--reference", str(ref), "-o",
+                     str(tmp_path / "cal.csv"), "--no-learned"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert (f"warning: {SHAPE} (a file-name column, 40 of 40 keys in Camelot notation, 40 "
+            "energies all whole numbers 1-10)") in out
+    line = next(ln for ln in out.splitlines() if ln.startswith("energy"))
+    assert line.startswith(f"{LABEL} [calibrated] (n=40): ")
