@@ -2,6 +2,8 @@
 
 - :mod:`core.calibration.reference` -- read a reference sheet (streaming-metrics, API-style
   or truth sheet): columns, scales and key spellings detected.
+- :mod:`core.calibration.mixed_in_key` -- whether a sheet is a Mixed In Key export (by its
+  headers or by its shape), whose energy is a level 1-10.
 - :mod:`core.calibration.matching` -- pair songs with reference rows by normalized title
   and artist; manual matches.
 - :mod:`core.calibration.agreement` -- the rules of agreement: the 4 % tempo tolerance and

@@ -12,23 +12,42 @@ Rows, in order:
 - ``bpm_acc1``, ``bpm_acc2``, ``key_accuracy``, ``key_weighted``: the tempo and key scores
   before and after.
 
+Each row ends with ``reference_scale``, the scale its reference values are on.  It is the
+file's last column, after the provenance columns (:func:`core.io.csvio.write_csv`'s
+``meta``), so every earlier column keeps its place, and a file written before it was added
+reads as before, without it (:data:`CALIBRATION_LAST_COLUMNS`):
+the name of the sheet's own scale where it has one (``Mixed In Key 1\u201310`` for a Mixed
+In Key export's energy level), ``BPM`` for tempo, ``LUFS`` for loudness, ``0-1`` for the 0-1
+descriptors, else ``as in the sheet`` (extra columns, keys) -- :func:`reference_scale`.
+
 The verdict words and thresholds are those of :mod:`core.calibration.verdict`.
 """
 
 from __future__ import annotations
 
 from core.calibration.fit import Calibration
+from core.calibration.reference import UNIT_DESCRIPTORS
 from core.io.csvio import write_csv
 
-__all__ = ["CALIBRATION_COLUMNS", "calibration_rows", "write_calibration_csv"]
+__all__ = ["CALIBRATION_COLUMNS", "CALIBRATION_LAST_COLUMNS", "reference_scale",
+           "calibration_rows", "write_calibration_csv"]
 
-#: Columns of ``calibration.csv``, in order.
+#: Columns of ``calibration.csv`` before the provenance columns, in order.
 CALIBRATION_COLUMNS = (
     "descriptor", "verdict", "method", "kept", "n", "slope", "intercept", "r2", "r2_before",
     "r2_cv", "mae_before", "mae_after", "mae_fit", "interval90", "score", "score_before",
     "score_after", "rule", "clamp_low", "clamp_high", "folds", "candidates", "inputs",
     "learning_curve", "note",
 )
+#: Columns of ``calibration.csv`` after the provenance columns, in order: columns added
+#: later, each at the end so that no earlier column moves.
+CALIBRATION_LAST_COLUMNS = ("reference_scale",)
+
+#: Scale of the reference values of each analyzer column the sheet writes on the
+#: analyzer's own scale.
+_SCALES = {"bpm": "BPM", "loudness_lufs": "LUFS", **dict.fromkeys(UNIT_DESCRIPTORS, "0-1")}
+#: Scale of a column SongCal has no scale for (an extra column, keys).
+_SHEETS_OWN = "as in the sheet"
 
 _TOP_INPUTS = 5
 
@@ -73,8 +92,47 @@ def _learned_row(name: str, m) -> dict:
             "note": "; ".join(t for t in (m.outlier_note, m.note) if t)}
 
 
-def calibration_rows(cal: Calibration) -> list[dict]:
-    """The rows of ``calibration.csv`` (see the module docstring)."""
+def reference_scale(column: str, scales: dict | None = None) -> str:
+    """The scale of ``column``'s reference values as ``calibration.csv`` names it.
+
+    Parameters
+    ----------
+    column : str
+        Analyzer or extra column (``"energy"``, ``"speech"``, ``"key"``).
+    scales : dict of str to str, optional
+        Column -> name of the sheet's own scale for it
+        (:attr:`core.calibration.reference.ReferenceSheet.value_scales`), which comes first.
+    """
+    own = (scales or {}).get(column)
+    return own or _SCALES.get(column, _SHEETS_OWN)
+
+
+def _column_of(descriptor: str) -> str:
+    """The column a row of ``calibration.csv`` is about (``bpm_acc1`` -> ``bpm``,
+    ``energy_learned`` -> ``energy``, ``key_accuracy`` -> ``key``)."""
+    for prefix in ("bpm_", "key_"):
+        if descriptor.startswith(prefix) and descriptor[4:] in ("acc1", "acc2", "accuracy",
+                                                                 "weighted"):
+            return prefix[:-1]
+    return descriptor.removesuffix("_learned")
+
+
+def calibration_rows(cal: Calibration, *, scales: dict | None = None) -> list[dict]:
+    """The rows of ``calibration.csv`` (see the module docstring).
+
+    Parameters
+    ----------
+    cal : Calibration
+    scales : dict of str to str, optional
+        Column -> name of the sheet's own scale for it (see :func:`reference_scale`).
+    """
+    rows = _calibration_rows(cal)
+    for row in rows:
+        row["reference_scale"] = reference_scale(_column_of(row["descriptor"]), scales)
+    return rows
+
+
+def _calibration_rows(cal: Calibration) -> list[dict]:
     rows = _tempo_rows(cal) if cal.tempo is not None else []
     for name, d in cal.descriptors.items():
         c = d.correction
@@ -104,6 +162,12 @@ def calibration_rows(cal: Calibration) -> list[dict]:
     return rows
 
 
-def write_calibration_csv(path, cal: Calibration, *, meta=None) -> None:
-    """Write ``calibration.csv`` (see :func:`calibration_rows`)."""
-    write_csv(path, CALIBRATION_COLUMNS, calibration_rows(cal), meta=meta)
+def write_calibration_csv(path, cal: Calibration, *, meta=None,
+                          scales: dict | None = None) -> None:
+    """Write ``calibration.csv`` (see :func:`calibration_rows`): the score columns, the
+    provenance ``meta`` holds, then :data:`CALIBRATION_LAST_COLUMNS`."""
+    meta = dict(meta or {})
+    known = (*CALIBRATION_COLUMNS, *CALIBRATION_LAST_COLUMNS)
+    header = [*CALIBRATION_COLUMNS, *(k for k in meta if k not in known),
+              *CALIBRATION_LAST_COLUMNS]
+    write_csv(path, header, calibration_rows(cal, scales=scales), meta=meta)

@@ -36,7 +36,11 @@ import os
 
 from core.calibration.agreement import fifths_distance, key_relation, mirex_score, tempo_relation
 from core.calibration.applying import apply_profile, calibrated_columns
-from core.calibration.calibration_table import CALIBRATION_COLUMNS, write_calibration_csv
+from core.calibration.calibration_table import (
+    CALIBRATION_COLUMNS,
+    CALIBRATION_LAST_COLUMNS,
+    write_calibration_csv,
+)
 from core.calibration.cells import result_key, result_number, typed_row
 from core.calibration.matching import MatchResult
 from core.calibration.profile import CalibrationProfile
@@ -48,6 +52,7 @@ from core.io.results import RESULT_COLUMNS
 __all__ = [
     "PROVENANCE_COLUMNS",
     "CALIBRATION_COLUMNS",
+    "CALIBRATION_LAST_COLUMNS",
     "EXPORT_KINDS",
     "DEFAULT_EXPORT_STEM",
     "EXPORT_FOLDER_PREFIX",

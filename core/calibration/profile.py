@@ -31,7 +31,14 @@ most :data:`core.io.inputs.MAX_PROFILE_BYTES`.
 Format versions: 1 (corrections only) is still read; 2 adds ``learned``, ``intervals`` and
 ``verdicts``.  ``fitted_ranges`` is optional within version 2 (a SongCal that does not
 know it ignores it): a profile written before it was kept has none, and applies as before,
-without marking values outside the range (:mod:`core.calibration.applying`).
+without marking values outside the range (:mod:`core.calibration.applying`).  Version 3
+has the sections of version 2 and is written only for a profile whose values are on a
+reference's own scale, which a SongCal that knows version 2 alone would take for the
+analyzer's: a correction of method ``scale``, or a correction or learned model clamped
+beyond its column's range (:data:`core.calibration.descriptor_fit.DESCRIPTOR_RANGES`; a
+Mixed In Key energy level 1-10 against the analyzer's 0-1) -- :func:`profile_version`.
+Any other profile is still written as version 2, byte for byte as before.  Versions 1 to
+:data:`PROFILE_VERSION` are read.
 """
 
 from __future__ import annotations
@@ -42,7 +49,12 @@ import os
 import re
 from dataclasses import asdict, dataclass, field
 
-from core.calibration.descriptor_fit import LINEAR_METHODS, SCALE_METHOD, LinearCorrection
+from core.calibration.descriptor_fit import (
+    DESCRIPTOR_RANGES,
+    LINEAR_METHODS,
+    SCALE_METHOD,
+    LinearCorrection,
+)
 from core.calibration.fit import Calibration
 from core.calibration.inputs import ALL_INPUTS
 from core.calibration.intervals import PredictionInterval
@@ -58,12 +70,14 @@ from core.io.results import DESCRIPTOR_COLUMNS, TEXT_COLUMNS
 __all__ = [
     "PROFILE_FORMAT",
     "PROFILE_VERSION",
+    "PLAIN_PROFILE_VERSION",
     "PROFILE_LIMITS",
     "ProfileError",
     "CalibrationProfile",
     "profile_from_calibration",
     "results_analyzer",
     "profile_mismatch",
+    "profile_version",
     "profile_to_dict",
     "profile_from_dict",
     "save_profile",
@@ -71,7 +85,10 @@ __all__ = [
 ]
 
 PROFILE_FORMAT = "songcal-calibration-profile"
-PROFILE_VERSION = 2
+#: Newest format version this SongCal writes and reads.
+PROFILE_VERSION = 3
+#: Version written for a profile whose values are all on the analyzer's own scales.
+PLAIN_PROFILE_VERSION = 2
 
 #: Largest magnitude of each number in a profile (a corrected value past these is no
 #: calibration): slopes, intercepts and clamps, tempo factors and ranges (BPM).
@@ -305,11 +322,38 @@ def profile_mismatch(profile: CalibrationProfile, analyzer: str | None) -> str:
             "(fit a new calibration on these results to be sure)")
 
 
+def _beyond(column: str, low, high) -> bool:
+    """Whether clamps ``low``, ``high`` reach past ``column``'s own range (never, for a
+    column SongCal gives no range)."""
+    if column not in DESCRIPTOR_RANGES:
+        return False
+    lo, hi = DESCRIPTOR_RANGES[column]
+    return (low is not None and low < lo) or (high is not None and high > hi)
+
+
+def _own_scale(column: str, c: LinearCorrection) -> bool:
+    """Whether correction ``c`` of ``column`` gives values on another scale than the
+    analyzer's: the ``scale`` map, or a fitted line clamped beyond the column's range."""
+    return c.method == SCALE_METHOD or (c.method != "none" and _beyond(column, c.low, c.high))
+
+
+def profile_version(profile: CalibrationProfile) -> int:
+    """The format version :func:`profile_to_dict` writes ``profile`` in: 3 when a
+    correction or learned model gives values on a reference's own scale (module
+    docstring), else 2."""
+    own = (any(_own_scale(name, c) for name, c in profile.descriptors.items())
+           or (profile.tempo_rule is not None
+               and _own_scale("bpm", profile.tempo_correction))
+           or any(_beyond(name, getattr(m, "low", None), getattr(m, "high", None))
+                  for name, m in profile.learned.items()))
+    return PROFILE_VERSION if own else PLAIN_PROFILE_VERSION
+
+
 def profile_to_dict(profile: CalibrationProfile) -> dict:
-    """Plain JSON-ready dict of a profile."""
+    """Plain JSON-ready dict of a profile, in the version :func:`profile_version` says."""
     return _clean({
         "format": PROFILE_FORMAT,
-        "version": PROFILE_VERSION,
+        "version": profile_version(profile),
         "descriptors": {k: asdict(v) for k, v in profile.descriptors.items()},
         "tempo": None if profile.tempo_rule is None else {
             "rule": asdict(profile.tempo_rule),
@@ -447,7 +491,7 @@ def profile_from_dict(data: dict, *, path: str = "<profile>") -> CalibrationProf
     version = data.get("version")
     if isinstance(version, bool) or not isinstance(version, int):
         raise ProfileError(path, f"version: must be a whole number (this SongCal reads "
-                                 f"version {PROFILE_VERSION}), got {_show(version)}")
+                                 f"versions 1 to {PROFILE_VERSION}), got {_show(version)}")
     if version > PROFILE_VERSION:
         raise ProfileError(path, f"profile version {version} is newer than this SongCal "
                                  f"understands ({PROFILE_VERSION})")

@@ -23,10 +23,12 @@ UTF-16 with one, else Windows-1252 / Latin-1) and the scale of each 0-1 descript
 (0-100 percentages are divided by 100; a cell written with ``%`` is a percentage whatever
 its column holds) are detected; a 0-1 descriptor column of whole
 numbers 1-10 only (an energy level, or low percentages: they cannot be told apart) is left
-out with a warning.  A Mixed In Key export (a ``Key result`` or ``Collection name`` header)
-says which it is: its ``Energy`` column is the energy level 1-10, read on that scale as
-written (:data:`MIXED_IN_KEY_ENERGY`, :attr:`ReferenceSheet.value_scales`); a cell outside
-1-10 is a bad cell of its row.  ``128,5`` has a decimal comma and ``12,345,678``
+out with a warning.  A Mixed In Key export, known by a header only it writes (``Key
+result``, ``Collection name``) or by its shape (a file-name column, Camelot keys, energies
+1-10: :mod:`core.calibration.mixed_in_key`, with a warning naming it), has its ``Energy``
+column read as the energy level 1-10 it is, on that scale as written
+(:data:`MIXED_IN_KEY_ENERGY`, :attr:`ReferenceSheet.value_scales`); a cell outside 1-10 is
+a bad cell of its row.  ``128,5`` has a decimal comma and ``12,345,678``
 thousands separators; ``1,234``, which could be either, is a bad cell.
 
 Every cell is checked on its own.  A cell that cannot be read (not a number, not a key) or
@@ -62,6 +64,13 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from core.calibration.mixed_in_key import (
+    ENERGY_SCALE,
+    is_level,
+    levels_1_to_10,
+    may_be_export,
+    recognize,
+)
 from core.errors import ReferenceSheetError
 from core.io.csvio import unneutralize
 from core.io.inputs import MAX_SHEET_BYTES, InputFileError, read_regular_file
@@ -112,9 +121,7 @@ _CELL_UNITS = {"bpm": " BPM", "loudness_lufs": " dB"}
 
 #: Mixed In Key's energy level: (lowest, highest, name of the scale).  Its export writes a
 #: whole number 1-10 where Spotify-style sheets write 0-1.
-MIXED_IN_KEY_ENERGY = (1.0, 10.0, "Mixed In Key 1\u201310")
-# Headers only Mixed In Key's CSV export writes (normalized).
-_MIXED_IN_KEY_HEADERS = {"key result", "collection name"}
+MIXED_IN_KEY_ENERGY = ENERGY_SCALE
 
 #: Cells listed one by one in the sheet's warnings; the rest are counted.
 _CELLS_IN_WARNINGS = 5
@@ -472,8 +479,8 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         return _cell_at(record, columns.get(role))
 
     # a Mixed In Key export's energy is its 1-10 level, checked against that range
-    value_scales = ({"energy": MIXED_IN_KEY_ENERGY} if "energy" in columns and any(
-        normalize_header(h) in _MIXED_IN_KEY_HEADERS for h in header) else {})
+    mixed_in_key = _mixed_in_key(header, records[at + 1:], columns, extra)
+    value_scales = {"energy": MIXED_IN_KEY_ENERGY} if mixed_in_key else {}
     ranges = {**CELL_RANGES, **{d: s[:2] for d, s in value_scales.items()}}
     rows: list[ReferenceRow] = []
     bad: list[BadRow] = []
@@ -553,6 +560,8 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
                      if key_cells else [])
     bad_cells.sort(key=lambda b: b.row)
     warnings = copy_warnings + summaries.warnings()
+    if mixed_in_key and mixed_in_key.warning(header[columns["energy"]]):
+        warnings.append(mixed_in_key.warning(header[columns["energy"]]))
     if repeats:
         rows_text = ", ".join(str(n) for n in repeats[:_CELLS_IN_WARNINGS])
         more = f" and {len(repeats) - _CELLS_IN_WARNINGS} more" if len(
@@ -564,7 +573,7 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         return [v[d] for i, v in enumerate(raw_values) if d in v and (i, d) not in percent_cells]
 
     for d in [d for d in numeric if d in UNIT_DESCRIPTORS and d not in value_scales
-              and _levels_1_to_10(plain(d))]:
+              and levels_1_to_10(plain(d))]:
         warnings.append(f"column {header[columns[d]]!r} holds only whole numbers 1-10: a 1-10 "
                         "level (as Mixed In Key writes energy) or percentages? Left out of the "
                         "fit; write it on 0-1 or as percentages with decimals to use it")
@@ -739,11 +748,27 @@ class _Summaries:
         return [f"rows {named}: totals or averages of the rows above, not songs: left out"]
 
 
-def _levels_1_to_10(col: list[float]) -> bool:
-    """Whether a 0-1 descriptor's column holds only whole numbers 1-10 (three or more, not
-    all 1): a 1-10 level or low percentages, which cannot be told apart."""
-    return (len(col) >= 3 and max(col) > 1
-            and all(x == int(x) and 1 <= x <= 10 for x in col))
+def _mixed_in_key(header, records, columns, extra):
+    """The :class:`core.calibration.mixed_in_key.Recognition` of a sheet (``records``: the
+    rows under its ``header``), or None when it is not a Mixed In Key export."""
+    names = [normalize_header(h) for h in header]
+    by_headers = recognize(names, columns, keys=(), energies=(), extra=extra)
+    if by_headers is not None or not may_be_export(names, columns, extra):
+        return by_headers
+    energies = []
+    for record in records:
+        try:
+            v = _number(_cell_at(record, columns["energy"]))
+        except ValueError:
+            continue
+        if v is not None:
+            if not is_level(v):  # not its shape: no need to read on
+                return None
+            energies.append(v)
+    at = columns.get("key", columns.get("camelot"))
+    keys = [t for t in (_text(_cell_at(r, at)) for r in records)
+            if t and t.lower() not in _MISSING] if at is not None else []
+    return recognize(names, columns, keys=keys, energies=energies, extra=extra)
 
 
 def _header_text(header: list[str], limit: int = 200) -> str:

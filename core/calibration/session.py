@@ -465,7 +465,8 @@ class CalibrationSession(Pairing):
                              f"{list(EXPORT_KINDS)}")
         cal = self.calibration if self.calibration_is_current else self.fit()
         meta = self.meta()
-        profile = profile_from_calibration(cal, meta=dict(meta), **self._profile_notes(cal))
+        notes = self._profile_notes(cal)
+        profile = profile_from_calibration(cal, meta=dict(meta), **notes)
 
         @functools.cache
         def calibrated():  # applied once, for whichever exports need it
@@ -477,7 +478,8 @@ class CalibrationSession(Pairing):
                                calibrated=calibrated())
 
         writers = {
-            "calibration": lambda p: write_calibration_csv(p, cal, meta=meta),
+            "calibration": lambda p: write_calibration_csv(p, cal, meta=meta,
+                                                           scales=notes["scales"]),
             "paired": lambda p: write_paired_csv(p, self.rows, self.sheet, self._match,
                                                  meta=meta, paired=paired()),
             "mismatches": lambda p: write_mismatches_csv(p, self.rows, self.sheet,

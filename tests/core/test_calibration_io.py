@@ -12,7 +12,7 @@ import pytest
 from core import __version__
 from core.calibration.applying import apply_profile, calibrated_values
 from core.calibration.cells import typed_row
-from core.calibration.exports import CALIBRATION_COLUMNS
+from core.calibration.exports import CALIBRATION_COLUMNS, CALIBRATION_LAST_COLUMNS
 from core.calibration.profile import (
     ProfileError,
     load_profile,
@@ -133,6 +133,31 @@ def test_session_meets_the_target_and_writes_every_export(deck):
     assert profile["meta"]["songcal_version"] == __version__
 
 
+def test_calibration_csv_ends_with_the_scale_of_each_rows_reference_values(deck):
+    tmp, results, ref, _ = deck
+    s = _session(results, ref, settings={"sample_rate": 22050})
+    s.write({"calibration": tmp / "cal.csv"})
+    cols, by = _calibration_by_descriptor(tmp / "cal.csv")
+    # the last column: every earlier one, provenance included, keeps its place
+    assert cols[-1] == "reference_scale" and CALIBRATION_LAST_COLUMNS == ("reference_scale",)
+    assert cols[len(CALIBRATION_COLUMNS)] == "songcal_version"
+    assert {d: r["reference_scale"] for d, r in by.items()} == {
+        "bpm": "BPM", "bpm_acc1": "BPM", "bpm_acc2": "BPM", "energy": "0-1",
+        "danceability": "0-1", "loudness_lufs": "LUFS", "key_accuracy": "as in the sheet",
+        "key_weighted": "as in the sheet"}
+
+
+def test_reference_scale_names_the_sheets_own_scale_first():
+    from core.calibration.calibration_table import reference_scale
+
+    assert reference_scale("energy", {"energy": "Mixed In Key 1\u201310"}) == (
+        "Mixed In Key 1\u201310")
+    assert reference_scale("energy", {"speech": "x"}) == "0-1"
+    assert [reference_scale(c) for c in ("valence", "acousticness", "bpm", "loudness_lufs",
+                                         "speech", "popularity")] == [
+        "0-1", "0-1", "BPM", "LUFS", "as in the sheet", "as in the sheet"]
+
+
 def test_exports_neutralize_formula_cells(tmp_path):
     results = [{**{c: None for c in RESULT_COLUMNS}, "path": "/x/a.wav",
                 "title": "=HYPERLINK(\"http://evil\")", "artist": "@SUM(1)", "bpm": 120.0,
@@ -160,6 +185,8 @@ def test_profile_round_trip_and_apply(deck, tmp_path):
     s.write({"profile": tmp_path / "p.json"})
     loaded = load_profile(tmp_path / "p.json")
     assert profile_to_dict(loaded) == profile_to_dict(s.profile())
+    # every value on the analyzer's own scales: still the version earlier SongCals read
+    assert json.loads((tmp_path / "p.json").read_text())["version"] == 2
     out = apply_profile(loaded, results)
     cal = s.calibration
     for row, new in zip(results, out, strict=True):
@@ -520,7 +547,7 @@ def test_version_1_profiles_are_still_read(tmp_path):
     ({"intervals": {"energy": {"halfwidth": 0.1, "n": float("inf")}}},
      "intervals.energy: interval n must be"),
     ({"verdicts": {"energy": "great"}}, "verdicts.energy: must be one of"),
-    ({"version": 3}, "newer than"),
+    ({"version": 4}, "newer than"),
 ])
 def test_malformed_version_2_profiles_are_refused(change, message):
     data = {"format": "songcal-calibration-profile", "version": 2, "descriptors": {},
@@ -576,9 +603,9 @@ def test_profile_fields_left_out_take_their_defaults():
     bare = profile_from_dict({"format": "songcal-calibration-profile", "version": 1})
     assert bare.tempo_rule is None and bare.key is None and bare.columns == []
     assert bare.tempo_correction.method == "none"
-    with pytest.raises(ProfileError, match=r"^<profile>: profile version 3 is newer than "
-                                           r"this SongCal understands \(2\)$"):
-        profile_from_dict({"format": "songcal-calibration-profile", "version": 3})
+    with pytest.raises(ProfileError, match=r"^<profile>: profile version 4 is newer than "
+                                           r"this SongCal understands \(3\)$"):
+        profile_from_dict({"format": "songcal-calibration-profile", "version": 4})
     with pytest.raises(ProfileError, match="^x.json: malformed profile: key.mapping.C major: "
                                            "must be a key such as 'A minor', got 'Hb major'$"):
         profile_from_dict({"format": "songcal-calibration-profile", "version": 2,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core import __version__
-from core.calibration.profile import load_profile
+from core.calibration.profile import load_profile, profile_to_dict
 from core.calibration.reference import parse_reference_text
 from core.calibration.session import CalibrationOptions, CalibrationSession
 from core.cli.main import main as cli_main
@@ -58,8 +58,11 @@ def test_the_energy_of_a_mixed_in_key_export_is_read_as_its_level_1_to_10():
 
 
 def test_a_sheet_that_is_not_from_mixed_in_key_still_leaves_levels_1_to_10_out():
+    """No Mixed In Key header, and keys written by name rather than in Camelot notation:
+    not its export, so levels 1-10 stay a doubt."""
     _, text, _ = mik_deck(n=12)
     text = text.replace("Collection name,File name,Key result", "Playlist,File name,Key")
+    text = text.replace(",8A,", ",A minor,")
     sheet = parse_reference_text(text, name="other.csv")
     assert "energy" not in sheet.columns and not sheet.value_scales
     assert any("whole numbers 1-10" in w for w in sheet.warnings)
@@ -101,8 +104,16 @@ def test_songcal_calibrate_runs_end_to_end_on_a_mixed_in_key_export(tmp_path, ca
     assert line.startswith(f"{LABEL} [calibrated] (n=39): ")
     profile = load_profile(tmp_path / "p.json")
     assert (profile.descriptors["energy"].low, profile.descriptors["energy"].high) == (1, 10)
-    scores = json.loads((tmp_path / "p.json").read_text())["meta"]["scores"]["energy"]
+    written = json.loads((tmp_path / "p.json").read_text())
+    scores = written["meta"]["scores"]["energy"]
     assert scores["reference_scale"] == "Mixed In Key 1\u201310"
+    # a line clamped to 1-10 is past energy's 0-1: version 2 cannot say it
+    assert profile.descriptors["energy"].method != "scale" and written["version"] == 3
+    _, table = read_csv_rows(tmp_path / "cal.csv")
+    assert {r["descriptor"]: r["reference_scale"] for r in table} == {
+        "bpm": "BPM", "bpm_acc1": "BPM", "bpm_acc2": "BPM",
+        "energy": "Mixed In Key 1\u201310", "key_accuracy": "as in the sheet",
+        "key_weighted": "as in the sheet"}
     _, rows = read_csv_rows(tmp_path / "calibrated.csv")
     for c in ("energy_calibrated", "energy_calibrated_low", "energy_calibrated_high"):
         values = np.array([float(r[c]) for r in rows])
@@ -134,6 +145,7 @@ def test_with_no_correction_kept_the_values_stand_stretched_onto_the_sheets_scal
     row = s.calibrated_rows()[0]
     assert row["energy_calibrated"] == pytest.approx(1 + 9 * row["energy"])
     assert s.profile().descriptors["energy"].method == "scale"
+    assert profile_to_dict(s.profile())["version"] == 3  # version 2 has no scale map
     report = io.StringIO()
     print_report(s, {}, stream=report)
     assert (f"{LABEL} [no relation] (n=30): no correction; scale: y = 9x + 1 (the analyzer's "
@@ -164,3 +176,116 @@ def test_the_scale_map_stretches_the_descriptors_range_onto_the_references():
     # a descriptor whose range does not start at 0 (loudness, -70 to +10 LUFS) onto 0-1
     loud = scale_correction("loudness_lufs", (0.0, 1.0))
     assert np.allclose(loud.apply(np.array([-70.0, -30.0, 10.0])), [0.0, 0.5, 1.0])
+
+
+# --- known by its shape, whatever its headers say --------------------------------------
+
+SHAPE = "read as a Mixed In Key export by its shape"
+
+
+def shaped(n=12, *, header="Crate,Filename,Initial Key,Tempo,Energy Level", sep=",",
+           order=None, keys=None, energies=None, extra=None):
+    """A Mixed In Key export without either header only it writes: ``order`` lists the
+    columns (indices into the five) in the order written; ``keys``/``energies`` replace
+    the cells of their column; ``extra`` (header, cell) adds a column."""
+    _, text, levels = mik_deck(n=n)
+    rows = [line.split(",") for line in text.splitlines()]
+    rows[0] = header.split(",")
+    for i, row in enumerate(rows[1:]):
+        if keys is not None:
+            row[2] = keys[i % len(keys)]
+        if energies is not None:
+            row[4] = str(energies[i % len(energies)])
+    if extra is not None:
+        rows = [r + [extra[0] if i == 0 else extra[1]] for i, r in enumerate(rows)]
+    if order is not None:
+        rows = [[r[j] for j in order] + r[5:] for r in rows]
+    return sep.join(rows[0]) + "\n" + "".join(sep.join(r) + "\n" for r in rows[1:]), levels
+
+
+@pytest.mark.parametrize("kwargs", [
+    {},  # renamed headers
+    {"header": "Playlist,Location,Key,BPM,Energy"},
+    {"sep": ";"},
+    {"sep": ";", "header": "Sammlung,Dateiname,Tonart,BPM,Energie"},
+    {"order": [4, 2, 1, 3, 0]},
+    {"order": [1, 3, 4, 2], "sep": "\t"},  # no collection column at all
+], ids=["renamed", "renamed-2", "semicolons", "german-semicolons", "reordered",
+        "tabs-four-columns"])
+def test_an_export_is_known_by_its_shape_whatever_its_headers(kwargs):
+    text, levels = shaped(**kwargs)
+    sheet = parse_reference_text(text, name="mik.csv")
+    assert sheet.value_scales["energy"] == (1.0, 10.0, "Mixed In Key 1\u201310")
+    assert sheet.scales["energy"] == 1.0
+    assert [r.values["energy"] for r in sheet.rows] == list(levels)
+    energy = sheet.columns["energy"]
+    shape = [w for w in sheet.warnings if w.startswith(SHAPE)]
+    assert shape == [f"{SHAPE} (a file-name column, 12 of 12 keys in Camelot notation, 12 "
+                     f"energies all whole numbers 1-10), though no header says so: column "
+                     f"{energy!r} is read as its energy level 1-10 (if it holds percentages "
+                     "instead, write them with decimals or on 0-1)"]
+    assert not any("whole numbers 1-10:" in w for w in sheet.warnings)
+
+
+def test_mixed_in_key_headers_need_no_warning():
+    _, text, _ = mik_deck(n=12)
+    sheet = parse_reference_text(text, name="mik.csv")
+    assert sheet.value_scales["energy"][:2] == (1.0, 10.0)
+    assert not any(w.startswith(SHAPE) for w in sheet.warnings)
+
+
+def test_four_camelot_keys_in_five_are_enough_and_fewer_are_not():
+    keys = ["8A", "11B", "3a", "12B", "A minor"]  # 80 %
+    text, _ = shaped(n=10, keys=keys)
+    assert parse_reference_text(text).value_scales
+    text, _ = shaped(n=10, keys=["8A", "11B", "3A", "A minor", "C major"])  # 60 %
+    sheet = parse_reference_text(text)
+    assert not sheet.value_scales and "energy" not in sheet.columns
+
+
+@pytest.mark.parametrize("change", [
+    {"header": "Crate,Title,Initial Key,Tempo,Energy Level"},  # no file-name column
+    {"extra": ("Danceability", "0.5")},  # a column Mixed In Key does not write
+    {"extra": ("Popularity", "57")},  # an extra numeric column
+    {"energies": [1]},  # all 1
+    {"energies": [3, 5, 6.5]},  # not whole numbers
+    {"energies": [0, 4, 7]},  # 0 is not a level
+    {"n": 2},  # too few rows to tell
+    {"keys": ["-"]},  # no key at all
+], ids=["title-not-file", "danceability", "extra-number", "all-1", "halves", "zero",
+        "two-rows", "no-keys"])
+def test_a_sheet_of_another_shape_is_not_taken_for_mixed_in_key(change):
+    text, _ = shaped(**change)
+    sheet = parse_reference_text(text, name="other.csv")
+    assert not sheet.value_scales
+    assert not any(w.startswith(SHAPE) for w in sheet.warnings)
+
+
+def test_calibrating_against_an_export_known_by_its_shape_predicts_its_levels():
+    results, _, levels = mik_deck()
+    text, _ = shaped(n=40, sep=";", order=[4, 2, 1, 3, 0])
+    s = CalibrationSession(options=CalibrationOptions(learned=False))
+    s.set_results(results, keys=range(len(results)))
+    s.set_reference(parse_reference_text(text, name="mik.csv"))
+    d = s.fit().descriptors["energy"]
+    assert d.verdict == "calibrated" and d.reference_range == (1.0, 10.0)
+    assert (d.correction.low, d.correction.high) == (1.0, 10.0)
+    fixed = np.array([r["energy_calibrated"] for r in s.calibrated_rows()], float)
+    assert np.mean(np.abs(fixed - levels)) < 0.6
+
+
+def test_songcal_calibrate_says_it_read_an_export_by_its_shape(tmp_path, capsys):
+    results, _, _ = mik_deck()
+    text, _ = shaped(n=40, sep=";", header="Crate,Filename,Initial Key,Tempo,Energy Level")
+    ref = tmp_path / "renamed.csv"
+    ref.write_text(text, encoding="utf-8")
+    res = tmp_path / "results.csv"
+    write_csv(res, RESULT_COLUMNS, results, meta={"songcal_version": __version__})
+    code = cli_main(["calibrate", str(res), "--reference", str(ref), "-o",
+                     str(tmp_path / "cal.csv"), "--no-learned"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert (f"warning: {SHAPE} (a file-name column, 40 of 40 keys in Camelot notation, 40 "
+            "energies all whole numbers 1-10)") in out
+    line = next(ln for ln in out.splitlines() if ln.startswith("energy"))
+    assert line.startswith(f"{LABEL} [calibrated] (n=40): ")
