@@ -1001,18 +1001,32 @@ class ClusterConnection:
     def held(self, tasks) -> dict[tuple, str]:
         """Of ``tasks`` (``(tag, job key, attempt)`` each), those a worker holds now:
         ``"started"`` (a worker thread runs it) or ``"waiting"`` (handed to a worker, not
-        started); a task no worker holds is left out.  Asked of every worker.
+        started); a task no worker holds is left out.  Asked of every worker, through the
+        scheduler, waiting :data:`_LOCAL_CALL_S` at most: the question is answered from
+        what each worker knows already, so a longer wait means a scheduler (or a worker)
+        that stopped answering.
 
         Raises
         ------
+        ClusterError
+            No answer within :data:`_LOCAL_CALL_S` (what the workers hold is not known
+            then; nothing is changed).
         Exception
-            When a worker does not answer (what it holds is not known then).
+            When a worker answers with an error.
         """
+        import distributed
+
         keys = {self._task_key(t): t for t in tasks}
         if not keys:
             return {}
-        answers = self.client.run(tasks_held, list(keys), on_error="raise",
-                                  callback_timeout=_WORKER_CALL_TIMEOUT_S)
+        try:
+            answers = self.client.run(tasks_held, list(keys), on_error="raise",
+                                      callback_timeout=_LOCAL_CALL_S)
+        except (TimeoutError, distributed.TimeoutError):
+            raise ClusterError(
+                f"the {self.spec.describe()} did not say within "
+                f"{seconds_text(_LOCAL_CALL_S)} which songs its workers hold (its "
+                f"scheduler or a worker stopped answering)") from None
         out: dict[tuple, str] = {}
         for states in answers.values():
             for key, state in states.items():

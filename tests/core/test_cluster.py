@@ -1278,3 +1278,38 @@ def test_a_local_cluster_that_does_not_shut_down_is_left_and_its_workers_killed(
     assert "the local cluster did not shut down within 1.0 s: its worker processes are " \
            "killed" in caplog.text
     assert conn.client is None and conn.cluster is None
+
+
+class _FrozenScheduler:
+    """A client whose scheduler stopped answering: a call waits as long as it is allowed
+    (its ``callback_timeout``, capped at 3 s so that a test of a longer bound ends), then
+    times out as Dask's client does."""
+
+    def __init__(self):
+        self.asked = []
+
+    def run(self, function, *args, callback_timeout=None, **kwargs):
+        self.asked.append(callback_timeout)
+        time.sleep(min(callback_timeout or 3.0, 3.0))
+        raise TimeoutError(f"timed out after {callback_timeout} s")
+
+
+def test_which_songs_the_workers_hold_is_asked_within_its_bound(monkeypatch):
+    # The window asks the workers which songs let go before their start they hold.  Before,
+    # a frozen scheduler held that question (and the cluster thread behind it) for 180 s;
+    # now it is given up after the bound for a question the workers answer at once, with
+    # a clear error.
+    import core.batch.cluster
+
+    monkeypatch.setattr(core.batch.cluster, "_LOCAL_CALL_S", 0.5)
+    frozen = _FrozenScheduler()
+    conn = ClusterConnection(ClusterSpec(address="tcp://h:8786"), client=frozen)
+    started = time.monotonic()
+    with pytest.raises(ClusterError) as err:
+        conn.held([("b1", 0, 1)])
+    took = time.monotonic() - started
+    assert frozen.asked == [0.5] and took < 2.5, took
+    assert str(err.value) == ("the scheduler tcp://h:8786 did not say within 0.5 s which "
+                              "songs its workers hold (its scheduler or a worker stopped "
+                              "answering)")
+    assert conn.held([]) == {} and frozen.asked == [0.5]  # (nothing to ask: not asked)
