@@ -856,9 +856,11 @@ class _Workers:
         self.restarted.extend(workers)
 
 
-def _worker_event(kind, thread, tag, job=0, attempt=1):
+def _worker_event(conn, kind, thread, tag, job=0, attempt=1):
+    """What a worker reports for a task of ``conn``."""
     return {"kind": kind, "job": job, "attempt": attempt, "tag": tag,
-            "worker": thread.split("/")[0], "thread": thread, "host": "h"}
+            "run": conn._cancel_name, "worker": thread.split("/")[0], "thread": thread,
+            "host": "h"}
 
 
 def test_the_worker_threads_tell_a_cleared_lists_song_from_the_new_one_with_its_number():
@@ -866,8 +868,8 @@ def test_the_worker_threads_tell_a_cleared_lists_song_from_the_new_one_with_its_
     # and still running on h:1, and song 0 of the new list, running on h:2.
     conn = ClusterConnection(ClusterSpec(), client=_Workers())
     conn.cluster = object()  # (its own LocalCluster: its workers may be restarted)
-    conn._event(_worker_event("started", "h:1/0", "old"))
-    conn._event(_worker_event("started", "h:2/0", "new"))
+    conn._event(_worker_event(conn, "started", "h:1/0", "old"))
+    conn._event(_worker_event(conn, "started", "h:2/0", "new"))
     assert conn.running_on() == {("old", 0, 1): "h:1", ("new", 0, 1): "h:2"}
     assert conn.is_running(0, 1, "new") and not conn.is_running(0, 1)
     assert not conn.is_running(0, 2, "new")
@@ -878,9 +880,9 @@ def test_the_worker_threads_tell_a_cleared_lists_song_from_the_new_one_with_its_
     assert not conn.restart_holding({("old", 0, 1)}) and conn.client.restarted == [
         "tcp://h:1"]
     # An end names its song: the old song's end on h:2's thread would not free it.
-    conn._event(_worker_event("ended", "h:2/0", "old"))
+    conn._event(_worker_event(conn, "ended", "h:2/0", "old"))
     assert conn.is_running(0, 1, "new")
-    conn._event(_worker_event("ended", "h:2/0", "new"))
+    conn._event(_worker_event(conn, "ended", "h:2/0", "new"))
     assert conn.running_on() == {}
 
 
@@ -1146,16 +1148,16 @@ def test_the_command_line_logs_the_run_a_lost_worker_took_with_it(caplog):
     for _ in batch.jobs:
         batch.claim("dask", starts_later=True)
     conn = runner.connection
-    conn._event(_worker_event("started", "h:1/0", "", job=0))
-    conn._event(_worker_event("started", "h:3/0", "", job=1))
+    conn._event(_worker_event(conn, "started", "h:1/0", "", job=0))
+    conn._event(_worker_event(conn, "started", "h:3/0", "", job=1))
     with caplog.at_level("WARNING", logger="core.batch.cluster_runner"):
         conn.forget_departed([("tcp://h:2", 1), ("tcp://h:3", 1)], on_lost=runner._lost)
         assert a.waiting and a.status is SongState.QUEUED and not b.waiting
         assert "the worker running /songs/a.wav left the cluster within" in caplog.text
         caplog.clear()
-        conn._event(_worker_event("started", "h:2/0", "", job=0))
+        conn._event(_worker_event(conn, "started", "h:2/0", "", job=0))
         assert a.status is SongState.RUNNING and caplog.text == ""
-        conn._event(_worker_event("started", "h:2/0", "", job=1))
+        conn._event(_worker_event(conn, "started", "h:2/0", "", job=1))
         assert "the worker running /songs/b.wav left the cluster within" in caplog.text
 
 
@@ -1313,3 +1315,56 @@ def test_which_songs_the_workers_hold_is_asked_within_its_bound(monkeypatch):
                               "songs its workers hold (its scheduler or a worker stopped "
                               "answering)")
     assert conn.held([]) == {} and frozen.asked == [0.5]  # (nothing to ask: not asked)
+
+
+def test_reports_that_do_not_name_their_run_are_left_out_counted_and_warned_of_once(caplog):
+    # A worker with an older SongCal sends its reports without the run they are of: they
+    # cannot be told from another client's song with the same number, so they are left
+    # out.  Before, they were taken as this run's: another user's song 0 started this
+    # batch's song 0's clock and moved its progress.
+    batch = Batch(["/songs/a.wav"])
+    runner = ClusterRunner(batch, spec=ClusterSpec(address="tcp://h:8786"),
+                           client=_Workers())
+    conn = runner.connection
+    job, attempt = batch.claim("dask", starts_later=True)
+    older = [{k: v for k, v in _worker_event(conn, kind, "h:1/0", "").items() if k != "run"}
+             for kind in ("started", "ended")]
+    older.insert(1, {"kind": "progress", "job": 0, "attempt": 1, "tag": "", "chunk": 2,
+                     "n_chunks": 4, "worker": "tcp://h:1"})
+    with caplog.at_level("WARNING", logger="core.batch.cluster"):
+        for event in older * 2:
+            conn._event(("songcal-progress", event))
+    assert job.waiting and job.worker == "dask" and job.chunk == 0
+    assert conn.running_on() == {}
+    assert runner.unnamed_reports == conn.unnamed_reports == 6
+    warnings = [r.getMessage() for r in caplog.records]
+    assert warnings == ["a worker of the scheduler tcp://h:8786 (h:1) runs an older "
+                        "SongCal: its progress reports do not say which run they are of, "
+                        "so they are left out (a song it runs shows no progress, and no "
+                        "time limit applies to it); install the same SongCal on every "
+                        "worker"]
+    # This run's own reports are heard as before.
+    conn._event(_worker_event(conn, "started", "h:2/0", ""))
+    assert not job.waiting and job.worker == "h:2/0"
+    assert runner.unnamed_reports == 6
+
+
+def test_reports_without_their_run_from_a_real_worker_are_left_out(client, caplog):
+    # The same through a scheduler: a task logs a start without the run field for song 0,
+    # attempt 1 of a connection listening to the progress topic.
+    conn = ClusterConnection(ClusterSpec(), client=client,
+                             on_event=lambda kind, msg: heard.append(kind))
+    heard = []
+    conn.connect()
+    try:
+        event = _worker_event(conn, "started", "h:1/0", "")
+        with caplog.at_level("WARNING", logger="core.batch.cluster"):
+            assert client.submit(cluster_helpers.report_as_an_older_songcal, [event] * 2,
+                                 pure=False).result(timeout=60) == 2
+            deadline = time.monotonic() + 30
+            while conn.unnamed_reports < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert conn.unnamed_reports == 2 and heard == [] and conn.threads == {}
+        assert sum("runs an older SongCal" in r.getMessage() for r in caplog.records) == 1
+    finally:
+        conn.close()

@@ -444,6 +444,7 @@ def _started(conn, thread, batch, job=0, attempt=1):
     from gui.cluster_slots import _tag
 
     conn._event({"kind": "started", "job": job, "attempt": attempt, "tag": _tag(batch),
+                 "run": conn._cancel_name,
                  "worker": thread.split("/")[0], "thread": thread, "host": "h"})
 
 
@@ -514,6 +515,7 @@ def _ended(conn, thread, batch, job=0, attempt=1):
     from gui.cluster_slots import _tag
 
     conn._event({"kind": "ended", "job": job, "attempt": attempt, "tag": _tag(batch),
+                 "run": conn._cancel_name,
                  "worker": thread.split("/")[0], "thread": thread})
 
 
