@@ -548,14 +548,14 @@ class ClusterConnection:
         """
         import distributed
 
-        from core.batch.cluster_plugin import WarmUpPlugin
+        from core.batch.cluster_plugin import WarmUpPlugin, plugin_registration
 
         client = self.client
         plugin = WarmUpPlugin(_WORKER_CALL_TIMEOUT_S, name=self._warm_up_name)
         try:
-            # (what Client.register_plugin runs, which has no time limit of its own)
-            client.sync(client._register_worker_plugin, plugin, self._warm_up_name, False,
-                        callback_timeout=_LOCAL_CALL_S)
+            # (run on the client's event loop: the registration has no time limit of its own)
+            _, register = plugin_registration(client)
+            client.sync(register, plugin, self._warm_up_name, callback_timeout=_LOCAL_CALL_S)
             self._warm_up_registered = True
         except (TimeoutError, distributed.TimeoutError):
             self._warm_up_registered = True  # (it may be registered yet: taken away at close)

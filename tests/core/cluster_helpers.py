@@ -323,3 +323,7 @@ def report_as_an_older_songcal(events) -> int:
     for event in events:
         worker.log_event(PROGRESS_TOPIC, {k: v for k, v in event.items() if k != "run"})
     return len(events)
+
+
+class NothingToSetUp(_WorkerPlugin):
+    """A worker plugin that does nothing (for a test of how plugins are registered)."""

@@ -1368,3 +1368,79 @@ def test_reports_without_their_run_from_a_real_worker_are_left_out(client, caplo
         assert sum("runs an older SongCal" in r.getMessage() for r in caplog.records) == 1
     finally:
         conn.close()
+
+
+class _Registrar:
+    """A client that records which of Dask's ways of registering a worker plugin is used;
+    ``ways`` are the methods it has.  Its methods, called from its event loop (``sync``),
+    return a coroutine, as Dask's do."""
+
+    def __init__(self, *ways):
+        self.ways, self.used, self.limits = ways, [], []
+
+    def sync(self, func, *args, callback_timeout=None, **kwargs):
+        import asyncio
+
+        self.limits.append(callback_timeout)
+        return asyncio.run(asyncio.wait_for(func(*args, **kwargs), callback_timeout))
+
+    def __getattr__(self, how):
+        if how not in ("register_plugin", "register_worker_plugin",
+                       "_register_worker_plugin") or how not in self.ways:
+            raise AttributeError(how)
+
+        async def registered(plugin, *args, **kwargs):
+            self.used.append((how, plugin.name, args, kwargs))
+            return {"tcp://h:1": {"status": "OK"}}
+
+        return registered
+
+
+@pytest.mark.parametrize("ways, chosen, passed", [
+    (("register_plugin", "register_worker_plugin", "_register_worker_plugin"),
+     "register_plugin", ((), {"name": "n"})),
+    (("register_worker_plugin", "_register_worker_plugin"),
+     "register_worker_plugin", ((), {"name": "n"})),
+    (("_register_worker_plugin",), "_register_worker_plugin", (("n", False), {})),
+])
+def test_the_warm_up_is_registered_the_public_way_when_the_client_has_one(ways, chosen,
+                                                                           passed):
+    # Client.register_plugin first, then the name it had in older releases, then the
+    # client's own coroutine; each within the bound of a question to the scheduler.
+    import core.batch.cluster
+    from core.batch.cluster_plugin import plugin_registration
+
+    client = _Registrar(*ways)
+    assert plugin_registration(client)[0] == chosen
+    conn = ClusterConnection(ClusterSpec(address="tcp://h:8786"), client=client)
+    conn._warm_up_name = "n"
+    conn._warm_up_later_workers()
+    assert client.used == [(chosen, "n", *passed)]
+    assert client.limits == [core.batch.cluster._LOCAL_CALL_S]
+    assert conn._warm_up_registered
+
+
+def test_the_installed_dask_registers_the_warm_up_with_its_public_method(client,
+                                                                         monkeypatch):
+    # On a real client, called from its event loop with a time limit, as the connection
+    # does: the public method is the one used, and the plugin reaches the scheduler.
+    from core.batch.cluster_plugin import plugin_registration
+
+    used = []
+    public = distributed.Client.register_plugin
+
+    def spy(self, plugin, name=None):
+        used.append(name)
+        return public(self, plugin, name=name)
+
+    monkeypatch.setattr(distributed.Client, "register_plugin", spy)
+    how, register = plugin_registration(client)
+    assert how == "register_plugin"
+    name = "songcal-test-nothing-to-set-up"
+    client.sync(register, cluster_helpers.NothingToSetUp(), name, callback_timeout=30)
+    try:
+        assert used == [name]
+        assert name in client.run_on_scheduler(
+            lambda dask_scheduler: list(dask_scheduler.worker_plugins))
+    finally:
+        client.unregister_worker_plugin(name)
