@@ -396,9 +396,8 @@ class ClusterConnection:
         song runs again elsewhere) has ``msg["stale"]`` set.  Only events of this
         connection's own tasks come (an event that does not say which run it is of, from a
         worker with an older SongCal, is counted in :attr:`unnamed_reports` and left out).
-        The scheduler's removal or
-        addition of a worker comes as ``"left"`` or ``"joined"``
-        (:meth:`_scheduler_event`).
+        The scheduler's removal or addition of a worker comes as ``"left"`` or
+        ``"joined"`` (:meth:`_scheduler_event`).
 
     Attributes
     ----------
