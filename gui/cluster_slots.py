@@ -53,7 +53,13 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from core.batch.cluster import ClusterConnection, WorkerWatch, free_threads, store_hooks
+from core.batch.cluster import (
+    ClusterConnection,
+    ClusterError,
+    WorkerWatch,
+    free_threads,
+    store_hooks,
+)
 from core.batch.rules import ACTIVE_STATES, Batch, Job, SongState, seconds_text
 from core.batch.runner import AnalyzeFn
 from gui.worker_slots import WorkerSlots
@@ -632,7 +638,10 @@ class ClusterSlots(WorkerSlots):
             due = [key for at, key in self._unstarted if now - at >= _HANDED_S]
         try:
             held = self.connection.held(due) if due else {}
-        except Exception:  # (a worker that does not answer: the 30 s rule applies)
+        except ClusterError as err:  # (no answer in time: the 30 s rule applies)
+            log.warning("could not look for the songs let go before their start: %s", err)
+            return
+        except Exception:  # (a worker that answered with an error: the 30 s rule applies)
             log.debug("could not ask the workers for the tasks let go", exc_info=True)
             return
         with self._lock:

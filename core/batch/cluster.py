@@ -393,9 +393,11 @@ class ClusterConnection:
         ``on_event(kind, msg)`` for each worker event (``"started"``, ``"progress"``,
         ``"ended"``), in the client's event-loop thread, after :attr:`threads` is updated;
         an end that comes from no thread known to run its song (its worker left, or the
-        song runs again elsewhere) has ``msg["stale"]`` set.  The scheduler's removal or
-        addition of a worker comes as ``"left"`` or ``"joined"``
-        (:meth:`_scheduler_event`).
+        song runs again elsewhere) has ``msg["stale"]`` set.  Only events of this
+        connection's own tasks come (an event that does not say which run it is of, from a
+        worker with an older SongCal, is counted in :attr:`unnamed_reports` and left out).
+        The scheduler's removal or addition of a worker comes as ``"left"`` or
+        ``"joined"`` (:meth:`_scheduler_event`).
 
     Attributes
     ----------
@@ -403,6 +405,9 @@ class ClusterConnection:
         The worker threads seen so far, by name.
     submitted : int
         Tasks submitted.
+    unnamed_reports : int
+        Progress reports left out because they do not say which run they are of (a worker
+        runs an older SongCal); the first is logged as a warning.
     """
 
     def __init__(self, spec: ClusterSpec, *, analyze: Callable | None = None,
@@ -422,6 +427,9 @@ class ClusterConnection:
         self._warm_up_name = f"songcal-warm-up-{self._token}"
         self._warm_up_registered = False
         self.submitted = 0
+        #: Progress reports left out because they do not say which run they are of (sent
+        #: by a worker whose SongCal is older than that field).
+        self.unnamed_reports = 0
         # The workers and their names as last read, and since when the scheduler has not
         # answered (None while it answers).
         self._workers: dict[str, int] = {}
@@ -539,14 +547,14 @@ class ClusterConnection:
         """
         import distributed
 
-        from core.batch.cluster_plugin import WarmUpPlugin
+        from core.batch.cluster_plugin import WarmUpPlugin, plugin_registration
 
         client = self.client
         plugin = WarmUpPlugin(_WORKER_CALL_TIMEOUT_S, name=self._warm_up_name)
         try:
-            # (what Client.register_plugin runs, which has no time limit of its own)
-            client.sync(client._register_worker_plugin, plugin, self._warm_up_name, False,
-                        callback_timeout=_LOCAL_CALL_S)
+            # (run on the client's event loop: the registration has no time limit of its own)
+            _, register = plugin_registration(client)
+            client.sync(register, plugin, self._warm_up_name, callback_timeout=_LOCAL_CALL_S)
             self._warm_up_registered = True
         except (TimeoutError, distributed.TimeoutError):
             self._warm_up_registered = True  # (it may be registered yet: taken away at close)
@@ -934,7 +942,12 @@ class ClusterConnection:
 
     def _event(self, event) -> None:
         _, msg = event if isinstance(event, tuple) else (None, event)
-        if msg.get("run", self._cancel_name) != self._cancel_name:
+        if not isinstance(msg, dict):
+            return
+        if "run" not in msg:  # (from a worker whose SongCal is older than the run field)
+            self._unnamed(msg)
+            return
+        if msg["run"] != self._cancel_name:
             return  # (a task of another client of the scheduler: its numbers are not ours)
         if msg.get("thread"):  # the scheduler replaced "worker" by the worker's address
             msg = {**msg, "worker": msg["thread"]}
@@ -955,6 +968,21 @@ class ClusterConnection:
                     msg = {**msg, "stale": True}
         if self.on_event is not None:
             self.on_event(kind, msg)
+
+    def _unnamed(self, msg: dict) -> None:
+        """A progress report that does not say which run it is of: it cannot be told from
+        another client's, so it is counted (:attr:`unnamed_reports`) and left out, and the
+        first one is logged as a warning."""
+        with self.lock:
+            self.unnamed_reports += 1
+            first = self.unnamed_reports == 1
+        if first:
+            worker = str(msg.get("worker") or "").split("://", 1)[-1] or "unknown"
+            log.warning("a worker of the %s (%s) runs an older SongCal: its progress "
+                        "reports do not say which run they are of, so they are left out "
+                        "(a song it runs shows no progress, and no time limit applies to "
+                        "it); install the same SongCal on every worker",
+                        self.spec.describe(), worker)
 
     def is_running(self, job_id: int, attempt: int, tag: str = "") -> bool:
         """True while a worker thread runs attempt ``attempt`` of ``job_id`` of the list
@@ -1001,18 +1029,32 @@ class ClusterConnection:
     def held(self, tasks) -> dict[tuple, str]:
         """Of ``tasks`` (``(tag, job key, attempt)`` each), those a worker holds now:
         ``"started"`` (a worker thread runs it) or ``"waiting"`` (handed to a worker, not
-        started); a task no worker holds is left out.  Asked of every worker.
+        started); a task no worker holds is left out.  Asked of every worker, through the
+        scheduler, waiting :data:`_LOCAL_CALL_S` at most: the question is answered from
+        what each worker knows already, so a longer wait means a scheduler (or a worker)
+        that stopped answering.
 
         Raises
         ------
+        ClusterError
+            No answer within :data:`_LOCAL_CALL_S` (what the workers hold is not known
+            then; nothing is changed).
         Exception
-            When a worker does not answer (what it holds is not known then).
+            When a worker answers with an error.
         """
+        import distributed
+
         keys = {self._task_key(t): t for t in tasks}
         if not keys:
             return {}
-        answers = self.client.run(tasks_held, list(keys), on_error="raise",
-                                  callback_timeout=_WORKER_CALL_TIMEOUT_S)
+        try:
+            answers = self.client.run(tasks_held, list(keys), on_error="raise",
+                                      callback_timeout=_LOCAL_CALL_S)
+        except (TimeoutError, distributed.TimeoutError):
+            raise ClusterError(
+                f"the {self.spec.describe()} did not say within "
+                f"{seconds_text(_LOCAL_CALL_S)} which songs its workers hold (its "
+                f"scheduler or a worker stopped answering)") from None
         out: dict[tuple, str] = {}
         for states in answers.values():
             for key, state in states.items():

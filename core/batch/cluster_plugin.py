@@ -16,13 +16,15 @@ to unpack the plugin).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
+from collections.abc import Callable
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from core.batch.cluster_tasks import warm_up_once
 
-__all__ = ["WarmUpPlugin"]
+__all__ = ["WarmUpPlugin", "plugin_registration"]
 
 log = logging.getLogger(__name__)
 
@@ -57,3 +59,28 @@ class WarmUpPlugin(WorkerPlugin):
         except Exception:  # the song itself will say what is wrong
             log.warning("the analyzer's warm-up on %s failed", worker.address,
                         exc_info=True)
+
+
+def plugin_registration(client) -> tuple[str, Callable]:
+    """How ``client`` (a ``distributed.Client``) registers a worker plugin:
+    ``(method name, register)``, ``register(plugin, name)`` a coroutine function to run
+    on the client's event loop (``client.sync``, which can bound it).
+
+    The public ``Client.register_plugin`` is preferred, then ``Client.register_worker_plugin``
+    (its name in older releases of distributed), then the client's own
+    ``_register_worker_plugin`` coroutine.  Called from its event loop, a public method
+    returns its coroutine rather than waiting, so each can be given a time limit.
+    """
+    for how in ("register_plugin", "register_worker_plugin"):
+        method = getattr(client, how, None)
+        if callable(method):
+            async def register(plugin, name, method=method):
+                answer = method(plugin, name=name)
+                return await answer if inspect.isawaitable(answer) else answer
+
+            return how, register
+
+    async def register_private(plugin, name):
+        return await client._register_worker_plugin(plugin, name, False)
+
+    return "_register_worker_plugin", register_private

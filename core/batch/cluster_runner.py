@@ -100,6 +100,12 @@ class ClusterRunner:
         """Songs submitted to the cluster."""
         return self.connection.submitted
 
+    @property
+    def unnamed_reports(self) -> int:
+        """Progress reports left out because they do not say which run they are of (a
+        worker runs an older SongCal: :attr:`ClusterConnection.unnamed_reports`)."""
+        return self.connection.unnamed_reports
+
     def request_stop(self, signum: int = -1) -> None:
         """Ask the run to cancel the batch at its next tick (signal-handler safe).
 

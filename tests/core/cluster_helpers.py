@@ -310,3 +310,20 @@ def results_held(client):
         yield
     finally:
         client.unregister_worker_plugin(HOLD_RESULTS_PLUGIN)
+
+
+def report_as_an_older_songcal(events) -> int:
+    """Run on a worker: log ``events`` on SongCal's progress topic as a worker whose
+    SongCal is older than the run field sends them (without it); returns how many."""
+    from distributed import get_worker
+
+    from core.batch.cluster_tasks import PROGRESS_TOPIC
+
+    worker = get_worker()
+    for event in events:
+        worker.log_event(PROGRESS_TOPIC, {k: v for k, v in event.items() if k != "run"})
+    return len(events)
+
+
+class NothingToSetUp(_WorkerPlugin):
+    """A worker plugin that does nothing (for a test of how plugins are registered)."""

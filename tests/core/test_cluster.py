@@ -856,9 +856,11 @@ class _Workers:
         self.restarted.extend(workers)
 
 
-def _worker_event(kind, thread, tag, job=0, attempt=1):
+def _worker_event(conn, kind, thread, tag, job=0, attempt=1):
+    """What a worker reports for a task of ``conn``."""
     return {"kind": kind, "job": job, "attempt": attempt, "tag": tag,
-            "worker": thread.split("/")[0], "thread": thread, "host": "h"}
+            "run": conn._cancel_name, "worker": thread.split("/")[0], "thread": thread,
+            "host": "h"}
 
 
 def test_the_worker_threads_tell_a_cleared_lists_song_from_the_new_one_with_its_number():
@@ -866,8 +868,8 @@ def test_the_worker_threads_tell_a_cleared_lists_song_from_the_new_one_with_its_
     # and still running on h:1, and song 0 of the new list, running on h:2.
     conn = ClusterConnection(ClusterSpec(), client=_Workers())
     conn.cluster = object()  # (its own LocalCluster: its workers may be restarted)
-    conn._event(_worker_event("started", "h:1/0", "old"))
-    conn._event(_worker_event("started", "h:2/0", "new"))
+    conn._event(_worker_event(conn, "started", "h:1/0", "old"))
+    conn._event(_worker_event(conn, "started", "h:2/0", "new"))
     assert conn.running_on() == {("old", 0, 1): "h:1", ("new", 0, 1): "h:2"}
     assert conn.is_running(0, 1, "new") and not conn.is_running(0, 1)
     assert not conn.is_running(0, 2, "new")
@@ -878,9 +880,9 @@ def test_the_worker_threads_tell_a_cleared_lists_song_from_the_new_one_with_its_
     assert not conn.restart_holding({("old", 0, 1)}) and conn.client.restarted == [
         "tcp://h:1"]
     # An end names its song: the old song's end on h:2's thread would not free it.
-    conn._event(_worker_event("ended", "h:2/0", "old"))
+    conn._event(_worker_event(conn, "ended", "h:2/0", "old"))
     assert conn.is_running(0, 1, "new")
-    conn._event(_worker_event("ended", "h:2/0", "new"))
+    conn._event(_worker_event(conn, "ended", "h:2/0", "new"))
     assert conn.running_on() == {}
 
 
@@ -1146,16 +1148,16 @@ def test_the_command_line_logs_the_run_a_lost_worker_took_with_it(caplog):
     for _ in batch.jobs:
         batch.claim("dask", starts_later=True)
     conn = runner.connection
-    conn._event(_worker_event("started", "h:1/0", "", job=0))
-    conn._event(_worker_event("started", "h:3/0", "", job=1))
+    conn._event(_worker_event(conn, "started", "h:1/0", "", job=0))
+    conn._event(_worker_event(conn, "started", "h:3/0", "", job=1))
     with caplog.at_level("WARNING", logger="core.batch.cluster_runner"):
         conn.forget_departed([("tcp://h:2", 1), ("tcp://h:3", 1)], on_lost=runner._lost)
         assert a.waiting and a.status is SongState.QUEUED and not b.waiting
         assert "the worker running /songs/a.wav left the cluster within" in caplog.text
         caplog.clear()
-        conn._event(_worker_event("started", "h:2/0", "", job=0))
+        conn._event(_worker_event(conn, "started", "h:2/0", "", job=0))
         assert a.status is SongState.RUNNING and caplog.text == ""
-        conn._event(_worker_event("started", "h:2/0", "", job=1))
+        conn._event(_worker_event(conn, "started", "h:2/0", "", job=1))
         assert "the worker running /songs/b.wav left the cluster within" in caplog.text
 
 
@@ -1278,3 +1280,167 @@ def test_a_local_cluster_that_does_not_shut_down_is_left_and_its_workers_killed(
     assert "the local cluster did not shut down within 1.0 s: its worker processes are " \
            "killed" in caplog.text
     assert conn.client is None and conn.cluster is None
+
+
+class _FrozenScheduler:
+    """A client whose scheduler stopped answering: a call waits as long as it is allowed
+    (its ``callback_timeout``, capped at 3 s so that a test of a longer bound ends), then
+    times out as Dask's client does."""
+
+    def __init__(self):
+        self.asked = []
+
+    def run(self, function, *args, callback_timeout=None, **kwargs):
+        self.asked.append(callback_timeout)
+        time.sleep(min(callback_timeout or 3.0, 3.0))
+        raise TimeoutError(f"timed out after {callback_timeout} s")
+
+
+def test_which_songs_the_workers_hold_is_asked_within_its_bound(monkeypatch):
+    # The window asks the workers which songs let go before their start they hold.  Before,
+    # a frozen scheduler held that question (and the cluster thread behind it) for 180 s;
+    # now it is given up after the bound for a question the workers answer at once, with
+    # a clear error.
+    import core.batch.cluster
+
+    monkeypatch.setattr(core.batch.cluster, "_LOCAL_CALL_S", 0.5)
+    frozen = _FrozenScheduler()
+    conn = ClusterConnection(ClusterSpec(address="tcp://h:8786"), client=frozen)
+    started = time.monotonic()
+    with pytest.raises(ClusterError) as err:
+        conn.held([("b1", 0, 1)])
+    took = time.monotonic() - started
+    assert frozen.asked == [0.5] and took < 2.5, took
+    assert str(err.value) == ("the scheduler tcp://h:8786 did not say within 0.5 s which "
+                              "songs its workers hold (its scheduler or a worker stopped "
+                              "answering)")
+    assert conn.held([]) == {} and frozen.asked == [0.5]  # (nothing to ask: not asked)
+
+
+def test_reports_that_do_not_name_their_run_are_left_out_counted_and_warned_of_once(caplog):
+    # A worker with an older SongCal sends its reports without the run they are of: they
+    # cannot be told from another client's song with the same number, so they are left
+    # out.  Before, they were taken as this run's: another user's song 0 started this
+    # batch's song 0's clock and moved its progress.
+    batch = Batch(["/songs/a.wav"])
+    runner = ClusterRunner(batch, spec=ClusterSpec(address="tcp://h:8786"),
+                           client=_Workers())
+    conn = runner.connection
+    job, attempt = batch.claim("dask", starts_later=True)
+    older = [{k: v for k, v in _worker_event(conn, kind, "h:1/0", "").items() if k != "run"}
+             for kind in ("started", "ended")]
+    older.insert(1, {"kind": "progress", "job": 0, "attempt": 1, "tag": "", "chunk": 2,
+                     "n_chunks": 4, "worker": "tcp://h:1"})
+    with caplog.at_level("WARNING", logger="core.batch.cluster"):
+        for event in older * 2:
+            conn._event(("songcal-progress", event))
+    assert job.waiting and job.worker == "dask" and job.chunk == 0
+    assert conn.running_on() == {}
+    assert runner.unnamed_reports == conn.unnamed_reports == 6
+    warnings = [r.getMessage() for r in caplog.records]
+    assert warnings == ["a worker of the scheduler tcp://h:8786 (h:1) runs an older "
+                        "SongCal: its progress reports do not say which run they are of, "
+                        "so they are left out (a song it runs shows no progress, and no "
+                        "time limit applies to it); install the same SongCal on every "
+                        "worker"]
+    # This run's own reports are heard as before.
+    conn._event(_worker_event(conn, "started", "h:2/0", ""))
+    assert not job.waiting and job.worker == "h:2/0"
+    assert runner.unnamed_reports == 6
+
+
+def test_reports_without_their_run_from_a_real_worker_are_left_out(client, caplog):
+    # The same through a scheduler: a task logs a start without the run field for song 0,
+    # attempt 1 of a connection listening to the progress topic.
+    conn = ClusterConnection(ClusterSpec(), client=client,
+                             on_event=lambda kind, msg: heard.append(kind))
+    heard = []
+    conn.connect()
+    try:
+        event = _worker_event(conn, "started", "h:1/0", "")
+        with caplog.at_level("WARNING", logger="core.batch.cluster"):
+            assert client.submit(cluster_helpers.report_as_an_older_songcal, [event] * 2,
+                                 pure=False).result(timeout=60) == 2
+            deadline = time.monotonic() + 30
+            while conn.unnamed_reports < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert conn.unnamed_reports == 2 and heard == [] and conn.threads == {}
+        assert sum("runs an older SongCal" in r.getMessage() for r in caplog.records) == 1
+    finally:
+        conn.close()
+
+
+class _Registrar:
+    """A client that records which of Dask's ways of registering a worker plugin is used;
+    ``ways`` are the methods it has.  Its methods, called from its event loop (``sync``),
+    return a coroutine, as Dask's do."""
+
+    def __init__(self, *ways):
+        self.ways, self.used, self.limits = ways, [], []
+
+    def sync(self, func, *args, callback_timeout=None, **kwargs):
+        import asyncio
+
+        self.limits.append(callback_timeout)
+        return asyncio.run(asyncio.wait_for(func(*args, **kwargs), callback_timeout))
+
+    def __getattr__(self, how):
+        if how not in ("register_plugin", "register_worker_plugin",
+                       "_register_worker_plugin") or how not in self.ways:
+            raise AttributeError(how)
+
+        async def registered(plugin, *args, **kwargs):
+            self.used.append((how, plugin.name, args, kwargs))
+            return {"tcp://h:1": {"status": "OK"}}
+
+        return registered
+
+
+@pytest.mark.parametrize("ways, chosen, passed", [
+    (("register_plugin", "register_worker_plugin", "_register_worker_plugin"),
+     "register_plugin", ((), {"name": "n"})),
+    (("register_worker_plugin", "_register_worker_plugin"),
+     "register_worker_plugin", ((), {"name": "n"})),
+    (("_register_worker_plugin",), "_register_worker_plugin", (("n", False), {})),
+])
+def test_the_warm_up_is_registered_the_public_way_when_the_client_has_one(ways, chosen,
+                                                                           passed):
+    # Client.register_plugin first, then the name it had in older releases, then the
+    # client's own coroutine; each within the bound of a question to the scheduler.
+    import core.batch.cluster
+    from core.batch.cluster_plugin import plugin_registration
+
+    client = _Registrar(*ways)
+    assert plugin_registration(client)[0] == chosen
+    conn = ClusterConnection(ClusterSpec(address="tcp://h:8786"), client=client)
+    conn._warm_up_name = "n"
+    conn._warm_up_later_workers()
+    assert client.used == [(chosen, "n", *passed)]
+    assert client.limits == [core.batch.cluster._LOCAL_CALL_S]
+    assert conn._warm_up_registered
+
+
+def test_the_installed_dask_registers_the_warm_up_with_its_public_method(client,
+                                                                         monkeypatch):
+    # On a real client, called from its event loop with a time limit, as the connection
+    # does: the public method is the one used, and the plugin reaches the scheduler.
+    from core.batch.cluster_plugin import plugin_registration
+
+    used = []
+    public = distributed.Client.register_plugin
+
+    def spy(self, plugin, name=None):
+        used.append(name)
+        return public(self, plugin, name=name)
+
+    monkeypatch.setattr(distributed.Client, "register_plugin", spy)
+    how, register = plugin_registration(client)
+    assert how == "register_plugin"
+    name = "songcal-test-nothing-to-set-up"
+    client.sync(register, cluster_helpers.NothingToSetUp(), name, callback_timeout=30)
+    try:
+        assert used == [name]
+        assert name in client.run_on_scheduler(
+            lambda dask_scheduler: list(dask_scheduler.worker_plugins))
+    finally:
+        client.unregister_worker_plugin(name)

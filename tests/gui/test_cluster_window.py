@@ -444,6 +444,7 @@ def _started(conn, thread, batch, job=0, attempt=1):
     from gui.cluster_slots import _tag
 
     conn._event({"kind": "started", "job": job, "attempt": attempt, "tag": _tag(batch),
+                 "run": conn._cancel_name,
                  "worker": thread.split("/")[0], "thread": thread, "host": "h"})
 
 
@@ -514,6 +515,7 @@ def _ended(conn, thread, batch, job=0, attempt=1):
     from gui.cluster_slots import _tag
 
     conn._event({"kind": "ended", "job": job, "attempt": attempt, "tag": _tag(batch),
+                 "run": conn._cancel_name,
                  "worker": thread.split("/")[0], "thread": thread})
 
 
@@ -1367,3 +1369,73 @@ def test_a_result_that_cannot_be_read_here_fails_that_song_in_its_row_at_once(qt
         assert eng.shutdown(timeout_ms=5000)
     finally:
         eng.shutdown(timeout_ms=5000)
+
+
+def test_a_report_that_does_not_name_its_run_moves_no_song_of_the_window():
+    # A worker with an older SongCal reports song 0's start without the run it is of
+    # (another user's song 0, as far as the window can tell): the song's row and clock stay
+    # as they were; the connection counts it.  Its own run's start is heard.
+    from gui.cluster_slots import _tag
+
+    batch, conn, slots = _two_songs_handed_to_h1_and_h2("tcp://h:1", "tcp://h:2")
+    started = []
+    slots.signals.started.connect(started.append)
+    rec = slots.slots[0].record
+    conn._event({"kind": "started", "job": 0, "attempt": 1, "tag": _tag(batch),
+                 "worker": "tcp://h:1", "host": "h"})
+    assert rec.started_at == 0 and started == [] and batch.jobs[0].waiting
+    assert conn.unnamed_reports == 1
+    _started(conn, "h:1/0", batch, job=0)
+    assert rec.started_at and not batch.jobs[0].waiting
+    slots.shutdown()
+
+
+class _FrozenWorkers(_Workers):
+    """As :class:`_Workers`, but a question relayed to the workers is never answered: it
+    waits as long as it is allowed (capped at 3 s), then times out as Dask's client does."""
+
+    def __init__(self, *addresses):
+        super().__init__(*addresses)
+        self.asked = []
+
+    def run(self, function, *args, callback_timeout=None, **kwargs):
+        self.asked.append(callback_timeout)
+        time.sleep(min(callback_timeout or 3.0, 3.0))
+        raise TimeoutError(f"timed out after {callback_timeout} s")
+
+
+def test_a_frozen_scheduler_asked_for_the_songs_let_go_says_so_and_changes_nothing(
+        monkeypatch, caplog):
+    # Song 0 is skipped before its start: a second later the window asks the workers
+    # whether Dask handed its task over all the same.  The scheduler does not answer: the
+    # question gives up after its bound and says why in the log; the song stays followed
+    # (the 30 s rule lets it go) and song 1 runs on.
+    import core.batch.cluster
+
+    monkeypatch.setattr(core.batch.cluster, "_LOCAL_CALL_S", 0.5)
+    batch, conn, slots = _two_songs_handed_to_h1_and_h2("tcp://h:1", "tcp://h:2")
+    conn.client = _FrozenWorkers("tcp://h:1", "tcp://h:2")
+    slots._reading = True
+    skipped, running = slots.slots[0].record, slots.slots[1].record
+    assert batch.skip(0)
+    with caplog.at_level("WARNING", logger="gui.cluster_slots"):
+        ((rec, _),) = slots.reap(batch, time.monotonic(), 0.0)
+        deadline = time.monotonic() + 15
+        while not caplog.records and time.monotonic() < deadline:
+            time.sleep(0.05)
+        slots._io.submit(lambda: None).result(timeout=10)
+    assert rec is skipped and conn.client.asked == [0.5]
+    assert [r.getMessage() for r in caplog.records] == [
+        "could not look for the songs let go before their start: the local cluster, 2 "
+        "processes did not say within 0.5 s which songs its workers hold (its scheduler or "
+        "a worker stopped answering)"]
+    assert [key for _, key in slots._unstarted] == [_key_of(skipped)]
+    assert slots._records[_key_of(skipped)] is skipped and not slots._checking
+    assert slots.slots[1].record is running and batch.jobs[1].state is SongState.RUNNING
+    slots.shutdown()
+
+
+def _key_of(rec):
+    from gui.cluster_slots import _key
+
+    return _key(rec)
