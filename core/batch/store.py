@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 from core import paths
 from core.batch.store_codec import StoreError, _decode, _encode, immediate_transaction
-from core.batch.store_counts import add_counts, count_session, uncounted_sessions
+from core.batch.store_counts import add_counts, count_session, uncounted_lists
 from core.batch.store_lists import LibraryLists
 from core.batch.store_sessions import (
     KEEP_LIBRARIES,
@@ -392,12 +392,12 @@ class ResultStore(SessionRecords, LibraryLists):
         self._count_sessions()
 
     def _count_sessions(self) -> None:
-        """Queue one write per session whose counts are not known yet (a store written
+        """Queue one write per list whose counts are not known yet (a store written
         before they were kept, :mod:`core.batch.store_counts`): each is counted on the
         writer, in its turn, and read the old way until then."""
         try:
             with self._lock:
-                sids = uncounted_sessions(self._db)
+                sids = uncounted_lists(self._db)
         except sqlite3.Error as err:  # counted at the next start; read the old way now
             log.info("session store %s: the lists are not counted now (%s)", self.path, err)
             return

@@ -10,9 +10,9 @@ updated or deleted, in the same transaction, so a SongCal that does not know the
 
 A store written before the columns existed gains them, and the triggers, in one
 transaction when it is opened (:func:`add_counts`, cheap: the rows of ``sessions`` only);
-its sessions' counts are NULL until each session is counted once (:func:`count_session`,
-run on the store's writer thread), and a reader counts a session whose columns are NULL
-the old way meanwhile (:func:`counts_of`).  A trigger adds to NULL and leaves NULL, so
+its sessions' counts are NULL until each of its lists is counted once
+(:func:`uncounted_lists`, :func:`count_session`, run on the store's writer thread), and a
+reader counts a list whose columns are NULL the old way meanwhile (:func:`counts_of`).  A trigger adds to NULL and leaves NULL, so
 writes made between the two are never counted twice.
 
 The triggers rely on SQLite's default ``recursive_triggers=OFF``, under which the row an
@@ -27,7 +27,7 @@ from __future__ import annotations
 import sqlite3
 
 __all__ = ["COUNT_COLUMNS", "FAILED_STATUSES", "TRIGGERS", "add_counts", "count_session",
-           "counts_of", "counts_kept", "uncounted_sessions"]
+           "counts_of", "counts_kept", "uncounted_lists"]
 
 #: The result statuses counted as failed in a list's summary.
 FAILED_STATUSES = ("failed", "timed out")
@@ -133,10 +133,14 @@ def counts_kept(db: sqlite3.Connection) -> bool:
     return set(TRIGGERS) <= names
 
 
-def uncounted_sessions(db: sqlite3.Connection) -> list[int]:
-    """The sessions whose counts are not known yet (any column NULL), oldest first."""
+def uncounted_lists(db: sqlite3.Connection) -> list[int]:
+    """The window's lists (sessions of kind ``"library"``) whose counts are not known yet
+    (any column NULL), oldest first.  A batch of an older store is left uncounted: nothing
+    shows its counts, and a store of many command-line batches would keep the writer busy
+    for nothing."""
     where = " OR ".join(f"{c} IS NULL" for c in COUNT_COLUMNS)
-    return [r[0] for r in db.execute(f"SELECT id FROM sessions WHERE {where} ORDER BY id")]
+    return [r[0] for r in db.execute(
+        f"SELECT id FROM sessions WHERE kind='library' AND ({where}) ORDER BY id")]
 
 
 def count_session(db: sqlite3.Connection, sid: int) -> None:

@@ -166,7 +166,7 @@ def _written_before_counts(path) -> None:
 
 def _older_store(path):
     """A store of three lists, as an older SongCal left it: one with results of each kind,
-    one whose results are all damaged, one without results."""
+    one whose results are all damaged, one without results; and a command-line batch."""
     store = ResultStore(path)
     mixed = store.begin_session([f"/m/{i}.wav" for i in range(5)], SETTINGS, kind="library",
                                 running=False)
@@ -177,6 +177,7 @@ def _older_store(path):
     store.save_session_results(damaged, [(i, SongResult(path="/d/x.wav", status="done"))
                                          for i in range(2)])
     empty = store.begin_session(["/e/a.wav"], SETTINGS, kind="library", running=False)
+    store.begin_session(["/b/a.wav"], SETTINGS, running=False)  # a command-line batch
     store.flush(10)
     store._db.execute("UPDATE session_results SET result='not json' WHERE session=?",
                       (damaged,))
@@ -194,7 +195,7 @@ def test_an_older_store_is_read_the_old_way_until_counted(tmp_path, monkeypatch)
     expected = _older_store(path)
     monkeypatch.setattr(store_module, "count_session", lambda db, sid: None)  # not yet
     store = ResultStore(path)
-    assert set(_kept(path).values()) == {(None, None, None, None)}
+    assert set(_kept(path).values()) == {(None, None, None, None)}  # the batch too
     assert _summaries(store) == expected
     mixed = min(expected)
     store.save_session_result(mixed, 3, SongResult(path="/m/3.wav", status="timed out"))
@@ -206,7 +207,11 @@ def test_an_older_store_is_read_the_old_way_until_counted(tmp_path, monkeypatch)
     store = ResultStore(path)
     store.flush(10)
     expected[mixed] = (5, 4, 2, 2)
-    assert _kept(path) == expected == _recount(path)
+    kept, recount = _kept(path), _recount(path)
+    batch = max(kept)
+    assert kept.pop(batch) == (None, None, None, None)  # no list: not counted
+    assert recount.pop(batch) == (1, 0, 0, 0)
+    assert kept == expected == recount
     assert _summaries(store) == expected
     store.close()
 
