@@ -402,7 +402,16 @@ class ResultStore(SessionRecords, LibraryLists):
             log.info("session store %s: the lists are not counted now (%s)", self.path, err)
             return
         for sid in sids:
-            self._submit(lambda sid=sid: count_session(self._db, sid), "count a list's songs")
+            self._submit(lambda sid=sid: self._count(sid), "count a list's songs")
+
+    def _count(self, sid: int) -> None:
+        """Count list ``sid`` (on the writer), one try: a count the database refuses (held
+        by another process, a full disk) is no result lost, nor a problem to report; the
+        list is read the old way, and counted at the next start."""
+        try:
+            count_session(self._db, sid)
+        except sqlite3.Error as err:
+            log.info("session store %s: list %d not counted now (%s)", self.path, sid, err)
 
     def _removed(self) -> str:
         """Why the store file is no longer the database this store writes into, or "":

@@ -234,3 +234,27 @@ def test_a_dropped_trigger_makes_the_counts_untrusted_until_recounted(tmp_path):
     store.flush(10)
     assert _kept(path) == {sid: (1, 0, 0, 0)}
     store.close()
+
+
+def test_a_count_the_database_refuses_loses_nothing_and_is_made_at_the_next_start(
+        tmp_path, monkeypatch):
+    """Counting an older store's lists is no result: when the database refuses it (another
+    process holds it, the disk is full), no write is counted as lost and no problem is
+    reported; the lists are read the old way, and the next start counts them."""
+    path = tmp_path / "store.sqlite"
+    expected = _older_store(path)
+
+    def refused(db, sid):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(store_module, "count_session", refused)
+    store = ResultStore(path)
+    assert _summaries(store) == expected
+    store.close()
+    assert store.stats.failed_writes == 0 and store.problem is None
+    assert set(_kept(path).values()) == {(None, None, None, None)}
+    monkeypatch.undo()
+    store = ResultStore(path)
+    store.flush(10)
+    assert {s: c for s, c in _kept(path).items() if s in expected} == expected
+    store.close()
