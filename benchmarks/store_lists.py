@@ -2,8 +2,8 @@
 
 A fresh store gets ``--lists`` window lists of ``--songs`` songs each, every song with a
 result (one in ten failed).  Prints the best of three reads of the lists' summaries
-(:meth:`core.batch.store.ResultStore.list_libraries`: the counts are summed by SQLite, no
-result is decoded) and the time to take and read one list
+(:meth:`core.batch.store.ResultStore.list_libraries`: each list's counts are kept in its
+row, :mod:`core.batch.store_counts`) and the time to take and read one list
 (:meth:`core.batch.store.ResultStore.open_library`, every result decoded, as at the start).
 Both run off the window's thread; the dialog says "Reading the lists..." meanwhile.
 
@@ -49,7 +49,7 @@ def main(argv=None) -> int:
             t0 = time.perf_counter()
             lists = store.list_libraries()
             times.append(time.perf_counter() - t0)
-        print(f"{args.lists} lists of {args.songs} songs: read in {min(times) * 1000:.0f} ms "
+        print(f"{args.lists} lists of {args.songs} songs: read in {min(times) * 1000:.1f} ms "
               f"(best of 3); the oldest: {lists[-1]['done']} done, {lists[-1]['failed']} "
               "failed")
         t0 = time.perf_counter()

@@ -7,6 +7,7 @@
   analysis every engine runs), :func:`~core.batch.runner.run_job`, and the command line's
   engine: plain threads, one song each, stuck workers abandoned so the batch always ends.
 - :mod:`core.batch.store` -- the session store (SQLite): finished results, the cache of
-  unchanged files, resumable sessions.
+  unchanged files, resumable sessions; :mod:`core.batch.store_counts` keeps each list's
+  counts in its row for File > Open Earlier List.
 - :mod:`core.batch.scan` -- folders and files to the list of audio paths.
 """

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 
 from core import paths
 from core.batch.store_codec import StoreError, _decode, _encode, immediate_transaction
+from core.batch.store_counts import add_counts, count_session, uncounted_lists
 from core.batch.store_lists import LibraryLists
 from core.batch.store_sessions import (
     KEEP_LIBRARIES,
@@ -388,6 +389,29 @@ class ResultStore(SessionRecords, LibraryLists):
         #: another process does not take them while it is open
         #: (:func:`core.batch.store_sessions.owner_in_use`).
         self.owner = new_owner()
+        self._count_sessions()
+
+    def _count_sessions(self) -> None:
+        """Queue one write per list whose counts are not known yet (a store written
+        before they were kept, :mod:`core.batch.store_counts`): each is counted on the
+        writer, in its turn, and read the old way until then."""
+        try:
+            with self._lock:
+                sids = uncounted_lists(self._db)
+        except sqlite3.Error as err:  # counted at the next start; read the old way now
+            log.info("session store %s: the lists are not counted now (%s)", self.path, err)
+            return
+        for sid in sids:
+            self._submit(lambda sid=sid: self._count(sid), "count a list's songs")
+
+    def _count(self, sid: int) -> None:
+        """Count list ``sid`` (on the writer), one try: a count the database refuses (held
+        by another process, a full disk) is no result lost, nor a problem to report; the
+        list is read the old way, and counted at the next start."""
+        try:
+            count_session(self._db, sid)
+        except sqlite3.Error as err:
+            log.info("session store %s: list %d not counted now (%s)", self.path, sid, err)
 
     def _removed(self) -> str:
         """Why the store file is no longer the database this store writes into, or "":
@@ -441,6 +465,7 @@ class ResultStore(SessionRecords, LibraryLists):
             with immediate_transaction(db):
                 for table, column, kind in missing:
                     db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        add_counts(db)  # each session's counts (core.batch.store_counts)
 
     def _retry(self, fn, deadline: float, *, retryable=_retryable):
         """Run ``fn()`` under the lock, retrying busy or full databases (the errors

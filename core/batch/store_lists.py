@@ -18,19 +18,15 @@ import sqlite3
 import time
 
 from core.batch.store_codec import _path_text, immediate_transaction
+from core.batch.store_counts import COUNT_COLUMNS, FAILED_STATUSES, counts_kept, counts_of
 from core.batch.store_sessions import _LIBRARY_ORDER, _until_given_up, owner_in_use
 
 __all__ = ["LibraryLists", "FAILED_STATUSES"]
 
 log = logging.getLogger("core.batch.store")
 
-#: The result statuses counted as failed in a list's summary.
-FAILED_STATUSES = ("failed", "timed out")
-
 #: How many song paths of each list the summary holds (enough to recognize it).
 _SAMPLE = 3
-
-_LIBRARIES = "SELECT id FROM sessions WHERE kind='library'"
 
 #: Why a list cannot be opened or deleted, by what the write found.
 _HELD = "it is open in another SongCal window"
@@ -51,23 +47,24 @@ class LibraryLists:
         whether this store holds it, ``held`` whether another open store (another window of
         SongCal running now) does.  None when the store cannot be read.
 
-        Read only, on the reading connection: the counts come from SQLite, no result is
-        decoded (a list of 20,000 songs is summed, not read)."""
+        Read only, on the reading connection: the counts are kept in each list's row by
+        the store's triggers (:mod:`core.batch.store_counts`), so reading them does not
+        grow with the songs; a list of a store written before they were kept is summed by
+        SQLite from its rows until the writer has counted it (no result is decoded).  A
+        list whose results are all damaged has 0 done and 0 failed."""
         self.flush(self.session_timeout_s)  # this window's latest results are counted
         try:
             with self._reading() as db:
                 rows = db.execute(
-                    "SELECT id, created, used, ended, owner, reference FROM sessions "
+                    "SELECT id, created, used, ended, owner, reference, "
+                    f"{', '.join(COUNT_COLUMNS)} FROM sessions "
                     f"WHERE kind='library' {_LIBRARY_ORDER}").fetchall()
-                songs = dict(db.execute(
-                    "SELECT session, COUNT(*) FROM session_songs WHERE session IN "
-                    f"({_LIBRARIES}) GROUP BY session"))
-                # a damaged result (not JSON) counts as neither: it comes back unanalyzed
-                counts = {sid: rest for sid, *rest in db.execute(
-                    "SELECT session, COUNT(st), SUM(st='done'), SUM(st IN (?, ?)) FROM "
-                    "(SELECT session, CASE WHEN json_valid(result) THEN json_extract(result, "
-                    f"'$.status') END AS st FROM session_results WHERE session IN "
-                    f"({_LIBRARIES})) GROUP BY session", FAILED_STATUSES)}
+                kept = counts_kept(db)
+                # a list not counted yet (a store of an older SongCal, counted on the
+                # writer in its turn), or every list when a trigger is missing, is summed
+                counts = {r[0]: tuple(r[6:]) for r in rows
+                          if kept and None not in r[6:]}
+                counts.update(counts_of(db, [r[0] for r in rows if r[0] not in counts]))
                 samples = {sid: [_path_text(r[0]) for r in db.execute(
                     "SELECT path FROM session_songs WHERE session=? ORDER BY idx LIMIT ?",
                     (sid, _SAMPLE))] for sid, *_ in rows}
@@ -75,11 +72,11 @@ class LibraryLists:
             self._report("could not read the lists", err)
             return None
         out = []
-        for sid, created, used, ended, owner, ref in rows:
-            ended_songs, done, failed = counts.get(sid, (0, 0, 0))
+        for sid, created, used, ended, owner, ref, *_counts in rows:
+            songs, results, done, failed = counts[sid]
             mine = bool(owner) and owner == self.owner
             out.append({"id": sid, "created": created, "used": used or created,
-                        "ended": ended, "songs": songs.get(sid, 0), "results": ended_songs,
+                        "ended": ended, "songs": songs, "results": results,
                         "done": done, "failed": failed,
                         "sample": samples[sid], "mine": mine,
                         "reference": None if ref is None else _path_text(ref),

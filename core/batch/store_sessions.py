@@ -30,7 +30,8 @@ log = logging.getLogger("core.batch.store")
 
 #: How many library sessions are kept (older ones are removed when a new one begins): a
 #: month of lists or more, for File > Open Earlier List; reading the summaries of 50 lists
-#: of 2,000 songs takes 0.26 s (``python -m benchmarks.store_lists --lists 50``).
+#: of 20,000 songs takes about 1 ms, as each list keeps its counts in its row
+#: (``python -m benchmarks.store_lists --lists 50 --songs 20000``).
 KEEP_LIBRARIES = 50
 
 #: The owner tags of this process's open stores (:func:`new_owner`): a session one of them

@@ -351,3 +351,33 @@ def test_a_list_opened_without_a_sheet_keeps_the_one_loaded_and_the_store_says_s
         info = _restore(qtbot, again)
     assert info["songs"] == 3 and info["reference"] == str(sheet)
     again.close()
+
+
+def test_a_list_whose_results_are_all_damaged_shows_none_analyzed_and_none_failed(
+        qtbot, tmp_path):
+    """A store of an older SongCal, one of its lists holding only damaged results (not
+    JSON): the dialog showed "None" analyzed and "None" failed for it; it shows 0 and 0,
+    its songs counted, and the batch column says none of them was analyzed."""
+    from core.io.results import SongResult
+    from tests.core.test_store_counts import _written_before_counts
+
+    db = tmp_path / "store.sqlite"
+    before = ResultStore(db)
+    damaged = before.begin_session(["/old/a.wav", "/old/b.wav"], SETTINGS.to_dict(),
+                                   kind="library", running=False)
+    before.save_session_results(damaged, [(i, SongResult(path=p, status="done"))
+                                          for i, p in enumerate(["/old/a.wav",
+                                                                 "/old/b.wav"])])
+    before.begin_session(["/new/a.wav"], SETTINGS.to_dict(), kind="library", running=False)
+    before.flush(5)
+    before._db.execute("UPDATE session_results SET result='not json' WHERE session=?",
+                       (damaged,))
+    before.close()
+    _written_before_counts(db)
+    w = _window(qtbot, ResultStore(db))
+    _restore(qtbot, w)
+    dlg = _dialog(qtbot, w)
+    assert dlg.list_ids()[1] == damaged
+    row = dlg.tree.topLevelItem(1)
+    assert [row.text(c) for c in range(1, 5)] == ["2", "0", "0", "2 not analyzed"]
+    w.close()

@@ -277,7 +277,9 @@ def test_a_removal_and_its_undo_write_only_the_songs_rows_in_the_same_list(
     store.flush()
     assert w.library.session == session
     assert rows() == (1, [(i,) for i in range(6)], [(i,) for i in range(6)])
-    inserted = [s for s in written if "INSERT" in s]
+    # (the trace names a statement again for each step of the triggers it fires, which
+    # keep the list's counts: core.batch.store_counts)
+    inserted = {s for s in written if "INSERT" in s}
     assert len(inserted) == 4  # the two songs and their two results
     w.close()
 
