@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QElapsedTimer, Qt, QUrl, Signal
+from PySide6.QtCore import QElapsedTimer, QEvent, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -43,13 +43,25 @@ from gui.song_columns import (
 from gui.song_paint import ProgressDelegate
 from gui.song_text import short_notes
 
-__all__ = ["SongTableView", "rows_to_tsv"]
+__all__ = ["SongTableView", "rows_to_tsv", "NOTE_WIDTH"]
 
 _KEY_COL = descriptor_column("key")
 _ALTERNATIVES_COL = descriptor_column("bpm_alternatives")
 
+#: The Note column's width (px) on a table of up to :data:`_NARROW_TABLE` px, and the width
+#: a remembered layout keeps for it until the user sets one.
+NOTE_WIDTH = 230
+#: A table wider than this (px) gives the Note column its extra width, up to what fits the
+#: longest note: the columns a 1280 px window shows keep their room.
+_NARROW_TABLE = 1280
+#: How often (ms) at most the Note column is fitted again while notes change.
+_NOTE_FIT_MS = 300
+#: Room (px) a fitted Note column keeps after its longest note, beyond the item's margins
+#: (Qt's size hint rounds the text's width and left some notes 1 px short of the grid line).
+_NOTE_SLACK = 4
+
 _WIDTHS = {COL_NUM: 44, COL_TITLE: 190, COL_ARTIST: 130, COL_FILE: 150, COL_STATUS: 96,
-           COL_NOTE: 230, COL_PROGRESS: 96, COL_ELAPSED: 112, COL_WORKER: 56}
+           COL_NOTE: NOTE_WIDTH, COL_PROGRESS: 96, COL_ELAPSED: 112, COL_WORKER: 56}
 
 
 class _MiddleElide(QStyledItemDelegate):
@@ -127,6 +139,17 @@ class SongTableView(QTableView):
         hh.setSectionsMovable(True)
         hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         hh.customContextMenuRequested.connect(self._header_menu)
+        #: The Note column's width the user set by dragging its edge (None: fitted to the
+        #: table, see :meth:`fit_note_column`).
+        self.note_width: int | None = None
+        self._fitting = False  # the view itself is sizing the Note column
+        self._header_held = False  # a mouse button is down on the header
+        hh.viewport().installEventFilter(self)
+        hh.sectionResized.connect(self._section_resized)
+        self._note_fit = QTimer(self)
+        self._note_fit.setSingleShot(True)
+        self._note_fit.setInterval(_NOTE_FIT_MS)
+        self._note_fit.timeout.connect(self.fit_note_column)
         self.setItemDelegateForColumn(COL_PROGRESS, ProgressDelegate(self))
         self.setItemDelegateForColumn(COL_FILE, _MiddleElide(self))
         self.setItemDelegateForColumn(COL_NOTE, _NoteDelegate(self))
@@ -158,6 +181,8 @@ class SongTableView(QTableView):
         for changed in (model.layoutChanged, model.modelReset, model.rowsInserted,
                         model.rowsRemoved, model.rowsMoved):
             changed.connect(self._forget_selected)
+            changed.connect(self._notes_changed)
+        model.dataChanged.connect(self._cells_changed)
         fm = self.horizontalHeader().fontMetrics()
         for col in range(model.columnCount()):
             width = _WIDTHS.get(col)
@@ -172,7 +197,11 @@ class SongTableView(QTableView):
                     width = max(width, fm.horizontalAdvance("61.5 / 123 / 184.5 / 246") + 16)
             # never narrower than the header with its sort arrow: a sorted "Loudness (LUFS)"
             # read "Loudness (LU..." in its 127 px
-            self.setColumnWidth(col, max(width, self.horizontalHeader().sectionSizeHint(col)))
+            self._fitting = True
+            try:
+                self.setColumnWidth(col, max(width, self.horizontalHeader().sectionSizeHint(col)))
+            finally:
+                self._fitting = False
         from gui.column_chooser import DEFAULT_HIDDEN
 
         for col, name in enumerate(COLUMN_NAMES):
@@ -190,6 +219,73 @@ class SongTableView(QTableView):
     def resizeEvent(self, event):  # noqa: N802 - Qt API
         super().resizeEvent(event)
         self.frozen.update_geometry()
+        if event.size().width() != event.oldSize().width():
+            self.fit_note_column()
+
+    # -- the Note column's width ----------------------------------------------------------
+    def fit_note_column(self) -> None:
+        """Give the Note column the width its longest note needs, as far as the table is
+        wider than :data:`_NARROW_TABLE` px, never less than :data:`NOTE_WIDTH`; a width
+        the user set (:attr:`note_width`) is left alone."""
+        if self.note_width is not None or self.model() is None \
+                or self.isColumnHidden(COL_NOTE):
+            return
+        want = NOTE_WIDTH
+        spare = self.viewport().width() - _NARROW_TABLE
+        if spare > 0:
+            # Qt's own measure: the rows in sight and up to 1000 more
+            need = self.sizeHintForColumn(COL_NOTE) + _NOTE_SLACK
+            want = max(NOTE_WIDTH, min(need, NOTE_WIDTH + spare))
+        if want != self.columnWidth(COL_NOTE):
+            self._fitting = True
+            try:
+                self.setColumnWidth(COL_NOTE, want)
+            finally:
+                self._fitting = False
+
+    def remembered_width(self, col: int) -> int:
+        """The width of ``col`` a saved layout keeps: the Note column's own width only when
+        the user set it, else :data:`NOTE_WIDTH` (its fitted width follows the window)."""
+        if col == COL_NOTE and self.note_width is None:
+            return NOTE_WIDTH
+        return self.columnWidth(col)
+
+    def restore_width(self, col: int, width: int) -> None:
+        """Give ``col`` a width from a saved layout; a Note width other than
+        :data:`NOTE_WIDTH` is one the user set and is kept, the default one is fitted."""
+        if col != COL_NOTE:
+            self.setColumnWidth(col, width)
+            return
+        self.note_width = None if width == NOTE_WIDTH else width
+        self._fitting = True
+        try:
+            self.setColumnWidth(col, width)
+        finally:
+            self._fitting = False
+        self.fit_note_column()
+
+    def _section_resized(self, col: int, _old: int, new: int) -> None:
+        # Only a drag of the header's edge (or a double click on it) is the user's width;
+        # the view's own fitting and a restored layout come here as well.
+        if col == COL_NOTE and self._header_held and not self._fitting:
+            self.note_width = new
+
+    def _notes_changed(self, *_) -> None:
+        if not self._note_fit.isActive():
+            self._note_fit.start()
+
+    def _cells_changed(self, top_left, bottom_right, _roles=()) -> None:
+        if top_left.column() <= COL_NOTE <= bottom_right.column():
+            self._notes_changed()
+
+    def eventFilter(self, watched, event):  # noqa: N802 - Qt API
+        if watched is self.horizontalHeader().viewport():
+            kind = event.type()
+            if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick):
+                self._header_held = True
+            elif kind == QEvent.Type.MouseButtonRelease:
+                self._header_held = False
+        return super().eventFilter(watched, event)
 
     def updateGeometries(self):  # noqa: N802 - Qt API
         super().updateGeometries()
