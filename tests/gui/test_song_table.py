@@ -652,3 +652,23 @@ def test_a_note_width_the_user_dragged_is_kept_and_remembered(qtbot, engine):
     view.resize(1700, 300)
     assert view.columnWidth(COL_NOTE) == 280
     assert {e["name"]: e["width"] for e in column_layout(view)}["note"] == 280
+
+
+def test_a_key_with_a_sharp_gives_its_flat_spelling_in_its_tip_and_stays_sharp(engine):
+    model = SongTableModel(engine)
+    _add(engine, ["/m/sharp.wav", "/m/plain.wav", "/m/fixed.wav"])
+    _set_done(engine, 0, bpm=120.0, key="A# minor", key_confidence=0.9)
+    _set_done(engine, 1, bpm=120.0, key="C major", key_confidence=0.9)
+    _set_done(engine, 2, bpm=120.0, key="G minor", key_confidence=0.9)
+    engine.correct([2], key_user="D# major")
+    key = descriptor_column("key")
+    tip = Qt.ItemDataRole.ToolTipRole
+    assert model.index(0, key).data() == "A# minor"  # the cell keeps the sharp
+    assert model.index(0, key).data(tip) == "A# minor (B\u266d minor)"
+    assert model.index(1, key).data(tip) is None  # no other spelling to give
+    corrected = model.index(2, key).data(tip)
+    assert corrected.startswith("your correction D# major (E\u266d major); the analyzer said "
+                                "G minor")
+    # the correction and the export keep sharps
+    job = engine.batch.jobs[2]
+    assert job.result.key_user == "D# major" and job.result.to_row()["key_user"] == "D# major"
