@@ -1,12 +1,13 @@
 """The song table view: sorting, column layout (frozen ``#`` and Title, the column chooser),
 copy as TSV, the row context menu and the keys of a song list (Home / End: first / last
-song; Enter and Space: play)."""
+song; Enter and Space: play; the Menu key and Shift+F10: the row menu at the current
+song)."""
 
 from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QElapsedTimer, QEvent, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QElapsedTimer, QEvent, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -168,6 +169,16 @@ class SongTableView(QTableView):
         self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.copy_action.triggered.connect(self.copy_selection)
         self.addAction(self.copy_action)
+        # the row menu from the keyboard, where the keyboard is (Qt opens a keyboard
+        # context menu in the middle of the table, whatever row is current)
+        self.menu_action = QAction("Song &Menu", self)
+        self.menu_action.setShortcuts([QKeySequence(Qt.Key.Key_Menu),
+                                       QKeySequence("Shift+F10")])
+        self.menu_action.setToolTip("Open the menu of the selected songs at the current "
+                                    "song, as a right click does; Shift+F10 too (Menu)")
+        self.menu_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.menu_action.triggered.connect(self.menu_at_current_row)
+        self.addAction(self.menu_action)
         self.empty_text = ("Drop folders or audio files here\n"
                            "or use File \u25b8 Add Folder\u2026 (Ctrl+Shift+O)")
 
@@ -415,6 +426,21 @@ class SongTableView(QTableView):
         return text
 
     # -- context menu ---------------------------------------------------------------------
+    def menu_at_current_row(self) -> None:
+        """Open the row menu beside the current song (the first selected one when none is
+        current), scrolled into sight; nothing when the table has no song to act on."""
+        idx = self.currentIndex()
+        if not idx.isValid():
+            rows = self.selected_rows()
+            if not rows:
+                return
+            idx = self.model().index(rows[0], self.horizontalHeader().logicalIndex(0))
+        self.scrollTo(idx)
+        rect = self.visualRect(idx)
+        vp = self.viewport()
+        x = min(max(rect.center().x(), self.frozen.width_needed()), vp.width() - 1)
+        self._menu(QPoint(x, rect.center().y()))
+
     def _menu(self, pos) -> None:
         idx = self.indexAt(pos)
         if idx.isValid() and idx.row() not in self.selected_rows():
