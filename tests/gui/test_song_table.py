@@ -672,3 +672,29 @@ def test_a_key_with_a_sharp_gives_its_flat_spelling_in_its_tip_and_stays_sharp(e
     # the correction and the export keep sharps
     job = engine.batch.jobs[2]
     assert job.result.key_user == "D# major" and job.result.to_row()["key_user"] == "D# major"
+
+
+def test_a_long_note_widens_the_note_column_once_it_scrolls_into_sight(qtbot, engine):
+    from gui.song_view import NOTE_WIDTH, SongTableView
+
+    model = SongTableModel(engine)
+    view = SongTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    _add(engine, [f"/m/{i:02d}.wav" for i in range(60)])
+    for i in range(60):
+        doubts = dict(bpm_confidence=0.36, bpm_weak_pulse=True, bpm_varies=True,
+                      key_confidence=0.59) if i == 55 else {}
+        _set_done(engine, i, bpm=120.0, key="F minor", **doubts)
+    view.resize(1600, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.wait(400)  # (past the fitting that follows changed notes)
+    assert view.columnWidth(COL_NOTE) == NOTE_WIDTH  # no note in sight needs more
+    view.scrollToBottom()
+    qtbot.waitUntil(lambda: view.columnWidth(COL_NOTE) > NOTE_WIDTH)
+    wide = view.columnWidth(COL_NOTE)
+    assert wide >= view.fontMetrics().horizontalAdvance(model.index(55, COL_NOTE).data()) + 8
+    view.scrollToTop()  # back among short notes: the column keeps its width
+    qtbot.wait(400)
+    assert view.columnWidth(COL_NOTE) == wide
