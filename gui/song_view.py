@@ -300,8 +300,12 @@ class SongTableView(QTableView):
     def _section_resized(self, col: int, _old: int, new: int) -> None:
         # Only a drag of the header's edge (or a double click on it) is the user's width;
         # the view's own fitting and a restored layout come here as well.
-        if col == COL_NOTE and self._header_held and not self._fitting:
+        if col != COL_NOTE or self._fitting:
+            return
+        if self._header_held:
             self.note_width = new
+        else:  # e.g. shown again after it was hidden: fitted again
+            self._notes_changed()
 
     def _notes_changed(self, *_) -> None:
         if not self._note_fit.isActive():

@@ -698,3 +698,8 @@ def test_a_long_note_widens_the_note_column_once_it_scrolls_into_sight(qtbot, en
     view.scrollToTop()  # back among short notes: the column keeps its width
     qtbot.wait(400)
     assert view.columnWidth(COL_NOTE) == wide
+    # hidden, the table narrowed, then shown again: fitted to the narrower table
+    view.setColumnHidden(COL_NOTE, True)
+    view.resize(1280, 300)
+    view.setColumnHidden(COL_NOTE, False)
+    qtbot.waitUntil(lambda: view.columnWidth(COL_NOTE) == NOTE_WIDTH)
