@@ -1,8 +1,9 @@
 """The calibrated values of every song, paired with the reference or not.
 
 :class:`CalibratedValuesModel` shows, per song, its title and artist, whether it is paired
-with a reference row, and per calibrated column the calibrated value; the tooltip of a
-value gives its 90 % prediction interval and the analyzer's own value.  A value computed
+with a reference row, and per calibrated column the calibrated value (a key with a sharp
+also in flats, ``"A# minor (B\u266d minor)"``); the tooltip of a value gives its 90 %
+prediction interval and the analyzer's own value.  A value computed
 from a value outside the range the profile was fitted on (the rows' ``outside_fit`` cell,
 :func:`core.calibration.applying.outside_fit`) is drawn in amber and its tooltip names the
 value and the range.  The rows come from
@@ -19,6 +20,7 @@ from PySide6.QtGui import QColor
 
 from core.calibration.applying import OUTSIDE_FIT, calibrated_columns
 from core.calibration.cells import result_number
+from core.io.keynotation import with_flats
 from gui.calibration_summary import column_title, format_value, unit_suffix
 
 __all__ = ["CalibratedValuesModel"]
@@ -129,7 +131,8 @@ class CalibratedValuesModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if v is None or (isinstance(v, float) and not math.isfinite(v)):
                 return ""
-            return v if c == "key" else format_value(v, c, places=4)
+            # a key with a sharp says its flat spelling too (the export keeps the sharp)
+            return with_flats(v) if c == "key" else format_value(v, c, places=4)
         if role == Qt.ItemDataRole.ToolTipRole and c != "key" and v is not None:
             lo, hi = r.get(f"{c}_calibrated_low"), r.get(f"{c}_calibrated_high")
             raw = result_number(r, c)

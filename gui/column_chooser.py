@@ -40,11 +40,12 @@ _ALWAYS_SHOWN = frozenset({COL_TITLE})
 
 def column_layout(view) -> list[dict]:
     """The fixed and descriptor columns of ``view`` in the order shown, with whether each is
-    shown and its width (px)."""
+    shown and its width (px; the Note column's fitted width is kept as its default, see
+    :meth:`gui.song_view.SongTableView.remembered_width`)."""
     header = view.horizontalHeader()
     cols = sorted(range(len(COLUMN_NAMES)), key=header.visualIndex)
     return [{"name": COLUMN_NAMES[c], "shown": not view.isColumnHidden(c),
-             "width": view.columnWidth(c)} for c in cols]
+             "width": view.remembered_width(c)} for c in cols]
 
 
 def apply_column_layout(view, layout) -> None:
@@ -61,7 +62,7 @@ def apply_column_layout(view, layout) -> None:
         view.setColumnHidden(col, not shown)
         width = entry.get("width")
         if isinstance(width, int) and 20 <= width <= 2000:
-            view.setColumnWidth(col, width)
+            view.restore_width(col, width)
         if col in frozen:
             continue
         header.moveSection(header.visualIndex(col), position)

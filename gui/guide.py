@@ -151,7 +151,8 @@ def shortcut_rows(actions) -> list[tuple[str, str]]:
     """``(command, keys)`` of every action that has keys, sorted by command."""
     rows = {}
     for a in actions:
-        keys = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText)
+                         for k in a.shortcuts() if not k.isEmpty())
         text = a.text().replace("&", "").replace("\u2026", "").strip()
         if keys and text:
             rows[text] = keys

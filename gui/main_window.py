@@ -176,6 +176,8 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self._make_menus()
         self._make_toolbar()
         self._make_status_bar()
+        # the store's countdown, while its bar is dismissed
+        self.statusBar().addPermanentWidget(self.store_banner.status_button)
         self._connect_filters()
         self._init_layout()
         self.split_for_height(self.height())

@@ -285,13 +285,15 @@ def _key_cell(c: ReferenceColumn, row: dict, ref) -> Cell:
     if c.kind == "ref":
         if rk is None:
             return Cell(tooltip="the reference row has no key")
-        return Cell(rk.name, f"{rk.name} ({rk.camelot})")
+        # the flat spelling too: a sheet that writes B\u266d minor is read as A# minor
+        return Cell(rk.name, f"{rk.name} ({rk.camelot})",
+                    tooltip=f"reference key {rk.both_names}, Camelot {rk.camelot}")
     est = result_key(row)
     if est is None or rk is None:
         return Cell()
     rel = key_relation(est, rk)
     dist = fifths_distance(est.tonic, rk.tonic)
-    tip = (f"analyzer {est.name} vs reference {rk.name}: {rel}, MIREX score "
+    tip = (f"analyzer {est.both_names} vs reference {rk.both_names}: {rel}, MIREX score "
            f"{mirex_score(est, rk):.1f}, {dist} step{'s' if dist != 1 else ''} apart on the "
            "circle of fifths")
     return Cell(rel, rel, rel, agreement_color(rel), tip)

@@ -23,6 +23,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush
 
 from core.batch.rules import TERMINAL_STATES, SongState
+from core.io.keynotation import with_flats
 from gui.column_help import column_tip
 from gui.formatting import fmt_duration, fmt_value, plain_tip, shown_name, spell_key
 from gui.reference_columns import Cell, reference_cells, reference_columns
@@ -62,6 +63,7 @@ from gui.song_text import USER_MARK, WAITING_NOTE, note_text
 __all__ = ["SongTableModel"]
 
 _ALTERNATIVES_COL = descriptor_column("bpm_alternatives")
+_KEY_COL = descriptor_column("key")
 _ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 #: Rows whose painted cells are kept at most (the cache is emptied beyond).
 _MAX_CACHED_ROWS = 400
@@ -777,8 +779,16 @@ class SongTableModel(QAbstractTableModel):
         if col >= FIRST_DESCRIPTOR_COL and self.corrected(job, col):
             name = TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL]
             analyzer = fmt_value(name, getattr(job.result, name, None)) or "none"
+            if name == "key":  # (a sheet may spell either key with flats)
+                mine = with_flats(fmt_value(name, self.descriptor(job, col)))
+                return (f"your correction {mine}; the analyzer said {with_flats(analyzer)} "
+                        f"(both are exported, with sharps: {name} and {_CORRECTED[name]})")
             return (f"your correction; the analyzer said {analyzer} (both are exported: "
                     f"{name} and {_CORRECTED[name]})")
+        if col == _KEY_COL and job.state is SongState.DONE:
+            text = fmt_value("key", self.descriptor(job, col))
+            spelled = with_flats(text)
+            return spelled if spelled != text else None
         if job.error and (job.state in TERMINAL_STATES or col == COL_STATUS):
             return f"{job.state.value}: {job.error}"
         if job.state is SongState.STALLED:

@@ -1,12 +1,13 @@
 """The song table view: sorting, column layout (frozen ``#`` and Title, the column chooser),
 copy as TSV, the row context menu and the keys of a song list (Home / End: first / last
-song; Enter and Space: play)."""
+song; Enter and Space: play; the Menu key and Shift+F10: the row menu at the current
+song)."""
 
 from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QElapsedTimer, Qt, QUrl, Signal
+from PySide6.QtCore import QElapsedTimer, QEvent, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -43,13 +44,25 @@ from gui.song_columns import (
 from gui.song_paint import ProgressDelegate
 from gui.song_text import short_notes
 
-__all__ = ["SongTableView", "rows_to_tsv"]
+__all__ = ["SongTableView", "rows_to_tsv", "NOTE_WIDTH"]
 
 _KEY_COL = descriptor_column("key")
 _ALTERNATIVES_COL = descriptor_column("bpm_alternatives")
 
+#: The Note column's width (px) on a table of up to :data:`_NARROW_TABLE` px, and the width
+#: a remembered layout keeps for it until the user sets one.
+NOTE_WIDTH = 230
+#: A table wider than this (px) gives the Note column its extra width, up to what fits the
+#: longest note: the columns a 1280 px window shows keep their room.
+_NARROW_TABLE = 1280
+#: How often (ms) at most the Note column is fitted again while notes change.
+_NOTE_FIT_MS = 300
+#: Room (px) a fitted Note column keeps after its longest note, beyond the item's margins
+#: (Qt's size hint rounds the text's width and left some notes 1 px short of the grid line).
+_NOTE_SLACK = 4
+
 _WIDTHS = {COL_NUM: 44, COL_TITLE: 190, COL_ARTIST: 130, COL_FILE: 150, COL_STATUS: 96,
-           COL_NOTE: 230, COL_PROGRESS: 96, COL_ELAPSED: 112, COL_WORKER: 56}
+           COL_NOTE: NOTE_WIDTH, COL_PROGRESS: 96, COL_ELAPSED: 112, COL_WORKER: 56}
 
 
 class _MiddleElide(QStyledItemDelegate):
@@ -127,6 +140,19 @@ class SongTableView(QTableView):
         hh.setSectionsMovable(True)
         hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         hh.customContextMenuRequested.connect(self._header_menu)
+        #: The Note column's width the user set by dragging its edge (None: fitted to the
+        #: table, see :meth:`fit_note_column`).
+        self.note_width: int | None = None
+        self._fitting = False  # the view itself is sizing the Note column
+        self._header_held = False  # a mouse button is down on the header
+        hh.viewport().installEventFilter(self)
+        hh.sectionResized.connect(self._section_resized)
+        self._note_need = 0  # the widest note seen in sight since the rows last went (px)
+        self._note_fit = QTimer(self)
+        self._note_fit.setSingleShot(True)
+        self._note_fit.setInterval(_NOTE_FIT_MS)
+        self._note_fit.timeout.connect(self.fit_note_column)
+        self.verticalScrollBar().valueChanged.connect(self._notes_changed)
         self.setItemDelegateForColumn(COL_PROGRESS, ProgressDelegate(self))
         self.setItemDelegateForColumn(COL_FILE, _MiddleElide(self))
         self.setItemDelegateForColumn(COL_NOTE, _NoteDelegate(self))
@@ -145,6 +171,16 @@ class SongTableView(QTableView):
         self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.copy_action.triggered.connect(self.copy_selection)
         self.addAction(self.copy_action)
+        # the row menu from the keyboard, where the keyboard is (Qt opens a keyboard
+        # context menu in the middle of the table, whatever row is current)
+        self.menu_action = QAction("Song &Menu", self)
+        self.menu_action.setShortcuts([QKeySequence(Qt.Key.Key_Menu),
+                                       QKeySequence("Shift+F10")])
+        self.menu_action.setToolTip("Open the menu of the selected songs at the current "
+                                    "song, as a right click does; Shift+F10 too (Menu)")
+        self.menu_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.menu_action.triggered.connect(self.menu_at_current_row)
+        self.addAction(self.menu_action)
         self.empty_text = ("Drop folders or audio files here\n"
                            "or use File \u25b8 Add Folder\u2026 (Ctrl+Shift+O)")
 
@@ -158,6 +194,10 @@ class SongTableView(QTableView):
         for changed in (model.layoutChanged, model.modelReset, model.rowsInserted,
                         model.rowsRemoved, model.rowsMoved):
             changed.connect(self._forget_selected)
+            changed.connect(self._notes_changed)
+        for gone in (model.modelReset, model.rowsRemoved):
+            gone.connect(self._notes_gone)
+        model.dataChanged.connect(self._cells_changed)
         fm = self.horizontalHeader().fontMetrics()
         for col in range(model.columnCount()):
             width = _WIDTHS.get(col)
@@ -172,7 +212,11 @@ class SongTableView(QTableView):
                     width = max(width, fm.horizontalAdvance("61.5 / 123 / 184.5 / 246") + 16)
             # never narrower than the header with its sort arrow: a sorted "Loudness (LUFS)"
             # read "Loudness (LU..." in its 127 px
-            self.setColumnWidth(col, max(width, self.horizontalHeader().sectionSizeHint(col)))
+            self._fitting = True
+            try:
+                self.setColumnWidth(col, max(width, self.horizontalHeader().sectionSizeHint(col)))
+            finally:
+                self._fitting = False
         from gui.column_chooser import DEFAULT_HIDDEN
 
         for col, name in enumerate(COLUMN_NAMES):
@@ -190,6 +234,95 @@ class SongTableView(QTableView):
     def resizeEvent(self, event):  # noqa: N802 - Qt API
         super().resizeEvent(event)
         self.frozen.update_geometry()
+        if event.size().width() != event.oldSize().width():
+            self.fit_note_column()
+
+    # -- the Note column's width ----------------------------------------------------------
+    def fit_note_column(self) -> None:
+        """Give the Note column the width its longest note needs, as far as the table is
+        wider than :data:`_NARROW_TABLE` px, never less than :data:`NOTE_WIDTH`; a width
+        the user set (:attr:`note_width`) is left alone.  The notes measured are those in
+        sight and the widest seen before (the column does not narrow as the table
+        scrolls), until rows are removed."""
+        if self.note_width is not None or self.model() is None \
+                or self.isColumnHidden(COL_NOTE):
+            return
+        want = NOTE_WIDTH
+        spare = self.viewport().width() - _NARROW_TABLE
+        if spare > 0:
+            self._note_need = max(self._note_need, self._notes_in_sight())
+            want = max(NOTE_WIDTH, min(self._note_need + _NOTE_SLACK, NOTE_WIDTH + spare))
+        if want != self.columnWidth(COL_NOTE):
+            self._fitting = True
+            try:
+                self.setColumnWidth(COL_NOTE, want)
+            finally:
+                self._fitting = False
+
+    def _notes_in_sight(self) -> int:
+        """Width (px) the widest note of the rows in sight needs, grid line included.
+        Only those: Qt's ``sizeHintForColumn`` also measures up to 1000 rows more, 87 ms
+        for a list of 10,000 songs, too slow to run on each step of a window's resize."""
+        m = self.model()
+        first = self.rowAt(0)
+        if first < 0:
+            return 0
+        last = self.rowAt(self.viewport().height() - 1)
+        last = m.rowCount() - 1 if last < 0 else last
+        widest = max((self.sizeHintForIndex(m.index(r, COL_NOTE)).width()
+                      for r in range(first, last + 1) if not self.isRowHidden(r)), default=0)
+        return widest + (1 if self.showGrid() else 0)
+
+    def _notes_gone(self, *_) -> None:
+        self._note_need = 0
+
+    def remembered_width(self, col: int) -> int:
+        """The width of ``col`` a saved layout keeps: the Note column's own width only when
+        the user set it, else :data:`NOTE_WIDTH` (its fitted width follows the window)."""
+        if col == COL_NOTE and self.note_width is None:
+            return NOTE_WIDTH
+        return self.columnWidth(col)
+
+    def restore_width(self, col: int, width: int) -> None:
+        """Give ``col`` a width from a saved layout; a Note width other than
+        :data:`NOTE_WIDTH` is one the user set and is kept, the default one is fitted."""
+        if col != COL_NOTE:
+            self.setColumnWidth(col, width)
+            return
+        self.note_width = None if width == NOTE_WIDTH else width
+        self._fitting = True
+        try:
+            self.setColumnWidth(col, width)
+        finally:
+            self._fitting = False
+        self.fit_note_column()
+
+    def _section_resized(self, col: int, _old: int, new: int) -> None:
+        # Only a drag of the header's edge (or a double click on it) is the user's width;
+        # the view's own fitting and a restored layout come here as well.
+        if col != COL_NOTE or self._fitting:
+            return
+        if self._header_held:
+            self.note_width = new
+        else:  # e.g. shown again after it was hidden: fitted again
+            self._notes_changed()
+
+    def _notes_changed(self, *_) -> None:
+        if not self._note_fit.isActive():
+            self._note_fit.start()
+
+    def _cells_changed(self, top_left, bottom_right, _roles=()) -> None:
+        if top_left.column() <= COL_NOTE <= bottom_right.column():
+            self._notes_changed()
+
+    def eventFilter(self, watched, event):  # noqa: N802 - Qt API
+        if watched is self.horizontalHeader().viewport():
+            kind = event.type()
+            if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick):
+                self._header_held = True
+            elif kind == QEvent.Type.MouseButtonRelease:
+                self._header_held = False
+        return super().eventFilter(watched, event)
 
     def updateGeometries(self):  # noqa: N802 - Qt API
         super().updateGeometries()
@@ -319,6 +452,21 @@ class SongTableView(QTableView):
         return text
 
     # -- context menu ---------------------------------------------------------------------
+    def menu_at_current_row(self) -> None:
+        """Open the row menu beside the current song (the first selected one when none is
+        current), scrolled into sight; nothing when the table has no song to act on."""
+        idx = self.currentIndex()
+        if not idx.isValid():
+            rows = self.selected_rows()
+            if not rows:
+                return
+            idx = self.model().index(rows[0], self.horizontalHeader().logicalIndex(0))
+        self.scrollTo(idx)
+        rect = self.visualRect(idx)
+        vp = self.viewport()
+        x = min(max(rect.center().x(), self.frozen.width_needed()), vp.width() - 1)
+        self._menu(QPoint(x, rect.center().y()))
+
     def _menu(self, pos) -> None:
         idx = self.indexAt(pos)
         if idx.isValid() and idx.row() not in self.selected_rows():

@@ -1,14 +1,15 @@
 """The store bar: says, above the song table, that the window's list is not being kept in
 its session store (the store cannot be opened, was written by a newer SongCal, or stopped
 taking writes), and what to do about it; and, when a store that refused writes takes them
-again, that every result is kept."""
+again, that every result is kept.  Once the bar is dismissed, a button in the status bar
+keeps counting down to the store's next try (:attr:`StoreBanner.status_button`)."""
 
 from __future__ import annotations
 
 import math
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton
+from PySide6.QtWidgets import QFrame, QLabel, QMenu, QPushButton, QToolButton
 
 from gui.bar_frame import AMBER, bar_row
 
@@ -47,7 +48,9 @@ class StoreBanner(QFrame):
     """An amber bar above the song table; Dismiss hides it (the status bar's "List not
     kept" stays for as long as the window is open).  While a store it follows
     (:meth:`follow`) holds refused writes, the bar counts down to its next try of them
-    and offers Try Now."""
+    and offers Try Now; with the bar dismissed, :attr:`status_button` (for the window's
+    status bar) does: "Store: next try in 12 s", a click tries now, its menu offers Try
+    Now and Show the Store Bar.  It goes when the store takes writes again."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -70,6 +73,19 @@ class StoreBanner(QFrame):
         lay.addWidget(self.dismiss_button)
         self.dismiss_button.clicked.connect(self.hide)
         self.try_button.clicked.connect(self.try_now)
+        #: The countdown in the status bar while the bar is dismissed (the window adds it).
+        self.status_button = QToolButton()
+        self.status_button.setAutoRaise(True)
+        self.status_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.status_button.setAccessibleName("Session store")
+        self.status_button.setToolTip("The session store refuses writes and is tried again "
+                                      "now and then: click to try it now")
+        self.status_button.clicked.connect(self.try_now)
+        menu = QMenu(self.status_button)
+        self.try_action = menu.addAction("&Try Now", self.try_now)
+        self.show_action = menu.addAction("&Show the Store Bar", self.show)
+        self.status_button.setMenu(menu)
+        self.status_button.hide()
         self._store = None
         # A display clock: the countdown is in whole seconds, so once a second.
         self._clock = QTimer(self)
@@ -99,6 +115,7 @@ class StoreBanner(QFrame):
             self._clock.stop()
             self.next_label.hide()
             self.try_button.hide()
+            self.status_button.hide()
             return
         asked = self._asked is not None and not self._asked.is_set()
         if asked or wait < 0.5:
@@ -106,8 +123,12 @@ class StoreBanner(QFrame):
         else:
             self.next_label.setText(f"next try in {math.ceil(wait)} s")
         self.try_button.setEnabled(not asked)
+        self.try_action.setEnabled(not asked)
         self.next_label.show()
         self.try_button.show()
+        self.status_button.setText(f"Store: {self.next_label.text()}")
+        # (only once the window has put it in its status bar: no window of its own)
+        self.status_button.setVisible(self.isHidden() and self.status_button.parent() is not None)
         if not self._clock.isActive():
             self._clock.start()
 
@@ -117,6 +138,12 @@ class StoreBanner(QFrame):
         if self._store is not None:
             self._asked = self._store.try_now()
         self.tick()
+
+    def setVisible(self, visible: bool) -> None:  # noqa: N802 - Qt API
+        # the status bar's countdown stands in for a dismissed bar, and goes when it is back
+        super().setVisible(visible)
+        if hasattr(self, "_clock"):  # (not while it is being made)
+            self.tick()
 
     def say(self, text: str) -> None:
         """Show ``text`` (plain text)."""

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 __all__ = [
     "Key",
     "PITCH_NAMES",
+    "FLAT_NAMES",
+    "with_flats",
     "parse_key",
     "read_key",
     "parse_mode",
@@ -38,6 +40,10 @@ __all__ = [
 
 #: Display names of the 12 pitch classes (sharps, as most analyzers print them).
 PITCH_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+#: The same pitch classes spelled with flats, as many reference sheets write them (a
+#: flat sign, not a ``b``: ``"Bb minor"`` reads as a B to some).
+FLAT_NAMES = ("C", "D\u266d", "D", "E\u266d", "E", "F", "G\u266d", "G", "A\u266d", "A",
+              "B\u266d", "B")
 
 _LETTER_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 
@@ -75,6 +81,20 @@ class Key:
         return f"{PITCH_NAMES[self.tonic]} {self.mode}"
 
     @property
+    def flat_name(self) -> str:
+        """Spelled with a flat where the tonic has one, like ``"G\u266d minor"``; the same
+        as :attr:`name` for a tonic without."""
+        return f"{FLAT_NAMES[self.tonic]} {self.mode}"
+
+    @property
+    def both_names(self) -> str:
+        """:attr:`name`, then the flat spelling in brackets when it differs:
+        ``"A# minor (B\u266d minor)"``, ``"C major"``."""
+        if self.flat_name == self.name:
+            return self.name
+        return f"{self.name} ({self.flat_name})"
+
+    @property
     def camelot(self) -> str:
         """Camelot code like ``"11A"`` (A = minor, B = major)."""
         if self.mode == "major":
@@ -109,6 +129,26 @@ class Key:
 
     def __str__(self) -> str:
         return self.name
+
+
+def with_flats(text) -> str:
+    """A key as the window writes it (:attr:`Key.name`, ``"A# minor"``) with its flat
+    spelling after it, ``"A# minor (B\u266d minor)"`` (:attr:`Key.both_names`); any other
+    text (a key without a sharp, a code, a key spelled otherwise) comes back as it was
+    (``""`` for None).
+
+    Examples
+    --------
+    >>> with_flats("D# major")
+    'D# major (E\u266d major)'
+    >>> with_flats("C minor")
+    'C minor'
+    """
+    if text is None:
+        return ""
+    text = str(text)
+    key = parse_key(text)
+    return key.both_names if key is not None and key.name == text.strip() else text
 
 
 def from_camelot(code: str) -> Key | None:

@@ -404,3 +404,26 @@ def test_a_spelling_is_read_once_then_comes_from_the_memo():
         assert read_key("Gbm") == (Key(6, "minor"), "")
     info = _read_key_cached.cache_info()
     assert (info.misses, info.hits) == (1, 2)
+
+
+def test_every_key_with_a_sharp_has_its_flat_spelling_and_reads_back():
+    from core.io.keynotation import FLAT_NAMES, with_flats
+
+    sharps = [n for n in PITCH_NAMES if n.endswith("#")]
+    assert [FLAT_NAMES[PITCH_NAMES.index(n)] for n in sharps] == [
+        "D\u266d", "E\u266d", "G\u266d", "A\u266d", "B\u266d"]
+    for index in range(24):
+        key = Key.from_index(index)
+        assert parse_key(key.flat_name) == key  # the flat spelling names the same key
+        if "#" in key.name:
+            assert key.both_names == f"{key.name} ({key.flat_name})" != key.name
+            assert "#" not in key.flat_name
+        else:
+            assert key.both_names == key.flat_name == key.name
+    assert Key(10, "minor").both_names == "A# minor (B\u266d minor)"
+    assert with_flats("A# minor") == "A# minor (B\u266d minor)"
+    assert with_flats("F# major") == "F# major (G\u266d major)"
+    # other text is left as written: keys without sharps, codes, other spellings, none
+    for text in ("C major", "8A", "Bb minor", "A#m", "not a key", ""):
+        assert with_flats(text) == text
+    assert with_flats(None) == ""

@@ -14,7 +14,7 @@ from PySide6.QtGui import Qt as QtGui
 
 from core.calibration.exports import EXPORT_KINDS, export_names
 from core.calibration.reference import ReferenceRow
-from core.io.keynotation import Key
+from core.io.keynotation import Key, parse_key
 from gui.calibration_controller import CalibrationController, is_reference_file
 from gui.calibration_summary import CalibrationSummaryModel, score_text, verdict_color
 from gui.calibration_view import CalibrationView
@@ -367,6 +367,13 @@ def test_calibrated_values_table_lists_every_song(qtbot, controller, view, deck)
     assert m.index(GARBLED, col).data() != ""
     tip = m.index(GARBLED, col).data(Qt.ItemDataRole.ToolTipRole)
     assert "90 % interval" in tip and "analyzer value" in tip
+    # a calibrated key with a sharp is also spelled with flats; the value keeps the sharp
+    key_col = 4 + m.columns.index("key")
+    keys = [(m.value(r, "key"), m.index(r, key_col).data()) for r in range(m.rowCount())]
+    sharp = [(v, shown) for v, shown in keys if v and "#" in v]
+    assert sharp and all(shown == f"{v} ({parse_key(v).flat_name})" and "\u266d" in shown
+                         for v, shown in sharp)
+    assert all(shown == (v or "") for v, shown in keys if not v or "#" not in v)
     assert "the current fit" in view.tables.tabText(1)
 
 
@@ -872,3 +879,16 @@ def test_the_tabs_coloured_text_reads_on_its_rows(qtbot, controller, view, deck,
     text = label.palette().color(label.foregroundRole())
     ground = view.palette().color(view.backgroundRole())
     assert text != QColor("black") and contrast_ratio(text, ground) >= 4.5, text.name()
+
+
+def test_key_cells_of_a_sharp_key_give_its_flat_spelling_in_their_tips():
+    cols = reference_columns(["key"])
+    ref = ReferenceRow(3, "Song", "", {}, Key(10, "minor"))
+    cells = reference_cells({"key": "C# major"}, ref, cols)
+    assert cells["ref_key"].text == "A# minor (3A)"  # the cell itself keeps the sharp
+    assert "A# minor (B\u266d minor)" in cells["ref_key"].tooltip
+    assert cells["key_relation"].tooltip.startswith(
+        "analyzer C# major (D\u266d major) vs reference A# minor (B\u266d minor): relative")
+    plain = reference_cells({"key": "C major"}, ReferenceRow(4, "Song", "", {}, Key(9, "minor")),
+                            cols)
+    assert plain["key_relation"].tooltip.startswith("analyzer C major vs reference A minor:")

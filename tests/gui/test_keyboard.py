@@ -29,7 +29,7 @@ from core.settings import AnalysisSettings
 from gui.column_chooser import ColumnChooser
 from gui.crash_dialog import CrashDialog
 from gui.earlier_lists import EarlierListsDialog
-from gui.guide import GuideDialog, ShortcutsDialog
+from gui.guide import GuideDialog, ShortcutsDialog, shortcut_rows
 from gui.match_dialog import MatchDialog
 from gui.settings_dialog import SettingsDialog
 from gui.tempo_dialog import SetTempoDialog
@@ -517,3 +517,39 @@ def test_progress_bars_are_named_and_described_as_the_batch_goes(qtbot, make_win
         pass
     w._refresh_ui()
     assert bar.accessibleDescription() == "Batch progress: 3 of 3 songs finished"
+
+
+@pytest.mark.parametrize("keys", [(Qt.Key.Key_Menu, Qt.KeyboardModifier.NoModifier),
+                                  (Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)])
+def test_the_menu_key_and_shift_f10_open_the_row_menu_at_the_current_song(
+        qtbot, make_window, fast_settings, keys):
+    from PySide6.QtCore import QTimer
+
+    w = make_window(fast_settings)
+    _add(w, [f"/m/{i:02d}.wav" for i in range(60)])
+    w.resize(1000, 600)
+    row = 45  # below the rows in sight: the table scrolls to it
+    _focus_table(qtbot, w, row)
+    opened = []
+
+    def take_menu():
+        menu = QApplication.activePopupWidget()
+        if isinstance(menu, QMenu):
+            opened.append((menu.pos(), [a.text() for a in menu.actions() if a.text()]))
+            menu.close()
+        elif len(opened) < 5:
+            QTimer.singleShot(20, take_menu)
+
+    QTimer.singleShot(0, take_menu)
+    qtbot.keyClick(w.table, *keys)
+    qtbot.wait(100)  # (a second menu would open by now)
+    assert len(opened) == 1
+    pos, texts = opened[0]
+    assert "&Skip Song" in texts and "Reveal in &File Manager" in texts
+    cell = w.table.visualRect(w.proxy.index(row, 1))
+    assert w.table.viewport().rect().contains(cell.center())  # scrolled into sight
+    at = w.table.viewport().mapToGlobal(cell.center())
+    assert abs(pos.y() - at.y()) <= cell.height()  # beside the current song's row
+    assert w.table.selected_rows() == [row]
+    rows = dict(shortcut_rows(w.findChildren(QAction)))
+    assert rows["Song Menu"] == "Menu, Shift+F10"

@@ -1055,3 +1055,46 @@ def test_undo_of_new_session_does_not_wait_for_a_held_store_and_writes_the_list_
     lists = again.store.list_libraries()  # the list once: not its copy, nor an empty one
     assert sorted(e["songs"] for e in lists) == [4]
     again.close()
+
+
+def test_a_dismissed_store_bar_leaves_its_countdown_in_the_status_bar(qtbot, tmp_path):
+    """Once the user dismissed the store bar nothing said that the store was still tried:
+    a button in the status bar counts down to the next try, tries now on a click, shows
+    the bar again from its menu and goes when the store takes writes again."""
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db, busy_timeout_s=0.05, retry_s=0.2, ack_timeout_s=0.1,
+                        catch_up_s=30.0, max_catch_up_s=60.0)
+    w = _window(qtbot, store)
+    bar, button = w.store_banner, w.store_banner.status_button
+    assert button.parent() is not None and button.isHidden()
+    with store._lock:
+        pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+        store._db.execute(f"PRAGMA max_page_count={pages}")  # the disk is full
+    w.engine.batch.add([f"/m/{i}.wav" for i in range(40)])
+    w.engine.jobsAdded.emit(0, 40)
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        w.start()
+    qtbot.waitUntil(bar.next_label.isVisible, timeout=TIMEOUT)
+    assert button.isHidden()  # the bar says it: once is enough
+    qtbot.mouseClick(bar.dismiss_button, Qt.MouseButton.LeftButton)
+    assert bar.isHidden() and button.isVisible()
+    assert w.statusBar().isAncestorOf(button)
+    said = button.text()
+    assert said.startswith("Store: next try in ") and said.endswith(" s"), said
+    store._idle_try -= 5.0
+    bar.tick()  # (the bar's clock, once a second)
+    assert int(button.text().split()[4]) <= int(said.split()[4]) - 4
+    assert [a.text() for a in button.menu().actions()] == ["&Try Now", "&Show the Store Bar"]
+    # its menu brings the bar back, which says the countdown again in its place
+    bar.show_action.trigger()
+    assert not bar.isHidden() and button.isHidden()
+    qtbot.mouseClick(bar.dismiss_button, Qt.MouseButton.LeftButton)
+    assert button.isVisible()
+    # space freed: a click tries the refused writes now; the button goes with the problem
+    with store._lock:
+        store._db.execute("PRAGMA max_page_count=1073741823")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "every result is kept" in bar.label.text(), timeout=TIMEOUT)
+    assert button.isHidden()
+    w.close()
+    assert store.stats.failed_writes == 0

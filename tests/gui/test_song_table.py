@@ -569,3 +569,137 @@ def test_a_progress_cell_says_its_chunk_to_a_screen_reader(engine):
               for r in range(2)]
     assert spoken == ["Progress: 40 %, chunk 2 of 5", "Progress: queued"]
     assert model.index(0, COL_PROGRESS).data() == "40 %"  # the bar's own text
+
+
+def _four_doubts_view(qtbot, engine, width):
+    from gui.song_view import SongTableView
+
+    model = SongTableModel(engine)
+    view = SongTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    _add(engine, ["/m/four.wav", "/m/sure.wav"])
+    _set_done(engine, 0, bpm=66.5, bpm_confidence=0.36, bpm_weak_pulse=True,
+              bpm_varies=True, key="F minor", key_confidence=0.59)
+    _set_done(engine, 1, bpm=120.0, bpm_confidence=0.9, key="C major", key_confidence=0.9)
+    view.resize(width, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    return model, view
+
+
+@pytest.mark.parametrize("width", [1600, 1280, 1024])
+def test_the_note_column_widens_to_its_whole_note_only_on_a_wide_table(qtbot, engine, width):
+    from PySide6.QtWidgets import QStyle
+
+    from gui.song_view import NOTE_WIDTH
+
+    model, view = _four_doubts_view(qtbot, engine, width)
+    note = model.index(0, COL_NOTE).data()
+    fm, style = view.fontMetrics(), view.style()
+    room = 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
+    if width == 1600:
+        qtbot.waitUntil(lambda: view.columnWidth(COL_NOTE) > NOTE_WIDTH)
+        fitted = view.columnWidth(COL_NOTE)
+        assert view.sizeHintForColumn(COL_NOTE) < fitted <= view.sizeHintForColumn(COL_NOTE) + 8
+        assert fm.horizontalAdvance(note) + room + 2 <= fitted  # the whole note, with room
+        delegate = view.itemDelegateForColumn(COL_NOTE)
+        assert delegate.shown(note, fm, fitted, style) == note
+        # a narrower window gives the room back
+        view.resize(1280, 300)
+        assert view.columnWidth(COL_NOTE) == NOTE_WIDTH
+        view.resize(1600, 300)
+        assert view.columnWidth(COL_NOTE) == fitted
+    else:
+        qtbot.wait(400)  # (past the fitting that follows changed notes)
+        assert view.columnWidth(COL_NOTE) == NOTE_WIDTH
+
+
+def _drag_note_edge(qtbot, view, to_width):
+    """Drag the right edge of the Note column's header section to ``to_width`` px."""
+    from PySide6.QtCore import QPoint
+
+    hh = view.horizontalHeader()
+    y = hh.height() // 2
+    edge = hh.sectionViewportPosition(COL_NOTE) + hh.sectionSize(COL_NOTE) - 1
+    qtbot.mousePress(hh.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(edge, y))
+    target = QPoint(edge + to_width - hh.sectionSize(COL_NOTE), y)
+    qtbot.mouseMove(hh.viewport(), target)
+    qtbot.mouseRelease(hh.viewport(), Qt.MouseButton.LeftButton, pos=target)
+
+
+def test_a_note_width_the_user_dragged_is_kept_and_remembered(qtbot, engine):
+    from gui.column_chooser import apply_column_layout, column_layout
+    from gui.song_view import NOTE_WIDTH
+
+    model, view = _four_doubts_view(qtbot, engine, 1600)
+    qtbot.waitUntil(lambda: view.columnWidth(COL_NOTE) > NOTE_WIDTH)
+    fitted = view.columnWidth(COL_NOTE)
+    saved = {e["name"]: e["width"] for e in column_layout(view)}
+    assert saved["note"] == NOTE_WIDTH  # the fitted width is not the user's
+    _drag_note_edge(qtbot, view, 300)
+    assert view.columnWidth(COL_NOTE) == 300
+    assert view.note_width == 300
+    for width in (1280, 1900, 1600):
+        view.resize(width, 300)
+        assert view.columnWidth(COL_NOTE) == 300
+    assert {e["name"]: e["width"] for e in column_layout(view)}["note"] == 300
+    # a layout with the default width fits the column again; one with another keeps it
+    apply_column_layout(view, [{"name": "note", "shown": True, "width": NOTE_WIDTH}])
+    assert view.note_width is None
+    assert view.columnWidth(COL_NOTE) == fitted
+    apply_column_layout(view, [{"name": "note", "shown": True, "width": 280}])
+    view.resize(1700, 300)
+    assert view.columnWidth(COL_NOTE) == 280
+    assert {e["name"]: e["width"] for e in column_layout(view)}["note"] == 280
+
+
+def test_a_key_with_a_sharp_gives_its_flat_spelling_in_its_tip_and_stays_sharp(engine):
+    model = SongTableModel(engine)
+    _add(engine, ["/m/sharp.wav", "/m/plain.wav", "/m/fixed.wav"])
+    _set_done(engine, 0, bpm=120.0, key="A# minor", key_confidence=0.9)
+    _set_done(engine, 1, bpm=120.0, key="C major", key_confidence=0.9)
+    _set_done(engine, 2, bpm=120.0, key="G minor", key_confidence=0.9)
+    engine.correct([2], key_user="D# major")
+    key = descriptor_column("key")
+    tip = Qt.ItemDataRole.ToolTipRole
+    assert model.index(0, key).data() == "A# minor"  # the cell keeps the sharp
+    assert model.index(0, key).data(tip) == "A# minor (B\u266d minor)"
+    assert model.index(1, key).data(tip) is None  # no other spelling to give
+    corrected = model.index(2, key).data(tip)
+    assert corrected.startswith("your correction D# major (E\u266d major); the analyzer said "
+                                "G minor")
+    # the correction and the export keep sharps
+    job = engine.batch.jobs[2]
+    assert job.result.key_user == "D# major" and job.result.to_row()["key_user"] == "D# major"
+
+
+def test_a_long_note_widens_the_note_column_once_it_scrolls_into_sight(qtbot, engine):
+    from gui.song_view import NOTE_WIDTH, SongTableView
+
+    model = SongTableModel(engine)
+    view = SongTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    _add(engine, [f"/m/{i:02d}.wav" for i in range(60)])
+    for i in range(60):
+        doubts = dict(bpm_confidence=0.36, bpm_weak_pulse=True, bpm_varies=True,
+                      key_confidence=0.59) if i == 55 else {}
+        _set_done(engine, i, bpm=120.0, key="F minor", **doubts)
+    view.resize(1600, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.wait(400)  # (past the fitting that follows changed notes)
+    assert view.columnWidth(COL_NOTE) == NOTE_WIDTH  # no note in sight needs more
+    view.scrollToBottom()
+    qtbot.waitUntil(lambda: view.columnWidth(COL_NOTE) > NOTE_WIDTH)
+    wide = view.columnWidth(COL_NOTE)
+    assert wide >= view.fontMetrics().horizontalAdvance(model.index(55, COL_NOTE).data()) + 8
+    view.scrollToTop()  # back among short notes: the column keeps its width
+    qtbot.wait(400)
+    assert view.columnWidth(COL_NOTE) == wide
+    # hidden, the table narrowed, then shown again: fitted to the narrower table
+    view.setColumnHidden(COL_NOTE, True)
+    view.resize(1280, 300)
+    view.setColumnHidden(COL_NOTE, False)
+    qtbot.waitUntil(lambda: view.columnWidth(COL_NOTE) == NOTE_WIDTH)
