@@ -57,6 +57,12 @@ on.  Content that libsndfile does not read (MP4, raw AAC, WMA, Matroska) goes to
 whatever its extension, and WAV, AIFF, FLAC, CAF and MP3 content to libsndfile (a WAV or
 MP3 renamed .m4a).
 
+Edit lists.  FFmpeg follows the edit list of an MP4/M4A's audio track (the part of it that
+is played; an AAC encoder's lead-in is left out so), but ignores one of no edits and an
+edit's rate, and counts the edits by the box's size: the song's note says what was read of
+such a file (:mod:`core.analysis.mp4edits`), and a file whose edit list plays only silence
+is empty.
+
 Parameters out of range.  A sample rate outside 8-384 kHz or a channel count outside 1-64
 is reported as :class:`~core.errors.UnsupportedFormatError` with the value and the range,
 before any sample is decoded (:func:`check_parameters`).
@@ -90,6 +96,7 @@ from core.analysis.blocks import (
 )
 from core.analysis.joined import mp3_parts, mp3_unread_audio, ogg_chains
 from core.analysis.mp3frames import mp3_chain
+from core.analysis.mp4edits import audio_edit_list, edit_list_notice
 from core.analysis.oggpages import ogg_damage
 from core.analysis.sniff import (
     aifc_compression,
@@ -134,6 +141,10 @@ _NOT_LIBSNDFILE = frozenset({"AAC", "MP4", "WMA", "MKV"})
 #: or MP3 says so where FFmpeg read what was there without a word.  MPEG audio named .mp2
 #: stays with FFmpeg.
 _LIBSNDFILE_CONTENT = frozenset({"WAV", "W64", "AIFF", "FLAC", "CAF", "AU", "MP3", "MPEG"})
+
+#: Formats (:attr:`AudioInfo.format`) of MPEG-4 and QuickTime files, whose audio track may
+#: carry an edit list (:mod:`core.analysis.mp4edits`).
+_MP4_FORMATS = frozenset({"M4A", "M4B", "MP4", "MOV", "M4V", "ALAC"})
 
 #: AIFF-C compression types libsndfile reads: a file of another that no decoder opens is
 #: in a codec SongCal does not read, not damaged.
@@ -538,6 +549,12 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo
                 # Its duration may be stated while its table of samples is empty.
                 raise EmptyFileError(path, "the file holds no audio (its audio track has 0 "
                                            "samples)")
+            if mp4 and (edits := audio_edit_list(path)) is not None and edits.edits \
+                    and all(edit.media_s is None for edit in edits.edits):
+                silence = sum(edit.duration_s for edit in edits.edits)
+                raise EmptyFileError(path, f"the file plays no audio: its MP4 edit list plays "
+                                           f"{silence:.3f} s of silence and no part of its "
+                                           "audio track")
             if duration:
                 raise CorruptFileError(path, "no audio could be decoded from the file")
             raise EmptyFileError(path, "the file holds no audio")
@@ -791,6 +808,9 @@ def probe(path) -> AudioInfo:
             stated = getattr(exc, "stated", False)
     try:
         info = _probe_pyav(path, start, kind)
+        if info.format in _MP4_FORMATS:
+            notice = "; ".join(filter(None, (
+                notice, edit_list_notice(audio_edit_list(path, start)))))
         if length is not None and len(info.parts) < 2:  # FFmpeg takes the header's word
             info = dataclasses.replace(info, duration_s=length,
                                        frames=round(length * info.sample_rate),
