@@ -63,6 +63,11 @@ edit's rate, and counts the edits by the box's size: the song's note says what w
 such a file (:mod:`core.analysis.mp4edits`), and a file whose edit list plays only silence
 is empty.
 
+Chunks out of order.  A PCM CAF whose description (its 'desc' chunk) comes after its audio
+data, where the format requires it first, is shown to libsndfile with its chunks in the
+required order (:func:`~core.analysis.sniff.caf_described_first`) and read exactly; one in
+another codec fails, saying so.
+
 Parameters out of range.  A sample rate outside 8-384 kHz or a channel count outside 1-64
 is reported as :class:`~core.errors.UnsupportedFormatError` with the value and the range,
 before any sample is decoded (:func:`check_parameters`).
@@ -101,6 +106,7 @@ from core.analysis.oggpages import ogg_damage
 from core.analysis.sniff import (
     aifc_compression,
     caf_desc_after_data,
+    caf_described_first,
     caf_pcm_frames,
     check_path,
     cut_in_header,
@@ -215,6 +221,11 @@ class AudioInfo:
     end : int or None
         Byte up to which libsndfile is shown the file: the end of an MP3's last frame when
         zeros or junk follow it; None (the end of the file) for every other file.
+    pieces : tuple of (int, int)
+        Byte ranges libsndfile is shown instead, joined in their order
+        (:class:`~core.analysis.blocks.FilePieces`): a PCM CAF whose description comes
+        after its audio data is shown with its description first; empty for every other
+        file.
     """
 
     path: str
@@ -230,6 +241,7 @@ class AudioInfo:
     notice: str = ""
     start: int = 0
     end: int | None = None
+    pieces: tuple[tuple[int, int], ...] = ()
 
 
 # ----------------------------------------------------------------------------------------
@@ -274,10 +286,10 @@ def _hz(rate) -> str:
     return f"{rate:g} Hz"
 
 
-def _probe_soundfile(path: str, kind: str | None, start: int = 0) -> AudioInfo:
+def _probe_soundfile(path: str, kind: str | None, start: int = 0, pieces=()) -> AudioInfo:
     chain = _mp3_checks(path, start) if kind in ("MP3", "MPEG") else None
     end = None if chain is None else chain.junk_at
-    with sf_open(path, start, end) as f:
+    with sf_open(path, start, end, pieces) as f:
         fmt, codec = f.format, f.subtype
         rate, channels, frames = int(f.samplerate), int(f.channels), int(f.frames)
     if frames >= _SF_UNKNOWN_FRAMES:  # libsndfile's "length unknown" (a chained OGG...)
@@ -314,7 +326,8 @@ def _probe_soundfile(path: str, kind: str | None, start: int = 0) -> AudioInfo:
         notice = _overstates_notice(chain)
     return AudioInfo(path=path, format=fmt, codec=codec, sample_rate=rate, channels=channels,
                      frames=frames, duration_s=None if frames is None else frames / rate,
-                     backend="soundfile", start=start, end=end, notice=notice)
+                     backend="soundfile", start=start, end=end, notice=notice,
+                     pieces=tuple(pieces))
 
 
 def _mp3_checks(path: str, start: int):
@@ -773,6 +786,13 @@ def probe(path) -> AudioInfo:
             "after its audio) is missing; no audio can be read"))
     if kind == "CAF" and (frames := caf_pcm_frames(path)) is not None:
         notice = _check_cut_short(path, *frames, rate=_caf_rate(head))
+    pieces = caf_described_first(path) if kind == "CAF" else None
+    if pieces is not None:
+        # Decoders read a CAF's chunks in order and need its description before its audio:
+        # libsndfile is shown the chunks in the order the format requires.
+        notice = ("its audio description (the 'desc' chunk) comes after its audio data "
+                  "(the 'data' chunk), where a CAF file must hold it first: read with the "
+                  "description put first")
     if kind == "OGG" and (damage := ogg_damage(path)) is not None:
         if damage.cut_short and damage.at_page_end:
             # Whole pages up to the end: a recording of a live stream ends so, as does a
@@ -800,7 +820,7 @@ def probe(path) -> AudioInfo:
     if (ext not in PYAV_EXTENSIONS or by_content) and kind not in _NOT_LIBSNDFILE \
             and not no_frames:
         try:
-            return _noted(_probe_soundfile(path, kind, start), notice)
+            return _noted(_probe_soundfile(path, kind, start, pieces or ()), notice)
         except (sf.SoundFileError, _NotDecodable, RuntimeError, OSError) as exc:
             reasons.append(str(exc))
             notice = "; ".join(filter(None, (notice, getattr(exc, "notice", ""))))

@@ -603,7 +603,6 @@ def _caf_chunks(data: bytes) -> list[bytes]:
 
 
 @pytest.mark.parametrize(("subtype", "open_ended", "said"), [
-    ("PCM_16", False, "comes before its audio description"),
     ("ALAC", False, "comes before its audio description"),
     ("PCM_16", True, "comes before any audio description"),
 ])
@@ -624,6 +623,40 @@ def test_caf_whose_data_comes_before_its_description_says_so(tmp_path, subtype, 
                        match=rf"its audio data \(the 'data' chunk\) {said} \(the 'desc' chunk, "
                              r"which a CAF file must hold first\): no decoder reads it$"):
         probe(path)
+
+
+@pytest.mark.parametrize("subtype", ["PCM_16", "PCM_24", "FLOAT", "DOUBLE"])
+def test_pcm_caf_whose_data_comes_before_its_description_is_read_exactly(tmp_path, subtype):
+    """libsndfile is shown its chunks with the description first: the samples are those of
+    the file written in order.  It was 'its audio data comes before its audio description:
+    no decoder reads it'."""
+    path = write_audio(tmp_path / "song.caf", _signal(seconds=1.0), SR, subtype=subtype)
+    expected = _decode(path)
+    data = path.read_bytes()
+    chunks = _caf_chunks(data)
+    (audio,) = [c for c in chunks if c[:4] == b"data"]
+    path.write_bytes(data[:8] + audio + b"".join(c for c in chunks if c[:4] != b"data"))
+    info = probe(path)
+    assert (info.backend, info.codec, info.frames) == ("soundfile", subtype, SR)
+    assert info.notice == ("its audio description (the 'desc' chunk) comes after its audio "
+                           "data (the 'data' chunk), where a CAF file must hold it first: read "
+                           "with the description put first")
+    np.testing.assert_array_equal(_decode(path, info=info, block_seconds=0.3), expected)
+
+
+def test_file_pieces_read_and_seek_across_their_pieces(tmp_path):
+    from core.analysis.blocks import FilePieces
+
+    path = tmp_path / "bytes"
+    path.write_bytes(bytes(range(100)))
+    with FilePieces(str(path), [(90, 95), (10, 13), (50, 120)]) as fh:
+        assert fh.read() == bytes(range(90, 95)) + bytes(range(10, 13)) + bytes(range(50, 100))
+        assert fh.seek(-60, os.SEEK_END) == 18  # 5 + 3 + 70 bytes stated, 50 there
+        assert fh.read(4) == bytes(range(60, 64))
+        fh.seek(3)
+        assert fh.read(4) == bytes([93, 94, 10, 11])
+        fh.seek(200)
+        assert fh.read(4) == b""
 
 
 @pytest.mark.parametrize("frames", [SR * 5 + 7, SR * 5, SR * 2 + 4095, 4096 * 10, 4096 * 10 + 1])
