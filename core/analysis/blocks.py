@@ -386,6 +386,21 @@ def _sf_reason(exc) -> str:
     return "" if text in _VAGUE_REASONS else text or type(exc).__name__
 
 
+#: Samples an AAC-LC encoder puts before the audio (priming), at least: the decoder's first
+#: frame overlaps a frame that never was.  FFmpeg's encoder puts exactly these (and states
+#: them in an M4A's edit list), Fraunhofer's 2048, Apple's 2112.
+AAC_LC_LEAD = 1024
+
+
+def _aac_lead(container) -> int:
+    """Samples to leave out at the start of a raw AAC (ADTS) stream: :data:`AAC_LC_LEAD` for
+    AAC-LC, which states no encoder delay of its own (an M4A's edit list does); 0 for
+    another profile (HE-AAC's spectral band replication adds a delay of its own)."""
+    audio = container.streams.audio
+    ctx = audio[0].codec_context if audio else None
+    return AAC_LC_LEAD if ctx is not None and ctx.name == "aac" and ctx.profile == "LC" else 0
+
+
 def _output_layout(av, first, channels: int):
     """The layout blocks are converted to: the first frame's, or FFmpeg's usual layout of the
     channel count probed when the first frame has another (the first frame's when FFmpeg
@@ -476,6 +491,7 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     limit = info.frames if info.format in ("M4A", "M4B", "MP4", "M4V", "ALAC", "MOV") else None
     if info.format == "CAF" and not links:
         limit = _caf_whole_packets(av, path, opened[0], limit)
+    lead = _aac_lead(opened[0]) if info.format == "AAC" else 0
     packets = _link_packets(path, opened, links[1:], demuxer)
     last = max(0, len(links) - 1)
     failed = 0  # MP3 frames in a row FFmpeg could not decode
@@ -537,6 +553,8 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
                     path, f"the audio data is damaged at {fmt_time((done + have) / rate)} "
                           f"({av_reason(exc)})") from None
             for arr in out:
+                if lead:  # the encoder's lead-in, left out as an M4A's edit list does
+                    arr, lead = arr[lead:], max(0, lead - len(arr))
                 if limit is not None:
                     arr = arr[:max(0, limit - done - have)]
                 while len(arr):

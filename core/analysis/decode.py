@@ -61,7 +61,9 @@ Edit lists.  FFmpeg follows the edit list of an MP4/M4A's audio track (the part 
 is played; an AAC encoder's lead-in is left out so), but ignores one of no edits and an
 edit's rate, and counts the edits by the box's size: the song's note says what was read of
 such a file (:mod:`core.analysis.mp4edits`), and a file whose edit list plays only silence
-is empty.
+is empty.  Raw AAC-LC (ADTS), which states no encoder delay, is read without its first
+1024 samples, the lead-in every AAC-LC encoder puts first and FFmpeg's states in an M4A
+(:data:`~core.analysis.blocks.AAC_LC_LEAD`); encoders that put more leave the rest in.
 
 Chunks out of order.  A PCM CAF whose description (its 'desc' chunk) comes after its audio
 data, where the format requires it first, is shown to libsndfile with its chunks in the

@@ -136,6 +136,20 @@ def test_raw_aac_named_mp3_goes_to_pyav_without_a_word_on_stderr(tmp_path, capfd
     assert capfd.readouterr().err == ""
 
 
+@pytest.mark.parametrize("seconds", [3.0, 10.0, 0.5])
+def test_raw_aac_leaves_out_the_encoders_lead_in_as_an_m4a_does(tmp_path, seconds):
+    """Raw AAC (ADTS) states no encoder delay: its first 1024 samples, the lead-in an M4A's
+    edit list leaves out, were read as audio (3 s of audio were read 1844 samples long, 10 s
+    1368 samples, with the tone 1024 samples late).  The same AAC in an M4A and in ADTS now
+    decodes to the same samples; what is left is the padding of the last frame."""
+    y = _signal(seconds=seconds)
+    m4a = _decode(_aac(tmp_path / "song.m4a", y, "mp4"))
+    raw = _decode(_aac(tmp_path / "song.aac", y, "adts"))
+    assert len(m4a) == len(y)
+    assert len(y) <= len(raw) < len(y) + 1024
+    np.testing.assert_array_equal(raw[:len(y)], m4a)
+
+
 def test_m4a_goes_through_pyav_and_wav_through_soundfile(tmp_path):
     y = _signal(seconds=0.5)
     assert probe(write_audio(tmp_path / "a.m4a", y, SR)).backend == "pyav"
