@@ -11,8 +11,8 @@ list it finds, with three exceptions that change what is read:
 - an edit's playback rate is not followed.
 
 :func:`audio_edit_list` reads the edit list of the first audio track with a few small reads
-(at most :data:`MAX_BOXES` box headers, :data:`MAX_DEPTH` levels of boxes, never the whole
-file), and :func:`edit_list_notice` says what is unusual about it, or nothing.
+(at most :data:`MAX_BOXES` box headers, and 4 levels of boxes: ``moov``, ``trak``,
+``edts`` or ``mdia``, then ``elst``, ``hdlr`` and ``mdhd``; never the whole file), and :func:`edit_list_notice` says what is unusual about it, or nothing.
 """
 
 from __future__ import annotations
@@ -21,12 +21,10 @@ import os
 import struct
 from dataclasses import dataclass
 
-__all__ = ["Edit", "EditList", "audio_edit_list", "edit_list_notice", "MAX_BOXES", "MAX_DEPTH"]
+__all__ = ["Edit", "EditList", "audio_edit_list", "edit_list_notice", "MAX_BOXES"]
 
 #: Box headers read at most while looking for the edit list.
 MAX_BOXES = 4096
-#: Levels of boxes walked at most (moov / trak / edts / elst).
-MAX_DEPTH = 4
 #: Edits read at most from one edit list.
 _MAX_EDITS = 4096
 #: Audio (s) an edit list may leave out of a track beyond its lead-in without a note: the

@@ -126,5 +126,19 @@ def test_edit_list_walk_reads_a_bounded_number_of_boxes(m4a, tmp_path):
         assert (audio_edit_list(str(path)) is not None) is found
 
 
+@pytest.mark.parametrize("keep", [0.5, 0.999])
+def test_edit_list_of_an_m4a_cut_within_its_index_is_not_found(m4a, tmp_path, keep):
+    data = m4a.read_bytes()
+    path = tmp_path / "cut.m4a"
+    path.write_bytes(data[:int(len(data) * keep)])
+    assert audio_edit_list(str(path)) is None
+
+
+def test_edit_list_of_another_file_is_not_found(tmp_path):
+    path = write_audio(tmp_path / "a.wav", tone(440.0, 0.2, SR), SR)
+    assert audio_edit_list(str(path)) is None
+    assert audio_edit_list(str(tmp_path / "missing.m4a")) is None
+
+
 def test_notice_of_no_edit_list_is_empty():
     assert edit_list_notice(None) == ""
