@@ -83,22 +83,27 @@ class _RangeSoundFile(sf.SoundFile):
             self._range.close()
 
 
-def av_open(path: str):
+def av_open(path: str, pieces=()):
     """``(container, file)`` opened by PyAV; ``file`` is a Python file object to close with
-    the container when the name is not valid UTF-8 (PyAV is then given the open file), else
-    None."""
+    the container when the name is not valid UTF-8 (PyAV is then given the open file) or
+    ``pieces`` are given (the byte ranges shown, joined in their order:
+    :class:`FilePieces`), else None."""
     import av
 
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        fh = open(path, "rb")  # noqa: SIM115 - closed by the caller with the container
+    if pieces:
+        fh = FilePieces(path, pieces)
+    else:
         try:
-            return av.open(fh, metadata_errors="ignore"), fh
-        except BaseException:
-            fh.close()
-            raise
-    return av.open(path, metadata_errors="ignore"), None
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            fh = open(path, "rb")  # noqa: SIM115 - closed by the caller with the container
+        else:
+            return av.open(path, metadata_errors="ignore"), None
+    try:
+        return av.open(fh, metadata_errors="ignore"), fh
+    except BaseException:
+        fh.close()
+        raise
 
 
 class FilePieces(io.RawIOBase):
@@ -477,7 +482,8 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     links = list(info.parts)  # byte ranges of the files joined in this one
     demuxer = info.format.lower()
     try:
-        opened = av_open_range(path, *links[0], demuxer) if links else av_open(path)
+        opened = (av_open_range(path, *links[0], demuxer) if links
+                  else av_open(path, info.pieces))
     except (av.FFmpegError, OSError) as exc:
         raise CorruptFileError(path, f"the file can no longer be opened ({av_reason(exc)})") \
             from None

@@ -65,10 +65,11 @@ is empty.  Raw AAC-LC (ADTS), which states no encoder delay, is read without its
 1024 samples, the lead-in every AAC-LC encoder puts first and FFmpeg's states in an M4A
 (:data:`~core.analysis.blocks.AAC_LC_LEAD`); encoders that put more leave the rest in.
 
-Chunks out of order.  A PCM CAF whose description (its 'desc' chunk) comes after its audio
-data, where the format requires it first, is shown to libsndfile with its chunks in the
-required order (:func:`~core.analysis.sniff.caf_described_first`) and read exactly; one in
-another codec fails, saying so.
+Chunks out of order.  A CAF whose description (its 'desc' chunk) comes after its audio
+data, where the format requires it first, is shown to the decoder (libsndfile, FFmpeg for
+ALAC) with its chunks in the required order (:func:`~core.analysis.sniff.caf_described_first`)
+and read exactly; one whose data chunk runs to the end of the file, with no description
+after it that can be found, fails saying so.
 
 Parameters out of range.  A sample rate outside 8-384 kHz or a channel count outside 1-64
 is reported as :class:`~core.errors.UnsupportedFormatError` with the value and the range,
@@ -224,10 +225,9 @@ class AudioInfo:
         Byte up to which libsndfile is shown the file: the end of an MP3's last frame when
         zeros or junk follow it; None (the end of the file) for every other file.
     pieces : tuple of (int, int)
-        Byte ranges libsndfile is shown instead, joined in their order
-        (:class:`~core.analysis.blocks.FilePieces`): a PCM CAF whose description comes
-        after its audio data is shown with its description first; empty for every other
-        file.
+        Byte ranges the decoder is shown instead, joined in their order
+        (:class:`~core.analysis.blocks.FilePieces`): a CAF whose description comes after
+        its audio data is shown with its description first; empty for every other file.
     """
 
     path: str
@@ -495,7 +495,7 @@ def _av_format_name(path: str, container) -> str:
             "wav": "WAV", "aiff": "AIFF", "aac": "AAC"}.get(name, name.upper())
 
 
-def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo:
+def _probe_pyav(path: str, start: int = 0, kind: str | None = None, pieces=()) -> AudioInfo:
     """``path`` probed by FFmpeg; an MP3 whose audio starts at ``start`` (not 0: after a
     tag whose stated size lies, or bytes that are no frame) is shown to it from its first
     frames, which it would otherwise not find or would misjudge the length from."""
@@ -510,7 +510,7 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo
         # the file: it finds no audio at all) or takes bytes that are no frame for audio.
         return _probe_links(path, links, "mp3")
     try:
-        container, fh = av_open(path)
+        container, fh = av_open(path, pieces)
     except av.FFmpegError as exc:
         raise _NotDecodable(str(exc)) from None
     try:
@@ -588,7 +588,7 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo
                          codec=ctx.name.upper(), sample_rate=rate, channels=channels,
                          frames=None if duration is None else round(duration * rate),
                          duration_s=duration, backend="pyav", length_stated=stated,
-                         notice=notice)
+                         notice=notice, pieces=tuple(pieces))
     except av.FFmpegError as exc:
         raise CorruptFileError(path, f"the audio data cannot be decoded ({av_reason(exc)})") \
             from None
@@ -791,7 +791,7 @@ def probe(path) -> AudioInfo:
     pieces = caf_described_first(path) if kind == "CAF" else None
     if pieces is not None:
         # Decoders read a CAF's chunks in order and need its description before its audio:
-        # libsndfile is shown the chunks in the order the format requires.
+        # they are shown the chunks in the order the format requires.
         notice = ("its audio description (the 'desc' chunk) comes after its audio data "
                   "(the 'data' chunk), where a CAF file must hold it first: read with the "
                   "description put first")
@@ -829,7 +829,7 @@ def probe(path) -> AudioInfo:
             length = getattr(exc, "seconds", None)
             stated = getattr(exc, "stated", False)
     try:
-        info = _probe_pyav(path, start, kind)
+        info = _probe_pyav(path, start, kind, pieces or ())
         if info.format in _MP4_FORMATS:
             notice = "; ".join(filter(None, (
                 notice, edit_list_notice(audio_edit_list(path, start)))))

@@ -789,11 +789,12 @@ def caf_desc_after_data(path: str) -> str | None:
 
 
 def caf_described_first(path: str) -> tuple[tuple[int, int], ...] | None:
-    """The byte ranges of a CAF whose uncompressed audio data (its ``data`` chunk) comes
-    before its description (``desc``), in the order the format requires: the file header,
-    the description, the other chunks as they come, and the audio data last.  None for
-    any other file (audio described first, no description after the data, a compressed
-    codec, a data chunk of unknown length, or chunks that cannot be read)."""
+    """The byte ranges of a CAF whose audio data (its ``data`` chunk) comes before its
+    description (``desc``), in the order the format requires: the file header, the
+    description, the other chunks as they come (an ALAC packet table and decoder setup),
+    and the audio data last.  None for any other file (audio described first, no
+    description after the data, a data chunk of unknown length, or chunks that cannot be
+    read)."""
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as fh:
@@ -806,7 +807,7 @@ def caf_described_first(path: str) -> tuple[tuple[int, int], ...] | None:
                 if length < 0 or piece[1] > size:
                     return None
                 if cid == b"desc":
-                    if data is None or fh.read(12)[8:12] != b"lpcm":
+                    if data is None:
                         return None
                     desc = piece
                 elif cid == b"data":

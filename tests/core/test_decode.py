@@ -617,8 +617,8 @@ def _caf_chunks(data: bytes) -> list[bytes]:
 
 
 @pytest.mark.parametrize(("subtype", "open_ended", "said"), [
-    ("ALAC", False, "comes before its audio description"),
     ("PCM_16", True, "comes before any audio description"),
+    ("ALAC", True, "comes before any audio description"),
 ])
 def test_caf_whose_data_comes_before_its_description_says_so(tmp_path, subtype, open_ended,
                                                              said):
@@ -639,11 +639,15 @@ def test_caf_whose_data_comes_before_its_description_says_so(tmp_path, subtype, 
         probe(path)
 
 
-@pytest.mark.parametrize("subtype", ["PCM_16", "PCM_24", "FLOAT", "DOUBLE"])
-def test_pcm_caf_whose_data_comes_before_its_description_is_read_exactly(tmp_path, subtype):
-    """libsndfile is shown its chunks with the description first: the samples are those of
-    the file written in order.  It was 'its audio data comes before its audio description:
-    no decoder reads it'."""
+@pytest.mark.parametrize(("subtype", "backend"), [
+    ("PCM_16", "soundfile"), ("PCM_24", "soundfile"), ("FLOAT", "soundfile"),
+    ("DOUBLE", "soundfile"), ("ALAC", "pyav"),
+])
+def test_caf_whose_data_comes_before_its_description_is_read_exactly(tmp_path, subtype,
+                                                                     backend):
+    """The decoder is shown its chunks with the description first: the samples are those
+    of the file written in order.  It was 'its audio data comes before its audio
+    description: no decoder reads it'."""
     path = write_audio(tmp_path / "song.caf", _signal(seconds=1.0), SR, subtype=subtype)
     expected = _decode(path)
     data = path.read_bytes()
@@ -651,7 +655,7 @@ def test_pcm_caf_whose_data_comes_before_its_description_is_read_exactly(tmp_pat
     (audio,) = [c for c in chunks if c[:4] == b"data"]
     path.write_bytes(data[:8] + audio + b"".join(c for c in chunks if c[:4] != b"data"))
     info = probe(path)
-    assert (info.backend, info.codec, info.frames) == ("soundfile", subtype, SR)
+    assert (info.backend, info.codec, info.frames) == (backend, subtype, SR)
     assert info.notice == ("its audio description (the 'desc' chunk) comes after its audio "
                            "data (the 'data' chunk), where a CAF file must hold it first: read "
                            "with the description put first")
