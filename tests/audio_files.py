@@ -28,13 +28,14 @@ extension                 written by                   default subtype / codec
 from __future__ import annotations
 
 import os
+import struct
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-__all__ = ["write_audio", "write_tags", "write_pictures_mp4", "write_cover_only_m4a", "tone",
-           "noise", "LAYOUTS"]
+__all__ = ["write_audio", "write_tags", "write_pictures_mp4", "write_cover_only_m4a",
+           "set_edit_list", "tone", "noise", "LAYOUTS"]
 
 #: FFmpeg channel layout names by channel count (used for M4A).
 LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1",
@@ -229,5 +230,31 @@ def write_cover_only_m4a(path) -> Path:
     data = bytearray(path.read_bytes())
     at = data.index(b"trak")
     data[at:at + 4] = b"free"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def set_edit_list(path, edits, *, stated: int | None = None) -> Path:
+    """Replace the edit list of the audio track of an M4A written by :func:`write_audio`
+    (one track, its moov box last) with ``edits``, ``(duration, media_time, rate)`` each in
+    the file's own time scales (movie, track); the box states ``stated`` edits (default:
+    as many as it holds).  The boxes holding the edit list grow or shrink with it; the
+    audio, which comes before them, stays where its index places it."""
+    path = Path(path)
+    data = bytearray(path.read_bytes())
+    moov, elst = data.rfind(b"moov") - 4, data.rfind(b"elst") - 4
+    trak, edts = data.rfind(b"trak", moov, elst) - 4, data.rfind(b"edts", moov, elst) - 4
+    if not moov < trak < edts < elst or data.rfind(b"mdat") > moov:
+        raise ValueError(f"set_edit_list: {path} is not an M4A with its moov box last")
+    old = struct.unpack(">I", data[elst:elst + 4])[0]
+    body = b"".join(struct.pack(">Iih", d, m, int(r)) + struct.pack(">H", round(r % 1 * 65536))
+                    for d, m, r in edits)
+    count = len(edits) if stated is None else stated
+    box = struct.pack(">I4sII", 16 + len(body), b"elst", 0, count) + body
+    delta = len(box) - old
+    data[elst:elst + old] = box
+    for at in (moov, trak, edts):
+        size = struct.unpack(">I", data[at:at + 4])[0]
+        data[at:at + 4] = struct.pack(">I", size + delta)
     path.write_bytes(bytes(data))
     return path

@@ -8,6 +8,8 @@ The pipeline in reading order:
   (soundfile; PyAV for M4A/AAC/ALAC); decoder errors become :mod:`core.errors`.
 - :mod:`core.analysis.joined` -- files made of several encoded files joined end to end
   (MP3 parts, chained OGG links), found from the file's structure.
+- :mod:`core.analysis.mp4edits` -- the edit list of an MP4/M4A's audio track (which part
+  of it is played), and the note on one that is empty or unusual.
 - :mod:`core.analysis.blocks` -- the block readers :mod:`~core.analysis.decode` streams from.
 - :mod:`core.analysis.loudness` -- ITU-R BS.1770 / EBU R128 loudness, range and peak.
 - :mod:`core.analysis.features` -- compact frame features (band flux, RMS, centroid,

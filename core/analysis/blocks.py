@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from core.analysis.decode import AudioInfo
 
 __all__ = ["soundfile_blocks", "flac_blocks", "pyav_blocks", "av_reason", "sf_path", "sf_open",
-           "av_open", "av_open_range", "FileRange"]
+           "av_open", "av_open_range", "FileRange", "FilePieces"]
 
 
 def sf_path(path: str):
@@ -51,23 +51,25 @@ def sf_path(path: str):
         return os.fsencode(path)
 
 
-def sf_open(path: str, start: int = 0, end: int | None = None) -> sf.SoundFile:
+def sf_open(path: str, start: int = 0, end: int | None = None, pieces=()) -> sf.SoundFile:
     """``path`` opened by libsndfile, shown bytes ``start`` to ``end`` (excluded; the end of
     the file when None) when they are not the whole file: bytes before an MP3's audio (an
     ID3 tag whose stated size is wrong, or of thousands of frames, which libmpg123 walks
     in time growing faster than their count) or junk after its last frame (about which
-    libmpg123 warns on standard error) are not shown to it."""
-    if not start and end is None:
+    libmpg123 warns on standard error) are not shown to it.  ``pieces``, when given, are
+    the byte ranges shown instead, joined in their order (:class:`FilePieces`)."""
+    if not pieces and not start and end is None:
         return sf.SoundFile(sf_path(path))
-    return _RangeSoundFile(path, start, os.path.getsize(path) if end is None else end)
+    return _RangeSoundFile(path, pieces or [(start, os.path.getsize(path) if end is None
+                                             else end)])
 
 
 class _RangeSoundFile(sf.SoundFile):
-    """A :class:`soundfile.SoundFile` reading bytes ``start`` to ``end`` of a file, which
+    """A :class:`soundfile.SoundFile` reading byte ranges of a file joined in order, which
     closes that view of the file with itself."""
 
-    def __init__(self, path: str, start: int, end: int):
-        self._range = FileRange(path, start, end)
+    def __init__(self, path: str, pieces):
+        self._range = FilePieces(path, pieces)
         try:
             super().__init__(self._range)
         except BaseException:
@@ -81,25 +83,85 @@ class _RangeSoundFile(sf.SoundFile):
             self._range.close()
 
 
-def av_open(path: str):
+def av_open(path: str, pieces=()):
     """``(container, file)`` opened by PyAV; ``file`` is a Python file object to close with
-    the container when the name is not valid UTF-8 (PyAV is then given the open file), else
-    None."""
+    the container when the name is not valid UTF-8 (PyAV is then given the open file) or
+    ``pieces`` are given (the byte ranges shown, joined in their order:
+    :class:`FilePieces`), else None."""
     import av
 
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        fh = open(path, "rb")  # noqa: SIM115 - closed by the caller with the container
+    if pieces:
+        fh = FilePieces(path, pieces)
+    else:
         try:
-            return av.open(fh, metadata_errors="ignore"), fh
-        except BaseException:
-            fh.close()
-            raise
-    return av.open(path, metadata_errors="ignore"), None
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            fh = open(path, "rb")  # noqa: SIM115 - closed by the caller with the container
+        else:
+            return av.open(path, metadata_errors="ignore"), None
+    try:
+        return av.open(fh, metadata_errors="ignore"), fh
+    except BaseException:
+        fh.close()
+        raise
 
 
-class FileRange(io.RawIOBase):
+class FilePieces(io.RawIOBase):
+    """A read-only, seekable view of pieces of a file joined in the order given, for a
+    decoder to open as the file they make (a CAF shown its description before its audio
+    data).
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    pieces : sequence of (int, int)
+        Byte ranges (start, end excluded), in the order they are shown.
+    """
+
+    def __init__(self, path: str, pieces):
+        super().__init__()
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed with this object
+        self._pieces = [(int(a), int(b)) for a, b in pieces]
+        self._size = sum(b - a for a, b in self._pieces)
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        view, got, at = memoryview(buffer), 0, 0
+        for start, end in self._pieces:
+            if got == len(view):
+                break
+            if self._pos < at + end - start:  # the position lies in this piece
+                self._fh.seek(start + self._pos - at)
+                want = min(len(view) - got, at + end - start - self._pos)
+                n = self._fh.readinto(view[got:got + want])
+                got += n
+                self._pos += n
+                if n < want:  # the file ends within the piece
+                    break
+            at += end - start
+        return got
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+class FileRange(FilePieces):
     """A read-only, seekable view of bytes ``start`` to ``end`` of a file, for PyAV to open
     one of files joined end to end (an MP3 part, a link of a chained OGG) as the file it
     was.
@@ -113,35 +175,7 @@ class FileRange(io.RawIOBase):
     """
 
     def __init__(self, path: str, start: int, end: int):
-        super().__init__()
-        self._fh = open(path, "rb")  # noqa: SIM115 - closed with this object
-        self._start, self._end, self._pos = start, end, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        n = max(0, min(len(buffer), self._end - self._start - self._pos))
-        self._fh.seek(self._start + self._pos)
-        got = self._fh.readinto(memoryview(buffer)[:n])
-        self._pos += got
-        return got
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos,
-                io.SEEK_END: self._end - self._start}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def close(self) -> None:
-        self._fh.close()
-        super().close()
+        super().__init__(path, [(start, end)])
 
 
 def av_open_range(path: str, start: int, end: int, demuxer: str):
@@ -180,7 +214,7 @@ def soundfile_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[
     says (lossless codecs exactly, lossy ones within 0.5 % + 4096 frames)."""
     done = 0
     try:
-        f = sf_open(path, info.start, info.end)
+        f = sf_open(path, info.start, info.end, info.pieces)
     except (sf.SoundFileError, RuntimeError, OSError) as exc:
         raise CorruptFileError(path, f"the file can no longer be opened ({exc})") from None
     with f:
@@ -189,7 +223,8 @@ def soundfile_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[
                 block = f.read(block_frames, dtype="float32", always_2d=True)
             except (sf.SoundFileError, RuntimeError, OSError) as exc:
                 # The read of a whole block failed: name where in the block the data broke.
-                at = _damage_position(path, done, block_frames, (info.start, info.end))
+                at = _damage_position(path, done, block_frames,
+                                      (info.start, info.end, info.pieces))
                 reason = _sf_reason(exc)
                 raise _at(CorruptFileError(
                     path, f"the audio data is damaged at {fmt_time(at / info.sample_rate)}"
@@ -331,7 +366,7 @@ _VAGUE_REASONS = frozenset({"Unspecified internal error.", "Internal psf_fseek()
 
 
 def _damage_position(path: str, start: int, block_frames: int,
-                     span: tuple[int, int | None] = (0, None)) -> int:
+                     span: tuple = (0, None, ())) -> int:
     """The frame where libsndfile stops, reading the block that failed at ``start`` again
     in steps of :data:`_LOCATE_FRAMES` (the file read from its beginning, as the first time);
     ``start`` when the failure does not happen again; ``span`` is the bytes libsndfile
@@ -354,6 +389,21 @@ def _sf_reason(exc) -> str:
     """libsndfile's reason for ``exc``, or "" when it says nothing useful."""
     text = str(exc).split("Error : ", 1)[-1].strip()
     return "" if text in _VAGUE_REASONS else text or type(exc).__name__
+
+
+#: Samples an AAC-LC encoder puts before the audio (priming), at least: the decoder's first
+#: frame overlaps a frame that never was.  FFmpeg's encoder puts exactly these (and states
+#: them in an M4A's edit list), Fraunhofer's 2048, Apple's 2112.
+AAC_LC_LEAD = 1024
+
+
+def _aac_lead(container) -> int:
+    """Samples to leave out at the start of a raw AAC (ADTS) stream: :data:`AAC_LC_LEAD` for
+    AAC-LC, which states no encoder delay of its own (an M4A's edit list does); 0 for
+    another profile (HE-AAC's spectral band replication adds a delay of its own)."""
+    audio = container.streams.audio
+    ctx = audio[0].codec_context if audio else None
+    return AAC_LC_LEAD if ctx is not None and ctx.name == "aac" and ctx.profile == "LC" else 0
 
 
 def _output_layout(av, first, channels: int):
@@ -432,7 +482,8 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     links = list(info.parts)  # byte ranges of the files joined in this one
     demuxer = info.format.lower()
     try:
-        opened = av_open_range(path, *links[0], demuxer) if links else av_open(path)
+        opened = (av_open_range(path, *links[0], demuxer) if links
+                  else av_open(path, info.pieces))
     except (av.FFmpegError, OSError) as exc:
         raise CorruptFileError(path, f"the file can no longer be opened ({av_reason(exc)})") \
             from None
@@ -446,6 +497,7 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     limit = info.frames if info.format in ("M4A", "M4B", "MP4", "M4V", "ALAC", "MOV") else None
     if info.format == "CAF" and not links:
         limit = _caf_whole_packets(av, path, opened[0], limit)
+    lead = _aac_lead(opened[0]) if info.format == "AAC" else 0
     packets = _link_packets(path, opened, links[1:], demuxer)
     last = max(0, len(links) - 1)
     failed = 0  # MP3 frames in a row FFmpeg could not decode
@@ -507,6 +559,8 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
                     path, f"the audio data is damaged at {fmt_time((done + have) / rate)} "
                           f"({av_reason(exc)})") from None
             for arr in out:
+                if lead:  # the encoder's lead-in, left out as an M4A's edit list does
+                    arr, lead = arr[lead:], max(0, lead - len(arr))
                 if limit is not None:
                     arr = arr[:max(0, limit - done - have)]
                 while len(arr):

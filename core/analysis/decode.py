@@ -57,6 +57,20 @@ on.  Content that libsndfile does not read (MP4, raw AAC, WMA, Matroska) goes to
 whatever its extension, and WAV, AIFF, FLAC, CAF and MP3 content to libsndfile (a WAV or
 MP3 renamed .m4a).
 
+Edit lists.  FFmpeg follows the edit list of an MP4/M4A's audio track (the part of it that
+is played; an AAC encoder's lead-in is left out so), but ignores one of no edits and an
+edit's rate, and counts the edits by the box's size: the song's note says what was read of
+such a file (:mod:`core.analysis.mp4edits`), and a file whose edit list plays only silence
+is empty.  Raw AAC-LC (ADTS), which states no encoder delay, is read without its first
+1024 samples, the lead-in every AAC-LC encoder puts first and FFmpeg's states in an M4A
+(:data:`~core.analysis.blocks.AAC_LC_LEAD`); encoders that put more leave the rest in.
+
+Chunks out of order.  A CAF whose description (its 'desc' chunk) comes after its audio
+data, where the format requires it first, is shown to the decoder (libsndfile, FFmpeg for
+ALAC) with its chunks in the required order (:func:`~core.analysis.sniff.caf_described_first`)
+and read exactly; one whose data chunk runs to the end of the file, with no description
+after it that can be found, fails saying so.
+
 Parameters out of range.  A sample rate outside 8-384 kHz or a channel count outside 1-64
 is reported as :class:`~core.errors.UnsupportedFormatError` with the value and the range,
 before any sample is decoded (:func:`check_parameters`).
@@ -90,10 +104,12 @@ from core.analysis.blocks import (
 )
 from core.analysis.joined import mp3_parts, mp3_unread_audio, ogg_chains
 from core.analysis.mp3frames import mp3_chain
+from core.analysis.mp4edits import audio_edit_list, edit_list_notice
 from core.analysis.oggpages import ogg_damage
 from core.analysis.sniff import (
     aifc_compression,
     caf_desc_after_data,
+    caf_described_first,
     caf_pcm_frames,
     check_path,
     cut_in_header,
@@ -134,6 +150,10 @@ _NOT_LIBSNDFILE = frozenset({"AAC", "MP4", "WMA", "MKV"})
 #: or MP3 says so where FFmpeg read what was there without a word.  MPEG audio named .mp2
 #: stays with FFmpeg.
 _LIBSNDFILE_CONTENT = frozenset({"WAV", "W64", "AIFF", "FLAC", "CAF", "AU", "MP3", "MPEG"})
+
+#: Formats (:attr:`AudioInfo.format`) of MPEG-4 and QuickTime files, whose audio track may
+#: carry an edit list (:mod:`core.analysis.mp4edits`).
+_MP4_FORMATS = frozenset({"M4A", "M4B", "MP4", "MOV", "M4V", "ALAC"})
 
 #: AIFF-C compression types libsndfile reads: a file of another that no decoder opens is
 #: in a codec SongCal does not read, not damaged.
@@ -204,6 +224,10 @@ class AudioInfo:
     end : int or None
         Byte up to which libsndfile is shown the file: the end of an MP3's last frame when
         zeros or junk follow it; None (the end of the file) for every other file.
+    pieces : tuple of (int, int)
+        Byte ranges the decoder is shown instead, joined in their order
+        (:class:`~core.analysis.blocks.FilePieces`): a CAF whose description comes after
+        its audio data is shown with its description first; empty for every other file.
     """
 
     path: str
@@ -219,6 +243,7 @@ class AudioInfo:
     notice: str = ""
     start: int = 0
     end: int | None = None
+    pieces: tuple[tuple[int, int], ...] = ()
 
 
 # ----------------------------------------------------------------------------------------
@@ -263,10 +288,10 @@ def _hz(rate) -> str:
     return f"{rate:g} Hz"
 
 
-def _probe_soundfile(path: str, kind: str | None, start: int = 0) -> AudioInfo:
+def _probe_soundfile(path: str, kind: str | None, start: int = 0, pieces=()) -> AudioInfo:
     chain = _mp3_checks(path, start) if kind in ("MP3", "MPEG") else None
     end = None if chain is None else chain.junk_at
-    with sf_open(path, start, end) as f:
+    with sf_open(path, start, end, pieces) as f:
         fmt, codec = f.format, f.subtype
         rate, channels, frames = int(f.samplerate), int(f.channels), int(f.frames)
     if frames >= _SF_UNKNOWN_FRAMES:  # libsndfile's "length unknown" (a chained OGG...)
@@ -303,7 +328,8 @@ def _probe_soundfile(path: str, kind: str | None, start: int = 0) -> AudioInfo:
         notice = _overstates_notice(chain)
     return AudioInfo(path=path, format=fmt, codec=codec, sample_rate=rate, channels=channels,
                      frames=frames, duration_s=None if frames is None else frames / rate,
-                     backend="soundfile", start=start, end=end, notice=notice)
+                     backend="soundfile", start=start, end=end, notice=notice,
+                     pieces=tuple(pieces))
 
 
 def _mp3_checks(path: str, start: int):
@@ -469,7 +495,7 @@ def _av_format_name(path: str, container) -> str:
             "wav": "WAV", "aiff": "AIFF", "aac": "AAC"}.get(name, name.upper())
 
 
-def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo:
+def _probe_pyav(path: str, start: int = 0, kind: str | None = None, pieces=()) -> AudioInfo:
     """``path`` probed by FFmpeg; an MP3 whose audio starts at ``start`` (not 0: after a
     tag whose stated size lies, or bytes that are no frame) is shown to it from its first
     frames, which it would otherwise not find or would misjudge the length from."""
@@ -484,7 +510,7 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo
         # the file: it finds no audio at all) or takes bytes that are no frame for audio.
         return _probe_links(path, links, "mp3")
     try:
-        container, fh = av_open(path)
+        container, fh = av_open(path, pieces)
     except av.FFmpegError as exc:
         raise _NotDecodable(str(exc)) from None
     try:
@@ -538,6 +564,12 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo
                 # Its duration may be stated while its table of samples is empty.
                 raise EmptyFileError(path, "the file holds no audio (its audio track has 0 "
                                            "samples)")
+            if mp4 and (edits := audio_edit_list(path)) is not None and edits.edits \
+                    and all(edit.media_s is None for edit in edits.edits):
+                silence = sum(edit.duration_s for edit in edits.edits)
+                raise EmptyFileError(path, f"the file plays no audio: its MP4 edit list plays "
+                                           f"{silence:.3f} s of silence and no part of its "
+                                           "audio track")
             if duration:
                 raise CorruptFileError(path, "no audio could be decoded from the file")
             raise EmptyFileError(path, "the file holds no audio")
@@ -556,7 +588,7 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None) -> AudioInfo
                          codec=ctx.name.upper(), sample_rate=rate, channels=channels,
                          frames=None if duration is None else round(duration * rate),
                          duration_s=duration, backend="pyav", length_stated=stated,
-                         notice=notice)
+                         notice=notice, pieces=tuple(pieces))
     except av.FFmpegError as exc:
         raise CorruptFileError(path, f"the audio data cannot be decoded ({av_reason(exc)})") \
             from None
@@ -756,6 +788,13 @@ def probe(path) -> AudioInfo:
             "after its audio) is missing; no audio can be read"))
     if kind == "CAF" and (frames := caf_pcm_frames(path)) is not None:
         notice = _check_cut_short(path, *frames, rate=_caf_rate(head))
+    pieces = caf_described_first(path) if kind == "CAF" else None
+    if pieces is not None:
+        # Decoders read a CAF's chunks in order and need its description before its audio:
+        # they are shown the chunks in the order the format requires.
+        notice = ("its audio description (the 'desc' chunk) comes after its audio data "
+                  "(the 'data' chunk), where a CAF file must hold it first: read with the "
+                  "description put first")
     if kind == "OGG" and (damage := ogg_damage(path)) is not None:
         if damage.cut_short and damage.at_page_end:
             # Whole pages up to the end: a recording of a live stream ends so, as does a
@@ -783,14 +822,17 @@ def probe(path) -> AudioInfo:
     if (ext not in PYAV_EXTENSIONS or by_content) and kind not in _NOT_LIBSNDFILE \
             and not no_frames:
         try:
-            return _noted(_probe_soundfile(path, kind, start), notice)
+            return _noted(_probe_soundfile(path, kind, start, pieces or ()), notice)
         except (sf.SoundFileError, _NotDecodable, RuntimeError, OSError) as exc:
             reasons.append(str(exc))
             notice = "; ".join(filter(None, (notice, getattr(exc, "notice", ""))))
             length = getattr(exc, "seconds", None)
             stated = getattr(exc, "stated", False)
     try:
-        info = _probe_pyav(path, start, kind)
+        info = _probe_pyav(path, start, kind, pieces or ())
+        if info.format in _MP4_FORMATS:
+            notice = "; ".join(filter(None, (
+                notice, edit_list_notice(audio_edit_list(path, start)))))
         if length is not None and len(info.parts) < 2:  # FFmpeg takes the header's word
             info = dataclasses.replace(info, duration_s=length,
                                        frames=round(length * info.sample_rate),

@@ -786,3 +786,38 @@ def caf_desc_after_data(path: str) -> str | None:
     except OSError:
         return None
     return "none" if data else None
+
+
+def caf_described_first(path: str) -> tuple[tuple[int, int], ...] | None:
+    """The byte ranges of a CAF whose audio data (its ``data`` chunk) comes before its
+    description (``desc``), in the order the format requires: the file header, the
+    description, the other chunks as they come (an ALAC packet table and decoder setup),
+    and the audio data last.  None for any other file (audio described first, no
+    description after the data, a data chunk of unknown length, or chunks that cannot be
+    read)."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            if fh.read(4) != b"caff":
+                return None
+            desc = data = None
+            others = []
+            for cid, length, body_at in _chunks(fh, 8, "caf"):
+                piece = (body_at - 12, body_at + length)
+                if length < 0 or piece[1] > size:
+                    return None
+                if cid == b"desc":
+                    if data is None:
+                        return None
+                    desc = piece
+                elif cid == b"data":
+                    data = piece
+                else:
+                    others.append(piece)
+                if piece[1] == size:
+                    break
+    except OSError:
+        return None
+    if desc is None or data is None:
+        return None
+    return ((0, 8), desc, *others, data)

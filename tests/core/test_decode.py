@@ -136,6 +136,20 @@ def test_raw_aac_named_mp3_goes_to_pyav_without_a_word_on_stderr(tmp_path, capfd
     assert capfd.readouterr().err == ""
 
 
+@pytest.mark.parametrize("seconds", [3.0, 10.0, 0.5])
+def test_raw_aac_leaves_out_the_encoders_lead_in_as_an_m4a_does(tmp_path, seconds):
+    """Raw AAC (ADTS) states no encoder delay: its first 1024 samples, the lead-in an M4A's
+    edit list leaves out, were read as audio (3 s of audio were read 1844 samples long, 10 s
+    1368 samples, with the tone 1024 samples late).  The same AAC in an M4A and in ADTS now
+    decodes to the same samples; what is left is the padding of the last frame."""
+    y = _signal(seconds=seconds)
+    m4a = _decode(_aac(tmp_path / "song.m4a", y, "mp4"))
+    raw = _decode(_aac(tmp_path / "song.aac", y, "adts"))
+    assert len(m4a) == len(y)
+    assert len(y) <= len(raw) < len(y) + 1024
+    np.testing.assert_array_equal(raw[:len(y)], m4a)
+
+
 def test_m4a_goes_through_pyav_and_wav_through_soundfile(tmp_path):
     y = _signal(seconds=0.5)
     assert probe(write_audio(tmp_path / "a.m4a", y, SR)).backend == "pyav"
@@ -603,9 +617,8 @@ def _caf_chunks(data: bytes) -> list[bytes]:
 
 
 @pytest.mark.parametrize(("subtype", "open_ended", "said"), [
-    ("PCM_16", False, "comes before its audio description"),
-    ("ALAC", False, "comes before its audio description"),
     ("PCM_16", True, "comes before any audio description"),
+    ("ALAC", True, "comes before any audio description"),
 ])
 def test_caf_whose_data_comes_before_its_description_says_so(tmp_path, subtype, open_ended,
                                                              said):
@@ -624,6 +637,44 @@ def test_caf_whose_data_comes_before_its_description_says_so(tmp_path, subtype, 
                        match=rf"its audio data \(the 'data' chunk\) {said} \(the 'desc' chunk, "
                              r"which a CAF file must hold first\): no decoder reads it$"):
         probe(path)
+
+
+@pytest.mark.parametrize(("subtype", "backend"), [
+    ("PCM_16", "soundfile"), ("PCM_24", "soundfile"), ("FLOAT", "soundfile"),
+    ("DOUBLE", "soundfile"), ("ALAC", "pyav"),
+])
+def test_caf_whose_data_comes_before_its_description_is_read_exactly(tmp_path, subtype,
+                                                                     backend):
+    """The decoder is shown its chunks with the description first: the samples are those
+    of the file written in order.  It was 'its audio data comes before its audio
+    description: no decoder reads it'."""
+    path = write_audio(tmp_path / "song.caf", _signal(seconds=1.0), SR, subtype=subtype)
+    expected = _decode(path)
+    data = path.read_bytes()
+    chunks = _caf_chunks(data)
+    (audio,) = [c for c in chunks if c[:4] == b"data"]
+    path.write_bytes(data[:8] + audio + b"".join(c for c in chunks if c[:4] != b"data"))
+    info = probe(path)
+    assert (info.backend, info.codec, info.frames) == (backend, subtype, SR)
+    assert info.notice == ("its audio description (the 'desc' chunk) comes after its audio "
+                           "data (the 'data' chunk), where a CAF file must hold it first: read "
+                           "with the description put first")
+    np.testing.assert_array_equal(_decode(path, info=info, block_seconds=0.3), expected)
+
+
+def test_file_pieces_read_and_seek_across_their_pieces(tmp_path):
+    from core.analysis.blocks import FilePieces
+
+    path = tmp_path / "bytes"
+    path.write_bytes(bytes(range(100)))
+    with FilePieces(str(path), [(90, 95), (10, 13), (50, 120)]) as fh:
+        assert fh.read() == bytes(range(90, 95)) + bytes(range(10, 13)) + bytes(range(50, 100))
+        assert fh.seek(-60, os.SEEK_END) == 18  # 5 + 3 + 70 bytes stated, 50 there
+        assert fh.read(4) == bytes(range(60, 64))
+        fh.seek(3)
+        assert fh.read(4) == bytes([93, 94, 10, 11])
+        fh.seek(200)
+        assert fh.read(4) == b""
 
 
 @pytest.mark.parametrize("frames", [SR * 5 + 7, SR * 5, SR * 2 + 4095, 4096 * 10, 4096 * 10 + 1])
