@@ -31,7 +31,9 @@ def songs_by_others(name: str) -> list[dict]:
     cannot be rendered is left out), ``"midisongs"`` (the games' MIDI songs, 180 s each,
     their notated tempo), ``"recordings"`` (the charted band recordings and Planet Blupi's,
     their MIDI tempo) or ``"modules"`` (the games' tracker modules, 180 s each, the beat of
-    their rows; none without libopenmpt)."""
+    their rows; none without libopenmpt).  The MIDI songs and the modules are those of the
+    benchmarks' default sets, never the extra ones that only ``--only`` takes, so installing
+    more packages leaves these sets as they were."""
     import benchmarks.midisongs as midisongs
     import benchmarks.modules as modules
     import benchmarks.productions as productions
