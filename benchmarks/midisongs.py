@@ -3,7 +3,7 @@
     apt-get install openttd-openmsx freedoom planetblupi-music-midi avldrums.lv2-soundfont \
         fluidsynth fluid-soundfont-gm musescore-general-soundfont-small timgm6mb-soundfont \
         csound-soundfont
-    python -m benchmarks.midisongs [--no-peers] [--cache DIR] [--seconds 180]
+    python -m benchmarks.midisongs [--no-peers] [--cache DIR] [--seconds 180] [--only NAME ...]
 
 The evaluation editions take their pieces from music21's corpus and play them over grooves
 SongCal's scripts write.  These are whole songs that composers sequenced themselves, in the
@@ -29,6 +29,14 @@ Doom's MUS format (a clock of 140 ticks a second under a made-up tempo): nine of
 tracks are, and their file's tempo is no beat of the music.  Key is not scored (the files
 seldom carry a key signature, and a default one would be wrong).
 
+**More collections.**  Seven more games in Debian ship MIDI music (:data:`EXTRA_COLLECTIONS`):
+Simutrans' soundtrack, Freedink's, Kobo Deluxe's, Liquid War's, the Hurd pinball table's,
+Pang Zero's and Crimson Fields'.  They are read only when named with ``--only``: the
+benchmarks that reuse these songs (:func:`benchmarks.tempo_report.songs_by_others`, which
+:mod:`benchmarks.fit_tempo` fits on) and :mod:`benchmarks.tempo_varies` keep the three
+collections above.  ``--only`` takes any collection of either list.  A file that mido cannot
+read (a key signature of no known key, say) is named and left out.
+
 Printed: each song's tempo and every system's answer with its relation, then Acc1, Acc2
 and songs without a tempo per collection and overall.
 """
@@ -49,7 +57,7 @@ import soundfile as sf  # noqa: E402
 
 from benchmarks.tempo_report import score_songs, song_arguments  # noqa: E402
 
-__all__ = ["COLLECTIONS", "PITCHED_FONTS", "DRUM_KITS", "wad_music", "find_songs",
+__all__ = ["COLLECTIONS", "EXTRA_COLLECTIONS", "PITCHED_FONTS", "DRUM_KITS", "wad_music", "find_songs",
            "notated_tempo", "timed_messages", "render", "store", "main"]
 
 #: Collection -> (where its MIDI files are, Debian package).
@@ -57,6 +65,16 @@ COLLECTIONS = {
     "openmsx": ("/usr/share/games/openttd/baseset/openmsx/*.mid", "openttd-openmsx"),
     "freedoom": ("/usr/share/games/doom/freedoom*.wad", "freedoom"),
     "blupi": ("/usr/share/planetblupi/music/*.mid", "planetblupi-music-midi"),
+}
+#: Collections read only when named with ``--only`` (see the module's docstring).
+EXTRA_COLLECTIONS = {
+    "simutrans": ("/usr/share/games/simutrans/music/*.mid", "simutrans-data"),
+    "freedink": ("/usr/share/games/dink/dink/Sound/*.mid", "freedink-data"),
+    "kobodeluxe": ("/usr/share/kobo-deluxe/sfx/*.mid", "kobodeluxe-data"),
+    "liquidwar": ("/usr/share/games/liquidwar/music/*.mid", "liquidwar-data"),
+    "pinball": ("/usr/share/games/pinball/hurd/*.mid", "pinball-table-hurd-data"),
+    "pangzero": ("/usr/share/perl5/auto/share/dist/Games-PangZero/*.mid", "pangzero"),
+    "crimson": ("/usr/share/games/crimson/music/*.mid", "crimson"),
 }
 PITCHED_FONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2",
                  "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3",
@@ -72,6 +90,8 @@ _MIN_SECONDS = 20.0
 #: Largest tempo change within the part played that still leaves one beat to score.
 _TEMPO_SPREAD = 1.04
 _DRUM_CHANNEL = 9
+#: The most tracks FluidSynth's player reads from one file; it plays nothing of a file with more.
+_MAX_TRACKS = 128
 #: The tick rate of Doom's MUS music format (Hz).
 _MUS_CLOCK = 140.0
 
@@ -93,12 +113,14 @@ def wad_music(path: str) -> list[tuple[str, bytes]]:
     return out
 
 
-def _sources() -> list[tuple[str, str, bytes]]:
-    """(collection, name, MIDI bytes) of every installed song, each tune once."""
+def _sources(only=None) -> list[tuple[str, str, bytes]]:
+    """(collection, name, MIDI bytes) of every installed song, each tune once: of
+    :data:`COLLECTIONS`, or of the collections named in ``only`` (of :data:`COLLECTIONS`
+    and :data:`EXTRA_COLLECTIONS`)."""
     import glob
 
     seen, out = set(), []
-    for collection, (pattern, package) in COLLECTIONS.items():
+    for collection, (pattern, package) in _collections(only).items():
         paths = sorted(glob.glob(pattern))
         if not paths:
             print(f"no {collection} music found: apt-get install {package} to include it")
@@ -114,6 +136,18 @@ def _sources() -> list[tuple[str, str, bytes]]:
                     seen.add(digest)
                     out.append((collection, name, data))
     return out
+
+
+def _collections(only) -> dict[str, tuple[str, str]]:
+    """The collections named in ``only`` (all of :data:`COLLECTIONS` for None)."""
+    if only is None:
+        return dict(COLLECTIONS)
+    known = {**COLLECTIONS, **EXTRA_COLLECTIONS}
+    unknown = [name for name in only if name not in known]
+    if unknown:
+        raise ValueError(f"no such collection: {', '.join(unknown)} "
+                         f"(known: {', '.join(sorted(known))})")
+    return {name: known[name] for name in only}
 
 
 def notated_tempo(mid, seconds: float) -> tuple[float | None, str]:
@@ -197,18 +231,26 @@ def _absolute(mid):
             yield i, tick, msg
 
 
-def find_songs(seconds: float) -> list[dict]:
-    """Every installed song with a single notated tempo, with its MIDI bytes."""
+def find_songs(seconds: float, *, only=None) -> list[dict]:
+    """Every installed song with a single notated tempo, with its MIDI bytes: of
+    :data:`COLLECTIONS`, or of the collections named in ``only`` (see :func:`_sources`).
+
+    Raises
+    ------
+    ValueError
+        When ``only`` names a collection neither list has.
+    """
     import io
 
     import mido
+    from mido.midifiles.meta import KeySignatureError
 
     songs = []
-    for collection, name, data in _sources():
+    for collection, name, data in _sources(only):
         ident = f"{collection}/{name}"
         try:
             mid = mido.MidiFile(file=io.BytesIO(data))
-        except (OSError, ValueError, EOFError, KeyError) as exc:
+        except (OSError, ValueError, EOFError, KeyError, KeySignatureError) as exc:
             print(f"{ident}: unreadable MIDI ({exc}), left out")
             continue
         bpm, why = notated_tempo(mid, seconds)
@@ -221,16 +263,24 @@ def find_songs(seconds: float) -> list[dict]:
 
 def _split_midi(data: bytes, folder: str) -> tuple[str, str | None]:
     """Write the song without its drum channel, and its drum channel alone moved to a melodic
-    channel (the AVL kits are melodic-bank presets); returns both paths (None: no drums)."""
+    channel (the AVL kits are melodic-bank presets); returns both paths (None: no drums).
+
+    Both files are of type 1 when the song is of type 0 (the drums' file has a track of its
+    own in front), and a song of more tracks than FluidSynth reads has them merged into one.
+    """
     import io
 
     import mido
 
     src = mido.MidiFile(file=io.BytesIO(data))
-    music = mido.MidiFile(type=src.type, ticks_per_beat=src.ticks_per_beat)
-    drums = mido.MidiFile(type=src.type, ticks_per_beat=src.ticks_per_beat)
+    kind = 1 if src.type == 0 else src.type
+    tracks = src.tracks
+    if len(tracks) + 1 > _MAX_TRACKS and src.type == 1:  # the drums' file adds one
+        tracks = [mido.merge_tracks(tracks)]
+    music = mido.MidiFile(type=kind, ticks_per_beat=src.ticks_per_beat)
+    drums = mido.MidiFile(type=kind, ticks_per_beat=src.ticks_per_beat)
     has_drums = False
-    for track in src.tracks:
+    for track in tracks:
         keep, hits = mido.MidiTrack(), mido.MidiTrack()
         wait_keep = wait_hits = 0
         for msg in track:
@@ -304,13 +354,13 @@ def store(y: np.ndarray, sr: int, out: str) -> None:
 
 def main(argv=None) -> int:
     args = song_arguments(argv, __doc__.splitlines()[0], _CACHE, "rendered songs",
-                          seconds="song")
-    songs = find_songs(args.seconds)
+                          seconds="song", names=sorted({*COLLECTIONS, *EXTRA_COLLECTIONS}))
+    songs = find_songs(args.seconds, only=args.only)
     for i, song in enumerate(songs):
         song["path"] = render(song, i, args.cache, args.seconds)
+    packages = " ".join(package for _, package in _collections(args.only).values())
     score_songs(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers,
-                empty="no songs found: apt-get install openttd-openmsx freedoom "
-                      "planetblupi-music-midi",
+                empty=f"no songs found: apt-get install {packages}",
                 id_width=28, tempo_label="tempo", title="songs",
                 group=lambda s: s["collection"])
     return 0

@@ -3,7 +3,7 @@
     apt-get install libopenmpt0 ironseed-data pingus-data tecnoballz-data pekka-kana-2-data \
         heroes-sound-tracks gl-117-data freedroid-data biniax2-data flobopuyo rafkill-data \
         bomberclone-data rockdodger pachi-data
-    python -m benchmarks.modules [--no-peers] [--cache DIR] [--seconds 180]
+    python -m benchmarks.modules [--no-peers] [--cache DIR] [--seconds 180] [--only GAME ...]
 
 A tracker module (MOD, S3M, XM, IT) holds its own instrument samples -- recorded drums,
 basses, pianos, voices, chip sounds -- beside the notes, so no soundfont of ours plays it:
@@ -24,6 +24,12 @@ beat is more than 4 % off it for a tenth of the part scored or more (tempo effec
 section at double speed) is left out, as is one with less than 20 s of music (jingles).  The rows per beat are the composer's habit more than anything the
 sound shows -- a tracker at four rows per beat may well write a 90 BPM song at eight -- so
 Acc2 is the figure to trust, and Acc1 says how often a system agrees with the rows.
+
+**More games.**  Twenty-five more games in Debian ship a few modules each (:data:`EXTRA_FOLDERS`,
+packages in :data:`EXTRA_PACKAGES`).  They are played only when named with ``--only``: the
+benchmarks that reuse these modules (:func:`benchmarks.tempo_report.songs_by_others`) and
+:mod:`benchmarks.tempo_varies` keep reading the thirteen games above, so their numbers do
+not move when a package is installed.  ``--only`` takes any game of either list.
 
 Printed: each module's reference tempo and every system's answer with its relation, then
 Acc1, Acc2 and files without a tempo per game and overall.
@@ -46,7 +52,7 @@ import numpy as np  # noqa: E402
 from benchmarks.midisongs import store  # noqa: E402
 from benchmarks.tempo_report import score_songs, song_arguments  # noqa: E402
 
-__all__ = ["FOLDERS", "find_modules", "play", "steady_beat", "main"]
+__all__ = ["FOLDERS", "EXTRA_FOLDERS", "EXTRA_PACKAGES", "find_modules", "play", "steady_beat", "main"]
 
 #: Where each game keeps its music (module files only are taken: .mod, .s3m, .xm, .it).
 FOLDERS = {
@@ -64,6 +70,40 @@ FOLDERS = {
     "rockdodger": "/usr/share/rockdodger",
     "tecnoballz": "/usr/share/games/tecnoballz/musics",
 }
+#: Games read only when named with ``--only`` (see the module's docstring).
+EXTRA_FOLDERS = {
+    "ballz": "/usr/share/games/ballz",
+    "bb": "/usr/share/bb",
+    "black-box": "/usr/share/black-box/sound",
+    "bugsquish": "/usr/share/games/bugsquish/music",
+    "ceferino": "/usr/share/games/ceferino/music",
+    "circuslinux": "/usr/share/games/circuslinux/data/music",
+    "criticalmass": "/usr/share/games/criticalmass",
+    "cuyo": "/usr/share/games/cuyo/sounds",
+    "dodgindiamond2": "/usr/share/games/dodgindiamond2",
+    "gemdropx": "/usr/share/games/gemdropx/sounds",
+    "gltron": "/usr/share/games/gltron/music",
+    "gweled": "/usr/share/sounds/gweled",
+    "madbomber": "/usr/share/games/madbomber/music",
+    "monsterz": "/usr/share/games/monsterz/sound",
+    "njam": "/usr/share/games/njam/data",
+    "open-invaders": "/usr/share/open-invaders",
+    "pathogen": "/usr/share/pathogen",
+    "penguin-command": "/usr/share/games/penguin-command/sound",
+    "ri-li": "/usr/share/games/ri-li/Ri-li/Sounds",
+    "solarwolf": "/usr/share/games/solarwolf/data/music",
+    "tomatoes": "/usr/share/tomatoes/music",
+    "tuxmath": "/usr/share/tuxmath/sounds",
+    "vectoroids": "/usr/share/games/vectoroids/music",
+    "vodovod": "/usr/share/games/vodovod",
+    "vor": "/usr/share/vor",
+}
+#: The Debian packages that install :data:`EXTRA_FOLDERS`.
+EXTRA_PACKAGES = ("ballz-data bb black-box bugsquish ceferino-data circuslinux-data "
+                  "criticalmass-data cuyo-data dodgindiamond2 gemdropx gltron gweled "
+                  "madbomber-data monsterz-data njam-data open-invaders-data pathogen "
+                  "penguin-command ri-li-data solarwolf tomatoes-data tuxmath-data vectoroids "
+                  "vodovod vor")
 _EXTENSIONS = (".mod", ".s3m", ".xm", ".it")
 _PACKAGES = ("libopenmpt0 ironseed-data pingus-data tecnoballz-data pekka-kana-2-data "
              "heroes-sound-tracks gl-117-data freedroid-data biniax2-data flobopuyo "
@@ -166,11 +206,19 @@ def steady_beat(beats: np.ndarray) -> tuple[float, float, float, float]:
             float(means.max()))
 
 
-def find_modules(cache: str, seconds: float) -> list[dict]:
+def find_modules(cache: str, seconds: float, *, only=None) -> list[dict]:
     """Every installed module with a steady beat over the part scored, played into ``cache``
-    (once; later runs read the FLAC and the beat stored beside it)."""
+    (once; later runs read the FLAC and the beat stored beside it): of the games of
+    :data:`FOLDERS`, or of the games named in ``only`` (of :data:`FOLDERS` and
+    :data:`EXTRA_FOLDERS`).
+
+    Raises
+    ------
+    ValueError
+        When ``only`` names a game neither list has.
+    """
     out = []
-    for game, folder in sorted(FOLDERS.items()):
+    for game, folder in sorted(_folders(only).items()):
         files = sorted(p for p in glob.glob(os.path.join(folder, "*"))
                        if p.lower().endswith(_EXTENSIONS))
         for path in files:
@@ -206,14 +254,26 @@ def find_modules(cache: str, seconds: float) -> list[dict]:
     return out
 
 
+def _folders(only) -> dict[str, str]:
+    """The folders of the games named in ``only`` (all of :data:`FOLDERS` for None)."""
+    if only is None:
+        return dict(FOLDERS)
+    known = {**FOLDERS, **EXTRA_FOLDERS}
+    unknown = [name for name in only if name not in known]
+    if unknown:
+        raise ValueError(f"no such game: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    return {name: known[name] for name in only}
+
+
 def main(argv=None) -> int:
     args = song_arguments(argv, __doc__.splitlines()[0], _CACHE, "played modules",
-                          seconds="module")
+                          seconds="module", names=sorted({*FOLDERS, *EXTRA_FOLDERS}))
     if _library() is None:
         raise SystemExit(f"libopenmpt is not installed: apt-get install {_PACKAGES}")
-    songs = find_modules(args.cache, args.seconds)
+    songs = find_modules(args.cache, args.seconds, only=args.only)
+    packages = _PACKAGES if args.only is None else f"libopenmpt0 {EXTRA_PACKAGES}"
     score_songs(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers,
-                empty=f"no modules found: apt-get install {_PACKAGES}", id_width=40,
+                empty=f"no modules found: apt-get install {packages}", id_width=40,
                 tempo_label="rows", title="game", group=lambda s: s["game"])
     return 0
 

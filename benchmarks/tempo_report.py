@@ -31,7 +31,9 @@ def songs_by_others(name: str) -> list[dict]:
     cannot be rendered is left out), ``"midisongs"`` (the games' MIDI songs, 180 s each,
     their notated tempo), ``"recordings"`` (the charted band recordings and Planet Blupi's,
     their MIDI tempo) or ``"modules"`` (the games' tracker modules, 180 s each, the beat of
-    their rows; none without libopenmpt)."""
+    their rows; none without libopenmpt).  The MIDI songs and the modules are those of the
+    benchmarks' default sets, never the extra ones that only ``--only`` takes, so installing
+    more packages leaves these sets as they were."""
     import benchmarks.midisongs as midisongs
     import benchmarks.modules as modules
     import benchmarks.productions as productions
@@ -109,21 +111,25 @@ def print_scores(items: list[dict], answers: dict, title: str, group,
     """Acc1, Acc2 and files without a tempo per system (of ``systems``), for each
     ``group(item)`` and all."""
     names = [s for s in systems if s in answers]
-    print(f"\n{title:<10} {'n':>3} {'system':<9} {'Acc1':>6} {'Acc2':>6} {'no bpm':>6}")
-    for name in sorted({group(it) for it in items}) + ["all"]:
+    groups = sorted({group(it) for it in items})
+    width = max([10] + [len(g) for g in groups])
+    print(f"\n{title:<{width}} {'n':>3} {'system':<9} {'Acc1':>6} {'Acc2':>6} {'no bpm':>6}")
+    for name in groups + ["all"]:
         part = [it for it in items if name in ("all", group(it))]
         for n in names:
             hits = [tempo_hits(answers[n][it["id"]], it["bpm"]) for it in part]
             none = sum(answers[n][it["id"]] is None for it in part)
-            print(f"{name:<10} {len(part):3d} {n:<9} {np.mean([h[0] for h in hits]):6.3f} "
+            print(f"{name:<{width}} {len(part):3d} {n:<9} {np.mean([h[0] for h in hits]):6.3f} "
                   f"{np.mean([h[1] for h in hits]):6.3f} {none:6d}")
 
 
 def print_songs(songs: list[dict], answers: dict, *, id_width: int, tempo_label: str,
                 title: str, group) -> None:
     """The report of a set of whole songs (``id``, ``seconds``, ``bpm``): their count and
-    length, a row per song (its id in ``id_width`` characters, its length and the reference
-    tempo under ``tempo_label``) and the scores per ``group(song)`` under ``title``."""
+    length, a row per song (its id in ``id_width`` characters or as many as the longest id
+    takes, its length and the reference tempo under ``tempo_label``) and the scores per
+    ``group(song)`` under ``title``."""
+    id_width = max([id_width] + [len(s["id"]) for s in songs])
     print(f"{len(songs)} songs, {sum(s['seconds'] for s in songs) / 60:.0f} min in all")
     print_answers(songs, answers, f"{'song':<{id_width}} {'s':>5} {tempo_label:>6}",
                   lambda s: f"{s['id']:<{id_width}} {s['seconds']:5.0f} {s['bpm']:6.1f}")
@@ -148,10 +154,13 @@ def score_songs(songs: list[dict], cache: str, version: int, *, peers: bool, emp
 
 
 def song_arguments(argv, description: str, cache: str, what: str,
-                   seconds: str | None = None):
+                   seconds: str | None = None, names=None):
     """The options of a benchmark of whole songs, parsed from ``argv``: ``--cache`` (default
-    ``cache``, "folder for the ``what``"; made when missing), ``--no-peers`` and, when
-    ``seconds`` names what is scored, ``--seconds`` (default 180)."""
+    ``cache``, "folder for the ``what``"; made when missing), ``--no-peers``, when
+    ``seconds`` names what is scored, ``--seconds`` (default 180) and, when ``names`` lists
+    the sources the benchmark knows, ``--only NAME ...`` (``args.only``: the names given, in
+    their order and each once, or None for the benchmark's default set; a name not in
+    ``names`` is refused)."""
     import argparse
 
     ap = argparse.ArgumentParser(description=description)
@@ -160,6 +169,12 @@ def song_arguments(argv, description: str, cache: str, what: str,
         ap.add_argument("--seconds", type=float, default=180.0,
                         help=f"length of each {seconds} scored (default: %(default)s)")
     ap.add_argument("--no-peers", action="store_true", help="SongCal alone")
+    if names is not None:
+        ap.add_argument("--only", nargs="+", choices=list(names), metavar="NAME",
+                        help="take only these sources (default: the benchmark's own set); "
+                             "one of: " + ", ".join(names))
     args = ap.parse_args(argv)
+    if names is not None and args.only is not None:
+        args.only = list(dict.fromkeys(args.only))
     os.makedirs(args.cache, exist_ok=True)
     return args

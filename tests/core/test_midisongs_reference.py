@@ -1,12 +1,16 @@
-"""The MIDI-songs benchmark: the notated beat's tempo of a file, WAD music and drum stems."""
+"""The MIDI-songs benchmark: the notated beat's tempo of a file, WAD music, drum stems, the
+collections a run takes and the files it cannot read."""
 
+import functools
 import io
 import struct
 
 import mido
 import pytest
 
-from benchmarks.midisongs import _split_midi, notated_tempo, wad_music
+from benchmarks import midisongs
+from benchmarks.midisongs import _split_midi, find_songs, notated_tempo, timed_messages, wad_music
+from benchmarks.tempo_report import song_arguments
 
 
 def _song(bpm=120.0, sig=(4, 4), seconds=40.0, changes=(), drums=False):
@@ -112,3 +116,101 @@ def test_a_song_converted_from_doom_music_has_no_notated_tempo():
     assert got is None and "MUS" in why
     song.ticks_per_beat = 96  # the same tempo on a musical grid is read
     assert notated_tempo(song, 180.0)[1] == ""
+
+
+def _bytes(mid) -> bytes:
+    buf = io.BytesIO()
+    mid.save(file=buf)
+    return buf.getvalue()
+
+
+def _collection(tmp_path, name, songs):
+    """A folder holding ``songs`` ({file stem: MIDI bytes}); returns its glob pattern."""
+    folder = tmp_path / name
+    folder.mkdir()
+    for stem, data in songs.items():
+        (folder / f"{stem}.mid").write_bytes(data)
+    return str(folder / "*.mid")
+
+
+def test_only_takes_the_named_collections_and_the_default_leaves_the_extra_ones_out(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(midisongs, "COLLECTIONS",
+                        {"home": (_collection(tmp_path, "home", {"a": _bytes(_song(100.0))}),
+                                  "home-pkg")})
+    monkeypatch.setattr(midisongs, "EXTRA_COLLECTIONS",
+                        {"away": (_collection(tmp_path, "away", {"b": _bytes(_song(130.0))}),
+                                  "away-pkg")})
+    assert [s["id"] for s in find_songs(180.0)] == ["home/a"]
+    assert [s["id"] for s in find_songs(180.0, only=["away"])] == ["away/b"]
+    assert [s["id"] for s in find_songs(180.0, only=["away", "home"])] == ["away/b", "home/a"]
+    with pytest.raises(ValueError, match="no such collection: elsewhere"):
+        find_songs(180.0, only=["elsewhere"])
+
+
+def test_only_is_parsed_against_the_names_the_benchmark_knows(tmp_path, capsys):
+    cache = str(tmp_path / "cache")
+    parse = functools.partial(song_arguments, description="test", cache=cache, what="songs",
+                              names=["away", "home"])
+    assert parse([]).only is None
+    assert parse(["--only", "home"]).only == ["home"]
+    assert parse(["--only", "home", "away", "home"]).only == ["home", "away"]
+    with pytest.raises(SystemExit):
+        parse(["--only", "elsewhere"])
+    assert "invalid choice: 'elsewhere'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse(["--only"])
+    with pytest.raises(SystemExit):  # a benchmark without named sources has no --only
+        song_arguments(["--only", "home"], "test", cache, "songs")
+
+
+def test_a_file_with_a_key_signature_of_no_known_key_is_named_unreadable(tmp_path, monkeypatch,
+                                                                        capsys):
+    good = _bytes(_song(100.0))
+    # the same song with a key signature of one flat in mode 255 (neither major nor minor)
+    mid = _song(100.0)
+    mid.tracks[0].insert(0, mido.MetaMessage("key_signature", key="F"))
+    raw = _bytes(mid)
+    assert raw.count(b"\xff\x59\x02\xff\x00") == 1
+    bad = raw.replace(b"\xff\x59\x02\xff\x00", b"\xff\x59\x02\xff\xff")
+    monkeypatch.setattr(midisongs, "COLLECTIONS",
+                        {"game": (_collection(tmp_path, "game", {"bad": bad, "good": good}),
+                                  "game-pkg")})
+    assert [s["id"] for s in find_songs(180.0)] == ["game/good"]
+    assert "game/bad: unreadable MIDI (Could not decode key" in capsys.readouterr().out
+
+
+def _notes(path):
+    return sorted((round(t, 4), m.note) for t, m in timed_messages(mido.MidiFile(path))
+                  if m.type == "note_on" and m.velocity > 0)
+
+
+def test_a_single_track_song_with_drums_is_split(tmp_path):
+    song = _song(bpm=120.0, seconds=10.0)
+    drums = _song(bpm=120.0, seconds=10.0, drums=True)
+    one = mido.MidiFile(type=0, ticks_per_beat=480)
+    one.tracks.append(mido.merge_tracks([song.tracks[0], song.tracks[1], drums.tracks[1]]))
+    music, hits = _split_midi(_bytes(one), str(tmp_path))
+    assert hits is not None
+    assert len(_notes(music)) == len(_notes(hits)) == 20
+    assert _notes(music) == _notes(hits)  # the same beats, each in its own stem
+    assert {m.channel for t in mido.MidiFile(hits).tracks for m in t
+            if m.type == "note_on"} == {0}
+
+
+def test_a_song_of_more_tracks_than_fluidsynth_reads_is_merged(tmp_path):
+    mid = mido.MidiFile(type=1, ticks_per_beat=480)
+    mid.tracks.append(mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=500000)]))
+    for i in range(200):  # a note a beat, each in a track of its own, every fifth a drum
+        channel = 9 if i % 5 == 0 else i % 9
+        mid.tracks.append(mido.MidiTrack([
+            mido.Message("note_on", channel=channel, note=40 + i % 40, velocity=90, time=480 * i),
+            mido.Message("note_off", channel=channel, note=40 + i % 40, velocity=0, time=240)]))
+    music, hits = _split_midi(_bytes(mid), str(tmp_path))
+    # FluidSynth plays nothing of a file of more than 128 tracks
+    assert len(mido.MidiFile(music).tracks) <= 128
+    assert len(mido.MidiFile(hits).tracks) <= 128
+    assert len(_notes(music)) == 160 and len(_notes(hits)) == 40
+    assert _notes(hits)[1] == (2.5, 45)  # the second drum, still on its beat
+    # a song of few tracks keeps them
+    assert len(mido.MidiFile(_split_midi(_bytes(_song()), str(tmp_path))[0]).tracks) == 2

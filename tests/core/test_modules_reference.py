@@ -93,3 +93,20 @@ def test_the_analyzer_hears_the_beat_of_a_played_module(tmp_path):
     sf.write(flac, y, 44100)
     result = analyze_file(flac)
     assert result.bpm == pytest.approx(125.0, rel=0.02)
+
+
+def test_only_takes_the_named_games_and_the_default_leaves_the_extra_ones_out(tmp_path,
+                                                                              monkeypatch):
+    for game in ("home", "away"):
+        (tmp_path / game).mkdir()
+        _module(tmp_path / game / f"{game}.mod", lambda order, row: 6 if order == row == 0 else None)
+    monkeypatch.setattr(modules, "FOLDERS", {"home": str(tmp_path / "home")})
+    monkeypatch.setattr(modules, "EXTRA_FOLDERS", {"away": str(tmp_path / "away")})
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    assert [s["id"] for s in find_modules(str(cache), 30.0)] == ["home/home.mod"]
+    assert [s["id"] for s in find_modules(str(cache), 30.0, only=["away"])] == ["away/away.mod"]
+    assert ([s["game"] for s in find_modules(str(cache), 30.0, only=["home", "away"])]
+            == ["away", "home"])
+    with pytest.raises(ValueError, match="no such game: elsewhere"):
+        find_modules(str(cache), 30.0, only=["elsewhere"])
