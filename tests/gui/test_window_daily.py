@@ -1017,22 +1017,25 @@ def test_keys_can_be_shown_with_flats_and_are_kept_with_sharps(qtbot, make_windo
     monkeypatch.setattr(SettingsDialog, "exec", choose_flats)
     w.settings_dialog()
     assert flat_keys() and QSettings().value(FLAT_KEYS_KEY) in (True, "true")
-    assert w.model.index(0, key_col).data() == "Gb minor \u270e"
+    assert w.model.index(0, key_col).data() == "G\u266d minor \u270e"
     assert w.model.index(1, key_col).data() == "A minor"  # a white-key tonic: as it was
     assert w.engine.batch.jobs[0].result.key_user == "F# minor"  # kept as spelled
-    assert "Bb major" in [a.text() for a in w.key_menu().actions()]
+    assert "B\u266d major" in [a.text() for a in w.key_menu().actions()]
     offered = []
     monkeypatch.setattr(QInputDialog, "getItem",
                         lambda _p, _t, _l, items, *_a: offered.append(items)
-                        or ("Bb major", True))
+                        or ("B\u266d major", True))
     w.choose_key()
-    assert "Db major" in offered[0] and "C# major" not in offered[0]
+    assert "D\u266d major" in offered[0] and "C# major" not in offered[0]
     assert w.engine.batch.jobs[0].result.key_user == "A# major"
-    assert w.model.index(0, key_col).data() == "Bb major \u270e"
+    assert w.model.index(0, key_col).data() == "B\u266d major \u270e"
+    # the cell and its tip spell the flat alike, with the sign
+    tip = w.model.index(0, key_col).data(Qt.ItemDataRole.ToolTipRole)
+    assert "A# major (B\u266d major)" in tip
     out = tmp_path / "results.csv"
     write_results_csv(out, [j.result for j in w.engine.batch.jobs])
     text = out.read_text(encoding="utf-8")
-    assert "A# major" in text and "Bb" not in text  # exports keep sharps
+    assert "A# major" in text and "Bb" not in text and "\u266d" not in text  # sharps
     # a window started later (one that remembers) reads the choice
     later = MainWindow(fast_settings, remember=True)
     qtbot.addWidget(later)
