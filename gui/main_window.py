@@ -198,6 +198,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         eng.clusterFailed.connect(lambda message: self.statusBar().showMessage(
             f"Cannot run on the cluster: {message}. The songs stay queued; choose another "
             f"engine in Settings or start again.", 15000))
+        eng.clusterWarned.connect(lambda message: self.statusBar().showMessage(message, 30000))
         self.banner.skipRequested.connect(eng.skip)
         self.banner.moreTimeRequested.connect(self.give_more_time)
         self.table.skipRequested.connect(lambda ids: [eng.skip(i) for i in ids])
