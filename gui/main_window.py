@@ -224,6 +224,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         if remember:
             self._restore_layout()
             self.model.set_flat_keys(flat_keys())
+            self.chunk_view.set_flat_keys(self.model.flat_keys)
         if self.store_error:
             self._tell_store_unavailable()
         self._update_actions()
@@ -347,6 +348,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         dlg = SettingsDialog(self.engine.settings, self)
         if dlg.exec():
             self.model.set_flat_keys(flat_keys())
+            self.chunk_view.set_flat_keys(self.model.flat_keys)
             lowered = self.apply_settings(dlg.settings())
             if self.engine.is_running:
                 self.statusBar().showMessage(
