@@ -131,8 +131,11 @@ class CalibratedValuesModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if v is None or (isinstance(v, float) and not math.isfinite(v)):
                 return ""
-            # a key with a sharp says its flat spelling too (the export keeps the sharp)
-            return with_flats(v) if c == "key" else format_value(v, c, places=4)
+            # a key as the calibrated export writes it (sharps): a copy of the cell is the key
+            return str(v) if c == "key" else format_value(v, c, places=4)
+        if role == Qt.ItemDataRole.ToolTipRole and c == "key" and v is not None:
+            spelled = with_flats(v)  # a key with a sharp gives its flat spelling here
+            return spelled if spelled != str(v) else None
         if role == Qt.ItemDataRole.ToolTipRole and c != "key" and v is not None:
             lo, hi = r.get(f"{c}_calibrated_low"), r.get(f"{c}_calibrated_high")
             raw = result_number(r, c)

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.formatting import plain_tip
+from gui.formatting import plain_tip, spell_key
 from gui.plots import titled_plot
 
 __all__ = ["ChunkView", "CHUNK_HEADERS", "NO_SONG", "NO_CHUNKS"]
@@ -74,6 +74,8 @@ class ChunkView(QWidget):
         #: result by a copy (:meth:`core.batch.rules.Batch.correct`), so the object says
         #: whether what is shown is still current.
         self._shown = None
+        #: Keys shown with flats (Settings > Key names), as in the song table.
+        self.flat_keys = False
         self.summary = QLabel(NO_SONG)
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
@@ -129,11 +131,21 @@ class ChunkView(QWidget):
         for item in (self.band, self.song_line, self.legend):
             item.setVisible(False)
 
+    def set_flat_keys(self, flats: bool) -> None:
+        """Spell the keys with flats (or sharps), the song shown included."""
+        if bool(flats) == self.flat_keys:
+            return
+        self.flat_keys = bool(flats)
+        if self._shown is not None and not isinstance(self._shown, str):
+            result, self._shown = self._shown, None
+            self._show_result(result)
+
     def show_song(self, job) -> None:
         """Show the chunks of ``job`` (a done song of the batch), unless they are shown."""
-        result = job.result
-        if self._shown is result:
-            return
+        if self._shown is not job.result:
+            self._show_result(job.result)
+
+    def _show_result(self, result) -> None:
         chunks = list(result.chunk_results or [])
         if not chunks:
             self.show_nothing(NO_CHUNKS)
@@ -144,7 +156,8 @@ class ChunkView(QWidget):
         self.table.setRowCount(len(chunks))
         for row, c in enumerate(chunks):
             cells = (str(c.index + 1), _clock(c.start_s), _clock(c.end_s),
-                     "" if c.bpm is None else f"{c.bpm:.1f}", c.key or "",
+                     "" if c.bpm is None else f"{c.bpm:.1f}",
+                     spell_key(c.key or "", flats=self.flat_keys),
                      "" if c.loudness_lufs is None else f"{c.loudness_lufs:.1f}")
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -174,8 +187,7 @@ class ChunkView(QWidget):
             self.plot.setYRange(lo, hi + share / (1.0 - share) * (hi - lo), padding=0)
         self.plot.setXRange(0.0, max(c.end_s for c in chunks), padding=0.01)
 
-    @staticmethod
-    def _summary(result) -> str:
+    def _summary(self, result) -> str:
         title = result.title or result.path
         parts = [f"<b>{html.escape(title)}</b>"]
         if result.bpm is not None:
@@ -188,7 +200,7 @@ class ChunkView(QWidget):
                 tempo += ", steady"
             parts.append(tempo)
         if result.key:
-            key = html.escape(result.key)
+            key = html.escape(spell_key(result.key, flats=self.flat_keys))
             if result.key_modulating:
                 key += ", <b>modulating</b> (chunks agree on another key)"
             parts.append(key)

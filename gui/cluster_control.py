@@ -176,6 +176,16 @@ class ClusterControl:
         if rec.batch is self.batch:
             self._dirty.add(rec.job_id)
 
+    def _on_cluster_older_worker(self, worker: str) -> None:
+        """A worker of the cluster runs an older SongCal (its first report without the run
+        it is of): the log has said so; the window says it too (``clusterWarned``)."""
+        if not self._on_cluster():
+            return
+        self.clusterWarned.emit(
+            f"Worker {worker or 'unknown'} of the {self.cluster_spec.describe()} runs an "
+            f"older SongCal: the songs it runs show no progress and have no time limit. "
+            f"Install the same SongCal on every worker.")
+
     def _on_cluster_gave_up(self, reason: str) -> None:
         """The cluster cannot run the songs left (:class:`core.batch.cluster.WorkerWatch`):
         they fail in their rows with ``reason`` and the batch ends with what finished."""

@@ -449,6 +449,9 @@ class ClusterSlots(WorkerSlots):
         if kind == "joined":
             self._read_workers_soon()
             return
+        if kind == "older_worker":  # (once per connection: for the user to be told)
+            self._emit(self.signals.clusterOlderWorker, str(msg.get("worker", "")))
+            return
         rec = self._records.get((msg.get("tag"), msg.get("job"), msg.get("attempt")))
         if rec is None:
             return

@@ -105,6 +105,9 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
     ticked = Signal()
     #: ``(message)`` the chosen cluster cannot be used (nothing was analyzed on it).
     clusterFailed = Signal(str)
+    #: ``(message)`` something the user should know of the cluster the songs run on (a
+    #: worker with an older SongCal), said once per connection.
+    clusterWarned = Signal(str)
 
     #: Shortest interval (s) between two row refreshes sent to the views while a batch runs.
     ROW_REFRESH_S = 0.3
@@ -138,6 +141,7 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
         self.signals.done.connect(self._on_done)
         self.signals.clusterGaveUp.connect(self._on_cluster_gave_up)
         self.signals.clusterRequeued.connect(self._on_cluster_requeued)
+        self.signals.clusterOlderWorker.connect(self._on_cluster_older_worker)
         self.signals.skipped.connect(self._on_scan_skipped)
         self._scan_report = ScanReport()
         self.worker_slots = WorkerSlots(self.pool, self.signals)

@@ -7,6 +7,7 @@ import math
 
 from PySide6.QtGui import Qt
 
+from core.io.keynotation import flat_spelling
 from core.io.outputs import printable
 
 __all__ = ["fmt_duration", "fmt_eta", "fmt_value", "spell_key", "alternative_tempi", "plain_tip",
@@ -88,17 +89,12 @@ def fmt_value(column: str, value) -> str:
     return str(value)
 
 
-#: The flat name of each sharp tonic (the analyzer and the exports spell keys with sharps).
-_FLAT_TONICS = {"C#": "Db", "D#": "Eb", "F#": "Gb", "G#": "Ab", "A#": "Bb"}
-
-
 def spell_key(text: str, *, flats: bool) -> str:
-    """A key name as the user reads keys: ``"F# minor"``, or with ``flats`` ``"Gb minor"``
-    (what follows the tonic is kept: ``"A# major (6B)"`` -> ``"Bb major (6B)"``).  Only the
-    window's display: exports keep the sharps."""
-    if not flats or len(text) < 2 or text[1] != "#":
-        return text
-    return _FLAT_TONICS.get(text[:2], text[:2]) + text[2:]
+    """A key name as the user reads keys: ``"F# minor"``, or with ``flats``
+    ``"G\u266d minor"``, with the flat sign as in the key tips (what follows the tonic is
+    kept: ``"A# major (6B)"`` -> ``"B\u266d major (6B)"``).  Only the window's display:
+    exports keep the sharps."""
+    return flat_spelling(text) if flats else text
 
 
 def alternative_tempi(value) -> list[float]:

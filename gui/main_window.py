@@ -198,6 +198,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         eng.clusterFailed.connect(lambda message: self.statusBar().showMessage(
             f"Cannot run on the cluster: {message}. The songs stay queued; choose another "
             f"engine in Settings or start again.", 15000))
+        eng.clusterWarned.connect(lambda message: self.statusBar().showMessage(message, 30000))
         self.banner.skipRequested.connect(eng.skip)
         self.banner.moreTimeRequested.connect(self.give_more_time)
         self.table.skipRequested.connect(lambda ids: [eng.skip(i) for i in ids])
@@ -223,6 +224,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         if remember:
             self._restore_layout()
             self.model.set_flat_keys(flat_keys())
+            self.chunk_view.set_flat_keys(self.model.flat_keys)
         if self.store_error:
             self._tell_store_unavailable()
         self._update_actions()
@@ -346,6 +348,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         dlg = SettingsDialog(self.engine.settings, self)
         if dlg.exec():
             self.model.set_flat_keys(flat_keys())
+            self.chunk_view.set_flat_keys(self.model.flat_keys)
             lowered = self.apply_settings(dlg.settings())
             if self.engine.is_running:
                 self.statusBar().showMessage(

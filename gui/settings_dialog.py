@@ -50,7 +50,7 @@ SESSION_STORE_KEY = "session/store_path"
 CLUSTER_KEY = "engine/cluster"
 #: QSettings key: send the files' bytes to the cluster instead of a shared path.
 SEND_FILES_KEY = "engine/send_files"
-#: QSettings key: the window shows keys with flats (Db, Eb, Gb, Ab, Bb), not sharps.
+#: QSettings key: the window shows keys with flats (E♭, B♭), not sharps.
 FLAT_KEYS_KEY = "display/flat_keys"
 
 
@@ -246,7 +246,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.send_files)
         self.key_names = QComboBox()
         self.key_names.addItem("Sharps (C#, F#, A#)", False)
-        self.key_names.addItem("Flats (Db, Gb, Bb)", True)
+        self.key_names.addItem("Flats (D\u266d, G\u266d, B\u266d)", True)
         self.key_names.setCurrentIndex(1 if flat_keys(qs) else 0)
         self.key_names.setToolTip("How the window spells the keys with a black-key tonic. "
                                   "Exports keep sharps, which every notation reads.")

@@ -108,7 +108,7 @@ class SongTableModel(QAbstractTableModel):
         #: True while the rows are in the order :meth:`sort_rows` last gave them, no song
         #: having changed or come since (a sort asked again then has nothing to do).
         self._order_exact = False
-        #: Keys shown with flats (Db, Eb, Gb, Ab, Bb) instead of sharps (Settings).
+        #: Keys shown with flats (with the flat sign, as the key tips) instead of sharps (Settings).
         self.flat_keys = False
         engine.jobsAdded.connect(self._on_added)
         engine.cleared.connect(self._on_cleared)

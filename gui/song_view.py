@@ -147,6 +147,7 @@ class SongTableView(QTableView):
         self._header_held = False  # a mouse button is down on the header
         hh.viewport().installEventFilter(self)
         hh.sectionResized.connect(self._section_resized)
+        hh.sectionHandleDoubleClicked.connect(self._handle_double_clicked)
         self._note_need = 0  # the widest note seen in sight since the rows last went (px)
         self._note_fit = QTimer(self)
         self._note_fit.setSingleShot(True)
@@ -298,14 +299,24 @@ class SongTableView(QTableView):
         self.fit_note_column()
 
     def _section_resized(self, col: int, _old: int, new: int) -> None:
-        # Only a drag of the header's edge (or a double click on it) is the user's width;
-        # the view's own fitting and a restored layout come here as well.
+        # Only a drag of the header's edge is the user's width (a double click on it, which
+        # asks for a fitted width, is undone by _handle_double_clicked); the view's own
+        # fitting and a restored layout come here as well.
         if col != COL_NOTE or self._fitting:
             return
         if self._header_held:
             self.note_width = new
         else:  # e.g. shown again after it was hidden: fitted again
             self._notes_changed()
+
+    def _handle_double_clicked(self, col: int) -> None:
+        """A double click on the edge of ``col``'s header asks for a width that fits: for
+        the Note column, the fitted one of :meth:`fit_note_column`, which goes on following
+        the table (Qt's own fit, run just before, had set the width as a drag does)."""
+        if col != COL_NOTE:
+            return
+        self.note_width = None
+        self.fit_note_column()
 
     def _notes_changed(self, *_) -> None:
         if not self._note_fit.isActive():

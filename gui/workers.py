@@ -80,6 +80,9 @@ class WorkerSignals(QObject):
     #: ``(record)`` the cluster worker running the record's song left the cluster: Dask
     #: runs the song again, which waits (queued) for a worker thread meanwhile.
     clusterRequeued = Signal(object)
+    #: ``(worker)`` a worker of the cluster (``"host:port"``) runs an older SongCal: its
+    #: progress reports are left out (sent once per connection).
+    clusterOlderWorker = Signal(str)
 
 
 @dataclass(eq=False)

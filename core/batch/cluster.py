@@ -395,7 +395,9 @@ class ClusterConnection:
         an end that comes from no thread known to run its song (its worker left, or the
         song runs again elsewhere) has ``msg["stale"]`` set.  Only events of this
         connection's own tasks come (an event that does not say which run it is of, from a
-        worker with an older SongCal, is counted in :attr:`unnamed_reports` and left out).
+        worker with an older SongCal, is counted in :attr:`unnamed_reports` and left out;
+        the first comes once as ``"older_worker"``, ``{"worker": "host:port"}``, for the
+        user to be told).
         The scheduler's removal or addition of a worker comes as ``"left"`` or
         ``"joined"`` (:meth:`_scheduler_event`).
 
@@ -972,7 +974,7 @@ class ClusterConnection:
     def _unnamed(self, msg: dict) -> None:
         """A progress report that does not say which run it is of: it cannot be told from
         another client's, so it is counted (:attr:`unnamed_reports`) and left out, and the
-        first one is logged as a warning."""
+        first one is logged as a warning and passed on as ``"older_worker"``."""
         with self.lock:
             self.unnamed_reports += 1
             first = self.unnamed_reports == 1
@@ -983,6 +985,8 @@ class ClusterConnection:
                         "(a song it runs shows no progress, and no time limit applies to "
                         "it); install the same SongCal on every worker",
                         self.spec.describe(), worker)
+            if self.on_event is not None:
+                self.on_event("older_worker", {"worker": worker})
 
     def is_running(self, job_id: int, attempt: int, tag: str = "") -> bool:
         """True while a worker thread runs attempt ``attempt`` of ``job_id`` of the list

@@ -9,7 +9,7 @@ import os
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QTextDocument
+from PySide6.QtGui import QColor, QGuiApplication, QTextDocument
 from PySide6.QtGui import Qt as QtGui
 
 from core.calibration.exports import EXPORT_KINDS, export_names
@@ -367,13 +367,23 @@ def test_calibrated_values_table_lists_every_song(qtbot, controller, view, deck)
     assert m.index(GARBLED, col).data() != ""
     tip = m.index(GARBLED, col).data(Qt.ItemDataRole.ToolTipRole)
     assert "90 % interval" in tip and "analyzer value" in tip
-    # a calibrated key with a sharp is also spelled with flats; the value keeps the sharp
+    # a calibrated key shows as the export writes it; its tip gives the flat spelling
     key_col = 4 + m.columns.index("key")
-    keys = [(m.value(r, "key"), m.index(r, key_col).data()) for r in range(m.rowCount())]
-    sharp = [(v, shown) for v, shown in keys if v and "#" in v]
-    assert sharp and all(shown == f"{v} ({parse_key(v).flat_name})" and "\u266d" in shown
-                         for v, shown in sharp)
-    assert all(shown == (v or "") for v, shown in keys if not v or "#" not in v)
+    tip_role = Qt.ItemDataRole.ToolTipRole
+    keys = [(m.value(r, "key"), m.index(r, key_col).data(), m.index(r, key_col).data(tip_role))
+            for r in range(m.rowCount())]
+    assert all(shown == (v or "") for v, shown, _ in keys)
+    sharp = [(v, tip) for v, _, tip in keys if v and "#" in v]
+    assert sharp and all(tip == f"{v} ({parse_key(v).flat_name})" and "\u266d" in tip
+                         for v, tip in sharp)
+    assert all(tip is None for v, _, tip in keys if not v or "#" not in v)
+    # a copy of a key cell (Ctrl+C) copies the key alone
+    row = next(r for r in range(m.rowCount()) if "#" in (m.value(r, "key") or ""))
+    table = view.values_table
+    table.setCurrentIndex(m.index(row, key_col))
+    QGuiApplication.clipboard().clear()
+    qtbot.keyClick(table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == m.value(row, "key")
     assert "the current fit" in view.tables.tabText(1)
 
 

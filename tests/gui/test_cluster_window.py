@@ -1390,6 +1390,38 @@ def test_a_report_that_does_not_name_its_run_moves_no_song_of_the_window():
     slots.shutdown()
 
 
+def test_a_worker_with_an_older_songcal_is_told_in_the_status_bar_once(make_window,
+                                                                       fast_settings):
+    # Its reports do not say which run they are of: the log said so, and only the Log tab
+    # showed it.  The status bar says it at the first such report, naming the worker, and
+    # not again for the next ones of that connection.
+    from core.batch.cluster import ClusterConnection
+    from gui.cluster_slots import ClusterSlots
+
+    w = make_window(fast_settings)
+    eng = w.engine
+    local = eng.worker_slots
+    conn = ClusterConnection(ClusterSpec(), client=_Workers("tcp://h:1"))
+    eng.cluster_spec = conn.spec
+    eng.worker_slots = slots = ClusterSlots(conn, eng.signals, workers=[("tcp://h:1", 1)])
+    told = []
+    eng.clusterWarned.connect(told.append)
+    report = {"kind": "progress", "job": 0, "attempt": 1, "tag": "another", "chunk": 1,
+              "n_chunks": 2, "worker": "tcp://h:1", "thread": "h:1/0"}
+    try:
+        conn._event(report)
+        message = w.statusBar().currentMessage()
+        assert "older SongCal" in message and "h:1" in message and told == [message]
+        w.statusBar().clearMessage()
+        conn._event(report)
+        conn._event({**report, "worker": "tcp://h:2"})
+        assert conn.unnamed_reports == 3 and len(told) == 1
+        assert w.statusBar().currentMessage() == ""
+    finally:
+        eng.worker_slots = local
+        slots.shutdown()
+
+
 class _FrozenWorkers(_Workers):
     """As :class:`_Workers`, but a question relayed to the workers is never answered: it
     waits as long as it is allowed (capped at 3 s), then times out as Dask's client does."""

@@ -654,6 +654,40 @@ def test_a_note_width_the_user_dragged_is_kept_and_remembered(qtbot, engine):
     assert {e["name"]: e["width"] for e in column_layout(view)}["note"] == 280
 
 
+def test_a_double_click_on_the_note_edge_fits_it_and_it_follows_the_table(qtbot, engine):
+    # Qt's fit on a double click came as a drag does: the column stopped following the
+    # table.  A double click fits it and it goes on following; a drag still sets it.
+    from PySide6.QtCore import QPoint
+
+    from gui.column_chooser import column_layout
+    from gui.song_view import NOTE_WIDTH
+
+    model, view = _four_doubts_view(qtbot, engine, 1600)
+    qtbot.waitUntil(lambda: view.columnWidth(COL_NOTE) > NOTE_WIDTH)
+    fitted = view.columnWidth(COL_NOTE)
+    hh = view.horizontalHeader()
+
+    def double_click_edge():
+        edge = QPoint(hh.sectionViewportPosition(COL_NOTE) + hh.sectionSize(COL_NOTE) - 1,
+                      hh.height() // 2)
+        qtbot.mouseDClick(hh.viewport(), Qt.MouseButton.LeftButton, pos=edge)
+
+    double_click_edge()
+    assert view.note_width is None and view.columnWidth(COL_NOTE) == fitted
+    view.resize(1280, 300)
+    assert view.columnWidth(COL_NOTE) == NOTE_WIDTH  # it follows the table
+    view.resize(1600, 300)
+    assert view.columnWidth(COL_NOTE) == fitted
+    assert {e["name"]: e["width"] for e in column_layout(view)}["note"] == NOTE_WIDTH
+    # a drag sets the width; a double click gives the column back to the table
+    _drag_note_edge(qtbot, view, 300)
+    assert view.note_width == 300
+    double_click_edge()
+    assert view.note_width is None and view.columnWidth(COL_NOTE) == fitted
+    view.resize(1280, 300)
+    assert view.columnWidth(COL_NOTE) == NOTE_WIDTH
+
+
 def test_a_key_with_a_sharp_gives_its_flat_spelling_in_its_tip_and_stays_sharp(engine):
     model = SongTableModel(engine)
     _add(engine, ["/m/sharp.wav", "/m/plain.wav", "/m/fixed.wav"])

@@ -987,6 +987,44 @@ def test_a_folder_added_again_lists_each_song_once(qtbot, make_window, fast_sett
     assert len(w.engine.batch.jobs) == n and summary.args[0].startswith(f"{n} added")
 
 
+def test_the_chunks_tab_spells_keys_as_the_song_table_does(qtbot, make_window, fast_settings,
+                                                           monkeypatch):
+    # The song's key and its chunks' keys kept their sharps when the window spelled keys
+    # with flats; the song shown is spelled again when the setting changes.
+    from core.analysis.identity import analyzer_id
+    from core.io.results import ChunkResult
+    from gui.settings_dialog import SettingsDialog
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        chunks = [ChunkResult(index=i, start_s=30.0 * i, end_s=30.0 * (i + 1), bpm=120.0,
+                              key=k, loudness_lufs=-10.0)
+                  for i, k in enumerate(["A# minor", "C major"])]
+        return SongResult(path=path, title="Dark", status="done", bpm=120.0, key="A# minor",
+                          chunk_results=chunks, analyzer=analyzer_id())
+
+    def choose(flats):
+        def pick(dlg):
+            dlg.key_names.setCurrentIndex(dlg.key_names.findData(flats))
+            dlg.accept()
+            return 1
+        monkeypatch.setattr(SettingsDialog, "exec", pick)
+        w.settings_dialog()
+
+    w = make_window(fast_settings, analyze)
+    _add(w, ["/m/dark.wav"])
+    _run(qtbot, w)
+    view = w.chunk_view
+    _select(w, 0)
+    assert [view.table.item(r, 4).text() for r in range(2)] == ["A# minor", "C major"]
+    assert "A# minor" in view.summary.text()
+    choose(True)
+    assert [view.table.item(r, 4).text() for r in range(2)] == ["B\u266d minor", "C major"]
+    assert "B\u266d minor" in view.summary.text() and "A#" not in view.summary.text()
+    assert w.model.index(0, descriptor_column("key")).data() == "B\u266d minor"
+    choose(False)
+    assert view.table.item(0, 4).text() == "A# minor" and "A# minor" in view.summary.text()
+
+
 def test_keys_can_be_shown_with_flats_and_are_kept_with_sharps(qtbot, make_window,
                                                                fast_settings, monkeypatch,
                                                                tmp_path):
@@ -1017,22 +1055,25 @@ def test_keys_can_be_shown_with_flats_and_are_kept_with_sharps(qtbot, make_windo
     monkeypatch.setattr(SettingsDialog, "exec", choose_flats)
     w.settings_dialog()
     assert flat_keys() and QSettings().value(FLAT_KEYS_KEY) in (True, "true")
-    assert w.model.index(0, key_col).data() == "Gb minor \u270e"
+    assert w.model.index(0, key_col).data() == "G\u266d minor \u270e"
     assert w.model.index(1, key_col).data() == "A minor"  # a white-key tonic: as it was
     assert w.engine.batch.jobs[0].result.key_user == "F# minor"  # kept as spelled
-    assert "Bb major" in [a.text() for a in w.key_menu().actions()]
+    assert "B\u266d major" in [a.text() for a in w.key_menu().actions()]
     offered = []
     monkeypatch.setattr(QInputDialog, "getItem",
                         lambda _p, _t, _l, items, *_a: offered.append(items)
-                        or ("Bb major", True))
+                        or ("B\u266d major", True))
     w.choose_key()
-    assert "Db major" in offered[0] and "C# major" not in offered[0]
+    assert "D\u266d major" in offered[0] and "C# major" not in offered[0]
     assert w.engine.batch.jobs[0].result.key_user == "A# major"
-    assert w.model.index(0, key_col).data() == "Bb major \u270e"
+    assert w.model.index(0, key_col).data() == "B\u266d major \u270e"
+    # the cell and its tip spell the flat alike, with the sign
+    tip = w.model.index(0, key_col).data(Qt.ItemDataRole.ToolTipRole)
+    assert "A# major (B\u266d major)" in tip
     out = tmp_path / "results.csv"
     write_results_csv(out, [j.result for j in w.engine.batch.jobs])
     text = out.read_text(encoding="utf-8")
-    assert "A# major" in text and "Bb" not in text  # exports keep sharps
+    assert "A# major" in text and "Bb" not in text and "\u266d" not in text  # sharps
     # a window started later (one that remembers) reads the choice
     later = MainWindow(fast_settings, remember=True)
     qtbot.addWidget(later)
