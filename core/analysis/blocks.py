@@ -83,12 +83,15 @@ class _RangeSoundFile(sf.SoundFile):
             self._range.close()
 
 
-def av_open(path: str, pieces=()):
+def av_open(path: str, pieces=(), *, whole_track: bool = False):
     """``(container, file)`` opened by PyAV; ``file`` is a Python file object to close with
     the container when the name is not valid UTF-8 (PyAV is then given the open file) or
     ``pieces`` are given (the byte ranges shown, joined in their order:
-    :class:`FilePieces`), else None."""
+    :class:`FilePieces`), else None.  ``whole_track``: an MP4's edit list is not followed
+    (its tracks are read whole, from their first sample)."""
     import av
+
+    options = {"ignore_editlist": "1"} if whole_track else None
 
     if pieces:
         fh = FilePieces(path, pieces)
@@ -98,9 +101,9 @@ def av_open(path: str, pieces=()):
         except UnicodeEncodeError:
             fh = open(path, "rb")  # noqa: SIM115 - closed by the caller with the container
         else:
-            return av.open(path, metadata_errors="ignore"), None
+            return av.open(path, metadata_errors="ignore", options=options), None
     try:
-        return av.open(fh, metadata_errors="ignore"), fh
+        return av.open(fh, metadata_errors="ignore", options=options), fh
     except BaseException:
         fh.close()
         raise
@@ -406,6 +409,52 @@ def _aac_lead(container) -> int:
     return AAC_LC_LEAD if ctx is not None and ctx.name == "aac" and ctx.profile == "LC" else 0
 
 
+class _EditCuts:
+    """The parts an MP4's edit list plays (:attr:`AudioInfo.cuts`), cut from the samples of
+    its whole track given in order: each array given yields the pieces of it played, and
+    silence where the edit list has an empty edit."""
+
+    def __init__(self, cuts):
+        self.cuts = list(cuts)
+        self.next = 0  # the cut being read
+        self.at = 0  # track sample of the next array's first
+        self.channels = 0
+
+    def _silence(self, count: int) -> np.ndarray:
+        # A read-only view of one row of zeros: no memory for long silences.
+        return np.broadcast_to(np.zeros((1, self.channels), dtype=np.float32),
+                               (count, self.channels))
+
+    def cut(self, arr: np.ndarray) -> list[np.ndarray]:
+        self.channels = arr.shape[1]
+        out = []
+        end = self.at + len(arr)
+        while self.next < len(self.cuts):
+            first, count = self.cuts[self.next]
+            if first is None:
+                out.append(self._silence(count))
+            else:
+                lo, hi = max(first, self.at), min(first + count, end)
+                if hi > lo:
+                    out.append(arr[lo - self.at:hi - self.at])
+                if first + count > end:
+                    break
+            self.next += 1
+        self.at = end
+        return out
+
+    def rest(self) -> list[np.ndarray]:
+        """The silences that end the edit list, once the track's samples are all given."""
+        out = []
+        if self.channels:
+            while self.next < len(self.cuts):
+                first, count = self.cuts[self.next]
+                if first is None:
+                    out.append(self._silence(count))
+                self.next += 1
+        return out
+
+
 def _output_layout(av, first, channels: int):
     """The layout blocks are converted to: the first frame's, or FFmpeg's usual layout of the
     channel count probed when the first frame has another (the first frame's when FFmpeg
@@ -483,7 +532,7 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     demuxer = info.format.lower()
     try:
         opened = (av_open_range(path, *links[0], demuxer) if links
-                  else av_open(path, info.pieces))
+                  else av_open(path, info.pieces, whole_track=bool(info.cuts)))
     except (av.FFmpegError, OSError) as exc:
         raise CorruptFileError(path, f"the file can no longer be opened ({av_reason(exc)})") \
             from None
@@ -498,6 +547,7 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     if info.format == "CAF" and not links:
         limit = _caf_whole_packets(av, path, opened[0], limit)
     lead = _aac_lead(opened[0]) if info.format == "AAC" else 0
+    cutter = _EditCuts(info.cuts) if info.cuts and not links else None
     packets = _link_packets(path, opened, links[1:], demuxer)
     last = max(0, len(links) - 1)
     failed = 0  # MP3 frames in a row FFmpeg could not decode
@@ -544,7 +594,9 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
                     for res in resampler.resample(frame) if resampler is not None else ():
                         out.append(res.to_ndarray().reshape(-1, channels))
             except StopIteration:
-                break
+                if cutter is None:
+                    break
+                out, cutter = cutter.rest(), None  # the silences after the last part
             except (av.FFmpegError, ValueError, OSError) as exc:
                 # A last packet cut short (a copy that lost its last bytes) ends the song
                 # where its length says it nearly ends.
@@ -558,6 +610,8 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
                 raise CorruptFileError(
                     path, f"the audio data is damaged at {fmt_time((done + have) / rate)} "
                           f"({av_reason(exc)})") from None
+            if cutter is not None:
+                out = [piece for arr in out for piece in cutter.cut(arr)]
             for arr in out:
                 if lead:  # the encoder's lead-in, left out as an M4A's edit list does
                     arr, lead = arr[lead:], max(0, lead - len(arr))

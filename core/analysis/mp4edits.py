@@ -8,7 +8,15 @@ list it finds, with three exceptions that change what is read:
 - an edit list of no edits is ignored: the track is read whole, the encoder's lead-in
   included (an AAC song then starts 23-48 ms late and is that much longer);
 - the number of edits FFmpeg reads is the one the box's size gives, not the one it states;
-- an edit's playback rate is not followed.
+- an edit's playback rate is not followed;
+- empty edits (silence) are not read as silence, edits are joined at whole packets (a part
+  after the first starts up to a packet early, with a click where it is joined), and an
+  edit that runs past the end of the track is read on into the padding of its last packet.
+
+For such edit lists (an empty edit, more than one edit, or one past the end of the track, all
+at ordinary speed and in the track's order) :func:`edit_cuts` gives the ranges of the track's
+samples that players play, in order, with silence for an empty edit; the decoder then reads
+the whole track and cuts it so, to the sample.
 
 :func:`audio_edit_list` reads the edit list of the first audio track with a few small reads
 (at most :data:`MAX_BOXES` box headers, and 4 levels of boxes: ``moov``, ``trak``,
@@ -21,7 +29,8 @@ import os
 import struct
 from dataclasses import dataclass
 
-__all__ = ["Edit", "EditList", "audio_edit_list", "edit_list_notice", "MAX_BOXES"]
+__all__ = ["Edit", "EditList", "audio_edit_list", "edit_cuts", "edit_list_notice",
+           "MAX_BOXES"]
 
 #: Box headers read at most while looking for the edit list.
 MAX_BOXES = 4096
@@ -177,6 +186,64 @@ def audio_edit_list(path: str, start: int = 0) -> EditList | None:
     return None
 
 
+def _ordinary(edit: Edit) -> bool:
+    return abs(edit.rate - 1.0) <= 1e-6
+
+
+def _past_end(found: EditList, edit: Edit) -> bool:
+    """True when ``edit`` plays on past the end of the track (by more than a millisecond)."""
+    return found.track_s is not None and edit.media_s is not None \
+        and edit.media_s + edit.duration_s > found.track_s + 1e-3
+
+
+def _cut_by_samples(found: EditList | None) -> bool:
+    """True when the edit list ``found`` is read by cutting the whole track by samples
+    (:func:`edit_cuts`)."""
+    if found is None or found.track_s is None or not found.edits:
+        return False
+    edits = found.edits
+    played = [e for e in edits if e.media_s is not None]
+    if not played or not all(map(_ordinary, played)):
+        return False
+    if len(edits) == 1 and not _past_end(found, edits[0]):
+        return False
+    # Parts in the track's order, each after the end of the one before (within a sample).
+    ends = [min(e.media_s + e.duration_s, found.track_s) for e in played]
+    return all(later.media_s >= end - 1e-5 for later, end in zip(played[1:], ends[:-1], strict=True))
+
+
+def edit_cuts(found: EditList | None, rate: int) -> tuple[tuple[int | None, int], ...]:
+    """The samples players play of a track whose edit list FFmpeg does not read as they do.
+
+    Parameters
+    ----------
+    found : EditList or None
+        The track's edit list (:func:`audio_edit_list`).
+    rate : int
+        The track's sample rate (Hz).
+
+    Returns
+    -------
+    tuple of (int or None, int)
+        ``(first sample, count)`` of each edit in order, ``None`` for an empty edit
+        (``count`` samples of silence), counts cut at the end of the track; empty when
+        FFmpeg reads the edit list as written (an ordinary one, none, or one this cannot
+        follow either: edits at another rate, or parts out of the track's order).
+    """
+    if not _cut_by_samples(found):
+        return ()
+    track = round(found.track_s * rate)
+    cuts = []
+    for edit in found.edits:
+        count = round(edit.duration_s * rate)
+        if edit.media_s is None:
+            cuts.append((None, count))
+        else:
+            first = min(round(edit.media_s * rate), track)
+            cuts.append((first, max(0, min(count, track - first))))
+    return tuple(cuts)
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
@@ -201,12 +268,23 @@ def edit_list_notice(found: EditList | None) -> str:
     played = [e for e in edits if e.media_s is not None]
     if not played:
         return "; ".join(notes)
+    cut = _cut_by_samples(found)
     if edits[0].media_s is None and edits[0].duration_s > 0:
-        notes.append(f"its MP4 edit list starts the audio after {edits[0].duration_s:.3f} s "
-                     "of silence, which is not read")
+        lead = edits[0].duration_s
+        notes.append(f"its MP4 edit list starts the audio after {lead:.3f} s of silence, " + (
+            "which is read as silence, as players play it" if cut else
+            f"which is not read: every time in the results is {lead:.3f} s early"))
     if len(played) > 1:
-        notes.append(f"its MP4 edit list joins {len(played)} parts of its audio track: they "
-                     "are read as joined")
+        notes.append(f"its MP4 edit list joins {len(played)} parts of its audio track: " + (
+            "they are joined sample by sample, as players join them" if cut else
+            "they are joined at whole packets (FFmpeg's), so each part after the first "
+            "may start up to a packet early (1024 samples for AAC), with a click at the join"))
+    if cut and (late := [e for e in played if _past_end(found, e)]):
+        edit = late[0]
+        notes.append(f"its MP4 edit list plays {edit.duration_s:.3f} s from "
+                     f"{edit.media_s:.3f} s of its {found.track_s:.3f} s audio track, past its "
+                     f"end: the {max(0.0, found.track_s - edit.media_s):.3f} s up to its end "
+                     "are read")
     if any(abs(e.rate - 1.0) > 1e-6 for e in played):
         rate = next(e.rate for e in played if abs(e.rate - 1.0) > 1e-6)
         notes.append(f"its MP4 edit list plays the audio at {rate:g} times its speed, which "

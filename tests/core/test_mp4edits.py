@@ -12,7 +12,7 @@ import pytest
 from core.analysis.decode import probe, stream
 from core.analysis.mp4edits import MAX_BOXES, Edit, audio_edit_list, edit_list_notice
 from core.errors import EmptyFileError
-from tests.audio_files import set_edit_list, tone, write_audio
+from tests.audio_files import _write_av, set_edit_list, tone, write_audio
 
 SR = 44100
 #: Samples FFmpeg's AAC encoder puts first (its priming), which its edit list leaves out.
@@ -87,20 +87,84 @@ def test_edit_list_at_another_rate_is_not_followed_and_says_so(m4a, tmp_path):
     assert "plays the audio at 2 times its speed, which is not followed" in info.notice
 
 
-def test_edit_list_joining_two_parts_says_so(m4a, tmp_path):
-    info, after = _decode(_copy(m4a, tmp_path, [(1000, PRIMING, 1), (1000, PRIMING + 2 * SR,
-                                                                     1)]))
-    assert len(after) == 2 * SR
-    assert info.notice == "its MP4 edit list joins 2 parts of its audio track: they are read " \
-                          "as joined"
+def test_edit_list_joining_two_parts_joins_them_by_samples(m4a, tmp_path):
+    """FFmpeg joins at whole packets (the second part began 68 samples early); the parts are
+    cut from the whole track instead."""
+    _, before = _decode(m4a)
+    path = _copy(m4a, tmp_path, [(1000, PRIMING, 1), (1000, PRIMING + 2 * SR, 1)])
+    info, after = _decode(path)
+    assert info.frames == len(after) == 2 * SR
+    np.testing.assert_array_equal(after[:SR], before[:SR])
+    np.testing.assert_array_equal(after[SR:], before[2 * SR:3 * SR])
+    assert info.notice == "its MP4 edit list joins 2 parts of its audio track: they are " \
+                          "joined sample by sample, as players join them"
 
 
-def test_edit_list_starting_with_silence_says_it_is_not_read(m4a, tmp_path):
+def test_edit_list_starting_with_silence_reads_the_silence(m4a, tmp_path):
+    """Players play an empty edit as silence: every time in the song stays where they
+    place it (FFmpeg leaves the silence out, and the probed length disagreed)."""
     _, before = _decode(m4a)
     info, after = _decode(_copy(m4a, tmp_path, [(500, -1, 1), (3000, PRIMING, 1)]))
-    n = min(len(after), len(before))
-    np.testing.assert_array_equal(after[:n], before[:n])
-    assert "starts the audio after 0.500 s of silence, which is not read" in info.notice
+    assert info.frames == len(after) == SR // 2 + 3 * SR
+    assert not after[:SR // 2].any()
+    np.testing.assert_array_equal(after[SR // 2:], before)
+    assert info.notice == "its MP4 edit list starts the audio after 0.500 s of silence, " \
+                          "which is read as silence, as players play it"
+
+
+def test_edit_list_with_silence_between_and_after_parts(m4a, tmp_path):
+    _, before = _decode(m4a)
+    edits = [(1000, PRIMING, 1), (250, -1, 1), (1000, PRIMING + 2 * SR, 1), (500, -1, 1)]
+    info, after = _decode(_copy(m4a, tmp_path, edits))
+    quarter, half = SR // 4, SR // 2
+    assert info.frames == len(after) == 2 * SR + quarter + half
+    np.testing.assert_array_equal(after[:SR], before[:SR])
+    assert not after[SR:SR + quarter].any()
+    np.testing.assert_array_equal(after[SR + quarter:2 * SR + quarter], before[2 * SR:])
+    assert not after[2 * SR + quarter:].any()
+
+
+def test_edit_list_past_the_end_of_the_track_reads_up_to_its_end(m4a, tmp_path):
+    """An edit from sample 2048 of a track of 133,324 samples that asks for 3 s: FFmpeg read
+    on into the padding of the last packet (132,096 samples); the track's end ends it."""
+    _, before = _decode(m4a)
+    info, after = _decode(_copy(m4a, tmp_path, [(3000, 2 * PRIMING, 1)]))
+    assert info.frames == len(after) == 3 * SR - PRIMING
+    np.testing.assert_array_equal(after, before[PRIMING:])
+    assert info.notice == "its MP4 edit list plays 3.000 s from 0.046 s of its 3.023 s audio " \
+                          "track, past its end: the 2.977 s up to its end are read"
+
+
+def test_edit_list_joining_parts_out_of_order_says_how_they_are_joined(m4a, tmp_path):
+    """Parts that go back in the track are read as FFmpeg joins them, and the note says
+    how."""
+    path = _copy(m4a, tmp_path, [(1000, PRIMING + 2 * SR, 1), (1000, PRIMING, 1)])
+    info, after = _decode(path)
+    assert len(after) == 2 * SR
+    assert info.notice == (
+        "its MP4 edit list joins 2 parts of its audio track: they are joined at whole packets "
+        "(FFmpeg's), so each part after the first may start up to a packet early (1024 "
+        "samples for AAC), with a click at the join")
+
+
+def test_edit_list_with_silence_at_another_rate_says_times_are_early(m4a, tmp_path):
+    _, before = _decode(m4a)
+    info, after = _decode(_copy(m4a, tmp_path, [(500, -1, 1), (3000, PRIMING, 2.0)]))
+    np.testing.assert_array_equal(after[:SR], before[:SR])
+    assert "starts the audio after 0.500 s of silence, which is not read: every time in the " \
+           "results is 0.500 s early" in info.notice
+
+
+def test_edit_list_of_an_m4a_with_its_index_first_is_followed(tmp_path):
+    """An M4A written for streaming (its moov box before its audio)."""
+    path = tmp_path / "first.m4a"
+    _write_av(path, tone(440.0, 3.0, SR, channels=2), SR, container="ipod", codec="aac",
+              faststart=True)
+    _, before = _decode(path)
+    info, after = _decode(set_edit_list(path, [(500, -1, 1), (1000, PRIMING, 1)]))
+    assert len(after) == SR // 2 + SR
+    assert not after[:SR // 2].any()
+    np.testing.assert_array_equal(after[SR // 2:], before[:SR])
 
 
 def test_edit_list_of_silence_alone_is_an_empty_file(m4a, tmp_path):
