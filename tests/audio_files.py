@@ -116,9 +116,10 @@ _S16_FORMAT = {"wavpack": "s16p", "tta": "s16", "flac": "s16"}
 
 
 def _write_av(path: Path, y: np.ndarray, sr: int, *, container: str, codec: str,
-              faststart: bool = False) -> None:
-    """``y`` encoded with FFmpeg's ``codec`` in ``container``; ``faststart``: an MP4's index
-    (moov box) is written before its audio."""
+              movflags: str = "") -> None:
+    """``y`` encoded with FFmpeg's ``codec`` in ``container``; ``movflags``: how an MP4 is
+    laid out (FFmpeg's option: ``"faststart"`` writes its index before its audio,
+    ``"frag_keyframe+empty_moov+default_base_moof"`` writes a fragmented file)."""
     import av
 
     channels = y.shape[1]
@@ -132,7 +133,7 @@ def _write_av(path: Path, y: np.ndarray, sr: int, *, container: str, codec: str,
         fmt, data = "flt", y
     else:
         raise ValueError(f"write_audio: unknown codec {codec!r}")
-    options = {"movflags": "faststart"} if faststart else None
+    options = {"movflags": movflags} if movflags else None
     with av.open(os.fspath(path), "w", format=container, options=options) as out:
         stream = out.add_stream(codec, rate=sr, layout=layout)
         if codec in _S16_FORMAT:  # these encoders default to 8-bit samples
@@ -258,7 +259,8 @@ def set_edit_list(path, edits, *, stated: int | None = None) -> Path:
     """Replace the edit list of the first audio track of an M4A/MP4 with ``edits``,
     ``(duration, media_time, rate)`` each in the file's own time scales (movie, track); the
     box states ``stated`` edits (default: as many as it holds).  The boxes holding the edit
-    list grow or shrink with it; when the index (the moov box) comes before the audio, the
+    list grow or shrink with it (they are added to a track without them); when the index
+    (the moov box) comes before the audio, the
     audio moves with it and the index's chunk offsets are moved alike.  The file is rewritten
     in one step (a new file renamed over it)."""
     path = Path(path)
@@ -273,18 +275,23 @@ def set_edit_list(path, edits, *, stated: int | None = None) -> Path:
             break
     else:
         raise ValueError(f"set_edit_list: {path} has no audio track")
-    edts = _child(data, b"edts", trak, tsize)
-    elst = edts and _child(data, b"elst", *edts[1:])
-    if elst is None:
-        raise ValueError(f"set_edit_list: the audio track of {path} has no edit list")
     body = b"".join(struct.pack(">Iih", d, m, int(r)) + struct.pack(">H", round(r % 1 * 65536))
                     for d, m, r in edits)
     count = len(edits) if stated is None else stated
     box = struct.pack(">I4sII", 16 + len(body), b"elst", 0, count) + body
-    at, old = elst[1], elst[2]
+    edts = _child(data, b"edts", trak, tsize)
+    elst = edts and _child(data, b"elst", *edts[1:])
+    if elst is not None:
+        at, old, holders = elst[1], elst[2], (moov[1], trak, edts[1])
+    elif edts is None:  # a track without one (as in a fragmented file): edts after tkhd
+        tkhd = _child(data, b"tkhd", trak, tsize)
+        at, old, holders = tkhd[1] + tkhd[2] if tkhd else trak + 8, 0, (moov[1], trak)
+        box = struct.pack(">I4s", 8 + len(box), b"edts") + box
+    else:
+        raise ValueError(f"set_edit_list: the edts box of {path} holds no edit list")
     delta = len(box) - old
     data[at:at + old] = box
-    for holder in (moov[1], trak, edts[1]):
+    for holder in holders:
         size = struct.unpack(">I", data[holder:holder + 4])[0]
         data[holder:holder + 4] = struct.pack(">I", size + delta)
     if delta and any(k == b"mdat" and a > moov[1] for k, a, _ in _boxes(data, 0, len(data))):
