@@ -11,12 +11,14 @@ list it finds, with three exceptions that change what is read:
 - an edit's playback rate is not followed;
 - empty edits (silence) are not read as silence, edits are joined at whole packets (a part
   after the first starts up to a packet early, with a click where it is joined), and an
-  edit that runs past the end of the track is read on into the padding of its last packet.
+  edit that runs past the end of the track, or any edit of a fragmented file, is read on
+  into the padding of the track's last packet.
 
-For such edit lists (an empty edit, more than one edit, or one past the end of the track, all
-at ordinary speed and in the track's order) :func:`edit_cuts` gives the ranges of the track's
-samples that players play, in order, with silence for an empty edit; the decoder then reads
-the whole track and cuts it so, to the sample.
+For such edit lists (an empty edit, more than one edit, one past the end of the track or one
+in a fragmented file; all at ordinary speed, in the track's order, with at most
+:data:`_MAX_SILENCE_S` of silence) :func:`edit_cuts` gives the ranges of the track's samples
+that players play, in order, with silence for an empty edit; the decoder then reads the
+whole track and cuts it so, to the sample.
 
 :func:`audio_edit_list` reads the edit list of the first audio track with a few small reads
 (at most :data:`MAX_BOXES` box headers, and 4 levels of boxes: ``moov``, ``trak``,
@@ -36,6 +38,9 @@ __all__ = ["Edit", "EditList", "audio_edit_list", "edit_cuts", "edit_list_notice
 MAX_BOXES = 4096
 #: Edits read at most from one edit list.
 _MAX_EDITS = 4096
+#: Silence (s) of empty edits read at most: an edit list with more (hours, which a damaged
+#: box may state) is read as FFmpeg reads it, without the silence.
+_MAX_SILENCE_S = 600.0
 #: Audio (s) an edit list may leave out of a track beyond its lead-in without a note: the
 #: priming and the padding of the last packet of an AAC track are below 0.05 s.
 _UNPLAYED_S = 0.1
@@ -71,7 +76,8 @@ class EditList:
     edits : tuple of Edit
         Edits the box holds (as many as its size leaves room for).
     track_s : float or None
-        Length (s) of the track's samples, from its media header; None when not known.
+        Length (s) of the track's samples, from its media header; None when not known (none
+        stated, or a fragmented file).
     """
 
     stated: int
@@ -173,14 +179,20 @@ def audio_edit_list(path: str, start: int = 0) -> EditList | None:
             for kind, body, stop in walk.boxes(start, size):
                 if kind != b"moov":
                     continue
-                movie = 0
+                movie, found, fragmented = 0, None, False
                 for sub, sbody, sstop in walk.boxes(body, stop):
                     if sub == b"mvhd" and (scaled := _timescale(walk.read(sbody, 32))):
                         movie = scaled[0]
-                    elif sub == b"trak" and (
-                            found := _audio_track(walk, sbody, sstop, movie)) is not None:
-                        return found if found.stated >= 0 else None
-                return None
+                    elif sub == b"trak" and found is None:
+                        found = _audio_track(walk, sbody, sstop, movie)
+                    fragmented = fragmented or sub == b"mvex"
+                if found is None or found.stated < 0:
+                    return None
+                # A fragmented file's samples are in its fragments: its media header does
+                # not give the track's length (it states 0, usually).
+                if fragmented or not found.track_s:
+                    found = EditList(stated=found.stated, edits=found.edits, track_s=None)
+                return found
     except OSError:
         return None
     return None
@@ -199,16 +211,18 @@ def _past_end(found: EditList, edit: Edit) -> bool:
 def _cut_by_samples(found: EditList | None) -> bool:
     """True when the edit list ``found`` is read by cutting the whole track by samples
     (:func:`edit_cuts`)."""
-    if found is None or found.track_s is None or not found.edits:
+    if found is None or not found.edits:
         return False
     edits = found.edits
     played = [e for e in edits if e.media_s is not None]
     if not played or not all(map(_ordinary, played)):
         return False
-    if len(edits) == 1 and not _past_end(found, edits[0]):
+    if sum(e.duration_s for e in edits if e.media_s is None) > _MAX_SILENCE_S:
+        return False
+    if len(edits) == 1 and found.track_s is not None and not _past_end(found, edits[0]):
         return False
     # Parts in the track's order, each after the end of the one before (within a sample).
-    ends = [min(e.media_s + e.duration_s, found.track_s) for e in played]
+    ends = [min(e.media_s + e.duration_s, found.track_s or float("inf")) for e in played]
     return all(later.media_s >= end - 1e-5 for later, end in zip(played[1:], ends[:-1], strict=True))
 
 
@@ -226,18 +240,21 @@ def edit_cuts(found: EditList | None, rate: int) -> tuple[tuple[int | None, int]
     -------
     tuple of (int or None, int)
         ``(first sample, count)`` of each edit in order, ``None`` for an empty edit
-        (``count`` samples of silence), counts cut at the end of the track; empty when
+        (``count`` samples of silence), counts cut at the end of the track when its length
+        is known; empty when
         FFmpeg reads the edit list as written (an ordinary one, none, or one this cannot
         follow either: edits at another rate, or parts out of the track's order).
     """
     if not _cut_by_samples(found):
         return ()
-    track = round(found.track_s * rate)
+    track = None if found.track_s is None else round(found.track_s * rate)
     cuts = []
     for edit in found.edits:
         count = round(edit.duration_s * rate)
         if edit.media_s is None:
             cuts.append((None, count))
+        elif track is None:
+            cuts.append((round(edit.media_s * rate), count))
         else:
             first = min(round(edit.media_s * rate), track)
             cuts.append((first, max(0, min(count, track - first))))

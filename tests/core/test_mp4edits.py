@@ -159,12 +159,55 @@ def test_edit_list_of_an_m4a_with_its_index_first_is_followed(tmp_path):
     """An M4A written for streaming (its moov box before its audio)."""
     path = tmp_path / "first.m4a"
     _write_av(path, tone(440.0, 3.0, SR, channels=2), SR, container="ipod", codec="aac",
-              faststart=True)
+              movflags="faststart")
     _, before = _decode(path)
     info, after = _decode(set_edit_list(path, [(500, -1, 1), (1000, PRIMING, 1)]))
     assert len(after) == SR // 2 + SR
     assert not after[:SR // 2].any()
     np.testing.assert_array_equal(after[SR // 2:], before[:SR])
+
+
+@pytest.fixture(scope="module")
+def fragmented(tmp_path_factory):
+    """A fragmented 3 s AAC MP4 (its samples in fragments after an index that states none),
+    as FFmpeg writes it: no edit list, the encoder's 1024 samples of lead-in read first."""
+    path = tmp_path_factory.mktemp("fragments") / "a.mp4"
+    _write_av(path, tone(440.0, 3.0, SR, channels=2), SR, container="mp4", codec="aac",
+              movflags="frag_keyframe+empty_moov+default_base_moof")
+    return path
+
+
+def test_edit_list_of_a_fragmented_mp4_is_followed_to_its_length(fragmented, tmp_path):
+    """FFmpeg left out the lead-in but read on to the end of the last packet (133,120
+    samples, its padding included), probing 133,324."""
+    _, whole = _decode(fragmented)
+    assert len(whole) == PRIMING + 3 * SR
+    path = tmp_path / "b.mp4"
+    shutil.copy(fragmented, path)
+    info, after = _decode(set_edit_list(path, [(3000, PRIMING, 1)]))
+    assert audio_edit_list(str(path)).track_s is None
+    assert info.frames == len(after) == 3 * SR
+    np.testing.assert_array_equal(after, whole[PRIMING:])
+    assert info.notice == ""
+
+
+def test_edit_list_of_a_fragmented_mp4_starting_with_silence(fragmented, tmp_path):
+    _, whole = _decode(fragmented)
+    path = tmp_path / "b.mp4"
+    shutil.copy(fragmented, path)
+    info, after = _decode(set_edit_list(path, [(500, -1, 1), (3000, PRIMING, 1)]))
+    assert info.frames == len(after) == SR // 2 + 3 * SR
+    assert not after[:SR // 2].any()
+    np.testing.assert_array_equal(after[SR // 2:], whole[PRIMING:])
+
+
+def test_edit_list_with_hours_of_silence_is_read_without_it(m4a, tmp_path):
+    """An empty edit of 700 s, more than the 600 s of silence read at most, is not read."""
+    _, before = _decode(m4a)
+    info, after = _decode(_copy(m4a, tmp_path, [(700_000, -1, 1), (3000, PRIMING, 1)]))
+    np.testing.assert_array_equal(after[:3 * SR], before)
+    assert "after 700.000 s of silence, which is not read: every time in the results is " \
+           "700.000 s early" in info.notice
 
 
 def test_edit_list_of_silence_alone_is_an_empty_file(m4a, tmp_path):
