@@ -61,10 +61,10 @@ Edit lists.  FFmpeg follows the edit list of an MP4/M4A's audio track (the part 
 is played; an AAC encoder's lead-in is left out so), but ignores one of no edits and an
 edit's rate, and counts the edits by the box's size: the song's note says what was read of
 such a file (:mod:`core.analysis.mp4edits`), and a file whose edit list plays only silence
-is empty.  An edit list with silence (an empty edit), parts joined or an edit past the end of
-the track, which FFmpeg reads otherwise than players play it (no silence, joins at whole
-packets, the padding of the last packet read as audio), is followed by decoding the whole
-track and cutting it by samples (:attr:`AudioInfo.cuts`).  Raw AAC-LC (ADTS), which states no encoder delay, is read without its first
+is empty.  An edit list with silence (an empty edit), parts joined, an edit past the end of
+the track or in a fragmented file, which FFmpeg reads otherwise than players play it (no
+silence, joins at whole packets, the padding of the last packet read as audio), is followed
+by decoding the whole track and cutting it by samples (:attr:`AudioInfo.cuts`).  Raw AAC-LC (ADTS), which states no encoder delay, is read without its first
 1024 samples, the lead-in every AAC-LC encoder puts first and FFmpeg's states in an M4A
 (:data:`~core.analysis.blocks.AAC_LC_LEAD`); encoders that put more leave the rest in.
 
