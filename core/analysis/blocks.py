@@ -181,15 +181,17 @@ class FileRange(FilePieces):
         super().__init__(path, [(start, end)])
 
 
-def av_open_range(path: str, start: int, end: int, demuxer: str):
+def av_open_range(path: str, start: int, end: int, demuxer: str, *,
+                  whole_track: bool = False):
     """``(container, file)`` opened by PyAV with FFmpeg's ``demuxer`` (``"mp3"``,
     ``"ogg"``) on bytes ``start`` to ``end`` of a file (one of files joined end to end);
-    close ``file`` with the container."""
+    close ``file`` with the container.  ``whole_track``: as for :func:`av_open`."""
     import av
 
+    options = {"ignore_editlist": "1"} if whole_track else None
     fh = FileRange(path, start, end)
     try:
-        return av.open(fh, format=demuxer, metadata_errors="ignore"), fh
+        return av.open(fh, format=demuxer, metadata_errors="ignore", options=options), fh
     except BaseException:
         fh.close()
         raise
@@ -531,8 +533,9 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     links = list(info.parts)  # byte ranges of the files joined in this one
     demuxer = info.format.lower()
     try:
-        opened = (av_open_range(path, *links[0], demuxer) if links
-                  else av_open(path, info.pieces, whole_track=bool(info.cuts)))
+        whole = bool(info.cuts) and len(links) < 2
+        opened = (av_open_range(path, *links[0], demuxer, whole_track=whole) if links
+                  else av_open(path, info.pieces, whole_track=whole))
     except (av.FFmpegError, OSError) as exc:
         raise CorruptFileError(path, f"the file can no longer be opened ({av_reason(exc)})") \
             from None
@@ -547,7 +550,7 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     if info.format == "CAF" and not links:
         limit = _caf_whole_packets(av, path, opened[0], limit)
     lead = _aac_lead(opened[0]) if info.format == "AAC" else 0
-    cutter = _EditCuts(info.cuts) if info.cuts and not links else None
+    cutter = _EditCuts(info.cuts) if whole else None
     packets = _link_packets(path, opened, links[1:], demuxer)
     last = max(0, len(links) - 1)
     failed = 0  # MP3 frames in a row FFmpeg could not decode

@@ -842,7 +842,7 @@ def probe(path) -> AudioInfo:
         if info.format in _MP4_FORMATS:
             edits = audio_edit_list(path, start)
             notice = "; ".join(filter(None, (notice, edit_list_notice(edits))))
-            if not start and not pieces and (cuts := edit_cuts(edits, info.sample_rate)):
+            if len(info.parts) < 2 and (cuts := edit_cuts(edits, info.sample_rate)):
                 frames = sum(count for _, count in cuts)
                 info = dataclasses.replace(info, cuts=cuts, frames=frames,
                                            duration_s=frames / info.sample_rate)

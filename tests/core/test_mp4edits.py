@@ -167,6 +167,22 @@ def test_edit_list_of_an_m4a_with_its_index_first_is_followed(tmp_path):
     np.testing.assert_array_equal(after[SR // 2:], before[:SR])
 
 
+def test_edit_list_of_an_m4a_behind_an_id3_tag_is_followed(m4a, tmp_path):
+    """A tagger's ID3 tag in front of the M4A: the edit list is cut from the audio after it."""
+    _, before = _decode(m4a)
+    path = _copy(m4a, tmp_path, [(500, -1, 1), (1000, PRIMING, 1), (1000, PRIMING + 2 * SR, 1)])
+    frame = b"TIT2" + struct.pack(">I", 5) + b"\x00\x00\x03Song"
+    tagged = tmp_path / "tagged.m4a"
+    tagged.write_bytes(b"ID3\x04\x00\x00" + bytes([0, 0, 0, len(frame)]) + frame
+                       + path.read_bytes())
+    info, after = _decode(tagged)
+    assert info.frames == len(after) == SR // 2 + 2 * SR
+    assert not after[:SR // 2].any()
+    np.testing.assert_array_equal(after[SR // 2:], np.concatenate([before[:SR],
+                                                                    before[2 * SR:]]))
+    assert "joined sample by sample" in info.notice
+
+
 @pytest.fixture(scope="module")
 def fragmented(tmp_path_factory):
     """A fragmented 3 s AAC MP4 (its samples in fragments after an index that states none),
