@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 
 from core.analysis.decode import probe, stream
-from core.analysis.mp4edits import MAX_BOXES, Edit, audio_edit_list, edit_list_notice
+from core.analysis.mp4edits import (
+    MAX_BOXES,
+    Edit,
+    EditList,
+    audio_edit_list,
+    edit_cuts,
+    edit_list_notice,
+)
 from core.errors import EmptyFileError
 from tests.audio_files import _write_av, set_edit_list, tone, write_audio
 
@@ -265,3 +272,26 @@ def test_edit_list_of_another_file_is_not_found(tmp_path):
 
 def test_notice_of_no_edit_list_is_empty():
     assert edit_list_notice(None) == ""
+
+
+def _edits(*edits, track_s=3.0):
+    return EditList(stated=len(edits), edits=tuple(Edit(d, m, r) for d, m, r in edits),
+                    track_s=track_s)
+
+
+@pytest.mark.parametrize(("found", "cuts"), [
+    (None, ()),
+    (_edits((2.0, 0.5, 1.0)), ()),  # one edit within the track: FFmpeg reads it exactly
+    (_edits((0.5, None, 1.0), (2.0, 0.0, 1.0)), ((None, 500), (0, 2000))),
+    (_edits((1.0, 2.5, 1.0)), ((2500, 500),)),  # past the end: up to the end of the track
+    (_edits((1.0, 2.5, 1.0), track_s=None), ((2500, 1000),)),  # fragmented: as stated
+    (_edits((1.0, 0.0, 1.0), (1.0, 2.0, 1.0), (0.25, None, 1.0)),
+     ((0, 1000), (2000, 1000), (None, 250))),
+    (_edits((1.0, 2.0, 1.0), (1.0, 0.0, 1.0)), ()),  # back in the track
+    (_edits((1.0, 0.0, 1.0), (1.0, 0.5, 1.0)), ()),  # overlapping parts
+    (_edits((0.5, None, 1.0), (2.0, 0.0, 2.0)), ()),  # at another rate
+    (_edits((601.0, None, 1.0), (2.0, 0.0, 1.0)), ()),  # over 600 s of silence
+    (_edits((0.5, None, 1.0)), ()),  # silence alone: an empty file
+])
+def test_edit_cuts_in_samples(found, cuts):
+    assert edit_cuts(found, 1000) == cuts
