@@ -245,6 +245,18 @@ def test_alac_m4a_edit_list_gives_no_note(tmp_path):
     assert probe(path).notice == ""
 
 
+def test_alac_m4a_edit_list_with_silence_and_parts_is_cut_by_samples(tmp_path):
+    """ALAC packets hold 4096 samples: the parts are cut within them all the same."""
+    path = write_audio(tmp_path / "a.m4a", tone(440.0, 3.0, SR, channels=2), SR,
+                       subtype="ALAC")
+    _, before = _decode(path)
+    info, after = _decode(set_edit_list(path, [(500, -1, 1), (1000, 0, 1), (1000, 2 * SR, 1)]))
+    assert info.frames == len(after) == SR // 2 + 2 * SR
+    assert not after[:SR // 2].any()
+    np.testing.assert_array_equal(after[SR // 2:], np.concatenate([before[:SR],
+                                                                    before[2 * SR:]]))
+
+
 def test_edit_list_walk_reads_a_bounded_number_of_boxes(m4a, tmp_path):
     """Past :data:`MAX_BOXES` boxes before the index, the edit list is not looked for."""
     data = m4a.read_bytes()
