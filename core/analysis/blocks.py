@@ -414,10 +414,22 @@ def _aac_lead(container) -> int:
 class _EditCuts:
     """The parts an MP4's edit list plays (:attr:`AudioInfo.cuts`), cut from the samples of
     its whole track given in order: each array given yields the pieces of it played, and
-    silence where the edit list has an empty edit."""
+    silence where the edit list has an empty edit.  Parts that go back in the track (or
+    overlap) are cut in a further pass over the track: the cuts are split into passes, each
+    with its parts in the track's order."""
 
     def __init__(self, cuts):
-        self.cuts = list(cuts)
+        self.passes, run, end = [], [], 0
+        for first, count in cuts:
+            if first is not None:
+                if first < end:
+                    self.passes.append(run)
+                    run = []
+                end = first + count
+            run.append((first, count))
+        self.passes.append(run)
+        self.pass_at = 0  # the pass being read
+        self.cuts = self.passes[0]  # its cuts
         self.next = 0  # the cut being read
         self.at = 0  # track sample of the next array's first
         self.channels = 0
@@ -445,6 +457,18 @@ class _EditCuts:
         self.at = end
         return out
 
+    def pass_done(self) -> bool:
+        """True when the parts of this pass are all cut."""
+        return self.next >= len(self.cuts)
+
+    def next_pass(self) -> bool:
+        """Start the next pass over the track; False when there is none."""
+        if self.pass_at + 1 >= len(self.passes):
+            return False
+        self.pass_at += 1
+        self.cuts, self.next, self.at = self.passes[self.pass_at], 0, 0
+        return True
+
     def rest(self) -> list[np.ndarray]:
         """The silences that end the edit list, once the track's samples are all given."""
         out = []
@@ -455,6 +479,28 @@ class _EditCuts:
                     out.append(self._silence(count))
                 self.next += 1
         return out
+
+
+def _track_passes(opened, reopen, cutter: _EditCuts):
+    """``(pass, packet)`` of the audio track read whole as many times as ``cutter`` needs,
+    each pass ending when its parts are cut; ``opened`` is the first pass's ``(container,
+    file)`` and ``reopen()`` opens the file again for the next."""
+    k = 0
+    try:
+        while True:
+            container = opened[0]
+            for packet in container.demux(container.streams.audio[0]):
+                yield k, packet
+                if cutter.pass_done():
+                    break
+            _close(opened)
+            opened = None
+            if not cutter.next_pass():
+                return
+            opened, k = reopen(), k + 1
+    finally:
+        if opened is not None:
+            _close(opened)
 
 
 def _output_layout(av, first, channels: int):
@@ -551,7 +597,12 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
         limit = _caf_whole_packets(av, path, opened[0], limit)
     lead = _aac_lead(opened[0]) if info.format == "AAC" else 0
     cutter = _EditCuts(info.cuts) if whole else None
-    packets = _link_packets(path, opened, links[1:], demuxer)
+    if cutter is not None:
+        packets = _track_passes(opened, lambda: (
+            av_open_range(path, *links[0], demuxer, whole_track=True) if links
+            else av_open(path, info.pieces, whole_track=True)), cutter)
+    else:
+        packets = _link_packets(path, opened, links[1:], demuxer)
     last = max(0, len(links) - 1)
     failed = 0  # MP3 frames in a row FFmpeg could not decode
     size = os.path.getsize(path)

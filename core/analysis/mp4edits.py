@@ -15,10 +15,10 @@ list it finds, with three exceptions that change what is read:
   into the padding of the track's last packet.
 
 For such edit lists (an empty edit, more than one edit, one past the end of the track or one
-in a fragmented file; all at ordinary speed, in the track's order, with at most
-:data:`_MAX_SILENCE_S` of silence) :func:`edit_cuts` gives the ranges of the track's samples
-that players play, in order, with silence for an empty edit; the decoder then reads the
-whole track and cuts it so, to the sample.
+in a fragmented file; all at ordinary speed, with at most :data:`_MAX_SILENCE_S` of silence)
+:func:`edit_cuts` gives the ranges of the track's samples that players play, in order, with
+silence for an empty edit; the decoder then reads the whole track and cuts it so, to the
+sample (once more for each part that goes back in the track).
 
 :func:`audio_edit_list` reads the edit list of the first audio track with a few small reads
 (at most :data:`MAX_BOXES` box headers, and 4 levels of boxes: ``moov``, ``trak``,
@@ -219,11 +219,7 @@ def _cut_by_samples(found: EditList | None) -> bool:
         return False
     if sum(e.duration_s for e in edits if e.media_s is None) > _MAX_SILENCE_S:
         return False
-    if len(edits) == 1 and found.track_s is not None and not _past_end(found, edits[0]):
-        return False
-    # Parts in the track's order, each after the end of the one before (within a sample).
-    ends = [min(e.media_s + e.duration_s, found.track_s or float("inf")) for e in played]
-    return all(later.media_s >= end - 1e-5 for later, end in zip(played[1:], ends[:-1], strict=True))
+    return len(edits) > 1 or found.track_s is None or _past_end(found, edits[0])
 
 
 def edit_cuts(found: EditList | None, rate: int) -> tuple[tuple[int | None, int], ...]:
@@ -243,7 +239,7 @@ def edit_cuts(found: EditList | None, rate: int) -> tuple[tuple[int | None, int]
         (``count`` samples of silence), counts cut at the end of the track when its length
         is known; empty when
         FFmpeg reads the edit list as written (an ordinary one, none, or one this cannot
-        follow either: edits at another rate, or parts out of the track's order).
+        follow either: edits at another rate, or more than 600 s of silence).
     """
     if not _cut_by_samples(found):
         return ()

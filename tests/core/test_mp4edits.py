@@ -142,13 +142,25 @@ def test_edit_list_past_the_end_of_the_track_reads_up_to_its_end(m4a, tmp_path):
                           "track, past its end: the 2.977 s up to its end are read"
 
 
-def test_edit_list_joining_parts_out_of_order_says_how_they_are_joined(m4a, tmp_path):
-    """Parts that go back in the track are read as FFmpeg joins them, and the note says
-    how."""
-    path = _copy(m4a, tmp_path, [(1000, PRIMING + 2 * SR, 1), (1000, PRIMING, 1)])
+@pytest.mark.parametrize("parts", [(2, 0), (0, 0, 1)])
+def test_edit_list_going_back_in_the_track_is_cut_in_passes(m4a, tmp_path, parts):
+    """Parts out of the track's order (the last second first) or played again (the first
+    second twice) are cut each from a further pass over the track."""
+    _, before = _decode(m4a)
+    path = _copy(m4a, tmp_path, [(1000, PRIMING + k * SR, 1) for k in parts])
+    info, after = _decode(path)
+    assert info.frames == len(after) == len(parts) * SR
+    np.testing.assert_array_equal(after, np.concatenate([before[k * SR:(k + 1) * SR]
+                                                         for k in parts]))
+    assert info.notice.endswith("they are joined sample by sample, as players join them")
+
+
+def test_edit_list_joining_parts_at_another_rate_says_how_they_are_joined(m4a, tmp_path):
+    """Parts at another rate are read as FFmpeg joins them, and the note says how."""
+    path = _copy(m4a, tmp_path, [(1000, PRIMING, 2.0), (1000, PRIMING + 2 * SR, 2.0)])
     info, after = _decode(path)
     assert len(after) == 2 * SR
-    assert info.notice == (
+    assert info.notice.startswith(
         "its MP4 edit list joins 2 parts of its audio track: they are joined at whole packets "
         "(FFmpeg's), so each part after the first may start up to a packet early (1024 "
         "samples for AAC), with a click at the join")
@@ -299,8 +311,8 @@ def _edits(*edits, track_s=3.0):
     (_edits((1.0, 2.5, 1.0), track_s=None), ((2500, 1000),)),  # fragmented: as stated
     (_edits((1.0, 0.0, 1.0), (1.0, 2.0, 1.0), (0.25, None, 1.0)),
      ((0, 1000), (2000, 1000), (None, 250))),
-    (_edits((1.0, 2.0, 1.0), (1.0, 0.0, 1.0)), ()),  # back in the track
-    (_edits((1.0, 0.0, 1.0), (1.0, 0.5, 1.0)), ()),  # overlapping parts
+    (_edits((1.0, 2.0, 1.0), (1.0, 0.0, 1.0)), ((2000, 1000), (0, 1000))),  # back
+    (_edits((1.0, 0.0, 1.0), (1.0, 0.5, 1.0)), ((0, 1000), (500, 1000))),  # overlapping
     (_edits((0.5, None, 1.0), (2.0, 0.0, 2.0)), ()),  # at another rate
     (_edits((601.0, None, 1.0), (2.0, 0.0, 1.0)), ()),  # over 600 s of silence
     (_edits((0.5, None, 1.0)), ()),  # silence alone: an empty file
