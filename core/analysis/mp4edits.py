@@ -15,10 +15,11 @@ list it finds, with three exceptions that change what is read:
   into the padding of the track's last packet.
 
 For such edit lists (an empty edit, more than one edit, one past the end of the track or one
-in a fragmented file; all at ordinary speed, with at most :data:`_MAX_SILENCE_S` of silence)
-:func:`edit_cuts` gives the ranges of the track's samples that players play, in order, with
-silence for an empty edit; the decoder then reads the whole track and cuts it so, to the
-sample (once more for each part that goes back in the track).
+in a fragmented file; all at ordinary speed, with at most :data:`_MAX_SILENCE_S` of silence
+and :data:`_MAX_PASSES` passes) :func:`edit_cuts` gives the ranges of the track's samples
+that players play, in order, with silence for an empty edit; the decoder then reads the
+whole track and cuts it so, to the sample (once more for each part that goes back in
+the track).
 
 :func:`audio_edit_list` reads the edit list of the first audio track with a few small reads
 (at most :data:`MAX_BOXES` box headers, and 4 levels of boxes: ``moov``, ``trak``,
@@ -41,6 +42,9 @@ _MAX_EDITS = 4096
 #: Silence (s) of empty edits read at most: an edit list with more (hours, which a damaged
 #: box may state) is read as FFmpeg reads it, without the silence.
 _MAX_SILENCE_S = 600.0
+#: Passes over the track read at most to cut parts that go back in it: an edit list that
+#: needs more (each pass decodes the track again) is read as FFmpeg reads it.
+_MAX_PASSES = 8
 #: Audio (s) an edit list may leave out of a track beyond its lead-in without a note: the
 #: priming and the padding of the last packet of an AAC track are below 0.05 s.
 _UNPLAYED_S = 0.1
@@ -219,6 +223,12 @@ def _cut_by_samples(found: EditList | None) -> bool:
         return False
     if sum(e.duration_s for e in edits if e.media_s is None) > _MAX_SILENCE_S:
         return False
+    passes, end = 1, 0.0
+    for edit in played:
+        passes += edit.media_s < end - 1e-5  # goes back in the track: one more pass
+        end = edit.media_s + edit.duration_s
+    if passes > _MAX_PASSES:
+        return False
     return len(edits) > 1 or found.track_s is None or _past_end(found, edits[0])
 
 
@@ -239,7 +249,8 @@ def edit_cuts(found: EditList | None, rate: int) -> tuple[tuple[int | None, int]
         (``count`` samples of silence), counts cut at the end of the track when its length
         is known; empty when
         FFmpeg reads the edit list as written (an ordinary one, none, or one this cannot
-        follow either: edits at another rate, or more than 600 s of silence).
+        follow either: edits at another rate, more than 600 s of silence, or parts that go
+        back in the track more than 7 times).
     """
     if not _cut_by_samples(found):
         return ()

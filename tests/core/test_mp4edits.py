@@ -316,6 +316,8 @@ def _edits(*edits, track_s=3.0):
     (_edits((0.5, None, 1.0), (2.0, 0.0, 2.0)), ()),  # at another rate
     (_edits((601.0, None, 1.0), (2.0, 0.0, 1.0)), ()),  # over 600 s of silence
     (_edits((0.5, None, 1.0)), ()),  # silence alone: an empty file
+    (_edits(*[(0.1, 0.0, 1.0)] * 8), ((0, 100),) * 8),  # 8 passes
+    (_edits(*[(0.1, 0.0, 1.0)] * 9), ()),  # 9 passes: left to FFmpeg
 ])
 def test_edit_cuts_in_samples(found, cuts):
     assert edit_cuts(found, 1000) == cuts
