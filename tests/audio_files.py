@@ -115,7 +115,11 @@ _INT16_CODECS = ("alac", "wavpack", "tta", "flac")
 _S16_FORMAT = {"wavpack": "s16p", "tta": "s16", "flac": "s16"}
 
 
-def _write_av(path: Path, y: np.ndarray, sr: int, *, container: str, codec: str) -> None:
+def _write_av(path: Path, y: np.ndarray, sr: int, *, container: str, codec: str,
+              movflags: str = "") -> None:
+    """``y`` encoded with FFmpeg's ``codec`` in ``container``; ``movflags``: how an MP4 is
+    laid out (FFmpeg's option: ``"faststart"`` writes its index before its audio,
+    ``"frag_keyframe+empty_moov+default_base_moof"`` writes a fragmented file)."""
     import av
 
     channels = y.shape[1]
@@ -129,7 +133,8 @@ def _write_av(path: Path, y: np.ndarray, sr: int, *, container: str, codec: str)
         fmt, data = "flt", y
     else:
         raise ValueError(f"write_audio: unknown codec {codec!r}")
-    with av.open(os.fspath(path), "w", format=container) as out:
+    options = {"movflags": movflags} if movflags else None
+    with av.open(os.fspath(path), "w", format=container, options=options) as out:
         stream = out.add_stream(codec, rate=sr, layout=layout)
         if codec in _S16_FORMAT:  # these encoders default to 8-bit samples
             stream.format = _S16_FORMAT[codec]
@@ -234,27 +239,86 @@ def write_cover_only_m4a(path) -> Path:
     return path
 
 
+def _boxes(data, begin: int, end: int):
+    """``(kind, at, size)`` of the MP4 boxes from ``begin`` to ``end`` of ``data``."""
+    pos = begin
+    while pos + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        if size < 8:
+            raise ValueError(f"MP4 box {kind!r} at {pos} has a size of {size}")
+        yield kind, pos, size
+        pos += size
+
+
+def _child(data, kind: bytes, at: int, size: int, header: int = 8):
+    return next(((k, a, n) for k, a, n in _boxes(data, at + header, at + size) if k == kind),
+                None)
+
+
 def set_edit_list(path, edits, *, stated: int | None = None) -> Path:
-    """Replace the edit list of the audio track of an M4A written by :func:`write_audio`
-    (one track, its moov box last) with ``edits``, ``(duration, media_time, rate)`` each in
-    the file's own time scales (movie, track); the box states ``stated`` edits (default:
-    as many as it holds).  The boxes holding the edit list grow or shrink with it; the
-    audio, which comes before them, stays where its index places it."""
+    """Replace the edit list of the first audio track of an M4A/MP4 with ``edits``,
+    ``(duration, media_time, rate)`` each in the file's own time scales (movie, track); the
+    box states ``stated`` edits (default: as many as it holds).  The boxes holding the edit
+    list grow or shrink with it (they are added to a track without them); when the index
+    (the moov box) comes before the audio, the
+    audio moves with it and the index's chunk offsets are moved alike.  The file is rewritten
+    in one step (a new file renamed over it)."""
     path = Path(path)
     data = bytearray(path.read_bytes())
-    moov, elst = data.rfind(b"moov") - 4, data.rfind(b"elst") - 4
-    trak, edts = data.rfind(b"trak", moov, elst) - 4, data.rfind(b"edts", moov, elst) - 4
-    if not moov < trak < edts < elst or data.rfind(b"mdat") > moov:
-        raise ValueError(f"set_edit_list: {path} is not an M4A with its moov box last")
-    old = struct.unpack(">I", data[elst:elst + 4])[0]
+    moov = next(((k, a, n) for k, a, n in _boxes(data, 0, len(data)) if k == b"moov"), None)
+    if moov is None:
+        raise ValueError(f"set_edit_list: {path} has no moov box")
+    for kind, trak, tsize in _boxes(data, moov[1] + 8, moov[1] + moov[2]):
+        mdia = _child(data, b"mdia", trak, tsize) if kind == b"trak" else None
+        hdlr = mdia and _child(data, b"hdlr", *mdia[1:])
+        if hdlr and data[hdlr[1] + 16:hdlr[1] + 20] == b"soun":
+            break
+    else:
+        raise ValueError(f"set_edit_list: {path} has no audio track")
     body = b"".join(struct.pack(">Iih", d, m, int(r)) + struct.pack(">H", round(r % 1 * 65536))
                     for d, m, r in edits)
     count = len(edits) if stated is None else stated
     box = struct.pack(">I4sII", 16 + len(body), b"elst", 0, count) + body
+    edts = _child(data, b"edts", trak, tsize)
+    elst = edts and _child(data, b"elst", *edts[1:])
+    if elst is not None:
+        at, old, holders = elst[1], elst[2], (moov[1], trak, edts[1])
+    elif edts is None:  # a track without one (as in a fragmented file): edts after tkhd
+        tkhd = _child(data, b"tkhd", trak, tsize)
+        at, old, holders = tkhd[1] + tkhd[2] if tkhd else trak + 8, 0, (moov[1], trak)
+        box = struct.pack(">I4s", 8 + len(box), b"edts") + box
+    else:
+        raise ValueError(f"set_edit_list: the edts box of {path} holds no edit list")
     delta = len(box) - old
-    data[elst:elst + old] = box
-    for at in (moov, trak, edts):
-        size = struct.unpack(">I", data[at:at + 4])[0]
-        data[at:at + 4] = struct.pack(">I", size + delta)
-    path.write_bytes(bytes(data))
+    data[at:at + old] = box
+    for holder in holders:
+        size = struct.unpack(">I", data[holder:holder + 4])[0]
+        data[holder:holder + 4] = struct.pack(">I", size + delta)
+    if delta and any(k == b"mdat" and a > moov[1] for k, a, _ in _boxes(data, 0, len(data))):
+        _move_chunk_offsets(data, moov[1], delta)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(bytes(data))
+    os.replace(tmp, path)
     return path
+
+
+def _move_chunk_offsets(data: bytearray, moov: int, delta: int) -> None:
+    """Add ``delta`` to every chunk offset (``stco``, ``co64``) of the tracks of the moov box
+    at ``moov`` of ``data``."""
+    msize = struct.unpack(">I", data[moov:moov + 4])[0]
+    for kind, trak, tsize in _boxes(data, moov + 8, moov + msize):
+        if kind != b"trak":
+            continue
+        stbl = None
+        if (mdia := _child(data, b"mdia", trak, tsize)) \
+                and (minf := _child(data, b"minf", *mdia[1:])):
+            stbl = _child(data, b"stbl", *minf[1:])
+        for sub, at, _ in _boxes(data, stbl[1] + 8, stbl[1] + stbl[2]) if stbl else ():
+            if sub in (b"stco", b"co64"):
+                fmt = ">I" if sub == b"stco" else ">Q"
+                step = struct.calcsize(fmt)
+                n = struct.unpack(">I", data[at + 12:at + 16])[0]
+                for k in range(n):
+                    pos = at + 16 + k * step
+                    value = struct.unpack(fmt, data[pos:pos + step])[0]
+                    data[pos:pos + step] = struct.pack(fmt, value + delta)

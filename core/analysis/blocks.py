@@ -83,12 +83,15 @@ class _RangeSoundFile(sf.SoundFile):
             self._range.close()
 
 
-def av_open(path: str, pieces=()):
+def av_open(path: str, pieces=(), *, whole_track: bool = False):
     """``(container, file)`` opened by PyAV; ``file`` is a Python file object to close with
     the container when the name is not valid UTF-8 (PyAV is then given the open file) or
     ``pieces`` are given (the byte ranges shown, joined in their order:
-    :class:`FilePieces`), else None."""
+    :class:`FilePieces`), else None.  ``whole_track``: an MP4's edit list is not followed
+    (its tracks are read whole, from their first sample)."""
     import av
+
+    options = {"ignore_editlist": "1"} if whole_track else None
 
     if pieces:
         fh = FilePieces(path, pieces)
@@ -98,9 +101,9 @@ def av_open(path: str, pieces=()):
         except UnicodeEncodeError:
             fh = open(path, "rb")  # noqa: SIM115 - closed by the caller with the container
         else:
-            return av.open(path, metadata_errors="ignore"), None
+            return av.open(path, metadata_errors="ignore", options=options), None
     try:
-        return av.open(fh, metadata_errors="ignore"), fh
+        return av.open(fh, metadata_errors="ignore", options=options), fh
     except BaseException:
         fh.close()
         raise
@@ -178,15 +181,17 @@ class FileRange(FilePieces):
         super().__init__(path, [(start, end)])
 
 
-def av_open_range(path: str, start: int, end: int, demuxer: str):
+def av_open_range(path: str, start: int, end: int, demuxer: str, *,
+                  whole_track: bool = False):
     """``(container, file)`` opened by PyAV with FFmpeg's ``demuxer`` (``"mp3"``,
     ``"ogg"``) on bytes ``start`` to ``end`` of a file (one of files joined end to end);
-    close ``file`` with the container."""
+    close ``file`` with the container.  ``whole_track``: as for :func:`av_open`."""
     import av
 
+    options = {"ignore_editlist": "1"} if whole_track else None
     fh = FileRange(path, start, end)
     try:
-        return av.open(fh, format=demuxer, metadata_errors="ignore"), fh
+        return av.open(fh, format=demuxer, metadata_errors="ignore", options=options), fh
     except BaseException:
         fh.close()
         raise
@@ -406,6 +411,98 @@ def _aac_lead(container) -> int:
     return AAC_LC_LEAD if ctx is not None and ctx.name == "aac" and ctx.profile == "LC" else 0
 
 
+class _EditCuts:
+    """The parts an MP4's edit list plays (:attr:`AudioInfo.cuts`), cut from the samples of
+    its whole track given in order: each array given yields the pieces of it played, and
+    silence where the edit list has an empty edit.  Parts that go back in the track (or
+    overlap) are cut in a further pass over the track: the cuts are split into passes, each
+    with its parts in the track's order."""
+
+    def __init__(self, cuts):
+        self.passes, run, end = [], [], 0
+        for first, count in cuts:
+            if first is not None:
+                if first < end:
+                    self.passes.append(run)
+                    run = []
+                end = first + count
+            run.append((first, count))
+        self.passes.append(run)
+        self.pass_at = 0  # the pass being read
+        self.cuts = self.passes[0]  # its cuts
+        self.next = 0  # the cut being read
+        self.at = 0  # track sample of the next array's first
+        self.channels = 0
+
+    def _silence(self, count: int) -> np.ndarray:
+        # A read-only view of one row of zeros: no memory for long silences.
+        return np.broadcast_to(np.zeros((1, self.channels), dtype=np.float32),
+                               (count, self.channels))
+
+    def cut(self, arr: np.ndarray) -> list[np.ndarray]:
+        self.channels = arr.shape[1]
+        out = []
+        end = self.at + len(arr)
+        while self.next < len(self.cuts):
+            first, count = self.cuts[self.next]
+            if first is None:
+                out.append(self._silence(count))
+            else:
+                lo, hi = max(first, self.at), min(first + count, end)
+                if hi > lo:
+                    out.append(arr[lo - self.at:hi - self.at])
+                if first + count > end:
+                    break
+            self.next += 1
+        self.at = end
+        return out
+
+    def pass_done(self) -> bool:
+        """True when the parts of this pass are all cut."""
+        return self.next >= len(self.cuts)
+
+    def next_pass(self) -> bool:
+        """Start the next pass over the track; False when there is none."""
+        if self.pass_at + 1 >= len(self.passes):
+            return False
+        self.pass_at += 1
+        self.cuts, self.next, self.at = self.passes[self.pass_at], 0, 0
+        return True
+
+    def rest(self) -> list[np.ndarray]:
+        """The silences that end the edit list, once the track's samples are all given."""
+        out = []
+        if self.channels:
+            while self.next < len(self.cuts):
+                first, count = self.cuts[self.next]
+                if first is None:
+                    out.append(self._silence(count))
+                self.next += 1
+        return out
+
+
+def _track_passes(opened, reopen, cutter: _EditCuts):
+    """``(pass, packet)`` of the audio track read whole as many times as ``cutter`` needs,
+    each pass ending when its parts are cut; ``opened`` is the first pass's ``(container,
+    file)`` and ``reopen()`` opens the file again for the next."""
+    k = 0
+    try:
+        while True:
+            container = opened[0]
+            for packet in container.demux(container.streams.audio[0]):
+                yield k, packet
+                if cutter.pass_done():
+                    break
+            _close(opened)
+            opened = None
+            if not cutter.next_pass():
+                return
+            opened, k = reopen(), k + 1
+    finally:
+        if opened is not None:
+            _close(opened)
+
+
 def _output_layout(av, first, channels: int):
     """The layout blocks are converted to: the first frame's, or FFmpeg's usual layout of the
     channel count probed when the first frame has another (the first frame's when FFmpeg
@@ -482,8 +579,9 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     links = list(info.parts)  # byte ranges of the files joined in this one
     demuxer = info.format.lower()
     try:
-        opened = (av_open_range(path, *links[0], demuxer) if links
-                  else av_open(path, info.pieces))
+        whole = bool(info.cuts) and len(links) < 2
+        opened = (av_open_range(path, *links[0], demuxer, whole_track=whole) if links
+                  else av_open(path, info.pieces, whole_track=whole))
     except (av.FFmpegError, OSError) as exc:
         raise CorruptFileError(path, f"the file can no longer be opened ({av_reason(exc)})") \
             from None
@@ -498,7 +596,13 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     if info.format == "CAF" and not links:
         limit = _caf_whole_packets(av, path, opened[0], limit)
     lead = _aac_lead(opened[0]) if info.format == "AAC" else 0
-    packets = _link_packets(path, opened, links[1:], demuxer)
+    cutter = _EditCuts(info.cuts) if whole else None
+    if cutter is not None:
+        packets = _track_passes(opened, lambda: (
+            av_open_range(path, *links[0], demuxer, whole_track=True) if links
+            else av_open(path, info.pieces, whole_track=True)), cutter)
+    else:
+        packets = _link_packets(path, opened, links[1:], demuxer)
     last = max(0, len(links) - 1)
     failed = 0  # MP3 frames in a row FFmpeg could not decode
     size = os.path.getsize(path)
@@ -544,7 +648,9 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
                     for res in resampler.resample(frame) if resampler is not None else ():
                         out.append(res.to_ndarray().reshape(-1, channels))
             except StopIteration:
-                break
+                if cutter is None:
+                    break
+                out, cutter = cutter.rest(), None  # the silences after the last part
             except (av.FFmpegError, ValueError, OSError) as exc:
                 # A last packet cut short (a copy that lost its last bytes) ends the song
                 # where its length says it nearly ends.
@@ -558,6 +664,8 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
                 raise CorruptFileError(
                     path, f"the audio data is damaged at {fmt_time((done + have) / rate)} "
                           f"({av_reason(exc)})") from None
+            if cutter is not None:
+                out = [piece for arr in out for piece in cutter.cut(arr)]
             for arr in out:
                 if lead:  # the encoder's lead-in, left out as an M4A's edit list does
                     arr, lead = arr[lead:], max(0, lead - len(arr))

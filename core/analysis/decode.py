@@ -61,7 +61,10 @@ Edit lists.  FFmpeg follows the edit list of an MP4/M4A's audio track (the part 
 is played; an AAC encoder's lead-in is left out so), but ignores one of no edits and an
 edit's rate, and counts the edits by the box's size: the song's note says what was read of
 such a file (:mod:`core.analysis.mp4edits`), and a file whose edit list plays only silence
-is empty.  Raw AAC-LC (ADTS), which states no encoder delay, is read without its first
+is empty.  An edit list with silence (an empty edit), parts joined, an edit past the end of
+the track or in a fragmented file, which FFmpeg reads otherwise than players play it (no
+silence, joins at whole packets, the padding of the last packet read as audio), is followed
+by decoding the whole track and cutting it by samples (:attr:`AudioInfo.cuts`).  Raw AAC-LC (ADTS), which states no encoder delay, is read without its first
 1024 samples, the lead-in every AAC-LC encoder puts first and FFmpeg's states in an M4A
 (:data:`~core.analysis.blocks.AAC_LC_LEAD`); encoders that put more leave the rest in.
 
@@ -104,7 +107,7 @@ from core.analysis.blocks import (
 )
 from core.analysis.joined import mp3_parts, mp3_unread_audio, ogg_chains
 from core.analysis.mp3frames import mp3_chain
-from core.analysis.mp4edits import audio_edit_list, edit_list_notice
+from core.analysis.mp4edits import audio_edit_list, edit_cuts, edit_list_notice
 from core.analysis.oggpages import ogg_damage
 from core.analysis.sniff import (
     aifc_compression,
@@ -228,6 +231,11 @@ class AudioInfo:
         Byte ranges the decoder is shown instead, joined in their order
         (:class:`~core.analysis.blocks.FilePieces`): a CAF whose description comes after
         its audio data is shown with its description first; empty for every other file.
+    cuts : tuple of (int or None, int)
+        ``(first sample, count)`` of the parts of an MP4's audio track played in order
+        (``None``: ``count`` samples of silence), for an edit list FFmpeg does not follow as
+        players do (:func:`~core.analysis.mp4edits.edit_cuts`): the whole track is decoded
+        and cut so; empty for every other file.
     """
 
     path: str
@@ -244,6 +252,7 @@ class AudioInfo:
     start: int = 0
     end: int | None = None
     pieces: tuple[tuple[int, int], ...] = ()
+    cuts: tuple[tuple[int | None, int], ...] = ()
 
 
 # ----------------------------------------------------------------------------------------
@@ -831,8 +840,12 @@ def probe(path) -> AudioInfo:
     try:
         info = _probe_pyav(path, start, kind, pieces or ())
         if info.format in _MP4_FORMATS:
-            notice = "; ".join(filter(None, (
-                notice, edit_list_notice(audio_edit_list(path, start)))))
+            edits = audio_edit_list(path, start)
+            notice = "; ".join(filter(None, (notice, edit_list_notice(edits))))
+            if len(info.parts) < 2 and (cuts := edit_cuts(edits, info.sample_rate)):
+                frames = sum(count for _, count in cuts)
+                info = dataclasses.replace(info, cuts=cuts, frames=frames,
+                                           duration_s=frames / info.sample_rate)
         if length is not None and len(info.parts) < 2:  # FFmpeg takes the header's word
             info = dataclasses.replace(info, duration_s=length,
                                        frames=round(length * info.sample_rate),

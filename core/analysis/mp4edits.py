@@ -8,7 +8,18 @@ list it finds, with three exceptions that change what is read:
 - an edit list of no edits is ignored: the track is read whole, the encoder's lead-in
   included (an AAC song then starts 23-48 ms late and is that much longer);
 - the number of edits FFmpeg reads is the one the box's size gives, not the one it states;
-- an edit's playback rate is not followed.
+- an edit's playback rate is not followed;
+- empty edits (silence) are not read as silence, edits are joined at whole packets (a part
+  after the first starts up to a packet early, with a click where it is joined), and an
+  edit that runs past the end of the track, or any edit of a fragmented file, is read on
+  into the padding of the track's last packet.
+
+For such edit lists (an empty edit, more than one edit, one past the end of the track or one
+in a fragmented file; all at ordinary speed, with at most :data:`_MAX_SILENCE_S` of silence
+and :data:`_MAX_PASSES` passes) :func:`edit_cuts` gives the ranges of the track's samples
+that players play, in order, with silence for an empty edit; the decoder then reads the
+whole track and cuts it so, to the sample (once more for each part that goes back in
+the track).
 
 :func:`audio_edit_list` reads the edit list of the first audio track with a few small reads
 (at most :data:`MAX_BOXES` box headers, and 4 levels of boxes: ``moov``, ``trak``,
@@ -21,12 +32,19 @@ import os
 import struct
 from dataclasses import dataclass
 
-__all__ = ["Edit", "EditList", "audio_edit_list", "edit_list_notice", "MAX_BOXES"]
+__all__ = ["Edit", "EditList", "audio_edit_list", "edit_cuts", "edit_list_notice",
+           "MAX_BOXES"]
 
 #: Box headers read at most while looking for the edit list.
 MAX_BOXES = 4096
 #: Edits read at most from one edit list.
 _MAX_EDITS = 4096
+#: Silence (s) of empty edits read at most: an edit list with more (hours, which a damaged
+#: box may state) is read as FFmpeg reads it, without the silence.
+_MAX_SILENCE_S = 600.0
+#: Passes over the track read at most to cut parts that go back in it: an edit list that
+#: needs more (each pass decodes the track again) is read as FFmpeg reads it.
+_MAX_PASSES = 8
 #: Audio (s) an edit list may leave out of a track beyond its lead-in without a note: the
 #: priming and the padding of the last packet of an AAC track are below 0.05 s.
 _UNPLAYED_S = 0.1
@@ -62,7 +80,8 @@ class EditList:
     edits : tuple of Edit
         Edits the box holds (as many as its size leaves room for).
     track_s : float or None
-        Length (s) of the track's samples, from its media header; None when not known.
+        Length (s) of the track's samples, from its media header; None when not known (none
+        stated, or a fragmented file).
     """
 
     stated: int
@@ -164,17 +183,89 @@ def audio_edit_list(path: str, start: int = 0) -> EditList | None:
             for kind, body, stop in walk.boxes(start, size):
                 if kind != b"moov":
                     continue
-                movie = 0
+                movie, found, fragmented = 0, None, False
                 for sub, sbody, sstop in walk.boxes(body, stop):
                     if sub == b"mvhd" and (scaled := _timescale(walk.read(sbody, 32))):
                         movie = scaled[0]
-                    elif sub == b"trak" and (
-                            found := _audio_track(walk, sbody, sstop, movie)) is not None:
-                        return found if found.stated >= 0 else None
-                return None
+                    elif sub == b"trak" and found is None:
+                        found = _audio_track(walk, sbody, sstop, movie)
+                    fragmented = fragmented or sub == b"mvex"
+                if found is None or found.stated < 0:
+                    return None
+                # A fragmented file's samples are in its fragments: its media header does
+                # not give the track's length (it states 0, usually).
+                if fragmented or not found.track_s:
+                    found = EditList(stated=found.stated, edits=found.edits, track_s=None)
+                return found
     except OSError:
         return None
     return None
+
+
+def _ordinary(edit: Edit) -> bool:
+    return abs(edit.rate - 1.0) <= 1e-6
+
+
+def _past_end(found: EditList, edit: Edit) -> bool:
+    """True when ``edit`` plays on past the end of the track (by more than a millisecond)."""
+    return found.track_s is not None and edit.media_s is not None \
+        and edit.media_s + edit.duration_s > found.track_s + 1e-3
+
+
+def _cut_by_samples(found: EditList | None) -> bool:
+    """True when the edit list ``found`` is read by cutting the whole track by samples
+    (:func:`edit_cuts`)."""
+    if found is None or not found.edits:
+        return False
+    edits = found.edits
+    played = [e for e in edits if e.media_s is not None]
+    if not played or not all(map(_ordinary, played)):
+        return False
+    if sum(e.duration_s for e in edits if e.media_s is None) > _MAX_SILENCE_S:
+        return False
+    passes, end = 1, 0.0
+    for edit in played:
+        passes += edit.media_s < end - 1e-5  # goes back in the track: one more pass
+        end = edit.media_s + edit.duration_s
+    if passes > _MAX_PASSES:
+        return False
+    return len(edits) > 1 or found.track_s is None or _past_end(found, edits[0])
+
+
+def edit_cuts(found: EditList | None, rate: int) -> tuple[tuple[int | None, int], ...]:
+    """The samples players play of a track whose edit list FFmpeg does not read as they do.
+
+    Parameters
+    ----------
+    found : EditList or None
+        The track's edit list (:func:`audio_edit_list`).
+    rate : int
+        The track's sample rate (Hz).
+
+    Returns
+    -------
+    tuple of (int or None, int)
+        ``(first sample, count)`` of each edit in order, ``None`` for an empty edit
+        (``count`` samples of silence), counts cut at the end of the track when its length
+        is known; empty when
+        FFmpeg reads the edit list as written (an ordinary one, none, or one this cannot
+        follow either: edits at another rate, more than 600 s of silence, or parts that go
+        back in the track more than 7 times).
+    """
+    if not _cut_by_samples(found):
+        return ()
+    track = None if found.track_s is None else round(found.track_s * rate)
+    cuts = []
+    for edit in found.edits:
+        count = round(edit.duration_s * rate)
+        if edit.media_s is None:
+            cuts.append((None, count))
+        elif track is None:
+            cuts.append((round(edit.media_s * rate), count))
+        else:
+            first = min(round(edit.media_s * rate), track)
+            cuts.append((first, max(0, min(count, track - first))))
+    return tuple(cuts)
 
 
 def _plural(n: int, word: str) -> str:
@@ -201,12 +292,23 @@ def edit_list_notice(found: EditList | None) -> str:
     played = [e for e in edits if e.media_s is not None]
     if not played:
         return "; ".join(notes)
+    cut = _cut_by_samples(found)
     if edits[0].media_s is None and edits[0].duration_s > 0:
-        notes.append(f"its MP4 edit list starts the audio after {edits[0].duration_s:.3f} s "
-                     "of silence, which is not read")
+        lead = edits[0].duration_s
+        notes.append(f"its MP4 edit list starts the audio after {lead:.3f} s of silence, " + (
+            "which is read as silence, as players play it" if cut else
+            f"which is not read: every time in the results is {lead:.3f} s early"))
     if len(played) > 1:
-        notes.append(f"its MP4 edit list joins {len(played)} parts of its audio track: they "
-                     "are read as joined")
+        notes.append(f"its MP4 edit list joins {len(played)} parts of its audio track: " + (
+            "they are joined sample by sample, as players join them" if cut else
+            "they are joined at whole packets (FFmpeg's), so each part after the first "
+            "may start up to a packet early (1024 samples for AAC), with a click at the join"))
+    if cut and (late := [e for e in played if _past_end(found, e)]):
+        edit = late[0]
+        notes.append(f"its MP4 edit list plays {edit.duration_s:.3f} s from "
+                     f"{edit.media_s:.3f} s of its {found.track_s:.3f} s audio track, past its "
+                     f"end: the {max(0.0, found.track_s - edit.media_s):.3f} s up to its end "
+                     "are read")
     if any(abs(e.rate - 1.0) > 1e-6 for e in played):
         rate = next(e.rate for e in played if abs(e.rate - 1.0) > 1e-6)
         notes.append(f"its MP4 edit list plays the audio at {rate:g} times its speed, which "

@@ -10,9 +10,16 @@ import numpy as np
 import pytest
 
 from core.analysis.decode import probe, stream
-from core.analysis.mp4edits import MAX_BOXES, Edit, audio_edit_list, edit_list_notice
+from core.analysis.mp4edits import (
+    MAX_BOXES,
+    Edit,
+    EditList,
+    audio_edit_list,
+    edit_cuts,
+    edit_list_notice,
+)
 from core.errors import EmptyFileError
-from tests.audio_files import set_edit_list, tone, write_audio
+from tests.audio_files import _write_av, set_edit_list, tone, write_audio
 
 SR = 44100
 #: Samples FFmpeg's AAC encoder puts first (its priming), which its edit list leaves out.
@@ -87,20 +94,155 @@ def test_edit_list_at_another_rate_is_not_followed_and_says_so(m4a, tmp_path):
     assert "plays the audio at 2 times its speed, which is not followed" in info.notice
 
 
-def test_edit_list_joining_two_parts_says_so(m4a, tmp_path):
-    info, after = _decode(_copy(m4a, tmp_path, [(1000, PRIMING, 1), (1000, PRIMING + 2 * SR,
-                                                                     1)]))
-    assert len(after) == 2 * SR
-    assert info.notice == "its MP4 edit list joins 2 parts of its audio track: they are read " \
-                          "as joined"
+def test_edit_list_joining_two_parts_joins_them_by_samples(m4a, tmp_path):
+    """FFmpeg joins at whole packets (the second part began 68 samples early); the parts are
+    cut from the whole track instead."""
+    _, before = _decode(m4a)
+    path = _copy(m4a, tmp_path, [(1000, PRIMING, 1), (1000, PRIMING + 2 * SR, 1)])
+    info, after = _decode(path)
+    assert info.frames == len(after) == 2 * SR
+    np.testing.assert_array_equal(after[:SR], before[:SR])
+    np.testing.assert_array_equal(after[SR:], before[2 * SR:3 * SR])
+    assert info.notice == "its MP4 edit list joins 2 parts of its audio track: they are " \
+                          "joined sample by sample, as players join them"
 
 
-def test_edit_list_starting_with_silence_says_it_is_not_read(m4a, tmp_path):
+def test_edit_list_starting_with_silence_reads_the_silence(m4a, tmp_path):
+    """Players play an empty edit as silence: every time in the song stays where they
+    place it (FFmpeg leaves the silence out, and the probed length disagreed)."""
     _, before = _decode(m4a)
     info, after = _decode(_copy(m4a, tmp_path, [(500, -1, 1), (3000, PRIMING, 1)]))
-    n = min(len(after), len(before))
-    np.testing.assert_array_equal(after[:n], before[:n])
-    assert "starts the audio after 0.500 s of silence, which is not read" in info.notice
+    assert info.frames == len(after) == SR // 2 + 3 * SR
+    assert not after[:SR // 2].any()
+    np.testing.assert_array_equal(after[SR // 2:], before)
+    assert info.notice == "its MP4 edit list starts the audio after 0.500 s of silence, " \
+                          "which is read as silence, as players play it"
+
+
+def test_edit_list_with_silence_between_and_after_parts(m4a, tmp_path):
+    _, before = _decode(m4a)
+    edits = [(1000, PRIMING, 1), (250, -1, 1), (1000, PRIMING + 2 * SR, 1), (500, -1, 1)]
+    info, after = _decode(_copy(m4a, tmp_path, edits))
+    quarter, half = SR // 4, SR // 2
+    assert info.frames == len(after) == 2 * SR + quarter + half
+    np.testing.assert_array_equal(after[:SR], before[:SR])
+    assert not after[SR:SR + quarter].any()
+    np.testing.assert_array_equal(after[SR + quarter:2 * SR + quarter], before[2 * SR:])
+    assert not after[2 * SR + quarter:].any()
+
+
+def test_edit_list_past_the_end_of_the_track_reads_up_to_its_end(m4a, tmp_path):
+    """An edit from sample 2048 of a track of 133,324 samples that asks for 3 s: FFmpeg read
+    on into the padding of the last packet (132,096 samples); the track's end ends it."""
+    _, before = _decode(m4a)
+    info, after = _decode(_copy(m4a, tmp_path, [(3000, 2 * PRIMING, 1)]))
+    assert info.frames == len(after) == 3 * SR - PRIMING
+    np.testing.assert_array_equal(after, before[PRIMING:])
+    assert info.notice == "its MP4 edit list plays 3.000 s from 0.046 s of its 3.023 s audio " \
+                          "track, past its end: the 2.977 s up to its end are read"
+
+
+@pytest.mark.parametrize("parts", [(2, 0), (0, 0, 1)])
+def test_edit_list_going_back_in_the_track_is_cut_in_passes(m4a, tmp_path, parts):
+    """Parts out of the track's order (the last second first) or played again (the first
+    second twice) are cut each from a further pass over the track."""
+    _, before = _decode(m4a)
+    path = _copy(m4a, tmp_path, [(1000, PRIMING + k * SR, 1) for k in parts])
+    info, after = _decode(path)
+    assert info.frames == len(after) == len(parts) * SR
+    np.testing.assert_array_equal(after, np.concatenate([before[k * SR:(k + 1) * SR]
+                                                         for k in parts]))
+    assert info.notice.endswith("they are joined sample by sample, as players join them")
+
+
+def test_edit_list_joining_parts_at_another_rate_says_how_they_are_joined(m4a, tmp_path):
+    """Parts at another rate are read as FFmpeg joins them, and the note says how."""
+    path = _copy(m4a, tmp_path, [(1000, PRIMING, 2.0), (1000, PRIMING + 2 * SR, 2.0)])
+    info, after = _decode(path)
+    assert len(after) == 2 * SR
+    assert info.notice.startswith(
+        "its MP4 edit list joins 2 parts of its audio track: they are joined at whole packets "
+        "(FFmpeg's), so each part after the first may start up to a packet early (1024 "
+        "samples for AAC), with a click at the join")
+
+
+def test_edit_list_with_silence_at_another_rate_says_times_are_early(m4a, tmp_path):
+    _, before = _decode(m4a)
+    info, after = _decode(_copy(m4a, tmp_path, [(500, -1, 1), (3000, PRIMING, 2.0)]))
+    np.testing.assert_array_equal(after[:SR], before[:SR])
+    assert "starts the audio after 0.500 s of silence, which is not read: every time in the " \
+           "results is 0.500 s early" in info.notice
+
+
+def test_edit_list_of_an_m4a_with_its_index_first_is_followed(tmp_path):
+    """An M4A written for streaming (its moov box before its audio)."""
+    path = tmp_path / "first.m4a"
+    _write_av(path, tone(440.0, 3.0, SR, channels=2), SR, container="ipod", codec="aac",
+              movflags="faststart")
+    _, before = _decode(path)
+    info, after = _decode(set_edit_list(path, [(500, -1, 1), (1000, PRIMING, 1)]))
+    assert len(after) == SR // 2 + SR
+    assert not after[:SR // 2].any()
+    np.testing.assert_array_equal(after[SR // 2:], before[:SR])
+
+
+def test_edit_list_of_an_m4a_behind_an_id3_tag_is_followed(m4a, tmp_path):
+    """A tagger's ID3 tag in front of the M4A: the edit list is cut from the audio after it."""
+    _, before = _decode(m4a)
+    path = _copy(m4a, tmp_path, [(500, -1, 1), (1000, PRIMING, 1), (1000, PRIMING + 2 * SR, 1)])
+    frame = b"TIT2" + struct.pack(">I", 5) + b"\x00\x00\x03Song"
+    tagged = tmp_path / "tagged.m4a"
+    tagged.write_bytes(b"ID3\x04\x00\x00" + bytes([0, 0, 0, len(frame)]) + frame
+                       + path.read_bytes())
+    info, after = _decode(tagged)
+    assert info.frames == len(after) == SR // 2 + 2 * SR
+    assert not after[:SR // 2].any()
+    np.testing.assert_array_equal(after[SR // 2:], np.concatenate([before[:SR],
+                                                                    before[2 * SR:]]))
+    assert "joined sample by sample" in info.notice
+
+
+@pytest.fixture(scope="module")
+def fragmented(tmp_path_factory):
+    """A fragmented 3 s AAC MP4 (its samples in fragments after an index that states none),
+    as FFmpeg writes it: no edit list, the encoder's 1024 samples of lead-in read first."""
+    path = tmp_path_factory.mktemp("fragments") / "a.mp4"
+    _write_av(path, tone(440.0, 3.0, SR, channels=2), SR, container="mp4", codec="aac",
+              movflags="frag_keyframe+empty_moov+default_base_moof")
+    return path
+
+
+def test_edit_list_of_a_fragmented_mp4_is_followed_to_its_length(fragmented, tmp_path):
+    """FFmpeg left out the lead-in but read on to the end of the last packet (133,120
+    samples, its padding included), probing 133,324."""
+    _, whole = _decode(fragmented)
+    assert len(whole) == PRIMING + 3 * SR
+    path = tmp_path / "b.mp4"
+    shutil.copy(fragmented, path)
+    info, after = _decode(set_edit_list(path, [(3000, PRIMING, 1)]))
+    assert audio_edit_list(str(path)).track_s is None
+    assert info.frames == len(after) == 3 * SR
+    np.testing.assert_array_equal(after, whole[PRIMING:])
+    assert info.notice == ""
+
+
+def test_edit_list_of_a_fragmented_mp4_starting_with_silence(fragmented, tmp_path):
+    _, whole = _decode(fragmented)
+    path = tmp_path / "b.mp4"
+    shutil.copy(fragmented, path)
+    info, after = _decode(set_edit_list(path, [(500, -1, 1), (3000, PRIMING, 1)]))
+    assert info.frames == len(after) == SR // 2 + 3 * SR
+    assert not after[:SR // 2].any()
+    np.testing.assert_array_equal(after[SR // 2:], whole[PRIMING:])
+
+
+def test_edit_list_with_hours_of_silence_is_read_without_it(m4a, tmp_path):
+    """An empty edit of 700 s, more than the 600 s of silence read at most, is not read."""
+    _, before = _decode(m4a)
+    info, after = _decode(_copy(m4a, tmp_path, [(700_000, -1, 1), (3000, PRIMING, 1)]))
+    np.testing.assert_array_equal(after[:3 * SR], before)
+    assert "after 700.000 s of silence, which is not read: every time in the results is " \
+           "700.000 s early" in info.notice
 
 
 def test_edit_list_of_silence_alone_is_an_empty_file(m4a, tmp_path):
@@ -113,6 +255,18 @@ def test_alac_m4a_edit_list_gives_no_note(tmp_path):
     path = write_audio(tmp_path / "a.m4a", tone(440.0, 1.0, SR, channels=1), SR,
                        subtype="ALAC")
     assert probe(path).notice == ""
+
+
+def test_alac_m4a_edit_list_with_silence_and_parts_is_cut_by_samples(tmp_path):
+    """ALAC packets hold 4096 samples: the parts are cut within them all the same."""
+    path = write_audio(tmp_path / "a.m4a", tone(440.0, 3.0, SR, channels=2), SR,
+                       subtype="ALAC")
+    _, before = _decode(path)
+    info, after = _decode(set_edit_list(path, [(500, -1, 1), (1000, 0, 1), (1000, 2 * SR, 1)]))
+    assert info.frames == len(after) == SR // 2 + 2 * SR
+    assert not after[:SR // 2].any()
+    np.testing.assert_array_equal(after[SR // 2:], np.concatenate([before[:SR],
+                                                                    before[2 * SR:]]))
 
 
 def test_edit_list_walk_reads_a_bounded_number_of_boxes(m4a, tmp_path):
@@ -142,3 +296,28 @@ def test_edit_list_of_another_file_is_not_found(tmp_path):
 
 def test_notice_of_no_edit_list_is_empty():
     assert edit_list_notice(None) == ""
+
+
+def _edits(*edits, track_s=3.0):
+    return EditList(stated=len(edits), edits=tuple(Edit(d, m, r) for d, m, r in edits),
+                    track_s=track_s)
+
+
+@pytest.mark.parametrize(("found", "cuts"), [
+    (None, ()),
+    (_edits((2.0, 0.5, 1.0)), ()),  # one edit within the track: FFmpeg reads it exactly
+    (_edits((0.5, None, 1.0), (2.0, 0.0, 1.0)), ((None, 500), (0, 2000))),
+    (_edits((1.0, 2.5, 1.0)), ((2500, 500),)),  # past the end: up to the end of the track
+    (_edits((1.0, 2.5, 1.0), track_s=None), ((2500, 1000),)),  # fragmented: as stated
+    (_edits((1.0, 0.0, 1.0), (1.0, 2.0, 1.0), (0.25, None, 1.0)),
+     ((0, 1000), (2000, 1000), (None, 250))),
+    (_edits((1.0, 2.0, 1.0), (1.0, 0.0, 1.0)), ((2000, 1000), (0, 1000))),  # back
+    (_edits((1.0, 0.0, 1.0), (1.0, 0.5, 1.0)), ((0, 1000), (500, 1000))),  # overlapping
+    (_edits((0.5, None, 1.0), (2.0, 0.0, 2.0)), ()),  # at another rate
+    (_edits((601.0, None, 1.0), (2.0, 0.0, 1.0)), ()),  # over 600 s of silence
+    (_edits((0.5, None, 1.0)), ()),  # silence alone: an empty file
+    (_edits(*[(0.1, 0.0, 1.0)] * 8), ((0, 100),) * 8),  # 8 passes
+    (_edits(*[(0.1, 0.0, 1.0)] * 9), ()),  # 9 passes: left to FFmpeg
+])
+def test_edit_cuts_in_samples(found, cuts):
+    assert edit_cuts(found, 1000) == cuts
