@@ -6,6 +6,8 @@ import json
 import math
 import sqlite3
 
+import pytest
+
 from core.batch.store import SCHEMA_VERSION, ResultStore, cached
 from core.io.results import ChunkResult, SongResult
 from core.settings import AnalysisSettings
@@ -225,7 +227,10 @@ def _varied(i: int) -> SongResult:
                       note="quiet" if i % 8 == 0 else "", chunk_results=chunks)
 
 
-def test_an_opened_list_gives_back_every_result_field_by_field(tmp_path):
+@pytest.mark.parametrize("filled", [True, False], ids=["filled", "through-init"])
+def test_an_opened_list_gives_back_every_result_field_by_field(tmp_path, monkeypatch, filled):
+    # (a result is made through SongResult's __init__ where filling its fields is unsafe)
+    monkeypatch.setattr("core.batch.store_codec._FILLED", filled)
     store = ResultStore(tmp_path / "db.sqlite")
     saved = [_varied(i) for i in range(60)]
     sid = store.begin_session([r.path for r in saved] + ["/m/old.wav", "/m/extra.wav",
