@@ -4,7 +4,8 @@ A fresh store gets ``--lists`` window lists of ``--songs`` songs each, every son
 result (one in ten failed).  Prints the best of three reads of the lists' summaries
 (:meth:`core.batch.store.ResultStore.list_libraries`: each list's counts are kept in its
 row, :mod:`core.batch.store_counts`) and the time to take and read one list
-(:meth:`core.batch.store.ResultStore.open_library`, every result decoded, as at the start).
+(:meth:`core.batch.store.ResultStore.open_library`, every result decoded, as at the start;
+best of three, with the CPU time of the process beside the wall time).
 Both run off the window's thread; the dialog says "Reading the lists..." meanwhile.
 
 Run from the repository root::
@@ -52,11 +53,14 @@ def main(argv=None) -> int:
         print(f"{args.lists} lists of {args.songs} songs: read in {min(times) * 1000:.1f} ms "
               f"(best of 3); the oldest: {lists[-1]['done']} done, {lists[-1]['failed']} "
               "failed")
-        t0 = time.perf_counter()
-        lib, why = store.open_library(lists[-1]["id"])
-        took = time.perf_counter() - t0
-        print(f"one list opened in {took * 1000:.0f} ms ({len(lib['paths'])} songs, "
-              f"{len(lib['results'])} results){why}")
+        opened = []
+        for _ in range(3):  # the list stays this store's: each turn reads it again
+            t0, c0 = time.perf_counter(), time.process_time()
+            lib, why = store.open_library(lists[-1]["id"])
+            opened.append((time.perf_counter() - t0, time.process_time() - c0))
+        took, cpu = min(opened)
+        print(f"one list opened in {took * 1000:.0f} ms, {cpu * 1000:.0f} ms of CPU (best of "
+              f"3; {len(lib['paths'])} songs, {len(lib['results'])} results){why}")
         store.close()
     return 0
 

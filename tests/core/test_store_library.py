@@ -1,11 +1,15 @@
 """The window's library in the session store: its songs in order, the last result of each
 (any status), its state, the stored-from flag, and a layout 2 store migrated without loss."""
 
+import dataclasses
 import json
+import math
 import sqlite3
 
+import pytest
+
 from core.batch.store import SCHEMA_VERSION, ResultStore, cached
-from core.io.results import SongResult
+from core.io.results import ChunkResult, SongResult
 from core.settings import AnalysisSettings
 from tests.audio_files import tone, write_audio
 
@@ -196,4 +200,76 @@ def test_songs_added_at_a_given_place_go_there_and_places_must_match_the_songs(t
     assert lib["at"] == [0, 1, 10, 11]
     with pytest.raises(ValueError, match="2 songs but 1 positions"):
         store.add_to_session(sid, ["/m/c.wav", "/m/d.wav"], at=[3])
+    store.close()
+
+
+def _varied(i: int) -> SongResult:
+    """Song ``i`` of a varied list: each status, values missing or not, NaN (stored as
+    None), the user's corrections, bools, integers, notes and chunks."""
+    status = ("done", "failed", "timed out", "skipped", "done")[i % 5]
+    if status != "done":
+        return SongResult(path=f"/m/{i:03d} é.wav", status=status, error=f"reason {i}",
+                          title=f"t{i}" if i % 2 else "")
+    chunks = [ChunkResult(index=k, start_s=10.0 * k, end_s=10.0 * k + 10,
+                          bpm=None if k == 1 else 120.0 + k, key="A minor")
+              for k in range(i % 4)]
+    return SongResult(path=f"/m/{i:03d}.flac", status="done", title=f"t{i}", artist="a",
+                      duration_s=180.5 + i, sample_rate=44100, channels=2,
+                      bpm=float("nan") if i % 7 == 0 else 60.0 + i, bpm_confidence=0.5,
+                      bpm_alternatives="61.5;123.0", bpm_weak_pulse=bool(i % 3),
+                      bpm_varies=i % 2 == 0, key="F# minor", key_camelot="11A",
+                      key_modulating=False, loudness_lufs=-9.5 - i, peak_dbfs=-0.1,
+                      energy=float("inf") if i % 11 == 0 else 0.7, time_signature=4,
+                      bpm_user=None if i % 3 else 90.0, key_user="A minor" if i % 4 else None,
+                      user_checked=True if i % 6 == 0 else None, chunks=len(chunks),
+                      analysis_s=1.25, source="store", format="FLAC", analyzer="x1",
+                      content=f"fp{i}", content_at=1.7e9, content_inode="1:2",
+                      note="quiet" if i % 8 == 0 else "", chunk_results=chunks)
+
+
+@pytest.mark.parametrize("filled", [True, False], ids=["filled", "through-init"])
+def test_an_opened_list_gives_back_every_result_field_by_field(tmp_path, monkeypatch, filled):
+    # (a result is made through SongResult's __init__ where filling its fields is unsafe)
+    monkeypatch.setattr("core.batch.store_codec._FILLED", filled)
+    store = ResultStore(tmp_path / "db.sqlite")
+    saved = [_varied(i) for i in range(60)]
+    sid = store.begin_session([r.path for r in saved] + ["/m/old.wav", "/m/extra.wav",
+                                                        "/m/bool.wav", "/m/short.wav",
+                                                        "/m/full_bool.wav", "/m/full_inf.wav"],
+                              {}, kind="library", running=False)
+    store.save_session_results(sid, list(enumerate(saved)))
+    store.flush(5)
+    # rows of older or damaged stores, written as they would be found
+    full = dataclasses.asdict(_varied(5))
+    rows = {60: {"path": "/m/old.wav", "status": "done", "bpm": 99, "error": "intro"},
+            61: {"path": "/m/extra.wav", "status": "done", "gone_field": 1, "bpm": 1.5},
+            62: {"path": "/m/bool.wav", "status": "done", "bpm": True},
+            63: '{"path": "/m/short.wav", "status": "done", "energy": 1e999}',
+            64: {**full, "path": "/m/full_bool.wav", "bpm_confidence": False},
+            65: json.dumps({**full, "path": "/m/full_inf.wav"}).replace('"energy": 0.7',
+                                                                         '"energy": 1e999')}
+    for idx, row in rows.items():
+        store._db.execute("INSERT INTO session_results VALUES (?, ?, ?)",
+                          (sid, idx, row if isinstance(row, str) else json.dumps(row)))
+    lib, why = store.open_library(sid)
+    assert why == ""
+    assert sorted(lib["results"]) == list(range(62))  # the bool and the infinity: damaged
+
+    def finite(v):
+        return None if isinstance(v, float) and not math.isfinite(v) else v
+
+    for i, want in enumerate(saved):
+        got = lib["results"][i]
+        for f in dataclasses.fields(SongResult):
+            if f.name == "chunk_results":
+                assert got.chunk_results == want.chunk_results
+                assert all(type(c) is ChunkResult for c in got.chunk_results)
+            else:
+                assert getattr(got, f.name) == finite(getattr(want, f.name)), (i, f.name)
+                assert type(getattr(got, f.name)) is type(finite(getattr(want, f.name)))
+    assert lib["results"][60] == SongResult(path="/m/old.wav", status="done", bpm=99,
+                                            note="intro")
+    assert type(lib["results"][60].bpm) is int
+    assert lib["results"][61] == SongResult(path="/m/extra.wav", status="done", bpm=1.5)
+    assert store.stats.dropped == 4
     store.close()
