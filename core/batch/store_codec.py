@@ -92,6 +92,15 @@ def _numbers_are_plain(data: dict) -> bool:
         return False
 
 
+def _finite_number(value: int | float) -> bool:
+    """True for a finite float or an int a float can hold (``math.isfinite`` raises
+    OverflowError on a whole number beyond about 1.8e308, as a damaged row may hold)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _decode(text: str, *, any_status: bool = False) -> SongResult:
     """A stored result (a finished one unless ``any_status``); raises ValueError (or
     TypeError) when the row is damaged.
@@ -111,7 +120,7 @@ def _decode(text: str, *, any_status: bool = False) -> SongResult:
             if v is None:
                 continue
             if isinstance(v, bool) or not isinstance(v, int | float) \
-                    or not math.isfinite(v):
+                    or not _finite_number(v):
                 raise ValueError(f"{name} is not a number")
     if not isinstance(data.get("path"), str):
         raise ValueError("no path")

@@ -85,6 +85,24 @@ def test_a_damaged_library_result_brings_its_song_back_unanalyzed(tmp_path):
     store.close()
 
 
+def test_a_result_holding_a_number_beyond_a_float_is_damaged_not_a_crash(tmp_path):
+    # JSON may hold a whole number of any size; a float cannot (10**400 overflows), and
+    # opening the list raised OverflowError out of the store's read.
+    store = ResultStore(tmp_path / "db.sqlite")
+    sid = store.begin_session(["/m/a.wav", "/m/b.wav"], {}, kind="library", running=False)
+    store.save_session_result(sid, 0, SongResult(path="/m/a.wav", status="done", bpm=120.0))
+    store.save_session_result(sid, 1, SongResult(path="/m/b.wav", status="done", bpm=90.0))
+    store.flush(5)
+    text = store._db.execute("SELECT result FROM session_results WHERE idx=1").fetchone()[0]
+    store._db.execute("UPDATE session_results SET result=? WHERE idx=1",
+                      (text.replace('"bpm": 90.0', '"bpm": 1' + "0" * 400),))
+    lib = store.last_library()
+    assert lib["paths"] == ["/m/a.wav", "/m/b.wav"]
+    assert list(lib["results"]) == [0] and lib["results"][0].bpm == 120.0
+    assert store.stats.dropped == 1
+    store.close()
+
+
 def test_a_layout_2_store_keeps_its_cache_and_sessions(tmp_path):
     path = tmp_path / "old.sqlite"
     db = sqlite3.connect(path)
