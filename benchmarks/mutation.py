@@ -82,13 +82,16 @@ GROUPS: dict[str, Group] = {
             "cli", "tempo_range_suggestion", "reference_keys", "reference_summary_rows",
             "reference_exports", "checked_sheet", "fitted_ranges", "inputs", "mixed_in_key"))),
     # The batch's rules and tallies, and the session store's records of batches and of the
-    # window's lists (whose owner checks decide which window may open or delete a list).
+    # window's lists (whose owner checks decide which window may open or delete a list, and
+    # whose counts the store's triggers keep).
     "batch": Group(modules=("core/batch/rules.py", "core/batch/progress.py",
-                            "core/batch/store_sessions.py", "core/batch/store_lists.py"),
+                            "core/batch/store_sessions.py", "core/batch/store_lists.py",
+                            "core/batch/store_counts.py"),
                    tests=("tests/core/test_batch.py", "tests/core/test_batch_run.py",
                           "tests/core/test_runner.py", "tests/core/test_store_library.py",
                           "tests/core/test_store_lists.py", "tests/core/test_store_owners.py",
-                          "tests/core/test_store_catch_up.py", "tests/core/test_store.py")),
+                          "tests/core/test_store_catch_up.py", "tests/core/test_store.py",
+                          "tests/core/test_store_counts.py")),
     "loudness": Group(modules=("core/analysis/loudness.py",),
                       tests=("tests/core/test_loudness.py",)),
     "keys": Group(modules=("core/io/keynotation.py",), tests=("tests/core/test_keys.py",)),
