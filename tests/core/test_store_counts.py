@@ -258,3 +258,26 @@ def test_a_count_the_database_refuses_loses_nothing_and_is_made_at_the_next_star
     store.flush(10)
     assert {s: c for s, c in _kept(path).items() if s in expected} == expected
     store.close()
+
+
+def test_a_song_and_a_result_moved_to_another_list_are_counted_there(tmp_path):
+    """SongCal never moves a row from one list to another, but another tool editing the
+    store may: the triggers take the song and its result off the one list and add them to
+    the other; a song moved within its list changes no count."""
+    path = tmp_path / "store.sqlite"
+    store = ResultStore(path)
+    first = store.begin_session(["/m/a.wav", "/m/b.wav"], SETTINGS, kind="library",
+                                running=False)
+    second = store.begin_session(["/n/a.wav"], SETTINGS, kind="library", running=False)
+    store.save_session_results(first, [(0, SongResult(path="/m/a.wav", status="done")),
+                                       (1, SongResult(path="/m/b.wav", status="failed"))])
+    store.close()
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        for table in ("session_songs", "session_results"):
+            db.execute(f"UPDATE {table} SET session=?, idx=5 WHERE session=? AND idx=1",
+                       (second, first))
+        db.execute("UPDATE session_songs SET idx=7 WHERE session=? AND idx=0", (first,))
+    finally:
+        db.close()
+    assert _kept(path) == _recount(path) == {first: (1, 1, 1, 0), second: (2, 1, 0, 1)}
