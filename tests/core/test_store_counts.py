@@ -12,7 +12,7 @@ import pytest
 
 from core.batch import store as store_module
 from core.batch.store import ResultStore
-from core.batch.store_counts import COUNT_COLUMNS, TRIGGERS
+from core.batch.store_counts import COUNT_COLUMNS, TRIGGERS, add_counts
 from core.io.results import SongResult
 from core.settings import AnalysisSettings
 
@@ -281,3 +281,20 @@ def test_a_song_and_a_result_moved_to_another_list_are_counted_there(tmp_path):
     finally:
         db.close()
     assert _kept(path) == _recount(path) == {first: (1, 1, 1, 0), second: (2, 1, 0, 1)}
+
+
+def test_a_store_that_keeps_its_counts_is_left_alone(tmp_path):
+    """A store that has the columns and every trigger gains nothing when opened again: its
+    counts stay as they are instead of being set aside to be counted afresh."""
+    path = tmp_path / "store.sqlite"
+    store = ResultStore(path)
+    sid = store.begin_session(["/m/a.wav", "/m/b.wav"], SETTINGS, kind="library",
+                              running=False)
+    store.save_session_result(sid, 0, SongResult(path="/m/a.wav", status="done"))
+    store.close()
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        assert add_counts(db) is False
+    finally:
+        db.close()
+    assert _kept(path) == {sid: (2, 1, 1, 0)}
