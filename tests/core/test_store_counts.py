@@ -298,3 +298,27 @@ def test_a_store_that_keeps_its_counts_is_left_alone(tmp_path):
     finally:
         db.close()
     assert _kept(path) == {sid: (2, 1, 1, 0)}
+
+
+def test_counts_that_cannot_be_added_leave_the_store_as_it_was(tmp_path):
+    """When the database refuses a trigger midway, nothing of the counts is left behind
+    (no column added, no count set aside) and the connection is out of the transaction,
+    free for the next statement."""
+    path = tmp_path / "store.sqlite"
+    expected = _older_store(path)
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        def no_triggers(action, *_rest):
+            return sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_CREATE_TRIGGER else sqlite3.SQLITE_OK
+
+        db.set_authorizer(no_triggers)
+        with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
+            add_counts(db)
+        assert not db.in_transaction
+        db.set_authorizer(None)
+        columns = {r[1] for r in db.execute("PRAGMA table_info(sessions)")}
+        assert not columns & set(COUNT_COLUMNS)
+        assert add_counts(db) is True
+    finally:
+        db.close()
+    assert {s: c for s, c in _recount(path).items() if s in expected} == expected
