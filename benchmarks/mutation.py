@@ -82,13 +82,16 @@ GROUPS: dict[str, Group] = {
             "cli", "tempo_range_suggestion", "reference_keys", "reference_summary_rows",
             "reference_exports", "checked_sheet", "fitted_ranges", "inputs", "mixed_in_key"))),
     # The batch's rules and tallies, and the session store's records of batches and of the
-    # window's lists (whose owner checks decide which window may open or delete a list).
+    # window's lists (whose owner checks decide which window may open or delete a list, and
+    # whose counts the store's triggers keep).
     "batch": Group(modules=("core/batch/rules.py", "core/batch/progress.py",
-                            "core/batch/store_sessions.py", "core/batch/store_lists.py"),
+                            "core/batch/store_sessions.py", "core/batch/store_lists.py",
+                            "core/batch/store_counts.py"),
                    tests=("tests/core/test_batch.py", "tests/core/test_batch_run.py",
                           "tests/core/test_runner.py", "tests/core/test_store_library.py",
                           "tests/core/test_store_lists.py", "tests/core/test_store_owners.py",
-                          "tests/core/test_store_catch_up.py", "tests/core/test_store.py")),
+                          "tests/core/test_store_catch_up.py", "tests/core/test_store.py",
+                          "tests/core/test_store_counts.py")),
     "loudness": Group(modules=("core/analysis/loudness.py",),
                       tests=("tests/core/test_loudness.py",)),
     "keys": Group(modules=("core/io/keynotation.py",), tests=("tests/core/test_keys.py",)),
@@ -499,6 +502,51 @@ HANDMADE: tuple[Bug, ...] = (
         "                self._tally.add_if_ended(job, self._run)\n", ""),
     Bug("batch", "the tally kept by place, not by song", "core/batch/progress.py",
         "        self._parts[job.key] = part\n", "        self._parts[job.id] = part\n"),
+    # The counts each list keeps in its row, kept by the store's triggers (SQL text that
+    # mutmut leaves alone but for the case of its words).
+    Bug("counts", "a list's count of results not taking off the result it replaces",
+        "core/batch/store_counts.py",
+        '            rows=f"SELECT 1 AS sign, {_status(\'NEW.result\')} AS st UNION ALL "\n'
+        '                 f"SELECT -1, {_status(\'result\')} FROM session_results "\n'
+        '                 "WHERE session = NEW.session AND idx = NEW.idx",',
+        '            rows=f"SELECT 1 AS sign, {_status(\'NEW.result\')} AS st",'),
+    Bug("counts", "a list's count of songs not taking off the song it replaces",
+        "core/batch/store_counts.py",
+        "song_count + 1 - EXISTS (SELECT 1", "song_count + 1 + 0 * EXISTS (SELECT 1"),
+    Bug("counts", "a list's failed results counted as done", "core/batch/store_counts.py",
+        "done_count + SUM(sign * (st IS 'done'))",
+        "done_count + SUM(sign * (st IS 'done' OR st IS 'failed' OR st IS 'timed out'))"),
+    Bug("counts", "a list's timed-out results not counted as failed", "core/batch/store_counts.py",
+        'FAILED_STATUSES = ("failed", "timed out")', 'FAILED_STATUSES = ("failed",)'),
+    Bug("counts", "a list's damaged results counted as results", "core/batch/store_counts.py",
+        "result_count + SUM(sign * (st IS NOT NULL))", "result_count + SUM(sign)"),
+    Bug("counts", "a list's deleted results still counted", "core/batch/store_counts.py",
+        '"AFTER DELETE ON session_results BEGIN "',
+        '"AFTER DELETE ON session_results WHEN 0 BEGIN "'),
+    Bug("counts", "a list's deleted songs still counted", "core/batch/store_counts.py",
+        '"AFTER DELETE ON session_songs BEGIN "', '"AFTER DELETE ON session_songs WHEN 0 BEGIN "'),
+    Bug("counts", "a list's result changed in place not counted again", "core/batch/store_counts.py",
+        '"AFTER UPDATE OF session, result ON session_results BEGIN "',
+        '"AFTER UPDATE OF session ON session_results BEGIN "'),
+    Bug("counts", "a result moved to another list counted in neither",
+        "core/batch/store_counts.py",
+        '"AFTER UPDATE OF session, result ON session_results BEGIN "',
+        '"AFTER UPDATE OF result ON session_results BEGIN "'),
+    Bug("counts", "a song moved to another list counted in neither", "core/batch/store_counts.py",
+        '"AFTER UPDATE OF session ON session_songs WHEN OLD.session IS NOT NEW.session BEGIN "',
+        '"AFTER UPDATE OF session ON session_songs WHEN 0 BEGIN "'),
+    Bug("counts", "a list not counted yet counted on from 0 by the triggers",
+        "core/batch/store_counts.py",
+        '"result_count + SUM(sign * (st IS NOT NULL)), done_count + SUM(sign * (st IS \'done\')), "\n'
+        '    f"failed_count + SUM(',
+        '"COALESCE(result_count, 0) + SUM(sign * (st IS NOT NULL)), "\n'
+        '    "COALESCE(done_count, 0) + SUM(sign * (st IS \'done\')), "\n'
+        '    f"COALESCE(failed_count, 0) + SUM('),
+    Bug("counts", "the counts of an older store trusted before they are counted",
+        "core/batch/store_lists.py",
+        "if kept and None not in r[6:]}", "if kept}"),
+    Bug("counts", "the counts trusted when a trigger is missing", "core/batch/store_lists.py",
+        "if kept and None not in r[6:]}", "if None not in r[6:]}"),
     # Loudness.
     Bug("loudness", "relative gate at 20 LU", "core/analysis/loudness.py",
         "relative_lu=10.0)", "relative_lu=20.0)"),
@@ -656,6 +704,7 @@ HANDMADE: tuple[Bug, ...] = (
 BUG_TESTS = {
     "calibration": GROUPS["calibration"].tests,
     "batch": GROUPS["batch"].tests,
+    "counts": ("tests/core/test_store_counts.py", "tests/core/test_store_lists.py"),
     "loudness": GROUPS["loudness"].tests,
     "descriptors": ("tests/core/test_descriptors.py",),
     "keys": GROUPS["keys"].tests + ("tests/core/test_agreement.py",),
@@ -685,7 +734,7 @@ def run_handmade(groups, *, workdir: Path, nice: int, only=()) -> tuple[int, int
         target.write_text(original.replace(bug.old, bug.new), encoding="utf-8")
         try:
             cmd = (["nice", "-n", str(nice)] if nice else []) + [
-                sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                sys.executable, "-m", "pytest", "-x", "-q", "-n", "0", "-p", "no:cacheprovider",
                 *BUG_TESTS[bug.group]]
             proc = subprocess.run(cmd, cwd=scratch, capture_output=True, text=True, env=env,
                                   check=False)

@@ -12,7 +12,7 @@ import pytest
 
 from core.batch import store as store_module
 from core.batch.store import ResultStore
-from core.batch.store_counts import COUNT_COLUMNS, TRIGGERS
+from core.batch.store_counts import COUNT_COLUMNS, TRIGGERS, add_counts
 from core.io.results import SongResult
 from core.settings import AnalysisSettings
 
@@ -258,3 +258,67 @@ def test_a_count_the_database_refuses_loses_nothing_and_is_made_at_the_next_star
     store.flush(10)
     assert {s: c for s, c in _kept(path).items() if s in expected} == expected
     store.close()
+
+
+def test_a_song_and_a_result_moved_to_another_list_are_counted_there(tmp_path):
+    """SongCal never moves a row from one list to another, but another tool editing the
+    store may: the triggers take the song and its result off the one list and add them to
+    the other; a song moved within its list changes no count."""
+    path = tmp_path / "store.sqlite"
+    store = ResultStore(path)
+    first = store.begin_session(["/m/a.wav", "/m/b.wav"], SETTINGS, kind="library",
+                                running=False)
+    second = store.begin_session(["/n/a.wav"], SETTINGS, kind="library", running=False)
+    store.save_session_results(first, [(0, SongResult(path="/m/a.wav", status="done")),
+                                       (1, SongResult(path="/m/b.wav", status="failed"))])
+    store.close()
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        for table in ("session_songs", "session_results"):
+            db.execute(f"UPDATE {table} SET session=?, idx=5 WHERE session=? AND idx=1",
+                       (second, first))
+        db.execute("UPDATE session_songs SET idx=7 WHERE session=? AND idx=0", (first,))
+    finally:
+        db.close()
+    assert _kept(path) == _recount(path) == {first: (1, 1, 1, 0), second: (2, 1, 0, 1)}
+
+
+def test_a_store_that_keeps_its_counts_is_left_alone(tmp_path):
+    """A store that has the columns and every trigger gains nothing when opened again: its
+    counts stay as they are instead of being set aside to be counted afresh."""
+    path = tmp_path / "store.sqlite"
+    store = ResultStore(path)
+    sid = store.begin_session(["/m/a.wav", "/m/b.wav"], SETTINGS, kind="library",
+                              running=False)
+    store.save_session_result(sid, 0, SongResult(path="/m/a.wav", status="done"))
+    store.close()
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        assert add_counts(db) is False
+    finally:
+        db.close()
+    assert _kept(path) == {sid: (2, 1, 1, 0)}
+
+
+def test_counts_that_cannot_be_added_leave_the_store_as_it_was(tmp_path):
+    """When the database refuses a trigger midway, nothing of the counts is left behind
+    (no column added, no count set aside) and the connection is out of the transaction,
+    free for the next statement."""
+    path = tmp_path / "store.sqlite"
+    expected = _older_store(path)
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        def no_triggers(action, *_rest):
+            return sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_CREATE_TRIGGER else sqlite3.SQLITE_OK
+
+        db.set_authorizer(no_triggers)
+        with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
+            add_counts(db)
+        assert not db.in_transaction
+        db.set_authorizer(None)
+        columns = {r[1] for r in db.execute("PRAGMA table_info(sessions)")}
+        assert not columns & set(COUNT_COLUMNS)
+        assert add_counts(db) is True
+    finally:
+        db.close()
+    assert {s: c for s, c in _recount(path).items() if s in expected} == expected

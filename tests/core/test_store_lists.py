@@ -343,3 +343,31 @@ def test_letting_go_of_a_list_the_store_refuses_says_so(tmp_path):
         holder.rollback()
         holder.close()
     store.close()
+
+
+def test_the_lists_are_read_while_another_process_holds_the_store(tmp_path):
+    """Another process holds the store while a result waits to be written: the lists are
+    still summed up, after waiting at most ``session_timeout_s`` for that write (the writer
+    would keep trying it for ``retry_s``), without the result it holds back."""
+    import sqlite3
+    import time
+
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db, busy_timeout_s=0.05, retry_s=30.0, session_timeout_s=0.3)
+    sid = _list(store, ["/m/a.wav", "/m/b.wav"], ["done"])
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        store.save_session_result(sid, 1, SongResult(path="/m/b.wav", status="failed"))
+        start = time.monotonic()
+        (entry,) = store.list_libraries()
+        waited = time.monotonic() - start
+        assert (entry["songs"], entry["results"], entry["done"], entry["failed"]) == (2, 1, 1, 0)
+        assert waited < 10.0
+    finally:
+        holder.rollback()
+        holder.close()
+    store.flush(10)
+    (entry,) = store.list_libraries()
+    assert (entry["results"], entry["failed"]) == (2, 1)
+    store.close()
