@@ -782,6 +782,34 @@ def test_a_controller_let_go_dies_at_once_in_the_thread_that_let_it_go(qtbot, de
         assert eng.shutdown(timeout_ms=5000)
 
 
+@pytest.mark.parametrize("window", [CalibrationView, MatchDialog])
+def test_a_window_let_go_lets_its_controller_go_at_once(qtbot, deck, window):
+    # the slots of the view and of the match dialog hold them (methods, not lambdas whose
+    # closure held them), so a window and its controller make no cycle for the garbage
+    # collector to free
+    died_on = []
+
+    def show_then_let_go():
+        c = CalibrationController()
+        weakref.finalize(c, lambda: died_on.append(threading.current_thread()))
+        _load(qtbot, c, deck)
+        w = window(c)
+        w.show()
+        c.fitted.emit(None)  # its slots run while it lives
+        c.matched.emit(c.session.match_summary())
+        c.busyChanged.emit(False)
+        assert c.shutdown(5000)
+        w.close()
+
+    gc.disable()
+    try:
+        show_then_let_go()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        assert died_on == [threading.main_thread()]
+    finally:
+        gc.enable()
+
+
 def test_a_follower_whose_controller_is_gone_stops(qtbot):
     from gui.calibration_follower import EngineFollower
 
