@@ -4,10 +4,18 @@
 passed on, on a timer (once a second by default, so matching follows at most that often
 however fast songs finish), and hands :func:`engine_results` to a callback -- the
 calibration controller's ``set_results`` -- when songs were added, removed or finished.
+
+The follower holds a bound method's object weakly: the controller owns its follower, and a
+follower holding the controller back made a reference cycle that only the garbage collector
+could free -- on whichever thread happened to set off a collection, often a pool thread,
+where deleting a Qt object is unsafe.  Held weakly, the controller dies with its last
+reference, on the thread that drops it.
 """
 
 from __future__ import annotations
 
+import inspect
+import weakref
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
@@ -50,13 +58,17 @@ class EngineFollower(QObject):
     Parameters
     ----------
     set_results : callable
-        ``set_results(rows, keys=job_keys)``, called in the GUI thread.
+        ``set_results(rows, keys=job_keys)``, called in the GUI thread.  A bound method is
+        held weakly (its object is not kept alive; once it is gone the follower stops).
     parent : QObject, optional
     """
 
     def __init__(self, set_results: Callable, parent=None):
         super().__init__(parent)
-        self._set_results = set_results
+        if inspect.ismethod(set_results):
+            self._set_results = weakref.WeakMethod(set_results)
+        else:
+            self._set_results = lambda: set_results
         self._engine = None
         self._stamp = None
         self._rows: dict = {}  # job key -> (result, results row) of the followed engine
@@ -86,9 +98,13 @@ class EngineFollower(QObject):
                  len(engine.identity))
         if stamp == self._stamp:
             return False
+        set_results = self._set_results()
+        if set_results is None:  # its owner is gone
+            self.stop()
+            return False
         self._stamp = stamp
         rows, keys = engine_results(engine, cache=self._rows)
-        self._set_results(rows, keys=keys)
+        set_results(rows, keys=keys)
         return True
 
     def stop(self) -> None:

@@ -226,14 +226,16 @@ class CalibrationView(QWidget):
         self.export_calibrated_button.clicked.connect(self.choose_calibrated_file)
         self.apply_button.clicked.connect(self.choose_profile)
         self.summary_model.keepInvertedChanged.connect(controller.set_keep_inverted)
-        self.descriptor_combo.currentIndexChanged.connect(lambda _i: self.refresh_scatter())
+        # methods, not lambdas: a lambda holding the view, kept by the controller's signal,
+        # made a cycle (controller, view) that only the garbage collector freed, on any thread
+        self.descriptor_combo.currentIndexChanged.connect(self._on_descriptor_chosen)
         controller.referenceLoaded.connect(self._on_reference)
         controller.matched.connect(self._on_matched)
-        controller.fitted.connect(lambda _c: self.schedule_refresh())
+        controller.fitted.connect(self._on_fitted)
         controller.profileApplied.connect(self._on_profile)
         controller.exported.connect(self._on_exported)
         controller.failed.connect(self._on_failed)
-        controller.busyChanged.connect(lambda _b: self._update_buttons())
+        controller.busyChanged.connect(self._on_busy_changed)
         self._update_buttons()
 
     # -- public -------------------------------------------------------------------------
@@ -444,6 +446,15 @@ class CalibrationView(QWidget):
 
     def _on_failed(self, message: str) -> None:
         self._set_status(message, level="error")
+
+    def _on_fitted(self, _calibration) -> None:
+        self.schedule_refresh()
+
+    def _on_busy_changed(self, _busy: bool) -> None:
+        self._update_buttons()
+
+    def _on_descriptor_chosen(self, _index: int) -> None:
+        self.refresh_scatter()
 
     def _on_summary_clicked(self, index) -> None:
         d = self.summary_model.summary(index.row()).descriptor

@@ -144,18 +144,18 @@ class MatchDialog(QDialog):
 
         self.pair_button.clicked.connect(self.pair_selected)
         self.unpair_button.clicked.connect(self.unpair_selected)
-        self.row_list.itemDoubleClicked.connect(lambda _i: self.pair_selected())
+        # methods, not lambdas: a lambda holding the dialog, kept by a signal, made a cycle
+        # (dialog, controller) that only the garbage collector freed, on any thread
+        self.row_list.itemDoubleClicked.connect(self._on_row_double_clicked)
         self.song_list.itemSelectionChanged.connect(self._update_buttons)
         self.row_list.itemSelectionChanged.connect(self._update_buttons)
         self.pair_list.itemSelectionChanged.connect(self._update_buttons)
-        self.song_filter.textChanged.connect(lambda _t: self._apply_filter(self.song_list,
-                                                                           self.song_filter))
-        self.row_filter.textChanged.connect(lambda _t: self._apply_filter(self.row_list,
-                                                                          self.row_filter))
-        self.show_all_rows.toggled.connect(lambda _b: self.refresh())
+        self.song_filter.textChanged.connect(self._on_song_filter)
+        self.row_filter.textChanged.connect(self._on_row_filter)
+        self.show_all_rows.toggled.connect(self._on_show_all_rows)
         self._stale = False
-        controller.matched.connect(lambda _s: self._changed())
-        controller.referenceLoaded.connect(lambda _s: self._changed())
+        controller.matched.connect(self._on_controller_changed)
+        controller.referenceLoaded.connect(self._on_controller_changed)
         self.refresh()
 
     # -- public -------------------------------------------------------------------------
@@ -247,6 +247,21 @@ class MatchDialog(QDialog):
         return True
 
     # -- helpers --------------------------------------------------------------------------
+    def _on_row_double_clicked(self, _item) -> None:
+        self.pair_selected()
+
+    def _on_song_filter(self, _text: str) -> None:
+        self._apply_filter(self.song_list, self.song_filter)
+
+    def _on_row_filter(self, _text: str) -> None:
+        self._apply_filter(self.row_list, self.row_filter)
+
+    def _on_show_all_rows(self, _checked: bool) -> None:
+        self.refresh()
+
+    def _on_controller_changed(self, _summary) -> None:
+        self._changed()
+
     def _changed(self) -> None:
         if self.isVisible():
             self.refresh()

@@ -1,7 +1,10 @@
 """The plain thread pool: every song ends, whatever the analyzer does.
 
 No test sleeps and then looks: every wait is bounded and waits for a condition (an event
-set by a spy, a thread that ends).
+set by a spy, a thread that ends, a tick of the watchdog).  The songs that get stuck do so on
+a clock the test moves (:class:`HandClock`): the others finish in no time of that clock,
+however slowly a loaded machine runs them, and the stuck ones stall and time out exactly at
+their limits, not before.
 """
 
 import os
@@ -12,13 +15,14 @@ import time
 
 import pytest
 
-from core.batch.rules import Batch, Job, SongState
+from core.batch.rules import TERMINAL_STATES, Batch, Job, SongState
 from core.batch.runner import BatchRunner, run_job
 from core.errors import AnalysisCancelled, CorruptFileError
 from core.io.results import SongResult
 from core.settings import AnalysisSettings
 
 WAIT_S = 20.0  # upper bound of every wait below; a pass takes a fraction of a second
+EPS = 1e-6  # s: a step of the test's clock just short of a limit
 
 
 def _fake_analyze(release: threading.Event):
@@ -65,43 +69,118 @@ class SpyBatch(Batch):
             return [kept for p, kept in self.finish_reports if p == path]
 
 
-def _run_bounded(runner: BatchRunner) -> None:
-    """Run the batch in a thread; fail (instead of hanging) if it does not end in time."""
+class HandClock:
+    """The batch's monotonic clock (s), moved by the test alone: songs time out when the
+    test says, however slowly a loaded machine runs them."""
+
+    START = 1000.0
+
+    def __init__(self):
+        self.t = self.START
+
+    def __call__(self) -> float:
+        return self.t
+
+    def set(self, seconds: float) -> None:
+        """Set the clock ``seconds`` after its start (songs started at its start)."""
+        self.t = self.START + seconds
+
+
+class WatchdogTicks:
+    """An ``on_change`` of the runner that records the changes and counts the watchdog's
+    ticks, so a test can wait until the watchdog has looked at the batch again."""
+
+    def __init__(self):
+        self.seen: list[tuple[str, SongState]] = []
+        self.ticks = 0
+        self._cond = threading.Condition()
+
+    def __call__(self, batch, changed) -> None:
+        with self._cond:
+            self.seen.extend((j.path, j.state) for j in changed)
+            self.ticks += 1
+            self._cond.notify_all()
+
+    def wait_until(self, condition) -> None:
+        """Wait (bounded) until ``condition()`` holds at a tick."""
+        with self._cond:
+            assert self._cond.wait_for(condition, timeout=WAIT_S), "the watchdog did not get there"
+
+    def wait_ticks(self, n: int = 2) -> None:
+        """Wait for ``n`` more ticks: the last began after this call, so it saw the clock
+        as the test left it."""
+        with self._cond:
+            target = self.ticks + n
+        self.wait_until(lambda: self.ticks >= target)
+
+
+def _start(runner: BatchRunner) -> tuple[BatchRunner, threading.Thread, list]:
+    """Run the batch in a thread; :func:`_joined` waits for its end."""
     errors = []
 
     def target():
         try:
             runner.run()
-        except BaseException as err:  # pragma: no cover - reported below
+        except BaseException as err:  # pragma: no cover - reported by _joined
             errors.append(err)
 
     t = threading.Thread(target=target, name="test-runner")
     t.start()
+    return runner, t, errors
+
+
+def _joined(run: tuple[BatchRunner, threading.Thread, list]) -> None:
+    """Fail (instead of hanging) if the batch does not end in time; a run that does not
+    end is stopped, so that its thread does not outlive the test."""
+    runner, t, errors = run
     t.join(WAIT_S)
-    assert not t.is_alive(), "the batch did not finish"
+    finished = not t.is_alive()
+    if not finished:
+        runner.request_stop()
+        t.join(WAIT_S)
+    assert finished, "the batch did not finish"
     assert not errors, errors
+
+
+def _run_bounded(runner: BatchRunner) -> None:
+    """Run the batch in a thread; fail (instead of hanging) if it does not end in time."""
+    _joined(_start(runner))
 
 
 @pytest.mark.parametrize("factor", [1.5, 4.0])
 def test_stuck_song_times_out_and_batch_finishes(factor):
     release = threading.Event()
-    settings = AnalysisSettings(workers=2, budget_base_s=0.1, budget_factor=0.0,
+    budget = 10.0  # s of the test's clock: none passes unless the test moves it
+    settings = AnalysisSettings(workers=2, budget_base_s=budget, budget_factor=0.0,
                                 hard_limit_factor=factor)
     paths = ["stuck.wav"] + [f"s{i}.wav" for i in range(6)] + ["bad.wav", "boom.wav", "oom.wav"]
-    batch = SpyBatch(paths, settings=settings)
-    seen = []
-    runner = BatchRunner(batch, analyze=_fake_analyze(release), tick_s=0.02,
-                         on_change=lambda b, ch: seen.extend((j.path, j.state) for j in ch))
-    try:
-        _run_bounded(runner)
-    finally:
-        release.set()
+    clock = HandClock()
+    batch = SpyBatch(paths, settings=settings, clock=clock)
+    watch = WatchdogTicks()
     by_path = {j.path: j for j in batch.jobs}
     stuck = by_path["stuck.wav"]
+    others = [j for j in batch.jobs if j is not stuck]
+    run = _start(BatchRunner(batch, analyze=_fake_analyze(release), tick_s=0.02,
+                             on_change=watch))
+    try:
+        watch.wait_until(lambda: stuck.state is SongState.RUNNING
+                         and all(j.state in TERMINAL_STATES for j in others))
+        clock.set(budget - EPS)
+        watch.wait_ticks()
+        assert stuck.state is SongState.RUNNING  # not stalled before its budget
+        clock.set(budget)
+        watch.wait_until(lambda: stuck.state is SongState.STALLED)
+        clock.set(budget * factor - EPS)
+        watch.wait_ticks()
+        assert stuck.state is SongState.STALLED  # not timed out before its hard limit
+        clock.set(budget * factor)
+        _joined(run)
+    finally:
+        release.set()
     assert stuck.state is SongState.TIMED_OUT
-    assert stuck.elapsed() >= 0.1 * factor  # never before its own hard limit
-    assert ("stuck.wav", SongState.STALLED) in seen
-    assert ("stuck.wav", SongState.TIMED_OUT) in seen
+    assert stuck.elapsed() == pytest.approx(budget * factor)
+    assert ("stuck.wav", SongState.STALLED) in watch.seen
+    assert ("stuck.wav", SongState.TIMED_OUT) in watch.seen
     assert all(by_path[f"s{i}.wav"].state is SongState.DONE for i in range(6))
     assert all(by_path[f"s{i}.wav"].result.bpm == 120.0 for i in range(6))
     assert by_path["bad.wav"].state is SongState.FAILED
@@ -152,15 +231,32 @@ def test_a_stop_abandons_a_song_that_ignores_the_cancel_after_the_grace_time():
 
 def test_all_workers_stuck_still_finishes():
     release = threading.Event()
-    settings = AnalysisSettings(workers=2, budget_base_s=0.1, budget_factor=0.0,
-                                hard_limit_factor=1.5)
-    batch = SpyBatch(["stuck1.wav", "stuck2.wav", "a.wav", "b.wav"], settings=settings)
+    budget, factor = 10.0, 1.5  # s of the test's clock
+    settings = AnalysisSettings(workers=2, budget_base_s=budget, budget_factor=0.0,
+                                hard_limit_factor=factor)
+    clock = HandClock()
+    batch = SpyBatch(["stuck1.wav", "stuck2.wav", "a.wav", "b.wav"], settings=settings,
+                     clock=clock)
+    stuck1, stuck2, a, b = batch.jobs
+    watch = WatchdogTicks()
+    run = _start(BatchRunner(batch, analyze=_fake_analyze(release), tick_s=0.02,
+                             on_change=watch))
     try:
-        _run_bounded(BatchRunner(batch, analyze=_fake_analyze(release), tick_s=0.02))
+        watch.wait_until(lambda: stuck1.state is SongState.RUNNING
+                         and stuck2.state is SongState.RUNNING)
+        clock.set(budget * factor - EPS)
+        watch.wait_ticks()
+        # every worker is held, the two songs behind them wait: until the hard limit
+        assert stuck1.state is stuck2.state is SongState.STALLED
+        assert a.state is b.state is SongState.QUEUED
+        clock.set(budget * factor)
+        _joined(run)
     finally:
         release.set()
     c = batch.counts()
     assert c[SongState.TIMED_OUT] == 2 and c[SongState.DONE] == 2
+    assert stuck1.state is stuck2.state is SongState.TIMED_OUT
+    assert a.state is b.state is SongState.DONE
     assert batch.wait_for_report("stuck1.wav") == [False]
     assert batch.wait_for_report("stuck2.wav") == [False]
 

@@ -37,6 +37,26 @@ def isolated_qsettings(tmp_path, qapp):
     yield
 
 
+def flush_deferred_deletes(rounds: int = 3) -> None:
+    """Destroy now the objects whose deletion was deferred (``deleteLater``): widgets that
+    pytest-qt closes after a test, task carriers, dialogs.  Outside an event loop Qt holds
+    such deletions until a loop next runs, which is inside the next test's first wait."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    for _ in range(rounds):  # a deletion may ask for more (a child's own deleteLater)
+        QCoreApplication.processEvents()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+@pytest.fixture(autouse=True)
+def deferred_deletes_flushed(qapp):
+    """At a test's end, destroy what it deleted later (after pytest-qt closed its widgets
+    and the test's other fixtures ended), so that its windows, views and controllers die
+    within the test that made them, not in the middle of the next one."""
+    yield
+    flush_deferred_deletes()
+
+
 class FakeAnalyzer:
     """An ``analyze`` function: ``n_chunks`` steps of ``step_s`` each, then a result.
 

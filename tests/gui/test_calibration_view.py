@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import os
+import threading
+import weakref
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QTextDocument
 from PySide6.QtGui import Qt as QtGui
 
@@ -762,6 +765,92 @@ def test_follow_engine_matches_songs_as_they_finish(qtbot, controller, deck, fas
 def test_follow_engine_rejects_a_bad_interval(controller):
     with pytest.raises(ValueError, match="interval_ms"):
         controller.follow_engine(object(), interval_ms=0)
+
+
+def test_a_controller_let_go_dies_at_once_in_the_thread_that_let_it_go(qtbot, deck,
+                                                                        fast_settings):
+    # Its follower holds it weakly: no reference cycle waits for the garbage collector,
+    # which may run on a pool thread, where deleting a Qt object can crash.
+    from gui.engine import BatchEngine
+
+    sheet, rows, _ = deck
+    eng = BatchEngine(fast_settings, analyze=lambda *a, **kw: None)
+    died_on = []
+
+    def use_then_let_go():
+        c = CalibrationController()
+        weakref.finalize(c, lambda: died_on.append(threading.current_thread()))
+        with qtbot.waitSignal(c.referenceLoaded, timeout=T):
+            c.load_reference(sheet)
+        c.follow_engine(eng, interval_ms=50)
+        qtbot.waitUntil(lambda: c.match is not None and not c.busy, timeout=T)
+        assert c.match.n_songs == 5
+        assert c.shutdown(10000)
+
+    gc.disable()
+    try:
+        eng.batch.add([r["path"] for r in rows[:5]])
+        use_then_let_go()
+        # the carrier of its last task, deleted later, still held it through its slot
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        assert died_on == [threading.main_thread()]
+    finally:
+        gc.enable()
+        assert eng.shutdown(timeout_ms=5000)
+
+
+@pytest.mark.parametrize("window", [CalibrationView, MatchDialog])
+def test_a_window_let_go_lets_its_controller_go_at_once(qtbot, deck, window):
+    # the slots of the view and of the match dialog hold them (methods, not lambdas whose
+    # closure held them), so a window and its controller make no cycle for the garbage
+    # collector to free
+    died_on = []
+
+    def show_then_let_go():
+        c = CalibrationController()
+        weakref.finalize(c, lambda: died_on.append(threading.current_thread()))
+        _load(qtbot, c, deck)
+        w = window(c)
+        w.show()
+        c.fitted.emit(None)  # its slots run while it lives
+        c.matched.emit(c.session.match_summary())
+        c.busyChanged.emit(False)
+        assert c.shutdown(5000)
+        w.close()
+
+    gc.disable()
+    try:
+        show_then_let_go()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        assert died_on == [threading.main_thread()]
+    finally:
+        gc.enable()
+
+
+def test_a_follower_whose_controller_is_gone_stops(qtbot):
+    from gui.calibration_follower import EngineFollower
+
+    class Owner:
+        def __init__(self):
+            self.calls = 0
+
+        def set_results(self, rows, *, keys=None):
+            self.calls += 1
+
+    class Engine:
+        def __init__(self):
+            self.batch, self.identity = type("B", (), {"jobs": []})(), {}
+
+    owner, engine = Owner(), Engine()
+    follower = EngineFollower(owner.set_results)
+    follower.follow(engine, interval_ms=20)
+    assert owner.calls == 1
+    engine.identity["x"] = ("t", "a")  # a change: passed on while the owner lives
+    assert follower.sync() and owner.calls == 2
+    del owner
+    engine.identity["y"] = ("t", "a")
+    assert not follower.sync()
+    assert not follower._timer.isActive()
 
 
 def test_new_results_keep_the_shown_pairs_until_matched_again(qtbot, controller, deck):
