@@ -172,13 +172,21 @@ def no_leaked_threads(*, allowed=DASK_THREADS, wait_s: float = 5.0):
     assert not leaked, f"test left threads running: {leaked}"
 
 
+#: Scheduler options of the tests' LocalClusters: no dashboard, and the HTTP server Dask
+#: starts even without one (its health and metrics pages) on a free port; on its default
+#: 8787, held by the module's cluster, every other cluster warned "Port 8787 is already in
+#: use".
+SCHEDULER_OPTIONS = {"dashboard": False, "dashboard_address": "127.0.0.1:0"}
+
+
 @contextlib.contextmanager
 def local_client(**cluster_options):
     """A client of a LocalCluster of two single-threaded worker processes, closed after."""
     import distributed
 
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, **cluster_options)
+                                       dashboard_address=None,
+                                       scheduler_kwargs=SCHEDULER_OPTIONS, **cluster_options)
     c = distributed.Client(cluster, timeout=30)
     try:
         yield c
@@ -194,7 +202,7 @@ def process_cluster(n_workers: int, *, timeout: float):
 
     cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1,
                                        processes=True, dashboard_address=None,
-                                       scheduler_kwargs={"dashboard": False})
+                                       scheduler_kwargs=SCHEDULER_OPTIONS)
     return cluster, distributed.Client(cluster, timeout=timeout)
 
 

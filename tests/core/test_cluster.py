@@ -44,7 +44,7 @@ def no_leaked_threads():
 
 @pytest.fixture(scope="module")
 def client():
-    with cluster_helpers.local_client(scheduler_kwargs={"dashboard": False}) as c:
+    with cluster_helpers.local_client() as c:
         yield c
 
 
@@ -685,7 +685,7 @@ def empty_cluster():
     """A scheduler of this process without any worker, and its address."""
     cluster = distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp",
                                        dashboard_address=None,
-                                       scheduler_kwargs={"dashboard": False})
+                                       scheduler_kwargs=cluster_helpers.SCHEDULER_OPTIONS)
     try:
         yield cluster
     finally:
