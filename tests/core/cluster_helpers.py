@@ -172,13 +172,21 @@ def no_leaked_threads(*, allowed=DASK_THREADS, wait_s: float = 5.0):
     assert not leaked, f"test left threads running: {leaked}"
 
 
+#: Scheduler options of the tests' LocalClusters: no dashboard, and the HTTP server Dask
+#: starts even without one (its health and metrics pages) on a free port; on its default
+#: 8787, held by the module's cluster, every other cluster warned "Port 8787 is already in
+#: use".
+SCHEDULER_OPTIONS = {"dashboard": False, "dashboard_address": "127.0.0.1:0"}
+
+
 @contextlib.contextmanager
 def local_client(**cluster_options):
     """A client of a LocalCluster of two single-threaded worker processes, closed after."""
     import distributed
 
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, **cluster_options)
+                                       dashboard_address=None,
+                                       scheduler_kwargs=SCHEDULER_OPTIONS, **cluster_options)
     c = distributed.Client(cluster, timeout=30)
     try:
         yield c
@@ -194,7 +202,7 @@ def process_cluster(n_workers: int, *, timeout: float):
 
     cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1,
                                        processes=True, dashboard_address=None,
-                                       scheduler_kwargs={"dashboard": False})
+                                       scheduler_kwargs=SCHEDULER_OPTIONS)
     return cluster, distributed.Client(cluster, timeout=timeout)
 
 
@@ -224,12 +232,31 @@ def _wait_for_port(port: int, process, timeout_s: float = 60.0) -> None:
     raise RuntimeError(f"no scheduler listening on port {port} after {timeout_s:.0f} s")
 
 
+def _wait_for_workers(address: str, n: int, worker, timeout_s: float = 120.0) -> None:
+    """Return once ``n`` workers have joined the scheduler at ``address``, asked by a client
+    closed before returning (so the test finds no client of the scheduler but its own).
+
+    A worker process imports Dask and SongCal's analyzer before it joins: seconds on a busy
+    machine, longer than a test's wait for a worker once it is cut to 2 s."""
+    import distributed
+
+    with distributed.Client(address, timeout=timeout_s, set_as_default=False) as client:
+        try:
+            client.wait_for_workers(n, timeout=timeout_s)
+        except TimeoutError:
+            ended = worker.poll()
+            raise RuntimeError(
+                f"{len(client.nthreads())} of {n} workers joined {address} within "
+                f"{timeout_s:.0f} s" + (f" (the worker process ended: {ended})"
+                                        if ended is not None else "")) from None
+
+
 @contextlib.contextmanager
 def scheduler_process(port: int | None = None, *, worker_name: str | None = None):
     """A Dask scheduler in a process of its own (on ``port``, default a free one) with one
     worker process of one thread (started with ``--name worker_name`` when given): yields
-    ``(address, scheduler)`` (a ``subprocess.Popen`` the test may kill); both are killed
-    after."""
+    ``(address, scheduler)`` (a ``subprocess.Popen`` the test may kill) once the worker has
+    joined the scheduler; both are killed after."""
     import subprocess
     import sys
     from pathlib import Path
@@ -238,20 +265,23 @@ def scheduler_process(port: int | None = None, *, worker_name: str | None = None
     address = f"tcp://127.0.0.1:{port}"
     root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": root}
-    scheduler = subprocess.Popen(
+    processes = [subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
          "--port", str(port), "--no-dashboard"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
-         "--no-dashboard", "--death-timeout", "5",
-         *(["--name", worker_name] if worker_name else [])],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)]
     try:
-        _wait_for_port(port, scheduler)
-        yield address, scheduler
+        _wait_for_port(port, processes[0])
+        # (started once the scheduler listens: a worker that finds no scheduler within its
+        # death timeout ends)
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+             "--no-dashboard", "--death-timeout", "60",
+             *(["--name", worker_name] if worker_name else [])],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
+        _wait_for_workers(address, 1, processes[1])
+        yield address, processes[0]
     finally:
-        for p in (scheduler, worker):
+        for p in processes:
             p.kill()
             p.wait()
 

@@ -44,7 +44,7 @@ def no_leaked_threads():
 
 @pytest.fixture(scope="module")
 def client():
-    with cluster_helpers.local_client(scheduler_kwargs={"dashboard": False}) as c:
+    with cluster_helpers.local_client() as c:
         yield c
 
 
@@ -685,7 +685,7 @@ def empty_cluster():
     """A scheduler of this process without any worker, and its address."""
     cluster = distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp",
                                        dashboard_address=None,
-                                       scheduler_kwargs={"dashboard": False})
+                                       scheduler_kwargs=cluster_helpers.SCHEDULER_OPTIONS)
     try:
         yield cluster
     finally:
@@ -729,9 +729,6 @@ def test_a_signal_while_waiting_for_a_worker_stops_at_once(tmp_path, empty_clust
 @pytest.mark.timeout(180)
 def test_a_scheduler_that_goes_away_mid_batch_ends_the_batch_with_what_finished(tmp_path):
     with cluster_helpers.scheduler_process() as (address, scheduler):
-        client = distributed.Client(address, timeout=30)
-        client.wait_for_workers(1, timeout=60)
-        client.close()
         client = distributed.Client(address, timeout=2)  # (how long it tries to reconnect)
         try:
             batch = Batch(_files(tmp_path, 6), settings=AnalysisSettings(workers=1))
