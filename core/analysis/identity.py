@@ -48,6 +48,7 @@ ANALYSIS_MODULES = (
     "core.analysis.loops",
     "core.analysis.loudness",
     "core.analysis.mp3frames",
+    "core.analysis.mp4edits",
     "core.analysis.oggpages",
     "core.analysis.periodicity",
     "core.analysis.sniff",
