@@ -41,6 +41,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 from benchmarks.evalset import EDITIONS, SPLIT_FONTS, SUBSETS, load  # noqa: E402
+from benchmarks.tempo_report import own_numba_cache  # noqa: E402
 from core.calibration.agreement import key_relation, mirex_score, tempo_hits  # noqa: E402
 from core.io.keynotation import Key, parse_key  # noqa: E402
 
@@ -200,6 +201,7 @@ def main(argv=None) -> int:
                     help="score only the first N files (0: all; a partial score)")
     args = ap.parse_args(argv)
     args.cache = args.cache or EDITIONS[args.edition][0]
+    own_numba_cache(args.cache)
     items = load(None if args.split == "all" else args.split, cache=args.cache)
     if not items:
         print("no items: build the set with python -m benchmarks.evalset")
