@@ -184,9 +184,10 @@ def score_songs(songs: list[dict], cache: str, version: int, *, peers: bool, emp
 
 
 def song_arguments(argv, description: str, cache: str, what: str,
-                   seconds: str | None = None, names=None):
+                   seconds: str | None = None, names=None, *, peers: bool = True):
     """The options of a benchmark of whole songs, parsed from ``argv``: ``--cache`` (default
-    ``cache``, "folder for the ``what``"; made when missing), ``--no-peers``, when
+    ``cache``, "folder for the ``what``"; made when missing), with ``peers`` (a benchmark
+    that runs the peers) ``--no-peers``, when
     ``seconds`` names what is scored, ``--seconds`` (default 180) and, when ``names`` lists
     the sources the benchmark knows, ``--only NAME ...`` (``args.only``: the names given, in
     their order and each once, or None for the benchmark's default set; a name not in
@@ -199,7 +200,8 @@ def song_arguments(argv, description: str, cache: str, what: str,
     if seconds is not None:
         ap.add_argument("--seconds", type=float, default=180.0,
                         help=f"length of each {seconds} scored (default: %(default)s)")
-    ap.add_argument("--no-peers", action="store_true", help="SongCal alone")
+    if peers:
+        ap.add_argument("--no-peers", action="store_true", help="SongCal alone")
     if names is not None:
         ap.add_argument("--only", nargs="+", choices=list(names), metavar="NAME",
                         help="take only these sources (default: the benchmark's own set); "
