@@ -201,11 +201,11 @@ def main(argv=None) -> int:
                     help="score only the first N files (0: all; a partial score)")
     args = ap.parse_args(argv)
     args.cache = args.cache or EDITIONS[args.edition][0]
-    own_numba_cache(args.cache)
     items = load(None if args.split == "all" else args.split, cache=args.cache)
     if not items:
         print("no items: build the set with python -m benchmarks.evalset")
         return 2
+    own_numba_cache(args.cache)
     if args.limit:
         items = items[: args.limit]
         print(f"--limit {args.limit}: a partial score of the first {len(items)} files")
