@@ -39,7 +39,12 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-from benchmarks.tempo_report import print_answers, print_scores, tempo_answers  # noqa: E402
+from benchmarks.tempo_report import (  # noqa: E402
+    own_numba_cache,
+    print_answers,
+    print_scores,
+    tempo_answers,
+)
 
 __all__ = ["LOOP_DIR", "SOURCES", "reference_tempo", "build", "main"]
 
@@ -120,6 +125,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if not args.once and not args.seconds > 0:
         ap.error(f"--seconds must be > 0, got {args.seconds} (--once: each loop as it is)")
+    own_numba_cache(args.cache)
 
     # One folder per length, answers included: a loop repeated to another length is another
     # file.

@@ -52,7 +52,7 @@ import numpy as np  # noqa: E402
 from benchmarks.midisongs import store  # noqa: E402
 from benchmarks.tempo_report import score_songs, song_arguments  # noqa: E402
 
-__all__ = ["FOLDERS", "EXTRA_FOLDERS", "EXTRA_PACKAGES", "find_modules", "play", "steady_beat", "main"]
+__all__ = ["FOLDERS", "EXTRA_FOLDERS", "EXTRA_PACKAGES", "find_modules", "module_files", "play", "steady_beat", "main"]
 
 #: Where each game keeps its music (module files only are taken: .mod, .s3m, .xm, .it).
 FOLDERS = {
@@ -218,39 +218,53 @@ def find_modules(cache: str, seconds: float, *, only=None) -> list[dict]:
         When ``only`` names a game neither list has.
     """
     out = []
+    for game, ident, path in module_files(only=only):
+        flac = os.path.join(cache, ident.replace("/", "__") + ".flac")
+        beat_file = flac[:-5] + ".bpm.txt"
+        if os.path.exists(flac) and os.path.exists(beat_file):
+            with open(beat_file) as f:
+                bpm, steady, lo, hi, length = (float(v) for v in f.read().split())
+        else:
+            y, beats, why = play(path, seconds)
+            if y is None:
+                print(f"{ident}: {why}, left out")
+                continue
+            ok = beats[np.isfinite(beats) & (beats > 0)]
+            bpm, steady, lo, hi = steady_beat(ok) if ok.size else (0.0, 0.0, 0.0, 0.0)
+            length = len(y) / _SR
+            store(y, _SR, flac)
+            with open(beat_file + ".tmp", "w") as f:
+                f.write(f"{bpm} {steady} {lo} {hi} {length}\n")
+            os.replace(beat_file + ".tmp", beat_file)
+        if length < _MIN_SECONDS:
+            print(f"{ident}: {length:.0f} s of music, left out")
+            continue
+        if bpm <= 0:
+            print(f"{ident}: no beat stated, left out")
+            continue
+        if steady < _STEADY_SHARE:
+            print(f"{ident}: tempo changes {lo:.0f}-{hi:.0f} ({steady:.0%} of the part "
+                  f"within 4 % of {bpm:.0f}), left out")
+            continue
+        out.append({"id": ident, "game": game, "path": flac, "bpm": bpm})
+    return out
+
+
+def module_files(*, only=None) -> list[tuple[str, str, str]]:
+    """``(game, id, path)`` of every installed module file (.mod, .s3m, .xm, .it) of the
+    games of :data:`FOLDERS`, or of the games named in ``only`` (of :data:`FOLDERS` and
+    :data:`EXTRA_FOLDERS`), by game and file name; the id is ``game/file name``.
+
+    Raises
+    ------
+    ValueError
+        When ``only`` names a game neither list has.
+    """
+    out = []
     for game, folder in sorted(_folders(only).items()):
-        files = sorted(p for p in glob.glob(os.path.join(folder, "*"))
-                       if p.lower().endswith(_EXTENSIONS))
-        for path in files:
-            ident = f"{game}/{os.path.basename(path)}"
-            flac = os.path.join(cache, ident.replace("/", "__") + ".flac")
-            beat_file = flac[:-5] + ".bpm.txt"
-            if os.path.exists(flac) and os.path.exists(beat_file):
-                with open(beat_file) as f:
-                    bpm, steady, lo, hi, length = (float(v) for v in f.read().split())
-            else:
-                y, beats, why = play(path, seconds)
-                if y is None:
-                    print(f"{ident}: {why}, left out")
-                    continue
-                ok = beats[np.isfinite(beats) & (beats > 0)]
-                bpm, steady, lo, hi = steady_beat(ok) if ok.size else (0.0, 0.0, 0.0, 0.0)
-                length = len(y) / _SR
-                store(y, _SR, flac)
-                with open(beat_file + ".tmp", "w") as f:
-                    f.write(f"{bpm} {steady} {lo} {hi} {length}\n")
-                os.replace(beat_file + ".tmp", beat_file)
-            if length < _MIN_SECONDS:
-                print(f"{ident}: {length:.0f} s of music, left out")
-                continue
-            if bpm <= 0:
-                print(f"{ident}: no beat stated, left out")
-                continue
-            if steady < _STEADY_SHARE:
-                print(f"{ident}: tempo changes {lo:.0f}-{hi:.0f} ({steady:.0%} of the part "
-                      f"within 4 % of {bpm:.0f}), left out")
-                continue
-            out.append({"id": ident, "game": game, "path": flac, "bpm": bpm})
+        for path in sorted(p for p in glob.glob(os.path.join(folder, "*"))
+                           if p.lower().endswith(_EXTENSIONS)):
+            out.append((game, f"{game}/{os.path.basename(path)}", path))
     return out
 
 

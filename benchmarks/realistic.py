@@ -41,6 +41,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 from benchmarks.evalset import EDITIONS, SPLIT_FONTS, SUBSETS, load  # noqa: E402
+from benchmarks.tempo_report import own_numba_cache  # noqa: E402
 from core.calibration.agreement import key_relation, mirex_score, tempo_hits  # noqa: E402
 from core.io.keynotation import Key, parse_key  # noqa: E402
 
@@ -204,6 +205,7 @@ def main(argv=None) -> int:
     if not items:
         print("no items: build the set with python -m benchmarks.evalset")
         return 2
+    own_numba_cache(args.cache)
     if args.limit:
         items = items[: args.limit]
         print(f"--limit {args.limit}: a partial score of the first {len(items)} files")

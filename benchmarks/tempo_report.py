@@ -5,7 +5,8 @@ Used by :mod:`benchmarks.loops`, :mod:`benchmarks.productions` and
 and Essentia's plain pipelines) are cached in the set's folder, as they do not change.
 :func:`songs_by_others` gives the benchmarks that reuse the songs by other people
 (:mod:`benchmarks.codecs`, :mod:`benchmarks.loopcuts`, :mod:`benchmarks.confidence`) their
-files.
+files.  :func:`own_numba_cache` gives each benchmark that runs librosa a numba cache of its
+own (:func:`song_arguments` calls it).
 """
 
 from __future__ import annotations
@@ -17,11 +18,40 @@ import numpy as np
 
 from core.calibration.agreement import tempo_hits, tempo_relation
 
-__all__ = ["SYSTEMS", "tempo_answers", "print_answers", "print_scores", "print_songs",
+__all__ = ["SYSTEMS", "own_numba_cache", "tempo_answers", "print_answers", "print_scores", "print_songs",
            "score_songs", "song_arguments", "songs_by_others"]
 
 #: The systems in the order they are printed.
 SYSTEMS = ("SongCal", "librosa", "Essentia")
+
+
+def own_numba_cache(cache: str) -> str:
+    """Point numba's on-disk cache at ``cache``/numba, unless ``NUMBA_CACHE_DIR`` is set.
+
+    librosa compiles its numba functions once and keeps them in numba's cache, by default
+    beside librosa's own files and so shared by every process of the environment.  Two
+    benchmarks run at once both wrote there and left entries behind that made every later
+    ``librosa.beat.beat_track`` crash the interpreter until they were deleted.  With a
+    folder in each benchmark's own cache, benchmarks run side by side never share one (two
+    runs of one benchmark on one ``--cache`` already share its answers file and are not
+    meant to run at once).  numba reads the variable when it is imported, so this is called
+    before librosa is, at the benchmark's start.
+
+    Parameters
+    ----------
+    cache : str
+        The benchmark's cache folder; its ``numba`` sub-folder is made when missing.
+
+    Returns
+    -------
+    str
+        The folder numba will use: the one already set, or the new one.
+    """
+    if "NUMBA_CACHE_DIR" not in os.environ:
+        folder = os.path.join(cache, "numba")
+        os.makedirs(folder, exist_ok=True)
+        os.environ["NUMBA_CACHE_DIR"] = folder
+    return os.environ["NUMBA_CACHE_DIR"]
 
 
 def songs_by_others(name: str) -> list[dict]:
@@ -154,13 +184,15 @@ def score_songs(songs: list[dict], cache: str, version: int, *, peers: bool, emp
 
 
 def song_arguments(argv, description: str, cache: str, what: str,
-                   seconds: str | None = None, names=None):
+                   seconds: str | None = None, names=None, *, peers: bool = True):
     """The options of a benchmark of whole songs, parsed from ``argv``: ``--cache`` (default
-    ``cache``, "folder for the ``what``"; made when missing), ``--no-peers``, when
+    ``cache``, "folder for the ``what``"; made when missing), with ``peers`` (a benchmark
+    that runs the peers) ``--no-peers``, when
     ``seconds`` names what is scored, ``--seconds`` (default 180) and, when ``names`` lists
     the sources the benchmark knows, ``--only NAME ...`` (``args.only``: the names given, in
     their order and each once, or None for the benchmark's default set; a name not in
-    ``names`` is refused)."""
+    ``names`` is refused).  The benchmark's numba cache is set to a folder in the cache
+    folder (:func:`own_numba_cache`)."""
     import argparse
 
     ap = argparse.ArgumentParser(description=description)
@@ -168,7 +200,8 @@ def song_arguments(argv, description: str, cache: str, what: str,
     if seconds is not None:
         ap.add_argument("--seconds", type=float, default=180.0,
                         help=f"length of each {seconds} scored (default: %(default)s)")
-    ap.add_argument("--no-peers", action="store_true", help="SongCal alone")
+    if peers:
+        ap.add_argument("--no-peers", action="store_true", help="SongCal alone")
     if names is not None:
         ap.add_argument("--only", nargs="+", choices=list(names), metavar="NAME",
                         help="take only these sources (default: the benchmark's own set); "
@@ -177,4 +210,5 @@ def song_arguments(argv, description: str, cache: str, what: str,
     if names is not None and args.only is not None:
         args.only = list(dict.fromkeys(args.only))
     os.makedirs(args.cache, exist_ok=True)
+    own_numba_cache(args.cache)
     return args

@@ -4,7 +4,7 @@
         musescore-general-soundfont-small timgm6mb-soundfont csound-soundfont \
         avldrums.lv2-soundfont libopenmpt0 fretsonfire-songs-muldjord \
         fretsonfire-songs-sectoid (and the games of benchmarks.modules)
-    python -m benchmarks.tempo_varies [--cache DIR] [--seconds 180]
+    python -m benchmarks.tempo_varies [--cache DIR] [--seconds 180] [--only NAME ...]
 
 The analyzer states one tempo per song and flags the songs it does not describe: two or more
 chunks (30 s each by default) more than 4 % off it, octaves aside (a tempo change, a drift,
@@ -25,6 +25,12 @@ within 4 % (octaves aside), and the song varies when two or more chunks of 8 s o
 more than 4 % off it.  A chunk whose stated tempo sits near that edge can fall either way in
 the audio, so every disagreement is listed with its largest stated offset.
 
+The modules and the MIDI songs are those of their benchmarks' default sets (the games of
+:data:`benchmarks.modules.FOLDERS`, OpenMSX and Freedoom).  ``--only`` takes sources by name
+instead: games of either list of :mod:`benchmarks.modules` and ``recordings``.  The MIDI
+songs are read only without it: a song's soundfont follows its place in the whole set, so
+a part of the set would be rendered with other sounds into the same files.
+
 Songs are rendered (or mixed) once into ``--cache`` (default
 ``~/.cache/songcal-tempo-varies``) and analyzed with the default settings.  Nothing was fitted
 on these songs: the rule's numbers are Acc1's 4 % and the key's "modulating" rule of two
@@ -34,8 +40,6 @@ the disagreements.
 
 from __future__ import annotations
 
-import argparse
-import glob
 import io
 import math
 import os
@@ -110,35 +114,32 @@ def map_chunk_tempi(marks, start: float, spans) -> list[float]:
     return out
 
 
-def _modules(cache: str, seconds: float, chunk: float) -> list[dict]:
+def _modules(cache: str, seconds: float, chunk: float, only=None) -> list[dict]:
     from benchmarks.midisongs import store
-    from benchmarks.modules import _EXTENSIONS, _MIN_SECONDS, _SR, FOLDERS, play
+    from benchmarks.modules import _MIN_SECONDS, _SR, module_files, play
 
     out = []
-    for game, folder in sorted(FOLDERS.items()):
-        for path in sorted(p for p in glob.glob(os.path.join(folder, "*"))
-                           if p.lower().endswith(_EXTENSIONS)):
-            ident = f"{game}/{os.path.basename(path)}"
-            flac = os.path.join(cache, "modules", ident.replace("/", "__") + ".flac")
-            beats_file = flac[:-5] + ".beats.npy"
-            if not (os.path.exists(flac) and os.path.exists(beats_file)):
-                y, beats, why = play(path, seconds)
-                if y is None:
-                    continue
-                store(y, _SR, flac)
-                np.save(beats_file, beats)
-            beats = np.load(beats_file)
-            length = len(beats) * 0.05
-            if length < _MIN_SECONDS or not np.any(np.isfinite(beats) & (beats > 0)):
+    for _game, ident, path in module_files(only=only):
+        flac = os.path.join(cache, "modules", ident.replace("/", "__") + ".flac")
+        beats_file = flac[:-5] + ".beats.npy"
+        if not (os.path.exists(flac) and os.path.exists(beats_file)):
+            y, beats, why = play(path, seconds)
+            if y is None:
                 continue
-            spans = chunk_spans(length, chunk)
-            tempi = []
-            for a, b in spans:
-                part = beats[int(a / 0.05): int(b / 0.05)]
-                part = part[np.isfinite(part) & (part > 0)]
-                tempi.append(float(part.mean()) if part.size else None)
-            out.append({"set": "modules", "id": ident, "path": flac, "spans": spans,
-                        "tempi": tempi})
+            store(y, _SR, flac)
+            np.save(beats_file, beats)
+        beats = np.load(beats_file)
+        length = len(beats) * 0.05
+        if length < _MIN_SECONDS or not np.any(np.isfinite(beats) & (beats > 0)):
+            continue
+        spans = chunk_spans(length, chunk)
+        tempi = []
+        for a, b in spans:
+            part = beats[int(a / 0.05): int(b / 0.05)]
+            part = part[np.isfinite(part) & (part > 0)]
+            tempi.append(float(part.mean()) if part.size else None)
+        out.append({"set": "modules", "id": ident, "path": flac, "spans": spans,
+                    "tempi": tempi})
     return out
 
 
@@ -193,12 +194,31 @@ def _recordings(cache: str, chunk: float) -> list[dict]:
     return out
 
 
+def _songs(cache: str, seconds: float, chunk: float, only=None) -> list[dict]:
+    """The songs of the three sets, or of the sources named in ``only`` (see the module's
+    docstring)."""
+    if only is None:
+        return (_modules(cache, seconds, chunk) + _midi_songs(cache, seconds, chunk)
+                + _recordings(cache, chunk))
+    games = [name for name in only if name != "recordings"]
+    songs = _modules(cache, seconds, chunk, games)
+    if "recordings" in only:
+        songs += _recordings(cache, chunk)
+    return songs
+
+
+def _source_names() -> list[str]:
+    """The names ``--only`` takes: the games of :mod:`benchmarks.modules` and ``recordings``."""
+    from benchmarks.modules import EXTRA_FOLDERS, FOLDERS
+
+    return sorted({*FOLDERS, *EXTRA_FOLDERS, "recordings"})
+
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache", default=_CACHE, help="folder for the rendered songs")
-    ap.add_argument("--seconds", type=float, default=180.0,
-                    help="length of each module and MIDI song analyzed (default: %(default)s)")
-    args = ap.parse_args(argv)
+    from benchmarks.tempo_report import song_arguments
+
+    args = song_arguments(argv, __doc__.splitlines()[0], _CACHE, "rendered songs",
+                          seconds="module and MIDI song", names=_source_names(), peers=False)
     from core.analysis.analyze import analyze_file
     from core.settings import AnalysisSettings
 
@@ -206,8 +226,7 @@ def main(argv=None) -> int:
     chunk = settings.chunk_seconds
     for sub in ("modules", "midi", "recordings"):
         os.makedirs(os.path.join(args.cache, sub), exist_ok=True)
-    songs = (_modules(args.cache, args.seconds, chunk) + _midi_songs(args.cache, args.seconds, chunk)
-             + _recordings(args.cache, chunk))
+    songs = _songs(args.cache, args.seconds, chunk, args.only)
     if not songs:
         raise SystemExit("no songs found: install the packages named in the module docstring")
     rows = []

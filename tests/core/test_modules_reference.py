@@ -110,3 +110,30 @@ def test_only_takes_the_named_games_and_the_default_leaves_the_extra_ones_out(tm
             == ["away", "home"])
     with pytest.raises(ValueError, match="no such game: elsewhere"):
         find_modules(str(cache), 30.0, only=["elsewhere"])
+
+
+def test_tempo_varies_reads_the_same_games_keeps_a_changing_tempo_and_takes_only(tmp_path,
+                                                                                 monkeypatch):
+    from benchmarks import tempo_varies
+
+    for game in ("home", "away"):
+        (tmp_path / game).mkdir()
+    _module(tmp_path / "home" / "steady.mod", lambda order, row: 6 if order == row == 0 else None)
+    _module(tmp_path / "home" / "faster.mod",
+            lambda order, row: (6 if order < 4 else 3) if row == 0 else None)
+    _module(tmp_path / "away" / "away.mod", lambda order, row: 6 if order == row == 0 else None)
+    monkeypatch.setattr(modules, "FOLDERS", {"home": str(tmp_path / "home")})
+    monkeypatch.setattr(modules, "EXTRA_FOLDERS", {"away": str(tmp_path / "away")})
+    cache = tmp_path / "cache"
+    (cache / "modules").mkdir(parents=True)
+    songs = tempo_varies._modules(str(cache), 60.0, 30.0)
+    # the module whose tempo doubles, which the modules benchmark leaves out, is kept here
+    assert [s["id"] for s in songs] == ["home/faster.mod", "home/steady.mod"]
+    faster = songs[0]["tempi"]
+    assert faster[0] == pytest.approx(125.0, rel=1e-6) and faster[1] > 200.0
+    assert songs[1]["tempi"] == pytest.approx([125.0, 125.0], rel=1e-6)
+    # --only: the named games alone, the extra ones included; no other set is read
+    only = tempo_varies._songs(str(cache), 60.0, 30.0, ["away"])
+    assert [(s["set"], s["id"]) for s in only] == [("modules", "away/away.mod")]
+    with pytest.raises(SystemExit):
+        tempo_varies.main(["--cache", str(cache), "--only", "elsewhere"])

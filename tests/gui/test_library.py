@@ -742,22 +742,38 @@ def test_two_windows_on_one_store_keep_a_list_each_and_the_one_closed_last_comes
     earlier.close()
 
 
-def test_the_store_bar_counts_down_to_the_next_try_and_tries_now_on_demand(qtbot, tmp_path):
-    """The bar said the store refused writes, not when it would try them again (the waits
-    grow to a minute), and a user who freed the disk could only wait."""
-    db = tmp_path / "store.sqlite"
-    store = ResultStore(db, busy_timeout_s=0.05, retry_s=0.2, ack_timeout_s=0.1,
-                        catch_up_s=30.0, max_catch_up_s=60.0)
-    w = _window(qtbot, store)
-    bar = w.store_banner
-    assert bar.try_button.isHidden() and bar.next_label.isHidden()
+def _store_bar_window(qtbot, tmp_path):
+    """``(window, store)``: a window on a store that retries a refused write after 0.2 s
+    and tries the refused writes again 30 s to a minute after."""
+    store = ResultStore(tmp_path / "store.sqlite", busy_timeout_s=0.05, retry_s=0.2,
+                        ack_timeout_s=0.1, catch_up_s=30.0, max_catch_up_s=60.0)
+    return _window(qtbot, store), store
+
+
+def _batch_on_a_full_disk(qtbot, w, store):
+    """Fill the store's disk (its database may not grow by a page), then analyze 40 songs,
+    whose results the store refuses."""
     with store._lock:
         pages = store._db.execute("PRAGMA page_count").fetchone()[0]
-        store._db.execute(f"PRAGMA max_page_count={pages}")  # the disk is full
+        store._db.execute(f"PRAGMA max_page_count={pages}")
     w.engine.batch.add([f"/m/{i}.wav" for i in range(40)])
     w.engine.jobsAdded.emit(0, 40)
     with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
         w.start()
+
+
+def _free_the_disk(store):
+    with store._lock:
+        store._db.execute("PRAGMA max_page_count=1073741823")
+
+
+def test_the_store_bar_counts_down_to_the_next_try_and_tries_now_on_demand(qtbot, tmp_path):
+    """The bar said the store refused writes, not when it would try them again (the waits
+    grow to a minute), and a user who freed the disk could only wait."""
+    w, store = _store_bar_window(qtbot, tmp_path)
+    bar = w.store_banner
+    assert bar.try_button.isHidden() and bar.next_label.isHidden()
+    _batch_on_a_full_disk(qtbot, w, store)
     qtbot.waitUntil(lambda: "not kept yet" in bar.label.text(), timeout=TIMEOUT)
     qtbot.waitUntil(bar.next_label.isVisible, timeout=TIMEOUT)
     said = bar.next_label.text()
@@ -778,8 +794,7 @@ def test_the_store_bar_counts_down_to_the_next_try_and_tries_now_on_demand(qtbot
     assert max(label.sizeHint().width(), label.minimumWidth()) >= fm.horizontalAdvance(
         "next try in 60 s")
     # space freed: Try Now writes them at once, on the store's writer thread
-    with store._lock:
-        store._db.execute("PRAGMA max_page_count=1073741823")
+    _free_the_disk(store)
     qtbot.mouseClick(bar.try_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "every result is kept" in bar.label.text(), timeout=TIMEOUT)
     assert bar.next_label.isHidden() and bar.try_button.isHidden()
@@ -1061,19 +1076,10 @@ def test_a_dismissed_store_bar_leaves_its_countdown_in_the_status_bar(qtbot, tmp
     """Once the user dismissed the store bar nothing said that the store was still tried:
     a button in the status bar counts down to the next try, tries now on a click, shows
     the bar again from its menu and goes when the store takes writes again."""
-    db = tmp_path / "store.sqlite"
-    store = ResultStore(db, busy_timeout_s=0.05, retry_s=0.2, ack_timeout_s=0.1,
-                        catch_up_s=30.0, max_catch_up_s=60.0)
-    w = _window(qtbot, store)
+    w, store = _store_bar_window(qtbot, tmp_path)
     bar, button = w.store_banner, w.store_banner.status_button
     assert button.parent() is not None and button.isHidden()
-    with store._lock:
-        pages = store._db.execute("PRAGMA page_count").fetchone()[0]
-        store._db.execute(f"PRAGMA max_page_count={pages}")  # the disk is full
-    w.engine.batch.add([f"/m/{i}.wav" for i in range(40)])
-    w.engine.jobsAdded.emit(0, 40)
-    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
-        w.start()
+    _batch_on_a_full_disk(qtbot, w, store)
     qtbot.waitUntil(bar.next_label.isVisible, timeout=TIMEOUT)
     assert button.isHidden()  # the bar says it: once is enough
     qtbot.mouseClick(bar.dismiss_button, Qt.MouseButton.LeftButton)
@@ -1091,8 +1097,7 @@ def test_a_dismissed_store_bar_leaves_its_countdown_in_the_status_bar(qtbot, tmp
     qtbot.mouseClick(bar.dismiss_button, Qt.MouseButton.LeftButton)
     assert button.isVisible()
     # space freed: a click tries the refused writes now; the button goes with the problem
-    with store._lock:
-        store._db.execute("PRAGMA max_page_count=1073741823")
+    _free_the_disk(store)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "every result is kept" in bar.label.text(), timeout=TIMEOUT)
     assert button.isHidden()
