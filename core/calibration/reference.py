@@ -66,7 +66,6 @@ from dataclasses import dataclass, field
 
 from core.calibration.mixed_in_key import (
     ENERGY_SCALE,
-    is_level,
     levels_1_to_10,
     may_be_export,
     recognize,
@@ -762,8 +761,6 @@ def _mixed_in_key(header, records, columns, extra):
         except ValueError:
             continue
         if v is not None:
-            if not is_level(v):  # not its shape: no need to read on
-                return None
             energies.append(v)
     at = columns.get("key", columns.get("camelot"))
     keys = [t for t in (_text(_cell_at(r, at)) for r in records)

@@ -289,3 +289,45 @@ def test_songcal_calibrate_says_it_read_an_export_by_its_shape(tmp_path, capsys)
             "energies all whole numbers 1-10)") in out
     line = next(ln for ln in out.splitlines() if ln.startswith("energy"))
     assert line.startswith(f"{LABEL} [calibrated] (n=40): ")
+
+
+def _with_energy(text, cells):
+    """``text`` with the energy cell of each listed row (index under the header) replaced."""
+    lines = text.splitlines()
+    for i, cell in cells.items():
+        parts = lines[i + 1].split(",")
+        parts[4] = cell
+        lines[i + 1] = ",".join(parts)
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("cell", ["11", "10.5", "0", ""])
+def test_one_energy_outside_1_to_10_does_not_hide_an_export_known_by_its_shape(cell):
+    text, levels = shaped()
+    sheet = parse_reference_text(_with_energy(text, {3: cell}), name="mik.csv")
+    assert sheet.value_scales["energy"] == (1.0, 10.0, "Mixed In Key 1\u201310")
+    assert sheet.scales["energy"] == 1.0  # not read as percentages, nor left out
+    by_row = {r.row: r for r in sheet.rows}
+    assert len(sheet.rows) == 12 and "energy" not in by_row[5].values
+    assert [by_row[n].values["energy"] for n in (2, 3, 4, 6)] == [*levels[:3], levels[4]]
+    if cell:
+        (bad,) = sheet.bad_cells
+        assert (bad.row, bad.column, bad.value) == (5, "Energy Level", cell)
+        assert bad.reason == "out of range (1 to 10, Mixed In Key 1\u201310)"
+        counted = "11 of 12 energies whole numbers 1-10"
+    else:
+        assert sheet.bad_cells == []
+        counted = "11 energies all whole numbers 1-10"
+    assert any(w.startswith(SHAPE) and counted in w for w in sheet.warnings)
+
+
+def test_energies_mostly_outside_1_to_10_are_not_an_export():
+    # 9 levels in 12 energies (75 %): percentages, some of them low
+    text, _ = shaped()
+    sheet = parse_reference_text(_with_energy(text, {1: "35", 5: "12", 8: "64"}))
+    assert not sheet.value_scales and sheet.scales["energy"] == 0.01
+    assert not any(w.startswith(SHAPE) for w in sheet.warnings)
+    text, _ = shaped()  # 10 in 12 (83 %): an export with two bad cells
+    sheet = parse_reference_text(_with_energy(text, {1: "35", 5: "12"}))
+    assert sheet.value_scales and [b.row for b in sheet.bad_cells] == [3, 7]
+
