@@ -331,3 +331,34 @@ def test_energies_mostly_outside_1_to_10_are_not_an_export():
     sheet = parse_reference_text(_with_energy(text, {1: "35", 5: "12"}))
     assert sheet.value_scales and [b.row for b in sheet.bad_cells] == [3, 7]
 
+
+def test_a_repeated_header_is_not_counted_in_an_exports_shape():
+    # 3 songs, then the header of a second export pasted under them: its 'Initial Key'
+    # made 3 Camelot keys in 4 (75 %)
+    text, levels = shaped(n=6)
+    lines = text.splitlines()
+    text = "\n".join(lines[:4] + [lines[0]] + lines[4:]) + "\n"
+    sheet = parse_reference_text(text, name="mik.csv")
+    assert sheet.value_scales["energy"][:2] == (1.0, 10.0)
+    assert [r.row for r in sheet.rows] == [2, 3, 4, 6, 7, 8]
+    assert [r.values["energy"] for r in sheet.rows] == list(levels)
+    assert "row 5 repeats the header (two sheets pasted together?): left out" in sheet.warnings
+    assert any(w.startswith(SHAPE) and "6 of 6 keys" in w for w in sheet.warnings)
+
+
+@pytest.mark.parametrize("labels", [("Total", "Average"), ("Summe", "Durchschnitt")])
+def test_total_and_average_rows_are_not_counted_in_an_exports_shape(labels):
+    # A total of the levels, or their mean (5.5), is not a level: with two such rows under
+    # six songs, 6 energies in 8 were levels (75 %) and the export was not known
+    text, levels = shaped(n=6)
+    bpm = sum(120 + i for i in range(6))
+    text += f",{labels[0]},,{bpm:g},{levels.sum():g}\n"
+    text += f",{labels[1]},,{bpm / 6:g},{levels.mean():g}\n"
+    sheet = parse_reference_text(text, name="mik.csv")
+    assert sheet.value_scales["energy"][:2] == (1.0, 10.0)
+    assert [r.values["energy"] for r in sheet.rows] == list(levels)
+    assert sheet.summary_rows == [8, 9]
+    assert (f"rows 8 ({labels[0]!r}), 9 ({labels[1]!r}): totals or averages of the rows "
+            "above, not songs: left out") in sheet.warnings
+    assert any(w.startswith(SHAPE) and "6 energies all" in w for w in sheet.warnings)
+    assert sheet.bad_cells == [] and sheet.bad_rows == []
