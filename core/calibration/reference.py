@@ -25,7 +25,8 @@ its column holds) are detected; a 0-1 descriptor column of whole
 numbers 1-10 only (an energy level, or low percentages: they cannot be told apart) is left
 out with a warning.  A Mixed In Key export, known by a header only it writes (``Key
 result``, ``Collection name``) or by its shape (a file-name column, Camelot keys, energies
-1-10: :mod:`core.calibration.mixed_in_key`, with a warning naming it), has its ``Energy``
+mostly 1-10, rows that repeat the header or sum up the songs not counted:
+:mod:`core.calibration.mixed_in_key`, with a warning naming it), has its ``Energy``
 column read as the energy level 1-10 it is, on that scale as written
 (:data:`MIXED_IN_KEY_ENERGY`, :attr:`ReferenceSheet.value_scales`); a cell outside 1-10 is
 a bad cell of its row.  ``128,5`` has a decimal comma and ``12,345,678``
