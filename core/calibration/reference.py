@@ -511,7 +511,7 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
             bad.append(BadRow(line_no, header[columns.get("title", columns.get("file"))], "",
                               f"empty {what}"))
             continue
-        values = {}
+        values, summed = {}, {}
         for d in numeric:
             raw = cell(record, d)
             try:
@@ -527,6 +527,8 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
                 continue
             if v is None:
                 continue
+            if CELL_RANGES[d][0] <= v <= CELL_RANGES[d][1]:
+                summed[d] = v  # a total row sums a level out of 1-10 too
             lo, hi = ranges[d]
             if not lo <= v <= hi:
                 unit = (f", {value_scales[d][2]}" if d in value_scales
@@ -554,7 +556,7 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
             key_cells.append((len(rows), line_no, raw_key, problem is None and key is not None))
         rows.append(ReferenceRow(line_no, title, artist, {}, key))
         raw_values.append(values)
-        summaries.add(values)
+        summaries.add({**values, **summed})
     bad_cells.extend(_column_spellings(key_cells, rows, header[columns["key"]])
                      if key_cells else [])
     bad_cells.sort(key=lambda b: b.row)

@@ -362,3 +362,19 @@ def test_total_and_average_rows_are_not_counted_in_an_exports_shape(labels):
             "above, not songs: left out") in sheet.warnings
     assert any(w.startswith(SHAPE) and "6 energies all" in w for w in sheet.warnings)
     assert sheet.bad_cells == [] and sheet.bad_rows == []
+
+
+@pytest.mark.parametrize("header", [None, "Collection name,File name,Key result,BPM,Energy"],
+                         ids=["by-shape", "by-headers"])
+def test_a_total_row_sums_the_energy_cells_as_written(header):
+    # The spreadsheet's total counts a level of 11 that the export's scale leaves out: the
+    # row was read as a song called Total with a bad energy of 32
+    text, levels = shaped(n=6)
+    text = _with_energy(text, {2: "11"})
+    if header:
+        text = header + "\n" + text.split("\n", 1)[1]
+    text += f",Total,,{sum(120 + i for i in range(6))},{levels.sum() - levels[2] + 11:g}\n"
+    sheet = parse_reference_text(text, name="mik.csv")
+    assert sheet.value_scales["energy"][:2] == (1.0, 10.0)
+    assert sheet.summary_rows == [8] and len(sheet.rows) == 6
+    assert [(b.row, b.value) for b in sheet.bad_cells] == [(4, "11")]
