@@ -10,8 +10,10 @@ known
 - by its shape, whatever its headers say (:func:`recognize`): a file-name column; no other
   columns than a Mixed In Key export holds (:data:`ROLES`, and columns of text such as a
   collection's name); at least :data:`CAMELOT_SHARE` of its keys in Camelot notation
-  (``8A``, ``11B``); and energies that are whole numbers 1-10, at least
-  :data:`MIN_LEVELS` of them and not all 1.
+  (``8A``, ``11B``); and at least :data:`LEVEL_SHARE` of its energies whole numbers 1-10,
+  at least :data:`MIN_LEVELS` of them and not all 1 (an export with a cell of ``11`` or
+  ``10.5`` is still one, that cell out of its range).  Rows that repeat the header or sum up
+  the songs above are not counted (the caller leaves them out before).
 
 A whole-number column 1-10 could also hold low percentages, so a sheet known by its shape
 alone says so in its warnings (:meth:`Recognition.warning`), naming what it was known by.
@@ -23,7 +25,8 @@ from dataclasses import dataclass
 
 from core.io.keynotation import from_camelot
 
-__all__ = ["ENERGY_SCALE", "HEADERS", "ROLES", "CAMELOT_SHARE", "MIN_LEVELS", "Recognition",
+__all__ = ["ENERGY_SCALE", "HEADERS", "ROLES", "CAMELOT_SHARE", "LEVEL_SHARE",
+           "MIN_LEVELS", "Recognition",
            "is_level", "levels_1_to_10", "may_be_export", "recognize"]
 
 #: Mixed In Key's energy level: (lowest, highest, name of the scale).
@@ -41,6 +44,10 @@ ROLES = frozenset({"file", "title", "artist", "key", "camelot", "bpm", "energy"}
 #: Share of the key cells that must be Camelot codes for a sheet to be known by its shape.
 CAMELOT_SHARE = 0.8
 
+#: Share of the energy values that must be levels (whole numbers 1-10) for a sheet to be
+#: known by its shape; the others are cells out of the export's range.
+LEVEL_SHARE = 0.8
+
 #: Fewest energy values a sheet is known by its shape from.
 MIN_LEVELS = 3
 
@@ -55,23 +62,27 @@ class Recognition:
         ``"headers"`` or ``"shape"``.
     camelot, keys : int
         Key cells in Camelot notation, and key cells in all (0 when known by headers).
-    levels : int
-        Energy values, each a whole number 1-10 (0 when known by headers).
+    levels, energies : int
+        Energy values that are whole numbers 1-10, and energy values in all (0 when known by
+        headers).
     """
 
     by: str
     camelot: int = 0
     keys: int = 0
     levels: int = 0
+    energies: int = 0
 
     def warning(self, energy_header: str) -> str:
         """What the sheet's warnings say of it (empty when known by its headers, which
         leave no doubt)."""
         if self.by != "shape":
             return ""
+        levels = (f"{self.levels} energies all" if self.levels == self.energies
+                  else f"{self.levels} of {self.energies} energies")
         return (f"read as a Mixed In Key export by its shape (a file-name column, "
-                f"{self.camelot} of {self.keys} keys in Camelot notation, {self.levels} "
-                f"energies all whole numbers 1-10), though no header says so: column "
+                f"{self.camelot} of {self.keys} keys in Camelot notation, {levels} "
+                f"whole numbers 1-10), though no header says so: column "
                 f"{energy_header!r} is read as its energy level 1-10 (if it holds "
                 "percentages instead, write them with decimals or on 0-1)")
 
@@ -112,7 +123,8 @@ def recognize(headers, roles, *, keys, energies, extra=()) -> Recognition | None
         The key column's cells that are not empty (the Camelot column's when the sheet has
         no key column).
     energies : sequence of float
-        The energy column's cells that are numbers, as written.
+        The energy column's cells that are numbers, as written (those of the rows that
+        repeat the header or sum up the songs above left out).
     extra : collection of str, optional
         The sheet's extra numeric columns.
 
@@ -130,6 +142,9 @@ def recognize(headers, roles, *, keys, energies, extra=()) -> Recognition | None
         return None
     camelot = sum(from_camelot(k) is not None for k in keys)
     energies = [float(v) for v in energies]
-    if camelot < CAMELOT_SHARE * len(keys) or not levels_1_to_10(energies):
+    levels = [v for v in energies if is_level(v)]
+    if (camelot < CAMELOT_SHARE * len(keys) or len(levels) < LEVEL_SHARE * len(energies)
+            or not levels_1_to_10(levels)):
         return None
-    return Recognition("shape", camelot=camelot, keys=len(keys), levels=len(energies))
+    return Recognition("shape", camelot=camelot, keys=len(keys), levels=len(levels),
+                       energies=len(energies))

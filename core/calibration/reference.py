@@ -25,7 +25,8 @@ its column holds) are detected; a 0-1 descriptor column of whole
 numbers 1-10 only (an energy level, or low percentages: they cannot be told apart) is left
 out with a warning.  A Mixed In Key export, known by a header only it writes (``Key
 result``, ``Collection name``) or by its shape (a file-name column, Camelot keys, energies
-1-10: :mod:`core.calibration.mixed_in_key`, with a warning naming it), has its ``Energy``
+mostly 1-10, rows that repeat the header or sum up the songs not counted:
+:mod:`core.calibration.mixed_in_key`, with a warning naming it), has its ``Energy``
 column read as the energy level 1-10 it is, on that scale as written
 (:data:`MIXED_IN_KEY_ENERGY`, :attr:`ReferenceSheet.value_scales`); a cell outside 1-10 is
 a bad cell of its row.  ``128,5`` has a decimal comma and ``12,345,678``
@@ -66,7 +67,6 @@ from dataclasses import dataclass, field
 
 from core.calibration.mixed_in_key import (
     ENERGY_SCALE,
-    is_level,
     levels_1_to_10,
     may_be_export,
     recognize,
@@ -479,7 +479,7 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         return _cell_at(record, columns.get(role))
 
     # a Mixed In Key export's energy is its 1-10 level, checked against that range
-    mixed_in_key = _mixed_in_key(header, records[at + 1:], columns, extra)
+    mixed_in_key = _mixed_in_key(header, records[at + 1:], columns, extra, first_row=at + 2)
     value_scales = {"energy": MIXED_IN_KEY_ENERGY} if mixed_in_key else {}
     ranges = {**CELL_RANGES, **{d: s[:2] for d, s in value_scales.items()}}
     rows: list[ReferenceRow] = []
@@ -492,12 +492,11 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     key_cells: list[tuple] = []  # (index in rows, row, key cell, read) of the key column
     summaries = _Summaries(columns, {**{d: columns[d] for d in numeric}, **extra})
     header_key = [normalize_header(h) for h in header]
-    first = header[0].lower() if header else ""
     repeats: list[int] = []  # rows that repeat the header
     for line_no, record in enumerate(records[at + 1:], start=at + 2):
         if not any(c.strip() for c in record):
             continue
-        if record[0].strip().lower() == first and _repeats(record, header_key):
+        if _repeats(record, header, header_key):
             repeats.append(line_no)
             continue
         title, artist = _text(cell(record, "title")), _text(cell(record, "artist"))
@@ -512,7 +511,7 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
             bad.append(BadRow(line_no, header[columns.get("title", columns.get("file"))], "",
                               f"empty {what}"))
             continue
-        values = {}
+        values, summed = {}, {}
         for d in numeric:
             raw = cell(record, d)
             try:
@@ -528,6 +527,8 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
                 continue
             if v is None:
                 continue
+            if CELL_RANGES[d][0] <= v <= CELL_RANGES[d][1]:
+                summed[d] = v  # a total row sums a level out of 1-10 too
             lo, hi = ranges[d]
             if not lo <= v <= hi:
                 unit = (f", {value_scales[d][2]}" if d in value_scales
@@ -555,7 +556,7 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
             key_cells.append((len(rows), line_no, raw_key, problem is None and key is not None))
         rows.append(ReferenceRow(line_no, title, artist, {}, key))
         raw_values.append(values)
-        summaries.add(values)
+        summaries.add({**values, **summed})
     bad_cells.extend(_column_spellings(key_cells, rows, header[columns["key"]])
                      if key_cells else [])
     bad_cells.sort(key=lambda b: b.row)
@@ -636,8 +637,11 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
                           value_scales={d: v for d, v in value_scales.items() if d in numeric})
 
 
-def _repeats(record: list[str], header_key: list[str]) -> bool:
-    """Whether ``record`` spells the header again (``header_key``: its cells normalized)."""
+def _repeats(record: list[str], header: list[str], header_key: list[str]) -> bool:
+    """Whether ``record`` spells the ``header`` again (``header_key``: its cells
+    normalized)."""
+    if not header or record[0].strip().lower() != header[0].lower():  # most rows end here
+        return False
     cells = [normalize_header(c) for c in record[:len(header_key)]]
     cells += [""] * (len(header_key) - len(cells))
     return cells == header_key and not any(c.strip() for c in record[len(header_key):])
@@ -748,26 +752,37 @@ class _Summaries:
         return [f"rows {named}: totals or averages of the rows above, not songs: left out"]
 
 
-def _mixed_in_key(header, records, columns, extra):
+def _mixed_in_key(header, records, columns, extra, *, first_row):
     """The :class:`core.calibration.mixed_in_key.Recognition` of a sheet (``records``: the
-    rows under its ``header``), or None when it is not a Mixed In Key export."""
+    rows under its ``header``, the first of them row ``first_row``), or None when it is not
+    a Mixed In Key export.  Rows that repeat the header and total or average rows are left
+    out of its shape, as they are left out of the songs."""
     names = [normalize_header(h) for h in header]
     by_headers = recognize(names, columns, keys=(), energies=(), extra=extra)
     if by_headers is not None or not may_be_export(names, columns, extra):
         return by_headers
-    energies = []
-    for record in records:
-        try:
-            v = _number(_cell_at(record, columns["energy"]))
-        except ValueError:
+    # a total or average row is told by its energy alone here (its other numbers are not
+    # read twice); the songs' loop checks them all
+    at, energy = columns.get("key", columns.get("camelot")), columns["energy"]
+    summaries = _Summaries(columns, {"energy": energy})
+    lo, hi = CELL_RANGES["energy"]
+    energies, keys = [], []
+    for line_no, record in enumerate(records, start=first_row):
+        if not any(c.strip() for c in record) or _repeats(record, header, names):
             continue
+        name = _text(_cell_at(record, columns.get("title", columns.get("file"))))
+        if summaries.take(record, line_no, name) or not name:
+            continue
+        try:
+            v = _number(_cell_at(record, energy))
+        except ValueError:
+            v = None
         if v is not None:
-            if not is_level(v):  # not its shape: no need to read on
-                return None
-            energies.append(v)
-    at = columns.get("key", columns.get("camelot"))
-    keys = [t for t in (_text(_cell_at(r, at)) for r in records)
-            if t and t.lower() not in _MISSING] if at is not None else []
+            energies.append(v)  # out of any range too: a cell that is not a level
+            summaries.add({"energy": v} if lo <= v <= hi else {})  # as the songs' loop sums
+        key = _text(_cell_at(record, at)) if at is not None else ""
+        if key and key.lower() not in _MISSING:
+            keys.append(key)
     return recognize(names, columns, keys=keys, energies=energies, extra=extra)
 
 

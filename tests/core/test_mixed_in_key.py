@@ -289,3 +289,92 @@ def test_songcal_calibrate_says_it_read_an_export_by_its_shape(tmp_path, capsys)
             "energies all whole numbers 1-10)") in out
     line = next(ln for ln in out.splitlines() if ln.startswith("energy"))
     assert line.startswith(f"{LABEL} [calibrated] (n=40): ")
+
+
+def _with_energy(text, cells):
+    """``text`` with the energy cell of each listed row (index under the header) replaced."""
+    lines = text.splitlines()
+    for i, cell in cells.items():
+        parts = lines[i + 1].split(",")
+        parts[4] = cell
+        lines[i + 1] = ",".join(parts)
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("cell", ["11", "10.5", "0", ""])
+def test_one_energy_outside_1_to_10_does_not_hide_an_export_known_by_its_shape(cell):
+    text, levels = shaped()
+    sheet = parse_reference_text(_with_energy(text, {3: cell}), name="mik.csv")
+    assert sheet.value_scales["energy"] == (1.0, 10.0, "Mixed In Key 1\u201310")
+    assert sheet.scales["energy"] == 1.0  # not read as percentages, nor left out
+    by_row = {r.row: r for r in sheet.rows}
+    assert len(sheet.rows) == 12 and "energy" not in by_row[5].values
+    assert [by_row[n].values["energy"] for n in (2, 3, 4, 6)] == [*levels[:3], levels[4]]
+    if cell:
+        (bad,) = sheet.bad_cells
+        assert (bad.row, bad.column, bad.value) == (5, "Energy Level", cell)
+        assert bad.reason == "out of range (1 to 10, Mixed In Key 1\u201310)"
+        counted = "11 of 12 energies whole numbers 1-10"
+    else:
+        assert sheet.bad_cells == []
+        counted = "11 energies all whole numbers 1-10"
+    assert any(w.startswith(SHAPE) and counted in w for w in sheet.warnings)
+
+
+def test_energies_mostly_outside_1_to_10_are_not_an_export():
+    # 9 levels in 12 energies (75 %): percentages, some of them low
+    text, _ = shaped()
+    sheet = parse_reference_text(_with_energy(text, {1: "35", 5: "12", 8: "64"}))
+    assert not sheet.value_scales and sheet.scales["energy"] == 0.01
+    assert not any(w.startswith(SHAPE) for w in sheet.warnings)
+    text, _ = shaped()  # 10 in 12 (83 %): an export with two bad cells
+    sheet = parse_reference_text(_with_energy(text, {1: "35", 5: "12"}))
+    assert sheet.value_scales and [b.row for b in sheet.bad_cells] == [3, 7]
+
+
+def test_a_repeated_header_is_not_counted_in_an_exports_shape():
+    # 3 songs, then the header of a second export pasted under them: its 'Initial Key'
+    # made 3 Camelot keys in 4 (75 %)
+    text, levels = shaped(n=6)
+    lines = text.splitlines()
+    text = "\n".join(lines[:4] + [lines[0]] + lines[4:]) + "\n"
+    sheet = parse_reference_text(text, name="mik.csv")
+    assert sheet.value_scales["energy"][:2] == (1.0, 10.0)
+    assert [r.row for r in sheet.rows] == [2, 3, 4, 6, 7, 8]
+    assert [r.values["energy"] for r in sheet.rows] == list(levels)
+    assert "row 5 repeats the header (two sheets pasted together?): left out" in sheet.warnings
+    assert any(w.startswith(SHAPE) and "6 of 6 keys" in w for w in sheet.warnings)
+
+
+@pytest.mark.parametrize("labels", [("Total", "Average"), ("Summe", "Durchschnitt")])
+def test_total_and_average_rows_are_not_counted_in_an_exports_shape(labels):
+    # A total of the levels, or their mean (5.5), is not a level: with two such rows under
+    # six songs, 6 energies in 8 were levels (75 %) and the export was not known
+    text, levels = shaped(n=6)
+    bpm = sum(120 + i for i in range(6))
+    text += f",{labels[0]},,{bpm:g},{levels.sum():g}\n"
+    text += f",{labels[1]},,{bpm / 6:g},{levels.mean():g}\n"
+    sheet = parse_reference_text(text, name="mik.csv")
+    assert sheet.value_scales["energy"][:2] == (1.0, 10.0)
+    assert [r.values["energy"] for r in sheet.rows] == list(levels)
+    assert sheet.summary_rows == [8, 9]
+    assert (f"rows 8 ({labels[0]!r}), 9 ({labels[1]!r}): totals or averages of the rows "
+            "above, not songs: left out") in sheet.warnings
+    assert any(w.startswith(SHAPE) and "6 energies all" in w for w in sheet.warnings)
+    assert sheet.bad_cells == [] and sheet.bad_rows == []
+
+
+@pytest.mark.parametrize("header", [None, "Collection name,File name,Key result,BPM,Energy"],
+                         ids=["by-shape", "by-headers"])
+def test_a_total_row_sums_the_energy_cells_as_written(header):
+    # The spreadsheet's total counts a level of 11 that the export's scale leaves out: the
+    # row was read as a song called Total with a bad energy of 32
+    text, levels = shaped(n=6)
+    text = _with_energy(text, {2: "11"})
+    if header:
+        text = header + "\n" + text.split("\n", 1)[1]
+    text += f",Total,,{sum(120 + i for i in range(6))},{levels.sum() - levels[2] + 11:g}\n"
+    sheet = parse_reference_text(text, name="mik.csv")
+    assert sheet.value_scales["energy"][:2] == (1.0, 10.0)
+    assert sheet.summary_rows == [8] and len(sheet.rows) == 6
+    assert [(b.row, b.value) for b in sheet.bad_cells] == [(4, "11")]
