@@ -75,17 +75,18 @@ class WorkerSlots:
         self.slots: list[WorkerSlot] = []
         self.abandoned: list[WorkerRecord] = []
         self._segments: list[Segment] = []
-        #: The songs' places by key since they last moved, not yet given to the segments
+        #: The songs in list order since they last moved, not yet given to the segments
         #: (:meth:`renumber`), or None.
-        self._places: dict[int, int] | None = None
+        self._places: list | None = None
         self._open: dict[tuple[int, int], Segment] = {}  # by (job key, attempt)
 
     # -- reading ----------------------------------------------------------------------------
     @property
     def segments(self) -> list[Segment]:
         """The worker timeline (see the class), each segment at its song's place now."""
-        places, self._places = self._places, None
-        if places is not None:
+        jobs, self._places = self._places, None
+        if jobs is not None:
+            places = {j.key: i for i, j in enumerate(jobs)}
             for seg in self._segments:
                 seg.job_id = places.get(seg.key, -1)
         return self._segments
@@ -244,13 +245,13 @@ class WorkerSlots:
             seg.end = max(seg.start, end - epoch)
             seg.state = (job.state.value if job.attempt == attempt else SongState.CANCELLED.value)
 
-    def renumber(self, places: dict[int, int]) -> None:
-        """The songs moved in the list: ``places`` gives each song's place by its key; a
-        segment of a song not there (removed) keeps its run, with no place (-1).  Given
-        to the segments when they are next read: a removal from a list of 20,000 spent
-        13 ms of the window's thread on them, and several removals in a row need only the
-        last places."""
-        self._places = places
+    def renumber(self, jobs) -> None:
+        """The songs moved in the list: ``jobs`` are the songs in their new order (a
+        song's place is its index); a segment of a song not there (removed) keeps its run,
+        with no place (-1).  Given to the segments when they are next read: a removal from
+        a list of 20,000 spent 13 ms of the window's thread on them, and several removals
+        in a row need only the last places."""
+        self._places = list(jobs)
 
     def clear_timeline(self) -> None:
         """Forget every segment (the batch was cleared)."""

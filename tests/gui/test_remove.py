@@ -524,3 +524,26 @@ def test_an_export_holds_the_list_as_it_was_asked_for_though_songs_leave_meanwhi
     with open(out, encoding="utf-8") as f:
         rows = [r for r in csv.reader(f) if r and not r[0].startswith("#")][1:]
     assert [r[0].rsplit("/", 1)[-1] for r in rows] == [f"{i}.wav" for i in range(7)]
+
+
+def test_the_names_and_rows_kept_by_place_follow_the_songs_through_remove_and_undo(qtbot):
+    """What the engine keeps by a song's place (its name before a result, the rows waiting
+    to be repainted) moves with the songs when some leave the list and come back."""
+    w = _window(qtbot)
+    names = [f"s{i}" for i in range(6)]
+    _add(w, [f"/m/{n}.wav" for n in names])
+    eng = w.engine
+    eng.identity.clear()
+    eng.identity.update({i: (n, "x") for i, n in enumerate(names) if i != 2})
+    eng._dirty.clear()
+    eng._dirty.update({0, 2, 3, 5})
+    w.table.clearSelection()
+    removed = eng.remove([1, 4])
+    assert [(j.path, ident) for j, ident in removed] == [("/m/s1.wav", ("s1", "x")),
+                                                         ("/m/s4.wav", ("s4", "x"))]
+    assert eng.identity == {0: ("s0", "x"), 2: ("s3", "x"), 3: ("s5", "x")}
+    assert eng._dirty == {0, 1, 2, 3}  # s0, s2, s3, s5 at their new places
+    assert eng.put_back_songs(removed) == 2
+    assert eng.identity == {i: (n, "x") for i, n in enumerate(names) if i != 2}
+    assert eng._dirty == {0, 2, 3, 5}
+    w.close()
