@@ -213,11 +213,7 @@ class SongTableView(QTableView):
                     width = max(width, fm.horizontalAdvance("61.5 / 123 / 184.5 / 246") + 16)
             # never narrower than the header with its sort arrow: a sorted "Loudness (LUFS)"
             # read "Loudness (LU..." in its 127 px
-            self._fitting = True
-            try:
-                self.setColumnWidth(col, max(width, self.horizontalHeader().sectionSizeHint(col)))
-            finally:
-                self._fitting = False
+            self._set_width(col, max(width, self.horizontalHeader().sectionSizeHint(col)))
         from gui.column_chooser import DEFAULT_HIDDEN
 
         for col, name in enumerate(COLUMN_NAMES):
@@ -254,11 +250,7 @@ class SongTableView(QTableView):
             self._note_need = max(self._note_need, self._notes_in_sight())
             want = max(NOTE_WIDTH, min(self._note_need + _NOTE_SLACK, NOTE_WIDTH + spare))
         if want != self.columnWidth(COL_NOTE):
-            self._fitting = True
-            try:
-                self.setColumnWidth(COL_NOTE, want)
-            finally:
-                self._fitting = False
+            self._set_width(COL_NOTE, want)
 
     def _notes_in_sight(self) -> int:
         """Width (px) the widest note of the rows in sight needs, grid line included.
@@ -291,12 +283,16 @@ class SongTableView(QTableView):
             self.setColumnWidth(col, width)
             return
         self.note_width = None if width == NOTE_WIDTH else width
+        self._set_width(col, width)
+        self.fit_note_column()
+
+    def _set_width(self, col: int, width: int) -> None:
+        """Give ``col`` a width of the view's own choosing (not taken for the user's)."""
         self._fitting = True
         try:
             self.setColumnWidth(col, width)
         finally:
             self._fitting = False
-        self.fit_note_column()
 
     def _section_resized(self, col: int, _old: int, new: int) -> None:
         # Only a drag of the header's edge is the user's width (a double click on it, which
