@@ -110,6 +110,13 @@ class ClusterError(SongCalError):
     or a worker cannot see a file."""
 
 
+#: The local scheduler's options: no dashboard, and the HTTP server Dask starts even
+#: without one (its health and metrics pages) on a free port of this machine only.  On its
+#: default, 8787, it took the port of the user's own Dask dashboard (or of another SongCal
+#: window's cluster), which then warned "Port 8787 is already in use" and moved.
+_SCHEDULER_OPTIONS = {"dashboard": False, "dashboard_address": "127.0.0.1:0"}
+
+
 @dataclass(frozen=True)
 class ClusterSpec:
     """Which cluster to run on.
@@ -475,6 +482,7 @@ class ClusterConnection:
                         self.cluster = distributed.LocalCluster(
                             n_workers=self.spec.workers, threads_per_worker=1,
                             processes=True, dashboard_address=None,
+                            scheduler_kwargs=_SCHEDULER_OPTIONS,
                             silence_logs=logging.ERROR,
                             env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                                  "MKL_NUM_THREADS": "1"})

@@ -1235,6 +1235,35 @@ def test_a_scheduler_that_stops_answering_as_it_is_reached_is_a_clear_error(tmp_
 
 
 @pytest.mark.timeout(120)
+def test_the_local_cluster_leaves_the_dashboard_port_to_others():
+    # The local scheduler started its HTTP server on Dask's dashboard port, 8787: a user's
+    # own Dask dashboard (or another SongCal window's cluster) started after it found the
+    # port taken, and one started before it made it warn "Port 8787 is already in use".
+    import socket
+    import warnings
+
+    holder = socket.socket()
+    try:
+        holder.bind(("127.0.0.1", 8787))
+        holder.listen()
+    except OSError:  # another program has it: the warning cannot be provoked, the port can
+        holder.close()
+        holder = None
+    conn = ClusterConnection(ClusterSpec(workers=1), analyze=slow_analyze)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            conn.connect()
+        server = conn.cluster.scheduler.http_server
+        assert server is None or server.port != 8787
+        assert not [w for w in caught if "already in use" in str(w.message)]
+    finally:
+        conn.close()
+        if holder is not None:
+            holder.close()
+
+
+@pytest.mark.timeout(120)
 def test_a_local_cluster_that_does_not_shut_down_is_left_and_its_workers_killed(
         monkeypatch, caplog):
     # Dask's LocalCluster close has no time limit: one that never ends (here its shutdown
