@@ -101,20 +101,20 @@ def av_open(path: str, pieces=(), *, whole_track: bool = False):
 
 def _av_container(source, demuxer: str | None = None, *, whole_track: bool):
     """``(container, file)`` of :func:`av_open` and :func:`av_open_range`: ``source`` (a
-    name, or a file object closed here when FFmpeg fails to open it) opened by PyAV, with
+    name, or a file object closed here when it cannot be opened) opened by PyAV, with
     FFmpeg's ``demuxer`` when given; ``file`` is ``source`` when it is a file object."""
-    import av
-
     # FFmpeg's MP4 demuxer reads the tracks whole, ignoring their edit lists, when asked.
     options = {"ignore_editlist": "1"} if whole_track else None
-    if isinstance(source, str):
-        return av.open(source, format=demuxer, metadata_errors="ignore", options=options), None
+    named = isinstance(source, str)
     try:
-        return (av.open(source, format=demuxer, metadata_errors="ignore", options=options),
-                source)
+        import av
+
+        container = av.open(source, format=demuxer, metadata_errors="ignore", options=options)
     except BaseException:
-        source.close()
+        if not named:
+            source.close()
         raise
+    return container, None if named else source
 
 
 class FilePieces(io.RawIOBase):
