@@ -89,24 +89,32 @@ def av_open(path: str, pieces=(), *, whole_track: bool = False):
     ``pieces`` are given (the byte ranges shown, joined in their order:
     :class:`FilePieces`), else None.  ``whole_track``: an MP4's edit list is not followed
     (its tracks are read whole, from their first sample)."""
-    import av
-
-    options = {"ignore_editlist": "1"} if whole_track else None
-
     if pieces:
-        fh = FilePieces(path, pieces)
-    else:
-        try:
-            path.encode("utf-8")
-        except UnicodeEncodeError:
-            fh = open(path, "rb")  # noqa: SIM115 - closed by the caller with the container
-        else:
-            return av.open(path, metadata_errors="ignore", options=options), None
+        return _av_container(FilePieces(path, pieces), whole_track=whole_track)
     try:
-        return av.open(fh, metadata_errors="ignore", options=options), fh
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the caller with the container
+        return _av_container(fh, whole_track=whole_track)
+    return _av_container(path, whole_track=whole_track)
+
+
+def _av_container(source, demuxer: str | None = None, *, whole_track: bool):
+    """``(container, file)`` of :func:`av_open` and :func:`av_open_range`: ``source`` (a
+    name, or a file object closed here when it cannot be opened) opened by PyAV, with
+    FFmpeg's ``demuxer`` when given; ``file`` is ``source`` when it is a file object."""
+    # FFmpeg's MP4 demuxer reads the tracks whole, ignoring their edit lists, when asked.
+    options = {"ignore_editlist": "1"} if whole_track else None
+    named = isinstance(source, str)
+    try:
+        import av
+
+        container = av.open(source, format=demuxer, metadata_errors="ignore", options=options)
     except BaseException:
-        fh.close()
+        if not named:
+            source.close()
         raise
+    return container, None if named else source
 
 
 class FilePieces(io.RawIOBase):
@@ -186,15 +194,7 @@ def av_open_range(path: str, start: int, end: int, demuxer: str, *,
     """``(container, file)`` opened by PyAV with FFmpeg's ``demuxer`` (``"mp3"``,
     ``"ogg"``) on bytes ``start`` to ``end`` of a file (one of files joined end to end);
     close ``file`` with the container.  ``whole_track``: as for :func:`av_open`."""
-    import av
-
-    options = {"ignore_editlist": "1"} if whole_track else None
-    fh = FileRange(path, start, end)
-    try:
-        return av.open(fh, format=demuxer, metadata_errors="ignore", options=options), fh
-    except BaseException:
-        fh.close()
-        raise
+    return _av_container(FileRange(path, start, end), demuxer, whole_track=whole_track)
 
 
 def av_reason(exc) -> str:
@@ -580,8 +580,12 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     demuxer = info.format.lower()
     try:
         whole = bool(info.cuts) and len(links) < 2
-        opened = (av_open_range(path, *links[0], demuxer, whole_track=whole) if links
-                  else av_open(path, info.pieces, whole_track=whole))
+
+        def reopen():  # the file (its first link) as the blocks start from it
+            return (av_open_range(path, *links[0], demuxer, whole_track=whole) if links
+                    else av_open(path, info.pieces, whole_track=whole))
+
+        opened = reopen()
     except (av.FFmpegError, OSError) as exc:
         raise CorruptFileError(path, f"the file can no longer be opened ({av_reason(exc)})") \
             from None
@@ -598,9 +602,7 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     lead = _aac_lead(opened[0]) if info.format == "AAC" else 0
     cutter = _EditCuts(info.cuts) if whole else None
     if cutter is not None:
-        packets = _track_passes(opened, lambda: (
-            av_open_range(path, *links[0], demuxer, whole_track=True) if links
-            else av_open(path, info.pieces, whole_track=True)), cutter)
+        packets = _track_passes(opened, reopen, cutter)
     else:
         packets = _link_packets(path, opened, links[1:], demuxer)
     last = max(0, len(links) - 1)

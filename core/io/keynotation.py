@@ -28,7 +28,6 @@ __all__ = [
     "Key",
     "PITCH_NAMES",
     "FLAT_NAMES",
-    "FLAT_NAMES_ASCII",
     "flat_spelling",
     "with_flats",
     "parse_key",
@@ -46,8 +45,6 @@ PITCH_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 #: flat sign, not a ``b``: ``"Bb minor"`` reads as a B to some).
 FLAT_NAMES = ("C", "D\u266d", "D", "E\u266d", "E", "F", "G\u266d", "G", "A\u266d", "A",
               "B\u266d", "B")
-#: The flat names written with a plain ``b`` (``"Bb"``), for text that must stay ASCII.
-FLAT_NAMES_ASCII = tuple(name.replace("\u266d", "b") for name in FLAT_NAMES)
 
 _LETTER_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 
@@ -135,25 +132,24 @@ class Key:
         return self.name
 
 
-def flat_spelling(text: str, *, ascii: bool = False) -> str:
+def flat_spelling(text: str) -> str:
     """Text that starts with a sharp tonic as :attr:`Key.name` writes it, the tonic
-    spelled with a flat (:data:`FLAT_NAMES`, or :data:`FLAT_NAMES_ASCII` with ``ascii``);
-    what follows the tonic is kept, and text without a sharp tonic comes back as it was.
+    spelled with a flat (:data:`FLAT_NAMES`); what follows the tonic is kept, and text
+    without a sharp tonic comes back as it was.
 
     Examples
     --------
     >>> flat_spelling("F# minor")
     'G\u266d minor'
-    >>> flat_spelling("A# major (6B)", ascii=True)
-    'Bb major (6B)'
+    >>> flat_spelling("A# major (6B)")
+    'B\u266d major (6B)'
     >>> flat_spelling("C major")
     'C major'
     """
     text = str(text)
     if len(text) < 2 or text[1] != "#" or text[:2] not in PITCH_NAMES:
         return text
-    names = FLAT_NAMES_ASCII if ascii else FLAT_NAMES
-    return names[PITCH_NAMES.index(text[:2])] + text[2:]
+    return FLAT_NAMES[PITCH_NAMES.index(text[:2])] + text[2:]
 
 
 def with_flats(text) -> str:
