@@ -141,6 +141,11 @@ _HEADER_ROLES = {
     "artist": ("artist", "artists", "artist name", "artist names", "artist name s",
                "artist s", "performer", "artist s name", "kunstler", "kuenstler",
                "interpret", "artiste", "artista", "interprete"),
+    # one column naming each song as "Artist - Title" (split at the first spaced dash)
+    "artist_title": ("artist title", "artist song", "artist track", "artist and title",
+                     "artist song title", "artist track title", "artist track name",
+                     "interpret titel", "kunstler titel", "artiste titre", "artista titulo",
+                     "artista titolo"),
     "file": ("file", "file name", "filename", "path", "file path", "filepath", "location",
              "datei", "dateiname", "fichier", "nom du fichier", "archivo", "percorso"),
     "bpm": ("bpm", "tempo", "tempo bpm", "beats per minute"),
@@ -159,6 +164,15 @@ _HEADER_ROLES = {
                       "lufs integrated", "loudness integrated"),
 }
 _ROLE_OF = {alias: role for role, aliases in _HEADER_ROLES.items() for alias in aliases}
+#: Unit words a header may end with ("Lautheit (dB)", "Energie (%)" is "energie" already),
+#: and the roles a name followed by them can have.
+_UNIT_ROLES = {
+    "db": {"loudness_lufs"}, "dbfs": {"loudness_lufs"}, "lufs": {"loudness_lufs"},
+    "bpm": {"bpm"},
+    **{unit: {"energy", "danceability", "valence", "acousticness"}
+       for unit in ("percent", "pct", "prozent", "pourcentage", "porcentaje", "percentuale")},
+}
+_SPACED_DASH = re.compile(r"\s+[-\u2013\u2014]\s+")
 
 #: Share of a column's non-empty cells that must be numbers for it to be kept as an extra
 #: numeric column.
@@ -500,6 +514,9 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
             repeats.append(line_no)
             continue
         title, artist = _text(cell(record, "title")), _text(cell(record, "artist"))
+        if "artist_title" in columns and columns["artist_title"] == columns.get("title"):
+            named, title = split_artist_title(title)
+            artist = artist or named
         if summaries.take(record, line_no,
                           title if "title" in columns else _text(cell(record, "file"))):
             continue
@@ -793,14 +810,40 @@ def _header_text(header: list[str], limit: int = 200) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
+def _role_of(cell: str) -> str | None:
+    """The role a header cell names: by its whole name, else by its name without a unit
+    word that fits the role ("Lautheit (dB)", "Energy percent"), else None."""
+    name = normalize_header(cell)
+    role = _ROLE_OF.get(name)
+    if role is None and " " in name:
+        rest, unit = name.rsplit(" ", 1)
+        role = _ROLE_OF.get(rest)
+        if role not in _UNIT_ROLES.get(unit, ()):
+            role = None
+    return role
+
+
 def _roles(header: list[str]) -> dict[str, int]:
-    """Role -> index of the first header cell that names it."""
+    """Role -> index of the first header cell that names it.  A sheet whose songs are named
+    by one "Artist - Title" column and no title column reads that column as its titles
+    (each cell split into artist and title as the rows are read)."""
     columns: dict[str, int] = {}
     for i, h in enumerate(header):
-        role = _ROLE_OF.get(normalize_header(h))
+        role = _role_of(h)
         if role and role not in columns:
             columns[role] = i
+    if "artist_title" in columns and "title" not in columns:
+        columns["title"] = columns["artist_title"]
     return columns
+
+
+def split_artist_title(text: str) -> tuple[str, str]:
+    """``(artist, title)`` of an "Artist - Title" cell, split at its first dash with spaces
+    around it ("AC/DC - Back In Black", "Jay-Z - 99 Problems"); ``("", text)`` without one."""
+    parts = _SPACED_DASH.split(text.strip(), maxsplit=1)
+    if len(parts) == 2 and parts[0].strip() and parts[1].strip():
+        return parts[0].strip(), parts[1].strip()
+    return "", text.strip()
 
 
 def _header_row(records: list[list[str]], first: int) -> int:
@@ -826,7 +869,7 @@ def _named_twice(header, records, columns) -> tuple[set[int], list[str]]:
     warning for each role where another one holds values too (what it holds is not read)."""
     named: dict[str, list[int]] = {}
     for i, h in enumerate(header):
-        role = _ROLE_OF.get(normalize_header(h))
+        role = _role_of(h)
         if role:
             named.setdefault(role, []).append(i)
     copies: set[int] = set()

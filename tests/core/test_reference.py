@@ -587,3 +587,42 @@ def test_a_row_repeating_the_header_is_left_out_with_one_warning():
     assert [r.title for r in sheet.rows] == ["A", "B", "C"]
     assert sheet.bad_cells == [] and sheet.bad_rows == []
     assert "row 4 repeats the header (two sheets pasted together?): left out" in sheet.warnings
+
+
+def test_headers_with_a_unit_word_are_read_by_their_name():
+    # A German spreadsheet writes "Lautheit (dB)"; "Tempo (BPM)" and "Energie (%)" already
+    # fold to known names.  A unit that does not fit the name does not give it a role.
+    text = ("Titel;Künstler;Tempo (BPM);Energie (%);Lautheit (dB);Valence percent;Energy LUFS\n"
+            "Eins;Anna;120,5;58;-12,1;40;3\n"
+            "Zwei;Bert;96;63;-13,3;50;4\n")
+    sheet = parse_reference_text(text)
+    assert sheet.columns["loudness_lufs"] == "Lautheit (dB)"
+    assert sheet.columns["valence"] == "Valence percent"
+    assert sheet.columns["energy"] == "Energie (%)"  # "Energy LUFS" is no energy column
+    first = sheet.rows[0]
+    assert first.values["loudness_lufs"] == pytest.approx(-12.1)
+    assert first.values["bpm"] == pytest.approx(120.5)
+    assert first.values["valence"] == pytest.approx(0.40)
+
+
+def test_one_artist_dash_title_column_names_the_songs():
+    text = ("Artist - Title,BPM,Camelot\n"
+            "Nova Lights - Midnight Drive,124,8A\n"
+            "AC/DC - Back In Black,94,9B\n"
+            "Jay-Z – 99 Problems,90,5A\n"
+            "Untitled Jam,100,1A\n")
+    sheet = parse_reference_text(text)
+    assert [(r.artist, r.title) for r in sheet.rows] == [
+        ("Nova Lights", "Midnight Drive"), ("AC/DC", "Back In Black"),
+        ("Jay-Z", "99 Problems"), ("", "Untitled Jam")]
+    assert sheet.columns["title"] == "Artist - Title"
+    assert sheet.rows[1].values["bpm"] == 94 and sheet.rows[0].key == Key(9, "minor")
+    assert sheet.bad_rows == []
+
+
+def test_an_artist_column_beside_the_combined_one_is_kept():
+    text = "Artist,Artist - Title,BPM\nNova Lights,Nova Lights - Midnight Drive,124\n" \
+           ",The Harbor - Low Tide,96\n"
+    sheet = parse_reference_text(text)
+    assert [(r.artist, r.title) for r in sheet.rows] == [
+        ("Nova Lights", "Midnight Drive"), ("The Harbor", "Low Tide")]
