@@ -80,7 +80,8 @@ GROUPS: dict[str, Group] = {
             "descriptor_fit", "tempo_fit", "key_fit", "verdict", "learned", "pairing",
             "session", "calibration_io", "reference", "matching", "agreement", "keys",
             "cli", "tempo_range_suggestion", "reference_keys", "reference_summary_rows",
-            "reference_exports", "checked_sheet", "fitted_ranges", "inputs", "mixed_in_key"))),
+            "reference_exports", "checked_sheet", "fitted_ranges", "inputs", "mixed_in_key",
+            "workbook"))),
     # The batch's rules and tallies, and the session store's records of batches and of the
     # window's lists (whose owner checks decide which window may open or delete a list, and
     # whose counts the store's triggers keep).

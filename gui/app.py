@@ -1,4 +1,4 @@
-"""Start the window: ``songcal gui [PATHS...] [--reference CSV] [--start] [--export-dir DIR]
+"""Start the window: ``songcal gui [PATHS...] [--reference SHEET] [--start] [--export-dir DIR]
 [--quit-when-done]``.
 
 The options drive the real window for automation: add paths, load the reference sheet into

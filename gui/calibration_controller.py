@@ -25,13 +25,18 @@ from gui.calibration_follower import EngineFollower
 from gui.tasks import run_task
 from gui.window_exports import export_inputs, guard_export, written_safely
 
-__all__ = ["CalibrationController", "is_reference_file"]
+__all__ = ["CalibrationController", "is_reference_file", "REFERENCE_FILE_FILTER"]
+
+#: The file dialogs' filter for reference sheets.
+REFERENCE_FILE_FILTER = "Reference sheets (*.csv *.tsv *.txt *.xlsx *.xlsm);;All files (*)"
 
 
 def is_reference_file(path) -> bool:
-    """True when a dropped path looks like a reference sheet (a ``.csv`` or ``.tsv`` file)."""
+    """True when a dropped path looks like a reference sheet (a ``.csv``, ``.tsv`` or Excel
+    ``.xlsx`` file)."""
     p = os.fspath(path)
-    return os.path.isfile(p) and os.path.splitext(p)[1].lower() in (".csv", ".tsv")
+    return os.path.isfile(p) and os.path.splitext(p)[1].lower() in (".csv", ".tsv", ".xlsx",
+                                                                    ".xlsm")
 
 
 class CalibrationController(QObject):

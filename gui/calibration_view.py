@@ -46,7 +46,11 @@ from core.calibration.applying import (
     outside_fit_counts,
 )
 from core.calibration.exports import export_names
-from gui.calibration_controller import CalibrationController, is_reference_file
+from gui.calibration_controller import (
+    REFERENCE_FILE_FILTER,
+    CalibrationController,
+    is_reference_file,
+)
 from gui.calibration_exports import ExportList
 from gui.calibration_learned import LearnedPanel
 from gui.calibration_plots import KeyErrorPanel, ScatterPanel, TempoRatioPanel
@@ -321,8 +325,7 @@ class CalibrationView(QWidget):
     def choose_reference(self) -> None:
         """Ask for a reference sheet and load it."""
         path, _ = QFileDialog.getOpenFileName(self, "Load reference sheet", self._last_dir,
-                                              "Reference sheets (*.csv *.tsv *.txt);;"
-                                              "All files (*)")
+                                              REFERENCE_FILE_FILTER)
         if path:
             self._last_dir = os.path.dirname(path)
             self.controller.load_reference(path)

@@ -16,7 +16,7 @@ import os
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QFrame, QScrollArea, QStyle, QVBoxLayout, QWidget
 
-from gui.calibration_controller import CalibrationController
+from gui.calibration_controller import REFERENCE_FILE_FILTER, CalibrationController
 from gui.calibration_view import CalibrationView
 
 __all__ = ["CalibrationMixin"]
@@ -109,8 +109,7 @@ class CalibrationMixin:
 
     def load_reference_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load reference sheet", self._last_dir(),
-                                              "Reference sheets (*.csv *.tsv *.txt);;"
-                                              "All files (*)")
+                                              REFERENCE_FILE_FILTER)
         if path:
             self._remember_dir(os.path.dirname(path))
             self.load_reference(path)

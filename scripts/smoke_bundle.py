@@ -8,7 +8,8 @@ folders pointed at a temporary folder:
 1. ``SongCal --version`` names the version of the bundle's version file;
 2. ``SongCal analyze`` on two demo songs exits 0 and writes two analyzed rows;
 3. ``SongCal analyze`` on the whole demo deck, then ``SongCal calibrate`` with its reference
-   sheet, exit 0 and write the calibration;
+   sheet, exit 0 and write the calibration, and the sheet saved as an Excel workbook
+   calibrates the same descriptors;
 4. the window, offscreen: ``SongCal --demo --export-dir D --quit-when-done`` exits 0 and
    writes the results and calibration files into ``D``; it runs with no locale set (as a
    service or ``env -i`` would start it), and Qt must not complain about the locale;
@@ -150,7 +151,20 @@ def step_calibrate(s: Smoke) -> str:
         raise StepFailed(f"calibration.csv lacks descriptors: {sorted(kinds)}")
     with open(s.path("profile.json"), encoding="utf-8") as fh:
         json.load(fh)
-    return f"{len(kinds)} calibration rows"
+    # the same sheet saved as an Excel workbook (read by the bundle's openpyxl)
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    with open(os.path.join(s.demo, "reference.csv"), newline="", encoding="utf-8") as fh:
+        for record in csv.reader(fh):
+            book.active.append(record)
+    book.save(s.path("reference.xlsx"))
+    s.run("calibrate", s.path("deck.csv"), "--reference", s.path("reference.xlsx"),
+          "-o", s.path("calibration_xlsx.csv"))
+    from_book = {r["descriptor"] for r in read_rows(s.path("calibration_xlsx.csv"))}
+    if from_book != kinds:
+        raise StepFailed(f"the workbook calibrated {sorted(from_book)}, the CSV {sorted(kinds)}")
+    return f"{len(kinds)} calibration rows, the same from the sheet as .xlsx"
 
 
 #: Locale variables; the window step runs without any of them.

@@ -71,6 +71,7 @@ from core.calibration.mixed_in_key import (
     may_be_export,
     recognize,
 )
+from core.calibration.workbook import XLSX, WorkbookError, spreadsheet_kind, workbook_sheets
 from core.errors import ReferenceSheetError
 from core.io.csvio import unneutralize
 from core.io.inputs import MAX_SHEET_BYTES, InputFileError, read_regular_file
@@ -470,6 +471,14 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         what = (f"a cell is longer than {limit_kb} KB (an unclosed quote?)"
                 if "field larger" in str(err) else f"the CSV cannot be read ({err})")
         raise ReferenceSheetError(name, f"line {reader.line_num}: {what}") from None
+    return _sheet_of_records(records, name=name, sha256=sha256, encoding=encoding,
+                             delimiter=delimiter, path=path)
+
+
+def _sheet_of_records(records: list[list[str]], *, name: str, sha256: str, encoding: str,
+                      delimiter: str, path: str) -> ReferenceSheet:
+    """The reference sheet of a table's rows of text (a CSV's records, or a workbook's
+    sheet read as text); see :func:`parse_reference_text`."""
     first = next((i for i, r in enumerate(records) if any(c.strip() for c in r)), None)
     if first is None:
         raise ReferenceSheetError(name, "the sheet is empty")
@@ -1051,10 +1060,45 @@ def reference_from_bytes(data: bytes, path: str | os.PathLike) -> ReferenceSheet
         When the bytes hold nothing usable.
     """
     path = os.fspath(path)
+    name = os.path.basename(path)
     sha256 = hashlib.sha256(data).hexdigest()
-    text, encoding = _decode(data, os.path.basename(path))
-    return parse_reference_text(text, name=os.path.basename(path), sha256=sha256,
-                                encoding=encoding, path=path)
+    kind = spreadsheet_kind(data)
+    if kind == XLSX:
+        return _workbook_reference(data, name=name, sha256=sha256, path=path)
+    if kind:
+        raise ReferenceSheetError(name, f"the file is {kind}, not a sheet SongCal reads: save "
+                                        "it as an Excel workbook (.xlsx) or as CSV")
+    text, encoding = _decode(data, name)
+    del data  # the text is all that is needed now (a caller may still hold the bytes)
+    return parse_reference_text(text, name=name, sha256=sha256, encoding=encoding, path=path)
+
+
+def _workbook_reference(data: bytes, *, name: str, sha256: str, path: str) -> ReferenceSheet:
+    """The reference sheet of an Excel workbook: its first worksheet that has a header
+    naming a title (or file) column and one more known column, else its first."""
+    chosen = None
+    try:
+        for title, count, rows in workbook_sheets(data):
+            records = list(rows)
+            if chosen is None:
+                chosen = (title, count, records)
+            first = next((i for i, r in enumerate(records) if any(c.strip() for c in r)), None)
+            if first is not None:
+                roles = _roles([h.strip() for h in records[_header_row(records, first)]])
+                if ("title" in roles or "file" in roles) and len(roles) >= 2:
+                    chosen = (title, count, records)
+                    break
+    except WorkbookError as err:
+        raise ReferenceSheetError(name, str(err)) from None
+    title, count, records = chosen
+    if not any(any(c.strip() for c in r) for r in records):
+        raise ReferenceSheetError(name, "the workbook's sheets are empty" if count > 1
+                                  else "the sheet is empty")
+    sheet = _sheet_of_records(records, name=name, sha256=sha256, encoding=XLSX,
+                              delimiter="", path=path)
+    if count > 1:
+        sheet.warnings.insert(0, f"read worksheet {title!r}, one of the workbook's {count}")
+    return sheet
 
 
 def load_reference(path: str | os.PathLike) -> ReferenceSheet:
@@ -1082,8 +1126,4 @@ def load_reference(path: str | os.PathLike) -> ReferenceSheet:
         data = read_regular_file(path, max_bytes=MAX_SHEET_BYTES, what="reference sheet")
     except InputFileError as err:
         raise ReferenceSheetError(path, err.reason) from None
-    sha256 = hashlib.sha256(data).hexdigest()
-    text, encoding = _decode(data, os.path.basename(path))
-    del data  # the text is all that is needed now
-    return parse_reference_text(text, name=os.path.basename(path), sha256=sha256,
-                                encoding=encoding, path=path)
+    return reference_from_bytes(data, path)

@@ -80,9 +80,9 @@ def register(subparsers) -> None:
                         "symbolic link is followed (its target is replaced, the link kept), "
                         "a dangling one refused")
     calib = a.add_mutually_exclusive_group()
-    calib.add_argument("--reference", metavar="CSV",
-                       help="reference sheet: also pair, fit and write the calibration "
-                            "files next to the results")
+    calib.add_argument("--reference", metavar="SHEET",
+                       help="reference sheet (CSV or .xlsx): also pair, fit and write the "
+                            "calibration files next to the results")
     calib.add_argument("--profile", metavar="JSON",
                        help="calibration profile: also write every song with its "
                             "calibrated values and 90 %% intervals next to the results "

@@ -46,7 +46,8 @@ def register(subparsers) -> None:
         "descriptor (kept only where cross-validation says it helps) and write the "
         "calibration CSV.  Exit 0: every song paired; 1: some songs unpaired; 2: bad input.")
     c.add_argument("results", metavar="RESULTS_CSV", help="results CSV from songcal analyze")
-    c.add_argument("--reference", required=True, metavar="CSV", help="reference sheet")
+    c.add_argument("--reference", required=True, metavar="SHEET",
+                   help="reference sheet (CSV, or an Excel workbook .xlsx)")
     c.add_argument("-o", "--output", required=True, metavar="CSV",
                    help="calibration CSV to write (one row per descriptor), or - for "
                         "standard output; never one of the inputs; a symbolic link is "

@@ -1,4 +1,4 @@
-"""``songcal gui [PATHS...] [--reference CSV] [--start] [--export-dir DIR] [--quit-when-done]``
+"""``songcal gui [PATHS...] [--reference SHEET] [--start] [--export-dir DIR] [--quit-when-done]``
 and ``songcal [gui] --demo [--export-dir DIR] [--quit-when-done]``.
 
 The options drive the real window for automation: add paths, load the reference sheet into
@@ -30,9 +30,9 @@ def add_options(p: argparse.ArgumentParser) -> None:
                         "(and, with --reference, the calibration files) there")
     p.add_argument("--quit-when-done", action="store_true",
                    help="quit when the batch has ended (and its results are written)")
-    p.add_argument("--reference", metavar="CSV",
-                   help="reference sheet: load it into the window, and with --export-dir "
-                        "write the calibration files there when the batch ends")
+    p.add_argument("--reference", metavar="SHEET",
+                   help="reference sheet (CSV or .xlsx): load it into the window, and with "
+                        "--export-dir write the calibration files there when the batch ends")
     p.add_argument("--demo", action="store_true",
                    help="open the bundled demo deck and its reference sheet, analyze the songs, "
                         "fit the calibration and show it (with --export-dir, the results and "

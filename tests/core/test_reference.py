@@ -4,7 +4,11 @@ import re
 
 import pytest
 
-from core.calibration.reference import load_reference, parse_reference_text
+from core.calibration.reference import (
+    load_reference,
+    parse_reference_text,
+    reference_from_bytes,
+)
 from core.errors import ReferenceSheetError
 from core.io.keynotation import Key
 
@@ -408,9 +412,13 @@ def test_the_error_of_a_binary_file_without_nul_bytes_quotes_a_short_header(tmp_
 def test_a_spreadsheet_file_named_csv_is_refused_for_its_nul_bytes(tmp_path):
     path = tmp_path / "sheet.csv"  # the start of an .xlsx file (a zip), then text
     path.write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00Song,BPM\nA,120\n")
+    with pytest.raises(ReferenceSheetError, match=re.escape(
+            "sheet.csv: the file is a ZIP archive that cannot be opened, not a sheet SongCal "
+            "reads: save it as an Excel workbook (.xlsx) or as CSV")):
+        load_reference(path)
     message = "the file holds NUL bytes: it is not a text CSV sheet (a spreadsheet file, or"
     with pytest.raises(ReferenceSheetError, match=re.escape(f"sheet.csv: {message}")):
-        load_reference(path)
+        reference_from_bytes(b"Song,BPM\nA\x00,120\n", tmp_path / "sheet.csv")
     with pytest.raises(ReferenceSheetError, match=re.escape(message)):
         parse_reference_text("Song,BPM\nA\x00,120\n")
 

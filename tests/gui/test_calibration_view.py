@@ -146,7 +146,9 @@ def test_set_results_rejects_repeated_keys(controller, deck):
 def test_is_reference_file(tmp_path):
     (tmp_path / "a.csv").write_text("x")
     (tmp_path / "b.wav").write_text("x")
+    (tmp_path / "c.XLSX").write_text("x")
     assert is_reference_file(tmp_path / "a.csv")
+    assert is_reference_file(tmp_path / "c.XLSX")  # an Excel workbook
     assert not is_reference_file(tmp_path / "b.wav")
     assert not is_reference_file(tmp_path)
 

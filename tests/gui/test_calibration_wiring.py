@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from core.batch.rules import SongState
 from core.calibration.exports import EXPORT_KINDS, export_names
+from core.calibration.reference import load_reference
 from core.io.csvio import read_csv_rows
 from core.settings import AnalysisSettings
 from gui.main_window import MainWindow
@@ -206,6 +207,25 @@ def test_dropping_a_csv_loads_the_reference_and_still_queues_audio(qtbot, window
     assert w.model.rowCount() == len(paths)  # the sheet is not queued as a song
     assert sorted(j.path for j in w.engine.batch.jobs) == sorted(str(p) for p in paths)
     assert w.model.columnCount() > FIRST_REFERENCE_COL
+
+
+def test_dropping_an_excel_workbook_loads_it_as_the_reference(qtbot, window, deck, tmp_path):
+    import csv
+
+    import openpyxl
+
+    folder, _paths, sheet = deck
+    book = openpyxl.Workbook()
+    with open(sheet, newline="", encoding="utf-8") as f:
+        for record in csv.reader(f):
+            book.active.append(record)
+    book.save(tmp_path / "reference.xlsx")
+    w = window()
+    with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
+        drop_paths(w, [tmp_path / "reference.xlsx"])
+    assert w.calibration.sheet.path.endswith("reference.xlsx")
+    assert len(w.calibration.sheet.rows) == len(load_reference(sheet).rows)
+    assert w.model.columnCount() > FIRST_REFERENCE_COL and w.model.rowCount() == 0
 
 
 def test_reference_loaded_first_columns_follow_the_batch(qtbot, window, deck):

@@ -1,0 +1,119 @@
+"""Reference sheets saved as Excel workbooks, and other spreadsheet files named."""
+
+import io
+import zipfile
+
+import openpyxl
+import pytest
+
+import core.calibration.workbook as workbook
+from core.calibration.reference import load_reference, reference_from_bytes
+from core.errors import ReferenceSheetError
+from core.io.keynotation import Key
+
+
+def _save(book, path):
+    book.save(path)
+    return path
+
+
+def _deck_book():
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Deck"
+    sheet.append(["Checked by ear, March"])  # a note above the table
+    sheet.append([])
+    sheet.append(["Song", "Artist", "BPM", "Key", "Energy", "Loudness", "Time"])
+    rows = [("Midnight Drive", "Nova Lights", 124, "A Minor", 0.58, -12.1),
+            ("Low Tide", "The Harbor", 96.0, "G Major", 0.63, -13.3),
+            ("Slow Burn", "Kesta", 72.5, "8A", 0.49, -11.9)]
+    for title, artist, bpm, key, energy, loud in rows:
+        sheet.append([title, artist, bpm, key, energy, loud, None])
+    for row in range(4, 7):
+        sheet.cell(row=row, column=5).number_format = "0%"  # shown as 58 %
+    sheet.cell(row=4, column=7).value = "=1+1"  # a formula never computed: no value
+    return book
+
+
+def test_an_excel_workbook_reads_as_its_csv_would(tmp_path):
+    path = _save(_deck_book(), tmp_path / "deck.xlsx")
+    sheet = load_reference(path)
+    assert [(r.row, r.title, r.artist) for r in sheet.rows] == [
+        (4, "Midnight Drive", "Nova Lights"), (5, "Low Tide", "The Harbor"),
+        (6, "Slow Burn", "Kesta")]
+    assert [r.values["bpm"] for r in sheet.rows] == [124, 96, 72.5]
+    # percent-formatted cells are percentages, as a CSV export writes them ("58%")
+    assert [r.values["energy"] for r in sheet.rows] == pytest.approx([0.58, 0.63, 0.49])
+    assert sheet.rows[0].values["loudness_lufs"] == pytest.approx(-12.1)
+    assert [r.key for r in sheet.rows] == [Key(9, "minor"), Key(7, "major"), Key(9, "minor")]
+    assert sheet.encoding == "xlsx" and sheet.bad_rows == [] and sheet.bad_cells == []
+    assert sheet.sha256 and sheet.name == "deck.xlsx"
+
+
+def test_the_worksheet_with_a_table_is_read_and_named(tmp_path):
+    book = _deck_book()
+    notes = book.create_sheet("Notes", 0)  # the first worksheet holds no table
+    notes.append(["How the deck was checked"])
+    path = _save(book, tmp_path / "deck.xlsx")
+    sheet = load_reference(path)
+    assert len(sheet.rows) == 3
+    assert sheet.warnings[0] == "read worksheet 'Deck', one of the workbook's 2"
+
+
+def test_a_percent_cell_beside_plain_numbers_is_a_percentage(tmp_path):
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["Title", "Energy"])
+    for i, v in enumerate((0.5, 0.8, 0.7)):
+        ws.append([f"Song {i}", v])
+    ws.cell(row=2, column=2).number_format = "0.0%"
+    sheet = load_reference(_save(book, tmp_path / "e.xlsx"))
+    assert [r.values["energy"] for r in sheet.rows] == pytest.approx([0.5, 0.8, 0.7])
+
+
+def test_other_spreadsheet_files_are_named_with_how_to_save_them(tmp_path):
+    ods = io.BytesIO()
+    with zipfile.ZipFile(ods, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", "<office:document-content/>")
+    numbers = io.BytesIO()
+    with zipfile.ZipFile(numbers, "w") as z:
+        z.writestr("Index/Document.iwa", b"\x00" * 10)
+    cases = {
+        "old.xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504,
+                    "an Excel 97-2003 workbook (.xls) or a password-protected workbook"),
+        "sheet.ods": (ods.getvalue(), "an OpenDocument spreadsheet (.ods)"),
+        "sheet.numbers": (numbers.getvalue(), "an Apple Numbers file"),
+    }
+    for name, (data, kind) in cases.items():
+        with pytest.raises(ReferenceSheetError) as err:
+            reference_from_bytes(data, tmp_path / name)
+        assert str(err.value) == (f"{name}: the file is {kind}, not a sheet SongCal reads: "
+                                  "save it as an Excel workbook (.xlsx) or as CSV")
+
+
+def test_a_damaged_or_oversized_workbook_is_refused_with_a_reason(tmp_path, monkeypatch):
+    path = _save(_deck_book(), tmp_path / "deck.xlsx")
+    data = path.read_bytes()
+    # the worksheet's XML cut in half, the archive still whole
+    broken = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(broken, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                body = body[:len(body) // 2]
+            dst.writestr(info, body)
+    with pytest.raises(ReferenceSheetError, match=r"^deck\.xlsx: (sheet 'Deck'|the workbook) "
+                                                  r"cannot be read \("):
+        reference_from_bytes(broken.getvalue(), tmp_path / "deck.xlsx")
+    monkeypatch.setattr(workbook, "MAX_UNPACKED_BYTES", 1000)
+    with pytest.raises(ReferenceSheetError, match=r"^deck\.xlsx: the workbook unpacks to "
+                                                  r"0 MB, more than the 0 MB read; save the "
+                                                  r"sheet as CSV$"):
+        reference_from_bytes(data, tmp_path / "deck.xlsx")
+
+
+def test_an_empty_workbook_says_so(tmp_path):
+    path = _save(openpyxl.Workbook(), tmp_path / "empty.xlsx")
+    with pytest.raises(ReferenceSheetError, match=r"^empty\.xlsx: the sheet is empty$"):
+        load_reference(path)
