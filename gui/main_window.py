@@ -223,8 +223,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self.plot_timer.start()
         if remember:
             self._restore_layout()
-            self.model.set_flat_keys(flat_keys())
-            self.chunk_view.set_flat_keys(self.model.flat_keys)
+            self.spell_keys(flat_keys())
         if self.store_error:
             self._tell_store_unavailable()
         self._update_actions()
@@ -347,14 +346,20 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
     def settings_dialog(self) -> None:
         dlg = SettingsDialog(self.engine.settings, self)
         if dlg.exec():
-            self.model.set_flat_keys(flat_keys())
-            self.chunk_view.set_flat_keys(self.model.flat_keys)
+            self.spell_keys(flat_keys())
             lowered = self.apply_settings(dlg.settings())
             if self.engine.is_running:
                 self.statusBar().showMessage(
                     "New settings apply to the next batch." + (f" {lowered}" if lowered
                                                                else ""),
                     10000 if lowered else 5000)
+
+    def spell_keys(self, flats: bool) -> None:
+        """Show keys with flats (``True``) or sharps wherever the window names them: the
+        song table, the Chunks tab and the calibrated values (Settings > Key names)."""
+        self.model.set_flat_keys(flats)
+        self.chunk_view.set_flat_keys(flats)
+        self.calibration_view.values_model.set_flat_keys(flats)
 
     def apply_settings(self, s: AnalysisSettings) -> str | None:
         """Use ``s`` from the next song on (and remember them, when the window does); on

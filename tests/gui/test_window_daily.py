@@ -1057,6 +1057,7 @@ def test_keys_can_be_shown_with_flats_and_are_kept_with_sharps(qtbot, make_windo
     assert flat_keys() and QSettings().value(FLAT_KEYS_KEY) in (True, "true")
     assert w.model.index(0, key_col).data() == "G\u266d minor \u270e"
     assert w.model.index(1, key_col).data() == "A minor"  # a white-key tonic: as it was
+    assert w.chunk_view.flat_keys and w.calibration_view.values_model.flat_keys  # (all tabs)
     assert w.engine.batch.jobs[0].result.key_user == "F# minor"  # kept as spelled
     assert "B\u266d major" in [a.text() for a in w.key_menu().actions()]
     offered = []
@@ -1077,5 +1078,5 @@ def test_keys_can_be_shown_with_flats_and_are_kept_with_sharps(qtbot, make_windo
     # a window started later (one that remembers) reads the choice
     later = MainWindow(fast_settings, remember=True)
     qtbot.addWidget(later)
-    assert later.model.flat_keys
+    assert later.model.flat_keys and later.calibration_view.values_model.flat_keys
     later.close()
