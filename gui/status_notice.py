@@ -3,7 +3,7 @@
 A temporary message of the status bar (``showMessage``) is replaced by the next one at once:
 a warning said that way could be gone before it was read.  :class:`StatusNotice` is a label
 among the bar's permanent widgets, beside its counts, which no message covers; it goes when
-its time is up, or stays as long as it is said again.
+its time is up (a warning said again starts its time again).
 """
 
 from __future__ import annotations
