@@ -40,6 +40,7 @@ The song table
 Panels
     - :mod:`gui.worker_panel`, :mod:`gui.plots`, :mod:`gui.log_panel`,
       :mod:`gui.stall_banner`, :mod:`gui.resume_banner`, :mod:`gui.store_banner`,
+      :mod:`gui.status_notice` (a warning the status bar keeps in sight),
       :mod:`gui.settings_dialog`,
       :mod:`gui.formatting`, :mod:`gui.focus_ring` (the keyboard focus, clearly shown),
       :mod:`gui.announce` (the batch's progress told to screen readers),

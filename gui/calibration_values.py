@@ -1,9 +1,11 @@
 """The calibrated values of every song, paired with the reference or not.
 
 :class:`CalibratedValuesModel` shows, per song, its title and artist, whether it is paired
-with a reference row, and per calibrated column the calibrated value (a key with a sharp
-also in flats, ``"A# minor (B\u266d minor)"``); the tooltip of a value gives its 90 %
-prediction interval and the analyzer's own value.  A value computed
+with a reference row, and per calibrated column the calibrated value; the tooltip of a
+value gives its 90 % prediction interval and the analyzer's own value.  A key is spelled as
+Settings > Key names asks (:meth:`CalibratedValuesModel.set_flat_keys`, as in the song
+table); its tooltip gives both spellings, ``"A# minor (B\u266d minor)"``, and Ctrl+C in
+:class:`CalibratedValuesTable` copies it as the calibrated export writes it (sharps).  A value computed
 from a value outside the range the profile was fitted on (the rows' ``outside_fit`` cell,
 :func:`core.calibration.applying.outside_fit`) is drawn in amber and its tooltip names the
 value and the range.  The rows come from
@@ -16,14 +18,20 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QTableView
 
 from core.calibration.applying import OUTSIDE_FIT, calibrated_columns
 from core.calibration.cells import result_number
 from core.io.keynotation import with_flats
 from gui.calibration_summary import column_title, format_value, unit_suffix
+from gui.formatting import spell_key
 
-__all__ = ["CalibratedValuesModel"]
+__all__ = ["CalibratedValuesModel", "CalibratedValuesTable", "COPY_ROLE"]
+
+#: Role of the text Ctrl+C copies from a cell: a key as the calibrated export writes it
+#: (sharps, whatever the window's spelling), any other value as shown.
+COPY_ROLE = Qt.ItemDataRole.UserRole + 1
 
 _FIXED = ("#", "Title", "Artist", "Paired")
 _AMBER = QColor("#8a5c00")  # amber dark enough for text on the rows: 5.4:1 or more
@@ -52,6 +60,19 @@ class CalibratedValuesModel(QAbstractTableModel):
         self._ranges: dict = {}
         self._scales: dict = {}  # column -> the sheet's own scale its values are on
         self.source = ""
+        #: Keys shown with flats (Settings > Key names), as in the song table.
+        self.flat_keys = False
+
+    def set_flat_keys(self, flats: bool) -> None:
+        """Spell the calibrated keys with flats (``True``) or sharps; only the display:
+        the export and a copy of a cell keep the sharps."""
+        if bool(flats) == self.flat_keys:
+            return
+        self.flat_keys = bool(flats)
+        if "key" in self._columns and self._rows:
+            col = len(_FIXED) + self._columns.index("key")
+            self.dataChanged.emit(self.index(0, col), self.index(len(self._rows) - 1, col),
+                                  [Qt.ItemDataRole.DisplayRole])
 
     def set_rows(self, rows, *, profile, paired, source: str = "") -> None:
         """Show ``rows`` (results rows with calibrated columns) of ``profile``.
@@ -128,11 +149,13 @@ class CalibratedValuesModel(QAbstractTableModel):
                     "yes" if self._paired[index.row()] else "no")[col]
         c = self._columns[col - len(_FIXED)]
         v = self.value(index.row(), c)
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role in (Qt.ItemDataRole.DisplayRole, COPY_ROLE):
             if v is None or (isinstance(v, float) and not math.isfinite(v)):
                 return ""
-            # a key as the calibrated export writes it (sharps): a copy of the cell is the key
-            return str(v) if c == "key" else format_value(v, c, places=4)
+            if c != "key":
+                return format_value(v, c, places=4)
+            # the export writes the key with sharps: so does a copy of the cell
+            return spell_key(str(v), flats=self.flat_keys and role != COPY_ROLE)
         if role == Qt.ItemDataRole.ToolTipRole and c == "key" and v is not None:
             spelled = with_flats(v)  # a key with a sharp gives its flat spelling here
             return spelled if spelled != str(v) else None
@@ -163,3 +186,18 @@ class CalibratedValuesModel(QAbstractTableModel):
         what = "analyzer value" if name == column else f"input {column_title(name)}"
         return (f"outside the fitted range: {what} {format_value(x, name, places=4)}, "
                 f"the profile was fitted on {fitted} (the value is extrapolated)")
+
+
+class CalibratedValuesTable(QTableView):
+    """The table of calibrated values: Ctrl+C copies the current cell's :data:`COPY_ROLE`
+    text (a key with sharps, as the export writes it, while the table shows flats)."""
+
+    def keyPressEvent(self, event):  # noqa: N802 - Qt API
+        if event.matches(QKeySequence.StandardKey.Copy):
+            index = self.currentIndex()
+            if index.isValid():
+                text = index.data(COPY_ROLE)
+                QGuiApplication.clipboard().setText("" if text is None else str(text))
+                event.accept()
+                return
+        super().keyPressEvent(event)

@@ -60,7 +60,7 @@ from gui.calibration_summary import (
     format_value,
     unit_suffix,
 )
-from gui.calibration_values import CalibratedValuesModel
+from gui.calibration_values import CalibratedValuesModel, CalibratedValuesTable
 from gui.formatting import plain_tip
 
 __all__ = ["CalibrationView"]
@@ -173,7 +173,7 @@ class CalibrationView(QWidget):
         # new lines can make the summary wider or narrower: the plots move to suit
         self.summary_model.modelReset.connect(self._arrange)
         self.values_model = CalibratedValuesModel(self)
-        self.values_table = self._table(self.values_model)
+        self.values_table = self._table(self.values_model, CalibratedValuesTable)
         self.values_table.setSelectionMode(QTableView.SelectionMode.ExtendedSelection)
         self.values_table.setAccessibleName("Calibrated values")
         self.tables = QTabWidget()
@@ -562,8 +562,8 @@ class CalibrationView(QWidget):
         self._arrange()
 
     @staticmethod
-    def _table(model) -> QTableView:
-        t = QTableView()
+    def _table(model, kind=QTableView) -> QTableView:
+        t = kind()
         t.setModel(model)
         t.verticalHeader().setVisible(False)
         t.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)

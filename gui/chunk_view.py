@@ -5,8 +5,10 @@ and loudness.  For the one analyzed song selected in the table, this tab shows t
 table beside a plot of each chunk's tempo against time, with the song's tempo drawn across
 it in the band of 4 % within which a chunk reads as the song's tempo (Acc1's tolerance,
 the band the "Tempo varies" flag uses).  A line above names the song, its tempo and key,
-and whether its tempo varies or its key modulates.  Only a small table and a few plot
-items are set when the selection changes: no analysis or file access happens here.
+and whether its tempo varies or its key modulates; a tempo or key the user set is named
+there with the pencil the song table marks it with, the analyzer's after it.  Only a small
+table and a few plot items are set when the selection changes: no analysis or file access
+happens here.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.formatting import plain_tip, spell_key
+from gui.formatting import fmt_value, plain_tip, spell_key
 from gui.plots import titled_plot
+from gui.song_text import USER_MARK
 
 __all__ = ["ChunkView", "CHUNK_HEADERS", "NO_SONG", "NO_CHUNKS"]
 
@@ -190,17 +193,27 @@ class ChunkView(QWidget):
     def _summary(self, result) -> str:
         title = result.title or result.path
         parts = [f"<b>{html.escape(title)}</b>"]
-        if result.bpm is not None:
-            tempo = f"{result.bpm:.1f} BPM"
-            if result.bpm_user is not None:
-                tempo += f" (yours: {result.bpm_user:g})"
+        if result.bpm is not None or result.bpm_user is not None:
+            analyzer = f"{fmt_value('bpm', result.bpm) or 'none'} BPM"
+            if result.bpm_user is None:
+                tempo = analyzer
+            else:  # the user's tempo, marked as in the song table, then the analyzer's
+                mine = fmt_value("bpm", result.bpm_user)
+                tempo = f"{mine} BPM{USER_MARK} (analyzer: {analyzer})"
+            # (the chunks are weighed against the analyzer's tempo, not a correction)
+            off = "it" if result.bpm_user is None else "the analyzer's"
             if result.bpm_varies:
-                tempo += ", <b>tempo varies</b> (two or more chunks more than 4 % off it)"
+                tempo += f", <b>tempo varies</b> (two or more chunks more than 4 % off {off})"
             elif result.bpm_varies is False:
                 tempo += ", steady"
             parts.append(tempo)
-        if result.key:
-            key = html.escape(spell_key(result.key, flats=self.flat_keys))
+        if result.key or result.key_user:
+            analyzer = spell_key(result.key or "none", flats=self.flat_keys)
+            if result.key_user is None:
+                key = html.escape(analyzer)
+            else:
+                key = html.escape(f"{spell_key(result.key_user, flats=self.flat_keys)}"
+                                  f"{USER_MARK} (analyzer: {analyzer})")
             if result.key_modulating:
                 key += ", <b>modulating</b> (chunks agree on another key)"
             parts.append(key)

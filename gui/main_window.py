@@ -59,6 +59,7 @@ from gui.song_filter import SongFilterProxy
 from gui.song_table import SongTableModel
 from gui.song_view import SongTableView
 from gui.stall_banner import StallBanner
+from gui.status_notice import StatusNotice
 from gui.store_banner import StoreBanner, store_news
 from gui.table_bar import TableBar
 from gui.window_actions import STATUS_FILTERS, ActionsMixin
@@ -102,6 +103,8 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
     closed = Signal()
     #: Shortest interval (ms) between two updates of the actions while rows are added.
     ACTIONS_INTERVAL_MS = 150
+    #: How long (ms) the status bar says a cluster's warning (a worker with an older SongCal).
+    CLUSTER_WARNING_MS = 30000
 
     def __init__(self, settings: AnalysisSettings | None = None, *, analyze=None,
                  remember: bool = True, store=None, audio_output=None, parent=None):
@@ -178,6 +181,9 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self._make_status_bar()
         # the store's countdown, while its bar is dismissed
         self.statusBar().addPermanentWidget(self.store_banner.status_button)
+        # a cluster's warning, first of the permanent widgets: no later message covers it
+        self.cluster_notice = StatusNotice()
+        self.statusBar().insertPermanentWidget(0, self.cluster_notice)
         self._connect_filters()
         self._init_layout()
         self.split_for_height(self.height())
@@ -198,7 +204,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         eng.clusterFailed.connect(lambda message: self.statusBar().showMessage(
             f"Cannot run on the cluster: {message}. The songs stay queued; choose another "
             f"engine in Settings or start again.", 15000))
-        eng.clusterWarned.connect(lambda message: self.statusBar().showMessage(message, 30000))
+        eng.clusterWarned.connect(self._tell_cluster_warning)
         self.banner.skipRequested.connect(eng.skip)
         self.banner.moreTimeRequested.connect(self.give_more_time)
         self.table.skipRequested.connect(lambda ids: [eng.skip(i) for i in ids])
@@ -223,12 +229,21 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self.plot_timer.start()
         if remember:
             self._restore_layout()
-            self.model.set_flat_keys(flat_keys())
-            self.chunk_view.set_flat_keys(self.model.flat_keys)
+            self.spell_keys(flat_keys())
         if self.store_error:
             self._tell_store_unavailable()
         self._update_actions()
         self._refresh_ui()
+
+    def _tell_cluster_warning(self, message: str) -> None:
+        """Say a cluster's warning for :attr:`CLUSTER_WARNING_MS`: its first clause (the
+        worker with an older SongCal, named) beside the status bar's counts, where a later
+        message cannot cover it, and the rest (what it means, what to do) as a message;
+        the notice's tip says it whole."""
+        lead, _, rest = message.partition(": ")
+        self.cluster_notice.say(lead, tooltip=message, ms=self.CLUSTER_WARNING_MS)
+        if rest:
+            self.statusBar().showMessage(rest[:1].upper() + rest[1:], self.CLUSTER_WARNING_MS)
 
     def _tell_store_unavailable(self) -> None:
         """Say, for as long as the window is open, that this list will not be kept."""
@@ -347,14 +362,20 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
     def settings_dialog(self) -> None:
         dlg = SettingsDialog(self.engine.settings, self)
         if dlg.exec():
-            self.model.set_flat_keys(flat_keys())
-            self.chunk_view.set_flat_keys(self.model.flat_keys)
+            self.spell_keys(flat_keys())
             lowered = self.apply_settings(dlg.settings())
             if self.engine.is_running:
                 self.statusBar().showMessage(
                     "New settings apply to the next batch." + (f" {lowered}" if lowered
                                                                else ""),
                     10000 if lowered else 5000)
+
+    def spell_keys(self, flats: bool) -> None:
+        """Show keys with flats (``True``) or sharps wherever the window names them: the
+        song table, the Chunks tab and the calibrated values (Settings > Key names)."""
+        self.model.set_flat_keys(flats)
+        self.chunk_view.set_flat_keys(flats)
+        self.calibration_view.values_model.set_flat_keys(flats)
 
     def apply_settings(self, s: AnalysisSettings) -> str | None:
         """Use ``s`` from the next song on (and remember them, when the window does); on

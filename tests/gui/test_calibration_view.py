@@ -392,6 +392,48 @@ def test_calibrated_values_table_lists_every_song(qtbot, controller, view, deck)
     assert "the current fit" in view.tables.tabText(1)
 
 
+def test_calibrated_keys_follow_the_key_names_setting_and_copy_as_exported(
+        qtbot, controller, view, deck):
+    # With Settings > Key names at flats, the song table said "B\u266d minor" while the
+    # calibrated values kept "A# minor": they now follow the setting; the export, the
+    # tooltip's spellings and a copy of the cell (Ctrl+C) keep the sharps.
+    _load(qtbot, controller, deck)
+    _fit(qtbot, controller)
+    view.refresh()
+    m = view.values_model
+    key_col = 4 + m.columns.index("key")
+    row = next(r for r in range(m.rowCount()) if "#" in (m.value(r, "key") or ""))
+    sharp = m.value(row, "key")
+    flat = parse_key(sharp).flat_name
+    assert "\u266d" in flat and m.index(row, key_col).data() == sharp
+    changed = []
+    m.dataChanged.connect(lambda a, b, _roles: changed.append((a.column(), b.column())))
+    m.set_flat_keys(True)
+    assert changed == [(key_col, key_col)]
+    assert m.index(row, key_col).data() == flat
+    assert m.index(row, key_col).data(Qt.ItemDataRole.ToolTipRole) == f"{sharp} ({flat})"
+    shown = [m.index(r, key_col).data() for r in range(m.rowCount())]
+    assert not any("#" in k for k in shown)
+    # a key without a sharp is spelled alike either way
+    plain = next(r for r in range(m.rowCount()) if m.value(r, "key")
+                 and "#" not in m.value(r, "key"))
+    assert m.index(plain, key_col).data() == m.value(plain, "key")
+    table = view.values_table
+    table.setCurrentIndex(m.index(row, key_col))
+    QGuiApplication.clipboard().clear()
+    qtbot.keyClick(table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == sharp
+    energy = 4 + m.columns.index("energy")  # another cell copies as shown
+    table.setCurrentIndex(m.index(row, energy))
+    qtbot.keyClick(table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == m.index(row, energy).data() != ""
+    # a refresh (a new fit) keeps the spelling; sharps come back when chosen
+    view.refresh()
+    assert m.index(row, key_col).data() == flat
+    m.set_flat_keys(False)
+    assert m.index(row, key_col).data() == sharp
+
+
 def test_verdict_cells_are_coloured_and_an_inverted_correction_can_be_ticked(
         qtbot, controller, view, deck):
     sheet, rows, truth = deck

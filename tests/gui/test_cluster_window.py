@@ -1391,12 +1391,16 @@ def test_a_report_that_does_not_name_its_run_moves_no_song_of_the_window():
 
 
 def test_a_worker_with_an_older_songcal_is_told_in_the_status_bar_once(make_window,
-                                                                       fast_settings):
+                                                                       fast_settings,
+                                                                       qtbot, monkeypatch):
     # Its reports do not say which run they are of: the log said so, and only the Log tab
     # showed it.  The status bar says it at the first such report, naming the worker, and
-    # not again for the next ones of that connection.
+    # not again for the next ones of that connection.  The worker is named beside the
+    # bar's counts for the warning's 30 s, where a later message does not cover it (as a
+    # message alone, "Batch finished" or any other took its place at once).
     from core.batch.cluster import ClusterConnection
     from gui.cluster_slots import ClusterSlots
+    from gui.main_window import MainWindow
 
     w = make_window(fast_settings)
     eng = w.engine
@@ -1408,15 +1412,26 @@ def test_a_worker_with_an_older_songcal_is_told_in_the_status_bar_once(make_wind
     eng.clusterWarned.connect(told.append)
     report = {"kind": "progress", "job": 0, "attempt": 1, "tag": "another", "chunk": 1,
               "n_chunks": 2, "worker": "tcp://h:1", "thread": "h:1/0"}
+    monkeypatch.setattr(MainWindow, "CLUSTER_WARNING_MS", 300)
+    notice = w.cluster_notice
+    assert notice.isHidden()
     try:
         conn._event(report)
-        message = w.statusBar().currentMessage()
-        assert "older SongCal" in message and "h:1" in message and told == [message]
+        assert len(told) == 1 and "older SongCal" in told[0] and "h:1" in told[0]
+        assert not notice.isHidden() and notice.parent() is w.statusBar()
+        assert "older SongCal" in notice.text() and "h:1" in notice.text()
+        assert notice.text().startswith("\u26a0 Worker") and notice.toolTip() == told[0]
+        message = w.statusBar().currentMessage()  # the rest: what it means, what to do
+        assert message.startswith("The songs it runs show no progress")
+        assert "Install the same SongCal" in message and "h:1" not in message
+        w.statusBar().showMessage("Batch finished: 3 done.", 10000)  # a later message
+        assert not notice.isHidden() and "h:1" in notice.text()
         w.statusBar().clearMessage()
         conn._event(report)
         conn._event({**report, "worker": "tcp://h:2"})
         assert conn.unnamed_reports == 3 and len(told) == 1
-        assert w.statusBar().currentMessage() == ""
+        assert w.statusBar().currentMessage() == "" and "h:2" not in notice.text()
+        qtbot.waitUntil(notice.isHidden, timeout=5000)  # its time up, it goes
     finally:
         eng.worker_slots = local
         slots.shutdown()

@@ -666,8 +666,8 @@ def test_the_chunks_tab_shows_the_selected_songs_tempo_key_and_loudness_chunk_by
     assert [label.text for _sample, label in view.legend.items] == [
         "chunk tempo", "song tempo", "within 4 % of the song tempo"]
     assert view.plot.getViewBox().viewRange()[1][1] > 121.0 + 2.0
-    w.set_tempo(220.0)  # the user's tempo is named beside the analyzer's
-    assert "(yours: 220)" in view.summary.text()
+    w.set_tempo(220.0)  # the user's tempo, marked as in the table, then the analyzer's
+    assert "220.0 BPM \u270e (analyzer: 110.0 BPM)" in view.summary.text()
     w.mark_checked()
     assert "checked by ear by you" in view.summary.text()
     _select(w, 1)
@@ -1025,6 +1025,44 @@ def test_the_chunks_tab_spells_keys_as_the_song_table_does(qtbot, make_window, f
     assert view.table.item(0, 4).text() == "A# minor" and "A# minor" in view.summary.text()
 
 
+def test_the_chunks_tab_names_the_users_key_and_tempo_and_the_analyzers(
+        qtbot, make_window, fast_settings):
+    # A key the user set (Set Key, the Key menu) was not in the Chunks tab: it named the
+    # analyzer's key alone.  It names the user's, marked with the table's pencil and
+    # spelled as the table spells it, and the analyzer's after it; so for a tempo.
+    from core.analysis.identity import analyzer_id
+    from core.io.results import ChunkResult
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        chunks = [ChunkResult(index=i, start_s=30.0 * i, end_s=30.0 * (i + 1), bpm=b,
+                              key="A minor", loudness_lufs=-10.0)
+                  for i, b in enumerate([120.0, 140.0])]
+        return SongResult(path=path, title="Dark", status="done", bpm=120.0, bpm_varies=True,
+                          key="A minor", chunk_results=chunks, analyzer=analyzer_id())
+
+    w = make_window(fast_settings, analyze)
+    _add(w, ["/m/dark.wav"])
+    _run(qtbot, w)
+    view = w.chunk_view
+    _select(w, 0)
+    assert "A minor" in view.summary.text() and "\u270e" not in view.summary.text()
+    w.spell_keys(True)
+    w.set_key("A# minor")
+    text = view.summary.text()
+    assert "B\u266d minor \u270e (analyzer: A minor)" in text and "A#" not in text
+    key_col = descriptor_column("key")
+    assert w.model.index(0, key_col).data() == "B\u266d minor \u270e"  # as the table says
+    assert [view.table.item(r, 4).text() for r in range(2)] == ["A minor"] * 2  # chunks: as heard
+    w.set_tempo(60.0)
+    text = view.summary.text()
+    assert "60.0 BPM \u270e (analyzer: 120.0 BPM)" in text
+    assert "more than 4 % off the analyzer's" in text  # what the chunks are weighed against
+    assert view.song_line.value() == 120.0
+    w.set_key(None)  # the correction taken back: the analyzer's key alone again
+    text = view.summary.text()
+    assert "A minor" in text and "analyzer: A minor" not in text and "B\u266d" not in text
+
+
 def test_keys_can_be_shown_with_flats_and_are_kept_with_sharps(qtbot, make_window,
                                                                fast_settings, monkeypatch,
                                                                tmp_path):
@@ -1057,6 +1095,7 @@ def test_keys_can_be_shown_with_flats_and_are_kept_with_sharps(qtbot, make_windo
     assert flat_keys() and QSettings().value(FLAT_KEYS_KEY) in (True, "true")
     assert w.model.index(0, key_col).data() == "G\u266d minor \u270e"
     assert w.model.index(1, key_col).data() == "A minor"  # a white-key tonic: as it was
+    assert w.chunk_view.flat_keys and w.calibration_view.values_model.flat_keys  # (all tabs)
     assert w.engine.batch.jobs[0].result.key_user == "F# minor"  # kept as spelled
     assert "B\u266d major" in [a.text() for a in w.key_menu().actions()]
     offered = []
@@ -1077,5 +1116,5 @@ def test_keys_can_be_shown_with_flats_and_are_kept_with_sharps(qtbot, make_windo
     # a window started later (one that remembers) reads the choice
     later = MainWindow(fast_settings, remember=True)
     qtbot.addWidget(later)
-    assert later.model.flat_keys
+    assert later.model.flat_keys and later.calibration_view.values_model.flat_keys
     later.close()
