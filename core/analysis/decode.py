@@ -117,6 +117,7 @@ from core.analysis.sniff import (
     check_path,
     cut_in_header,
     declared_pcm_frames,
+    dsd_stated_seconds,
     flac_header_cut,
     fmt_time,
     has_mpeg_frames,
@@ -141,12 +142,13 @@ __all__ = ["AudioInfo", "probe", "stream", "check_parameters", "PYAV_EXTENSIONS"
 
 #: Extensions decoded with PyAV directly (libsndfile cannot read them, or reads them badly).
 PYAV_EXTENSIONS = frozenset({".m4a", ".m4b", ".mp4", ".mov", ".m4v", ".aac", ".alac", ".opus",
-                             ".wma", ".mka", ".webm", ".ac3", ".eac3", ".mp2", ".wv", ".tta"})
+                             ".wma", ".mka", ".webm", ".ac3", ".eac3", ".mp2", ".wv", ".tta",
+                             ".dsf", ".dff"})
 
 #: Kinds of content (:func:`~core.analysis.sniff.sniff`) decoded with PyAV directly, whatever
 #: the file's extension: libsndfile reads none of them, and libmpg123 takes a raw AAC stream
 #: for damaged MPEG audio and writes notes about it to standard error.
-_NOT_LIBSNDFILE = frozenset({"AAC", "MP4", "WMA", "MKV"})
+_NOT_LIBSNDFILE = frozenset({"AAC", "MP4", "WMA", "MKV", "DSF", "DFF"})
 
 #: Kinds of content (:func:`~core.analysis.sniff.sniff`) that libsndfile reads whatever the
 #: file's extension (a WAV or MP3 renamed .m4a): read as their own kind, a cut-short WAV
@@ -166,6 +168,13 @@ _AIFC_READ = frozenset({"NONE", "none", "twos", "sowt", "raw ", "in24", "in32", 
 
 #: Sample rates (Hz) SongCal analyzes, inclusive; anything else is unsupported.
 SAMPLE_RATE_RANGE = (8_000, 384_000)
+#: Highest sample rate of 1-bit DSD audio (DSF, DSDIFF) as FFmpeg decodes it, an eighth of
+#: the bit rate: DSD64 gives 352.8 kHz, DSD128 705.6 kHz, ... DSD512 2.8224 MHz.
+DSD_RATE_MAX = 2_822_400
+#: DSD decoded faster than DSD64's 352.8 kHz is resampled to it by FFmpeg as it is read: the
+#: analysis (loudness filters included) runs at PCM rates, and what lies above 176 kHz
+#: there is the 1-bit format's shaped noise, not music.
+DSD_READ_RATE = 352_800
 #: Channel counts SongCal analyzes, inclusive.
 CHANNELS_RANGE = (1, 64)
 
@@ -259,7 +268,7 @@ class AudioInfo:
 # Probing
 
 
-def check_parameters(path: str, rate, channels) -> None:
+def check_parameters(path: str, rate, channels, codec: str = "") -> None:
     """Refuse a sample rate or channel count SongCal does not analyze.
 
     Parameters
@@ -270,14 +279,19 @@ def check_parameters(path: str, rate, channels) -> None:
         Sample rate the header declares (Hz).
     channels : int
         Channel count the header declares.
+    codec : str, optional
+        FFmpeg's name of the decoder; 1-bit DSD (``dsd_lsbf``, ``dsd_msbf_planar``...) is
+        decoded at up to :data:`DSD_RATE_MAX`.
 
     Raises
     ------
     core.errors.UnsupportedFormatError
-        Rate outside :data:`SAMPLE_RATE_RANGE` or channels outside :data:`CHANNELS_RANGE`,
-        with the value and the range in the reason.
+        Rate outside :data:`SAMPLE_RATE_RANGE` (or above :data:`DSD_RATE_MAX` for DSD) or
+        channels outside :data:`CHANNELS_RANGE`, with the value and the range in the reason.
     """
     lo, hi = SAMPLE_RATE_RANGE
+    if codec.lower().startswith("dsd_"):
+        hi = DSD_RATE_MAX
     if not lo <= rate <= hi:
         raise UnsupportedFormatError(
             path, f"unsupported sample rate: {_hz(rate)} (SongCal analyzes {_hz(lo)} to "
@@ -550,7 +564,9 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None, pieces=()) -
         rate, channels = int(ctx.sample_rate or 0), int(ctx.channels or 0)
         if rate <= 0 or channels <= 0:
             raise _NotDecodable(f"no sample rate or channel count ({rate} Hz, {channels} ch)")
-        check_parameters(path, rate, channels)
+        check_parameters(path, rate, channels, ctx.name)
+        if ctx.name.startswith("dsd_"):
+            rate = min(rate, DSD_READ_RATE)
         duration = _av_duration(container, st)
         if "ogg" in names or "matroska" in names:
             duration = _without_preskip(duration, ctx)
@@ -588,6 +604,9 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None, pieces=()) -
         stated = duration is not None and (
             ("matroska" in names and not container.streams.video)
             or (mp4 and bool(st.duration) and _mp4_data_end(st) > size))
+        if kind in ("DSF", "DFF") and (header_s := dsd_stated_seconds(path)) is not None \
+                and duration is not None and header_s > duration + 0.01:
+            duration, stated = header_s, True  # a cut DSD file: FFmpeg reads what is left
         tracks = len(container.streams.audio)
         notice = "" if tracks < 2 else (
             f"it holds {tracks} audio tracks: the first ({channels} channel"
@@ -687,7 +706,7 @@ def _probe_links(path: str, links: list[tuple[int, int]], demuxer: str) -> Audio
             if ctx is None:
                 raise UnsupportedFormatError(path, f"{where} holds no audio a decoder reads")
             rate, channels = int(ctx.sample_rate or 0), int(ctx.channels or 0)
-            check_parameters(path, rate, channels)
+            check_parameters(path, rate, channels, ctx.name)
             duration = _av_duration(container, audio[0])
             if demuxer == "ogg":
                 duration = _without_preskip(duration, ctx)
@@ -968,7 +987,7 @@ def stream(path, *, block_seconds: float = 30.0, info: AudioInfo | None = None
         info = probe(path)
     else:
         check_path(path)
-        check_parameters(path, info.sample_rate, info.channels)
+        check_parameters(path, info.sample_rate, info.channels, info.codec)
     block_frames = max(1, round(block_seconds * info.sample_rate))
     if info.backend == "soundfile":
         if info.format == "FLAC":

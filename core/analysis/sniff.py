@@ -154,7 +154,7 @@ _NON_AUDIO_MAGIC = [
 _AUDIO_MAGIC = ((b"fLaC", "FLAC"), (b"OggS", "OGG"), (b"ID3", "MP3"), (b"caff", "CAF"),
                 (b".snd", "AU"), (b"riff", "W64"), (b"\x30\x26\xb2\x75", "WMA"),
                 (b"\x1a\x45\xdf\xa3", "MKV"), (b"wvpk", "WAVPACK"), (b"MAC ", "APE"),
-                (b"ADIF", "AAC"))
+                (b"ADIF", "AAC"), (b"DSD ", "DSF"), (b"FRM8", "DFF"))
 #: The first 12 bytes of a WAV (its three spellings) and of an AIFF, by kind.
 _RIFF_STARTS = ((b"RIFF", b"WAVE", "WAV"), (b"RF64", b"WAVE", "WAV"), (b"BW64", b"WAVE", "WAV"),
                 (b"FORM", b"AIFF", "AIFF"), (b"FORM", b"AIFC", "AIFF"))
@@ -221,6 +221,46 @@ def _quicktime(head: bytes) -> bool:
         return size in (0, 1)  # the box runs to the end, or states a 64-bit size
     kind = head[size + 4:size + 8]
     return size + 8 > len(head) or all(32 <= b < 127 for b in kind)
+
+
+def dsd_stated_seconds(path: str) -> float | None:
+    """The length (s) the header of a DSF or DSDIFF file states for its audio (the sample
+    count of a DSF's ``fmt`` chunk; the size of a DSDIFF's ``DSD`` chunk, with its sample
+    rate and channels), or None for another file or a header that does not say.  FFmpeg
+    takes a cut file's length from what is left of it."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(80)
+            if head[:4] == b"DSD " and head[28:32] == b"fmt " and len(head) >= 72:
+                rate = struct.unpack("<I", head[56:60])[0]
+                count = struct.unpack("<Q", head[64:72])[0]
+                return count / rate if rate else None
+            if head[:4] != b"FRM8" or head[12:16] != b"DSD ":
+                return None
+            rate = channels = None
+            f.seek(16)
+            for _ in range(64):  # the form's chunks: FVER, PROP, then the audio
+                chunk = f.read(12)
+                if len(chunk) < 12:
+                    return None
+                kind, size = chunk[:4], struct.unpack(">Q", chunk[4:])[0]
+                body_at = f.tell()
+                if kind == b"PROP":
+                    prop = f.read(min(size, 4096))
+                    at = 4  # after "SND "
+                    while at + 12 <= len(prop):
+                        sub, sub_size = prop[at:at + 4], struct.unpack(">Q", prop[at + 4:at + 12])[0]
+                        if sub == b"FS  " and at + 16 <= len(prop):
+                            rate = struct.unpack(">I", prop[at + 12:at + 16])[0]
+                        elif sub == b"CHNL" and at + 14 <= len(prop):
+                            channels = struct.unpack(">H", prop[at + 12:at + 14])[0]
+                        at += 12 + sub_size + (sub_size & 1)
+                elif kind == b"DSD ":
+                    return size * 8 / channels / rate if rate and channels else None
+                f.seek(body_at + size + (size & 1))
+    except (OSError, struct.error):
+        return None
+    return None
 
 
 def sniff(head: bytes) -> tuple[str | None, str | None]:

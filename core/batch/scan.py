@@ -12,7 +12,7 @@ __all__ = ["AUDIO_EXTENSIONS", "NOT_AUDIO", "is_audio_name", "scan_paths", "iter
 AUDIO_EXTENSIONS = frozenset({
     ".wav", ".wave", ".aif", ".aiff", ".aifc", ".flac", ".ogg", ".oga", ".opus", ".mp3",
     ".m4a", ".m4b", ".mp4", ".mov", ".m4v", ".aac", ".alac", ".caf", ".wma", ".w64", ".rf64",
-    ".au", ".snd", ".mka", ".webm", ".ac3", ".eac3", ".mp2", ".wv", ".tta",
+    ".au", ".snd", ".mka", ".webm", ".ac3", ".eac3", ".mp2", ".wv", ".tta", ".dsf", ".dff",
 })
 
 
