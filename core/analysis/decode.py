@@ -171,10 +171,11 @@ SAMPLE_RATE_RANGE = (8_000, 384_000)
 #: Highest sample rate of 1-bit DSD audio (DSF, DSDIFF) as FFmpeg decodes it, an eighth of
 #: the bit rate: DSD64 gives 352.8 kHz, DSD128 705.6 kHz, ... DSD512 2.8224 MHz.
 DSD_RATE_MAX = 2_822_400
-#: DSD decoded faster than DSD64's 352.8 kHz is resampled to it by FFmpeg as it is read: the
-#: analysis (loudness filters included) runs at PCM rates, and what lies above 176 kHz
-#: there is the 1-bit format's shaped noise, not music.
-DSD_READ_RATE = 352_800
+#: 1-bit DSD is read as 88.2 kHz PCM (FFmpeg resamples it as it is decoded): above about
+#: 40 kHz a DSD file holds the noise its 1-bit modulation was shaped into, not music, and at
+#: the decoder's own rates (352.8 kHz for DSD64, 705.6 kHz for DSD128...) that noise would
+#: count in the loudness and the peak, and the analysis would take four times as long.
+DSD_READ_RATE = 88_200
 #: Channel counts SongCal analyzes, inclusive.
 CHANNELS_RANGE = (1, 64)
 

@@ -60,18 +60,18 @@ def test_dsd_files_are_analyzed(tmp_path, write, name):
     write(tmp_path / name, [bits, bits])
     result = analyze_file(str(tmp_path / name))
     assert result.status == "done" and result.error == ""
-    assert result.sample_rate == DSD64 // 8 and result.channels == 2
+    assert result.sample_rate == 88_200 and result.channels == 2  # read as 88.2 kHz PCM
     assert result.duration_s == pytest.approx(8.0, abs=0.01)
     assert result.bpm == pytest.approx(120.0, rel=0.02)
 
 
 def test_double_rate_dsd_is_read_at_the_single_rate(tmp_path):
     # DSD128 decodes at 705.6 kHz, above the 384 kHz SongCal takes from PCM files (it was
-    # refused as an unsupported sample rate): it is read at DSD64's 352.8 kHz
+    # refused as an unsupported sample rate): it is read as 88.2 kHz PCM like DSD64
     write_dsf(tmp_path / "dsd128.dsf", [click_bits(6.0, 100.0, 2 * DSD64)], rate=2 * DSD64)
     result = analyze_file(str(tmp_path / "dsd128.dsf"))
     assert result.status == "done" and result.error == ""
-    assert result.sample_rate == 352_800 and result.channels == 1
+    assert result.sample_rate == 88_200 and result.channels == 1
     assert result.duration_s == pytest.approx(6.0, abs=0.01)
     assert result.bpm == pytest.approx(100.0, rel=0.02)
 
