@@ -456,7 +456,8 @@ def test_analyze_reads_its_reference_sheet_before_the_batch(tmp_path, fake, caps
     assert main(["analyze", str(tmp_path / "g"), "--reference", str(bad), "-o", str(out),
                  *FAST, "--no-store"]) == 2
     assert f.calls == [] and not out.exists()
-    assert "not a text CSV sheet" in _no_traceback(capsys).err
+    assert "a ZIP archive that cannot be opened, not a sheet SongCal reads" \
+        in _no_traceback(capsys).err
 
 
 def test_a_reference_sheet_moved_away_during_the_batch_still_calibrates(tmp_path, monkeypatch,
