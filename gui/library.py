@@ -230,10 +230,11 @@ class Library(QObject):
         with what was written of it (its songs' positions and results); only results that
         changed since are written.  The empty list the clear began goes."""
         jobs = self.engine.batch.jobs
+        songs = list(jobs)  # (as they are now; ``at`` and ``saved`` are not changed again)
         self.session = self.store.take_back_library(
             session, leaving=self._session,
-            songs=[(at[j.key], j.path) for j in jobs if j.key in at],
-            results=[(at[k], r) for k, r in saved.items() if k in at],
+            songs=lambda: [(at[j.key], j.path) for j in songs],
+            results=lambda: [(at[k], r) for k, r in saved.items() if k in at],
             settings=self.engine.settings.to_dict())
         self._at, self._next_at = dict(at), next_at
         self._listed, self._saved = set(listed), dict(saved)

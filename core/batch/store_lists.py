@@ -158,8 +158,11 @@ class LibraryLists:
         for about a second, in turn with the window's.  When the write runs, ``sid`` may be
         gone (deleted, or its own record never written) or held by another open store (a
         window opened it as an earlier list meanwhile): the list is then written afresh
-        from ``songs``, ``(position, path)`` pairs, ``results``, ``(position, result)``
-        pairs (what the store held of it), and ``settings``, the other one left as it is.
+        from what ``songs()`` gives, ``(position, path)`` pairs, ``results()``,
+        ``(position, result)`` pairs (what the store held of it), and ``settings``, the
+        other one left as it is.  The two functions are called on the store's thread, and
+        only then (a window's thread building the pairs of 20,000 songs set off the
+        garbage collector's full pass, 0.2 s).
         Like any write the store refuses, it waits in the backlog, after the writes queued
         before it (the Clear's own among them).
         """
@@ -187,10 +190,10 @@ class LibraryLists:
                         "VALUES (?, ?, ?, 'library', ?, ?)",
                         (now, now, text, self.owner, now)).lastrowid
                     self._db.executemany("INSERT INTO session_songs VALUES (?, ?, ?)",
-                                         [(own, i, _path_blob(p)) for i, p in songs])
+                                         [(own, i, _path_blob(p)) for i, p in songs()])
                     self._db.executemany(
                         "INSERT INTO session_results VALUES (?, ?, ?)",
-                        [(own, i, t) for i, t in self._result_texts(results)])
+                        [(own, i, t) for i, t in self._result_texts(results())])
                 if gone is not None and gone != own:
                     empty = not self._db.execute(
                         "SELECT 1 FROM session_songs WHERE session=? LIMIT 1",
@@ -203,7 +206,7 @@ class LibraryLists:
             out.append(own)
 
         self._submit(write, "take a list back",
-                     weight=lambda: sum(len(p) + 64 for _i, p in songs))
+                     weight=lambda: sum(len(p) + 64 for _i, p in songs()))
         return out[0] if out else self._stand_in(out)
 
     def delete_library(self, sid: int) -> str:

@@ -408,8 +408,8 @@ def test_a_cleared_list_is_taken_back_as_it_is_and_the_empty_one_goes(tmp_path):
     store = ResultStore(db)
     sid, empty, songs, results = _cleared(store, ["/m/a.wav", "/m/b.wav"])
     before = _rows(store, sid)
-    back = store.take_back_library(sid, leaving=empty, songs=songs, results=results,
-                                   settings=SETTINGS)
+    back = store.take_back_library(sid, leaving=empty, songs=lambda: songs,
+                                   results=lambda: results, settings=SETTINGS)
     store.flush(5)
     assert store.session_id(back) == sid
     assert [(e["id"], e["mine"], e["songs"], e["done"]) for e in store.list_libraries()] \
@@ -427,8 +427,8 @@ def test_a_list_opened_elsewhere_or_deleted_since_the_clear_is_written_afresh(tm
     store, other = ResultStore(db), ResultStore(db)
     sid, empty, songs, results = _cleared(store, ["/m/a.wav", "/m/b.wav"])
     assert other.open_library(sid)[1] == ""
-    back = store.take_back_library(sid, leaving=empty, songs=songs, results=results,
-                                   settings=SETTINGS)
+    back = store.take_back_library(sid, leaving=empty, songs=lambda: songs,
+                                   results=lambda: results, settings=SETTINGS)
     store.flush(5)
     fresh = store.session_id(back)
     assert fresh not in (sid, empty) and fresh > 0
@@ -441,8 +441,8 @@ def test_a_list_opened_elsewhere_or_deleted_since_the_clear_is_written_afresh(tm
     sid, empty, songs, results = _cleared(other, ["/m/c.wav"])
     third = ResultStore(db)
     assert third.delete_library(sid) == ""
-    back = other.take_back_library(sid, leaving=empty, songs=songs, results=results,
-                                   settings=SETTINGS)
+    back = other.take_back_library(sid, leaving=empty, songs=lambda: songs,
+                                   results=lambda: results, settings=SETTINGS)
     other.flush(5)
     assert _rows(other, other.session_id(back)) == ([(0, "/m/c.wav")], [(0, 100.0)])
     assert empty not in {e["id"] for e in other.list_libraries()}
@@ -466,8 +466,8 @@ def test_a_list_taken_back_while_the_store_is_held_is_taken_once_it_is_released(
     try:
         empty = store.begin_session([], SETTINGS, kind="library", running=False,
                                     late=True, wait=False)
-        back = store.take_back_library(sid, leaving=empty, songs=[(0, "/m/a.wav")],
-                                       results=[], settings=SETTINGS)
+        back = store.take_back_library(sid, leaving=empty, songs=lambda: [(0, "/m/a.wav")],
+                                       results=list, settings=SETTINGS)
         store.flush(5)
         assert back < 0 and store.backlog()["writes"] == 2
     finally:

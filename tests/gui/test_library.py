@@ -1170,3 +1170,34 @@ def test_undo_of_clear_while_the_store_is_held_takes_the_list_back_once_it_is_re
     assert [(e["id"], e["mine"], e["songs"], e["done"]) for e in store.list_libraries()] \
         == [(sid, True, 4, 4)]
     w.close()
+
+
+def test_undo_of_clear_after_another_window_opened_the_list_writes_it_afresh(qtbot, tmp_path):
+    """The list a Clear let go of may be opened by another window before the Undo: that
+    window keeps it, and the Undo writes this window's list afresh, its songs at the same
+    positions, so a later removal takes out the right rows of this copy only."""
+    db = tmp_path / "store.sqlite"
+    store, w = _four_songs_listed(qtbot, db, retry_s=5.0)
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        w.start()
+    store.flush(5)
+    sid = w.library.session
+    w._confirm = lambda *a: True
+    assert w.clear()
+    store.flush(5)
+    other = ResultStore(db)
+    assert other.open_library(sid)[1] == ""
+    assert w.undo()
+    w.engine.remove([0])
+    store.flush(5)
+    fresh = w.library.session
+    lists = {e["id"]: (e["mine"], e["held"], e["songs"], e["done"])
+             for e in store.list_libraries()}
+    assert fresh != sid and lists == {fresh: (True, False, 3, 3), sid: (False, True, 4, 4)}
+    other.close()
+    w.close()
+    again = _window(qtbot, ResultStore(db))
+    assert _restore(qtbot, again)["songs"] == 3
+    assert [j.path for j in again.engine.batch.jobs] == ["/m/1.wav", "/m/2.wav", "/m/3.wav"]
+    assert [j.state for j in again.engine.batch.jobs] == [SongState.DONE] * 3
+    again.close()
