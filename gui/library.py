@@ -8,6 +8,8 @@ store's one writer thread (every call queues, none waits):
   :class:`core.batch.store.ResultStore`); a song keeps its position in the store while it
   is in the list (by its :attr:`core.batch.rules.Job.key`), so Remove from List deletes
   the rows of the songs removed and Undo writes them back, whatever the list's length;
+  a list cleared stays in the store as an earlier list, and the Undo of the Clear takes it
+  back as it is (:meth:`core.batch.store.ResultStore.take_back_library`);
 - the last result of each song as it changes: done, failed, timed out, skipped, and the
   user's corrections;
 - whether a batch runs (a library whose batch never ended is offered for resuming);

@@ -1,5 +1,6 @@
 """The window's earlier lists in the session store: what each one holds (for a user to pick
-one), taking one as a window's list, letting one go, and deleting one.
+one), taking one as a window's list, letting one go, taking back the one a Clear let go of,
+and deleting one.
 
 A mixin of :class:`core.batch.store.ResultStore`, beside
 :class:`core.batch.store_sessions.SessionRecords` (a list is a session of kind
