@@ -14,7 +14,7 @@ each on the GUI thread:
 - the plots' refresh (the three plots at once);
 - Remove from List of 1 song and of 1,000 songs, and Undo of each: the GUI thread's time,
   and the session store's (the writer thread's time to write what the step queued);
-- Clear and Undo;
+- Clear and Undo of it: the GUI thread's time, and the store's;
 - restoring the saved list at start-up in a new window on the same store (the first
   window deleted, the start-up objects frozen out of the garbage collector's full passes,
   as the application does).
@@ -140,6 +140,15 @@ class Step:
             pstats.Stats(prof).sort_stats("tottime").print_stats(25)
 
 
+def store_time(steps: Step, store, label: str) -> None:
+    """The session store's time, after a step's call, to write what the step queued."""
+    t0 = time.perf_counter()
+    store.flush()
+    wall = time.perf_counter() - t0
+    steps.results.append((f"{label} (store)", wall * 1000.0, None))
+    print(f"{label + ' (store, after the call)':<44} {1000 * wall:8.1f} ms", flush=True)
+
+
 def remove_steps(steps: Step, w, app) -> None:
     """Remove 1 song, then 1,000 (rows from the middle of the list), and undo each: the
     GUI thread's time of each command, then the store's time to write what it queued."""
@@ -159,12 +168,7 @@ def remove_steps(steps: Step, w, app) -> None:
                           (f"undo remove {name}", w.undo_clear)):
             store.flush()
             steps.call("remove", f"{label} (GUI thread)", fn)
-            t0 = time.perf_counter()
-            store.flush()
-            wall = time.perf_counter() - t0
-            steps.results.append((f"{label} (store)", wall * 1000.0, None))
-            print(f"{label + ' (store, after the call)':<44} {1000 * wall:8.1f} ms",
-                  flush=True)
+            store_time(steps, store, label)
             app.processEvents()
     w.table.clearSelection()
 
@@ -250,10 +254,11 @@ def main(argv=None) -> int:
     app.processEvents()
     w.bottom_tabs.setCurrentIndex(0)
     remove_steps(steps, w, app)
-    steps.call("clear", "clear", w.clear)
-    app.processEvents()
-    steps.call("clear", "undo clear", w.undo_clear)
-    app.processEvents()
+    for label, fn in (("clear", w.clear), ("undo clear", w.undo_clear)):
+        w.store.flush()
+        steps.call("clear", label, fn)
+        store_time(steps, w.store, label)
+        app.processEvents()
     settle(app, 0.5)
     w.close()
     w.deleteLater()  # a new start: the first window and its list are gone

@@ -8,6 +8,8 @@ store's one writer thread (every call queues, none waits):
   :class:`core.batch.store.ResultStore`); a song keeps its position in the store while it
   is in the list (by its :attr:`core.batch.rules.Job.key`), so Remove from List deletes
   the rows of the songs removed and Undo writes them back, whatever the list's length;
+  a list cleared stays in the store as an earlier list, and the Undo of the Clear takes it
+  back as it is (:meth:`core.batch.store.ResultStore.take_back_library`);
 - the last result of each song as it changes: done, failed, timed out, skipped, and the
   user's corrections;
 - whether a batch runs (a library whose batch never ended is offered for resuming);
@@ -81,7 +83,10 @@ class Library(QObject):
         self._saved: dict[int, object] = {}  # job key -> the result object last written
         self._state: dict = {}
         self._pending: dict | None = None  # calibration state to lay over the next match
-        self._cleared: int | None = None  # the session of the list the last clear took
+        #: What the last clear took, for its undo: the batch, its session and the
+        #: positions and results written of it (:meth:`_on_cleared`).
+        self._cleared: tuple | None = None
+        self._batch = self.engine.batch  # the engine's list the positions above are of
         #: True while the last list is read at the start (another list is not opened
         #: meanwhile: the one read would be taken too, and held until the window closes).
         self.reading = False
@@ -133,7 +138,7 @@ class Library(QObject):
             return None
         try:
             # queued, not waited for: the window's thread never waits on the store (a list
-            # of 20,000 songs put back by Undo takes it 1.3 s to write, and a store another
+            # of 20,000 songs written afresh takes it 1.3 s, and a store another
             # program holds would keep the window still); the id handed on stands for the
             # session in the store's later writes, and a record the store refuses waits
             # with them until it takes writes again
@@ -203,14 +208,41 @@ class Library(QObject):
 
     def _on_cleared(self) -> None:
         if self.active and self.engine.batch.jobs:  # an undo: the list that came back
-            # written afresh; the list it was, kept since the clear, goes
             cleared, self._cleared = self._cleared, None
-            self.begin(self.engine.batch.jobs, replaces=[cleared])
-            self._save_results(range(len(self.engine.batch.jobs)))
+            jobs = self.engine.batch.jobs
+            if cleared is not None and cleared[0] is self.engine.batch \
+                    and cleared[1] is not None and len(cleared[4]) == len(jobs) \
+                    and all(j.key in cleared[4] for j in jobs):
+                self._take_back(*cleared[1:])
+            else:  # (not the list the clear took: written afresh, the one kept goes)
+                self.begin(self.engine.batch.jobs,
+                           replaces=[cleared[1]] if cleared is not None else ())
+                self._save_results(range(len(self.engine.batch.jobs)))
         else:
-            self._cleared = self.session
+            # the list taken stays in the store as it is, let go of by the next begin:
+            # an earlier list, and the one its undo takes back
+            self._cleared = (self._batch, self._session, self._at, self._next_at,
+                             self._listed, self._saved)
             self.session = None
             self._at, self._next_at, self._listed, self._saved = {}, 0, set(), {}
+        self._batch = self.engine.batch
+
+    def _take_back(self, session, at, next_at, listed, saved) -> None:
+        """Undo of a Clear: the list's session, still in the store, is this window's again
+        with what was written of it (its songs' positions and results); only results that
+        changed since are written.  The empty list the clear began goes."""
+        jobs = self.engine.batch.jobs
+        songs = list(jobs)  # (as they are now; ``at`` and ``saved`` are not changed again)
+        self.session = self.store.take_back_library(
+            session, leaving=self._session,
+            songs=lambda: [(at[j.key], j.path) for j in songs],
+            results=lambda: [(at[k], r) for k, r in saved.items() if k in at],
+            settings=self.engine.settings.to_dict())
+        self._at, self._next_at = dict(at), next_at
+        self._listed, self._saved = set(listed), dict(saved)
+        if self._state:
+            self.store.set_session_state(self.session, self._state)
+        self._save_results(range(len(jobs)))  # (none, unless one changed before the clear)
 
     def _on_removed(self, _places: list) -> None:
         """Songs left the list, or came back (an undo): the rows of the songs removed are

@@ -1,5 +1,6 @@
 """The window's earlier lists in the session store: what each one holds (for a user to pick
-one), taking one as a window's list, letting one go, and deleting one.
+one), taking one as a window's list, letting one go, taking back the one a Clear let go of,
+and deleting one.
 
 A mixin of :class:`core.batch.store.ResultStore`, beside
 :class:`core.batch.store_sessions.SessionRecords` (a list is a session of kind
@@ -12,12 +13,13 @@ list at once only one gets it.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
 import time
 
-from core.batch.store_codec import _path_text, immediate_transaction
+from core.batch.store_codec import _path_blob, _path_text, immediate_transaction
 from core.batch.store_counts import COUNT_COLUMNS, FAILED_STATUSES, counts_kept, counts_of
 from core.batch.store_sessions import _LIBRARY_ORDER, _until_given_up, owner_in_use
 
@@ -142,6 +144,71 @@ class LibraryLists:
                                  "owner=?", (now + 0.001, self.owner))
 
         self._submit(write, "let go of a list")
+
+    def take_back_library(self, sid: int, *, leaving: int | None, songs, results,
+                          settings: dict) -> int:
+        """Take list ``sid``, which this store let go of (a Clear), back as this store's
+        list, and delete ``leaving``, the empty list begun in its place (kept, let go, if
+        songs were put into it); queued, never waited for (a window's thread).  Returns
+        the id that stands for the list in this store's session methods (a negative
+        stand-in until the write ran, as :meth:`~core.batch.store_sessions.SessionRecords.
+        begin_session` hands on).
+
+        The list's songs and results are in the store already: taking it back is one small
+        write, where writing a list of 20,000 songs afresh kept the store's thread busy
+        for about a second, in turn with the window's.  When the write runs, ``sid`` may be
+        gone (deleted, or its own record never written) or held by another open store (a
+        window opened it as an earlier list meanwhile): the list is then written afresh
+        from what ``songs()`` gives, ``(position, path)`` pairs, ``results()``,
+        ``(position, result)`` pairs (what the store held of it), and ``settings``, the
+        other one left as it is.  The two functions are called on the store's thread, and
+        only then (a window's thread building the pairs of 20,000 songs set off the
+        garbage collector's full pass, 0.2 s).
+        Like any write the store refuses, it waits in the backlog, after the writes queued
+        before it (the Clear's own among them).
+        """
+        text = json.dumps(settings)
+        out: list[int] = []
+
+        def write():
+            own = self._sid(sid)
+            gone = None if leaving is None else self._sid(leaving)
+            with immediate_transaction(self._db):
+                now = time.time()
+                row = self._db.execute(
+                    "SELECT owner FROM sessions WHERE id=? AND kind='library'",
+                    (own,)).fetchone()
+                if row is not None and (row[0] in (None, self.owner)
+                                        or not owner_in_use(row[0])):
+                    self._db.execute("UPDATE sessions SET owner=?, used=? WHERE id=?",
+                                     (self.owner, now, own))
+                else:
+                    log.info("session store %s: the list put back is %s; it is written "
+                             "afresh", os.fspath(self.path),
+                             "gone" if row is None else _HELD)
+                    own = self._db.execute(
+                        "INSERT INTO sessions (created, ended, settings, kind, owner, used) "
+                        "VALUES (?, ?, ?, 'library', ?, ?)",
+                        (now, now, text, self.owner, now)).lastrowid
+                    self._db.executemany("INSERT INTO session_songs VALUES (?, ?, ?)",
+                                         [(own, i, _path_blob(p)) for i, p in songs()])
+                    self._db.executemany(
+                        "INSERT INTO session_results VALUES (?, ?, ?)",
+                        [(own, i, t) for i, t in self._result_texts(results())])
+                if gone is not None and gone != own:
+                    empty = not self._db.execute(
+                        "SELECT 1 FROM session_songs WHERE session=? LIMIT 1",
+                        (gone,)).fetchone()
+                    self._db.execute(
+                        "DELETE FROM sessions WHERE id=? AND kind='library' AND owner=?"
+                        if empty else
+                        "UPDATE sessions SET owner=NULL WHERE id=? AND kind='library' AND "
+                        "owner=?", (gone, self.owner))
+            out.append(own)
+
+        self._submit(write, "take a list back",
+                     weight=lambda: sum(len(p) + 64 for _i, p in songs()))
+        return out[0] if out else self._stand_in(out)
 
     def delete_library(self, sid: int) -> str:
         """Delete list ``sid`` with its songs and results (the cached results stay): "" when

@@ -130,8 +130,9 @@ class SessionRecords:
         the oldest ones beyond :data:`KEEP_LIBRARIES`, and the empty ones nobody holds
         (a New Session left them: nothing to open).  ``replaces``: libraries the new one
         is a fresh copy of (the window's list written afresh after songs were removed, or
-        put back by Undo), removed with it unless another open store holds one; else each
-        would stay in the store as an earlier list, the same songs again.
+        put back by an Undo that did not find it as the Clear left it), removed with it
+        unless another open store holds one; else each would stay in the store as an
+        earlier list, the same songs again.
 
         With ``late``, a record the database does not take within ``session_timeout_s``
         (another process holds it) is kept queued, or in the backlog, like a result, ahead
@@ -194,14 +195,19 @@ class SessionRecords:
         if not done.wait(self.session_timeout_s if wait or not late else 0) and not late:
             give_up()  # still retried: never written now (nobody would end it)
         if not out and late and not pending.lost:  # queued or kept: written later
-            with self._backlog_lock:
-                placeholder = -1 - len(self._late_sessions)
-                self._late_sessions[placeholder] = out
-            return placeholder
+            return self._stand_in(out)
         if not out:
             raise StoreError(self.path, self.problem or "could not begin a session within "
                              f"{self.session_timeout_s:g} s (the database is busy)")
         return out[0]
+
+    def _stand_in(self, out: list[int]) -> int:
+        """A negative id standing for the session a queued write puts into ``out`` (its id
+        in the database) once it runs."""
+        with self._backlog_lock:
+            placeholder = -1 - len(self._late_sessions)
+            self._late_sessions[placeholder] = out
+        return placeholder
 
     def session_id(self, session: int) -> int:
         """The id in the database of ``session`` as :meth:`begin_session` handed it on:
@@ -307,13 +313,8 @@ class SessionRecords:
 
         def encoded():
             if not rows:  # encoded once, also when a busy database makes the write retry
-                for idx, result in items:
-                    try:
-                        rows.append((session, idx, json.dumps(
-                            _finite(dataclasses.asdict(result)), ensure_ascii=True,
-                            allow_nan=False)))
-                    except (TypeError, ValueError) as err:
-                        self._report("could not store a result of the session", err)
+                rows.extend((session, idx, text)
+                            for idx, text in self._result_texts(items))
                 rows.append(None)  # the list is complete even when every result failed
                 items.clear()  # a write kept for a while holds only its text
             return rows[:-1]
@@ -330,6 +331,16 @@ class SessionRecords:
         self._submit(write, "save results of the session",
                      weight=lambda: sum(len(r[2]) + 128 for r in encoded()),
                      songs=[("session", session, idx) for idx, _ in items])
+
+    def _result_texts(self, items):
+        """``(idx, text)`` for the ``(idx, result)`` pairs ``items``, each result as the
+        session keeps it (a result that cannot be written is reported and left out)."""
+        for idx, result in items:
+            try:
+                yield idx, json.dumps(_finite(dataclasses.asdict(result)),
+                                      ensure_ascii=True, allow_nan=False)
+            except (TypeError, ValueError) as err:
+                self._report("could not store a result of the session", err)
 
     def set_session_state(self, session: int, state: dict) -> None:
         """Keep a small JSON-able ``state`` with a session (queued; never raises)."""

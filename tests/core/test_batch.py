@@ -10,6 +10,7 @@ import dataclasses
 import pytest
 
 from core.batch.rules import (
+    ACTIVE_STATES,
     CHANGED_NOTE,
     RESULT_WAIT_MIN_S,
     TERMINAL_STATES,
@@ -1347,3 +1348,61 @@ def test_the_analysis_times_summed_in_the_run_follow_songs_queued_again(settings
     fresh = sums(progress.RunTally.of(batch.jobs, batch._run))
     assert fresh["took_n"] == fresh["audio_n"] == 2 and fresh["audio_s"] == 25.0
     assert sums(batch._tally) == fresh
+
+
+def test_a_removal_and_its_undo_count_only_the_songs_that_moved(settings, monkeypatch):
+    """Each removal numbered and counted every song of the list afresh (14 ms of a list of
+    20,000); only the songs after the first one taken out are numbered again now, and the
+    counts follow the songs taken out and put back.  Every figure is still that of the list
+    counted afresh: places, songs per state, the running ones in list order, the queue."""
+    import random
+
+    from core.batch import progress
+
+    counted = []
+    of = progress.QueuedTally.of.__func__
+    monkeypatch.setattr(progress.QueuedTally, "of", classmethod(
+        lambda cls, jobs: counted.append(1) or of(cls, jobs)))
+    clock = FakeClock()
+    batch = Batch([f"s{i}.wav" for i in range(30)], settings=settings, clock=clock)
+    batch.begin()
+    for i in range(12):
+        job, attempt = batch.claim(f"W{i}")
+        if i % 3:  # every third one keeps running, with a length known
+            assert batch.finish(job, attempt, _done(job)) if i % 2 else batch.fail(
+                job, attempt, "cannot decode")
+        else:
+            batch.progress(job, attempt, 1, 4, duration_s=30.0 + i)
+    batch.requeue([1, 2], force=True)  # queued again with their lengths
+    batch.remove([25])
+
+    def fresh():
+        jobs = batch.jobs
+        tally = of(progress.QueuedTally, jobs)
+        return ([j.id for j in jobs],
+                {s: sum(1 for j in jobs if j.state is s) for s in SongState},
+                [(j.id, j.path) for j in jobs if j.state in ACTIVE_STATES],
+                (tally.n, tally.known_n, round(tally.known_s, 6)))
+
+    def kept():
+        q = batch._queued
+        return (list(range(len(batch.jobs))), batch.counts(),
+                [(i, j.path) for i, j in batch._active.items()],
+                (q.n, q.known_n, round(q.known_s, 6)))
+
+    rng = random.Random(7)
+    taken = []
+    for _ in range(40):
+        if taken and (rng.random() < 0.4 or len(batch.jobs) < 8):
+            batch.put_back(taken.pop())
+        else:
+            n = len(batch.jobs)
+            taken.append(batch.remove(rng.sample(range(n), rng.randint(1, 4))))
+        assert kept() == fresh()
+        assert batch.is_finished == all(j.state in TERMINAL_STATES for j in batch.jobs)
+    while taken:
+        batch.put_back(taken.pop())
+        assert kept() == fresh()
+    assert sorted(j.path for j in batch.jobs) == sorted(f"s{i}.wav" for i in range(30)
+                                                        if i != 25)
+    assert counted == []  # no list counted afresh

@@ -371,3 +371,111 @@ def test_the_lists_are_read_while_another_process_holds_the_store(tmp_path):
     (entry,) = store.list_libraries()
     assert (entry["results"], entry["failed"]) == (2, 1)
     store.close()
+
+
+def _rows(store, sid):
+    """``(songs, results)`` of session ``sid``: its ``(position, path)`` and ``(position,
+    bpm)`` rows."""
+    import json
+
+    songs = store._db.execute("SELECT idx, path FROM session_songs WHERE session=? ORDER BY "
+                              "idx", (sid,)).fetchall()
+    results = store._db.execute("SELECT idx, result FROM session_results WHERE session=? "
+                                "ORDER BY idx", (sid,)).fetchall()
+    return ([(i, bytes(p).decode()) for i, p in songs],
+            [(i, json.loads(t)["bpm"]) for i, t in results])
+
+
+def _cleared(store, paths):
+    """A list of ``paths`` with a result each, at positions 0, 2, 4 ... (songs removed
+    between them), then cleared: a New Session's empty list begun in its place.
+    ``(list, empty list, songs, results)``, the last two as the window hands them on."""
+    songs = [(2 * i, p) for i, p in enumerate(paths)]
+    sid = store.begin_session([], SETTINGS, kind="library", running=False)
+    store.add_to_session(sid, [p for _i, p in songs], at=[i for i, _p in songs])
+    results = [(i, SongResult(path=p, status="done", bpm=100.0 + i)) for i, p in songs]
+    store.save_session_results(sid, results)
+    empty = store.begin_session([], SETTINGS, kind="library", running=False)
+    store.flush(5)
+    return sid, empty, songs, results
+
+
+def test_a_cleared_list_is_taken_back_as_it_is_and_the_empty_one_goes(tmp_path):
+    """Undo of a Clear wrote the whole list afresh as another session (a second of the
+    store's thread at 20,000 songs, and a new id); the list kept since the Clear is the
+    window's again, its rows untouched."""
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    sid, empty, songs, results = _cleared(store, ["/m/a.wav", "/m/b.wav"])
+    before = _rows(store, sid)
+    back = store.take_back_library(sid, leaving=empty, songs=lambda: songs,
+                                   results=lambda: results, settings=SETTINGS)
+    store.flush(5)
+    assert store.session_id(back) == sid
+    assert [(e["id"], e["mine"], e["songs"], e["done"]) for e in store.list_libraries()] \
+        == [(sid, True, 2, 2)]
+    assert _rows(store, sid) == before == ([(0, "/m/a.wav"), (2, "/m/b.wav")],
+                                           [(0, 100.0), (2, 102.0)])
+    store.close()
+
+
+def test_a_list_opened_elsewhere_or_deleted_since_the_clear_is_written_afresh(tmp_path):
+    """Between the Clear and its undo another window may open the list (it was let go) or
+    delete it: the undo then writes the window's list afresh, at the same positions, and
+    leaves the other window's alone."""
+    db = tmp_path / "store.sqlite"
+    store, other = ResultStore(db), ResultStore(db)
+    sid, empty, songs, results = _cleared(store, ["/m/a.wav", "/m/b.wav"])
+    assert other.open_library(sid)[1] == ""
+    back = store.take_back_library(sid, leaving=empty, songs=lambda: songs,
+                                   results=lambda: results, settings=SETTINGS)
+    store.flush(5)
+    fresh = store.session_id(back)
+    assert fresh not in (sid, empty) and fresh > 0
+    assert _rows(store, fresh) == _rows(store, sid) == (
+        [(0, "/m/a.wav"), (2, "/m/b.wav")], [(0, 100.0), (2, 102.0)])
+    assert {(e["id"], e["mine"], e["held"]) for e in store.list_libraries()} == {
+        (fresh, True, False), (sid, False, True)}
+    store.close()
+
+    sid, empty, songs, results = _cleared(other, ["/m/c.wav"])
+    third = ResultStore(db)
+    assert third.delete_library(sid) == ""
+    back = other.take_back_library(sid, leaving=empty, songs=lambda: songs,
+                                   results=lambda: results, settings=SETTINGS)
+    other.flush(5)
+    assert _rows(other, other.session_id(back)) == ([(0, "/m/c.wav")], [(0, 100.0)])
+    assert empty not in {e["id"] for e in other.list_libraries()}
+    other.close()
+    third.close()
+
+
+def test_a_list_taken_back_while_the_store_is_held_is_taken_once_it_is_released(tmp_path):
+    """The Clear's own write and the undo's wait, in order, while another process holds the
+    database; the list is then taken back, not written again, and nothing is lost."""
+    import sqlite3
+
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db, retry_s=0.2, busy_timeout_s=0.05)
+    sid = store.begin_session(["/m/a.wav"], SETTINGS, kind="library", running=False)
+    store.save_session_results(sid, [(0, SongResult(path="/m/a.wav", status="done",
+                                                    bpm=90.0))])
+    store.flush(5)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        empty = store.begin_session([], SETTINGS, kind="library", running=False,
+                                    late=True, wait=False)
+        back = store.take_back_library(sid, leaving=empty, songs=lambda: [(0, "/m/a.wav")],
+                                       results=list, settings=SETTINGS)
+        store.flush(5)
+        assert back < 0 and store.backlog()["writes"] == 2
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    store.flush(5)  # (the backlog is tried again before the flush is done)
+    assert store.backlog()["writes"] == 0
+    assert store.session_id(back) == sid and store.stats.failed_writes == 0
+    assert [(e["id"], e["mine"], e["songs"], e["done"]) for e in store.list_libraries()] \
+        == [(sid, True, 1, 1)]
+    store.close()

@@ -1103,3 +1103,101 @@ def test_a_dismissed_store_bar_leaves_its_countdown_in_the_status_bar(qtbot, tmp
     assert button.isHidden()
     w.close()
     assert store.stats.failed_writes == 0
+
+
+def test_undo_of_clear_takes_the_kept_list_back_instead_of_writing_it_again(
+        qtbot, tmp_path, monkeypatch):
+    """Undo of Clear (or New Session) wrote the whole list again as a new session, every
+    result turned into JSON again (about a second of the store's thread at 20,000 songs,
+    which the window's thread waited on), and the list kept since the Clear was deleted.
+    The list kept is taken back, as it is, through Redo and Undo again; the empty list the
+    Clear began goes."""
+    db = tmp_path / "store.sqlite"
+    store, w = _four_songs_listed(qtbot, db, retry_s=5.0)
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        w.start()
+    w.engine.correct([1], bpm_user=61.0)
+    store.flush(5)
+    sid = w.library.session
+    w._confirm = lambda *a: True
+    written = []
+    for name in ("begin_session", "save_session_results", "add_to_session"):
+        original = getattr(ResultStore, name)
+        monkeypatch.setattr(store, name, lambda *a, _f=original, _n=name, **kw: (
+            written.append(_n), _f(store, *a, **kw))[1])
+    assert w.clear() and w.undo()
+    assert w.redo() and w.undo()
+    assert written == ["begin_session", "begin_session"]  # the two Clears' empty lists
+    assert store.flush(5) and w.library.session == sid
+    assert [(e["id"], e["mine"], e["songs"], e["done"]) for e in store.list_libraries()] \
+        == [(sid, True, 4, 4)]
+    w.engine.remove([0])  # the list taken back is written as before: by its positions
+    store.flush(5)
+    w.close()
+    again = _window(qtbot, ResultStore(db))
+    assert _restore(qtbot, again)["songs"] == 3
+    jobs = again.engine.batch.jobs
+    assert [j.path for j in jobs] == ["/m/1.wav", "/m/2.wav", "/m/3.wav"]
+    assert [j.state for j in jobs] == [SongState.DONE] * 3
+    assert jobs[0].result.bpm_user == 61.0
+    again.close()
+
+
+def test_undo_of_clear_while_the_store_is_held_takes_the_list_back_once_it_is_released(
+        qtbot, tmp_path):
+    """Clear and its Undo while another program holds the store: both wait, in order,
+    and the list is then taken back (the Clear's empty list gone), nothing lost."""
+    import sqlite3
+
+    db = tmp_path / "store.sqlite"
+    store, w = _four_songs_listed(qtbot, db, retry_s=0.2)
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        w.start()
+    store.flush(5)
+    sid = w.library.session
+    w._confirm = lambda *a: True
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        assert w.clear() and w.undo()
+        store.flush(5)
+        assert store.backlog()["writes"] >= 2
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    assert store.flush(10) and store.backlog()["writes"] == 0
+    assert w.library.session == sid and store.stats.failed_writes == 0
+    assert [(e["id"], e["mine"], e["songs"], e["done"]) for e in store.list_libraries()] \
+        == [(sid, True, 4, 4)]
+    w.close()
+
+
+def test_undo_of_clear_after_another_window_opened_the_list_writes_it_afresh(qtbot, tmp_path):
+    """The list a Clear let go of may be opened by another window before the Undo: that
+    window keeps it, and the Undo writes this window's list afresh, its songs at the same
+    positions, so a later removal takes out the right rows of this copy only."""
+    db = tmp_path / "store.sqlite"
+    store, w = _four_songs_listed(qtbot, db, retry_s=5.0)
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=TIMEOUT):
+        w.start()
+    store.flush(5)
+    sid = w.library.session
+    w._confirm = lambda *a: True
+    assert w.clear()
+    store.flush(5)
+    other = ResultStore(db)
+    assert other.open_library(sid)[1] == ""
+    assert w.undo()
+    w.engine.remove([0])
+    store.flush(5)
+    fresh = w.library.session
+    lists = {e["id"]: (e["mine"], e["held"], e["songs"], e["done"])
+             for e in store.list_libraries()}
+    assert fresh != sid and lists == {fresh: (True, False, 3, 3), sid: (False, True, 4, 4)}
+    other.close()
+    w.close()
+    again = _window(qtbot, ResultStore(db))
+    assert _restore(qtbot, again)["songs"] == 3
+    assert [j.path for j in again.engine.batch.jobs] == ["/m/1.wav", "/m/2.wav", "/m/3.wav"]
+    assert [j.state for j in again.engine.batch.jobs] == [SongState.DONE] * 3
+    again.close()
