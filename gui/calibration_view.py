@@ -370,6 +370,16 @@ class CalibrationView(QWidget):
         puts its own here, which first gathers the batch's results)."""
         self.controller.apply_profile(path)
 
+    def set_flat_keys(self, flats: bool) -> None:
+        """Spell keys with flats (or sharps) in the calibrated values and the match dialog
+        (only the display: exports keep sharps)."""
+        self.values_model.set_flat_keys(flats)
+        dlg = getattr(self, "_match_dialog", None)
+        if dlg is not None and dlg.flat_keys != bool(flats):
+            dlg.flat_keys = bool(flats)
+            if dlg.isVisible():
+                dlg.refresh()
+
     def open_match_dialog(self):
         """Open the manual match dialog (non-modal); returns it."""
         from gui.match_dialog import MatchDialog
@@ -377,6 +387,7 @@ class CalibrationView(QWidget):
         dlg = getattr(self, "_match_dialog", None)
         if dlg is None:
             dlg = self._match_dialog = MatchDialog(self.controller, self)
+        dlg.flat_keys = self.values_model.flat_keys
         dlg.refresh()
         dlg.show()
         dlg.raise_()

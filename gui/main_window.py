@@ -375,7 +375,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         song table, the Chunks tab and the calibrated values (Settings > Key names)."""
         self.model.set_flat_keys(flats)
         self.chunk_view.set_flat_keys(flats)
-        self.calibration_view.values_model.set_flat_keys(flats)
+        self.calibration_view.set_flat_keys(flats)
 
     def apply_settings(self, s: AnalysisSettings) -> str | None:
         """Use ``s`` from the next song on (and remember them, when the window does); on

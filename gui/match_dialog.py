@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.calibration_controller import CalibrationController
-from gui.formatting import plain_tip
+from gui.formatting import plain_tip, spell_key
 from gui.keyboard import name_clear_button
 
 __all__ = ["MatchDialog", "INDEX_ROLE", "song_label", "row_label"]
@@ -50,8 +50,9 @@ def song_label(index: int, row: dict) -> str:
     return text
 
 
-def row_label(ref) -> str:
-    """``"row 12: Title - Artist  [128 BPM, A minor]"`` for a reference row."""
+def row_label(ref, *, flats: bool = False) -> str:
+    """``"row 12: Title - Artist  [128 BPM, A minor]"`` for a reference row, its key with
+    flats with ``flats`` (Settings > Key names)."""
     text = f"row {ref.row}: {ref.title}"
     if ref.artist:
         text += f" - {ref.artist}"
@@ -59,7 +60,7 @@ def row_label(ref) -> str:
     if "bpm" in ref.values:
         extra.append(f"{ref.values['bpm']:g} BPM")
     if ref.key is not None:
-        extra.append(ref.key.name)
+        extra.append(spell_key(ref.key.name, flats=flats))
     return text + (f"  [{', '.join(extra)}]" if extra else "")
 
 
@@ -84,6 +85,8 @@ class MatchDialog(QDialog):
     def __init__(self, controller: CalibrationController, parent=None):
         super().__init__(parent)
         self.controller = controller
+        #: Keys spelled with flats (Settings > Key names), as in the window's other views.
+        self.flat_keys = False
         self.setWindowTitle("Matches")
         self.resize(980, 620)
 
@@ -183,14 +186,14 @@ class MatchDialog(QDialog):
                 if i in ambiguous:
                     item.setText(item.text() + "   [ambiguous]")
                     item.setToolTip(plain_tip("Equally good rows:\n" + "\n".join(
-                        f"{row_label(sheet.rows[j])}  (score {s:g})"
+                        f"{row_label(sheet.rows[j], flats=self.flat_keys)}  (score {s:g})"
                         for j, s in ambiguous[i])))
                     item.setFont(bold)
                 self.song_list.addItem(item)
             used = {x.row: x.song for x in m.matches}
             rows = range(len(sheet.rows)) if self.show_all_rows.isChecked() else m.unmatched_rows
             for j in rows:
-                item = QListWidgetItem(row_label(sheet.rows[j]))
+                item = QListWidgetItem(row_label(sheet.rows[j], flats=self.flat_keys))
                 item.setData(INDEX_ROLE, j)
                 if j in used:
                     item.setForeground(Qt.GlobalColor.gray)
@@ -199,7 +202,7 @@ class MatchDialog(QDialog):
                 self.row_list.addItem(item)
             for x in m.matches:
                 text = (f"{song_label(x.song, c.rows[x.song])}   ->   "
-                        f"{row_label(sheet.rows[x.row])}   ({x.method}"
+                        f"{row_label(sheet.rows[x.row], flats=self.flat_keys)}   ({x.method}"
                         + (f", {x.score:g}" if x.method == "fuzzy" else "") + ")")
                 item = QListWidgetItem(text)
                 item.setData(INDEX_ROLE, x.song)

@@ -659,6 +659,23 @@ def test_match_dialog_pairs_the_selected_song_and_row(qtbot, controller, deck):
     assert dlg.song_list.count() == 1
 
 
+def test_match_dialog_spells_reference_keys_as_the_window_does(qtbot, controller, view, deck):
+    _load(qtbot, controller, deck)
+    sharp = [r.key.name for r in controller.sheet.rows if r.key and "#" in r.key.name]
+    assert sharp  # the deck's sheet has keys with a sharp
+    view.set_flat_keys(True)
+    dlg = view.open_match_dialog()
+    dlg.show_all_rows.setChecked(True)
+
+    def labels():
+        return " ".join(dlg.row_list.item(i).text() for i in range(dlg.row_list.count()))
+
+    assert "#" not in labels() and "\u266d" in labels()
+    view.set_flat_keys(False)  # the setting changed while the dialog is open
+    assert "\u266d" not in labels() and sharp[0] in labels()
+    dlg.close()
+
+
 def test_match_dialog_filters_rows(qtbot, controller, deck):
     _load(qtbot, controller, deck)
     dlg = MatchDialog(controller)
