@@ -292,12 +292,12 @@ class RowActionsMixin:
         """A menu of the tempi the analyzer weighed for the selected song (one song), the
         other metrical levels of the tempo shown and Clear; filled each time it opens."""
         menu = QMenu(self)
-        menu.aboutToShow.connect(self._fill_sending_tempo_menu)
+        menu.aboutToShow.connect(self._on_tempo_menu_about_to_show)
         menu.triggered.connect(self._tempo_chosen)
         return menu
 
-    def _fill_sending_tempo_menu(self) -> None:
-        self._fill_tempo_menu(self.sender())
+    def _on_tempo_menu_about_to_show(self) -> None:
+        self._fill_tempo_menu(self.sender())  # the menu opening (there are two)
 
     def _tempo_chosen(self, action: QAction) -> None:
         """A choice of the tempo menu: its data is ``("set", bpm)`` (None clears) or
