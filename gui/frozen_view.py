@@ -71,6 +71,9 @@ class FrozenColumns(QTableView):
         main.customContextMenuRequested.emit(
             main.viewport().mapFromGlobal(self.viewport().mapToGlobal(pos)))
 
+    def _sort_indicator_of_main(self, column: int, order) -> None:
+        self.horizontalHeader().setSortIndicator(column, order)
+
     # -- wiring ---------------------------------------------------------------------------
     def attach(self) -> None:
         """Share the main view's model and selection; follow its scrolling and header."""
@@ -88,7 +91,7 @@ class FrozenColumns(QTableView):
         mh.sectionResized.connect(self._main_resized)
         mh.sectionMoved.connect(self.keep_in_front)
         fh.sectionResized.connect(self._own_resized)
-        mh.sortIndicatorChanged.connect(fh.setSortIndicator)
+        mh.sortIndicatorChanged.connect(self._sort_indicator_of_main)
         fh.sectionClicked.connect(self._sort)
         fh.setSortIndicator(mh.sortIndicatorSection(), mh.sortIndicatorOrder())
         self.sync_columns()
