@@ -362,16 +362,18 @@ class Automation:
         if not self.args.screenshot_calibration or ctrl.sheet is None:
             self._after_export()
             return
-
-        def go_on(*_):
-            ctrl.fitted.disconnect(go_on)
-            ctrl.failed.disconnect(go_on)
-            self._after_export()
-
-        ctrl.fitted.connect(go_on)
-        ctrl.failed.connect(go_on)
+        ctrl.fitted.connect(self._fitted_for_view)
+        ctrl.failed.connect(self._fitted_for_view)
         ctrl.sync_engine()
         ctrl.fit()
+
+    def _fitted_for_view(self, *_) -> None:
+        # a method, not a closure that disconnects itself: such a function holds itself
+        # (and this object, and the window) in a reference cycle
+        ctrl = self.window.calibration
+        ctrl.fitted.disconnect(self._fitted_for_view)
+        ctrl.failed.disconnect(self._fitted_for_view)
+        self._after_export()
 
     def _after_export(self) -> None:
         if self.args.screenshot:

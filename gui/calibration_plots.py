@@ -20,6 +20,7 @@ points ask for antialiasing themselves, so no process-wide pyqtgraph option is t
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 import pyqtgraph as pg
@@ -100,6 +101,19 @@ def _curve(apply, lo: float, hi: float):
     return x, y
 
 
+def _weak_tip(method):
+    """A point's hover text for pyqtgraph, ``method(x, y, data)``, holding its panel weakly:
+    the panel owns the plot item that keeps the function, and a function holding the panel
+    made a reference cycle that only the garbage collector frees."""
+    ref = weakref.WeakMethod(method)
+
+    def tip(x, y, data):
+        tell = ref()
+        return "" if tell is None else tell(x, y, data)
+
+    return tip
+
+
 def _layout(widget: QWidget, box) -> None:
     box.setContentsMargins(0, 0, 0, 0)
     widget.setLayout(box)
@@ -125,14 +139,13 @@ class ScatterPanel(QWidget):
         self._tip_source = (None, "")
         self.scatter = pg.ScatterPlotItem(size=7, pen=pg.mkPen(None), antialias=True,
                                           hoverable=True, hoverSize=10,
-                                          tip=lambda x, y, data: plain_tip(self.point_tip(data, x, y)))
+                                          tip=_weak_tip(self._song_tip))
         self.plot.addItem(self.scatter)
         # the songs the verdict was judged without, drawn over the others as crosses
         self.outlying = pg.ScatterPlotItem(
             size=11, symbol="x", pen=pg.mkPen(_OUTLYING, width=1.5),
             brush=pg.mkBrush(_OUTLYING), antialias=True, hoverable=True, hoverSize=13,
-            tip=lambda x, y, data: plain_tip(self.point_tip(data, x, y) + "\nOutlying: "
-                                             "left out of the verdict"))
+            tip=_weak_tip(self._outlying_tip))
         self.plot.addItem(self.outlying)
         self._outlying_in_legend = False
         # legend swatches only (no data): one per point colour
@@ -237,6 +250,12 @@ class ScatterPanel(QWidget):
         if verdict:
             text += f" Verdict: {VERDICT_TEXT[verdict]}."
         self.info.setText(text)
+
+    def _song_tip(self, x: float, y: float, data) -> str:
+        return plain_tip(self.point_tip(data, x, y))
+
+    def _outlying_tip(self, x: float, y: float, data) -> str:
+        return plain_tip(self.point_tip(data, x, y) + "\nOutlying: left out of the verdict")
 
     def point_tip(self, index, x: float, y: float) -> str:
         """The hover text of the point of song ``index``: title, artist, file and values."""

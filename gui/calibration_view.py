@@ -23,6 +23,7 @@ redraw by a short timer, and a hidden view redraws only once it is shown.
 from __future__ import annotations
 
 import os
+import weakref
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import (
@@ -111,6 +112,7 @@ class CalibrationView(QWidget):
         self.controller = controller
         self.setAcceptDrops(True)
         self._last_dir = ""
+        self._profile_applier = None  # use_profile_applier's method, held weakly
         #: True when there are songs to apply a profile to that the controller has not been
         #: given yet (the window gathers them when a profile is applied).
         self.songs_available = False
@@ -364,11 +366,22 @@ class CalibrationView(QWidget):
             self.songs_available = bool(available)
             self._update_buttons()
 
+    def use_profile_applier(self, apply) -> None:
+        """Have :meth:`apply_profile` call the bound method ``apply(path)`` in place of the
+        controller's (the window's, which first gathers the batch's results).  It is held
+        weakly: the window owns this view, and the view holding it back would make a
+        reference cycle that only the garbage collector frees."""
+        self._profile_applier = weakref.WeakMethod(apply)
+
     def apply_profile(self, path) -> None:
-        """Apply the profile at ``path`` (the controller's
-        :meth:`~gui.calibration_controller.CalibrationController.apply_profile`; the window
-        puts its own here, which first gathers the batch's results)."""
-        self.controller.apply_profile(path)
+        """Apply the profile at ``path``: with the applier given to
+        :meth:`use_profile_applier`, else with the controller's
+        :meth:`~gui.calibration_controller.CalibrationController.apply_profile`."""
+        apply = self._profile_applier() if self._profile_applier is not None else None
+        if apply is None:
+            self.controller.apply_profile(path)
+        else:
+            apply(path)
 
     def set_flat_keys(self, flats: bool) -> None:
         """Spell keys with flats (or sharps) in the calibrated values and the match dialog

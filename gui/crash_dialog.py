@@ -14,6 +14,7 @@ import logging
 import sys
 import threading
 import traceback
+import weakref
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QFontDatabase, QGuiApplication
@@ -105,10 +106,17 @@ class CrashReporter(QObject):
 
     def __init__(self, window, log_path: str | None):
         super().__init__(window)
-        self.window = window
+        # weakly: the window keeps its reporter (crash_reporter), and a reporter holding
+        # the window back made a reference cycle that only the garbage collector freed
+        self._window = weakref.ref(window)
         self.log_path = log_path
         self.dialog: CrashDialog | None = None
         self.caught.connect(self._show, Qt.ConnectionType.QueuedConnection)
+
+    @property
+    def window(self):
+        """The window the dialog shows on (None once it is gone)."""
+        return self._window()
 
     def report(self, exc_type, exc, tb) -> None:
         """Log the error with its traceback and have the dialog show it (any thread)."""
@@ -124,9 +132,10 @@ class CrashReporter(QObject):
         if self.dialog is not None and self.dialog.isVisible():
             self.dialog.add(text)
             return
-        if not self.window.isVisible():
+        window = self.window
+        if window is None or not window.isVisible():
             return
-        self.dialog = CrashDialog(text, self.log_path, self.window)
+        self.dialog = CrashDialog(text, self.log_path, window)
         self.dialog.setModal(False)
         self.dialog.show()
 

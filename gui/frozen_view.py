@@ -10,6 +10,8 @@ keeps the frozen columns at its first visual positions, under the overlay.
 
 from __future__ import annotations
 
+import weakref
+
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QTableView
 
@@ -29,7 +31,9 @@ class FrozenColumns(QTableView):
 
     def __init__(self, main: QTableView, columns):
         super().__init__(main)
-        self.main = main
+        # weakly: the main view owns this overlay, which holding it back would make a
+        # reference cycle that only the garbage collector frees
+        self._main = weakref.ref(main)
         self.columns = tuple(columns)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -53,10 +57,22 @@ class FrozenColumns(QTableView):
         hh.setSortIndicatorShown(True)
         hh.setSectionsClickable(True)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.customContextMenuRequested.connect(
-            lambda pos: main.customContextMenuRequested.emit(
-                main.viewport().mapFromGlobal(self.viewport().mapToGlobal(pos))))
+        self.customContextMenuRequested.connect(self._menu_of_main)
         self.setStyleSheet("QTableView { border-right: 1px solid palette(mid); }")
+
+    @property
+    def main(self) -> QTableView:
+        """The table this overlay lies over."""
+        return self._main()
+
+    def _menu_of_main(self, pos) -> None:
+        """A right click here opens the main view's menu, at the same place."""
+        main = self.main
+        main.customContextMenuRequested.emit(
+            main.viewport().mapFromGlobal(self.viewport().mapToGlobal(pos)))
+
+    def _sort_indicator_of_main(self, column: int, order) -> None:
+        self.horizontalHeader().setSortIndicator(column, order)
 
     # -- wiring ---------------------------------------------------------------------------
     def attach(self) -> None:
@@ -68,14 +84,14 @@ class FrozenColumns(QTableView):
         for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset,
                        model.layoutChanged):
             signal.connect(self._update_shown)
-        model.columnsInserted.connect(lambda *_: self.sync_columns())
+        model.columnsInserted.connect(self.sync_columns)  # (its arguments unused)
         main.verticalScrollBar().valueChanged.connect(self.verticalScrollBar().setValue)
         self.verticalScrollBar().valueChanged.connect(main.verticalScrollBar().setValue)
         mh, fh = main.horizontalHeader(), self.horizontalHeader()
         mh.sectionResized.connect(self._main_resized)
-        mh.sectionMoved.connect(lambda *_: self.keep_in_front())
+        mh.sectionMoved.connect(self.keep_in_front)
         fh.sectionResized.connect(self._own_resized)
-        mh.sortIndicatorChanged.connect(lambda col, order: fh.setSortIndicator(col, order))
+        mh.sortIndicatorChanged.connect(self._sort_indicator_of_main)
         fh.sectionClicked.connect(self._sort)
         fh.setSortIndicator(mh.sortIndicatorSection(), mh.sortIndicatorOrder())
         self.sync_columns()

@@ -30,6 +30,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import weakref
 
 from PySide6.QtCore import QObject, Signal
 
@@ -71,7 +72,9 @@ class Library(QObject):
 
     def __init__(self, window):
         super().__init__(window)
-        self.window = window
+        # weakly: the window owns its library, which holding the window back would make a
+        # reference cycle that only the garbage collector frees
+        self._window = weakref.ref(window)
         self.store = window.store
         self.engine = window.engine
         self._session: int | None = None  # (see session)
@@ -103,6 +106,11 @@ class Library(QObject):
         cal.referenceLoaded.connect(self._on_reference)
         cal.matched.connect(self._on_matched)
         cal.fitted.connect(self._on_fitted)
+
+    @property
+    def window(self):
+        """The window whose list this is (held weakly)."""
+        return self._window()
 
     @property
     def session(self) -> int | None:

@@ -198,16 +198,15 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         eng.jobsRemoved.connect(self._update_actions)
         eng.batchFinished.connect(self._on_finished)
         eng.scanFinished.connect(self._on_scan_finished)
-        eng.scanSummary.connect(lambda text: self.statusBar().showMessage(
-            f"Added songs: {text}", 10000))
-        eng.stalled.connect(lambda _id: self.banner.refresh())
-        eng.clusterFailed.connect(lambda message: self.statusBar().showMessage(
-            f"Cannot run on the cluster: {message}. The songs stay queued; choose another "
-            f"engine in Settings or start again.", 15000))
+        # Slots are methods, not lambdas: a lambda holding the window, connected to a signal
+        # of one of its children, keeps the window alive after its last reference goes.
+        eng.scanSummary.connect(self._on_scan_summary)
+        eng.stalled.connect(self._on_stalled)
+        eng.clusterFailed.connect(self._on_cluster_failed)
         eng.clusterWarned.connect(self._tell_cluster_warning)
         self.banner.skipRequested.connect(eng.skip)
         self.banner.moreTimeRequested.connect(self.give_more_time)
-        self.table.skipRequested.connect(lambda ids: [eng.skip(i) for i in ids])
+        self.table.skipRequested.connect(self._skip_songs)
         self.table.retryRequested.connect(self.analyze_songs_again)
         self.resume_banner.resumeRequested.connect(self._resume_session)
         self.resume_banner.dismissed.connect(self._dismiss_session)
@@ -321,6 +320,21 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
             self.store_label = label
         if not kept:
             self.store_label.setToolTip(plain_tip(self.store_banner.label.text()))
+
+    def _on_scan_summary(self, text: str) -> None:
+        self.statusBar().showMessage(f"Added songs: {text}", 10000)
+
+    def _on_stalled(self, _job_id: int) -> None:
+        self.banner.refresh()
+
+    def _on_cluster_failed(self, message: str) -> None:
+        self.statusBar().showMessage(
+            f"Cannot run on the cluster: {message}. The songs stay queued; choose another "
+            f"engine in Settings or start again.", 15000)
+
+    def _skip_songs(self, job_ids) -> None:
+        for job_id in job_ids:
+            self.engine.skip(job_id)
 
     def _on_scan_finished(self, _n: int) -> None:
         self.proxy.resort()

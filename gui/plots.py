@@ -179,8 +179,13 @@ class BatchPlots(QWidget):
         self._budget_x = _Range(self.budget_plot, "x", 5.0)
         self._budget_top = None
         self._timeline_x = _Range(self.timeline_plot, "x", 5.0)
-        self._parts = (self._refresh_done, self._refresh_budget, self._refresh_timeline)
         self._turn = 0
+
+    @property
+    def _parts(self) -> tuple:
+        # made on each call: bound methods kept on the object would hold it in a reference
+        # cycle that only the garbage collector frees
+        return (self._refresh_done, self._refresh_budget, self._refresh_timeline)
 
     def refresh(self) -> None:
         """Set every plot's data from the engine now."""

@@ -209,16 +209,23 @@ class ActionsMixin:
         v = self.view_menu = mb.addMenu("&View")
         for i, name in enumerate(("&Workers", "&Batch Plots", "C&alibration", "&Log",
                                   "C&hunks")):
-            a = self._act(f"Show {name}", lambda _=False, i=i: self.bottom_tabs.setCurrentIndex(i),
-                          f"Ctrl+{i + 1}", None,
+            a = self._act(f"Show {name}", self._show_tab_of_action, f"Ctrl+{i + 1}", None,
                           f"The {name.replace('&', '')} tab of the bottom pane")
+            a.setData(i)  # the tab's index
             v.addAction(a)
         v.addSeparator()
         v.addAction(self.columns_action)
-        find = self._act("&Filter Songs", lambda: self.search.setFocus(),
+        find = self._act("&Filter Songs", self._focus_search,
                          QKeySequence.StandardKey.Find, None, "Type to filter the table")
         v.addAction(find)
         self._make_help_menu()
+
+    def _show_tab_of_action(self) -> None:
+        """Show the bottom pane's tab whose index is the triggered Show action's data."""
+        self.bottom_tabs.setCurrentIndex(self.sender().data())
+
+    def _focus_search(self) -> None:
+        self.search.setFocus()
 
     def escape(self) -> None:
         """Escape: empty the song filter when it holds text, else deselect the songs."""
@@ -232,10 +239,18 @@ class ActionsMixin:
         h.addAction(self.guide_action)
         h.addAction(self.shortcuts_action)
         h.addSeparator()
-        h.addAction(self._act("Open &Demo Deck", lambda: open_demo_deck(self), None, None,
+        h.addAction(self._act("Open &Demo Deck", self._open_demo_deck, None, None,
                               "Analyze and calibrate the bundled demo deck"))
-        h.addAction(self._act("&Check Installation\u2026", lambda: show_report(self)))
+        h.addAction(self._act("&Check Installation\u2026", self._check_installation))
         h.addAction(self.about_action)
+
+    def _open_demo_deck(self) -> None:
+        """Help \u25b8 Open Demo Deck: analyze and calibrate the bundled deck here."""
+        open_demo_deck(self)
+
+    def _check_installation(self) -> None:
+        """Help \u25b8 Check Installation."""
+        show_report(self)
 
     def _make_toolbar(self) -> None:
         tb = QToolBar("Main")

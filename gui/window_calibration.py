@@ -36,7 +36,7 @@ class CalibrationMixin:
 
     def _make_calibration_tab(self) -> None:
         self.calibration_view = CalibrationView(self.calibration)
-        self.calibration_view.apply_profile = self.apply_profile
+        self.calibration_view.use_profile_applier(self.apply_profile)
         # In a scroll area, so that the view's minimum does not force a tall bottom pane on
         # the other tabs (a tab widget is as tall as its tallest page's minimum); it scrolls
         # only in a pane shorter than that minimum.  The view sits in a page of its own so

@@ -42,10 +42,12 @@ class ListsMixin:
         """Follow the library (made after the actions)."""
         self.library.openFailed.connect(self._on_list_failed)
         self.library.replacing.connect(self._on_list_replacing)
-        self.library.restored.connect(lambda _info: self._update_list_action())
-        self.library.readFailed.connect(lambda _why: self._update_list_action())
+        self.library.restored.connect(self._update_list_action)
+        self.library.readFailed.connect(self._update_list_action)
 
-    def _update_list_action(self) -> None:
+    def _update_list_action(self, *_news) -> None:
+        """Enable Open Earlier List, or say in its tip why it cannot be used now (``_news``:
+        what a library signal that calls it carries, unused)."""
         why = self._list_refused()
         a = self.open_list_action
         a.setEnabled(not why)

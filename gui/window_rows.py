@@ -71,11 +71,11 @@ class RowActionsMixin:
             "Pre&view Song", self.preview_selected, "Ctrl+P", None,
             "Play 20 seconds of the selected song (again to stop)", short="\u25b6 Preview")
         self.bpm_double_action = self._act(
-            "Tempo \u00d72", lambda: self.scale_tempo(2.0), "Ctrl+Shift+Up", None,
+            "Tempo \u00d72", self.double_tempo, "Ctrl+Shift+Up", None,
             "Your tempo for the selected songs: twice the one shown (recorded as bpm_user)",
             short="BPM \u00d72")
         self.bpm_half_action = self._act(
-            "Tempo \u00f72", lambda: self.scale_tempo(0.5), "Ctrl+Shift+Down", None,
+            "Tempo \u00f72", self.halve_tempo, "Ctrl+Shift+Down", None,
             "Your tempo for the selected songs: half the one shown (recorded as bpm_user)",
             short="BPM \u00f72")
         self.tempo_action = self._act(
@@ -122,14 +122,13 @@ class RowActionsMixin:
     def _init_rows(self, audio_output) -> None:
         self.preview = AudioPreview(self.engine.run_task, output=audio_output, parent=self)
         self.preview.failed.connect(self._preview_failed)
-        self.preview.started.connect(lambda p: self.statusBar().showMessage(
-            f"Playing {os.path.basename(p)} (Ctrl+P again to stop)", 20000))
-        self.preview.stopped.connect(lambda: self.statusBar().clearMessage())
+        self.preview.started.connect(self._on_preview_started)
+        self.preview.stopped.connect(self.statusBar().clearMessage)
         self.table.row_actions = [self.preview_action, None, *self.correction_actions, None,
                                   self.more_time_action, None, self.remove_action]
         self.table.selectionModel().selectionChanged.connect(self._update_row_actions)
         # Double-click, Enter and Space play the song (again: stop), as in a player.
-        self.table.doubleClicked.connect(lambda _i: self.preview_selected())
+        self.table.doubleClicked.connect(self._on_row_double_clicked)
         self.table.playRequested.connect(self.preview_selected)
         # The Tempo button's arrow lists the tempi weighed, the Key button's the 24 keys.
         menus = {self.tempo_action: self.tempo_menu, self.key_action: self.key_menu}
@@ -184,11 +183,26 @@ class RowActionsMixin:
             return
         self.preview.toggle(jobs[0].path)
 
+    def _on_row_double_clicked(self, _index) -> None:
+        self.preview_selected()
+
+    def _on_preview_started(self, path: str) -> None:
+        self.statusBar().showMessage(
+            f"Playing {os.path.basename(path)} (Ctrl+P again to stop)", 20000)
+
     def _preview_failed(self, message: str) -> None:
         log.warning("%s", message)
         self.statusBar().showMessage(message, 10000)
 
     # -- corrections ----------------------------------------------------------------------
+    def double_tempo(self) -> int:
+        """Tempo \u00d72: twice the tempo shown, for the selected songs."""
+        return self.scale_tempo(2.0)
+
+    def halve_tempo(self) -> int:
+        """Tempo \u00f72: half the tempo shown, for the selected songs."""
+        return self.scale_tempo(0.5)
+
     def scale_tempo(self, factor: float) -> int:
         """Record ``factor`` x the tempo shown as the user's tempo of each selected done
         song (back at the analyzer's value, the correction is dropped); returns how many."""
@@ -278,8 +292,24 @@ class RowActionsMixin:
         """A menu of the tempi the analyzer weighed for the selected song (one song), the
         other metrical levels of the tempo shown and Clear; filled each time it opens."""
         menu = QMenu(self)
-        menu.aboutToShow.connect(lambda: self._fill_tempo_menu(menu))
+        menu.aboutToShow.connect(self._on_tempo_menu_about_to_show)
+        menu.triggered.connect(self._tempo_chosen)
         return menu
+
+    def _on_tempo_menu_about_to_show(self) -> None:
+        self._fill_tempo_menu(self.sender())  # the menu opening (there are two)
+
+    def _tempo_chosen(self, action: QAction) -> None:
+        """A choice of the tempo menu: its data is ``("set", bpm)`` (None clears) or
+        ``("scale", factor)``; the window's own actions in it (no data) run by themselves."""
+        choice = action.data()
+        if choice is None:
+            return
+        how, value = choice
+        if how == "scale":
+            self.scale_tempo(value)
+        else:
+            self.set_tempo(value)
 
     def _fill_tempo_menu(self, menu: QMenu) -> None:
         menu.clear()
@@ -293,7 +323,8 @@ class RowActionsMixin:
             group = QActionGroup(menu)  # one tempo at a time: radio marks, the shown one set
             for i, value in enumerate(weighed):
                 label = f"{value:.1f} BPM" + ("  (its choice)" if i == 0 else "")
-                a = menu.addAction(label, lambda v=value: self.set_tempo(v))
+                a = menu.addAction(label)
+                a.setData(("set", value))
                 a.setCheckable(True)
                 a.setChecked(shown is not None and abs(shown - value) < 0.005)
                 group.addAction(a)
@@ -302,10 +333,12 @@ class RowActionsMixin:
             menu.addAction(action)
         scalable = _scalable(done)
         for factor, name in TEMPO_RATIOS:
-            a = menu.addAction(name, lambda f=factor: self.scale_tempo(f))
+            a = menu.addAction(name)
+            a.setData(("scale", factor))
             a.setEnabled(scalable)
         menu.addSeparator()
-        a = menu.addAction("Clear Tempo Correction", lambda: self.set_tempo(None))
+        a = menu.addAction("Clear Tempo Correction")
+        a.setData(("set", None))
         a.setEnabled(any(j.result.bpm_user is not None for j in done))
 
     def set_key(self, key: str | None) -> int:
@@ -370,11 +403,14 @@ class RowActionsMixin:
         """A menu of the 24 keys (and Clear) for the selected songs."""
         menu = QMenu(self)
         for key in KEY_NAMES:
-            menu.addAction(spell_key(key, flats=self.model.flat_keys),
-                           lambda k=key: self.set_key(k))
+            menu.addAction(spell_key(key, flats=self.model.flat_keys)).setData(key)
         menu.addSeparator()
-        menu.addAction("Clear Key Correction", lambda: self.set_key(None))
+        menu.addAction("Clear Key Correction")  # no data: None
+        menu.triggered.connect(self._key_chosen)
         return menu
+
+    def _key_chosen(self, action: QAction) -> None:
+        self.set_key(action.data())
 
     # -- time -----------------------------------------------------------------------------
     def give_more_time(self, job_id: int) -> None:

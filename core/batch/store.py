@@ -446,9 +446,8 @@ class ResultStore(SessionRecords, LibraryLists):
         why = layout_problem(version, [r[0] for r in db.execute(
             "SELECT name FROM sqlite_master WHERE type='table'")])
         if why:  # never dropped, migrated or converted
-            err = _Unusable(f"{why}; choose another file")
-            err.newer = version > SCHEMA_VERSION and "newer SongCal" in why
-            raise err
+            raise _Unusable(f"{why}; choose another file",
+                            newer=version > SCHEMA_VERSION and "newer SongCal" in why)
         if self.path != ":memory:":
             db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
@@ -860,7 +859,17 @@ class ResultStore(SessionRecords, LibraryLists):
 
 
 class _Unusable(sqlite3.DatabaseError):
-    """The database is not one this SongCal may use as its store (its words are final)."""
+    """The database is not one this SongCal may use as its store (its words are final);
+    ``newer``: it is the store of a newer SongCal.
+
+    Raised as it is made, never kept in a local variable first: the raising frame would
+    hold the error, and the error's traceback the frame and every caller's (the window
+    opening the store) in a reference cycle that only the garbage collector frees.
+    """
+
+    def __init__(self, message: str, *, newer: bool = False):
+        super().__init__(message)
+        self.newer = newer
 
 
 class _Removed(Exception):

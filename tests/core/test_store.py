@@ -507,6 +507,36 @@ def test_a_database_the_store_refuses_is_left_byte_for_byte(tmp_path, version, t
     assert os.listdir(tmp_path) == ["kept.sqlite"]
 
 
+def test_a_refused_store_holds_nothing_of_its_caller(tmp_path):
+    """The error refusing a newer SongCal's store was kept in a local variable of the frame
+    that raised it: error, traceback and frame made a reference cycle that held every
+    caller's frame, and what they held (the window opening the store), until the garbage
+    collector ran."""
+    import gc
+    import weakref
+
+    path = tmp_path / "newer.sqlite"
+    write_database(path, 7, ("cache", "sessions", "session_songs", "session_results"))
+
+    class Opener:
+        def open(self):
+            try:
+                ResultStore(path)
+            except StoreError as err:
+                return err.newer
+
+    opener = Opener()
+    gone = weakref.ref(opener)
+    gc.collect()
+    gc.disable()
+    try:
+        assert opener.open() is True
+        del opener
+        assert gone() is None
+    finally:
+        gc.enable()
+
+
 def test_garbage_file_is_a_plain_store_error(tmp_path):
     path = tmp_path / "broken.sqlite"
     path.write_bytes(b"this is not a database " * 200)

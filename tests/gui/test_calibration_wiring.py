@@ -27,7 +27,7 @@ from core.settings import AnalysisSettings
 from gui.main_window import MainWindow
 from gui.reference_columns import AGREEMENT_COLORS
 from gui.song_columns import AGREEMENT_ROLE, FIRST_REFERENCE_COL, SORT_ROLE
-from tests.gui.conftest import drop_paths
+from tests.gui.conftest import drop_paths, flush_deferred_deletes
 
 #: (file stem, true BPM, reference BPM, reference key, expected tempo / key agreement)
 SONGS = [
@@ -438,6 +438,38 @@ def test_gui_with_reference_writes_calibration_files(qapp, deck, tmp_path, data_
     assert any(r["descriptor"].startswith("key") for r in cal_rows)
     assert "reference_file" in cal_cols
     assert shot.stat().st_size > 10_000
+
+
+def test_the_window_of_a_calibrating_command_line_dies_when_it_returns(qapp, deck, tmp_path,
+                                                                      data_dir, monkeypatch):
+    # what waited for the window's fit (before its screenshot) held the window back in a
+    # reference cycle that only the garbage collector freed
+    import gc
+    import weakref
+
+    import gui.main_window
+    from gui.app import run_gui
+
+    made = []
+
+    def make(*args, **kwargs):
+        window = MainWindow(*args, **kwargs)
+        made.append(weakref.ref(window))
+        return window
+
+    monkeypatch.setattr(gui.main_window, "MainWindow", make)
+    folder, _, sheet = deck
+    gc.collect()
+    gc.disable()
+    try:
+        code = run_gui([str(folder), "--reference", str(sheet), "--start", "--export-dir",
+                        str(tmp_path), "--quit-when-done", "--workers", "2",
+                        "--screenshot-calibration", str(tmp_path / "cal.png")])
+        assert code == 0 and (tmp_path / "cal.png").exists()
+        flush_deferred_deletes()  # the window deleted later, as run_gui ends
+        assert len(made) == 1 and made[0]() is None
+    finally:
+        gc.enable()
 
 
 def test_gui_with_reference_shows_it_in_the_window(qtbot, deck, tmp_path, data_dir,

@@ -127,6 +127,29 @@ def test_the_hooks_are_restored(make_window):
     assert (sys.excepthook, threading.excepthook) == before
 
 
+def test_a_window_with_a_crash_reporter_dies_when_let_go(qapp):
+    # the window keeps its reporter, which must not hold it back in a reference cycle
+    import gc
+    import weakref
+
+    from gui.crash_dialog import install
+    from gui.main_window import MainWindow
+
+    gc.collect()
+    gc.disable()
+    try:
+        w = MainWindow(AnalysisSettings(workers=1), remember=False)
+        w.confirm_quit = False
+        install(w, None)()  # installed, then restored
+        assert w.crash_reporter.window is w
+        w.close()
+        refs = weakref.ref(w), weakref.ref(w.crash_reporter)
+        del w
+        assert [ref() for ref in refs] == [None, None]
+    finally:
+        gc.enable()
+
+
 def test_each_run_gets_its_own_log_file_and_old_ones_are_pruned(monkeypatch, tmp_path):
     import gui.app
 

@@ -494,6 +494,20 @@ def test_a_sort_by_column_of_the_table_sorts_once(qapp, engine):
     assert len(layouts) == 1
 
 
+def test_the_frozen_columns_show_the_sort_of_the_view(qapp, engine):
+    from gui.song_view import SongTableView
+
+    proxy = SongFilterProxy()
+    proxy.setSourceModel(SongTableModel(engine))
+    view = SongTableView()
+    view.setModel(proxy)
+    header = view.frozen.horizontalHeader()
+    for column, order in ((COL_FILE, Qt.SortOrder.DescendingOrder),
+                          (1, Qt.SortOrder.AscendingOrder)):
+        view.sortByColumn(column, order)
+        assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == (column, order)
+
+
 def test_a_note_with_two_doubts_says_both_in_the_note_column(qtbot, engine):
     from PySide6.QtWidgets import QStyle
 

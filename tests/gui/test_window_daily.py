@@ -469,6 +469,18 @@ def test_set_key_asks_in_words_for_one_song_or_many(qtbot, make_window, fast_set
     assert [j.result.key_user for j in w.engine.batch.jobs] == ["C major", "C major"]
 
 
+def test_the_key_menu_records_the_key_chosen_and_clears_it(qtbot, make_window, fast_settings):
+    w = make_window(fast_settings, FakeAnalyzer())
+    _add(w, ["/m/a.wav", "/m/b.wav"])
+    _run(qtbot, w)
+    _select(w, 1)
+    keys = {a.text(): a for a in w.key_menu().actions()}
+    keys["D major"].trigger()
+    assert [j.result.key_user for j in w.engine.batch.jobs] == [None, "D major"]
+    keys["Clear Key Correction"].trigger()
+    assert [j.result.key_user for j in w.engine.batch.jobs] == [None, None]
+
+
 def test_tempo_scaled_again_and_again_stays_a_tempo(qtbot, make_window, fast_settings):
     w = make_window(fast_settings, FakeAnalyzer())
     _add(w, ["/m/a.wav"])
