@@ -117,3 +117,21 @@ def test_an_empty_workbook_says_so(tmp_path):
     path = _save(openpyxl.Workbook(), tmp_path / "empty.xlsx")
     with pytest.raises(ReferenceSheetError, match=r"^empty\.xlsx: the sheet is empty$"):
         load_reference(path)
+
+
+def test_formatting_pasted_far_below_the_table_is_not_read(tmp_path, monkeypatch):
+    # styled empty cells below the songs (formatting pasted over whole columns) are read
+    # only up to a long run of empty rows; a table after such a run is not reached
+    book = _deck_book()
+    ws = book.active
+    monkeypatch.setattr(workbook, "EMPTY_ROWS_STOP", 50)
+    for row in range(7, 200):
+        ws.cell(row=row, column=3).number_format = "0.00"
+        ws.cell(row=row, column=3).font = openpyxl.styles.Font(bold=True)
+    ws.cell(row=300, column=1).value = "Lost Song"
+    ws.cell(row=300, column=3).value = 99
+    sheet = load_reference(_save(book, tmp_path / "deck.xlsx"))
+    assert [r.title for r in sheet.rows] == ["Midnight Drive", "Low Tide", "Slow Burn"]
+    monkeypatch.setattr(workbook, "EMPTY_ROWS_STOP", 1000)
+    sheet = load_reference(tmp_path / "deck.xlsx")
+    assert [r.title for r in sheet.rows][-1] == "Lost Song"
