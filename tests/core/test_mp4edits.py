@@ -410,7 +410,7 @@ def test_edit_list_headers_of_both_versions_are_read(tmp_path, mvhd, mdhd, versi
     """Version 1 headers and edit lists hold 64-bit durations and times; every field is
     unsigned but an edit's media time (-1 for an empty edit)."""
     duration = 3_000_000_000 if mdhd == 0 else 2 ** 34  # both over 2**31
-    edits = ((500, -1, 1), (3000, PRIMING, 1), (2 ** 33 if version else 2 ** 31, 0, 1))
+    edits = ((500, -1, 1), (3000, PRIMING, 1), (2 ** 33 if version else 2 ** 31, 0, 1.5))
     path = _mp4(tmp_path, _box(b"trak", _box(b"edts", _elst_box(*edits, version=version)),
                                _box(b"mdia", _head(b"mdhd", scale, duration, version=mdhd),
                                     _hdlr())),
@@ -418,14 +418,14 @@ def test_edit_list_headers_of_both_versions_are_read(tmp_path, mvhd, mdhd, versi
     assert audio_edit_list(path) == EditList(
         stated=3, track_s=duration / scale,
         edits=(Edit(0.5, None, 1.0), Edit(3.0, PRIMING / scale, 1.0),
-               Edit(edits[2][0] / 1000, 0.0, 1.0)))
+               Edit(edits[2][0] / 1000, 0.0, 1.5)))
 
 
 @pytest.mark.parametrize(("mdhd", "track_s"), [
     (_box(b"mdhd", struct.pack(">B3xIIII", 0, 0, 0, SR, 3 * SR)), 3.0),  # 20 bytes: enough
     (_box(b"mdhd", struct.pack(">B3xQQIQ", 1, 0, 0, SR, 3 * SR)), 3.0),  # 32 bytes: enough
     (_box(b"mdhd", struct.pack(">B3xIII", 0, 0, 0, SR)), False),  # no duration
-    (_head(b"mdhd", SR, 3 * SR, version=2), False),  # a version not known
+    (_head(b"mdhd", SR, 3 * SR, version=2, tail=12), False),  # a version not known
     (_head(b"mdhd", 0, 3 * SR), False),  # no time scale
 ])
 def test_media_header_at_the_end_of_the_file_is_read_up_to_its_end(tmp_path, mdhd, track_s):
@@ -441,9 +441,12 @@ def test_media_header_at_the_end_of_the_file_is_read_up_to_its_end(tmp_path, mdh
 
 
 def test_edit_list_of_the_first_audio_track_is_read(tmp_path):
+    """A video track and a track that names no handler come first: neither is audio."""
     video = _track(handler=b"vide", edits=((1000, 0, 1),))
+    unnamed = _box(b"trak", _box(b"edts", _elst_box((1500, 0, 1))),
+                   _box(b"mdia", _head(b"mdhd", SR, 3 * SR)))
     second = _track(edits=((2000, 0, 1),))
-    path = _mp4(tmp_path, video, _track(), second)
+    path = _mp4(tmp_path, video, unnamed, _track(), second)
     assert audio_edit_list(path).edits == _ORDINARY
 
 
