@@ -331,12 +331,12 @@ def _box(kind: bytes, *parts: bytes) -> bytes:
 
 def _head(kind: bytes, scale: int, duration: int, *, version: int = 0, tail: int = 4) -> bytes:
     """An ``mvhd`` or ``mdhd`` box: version and flags, creation and change times, time scale,
-    duration (32-bit in version 0, 64-bit in version 1; another version is written as 0),
-    then ``tail`` bytes of the fields that follow."""
+    duration (32-bit in version 0, 64-bit in version 1), then ``tail`` bytes of the fields
+    that follow."""
     if version == 1:
         body = struct.pack(">B3xQQIQ", 1, 0, 0, scale, duration)
     else:
-        body = struct.pack(">B3xIIII", version, 0, 0, scale, duration)
+        body = struct.pack(">B3xIIII", 0, 0, 0, scale, duration)
     return _box(kind, body + bytes(tail))
 
 
@@ -425,7 +425,8 @@ def test_edit_list_headers_of_both_versions_are_read(tmp_path, mvhd, mdhd, versi
     (_box(b"mdhd", struct.pack(">B3xIIII", 0, 0, 0, SR, 3 * SR)), 3.0),  # 20 bytes: enough
     (_box(b"mdhd", struct.pack(">B3xQQIQ", 1, 0, 0, SR, 3 * SR)), 3.0),  # 32 bytes: enough
     (_box(b"mdhd", struct.pack(">B3xIII", 0, 0, 0, SR)), False),  # no duration
-    (_head(b"mdhd", SR, 3 * SR, version=2, tail=12), False),  # a version not known
+    # a version not known, laid out as version 1
+    (_box(b"mdhd", struct.pack(">B3xQQIQ", 2, 0, 0, SR, 3 * SR)), False),
     (_head(b"mdhd", 0, 3 * SR), False),  # no time scale
 ])
 def test_media_header_at_the_end_of_the_file_is_read_up_to_its_end(tmp_path, mdhd, track_s):
