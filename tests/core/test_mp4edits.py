@@ -9,6 +9,7 @@ import struct
 import numpy as np
 import pytest
 
+from core.analysis import mp4edits
 from core.analysis.decode import probe, stream
 from core.analysis.mp4edits import (
     MAX_BOXES,
@@ -321,3 +322,305 @@ def _edits(*edits, track_s=3.0):
 ])
 def test_edit_cuts_in_samples(found, cuts):
     assert edit_cuts(found, 1000) == cuts
+
+
+def _box(kind: bytes, *parts: bytes) -> bytes:
+    body = b"".join(parts)
+    return struct.pack(">I4s", 8 + len(body), kind) + body
+
+
+def _head(kind: bytes, scale: int, duration: int, *, version: int = 0, tail: int = 4) -> bytes:
+    """An ``mvhd`` or ``mdhd`` box: version and flags, creation and change times, time scale,
+    duration (32-bit in version 0, 64-bit in version 1), then ``tail`` bytes of the fields
+    that follow."""
+    if version == 1:
+        body = struct.pack(">B3xQQIQ", 1, 0, 0, scale, duration)
+    else:
+        body = struct.pack(">B3xIIII", 0, 0, 0, scale, duration)
+    return _box(kind, body + bytes(tail))
+
+
+def _hdlr(handler: bytes = b"soun") -> bytes:
+    return _box(b"hdlr", bytes(8) + handler + bytes(12) + b"\x00")
+
+
+def _elst_box(*edits, version: int = 0, stated: int | None = None) -> bytes:
+    """An ``elst`` box of ``(duration, media time, rate)`` edits in the file's time scales."""
+    fmt = ">QqhH" if version == 1 else ">IihH"
+    body = b"".join(struct.pack(fmt, d, m, int(r), round(r % 1 * 65536)) for d, m, r in edits)
+    count = len(edits) if stated is None else stated
+    return _box(b"elst", struct.pack(">B3xI", version, count) + body)
+
+
+def _track(*, handler=b"soun", edits=((3000, PRIMING, 1),), mdhd=None) -> bytes:
+    """A ``trak`` box: its edit list, then its media header (3 s and its lead-in at 44.1 kHz
+    unless ``mdhd`` is given) and handler."""
+    mdhd = _head(b"mdhd", SR, 3 * SR + PRIMING) if mdhd is None else mdhd
+    return _box(b"trak", _box(b"edts", _elst_box(*edits)), _box(b"mdia", mdhd, _hdlr(handler)))
+
+
+def _mp4(tmp_path, *moov: bytes, name="s.mp4", mvhd=None) -> str:
+    """An MP4 of an ``ftyp`` box and a ``moov`` box (a movie header at 1000 units a second
+    unless ``mvhd`` is given, then ``moov``)."""
+    mvhd = _head(b"mvhd", 1000, 3000, tail=80) if mvhd is None else mvhd
+    path = tmp_path / name
+    path.write_bytes(_box(b"ftyp", b"M4A \x00\x00\x00\x00") + _box(b"moov", mvhd, *moov))
+    return str(path)
+
+
+#: The edit list of :func:`_track`, as read.
+_ORDINARY = (Edit(duration_s=3.0, media_s=PRIMING / SR, rate=1.0),)
+
+
+def test_edit_list_walk_stops_after_exactly_max_boxes_headers(tmp_path):
+    """The edit list below needs 9 box headers besides the padding (ftyp, moov, mvhd, trak,
+    mdia, mdhd, hdlr, edts, elst): it is found when they are the last ones allowed."""
+    trak = _box(b"trak", _box(b"mdia", _head(b"mdhd", SR, 3 * SR), _hdlr()),
+                _box(b"edts", _elst_box((3000, 0, 1))))
+    moov = _box(b"moov", _head(b"mvhd", 1000, 3000, tail=80), trak)
+    for pad, found in ((MAX_BOXES - 9, True), (MAX_BOXES - 8, False)):
+        path = tmp_path / f"pad{pad}.mp4"
+        path.write_bytes(_box(b"ftyp", b"M4A \x00\x00\x00\x00")
+                         + struct.pack(">I4s", 8, b"free") * pad + moov)
+        assert (audio_edit_list(str(path)) is not None) is found
+
+
+@pytest.mark.parametrize(("moov_tail", "track_s"), [
+    (_box(b"mvex"), None),  # fragmented: an empty mvex box, the last of the file
+    (b"", 3.0),
+])
+def test_edit_list_of_a_fragmented_mp4_ignores_the_length_its_media_header_states(
+        tmp_path, moov_tail, track_s):
+    """Only the fragments tell a fragmented file's length, whatever its media header says."""
+    path = _mp4(tmp_path, _track(mdhd=_head(b"mdhd", SR, 3 * SR)), moov_tail)
+    assert audio_edit_list(path) == EditList(stated=1, edits=_ORDINARY, track_s=track_s)
+
+
+def test_edit_list_of_a_track_whose_media_header_states_no_length(tmp_path):
+    path = _mp4(tmp_path, _track(mdhd=_head(b"mdhd", SR, 0)))
+    assert audio_edit_list(path) == EditList(stated=1, edits=_ORDINARY, track_s=None)
+
+
+@pytest.mark.parametrize(("mvhd", "mdhd", "version", "scale"), [
+    (0, 0, 0, SR),
+    (1, 1, 1, SR),
+    (1, 1, 1, 3_000_000_000),  # a time scale over 2**31
+])
+def test_edit_list_headers_of_both_versions_are_read(tmp_path, mvhd, mdhd, version, scale):
+    """Version 1 headers and edit lists hold 64-bit durations and times; every field is
+    unsigned but an edit's media time (-1 for an empty edit)."""
+    duration = 3_000_000_000 if mdhd == 0 else 2 ** 34  # both over 2**31
+    edits = ((500, -1, 1), (3000, PRIMING, 1), (2 ** 33 if version else 2 ** 31, 0, 1.5))
+    path = _mp4(tmp_path, _box(b"trak", _box(b"edts", _elst_box(*edits, version=version)),
+                               _box(b"mdia", _head(b"mdhd", scale, duration, version=mdhd),
+                                    _hdlr())),
+                mvhd=_head(b"mvhd", 1000, 3000, version=mvhd, tail=80))
+    assert audio_edit_list(path) == EditList(
+        stated=3, track_s=duration / scale,
+        edits=(Edit(0.5, None, 1.0), Edit(3.0, PRIMING / scale, 1.0),
+               Edit(edits[2][0] / 1000, 0.0, 1.5)))
+
+
+@pytest.mark.parametrize(("mdhd", "track_s"), [
+    (_box(b"mdhd", struct.pack(">B3xIIII", 0, 0, 0, SR, 3 * SR)), 3.0),  # 20 bytes: enough
+    (_box(b"mdhd", struct.pack(">B3xQQIQ", 1, 0, 0, SR, 3 * SR)), 3.0),  # 32 bytes: enough
+    (_box(b"mdhd", struct.pack(">B3xIII", 0, 0, 0, SR)), False),  # no duration
+    # a version not known, laid out as version 1
+    (_box(b"mdhd", struct.pack(">B3xQQIQ", 2, 0, 0, SR, 3 * SR)), False),
+    (_head(b"mdhd", 0, 3 * SR), False),  # no time scale
+])
+def test_media_header_at_the_end_of_the_file_is_read_up_to_its_end(tmp_path, mdhd, track_s):
+    """The media header is the file's last box, cut short or not: a header that does not give
+    the track's time scale leaves the edit list unread."""
+    path = _mp4(tmp_path, _box(b"trak", _box(b"edts", _elst_box((3000, PRIMING, 1))),
+                               _box(b"mdia", _hdlr(), mdhd)))
+    found = audio_edit_list(path)
+    if track_s is False:
+        assert found is None
+    else:
+        assert found == EditList(stated=1, edits=_ORDINARY, track_s=track_s)
+
+
+def test_edit_list_of_the_first_audio_track_is_read(tmp_path):
+    """A video track and a track that names no handler come first: neither is audio."""
+    video = _track(handler=b"vide", edits=((1000, 0, 1),))
+    unnamed = _box(b"trak", _box(b"edts", _elst_box((1500, 0, 1))),
+                   _box(b"mdia", _head(b"mdhd", SR, 3 * SR)))
+    second = _track(edits=((2000, 0, 1),))
+    path = _mp4(tmp_path, video, unnamed, _track(), second)
+    assert audio_edit_list(path).edits == _ORDINARY
+
+
+@pytest.mark.parametrize("case", ["no audio track", "an edts box without elst",
+                                  "no media header", "no movie header"])
+def test_edit_list_not_found(tmp_path, case):
+    if case == "no audio track":
+        path = _mp4(tmp_path, _track(handler=b"vide"))
+    elif case == "an edts box without elst":
+        path = _mp4(tmp_path, _box(b"trak", _box(b"edts", _box(b"free")),
+                                   _box(b"mdia", _head(b"mdhd", SR, 3 * SR), _hdlr())))
+    elif case == "no media header":
+        path = _mp4(tmp_path, _box(b"trak", _box(b"edts", _elst_box((3000, PRIMING, 1))),
+                                   _box(b"mdia", _hdlr())))
+    else:
+        path = _mp4(tmp_path, _track(), mvhd=b"")
+    assert audio_edit_list(path) is None
+
+
+def test_edit_list_cut_short_at_the_end_of_the_file_holds_no_edit(tmp_path):
+    """An elst box that ends before its count: an edit list of no edits, stating none."""
+    trak = _box(b"trak", _box(b"mdia", _head(b"mdhd", SR, 3 * SR), _hdlr()),
+                _box(b"edts", _box(b"elst", bytes(4))))
+    found = audio_edit_list(_mp4(tmp_path, trak))
+    assert found == EditList(stated=0, edits=(), track_s=3.0)
+    assert edit_list_notice(found).startswith("its MP4 edit list is empty: ")
+
+
+def test_edit_list_behind_a_box_of_2_gib(tmp_path):
+    """A box size of 2**31 bytes or more is an unsigned number (a sparse file of 2 GiB)."""
+    path = tmp_path / "big.mp4"
+    moov = _box(b"moov", _head(b"mvhd", 1000, 3000, tail=80), _track())
+    with open(path, "wb") as fh:
+        fh.write(_box(b"ftyp", b"M4A \x00\x00\x00\x00") + struct.pack(">I4s", 2 ** 31 + 8,
+                                                                       b"mdat"))
+        fh.seek(2 ** 31, 1)
+        fh.write(moov)
+    assert audio_edit_list(str(path)).edits == _ORDINARY
+
+
+@pytest.mark.parametrize("size", ["64-bit", "to the end of the file"])
+def test_edit_list_in_a_moov_box_of_either_size_form(m4a, tmp_path, size):
+    """An index box whose size is given in 64 bits after its name, or as 0 (it runs to the end
+    of the file): the edit list in it is followed."""
+    _, before = _decode(m4a)
+    path = _copy(m4a, tmp_path, [(500, -1, 1), (3000, PRIMING, 1)])
+    data = path.read_bytes()
+    at = data.rindex(b"moov") - 4
+    moov_size = struct.unpack(">I", data[at:at + 4])[0]
+    assert at + moov_size == len(data)  # the index is the file's last box
+    if size == "64-bit":
+        head = struct.pack(">I4sQ", 1, b"moov", moov_size + 8)
+    else:
+        head = struct.pack(">I4s", 0, b"moov")
+    path.write_bytes(data[:at] + head + data[at + 8:])
+    found = audio_edit_list(str(path))
+    assert found.edits == (Edit(0.5, None, 1.0), Edit(3.0, PRIMING / SR, 1.0))
+    info, after = _decode(path)
+    assert info.frames == len(after) == SR // 2 + 3 * SR
+    np.testing.assert_array_equal(after[SR // 2:], before)
+
+
+class _CountedFile:
+    """A file opened for reading that counts the bytes read from it."""
+
+    def __init__(self, path, mode, counts):
+        self.fh, self.counts = open(path, mode), counts  # noqa: SIM115 (closed by __exit__)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.fh.close()
+
+    def seek(self, *args):
+        return self.fh.seek(*args)
+
+    def read(self, n=-1):
+        data = self.fh.read(n)
+        self.counts.append(len(data))
+        return data
+
+
+def test_edit_list_is_found_with_a_few_small_reads(tmp_path, monkeypatch):
+    """An M4A with its index before its audio: the reads stop at the boxes they need."""
+    path = tmp_path / "first.m4a"
+    _write_av(path, tone(440.0, 3.0, SR, channels=2), SR, container="ipod", codec="aac",
+              movflags="faststart")
+    counts: list[int] = []
+    monkeypatch.setattr(mp4edits, "open",
+                        lambda p, mode="r": _CountedFile(p, mode, counts), raising=False)
+    assert audio_edit_list(str(path)).edits == _ORDINARY
+    assert max(counts) <= 32
+    assert sum(counts) < 1000 < path.stat().st_size // 10
+
+
+def test_empty_edit_list_stating_edits_says_so(m4a, tmp_path):
+    info, after = _decode(_copy(m4a, tmp_path, [], stated=2))
+    assert len(after) == 3 * SR + PRIMING
+    assert info.notice == (
+        "its MP4 edit list is empty, though it states 2 edits: the audio track is read whole "
+        "from its first sample, with any lead-in its encoder put first (which an edit list "
+        "usually leaves out)")
+
+
+def test_edit_list_stating_fewer_edits_than_the_parts_it_joins(m4a, tmp_path):
+    _, before = _decode(m4a)
+    path = _copy(m4a, tmp_path, [(1000, PRIMING, 1), (1000, PRIMING + 2 * SR, 1)], stated=1)
+    info, after = _decode(path)
+    np.testing.assert_array_equal(after, np.concatenate([before[:SR], before[2 * SR:]]))
+    assert info.notice == (
+        "its MP4 edit list states 1 edit but holds 2: the 2 edits it holds are followed; "
+        "its MP4 edit list joins 2 parts of its audio track: they are joined sample by "
+        "sample, as players join them")
+
+
+def test_edit_list_stating_edits_past_2_gib_is_still_read(m4a, tmp_path):
+    path = _copy(m4a, tmp_path, [(3000, PRIMING, 1)], stated=2 ** 32 - 1)
+    assert audio_edit_list(str(path)).stated == 2 ** 32 - 1
+    assert probe(path).notice.startswith("its MP4 edit list states 4294967295 edits but "
+                                         "holds 1")
+
+
+def test_edit_list_with_one_part_at_a_fractional_rate_names_that_rate(m4a, tmp_path):
+    path = _copy(m4a, tmp_path, [(1000, PRIMING, 1), (1000, PRIMING + 2 * SR, 1.5)])
+    assert audio_edit_list(str(path)).edits[1].rate == 1.5
+    assert probe(path).notice.endswith(
+        "its MP4 edit list plays the audio at 1.5 times its speed, which is not followed: "
+        "it is read at its own speed")
+
+
+def test_edit_list_starting_with_an_empty_edit_of_no_length(m4a, tmp_path):
+    _, before = _decode(m4a)
+    info, after = _decode(_copy(m4a, tmp_path, [(0, -1, 1), (3000, PRIMING, 1)]))
+    np.testing.assert_array_equal(after, before)
+    assert info.notice == ""
+
+
+def test_edit_list_playing_the_end_of_the_track_gives_no_note(m4a, tmp_path):
+    _, before = _decode(m4a)
+    info, after = _decode(_copy(m4a, tmp_path, [(1000, PRIMING + 2 * SR, 1)]))
+    # FFmpeg starts decoding a packet before the part: its first samples differ a little
+    assert info.frames == len(after) == SR
+    np.testing.assert_allclose(after, before[2 * SR:], atol=2e-3)
+    assert info.notice == ""
+
+
+def test_edit_list_part_after_the_end_of_the_track_reads_nothing(m4a, tmp_path):
+    _, before = _decode(m4a)
+    info, after = _decode(_copy(m4a, tmp_path, [(1000, PRIMING, 1), (1000, 4 * SR, 1)]))
+    assert info.frames == len(after) == SR
+    np.testing.assert_array_equal(after, before[:SR])
+    assert info.notice.endswith(
+        "its MP4 edit list plays 1.000 s from 4.000 s of its 3.023 s audio track, past its "
+        "end: the 0.000 s up to its end are read")
+
+
+@pytest.mark.parametrize(("found", "cuts"), [
+    (_edits((600.0, None, 1.0), (2.0, 0.0, 1.0)), ((None, 600_000), (0, 2000))),  # 600 s
+    # 8 passes: the last part starts 10 µs before the end of the one before, no pass more
+    (_edits(*[(0.1, 0.0, 1.0)] * 8, (0.1, 0.1 - 1e-5, 1.0)), ((0, 100),) * 8 + ((100, 100),)),
+    (_edits((3.0 + 1e-3, 0.0, 1.0)), ()),  # 1 ms past the end: not past it
+    (_edits((1.0, 0.0, 1.0), (1.0, 3.5, 1.0)), ((0, 1000), (3000, 0))),
+])
+def test_edit_cuts_at_their_limits(found, cuts):
+    assert edit_cuts(found, 1000) == cuts
+
+
+@pytest.mark.parametrize(("found", "notice"), [
+    (_edits((0.5, None, 1.0)), ""),  # silence alone
+    (_edits((2.9, 0.0, 1.0)), ""),  # 0.1 s left out: no note
+    (_edits((2.8, 0.0, 1.0)), "its MP4 edit list plays 2.800 s of its 3.000 s audio track: "
+                              "that part is read"),
+])
+def test_edit_list_notice_at_its_limits(found, notice):
+    assert edit_list_notice(found) == notice
