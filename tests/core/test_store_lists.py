@@ -479,3 +479,55 @@ def test_a_list_taken_back_while_the_store_is_held_is_taken_once_it_is_released(
     assert [(e["id"], e["mine"], e["songs"], e["done"]) for e in store.list_libraries()] \
         == [(sid, True, 1, 1)]
     store.close()
+
+
+def test_an_undo_after_songs_were_added_to_the_new_list_keeps_that_list_let_go(tmp_path):
+    """Songs put into the Clear's new list before the Undo are not lost with it: that list
+    stays in the store, free for any window, and the list taken back is the window's and
+    the one it used last, with its own settings."""
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    sid, empty, songs, results = _cleared(store, ["/m/a.wav", "/m/b.wav"])
+    store.add_to_session(empty, ["/m/new.wav"])
+    store.flush(5)
+    back = store.take_back_library(sid, leaving=empty, songs=lambda: songs,
+                                   results=lambda: results, settings=SETTINGS)
+    store.flush(5)
+    assert store.session_id(back) == sid
+    assert {(e["id"], e["mine"], e["held"], e["songs"]) for e in store.list_libraries()} \
+        == {(sid, True, False, 2), (empty, False, False, 1)}
+    lib = store.last_library()
+    assert lib["id"] == sid and lib["paths"] == ["/m/a.wav", "/m/b.wav"]
+    other = ResultStore(db)
+    taken, busy = other.take_library()  # the kept list is free; the taken-back one is not
+    assert (taken["id"], taken["paths"], busy) == (empty, ["/m/new.wav"], 1)
+    other.close()
+    store.close()
+
+
+def test_a_list_written_afresh_keeps_the_settings_and_a_dead_owners_list_is_taken(tmp_path):
+    """A list held by a window that was killed since the Clear is taken back as it is; a
+    list written afresh (another window holds it) carries the settings handed on."""
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    sid, empty, songs, results = _cleared(store, ["/m/a.wav"])
+    store._db.execute("UPDATE sessions SET owner='0:1.0:dead' WHERE id=?", (sid,))
+    back = store.take_back_library(sid, leaving=empty, songs=lambda: songs,
+                                   results=lambda: results, settings=SETTINGS)
+    store.flush(5)
+    assert store.session_id(back) == sid
+    assert [(e["id"], e["mine"]) for e in store.list_libraries()] == [(sid, True)]
+    store.close()
+
+    store, other = ResultStore(db), ResultStore(db)
+    sid, empty, songs, results = _cleared(store, ["/m/c.wav"])
+    assert other.open_library(sid)[1] == ""
+    changed = {**SETTINGS, "workers": 3}
+    back = store.take_back_library(sid, leaving=empty, songs=lambda: songs,
+                                   results=lambda: results, settings=changed)
+    store.flush(5)
+    fresh = store.session_id(back)
+    assert fresh != sid and store._read_library(fresh)["settings"] == changed
+    assert store.last_library()["id"] == fresh
+    store.close()
+    other.close()
