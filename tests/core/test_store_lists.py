@@ -531,3 +531,18 @@ def test_a_list_written_afresh_keeps_the_settings_and_a_dead_owners_list_is_take
     assert store.last_library()["id"] == fresh
     store.close()
     other.close()
+
+
+def test_a_list_this_store_still_holds_is_taken_back_as_it_is(tmp_path):
+    """Taking back the list the window holds still (nothing let it go) keeps its id and
+    rows: it is not written again as a copy."""
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    sid = _list(store, ["/m/a.wav"], ["done"])
+    back = store.take_back_library(sid, leaving=None, songs=lambda: [(0, "/m/a.wav")],
+                                   results=list, settings=SETTINGS)
+    store.flush(5)
+    assert store.session_id(back) == sid
+    assert [(e["id"], e["mine"], e["songs"]) for e in store.list_libraries()] \
+        == [(sid, True, 1)]
+    store.close()
