@@ -5,6 +5,7 @@ afresh replaces its copy, and empty lists nobody holds go."""
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from core.batch.store import ResultStore
@@ -419,7 +420,8 @@ def test_a_cleared_list_is_taken_back_as_it_is_and_the_empty_one_goes(tmp_path):
     store.close()
 
 
-def test_a_list_opened_elsewhere_or_deleted_since_the_clear_is_written_afresh(tmp_path):
+def test_a_list_opened_elsewhere_or_deleted_since_the_clear_is_written_afresh(tmp_path,
+                                                                            caplog):
     """Between the Clear and its undo another window may open the list (it was let go) or
     delete it: the undo then writes the window's list afresh, at the same positions, and
     leaves the other window's alone."""
@@ -427,11 +429,14 @@ def test_a_list_opened_elsewhere_or_deleted_since_the_clear_is_written_afresh(tm
     store, other = ResultStore(db), ResultStore(db)
     sid, empty, songs, results = _cleared(store, ["/m/a.wav", "/m/b.wav"])
     assert other.open_library(sid)[1] == ""
+    caplog.set_level(logging.INFO, logger="core.batch.store")
     back = store.take_back_library(sid, leaving=empty, songs=lambda: songs,
                                    results=lambda: results, settings=SETTINGS)
     store.flush(5)
     fresh = store.session_id(back)
     assert fresh not in (sid, empty) and fresh > 0
+    assert f"session store {db}: the list put back is written afresh (it is open in " \
+           "another SongCal window)" in caplog.messages
     assert _rows(store, fresh) == _rows(store, sid) == (
         [(0, "/m/a.wav"), (2, "/m/b.wav")], [(0, 100.0), (2, 102.0)])
     assert {(e["id"], e["mine"], e["held"]) for e in store.list_libraries()} == {
@@ -445,6 +450,8 @@ def test_a_list_opened_elsewhere_or_deleted_since_the_clear_is_written_afresh(tm
                                    results=lambda: results, settings=SETTINGS)
     other.flush(5)
     assert _rows(other, other.session_id(back)) == ([(0, "/m/c.wav")], [(0, 100.0)])
+    assert caplog.messages[-1] == (f"session store {db}: the list put back is written "
+                                   "afresh (it is no longer in the session store)")
     assert empty not in {e["id"] for e in other.list_libraries()}
     other.close()
     third.close()
