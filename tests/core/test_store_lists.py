@@ -553,3 +553,18 @@ def test_a_list_this_store_still_holds_is_taken_back_as_it_is(tmp_path):
     assert [(e["id"], e["mine"], e["songs"]) for e in store.list_libraries()] \
         == [(sid, True, 1)]
     store.close()
+
+
+def test_a_list_named_as_the_one_left_too_is_taken_back_and_kept(tmp_path):
+    """The list to leave is never the one taken back: named as both, it stays the
+    window's, its rows untouched."""
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    sid, empty, songs, results = _cleared(store, ["/m/a.wav"])
+    back = store.take_back_library(sid, leaving=sid, songs=lambda: songs,
+                                   results=lambda: results, settings=SETTINGS)
+    store.flush(5)
+    assert store.session_id(back) == sid
+    assert {(e["id"], e["mine"], e["songs"]) for e in store.list_libraries()} \
+        == {(sid, True, 1), (empty, True, 0)}
+    store.close()
