@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from core.batch.store import ResultStore
+from core.batch.store import _WRITE_OVERHEAD, ResultStore
 from core.io.results import SongResult
 from core.settings import AnalysisSettings
 from tests.core.test_store_owners import _holder
@@ -473,10 +473,14 @@ def test_a_list_taken_back_while_the_store_is_held_is_taken_once_it_is_released(
     try:
         empty = store.begin_session([], SETTINGS, kind="library", running=False,
                                     late=True, wait=False)
+        store.flush(5)
+        held = store.backlog()["bytes"]
         back = store.take_back_library(sid, leaving=empty, songs=lambda: [(0, "/m/a.wav")],
                                        results=list, settings=SETTINGS)
         store.flush(5)
         assert back < 0 and store.backlog()["writes"] == 2
+        # weighed as the list it may have to write afresh: its song's path and its row
+        assert store.backlog()["bytes"] - held == len("/m/a.wav") + 64 + _WRITE_OVERHEAD
     finally:
         holder.execute("COMMIT")
         holder.close()
@@ -567,4 +571,24 @@ def test_a_list_named_as_the_one_left_too_is_taken_back_and_kept(tmp_path):
     assert store.session_id(back) == sid
     assert {(e["id"], e["mine"], e["songs"]) for e in store.list_libraries()} \
         == {(sid, True, 1), (empty, True, 0)}
+    store.close()
+
+
+def test_a_take_back_written_before_it_returns_hands_on_the_lists_own_id(tmp_path):
+    """When the store's thread has written the take-back before the call returns, the
+    call returns the list's id itself, not a stand-in for it."""
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    sid, empty, songs, results = _cleared(store, ["/m/a.wav"])
+    submit = store._submit
+
+    def written_at_once(fn, what, **kw):
+        done = submit(fn, what, **kw)
+        assert done.wait(5)
+        return done
+
+    store._submit = written_at_once
+    back = store.take_back_library(sid, leaving=empty, songs=lambda: songs,
+                                   results=lambda: results, settings=SETTINGS)
+    assert back == sid
     store.close()
