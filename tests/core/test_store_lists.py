@@ -592,3 +592,24 @@ def test_a_take_back_written_before_it_returns_hands_on_the_lists_own_id(tmp_pat
                                    results=lambda: results, settings=SETTINGS)
     assert back == sid
     store.close()
+
+
+def test_a_take_back_that_fails_says_what_failed(tmp_path):
+    """A take-back the store cannot write is named in the store's problem (what the status
+    bar shows), and the list another window holds stays its."""
+    db = tmp_path / "store.sqlite"
+    store, other = ResultStore(db), ResultStore(db)
+    sid, empty, _songs, results = _cleared(store, ["/m/a.wav"])
+    assert other.open_library(sid)[1] == ""
+
+    def songs():
+        raise ValueError("the window's list could not be read")
+
+    store.take_back_library(sid, leaving=empty, songs=songs, results=lambda: results,
+                            settings=SETTINGS)
+    store.flush(5)
+    assert store.problem.startswith("could not take a list back: ")
+    assert [(e["id"], e["held"]) for e in store.list_libraries() if e["id"] == sid] \
+        == [(sid, True)]
+    store.close()
+    other.close()
