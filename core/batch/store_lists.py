@@ -183,9 +183,8 @@ class LibraryLists:
                     self._db.execute("UPDATE sessions SET owner=?, used=? WHERE id=?",
                                      (self.owner, now, own))
                 else:
-                    log.info("session store %s: the list put back is %s; it is written "
-                             "afresh", os.fspath(self.path),
-                             "gone" if row is None else _HELD)
+                    log.info("session store %s: the list put back is written afresh (%s)",
+                             os.fspath(self.path), _GONE if row is None else _HELD)
                     own = self._db.execute(
                         "INSERT INTO sessions (created, ended, settings, kind, owner, used) "
                         "VALUES (?, ?, ?, 'library', ?, ?)",

@@ -1406,3 +1406,27 @@ def test_a_removal_and_its_undo_count_only_the_songs_that_moved(settings, monkey
     assert sorted(j.path for j in batch.jobs) == sorted(f"s{i}.wav" for i in range(30)
                                                         if i != 25)
     assert counted == []  # no list counted afresh
+
+
+def test_a_removal_and_its_undo_number_again_only_the_songs_from_the_first_place_moved(
+        settings, monkeypatch):
+    """The songs before the first one taken out or put back keep their places without being
+    numbered again (numbering all 20,000 songs of a list was most of a removal's time)."""
+    from core.batch.jobs import Job
+
+    numbered = []
+    plain = Job.__setattr__
+
+    def watch(job, name, value):
+        if name == "id":
+            numbered.append(job.path)
+        plain(job, name, value)
+
+    batch = Batch([f"s{i}.wav" for i in range(10)], settings=settings, clock=FakeClock())
+    monkeypatch.setattr(Job, "__setattr__", watch)
+    taken = batch.remove([6, 8])
+    assert numbered == ["s7.wav", "s9.wav"]  # places 6 and 7 now
+    numbered.clear()
+    batch.put_back(taken)
+    assert sorted(numbered) == ["s6.wav", "s7.wav", "s8.wav", "s9.wav"]
+    assert [(j.id, j.path) for j in batch.jobs] == [(i, f"s{i}.wav") for i in range(10)]

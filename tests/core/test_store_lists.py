@@ -5,9 +5,10 @@ afresh replaces its copy, and empty lists nobody holds go."""
 
 from __future__ import annotations
 
+import logging
 import threading
 
-from core.batch.store import ResultStore
+from core.batch.store import _WRITE_OVERHEAD, ResultStore
 from core.io.results import SongResult
 from core.settings import AnalysisSettings
 from tests.core.test_store_owners import _holder
@@ -419,7 +420,8 @@ def test_a_cleared_list_is_taken_back_as_it_is_and_the_empty_one_goes(tmp_path):
     store.close()
 
 
-def test_a_list_opened_elsewhere_or_deleted_since_the_clear_is_written_afresh(tmp_path):
+def test_a_list_opened_elsewhere_or_deleted_since_the_clear_is_written_afresh(tmp_path,
+                                                                            caplog):
     """Between the Clear and its undo another window may open the list (it was let go) or
     delete it: the undo then writes the window's list afresh, at the same positions, and
     leaves the other window's alone."""
@@ -427,11 +429,14 @@ def test_a_list_opened_elsewhere_or_deleted_since_the_clear_is_written_afresh(tm
     store, other = ResultStore(db), ResultStore(db)
     sid, empty, songs, results = _cleared(store, ["/m/a.wav", "/m/b.wav"])
     assert other.open_library(sid)[1] == ""
+    caplog.set_level(logging.INFO, logger="core.batch.store")
     back = store.take_back_library(sid, leaving=empty, songs=lambda: songs,
                                    results=lambda: results, settings=SETTINGS)
     store.flush(5)
     fresh = store.session_id(back)
     assert fresh not in (sid, empty) and fresh > 0
+    assert f"session store {db}: the list put back is written afresh (it is open in " \
+           "another SongCal window)" in caplog.messages
     assert _rows(store, fresh) == _rows(store, sid) == (
         [(0, "/m/a.wav"), (2, "/m/b.wav")], [(0, 100.0), (2, 102.0)])
     assert {(e["id"], e["mine"], e["held"]) for e in store.list_libraries()} == {
@@ -445,6 +450,8 @@ def test_a_list_opened_elsewhere_or_deleted_since_the_clear_is_written_afresh(tm
                                    results=lambda: results, settings=SETTINGS)
     other.flush(5)
     assert _rows(other, other.session_id(back)) == ([(0, "/m/c.wav")], [(0, 100.0)])
+    assert caplog.messages[-1] == (f"session store {db}: the list put back is written "
+                                   "afresh (it is no longer in the session store)")
     assert empty not in {e["id"] for e in other.list_libraries()}
     other.close()
     third.close()
@@ -466,10 +473,14 @@ def test_a_list_taken_back_while_the_store_is_held_is_taken_once_it_is_released(
     try:
         empty = store.begin_session([], SETTINGS, kind="library", running=False,
                                     late=True, wait=False)
+        store.flush(5)
+        held = store.backlog()["bytes"]
         back = store.take_back_library(sid, leaving=empty, songs=lambda: [(0, "/m/a.wav")],
                                        results=list, settings=SETTINGS)
         store.flush(5)
         assert back < 0 and store.backlog()["writes"] == 2
+        # weighed as the list it may have to write afresh: its song's path and its row
+        assert store.backlog()["bytes"] - held == len("/m/a.wav") + 64 + _WRITE_OVERHEAD
     finally:
         holder.execute("COMMIT")
         holder.close()
@@ -479,3 +490,126 @@ def test_a_list_taken_back_while_the_store_is_held_is_taken_once_it_is_released(
     assert [(e["id"], e["mine"], e["songs"], e["done"]) for e in store.list_libraries()] \
         == [(sid, True, 1, 1)]
     store.close()
+
+
+def test_an_undo_after_songs_were_added_to_the_new_list_keeps_that_list_let_go(tmp_path):
+    """Songs put into the Clear's new list before the Undo are not lost with it: that list
+    stays in the store, free for any window, and the list taken back is the window's and
+    the one it used last, with its own settings."""
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    sid, empty, songs, results = _cleared(store, ["/m/a.wav", "/m/b.wav"])
+    store.add_to_session(empty, ["/m/new.wav"])
+    store.flush(5)
+    back = store.take_back_library(sid, leaving=empty, songs=lambda: songs,
+                                   results=lambda: results, settings=SETTINGS)
+    store.flush(5)
+    assert store.session_id(back) == sid
+    assert {(e["id"], e["mine"], e["held"], e["songs"]) for e in store.list_libraries()} \
+        == {(sid, True, False, 2), (empty, False, False, 1)}
+    lib = store.last_library()
+    assert lib["id"] == sid and lib["paths"] == ["/m/a.wav", "/m/b.wav"]
+    other = ResultStore(db)
+    taken, busy = other.take_library()  # the kept list is free; the taken-back one is not
+    assert (taken["id"], taken["paths"], busy) == (empty, ["/m/new.wav"], 1)
+    other.close()
+    store.close()
+
+
+def test_a_list_written_afresh_keeps_the_settings_and_a_dead_owners_list_is_taken(tmp_path):
+    """A list held by a window that was killed since the Clear is taken back as it is; a
+    list written afresh (another window holds it) carries the settings handed on."""
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    sid, empty, songs, results = _cleared(store, ["/m/a.wav"])
+    store._db.execute("UPDATE sessions SET owner='0:1.0:dead' WHERE id=?", (sid,))
+    back = store.take_back_library(sid, leaving=empty, songs=lambda: songs,
+                                   results=lambda: results, settings=SETTINGS)
+    store.flush(5)
+    assert store.session_id(back) == sid
+    assert [(e["id"], e["mine"]) for e in store.list_libraries()] == [(sid, True)]
+    store.close()
+
+    store, other = ResultStore(db), ResultStore(db)
+    sid, empty, songs, results = _cleared(store, ["/m/c.wav"])
+    assert other.open_library(sid)[1] == ""
+    changed = {**SETTINGS, "workers": 3}
+    back = store.take_back_library(sid, leaving=empty, songs=lambda: songs,
+                                   results=lambda: results, settings=changed)
+    store.flush(5)
+    fresh = store.session_id(back)
+    assert fresh != sid and store._read_library(fresh)["settings"] == changed
+    assert store.last_library()["id"] == fresh
+    store.close()
+    other.close()
+
+
+def test_a_list_this_store_still_holds_is_taken_back_as_it_is(tmp_path):
+    """Taking back the list the window holds still (nothing let it go) keeps its id and
+    rows: it is not written again as a copy."""
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    sid = _list(store, ["/m/a.wav"], ["done"])
+    back = store.take_back_library(sid, leaving=None, songs=lambda: [(0, "/m/a.wav")],
+                                   results=list, settings=SETTINGS)
+    store.flush(5)
+    assert store.session_id(back) == sid
+    assert [(e["id"], e["mine"], e["songs"]) for e in store.list_libraries()] \
+        == [(sid, True, 1)]
+    store.close()
+
+
+def test_a_list_named_as_the_one_left_too_is_taken_back_and_kept(tmp_path):
+    """The list to leave is never the one taken back: named as both, it stays the
+    window's, its rows untouched."""
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    sid, empty, songs, results = _cleared(store, ["/m/a.wav"])
+    back = store.take_back_library(sid, leaving=sid, songs=lambda: songs,
+                                   results=lambda: results, settings=SETTINGS)
+    store.flush(5)
+    assert store.session_id(back) == sid
+    assert {(e["id"], e["mine"], e["songs"]) for e in store.list_libraries()} \
+        == {(sid, True, 1), (empty, True, 0)}
+    store.close()
+
+
+def test_a_take_back_written_before_it_returns_hands_on_the_lists_own_id(tmp_path):
+    """When the store's thread has written the take-back before the call returns, the
+    call returns the list's id itself, not a stand-in for it."""
+    db = tmp_path / "store.sqlite"
+    store = ResultStore(db)
+    sid, empty, songs, results = _cleared(store, ["/m/a.wav"])
+    submit = store._submit
+
+    def written_at_once(fn, what, **kw):
+        done = submit(fn, what, **kw)
+        assert done.wait(5)
+        return done
+
+    store._submit = written_at_once
+    back = store.take_back_library(sid, leaving=empty, songs=lambda: songs,
+                                   results=lambda: results, settings=SETTINGS)
+    assert back == sid
+    store.close()
+
+
+def test_a_take_back_that_fails_says_what_failed(tmp_path):
+    """A take-back the store cannot write is named in the store's problem (what the status
+    bar shows), and the list another window holds stays its."""
+    db = tmp_path / "store.sqlite"
+    store, other = ResultStore(db), ResultStore(db)
+    sid, empty, _songs, results = _cleared(store, ["/m/a.wav"])
+    assert other.open_library(sid)[1] == ""
+
+    def songs():
+        raise ValueError("the window's list could not be read")
+
+    store.take_back_library(sid, leaving=empty, songs=songs, results=lambda: results,
+                            settings=SETTINGS)
+    store.flush(5)
+    assert store.problem.startswith("could not take a list back: ")
+    assert [(e["id"], e["held"]) for e in store.list_libraries() if e["id"] == sid] \
+        == [(sid, True)]
+    store.close()
+    other.close()
