@@ -238,26 +238,17 @@ def dsd_stated_seconds(path: str) -> float | None:
             if head[:4] != b"FRM8" or head[12:16] != b"DSD ":
                 return None
             rate = channels = None
-            f.seek(16)
-            for _ in range(64):  # the form's chunks: FVER, PROP, then the audio
-                chunk = f.read(12)
-                if len(chunk) < 12:
-                    return None
-                kind, size = chunk[:4], struct.unpack(">Q", chunk[4:])[0]
-                body_at = f.tell()
-                if kind == b"PROP":
-                    prop = f.read(min(size, 4096))
-                    at = 4  # after "SND "
-                    while at + 12 <= len(prop):
-                        sub, sub_size = prop[at:at + 4], struct.unpack(">Q", prop[at + 4:at + 12])[0]
-                        if sub == b"FS  " and at + 16 <= len(prop):
-                            rate = struct.unpack(">I", prop[at + 12:at + 16])[0]
-                        elif sub == b"CHNL" and at + 14 <= len(prop):
-                            channels = struct.unpack(">H", prop[at + 12:at + 14])[0]
-                        at += 12 + sub_size + (sub_size & 1)
-                elif kind == b"DSD ":
+            for cid, size, body_at in _chunks(f, 16, "dff"):  # FVER, PROP, then the audio
+                if cid == b"PROP":  # "SND ", then chunks of its own
+                    for sub, _, sub_at in _chunks(f, body_at + 4, "dff"):
+                        if sub_at > body_at + size:
+                            break
+                        if sub == b"FS  ":
+                            rate = struct.unpack(">I", f.read(4))[0]
+                        elif sub == b"CHNL":
+                            channels = struct.unpack(">H", f.read(2))[0]
+                elif cid == b"DSD ":
                     return size * 8 / channels / rate if rate and channels else None
-                f.seek(body_at + size + (size & 1))
     except (OSError, struct.error):
         return None
     return None
@@ -559,6 +550,7 @@ _CHUNK_LAYOUTS = {
     "aiff": (8, slice(4, 8), ">I", False, 2),   # AIFF, AIFF-C
     "w64": (24, slice(16, 24), "<Q", True, 8),  # Sony Wave64: 16-byte GUIDs
     "caf": (12, slice(4, 12), ">q", False, 1),  # Core Audio Format (-1: up to the end)
+    "dff": (12, slice(4, 12), ">Q", False, 2),  # DSDIFF (a FRM8 form of chunks)
 }
 
 
