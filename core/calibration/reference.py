@@ -479,7 +479,7 @@ def _sheet_of_records(records: list[list[str]], *, name: str, sha256: str, encod
                       delimiter: str, path: str) -> ReferenceSheet:
     """The reference sheet of a table's rows of text (a CSV's records, or a workbook's
     sheet read as text); see :func:`parse_reference_text`."""
-    first = next((i for i, r in enumerate(records) if any(c.strip() for c in r)), None)
+    first = _first_filled(records)
     if first is None:
         raise ReferenceSheetError(name, "the sheet is empty")
     at = _header_row(records, first)
@@ -855,15 +855,26 @@ def split_artist_title(text: str) -> tuple[str, str]:
     return "", text.strip()
 
 
-def _header_row(records: list[list[str]], first: int) -> int:
-    """Index of the header: the first of the sheet's first rows that names a title (or file)
-    column and one more known column (a title line or notes above the table are skipped); else the
-    first non-empty row."""
+def _first_filled(records: list[list[str]]) -> int | None:
+    """Index of the first row with a cell that is not blank, or None."""
+    return next((i for i, r in enumerate(records) if any(c.strip() for c in r)), None)
+
+
+def _table_header(records: list[list[str]], first: int) -> int | None:
+    """Index of the first of the sheet's first rows (from ``first``) that names a title (or
+    file) column and one more known column, or None when none does."""
     for i in range(first, min(len(records), first + _HEADER_SEARCH_ROWS)):
         roles = _roles([h.strip() for h in records[i]])
         if ("title" in roles or "file" in roles) and len(roles) >= 2:
             return i
-    return first
+    return None
+
+
+def _header_row(records: list[list[str]], first: int) -> int:
+    """Index of the header: :func:`_table_header` (a title line or notes above the table
+    are skipped); else the first non-empty row."""
+    found = _table_header(records, first)
+    return first if found is None else found
 
 
 def _holds_values(records, i: int) -> bool:
@@ -1082,16 +1093,14 @@ def _workbook_reference(data: bytes, *, name: str, sha256: str, path: str) -> Re
             records = list(rows)
             if chosen is None:
                 chosen = (title, count, records)
-            first = next((i for i, r in enumerate(records) if any(c.strip() for c in r)), None)
-            if first is not None:
-                roles = _roles([h.strip() for h in records[_header_row(records, first)]])
-                if ("title" in roles or "file" in roles) and len(roles) >= 2:
-                    chosen = (title, count, records)
-                    break
+            first = _first_filled(records)
+            if first is not None and _table_header(records, first) is not None:
+                chosen = (title, count, records)
+                break
     except WorkbookError as err:
         raise ReferenceSheetError(name, str(err)) from None
     title, count, records = chosen
-    if not any(any(c.strip() for c in r) for r in records):
+    if _first_filled(records) is None:
         raise ReferenceSheetError(name, "the workbook's sheets are empty" if count > 1
                                   else "the sheet is empty")
     sheet = _sheet_of_records(records, name=name, sha256=sha256, encoding=XLSX,
