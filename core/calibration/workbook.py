@@ -131,7 +131,7 @@ def _rows(sheet) -> Iterator[list[str]]:
     empty = 0
     try:
         for row in sheet.iter_rows():
-            cells = [_text(c) if hasattr(c, "value") else "" for c in row]
+            cells = [_text(c) for c in row]
             while cells and not cells[-1]:  # styled empty cells at the row's end
                 cells.pop()
             if any(cells):
@@ -141,8 +141,6 @@ def _rows(sheet) -> Iterator[list[str]]:
                 if empty >= EMPTY_ROWS_STOP:
                     return
             yield cells
-    except WorkbookError:
-        raise
     except Exception as err:  # noqa: BLE001 -- a damaged sheet's XML fails in many ways
         raise WorkbookError(f"sheet {sheet.title!r} cannot be read "
                             f"({type(err).__name__}: {err})") from None
