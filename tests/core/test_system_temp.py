@@ -41,7 +41,8 @@ def test_a_killed_doctor_leaves_only_files_the_next_one_removes(tmp_path, system
     env = {**os.environ, "TMPDIR": str(system_temp), "QT_QPA_PLATFORM": "offscreen",
            "SONGCAL_DATA_DIR": str(tmp_path / "data")}
     proc = _killed_once_it_writes([sys.executable, "-m", "core.cli.main", "doctor"], system_temp,
-                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                           owned=True, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
     left = os.listdir(system_temp)
     assert left, "the doctor wrote no test file in the system's temporary folder"
     for name in left:

@@ -55,13 +55,19 @@ def _refuse_unlink(monkeypatch, refused: str) -> None:
     monkeypatch.setattr(os, "unlink", unlink)
 
 
-def _killed_once_it_writes(args, folder, **popen):
-    """Start ``args``, kill it (SIGKILL) once something appears in ``folder`` (or after 60
-    s), and return the ended process."""
+def _killed_once_it_writes(args, folder, *, owned: bool = False, **popen):
+    """Start ``args``, kill it (SIGKILL) once something appears in ``folder`` (with
+    ``owned``: a file named as SongCal names its temporary files; Python's own probe of the
+    system's temporary folder, a file of eight random letters written and removed at once,
+    is not taken for it), or after 60 s, and return the ended process."""
+    def written():
+        names = os.listdir(folder)
+        return any(map(tempfiles._OWNED.fullmatch, names)) if owned else bool(names)
+
     proc = subprocess.Popen(args, cwd=ROOT, **popen)
     try:
         deadline = time.monotonic() + 60
-        while not os.listdir(folder) and time.monotonic() < deadline:
+        while not written() and time.monotonic() < deadline:
             time.sleep(0.005)
     finally:
         proc.send_signal(signal.SIGKILL)
