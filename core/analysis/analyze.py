@@ -25,7 +25,7 @@ from core.analysis.identity import analyzer_id
 from core.analysis.key import chunk_keys, estimate_key
 from core.analysis.loops import LOOP_MAX_S, LOOP_REPEATS, read_as_loop
 from core.analysis.loudness import LoudnessMeter
-from core.analysis.tempo import chunk_tempos, estimate_tempo, octave_near
+from core.analysis.tempo import MIN_TEMPO_S, chunk_tempos, estimate_tempo, octave_near
 from core.analysis.timesig import estimate_time_signature
 from core.errors import AnalysisCancelled, EmptyFileError, TooShortError
 from core.io.results import ChunkResult, SongResult
@@ -34,8 +34,13 @@ from core.settings import AnalysisSettings
 
 __all__ = ["analyze_file", "MIN_DURATION_S"]
 
-#: Shortest file (s) that is analyzed; anything shorter fails as too short.
-MIN_DURATION_S = 1.0
+#: Shortest file (s) that is analyzed (one 400 ms block of the loudness measurement); anything
+#: shorter fails as too short.  Under 1 s only a loop gets a tempo (core.analysis.loops).
+MIN_DURATION_S = 0.4
+#: Shortest file (s) that gets a key.  A shorter cut of one steady note took a key from the
+#: click of its cut ("A minor" for 0.4 and 0.5 s of an A; from 0.6 s on, none, as for a
+#: long tone): the pitch window (0.37 s) spans most of such a file.
+KEY_MIN_S = 0.6
 _SUB_BLOCK_S = 30.0  # longest decoding block (s); a longer chunk is read as several
 #: Most samples (frames times channels) in a decoding block: 30 s of stereo at 192 kHz,
 #: 44 MB as float32.  Files of more channels or a higher rate are read in shorter blocks
@@ -174,7 +179,7 @@ def _is_steady(feats) -> bool:
 def _loop_reading(feats, tempo, mono: np.ndarray, rate: int, seconds: float,
                   floor_bpm: float = 0.0):
     """``tempo`` of a short file, or its reading as a loop (see :func:`read_as_loop`)."""
-    if tempo.bpm is None:
+    if tempo.bpm is None and seconds >= MIN_TEMPO_S:
         return tempo, None
     repeated = FeatureStream(rate)
     repeated.process(np.tile(mono, LOOP_REPEATS))
@@ -187,7 +192,7 @@ def _too_short(seconds: float, frames: int | None) -> str:
     to 0.00 s is given in samples."""
     length = (f"{seconds:.2f} s" if seconds >= 0.005 or not frames else
               f"{frames} sample{'s' if frames != 1 else ''} ({1000 * seconds:.2f} ms)")
-    return f"too short to analyze: {length} (at least {MIN_DURATION_S:.0f} s needed)"
+    return f"too short to analyze: {length} (at least {MIN_DURATION_S:g} s needed)"
 
 
 def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=None,
@@ -333,8 +338,13 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
             tempo, loop = _loop_reading(feats, tempo, np.concatenate(short),
                                         settings.sample_rate, duration_s, floor)
         key = estimate_key(feats)
-        if tempo.bpm is None:
+        if tempo.bpm is None and duration_s < MIN_TEMPO_S:
+            notes.append(f"under {MIN_TEMPO_S:g} s and no loop of two or three beats: no tempo")
+        elif tempo.bpm is None:
             notes.append("too few onsets for a tempo")
+    if key is not None and duration_s < KEY_MIN_S:
+        key = None
+        notes.append(f"under {KEY_MIN_S:g} s: no key")
     if key is not None and key.key is None:
         notes.append(f"no key: {key.reason}")
 

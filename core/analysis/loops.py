@@ -8,15 +8,19 @@ there too.
 
 A loop of up to :data:`LOOP_MAX_S` is analyzed as it is by :func:`core.analysis.tempo.estimate_tempo`
 and once more played :data:`LOOP_REPEATS` times in a row; :func:`read_as_loop` decides
-between the two readings.
+between the two readings.  A file shorter than :data:`core.analysis.tempo.MIN_TEMPO_S` has
+no reading of its own (a loop of two beats at 130 BPM lasts 0.92 s): it gets the repeated
+reading when its onsets fall on that reading's sixteenths counted from its start, as a
+loop's do.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.ndimage
 
 from core.analysis.periodicity import periodicity, prepare_bands, tame_end
-from core.analysis.tempo import TempoEstimate, estimate_tempo, fold_tempo, octave_near
+from core.analysis.tempo import MIN_TEMPO_S, TempoEstimate, estimate_tempo, fold_tempo, octave_near
 
 __all__ = ["LOOP_MAX_S", "LOOP_REPEATS", "loop_beats", "read_as_loop"]
 
@@ -42,6 +46,15 @@ _SAME_TEMPO = np.log(1.06)
 #: within 2 %.  Other ratios (5/4, 2/5...) are no other level of the same pulse.
 _LEVEL_CHANGES = (2 / 3, 3 / 2, 3 / 4, 4 / 3)
 _LEVEL_SLACK = np.log(1.02)
+#: A loop too short for a reading of its own (under MIN_TEMPO_S): lengths (beats) it may be
+#: cut to (two beats at 240 BPM last 0.5 s; four beats under 1 s are faster than any tempo).
+_SHORT_LOOP_BEATS = (2, 3)
+_SHORT_ONSET_OF_MAX = 0.25  # its onsets: peaks (within 50 ms) reaching this share of the top
+#: ... each this close (in sixteenths) to a sixteenth of its beats counted from its start.
+#: Checked on generated two-beat loops and cuts of songs 0.55-0.95 s long at other places:
+#: 83 of 120 loops read right and none of 480 cuts read wrong at 0.15; at 0.2, 92 and 1.
+#: Eighth-note triplets as well let more cuts through.
+_SHORT_GRID_SLACK = 0.15
 
 
 def loop_beats(seconds: float, bpm: float | None) -> int | None:
@@ -97,9 +110,13 @@ def read_as_loop(features, once: TempoEstimate, repeated, seconds: float, *,
     (TempoEstimate, int or None)
         The estimate and the loop's length in beats when the loop reading is taken, else
         ``once`` and ``None``.  A signal without a tempo of its own gets none (repeating noise
-        or a lone hit makes a pulse of its length), and a weak pulse stays flagged.
+        or a lone hit makes a pulse of its length), unless it is too short for one (under
+        :data:`core.analysis.tempo.MIN_TEMPO_S`) and a loop of two or three beats whose onsets
+        fall on the repeated reading's grid.  A weak pulse stays flagged.
     """
     if once.bpm is None:
+        if seconds < MIN_TEMPO_S:
+            return _short_loop(once, repeated, seconds, floor_bpm=floor_bpm)
         return once, None
     looped = estimate_tempo(repeated)
     beats = loop_beats(seconds, looped.bpm)
@@ -132,6 +149,45 @@ def read_as_loop(features, once: TempoEstimate, repeated, seconds: float, *,
                          alternatives=(bpm,) + base.alternatives[1:], scores=base.scores,
                          periodicity=base.periodicity, weak=once.weak or looped.weak,
                          found_bpm=found_bpm), beats
+
+
+def _short_loop(once: TempoEstimate, repeated, seconds: float, *,
+                floor_bpm: float = 0.0) -> tuple[TempoEstimate, int | None]:
+    """The repeated reading of a signal too short for its own, when it is a loop."""
+    looped = estimate_tempo(repeated)
+    beats = loop_beats(seconds, looped.bpm)
+    if beats not in _SHORT_LOOP_BEATS or not _on_grid(repeated, seconds, beats):
+        return once, None
+    bpm = found = 60.0 * beats / seconds
+    found_bpm = None
+    if floor_bpm:
+        bpm = fold_tempo(bpm, floor_bpm)
+        found_bpm = round(found, 2)
+    bpm = round(bpm, 2)
+    return TempoEstimate(bpm=bpm, confidence=looped.confidence,
+                         alternatives=(bpm,) + looped.alternatives[1:], scores=looped.scores,
+                         periodicity=looped.periodicity, weak=looped.weak,
+                         found_bpm=found_bpm), round(bpm * seconds / 60.0)
+
+
+def _on_grid(repeated, seconds: float, beats: int) -> bool:
+    """Whether a signal of ``seconds``, played repeated (``repeated``), is a loop of ``beats``
+    beats: in its second pass, at least two onsets, each on a sixteenth of its beats
+    counted from the pass's start.  A cut of a song at another place or length and a lone
+    hit fail it.  The second pass is read because a file's first onset does not show in
+    its own envelope (no flux before its first frame), while each restart of the loop
+    does."""
+    env = tame_end(repeated.onset_bands).sum(axis=0).astype(np.float64)
+    fr = float(repeated.frame_rate)
+    slot = seconds / (4 * beats)
+    t = np.arange(env.size) / fr
+    second = (t >= seconds - slot / 2) & (t < 2 * seconds - slot / 2)
+    top = float(env[second].max()) if second.any() else 0.0
+    if top <= 0:
+        return False
+    local = scipy.ndimage.maximum_filter1d(env, max(3, int(0.1 * fr)) | 1) == env
+    slots = (t[second & local & (env >= _SHORT_ONSET_OF_MAX * top)] - seconds) / slot
+    return len(slots) >= 2 and bool(np.all(np.abs(slots - np.round(slots)) <= _SHORT_GRID_SLACK))
 
 
 def _beats_in(features, bpm: float) -> bool:

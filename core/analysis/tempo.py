@@ -54,12 +54,13 @@ from core.analysis.trees import TreeEnsemble, trees_from_list
 
 __all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "candidate_table",
            "FEATURE_NAMES", "tree_inputs", "trees_from_json", "decision_scores",
-           "TREES_PATH", "TREE_SHARE", "TREES_TOP_BPM", "fold_tempo", "octave_near"]
+           "TREES_PATH", "TREE_SHARE", "TREES_TOP_BPM", "MIN_TEMPO_S", "fold_tempo", "octave_near"]
 
-#: Shortest signal with a tempo (s).  A loop of one bar at 120 BPM lasts 2 s and half a bar
-#: 1 s: their beat is read as well as a long song's (the evidence is a few pulses, and the
-#: weak flag's margin grows for short signals).
-_MIN_S = 1.0
+#: Shortest signal with a tempo of its own (s).  A loop of one bar at 120 BPM lasts 2 s and
+#: half a bar 1 s: their beat is read as well as a long song's (the evidence is a few pulses,
+#: and the weak flag's margin grows for short signals).  A shorter file gets a tempo only as
+#: a loop (:mod:`core.analysis.loops`).
+MIN_TEMPO_S = 1.0
 _MIN_ONSETS = 3  # fewer onsets than this make no pulse (a constant signal's single click)
 _STEADY_ONSETS = 4  # a tempo read from fewer onsets (two intervals) is a guess: flagged weak
 _ONSET_OVER_MEAN = 2.0  # an onset peak stands this far above the envelope's mean around it
@@ -240,10 +241,10 @@ def _onsets(bands: np.ndarray, frame_rate: float) -> tuple[int, bool] | None:
     for clear onsets (stationary noise's do not), :data:`_FAINT_ONSET_CREST` times for faint
     ones, whose tempo must be periodic enough to trust and is flagged weak.  A tempo needs
     :data:`_MIN_ONSETS` onsets (a constant signal's click at its start, or a lone cymbal
-    crash, is not a pulse) and :data:`_MIN_S` of signal that is not silent.
+    crash, is not a pulse) and :data:`MIN_TEMPO_S` of signal that is not silent.
     """
     n = bands.shape[1]
-    if n < _MIN_S * frame_rate or float(bands.sum()) <= 1e-6 * n:
+    if n < MIN_TEMPO_S * frame_rate or float(bands.sum()) <= 1e-6 * n:
         return None
     env = bands.sum(axis=0)
     top = float(env.max())

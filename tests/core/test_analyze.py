@@ -206,13 +206,39 @@ def test_noise_has_loudness_but_no_invented_tempo_or_key(tmp_path):
     assert r.bpm is None and r.key is None and r.loudness_lufs is not None
 
 
-def test_half_second_clip_is_too_short(tmp_path):
-    write_audio(tmp_path / "clip.wav", render_song(bpm=100, key=Key(0, "major"), seconds=0.5,
+def test_a_clip_under_one_loudness_block_is_too_short(tmp_path):
+    write_audio(tmp_path / "clip.wav", render_song(bpm=100, key=Key(0, "major"), seconds=0.35,
                                                    sr=SR), SR)
     with pytest.raises(TooShortError) as exc:
         analyze_file(tmp_path / "clip.wav")
     assert "too short" in exc.value.reason and exc.value.path.endswith("clip.wav")
-    assert "0.50 s (at least 1 s needed)" in exc.value.reason
+    assert "0.35 s (at least 0.4 s needed)" in exc.value.reason
+
+
+def test_a_clip_under_a_second_has_loudness_and_says_why_it_has_no_tempo_or_key(tmp_path):
+    """0.45 s of a song at 100 BPM (0.75 beat): no loop, too short for a key, measured."""
+    write_audio(tmp_path / "clip.wav", render_song(bpm=100, key=Key(0, "major"), seconds=0.45,
+                                                   sr=SR), SR)
+    r = analyze_file(tmp_path / "clip.wav")
+    assert r.status == "done" and r.loudness_lufs is not None and r.peak_dbfs is not None
+    assert r.bpm is None and r.key is None and [c.key for c in r.chunk_results] == [None]
+    assert r.note == "under 1 s and no loop of two or three beats: no tempo; under 0.6 s: no key"
+
+
+@pytest.mark.parametrize("bpm", [130.0, 150.0, 190.0])
+def test_a_loop_of_two_beats_under_a_second_gets_its_tempo(tmp_path, bpm):
+    """Two beats cut from a bar's start (0.92, 0.80 and 0.63 s): too short for a reading of
+    their own, read as a loop; a cut of the same length a sixteenth and a bit later is no
+    loop and gets no tempo."""
+    y = render_song(bpm=bpm, key=Key(9, "minor"), seconds=12.0, sr=SR, seed=2, style="electronic")
+    start, n = round(16 * 60.0 / bpm * SR), round(2 * 60.0 / bpm * SR)
+    write_audio(tmp_path / "loop.wav", y[start : start + n], SR)
+    r = analyze_file(tmp_path / "loop.wav")
+    assert r.bpm == pytest.approx(bpm, abs=0.01) and "tempo read as a loop of 2 beats" in r.note
+    later = start + round(0.3 * 60.0 / bpm * SR)
+    write_audio(tmp_path / "cut.wav", y[later : later + n], SR)
+    r = analyze_file(tmp_path / "cut.wav")
+    assert r.bpm is None and "no loop of two or three beats: no tempo" in r.note, r
 
 
 @pytest.mark.parametrize(("frames", "said"), [(1, "1 sample (0.02 ms)"),
