@@ -526,6 +526,9 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
             log.info("batch finished: %d done, %d failed, %d timed out, %d cancelled, "
                      "%d skipped", c[SongState.DONE], c[SongState.FAILED],
                      c[SongState.TIMED_OUT], c[SongState.CANCELLED], c[SongState.SKIPPED])
+            # the last songs' ends first: a view reading the rows at the batch's end (the
+            # summary, an export, a screenshot) saw them still "running"
+            self._report_rows()
             self.batchFinished.emit()
 
     def _set_state(self, state: str) -> None:

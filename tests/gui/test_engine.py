@@ -376,3 +376,20 @@ def test_a_songs_end_reaches_the_rows_without_waiting_for_their_refresh(qtbot, f
     with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
         pass
     _finish(eng)
+
+
+def test_every_row_is_reported_before_the_batch_finishes(qtbot, fast_settings):
+    """A view that reads the rows when the batch finishes finds none left to report: the
+    last songs' ends were reported only after the end (ENDED_REPORT_MS later), so a window
+    exporting or grabbed at that moment showed them "running"."""
+    fake = FakeAnalyzer(step_s=0.0)
+    eng = _engine(qtbot, fast_settings, fake, n=3)
+    eng.ENDED_REPORT_MS = 60_000  # the ends' own report never comes first
+    eng.ROW_REFRESH_S = 3600.0
+    at_end = []
+    eng.batchFinished.connect(lambda: at_end.append(
+        (set(eng.unreported_rows()), [j.state for j in eng.batch.jobs])))
+    with qtbot.waitSignal(eng.batchFinished, timeout=10_000):
+        assert eng.start()
+    assert at_end == [(set(), [SongState.DONE] * 3)]
+    _finish(eng)
