@@ -808,6 +808,32 @@ def test_set_tempo_types_a_value_or_picks_one_the_analyzer_weighed(qtbot, make_w
     assert [j.result.bpm_user for j in w.engine.batch.jobs] == [95.0, 95.0]
 
 
+def test_each_tempo_menu_fills_itself_and_each_show_action_shows_its_own_tab(
+        qtbot, make_window, fast_settings):
+    # The tempo menu of the Edit menu and the one of the BPM button's arrow are filled by
+    # one slot, which each names itself to as it opens; each View > Show action carries
+    # the index of its own tab.
+    w = make_window(fast_settings, FakeAnalyzer())
+    _add(w, ["/m/a.wav"])
+    _run(qtbot, w)
+    _select(w, 0)
+    arrow = next(b.menu() for b in w.table_bar.buttons
+                 if b.defaultAction() is w.tempo_action)
+    submenu = w.tempo_levels_action.menu()
+    assert arrow is not submenu
+    for menu in (submenu, arrow):
+        assert menu.actions() == []
+        menu.aboutToShow.emit()
+        texts = [a.text() for a in menu.actions()]
+        assert "Tempo \u00d73/2" in texts and "Clear Tempo Correction" in texts
+    assert (submenu.actions()[0] not in arrow.actions())  # each filled its own
+    shows = [a for a in w.view_menu.actions() if a.text().startswith("Show ")]
+    assert len(shows) == w.bottom_tabs.count() == 5
+    for i in (4, 0, 3, 1, 2):
+        shows[i].trigger()
+        assert w.bottom_tabs.currentIndex() == i
+
+
 def test_set_tempo_plays_the_song_to_tap_along_and_stops_it_after(qtbot, make_window,
                                                                    fast_settings, monkeypatch):
     w = make_window(fast_settings, FakeAnalyzer())
