@@ -1101,6 +1101,55 @@ def test_the_chunks_tab_names_the_users_key_and_tempo_and_the_analyzers(
     assert "A minor" in text and "analyzer: A minor" not in text and "B\u266d" not in text
 
 
+def test_the_chunks_plot_names_the_analyzers_tempo_and_draws_yours(qtbot, make_window,
+                                                                   fast_settings):
+    # With a tempo set by hand, the plot's line kept the name "song tempo" though it is the
+    # analyzer's (the one the chunks are weighed against) and the user's was not drawn.
+    # The line keeps its place under its own name, the user's tempo gets a line of its own
+    # where the chunks are, and the legend says where it is, with its value, when it is not.
+    from core.analysis.identity import analyzer_id
+    from core.io.results import ChunkResult
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        chunks = [ChunkResult(index=i, start_s=30.0 * i, end_s=30.0 * (i + 1), bpm=b)
+                  for i, b in enumerate([118.0, 120.0, 126.0])]
+        return SongResult(path=path, title="Drift", status="done", bpm=120.0,
+                          chunk_results=chunks, analyzer=analyzer_id())
+
+    w = make_window(fast_settings, analyze)
+    _add(w, ["/m/drift.wav"])
+    _run(qtbot, w)
+    view = w.chunk_view
+    _select(w, 0)
+
+    def labels():
+        return [label.text for _sample, label in view.legend.items]
+
+    ours = ["chunk tempo", "song tempo", "within 4 % of the song tempo"]
+    assert labels() == ours
+    w.set_tempo(124.0)  # among the chunks: drawn
+    theirs = ["chunk tempo", "analyzer's tempo", "within 4 % of the analyzer's tempo"]
+    assert labels() == theirs + ["your tempo"]
+    assert view.song_line.value() == 120.0 and view.song_line.isVisible()
+    assert view.band.getRegion() == pytest.approx((120.0 / 1.04, 120.0 * 1.04))
+    assert view.user_line.isVisible() and view.user_line.value() == 124.0
+    lo, hi = view.plot.getViewBox().viewRange()[1]
+    assert lo < 118.0 and hi > 126.0
+    w.set_tempo(60.0)  # half: off the chunks' range, said in the legend, the range kept
+    assert labels() == theirs + ["your tempo, 60.0 BPM, below the plot"]
+    assert not view.user_line.isVisible() and view.song_line.value() == 120.0
+    assert view.plot.getViewBox().viewRange()[1][0] > 100.0
+    w.set_tempo(240.0)
+    assert labels() == theirs + ["your tempo, 240.0 BPM, above the plot"]
+    assert not view.user_line.isVisible()
+    w.set_tempo(None)  # the correction taken back: as it was
+    assert labels() == ours and not view.user_line.isVisible()
+    # the legend's swatches: the user's line drawn as the legend shows it
+    w.set_tempo(121.0)
+    sample = view.legend.items[3][0].item
+    assert sample.opts["pen"] == view.user_line.pen
+
+
 def test_keys_can_be_shown_with_flats_and_are_kept_with_sharps(qtbot, make_window,
                                                                fast_settings, monkeypatch,
                                                                tmp_path):
