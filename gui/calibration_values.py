@@ -10,7 +10,10 @@ from a value outside the range the profile was fitted on (the rows' ``outside_fi
 :func:`core.calibration.applying.outside_fit`) is drawn in amber and its tooltip names the
 value and the range.  The rows come from
 :meth:`core.calibration.session.CalibrationSession.calibrated_rows` (the applied profile,
-else the current fit).
+else the current fit).  A calibrated tempo or key is the analyzer's, corrected, even for a
+song whose tempo or key the user set by hand (:mod:`core.calibration.applying`): the
+tooltip of the cell then names the user's value too, with the song table's pencil, and the
+analyzer's value the calibrated one came from.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ from PySide6.QtGui import QColor, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QTableView
 
 from core.calibration.applying import OUTSIDE_FIT, calibrated_columns
-from core.calibration.cells import result_number
+from core.calibration.cells import result_key, result_number
 from core.io.keynotation import with_flats
 from gui.calibration_summary import column_title, format_value, unit_suffix
 from gui.formatting import spell_key
+from gui.song_text import USER_MARK
 
 __all__ = ["CalibratedValuesModel", "CalibratedValuesTable", "COPY_ROLE"]
 
@@ -35,6 +39,8 @@ COPY_ROLE = Qt.ItemDataRole.UserRole + 1
 
 _FIXED = ("#", "Title", "Artist", "Paired")
 _AMBER = QColor("#8a5c00")  # amber dark enough for text on the rows: 5.4:1 or more
+#: What a tip adds after a value the user set: why it is not the calibrated one.
+_NOT_CALIBRATED = "set by hand; the calibration corrects the analyzer's value"
 
 
 def _outside(row: dict) -> dict[str, list[str]]:
@@ -158,7 +164,15 @@ class CalibratedValuesModel(QAbstractTableModel):
             return spell_key(str(v), flats=self.flat_keys and role != COPY_ROLE)
         if role == Qt.ItemDataRole.ToolTipRole and c == "key" and v is not None:
             spelled = with_flats(v)  # a key with a sharp gives its flat spelling here
-            return spelled if spelled != str(v) else None
+            tip = [spelled] if spelled != str(v) else []
+            mine = result_key(r, column="key_user")
+            if mine is not None:  # the analyzer's key was calibrated, as a tempo's is
+                raw = result_key(r)
+                if raw is not None:
+                    tip.append(f"analyzer value: {spell_key(raw.name, flats=self.flat_keys)}")
+                tip.append(f"your key: {spell_key(mine.name, flats=self.flat_keys)}"
+                           f"{USER_MARK} ({_NOT_CALIBRATED})")
+            return "\n".join(tip) or None
         if role == Qt.ItemDataRole.ToolTipRole and c != "key" and v is not None:
             lo, hi = r.get(f"{c}_calibrated_low"), r.get(f"{c}_calibrated_high")
             raw = result_number(r, c)
@@ -168,6 +182,10 @@ class CalibratedValuesModel(QAbstractTableModel):
                            f"{format_value(hi, c, places=4)}{unit_suffix(c)}")
             if raw is not None:
                 tip.append(f"analyzer value: {format_value(raw, c, places=4)}")
+            mine = result_number(r, "bpm_user") if c == "bpm" else None
+            if mine is not None:
+                tip.append(f"your tempo: {format_value(mine, c, places=4)}{USER_MARK} "
+                           f"({_NOT_CALIBRATED})")
             for name in self.outside(index.row(), c):
                 tip.append(self._outside_tip(r, c, name))
             return "\n".join(tip)

@@ -6,9 +6,12 @@ table beside a plot of each chunk's tempo against time, with the song's tempo dr
 it in the band of 4 % within which a chunk reads as the song's tempo (Acc1's tolerance,
 the band the "Tempo varies" flag uses).  A line above names the song, its tempo and key,
 and whether its tempo varies or its key modulates; a tempo or key the user set is named
-there with the pencil the song table marks it with, the analyzer's after it.  Only a small
-table and a few plot items are set when the selection changes: no analysis or file access
-happens here.
+there with the pencil the song table marks it with, the analyzer's after it.  The chunks
+were weighed against the analyzer's tempo, so the line across the plot and its band stay
+on it: with a tempo of the user's, the legend names that line "analyzer's tempo" and the
+user's tempo has a line of its own, "your tempo" (when it falls outside the chunks' range,
+the legend says where, with its value, and no line is drawn).  Only a small table and a few
+plot items are set when the selection changes: no analysis or file access happens here.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ NO_CHUNKS = "This song's chunk values were not kept: analyze it again to see the
 _BAND = 0.04
 _CHUNK_PEN = pg.mkPen((40, 110, 200), width=3)
 _SONG_PEN = pg.mkPen((90, 90, 90), width=1, style=Qt.PenStyle.DashLine)
+_USER_PEN = pg.mkPen((205, 105, 20), width=2, style=Qt.PenStyle.DashDotLine)
 _BAND_BRUSH = pg.mkBrush(120, 120, 120, 40)
 
 
@@ -100,17 +104,21 @@ class ChunkView(QWidget):
                                         brush=_BAND_BRUSH, pen=pg.mkPen(None))
         self.band.setZValue(-10)
         self.song_line = pg.InfiniteLine(angle=0, pen=_SONG_PEN)
+        #: The user's tempo (set by hand), when it falls within the plot's range.
+        self.user_line = pg.InfiniteLine(angle=0, pen=_USER_PEN)
         self.curve = pg.PlotDataItem(pen=_CHUNK_PEN, connect="finite")
-        for item in (self.band, self.song_line, self.curve):
+        for item in (self.band, self.song_line, self.user_line, self.curve):
             self.plot.addItem(item)
         # What the lines and the grey band are (swatches of their own: an item hidden
         # while no song is shown would be drawn as a crossed-out eye in the legend).
         self.legend = self.plot.addLegend(offset=(-4, 1), labelTextSize="8pt")
-        self.legend.addItem(pg.PlotDataItem(pen=_CHUNK_PEN), "chunk tempo")
-        self.legend.addItem(pg.PlotDataItem(pen=_SONG_PEN), "song tempo")
-        self.legend.addItem(pg.BarGraphItem(x=[0], height=[0], width=0, brush=_BAND_BRUSH,
-                                            pen=pg.mkPen(None)),
-                            f"within {100 * _BAND:.0f} % of the song tempo")
+        self._swatches = (
+            pg.PlotDataItem(pen=_CHUNK_PEN), pg.PlotDataItem(pen=_SONG_PEN),
+            pg.BarGraphItem(x=[0], height=[0], width=0, brush=_BAND_BRUSH,
+                            pen=pg.mkPen(None)),
+            pg.PlotDataItem(pen=_USER_PEN))
+        self._legend_labels = ()
+        self._name_lines(None)
         body = QHBoxLayout()
         body.setContentsMargins(0, 0, 0, 0)
         body.addWidget(self.table, 2)
@@ -131,7 +139,7 @@ class ChunkView(QWidget):
         self.summary.setToolTip("")
         self.table.setRowCount(0)
         self.curve.setData([], [])
-        for item in (self.band, self.song_line, self.legend):
+        for item in (self.band, self.song_line, self.user_line, self.legend):
             item.setVisible(False)
 
     def set_flat_keys(self, flats: bool) -> None:
@@ -170,7 +178,7 @@ class ChunkView(QWidget):
                 self.table.setItem(row, col, item)
         x, y = _chunk_xy(chunks)
         self.curve.setData(x, y)
-        song = result.bpm
+        song, mine = result.bpm, result.bpm_user
         for item in (self.band, self.song_line):
             item.setVisible(song is not None)
         tempi = [v for v in y if np.isfinite(v)]
@@ -178,17 +186,46 @@ class ChunkView(QWidget):
             self.song_line.setValue(song)
             self.band.setRegion((song / (1 + _BAND), song * (1 + _BAND)))
             tempi += [song / (1 + _BAND), song * (1 + _BAND)]
-        self.legend.setVisible(True)
+        if not tempi and mine is not None:  # (no tempo of the analyzer's at all)
+            tempi = [mine / (1 + _BAND), mine * (1 + _BAND)]
+        lo = hi = None
         if tempi:
             lo, hi = min(tempi), max(tempi)
             pad = max(2.0, 0.08 * (hi - lo))
             lo, hi = lo - pad, hi + pad
+        # the user's tempo drawn where the chunks are, else named in the legend: a tempo
+        # of half or twice theirs would squash the chunks into a strip
+        where = "" if mine is None or lo <= mine <= hi else (
+            "below the plot" if mine < lo else "above the plot")
+        self.user_line.setVisible(mine is not None and not where)
+        if mine is not None:
+            self.user_line.setValue(mine)
+        self._name_lines(mine, where)
+        self.legend.setVisible(True)
+        if lo is not None:
             # room above the values for the legend (it would hide the top chunks)
             box = self.plot.getViewBox().boundingRect().height()
             legend = self.legend.boundingRect().height() + 6.0
             share = min(0.5, legend / box) if box > legend else 0.5
             self.plot.setYRange(lo, hi + share / (1.0 - share) * (hi - lo), padding=0)
         self.plot.setXRange(0.0, max(c.end_s for c in chunks), padding=0.01)
+
+    def _name_lines(self, mine: float | None, where: str = "") -> None:
+        """The legend's entries: the line across the plot is the song's tempo, or, with a
+        tempo the user set (``mine``), the analyzer's, and the user's has an entry of its
+        own (``where`` it is when off the plot, with its value)."""
+        tempo = "song tempo" if mine is None else "analyzer's tempo"
+        labels = ["chunk tempo", tempo, f"within {100 * _BAND:.0f} % of the {tempo}"]
+        if mine is not None:
+            value = f"{fmt_value('bpm', mine)} BPM"
+            labels.append(f"your tempo, {value}, {where}" if where else "your tempo")
+        labels = tuple(labels)
+        if labels == self._legend_labels:
+            return
+        self._legend_labels = labels
+        self.legend.clear()
+        for swatch, label in zip(self._swatches, labels, strict=False):
+            self.legend.addItem(swatch, label)
 
     def _summary(self, result) -> str:
         title = result.title or result.path

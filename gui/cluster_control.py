@@ -68,7 +68,7 @@ class ClusterControl:
     def _leave_cluster(self) -> None:
         """Back on this computer's threads at once; the cluster's connection closes on its
         own thread (a LocalCluster's processes take seconds to stop, a lost scheduler
-        longer): the GUI thread never waits for it.  The next cluster is reached once it
+        longer): the GUI thread never waits for it.  ``clusterLeft`` says so.  The next cluster is reached once it
         is closed (:meth:`_connect_cluster`), and quitting waits for it
         (:meth:`wait_left`)."""
         closed = self.worker_slots.leave()
@@ -76,6 +76,8 @@ class ClusterControl:
         self._leaving = [f for f in self._leaving if not f.done()]
         if closed is not None:
             self._leaving.append(closed)
+        if not self._closing:  # (not while the window quits: nothing is left to tell)
+            self.clusterLeft.emit()
 
     def wait_left(self, timeout_s: float = LEAVE_WAIT_S) -> bool:
         """Wait up to ``timeout_s`` for every cluster left to be closed (when quitting:

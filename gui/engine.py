@@ -108,6 +108,9 @@ class BatchEngine(ClusterControl, EngineListMixin, QObject):
     #: ``(message)`` something the user should know of the cluster the songs run on (a
     #: worker with an older SongCal), said once per connection.
     clusterWarned = Signal(str)
+    #: The songs no longer run on the cluster they ran on (another engine was chosen, or
+    #: its lost connection is left to be reached afresh): what was said of it is past.
+    clusterLeft = Signal()
 
     #: Shortest interval (s) between two row refreshes sent to the views while a batch runs.
     ROW_REFRESH_S = 0.3

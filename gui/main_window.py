@@ -103,7 +103,8 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
     closed = Signal()
     #: Shortest interval (ms) between two updates of the actions while rows are added.
     ACTIONS_INTERVAL_MS = 150
-    #: How long (ms) the status bar says a cluster's warning (a worker with an older SongCal).
+    #: How long (ms) the status bar's message says what a cluster's warning means (the
+    #: warning itself stays beside the counts while the songs run on that cluster).
     CLUSTER_WARNING_MS = 30000
 
     def __init__(self, settings: AnalysisSettings | None = None, *, analyze=None,
@@ -204,6 +205,7 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         eng.stalled.connect(self._on_stalled)
         eng.clusterFailed.connect(self._on_cluster_failed)
         eng.clusterWarned.connect(self._tell_cluster_warning)
+        eng.clusterLeft.connect(self.cluster_notice.clear)  # (what it said is past)
         self.banner.skipRequested.connect(eng.skip)
         self.banner.moreTimeRequested.connect(self.give_more_time)
         self.table.skipRequested.connect(self._skip_songs)
@@ -235,12 +237,13 @@ class MainWindow(ActionsMixin, SongInputMixin, CalibrationMixin, ExportMixin, Se
         self._refresh_ui()
 
     def _tell_cluster_warning(self, message: str) -> None:
-        """Say a cluster's warning for :attr:`CLUSTER_WARNING_MS`: its first clause (the
-        worker with an older SongCal, named) beside the status bar's counts, where a later
-        message cannot cover it, and the rest (what it means, what to do) as a message;
-        the notice's tip says it whole."""
+        """Say a cluster's warning: its first clause (the worker with an older SongCal,
+        named) beside the status bar's counts, where a later message cannot cover it, for
+        as long as the songs run on that cluster (``clusterLeft`` takes it back) or until
+        the user closes it; the rest (what it means, what to do) as a message for
+        :attr:`CLUSTER_WARNING_MS`.  The notice's tip says it whole."""
         lead, _, rest = message.partition(": ")
-        self.cluster_notice.say(lead, tooltip=message, ms=self.CLUSTER_WARNING_MS)
+        self.cluster_notice.say(lead, tooltip=message)
         if rest:
             self.statusBar().showMessage(rest[:1].upper() + rest[1:], self.CLUSTER_WARNING_MS)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import platform
 import sys
+from functools import partial
 from importlib import metadata
 
 from PySide6.QtCore import Qt
@@ -209,9 +210,10 @@ class ActionsMixin:
         v = self.view_menu = mb.addMenu("&View")
         for i, name in enumerate(("&Workers", "&Batch Plots", "C&alibration", "&Log",
                                   "C&hunks")):
-            a = self._act(f"Show {name}", self._show_tab_of_action, f"Ctrl+{i + 1}", None,
+            # (the tab widget's own method: a partial of the window's would hold the window)
+            a = self._act(f"Show {name}", partial(self.bottom_tabs.setCurrentIndex, i),
+                          f"Ctrl+{i + 1}", None,
                           f"The {name.replace('&', '')} tab of the bottom pane")
-            a.setData(i)  # the tab's index
             v.addAction(a)
         v.addSeparator()
         v.addAction(self.columns_action)
@@ -219,10 +221,6 @@ class ActionsMixin:
                          QKeySequence.StandardKey.Find, None, "Type to filter the table")
         v.addAction(find)
         self._make_help_menu()
-
-    def _show_tab_of_action(self) -> None:
-        """Show the bottom pane's tab whose index is the triggered Show action's data."""
-        self.bottom_tabs.setCurrentIndex(self.sender().data())
 
     def _focus_search(self) -> None:
         self.search.setFocus()

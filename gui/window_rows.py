@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QInputDialog, QMenu, QToolButton
 
@@ -41,6 +41,20 @@ TEMPO_RATIOS = ((1.5, "Tempo \u00d73/2"), (2.0 / 3.0, "Tempo \u00d72/3"),
 _NO_TEMPO = object()
 #: Tempi the Set Tempo dialog accepts, and scaled tempi stay in (BPM).
 TEMPO_LIMITS = USER_TEMPO_RANGE
+
+
+class _OpeningMenu(QMenu):
+    """A menu that names itself when it opens (``opening``): one slot fills any of the
+    menus made alike, each told which it fills, by a plain bound method."""
+
+    opening = Signal(QMenu)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.aboutToShow.connect(self._say_opening)
+
+    def _say_opening(self) -> None:
+        self.opening.emit(self)
 
 
 def _shown_bpm(result) -> float | None:
@@ -291,13 +305,10 @@ class RowActionsMixin:
     def tempo_menu(self) -> QMenu:
         """A menu of the tempi the analyzer weighed for the selected song (one song), the
         other metrical levels of the tempo shown and Clear; filled each time it opens."""
-        menu = QMenu(self)
-        menu.aboutToShow.connect(self._on_tempo_menu_about_to_show)
+        menu = _OpeningMenu(self)
+        menu.opening.connect(self._fill_tempo_menu)  # (there are two: each names itself)
         menu.triggered.connect(self._tempo_chosen)
         return menu
-
-    def _on_tempo_menu_about_to_show(self) -> None:
-        self._fill_tempo_menu(self.sender())  # the menu opening (there are two)
 
     def _tempo_chosen(self, action: QAction) -> None:
         """A choice of the tempo menu: its data is ``("set", bpm)`` (None clears) or

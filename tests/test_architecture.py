@@ -48,3 +48,21 @@ def test_ruff_is_clean():
         pytest.skip("ruff is not installed")
     run = subprocess.run([exe, "check", "."], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def _sender_calls(path: Path):
+    """Lines of ``path`` that call ``<anything>.sender()``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "sender" and not node.args):
+            yield node.lineno
+
+
+def test_gui_slots_are_told_what_they_need_instead_of_asking_for_the_sender():
+    # QObject.sender() is None when a slot is called in any other way than by a signal
+    # (directly, through a partial, a queued call from elsewhere), and it hides what the
+    # slot depends on: the connection carries it instead.
+    bad = [f"{path.relative_to(ROOT)}:{line}"
+           for path in sorted((ROOT / "gui").rglob("*.py")) for line in _sender_calls(path)]
+    assert bad == []

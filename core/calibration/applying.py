@@ -13,6 +13,12 @@ A song that was not analyzed (failed, timed out, cancelled, still queued) gets e
 calibrated cells, as does a value the analyzer could not measure when no learned model
 stands in for it.
 
+The user's own values take no part, for tempo and key alike: a calibration corrects the
+analyzer, so ``bpm_calibrated`` comes from ``bpm`` and ``key_calibrated`` from ``key`` even
+where the user set the song's tempo or key by hand (``bpm_user``, ``key_user``); those stay
+in their own columns beside the calibrated ones (the paired, mismatches and calibrated
+exports).
+
 Values outside what a calibration knows.  A correction is a line (tempo: the octave rule,
 then a line) and is applied as it is to any value, far outside the fitted songs' values or
 not: it extrapolates, and the result is then clamped to the descriptor's range

@@ -85,7 +85,8 @@ def _non_finite(value) -> float | None:
     return None if math.isfinite(f) else f
 
 
-def result_key(row: dict) -> Key | None:
-    """The key of a results row (``None`` when empty or unreadable)."""
-    v = row.get("key")
+def result_key(row: dict, *, column: str = "key") -> Key | None:
+    """The key of a results row, the analyzer's (``column`` ``"key"``) or the user's
+    (``"key_user"``); ``None`` when empty or unreadable."""
+    v = row.get(column)
     return parse_key(unneutralize(v)) if v not in (None, "") else None

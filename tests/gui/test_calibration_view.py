@@ -35,6 +35,7 @@ from tests.gui.calibration_data import (
     N_SONGS,
     OTHER_KEY,
     PARALLEL_KEY,
+    RELATIVE,
     RELATIVE_KEY,
     make_deck,
 )
@@ -390,6 +391,45 @@ def test_calibrated_values_table_lists_every_song(qtbot, controller, view, deck)
     qtbot.keyClick(table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     assert QGuiApplication.clipboard().text() == m.value(row, "key")
     assert "the current fit" in view.tables.tabText(1)
+
+
+def test_a_tempo_and_a_key_set_by_hand_are_named_beside_the_calibrated_ones(
+        qtbot, controller, view, deck):
+    # The calibrated tempo and key are the analyzer's, corrected, for a song whose tempo
+    # or key the user set too: its tempo cell's tip named the analyzer's value alone, its
+    # key cell's tip nothing of either.  Both tips now name the user's value with the
+    # song table's pencil, and the analyzer's the calibrated value came from.
+    from core.calibration.applying import apply_profile
+
+    sheet, rows, _ = deck
+    i = 30  # a song with no planted error
+    plain = rows[i]
+    mine_bpm, mine_key = 2 * plain["bpm"], RELATIVE[plain["key"]]
+    rows = [dict(r) for r in rows]
+    rows[i].update(bpm_user=mine_bpm, key_user=mine_key)
+    controller.set_results(rows)
+    with qtbot.waitSignal(controller.matched, timeout=T):
+        controller.load_reference(sheet)
+    _fit(qtbot, controller)
+    view.refresh()
+    m = view.values_model
+    # the rule: calibrated from the analyzer's values, as if the user had set nothing
+    (alone,) = apply_profile(controller.session.current_profile(), [plain])
+    assert m.value(i, "bpm") == pytest.approx(alone["bpm_calibrated"])
+    assert m.value(i, "key") == alone["key_calibrated"]
+    tip = Qt.ItemDataRole.ToolTipRole
+    bpm_col, key_col = (4 + m.columns.index(c) for c in ("bpm", "key"))
+    why = "(set by hand; the calibration corrects the analyzer's value)"
+    bpm_tip = m.index(i, bpm_col).data(tip).split("\n")
+    assert f"analyzer value: {plain['bpm']:.4g}" in bpm_tip
+    assert f"your tempo: {mine_bpm:.4g} \u270e {why}" in bpm_tip
+    key_tip = m.index(i, key_col).data(tip).split("\n")
+    assert f"analyzer value: {plain['key']}" in key_tip
+    assert f"your key: {mine_key} \u270e {why}" in key_tip
+    # a song without values of the user's: its tips as they were
+    assert "your" not in m.index(i + 1, bpm_col).data(tip)
+    other = m.index(i + 1, key_col).data(tip)
+    assert other is None or "your" not in other
 
 
 def test_calibrated_keys_follow_the_key_names_setting_and_copy_as_exported(

@@ -1396,8 +1396,12 @@ def test_a_worker_with_an_older_songcal_is_told_in_the_status_bar_once(make_wind
     # Its reports do not say which run they are of: the log said so, and only the Log tab
     # showed it.  The status bar says it at the first such report, naming the worker, and
     # not again for the next ones of that connection.  The worker is named beside the
-    # bar's counts for the warning's 30 s, where a later message does not cover it (as a
-    # message alone, "Batch finished" or any other took its place at once).
+    # bar's counts, where a later message does not cover it (as a message alone, "Batch
+    # finished" or any other took its place at once), for as long as the songs run on that
+    # cluster: it went after 30 s, while the worker was as old as before.  The user may
+    # close it; the window takes it back once the songs no longer run on that cluster.
+    from PySide6.QtCore import Qt
+
     from core.batch.cluster import ClusterConnection
     from gui.cluster_slots import ClusterSlots
     from gui.main_window import MainWindow
@@ -1405,9 +1409,6 @@ def test_a_worker_with_an_older_songcal_is_told_in_the_status_bar_once(make_wind
     w = make_window(fast_settings)
     eng = w.engine
     local = eng.worker_slots
-    conn = ClusterConnection(ClusterSpec(), client=_Workers("tcp://h:1"))
-    eng.cluster_spec = conn.spec
-    eng.worker_slots = slots = ClusterSlots(conn, eng.signals, workers=[("tcp://h:1", 1)])
     told = []
     eng.clusterWarned.connect(told.append)
     report = {"kind": "progress", "job": 0, "attempt": 1, "tag": "another", "chunk": 1,
@@ -1415,12 +1416,21 @@ def test_a_worker_with_an_older_songcal_is_told_in_the_status_bar_once(make_wind
     monkeypatch.setattr(MainWindow, "CLUSTER_WARNING_MS", 300)
     notice = w.cluster_notice
     assert notice.isHidden()
+
+    def on_cluster():
+        conn = ClusterConnection(ClusterSpec(), client=_Workers("tcp://h:1"))
+        eng.cluster_spec = conn.spec
+        eng.worker_slots = ClusterSlots(conn, eng.signals, workers=[("tcp://h:1", 1)])
+        return conn, eng.worker_slots
+
+    conn, slots = on_cluster()
     try:
         conn._event(report)
         assert len(told) == 1 and "older SongCal" in told[0] and "h:1" in told[0]
         assert not notice.isHidden() and notice.parent() is w.statusBar()
         assert "older SongCal" in notice.text() and "h:1" in notice.text()
-        assert notice.text().startswith("\u26a0 Worker") and notice.toolTip() == told[0]
+        assert notice.text().startswith("\u26a0 Worker")
+        assert notice.toolTip() == told[0]  # the warning whole
         message = w.statusBar().currentMessage()  # the rest: what it means, what to do
         assert message.startswith("The songs it runs show no progress")
         assert "Install the same SongCal" in message and "h:1" not in message
@@ -1431,7 +1441,21 @@ def test_a_worker_with_an_older_songcal_is_told_in_the_status_bar_once(make_wind
         conn._event({**report, "worker": "tcp://h:2"})
         assert conn.unnamed_reports == 3 and len(told) == 1
         assert w.statusBar().currentMessage() == "" and "h:2" not in notice.text()
-        qtbot.waitUntil(notice.isHidden, timeout=5000)  # its time up, it goes
+        # the message's time up, the warning stays: the worker is as old as it was
+        w.statusBar().showMessage("What the warning means", MainWindow.CLUSTER_WARNING_MS)
+        qtbot.waitUntil(lambda: w.statusBar().currentMessage() == "", timeout=5000)
+        assert not notice.isHidden() and "h:1" in notice.text()
+        # the user closes it
+        assert notice.close_button.isVisibleTo(w)
+        qtbot.mouseClick(notice.close_button, Qt.MouseButton.LeftButton)
+        assert notice.isHidden() and notice.text() == ""
+        # a cluster reached afresh with the same worker: said again; leaving it takes it back
+        slots.shutdown()
+        conn, slots = on_cluster()
+        conn._event(report)
+        assert len(told) == 2 and not notice.isHidden() and "h:1" in notice.text()
+        assert eng.set_cluster(None)  # back on this computer's threads
+        assert notice.isHidden() and notice.text() == "" and notice.toolTip() == ""
     finally:
         eng.worker_slots = local
         slots.shutdown()

@@ -808,6 +808,32 @@ def test_set_tempo_types_a_value_or_picks_one_the_analyzer_weighed(qtbot, make_w
     assert [j.result.bpm_user for j in w.engine.batch.jobs] == [95.0, 95.0]
 
 
+def test_each_tempo_menu_fills_itself_and_each_show_action_shows_its_own_tab(
+        qtbot, make_window, fast_settings):
+    # The tempo menu of the Edit menu and the one of the BPM button's arrow are filled by
+    # one slot, which each names itself to as it opens; each View > Show action carries
+    # the index of its own tab.
+    w = make_window(fast_settings, FakeAnalyzer())
+    _add(w, ["/m/a.wav"])
+    _run(qtbot, w)
+    _select(w, 0)
+    arrow = next(b.menu() for b in w.table_bar.buttons
+                 if b.defaultAction() is w.tempo_action)
+    submenu = w.tempo_levels_action.menu()
+    assert arrow is not submenu
+    for menu in (submenu, arrow):
+        assert menu.actions() == []
+        menu.aboutToShow.emit()
+        texts = [a.text() for a in menu.actions()]
+        assert "Tempo \u00d73/2" in texts and "Clear Tempo Correction" in texts
+    assert (submenu.actions()[0] not in arrow.actions())  # each filled its own
+    shows = [a for a in w.view_menu.actions() if a.text().startswith("Show ")]
+    assert len(shows) == w.bottom_tabs.count() == 5
+    for i in (4, 0, 3, 1, 2):
+        shows[i].trigger()
+        assert w.bottom_tabs.currentIndex() == i
+
+
 def test_set_tempo_plays_the_song_to_tap_along_and_stops_it_after(qtbot, make_window,
                                                                    fast_settings, monkeypatch):
     w = make_window(fast_settings, FakeAnalyzer())
@@ -1073,6 +1099,55 @@ def test_the_chunks_tab_names_the_users_key_and_tempo_and_the_analyzers(
     w.set_key(None)  # the correction taken back: the analyzer's key alone again
     text = view.summary.text()
     assert "A minor" in text and "analyzer: A minor" not in text and "B\u266d" not in text
+
+
+def test_the_chunks_plot_names_the_analyzers_tempo_and_draws_yours(qtbot, make_window,
+                                                                   fast_settings):
+    # With a tempo set by hand, the plot's line kept the name "song tempo" though it is the
+    # analyzer's (the one the chunks are weighed against) and the user's was not drawn.
+    # The line keeps its place under its own name, the user's tempo gets a line of its own
+    # where the chunks are, and the legend says where it is, with its value, when it is not.
+    from core.analysis.identity import analyzer_id
+    from core.io.results import ChunkResult
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        chunks = [ChunkResult(index=i, start_s=30.0 * i, end_s=30.0 * (i + 1), bpm=b)
+                  for i, b in enumerate([118.0, 120.0, 126.0])]
+        return SongResult(path=path, title="Drift", status="done", bpm=120.0,
+                          chunk_results=chunks, analyzer=analyzer_id())
+
+    w = make_window(fast_settings, analyze)
+    _add(w, ["/m/drift.wav"])
+    _run(qtbot, w)
+    view = w.chunk_view
+    _select(w, 0)
+
+    def labels():
+        return [label.text for _sample, label in view.legend.items]
+
+    ours = ["chunk tempo", "song tempo", "within 4 % of the song tempo"]
+    assert labels() == ours
+    w.set_tempo(124.0)  # among the chunks: drawn
+    theirs = ["chunk tempo", "analyzer's tempo", "within 4 % of the analyzer's tempo"]
+    assert labels() == theirs + ["your tempo"]
+    assert view.song_line.value() == 120.0 and view.song_line.isVisible()
+    assert view.band.getRegion() == pytest.approx((120.0 / 1.04, 120.0 * 1.04))
+    assert view.user_line.isVisible() and view.user_line.value() == 124.0
+    lo, hi = view.plot.getViewBox().viewRange()[1]
+    assert lo < 118.0 and hi > 126.0
+    w.set_tempo(60.0)  # half: off the chunks' range, said in the legend, the range kept
+    assert labels() == theirs + ["your tempo, 60.0 BPM, below the plot"]
+    assert not view.user_line.isVisible() and view.song_line.value() == 120.0
+    assert view.plot.getViewBox().viewRange()[1][0] > 100.0
+    w.set_tempo(240.0)
+    assert labels() == theirs + ["your tempo, 240.0 BPM, above the plot"]
+    assert not view.user_line.isVisible()
+    w.set_tempo(None)  # the correction taken back: as it was
+    assert labels() == ours and not view.user_line.isVisible()
+    # the legend's swatches: the user's line drawn as the legend shows it
+    w.set_tempo(121.0)
+    sample = view.legend.items[3][0].item
+    assert sample.opts["pen"] == view.user_line.pen
 
 
 def test_keys_can_be_shown_with_flats_and_are_kept_with_sharps(qtbot, make_window,
