@@ -9,8 +9,10 @@ worksheets opened here are never sized: their rows are read as they are asked fo
 long as its last cell, so a reader that stops early never pays for the rest of the sheet,
 and a stated size that is wrong (smaller than the sheet) does not cut rows or cells off.
 
-This module imports openpyxl (about 0.2 s); :mod:`core.calibration.workbook` imports it
-only when a workbook is read.
+It builds on openpyxl 3.1's reader (its ``ExcelReader.read_worksheets`` and read-only
+worksheet, not public API); ``tests/core/test_workbook.py`` fails if a later openpyxl lays
+them out otherwise.  This module imports openpyxl (about 0.2 s);
+:mod:`core.calibration.workbook` imports it only when a workbook is read.
 """
 
 from __future__ import annotations
