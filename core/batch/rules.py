@@ -724,7 +724,6 @@ class Batch:
                 self._tally.add_if_ended(job, self._run)
             if jobs:
                 self._recount(first, back=jobs)
-                self._next_key = max(self._next_key, max(j.key for j in jobs) + 1)
                 if any(j.state is SongState.QUEUED for j in jobs):
                     self._finished_at = None
             return jobs

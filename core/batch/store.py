@@ -59,8 +59,7 @@ from core.io.results import USER_COLUMNS, SongResult
 __all__ = ["ResultStore", "StoreError", "StoreStats", "data_dir", "default_store_path",
            "cached", "content_fingerprint", "SCHEMA_VERSION", "KEEP_LIBRARIES",
            "unusable_store", "layout_problem", "read_only_problem", "MAX_BACKLOG_BYTES",
-           "CATCH_UP_S",
-           "MAX_CATCH_UP_S"]
+           "CATCH_UP_S", "MAX_CATCH_UP_S", "WRITE_OVERHEAD_BYTES"]
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +128,9 @@ MAX_CATCH_UP_S = 60.0
 
 #: What a write kept in the backlog costs beside the text it holds (bytes): the write, its
 #: function and its song keys, measured with tracemalloc (``python -m
-#: benchmarks.store_backlog``).
-_WRITE_OVERHEAD = 640
+#: benchmarks.store_backlog``).  Each write's weight in :meth:`ResultStore.backlog`'s
+#: ``bytes`` is this plus its own text's.
+WRITE_OVERHEAD_BYTES = 640
 
 
 class _Write:
@@ -661,7 +661,7 @@ class ResultStore(SessionRecords, LibraryLists):
         if not item.keep or self._closing_late():
             self._lose(item)
             return
-        weight = item.weight() + _WRITE_OVERHEAD
+        weight = item.weight() + WRITE_OVERHEAD_BYTES
         item.weight = None
         if self._backlog_bytes + weight > self.max_backlog_bytes:
             if not self._overflow_told:

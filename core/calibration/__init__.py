@@ -2,6 +2,10 @@
 
 - :mod:`core.calibration.reference` -- read a reference sheet (streaming-metrics, API-style
   or truth sheet): columns, scales and key spellings detected.
+- :mod:`core.calibration.workbook` -- an Excel workbook's worksheets as the rows of text
+  their CSV would hold; other spreadsheet files named.
+- :mod:`core.calibration.xlsx_book` -- a workbook opened with openpyxl, its worksheets read
+  row by row without being sized first.
 - :mod:`core.calibration.mixed_in_key` -- whether a sheet is a Mixed In Key export (by its
   headers or by its shape), whose energy is a level 1-10.
 - :mod:`core.calibration.matching` -- pair songs with reference rows by normalized title

@@ -255,7 +255,9 @@ class ReferenceSheet:
     sha256 : str
         SHA-256 of the file's bytes (hex).
     encoding, delimiter : str
-        What was detected.
+        What was detected (``"utf-8"``, ``","``...); an Excel workbook's are
+        :data:`~core.calibration.workbook.XLSX` and ``""``.  Neither is shown in the
+        window, the command line's reports or the exports.
     columns : dict of str to str
         Role (``"title"``, ``"bpm"``, ``"key"``...) to the sheet's header.
     scales : dict of str to float

@@ -24,16 +24,9 @@ from core.batch.rules import (
 )
 from core.io.results import SongResult
 from core.settings import AnalysisSettings
+from tests.core.clocks import HandClock
 
 EPS = 1e-6  # one clock tick before a boundary
-
-
-class FakeClock:
-    def __init__(self, t=1000.0):
-        self.t = t
-
-    def __call__(self):
-        return self.t
 
 
 def _settings(hard_limit_factor=2.0, **kw):
@@ -109,7 +102,7 @@ def test_hard_limit_follows_the_setting(factor):
 
 def test_a_limit_under_ten_seconds_is_said_in_tenths():
     """A hard limit of 0.3 s read "timed out after 0 s (hard limit 0 s)"."""
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["quick.wav"], settings=_settings(1.5, budget_base_s=0.2, budget_factor=0.0),
               clock=clock)
     job, attempt = b.claim("w1")
@@ -120,7 +113,7 @@ def test_a_limit_under_ten_seconds_is_said_in_tenths():
 
 @pytest.mark.parametrize("factor", [1.5, 4.0])
 def test_stall_and_timeout_exactly_at_their_limits(factor):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["slow.wav"], settings=_settings(factor), clock=clock)
     job, attempt = b.claim("w1")
     start = clock.t
@@ -153,7 +146,7 @@ def test_stall_and_timeout_exactly_at_their_limits(factor):
 @pytest.mark.parametrize("factor", [1.5, 4.0])
 def test_running_song_past_its_hard_limit_times_out_without_being_stalled_first(factor):
     # The watchdog may not have looked while the song crossed its budget (a busy machine).
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["stuck.wav"], settings=_settings(factor), clock=clock)
     job, _ = b.claim("w1")
     clock.t += 10.0 * factor  # no duration known: budget 10 s
@@ -164,7 +157,7 @@ def test_running_song_past_its_hard_limit_times_out_without_being_stalled_first(
 def test_a_song_that_ended_where_it_ran_is_not_timed_out_while_its_outcome_is_on_its_way():
     # A cluster engine knows a song's task has ended before its result is settled (the
     # settles run one after another): the rules leave that song to its outcome.
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["ended.wav", "stuck.wav"], settings=_settings(2.0), clock=clock)
     ended, attempt = b.claim("w1")
     stuck, _ = b.claim("w2")
@@ -179,7 +172,7 @@ def test_a_song_that_ended_where_it_ran_is_not_timed_out_while_its_outcome_is_on
 def test_a_song_that_waits_in_a_cluster_queue_is_timed_from_its_start(factor):
     # A cluster engine hands a song to the scheduler, where it may wait for a worker
     # thread: its budget and hard limit count from its start on the worker.
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["queued.wav", "other.wav"], settings=_settings(factor), clock=clock)
     job, attempt = b.claim("slot", starts_later=True)
     clock.t += 10.0 * factor + 100.0  # far past the hard limit (budget 10 s), waiting
@@ -220,7 +213,7 @@ def test_a_song_that_waits_in_a_cluster_queue_is_timed_from_its_start(factor):
 def test_a_song_whose_cluster_worker_was_lost_waits_queued_and_is_timed_from_its_rerun():
     # A cluster engine sees the worker running a song leave: the scheduler runs the song
     # again once a worker thread is free.  Meanwhile it is queued, without a clock.
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["lost.wav"], settings=_settings(2.0), clock=clock)
     job, attempt = b.claim("slot", starts_later=True)
     assert b.started(job.id, attempt, "host:1/0")
@@ -246,7 +239,7 @@ def test_a_song_whose_cluster_worker_was_lost_waits_queued_and_is_timed_from_its
 def test_a_song_ended_on_its_worker_keeps_its_run_time_however_late_it_is_settled():
     # A cluster engine hears a song's task end on its worker before its outcome is settled
     # (behind another song's save): its clock stops there.
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav", "b.wav", "c.wav"], settings=_settings(2.0), clock=clock)
     done, attempt = b.claim("slot", starts_later=True)
     failed, attempt_f = b.claim("slot", starts_later=True)
@@ -276,7 +269,7 @@ def test_a_song_whose_result_never_comes_after_its_end_fails_and_the_batch_ends(
     # engine: the batch fails it once it has waited its hard limit (at least 30 s) from that
     # end, saying so, instead of waiting for it for ever.  A song whose outcome has come
     # and waits to be settled (``ended``) is left alone; one still running times out.
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["lost.wav", "settling.wav", "stuck.wav"], settings=_settings(2.0, workers=3),
               clock=clock)
     lost, attempt = b.claim("slot", starts_later=True)
@@ -315,7 +308,7 @@ def test_a_song_whose_result_never_comes_after_its_end_fails_and_the_batch_ends(
 def test_a_song_still_waiting_in_the_queue_does_not_shield_the_songs_after_it():
     # The first song handed over waits for a worker thread; the second started at once on
     # another: the second still times out at its own hard limit.
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["waits.wav", "runs.wav"], settings=_settings(2.0), clock=clock)
     first, _ = b.claim("slot1", starts_later=True)
     second, attempt = b.claim("slot2", starts_later=True)
@@ -327,7 +320,7 @@ def test_a_song_still_waiting_in_the_queue_does_not_shield_the_songs_after_it():
 def test_a_song_waiting_in_a_cluster_queue_is_told_as_queued_until_it_starts():
     # Handed to a cluster's scheduler, not started on a worker: the batch's rules count it
     # among the songs handed over (running), what the user is told says queued.
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["waits.wav", "later.wav"], settings=_settings(2.0), clock=clock)
     job, attempt = b.claim("slot", starts_later=True)
     assert job.state is SongState.RUNNING and job.status is SongState.QUEUED
@@ -351,7 +344,7 @@ def test_a_song_waiting_in_a_cluster_queue_is_told_as_queued_until_it_starts():
 
 
 def test_hard_limit_equal_to_budget_times_out_at_once():
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav"], settings=_settings(1.0), clock=clock)
     job, _ = b.claim("w1")
     clock.t += 10.0 - EPS
@@ -363,7 +356,7 @@ def test_hard_limit_equal_to_budget_times_out_at_once():
 @pytest.mark.parametrize("factor", [1.5, 4.0])
 def test_stall_and_timeout_orders_can_differ_between_songs(factor):
     """A stalls before B, but B (the shorter budget) times out first."""
-    clock = FakeClock(0.0)
+    clock = HandClock(0.0)
     b = Batch(["a.wav", "b.wav"], settings=_settings(factor), clock=clock)
     a, att_a = b.claim("w1")
     b.progress(a.id, att_a, 1, 2, duration_s=20.0)  # budget 20 s from t=0
@@ -385,7 +378,7 @@ def test_stall_and_timeout_orders_can_differ_between_songs(factor):
 
 
 def test_budget_uses_the_duration_reported_with_progress():
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["long.wav", "short.wav"], settings=_settings(1.5), clock=clock)
     long_, att = b.claim("w1")
     short, att2 = b.claim("w2")
@@ -399,7 +392,7 @@ def test_budget_uses_the_duration_reported_with_progress():
 
 
 def test_late_result_of_a_timed_out_song_is_discarded(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["slow.wav", "ok.wav"], settings=settings, clock=clock)
     job, attempt = b.claim("w1")
     clock.t += 20.0
@@ -418,7 +411,7 @@ def test_late_result_of_a_timed_out_song_is_discarded(settings):
 
 
 def test_claim_runs_songs_in_order_and_finish_marks_done(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav", "b.wav"], settings=settings, clock=clock)
     assert b.started_at is None and not b.cancelled and not b.paused
     job, attempt = b.claim("w1")
@@ -471,7 +464,7 @@ def test_progress_is_recorded_and_reported_as_a_fraction(settings):
 
 
 def test_fail_records_the_message_and_a_result(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["bad.wav"], settings=settings, clock=clock)
     job, attempt = b.claim("w1")
     b.progress(job.id, attempt, 0, 3, duration_s=42.0)
@@ -507,7 +500,7 @@ def test_stale_attempt_reports_are_ignored(settings):
 
 
 def test_restart_resets_the_previous_attempt(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav"], settings=settings, clock=clock)
     job, attempt = b.claim("w1")
     b.progress(job.id, attempt, 2, 3)
@@ -529,7 +522,7 @@ def test_restart_resets_the_previous_attempt(settings):
 
 
 def test_skip_discards_the_running_attempt(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav"], settings=settings, clock=clock)
     job, attempt = b.claim("w1")
     b.progress(job.id, attempt, 1, 2, duration_s=9.0)
@@ -547,7 +540,7 @@ def test_skip_discards_the_running_attempt(settings):
 
 
 def test_skip_a_stalled_or_queued_song(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav", "b.wav"], settings=settings, clock=clock)
     job, _ = b.claim("w1")
     clock.t += 10.0
@@ -590,7 +583,7 @@ def test_cancel_cancels_queued_and_signals_running(settings):
 
 
 def test_cancel_of_a_batch_with_nothing_running_finishes_it(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav", "b.wav"], settings=settings, clock=clock)
     assert len(b.cancel()) == 2
     assert b.is_finished and b.finished_at == clock.t
@@ -604,7 +597,7 @@ def test_a_song_that_finishes_after_cancel_keeps_its_result(settings):
 
 
 def test_retry_failed_requeues_only_ended_songs_in_the_given_states(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["bad.wav", "ok.wav", "run.wav", "skip.wav"], settings=settings, clock=clock)
     bad, a1 = b.claim("w1")
     b.progress(bad.id, a1, 2, 3)
@@ -627,7 +620,7 @@ def test_retry_failed_requeues_only_ended_songs_in_the_given_states(settings):
 
 
 def test_force_requeues_done_songs_only_with_force(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav"], settings=settings, clock=clock)
     job, attempt = b.claim("w1")
     b.finish(job.id, attempt, _done(job))
@@ -640,7 +633,7 @@ def test_force_requeues_done_songs_only_with_force(settings):
 
 
 def test_done_songs_queued_again_for_new_settings_may_be_served_from_the_store(settings):
-    b = Batch(["a.wav"], settings=settings, clock=FakeClock())
+    b = Batch(["a.wav"], settings=settings, clock=HandClock())
     job, attempt = b.claim("w1")
     b.finish(job.id, attempt, _done(job))
     assert b.requeue(force=True, fresh=False) == [job]
@@ -736,7 +729,7 @@ def test_job_elapsed_and_terminal_states():
 
 
 def test_rate_counts_at_least_one_second(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav", "b.wav", "c.wav"], settings=settings, clock=clock)
     assert b.figures()["rate"] == 0.0 and b.figures()["eta"] is None
     for _ in range(2):
@@ -749,7 +742,7 @@ def test_rate_counts_at_least_one_second(settings):
 
 
 def test_rate_ignores_songs_that_never_started_and_stops_at_the_end(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav", "b.wav"], settings=settings, clock=clock)
     b.add_failed("x.wav", "unreadable")  # ended, but never ran
     job, attempt = b.claim()
@@ -774,7 +767,7 @@ def test_a_new_batch_is_neither_cancelled_paused_started_nor_finished():
 
 
 def test_timings_are_kept_to_the_millisecond(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav", "b.wav", "c.wav"], settings=settings, clock=clock)
     a, att_a = b.claim("w1")
     bj, att_b = b.claim("w2")
@@ -789,7 +782,7 @@ def test_timings_are_kept_to_the_millisecond(settings):
 
 
 def test_check_looks_past_songs_that_have_ended(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["done.wav", "slow.wav"], settings=settings, clock=clock)
     done, attempt = b.claim()
     b.finish(done.id, attempt, _done(done))
@@ -821,7 +814,7 @@ def test_results_of_songs_not_ended_carry_no_error(settings):
 
 
 def test_eta_with_a_slow_rate_and_several_songs_left(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav", "b.wav", "c.wav"], settings=settings, clock=clock)
     job, attempt = b.claim()
     clock.t += 120.0
@@ -834,7 +827,7 @@ def test_eta_with_a_slow_rate_and_several_songs_left(settings):
 
 
 def test_a_failed_result_delivered_by_finish_fails_the_song_with_its_reason(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav", "b.wav"], settings=settings, clock=clock)
     a, att_a = b.claim()
     clock.t += 1.23456
@@ -848,7 +841,7 @@ def test_a_failed_result_delivered_by_finish_fails_the_song_with_its_reason(sett
 
 
 def test_finish_labels_analysed_results_and_keeps_stored_ones(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav", "b.wav"], settings=settings, clock=clock)
     a, att_a = b.claim()
     clock.t += 2.0
@@ -944,7 +937,7 @@ def _restored(path, status="done", duration_s=180.0, note=""):
 
 
 def test_restored_songs_get_their_row_ids_and_durations():
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["first.wav"], settings=_settings(), clock=clock)
     jobs = b.add_restored([("x.wav", _restored("x.wav")),
                            ("y.wav", _restored("y.wav", status="failed", duration_s=30.0)),
@@ -961,7 +954,7 @@ def test_restored_songs_get_their_row_ids_and_durations():
 
 
 def test_restoring_a_song_to_analyze_reopens_a_finished_batch():
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav"], settings=_settings(), clock=clock)
     job, attempt = b.claim("w1")
     clock.t += 5.0
@@ -980,7 +973,7 @@ def test_a_restored_song_whose_file_changed_waits_with_its_earlier_values():
     """Queued again, its done result kept as the earlier one; a new result takes the
     user's values over; an attempt that ends without one (cancel, failure) puts the earlier
     values back with a note that the file changed, never as if they were the file's."""
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch([], settings=_settings(), clock=clock)
     old = dataclasses.replace(_restored("a.wav"), bpm_user=60.0)
     a, f, c = b.add_restored([("a.wav", old, True),
@@ -1006,7 +999,7 @@ def test_a_restored_song_whose_file_changed_waits_with_its_earlier_values():
 def test_songs_found_changed_after_the_list_came_back_are_queued_again():
     """An ended song is queued with its done result kept as the earlier one; a failed one
     is queued without; a queued or running one is left alone; the ended batch reopens."""
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch([], settings=_settings(), clock=clock)
     done, failed, waiting, other = b.add_restored([
         ("a.wav", _restored("a.wav")), ("f.wav", _restored("f.wav", status="failed")),
@@ -1027,7 +1020,7 @@ def test_songs_found_changed_after_the_list_came_back_are_queued_again():
 
 def test_a_changed_song_whose_new_attempt_fails_keeps_its_values_with_both_reasons():
     """The earlier values come back with a note naming the change and the failure."""
-    b = Batch([], settings=_settings(), clock=FakeClock())
+    b = Batch([], settings=_settings(), clock=HandClock())
     (done,) = b.add_restored([("a.wav", _restored("a.wav"))])
     b.mark_changed([done.id])
     job, attempt = b.claim("w1")
@@ -1038,7 +1031,7 @@ def test_a_changed_song_whose_new_attempt_fails_keeps_its_values_with_both_reaso
 
 @pytest.mark.parametrize("how", ["fail", "finish"])
 def test_a_failure_under_a_second_records_its_true_analysis_time(how):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav"], settings=_settings(), clock=clock)
     job, attempt = b.claim("w1")
     clock.t += 0.25
@@ -1051,7 +1044,7 @@ def test_a_failure_under_a_second_records_its_true_analysis_time(how):
 
 
 def test_skipping_a_queued_reanalysis_keeps_the_earlier_result_without_a_note():
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav", "b.wav"], settings=_settings(), clock=clock)
     for _ in range(2):
         job, attempt = b.claim("w1")
@@ -1095,7 +1088,7 @@ def test_a_failed_song_cannot_be_corrected():
 
 
 def test_songs_cancelled_before_they_started_count_as_ended_at_the_cancel():
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav", "b.wav", "c.wav"], settings=_settings(), clock=clock)
     job, attempt = b.claim("w1")
     clock.t += 3.0
@@ -1151,7 +1144,7 @@ def test_restored_songs_each_get_their_own_light_stop_flag(settings):
 
 def test_removed_songs_leave_the_list_the_rest_move_up_and_come_back_at_their_places(
         settings):
-    clock = FakeClock()
+    clock = HandClock()
     batch = Batch([f"s{i}.wav" for i in range(6)], settings=settings, clock=clock)
     batch.begin()
     a, _ = batch.claim("W1")  # s0 runs
@@ -1187,7 +1180,7 @@ def test_removed_songs_leave_the_list_the_rest_move_up_and_come_back_at_their_pl
 
 
 def test_removing_every_song_left_ends_the_batch(settings):
-    batch = Batch(["a.wav", "b.wav"], settings=settings, clock=FakeClock())
+    batch = Batch(["a.wav", "b.wav"], settings=settings, clock=HandClock())
     batch.begin()
     a, _ = batch.claim("W1")
     assert batch.finish(a, 1, _done(a))
@@ -1209,7 +1202,7 @@ def test_the_run_figures_after_a_removal_and_its_undo_are_those_of_the_list_coun
                         classmethod(lambda cls, jobs, run: counted.append(1) or of(
                             cls, jobs, run)))
 
-    clock = FakeClock()
+    clock = HandClock()
     batch = Batch([f"s{i}.wav" for i in range(8)], settings=settings, clock=clock)
     batch.begin()
     for i in range(5):
@@ -1248,7 +1241,7 @@ def test_a_song_that_ends_after_a_removal_leaves_the_run_figures_when_queued_aga
     again stops counting as ended, and the estimate is the one of the list counted afresh."""
     from core.batch import progress
 
-    clock = FakeClock()
+    clock = HandClock()
     batch = Batch([f"s{i}.wav" for i in range(6)], settings=settings, clock=clock)
     batch.begin()
     batch.remove([0])  # the places of the others move up by one
@@ -1269,7 +1262,7 @@ def test_a_song_that_ends_after_a_removal_leaves_the_run_figures_when_queued_aga
 def test_a_removal_names_only_songs_of_the_list(settings):
     """A place past the end of the list (a selection read before the list shrank) removes
     nothing, instead of raising."""
-    batch = Batch(["a.wav", "b.wav"], settings=settings, clock=FakeClock())
+    batch = Batch(["a.wav", "b.wav"], settings=settings, clock=HandClock())
     assert batch.remove([2, -1]) == []
     assert [j.path for j in batch.jobs] == ["a.wav", "b.wav"]
 
@@ -1277,7 +1270,7 @@ def test_a_removal_names_only_songs_of_the_list(settings):
 def test_after_a_removal_the_first_song_of_the_list_runs_next(settings):
     """Songs removed before the queued ones: the song now first in the list is the next
     to run (not the one after it)."""
-    batch = Batch([f"s{i}.wav" for i in range(4)], settings=settings, clock=FakeClock())
+    batch = Batch([f"s{i}.wav" for i in range(4)], settings=settings, clock=HandClock())
     batch.begin()
     batch.claim("W1")  # s0 runs
     batch.remove([0])
@@ -1288,7 +1281,7 @@ def test_after_a_removal_the_first_song_of_the_list_runs_next(settings):
 def test_a_running_song_still_times_out_after_songs_are_removed(settings):
     """A removal renumbers the list; the running songs stay watched by the stall and
     time-out rules."""
-    clock = FakeClock()
+    clock = HandClock()
     batch = Batch([f"s{i}.wav" for i in range(3)], settings=settings, clock=clock)
     batch.begin()
     job, _ = batch.claim("W1")
@@ -1301,7 +1294,7 @@ def test_a_running_song_still_times_out_after_songs_are_removed(settings):
 def test_a_removal_that_ends_the_batch_stops_its_clock_and_undo_starts_it_again(settings):
     """Removing the last queued songs ends the batch (its end time is set, as when its last
     song ends); putting them back makes it run again, with no end time."""
-    clock = FakeClock()
+    clock = HandClock()
     batch = Batch([f"s{i}.wav" for i in range(3)], settings=settings, clock=clock)
     batch.begin()
     for _ in range(2):
@@ -1325,7 +1318,7 @@ def test_the_analysis_times_summed_in_the_run_follow_songs_queued_again(settings
 
     from core.batch import progress
 
-    clock = FakeClock()
+    clock = HandClock()
     batch = Batch([f"s{i}.wav" for i in range(5)], settings=settings, clock=clock)
     batch.begin()
 
@@ -1363,7 +1356,7 @@ def test_a_removal_and_its_undo_count_only_the_songs_that_moved(settings, monkey
     of = progress.QueuedTally.of.__func__
     monkeypatch.setattr(progress.QueuedTally, "of", classmethod(
         lambda cls, jobs: counted.append(1) or of(cls, jobs)))
-    clock = FakeClock()
+    clock = HandClock()
     batch = Batch([f"s{i}.wav" for i in range(30)], settings=settings, clock=clock)
     batch.begin()
     for i in range(12):
@@ -1422,7 +1415,7 @@ def test_a_removal_and_its_undo_number_again_only_the_songs_from_the_first_place
             numbered.append(job.path)
         plain(job, name, value)
 
-    batch = Batch([f"s{i}.wav" for i in range(10)], settings=settings, clock=FakeClock())
+    batch = Batch([f"s{i}.wav" for i in range(10)], settings=settings, clock=HandClock())
     monkeypatch.setattr(Job, "__setattr__", watch)
     taken = batch.remove([6, 8])
     assert numbered == ["s7.wav", "s9.wav"]  # places 6 and 7 now

@@ -9,14 +9,7 @@ import pytest
 from core.batch.rules import Batch, SongState
 from core.io.results import SongResult
 from core.settings import AnalysisSettings
-
-
-class FakeClock:
-    def __init__(self):
-        self.t = 1000.0
-
-    def __call__(self):
-        return self.t
+from tests.core.clocks import HandClock
 
 
 @pytest.fixture
@@ -30,7 +23,7 @@ def _done(job, **kw):
 
 
 def test_extend_moves_the_hard_limit_by_one_budget_each_time(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav"], settings=settings, clock=clock)
     job, attempt = b.claim("w1")
     assert b.hard_limit(job) == 20.0
@@ -80,7 +73,7 @@ def test_budget_comes_from_the_settings_the_song_ran_with(settings):
 @pytest.mark.parametrize("end", ["fail", "timeout", "skip", "cancel_running", "cancel_queued"])
 def test_analyzing_again_keeps_the_earlier_result_when_the_new_attempt_ends_badly(settings,
                                                                                    end):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav"], settings=settings, clock=clock)
     job, attempt = b.claim("w1")
     good = _done(job, bpm=120.0)
@@ -161,7 +154,7 @@ def test_restored_songs_keep_their_state_and_unanalyzed_ones_are_queued(settings
 
 
 def test_a_second_run_counts_from_zero_and_paused_time_is_left_out(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav", "b.wav"], settings=settings, clock=clock)
     for _ in range(2):
         job, attempt = b.claim("w1")
@@ -183,7 +176,7 @@ def test_a_second_run_counts_from_zero_and_paused_time_is_left_out(settings):
 
 
 def test_songs_from_the_store_are_not_counted_as_analyzed(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav", "b.wav", "c.wav"], settings=settings, clock=clock)
     for _ in range(3):
         job, attempt = b.claim("w1")
@@ -196,7 +189,7 @@ def test_songs_from_the_store_are_not_counted_as_analyzed(settings):
 
 
 def test_eta_follows_song_length_and_the_running_songs_progress(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["short.wav", "long.wav", "q1.wav", "q2.wav"], settings=settings, clock=clock)
     short, a1 = b.claim("w1")
     clock.t += 10
@@ -221,7 +214,7 @@ def test_eta_is_unknown_before_anything_can_be_measured_and_zero_at_the_end(sett
 
 
 def test_eta_is_unknown_while_a_song_is_stalled(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav", "slow.wav"], settings=settings, clock=clock)
     job, attempt = b.claim("w1")
     clock.t += 4
@@ -238,7 +231,7 @@ def test_eta_is_unknown_while_a_song_is_stalled(settings):
 
 
 def test_figures_read_counts_rate_and_eta_together(settings):
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav", "b.wav"], settings=settings, clock=clock)
     job, attempt = b.claim("w1")
     clock.t += 30
@@ -265,7 +258,7 @@ class _CountedList(list):
 def test_the_questions_asked_on_every_tick_do_not_walk_the_ended_songs(settings):
     # The window asks for counts, figures and the next song several times a second; a long
     # batch must not make each question cost a pass over every song that has ended.
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch([f"{i}.wav" for i in range(3000)], settings=settings, clock=clock)
     for _ in range(2990):
         job, attempt = b.claim("w1")
@@ -314,7 +307,7 @@ def test_figures_kept_as_songs_change_equal_the_figures_counted_afresh(settings,
     import random
 
     rng = random.Random(seed)
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch([f"{i}.wav" for i in range(12)], settings=settings, clock=clock)
     b.add_failed("gone.wav", "file not found")
     done = SongResult(path="r.wav", status="done", duration_s=40.0, source="store")
@@ -369,7 +362,7 @@ def test_figures_kept_as_songs_change_equal_the_figures_counted_afresh(settings,
 def test_outcome_names_how_the_last_attempt_ended_after_a_retry(settings):
     # A song that failed and then was analyzed fine must not keep saying it failed: the
     # window's worker panel reads the outcome to tell a finished worker from a stuck one.
-    clock = FakeClock()
+    clock = HandClock()
     b = Batch(["a.wav"], settings=settings, clock=clock)
     job, attempt = b.claim("w1")
     b.fail(job.id, attempt, "cannot decode")

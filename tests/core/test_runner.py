@@ -20,6 +20,7 @@ from core.batch.runner import BatchRunner, run_job
 from core.errors import AnalysisCancelled, CorruptFileError
 from core.io.results import SongResult
 from core.settings import AnalysisSettings
+from tests.core.clocks import HandClock
 
 WAIT_S = 20.0  # upper bound of every wait below; a pass takes a fraction of a second
 EPS = 1e-6  # s: a step of the test's clock just short of a limit
@@ -67,23 +68,6 @@ class SpyBatch(Batch):
             self.reported.wait_for(lambda: any(p == path for p, _ in self.finish_reports),
                                    timeout=WAIT_S)
             return [kept for p, kept in self.finish_reports if p == path]
-
-
-class HandClock:
-    """The batch's monotonic clock (s), moved by the test alone: songs time out when the
-    test says, however slowly a loaded machine runs them."""
-
-    START = 1000.0
-
-    def __init__(self):
-        self.t = self.START
-
-    def __call__(self) -> float:
-        return self.t
-
-    def set(self, seconds: float) -> None:
-        """Set the clock ``seconds`` after its start (songs started at its start)."""
-        self.t = self.START + seconds
 
 
 class WatchdogTicks:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from core.batch.store import _WRITE_OVERHEAD, ResultStore
+from core.batch.store import WRITE_OVERHEAD_BYTES, ResultStore
 from core.io.results import SongResult
 from core.settings import AnalysisSettings
 from tests.core.test_store_owners import _holder
@@ -480,7 +480,7 @@ def test_a_list_taken_back_while_the_store_is_held_is_taken_once_it_is_released(
         store.flush(5)
         assert back < 0 and store.backlog()["writes"] == 2
         # weighed as the list it may have to write afresh: its song's path and its row
-        assert store.backlog()["bytes"] - held == len("/m/a.wav") + 64 + _WRITE_OVERHEAD
+        assert store.backlog()["bytes"] - held == len("/m/a.wav") + 64 + WRITE_OVERHEAD_BYTES
     finally:
         holder.execute("COMMIT")
         holder.close()

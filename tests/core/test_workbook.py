@@ -5,6 +5,7 @@ import zipfile
 
 import openpyxl
 import pytest
+from openpyxl.cell import WriteOnlyCell
 
 import core.calibration.workbook as workbook
 from core.calibration.reference import load_reference, reference_from_bytes
@@ -135,3 +136,68 @@ def test_formatting_pasted_far_below_the_table_is_not_read(tmp_path, monkeypatch
     monkeypatch.setattr(workbook, "EMPTY_ROWS_STOP", 1000)
     sheet = load_reference(tmp_path / "deck.xlsx")
     assert [r.title for r in sheet.rows][-1] == "Lost Song"
+
+
+def _unsized_book(path, *, gap, after):
+    # a workbook as a script writes it (openpyxl's write-only mode): its sheet states no
+    # size; the songs, then styled empty rows, then rows far below
+    book = openpyxl.Workbook(write_only=True)
+    ws = book.create_sheet("Deck")
+    ws.append(["Song", "Artist", "BPM"])
+    for title, bpm in (("Midnight Drive", 124), ("Low Tide", 96), ("Slow Burn", 72.5)):
+        ws.append([title, "Nova Lights", bpm])
+    for _ in range(gap):
+        cell = WriteOnlyCell(ws)
+        cell.font = openpyxl.styles.Font(bold=True)
+        ws.append([None, None, cell])
+    for i in range(after):
+        ws.append([f"Lost Song {i}", "Nobody", 99])
+    book.save(path)
+    with zipfile.ZipFile(path) as z:
+        assert b"<dimension" not in z.read(_SHEET)
+    return path
+
+
+_SHEET = "xl/worksheets/sheet1.xml"
+
+
+def test_a_sheet_that_states_no_size_is_read_only_to_its_gap(tmp_path, monkeypatch):
+    # openpyxl sized such a sheet by parsing all of it before the first row was given, so
+    # the rows after the gap were read even though the reader stopped at the gap
+    monkeypatch.setattr(workbook, "EMPTY_ROWS_STOP", 50)
+    path = _unsized_book(tmp_path / "deck.xlsx", gap=60, after=5000)
+    read = {}
+    zip_read = zipfile.ZipExtFile.read
+
+    def counted(self, n=-1):
+        data = zip_read(self, n)
+        read[self.name] = read.get(self.name, 0) + len(data)
+        return data
+
+    monkeypatch.setattr(zipfile.ZipExtFile, "read", counted)
+    sheet = load_reference(path)
+    assert [r.title for r in sheet.rows] == ["Midnight Drive", "Low Tide", "Slow Burn"]
+    with zipfile.ZipFile(path) as z:
+        size = z.getinfo(_SHEET).file_size
+    assert size > 200_000
+    assert 0 < read[_SHEET] < size / 4  # the songs, the gap and a parser's buffer or two
+    # past the gap the rows are there, and read when the gap is allowed
+    monkeypatch.setattr(workbook, "EMPTY_ROWS_STOP", 100)
+    assert len(load_reference(path).rows) == 3 + 5000
+
+
+def test_a_stated_size_smaller_than_the_sheet_cuts_nothing_off(tmp_path):
+    # a script that writes a wrong size (here A1:B2) for a sheet of 4 rows of 3 cells: the
+    # rows and cells past it were not read (one song, no tempo)
+    path = _unsized_book(tmp_path / "deck.xlsx", gap=0, after=0)
+    stated = io.BytesIO()
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(stated, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == _SHEET:
+                body = body.replace(b"</sheetPr>", b'</sheetPr><dimension ref="A1:B2"/>')
+                assert b"<dimension" in body
+            dst.writestr(info, body)
+    sheet = reference_from_bytes(stated.getvalue(), tmp_path / "deck.xlsx")
+    assert [(r.title, r.values["bpm"]) for r in sheet.rows] == [
+        ("Midnight Drive", 124), ("Low Tide", 96), ("Slow Burn", 72.5)]
