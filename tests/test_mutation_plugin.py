@@ -55,3 +55,14 @@ def test_a_run_can_be_narrowed_to_the_mutants_of_one_function():
     picked = mutation.chosen_names(names, ("core.a.*",), 2, seed=3)
     assert len(picked) == 2 and set(picked) <= set(names[:4])
     assert picked == mutation.chosen_names(names, ("core.a.*",), 2, seed=3)
+
+
+def test_every_hand_made_bug_still_finds_the_code_it_changes():
+    """A hand-made bug whose code moved or changed is skipped by the run ("the code it
+    changes is gone"), so a deliberate bug the suite should catch would no longer be tried:
+    each one's text is in its file exactly once."""
+    from benchmarks.mutation import HANDMADE, ROOT
+
+    gone = [(b.group, b.name, b.path) for b in HANDMADE
+            if (ROOT / b.path).read_text(encoding="utf-8").count(b.old) != 1]
+    assert gone == []
