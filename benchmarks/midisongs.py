@@ -43,6 +43,7 @@ and songs without a tempo per collection and overall.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import struct
@@ -60,7 +61,7 @@ from benchmarks.tempo_report import score_songs, song_arguments  # noqa: E402
 __all__ = ["COLLECTIONS", "EXTRA_COLLECTIONS", "PITCHED_FONTS", "DRUM_KITS", "wad_music", "find_songs",
            "notated_tempo", "timed_messages", "render", "store", "main"]
 
-#: Collection -> (where its MIDI files are, Debian package).
+#: Collection -> (where its MIDI files are: a glob pattern or a tuple of them, Debian packages).
 COLLECTIONS = {
     "openmsx": ("/usr/share/games/openttd/baseset/openmsx/*.mid", "openttd-openmsx"),
     "freedoom": ("/usr/share/games/doom/freedoom*.wad", "freedoom"),
@@ -120,22 +121,36 @@ def _sources(only=None) -> list[tuple[str, str, bytes]]:
     import glob
 
     seen, out = set(), []
-    for collection, (pattern, package) in _collections(only).items():
-        paths = sorted(glob.glob(pattern))
+    for collection, (patterns, package) in _collections(only).items():
+        if isinstance(patterns, str):
+            patterns = (patterns,)
+        paths = sorted(p for pattern in patterns for p in glob.glob(pattern))
         if not paths:
             print(f"no {collection} music found: apt-get install {package} to include it")
         for path in paths:
-            if path.endswith(".wad"):
-                entries = wad_music(path)
-            else:
-                with open(path, "rb") as f:
-                    entries = [(os.path.splitext(os.path.basename(path))[0], f.read())]
-            for name, data in entries:
+            for name, data, why in _entries(path):
+                if data is None:
+                    print(f"{collection}/{name}: {why}, left out")
+                    continue
                 digest = hashlib.sha1(data).hexdigest()
                 if digest not in seen:
                     seen.add(digest)
                     out.append((collection, name, data))
     return out
+
+
+def _entries(path: str) -> list[tuple[str, bytes | None, str]]:
+    """``(name, MIDI bytes or None, why it is left out)`` of the songs of one file: the music
+    lumps of a Doom WAD or a MIDI file (gzip-compressed when its name ends in ``.gz``), named without its
+    extensions."""
+    if path.endswith(".wad"):
+        return [(name, data, "") for name, data in wad_music(path)]
+    with open(path, "rb") as f:
+        data = f.read()
+    name = os.path.basename(path)
+    if name.endswith(".gz"):
+        data, name = gzip.decompress(data), name[:-3]
+    return [(os.path.splitext(name)[0], data, "")]
 
 
 def _collections(only) -> dict[str, tuple[str, str]]:

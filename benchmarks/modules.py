@@ -41,6 +41,8 @@ import ctypes
 import ctypes.util
 import functools
 import glob
+import gzip
+import itertools
 import os
 import sys
 
@@ -150,6 +152,8 @@ def play(path: str, seconds: float) -> tuple[np.ndarray | None, np.ndarray, str]
         return None, np.zeros(0), "libopenmpt is not installed"
     with open(path, "rb") as f:
         data = f.read()
+    if path.endswith(".gz"):
+        data = gzip.decompress(data)
     err = ctypes.c_int(0)
     msg = ctypes.c_char_p()
     silent = ctypes.cast(lib.openmpt_log_func_silent, ctypes.c_void_p)
@@ -251,9 +255,11 @@ def find_modules(cache: str, seconds: float, *, only=None) -> list[dict]:
 
 
 def module_files(*, only=None) -> list[tuple[str, str, str]]:
-    """``(game, id, path)`` of every installed module file (.mod, .s3m, .xm, .it) of the
-    games of :data:`FOLDERS`, or of the games named in ``only`` (of :data:`FOLDERS` and
-    :data:`EXTRA_FOLDERS`), by game and file name; the id is ``game/file name``.
+    """``(game, id, path)`` of every installed module file (.mod, .s3m, .xm, .it, each also
+    gzip-compressed as .gz) of the games of :data:`FOLDERS`, or of the games named in
+    ``only`` (of :data:`FOLDERS` and :data:`EXTRA_FOLDERS`), by game and file name; the id
+    is ``game/file name``, with the folders the game's folder matched where it has
+    wildcards (``game/inside/music.xm.gz``).
 
     Raises
     ------
@@ -262,10 +268,19 @@ def module_files(*, only=None) -> list[tuple[str, str, str]]:
     """
     out = []
     for game, folder in sorted(_folders(only).items()):
+        root = _fixed_part(folder)
         for path in sorted(p for p in glob.glob(os.path.join(folder, "*"))
-                           if p.lower().endswith(_EXTENSIONS)):
-            out.append((game, f"{game}/{os.path.basename(path)}", path))
+                           if p.lower().removesuffix(".gz").endswith(_EXTENSIONS)):
+            name = os.path.relpath(path, root).replace(os.sep, "/")
+            out.append((game, f"{game}/{name}", path))
     return out
+
+
+def _fixed_part(folder: str) -> str:
+    """The folders of ``folder`` before its first one with a wildcard."""
+    parts = folder.split(os.sep)
+    fixed = itertools.takewhile(lambda p: not any(c in p for c in "*?["), parts)
+    return os.sep.join(fixed) or os.sep
 
 
 def _folders(only) -> dict[str, str]:
