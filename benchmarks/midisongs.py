@@ -3,7 +3,7 @@
     apt-get install openttd-openmsx freedoom planetblupi-music-midi avldrums.lv2-soundfont \
         fluidsynth fluid-soundfont-gm musescore-general-soundfont-small timgm6mb-soundfont \
         csound-soundfont
-    apt-get install mma  # --only, below
+    apt-get install pianobooster playmidi faust-common yoshimi-data nyquist mma  # --only, below
     python -m benchmarks.midisongs [--no-peers] [--cache DIR] [--seconds 180] [--only NAME ...]
 
 The evaluation editions take their pieces from music21's corpus and play them over grooves
@@ -38,11 +38,15 @@ benchmarks that reuse these songs (:func:`benchmarks.tempo_report.songs_by_other
 collections above.  ``--only`` takes any collection of either list.  A file that mido cannot
 read (a key signature of no known key, say) is named and left out.
 
-**Not measured yet.**  The songs MMA writes (:mod:`benchmarks.mmasongs`) are listed among
-them and have not been scored by any system: its example songs (``mma-examples``) and a
-song on each groove of each of its style libraries (``mma-stdlib``, ``mma-casio``,
-``mma-yamaha``, ``mma-zoom``, ``mma-kara``, ``mma-pflib``, ``mma-alexis``), whose tempo
-is drawn for each groove since a groove states none.
+**Not measured yet.**  Five more sources are listed among them and have not been scored by
+any system (``benchmarks/results/next_sources.txt`` counts their songs and has the commands
+for their first run): the songs of PianoBooster's course (``pianobooster``), PlayMIDI's
+examples (``playmidi``, its MIDI files gzip-compressed), the Faust STK examples' songs
+(``faust-stk``, package ``faust-common``), the demo songs of Yoshimi and Nyquist
+(``synth-examples``), and the songs MMA writes (:mod:`benchmarks.mmasongs`): its example
+songs (``mma-examples``) and a song on each groove of each of its style libraries
+(``mma-stdlib``, ``mma-casio``, ``mma-yamaha``, ``mma-zoom``, ``mma-kara``, ``mma-pflib``,
+``mma-alexis``), whose tempo is drawn for each groove since a groove states none.
 
 Printed: each song's tempo and every system's answer with its relation, then Acc1, Acc2
 and songs without a tempo per collection and overall.
@@ -84,6 +88,12 @@ EXTRA_COLLECTIONS = {
     "pinball": ("/usr/share/games/pinball/hurd/*.mid", "pinball-table-hurd-data"),
     "pangzero": ("/usr/share/perl5/auto/share/dist/Games-PangZero/*.mid", "pangzero"),
     "crimson": ("/usr/share/games/crimson/music/*.mid", "crimson"),
+    "pianobooster": ("/usr/share/doc/pianobooster/courses/BoosterMusic/*.mid*", "pianobooster"),
+    "playmidi": ("/usr/share/doc/playmidi/examples/*.mid.gz", "playmidi"),
+    "faust-stk": ("/usr/share/faust/examples/physicalModeling/faust-stk/pd-patches/fancy/*/*.mid",
+                  "faust-common"),
+    "synth-examples": (("/usr/share/yoshimi/examples/*.mid", "/usr/share/nyquist/lib/piano/*.mid"),
+                       "yoshimi-data nyquist"),
     "mma-examples": (("/usr/share/doc/mma/examples/*/*.mma",
                       "/usr/share/doc/mma/examples/*/*/*.mma"), "mma"),
     **{f"mma-{library}": (f"/usr/share/mma/lib/{library}/*.mma", "mma")

@@ -3,6 +3,8 @@
     apt-get install libopenmpt0 ironseed-data pingus-data tecnoballz-data pekka-kana-2-data \
         heroes-sound-tracks gl-117-data freedroid-data biniax2-data flobopuyo rafkill-data \
         bomberclone-data rockdodger pachi-data
+    apt-get install clanlib-doc fb-music-high gambas3-examples libplib-doc sdlbasic \
+        sludge-doc  # six of the sources --only takes, not measured yet (below)
     python -m benchmarks.modules [--no-peers] [--cache DIR] [--seconds 180] [--only GAME ...]
 
 A tracker module (MOD, S3M, XM, IT) holds its own instrument samples -- recorded drums,
@@ -26,10 +28,15 @@ sound shows -- a tracker at four rows per beat may well write a 90 BPM song at e
 Acc2 is the figure to trust, and Acc1 says how often a system agrees with the rows.
 
 **More games.**  Twenty-five more games in Debian ship a few modules each (:data:`EXTRA_FOLDERS`,
-packages in :data:`EXTRA_PACKAGES`).  They are played only when named with ``--only``: the
-benchmarks that reuse these modules (:func:`benchmarks.tempo_report.songs_by_others`) and
-:mod:`benchmarks.tempo_varies` keep reading the thirteen games above, so their numbers do
-not move when a package is installed.  ``--only`` takes any game of either list.
+packages in :data:`EXTRA_PACKAGES`), and so do six more packages: Frozen Bubble's
+two-player music (``fb-music-high``) and the examples of ClanLib, Gambas, PLIB, SDLBasic
+and the SLUDGE adventure engine (two of its modules gzip-compressed, ``.xm.gz``, which are
+unpacked before they are played); these six have not been scored by any system yet
+(``benchmarks/results/next_sources.txt``).  They are played only when named with
+``--only``: the benchmarks that reuse these modules
+(:func:`benchmarks.tempo_report.songs_by_others`) and :mod:`benchmarks.tempo_varies` keep
+reading the thirteen games above, so their numbers do not move when a package is
+installed.  ``--only`` takes any game of either list.
 
 Printed: each module's reference tempo and every system's answer with its relation, then
 Acc1, Acc2 and files without a tempo per game and overall.
@@ -99,13 +106,20 @@ EXTRA_FOLDERS = {
     "vectoroids": "/usr/share/games/vectoroids/music",
     "vodovod": "/usr/share/games/vodovod",
     "vor": "/usr/share/vor",
+    "clanlib": "/usr/share/doc/clanlib-doc/examples/*/resources",
+    "frozen-bubble": "/usr/share/games/frozen-bubble/snd",
+    "gambas3": "/usr/share/doc/gambas3-examples/examples/OpenGL/PDFPresentation",
+    "plib": "/usr/share/doc/libplib-doc/examples/sl",
+    "sdlbasic": "/usr/share/sdlbasic/demo",
+    "sludge": "/usr/share/doc/sludge/ExampleProjects/VerbCoin/*",
 }
 #: The Debian packages that install :data:`EXTRA_FOLDERS`.
 EXTRA_PACKAGES = ("ballz-data bb black-box bugsquish ceferino-data circuslinux-data "
                   "criticalmass-data cuyo-data dodgindiamond2 gemdropx gltron gweled "
                   "madbomber-data monsterz-data njam-data open-invaders-data pathogen "
                   "penguin-command ri-li-data solarwolf tomatoes-data tuxmath-data vectoroids "
-                  "vodovod vor")
+                  "vodovod vor clanlib-doc fb-music-high gambas3-examples libplib-doc sdlbasic "
+                  "sludge-doc")
 _EXTENSIONS = (".mod", ".s3m", ".xm", ".it")
 _PACKAGES = ("libopenmpt0 ironseed-data pingus-data tecnoballz-data pekka-kana-2-data "
              "heroes-sound-tracks gl-117-data freedroid-data biniax2-data flobopuyo "
