@@ -61,7 +61,8 @@ import numpy as np  # noqa: E402
 from benchmarks.midisongs import store  # noqa: E402
 from benchmarks.tempo_report import score_songs, song_arguments  # noqa: E402
 
-__all__ = ["FOLDERS", "EXTRA_FOLDERS", "EXTRA_PACKAGES", "find_modules", "module_files", "play", "steady_beat", "main"]
+__all__ = ["FOLDERS", "EXTRA_FOLDERS", "EXTRA_PACKAGES", "find_modules", "left_out", "module_files",
+           "play", "reference", "steady_beat", "main"]
 
 #: Where each game keeps its music (module files only are taken: .mod, .s3m, .xm, .it).
 FOLDERS = {
@@ -254,18 +255,38 @@ def find_modules(cache: str, seconds: float, *, only=None) -> list[dict]:
             with open(beat_file + ".tmp", "w") as f:
                 f.write(f"{bpm} {steady} {lo} {hi} {length}\n")
             os.replace(beat_file + ".tmp", beat_file)
-        if length < _MIN_SECONDS:
-            print(f"{ident}: {length:.0f} s of music, left out")
-            continue
-        if bpm <= 0:
-            print(f"{ident}: no beat stated, left out")
-            continue
-        if steady < _STEADY_SHARE:
-            print(f"{ident}: tempo changes {lo:.0f}-{hi:.0f} ({steady:.0%} of the part "
-                  f"within 4 % of {bpm:.0f}), left out")
+        why = left_out(bpm, steady, lo, hi, length)
+        if why:
+            print(f"{ident}: {why}, left out")
             continue
         out.append({"id": ident, "game": game, "path": flac, "bpm": bpm})
     return out
+
+
+def reference(path: str, seconds: float) -> tuple[float, str]:
+    """``(the rows' beat (BPM), why the module is left out or "")`` of the module at
+    ``path`` over the first ``seconds`` of its music: it is played in memory for its beat,
+    and nothing is kept."""
+    y, beats, why = play(path, seconds)
+    if y is None:
+        return 0.0, why
+    ok = beats[np.isfinite(beats) & (beats > 0)]
+    bpm, steady, lo, hi = steady_beat(ok) if ok.size else (0.0, 0.0, 0.0, 0.0)
+    return bpm, left_out(bpm, steady, lo, hi, len(y) / _SR)
+
+
+def left_out(bpm: float, steady: float, lo: float, hi: float, length: float) -> str:
+    """Why a module is left out, or ``""``: from its beat (``bpm``, the share of the part it
+    holds, the lowest and highest beat of its windows, as :func:`steady_beat` gives them) and
+    the seconds of music played (``length``)."""
+    if length < _MIN_SECONDS:
+        return f"{length:.0f} s of music"
+    if bpm <= 0:
+        return "no beat stated"
+    if steady < _STEADY_SHARE:
+        return (f"tempo changes {lo:.0f}-{hi:.0f} ({steady:.0%} of the part within 4 % of "
+                f"{bpm:.0f})")
+    return ""
 
 
 def module_files(*, only=None) -> list[tuple[str, str, str]]:
