@@ -3,6 +3,8 @@
     apt-get install libopenmpt0 ironseed-data pingus-data tecnoballz-data pekka-kana-2-data \
         heroes-sound-tracks gl-117-data freedroid-data biniax2-data flobopuyo rafkill-data \
         bomberclone-data rockdodger pachi-data
+    apt-get install clanlib-doc fb-music-high gambas3-examples libplib-doc sdlbasic \
+        sludge-doc  # six of the sources --only takes, not measured yet (below)
     python -m benchmarks.modules [--no-peers] [--cache DIR] [--seconds 180] [--only GAME ...]
 
 A tracker module (MOD, S3M, XM, IT) holds its own instrument samples -- recorded drums,
@@ -26,10 +28,15 @@ sound shows -- a tracker at four rows per beat may well write a 90 BPM song at e
 Acc2 is the figure to trust, and Acc1 says how often a system agrees with the rows.
 
 **More games.**  Twenty-five more games in Debian ship a few modules each (:data:`EXTRA_FOLDERS`,
-packages in :data:`EXTRA_PACKAGES`).  They are played only when named with ``--only``: the
-benchmarks that reuse these modules (:func:`benchmarks.tempo_report.songs_by_others`) and
-:mod:`benchmarks.tempo_varies` keep reading the thirteen games above, so their numbers do
-not move when a package is installed.  ``--only`` takes any game of either list.
+packages in :data:`EXTRA_PACKAGES`), and so do six more packages: Frozen Bubble's
+two-player music (``fb-music-high``) and the examples of ClanLib, Gambas, PLIB, SDLBasic
+and the SLUDGE adventure engine (two of its modules gzip-compressed, ``.xm.gz``, which are
+unpacked before they are played); these six have not been scored by any system yet
+(``benchmarks/results/next_sources.txt``).  They are played only when named with
+``--only``: the benchmarks that reuse these modules
+(:func:`benchmarks.tempo_report.songs_by_others`) and :mod:`benchmarks.tempo_varies` keep
+reading the thirteen games above, so their numbers do not move when a package is
+installed.  ``--only`` takes any game of either list.
 
 Printed: each module's reference tempo and every system's answer with its relation, then
 Acc1, Acc2 and files without a tempo per game and overall.
@@ -41,6 +48,8 @@ import ctypes
 import ctypes.util
 import functools
 import glob
+import gzip
+import itertools
 import os
 import sys
 
@@ -52,7 +61,8 @@ import numpy as np  # noqa: E402
 from benchmarks.midisongs import store  # noqa: E402
 from benchmarks.tempo_report import score_songs, song_arguments  # noqa: E402
 
-__all__ = ["FOLDERS", "EXTRA_FOLDERS", "EXTRA_PACKAGES", "find_modules", "module_files", "play", "steady_beat", "main"]
+__all__ = ["FOLDERS", "EXTRA_FOLDERS", "EXTRA_PACKAGES", "find_modules", "left_out", "module_files",
+           "play", "reference", "steady_beat", "main"]
 
 #: Where each game keeps its music (module files only are taken: .mod, .s3m, .xm, .it).
 FOLDERS = {
@@ -97,13 +107,20 @@ EXTRA_FOLDERS = {
     "vectoroids": "/usr/share/games/vectoroids/music",
     "vodovod": "/usr/share/games/vodovod",
     "vor": "/usr/share/vor",
+    "clanlib": "/usr/share/doc/clanlib-doc/examples/*/resources",
+    "frozen-bubble": "/usr/share/games/frozen-bubble/snd",
+    "gambas3": "/usr/share/doc/gambas3-examples/examples/OpenGL/PDFPresentation",
+    "plib": "/usr/share/doc/libplib-doc/examples/sl",
+    "sdlbasic": "/usr/share/sdlbasic/demo",
+    "sludge": "/usr/share/doc/sludge/ExampleProjects/VerbCoin/*",
 }
 #: The Debian packages that install :data:`EXTRA_FOLDERS`.
 EXTRA_PACKAGES = ("ballz-data bb black-box bugsquish ceferino-data circuslinux-data "
                   "criticalmass-data cuyo-data dodgindiamond2 gemdropx gltron gweled "
                   "madbomber-data monsterz-data njam-data open-invaders-data pathogen "
                   "penguin-command ri-li-data solarwolf tomatoes-data tuxmath-data vectoroids "
-                  "vodovod vor")
+                  "vodovod vor clanlib-doc fb-music-high gambas3-examples libplib-doc sdlbasic "
+                  "sludge-doc")
 _EXTENSIONS = (".mod", ".s3m", ".xm", ".it")
 _PACKAGES = ("libopenmpt0 ironseed-data pingus-data tecnoballz-data pekka-kana-2-data "
              "heroes-sound-tracks gl-117-data freedroid-data biniax2-data flobopuyo "
@@ -150,6 +167,8 @@ def play(path: str, seconds: float) -> tuple[np.ndarray | None, np.ndarray, str]
         return None, np.zeros(0), "libopenmpt is not installed"
     with open(path, "rb") as f:
         data = f.read()
+    if path.endswith(".gz"):
+        data = gzip.decompress(data)
     err = ctypes.c_int(0)
     msg = ctypes.c_char_p()
     silent = ctypes.cast(lib.openmpt_log_func_silent, ctypes.c_void_p)
@@ -236,24 +255,46 @@ def find_modules(cache: str, seconds: float, *, only=None) -> list[dict]:
             with open(beat_file + ".tmp", "w") as f:
                 f.write(f"{bpm} {steady} {lo} {hi} {length}\n")
             os.replace(beat_file + ".tmp", beat_file)
-        if length < _MIN_SECONDS:
-            print(f"{ident}: {length:.0f} s of music, left out")
-            continue
-        if bpm <= 0:
-            print(f"{ident}: no beat stated, left out")
-            continue
-        if steady < _STEADY_SHARE:
-            print(f"{ident}: tempo changes {lo:.0f}-{hi:.0f} ({steady:.0%} of the part "
-                  f"within 4 % of {bpm:.0f}), left out")
+        why = left_out(bpm, steady, lo, hi, length)
+        if why:
+            print(f"{ident}: {why}, left out")
             continue
         out.append({"id": ident, "game": game, "path": flac, "bpm": bpm})
     return out
 
 
+def reference(path: str, seconds: float) -> tuple[float, str]:
+    """``(the rows' beat (BPM), why the module is left out or "")`` of the module at
+    ``path`` over the first ``seconds`` of its music: it is played in memory for its beat,
+    and nothing is kept."""
+    y, beats, why = play(path, seconds)
+    if y is None:
+        return 0.0, why
+    ok = beats[np.isfinite(beats) & (beats > 0)]
+    bpm, steady, lo, hi = steady_beat(ok) if ok.size else (0.0, 0.0, 0.0, 0.0)
+    return bpm, left_out(bpm, steady, lo, hi, len(y) / _SR)
+
+
+def left_out(bpm: float, steady: float, lo: float, hi: float, length: float) -> str:
+    """Why a module is left out, or ``""``: from its beat (``bpm``, the share of the part it
+    holds, the lowest and highest beat of its windows, as :func:`steady_beat` gives them) and
+    the seconds of music played (``length``)."""
+    if length < _MIN_SECONDS:
+        return f"{length:.0f} s of music"
+    if bpm <= 0:
+        return "no beat stated"
+    if steady < _STEADY_SHARE:
+        return (f"tempo changes {lo:.0f}-{hi:.0f} ({steady:.0%} of the part within 4 % of "
+                f"{bpm:.0f})")
+    return ""
+
+
 def module_files(*, only=None) -> list[tuple[str, str, str]]:
-    """``(game, id, path)`` of every installed module file (.mod, .s3m, .xm, .it) of the
-    games of :data:`FOLDERS`, or of the games named in ``only`` (of :data:`FOLDERS` and
-    :data:`EXTRA_FOLDERS`), by game and file name; the id is ``game/file name``.
+    """``(game, id, path)`` of every installed module file (.mod, .s3m, .xm, .it, each also
+    gzip-compressed as .gz) of the games of :data:`FOLDERS`, or of the games named in
+    ``only`` (of :data:`FOLDERS` and :data:`EXTRA_FOLDERS`), by game and file name; the id
+    is ``game/file name``, with the folders the game's folder matched where it has
+    wildcards (``game/inside/music.xm.gz``).
 
     Raises
     ------
@@ -262,10 +303,19 @@ def module_files(*, only=None) -> list[tuple[str, str, str]]:
     """
     out = []
     for game, folder in sorted(_folders(only).items()):
+        root = _fixed_part(folder)
         for path in sorted(p for p in glob.glob(os.path.join(folder, "*"))
-                           if p.lower().endswith(_EXTENSIONS)):
-            out.append((game, f"{game}/{os.path.basename(path)}", path))
+                           if p.lower().removesuffix(".gz").endswith(_EXTENSIONS)):
+            name = os.path.relpath(path, root).replace(os.sep, "/")
+            out.append((game, f"{game}/{name}", path))
     return out
+
+
+def _fixed_part(folder: str) -> str:
+    """The folders of ``folder`` before its first one with a wildcard."""
+    parts = folder.split(os.sep)
+    fixed = itertools.takewhile(lambda p: not any(c in p for c in "*?["), parts)
+    return os.sep.join(fixed) or os.sep
 
 
 def _folders(only) -> dict[str, str]:

@@ -214,3 +214,21 @@ def test_a_song_of_more_tracks_than_fluidsynth_reads_is_merged(tmp_path):
     assert _notes(hits)[1] == (2.5, 45)  # the second drum, still on its beat
     # a song of few tracks keeps them
     assert len(mido.MidiFile(_split_midi(_bytes(_song()), str(tmp_path))[0]).tracks) == 2
+
+
+def test_gzip_compressed_songs_and_collections_of_several_folders_are_read(tmp_path,
+                                                                           monkeypatch):
+    import gzip
+
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "a" / "one.mid.gz").write_bytes(gzip.compress(_bytes(_song(84.0))))
+    (tmp_path / "b" / "two.mid").write_bytes(_bytes(_song(168.0)))
+    (tmp_path / "b" / "again.mid.gz").write_bytes(gzip.compress(_bytes(_song(168.0))))
+    monkeypatch.setattr(midisongs, "EXTRA_COLLECTIONS",
+                        {"both": ((str(tmp_path / "a" / "*.mid*"), str(tmp_path / "b" / "*")),
+                                  "pkg-a pkg-b")})
+    songs = find_songs(180.0, only=["both"])
+    # named without their extensions; the same song compressed counts once
+    assert {s["id"]: round(s["bpm"]) for s in songs} == {"both/one": 84, "both/again": 168}
+    assert songs[0]["midi"][:4] == b"MThd"

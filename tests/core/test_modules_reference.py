@@ -137,3 +137,25 @@ def test_tempo_varies_reads_the_same_games_keeps_a_changing_tempo_and_takes_only
     assert [(s["set"], s["id"]) for s in only] == [("modules", "away/away.mod")]
     with pytest.raises(SystemExit):
         tempo_varies.main(["--cache", str(cache), "--only", "elsewhere"])
+
+
+def test_a_gzip_compressed_module_is_played_and_a_folder_pattern_names_its_subfolders(
+        tmp_path, monkeypatch):
+    import gzip
+
+    for folder in ("inside", "outside"):
+        (tmp_path / "game" / folder).mkdir(parents=True)
+    _module(tmp_path / "plain.mod", lambda order, row: 6 if order == row == 0 else None)
+    (tmp_path / "game" / "inside" / "music.mod.gz").write_bytes(
+        gzip.compress((tmp_path / "plain.mod").read_bytes()))
+    _module(tmp_path / "game" / "outside" / "music.mod",
+            lambda order, row: 3 if order == row == 0 else None)
+    (tmp_path / "game" / "outside" / "music.txt.gz").write_bytes(gzip.compress(b"notes"))
+    monkeypatch.setattr(modules, "EXTRA_FOLDERS", {"game": str(tmp_path / "game" / "*")})
+    assert [ident for _, ident, _ in modules.module_files(only=["game"])] == [
+        "game/inside/music.mod.gz", "game/outside/music.mod"]
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    songs = find_modules(str(cache), 30.0, only=["game"])
+    assert {s["id"]: round(s["bpm"], 1) for s in songs} == {"game/inside/music.mod.gz": 125.0,
+                                                              "game/outside/music.mod": 250.0}
