@@ -306,11 +306,38 @@ def bandmixed_tables(cache: str, items: list[dict], *, source: str) -> list[dict
     return out
 
 
-def fit(songs: list[dict], *, l2, weights: dict | None = None) -> np.ndarray:
+#: Width (octaves) of the kernel :func:`tempo_balance` counts neighbouring tempos with, and
+#: the most a song's weight is raised or lowered by it.
+BALANCE_WIDTH, BALANCE_CLIP = 0.15, 4.0
+
+
+def tempo_balance(songs: list[dict], strength: float) -> np.ndarray:
+    """Factors on each song's loss weight that even out how the songs spread over tempo.
+
+    A song weighs ``d ** -strength``, ``d`` being how many songs lie near its tempo (a
+    Gaussian kernel :data:`BALANCE_WIDTH` octaves wide on log2 of the true tempo), the
+    factors scaled to a mean of 1 and kept within 1/:data:`BALANCE_CLIP` to
+    :data:`BALANCE_CLIP` of it.  At 1 every tempo weighs about the same, whatever share of
+    the material sits there: a decision fitted so learns less of the material's own spread
+    of tempos (few songs above 185 BPM) as a prior.  0 gives every song 1.
+    """
+    if not strength:
+        return np.ones(len(songs))
+    t = np.log2([s["bpm"] for s in songs])
+    d = np.exp(-0.5 * ((t[:, None] - t[None, :]) / BALANCE_WIDTH) ** 2).sum(axis=1)
+    f = d ** -float(strength)
+    f /= f.mean()
+    f = np.clip(f, 1.0 / BALANCE_CLIP, BALANCE_CLIP)
+    return f / f.mean()
+
+
+def fit(songs: list[dict], *, l2, weights: dict | None = None,
+        balance: float = 0.0) -> np.ndarray:
     """Weights of an L2-penalised conditional logit (standardised features, raw scale out).
 
     Each source (``gen``) weighs ``weights[gen]`` (default :data:`GENERATOR_WEIGHT`) in the
-    loss, shared equally by its songs, however many there are.  Songs without a correct
+    loss, shared equally by its songs, however many there are, each song's share times its
+    :func:`tempo_balance` factor of strength ``balance``.  Songs without a correct
     candidate carry no information and are skipped.  ``l2`` is one penalty for every
     feature or one per feature (standardised units).
     """
@@ -318,6 +345,7 @@ def fit(songs: list[dict], *, l2, weights: dict | None = None) -> np.ndarray:
     usable = [s for s in songs if s["X"] is not None and s["y"].any()]
     count = {g: sum(s["gen"] == g for s in usable) for g in {s["gen"] for s in usable}}
     sw = np.array([weights[s["gen"]] / count[s["gen"]] for s in usable])
+    sw *= tempo_balance(usable, balance)
     sw *= len(usable) / sw.sum()
     allx = np.vstack([s["X"] for s in usable])
     mu, sd = allx.mean(axis=0), allx.std(axis=0)
@@ -355,7 +383,7 @@ def fit(songs: list[dict], *, l2, weights: dict | None = None) -> np.ndarray:
 TREE_ROUNDS, TREE_RATE, TREE_LEAVES, TREE_L2 = 300, 0.05, 15, 1.0
 
 
-def fit_trees(songs: list[dict], *, rounds: int = TREE_ROUNDS) -> dict:
+def fit_trees(songs: list[dict], *, rounds: int = TREE_ROUNDS, balance: float = 0.0) -> dict:
     """Gradient-boosted trees over the candidates' :func:`core.analysis.tempo.tree_inputs`,
     in the JSON form ``core/analysis/tempo_trees.json`` keeps.
 
@@ -363,7 +391,8 @@ def fit_trees(songs: list[dict], *, rounds: int = TREE_ROUNDS) -> dict:
     song weighs the same, shared by its candidates.  The trees are fitted on their own, not
     on what the linear term leaves over: the decision takes a weighted mean of the two scores
     (:data:`core.analysis.tempo.TREE_SHARE`), two views of the same evidence.  Songs without
-    a correct candidate are skipped.  ``rounds``: boosting rounds (trees).  Deterministic.
+    a correct candidate are skipped.  ``rounds``: boosting rounds (trees); ``balance``: the
+    strength of :func:`tempo_balance` on each song's weight.  Deterministic.
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
     from threadpoolctl import threadpool_limits
@@ -373,7 +402,8 @@ def fit_trees(songs: list[dict], *, rounds: int = TREE_ROUNDS) -> dict:
     usable = [s for s in songs if s["X"] is not None and s["y"].any()]
     x = np.vstack([tree_inputs(s["X"]) for s in usable])
     y = np.concatenate([s["y"] for s in usable])
-    w = np.concatenate([np.full(len(s["y"]), 1.0 / len(s["y"])) for s in usable])
+    w = np.concatenate([np.full(len(s["y"]), f / len(s["y"]))
+                        for s, f in zip(usable, tempo_balance(usable, balance), strict=True)])
     model = HistGradientBoostingClassifier(
         max_iter=rounds, learning_rate=TREE_RATE, max_leaf_nodes=TREE_LEAVES,
         l2_regularization=TREE_L2, early_stopping=False, random_state=0)
@@ -521,7 +551,8 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
                           generated_scale: float = 1.0, reference=None,
                           fonts: bool = True, trees: bool = False,
                           shares: tuple[float, ...] = (),
-                          tops: tuple[float, ...] = (), rounds: int = TREE_ROUNDS) -> dict:
+                          tops: tuple[float, ...] = (), rounds: int = TREE_ROUNDS,
+                          balance: float = 0.0) -> dict:
     """Score each touched edition by a model fitted on all the other material.
 
     For each source of :data:`TOUCHED` in ``songs``: fitted on every other song of
@@ -544,8 +575,9 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
 
     def refit(train, test=(), sweep=None):
         w = fit(train, l2=l2, weights=wide_weights(train, scheme=scheme,
-                                                   generated_scale=generated_scale))
-        t = fit_trees(train, rounds=rounds) if trees else None
+                                                   generated_scale=generated_scale),
+                balance=balance)
+        t = fit_trees(train, rounds=rounds, balance=balance) if trees else None
         if sweep is not None and t is not None:
             for share in shares:
                 sweep.setdefault(("trees' share", share), []).append(
@@ -794,6 +826,9 @@ def main(argv=None) -> int:
     ap.add_argument("--trees", action="store_true",
                     help="with --loeo: score the weights plus trees; with --wide: also fit "
                          f"the decision's trees on the wide material and write {TREES_PATH}")
+    ap.add_argument("--tempo-balance", type=float, default=0.0, metavar="S",
+                    help="even out the material's spread over tempo in the loss: each song "
+                         "weighs (songs near its tempo) ** -S (0: off; see tempo_balance)")
     ap.add_argument("--tree-rounds", type=int, default=TREE_ROUNDS,
                     help="with --trees: boosting rounds (trees) of every trees fit "
                          "(default: %(default)s)")
@@ -887,8 +922,9 @@ def main(argv=None) -> int:
         leave_one_edition_out(real + more + grooves + generated + touched, l2=args.l2,
                               scheme=args.weighting, generated_scale=args.generated_scale,
                               trees=args.trees, shares=args.shares, tops=args.tops,
-                              rounds=args.tree_rounds)
-    w = fit(real + always, l2=args.l2, weights=weights_of(real + always))
+                              rounds=args.tree_rounds, balance=args.tempo_balance)
+    w = fit(real + always, l2=args.l2, weights=weights_of(real + always),
+            balance=args.tempo_balance)
     print(f"in-sample Acc1: fit split {accuracy(real, w):.3f}  'more' "
           f"{accuracy(fitted_more, w) if fitted_more else float('nan'):.3f}  'grooves2' "
           f"{accuracy(fitted_grooves, w) if fitted_grooves else float('nan'):.3f}  generated "
@@ -900,7 +936,7 @@ def main(argv=None) -> int:
     for name, v in zip(FEATURE_NAMES, w, strict=True):
         print(f"    {round(float(v), 3)!r},  # {name}")
     if args.trees and args.wide:
-        trees = fit_trees(real + always, rounds=args.tree_rounds)
+        trees = fit_trees(real + always, rounds=args.tree_rounds, balance=args.tempo_balance)
         score = scorer(np.round(w, 3), trees)
         print("in-sample Acc1 of the rounded weights plus the trees: fit split "
               f"{np.mean(_hits(real, score)[0]):.3f}  touched "

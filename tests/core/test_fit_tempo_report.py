@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from benchmarks.fit_tempo import generalisation
 
@@ -257,9 +258,9 @@ def test_the_trees_rounds_reach_every_trees_fit_of_the_edition_folds(capsys, mon
     seen = []
     real_fit_trees = ft.fit_trees
 
-    def counting(songs, *, rounds=ft.TREE_ROUNDS):
+    def counting(songs, *, rounds=ft.TREE_ROUNDS, balance=0.0):
         seen.append(rounds)
-        return real_fit_trees(songs, rounds=rounds)
+        return real_fit_trees(songs, rounds=rounds, balance=balance)
 
     monkeypatch.setattr(ft, "fit_trees", counting)
     songs = [dict(s, gen=gen) for gen, seed in (("real", 1), ("fresh", 2), ("fourth", 3))
@@ -273,3 +274,18 @@ def test_the_trees_rounds_reach_every_trees_fit_of_the_edition_folds(capsys, mon
 
     with pytest.raises(SystemExit):
         ft.main(["--loeo", "--trees", "--tree-rounds", "0"])
+
+
+def test_tempo_balance_weighs_rare_tempos_up_and_keeps_the_mean():
+    """Forty songs near 120 BPM and two at 200: balanced, each of the two weighs more than
+    any of the forty, the mean stays 1 and no factor leaves the clip; strength 0 is 1."""
+    from benchmarks.fit_tempo import BALANCE_CLIP, tempo_balance
+
+    songs = [{"bpm": 120.0 + 0.5 * i} for i in range(40)] + [{"bpm": 200.0}, {"bpm": 201.0}]
+    f = tempo_balance(songs, 1.0)
+    assert f[-2:].min() > f[:40].max()
+    assert f.mean() == pytest.approx(1.0)
+    assert f.max() / f.min() <= BALANCE_CLIP ** 2 + 1e-9
+    assert np.all(tempo_balance(songs, 0.0) == 1.0)
+    half = tempo_balance(songs, 0.5)
+    assert 1.0 < half[-1] / half[0] < f[-1] / f[0]
