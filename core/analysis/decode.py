@@ -143,12 +143,12 @@ __all__ = ["AudioInfo", "probe", "stream", "check_parameters", "PYAV_EXTENSIONS"
 #: Extensions decoded with PyAV directly (libsndfile cannot read them, or reads them badly).
 PYAV_EXTENSIONS = frozenset({".m4a", ".m4b", ".mp4", ".mov", ".m4v", ".aac", ".alac", ".opus",
                              ".wma", ".mka", ".webm", ".ac3", ".eac3", ".mp2", ".wv", ".tta",
-                             ".dsf", ".dff"})
+                             ".dsf", ".dff", ".ape", ".mpc", ".amr", ".awb"})
 
 #: Kinds of content (:func:`~core.analysis.sniff.sniff`) decoded with PyAV directly, whatever
 #: the file's extension: libsndfile reads none of them, and libmpg123 takes a raw AAC stream
 #: for damaged MPEG audio and writes notes about it to standard error.
-_NOT_LIBSNDFILE = frozenset({"AAC", "MP4", "WMA", "MKV", "DSF", "DFF"})
+_NOT_LIBSNDFILE = frozenset({"AAC", "MP4", "WMA", "MKV", "DSF", "DFF", "APE", "MPC", "AMR"})
 
 #: Kinds of content (:func:`~core.analysis.sniff.sniff`) that libsndfile reads whatever the
 #: file's extension (a WAV or MP3 renamed .m4a): read as their own kind, a cut-short WAV
@@ -516,7 +516,7 @@ def _av_format_name(path: str, container) -> str:
     if name == "mp3" and ext == "mp2":  # FFmpeg reads every MPEG audio layer as "mp3"
         return "MP2"
     return {"mp3": "MP3", "ogg": "OGG", "asf": "WMA", "matroska,webm": "MKV", "flac": "FLAC",
-            "wav": "WAV", "aiff": "AIFF", "aac": "AAC"}.get(name, name.upper())
+            "wav": "WAV", "aiff": "AIFF", "aac": "AAC", "mpc8": "MPC"}.get(name, name.upper())
 
 
 def _probe_pyav(path: str, start: int = 0, kind: str | None = None, pieces=()) -> AudioInfo:

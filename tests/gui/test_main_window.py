@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QSettings, Qt
@@ -659,3 +662,26 @@ def test_the_filter_field_shows_its_hint_whole_in_a_1024_px_window(qtbot, make_w
     field = w.search
     hint = field.fontMetrics().horizontalAdvance(field.placeholderText())
     assert hint + 40 <= field.width()  # frame, text margins and the clear button's room
+
+
+def test_dropped_monkeys_audio_musepack_and_amr_files_are_analyzed(qtbot, make_window,
+                                                                  tmp_path):
+    data = Path(__file__).parents[1] / "core" / "data"
+    names = ["rock_120_a_minor.ape", "rock_120_a_minor.mpc", "rock_120_a_minor_nb.amr",
+             "rock_120_a_minor.awb"]
+    for name in names:
+        shutil.copy(data / name, tmp_path / name)
+    w = make_window(AnalysisSettings(workers=2, budget_base_s=60.0), None)  # real analysis
+    with qtbot.waitSignal(w.engine.scanFinished, timeout=10_000):
+        drop_paths(w, [tmp_path])
+    assert w.model.rowCount() == 4
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=60_000):
+        w.start_action.trigger()
+    results = {os.path.basename(j.path): j.result for j in w.engine.batch.jobs}
+    assert {name: (r.status, r.format) for name, r in results.items()} == {
+        "rock_120_a_minor.ape": ("done", "APE/APE"),
+        "rock_120_a_minor.mpc": ("done", "MPC/MPC8"),
+        "rock_120_a_minor_nb.amr": ("done", "AMR/AMRNB"),
+        "rock_120_a_minor.awb": ("done", "AMR/AMRWB")}
+    for r in results.values():
+        assert r.bpm == pytest.approx(120.0, rel=0.01) and r.key == "A minor"
