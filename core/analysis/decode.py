@@ -246,6 +246,10 @@ class AudioInfo:
         (``None``: ``count`` samples of silence), for an edit list FFmpeg does not follow as
         players do (:func:`~core.analysis.mp4edits.edit_cuts`): the whole track is decoded
         and cut so; empty for every other file.
+    file_rate : int or None
+        The file's own sample rate (Hz) when it is read at another: that of 1-bit DSD
+        (2,822,400 for DSD64, 5,644,800 for DSD128), read as ``sample_rate`` PCM
+        (:data:`DSD_READ_RATE`); None for every other file, read at its own rate.
     """
 
     path: str
@@ -263,6 +267,7 @@ class AudioInfo:
     end: int | None = None
     pieces: tuple[tuple[int, int], ...] = ()
     cuts: tuple[tuple[int | None, int], ...] = ()
+    file_rate: int | None = None
 
 
 # ----------------------------------------------------------------------------------------
@@ -566,8 +571,10 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None, pieces=()) -
         if rate <= 0 or channels <= 0:
             raise _NotDecodable(f"no sample rate or channel count ({rate} Hz, {channels} ch)")
         check_parameters(path, rate, channels, ctx.name)
+        file_rate = None
         if ctx.name.startswith("dsd_"):
-            rate = min(rate, DSD_READ_RATE)
+            # FFmpeg decodes 1-bit DSD at an eighth of its own rate (bits per second).
+            file_rate, rate = rate * 8, min(rate, DSD_READ_RATE)
         duration = _av_duration(container, st)
         if "ogg" in names or "matroska" in names:
             duration = _without_preskip(duration, ctx)
@@ -617,7 +624,7 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None, pieces=()) -
                          codec=ctx.name.upper(), sample_rate=rate, channels=channels,
                          frames=None if duration is None else round(duration * rate),
                          duration_s=duration, backend="pyav", length_stated=stated,
-                         notice=notice, pieces=tuple(pieces))
+                         notice=notice, pieces=tuple(pieces), file_rate=file_rate)
     except av.FFmpegError as exc:
         raise CorruptFileError(path, f"the audio data cannot be decoded ({av_reason(exc)})") \
             from None

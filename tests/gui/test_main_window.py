@@ -685,3 +685,20 @@ def test_dropped_monkeys_audio_musepack_and_amr_files_are_analyzed(qtbot, make_w
         "rock_120_a_minor.awb": ("done", "AMR/AMRWB")}
     for r in results.values():
         assert r.bpm == pytest.approx(120.0, rel=0.01) and r.key == "A minor"
+
+
+def test_a_dsd_songs_rate_column_shows_its_own_rate(qtbot, make_window, tmp_path):
+    # Read as 88.2 kHz PCM, a DSD64 file's Rate (Hz) is its own 2822400, as a PCM file's is.
+    from gui.song_columns import COLUMN_NAMES
+    from tests.core.test_dsd import DSD64, click_bits, write_dsf
+
+    bits = click_bits(4.0, 120.0)
+    write_dsf(tmp_path / "song.dsf", [bits, bits])
+    w = make_window(AnalysisSettings(workers=1, budget_base_s=60.0), None)  # real analysis
+    with qtbot.waitSignal(w.engine.scanFinished, timeout=10_000):
+        drop_paths(w, [tmp_path / "song.dsf"])
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=60_000):
+        w.start_action.trigger()
+    w._refresh_ui()
+    rate = w.model.index(0, COLUMN_NAMES.index("sample_rate")).data()
+    assert rate == str(DSD64)
