@@ -609,6 +609,9 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     failed = 0  # MP3 frames in a row FFmpeg could not decode
     size = os.path.getsize(path)
     at_end = False  # the packet being decoded runs to the end of the file
+    whole_packets = info.format in _WHOLE_PACKETS
+    short = False  # the packet decoded short (a packet of _WHOLE_PACKETS)
+    short_at = None  # where the audio of a packet that decoded short ends (frames)
     try:
         while True:
             try:
@@ -619,11 +622,21 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
                     failed = 0
                 except av.InvalidDataError:
                     # An MP3 frame FFmpeg cannot decode (damaged) is left out, as libmpg123
-                    # does; many in a row are damage the song cannot be read across.
+                    # does; many in a row are damage the song cannot be read across.  A
+                    # packet of _WHOLE_PACKETS decodes short: damage, or the file's end.
                     failed += 1
-                    if info.format != "MP3" or failed > _MP3_FAILED_FRAMES:
+                    if not whole_packets and (info.format != "MP3"
+                                              or failed > _MP3_FAILED_FRAMES):
                         raise
                     frames = []
+                if whole_packets and packet.size:
+                    got = sum(frame.samples for frame in frames)
+                    if short_at is not None and got:  # audio after a packet decoded short
+                        raise _at(CorruptFileError(
+                            path, f"the audio data is damaged at {fmt_time(short_at / rate)} "
+                                  "(part of a packet could not be decoded)"), short_at)
+                    short = bool(packet.duration and packet.time_base) and \
+                        got < packet.duration * packet.time_base * rate - 0.5
                 if packet.size == 0 and link == last and resampler is not None:
                     frames = [*frames, None]  # end of data: flush the resampler
                 out = []
@@ -684,6 +697,8 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
                         done += have
                         block, buf, have = buf, None, 0
                         yield block
+            if short and short_at is None:
+                short_at = done + have
         if have:
             done += have
             yield buf[:have]
@@ -691,5 +706,19 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
         packets.close()
     # A length the container states (lossy codecs pad and trim: the tolerance of
     # soundfile_blocks) that the audio falls well short of: the file was cut.
-    if info.length_stated and info.frames and done < info.frames - _lossy_tolerance(info):
+    if info.length_stated and info.frames and done < info.frames - (
+            _pyav_tail(info) if info.codec in _EXACT_LENGTH else _lossy_tolerance(info)):
         raise _cut_short(path, info, done)
+
+
+#: Formats (:attr:`AudioInfo.format`) whose FFmpeg decoder, on damaged data, drops the
+#: rest of a packet (Monkey's Audio) or most of it (Musepack) without an error: a packet
+#: that decodes to fewer samples than the demuxer states for it, or fails, followed by more
+#: audio, is damage there (a song read 4.3 s long of 6 s, without a word).  Only the last
+#: packet may decode short (Musepack's last one holds the song's end); when it is short of
+#: the length the header states, the file is cut short.
+_WHOLE_PACKETS = frozenset({"APE", "MPC"})
+
+#: Codecs (:attr:`AudioInfo.codec`) read by FFmpeg whose stated length is exact (lossless,
+#: no encoder delay): the audio may lack no more than its last 0.1 s of it, as a WAV's.
+_EXACT_LENGTH = frozenset({"APE"})

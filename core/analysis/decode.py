@@ -17,8 +17,12 @@ Cut-short files.  A WAV (RF64 and W64 too), AIFF or PCM CAF whose header declare
 audio than the file holds is reported as corrupt by :func:`probe` (the decoders would
 otherwise silently return the part that is present), unless it lacks no more than its last
 0.1 s.  For other formats whose header declares a length (FLAC, MP3 with a Xing or LAME
-header, MP4/M4A, Matroska without video), :func:`stream` yields the audio that decodes and
-then raises :class:`~core.errors.CorruptFileError` naming the position where the data ends.  An Ogg
+header, MP4/M4A, Matroska without video, Monkey's Audio, Musepack), :func:`stream` yields
+the audio that decodes and then raises :class:`~core.errors.CorruptFileError` naming the
+position where the data ends; a Monkey's Audio or Musepack packet that decodes short with
+audio after it is damage there (FFmpeg's decoders drop its rest without an error).  A
+Musepack SV8 file cut short (of which FFmpeg reads nothing) or whose packets break is
+reported by :func:`probe` from its packets (:mod:`core.analysis.mpcpackets`).  An Ogg
 file (Vorbis, Opus, FLAC, Speex) states no length, but its pages tell: :func:`probe` reports
 one whose last page lacks the end-of-stream flag or is cut within its body as cut short,
 and one with a page missing, a page failing its CRC or bytes that are no page between its
@@ -108,6 +112,7 @@ from core.analysis.blocks import (
 from core.analysis.joined import mp3_parts, mp3_unread_audio, ogg_chains
 from core.analysis.mp3frames import mp3_chain
 from core.analysis.mp4edits import audio_edit_list, edit_cuts, edit_list_notice
+from core.analysis.mpcpackets import sv8_packets
 from core.analysis.oggpages import ogg_damage
 from core.analysis.sniff import (
     aifc_compression,
@@ -610,7 +615,7 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None, pieces=()) -
         # An MP4 whose index places audio past the end of the file (an index written before
         # the audio, the file cut within it) holds less than its audio track states.
         stated = duration is not None and (
-            ("matroska" in names and not container.streams.video)
+            ("matroska" in names and not container.streams.video) or "ape" in names
             or (mp4 and bool(st.duration) and _mp4_data_end(st) > size))
         if kind in ("DSF", "DFF") and (header_s := dsd_stated_seconds(path)) is not None \
                 and duration is not None and header_s > duration + 0.01:
@@ -848,6 +853,17 @@ def probe(path) -> AudioInfo:
         else:
             raise CorruptFileError(path, f"the audio data is damaged at "
                                          f"{fmt_time(damage.seconds)} ({damage.detail})")
+    packets = sv8_packets(path) if kind == "MPC" else None
+    if packets is not None and packets.damaged:
+        raise CorruptFileError(path, f"the audio data is damaged at "
+                                     f"{fmt_time(packets.seconds)} ({packets.damaged})")
+    if packets is not None and packets.cut_short:
+        if packets.stated_seconds - packets.seconds > _MISSING_TAIL_S:
+            raise CorruptFileError(
+                path, f"the file is cut short: the audio ends at {fmt_time(packets.seconds)} "
+                      f"but its header announces {fmt_time(packets.stated_seconds)}")
+        notice = ("the packets that end its Musepack stream are missing (the file is cut "
+                  "short after its audio): read up to there")
     reasons = []
     length = None  # the audio's length (s) when its header states another
     stated = False  # that length is the header's, and the audio falls short of it
@@ -873,6 +889,9 @@ def probe(path) -> AudioInfo:
                 frames = sum(count for _, count in cuts)
                 info = dataclasses.replace(info, cuts=cuts, frames=frames,
                                            duration_s=frames / info.sample_rate)
+        if packets is not None:  # FFmpeg states the length in whole packets (6.69 s of 8 s)
+            info = dataclasses.replace(info, frames=packets.samples, length_stated=True,
+                                       duration_s=packets.stated_seconds)
         if length is not None and len(info.parts) < 2:  # FFmpeg takes the header's word
             info = dataclasses.replace(info, duration_s=length,
                                        frames=round(length * info.sample_rate),

@@ -17,7 +17,7 @@ from core.analysis.analyze import analyze_file
 from core.analysis.decode import probe, stream
 from core.batch.scan import scan_paths
 from core.errors import CorruptFileError
-from tests.core.data.make_formats import pcm
+from tests.core.data.make_formats import APE_SECONDS, pcm
 
 DATA = Path(__file__).parent / "data"
 
@@ -28,14 +28,20 @@ FILES = [
     ("rock_120_a_minor_nb.amr", ("AMR", "AMRNB"), 8000, 1),
     ("rock_120_a_minor.awb", ("AMR", "AMRWB"), 16000, 1),
 ]
+#: The song's length (s) in each file.
+SECONDS = {"ape": APE_SECONDS, "mpc": 8.0, "amr": 8.0, "awb": 8.0}
 #: How far (LU) each file's loudness may be from its source's: Monkey's Audio is lossless,
 #: the speech codecs of AMR change music the most (1.5 LU for AMR-NB, 0.5 for AMR-WB).
 LOUDNESS_LU = {"ape": 0.01, "mpc": 0.3, "amr": 2.0, "awb": 1.0}
 
 
-def _wav_loudness(tmp_path, rate: int, channels: int) -> float:
+def _ext(name: str) -> str:
+    return name.rsplit(".", 1)[1]
+
+
+def _wav_loudness(tmp_path, rate: int, channels: int, seconds: float) -> float:
     """Integrated loudness (LUFS) of the song the file was encoded from, as a WAV."""
-    y = pcm(rate)
+    y = pcm(rate, seconds)
     path = tmp_path / f"source_{rate}.wav"
     sf.write(path, np.stack([y] * channels, axis=1), rate, subtype="PCM_16")
     return analyze_file(path).loudness_lufs
@@ -54,16 +60,17 @@ def test_the_file_is_analyzed(tmp_path, name, kind, rate, channels):
     assert result.status == "done" and result.error == ""
     assert result.format == "/".join(kind)
     assert (result.sample_rate, result.channels) == (rate, channels)
-    assert result.duration_s == pytest.approx(8.0, abs=0.05)
+    seconds = SECONDS[_ext(name)]
+    assert result.duration_s == pytest.approx(seconds, abs=0.05)
     assert result.bpm == pytest.approx(120.0, rel=0.01)
     assert result.key == "A minor"
-    assert result.loudness_lufs == pytest.approx(_wav_loudness(tmp_path, rate, channels),
-                                                 abs=LOUDNESS_LU[name.rsplit(".", 1)[1]])
+    assert result.loudness_lufs == pytest.approx(
+        _wav_loudness(tmp_path, rate, channels, seconds), abs=LOUDNESS_LU[_ext(name)])
 
 
 def test_monkeys_audio_decodes_to_the_samples_it_was_made_from():
     decoded = np.concatenate(list(stream(DATA / "rock_120_a_minor.ape", block_seconds=0.7)))
-    source = pcm(8000).astype(np.float32) / 32768
+    source = pcm(8000, APE_SECONDS).astype(np.float32) / 32768
     np.testing.assert_array_equal(decoded, np.stack([source, source], axis=1))
 
 
@@ -95,3 +102,102 @@ def test_a_file_cut_within_its_first_bytes_names_its_kind(tmp_path, name, kind):
     with pytest.raises(CorruptFileError, match=rf"the file is cut short within its {kind} "
                                                r"header \(9 bytes\), with no audio"):
         probe(cut)
+
+
+def _damaged(tmp_path, name: str, *, keep: float | None = None, junk_at: float | None = None,
+             junk: bytes = b"") -> Path:
+    """A copy of a shipped file cut to ``keep`` of its bytes, or with ``junk`` written at
+    ``junk_at`` of its length."""
+    data = bytearray((DATA / name).read_bytes())
+    if keep is not None:
+        data = data[:round(len(data) * keep)]
+    if junk_at is not None:
+        at = round(len(data) * junk_at)
+        data[at:at + len(junk)] = junk
+    out = tmp_path / name
+    out.write_bytes(bytes(data))
+    return out
+
+
+def _noise(n: int) -> bytes:
+    return np.random.default_rng(1).integers(0, 256, n, dtype=np.uint8).tobytes()
+
+
+def test_a_cut_monkeys_audio_file_says_it_is_cut(tmp_path):
+    # FFmpeg's decoder reads what is left and stops without a word (4.6 s of 9.5 s read as
+    # the song): the header's length tells.
+    cut = _damaged(tmp_path, "rock_120_a_minor.ape", keep=0.5)
+    with pytest.raises(CorruptFileError, match=r"the file is cut short: the audio ends at "
+                                               r"0:04\.6 \(4\.6 s\) but its header announces "
+                                               r"0:09\.5 \(9\.5 s\)"):
+        analyze_file(cut)
+
+
+def test_a_monkeys_audio_file_missing_its_last_bytes_says_it_is_cut(tmp_path):
+    # The last frame fails to decode (FFmpeg's error named it damaged at 9.2 s).
+    cut = tmp_path / "cut.ape"
+    cut.write_bytes((DATA / "rock_120_a_minor.ape").read_bytes()[:-5])
+    with pytest.raises(CorruptFileError, match=r"the file is cut short: the audio ends at "
+                                               r"0:09\.2 \(9\.2 s\) but its header announces "
+                                               r"0:09\.5 \(9\.5 s\)"):
+        analyze_file(cut)
+
+
+@pytest.mark.parametrize("junk", [_noise(500), bytes(500)], ids=["noise", "zeros"])
+def test_damage_in_a_monkeys_audio_frame_is_named_where_it_is(tmp_path, junk):
+    # The decoder drops the rest of the damaged first frame (up to 9.2 s) without an error
+    # and reads the second: the song was 3.7 s of 9.5, done.
+    damaged = _damaged(tmp_path, "rock_120_a_minor.ape", junk_at=1 / 3, junk=junk)
+    with pytest.raises(CorruptFileError, match=r"the audio data is damaged at 0:03\.5 "
+                                               r"\(3\.5 s\) \(part of a packet could not be "
+                                               r"decoded\)"):
+        analyze_file(damaged)
+
+
+def test_musepack_states_its_length_exactly():
+    # FFmpeg states it in whole packets of 73,728 samples: 6.69 s of 8 s.
+    info = probe(DATA / "rock_120_a_minor.mpc")
+    assert info.frames == 8 * 44100 and info.duration_s == 8.0 and info.length_stated
+
+
+@pytest.mark.parametrize(("keep", "ends"), [(0.5, r"0:03\.3 \(3\.3 s\)"),
+                                            (0.97, r"0:06\.7 \(6\.7 s\)")])
+def test_a_cut_musepack_file_says_it_is_cut(tmp_path, keep, ends):
+    # FFmpeg read none of it (the seek table it looks for is at the end) and said "no
+    # audio could be decoded from the file".
+    cut = _damaged(tmp_path, "rock_120_a_minor.mpc", keep=keep)
+    with pytest.raises(CorruptFileError, match=rf"the file is cut short: the audio ends at "
+                                               rf"{ends} but its header announces "
+                                               r"0:08\.0 \(8\.0 s\)"):
+        probe(cut)
+
+
+def test_a_musepack_file_missing_only_its_stream_end_is_read_with_a_note(tmp_path):
+    cut = tmp_path / "cut.mpc"
+    cut.write_bytes((DATA / "rock_120_a_minor.mpc").read_bytes()[:-3])  # the 'SE' packet
+    result = analyze_file(cut)
+    assert result.status == "done" and result.duration_s == pytest.approx(8.0, abs=0.05)
+    assert ("the packets that end its Musepack stream are missing (the file is cut short "
+            "after its audio): read up to there") in result.note
+
+
+def test_bytes_that_are_no_musepack_packet_are_damage(tmp_path):
+    # The third audio packet's key overwritten: FFmpeg skipped to the next and read 6.3 s.
+    data = bytearray((DATA / "rock_120_a_minor.mpc").read_bytes())
+    third = [k for k in range(len(data)) if data[k:k + 2] == b"AP"][2]
+    data[third:third + 2] = b"\0\0"
+    (tmp_path / "damaged.mpc").write_bytes(bytes(data))
+    with pytest.raises(CorruptFileError, match=r"the audio data is damaged at 0:03\.3 "
+                                               r"\(3\.3 s\) \(bytes that are no packet\)"):
+        probe(tmp_path / "damaged.mpc")
+
+
+@pytest.mark.parametrize("junk", [_noise(2000), bytes(2000)], ids=["noise", "zeros"])
+def test_damage_in_a_musepack_packet_is_named_where_it_is(tmp_path, junk):
+    # The decoder gave a few frames of each packet after the damage: 4.1 s of 8, done (in
+    # D minor, with the noise).
+    damaged = _damaged(tmp_path, "rock_120_a_minor.mpc", junk_at=0.5, junk=junk)
+    with pytest.raises(CorruptFileError, match=r"the audio data is damaged at 0:04\.0 "
+                                               r"\(4\.0 s\) \(part of a packet could not be "
+                                               r"decoded\)"):
+        analyze_file(damaged)
