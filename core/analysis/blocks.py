@@ -675,6 +675,13 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
                 # ends the audio: the length check below says it is cut short.
                 if at_end and info.length_stated and not links:
                     break
+                # In a file that states no length (AMR), a last packet that fails to
+                # decode is one the end of the file cuts.
+                if at_end and not info.frames and not links:
+                    raise _at(CorruptFileError(
+                        path, f"the file is cut short: its audio ends at "
+                              f"{fmt_time((done + have) / rate)}, within an audio frame "
+                              f"({av_reason(exc)})"), done + have) from None
                 # ValueError also covers a change of sample format or layout mid-stream.
                 raise CorruptFileError(
                     path, f"the audio data is damaged at {fmt_time((done + have) / rate)} "

@@ -22,7 +22,9 @@ the audio that decodes and then raises :class:`~core.errors.CorruptFileError` na
 position where the data ends; a Monkey's Audio or Musepack packet that decodes short with
 audio after it is damage there (FFmpeg's decoders drop its rest without an error).  A
 Musepack SV8 file cut short (of which FFmpeg reads nothing) or whose packets break is
-reported by :func:`probe` from its packets (:mod:`core.analysis.mpcpackets`).  An Ogg
+reported by :func:`probe` from its packets (:mod:`core.analysis.mpcpackets`).  An AMR
+file states no length (FFmpeg's is a guess from its bit rate, not taken for its frames):
+one whose last frame fails to decode at the end of the file is cut short there.  An Ogg
 file (Vorbis, Opus, FLAC, Speex) states no length, but its pages tell: :func:`probe` reports
 one whose last page lacks the end-of-stream flag or is cut within its body as cut short,
 and one with a page missing, a page failing its CRC or bytes that are no page between its
@@ -625,9 +627,12 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None, pieces=()) -
             f"it holds {tracks} audio tracks: the first ({channels} channel"
             f"{'s' if channels != 1 else ''}, {ctx.name.upper()}) is read, the others "
             "are not")
+        # AMR states no length: FFmpeg's duration is a guess from the bit rate (8.28 s for
+        # 8 s), kept for the progress but not taken for the frames there are.
+        guessed = "amr" in names
         return AudioInfo(path=path, format=_av_format_name(path, container),
                          codec=ctx.name.upper(), sample_rate=rate, channels=channels,
-                         frames=None if duration is None else round(duration * rate),
+                         frames=None if duration is None or guessed else round(duration * rate),
                          duration_s=duration, backend="pyav", length_stated=stated,
                          notice=notice, pieces=tuple(pieces), file_rate=file_rate)
     except av.FFmpegError as exc:

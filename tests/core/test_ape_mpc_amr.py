@@ -201,3 +201,35 @@ def test_damage_in_a_musepack_packet_is_named_where_it_is(tmp_path, junk):
                                                r"\(4\.0 s\) \(part of a packet could not be "
                                                r"decoded\)"):
         analyze_file(damaged)
+
+
+@pytest.mark.parametrize("name", ["rock_120_a_minor_nb.amr", "rock_120_a_minor.awb"])
+@pytest.mark.parametrize(("keep", "ends"), [(0.5, r"0:04\.0 \(4\.0 s\)"),
+                                            (0.9, r"0:07\.2 \(7\.2 s\)")])
+def test_an_amr_file_cut_within_a_frame_says_it_is_cut(tmp_path, name, keep, ends):
+    # AMR states no length; its last frame, cut, fails to decode: it was named damaged.
+    # (A file cut where a frame ends cannot be told from a whole one.)
+    cut = _damaged(tmp_path, name, keep=keep)
+    with pytest.raises(CorruptFileError, match=rf"the file is cut short: its audio ends at "
+                                               rf"{ends}, within an audio frame"):
+        analyze_file(cut)
+
+
+@pytest.mark.parametrize(("name", "header", "frame"), [("rock_120_a_minor_nb.amr", 6, 32),
+                                                    ("rock_120_a_minor.awb", 9, 61)])
+def test_a_short_amr_file_cut_within_its_last_frame_is_not_read_as_whole(tmp_path, name,
+                                                                          header, frame):
+    # FFmpeg guesses an AMR file's length from its bit rate (3 % long here): the first
+    # 2.5 s, cut within their last frame, ended within 0.1 s of the guess and were read
+    # as a whole song missing its last bytes, done.
+    cut = tmp_path / name
+    cut.write_bytes((DATA / name).read_bytes()[:header + 125 * frame - frame // 2])
+    with pytest.raises(CorruptFileError, match=r"the file is cut short: its audio ends at "
+                                               r"0:02\.5 \(2\.5 s\), within an audio frame"):
+        analyze_file(cut)
+
+
+def test_damage_in_the_middle_of_an_amr_file_is_still_damage(tmp_path):
+    damaged = _damaged(tmp_path, "rock_120_a_minor.awb", junk_at=1 / 3, junk=_noise(500))
+    with pytest.raises(CorruptFileError, match=r"the audio data is damaged at 0:02\.7 "):
+        analyze_file(damaged)
