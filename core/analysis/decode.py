@@ -906,6 +906,15 @@ def probe(path) -> AudioInfo:
         reasons.append(str(exc))
     except (OSError, ValueError, RuntimeError, struct.error) as exc:
         raise CorruptFileError(path, f"the file cannot be decoded ({exc})") from None
+    except CorruptFileError:
+        if packets is not None and packets.cut_short:
+            # FFmpeg starts from the seek table that follows the audio, and reads nothing
+            # of a file that lost it.
+            raise CorruptFileError(
+                path, "the file is cut short after its audio: the packets that end its "
+                      "Musepack stream are missing (its seek table among them, without "
+                      "which FFmpeg reads none of it)") from None
+        raise
     _log.debug("no decoder could open %s: %s", path, "; ".join(reasons))
     if tag is not None and tag.stated_end > size and not only_id3_tags(path, head):
         raise CorruptFileError(

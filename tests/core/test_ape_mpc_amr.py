@@ -233,3 +233,15 @@ def test_damage_in_the_middle_of_an_amr_file_is_still_damage(tmp_path):
     damaged = _damaged(tmp_path, "rock_120_a_minor.awb", junk_at=1 / 3, junk=_noise(500))
     with pytest.raises(CorruptFileError, match=r"the audio data is damaged at 0:02\.7 "):
         analyze_file(damaged)
+
+
+def test_a_musepack_file_cut_right_after_its_audio_says_so(tmp_path):
+    # Its audio packets are whole but the seek table after them is gone, and FFmpeg reads
+    # none of it: "no audio could be decoded from the file".
+    data = (DATA / "rock_120_a_minor.mpc").read_bytes()
+    cut = tmp_path / "cut.mpc"
+    cut.write_bytes(data[:data.rindex(b"ST")])
+    with pytest.raises(CorruptFileError, match=r"the file is cut short after its audio: the "
+                                               r"packets that end its Musepack stream are "
+                                               r"missing \(its seek table among them"):
+        probe(cut)
