@@ -573,7 +573,9 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     is converted to the same rate and channels all along, and so are the files joined end to
     end in ``info.parts`` (MP3 parts, links of a chained OGG), each opened on its own.  An
     MP3 frame that cannot be decoded is left out (up to :data:`_MP3_FAILED_FRAMES` in a
-    row)."""
+    row).  A Monkey's Audio or Musepack packet that decodes short with audio after it is
+    damage there (:data:`_WHOLE_PACKETS`); a file that states no length (AMR) whose last
+    packet fails to decode is cut short there."""
     import av
 
     links = list(info.parts)  # byte ranges of the files joined in this one
@@ -721,7 +723,7 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
 #: Formats (:attr:`AudioInfo.format`) whose FFmpeg decoder, on damaged data, drops the
 #: rest of a packet (Monkey's Audio) or most of it (Musepack) without an error: a packet
 #: that decodes to fewer samples than the demuxer states for it, or fails, followed by more
-#: audio, is damage there (a song read 4.3 s long of 6 s, without a word).  Only the last
+#: audio, is damage there (a song read 3.7 s long of 9.5 s, without a word).  Only the last
 #: packet may decode short (Musepack's last one holds the song's end); when it is short of
 #: the length the header states, the file is cut short.
 _WHOLE_PACKETS = frozenset({"APE", "MPC"})
