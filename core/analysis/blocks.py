@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from core.analysis.decode import AudioInfo
 
 __all__ = ["soundfile_blocks", "flac_blocks", "pyav_blocks", "av_reason", "sf_path", "sf_open",
-           "av_open", "av_open_range", "FileRange", "FilePieces"]
+           "av_open", "av_open_range", "FileRange", "FilePieces", "amr_pause"]
 
 
 def sf_path(path: str):
@@ -619,8 +619,9 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
             try:
                 link, packet = next(packets)
                 at_end = packet.pos is not None and packet.pos + packet.size >= size
+                pause = amr_pause(packet, info.codec, info.sample_rate)
                 try:
-                    frames = packet.decode()
+                    frames = [] if pause else packet.decode()
                     failed = 0
                 except av.InvalidDataError:
                     # An MP3 frame FFmpeg cannot decode (damaged) is left out, as libmpg123
@@ -641,7 +642,7 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
                         got < packet.duration * packet.time_base * rate - 0.5
                 if packet.size == 0 and link == last and resampler is not None:
                     frames = [*frames, None]  # end of data: flush the resampler
-                out = []
+                out = [np.zeros((pause, channels), np.float32)] if pause else []
                 for frame in frames:
                     if frame is not None:
                         # Each joined part gets a resampler of its own (its timestamps
@@ -727,6 +728,33 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
 #: packet may decode short (Musepack's last one holds the song's end); when it is short of
 #: the length the header states, the file is cut short.
 _WHOLE_PACKETS = frozenset({"APE", "MPC"})
+
+#: AMR frame types (bits 1-4 of a frame's first byte) of a pause in a recording made with
+#: discontinuous transmission (DTX, as phones record speech): comfort noise (SID: 8 in
+#: AMR-NB, 9 in AMR-WB) and no data (15).  FFmpeg's decoders refuse a SID frame as not
+#: implemented and AMR-NB's a no-data frame as invalid data, and the song failed as
+#: damaged at its first pause; each is read as the 20 ms of silence it stands for.
+_AMR_PAUSES = {"AMRNB": (8, 15), "AMRWB": (9, 15)}
+
+
+def amr_pause(packet, codec: str, rate: int) -> int:
+    """Frames of silence to read for a ``packet`` of an AMR stream that is a pause
+    (:data:`_AMR_PAUSES`); 0 for any other packet.
+
+    Parameters
+    ----------
+    packet : av.Packet
+        A packet of the file's audio stream.
+    codec : str
+        The stream's codec (:attr:`AudioInfo.codec`: ``"AMRNB"``, ``"AMRWB"``...).
+    rate : int
+        Its sample rate (Hz).
+    """
+    kinds = _AMR_PAUSES.get(codec)
+    if not kinds or not packet.size or (bytes(packet)[0] >> 3) & 15 not in kinds:
+        return 0
+    return round(0.02 * rate)
+
 
 #: Codecs (:attr:`AudioInfo.codec`) read by FFmpeg whose stated length is exact (lossless,
 #: no encoder delay): the audio may lack no more than its last 0.1 s of it, as a WAV's.

@@ -103,6 +103,7 @@ import numpy as np
 import soundfile as sf
 
 from core.analysis.blocks import (
+    amr_pause,
     av_open,
     av_open_range,
     av_reason,
@@ -589,8 +590,9 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None, pieces=()) -
         decoded = 0
         size = os.path.getsize(path)
         for n_packets, packet in enumerate(container.demux(st)):
-            try:
-                decoded += sum(frame.samples for frame in packet.decode())
+            try:  # an AMR pause is read as silence (FFmpeg's decoders refuse some)
+                decoded += (amr_pause(packet, ctx.name.upper(), rate)
+                            or sum(frame.samples for frame in packet.decode()))
             except av.FFmpegError:
                 if mp4 and packet.pos is not None and packet.pos + packet.size >= size:
                     raise _mp4_no_audio(path) from None

@@ -17,7 +17,7 @@ from core.analysis.analyze import analyze_file
 from core.analysis.decode import probe, stream
 from core.batch.scan import scan_paths
 from core.errors import CorruptFileError
-from tests.core.data.make_formats import APE_SECONDS, pcm
+from tests.core.data.make_formats import APE_SECONDS, PAUSES, pcm
 
 DATA = Path(__file__).parent / "data"
 
@@ -245,3 +245,35 @@ def test_a_musepack_file_cut_right_after_its_audio_says_so(tmp_path):
                                                r"packets that end its Musepack stream are "
                                                r"missing \(its seek table among them"):
         probe(cut)
+
+
+@pytest.mark.parametrize("name", ["paused_dtx_nb.amr", "paused_dtx.awb"])
+def test_amr_pauses_coded_with_dtx_are_read_as_silence(name):
+    # Recorded with discontinuous transmission, as phones record speech, the pauses are
+    # comfort-noise and no-data frames, which FFmpeg's decoders refuse: the song failed as
+    # "damaged at 0:00.1 (Not yet implemented in FFmpeg, patches welcome)".
+    result = analyze_file(DATA / name)
+    assert result.status == "done" and result.error == ""
+    assert result.duration_s == pytest.approx(8.0, abs=0.05)
+    assert result.bpm == pytest.approx(120.0, rel=0.01)
+    rate = probe(DATA / name).sample_rate
+    y = np.concatenate(list(stream(DATA / name, block_seconds=0.7)))[:, 0]
+    for start, end in PAUSES:  # less the encoder's hangover of a few frames at each start
+        assert not np.any(y[round((start + 0.2) * rate):round((end - 0.05) * rate)])
+    assert np.std(y[round(1.5 * rate):round(3.5 * rate)]) > 0.05
+
+
+@pytest.mark.parametrize(("name", "header"), [("paused_dtx_nb.amr", 6),
+                                              ("paused_dtx.awb", 9)])
+def test_an_amr_recording_that_starts_in_a_pause_is_read(tmp_path, name, header):
+    # Its first frame, comfort noise, failed the probe: "the audio data cannot be decoded".
+    import av
+
+    sid = 9 if name.endswith(".awb") else 8  # the frame type of comfort noise
+    with av.open(str(DATA / name)) as container:
+        first = next(p.pos for p in container.demux(audio=0) if bytes(p)[0] >> 3 & 15 == sid)
+    data = (DATA / name).read_bytes()
+    cut = tmp_path / name
+    cut.write_bytes(data[:header] + data[first:])
+    result = analyze_file(cut)
+    assert result.status == "done" and result.error == ""

@@ -18,7 +18,9 @@ encoders want and handed to them:
 - ``rock_120_a_minor_nb.amr``: AMR narrow band at 12.2 kbit/s by OpenCORE's encoder in
   PyAV's FFmpeg, from mono 8 kHz;
 - ``rock_120_a_minor.awb``: AMR wide band at 23.85 kbit/s by VisualOn's encoder
-  (libvo-amrwbenc, called through ctypes), from mono 16 kHz.
+  (libvo-amrwbenc, called through ctypes), from mono 16 kHz;
+- ``paused_dtx_nb.amr`` and ``paused_dtx.awb``: the same two with digital silence over
+  :data:`PAUSES`, encoded with discontinuous transmission (DTX) on.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ from core.io.keynotation import Key  # noqa: E402
 SECONDS, BPM, KEY = 8.0, 120.0, Key(9, "minor")
 
 
+#: Stretches (s) of digital silence in the AMR files encoded with discontinuous transmission
+#: (DTX, as phones record speech), which code them as comfort noise and no data.
+PAUSES = ((0.0, 1.0), (4.0, 5.5))
 #: Length (s) of the Monkey's Audio file: its frames hold 73,728 samples, so that at 8 kHz
 #: it holds two, and damage in the first is told from a file cut short.
 APE_SECONDS = 9.5
@@ -74,13 +79,23 @@ def write_mpc(out: Path, tmp: Path) -> None:
                    check=True)
 
 
-def write_amr_nb(out: Path) -> None:
+def paused(y: np.ndarray, sr: int) -> np.ndarray:
+    """``y`` with digital silence over :data:`PAUSES`."""
+    y = y.copy()
+    for start, end in PAUSES:
+        y[round(start * sr):round(end * sr)] = 0
+    return y
+
+
+def write_amr_nb(out: Path, *, dtx: bool = False) -> None:
     import av
 
-    y = pcm(8000)
+    y = paused(pcm(8000), 8000) if dtx else pcm(8000)
     with av.open(os.fspath(out), "w", format="amr") as container:
         stream = container.add_stream("libopencore_amrnb", rate=8000, layout="mono")
         stream.bit_rate = 12200
+        if dtx:
+            stream.codec_context.options = {"dtx": "1"}
         for start in range(0, len(y), 1600):
             frame = av.AudioFrame.from_ndarray(y[start:start + 1600].reshape(1, -1),
                                                format="s16", layout="mono")
@@ -91,20 +106,21 @@ def write_amr_nb(out: Path) -> None:
             container.mux(packet)
 
 
-def write_amr_wb(out: Path) -> None:
+def write_amr_wb(out: Path, *, dtx: bool = False) -> None:
     lib = ctypes.CDLL("libvo-amrwbenc.so.0")
     lib.E_IF_init.restype = ctypes.c_void_p
     lib.E_IF_encode.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p,
                                 ctypes.c_void_p, ctypes.c_int]
     lib.E_IF_exit.argtypes = [ctypes.c_void_p]
-    y = pcm(16000)
+    y = paused(pcm(16000), 16000) if dtx else pcm(16000)
     y = np.pad(y, (0, -len(y) % 320))  # frames of 20 ms
     state = lib.E_IF_init()
     frame_out = (ctypes.c_ubyte * 64)()
     data = bytearray(b"#!AMR-WB\n")
     for start in range(0, len(y), 320):
         block = np.ascontiguousarray(y[start:start + 320])
-        n = lib.E_IF_encode(state, 8, block.ctypes.data, frame_out, 0)  # mode 8: 23.85 kbit/s
+        # mode 8: 23.85 kbit/s
+        n = lib.E_IF_encode(state, 8, block.ctypes.data, frame_out, int(dtx))
         data += bytes(frame_out[:n])
     lib.E_IF_exit(state)
     out.write_bytes(bytes(data))
@@ -116,6 +132,8 @@ def main() -> None:
         write_mpc(HERE / "rock_120_a_minor.mpc", Path(tmp))
     write_amr_nb(HERE / "rock_120_a_minor_nb.amr")
     write_amr_wb(HERE / "rock_120_a_minor.awb")
+    write_amr_nb(HERE / "paused_dtx_nb.amr", dtx=True)
+    write_amr_wb(HERE / "paused_dtx.awb", dtx=True)
 
 
 if __name__ == "__main__":
