@@ -32,7 +32,8 @@ _STANDARD = {
                      "came from the session store"),
     "worker": ("", "the worker thread that analyzed the song"),
     "duration_s": ("m:ss", "length of the song"),
-    "sample_rate": ("Hz", "the file's sample rate"),
+    "sample_rate": ("Hz", "the file's own sample rate, whatever rate it is analyzed at "
+                          "(1-bit DSD: 2822400 for DSD64, read as 88.2 kHz PCM)"),
     "channels": ("", "the file's channel count"),
     "bpm": ("BPM", "tempo the analyzer chose, in the tempo range of the settings when one "
                    "is set; your correction (x2, /2) is shown with a pencil and exported as "

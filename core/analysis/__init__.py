@@ -10,6 +10,8 @@ The pipeline in reading order:
   (MP3 parts, chained OGG links), found from the file's structure.
 - :mod:`core.analysis.mp4edits` -- the edit list of an MP4/M4A's audio track (which part
   of it is played), and the note on one that is empty or unusual.
+- :mod:`core.analysis.mpcpackets` -- a Musepack SV8 file cut short or damaged, found from
+  its packets.
 - :mod:`core.analysis.blocks` -- the block readers :mod:`~core.analysis.decode` streams from.
 - :mod:`core.analysis.loudness` -- ITU-R BS.1770 / EBU R128 loudness, range and peak.
 - :mod:`core.analysis.features` -- compact frame features (band flux, RMS, centroid,

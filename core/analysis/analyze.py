@@ -382,7 +382,8 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     bpm = tempo.bpm if tempo else None
     return SongResult(
         path=path, title=title, artist=artist, status="done", note="; ".join(notes),
-        duration_s=round(duration_s, 3), sample_rate=info.sample_rate, channels=info.channels,
+        duration_s=round(duration_s, 3), sample_rate=info.file_rate or info.sample_rate,
+        channels=info.channels,
         bpm=_round(bpm, 2),
         bpm_confidence=_round(tempo.confidence, 3) if bpm is not None else None,
         bpm_alternatives=";".join(f"{b:.2f}" for b in tempo.alternatives) if bpm else "",

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from core.analysis.decode import AudioInfo
 
 __all__ = ["soundfile_blocks", "flac_blocks", "pyav_blocks", "av_reason", "sf_path", "sf_open",
-           "av_open", "av_open_range", "FileRange", "FilePieces"]
+           "av_open", "av_open_range", "FileRange", "FilePieces", "amr_pause"]
 
 
 def sf_path(path: str):
@@ -573,7 +573,9 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     is converted to the same rate and channels all along, and so are the files joined end to
     end in ``info.parts`` (MP3 parts, links of a chained OGG), each opened on its own.  An
     MP3 frame that cannot be decoded is left out (up to :data:`_MP3_FAILED_FRAMES` in a
-    row)."""
+    row).  A Monkey's Audio or Musepack packet that decodes short with audio after it is
+    damage there (:data:`_WHOLE_PACKETS`); a file that states no length (AMR) whose last
+    packet fails to decode is cut short there."""
     import av
 
     links = list(info.parts)  # byte ranges of the files joined in this one
@@ -609,24 +611,38 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     failed = 0  # MP3 frames in a row FFmpeg could not decode
     size = os.path.getsize(path)
     at_end = False  # the packet being decoded runs to the end of the file
+    whole_packets = info.format in _WHOLE_PACKETS
+    short = False  # the packet decoded short (a packet of _WHOLE_PACKETS)
+    short_at = None  # where the audio of a packet that decoded short ends (frames)
     try:
         while True:
             try:
                 link, packet = next(packets)
                 at_end = packet.pos is not None and packet.pos + packet.size >= size
+                pause = amr_pause(packet, info.codec, info.sample_rate)
                 try:
-                    frames = packet.decode()
+                    frames = [] if pause else packet.decode()
                     failed = 0
                 except av.InvalidDataError:
                     # An MP3 frame FFmpeg cannot decode (damaged) is left out, as libmpg123
-                    # does; many in a row are damage the song cannot be read across.
+                    # does; many in a row are damage the song cannot be read across.  A
+                    # packet of _WHOLE_PACKETS decodes short: damage, or the file's end.
                     failed += 1
-                    if info.format != "MP3" or failed > _MP3_FAILED_FRAMES:
+                    if not whole_packets and (info.format != "MP3"
+                                              or failed > _MP3_FAILED_FRAMES):
                         raise
                     frames = []
+                if whole_packets and packet.size:
+                    got = sum(frame.samples for frame in frames)
+                    if short_at is not None and got:  # audio after a packet decoded short
+                        raise _at(CorruptFileError(
+                            path, f"the audio data is damaged at {fmt_time(short_at / rate)} "
+                                  "(part of a packet could not be decoded)"), short_at)
+                    short = bool(packet.duration and packet.time_base) and \
+                        got < packet.duration * packet.time_base * rate - 0.5
                 if packet.size == 0 and link == last and resampler is not None:
                     frames = [*frames, None]  # end of data: flush the resampler
-                out = []
+                out = [np.zeros((pause, channels), np.float32)] if pause else []
                 for frame in frames:
                     if frame is not None:
                         # Each joined part gets a resampler of its own (its timestamps
@@ -662,6 +678,13 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
                 # ends the audio: the length check below says it is cut short.
                 if at_end and info.length_stated and not links:
                     break
+                # In a file that states no length (AMR), a last packet that fails to
+                # decode is one the end of the file cuts.
+                if at_end and not info.frames and not links:
+                    raise _at(CorruptFileError(
+                        path, f"the file is cut short: its audio ends at "
+                              f"{fmt_time((done + have) / rate)}, within an audio frame "
+                              f"({av_reason(exc)})"), done + have) from None
                 # ValueError also covers a change of sample format or layout mid-stream.
                 raise CorruptFileError(
                     path, f"the audio data is damaged at {fmt_time((done + have) / rate)} "
@@ -684,6 +707,8 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
                         done += have
                         block, buf, have = buf, None, 0
                         yield block
+            if short and short_at is None:
+                short_at = done + have
         if have:
             done += have
             yield buf[:have]
@@ -691,5 +716,46 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
         packets.close()
     # A length the container states (lossy codecs pad and trim: the tolerance of
     # soundfile_blocks) that the audio falls well short of: the file was cut.
-    if info.length_stated and info.frames and done < info.frames - _lossy_tolerance(info):
+    if info.length_stated and info.frames and done < info.frames - (
+            _pyav_tail(info) if info.codec in _EXACT_LENGTH else _lossy_tolerance(info)):
         raise _cut_short(path, info, done)
+
+
+#: Formats (:attr:`AudioInfo.format`) whose FFmpeg decoder, on damaged data, drops the
+#: rest of a packet (Monkey's Audio) or most of it (Musepack) without an error: a packet
+#: that decodes to fewer samples than the demuxer states for it, or fails, followed by more
+#: audio, is damage there (a song read 3.7 s long of 9.5 s, without a word).  Only the last
+#: packet may decode short (Musepack's last one holds the song's end); when it is short of
+#: the length the header states, the file is cut short.
+_WHOLE_PACKETS = frozenset({"APE", "MPC"})
+
+#: AMR frame types (bits 1-4 of a frame's first byte) of a pause in a recording made with
+#: discontinuous transmission (DTX, as phones record speech): comfort noise (SID: 8 in
+#: AMR-NB, 9 in AMR-WB) and no data (15).  FFmpeg's decoders refuse a SID frame as not
+#: implemented and AMR-NB's a no-data frame as invalid data, and the song failed as
+#: damaged at its first pause; each is read as the 20 ms of silence it stands for.
+_AMR_PAUSES = {"AMRNB": (8, 15), "AMRWB": (9, 15)}
+
+
+def amr_pause(packet, codec: str, rate: int) -> int:
+    """Frames of silence to read for a ``packet`` of an AMR stream that is a pause
+    (:data:`_AMR_PAUSES`); 0 for any other packet.
+
+    Parameters
+    ----------
+    packet : av.Packet
+        A packet of the file's audio stream.
+    codec : str
+        The stream's codec (:attr:`AudioInfo.codec`: ``"AMRNB"``, ``"AMRWB"``...).
+    rate : int
+        Its sample rate (Hz).
+    """
+    kinds = _AMR_PAUSES.get(codec)
+    if not kinds or not packet.size or (bytes(packet)[0] >> 3) & 15 not in kinds:
+        return 0
+    return round(0.02 * rate)
+
+
+#: Codecs (:attr:`AudioInfo.codec`) read by FFmpeg whose stated length is exact (lossless,
+#: no encoder delay): the audio may lack no more than its last 0.1 s of it, as a WAV's.
+_EXACT_LENGTH = frozenset({"APE"})

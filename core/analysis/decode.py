@@ -17,8 +17,14 @@ Cut-short files.  A WAV (RF64 and W64 too), AIFF or PCM CAF whose header declare
 audio than the file holds is reported as corrupt by :func:`probe` (the decoders would
 otherwise silently return the part that is present), unless it lacks no more than its last
 0.1 s.  For other formats whose header declares a length (FLAC, MP3 with a Xing or LAME
-header, MP4/M4A, Matroska without video), :func:`stream` yields the audio that decodes and
-then raises :class:`~core.errors.CorruptFileError` naming the position where the data ends.  An Ogg
+header, MP4/M4A, Matroska without video, Monkey's Audio, Musepack), :func:`stream` yields
+the audio that decodes and then raises :class:`~core.errors.CorruptFileError` naming the
+position where the data ends; a Monkey's Audio or Musepack packet that decodes short with
+audio after it is damage there (FFmpeg's decoders drop its rest without an error).  A
+Musepack SV8 file cut short (of which FFmpeg reads nothing) or whose packets break is
+reported by :func:`probe` from its packets (:mod:`core.analysis.mpcpackets`).  An AMR
+file states no length (FFmpeg's is a guess from its bit rate, not taken for its frames):
+one whose last frame fails to decode at the end of the file is cut short there.  An Ogg
 file (Vorbis, Opus, FLAC, Speex) states no length, but its pages tell: :func:`probe` reports
 one whose last page lacks the end-of-stream flag or is cut within its body as cut short,
 and one with a page missing, a page failing its CRC or bytes that are no page between its
@@ -97,6 +103,7 @@ import numpy as np
 import soundfile as sf
 
 from core.analysis.blocks import (
+    amr_pause,
     av_open,
     av_open_range,
     av_reason,
@@ -108,6 +115,7 @@ from core.analysis.blocks import (
 from core.analysis.joined import mp3_parts, mp3_unread_audio, ogg_chains
 from core.analysis.mp3frames import mp3_chain
 from core.analysis.mp4edits import audio_edit_list, edit_cuts, edit_list_notice
+from core.analysis.mpcpackets import sv8_packets
 from core.analysis.oggpages import ogg_damage
 from core.analysis.sniff import (
     aifc_compression,
@@ -143,12 +151,12 @@ __all__ = ["AudioInfo", "probe", "stream", "check_parameters", "PYAV_EXTENSIONS"
 #: Extensions decoded with PyAV directly (libsndfile cannot read them, or reads them badly).
 PYAV_EXTENSIONS = frozenset({".m4a", ".m4b", ".mp4", ".mov", ".m4v", ".aac", ".alac", ".opus",
                              ".wma", ".mka", ".webm", ".ac3", ".eac3", ".mp2", ".wv", ".tta",
-                             ".dsf", ".dff"})
+                             ".dsf", ".dff", ".ape", ".mpc", ".amr", ".awb"})
 
 #: Kinds of content (:func:`~core.analysis.sniff.sniff`) decoded with PyAV directly, whatever
 #: the file's extension: libsndfile reads none of them, and libmpg123 takes a raw AAC stream
 #: for damaged MPEG audio and writes notes about it to standard error.
-_NOT_LIBSNDFILE = frozenset({"AAC", "MP4", "WMA", "MKV", "DSF", "DFF"})
+_NOT_LIBSNDFILE = frozenset({"AAC", "MP4", "WMA", "MKV", "DSF", "DFF", "APE", "MPC", "AMR"})
 
 #: Kinds of content (:func:`~core.analysis.sniff.sniff`) that libsndfile reads whatever the
 #: file's extension (a WAV or MP3 renamed .m4a): read as their own kind, a cut-short WAV
@@ -246,6 +254,10 @@ class AudioInfo:
         (``None``: ``count`` samples of silence), for an edit list FFmpeg does not follow as
         players do (:func:`~core.analysis.mp4edits.edit_cuts`): the whole track is decoded
         and cut so; empty for every other file.
+    file_rate : int or None
+        The file's own sample rate (Hz) when it is read at another: that of 1-bit DSD
+        (2,822,400 for DSD64, 5,644,800 for DSD128), read as ``sample_rate`` PCM
+        (:data:`DSD_READ_RATE`); None for every other file, read at its own rate.
     """
 
     path: str
@@ -263,6 +275,7 @@ class AudioInfo:
     end: int | None = None
     pieces: tuple[tuple[int, int], ...] = ()
     cuts: tuple[tuple[int | None, int], ...] = ()
+    file_rate: int | None = None
 
 
 # ----------------------------------------------------------------------------------------
@@ -516,7 +529,7 @@ def _av_format_name(path: str, container) -> str:
     if name == "mp3" and ext == "mp2":  # FFmpeg reads every MPEG audio layer as "mp3"
         return "MP2"
     return {"mp3": "MP3", "ogg": "OGG", "asf": "WMA", "matroska,webm": "MKV", "flac": "FLAC",
-            "wav": "WAV", "aiff": "AIFF", "aac": "AAC"}.get(name, name.upper())
+            "wav": "WAV", "aiff": "AIFF", "aac": "AAC", "mpc8": "MPC"}.get(name, name.upper())
 
 
 def _probe_pyav(path: str, start: int = 0, kind: str | None = None, pieces=()) -> AudioInfo:
@@ -566,8 +579,10 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None, pieces=()) -
         if rate <= 0 or channels <= 0:
             raise _NotDecodable(f"no sample rate or channel count ({rate} Hz, {channels} ch)")
         check_parameters(path, rate, channels, ctx.name)
+        file_rate = None
         if ctx.name.startswith("dsd_"):
-            rate = min(rate, DSD_READ_RATE)
+            # FFmpeg decodes 1-bit DSD at an eighth of its own rate (bits per second).
+            file_rate, rate = rate * 8, min(rate, DSD_READ_RATE)
         duration = _av_duration(container, st)
         if "ogg" in names or "matroska" in names:
             duration = _without_preskip(duration, ctx)
@@ -575,8 +590,9 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None, pieces=()) -
         decoded = 0
         size = os.path.getsize(path)
         for n_packets, packet in enumerate(container.demux(st)):
-            try:
-                decoded += sum(frame.samples for frame in packet.decode())
+            try:  # an AMR pause is read as silence (FFmpeg's decoders refuse some)
+                decoded += (amr_pause(packet, ctx.name.upper(), rate)
+                            or sum(frame.samples for frame in packet.decode()))
             except av.FFmpegError:
                 if mp4 and packet.pos is not None and packet.pos + packet.size >= size:
                     raise _mp4_no_audio(path) from None
@@ -603,7 +619,7 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None, pieces=()) -
         # An MP4 whose index places audio past the end of the file (an index written before
         # the audio, the file cut within it) holds less than its audio track states.
         stated = duration is not None and (
-            ("matroska" in names and not container.streams.video)
+            ("matroska" in names and not container.streams.video) or "ape" in names
             or (mp4 and bool(st.duration) and _mp4_data_end(st) > size))
         if kind in ("DSF", "DFF") and (header_s := dsd_stated_seconds(path)) is not None \
                 and duration is not None and header_s > duration + 0.01:
@@ -613,11 +629,14 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None, pieces=()) -
             f"it holds {tracks} audio tracks: the first ({channels} channel"
             f"{'s' if channels != 1 else ''}, {ctx.name.upper()}) is read, the others "
             "are not")
+        # AMR states no length: FFmpeg's duration is a guess from the bit rate (8.28 s for
+        # 8 s), kept for the progress but not taken for the frames there are.
+        guessed = "amr" in names
         return AudioInfo(path=path, format=_av_format_name(path, container),
                          codec=ctx.name.upper(), sample_rate=rate, channels=channels,
-                         frames=None if duration is None else round(duration * rate),
+                         frames=None if duration is None or guessed else round(duration * rate),
                          duration_s=duration, backend="pyav", length_stated=stated,
-                         notice=notice, pieces=tuple(pieces))
+                         notice=notice, pieces=tuple(pieces), file_rate=file_rate)
     except av.FFmpegError as exc:
         raise CorruptFileError(path, f"the audio data cannot be decoded ({av_reason(exc)})") \
             from None
@@ -841,6 +860,17 @@ def probe(path) -> AudioInfo:
         else:
             raise CorruptFileError(path, f"the audio data is damaged at "
                                          f"{fmt_time(damage.seconds)} ({damage.detail})")
+    packets = sv8_packets(path) if kind == "MPC" else None
+    if packets is not None and packets.damaged:
+        raise CorruptFileError(path, f"the audio data is damaged at "
+                                     f"{fmt_time(packets.seconds)} ({packets.damaged})")
+    if packets is not None and packets.cut_short:
+        if packets.stated_seconds - packets.seconds > _MISSING_TAIL_S:
+            raise CorruptFileError(
+                path, f"the file is cut short: the audio ends at {fmt_time(packets.seconds)} "
+                      f"but its header announces {fmt_time(packets.stated_seconds)}")
+        notice = ("the packets that end its Musepack stream are missing (the file is cut "
+                  "short after its audio): read up to there")
     reasons = []
     length = None  # the audio's length (s) when its header states another
     stated = False  # that length is the header's, and the audio falls short of it
@@ -866,6 +896,9 @@ def probe(path) -> AudioInfo:
                 frames = sum(count for _, count in cuts)
                 info = dataclasses.replace(info, cuts=cuts, frames=frames,
                                            duration_s=frames / info.sample_rate)
+        if packets is not None:  # FFmpeg states the length in whole packets (6.69 s of 8 s)
+            info = dataclasses.replace(info, frames=packets.samples, length_stated=True,
+                                       duration_s=packets.stated_seconds)
         if length is not None and len(info.parts) < 2:  # FFmpeg takes the header's word
             info = dataclasses.replace(info, duration_s=length,
                                        frames=round(length * info.sample_rate),
@@ -875,6 +908,15 @@ def probe(path) -> AudioInfo:
         reasons.append(str(exc))
     except (OSError, ValueError, RuntimeError, struct.error) as exc:
         raise CorruptFileError(path, f"the file cannot be decoded ({exc})") from None
+    except CorruptFileError:
+        if packets is not None and packets.cut_short:
+            # FFmpeg starts from the seek table that follows the audio, and reads nothing
+            # of a file that lost it.
+            raise CorruptFileError(
+                path, "the file is cut short after its audio: the packets that end its "
+                      "Musepack stream are missing (its seek table among them, without "
+                      "which FFmpeg reads none of it)") from None
+        raise
     _log.debug("no decoder could open %s: %s", path, "; ".join(reasons))
     if tag is not None and tag.stated_end > size and not only_id3_tags(path, head):
         raise CorruptFileError(

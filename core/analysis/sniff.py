@@ -154,7 +154,8 @@ _NON_AUDIO_MAGIC = [
 _AUDIO_MAGIC = ((b"fLaC", "FLAC"), (b"OggS", "OGG"), (b"ID3", "MP3"), (b"caff", "CAF"),
                 (b".snd", "AU"), (b"riff", "W64"), (b"\x30\x26\xb2\x75", "WMA"),
                 (b"\x1a\x45\xdf\xa3", "MKV"), (b"wvpk", "WAVPACK"), (b"MAC ", "APE"),
-                (b"ADIF", "AAC"), (b"DSD ", "DSF"), (b"FRM8", "DFF"))
+                (b"ADIF", "AAC"), (b"DSD ", "DSF"), (b"FRM8", "DFF"), (b"MPCK", "MPC"),
+                (b"MP+", "MPC"), (b"#!AMR\n", "AMR"), (b"#!AMR-WB\n", "AMR"))
 #: The first 12 bytes of a WAV (its three spellings) and of an AIFF, by kind.
 _RIFF_STARTS = ((b"RIFF", b"WAVE", "WAV"), (b"RF64", b"WAVE", "WAV"), (b"BW64", b"WAVE", "WAV"),
                 (b"FORM", b"AIFF", "AIFF"), (b"FORM", b"AIFC", "AIFF"))

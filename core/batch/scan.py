@@ -13,6 +13,7 @@ AUDIO_EXTENSIONS = frozenset({
     ".wav", ".wave", ".aif", ".aiff", ".aifc", ".flac", ".ogg", ".oga", ".opus", ".mp3",
     ".m4a", ".m4b", ".mp4", ".mov", ".m4v", ".aac", ".alac", ".caf", ".wma", ".w64", ".rf64",
     ".au", ".snd", ".mka", ".webm", ".ac3", ".eac3", ".mp2", ".wv", ".tta", ".dsf", ".dff",
+    ".ape", ".mpc", ".amr", ".awb",
 })
 
 

@@ -4,11 +4,14 @@ import struct
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from core.analysis.analyze import analyze_file
 from core.analysis.decode import probe
 from core.batch.scan import is_audio_name
 from core.errors import CorruptFileError
+from core.io.csvio import read_csv_rows
+from core.io.results import write_results_csv
 
 DSD64 = 2_822_400  # bits a second per channel
 
@@ -60,7 +63,8 @@ def test_dsd_files_are_analyzed(tmp_path, write, name):
     write(tmp_path / name, [bits, bits])
     result = analyze_file(str(tmp_path / name))
     assert result.status == "done" and result.error == ""
-    assert result.sample_rate == 88_200 and result.channels == 2  # read as 88.2 kHz PCM
+    assert result.sample_rate == DSD64 and result.channels == 2  # the file's own rate
+    assert probe(str(tmp_path / name)).sample_rate == 88_200  # read as 88.2 kHz PCM
     assert result.duration_s == pytest.approx(8.0, abs=0.01)
     assert result.bpm == pytest.approx(120.0, rel=0.02)
 
@@ -71,7 +75,8 @@ def test_double_rate_dsd_is_read_at_the_single_rate(tmp_path):
     write_dsf(tmp_path / "dsd128.dsf", [click_bits(6.0, 100.0, 2 * DSD64)], rate=2 * DSD64)
     result = analyze_file(str(tmp_path / "dsd128.dsf"))
     assert result.status == "done" and result.error == ""
-    assert result.sample_rate == 88_200 and result.channels == 1
+    assert result.sample_rate == 2 * DSD64 and result.channels == 1
+    assert probe(str(tmp_path / "dsd128.dsf")).sample_rate == 88_200
     assert result.duration_s == pytest.approx(6.0, abs=0.01)
     assert result.bpm == pytest.approx(100.0, rel=0.02)
 
@@ -91,3 +96,18 @@ def test_a_cut_dsd_file_says_so(tmp_path, write, name):
 
 def test_dsd_files_are_taken_from_folders():
     assert is_audio_name("Album/01 Track.dsf") and is_audio_name("01 Track.DFF")
+
+
+def test_the_rate_column_is_the_files_own_rate_for_dsd_as_for_pcm(tmp_path):
+    # A 96 kHz FLAC is analyzed at 22.05 kHz and its row says 96000, its own rate; a DSD64
+    # file, read as 88.2 kHz PCM, says 2822400 (it said 88200), in the CSV export too.
+    t = np.arange(8 * 96_000) / 96_000
+    clicks = np.where(t % 0.5 < 0.002, 0.8, 0.0) + 0.1 * np.sin(2 * np.pi * 220 * t)
+    sf.write(tmp_path / "song.flac", clicks, 96_000, subtype="PCM_24")
+    bits = click_bits(8.0, 120.0)
+    write_dsf(tmp_path / "song.dsf", [bits, bits])
+    results = [analyze_file(str(tmp_path / name)) for name in ("song.flac", "song.dsf")]
+    assert [r.sample_rate for r in results] == [96_000, DSD64]
+    write_results_csv(tmp_path / "results.csv", results)
+    _, rows = read_csv_rows(tmp_path / "results.csv")
+    assert [row["sample_rate"] for row in rows] == ["96000", "2822400"]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QSettings, Qt
@@ -659,3 +662,43 @@ def test_the_filter_field_shows_its_hint_whole_in_a_1024_px_window(qtbot, make_w
     field = w.search
     hint = field.fontMetrics().horizontalAdvance(field.placeholderText())
     assert hint + 40 <= field.width()  # frame, text margins and the clear button's room
+
+
+def test_dropped_monkeys_audio_musepack_and_amr_files_are_analyzed(qtbot, make_window,
+                                                                  tmp_path):
+    data = Path(__file__).parents[1] / "core" / "data"
+    names = ["rock_120_a_minor.ape", "rock_120_a_minor.mpc", "rock_120_a_minor_nb.amr",
+             "rock_120_a_minor.awb"]
+    for name in names:
+        shutil.copy(data / name, tmp_path / name)
+    w = make_window(AnalysisSettings(workers=2, budget_base_s=60.0), None)  # real analysis
+    with qtbot.waitSignal(w.engine.scanFinished, timeout=10_000):
+        drop_paths(w, [tmp_path])
+    assert w.model.rowCount() == 4
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=60_000):
+        w.start_action.trigger()
+    results = {os.path.basename(j.path): j.result for j in w.engine.batch.jobs}
+    assert {name: (r.status, r.format) for name, r in results.items()} == {
+        "rock_120_a_minor.ape": ("done", "APE/APE"),
+        "rock_120_a_minor.mpc": ("done", "MPC/MPC8"),
+        "rock_120_a_minor_nb.amr": ("done", "AMR/AMRNB"),
+        "rock_120_a_minor.awb": ("done", "AMR/AMRWB")}
+    for r in results.values():
+        assert r.bpm == pytest.approx(120.0, rel=0.01) and r.key == "A minor"
+
+
+def test_a_dsd_songs_rate_column_shows_its_own_rate(qtbot, make_window, tmp_path):
+    # Read as 88.2 kHz PCM, a DSD64 file's Rate (Hz) is its own 2822400, as a PCM file's is.
+    from gui.song_columns import COLUMN_NAMES
+    from tests.core.test_dsd import DSD64, click_bits, write_dsf
+
+    bits = click_bits(4.0, 120.0)
+    write_dsf(tmp_path / "song.dsf", [bits, bits])
+    w = make_window(AnalysisSettings(workers=1, budget_base_s=60.0), None)  # real analysis
+    with qtbot.waitSignal(w.engine.scanFinished, timeout=10_000):
+        drop_paths(w, [tmp_path / "song.dsf"])
+    with qtbot.waitSignal(w.engine.batchFinished, timeout=60_000):
+        w.start_action.trigger()
+    w._refresh_ui()
+    rate = w.model.index(0, COLUMN_NAMES.index("sample_rate")).data()
+    assert rate == str(DSD64)
