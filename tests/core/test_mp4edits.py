@@ -3,7 +3,6 @@ cut, joined, silent or played at another rate, and the note that says so."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import struct
 
@@ -22,6 +21,7 @@ from core.analysis.mp4edits import (
 )
 from core.errors import EmptyFileError
 from tests.audio_files import _write_av, set_edit_list, tone, write_audio
+from tests.core.held_files import hold_file
 
 SR = 44100
 #: Samples FFmpeg's AAC encoder puts first (its priming), which its edit list leaves out.
@@ -477,36 +477,6 @@ def test_edit_list_cut_short_at_the_end_of_the_file_holds_no_edit(tmp_path):
     assert edit_list_notice(found).startswith("its MP4 edit list is empty: ")
 
 
-class _SparseFile:
-    """A file of ``size`` bytes, zeros but for ``parts`` (``{offset: bytes}``), that is never
-    written: a file of gigabytes the reader walks without any on disk."""
-
-    def __init__(self, size: int, parts: dict[int, bytes]):
-        self.size, self.parts, self.pos = size, parts, 0
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        pass
-
-    def seek(self, pos, whence=0):
-        assert whence == 0 and pos >= 0
-        self.pos = pos
-        return pos
-
-    def read(self, n=-1):
-        assert 0 <= n <= 1 << 20  # (the reader reads box headers, never the whole file)
-        end = min(self.size, self.pos + n)
-        out = bytearray(max(0, end - self.pos))
-        for at, data in self.parts.items():
-            lo, hi = max(at, self.pos), min(at + len(data), end)
-            if lo < hi:
-                out[lo - self.pos:hi - self.pos] = data[lo - at:hi - at]
-        self.pos = max(self.pos, end)
-        return bytes(out)
-
-
 def test_edit_list_behind_a_box_of_2_gib(tmp_path, monkeypatch):
     """A box size of 2**31 bytes or more is an unsigned number: the index after a media box
     of 2 GiB is found, in a file of exactly that layout (shown to the reader, not written)."""
@@ -514,15 +484,7 @@ def test_edit_list_behind_a_box_of_2_gib(tmp_path, monkeypatch):
     head = _box(b"ftyp", b"M4A \x00\x00\x00\x00") + struct.pack(">I4s", 2 ** 31 + 8, b"mdat")
     moov = _box(b"moov", _head(b"mvhd", 1000, 3000, tail=80), _track())
     at = len(head) + 2 ** 31  # the media box's header, then its 2 GiB
-    size = at + len(moov)
-
-    def sparse_open(p, mode="r"):
-        assert p == path and mode == "rb"
-        return _SparseFile(size, {0: head, at: moov})
-
-    monkeypatch.setattr(mp4edits, "open", sparse_open, raising=False)
-    getsize = os.path.getsize
-    monkeypatch.setattr(os.path, "getsize", lambda p: size if p == path else getsize(p))
+    hold_file(monkeypatch, mp4edits, path, at + len(moov), {0: head, at: moov})
     assert audio_edit_list(path).edits == _ORDINARY
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from core.io.tags import MAX_TAG_CHARS, identity_from_name, read_title_artist
 from tests.audio_files import tone, write_audio, write_tags
+from tests.core.held_files import hold_file
 
 SR = 22050
 
@@ -325,20 +326,18 @@ def test_id3v24_frame_size_is_syncsafe_whatever_its_flags(tmp_path):
     assert walked.found[b"TIT2"].endswith(b"Tag Title")
 
 
-def test_id3v24_frame_size_with_its_top_bit_set_is_read_as_in_id3v23(tmp_path):
+def test_id3v24_frame_size_with_its_top_bit_set_is_read_as_in_id3v23(tmp_path, monkeypatch):
     """A size whose first byte has its top bit set is no syncsafe size: it is read as a
     32-bit number, as ID3v2.3's, so 0x80000000 is 2 GB, past the end of a file of 268 MB
-    (read as syncsafe it would be 268 MB, and the frame would fit).  The file is sparse:
-    the walk reads its frame headers alone."""
-    from core.io.id3 import id3_tag
+    (read as syncsafe it would be 268 MB, and the frame would fit).  The file is shown to
+    the walk as its tag followed by zeros up to its size, and never written."""
+    from core.io import id3
 
     tag = _id3(4, [(b"TIT2", b"\x03Tag Title")], stated=2**28 - 1)
     tag = tag[:10 + 4] + b"\x80\x00\x00\x00" + tag[10 + 8:]
-    path = tmp_path / "x.mp3"
-    path.write_bytes(tag)
-    with open(path, "r+b") as fh:
-        fh.truncate(2**28 + 100)
-    walked = id3_tag(str(path))
+    path = str(tmp_path / "x.mp3")
+    hold_file(monkeypatch, id3, path, 2**28 + 100, {0: tag})
+    walked = id3.id3_tag(path)
     assert (walked.count, walked.frames_end, walked.cut) == (0, 10, True)
 
 
