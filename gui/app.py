@@ -443,6 +443,23 @@ def _export_dir_problem(folder: str) -> str | None:
     return None
 
 
+def _take_sheet_from_paths(args) -> None:
+    """Without ``--reference``, a reference sheet among the paths (a file manager opening a
+    CSV or workbook with SongCal) is loaded as the reference, as one dropped on the window
+    is, instead of being scanned as a song; the first one, when several are named."""
+    from core.io.inputs import is_sheet_file
+
+    paths = list(getattr(args, "paths", None) or [])
+    sheets = [p for p in paths if is_sheet_file(p)]
+    if not sheets or getattr(args, "reference", None):
+        return
+    if len(sheets) > 1:
+        log.warning("%d reference sheets named; loading %s only", len(sheets),
+                    os.path.basename(sheets[0]))
+    args.reference = sheets[0]
+    args.paths = [p for p in paths if p not in sheets]
+
+
 def run_gui(argv=None) -> int:
     """Open the window (and drive it when options say so); returns the exit code."""
     from core.cli.guard import survive_closed_pipes
@@ -455,6 +472,7 @@ def run_gui(argv=None) -> int:
             args = build_gui_parser().parse_args(argv)
         except SystemExit as exc:
             return int(exc.code or 0)
+    _take_sheet_from_paths(args)
     if args.reference and not os.path.isfile(args.reference):
         print(f"songcal gui: error: reference sheet not found: {args.reference}",
               file=sys.stderr)

@@ -21,6 +21,7 @@ from core.calibration.profile import load_profile, save_profile
 from core.calibration.reference import ReferenceRow, ReferenceSheet, load_reference
 from core.calibration.session import CalibrationOptions, CalibrationSession
 from core.calibration.summary import reference_summary
+from core.io.inputs import is_sheet_file
 from gui.calibration_follower import EngineFollower
 from gui.tasks import run_task
 from gui.window_exports import export_inputs, guard_export, written_safely
@@ -33,10 +34,8 @@ REFERENCE_FILE_FILTER = "Reference sheets (*.csv *.tsv *.txt *.xlsx *.xlsm);;All
 
 def is_reference_file(path) -> bool:
     """True when a dropped path looks like a reference sheet (a ``.csv``, ``.tsv`` or Excel
-    ``.xlsx`` file)."""
-    p = os.fspath(path)
-    return os.path.isfile(p) and os.path.splitext(p)[1].lower() in (".csv", ".tsv", ".xlsx",
-                                                                    ".xlsm")
+    ``.xlsx``/``.xlsm`` file: :func:`core.io.inputs.is_sheet_file`)."""
+    return is_sheet_file(path)
 
 
 class CalibrationController(QObject):

@@ -15,7 +15,11 @@ import stat
 from core.errors import SongCalError
 
 __all__ = ["InputFileError", "read_regular_file", "special_kind", "MAX_SHEET_BYTES",
-           "MAX_PROFILE_BYTES", "MAX_RESULTS_BYTES"]
+           "MAX_PROFILE_BYTES", "MAX_RESULTS_BYTES", "SHEET_EXTENSIONS", "is_sheet_file"]
+
+#: Extensions (compared case-insensitively) of a reference sheet named among songs: dropped
+#: on the window, or opened with SongCal from a file manager (the desktop entry's types).
+SHEET_EXTENSIONS = (".csv", ".tsv", ".xlsx", ".xlsm")
 
 #: Largest reference sheet read (bytes): a 200,000-row streaming export is about 40 MB.
 MAX_SHEET_BYTES = 256 * 1024 * 1024
@@ -23,6 +27,13 @@ MAX_SHEET_BYTES = 256 * 1024 * 1024
 MAX_PROFILE_BYTES = 16 * 1024 * 1024
 #: Largest results CSV read (bytes): about a million songs.
 MAX_RESULTS_BYTES = 1024 * 1024 * 1024
+
+
+def is_sheet_file(path) -> bool:
+    """True for a regular file whose name is a reference sheet's (:data:`SHEET_EXTENSIONS`):
+    a path named among songs that is read as the reference, not scanned as audio."""
+    p = os.fspath(path)
+    return os.path.isfile(p) and os.path.splitext(p)[1].lower() in SHEET_EXTENSIONS
 
 
 class InputFileError(SongCalError):

@@ -6,6 +6,7 @@ import errno
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
@@ -200,6 +201,43 @@ def test_gui_reference_runs_the_calibration_after_the_export(qapp, wav_deck, tmp
     made = out / made
     assert calls == [(str(made / "results.csv"), str(ref), str(made), True)]
     assert code == 1  # the calibration's own exit code counts
+
+
+@pytest.mark.parametrize("name", ["reference.csv", "Reference.XLSX"])
+def test_gui_sheet_among_the_paths_is_the_reference(qapp, wav_deck, tmp_path, fake_analysis,
+                                                    monkeypatch, name):
+    """A sheet named among the songs (a file manager opening a CSV or a workbook with
+    SongCal through its desktop entry) is loaded as the reference, not scanned as a song."""
+    import core.calibration.session
+    from core.calibration.reference import load_reference
+    from gui.app import run_gui
+
+    deck, paths = wav_deck
+    fake_analysis(FakeAnalyzer())
+    ref = tmp_path / name
+    if name.endswith(".csv"):
+        ref.write_text("title,artist,bpm,key\nSong 0,Artist,120,A minor\n")
+    else:
+        openpyxl = pytest.importorskip("openpyxl")
+        book = openpyxl.Workbook()
+        for row in (["title", "artist", "bpm", "key"], ["Song 0", "Artist", 120, "A minor"]):
+            book.active.append(row)
+        book.save(ref)
+    calls = []
+
+    def fake_calibrate(results_csv, reference, *, out_dir=None, settings=None, options=None):
+        calls.append((reference.path, [r.title for r in reference.rows]))
+        return SimpleNamespace(all_songs_paired=True, match_summary=lambda: ""), {}
+
+    monkeypatch.setattr(core.calibration.session, "calibrate_results_csv", fake_calibrate)
+    out = tmp_path / "export"
+    code = run_gui([str(ref), str(deck), "--start", "--export-dir", str(out),
+                    "--quit-when-done", "--workers", "2"])
+    (made,) = os.listdir(out)
+    _, rows = read_csv_rows(out / made / "results.csv")
+    assert sorted(r["path"] for r in rows) == sorted(str(p) for p in paths)
+    assert calls == [(str(ref), [r.title for r in load_reference(str(ref)).rows])]
+    assert calls[0][1] == ["Song 0"] and code == 0
 
 
 def test_gui_without_paths_brings_back_the_last_list(qapp, wav_deck, fake_analysis,
