@@ -40,6 +40,88 @@ def test_desktop_entry_and_appstream_name_the_same_application():
     assert meta.findtext("provides/binary") == "SongCal"
 
 
+#: The types (shared-mime-info's names) under which desktops know the files of each extension
+#: the scanner takes: the desktop entry lists every one, so "Open with SongCal" is offered
+#: for every file a folder scan would analyze.  An extension the database gives no type
+#: (``.caf``, ``.w64``...) is typed by content or not at all: none is listed for it.
+SCANNED_TYPES = {
+    ".wav": ("audio/x-wav",), ".wave": ("audio/x-wav",),
+    ".aif": ("audio/x-aiff",), ".aiff": ("audio/x-aiff",), ".aifc": ("audio/x-aifc",),
+    ".flac": ("audio/flac",),
+    ".ogg": ("audio/ogg", "audio/x-vorbis+ogg", "audio/x-flac+ogg", "audio/x-speex+ogg",
+             "audio/x-opus+ogg"),
+    ".oga": ("audio/ogg", "audio/x-vorbis+ogg", "audio/x-flac+ogg", "audio/x-speex+ogg"),
+    ".opus": ("audio/ogg", "audio/x-opus+ogg"),
+    ".mp3": ("audio/mpeg",), ".mp2": ("audio/mp2",),
+    ".m4a": ("audio/mp4",), ".m4b": ("audio/x-m4b",), ".aac": ("audio/aac",),
+    ".mp4": ("video/mp4",), ".m4v": ("video/mp4",), ".mov": ("video/quicktime",),
+    ".webm": ("video/webm",), ".mka": ("audio/x-matroska",),
+    ".wma": ("audio/x-ms-wma",), ".au": ("audio/basic",), ".snd": ("audio/basic",),
+    ".ac3": ("audio/ac3",), ".wv": ("audio/x-wavpack",), ".tta": ("audio/x-tta",),
+    ".dsf": ("audio/x-dsf",), ".dff": ("audio/x-dff",), ".ape": ("audio/x-ape",),
+    ".mpc": ("audio/x-musepack",), ".amr": ("audio/AMR",), ".awb": ("audio/AMR-WB",),
+    ".alac": (), ".caf": (), ".w64": (), ".rf64": (), ".eac3": (),
+}
+#: Types the database gives a scanned extension that are not listed: video files whose usual
+#: names (``.ogv``, ``.mpg``) the scanner does not take.
+NOT_LISTED = {"video/ogg", "video/x-theora+ogg", "video/mpeg"}
+#: Reference sheets opened with SongCal are loaded as the reference (core.io.inputs).
+SHEET_TYPES = {".csv": "text/csv", ".tsv": "text/tab-separated-values",
+               ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               ".xlsm": "application/vnd.ms-excel.sheet.macroEnabled.12"}
+#: Older names of listed types, kept for desktops that still use them.
+ALIASES = {"audio/wav": "audio/x-wav", "audio/x-flac": "audio/flac", "audio/x-m4a": "audio/mp4"}
+MIME_DB = "/usr/share/mime"
+
+
+def _desktop_types() -> list[str]:
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str
+    entry.read(os.path.join(LINUX, f"{APP_ID}.desktop"), encoding="utf-8")
+    return [t for t in entry["Desktop Entry"]["MimeType"].split(";") if t]
+
+
+def test_desktop_entry_lists_the_type_of_every_file_songcal_opens():
+    from core.batch.scan import AUDIO_EXTENSIONS
+    from core.io.inputs import SHEET_EXTENSIONS
+
+    assert set(SCANNED_TYPES) == AUDIO_EXTENSIONS  # a new extension needs its type here
+    assert set(SHEET_TYPES) == set(SHEET_EXTENSIONS)
+    listed = _desktop_types()
+    assert len(listed) == len(set(listed))
+    wanted = {t for types in SCANNED_TYPES.values() for t in types} | set(SHEET_TYPES.values())
+    assert set(listed) == wanted | set(ALIASES)
+    assert set(ALIASES.values()) <= wanted
+
+
+def _mime_database():
+    """{type: set of '*.ext' patterns} and {alias: type} of the system's shared-mime-info
+    (its name patterns in lower case: the database's are compared without case)."""
+    globs: dict[str, set[str]] = {}
+    with open(os.path.join(MIME_DB, "globs2"), encoding="utf-8") as fh:
+        for line in fh:
+            if not line.startswith("#"):
+                _weight, kind, pattern = line.rstrip("\n").split(":")[:3]
+                globs.setdefault(kind, set()).add(pattern.lower())
+    with open(os.path.join(MIME_DB, "aliases"), encoding="utf-8") as fh:
+        aliases = dict(line.split() for line in fh if line.strip())
+    return globs, aliases
+
+
+@pytest.mark.skipif(not os.path.isfile(os.path.join(MIME_DB, "globs2")),
+                    reason="no shared-mime-info database on this system")
+def test_desktop_entry_types_are_those_the_mime_database_gives_each_extension():
+    globs, aliases = _mime_database()
+    with open(os.path.join(MIME_DB, "types"), encoding="utf-8") as fh:
+        known = set(fh.read().split())
+    for ext, types in {**SCANNED_TYPES, **{e: (t,) for e, t in SHEET_TYPES.items()}}.items():
+        given = {kind for kind, patterns in globs.items() if "*" + ext in patterns}
+        assert given - NOT_LISTED <= set(types), ext  # (.ogg is Opus by content, too)
+        assert set(types) <= known, ext  # spelt as the database spells them
+    for alias, kind in ALIASES.items():
+        assert aliases.get(alias) == kind
+
+
 def test_the_window_uses_the_desktop_entry_name():
     with open(os.path.join(ROOT, "gui", "app.py"), encoding="utf-8") as fh:
         assert f'setDesktopFileName("{APP_ID}")' in fh.read()
