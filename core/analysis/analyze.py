@@ -349,7 +349,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         notes.append(f"no key: {key.reason}")
 
     if loop is not None:
-        notes.append(f"tempo read as a loop of {loop} beats")
+        notes.append(f"tempo read as a loop of {loop:g} beat{'' if loop == 1 else 's'}")
     if opposed:
         notes.append(f"its channels cancel in a mono sum (one is in opposite polarity) over "
                      f"{opposed / info.sample_rate:.0f} s of its {duration_s:.0f} s: read "

@@ -103,13 +103,15 @@ def read_as_loop(features, once: TempoEstimate, repeated, seconds: float, *,
         The signal's length.
     floor_bpm : float
         A stated tempo range (see :func:`estimate_tempo`); the loop's tempo is moved into it
-        by octaves, and its length counted in those beats.
+        by octaves, and its length counted in those beats (a loop of three beats at 130 BPM
+        is one of 1.5 beats at 65).
 
     Returns
     -------
-    (TempoEstimate, int or None)
-        The estimate and the loop's length in beats when the loop reading is taken, else
-        ``once`` and ``None``.  A signal without a tempo of its own gets none (repeating noise
+    (TempoEstimate, float or None)
+        The estimate and the loop's length in beats of its tempo (:func:`_length_in_beats`:
+        a whole number unless the tempo was moved by octaves) when the loop reading is
+        taken, else ``once`` and ``None``.  A signal without a tempo of its own gets none (repeating noise
         or a lone hit makes a pulse of its length), unless it is too short for one (under
         :data:`core.analysis.tempo.MIN_TEMPO_S`) and a loop of two or three beats whose onsets
         fall on the repeated reading's grid.  A weak pulse stays flagged.
@@ -142,7 +144,7 @@ def read_as_loop(features, once: TempoEstimate, repeated, seconds: float, *,
         bpm = fold_tempo(bpm, floor_bpm)
         level = once.found_bpm or once.bpm
         found_bpm = round(octave_near(bpm, level), 2)
-    beats = round(bpm * seconds / 60.0)
+    beats = _length_in_beats(bpm, seconds)
     bpm = round(bpm, 2)
     base = once if same else looped
     return TempoEstimate(bpm=bpm, confidence=base.confidence,
@@ -167,7 +169,14 @@ def _short_loop(once: TempoEstimate, repeated, seconds: float, *,
     return TempoEstimate(bpm=bpm, confidence=looped.confidence,
                          alternatives=(bpm,) + looped.alternatives[1:], scores=looped.scores,
                          periodicity=looped.periodicity, weak=looped.weak,
-                         found_bpm=found_bpm), round(bpm * seconds / 60.0)
+                         found_bpm=found_bpm), _length_in_beats(bpm, seconds)
+
+
+def _length_in_beats(bpm: float, seconds: float) -> float:
+    """The length of a loop of ``seconds`` in beats of ``bpm``, to 0.01 beat: a loop's count
+    moved by octaves into a stated range may be a half or a quarter (3 beats at 130 BPM are
+    1.5 at 65), which a whole number would misstate."""
+    return round(bpm * seconds / 60.0, 2)
 
 
 def _on_grid(repeated, seconds: float, beats: int) -> bool:

@@ -241,6 +241,21 @@ def test_a_loop_of_two_beats_under_a_second_gets_its_tempo(tmp_path, bpm):
     assert r.bpm is None and "no loop of two or three beats: no tempo" in r.note, r
 
 
+@pytest.mark.parametrize(("beats", "said"), [(2, "a loop of 1 beat"), (3, "a loop of 1.5 beats")])
+def test_a_loop_moved_into_the_tempo_range_says_its_length_in_the_beats_shown(tmp_path, beats,
+                                                                             said):
+    """Two and three beats at 130 BPM (0.92 s, read as a loop too short for a reading of its
+    own, and 1.38 s) with the range 60-120 BPM: 65 BPM, a loop of one beat and of one and a
+    half at that tempo (the note said "1 beats" for both)."""
+    y = render_song(bpm=130.0, key=Key(9, "minor"), seconds=12.0, sr=SR, seed=2,
+                    style="electronic")
+    start, n = round(16 * 60.0 / 130.0 * SR), round(beats * 60.0 / 130.0 * SR)
+    write_audio(tmp_path / "loop.wav", y[start : start + n], SR)
+    r = analyze_file(tmp_path / "loop.wav", settings=AnalysisSettings(tempo_floor_bpm=60.0))
+    assert r.bpm == pytest.approx(65.0, abs=0.01)
+    assert f"tempo read as {said}" in r.note.split("; "), r.note
+
+
 @pytest.mark.parametrize(("frames", "said"), [(1, "1 sample (0.02 ms)"),
                                                (100, "100 samples (2.27 ms)")])
 def test_a_clip_of_a_few_samples_says_how_many(tmp_path, frames, said):
