@@ -168,8 +168,8 @@ def _sources(only=None) -> list[tuple[str, str, bytes]]:
 def _entries(path: str) -> list[tuple[str, bytes | None, str]]:
     """``(name, MIDI bytes or None, why it is left out)`` of the songs of one file: the music
     lumps of a Doom WAD, the song MMA writes from an MMA file (see :mod:`benchmarks.mmasongs`),
-    or a MIDI file (gzip-compressed when its name ends in ``.gz``), named without its
-    extensions."""
+    or a MIDI file (gzip-compressed when its name ends in ``.gz``, in any case), named
+    without its extensions."""
     if path.endswith(".wad"):
         return [(name, data, "") for name, data in wad_music(path)]
     if path.endswith(".mma"):
@@ -177,7 +177,7 @@ def _entries(path: str) -> list[tuple[str, bytes | None, str]]:
     with open(path, "rb") as f:
         data = f.read()
     name = os.path.basename(path)
-    if name.endswith(".gz"):
+    if name.lower().endswith(".gz"):
         data, name = gzip.decompress(data), name[:-3]
     return [(os.path.splitext(name)[0], data, "")]
 

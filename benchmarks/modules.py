@@ -167,7 +167,7 @@ def play(path: str, seconds: float) -> tuple[np.ndarray | None, np.ndarray, str]
         return None, np.zeros(0), "libopenmpt is not installed"
     with open(path, "rb") as f:
         data = f.read()
-    if path.endswith(".gz"):
+    if path.lower().endswith(".gz"):  # (as module_files takes it: in any case)
         data = gzip.decompress(data)
     err = ctypes.c_int(0)
     msg = ctypes.c_char_p()

@@ -159,3 +159,20 @@ def test_a_gzip_compressed_module_is_played_and_a_folder_pattern_names_its_subfo
     songs = find_modules(str(cache), 30.0, only=["game"])
     assert {s["id"]: round(s["bpm"], 1) for s in songs} == {"game/inside/music.mod.gz": 125.0,
                                                               "game/outside/music.mod": 250.0}
+
+
+def test_a_module_compressed_under_a_name_in_capitals_is_unpacked_too(tmp_path, monkeypatch):
+    """module_files takes ``.MOD.GZ`` as it takes ``.mod.gz`` (names in any case); it was
+    then played packed, and left out as no module."""
+    import gzip
+
+    (tmp_path / "game").mkdir()
+    _module(tmp_path / "plain.mod", lambda order, row: 6 if order == row == 0 else None)
+    (tmp_path / "game" / "SONG.MOD.GZ").write_bytes(
+        gzip.compress((tmp_path / "plain.mod").read_bytes()))
+    monkeypatch.setattr(modules, "EXTRA_FOLDERS", {"game": str(tmp_path / "game")})
+    assert [ident for _, ident, _ in modules.module_files(only=["game"])] == ["game/SONG.MOD.GZ"]
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    songs = find_modules(str(cache), 30.0, only=["game"])
+    assert {s["id"]: round(s["bpm"], 1) for s in songs} == {"game/SONG.MOD.GZ": 125.0}
