@@ -325,10 +325,18 @@ def tempo_balance(songs: list[dict], strength: float) -> np.ndarray:
         return np.ones(len(songs))
     t = np.log2([s["bpm"] for s in songs])
     d = np.exp(-0.5 * ((t[:, None] - t[None, :]) / BALANCE_WIDTH) ** 2).sum(axis=1)
-    f = d ** -float(strength)
-    f /= f.mean()
-    f = np.clip(f, 1.0 / BALANCE_CLIP, BALANCE_CLIP)
-    return f / f.mean()
+    raw = d ** -float(strength)
+    # The scale at which the clipped factors average 1 (their mean grows with it): clipping
+    # and then scaling to a mean of 1 would move factors past the clip again (6.2 for a song
+    # alone among forty at another tempo).
+    lo, hi = np.log(1.0 / BALANCE_CLIP / raw.max()), np.log(BALANCE_CLIP / raw.min())
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        if np.clip(raw * np.exp(mid), 1.0 / BALANCE_CLIP, BALANCE_CLIP).mean() < 1.0:
+            lo = mid
+        else:
+            hi = mid
+    return np.clip(raw * np.exp(0.5 * (lo + hi)), 1.0 / BALANCE_CLIP, BALANCE_CLIP)
 
 
 def fit(songs: list[dict], *, l2, weights: dict | None = None,
