@@ -59,7 +59,8 @@ size over 1 % larger than the file holds (cut short) goes to FFmpeg.  An MP3 who
 states a size past the end of the file is read from the first frames after the tag's own
 frames, and one after a tag of thousands of frames is shown to libsndfile from its audio
 on (:attr:`AudioInfo.start`); FFmpeg is shown an M4A behind an ID3 tag from its first box
-on.  Content that libsndfile does not read (MP4, raw AAC, WMA, Matroska) goes to PyAV
+on, and a Monkey's Audio or Musepack file behind one from its own header on
+(:attr:`AudioInfo.pieces`).  Content that libsndfile does not read (MP4, raw AAC, WMA, Matroska) goes to PyAV
 whatever its extension, and WAV, AIFF, FLAC, CAF and MP3 content to libsndfile (a WAV or
 MP3 renamed .m4a).
 
@@ -248,7 +249,8 @@ class AudioInfo:
     pieces : tuple of (int, int)
         Byte ranges the decoder is shown instead, joined in their order
         (:class:`~core.analysis.blocks.FilePieces`): a CAF whose description comes after
-        its audio data is shown with its description first; empty for every other file.
+        its audio data is shown with its description first, and a Monkey's Audio or
+        Musepack file behind an ID3 tag from after the tag; empty for every other file.
     cuts : tuple of (int or None, int)
         ``(first sample, count)`` of the parts of an MP4's audio track played in order
         (``None``: ``count`` samples of silence), for an edit list FFmpeg does not follow as
@@ -820,6 +822,14 @@ def probe(path) -> AudioInfo:
         kind, start = "MP4", tag.stated_end
         notice = (f"an ID3 tag (MP3 tags, {_bytes(start)}) was written in front of its MP4 "
                   "audio: read from after it")
+    after_tag = None  # the bytes after an ID3 tag in front of a Monkey's Audio or Musepack file
+    if tag is not None and not start and tag.stated_end < size \
+            and (behind := _kind_after(path, tag.stated_end)) in _AFTER_ID3:
+        # A tagger that wrote MP3 tags in front (their own players skip them): FFmpeg
+        # takes the file for MP3 and reads none of it.
+        kind, after_tag = behind, ((tag.stated_end, size),)
+        notice = (f"an ID3 tag (MP3 tags, {_bytes(tag.stated_end)}) was written in front of "
+                  f"its {_AFTER_ID3[behind]} stream: read from after it")
     ext = os.path.splitext(path)[1].lower()
     mpeg = kind in ("MP3", "MPEG") or (kind is None and ext == ".mp3")
     if mpeg and (first := mp3_first_frame(path)) is not None \
@@ -836,8 +846,8 @@ def probe(path) -> AudioInfo:
             "after its audio) is missing; no audio can be read"))
     if kind == "CAF" and (frames := caf_pcm_frames(path)) is not None:
         notice = _check_cut_short(path, *frames, rate=_caf_rate(head))
-    pieces = caf_described_first(path) if kind == "CAF" else None
-    if pieces is not None:
+    pieces = caf_described_first(path) if kind == "CAF" else after_tag
+    if pieces is not None and kind == "CAF":
         # Decoders read a CAF's chunks in order and need its description before its audio:
         # they are shown the chunks in the order the format requires.
         notice = ("its audio description (the 'desc' chunk) comes after its audio data "
@@ -860,7 +870,8 @@ def probe(path) -> AudioInfo:
         else:
             raise CorruptFileError(path, f"the audio data is damaged at "
                                          f"{fmt_time(damage.seconds)} ({damage.detail})")
-    packets = sv8_packets(path) if kind == "MPC" else None
+    packets = sv8_packets(path, start=after_tag[0][0] if after_tag else 0) \
+        if kind == "MPC" else None
     if packets is not None and packets.damaged:
         raise CorruptFileError(path, f"the audio data is damaged at "
                                      f"{fmt_time(packets.seconds)} ({packets.damaged})")
@@ -967,6 +978,21 @@ def _adts_after(path: str, pos: int) -> int | None:
         return None
     skip = len(data) - len(data.lstrip(b"\x00"))
     return pos + skip if sniff(data[skip:])[0] == "AAC" else None
+
+
+#: Kinds (:func:`~core.analysis.sniff.sniff`) read after an ID3 tag written in front of
+#: them, and their names in the note that says so.
+_AFTER_ID3 = {"APE": "Monkey's Audio", "MPC": "Musepack"}
+
+
+def _kind_after(path: str, pos: int) -> str | None:
+    """The kind of audio (:func:`~core.analysis.sniff.sniff`) that starts at ``pos``."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(pos)
+            return sniff(fh.read(64))[0]
+    except OSError:
+        return None
 
 
 def _mp4_after(path: str, pos: int) -> bool:

@@ -94,13 +94,15 @@ def _stream_header(body: bytes) -> tuple[int, int, int] | None:
     return _RATES[body[at] >> 5], samples[0], _FRAME << 2 * (body[at + 1] & 3)
 
 
-def sv8_packets(path: str) -> Sv8Packets | None:
+def sv8_packets(path: str, *, start: int = 0) -> Sv8Packets | None:
     """Walk the packets of a Musepack SV8 file.
 
     Parameters
     ----------
     path : str
         The file.
+    start : int
+        Where its Musepack stream starts (bytes; after an ID3 tag written in front of it).
 
     Returns
     -------
@@ -111,9 +113,10 @@ def sv8_packets(path: str) -> Sv8Packets | None:
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as fh:
+            fh.seek(start)
             if fh.read(4) != b"MPCK":
                 return None
-            pos, header, audio = 4, None, 0
+            pos, header, audio = start + 4, None, 0
             for _ in range(_MAX_PACKETS):
                 fh.seek(pos)
                 start = fh.read(11)

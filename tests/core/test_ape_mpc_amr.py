@@ -277,3 +277,54 @@ def test_an_amr_recording_that_starts_in_a_pause_is_read(tmp_path, name, header)
     cut.write_bytes(data[:header] + data[first:])
     result = analyze_file(cut)
     assert result.status == "done" and result.error == ""
+
+
+def _id3_in_front(data: bytes) -> bytes:
+    """``data`` behind an ID3v2.4 tag naming its title, with 100 bytes of padding."""
+    frame = b"TIT2" + (12).to_bytes(4, "big") + b"\x00\x00\x03Tagged Song"
+    size = len(frame) + 100
+    return (b"ID3\x04\x00\x00" + bytes((size >> s) & 0x7F for s in (21, 14, 7, 0)) + frame
+            + bytes(100))
+
+
+@pytest.mark.parametrize(("name", "stream"), [("rock_120_a_minor.ape", "Monkey's Audio"),
+                                              ("rock_120_a_minor.mpc", "Musepack")])
+def test_a_file_behind_an_id3_tag_is_read_from_after_it(tmp_path, name, stream):
+    # A tagger that writes MP3 tags wrote them in front: FFmpeg took the file for MP3 and
+    # it failed as "MP3 audio [that] cannot be decoded".  It is read as it is without the
+    # tag, its title taken from the tag.
+    tagged = tmp_path / name
+    data = (DATA / name).read_bytes()
+    tagged.write_bytes(_id3_in_front(data) + data)
+    plain, result = analyze_file(DATA / name), analyze_file(tagged)
+    assert result.status == "done" and result.title == "Tagged Song"
+    assert (result.format, result.duration_s, result.bpm, result.key) == (
+        plain.format, plain.duration_s, plain.bpm, plain.key)
+    assert result.loudness_lufs == plain.loudness_lufs
+    assert result.note.endswith(f"an ID3 tag (MP3 tags, 132 bytes) was written in front of "
+                                f"its {stream} stream: read from after it")
+    np.testing.assert_array_equal(np.concatenate(list(stream_of(tagged))),
+                                  np.concatenate(list(stream_of(DATA / name))))
+
+
+def stream_of(path):
+    return stream(path, block_seconds=0.7)
+
+
+@pytest.mark.parametrize(("name", "keep", "said"), [
+    ("rock_120_a_minor.ape", 0.5, r"the file is cut short: the audio ends at 0:04\.6"),
+    ("rock_120_a_minor.ape", -5, r"the file is cut short: the audio ends at 0:09\.2"),
+    ("rock_120_a_minor.mpc", 0.5, r"the file is cut short: the audio ends at 0:03\.3"),
+    ("rock_120_a_minor.mpc", None, r"the audio data is damaged at 0:03\.3 \(3\.3 s\) \(bytes "
+                                   r"that are no packet\)")])
+def test_a_file_behind_an_id3_tag_cut_or_damaged_says_so(tmp_path, name, keep, said):
+    data = (DATA / name).read_bytes()
+    if keep is not None:  # a share of the file, or all but its last bytes
+        data = data[:keep] if keep < 0 else data[:round(len(data) * keep)]
+    else:  # the third audio packet's key overwritten, as without the tag
+        third = [k for k in range(len(data)) if data[k:k + 2] == b"AP"][2]
+        data = data[:third] + b"\0\0" + data[third + 2:]
+    tagged = tmp_path / name
+    tagged.write_bytes(_id3_in_front(data) + data)
+    with pytest.raises(CorruptFileError, match=said):
+        analyze_file(tagged)
