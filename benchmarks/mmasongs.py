@@ -69,6 +69,8 @@ _LOW_BPM, _HIGH_BPM = 60.0, 200.0
 _BAR_SLACK = 0.1
 _TEXT_EVENTS = ("text", "lyrics", "marker", "cue_marker", "copyright", "instrument_name")
 _BARS_WRITTEN = re.compile(r"\((\d+) bars")
+#: Longest a song may take ``mma`` to write (s); the slowest of its libraries takes seconds.
+_MMA_TIMEOUT_S = 300.0
 
 
 def available() -> bool:
@@ -140,7 +142,7 @@ def compile_song(text: str, *, folder: str) -> tuple[bytes | None, str]:
     """``(MIDI bytes or None, why not)``: the song ``text`` as ``mma`` writes it, run in
     ``folder`` (where a song's own files, such as MIDI it includes, are), its random touches
     seeded with :data:`SEED`, text events dropped and its bars checked
-    (:func:`bar_mismatch`)."""
+    (:func:`bar_mismatch`); ``mma`` running past :data:`_MMA_TIMEOUT_S` writes nothing."""
     import mido
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -149,8 +151,12 @@ def compile_song(text: str, *, folder: str) -> tuple[bytes | None, str]:
             f.write(text)
         with open(init, "w", encoding="utf-8") as f:
             f.write(f"RndSeed {SEED}\n")
-        run = subprocess.run(["mma", "-i", init, "-xNOCREDIT", "-f", out, song], cwd=folder,
-                             capture_output=True, text=True, timeout=300)
+        try:
+            run = subprocess.run(["mma", "-i", init, "-xNOCREDIT", "-f", out, song],
+                                 cwd=folder, capture_output=True, text=True,
+                                 timeout=_MMA_TIMEOUT_S)
+        except subprocess.TimeoutExpired:  # one song stuck must not end the benchmark
+            return None, f"mma wrote no MIDI within {_MMA_TIMEOUT_S:.0f} s"
         written = _BARS_WRITTEN.search(run.stdout)
         if run.returncode != 0 or written is None or not os.path.exists(out):
             said = (run.stdout + run.stderr).strip().splitlines()

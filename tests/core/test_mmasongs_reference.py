@@ -174,3 +174,16 @@ def test_without_mma_a_collection_of_mma_files_is_named_and_skipped(tmp_path, mo
                         {"mma-ex": (str(tmp_path / "*.mma"), "mma")})
     assert find_songs(180.0, only=["mma-ex"]) == []
     assert "mma-ex: the mma program is missing: apt-get install mma" in capsys.readouterr().out
+
+
+def test_a_song_mma_does_not_finish_is_left_out_and_the_run_goes_on(tmp_path, monkeypatch):
+    """mma stuck on one song raised TimeoutExpired out of the benchmark, its other songs
+    unread: the song is left out, saying why."""
+    import subprocess
+
+    def stuck(args, **kwargs):
+        raise subprocess.TimeoutExpired(args, kwargs["timeout"])
+
+    monkeypatch.setattr(mmasongs.subprocess, "run", stuck)
+    assert compile_song(_song(), folder=str(tmp_path)) == (
+        None, "mma wrote no MIDI within 300 s")
