@@ -59,7 +59,7 @@ size over 1 % larger than the file holds (cut short) goes to FFmpeg.  An MP3 who
 states a size past the end of the file is read from the first frames after the tag's own
 frames, and one after a tag of thousands of frames is shown to libsndfile from its audio
 on (:attr:`AudioInfo.start`); FFmpeg is shown an M4A behind an ID3 tag from its first box
-on, and a Monkey's Audio or Musepack file behind one from its own header on
+on, and a Monkey's Audio, Musepack or WavPack file behind one from its own header on
 (:attr:`AudioInfo.pieces`).  Content that libsndfile does not read (MP4, raw AAC, WMA, Matroska) goes to PyAV
 whatever its extension, and WAV, AIFF, FLAC, CAF and MP3 content to libsndfile (a WAV or
 MP3 renamed .m4a).
@@ -249,8 +249,9 @@ class AudioInfo:
     pieces : tuple of (int, int)
         Byte ranges the decoder is shown instead, joined in their order
         (:class:`~core.analysis.blocks.FilePieces`): a CAF whose description comes after
-        its audio data is shown with its description first, and a Monkey's Audio or
-        Musepack file behind an ID3 tag from after the tag; empty for every other file.
+        its audio data is shown with its description first, and a Monkey's Audio,
+        Musepack or WavPack file behind an ID3 tag from after the tag; empty for every
+        other file.
     cuts : tuple of (int or None, int)
         ``(first sample, count)`` of the parts of an MP4's audio track played in order
         (``None``: ``count`` samples of silence), for an edit list FFmpeg does not follow as
@@ -822,7 +823,7 @@ def probe(path) -> AudioInfo:
         kind, start = "MP4", tag.stated_end
         notice = (f"an ID3 tag (MP3 tags, {_bytes(start)}) was written in front of its MP4 "
                   "audio: read from after it")
-    after_tag = None  # the bytes after an ID3 tag in front of a Monkey's Audio or Musepack file
+    after_tag = None  # the bytes after an ID3 tag in front of a file of _AFTER_ID3
     if tag is not None and not start and tag.stated_end < size \
             and (behind := _kind_after(path, tag.stated_end)) in _AFTER_ID3:
         # A tagger that wrote MP3 tags in front (their own players skip them): FFmpeg
@@ -982,7 +983,7 @@ def _adts_after(path: str, pos: int) -> int | None:
 
 #: Kinds (:func:`~core.analysis.sniff.sniff`) read after an ID3 tag written in front of
 #: them, and their names in the note that says so.
-_AFTER_ID3 = {"APE": "Monkey's Audio", "MPC": "Musepack"}
+_AFTER_ID3 = {"APE": "Monkey's Audio", "MPC": "Musepack", "WAVPACK": "WavPack"}
 
 
 def _kind_after(path: str, pos: int) -> str | None:

@@ -104,6 +104,27 @@ def test_wavpack_and_tta_round_trip_exactly_through_pyav(tmp_path, ext, fmt, cod
     np.testing.assert_allclose(x, y, atol=2**-15 * 1.01 + 1e-7)
 
 
+@pytest.mark.parametrize(("ext", "named"), [("wv", "WavPack"), ("tta", None)])
+def test_wavpack_and_tta_behind_an_id3_tag_are_read_whole(tmp_path, ext, named):
+    """An ID3 tag written in front (TTA's format allows one there, and FFmpeg skips it):
+    a WavPack file so tagged failed as "MP3 audio [that] cannot be decoded"; it is read
+    from after the tag, with a note."""
+    y = _signal()
+    plain = write_audio(tmp_path / f"song.{ext}", y, SR)
+    frame = b"TIT2" + (6).to_bytes(4, "big") + b"\x00\x00\x03Title"
+    size = len(frame) + 50
+    tag = b"ID3\x04\x00\x00" + bytes((size >> s) & 0x7F for s in (21, 14, 7, 0)) + frame
+    tagged = tmp_path / f"tagged.{ext}"
+    tagged.write_bytes(tag + bytes(50) + plain.read_bytes())
+    info = probe(tagged)
+    assert (info.codec, info.frames) == (probe(plain).codec, len(y))
+    np.testing.assert_array_equal(_decode(tagged, block_seconds=0.5),
+                                  _decode(plain, block_seconds=0.5))
+    assert info.notice == ("" if named is None else
+                           f"an ID3 tag (MP3 tags, 76 bytes) was written in front of its "
+                           f"{named} stream: read from after it")
+
+
 def test_matroska_audio_is_named_mkv_and_read_through_pyav(tmp_path):
     y = _signal(seconds=1.5)
     info = probe(write_audio(tmp_path / "song.mka", y, SR))
