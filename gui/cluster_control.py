@@ -68,9 +68,9 @@ class ClusterControl:
     def _leave_cluster(self) -> None:
         """Back on this computer's threads at once; the cluster's connection closes on its
         own thread (a LocalCluster's processes take seconds to stop, a lost scheduler
-        longer): the GUI thread never waits for it.  ``clusterLeft`` says so.  The next cluster is reached once it
-        is closed (:meth:`_connect_cluster`), and quitting waits for it
-        (:meth:`wait_left`)."""
+        longer): the GUI thread never waits for it.  ``clusterLeft`` says so.  The next
+        cluster is reached once it is closed (:meth:`_connect_cluster`), and quitting waits
+        for it (:meth:`wait_left`)."""
         closed = self.worker_slots.leave()
         self.worker_slots = WorkerSlots(self.pool, self.signals)
         self._leaving = [f for f in self._leaving if not f.done()]

@@ -111,10 +111,11 @@ def read_as_loop(features, once: TempoEstimate, repeated, seconds: float, *,
     (TempoEstimate, float or None)
         The estimate and the loop's length in beats of its tempo (:func:`_length_in_beats`:
         a whole number unless the tempo was moved by octaves) when the loop reading is
-        taken, else ``once`` and ``None``.  A signal without a tempo of its own gets none (repeating noise
-        or a lone hit makes a pulse of its length), unless it is too short for one (under
-        :data:`core.analysis.tempo.MIN_TEMPO_S`) and a loop of two or three beats whose onsets
-        fall on the repeated reading's grid.  A weak pulse stays flagged.
+        taken, else ``once`` and ``None``.  A signal without a tempo of its own gets none
+        (repeating noise or a lone hit makes a pulse of its length), unless it is too short
+        for one (under :data:`core.analysis.tempo.MIN_TEMPO_S`) and a loop of two or three
+        beats whose onsets fall on the repeated reading's grid.  A weak pulse stays
+        flagged.
     """
     if once.bpm is None:
         if seconds < MIN_TEMPO_S:
