@@ -62,8 +62,7 @@ on (:attr:`AudioInfo.start`); FFmpeg is shown an M4A behind an ID3 tag from its 
 on, and a Monkey's Audio, Musepack or WavPack file behind one from its own header on
 (:attr:`AudioInfo.pieces`).  Content that libsndfile does not read (MP4, raw AAC, WMA,
 Matroska) goes to PyAV whatever its extension, and WAV, AIFF, FLAC, CAF and MP3 content to
-libsndfile (a WAV or
-MP3 renamed .m4a).
+libsndfile (a WAV or MP3 renamed .m4a).
 
 Edit lists.  FFmpeg follows the edit list of an MP4/M4A's audio track (the part of it that
 is played; an AAC encoder's lead-in is left out so), but ignores one of no edits and an
