@@ -49,6 +49,7 @@ ANALYSIS_MODULES = (
     "core.analysis.loudness",
     "core.analysis.mp3frames",
     "core.analysis.mp4edits",
+    "core.analysis.mpcpackets",
     "core.analysis.oggpages",
     "core.analysis.periodicity",
     "core.analysis.sniff",
