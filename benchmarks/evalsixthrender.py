@@ -600,11 +600,17 @@ def render_sixth(item: dict, source: dict, soundfont: str, out_path: str) -> Non
                 synth=mix_synth(item, report))
     path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(out_path))),
                         "stems.json")
-    stems = {}
-    if os.path.exists(path):
-        with open(path) as f:
-            stems = json.load(f)
-    stems[item["id"]] = report
-    with open(path + ".tmp", "w") as f:
-        json.dump(stems, f, indent=0)
-    os.replace(path + ".tmp", path)
+    import fcntl
+
+    # items rendered at once (evalset --jobs) each add their report: one at a time
+    with open(path + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stems = {}
+        if os.path.exists(path):
+            with open(path) as f:
+                stems = json.load(f)
+        stems[item["id"]] = report
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w") as f:
+            json.dump(stems, f, indent=0)
+        os.replace(tmp, path)
