@@ -17,9 +17,8 @@ loop's do.
 from __future__ import annotations
 
 import numpy as np
-import scipy.ndimage
 
-from core.analysis.periodicity import periodicity, prepare_bands, tame_end
+from core.analysis.periodicity import local_maxima, periodicity, prepare_bands, tame_end
 from core.analysis.tempo import MIN_TEMPO_S, TempoEstimate, estimate_tempo, fold_tempo, octave_near
 
 __all__ = ["LOOP_MAX_S", "LOOP_REPEATS", "loop_beats", "read_as_loop"]
@@ -145,17 +144,12 @@ def read_as_loop(features, once: TempoEstimate, repeated, seconds: float, *,
         bpm = fold_tempo(bpm, floor_bpm)
         level = once.found_bpm or once.bpm
         found_bpm = round(octave_near(bpm, level), 2)
-    beats = _length_in_beats(bpm, seconds)
-    bpm = round(bpm, 2)
-    base = once if same else looped
-    return TempoEstimate(bpm=bpm, confidence=base.confidence,
-                         alternatives=(bpm,) + base.alternatives[1:], scores=base.scores,
-                         periodicity=base.periodicity, weak=once.weak or looped.weak,
-                         found_bpm=found_bpm), beats
+    return _taken(bpm, seconds, once if same else looped, weak=once.weak or looped.weak,
+                  found_bpm=found_bpm)
 
 
 def _short_loop(once: TempoEstimate, repeated, seconds: float, *,
-                floor_bpm: float = 0.0) -> tuple[TempoEstimate, int | None]:
+                floor_bpm: float = 0.0) -> tuple[TempoEstimate, float | None]:
     """The repeated reading of a signal too short for its own, when it is a loop."""
     looped = estimate_tempo(repeated)
     beats = loop_beats(seconds, looped.bpm)
@@ -166,11 +160,18 @@ def _short_loop(once: TempoEstimate, repeated, seconds: float, *,
     if floor_bpm:
         bpm = fold_tempo(bpm, floor_bpm)
         found_bpm = round(found, 2)
+    return _taken(bpm, seconds, looped, weak=looped.weak, found_bpm=found_bpm)
+
+
+def _taken(bpm: float, seconds: float, base: TempoEstimate, *, weak: bool,
+           found_bpm: float | None) -> tuple[TempoEstimate, float]:
+    """The loop reading taken: ``bpm`` to 0.01 with the evidence of the ``base`` reading it
+    came from, and the loop's length in those beats."""
+    beats = _length_in_beats(bpm, seconds)
     bpm = round(bpm, 2)
-    return TempoEstimate(bpm=bpm, confidence=looped.confidence,
-                         alternatives=(bpm,) + looped.alternatives[1:], scores=looped.scores,
-                         periodicity=looped.periodicity, weak=looped.weak,
-                         found_bpm=found_bpm), _length_in_beats(bpm, seconds)
+    return TempoEstimate(bpm=bpm, confidence=base.confidence,
+                         alternatives=(bpm,) + base.alternatives[1:], scores=base.scores,
+                         periodicity=base.periodicity, weak=weak, found_bpm=found_bpm), beats
 
 
 def _length_in_beats(bpm: float, seconds: float) -> float:
@@ -195,7 +196,7 @@ def _on_grid(repeated, seconds: float, beats: int) -> bool:
     top = float(env[second].max()) if second.any() else 0.0
     if top <= 0:
         return False
-    local = scipy.ndimage.maximum_filter1d(env, max(3, int(0.1 * fr)) | 1) == env
+    local = local_maxima(env, fr)
     slots = (t[second & local & (env >= _SHORT_ONSET_OF_MAX * top)] - seconds) / slot
     return len(slots) >= 2 and bool(np.all(np.abs(slots - np.round(slots)) <= _SHORT_GRID_SLACK))
 
