@@ -337,14 +337,14 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         if short is not None and duration_s <= LOOP_MAX_S:
             tempo, loop = _loop_reading(feats, tempo, np.concatenate(short),
                                         settings.sample_rate, duration_s, floor)
-        key = estimate_key(feats)
         if tempo.bpm is None and duration_s < MIN_TEMPO_S:
             notes.append(f"under {MIN_TEMPO_S:g} s and no loop of two or three beats: no tempo")
         elif tempo.bpm is None:
             notes.append("too few onsets for a tempo")
-    if key is not None and duration_s < KEY_MIN_S:
-        key = None
-        notes.append(f"under {KEY_MIN_S:g} s: no key")
+        # a steady sound is judged from 1 s on: only here is a file short of a key's length
+        key = estimate_key(feats) if duration_s >= KEY_MIN_S else None
+        if key is None:
+            notes.append(f"under {KEY_MIN_S:g} s: no key")
     if key is not None and key.key is None:
         notes.append(f"no key: {key.reason}")
 
