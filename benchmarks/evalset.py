@@ -387,11 +387,6 @@ def _known_pieces(name: str) -> set:
             for k in (c["id"], melody_signature(c, part=0))}
 
 
-def _render_one(render, item: dict, source: dict, soundfont: str, path: str) -> None:
-    """Render one item (a process of the ``--jobs`` pool runs it)."""
-    render(item, source, soundfont, path)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--edition", default="base", choices=list(EDITIONS) + ["all"],
@@ -473,18 +468,18 @@ def main(argv=None) -> int:
               f"{it['bpm']:6.1f} {it['soundfont']:<9} {time.time() - t0:6.0f} s", flush=True)
 
     def job(it: dict) -> tuple:
-        return (render, it, by_id[it["source"]], SOUNDFONTS[it["soundfont"]],
+        return (it, by_id[it["source"]], SOUNDFONTS[it["soundfont"]],
                 os.path.join(cache, it["file"]))
 
     if args.jobs == 1:
         for i, it in enumerate(todo):
-            _render_one(*job(it))
+            render(*job(it))
             done(i, it)
     else:
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            futures = {pool.submit(_render_one, *job(it)): it for it in todo}
+            futures = {pool.submit(render, *job(it)): it for it in todo}
             for i, fut in enumerate(as_completed(futures)):
                 fut.result()
                 done(i, futures[fut])
