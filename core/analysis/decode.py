@@ -816,21 +816,21 @@ def probe(path) -> AudioInfo:
     if (tag is not None and not start and tag.stated_end <= size
             and _adts_after(path, tag.stated_end) is not None and not has_mpeg_frames(path)):
         kind = "AAC"  # raw AAC after the tag: libmpg123 would take it for damaged MP3
-    if tag is not None and not start and tag.stated_end < size \
-            and _mp4_after(path, tag.stated_end):
-        # A tagger that wrote MP3 tags in front of an M4A: FFmpeg opens no MP4 after an
-        # ID3 tag, and the MP4's own offsets count from its first box.
-        kind, start = "MP4", tag.stated_end
-        notice = (f"an ID3 tag (MP3 tags, {_bytes(start)}) was written in front of its MP4 "
-                  "audio: read from after it")
     after_tag = None  # the bytes after an ID3 tag in front of a file of _AFTER_ID3
-    if tag is not None and not start and tag.stated_end < size \
-            and (behind := _kind_after(path, tag.stated_end)) in _AFTER_ID3:
-        # A tagger that wrote MP3 tags in front (their own players skip them): FFmpeg
-        # takes the file for MP3 and reads none of it.
-        kind, after_tag = behind, ((tag.stated_end, size),)
-        notice = (f"an ID3 tag (MP3 tags, {_bytes(tag.stated_end)}) was written in front of "
-                  f"its {_AFTER_ID3[behind]} stream: read from after it")
+    if tag is not None and not start and tag.stated_end < size:
+        behind = _head_at(path, tag.stated_end)
+        if behind[4:8] == b"ftyp":
+            # A tagger that wrote MP3 tags in front of an M4A: FFmpeg opens no MP4 after an
+            # ID3 tag, and the MP4's own offsets count from its first box.
+            kind, start = "MP4", tag.stated_end
+            notice = (f"an ID3 tag (MP3 tags, {_bytes(start)}) was written in front of its "
+                      "MP4 audio: read from after it")
+        elif (after := sniff(behind)[0]) in _AFTER_ID3:
+            # A tagger that wrote MP3 tags in front (their own players skip them): FFmpeg
+            # takes the file for MP3 and reads none of it.
+            kind, after_tag = after, ((tag.stated_end, size),)
+            notice = (f"an ID3 tag (MP3 tags, {_bytes(tag.stated_end)}) was written in front "
+                      f"of its {_AFTER_ID3[after]} stream: read from after it")
     ext = os.path.splitext(path)[1].lower()
     mpeg = kind in ("MP3", "MPEG") or (kind is None and ext == ".mp3")
     if mpeg and (first := mp3_first_frame(path)) is not None \
@@ -986,24 +986,15 @@ def _adts_after(path: str, pos: int) -> int | None:
 _AFTER_ID3 = {"APE": "Monkey's Audio", "MPC": "Musepack", "WAVPACK": "WavPack"}
 
 
-def _kind_after(path: str, pos: int) -> str | None:
-    """The kind of audio (:func:`~core.analysis.sniff.sniff`) that starts at ``pos``."""
+def _head_at(path: str, pos: int) -> bytes:
+    """The first bytes (up to 64, what :func:`~core.analysis.sniff.sniff` reads) from ``pos``
+    on; none when the file cannot be read."""
     try:
         with open(path, "rb") as fh:
             fh.seek(pos)
-            return sniff(fh.read(64))[0]
+            return fh.read(64)
     except OSError:
-        return None
-
-
-def _mp4_after(path: str, pos: int) -> bool:
-    """True when an MP4 (its ``ftyp`` box) starts at ``pos``."""
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(pos)
-            return fh.read(8)[4:8] == b"ftyp"
-    except OSError:
-        return False
+        return b""
 
 
 def _bytes(n: int) -> str:
