@@ -28,6 +28,7 @@ from core.analysis.periodicity import (
     PulseEnvelope,
     chroma_novelty,
     lag_histogram,
+    local_maxima,
     periodicity,
     pulse_measures,
     value_at,
@@ -209,7 +210,7 @@ def candidate_features(bpm: float, ctx: dict) -> np.ndarray:
 
 def _onset_rate(env: np.ndarray, frame_rate: float) -> float:
     """Onsets per second: local maxima of the envelope above its running mean and median."""
-    peak = scipy.ndimage.maximum_filter1d(env, max(3, int(0.05 * frame_rate)) | 1) == env
+    peak = local_maxima(env, frame_rate, width_s=0.05)
     mean = scipy.ndimage.uniform_filter1d(env, max(3, int(1.0 * frame_rate)))
     keep = peak & (env > 1.5 * mean) & (env > np.median(env))
     return float(np.count_nonzero(keep)) / (len(env) / frame_rate)

@@ -18,7 +18,7 @@ import scipy.fft
 import scipy.ndimage
 
 __all__ = ["WINDOW_S", "PULSE_WINDOW_S", "END_FRAMES", "tame_end", "prepare_bands", "periodicity", "value_at",
-           "chroma_novelty", "PulseEnvelope", "pulse_measures", "lag_histogram"]
+           "chroma_novelty", "PulseEnvelope", "pulse_measures", "lag_histogram", "local_maxima"]
 
 #: Length (s) of the analysis windows of the autocorrelation.
 WINDOW_S = 12.0
@@ -33,6 +33,18 @@ PULSE_WINDOW_S = 8.0
 #: Frames at the end of a signal's onset bands that :func:`tame_end` bounds: the windows of
 #: the onset grid (1024 samples, four hops) of the last four reach past the end of the file.
 END_FRAMES = 4
+
+
+def local_maxima(env: np.ndarray, frame_rate: float, *, width_s: float = 0.1) -> np.ndarray:
+    """Frames of ``env`` that are the largest within a window of ``width_s`` seconds centred
+    on them (at least three frames; the default, 0.1 s, is 50 ms either side): where an
+    onset peaks.
+
+    Returns
+    -------
+    ndarray of bool, the shape of ``env``
+    """
+    return scipy.ndimage.maximum_filter1d(env, max(3, int(width_s * frame_rate)) | 1) == env
 
 
 def tame_end(bands: np.ndarray) -> np.ndarray:

@@ -49,7 +49,13 @@ from core.analysis.beatevidence import (
     candidate_bpm,
     candidate_features,
 )
-from core.analysis.periodicity import periodicity, prepare_bands, tame_end, value_at
+from core.analysis.periodicity import (
+    local_maxima,
+    periodicity,
+    prepare_bands,
+    tame_end,
+    value_at,
+)
 from core.analysis.trees import TreeEnsemble, trees_from_list
 
 __all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "candidate_table",
@@ -256,7 +262,7 @@ def _onsets(bands: np.ndarray, frame_rate: float) -> tuple[int, bool] | None:
     # (the flicker of a cymbal's or a noise's decay is not one) and above a fiftieth of the
     # strongest (a steady tone's or a constant signal's envelope is zero but for its start
     # and rounding errors: its median sets no floor).
-    local = scipy.ndimage.maximum_filter1d(env, max(3, int(0.1 * frame_rate)) | 1) == env
+    local = local_maxima(env, frame_rate)
     around = scipy.ndimage.uniform_filter1d(env, max(3, int(frame_rate)) | 1)
     peaks = local & (env > _ONSET_OVER_MEAN * around) & (env > _ONSET_OF_MAX * top)
     for crest, faint in ((_MIN_ONSET_CREST, False), (_FAINT_ONSET_CREST, True)):
