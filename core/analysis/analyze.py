@@ -35,7 +35,7 @@ from core.settings import AnalysisSettings
 __all__ = ["analyze_file", "MIN_DURATION_S"]
 
 #: Shortest file (s) that is analyzed (one 400 ms block of the loudness measurement); anything
-#: shorter fails as too short.  Under 1 s only a loop gets a tempo (core.analysis.loops).
+#: shorter fails as too short.  Under 1 s a tempo is read as a loop or guessed (core.analysis.loops).
 MIN_DURATION_S = 0.4
 #: Shortest file (s) that gets a key.  A shorter cut of one steady note took a key from the
 #: click of its cut ("A minor" for 0.4 and 0.5 s of an A; from 0.6 s on, none, as for a
@@ -338,7 +338,10 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
             tempo, loop = _loop_reading(feats, tempo, np.concatenate(short),
                                         settings.sample_rate, duration_s, floor)
         if tempo.bpm is None and duration_s < MIN_TEMPO_S:
-            notes.append(f"under {MIN_TEMPO_S:g} s and no loop of two or three beats: no tempo")
+            notes.append(f"under {MIN_TEMPO_S:g} s with fewer than two onsets: no tempo")
+        elif duration_s < MIN_TEMPO_S and loop is None:
+            notes.append(f"under {MIN_TEMPO_S:g} s and no loop on a sixteenth grid: the tempo is "
+                         "a guess from it played repeated")
         elif tempo.bpm is None:
             notes.append("too few onsets for a tempo")
         # a steady sound is judged from 1 s on: only here is a file short of a key's length
@@ -360,7 +363,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         notes.append(f"{invalid} invalid samples (NaN, infinite or beyond +120 dBFS) were "
                      "read as silence")
     chunk_results, chunk_tempi = _chunk_results(feats, chunk_bounds, tempo=tempo, key=key,
-                                                loop=loop is not None,
+                                                loop=loop is not None or duration_s < MIN_TEMPO_S,
                                                 floor_bpm=settings.tempo_floor_bpm)
     modulating = _modulating(chunk_results, key.key.name) if key is not None and key.key else None
     varies = None

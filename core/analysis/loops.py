@@ -11,7 +11,8 @@ and once more played :data:`LOOP_REPEATS` times in a row; :func:`read_as_loop` d
 between the two readings.  A file shorter than :data:`core.analysis.tempo.MIN_TEMPO_S` has
 no reading of its own (a loop of two beats at 130 BPM lasts 0.92 s): it gets the repeated
 reading when its onsets fall on that reading's sixteenths counted from its start, as a
-loop's do.
+loop's do, and otherwise, with two onsets or more, that reading as a guess, flagged weak
+(a swung or triplet loop, a cut of a song).
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from __future__ import annotations
 import numpy as np
 
 from core.analysis.periodicity import local_maxima, periodicity, prepare_bands, tame_end
-from core.analysis.tempo import MIN_TEMPO_S, TempoEstimate, estimate_tempo, fold_tempo, octave_near
+from core.analysis.tempo import (
+    MAX_BPM,
+    MIN_TEMPO_S,
+    TempoEstimate,
+    estimate_tempo,
+    fold_tempo,
+    octave_near,
+)
 
 __all__ = ["LOOP_MAX_S", "LOOP_REPEATS", "loop_beats", "read_as_loop"]
 
@@ -54,6 +62,9 @@ _SHORT_ONSET_OF_MAX = 0.25  # its onsets: peaks (within 50 ms) reaching this sha
 #: 83 of 120 loops read right and none of 480 cuts read wrong at 0.15; at 0.2, 92 and 1.
 #: Eighth-note triplets as well let more cuts through.
 _SHORT_GRID_SLACK = 0.15
+#: The confidence a tempo guessed for a signal under MIN_TEMPO_S that is no loop on the grid
+#: reaches at most: the level under which a reading is flagged weak.
+_GUESS_CONFIDENCE = 0.1
 
 
 def loop_beats(seconds: float, bpm: float | None) -> int | None:
@@ -112,9 +123,10 @@ def read_as_loop(features, once: TempoEstimate, repeated, seconds: float, *,
         a whole number unless the tempo was moved by octaves) when the loop reading is
         taken, else ``once`` and ``None``.  A signal without a tempo of its own gets none
         (repeating noise or a lone hit makes a pulse of its length), unless it is too short
-        for one (under :data:`core.analysis.tempo.MIN_TEMPO_S`) and a loop of two or three
-        beats whose onsets fall on the repeated reading's grid.  A weak pulse stays
-        flagged.
+        for one (under :data:`core.analysis.tempo.MIN_TEMPO_S`): a loop of two or three
+        beats whose onsets fall on the repeated reading's grid gets that reading, another
+        signal with two onsets or more the reading as a guess (:func:`_guess`; the length
+        in beats is then None).  A weak pulse stays flagged.
     """
     if once.bpm is None:
         if seconds < MIN_TEMPO_S:
@@ -150,17 +162,53 @@ def read_as_loop(features, once: TempoEstimate, repeated, seconds: float, *,
 
 def _short_loop(once: TempoEstimate, repeated, seconds: float, *,
                 floor_bpm: float = 0.0) -> tuple[TempoEstimate, float | None]:
-    """The repeated reading of a signal too short for its own, when it is a loop."""
+    """The repeated reading of a signal too short for its own: taken as it is when the signal
+    is a loop (:func:`_on_grid`), else as a guess (:func:`_guess`) when the signal has at
+    least two onsets."""
     looped = estimate_tempo(repeated)
     beats = loop_beats(seconds, looped.bpm)
-    if beats not in _SHORT_LOOP_BEATS or not _on_grid(repeated, seconds, beats):
-        return once, None
-    bpm = found = 60.0 * beats / seconds
+    if beats in _SHORT_LOOP_BEATS and _on_grid(repeated, seconds, beats):
+        bpm = found = 60.0 * beats / seconds
+        found_bpm = None
+        if floor_bpm:
+            bpm = fold_tempo(bpm, floor_bpm)
+            found_bpm = round(found, 2)
+        return _taken(bpm, seconds, looped, weak=looped.weak, found_bpm=found_bpm)
+    return _guess(looped, repeated, seconds, floor_bpm=floor_bpm) or once, None
+
+
+def _guess(looped: TempoEstimate, repeated, seconds: float, *, floor_bpm: float = 0.0) -> TempoEstimate | None:
+    """The best estimate of a signal under :data:`core.analysis.tempo.MIN_TEMPO_S` that is
+    no loop on a sixteenth grid (a swung or triplet loop, a cut of a song): the repeated
+    reading, or two or three beats of the signal's length when the reading is an octave of
+    that (:func:`_whole_beats`), flagged weak and with a confidence of at most
+    :data:`_GUESS_CONFIDENCE`.  None for a signal with fewer than two onsets (a lone hit
+    repeated beats at its own length) or without a repeated reading."""
+    if looped.bpm is None or len(_pass_onsets(repeated, seconds, seconds / 16)) < 2:
+        return None
+    bpm = found = _whole_beats(looped.bpm, seconds)
     found_bpm = None
     if floor_bpm:
         bpm = fold_tempo(bpm, floor_bpm)
         found_bpm = round(found, 2)
-    return _taken(bpm, seconds, looped, weak=looped.weak, found_bpm=found_bpm)
+    bpm = round(bpm, 2)
+    return TempoEstimate(bpm=bpm, confidence=min(looped.confidence, _GUESS_CONFIDENCE),
+                         alternatives=(bpm,) + looped.alternatives[1:], scores=looped.scores,
+                         periodicity=looped.periodicity, weak=True, found_bpm=found_bpm)
+
+
+def _whole_beats(bpm: float, seconds: float) -> float:
+    """``bpm``, or two or three beats of a loop of ``seconds`` (the first that is ``bpm`` or
+    an octave of it, within 6 %, and no faster than any tempo read): a loop is a whole
+    number of beats."""
+    for beats in _SHORT_LOOP_BEATS:
+        whole = 60.0 * beats / seconds
+        if whole > MAX_BPM:
+            continue
+        octaves = np.log2(whole / bpm)
+        if abs(octaves - np.round(octaves)) * np.log(2.0) <= _SAME_TEMPO:
+            return whole
+    return bpm
 
 
 def _taken(bpm: float, seconds: float, base: TempoEstimate, *, weak: bool,
@@ -185,20 +233,27 @@ def _on_grid(repeated, seconds: float, beats: int) -> bool:
     """Whether a signal of ``seconds``, played repeated (``repeated``), is a loop of ``beats``
     beats: in its second pass, at least two onsets, each on a sixteenth of its beats
     counted from the pass's start.  A cut of a song at another place or length and a lone
-    hit fail it.  The second pass is read because a file's first onset does not show in
-    its own envelope (no flux before its first frame), while each restart of the loop
-    does."""
+    hit fail it."""
+    slot = seconds / (4 * beats)
+    slots = _pass_onsets(repeated, seconds, slot / 2) / slot
+    return len(slots) >= 2 and bool(np.all(np.abs(slots - np.round(slots)) <= _SHORT_GRID_SLACK))
+
+
+def _pass_onsets(repeated, seconds: float, lead: float) -> np.ndarray:
+    """The onsets (s from the pass's start) of the second pass of a signal of ``seconds``
+    played repeated (``repeated``), the pass taken from ``lead`` seconds before its start:
+    peaks (within 50 ms) reaching :data:`_SHORT_ONSET_OF_MAX` of the pass's top.  The second
+    pass is read because a file's first onset does not show in its own envelope (no flux
+    before its first frame), while each restart of the loop does."""
     env = tame_end(repeated.onset_bands).sum(axis=0).astype(np.float64)
     fr = float(repeated.frame_rate)
-    slot = seconds / (4 * beats)
     t = np.arange(env.size) / fr
-    second = (t >= seconds - slot / 2) & (t < 2 * seconds - slot / 2)
+    second = (t >= seconds - lead) & (t < 2 * seconds - lead)
     top = float(env[second].max()) if second.any() else 0.0
     if top <= 0:
-        return False
+        return np.zeros(0)
     local = local_maxima(env, fr)
-    slots = (t[second & local & (env >= _SHORT_ONSET_OF_MAX * top)] - seconds) / slot
-    return len(slots) >= 2 and bool(np.all(np.abs(slots - np.round(slots)) <= _SHORT_GRID_SLACK))
+    return t[second & local & (env >= _SHORT_ONSET_OF_MAX * top)] - seconds
 
 
 def _beats_in(features, bpm: float) -> bool:

@@ -60,13 +60,16 @@ from core.analysis.trees import TreeEnsemble, trees_from_list
 
 __all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "candidate_table",
            "FEATURE_NAMES", "tree_inputs", "trees_from_json", "decision_scores",
-           "TREES_PATH", "TREE_SHARE", "TREES_TOP_BPM", "MIN_TEMPO_S", "fold_tempo", "octave_near"]
+           "TREES_PATH", "TREE_SHARE", "TREES_TOP_BPM", "MIN_TEMPO_S", "MIN_BPM", "MAX_BPM",
+           "fold_tempo", "octave_near"]
 
 #: Shortest signal with a tempo of its own (s).  A loop of one bar at 120 BPM lasts 2 s and
 #: half a bar 1 s: their beat is read as well as a long song's (the evidence is a few pulses,
 #: and the weak flag's margin grows for short signals).  A shorter file gets a tempo only as
-#: a loop (:mod:`core.analysis.loops`).
+#: a loop or a guess (:mod:`core.analysis.loops`).
 MIN_TEMPO_S = 1.0
+#: The range of tempos (BPM) a beat is looked for in.
+MIN_BPM, MAX_BPM = 40.0, 240.0
 _MIN_ONSETS = 3  # fewer onsets than this make no pulse (a constant signal's single click)
 _STEADY_ONSETS = 4  # a tempo read from fewer onsets (two intervals) is a guess: flagged weak
 _ONSET_OVER_MEAN = 2.0  # an onset peak stands this far above the envelope's mean around it
@@ -317,7 +320,7 @@ def _seed_tempi(both: np.ndarray, frame_rate: float, min_bpm: float, max_bpm: fl
 
 def candidate_table(bands: np.ndarray, frame_rate: float, *, chroma: np.ndarray | None = None,
                     bass_chroma: np.ndarray | None = None, pitch_rate: float | None = None,
-                    min_bpm: float = 40.0, max_bpm: float = 240.0):
+                    min_bpm: float = MIN_BPM, max_bpm: float = MAX_BPM):
     """Candidate beat rates and their features (used by the estimator and its fitting).
 
     Parameters
@@ -495,8 +498,8 @@ def _estimate_spans(bands, fr, features, spans, min_bpm, max_bpm,
 
 
 def estimate_tempo(features, *, frame_rate: float | None = None,
-                   frames: tuple[int, int] | None = None, min_bpm: float = 40.0,
-                   max_bpm: float = 240.0, floor_bpm: float = 0.0) -> TempoEstimate:
+                   frames: tuple[int, int] | None = None, min_bpm: float = MIN_BPM,
+                   max_bpm: float = MAX_BPM, floor_bpm: float = 0.0) -> TempoEstimate:
     """Estimate the beat tempo.
 
     Parameters
@@ -552,10 +555,10 @@ def _chunk_pulse(bands: np.ndarray, frame_rate: float):
     faint = onsets[1]
     prep = prepare_bands(bands, frame_rate)
     a_all, a_acc = periodicity(np.stack([prep.sum(axis=0), prep[0] + prep[1]]), frame_rate)
-    if faint and (_peak_periodicity(a_all, frame_rate, 40.0, 240.0)
+    if faint and (_peak_periodicity(a_all, frame_rate, MIN_BPM, MAX_BPM)
                   < _weak_periodicity(bands.shape[1] / frame_rate)):
         return None
-    seeds = _seed_tempi(a_all + a_acc, frame_rate, 40.0, 240.0)
+    seeds = _seed_tempi(a_all + a_acc, frame_rate, MIN_BPM, MAX_BPM)
     if not seeds:  # nothing repeats: the periodicity is negative at every lag
         return None
     return a_all, a_acc, seeds[0], faint
@@ -657,7 +660,7 @@ def _follow_song(pulse, seconds: float, frame_rate: float, bpm: float,
     both = a_all + a_acc
     stated = bpm
     if floor:  # the song's tempo was moved into the range: sharpen its octave that beats
-        bpm = max((bpm * 2.0 ** k for k in (-2, -1, 0, 1, 2) if 40.0 <= bpm * 2.0 ** k <= 240.0),
+        bpm = max((bpm * 2.0 ** k for k in (-2, -1, 0, 1, 2) if MIN_BPM <= bpm * 2.0 ** k <= MAX_BPM),
                   key=lambda b: float(value_at(both, 60.0 * frame_rate / b)))
     best = _refine(both, frame_rate, bpm, spread=0.06, plateau=True)
     per = float(value_at(a_all, 60.0 * frame_rate / best))

@@ -12,6 +12,7 @@ import scipy.signal
 import soundfile as sf
 
 from benchmarks.errorcases import chorale, clave_loop
+from benchmarks.independent_synth import render
 from benchmarks.synth import click_track, noise, render_song, silence
 from core.analysis.analyze import _downmix, _opposed_channels, analyze_file
 from core.analysis.key import NO_KEY_FEW, NO_KEY_FLAT
@@ -215,30 +216,68 @@ def test_a_clip_under_one_loudness_block_is_too_short(tmp_path):
     assert "0.35 s (at least 0.4 s needed)" in exc.value.reason
 
 
-def test_a_clip_under_a_second_has_loudness_and_says_why_it_has_no_tempo_or_key(tmp_path):
-    """0.45 s of a song at 100 BPM (0.75 beat): no loop, too short for a key, measured."""
+def test_a_clip_under_a_second_has_loudness_a_guessed_tempo_and_no_key(tmp_path):
+    """0.45 s of a song at 100 BPM (0.75 beat): no loop, too short for a key, measured; its
+    onsets give a tempo that is a guess, flagged weak, with a confidence of at most 0.1."""
     write_audio(tmp_path / "clip.wav", render_song(bpm=100, key=Key(0, "major"), seconds=0.45,
                                                    sr=SR), SR)
     r = analyze_file(tmp_path / "clip.wav")
     assert r.status == "done" and r.loudness_lufs is not None and r.peak_dbfs is not None
-    assert r.bpm is None and r.key is None and [c.key for c in r.chunk_results] == [None]
-    assert r.note == "under 1 s and no loop of two or three beats: no tempo; under 0.6 s: no key"
+    assert r.bpm is not None and r.bpm_weak_pulse and r.bpm_confidence <= 0.1
+    assert r.bpm <= 240.0  # two beats of 0.45 s would be 267 BPM, faster than any tempo read
+    assert r.key is None and [c.key for c in r.chunk_results] == [None]
+    assert [c.bpm for c in r.chunk_results] == [r.bpm]
+    assert r.note == ("under 1 s and no loop on a sixteenth grid: the tempo is a guess from it "
+                      "played repeated; under 0.6 s: no key")
+
+
+def test_a_lone_hit_under_a_second_has_no_tempo(tmp_path):
+    """One snare hit in 0.8 s: played repeated it beats at its own length, which is no pulse
+    of the file."""
+    y = np.zeros(round(0.8 * SR), dtype=np.float32)
+    n = round(0.3 * SR)
+    rng = np.random.default_rng(5)
+    y[round(0.1 * SR) : round(0.1 * SR) + n] = (0.5 * rng.standard_normal(n)
+                                                * np.exp(-np.arange(n) / (0.04 * SR)))
+    write_audio(tmp_path / "hit.wav", y, SR)
+    r = analyze_file(tmp_path / "hit.wav")
+    assert r.status == "done" and r.bpm is None and r.bpm_confidence is None
+    assert r.note.startswith("under 1 s with fewer than two onsets: no tempo"), r.note
 
 
 @pytest.mark.parametrize("bpm", [130.0, 150.0, 190.0])
 def test_a_loop_of_two_beats_under_a_second_gets_its_tempo(tmp_path, bpm):
     """Two beats cut from a bar's start (0.92, 0.80 and 0.63 s): too short for a reading of
     their own, read as a loop; a cut of the same length a sixteenth and a bit later is no
-    loop and gets no tempo."""
+    loop on the grid: it gets the same two beats of its length, as a guess."""
     y = render_song(bpm=bpm, key=Key(9, "minor"), seconds=12.0, sr=SR, seed=2, style="electronic")
     start, n = round(16 * 60.0 / bpm * SR), round(2 * 60.0 / bpm * SR)
     write_audio(tmp_path / "loop.wav", y[start : start + n], SR)
     r = analyze_file(tmp_path / "loop.wav")
     assert r.bpm == pytest.approx(bpm, abs=0.01) and "tempo read as a loop of 2 beats" in r.note
+    assert not r.bpm_weak_pulse and r.bpm_confidence > 0.5
     later = start + round(0.3 * 60.0 / bpm * SR)
     write_audio(tmp_path / "cut.wav", y[later : later + n], SR)
     r = analyze_file(tmp_path / "cut.wav")
-    assert r.bpm is None and "no loop of two or three beats: no tempo" in r.note, r
+    assert r.bpm == pytest.approx(bpm, abs=0.01) and r.bpm_weak_pulse and r.bpm_confidence <= 0.1
+    assert "no loop on a sixteenth grid: the tempo is a guess" in r.note, r
+
+
+@pytest.mark.parametrize(("style", "bpm", "beats"), [("shuffle", 150.0, 2), ("trap", 205.0, 2),
+                                                     ("jazzwaltz", 200.0, 3)])
+def test_a_swung_loop_under_a_second_gets_its_beats_as_a_guess(tmp_path, style, bpm, beats):
+    """A shuffle's and a trap groove's half bar and a jazz waltz's bar, under a second: their
+    notes are on triplets or off the sixteenths, so no loop on the grid, and they got no
+    tempo; played repeated, their reading is an octave of two (three) beats of their length,
+    which they are given, flagged weak."""
+    song = render(style, bpm=bpm, key=Key(2, "major"), seed=4, seconds=10.0)
+    beat = 60.0 / bpm
+    start, n = round(8 * beat * song.sr), round(beats * beat * song.sr)
+    write_audio(tmp_path / "loop.wav", song.audio[start : start + n], song.sr)
+    r = analyze_file(tmp_path / "loop.wav")
+    assert r.bpm == pytest.approx(bpm, rel=0.005), r
+    assert r.bpm_weak_pulse and r.bpm_confidence <= 0.1
+    assert "the tempo is a guess" in r.note, r.note
 
 
 @pytest.mark.parametrize(("beats", "said"), [(2, "a loop of 1 beat"), (3, "a loop of 1.5 beats")])
