@@ -24,6 +24,7 @@ from core.analysis.tempo import (
     MAX_BPM,
     MIN_TEMPO_S,
     TempoEstimate,
+    clear_onsets,
     estimate_tempo,
     fold_tempo,
     octave_near,
@@ -182,9 +183,10 @@ def _guess(looped: TempoEstimate, repeated, seconds: float, *, floor_bpm: float 
     no loop on a sixteenth grid (a swung or triplet loop, a cut of a song): the repeated
     reading, or two or three beats of the signal's length when the reading is an octave of
     that (:func:`_whole_beats`), flagged weak and with a confidence of at most
-    :data:`_GUESS_CONFIDENCE`.  None for a signal with fewer than two onsets (a lone hit
-    repeated beats at its own length) or without a repeated reading."""
-    if looped.bpm is None or len(_pass_onsets(repeated, seconds, seconds / 16)) < 2:
+    :data:`_GUESS_CONFIDENCE`.  None for a signal with fewer than two clear onsets in its
+    second pass (:func:`core.analysis.tempo.clear_onsets`: a lone hit repeated beats at its
+    own length, noise and a tremolo make no clear onset) or without a repeated reading."""
+    if looped.bpm is None or _clear_onsets_in_pass(repeated, seconds) < 2:
         return None
     bpm = found = _whole_beats(looped.bpm, seconds)
     found_bpm = None
@@ -237,6 +239,18 @@ def _on_grid(repeated, seconds: float, beats: int) -> bool:
     slot = seconds / (4 * beats)
     slots = _pass_onsets(repeated, seconds, slot / 2) / slot
     return len(slots) >= 2 and bool(np.all(np.abs(slots - np.round(slots)) <= _SHORT_GRID_SLACK))
+
+
+def _clear_onsets_in_pass(repeated, seconds: float) -> int:
+    """How many clear onsets (:func:`core.analysis.tempo.clear_onsets` of the whole repeated
+    signal) the second pass of a signal of ``seconds`` played repeated holds, the pass taken
+    from half a sixteenth of two beats before its start."""
+    env = tame_end(repeated.onset_bands).sum(axis=0).astype(np.float64)
+    fr = float(repeated.frame_rate)
+    t = np.arange(env.size) / fr
+    lead = seconds / 16
+    second = (t >= seconds - lead) & (t < 2 * seconds - lead)
+    return int(np.count_nonzero(clear_onsets(env, fr) & second))
 
 
 def _pass_onsets(repeated, seconds: float, lead: float) -> np.ndarray:

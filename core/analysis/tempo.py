@@ -61,7 +61,7 @@ from core.analysis.trees import TreeEnsemble, trees_from_list
 __all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "candidate_table",
            "FEATURE_NAMES", "tree_inputs", "trees_from_json", "decision_scores",
            "TREES_PATH", "TREE_SHARE", "TREES_TOP_BPM", "MIN_TEMPO_S", "MIN_BPM", "MAX_BPM",
-           "fold_tempo", "octave_near"]
+           "clear_onsets", "fold_tempo", "octave_near"]
 
 #: Shortest signal with a tempo of its own (s).  A loop of one bar at 120 BPM lasts 2 s and
 #: half a bar 1 s: their beat is read as well as a long song's (the evidence is a few pulses,
@@ -261,13 +261,7 @@ def _onsets(bands: np.ndarray, frame_rate: float) -> tuple[int, bool] | None:
         return None
     median = max(float(np.median(env)), 1e-9)
     high = float(np.percentile(env, 99.5))
-    # A peak is a local maximum (within 50 ms) above twice the mean of the second around it
-    # (the flicker of a cymbal's or a noise's decay is not one) and above a fiftieth of the
-    # strongest (a steady tone's or a constant signal's envelope is zero but for its start
-    # and rounding errors: its median sets no floor).
-    local = local_maxima(env, frame_rate)
-    around = scipy.ndimage.uniform_filter1d(env, max(3, int(frame_rate)) | 1)
-    peaks = local & (env > _ONSET_OVER_MEAN * around) & (env > _ONSET_OF_MAX * top)
+    peaks = _onset_peaks(env, frame_rate, top)
     for crest, faint in ((_MIN_ONSET_CREST, False), (_FAINT_ONSET_CREST, True)):
         floor = crest * median
         if high > floor:
@@ -275,6 +269,31 @@ def _onsets(bands: np.ndarray, frame_rate: float) -> tuple[int, bool] | None:
             if count >= _MIN_ONSETS:
                 return count, faint
     return None
+
+
+def _onset_peaks(env: np.ndarray, frame_rate: float, top: float) -> np.ndarray:
+    """Which frames of an onset envelope ``env`` (strongest value ``top``) are onset peaks.
+
+    A peak is a local maximum (within 50 ms) above twice the mean of the second around it
+    (the flicker of a cymbal's or a noise's decay is not one) and above a fiftieth of the
+    strongest (a steady tone's or a constant signal's envelope is zero but for its start
+    and rounding errors: its median sets no floor).
+    """
+    local = local_maxima(env, frame_rate)
+    around = scipy.ndimage.uniform_filter1d(env, max(3, int(frame_rate)) | 1)
+    return local & (env > _ONSET_OVER_MEAN * around) & (env > _ONSET_OF_MAX * top)
+
+
+def clear_onsets(env: np.ndarray, frame_rate: float) -> np.ndarray:
+    """Which frames of an onset envelope are clear onsets, as a tempo counts them: peaks
+    (:func:`_onset_peaks`) standing :data:`_MIN_ONSET_CREST` times above the envelope's
+    median, which stationary noise's and a tremolo's do not."""
+    env = np.asarray(env, dtype=np.float64)
+    top = float(env.max()) if env.size else 0.0
+    if top <= 0:
+        return np.zeros(env.shape, dtype=bool)
+    median = max(float(np.median(env)), 1e-9)
+    return _onset_peaks(env, frame_rate, top) & (env > _MIN_ONSET_CREST * median)
 
 
 def _peak_periodicity(a_all: np.ndarray, frame_rate: float, min_bpm: float,

@@ -245,6 +245,20 @@ def test_a_lone_hit_under_a_second_has_no_tempo(tmp_path):
     assert r.note.startswith("under 1 s with fewer than two onsets: no tempo"), r.note
 
 
+@pytest.mark.parametrize("colour", ["white", "brown", "smoothed"])
+def test_noise_under_a_second_has_no_tempo(tmp_path, colour):
+    """0.8 s of noise: played repeated, its flux has peaks (brown and smoothed noise got a
+    guessed 150 and 225 BPM from them), but none stands out of the noise as an onset does."""
+    rng = np.random.default_rng(3)
+    n = round(0.8 * SR)
+    y = {"white": 0.3 * rng.standard_normal(n),
+         "brown": np.cumsum(rng.standard_normal(n)) / 300.0,
+         "smoothed": 0.5 * np.convolve(rng.standard_normal(n), np.ones(8) / 8, "same")}[colour]
+    write_audio(tmp_path / "noise.wav", y.astype(np.float32), SR)
+    r = analyze_file(tmp_path / "noise.wav")
+    assert r.bpm is None and r.note.startswith("under 1 s with fewer than two onsets: no tempo")
+
+
 @pytest.mark.parametrize("bpm", [130.0, 150.0, 190.0])
 def test_a_loop_of_two_beats_under_a_second_gets_its_tempo(tmp_path, bpm):
     """Two beats cut from a bar's start (0.92, 0.80 and 0.63 s): too short for a reading of
