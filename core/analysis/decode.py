@@ -58,9 +58,9 @@ are not shown to libsndfile (:attr:`AudioInfo.end`), and an MP3 whose Xing heade
 size over 1 % larger than the file holds (cut short) goes to FFmpeg.  An MP3 whose ID3 tag
 states a size past the end of the file is read from the first frames after the tag's own
 frames, and one after a tag of thousands of frames is shown to libsndfile from its audio
-on (:attr:`AudioInfo.start`); FFmpeg is shown an M4A behind an ID3 tag from its first box
-on, and a Monkey's Audio, Musepack or WavPack file behind one from its own header on
-(:attr:`AudioInfo.pieces`).  Content that libsndfile does not read (MP4, raw AAC, WMA,
+on (:attr:`AudioInfo.start`), as raw AAC after such a tag is to FFmpeg; FFmpeg is shown an
+M4A behind an ID3 tag (of any size) from its first box on, and a Monkey's Audio, Musepack
+or WavPack file behind one from its own header on (:attr:`AudioInfo.pieces`).  Content that libsndfile does not read (MP4, raw AAC, WMA,
 Matroska) goes to PyAV whatever its extension, and WAV, AIFF, FLAC, CAF and MP3 content to
 libsndfile (a WAV or MP3 renamed .m4a).
 
@@ -811,13 +811,19 @@ def probe(path) -> AudioInfo:
         notice = (f"its ID3 tag states a size of {_bytes(tag.stated_end - 10)}, but MPEG "
                   f"audio starts after its {tag.count} frame{'s' if tag.count != 1 else ''}"
                   f", {_bytes(tag.stated_end - audio)} before that end: read from there")
-    elif tag is not None and tag.count > MANY_ID3_FRAMES:
+    # A tag of many frames: the decoders, which walk every one of them each time they open
+    # the file, are shown what follows it from where it starts.
+    many = not start and tag is not None and tag.count > MANY_ID3_FRAMES
+    if many:
         start = tag.stated_end
-    if (tag is not None and not start and tag.stated_end <= size
-            and _adts_after(path, tag.stated_end) is not None and not has_mpeg_frames(path)):
+    if (tag is not None and (not start or many) and tag.stated_end <= size
+            and (adts := _adts_after(path, tag.stated_end)) is not None
+            and not has_mpeg_frames(path)):
         kind = "AAC"  # raw AAC after the tag: libmpg123 would take it for damaged MP3
+        if many:  # FFmpeg took 6 s to open one after a tag of 20,000 frames
+            start = adts
     after_tag = None  # the bytes after an ID3 tag in front of a file of _AFTER_ID3
-    if tag is not None and not start and tag.stated_end < size:
+    if tag is not None and (not start or many) and tag.stated_end < size:
         behind = _head_at(path, tag.stated_end)
         if behind[4:8] == b"ftyp":
             # A tagger that wrote MP3 tags in front of an M4A: FFmpeg opens no MP4 after an
@@ -828,7 +834,7 @@ def probe(path) -> AudioInfo:
         elif (after := sniff(behind)[0]) in _AFTER_ID3:
             # A tagger that wrote MP3 tags in front (their own players skip them): FFmpeg
             # takes the file for MP3 and reads none of it.
-            kind, after_tag = after, ((tag.stated_end, size),)
+            kind, after_tag, start = after, ((tag.stated_end, size),), 0
             notice = (f"an ID3 tag (MP3 tags, {_bytes(tag.stated_end)}) was written in front "
                       f"of its {_AFTER_ID3[after]} stream: read from after it")
     ext = os.path.splitext(path)[1].lower()

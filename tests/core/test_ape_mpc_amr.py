@@ -17,6 +17,7 @@ from core.analysis.analyze import analyze_file
 from core.analysis.decode import probe, stream
 from core.batch.scan import scan_paths
 from core.errors import CorruptFileError
+from core.io.id3 import MANY_FRAMES, id3_tag
 from tests.core.data.make_formats import APE_SECONDS, PAUSES, pcm
 
 DATA = Path(__file__).parent / "data"
@@ -303,6 +304,26 @@ def test_a_file_behind_an_id3_tag_is_read_from_after_it(tmp_path, name, stream):
     assert result.loudness_lufs == plain.loudness_lufs
     assert result.note.endswith(f"an ID3 tag (MP3 tags, 132 bytes) was written in front of "
                                 f"its {stream} stream: read from after it")
+    np.testing.assert_array_equal(np.concatenate(list(stream_of(tagged))),
+                                  np.concatenate(list(stream_of(DATA / name))))
+
+
+@pytest.mark.parametrize("name", ["rock_120_a_minor.ape", "rock_120_a_minor.mpc"])
+def test_a_file_behind_an_id3_tag_of_thousands_of_frames_is_read(tmp_path, name):
+    # Behind a tag of more than 1,000 frames (core.io.id3.MANY_FRAMES) the audio was looked
+    # for as MP3 alone: "the file looks like MP3 audio but cannot be decoded".
+    frames = [b"TXXX" + (12).to_bytes(4, "big") + b"\x00\x00\x03note%04d\x00ab" % k
+              for k in range(3000)]
+    title = b"TIT2" + (12).to_bytes(4, "big") + b"\x00\x00\x03Tagged Song"
+    body = title + b"".join(frames)
+    tag = b"ID3\x03\x00\x00" + bytes((len(body) >> s) & 0x7F for s in (21, 14, 7, 0)) + body
+    tagged = tmp_path / name
+    tagged.write_bytes(tag + (DATA / name).read_bytes())
+    assert id3_tag(str(tagged)).count == 3001 > MANY_FRAMES
+    plain, result = analyze_file(DATA / name), analyze_file(tagged)
+    assert result.status == "done" and result.title == "Tagged Song"
+    assert (result.duration_s, result.bpm, result.key) == (plain.duration_s, plain.bpm,
+                                                           plain.key)
     np.testing.assert_array_equal(np.concatenate(list(stream_of(tagged))),
                                   np.concatenate(list(stream_of(DATA / name))))
 
