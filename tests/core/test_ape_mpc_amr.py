@@ -15,6 +15,7 @@ import soundfile as sf
 
 from core.analysis.analyze import analyze_file
 from core.analysis.decode import probe, stream
+from core.analysis.mpcpackets import sv8_packets
 from core.batch.scan import scan_paths
 from core.errors import CorruptFileError
 from core.io.id3 import MANY_FRAMES, id3_tag
@@ -159,6 +160,16 @@ def test_musepack_states_its_length_exactly():
     # FFmpeg states it in whole packets of 73,728 samples: 6.69 s of 8 s.
     info = probe(DATA / "rock_120_a_minor.mpc")
     assert info.frames == 8 * 44100 and info.duration_s == 8.0 and info.length_stated
+
+
+def test_musepack_decodes_to_the_samples_its_header_states_in_time_with_its_source():
+    # FFmpeg's decoder gave 353,664 samples of 352,800: its synthesis filter's delay, 481
+    # samples, before the song, and the rest of the last frame of 1,152 samples after it.
+    path = DATA / "rock_120_a_minor.mpc"
+    decoded = np.concatenate(list(stream(path, block_seconds=0.7)))[:, 0]
+    assert len(decoded) == sv8_packets(str(path)).samples == 8 * 44100
+    source = pcm(44100, 8.0).astype(np.float32) / 32768
+    assert np.corrcoef(decoded, source)[0, 1] > 0.98
 
 
 @pytest.mark.parametrize(("keep", "ends"), [(0.5, r"0:03\.3 \(3\.3 s\)"),
