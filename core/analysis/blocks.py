@@ -729,6 +729,10 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     # soundfile_blocks) that the audio falls well short of: the file was cut.
     if info.length_stated and info.frames and done < info.frames - (
             _pyav_tail(info) if info.codec in _EXACT_LENGTH else _lossy_tolerance(info)):
+        if info.data_complete:  # every byte of its audio is there: not cut, damaged
+            raise _at(CorruptFileError(
+                path, f"the audio data is damaged at {fmt_time(done / rate)} (part of a "
+                      "packet could not be decoded)"), done)
         raise _cut_short(path, info, done)
 
 

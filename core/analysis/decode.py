@@ -20,7 +20,9 @@ otherwise silently return the part that is present), unless it lacks no more tha
 header, MP4/M4A, Matroska without video, Monkey's Audio, Musepack), :func:`stream` yields
 the audio that decodes and then raises :class:`~core.errors.CorruptFileError` naming the
 position where the data ends; a Monkey's Audio or Musepack packet that decodes short with
-audio after it is damage there (FFmpeg's decoders drop its rest without an error).  A
+audio after it is damage there (FFmpeg's decoders drop its rest without an error), and so
+is a Monkey's Audio file's last frame that does when the file holds every byte of its
+frames (:mod:`core.analysis.apeframes`, :attr:`AudioInfo.data_complete`).  A
 Musepack SV8 file cut short (of which FFmpeg reads nothing) or whose packets break is
 reported by :func:`probe` from its packets (:mod:`core.analysis.mpcpackets`).  An AMR
 file states no length (FFmpeg's is a guess from its bit rate, not taken for its frames):
@@ -103,6 +105,7 @@ from dataclasses import dataclass
 import numpy as np
 import soundfile as sf
 
+from core.analysis.apeframes import ape_frames_end
 from core.analysis.blocks import (
     amr_pause,
     av_open,
@@ -261,6 +264,11 @@ class AudioInfo:
         The file's own sample rate (Hz) when it is read at another: that of 1-bit DSD
         (2,822,400 for DSD64, 5,644,800 for DSD128), read as ``sample_rate`` PCM
         (:data:`DSD_READ_RATE`); None for every other file, read at its own rate.
+    data_complete : bool
+        True when the file holds every byte of audio its header states (a Monkey's Audio
+        file whose size reaches the end of the frames its descriptor states,
+        :func:`~core.analysis.apeframes.ape_frames_end`): audio that breaks off before
+        ``frames`` is damage there, not a file cut short; False for every other file.
     """
 
     path: str
@@ -279,6 +287,7 @@ class AudioInfo:
     pieces: tuple[tuple[int, int], ...] = ()
     cuts: tuple[tuple[int | None, int], ...] = ()
     file_rate: int | None = None
+    data_complete: bool = False
 
 
 # ----------------------------------------------------------------------------------------
@@ -914,6 +923,9 @@ def probe(path) -> AudioInfo:
                 frames = sum(count for _, count in cuts)
                 info = dataclasses.replace(info, cuts=cuts, frames=frames,
                                            duration_s=frames / info.sample_rate)
+        if kind == "APE" and info.length_stated and size >= (
+                ape_frames_end(path, start=after_tag[0][0] if after_tag else 0) or size + 1):
+            info = dataclasses.replace(info, data_complete=True)
         if packets is not None:  # FFmpeg states the length in whole packets (6.69 s of 8 s)
             info = dataclasses.replace(info, frames=packets.samples, length_stated=True,
                                        duration_s=packets.stated_seconds)

@@ -36,6 +36,7 @@ __all__ = ["ANALYSIS_MODULES", "LIBRARIES", "analyzer_id", "code_coverage", "cod
 ANALYSIS_MODULES = (
     "core.analysis",
     "core.analysis.analyze",
+    "core.analysis.apeframes",
     "core.analysis.beatevidence",
     "core.analysis.blocks",
     "core.analysis.decode",

@@ -14,6 +14,7 @@ import pytest
 import soundfile as sf
 
 from core.analysis.analyze import analyze_file
+from core.analysis.apeframes import ape_frames_end
 from core.analysis.decode import probe, stream
 from core.analysis.mpcpackets import sv8_packets
 from core.batch.scan import scan_paths
@@ -154,6 +155,35 @@ def test_damage_in_a_monkeys_audio_frame_is_named_where_it_is(tmp_path, junk):
                                                r"\(3\.5 s\) \(part of a packet could not be "
                                                r"decoded\)"):
         analyze_file(damaged)
+
+
+@pytest.mark.parametrize("junk", [_noise(500), bytes(500)], ids=["noise", "zeros"])
+def test_damage_in_a_whole_monkeys_audio_files_last_frame_is_not_a_cut(tmp_path, junk):
+    # Its last frame (9.2-9.5 s) decodes short, as a cut one does, and the song failed as
+    # "cut short": the file has every byte its descriptor states, so it is damaged there.
+    damaged = _damaged(tmp_path, "rock_120_a_minor.ape", junk_at=0.98, junk=junk)
+    assert ape_frames_end(str(damaged)) == damaged.stat().st_size
+    with pytest.raises(CorruptFileError, match=r"the audio data is damaged at 0:09\.2 "
+                                               r"\(9\.2 s\) \(part of a packet could not be "
+                                               r"decoded\)"):
+        analyze_file(damaged)
+
+
+def test_a_monkeys_audio_frames_end_is_the_one_its_descriptor_states(tmp_path):
+    data = (DATA / "rock_120_a_minor.ape").read_bytes()
+    assert ape_frames_end(str(DATA / "rock_120_a_minor.ape")) == len(data) == 94912
+    tagged = tmp_path / "tagged.ape"
+    tagged.write_bytes(bytes(100) + data)
+    assert ape_frames_end(str(tagged), start=100) == 100 + len(data)
+    assert ape_frames_end(str(tagged)) is None  # no Monkey's Audio stream there
+    old = tmp_path / "old.ape"  # version 3.97, whose header states no sizes
+    old.write_bytes(data[:4] + (3970).to_bytes(2, "little") + data[6:])
+    assert ape_frames_end(str(old)) is None
+    # Frames stated to end before the last one starts (at 92,345): sizes that lie.
+    short = tmp_path / "short.ape"
+    short.write_bytes(data[:24] + (92345 - 128).to_bytes(4, "little") + data[28:])
+    assert ape_frames_end(str(short)) is None
+    assert ape_frames_end(str(DATA / "rock_120_a_minor.mpc")) is None
 
 
 def test_musepack_states_its_length_exactly():
@@ -359,4 +389,16 @@ def test_a_file_behind_an_id3_tag_cut_or_damaged_says_so(tmp_path, name, keep, s
     tagged = tmp_path / name
     tagged.write_bytes(_id3_in_front(data) + data)
     with pytest.raises(CorruptFileError, match=said):
+        analyze_file(tagged)
+
+
+def test_damage_in_the_last_frame_of_a_monkeys_audio_file_behind_an_id3_tag_is_named(tmp_path):
+    # Its frames' end counts from after the tag: damage, where the same file lacking its
+    # last 5 bytes is cut short (above).
+    data = bytearray((DATA / "rock_120_a_minor.ape").read_bytes())
+    at = round(len(data) * 0.98)
+    data[at:at + 500] = _noise(500)
+    tagged = tmp_path / "tagged.ape"
+    tagged.write_bytes(_id3_in_front(bytes(data)) + data)
+    with pytest.raises(CorruptFileError, match=r"the audio data is damaged at 0:09\.2 "):
         analyze_file(tagged)
