@@ -25,8 +25,9 @@ is a Monkey's Audio file's last frame that does when the file holds every byte o
 frames (:mod:`core.analysis.apeframes`, :attr:`AudioInfo.data_complete`).  A
 Musepack SV8 file cut short (of which FFmpeg reads nothing) or whose packets break is
 reported by :func:`probe` from its packets (:mod:`core.analysis.mpcpackets`).  An AMR
-file states no length (FFmpeg's is a guess from its bit rate, not taken for its frames):
-one whose last frame fails to decode at the end of the file is cut short there.  An Ogg
+file states no length (its duration is its frames counted, :mod:`core.analysis.amrframes`,
+for the progress; it is not taken for the frames there are): one whose last frame fails
+to decode at the end of the file is cut short there.  An Ogg
 file (Vorbis, Opus, FLAC, Speex) states no length, but its pages tell: :func:`probe` reports
 one whose last page lacks the end-of-stream flag or is cut within its body as cut short,
 and one with a page missing, a page failing its CRC or bytes that are no page between its
@@ -105,6 +106,7 @@ from dataclasses import dataclass
 import numpy as np
 import soundfile as sf
 
+from core.analysis.amrframes import amr_seconds
 from core.analysis.apeframes import ape_frames_end
 from core.analysis.blocks import (
     amr_pause,
@@ -642,8 +644,12 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None, pieces=()) -
             f"{'s' if channels != 1 else ''}, {ctx.name.upper()}) is read, the others "
             "are not")
         # AMR states no length: FFmpeg's duration is a guess from the bit rate (8.28 s for
-        # 8 s), kept for the progress but not taken for the frames there are.
+        # 8 s, 14.6 s for 8 s recorded with pauses), replaced by its frames counted (an
+        # estimate past 67 minutes), kept for the progress but not taken for the frames
+        # there are.
         guessed = "amr" in names
+        if guessed and (counted := amr_seconds(path)) is not None:
+            duration = counted
         return AudioInfo(path=path, format=_av_format_name(path, container),
                          codec=ctx.name.upper(), sample_rate=rate, channels=channels,
                          frames=None if duration is None or guessed else round(duration * rate),

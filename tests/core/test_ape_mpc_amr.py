@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from core.analysis import amrframes
 from core.analysis.analyze import analyze_file
 from core.analysis.apeframes import ape_frames_end
 from core.analysis.decode import probe, stream
@@ -402,3 +403,53 @@ def test_damage_in_the_last_frame_of_a_monkeys_audio_file_behind_an_id3_tag_is_n
     tagged.write_bytes(_id3_in_front(bytes(data)) + data)
     with pytest.raises(CorruptFileError, match=r"the audio data is damaged at 0:09\.2 "):
         analyze_file(tagged)
+
+
+@pytest.mark.parametrize(("name", "seconds"), [("paused_dtx_nb.amr", 8.02), ("paused_dtx.awb", 8.0),
+                                               ("rock_120_a_minor_nb.amr", 8.02),
+                                               ("rock_120_a_minor.awb", 8.0)])
+def test_an_amr_files_length_is_counted_from_its_frames(name, seconds):
+    # FFmpeg guesses it from the bit rate of the first frame (for the progress and the time
+    # budget): 14.6 s and 21.1 s for the recordings with pauses (DTX), which start with
+    # comfort-noise frames of 6 bytes, and 8.28 s for the others.
+    info = probe(DATA / name)
+    assert info.duration_s == pytest.approx(seconds, abs=1e-9) and info.frames is None
+    decoded = sum(len(block) for block in stream(DATA / name, info=info))
+    assert decoded == round(seconds * info.sample_rate)
+
+
+def _amr_frames(path: Path) -> tuple[bytes, list[bytes]]:
+    """The magic and the frames of an AMR file, as FFmpeg's demuxer splits them."""
+    import av
+
+    with av.open(str(path)) as container:
+        frames = [bytes(p) for p in container.demux(audio=0) if p.size]
+    data = path.read_bytes()
+    return data[:len(data) - sum(map(len, frames))], frames
+
+
+def test_an_amr_recording_with_long_pauses_is_not_guessed_short(tmp_path):
+    # Speech, then 30 s of pause (a comfort-noise frame, then no data): FFmpeg's guess from
+    # the first frame's bit rate made 33 s about 5 s.
+    magic, frames = _amr_frames(DATA / "paused_dtx_nb.amr")
+    speech = [f for f in frames if f[0] >> 3 & 15 == 7][:150]
+    sid, none = (next(f for f in frames if f[0] >> 3 & 15 == t) for t in (8, 15))
+    pause = [sid if k % 8 == 0 else none for k in range(1500)]
+    path = tmp_path / "pauses.amr"
+    path.write_bytes(magic + b"".join(speech + pause))
+    info = probe(path)
+    assert info.duration_s == pytest.approx(33.0, abs=1e-9)
+    assert sum(len(block) for block in stream(path, info=info)) == 33 * 8000
+
+
+def test_a_long_amr_files_length_past_the_frames_walked_is_estimated(tmp_path, monkeypatch):
+    # Past the frames walked, the rest of the file counts at the bytes per frame walked.
+    monkeypatch.setattr(amrframes, "_MAX_FRAMES", 100)
+    magic, frames = _amr_frames(DATA / "paused_dtx.awb")
+    speech = [f for f in frames if len(f) == 61][0]
+    path = tmp_path / "long.awb"
+    path.write_bytes(magic + speech * 1000)
+    assert amrframes.amr_seconds(str(path)) == pytest.approx(20.0)
+    path.write_bytes(magic + speech * 100 + b"\x7c" * 900)  # 100 walked, 900 estimated so
+    assert amrframes.amr_seconds(str(path)) == pytest.approx(2.0 + 900 / 61 * 0.02)
+    assert amrframes.amr_seconds(str(DATA / "rock_120_a_minor.mpc")) is None
