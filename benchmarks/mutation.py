@@ -107,7 +107,8 @@ GROUPS: dict[str, Group] = {
                                "core/analysis/mpcpackets.py"),
                       tests=("tests/core/test_mp3frames.py", "tests/core/test_tags.py",
                              "tests/core/test_decode.py", "tests/core/test_oggpages.py",
-                             "tests/core/test_mp4edits.py", "tests/core/test_ape_mpc_amr.py")),
+                             "tests/core/test_mp4edits.py", "tests/core/test_ape_mpc_amr.py",
+                             "tests/core/test_mpcpackets.py")),
 }
 _NAMED = {m for g in GROUPS.values() for m in g.modules}
 #: Test files of ``tests/core`` left out of the ``rest`` group, each with its reason.
