@@ -100,12 +100,15 @@ GROUPS: dict[str, Group] = {
                  tests=("tests/core/test_csvio.py", "tests/core/test_tempfiles.py")),
     # The walks over a file's container before any decoding: an ID3v2 tag's frames, an
     # MP3's chain of frames, an Ogg stream's pages, an MP4 track's edit list (which decides
-    # what an M4A decodes to; its tests take 2 s).
+    # what an M4A decodes to; its tests take 2 s), a Musepack SV8 file's packets (which
+    # tell a cut or damaged one, and its length).
     "decoding": Group(modules=("core/io/id3.py", "core/analysis/mp3frames.py",
-                               "core/analysis/oggpages.py", "core/analysis/mp4edits.py"),
+                               "core/analysis/oggpages.py", "core/analysis/mp4edits.py",
+                               "core/analysis/mpcpackets.py"),
                       tests=("tests/core/test_mp3frames.py", "tests/core/test_tags.py",
                              "tests/core/test_decode.py", "tests/core/test_oggpages.py",
-                             "tests/core/test_mp4edits.py")),
+                             "tests/core/test_mp4edits.py", "tests/core/test_ape_mpc_amr.py",
+                             "tests/core/test_mpcpackets.py")),
 }
 _NAMED = {m for g in GROUPS.values() for m in g.modules}
 #: Test files of ``tests/core`` left out of the ``rest`` group, each with its reason.

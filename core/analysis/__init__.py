@@ -12,6 +12,10 @@ The pipeline in reading order:
   of it is played), and the note on one that is empty or unusual.
 - :mod:`core.analysis.mpcpackets` -- a Musepack SV8 file cut short or damaged, found from
   its packets.
+- :mod:`core.analysis.amrframes` -- the length of an AMR file, counted from its frame
+  headers.
+- :mod:`core.analysis.apeframes` -- where a Monkey's Audio file's frames end by its
+  header, which tells a file cut short from one damaged in its last frame.
 - :mod:`core.analysis.blocks` -- the block readers :mod:`~core.analysis.decode` streams from.
 - :mod:`core.analysis.loudness` -- ITU-R BS.1770 / EBU R128 loudness, range and peak.
 - :mod:`core.analysis.features` -- compact frame features (band flux, RMS, centroid,

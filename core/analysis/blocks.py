@@ -401,6 +401,12 @@ def _sf_reason(exc) -> str:
 #: them in an M4A's edit list), Fraunhofer's 2048, Apple's 2112.
 AAC_LC_LEAD = 1024
 
+#: Samples FFmpeg's Musepack SV8 decoder gives before the audio: the delay of Musepack's
+#: synthesis filter bank, which the reference decoder (libmpcdec) leaves out and FFmpeg's
+#: does not (the test file decodes 481 samples late and 864 long; its stream header states
+#: the length without them).
+MPC_SYNTH_DELAY = 481
+
 
 def _aac_lead(container) -> int:
     """Samples to leave out at the start of a raw AAC (ADTS) stream: :data:`AAC_LC_LEAD` for
@@ -568,8 +574,9 @@ _MP3_FAILED_FRAMES = 50
 
 def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.ndarray]:
     """Yield the blocks of a file FFmpeg reads, converted to float32 at the rate and channel
-    count probed (an MP4 is cut at the length its header declares: the decoder pads the last
-    packet).  A stream whose rate or channels change on the way (files joined end to end)
+    count probed (an MP4 or a Musepack SV8 file is cut at the length its header declares:
+    the decoder pads the last packet; a Musepack file's first :data:`MPC_SYNTH_DELAY`
+    samples, its decoder's delay, are left out).  A stream whose rate or channels change on the way (files joined end to end)
     is converted to the same rate and channels all along, and so are the files joined end to
     end in ``info.parts`` (MP3 parts, links of a chained OGG), each opened on its own.  An
     MP3 frame that cannot be decoded is left out (up to :data:`_MP3_FAILED_FRAMES` in a
@@ -597,11 +604,15 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     done = 0
     resampler = None
     resampler_source = layout = None  # the resampler's input (link, format, layout, rate), output
-    # MP4 files declare their exact length; the decoder adds the padding of the last packet.
-    limit = info.frames if info.format in ("M4A", "M4B", "MP4", "M4V", "ALAC", "MOV") else None
+    # MP4 files and Musepack SV8 streams declare their exact length; the decoder adds the
+    # padding of the last packet (of the last frame of 1,152 samples).
+    mpc8 = info.codec == "MPC8"
+    limit = info.frames if info.format in ("M4A", "M4B", "MP4", "M4V", "ALAC", "MOV") or (
+        mpc8 and info.length_stated) else None
     if info.format == "CAF" and not links:
         limit = _caf_whole_packets(av, path, opened[0], limit)
-    lead = _aac_lead(opened[0]) if info.format == "AAC" else 0
+    lead = (_aac_lead(opened[0]) if info.format == "AAC"
+            else MPC_SYNTH_DELAY if mpc8 else 0)
     cutter = _EditCuts(info.cuts) if whole else None
     if cutter is not None:
         packets = _track_passes(opened, reopen, cutter)
@@ -718,6 +729,10 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     # soundfile_blocks) that the audio falls well short of: the file was cut.
     if info.length_stated and info.frames and done < info.frames - (
             _pyav_tail(info) if info.codec in _EXACT_LENGTH else _lossy_tolerance(info)):
+        if info.data_complete:  # every byte of its audio is there: not cut, damaged
+            raise _at(CorruptFileError(
+                path, f"the audio data is damaged at {fmt_time(done / rate)} (part of a "
+                      "packet could not be decoded)"), done)
         raise _cut_short(path, info, done)
 
 

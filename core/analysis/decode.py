@@ -20,11 +20,14 @@ otherwise silently return the part that is present), unless it lacks no more tha
 header, MP4/M4A, Matroska without video, Monkey's Audio, Musepack), :func:`stream` yields
 the audio that decodes and then raises :class:`~core.errors.CorruptFileError` naming the
 position where the data ends; a Monkey's Audio or Musepack packet that decodes short with
-audio after it is damage there (FFmpeg's decoders drop its rest without an error).  A
+audio after it is damage there (FFmpeg's decoders drop its rest without an error), and so
+is a Monkey's Audio file's last frame that does when the file holds every byte of its
+frames (:mod:`core.analysis.apeframes`, :attr:`AudioInfo.data_complete`).  A
 Musepack SV8 file cut short (of which FFmpeg reads nothing) or whose packets break is
 reported by :func:`probe` from its packets (:mod:`core.analysis.mpcpackets`).  An AMR
-file states no length (FFmpeg's is a guess from its bit rate, not taken for its frames):
-one whose last frame fails to decode at the end of the file is cut short there.  An Ogg
+file states no length (its duration is its frames counted, :mod:`core.analysis.amrframes`,
+for the progress; it is not taken for the frames there are): one whose last frame fails
+to decode at the end of the file is cut short there.  An Ogg
 file (Vorbis, Opus, FLAC, Speex) states no length, but its pages tell: :func:`probe` reports
 one whose last page lacks the end-of-stream flag or is cut within its body as cut short,
 and one with a page missing, a page failing its CRC or bytes that are no page between its
@@ -58,9 +61,9 @@ are not shown to libsndfile (:attr:`AudioInfo.end`), and an MP3 whose Xing heade
 size over 1 % larger than the file holds (cut short) goes to FFmpeg.  An MP3 whose ID3 tag
 states a size past the end of the file is read from the first frames after the tag's own
 frames, and one after a tag of thousands of frames is shown to libsndfile from its audio
-on (:attr:`AudioInfo.start`); FFmpeg is shown an M4A behind an ID3 tag from its first box
-on, and a Monkey's Audio, Musepack or WavPack file behind one from its own header on
-(:attr:`AudioInfo.pieces`).  Content that libsndfile does not read (MP4, raw AAC, WMA,
+on (:attr:`AudioInfo.start`), as raw AAC after such a tag is to FFmpeg; FFmpeg is shown an
+M4A behind an ID3 tag (of any size) from its first box on, and a Monkey's Audio, Musepack
+or WavPack file behind one from its own header on (:attr:`AudioInfo.pieces`).  Content that libsndfile does not read (MP4, raw AAC, WMA,
 Matroska) goes to PyAV whatever its extension, and WAV, AIFF, FLAC, CAF and MP3 content to
 libsndfile (a WAV or MP3 renamed .m4a).
 
@@ -103,6 +106,8 @@ from dataclasses import dataclass
 import numpy as np
 import soundfile as sf
 
+from core.analysis.amrframes import amr_seconds
+from core.analysis.apeframes import ape_frames_end
 from core.analysis.blocks import (
     amr_pause,
     av_open,
@@ -261,6 +266,11 @@ class AudioInfo:
         The file's own sample rate (Hz) when it is read at another: that of 1-bit DSD
         (2,822,400 for DSD64, 5,644,800 for DSD128), read as ``sample_rate`` PCM
         (:data:`DSD_READ_RATE`); None for every other file, read at its own rate.
+    data_complete : bool
+        True when the file holds every byte of audio its header states (a Monkey's Audio
+        file whose size reaches the end of the frames its descriptor states,
+        :func:`~core.analysis.apeframes.ape_frames_end`): audio that breaks off before
+        ``frames`` is damage there, not a file cut short; False for every other file.
     """
 
     path: str
@@ -279,6 +289,7 @@ class AudioInfo:
     pieces: tuple[tuple[int, int], ...] = ()
     cuts: tuple[tuple[int | None, int], ...] = ()
     file_rate: int | None = None
+    data_complete: bool = False
 
 
 # ----------------------------------------------------------------------------------------
@@ -633,8 +644,12 @@ def _probe_pyav(path: str, start: int = 0, kind: str | None = None, pieces=()) -
             f"{'s' if channels != 1 else ''}, {ctx.name.upper()}) is read, the others "
             "are not")
         # AMR states no length: FFmpeg's duration is a guess from the bit rate (8.28 s for
-        # 8 s), kept for the progress but not taken for the frames there are.
+        # 8 s, 14.6 s for 8 s recorded with pauses), replaced by its frames counted (an
+        # estimate past 67 minutes), kept for the progress but not taken for the frames
+        # there are.
         guessed = "amr" in names
+        if guessed and (counted := amr_seconds(path)) is not None:
+            duration = counted
         return AudioInfo(path=path, format=_av_format_name(path, container),
                          codec=ctx.name.upper(), sample_rate=rate, channels=channels,
                          frames=None if duration is None or guessed else round(duration * rate),
@@ -811,13 +826,19 @@ def probe(path) -> AudioInfo:
         notice = (f"its ID3 tag states a size of {_bytes(tag.stated_end - 10)}, but MPEG "
                   f"audio starts after its {tag.count} frame{'s' if tag.count != 1 else ''}"
                   f", {_bytes(tag.stated_end - audio)} before that end: read from there")
-    elif tag is not None and tag.count > MANY_ID3_FRAMES:
+    # A tag of many frames: the decoders, which walk every one of them each time they open
+    # the file, are shown what follows it from where it starts.
+    many = not start and tag is not None and tag.count > MANY_ID3_FRAMES
+    if many:
         start = tag.stated_end
-    if (tag is not None and not start and tag.stated_end <= size
-            and _adts_after(path, tag.stated_end) is not None and not has_mpeg_frames(path)):
+    if (tag is not None and (not start or many) and tag.stated_end <= size
+            and (adts := _adts_after(path, tag.stated_end)) is not None
+            and not has_mpeg_frames(path)):
         kind = "AAC"  # raw AAC after the tag: libmpg123 would take it for damaged MP3
+        if many:  # FFmpeg took 6 s to open one after a tag of 20,000 frames
+            start = adts
     after_tag = None  # the bytes after an ID3 tag in front of a file of _AFTER_ID3
-    if tag is not None and not start and tag.stated_end < size:
+    if tag is not None and (not start or many) and tag.stated_end < size:
         behind = _head_at(path, tag.stated_end)
         if behind[4:8] == b"ftyp":
             # A tagger that wrote MP3 tags in front of an M4A: FFmpeg opens no MP4 after an
@@ -828,7 +849,7 @@ def probe(path) -> AudioInfo:
         elif (after := sniff(behind)[0]) in _AFTER_ID3:
             # A tagger that wrote MP3 tags in front (their own players skip them): FFmpeg
             # takes the file for MP3 and reads none of it.
-            kind, after_tag = after, ((tag.stated_end, size),)
+            kind, after_tag, start = after, ((tag.stated_end, size),), 0
             notice = (f"an ID3 tag (MP3 tags, {_bytes(tag.stated_end)}) was written in front "
                       f"of its {_AFTER_ID3[after]} stream: read from after it")
     ext = os.path.splitext(path)[1].lower()
@@ -908,6 +929,9 @@ def probe(path) -> AudioInfo:
                 frames = sum(count for _, count in cuts)
                 info = dataclasses.replace(info, cuts=cuts, frames=frames,
                                            duration_s=frames / info.sample_rate)
+        if kind == "APE" and info.length_stated and size >= (
+                ape_frames_end(path, start=after_tag[0][0] if after_tag else 0) or size + 1):
+            info = dataclasses.replace(info, data_complete=True)
         if packets is not None:  # FFmpeg states the length in whole packets (6.69 s of 8 s)
             info = dataclasses.replace(info, frames=packets.samples, length_stated=True,
                                        duration_s=packets.stated_seconds)

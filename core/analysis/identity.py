@@ -35,7 +35,9 @@ __all__ = ["ANALYSIS_MODULES", "LIBRARIES", "analyzer_id", "code_coverage", "cod
 #: ``core.settings``, whose values that change a result the settings' fingerprint holds).
 ANALYSIS_MODULES = (
     "core.analysis",
+    "core.analysis.amrframes",
     "core.analysis.analyze",
+    "core.analysis.apeframes",
     "core.analysis.beatevidence",
     "core.analysis.blocks",
     "core.analysis.decode",

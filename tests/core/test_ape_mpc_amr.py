@@ -13,10 +13,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from core.analysis import amrframes
 from core.analysis.analyze import analyze_file
+from core.analysis.apeframes import ape_frames_end
 from core.analysis.decode import probe, stream
+from core.analysis.mpcpackets import sv8_packets
 from core.batch.scan import scan_paths
 from core.errors import CorruptFileError
+from core.io.id3 import MANY_FRAMES, id3_tag
 from tests.core.data.make_formats import APE_SECONDS, PAUSES, pcm
 
 DATA = Path(__file__).parent / "data"
@@ -154,10 +158,49 @@ def test_damage_in_a_monkeys_audio_frame_is_named_where_it_is(tmp_path, junk):
         analyze_file(damaged)
 
 
+@pytest.mark.parametrize("junk", [_noise(500), bytes(500)], ids=["noise", "zeros"])
+def test_damage_in_a_whole_monkeys_audio_files_last_frame_is_not_a_cut(tmp_path, junk):
+    # Its last frame (9.2-9.5 s) decodes short, as a cut one does, and the song failed as
+    # "cut short": the file has every byte its descriptor states, so it is damaged there.
+    damaged = _damaged(tmp_path, "rock_120_a_minor.ape", junk_at=0.98, junk=junk)
+    assert ape_frames_end(str(damaged)) == damaged.stat().st_size
+    with pytest.raises(CorruptFileError, match=r"the audio data is damaged at 0:09\.2 "
+                                               r"\(9\.2 s\) \(part of a packet could not be "
+                                               r"decoded\)"):
+        analyze_file(damaged)
+
+
+def test_a_monkeys_audio_frames_end_is_the_one_its_descriptor_states(tmp_path):
+    data = (DATA / "rock_120_a_minor.ape").read_bytes()
+    assert ape_frames_end(str(DATA / "rock_120_a_minor.ape")) == len(data) == 94912
+    tagged = tmp_path / "tagged.ape"
+    tagged.write_bytes(bytes(100) + data)
+    assert ape_frames_end(str(tagged), start=100) == 100 + len(data)
+    assert ape_frames_end(str(tagged)) is None  # no Monkey's Audio stream there
+    old = tmp_path / "old.ape"  # version 3.97, whose header states no sizes
+    old.write_bytes(data[:4] + (3970).to_bytes(2, "little") + data[6:])
+    assert ape_frames_end(str(old)) is None
+    # Frames stated to end before the last one starts (at 92,345): sizes that lie.
+    short = tmp_path / "short.ape"
+    short.write_bytes(data[:24] + (92345 - 128).to_bytes(4, "little") + data[28:])
+    assert ape_frames_end(str(short)) is None
+    assert ape_frames_end(str(DATA / "rock_120_a_minor.mpc")) is None
+
+
 def test_musepack_states_its_length_exactly():
     # FFmpeg states it in whole packets of 73,728 samples: 6.69 s of 8 s.
     info = probe(DATA / "rock_120_a_minor.mpc")
     assert info.frames == 8 * 44100 and info.duration_s == 8.0 and info.length_stated
+
+
+def test_musepack_decodes_to_the_samples_its_header_states_in_time_with_its_source():
+    # FFmpeg's decoder gave 353,664 samples of 352,800: its synthesis filter's delay, 481
+    # samples, before the song, and the rest of the last frame of 1,152 samples after it.
+    path = DATA / "rock_120_a_minor.mpc"
+    decoded = np.concatenate(list(stream(path, block_seconds=0.7)))[:, 0]
+    assert len(decoded) == sv8_packets(str(path)).samples == 8 * 44100
+    source = pcm(44100, 8.0).astype(np.float32) / 32768
+    assert np.corrcoef(decoded, source)[0, 1] > 0.98
 
 
 @pytest.mark.parametrize(("keep", "ends"), [(0.5, r"0:03\.3 \(3\.3 s\)"),
@@ -307,6 +350,26 @@ def test_a_file_behind_an_id3_tag_is_read_from_after_it(tmp_path, name, stream):
                                   np.concatenate(list(stream_of(DATA / name))))
 
 
+@pytest.mark.parametrize("name", ["rock_120_a_minor.ape", "rock_120_a_minor.mpc"])
+def test_a_file_behind_an_id3_tag_of_thousands_of_frames_is_read(tmp_path, name):
+    # Behind a tag of more than 1,000 frames (core.io.id3.MANY_FRAMES) the audio was looked
+    # for as MP3 alone: "the file looks like MP3 audio but cannot be decoded".
+    frames = [b"TXXX" + (12).to_bytes(4, "big") + b"\x00\x00\x03note%04d\x00ab" % k
+              for k in range(3000)]
+    title = b"TIT2" + (12).to_bytes(4, "big") + b"\x00\x00\x03Tagged Song"
+    body = title + b"".join(frames)
+    tag = b"ID3\x03\x00\x00" + bytes((len(body) >> s) & 0x7F for s in (21, 14, 7, 0)) + body
+    tagged = tmp_path / name
+    tagged.write_bytes(tag + (DATA / name).read_bytes())
+    assert id3_tag(str(tagged)).count == 3001 > MANY_FRAMES
+    plain, result = analyze_file(DATA / name), analyze_file(tagged)
+    assert result.status == "done" and result.title == "Tagged Song"
+    assert (result.duration_s, result.bpm, result.key) == (plain.duration_s, plain.bpm,
+                                                           plain.key)
+    np.testing.assert_array_equal(np.concatenate(list(stream_of(tagged))),
+                                  np.concatenate(list(stream_of(DATA / name))))
+
+
 def stream_of(path):
     return stream(path, block_seconds=0.7)
 
@@ -328,3 +391,65 @@ def test_a_file_behind_an_id3_tag_cut_or_damaged_says_so(tmp_path, name, keep, s
     tagged.write_bytes(_id3_in_front(data) + data)
     with pytest.raises(CorruptFileError, match=said):
         analyze_file(tagged)
+
+
+def test_damage_in_the_last_frame_of_a_monkeys_audio_file_behind_an_id3_tag_is_named(tmp_path):
+    # Its frames' end counts from after the tag: damage, where the same file lacking its
+    # last 5 bytes is cut short (above).
+    data = bytearray((DATA / "rock_120_a_minor.ape").read_bytes())
+    at = round(len(data) * 0.98)
+    data[at:at + 500] = _noise(500)
+    tagged = tmp_path / "tagged.ape"
+    tagged.write_bytes(_id3_in_front(bytes(data)) + data)
+    with pytest.raises(CorruptFileError, match=r"the audio data is damaged at 0:09\.2 "):
+        analyze_file(tagged)
+
+
+@pytest.mark.parametrize(("name", "seconds"), [("paused_dtx_nb.amr", 8.02), ("paused_dtx.awb", 8.0),
+                                               ("rock_120_a_minor_nb.amr", 8.02),
+                                               ("rock_120_a_minor.awb", 8.0)])
+def test_an_amr_files_length_is_counted_from_its_frames(name, seconds):
+    # FFmpeg guesses it from the bit rate of the first frame (for the progress and the time
+    # budget): 14.6 s and 21.1 s for the recordings with pauses (DTX), which start with
+    # comfort-noise frames of 6 bytes, and 8.28 s for the others.
+    info = probe(DATA / name)
+    assert info.duration_s == pytest.approx(seconds, abs=1e-9) and info.frames is None
+    decoded = sum(len(block) for block in stream(DATA / name, info=info))
+    assert decoded == round(seconds * info.sample_rate)
+
+
+def _amr_frames(path: Path) -> tuple[bytes, list[bytes]]:
+    """The magic and the frames of an AMR file, as FFmpeg's demuxer splits them."""
+    import av
+
+    with av.open(str(path)) as container:
+        frames = [bytes(p) for p in container.demux(audio=0) if p.size]
+    data = path.read_bytes()
+    return data[:len(data) - sum(map(len, frames))], frames
+
+
+def test_an_amr_recording_with_long_pauses_is_not_guessed_short(tmp_path):
+    # Speech, then 30 s of pause (a comfort-noise frame, then no data): FFmpeg's guess from
+    # the first frame's bit rate made 33 s about 5 s.
+    magic, frames = _amr_frames(DATA / "paused_dtx_nb.amr")
+    speech = [f for f in frames if f[0] >> 3 & 15 == 7][:150]
+    sid, none = (next(f for f in frames if f[0] >> 3 & 15 == t) for t in (8, 15))
+    pause = [sid if k % 8 == 0 else none for k in range(1500)]
+    path = tmp_path / "pauses.amr"
+    path.write_bytes(magic + b"".join(speech + pause))
+    info = probe(path)
+    assert info.duration_s == pytest.approx(33.0, abs=1e-9)
+    assert sum(len(block) for block in stream(path, info=info)) == 33 * 8000
+
+
+def test_a_long_amr_files_length_past_the_frames_walked_is_estimated(tmp_path, monkeypatch):
+    # Past the frames walked, the rest of the file counts at the bytes per frame walked.
+    monkeypatch.setattr(amrframes, "_MAX_FRAMES", 100)
+    magic, frames = _amr_frames(DATA / "paused_dtx.awb")
+    speech = [f for f in frames if len(f) == 61][0]
+    path = tmp_path / "long.awb"
+    path.write_bytes(magic + speech * 1000)
+    assert amrframes.amr_seconds(str(path)) == pytest.approx(20.0)
+    path.write_bytes(magic + speech * 100 + b"\x7c" * 900)  # 100 walked, 900 estimated so
+    assert amrframes.amr_seconds(str(path)) == pytest.approx(2.0 + 900 / 61 * 0.02)
+    assert amrframes.amr_seconds(str(DATA / "rock_120_a_minor.mpc")) is None

@@ -510,6 +510,28 @@ def test_mp3_after_an_id3_tag_of_thousands_of_frames_is_read_from_its_audio(tmp_
     assert probe(few).start == 0
 
 
+@pytest.mark.parametrize("ext", ["wv", "m4a", "aac"])
+def test_a_file_after_an_id3_tag_of_thousands_of_frames_is_read_from_its_audio(tmp_path, ext):
+    """A WavPack or M4A file behind a tag of 3,000 frames failed as 'MP3 audio [that]
+    cannot be decoded' (the audio after such a tag was taken for MP3, and only MP3 was
+    looked for there); raw AAC was read, but FFmpeg, shown the whole file, took 6 s to open
+    one behind 20,000 frames: it is shown the AAC from where it starts."""
+    y = _signal(seconds=1.0)
+    plain = (_aac(tmp_path / f"song.{ext}", y, "adts" if ext == "aac" else "ipod")
+             if ext in ("m4a", "aac") else write_audio(tmp_path / f"song.{ext}", y, SR))
+    tag = _id3((b"TIT2", b"\x03Tagged"),
+               *[(b"TXXX", b"\x03note%d\x00%d" % (k, k)) for k in range(3000)])
+    path = tmp_path / f"tagged.{ext}"
+    path.write_bytes(tag + plain.read_bytes())
+    info = probe(path)
+    np.testing.assert_array_equal(_decode(path), _decode(plain))
+    if ext == "aac":
+        assert info.parts == ((len(tag), path.stat().st_size),)
+    else:
+        assert info.notice.startswith(f"an ID3 tag (MP3 tags, {len(tag) / 1e3:.0f} kB) was "
+                                      "written in front of its ")
+
+
 def test_binary_noise_named_mp3_is_not_decoded_into_noise(tmp_path):
     # Random bytes hold many 0xFF bytes FFmpeg's lenient MP3 probe could take for frames.
     path = tmp_path / "noise.mp3"
