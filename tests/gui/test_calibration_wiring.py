@@ -188,6 +188,11 @@ def test_load_reference_action_adds_colored_reference_columns(qtbot, window, dec
     w.table.selectAll()
     text = w.table.copy_selection()
     assert "Tempo vs ref" in text.splitlines()[0] and "double" in text
+    # keys shown with flats are copied as the paired export writes them, with sharps
+    w.spell_keys(True)
+    assert _cell(w, SONGS[4][0], "ref_key").startswith("G\u266d major")
+    text = w.table.copy_selection()
+    assert "\u266d" not in text and "\tF# major" in text
 
 
 def test_model_with_reference_columns_passes_the_model_tester(qtbot, qtmodeltester, window,
