@@ -230,7 +230,7 @@ class SongTableModel(QAbstractTableModel):
             if rc.name == "ref_key":
                 return spell_key(cell.text, flats=self.flat_keys)
             return cell.text
-        if role == COPY_ROLE:  # as the paired export writes it (sharps, "x3/2")
+        if role == COPY_ROLE:  # the cell's own text: a key with sharps, as exported
             return self.reference_cells(job)[rc.name].text
         if role == SORT_ROLE:
             value = self.reference_cells(job)[rc.name].value
