@@ -446,18 +446,24 @@ def _export_dir_problem(folder: str) -> str | None:
 def _take_sheet_from_paths(args) -> None:
     """Without ``--reference``, a reference sheet among the paths (a file manager opening a
     CSV or workbook with SongCal) is loaded as the reference, as one dropped on the window
-    is, instead of being scanned as a song; the first one, when several are named."""
-    from core.io.inputs import is_sheet_file
+    is, instead of being scanned as a song; the first one, when several are named.  A text
+    file (:func:`core.io.inputs.sheets_among`) is the reference when it is the only path, or
+    when its header reads as a sheet's; one that does not is left to the scan, which ignores
+    it as not audio."""
+    from core.calibration.reference import reads_as_sheet
+    from core.io.inputs import sheets_among
 
-    paths = list(getattr(args, "paths", None) or [])
-    sheets = [p for p in paths if is_sheet_file(p)]
-    if not sheets or getattr(args, "reference", None):
+    if getattr(args, "reference", None):
         return
-    if len(sheets) > 1:
-        log.warning("%d reference sheets named; loading %s only", len(sheets),
-                    os.path.basename(sheets[0]))
-    args.reference = sheets[0]
-    args.paths = [p for p in paths if p not in sheets]
+    paths = list(getattr(args, "paths", None) or [])
+    named = sheets_among(paths)
+    if named.left_out:
+        log.warning("%d reference sheets named; loading %s only", len(named.left_out) + 1,
+                    os.path.basename(named.sheet))
+    sheet = named.sheet or next((p for p in named.maybe if reads_as_sheet(p)), None)
+    if sheet is not None:
+        args.reference = sheet
+        args.paths = [p for p in paths if p != sheet and p not in named.left_out]
 
 
 def run_gui(argv=None) -> int:

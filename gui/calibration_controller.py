@@ -12,30 +12,38 @@ signal.  It also keeps the session in step with a running batch
 
 from __future__ import annotations
 
+import logging
 import os
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from core.calibration.matching import MatchResult
 from core.calibration.profile import load_profile, save_profile
-from core.calibration.reference import ReferenceRow, ReferenceSheet, load_reference
+from core.calibration.reference import (
+    ReferenceRow,
+    ReferenceSheet,
+    load_reference,
+    reads_as_sheet,
+)
 from core.calibration.session import CalibrationOptions, CalibrationSession
 from core.calibration.summary import reference_summary
-from core.io.inputs import is_sheet_file
+from core.io.inputs import sheets_among
 from gui.calibration_follower import EngineFollower
 from gui.tasks import run_task
 from gui.window_exports import export_inputs, guard_export, written_safely
 
 __all__ = ["CalibrationController", "is_reference_file", "REFERENCE_FILE_FILTER"]
 
+log = logging.getLogger(__name__)
+
 #: The file dialogs' filter for reference sheets.
 REFERENCE_FILE_FILTER = "Reference sheets (*.csv *.tsv *.txt *.xlsx *.xlsm);;All files (*)"
 
 
 def is_reference_file(path) -> bool:
-    """True when a dropped path looks like a reference sheet (a ``.csv``, ``.tsv`` or Excel
-    ``.xlsx``/``.xlsm`` file: :func:`core.io.inputs.is_sheet_file`)."""
-    return is_sheet_file(path)
+    """True when a path dropped alone is loaded as a reference sheet (a ``.csv``, ``.tsv``,
+    ``.txt`` or Excel ``.xlsx``/``.xlsm`` file: :func:`core.io.inputs.sheets_among`)."""
+    return sheets_among([path]).sheet is not None
 
 
 class CalibrationController(QObject):
@@ -62,6 +70,9 @@ class CalibrationController(QObject):
     profileApplied = Signal(object)
     #: ``(str)`` a task failed; the message names the file and the reason.
     failed = Signal(str)
+    #: ``(str)`` a text file named with songs reads as a sheet but was not loaded in place
+    #: of the loaded one (:meth:`load_text_sheet`); the message names both.
+    declined = Signal(str)
     #: ``(bool)`` background work started (True) or the last task ended (False).
     busyChanged = Signal(bool)
 
@@ -127,12 +138,61 @@ class CalibrationController(QObject):
                 self.failed.emit(f"Cannot load the reference sheet {os.path.basename(path)}: "
                                  f"{error}")
                 return
-            self.session.set_reference(sheet)
-            self.referenceLoaded.emit(reference_summary(sheet))
-            if self.session.rows:
-                self._rematch()
+            self._adopt_sheet(sheet)
 
         self._run(lambda: load_reference(path), done)
+
+    def load_text_sheet(self, paths) -> None:
+        """Load the first of ``paths`` (text files named with songs:
+        :attr:`core.io.inputs.SheetsAmongPaths.maybe`) whose header reads as a reference
+        sheet's (:func:`core.calibration.reference.reads_as_sheet`), in the background, as
+        :meth:`load_reference` does; but never in place of a sheet loaded by then: that is
+        said with :attr:`declined`.  Text that is no sheet (a readme, lyrics) is ignored
+        with a line in the log, as the scan ignores files that are not audio."""
+        paths = [os.fspath(p) for p in paths]
+        if not paths:
+            return
+        loaded = self.has_reference
+
+        def work():
+            sheets = [p for p in paths if reads_as_sheet(p)]
+            first = sheets[0] if sheets else None
+            sheet = load_reference(first) if first is not None and not loaded else None
+            return [p for p in paths if p not in sheets], sheets, sheet
+
+        def done(result, error):
+            if error:
+                self.failed.emit(f"Cannot load the reference sheet: {error}")
+                return
+            others, sheets, sheet = result
+            if others:
+                log.info("ignored %s: text that is neither a reference sheet (no header "
+                         "naming a title or file column) nor audio",
+                         ", ".join(os.path.basename(p) for p in others))
+            if not sheets:
+                return
+            if len(sheets) > 1:
+                log.warning("%d reference sheets added; loading %s only", len(sheets),
+                            os.path.basename(sheets[0]))
+            current = self.session.sheet
+            if current is not None:
+                self.declined.emit(
+                    f"{os.path.basename(sheets[0])} was not loaded: a text file added with "
+                    f"songs does not replace the reference sheet {current.name} (drop it "
+                    "alone, or use Load Reference)")
+            elif sheet is None:  # the sheet loaded when this was asked is gone since
+                self.load_reference(sheets[0])
+            else:
+                self._adopt_sheet(sheet)
+
+        self._run(work, done)
+
+    def _adopt_sheet(self, sheet: ReferenceSheet) -> None:
+        """Make ``sheet`` (read in the background) the session's reference and say so."""
+        self.session.set_reference(sheet)
+        self.referenceLoaded.emit(reference_summary(sheet))
+        if self.session.rows:
+            self._rematch()
 
     def set_results(self, rows, *, keys=None) -> None:
         """Give the current results (see

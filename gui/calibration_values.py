@@ -29,13 +29,10 @@ from core.calibration.cells import result_key, result_number
 from core.io.keynotation import with_flats
 from gui.calibration_summary import column_title, format_value, unit_suffix
 from gui.formatting import spell_key
+from gui.song_columns import COPY_ROLE
 from gui.song_text import USER_MARK
 
 __all__ = ["CalibratedValuesModel", "CalibratedValuesTable", "COPY_ROLE"]
-
-#: Role of the text Ctrl+C copies from a cell: a key as the calibrated export writes it
-#: (sharps, whatever the window's spelling), any other value as shown.
-COPY_ROLE = Qt.ItemDataRole.UserRole + 1
 
 _FIXED = ("#", "Title", "Artist", "Paired")
 _AMBER = QColor("#8a5c00")  # amber dark enough for text on the rows: 5.4:1 or more

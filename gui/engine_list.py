@@ -234,3 +234,14 @@ class EngineListMixin:
         if n:
             self.tick()
         return n
+
+    def give_file_rates(self, rates) -> list[int]:
+        """Give ``(job_id, rate, result)`` songs the rate their file states where their
+        result is still ``result`` (:meth:`core.batch.rules.Batch.give_file_rate`), then
+        refresh the rows once; returns the songs changed."""
+        changed = [i for i, rate, result in rates
+                   if self.batch.give_file_rate(i, rate, of=result) is not None]
+        if changed:
+            self._dirty.update(changed)
+            self.tick()
+        return changed

@@ -35,6 +35,7 @@ import weakref
 from PySide6.QtCore import QObject, Signal
 
 from core.batch.cache import changed_since
+from core.batch.file_rates import dsd_file_rates, may_state_read_rate
 from core.batch.rules import TERMINAL_STATES
 from gui.engine import EngineState
 from gui.startup import made_to_last
@@ -478,6 +479,7 @@ class Library(QObject):
         log.info("the last list is back: %d songs (%d with results)", n, len(results))
         if lib.get("unsure"):
             self._check_contents(lib, lib["unsure"])
+        self._check_rates(lib)
         self.restored.emit({"songs": n, "unfinished": lib.get("ended") is None,
                             "reference": reference, "created": lib.get("created", 0),
                             "id": lib["id"], "other_build": lib["other_build"],
@@ -518,6 +520,41 @@ class Library(QObject):
             self.contentsChecked.emit(n)
 
         self.engine.run_task(read, done)
+
+    def _check_rates(self, lib: dict) -> None:
+        """Read, in the background, the rate the header of each DSD file states whose stored
+        result another build made (it kept the rate DSD is read at, 88,200), and give it to
+        the song's result, which the store then keeps (:mod:`core.batch.file_rates`).  The
+        songs queued again for a changed file are left to their new analysis."""
+        changed = set(lib.get("changed", ()))
+        positions = [i for i, r in lib["results"].items()
+                     if i not in changed and i < len(lib["paths"]) and may_state_read_rate(r)]
+        if not positions:
+            return
+        batch = self.engine.batch
+        songs = {i: batch.jobs[i] for i in positions if i < len(batch.jobs)}
+        paths = {i: lib["paths"][i] for i in songs}
+        results = {i: lib["results"][i] for i in songs}
+
+        def done(rates, error):
+            if error:
+                log.warning("the rates of the DSD files of the list could not be read: %s",
+                            error)
+                return
+            if self.engine.batch is not batch:  # the list was cleared meanwhile
+                return
+            given = self.engine.give_file_rates(
+                (songs[i].id, rate, results[i]) for i, rate in rates.items()
+                if batch.holds(songs[i]))
+            if given:
+                log.info("%d DSD files of the list show their own sample rate (their "
+                         "results kept the rate DSD is read at)", len(given))
+                for i in given:
+                    self._saved.pop(batch.jobs[i].key, None)
+                if self.session is not None:
+                    self._save_results(given)
+
+        self.engine.run_task(lambda: dsd_file_rates(paths, results), done)
 
     def _renew(self, renewed: dict, results: dict, held: dict) -> None:
         """Name in each result found to hold its file's content when and from which file

@@ -21,6 +21,8 @@ __all__ = [
     "SORT_ROLE",
     "PATH_ROLE",
     "AGREEMENT_ROLE",
+    "COPY_ROLE",
+    "USER_COPY_ROLE",
     "COL_NUM",
     "COL_TITLE",
     "COL_ARTIST",
@@ -53,6 +55,14 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 4  #: a value of one type per column, for
 PATH_ROLE = Qt.ItemDataRole.UserRole + 5  #: str, the file
 #: str, agreement category of a reference cell (``"ok"``, ``"octave"``, ``"fifth"``...)
 AGREEMENT_ROLE = Qt.ItemDataRole.UserRole + 6
+#: str, a cell as a copy gives it (Copy Rows, Ctrl+C): a value as the exports write it (a key
+#: with sharps, the analyzer's value without the pencil of a value the user set); None where
+#: the text shown is the one copied.
+COPY_ROLE = Qt.ItemDataRole.UserRole + 7
+#: str, the value the user set in a column (their tempo or key, as the results CSV writes it
+#: in ``bpm_user`` / ``key_user``), empty when none; as ``headerData``, the header of the
+#: column a copy adds after that one for it (None for a column the user sets nothing in).
+USER_COPY_ROLE = Qt.ItemDataRole.UserRole + 8
 
 _FIXED = ("#", "Title", "Artist", "File", "Status", "Note", "Progress", "Chunk",
           "Elapsed / budget", "Worker")

@@ -40,6 +40,7 @@ from gui.song_columns import (
     COL_TITLE,
     COL_WORKER,
     COLUMN_NAMES,
+    COPY_ROLE,
     FIRST_DESCRIPTOR_COL,
     FIRST_REFERENCE_COL,
     HEADERS,
@@ -53,6 +54,7 @@ from gui.song_columns import (
     STATE_ROLE,
     TABLE_DESCRIPTORS,
     TEXT_DESCRIPTORS,
+    USER_COPY_ROLE,
     agreement_verdict,
     descriptor_column,
 )
@@ -228,6 +230,8 @@ class SongTableModel(QAbstractTableModel):
             if rc.name == "ref_key":
                 return spell_key(cell.text, flats=self.flat_keys)
             return cell.text
+        if role == COPY_ROLE:  # the cell's own text: a key with sharps, as exported
+            return self.reference_cells(job)[rc.name].text
         if role == SORT_ROLE:
             value = self.reference_cells(job)[rc.name].value
             if _is_text_column(rc):
@@ -471,6 +475,9 @@ class SongTableModel(QAbstractTableModel):
                 return HEADERS[section]
             if role == Qt.ItemDataRole.ToolTipRole and 0 <= section < len(HEADERS):
                 return column_tip(COLUMN_NAMES[section], HEADERS[section]) or None
+            if role == USER_COPY_ROLE and 0 <= section < len(HEADERS) \
+                    and COLUMN_NAMES[section] in _CORRECTED:
+                return f"{HEADERS[section]} set by hand"
         return None
 
     # ``flags`` is not overridden: Qt's own answer (enabled, selectable, no children) is the
@@ -629,6 +636,10 @@ class SongTableModel(QAbstractTableModel):
             return self._display(job, col)
         if role == SORT_ROLE:
             return self._sort_value(job, col)
+        if role == COPY_ROLE:
+            return self._copy_text(job, col)
+        if role == USER_COPY_ROLE:
+            return self._user_text(job, col)
         if role == Qt.ItemDataRole.DecorationRole and col == COL_STATUS:
             return status_icon(job.status)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -698,6 +709,27 @@ class SongTableModel(QAbstractTableModel):
         if name == "key":
             text = spell_key(text, flats=self.flat_keys)
         return text + USER_MARK if text and self.corrected(job, col) else text
+
+    def _copy_text(self, job, col: int) -> str | None:
+        """A descriptor as a copy gives it (:data:`COPY_ROLE`): the analyzer's value, a key
+        with sharps, as the results CSV's column writes it; the user's own value goes to a
+        column of its own (:meth:`_user_text`), as the CSV's ``bpm_user`` / ``key_user``."""
+        if col < FIRST_DESCRIPTOR_COL:
+            return None
+        r = job.result if job.result is not None else job.previous
+        name = TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL]
+        return fmt_value(name, None if r is None else getattr(r, name, None))
+
+    def _user_text(self, job, col: int) -> str | None:
+        """The value the user set in descriptor column ``col`` (:data:`USER_COPY_ROLE`),
+        empty when none; None for a column the user sets nothing in."""
+        name = TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL] if col >= FIRST_DESCRIPTOR_COL \
+            else ""
+        user = _CORRECTED.get(name)
+        if user is None:
+            return None
+        r = job.result
+        return fmt_value(name, None if r is None else getattr(r, user, None))
 
     def sort_keys(self, col: int) -> list:
         """The :data:`SORT_ROLE` value of every song in column ``col``, in the batch's

@@ -34,11 +34,13 @@ from gui.song_columns import (
     COL_TITLE,
     COL_WORKER,
     COLUMN_NAMES,
+    COPY_ROLE,
     FROZEN_COLUMNS,
     JOB_ID_ROLE,
     PATH_ROLE,
     STATE_ROLE,
     TABLE_DESCRIPTORS,
+    USER_COPY_ROLE,
     descriptor_column,
 )
 from gui.song_paint import ProgressDelegate
@@ -168,7 +170,8 @@ class SongTableView(QTableView):
         self.copy_action = QAction("&Copy Rows", self)
         self.copy_action.setShortcut(QKeySequence.StandardKey.Copy)
         keys = self.copy_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-        self.copy_action.setToolTip(f"Copy the selected rows as tab-separated text ({keys})")
+        self.copy_action.setToolTip(f"Copy the selected rows as tab-separated text, values "
+                                    f"as the results CSV writes them ({keys})")
         self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.copy_action.triggered.connect(self.copy_selection)
         self.addAction(self.copy_action)
@@ -450,7 +453,8 @@ class SongTableView(QTableView):
         self._selected_ids = None
 
     def copy_selection(self) -> str:
-        """Copy the selected rows, as shown, to the clipboard as TSV; returns the text."""
+        """Copy the selected rows to the clipboard as TSV (:func:`rows_to_tsv`: values as
+        the results CSV writes them); returns the text."""
         rows = self.selected_rows()
         if not rows:
             return ""
@@ -549,6 +553,12 @@ class SongTableView(QTableView):
 def rows_to_tsv(model, rows, *, columns=None) -> str:
     """Tab-separated text of ``rows`` of ``model`` (any model), with a header line.
 
+    A cell is copied as its :data:`~gui.song_columns.COPY_ROLE` text where the model gives
+    one (a key with sharps and a value without the pencil of one the user set, as the
+    results CSV writes them), else as shown; a column the user sets values in (BPM, Key) is
+    followed by one of the values they set (:data:`~gui.song_columns.USER_COPY_ROLE`), as
+    the CSV's ``bpm_user`` and ``key_user`` follow ``bpm`` and ``key``.
+
     Parameters
     ----------
     model : QAbstractItemModel
@@ -559,11 +569,24 @@ def rows_to_tsv(model, rows, *, columns=None) -> str:
         Columns to copy (default: all).
     """
     cols = list(range(model.columnCount())) if columns is None else list(columns)
+    horizontal = Qt.Orientation.Horizontal
 
     def clean(v) -> str:
         return "" if v is None else str(v).replace("\t", " ").replace("\n", " ")
 
-    lines = ["\t".join(clean(model.headerData(c, Qt.Orientation.Horizontal)) for c in cols)]
+    def copied(index):
+        text = index.data(COPY_ROLE)
+        return index.data() if text is None else text
+
+    header, cells = [], []  # per copied column: its header, and how a cell is read
+    for c in cols:
+        header.append(model.headerData(c, horizontal))
+        cells.append((c, copied))
+        user = model.headerData(c, horizontal, USER_COPY_ROLE)
+        if user is not None:
+            header.append(user)
+            cells.append((c, lambda index: index.data(USER_COPY_ROLE)))
+    lines = ["\t".join(clean(h) for h in header)]
     for r in rows:
-        lines.append("\t".join(clean(model.index(r, c).data()) for c in cols))
+        lines.append("\t".join(clean(read(model.index(r, c))) for c, read in cells))
     return "\n".join(lines) + "\n"

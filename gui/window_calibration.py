@@ -82,6 +82,7 @@ class CalibrationMixin:
         cal = self.calibration
         cal.referenceLoaded.connect(self._on_reference_loaded)
         cal.failed.connect(self._on_calibration_failed)
+        cal.declined.connect(self._on_sheet_declined)
         cal.exported.connect(self._on_calibration_exported)
         cal.profileApplied.connect(
             lambda s: log.info("calibration profile %s applied", s.path))
@@ -176,6 +177,10 @@ class CalibrationMixin:
 
     def _on_calibration_failed(self, message: str) -> None:
         log.error("%s", message)
+        self.statusBar().showMessage(message, 10000)
+
+    def _on_sheet_declined(self, message: str) -> None:
+        log.warning("%s", message)
         self.statusBar().showMessage(message, 10000)
 
     def _on_calibration_exported(self, paths: dict) -> None:

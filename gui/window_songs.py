@@ -2,7 +2,8 @@
 
 Part of :class:`gui.main_window.MainWindow` (a mixin).  Files and folders go to the
 engine's scan (:meth:`gui.engine.BatchEngine.add_paths`), which runs off the GUI thread; a
-reference sheet dropped with them goes to the calibration part instead.
+reference sheet dropped with them goes to the calibration part instead
+(:func:`core.io.inputs.sheets_among` tells which path is the sheet).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog
 
 from core.batch.scan import AUDIO_EXTENSIONS
-from gui.calibration_controller import is_reference_file
+from core.io.inputs import sheets_among
 
 __all__ = ["SongInputMixin"]
 
@@ -69,10 +70,12 @@ class SongInputMixin:
             event.ignore()
             return
         event.acceptProposedAction()
-        sheets = [p for p in paths if is_reference_file(p)]
-        if sheets:
-            if len(sheets) > 1:
-                log.warning("%d reference sheets dropped; loading %s only", len(sheets),
-                            os.path.basename(sheets[0]))
-            self.load_reference(sheets[0])
-        self.add_paths([p for p in paths if p not in sheets])
+        dropped = sheets_among(paths)
+        if dropped.left_out:
+            log.warning("%d reference sheets dropped; loading %s only",
+                        len(dropped.left_out) + 1, os.path.basename(dropped.sheet))
+        if dropped.sheet is not None:
+            self.load_reference(dropped.sheet)
+        elif dropped.maybe:  # text files dropped with songs: read off the GUI thread
+            self.calibration.load_text_sheet(dropped.maybe)
+        self.add_paths(dropped.songs)

@@ -43,7 +43,7 @@ __all__ = ["check_path", "read_head", "sniff", "cut_in_header", "SHORTEST_AUDIO"
            "declared_pcm_frames", "caf_pcm_frames", "caf_packet_table", "caf_desc_after_data",
            "wav_unsized_audio",
            "mp4_index_cut",
-           "wav_format",
+           "wav_format", "dsd_stated_rate",
            "aifc_compression", "fmt_time", "HEAD_BYTES"]
 
 #: Bytes read from the start of a file to recognize its kind.
@@ -224,18 +224,17 @@ def _quicktime(head: bytes) -> bool:
     return size + 8 > len(head) or all(32 <= b < 127 for b in kind)
 
 
-def dsd_stated_seconds(path: str) -> float | None:
-    """The length (s) the header of a DSF or DSDIFF file states for its audio (the sample
-    count of a DSF's ``fmt`` chunk; the size of a DSDIFF's ``DSD`` chunk, with its sample
-    rate and channels), or None for another file or a header that does not say.  FFmpeg
-    takes a cut file's length from what is left of it."""
+def _dsd_header(path: str) -> tuple[int, float | None] | None:
+    """``(rate, seconds)`` a DSF or DSDIFF file's header states: its sample rate (bits a
+    second per channel: 2,822,400 for DSD64) and the length of its audio (None when the
+    header does not say it); None for another file or a header without a rate."""
     try:
         with open(path, "rb") as f:
             head = f.read(80)
             if head[:4] == b"DSD " and head[28:32] == b"fmt " and len(head) >= 72:
                 rate = struct.unpack("<I", head[56:60])[0]
                 count = struct.unpack("<Q", head[64:72])[0]
-                return count / rate if rate else None
+                return (rate, count / rate) if rate else None
             if head[:4] != b"FRM8" or head[12:16] != b"DSD ":
                 return None
             rate = channels = None
@@ -249,10 +248,30 @@ def dsd_stated_seconds(path: str) -> float | None:
                         elif sub == b"CHNL":
                             channels = struct.unpack(">H", f.read(2))[0]
                 elif cid == b"DSD ":
-                    return size * 8 / channels / rate if rate and channels else None
+                    if not rate:
+                        return None
+                    return rate, size * 8 / channels / rate if channels else None
     except (OSError, struct.error):
         return None
-    return None
+    return (rate, None) if rate else None
+
+
+def dsd_stated_seconds(path: str) -> float | None:
+    """The length (s) the header of a DSF or DSDIFF file states for its audio (the sample
+    count of a DSF's ``fmt`` chunk; the size of a DSDIFF's ``DSD`` chunk, with its sample
+    rate and channels), or None for another file or a header that does not say.  FFmpeg
+    takes a cut file's length from what is left of it."""
+    header = _dsd_header(path)
+    return None if header is None else header[1]
+
+
+def dsd_stated_rate(path: str) -> int | None:
+    """The sample rate (bits a second per channel) the header of a DSF or DSDIFF file
+    states: 2,822,400 for DSD64, 5,644,800 for DSD128, as the analysis gives it
+    (:attr:`core.analysis.decode.AudioInfo.file_rate`); None for another file or a header
+    that does not say."""
+    header = _dsd_header(path)
+    return None if header is None else header[0]
 
 
 def sniff(head: bytes) -> tuple[str | None, str | None]:

@@ -9,5 +9,7 @@
 - :mod:`core.batch.store` -- the session store (SQLite): finished results, the cache of
   unchanged files, resumable sessions; :mod:`core.batch.store_counts` keeps each list's
   counts in its row for File > Open Earlier List.
+- :mod:`core.batch.file_rates` -- a DSD file's own sample rate for a result an earlier
+  build stored with the rate it is read at.
 - :mod:`core.batch.scan` -- folders and files to the list of audio paths.
 """

@@ -631,6 +631,26 @@ class Batch:
             job.result = dataclasses.replace(job.result, **values)
             return job.result
 
+    def give_file_rate(self, job_id: int, rate: int, *, of: SongResult) -> SongResult | None:
+        """Give a done song's result the sample rate its file states (a DSD file's, which
+        a result an earlier build stored lacks: :mod:`core.batch.file_rates`), replaced by a
+        copy as :meth:`correct` does; returns it, or None when the song's result is no
+        longer ``of`` (analyzed again, corrected or removed meanwhile) or not done.
+
+        Raises
+        ------
+        ValueError
+            When ``rate`` is not a positive whole number.
+        """
+        if isinstance(rate, bool) or not isinstance(rate, int) or rate <= 0:
+            raise ValueError(f"rate must be a positive whole number of Hz, got {rate!r}")
+        with self._lock:
+            job = self.jobs[job_id]
+            if job.state is not SongState.DONE or job.result is not of:
+                return None
+            job.result = dataclasses.replace(of, sample_rate=rate)
+            return job.result
+
     def cancel(self) -> list[Job]:
         """Cancel the batch: queued songs become cancelled, running ones are asked to stop.
 

@@ -56,6 +56,7 @@ is not a number is read as missing.  Row numbers, identifiers and dates are not 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import json
@@ -74,7 +75,7 @@ from core.calibration.mixed_in_key import (
 from core.calibration.workbook import XLSX, WorkbookError, spreadsheet_kind, workbook_sheets
 from core.errors import ReferenceSheetError
 from core.io.csvio import unneutralize
-from core.io.inputs import MAX_SHEET_BYTES, InputFileError, read_regular_file
+from core.io.inputs import MAX_SHEET_BYTES, InputFileError, read_file_start, read_regular_file
 from core.io.keynotation import (
     PITCH_CLASS_RANGE,
     Key,
@@ -94,6 +95,7 @@ __all__ = [
     "BadRow",
     "ReferenceSheet",
     "load_reference",
+    "reads_as_sheet",
     "read_reference_bytes",
     "reference_from_bytes",
     "parse_reference_text",
@@ -340,24 +342,30 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def _decode(data: bytes, name: str) -> tuple[str, str]:
+def _decode(data: bytes, name: str, *, whole: bool = True) -> tuple[str, str]:
+    """The text of a sheet's bytes and the encoding it was read with; ``whole=False`` for the
+    first bytes of a file, whose last character may be cut (it is left out)."""
+    def text(codec: str, errors: str = "strict") -> str:
+        return codecs.getincrementaldecoder(codec)(errors).decode(data, final=whole)
+
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+        data = data[3:]
+        return text("utf-8", "replace"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16"), "utf-16"
+            return text("utf-16"), "utf-16"
         except UnicodeDecodeError:
             raise ReferenceSheetError(
                 name, "the file starts with a UTF-16 byte-order mark but the rest is not "
                       "UTF-16 text: it is damaged, or not a CSV sheet") from None
     try:
-        return data.decode("utf-8"), "utf-8"
+        return text("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("cp1252"), "cp1252"
+        return text("cp1252"), "cp1252"
     except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
+        return text("latin-1"), "latin-1"
 
 
 def _detect_delimiter(text: str) -> str:
@@ -1042,6 +1050,45 @@ def _key_cell(raw, mode, line_no, columns, header):
         return None, BadRow(line_no, column, raw,
                             f"its Mode cell ({mode!r}) is not a mode (1 or 0, major or minor)")
     return key, None
+
+
+def reads_as_sheet(path: str | os.PathLike) -> bool:
+    """Whether a text file reads as a reference sheet: one of its first rows is a header
+    naming a title (or file) column and one more known column, as :func:`load_reference`
+    finds the header.  Only the first 64 KB are read; a text file named with songs (a
+    readme, lyrics, or Excel's "Text (Tab delimited)" export of a sheet) is told apart so.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    bool
+        False too for a file that cannot be read, is not a regular file, or is not text (a
+        workbook, audio, NUL bytes).
+    """
+    try:
+        data = read_file_start(path, size=_SNIFF_CHARS, what="reference sheet")
+        if spreadsheet_kind(data):
+            return False
+        text, _encoding = _decode(data, os.path.basename(os.fspath(path)),
+                                  whole=len(data) < _SNIFF_CHARS)
+    except (InputFileError, ReferenceSheetError):
+        return False
+    if len(data) >= _SNIFF_CHARS:  # the last line may be cut
+        text = text[:max(text.rfind("\n"), text.rfind("\r")) + 1]
+    text = text.removeprefix("\ufeff")
+    if "\x00" in text or _other_format(text):
+        return False
+    reader = csv.reader((m.group(0) for m in _LINE.finditer(text)),
+                        delimiter=_detect_delimiter(text))
+    try:
+        records = list(reader)
+    except csv.Error:
+        return False
+    first = _first_filled(records)
+    return first is not None and _table_header(records, first) is not None
 
 
 def read_reference_bytes(path: str | os.PathLike) -> bytes:

@@ -24,7 +24,8 @@ def add_options(p: argparse.ArgumentParser) -> None:
     """Add the window's options to ``p``."""
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help="audio files or folders to add; without --reference, a sheet among "
-                        "them (.csv, .tsv, .xlsx, .xlsm) is loaded as the reference")
+                        "them (.csv, .tsv, .xlsx, .xlsm, or a .txt named alone or whose "
+                        "header reads as a sheet's) is loaded as the reference")
     p.add_argument("--start", action="store_true", help="start the batch once files are found")
     p.add_argument("--export-dir", metavar="DIR",
                    help="when the batch ends, make a new folder in DIR named after the "

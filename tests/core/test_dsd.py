@@ -8,6 +8,7 @@ import soundfile as sf
 
 from core.analysis.analyze import analyze_file
 from core.analysis.decode import probe
+from core.analysis.sniff import dsd_stated_rate
 from core.batch.scan import is_audio_name
 from core.errors import CorruptFileError
 from core.io.csvio import read_csv_rows
@@ -64,6 +65,7 @@ def test_dsd_files_are_analyzed(tmp_path, write, name):
     result = analyze_file(str(tmp_path / name))
     assert result.status == "done" and result.error == ""
     assert result.sample_rate == DSD64 and result.channels == 2  # the file's own rate
+    assert dsd_stated_rate(str(tmp_path / name)) == result.sample_rate  # as its header says
     assert probe(str(tmp_path / name)).sample_rate == 88_200  # read as 88.2 kHz PCM
     assert result.duration_s == pytest.approx(8.0, abs=0.01)
     assert result.bpm == pytest.approx(120.0, rel=0.02)
@@ -76,6 +78,7 @@ def test_double_rate_dsd_is_read_at_the_single_rate(tmp_path):
     result = analyze_file(str(tmp_path / "dsd128.dsf"))
     assert result.status == "done" and result.error == ""
     assert result.sample_rate == 2 * DSD64 and result.channels == 1
+    assert dsd_stated_rate(str(tmp_path / "dsd128.dsf")) == result.sample_rate
     assert probe(str(tmp_path / "dsd128.dsf")).sample_rate == 88_200
     assert result.duration_s == pytest.approx(6.0, abs=0.01)
     assert result.bpm == pytest.approx(100.0, rel=0.02)
@@ -111,3 +114,39 @@ def test_the_rate_column_is_the_files_own_rate_for_dsd_as_for_pcm(tmp_path):
     write_results_csv(tmp_path / "results.csv", results)
     _, rows = read_csv_rows(tmp_path / "results.csv")
     assert [row["sample_rate"] for row in rows] == ["96000", "2822400"]
+
+
+def test_a_stored_dsd_result_of_an_earlier_build_gets_the_rate_its_file_states(tmp_path):
+    import dataclasses
+
+    from core.batch.file_rates import dsd_file_rates, may_state_read_rate
+    from core.batch.rules import Batch
+    from core.io.results import SongResult
+
+    write_dsf(tmp_path / "a.dsf", [click_bits(1.0, 120.0, 2 * DSD64)], rate=2 * DSD64)
+    write_dff(tmp_path / "b.dff", [click_bits(0.2, 120.0)])
+    sf.write(str(tmp_path / "c.wav"), np.zeros(100), 88_200)
+    old = SongResult(path="", status="done", sample_rate=88_200, analyzer="0123456789ab")
+    results = {0: dataclasses.replace(old, format="DSF/DSD_LSBF_PLANAR"),
+               1: dataclasses.replace(old, format="IFF/DSD_MSBF"),
+               2: dataclasses.replace(old, format="WAV/PCM_16"),  # PCM at 88.2 kHz: as it is
+               3: dataclasses.replace(old, format="DSF/DSD_LSBF_PLANAR"),  # its file is gone
+               4: dataclasses.replace(old, format="IFF/DSD_MSBF", sample_rate=DSD64)}
+    paths = {0: str(tmp_path / "a.dsf"), 1: str(tmp_path / "b.dff"),
+             2: str(tmp_path / "c.wav"), 3: str(tmp_path / "gone.dsf"),
+             4: str(tmp_path / "b.dff")}
+    assert dsd_file_rates(paths, results) == {0: 2 * DSD64, 1: DSD64}
+    assert dsd_stated_rate(paths[2]) is None and dsd_stated_rate(paths[3]) is None
+    # this build's results give the file's rate already: no file is read for them
+    assert not may_state_read_rate(analyze_file(paths[0]))
+
+    batch = Batch()
+    batch.add([paths[0]])
+    job, attempt = batch.claim("W1")
+    batch.finish(job.id, attempt, results[0])
+    assert batch.give_file_rate(0, 2 * DSD64, of=old) is None  # no longer that result
+    given = batch.give_file_rate(0, 2 * DSD64, of=results[0])
+    assert given.sample_rate == 2 * DSD64 and batch.jobs[0].result is given
+    assert results[0].sample_rate == 88_200  # a copy, as a correction makes
+    with pytest.raises(ValueError, match="positive whole number"):
+        batch.give_file_rate(0, 88_200.0, of=given)

@@ -203,11 +203,12 @@ def test_gui_reference_runs_the_calibration_after_the_export(qapp, wav_deck, tmp
     assert code == 1  # the calibration's own exit code counts
 
 
-@pytest.mark.parametrize("name", ["reference.csv", "Reference.XLSX"])
+@pytest.mark.parametrize("name", ["reference.csv", "Reference.XLSX", "reference.txt"])
 def test_gui_sheet_among_the_paths_is_the_reference(qapp, wav_deck, tmp_path, fake_analysis,
                                                     monkeypatch, name):
     """A sheet named among the songs (a file manager opening a CSV or a workbook with
-    SongCal through its desktop entry) is loaded as the reference, not scanned as a song."""
+    SongCal through its desktop entry; a sheet saved as tab-delimited text) is loaded as the
+    reference, not scanned as a song."""
     import core.calibration.session
     from core.calibration.reference import load_reference
     from gui.app import run_gui
@@ -217,6 +218,8 @@ def test_gui_sheet_among_the_paths_is_the_reference(qapp, wav_deck, tmp_path, fa
     ref = tmp_path / name
     if name.endswith(".csv"):
         ref.write_text("title,artist,bpm,key\nSong 0,Artist,120,A minor\n")
+    elif name.endswith(".txt"):
+        ref.write_text("title\tartist\tbpm\tkey\r\nSong 0\tArtist\t120\tA minor\r\n")
     else:
         openpyxl = pytest.importorskip("openpyxl")
         book = openpyxl.Workbook()
@@ -238,6 +241,34 @@ def test_gui_sheet_among_the_paths_is_the_reference(qapp, wav_deck, tmp_path, fa
     assert sorted(r["path"] for r in rows) == sorted(str(p) for p in paths)
     assert calls == [(str(ref), [r.title for r in load_reference(str(ref)).rows])]
     assert calls[0][1] == ["Song 0"] and code == 0
+
+
+def test_gui_text_that_is_no_sheet_is_never_the_reference(qapp, wav_deck, tmp_path,
+                                                         fake_analysis, monkeypatch, capsys):
+    """A readme named with the songs is ignored as not audio, and no calibration runs; named
+    alone as the sheet with --export-dir, it is refused at once with a message naming it."""
+    import core.calibration.session
+    from gui.app import run_gui
+
+    deck, paths = wav_deck
+    fake_analysis(FakeAnalyzer())
+    readme = tmp_path / "readme.txt"
+    readme.write_text("Recorded live at the Harbor, 2019.\nMixed by June.\n")
+    calls = []
+    monkeypatch.setattr(core.calibration.session, "calibrate_results_csv",
+                        lambda *a, **k: calls.append(a))
+    out = tmp_path / "export"
+    code = run_gui([str(readme), str(deck), "--start", "--export-dir", str(out),
+                    "--quit-when-done", "--workers", "2"])
+    (made,) = os.listdir(out)
+    _, rows = read_csv_rows(out / made / "results.csv")
+    assert sorted(r["path"] for r in rows) == sorted(str(p) for p in paths)
+    assert code == 0 and calls == []
+    capsys.readouterr()
+    assert run_gui([str(readme), "--start", "--export-dir", str(tmp_path / "other"),
+                    "--quit-when-done"]) == 2
+    err = capsys.readouterr().err
+    assert "readme.txt" in err and "no title column" in err
 
 
 def test_gui_without_paths_brings_back_the_last_list(qapp, wav_deck, fake_analysis,

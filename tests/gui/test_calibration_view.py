@@ -148,8 +148,10 @@ def test_is_reference_file(tmp_path):
     (tmp_path / "a.csv").write_text("x")
     (tmp_path / "b.wav").write_text("x")
     (tmp_path / "c.XLSX").write_text("x")
+    (tmp_path / "d.txt").write_text("x")
     assert is_reference_file(tmp_path / "a.csv")
     assert is_reference_file(tmp_path / "c.XLSX")  # an Excel workbook
+    assert is_reference_file(tmp_path / "d.txt")  # dropped alone (its reader says if it is)
     assert not is_reference_file(tmp_path / "b.wav")
     assert not is_reference_file(tmp_path)
 

@@ -188,6 +188,11 @@ def test_load_reference_action_adds_colored_reference_columns(qtbot, window, dec
     w.table.selectAll()
     text = w.table.copy_selection()
     assert "Tempo vs ref" in text.splitlines()[0] and "double" in text
+    # keys shown with flats are copied as the paired export writes them, with sharps
+    w.spell_keys(True)
+    assert _cell(w, SONGS[4][0], "ref_key").startswith("G\u266d major")
+    text = w.table.copy_selection()
+    assert "\u266d" not in text and "\tF# major" in text
 
 
 def test_model_with_reference_columns_passes_the_model_tester(qtbot, qtmodeltester, window,
@@ -226,6 +231,81 @@ def test_dropping_an_excel_workbook_loads_it_as_the_reference(qtbot, window, dec
     assert w.calibration.sheet.path.endswith("reference.xlsx")
     assert len(w.calibration.sheet.rows) == len(load_reference(sheet).rows)
     assert w.model.columnCount() > FIRST_REFERENCE_COL and w.model.rowCount() == 0
+
+
+def _tab_delimited(sheet, path):
+    """``sheet`` saved as Excel's "Text (Tab delimited)" does: a .txt in Windows-1252."""
+    with open(sheet, newline="", encoding="utf-8") as f:
+        text = "".join("\t".join(record) + "\r\n" for record in csv.reader(f))
+    path.write_bytes(text.encode("cp1252"))
+    return path
+
+
+def test_a_tab_delimited_txt_dropped_alone_loads_as_the_reference(qtbot, window, deck,
+                                                                   tmp_path):
+    _folder, _paths, sheet = deck
+    txt = _tab_delimited(sheet, tmp_path / "reference.txt")
+    w = window()
+    with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
+        drop_paths(w, [txt])
+    assert w.calibration.sheet.path == str(txt)
+    assert [r.title for r in w.calibration.sheet.rows] == [r.title for r in
+                                                          load_reference(sheet).rows]
+    assert w.model.columnCount() > FIRST_REFERENCE_COL and w.model.rowCount() == 0
+
+
+def test_a_txt_dropped_alone_that_is_no_sheet_is_named_in_a_message(qtbot, window, tmp_path):
+    readme = tmp_path / "readme.txt"
+    readme.write_text("Recorded live at the Harbor, 2019.\nMixed by June.\n")
+    w = window()
+    with qtbot.waitSignal(w.calibration.failed, timeout=TIMEOUT) as said:
+        drop_paths(w, [readme])
+    assert "readme.txt" in said.args[0] and "no title column" in said.args[0]
+    assert "readme.txt" in w.statusBar().currentMessage()
+    assert w.calibration.sheet is None and w.model.rowCount() == 0
+
+
+def test_a_txt_sheet_dropped_with_songs_loads_when_no_sheet_is_loaded(qtbot, window, deck,
+                                                                      tmp_path):
+    folder, paths, sheet = deck
+    txt = _tab_delimited(sheet, tmp_path / "reference.txt")
+    readme = tmp_path / "readme.txt"
+    readme.write_text("Recorded live at the Harbor, 2019.\n")
+    w = window()
+    with qtbot.waitSignals([w.calibration.referenceLoaded, w.engine.scanFinished],
+                           timeout=TIMEOUT):
+        drop_paths(w, [readme, folder, txt])
+    assert w.calibration.sheet.path == str(txt)
+    # neither text file is taken for a song (nor is the notes.txt inside the folder)
+    assert sorted(j.path for j in w.engine.batch.jobs) == sorted(str(p) for p in paths)
+
+
+def test_a_txt_dropped_with_songs_never_replaces_the_loaded_sheet(qtbot, window, deck,
+                                                                  tmp_path):
+    folder, paths, sheet = deck
+    other = tmp_path / "other.txt"
+    other.write_text("Title\tBPM\nSomething Else\t90\n", encoding="utf-8")
+    w = window()
+    with qtbot.waitSignal(w.calibration.referenceLoaded, timeout=TIMEOUT):
+        w.load_reference(sheet)
+    failures, declined = [], []
+    w.calibration.failed.connect(failures.append)
+    w.calibration.declined.connect(declined.append)
+    with qtbot.waitSignals([w.calibration.declined, w.engine.scanFinished],
+                           timeout=TIMEOUT):
+        drop_paths(w, [other, folder])
+    assert w.calibration.sheet.path == str(sheet)  # still the user's sheet
+    assert len(declined) == 1
+    assert "other.txt was not loaded" in declined[0] and "reference.csv" in declined[0]
+    assert len(w.engine.batch.jobs) == len(paths)
+    # a readme dropped with songs is ignored as before: no message, no song, no sheet
+    readme = tmp_path / "readme.txt"
+    readme.write_text("Recorded live at the Harbor, 2019.\n")
+    with qtbot.waitSignals([w.calibration.busyChanged, w.engine.scanFinished],
+                           check_params_cbs=[lambda busy: not busy, None], timeout=TIMEOUT):
+        drop_paths(w, [readme, paths[0]])
+    assert w.calibration.sheet.path == str(sheet) and failures == [] and len(declined) == 1
+    assert len(w.engine.batch.jobs) == len(paths)  # the song was in the list already
 
 
 def test_reference_loaded_first_columns_follow_the_batch(qtbot, window, deck):

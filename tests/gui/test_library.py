@@ -234,6 +234,57 @@ def test_results_of_another_analyzer_build_are_pointed_out_when_the_list_comes_b
     second.close()
 
 
+def test_dsd_songs_an_earlier_build_analyzed_show_their_files_own_rate_when_they_come_back(
+        qtbot, tmp_path):
+    """Such results kept 88,200, the rate DSD is read at: the rate comes from the files'
+    headers, not from analyzing the songs again, and the store keeps it."""
+    from core.analysis.identity import analyzer_id
+    from gui.song_columns import descriptor_column
+    from tests.core.test_dsd import DSD64, click_bits, write_dff, write_dsf
+
+    bits = click_bits(0.2, 120.0)
+    write_dsf(tmp_path / "a.dsf", [bits, bits])
+    write_dsf(tmp_path / "b.dsf", [click_bits(0.2, 120.0, 2 * DSD64)], rate=2 * DSD64)
+    write_dff(tmp_path / "c.dff", [bits])
+    (tmp_path / "d.wav").write_bytes(b"RIFF")
+    write_dsf(tmp_path / "e.dsf", [click_bits(0.3, 100.0)])
+    formats = {"a.dsf": "DSF/DSD_LSBF_PLANAR", "b.dsf": "DSF/DSD_LSBF_PLANAR",
+               "c.dff": "IFF/DSD_MSBF", "d.wav": "WAV/PCM_24", "e.dsf": "DSF/DSD_LSBF_PLANAR"}
+    calls = []
+
+    def analyze(path, *, settings, progress=None, should_cancel=None):
+        calls.append(path)
+        name = os.path.basename(path)  # e.dsf: this build's result, whatever it says
+        build = analyzer_id() if name == "e.dsf" else "0123456789ab"
+        return SongResult(path=path, title="T", status="done", bpm=100.0, sample_rate=88_200,
+                          format=formats[name], analyzer=build)
+
+    paths = [str(tmp_path / n) for n in sorted(formats)]
+    db = tmp_path / "store.sqlite"
+    first = _window(qtbot, ResultStore(db), analyze)
+    first.engine.batch.add(paths)
+    first.engine.jobsAdded.emit(0, len(paths))
+    with qtbot.waitSignal(first.engine.batchFinished, timeout=TIMEOUT):
+        first.start()
+    first.close()
+    wanted = [DSD64, 2 * DSD64, DSD64, 88_200, 88_200]
+
+    second = _window(qtbot, ResultStore(db))
+    _restore(qtbot, second)
+    jobs = second.engine.batch.jobs
+    qtbot.waitUntil(lambda: [j.result.sample_rate for j in jobs] == wanted, timeout=TIMEOUT)
+    rate = descriptor_column("sample_rate")
+    qtbot.waitUntil(lambda: second.model.index(0, rate).data() == str(DSD64), timeout=TIMEOUT)
+    assert [j.result.analyzer for j in jobs][:4] == ["0123456789ab"] * 4  # not analyzed again
+    assert jobs[0].result.bpm == 100.0 and len(calls) == len(paths)
+    second.close()
+
+    third = _window(qtbot, ResultStore(db))  # the store kept the rates
+    _restore(qtbot, third)
+    assert [j.result.sample_rate for j in third.engine.batch.jobs] == wanted
+    third.close()
+
+
 def test_the_songs_of_another_build_can_be_shown_alone_and_analyzed_again(qtbot, tmp_path):
     from core.analysis.identity import analyzer_id
 

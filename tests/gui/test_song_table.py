@@ -221,6 +221,31 @@ def test_rows_to_tsv_has_header_and_shown_values(engine):
     assert text == "#\tTitle\tFile\n1\tA\ta.wav\n2\tb\\tc.wav\tb\\tc.wav\n"
 
 
+def test_copied_rows_hold_values_as_the_results_csv_writes_them(engine):
+    """Keys with sharps whatever Settings > Key names says, and no pencil: a value the user
+    set goes to a column of its own after the analyzer's, as bpm_user and key_user do."""
+    model = SongTableModel(engine)
+    model.set_flat_keys(True)
+    _add(engine, ["/m/a.wav", "/m/b.wav"])
+    _set_done(engine, 0, title="A", bpm=64.0, bpm_user=128.0, key="A# minor",
+              key_user="C# major", key_camelot="3A")
+    _set_done(engine, 1, title="B", bpm=90.0, key="D# major", key_camelot="5B")
+    proxy = SongFilterProxy()
+    proxy.setSourceModel(model)
+    bpm, key, camelot = (descriptor_column(c) for c in ("bpm", "key", "key_camelot"))
+    shown = [proxy.index(0, c).data() for c in (bpm, key)]
+    assert shown == ["128.0 \u270e", "D\u266d major \u270e"]  # the window's spelling
+    text = rows_to_tsv(proxy, [0, 1], columns=[COL_TITLE, bpm, key, camelot])
+    assert text == ("Title\tBPM\tBPM set by hand\tKey\tKey set by hand\tCamelot\n"
+                    "A\t64.0\t128.0\tA# minor\tC# major\t3A\n"
+                    "B\t90.0\t\tD# major\t\t5B\n")
+    whole = rows_to_tsv(proxy, [0, 1])
+    assert "\u270e" not in whole and "\u266d" not in whole
+    header = whole.splitlines()[0].split("\t")
+    assert header.count("BPM set by hand") == 1 and header.count("Key set by hand") == 1
+    assert all(len(line.split("\t")) == len(header) for line in whole.splitlines())
+
+
 def test_descriptor_column_rejects_unknown_name():
     with pytest.raises(ValueError, match="'tempo'"):
         descriptor_column("tempo")
