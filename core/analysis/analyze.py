@@ -76,6 +76,14 @@ _SWEEP_OCTAVES = 3.0
 #: 0.1 s), without the half-window at either end: a click where a sweep starts or stops at
 #: full level, or the noisy centroid of its lowest octave, is a few frames out of line.
 _SWEEP_MEDIAN_FRAMES = 9
+#: A sweep is one sound: at least this share of its frames that sound make one run, with no
+#: silence of more than :data:`_SWEEP_MAX_GAP_FRAMES` frames (about 0.1 s) within it.  A kick
+#: drum followed by a snare (a loop of two beats: a pitch falling fast, then noise) moves its
+#: centroid one way over more than three octaves too, in two sounds with silence between
+#: them; a sweep's click at its start, before its pitch enters the analysed band, is a few
+#: frames apart from the rest.
+_SWEEP_ONE_SOUND = 0.9
+_SWEEP_MAX_GAP_FRAMES = 9
 
 
 def _is_sweep(feats) -> bool:
@@ -91,6 +99,10 @@ def _is_sweep(feats) -> bool:
     # frames within 20 dB of the loud ones: not the filters' settling at the start
     sounding = (centroid > 0) & (rms > max(0.1 * np.percentile(rms, 90), 1e-4))
     if np.count_nonzero(sounding) < 20:
+        return False
+    at = np.flatnonzero(sounding)
+    runs = np.split(at, np.flatnonzero(np.diff(at) > _SWEEP_MAX_GAP_FRAMES + 1) + 1)
+    if max(len(r) for r in runs) < _SWEEP_ONE_SOUND * len(at):
         return False
     octaves = np.log2(centroid[sounding])
     low, high = np.percentile(octaves, [5, 95])
@@ -179,8 +191,6 @@ def _is_steady(feats) -> bool:
 def _loop_reading(feats, tempo, mono: np.ndarray, rate: int, seconds: float,
                   floor_bpm: float = 0.0):
     """``tempo`` of a short file, or its reading as a loop (see :func:`read_as_loop`)."""
-    if tempo.bpm is None and seconds >= MIN_TEMPO_S:
-        return tempo, None
     repeated = FeatureStream(rate)
     repeated.process(np.tile(mono, LOOP_REPEATS))
     repeated.mark_chunk()
@@ -322,6 +332,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     peak = meter.peak_dbfs()
     notes: list[str] = []  # what the song's note says, in this order
     loop = None
+    guessed = False  # a tempo guessed from the file played repeated (core.analysis.loops)
     if peak is None:
         notes.append("digital silence: no tempo, key or loudness")
         tempo = key = None
@@ -334,14 +345,20 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     else:
         floor = settings.tempo_floor_bpm
         tempo = estimate_tempo(feats, floor_bpm=floor)
+        own = tempo.bpm
         if short is not None and duration_s <= LOOP_MAX_S:
             tempo, loop = _loop_reading(feats, tempo, np.concatenate(short),
                                         settings.sample_rate, duration_s, floor)
+        guessed = (tempo.bpm is not None and loop is None
+                   and (own is None or duration_s < MIN_TEMPO_S))
         if tempo.bpm is None and duration_s < MIN_TEMPO_S:
             notes.append(f"under {MIN_TEMPO_S:g} s with fewer than two onsets: no tempo")
-        elif duration_s < MIN_TEMPO_S and loop is None:
+        elif guessed and duration_s < MIN_TEMPO_S:
             notes.append(f"under {MIN_TEMPO_S:g} s and no loop on a sixteenth grid: the tempo is "
                          "a guess from it played repeated")
+        elif guessed:
+            notes.append("too few onsets for a tempo of its own: the tempo is a guess from it "
+                         "played repeated")
         elif tempo.bpm is None:
             notes.append("too few onsets for a tempo")
         # a steady sound is judged from 1 s on: only here is a file short of a key's length
@@ -363,7 +380,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         notes.append(f"{invalid} invalid samples (NaN, infinite or beyond +120 dBFS) were "
                      "read as silence")
     chunk_results, chunk_tempi = _chunk_results(feats, chunk_bounds, tempo=tempo, key=key,
-                                                loop=loop is not None or duration_s < MIN_TEMPO_S,
+                                                loop=loop is not None or guessed,
                                                 floor_bpm=settings.tempo_floor_bpm)
     modulating = _modulating(chunk_results, key.key.name) if key is not None and key.key else None
     varies = None

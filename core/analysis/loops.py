@@ -132,7 +132,7 @@ def read_as_loop(features, once: TempoEstimate, repeated, seconds: float, *,
     if once.bpm is None:
         if seconds < MIN_TEMPO_S:
             return _short_loop(once, repeated, seconds, floor_bpm=floor_bpm)
-        return once, None
+        return _guess(estimate_tempo(repeated), repeated, seconds, floor_bpm=floor_bpm) or once, None
     looped = estimate_tempo(repeated)
     beats = loop_beats(seconds, looped.bpm)
     if beats is None:
@@ -178,11 +178,12 @@ def _short_loop(once: TempoEstimate, repeated, seconds: float, *,
     return _guess(looped, repeated, seconds, floor_bpm=floor_bpm) or once, None
 
 
-def _guess(looped: TempoEstimate, repeated, seconds: float, *, floor_bpm: float = 0.0) -> TempoEstimate | None:
+def _guess(looped: TempoEstimate, repeated, seconds: float, *,
+           floor_bpm: float = 0.0) -> TempoEstimate | None:
     """The best estimate of a signal under :data:`core.analysis.tempo.MIN_TEMPO_S` that is
     no loop on a sixteenth grid (a swung or triplet loop, a cut of a song): the repeated
-    reading, or two or three beats of the signal's length when the reading is an octave of
-    that (:func:`_whole_beats`), flagged weak and with a confidence of at most
+    reading moved to whole beats of the signal's length when it is near them
+    (:func:`_whole_beats`), flagged weak and with a confidence of at most
     :data:`_GUESS_CONFIDENCE`.  None for a signal with fewer than two clear onsets in its
     second pass (:func:`core.analysis.tempo.clear_onsets`: a lone hit repeated beats at its
     own length, noise and a tremolo make no clear onset) or without a repeated reading."""
@@ -200,9 +201,14 @@ def _guess(looped: TempoEstimate, repeated, seconds: float, *, floor_bpm: float 
 
 
 def _whole_beats(bpm: float, seconds: float) -> float:
-    """``bpm``, or two or three beats of a loop of ``seconds`` (the first that is ``bpm`` or
-    an octave of it, within 6 %, and no faster than any tempo read): a loop is a whole
-    number of beats."""
+    """``bpm`` moved to a whole number of beats of a loop of ``seconds``, when it is near one:
+    a loop is cut to whole beats.  From :data:`core.analysis.tempo.MIN_TEMPO_S` on, the
+    count of :func:`loop_beats` at ``bpm``; under it, two or three beats (the first that is
+    ``bpm`` or an octave of it, within 6 %, and no faster than any tempo read): the single
+    pass of so short a loop is often read an octave off, and it holds two or three beats."""
+    if seconds >= MIN_TEMPO_S:
+        beats = loop_beats(seconds, bpm)
+        return 60.0 * beats / seconds if beats else bpm
     for beats in _SHORT_LOOP_BEATS:
         whole = 60.0 * beats / seconds
         if whole > MAX_BPM:
@@ -243,14 +249,19 @@ def _on_grid(repeated, seconds: float, beats: int) -> bool:
 
 def _clear_onsets_in_pass(repeated, seconds: float) -> int:
     """How many clear onsets (:func:`core.analysis.tempo.clear_onsets` of the whole repeated
-    signal) the second pass of a signal of ``seconds`` played repeated holds, the pass taken
-    from half a sixteenth of two beats before its start."""
+    signal) reaching :data:`_SHORT_ONSET_OF_MAX` of the strongest the second pass of a signal
+    of ``seconds`` played repeated holds, the pass taken from half a sixteenth of two beats
+    before its start: the onsets a loop's grid is checked on (:func:`_pass_onsets`), which
+    also stand out of noise.  A one-shot's decay, with its flicker, has one."""
     env = tame_end(repeated.onset_bands).sum(axis=0).astype(np.float64)
     fr = float(repeated.frame_rate)
     t = np.arange(env.size) / fr
     lead = seconds / 16
     second = (t >= seconds - lead) & (t < 2 * seconds - lead)
-    return int(np.count_nonzero(clear_onsets(env, fr) & second))
+    if not second.any():
+        return 0
+    strong = env >= _SHORT_ONSET_OF_MAX * float(env[second].max())
+    return int(np.count_nonzero(clear_onsets(env, fr) & second & strong))
 
 
 def _pass_onsets(repeated, seconds: float, lead: float) -> np.ndarray:

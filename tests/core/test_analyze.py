@@ -231,14 +231,17 @@ def test_a_clip_under_a_second_has_loudness_a_guessed_tempo_and_no_key(tmp_path)
                       "played repeated; under 0.6 s: no key")
 
 
-def test_a_lone_hit_under_a_second_has_no_tempo(tmp_path):
-    """One snare hit in 0.8 s: played repeated it beats at its own length, which is no pulse
-    of the file."""
+@pytest.mark.parametrize("echo", [0.0, 0.1])
+def test_a_lone_hit_under_a_second_has_no_tempo(tmp_path, echo):
+    """One snare hit in 0.8 s, alone or with a faint echo (a tenth of its level, 0.35 s
+    later, as a one-shot's room gives): played repeated it beats at its own length, which
+    is no pulse of the file."""
     y = np.zeros(round(0.8 * SR), dtype=np.float32)
     n = round(0.3 * SR)
     rng = np.random.default_rng(5)
-    y[round(0.1 * SR) : round(0.1 * SR) + n] = (0.5 * rng.standard_normal(n)
-                                                * np.exp(-np.arange(n) / (0.04 * SR)))
+    hit = 0.5 * rng.standard_normal(n) * np.exp(-np.arange(n) / (0.04 * SR))
+    y[round(0.1 * SR) : round(0.1 * SR) + n] = hit
+    y[round(0.45 * SR) : round(0.45 * SR) + n] += echo * hit
     write_audio(tmp_path / "hit.wav", y, SR)
     r = analyze_file(tmp_path / "hit.wav")
     assert r.status == "done" and r.bpm is None and r.bpm_confidence is None
@@ -386,6 +389,50 @@ def test_a_frequency_sweep_has_loudness_but_no_tempo_or_key(tmp_path, f0, f1, se
     r = analyze_file(tmp_path / "sweep.wav")
     assert r.bpm is None and r.key is None and r.loudness_lufs is not None
     assert "frequency sweep" in r.note
+
+
+def _kick_and_snare(bpm, sr):
+    """Two beats: an 808-style kick (a sine falling from 150 to 50 Hz) on the first, a noise
+    snare on the second, silence between them."""
+    beat = 60.0 / bpm
+    y = np.zeros(round(2 * beat * sr))
+    t = np.arange(round(0.12 * sr)) / sr
+    kick = np.sin(2 * np.pi * (50 * t + 100 * (1 - np.exp(-30 * t)) / 30)) * np.exp(-25 * t)
+    snare = 0.6 * np.random.default_rng(1).standard_normal(t.size) * np.exp(-30 * t)
+    y[: t.size] += kick
+    y[round(beat * sr) : round(beat * sr) + t.size] += snare
+    return (0.5 * y).astype(np.float32)
+
+
+@pytest.mark.parametrize("bpm", [70.0, 100.0, 110.0])
+def test_a_kick_and_a_snare_of_a_second_or_more_get_their_two_beats_as_a_guess(tmp_path, bpm):
+    """A loop of two beats with one kick and one snare (1.71, 1.2 and 1.09 s): two onsets,
+    too few for a tempo of its own (it had none, and at 100 BPM its centroid, falling with
+    the kick and then high in the snare, was read as a rising sweep, a test signal); played
+    repeated, it beats at its two beats, which it gets as a guess."""
+    write_audio(tmp_path / "loop.wav", _kick_and_snare(bpm, SR), SR)
+    r = analyze_file(tmp_path / "loop.wav")
+    assert r.bpm == pytest.approx(bpm, abs=0.01) and r.bpm_weak_pulse
+    assert r.bpm_confidence <= 0.1 and [c.bpm for c in r.chunk_results] == [r.bpm]
+    assert "too few onsets for a tempo of its own: the tempo is a guess" in r.note, r.note
+    assert "sweep" not in r.note
+
+
+def test_two_sounds_apart_are_no_sweep():
+    """A centroid rising over six octaves in two sounds with silence between them (a kick,
+    then a snare) is no sweep; the same frames without the silence are one."""
+    from types import SimpleNamespace
+
+    from core.analysis.analyze import _is_sweep
+
+    centroid = np.geomspace(60.0, 4000.0, 60)
+    rms = np.full(60, 0.3)
+    gap = np.zeros(40)
+    frames = SimpleNamespace(centroid_hz=np.concatenate([centroid[:30], gap + 1000.0,
+                                                         centroid[30:]]),
+                             rms=np.concatenate([rms[:30], gap, rms[30:]]))
+    assert _is_sweep(frames) is False
+    assert _is_sweep(SimpleNamespace(centroid_hz=centroid, rms=rms)) is True
 
 
 @pytest.mark.parametrize(("start_hz", "end_hz", "sweep"), [

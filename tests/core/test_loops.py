@@ -42,11 +42,17 @@ def test_a_loop_reading_keeps_to_levels_of_the_pulse(single, expected, beats):
     assert (est.bpm, n) == (pytest.approx(expected, abs=0.01), beats)
 
 
-def test_a_loop_reading_needs_a_tempo_of_the_single_pass():
-    """Repeating a lone hit makes a pulse at its length; without a tempo of its own, a signal
-    gets none from the loop reading."""
+def test_without_a_tempo_of_its_own_a_signal_gets_a_guess_or_none():
+    """A signal without a tempo of its own (too few onsets for one) is no loop the loop
+    reading can vouch for: with two clear onsets or more it gets the repeated reading as a
+    guess (flagged weak, confidence at most 0.1, no loop length); a lone hit, which repeated
+    makes a pulse at its length, gets none."""
     y = click_track(100.0, 2.4, SR)
     est, beats = read_as_loop(_features(y), TempoEstimate(None), _features(np.tile(y, 3)), 2.4)
+    assert (est.bpm, beats, est.weak) == (100.0, None, True) and est.confidence <= 0.1
+    hit = np.zeros_like(y)
+    hit[: round(0.05 * SR)] = y[: round(0.05 * SR)]
+    est, beats = read_as_loop(_features(hit), TempoEstimate(None), _features(np.tile(hit, 3)), 2.4)
     assert est.bpm is None and beats is None
 
 
