@@ -37,6 +37,7 @@ __all__ = [
     "TABLE_DESCRIPTORS",
     "TEXT_DESCRIPTORS",
     "HEADERS",
+    "COPY_HEADERS",
     "COLUMN_NAMES",
     "FROZEN_COLUMNS",
     "FIRST_REFERENCE_COL",
@@ -56,8 +57,10 @@ PATH_ROLE = Qt.ItemDataRole.UserRole + 5  #: str, the file
 #: str, agreement category of a reference cell (``"ok"``, ``"octave"``, ``"fifth"``...)
 AGREEMENT_ROLE = Qt.ItemDataRole.UserRole + 6
 #: str, a cell as a copy gives it (Copy Rows, Ctrl+C): a value as the exports write it (a key
-#: with sharps, the analyzer's value without the pencil of a value the user set); None where
-#: the text shown is the one copied.
+#: with sharps, the analyzer's value without the pencil of a value the user set, a duration
+#: in seconds); None where the text shown is the one copied.  As ``headerData``, the header
+#: a copy gives a column whose copied value is in another unit than the one shown
+#: (:data:`COPY_HEADERS`), None for the others.
 COPY_ROLE = Qt.ItemDataRole.UserRole + 7
 #: str, the value the user set in a column (their tempo or key, as the results CSV writes it
 #: in ``bpm_user`` / ``key_user``), empty when none; as ``headerData``, the header of the
@@ -81,6 +84,19 @@ TABLE_DESCRIPTORS = tuple(c for c in _FIRST_SHOWN if c in DESCRIPTOR_COLUMNS) + 
 HEADERS = _FIXED + tuple(DESCRIPTOR_HEADERS.get(c, c) for c in TABLE_DESCRIPTORS)
 #: Stable name of each fixed and descriptor column (descriptors: their results column).
 COLUMN_NAMES = _FIXED_NAMES + TABLE_DESCRIPTORS
+#: Header a copy gives a column (by :data:`COLUMN_NAMES` name) whose copied value is a plain
+#: number in another unit than the text shown, which a spreadsheet would read as a time, a
+#: date or a percentage: a duration in seconds (shown ``3:25``), beats per bar (``3/4``),
+#: the count of chunks (``2/4``), the seconds the analysis took (``0:42 / 5:00``), a
+#: progress in percent (``45 %``).  The results CSV's ``duration_s``, ``time_signature``,
+#: ``chunks`` and ``analysis_s`` hold the same values.
+COPY_HEADERS = {
+    "progress": "Progress (%)",
+    "chunk": "Chunks",
+    "elapsed": "Analysis (s)",
+    "duration_s": "Duration (s)",
+    "time_signature": "Meter (beats per bar)",
+}
 #: Columns kept at the left edge while the table scrolls sideways (the song stays named).
 FROZEN_COLUMNS = (COL_NUM, COL_TITLE)
 #: First reference column (present once a reference sheet is loaded).

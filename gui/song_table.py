@@ -23,6 +23,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush
 
 from core.batch.rules import TERMINAL_STATES, SongState
+from core.io.csvio import format_cell
 from core.io.keynotation import with_flats
 from gui.column_help import column_tip
 from gui.formatting import fmt_duration, fmt_value, plain_tip, shown_name, spell_key
@@ -40,6 +41,7 @@ from gui.song_columns import (
     COL_TITLE,
     COL_WORKER,
     COLUMN_NAMES,
+    COPY_HEADERS,
     COPY_ROLE,
     FIRST_DESCRIPTOR_COL,
     FIRST_REFERENCE_COL,
@@ -78,6 +80,11 @@ _UNUSED_ROLES = frozenset(int(r.value) for r in (
 
 def _is_text_column(rc) -> bool:
     return rc.descriptor == "key" or rc.kind == "agreement"
+
+
+def _chunk_count(job) -> int:
+    """The number of chunks ``job`` is read in (0 while unknown)."""
+    return job.n_chunks or (job.result.chunks if job.result and job.result.chunks else 0)
 
 
 class SongTableModel(QAbstractTableModel):
@@ -230,8 +237,9 @@ class SongTableModel(QAbstractTableModel):
             if rc.name == "ref_key":
                 return spell_key(cell.text, flats=self.flat_keys)
             return cell.text
-        if role == COPY_ROLE:  # the cell's own text: a key with sharps, as exported
-            return self.reference_cells(job)[rc.name].text
+        if role == COPY_ROLE:  # the value as the paired export writes it: a key with
+            # sharps and without its Camelot code, a number in full and without a plus sign
+            return format_cell(self.reference_cells(job)[rc.name].value)
         if role == SORT_ROLE:
             value = self.reference_cells(job)[rc.name].value
             if _is_text_column(rc):
@@ -478,6 +486,8 @@ class SongTableModel(QAbstractTableModel):
             if role == USER_COPY_ROLE and 0 <= section < len(HEADERS) \
                     and COLUMN_NAMES[section] in _CORRECTED:
                 return f"{HEADERS[section]} set by hand"
+            if role == COPY_ROLE and 0 <= section < len(HEADERS):
+                return COPY_HEADERS.get(COLUMN_NAMES[section])
         return None
 
     # ``flags`` is not overridden: Qt's own answer (enabled, selectable, no children) is the
@@ -686,7 +696,7 @@ class SongTableModel(QAbstractTableModel):
                 return job.state.value
             return f"{100 * job.progress:.0f} %"
         if col == COL_CHUNK:
-            n = job.n_chunks or (job.result.chunks if job.result and job.result.chunks else 0)
+            n = _chunk_count(job)
             if not n:
                 return ""
             chunk = n if job.state is SongState.DONE else job.chunk
@@ -711,14 +721,29 @@ class SongTableModel(QAbstractTableModel):
         return text + USER_MARK if text and self.corrected(job, col) else text
 
     def _copy_text(self, job, col: int) -> str | None:
-        """A descriptor as a copy gives it (:data:`COPY_ROLE`): the analyzer's value, a key
-        with sharps, as the results CSV's column writes it; the user's own value goes to a
-        column of its own (:meth:`_user_text`), as the CSV's ``bpm_user`` / ``key_user``."""
+        """A cell as a copy gives it (:data:`COPY_ROLE`).
+
+        A descriptor is the analyzer's value as the results CSV's column writes it
+        (:func:`core.io.csvio.format_cell`): a duration in seconds, a meter in beats per
+        bar, ``true`` / ``false``, a key with sharps; the user's own value goes to a column
+        of its own (:meth:`_user_text`), as the CSV's ``bpm_user`` / ``key_user``.  The
+        fixed columns whose text a spreadsheet would read as a time, a date or a
+        percentage are copied as plain numbers (:data:`gui.song_columns.COPY_HEADERS`): the
+        count of chunks and the seconds the analysis took, as the CSV's ``chunks`` and
+        ``analysis_s``, and the progress in percent.  None for a cell copied as shown.
+        """
+        if col == COL_PROGRESS:
+            text = self._display(job, col)
+            return text.removesuffix(" %")
+        if col == COL_CHUNK:
+            return format_cell(_chunk_count(job) or None)
+        if col == COL_ELAPSED:
+            return format_cell(None if job.result is None else job.result.analysis_s)
         if col < FIRST_DESCRIPTOR_COL:
             return None
         r = job.result if job.result is not None else job.previous
         name = TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL]
-        return fmt_value(name, None if r is None else getattr(r, name, None))
+        return format_cell(None if r is None else getattr(r, name, None))
 
     def _user_text(self, job, col: int) -> str | None:
         """The value the user set in descriptor column ``col`` (:data:`USER_COPY_ROLE`),
@@ -729,7 +754,7 @@ class SongTableModel(QAbstractTableModel):
         if user is None:
             return None
         r = job.result
-        return fmt_value(name, None if r is None else getattr(r, user, None))
+        return format_cell(None if r is None else getattr(r, user, None))
 
     def sort_keys(self, col: int) -> list:
         """The :data:`SORT_ROLE` value of every song in column ``col``, in the batch's

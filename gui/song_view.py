@@ -554,10 +554,12 @@ def rows_to_tsv(model, rows, *, columns=None) -> str:
     """Tab-separated text of ``rows`` of ``model`` (any model), with a header line.
 
     A cell is copied as its :data:`~gui.song_columns.COPY_ROLE` text where the model gives
-    one (a key with sharps and a value without the pencil of one the user set, as the
-    results CSV writes them), else as shown; a column the user sets values in (BPM, Key) is
-    followed by one of the values they set (:data:`~gui.song_columns.USER_COPY_ROLE`), as
-    the CSV's ``bpm_user`` and ``key_user`` follow ``bpm`` and ``key``.
+    one (a key with sharps, a value without the pencil of one the user set, a duration in
+    seconds, as the results CSV writes them), else as shown; a column is headed as the
+    model's ``headerData`` with ``COPY_ROLE`` says where it says (``"Duration (s)"``), else
+    as shown.  A column the user sets values in (BPM, Key) is followed by one of the
+    values they set (:data:`~gui.song_columns.USER_COPY_ROLE`), as the CSV's ``bpm_user``
+    and ``key_user`` follow ``bpm`` and ``key``.
 
     Parameters
     ----------
@@ -580,7 +582,8 @@ def rows_to_tsv(model, rows, *, columns=None) -> str:
 
     header, cells = [], []  # per copied column: its header, and how a cell is read
     for c in cols:
-        header.append(model.headerData(c, horizontal))
+        header.append(model.headerData(c, horizontal, COPY_ROLE)
+                      or model.headerData(c, horizontal))
         cells.append((c, copied))
         user = model.headerData(c, horizontal, USER_COPY_ROLE)
         if user is not None:

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QFileDialog
 from core.batch.rules import SongState
 from core.calibration.exports import EXPORT_KINDS, export_names
 from core.calibration.reference import load_reference
-from core.io.csvio import read_csv_rows
+from core.io.csvio import format_cell, read_csv_rows
 from core.settings import AnalysisSettings
 from gui.main_window import MainWindow
 from gui.reference_columns import AGREEMENT_COLORS
@@ -193,6 +193,17 @@ def test_load_reference_action_adds_colored_reference_columns(qtbot, window, dec
     assert _cell(w, SONGS[4][0], "ref_key").startswith("G\u266d major")
     text = w.table.copy_selection()
     assert "\u266d" not in text and "\tF# major" in text
+    # each reference cell is copied as the paired export writes it: the key without its
+    # Camelot code (its own column there), an error in full and without a plus sign
+    lines = [line.split("\t") for line in text.splitlines()]
+    copied = {row[3]: dict(zip(lines[0], row, strict=True)) for row in lines[1:]}
+    stem = SONGS[4][0]
+    row = copied[f"{stem}.wav"]
+    assert _cell(w, stem, "ref_key") == "G\u266d major (2B)"  # shown
+    bpm = w.model.job(_row_of(w, stem)).result.bpm
+    assert (row["Ref key"], row["Ref BPM"], row["BPM err"]) == \
+        ("F# major", "128.0", format_cell(bpm - 128.0))
+    assert row["Ref energy"] == "0.8" and row["Key vs ref"] == "other"
 
 
 def test_model_with_reference_columns_passes_the_model_tester(qtbot, qtmodeltester, window,

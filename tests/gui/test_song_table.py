@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 from PySide6.QtCore import Qt
 
 from core.analysis.identity import analyzer_id
 from core.batch.rules import SongState
-from core.io.results import DESCRIPTOR_COLUMNS, SongResult
+from core.io.results import DESCRIPTOR_COLUMNS, SongResult, write_results_csv
 from core.settings import AnalysisSettings
 from gui.engine import BatchEngine
 from gui.song_columns import (
+    COL_CHUNK,
     COL_ELAPSED,
     COL_FILE,
     COL_NOTE,
@@ -18,6 +21,7 @@ from gui.song_columns import (
     COL_PROGRESS,
     COL_STATUS,
     COL_TITLE,
+    COPY_ROLE,
     FIRST_DESCRIPTOR_COL,
     JOB_ID_ROLE,
     PROGRESS_ROLE,
@@ -244,6 +248,44 @@ def test_copied_rows_hold_values_as_the_results_csv_writes_them(engine):
     header = whole.splitlines()[0].split("\t")
     assert header.count("BPM set by hand") == 1 and header.count("Key set by hand") == 1
     assert all(len(line.split("\t")) == len(header) for line in whole.splitlines())
+
+
+def test_copied_rows_hold_numbers_a_spreadsheet_reads_as_the_results_csv(engine, tmp_path):
+    """A duration shown 3:25 is copied as the CSV's duration_s (a spreadsheet reads "3:25"
+    as 3 hours 25), a meter shown 3/4 as beats per bar (a date), a flag as true / false,
+    the chunks (2/4, a date) and the analysis time (0:42 / 5:00) as the CSV's chunks and
+    analysis_s, the progress (100 %) as a number: each copied descriptor is the CSV's cell."""
+    model = SongTableModel(engine)
+    _add(engine, ["/m/a.wav", "/m/b.wav"])
+    _set_done(engine, 0, title="A", duration_s=205.25, time_signature=3, bpm=120.0,
+              bpm_weak_pulse=True, bpm_varies=False, key_modulating=False,
+              bpm_alternatives="120.00;60.00;240.00", brightness_hz=2345.678,
+              peak_dbfs=-0.004, chunks=4)
+    engine.batch.jobs[0].result.analysis_s = 42.5  # (the batch's clock stands still here)
+    proxy = SongFilterProxy()
+    proxy.setSourceModel(model)
+    duration, meter, weak = (descriptor_column(c) for c in
+                             ("duration_s", "time_signature", "bpm_weak_pulse"))
+    assert [proxy.index(0, c).data() for c in (duration, meter, weak, COL_CHUNK)] == \
+        ["3:25", "3/4", "yes", "4/4"]  # the window's own text is kept
+    text = rows_to_tsv(proxy, [0, 1], columns=[duration, meter, weak, COL_CHUNK,
+                                               COL_ELAPSED, COL_PROGRESS])
+    assert text == ("Duration (s)\tMeter (beats per bar)\tWeak pulse\tChunks\t"
+                    "Analysis (s)\tProgress (%)\n"
+                    "205.25\t3\ttrue\t4\t42.5\t100\n"
+                    "\t\t\t\t\t\n")
+    # every descriptor of a whole copied row is the results CSV's cell of that column
+    write_results_csv(tmp_path / "results.csv", engine.batch.results())
+    with open(tmp_path / "results.csv", encoding="utf-8-sig", newline="") as f:
+        written = next(csv.DictReader(f))
+    lines = rows_to_tsv(proxy, [0]).splitlines()
+    copied = dict(zip(lines[0].split("\t"), lines[1].split("\t"), strict=True))
+    for name in TABLE_DESCRIPTORS:
+        col = descriptor_column(name)
+        header = proxy.headerData(col, Qt.Orientation.Horizontal, COPY_ROLE) \
+            or proxy.headerData(col, Qt.Orientation.Horizontal)
+        assert copied[header] == written[name], name
+    assert written["duration_s"] == "205.25" and written["bpm_varies"] == "false"
 
 
 def test_descriptor_column_rejects_unknown_name():
