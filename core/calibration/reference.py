@@ -18,7 +18,8 @@ header is the first of the sheet's first ten rows that names a title (or a file)
 more known column, so a title line or notes above the table are skipped; row numbers in
 messages are the spreadsheet's own.
 
-The delimiter (``,`` ``;`` tab ``|``), the encoding (UTF-8 with or without a byte-order mark,
+The delimiter (``,`` ``;`` tab ``|``: the one that splits the header, so a title line above
+the table counts for nothing), the encoding (UTF-8 with or without a byte-order mark,
 UTF-16 with one, else Windows-1252 / Latin-1) and the scale of each 0-1 descriptor column
 (0-100 percentages are divided by 100; a cell written with ``%`` is a percentage whatever
 its column holds) are detected; a 0-1 descriptor column of whole
@@ -132,6 +133,7 @@ _HEADER_SEARCH_ROWS = 10  # rows searched for the header (notes may stand above 
 #: From this many values on, a column holding one value for every row is pointed out.
 _SAME_VALUE_ROWS = 5
 _SNIFF_CHARS = 1 << 16  # characters the delimiter is guessed from
+_DELIMITERS = ",;\t|"  # the delimiters a sheet may have
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 # Normalized header name -> role.  Headers are lower-cased with every run of
@@ -369,16 +371,49 @@ def _decode(data: bytes, name: str, *, whole: bool = True) -> tuple[str, str]:
 
 
 def _detect_delimiter(text: str) -> str:
+    """The delimiter of a sheet's text, one of :data:`_DELIMITERS`, told from the lines
+    that hold its table.
+
+    The table starts at its header (:func:`_table_header`), which only the right delimiter
+    splits into a title (or file) column and one more known column; a title line or notes
+    above it (``My playlist export 2026-12-01``, ``Exported by X, Y and Z``), whose commas
+    or semicolons are no delimiter, count for nothing.  When several delimiters find a
+    header (a title line ``Title, Artist, BPM of my set`` above a tab-delimited table),
+    the one under whose header most of the first lines split into as many cells is taken,
+    and on a tie the one sniffed (:func:`_sniffed`) in the lines from the first of those
+    headers on; when none finds one, all the first lines are sniffed.
+    """
     # The first 64 KB hold the first 20 lines of any sheet worth sniffing; splitting the
     # whole text would copy a large sheet once more.
     lines = [ln for ln in text[:_SNIFF_CHARS].splitlines() if ln.strip()][:20]
     if not lines:
         return ","
+    found = {}  # delimiter -> (rows as wide as the header it splits, the header's line)
+    for d in _DELIMITERS:
+        try:
+            records = [next(csv.reader([ln], delimiter=d), []) for ln in lines]
+        except csv.Error:  # (a cell past the size limit; the whole reading names it)
+            continue
+        at = _table_header(records, 0)
+        if at is not None:
+            width = len(records[at])
+            found[d] = (sum(len(r) == width for r in records[at + 1:]), at)
+    if not found:
+        return _sniffed(lines, _DELIMITERS)
+    most = max(rows for rows, _at in found.values())
+    tied = {d: at for d, (rows, at) in found.items() if rows == most}
+    if len(tied) == 1:
+        return next(iter(tied))
+    return _sniffed(lines[min(tied.values()):], "".join(tied))
+
+
+def _sniffed(lines: list[str], delimiters: str) -> str:
+    """The one of ``delimiters`` that :class:`csv.Sniffer` finds in ``lines``; else the
+    one the first line holds most of, else ``,``."""
     try:
-        return csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|").delimiter
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=delimiters).delimiter
     except csv.Error:
-        header = lines[0]
-        counts = {d: header.count(d) for d in ",;\t|"}
+        counts = {d: lines[0].count(d) for d in delimiters}
         best = max(counts, key=counts.get)
         return best if counts[best] else ","
 

@@ -315,6 +315,57 @@ def test_a_title_line_and_notes_above_the_table_are_skipped():
     assert (bad.row, bad.column, bad.value) == (6, "bpm", "fast")
 
 
+_TABLE = [("Title", "Artist", "BPM", "Key", "Energy"),
+          ("Blue Night", "Ana Lima", "128,5", "Gm", "81"),
+          ("Rain, Again", "The Owls", "92", "E min", "35"),
+          ("Glass City", "Juno Park", "100", "F# major", "50")]
+
+
+def _table_text(delimiter: str) -> str:
+    """:data:`_TABLE` as a sheet with ``delimiter`` (a comma sheet writes 128.5 and quotes
+    the title holding a comma)."""
+    lines = []
+    for row in _TABLE:
+        cells = [c.replace(",", ".") if delimiter == "," and c[:1].isdigit() else c
+                 for c in row]
+        cells = [f'"{c}"' if delimiter in c else c for c in cells]
+        lines.append(delimiter.join(cells))
+    return "\r\n".join(lines) + "\r\n"
+
+
+@pytest.mark.parametrize("delimiter", ["\t", ";", ",", "|"])
+@pytest.mark.parametrize("preamble", [
+    "My playlist export 2026-12-01\n",
+    "Exported by X\n\n",
+    "Exported by DJ Tool, version 3.2, on 1 December 2026\n\n",  # commas, no comma sheet
+    "Playlist; Summer 2026; 3 songs\nExported by X, Y and Z\n\n",
+    "Report\tDecember\n",
+])
+def test_a_sheet_under_a_title_line_reads_as_the_sheet_without_it(delimiter, preamble):
+    """The delimiter is the one that splits the table's header: a title line above a
+    tab-delimited table (with commas or semicolons or none) made the sniffer take ",", and
+    the header read as one cell had no title column."""
+    plain = parse_reference_text(_table_text(delimiter))
+    sheet = parse_reference_text(preamble + _table_text(delimiter))
+    assert plain.delimiter == sheet.delimiter == delimiter
+    assert sheet.columns == plain.columns and not sheet.bad_cells and not sheet.bad_rows
+    assert [(r.title, r.artist, r.values, r.key) for r in sheet.rows] == \
+        [(r.title, r.artist, r.values, r.key) for r in plain.rows]
+    assert [r.values["bpm"] for r in sheet.rows] == [128.5, 92.0, 100.0]
+    assert sheet.rows[1].title == "Rain, Again"
+    skipped = preamble.count("\n")  # row numbers count the lines above, as a spreadsheet
+    assert [r.row for r in sheet.rows] == [r.row + skipped for r in plain.rows]
+
+
+def test_a_title_line_that_splits_as_a_header_does_not_decide_the_delimiter():
+    # with commas, the title line names a title and an artist: the tab table under it,
+    # whose rows split as its header does, decides
+    text = "Title, Artist, BPM of my set\n\n" + _table_text("\t")
+    sheet = parse_reference_text(text)
+    assert sheet.delimiter == "\t" and sheet.columns["bpm"] == "BPM"
+    assert [r.title for r in sheet.rows] == ["Blue Night", "Rain, Again", "Glass City"]
+
+
 def test_a_sheet_without_a_header_names_the_first_row_in_the_error():
     with pytest.raises(ReferenceSheetError, match=r"row 2: no title column.*Blue Night"):
         parse_reference_text("\nBlue Night,Ana Lima,128\nRain Again,The Owls,92\n")

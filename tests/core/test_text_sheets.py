@@ -46,6 +46,18 @@ def test_excels_text_exports_read_as_sheets_and_a_readme_or_lyrics_do_not(files)
             ("Sommerlied", "Die Ärzte", 128.0)]
 
 
+def test_a_text_export_under_a_title_line_reads_as_a_sheet(tmp_path):
+    # a report's tab-delimited export with its title and an empty line above the table
+    path = tmp_path / "report.txt"
+    path.write_bytes(("Exported by DJ Tool, 1 December 2026\r\n\r\n"
+                      + TAB_DELIMITED).encode("cp1252"))
+    assert reads_as_sheet(path)
+    sheet = load_reference(path)
+    assert sheet.delimiter == "\t"
+    assert [(r.row, r.title, r.artist, r.values["bpm"]) for r in sheet.rows] == [
+        (4, "Sommerlied", "Die Ärzte", 128.0)]
+
+
 def test_a_long_text_sheet_is_told_by_its_first_bytes(tmp_path):
     # 64 KB are read: the cut falls inside a line, and inside a two-byte character
     path = tmp_path / "long.txt"
