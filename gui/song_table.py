@@ -23,7 +23,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush
 
 from core.batch.rules import TERMINAL_STATES, SongState
-from core.io.csvio import format_cell
+from core.io.csvio import format_cell, neutralize
 from core.io.keynotation import with_flats
 from gui.column_help import column_tip
 from gui.formatting import fmt_duration, fmt_value, plain_tip, shown_name, spell_key
@@ -730,7 +730,9 @@ class SongTableModel(QAbstractTableModel):
         fixed columns whose text a spreadsheet would read as a time, a date or a
         percentage are copied as plain numbers (:data:`gui.song_columns.COPY_HEADERS`): the
         count of chunks and the seconds the analysis took, as the CSV's ``chunks`` and
-        ``analysis_s``, and the progress in percent.  None for a cell copied as shown.
+        ``analysis_s``, and the progress in percent.  The other fixed columns are their
+        text, one that a spreadsheet would take for a formula (a title ``-Intro-`` or
+        ``=1+1``) with the apostrophe the CSV gives it (:func:`core.io.csvio.neutralize`).
         """
         if col == COL_PROGRESS:
             text = self._display(job, col)
@@ -740,7 +742,7 @@ class SongTableModel(QAbstractTableModel):
         if col == COL_ELAPSED:
             return format_cell(None if job.result is None else job.result.analysis_s)
         if col < FIRST_DESCRIPTOR_COL:
-            return None
+            return neutralize(self._display(job, col))
         r = job.result if job.result is not None else job.previous
         name = TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL]
         return format_cell(None if r is None else getattr(r, name, None))

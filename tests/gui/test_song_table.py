@@ -13,6 +13,7 @@ from core.io.results import DESCRIPTOR_COLUMNS, SongResult, write_results_csv
 from core.settings import AnalysisSettings
 from gui.engine import BatchEngine
 from gui.song_columns import (
+    COL_ARTIST,
     COL_CHUNK,
     COL_ELAPSED,
     COL_FILE,
@@ -286,6 +287,22 @@ def test_copied_rows_hold_numbers_a_spreadsheet_reads_as_the_results_csv(engine,
             or proxy.headerData(col, Qt.Orientation.Horizontal)
         assert copied[header] == written[name], name
     assert written["duration_s"] == "205.25" and written["bpm_varies"] == "false"
+
+
+def test_copied_text_a_spreadsheet_takes_for_a_formula_is_guarded_as_in_the_csv(engine,
+                                                                               tmp_path):
+    # pasted as is, "-Intro-" is a formula Excel cannot compute (#NAME?) and "=1+1" one
+    # that it does; the results CSV writes both with an apostrophe, and so does a copy
+    model = SongTableModel(engine)
+    _add(engine, ["/m/-take 2.wav"])
+    _set_done(engine, 0, title="-Intro-", artist="=1+1", bpm=120.0)
+    assert model.index(0, COL_TITLE).data() == "-Intro-"  # shown as it is
+    text = rows_to_tsv(model, [0], columns=[COL_TITLE, COL_ARTIST, COL_FILE])
+    assert text == "Title\tArtist\tFile\n'-Intro-\t'=1+1\t'-take 2.wav\n"
+    write_results_csv(tmp_path / "results.csv", engine.batch.results())
+    with open(tmp_path / "results.csv", encoding="utf-8-sig", newline="") as f:
+        written = next(csv.DictReader(f))
+    assert (written["title"], written["artist"]) == ("'-Intro-", "'=1+1")
 
 
 def test_descriptor_column_rejects_unknown_name():
