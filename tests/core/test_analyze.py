@@ -418,6 +418,16 @@ def test_a_kick_and_a_snare_of_a_second_or_more_get_their_two_beats_as_a_guess(t
     assert "sweep" not in r.note
 
 
+@pytest.mark.parametrize(("floor", "stated"), [(60.0, 100.0), (110.0, 200.0)])
+def test_a_guessed_tempo_is_stated_in_the_tempo_range(tmp_path, floor, stated):
+    """The guess of a kick and a snare at 100 BPM is moved by octaves into a stated range
+    (60-120 and 110-220 BPM), as any tempo is."""
+    write_audio(tmp_path / "loop.wav", _kick_and_snare(100.0, SR), SR)
+    r = analyze_file(tmp_path / "loop.wav", settings=AnalysisSettings(tempo_floor_bpm=floor))
+    assert r.bpm == pytest.approx(stated, abs=0.01) and r.bpm_weak_pulse
+    assert "the tempo is a guess" in r.note
+
+
 def test_two_sounds_apart_are_no_sweep():
     """A centroid rising over six octaves in two sounds with silence between them (a kick,
     then a snare) is no sweep; the same frames without the silence are one."""
