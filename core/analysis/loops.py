@@ -181,7 +181,8 @@ def _short_loop(once: TempoEstimate, repeated, seconds: float, *,
 def _guess(looped: TempoEstimate, repeated, seconds: float, *,
            floor_bpm: float = 0.0) -> TempoEstimate | None:
     """The best estimate of a signal under :data:`core.analysis.tempo.MIN_TEMPO_S` that is
-    no loop on a sixteenth grid (a swung or triplet loop, a cut of a song): the repeated
+    no loop on a sixteenth grid (a swung or triplet loop, a cut of a song), or of a longer
+    one with too few onsets for a tempo of its own (a kick and a snare): the repeated
     reading moved to whole beats of the signal's length when it is near them
     (:func:`_whole_beats`), flagged weak and with a confidence of at most
     :data:`_GUESS_CONFIDENCE`.  None for a signal with fewer than two clear onsets in its
