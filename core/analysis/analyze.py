@@ -35,7 +35,8 @@ from core.settings import AnalysisSettings
 __all__ = ["analyze_file", "MIN_DURATION_S"]
 
 #: Shortest file (s) that is analyzed (one 400 ms block of the loudness measurement); anything
-#: shorter fails as too short.  Under 1 s a tempo is read as a loop or guessed (core.analysis.loops).
+#: shorter fails as too short.  Under 1 s a tempo is read as a loop or guessed
+#: (core.analysis.loops).
 MIN_DURATION_S = 0.4
 #: Shortest file (s) that gets a key.  A shorter cut of one steady note took a key from the
 #: click of its cut ("A minor" for 0.4 and 0.5 s of an A; from 0.6 s on, none, as for a

@@ -576,9 +576,9 @@ def pyav_blocks(path: str, info: AudioInfo, block_frames: int) -> Iterator[np.nd
     """Yield the blocks of a file FFmpeg reads, converted to float32 at the rate and channel
     count probed (an MP4 or a Musepack SV8 file is cut at the length its header declares:
     the decoder pads the last packet; a Musepack file's first :data:`MPC_SYNTH_DELAY`
-    samples, its decoder's delay, are left out).  A stream whose rate or channels change on the way (files joined end to end)
-    is converted to the same rate and channels all along, and so are the files joined end to
-    end in ``info.parts`` (MP3 parts, links of a chained OGG), each opened on its own.  An
+    samples, its decoder's delay, are left out).  A stream whose rate or channels change on
+    the way (files joined end to end) is converted to the same rate and channels all along,
+    and so are the files joined end to end in ``info.parts`` (MP3 parts, links of a chained OGG), each opened on its own.  An
     MP3 frame that cannot be decoded is left out (up to :data:`_MP3_FAILED_FRAMES` in a
     row).  A Monkey's Audio or Musepack packet that decodes short with audio after it is
     damage there (:data:`_WHOLE_PACKETS`); a file that states no length (AMR) whose last

@@ -63,9 +63,10 @@ states a size past the end of the file is read from the first frames after the t
 frames, and one after a tag of thousands of frames is shown to libsndfile from its audio
 on (:attr:`AudioInfo.start`), as raw AAC after such a tag is to FFmpeg; FFmpeg is shown an
 M4A behind an ID3 tag (of any size) from its first box on, and a Monkey's Audio, Musepack
-or WavPack file behind one from its own header on (:attr:`AudioInfo.pieces`).  Content that libsndfile does not read (MP4, raw AAC, WMA,
-Matroska) goes to PyAV whatever its extension, and WAV, AIFF, FLAC, CAF and MP3 content to
-libsndfile (a WAV or MP3 renamed .m4a).
+or WavPack file behind one from its own header on (:attr:`AudioInfo.pieces`).  Content
+that libsndfile does not read (MP4, raw AAC, WMA, Matroska) goes to PyAV whatever its
+extension, and WAV, AIFF, FLAC, CAF and MP3 content to libsndfile (a WAV or MP3 renamed
+.m4a).
 
 Edit lists.  FFmpeg follows the edit list of an MP4/M4A's audio track (the part of it that
 is played; an AAC encoder's lead-in is left out so), but ignores one of no edits and an
