@@ -189,13 +189,13 @@ def _is_steady(feats) -> bool:
     return bool(np.all(ratio[counted] < _STEADY_RISE_OVER_FALL))
 
 
-def _loop_reading(feats, tempo, mono: np.ndarray, rate: int, seconds: float,
-                  floor_bpm: float = 0.0):
-    """``tempo`` of a short file, or its reading as a loop (see :func:`read_as_loop`)."""
+def _repeated(mono: np.ndarray, rate: int):
+    """The features of a short file's analysis signal played :data:`LOOP_REPEATS` times in a
+    row, as a loop is (see :func:`read_as_loop`)."""
     repeated = FeatureStream(rate)
     repeated.process(np.tile(mono, LOOP_REPEATS))
     repeated.mark_chunk()
-    return read_as_loop(feats, tempo, repeated.finish(), seconds, floor_bpm=floor_bpm)
+    return repeated.finish()
 
 
 def _too_short(seconds: float, frames: int | None) -> str:
@@ -340,29 +340,34 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     elif _is_sweep(feats):
         notes.append("a frequency sweep (a test signal): no tempo or key")
         tempo = key = None
-    elif _is_steady(feats):
-        notes.append("a steady sound without onsets (a test tone, hum or noise): no tempo")
-        tempo, key = None, estimate_key(feats)
     else:
-        floor = settings.tempo_floor_bpm
-        tempo = estimate_tempo(feats, floor_bpm=floor)
-        own = tempo.bpm
-        if short is not None and duration_s <= LOOP_MAX_S:
-            tempo, loop = _loop_reading(feats, tempo, np.concatenate(short),
-                                        settings.sample_rate, duration_s, floor)
-        guessed = (tempo.bpm is not None and loop is None
-                   and (own is None or duration_s < MIN_TEMPO_S))
-        if tempo.bpm is None and duration_s < MIN_TEMPO_S:
-            notes.append(f"under {MIN_TEMPO_S:g} s with fewer than two onsets: no tempo")
-        elif guessed and duration_s < MIN_TEMPO_S:
-            notes.append(f"under {MIN_TEMPO_S:g} s and no loop on a sixteenth grid: the tempo is "
-                         "a guess from it played repeated")
-        elif guessed:
-            notes.append("too few onsets for a tempo of its own: the tempo is a guess from it "
-                         "played repeated")
-        elif tempo.bpm is None:
-            notes.append("too few onsets for a tempo")
-        # a steady sound is judged from 1 s on: only here is a file short of a key's length
+        steady, repeated = _is_steady(feats), None
+        if not steady and short is not None and duration_s <= LOOP_MAX_S:
+            repeated = _repeated(np.concatenate(short), settings.sample_rate)
+            # a file under 1 s is judged played repeated: a steady tone's flux flickers,
+            # which a guess of its tempo would count as onsets
+            steady = duration_s < MIN_TEMPO_S and _is_steady(repeated)
+        if steady:
+            notes.append("a steady sound without onsets (a test tone, hum or noise): no tempo")
+            tempo = None
+        else:
+            floor = settings.tempo_floor_bpm
+            tempo = estimate_tempo(feats, floor_bpm=floor)
+            own = tempo.bpm
+            if repeated is not None:
+                tempo, loop = read_as_loop(feats, tempo, repeated, duration_s, floor_bpm=floor)
+            guessed = (tempo.bpm is not None and loop is None
+                       and (own is None or duration_s < MIN_TEMPO_S))
+            if tempo.bpm is None and duration_s < MIN_TEMPO_S:
+                notes.append(f"under {MIN_TEMPO_S:g} s with fewer than two onsets: no tempo")
+            elif guessed and duration_s < MIN_TEMPO_S:
+                notes.append(f"under {MIN_TEMPO_S:g} s and no loop on a sixteenth grid: the "
+                             "tempo is a guess from it played repeated")
+            elif guessed:
+                notes.append("too few onsets for a tempo of its own: the tempo is a guess from "
+                             "it played repeated")
+            elif tempo.bpm is None:
+                notes.append("too few onsets for a tempo")
         key = estimate_key(feats) if duration_s >= KEY_MIN_S else None
         if key is None:
             notes.append(f"under {KEY_MIN_S:g} s: no key")

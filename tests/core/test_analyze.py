@@ -248,6 +248,21 @@ def test_a_lone_hit_under_a_second_has_no_tempo(tmp_path, echo):
     assert r.note.startswith("under 1 s with fewer than two onsets: no tempo"), r.note
 
 
+@pytest.mark.parametrize("wave", ["square", "sawtooth"])
+def test_a_steady_tone_under_a_second_has_no_tempo(tmp_path, wave):
+    """0.5 s of a naive square or sawtooth wave at 110 Hz: its flux flickers as its partials
+    alias against the frames, which a guess counted as onsets (240 BPM for the square);
+    played repeated it is a steady sound."""
+    t = np.arange(round(0.5 * SR)) / SR
+    y = (np.sign(np.sin(2 * np.pi * 110 * t)) if wave == "square"
+         else 2 * (110 * t % 1.0) - 1)
+    write_audio(tmp_path / "tone.wav", (0.9 * y).astype(np.float32), SR)
+    r = analyze_file(tmp_path / "tone.wav")
+    assert r.bpm is None, r
+    assert r.note.startswith("a steady sound without onsets (a test tone, hum or noise): no "
+                             "tempo"), r.note
+
+
 @pytest.mark.parametrize("colour", ["white", "brown", "smoothed"])
 def test_noise_under_a_second_has_no_tempo(tmp_path, colour):
     """0.8 s of noise: played repeated, its flux has peaks (brown and smoothed noise got a
