@@ -1,7 +1,7 @@
 """Mutation testing of ``core/``: how many small deliberate bugs does the test suite catch?
 
 Two modes, each run per module group (``calibration``, ``batch``, ``loudness``, ``keys``,
-``csv``, ``decoding``, ``rest``) so that a run stays short on a small machine:
+``csv``, ``decoding``, ``loops``, ``rest``) so that a run stays short on a small machine:
 
 ``run GROUP``
     mutmut generates every mutant of the group's modules (an operator flipped, a constant
@@ -109,6 +109,11 @@ GROUPS: dict[str, Group] = {
                              "tests/core/test_decode.py", "tests/core/test_oggpages.py",
                              "tests/core/test_mp4edits.py", "tests/core/test_ape_mpc_amr.py",
                              "tests/core/test_mpcpackets.py")),
+    # The tempo of a file up to 20 s read as a loop, and the guess for one with two onsets
+    # or more and no tempo of its own: the loop tests on streams of click tracks, and the
+    # short files through analyze_file (each test takes under a second).
+    "loops": Group(modules=("core/analysis/loops.py",),
+                   tests=("tests/core/test_loops.py", "tests/core/test_short_files.py")),
 }
 _NAMED = {m for g in GROUPS.values() for m in g.modules}
 #: Test files of ``tests/core`` left out of the ``rest`` group, each with its reason.
