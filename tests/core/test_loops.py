@@ -219,15 +219,17 @@ def test_a_single_pass_off_the_loop_length_s_beat_is_no_loop():
     assert (est.bpm, n) == (98.0, None)
 
 
-def test_a_loop_whose_beat_falls_between_two_frames_is_read_as_a_loop():
-    """Four beats of 40.5 frames each (127.6 BPM): the single pass's autocorrelation peaks
-    between two frames, each 1.2 % off the beat period; the peak found between them is on
-    it, and the loop reading is taken."""
-    feats, tiled = _click_loop(4, 4 * 40.5 / 86.1328125)
+@pytest.mark.parametrize(("frames", "bpm"), [(40.5, 127.6), (30.5, 169.44)])
+def test_a_loop_whose_beat_falls_between_two_frames_is_read_as_a_loop(frames, bpm):
+    """Four beats of 40.5 frames each (127.6 BPM) and of 30.5 (169.44 BPM): the single
+    pass's autocorrelation peaks between two frames, each 1.2 % (1.6 %) off the beat period;
+    the peak found between them is on it, and the loop reading is taken."""
+    seconds = 4 * frames / 86.1328125
+    feats, tiled = _click_loop(4, seconds)
     assert float(feats.frame_rate) == 86.1328125
-    once = TempoEstimate(bpm=125.0, confidence=0.5, alternatives=(125.0,))
-    est, n = read_as_loop(feats, once, tiled, 4 * 40.5 / 86.1328125)
-    assert (est.bpm, n) == (127.6, 4.0)
+    once = TempoEstimate(bpm=0.98 * bpm, confidence=0.5, alternatives=(0.98 * bpm,))
+    est, n = read_as_loop(feats, once, tiled, seconds)
+    assert (est.bpm, n) == (bpm, 4.0)
 
 
 def test_a_one_shot_with_a_faint_echo_from_its_first_sample_gets_no_guess():
@@ -243,3 +245,20 @@ def test_a_one_shot_with_a_faint_echo_from_its_first_sample_gets_no_guess():
     assert estimate_tempo(tiled).bpm is not None
     est, n = read_as_loop(_features(y), TempoEstimate(None), tiled, 0.8)
     assert est.bpm is None and n is None
+
+
+@pytest.mark.parametrize(("repeated_bpm", "guess"), [
+    (143.0, 150.0),  # 4.9 % under two beats of 0.8 s: moved to them
+    (158.0, 150.0),  # 5.3 % over
+    (141.0, 140.97),  # 6.4 % under: left as read
+    (160.0, 160.02),
+])
+def test_a_guess_under_a_second_is_moved_to_two_beats_only_within_six_per_cent(repeated_bpm,
+                                                                              guess):
+    """Two beats in 0.8 s without a tempo of their own, whose reading repeated (here given as
+    a click track at ``repeated_bpm``) is off its two beats (150 BPM): the guess is moved to
+    them when the reading is within 6 % of them, and is the reading as it is otherwise."""
+    y = click_track(150.0, 0.8, SR)
+    repeated = _features(click_track(repeated_bpm, 2.4, SR))
+    est, n = read_as_loop(_features(y), TempoEstimate(None), repeated, 0.8)
+    assert (est.bpm, n, est.weak) == (guess, None, True)
