@@ -219,11 +219,15 @@ def test_a_single_pass_off_the_loop_length_s_beat_is_no_loop():
     assert (est.bpm, n) == (98.0, None)
 
 
-@pytest.mark.parametrize(("frames", "bpm"), [(40.5, 127.6), (30.5, 169.44)])
+@pytest.mark.parametrize(("frames", "bpm"), [(40.5, 127.6), (30.5, 169.44), (26.25, 196.87),
+                                           (22.5, 229.69)])
 def test_a_loop_whose_beat_falls_between_two_frames_is_read_as_a_loop(frames, bpm):
     """Four beats of 40.5 frames each (127.6 BPM) and of 30.5 (169.44 BPM): the single
     pass's autocorrelation peaks between two frames, each 1.2 % (1.6 %) off the beat period;
-    the peak found between them is on it, and the loop reading is taken."""
+    the peak found between them is on it, and the loop reading is taken.  Of 26.25 frames
+    (196.87 BPM): the peak found between the frames stays a quarter frame from the nearer
+    one, as the beat period is.  Of 22.5 frames (229.69 BPM): the peak is sought up to 6 %
+    past the beat period, the last frames of that reach included."""
     seconds = 4 * frames / 86.1328125
     feats, tiled = _click_loop(4, seconds)
     assert float(feats.frame_rate) == 86.1328125
@@ -262,3 +266,21 @@ def test_a_guess_under_a_second_is_moved_to_two_beats_only_within_six_per_cent(r
     repeated = _features(click_track(repeated_bpm, 2.4, SR))
     est, n = read_as_loop(_features(y), TempoEstimate(None), repeated, 0.8)
     assert (est.bpm, n, est.weak) == (guess, None, True)
+
+
+def test_at_the_lowest_analysis_rate_a_fast_beat_spans_few_frames():
+    """At 8 kHz (31.25 frames a second) a beat spans few frames.  Four clicks at 133 and 202
+    BPM (14.1 and 9.3 frames a beat) are read as loops.  Four at 125 BPM read once at 240:
+    the octave up is 250 BPM, a beat of 7.5 frames, too short to find a peak of the single
+    pass's autocorrelation around it, and the single reading stands."""
+    for bpm in (133.0, 202.0):
+        y = click_track(bpm, 240.0 / bpm, 8000)
+        once = TempoEstimate(bpm=0.98 * bpm, confidence=0.5, alternatives=(0.98 * bpm,))
+        est, n = read_as_loop(features_of(y, sr=8000), once,
+                              features_of(np.tile(y, 3), sr=8000), 240.0 / bpm)
+        assert (est.bpm, n) == (bpm, 4.0)
+    y = click_track(125.0, 1.92, 8000)
+    once = TempoEstimate(bpm=240.0, confidence=0.5, alternatives=(240.0,))
+    est, n = read_as_loop(features_of(y, sr=8000), once, features_of(np.tile(y, 3), sr=8000),
+                          1.92)
+    assert (est.bpm, n) == (240.0, None)
