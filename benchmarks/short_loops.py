@@ -1,6 +1,6 @@
 """Tempo of files shorter than a second: two- and three-beat loops and cuts of songs.
 
-    python -m benchmarks.short_loops [--seeds 3] [--first-seed 0] [--list]
+    python -m benchmarks.short_loops [--seeds 3] [--first-seed 0] [--list] [--peers]
 
 A file under :data:`core.analysis.tempo.MIN_TEMPO_S` holds too few pulses for a tempo of its
 own; :func:`core.analysis.loops.read_as_loop` reads it played repeated.  This measures what a
@@ -101,11 +101,35 @@ def _summary(rows: list[dict]) -> str:
     return f"{n:4d}  {a1:.3f}  {a2:.3f}  {none:4d}  {weak:4d}  {conf:>5s}"
 
 
+def _peer_answers(path: str) -> dict:
+    """librosa's and Essentia's tempo of ``path`` (None for none; a peer not installed or
+    failing on the file is None too, counted as no tempo)."""
+    from benchmarks.realistic import essentia_answer, librosa_answer
+
+    out = {}
+    for name, fn in (("librosa", librosa_answer), ("Essentia", essentia_answer)):
+        try:
+            out[name] = fn(path).get("bpm")
+        except Exception:  # a file too short for its pipeline
+            out[name] = None
+    return out
+
+
+def _peer_summary(rows: list[dict], name: str) -> str:
+    rel = [tempo_relation(r[name], r["bpm"]) for r in rows]
+    n = len(rows)
+    a1 = sum(x == "ok" for x in rel) / n
+    a2 = sum(x in ("ok", "double", "half", "triple", "third") for x in rel) / n
+    return f"{a1:.3f}  {a2:.3f}  {sum(r[name] is None for r in rows):4d}"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=3, help="songs per style (default 3)")
     ap.add_argument("--first-seed", type=int, default=0, help="first song seed (default 0)")
     ap.add_argument("--list", action="store_true", help="print every file's reading")
+    ap.add_argument("--peers", action="store_true",
+                    help="also read each file with librosa's and Essentia's plain pipelines")
     args = ap.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory(prefix="songcal-short-") as folder:
@@ -113,7 +137,8 @@ def main(argv=None) -> int:
             for kind, path in _files(item, folder):
                 r = analyze_file(path)
                 rows.append({**item, "kind": kind, "est": r.bpm, "weak": r.bpm_weak_pulse,
-                             "conf": r.bpm_confidence or 0.0, "seconds": r.duration_s})
+                             "conf": r.bpm_confidence or 0.0, "seconds": r.duration_s,
+                             **(_peer_answers(path) if args.peers else {})})
                 if args.list:
                     print(f"{item['style']:10s} {item['seed']} {kind:4s} {r.duration_s:5.2f} s  "
                           f"bpm {item['bpm']:6.1f}  est {r.bpm if r.bpm else '-':>6}  "
@@ -125,6 +150,12 @@ def main(argv=None) -> int:
         for style in STYLES:
             print(f"{kind:5s} {style:10s} {_summary([r for r in of if r['style'] == style])}")
         print(f"{kind:5s} {'all':10s} {_summary(of)}")
+    if args.peers:
+        print(f"\n{'kind':5s} {'system':10s} files  Acc1   Acc2   none")
+        for kind in ("loop", "cut"):
+            of = [r for r in rows if r["kind"] == kind]
+            for name in ("librosa", "Essentia"):
+                print(f"{kind:5s} {name:10s} {len(of):5d}  {_peer_summary(of, name)}")
     return 0
 
 
