@@ -749,13 +749,15 @@ class SongTableModel(QAbstractTableModel):
 
     def _user_text(self, job, col: int) -> str | None:
         """The value the user set in descriptor column ``col`` (:data:`USER_COPY_ROLE`),
-        empty when none; None for a column the user sets nothing in."""
+        empty when none; None for a column the user sets nothing in.  Read from the result
+        the row shows (:meth:`descriptor`): while a song is analyzed again, its earlier
+        one, whose values set by hand its new result takes over."""
         name = TABLE_DESCRIPTORS[col - FIRST_DESCRIPTOR_COL] if col >= FIRST_DESCRIPTOR_COL \
             else ""
         user = _CORRECTED.get(name)
         if user is None:
             return None
-        r = job.result
+        r = job.result if job.result is not None else job.previous
         return format_cell(None if r is None else getattr(r, user, None))
 
     def sort_keys(self, col: int) -> list:

@@ -251,6 +251,23 @@ def test_copied_rows_hold_values_as_the_results_csv_writes_them(engine):
     assert all(len(line.split("\t")) == len(header) for line in whole.splitlines())
 
 
+def test_copied_rows_keep_the_values_set_by_hand_of_a_song_analyzed_again(engine):
+    """A song queued again keeps the tempo and key the user set (they go to its new result)
+    and its row shows them meanwhile: a copy holds them in the columns set by hand too."""
+    model = SongTableModel(engine)
+    _add(engine, ["/m/a.wav"])
+    _set_done(engine, 0, title="A", bpm=64.0, bpm_user=128.0, key="A# minor",
+              key_user="C# major")
+    bpm, key = descriptor_column("bpm"), descriptor_column("key")
+    engine.batch.requeue([0], force=True)
+    job, _attempt = engine.batch.claim("W1")  # running again, its new result not yet in
+    assert job.result is None and job.previous is not None
+    assert model.index(0, bpm).data() == "128.0"  # the value set by hand is shown
+    text = rows_to_tsv(model, [0], columns=[bpm, key])
+    assert text == ("BPM\tBPM set by hand\tKey\tKey set by hand\n"
+                    "64.0\t128.0\tA# minor\tC# major\n")
+
+
 def test_copied_rows_hold_numbers_a_spreadsheet_reads_as_the_results_csv(engine, tmp_path):
     """A duration shown 3:25 is copied as the CSV's duration_s (a spreadsheet reads "3:25"
     as 3 hours 25), a meter shown 3/4 as beats per bar (a date), a flag as true / false,
