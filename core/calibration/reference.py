@@ -20,9 +20,9 @@ messages are the spreadsheet's own.
 
 The delimiter (``,`` ``;`` tab ``|``: the one that splits the header, so a title line above
 the table counts for nothing), the encoding (UTF-8 with or without a byte-order mark,
-UTF-16 with one, else Windows-1252 / Latin-1) and the scale of each 0-1 descriptor column
-(0-100 percentages are divided by 100; a cell written with ``%`` is a percentage whatever
-its column holds) are detected; a 0-1 descriptor column of whole
+UTF-16 with one or, told by its NUL bytes, without one, else Windows-1252 / Latin-1) and
+the scale of each 0-1 descriptor column (0-100 percentages are divided by 100; a cell
+written with ``%`` is a percentage whatever its column holds) are detected; a 0-1 descriptor column of whole
 numbers 1-10 only (an energy level, or low percentages: they cannot be told apart) is left
 out with a warning.  A Mixed In Key export, known by a header only it writes (``Key
 result``, ``Collection name``) or by its shape (a file-name column, Camelot keys, energies
@@ -360,6 +360,11 @@ def _decode(data: bytes, name: str, *, whole: bool = True) -> tuple[str, str]:
             raise ReferenceSheetError(
                 name, "the file starts with a UTF-16 byte-order mark but the rest is not "
                       "UTF-16 text: it is damaged, or not a CSV sheet") from None
+    if (unmarked := _utf16_without_mark(data)) is not None:
+        try:
+            return text(unmarked), unmarked
+        except UnicodeDecodeError:
+            pass  # (NUL bytes in other text: the parse names them)
     try:
         return text("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -368,6 +373,33 @@ def _decode(data: bytes, name: str, *, whole: bool = True) -> tuple[str, str]:
         return text("cp1252"), "cp1252"
     except UnicodeDecodeError:
         return text("latin-1"), "latin-1"
+
+
+#: Bytes of a sheet looked at for UTF-16 written without a byte-order mark.
+_UTF16_PROBE = 4096
+#: Share of a sheet's first characters that are ASCII (a header's names, digits, tabs) in
+#: UTF-16 without a mark: a NUL byte in each pair, on the same side.
+_UTF16_ASCII_SHARE = 0.6
+#: Share of them with a NUL byte on the other side at most (a character such as U+4E00).
+_UTF16_OTHER_SHARE = 0.1
+
+
+def _utf16_without_mark(data: bytes) -> str | None:
+    """``"utf-16-le"`` or ``"utf-16-be"`` for text written so without a byte-order mark (a
+    tool that leaves Excel's "Unicode Text" mark out, or an editor that dropped it), told
+    by its NUL bytes: one in most pairs of the first bytes, on the same side; None
+    otherwise (text of one byte a character holds no NUL)."""
+    head = data[:_UTF16_PROBE]
+    head = head[:len(head) // 2 * 2]
+    if b"\x00" not in head:
+        return None
+    pairs = len(head) // 2
+    low, high = head[0::2].count(0), head[1::2].count(0)
+    if high >= _UTF16_ASCII_SHARE * pairs and low <= _UTF16_OTHER_SHARE * pairs:
+        return "utf-16-le"
+    if low >= _UTF16_ASCII_SHARE * pairs and high <= _UTF16_OTHER_SHARE * pairs:
+        return "utf-16-be"
+    return None
 
 
 def _detect_delimiter(text: str) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 
 from core.calibration.reference import load_reference, reads_as_sheet
+from core.errors import ReferenceSheetError
 from core.io.inputs import read_file_start, sheets_among
 
 #: Excel's "Text (Tab delimited)" export of a German sheet: tab-separated, Windows-1252.
@@ -105,3 +107,28 @@ def test_read_file_start_reads_the_first_bytes_only(tmp_path):
     assert read_file_start(path, size=10) == b"x" * 10
     assert len(read_file_start(path, size=2_500_000)) == 2_500_000  # more than one read
     assert read_file_start(path, size=5_000_000) == path.read_bytes()
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_sheet_without_its_mark_is_read_as_one(tmp_path, codec):
+    """UTF-16 text whose byte-order mark a tool left out: each ASCII character a NUL byte and
+    its own.  It failed whole, as 'not a text CSV sheet', and was no sheet among songs."""
+    path = tmp_path / "reference.txt"
+    path.write_bytes(TAB_DELIMITED.replace("Sommerlied", "Sommerlied \u4e00").encode(codec))
+    assert reads_as_sheet(path)
+    sheet = load_reference(path)
+    assert [(row.title, row.values["bpm"]) for row in sheet.rows] == [
+        ("Sommerlied \u4e00", 128.0)]
+    assert sheet.encoding == codec
+
+
+def test_binary_and_one_byte_text_with_nul_bytes_are_no_utf16_sheet(tmp_path):
+    noise = tmp_path / "noise.txt"
+    noise.write_bytes(np.random.default_rng(3).integers(0, 256, 4000, dtype=np.uint8)
+                      .tobytes())
+    nuls = tmp_path / "nuls.txt"  # a sheet with a NUL byte in it: damaged, said so
+    nuls.write_bytes(b"title,bpm\nSommerlied,128\x00\n")
+    for path in (noise, nuls):
+        assert not reads_as_sheet(path)
+        with pytest.raises(ReferenceSheetError, match="NUL bytes"):
+            load_reference(path)
