@@ -22,9 +22,9 @@ The delimiter (``,`` ``;`` tab ``|``: the one that splits the header, so a title
 the table counts for nothing), the encoding (UTF-8 with or without a byte-order mark,
 UTF-16 with one or, told by its NUL bytes, without one, else Windows-1252 / Latin-1) and
 the scale of each 0-1 descriptor column (0-100 percentages are divided by 100; a cell
-written with ``%`` is a percentage whatever its column holds) are detected; a 0-1 descriptor column of whole
-numbers 1-10 only (an energy level, or low percentages: they cannot be told apart) is left
-out with a warning.  A Mixed In Key export, known by a header only it writes (``Key
+written with ``%`` is a percentage whatever its column holds) are detected; a 0-1
+descriptor column of whole numbers 1-10 only (an energy level, or low percentages: they
+cannot be told apart) is left out with a warning.  A Mixed In Key export, known by a header only it writes (``Key
 result``, ``Collection name``) or by its shape (a file-name column, Camelot keys, energies
 mostly 1-10, rows that repeat the header or sum up the songs not counted:
 :mod:`core.calibration.mixed_in_key`, with a warning naming it), has its ``Energy``
