@@ -382,13 +382,17 @@ _UTF16_PROBE = 4096
 _UTF16_ASCII_SHARE = 0.6
 #: Share of them with a NUL byte on the other side at most (a character such as U+4E00).
 _UTF16_OTHER_SHARE = 0.1
+#: Control characters that no sheet's text holds (NUL among them).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _utf16_without_mark(data: bytes) -> str | None:
     """``"utf-16-le"`` or ``"utf-16-be"`` for text written so without a byte-order mark (a
     tool that leaves Excel's "Unicode Text" mark out, or an editor that dropped it), told
-    by its NUL bytes: one in most pairs of the first bytes, on the same side; None
-    otherwise (text of one byte a character holds no NUL)."""
+    by its NUL bytes: one in most pairs of the first bytes, on the same side, and no
+    control character but tabs and line ends among the characters they make; None
+    otherwise (text of one byte a character holds no NUL; audio or other binary data
+    with such a pattern holds control characters)."""
     head = data[:_UTF16_PROBE]
     head = head[:len(head) // 2 * 2]
     if b"\x00" not in head:
@@ -396,10 +400,13 @@ def _utf16_without_mark(data: bytes) -> str | None:
     pairs = len(head) // 2
     low, high = head[0::2].count(0), head[1::2].count(0)
     if high >= _UTF16_ASCII_SHARE * pairs and low <= _UTF16_OTHER_SHARE * pairs:
-        return "utf-16-le"
-    if low >= _UTF16_ASCII_SHARE * pairs and high <= _UTF16_OTHER_SHARE * pairs:
-        return "utf-16-be"
-    return None
+        codec = "utf-16-le"
+    elif low >= _UTF16_ASCII_SHARE * pairs and high <= _UTF16_OTHER_SHARE * pairs:
+        codec = "utf-16-be"
+    else:
+        return None
+    chars = head.decode(codec, errors="replace")
+    return None if _CONTROL.search(chars) else codec
 
 
 def _detect_delimiter(text: str) -> str:

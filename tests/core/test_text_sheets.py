@@ -128,7 +128,11 @@ def test_binary_and_one_byte_text_with_nul_bytes_are_no_utf16_sheet(tmp_path):
                       .tobytes())
     nuls = tmp_path / "nuls.txt"  # a sheet with a NUL byte in it: damaged, said so
     nuls.write_bytes(b"title,bpm\nSommerlied,128\x00\n")
-    for path in (noise, nuls):
+    # quiet 16-bit audio (raw samples 1-255): a NUL byte in each pair, as in UTF-16 text
+    quiet = tmp_path / "quiet.txt"
+    samples = np.random.default_rng(4).integers(1, 256, 2000, dtype=np.int16)
+    quiet.write_bytes(samples.astype("<i2").tobytes())
+    for path in (noise, nuls, quiet):
         assert not reads_as_sheet(path)
         with pytest.raises(ReferenceSheetError, match="NUL bytes"):
             load_reference(path)
