@@ -169,11 +169,7 @@ def _short_loop(once: TempoEstimate, repeated, seconds: float, *,
     looped = estimate_tempo(repeated)
     beats = loop_beats(seconds, looped.bpm)
     if beats in _SHORT_LOOP_BEATS and _on_grid(repeated, seconds, beats):
-        bpm = found = 60.0 * beats / seconds
-        found_bpm = None
-        if floor_bpm:
-            bpm = fold_tempo(bpm, floor_bpm)
-            found_bpm = round(found, 2)
+        bpm, found_bpm = _stated(60.0 * beats / seconds, floor_bpm)
         return _taken(bpm, seconds, looped, weak=looped.weak, found_bpm=found_bpm)
     return _guess(looped, repeated, seconds, floor_bpm=floor_bpm) or once, None
 
@@ -190,15 +186,20 @@ def _guess(looped: TempoEstimate, repeated, seconds: float, *,
     own length, noise and a tremolo make no clear onset) or without a repeated reading."""
     if looped.bpm is None or _clear_onsets_in_pass(repeated, seconds) < 2:
         return None
-    bpm = found = _whole_beats(looped.bpm, seconds)
-    found_bpm = None
-    if floor_bpm:
-        bpm = fold_tempo(bpm, floor_bpm)
-        found_bpm = round(found, 2)
+    bpm, found_bpm = _stated(_whole_beats(looped.bpm, seconds), floor_bpm)
     bpm = round(bpm, 2)
     return TempoEstimate(bpm=bpm, confidence=min(looped.confidence, _GUESS_CONFIDENCE),
                          alternatives=(bpm,) + looped.alternatives[1:], scores=looped.scores,
                          periodicity=looped.periodicity, weak=True, found_bpm=found_bpm)
+
+
+def _stated(bpm: float, floor_bpm: float) -> tuple[float, float | None]:
+    """``bpm`` moved by octaves into a stated tempo range (see
+    :func:`core.analysis.tempo.estimate_tempo`; none when ``floor_bpm`` is 0), and the beat
+    found before it was moved, to 0.01 (None without a range)."""
+    if not floor_bpm:
+        return bpm, None
+    return fold_tempo(bpm, floor_bpm), round(bpm, 2)
 
 
 def _whole_beats(bpm: float, seconds: float) -> float:
@@ -254,11 +255,7 @@ def _clear_onsets_in_pass(repeated, seconds: float) -> int:
     of ``seconds`` played repeated holds, the pass taken from half a sixteenth of two beats
     before its start: the onsets a loop's grid is checked on (:func:`_pass_onsets`), which
     also stand out of noise.  A one-shot's decay, with its flicker, has one."""
-    env = tame_end(repeated.onset_bands).sum(axis=0).astype(np.float64)
-    fr = float(repeated.frame_rate)
-    t = np.arange(env.size) / fr
-    lead = seconds / 16
-    second = (t >= seconds - lead) & (t < 2 * seconds - lead)
+    env, fr, _t, second = _second_pass(repeated, seconds, seconds / 16)
     if not second.any():
         return 0
     strong = env >= _SHORT_ONSET_OF_MAX * float(env[second].max())
@@ -267,19 +264,27 @@ def _clear_onsets_in_pass(repeated, seconds: float) -> int:
 
 def _pass_onsets(repeated, seconds: float, lead: float) -> np.ndarray:
     """The onsets (s from the pass's start) of the second pass of a signal of ``seconds``
-    played repeated (``repeated``), the pass taken from ``lead`` seconds before its start:
-    peaks (within 50 ms) reaching :data:`_SHORT_ONSET_OF_MAX` of the pass's top.  The second
-    pass is read because a file's first onset does not show in its own envelope (no flux
-    before its first frame), while each restart of the loop does."""
-    env = tame_end(repeated.onset_bands).sum(axis=0).astype(np.float64)
-    fr = float(repeated.frame_rate)
-    t = np.arange(env.size) / fr
-    second = (t >= seconds - lead) & (t < 2 * seconds - lead)
+    played repeated (``repeated``), the pass taken from ``lead`` seconds before its start
+    (:func:`_second_pass`): peaks (within 50 ms) reaching :data:`_SHORT_ONSET_OF_MAX` of the
+    pass's top."""
+    env, fr, t, second = _second_pass(repeated, seconds, lead)
     top = float(env[second].max()) if second.any() else 0.0
     if top <= 0:
         return np.zeros(0)
     local = local_maxima(env, fr)
     return t[second & local & (env >= _SHORT_ONSET_OF_MAX * top)] - seconds
+
+
+def _second_pass(repeated, seconds: float, lead: float):
+    """The onset envelope (bands summed, the end tamed) of a signal of ``seconds`` played
+    repeated (``repeated``), its frame rate, its frames' times, and which frames are its
+    second pass, taken from ``lead`` seconds before the pass starts.  The second pass is
+    read because a file's first onset does not show in its own envelope (no flux before its
+    first frame), while each restart of the loop does."""
+    env = tame_end(repeated.onset_bands).sum(axis=0).astype(np.float64)
+    fr = float(repeated.frame_rate)
+    t = np.arange(env.size) / fr
+    return env, fr, t, (t >= seconds - lead) & (t < 2 * seconds - lead)
 
 
 def _beats_in(features, bpm: float) -> bool:
