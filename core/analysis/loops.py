@@ -23,6 +23,7 @@ from core.analysis.periodicity import local_maxima, periodicity, prepare_bands, 
 from core.analysis.tempo import (
     MAX_BPM,
     MIN_TEMPO_S,
+    WEAK_CONFIDENCE,
     TempoEstimate,
     clear_onsets,
     estimate_tempo,
@@ -63,9 +64,6 @@ _SHORT_ONSET_OF_MAX = 0.25  # its onsets: peaks (within 50 ms) reaching this sha
 #: 83 of 120 loops read right and none of 480 cuts read wrong at 0.15; at 0.2, 92 and 1.
 #: Eighth-note triplets as well let more cuts through.
 _SHORT_GRID_SLACK = 0.15
-#: The confidence a tempo guessed for a signal under MIN_TEMPO_S that is no loop on the grid
-#: reaches at most: the level under which a reading is flagged weak.
-_GUESS_CONFIDENCE = 0.1
 
 
 def loop_beats(seconds: float, bpm: float | None) -> int | None:
@@ -132,7 +130,8 @@ def read_as_loop(features, once: TempoEstimate, repeated, seconds: float, *,
     if once.bpm is None:
         if seconds < MIN_TEMPO_S:
             return _short_loop(once, repeated, seconds, floor_bpm=floor_bpm)
-        return _guess(estimate_tempo(repeated), repeated, seconds, floor_bpm=floor_bpm) or once, None
+        guess = _guess(estimate_tempo(repeated), repeated, seconds, floor_bpm=floor_bpm)
+        return guess or once, None
     looped = estimate_tempo(repeated)
     beats = loop_beats(seconds, looped.bpm)
     if beats is None:
@@ -181,14 +180,15 @@ def _guess(looped: TempoEstimate, repeated, seconds: float, *,
     one with too few onsets for a tempo of its own (a kick and a snare): the repeated
     reading moved to whole beats of the signal's length when it is near them
     (:func:`_whole_beats`), flagged weak and with a confidence of at most
-    :data:`_GUESS_CONFIDENCE`.  None for a signal with fewer than two clear onsets in its
+    :data:`core.analysis.tempo.WEAK_CONFIDENCE` (the level under which
+    any reading is flagged weak).  None for a signal with fewer than two clear onsets in its
     second pass (:func:`core.analysis.tempo.clear_onsets`: a lone hit repeated beats at its
     own length, noise and a tremolo make no clear onset) or without a repeated reading."""
     if looped.bpm is None or _clear_onsets_in_pass(repeated, seconds) < 2:
         return None
     bpm, found_bpm = _stated(_whole_beats(looped.bpm, seconds), floor_bpm)
     bpm = round(bpm, 2)
-    return TempoEstimate(bpm=bpm, confidence=min(looped.confidence, _GUESS_CONFIDENCE),
+    return TempoEstimate(bpm=bpm, confidence=min(looped.confidence, WEAK_CONFIDENCE),
                          alternatives=(bpm,) + looped.alternatives[1:], scores=looped.scores,
                          periodicity=looped.periodicity, weak=True, found_bpm=found_bpm)
 

@@ -61,7 +61,7 @@ from core.analysis.trees import TreeEnsemble, trees_from_list
 __all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "candidate_table",
            "FEATURE_NAMES", "tree_inputs", "trees_from_json", "decision_scores",
            "TREES_PATH", "TREE_SHARE", "TREES_TOP_BPM", "MIN_TEMPO_S", "MIN_BPM", "MAX_BPM",
-           "clear_onsets", "fold_tempo", "octave_near"]
+           "WEAK_CONFIDENCE", "clear_onsets", "fold_tempo", "octave_near"]
 
 #: Shortest signal with a tempo of its own (s).  A loop of one bar at 120 BPM lasts 2 s and
 #: half a bar 1 s: their beat is read as well as a long song's (the evidence is a few pulses,
@@ -78,7 +78,7 @@ _SECTION_MIN_S = 8.0  # shortest chunk (s) that takes part in the search for the
 _WEAK_PERIODICITY = 0.035  # below this (plus a margin for short signals) the pulse is weak
 #: A tempo whose confidence is below this is a guess whatever the song's periodicity: a held
 #: chord's beating partials can be periodic at a lag no onset marks.
-_WEAK_CONFIDENCE = 0.1
+WEAK_CONFIDENCE = 0.1
 _MIN_ONSET_CREST = 2.2  # onset-envelope peaks over its median: clear onsets from this on
 #: Fainter onsets (peaks this far over the median) carry a tempo only when their
 #: periodicity is trustworthy (:func:`_weak_periodicity`): legato music in a reverberant
@@ -447,7 +447,7 @@ def _decide(table, frame_rate: float, seconds: float, floor: float = 0.0) -> Tem
         alternatives=(round(best, 2),) + tuple(round(stated(cands[i]), 2) for i in rest),
         scores=(float(mass[top]),) + tuple(float(mass[i] if floor else prob[i]) for i in rest),
         periodicity=per,
-        weak=bool(table["periodicity"] < _weak_periodicity(seconds) or conf < _WEAK_CONFIDENCE
+        weak=bool(table["periodicity"] < _weak_periodicity(seconds) or conf < WEAK_CONFIDENCE
                   or table["faint"] or table["onsets"] < _STEADY_ONSETS),
         found_bpm=round(beat, 2) if floor else None)
 
