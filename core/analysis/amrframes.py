@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["amr_seconds", "FRAME_S"]
+__all__ = ["amr_seconds", "frame_type", "FRAME_S"]
 
 #: The audio time of one AMR frame, whatever its type (s).
 FRAME_S = 0.02
@@ -34,6 +34,11 @@ _MAX_FRAMES = 200_000
 
 #: Bytes read at a time.
 _CHUNK = 1 << 16
+
+
+def frame_type(first: int) -> int:
+    """The frame type (0-15) an AMR frame's first byte holds in its bits 3-6."""
+    return first >> 3 & 15
 
 
 def amr_seconds(path: str) -> float | None:
@@ -68,7 +73,7 @@ def amr_seconds(path: str) -> float | None:
                     break
                 at = 0
                 while at < len(chunk) and frames < _MAX_FRAMES:
-                    at += sizes[chunk[at] >> 3 & 15]
+                    at += sizes[frame_type(chunk[at])]
                     frames += 1
                 pos += at
     except OSError:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import soundfile as sf
 
+from core.analysis.amrframes import FRAME_S, frame_type
 from core.analysis.sniff import caf_packet_table, fmt_time
 from core.errors import CorruptFileError
 
@@ -766,9 +767,9 @@ def amr_pause(packet, codec: str, rate: int) -> int:
         Its sample rate (Hz).
     """
     kinds = _AMR_PAUSES.get(codec)
-    if not kinds or not packet.size or (bytes(packet)[0] >> 3) & 15 not in kinds:
+    if not kinds or not packet.size or frame_type(bytes(packet)[0]) not in kinds:
         return 0
-    return round(0.02 * rate)
+    return round(FRAME_S * rate)
 
 
 #: Codecs (:attr:`AudioInfo.codec`) read by FFmpeg whose stated length is exact (lossless,
