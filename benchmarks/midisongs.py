@@ -49,7 +49,8 @@ songs (``mma-examples``) and a song on each groove of each of its style librarie
 ``mma-alexis``), whose tempo is drawn for each groove since a groove states none.
 
 Printed: each song's tempo and every system's answer with its relation, then Acc1, Acc2
-and songs without a tempo per collection and overall.
+and songs without a tempo per collection and overall, and, when both kinds are read, for the
+songs at their authors' tempo and the groove songs apart (:func:`song_kind`).
 """
 
 from __future__ import annotations
@@ -68,10 +69,10 @@ import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
 from benchmarks import mmasongs  # noqa: E402
-from benchmarks.tempo_report import score_songs, song_arguments  # noqa: E402
+from benchmarks.tempo_report import print_scores, score_songs, song_arguments  # noqa: E402
 
 __all__ = ["COLLECTIONS", "EXTRA_COLLECTIONS", "PITCHED_FONTS", "DRUM_KITS", "wad_music", "find_songs",
-           "notated_tempo", "timed_messages", "render", "store", "main"]
+           "notated_tempo", "timed_messages", "render", "store", "song_kind", "main"]
 
 #: Collection -> (where its MIDI files are: a glob pattern or a tuple of them, Debian packages).
 COLLECTIONS = {
@@ -403,11 +404,21 @@ def main(argv=None) -> int:
     for i, song in enumerate(songs):
         song["path"] = render(song, i, args.cache, args.seconds)
     packages = " ".join(package for _, package in _collections(args.only).values())
-    score_songs(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers,
-                empty=f"no songs found: apt-get install {packages}",
-                id_width=28, tempo_label="tempo", title="songs",
-                group=lambda s: s["collection"])
+    answers = score_songs(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers,
+                          empty=f"no songs found: apt-get install {packages}",
+                          id_width=28, tempo_label="tempo", title="songs",
+                          group=lambda s: s["collection"])
+    if len({song_kind(s) for s in songs}) > 1:
+        print_scores(songs, answers, "kind", song_kind)
     return 0
+
+
+def song_kind(song: dict) -> str:
+    """``"groove"`` for a song MMA plays on one of its library's grooves (its tempo drawn by
+    :mod:`benchmarks.mmasongs`, as a groove states none), ``"authored"`` for a song whose
+    tempo its author wrote: the two are scored apart."""
+    collection = song["collection"]
+    return "groove" if collection.startswith("mma-") and collection != "mma-examples" else "authored"
 
 
 if __name__ == "__main__":

@@ -232,3 +232,12 @@ def test_gzip_compressed_songs_and_collections_of_several_folders_are_read(tmp_p
     # named without their extensions; the same song compressed counts once
     assert {s["id"]: round(s["bpm"]) for s in songs} == {"both/one": 84, "both/again": 168}
     assert songs[0]["midi"][:4] == b"MThd"
+
+
+@pytest.mark.parametrize(("collection", "kind"), [
+    ("mma-stdlib", "groove"), ("mma-alexis", "groove"), ("mma-examples", "authored"),
+    ("pianobooster", "authored"), ("openmsx", "authored")])
+def test_groove_songs_are_scored_apart_from_songs_at_their_authors_tempo(collection, kind):
+    # A library groove states no tempo (the benchmark draws one); an example song and a
+    # game's song have the tempo their author wrote.
+    assert midisongs.song_kind({"collection": collection}) == kind
