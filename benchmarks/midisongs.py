@@ -38,9 +38,10 @@ benchmarks that reuse these songs (:func:`benchmarks.tempo_report.songs_by_other
 collections above.  ``--only`` takes any collection of either list.  A file that mido cannot
 read (a key signature of no known key, say) is named and left out.
 
-**Not measured yet.**  Five more sources are listed among them and have not been scored by
-any system (``benchmarks/results/next_sources.txt`` counts their songs and has the commands
-for their first run): the songs of PianoBooster's course (``pianobooster``), PlayMIDI's
+**Measured once.**  Five more sources are listed among them, kept unread until they were
+scored once, SongCal beside the peers, with nothing fitted on them
+(``benchmarks/results/next_sources.txt`` has their songs, that run and its commands): the
+songs of PianoBooster's course (``pianobooster``), PlayMIDI's
 examples (``playmidi``, its MIDI files gzip-compressed), the Faust STK examples' songs
 (``faust-stk``, package ``faust-common``), the demo songs of Yoshimi and Nyquist
 (``synth-examples``), and the songs MMA writes (:mod:`benchmarks.mmasongs`): its example

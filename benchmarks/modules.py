@@ -4,7 +4,7 @@
         heroes-sound-tracks gl-117-data freedroid-data biniax2-data flobopuyo rafkill-data \
         bomberclone-data rockdodger pachi-data
     apt-get install clanlib-doc fb-music-high gambas3-examples libplib-doc sdlbasic \
-        sludge-doc  # six of the sources --only takes, not measured yet (below)
+        sludge-doc  # six of the sources --only takes, measured once (below)
     python -m benchmarks.modules [--no-peers] [--cache DIR] [--seconds 180] [--only GAME ...]
 
 A tracker module (MOD, S3M, XM, IT) holds its own instrument samples -- recorded drums,
@@ -31,8 +31,8 @@ Acc2 is the figure to trust, and Acc1 says how often a system agrees with the ro
 packages in :data:`EXTRA_PACKAGES`), and so do six more packages: Frozen Bubble's
 two-player music (``fb-music-high``) and the examples of ClanLib, Gambas, PLIB, SDLBasic
 and the SLUDGE adventure engine (two of its modules gzip-compressed, ``.xm.gz``, which are
-unpacked before they are played); these six have not been scored by any system yet
-(``benchmarks/results/next_sources.txt``).  They are played only when named with
+unpacked before they are played); these six were scored once, with the next MIDI songs,
+nothing fitted on them (``benchmarks/results/next_sources.txt``).  They are played only when named with
 ``--only``: the benchmarks that reuse these modules
 (:func:`benchmarks.tempo_report.songs_by_others`) and :mod:`benchmarks.tempo_varies` keep
 reading the thirteen games above, so their numbers do not move when a package is
