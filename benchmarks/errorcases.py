@@ -11,6 +11,9 @@
   notes grouped in threes (dotted eighths) across the bar, as in acid and techno bass loops;
 * :func:`clave_loop` -- a seamless sample-pack loop of a son clave (3-2) on a snare, one or
   more bars long: its single pass holds five hits a bar, spaced 3-3-4-2-4 sixteenths.
+* :func:`swing_groove` -- a jazz trio in swing: a walking bass on every beat, the ride's
+  "spang-a-lang" (the swung eighth before 3 and before 1), the hi-hat foot on 2 and 4 and
+  chords in a Charleston figure; jazz states its tempo at the walking bass's quarter note.
 
 All are deterministic for a given ``seed`` and return mono float32 signals.
 """
@@ -22,7 +25,7 @@ import numpy as np
 from core.io.keynotation import Key
 
 __all__ = ["halftime_groove", "four_on_the_floor", "chorale", "dominant_excursion",
-           "sixteenth_riff", "clave_loop"]
+           "sixteenth_riff", "clave_loop", "swing_groove"]
 
 _MAJOR = ((0, (0, 4, 7)), (5, (0, 4, 7)), (7, (0, 4, 7, 10)), (9, (0, 3, 7)), (2, (0, 3, 7)))
 _MINOR = ((0, (0, 3, 7)), (5, (0, 3, 7)), (7, (0, 4, 7, 10)), (8, (0, 4, 7)), (3, (0, 4, 7)))
@@ -215,3 +218,35 @@ def clave_loop(bpm: float = 112.0, *, bars: int = 1, sr: int = 22050, seed: int 
             i = int(round((bar * 16 + h) * six * sr))
             np.add.at(out, (i + np.arange(len(hit))) % n, hit)
     return (0.5 * out / np.abs(out).max()).astype(np.float32)
+
+
+def swing_groove(bpm: float = 150.0, *, key: Key = Key(5, "major"), seconds: float = 24.0,
+                 sr: int = 22050, seed: int = 0) -> np.ndarray:
+    """A walking bass on every beat of ``bpm`` through each bar's chord, the ride on every
+    beat (accented on 2 and 4) with the swung eighth (two thirds into the beat) after 2 and
+    after 4, the hi-hat foot on 2 and 4, and the chord on 1 and on the swung "and" of 2."""
+    rng = np.random.default_rng(seed)
+    beat = 60.0 / bpm
+    n_beats = int(seconds / beat)
+    out = np.zeros(int(seconds * sr))
+    ride, foot = _drum(sr, rng, "open"), _drum(sr, rng, "hat")
+    prog = _MAJOR if key.mode == "major" else _MINOR
+    order = (0, 3, 1, 2)
+    swung = 2.0 / 3.0
+    for b in range(n_beats):
+        t = b * beat + rng.normal(0, 0.004)
+        _add(out, sr, t, ride, 0.16 if b % 2 else 0.11)
+        if b % 2 == 1:
+            _add(out, sr, t + swung * beat, ride, 0.08)
+            _add(out, sr, t, foot, 0.12)
+        root, ivs = prog[order[(b // 4) % 4]]
+        pc = (key.tonic + root) % 12
+        step = (0, ivs[1], ivs[2], ivs[1] + 2)[b % 4]  # root, third, fifth, a passing note
+        _add(out, sr, t, _note(sr, 36 + (pc + step - 36) % 12, beat * 0.85, attack=0.008,
+                               decay=0.35, partials=(1.0, 0.6, 0.3, 0.15)), 0.4)
+        if b % 4 in (0, 1):
+            at = t if b % 4 == 0 else t + swung * beat
+            for i in ivs:
+                _add(out, sr, at, _note(sr, 60 + (pc + i - 60) % 12, beat * 0.5, attack=0.01,
+                                        decay=0.3), 0.07)
+    return (0.8 * out / np.max(np.abs(out))).astype(np.float32)
