@@ -1,17 +1,19 @@
-"""Where across the tempo range the metrical level holds, on two generated drum grooves.
+"""Where across the tempo range the metrical level holds, on three generated grooves.
 
     python -m benchmarks.tempo_range [--low 90] [--high 235] [--step 5] [--seeds 3] [--floor BPM]
 
-Analyzes :func:`benchmarks.errorcases.four_on_the_floor` (a kick on every beat) and
+Analyzes :func:`benchmarks.errorcases.four_on_the_floor` (a kick on every beat),
 :func:`benchmarks.errorcases.halftime_groove` (kick on 1, snare on 3, hats on the beats and
-between them: stated at the hats' beat, as dance music states it) at every tempo from
+between them: stated at the hats' beat, as dance music states it) and
+:func:`benchmarks.errorcases.swing_groove` (a jazz trio: ride and hi-hat foot accenting 2 and
+4, stated at its walking bass's beat) at every tempo from
 ``--low`` to ``--high`` BPM, ``--seeds`` renders each (other drum sounds, chords and
 timing), through :func:`core.analysis.tempo.estimate_tempo` on 30 s of each.  Prints one
 line per tempo: the readings, each miss marked by its relation to the truth
 (:func:`core.calibration.agreement.tempo_relation`: half, double, two-thirds... or wrong),
 and each groove's Acc1 over the range and over the tempos above 200 BPM.
 
-Neither generator is used to fit the tempo decision, whose training songs stop at about
+No generator is used to fit the tempo decision, whose training songs stop at about
 200 BPM; the figures show where the decision's knowledge of the range ends.
 
 With ``--floor`` the tempo is stated in the range ``floor`` to ``2 * floor`` (the setting
@@ -30,7 +32,7 @@ import argparse  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from benchmarks.errorcases import four_on_the_floor, halftime_groove  # noqa: E402
+from benchmarks.errorcases import four_on_the_floor, halftime_groove, swing_groove  # noqa: E402
 from benchmarks.evalfeatures import features_of_audio  # noqa: E402
 from core.analysis.tempo import estimate_tempo, fold_tempo  # noqa: E402
 from core.calibration.agreement import tempo_relation  # noqa: E402
@@ -39,7 +41,8 @@ __all__ = ["GROOVES", "main"]
 
 SR = 22050
 SECONDS = 30.0
-GROOVES = {"four on the floor": four_on_the_floor, "half-time": halftime_groove}
+GROOVES = {"four on the floor": four_on_the_floor, "half-time": halftime_groove,
+           "swing": swing_groove}
 
 
 def main(argv=None) -> int:
