@@ -67,12 +67,17 @@ def _drum(sr, rng, kind):
     return noise * np.exp(-t / (0.12 if kind == "open" else 0.025))
 
 
-def _bass_and_chords(out, sr, key, beat, n_beats, rng, *, chord_beats=4):
+def _bar_chord(key: Key, bar: int) -> tuple[int, tuple[int, ...]]:
+    """The chord of bar ``bar`` (I, vi, IV, V over and over; in minor i, VI, iv, V): its
+    root's pitch class and its intervals above the root."""
     prog = _MAJOR if key.mode == "major" else _MINOR
-    order = (0, 3, 1, 2)
+    root, ivs = prog[(0, 3, 1, 2)[bar % 4]]
+    return (key.tonic + root) % 12, ivs
+
+
+def _bass_and_chords(out, sr, key, beat, n_beats, rng, *, chord_beats=4):
     for b in range(0, n_beats, chord_beats):
-        root, ivs = prog[order[(b // chord_beats) % 4]]
-        pc = (key.tonic + root) % 12
+        pc, ivs = _bar_chord(key, b // chord_beats)
         _add(out, sr, b * beat, _note(sr, 36 + (pc - 36) % 12, chord_beats * beat * 0.9,
                                       attack=0.01, decay=0.8), 0.35)
         for i in ivs:
@@ -230,8 +235,6 @@ def swing_groove(bpm: float = 150.0, *, key: Key = Key(5, "major"), seconds: flo
     n_beats = int(seconds / beat)
     out = np.zeros(int(seconds * sr))
     ride, foot = _drum(sr, rng, "open"), _drum(sr, rng, "hat")
-    prog = _MAJOR if key.mode == "major" else _MINOR
-    order = (0, 3, 1, 2)
     swung = 2.0 / 3.0
     for b in range(n_beats):
         t = b * beat + rng.normal(0, 0.004)
@@ -239,8 +242,7 @@ def swing_groove(bpm: float = 150.0, *, key: Key = Key(5, "major"), seconds: flo
         if b % 2 == 1:
             _add(out, sr, t + swung * beat, ride, 0.08)
             _add(out, sr, t, foot, 0.12)
-        root, ivs = prog[order[(b // 4) % 4]]
-        pc = (key.tonic + root) % 12
+        pc, ivs = _bar_chord(key, b // 4)
         step = (0, ivs[1], ivs[2], ivs[1] + 2)[b % 4]  # root, third, fifth, a passing note
         _add(out, sr, t, _note(sr, 36 + (pc + step - 36) % 12, beat * 0.85, attack=0.008,
                                decay=0.35, partials=(1.0, 0.6, 0.3, 0.15)), 0.4)
