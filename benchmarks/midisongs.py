@@ -75,6 +75,8 @@ from benchmarks.tempo_report import print_scores, score_songs, song_arguments  #
 __all__ = ["COLLECTIONS", "EXTRA_COLLECTIONS", "PITCHED_FONTS", "DRUM_KITS", "wad_music", "find_songs",
            "notated_tempo", "timed_messages", "render", "store", "song_kind", "main"]
 
+#: MMA's style libraries: a collection ``mma-LIBRARY`` each, of a song on each groove.
+_MMA_LIBRARIES = ("stdlib", "casio", "yamaha", "zoom", "kara", "pflib", "alexis")
 #: Collection -> (where its MIDI files are: a glob pattern or a tuple of them, Debian packages).
 COLLECTIONS = {
     "openmsx": ("/usr/share/games/openttd/baseset/openmsx/*.mid", "openttd-openmsx"),
@@ -99,7 +101,7 @@ EXTRA_COLLECTIONS = {
     "mma-examples": (("/usr/share/doc/mma/examples/*/*.mma",
                       "/usr/share/doc/mma/examples/*/*/*.mma"), "mma"),
     **{f"mma-{library}": (f"/usr/share/mma/lib/{library}/*.mma", "mma")
-       for library in ("stdlib", "casio", "yamaha", "zoom", "kara", "pflib", "alexis")},
+       for library in _MMA_LIBRARIES},
 }
 PITCHED_FONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2",
                  "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3",
@@ -418,8 +420,8 @@ def song_kind(song: dict) -> str:
     """``"groove"`` for a song MMA plays on one of its library's grooves (its tempo drawn by
     :mod:`benchmarks.mmasongs`, as a groove states none), ``"authored"`` for a song whose
     tempo its author wrote: the two are scored apart."""
-    collection = song["collection"]
-    return "groove" if collection.startswith("mma-") and collection != "mma-examples" else "authored"
+    grooves = {f"mma-{library}" for library in _MMA_LIBRARIES}
+    return "groove" if song["collection"] in grooves else "authored"
 
 
 if __name__ == "__main__":
