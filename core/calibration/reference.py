@@ -548,15 +548,39 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     # Lines cut from the text itself: io.StringIO would hold a second copy at four bytes a
     # character (200 MB for a 50 MB sheet).
     reader = csv.reader((m.group(0) for m in _LINE.finditer(text)), delimiter=delimiter)
+    records, last_start, read = [], 1, 0  # last_start: the line the last record began on
     try:
-        records = [r for r in reader]
+        for record in reader:
+            last_start, read = read + 1, reader.line_num
+            records.append(record)
     except csv.Error as err:
         limit_kb = csv.field_size_limit() // 1024
         what = (f"a cell is longer than {limit_kb} KB (an unclosed quote?)"
                 if "field larger" in str(err) else f"the CSV cannot be read ({err})")
         raise ReferenceSheetError(name, f"line {reader.line_num}: {what}") from None
+    if records and reader.line_num > last_start and _ends_in_open_quote(text, last_start,
+                                                                       delimiter):
+        raise ReferenceSheetError(
+            name, f"line {last_start}: a quote opens a cell and never closes, so the "
+                  f"{reader.line_num - last_start} line(s) after it would be read as that one "
+                  "cell: close the quote or remove it")
     return _sheet_of_records(records, name=name, sha256=sha256, encoding=encoding,
                              delimiter=delimiter, path=path)
+
+
+def _ends_in_open_quote(text: str, start: int, delimiter: str) -> bool:
+    """Whether the record that begins on line ``start`` (1-based) of ``text`` runs to the end
+    of the text inside a quoted cell: the lenient reader takes every later line into that
+    cell, where a strict one finds the data ending in the quote."""
+    import itertools
+
+    lines = itertools.islice((m.group(0) for m in _LINE.finditer(text)), start - 1, None)
+    try:
+        for _ in csv.reader(lines, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as err:
+        return "unexpected end of data" in str(err)
+    return False
 
 
 def _sheet_of_records(records: list[list[str]], *, name: str, sha256: str, encoding: str,

@@ -685,3 +685,21 @@ def test_an_artist_column_beside_the_combined_one_is_kept():
     sheet = parse_reference_text(text)
     assert [(r.artist, r.title) for r in sheet.rows] == [
         ("Nova Lights", "Midnight Drive"), ("The Harbor", "Low Tide")]
+
+
+def test_a_short_unclosed_quote_that_swallows_the_rows_under_it_names_its_line():
+    text = 'Song,BPM\nB,100\n"A,120\nC,90\nD,80\n'
+    with pytest.raises(ReferenceSheetError) as err:
+        parse_reference_text(text, name="s.csv")
+    assert str(err.value) == ("s.csv: line 3: a quote opens a cell and never closes, so the "
+                              "2 line(s) after it would be read as that one cell: close the "
+                              "quote or remove it")
+
+
+def test_a_quoted_cell_over_two_lines_that_closes_is_read():
+    text = 'Song,BPM,Comment\nB,100,"two\nlines"\n"A, the song",120,x\n'
+    sheet = parse_reference_text(text, name="s.csv")
+    assert [r.values for r in sheet.rows] == [{"bpm": 100.0}, {"bpm": 120.0}]
+    # a quote opened on the last line swallows nothing: the cell is read as it is
+    sheet = parse_reference_text('Song,BPM\nB,100\nC,90,"note\n', name="s.csv")
+    assert [r.values for r in sheet.rows] == [{"bpm": 100.0}, {"bpm": 90.0}]
