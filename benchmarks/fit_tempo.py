@@ -3,7 +3,8 @@
 Run ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--with-more | --generalise]
 [--with-grooves2] [--logo]`` or ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--wide]
 [--loeo] [--weighting files|editions] [--generated-scale F] [--stretch] [--bandmix]
-[--by-game] [--trees [--tree-rounds N]]`` after building the realistic set (``python -m
+[--by-game [--with-next] [--others-weight F]] [--jazz N [--jazz-weight W]]
+[--trees [--tree-rounds N]]`` after building the realistic set (``python -m
 benchmarks.evalset``).
 
 Songs: the ``fit`` split of the realistic set only (its pieces and its soundfonts, FluidR3
@@ -58,8 +59,16 @@ An edition's copies leave with it, and a soundfont's with the soundfont.
 **Songs by other composers as training material** (``--wide --by-game``): the MIDI songs of
 :mod:`benchmarks.midisongs` (three games' soundtracks, their composers' notated tempo) are
 scored game by game, each by a model fitted on the wide material plus the other games'
-songs (:func:`leave_one_game_out`), beside one fitted without any of them.  Nothing is
-written.
+songs (:func:`leave_one_game_out`), beside one fitted without any of them.  With
+``--with-next`` the next sources' songs (:func:`next_tables`: the MIDI songs and modules
+measured once in ``benchmarks/results/next_sources.txt``) join them, each collection a game
+(every song MMA plays one, the modules one); ``--others-weight F`` multiplies their share of
+the loss in each fold.  Nothing is written.
+
+**Generated jazz** (``--jazz N``): N plans of :data:`JAZZ_SONGS` swung grooves
+(:func:`benchmarks.independent_synth.render_jazz`: a walking bass, a two-feel and a boogie,
+100-235 BPM) join the generated sources at a share of ``--jazz-weight`` (default 0.5).
+A try, not the shipped fit: ``benchmarks/results/fits.txt`` has what it gave.
 """
 
 from __future__ import annotations
@@ -104,11 +113,12 @@ GROOVES2 = EDITIONS["grooves2"][0]
 GENERATED_PLANS = (("orig", 2024), ("orig", 555), ("ind", 1), ("ind", 2), ("click", 1))
 SONGS = 48
 CLICKS = 48  # metronome tracks per "click" plan
+JAZZ_SONGS = 48  # generated jazz grooves per "jazz" plan (--jazz)
 SUBDIVIDED = 0.0  # share of them with quieter clicks between the beats
 #: Weight of each source in the loss (each source's songs share it equally).  ``grooves2``
 #: only counts with ``--with-grooves2`` and in the ``--logo`` check.
 GENERATOR_WEIGHT = {"real": 3.0, "grooves2": 0.5, "orig": 1.0, "ind": 1.0, "click": 0.5,
-                    "stretch": 1.0, "bandmix": 1.0}
+                    "jazz": 0.5, "stretch": 1.0, "bandmix": 1.0}
 SECONDS = 30.0
 
 
@@ -146,6 +156,19 @@ def _render_plan(gen: str, seed: int):
                 y = y[:n] + 0.35 * fill[:n]
                 style = f"click/{sub}"
             yield bpm, style, _features(y, ANALYSIS_SR)
+    elif gen == "jazz":
+        from benchmarks.independent_synth import JAZZ_STYLES, render_jazz
+        from core.io.keynotation import Key
+
+        rng = np.random.default_rng(seed)
+        names = list(JAZZ_STYLES)
+        for i in range(JAZZ_SONGS):
+            style = names[i % len(names)]
+            lo, hi = JAZZ_STYLES[style]
+            bpm = float(np.round(rng.uniform(lo, hi), 1))
+            song = render_jazz(style, bpm=bpm, key=Key.from_index(int(rng.integers(24))),
+                               seed=seed * 10007 + i, seconds=SECONDS, sr=(44100, 48000)[i % 2])
+            yield song.bpm, f"jazz/{style}", _features(song.audio.mean(axis=1), song.sr)
     else:
         from benchmarks.independent import song_plan
         from benchmarks.independent_synth import render
@@ -391,7 +414,8 @@ def fit(songs: list[dict], *, l2, weights: dict | None = None,
 TREE_ROUNDS, TREE_RATE, TREE_LEAVES, TREE_L2 = 300, 0.05, 15, 1.0
 
 
-def fit_trees(songs: list[dict], *, rounds: int = TREE_ROUNDS, balance: float = 0.0) -> dict:
+def fit_trees(songs: list[dict], *, rounds: int = TREE_ROUNDS, balance: float = 0.0,
+              others_weight: float = 1.0) -> dict:
     """Gradient-boosted trees over the candidates' :func:`core.analysis.tempo.tree_inputs`,
     in the JSON form ``core/analysis/tempo_trees.json`` keeps.
 
@@ -410,7 +434,8 @@ def fit_trees(songs: list[dict], *, rounds: int = TREE_ROUNDS, balance: float = 
     usable = [s for s in songs if s["X"] is not None and s["y"].any()]
     x = np.vstack([tree_inputs(s["X"]) for s in usable])
     y = np.concatenate([s["y"] for s in usable])
-    w = np.concatenate([np.full(len(s["y"]), f / len(s["y"]))
+    w = np.concatenate([np.full(len(s["y"]), f / len(s["y"])
+                                * (others_weight if s["gen"] == "midisongs" else 1.0))
                         for s, f in zip(usable, tempo_balance(usable, balance), strict=True)])
     model = HistGradientBoostingClassifier(
         max_iter=rounds, learning_rate=TREE_RATE, max_leaf_nodes=TREE_LEAVES,
@@ -429,7 +454,7 @@ TOUCHED = ("heldout", "fresh", "unseen", "fourth", "fifth", "sixth")
 #: Realistic sources of the wide material besides the touched editions.
 FIT_ONLY = ("real", "more", "grooves2", "drift", "midisongs")
 #: Generated sources (their songs name no soundfont).
-GENERATED = ("orig", "ind", "click") + AUGMENTED
+GENERATED = ("orig", "ind", "click", "jazz") + AUGMENTED
 
 
 def _touched_items(base: str) -> list[tuple[str, str, list[dict]]]:
@@ -649,8 +674,50 @@ def midisong_tables() -> list[dict]:
     return out
 
 
+#: Folder of the next sources' renders and played modules (``benchmarks/results/
+#: next_sources.txt``: ``midisongs/`` and ``modules/``, made by the two benchmarks' ``--cache``).
+NEXT_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "songcal-next")
+#: The next sources as that run named them: MIDI collections of :mod:`benchmarks.midisongs`
+#: (MMA's example songs and a song on each groove of each of its libraries among them) and
+#: games of :mod:`benchmarks.modules`.
+NEXT_MIDI = ("pianobooster", "playmidi", "faust-stk", "synth-examples", "mma-examples",
+             "mma-stdlib", "mma-casio", "mma-yamaha", "mma-zoom", "mma-kara", "mma-pflib",
+             "mma-alexis")
+NEXT_MODULES = ("clanlib", "frozen-bubble", "gambas3", "plib", "sdlbasic", "sludge")
+
+
+def next_tables(cache: str = NEXT_CACHE) -> list[dict]:
+    """Candidate tables of the next sources' songs (rendered or played when missing), source
+    ``midisongs``.  A table's ``subset`` is its collection, except that every song MMA plays
+    (its example songs and the library grooves, which share the grooves and the sound) is
+    ``mma`` and the modules are ``modules``: what leaves the fit together."""
+    from benchmarks import midisongs, modules
+
+    out = []
+    folder = os.path.join(cache, "midisongs")
+    os.makedirs(folder, exist_ok=True)
+    found = [(s, midisongs.render(s, i, folder, 180.0))
+             for i, s in enumerate(midisongs.find_songs(180.0, only=list(NEXT_MIDI)))]
+    subset = {s["id"]: "mma" if s["collection"].startswith("mma-") else s["collection"]
+              for s, _ in found}
+    if modules._library() is not None:
+        played = os.path.join(cache, "modules")
+        os.makedirs(played, exist_ok=True)
+        for s in modules.find_modules(played, 180.0, only=list(NEXT_MODULES)):
+            found.append((s, s["path"]))
+            subset[s["id"]] = "modules"
+    for song, path in found:
+        f = cached_features(path, os.path.join(os.path.dirname(path), "features"))
+        t = _table_of(f.onset_bands, f.frame_rate, f.chroma, f.bass_chroma,
+                      f.pitch_frame_rate, song["bpm"], "song", "midisongs", song["id"])
+        t["subset"], t["font"] = subset[song["id"]], None
+        out.append(t)
+    return out
+
+
 def leave_one_game_out(songs: list[dict], midi: list[dict], *, l2, trees: bool = True,
-                       reference=None, rounds: int = TREE_ROUNDS) -> dict:
+                       reference=None, rounds: int = TREE_ROUNDS,
+                       others_weight: float = 1.0) -> dict:
     """Whether songs composed by other people teach the decision what carries over to other
     such songs: each game's MIDI songs (``midi``, :func:`midisong_tables`) scored by a model
     fitted on ``songs`` (the wide material) plus the other games' songs, beside a model
@@ -661,8 +728,12 @@ def leave_one_game_out(songs: list[dict], midi: list[dict], *, l2, trees: bool =
         reference = decision_scores
 
     def refit(train):
-        w = fit(train, l2=l2, weights=wide_weights(train))
-        return scorer(w, fit_trees(train, rounds=rounds) if trees else None)
+        weights = wide_weights(train)
+        if "midisongs" in weights:
+            weights["midisongs"] *= others_weight
+        w = fit(train, l2=l2, weights=weights)
+        return scorer(w, fit_trees(train, rounds=rounds, others_weight=others_weight)
+                      if trees else None)
 
     alone = refit(songs)
     print("leave one game out (MIDI songs by other composers; fitted on the wide material plus "
@@ -831,6 +902,17 @@ def main(argv=None) -> int:
     ap.add_argument("--by-game", action="store_true",
                     help="with --wide: score each game's MIDI songs (benchmarks.midisongs) by a "
                          "model also fitted on the other games' songs")
+    ap.add_argument("--with-next", action="store_true",
+                    help="with --by-game: the next sources' songs (NEXT_MIDI, NEXT_MODULES) "
+                         "join the MIDI songs, each collection scored and fitted as a game")
+    ap.add_argument("--jazz", type=int, default=0, metavar="N",
+                    help="also fit on N plans of generated jazz grooves (JAZZ_SONGS songs "
+                         "each: benchmarks.independent_synth.render_jazz)")
+    ap.add_argument("--jazz-weight", type=float, default=GENERATOR_WEIGHT["jazz"],
+                    help="with --jazz: the jazz grooves' share of the loss")
+    ap.add_argument("--others-weight", type=float, default=1.0,
+                    help="with --by-game: factor on the loss weight of the songs by other "
+                         "people that a fold fits on")
     ap.add_argument("--trees", action="store_true",
                     help="with --loeo: score the weights plus trees; with --wide: also fit "
                          f"the decision's trees on the wide material and write {TREES_PATH}")
@@ -865,6 +947,8 @@ def main(argv=None) -> int:
         ap.error("--stretch and --bandmix need --wide or --loeo")
     if args.by_game and not args.wide:
         ap.error("--by-game needs --wide")
+    if args.with_next and not args.by_game:
+        ap.error("--with-next needs --by-game")
     if wide and (args.generalise or args.logo or args.with_more or args.with_grooves2):
         ap.error("--wide and --loeo already fit on 'more' and 'grooves2': not with "
                  "--generalise, --logo, --with-more or --with-grooves2")
@@ -877,7 +961,12 @@ def main(argv=None) -> int:
         ap.error(f"the 'grooves2' edition is not built in {args.grooves2}: "
                  "python -m benchmarks.evalset --edition grooves2")
     gen_dir = os.path.join(args.cache, "generated")
-    generated = [s for p in GENERATED_PLANS for s in song_tables(*p, cache_dir=gen_dir)]
+    if args.jazz < 0 or not args.jazz_weight >= 0:
+        ap.error("--jazz and --jazz-weight must be >= 0")
+    if args.jazz:
+        GENERATOR_WEIGHT["jazz"] = args.jazz_weight  # read by fit() and wide_weights()
+    plans = GENERATED_PLANS + tuple(("jazz", k) for k in range(1, args.jazz + 1))
+    generated = [s for p in plans for s in song_tables(*p, cache_dir=gen_dir)]
     touched = []
     if wide:
         try:
@@ -891,8 +980,10 @@ def main(argv=None) -> int:
             except FileNotFoundError as e:
                 ap.error(str(e))
     if args.by_game:
-        leave_one_game_out(real + more + grooves + generated + touched, midisong_tables(),
-                           l2=args.l2, trees=args.trees, rounds=args.tree_rounds)
+        others = midisong_tables() + (next_tables() if args.with_next else [])
+        leave_one_game_out(real + more + grooves + generated + touched, others,
+                           l2=args.l2, trees=args.trees, rounds=args.tree_rounds,
+                           others_weight=args.others_weight)
         return 0
     fitted_more = more if (args.with_more or args.wide) else []
     fitted_grooves = grooves if (args.with_grooves2 or args.wide) else []

@@ -37,7 +37,7 @@ import scipy.signal
 
 from core.io.keynotation import Key
 
-__all__ = ["STYLES", "Song", "render"]
+__all__ = ["STYLES", "JAZZ_STYLES", "Song", "render", "render_jazz"]
 
 #: style -> (tempo range in BPM, beats per bar, subdivisions of the beat on the groove grid)
 STYLES: dict[str, tuple[tuple[float, float], int, int]] = {
@@ -463,6 +463,49 @@ def _arrange(style, key, bpb, fast, n_bars, rng):
     return notes, drums
 
 
+def _mix(notes, drums, at, total, sr, rng, tuning, style, *, jitter=(0.004, 0.003),
+         drum_gain=1.2, rt60=(0.4, 2.2, 1.2), wet=(0.08, 0.35, 0.2)):
+    """Play ``notes`` (beat, beats long, midi, instrument, velocity) and ``drums`` (beat,
+    name, velocity) into a stereo signal of ``total`` samples; ``at(beat)`` is a beat's time
+    (s).  Instrument levels and pans, timing jitter (notes, drums; s), the style's drum kit,
+    a stereo convolution reverb (its time and wet share drawn up to the second value, or
+    the third when there are drums) and a master level are drawn from ``rng``."""
+    out = np.zeros((total, 2))
+    levels = {k: 10 ** (rng.uniform(-4, 4) / 20) for k in list(_INSTRUMENTS) + ["drums"]}
+    pans = {k: rng.uniform(-0.6, 0.6) for k in _INSTRUMENTS}
+    cache = {}
+    for beat, length, midi, inst, vel in notes:
+        t0 = at(beat) + rng.normal(0, jitter[0])
+        dur = max(0.05, at(beat + length) - at(beat))
+        ck = (inst, midi, round(dur, 2))
+        if ck not in cache or inst in ("pluck",):
+            cache[ck] = _INSTRUMENTS[inst](float(_hz(midi, tuning)), dur, sr, rng)
+        y = cache[ck] * vel * levels[inst]
+        i0 = max(0, int(t0 * sr))
+        y = y[: total - i0]
+        p = pans[inst]
+        out[i0 : i0 + len(y), 0] += y * np.sqrt(0.5 * (1 - p))
+        out[i0 : i0 + len(y), 1] += y * np.sqrt(0.5 * (1 + p))
+    if drums:
+        kit = _drum_kit(sr, rng, style)
+        for beat, name, vel in drums:
+            i0 = int(max(0.0, at(beat) + rng.normal(0, jitter[1])) * sr)
+            y = kit[name][: total - i0] * vel * levels["drums"] * drum_gain
+            out[i0 : i0 + len(y)] += y[:, None] * np.sqrt(0.5)
+    # stereo convolution reverb with decaying noise
+    rt = rng.uniform(rt60[0], rt60[1] if not drums else rt60[2])
+    n_ir = int(rt * sr)
+    decay = np.exp(-6.9 * np.arange(n_ir) / n_ir)
+    w = rng.uniform(wet[0], wet[1] if not drums else wet[2])
+    b, a = scipy.signal.butter(1, 6000 / (sr / 2))
+    for ch in range(2):
+        ir = scipy.signal.lfilter(b, a, rng.standard_normal(n_ir)) * decay
+        ir /= np.sqrt(np.sum(ir**2))
+        out[:, ch] = (1 - w) * out[:, ch] + w * scipy.signal.fftconvolve(out[:, ch], ir)[:total]
+    out *= 10 ** (rng.uniform(-12, -1) / 20) / max(np.max(np.abs(out)), 1e-9)
+    return out
+
+
 def render(style: str, *, bpm: float, key: Key, seed: int, seconds: float = 30.0,
            sr: int = 44100) -> Song:
     """Render one song.
@@ -500,40 +543,129 @@ def render(style: str, *, bpm: float, key: Key, seed: int, seconds: float = 30.0
     def at(beat):
         return float(np.interp(beat, np.arange(len(times)), times))
 
-    total = int((times[-1] + 2.5) * sr)
-    out = np.zeros((total, 2))
-    levels = {k: 10 ** (rng.uniform(-4, 4) / 20) for k in list(_INSTRUMENTS) + ["drums"]}
-    pans = {k: rng.uniform(-0.6, 0.6) for k in _INSTRUMENTS}
-    cache = {}
-    for beat, length, midi, inst, vel in notes:
-        t0 = at(beat) + rng.normal(0, 0.004)
-        dur = max(0.05, at(beat + length) - at(beat))
-        ck = (inst, midi, round(dur, 2))
-        if ck not in cache or inst in ("pluck",):
-            cache[ck] = _INSTRUMENTS[inst](float(_hz(midi, tuning)), dur, sr, rng)
-        y = cache[ck] * vel * levels[inst]
-        i0 = max(0, int(t0 * sr))
-        y = y[: total - i0]
-        p = pans[inst]
-        out[i0 : i0 + len(y), 0] += y * np.sqrt(0.5 * (1 - p))
-        out[i0 : i0 + len(y), 1] += y * np.sqrt(0.5 * (1 + p))
-    if drums:
-        kit = _drum_kit(sr, rng, style)
-        for beat, name, vel in drums:
-            i0 = int(max(0.0, at(beat) + rng.normal(0, 0.003)) * sr)
-            y = kit[name][: total - i0] * vel * levels["drums"] * 1.2
-            out[i0 : i0 + len(y)] += y[:, None] * np.sqrt(0.5)
-    # stereo convolution reverb with decaying noise
-    rt60 = rng.uniform(0.4, 2.2 if not drums else 1.2)
-    n_ir = int(rt60 * sr)
-    decay = np.exp(-6.9 * np.arange(n_ir) / n_ir)
-    wet = rng.uniform(0.08, 0.35 if not drums else 0.2)
-    b, a = scipy.signal.butter(1, 6000 / (sr / 2))
-    for ch in range(2):
-        ir = scipy.signal.lfilter(b, a, rng.standard_normal(n_ir)) * decay
-        ir /= np.sqrt(np.sum(ir**2))
-        out[:, ch] = (1 - wet) * out[:, ch] + wet * scipy.signal.fftconvolve(out[:, ch], ir)[:total]
-    out *= 10 ** (rng.uniform(-12, -1) / 20) / max(np.max(np.abs(out)), 1e-9)
+    out = _mix(notes, drums, at, int((times[-1] + 2.5) * sr), sr, rng, tuning, style)
     first = _PROG[style][key.mode][0][0]
     return Song(out.astype(np.float32), sr, float(bpm), key, style, bpb, tuning,
                 {"first_chord": first, "bars": n_bars})
+
+
+# -- jazz grooves (not in STYLES: the plans of benchmarks.independent never draw them) -------
+#: style -> tempo range (BPM) of the swung 4/4 grooves :func:`render_jazz` plays.
+JAZZ_STYLES: dict[str, tuple[float, float]] = {
+    "swing": (110.0, 235.0),
+    "twofeel": (100.0, 200.0),
+    "boogie": (120.0, 210.0),
+}
+_JAZZ_PROG = {
+    "major": [[(2, 4), (5, 4), (1, 4), (6, 4)], [(1, 4), (6, 4), (2, 4), (5, 4)],
+              [(1, 4), (4, 4), (1, 4), (5, 4)], [(3, 4), (6, 4), (2, 4), (5, 4)]],
+    "minor": [[(2, 4), (5, 4), (1, 4), (1, 4)], [(1, 4), (4, 4), (5, 4), (1, 4)],
+              [(1, 4), (6, 4), (2, 4), (5, 4)]],
+}
+
+
+def _jazz_bar(style, bar, key, prog, swing, rng):
+    """Notes and drum hits of one bar of a jazz groove (positions in beats from the bar)."""
+    root, pcs = _chord(key, prog[bar % len(prog)])
+    nroot, _ = _chord(key, prog[(bar + 1) % len(prog)])
+    bass = _midi_near(root, 38)
+    voicing = sorted(_midi_near(pc, 60) for pc in pcs)
+    notes, drums = [], []
+    # ride: every beat, the swung skip note after 2 and 4 (sometimes after 1 and 3 too)
+    for b in range(4):
+        drums.append((b, "ride", (0.55 if b % 2 else 0.45) * rng.uniform(0.8, 1.0)))
+        if b % 2 or rng.uniform() < 0.15:
+            drums.append((b + swing, "ride", 0.3 * rng.uniform(0.7, 1.0)))
+    if style == "boogie":  # backbeat, kick on 1 and 3, hats on the swung eighths
+        drums += [(1, "snare", 0.8), (3, "snare", 0.85), (0, "kick", 0.8), (2, "kick", 0.7)]
+        drums += [(b + swing, "hat", 0.25) for b in range(4) if rng.uniform() < 0.6]
+    else:  # hi-hat foot on 2 and 4, a feathered kick, snare comping on triplet partials
+        drums += [(1, "hat", 0.35), (3, "hat", 0.35)]
+        drums += [(b, "kick", 0.15) for b in range(4) if rng.uniform() < 0.5]
+        for _ in range(int(rng.integers(0, 3))):
+            drums.append((int(rng.integers(0, 4)) + (swing if rng.uniform() < 0.7 else 1 / 3),
+                          "snare", rng.uniform(0.2, 0.45)))
+    # bass
+    if style == "swing":  # walking: the root, chord and scale tones, an approach to the next
+        scale = _scale_pcs(key)
+        prev = bass
+        for b in range(4):
+            if b == 0:
+                m = bass
+            elif b == 3:
+                m = _midi_near(nroot, prev) + int(rng.choice([-1, 1]))
+            else:
+                pool = pcs if rng.uniform() < 0.7 else scale
+                m = _midi_near(pool[int(rng.integers(len(pool)))], prev)
+            m = int(np.clip(m, 31, 50))
+            notes.append((b, 0.9, m, "pluck", 0.75 * rng.uniform(0.85, 1.0)))
+            prev = m
+    elif style == "twofeel":  # half notes on 1 and 3, now and then a skip note into 3
+        notes.append((0, 1.9, bass, "pluck", 0.8))
+        notes.append((2, 1.9, _midi_near(pcs[2 % len(pcs)], bass), "pluck", 0.7))
+        if rng.uniform() < 0.3:
+            notes.append((1 + swing, 0.3, bass + 2, "pluck", 0.45))
+    else:  # boogie: root, third, fifth, sixth up and down on swung eighths
+        figure = (0, 4 if key.mode == "major" else 3, 7, 9, 10, 9, 7, 4 if key.mode == "major" else 3)
+        for i, iv in enumerate(figure):
+            notes.append((i // 2 + (swing if i % 2 else 0.0), 0.4, bass + iv, "pluck",
+                          0.7 if i % 2 == 0 else 0.5))
+    # comping: one to three short chords on the beat, the swung eighth or anticipating
+    spots = [0.0, swing, 1.0, 1 + swing, 2.0, 2 + swing, 3 + swing]
+    picks = rng.choice(len(spots), size=int(rng.integers(1, 4)), replace=False)
+    inst = "piano" if rng.uniform() < 0.5 else "epiano"
+    for i in sorted(picks):
+        for m in voicing:
+            notes.append((spots[i], rng.uniform(0.2, 0.6), m, inst, 0.3))
+    # a sparse melody on the beats and swung eighths
+    if bar % 2 == 0:
+        pos = 0.0
+        prev = _midi_near(pcs[0], 74)
+        while pos < 4 - 1e-9:
+            m = int(np.clip(_midi_near(pcs[int(rng.integers(len(pcs)))], prev), 64, 84))
+            d = float(rng.choice([swing, 1 - swing, 1.0, 1.0, 2.0]))
+            if rng.uniform() < 0.8:
+                notes.append((pos, min(d, 4 - pos), m, "epiano" if inst == "piano" else "bell",
+                              0.45))
+            prev = m
+            pos += d
+    return notes, drums
+
+
+def render_jazz(style: str, *, bpm: float, key: Key, seed: int, seconds: float = 30.0,
+                sr: int = 44100) -> Song:
+    """Render one swung 4/4 groove of :data:`JAZZ_STYLES` at ``bpm`` (the quarter note).
+
+    ``swing`` has a walking bass on every beat, ``twofeel`` the bass in half notes on 1 and 3
+    (the same beat), ``boogie`` a bass figure in swung eighths under a backbeat.  The ride
+    plays every beat with the swung skip note after 2 and 4; the swing ratio is drawn from
+    0.58 to 0.70 of the beat (straighter at faster tempos).  Instruments, levels, tuning and
+    reverb as :func:`render` has them; deterministic for a given seed.
+    """
+    if style not in JAZZ_STYLES:
+        raise ValueError(f"style must be one of {sorted(JAZZ_STYLES)}, got {style!r}")
+    if not 30.0 <= bpm <= 300.0:
+        raise ValueError(f"bpm must be 30-300, got {bpm!r}")
+    rng = np.random.default_rng(seed)
+    n_bars = max(3, int(round(seconds * bpm / 60.0 / 4)))
+    tuning = float(rng.uniform(-25.0, 25.0))
+    straight = np.clip((bpm - 110.0) / 125.0, 0.0, 1.0)
+    swing = float(rng.uniform(0.64, 0.70) - 0.06 * straight)
+    progs = _JAZZ_PROG[key.mode]
+    prog = progs[int(rng.integers(len(progs)))]
+    notes, drums = [], []
+    for bar in range(n_bars - 1):
+        n, d = _jazz_bar(style, bar, key, prog, swing, rng)
+        notes += [(4 * bar + p, length, m, inst, v) for p, length, m, inst, v in n]
+        drums += [(4 * bar + p, name, v) for p, name, v in d]
+    last = 4 * (n_bars - 1)
+    tonic = sorted(_midi_near(pc, 60) for pc in _chord(key, (1, 4))[1])
+    notes += [(last, 4, m, "piano", 0.5) for m in tonic]
+    notes.append((last, 4, _midi_near(key.tonic, 38), "pluck", 0.8))
+    drums.append((last, "ride", 0.5))
+    beat_s = 60.0 / bpm
+    out = _mix(notes, drums, lambda beat: beat * beat_s, int((n_bars * 4 * beat_s + 2.5) * sr),
+               sr, rng, tuning, "jazz", jitter=(0.005, 0.004), drum_gain=1.0,
+               rt60=(0.4, 1.4, 1.4), wet=(0.08, 0.25, 0.25))
+    return Song(out.astype(np.float32), sr, float(bpm), key, style, 4, tuning,
+                {"swing": swing, "bars": n_bars})
