@@ -169,6 +169,8 @@ _HEADER_ROLES = {
                       "lufs integrated", "loudness integrated"),
 }
 _ROLE_OF = {alias: role for role, aliases in _HEADER_ROLES.items() for alias in aliases}
+#: Roles that name a song rather than hold a reference value.
+_NAMING_ROLES = frozenset({"title", "artist", "artist_title", "file"})
 #: Unit words a header may end with ("Lautheit (dB)", "Energie (%)" is "energie" already),
 #: and the roles a name followed by them can have.
 _UNIT_ROLES = {
@@ -970,12 +972,17 @@ def _first_filled(records: list[list[str]]) -> int | None:
 
 def _table_header(records: list[list[str]], first: int) -> int | None:
     """Index of the first of the sheet's first rows (from ``first``) that names a title (or
-    file) column and one more known column, or None when none does."""
+    file) column and one more known column, or None when none does.  A row that names no
+    reference value column gives way to a later one that does: a title line above the table
+    ("Title, Artist, BPM of my set") is not the table's header."""
+    found = None
     for i in range(first, min(len(records), first + _HEADER_SEARCH_ROWS)):
         roles = _roles([h.strip() for h in records[i]])
         if ("title" in roles or "file" in roles) and len(roles) >= 2:
-            return i
-    return None
+            if set(roles) - _NAMING_ROLES:
+                return i
+            found = i if found is None else found
+    return found
 
 
 def _header_row(records: list[list[str]], first: int) -> int:

@@ -366,6 +366,20 @@ def test_a_title_line_that_splits_as_a_header_does_not_decide_the_delimiter():
     assert [r.title for r in sheet.rows] == ["Blue Night", "Rain, Again", "Glass City"]
 
 
+def test_a_comma_title_line_naming_a_title_and_an_artist_is_not_the_header():
+    # the title line splits as a header with a title and an artist column but no value
+    # column: the table's own header under it, which names one, is the header
+    text = "Title, Artist, BPM of my set\n\n" + _table_text(",")
+    sheet = parse_reference_text(text)
+    assert sheet.columns["bpm"] == "BPM" and sheet.delimiter == ","
+    assert [r.values["bpm"] for r in sheet.rows] == [128.5, 92.0, 100.0]
+    assert [r.row for r in sheet.rows] == [4, 5, 6]
+    # without a header naming a value column under it, the title line stays the header
+    # and the error names it
+    with pytest.raises(ReferenceSheetError, match=r"row 1: no reference value column"):
+        parse_reference_text("Title, Artist, BPM of my set\nBlue Night,Ana Lima,128\n")
+
+
 def test_a_sheet_without_a_header_names_the_first_row_in_the_error():
     with pytest.raises(ReferenceSheetError, match=r"row 2: no title column.*Blue Night"):
         parse_reference_text("\nBlue Night,Ana Lima,128\nRain Again,The Owls,92\n")
