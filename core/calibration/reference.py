@@ -129,7 +129,7 @@ MIXED_IN_KEY_ENERGY = ENERGY_SCALE
 
 #: Cells listed one by one in the sheet's warnings; the rest are counted.
 _CELLS_IN_WARNINGS = 5
-_HEADER_SEARCH_ROWS = 10  # rows searched for the header (notes may stand above the table)
+_HEADER_SEARCH_ROWS = 20  # rows searched for the header (notes may stand above the table)
 #: From this many values on, a column holding one value for every row is pointed out.
 _SAME_VALUE_ROWS = 5
 _SNIFF_CHARS = 1 << 16  # characters the delimiter is guessed from

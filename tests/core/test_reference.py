@@ -380,6 +380,13 @@ def test_a_comma_title_line_naming_a_title_and_an_artist_is_not_the_header():
         parse_reference_text("Title, Artist, BPM of my set\nBlue Night,Ana Lima,128\n")
 
 
+def test_a_table_under_a_dozen_lines_of_notes_is_read():
+    notes = "".join(f"Note {i}: exported for the set of 1 December\n" for i in range(12))
+    sheet = parse_reference_text(notes + "\n" + _table_text(";"))
+    assert sheet.delimiter == ";" and [r.row for r in sheet.rows] == [15, 16, 17]
+    assert [r.values["bpm"] for r in sheet.rows] == [128.5, 92.0, 100.0]
+
+
 def test_a_sheet_without_a_header_names_the_first_row_in_the_error():
     with pytest.raises(ReferenceSheetError, match=r"row 2: no title column.*Blue Night"):
         parse_reference_text("\nBlue Night,Ana Lima,128\nRain Again,The Owls,92\n")
