@@ -724,3 +724,48 @@ def test_a_quoted_cell_over_two_lines_that_closes_is_read():
     # a quote opened on the last line swallows nothing: the cell is read as it is
     sheet = parse_reference_text('Song,BPM\nB,100\nC,90,"note\n', name="s.csv")
     assert [r.values for r in sheet.rows] == [{"bpm": 100.0}, {"bpm": 90.0}]
+
+
+def test_an_unclosed_quote_is_found_after_a_strictly_malformed_row_and_in_any_column():
+    # a row before it that a strict reader refuses ('"Song" (Remix)') does not hide it
+    text = 'Song,BPM\n"Song" (Remix),100\n"A,120\nC,90\n'
+    with pytest.raises(ReferenceSheetError, match=r"^s\.csv: line 3: a quote opens a cell "
+                                                  r"and never closes, so the 1 line\(s\)"):
+        parse_reference_text(text, name="s.csv")
+    # in the second cell of a semicolon sheet, read with its own delimiter
+    text = "Song;BPM;Comment\nB;100;ok\nA;\"120;x\nC;90;y\n"
+    with pytest.raises(ReferenceSheetError, match=r"line 3: a quote opens a cell"):
+        parse_reference_text(text, name="s.csv")
+    # in the header itself: its line is line 1
+    with pytest.raises(ReferenceSheetError, match=r"line 1: a quote opens a cell and never "
+                                                  r"closes, so the 2 line\(s\)"):
+        parse_reference_text('"Song,BPM\nA,120\nC,90\n', name="s.csv")
+
+
+def test_a_last_row_whose_quoted_cell_closes_on_a_later_line_is_read():
+    sheet = parse_reference_text('Song,BPM,Comment\nB,100,"two\nlines"\n', name="s.csv")
+    assert [(r.title, r.values) for r in sheet.rows] == [("B", {"bpm": 100.0})]
+
+
+def test_the_header_is_found_under_notes_by_a_file_column_or_a_title_and_one_value():
+    notes = "Exported by DJ Tool\n\n"
+    sheet = parse_reference_text(notes + "File;BPM\n/music/a.flac;120\n")
+    assert sheet.columns == {"file": "File", "bpm": "BPM"} and sheet.rows[0].row == 4
+    sheet = parse_reference_text(notes + "Title;BPM\nBlue Night;128\n")
+    assert sheet.columns == {"title": "Title", "bpm": "BPM"} and sheet.rows[0].row == 4
+    # a note naming two known columns but neither a title nor a file is no header
+    sheet = parse_reference_text("Energy,Mood\n\nTitle,BPM\nBlue Night,128\n")
+    assert sheet.columns == {"title": "Title", "bpm": "BPM"} and sheet.rows[0].row == 4
+
+
+def test_a_title_line_that_names_no_value_stays_the_header_where_it_stands():
+    # under a note, it is the header the error names (row 2), not the first row
+    with pytest.raises(ReferenceSheetError, match=r"row 2: no reference value column"):
+        parse_reference_text("Exported by DJ Tool\nTitle, Artist, BPM of my set\n"
+                             "Blue Night,Ana Lima,128\n")
+
+
+def test_text_read_from_memory_names_itself_and_drops_a_byte_order_mark():
+    sheet = parse_reference_text("\ufeffTitle,BPM\nBlue Night,128\n")
+    assert sheet.columns == {"title": "Title", "bpm": "BPM"}
+    assert (sheet.name, sheet.sha256, sheet.encoding) == ("<text>", "", "utf-8")
