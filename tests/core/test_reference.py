@@ -769,3 +769,17 @@ def test_text_read_from_memory_names_itself_and_drops_a_byte_order_mark():
     sheet = parse_reference_text("\ufeffTitle,BPM\nBlue Night,128\n")
     assert sheet.columns == {"title": "Title", "bpm": "BPM"}
     assert (sheet.name, sheet.sha256, sheet.encoding) == ("<text>", "", "utf-8")
+
+
+def test_of_two_title_lines_that_name_no_value_the_first_is_the_header_named():
+    with pytest.raises(ReferenceSheetError, match=r"row 1: no reference value column.*"
+                                                  r"header is Title, Artist$"):
+        parse_reference_text("Title, Artist\nTitle, Artist, Comment\nBlue Night,Ana,x\n")
+
+
+def test_a_json_collection_is_refused_with_what_to_export():
+    with pytest.raises(ReferenceSheetError) as err:
+        parse_reference_text('[{"title": "Blue Night", "bpm": 128}]', name="c.json")
+    assert str(err.value) == (
+        "c.json: the file is JSON, not a CSV sheet (SongCal reads comma-, semicolon- or "
+        "tab-separated text): export the playlist or collection as CSV or as text")
