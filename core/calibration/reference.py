@@ -60,6 +60,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -549,7 +550,7 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     delimiter = _detect_delimiter(text)
     # Lines cut from the text itself: io.StringIO would hold a second copy at four bytes a
     # character (200 MB for a 50 MB sheet).
-    reader = csv.reader((m.group(0) for m in _LINE.finditer(text)), delimiter=delimiter)
+    reader = csv.reader(_lines(text), delimiter=delimiter)
     records, last_start, read = [], 1, 0  # last_start: the line the last record began on
     try:
         for record in reader:
@@ -570,13 +571,17 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
                              delimiter=delimiter, path=path)
 
 
+def _lines(text: str):
+    """The lines of ``text``, each with its line break, cut from the text one at a time (for
+    :func:`csv.reader`)."""
+    return (m.group(0) for m in _LINE.finditer(text))
+
+
 def _ends_in_open_quote(text: str, start: int, delimiter: str) -> bool:
     """Whether the record that begins on line ``start`` (1-based) of ``text`` runs to the end
     of the text inside a quoted cell: the lenient reader takes every later line into that
     cell, where a strict one finds the data ending in the quote."""
-    import itertools
-
-    lines = itertools.islice((m.group(0) for m in _LINE.finditer(text)), start - 1, None)
+    lines = itertools.islice(_lines(text), start - 1, None)
     try:
         for _ in csv.reader(lines, delimiter=delimiter, strict=True):
             pass
@@ -1186,8 +1191,7 @@ def reads_as_sheet(path: str | os.PathLike) -> bool:
     text = text.removeprefix("\ufeff")
     if "\x00" in text or _other_format(text):
         return False
-    reader = csv.reader((m.group(0) for m in _LINE.finditer(text)),
-                        delimiter=_detect_delimiter(text))
+    reader = csv.reader(_lines(text), delimiter=_detect_delimiter(text))
     try:
         records = list(reader)
     except csv.Error:
