@@ -463,6 +463,12 @@ def _arrange(style, key, bpb, fast, n_bars, rng):
     return notes, drums
 
 
+def _check_bpm(bpm: float) -> None:
+    """Refuse a tempo the renderers do not play (outside 30-300 BPM)."""
+    if not 30.0 <= bpm <= 300.0:
+        raise ValueError(f"bpm must be 30-300, got {bpm!r}")
+
+
 def _mix(notes, drums, at, total, sr, rng, tuning, style, *, jitter=(0.004, 0.003),
          drum_gain=1.2, rt60=(0.4, 2.2, 1.2), wet=(0.08, 0.35, 0.2)):
     """Play ``notes`` (beat, beats long, midi, instrument, velocity) and ``drums`` (beat,
@@ -531,8 +537,7 @@ def render(style: str, *, bpm: float, key: Key, seed: int, seconds: float = 30.0
     """
     if style not in STYLES:
         raise ValueError(f"style must be one of {sorted(STYLES)}, got {style!r}")
-    if not 30.0 <= bpm <= 300.0:
-        raise ValueError(f"bpm must be 30-300, got {bpm!r}")
+    _check_bpm(bpm)
     rng = np.random.default_rng(seed)
     _, bpb, _ = STYLES[style]
     n_bars = max(3, int(round(seconds * bpm / 60.0 / bpb)))
@@ -605,8 +610,9 @@ def _jazz_bar(style, bar, key, prog, swing, rng):
         notes.append((2, 1.9, _midi_near(pcs[2 % len(pcs)], bass), "pluck", 0.7))
         if rng.uniform() < 0.3:
             notes.append((1 + swing, 0.3, bass + 2, "pluck", 0.45))
-    else:  # boogie: root, third, fifth, sixth up and down on swung eighths
-        figure = (0, 4 if key.mode == "major" else 3, 7, 9, 10, 9, 7, 4 if key.mode == "major" else 3)
+    else:  # boogie: root, third, fifth, sixth, minor seventh and down on swung eighths
+        third = 4 if key.mode == "major" else 3
+        figure = (0, third, 7, 9, 10, 9, 7, third)
         for i, iv in enumerate(figure):
             notes.append((i // 2 + (swing if i % 2 else 0.0), 0.4, bass + iv, "pluck",
                           0.7 if i % 2 == 0 else 0.5))
@@ -644,8 +650,7 @@ def render_jazz(style: str, *, bpm: float, key: Key, seed: int, seconds: float =
     """
     if style not in JAZZ_STYLES:
         raise ValueError(f"style must be one of {sorted(JAZZ_STYLES)}, got {style!r}")
-    if not 30.0 <= bpm <= 300.0:
-        raise ValueError(f"bpm must be 30-300, got {bpm!r}")
+    _check_bpm(bpm)
     rng = np.random.default_rng(seed)
     n_bars = max(3, int(round(seconds * bpm / 60.0 / 4)))
     tuning = float(rng.uniform(-25.0, 25.0))
