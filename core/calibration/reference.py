@@ -60,7 +60,6 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import itertools
 import json
 import math
 import os
@@ -76,7 +75,7 @@ from core.calibration.mixed_in_key import (
 )
 from core.calibration.workbook import XLSX, WorkbookError, spreadsheet_kind, workbook_sheets
 from core.errors import ReferenceSheetError
-from core.io.csvio import unneutralize
+from core.io.csvio import ends_in_open_quote, text_lines, unneutralize
 from core.io.inputs import MAX_SHEET_BYTES, InputFileError, read_file_start, read_regular_file
 from core.io.keynotation import (
     PITCH_CLASS_RANGE,
@@ -135,7 +134,6 @@ _HEADER_SEARCH_ROWS = 20  # rows searched for the header (notes may stand above 
 _SAME_VALUE_ROWS = 5
 _SNIFF_CHARS = 1 << 16  # characters the delimiter is guessed from
 _DELIMITERS = ",;\t|"  # the delimiters a sheet may have
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 # Normalized header name -> role.  Headers are lower-cased with every run of
 # non-alphanumeric characters turned into one space ("Loud (Db)" -> "loud db").
@@ -550,7 +548,7 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
     delimiter = _detect_delimiter(text)
     # Lines cut from the text itself: io.StringIO would hold a second copy at four bytes a
     # character (200 MB for a 50 MB sheet).
-    reader = csv.reader(_lines(text), delimiter=delimiter)
+    reader = csv.reader(text_lines(text), delimiter=delimiter)
     records, last_start, read = [], 1, 0  # last_start: the line the last record began on
     try:
         for record in reader:
@@ -561,7 +559,7 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         what = (f"a cell is longer than {limit_kb} KB (an unclosed quote?)"
                 if "field larger" in str(err) else f"the CSV cannot be read ({err})")
         raise ReferenceSheetError(name, f"line {reader.line_num}: {what}") from None
-    if records and reader.line_num > last_start and _ends_in_open_quote(text, last_start,
+    if records and reader.line_num > last_start and ends_in_open_quote(text, last_start,
                                                                        delimiter):
         raise ReferenceSheetError(
             name, f"line {last_start}: a quote opens a cell and never closes, so the "
@@ -569,25 +567,6 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
                   "cell: close the quote or remove it")
     return _sheet_of_records(records, name=name, sha256=sha256, encoding=encoding,
                              delimiter=delimiter, path=path)
-
-
-def _lines(text: str):
-    """The lines of ``text``, each with its line break, cut from the text one at a time (for
-    :func:`csv.reader`)."""
-    return (m.group(0) for m in _LINE.finditer(text))
-
-
-def _ends_in_open_quote(text: str, start: int, delimiter: str) -> bool:
-    """Whether the record that begins on line ``start`` (1-based) of ``text`` runs to the end
-    of the text inside a quoted cell: the lenient reader takes every later line into that
-    cell, where a strict one finds the data ending in the quote."""
-    lines = itertools.islice(_lines(text), start - 1, None)
-    try:
-        for _ in csv.reader(lines, delimiter=delimiter, strict=True):
-            pass
-    except csv.Error as err:
-        return "unexpected end of data" in str(err)
-    return False
 
 
 def _sheet_of_records(records: list[list[str]], *, name: str, sha256: str, encoding: str,
@@ -1191,7 +1170,7 @@ def reads_as_sheet(path: str | os.PathLike) -> bool:
     text = text.removeprefix("\ufeff")
     if "\x00" in text or _other_format(text):
         return False
-    reader = csv.reader(_lines(text), delimiter=_detect_delimiter(text))
+    reader = csv.reader(text_lines(text), delimiter=_detect_delimiter(text))
     try:
         records = list(reader)
     except csv.Error:

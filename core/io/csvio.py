@@ -21,6 +21,7 @@ import contextlib
 import csv
 import errno
 import io
+import itertools
 import math
 import numbers
 import os
@@ -41,10 +42,11 @@ from core.io.outputs import (
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "encode_text", "neutralize",
            "unneutralize", "cell_number", "typed_row", "format_cell", "write_csv",
-           "read_csv_rows", "CsvReadError", "STDOUT"]
+           "read_csv_rows", "CsvReadError", "STDOUT", "text_lines", "ends_in_open_quote"]
 
 #: The path that means standard output.
 STDOUT = "-"
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
 _REPLACEMENT = "\ufffd".encode()
@@ -391,13 +393,46 @@ def read_csv_rows(path: str | os.PathLike, *, max_bytes: int = MAX_RESULTS_BYTES
     text = data.decode("utf-8", "surrogateescape")
     if text.startswith("\ufeff"):
         text = text[1:]
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(text_lines(text))
+    rows, last_start = [], 1  # last_start: the line the last record (or the header) began on
     try:
-        rows = [dict(r) for r in reader]
+        columns = list(reader.fieldnames or [])  # read first: the count below is then a row's
+        while True:
+            before = reader.reader.line_num
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            last_start = before + 1
+            rows.append(dict(row))
     except csv.Error as err:
         # The line where reading stopped (DictReader's own count is that of the last row
         # read whole, one line or more before).
         line = reader.reader.line_num
         raise CsvReadError(os.fspath(path), f"line {line}: the CSV cannot be read ({err}; an "
                                             "unclosed quote?)") from None
-    return list(reader.fieldnames or []), rows
+    if reader.reader.line_num > last_start and ends_in_open_quote(text, last_start):
+        raise CsvReadError(os.fspath(path), f"line {last_start}: a quote opens a cell and never "
+                                            f"closes, so the {reader.reader.line_num - last_start}"
+                                            " line(s) after it would be read as that one cell: "
+                                            "close the quote or remove it")
+    return columns, rows
+
+
+def text_lines(text: str):
+    """The lines of ``text``, each with its line break, cut from the text one at a time (for
+    :func:`csv.reader`, which then holds no second copy of the text)."""
+    return (m.group(0) for m in _LINE.finditer(text))
+
+
+def ends_in_open_quote(text: str, start: int, delimiter: str = ",") -> bool:
+    """Whether the record that begins on line ``start`` (1-based) of ``text`` runs to the end
+    of the text inside a quoted cell: the lenient reader takes every later line into that
+    cell, where a strict one finds the data ending in the quote."""
+    lines = itertools.islice(text_lines(text), start - 1, None)
+    try:
+        for _ in csv.reader(lines, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as err:
+        return "unexpected end of data" in str(err)
+    return False

@@ -334,6 +334,34 @@ def test_a_quote_that_never_ends_is_refused_with_its_line(tmp_path):
     assert err.value.reason.endswith("; an unclosed quote?)")
 
 
+@pytest.mark.parametrize(("data", "line", "after"), [
+    (b"title,bpm\r\nA,120\r\n\"B,130\r\nC,140\r\nD,150\r\n", 3, 2),  # rows under it
+    (b"title,bpm\nA,120\n\"B,130\nC,140\n", 3, 1),
+    (b"title,bpm\r\"A,120\rB,130\r", 2, 1),  # carriage returns alone
+    (b"title,\"bpm\r\nA,120\r\nB,130\r\n", 1, 2),  # in the header
+    (b"title,bpm\r\nA,\"1\r\n20\"\r\nB,\"9\r\n0\r\n", 4, 1),  # after a closed one
+])
+def test_a_short_quote_that_never_ends_is_refused_with_its_line(tmp_path, data, line, after):
+    # Well under the longest cell a reader takes: without the check every line under the
+    # quote would be one cell, and the rows in them lost without a word.
+    path = tmp_path / "q.csv"
+    path.write_bytes(data)
+    with pytest.raises(csvio.CsvReadError) as err:
+        read_csv_rows(path)
+    assert err.value.path == str(path)
+    assert err.value.reason == (f"line {line}: a quote opens a cell and never closes, so the "
+                                f"{after} line(s) after it would be read as that one cell: "
+                                "close the quote or remove it")
+
+
+def test_quoted_cells_over_several_lines_are_read_whole(tmp_path):
+    path = tmp_path / "multi.csv"
+    path.write_bytes(b"title,note\r\n\"A\r\nlive\",\"a\nb\"\r\nB,\"x,\"\"y\"\"\"\r\nC,\"open")
+    assert read_csv_rows(path) == (["title", "note"], [
+        {"title": "A\r\nlive", "note": "a\nb"}, {"title": "B", "note": 'x,"y"'},
+        {"title": "C", "note": "open"}])  # a quote left open on the last line takes no other
+
+
 def test_a_sheet_saved_with_carriage_returns_alone_is_read(tmp_path):
     # Excel's "CSV (Macintosh)" ends each line with a bare carriage return.
     path = tmp_path / "mac.csv"
