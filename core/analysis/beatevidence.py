@@ -7,9 +7,7 @@ periodicity at its period, half and double period, a third of it and three perio
 share of analysis windows whose best lag is this beat, its half or its double (Percival &
 Tzanetakis); onsets per beat; how regularly harmony and bass change after 1, 2, 3, 4, 6
 and 8 beats and whether the harmonic changes fall evenly on its pulses; which share of its
-pulses (and of the level twice as fast) carry an onset; where the onsets between its pulses
-fall (two thirds into the beat, as a swing's skip note, or at the half: the swing share, which
-tells a swing groove's beat from its half); and the tempo itself, alone and
+pulses (and of the level twice as fast) carry an onset; and the tempo itself, alone and
 times the drum gate.  Every feature appears three times: as it is, times a drum gate (from
 the share of onset strength in the cymbal band) and times the steadiness of the onsets
 (how sharply periodic they are), so that drums, drumless music and metronomic or rubato
@@ -33,7 +31,6 @@ from core.analysis.periodicity import (
     local_maxima,
     periodicity,
     pulse_measures,
-    swing_share,
     value_at,
 )
 
@@ -63,7 +60,7 @@ _EVIDENCE = (
     "bass change at 1 beat", "bass change at 2 beats", "bass change at 3 beats",
     "bass change at 4 beats", "bass change at 6 beats", "bass change at 8 beats",
     "harmony pulse alternation", "harmony pulse faster alternation", "harmony pulse contrast",
-    "accent fill", "accent faster fill", "onset fill", "onset faster fill", "swing share",
+    "accent fill", "accent faster fill", "onset fill", "onset faster fill",
 )
 #: Names of the candidate features, in :data:`_WEIGHTS` order: the evidence as it is, then
 #: the evidence times the drum gate (0 for music whose onsets hardly reach the cymbal band,
@@ -206,7 +203,7 @@ def candidate_features(bpm: float, ctx: dict) -> np.ndarray:
     feats += _harmony_pulses(ctx["novelty"], bpm, pr)
     env_all = ctx["env_all"]
     feats += [fill, fill_fast, pulse_measures(env_all, period, fr)[2],
-              pulse_measures(env_all, period / 2, fr)[2], swing_share(env_all, period, fr)]
+              pulse_measures(env_all, period / 2, fr)[2]]
     feats = np.array(feats, dtype=float)
     return np.concatenate([feats, ctx["gate"] * feats, ctx["steady"] * feats])
 

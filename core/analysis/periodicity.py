@@ -18,8 +18,7 @@ import scipy.fft
 import scipy.ndimage
 
 __all__ = ["WINDOW_S", "PULSE_WINDOW_S", "END_FRAMES", "tame_end", "prepare_bands", "periodicity", "value_at",
-           "chroma_novelty", "PulseEnvelope", "pulse_measures", "swing_share", "lag_histogram",
-           "local_maxima"]
+           "chroma_novelty", "PulseEnvelope", "pulse_measures", "lag_histogram", "local_maxima"]
 
 #: Length (s) of the analysis windows of the autocorrelation.
 WINDOW_S = 12.0
@@ -250,27 +249,6 @@ class PulseEnvelope:
         self.mean = float(self.env.mean()) or 1.0
 
 
-def _fold(env: np.ndarray | PulseEnvelope, period: float, frame_rate: float):
-    """``env`` folded at ``period`` frames in windows of 12 s (half overlapping, at most
-    :data:`_MAX_WINDOWS`): the envelope (a :class:`PulseEnvelope`), the strength at every
-    phase of every pulse (windows, phases, pulses), its mean over the pulses (windows,
-    phases) and each window's best phase, the one that collects the most strength."""
-    if not isinstance(env, PulseEnvelope):
-        env = PulseEnvelope(env)
-    em = env.peaks
-    n = len(em)
-    win = min(n, int(PULSE_WINDOW_S * frame_rate))
-    starts = np.arange(0, max(1, n - win + 1), max(1, win // 2))
-    if len(starts) > _MAX_WINDOWS:
-        starts = starts[np.linspace(0, len(starts) - 1, _MAX_WINDOWS).astype(int)]
-    phases = np.arange(int(np.ceil(period)))
-    k = np.arange(max(2, int((win - period) // period)))
-    offsets = np.clip(np.round(phases[:, None] + k[None, :] * period).astype(int), 0, win - 1)
-    v = em[starts[:, None, None] + offsets[None, :, :]]  # (windows, phases, pulses)
-    m = np.add.reduce(v, axis=2) / v.shape[2]  # the mean, without np.mean's overhead
-    return env, v, m, np.argmax(m, axis=1)
-
-
 def pulse_measures(env: np.ndarray | PulseEnvelope, period: float,
                    frame_rate: float) -> tuple[float, float, float]:
     """Pulse salience, alternation and fill of a pulse train with ``period`` frames.
@@ -298,8 +276,21 @@ def pulse_measures(env: np.ndarray | PulseEnvelope, period: float,
         Share of the pulses (0-1) that carry an onset: more strength than the envelope's
         mean.  A beat level twice as fast as the music's pulse leaves half of them empty.
     """
-    env, v, m, best = _fold(env, period, frame_rate)
-    rows = np.arange(len(best))
+    if not isinstance(env, PulseEnvelope):
+        env = PulseEnvelope(env)
+    em = env.peaks
+    n = len(em)
+    win = min(n, int(PULSE_WINDOW_S * frame_rate))
+    starts = np.arange(0, max(1, n - win + 1), max(1, win // 2))
+    if len(starts) > _MAX_WINDOWS:
+        starts = starts[np.linspace(0, len(starts) - 1, _MAX_WINDOWS).astype(int)]
+    phases = np.arange(int(np.ceil(period)))
+    k = np.arange(max(2, int((win - period) // period)))
+    offsets = np.clip(np.round(phases[:, None] + k[None, :] * period).astype(int), 0, win - 1)
+    v = em[starts[:, None, None] + offsets[None, :, :]]  # (windows, phases, pulses)
+    m = np.add.reduce(v, axis=2) / v.shape[2]  # the mean, without np.mean's overhead
+    best = np.argmax(m, axis=1)
+    rows = np.arange(len(starts))
     pulses = v[rows, best]  # (windows, pulses) at each window's best phase
     a = _row_medians(pulses[:, 0::2])
     c = _row_medians(pulses[:, 1::2])
@@ -362,21 +353,3 @@ def lag_histogram(window_acfs: np.ndarray, frame_rate: float, *, min_bpm: float 
     for i in idx:
         out += hist[i] * np.exp(-0.5 * ((lags - i) / sigma[i]) ** 2) / (sigma[i] * np.sqrt(2 * np.pi))
     return out / max(out.sum(), 1e-12)
-
-
-def swing_share(env: np.ndarray | PulseEnvelope, period: float, frame_rate: float) -> float:
-    """Where the onsets between the pulses of ``period`` frames fall: the strength two
-    thirds into the pulse over that at two thirds and at the half, 0-1, at the phase that
-    collects the most strength (in windows of 12 s, as :func:`pulse_measures`; the mean over
-    the windows).  A swung subdivision (or a triplet one) is near 1 at its beat, a straight
-    one near 0, and so is a pulse with nothing between its beats.
-
-    A swing groove read at half its tempo has its beat's onsets half-way between the
-    candidate's pulses, and its skip notes at a sixth and five sixths: near 0 there.
-    """
-    env, _, m, best = _fold(env, period, frame_rate)
-    rows = np.arange(len(best))
-    phases = m.shape[1]
-    half = m[rows, (best + int(round(period / 2))) % phases]
-    two3 = m[rows, (best + int(round(2 * period / 3))) % phases]
-    return float(np.mean(two3 / np.maximum(two3 + half, 1e-9)))

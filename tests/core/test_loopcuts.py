@@ -43,9 +43,9 @@ def test_cuts_are_whole_beats_or_short_excerpts_of_steady_songs(tmp_path, monkey
 def test_both_readings_of_a_loop(tmp_path):
     """A clave loop read at 2/3 once and at its tempo as a loop; the reading off is restored."""
     path = str(tmp_path / "clave.flac")
-    sf.write(path, clave_loop(133.0, bars=1), 22050)
+    sf.write(path, clave_loop(97.0, bars=1), 22050)
     once, shipped, looped = loopcuts.readings(path)
-    assert once == pytest.approx(133.0 * 2 / 3, rel=0.02) and shipped == 133.0 and looped
+    assert once == pytest.approx(97.0 * 2 / 3, rel=0.02) and shipped == 97.0 and looped
     assert loopcuts.analysis.LOOP_MAX_S > 0
 
 

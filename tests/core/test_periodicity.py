@@ -5,14 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.analysis.periodicity import (
-    END_FRAMES,
-    PulseEnvelope,
-    pulse_measures,
-    swing_share,
-    tame_end,
-    value_at,
-)
+from core.analysis.periodicity import END_FRAMES, PulseEnvelope, pulse_measures, tame_end, value_at
 
 
 def _plain_value_at(acf, lag):
@@ -82,59 +75,6 @@ def test_a_click_train_has_full_salience_no_alternation_loss_and_every_pulse_fil
     assert alt == pytest.approx(1.0) and fill == pytest.approx(1.0)
     half_sal, _, half_fill = pulse_measures(env, period / 2, fr)
     assert sal > 1.5 * half_sal and half_fill == pytest.approx(0.5, abs=0.05)
-
-
-def _train(fr, period, seconds, between=None, strength=0.5, start=10.0):
-    """Clicks every ``period`` frames and, with ``between``, a weaker one that share of the
-    period after each."""
-    env = np.zeros(int(seconds * fr))
-    beats = np.arange(start, len(env) - period, period)
-    env[np.round(beats).astype(int)] = 1.0
-    if between is not None:
-        env[np.round(beats + between * period).astype(int)] = strength
-    return env
-
-
-@pytest.mark.parametrize("start", [10.0, 31.5])
-def test_a_swung_train_has_a_high_swing_share_at_its_beat_and_a_low_one_at_half(start):
-    fr, period = 86.0, 34.4  # 150 BPM
-    swung = _train(fr, period, 60, between=2 / 3, start=start)
-    assert swing_share(swung, period, fr) == pytest.approx(1.0)
-    # read at half, the beats fall half-way between the candidate's pulses
-    assert swing_share(swung, 2 * period, fr) == pytest.approx(0.0)
-    # straight eighths, or nothing between the beats
-    assert swing_share(_train(fr, period, 60, between=0.5, start=start), period, fr) == pytest.approx(0.0)
-    assert swing_share(_train(fr, period, 60, start=start), period, fr) == 0.0
-
-
-def test_a_partly_swung_train_has_a_share_between():
-    fr, period = 86.0, 43.0
-    env = _train(fr, period, 60, between=2 / 3, strength=0.3)
-    env += _train(fr, period, 60, between=0.5, strength=0.1)
-    assert swing_share(env, period, fr) == pytest.approx(0.75)
-
-
-@pytest.mark.parametrize("n, period", [(2000, 21.7), (15000, 43.0), (700, 90.1)])
-def test_swing_share_matches_its_definition(n, period):
-    from core.analysis.periodicity import _MAX_WINDOWS, PULSE_WINDOW_S
-
-    fr = 86.0
-    env = PulseEnvelope(np.random.default_rng(n).random(n) ** 4)
-    win = min(n, int(PULSE_WINDOW_S * fr))
-    starts = np.arange(0, max(1, n - win + 1), max(1, win // 2))
-    if len(starts) > _MAX_WINDOWS:
-        starts = starts[np.linspace(0, len(starts) - 1, _MAX_WINDOWS).astype(int)]
-    shares = []
-    for s in starts:
-        seg = env.peaks[s:s + win]
-        pulses = max(2, int((win - period) // period))
-        m = [np.mean([seg[min(int(np.round(ph + j * period)), win - 1)] for j in range(pulses)])
-             for ph in range(int(np.ceil(period)))]
-        best = int(np.argmax(m))
-        half = m[(best + round(period / 2)) % len(m)]
-        two3 = m[(best + round(2 * period / 3)) % len(m)]
-        shares.append(two3 / max(two3 + half, 1e-9))
-    assert swing_share(env, period, fr) == pytest.approx(np.mean(shares), rel=1e-12)
 
 
 def test_the_click_of_a_cut_at_the_end_is_taken_out_of_the_onset_bands():
