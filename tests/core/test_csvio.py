@@ -340,6 +340,8 @@ def test_a_quote_that_never_ends_is_refused_with_its_line(tmp_path):
     (b"title,bpm\r\"A,120\rB,130\r", 2, 1),  # carriage returns alone
     (b"title,\"bpm\r\nA,120\r\nB,130\r\n", 1, 2),  # in the header
     (b"title,bpm\r\nA,\"1\r\n20\"\r\nB,\"9\r\n0\r\n", 4, 1),  # after a closed one
+    # after a row only a lenient reader takes (text after a closing quote)
+    (b"title,bpm\r\n\"A\" live,120\r\n\"B,130\r\nC,140\r\n", 3, 1),
 ])
 def test_a_short_quote_that_never_ends_is_refused_with_its_line(tmp_path, data, line, after):
     # Well under the longest cell a reader takes: without the check every line under the
@@ -352,6 +354,16 @@ def test_a_short_quote_that_never_ends_is_refused_with_its_line(tmp_path, data, 
     assert err.value.reason == (f"line {line}: a quote opens a cell and never closes, so the "
                                 f"{after} line(s) after it would be read as that one cell: "
                                 "close the quote or remove it")
+
+
+def test_an_open_quote_is_looked_for_with_the_sheets_delimiter_from_the_record_given():
+    text = 'x;"open\nmore\n'
+    assert csvio.ends_in_open_quote(text, 1, ";")
+    assert not csvio.ends_in_open_quote(text, 1, ",")  # a quote inside a cell opens nothing
+    text = '"a"b;1\nc;"open\nmore\n'
+    assert csvio.ends_in_open_quote(text, 2, ";")
+    assert not csvio.ends_in_open_quote(text, 1, ";")  # a strict reader stops at line 1
+    assert not csvio.ends_in_open_quote('a;"closed\nhere";1\n', 1, ";")
 
 
 def test_quoted_cells_over_several_lines_are_read_whole(tmp_path):
