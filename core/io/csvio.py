@@ -42,7 +42,7 @@ from core.io.outputs import (
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "encode_text", "neutralize",
            "unneutralize", "cell_number", "typed_row", "format_cell", "write_csv",
-           "read_csv_rows", "CsvReadError", "STDOUT", "text_lines", "ends_in_open_quote"]
+           "read_csv_rows", "CsvReadError", "STDOUT", "text_lines", "open_quote_line"]
 
 #: The path that means standard output.
 STDOUT = "-"
@@ -411,10 +411,12 @@ def read_csv_rows(path: str | os.PathLike, *, max_bytes: int = MAX_RESULTS_BYTES
         line = reader.reader.line_num
         raise CsvReadError(os.fspath(path), f"line {line}: the CSV cannot be read ({err}; an "
                                             "unclosed quote?)") from None
-    if reader.reader.line_num > last_start and ends_in_open_quote(text, last_start):
-        raise CsvReadError(os.fspath(path), f"line {last_start}: a quote opens a cell and never "
-                                            f"closes, so the {reader.reader.line_num - last_start}"
-                                            " line(s) after it would be read as that one cell: "
+    quote = (open_quote_line(text, last_start) if reader.reader.line_num > last_start
+             else None)
+    if quote is not None:
+        raise CsvReadError(os.fspath(path), f"line {quote}: a quote opens a cell and never "
+                                            f"closes, so the {reader.reader.line_num - quote} "
+                                            "line(s) after it would be read as that one cell: "
                                             "close the quote or remove it")
     return columns, rows
 
@@ -425,14 +427,18 @@ def text_lines(text: str):
     return (m.group(0) for m in _LINE.finditer(text))
 
 
-def ends_in_open_quote(text: str, start: int, delimiter: str = ",") -> bool:
-    """Whether the record that begins on line ``start`` (1-based) of ``text`` runs to the end
-    of the text inside a quoted cell: the lenient reader takes every later line into that
-    cell, where a strict one finds the data ending in the quote."""
-    lines = itertools.islice(text_lines(text), start - 1, None)
+def open_quote_line(text: str, start: int, delimiter: str = ",") -> int | None:
+    """The line (1-based) on which a record at or after line ``start`` of ``text`` opens a
+    quoted cell that runs to the end of the text, or None: a lenient reader takes every
+    later line into that cell, where a strict one finds the data ending in the quote.  A
+    record a strict reader refuses before it ends the search (None)."""
+    reader = csv.reader(itertools.islice(text_lines(text), start - 1, None),
+                        delimiter=delimiter, strict=True)
+    read = 0  # lines read by the records before the one being read
     try:
-        for _ in csv.reader(lines, delimiter=delimiter, strict=True):
-            pass
+        for _ in reader:
+            read = reader.line_num
     except csv.Error as err:
-        return "unexpected end of data" in str(err)
-    return False
+        if "unexpected end of data" in str(err):
+            return start + read
+    return None

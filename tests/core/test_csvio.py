@@ -342,6 +342,7 @@ def test_a_quote_that_never_ends_is_refused_with_its_line(tmp_path):
     (b"title,bpm\r\nA,\"1\r\n20\"\r\nB,\"9\r\n0\r\n", 4, 1),  # after a closed one
     # after a row only a lenient reader takes (text after a closing quote)
     (b"title,bpm\r\n\"A\" live,120\r\n\"B,130\r\nC,140\r\n", 3, 1),
+    (b"title,bpm\r\nA,120\r\n\r\n\r\n\"B,130\r\nC,140\r\n", 5, 1),  # under blank lines
 ])
 def test_a_short_quote_that_never_ends_is_refused_with_its_line(tmp_path, data, line, after):
     # Well under the longest cell a reader takes: without the check every line under the
@@ -358,12 +359,15 @@ def test_a_short_quote_that_never_ends_is_refused_with_its_line(tmp_path, data, 
 
 def test_an_open_quote_is_looked_for_with_the_sheets_delimiter_from_the_record_given():
     text = 'x;"open\nmore\n'
-    assert csvio.ends_in_open_quote(text, 1, ";")
-    assert not csvio.ends_in_open_quote(text, 1, ",")  # a quote inside a cell opens nothing
+    assert csvio.open_quote_line(text, 1, ";") == 1
+    assert csvio.open_quote_line(text, 1, ",") is None  # a quote inside a cell opens nothing
     text = '"a"b;1\nc;"open\nmore\n'
-    assert csvio.ends_in_open_quote(text, 2, ";")
-    assert not csvio.ends_in_open_quote(text, 1, ";")  # a strict reader stops at line 1
-    assert not csvio.ends_in_open_quote('a;"closed\nhere";1\n', 1, ";")
+    assert csvio.open_quote_line(text, 2, ";") == 2
+    assert csvio.open_quote_line(text, 1, ";") is None  # a strict reader stops at line 1
+    assert csvio.open_quote_line('a;"closed\nhere";1\n', 1, ";") is None
+    # the line of the record that opens it, past blank lines and whole records
+    assert csvio.open_quote_line('a;1\n\n\nb;"2\nc;3\n', 1, ";") == 4
+    assert csvio.open_quote_line('a;"1\n2"\nb;"2\nc;3\n', 1, ";") == 3
 
 
 def test_quoted_cells_over_several_lines_are_read_whole(tmp_path):
