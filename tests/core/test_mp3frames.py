@@ -368,17 +368,18 @@ def test_cut_mp3_with_a_xing_header_says_nothing_on_stderr(tmp_path, capfd, end)
     assert "Xing" not in capfd.readouterr().err
 
 
-def test_mp3_whose_frames_change_layer_is_read_to_its_end(tmp_path):
+@pytest.mark.parametrize("intro", [2.0, 0.5])
+def test_mp3_whose_frames_change_layer_is_read_to_its_end(tmp_path, intro):
     """2 s of MPEG-1 Layer II frames, then 6 s of Layer III ones (no Xing frame between):
     libmpg123 stopped where the layer changes, and the song was "cut short" at 2.0 s of
-    the 2.9 s it estimated."""
-    mp2 = write_audio(tmp_path / "intro.mp2", tone(440.0, 2.0, SR, channels=2), SR)
+    the 2.9 s it estimated.  The change is timed where it is, within the first second too."""
+    mp2 = write_audio(tmp_path / "intro.mp2", tone(440.0, intro, SR, channels=2), SR)
     path, data, frames = _song(tmp_path, seconds=6.0)
     path.write_bytes(mp2.read_bytes() + data[frames[1]:])
     chain = mp3_chain(path)
-    assert chain.changes_at == pytest.approx(2.0, abs=2 * _FRAME / SR)
+    assert chain.changes_at == pytest.approx(intro, abs=2 * _FRAME / SR)
     info, y = _decode(path)
-    assert abs(len(y) - 8.0 * SR) < 4 * _FRAME
+    assert abs(len(y) - (6.0 + intro) * SR) < 4 * _FRAME
     assert _peak_hz(y[-2 * SR:]) == pytest.approx(440.0, abs=1.0)
 
 
@@ -418,6 +419,8 @@ def test_free_format_mp3_is_read_as_the_same_frames_with_a_stated_bit_rate(tmp_p
     assert chain.free and not mp3_chain(fixed).free
     assert chain._replace(free=False) == mp3_chain(fixed)
     assert chain.breaks == [] and chain.junk_at is None
+    # an Info frame is named as a Xing header is, and so is none
+    assert (chain.header, chain.first, chain.declared is None) == ("Xing", 0, not xing)
     assert chain.seconds == pytest.approx((156 - 1) * _FRAME / SR)  # 156 frames, 1 Info
     capfd.readouterr()
     info, y = _decode(path)
@@ -426,6 +429,29 @@ def test_free_format_mp3_is_read_as_the_same_frames_with_a_stated_bit_rate(tmp_p
     np.testing.assert_array_equal(y, _decode(fixed)[1])
     assert abs(len(y) - (4.0 * SR if xing else 155 * _FRAME)) < 1
     assert _peak_hz(y) == pytest.approx(440.0, abs=1.0)
+
+
+def _id3v2(padding: int) -> bytes:
+    """An ID3v2.3 tag holding a title and ``padding`` bytes of padding (a tag with cover art
+    is as long: the walk starts after it)."""
+    frame = b"TIT2" + (6).to_bytes(4, "big") + b"\x00\x00\x03Intro"
+    size = len(frame) + padding
+    syncsafe = bytes((size >> shift) & 0x7F for shift in (21, 14, 7, 0))
+    return b"ID3\x03\x00\x00" + syncsafe + frame + bytes(padding)
+
+
+def test_free_format_mp3_behind_a_long_tag_is_read_as_free_format(tmp_path):
+    """The frame length is found from the first frame on, wherever the tag before it ends
+    (here after 8 KB, more than the span the length is looked for in)."""
+    path, fixed = _free_format(tmp_path)
+    tag = _id3v2(8000)
+    path.write_bytes(tag + path.read_bytes())
+    fixed.write_bytes(tag + fixed.read_bytes())
+    chain = mp3_chain(path)
+    assert chain.free and chain.first == len(tag) and chain.breaks == []
+    assert chain._replace(free=False) == mp3_chain(fixed)
+    assert chain.seconds == pytest.approx((156 - 1) * _FRAME / SR)
+    np.testing.assert_array_equal(_decode(path)[1], _decode(fixed)[1])
 
 
 @pytest.mark.parametrize("end", ["cut within a frame", "zeros", "ID3v1"])
@@ -487,6 +513,17 @@ def _with_vbri(data: bytes, frames: list[int], count: int) -> bytes:
     vbri = b"VBRI" + struct.pack(">HHHIIHHHH", 1, 1105, 75, len(data), count, 0, 1, 2, 1)
     first[36:36 + len(vbri)] = vbri
     return bytes(first) + data[frames[1]:]
+
+
+def test_a_vbri_header_behind_a_long_tag_is_named_so(tmp_path):
+    path, data, frames = _song(tmp_path, seconds=6.0)
+    n = len(frames) - 1
+    tag = _id3v2(3000)
+    path.write_bytes(tag + _with_vbri(data, frames, n))
+    chain = mp3_chain(path)
+    assert (chain.header, chain.first) == ("VBRI", len(tag))
+    assert chain.declared == pytest.approx(n * _FRAME / SR)
+    assert chain.seconds == pytest.approx(n * _FRAME / SR)
 
 
 @pytest.mark.parametrize("declares", ["its frames", "a third", "three times", "three times, ID3v1"])
