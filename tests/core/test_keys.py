@@ -437,5 +437,6 @@ def test_the_flat_spelling_has_one_home():
         assert flat_spelling(key.name) == key.flat_name
     # what follows the tonic is kept; other text comes back as written
     assert flat_spelling("A# major (6B)") == "B\u266d major (6B)"
-    for text in ("C major", "8A", "Bb minor", "B# major", "#", ""):
+    assert flat_spelling("F#") == "G\u266d"  # a tonic alone
+    for text in ("C major", "8A", "Bb minor", "B# major", "#", "", "C"):
         assert flat_spelling(text) == text
