@@ -96,8 +96,11 @@ GROUPS: dict[str, Group] = {
     "loudness": Group(modules=("core/analysis/loudness.py",),
                       tests=("tests/core/test_loudness.py",)),
     "keys": Group(modules=("core/io/keynotation.py",), tests=("tests/core/test_keys.py",)),
+    # The writer's refusals (an output that became an input or read-only, a full disk: the
+    # data kept beside it) are tested with the hostile paths and the injected faults.
     "csv": Group(modules=("core/io/csvio.py", "core/io/provenance.py", "core/io/tempfiles.py"),
-                 tests=("tests/core/test_csvio.py", "tests/core/test_tempfiles.py")),
+                 tests=("tests/core/test_csvio.py", "tests/core/test_tempfiles.py",
+                        "tests/core/test_hostile_paths.py", "tests/core/test_faults.py")),
     # The walks over a file's container before any decoding: an ID3v2 tag's frames, an
     # MP3's chain of frames, an Ogg stream's pages, an MP4 track's edit list (which decides
     # what an M4A decodes to; its tests take 2 s), a Musepack SV8 file's packets (which

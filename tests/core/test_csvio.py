@@ -2,6 +2,7 @@
 
 import csv
 import enum
+import errno
 import math
 import os
 
@@ -400,3 +401,176 @@ def test_the_folder_is_synced_where_os_has_no_o_directory(tmp_path, monkeypatch)
     monkeypatch.setattr(os, "fsync", spying_fsync)
     atomic_write_bytes(tmp_path / "w.csv", b"x")
     assert synced == [False, True] and (tmp_path / "w.csv").read_bytes() == b"x"
+
+
+# -- what a write that cannot replace its file keeps ----------------------------------------
+
+_STAMP = "20261205-041500"
+
+
+@pytest.fixture
+def fixed_time(monkeypatch, tmp_path):
+    """The kept files' time fixed, and the system's temporary folder a folder of the test."""
+    import tempfile
+    import time
+
+    real = time.strftime
+    monkeypatch.setattr(time, "strftime",
+                        lambda fmt, *a: _STAMP if fmt == "%Y%m%d-%H%M%S" else real(fmt, *a))
+    system = tmp_path / "system-temp"
+    system.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system))
+    return system
+
+
+def test_kept_data_is_named_by_its_time_beside_the_file_and_replaces_nothing(tmp_path,
+                                                                            fixed_time):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    asked = str(folder / "res.csv")
+    first = csvio._keep_elsewhere(asked, b"rows 1")
+    assert first == str(folder / f"res.kept-{_STAMP}.csv")
+    second = csvio._keep_elsewhere(asked, b"rows 2")
+    assert second == str(folder / f"res.kept-{_STAMP}-1.csv")
+    os.symlink(tmp_path / "elsewhere", folder / f"res.kept-{_STAMP}-2.csv")  # a link: not opened
+    third = csvio._keep_elsewhere(asked, b"rows 3")
+    assert third == str(folder / f"res.kept-{_STAMP}-3.csv")
+    assert not (tmp_path / "elsewhere").exists()
+    for n in range(4, 100):
+        (folder / f"res.kept-{_STAMP}-{n}.csv").write_bytes(b"")
+    # a hundred names taken beside it: the system's temporary folder
+    last = csvio._keep_elsewhere(asked, b"rows 4")
+    assert last == str(fixed_time / f"res.kept-{_STAMP}.csv")
+    assert [open(p, "rb").read() for p in (first, second, third, last)] == [
+        b"rows 1", b"rows 2", b"rows 3", b"rows 4"]
+
+
+def test_kept_data_goes_to_the_system_temporary_folder_where_its_own_takes_none(
+        tmp_path, fixed_time, monkeypatch):
+    gone = str(tmp_path / "gone" / "res.csv")  # a folder no longer there
+    assert csvio._keep_elsewhere(gone, b"rows") == str(fixed_time / f"res.kept-{_STAMP}.csv")
+    # a folder whose disk is full: the part written there is removed
+    full = tmp_path / "full"
+    full.mkdir()
+    real_open = open
+
+    class _Full:
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def write(self, data):
+            self.f.write(data[:3])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    def opener(path, mode="r", *args, **kwargs):
+        f = real_open(path, mode, *args, **kwargs)
+        return _Full(f) if str(path).startswith(str(full)) else f
+
+    monkeypatch.setattr(csvio, "open", opener, raising=False)
+    kept = csvio._keep_elsewhere(str(full / "res.csv"), b"rows")
+    assert kept == str(fixed_time / f"res.kept-{_STAMP}-1.csv")
+    assert os.listdir(full) == [] and real_open(kept, "rb").read() == b"rows"
+    # and where the part written cannot even be removed, the data is kept all the same
+    unlink = os.unlink
+
+    def stuck(path, *args, **kwargs):
+        if str(path).startswith(str(full)):
+            raise PermissionError(errno.EPERM, "Operation not permitted", str(path))
+        return unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", stuck)
+    kept = csvio._keep_elsewhere(str(full / "res.csv"), b"rows")
+    assert kept == str(fixed_time / f"res.kept-{_STAMP}-2.csv")
+    assert os.listdir(full) == [f"res.kept-{_STAMP}.csv"]
+
+
+def test_a_full_disk_names_the_file_asked_for_and_where_its_data_went(tmp_path, fixed_time,
+                                                                     monkeypatch):
+    path = tmp_path / "res.csv"
+    path.write_text("old")
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError) as err:
+        atomic_write_bytes(path, b"new")
+    kept = tmp_path / f"res.kept-{_STAMP}.csv"
+    assert (err.value.errno, err.value.filename) == (errno.ENOSPC, str(path))
+    assert err.value.strerror == f"No space left on device; what it would have held is in {kept}"
+    assert path.read_text() == "old" and kept.read_bytes() == b"new"
+    monkeypatch.setattr(csvio, "_keep_elsewhere", lambda asked, data: None)
+    with pytest.raises(OSError) as err:
+        atomic_write_bytes(path, b"new")
+    assert err.value.strerror == ("No space left on device; what it would have held could "
+                                  "not be saved anywhere")
+
+
+def test_a_failed_rename_names_the_file_asked_for_not_the_temporary_one(tmp_path, monkeypatch):
+    path = tmp_path / "res.csv"
+    replace = os.replace
+
+    def refused(src, dst):
+        raise OSError(errno.EXDEV, "Invalid cross-device link", src, dst)
+
+    monkeypatch.setattr(os, "replace", refused)
+    with pytest.raises(OSError) as err:
+        atomic_write_bytes(path, b"new")
+    assert (err.value.errno, err.value.strerror, err.value.filename) == (
+        errno.EXDEV, "Invalid cross-device link", str(path))
+
+    def other(src, dst):  # an error about another file is passed on as it is
+        raise OSError(errno.EACCES, "Permission denied", "/elsewhere")
+
+    monkeypatch.setattr(os, "replace", other)
+    with pytest.raises(OSError) as err:
+        atomic_write_bytes(path, b"new")
+    assert (err.value.errno, err.value.filename) == (errno.EACCES, "/elsewhere")
+    monkeypatch.setattr(os, "replace", replace)
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".songcal-")]
+
+
+def test_an_output_made_read_only_is_named_in_the_refusal(tmp_path, fixed_time, monkeypatch):
+    path = tmp_path / "res.csv"
+    path.write_text("old")
+    monkeypatch.setattr(csvio, "_read_only", lambda p: p == str(path))
+    with pytest.raises(csvio.ReadOnlyOutputError) as err:
+        atomic_write_bytes(path, b"new")
+    assert err.value.filename == str(path)
+    assert err.value.kept == str(tmp_path / f"res.kept-{_STAMP}.csv")
+    assert path.read_text() == "old"
+
+
+def test_a_link_pointed_at_an_input_during_the_write_is_refused(tmp_path, fixed_time,
+                                                                 monkeypatch):
+    """The output is a link to a results file; while the write syncs, the link is pointed at
+    one of the command's songs: the file it named is not replaced, the song is untouched and
+    the data is kept beside the link."""
+    from core.io.outputs import InputReplacedError, watching
+
+    song = tmp_path / "song.wav"
+    song.write_bytes(b"RIFF song")
+    old = tmp_path / "old.csv"
+    old.write_text("old")
+    out = tmp_path / "out.csv"
+    os.symlink(old, out)
+    sync = os.fsync
+
+    def repointed(fd):
+        out.unlink()
+        os.symlink(song, out)
+        return sync(fd)
+
+    monkeypatch.setattr(os, "fsync", repointed)
+    with watching([("a song of the list", song)], during="the export ran"):
+        with pytest.raises(InputReplacedError) as err:
+            atomic_write_bytes(out, b"new")
+    assert err.value.filename == str(out)
+    assert old.read_text() == "old" and song.read_bytes() == b"RIFF song"
+    assert (tmp_path / f"out.kept-{_STAMP}.csv").read_bytes() == b"new"

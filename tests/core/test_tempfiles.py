@@ -382,3 +382,36 @@ def test_a_real_folder_where_nothing_can_be_created_is_named():
         write_csv("/proc/songcal-results.csv", ["a"], [])
     assert info.value.filename == "/proc/songcal-results.csv"
     assert info.value.strerror.startswith("no file can be created in the folder /proc (")
+
+
+@pytest.mark.parametrize(("ext", "end"), [
+    (".wav", ".tmp.wav"), (".Flac8", ".tmp.Flac8"), (".abcdefgh", ".tmp.abcdefgh"),
+    ("", ".tmp"), (None, ".tmp"), ("wav", ".tmp"), (".abcdefghi", ".tmp"), (".w v", ".tmp"),
+    ("./x", ".tmp"), (".é", ".tmp"),
+])
+def test_a_temporary_file_takes_a_plain_extension_after_its_own(tmp_path, ext, end):
+    fd, path = tempfiles.make_temp(str(tmp_path), ext=ext)
+    os.close(fd)
+    name = os.path.basename(path)
+    assert os.path.dirname(path) == str(tmp_path)
+    assert name.startswith(f".songcal-{host_tag()}-{os.getpid()}-") and name.endswith(end)
+    assert name[:-len(end)].count(".") == 1  # the leading dot only
+    assert tempfiles._OWNED.fullmatch(name)
+
+
+def test_the_system_temporary_folder_is_written_and_swept_as_any(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    fd, path = tempfiles.make_system_temp(".wav")
+    os.close(fd)
+    assert os.path.dirname(path) == str(tmp_path) and path.endswith(".tmp.wav")
+    fd, plain = tempfiles.make_system_temp()
+    os.close(fd)
+    assert plain.endswith(".tmp") and not plain.endswith(".tmp.tmp")
+    # a writer that ended long ago left one: the sweep of that folder removes it, not ours
+    dead = tmp_path / f".songcal-{host_tag()}-{_dead_pid()}-abcdefgh.tmp"
+    dead.write_bytes(b"")
+    os.utime(dead, (time.time() - 2 * DEAD_AGE_S,) * 2)
+    assert tempfiles.sweep_system_temp() == [str(dead)]
+    assert sorted(os.listdir(tmp_path)) == sorted([os.path.basename(path), os.path.basename(plain)])
