@@ -75,7 +75,7 @@ from core.calibration.mixed_in_key import (
 )
 from core.calibration.workbook import XLSX, WorkbookError, spreadsheet_kind, workbook_sheets
 from core.errors import ReferenceSheetError
-from core.io.csvio import open_quote_line, text_lines, unneutralize
+from core.io.csvio import open_quote_problem, text_lines, unneutralize
 from core.io.inputs import MAX_SHEET_BYTES, InputFileError, read_file_start, read_regular_file
 from core.io.keynotation import (
     PITCH_CLASS_RANGE,
@@ -559,13 +559,9 @@ def parse_reference_text(text: str, *, name: str = "<text>", sha256: str = "",
         what = (f"a cell is longer than {limit_kb} KB (an unclosed quote?)"
                 if "field larger" in str(err) else f"the CSV cannot be read ({err})")
         raise ReferenceSheetError(name, f"line {reader.line_num}: {what}") from None
-    quote = (open_quote_line(text, last_start, delimiter)
-             if records and reader.line_num > last_start else None)
-    if quote is not None:
-        raise ReferenceSheetError(
-            name, f"line {quote}: a quote opens a cell and never closes, so the "
-                  f"{reader.line_num - quote} line(s) after it would be read as that one "
-                  "cell: close the quote or remove it")
+    if records and (problem := open_quote_problem(text, last_start, reader.line_num,
+                                                  delimiter)):
+        raise ReferenceSheetError(name, problem)
     return _sheet_of_records(records, name=name, sha256=sha256, encoding=encoding,
                              delimiter=delimiter, path=path)
 

@@ -42,7 +42,8 @@ from core.io.outputs import (
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "encode_text", "neutralize",
            "unneutralize", "cell_number", "typed_row", "format_cell", "write_csv",
-           "read_csv_rows", "CsvReadError", "STDOUT", "text_lines", "open_quote_line"]
+           "read_csv_rows", "CsvReadError", "STDOUT", "text_lines", "open_quote_line",
+           "open_quote_problem"]
 
 #: The path that means standard output.
 STDOUT = "-"
@@ -397,13 +398,9 @@ def read_csv_rows(path: str | os.PathLike, *, max_bytes: int = MAX_RESULTS_BYTES
     rows, last_start = [], 1  # last_start: the line the last record (or the header) began on
     try:
         columns = list(reader.fieldnames or [])  # read first: the count below is then a row's
-        while True:
-            before = reader.reader.line_num
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            last_start = before + 1
+        read = reader.reader.line_num
+        for row in reader:
+            last_start, read = read + 1, reader.reader.line_num
             rows.append(dict(row))
     except csv.Error as err:
         # The line where reading stopped (DictReader's own count is that of the last row
@@ -411,13 +408,8 @@ def read_csv_rows(path: str | os.PathLike, *, max_bytes: int = MAX_RESULTS_BYTES
         line = reader.reader.line_num
         raise CsvReadError(os.fspath(path), f"line {line}: the CSV cannot be read ({err}; an "
                                             "unclosed quote?)") from None
-    quote = (open_quote_line(text, last_start) if reader.reader.line_num > last_start
-             else None)
-    if quote is not None:
-        raise CsvReadError(os.fspath(path), f"line {quote}: a quote opens a cell and never "
-                                            f"closes, so the {reader.reader.line_num - quote} "
-                                            "line(s) after it would be read as that one cell: "
-                                            "close the quote or remove it")
+    if problem := open_quote_problem(text, last_start, reader.reader.line_num):
+        raise CsvReadError(os.fspath(path), problem)
     return columns, rows
 
 
@@ -427,7 +419,7 @@ def text_lines(text: str):
     return (m.group(0) for m in _LINE.finditer(text))
 
 
-def open_quote_line(text: str, start: int, delimiter: str = ",") -> int | None:
+def open_quote_line(text: str, start: int, delimiter: str) -> int | None:
     """The line (1-based) on which a record at or after line ``start`` of ``text`` opens a
     quoted cell that runs to the end of the text, or None: a lenient reader takes every
     later line into that cell, where a strict one finds the data ending in the quote.  A
@@ -442,3 +434,16 @@ def open_quote_line(text: str, start: int, delimiter: str = ",") -> int | None:
         if "unexpected end of data" in str(err):
             return start + read
     return None
+
+
+def open_quote_problem(text: str, start: int, lines_read: int,
+                       delimiter: str = ",") -> str | None:
+    """What is wrong when a lenient reader that began its last record on line ``start`` and
+    read ``lines_read`` lines took the lines after a quote left open into one cell
+    (:func:`open_quote_line`): ``"line N: a quote opens a cell and never closes, ..."``, or
+    None."""
+    line = open_quote_line(text, start, delimiter) if lines_read > start else None
+    if line is None:
+        return None
+    return (f"line {line}: a quote opens a cell and never closes, so the {lines_read - line} "
+            "line(s) after it would be read as that one cell: close the quote or remove it")

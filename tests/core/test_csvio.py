@@ -369,6 +369,12 @@ def test_an_open_quote_is_looked_for_with_the_sheets_delimiter_from_the_record_g
     # the line of the record that opens it, past blank lines and whole records
     assert csvio.open_quote_line('a;1\n\n\nb;"2\nc;3\n', 1, ";") == 4
     assert csvio.open_quote_line('a;"1\n2"\nb;"2\nc;3\n', 1, ";") == 3
+    # the problem as both readers name it, read with the sheet's delimiter
+    assert csvio.open_quote_problem('x;"open\nmore\n', 1, 2, ";") == (
+        "line 1: a quote opens a cell and never closes, so the 1 line(s) after it would be "
+        "read as that one cell: close the quote or remove it")
+    assert csvio.open_quote_problem('x;"open\nmore\n', 1, 2, ",") is None
+    assert csvio.open_quote_problem('x;"open\n', 1, 1, ";") is None  # no line taken in
 
 
 def test_quoted_cells_over_several_lines_are_read_whole(tmp_path):
