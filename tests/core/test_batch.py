@@ -20,7 +20,9 @@ from core.batch.rules import (
     SongState,
     budget_for,
     hard_limit_for,
+    result_lost,
     scaled_user_tempo,
+    seconds_text,
 )
 from core.io.results import SongResult
 from core.settings import AnalysisSettings
@@ -277,7 +279,7 @@ def test_a_song_whose_result_never_comes_after_its_end_fails_and_the_batch_ends(
     stuck, attempt_k = b.claim("slot", starts_later=True)
     for job, att in ((lost, attempt), (settling, attempt_s), (stuck, attempt_k)):
         assert b.started(job.id, att, "host:1/0")
-    clock.t += 4.0
+    clock.t += 4.1234
     assert b.ended_on_worker(lost.id, attempt) and b.ended_on_worker(settling.id, attempt_s)
     assert b.result_wait(lost) == RESULT_WAIT_MIN_S  # (the hard limit is 20 s)
     clock.t += RESULT_WAIT_MIN_S - EPS
@@ -286,7 +288,7 @@ def test_a_song_whose_result_never_comes_after_its_end_fails_and_the_batch_ends(
     assert lost.state is SongState.RUNNING
     clock.t += EPS
     assert b.check(ended=ended) == [lost]
-    assert lost.state is SongState.FAILED and lost.result.analysis_s == 4.0
+    assert lost.state is SongState.FAILED and lost.result.analysis_s == 4.123  # (to the ms)
     assert lost.error == ("its analysis ended on host:1/0, but its result did not arrive "
                           "within 30 s; analyze it again")
     assert not b.finish(lost.id, attempt, SongResult(path="lost.wav", status="done"))
@@ -1115,6 +1117,143 @@ def test_the_run_clock_leaves_paused_time_out():
     assert c.active_s(35.0) == 15.0
     c.resume(36.0)  # not paused: nothing to add
     assert c.active_s(40.0) == 20.0
+
+
+def test_the_run_clock_adds_up_every_pause_to_the_tenth_of_a_second():
+    from core.batch.progress import RunClock
+
+    c = RunClock()
+    c.start(10.0)
+    assert c.active_s(10.5) == 0.5  # half a second in
+    c.pause(20.0)
+    assert c.active_s(20.4) == 10.0  # paused for less than a second: the clock stands
+    c.resume(20.4)
+    c.pause(30.0)
+    c.resume(35.0)
+    assert c.paused_s == pytest.approx(5.4) and c.active_s(40.0) == pytest.approx(24.6)
+
+
+def test_the_queue_tally_takes_back_a_song_as_it_was_added():
+    from core.batch.progress import QueuedTally
+
+    q = QueuedTally()
+    for length in (60.0, None, 0.1, 0.2):
+        q.add(length)
+    assert (q.n, q.known_n, q.known_s) == (4, 3, pytest.approx(60.3))
+    q.add(60.0, -1)
+    assert (q.n, q.known_n, q.known_s) == (3, 2, pytest.approx(0.3))
+    q.add(0.1, -1)
+    q.add(0.2, -1)
+    q.add(None, -1)
+    assert (q.n, q.known_n, q.known_s) == (0, 0, 0.0)  # exactly: no rounding left behind
+
+
+def _ended_job(key, took, length=None, start=0.0):
+    return Job(id=key, path=f"{key}.wav", state=SongState.DONE, started_at=start,
+               finished_at=start + took, duration_s=length)
+
+
+def test_the_run_tally_counts_a_song_once_and_leaves_no_rounding_behind():
+    from core.batch.progress import RunClock, RunTally
+
+    run = RunClock()
+    run.start(0.0)
+    tally = RunTally()
+    a, b = _ended_job(0, 0.1), _ended_job(1, 0.2)
+    tally.add(a)
+    tally.add(a)  # ended again (analyzed again): replaces what it added
+    tally.add(b)
+    assert (tally.ended, tally.analyzed, tally.took_n) == (2, 2, 2)
+    assert tally.took_s == pytest.approx(0.3)
+    tally.remove(a.key)
+    tally.remove(b.key)
+    assert (tally.ended, tally.took_n, tally.took_s) == (0, 0, 0.0)
+
+
+def test_a_song_that_ends_the_moment_the_run_starts_belongs_to_the_run():
+    from core.batch.progress import RunClock, RunTally, run_counts, run_rate
+
+    run = RunClock()
+    run.start(10.0)
+    instant = _ended_job(0, 0.0, start=10.0)  # (served at once when the run started)
+    before = _ended_job(1, 2.0, start=7.0)  # ended before the run
+    before.finished_at = 9.0
+    assert RunTally.of([instant, before], run).ended == 1
+    assert run_counts([instant, before], run)["analyzed"] == 1
+    # counted from the songs themselves when no counts are handed over
+    assert run_rate([instant, before], run, 70.0) == 1.0
+
+
+def test_the_time_left_by_song_length_chunk_and_queue():
+    from core.batch.progress import QueuedTally, RunTally, eta_from
+
+    def tally(took_s, lengths=None):
+        t = RunTally(took_n=len(took_s), took_s=sum(took_s))
+        if lengths:
+            t.audio_n, t.audio_s, t.audio_took_s = len(lengths), sum(lengths), sum(took_s)
+        return t
+
+    # songs shorter than a second still give a rate by length: 0.1 s per second of audio
+    short = tally([0.04, 0.04], lengths=[0.4, 0.4])
+    assert eta_from(short, QueuedTally(1, 1, 4.0), [], 0.0, workers=1) == pytest.approx(0.4)
+    # a running song past its first chunk of four: its time so far, three times more
+    running = Job(id=0, path="a.wav", state=SongState.RUNNING, started_at=0.0,
+                  chunk=1, n_chunks=4)
+    per_song = tally([100.0])
+    assert eta_from(per_song, QueuedTally(), [running], 10.0, workers=1) == 30.0
+    running.chunk = 4  # every chunk read, the song not done: by its expected time
+    assert eta_from(per_song, QueuedTally(), [running], 10.0, workers=1) == 90.0
+    # queued songs: those of known length by length, the others by the time per song
+    by_length = tally([5.0, 5.0, 6.0], lengths=[50.0, 50.0, 60.0])  # 0.1 s a second
+    assert eta_from(by_length, QueuedTally(3, 1, 60.0), [], 0.0,
+                    workers=1) == pytest.approx(6.0 + 2 * 16.0 / 3)
+    # no lengths known: what the running song has left plus a song's time per queued one
+    running.chunk = running.n_chunks = 0
+    every = tally([5.0, 5.0])
+    assert eta_from(every, QueuedTally(2), [running], 2.0, workers=1) == 13.0
+    assert eta_from(every, QueuedTally(2), [running], 2.0, workers=2) == 6.5
+
+
+def test_a_lost_result_message_names_the_worker_only_when_there_is_one():
+    assert result_lost(Job(id=0, path="a.wav"), 30.0) == (
+        "its analysis ended, but its result did not arrive within 30 s; analyze it again")
+    assert result_lost(Job(id=0, path="a.wav", worker="host:1/0"), 9.95).startswith(
+        "its analysis ended on host:1/0, but its result did not arrive within 10 s;")
+
+
+@pytest.mark.parametrize("seconds, text", [(0.4, "0.4 s"), (9.9, "9.9 s"), (9.95, "10 s"),
+                                           (10.4, "10 s"), (10.5, "10 s"), (31.2, "31 s")])
+def test_durations_in_messages_are_whole_seconds_from_ten_seconds_up(seconds, text):
+    assert seconds_text(seconds) == text
+
+
+def test_results_of_the_songs_asked_for_only(settings):
+    b = Batch(["a.wav", "b.wav", "c.wav"], settings=settings)
+    job, attempt = b.claim()
+    b.finish(job.id, attempt, _done(job))
+    assert [(r.path, r.status) for r in b.results([b.jobs[2], b.jobs[0]])] == [
+        ("c.wav", "queued"), ("a.wav", "done")]
+
+
+def test_a_file_rate_is_given_to_the_done_result_it_was_read_for_only(settings):
+    b = Batch(["a.wav", "b.wav"], settings=settings)
+    job, attempt = b.claim()
+    done = SongResult(path="a.wav", status="done", bpm=120.0, sample_rate=88_200)
+    b.finish(job.id, attempt, done)
+    done = job.result
+    for bad in (True, 0, -44_100, 88_200.0, "88200", None):
+        with pytest.raises(ValueError,
+                           match=f"rate must be a positive whole number of Hz, got {bad!r}"):
+            b.give_file_rate(0, bad, of=done)
+    assert b.give_file_rate(1, 44_100, of=None) is None  # queued: nothing to give it to
+    assert b.jobs[1].result is None
+    assert b.give_file_rate(0, 44_100, of=_done(job)) is None  # another result
+    assert job.result is done and done.sample_rate == 88_200
+    given = b.give_file_rate(0, 1, of=done)  # (the smallest rate a file can state)
+    assert job.result is given and given is not done
+    assert (given.sample_rate, given.bpm, given.path, given.status) == (1, 120.0, "a.wav",
+                                                                          "done")
+    assert done.sample_rate == 88_200
 
 
 def test_a_scaled_user_tempo_stays_in_the_range_a_user_sets():

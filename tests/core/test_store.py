@@ -436,6 +436,62 @@ def test_non_utf8_file_name_round_trips_through_sessions(tmp_path, store):
     assert os.fsencode(s["paths"][0]).endswith(b"caf\xe9 \xff.wav")
 
 
+
+def test_a_session_of_an_unknown_kind_is_refused_naming_the_kinds_there_are(store):
+    with pytest.raises(ValueError, match="kind must be 'batch' or 'library', got 'list'"):
+        store.begin_session(["/m/a.wav"], {}, kind="list")
+    assert store.unfinished_session() is None
+
+
+def test_non_utf8_file_names_round_trip_through_a_lists_results_and_state(store):
+    """A file name that is not valid UTF-8 (a lone surrogate once decoded) in a result or in
+    the list's state comes back exactly as it was given."""
+    name = os.fsdecode(b"/m/caf\xe9 \xff.wav")
+    sheet = os.fsdecode(b"/refs/\xfe.csv")
+    sid = store.begin_session([name], {}, kind="library", running=False)
+    store.save_session_results(sid, [(0, SongResult(path=name, title=name[3:],
+                                                    status="done", bpm=120.0))])
+    store.set_session_state(sid, {"sheet": sheet, "matches": {name: 0}})
+    lib = store.last_library()
+    assert store.problem is None
+    assert lib["paths"] == [name]
+    assert lib["results"][0].path == name and lib["results"][0].title == name[3:]
+    assert lib["state"] == {"sheet": sheet, "matches": {name: 0}}
+
+
+def test_a_state_that_is_not_strict_json_is_refused_and_the_earlier_one_kept(tmp_path):
+    """A state holding NaN would be written as a bare NaN, which is no JSON: it is refused,
+    said with the reason, and the state kept before stays."""
+    store = ResultStore(tmp_path / "db.sqlite")
+    sid = store.begin_session(["/m/a.wav"], {}, kind="library", running=False)
+    store.set_session_state(sid, {"gain": 1.5})
+    store.set_session_state(sid, {"gain": float("nan")})
+    assert store.problem.startswith(
+        "could not store the session's state: Out of range float values are not JSON "
+        "compliant")
+    assert store.last_library()["state"] == {"gain": 1.5}
+    store.close()
+
+
+@pytest.mark.parametrize("odd, why", [
+    ({1, 2}, "Object of type set is not JSON serializable"),
+    ({float("nan"): "a key that is no number"}, "Out of range float values are not JSON "
+                                                "compliant"),
+])
+def test_a_result_that_cannot_be_stored_as_json_is_left_out_and_said_so(tmp_path, odd, why):
+    """A result holding something JSON has no (strict) word for is reported and left out;
+    the other results written with it are kept."""
+    store = ResultStore(tmp_path / "db.sqlite")
+    sid = store.begin_session(["/m/a.wav", "/m/b.wav"], {}, kind="library", running=False)
+    store.save_session_results(sid, [
+        (0, SongResult(path="/m/a.wav", status="done", bpm=120.0, note=odd)),
+        (1, SongResult(path="/m/b.wav", status="done", bpm=90.0))])
+    lib = store.last_library()
+    assert store.problem.startswith(f"could not store a result of the session: {why}")
+    assert list(lib["results"]) == [1] and lib["results"][1].bpm == 90.0
+    store.close()
+
+
 def test_unfinished_session_can_be_resumed(tmp_path):
     db = str(tmp_path / "db.sqlite")
     store = ResultStore(db)

@@ -213,7 +213,8 @@ def test_a_session_its_caller_gave_up_on_is_not_written_later(tmp_path):
     store = ResultStore(db, busy_timeout_s=0.05, retry_s=30.0, session_timeout_s=0.3)
     store.flush(5)
     holder = _holder(db)
-    with pytest.raises(StoreError):
+    with pytest.raises(StoreError, match=r"could not begin a session within 0\.3 s \(the "
+                                         r"database is busy\)"):
         store.begin_session(["/m/a.wav"], {})
     holder.execute("COMMIT")
     holder.close()
@@ -394,22 +395,31 @@ def test_songs_added_or_removed_while_another_process_holds_the_store_wait_their
     which it was, waits in the backlog by its size (more songs weigh more), and is written
     once the store takes writes again."""
     db = tmp_path / "db.sqlite"
+    import os
+
+    from core.batch.store import WRITE_OVERHEAD_BYTES
+
     paths = [f"/music/{i:04d}.wav" for i in range(400)]
     weights = {}
     for action in ("add songs to", "remove songs from"):
         for n in (1, 400):
+            added = [f"/more/{i}.wav" for i in range(n)]
             store = _quick(db)
             sid = store.begin_session(paths, SETTINGS.to_dict(), kind="library",
                                       running=False)
             store.flush(5)
             holder = _holder(db)
             if action == "add songs to":
-                store.add_to_session(sid, [f"/more/{i}.wav" for i in range(n)])
+                store.add_to_session(sid, added)
             else:
                 store.remove_from_session(sid, range(n))
             assert store.flush(10)
             assert store.problem.startswith(f"could not {action} the session")
             weights[action, n] = store.backlog()["bytes"]
+            # each added song weighs its path, each removed one its position
+            assert weights[action, n] - WRITE_OVERHEAD_BYTES == (
+                sum(len(os.fsencode(p)) + 64 for p in added) if action == "add songs to"
+                else 32 * n)
             holder.rollback()
             holder.close()
             store.try_now()
@@ -419,3 +429,162 @@ def test_songs_added_or_removed_while_another_process_holds_the_store_wait_their
             store.close()
     for action in ("add songs to", "remove songs from"):
         assert weights[action, 400] > weights[action, 1] > 0, weights
+
+
+def test_session_records_refused_while_another_process_holds_the_store_wait_by_their_size(
+        tmp_path):
+    """Each kind of session record the store refuses says which it was and waits in the
+    backlog weighing what it holds (WRITE_OVERHEAD_BYTES besides), then is written once the
+    store takes writes again: a late list's songs, its end and reopening, its results and
+    its state."""
+    import os
+
+    from core.batch.store import WRITE_OVERHEAD_BYTES
+
+    db = tmp_path / "db.sqlite"
+    paths = [f"/music/{i:03d}.wav" for i in range(30)]
+    results = [(i, SongResult(path=paths[i], status="done", bpm=100.0 + i, note="n" * i))
+               for i in range(5)]
+
+    def held(action, *, running=False):
+        """Run ``action(store, sid)`` on a list while the store is held; gives the store,
+        the list, what the action answered and the backlog once it was refused."""
+        store = _quick(db)
+        sid = store.begin_session(paths, SETTINGS.to_dict(), kind="library", running=running)
+        assert store.flush(5) and store.problem is None
+        holder = _holder(db)
+        try:
+            answer = action(store, sid)
+            assert store.flush(10)
+            backlog = store.backlog()
+        finally:
+            holder.rollback()
+            holder.close()
+        store.try_now()
+        assert store.flush(10) and store.backlog()["writes"] == 0
+        return store, sid, answer, backlog
+
+    # a late list: a stand-in id at once, its songs' paths weighed
+    store, _sid, late, backlog = held(lambda store, sid: store.begin_session(
+        paths, {}, kind="library", running=False, late=True))
+    assert store.problem.startswith("could not begin a session: another program holds")
+    assert late == -1 and store.session_id(late) > 0
+    assert backlog == {"writes": 1, "songs": 0, "bytes": sum(
+        len(os.fsencode(p)) + 64 for p in paths) + WRITE_OVERHEAD_BYTES}
+    assert len(store.last_library()["paths"]) == 30
+    store.close()
+
+    # ending, reopening and the state hold no songs: only the write itself weighs
+    store, sid, ended, backlog = held(lambda store, sid: store.end_session(sid),
+                                      running=True)
+    assert ended is False  # not written (yet)
+    assert store.problem.startswith("could not end the session: another program holds")
+    assert backlog == {"writes": 1, "songs": 0, "bytes": WRITE_OVERHEAD_BYTES}
+    assert store.unfinished_session() is None
+    store.close()
+
+    store, sid, _none, backlog = held(lambda store, sid: store.reopen_session(sid))
+    assert store.problem.startswith("could not reopen the session: another program holds")
+    assert backlog == {"writes": 1, "songs": 0, "bytes": WRITE_OVERHEAD_BYTES}
+    assert store.unfinished_session()["id"] == sid
+    store.close()
+
+    store, sid, _none, backlog = held(
+        lambda store, sid: store.set_session_state(sid, {"fitted": True}))
+    assert store.problem.startswith(
+        "could not save the session's state: another program holds")
+    assert backlog == {"writes": 1, "songs": 0, "bytes": WRITE_OVERHEAD_BYTES}
+    assert store.last_library()["state"] == {"fitted": True}
+    store.close()
+
+    # results: each weighs its text as kept, and names its song
+    store, sid, _none, backlog = held(
+        lambda store, sid: store.save_session_results(sid, results))
+    assert store.problem.startswith(
+        "could not save results of the session: another program holds")
+    texts = [t for (t,) in store._db.execute(
+        "SELECT result FROM session_results WHERE session=? ORDER BY idx", (sid,))]
+    assert len(texts) == 5
+    assert backlog == {"writes": 1, "songs": 5, "bytes": sum(
+        len(t) + 128 for t in texts) + WRITE_OVERHEAD_BYTES}
+    lib = store.last_library()
+    assert [lib["results"][i].bpm for i in range(5)] == [100.0 + i for i in range(5)]
+    store.close()
+
+
+def test_a_session_begun_late_waits_for_a_store_released_in_time_unless_told_not_to(
+        tmp_path):
+    """begin_session(late=True) waits up to session_timeout_s for its record, so a store
+    released within it gives the record's own id; with wait=False it comes back at once with
+    a stand-in.  Without late, wait=False changes nothing: the record is waited for."""
+    db = tmp_path / "db.sqlite"
+    store = ResultStore(db, busy_timeout_s=0.05, retry_s=5.0, session_timeout_s=5.0)
+    assert store.begin_session(["/m/free.wav"], {}, wait=False) > 0  # nothing held
+    for wait in (True, False):
+        holder = _holder(db)
+        release = threading.Timer(0.3, holder.rollback)
+        release.start()
+        try:
+            told = {} if wait else {"wait": False}  # waiting is what it does unless told
+            sid = store.begin_session(["/m/a.wav"], {}, kind="library", running=False,
+                                      late=True, **told)
+        finally:
+            release.join()
+            holder.close()
+        if wait:
+            assert sid > 0  # written once released, well within the timeout
+        else:
+            assert sid == -1  # the first stand-in of this store
+            assert store.flush(10) and store.session_id(sid) > 0
+    assert store.problem is None and store.stats.failed_writes == 0
+    store.close()
+
+
+def test_a_session_refused_while_the_store_is_held_says_why_and_is_never_written_later(
+        tmp_path):
+    """Without late, a record the store refuses is not kept to be written later (nobody
+    would end it): the error carries the store's own words."""
+    import pytest
+
+    from core.batch.store import StoreError
+
+    db = tmp_path / "db.sqlite"
+    store = _quick(db)
+    assert store.flush(5)
+    holder = _holder(db)
+    try:
+        with pytest.raises(StoreError, match="could not begin a session: another program "
+                                             "holds the database"):
+            store.begin_session(["/m/a.wav"], {})
+        assert store.backlog()["writes"] == 0 and store.stats.failed_writes == 1
+    finally:
+        holder.rollback()
+        holder.close()
+    assert store.flush(10)
+    assert store.unfinished_session() is None
+    store.close()
+
+
+def test_ending_a_session_waits_only_a_bounded_time_for_a_held_store(tmp_path):
+    """end_session waits session_timeout_s at most, even while the write is still being
+    retried; the end is written once the store is released."""
+    db = tmp_path / "db.sqlite"
+    store = ResultStore(db, busy_timeout_s=0.05, retry_s=30.0, session_timeout_s=0.3)
+    sid = store.begin_session(["/m/a.wav"], {})
+    assert store.flush(5)
+    holder = _holder(db)
+    answers = []
+    ending = threading.Thread(target=lambda: answers.append(store.end_session(sid)),
+                              daemon=True)
+    try:
+        ending.start()
+        ending.join(3.0)
+        assert not ending.is_alive(), "end_session waited past its timeout"
+        assert answers == [False]
+    finally:
+        holder.rollback()
+        holder.close()
+        ending.join(10)
+    assert store.flush(30)
+    assert store.unfinished_session() is None  # ended after all
+    store.close()

@@ -5,6 +5,7 @@ import dataclasses
 import json
 import math
 import sqlite3
+import time
 
 import pytest
 
@@ -290,4 +291,223 @@ def test_an_opened_list_gives_back_every_result_field_by_field(tmp_path, monkeyp
     assert type(lib["results"][60].bpm) is int
     assert lib["results"][61] == SongResult(path="/m/extra.wav", status="done", bpm=1.5)
     assert store.stats.dropped == 4
+    store.close()
+
+
+def test_a_library_and_an_unfinished_session_give_back_their_times_and_reference(tmp_path):
+    store = ResultStore(tmp_path / "db.sqlite")
+    first = store.begin_session(["/m/a.wav"], {"n": 1}, "/m/ref.csv", kind="library")
+    lib = store.last_library()
+    created = store._db.execute("SELECT created FROM sessions WHERE id=?",
+                                (first,)).fetchone()[0]
+    assert lib["id"] == first and lib["created"] == created and lib["ended"] is None
+    assert lib["settings"] == {"n": 1} and lib["reference"] == "/m/ref.csv"
+    second = store.begin_session(["/m/b.wav"], {}, kind="library")
+    lib = store.last_library()
+    assert lib["id"] == second and lib["reference"] is None
+    # running lists are unfinished sessions too: the newest comes first
+    assert store.unfinished_session() == {"id": second, "created": lib["created"],
+                                          "settings": {}, "reference": None,
+                                          "paths": ["/m/b.wav"], "kind": "library"}
+    batch = store.begin_session(["/m/c.wav"], {}, "/m/ref.csv")
+    unfinished = store.unfinished_session()
+    assert (unfinished["id"], unfinished["kind"]) == (batch, "batch")
+    assert unfinished["reference"] == "/m/ref.csv"
+    store.close()
+
+
+def test_a_library_state_that_is_not_a_dict_comes_back_empty(tmp_path):
+    store = ResultStore(tmp_path / "db.sqlite")
+    sid = store.begin_session(["/m/a.wav"], {}, kind="library", running=False)
+    store.set_session_state(sid, ["not", "a", "dict"])
+    lib = store.last_library()
+    assert lib["id"] == sid and lib["state"] == {}
+    store.close()
+
+
+def test_a_result_whose_song_is_gone_is_skipped_and_the_others_come_back(tmp_path):
+    store = ResultStore(tmp_path / "db.sqlite")
+    paths = ["/m/a.wav", "/m/b.wav", "/m/c.wav"]
+    sid = store.begin_session(paths, {}, kind="library", running=False)
+    store.save_session_results(sid, [(i, SongResult(path=p, status="done", bpm=90.0 + i))
+                                     for i, p in enumerate(paths)])
+    store.flush(5)
+    # the first song's row is gone while its result stays
+    store._db.execute("DELETE FROM session_songs WHERE session=? AND idx=0", (sid,))
+    lib = store.last_library()
+    assert lib["paths"] == ["/m/b.wav", "/m/c.wav"] and lib["at"] == [1, 2]
+    assert {i: r.bpm for i, r in lib["results"].items()} == {0: 91.0, 1: 92.0}
+    store.close()
+
+
+def test_a_damaged_library_result_is_told_in_the_log(tmp_path, caplog):
+    store = ResultStore(tmp_path / "db.sqlite")
+    sid = store.begin_session(["/m/a.wav"], {}, kind="library", running=False)
+    store.save_session_result(sid, 0, SongResult(path="/m/a.wav", status="done"))
+    store.flush(5)
+    store._db.execute("UPDATE session_results SET result='{\"status\": \"done\"}'")
+    with caplog.at_level("WARNING", logger="core.batch.store"):
+        assert store.last_library()["results"] == {}
+    assert [r.getMessage() for r in caplog.records] == [
+        "a stored result of the library is damaged (no path); its song comes back "
+        "unanalyzed"]
+    store.close()
+
+
+def test_a_list_or_a_session_that_cannot_be_read_is_none_and_the_store_says_why(tmp_path):
+    bad_settings = "UPDATE sessions SET settings='{oops'"
+    # a damaged list
+    store = ResultStore(tmp_path / "list.sqlite")
+    store.begin_session(["/m/a.wav"], {}, kind="library", running=False)
+    store.flush(5)
+    store._db.execute(bad_settings)
+    assert store.last_library() is None
+    assert store.problem == ("could not read the last library: Expecting property name "
+                             "enclosed in double quotes: line 1 column 2 (char 1)")
+    store.close()
+    # a damaged batch
+    store = ResultStore(tmp_path / "batch.sqlite")
+    store.begin_session(["/m/a.wav"], {})
+    store.flush(5)
+    store._db.execute(bad_settings)
+    assert store.unfinished_session() is None
+    assert store.problem == ("could not read the last session: Expecting property name "
+                             "enclosed in double quotes: line 1 column 2 (char 1)")
+    store.close()
+    # the sessions table dropped by another program while the store is open
+    store = ResultStore(tmp_path / "dropped.sqlite")
+    store.begin_session(["/m/a.wav"], {}, kind="library", running=False)
+    store.flush(5)
+    with sqlite3.connect(tmp_path / "dropped.sqlite") as other:
+        other.execute("DROP TABLE sessions")
+    assert store.last_library() is None
+    assert store.problem == "could not read the last library: no such table: sessions"
+    store.close()
+
+
+def test_a_library_read_counts_the_later_lists_other_windows_hold(tmp_path):
+    db = tmp_path / "db.sqlite"
+    earlier = ResultStore(db)
+    free = earlier.begin_session(["/m/free.wav"], {}, kind="library", running=False)
+    earlier.close()
+    store = ResultStore(db)
+    lib = store.last_library()
+    assert lib["id"] == free and lib["busy"] == 0
+    others = [ResultStore(db) for _ in range(2)]
+    for i, other in enumerate(others):
+        other.begin_session([f"/m/held{i}.wav"], {}, kind="library", running=False)
+    lib = store.last_library()
+    assert lib["id"] == free and lib["busy"] == 2
+    taken, busy = store.take_library()
+    assert taken["id"] == free and taken["busy"] == 2 and busy == 2
+    for other in others:
+        other.close()
+    store.close()
+
+
+def _holder(path):
+    """A second connection holding a write transaction on the store (another program)."""
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def _patient(path, **kw):
+    """A store whose writes keep retrying a database held elsewhere for a minute, but whose
+    session calls wait for them only briefly."""
+    return ResultStore(path, busy_timeout_s=0.05, retry_s=60.0, session_timeout_s=0.2, **kw)
+
+
+@pytest.mark.timeout(5)
+def test_a_list_the_store_cannot_mark_in_time_is_only_read(tmp_path, caplog):
+    """Another program holds the database: taking the list waits ``session_timeout_s``,
+    not as long as the write would retry, and the list is read without being taken."""
+    db = tmp_path / "db.sqlite"
+    earlier = ResultStore(db)
+    free = earlier.begin_session(["/m/free.wav"], {}, kind="library", running=False)
+    earlier.close()
+    other = ResultStore(db)
+    other.begin_session(["/m/held.wav"], {}, kind="library", running=False)
+    store = _patient(db)
+    holder = _holder(db)
+    try:
+        began = time.monotonic()
+        with caplog.at_level("WARNING", logger="core.batch.store"):
+            lib, busy = store.take_library()
+        assert time.monotonic() - began < 2.5
+        assert lib["id"] == free and busy == 1 and lib["busy"] == 1
+        assert [r.getMessage() for r in caplog.records] == [
+            "the last list could not be marked as this window's (the store is busy); it "
+            "is only read"]
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    with sqlite3.connect(db) as con:
+        owner = con.execute("SELECT owner FROM sessions WHERE id=?", (free,)).fetchone()[0]
+    assert owner is None  # not taken
+    store.close()
+    other.close()
+
+
+@pytest.mark.timeout(5)
+def test_with_no_list_free_a_store_held_elsewhere_gives_none_and_no_busy_list(tmp_path):
+    db = tmp_path / "db.sqlite"
+    store = _patient(db)
+    holder = _holder(db)
+    try:
+        began = time.monotonic()
+        assert store.take_library() == (None, 0)
+        assert time.monotonic() - began < 2.5
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    store.close()
+
+
+@pytest.mark.timeout(5)
+def test_reading_the_last_list_or_session_waits_for_queued_writes_only_briefly(tmp_path):
+    """A write waiting for a database another program holds delays a read by
+    ``session_timeout_s`` at most; the read sees what was written before."""
+    db = tmp_path / "db.sqlite"
+    store = _patient(db)
+    sid = store.begin_session(["/m/a.wav"], {}, kind="library")
+    assert store.flush(5)
+    holder = _holder(db)
+    try:
+        store.set_session_state(sid, {"fitted": True})  # retried while the store is held
+        began = time.monotonic()
+        lib = store.last_library()
+        assert lib["id"] == sid and lib["state"] == {}
+        assert store.unfinished_session()["id"] == sid
+        assert time.monotonic() - began < 2.5
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    store.close()
+    again = ResultStore(db)
+    assert again.last_library()["state"] == {"fitted": True}
+    again.close()
+
+
+def test_a_list_the_store_refuses_to_mark_is_read_and_the_refusal_is_told(tmp_path, caplog):
+    db = tmp_path / "db.sqlite"
+    earlier = ResultStore(db)
+    free = earlier.begin_session(["/m/free.wav"], {}, kind="library", running=False)
+    earlier.close()
+    # gives a refused write up after 0.2 s, within the 3 s a session call waits
+    store = ResultStore(db, busy_timeout_s=0.05, retry_s=0.2, session_timeout_s=3.0)
+    holder = _holder(db)
+    try:
+        with caplog.at_level("WARNING", logger="core.batch.store"):
+            lib, busy = store.take_library()
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    assert lib["id"] == free and busy == 0
+    why = "could not take the last list: another program holds the database"
+    assert store.problem.startswith(why)
+    told = [r.getMessage() for r in caplog.records
+            if r.getMessage().startswith("the last list")]
+    assert told == [f"the last list could not be marked as this window's ({store.problem}); "
+                    "it is only read"]
     store.close()

@@ -613,3 +613,62 @@ def test_a_take_back_that_fails_says_what_failed(tmp_path):
         == [(sid, True)]
     store.close()
     other.close()
+
+
+def test_opening_or_deleting_a_list_gives_up_on_a_held_store_after_its_timeout(tmp_path):
+    """While the store is held and the write is still being retried, opening or deleting a
+    list waits session_timeout_s, no longer, and says the store was busy, not an earlier
+    problem that has nothing to do with it."""
+    import math
+    import sqlite3
+
+    db = tmp_path / "store.sqlite"
+    first = ResultStore(db)
+    sid = _list(first, ["/m/a.wav"])
+    first.close()
+    store = ResultStore(db, busy_timeout_s=0.05, retry_s=30.0, session_timeout_s=0.3)
+    store.set_session_state(sid, {"gain": math.nan})  # refused: a problem of its own
+    assert store.problem.startswith("could not store the session's state")
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    answers = {}
+    calls = [threading.Thread(target=lambda: answers.update(opened=store.open_library(sid)),
+                              daemon=True),
+             threading.Thread(target=lambda: answers.update(deleted=store.delete_library(sid)),
+                              daemon=True)]
+    try:
+        for call in calls:
+            call.start()
+            call.join(3.0)
+            assert not call.is_alive(), "waited past session_timeout_s"
+        busy = "the session store did not answer in time (the store is busy)"
+        assert answers == {"opened": (None, busy), "deleted": busy}
+    finally:
+        holder.rollback()
+        holder.close()
+        for call in calls:
+            if call.ident is not None:  # (started)
+                call.join(10)
+    assert store.flush(30)
+    (entry,) = store.list_libraries()  # neither opened nor deleted later
+    assert entry["id"] == sid and not entry["mine"]
+    store.close()
+
+
+def test_the_list_a_window_keeps_is_used_just_after_the_one_it_lets_go(tmp_path):
+    """Letting go of a list marks it used now, and the list the window keeps a moment
+    later (it stays the one used last), not some time in the future."""
+    import time
+
+    store = ResultStore(tmp_path / "store.sqlite")
+    kept = _list(store, ["/m/a.wav"])
+    gone = _list(store, ["/m/b.wav"])  # the store holds this one now
+    assert store.open_library(kept)[1] == ""  # ... and both, until it lets go of one
+    before = time.time()
+    store.release_library(gone)
+    store.flush(5)
+    after = time.time()
+    used = {e["id"]: e["used"] for e in store.list_libraries()}
+    assert before <= used[gone] <= after
+    assert used[gone] < used[kept] <= after + 0.1
+    store.close()

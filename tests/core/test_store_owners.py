@@ -5,13 +5,17 @@ later process given the same number is not taken for it."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import textwrap
 
+import psutil
+
+import core.batch.store_sessions as sessions
 from core.batch.store import ResultStore
-from core.batch.store_sessions import owner_in_use
+from core.batch.store_sessions import forget_owner, new_owner, owner_in_use
 from core.io.results import SongResult
 from core.settings import AnalysisSettings
 
@@ -164,3 +168,69 @@ def test_a_month_of_lists_stays_offered_to_open_again(tmp_path):
     lists = store.list_libraries()
     assert len(lists) == 50 and first not in {e["id"] for e in lists}  # the oldest went
     store.close()
+
+
+#: A process number that is not this process's (an owner of this process is looked up
+#: among its open stores instead).
+OTHER = 4242 if os.getpid() != 4242 else 4243
+
+
+def test_an_owner_tag_is_this_process_its_start_and_eight_random_hex_digits(monkeypatch):
+    owner = new_owner()
+    try:
+        started = sessions._process_started(os.getpid())
+        assert re.fullmatch(rf"{os.getpid()}:{started:.2f}:[0-9a-f]{{8}}", owner), owner
+        assert owner_in_use(owner)  # open until forgotten
+    finally:
+        forget_owner(owner)
+    assert not owner_in_use(owner)
+    # the start of this process, as the process table gives it for this process's number;
+    # a start that cannot be read (0.0) or a process not found is written as 0
+    for answer, start in ((1234.5, "1234.50"), (0.0, "0.00"), (None, "0.00")):
+        monkeypatch.setattr(sessions, "_process_started", {os.getpid(): answer}.get)
+        owner = new_owner()
+        forget_owner(owner)
+        assert owner.split(":")[:2] == [str(os.getpid()), start], (answer, owner)
+
+
+def test_a_store_of_this_process_is_in_use_until_it_closes(tmp_path):
+    store = ResultStore(tmp_path / "store.sqlite")
+    owner = store.owner
+    assert owner_in_use(owner)
+    store.close()
+    assert not owner_in_use(owner)
+
+
+def test_another_process_owns_a_session_while_it_runs_and_started_when_the_tag_says(
+        monkeypatch):
+    """The start in the tag is rounded to 1/100 s: within 2 s of the process table's, it is
+    the same process; a start that cannot be compared (0 on either side) takes a running
+    process as the owner; a process number below 1 never owns one."""
+    runs = {OTHER: 102.0, 1: 100.0, 0: 100.0, -5: 100.0, 77: 0.0}
+    monkeypatch.setattr(sessions, "_process_started", runs.get)
+    assert owner_in_use(f"{OTHER}:101.00:abcd1234")
+    assert owner_in_use(f"{OTHER}:100.01:abcd1234")
+    assert not owner_in_use(f"{OTHER}:100.00:abcd1234")  # exactly 2 s apart: another one
+    assert not owner_in_use(f"{OTHER}:104.50:abcd1234")
+    assert owner_in_use(f"{OTHER}:0.00:abcd1234")  # its start was not known when tagged
+    assert owner_in_use("77:100.00:abcd1234")  # its start cannot be read now
+    assert owner_in_use("1:100.00:abcd1234")
+    assert not owner_in_use("0:100.00:abcd1234")
+    assert not owner_in_use("-5:100.00:abcd1234")
+    assert not owner_in_use("5151:100.00:abcd1234")  # not running
+    for damaged in ("abc:100.00:abcd1234", f"{OTHER}:soon:abcd1234", f"{OTHER}:100.00",
+                    f"{OTHER}:100.00:abcd:1234"):
+        assert not owner_in_use(damaged), damaged
+
+
+def test_a_process_whose_start_cannot_be_read_is_taken_as_running(monkeypatch):
+    def refused(pid):
+        raise psutil.AccessDenied(pid)
+
+    monkeypatch.setattr(psutil, "Process", refused)
+    assert sessions._process_started(OTHER) == 0.0
+    assert owner_in_use(f"{OTHER}:123.00:abcd1234")
+    # without psutil nothing can be told about another process: it may be running
+    monkeypatch.setitem(sys.modules, "psutil", None)
+    assert sessions._process_started(OTHER) == 0.0
+    assert owner_in_use(f"{OTHER}:123.00:abcd1234")
