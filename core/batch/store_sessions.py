@@ -362,6 +362,11 @@ class SessionRecords:
         :meth:`remove_from_session` and :meth:`save_session_results` name; ``busy``: how
         many libraries used since are held by other windows), or None (also when the store
         cannot be read).  Read only: :meth:`take_library` also marks it as this store's."""
+        return self._last_free_library()[0]
+
+    def _last_free_library(self) -> tuple[dict | None, int]:
+        """:meth:`last_library`, and how many libraries used since (every one, when none is
+        free) other windows hold."""
         self.flush(self.session_timeout_s)
         try:
             with self._reading() as db:
@@ -369,7 +374,7 @@ class SessionRecords:
                                   f"{_LIBRARY_ORDER}").fetchall()
         except sqlite3.Error as err:
             self._report("could not read the last library", err)
-            return None
+            return None, 0
         busy = 0
         for sid, owner in rows:
             if owner != self.owner and owner_in_use(owner):
@@ -378,8 +383,8 @@ class SessionRecords:
             lib = self._read_library(sid)
             if lib is not None:
                 lib["busy"] = busy
-            return lib
-        return None
+            return lib, busy
+        return None, busy
 
     def take_library(self) -> tuple[dict | None, int]:
         """Take the library a window used last that no other open store holds, as this
@@ -416,8 +421,7 @@ class SessionRecords:
                 return None, len(busy)
             log.warning("the last list could not be marked as this window's (%s); it is "
                         "only read", self.problem or "the store is busy")
-            lib = self.last_library()
-            return lib, (lib or {}).get("busy", 0)
+            return self._last_free_library()
         lib = self._read_library(taken[0])
         if lib is not None:
             lib["busy"] = len(busy)

@@ -450,7 +450,9 @@ def test_a_list_the_store_cannot_mark_in_time_is_only_read(tmp_path, caplog):
 
 
 @pytest.mark.timeout(5)
-def test_with_no_list_free_a_store_held_elsewhere_gives_none_and_no_busy_list(tmp_path):
+def test_with_no_list_free_a_store_held_elsewhere_gives_none_and_the_busy_lists(tmp_path):
+    """Taking no list because the database is held: the lists other windows hold are still
+    counted (the window says so), none when there is no list at all."""
     db = tmp_path / "db.sqlite"
     store = _patient(db)
     holder = _holder(db)
@@ -461,6 +463,18 @@ def test_with_no_list_free_a_store_held_elsewhere_gives_none_and_no_busy_list(tm
     finally:
         holder.execute("COMMIT")
         holder.close()
+    others = [ResultStore(db) for _ in range(2)]
+    for i, other in enumerate(others):
+        other.begin_session([f"/m/held{i}.wav"], {}, kind="library", running=False)
+        other.flush(5)
+    holder = _holder(db)
+    try:
+        assert store.take_library() == (None, 2)
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    for other in others:
+        other.close()
     store.close()
 
 
