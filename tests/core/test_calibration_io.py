@@ -540,6 +540,23 @@ def test_version_1_profiles_are_still_read(tmp_path):
     assert out["energy_calibrated_low"] is None  # a version 1 profile has no interval
 
 
+@pytest.mark.parametrize("low, high, version", [
+    (20.0, 320.0, 2),  # tempo's own range
+    (10.0, 320.0, 3),  # below it: slower than any tempo SongCal states
+    (20.0, 400.0, 3),  # above it
+])
+def test_a_tempo_correction_clamped_beyond_the_tempo_range_is_written_as_version_3(
+        low, high, version):
+    data = {"format": "songcal-calibration-profile", "version": 3,
+            "tempo": {"rule": {"kind": "none"},
+                      "correction": {"method": "linear", "slope": 1.02, "intercept": -1.5,
+                                     "low": low, "high": high}}}
+    p = profile_from_dict(data)
+    written = profile_to_dict(p)
+    assert written["version"] == version
+    assert profile_from_dict(written).tempo_correction == p.tempo_correction
+
+
 @pytest.mark.parametrize("change, message", [
     ({"learned": {"speech": {"kind": "forest"}}}, "learned.speech: unknown learned model kind"),
     ({"learned": []}, "'learned' must be a JSON object"),
@@ -637,6 +654,22 @@ def test_the_paired_export_says_which_columns_each_song_was_fitted_on():
     # the tempo ratio and relation, where both tempi are known
     assert [r.get("bpm_ratio") for r in out] == [2.0, None, None, 1.0, None, None]
     assert [r.get("bpm_agreement") for r in out] == ["double", "", "", "ok", None, ""]
+
+
+def test_the_paired_csv_written_without_precomputed_rows_holds_the_sheets_values(tmp_path):
+    from core.calibration.exports import write_paired_csv
+    from core.calibration.matching import Match, MatchResult
+    from core.calibration.reference import parse_reference_text
+
+    sheet = parse_reference_text("Song,Artist,BPM,Key\nA,x,100,C major\nB,x,120,A minor\n")
+    rows = [{"path": "/a", "title": "A", "bpm": 200.0, "key": "C major"},
+            {"path": "/b", "title": "B", "bpm": 120.0, "key": "C major"}]
+    match = MatchResult(2, 2, [Match(0, 0, "exact", 100.0), Match(1, 1, "exact", 100.0)], [])
+    write_paired_csv(tmp_path / "paired.csv", rows, sheet, match)
+    columns, out = read_csv_rows(tmp_path / "paired.csv")
+    assert {"ref_title", "ref_bpm", "ref_key", "bpm_agreement"} <= set(columns)
+    assert [(r["ref_title"], r["ref_bpm"], r["ref_key"], r["bpm_agreement"]) for r in out] == [
+        ("A", "100.0", "C major", "double"), ("B", "120.0", "A minor", "ok")]
 
 
 def test_mismatch_rows_without_a_precomputed_pairing():

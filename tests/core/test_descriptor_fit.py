@@ -70,6 +70,16 @@ def test_each_method_recovers_a_clean_line():
     assert flat.method == "offset" and flat.intercept == pytest.approx(2.0 - 0.4)
 
 
+def test_two_points_are_enough_for_a_line():
+    # the smallest fit there is: two songs give the line through them
+    for method in ("linear", "theil_sen", "huber"):
+        c = fit_linear([0.2, 0.6], [0.3, 0.5], method=method)
+        assert (c.method, c.slope, c.intercept) == (
+            method, pytest.approx(0.5), pytest.approx(0.2)), method
+    with pytest.raises(ValueError, match="at least 2 values, got 1, 1"):
+        fit_linear([0.2], [0.3], method="linear")
+
+
 def test_robust_fits_recover_a_line_despite_outliers():
     rng = np.random.default_rng(3)
     x = rng.uniform(0.0, 1.0, 80)
@@ -246,7 +256,8 @@ def test_raw_values_that_already_track_keep_nothing():
 def test_too_few_pairs_at_the_boundary():
     three = fit_descriptor([0.1, 0.5, 0.9], [0.2, 0.5, 0.8], descriptor="energy")
     assert three.n == 3 and three.verdict == "too few" and three.folds == 0
-    assert "too few" in three.note
+    assert three.note == ("too few pairs to fit (3 < 10): no correction is kept from fewer "
+                          "than 10 paired songs")
     x = np.linspace(0.1, 0.9, 10)
     nine = fit_descriptor(x[:9], 0.8 * x[:9] + 0.1, descriptor="energy")
     assert nine.n == 9 and nine.folds == 0 and nine.verdict == "too few" and not nine.kept
@@ -255,6 +266,18 @@ def test_too_few_pairs_at_the_boundary():
     nan = fit_descriptor([0.1, np.nan, 0.3], [0.2, 0.5, np.nan], descriptor="energy")
     assert nan.n == 1 and not nan.kept
     assert fit_descriptor([], [], descriptor="energy").note == "no pairs"
+
+
+def test_a_kept_correction_reports_its_in_sample_r2_and_mae():
+    rng = np.random.default_rng(12)
+    x = rng.uniform(0.1, 0.9, 60)
+    y = 0.7 * x + 0.2 + rng.normal(0, 0.02, 60)
+    cal = fit_descriptor(x, y, descriptor="energy")
+    assert cal.kept and cal.verdict == "calibrated"
+    # the figures of the line fitted on every song, measured on those songs
+    fitted = cal.correction.apply(x)
+    assert cal.r2 == pytest.approx(r_squared(fitted, y)) and cal.r2 > 0.9
+    assert cal.mae_fit == pytest.approx(mae(fitted, y)) and cal.mae_fit < 0.03
 
 
 def test_interval_holds_about_90_percent_of_new_reference_values():

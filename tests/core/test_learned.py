@@ -169,6 +169,20 @@ def test_trees_in_cross_validation_predict_what_their_saved_form_predicts_clampe
     assert np.array_equal(pred, quick.export().predict(X))
 
 
+def test_trees_clamped_at_one_end_only_predict_what_their_saved_form_predicts():
+    X, y = _planted(300, seed=8)
+    for low, high in ((None, 0.7), (0.3, None)):
+        quick = fit_model(X, y, NAMES, low=low, high=high, export=False)
+        assert quick.kind == "boosted_trees"
+        pred = quick.predict(X)
+        # the clamped end holds, the other is left open (the planted values reach past both)
+        if high is not None:
+            assert pred.max() == 0.7 and pred.min() < 0.3
+        else:
+            assert pred.min() == 0.3 and pred.max() > 0.7
+        assert np.array_equal(pred, quick.export().predict(X))
+
+
 def test_a_learned_fit_is_reproducible_and_clamps_its_held_out_predictions():
     X, y = _planted(150, seed=8)
     first = fit_learned(X, y, NAMES, column="energy", low=0.3, high=0.7)

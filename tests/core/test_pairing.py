@@ -231,6 +231,19 @@ def test_apply_profile_measures_every_column_on_the_paired_songs():
     assert s.current_profile() is profile and s.has_calibrated_values
 
 
+def test_results_need_one_distinct_key_per_row():
+    p = Pairing()
+    with pytest.raises(ValueError, match=r"^keys must have one entry per row: 1 keys for 2 "
+                                         r"rows$"):
+        p.set_results(_rows()[:2], keys=["a"])
+    with pytest.raises(ValueError, match=r"^keys must be unique \(two rows share a key\)$"):
+        p.set_results(_rows()[:2], keys=["a", "a"])
+    # two rows of one path (the default keys) are refused the same way
+    with pytest.raises(ValueError, match=r"^keys must be unique"):
+        p.set_results([_rows()[0], _rows()[0]])
+    assert p.rows == [] and p.version == 0  # nothing was taken
+
+
 def test_manual_match_needs_a_sheet_and_a_match_and_checks_indices():
     p = Pairing()
     with pytest.raises(ValueError, match="load a reference sheet and results before matching "

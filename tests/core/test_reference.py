@@ -458,12 +458,16 @@ def test_a_number_with_thousands_separators_is_read_and_one_that_reads_two_ways_
 
 def test_a_0_1_column_of_whole_numbers_1_to_10_is_left_out_with_a_warning():
     # Mixed In Key's energy level 1-10 was read as 1-10 % (0.06 for level 6).
-    text = "Artist,Title,Key,BPM,Energy\nX,A,8A,124,6\nX,B,9B,96,7\nX,C,9A,72,5\n"
+    # (song D has no energy written: the column is left out all the same)
+    text = ("Artist,Title,Key,BPM,Energy\nX,A,8A,124,6\nX,B,9B,96,7\nX,C,9A,72,5\n"
+            "X,D,10A,100,\n")
     sheet = parse_reference_text(text)
     assert "energy" not in sheet.columns and "energy" not in sheet.descriptors
     assert all("energy" not in r.values for r in sheet.rows)
-    assert sheet.rows[0].values == {"bpm": 124.0}
-    assert any("'Energy' holds only whole numbers 1-10" in w for w in sheet.warnings)
+    assert sheet.rows[0].values == {"bpm": 124.0} and sheet.rows[3].values == {"bpm": 100.0}
+    assert ("column 'Energy' holds only whole numbers 1-10: a 1-10 level (as Mixed In Key "
+            "writes energy) or percentages? Left out of the fit; write it on 0-1 or as "
+            "percentages with decimals to use it") in sheet.warnings
     percent = parse_reference_text("Song,Energy\nA,6\nB,70\nC,5\n")
     assert [r.values["energy"] for r in percent.rows] == pytest.approx([0.06, 0.7, 0.05])
     low = parse_reference_text("Song,Acoustic\nA,0\nB,3\nC,5\n")  # a 0: percentages

@@ -57,6 +57,29 @@ def test_a_subtotal_under_each_block_and_the_average_of_a_column_of_rounded_valu
     assert _titles(sheet) == ["A", "B", "C", "D"] and sheet.summary_rows == [4, 7, 8]
 
 
+@pytest.mark.parametrize("artist, key", [("-", ""), ("n/a", ""), ("", "?"), ("Total", "")])
+def test_a_total_row_with_a_placeholder_for_its_artist_or_key_is_left_out(artist, key):
+    # a dash, "n/a" or the label again says nothing about a song: still a total row
+    text = ("Title,Artist,BPM,Energy,Key\nA,X,120,0.8,Am\nB,Y,100,0.6,C\nC,Z,110,0.4,G\n"
+            f"Total,{artist},330,1.8,{key}\n")
+    sheet = parse_reference_text(text)
+    assert _titles(sheet) == ["A", "B", "C"] and sheet.summary_rows == [5]
+
+
+def test_a_total_row_whose_numbers_are_not_sums_is_a_song_even_beside_an_unreadable_cell():
+    # the tempo cell reads as no number; the energy, 0.5, is neither the sum (1.8) nor the
+    # mean (0.6) of the songs above: a song called Total
+    sheet = parse_reference_text("Title,Artist,BPM,Energy\nA,X,120,0.8\nB,Y,100,0.6\n"
+                                 "C,Z,110,0.4\nTotal,,fast,0.5\n")
+    assert _titles(sheet) == ["A", "B", "C", "Total"] and sheet.summary_rows == []
+    assert sheet.rows[3].values == {"energy": 0.5}
+    assert [(b.row, b.column, b.reason) for b in sheet.bad_cells] == [(5, "BPM", "not a number")]
+    # with the sum of the energies there, it is a total row
+    total = parse_reference_text("Title,Artist,BPM,Energy\nA,X,120,0.8\nB,Y,100,0.6\n"
+                                 "C,Z,110,0.4\nTotal,,fast,1.8\n")
+    assert _titles(total) == ["A", "B", "C"] and total.summary_rows == [5]
+
+
 @pytest.mark.parametrize("row", [
     "Total,Mike Oldfield,330,1.8",  # an artist: a song called Total
     "Mean,,128,0.5",  # numbers that are neither the sum nor the mean of the rows above

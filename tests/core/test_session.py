@@ -90,6 +90,20 @@ def test_results_are_paired_and_summarized_before_the_fit(session):
     assert session.key_errors().relations["same"] == N - 1
 
 
+def test_a_summary_before_the_fit_counts_paired_songs_without_an_analyzer_value():
+    rows, sheet = make_deck()
+    rows[0]["energy"] = None  # paired, with an energy in the sheet, but none measured
+    s = CalibrationSession(options=CalibrationOptions(learned=False))
+    s.set_results(rows)
+    s.set_reference(sheet)
+    s.rematch()
+    assert s.pairs("energy")[0].size == N - 2
+    by = {x.descriptor: x for x in s.summary()}
+    assert by["energy"].n == N - 1  # every paired song with a reference energy
+    x, y, _ = s.pairs("energy")
+    assert by["energy"].mae_before == pytest.approx(mae(x, y))  # over those with both
+
+
 def test_a_tempo_range_is_suggested_but_never_the_one_analyzed_in(session):
     tip = session.tempo_range_suggestion()
     # four songs read at double: moved into 78-155 two of them agree (the other two are

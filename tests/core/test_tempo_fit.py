@@ -12,6 +12,7 @@ from core.calibration.tempo_fit import (
     _RANGES,
     TEMPO_SLOPES,
     TempoRule,
+    _fit_tempo_linear,
     _fold,
     _learn_tempo_rule,
     _range_hits,
@@ -163,6 +164,37 @@ def test_a_tempo_correction_always_makes_a_profile_that_reads_back():
     whole = Calibration(tempo=cal)
     back = profile_from_dict(profile_to_dict(profile_from_calibration(whole)))
     assert back.tempo_correction.slope == cal.correction.slope
+
+
+@pytest.mark.parametrize("slope", TEMPO_SLOPES)
+def test_a_tempo_slope_at_either_end_of_the_allowed_range_is_kept(slope):
+    # nine songs near 100 BPM, all within 8 % of a reference that runs exactly at the
+    # slope's limit: the line is kept, not replaced by an offset
+    est = np.arange(96.0, 105.0)
+    ref = slope * est + 100.0 * (1.0 - slope)
+    for method in ("theil_sen", "huber"):
+        corr = _fit_tempo_linear(est, ref, method, 0)
+        assert (corr.method, corr.slope) == (method, slope)
+        assert corr.apply(104.0) == pytest.approx(100.0 + slope * 4.0)
+
+
+def test_songs_near_a_placeholder_tempo_are_counted_within_8_percent():
+    # every song charted at 120 BPM: nothing is fitted, but the songs within 8 % of it are
+    # counted as agreeing (5 % fast is outside Acc1's 4 % and inside 8 %)
+    est = np.r_[np.full(4, 120.0), np.full(3, 126.0), np.full(3, 135.0), 60.0, 240.0]
+    cal = fit_tempo(est, np.full(est.size, 120.0))
+    assert "same reference tempo (120 BPM)" in cal.note and not cal.kept
+    assert cal.n_agree == 7
+
+
+def test_a_reference_tempo_of_zero_is_no_pair():
+    # a row whose tempo reads as 0 states none: the pair is dropped, not counted as a miss
+    rng = np.random.default_rng(2)
+    ref = rng.uniform(90, 150, 20)
+    est = ref * (1 + rng.normal(0, 0.004, 20))
+    cal = fit_tempo(np.r_[est, 120.0, 100.0], np.r_[ref, 0.0, -5.0])
+    assert cal.n == 20 and cal.n_missing == 0
+    assert cal.acc1_before == pytest.approx(acc1(est, ref))
 
 
 def test_linear_fit_trains_only_on_songs_agreeing_within_8_percent():

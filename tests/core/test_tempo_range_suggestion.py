@@ -53,6 +53,15 @@ def test_too_few_songs_and_missing_tempos_are_left_out():
     assert tip is not None and tip.n == 12
 
 
+def test_a_reference_tempo_of_1_bpm_is_a_pair_like_any_other():
+    # 1 BPM is the slowest tempo a sheet is read with: the song is paired, and agrees with
+    # it in no range
+    est = _read_at(CHART, [2, 2, 1, 1, 1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5])
+    tip = suggest_tempo_range(np.r_[est, 120.0], np.r_[CHART, 1.0])
+    assert tip is not None and tip.floor == 88.0
+    assert (tip.n, tip.agree_as_read, tip.agree_in_range) == (13, 6, 12)
+
+
 def test_the_range_analyzed_in_is_not_offered_again():
     est = _read_at(CHART, [2, 2, 1, 1, 1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5])
     tip = suggest_tempo_range(est, CHART, current_floor=88.0)

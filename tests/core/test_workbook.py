@@ -8,7 +8,7 @@ import pytest
 from openpyxl.cell import WriteOnlyCell
 
 import core.calibration.workbook as workbook
-from core.calibration.reference import load_reference, reference_from_bytes
+from core.calibration.reference import load_reference, reads_as_sheet, reference_from_bytes
 from core.errors import ReferenceSheetError
 from core.io.keynotation import Key
 
@@ -48,7 +48,7 @@ def test_an_excel_workbook_reads_as_its_csv_would(tmp_path):
     assert sheet.rows[0].values["loudness_lufs"] == pytest.approx(-12.1)
     assert [r.key for r in sheet.rows] == [Key(9, "minor"), Key(7, "major"), Key(9, "minor")]
     assert sheet.encoding == "xlsx" and sheet.bad_rows == [] and sheet.bad_cells == []
-    assert sheet.sha256 and sheet.name == "deck.xlsx"
+    assert sheet.sha256 and sheet.name == "deck.xlsx" and sheet.path == str(path)
 
 
 def test_the_worksheet_with_a_table_is_read_and_named(tmp_path):
@@ -80,17 +80,32 @@ def test_other_spreadsheet_files_are_named_with_how_to_save_them(tmp_path):
     numbers = io.BytesIO()
     with zipfile.ZipFile(numbers, "w") as z:
         z.writestr("Index/Document.iwa", b"\x00" * 10)
+    zipped = io.BytesIO()  # a CSV sheet sent zipped
+    with zipfile.ZipFile(zipped, "w") as z:
+        z.writestr("reference.csv", "Song,BPM\nA,120\n")
     cases = {
         "old.xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504,
                     "an Excel 97-2003 workbook (.xls) or a password-protected workbook"),
         "sheet.ods": (ods.getvalue(), "an OpenDocument spreadsheet (.ods)"),
         "sheet.numbers": (numbers.getvalue(), "an Apple Numbers file"),
+        "sheet.zip": (zipped.getvalue(), "a ZIP archive"),
     }
     for name, (data, kind) in cases.items():
         with pytest.raises(ReferenceSheetError) as err:
             reference_from_bytes(data, tmp_path / name)
         assert str(err.value) == (f"{name}: the file is {kind}, not a sheet SongCal reads: "
                                   "save it as an Excel workbook (.xlsx) or as CSV")
+
+
+def test_a_workbook_is_not_taken_for_a_text_sheet(tmp_path):
+    # a workbook named .txt among songs is not offered as a text sheet: it is read as what
+    # it is when named as the reference
+    path = _save(_deck_book(), tmp_path / "deck.txt")
+    assert not reads_as_sheet(path)
+    assert len(load_reference(path).rows) == 3
+    text = tmp_path / "deck2.txt"
+    text.write_text("Song\tArtist\tBPM\nMidnight Drive\tNova Lights\t124\n")
+    assert reads_as_sheet(text)
 
 
 def test_a_damaged_or_oversized_workbook_is_refused_with_a_reason(tmp_path, monkeypatch):
