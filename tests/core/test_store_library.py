@@ -355,25 +355,17 @@ def test_a_damaged_library_result_is_told_in_the_log(tmp_path, caplog):
 
 
 def test_a_list_or_a_session_that_cannot_be_read_is_none_and_the_store_says_why(tmp_path):
-    bad_settings = "UPDATE sessions SET settings='{oops'"
-    # a damaged list
-    store = ResultStore(tmp_path / "list.sqlite")
-    store.begin_session(["/m/a.wav"], {}, kind="library", running=False)
-    store.flush(5)
-    store._db.execute(bad_settings)
-    assert store.last_library() is None
-    assert store.problem == ("could not read the last library: Expecting property name "
-                             "enclosed in double quotes: line 1 column 2 (char 1)")
-    store.close()
-    # a damaged batch
-    store = ResultStore(tmp_path / "batch.sqlite")
-    store.begin_session(["/m/a.wav"], {})
-    store.flush(5)
-    store._db.execute(bad_settings)
-    assert store.unfinished_session() is None
-    assert store.problem == ("could not read the last session: Expecting property name "
-                             "enclosed in double quotes: line 1 column 2 (char 1)")
-    store.close()
+    # a damaged list, a damaged batch
+    for kind, read, what in (("library", ResultStore.last_library, "last library"),
+                             ("batch", ResultStore.unfinished_session, "last session")):
+        store = ResultStore(tmp_path / f"{kind}.sqlite")
+        store.begin_session(["/m/a.wav"], {}, kind=kind, running=kind == "batch")
+        store.flush(5)
+        store._db.execute("UPDATE sessions SET settings='{oops'")
+        assert read(store) is None
+        assert store.problem == (f"could not read the {what}: Expecting property name "
+                                 "enclosed in double quotes: line 1 column 2 (char 1)")
+        store.close()
     # the sessions table dropped by another program while the store is open
     store = ResultStore(tmp_path / "dropped.sqlite")
     store.begin_session(["/m/a.wav"], {}, kind="library", running=False)
@@ -382,6 +374,7 @@ def test_a_list_or_a_session_that_cannot_be_read_is_none_and_the_store_says_why(
         other.execute("DROP TABLE sessions")
     assert store.last_library() is None
     assert store.problem == "could not read the last library: no such table: sessions"
+    assert store.take_library() == (None, 0)  # neither taken nor read: no list to count
     store.close()
 
 
