@@ -25,7 +25,14 @@ from core.analysis.identity import analyzer_id
 from core.analysis.key import chunk_keys, estimate_key
 from core.analysis.loops import LOOP_MAX_S, LOOP_REPEATS, read_as_loop
 from core.analysis.loudness import LoudnessMeter
-from core.analysis.tempo import MIN_TEMPO_S, chunk_tempos, estimate_tempo, octave_near
+from core.analysis.tempo import (
+    MIN_TEMPO_S,
+    chunk_tempos,
+    clear_onsets,
+    estimate_tempo,
+    interval_guess,
+    octave_near,
+)
 from core.analysis.timesig import estimate_time_signature
 from core.errors import AnalysisCancelled, EmptyFileError, TooShortError
 from core.io.results import ChunkResult, SongResult
@@ -143,12 +150,61 @@ _STEADY_SMOOTH_S = 0.1
 #: Frames left out at either end of the sounding part: they hold part of the silence around
 #: it, and the click of a sound cut there.
 _STEADY_EDGE_FRAMES = 4
+#: A steady sound's level (over 0.1 s) rising this many dB over its 95th percentile is a
+#: hit on it (:func:`_hits`): the steady tones above and stationary noise peak within 1 dB
+#: of it, two kicks in a faint hiss 69 dB over it.
+_HIT_DB = 6.0
+#: ... and each hit's onset reaches this share of the strongest hit's (a held tone's
+#: flicker within a kick's decay does not).
+_HIT_OF_MAX = 0.25
+#: The note of a tempo guessed from the interval between a few onsets.
+_INTERVAL_NOTE = ("too few onsets for a tempo of its own: the tempo is a guess from the "
+                  "interval between its onsets")
 
 
 def _top_mean(x: np.ndarray, share: float) -> np.ndarray:
     """Mean of the largest ``share`` of each row of ``x`` (at least one value)."""
     k = max(1, int(share * x.shape[1]))
     return np.partition(x, x.shape[1] - k, axis=1)[:, -k:].mean(axis=1)
+
+
+def _sounding_level(feats):
+    """``(start, stop, width, level)`` of the sounding part of a signal, which
+    :func:`_is_steady` judges: its frames ``start:stop`` (within 60 dB of its loud ones, less
+    :data:`_STEADY_EDGE_FRAMES` at either end) and their level in dB over ``width`` frames
+    (:data:`_STEADY_SMOOTH_S`; ``level[i]`` of frames ``start + i`` to ``start + i + width``);
+    None for silence or a sounding part under a second."""
+    power = np.square(np.asarray(feats.rms, dtype=np.float64))
+    if not power.size or not power.max() > 0:
+        return None
+    sounding = np.flatnonzero(power > 1e-6 * np.percentile(power, 90))
+    start, stop = sounding[0] + _STEADY_EDGE_FRAMES, sounding[-1] + 1 - _STEADY_EDGE_FRAMES
+    width = max(1, round(_STEADY_SMOOTH_S * feats.frame_rate))
+    if stop - start < max(2 * width, round(feats.frame_rate)):
+        return None
+    mean = np.ones(width) / width
+    level = 10.0 * np.log10(np.maximum(np.convolve(power[start:stop], mean, "valid"), 1e-20))
+    return start, stop, width, level
+
+
+def _hits(feats) -> np.ndarray:
+    """Onset frames of the hits on a steady sound (:func:`_is_steady`): its clear onsets
+    (:func:`core.analysis.tempo.clear_onsets`) where its level rises :data:`_HIT_DB` over its
+    95th percentile, reaching :data:`_HIT_OF_MAX` of the strongest.  A steady sound is judged on the bulk of its frames, which two or three
+    kicks in a hiss or on a held tone hardly touch; their interval is the only pulse there
+    (:func:`core.analysis.tempo.interval_guess`), while its flicker is none."""
+    judged = _sounding_level(feats)
+    if judged is None:
+        return np.zeros(0, dtype=np.int64)
+    start, _stop, width, level = judged
+    above = (level >= np.percentile(level, 95) + _HIT_DB).astype(np.float64)
+    loud = np.zeros(len(feats.rms), dtype=bool)  # frames within a window of a hit's level
+    loud[start:start + len(level) + width - 1] = np.convolve(above, np.ones(width)) > 0
+    env = np.asarray(feats.onset_bands, dtype=np.float64).sum(axis=0)
+    hits = clear_onsets(env, feats.frame_rate) & loud[:env.size]
+    if not hits.any():
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(hits & (env >= _HIT_OF_MAX * float(env[hits].max())))
 
 
 def _is_steady(feats) -> bool:
@@ -163,17 +219,12 @@ def _is_steady(feats) -> bool:
     or a chord raises the level or moves the centroid, and so does a tremolo or a pulsed
     tone; a quiet drum under a steady sound rises in its band faster than it falls.
     """
-    power = np.square(np.asarray(feats.rms, dtype=np.float64))
-    centroid = np.asarray(feats.centroid_hz, dtype=np.float64)
-    if not power.size or not power.max() > 0:
+    judged = _sounding_level(feats)
+    if judged is None:
         return False
-    sounding = np.flatnonzero(power > 1e-6 * np.percentile(power, 90))
-    start, stop = sounding[0] + _STEADY_EDGE_FRAMES, sounding[-1] + 1 - _STEADY_EDGE_FRAMES
-    width = max(1, round(_STEADY_SMOOTH_S * feats.frame_rate))
-    if stop - start < max(2 * width, round(feats.frame_rate)):  # under a second: not judged
-        return False
+    start, stop, width, level = judged
     mean = np.ones(width) / width
-    level = 10.0 * np.log10(np.maximum(np.convolve(power[start:stop], mean, "valid"), 1e-20))
+    centroid = np.asarray(feats.centroid_hz, dtype=np.float64)
     low, high = np.percentile(level, [5, 95])
     if high - low >= _STEADY_LEVEL_DB:
         return False
@@ -334,6 +385,7 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
     notes: list[str] = []  # what the song's note says, in this order
     loop = None
     guessed = False  # a tempo guessed from the file played repeated (core.analysis.loops)
+    by_interval = None  # ... or from the interval between a few onsets
     if peak is None:
         notes.append("digital silence: no tempo, key or loudness")
         tempo = key = None
@@ -348,8 +400,16 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
             # which a guess of its tempo would count as onsets
             steady = duration_s < MIN_TEMPO_S and _is_steady(repeated)
         if steady:
-            notes.append("a steady sound without onsets (a test tone, hum or noise): no tempo")
-            tempo = None
+            hits = _hits(feats)
+            by_interval = interval_guess(feats, onsets=hits, floor_bpm=settings.tempo_floor_bpm)
+            tempo, guessed = by_interval, by_interval is not None
+            if by_interval is not None:
+                notes.append(_INTERVAL_NOTE)
+            elif hits.size:  # one hit on it
+                notes.append("too few onsets for a tempo")
+            else:
+                notes.append("a steady sound without onsets (a test tone, hum or noise): "
+                             "no tempo")
         else:
             floor = settings.tempo_floor_bpm
             tempo = estimate_tempo(feats, floor_bpm=floor)
@@ -358,11 +418,17 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
                 tempo, loop = read_as_loop(feats, tempo, repeated, duration_s, floor_bpm=floor)
             guessed = (tempo.bpm is not None and loop is None
                        and (own is None or duration_s < MIN_TEMPO_S))
+            if tempo.bpm is None and repeated is None:  # a loop's guess is its own
+                by_interval = interval_guess(feats, floor_bpm=floor)
+                if by_interval is not None:
+                    tempo, guessed = by_interval, True
             if tempo.bpm is None and duration_s < MIN_TEMPO_S:
                 notes.append(f"under {MIN_TEMPO_S:g} s with fewer than two onsets: no tempo")
             elif guessed and duration_s < MIN_TEMPO_S:
                 notes.append(f"under {MIN_TEMPO_S:g} s and no loop on a sixteenth grid: the "
                              "tempo is a guess from it played repeated")
+            elif by_interval is not None:
+                notes.append(_INTERVAL_NOTE)
             elif guessed:
                 notes.append("too few onsets for a tempo of its own: the tempo is a guess from "
                              "it played repeated")
@@ -424,7 +490,8 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         energy=desc.energy, danceability=desc.danceability, valence=desc.valence,
         acousticness=desc.acousticness, dynamic_range_db=desc.dynamic_range_db,
         brightness_hz=desc.brightness_hz, silence_ratio=desc.silence_ratio,
-        time_signature=estimate_time_signature(feats, tempo) if bpm else None,
+        # two or three onsets show no metre
+        time_signature=estimate_time_signature(feats, tempo) if bpm and not by_interval else None,
         chunks=len(chunk_bounds), analysis_s=round(time.perf_counter() - t0, 3),
         format=f"{info.format}/{info.codec}" if info.codec else info.format,
         analyzer=analyzer_id(),

@@ -61,7 +61,7 @@ from core.analysis.trees import TreeEnsemble, trees_from_list
 __all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "candidate_table",
            "FEATURE_NAMES", "tree_inputs", "trees_from_json", "decision_scores",
            "TREES_PATH", "TREE_SHARE", "TREES_TOP_BPM", "MIN_TEMPO_S", "MIN_BPM", "MAX_BPM",
-           "WEAK_CONFIDENCE", "clear_onsets", "fold_tempo", "octave_near"]
+           "WEAK_CONFIDENCE", "clear_onsets", "fold_tempo", "octave_near", "interval_guess"]
 
 #: Shortest signal with a tempo of its own (s).  A loop of one bar at 120 BPM lasts 2 s and
 #: half a bar 1 s: their beat is read as well as a long song's (the evidence is a few pulses,
@@ -294,6 +294,36 @@ def clear_onsets(env: np.ndarray, frame_rate: float) -> np.ndarray:
         return np.zeros(env.shape, dtype=bool)
     median = max(float(np.median(env)), 1e-9)
     return _onset_peaks(env, frame_rate, top) & (env > _MIN_ONSET_CREST * median)
+
+
+def interval_guess(features, *, onsets: np.ndarray | None = None,
+                   floor_bpm: float = 0.0) -> TempoEstimate | None:
+    """The best estimate of a signal with clear onsets but no tempo of its own (two hits in
+    a long file): the median interval between its clear onsets (:func:`clear_onsets`, each
+    placed between frames by a parabola through its peak) as a beat, moved by the fewest octaves into :data:`MIN_BPM` to :data:`MAX_BPM` (and into a
+    stated range, see :func:`estimate_tempo`), flagged weak with a confidence of 0: one
+    interval shows no pulse.  ``onsets``: the onset frames to take instead (hits on a steady
+    sound).  None with fewer than two onsets."""
+    bands, fr = _bands_of(features, None)
+    env = bands.sum(axis=0)
+    at = np.flatnonzero(clear_onsets(env, fr)) if onsets is None else np.asarray(onsets)
+    if at.size < 2:
+        return None
+    # each peak placed between frames by the parabola through it and its neighbours
+    before, peak, after = (env[np.clip(at + d, 0, env.size - 1)] for d in (-1, 0, 1))
+    curve = before - 2.0 * peak + after
+    shift = np.divide(0.5 * (before - after), curve, out=np.zeros(at.size), where=curve < 0)
+    bpm = 60.0 * fr / float(np.median(np.diff(at + np.clip(shift, -0.5, 0.5))))
+    while round(bpm, 1) > MAX_BPM:  # to 0.1 BPM, as fold_tempo: 39.99 is 40
+        bpm /= 2.0
+    while round(bpm, 1) < MIN_BPM:
+        bpm *= 2.0
+    found = None
+    if floor_bpm:
+        found, bpm = round(bpm, 2), fold_tempo(bpm, floor_bpm)
+    bpm = round(bpm, 2)
+    return TempoEstimate(bpm=bpm, confidence=0.0, alternatives=(bpm,), scores=(1.0,),
+                         weak=True, found_bpm=found)
 
 
 def _peak_periodicity(a_all: np.ndarray, frame_rate: float, min_bpm: float,
