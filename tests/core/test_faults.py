@@ -329,6 +329,20 @@ def test_file_name_that_is_not_utf8_round_trips_into_the_csv(tmp_path, capsys):
 
 # ---------------------------------------------------------------------------- the store
 
+def _quick_store(monkeypatch):
+    """Every result store the code opens gives up and retries quickly (:data:`QUICK_STORE`):
+    a subclass put in the store module's place.  (Its keyword defaults are not patched:
+    mutation testing wraps ``__init__`` in a function that has none.)"""
+    import core.batch.store as store_module
+
+    class Quick(store_module.ResultStore):
+        def __init__(self, *args, **kw):
+            super().__init__(*args, **{**QUICK_STORE, **kw})
+
+    monkeypatch.setattr(store_module, "ResultStore", Quick)
+    return Quick
+
+
 def _lock(path):
     holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN EXCLUSIVE")
@@ -336,10 +350,7 @@ def _lock(path):
 
 
 def test_store_locked_for_the_whole_run_costs_no_result(tmp_path, fake, capsys, monkeypatch):
-    from core.batch.store import ResultStore
-
-    monkeypatch.setattr(ResultStore.__init__, "__kwdefaults__",
-                        {**ResultStore.__init__.__kwdefaults__, **QUICK_STORE})
+    _quick_store(monkeypatch)
     _deck(tmp_path / "g", n=3)
     f = fake()
     store = tmp_path / "s.sqlite"
@@ -418,10 +429,7 @@ def test_a_session_record_the_held_store_took_late_costs_nothing(tmp_path, fake,
     The record now waits with the results and is written (and ended) with them."""
     import sqlite3
 
-    from core.batch.store import ResultStore
-
-    monkeypatch.setattr(ResultStore.__init__, "__kwdefaults__",
-                        {**ResultStore.__init__.__kwdefaults__, **QUICK_STORE})
+    ResultStore = _quick_store(monkeypatch)
     _deck(tmp_path / "g", n=3)
     db = tmp_path / "s.sqlite"
     ResultStore(db).close()
@@ -538,8 +546,7 @@ def test_full_store_costs_no_result(tmp_path, fake, capsys, monkeypatch):
         self._db.execute(f"PRAGMA max_page_count={pages}")  # SQLITE_FULL on any growth
 
     monkeypatch.setattr(ResultStore, "_prepare", full_after_prepare)
-    monkeypatch.setattr(ResultStore.__init__, "__kwdefaults__",
-                        {**ResultStore.__init__.__kwdefaults__, **QUICK_STORE})
+    _quick_store(monkeypatch)
     _deck(tmp_path / "g", n=12)
 
     def big(f, path, progress, cancel):  # rows large enough to need new pages
