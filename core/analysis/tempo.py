@@ -296,20 +296,22 @@ def clear_onsets(env: np.ndarray, frame_rate: float) -> np.ndarray:
     return _onset_peaks(env, frame_rate, top) & (env > _MIN_ONSET_CREST * median)
 
 
-def interval_guess(features, *, onsets: np.ndarray | None = None,
+def interval_guess(features, *, frame_rate: float | None = None,
+                   onsets: np.ndarray | None = None,
                    floor_bpm: float = 0.0) -> TempoEstimate | None:
     """The best estimate of a signal with clear onsets but no tempo of its own (two hits in
     a long file): the median interval between its clear onsets (:func:`clear_onsets`, each
-    placed between frames by a parabola through its peak) as a beat, moved by the fewest octaves into :data:`MIN_BPM` to :data:`MAX_BPM` (and into a
-    stated range, see :func:`estimate_tempo`), flagged weak with a confidence of 0: one
-    interval shows no pulse.  ``onsets``: the onset frames to take instead (hits on a steady
-    sound).  None with fewer than two onsets."""
-    bands, fr = _bands_of(features, None)
+    placed between frames by the parabola through it and its neighbours when it peaks) as a
+    beat, moved by the fewest octaves into :data:`MIN_BPM` to :data:`MAX_BPM` (to 0.1 BPM)
+    and into a stated range (see :func:`estimate_tempo`), flagged weak with a confidence of
+    0: one interval shows no pulse.  ``onsets``: the onset frames to take instead (hits on
+    a steady sound).  ``features`` and ``frame_rate`` as for :func:`estimate_tempo`.  None
+    with fewer than two onsets."""
+    bands, fr = _bands_of(features, frame_rate)
     env = bands.sum(axis=0)
     at = np.flatnonzero(clear_onsets(env, fr)) if onsets is None else np.asarray(onsets)
     if at.size < 2:
         return None
-    # each peak placed between frames by the parabola through it and its neighbours
     before, peak, after = (env[np.clip(at + d, 0, env.size - 1)] for d in (-1, 0, 1))
     curve = before - 2.0 * peak + after
     shift = np.divide(0.5 * (before - after), curve, out=np.zeros(at.size), where=curve < 0)

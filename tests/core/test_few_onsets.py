@@ -60,9 +60,10 @@ def test_two_hits_in_a_long_file_get_their_interval_as_a_guess(tmp_path, gap, hi
     assert [c.bpm for c in r.chunk_results] == [r.bpm] * len(r.chunk_results)
 
 
+@pytest.mark.parametrize("hiss", [0.0, 1e-4])  # read as no steady sound, and as one
 @pytest.mark.parametrize(("floor", "stated"), [(60.0, 100.0), (110.0, 200.0)])
-def test_an_interval_guess_is_stated_in_the_tempo_range(tmp_path, floor, stated):
-    write_audio(tmp_path / "two.wav", _hits(30.0, [5.0, 5.6], hiss=1e-4), SR)
+def test_an_interval_guess_is_stated_in_the_tempo_range(tmp_path, floor, stated, hiss):
+    write_audio(tmp_path / "two.wav", _hits(30.0, [5.0, 5.6], hiss=hiss), SR)
     r = analyze_file(tmp_path / "two.wav", settings=AnalysisSettings(tempo_floor_bpm=floor))
     assert r.bpm == pytest.approx(stated, rel=0.01) and r.bpm_weak_pulse
     assert r.note.startswith(GUESS_NOTE), r.note
@@ -87,7 +88,7 @@ def test_two_kicks_on_a_held_tone_get_their_interval_and_its_flicker_none(tmp_pa
     """A naive sawtooth's aliases and hum's harmonics beat against each other: the sound is
     steady by its bulk, and its flicker is no onset.  Two loud kicks 0.7 s apart on it give
     85.7 BPM as a guess (not the flicker's 184 or 145 BPM); one kick gives no tempo."""
-    tone = 0.15 * _naive(shape, 50.0 if shape == "hum" else 440.0, 30.0, SR).astype(np.float64)
+    tone = 0.3 * _naive(shape, 50.0 if shape == "hum" else 440.0, 30.0, SR).astype(np.float64)
     write_audio(tmp_path / "two.wav", _hits(30.0, [10.0, 10.7], under=tone, gain=0.6), SR,
                 subtype="FLOAT")
     r = analyze_file(tmp_path / "two.wav")
@@ -136,3 +137,39 @@ def test_interval_guess_moves_by_the_fewest_octaves_into_the_tempo_range(gap, bp
     once to 75."""
     est = interval_guess(features_of(_hits(30.0, [5.0, 5.0 + gap], sr=22050), sr=22050))
     assert est.bpm == pytest.approx(bpm, rel=0.01)
+
+
+def _envelope(peaks: dict[int, tuple[float, float, float]], n: int = 1000) -> np.ndarray:
+    """An onset envelope of ``n`` frames, zero but around each frame of ``peaks``: the values
+    of the frame before it, at it and after it."""
+    env = np.zeros(n)
+    for at, values in peaks.items():
+        env[at - 1:at + 2] = values
+    return env
+
+
+def test_an_onset_is_placed_between_frames_by_the_parabola_through_its_peak():
+    """At 100 frames a second, a peak of 1 between 0.5 and 0.25 lies 0.1 frame early (the
+    vertex of the parabola through the three), one between zeros on its frame: 50.1
+    frames, 119.76 BPM."""
+    env = _envelope({100: (0.5, 1.0, 0.25), 150: (0.0, 1.0, 0.0)})
+    assert interval_guess(env, frame_rate=100.0).bpm == 119.76
+
+
+def test_given_onsets_off_a_peak_move_half_a_frame_at_most():
+    """Onsets given where the envelope does not peak: in silence (no parabola: 50 frames,
+    120 BPM) and on a rising flank, whose parabola would put it 1.5 frames on (half a frame
+    at most: 49.5 frames, 121.21 BPM)."""
+    env = _envelope({300: (0.0, 1.0, 1.5), 350: (0.0, 1.0, 0.0)})
+    assert interval_guess(env, frame_rate=100.0, onsets=np.array([10, 60])).bpm == 120.0
+    assert interval_guess(env, frame_rate=100.0, onsets=np.array([300, 350])).bpm == 121.21
+
+
+@pytest.mark.parametrize(("rate", "gap", "bpm"), [
+    (100.0, 25, 240.0), (240.04 * 25 / 60.0, 25, 240.04),  # in the range to 0.1 BPM
+    (240.06 * 25 / 60.0, 25, 120.03),
+    (100.0, 150, 40.0), (39.96 * 150 / 60.0, 150, 39.96), (39.94 * 150 / 60.0, 150, 79.88),
+])
+def test_the_range_edges_are_read_to_a_tenth_of_a_bpm(rate, gap, bpm):
+    env = _envelope({100: (0.0, 1.0, 0.0), 100 + gap: (0.0, 1.0, 0.0)})
+    assert interval_guess(env, frame_rate=rate).bpm == bpm
