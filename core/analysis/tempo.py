@@ -304,7 +304,8 @@ def interval_guess(features, *, frame_rate: float | None = None,
     placed between frames by the parabola through it and its neighbours when it peaks) as a
     beat, moved by the fewest octaves into :data:`MIN_BPM` to :data:`MAX_BPM` (to 0.1 BPM)
     and into a stated range (see :func:`estimate_tempo`), flagged weak with a confidence of
-    0: one interval shows no pulse.  ``onsets``: the onset frames to take instead (hits on
+    0: one interval shows no pulse.  Its octaves in the range follow as alternatives (none
+    in a stated range, where they are one reading).  ``onsets``: the onset frames to take instead (hits on
     a steady sound).  ``features`` and ``frame_rate`` as for :func:`estimate_tempo`.  None
     with fewer than two onsets."""
     bands, fr = _bands_of(features, frame_rate)
@@ -324,8 +325,11 @@ def interval_guess(features, *, frame_rate: float | None = None,
     if floor_bpm:
         found, bpm = round(bpm, 2), fold_tempo(bpm, floor_bpm)
     bpm = round(bpm, 2)
-    return TempoEstimate(bpm=bpm, confidence=0.0, alternatives=(bpm,), scores=(1.0,),
-                         weak=True, found_bpm=found)
+    # the interval may be two beats or half of one (in a stated range, every octave is one)
+    others = () if floor_bpm else tuple(round(bpm * f, 2) for f in (0.5, 2.0)
+                                        if MIN_BPM <= round(bpm * f, 1) <= MAX_BPM)
+    return TempoEstimate(bpm=bpm, confidence=0.0, alternatives=(bpm,) + others,
+                         scores=(1.0,) + (0.0,) * len(others), weak=True, found_bpm=found)
 
 
 def _peak_periodicity(a_all: np.ndarray, frame_rate: float, min_bpm: float,

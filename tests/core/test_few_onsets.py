@@ -56,7 +56,9 @@ def test_two_hits_in_a_long_file_get_their_interval_as_a_guess(tmp_path, gap, hi
     assert MIN_BPM <= r.bpm <= MAX_BPM
     assert r.bpm_weak_pulse is True and r.bpm_confidence == 0.0
     assert r.note.startswith(GUESS_NOTE), r.note  # then why there is no key
-    assert r.time_signature is None and r.bpm_alternatives == f"{r.bpm:.2f}"
+    assert r.time_signature is None
+    octaves = [b for b in (r.bpm / 2, r.bpm * 2) if MIN_BPM <= round(b, 1) <= MAX_BPM]
+    assert r.bpm_alternatives == ";".join(f"{b:.2f}" for b in [r.bpm, *octaves])
     assert [c.bpm for c in r.chunk_results] == [r.bpm] * len(r.chunk_results)
 
 
@@ -117,9 +119,11 @@ def test_interval_guess_of_features():
     feats = features_of(_hits(30.0, [5.0, 5.75, 6.5, 12.0], sr=22050), sr=22050)
     est = interval_guess(feats)
     assert est.bpm == pytest.approx(80.0, rel=0.01) and est.weak and est.confidence == 0.0
-    assert est.alternatives == (est.bpm,) and est.found_bpm is None
+    assert est.alternatives == (est.bpm, round(est.bpm * 2, 2))  # half is under 40 BPM
+    assert est.scores == (1.0, 0.0) and est.found_bpm is None
     ranged = interval_guess(feats, floor_bpm=110.0)
     assert ranged.bpm == pytest.approx(160.0, rel=0.01)
+    assert ranged.alternatives == (ranged.bpm,) and ranged.scores == (1.0,)
     assert ranged.found_bpm == pytest.approx(80.0, rel=0.01)
     frames = np.flatnonzero(clear_onsets(feats.onset_bands.sum(axis=0), feats.frame_rate))
     assert len(frames) == 4
@@ -173,3 +177,17 @@ def test_given_onsets_off_a_peak_move_half_a_frame_at_most():
 def test_the_range_edges_are_read_to_a_tenth_of_a_bpm(rate, gap, bpm):
     env = _envelope({100: (0.0, 1.0, 0.0), 100 + gap: (0.0, 1.0, 0.0)})
     assert interval_guess(env, frame_rate=rate).bpm == bpm
+
+
+@pytest.mark.parametrize(("rate", "alternatives"), [
+    (100.0, (240.0, 120.0)),                      # double is out of the range
+    (80.01 * 25 / 60.0, (80.01, 40.01, 160.02)),  # half is 40.005: in it
+    (79.8 * 25 / 60.0, (79.8, 159.6)),            # half is 39.9: out of it
+    (120.02 * 25 / 60.0, (120.02, 60.01, 240.04)),  # double is 240.04: 240.0 to 0.1 BPM
+    (120.5 * 25 / 60.0, (120.5, 60.25)),          # double is 241: out of it
+])
+def test_the_octaves_of_a_guess_in_the_range_are_its_alternatives(rate, alternatives):
+    env = _envelope({100: (0.0, 1.0, 0.0), 125: (0.0, 1.0, 0.0)})
+    est = interval_guess(env, frame_rate=rate)
+    assert est.alternatives == alternatives
+    assert est.scores == (1.0,) + (0.0,) * (len(alternatives) - 1)
