@@ -296,12 +296,18 @@ def clear_onsets(env: np.ndarray, frame_rate: float) -> np.ndarray:
     return _onset_peaks(env, frame_rate, top) & (env > _MIN_ONSET_CREST * median)
 
 
+#: The onsets an interval guess reads reach this share of the strongest: the flicker of a
+#: lone crash's decay does not (a crash of 0.5 s in 25 s was read at 198 BPM), nor does
+#: a loop's guess count such onsets (core.analysis.loops).
+_GUESS_ONSET_OF_MAX = 0.25
+
+
 def interval_guess(features, *, frame_rate: float | None = None,
                    onsets: np.ndarray | None = None,
                    floor_bpm: float = 0.0) -> TempoEstimate | None:
     """The best estimate of a signal with clear onsets but no tempo of its own (two hits in
-    a long file): the median interval between its clear onsets (:func:`clear_onsets`, each
-    placed between frames by the parabola through it and its neighbours when it peaks) as a
+    a long file): the median interval between its clear onsets (:func:`clear_onsets`)
+    reaching :data:`_GUESS_ONSET_OF_MAX` of the strongest, each placed between frames by the parabola through it and its neighbours when it peaks) as a
     beat, moved by the fewest octaves into :data:`MIN_BPM` to :data:`MAX_BPM` (to 0.1 BPM)
     and into a stated range (see :func:`estimate_tempo`), flagged weak with a confidence of
     0: one interval shows no pulse.  Its octaves in the range follow as alternatives (none
@@ -310,7 +316,11 @@ def interval_guess(features, *, frame_rate: float | None = None,
     with fewer than two onsets."""
     bands, fr = _bands_of(features, frame_rate)
     env = bands.sum(axis=0)
-    at = np.flatnonzero(clear_onsets(env, fr)) if onsets is None else np.asarray(onsets)
+    if onsets is None:
+        clear = clear_onsets(env, fr)
+        top = float(env[clear].max()) if clear.any() else 0.0
+        onsets = np.flatnonzero(clear & (env >= _GUESS_ONSET_OF_MAX * top))
+    at = np.asarray(onsets)
     if at.size < 2:
         return None
     before, peak, after = (env[np.clip(at + d, 0, env.size - 1)] for d in (-1, 0, 1))

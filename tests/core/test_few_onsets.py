@@ -191,3 +191,31 @@ def test_the_octaves_of_a_guess_in_the_range_are_its_alternatives(rate, alternat
     est = interval_guess(env, frame_rate=rate)
     assert est.alternatives == alternatives
     assert est.scores == (1.0,) + (0.0,) * (len(alternatives) - 1)
+
+
+@pytest.mark.parametrize("decay", [0.2, 0.5])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_lone_crash_in_a_long_file_has_no_tempo(tmp_path, decay, seed):
+    """The flicker of a crash's decaying noise peaks as clear onsets do, but far below its
+    attack: a crash of 0.5 s in 25 s was read at 198 BPM from it."""
+    t = np.arange(int(10.0 * SR)) / SR
+    y = np.zeros(int(25.0 * SR))
+    y[SR // 2:SR // 2 + t.size] = (0.3 * np.exp(-t / decay)
+                                   * np.random.default_rng(seed).standard_normal(t.size))
+    write_audio(tmp_path / "crash.wav", y, SR)
+    r = analyze_file(tmp_path / "crash.wav")
+    assert r.status == "done" and r.bpm is None, r
+    assert r.note.startswith("too few onsets for a tempo;"), r.note
+
+
+def test_an_onset_under_a_quarter_of_the_strongest_is_not_counted(tmp_path):
+    """A kick and one 22 dB softer in 25 s: the softer reaches under a quarter of the
+    louder's onset, as a decay's flicker does, and a file up to 20 s would not count it
+    either; 13.5 dB softer, it counts."""
+    for gain, bpm in ((0.08, None), (0.15, 100.0)):
+        y = _hits(25.0, [1.0], gain=0.5) + _hits(25.0, [1.6], gain=0.5 * gain)
+        write_audio(tmp_path / "two.wav", y, SR)
+        r = analyze_file(tmp_path / "two.wav")
+        assert (r.bpm is None) == (bpm is None), r
+        if bpm is not None:
+            assert r.bpm == pytest.approx(bpm, rel=0.01)
