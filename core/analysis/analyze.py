@@ -154,9 +154,6 @@ _STEADY_EDGE_FRAMES = 4
 #: hit on it (:func:`_hits`): the steady tones above and stationary noise peak within 1 dB
 #: of it, two kicks in a faint hiss 69 dB over it.
 _HIT_DB = 6.0
-#: ... and each hit's onset reaches this share of the strongest hit's (a held tone's
-#: flicker within a kick's decay does not).
-_HIT_OF_MAX = 0.25
 #: The note of a tempo guessed from the interval between a few onsets.
 _INTERVAL_NOTE = ("too few onsets for a tempo of its own: the tempo is a guess from the "
                   "interval between its onsets")
@@ -189,10 +186,12 @@ def _sounding_level(feats):
 
 def _hits(feats) -> np.ndarray:
     """Onset frames of the hits on a steady sound (:func:`_is_steady`): its clear onsets
-    (:func:`core.analysis.tempo.clear_onsets`) where its level rises :data:`_HIT_DB` over its
-    95th percentile, reaching :data:`_HIT_OF_MAX` of the strongest.  A steady sound is judged on the bulk of its frames, which two or three
-    kicks in a hiss or on a held tone hardly touch; their interval is the only pulse there
-    (:func:`core.analysis.tempo.interval_guess`), while its flicker is none."""
+    (:func:`core.analysis.tempo.clear_onsets`) where its level rises :data:`_HIT_DB` over
+    its 95th percentile.  A steady sound is judged on the bulk of its frames, which two or
+    three kicks in a hiss or on a held tone hardly touch; their interval is the only pulse
+    there (:func:`core.analysis.tempo.interval_guess`, which reads the hits that reach a
+    quarter of the strongest: a held tone's flicker within a kick's decay does not).
+    """
     judged = _sounding_level(feats)
     if judged is None:
         return np.zeros(0, dtype=np.int64)
@@ -201,10 +200,7 @@ def _hits(feats) -> np.ndarray:
     loud = np.zeros(len(feats.rms), dtype=bool)  # frames within a window of a hit's level
     loud[start:start + len(level) + width - 1] = np.convolve(above, np.ones(width)) > 0
     env = np.asarray(feats.onset_bands, dtype=np.float64).sum(axis=0)
-    hits = clear_onsets(env, feats.frame_rate) & loud[:env.size]
-    if not hits.any():
-        return np.zeros(0, dtype=np.int64)
-    return np.flatnonzero(hits & (env >= _HIT_OF_MAX * float(env[hits].max())))
+    return np.flatnonzero(clear_onsets(env, feats.frame_rate) & loud[:env.size])
 
 
 def _is_steady(feats) -> bool:

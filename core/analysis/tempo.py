@@ -306,21 +306,23 @@ def interval_guess(features, *, frame_rate: float | None = None,
                    onsets: np.ndarray | None = None,
                    floor_bpm: float = 0.0) -> TempoEstimate | None:
     """The best estimate of a signal with clear onsets but no tempo of its own (two hits in
-    a long file): the median interval between its clear onsets (:func:`clear_onsets`)
-    reaching :data:`_GUESS_ONSET_OF_MAX` of the strongest, each placed between frames by the parabola through it and its neighbours when it peaks) as a
-    beat, moved by the fewest octaves into :data:`MIN_BPM` to :data:`MAX_BPM` (to 0.1 BPM)
-    and into a stated range (see :func:`estimate_tempo`), flagged weak with a confidence of
-    0: one interval shows no pulse.  Its octaves in the range follow as alternatives (none
-    in a stated range, where they are one reading).  ``onsets``: the onset frames to take instead (hits on
-    a steady sound).  ``features`` and ``frame_rate`` as for :func:`estimate_tempo`.  None
-    with fewer than two onsets."""
+    a long file): the median interval between its onsets that reach
+    :data:`_GUESS_ONSET_OF_MAX` of the strongest, each placed between frames by the
+    parabola through it and its neighbours when it peaks, as a beat; moved by the fewest
+    octaves into :data:`MIN_BPM` to :data:`MAX_BPM` (to 0.1 BPM) and into a stated range
+    (see :func:`estimate_tempo`); flagged weak with a confidence of 0 (one interval shows no
+    pulse).  Its octaves in the range follow as alternatives (none in a stated range, where
+    they are one reading).
+
+    ``onsets``: onset frames to read (hits on a steady sound); by default its clear onsets
+    (:func:`clear_onsets`).  ``features`` and ``frame_rate`` as for :func:`estimate_tempo`.
+    None with fewer than two onsets.
+    """
     bands, fr = _bands_of(features, frame_rate)
     env = bands.sum(axis=0)
-    if onsets is None:
-        clear = clear_onsets(env, fr)
-        top = float(env[clear].max()) if clear.any() else 0.0
-        onsets = np.flatnonzero(clear & (env >= _GUESS_ONSET_OF_MAX * top))
-    at = np.asarray(onsets)
+    at = np.flatnonzero(clear_onsets(env, fr)) if onsets is None else np.asarray(onsets)
+    if at.size:
+        at = at[env[at] >= _GUESS_ONSET_OF_MAX * float(env[at].max())]
     if at.size < 2:
         return None
     before, peak, after = (env[np.clip(at + d, 0, env.size - 1)] for d in (-1, 0, 1))
