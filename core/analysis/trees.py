@@ -116,9 +116,11 @@ def tree_from_sklearn(predictor) -> Tree:
     leaf = nodes["is_leaf"].astype(bool)
     if np.any(nodes["is_categorical"][~leaf]):
         raise ValueError("categorical splits are not supported")
-    feature = np.where(leaf, -1, nodes["feature_idx"]).astype(np.intp)
-    left = np.where(leaf, -1, nodes["left"]).astype(np.intp)
-    right = np.where(leaf, -1, nodes["right"]).astype(np.intp)
+    # the child fields are unsigned (uint32): made signed first, or a leaf's -1 wraps to
+    # 4294967295 (or is refused as out of bounds, by the NumPy version)
+    feature = np.where(leaf, -1, nodes["feature_idx"].astype(np.intp))
+    left = np.where(leaf, -1, nodes["left"].astype(np.intp))
+    right = np.where(leaf, -1, nodes["right"].astype(np.intp))
     threshold = np.where(leaf, 0.0, nodes["num_threshold"]).astype(float)
     return checked_tree(feature, threshold, left, right,
                         nodes["missing_go_to_left"].astype(bool), nodes["value"].astype(float),

@@ -160,6 +160,22 @@ def test_tree_model_reproduces_scikit_learn_and_survives_json_exactly():
     assert isinstance(back, TreeModel) and np.array_equal(back.predict(X), model.predict(X))
 
 
+def test_a_leaf_read_from_scikit_learn_has_no_children_in_the_saved_form():
+    """scikit-learn keeps 0 (the root) in a leaf's unsigned child fields; a tree read from
+    it gives a leaf the children -1 in the saved form (the profile).  They were written as
+    4294967295: -1 wrapped around as an unsigned 32-bit number."""
+    X, y = _planted(200, seed=3)
+    h = HistGradientBoostingRegressor(random_state=0, max_iter=3, max_leaf_nodes=4,
+                                      early_stopping=False)
+    h.fit(X, y)
+    saved = [tree_from_sklearn(p[0]).to_dict() for p in h._predictors]
+    leaves = [(t["left"][i], t["right"][i], len(t["feature"])) for t in saved
+              for i, f in enumerate(t["feature"]) if f == -1]
+    assert len(leaves) == 3 * 4
+    assert {(left, right) for left, right, _ in leaves} == {(-1, -1)}
+    assert all(isinstance(v, int) for t in saved for v in t["left"] + t["right"])
+
+
 def test_trees_in_cross_validation_predict_what_their_saved_form_predicts_clamped():
     X, y = _planted(300, seed=8)
     quick = fit_model(X, y, NAMES, low=0.3, high=0.7, export=False)  # as in the folds
