@@ -528,6 +528,42 @@ def test_analyze_with_a_profile_never_writes_over_the_sheet_it_was_fitted_on(tmp
         assert reference.read_bytes().startswith(b"title,bpm\nA,100")
 
 
+def test_no_profile_means_no_fitted_sheet_to_recognise(tmp_path):
+    """Without a profile there is no sheet it was fitted on: a file, even a reference
+    sheet, is not that sheet, and asking says so rather than failing."""
+    from core.cli.guard import is_fitted_sheet
+
+    sheet = tmp_path / "reference.csv"
+    sheet.write_text("title,bpm\nA,100\n", encoding="utf-8")
+    assert is_fitted_sheet(str(sheet), None) is False
+
+
+def test_calibrate_that_cannot_write_its_output_names_itself_and_exits_3(tmp_path, capsys,
+                                                                        monkeypatch):
+    """A write that fails once the fit is done (a full disk) is said as calibrate's own
+    error, naming the file, and gives exit code 3."""
+    import errno
+
+    import core.calibration.session as session
+
+    results, reference = tmp_path / "results.csv", tmp_path / "reference.csv"
+    results.write_text("path,title,bpm\n" + "".join(f"{t}.wav,{t},{100 + i}\n"
+                       for i, t in enumerate("ABCDEF")), encoding="utf-8")
+    reference.write_text("title,bpm\n" + "".join(f"{t},{100 + i}\n"
+                         for i, t in enumerate("ABCDEF")), encoding="utf-8")
+
+    def full(path, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", path)
+
+    monkeypatch.setattr(session, "write_calibration_csv", full)
+    out = tmp_path / "cal.csv"
+    assert main(["calibrate", str(results), "--reference", str(reference), "-q",
+                 "-o", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert err == f"songcal calibrate: error: could not write {out}: No space left on device\n"
+    assert not out.exists()
+
+
 def test_apply_that_cannot_write_its_output_names_itself_and_exits_3(tmp_path, capsys,
                                                                     monkeypatch):
     import errno

@@ -1447,6 +1447,35 @@ def test_the_warm_up_is_registered_the_public_way_when_the_client_has_one(ways, 
     assert conn._warm_up_registered
 
 
+class _Identified:
+    """A client whose scheduler describes ``workers`` (address -> the scheduler's record of
+    the worker) when asked who it is, as Dask's ``identity`` does."""
+
+    def __init__(self, workers):
+        import types
+
+        self.scheduler = types.SimpleNamespace(
+            identity=lambda n_workers=None: {"type": "Scheduler", "workers": workers})
+
+    def sync(self, func, *args, callback_timeout=None, **kwargs):
+        return func(*args, **kwargs)
+
+
+def test_only_workers_started_with_a_name_of_their_own_are_named():
+    # ``dask worker --name studio-mac`` is named so (spaces around it dropped); a worker
+    # Dask named after its address (with or without the protocol), a LocalCluster's
+    # numbered one, a blank name and a record without one are left out.
+    conn = ClusterConnection(ClusterSpec(address="tcp://h:8786"), client=_Identified({
+        "tcp://10.0.0.5:40001": {"name": " studio-mac ", "nthreads": 4},
+        "tcp://10.0.0.6:40002": {"name": "tcp://10.0.0.6:40002"},
+        "tcp://10.0.0.7:40003": {"name": "10.0.0.7:40003"},
+        "tcp://127.0.0.1:40004": {"name": 0},
+        "tcp://10.0.0.8:40005": {"name": "   "},
+        "tcp://10.0.0.9:40006": {"nthreads": 2},
+        "tcp://10.0.0.10:40007": "not a record"}))
+    assert conn.worker_names() == {"tcp://10.0.0.5:40001": "studio-mac"}
+
+
 def test_the_installed_dask_registers_the_warm_up_with_its_public_method(client,
                                                                          monkeypatch):
     # On a real client, called from its event loop with a time limit, as the connection

@@ -12,6 +12,7 @@ import soundfile as sf
 from core.analysis.decode import probe, stream
 from core.analysis.joined import mp3_parts, mp3_unread_audio, ogg_chains
 from core.analysis.sniff import _mpeg_frame
+from core.errors import CorruptFileError
 from tests.audio_files import noise, tone, write_audio
 
 SR = 44100
@@ -133,6 +134,44 @@ def test_cbr_mp3_without_a_xing_header_stays_with_libsndfile(tmp_path):
     assert mp3_unread_audio(str(path)) is None
     info, x = _decode(path)
     assert info.backend == "soundfile" and abs(len(x) - 3.0 * SR) < 0.1 * SR
+
+
+def test_mp3_cut_short_whose_xing_header_states_no_byte_count_is_one_part(tmp_path):
+    """A Xing header may state the frame count and leave the stream's bytes out: where the
+    part ends is then found by walking that many frames.  In a copy cut short the walk runs
+    off the end of the file; the file is one part all the same, and the song fails as cut
+    short (not with an internal error)."""
+    sf.write(tmp_path / "vbr.mp3", _signal(3.0), SR, format="MP3", bitrate_mode="VARIABLE")
+    data = bytearray((tmp_path / "vbr.mp3").read_bytes())
+    at = data.find(b"Xing", 0, 64)
+    assert at > 0
+    flags = struct.unpack(">I", data[at + 4:at + 8])[0]
+    data[at + 4:at + 8] = struct.pack(">I", flags & ~2)  # no byte count
+    path = tmp_path / "cut.mp3"
+    path.write_bytes(data[:len(data) * 2 // 3])
+    assert mp3_parts(str(path)) == [(0, path.stat().st_size)]
+    with pytest.raises(CorruptFileError, match=r"the file is cut short: the audio ends at "
+                                               r"0:01\.9 .* its header announces 0:03\.0"):
+        _decode(path)
+
+
+def test_short_last_mp3_part_before_a_large_tag_is_read(tmp_path):
+    """The last part runs to the end of the file, its tags included.  Five frames without
+    a Xing header before a 70 kB APE tag are too few for FFmpeg's probe to call MP3 among
+    so many bytes ("Invalid data found"): each part is opened as MP3 without being probed,
+    and the short one is read."""
+    a = write_audio(tmp_path / "a.mp3", _signal(1.0), SR)
+    sf.write(tmp_path / "b.mp3", _signal(0.1, seed=1), SR, format="MP3")
+    data = (tmp_path / "b.mp3").read_bytes()
+    frames = data[_mpeg_frame(data, 0)[0]:]  # without its Xing frame
+    ape = (b"APETAGEX" + struct.pack("<IIII", 2000, 70_032, 1, 0xA0000000) + bytes(8)
+           + np.random.default_rng(3).bytes(70_000) + b"APETAGEX" + bytes(24))
+    path = tmp_path / "mix.mp3"
+    path.write_bytes(a.read_bytes() + frames + ape)
+    assert [start for start, _ in mp3_parts(str(path))] == [0, a.stat().st_size]
+    _, x = _decode(path)
+    assert len(x) == round(1.0 * SR) + 5 * 1152  # FFmpeg keeps every frame of the second
+    assert np.abs(x[round(1.0 * SR):]).max() > 0.2
 
 
 # -- OGG --------------------------------------------------------------------------------------

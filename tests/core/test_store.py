@@ -437,6 +437,33 @@ def test_non_utf8_file_name_round_trips_through_sessions(tmp_path, store):
 
 
 
+def test_file_names_stored_as_text_are_read_back_as_they_are(tmp_path):
+    """SongCal stores file names as bytes, but SQLite keeps whatever a row was given: a
+    name stored as text (a store edited by another tool) comes back as that text, in a
+    batch to resume and in a window's list, and so does the reference sheet's."""
+    path = str(tmp_path / "db.sqlite")
+    store = ResultStore(path)
+    batch = store.begin_session(["/m/a.wav"], {}, reference="/refs/sheet.csv")
+    library = store.begin_session(["/m/b.wav"], {}, reference="/refs/sheet.csv",
+                                  kind="library", running=False)
+    store.close()
+    with sqlite3.connect(path) as db:
+        for sid, name in ((batch, "/m/typed a.wav"), (library, "/m/typed b.wav")):
+            db.execute("UPDATE session_songs SET path=? WHERE session=?", (name, sid))
+            db.execute("UPDATE sessions SET reference=? WHERE id=?", ("/refs/typed.csv", sid))
+        assert db.execute("SELECT typeof(path) FROM session_songs").fetchall() == [("text",)] * 2
+    db.close()
+    store = ResultStore(path)
+    s = store.unfinished_session()
+    assert s["id"] == batch and s["paths"] == ["/m/typed a.wav"]
+    assert s["reference"] == "/refs/typed.csv"
+    lib = store.last_library()
+    assert lib["paths"] == ["/m/typed b.wav"] and lib["reference"] == "/refs/typed.csv"
+    listed = {x["id"]: x for x in store.list_libraries()}[library]
+    assert listed["sample"] == ["/m/typed b.wav"] and listed["reference"] == "/refs/typed.csv"
+    store.close()
+
+
 def test_a_session_of_an_unknown_kind_is_refused_naming_the_kinds_there_are(store):
     with pytest.raises(ValueError, match="kind must be 'batch' or 'library', got 'list'"):
         store.begin_session(["/m/a.wav"], {}, kind="list")
