@@ -174,6 +174,22 @@ def test_a_leaf_read_from_scikit_learn_has_no_children_in_the_saved_form():
     assert len(leaves) == 3 * 4
     assert {(left, right) for left, right, _ in leaves} == {(-1, -1)}
     assert all(isinstance(v, int) for t in saved for v in t["left"] + t["right"])
+    # nor a threshold: a leaf splits nothing
+    assert {t["threshold"][i] for t in saved for i, f in enumerate(t["feature"])
+            if f == -1} == {0.0}
+
+
+def test_a_tree_that_splits_on_categories_is_refused():
+    """The saved form has numeric thresholds only: a scikit-learn tree with a categorical
+    split is refused by name rather than read as a threshold on the category code."""
+    rng = np.random.default_rng(6)
+    X = np.column_stack([rng.integers(0, 4, 200), rng.uniform(0, 1, 200)])
+    y = np.where(X[:, 0] % 2 == 1, 1.0, 0.0) + 0.1 * X[:, 1]
+    h = HistGradientBoostingRegressor(random_state=0, max_iter=2, categorical_features=[0],
+                                      early_stopping=False)
+    h.fit(X, y)
+    with pytest.raises(ValueError, match=r"^categorical splits are not supported$"):
+        tree_from_sklearn(h._predictors[0][0])
 
 
 def test_trees_in_cross_validation_predict_what_their_saved_form_predicts_clamped():
