@@ -487,7 +487,8 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
         acousticness=desc.acousticness, dynamic_range_db=desc.dynamic_range_db,
         brightness_hz=desc.brightness_hz, silence_ratio=desc.silence_ratio,
         # two or three onsets show no metre
-        time_signature=estimate_time_signature(feats, tempo) if bpm and not by_interval else None,
+        time_signature=(estimate_time_signature(feats, tempo)
+                        if bpm and by_interval is None else None),
         chunks=len(chunk_bounds), analysis_s=round(time.perf_counter() - t0, 3),
         format=f"{info.format}/{info.codec}" if info.codec else info.format,
         analyzer=analyzer_id(),

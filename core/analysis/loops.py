@@ -19,7 +19,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.analysis.periodicity import local_maxima, periodicity, prepare_bands, tame_end
+from core.analysis.periodicity import (
+    local_maxima,
+    periodicity,
+    prepare_bands,
+    tame_end,
+    vertex_offsets,
+)
 from core.analysis.tempo import (
     MAX_BPM,
     MIN_TEMPO_S,
@@ -301,10 +307,7 @@ def _beats_in(features, bpm: float) -> bool:
     j = lo + int(np.argmax(acf[lo : hi + 1]))
     peak = float(j)
     if 0 < j < len(acf) - 1 and acf[j] >= max(acf[j - 1], acf[j + 1]):
-        y0, y1, y2 = acf[j - 1], acf[j], acf[j + 1]  # the parabola through the peak
-        curve = y0 - 2.0 * y1 + y2
-        if curve < 0:
-            peak = j + 0.5 * (y0 - y2) / curve
+        peak += float(vertex_offsets(acf, j))  # the parabola through the peak
     height = float(np.interp(lag, np.arange(len(acf)), acf))
     return _near(peak, lag, _LOOP_LAG_SLACK) and height >= _LOOP_LAG_HEIGHT
 

@@ -18,7 +18,8 @@ import scipy.fft
 import scipy.ndimage
 
 __all__ = ["WINDOW_S", "PULSE_WINDOW_S", "END_FRAMES", "tame_end", "prepare_bands", "periodicity", "value_at",
-           "chroma_novelty", "PulseEnvelope", "pulse_measures", "lag_histogram", "local_maxima"]
+           "chroma_novelty", "PulseEnvelope", "pulse_measures", "lag_histogram", "local_maxima",
+           "vertex_offsets"]
 
 #: Length (s) of the analysis windows of the autocorrelation.
 WINDOW_S = 12.0
@@ -186,6 +187,18 @@ def periodicity(env: np.ndarray, frame_rate: float, *, max_lag_s: float = 4.5,
     if not windows:
         return out
     return out, scipy.ndimage.gaussian_filter1d(np.concatenate(per_window), 1.0, axis=1)
+
+
+def vertex_offsets(y: np.ndarray, at) -> np.ndarray:
+    """Where the parabola through each point ``at`` of ``y`` and its two neighbours peaks,
+    in samples from that point (within half a sample); 0 where it does not bend down (the
+    ends of ``y`` count their own value as the missing neighbour).  At a local maximum the
+    vertex lies within half a sample anyway."""
+    at = np.asarray(at)
+    before, point, after = (y[np.clip(at + d, 0, y.size - 1)] for d in (-1, 0, 1))
+    curve = before - 2.0 * point + after
+    shift = np.divide(0.5 * (before - after), curve, out=np.zeros(at.shape), where=curve < 0)
+    return np.clip(shift, -0.5, 0.5)
 
 
 def value_at(acf: np.ndarray, lag) -> np.ndarray:

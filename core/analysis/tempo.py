@@ -55,6 +55,7 @@ from core.analysis.periodicity import (
     prepare_bands,
     tame_end,
     value_at,
+    vertex_offsets,
 )
 from core.analysis.trees import TreeEnsemble, trees_from_list
 
@@ -325,10 +326,7 @@ def interval_guess(features, *, frame_rate: float | None = None,
         at = at[env[at] >= _GUESS_ONSET_OF_MAX * float(env[at].max())]
     if at.size < 2:
         return None
-    before, peak, after = (env[np.clip(at + d, 0, env.size - 1)] for d in (-1, 0, 1))
-    curve = before - 2.0 * peak + after
-    shift = np.divide(0.5 * (before - after), curve, out=np.zeros(at.size), where=curve < 0)
-    bpm = 60.0 * fr / float(np.median(np.diff(at + np.clip(shift, -0.5, 0.5))))
+    bpm = 60.0 * fr / float(np.median(np.diff(at + vertex_offsets(env, at))))
     while round(bpm, 1) > MAX_BPM:  # to 0.1 BPM, as fold_tempo: 39.99 is 40
         bpm /= 2.0
     while round(bpm, 1) < MIN_BPM:
