@@ -1,0 +1,176 @@
+"""A drum pattern under a held tone is a pulse, not a steady sound: the tone's level,
+centroid and rise-to-fall ratio hardly move under a kick that sweeps through its partials
+or a hi-hat that decays within a frame, yet their onsets stand far over its flicker."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.analysis.analyze import _HITS_MIN, _regular_hits, analyze_file
+from tests.audio_files import write_audio
+from tests.core.test_analyze import _STEADY_NOTE, _naive
+from tests.core.test_few_onsets import _kick
+
+SR = 44100
+FRAME_RATE = 22050 / 256
+
+
+def _hat(sr: int = SR) -> np.ndarray:
+    t = np.arange(int(0.05 * sr)) / sr
+    noise = np.diff(np.r_[0.0, np.random.default_rng(6).standard_normal(t.size)])
+    return noise * np.exp(-90.0 * t)
+
+
+def _pattern(tone: np.ndarray, hit: np.ndarray, beats, *, bpm: float = 120.0,
+             ratio: float = 1.0) -> np.ndarray:
+    """``tone`` with ``hit`` (scaled to ``ratio`` times the tone's peak) at each beat of
+    ``beats`` (a bar of four, repeated) from 1 s to 1 s before the end."""
+    y = np.array(tone, dtype=np.float64)
+    hit = ratio * float(np.abs(y).max()) * hit / float(np.abs(hit).max())
+    beat = 60.0 / bpm
+    bar = 0.0
+    while True:
+        starts = [1.0 + bar + b * beat for b in beats]
+        if starts[-1] * SR + hit.size > y.size - SR:
+            break
+        for s in starts:
+            y[int(s * SR):int(s * SR) + hit.size] += hit
+        bar += 4 * beat
+    return y / max(1.0, float(np.abs(y).max()) / 0.9)
+
+
+def _sine(hz: float, seconds: float = 30.0) -> np.ndarray:
+    return 0.5 * np.sin(2 * np.pi * hz * np.arange(int(seconds * SR)) / SR)
+
+
+@pytest.mark.parametrize(("tone", "hit", "ratio"), [
+    ("sine 110", "kick", 1.0),       # read as a steady sound without onsets before
+    ("sine 110", "kick", 0.2),
+    ("square 110", "kick", 0.5),
+    ("sawtooth 110", "kick", 0.5),
+    ("clipped sine 110", "kick", 0.25),
+    ("clipped sine 3000", "hat", 0.25),
+    ("sine 8000", "hat", 0.5),
+])
+def test_a_beat_on_a_held_tone_gets_its_tempo(tmp_path, tone, hit, ratio):
+    shape, hz = tone.rsplit(" ", 1)
+    held = _sine(float(hz)) if shape == "sine" else _naive(shape, float(hz), 30.0, SR)
+    y = _pattern(held, _kick() if hit == "kick" else _hat(), (0, 1, 2, 3), ratio=ratio)
+    write_audio(tmp_path / "beat.wav", y, SR, subtype="FLOAT")
+    r = analyze_file(tmp_path / "beat.wav")
+    assert r.bpm == pytest.approx(120.0, rel=0.02), (r.bpm, r.note)
+    assert _STEADY_NOTE not in r.note and "too few onsets" not in r.note
+
+
+def test_a_syncopated_kick_on_a_held_sine_gets_a_tempo_of_its_beat(tmp_path):
+    """Kicks on 1, 2-and, 3 and 4 are 1.5, 0.5, 1 and 1 beats apart: on a grid of half
+    their median interval."""
+    y = _pattern(_sine(110.0), _kick(), (0, 1.5, 2, 3), bpm=100.0)
+    write_audio(tmp_path / "groove.wav", y, SR, subtype="FLOAT")
+    r = analyze_file(tmp_path / "groove.wav")
+    assert r.bpm is not None and any(r.bpm == pytest.approx(100.0 * f, rel=0.02)
+                                     for f in (0.5, 1.0, 2.0)), (r.bpm, r.note)
+
+
+@pytest.mark.parametrize(("shape", "hz", "sr", "seconds"), [
+    ("sawtooth", 441.0, 44100, 30.0), ("square", 1000.0, 48000, 30.0),
+    ("square", 3000.0, 44100, 30.0), ("sawtooth", 1000.0, 48000, 20.0),
+    ("square", 8000.0, 48000, 3.0)])
+def test_a_tone_that_changes_where_the_step_of_its_time_doubles_stays_steady(
+        tmp_path, shape, hz, sr, seconds):
+    """A naive tone whose period is a whole number of samples, computed from ``t = n / sr``,
+    changes by a sample near 0.5, 1, 2, 4, 8 and 16 s: bursts of onsets over its flicker,
+    in a few windows of the file and on no grid, which are no drum pattern; in a short file
+    they can cover every window, but there are fewer than eight of them."""
+    write_audio(tmp_path / "tone.wav", _naive(shape, hz, seconds, sr), sr)
+    r = analyze_file(tmp_path / "tone.wav")
+    assert r.bpm is None and r.note.startswith(_STEADY_NOTE), (r.bpm, r.note)
+
+
+def test_kicks_far_under_a_held_square_at_an_uneven_pace_are_no_steady_sound(tmp_path):
+    """Kicks 36 dB under a naive square wave, 0.3 to 0.7 s apart at random: on no grid, yet
+    each rises in its band faster than it falls, so the file is read for a tempo."""
+    from tests.core.test_analyze import _quiet_kicks
+
+    sr, seconds = 44100, 20.0
+    kick = _quiet_kicks(60.0, 1.0, sr, -36.0)[int(0.3 * sr):int(0.5 * sr)]  # one kick
+    y = _naive("square", 440.0, seconds, sr).astype(np.float64)
+    rng = np.random.default_rng(2)
+    at = 0.3
+    while at < seconds - 0.5:
+        y[int(at * sr):int(at * sr) + kick.size] += kick
+        at += rng.uniform(0.3, 0.7)
+    write_audio(tmp_path / "uneven.wav", 0.5 * y / np.max(np.abs(y)), sr)
+    r = analyze_file(tmp_path / "uneven.wav")
+    assert r.bpm is not None and _STEADY_NOTE not in r.note, (r.bpm, r.note)
+
+
+def test_chords_cross_fading_at_an_uneven_pace_are_no_steady_sound(tmp_path):
+    """Chords fading into each other at an even power, 0.6 to 1.4 s apart at random: no
+    grid and no sharp rise, but the centroid moves (by more than 0.3 octave)."""
+    sr, seconds, fade = 44100, 20.0, 0.05
+    t = np.arange(int(seconds * sr)) / sr
+    rng = np.random.default_rng(4)
+    changes = np.cumsum(rng.uniform(0.6, 1.4, 40))
+    changes = np.r_[0.0, changes[changes < seconds]]
+    y = np.zeros_like(t)
+    ends = np.r_[changes[1:], seconds + 1.0]
+    for i, (a, b) in enumerate(zip(changes, ends, strict=True)):
+        chord = [(0, 4, 7), (9, 12, 16), (5, 9, 12), (7, 11, 14)][i % 4]
+        env = np.sqrt(np.clip((t - a + fade) / (2 * fade), 0, 1)
+                      * np.clip((b + fade - t) / (2 * fade), 0, 1))
+        for n in chord:
+            for k in range(1, 5):
+                y += env * np.sin(2 * np.pi * 220 * 2 ** (n / 12) * k * t + k * n) / k
+    write_audio(tmp_path / "chords.wav", 0.5 * y / np.max(np.abs(y)), sr)
+    r = analyze_file(tmp_path / "chords.wav")
+    assert r.bpm is not None and _STEADY_NOTE not in r.note, (r.bpm, r.note)
+
+
+def _train(at_s, *, seconds: float = 30.0, flicker: float = 0.1, height: float = 1.0,
+           seed: int = 0) -> np.ndarray:
+    """An onset band: a flicker of up to ``flicker`` and a sharp rise at each time of
+    ``at_s`` (s)."""
+    n = int(seconds * FRAME_RATE)
+    x = flicker * np.random.default_rng(seed).random(n)
+    for t in at_s:
+        x[int(round(t * FRAME_RATE))] = height
+    return x
+
+
+def test_a_regular_train_of_hits_is_found_and_what_is_not_a_pattern_is_not():
+    beats = np.arange(1.0, 29.0, 0.5)
+    assert _regular_hits(_train(beats), FRAME_RATE)
+    # syncopated: on a grid of half the median interval
+    bars = np.arange(1.0, 28.0, 2.0)
+    assert _regular_hits(_train(np.concatenate([bars, bars + 0.75, bars + 1.0, bars + 1.5])),
+                         FRAME_RATE)
+    # too few; hits no higher than three times the flicker's 90th percentile
+    assert not _regular_hits(_train(beats[:_HITS_MIN - 1]), FRAME_RATE)
+    assert not _regular_hits(_train(beats, flicker=1.0, height=2.5), FRAME_RATE)
+    # in the first half of the file only: a quarter of its windows hold none
+    assert not _regular_hits(_train(beats[beats < 15.0]), FRAME_RATE)
+    assert _regular_hits(_train(beats[beats < 24.0]), FRAME_RATE)
+    # bursts where a naive tone's time step doubles
+    bursts = [b + 0.07 * k for b in (0.5, 1.0, 2.0, 4.0, 8.0, 16.0) for k in range(6)]
+    assert not _regular_hits(_train(bursts), FRAME_RATE)
+    # spread over the whole file but on no grid
+    loose = np.sort(np.random.default_rng(3).uniform(1.0, 29.0, 56))
+    assert not _regular_hits(_train(loose), FRAME_RATE)
+
+
+def test_the_benchmark_builds_its_tones_and_patterns_as_it_says():
+    from benchmarks import held_tones
+
+    assert len(held_tones.TONES) == 106 and len(held_tones.TONES[::3]) * 9 == 324
+    tone = held_tones.signal("sine", 110.0, 44100)
+    beat = held_tones.signal("sine", 110.0, 44100, "kick", 1.0)
+    assert tone.size == beat.size == 30 * 44100 and np.abs(beat).max() <= 0.9 + 1e-6
+    # the kicks fall on every beat at 120 BPM, from 1 s on
+    a, b = tone.astype(np.float64), beat.astype(np.float64)
+    scale = float(b[:44100] @ a[:44100] / (a[:44100] @ a[:44100]))  # the peak normalised
+    extra = np.abs(b - scale * a)
+    assert extra[:44100].max() < 1e-5 and extra[44100:44100 + 100].max() > 0.01
+    assert extra[66150:66150 + 100].max() > 0.01  # 1.5 s
+    assert held_tones._steady(tone, 44100) and not held_tones._steady(beat, 44100)
