@@ -230,7 +230,10 @@ def _is_steady(feats) -> bool:
     onset envelope reads as a pulse; the sound's level and its spectral centroid stay put,
     and each band falls as sharply as it rises.  A pulse changes one of these: a beat, a note
     or a chord raises the level or moves the centroid, and so does a tremolo or a pulsed
-    tone; a quiet drum under a steady sound rises in its band faster than it falls.
+    tone; a quiet drum under a steady sound rises in its band faster than it falls; and a
+    drum pattern whose hits rise and fall alike there (a kick sweeping through the sound's
+    partials, a hi-hat gone within a frame or two) stands in a regular train over the
+    band's flicker (:func:`_regular_hits`).
     """
     judged = _sounding_level(feats)
     if judged is None:
