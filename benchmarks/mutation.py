@@ -117,6 +117,12 @@ GROUPS: dict[str, Group] = {
     # short files through analyze_file (each test takes under a second).
     "loops": Group(modules=("core/analysis/loops.py",),
                    tests=("tests/core/test_loops.py", "tests/core/test_short_files.py")),
+    # One song's analysis (analyze_file) and the rules it applies before a tempo is read:
+    # silence, sweeps, steady sounds, the hits on them and a short file played repeated.
+    # Against the tests of those rules on generated files (each file under a second).
+    "analysis": Group(modules=("core/analysis/analyze.py",),
+                      tests=("tests/core/test_analyze.py", "tests/core/test_hits_on_a_held_tone.py",
+                             "tests/core/test_few_onsets.py", "tests/core/test_short_files.py")),
 }
 _NAMED = {m for g in GROUPS.values() for m in g.modules}
 #: Test files of ``tests/core`` left out of the ``rest`` group, each with its reason.

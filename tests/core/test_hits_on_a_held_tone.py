@@ -174,3 +174,183 @@ def test_the_benchmark_builds_its_tones_and_patterns_as_it_says():
     assert extra[:44100].max() < 1e-5 and extra[44100:44100 + 100].max() > 0.01
     assert extra[66150:66150 + 100].max() > 0.01  # 1.5 s
     assert held_tones._steady(tone, 44100) and not held_tones._steady(beat, 44100)
+
+
+# -- the rules on envelopes made by hand -------------------------------------------------------
+
+def _hits_at(frames, *, n: int = 2600, flicker: float = 0.125, heights=None) -> np.ndarray:
+    """An onset band of ``n`` frames at a flat ``flicker`` with a hit (height 1, or the
+    matching one of ``heights``) at each frame of ``frames``."""
+    x = np.full(n, flicker)
+    for i, f in enumerate(frames):
+        x[f] = 1.0 if heights is None else heights[i]
+    return x
+
+
+def _every(gap: int, count: int, first: int = 40) -> list[int]:
+    return [first + gap * i for i in range(count)]
+
+
+def test_a_train_is_counted_from_its_eighth_hit_at_a_quarter_and_three_times_the_flicker():
+    assert _regular_hits(_hits_at(_every(300, 8)), FRAME_RATE)  # eight: a train
+    assert not _regular_hits(_hits_at(_every(300, 7)), FRAME_RATE)
+    # the eighth hit at exactly a quarter of the strongest, and at exactly three times the
+    # flicker (0.375 = 3 x 0.125): each still counts
+    assert _regular_hits(_hits_at(_every(300, 8), heights=[1.0] * 7 + [0.25],
+                                  flicker=0.05), FRAME_RATE)
+    assert _regular_hits(_hits_at(_every(300, 8), heights=[1.0] * 7 + [0.375]), FRAME_RATE)
+    assert not _regular_hits(_hits_at(_every(300, 8), heights=[1.0] * 7 + [0.37]), FRAME_RATE)
+
+
+def test_the_flicker_is_the_bands_90th_percentile():
+    """With a tenth of the frames a little higher (0.2) the 90th percentile is still the
+    flat flicker, so a hit of three times it counts; from the 91st on it would not."""
+    x = _hits_at(_every(300, 8), heights=[1.0] * 7 + [0.375])
+    rest = np.setdiff1d(np.arange(x.size), _every(300, 8))
+    x[rest[-int(0.095 * x.size):]] = 0.2
+    assert np.percentile(x, 90) == 0.125 and np.percentile(x, 91) == 0.2
+    assert _regular_hits(x, FRAME_RATE)
+
+
+def test_a_short_file_is_one_window():
+    """Under 4 s there is one window, which the hits cover."""
+    assert _regular_hits(_hits_at(_every(25, 10, first=10), n=300), FRAME_RATE)
+
+
+def test_the_grid_takes_gaps_up_to_eight_halves_of_the_median_within_ten_percent():
+    # 9 hits, 8 gaps: six of 20 frames (half: 10), two that decide whether 3 of 4 are on it;
+    # in one window of 340 frames, or over both of 600
+    def train(gaps):
+        long = max(gaps) > 40
+        return _hits_at(np.cumsum([150 if long else 40, *gaps]).tolist(),
+                        n=600 if long else 340)
+
+    assert _regular_hits(train([20] * 6 + [22] * 3), FRAME_RATE)  # 2 halves, 10 % off
+    assert _regular_hits(train([20] * 6 + [11] * 3), FRAME_RATE)  # 1 half, 10 % off
+    assert not _regular_hits(train([20] * 5 + [23, 23, 23]), FRAME_RATE)  # 15 % off: 5 of 8
+    assert _regular_hits(train([20] * 6 + [23, 23]), FRAME_RATE)   # exactly 3 of 4 on it
+    # 90 frames is 9 halves, past the eighth: off the grid (6 of 9 on it); 80 is on it
+    assert not _regular_hits(train([20] * 6 + [90] * 3), FRAME_RATE)
+    assert _regular_hits(train([20] * 6 + [80] * 3), FRAME_RATE)
+
+
+class _Feats:
+    """What the steady-sound rule reads of a FeatureStream."""
+
+    def __init__(self, rms, *, rises=None, falls=None, centroid=None):
+        n = len(rms)
+        self.frame_rate = FRAME_RATE
+        self.rms = np.asarray(rms, dtype=np.float64)
+        flat = np.full((3, n), 0.125)
+        self.onset_bands = flat if rises is None else np.asarray(rises, dtype=np.float64)
+        self.decay_bands = flat if falls is None else np.asarray(falls, dtype=np.float64)
+        self.centroid_hz = np.full(n, 1000.0) if centroid is None else np.asarray(centroid)
+
+
+def test_the_sounding_part_of_silence_is_none_and_of_a_sound_its_frames_less_its_edges():
+    from core.analysis.analyze import _sounding_level
+
+    assert _sounding_level(_Feats(np.zeros(500))) is None
+    # frames at exactly a millionth of the 90th percentile's power are not sounding
+    rms = np.r_[np.zeros(10), np.full(5, 0.001), np.ones(600), np.full(5, 0.001), np.zeros(10)]
+    start, stop, width, level = _sounding_level(_Feats(rms))
+    assert (start, stop, width) == (15 + 4, 615 - 4, 9)
+    assert level.size == stop - start - width + 1 and np.allclose(level, 0.0)
+    rms[14] = rms[615] = 0.0011  # now they are
+    assert _sounding_level(_Feats(rms))[:2] == (14 + 4, 616 - 4)
+    # a level of a tenth of the amplitude is -20 dB
+    assert np.allclose(_sounding_level(_Feats(np.full(300, 0.1)))[3], -20.0)
+
+
+def test_a_sounding_part_under_a_second_or_two_windows_is_judged_no_steady_sound():
+    from core.analysis.analyze import _sounding_level
+
+    second = round(FRAME_RATE)  # 86 frames
+    assert _sounding_level(_Feats(np.ones(second + 8))) is not None
+    assert _sounding_level(_Feats(np.ones(second + 7))) is None
+
+
+def test_a_band_below_its_share_is_not_judged_and_one_at_it_is():
+    """A band that carries less than 0.5 % of the strongest band's flux is left out, even
+    if its rises outdo its falls; at 0.5 % it counts (twice: no steady sound)."""
+    from core.analysis.analyze import _is_steady
+
+    n = 648  # judged: frames 4 to 644
+    rises = np.full((3, n), 0.3125)  # 200 in all there
+    falls = np.full((3, n), 0.3125)
+    rises[2] = falls[2] = 0.0
+    rises[2, 40::80] = 0.125  # 1.0 in all: 0.5 % of 200
+    falls[2, 80::80] = 0.0625
+    assert rises[2, 4:644].sum() == 0.005 * rises[0, 4:644].sum()
+    assert not _is_steady(_Feats(np.ones(n), rises=rises, falls=falls))
+    rises[2, 40::80] = 0.12
+    assert _is_steady(_Feats(np.ones(n), rises=rises, falls=falls))
+
+
+def test_rises_of_exactly_1_3_times_the_falls_are_no_steady_sound():
+    from core.analysis.analyze import _is_steady
+
+    n = 600
+    rises = np.full((3, n), 0.125)
+    falls = np.full((3, n), 0.125)
+    rises[1] = 1.3 * falls[1]
+    assert not _is_steady(_Feats(np.ones(n), rises=rises, falls=falls))
+    rises[1] = 1.29 * falls[1]
+    assert _is_steady(_Feats(np.ones(n), rises=rises, falls=falls))
+
+
+def test_a_centroid_under_one_hz_is_read_as_one_hz():
+    """The centroid is read in octaves from 1 Hz up (a frame of DC alone has a centroid of
+    0 Hz): frames at 0 and 1.5 Hz are 0.58 octave apart, so the sound is not steady."""
+    from core.analysis.analyze import _is_steady
+
+    n = 600
+    assert _is_steady(_Feats(np.ones(n), centroid=np.full(n, 0.0)))
+    assert not _is_steady(_Feats(np.ones(n), centroid=np.r_[np.zeros(n // 2),
+                                                             np.full(n // 2, 1.5)]))
+
+
+def test_a_hit_loud_over_a_single_window_of_the_level_is_one():
+    """Nine frames at 4.2 times the sound's power: only the 0.1 s window over all nine
+    rises 6 dB over the 95th percentile (6.2 dB; over eight of them, 5.8 dB), and the
+    clear onset at their start is a hit."""
+    from core.analysis.analyze import _hits
+
+    n = 600
+    rms = np.ones(n)
+    rms[300:309] = np.sqrt(4.2)
+    rises = np.full((3, n), 0.125)
+    rises[0, 300] = 1.0
+    assert _hits(_Feats(rms, rises=rises)).tolist() == [300]
+    rms[300:309] = np.sqrt(3.9)  # 5.9 dB
+    assert _hits(_Feats(rms, rises=rises)).tolist() == []
+
+
+@pytest.mark.parametrize(("what", "side"), [("level", 1), ("level", -1),
+                                           ("centroid", 1), ("centroid", -1)])
+def test_the_spread_is_read_from_the_5th_to_the_95th_percentile(what, side):
+    """Frames 2 dB louder or quieter than the rest (or half an octave higher or lower): 90
+    of 2000 louder (higher) move the 96th percentile past the limit, not the 95th, so the
+    sound is steady; 109 quieter (lower) move the 5th percentile past it, not the 6th, so it
+    is not."""
+    from core.analysis.analyze import _is_steady, _sounding_level
+
+    n = 2008
+    rms, centroid = np.ones(n), np.full(n, 1000.0)
+    block = slice(1000, 1090 if side > 0 else 1109)
+    if what == "level":
+        rms[block] = 10 ** (side * 2.0 / 20)
+    else:
+        centroid[block] = 1000.0 * 2 ** (side * 0.5)
+    feats = _Feats(rms, centroid=centroid)
+    start, stop, width, level = _sounding_level(feats)
+    values = level if what == "level" else np.convolve(
+        np.log2(centroid[start:stop]), np.ones(width) / width, "valid")
+    limit = 1.5 if what == "level" else 0.3
+    spread = np.ptp(np.percentile(values, (5, 95)))
+    if side > 0:
+        assert spread < limit <= np.ptp(np.percentile(values, (5, 96)))
+        assert _is_steady(feats)
+    else:
+        assert np.ptp(np.percentile(values, (6, 95))) < limit <= spread
+        assert not _is_steady(feats)
