@@ -354,3 +354,33 @@ def test_the_spread_is_read_from_the_5th_to_the_95th_percentile(what, side):
     else:
         assert np.ptp(np.percentile(values, (6, 95))) < limit <= spread
         assert not _is_steady(feats)
+
+
+def test_the_sounding_part_starts_over_a_millionth_of_the_90th_percentile_of_power():
+    """Frames at 2e-6 of the body's usual power sound: over a millionth of the 90th
+    percentile (1), not of the 91st (4, as a tenth of the body is louder)."""
+    from core.analysis.analyze import _sounding_level
+
+    body = np.ones(1000)
+    body[::10] = 2.0  # a tenth, at power 4
+    edge = np.full(5, np.sqrt(2e-6))
+    rms = np.r_[np.zeros(10), edge, body, edge, np.zeros(10)]
+    power = np.square(rms)
+    assert np.percentile(power, 90) == 1.0 and np.percentile(power, 91) == 4.0
+    assert _sounding_level(_Feats(rms))[:2] == (10 + 4, 1020 - 4)
+
+
+def test_a_hit_is_6_db_over_the_95th_percentile_of_the_level():
+    """70 frames of 2000 at +2 dB and the hit's own leave the 95th percentile of the level
+    at 0 dB (the 96th near 2): a hit at 7 dB is 6 dB over the one."""
+    from core.analysis.analyze import _hits, _sounding_level
+
+    n = 2008
+    rms = np.ones(n)
+    rms[1000:1070] = 10 ** (2.0 / 20)
+    rms[500:509] = 10 ** (7.0 / 20)
+    rises = np.full((3, n), 0.125)
+    rises[0, 500] = 1.0
+    level = _sounding_level(_Feats(rms))[3]
+    assert abs(np.percentile(level, 95)) < 1e-9 and np.percentile(level, 96) > 1.0
+    assert _hits(_Feats(rms, rises=rises)).tolist() == [500]
