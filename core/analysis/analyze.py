@@ -32,6 +32,7 @@ from core.analysis.tempo import (
     estimate_tempo,
     interval_guess,
     octave_near,
+    strong_onsets,
 )
 from core.analysis.timesig import estimate_time_signature
 from core.errors import AnalysisCancelled, EmptyFileError, TooShortError
@@ -146,7 +147,8 @@ _STEADY_RISE_OVER_FALL = 1.3
 _STEADY_TOP = 0.01
 #: ... and no onset band holds a regular train of hits: at least :data:`_HITS_MIN` clear
 #: onsets (:func:`core.analysis.tempo.clear_onsets`) reaching a quarter of the band's
-#: strongest and :data:`_HIT_OVER_FLICKER` times its 90th percentile, in at least
+#: strongest (:func:`core.analysis.tempo.strong_onsets`, as an interval guess reads them)
+#: and :data:`_HIT_OVER_FLICKER` times its 90th percentile, in at least
 #: :data:`_HITS_COVER` of the part's :data:`_HITS_WINDOW_S` windows, with at least
 #: :data:`_HITS_ON_GRID` of the intervals between them within 10 % of a multiple (1 to 8) of
 #: half their median.  A kick on every beat of a held low sine, square or sawtooth rises and
@@ -262,12 +264,11 @@ def _is_steady(feats) -> bool:
 def _regular_hits(rises: np.ndarray, frame_rate: float) -> bool:
     """Whether one onset band of a sound holds a regular train of hits standing over its
     flicker (see :data:`_HITS_MIN`): a drum pattern under a held tone."""
-    hit = clear_onsets(rises, frame_rate)
-    if np.count_nonzero(hit) < _HITS_MIN:
+    at = np.flatnonzero(clear_onsets(rises, frame_rate))
+    if at.size < _HITS_MIN:
         return False
-    hit &= rises >= 0.25 * float(rises[hit].max())
-    hit &= rises >= _HIT_OVER_FLICKER * float(np.percentile(rises, 90))
-    at = np.flatnonzero(hit)
+    at = strong_onsets(rises, at)
+    at = at[rises[at] >= _HIT_OVER_FLICKER * float(np.percentile(rises, 90))]
     if at.size < _HITS_MIN:
         return False
     window = _HITS_WINDOW_S * frame_rate

@@ -62,7 +62,8 @@ from core.analysis.trees import TreeEnsemble, trees_from_list
 __all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "candidate_table",
            "FEATURE_NAMES", "tree_inputs", "trees_from_json", "decision_scores",
            "TREES_PATH", "TREE_SHARE", "TREES_TOP_BPM", "MIN_TEMPO_S", "MIN_BPM", "MAX_BPM",
-           "WEAK_CONFIDENCE", "clear_onsets", "fold_tempo", "octave_near", "interval_guess"]
+           "WEAK_CONFIDENCE", "clear_onsets", "strong_onsets", "fold_tempo", "octave_near",
+           "interval_guess"]
 
 #: Shortest signal with a tempo of its own (s).  A loop of one bar at 120 BPM lasts 2 s and
 #: half a bar 1 s: their beat is read as well as a long song's (the evidence is a few pulses,
@@ -303,6 +304,15 @@ def clear_onsets(env: np.ndarray, frame_rate: float) -> np.ndarray:
 _GUESS_ONSET_OF_MAX = 0.25
 
 
+def strong_onsets(env: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The onset frames ``at`` of the envelope ``env`` that reach
+    :data:`_GUESS_ONSET_OF_MAX` of the strongest of them (all of an empty ``at``)."""
+    at = np.asarray(at)
+    if not at.size:
+        return at
+    return at[env[at] >= _GUESS_ONSET_OF_MAX * float(env[at].max())]
+
+
 def interval_guess(features, *, frame_rate: float | None = None,
                    onsets: np.ndarray | None = None,
                    floor_bpm: float = 0.0) -> TempoEstimate | None:
@@ -321,9 +331,8 @@ def interval_guess(features, *, frame_rate: float | None = None,
     """
     bands, fr = _bands_of(features, frame_rate)
     env = bands.sum(axis=0)
-    at = np.flatnonzero(clear_onsets(env, fr)) if onsets is None else np.asarray(onsets)
-    if at.size:
-        at = at[env[at] >= _GUESS_ONSET_OF_MAX * float(env[at].max())]
+    at = strong_onsets(env, np.flatnonzero(clear_onsets(env, fr)) if onsets is None
+                       else onsets)
     if at.size < 2:
         return None
     bpm = 60.0 * fr / float(np.median(np.diff(at + vertex_offsets(env, at))))
