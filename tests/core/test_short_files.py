@@ -54,7 +54,7 @@ def test_a_lone_hit_under_a_second_has_no_tempo(tmp_path, echo):
 def test_a_steady_tone_under_a_second_has_no_tempo(tmp_path, wave):
     """0.5 s of a naive square or sawtooth wave at 110 Hz: its flux flickers as its partials
     alias against the frames, which a guess counted as onsets (240 BPM for the square);
-    played repeated it is a steady sound."""
+    over its own 0.5 s it is a steady sound."""
     t = np.arange(round(0.5 * SR)) / SR
     y = (np.sign(np.sin(2 * np.pi * 110 * t)) if wave == "square"
          else 2 * (110 * t % 1.0) - 1)
@@ -65,10 +65,15 @@ def test_a_steady_tone_under_a_second_has_no_tempo(tmp_path, wave):
                              "tempo"), r.note
 
 
-@pytest.mark.parametrize("colour", ["white", "brown", "smoothed"])
-def test_noise_under_a_second_has_no_tempo(tmp_path, colour):
+@pytest.mark.parametrize(("colour", "note"), [
+    ("white", "a steady sound without onsets (a test tone, hum or noise): no tempo"),
+    ("brown", "under 1 s with fewer than two onsets: no tempo"),
+    ("smoothed", "under 1 s with fewer than two onsets: no tempo")])
+def test_noise_under_a_second_has_no_tempo(tmp_path, colour, note):
     """0.8 s of noise: played repeated, its flux has peaks (brown and smoothed noise got a
-    guessed 150 and 225 BPM from them), but none stands out of the noise as an onset does."""
+    guessed 150 and 225 BPM from them), but none stands out of the noise as an onset does.
+    White noise is as steady in its own 0.8 s as a test tone; brown noise wanders in level
+    and centroid more than a steady sound."""
     rng = np.random.default_rng(3)
     n = round(0.8 * SR)
     y = {"white": 0.3 * rng.standard_normal(n),
@@ -76,7 +81,37 @@ def test_noise_under_a_second_has_no_tempo(tmp_path, colour):
          "smoothed": 0.5 * np.convolve(rng.standard_normal(n), np.ones(8) / 8, "same")}[colour]
     write_audio(tmp_path / "noise.wav", y.astype(np.float32), SR)
     r = analyze_file(tmp_path / "noise.wav")
-    assert r.bpm is None and r.note.startswith("under 1 s with fewer than two onsets: no tempo")
+    assert r.bpm is None and r.note.startswith(note), r.note
+
+
+def _held(shape: str, hz: float, seconds: float) -> np.ndarray:
+    t = np.arange(round(seconds * SR)) / SR
+    if shape == "square":
+        return 0.5 * np.where((hz * t) % 1.0 < 0.5, 1.0, -1.0)
+    if shape == "sawtooth":
+        return 0.5 * (2.0 * ((hz * t) % 1.0) - 1.0)
+    if shape == "hum":
+        return sum(np.sin(2 * np.pi * hz * k * t + k) / k for k in range(1, 13)) / 6.0
+    return sum(np.sin(2 * np.pi * hz * r * t) for r in (1.0, 1.2599, 1.4983)) / 6.0  # chord
+
+
+@pytest.mark.parametrize(("shape", "hz", "seconds"), [
+    ("hum", 50.0, 0.41), ("hum", 50.0, 0.47), ("hum", 60.0, 0.47), ("hum", 50.0, 0.95),
+    ("sawtooth", 55.0, 0.8), ("square", 97.0, 1.0), ("square", 110.0, 1.05),
+    ("sawtooth", 61.0, 1.05), ("hum", 60.0, 1.05), ("chord", 220.0, 1.05)])
+def test_a_steady_tone_of_a_second_or_less_cut_anywhere_has_no_tempo(tmp_path, shape, hz,
+                                                                     seconds):
+    """Held tones cut at any length up to a little over a second: no tempo.  Under 1 s they
+    were judged played repeated, where a cut that is no whole number of periods clicks at
+    every seam (hum at 0.41 s got a guessed 73.6 BPM, at 0.47 s 129); from 1 s on their
+    sounding part was too short to be judged at all, so the flicker of their partials was
+    read as a pulse (a square wave of 97 Hz at 1.0 s: 122.8 BPM, a held chord at 1.05 s:
+    187.4, neither flagged)."""
+    write_audio(tmp_path / "tone.wav", _held(shape, hz, seconds).astype(np.float32), SR)
+    r = analyze_file(tmp_path / "tone.wav")
+    assert r.bpm is None and r.bpm_confidence is None, r
+    assert r.note.startswith("a steady sound without onsets (a test tone, hum or noise): no "
+                             "tempo"), r.note
 
 
 @pytest.mark.parametrize("bpm", [130.0, 150.0, 190.0])
