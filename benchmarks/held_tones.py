@@ -5,7 +5,7 @@
 A steady sound (a test tone, hum, a held chord, steady noise) gets no tempo: its partials
 beat against each other and the onset envelope would read that as a pulse
 (:func:`core.analysis.analyze._is_steady`).  A drum pattern on such a sound is a pulse all
-the same.  Two sets, generated here, at 44.1 and 48 kHz, 30 s each:
+the same.  Four sets, generated here, 30 s each:
 
 * **tones**: 106 steady sounds: naive square, 25 % pulse and sawtooth waves, hard-clipped
   sines, sines and a held major triad at 31 Hz to 8 kHz, hum at 50 and 60 Hz with its
@@ -14,6 +14,11 @@ the same.  Two sets, generated here, at 44.1 and 48 kHz, 30 s each:
   where the step of ``t`` doubles.
 * **patterns**: a third of those tones (every third) with a kick, a snare or a hi-hat on
   every beat at 120 BPM, at a quarter, half and all of the tone's peak: 324 files.
+* **sweep**: naive square, 25 % pulse and sawtooth waves at 48 pitches from 40 Hz up in
+  steps of an eighth of an octave (to 2.6 kHz), at 44.1 kHz and rounded to 16 bits: 144
+  more steady sounds, at pitches the rules were not set on.
+* **slow**: a sixth of the tones with one drum every 1.2 or 1.5 s (50 and 40 a minute) at
+  half of the tone's peak: 108 files.
 
 Printed: the tones not called steady and the patterns called steady, each by name, then
 the counts.  The files are built and analyzed in memory (as ``analyze_file`` resamples
@@ -30,7 +35,7 @@ import soxr
 from core.analysis.analyze import _is_steady
 from core.analysis.features import FeatureStream
 
-__all__ = ["TONES", "signal", "main"]
+__all__ = ["TONES", "SWEEP", "signal", "sweep_tone", "main"]
 
 _RATE = 22050
 _SECONDS = 30.0
@@ -83,18 +88,28 @@ def _hit(kind: str, sr: int) -> np.ndarray:
 
 
 def signal(shape: str, hz: float, sr: int, hit: str | None = None,
-           ratio: float = 0.0) -> np.ndarray:
+           ratio: float = 0.0, gap: float = 0.5) -> np.ndarray:
     """A steady sound at half of full scale, with ``hit`` (``"kick"``, ``"snare"`` or
-    ``"hat"``) at ``ratio`` times its peak on every beat at 120 BPM from 1 s to 1 s before
-    its end; at most 0.9 of full scale."""
+    ``"hat"``) at ``ratio`` times its peak every ``gap`` seconds (every beat at 120 BPM)
+    from 1 s to 1 s before its end; at most 0.9 of full scale."""
     y = 0.5 * _tone(shape, hz, sr)
     if hit is not None:
         h = _hit(hit, sr)
         h = ratio * float(np.abs(y).max()) * h / float(np.abs(h).max())
-        for s in np.arange(1.0, _SECONDS - 1.0, 0.5):
+        for s in np.arange(1.0, _SECONDS - 1.0, gap):
             i = int(s * sr)
             y[i:i + h.size] += h
     return (y / max(1.0, float(np.abs(y).max()) / 0.9)).astype(np.float32)
+
+
+#: (shape, Hz) of the sweep's naive tones, at 44.1 kHz.
+SWEEP = [(s, 40.0 * 2.0 ** (k / 8)) for s in ("square", "pulse", "sawtooth") for k in range(48)]
+
+
+def sweep_tone(shape: str, hz: float) -> np.ndarray:
+    """A naive tone of the sweep at half of full scale, 44.1 kHz, rounded to 16 bits."""
+    y = 0.5 * _tone(shape, hz, 44100)
+    return (np.round(y * 32767.0) / 32767.0).astype(np.float32)
 
 
 def _steady(y: np.ndarray, sr: int) -> bool:
@@ -124,8 +139,24 @@ def main(argv=None) -> int:
                     missed += 1
                     print(f"pattern steady:    {hit} at {ratio:g} of the peak of "
                           f"{shape} {hz:g} Hz at {sr} Hz")
+    swept = 0
+    for shape, hz in SWEEP:
+        if not _steady(sweep_tone(shape, hz), 44100):
+            swept += 1
+            print(f"sweep not steady:  {shape} {hz:.1f} Hz")
+    slow = slow_missed = 0
+    for shape, hz, sr in TONES[1::6]:
+        for hit in ("kick", "snare", "hat"):
+            for gap in (1.2, 1.5):
+                slow += 1
+                if _steady(signal(shape, hz, sr, hit, 0.5, gap), sr):
+                    slow_missed += 1
+                    print(f"slow steady:       {hit} every {gap:g} s at half the peak of "
+                          f"{shape} {hz:g} Hz at {sr} Hz")
     print(f"\ntones called steady: {len(TONES) - loud} of {len(TONES)}")
     print(f"patterns called steady (their beat missed): {missed} of {patterns}")
+    print(f"sweep tones called steady: {len(SWEEP) - swept} of {len(SWEEP)}")
+    print(f"slow patterns called steady (their beat missed): {slow_missed} of {slow}")
     return 0
 
 

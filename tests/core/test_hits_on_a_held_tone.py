@@ -174,6 +174,16 @@ def test_the_benchmark_builds_its_tones_and_patterns_as_it_says():
     assert extra[:44100].max() < 1e-5 and extra[44100:44100 + 100].max() > 0.01
     assert extra[66150:66150 + 100].max() > 0.01  # 1.5 s
     assert held_tones._steady(tone, 44100) and not held_tones._steady(beat, 44100)
+    # the sweep: three naive shapes at 48 pitches an eighth of an octave apart, 16-bit
+    assert len(held_tones.SWEEP) == 144 and held_tones.SWEEP[0] == ("square", 40.0)
+    assert held_tones.SWEEP[47][1] == pytest.approx(40.0 * 2.0 ** (47 / 8))
+    square = held_tones.sweep_tone("square", 40.0).astype(np.float64)
+    assert square.size == 30 * 44100 and np.allclose(np.abs(square), 16384 / 32767)
+    # a slow pattern: one hit every 1.5 s from 1 s on
+    slow = held_tones.signal("sine", 110.0, 44100, "kick", 0.5, gap=1.5).astype(np.float64)
+    extra = np.abs(slow - float(slow[:44100] @ a[:44100] / (a[:44100] @ a[:44100])) * a)
+    assert extra[44100:44100 + 100].max() > 0.01 and extra[110250:110250 + 100].max() > 0.01
+    assert extra[66150:66150 + 2000].max() < 0.01  # nothing at 1.5 s past the start
 
 
 # -- the rules on envelopes made by hand -------------------------------------------------------
@@ -200,6 +210,33 @@ def test_a_train_is_counted_from_its_eighth_hit_at_a_quarter_and_three_times_the
                                   flicker=0.05), FRAME_RATE)
     assert _regular_hits(_hits_at(_every(300, 8), heights=[1.0] * 7 + [0.375]), FRAME_RATE)
     assert not _regular_hits(_hits_at(_every(300, 8), heights=[1.0] * 7 + [0.37]), FRAME_RATE)
+
+
+@pytest.mark.parametrize(("before", "fall", "train"), [
+    (1, 0.7, False), (3, 0.7, False), (1, 0.69, True), (4, 0.7, True), (0, 0.7, True)])
+def test_a_hit_that_rises_out_of_a_fall_just_before_it_is_no_hit(before, fall, train):
+    """A partial's beat dips and rises; a hit rises from where the band was.  The eighth hit
+    with a fall of 0.7 of its rise 1 to 3 frames before it is no hit (seven are left); a
+    fall of 0.69 of it, one 4 frames before, or one in its own frame, leaves it a hit."""
+    frames = _every(300, 8)
+    rises = _hits_at(frames)
+    falls = np.full(rises.size, 0.125 * 0.5)
+    falls[frames[-1] - before] = fall
+    assert _regular_hits(rises, FRAME_RATE, falls=falls) is train
+    assert _regular_hits(rises, FRAME_RATE)  # without the falls every onset is a hit
+
+
+def test_a_naive_square_wave_whose_aliases_beat_in_a_train_has_no_tempo(tmp_path):
+    """A naive square wave of 40 * 2 ** (1 / 4) Hz (47.6 Hz) at 44.1 kHz: its aliases beat
+    against its partials 144 times in 30 s on a grid of 0.2 s, each a dip and a rise in the
+    cymbal band; taken for hits, they gave it 84.0 BPM."""
+    sr = 44100
+    t = np.arange(30 * sr) / sr
+    y = 0.5 * np.where((40.0 * 2.0 ** 0.25 * t) % 1.0 < 0.5, 1.0, -1.0)
+    write_audio(tmp_path / "square.wav", y.astype(np.float32), sr)
+    r = analyze_file(tmp_path / "square.wav")
+    assert r.bpm is None, r
+    assert r.note.startswith("a steady sound without onsets"), r.note
 
 
 def test_the_flicker_is_the_bands_90th_percentile():
