@@ -16,11 +16,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.analysis.keyevidence import key_features, pitch_profile, templates, zscore
+from core.analysis.keyevidence import (
+    key_features,
+    pitch_profile,
+    sounding_frames,
+    templates,
+    zscore,
+)
 from core.io.keynotation import Key
 
 __all__ = ["KeyEstimate", "estimate_key", "chunk_keys", "key_scores", "key_table",
-           "pitch_profile", "NO_KEY_SILENT", "NO_KEY_FEW", "NO_KEY_FLAT", "NO_KEY_UNLIKE"]
+           "pitch_profile", "NO_KEY_SILENT", "NO_KEY_FEW", "NO_KEY_FLAT", "NO_KEY_UNLIKE",
+           "NO_KEY_BRIEF"]
 
 _MIN_CORRELATION = 0.35  # below this the chroma has no key
 _MIN_PEAKINESS = 0.12  # relative spread of the pitch-class profile; noise is flatter
@@ -34,6 +41,11 @@ NO_KEY_FEW = "fewer than three pitch classes (a single note or interval)"
 NO_KEY_FLAT = ("the pitch classes are too evenly spread for a key (noise, heavy distortion "
                "or dense clusters)")
 NO_KEY_UNLIKE = "the pitch classes fit no major or minor key"
+NO_KEY_BRIEF = "under 0.5 s of pitched sound"
+#: Least sounding time (s) for a key.  A DC offset alone leaves a step at either end of the
+#: file once the offset is filtered out, four frames of the pitch grid (0.37 s) that are
+#: all its sound: "D minor" once a noise floor 40 dB down no longer counts as sound.
+_MIN_SOUNDING_S = 0.5
 _SCORE_SCALE = 0.05  # song scores per nat of the decision, on the scale of the chunk scores
 
 #: Weights of the key evidence (:func:`key_table` columns),
@@ -171,6 +183,8 @@ def estimate_key(
             bass_chroma = bass_chroma[:, frames[0] : frames[1]]
     profile = pitch_profile(chroma)
     plain, reason = _key_likeness(profile)
+    if plain is not None and _brief(chroma, frame_rate):
+        plain, reason = None, NO_KEY_BRIEF
     if plain is None:
         return KeyEstimate(None, reason=reason)
     evidence = key_table(chroma, bass_chroma, frame_rate)
@@ -225,9 +239,17 @@ def chunk_keys(features, *, song: KeyEstimate | None = None,
     out = []
     for a, b in features.chunk_frames(grid="pitch"):
         profile = pitch_profile(chroma[:, a:b])
+        if profile.sum() > 0 and _brief(chroma[:, a:b], features.pitch_frame_rate):
+            out.append(KeyEstimate(None, reason=NO_KEY_BRIEF))
+            continue
         bass_profile = pitch_profile(bass[:, a:b])
         prior = None
         if song is not None and song.key is not None:
             prior = song_weight * np.asarray(song.scores, dtype=float)
         out.append(_from_profiles(profile, bass_profile, prior=prior))
     return out
+
+
+def _brief(chroma: np.ndarray, frame_rate: float) -> bool:
+    """Whether a chroma array sounds for less than :data:`_MIN_SOUNDING_S`."""
+    return bool(np.count_nonzero(sounding_frames(chroma)) < _MIN_SOUNDING_S * frame_rate)

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["KEY_FEATURES", "key_features", "pitch_profile", "templates", "zscore"]
+__all__ = ["KEY_FEATURES", "key_features", "pitch_profile", "sounding_frames", "templates",
+           "zscore"]
 
 _KK_MAJOR = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
 _KK_MINOR = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
@@ -76,18 +77,34 @@ _T = templates()
 _MAIN = (_T["kk"] + _T["temperley_h"]) / 2
 
 
-def pitch_profile(chroma: np.ndarray) -> np.ndarray:
-    """Average of frame-normalised, compressed chroma over the sounding frames; shape (12,)."""
+#: Frames whose chroma sums to less than this share of the loudest frame's (40 dB under it)
+#: are no music: each frame weighs alike once normalised, so a long noise floor (hiss 60 dB
+#: under full scale after a song, a record's run-out, the gap before a hidden track) would
+#: flatten the profile into "no key" (at a thousandth, 60 dB, it did: 40 s of a song in D
+#: major followed by 240 s of hiss at -70 dBFS had no key).
+_SOUNDING_SHARE = 1e-2
+
+
+def sounding_frames(chroma: np.ndarray) -> np.ndarray:
+    """Which frames of a chroma array (12, frames) sound (see :data:`_SOUNDING_SHARE`);
+    none when the loudest hardly does."""
     c = np.asarray(chroma, dtype=np.float64)
     if c.ndim != 2 or c.shape[0] != 12:
         raise ValueError(f"chroma must have shape (12, frames), got {c.shape!r}")
-    if c.shape[1] == 0:
-        return np.zeros(12)
     energy = c.sum(axis=0)
-    top = float(energy.max())
+    top = float(energy.max()) if energy.size else 0.0
     if top <= 1e-9:
+        return np.zeros(energy.size, dtype=bool)
+    return energy > _SOUNDING_SHARE * top
+
+
+def pitch_profile(chroma: np.ndarray) -> np.ndarray:
+    """Average of frame-normalised, compressed chroma over the sounding frames
+    (:func:`sounding_frames`); shape (12,)."""
+    sounding = sounding_frames(chroma)
+    if not sounding.any():
         return np.zeros(12)
-    c = np.sqrt(c[:, energy > 1e-3 * top])
+    c = np.sqrt(np.asarray(chroma, dtype=np.float64)[:, sounding])
     return (c / np.maximum(c.max(axis=0, keepdims=True), 1e-12)).mean(axis=1)
 
 

@@ -19,6 +19,7 @@ from benchmarks.synth import (
     silence,
 )
 from core.analysis.key import (
+    NO_KEY_BRIEF,
     NO_KEY_FEW,
     NO_KEY_FLAT,
     NO_KEY_SILENT,
@@ -69,6 +70,19 @@ def test_a_long_excursion_to_the_dominant_keeps_the_home_key(key):
 @pytest.mark.parametrize("key", [Key(7, "major"), Key(2, "minor")], ids=lambda k: k.name)
 def test_drumless_chorale_key(key):
     assert estimate_key(_features(chorale(key, bpm=66.0, seed=1))).key == key
+
+
+@pytest.mark.parametrize(("key", "style"), [(Key(2, "minor"), "rock"), (Key(8, "major"), "waltz"),
+                                            (Key(0, "major"), "ballad")])
+def test_a_song_before_a_long_noise_floor_keeps_its_key(key, style):
+    """20 s of a song, then two minutes of hiss 55 dB under full scale (a tape's noise after
+    the music, a record's run-out, the gap before a hidden track): the hiss's frames, each
+    weighing as much as a frame of music once normalised, flattened the profile into "no
+    key"; 40 dB under the loudest frame they are no music."""
+    y = render_song(bpm=104.0, key=key, seconds=20.0, sr=SR, seed=21, style=style).mean(axis=1)
+    hiss = 10.0 ** (-55.0 / 20.0) * np.random.default_rng(1).standard_normal(120 * SR)
+    est = estimate_key(_features(np.concatenate([y, hiss]).astype(np.float32)))
+    assert est.key == key, est
 
 
 def test_silence_has_no_key():
@@ -203,6 +217,50 @@ def test_why_a_pitch_set_has_no_key(classes, key, reason):
         chroma[[0, 4, 7]] = 2.0
     est = estimate_key(chroma)
     assert (est.key, est.reason) == (key, reason)
+
+
+def _scale_frames(sounding: int, total: int = 60) -> np.ndarray:
+    """Chroma of C major's scale (its tonic triad louder) in the first ``sounding`` of
+    ``total`` frames, the rest 40 dB and more under them (no sound)."""
+    chroma = np.full((12, total), 1e-4)
+    chroma[[0, 2, 4, 5, 7, 9, 11], :sounding] = 1.0
+    chroma[[0, 4, 7], :sounding] = 2.0
+    return chroma
+
+
+@pytest.mark.parametrize(("sounding", "key"), [(6, Key(0, "major")), (5, None)])
+def test_a_key_needs_half_a_second_of_sound(sounding, key):
+    """At the pitch grid's 10.8 frames a second, six sounding frames (0.56 s) get a key and
+    five (0.46 s) do not: a DC offset's filtered steps at the file's ends are four."""
+    est = estimate_key(_scale_frames(sounding))
+    assert est.key == key and est.reason == ("" if key else NO_KEY_BRIEF), est
+
+
+def test_frames_forty_db_under_the_loudest_do_not_sound():
+    """A frame whose chroma sums to a hundredth of the loudest's is no sound; a little
+    more is: five frames of the scale with a sixth at 1.01 % of them have a key."""
+    chroma = _scale_frames(5)
+    chroma[:, 5] = 1.0e-2 * chroma[:, 0].sum() / 12.0
+    assert estimate_key(chroma).reason == NO_KEY_BRIEF
+    chroma[:, 5] *= 1.01
+    assert estimate_key(chroma).key == Key(0, "major")
+
+
+def test_a_chunk_with_under_half_a_second_of_sound_has_no_key():
+    """Chunks are judged alike: the first (five frames of the scale in 60) has no key, the
+    second (all 60) has C major."""
+    class _Chunks:
+        chroma = bass_chroma = np.hstack([_scale_frames(5), _scale_frames(60)])
+        pitch_frame_rate = 22050 / 2048
+
+        @staticmethod
+        def chunk_frames(grid):
+            assert grid == "pitch"
+            return [(0, 60), (60, 120)]
+
+    first, second = chunk_keys(_Chunks())
+    assert (first.key, first.reason) == (None, NO_KEY_BRIEF)
+    assert second.key == Key(0, "major")
 
 
 def test_chroma_array_input():
