@@ -122,7 +122,8 @@ GROUPS: dict[str, Group] = {
     # Against the tests of those rules on generated files (each file under a second).
     "analysis": Group(modules=("core/analysis/analyze.py",),
                       tests=("tests/core/test_analyze.py", "tests/core/test_hits_on_a_held_tone.py",
-                             "tests/core/test_few_onsets.py", "tests/core/test_short_files.py")),
+                             "tests/core/test_few_onsets.py", "tests/core/test_short_files.py",
+                             "tests/core/test_analysis_rules.py")),
 }
 _NAMED = {m for g in GROUPS.values() for m in g.modules}
 #: Test files of ``tests/core`` left out of the ``rest`` group, each with its reason.
@@ -750,6 +751,20 @@ HANDMADE: tuple[Bug, ...] = (
         "start, stop = 0, len(power)"),
     Bug("steady", "the steady rule never consulted", "core/analysis/analyze.py",
         "steady, repeated = _is_steady(feats), None", "steady, repeated = False, None"),
+    # Which frames of the pitch grid sound, and how long a key needs them.
+    Bug("keyframes", "a noise floor 60 dB down counted as sound", "core/analysis/keyevidence.py",
+        "_SOUNDING_SHARE = 1e-2", "_SOUNDING_SHARE = 1e-3"),
+    Bug("keyframes", "frames at exactly a hundredth of the loudest counted",
+        "core/analysis/keyevidence.py",
+        "return energy > _SOUNDING_SHARE * top", "return energy >= _SOUNDING_SHARE * top"),
+    Bug("keyframes", "no least sounding time for a song's key", "core/analysis/key.py",
+        "    if plain is not None and _brief(chroma, frame_rate):",
+        "    if False:"),
+    Bug("keyframes", "no least sounding time for a chunk's key", "core/analysis/key.py",
+        "        if profile.sum() > 0 and _brief(chroma[:, a:b], features.pitch_frame_rate):",
+        "        if False:"),
+    Bug("keyframes", "a tenth of a second enough for a key", "core/analysis/key.py",
+        "_MIN_SOUNDING_S = 0.5", "_MIN_SOUNDING_S = 0.1"),
     Bug("cutend", "the click of a cut at the end left in the bands", "core/analysis/periodicity.py",
         "    if not cut.any():\n        return bands\n", "    if True:\n        return bands\n"),
     Bug("cutend", "the end bounded by the band's strongest frame, not its median",
@@ -774,6 +789,7 @@ BUG_TESTS = {
     "store": ("tests/core/test_store.py", "tests/core/test_cli.py"),
     "steady": ("tests/core/test_analyze.py", "tests/core/test_hits_on_a_held_tone.py"),
     "cutend": ("tests/core/test_periodicity.py", "tests/core/test_tempo.py"),
+    "keyframes": ("tests/core/test_key.py", "tests/core/test_analyze.py"),
 }
 
 
