@@ -151,15 +151,27 @@ def _strided(rows) -> np.ndarray:
 
 
 def test_the_signs_turn_opposed_channels_to_the_loudest_ones_polarity():
-    left = np.array([1.0, -1.0, 1.0, -1.0]) * 0.02
-    side = np.array([1.0, 1.0, -1.0, -1.0]) * 0.01  # unrelated to the left (product 0)
-    block = _strided(np.column_stack([left, -0.9 * left, side]))
+    left = np.array([1.0, -1.0, 1.0, -1.0]) / 64.0
+    side = np.array([1.0, 1.0, -1.0, -1.0]) / 128.0  # unrelated to the left (product 0)
+    block = _strided(np.column_stack([left, -0.75 * left, side]))
     # quiet (every product well under 1), the third channel exactly uncorrelated: kept
     assert _opposed_channels(block).tolist() == [1.0, -1.0, 1.0]
     assert _opposed_channels(block[:, :1]) is None  # one channel
     assert _opposed_channels(np.zeros((64, 2), np.float32)) is None  # silence
     together = _strided(np.column_stack([left, 0.5 * left]))
     assert _opposed_channels(together) is None
+
+
+def test_a_mean_that_keeps_exactly_half_the_power_does_not_cancel():
+    """Two channels of equal power whose products sum to -1/4 of it each way (a correlation
+    of -0.5): the mean keeps half the power of unrelated channels, the limit, and is read
+    as it is; a little more opposed, it cancels (turned to the second channel's polarity,
+    now the louder)."""
+    ones = np.full(4, 1.0 / 16.0)
+    half = np.array([-2.0, 0.0, 0.0, 0.0]) / 16.0
+    assert _opposed_channels(_strided(np.column_stack([ones, half]))) is None
+    more = np.array([-2.0, -0.25, 0.0, 0.0]) / 16.0
+    assert _opposed_channels(_strided(np.column_stack([ones, more]))).tolist() == [-1.0, 1.0]
 
 
 # -- the frequency sweep ---------------------------------------------------------------------
@@ -207,6 +219,43 @@ def test_a_sweep_is_one_run_of_nine_tenths_of_its_sounding_frames(first):
             rms[rest:rest + 20] = 0.0
             track[:rest], track[rest + 20:] = octaves[:rest], octaves[rest:]
         assert _is_sweep(_rising(track, rms)) is sweep, (run, rest)
+
+
+def test_a_sweeps_sounding_frames_reach_a_tenth_of_its_90th_percentile():
+    """Twenty frames make a sweep, nineteen do not: the first frame of twenty at exactly a
+    tenth of the 90th percentile's level (0.025 of 0.25) does not sound, one a little over it
+    (0.0381, rising past the 90th percentile's 0.038 but not the 91st's 0.0382) does."""
+    octaves = np.linspace(0.0, 6.0, 20)
+    rms = np.full(20, 0.25)
+    rms[0] = 0.025
+    assert _is_sweep(_rising(octaves, rms)) is False
+    rms = np.linspace(0.2, 0.4, 20)
+    rms[0] = 0.0381
+    assert np.percentile(rms, 90) == pytest.approx(0.38)
+    assert np.percentile(rms, 91) == pytest.approx(0.382)
+    assert _is_sweep(_rising(octaves, rms)) is True
+
+
+def test_a_frame_without_a_centroid_does_not_sound_and_one_over_0_hz_does():
+    """A centroid of 0 Hz (no spectrum above DC) is no sound, one of 0.5 Hz is: nineteen
+    frames of a sweep with a twentieth at 0.5 Hz first are a sweep (twenty sounding frames),
+    with one at 0 Hz first they are not (nineteen)."""
+    rising = 100.0 * 2.0 ** np.linspace(0.0, 6.0, 19)
+    frames = SimpleNamespace(centroid_hz=np.r_[0.5, rising], rms=np.full(20, 0.3))
+    assert _is_sweep(frames) is True
+    frames.centroid_hz = np.r_[0.0, rising]
+    assert _is_sweep(frames) is False
+
+
+def test_a_sweeps_chunks_have_no_tempo_or_key(tmp_path):
+    """A sweep of 40 s in 10 s chunks: the song and every chunk without a tempo or key (a
+    chunk of it alone has pitch classes enough for one)."""
+    t = np.arange(40 * SR) / SR
+    y = 0.5 * np.sin(2 * np.pi * 20.0 * 40.0 / np.log(500.0) * (500.0 ** (t / 40.0) - 1.0))
+    write_audio(tmp_path / "sweep.wav", y.astype(np.float32), SR)
+    r = analyze_file(tmp_path / "sweep.wav", settings=AnalysisSettings(chunk_seconds=10.0))
+    assert r.bpm is None and r.key is None and "frequency sweep" in r.note
+    assert [(c.bpm, c.key) for c in r.chunk_results] == [(None, None)] * 4
 
 
 def test_a_sweeps_clicks_two_frames_long_are_passed_over():
