@@ -302,10 +302,13 @@ def test_the_sounding_part_of_silence_is_none_and_of_a_sound_its_frames_less_its
 def test_a_sounding_part_under_two_level_windows_is_judged_no_steady_sound():
     """Two windows of the level (0.1 s each, 9 frames) past the edges are judged, one frame
     less is not (a second of frames was the limit: steady tones of 1.0-1.1 s got a tempo)."""
-    from core.analysis.analyze import _sounding_level
+    from core.analysis.analyze import _is_steady, _sounding_level
 
     assert _sounding_level(_Feats(np.ones(2 * 9 + 8))) is not None
     assert _sounding_level(_Feats(np.ones(2 * 9 + 7))) is None
+    # a flat level and centroid: steady when judged, and a sound too short to judge is not
+    assert _is_steady(_Feats(np.ones(2 * 9 + 8))) is True
+    assert _is_steady(_Feats(np.ones(2 * 9 + 7))) is False
 
 
 def test_a_band_below_its_share_is_not_judged_and_one_at_it_is():
