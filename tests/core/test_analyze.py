@@ -294,12 +294,17 @@ _STEADY_NOTE = "a steady sound without onsets (a test tone, hum or noise): no te
 
 def _naive(shape: str, hz: float, seconds: float, sr: int) -> np.ndarray:
     """A test tone computed sample by sample, not band-limited: its harmonics above the
-    Nyquist frequency fold back (alias) and beat slowly against the others."""
+    Nyquist frequency fold back (alias) and beat slowly against the others (``"chord"``: a
+    held major triad of sines on ``hz``, whose near-unisons beat instead)."""
     t = np.arange(int(seconds * sr)) / sr
     phase = (hz * t) % 1.0
-    y = {"square": np.where(phase < 0.5, 1.0, -1.0), "sawtooth": 2.0 * phase - 1.0,
-         "clipped sine": np.clip(4.0 * np.sin(2 * np.pi * hz * t), -1.0, 1.0),
-         "hum": sum(np.sin(2 * np.pi * hz * k * t + k) / k for k in range(1, 13)) / 3.0}[shape]
+    if shape == "chord":
+        y = sum(np.sin(2 * np.pi * hz * r * t) for r in (1.0, 1.2599, 1.4983)) / 3.0
+    else:
+        y = {"square": np.where(phase < 0.5, 1.0, -1.0), "sawtooth": 2.0 * phase - 1.0,
+             "clipped sine": np.clip(4.0 * np.sin(2 * np.pi * hz * t), -1.0, 1.0),
+             "hum": sum(np.sin(2 * np.pi * hz * k * t + k) / k for k in range(1, 13)) / 3.0
+             }[shape]
     return (0.5 * y).astype(np.float32)
 
 

@@ -14,6 +14,7 @@ from core.analysis.analyze import analyze_file
 from core.io.keynotation import Key
 from core.settings import AnalysisSettings
 from tests.audio_files import write_audio
+from tests.core.test_analyze import _naive
 
 SR = 44100
 
@@ -84,17 +85,6 @@ def test_noise_under_a_second_has_no_tempo(tmp_path, colour, note):
     assert r.bpm is None and r.note.startswith(note), r.note
 
 
-def _held(shape: str, hz: float, seconds: float) -> np.ndarray:
-    t = np.arange(round(seconds * SR)) / SR
-    if shape == "square":
-        return 0.5 * np.where((hz * t) % 1.0 < 0.5, 1.0, -1.0)
-    if shape == "sawtooth":
-        return 0.5 * (2.0 * ((hz * t) % 1.0) - 1.0)
-    if shape == "hum":
-        return sum(np.sin(2 * np.pi * hz * k * t + k) / k for k in range(1, 13)) / 6.0
-    return sum(np.sin(2 * np.pi * hz * r * t) for r in (1.0, 1.2599, 1.4983)) / 6.0  # chord
-
-
 @pytest.mark.parametrize(("shape", "hz", "seconds"), [
     ("hum", 50.0, 0.41), ("hum", 50.0, 0.47), ("hum", 60.0, 0.47), ("hum", 50.0, 0.95),
     ("sawtooth", 55.0, 0.8), ("square", 97.0, 1.0), ("square", 110.0, 1.05),
@@ -107,7 +97,7 @@ def test_a_steady_tone_of_a_second_or_less_cut_anywhere_has_no_tempo(tmp_path, s
     sounding part was too short to be judged at all, so the flicker of their partials was
     read as a pulse (a square wave of 97 Hz at 1.0 s: 122.8 BPM, a held chord at 1.05 s:
     187.4, neither flagged)."""
-    write_audio(tmp_path / "tone.wav", _held(shape, hz, seconds).astype(np.float32), SR)
+    write_audio(tmp_path / "tone.wav", _naive(shape, hz, seconds, SR), SR)
     r = analyze_file(tmp_path / "tone.wav")
     assert r.bpm is None and r.bpm_confidence is None, r
     assert r.note.startswith("a steady sound without onsets (a test tone, hum or noise): no "
