@@ -26,6 +26,7 @@ from core.io.keynotation import Key
 from core.io.results import ChunkResult
 from core.settings import AnalysisSettings
 from tests.audio_files import write_audio
+from tests.core.test_analyze import _sweep
 
 SR = 22050
 
@@ -250,9 +251,7 @@ def test_a_frame_without_a_centroid_does_not_sound_and_one_over_0_hz_does():
 def test_a_sweeps_chunks_have_no_tempo_or_key(tmp_path):
     """A sweep of 40 s in 10 s chunks: the song and every chunk without a tempo or key (a
     chunk of it alone has pitch classes enough for one)."""
-    t = np.arange(40 * SR) / SR
-    y = 0.5 * np.sin(2 * np.pi * 20.0 * 40.0 / np.log(500.0) * (500.0 ** (t / 40.0) - 1.0))
-    write_audio(tmp_path / "sweep.wav", y.astype(np.float32), SR)
+    write_audio(tmp_path / "sweep.wav", _sweep(20.0, 10000.0, 40.0, SR), SR)
     r = analyze_file(tmp_path / "sweep.wav", settings=AnalysisSettings(chunk_seconds=10.0))
     assert r.bpm is None and r.key is None and "frequency sweep" in r.note
     assert [(c.bpm, c.key) for c in r.chunk_results] == [(None, None)] * 4
