@@ -18,6 +18,7 @@ function is deterministic for a given ``seed``.  Styles:
 from __future__ import annotations
 
 import numpy as np
+import scipy.signal
 
 from core.io.keynotation import Key
 
@@ -26,6 +27,7 @@ __all__ = [
     "render_song",
     "drum_groove",
     "click_track",
+    "applause",
     "chord_progression",
     "noise",
     "silence",
@@ -488,6 +490,23 @@ def noise(seconds: float, sr: int = 44100, *, seed: int = 0, level: float = 0.3)
     """White Gaussian noise (mono float32) with RMS ``level``."""
     rng = np.random.default_rng(seed)
     return (level * rng.standard_normal(int(seconds * sr))).astype(np.float32)
+
+
+def applause(seconds: float, sr: int = 44100, *, seed: int = 0, level: float = 0.1,
+             claps_per_s: float = 60.0) -> np.ndarray:
+    """Applause (mono float32 with RMS ``level``): claps at random times, each a burst of
+    noise of a few milliseconds band-limited to 300-3000 Hz, over a soft crowd murmur."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * sr)
+    y = 0.3 * rng.standard_normal(n)
+    burst = int(0.005 * sr)
+    decay = np.exp(-np.arange(burst) / (burst / 6.0))
+    for at in rng.integers(0, max(1, n - burst), size=int(seconds * claps_per_s)):
+        y[at : at + burst] += rng.uniform(0.3, 1.0) * rng.standard_normal(burst) * decay
+    sos = scipy.signal.butter(2, [300.0, min(3000.0, 0.45 * sr)], btype="bandpass", fs=sr,
+                              output="sos")
+    y = scipy.signal.sosfilt(sos, y)
+    return (level * y / max(float(np.sqrt(np.mean(y**2))), 1e-12)).astype(np.float32)
 
 
 def silence(seconds: float, sr: int = 44100) -> np.ndarray:

@@ -28,7 +28,10 @@ Every signal with onsets gets a tempo; a pulse too weak to trust is flagged
 the envelope's floor (legato music heard from afar in a hall, or under loud hiss), carry a
 tempo only when it repeats more clearly than noise's does, and that tempo is flagged weak.
 A song whose chunks beat at unrelated tempi (a tempo change) takes the tempo of its longest
-section.
+section.  Stretches without a pulse at either end of a recording (applause, crowd noise, a
+spoken introduction, silence under a noise floor) are left out before that
+(:func:`pulse_bounds`): a few seconds of dense applause outweigh a beat in the
+autocorrelation and can move the reading to another level.
 
 A short file may also be read as a loop (:mod:`core.analysis.loops`).
 """
@@ -598,7 +601,8 @@ def estimate_tempo(features, *, frame_rate: float | None = None,
         ``bpm`` is ``None`` only for silence, a signal with fewer than three onsets (faint
         onsets must also repeat more clearly than noise does) or one shorter than 1 s.  A
         FeatureStream whose chunks beat at unrelated tempi gets the tempo of its longest
-        section (the first of equally long ones).
+        section (the first of equally long ones).  Stretches without a pulse at either end
+        of the signal (applause, a noise floor: :func:`pulse_bounds`) are left out first.
 
     Raises
     ------
@@ -614,9 +618,15 @@ def estimate_tempo(features, *, frame_rate: float | None = None,
         raise ValueError(f"floor_bpm must be 0 or 10-300, got {floor_bpm!r}")
     if frames is not None:
         return _estimate_spans(bands, fr, features, [frames], min_bpm, max_bpm, floor_bpm)
+    n = bands.shape[1]
+    lo, hi = pulse_bounds(bands, fr, 0, n)
     spans = None
     if hasattr(features, "chunk_frames"):
-        spans = _main_section(features, bands, fr, features.chunk_frames())
+        chunks = [(max(a, lo), min(b, hi)) for a, b in features.chunk_frames()
+                  if min(b, hi) > max(a, lo)]
+        spans = _main_section(features, bands, fr, chunks)
+    if spans is None and (lo, hi) != (0, n):
+        spans = [(lo, hi)]
     return _estimate_spans(bands, fr, features, spans, min_bpm, max_bpm, floor_bpm)
 
 
@@ -683,6 +693,76 @@ def _main_section(features, bands, fr, chunks):
         return None
     best = max(groups, key=lambda g: (sum(s[1] - s[0] for s, _ in g), -g[0][0][0]))
     return [s for s, _ in best]
+
+
+#: Windows (s) in which the ends of a song are searched for a stretch without a pulse
+#: (:func:`pulse_bounds`), and the gap between the windows of a run.
+_END_WINDOW_S, _END_HOP_S = 6.0, 2.0
+#: Windows in a row with a pulse that mark where the pulse begins (and where it ends).
+_END_RUN = 3
+#: Steps (s) in which the beginning and the end of the pulse are searched.
+_END_STEP_S = 0.5
+#: A span shorter than this is kept whole (a loop or a short cut has no ends to leave out).
+_END_MIN_S = 16.0
+#: A window at an end has no pulse below this share of the median window's periodicity ...
+_END_OF_MEDIAN = 1.0 / 3.0
+#: ... and below this periodicity, whatever the median.
+_END_MAX_PERIODICITY = 0.15
+
+
+def _window_periodicity(bands: np.ndarray, frame_rate: float) -> float:
+    """Peak periodicity of the onsets of a window; 0 for one without onsets."""
+    if _onsets(bands, frame_rate) is None:
+        return 0.0
+    prep = prepare_bands(bands, frame_rate).sum(axis=0)
+    return _peak_periodicity(periodicity(prep, frame_rate), frame_rate, MIN_BPM, MAX_BPM)
+
+
+def pulse_bounds(bands: np.ndarray, frame_rate: float, start: int, stop: int) -> tuple[int, int]:
+    """Onset frames ``start:stop`` without the stretches at either end that carry no pulse.
+
+    Applause or crowd noise before and after a live song, a spoken introduction, room tone
+    or a noise floor: dense onsets that repeat no more than noise does.  The song's tempo is
+    read where its pulse is, not averaged with them.  A window of :data:`_END_WINDOW_S` s
+    carries a pulse when its periodicity reaches a third of the median of the span's
+    windows side by side (and :data:`_END_MAX_PERIODICITY` whatever the median): a piece
+    whose whole pulse is weak (a rubato quartet) has a low median and keeps its windows.
+    The pulse begins with the first window that carries one and is followed by
+    :data:`_END_RUN` - 1 more that do, :data:`_END_HOP_S` s apart (noise repeats by chance
+    in a window now and then), and ends with the last such window.  A window carries the
+    pulse as soon as a second of it comes in, and a second of noise left in sways the
+    reading more than one of pulse left out: the span kept begins where that first window
+    ends and ends where the last one begins.  A span shorter than :data:`_END_MIN_S`, or
+    one without such a run, is kept whole.
+    """
+    w = int(round(_END_WINDOW_S * frame_rate))
+    if stop - start < _END_MIN_S * frame_rate:
+        return start, stop
+    peaks: dict[int, float] = {}
+
+    def pulse(s: int) -> float:
+        if s not in peaks:
+            peaks[s] = _window_periodicity(bands[:, s : s + w], frame_rate)
+        return peaks[s]
+
+    side_by_side = [pulse(s) for s in range(start, stop - w + 1, w)]
+    limit = min(_END_MAX_PERIODICITY, _END_OF_MEDIAN * float(np.median(side_by_side)))
+    if limit <= 0.0:
+        return start, stop
+    step = max(1, int(round(_END_STEP_S * frame_rate)))
+    gap = int(round(_END_HOP_S * frame_rate))
+    span = (_END_RUN - 1) * gap
+
+    def begins(s: int, direction: int) -> bool:
+        return all(pulse(s + direction * k * gap) >= limit for k in range(_END_RUN))
+
+    first = next((s for s in range(start, stop - w - span + 1, step) if begins(s, 1)), None)
+    if first is None:
+        return start, stop
+    last = next(s for s in range(stop - w, first + span - 1, -step) if begins(s, -1))
+    lo = start if first == start else first + w
+    hi = stop if last == stop - w else last
+    return (lo, hi) if hi - lo >= w else (start, stop)
 
 
 def chunk_tempos(features, *, song: TempoEstimate | None = None, floor_bpm: float = 0.0,
