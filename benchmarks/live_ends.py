@@ -6,9 +6,10 @@ A live recording opens and closes with applause; a tape transfer or a field reco
 run on in hiss long after the music.  Each generated song (the eight styles of
 :mod:`benchmarks.synth` and the twelve of :mod:`benchmarks.independent_synth`, 30 s, one
 song per style and seed, its tempo drawn in the style's range) is read as it is, and with
-applause (:func:`benchmarks.synth.applause`) before and after it in four shapes: 8 s and 4 s
+applause (:func:`benchmarks.synth.applause`) before and after it in five shapes: 8 s and 4 s
 as loud as the song (RMS), 15 s and 8 s as loud, 25 s and 12 s 6 dB softer, 15 s and 8 s
-6 dB louder; and the key once more with 180 s of white noise at -50 dBFS after it.
+6 dB louder, 40 s and 30 s as loud (more applause than song); and the key once more with
+180 s of white noise at -50 dBFS after it.
 
 ``--without-ends`` reads them as the analysis did before it left out the stretches without a
 pulse (:func:`core.analysis.tempo.pulse_bounds`) and the noise at either end of the pitched
@@ -18,7 +19,7 @@ before the rules were fixed.
 
 Printed: each song's truth and its readings (``!`` marks a tempo off by more than 4 % or a
 key that is not the truth), then tempo Acc1 and key accuracy per shape.  Mono, 22050 Hz,
-chunks of 30 s, as the analysis reads them; about 6 minutes.
+chunks of 30 s, as the analysis reads them; about 8 minutes.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from core.io.keynotation import Key  # noqa: E402
 
 SR = 22050
 #: (seconds of applause before, after, its level in dB against the song's RMS)
-SHAPES = ((8.0, 4.0, 0.0), (15.0, 8.0, 0.0), (25.0, 12.0, -6.0), (15.0, 8.0, 6.0))
+SHAPES = ((8.0, 4.0, 0.0), (15.0, 8.0, 0.0), (25.0, 12.0, -6.0), (15.0, 8.0, 6.0), (40.0, 30.0, 0.0))
 HISS_S, HISS_DBFS = 180.0, -50.0
 
 

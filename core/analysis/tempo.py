@@ -619,7 +619,7 @@ def estimate_tempo(features, *, frame_rate: float | None = None,
     if frames is not None:
         return _estimate_spans(bands, fr, features, [frames], min_bpm, max_bpm, floor_bpm)
     n = bands.shape[1]
-    lo, hi = pulse_bounds(bands, fr, 0, n)
+    lo, hi = _pulse_bounds_of(features, bands, fr)
     spans = None
     if hasattr(features, "chunk_frames"):
         chunks = [(max(a, lo), min(b, hi)) for a, b in features.chunk_frames()
@@ -704,9 +704,11 @@ _END_RUN = 3
 _END_STEP_S = 0.5
 #: A span shorter than this is kept whole (a loop or a short cut has no ends to leave out).
 _END_MIN_S = 16.0
-#: A window at an end has no pulse below this share of the median window's periodicity ...
-_END_OF_MEDIAN = 1.0 / 3.0
-#: ... and below this periodicity, whatever the median.
+#: A window at an end has no pulse below this share of the periodicity that a quarter of the
+#: song's windows reach (its 75th percentile: the song's own, though applause or noise
+#: fill up to three quarters of the file) ...
+_END_OF_SONG = 1.0 / 3.0
+#: ... and below this periodicity, whatever the song's.
 _END_MAX_PERIODICITY = 0.15
 
 
@@ -724,9 +726,10 @@ def pulse_bounds(bands: np.ndarray, frame_rate: float, start: int, stop: int) ->
     Applause or crowd noise before and after a live song, a spoken introduction, room tone
     or a noise floor: dense onsets that repeat no more than noise does.  The song's tempo is
     read where its pulse is, not averaged with them.  A window of :data:`_END_WINDOW_S` s
-    carries a pulse when its periodicity reaches a third of the median of the span's
-    windows side by side (and :data:`_END_MAX_PERIODICITY` whatever the median): a piece
-    whose whole pulse is weak (a rubato quartet) has a low median and keeps its windows.
+    carries a pulse when its periodicity reaches a third of what a quarter of the span's
+    windows side by side reach (:data:`_END_OF_SONG`), and :data:`_END_MAX_PERIODICITY`
+    whatever they reach: a piece whose whole pulse is weak (a rubato quartet) keeps its
+    windows.
     The pulse begins with the first window that carries one and is followed by
     :data:`_END_RUN` - 1 more that do, :data:`_END_HOP_S` s apart (noise repeats by chance
     in a window now and then), and ends with the last such window.  A window carries the
@@ -746,7 +749,8 @@ def pulse_bounds(bands: np.ndarray, frame_rate: float, start: int, stop: int) ->
         return peaks[s]
 
     side_by_side = [pulse(s) for s in range(start, stop - w + 1, w)]
-    limit = min(_END_MAX_PERIODICITY, _END_OF_MEDIAN * float(np.median(side_by_side)))
+    song = float(np.percentile(side_by_side, 75))
+    limit = min(_END_MAX_PERIODICITY, _END_OF_SONG * song)
     if limit <= 0.0:
         return start, stop
     step = max(1, int(round(_END_STEP_S * frame_rate)))
@@ -763,6 +767,17 @@ def pulse_bounds(bands: np.ndarray, frame_rate: float, start: int, stop: int) ->
     lo = start if first == start else first + w
     hi = stop if last == stop - w else last
     return (lo, hi) if hi - lo >= w else (start, stop)
+
+
+def _pulse_bounds_of(features, bands: np.ndarray, frame_rate: float) -> tuple[int, int]:
+    """:func:`pulse_bounds` of a whole signal, kept on a FeatureStream (the song's tempo and
+    its chunks' both read them)."""
+    if not hasattr(features, "chunk_frames"):
+        return pulse_bounds(bands, frame_rate, 0, bands.shape[1])
+    cache = vars(features)
+    if "_pulse_bounds" not in cache:
+        cache["_pulse_bounds"] = pulse_bounds(bands, frame_rate, 0, bands.shape[1])
+    return cache["_pulse_bounds"]
 
 
 def chunk_tempos(features, *, song: TempoEstimate | None = None, floor_bpm: float = 0.0,
@@ -785,11 +800,20 @@ def chunk_tempos(features, *, song: TempoEstimate | None = None, floor_bpm: floa
     Returns
     -------
     list of TempoEstimate
-        One per chunk.
+        One per chunk, read without the stretches without a pulse at either end of the
+        song (:func:`pulse_bounds`: applause, crowd noise, a noise floor); a chunk wholly in
+        one has no tempo.
     """
     out = []
     bands, fr = _bands_of(features, None)
+    lo, hi = _pulse_bounds_of(features, bands, fr)
     for a, b in features.chunk_frames():
+        # a chunk is read where the song's pulse is: one wholly in the applause or noise
+        # before or after the song has no beat, one partly in it is read without it
+        a, b = max(a, lo), min(b, hi)
+        if b <= a:
+            out.append(TempoEstimate(None))
+            continue
         est = None
         if song is not None and song.bpm is not None:
             est = _follow_song(_chunk_pulse_of(features, bands, fr, (a, b)),

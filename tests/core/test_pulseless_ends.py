@@ -11,7 +11,7 @@ import core.analysis.tempo as tempo
 from benchmarks.independent_synth import render
 from benchmarks.synth import applause, click_track, silence
 from core.analysis.analyze import analyze_file
-from core.analysis.tempo import estimate_tempo, pulse_bounds, tame_end
+from core.analysis.tempo import chunk_tempos, estimate_tempo, pulse_bounds, tame_end
 from core.io.keynotation import Key
 from tests.core.streams import SR, features_of
 
@@ -67,6 +67,23 @@ def test_a_live_song_through_the_whole_analysis(tmp_path):
     assert _within(result.bpm, 143.4)
 
 
+def test_more_applause_than_song_is_left_out_and_its_chunks_have_no_tempo():
+    # 35 s of applause, 30 s of the song, 35 s of applause: the song holds under half of the
+    # file's windows (not their median) but over a quarter of them
+    y = _mono("trap", 143.4, 2)
+    live = _live(y, seed=3, before=35.0, after=35.0)
+    lo, hi, n = _bounds_s(live)
+    end = 35.0 + len(y) / SR  # the render rings on 2.6 s after its 30 s
+    assert 35.0 <= lo <= 37.0 and end - 7.0 <= hi <= end
+    fs = features_of(live, chunk_s=30.0)
+    song = estimate_tempo(fs)
+    assert _within(song.bpm, 143.4)
+    tempi = [t.bpm for t in chunk_tempos(fs, song=song)]
+    # chunks 0-30 s and 90-102.6 s are applause alone; 30-60 s and 60-90 s hold the song
+    assert tempi[0] is None and tempi[3] is None
+    assert _within(tempi[1], 143.4) and _within(tempi[2], 143.4)
+
+
 @pytest.mark.parametrize("style, bpm, seed", [("pop", 110.0, 5), ("piano", 95.0, 3)])
 def test_a_song_with_a_pulse_throughout_is_kept_whole(style, bpm, seed):
     lo, hi, n = _bounds_s(_mono(style, bpm, seed, key=Key(6, "major")))
@@ -116,7 +133,7 @@ def test_noise_that_repeats_by_chance_in_one_window_does_not_end_the_stretch(mon
     assert pulse_bounds(bands, fr, 0, n)[0] == chance + int(6 * fr)
 
 
-def test_the_limit_is_a_third_of_the_median_and_at_most_0_15(monkeypatch):
+def test_the_limit_is_a_third_of_the_songs_pulse_and_at_most_0_15(monkeypatch):
     fr = 100.0
     n = int(60 * fr)
     bands = np.tile(np.arange(n, dtype=float), (3, 1))
