@@ -729,8 +729,7 @@ def pulse_bounds(bands: np.ndarray, frame_rate: float, start: int, stop: int) ->
     carries a pulse when its periodicity reaches a third of what a quarter of the span's
     windows side by side reach (:data:`_END_OF_SONG`), and :data:`_END_MAX_PERIODICITY`
     whatever they reach: a piece whose whole pulse is weak (a rubato quartet) keeps its
-    windows.
-    The pulse begins with the first window that carries one and is followed by
+    windows.  The pulse begins with the first window that carries one and is followed by
     :data:`_END_RUN` - 1 more that do, :data:`_END_HOP_S` s apart (noise repeats by chance
     in a window now and then), and ends with the last such window.  A window carries the
     pulse as soon as a second of it comes in, and a second of noise left in sways the
@@ -763,7 +762,10 @@ def pulse_bounds(bands: np.ndarray, frame_rate: float, start: int, stop: int) ->
     first = next((s for s in range(start, stop - w - span + 1, step) if begins(s, 1)), None)
     if first is None:
         return start, stop
-    last = next(s for s in range(stop - w, first + span - 1, -step) if begins(s, -1))
+    # searched back from the end; the run found first ends one (off the grid the search
+    # steps on, it may not be met again)
+    last = next((s for s in range(stop - w, first + span - 1, -step) if begins(s, -1)),
+                first + span)
     lo = start if first == start else first + w
     hi = stop if last == stop - w else last
     return (lo, hi) if hi - lo >= w else (start, stop)

@@ -148,3 +148,21 @@ def test_the_limit_is_a_third_of_the_songs_pulse_and_at_most_0_15(monkeypatch):
     assert pulse_bounds(bands, fr, 0, n)[0] == int(26 * fr)
     monkeypatch.setattr(tempo, "_window_periodicity", periodicity_of(0.15))
     assert pulse_bounds(bands, fr, 0, n) == (0, n)
+
+
+def test_a_single_run_off_the_grid_searched_back_from_the_end(monkeypatch):
+    # The end is searched back from the last window, in steps that need not meet the run the
+    # start found: 60.25 s at 100 frames/s puts the backward steps 0.25 s off the forward
+    # ones.  Windows carry a pulse at 20, 22 and 24 s (one run) and at whole multiples of
+    # 6 s from 30 s (side by side, none of them a run): the run ends at 24 s, and a pulse of
+    # one run is too short to cut the file by, which is kept whole.
+    fr = 100.0
+    n = 6025
+    bands = np.tile(np.arange(n, dtype=float), (3, 1))
+    clear = {2000, 2200, 2400} | set(range(3000, n, 600))
+
+    def periodicity_of(window, frame_rate):
+        return 0.4 if int(window[0, 0]) in clear else 0.05
+
+    monkeypatch.setattr(tempo, "_window_periodicity", periodicity_of)
+    assert pulse_bounds(bands, fr, 0, n) == (0, n)
