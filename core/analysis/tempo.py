@@ -28,10 +28,10 @@ Every signal with onsets gets a tempo; a pulse too weak to trust is flagged
 the envelope's floor (legato music heard from afar in a hall, or under loud hiss), carry a
 tempo only when it repeats more clearly than noise's does, and that tempo is flagged weak.
 A song whose chunks beat at unrelated tempi (a tempo change) takes the tempo of its longest
-section.  Stretches without a pulse at either end of a recording (applause, crowd noise, a
-spoken introduction, silence under a noise floor) are left out before that
-(:func:`pulse_bounds`): a few seconds of dense applause outweigh a beat in the
-autocorrelation and can move the reading to another level.
+section.  Stretches without a pulse at either end of a recording (applause, crowd noise,
+silence under a noise floor) are left out before that (:func:`pulse_bounds`): a few
+seconds of dense applause outweigh a beat in the autocorrelation and can move the reading
+to another level.
 
 A short file may also be read as a loop (:mod:`core.analysis.loops`).
 """
@@ -723,8 +723,9 @@ def _window_periodicity(bands: np.ndarray, frame_rate: float) -> float:
 def pulse_bounds(bands: np.ndarray, frame_rate: float, start: int, stop: int) -> tuple[int, int]:
     """Onset frames ``start:stop`` without the stretches at either end that carry no pulse.
 
-    Applause or crowd noise before and after a live song, a spoken introduction, room tone
-    or a noise floor: dense onsets that repeat no more than noise does.  The song's tempo is
+    Applause or crowd noise before and after a live song, room tone or a noise floor:
+    onsets that repeat no more than noise does (speech repeats more, with its syllables,
+    and is left out only where the song's pulse is clearly stronger).  The song's tempo is
     read where its pulse is, not averaged with them.  A window of :data:`_END_WINDOW_S` s
     carries a pulse when its periodicity reaches a third of what a quarter of the span's
     windows side by side reach (:data:`_END_OF_SONG`), and :data:`_END_MAX_PERIODICITY`
