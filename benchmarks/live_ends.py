@@ -39,7 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import core.analysis.keyevidence as keyevidence  # noqa: E402
 import core.analysis.tempo as tempo  # noqa: E402
 from benchmarks import independent_synth, synth  # noqa: E402
-from core.analysis.features import FeatureStream  # noqa: E402
+from benchmarks.evalfeatures import features_of_audio  # noqa: E402
 from core.analysis.key import estimate_key  # noqa: E402
 from core.io.keynotation import Key  # noqa: E402
 
@@ -47,15 +47,6 @@ SR = 22050
 #: (seconds of applause before, after, its level in dB against the song's RMS)
 SHAPES = ((8.0, 4.0, 0.0), (15.0, 8.0, 0.0), (25.0, 12.0, -6.0), (15.0, 8.0, 6.0), (40.0, 30.0, 0.0))
 HISS_S, HISS_DBFS = 180.0, -50.0
-
-
-def _features(y: np.ndarray) -> FeatureStream:
-    fs = FeatureStream(SR)
-    step = int(30.0 * SR)
-    for i in range(0, len(y), step):
-        fs.process(y[i : i + step])
-        fs.mark_chunk()
-    return fs.finish()
 
 
 def songs(seeds):
@@ -102,7 +93,7 @@ def main(argv=None) -> int:
         signals = [y] + [_live(y, seed, *shape) for shape in SHAPES]
         cells = []
         for label, z in zip(labels, signals, strict=True):
-            fs = _features(z)
+            fs = features_of_audio(z, SR)
             t = tempo.estimate_tempo(fs).bpm
             k = estimate_key(fs).key
             good_t = t is not None and abs(t / bpm - 1.0) <= 0.04
@@ -110,7 +101,7 @@ def main(argv=None) -> int:
             key_ok[label] += k == key
             cells.append(f"{t}{'' if good_t else '!'}/{k.name if k else '-'}{'' if k == key else '!'}")
         hiss = synth.noise(HISS_S, SR, seed=seed, level=10 ** (HISS_DBFS / 20))
-        k = estimate_key(_features(np.concatenate([y, hiss]))).key
+        k = estimate_key(features_of_audio(np.concatenate([y, hiss]), SR)).key
         key_ok[f"hiss {HISS_S:g} s {HISS_DBFS:g} dBFS"] += k == key
         cells.append(f"hiss key {k.name if k else '-'}{'' if k == key else '!'}")
         print(f"{source:11s} {style:10s} {seed:3d} {bpm:6.1f} {key.name:9s} " + "  ".join(cells),

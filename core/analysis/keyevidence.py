@@ -101,8 +101,13 @@ def sounding_frames(chroma: np.ndarray) -> np.ndarray:
     top = float(energy.max()) if energy.size else 0.0
     if top <= 1e-9:
         return np.zeros(energy.size, dtype=bool)
-    sounding = energy > _SOUNDING_SHARE * top
-    first, stop = noise_ends(c, sounding)
+    return _without_noise_ends(c, energy > _SOUNDING_SHARE * top)
+
+
+def _without_noise_ends(chroma: np.ndarray, sounding: np.ndarray) -> np.ndarray:
+    """The sounding frames ``sounding`` (a boolean array, changed in place and returned) with
+    the noise at either end left out (:func:`noise_ends`)."""
+    first, stop = noise_ends(chroma, sounding)
     sounding[:first] = False
     sounding[stop:] = False
     return sounding
@@ -185,8 +190,7 @@ def _sounding(chroma: np.ndarray) -> slice:
     energy = chroma.sum(axis=0)
     loud = float(np.percentile(energy, 95)) if energy.size else 0.0
     sounding = energy > 1e-2 * loud if loud > 0 else np.zeros(energy.size, dtype=bool)
-    first, stop = noise_ends(chroma, sounding)
-    idx = np.flatnonzero(sounding[first:stop]) + first
+    idx = np.flatnonzero(_without_noise_ends(chroma, sounding))
     if len(idx) == 0:
         return slice(0, 0)
     return slice(int(idx[0]), int(idx[-1]) + 1)

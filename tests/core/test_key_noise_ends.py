@@ -5,21 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import soxr
 
 import core.analysis.keyevidence as keyevidence
-from benchmarks.independent_synth import render
 from benchmarks.synth import applause, noise
 from core.analysis.key import estimate_key
 from core.analysis.keyevidence import noise_ends, sounding_frames
 from core.io.keynotation import Key
 from tests.core.streams import SR, features_of
-
-
-def _song(style: str, bpm: float, key: Key, seed: int) -> np.ndarray:
-    song = render(style, bpm=bpm, key=key, seed=seed, seconds=30.0)
-    y = np.asarray(song.audio, dtype=np.float32)
-    return soxr.resample(y.mean(axis=1), song.sr, SR).astype(np.float32)
+from tests.core.test_pulseless_ends import _mono
 
 
 def _key(y: np.ndarray):
@@ -30,7 +23,7 @@ def test_applause_around_a_song_does_not_move_its_key():
     # Read with the applause, as loud as the song (RMS), this 6/8 song was in F major, a
     # fifth below its B-flat major.
     truth = Key(10, "major")
-    y = _song("sixeight", 75.65, truth, 110)
+    y = _mono("sixeight", 75.65, 110, key=truth)
     level = float(np.sqrt(np.mean(y**2)))
     live = np.concatenate([applause(15.0, SR, seed=10, level=level), y,
                            applause(8.0, SR, seed=60, level=level)])
@@ -41,7 +34,7 @@ def test_applause_around_a_song_does_not_move_its_key():
 def test_a_long_hiss_after_a_song_does_not_take_its_key():
     # 180 s of hiss at -50 dBFS after 30 s of a song: "too evenly spread" before
     truth = Key(2, "major")
-    y = _song("dnb", 183.4, truth, 102)
+    y = _mono("dnb", 183.4, 102, key=truth)
     assert _key(np.concatenate([y, noise(180.0, SR, seed=2, level=10 ** (-50 / 20))])) == truth
 
 

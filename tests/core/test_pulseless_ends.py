@@ -17,6 +17,7 @@ from tests.core.streams import SR, features_of
 
 
 def _mono(style: str, bpm: float, seed: int, key: Key = Key(11, "minor")) -> np.ndarray:
+    """A 30 s song of :mod:`benchmarks.independent_synth`, mono at :data:`SR`."""
     song = render(style, bpm=bpm, key=key, seed=seed, seconds=30.0)
     y = np.asarray(song.audio, dtype=np.float32)
     return soxr.resample(y.mean(axis=1), song.sr, SR).astype(np.float32)
