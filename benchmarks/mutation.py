@@ -123,7 +123,8 @@ GROUPS: dict[str, Group] = {
     "analysis": Group(modules=("core/analysis/analyze.py",),
                       tests=("tests/core/test_analyze.py", "tests/core/test_hits_on_a_held_tone.py",
                              "tests/core/test_few_onsets.py", "tests/core/test_short_files.py",
-                             "tests/core/test_analysis_rules.py")),
+                             "tests/core/test_analysis_rules.py",
+                             "tests/core/test_analyze_stream.py")),
 }
 _NAMED = {m for g in GROUPS.values() for m in g.modules}
 #: Test files of ``tests/core`` left out of the ``rest`` group, each with its reason.
