@@ -287,6 +287,10 @@ def run_group(name: str, *, workdir: Path, jobs: int, nice: int, survivors: bool
     previous: dict[str, str] = {}
     names: list[str] = []
     chosen: list[str] = []
+    # The earlier verdicts are read before anything runs: generating the mutants again (for
+    # a sample or a selection) starts mutmut's own record afresh.
+    earlier = _statuses(scratch) if retest and (scratch / "mutants").exists() else {}
+    retest = bool(earlier)  # nothing to test again: a first run
     if sample or only:
         # Generate every mutant (and the coverage mutmut needs) without testing any: the
         # run stops, as meant, on a name that matches nothing.
@@ -302,10 +306,10 @@ def run_group(name: str, *, workdir: Path, jobs: int, nice: int, survivors: bool
             raise SystemExit(f"no mutant of {name} matches {' '.join(only)}")
         print(f"{name}: testing {len(chosen)} of {len(everything)} mutants"
               + (f" (seed {seed})" if sample else f" (matching {' '.join(only)})"))
-    if retest and (scratch / "mutants").exists():
-        previous = _statuses(scratch)
+    if earlier:
+        previous = earlier
         if chosen:
-            previous = {k: previous[k] for k in chosen}
+            previous = {k: previous.get(k, "not checked") for k in chosen}
         names = [k for k, st in previous.items() if st not in ("killed", "timeout")]
         if not names:
             retest = False

@@ -57,6 +57,39 @@ def test_a_run_can_be_narrowed_to_the_mutants_of_one_function():
     assert picked == mutation.chosen_names(names, ("core.a.*",), 2, seed=3)
 
 
+def test_a_retest_of_a_selection_runs_only_its_survivors(tmp_path, monkeypatch, capsys):
+    """Generating the mutants of a selection again starts mutmut's record afresh: a retest
+    reads the earlier verdicts first, runs the survivors alone and keeps the kills."""
+    import subprocess
+
+    from benchmarks import mutation
+
+    names = [f"core.a.x_f__mutmut_{i}" for i in (1, 2, 3)]
+    (tmp_path / "analysis" / "mutants").mkdir(parents=True)
+    (tmp_path / "analysis" / "pyproject.toml").write_text("[project]\n", encoding="utf-8")
+    record = {"core.a.x_f__mutmut_1": "killed", "core.a.x_f__mutmut_2": "survived",
+              "core.a.x_f__mutmut_3": "killed"}
+    runs = []
+
+    def mutmut(workdir, *args, nice):
+        if args[0] == "run":
+            runs.append(args[3:])
+            if args[3:] == (mutation._NO_MUTANT,):
+                record.update(dict.fromkeys(names, "not checked"))  # a record afresh
+            else:
+                record.update(dict.fromkeys(args[3:], "killed"))
+        listing = "".join(f"    {k}: {v}\n" for k, v in record.items())
+        return subprocess.CompletedProcess([], 0, stdout=listing, stderr="")
+
+    monkeypatch.setattr(mutation, "_mutmut", mutmut)
+    monkeypatch.setattr(mutation, "_scratch", lambda path: path)
+    monkeypatch.setattr(mutation, "equivalent_mutants", lambda: set())
+    out = mutation.run_group("analysis", workdir=tmp_path, jobs=1, nice=0, survivors=False,
+                             retest=True, only=("core.a.x_f__mutmut_*",))
+    assert runs == [(mutation._NO_MUTANT,), ("core.a.x_f__mutmut_2",)]
+    assert (out["mutants"], out["killed"]) == (3, 3)
+
+
 def test_every_hand_made_bug_still_finds_the_code_it_changes():
     """A hand-made bug whose code moved or changed is skipped by the run ("the code it
     changes is gone"), so a deliberate bug the suite should catch would no longer be tried:
