@@ -16,7 +16,9 @@ from core.analysis.analyze import MAX_SAMPLE, MIN_DURATION_S, analyze_file
 from core.errors import AnalysisCancelled, EmptyFileError, TooShortError
 from core.io.keynotation import Key
 from core.settings import AnalysisSettings
-from tests.audio_files import write_audio
+from tests.audio_files import tone, write_audio
+from tests.core.test_analyze import _sweep
+from tests.core.test_short_files import _lone_hit
 
 SR = 22050
 
@@ -33,9 +35,7 @@ def _stating(monkeypatch, **stated):
 
 
 def _tone_file(path, seconds, *, sr=SR):
-    n = round(seconds * sr)
-    y = 0.3 * np.sin(2 * np.pi * 220.0 * np.arange(n) / sr)
-    write_audio(path, y.astype(np.float32)[:, None], sr)
+    write_audio(path, tone(220.0, seconds, sr, amplitude=0.3), sr)
     return path
 
 
@@ -52,9 +52,7 @@ def test_one_sample_less_is_too_short_when_the_length_is_known_only_at_the_end(
         tmp_path, monkeypatch):
     """A container that states no length is measured as it is read: 0.4 s less one sample
     is too short, said with the file's name and its length."""
-    path = tmp_path / "nearly.wav"
-    y = 0.3 * np.sin(2 * np.pi * 220.0 * np.arange(17_639) / 44100)
-    write_audio(path, y.astype(np.float32)[:, None], 44100)
+    path = _tone_file(tmp_path / "nearly.wav", 17_639 / 44100, sr=44100)
     _stating(monkeypatch, duration_s=None, frames=None)
     with pytest.raises(TooShortError) as exc:
         analyze_file(path)
@@ -196,12 +194,12 @@ def test_long_chunks_are_read_in_blocks_and_counted_across_them(tmp_path):
 def test_a_sample_at_exactly_the_largest_value_is_valid(tmp_path, nan):
     """+-1e6 (+120 dBFS) is still a sample, in a block without invalid ones and in one
     with a NaN."""
-    y = 0.3 * np.sin(2 * np.pi * 330.0 * np.arange(3 * SR) / SR)
+    y = tone(330.0, 3.0, SR, amplitude=0.3)[:, 0]
     y[SR] = MAX_SAMPLE
     y[2 * SR] = -MAX_SAMPLE
     if nan:
         y[SR + 5] = np.nan
-    write_audio(tmp_path / "edge.wav", y.astype(np.float32)[:, None], SR, subtype="FLOAT")
+    write_audio(tmp_path / "edge.wav", y[:, None], SR, subtype="FLOAT")
     r = analyze_file(tmp_path / "edge.wav")
     assert r.peak_dbfs == pytest.approx(120.0, abs=0.01)
     if nan:
@@ -218,10 +216,7 @@ def test_digital_silence_says_so_in_its_note(tmp_path):
 
 
 def test_a_sweep_says_so_in_its_note(tmp_path):
-    t = np.arange(10 * SR) / SR
-    f0, f1 = 50.0, 8000.0
-    phase = 2 * np.pi * f0 * 10.0 / np.log(f1 / f0) * (np.exp(t / 10.0 * np.log(f1 / f0)) - 1)
-    write_audio(tmp_path / "sweep.wav", (0.5 * np.sin(phase)).astype(np.float32)[:, None], SR)
+    write_audio(tmp_path / "sweep.wav", _sweep(50.0, 8000.0, 10.0, SR), SR)
     r = analyze_file(tmp_path / "sweep.wav")
     assert r.note == "a frequency sweep (a test signal): no tempo or key"
 
@@ -252,11 +247,7 @@ def test_a_file_of_exactly_one_second_is_no_file_under_a_second(tmp_path, bpm, s
 
 
 def test_a_lone_hit_in_exactly_one_second_has_too_few_onsets(tmp_path):
-    y = np.zeros(44100, dtype=np.float32)
-    n = round(0.3 * 44100)
-    hit = 0.5 * np.random.default_rng(5).standard_normal(n) * np.exp(-np.arange(n) / 1764.0)
-    y[4410 : 4410 + n] = hit
-    write_audio(tmp_path / "hit.wav", y, 44100)
+    write_audio(tmp_path / "hit.wav", _lone_hit(1.0), 44100)  # (made at 44.1 kHz)
     r = analyze_file(tmp_path / "hit.wav")
     assert r.bpm is None and r.note.startswith("too few onsets for a tempo; "), r.note
 

@@ -34,18 +34,24 @@ def test_a_clip_under_a_second_has_loudness_a_guessed_tempo_and_no_key(tmp_path)
                       "played repeated; under 0.6 s: no key")
 
 
-@pytest.mark.parametrize("echo", [0.0, 0.1])
-def test_a_lone_hit_under_a_second_has_no_tempo(tmp_path, echo):
-    """One snare hit in 0.8 s, alone or with a faint echo (a tenth of its level, 0.35 s
-    later, as a one-shot's room gives): played repeated it beats at its own length, which
-    is no pulse of the file."""
-    y = np.zeros(round(0.8 * SR), dtype=np.float32)
+def _lone_hit(seconds: float, *, echo: float = 0.0) -> np.ndarray:
+    """One snare-like hit 0.1 s into ``seconds`` of silence at :data:`SR` (a burst of noise
+    decaying over 0.3 s), and ``echo`` times it 0.35 s later."""
+    y = np.zeros(round(seconds * SR), dtype=np.float32)
     n = round(0.3 * SR)
     rng = np.random.default_rng(5)
     hit = 0.5 * rng.standard_normal(n) * np.exp(-np.arange(n) / (0.04 * SR))
     y[round(0.1 * SR) : round(0.1 * SR) + n] = hit
     y[round(0.45 * SR) : round(0.45 * SR) + n] += echo * hit
-    write_audio(tmp_path / "hit.wav", y, SR)
+    return y
+
+
+@pytest.mark.parametrize("echo", [0.0, 0.1])
+def test_a_lone_hit_under_a_second_has_no_tempo(tmp_path, echo):
+    """One snare hit in 0.8 s, alone or with a faint echo (a tenth of its level, 0.35 s
+    later, as a one-shot's room gives): played repeated it beats at its own length, which
+    is no pulse of the file."""
+    write_audio(tmp_path / "hit.wav", _lone_hit(0.8, echo=echo), SR)
     r = analyze_file(tmp_path / "hit.wav")
     assert r.status == "done" and r.bpm is None and r.bpm_confidence is None
     assert r.note.startswith("under 1 s with fewer than two onsets: no tempo"), r.note
