@@ -36,6 +36,7 @@ from core.analysis.tempo import (
 )
 from core.analysis.timesig import estimate_time_signature
 from core.errors import AnalysisCancelled, EmptyFileError, TooShortError
+from core.io.keynotation import Key
 from core.io.results import ChunkResult, SongResult
 from core.io.tags import read_title_artist
 from core.settings import AnalysisSettings
@@ -189,6 +190,8 @@ _STEADY_EDGE_FRAMES = 4
 #: hit on it (:func:`_hits`): the steady tones above and stationary noise peak within 1 dB
 #: of it, two kicks in a faint hiss 69 dB over it.
 _HIT_DB = 6.0
+#: How a closing section played above the rest of the song is named in its note.
+_STEPS = {1: "a semitone up", 2: "a tone up"}
 #: The note of a tempo guessed from the interval between a few onsets.
 _INTERVAL_NOTE = ("too few onsets for a tempo of its own: the tempo is a guess from the "
                   "interval between its onsets")
@@ -506,6 +509,11 @@ def analyze_file(path, *, settings: AnalysisSettings | None = None, progress=Non
             notes.append(f"under {KEY_MIN_S:g} s: no key")
     if key is not None and key.key is None:
         notes.append(f"no key: {key.reason}")
+    elif key is not None and key.close is not None:
+        shift, start = key.close
+        close = Key((key.key.tonic + shift) % 12, key.key.mode)
+        notes.append(f"its last {duration_s - start:.0f} s are played {_STEPS[shift]}, in "
+                     f"{close.name}: the key is that of the rest")
 
     if loop is not None:
         notes.append(f"tempo read as a loop of {loop:g} beat{'' if loop == 1 else 's'}")

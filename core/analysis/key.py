@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.analysis.keyevidence import (
-    key_features,
+    key_evidence,
     pitch_profile,
     sounding_frames,
     templates,
@@ -79,12 +79,17 @@ class KeyEstimate:
         Score per key, indexed like :attr:`core.io.keynotation.Key.index` (majors C..B, then minors).
     reason : str
         Why there is no key (one of the ``NO_KEY_*`` texts); empty when there is one.
+    close : (int, float) or None
+        A closing section played a semitone or a tone above the rest, which the song's
+        key was read without (:func:`core.analysis.keyevidence.closing_transposition`): the
+        semitones it lies above the rest (1 or 2) and the second it begins at.
     """
 
     key: Key | None
     confidence: float = 0.0
     scores: np.ndarray = field(default_factory=lambda: np.zeros(24), repr=False)
     reason: str = ""
+    close: tuple[int, float] | None = None
 
 
 def _templates() -> np.ndarray:
@@ -187,7 +192,7 @@ def estimate_key(
         plain, reason = None, NO_KEY_BRIEF
     if plain is None:
         return KeyEstimate(None, reason=reason)
-    evidence = key_table(chroma, bass_chroma, frame_rate)
+    evidence, close = _table(chroma, bass_chroma, frame_rate)
     logits = evidence @ _KEY_WEIGHTS
     prob = np.exp(logits - logits.max())
     prob /= prob.sum()
@@ -196,7 +201,8 @@ def estimate_key(
     # its probability of the key is the confidence; on held-out songs it is about the
     # chance the key is right (a margin times the template fit understated it).
     return KeyEstimate(Key.from_index(best), confidence=float(prob[best]),
-                       scores=_SCORE_SCALE * (logits - logits.max()))
+                       scores=_SCORE_SCALE * (logits - logits.max()),
+                       close=None if close is None else (close[0], close[1] / frame_rate))
 
 
 def key_table(chroma: np.ndarray, bass_chroma: np.ndarray | None,
@@ -206,12 +212,17 @@ def key_table(chroma: np.ndarray, bass_chroma: np.ndarray | None,
     The columns are :data:`core.analysis.keyevidence.KEY_FEATURES` and, last, the profile
     score of :func:`key_scores` (templates plus the tonic in the bass).
     """
+    return _table(chroma, bass_chroma, frame_rate)[0]
+
+
+def _table(chroma, bass_chroma, frame_rate):
+    """:func:`key_table` and the close read turned back (see :func:`key_evidence`)."""
     profile = pitch_profile(chroma)
     if profile.sum() <= 0:
-        return None
+        return None, None
     bass = pitch_profile(bass_chroma) if bass_chroma is not None else None
-    return np.column_stack([key_features(chroma, bass_chroma, frame_rate),
-                            key_scores(profile, bass)])
+    evidence, close = key_evidence(chroma, bass_chroma, frame_rate)
+    return np.column_stack([evidence, key_scores(profile, bass)]), close
 
 
 def chunk_keys(features, *, song: KeyEstimate | None = None,

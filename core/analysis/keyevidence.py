@@ -9,6 +9,11 @@
   excursion to the dominant counts for its length and no more.
 * The opening (and its first chord) and the ending (the final chord and its bass note) of
   the sound.
+* A closing section that plays the body a semitone or a tone higher (a last chorus
+  "up a step") is turned back before any of this is read (:func:`closing_transposition`):
+  left as it is, its notes mixed with the body's fit a third key best (most often the
+  subdominant, heard nowhere in the song) and its final chord speaks for a key the song
+  only ends in.
 
 :func:`key_features` returns one row of :data:`KEY_FEATURES` per key; the decision in
 :mod:`core.analysis.key` weighs them.
@@ -19,8 +24,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.ndimage
 
-__all__ = ["KEY_FEATURES", "key_features", "noise_ends", "pitch_profile", "sounding_frames",
-           "templates", "zscore"]
+__all__ = ["KEY_FEATURES", "key_features", "key_evidence", "closing_transposition", "noise_ends",
+           "pitch_profile", "sounding_frames", "templates", "zscore"]
 
 _KK_MAJOR = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
 _KK_MINOR = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
@@ -33,6 +38,13 @@ _WINDOW_S, _HOP_S = 8.0, 4.0
 _STAY = 0.93  # probability that the local key holds from one window to the next
 _TEMPERATURE = 0.08  # correlation units per nat in the window emissions
 _ENDS_S = 4.0  # the first and the last seconds of sound
+#: A closing section played a semitone or a tone above the body (the shifts, semitones up),
+#: the fewest windows of the local-key path it spans (3: 16 s), and how much better the
+#: profile of the close matches the body's once moved back by the shift than as it is
+#: (correlation, on the scale of -1 to 1).
+_CLOSE_SHIFTS = (1, 2)
+_CLOSE_WINDOWS = 3
+_CLOSE_MARGIN = 0.15
 #: Frames (about 2 s on the pitch grid) over which a frame's evenness is averaged, and the
 #: evenness from which frames at either end of the sound are noise (:func:`noise_ends`).
 _NOISE_SMOOTH = 21
@@ -186,6 +198,66 @@ def _path(chroma: np.ndarray, frame_rate: float) -> np.ndarray:
     return np.array(path[::-1])
 
 
+def closing_transposition(chroma: np.ndarray, frame_rate: float, *,
+                          path: np.ndarray | None = None) -> tuple[int, int]:
+    """A closing section that plays the body transposed, as ``(shift, first frame)``.
+
+    The last run of the local-key path (:func:`_path`) is the candidate close: it spans at
+    least :data:`_CLOSE_WINDOWS` windows and at most half of them.  It begins half a hop
+    into its first window (the window before it still heard the body's key for the most
+    part).  Its pitch-class profile is compared with the body's at every transposition; when
+    one of :data:`_CLOSE_SHIFTS` matches best, and by :data:`_CLOSE_MARGIN` better than
+    none, and the song's last chord matches its first better moved back by that shift than
+    as it is, the close is the body moved up by ``shift`` semitones.  A close in the
+    dominant or the relative key matches best at another shift or none; one in the parallel
+    key (whose notes are those of the body a tone away but for one) ends on the tonic the
+    song began on.  A close a step down is not looked for: a song that turns from major to
+    its parallel minor looks like one, and the step up is the common case.
+
+    Parameters
+    ----------
+    chroma : ndarray, shape (12, m)
+        Pitch-class magnitudes of the sounding part.
+    frame_rate : float
+        Chroma frames per second.
+    path : ndarray, optional
+        The local-key path of ``chroma`` (:func:`_path`), when it has been found already.
+
+    Returns
+    -------
+    (int, int)
+        The shift (1 or 2) and the close's first frame; ``(0, m)`` without one.
+    """
+    n = chroma.shape[1]
+    if path is None:
+        path = _path(chroma, frame_rate)
+    if len(path) < 2 * _CLOSE_WINDOWS:
+        return 0, n
+    first = len(path) - 1
+    while first > 0 and path[first - 1] == path[-1]:
+        first -= 1
+    if len(path) - first < _CLOSE_WINDOWS or first < len(path) / 2:
+        return 0, n
+    hop = max(1, int(_HOP_S * frame_rate))
+    cut = first * hop + hop // 2
+    body, close = pitch_profile(chroma[:, :cut]), pitch_profile(chroma[:, cut:])
+    if body.sum() <= 0 or close.sum() <= 0:
+        return 0, n
+    z = zscore(body)
+    match = np.array([z @ zscore(np.roll(close, -s)) for s in range(12)]) / 12.0
+    shift = int(np.argmax(match))
+    if shift not in _CLOSE_SHIFTS or match[shift] - match[0] < _CLOSE_MARGIN:
+        return 0, n
+    # The song ends where it began, moved by the shift: its last chord matches its first
+    # better moved back than as it is (a minor song whose close turns to the parallel
+    # major has the notes of its key a tone up but for one, and ends on its own tonic).
+    k = max(1, int(_ENDS_S * frame_rate) // 2)
+    start, end = zscore(pitch_profile(chroma[:, :k])), pitch_profile(chroma[:, -k:])
+    if start @ zscore(np.roll(end, -shift)) <= start @ zscore(end):
+        return 0, n
+    return shift, cut
+
+
 def _sounding(chroma: np.ndarray) -> slice:
     energy = chroma.sum(axis=0)
     loud = float(np.percentile(energy, 95)) if energy.size else 0.0
@@ -213,18 +285,39 @@ def key_features(chroma: np.ndarray, bass: np.ndarray | None, frame_rate: float)
     ndarray, shape (24, len(KEY_FEATURES))
         Rows in :attr:`core.io.keynotation.Key.index` order; zeros without sound.
     """
+    return key_evidence(chroma, bass, frame_rate)[0]
+
+
+def key_evidence(chroma: np.ndarray, bass: np.ndarray | None,
+                 frame_rate: float) -> tuple[np.ndarray, tuple[int, int] | None]:
+    """:func:`key_features`, and the close that was turned back to read them.
+
+    Returns
+    -------
+    (ndarray, (int, int) or None)
+        The evidence, and ``(shift, first frame)`` of a closing section played ``shift``
+        semitones up from the body (:func:`closing_transposition`; the frame counted in
+        ``chroma``), or None.
+    """
     out = np.zeros((24, len(KEY_FEATURES)))
     span = _sounding(chroma)
     c = chroma[:, span]
     if c.shape[1] == 0:
-        return out
+        return out, None
     b = bass[:, span] if bass is not None else np.zeros_like(c)
+    path = _path(c, frame_rate)
+    shift, cut = closing_transposition(c, frame_rate, path=path)
+    close = None
+    if shift:  # read the song as if its close had stayed in the body's key
+        c = np.concatenate([c[:, :cut], np.roll(c[:, cut:], -shift, axis=0)], axis=1)
+        b = np.concatenate([b[:, :cut], np.roll(b[:, cut:], -shift, axis=0)], axis=1)
+        path = _path(c, frame_rate)
+        close = (shift, span.start + cut)
     whole = pitch_profile(c)
     if whole.sum() <= 0:
-        return out
+        return out, None
     for j, name in enumerate(("kk", "temperley", "kk_h", "temperley_h")):
         out[:, j] = _corr(_T[name], whole)
-    path = _path(c, frame_rate)
     out[:, 4] = np.bincount(path, minlength=24) / len(path)
     out[path[0], 5] = 1.0
     out[path[-1], 6] = 1.0
@@ -240,7 +333,7 @@ def key_features(chroma: np.ndarray, bass: np.ndarray | None, frame_rate: float)
         out[:, 10] = (last / last.max())[_TONIC]
     out[:, 11] = _tonic_triad(c[:, -max(1, n // 2):])
     out[:, 12] = _tonic_triad(c[:, :max(1, n // 2)])
-    return out
+    return out, close
 
 
 def _tonic_triad(chroma: np.ndarray) -> np.ndarray | float:
