@@ -60,15 +60,22 @@ SHAPES = (("last 30 s +1", _up(1), 30.0), ("last 30 s +2", _up(2), 30.0),
           ("last 30 s parallel", _parallel, 30.0), ("last 30 s -1", _up(11), 30.0))
 
 
-def _synth(style, seed, bpm, key):
-    y = synth.render_song(bpm=bpm, key=key, seconds=SECONDS, sr=SR, seed=seed, style=style)
-    return y.mean(axis=1).astype(np.float32)
+def synth_song(style, seed, bpm):
+    """``render(key)``: a song of :mod:`benchmarks.synth` in ``key`` (mono, :data:`SR`,
+    :data:`SECONDS` long), the same notes in every key."""
+    def render(key):
+        y = synth.render_song(bpm=bpm, key=key, seconds=SECONDS, sr=SR, seed=seed, style=style)
+        return y.mean(axis=1).astype(np.float32)
+    return render
 
 
-def _independent(style, seed, bpm, key):
-    song = independent_synth.render(style, bpm=bpm, key=key, seed=seed, seconds=SECONDS)
-    audio = np.asarray(song.audio, dtype=np.float32).mean(axis=1)
-    return soxr.resample(audio, song.sr, SR).astype(np.float32)
+def independent_song(style, seed, bpm):
+    """``render(key)``: the same for :mod:`benchmarks.independent_synth`."""
+    def render(key):
+        song = independent_synth.render(style, bpm=bpm, key=key, seed=seed, seconds=SECONDS)
+        audio = np.asarray(song.audio, dtype=np.float32).mean(axis=1)
+        return soxr.resample(audio, song.sr, SR).astype(np.float32)
+    return render
 
 
 def songs(seeds):
@@ -79,21 +86,21 @@ def songs(seeds):
             rng = np.random.default_rng(seed * 1000 + i)
             bpm = float(rng.uniform(75.0, 160.0))
             key = Key(int(rng.integers(12)), "minor" if rng.random() < 0.4 else "major")
-            yield ("synth", style, seed, key,
-                   lambda k, style=style, seed=seed, bpm=bpm: _synth(style, seed, bpm, k))
+            yield "synth", style, seed, key, synth_song(style, seed, bpm)
         for i, style in enumerate(sorted(independent_synth.STYLES)):
             rng = np.random.default_rng(seed * 1000 + 50 + i)
             lo, hi = independent_synth.STYLES[style][0]
             bpm = float(rng.uniform(lo, hi))
             key = Key(int(rng.integers(12)), "minor" if rng.random() < 0.4 else "major")
-            yield ("independent", style, seed, key,
-                   lambda k, style=style, seed=seed, bpm=bpm: _independent(style, seed, bpm, k))
+            yield "independent", style, seed, key, independent_song(style, seed, bpm)
 
 
-def _closed(body, moved, close_s):
+def closed(body, moved, close_s):
+    """``body`` with its last ``close_s`` seconds taken from ``moved`` (the same song in
+    another key), float32."""
     n = min(len(body), len(moved))
     cut = max(0, n - int(close_s * SR))
-    return np.concatenate([body[:cut], moved[cut:n]])
+    return np.concatenate([body[:cut], moved[cut:n]]).astype(np.float32)
 
 
 def main(argv=None) -> int:
@@ -120,7 +127,7 @@ def main(argv=None) -> int:
         n += 1
         body = render(key)
         moved = {k: render(k) for k in {close(key) for _, close, _ in SHAPES}}
-        signals = [body] + [_closed(body, moved[close(key)], s) for _, close, s in SHAPES]
+        signals = [body] + [closed(body, moved[close(key)], s) for _, close, s in SHAPES]
         cells = []
         for label, y in zip(labels, signals, strict=True):
             turned.clear()

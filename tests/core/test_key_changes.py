@@ -6,49 +6,31 @@ import re
 
 import numpy as np
 import pytest
-import soxr
 
-from benchmarks.independent_synth import render
-from benchmarks.synth import render_song
+from benchmarks.key_changes import SR, closed
+from benchmarks.key_changes import independent_song as _independent
+from benchmarks.key_changes import synth_song as _synth
 from core.analysis.key import chunk_keys, estimate_key
 from core.analysis.keyevidence import closing_transposition, key_evidence, key_features
 from core.io.keynotation import Key
 from tests.core.streams import features_of
 
-SR = 22050
 FRAME_RATE = 22050 / 2048  # the pitch grid's frames per second
-
-
-def _synth(style, bpm, seed):
-    def song(key):
-        y = render_song(bpm=bpm, key=key, seconds=120.0, sr=SR, seed=seed, style=style)
-        return y.mean(axis=1)
-    return song
-
-
-def _independent(style, bpm, seed):
-    def song(key):
-        s = render(style, bpm=bpm, key=key, seed=seed, seconds=120.0)
-        return soxr.resample(s.audio.mean(axis=1), s.sr, SR)
-    return song
 
 
 def _closed(song, key, shift, close_s):
     """``song`` in ``key``, its last ``close_s`` seconds taken from it ``shift`` semitones up."""
-    body, moved = song(key), song(Key((key.tonic + shift) % 12, key.mode))
-    n = min(len(body), len(moved))
-    cut = n - int(close_s * SR)
-    return np.concatenate([body[:cut], moved[cut:n]]).astype(np.float32)
+    return closed(song(key), song(Key((key.tonic + shift) % 12, key.mode)), close_s)
 
 
 # Each of these was read in a key heard nowhere in it (the subdominant of the body or of the
 # close, or the relative of the body's subdominant) while its close was read as it is.
 @pytest.mark.parametrize(("song", "key", "shift"), [
-    (_synth("rock", 115.8, 1), Key(9, "major"), 1),
-    (_synth("hiphop", 149.4, 1), Key(1, "major"), 1),
-    (_independent("rock", 105.7, 1), Key(1, "major"), 1),
-    (_independent("trap", 156.6, 1), Key(6, "minor"), 1),
-    (_synth("busy", 75.16, 11), Key(7, "minor"), 2),
+    (_synth("rock", 1, 115.8), Key(9, "major"), 1),
+    (_synth("hiphop", 1, 149.4), Key(1, "major"), 1),
+    (_independent("rock", 1, 105.7), Key(1, "major"), 1),
+    (_independent("trap", 1, 156.6), Key(6, "minor"), 1),
+    (_synth("busy", 11, 75.16), Key(7, "minor"), 2),
 ], ids=["synth-rock", "synth-hiphop", "rock", "trap", "busy-tone"])
 def test_a_last_chorus_a_step_up_keeps_the_home_key(song, key, shift):
     fs = features_of(_closed(song, key, shift, 30.0), chunk_s=30.0)
@@ -65,7 +47,7 @@ def test_a_last_chorus_a_step_up_keeps_the_home_key(song, key, shift):
 def test_a_minor_song_whose_close_turns_to_the_parallel_major_is_not_turned(style):
     # The close's notes are those of B minor but for one, a tone above the body; read so,
     # these were taken for C major and G major.  The song ends on the tonic it began on.
-    song = _synth(style, 121.0, 3)
+    song = _synth(style, 3, 121.0)
     fs = features_of(np.concatenate([song(Key(9, "minor"))[: 90 * SR],
                                      song(Key(9, "major"))[90 * SR:]]).astype(np.float32))
     est = estimate_key(fs)
@@ -74,8 +56,8 @@ def test_a_minor_song_whose_close_turns_to_the_parallel_major_is_not_turned(styl
 
 def test_the_same_songs_without_a_close_are_read_alike():
     """Songs that stay in their key are not turned: nothing moves."""
-    for song, key in ((_synth("rock", 115.8, 1), Key(9, "major")),
-                      (_independent("organ", 69.3, 2), Key(1, "major"))):
+    for song, key in ((_synth("rock", 1, 115.8), Key(9, "major")),
+                      (_independent("organ", 2, 69.3), Key(1, "major"))):
         fs = features_of(song(key).astype(np.float32))
         est = estimate_key(fs)
         assert est.key == key and est.close is None
@@ -184,7 +166,7 @@ def test_the_note_states_the_close_and_its_key(tmp_path):
     from core.analysis.analyze import analyze_file
     from tests.audio_files import write_audio
 
-    song = _synth("rock", 115.8, 1)
+    song = _synth("rock", 1, 115.8)
     write_audio(tmp_path / "up.flac", _closed(song, Key(9, "major"), 1, 30.0), SR)
     r = analyze_file(str(tmp_path / "up.flac"))
     assert r.key == "A major"
