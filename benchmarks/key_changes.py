@@ -46,6 +46,8 @@ from core.io.keynotation import Key  # noqa: E402
 
 SR = 22050
 SECONDS = 120.0
+
+
 def _up(semitones):
     return lambda key: Key((key.tonic + semitones) % 12, key.mode)
 

@@ -160,6 +160,17 @@ def pitch_profile(chroma: np.ndarray) -> np.ndarray:
     return (c / np.maximum(c.max(axis=0, keepdims=True), 1e-12)).mean(axis=1)
 
 
+def _chord_frames(frame_rate: float) -> int:
+    """Frames of the first and of the last chord: half of :data:`_ENDS_S`, at least one."""
+    return max(1, int(_ENDS_S * frame_rate) // 2)
+
+
+def _moved_match(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Correlation of pitch-class profile ``a`` with ``b`` moved down by 0-11 semitones."""
+    za = zscore(a)
+    return _corr(np.array([np.roll(za, s) for s in range(12)]), b)
+
+
 def _corr(tmpl: np.ndarray, p: np.ndarray) -> np.ndarray:
     return tmpl @ zscore(p) / 12.0
 
@@ -243,17 +254,16 @@ def closing_transposition(chroma: np.ndarray, frame_rate: float, *,
     body, close = pitch_profile(chroma[:, :cut]), pitch_profile(chroma[:, cut:])
     if body.sum() <= 0 or close.sum() <= 0:
         return 0, n
-    z = zscore(body)
-    match = np.array([z @ zscore(np.roll(close, -s)) for s in range(12)]) / 12.0
+    match = _moved_match(body, close)
     shift = int(np.argmax(match))
     if shift not in _CLOSE_SHIFTS or match[shift] - match[0] < _CLOSE_MARGIN:
         return 0, n
     # The song ends where it began, moved by the shift: its last chord matches its first
     # better moved back than as it is (a minor song whose close turns to the parallel
     # major has the notes of its key a tone up but for one, and ends on its own tonic).
-    k = max(1, int(_ENDS_S * frame_rate) // 2)
-    start, end = zscore(pitch_profile(chroma[:, :k])), pitch_profile(chroma[:, -k:])
-    if start @ zscore(np.roll(end, -shift)) <= start @ zscore(end):
+    k = _chord_frames(frame_rate)
+    chords = _moved_match(pitch_profile(chroma[:, :k]), pitch_profile(chroma[:, -k:]))
+    if chords[shift] <= chords[0]:
         return 0, n
     return shift, cut
 
@@ -328,11 +338,12 @@ def key_evidence(chroma: np.ndarray, bass: np.ndarray | None,
     bp = pitch_profile(b)
     if bp.sum() > 0:
         out[:, 9] = (bp / bp.max())[_TONIC]
-    last = pitch_profile(b[:, -max(1, n // 2):])
+    k = _chord_frames(frame_rate)
+    last = pitch_profile(b[:, -k:])
     if last.sum() > 0:
         out[:, 10] = (last / last.max())[_TONIC]
-    out[:, 11] = _tonic_triad(c[:, -max(1, n // 2):])
-    out[:, 12] = _tonic_triad(c[:, :max(1, n // 2)])
+    out[:, 11] = _tonic_triad(c[:, -k:])
+    out[:, 12] = _tonic_triad(c[:, :k])
     return out, close
 
 
