@@ -1,19 +1,20 @@
 """Tempo and key on the realistic evaluation set, beside librosa's and Essentia's plain pipelines.
 
-Run ``python -m benchmarks.realistic [--edition base|fresh|unseen|fourth|fifth|sixth|seventh] [--split heldout|fit|all]
-[--limit N] [--no-peers] [--quiet]`` after building the set with ``python -m benchmarks.evalset``
-(``--edition fresh``, ``unseen``, ``fourth``, ``fifth``, ``sixth`` and ``seventh``: the held-out-only
-editions of that script; ``unseen`` and later editions also detune and re-room part of their
-files, ``fourth`` and later drift, wow, compress or band-limit and narrow or widen part of
-them, ``fifth`` renders a third of its files with TiMidity++ and adds tempo steps, noise
-floors, echoes and fades, ``sixth`` plays its pitched parts with Csound's models and its
-drums with recorded kits, and ``seventh`` renders with the Merlin soundfont and no fit has
-read it).  By default only the ``heldout`` split is scored.  The tempo
-decision is fitted on every edition, the sixth included (``fit_tempo --wide --trees``,
-:data:`TEMPO_FITTED`), so every edition's tempo figures are in-sample now (the output says
-so); the key weights were fitted on the ``fit`` split alone.  The ``fit`` split (FluidR3 and
-OPL-3, other pieces) is what ``python -m benchmarks.fit_tempo`` and ``python -m
-benchmarks.fit_key`` fit on; the output says which split it scores.
+Run ``python -m benchmarks.realistic [--edition base|fresh|unseen|fourth|fifth|sixth|seventh]
+[--split heldout|fit|all] [--limit N] [--no-peers] [--quiet]`` after building the set with
+``python -m benchmarks.evalset`` (``--edition fresh``, ``unseen``, ``fourth``, ``fifth``,
+``sixth`` and ``seventh``: the held-out-only editions of that script; ``unseen`` and later
+editions also detune and re-room part of their files, ``fourth`` and later drift, wow,
+compress or band-limit and narrow or widen part of them, ``fifth`` renders a third of its
+files with TiMidity++ and adds tempo steps, noise floors, echoes and fades, ``sixth`` plays
+its pitched parts with Csound's models and its drums with recorded kits, and ``seventh``
+renders with the Merlin soundfont; no fit has read it).  By default only the ``heldout``
+split is scored.  The tempo decision is fitted on every edition but the seventh
+(``fit_tempo --wide --trees``, :data:`TEMPO_FITTED`), so the tempo figures of every other
+edition are in-sample (the output says so); the key weights were fitted on the ``fit``
+split alone.  The ``fit`` split (FluidR3 and OPL-3, other pieces) is what ``python -m
+benchmarks.fit_tempo`` and ``python -m benchmarks.fit_key`` fit on; the output says which
+split it scores.
 
 SongCal runs through :func:`core.analysis.analyze.analyze_file` on each FLAC.  The peers:
 
