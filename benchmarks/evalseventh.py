@@ -171,35 +171,14 @@ def main(argv=None) -> int:
     """Print what the built seventh edition shares with every other built edition."""
     import argparse
 
-    from benchmarks.evalfifth import _drift_shared
-    from benchmarks.evalfourth import overlaps
-    from benchmarks.evalset import CACHE, EDITIONS
+    from benchmarks.evalset import EDITIONS
+    from benchmarks.evalsixth import report_shared
 
     ap = argparse.ArgumentParser(description="check that the seventh edition shares no tune, "
                                  "groove or instrument source with another edition")
     ap.add_argument("--cache", default=EDITIONS["seventh"][0])
     args = ap.parse_args(argv)
-    others = {n: e[0] for n, e in EDITIONS.items() if n != "seventh"}
-    shared = overlaps(args.cache, others)
-    grooves = shared_grooves(EDITIONS)
-    bad = 0
-    for name in sorted(others):
-        if name not in shared:
-            print(f"{name:<10} not built")
-            continue
-        both = shared[name] + grooves.get(name, []) + (_fonts_shared(others[name]) or [])
-        bad += len(both)
-        print(f"{name:<10} " + (f"{len(both)} shared: {', '.join(both[:8])}" if both
-                                else "none shared (pieces, tunes, grooves, instruments)"))
-    drift = _drift_shared(args.cache, CACHE + "-drift")
-    if drift is None:
-        print(f"{'drift':<10} not built")
-    else:
-        drift = [d for d in drift if d != "freepats"]  # the seventh edition has no freepats
-        bad += len(drift)
-        print(f"{'drift':<10} " + (f"{len(drift)} shared: {', '.join(drift[:8])}" if drift
-                                   else "none shared (pieces, tunes, instruments)"))
-    return 1 if bad else 0
+    return 1 if report_shared("seventh", args.cache, _fonts_shared) else 0
 
 
 if __name__ == "__main__":

@@ -41,7 +41,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["SIXTH_FONTS", "SIXTH_TUNE_PLAN", "TUNE_FILES", "EXTRA_EXCERPTS", "sixth_sources",
-           "tune_part", "tune_files", "classical_part", "shared_grooves", "audio_check", "main"]
+           "tune_part", "tune_files", "classical_part", "shared_grooves", "audio_check",
+           "report_shared", "main"]
 
 _TWO = ("2/4", "4/4", "2/2")
 _FOUR = ("4/4", "2/4", "2/2")  # the reels in 2/2 are kept for the half-note grooves
@@ -266,14 +267,58 @@ def audio_check(cache: str) -> tuple[list[str], int]:
     return lines, bad
 
 
+def report_shared(name: str, cache: str, instruments) -> int:
+    """Print what the built edition ``name`` (folder ``cache``) shares with every other built
+    edition of :data:`benchmarks.evalset.EDITIONS` and with the drift benchmark's renders.
+
+    Parameters
+    ----------
+    name : str
+        The edition checked.
+    cache : str
+        Its folder (with its ``sources.json``).
+    instruments : callable
+        ``instruments(folder)``: the instrument sources of another edition's folder that
+        ``name`` uses too, or None when that edition is not built.
+
+    Returns
+    -------
+    int
+        The number of shared pieces, tunes, grooves and instrument sources (0, when sound).
+    """
+    from benchmarks.evalfifth import _drift_shared, grooves_shared
+    from benchmarks.evalfourth import overlaps
+    from benchmarks.evalset import CACHE, EDITIONS
+
+    others = {n: e[0] for n, e in EDITIONS.items() if n != name}
+    shared = overlaps(cache, others)
+    grooves = grooves_shared(name, EDITIONS)
+    bad = 0
+    for other in sorted(others):
+        if other not in shared:
+            print(f"{other:<10} not built")
+            continue
+        both = shared[other] + grooves.get(other, []) + (instruments(others[other]) or [])
+        bad += len(both)
+        print(f"{other:<10} " + (f"{len(both)} shared: {', '.join(both[:8])}" if both
+                                 else "none shared (pieces, tunes, grooves, instruments)"))
+    drift = _drift_shared(cache, CACHE + "-drift")
+    if drift is None:
+        print(f"{'drift':<10} not built")
+    else:
+        drift = [d for d in drift if d != "freepats"]  # these editions have no freepats
+        bad += len(drift)
+        print(f"{'drift':<10} " + (f"{len(drift)} shared: {', '.join(drift[:8])}" if drift
+                                   else "none shared (pieces, tunes, instruments)"))
+    return bad
+
+
 def main(argv=None) -> int:
     """Print what the built sixth edition shares with every other built edition (and, with
     ``--audio``, the sanity of its files: :func:`audio_check`)."""
     import argparse
 
-    from benchmarks.evalfifth import _drift_shared
-    from benchmarks.evalfourth import overlaps
-    from benchmarks.evalset import CACHE, EDITIONS
+    from benchmarks.evalset import EDITIONS
 
     ap = argparse.ArgumentParser(description="check that the sixth edition shares no piece, "
                                  "tune, groove or instrument source with another edition")
@@ -281,26 +326,7 @@ def main(argv=None) -> int:
     ap.add_argument("--audio", action="store_true",
                     help="also check the files' lengths, levels and stems (no analysis)")
     args = ap.parse_args(argv)
-    others = {n: e[0] for n, e in EDITIONS.items() if n != "sixth"}
-    shared = overlaps(args.cache, others)
-    grooves = shared_grooves(EDITIONS)
-    bad = 0
-    for name in sorted(others):
-        if name not in shared:
-            print(f"{name:<10} not built")
-            continue
-        both = shared[name] + grooves.get(name, []) + (_instruments_shared(others[name]) or [])
-        bad += len(both)
-        print(f"{name:<10} " + (f"{len(both)} shared: {', '.join(both[:8])}" if both
-                                else "none shared (pieces, tunes, grooves, instruments)"))
-    drift = _drift_shared(args.cache, CACHE + "-drift")
-    if drift is None:
-        print(f"{'drift':<10} not built")
-    else:
-        drift = [d for d in drift if d != "freepats"]  # the sixth edition has no freepats
-        bad += len(drift)
-        print(f"{'drift':<10} " + (f"{len(drift)} shared: {', '.join(drift[:8])}" if drift
-                                   else "none shared (pieces, tunes, instruments)"))
+    bad = report_shared("sixth", args.cache, _instruments_shared)
     if args.audio:
         lines, problems = audio_check(args.cache)
         print("\n".join(lines))

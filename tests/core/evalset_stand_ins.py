@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 import numpy as np
 
-__all__ = ["stand_in_sources"]
+__all__ = ["stand_in_sources", "stand_in_tune", "write_edition"]
 
 
 def stand_in_sources(meters: list[str]) -> dict:
@@ -19,3 +22,19 @@ def stand_in_sources(meters: list[str]) -> dict:
     tunes = [{"id": f"tune{i}", "meter": m, "tonic": int(rng.integers(12)),
               "mode": "minor" if i % 4 == 0 else "major"} for i, m in enumerate(meters)]
     return {"classical": classical, "tunes": tunes}
+
+
+def stand_in_tune(name: str, first: int, meter: str = "4/4", kind: str = "tune") -> dict:
+    """A source of 14 notes from MIDI note ``first`` (its melody signature follows the
+    notes, so the same notes under another name or key are the same melody)."""
+    return {"id": name, "kind": kind, "meter": meter,
+            "notes": [[float(i), 1.0, first + (i * 5) % 12, 0, False] for i in range(14)]}
+
+
+def write_edition(folder: str, classical: list, tunes: list, items=()) -> None:
+    """A built edition's ``sources.json`` and ``manifest.json`` in ``folder``."""
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "sources.json"), "w") as f:
+        json.dump({"classical": classical, "tunes": tunes}, f)
+    with open(os.path.join(folder, "manifest.json"), "w") as f:
+        json.dump(list(items), f)

@@ -4,7 +4,6 @@ rendering variation."""
 from __future__ import annotations
 
 import collections
-import json
 import os
 import re
 import subprocess
@@ -50,7 +49,7 @@ from benchmarks.evalgrooves2 import FIT_GROOVES
 from benchmarks.evalset import EDITIONS, SOUNDFONTS, SPLIT_FONTS, plan
 from benchmarks.evalsources import _TUNE_FILES as _BASE_TUNE_FILES
 from benchmarks.evalunseen import _TUNE_FILES as _UNSEEN_TUNE_FILES
-from tests.core.evalset_stand_ins import stand_in_sources
+from tests.core.evalset_stand_ins import stand_in_sources, stand_in_tune, write_edition
 
 _OTHERS = [name for name in EDITIONS if name != "fifth"]
 
@@ -188,30 +187,18 @@ def test_excerpt_candidates_leave_out_what_another_edition_took():
     assert len(excerpt_candidates(set())) > len(cands)
 
 
-def _write_edition(folder, classical, tunes, items=()):
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "sources.json"), "w") as f:
-        json.dump({"classical": classical, "tunes": tunes}, f)
-    with open(os.path.join(folder, "manifest.json"), "w") as f:
-        json.dump(list(items), f)
-
-
-def _tune(name, first, meter="4/4", kind="tune"):
-    return {"id": name, "kind": kind, "meter": meter,
-            "notes": [[float(i), 1.0, first + (i * 5) % 12, 0, False] for i in range(14)]}
-
-
 def test_overlap_check_reports_shared_tunes_grooves_and_renderers(tmp_path, monkeypatch, capsys):
     assert all(not g for g in shared_grooves(EDITIONS).values())
     fifth, other, base = (str(tmp_path / n) for n in ("fifth", "other", "base"))
-    _write_edition(fifth, [_tune("bach/bwv1", 60, kind="chorale")], [_tune("t#1", 62)])
-    _write_edition(base, [], [_tune("b#1", 50, "6/8"), _tune("b#2", 61, "2/2")],
+    write_edition(fifth, [stand_in_tune("bach/bwv1", 60, kind="chorale")],
+                  [stand_in_tune("t#1", 62)])
+    write_edition(base, [], [stand_in_tune("b#1", 50, "6/8"), stand_in_tune("b#2", 61, "2/2")],
                    [{"id": "t001", "source": "b#1", "soundfont": "fluidr3"},
                     {"id": "t002", "source": "b#2", "soundfont": "opl3"}])
     os.makedirs(base + "-drift")
     for kind in ("steady", "sway"):  # the drift benchmark keeps only its audio
         open(os.path.join(base + "-drift", f"t001_{kind}.flac"), "wb").close()
-    _write_edition(other, [], [_tune("o#1", 67, "3/4")],
+    write_edition(other, [], [stand_in_tune("o#1", 67, "3/4")],
                    [{"renderer": "fluidsynth", "soundfont": "timgm6mb"}])
     plan_ = (("drill", "ambiguous", (138, 146), ("4/4",), 1),)
     monkeypatch.setattr(evalset, "CACHE", base)
@@ -223,23 +210,25 @@ def test_overlap_check_reports_shared_tunes_grooves_and_renderers(tmp_path, monk
     out = capsys.readouterr().out
     assert "missing    not built" in out and out.count("none shared") == 3
     # A tune with the same melody in another key, under another name, is found ...
-    _write_edition(other, [], [_tune("o#1", 67, "3/4"), _tune("o#2", 65)])
+    write_edition(other, [], [stand_in_tune("o#1", 67, "3/4"), stand_in_tune("o#2", 65)])
     assert main(["--cache", fifth]) == 1
     assert "1 shared" in capsys.readouterr().out
     # ... and so are a groove another edition plays and a TiMidity render elsewhere.
-    _write_edition(other, [], [], [{"renderer": "timidity", "soundfont": "freepats"}])
+    write_edition(other, [], [], [{"renderer": "timidity", "soundfont": "freepats"}])
     evalset.EDITIONS["other"] = (other, 2, ("heldout",), {}, plan_)
     assert main(["--cache", fifth]) == 1
     assert "2 shared: drill, freepats" in capsys.readouterr().out
     # The drift benchmark's renders are checked through the base edition's manifest.
-    _write_edition(other, [], [])
+    write_edition(other, [], [])
     evalset.EDITIONS["other"] = (other, 2, ("heldout",), {}, ())
-    _write_edition(fifth, [_tune("bach/bwv1", 60, kind="chorale")], [_tune("t#1", 49, "6/8")])
+    write_edition(fifth, [stand_in_tune("bach/bwv1", 60, kind="chorale")],
+                  [stand_in_tune("t#1", 49, "6/8")])
     assert main(["--cache", fifth]) == 1
     out = capsys.readouterr().out
     assert re.search(r"drift\s+1 shared", out) and re.search(r"base\s+1 shared", out)
     open(os.path.join(base + "-drift", "t002_sway.flac"), "wb").close()
-    _write_edition(fifth, [_tune("bach/bwv1", 60, kind="chorale")], [_tune("t#1", 62, "2/2")])
+    write_edition(fifth, [stand_in_tune("bach/bwv1", 60, kind="chorale")],
+                  [stand_in_tune("t#1", 62, "2/2")])
     assert main(["--cache", fifth]) == 1  # t#1 is b#2 a tone higher
     out = capsys.readouterr().out
     assert re.search(r"drift\s+1 shared", out) and re.search(r"base\s+1 shared", out)

@@ -35,7 +35,7 @@ from benchmarks.evalseventhrender import (
     ensure_merlin,
     vary_seventh,
 )
-from tests.core.evalset_stand_ins import stand_in_sources
+from tests.core.evalset_stand_ins import stand_in_sources, stand_in_tune, write_edition
 
 _OTHERS = [name for name in EDITIONS if name != "seventh"]
 _COMPOUND = ("6/8", "9/8", "12/8")
@@ -160,27 +160,14 @@ def test_seventh_ryans_mammoth_draw_is_outside_every_file_an_edition_read(tmp_pa
     assert all(set(m) <= {"2/4", "4/4", "3/4", "6/8"} for _p, _n, m in TUNE_FILES)
 
 
-def _write_edition(folder, tunes, items=()):
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "sources.json"), "w") as f:
-        json.dump({"classical": [], "tunes": tunes}, f)
-    with open(os.path.join(folder, "manifest.json"), "w") as f:
-        json.dump(list(items), f)
-
-
-def _tune(name, first, meter="4/4"):
-    return {"id": name, "kind": "tune", "meter": meter,
-            "notes": [[float(i), 1.0, first + (i * 5) % 12, 0, False] for i in range(14)]}
-
-
 def test_overlap_check_reports_shared_tunes_grooves_and_the_soundfont(tmp_path, monkeypatch,
                                                                     capsys):
     assert all(not g for g in evalseventh.shared_grooves(EDITIONS).values())
     seventh, other, base = (str(tmp_path / n) for n in ("seventh", "other", "base"))
-    _write_edition(seventh, [_tune("t#1", 62)])
-    _write_edition(base, [_tune("b#1", 50, "6/8")],
+    write_edition(seventh, [], [stand_in_tune("t#1", 62)])
+    write_edition(base, [], [stand_in_tune("b#1", 50, "6/8")],
                    [{"id": "t001", "source": "b#1", "soundfont": "fluidr3"}])
-    _write_edition(other, [_tune("o#1", 67, "3/4")], [{"soundfont": "timgm6mb"}])
+    write_edition(other, [], [stand_in_tune("o#1", 67, "3/4")], [{"soundfont": "timgm6mb"}])
     monkeypatch.setattr(evalset, "CACHE", base)
     monkeypatch.setattr(evalset, "EDITIONS", {
         "base": (base, 1, ("heldout",), {}, ()), "other": (other, 2, ("heldout",), {}, ()),
@@ -190,11 +177,11 @@ def test_overlap_check_reports_shared_tunes_grooves_and_the_soundfont(tmp_path, 
     out = capsys.readouterr().out
     assert "missing    not built" in out and out.count("none shared") == 2
     # The same melody in another key, under another name, is found ...
-    _write_edition(other, [_tune("o#2", 65)])
+    write_edition(other, [], [stand_in_tune("o#2", 65)])
     assert main(["--cache", seventh]) == 1
     assert "1 shared" in capsys.readouterr().out
     # ... and so are a groove and the soundfont elsewhere.
-    _write_edition(other, [], [{"soundfont": "merlin"}])
+    write_edition(other, [], [], [{"soundfont": "merlin"}])
     evalset.EDITIONS["other"] = (other, 2, ("heldout",), {},
                                  (("gahu", "ambiguous", (96, 126), ("6/8",), 1),))
     assert main(["--cache", seventh]) == 1

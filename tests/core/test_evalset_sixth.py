@@ -44,7 +44,7 @@ from benchmarks.evalsixthrender import (
     read_midi,
     vary_sixth,
 )
-from tests.core.evalset_stand_ins import stand_in_sources
+from tests.core.evalset_stand_ins import stand_in_sources, stand_in_tune, write_edition
 
 _OTHERS = [name for name in EDITIONS if name != "sixth"]
 _HAVE_CSOUND = shutil.which("csound") is not None
@@ -153,27 +153,15 @@ def test_sixth_ryans_mammoth_draw_is_outside_the_other_editions_draws(monkeypatc
     assert len({(p, m) for p, _n, m in TUNE_FILES}) == len(TUNE_FILES)
 
 
-def _write_edition(folder, classical, tunes, items=()):
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "sources.json"), "w") as f:
-        json.dump({"classical": classical, "tunes": tunes}, f)
-    with open(os.path.join(folder, "manifest.json"), "w") as f:
-        json.dump(list(items), f)
-
-
-def _tune(name, first, meter="4/4", kind="tune"):
-    return {"id": name, "kind": kind, "meter": meter,
-            "notes": [[float(i), 1.0, first + (i * 5) % 12, 0, False] for i in range(14)]}
-
-
 def test_overlap_check_reports_shared_tunes_grooves_and_instruments(tmp_path, monkeypatch,
                                                                     capsys):
     assert all(not g for g in shared_grooves(EDITIONS).values())
     sixth, other, base = (str(tmp_path / n) for n in ("sixth", "other", "base"))
-    _write_edition(sixth, [_tune("bach/bwv1", 60, kind="chorale")], [_tune("t#1", 62)])
-    _write_edition(base, [], [_tune("b#1", 50, "6/8")],
+    write_edition(sixth, [stand_in_tune("bach/bwv1", 60, kind="chorale")],
+                  [stand_in_tune("t#1", 62)])
+    write_edition(base, [], [stand_in_tune("b#1", 50, "6/8")],
                    [{"id": "t001", "source": "b#1", "soundfont": "fluidr3"}])
-    _write_edition(other, [], [_tune("o#1", 67, "3/4")],
+    write_edition(other, [], [stand_in_tune("o#1", 67, "3/4")],
                    [{"renderer": "fluidsynth", "soundfont": "timgm6mb"}])
     monkeypatch.setattr(evalset, "CACHE", base)
     monkeypatch.setattr(evalset, "EDITIONS", {
@@ -185,11 +173,11 @@ def test_overlap_check_reports_shared_tunes_grooves_and_instruments(tmp_path, mo
     assert "missing    not built" in out and out.count("none shared") == 2
     assert "drift      not built" in out
     # The same melody in another key, under another name, is found ...
-    _write_edition(other, [], [_tune("o#2", 65)])
+    write_edition(other, [], [stand_in_tune("o#2", 65)])
     assert main(["--cache", sixth]) == 1
     assert "1 shared" in capsys.readouterr().out
     # ... and so are a groove, a sample kit and the Csound instruments elsewhere.
-    _write_edition(other, [], [], [{"soundfont": "csound_models", "drumkit": "VariBreaks"}])
+    write_edition(other, [], [], [{"soundfont": "csound_models", "drumkit": "VariBreaks"}])
     evalset.EDITIONS["other"] = (other, 2, ("heldout",), {},
                                  (("kuku", "clear", (100, 130), ("4/4",), 1),))
     assert main(["--cache", sixth]) == 1
