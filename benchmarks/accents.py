@@ -1,6 +1,7 @@
 """Tempo of drumless tunes played flat and with a player's metric accents, file for file.
 
     python -m benchmarks.accents [--edition seventh] [--subset drumless] [--limit N]
+                                 [--render-only]
 
 Every edition plays its pitched parts at velocities drawn around one level whatever their
 place in the bar: the lead, the comping and the bass give no downbeat, and a drumless tune's
@@ -106,6 +107,8 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="at most N items (0: all)")
     ap.add_argument("--jobs", type=int, default=2, help="renders at once (default 2)")
     ap.add_argument("--no-peers", action="store_true", help="SongCal alone")
+    ap.add_argument("--render-only", action="store_true",
+                    help="render the accented copies and stop (for fit_tempo --accented)")
     args = ap.parse_args(argv)
     folder = EDITIONS[args.edition][0]
     items = [it for it in load(None, cache=folder)
@@ -130,6 +133,9 @@ def main(argv=None) -> int:
         with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             for _ in pool.map(_render, todo):
                 pass
+    if args.render_only:
+        print(f"{len(accented)} accented copies in {out_dir} ({len(todo)} rendered now)")
+        return 0
     from benchmarks.realistic import TEMPO_FITTED
 
     fitted = ("the tempo decision was fitted on these files as built, not on the accented "

@@ -2,7 +2,7 @@
 
 Run ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--with-more | --generalise]
 [--with-grooves2] [--logo]`` or ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--wide]
-[--loeo] [--weighting files|editions] [--generated-scale F] [--stretch] [--bandmix]
+[--loeo] [--weighting files|editions] [--generated-scale F] [--stretch] [--bandmix] [--accented]
 [--by-game [--with-next] [--others-weight F]] [--jazz N [--jazz-weight W]]
 [--trees [--tree-rounds N]]`` after building the realistic set (``python -m
 benchmarks.evalset``).
@@ -56,6 +56,12 @@ realistic songs whose low, mid and high onset bands are remixed (:func:`band_mix
 band at another gain, with a share of the other bands), as another drum kit or another
 instrument would spread its attacks over the bands, join the fit as the source ``bandmix``.
 An edition's copies leave with it, and a soundfont's with the soundfont.
+
+**Accent augmentation** (``--accented``, beside ``--wide`` or ``--loeo``): the copies of the
+realistic songs that ``python -m benchmarks.accents --edition E --render-only`` rendered with
+a player's metric accents (``<edition folder>/accented``) join the fit as the source
+``accented``; an edition's copies leave with it.  A try, not the shipped fit:
+``benchmarks/results/fits.txt`` has what it gave.
 
 **Songs by other composers as training material** (``--wide --by-game``): the MIDI songs of
 :mod:`benchmarks.midisongs` (three games' soundtracks, their composers' notated tempo) are
@@ -119,7 +125,7 @@ SUBDIVIDED = 0.0  # share of them with quieter clicks between the beats
 #: Weight of each source in the loss (each source's songs share it equally).  ``grooves2``
 #: only counts with ``--with-grooves2`` and in the ``--logo`` check.
 GENERATOR_WEIGHT = {"real": 3.0, "grooves2": 0.5, "orig": 1.0, "ind": 1.0, "click": 0.5,
-                    "jazz": 0.5, "stretch": 1.0, "bandmix": 1.0}
+                    "jazz": 0.5, "stretch": 1.0, "bandmix": 1.0, "accented": 1.0}
 SECONDS = 30.0
 
 
@@ -300,7 +306,7 @@ def _copy_table(cache: str, it: dict, *, source: str, gen: str, group: str,
 #: and edition (``source``), and leave the fit with it.
 BANDMIX_SHARE, BANDMIX_GAIN, BANDMIX_LEAK = 0.5, 2.0, (0.5, 0.15)
 #: Sources that are copies of realistic songs (never scored themselves).
-AUGMENTED = ("stretch", "bandmix")
+AUGMENTED = ("stretch", "bandmix", "accented")
 
 
 def band_mix(rng: np.random.Generator) -> np.ndarray:
@@ -327,6 +333,25 @@ def bandmixed_tables(cache: str, items: list[dict], *, source: str) -> list[dict
             continue
         out.append(_copy_table(cache, it, source=source, gen="bandmix",
                                group=f"{it['id']}~mix", mix=band_mix(rng)))
+    return out
+
+
+def accented_tables(cache: str, items: list[dict], *, source: str) -> list[dict]:
+    """Candidate tables of the accented copies of ``items`` that ``python -m
+    benchmarks.accents --edition E --render-only`` rendered into ``cache``/accented (the same
+    songs with a player's metric accents); items without a copy are left out."""
+    out = []
+    folder = os.path.join(cache, "accented")
+    for it in items:
+        path = os.path.join(folder, it["file"])
+        if not os.path.exists(path):
+            continue
+        f = cached_features(path, os.path.join(folder, "features"))
+        t = _table_of(f.onset_bands, f.frame_rate, f.chroma, f.bass_chroma,
+                      f.pitch_frame_rate, float(it["bpm"]), it["style"], "accented",
+                      f"{it['id']}~accented")
+        t["subset"], t["font"], t["source"] = it["subset"], it.get("soundfont"), source
+        out.append(t)
     return out
 
 
@@ -900,6 +925,9 @@ def main(argv=None) -> int:
                     help="wide material: also fit on copies of some realistic songs through "
                          "another mix of the onset bands (sound augmentation, see "
                          "BANDMIX_SHARE)")
+    ap.add_argument("--accented", action="store_true",
+                    help="wide material: also fit on the accented copies that python -m "
+                         "benchmarks.accents --render-only rendered (metric accents)")
     ap.add_argument("--by-game", action="store_true",
                     help="with --wide: score each game's MIDI songs (benchmarks.midisongs) by a "
                          "model also fitted on the other games' songs")
@@ -944,8 +972,8 @@ def main(argv=None) -> int:
     if args.generalise and args.with_more:
         ap.error("--generalise scores on the 'more' edition: it cannot also be fitted on")
     wide = args.wide or args.loeo
-    if (args.stretch or args.bandmix) and not wide:
-        ap.error("--stretch and --bandmix need --wide or --loeo")
+    if (args.stretch or args.bandmix or args.accented) and not wide:
+        ap.error("--stretch, --bandmix and --accented need --wide or --loeo")
     if args.by_game and not args.wide:
         ap.error("--by-game needs --wide")
     if args.with_next and not args.by_game:
@@ -974,7 +1002,8 @@ def main(argv=None) -> int:
             touched = touched_tables(args.cache) + drift_tables()
         except FileNotFoundError as e:
             ap.error(str(e))
-    for wanted, copies in ((args.stretch, stretched_tables), (args.bandmix, bandmixed_tables)):
+    for wanted, copies in ((args.stretch, stretched_tables), (args.bandmix, bandmixed_tables),
+                           (args.accented, accented_tables)):
         if wanted:
             try:
                 touched += augmented_wide(copies, args.cache, args.more, args.grooves2)
