@@ -343,6 +343,8 @@ def accented_tables(cache: str, items: list[dict], *, source: str) -> list[dict]
     out = []
     folder = os.path.join(cache, "accented")
     for it in items:
+        if os.path.isabs(it["file"]):  # the drift probe's files: no copies of its own
+            continue
         path = os.path.join(folder, it["file"])
         if not os.path.exists(path):
             continue
