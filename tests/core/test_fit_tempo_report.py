@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -220,6 +222,32 @@ def test_remixed_copies_keep_their_truth_soundfont_and_edition(tmp_path):
         assert c["gen"] == "bandmix" and c["source"] == "fourth"
         assert c["font"] == it["soundfont"] and c["subset"] == "clear" and c["bpm"] == it["bpm"]
         assert c["X"] is not None and c["y"].any()  # a click track keeps its beat
+
+
+def test_accented_copies_are_read_from_the_editions_accented_folder_alone(tmp_path):
+    import soundfile as sf
+
+    from benchmarks.fit_tempo import accented_tables
+    from benchmarks.synth import click_track
+
+    os.makedirs(tmp_path / "accented" / "audio")
+    items = []
+    for i, bpm in enumerate((96.0, 120.0, 140.0)):
+        name = f"audio/t{i}.flac"
+        if i != 1:  # the second song has no accented copy
+            sf.write(str(tmp_path / "accented" / name), click_track(bpm, 12.0, sr=22050), 22050)
+        items.append({"id": f"t{i}", "file": name, "bpm": bpm, "style": "none",
+                      "subset": "drumless", "soundfont": "fluidr3"})
+    drift = str(tmp_path / "drift.flac")  # a file named by its absolute path has no copy
+    sf.write(drift, click_track(100.0, 12.0, sr=22050), 22050)
+    items.append({"id": "d0", "file": drift, "bpm": 100.0, "style": "none",
+                  "subset": "drumless", "soundfont": "fluidr3"})
+    copies = accented_tables(str(tmp_path), items, source="fourth")
+    assert [c["group"] for c in copies] == ["t0~accented", "t2~accented"]
+    for c, bpm in zip(copies, (96.0, 140.0), strict=True):
+        assert c["gen"] == "accented" and c["source"] == "fourth" and c["bpm"] == bpm
+        assert c["subset"] == "drumless" and c["font"] == "fluidr3" and c["y"].any()
+    assert os.listdir(tmp_path / "accented" / "features")  # features cached beside the copies
 
 
 def test_each_game_is_scored_by_a_model_fitted_on_the_other_games(capsys):
