@@ -118,16 +118,11 @@ def tune_files() -> tuple[tuple[str, int, tuple[str, ...]], ...]:
 
 
 def tune_part(known_tunes: set, files=None) -> list[dict]:
-    """The edition's tunes: up to the count of each file in its metres, none whose melody
-    another edition or an earlier file has."""
-    from benchmarks.evalfourth import merge_tunes
-    from benchmarks.evalsources import tune_sources
+    """The edition's tunes (default files: :func:`tune_files`), read as the sixth edition
+    reads its own (:func:`benchmarks.evalsixth.tune_part`)."""
+    from benchmarks.evalsixth import tune_part as read_tunes
 
-    per_file = []
-    for path, count, meters in (tune_files() if files is None else files):
-        per_file.append(tune_sources((path,), limit=count, exclude=set(known_tunes),
-                                     meters=meters))
-    return merge_tunes(per_file)
+    return read_tunes(known_tunes, tune_files() if files is None else files)
 
 
 def seventh_sources(known_tunes: set, known_pieces: set) -> dict:
