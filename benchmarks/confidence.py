@@ -3,7 +3,7 @@ people, ``key_confidence`` on the held-out editions of the evaluation set.
 
     python -m benchmarks.confidence [--sets productions midisongs recordings modules]
                                     [--editions heldout fresh unseen fourth fifth sixth]
-                                    [--workers 2]
+                                    [--tempo-editions seventh] [--workers 2]
 
 Every song is analyzed as the window analyzes it (``analyze_file``, one song per worker
 thread), and its confidence is set beside whether its answer was right.
@@ -15,6 +15,10 @@ the recordings (:mod:`benchmarks.recordings`) and the tracker modules
 beat is a grid no system reads).  Each set is built as its own benchmark builds it.  The
 truth is each set's own (stated, notated, charted or the rows' beat), and Acc2 counts the
 tempo, twice or half it, three times or a third of it.
+
+With ``--tempo-editions`` the held-out editions whose tempo no fit has read (only the
+``seventh``: :data:`benchmarks.realistic.TEMPO_FITTED` names the others) join the tempo
+songs, their truth the BPM of the notated beat.
 
 **Key** (the held-out editions, their key from the score): the key decision was fitted on
 the ``fit`` split alone (:mod:`benchmarks.fit_key`), so these editions are material it never
@@ -138,6 +142,11 @@ def main(argv=None) -> int:
                     help="songs by other people for tempo (default: all)")
     ap.add_argument("--editions", nargs="*", choices=held_out, default=held_out,
                     help="held-out editions for key (default: all)")
+    from benchmarks.realistic import TEMPO_FITTED
+
+    unfitted = [e for e in held_out if e not in TEMPO_FITTED and e != "heldout"]
+    ap.add_argument("--tempo-editions", nargs="*", choices=unfitted, default=[],
+                    help="held-out editions whose tempo no fit has read, for tempo too")
     ap.add_argument("--workers", type=int, default=2, help="songs analyzed at once")
     args = ap.parse_args(argv)
     if args.workers < 1:
@@ -146,7 +155,10 @@ def main(argv=None) -> int:
     from core.calibration.agreement import mirex_score, tempo_hits
     from core.io.keynotation import Key, parse_key
 
-    songs = tempo_songs(args.sets)
+    songs = tempo_songs(args.sets) + [
+        {"set": it["set"], "id": it["id"], "path": it["path"], "bpm": float(it["bpm"])}
+        for it in heldout_items(args.tempo_editions)]
+    names = list(args.sets) + list(args.tempo_editions)
     if songs:
         results = _analyze_all(songs, args.workers)
         conf, right, weak, check = [], [], [], []
@@ -155,8 +167,8 @@ def main(argv=None) -> int:
             right.append(tempo_hits(r["bpm"], song["bpm"]))
             weak.append(bool(r["weak"]))
             check.append(any(not d.startswith("key") for d in r["doubts"] or ()))
-        counts = ", ".join(f"{n} {sum(s['set'] == n for s in songs)}" for n in args.sets)
-        _print_bands(f"tempo: bpm_confidence on {len(songs)} songs by other people ({counts})",
+        counts = ", ".join(f"{n} {sum(s['set'] == n for s in songs)}" for n in names)
+        _print_bands(f"tempo: bpm_confidence on {len(songs)} songs no fit has read ({counts})",
                      bands(conf, right), ("Acc1", "Acc2"))
         w = np.asarray(weak)
         r2 = np.asarray(right, dtype=float)
