@@ -468,11 +468,12 @@ def main(argv=None) -> int:
         vary_sixth(items, seed=seed)
         render = render_sixth
     elif args.edition == "seventh":
-        from benchmarks.evalseventhrender import ensure_merlin, render_seventh, vary_seventh
+        from benchmarks.evalfifthrender import render_fifth
+        from benchmarks.evalseventhrender import ensure_merlin, vary_seventh
 
         ensure_merlin()
         vary_seventh(items, seed=seed)
-        render = render_seventh
+        render = render_fifth
     elif args.edition in _VARIED:
         vary(items, seed=seed)
     with open(os.path.join(cache, "manifest.json.tmp"), "w") as f:

@@ -83,21 +83,14 @@ def read_files() -> set[str]:
     """Corpus files that an earlier edition read: every file of an earlier edition's tunes
     and pieces, and every file the fresh, fourth, fifth and sixth editions drew (a file
     drawn and then left out for its metre counts as read)."""
-    import json
-    import os
-
     from benchmarks.evalfifth import tune_files as fifth_files
     from benchmarks.evalfourth import tune_files as fourth_files
-    from benchmarks.evalset import EDITIONS
+    from benchmarks.evalset import _earlier_sources
     from benchmarks.evalsixth import tune_files as sixth_files
     from benchmarks.evalsources import corpus_paths
 
     out: set[str] = set()
-    for name, entry in EDITIONS.items():
-        if name == "seventh":
-            continue
-        with open(os.path.join(entry[0], "sources.json")) as f:
-            src = json.load(f)
+    for src in _earlier_sources("seventh"):
         out |= {s["id"].split("#")[0] for s in src["tunes"] + src["classical"]}
     ryan = corpus_paths("ryansMammoth")
     out |= set(np.array(ryan)[np.random.default_rng(31).permutation(len(ryan))[:400]])
@@ -148,17 +141,9 @@ def shared_grooves(editions: dict) -> dict[str, list[str]]:
     return grooves_shared("seventh", editions)
 
 
-def _fonts_shared(folder: str) -> list[str] | None:
-    """The instrument sources of another edition's manifest that the seventh edition uses,
-    or None when that edition is not built."""
-    import json
-    import os
-
-    path = os.path.join(folder, "manifest.json")
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        items = json.load(f)
+def _fonts_shared(items: list[dict]) -> list[str]:
+    """The instrument sources of another edition's manifest ``items`` that the seventh
+    edition uses."""
     return sorted({it.get("soundfont") for it in items} & set(SEVENTH_FONTS))
 
 

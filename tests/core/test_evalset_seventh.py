@@ -21,6 +21,7 @@ import benchmarks.evalseventh as evalseventh
 import benchmarks.evalseventhgrooves as seventh_grooves
 import benchmarks.evalseventhrender as render7
 import benchmarks.evalsources as evalsources
+from benchmarks.evalfifthrender import render_fifth
 from benchmarks.evalgrooves import GROOVES, KITS, UNSTRETCHED
 from benchmarks.evalgrooves2 import FIT_BASSES, FIT_COMPS, FIT_GROOVES
 from benchmarks.evalset import EDITIONS, SOUNDFONTS, plan
@@ -254,7 +255,7 @@ def test_a_drumless_compound_item_renders_with_merlin(tmp_path):
               "bar_ql": 3.0, "pickup_ql": 0.0, "tonic": 0, "mode": "major", "notes": notes,
               "length_ql": 18.0}
     out = str(tmp_path / "x.flac")
-    render7.render_seventh(dict(item, seconds=6.0, fade="none", floor="none"), source,
+    render_fifth(dict(item, seconds=6.0, fade="none", floor="none"), source,
                            render7.MERLIN_SF2, out)
     y, sr = sf.read(out)
     assert len(y) == int(6.0 * sr) and 0.1 < np.max(np.abs(y)) <= 1.0
