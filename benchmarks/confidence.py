@@ -26,7 +26,9 @@ read.  Exact: the key itself; MIREX: the weighted score (fifth 0.5, relative 0.3
 0.2).
 
 Printed for each: per confidence band, the songs, their mean confidence and how often the
-answer was right; then the songs flagged as a weak pulse and the others, and for tempo the
+answer was right, and for tempo the Brier score (mean squared gap between the confidence and
+the outcome, Acc1) and the AUC (the chance that a right answer has the higher confidence) of
+each set; then the songs flagged as a weak pulse and the others, and for tempo the
 songs the window lists under "Tempo or key to check" for their tempo (a weak pulse, a tempo
 that varies or a confidence under 0.6: :meth:`core.io.results.SongResult.doubts`) and the
 others.  A confidence
@@ -46,7 +48,8 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-__all__ = ["BANDS", "TEMPO_SETS", "bands", "heldout_items", "main", "tempo_songs"]
+__all__ = ["BANDS", "TEMPO_SETS", "auc", "bands", "brier", "heldout_items", "main",
+           "tempo_songs"]
 
 #: Edges of the confidence bands (the last band holds 1.0).
 BANDS = (0.0, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0)
@@ -83,6 +86,23 @@ def bands(confidence, right, edges=BANDS) -> list[dict]:
             out.append({"lo": lo, "hi": hi, "n": int(m.sum()), "mean": float(c[m].mean()),
                         "scores": r[m].mean(axis=0).tolist()})
     return out
+
+
+def brier(confidence, right) -> float:
+    """Mean squared gap between each confidence and its outcome (1 right, 0 wrong)."""
+    return float(np.mean((np.asarray(confidence, dtype=float)
+                          - np.asarray(right, dtype=float)) ** 2))
+
+
+def auc(confidence, right) -> float:
+    """The chance that a right answer has a higher confidence than a wrong one (ties count
+    half); nan unless there are both."""
+    c, r = np.asarray(confidence, dtype=float), np.asarray(right, dtype=bool)
+    pos, neg = c[r], c[~r]
+    if not pos.size or not neg.size:
+        return float("nan")
+    return float(((pos[:, None] > neg[None, :]).sum()
+                  + 0.5 * (pos[:, None] == neg[None, :]).sum()) / (pos.size * neg.size))
 
 
 def tempo_songs(names) -> list[dict]:
@@ -181,6 +201,12 @@ def main(argv=None) -> int:
         print(f"  {'all':<18} {len(songs):5d} {np.mean(conf):6.2f} "
               + " ".join(f"{v:6.3f}" for v in r2.mean(axis=0)))
         miss = r2[:, 0] < 1.0
+        for name in names + ["all"]:
+            m = np.array([name in ("all", s["set"]) for s in songs])
+            if m.any():
+                print(f"  {name:<18} Acc1 against the confidence: Brier "
+                      f"{brier(np.asarray(conf)[m], ~miss[m]):.3f}, AUC "
+                      f"{auc(np.asarray(conf)[m], ~miss[m]):.3f} ({int(m.sum())} songs)")
         print(f"  Acc1 misses among the songs to check for their tempo: {int((miss & c).sum())} "
               f"of {int(miss.sum())} ({int(c.sum())} of {len(songs)} songs listed)")
 
