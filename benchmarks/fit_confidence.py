@@ -46,7 +46,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks.confidence import BANDS, auc, bands, brier  # noqa: E402
 from benchmarks.evalset import CACHE  # noqa: E402
-from core.analysis.tempo import FEATURE_NAMES, _one_tempo  # noqa: E402
+from core.analysis.tempo import FEATURE_NAMES, choose_tempo  # noqa: E402
 
 __all__ = ["CONFIDENCE_INPUTS", "OOF_PATH", "confidence_inputs", "decision_rows",
            "fit_weights", "out_of_fold", "predict", "main"]
@@ -58,19 +58,18 @@ CONFIDENCE_INPUTS = ("decision logit", "margin over the rival", "onset periodici
                      "drum gate", "steadiness", "log2 tempo", "log2 tempo squared")
 
 
-def confidence_inputs(features: np.ndarray, prob: np.ndarray, near: np.ndarray,
+def confidence_inputs(features: np.ndarray, mass: np.ndarray, near: np.ndarray,
                       top: int) -> np.ndarray:
     """:data:`CONFIDENCE_INPUTS` of a decision.
 
-    ``features`` is the candidate table's rows, ``prob`` the decision's probability of each
-    candidate, ``near`` which candidates are one tempo
-    (:func:`core.analysis.tempo._one_tempo`) and ``top`` the chosen one.  The decision
+    ``features`` is the candidate table's rows, ``mass`` each candidate's tempo's summed
+    probability, ``near`` which candidates are one tempo and ``top`` the chosen one
+    (:func:`core.analysis.tempo.choose_tempo`).  The decision
     logit is that of the chosen tempo's summed probability; the margin, the log ratio of
     that probability to the best one of another tempo (both kept 1e-4 from 0 and 1: at
     most ln 10^4, also without a rival); the rest is the chosen candidate's evidence as it
     is, and the drum gate and steadiness that scale its copies (read off its features).
     """
-    mass = near.astype(float) @ prob
     m = float(np.clip(mass[top], 1e-4, 1.0 - 1e-4))
     others = mass[~near[top]]
     rival = float(others.max()) if others.size else 0.0
@@ -87,8 +86,8 @@ def confidence_inputs(features: np.ndarray, prob: np.ndarray, near: np.ndarray,
 
 def decision_rows(songs: list[dict], score) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(inputs, right, clarity) of each song with a candidate table, decided by ``score``
-    (a :func:`benchmarks.fit_tempo.scorer`) as :func:`core.analysis.tempo._decide`
-    decides: the tempo whose candidates' summed probability is highest.  ``clarity`` is
+    (a :func:`benchmarks.fit_tempo.scorer`) as the analyzer decides
+    (:func:`core.analysis.tempo.choose_tempo`).  ``clarity`` is
     that probability times the chosen candidate's onset periodicity over 0.3 (at most 1),
     the analyzer's confidence but for the periodicity, which it reads at the refined beat."""
     per = FEATURE_NAMES.index("onset periodicity")
@@ -96,13 +95,8 @@ def decision_rows(songs: list[dict], score) -> tuple[np.ndarray, np.ndarray, np.
     for s in songs:
         if s["X"] is None:
             continue
-        logits = score(s["X"])
-        prob = np.exp(logits - logits.max())
-        prob /= prob.sum()
-        near = _one_tempo(np.asarray(s["cands"], dtype=float), 0.0)
-        mass = near.astype(float) @ prob
-        top = int(np.lexsort((-prob, -mass))[0])
-        rows.append(confidence_inputs(s["X"], prob, near, top))
+        _, near, mass, top = choose_tempo(score(s["X"]), s["cands"])
+        rows.append(confidence_inputs(s["X"], mass, near, top))
         right.append(bool(s["y"][top]))
         clarity.append(float(mass[top] * min(1.0, max(s["X"][top, per], 0.0) / 0.3)))
     return np.array(rows), np.array(right), np.array(clarity)

@@ -66,7 +66,7 @@ __all__ = ["TempoEstimate", "estimate_tempo", "chunk_tempos", "candidate_table",
            "FEATURE_NAMES", "tree_inputs", "trees_from_json", "decision_scores",
            "TREES_PATH", "TREE_SHARE", "TREES_TOP_BPM", "MIN_TEMPO_S", "MIN_BPM", "MAX_BPM",
            "WEAK_CONFIDENCE", "clear_onsets", "strong_onsets", "fold_tempo", "octave_near",
-           "interval_guess"]
+           "interval_guess", "choose_tempo"]
 
 #: Shortest signal with a tempo of its own (s).  A loop of one bar at 120 BPM lasts 2 s and
 #: half a bar 1 s: their beat is read as well as a long song's (the evidence is a few pulses,
@@ -476,17 +476,29 @@ def _one_tempo(c: np.ndarray, floor: float) -> np.ndarray:
     return gap <= _ONE_TEMPO
 
 
-def _decide(table, frame_rate: float, seconds: float, floor: float = 0.0) -> TempoEstimate:
-    cands, both, a_all = table["cands"], table["acf"], table["a_all"]
-    logits = decision_scores(table["features"])
+def choose_tempo(logits: np.ndarray, cands, floor: float = 0.0):
+    """The decision's choice among candidates ``cands`` (BPM) scored ``logits``.
+
+    Candidates within 4 % of each other are one tempo: their probabilities (softmax of the
+    logits) add up.  In a stated range (``floor`` > 0) the octaves of a tempo are stated as
+    one, so they add up too.  The chosen candidate is the likeliest of the likeliest tempo.
+
+    Returns
+    -------
+    prob, near, mass, top
+        Each candidate's probability, which candidates are one tempo (a square boolean
+        array), each candidate's tempo's summed probability and the chosen one's index.
+    """
     prob = np.exp(logits - logits.max())
     prob /= prob.sum()
-    c = np.asarray(cands)
-    # Candidates within 4 % of each other are one tempo: their probabilities add up.  In a
-    # stated range the octaves of a tempo are stated as one, so they add up too.
-    near = _one_tempo(c, floor)
+    near = _one_tempo(np.asarray(cands, dtype=float), floor)
     mass = near.astype(float) @ prob
-    top = int(np.lexsort((-prob, -mass))[0])
+    return prob, near, mass, int(np.lexsort((-prob, -mass))[0])
+
+
+def _decide(table, frame_rate: float, seconds: float, floor: float = 0.0) -> TempoEstimate:
+    cands, both, a_all = table["cands"], table["acf"], table["a_all"]
+    prob, near, mass, top = choose_tempo(decision_scores(table["features"]), cands, floor)
     rest = []
     for i in np.argsort(prob)[::-1]:
         if not near[top, i] and not (floor and any(near[i, j] for j in rest)):

@@ -39,7 +39,7 @@ def test_the_inputs_read_the_chosen_tempo_its_margin_and_its_evidence():
                    _row(0.52, 0.38, 0.75, 0.3)])
     prob = np.array([0.5, 0.2, 0.3])
     near = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=bool)  # 0 and 2 are one tempo
-    x = confidence_inputs(X, prob, near, 0)
+    x = confidence_inputs(X, near.astype(float) @ prob, near, 0)
     assert len(x) == len(CONFIDENCE_INPUTS)
     got = dict(zip(CONFIDENCE_INPUTS, x, strict=True))
     assert got["decision logit"] == pytest.approx(np.log(0.8 / 0.2))  # 0.5 + 0.3

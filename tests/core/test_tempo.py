@@ -540,3 +540,16 @@ def test_a_bad_floor_is_refused():
     fs = _features(click_track(120.0, 4.0, SR))
     with pytest.raises(ValueError, match="floor_bpm"):
         estimate_tempo(fs, floor_bpm=5.0)
+
+
+def test_the_choice_adds_up_one_tempos_candidates_and_in_a_range_its_octaves():
+    from core.analysis.tempo import choose_tempo
+
+    logits = np.log([0.35, 0.4, 0.25])
+    prob, near, mass, top = choose_tempo(logits, [120.0, 60.0, 121.5])
+    assert prob == pytest.approx([0.35, 0.4, 0.25])
+    assert top == 0 and mass == pytest.approx([0.6, 0.4, 0.6])  # 120 and 121.5 are one
+    assert near.tolist() == [[True, False, True], [False, True, False], [True, False, True]]
+    # in a stated range 60 and 120 are one reading: the likeliest candidate of it is taken
+    _, near, mass, top = choose_tempo(logits, [120.0, 60.0, 121.5], floor=88.0)
+    assert top == 1 and mass == pytest.approx([1.0, 1.0, 1.0]) and near.all()
