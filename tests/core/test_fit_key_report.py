@@ -1,0 +1,53 @@
+"""The key fitting script's checks on editions it does not fit on."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pytest
+
+import benchmarks.fit_key as fit_key
+from core.io.keynotation import Key
+
+
+def test_the_penalties_to_compare_are_numbers_of_zero_or_more():
+    assert fit_key._penalties("0.0002,0.002,0") == (0.0002, 0.002, 0.0)
+    for bad in ("", "0.1,x", "-0.001"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            fit_key._penalties(bad)
+
+
+def test_the_validation_reads_only_items_with_a_key_from_both_fit_only_editions(monkeypatch):
+    items = {"/m": [{"id": "a", "tonic": 0}, {"id": "b", "tonic": None}],
+             "/g": [{"id": "c", "tonic": 7}, {"id": "d"}]}
+    monkeypatch.setattr(fit_key, "more_items", lambda folder: items[folder])
+    monkeypatch.setattr(fit_key, "real_key_tables",
+                        lambda folder, its: [(folder, it["id"]) for it in its])
+    assert fit_key.validation_tables("/m", "/g") == {"more": [("/m", "a")],
+                                                      "grooves2": [("/g", "c")]}
+
+
+def _table(right: int) -> dict:
+    x = np.zeros((24, 1))
+    x[right, 0] = 1.0
+    return {"X": x, "truth": Key.from_index(right)}
+
+
+def test_each_set_and_their_mean_and_pool_are_scored_by_the_weights(capsys):
+    sets = {"a": [_table(0), _table(5)], "b": [_table(3)], "c": [{"X": None, "truth": Key(0, "major")}]}
+    fit_key._scores_line("plus", sets, np.array([1.0]))
+    fit_key._scores_line("minus", sets, np.array([-1.0]))
+    out = capsys.readouterr().out.splitlines()
+    # the best key of each table is its truth under +1; no table is no key (scored 0)
+    assert "a 1.000  b 1.000  c 0.000  mean 0.6667  pooled 0.7500" in out[0]
+    # under -1 the first key not marked wins: C# major for C major (0), C major for F major
+    # (its fifth: 0.5) and for D# major (0)
+    assert "a 0.250  b 0.000  c 0.000  mean 0.0833  pooled 0.1250" in out[1]
+
+
+def test_validation_on_the_more_edition_cannot_also_fit_on_it():
+    with pytest.raises(SystemExit):
+        fit_key.main(["--validate", "0.001", "--with-more"])
+    with pytest.raises(SystemExit):
+        fit_key.main(["--l2", "-1"])
