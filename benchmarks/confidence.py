@@ -123,12 +123,11 @@ def tempo_songs(names) -> list[dict]:
 
 def heldout_items(editions) -> list[dict]:
     """Held-out items of each named edition (``heldout``: the base set's split)."""
-    from benchmarks.evalset import CACHE, EDITIONS, load
+    from benchmarks.evalset import heldout_folder, load
 
     out = []
     for name in editions:
-        cache = CACHE if name == "heldout" else EDITIONS[name][0]
-        items = load("heldout", cache=cache)
+        items = load("heldout", cache=heldout_folder(name))
         if not items:
             print(f"the {name!r} edition is not built: python -m benchmarks.evalset "
                   f"--edition {name}")
@@ -154,9 +153,9 @@ def _print_bands(title: str, rows: list[dict], labels: tuple[str, ...]) -> None:
 
 
 def main(argv=None) -> int:
-    from benchmarks.evalset import EDITIONS
+    from benchmarks.evalset import HELD_OUT
 
-    held_out = ["heldout"] + [e for e in EDITIONS if EDITIONS[e][2] == ("heldout",)]
+    held_out = list(HELD_OUT)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sets", nargs="*", choices=TEMPO_SETS, default=list(TEMPO_SETS),
                     help="songs by other people for tempo (default: all)")

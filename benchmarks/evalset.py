@@ -248,6 +248,17 @@ EDITIONS = {
     "seventh": (CACHE + "-seventh", 17, ("heldout",), {"heldout": SEVENTH_FONTS},
                 SEVENTH_TUNE_PLAN),
 }
+#: The held-out material by name: the base set's ``heldout`` split, then every edition built
+#: for holding out alone.
+HELD_OUT = ("heldout",) + tuple(e for e, spec in EDITIONS.items() if spec[2] == ("heldout",))
+
+
+def heldout_folder(name: str, base: str = CACHE) -> str:
+    """Folder of the held-out material ``name`` (:data:`HELD_OUT`): ``base``, the base set's
+    folder, for its ``heldout`` split, else the edition's own."""
+    return base if name == "heldout" else EDITIONS[name][0]
+
+
 #: Editions that reuse the tunes of the fit-only 'more' edition (no corpus is read).
 _REUSED = ("grooves2",)
 #: Editions whose items get a detuning and another room or master on part of the items.

@@ -110,9 +110,10 @@ def out_of_fold(cache: str = CACHE) -> dict:
     from benchmarks.fit_tempo import (
         GENERATED_PLANS,
         GROOVES2,
+        L2,
         MORE,
-        TOUCHED,
         drift_tables,
+        edition_folds,
         fit,
         fit_trees,
         more_items,
@@ -129,10 +130,8 @@ def out_of_fold(cache: str = CACHE) -> dict:
                 for s in song_tables(*p, cache_dir=os.path.join(cache, "generated"))]
              + touched_tables(cache) + drift_tables())
     parts = {"X": [], "right": [], "clarity": [], "edition": []}
-    for name in TOUCHED:
-        test = [s for s in songs if s["gen"] == name]
-        train = [s for s in songs if name not in (s["gen"], s.get("source"))]
-        w = fit(train, l2=0.002, weights=wide_weights(train))
+    for name, train, test in edition_folds(songs):
+        w = fit(train, l2=L2, weights=wide_weights(train))
         x, right, clarity = decision_rows(test, scorer(w, fit_trees(train)))
         print(f"  {name:<8} {len(right):4d} songs, Acc1 {right.mean():.3f} under a refit "
               "without it", flush=True)

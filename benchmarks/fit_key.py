@@ -35,7 +35,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 from benchmarks.evalfeatures import cached_features  # noqa: E402
-from benchmarks.evalset import CACHE, EDITIONS, load  # noqa: E402
+from benchmarks.evalset import CACHE, HELD_OUT, heldout_folder, load  # noqa: E402
 from benchmarks.fit_tempo import (  # noqa: E402
     GENERATED_PLANS,
     GROOVES2,
@@ -122,8 +122,8 @@ def validation_tables(more: str = MORE, grooves2: str = GROOVES2) -> dict[str, l
 def heldout_tables(cache: str = CACHE) -> dict[str, list[dict]]:
     """Key tables of every built held-out edition (the base set's ``heldout`` split first)."""
     out = {}
-    for name in ["heldout"] + [e for e in EDITIONS if EDITIONS[e][2] == ("heldout",)]:
-        folder = cache if name == "heldout" else EDITIONS[name][0]
+    for name in HELD_OUT:
+        folder = heldout_folder(name, cache)
         items = load("heldout", cache=folder)
         if items:
             out[name] = real_key_tables(folder, items)
@@ -131,10 +131,11 @@ def heldout_tables(cache: str = CACHE) -> dict[str, list[dict]]:
 
 
 def _scores_line(label: str, sets: dict[str, list[dict]], w: np.ndarray) -> None:
-    scores = {name: _mirex(songs, w).mean() for name, songs in sets.items()}
-    pooled = np.concatenate([_mirex(songs, w) for songs in sets.values()]).mean()
-    print(f"  {label:<16} " + "  ".join(f"{n} {v:.3f}" for n, v in scores.items())
-          + f"  mean {np.mean(list(scores.values())):.4f}  pooled {pooled:.4f}")
+    per_song = {name: _mirex(songs, w) for name, songs in sets.items()}
+    means = {name: v.mean() for name, v in per_song.items()}
+    pooled = np.concatenate(list(per_song.values())).mean()
+    print(f"  {label:<16} " + "  ".join(f"{n} {m:.3f}" for n, m in means.items())
+          + f"  mean {np.mean(list(means.values())):.4f}  pooled {pooled:.4f}")
 
 
 def main(argv=None) -> int:

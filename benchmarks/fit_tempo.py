@@ -92,7 +92,7 @@ import numpy as np  # noqa: E402
 import scipy.optimize  # noqa: E402
 
 from benchmarks.evalfeatures import ANALYSIS_SR, cached_features, features_of_audio  # noqa: E402
-from benchmarks.evalset import CACHE, EDITIONS, SUBSETS, load  # noqa: E402
+from benchmarks.evalset import CACHE, EDITIONS, SUBSETS, heldout_folder, load  # noqa: E402
 from core.analysis.periodicity import tame_end  # noqa: E402
 from core.analysis.tempo import (  # noqa: E402
     FEATURE_NAMES,
@@ -106,8 +106,8 @@ from core.analysis.tempo import (  # noqa: E402
 )
 from core.calibration.agreement import tempo_hits, tempo_within  # noqa: E402
 
-__all__ = ["GENERATED_PLANS", "MORE", "GROOVES2", "song_tables", "real_tables", "more_items",
-           "fit", "leave_one_groove_out", "main"]
+__all__ = ["GENERATED_PLANS", "L2", "MORE", "GROOVES2", "song_tables", "real_tables",
+           "more_items", "fit", "edition_folds", "leave_one_groove_out", "main"]
 
 #: Folder of the fit-only ``more`` edition of the realistic set.
 MORE = EDITIONS["more"][0]
@@ -127,6 +127,8 @@ SUBDIVIDED = 0.0  # share of them with quieter clicks between the beats
 GENERATOR_WEIGHT = {"real": 3.0, "grooves2": 0.5, "orig": 1.0, "ind": 1.0, "click": 0.5,
                     "jazz": 0.5, "stretch": 1.0, "bandmix": 1.0, "accented": 1.0}
 SECONDS = 30.0
+#: L2 penalty (standardised units) of the shipped linear weights.
+L2 = 0.002
 
 
 def _features(mono: np.ndarray, sr: int):
@@ -485,7 +487,7 @@ def _touched_items(base: str) -> list[tuple[str, str, list[dict]]]:
     folder (its ``heldout`` split).  Raises FileNotFoundError when one is not built."""
     out = []
     for name in TOUCHED:
-        cache = base if name == "heldout" else EDITIONS[name][0]
+        cache = heldout_folder(name, base)
         items = load("heldout", cache=cache)
         if not items:
             raise FileNotFoundError(f"the {name!r} material is not built in {cache}")
@@ -603,6 +605,16 @@ def _score_line(label: str, songs: list[dict], w: np.ndarray, ref: np.ndarray) -
     return out
 
 
+def edition_folds(songs: list[dict]):
+    """(edition, training songs, test songs) for each touched edition (:data:`TOUCHED`) with
+    songs among ``songs``: the test songs are the edition's, the training songs all others
+    but the edition's copies (augmented sources name it as their ``source``)."""
+    for name in TOUCHED:
+        test = [s for s in songs if s["gen"] == name]
+        if test:
+            yield name, [s for s in songs if name not in (s["gen"], s.get("source"))], test
+
+
 def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
                           generated_scale: float = 1.0, reference=None,
                           fonts: bool = True, trees: bool = False,
@@ -647,12 +659,8 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
           f"{generated_scale}{f', with {rounds} trees' if trees else ''}): Acc1 / Acc2 of a refit "
           "without the edition (the current decision); touched editions, fit-time validation")
     rows, sweep = {}, {}
-    for name in TOUCHED:
-        test = [s for s in songs if s["gen"] == name]
-        if test:
-            w = refit([s for s in songs if name not in (s["gen"], s.get("source"))], test,
-                      sweep)
-            rows[name] = _score_line(name, test, w, reference)
+    for name, train, test in edition_folds(songs):
+        rows[name] = _score_line(name, test, refit(train, test, sweep), reference)
     for (what, value), figures in sweep.items():
         print(f"  {what} {value:.2f}: " + ", ".join(
             f"{name} {a1:.3f} / {a2:.3f}" for name, (a1, a2) in zip(rows, figures, strict=True))
@@ -892,7 +900,7 @@ def leave_one_groove_out(base: list[dict], grooves: list[dict], *, l2) -> float:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", default=CACHE)
-    ap.add_argument("--l2", type=float, default=0.002, help="L2 penalty (standardised units)")
+    ap.add_argument("--l2", type=float, default=L2, help="L2 penalty (standardised units)")
     ap.add_argument("--quiet", action="store_true", help="do not list the failed songs")
     ap.add_argument("--with-more", action="store_true",
                     help="also fit on the fit-only 'more' edition (in every training fold)")

@@ -68,12 +68,12 @@ def _answers(paths: list[str], floor: float, workers: int) -> list[float | None]
 
 def main(argv=None) -> int:
     from benchmarks.confidence import TEMPO_SETS, heldout_items, tempo_songs
-    from benchmarks.evalset import EDITIONS
+    from benchmarks.evalset import HELD_OUT
     from core.analysis.tempo import fold_tempo
     from core.calibration.agreement import tempo_hits
     from core.settings import TEMPO_FLOORS, tempo_range_text
 
-    held_out = ["heldout"] + [e for e in EDITIONS if EDITIONS[e][2] == ("heldout",)]
+    held_out = list(HELD_OUT)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--floors", nargs="+", type=float, default=[f for f in TEMPO_FLOORS if f],
                     help="the ranges' floors (default: the window's ranges)")
