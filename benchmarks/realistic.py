@@ -47,7 +47,8 @@ from benchmarks.tempo_report import own_numba_cache  # noqa: E402
 from core.calibration.agreement import key_relation, mirex_score, tempo_hits  # noqa: E402
 from core.io.keynotation import Key, parse_key  # noqa: E402
 
-__all__ = ["songcal_answers", "librosa_answer", "essentia_answer", "read_versioned", "main"]
+__all__ = ["songcal_answers", "librosa_answer", "essentia_answer", "read_versioned",
+           "tempo_ratio_name", "meter_rows", "main"]
 
 _KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 _KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
@@ -149,7 +150,27 @@ def _score(answer, item):
     return {"acc1": a1, "acc2": a2, "none": bpm is None,
             "mirex": mirex_score(key, truth_key) if key is not None else 0.0,
             "exact": key == truth_key, "weak": bool(answer.get("weak")),
-            "rel": key_relation(key, truth_key) if key is not None else "none"}
+            "rel": key_relation(key, truth_key) if key is not None else "none",
+            "ratio": tempo_ratio_name(bpm, item["bpm"])}
+
+
+#: Names of the metrical relations a wrong tempo is read as (estimate over truth).
+_RATIOS = (("x2", 2.0), ("x1/2", 0.5), ("x3/2", 1.5), ("x2/3", 2.0 / 3.0), ("x3", 3.0),
+           ("x1/3", 1.0 / 3.0), ("x4/3", 4.0 / 3.0), ("x3/4", 0.75))
+
+
+def tempo_ratio_name(bpm, truth: float) -> str:
+    """How a tempo relates to the truth: ``""`` when within 4 % (Acc1), ``"none"`` without
+    a tempo, else the nearest of :data:`_RATIOS` within 4 % or ``"other"``."""
+    if bpm is None or not bpm > 0:
+        return "none"
+    r = float(bpm) / float(truth)
+    if abs(r - 1.0) <= 0.04:
+        return ""
+    for name, value in _RATIOS:
+        if abs(r / value - 1.0) <= 0.04:
+            return name
+    return "other"
 
 
 def _table(rows_by_system, items):
@@ -189,6 +210,38 @@ def _variation_table(rows_by_system, items):
                                                                           "mirex")}
             print(f"{name:<14} {len(idx):>4} {system:<9} {mean['acc1']:6.3f} "
                   f"{mean['acc2']:6.3f} {mean['mirex']:6.3f}")
+
+
+def meter_rows(rows: list[dict], items: list[dict]) -> list[tuple]:
+    """Per notated meter of ``items`` (sorted): (meter, n, Acc1, Acc2, {relation: count} of
+    the wrong tempos), from one system's scored ``rows`` (:func:`_score`, same order)."""
+    out = []
+    for meter in sorted({it.get("meter", "?") for it in items}):
+        idx = [i for i, it in enumerate(items) if it.get("meter", "?") == meter]
+        wrong: dict[str, int] = {}
+        for i in idx:
+            if rows[i]["ratio"]:
+                wrong[rows[i]["ratio"]] = wrong.get(rows[i]["ratio"], 0) + 1
+        out.append((meter, len(idx), float(np.mean([rows[i]["acc1"] for i in idx])),
+                    float(np.mean([rows[i]["acc2"] for i in idx])),
+                    dict(sorted(wrong.items(), key=lambda kv: -kv[1]))))
+    return out
+
+
+def _meter_table(rows_by_system, items):
+    """Scores per subset and notated meter (the truth's beat is the meter's: the quarter in
+    x/4, the half in 2/2, the dotted quarter in 6/8 and 9/8), with how SongCal's wrong
+    tempos relate to the truth."""
+    print(f"\n{'subset':<10} {'meter':<5} {'n':>4} {'system':<9} {'Acc1':>6} {'Acc2':>6}  "
+          "wrong (estimate / truth)")
+    subsets = [s for s in SUBSETS if any(it["subset"] == s for it in items)]
+    for sub in subsets:
+        idx = [i for i, it in enumerate(items) if it["subset"] == sub]
+        sub_items = [items[i] for i in idx]
+        for system, rows in rows_by_system.items():
+            for meter, n, a1, a2, wrong in meter_rows([rows[i] for i in idx], sub_items):
+                text = ", ".join(f"{k} {v}" for k, v in wrong.items()) if system == "songcal" else ""
+                print(f"{sub:<10} {meter:<5} {n:>4} {system:<9} {a1:6.3f} {a2:6.3f}  {text}")
 
 
 def main(argv=None) -> int:
@@ -268,6 +321,8 @@ def main(argv=None) -> int:
     _table(rows, items)
     if any("detune_cents" in it for it in items):
         _variation_table(rows, items)
+    if any("meter" in it for it in items):
+        _meter_table(rows, items)
     print(f"\nreproduce: python -m benchmarks.realistic --edition {args.edition} "
           f"--split {args.split}" + (f" --limit {args.limit}" if args.limit else ""))
     return 0

@@ -1,0 +1,38 @@
+"""The realistic benchmark's report: how a wrong tempo relates to the truth, per meter."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.realistic import _score, meter_rows, tempo_ratio_name
+
+
+@pytest.mark.parametrize("bpm, truth, name", [
+    (120.0, 120.0, ""), (124.0, 120.0, ""), (115.5, 120.0, ""),
+    (240.0, 120.0, "x2"), (61.0, 120.0, "x1/2"), (95.0, 63.4, "x3/2"), (80.0, 120.0, "x2/3"),
+    (180.0, 60.0, "x3"), (40.5, 120.0, "x1/3"), (160.0, 120.0, "x4/3"), (90.0, 120.0, "x3/4"),
+    (100.0, 120.0, "other"), (None, 120.0, "none"), (0.0, 120.0, "none"),
+])
+def test_a_tempo_is_named_by_its_relation_to_the_truth(bpm, truth, name):
+    assert tempo_ratio_name(bpm, truth) == name
+
+
+def _item(i, meter, bpm, subset="drumless"):
+    return {"id": f"t{i}", "meter": meter, "bpm": bpm, "subset": subset, "tonic": 0,
+            "mode": "major"}
+
+
+def test_meter_rows_count_each_meters_songs_and_how_the_wrong_ones_are_wrong():
+    items = [_item(0, "6/8", 60.0), _item(1, "6/8", 60.0), _item(2, "6/8", 80.0),
+             _item(3, "2/4", 65.0), _item(4, "2/4", 65.0)]
+    answers = [{"bpm": 90.0, "key": "C major"}, {"bpm": 60.5, "key": "C major"},
+               {"bpm": 120.0, "key": "C major"}, {"bpm": 130.0, "key": "C major"},
+               {"bpm": 110.0, "key": None}]
+    rows = [_score(a, it) for a, it in zip(answers, items)]
+    got = meter_rows(rows, items)
+    assert [r[:2] for r in got] == [("2/4", 2), ("6/8", 3)]
+    meter, n, acc1, acc2, wrong = got[0]
+    assert (acc1, acc2) == (0.0, 0.5) and wrong == {"x2": 1, "other": 1}
+    meter, n, acc1, acc2, wrong = got[1]
+    assert acc1 == pytest.approx(1 / 3) and acc2 == pytest.approx(1 / 3)
+    assert wrong == {"x3/2": 2}
