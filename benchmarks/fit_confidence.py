@@ -1,6 +1,6 @@
 """A tempo confidence fitted on decisions made without the song: a try, not shipped.
 
-    python -m benchmarks.fit_confidence [--refresh] [--inputs 2|7] [--c 1.0]
+    python -m benchmarks.fit_confidence [--refresh] [--inputs 2|7] [--c 1.0] [--by meter|style]
 
 The analyzer's ``bpm_confidence`` is the decision's probability of its tempo times the
 pulse's periodicity over 0.3 (at most 1).  The decision (:mod:`benchmarks.fit_tempo`) is
@@ -31,6 +31,11 @@ is far better placed than the clarity, but on the songs no fit has read it faile
 set before the run (the Brier score must not rise on any set of 30 songs or more): better
 on the seventh edition and the recordings, worse on the MIDI songs and the modules, whose
 Acc1 is lower than any edition's.  The analyzer keeps the clarity.
+
+``--by meter`` prints the same out-of-fold decisions' Acc1 per subset and notated meter of
+the song (the truth's beat is the meter's: the quarter in x/4, the half in 2/2, the dotted
+quarter in 6/8 and 9/8), ``--by style`` per subset and groove, each with how the wrong
+tempos relate to the truth (``benchmarks/results/oof_breakdown.txt``).
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ from benchmarks.confidence import BANDS, auc, bands, brier  # noqa: E402
 from benchmarks.evalset import CACHE  # noqa: E402
 from core.analysis.tempo import FEATURE_NAMES, choose_tempo  # noqa: E402
 
-__all__ = ["CONFIDENCE_INPUTS", "OOF_PATH", "confidence_inputs", "decision_rows",
+__all__ = ["CONFIDENCE_INPUTS", "OOF_PATH", "breakdown", "confidence_inputs", "decision_rows",
            "fit_weights", "out_of_fold", "predict", "main"]
 
 #: Where the out-of-fold rows are cached.
@@ -84,14 +89,18 @@ def confidence_inputs(features: np.ndarray, mass: np.ndarray, near: np.ndarray,
                      row[FEATURE_NAMES.index("log2 tempo squared")]])
 
 
-def decision_rows(songs: list[dict], score) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def decision_rows(songs: list[dict], score, *, details: bool = False):
     """(inputs, right, clarity) of each song with a candidate table, decided by ``score``
     (a :func:`benchmarks.fit_tempo.scorer`) as the analyzer decides
     (:func:`core.analysis.tempo.choose_tempo`).  ``clarity`` is
     that probability times the chosen candidate's onset periodicity over 0.3 (at most 1),
-    the analyzer's confidence but for the periodicity, which it reads at the refined beat."""
+    the analyzer's confidence but for the periodicity, which it reads at the refined beat.
+    With ``details`` a fourth item: ``{"bpm", "truth", "subset", "meter", "style"}`` arrays
+    (the chosen candidate's tempo, the truth, and the song's subset, notated meter and
+    groove)."""
     per = FEATURE_NAMES.index("onset periodicity")
     rows, right, clarity = [], [], []
+    more = {"bpm": [], "truth": [], "subset": [], "meter": [], "style": []}
     for s in songs:
         if s["X"] is None:
             continue
@@ -99,7 +108,34 @@ def decision_rows(songs: list[dict], score) -> tuple[np.ndarray, np.ndarray, np.
         rows.append(confidence_inputs(s["X"], mass, near, top))
         right.append(bool(s["y"][top]))
         clarity.append(float(mass[top] * min(1.0, max(s["X"][top, per], 0.0) / 0.3)))
-    return np.array(rows), np.array(right), np.array(clarity)
+        if details:
+            more["bpm"].append(float(s["cands"][top]))
+            more["truth"].append(float(s["bpm"]))
+            more["subset"].append(str(s.get("subset") or "?"))
+            more["meter"].append(str(s.get("meter") or "?"))
+            more["style"].append(str(s.get("style") or "?"))
+    out = (np.array(rows), np.array(right), np.array(clarity))
+    return out + ({k: np.array(v) for k, v in more.items()},) if details else out
+
+
+def breakdown(rows: dict, field: str = "meter") -> list[tuple]:
+    """Out-of-fold Acc1 per subset and ``field`` (``meter`` or ``style``): (subset, value,
+    songs, Acc1, {relation of the wrong tempos to the truth: count}) sorted, from
+    :func:`out_of_fold`'s rows (``subset``, the field, ``bpm``, ``truth`` and ``right``)."""
+    from benchmarks.realistic import tempo_ratio_name
+
+    out = []
+    for sub, value in sorted(set(zip(rows["subset"], rows[field], strict=True))):
+        m = (rows["subset"] == sub) & (rows[field] == value)
+        wrong: dict[str, int] = {}
+        for bpm, truth, ok in zip(rows["bpm"][m], rows["truth"][m], rows["right"][m],
+                                  strict=True):
+            if not ok:
+                name = tempo_ratio_name(bpm, truth) or "near"
+                wrong[name] = wrong.get(name, 0) + 1
+        out.append((str(sub), str(value), int(m.sum()), float(rows["right"][m].mean()),
+                    dict(sorted(wrong.items(), key=lambda kv: -kv[1]))))
+    return out
 
 
 def out_of_fold(cache: str = CACHE) -> dict:
@@ -129,14 +165,16 @@ def out_of_fold(cache: str = CACHE) -> dict:
              + [s for p in GENERATED_PLANS
                 for s in song_tables(*p, cache_dir=os.path.join(cache, "generated"))]
              + touched_tables(cache) + drift_tables())
-    parts = {"X": [], "right": [], "clarity": [], "edition": []}
+    parts = {"X": [], "right": [], "clarity": [], "edition": [], "bpm": [], "truth": [],
+             "subset": [], "meter": [], "style": []}
     for name, train, test in edition_folds(songs):
         w = fit(train, l2=L2, weights=wide_weights(train))
-        x, right, clarity = decision_rows(test, scorer(w, fit_trees(train)))
+        x, right, clarity, more = decision_rows(test, scorer(w, fit_trees(train)),
+                                                details=True)
         print(f"  {name:<8} {len(right):4d} songs, Acc1 {right.mean():.3f} under a refit "
               "without it", flush=True)
         for key, v in (("X", x), ("right", right), ("clarity", clarity),
-                       ("edition", [name] * len(right))):
+                       ("edition", [name] * len(right)), *more.items()):
             parts[key].append(np.asarray(v))
     return {k: np.concatenate(v) for k, v in parts.items()}
 
@@ -174,6 +212,9 @@ def main(argv=None) -> int:
                     help="make the out-of-fold rows again (refits of the decision)")
     ap.add_argument("--c", type=float, default=1.0,
                     help="inverse L2 strength of the logistic regression (standardised)")
+    ap.add_argument("--by", choices=("meter", "style"),
+                    help="print the out-of-fold Acc1 per subset and notated meter or groove "
+                         "instead")
     ap.add_argument("--inputs", type=int, choices=(2, 7), default=2,
                     help="read the first 2 (the decision's logit and margin) or all 7 "
                          "CONFIDENCE_INPUTS")
@@ -189,6 +230,18 @@ def main(argv=None) -> int:
         os.replace(tmp, path)
     with np.load(path) as d:
         x, right, clarity, edition = d["X"], d["right"], d["clarity"], d["edition"]
+        rows = {k: d[k] for k in d.files}
+    if args.by:
+        if args.by not in rows:
+            print(f"{path} was made before the rows kept their {args.by}: run with --refresh")
+            return 2
+        what = {"meter": "notated meter", "style": "groove"}[args.by]
+        print(f"out-of-fold Acc1 per subset and {what} (each touched edition under a refit "
+              "without it); the wrong tempos by their relation to the truth:")
+        for sub, value, n, acc1, wrong in breakdown(rows, args.by):
+            print(f"  {sub:<10} {value:<14} {n:4d}  Acc1 {acc1:.3f}  "
+                  + ", ".join(f"{k} {v}" for k, v in wrong.items()))
+        return 0
     x = x[:, :args.inputs]
     print(f"{len(right)} songs of {len(set(edition))} editions, Acc1 {right.mean():.3f}")
     held = np.zeros(len(right))

@@ -252,7 +252,7 @@ def real_tables(cache: str = CACHE, items: list[dict] | None = None, *,
         f = cached_features(it["path"], os.path.join(cache, "features"))
         t = _table_of(f.onset_bands, f.frame_rate, f.chroma, f.bass_chroma,
                       f.pitch_frame_rate, it["bpm"], it["style"], gen, it["id"])
-        t["subset"], t["font"] = it["subset"], it.get("soundfont")
+        t["subset"], t["font"], t["meter"] = it["subset"], it.get("soundfont"), it.get("meter")
         out.append(t)
     return out
 

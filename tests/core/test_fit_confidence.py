@@ -6,6 +6,7 @@ import pytest
 from benchmarks.confidence import auc, brier
 from benchmarks.fit_confidence import (
     CONFIDENCE_INPUTS,
+    breakdown,
     confidence_inputs,
     decision_rows,
     fit_weights,
@@ -81,3 +82,29 @@ def test_each_song_is_decided_as_the_analyzer_decides_and_scored_on_its_choice()
     assert x[0, 0] == pytest.approx(np.log(0.6 / 0.4))
     assert x[0, 2] == pytest.approx(0.5)  # the chosen tempo's likelier candidate (0.35 > 0.25)
     assert clarity[0] == pytest.approx(0.6)  # periodicity over 0.3 counts as 1
+
+
+def test_the_details_name_the_chosen_tempo_the_truth_and_the_songs_meter():
+    songs = [{"X": np.vstack([_row(0.0, 0.5, 1.0, 1.0), _row(-1.0, 0.3, 1.0, 1.0)]),
+              "cands": [120.0, 60.0], "y": np.array([False, True]), "bpm": 61.0,
+              "subset": "drumless", "meter": "2/4", "style": "none"}]
+    *_, more = decision_rows(songs, lambda X: np.log([0.7, 0.3]), details=True)
+    assert more["bpm"].tolist() == [120.0] and more["truth"].tolist() == [61.0]
+    assert more["subset"].tolist() == ["drumless"] and more["meter"].tolist() == ["2/4"]
+    assert more["style"].tolist() == ["none"]
+
+
+def test_the_breakdown_counts_each_meters_songs_and_names_how_the_wrong_ones_are_wrong():
+    rows = {"subset": np.array(["drumless"] * 4 + ["clear"]),
+            "meter": np.array(["6/8", "6/8", "2/4", "6/8", "2/4"]),
+            "bpm": np.array([95.0, 63.0, 130.0, 100.0, 120.0]),
+            "truth": np.array([63.4, 63.4, 65.0, 63.4, 120.0]),
+            "right": np.array([False, True, False, False, True])}
+    assert breakdown(rows, "meter") == [("clear", "2/4", 1, 1.0, {}),
+                              ("drumless", "2/4", 1, 0.0, {"x2": 1}),
+                              ("drumless", "6/8", 3, pytest.approx(1 / 3),
+                               {"x3/2": 1, "other": 1})]
+    rows["style"] = np.array(["none", "none", "reel", "none", "rock"])
+    assert [r[:3] for r in breakdown(rows, "style")] == [("clear", "rock", 1),
+                                                         ("drumless", "none", 3),
+                                                         ("drumless", "reel", 1)]

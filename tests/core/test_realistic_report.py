@@ -28,7 +28,7 @@ def test_meter_rows_count_each_meters_songs_and_how_the_wrong_ones_are_wrong():
     answers = [{"bpm": 90.0, "key": "C major"}, {"bpm": 60.5, "key": "C major"},
                {"bpm": 120.0, "key": "C major"}, {"bpm": 130.0, "key": "C major"},
                {"bpm": 110.0, "key": None}]
-    rows = [_score(a, it) for a, it in zip(answers, items)]
+    rows = [_score(a, it) for a, it in zip(answers, items, strict=True)]
     got = meter_rows(rows, items)
     assert [r[:2] for r in got] == [("2/4", 2), ("6/8", 3)]
     meter, n, acc1, acc2, wrong = got[0]
