@@ -3,6 +3,7 @@
 Run ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--with-more | --generalise]
 [--with-grooves2] [--logo]`` or ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--wide]
 [--loeo] [--weighting files|editions] [--generated-scale F] [--stretch] [--bandmix] [--accented]
+[--compound]
 [--by-game [--with-next] [--others-weight F]] [--jazz N [--jazz-weight W]]
 [--trees [--tree-rounds N]]`` after building the realistic set (``python -m
 benchmarks.evalset``).
@@ -62,6 +63,11 @@ realistic songs that ``python -m benchmarks.accents --edition E --render-only`` 
 a player's metric accents (``<edition folder>/accented``) join the fit as the source
 ``accented``; an edition's copies leave with it.  A try, not the shipped fit:
 ``benchmarks/results/fits.txt`` has what it gave.
+
+**Compound comping** (``--compound``, beside ``--wide`` or ``--loeo``): the copies of the
+compound-metre tunes that ``python -m benchmarks.compound`` comped in threes
+(``<edition folder>/compound``) join the fit as the source ``compound``; an edition's copies
+leave with it.
 
 **Songs by other composers as training material** (``--wide --by-game``): the MIDI songs of
 :mod:`benchmarks.midisongs` (three games' soundtracks, their composers' notated tempo) are
@@ -125,7 +131,8 @@ SUBDIVIDED = 0.0  # share of them with quieter clicks between the beats
 #: Weight of each source in the loss (each source's songs share it equally).  ``grooves2``
 #: only counts with ``--with-grooves2`` and in the ``--logo`` check.
 GENERATOR_WEIGHT = {"real": 3.0, "grooves2": 0.5, "orig": 1.0, "ind": 1.0, "click": 0.5,
-                    "jazz": 0.5, "stretch": 1.0, "bandmix": 1.0, "accented": 1.0}
+                    "jazz": 0.5, "stretch": 1.0, "bandmix": 1.0, "accented": 1.0,
+                    "compound": 1.0}
 SECONDS = 30.0
 #: L2 penalty (standardised units) of the shipped linear weights.
 L2 = 0.002
@@ -308,7 +315,7 @@ def _copy_table(cache: str, it: dict, *, source: str, gen: str, group: str,
 #: and edition (``source``), and leave the fit with it.
 BANDMIX_SHARE, BANDMIX_GAIN, BANDMIX_LEAK = 0.5, 2.0, (0.5, 0.15)
 #: Sources that are copies of realistic songs (never scored themselves).
-AUGMENTED = ("stretch", "bandmix", "accented")
+AUGMENTED = ("stretch", "bandmix", "accented", "compound")
 
 
 def band_mix(rng: np.random.Generator) -> np.ndarray:
@@ -338,20 +345,33 @@ def bandmixed_tables(cache: str, items: list[dict], *, source: str) -> list[dict
     return out
 
 
-def accented_tables(cache: str, items: list[dict], *, source: str) -> list[dict]:
-    """Candidate tables of the accented copies of ``items`` that ``python -m
-    benchmarks.accents --edition E --render-only`` rendered into ``cache``/accented (the same
-    songs with a player's metric accents); items without a copy are left out."""
+def _rendered_copies(cache: str, items: list[dict], *, source: str, kind: str) -> list[dict]:
+    """Candidate tables of the copies of ``items`` rendered into ``cache``/``kind`` (the
+    source ``kind``); items without a copy are left out."""
     out = []
-    folder = os.path.join(cache, "accented")
+    folder = os.path.join(cache, kind)
     for it in items:
         if os.path.isabs(it["file"]):  # the drift probe's files: no copies of its own
             continue
         path = os.path.join(folder, it["file"])
         if os.path.exists(path):
-            out.append(_copy_table(folder, dict(it, path=path), source=source, gen="accented",
-                                   group=f"{it['id']}~accented"))
+            out.append(_copy_table(folder, dict(it, path=path), source=source, gen=kind,
+                                   group=f"{it['id']}~{kind}"))
     return out
+
+
+def accented_tables(cache: str, items: list[dict], *, source: str) -> list[dict]:
+    """Candidate tables of the accented copies of ``items`` that ``python -m
+    benchmarks.accents --edition E --render-only`` rendered into ``cache``/accented (the same
+    songs with a player's metric accents); items without a copy are left out."""
+    return _rendered_copies(cache, items, source=source, kind="accented")
+
+
+def compound_tables(cache: str, items: list[dict], *, source: str) -> list[dict]:
+    """Candidate tables of the copies of ``items`` that ``python -m benchmarks.compound``
+    rendered into ``cache``/compound (compound-metre tunes comped in threes); items without
+    a copy are left out."""
+    return _rendered_copies(cache, items, source=source, kind="compound")
 
 
 #: Width (octaves) of the kernel :func:`tempo_balance` counts neighbouring tempos with, and
@@ -933,6 +953,9 @@ def main(argv=None) -> int:
     ap.add_argument("--accented", action="store_true",
                     help="wide material: also fit on the accented copies that python -m "
                          "benchmarks.accents --render-only rendered (metric accents)")
+    ap.add_argument("--compound", action="store_true",
+                    help="wide material: also fit on the copies of compound-metre tunes comped "
+                         "in threes that python -m benchmarks.compound rendered")
     ap.add_argument("--by-game", action="store_true",
                     help="with --wide: score each game's MIDI songs (benchmarks.midisongs) by a "
                          "model also fitted on the other games' songs")
@@ -977,8 +1000,8 @@ def main(argv=None) -> int:
     if args.generalise and args.with_more:
         ap.error("--generalise scores on the 'more' edition: it cannot also be fitted on")
     wide = args.wide or args.loeo
-    if (args.stretch or args.bandmix or args.accented) and not wide:
-        ap.error("--stretch, --bandmix and --accented need --wide or --loeo")
+    if (args.stretch or args.bandmix or args.accented or args.compound) and not wide:
+        ap.error("--stretch, --bandmix, --accented and --compound need --wide or --loeo")
     if args.by_game and not args.wide:
         ap.error("--by-game needs --wide")
     if args.with_next and not args.by_game:
@@ -1008,7 +1031,8 @@ def main(argv=None) -> int:
         except FileNotFoundError as e:
             ap.error(str(e))
     for wanted, copies in ((args.stretch, stretched_tables), (args.bandmix, bandmixed_tables),
-                           (args.accented, accented_tables)):
+                           (args.accented, accented_tables),
+                           (args.compound, compound_tables)):
         if wanted:
             try:
                 touched += augmented_wide(copies, args.cache, args.more, args.grooves2)
