@@ -3,7 +3,7 @@
 Run ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--with-more | --generalise]
 [--with-grooves2] [--logo]`` or ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--wide]
 [--loeo] [--weighting files|editions] [--generated-scale F] [--stretch] [--bandmix] [--accented]
-[--compound]
+[--compound | --compound-replace fit|reference]
 [--by-game [--with-next] [--others-weight F]] [--jazz N [--jazz-weight W]]
 [--trees [--tree-rounds N]]`` after building the realistic set (``python -m
 benchmarks.evalset``).
@@ -67,7 +67,11 @@ a player's metric accents (``<edition folder>/accented``) join the fit as the so
 **Compound comping** (``--compound``, beside ``--wide`` or ``--loeo``): the copies of the
 compound-metre tunes that ``python -m benchmarks.compound`` comped in threes
 (``<edition folder>/compound``) join the fit as the source ``compound``; an edition's copies
-leave with it.
+leave with it.  ``--compound-replace fit`` puts each copy in its original's place instead,
+in the material fitted on and in the editions left out (the editions as they would have been
+built with players' figures); ``--compound-replace reference`` (with ``--loeo``) fits on the
+material as built and scores each edition left out on its replaced songs, the reference the
+other is compared with.
 
 **Songs by other composers as training material** (``--wide --by-game``): the MIDI songs of
 :mod:`benchmarks.midisongs` (three games' soundtracks, their composers' notated tempo) are
@@ -374,6 +378,22 @@ def compound_tables(cache: str, items: list[dict], *, source: str) -> list[dict]
     return _rendered_copies(cache, items, source=source, kind="compound")
 
 
+def replaced_by_copies(songs: list[dict], copies: list[dict]) -> list[dict]:
+    """``songs`` with each song that has a copy among ``copies`` (:func:`compound_tables`,
+    which name the song's edition as their ``source``) replaced by the copy, scored as the
+    song's own edition: the edition as it would have been built with the copy's figures."""
+    by_song = {(c["source"], c["group"].rsplit("~", 1)[0]): c for c in copies}
+    out = []
+    for s in songs:
+        c = by_song.get((s["gen"], s["group"]))
+        if c is None:
+            out.append(s)
+        else:
+            out.append({k: v for k, v in c.items() if k != "source"}
+                       | {"gen": s["gen"], "group": s["group"], "meter": s.get("meter")})
+    return out
+
+
 #: Width (octaves) of the kernel :func:`tempo_balance` counts neighbouring tempos with, and
 #: the most a song's weight is raised or lowered by it.
 BALANCE_WIDTH, BALANCE_CLIP = 0.15, 4.0
@@ -640,7 +660,7 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
                           fonts: bool = True, trees: bool = False,
                           shares: tuple[float, ...] = (),
                           tops: tuple[float, ...] = (), rounds: int = TREE_ROUNDS,
-                          balance: float = 0.0) -> dict:
+                          balance: float = 0.0, test_songs: list[dict] | None = None) -> dict:
     """Score each touched edition by a model fitted on all the other material.
 
     For each source of :data:`TOUCHED` in ``songs``: fitted on every other song of
@@ -655,7 +675,9 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
     (:data:`core.analysis.tempo.TREES_TOP_BPM`; ``inf``: never).  Printed
     per subset: candidate-level Acc1 / Acc2 of the refit and, in brackets, of ``reference``
     (weights or a :func:`scorer`; default: the current decision,
-    :func:`core.analysis.tempo.decision_scores`).  Returns the edition rows
+    :func:`core.analysis.tempo.decision_scores`).  With ``test_songs`` each edition left
+    out is scored on its songs among those instead (see ``--compound-replace``), and the
+    engine and soundfont folds are skipped.  Returns the edition rows
     (``{edition: {subset: (acc1, acc2, ref acc1, ref acc2, songs)}}``).
     """
     if reference is None:
@@ -680,6 +702,8 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
           "without the edition (the current decision); touched editions, fit-time validation")
     rows, sweep = {}, {}
     for name, train, test in edition_folds(songs):
+        if test_songs is not None:
+            test = [s for s in test_songs if s["gen"] == name]
         rows[name] = _score_line(name, test, refit(train, test, sweep), reference)
     for (what, value), figures in sweep.items():
         print(f"  {what} {value:.2f}: " + ", ".join(
@@ -693,6 +717,8 @@ def leave_one_edition_out(songs: list[dict], *, l2, scheme: str = "files",
                   f"({np.mean([r['all'][k + 2] for r in rows.values()]):.3f}); pooled per subset: "
                   + ", ".join(f"{sub} {_pooled(rows, sub, k):.3f} ({_pooled(rows, sub, k + 2):.3f})"
                               for sub in SUBSETS))
+    if test_songs is not None:
+        return rows
     tim = [s for s in songs if s.get("font") == "freepats" and s["gen"] not in AUGMENTED]
     if tim:
         print("leave the TiMidity++ engine out (fitted without any freepats render):")
@@ -953,6 +979,10 @@ def main(argv=None) -> int:
     ap.add_argument("--accented", action="store_true",
                     help="wide material: also fit on the accented copies that python -m "
                          "benchmarks.accents --render-only rendered (metric accents)")
+    ap.add_argument("--compound-replace", choices=("fit", "reference"),
+                    help="the compound-metre copies (python -m benchmarks.compound) replace "
+                         "their originals in the editions left out; 'fit': in the material "
+                         "fitted on too, 'reference': the material as built (--loeo only)")
     ap.add_argument("--compound", action="store_true",
                     help="wide material: also fit on the copies of compound-metre tunes comped "
                          "in threes that python -m benchmarks.compound rendered")
@@ -1038,6 +1068,22 @@ def main(argv=None) -> int:
                 touched += augmented_wide(copies, args.cache, args.more, args.grooves2)
             except FileNotFoundError as e:
                 ap.error(str(e))
+    if args.compound_replace:
+        if args.compound_replace == "reference" and not args.loeo:
+            ap.error("--compound-replace reference needs --loeo")
+        copies = augmented_wide(compound_tables, args.cache, args.more, args.grooves2)
+        replaced = (replaced_by_copies(real, copies), replaced_by_copies(more, copies),
+                    replaced_by_copies(touched, copies))
+        moved = sum(a is not b for a, b in zip(real + more + touched, sum(replaced, []),
+                                                strict=True))
+        print(f"compound-metre copies replace {moved} songs ({args.compound_replace})")
+        if args.compound_replace == "reference":
+            leave_one_edition_out(real + more + grooves + generated + touched, l2=args.l2,
+                                  scheme=args.weighting, generated_scale=args.generated_scale,
+                                  trees=args.trees, rounds=args.tree_rounds,
+                                  test_songs=replaced[2])
+            return 0
+        real, more, touched = replaced
     if args.by_game:
         others = midisong_tables() + (next_tables() if args.with_next else [])
         leave_one_game_out(real + more + grooves + generated + touched, others,

@@ -320,3 +320,37 @@ def test_tempo_balance_weighs_rare_tempos_up_and_keeps_the_mean():
     assert np.all(tempo_balance(songs, 0.0) == 1.0)
     half = tempo_balance(songs, 0.5)
     assert 1.0 < half[-1] / half[0] < f[-1] / f[0]
+
+
+def test_compound_copies_replace_their_originals_as_songs_of_the_same_edition():
+    from benchmarks.fit_tempo import replaced_by_copies
+
+    songs = [{"gen": "fourth", "group": "t1", "X": "orig1", "meter": "6/8"},
+             {"gen": "fourth", "group": "t2", "X": "orig2", "meter": "2/4"},
+             {"gen": "real", "group": "t1", "X": "orig3", "meter": "6/8"}]
+    copies = [{"gen": "compound", "source": "fourth", "group": "t1~compound", "X": "copy1"},
+              {"gen": "compound", "source": "fresh", "group": "t2~compound", "X": "copy2"}]
+    out = replaced_by_copies(songs, copies)
+    assert [s["X"] for s in out] == ["copy1", "orig2", "orig3"]  # same id, other edition: kept
+    assert out[0] == {"gen": "fourth", "group": "t1", "X": "copy1", "meter": "6/8"}
+    assert out[1] is songs[1] and songs[0]["X"] == "orig1"
+
+
+def test_the_editions_left_out_can_be_scored_on_other_songs_than_those_fitted_on(capsys):
+    from benchmarks.fit_tempo import leave_one_edition_out
+
+    def songs(n, rule, gen, seed):
+        out = []
+        for s in _songs(n, rule=rule, font="a", seed=seed):
+            right = int(np.argmax(s["y"]))
+            out.append(dict(s, gen=gen, cands=np.where(np.arange(2) == right, 60.0, 120.0)))
+        return out
+
+    fitted = songs(30, 1, "real", 1) + songs(20, 1, "fresh", 2)
+    scored = songs(10, -1, "fresh", 3)  # the opposite rule: the fit never learns it
+    rows = leave_one_edition_out(fitted, l2=0.002, reference=np.array([1.0]), fonts=True,
+                                 test_songs=scored)
+    out = capsys.readouterr().out
+    assert set(rows) == {"fresh"} and rows["fresh"]["all"][0] == 0.0
+    assert "fresh       10 songs" in out
+    assert "soundfont" not in out  # no engine or soundfont folds on other test songs
