@@ -1030,8 +1030,15 @@ def main(argv=None) -> int:
     if args.generalise and args.with_more:
         ap.error("--generalise scores on the 'more' edition: it cannot also be fitted on")
     wide = args.wide or args.loeo
-    if (args.stretch or args.bandmix or args.accented or args.compound) and not wide:
-        ap.error("--stretch, --bandmix, --accented and --compound need --wide or --loeo")
+    if (args.stretch or args.bandmix or args.accented or args.compound
+            or args.compound_replace) and not wide:
+        ap.error("--stretch, --bandmix, --accented, --compound and --compound-replace need "
+                 "--wide or --loeo")
+    if args.compound_replace and args.compound:
+        ap.error("--compound adds the copies and --compound-replace puts them in place: one "
+                 "or the other")
+    if args.compound_replace == "reference" and not args.loeo:
+        ap.error("--compound-replace reference needs --loeo")
     if args.by_game and not args.wide:
         ap.error("--by-game needs --wide")
     if args.with_next and not args.by_game:
@@ -1069,8 +1076,6 @@ def main(argv=None) -> int:
             except FileNotFoundError as e:
                 ap.error(str(e))
     if args.compound_replace:
-        if args.compound_replace == "reference" and not args.loeo:
-            ap.error("--compound-replace reference needs --loeo")
         copies = augmented_wide(compound_tables, args.cache, args.more, args.grooves2)
         replaced = (replaced_by_copies(real, copies), replaced_by_copies(more, copies),
                     replaced_by_copies(touched, copies))

@@ -354,3 +354,16 @@ def test_the_editions_left_out_can_be_scored_on_other_songs_than_those_fitted_on
     assert set(rows) == {"fresh"} and rows["fresh"]["all"][0] == 0.0
     assert "fresh       10 songs" in out
     assert "soundfont" not in out  # no engine or soundfont folds on other test songs
+
+
+@pytest.mark.parametrize("argv", [
+    ["--compound-replace", "fit"],  # neither --wide nor --loeo
+    ["--wide", "--compound", "--compound-replace", "fit"],  # added and in place at once
+    ["--wide", "--compound-replace", "reference"],  # the reference is an editions-left-out run
+])
+def test_the_compound_copies_are_asked_for_one_way_with_the_wide_material(argv, capsys):
+    import benchmarks.fit_tempo as ft
+
+    with pytest.raises(SystemExit):
+        ft.main(argv)
+    assert "compound" in capsys.readouterr().err
