@@ -33,7 +33,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-__all__ = ["BAR", "BEAT", "OFF", "accent_events", "accented_item", "main"]
+__all__ = ["BAR", "BEAT", "OFF", "accent_events", "accented_item", "render_copies", "main"]
 
 #: Velocity added on a bar's first beat, on the bar's other beats, and taken from notes
 #: between the beats.
@@ -96,8 +96,33 @@ def _render(job):
     return out
 
 
+def render_copies(folder: str, items: list[dict], kind: str, render, *,
+                  jobs: int = 2) -> tuple[list[dict], int]:
+    """Render the copies of an edition's ``items`` (in ``folder``) that ``folder``/``kind``
+    lacks, ``jobs`` at once, each by ``render((item, source, soundfont, path))``.
+
+    Returns the copies (the items with their copy's ``path``) and how many were rendered now.
+    """
+    from benchmarks.evalset import SOUNDFONTS
+
+    with open(os.path.join(folder, "sources.json")) as f:
+        sources = {s["id"]: s for s in json.load(f)["tunes"]}
+    out_dir = os.path.join(folder, kind)
+    os.makedirs(os.path.join(out_dir, "audio"), exist_ok=True)
+    copies = [dict(it, path=os.path.join(out_dir, it["file"])) for it in items]
+    todo = [(it, sources[it["source"]], SOUNDFONTS[it["soundfont"]], it["path"])
+            for it in copies if not os.path.exists(it["path"])]
+    if todo:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+            for _ in pool.map(render, todo):
+                pass
+    return copies, len(todo)
+
+
 def main(argv=None) -> int:
-    from benchmarks.evalset import EDITIONS, SOUNDFONTS, load
+    from benchmarks.evalset import EDITIONS, load
     from benchmarks.realistic import _peers, _score, songcal_answers
     from benchmarks.tempo_report import own_numba_cache
 
@@ -120,21 +145,10 @@ def main(argv=None) -> int:
         print(f"no FluidSynth-rendered tunes in {folder}: build the edition first")
         return 2
     own_numba_cache(folder)
-    with open(os.path.join(folder, "sources.json")) as f:
-        sources = {s["id"]: s for s in json.load(f)["tunes"]}
     out_dir = os.path.join(folder, "accented")
-    os.makedirs(os.path.join(out_dir, "audio"), exist_ok=True)
-    accented = [dict(it, path=os.path.join(out_dir, it["file"])) for it in items]
-    todo = [(it, sources[it["source"]], SOUNDFONTS[it["soundfont"]], it["path"])
-            for it in accented if not os.path.exists(it["path"])]
-    if todo:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            for _ in pool.map(_render, todo):
-                pass
+    accented, rendered = render_copies(folder, items, "accented", _render, jobs=args.jobs)
     if args.render_only:
-        print(f"{len(accented)} accented copies in {out_dir} ({len(todo)} rendered now)")
+        print(f"{len(accented)} accented copies in {out_dir} ({rendered} rendered now)")
         return 0
     from benchmarks.realistic import TEMPO_FITTED
 

@@ -22,7 +22,6 @@ fits on the copies as the source ``compound``; an edition's copies leave the fit
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -71,7 +70,8 @@ def _render(job):
 
 def copy_edition(name: str, *, jobs: int = 2) -> tuple[int, int]:
     """Render the compound copies of edition ``name`` that are missing; (copies, rendered)."""
-    from benchmarks.evalset import EDITIONS, SOUNDFONTS, load
+    from benchmarks.accents import render_copies
+    from benchmarks.evalset import EDITIONS, load
 
     if name == "seventh":
         raise ValueError("the seventh edition is never copied: no fit reads it")
@@ -79,20 +79,8 @@ def copy_edition(name: str, *, jobs: int = 2) -> tuple[int, int]:
     items = [c for c in map(compound_item, load(None, cache=folder)) if c is not None]
     if not items:
         return 0, 0
-    with open(os.path.join(folder, "sources.json")) as f:
-        sources = {s["id"]: s for s in json.load(f)["tunes"]}
-    out_dir = os.path.join(folder, "compound")
-    os.makedirs(os.path.join(out_dir, "audio"), exist_ok=True)
-    todo = [(it, sources[it["source"]], SOUNDFONTS[it["soundfont"]],
-             os.path.join(out_dir, it["file"])) for it in items
-            if not os.path.exists(os.path.join(out_dir, it["file"]))]
-    if todo:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-            for _ in pool.map(_render, todo):
-                pass
-    return len(items), len(todo)
+    copies, rendered = render_copies(folder, items, "compound", _render, jobs=jobs)
+    return len(copies), rendered
 
 
 def main(argv=None) -> int:

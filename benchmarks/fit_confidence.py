@@ -122,19 +122,16 @@ def breakdown(rows: dict, field: str = "meter") -> list[tuple]:
     """Out-of-fold Acc1 per subset and ``field`` (``meter`` or ``style``): (subset, value,
     songs, Acc1, {relation of the wrong tempos to the truth: count}) sorted, from
     :func:`out_of_fold`'s rows (``subset``, the field, ``bpm``, ``truth`` and ``right``)."""
-    from benchmarks.realistic import tempo_ratio_name
+    from benchmarks.realistic import relation_counts, tempo_ratio_name
 
     out = []
     for sub, value in sorted(set(zip(rows["subset"], rows[field], strict=True))):
         m = (rows["subset"] == sub) & (rows[field] == value)
-        wrong: dict[str, int] = {}
-        for bpm, truth, ok in zip(rows["bpm"][m], rows["truth"][m], rows["right"][m],
-                                  strict=True):
-            if not ok:
-                name = tempo_ratio_name(bpm, truth) or "near"
-                wrong[name] = wrong.get(name, 0) + 1
+        wrong = (tempo_ratio_name(bpm, truth) or "near"
+                 for bpm, truth, ok in zip(rows["bpm"][m], rows["truth"][m], rows["right"][m],
+                                           strict=True) if not ok)
         out.append((str(sub), str(value), int(m.sum()), float(rows["right"][m].mean()),
-                    dict(sorted(wrong.items(), key=lambda kv: -kv[1]))))
+                    relation_counts(wrong)))
     return out
 
 

@@ -35,7 +35,7 @@ import json
 import os
 import sys
 import warnings
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
@@ -48,7 +48,7 @@ from core.calibration.agreement import key_relation, mirex_score, tempo_hits  # 
 from core.io.keynotation import Key, parse_key  # noqa: E402
 
 __all__ = ["songcal_answers", "librosa_answer", "essentia_answer", "read_versioned",
-           "tempo_ratio_name", "meter_rows", "main"]
+           "tempo_ratio_name", "relation_counts", "meter_rows", "main"]
 
 _KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 _KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
@@ -212,19 +212,21 @@ def _variation_table(rows_by_system, items):
                   f"{mean['acc2']:6.3f} {mean['mirex']:6.3f}")
 
 
+def relation_counts(names) -> dict[str, int]:
+    """How many times each relation (:func:`tempo_ratio_name`) of ``names`` occurs, the
+    commonest first (``""``, a right tempo, is not counted)."""
+    return dict(Counter(name for name in names if name).most_common())
+
+
 def meter_rows(rows: list[dict], items: list[dict]) -> list[tuple]:
     """Per notated meter of ``items`` (sorted): (meter, n, Acc1, Acc2, {relation: count} of
     the wrong tempos), from one system's scored ``rows`` (:func:`_score`, same order)."""
     out = []
     for meter in sorted({it.get("meter", "?") for it in items}):
         idx = [i for i, it in enumerate(items) if it.get("meter", "?") == meter]
-        wrong: dict[str, int] = {}
-        for i in idx:
-            if rows[i]["ratio"]:
-                wrong[rows[i]["ratio"]] = wrong.get(rows[i]["ratio"], 0) + 1
         out.append((meter, len(idx), float(np.mean([rows[i]["acc1"] for i in idx])),
                     float(np.mean([rows[i]["acc2"] for i in idx])),
-                    dict(sorted(wrong.items(), key=lambda kv: -kv[1]))))
+                    relation_counts(rows[i]["ratio"] for i in idx)))
     return out
 
 
