@@ -1,18 +1,19 @@
 """Tempo and key on the realistic evaluation set, beside librosa's and Essentia's plain pipelines.
 
-Run ``python -m benchmarks.realistic [--edition base|fresh|unseen|fourth|fifth|sixth|seventh]
+Run ``python -m benchmarks.realistic [--edition base|fresh|...|seventh|eighth]
 [--split heldout|fit|all] [--limit N] [--no-peers] [--quiet]`` after building the set with
 ``python -m benchmarks.evalset`` (``--edition fresh``, ``unseen``, ``fourth``, ``fifth``,
-``sixth`` and ``seventh``: the held-out-only editions of that script; ``unseen`` and later
-editions also detune and re-room part of their files, ``fourth`` and later drift, wow,
-compress or band-limit and narrow or widen part of them, ``fifth`` renders a third of its
-files with TiMidity++ and adds tempo steps, noise floors, echoes and fades, ``sixth`` plays
-its pitched parts with Csound's models and its drums with recorded kits, and ``seventh``
-renders with the Merlin soundfont; no fit has read it).  By default only the ``heldout``
-split is scored.  The tempo decision is fitted on every edition but the seventh
-(``fit_tempo --wide --trees``, :data:`TEMPO_FITTED`), so the tempo figures of every other
-edition are in-sample (the output says so); the key weights were fitted on the ``fit``
-split alone.  The ``fit`` split (FluidR3 and OPL-3, other pieces) is what ``python -m
+``sixth``, ``seventh`` and ``eighth``: the held-out-only editions of that script; ``unseen``
+and later editions also detune and re-room part of their files, ``fourth`` and later drift,
+wow, compress or band-limit and narrow or widen part of them, ``fifth`` renders a third of
+its files with TiMidity++ and adds tempo steps, noise floors, echoes and fades, ``sixth``
+plays its pitched parts with Csound's models and its drums with recorded kits, ``seventh``
+renders with the Merlin soundfont, and ``eighth`` plays generated tunes through GeneralUser
+GS, most of them with players' accents, under grooves of the fitted editions; no fit has
+read those two).  By default only the ``heldout`` split is scored.  The tempo decision is
+fitted on every edition but the seventh and the eighth (``fit_tempo --wide --trees``,
+:data:`TEMPO_FITTED`), so the tempo figures of every other edition are in-sample (the
+output says so); the key weights were fitted on the ``fit`` split alone.  The ``fit`` split (FluidR3 and OPL-3, other pieces) is what ``python -m
 benchmarks.fit_tempo`` and ``python -m benchmarks.fit_key`` fit on; the output says which
 split it scores.
 
@@ -200,6 +201,8 @@ def _variation_table(rows_by_system, items):
             groups[f"{field} {value}"] = (lambda it, f=field, v=value: it.get(f, "plain") == v)
     if any(it.get("wow_pct") for it in items):
         groups["wow"] = lambda it: bool(it.get("wow_pct"))
+    for value in sorted({it["accent"] for it in items if "accent" in it}):
+        groups[f"accent {value:g}"] = (lambda it, v=value: it.get("accent") == v)
     print(f"\n{'variation':<14} {'n':>4} {'system':<9} {'Acc1':>6} {'Acc2':>6} {'MIREX':>6}")
     for name, member in groups.items():
         idx = [i for i, it in enumerate(items) if member(it)]
@@ -293,6 +296,10 @@ def main(argv=None) -> int:
         print("seventh edition: tunes, grooves, accompaniment figures and a soundfont (Merlin) "
               "that no fitting or earlier measurement has read; the fifth edition's variation "
               "drawn afresh")
+    elif args.edition == "eighth":
+        print("eighth edition: generated tunes and a soundfont (GeneralUser GS) that no fitting "
+              "or earlier measurement has read, players' accents on most files; its grooves "
+              "are drawn from the editions the tempo decision was fitted on")
     elif args.split == "heldout":
         print("held-out split: none of these pieces or soundfonts was used to fit the key "
               f"weights (fitted on the 'fit' split: soundfonts {', '.join(SPLIT_FONTS['fit'])})")

@@ -36,3 +36,17 @@ def test_meter_rows_count_each_meters_songs_and_how_the_wrong_ones_are_wrong():
     meter, n, acc1, acc2, wrong = got[1]
     assert acc1 == pytest.approx(1 / 3) and acc2 == pytest.approx(1 / 3)
     assert wrong == {"x3/2": 2}
+
+
+def test_the_variation_table_scores_each_accent_strength_apart(capsys):
+    from benchmarks.realistic import _variation_table
+
+    items = [dict(_item(i, "3/4", 100.0), accent=a) for i, a in enumerate((0.0, 0.0, 1.5))]
+    answers = [{"bpm": 100.0, "key": "C major"}, {"bpm": 200.0, "key": "C major"},
+               {"bpm": 100.0, "key": "C major"}]
+    rows = {"songcal": [_score(a, it) for a, it in zip(answers, items, strict=True)]}
+    _variation_table(rows, items)
+    lines = {tuple(line.split()[:3]): line.split()[3:] for line in
+             capsys.readouterr().out.splitlines() if line.startswith("accent")}
+    assert lines[("accent", "0", "2")][1:3] == ["0.500", "1.000"]
+    assert lines[("accent", "1.5", "1")][1:3] == ["1.000", "1.000"]
