@@ -17,6 +17,9 @@ have nothing to change (held or block chords, a bass on the beat) gets no copy. 
 FluidSynth renders are copied: the seventh edition is never read, nor the sixth (Csound)
 or the fifth's TiMidity renders.  ``python -m benchmarks.fit_tempo --wide|--loeo --compound``
 fits on the copies as the source ``compound``; an edition's copies leave the fit with it.
+``--compound-replace fit`` puts each copy in its original's place: the shipped decision is
+fitted so (``python -m benchmarks.fit_tempo --wide --trees --compound-replace fit``), chosen
+on the eighth edition (``benchmarks/results/fits.txt``, nineteenth round).
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ deterministic.
 **Wide material.**  Every held-out edition built so far has been measured and is now
 *touched*: the base set's ``heldout`` split, ``fresh``, ``unseen``, ``fourth``, ``fifth`` and
 ``sixth`` (:data:`TOUCHED`); the ``seventh``, measured once since, is in no fit (a refit with
-it was not kept: ``benchmarks/results/fits.txt``, twelfth round).  ``--wide`` fits on them
+it was not kept: ``benchmarks/results/fits.txt``, twelfth round), nor the ``eighth``.  ``--wide`` fits on them
 too, beside the fit split, ``more``, ``grooves2``, the drift probe's 120 files (``python -m benchmarks.drift``) and the generated
 songs; their features are cached in each edition's ``features/`` folder.  In the loss the realistic
 sources share ``3 x`` their songs over the fit split's and ``more``'s, spread by song count
@@ -71,7 +71,9 @@ leave with it.  ``--compound-replace fit`` puts each copy in its original's plac
 in the material fitted on and in the editions left out (the editions as they would have been
 built with players' figures); ``--compound-replace reference`` (with ``--loeo``) fits on the
 material as built and scores each edition left out on its replaced songs, the reference the
-other is compared with.
+other is compared with.  The shipped decision is ``--wide --trees --compound-replace fit``,
+chosen over the plain ``--wide --trees`` fit on the eighth edition, which neither had read
+(``benchmarks/results/fits.txt``, nineteenth round).
 
 **Songs by other composers as training material** (``--wide --by-game``): the MIDI songs of
 :mod:`benchmarks.midisongs` (three games' soundtracks, their composers' notated tempo) are

@@ -179,14 +179,21 @@ def test_a_signal_of_exactly_a_second_without_a_tempo_of_its_own_is_guessed():
     """1 s is long enough for a reading of its own: a signal of exactly 1 s without one is
     guessed from its whole beats at its length, as a longer one is, not read on the grid of
     a loop too short for a reading.  Two clicks (120 BPM): two beats, a guess.  Three clicks
-    (180 BPM, read repeated at 89.92, one and a half beats): no whole count of beats a loop
-    is cut to, so the repeated reading as it is."""
+    (180 BPM, read repeated at 179.9): three beats, a guess.  Four clicks (210 BPM, read
+    repeated at about 105, one and three quarter beats): no whole count of beats a loop is
+    cut to, so the repeated reading as it is."""
     y = click_track(120.0, 1.0, SR)
     est, n = read_as_loop(_features(y), TempoEstimate(None), _features(np.tile(y, 3)), 1.0)
     assert (est.bpm, n, est.weak) == (120.0, None, True)
     y = click_track(180.0, 1.0, SR)
     tiled = _features(np.tile(y, 3))
-    assert estimate_tempo(tiled).bpm == pytest.approx(90.0, abs=0.1)
+    assert estimate_tempo(tiled).bpm == pytest.approx(180.0, abs=0.2)
+    est, n = read_as_loop(_features(y), TempoEstimate(None), tiled, 1.0)
+    assert (est.bpm, n, est.weak) == (180.0, None, True)
+    y = click_track(210.0, 1.0, SR)
+    tiled = _features(np.tile(y, 3))
+    beats = estimate_tempo(tiled).bpm / 60.0
+    assert abs(beats - round(beats)) > 0.2
     est, n = read_as_loop(_features(y), TempoEstimate(None), tiled, 1.0)
     assert (est.bpm, n, est.weak) == (estimate_tempo(tiled).bpm, None, True)
 
