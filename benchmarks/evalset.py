@@ -440,7 +440,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--edition", default="base", choices=list(EDITIONS) + ["all"],
                     help="the edition to build; 'all' builds every edition in the order they "
-                         "depend on each other (about 110 minutes on 2 cores with --jobs 2)")
+                         "depend on each other (about an hour on 2 cores with --jobs 2)")
     ap.add_argument("--cache", default=None, help="folder of the set (default: the edition's)")
     ap.add_argument("--limit", type=int, default=0, help="render at most N items (0: all)")
     ap.add_argument("--subset", action="append", choices=SUBSETS,
