@@ -14,6 +14,9 @@
 * :func:`swing_groove` -- a jazz trio in swing: a walking bass on every beat, the ride's
   "spang-a-lang" (the swung eighth before 3 and before 1), the hi-hat foot on 2 and 4 and
   chords in a Charleston figure; jazz states its tempo at the walking bass's quarter note.
+* :func:`compound_tune` -- a drumless tune in 6/8 as players comp it: the melody in the
+  metre's figures, an arpeggio in eighths (three to the dotted-quarter beat) and the bass on
+  the beat; a 6/8 tune states its tempo at the dotted quarter.
 
 All are deterministic for a given ``seed`` and return mono float32 signals.
 """
@@ -25,7 +28,7 @@ import numpy as np
 from core.io.keynotation import Key
 
 __all__ = ["halftime_groove", "four_on_the_floor", "chorale", "dominant_excursion",
-           "sixteenth_riff", "clave_loop", "swing_groove"]
+           "sixteenth_riff", "clave_loop", "swing_groove", "compound_tune"]
 
 _MAJOR = ((0, (0, 4, 7)), (5, (0, 4, 7)), (7, (0, 4, 7, 10)), (9, (0, 3, 7)), (2, (0, 3, 7)))
 _MINOR = ((0, (0, 3, 7)), (5, (0, 3, 7)), (7, (0, 4, 7, 10)), (8, (0, 4, 7)), (3, (0, 4, 7)))
@@ -251,4 +254,41 @@ def swing_groove(bpm: float = 150.0, *, key: Key = Key(5, "major"), seconds: flo
             for i in ivs:
                 _add(out, sr, at, _note(sr, 60 + (pc + i - 60) % 12, beat * 0.5, attack=0.01,
                                         decay=0.3), 0.07)
+    return (0.8 * out / np.max(np.abs(out))).astype(np.float32)
+
+
+#: Rhythms of one dotted-quarter beat of a 6/8 tune's melody, in eighths.
+_COMPOUND_CELLS = ((3,), (2, 1), (1, 1, 1), (2, 1), (1, 2))
+
+
+def compound_tune(bpm: float = 66.0, *, key: Key = Key(2, "major"), seconds: float = 30.0,
+                  sr: int = 22050, seed: int = 0) -> np.ndarray:
+    """A drumless tune in 6/8 at ``bpm`` dotted quarters a minute: each beat of the melody
+    one of the metre's figures (a dotted quarter, a quarter and an eighth, three eighths ...)
+    through the bar's chord, the comping an arpeggio in eighths (root, third, fifth: three to
+    the beat), the bass on every beat; one chord a bar of two beats."""
+    rng = np.random.default_rng(seed)
+    beat = 60.0 / bpm
+    eighth = beat / 3.0
+    n_beats = int(seconds / beat)
+    out = np.zeros(int(seconds * sr))
+    scale = (0, 2, 4, 5, 7, 9, 11) if key.mode == "major" else (0, 2, 3, 5, 7, 8, 10)
+    degree = 7
+    for b in range(n_beats):
+        t0 = b * beat
+        pc, ivs = _bar_chord(key, b // 2)
+        _add(out, sr, t0 + rng.normal(0, 0.004),
+             _note(sr, 36 + (pc - 36) % 12, beat * 0.9, attack=0.01, decay=0.6), 0.3)
+        for k in range(3):
+            m = 55 + (pc + ivs[k % len(ivs)] - 55) % 12
+            _add(out, sr, t0 + k * eighth + rng.normal(0, 0.004),
+                 _note(sr, m, eighth * 0.95, attack=0.01, decay=0.25), 0.09)
+        pos = 0
+        for length in _COMPOUND_CELLS[int(rng.integers(len(_COMPOUND_CELLS)))]:
+            degree = int(np.clip(degree + rng.choice([-2, -1, -1, 1, 1, 2]), 3, 12))
+            octave, step = divmod(degree, 7)
+            m = 60 + key.tonic % 12 + 12 * octave + scale[step] - 12
+            _add(out, sr, t0 + pos * eighth + rng.normal(0, 0.005),
+                 _note(sr, m + 12, length * eighth * 0.9, attack=0.015), 0.16)
+            pos += length
     return (0.8 * out / np.max(np.abs(out))).astype(np.float32)

@@ -7,6 +7,7 @@ import pytest
 
 from benchmarks.errorcases import (
     chorale,
+    compound_tune,
     four_on_the_floor,
     halftime_groove,
     sixteenth_riff,
@@ -459,6 +460,21 @@ def test_a_swing_groove_is_read_at_its_walking_bass(bpm):
 ])
 def test_a_fast_swing_groove_is_read_at_its_walking_bass(bpm):
     est = estimate_tempo(_features(swing_groove(bpm, seed=1)))
+    assert _within(est.bpm, bpm), est
+
+
+@pytest.mark.parametrize("bpm", [
+    pytest.param(48.0, marks=pytest.mark.xfail(
+        strict=True, reason="open error class (issue 9): a 6/8 tune at 48 dotted quarters a "
+                            "minute is read at its eighths (x3), as the seventh edition's slow "
+                            "12/8 blues")),
+    56.0, 66.0, 76.0, 88.0,
+])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_drumless_tune_in_six_eight_is_read_at_its_dotted_beat(bpm, seed):
+    # Comped in eighths, three to the beat, as players comp it: the beat is the dotted
+    # quarter, not two eighths (x3/2) nor one (x3).
+    est = estimate_tempo(_features(compound_tune(bpm, seed=seed)))
     assert _within(est.bpm, bpm), est
 
 
