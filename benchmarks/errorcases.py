@@ -287,8 +287,8 @@ def compound_tune(bpm: float = 66.0, *, key: Key = Key(2, "major"), seconds: flo
         for length in _COMPOUND_CELLS[int(rng.integers(len(_COMPOUND_CELLS)))]:
             degree = int(np.clip(degree + rng.choice([-2, -1, -1, 1, 1, 2]), 3, 12))
             octave, step = divmod(degree, 7)
-            m = 60 + key.tonic % 12 + 12 * octave + scale[step] - 12
+            m = 60 + key.tonic % 12 + 12 * octave + scale[step]
             _add(out, sr, t0 + pos * eighth + rng.normal(0, 0.005),
-                 _note(sr, m + 12, length * eighth * 0.9, attack=0.015), 0.16)
+                 _note(sr, m, length * eighth * 0.9, attack=0.015), 0.16)
             pos += length
     return (0.8 * out / np.max(np.abs(out))).astype(np.float32)

@@ -38,9 +38,9 @@ measured on them.
 dotted quarter in 6/8, 9/8 and 12/8, a half in 2/2; the mean tempo of a file that drifts)
 and the generated tune's key, transposed with the item.
 
-``python -m benchmarks.evaleighth`` checks the built edition: it prints the melodies and
-instrument sources it shares with every other built edition (none, when sound) and the
-grooves it shares by design.
+``python -m benchmarks.evaleighth`` checks the built edition: it prints the pieces, melodies
+and instrument sources it shares with every other built edition and the drift benchmark's
+renders (none, when sound), and the grooves it shares by design.
 """
 
 from __future__ import annotations
@@ -313,42 +313,19 @@ def _fonts_shared(items: list[dict]) -> list[str]:
 
 
 def main(argv=None) -> int:
-    """Print what the built eighth edition shares with every other built edition."""
+    """Print what the built eighth edition shares with every other built edition and the
+    drift benchmark's renders (:func:`benchmarks.evalsixth.report_shared`; the grooves it
+    replays by design are printed, not counted)."""
     import argparse
-    import json
 
     from benchmarks.evalset import EDITIONS
-    from benchmarks.evalsources import melody_signature
+    from benchmarks.evalsixth import report_shared
 
-    ap = argparse.ArgumentParser(description="check that the eighth edition shares no melody "
-                                 "or instrument source with another edition")
+    ap = argparse.ArgumentParser(description="check that the eighth edition shares no piece, "
+                                 "tune or instrument source with another edition")
     ap.add_argument("--cache", default=EDITIONS["eighth"][0])
     args = ap.parse_args(argv)
-    with open(os.path.join(args.cache, "sources.json")) as f:
-        own = json.load(f)["tunes"]
-    own_sigs = {melody_signature(t) for t in own}
-    with open(os.path.join(args.cache, "manifest.json")) as f:
-        own_grooves = {it["groove"] for it in json.load(f) if it.get("groove", "none") != "none"}
-    bad = 0
-    for name, (folder, *_rest) in EDITIONS.items():
-        if name == "eighth":
-            continue
-        src_path, man_path = (os.path.join(folder, f) for f in ("sources.json",
-                                                                 "manifest.json"))
-        if not (os.path.exists(src_path) and os.path.exists(man_path)):
-            print(f"{name:<9} not built")
-            continue
-        with open(src_path) as f:
-            sigs = {melody_signature(t) for t in json.load(f)["tunes"]}
-        with open(man_path) as f:
-            items = json.load(f)
-        melodies = len(own_sigs & sigs)
-        fonts = _fonts_shared(items)
-        grooves = sorted(own_grooves & {it.get("groove") for it in items})
-        bad += melodies + len(fonts)
-        print(f"{name:<9} melodies {melodies}  instrument sources {fonts or 'none'}  "
-              f"grooves (by design) {', '.join(grooves) or 'none'}")
-    return 1 if bad else 0
+    return 1 if report_shared("eighth", args.cache, _fonts_shared) else 0
 
 
 if __name__ == "__main__":

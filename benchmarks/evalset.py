@@ -121,7 +121,8 @@ from benchmarks.evalsixth import SIXTH_FONTS, SIXTH_TUNE_PLAN
 from benchmarks.evalsixthrender import CSOUND_ORCHESTRA
 from benchmarks.evalunseen import UNSEEN_TUNE_PLAN, unseen_sources, vary
 
-__all__ = ["CACHE", "EDITIONS", "REPLAYED_GROOVES", "SOUNDFONTS", "SPLIT_FONTS", "SUBSETS", "plan", "load", "main"]
+__all__ = ["CACHE", "EDITIONS", "REPLAYED_GROOVES", "SOUNDFONTS", "SPLIT_FONTS", "SUBSETS",
+           "plan", "load", "main"]
 
 CACHE = os.path.expanduser("~/.cache/songcal-eval")
 SOUNDFONTS = {"fluidr3": "/usr/share/sounds/sf2/FluidR3_GM.sf2",

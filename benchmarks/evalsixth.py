@@ -276,17 +276,20 @@ def report_shared(name: str, cache: str, instruments) -> int:
     -------
     int
         The number of shared pieces, tunes, grooves and instrument sources (0, when sound).
+        An edition of :data:`benchmarks.evalset.REPLAYED_GROOVES` replays other editions'
+        grooves by design: they are printed and not counted.
     """
     import json
     import os
 
     from benchmarks.evalfifth import _drift_shared, grooves_shared
     from benchmarks.evalfourth import overlaps
-    from benchmarks.evalset import CACHE, EDITIONS
+    from benchmarks.evalset import CACHE, EDITIONS, REPLAYED_GROOVES
 
     others = {n: e[0] for n, e in EDITIONS.items() if n != name}
     shared = overlaps(cache, others)
     grooves = grooves_shared(name, EDITIONS)
+    by_design = name in REPLAYED_GROOVES
     bad = 0
     for other in sorted(others):
         if other not in shared:
@@ -297,10 +300,14 @@ def report_shared(name: str, cache: str, instruments) -> int:
         if os.path.exists(manifest):
             with open(manifest) as f:
                 items = json.load(f)
-        both = shared[other] + grooves.get(other, []) + instruments(items)
+        both = shared[other] + ([] if by_design else grooves.get(other, [])) + instruments(items)
         bad += len(both)
-        print(f"{other:<10} " + (f"{len(both)} shared: {', '.join(both[:8])}" if both
-                                 else "none shared (pieces, tunes, grooves, instruments)"))
+        line = (f"{len(both)} shared: {', '.join(both[:8])}" if both else
+                "none shared (pieces, tunes, instruments)" if by_design else
+                "none shared (pieces, tunes, grooves, instruments)")
+        if by_design and grooves.get(other):
+            line += f"; grooves by design: {', '.join(grooves[other])}"
+        print(f"{other:<10} {line}")
     drift = _drift_shared(cache, CACHE + "-drift")
     if drift is None:
         print(f"{'drift':<10} not built")

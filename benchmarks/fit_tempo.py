@@ -35,10 +35,11 @@ deterministic.
 **Wide material.**  Every held-out edition built so far has been measured and is now
 *touched*: the base set's ``heldout`` split, ``fresh``, ``unseen``, ``fourth``, ``fifth`` and
 ``sixth`` (:data:`TOUCHED`); the ``seventh``, measured once since, is in no fit (a refit with
-it was not kept: ``benchmarks/results/fits.txt``, twelfth round), nor the ``eighth``.  ``--wide`` fits on them
-too, beside the fit split, ``more``, ``grooves2``, the drift probe's 120 files (``python -m benchmarks.drift``) and the generated
-songs; their features are cached in each edition's ``features/`` folder.  In the loss the realistic
-sources share ``3 x`` their songs over the fit split's and ``more``'s, spread by song count
+it was not kept: ``benchmarks/results/fits.txt``, twelfth round), nor the ``eighth``.
+``--wide`` fits on them too, beside the fit split, ``more``, ``grooves2``, the drift probe's
+120 files (``python -m benchmarks.drift``) and the generated songs; their features are
+cached in each edition's ``features/`` folder.  In the loss the realistic sources share
+``3 x`` their songs over the fit split's and ``more``'s, spread by song count
 (``--weighting files``: every realistic song weighs the same) or equally over the sources
 (``--weighting editions``); the generated sources keep their weights times
 ``--generated-scale``.  ``--loeo`` leaves each touched edition out of that material in turn,

@@ -13,9 +13,9 @@ GS, most of them with players' accents, under grooves of the fitted editions; no
 read those two).  By default only the ``heldout`` split is scored.  The tempo decision is
 fitted on every edition but the seventh and the eighth (``fit_tempo --wide --trees``,
 :data:`TEMPO_FITTED`), so the tempo figures of every other edition are in-sample (the
-output says so); the key weights were fitted on the ``fit`` split alone.  The ``fit`` split (FluidR3 and OPL-3, other pieces) is what ``python -m
-benchmarks.fit_tempo`` and ``python -m benchmarks.fit_key`` fit on; the output says which
-split it scores.
+output says so); the key weights were fitted on the ``fit`` split alone.  The ``fit`` split
+(FluidR3 and OPL-3, other pieces) is what ``python -m benchmarks.fit_tempo`` and ``python -m
+benchmarks.fit_key`` fit on; the output says which split it scores.
 
 SongCal runs through :func:`core.analysis.analyze.analyze_file` on each FLAC.  The peers:
 
@@ -45,7 +45,12 @@ import numpy as np  # noqa: E402
 
 from benchmarks.evalset import EDITIONS, SPLIT_FONTS, SUBSETS, load  # noqa: E402
 from benchmarks.tempo_report import own_numba_cache  # noqa: E402
-from core.calibration.agreement import key_relation, mirex_score, tempo_hits  # noqa: E402
+from core.calibration.agreement import (  # noqa: E402
+    key_relation,
+    mirex_score,
+    tempo_hits,
+    tempo_within,
+)
 from core.io.keynotation import Key, parse_key  # noqa: E402
 
 __all__ = ["songcal_answers", "librosa_answer", "essentia_answer", "read_versioned",
@@ -162,16 +167,14 @@ _RATIOS = (("x2", 2.0), ("x1/2", 0.5), ("x3/2", 1.5), ("x2/3", 2.0 / 3.0), ("x3"
 
 def tempo_ratio_name(bpm, truth: float) -> str:
     """How a tempo relates to the truth: ``""`` when within 4 % (Acc1), ``"none"`` without
-    a tempo, else the nearest of :data:`_RATIOS` within 4 % or ``"other"``."""
+    a tempo, else the one of :data:`_RATIOS` within 4 % (the comparison of
+    :func:`core.calibration.agreement.tempo_within`) or ``"other"``."""
     if bpm is None or not bpm > 0:
         return "none"
-    r = float(bpm) / float(truth)
-    if abs(r - 1.0) <= 0.04:
+    if tempo_within(bpm, truth):
         return ""
-    for name, value in _RATIOS:
-        if abs(r / value - 1.0) <= 0.04:
-            return name
-    return "other"
+    return next((name for name, factor in _RATIOS if tempo_within(bpm, truth, factor=factor)),
+                "other")
 
 
 def _table(rows_by_system, items):
@@ -245,7 +248,8 @@ def _meter_table(rows_by_system, items):
         sub_items = [items[i] for i in idx]
         for system, rows in rows_by_system.items():
             for meter, n, a1, a2, wrong in meter_rows([rows[i] for i in idx], sub_items):
-                text = ", ".join(f"{k} {v}" for k, v in wrong.items()) if system == "songcal" else ""
+                text = (", ".join(f"{k} {v}" for k, v in wrong.items())
+                        if system == "songcal" else "")
                 print(f"{sub:<10} {meter:<5} {n:>4} {system:<9} {a1:6.3f} {a2:6.3f}  {text}")
 
 

@@ -190,25 +190,32 @@ def test_the_soundfont_is_fetched_once_and_checked(tmp_path, monkeypatch):
 
 def test_the_overlap_check_counts_shared_melodies_and_soundfonts(tmp_path, monkeypatch,
                                                                  capsys):
+    import benchmarks.evalset as evalset
+
     mine = generate_tune("4/4", "major", 3)
-    fake = {}
-    for name in EDITIONS:
-        fake[name] = (str(tmp_path / name),) + tuple(EDITIONS[name][1:])
-    monkeypatch.setattr("benchmarks.evalset.EDITIONS", fake)
-    write_edition(fake["eighth"][0], [], [mine],
-                  [{"groove": "techno", "soundfont": "generaluser"}])
-    write_edition(fake["base"][0], [], [stand_in_tune("x", 60)],
+    eighth, base, fresh = (str(tmp_path / n) for n in ("eighth", "base", "fresh"))
+    techno = (("techno", "clear", (125, 135), ("4/4",), 1),)
+    write_edition(eighth, [], [mine], [{"groove": "techno", "soundfont": "generaluser"}])
+    write_edition(base, [], [stand_in_tune("x", 60)],
                   [{"groove": "techno", "soundfont": "fluidr3"}])
-    assert main(["--cache", fake["eighth"][0]]) == 0
+    monkeypatch.setattr(evalset, "CACHE", base)
+    monkeypatch.setattr(evalset, "EDITIONS", {
+        "base": (base, 1, ("heldout",), {}, techno),
+        "fresh": (fresh, 2, ("heldout",), {}, ()),
+        "seventh": (str(tmp_path / "nothing"), 3, ("heldout",), {}, ()),
+        "eighth": (eighth,) + tuple(EDITIONS["eighth"][1:4]) + (techno,)})
+    assert main(["--cache", eighth]) == 0  # a groove shared by design is not counted
     out = capsys.readouterr().out
-    assert "grooves (by design) techno" in out and "seventh   not built" in out
+    assert "grooves by design: techno" in out and "seventh    not built" in out
+    assert "drift      not built" in out
+    # The same melody in another key, under another name, and the soundfont are counted.
     twin = dict(mine, id="someone else's tune", tonic=(mine["tonic"] + 2) % 12)
     twin["notes"] = [[o, d, p + 2, *r] for o, d, p, *r in mine["notes"]]
-    write_edition(fake["fresh"][0], [], [twin], [{"groove": "none",
-                                                  "soundfont": "generaluser"}])
-    assert main(["--cache", fake["eighth"][0]]) == 1
+    write_edition(fresh, [], [twin], [{"groove": "none", "soundfont": "generaluser"}])
+    assert main(["--cache", eighth]) == 1
     out = capsys.readouterr().out
-    assert "fresh     melodies 1  instrument sources ['generaluser']" in out
+    fresh_line = next(line for line in out.splitlines() if line.startswith("fresh"))
+    assert fresh_line.startswith("fresh      2 shared: ") and "generaluser" in fresh_line
 
 
 @pytest.mark.skipif(shutil.which("fluidsynth") is None
