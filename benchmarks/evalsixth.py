@@ -42,7 +42,7 @@ import numpy as np
 
 __all__ = ["SIXTH_FONTS", "SIXTH_TUNE_PLAN", "TUNE_FILES", "EXTRA_EXCERPTS", "sixth_sources",
            "tune_part", "tune_files", "classical_part", "shared_grooves", "audio_check",
-           "report_shared", "main"]
+           "report_shared", "check_fonts", "main"]
 
 _TWO = ("2/4", "4/4", "2/2")
 _FOUR = ("4/4", "2/4", "2/2")  # the reels in 2/2 are kept for the half-note grooves
@@ -317,6 +317,25 @@ def report_shared(name: str, cache: str, instruments) -> int:
         print(f"{'drift':<10} " + (f"{len(drift)} shared: {', '.join(drift[:8])}" if drift
                                    else "none shared (pieces, tunes, instruments)"))
     return bad
+
+
+def check_fonts(name: str, fonts: tuple[str, ...], argv=None) -> int:
+    """``python -m benchmarks.eval<name>``: :func:`report_shared` for edition ``name``, whose
+    instrument sources are the soundfonts ``fonts``; exit status 1 when anything is shared.
+    """
+    import argparse
+
+    from benchmarks.evalset import EDITIONS
+
+    ap = argparse.ArgumentParser(description=f"check what the {name} edition shares with "
+                                 "another edition (pieces, tunes, grooves, instrument sources)")
+    ap.add_argument("--cache", default=EDITIONS[name][0])
+    args = ap.parse_args(argv)
+
+    def fonts_of(items: list[dict]) -> list[str]:
+        return sorted({it.get("soundfont") for it in items} & set(fonts))
+
+    return 1 if report_shared(name, args.cache, fonts_of) else 0
 
 
 def main(argv=None) -> int:
