@@ -5,7 +5,7 @@ Run ``python -m benchmarks.fit_tempo [--l2 L] [--quiet] [--with-more | --general
 [--loeo] [--weighting files|editions] [--generated-scale F] [--stretch] [--bandmix] [--accented]
 [--compound | --compound-replace fit|reference]
 [--by-game [--with-next] [--others-weight F]] [--jazz N [--jazz-weight W]]
-[--trees [--tree-rounds N]]`` after building the realistic set (``python -m
+[--trees [--tree-rounds N]] [--octave-credit C]`` after building the realistic set (``python -m
 benchmarks.evalset``).
 
 Songs: the ``fit`` split of the realistic set only (its pieces and its soundfonts, FluidR3
@@ -430,6 +430,26 @@ def tempo_balance(songs: list[dict], strength: float) -> np.ndarray:
     return np.clip(raw * np.exp(0.5 * (lo + hi)), 1.0 / BALANCE_CLIP, BALANCE_CLIP)
 
 
+#: Multiples of the truth an octave credit (:func:`with_octave_credit`) goes to.
+OCTAVE_MULTIPLES = (2.0, 0.5, 3.0, 1.0 / 3.0)
+
+
+def with_octave_credit(songs: list[dict], credit: float) -> list[dict]:
+    """Give each song's candidates at x2, x1/2, x3 or x1/3 of its truth (and not within
+    4 % of it) a soft label ``credit`` (0-1) in :func:`fit` and :func:`fit_trees` (in
+    place; returns ``songs``), so that a decision unsure of the level leans to a whole
+    octave or a third off rather than to a fifth (the Acc2 errors)."""
+    for s in songs:
+        if s["X"] is None:
+            continue
+        c = np.asarray(s["cands"], dtype=float)
+        near = np.zeros(len(c), dtype=bool)
+        for f in OCTAVE_MULTIPLES:
+            near |= tempo_within(c, s["bpm"], factor=f)
+        s["credit"] = credit * (near & ~np.asarray(s["y"], dtype=bool))
+    return songs
+
+
 def fit(songs: list[dict], *, l2, weights: dict | None = None,
         balance: float = 0.0) -> np.ndarray:
     """Weights of an L2-penalised conditional logit (standardised features, raw scale out).
@@ -453,8 +473,10 @@ def fit(songs: list[dict], *, l2, weights: dict | None = None,
     sizes = np.array([len(s["X"]) for s in usable])
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
     song = np.repeat(np.arange(len(usable)), sizes)
-    # each song's labels spread over its correct candidates, times the song's weight
-    ky = np.concatenate([s["y"] / s["y"].sum() for s in usable]) * sw[song]
+    # each song's labels spread over its correct candidates (and, with an octave credit,
+    # partly over the candidates a whole octave or a third off), times the song's weight
+    labels = [s["y"] + s.get("credit", 0.0) for s in usable]
+    ky = np.concatenate([lab / lab.sum() for lab in labels]) * sw[song]
     kk = sw[song]
     n = len(usable)
 
@@ -505,6 +527,13 @@ def fit_trees(songs: list[dict], *, rounds: int = TREE_ROUNDS, balance: float = 
     w = np.concatenate([np.full(len(s["y"]), f / len(s["y"])
                                 * (others_weight if s["gen"] == "midisongs" else 1.0))
                         for s, f in zip(usable, tempo_balance(usable, balance), strict=True)])
+    credit = np.concatenate([np.broadcast_to(s.get("credit", 0.0), len(s["y"]))
+                             for s in usable])
+    if credit.any():  # a credited candidate: positive at its credit, negative at the rest
+        more = credit > 0
+        x = np.vstack([x, x[more]])
+        y = np.concatenate([y, np.ones(int(more.sum()), dtype=bool)])
+        w = np.concatenate([np.where(more, w * (1 - credit), w), w[more] * credit[more]])
     model = HistGradientBoostingClassifier(
         max_iter=rounds, learning_rate=TREE_RATE, max_leaf_nodes=TREE_LEAVES,
         l2_regularization=TREE_L2, early_stopping=False, random_state=0)
@@ -968,6 +997,9 @@ def main(argv=None) -> int:
     ap.add_argument("--loeo", action="store_true",
                     help="leave each touched edition (then the TiMidity++ renders, then each "
                          "soundfont) out of the wide material in turn and score it")
+    ap.add_argument("--octave-credit", type=float, default=0.0, metavar="C",
+                    help="soft label C (0-1) for the candidates a whole octave or a third "
+                         "off the truth (with_octave_credit)")
     ap.add_argument("--weighting", choices=("files", "editions"), default="files",
                     help="wide material: realistic sources weighted by song count or equally")
     ap.add_argument("--generated-scale", type=float, default=1.0,
@@ -1037,6 +1069,8 @@ def main(argv=None) -> int:
             or args.compound_replace) and not wide:
         ap.error("--stretch, --bandmix, --accented, --compound and --compound-replace need "
                  "--wide or --loeo")
+    if not 0.0 <= args.octave_credit < 1.0:
+        ap.error(f"--octave-credit must be from 0 to under 1, got {args.octave_credit}")
     if args.compound_replace and args.compound:
         ap.error("--compound adds the copies and --compound-replace puts them in place: one "
                  "or the other")
@@ -1092,6 +1126,8 @@ def main(argv=None) -> int:
                                   test_songs=replaced[2])
             return 0
         real, more, touched = replaced
+    if args.octave_credit:
+        with_octave_credit(real + more + grooves + generated + touched, args.octave_credit)
     if args.by_game:
         others = midisong_tables() + (next_tables() if args.with_next else [])
         leave_one_game_out(real + more + grooves + generated + touched, others,

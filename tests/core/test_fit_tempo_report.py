@@ -367,3 +367,34 @@ def test_the_compound_copies_are_asked_for_one_way_with_the_wide_material(argv, 
     with pytest.raises(SystemExit):
         ft.main(argv)
     assert "compound" in capsys.readouterr().err
+
+
+def test_an_octave_credit_goes_to_whole_octaves_and_thirds_and_leans_the_fit_to_them():
+    """Candidates at x2, x1/2, x3 and x1/3 of the truth get the credit, a fifth off and the
+    truth itself none; fitted with it, a candidate at the double outscores one a fifth off
+    that the evidence cannot tell from it, and without it does not."""
+    from benchmarks.fit_tempo import fit, fit_trees, with_octave_credit
+
+    cands = np.array([60.0, 90.0, 120.0, 30.0, 180.0, 20.0, 40.0])
+    song = {"X": np.zeros((7, 1)), "y": np.arange(7) == 0, "cands": cands, "bpm": 60.0}
+    with_octave_credit([song], 0.25)
+    np.testing.assert_allclose(song["credit"], [0, 0, 0.25, 0.25, 0.25, 0.25, 0])
+    assert song["y"].dtype == bool  # the labels the scores are read from are untouched
+
+    def songs(credit):
+        # feature 0 marks the truth (noisily), feature 1 the double; the fifth has neither
+        rng = np.random.default_rng(0)
+        out = []
+        for _ in range(40):
+            x = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]]) + 0.3 * rng.normal(size=(3, 2))
+            out.append({"X": x, "y": np.array([True, False, False]), "gen": "real",
+                        "cands": np.array([60.0, 90.0, 120.0]), "bpm": 60.0})
+        return with_octave_credit(out, credit) if credit else out
+
+    probe = np.array([[0.0, 0.0], [0.0, 1.0]])  # a fifth off, the double
+    plain = probe @ fit(songs(0.0), l2=0.001)
+    credited = probe @ fit(songs(0.5), l2=0.001)
+    assert plain[1] <= plain[0] and credited[1] > credited[0]
+    # the trees see the credited candidates as partly right: more weight on the positives
+    assert (fit_trees(songs(0.5), rounds=2)["baseline"]
+            > fit_trees(songs(0.0), rounds=2)["baseline"])
