@@ -82,13 +82,17 @@ class _NoteDelegate(QStyledItemDelegate):
 
     @staticmethod
     def shown(text: str, metrics, width: int, style) -> str:
-        """What a cell ``width`` px wide paints of the note ``text`` (before eliding)."""
+        """What a cell ``width`` px wide paints of the note ``text`` (before eliding).
+
+        A form fits when its width, a whole number of pixels, is under the room the style
+        leaves: the width is rounded, and Qt elides a text whose unrounded width passes
+        the room by a fraction of a pixel ("tempo confidence 0.37" is 223.3 px)."""
         if not text:
             return text
         room = width - 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
         forms = short_notes(text)
         for form in forms:
-            if metrics.horizontalAdvance(form) <= room:
+            if metrics.horizontalAdvance(form) < room:
                 return form
         return forms[-1]
 

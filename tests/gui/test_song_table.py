@@ -635,6 +635,12 @@ def test_a_note_with_two_doubts_says_both_in_the_note_column(qtbot, engine):
     assert model.index(0, COL_NOTE).data(Qt.ItemDataRole.ToolTipRole) == note
     one = model.index(1, COL_NOTE).data()
     assert delegate.shown(one, fm, width, style) == one == "check by ear: key confidence 0.57"
+    # a cell whose room is the note's rounded width paints the shorter form: Qt measures
+    # the text unrounded and would elide one a fraction of a pixel wider than its room
+    margins = width - room
+    exact = fm.horizontalAdvance(one) + margins
+    assert delegate.shown(one, fm, exact, style) == "check by ear: key 0.57"
+    assert delegate.shown(one, fm, exact + 1, style) == one
 
 
 def test_a_note_with_three_or_four_doubts_is_painted_short_and_whole_in_its_tip(

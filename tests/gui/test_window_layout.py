@@ -120,9 +120,10 @@ def _cut_song_columns(table) -> list[str]:
             cut.append(name)
         elif c == COL_NOTE:
             fm = table.fontMetrics()
+            cell = width - (1 if table.showGrid() else 0)  # the rect painted: less the grid
             for r in range(model.rowCount()):
                 text = model.index(r, c).data() or ""
-                shown = _NoteDelegate.shown(text, fm, width, table.style())
+                shown = _NoteDelegate.shown(text, fm, cell, table.style())
                 if fm.horizontalAdvance(shown) + 8 > width:
                     cut.append(f"{name}: {shown}")
                 elif shown != text:
