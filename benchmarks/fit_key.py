@@ -1,6 +1,7 @@
 """Fit the weights of the key decision (:data:`core.analysis.key._KEY_WEIGHTS`).
 
-Run ``python -m benchmarks.fit_key [--l2 L] [--with-more] [--validate L2,...] [--heldout]``
+Run ``python -m benchmarks.fit_key [--l2 L] [--with-more] [--validate L2,...] [--heldout]
+[--wide]``
 after building the realistic set (``python -m benchmarks.evalset``) and caching the
 generated songs (``python -m benchmarks.fit_tempo`` does both).
 
@@ -20,7 +21,12 @@ piece), per subset, and the final weights, ready to paste into core/analysis/key
 shipped penalty, 0.001, is the best so scored whose weights keep the key tests
 (``benchmarks/results/fits.txt``).  ``--heldout``
 scores the shipped weights and the refit on every built held-out edition (the key decision
-is the table's best key, as the analyzer takes it for a song with a key).
+is the table's best key, as the analyzer takes it for a song with a key).  ``--wide`` also
+fits on the wide material (:func:`wide_fit`: the songs above, 'more', 'grooves2' and the
+held-out editions the tempo fit reads, :data:`benchmarks.fit_tempo.TOUCHED`) and scores it
+beside the shipped weights on the held-out editions it left; ``--wide-shares`` keeps the
+sources' shares of the narrow fit there (tried, not shipped: ``benchmarks/results/fits.txt``,
+twenty-second round).
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from benchmarks.fit_tempo import (  # noqa: E402
     GENERATED_PLANS,
     GROOVES2,
     MORE,
+    TOUCHED,
     _load_plan,
     fit,
     more_items,
@@ -138,6 +145,39 @@ def _scores_line(label: str, sets: dict[str, list[dict]], w: np.ndarray) -> None
           + f"  mean {np.mean(list(means.values())):.4f}  pooled {pooled:.4f}")
 
 
+def wide_fit(real: list[dict], generated: list[dict], *, cache: str = CACHE,
+             more: str = MORE, l2: float = L2, shares: bool = False) -> None:
+    """Fit on the wide material (the fit split, the generated songs, the fit-only 'more'
+    and 'grooves2' editions and the touched held-out editions of
+    :data:`benchmarks.fit_tempo.TOUCHED`) and score the shipped weights and the wide fit on
+    the held-out editions it did not read.  Each song weighs alike, or with ``shares`` the
+    sources keep the shares of the narrow fit (:data:`benchmarks.fit_tempo.GENERATOR_WEIGHT`):
+    the realistic songs together weigh what the fit split weighs alone, each alike."""
+    sets = heldout_tables(cache)
+    missing = [name for name in TOUCHED if name not in sets]
+    if missing:
+        raise FileNotFoundError(f"held-out editions not built: {', '.join(missing)}")
+    extra = validation_tables(more)
+    train = list(real) + list(generated)
+    for name, songs in [(n, sets[n]) for n in TOUCHED] + list(extra.items()):
+        train += [dict(s, gen="real" if shares else name) for s in songs]
+    count: dict[str, int] = {}
+    for s in train:
+        count[s["gen"]] = count.get(s["gen"], 0) + 1
+    # a source weighs its song count (each song alike), or its share of the narrow fit
+    w = fit(train, l2=l2, weights=None if shares else count)
+    print(f"wide material: {len(train)} songs (" + ", ".join(
+        f"{g} {n}" for g, n in count.items()) + ")")
+    print("weights (wide):")
+    for name, v in zip((*KEY_FEATURES, "profile score with bass"), w, strict=True):
+        print(f"    {round(float(v), 3)!r},  # {name}")
+    left = {n: v for n, v in sets.items() if n not in TOUCHED}
+    print("MIREX on the held-out editions the wide fit did not read (" + ", ".join(
+        f"{n} {len(v)}" for n, v in left.items()) + "):")
+    _scores_line("shipped", left, _KEY_WEIGHTS)
+    _scores_line(f"wide (L2 {l2:g})", left, np.round(w, 3))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", default=CACHE)
@@ -150,9 +190,17 @@ def main(argv=None) -> int:
                          "'grooves2' editions, which no key fit reads")
     ap.add_argument("--heldout", action="store_true",
                     help="score the shipped weights and the refit on every held-out edition")
+    ap.add_argument("--wide", action="store_true",
+                    help="also fit on the fit-only and the touched held-out editions and score "
+                         "on the held-out editions left (wide_fit)")
+    ap.add_argument("--wide-shares", action="store_true",
+                    help="with --wide: the sources keep the narrow fit's shares (the realistic "
+                         "songs together weigh what the fit split alone does)")
     args = ap.parse_args(argv)
     if not args.l2 >= 0:
         ap.error(f"--l2 must be >= 0, got {args.l2}")
+    if args.wide_shares and not args.wide:
+        ap.error("--wide-shares needs --wide")
     if args.validate and args.with_more:
         ap.error("--validate scores on the 'more' edition: it cannot also be fitted on")
     real, generated = key_tables(args.cache)
@@ -185,6 +233,12 @@ def main(argv=None) -> int:
             "generated songs:")
         for l2 in args.validate:
             _scores_line(f"L2 {l2:g}", sets, fit(real + generated, l2=l2))
+    if args.wide:
+        try:
+            wide_fit(real, generated, cache=args.cache, more=args.more, l2=args.l2,
+                     shares=args.wide_shares)
+        except FileNotFoundError as e:
+            ap.error(str(e))
     if args.heldout:
         sets = heldout_tables(args.cache)
         print("MIREX on the held-out editions (" + ", ".join(

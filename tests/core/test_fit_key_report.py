@@ -51,3 +51,46 @@ def test_validation_on_the_more_edition_cannot_also_fit_on_it():
         fit_key.main(["--validate", "0.001", "--with-more"])
     with pytest.raises(SystemExit):
         fit_key.main(["--l2", "-1"])
+
+
+def test_the_wide_fit_reads_the_touched_editions_and_scores_only_the_others(monkeypatch,
+                                                                             capsys):
+    from benchmarks.fit_tempo import TOUCHED
+
+    columns = len(fit_key.KEY_FEATURES) + 1  # the evidence and the profile score
+
+    def _table(right):
+        x = np.zeros((24, columns))
+        x[right, 0] = 1.0
+        return {"X": x, "truth": Key.from_index(right)}
+
+    sets = {name: [dict(_table(0), gen="real", id=f"{name}0")] for name in TOUCHED}
+    sets["seventh"] = [_table(3), _table(3)]
+    monkeypatch.setattr(fit_key, "heldout_tables", lambda cache: sets)
+    monkeypatch.setattr(fit_key, "validation_tables",
+                        lambda more: {"more": [dict(_table(1), gen="real")], "grooves2": []})
+    seen = {}
+
+    def fake_fit(train, *, l2, weights):
+        seen.update(train=train, weights=weights)
+        return np.ones(columns)
+
+    monkeypatch.setattr(fit_key, "fit", fake_fit)
+    real = [dict(_table(2), gen="real")] * 3
+    generated = [dict(_table(4), gen="orig")]
+    fit_key.wide_fit(real, generated, cache="/c", more="/m")
+    gens = [s["gen"] for s in seen["train"]]
+    # the fit split and generated songs, each touched edition and 'more' under its own name
+    assert sorted(set(gens)) == sorted({"real", "orig", "more", *TOUCHED})
+    assert "seventh" not in gens and len(gens) == 3 + 1 + len(TOUCHED) + 1
+    # each source weighs its song count: every song alike
+    assert seen["weights"] == {g: gens.count(g) for g in set(gens)}
+    out = capsys.readouterr().out
+    assert "did not read (seventh 2)" in out and "heldout 1" not in out.split("did not")[1]
+    # with the narrow fit's shares: every realistic song under the fit split's source
+    fit_key.wide_fit(real, generated, cache="/c", more="/m", shares=True)
+    assert sorted({s["gen"] for s in seen["train"]}) == ["orig", "real"]
+    assert len(seen["train"]) == len(gens) and seen["weights"] is None
+    del sets["fifth"]
+    with pytest.raises(FileNotFoundError, match="fifth"):
+        fit_key.wide_fit(real, generated, cache="/c", more="/m")
