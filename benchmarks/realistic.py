@@ -304,6 +304,11 @@ def main(argv=None) -> int:
         print("eighth edition: generated tunes and a soundfont (GeneralUser GS) that no fitting "
               "or earlier measurement has read, players' accents on most files; its grooves "
               "are drawn from the editions the tempo decision was fitted on")
+    elif args.edition == "ninth":
+        print("ninth edition: generated tunes and a soundfont (Sonivox EAS) that no fitting or "
+              "earlier measurement has read, under the seventh edition's grooves (no fit read "
+              "them); kept for the next choice between two decisions, with its rule written "
+              "before either is run on it")
     elif args.split == "heldout":
         print("held-out split: none of these pieces or soundfonts was used to fit the key "
               f"weights (fitted on the 'fit' split: soundfonts {', '.join(SPLIT_FONTS['fit'])})")

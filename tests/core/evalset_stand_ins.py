@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import tarfile
 
 import numpy as np
 
@@ -38,3 +40,23 @@ def write_edition(folder: str, classical: list, tunes: list, items=()) -> None:
         json.dump({"classical": classical, "tunes": tunes}, f)
     with open(os.path.join(folder, "manifest.json"), "w") as f:
         json.dump(list(items), f)
+
+
+def npm_tarball(member: str, data: bytes) -> bytes:
+    """A gzipped tarball holding ``data`` as ``member``, as the npm registry serves one."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo(member)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+class Response(io.BytesIO):
+    """What ``urllib.request.urlopen`` returns, reading ``bytes`` given."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
