@@ -31,11 +31,11 @@ import sys
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+from benchmarks.evalseventhrender import COMPOUND_METERS  # noqa: E402
+
 __all__ = ["COMPOUND_COMP", "COMPOUND_BASS", "COMPOUND_METERS", "EDITIONS_COPIED",
            "compound_item", "main"]
 
-#: Metres whose beat is a dotted quarter of three eighths.
-COMPOUND_METERS = ("6/8", "9/8", "12/8")
 #: A simple metre's comping figure -> the figure in threes that replaces it.
 COMPOUND_COMP = {"arp": "arp3", "arp16": "arp3", "strum": "strum3", "strum16": "strum3",
                  "offbeat": "strum3", "alberti": "alberti3", "alberti16": "alberti3"}

