@@ -153,14 +153,16 @@ def _print_bands(title: str, rows: list[dict], labels: tuple[str, ...]) -> None:
 
 
 def main(argv=None) -> int:
-    from benchmarks.evalset import HELD_OUT
+    from benchmarks.evalset import HELD_OUT, RESERVED
 
     held_out = list(HELD_OUT)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sets", nargs="*", choices=TEMPO_SETS, default=list(TEMPO_SETS),
                     help="songs by other people for tempo (default: all)")
-    ap.add_argument("--editions", nargs="*", choices=held_out, default=held_out,
-                    help="held-out editions for key (default: all)")
+    ap.add_argument("--editions", nargs="*", choices=held_out,
+                    default=[e for e in held_out if e not in RESERVED],
+                    help="held-out editions for key (default: all but those kept for the "
+                         "next choice, benchmarks.evalset.RESERVED)")
     from benchmarks.realistic import TEMPO_FITTED
 
     unfitted = [e for e in held_out if e not in TEMPO_FITTED and e != "heldout"]

@@ -287,6 +287,9 @@ REPLAYED_GROOVES = ("eighth", "ninth")
 #: The held-out material by name: the base set's ``heldout`` split, then every edition built
 #: for holding out alone.
 HELD_OUT = ("heldout",) + tuple(e for e, spec in EDITIONS.items() if spec[2] == ("heldout",))
+#: Held-out editions kept for the next choice between two decisions: the scripts that score
+#: every held-out edition leave them out unless asked for them by name.
+RESERVED = ("ninth",)
 
 
 def heldout_folder(name: str, base: str = CACHE) -> str:

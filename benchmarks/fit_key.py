@@ -1,7 +1,7 @@
 """Fit the weights of the key decision (:data:`core.analysis.key._KEY_WEIGHTS`).
 
 Run ``python -m benchmarks.fit_key [--l2 L] [--with-more] [--validate L2,...] [--heldout]
-[--wide]``
+[--wide [--wide-shares] [--moved-closes]] [--reserved]``
 after building the realistic set (``python -m benchmarks.evalset``) and caching the
 generated songs (``python -m benchmarks.fit_tempo`` does both).
 
@@ -25,8 +25,10 @@ is the table's best key, as the analyzer takes it for a song with a key).  ``--w
 fits on the wide material (:func:`wide_fit`: the songs above, 'more', 'grooves2' and the
 held-out editions the tempo fit reads, :data:`benchmarks.fit_tempo.TOUCHED`) and scores it
 beside the shipped weights on the held-out editions it left; ``--wide-shares`` keeps the
-sources' shares of the narrow fit there (tried, not shipped: ``benchmarks/results/fits.txt``,
-twenty-second round).
+sources' shares of the narrow fit there, ``--moved-closes`` adds a copy of each realistic song
+whose end is moved up a step (tried, not shipped: ``benchmarks/results/fits.txt``, twenty-second
+and twenty-third rounds).  The held-out editions kept for the next choice
+(:data:`benchmarks.evalset.RESERVED`) are scored only with ``--reserved``.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 from benchmarks.evalfeatures import cached_features  # noqa: E402
-from benchmarks.evalset import CACHE, HELD_OUT, heldout_folder, load  # noqa: E402
+from benchmarks.evalset import CACHE, HELD_OUT, RESERVED, heldout_folder, load  # noqa: E402
 from benchmarks.fit_tempo import (  # noqa: E402
     GENERATED_PLANS,
     GROOVES2,
@@ -56,7 +58,8 @@ from core.analysis.keyevidence import KEY_FEATURES  # noqa: E402
 from core.calibration.agreement import mirex_score  # noqa: E402
 from core.io.keynotation import Key  # noqa: E402
 
-__all__ = ["L2", "heldout_tables", "key_tables", "main", "validation_tables"]
+__all__ = ["L2", "heldout_tables", "key_tables", "main", "moved_close_tables", "validation_tables",
+           "wide_fit"]
 
 
 def _row(chroma, bass, pfr, truth: Key, gen: str, subset: str, name: str) -> dict:
@@ -74,6 +77,28 @@ def real_key_tables(cache: str, items: list[dict]) -> list[dict]:
         real.append(_row(f.chroma, f.bass_chroma, f.pitch_frame_rate,
                          Key(it["tonic"], it["mode"]), "real", it["subset"], it["id"]))
     return real
+
+
+def moved_close_tables(cache: str, items: list[dict], *, seed: int = 0) -> list[dict]:
+    """Copies of the items' tables whose last third (of the chroma frames, bass too) is moved
+    up one or two semitones (a seeded draw per item), as a last chorus "up a step" is; the
+    truth stays the key of the rest.  Too short a close for the close rule
+    (:func:`core.analysis.keyevidence.closing_transposition`) to turn back: a fit that reads
+    them learns what a moved end does to the evidence.  Items without a key are skipped."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for it in items:
+        if it.get("tonic") is None:
+            continue
+        f = cached_features(it["path"], os.path.join(cache, "features"))
+        shift = int(rng.integers(1, 3))
+        chroma, bass = f.chroma.copy(), f.bass_chroma.copy()
+        cut = chroma.shape[1] - chroma.shape[1] // 3
+        chroma[:, cut:] = np.roll(chroma[:, cut:], shift, axis=0)
+        bass[:, cut:] = np.roll(bass[:, cut:], shift, axis=0)
+        out.append(_row(chroma, bass, f.pitch_frame_rate, Key(it["tonic"], it["mode"]),
+                        "moved", it["subset"], f"{it['id']}~up{shift}"))
+    return out
 
 
 def key_tables(cache: str = CACHE) -> tuple[list[dict], list[dict]]:
@@ -126,10 +151,14 @@ def validation_tables(more: str = MORE, grooves2: str = GROOVES2) -> dict[str, l
             for name, folder in (("more", more), ("grooves2", grooves2))}
 
 
-def heldout_tables(cache: str = CACHE) -> dict[str, list[dict]]:
-    """Key tables of every built held-out edition (the base set's ``heldout`` split first)."""
+def heldout_tables(cache: str = CACHE, *, reserved: bool = False) -> dict[str, list[dict]]:
+    """Key tables of every built held-out edition (the base set's ``heldout`` split first),
+    those kept for the next choice (:data:`benchmarks.evalset.RESERVED`) only if
+    ``reserved``."""
     out = {}
     for name in HELD_OUT:
+        if name in RESERVED and not reserved:
+            continue
         folder = heldout_folder(name, cache)
         items = load("heldout", cache=folder)
         if items:
@@ -146,14 +175,17 @@ def _scores_line(label: str, sets: dict[str, list[dict]], w: np.ndarray) -> None
 
 
 def wide_fit(real: list[dict], generated: list[dict], *, cache: str = CACHE,
-             more: str = MORE, l2: float = L2, shares: bool = False) -> None:
+             more: str = MORE, l2: float = L2, shares: bool = False,
+             moved: bool = False, reserved: bool = False) -> None:
     """Fit on the wide material (the fit split, the generated songs, the fit-only 'more'
     and 'grooves2' editions and the touched held-out editions of
     :data:`benchmarks.fit_tempo.TOUCHED`) and score the shipped weights and the wide fit on
     the held-out editions it did not read.  Each song weighs alike, or with ``shares`` the
     sources keep the shares of the narrow fit (:data:`benchmarks.fit_tempo.GENERATOR_WEIGHT`):
-    the realistic songs together weigh what the fit split weighs alone, each alike."""
-    sets = heldout_tables(cache)
+    the realistic songs together weigh what the fit split weighs alone, each alike.  With
+    ``moved`` each realistic song also gives a copy whose end is moved up a step
+    (:func:`moved_close_tables`, a source of its own)."""
+    sets = heldout_tables(cache, reserved=reserved)
     missing = [name for name in TOUCHED if name not in sets]
     if missing:
         raise FileNotFoundError(f"held-out editions not built: {', '.join(missing)}")
@@ -161,6 +193,12 @@ def wide_fit(real: list[dict], generated: list[dict], *, cache: str = CACHE,
     train = list(real) + list(generated)
     for name, songs in [(n, sets[n]) for n in TOUCHED] + list(extra.items()):
         train += [dict(s, gen="real" if shares else name) for s in songs]
+    if moved:
+        folders = [(cache, load("fit", cache=cache))] + [
+            (heldout_folder(n, cache), load("heldout", cache=heldout_folder(n, cache)))
+            for n in TOUCHED] + [(f, more_items(f)) for f in (more, GROOVES2)]
+        for k, (folder, items) in enumerate(folders):
+            train += moved_close_tables(folder, items, seed=k)
     count: dict[str, int] = {}
     for s in train:
         count[s["gen"]] = count.get(s["gen"], 0) + 1
@@ -193,14 +231,20 @@ def main(argv=None) -> int:
     ap.add_argument("--wide", action="store_true",
                     help="also fit on the fit-only and the touched held-out editions and score "
                          "on the held-out editions left (wide_fit)")
+    ap.add_argument("--reserved", action="store_true",
+                    help="also score the held-out editions kept for the next choice "
+                         "(benchmarks.evalset.RESERVED)")
+    ap.add_argument("--moved-closes", action="store_true",
+                    help="with --wide: also fit on a copy of each realistic song whose last "
+                         "third is moved up a step (moved_close_tables)")
     ap.add_argument("--wide-shares", action="store_true",
                     help="with --wide: the sources keep the narrow fit's shares (the realistic "
                          "songs together weigh what the fit split alone does)")
     args = ap.parse_args(argv)
     if not args.l2 >= 0:
         ap.error(f"--l2 must be >= 0, got {args.l2}")
-    if args.wide_shares and not args.wide:
-        ap.error("--wide-shares needs --wide")
+    if (args.wide_shares or args.moved_closes) and not args.wide:
+        ap.error("--wide-shares and --moved-closes need --wide")
     if args.validate and args.with_more:
         ap.error("--validate scores on the 'more' edition: it cannot also be fitted on")
     real, generated = key_tables(args.cache)
@@ -236,11 +280,12 @@ def main(argv=None) -> int:
     if args.wide:
         try:
             wide_fit(real, generated, cache=args.cache, more=args.more, l2=args.l2,
-                     shares=args.wide_shares)
+                     shares=args.wide_shares, moved=args.moved_closes,
+                     reserved=args.reserved)
         except FileNotFoundError as e:
             ap.error(str(e))
     if args.heldout:
-        sets = heldout_tables(args.cache)
+        sets = heldout_tables(args.cache, reserved=args.reserved)
         print("MIREX on the held-out editions (" + ", ".join(
             f"{n} {len(v)}" for n, v in sets.items()) + "):")
         _scores_line("shipped", sets, _KEY_WEIGHTS)

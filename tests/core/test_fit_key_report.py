@@ -66,7 +66,7 @@ def test_the_wide_fit_reads_the_touched_editions_and_scores_only_the_others(monk
 
     sets = {name: [dict(_table(0), gen="real", id=f"{name}0")] for name in TOUCHED}
     sets["seventh"] = [_table(3), _table(3)]
-    monkeypatch.setattr(fit_key, "heldout_tables", lambda cache: sets)
+    monkeypatch.setattr(fit_key, "heldout_tables", lambda cache, reserved=False: sets)
     monkeypatch.setattr(fit_key, "validation_tables",
                         lambda more: {"more": [dict(_table(1), gen="real")], "grooves2": []})
     seen = {}
@@ -94,3 +94,45 @@ def test_the_wide_fit_reads_the_touched_editions_and_scores_only_the_others(monk
     del sets["fifth"]
     with pytest.raises(FileNotFoundError, match="fifth"):
         fit_key.wide_fit(real, generated, cache="/c", more="/m")
+
+
+def test_moved_close_copies_move_the_last_third_up_a_step_and_keep_the_truth(monkeypatch):
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(1)
+    chroma, bass = rng.random((12, 30)), rng.random((12, 30))
+    before = chroma.copy()
+    features = SimpleNamespace(chroma=chroma, bass_chroma=bass, pitch_frame_rate=10.0)
+    monkeypatch.setattr(fit_key, "cached_features", lambda path, folder: features)
+    seen = []
+
+    def fake_row(c, b, pfr, truth, gen, subset, name):
+        seen.append((c, b))
+        return {"truth": truth, "gen": gen, "id": name}
+
+    monkeypatch.setattr(fit_key, "_row", fake_row)
+    items = [{"path": f"/a/{i}.flac", "id": f"t{i}", "tonic": 2, "mode": "minor",
+              "subset": "clear"} for i in range(6)] + [{"path": "/a/x.flac", "id": "x",
+                                                        "tonic": None, "subset": "clear"}]
+    rows = fit_key.moved_close_tables("/a", items, seed=3)
+    assert len(rows) == 6 and all(r["truth"] == Key(2, "minor") and r["gen"] == "moved"
+                                  for r in rows)
+    shifts = set()
+    for row, (c, b) in zip(rows, seen, strict=True):
+        shift = int(row["id"].rsplit("~up", 1)[1])
+        shifts.add(shift)
+        np.testing.assert_array_equal(c[:, :20], chroma[:, :20])  # the first two thirds
+        np.testing.assert_array_equal(c[:, 20:], np.roll(chroma[:, 20:], shift, axis=0))
+        np.testing.assert_array_equal(b[:, 20:], np.roll(bass[:, 20:], shift, axis=0))
+    assert shifts == {1, 2}
+    np.testing.assert_array_equal(features.chroma, before)  # the cached features untouched
+
+
+def test_the_editions_kept_for_the_next_choice_are_scored_only_when_asked_for(monkeypatch):
+    from benchmarks.evalset import HELD_OUT, RESERVED
+
+    monkeypatch.setattr(fit_key, "load", lambda split, cache: [{"id": cache}])
+    monkeypatch.setattr(fit_key, "real_key_tables", lambda folder, items: items)
+    assert RESERVED and set(RESERVED) <= set(HELD_OUT)
+    assert set(fit_key.heldout_tables("/c")) == set(HELD_OUT) - set(RESERVED)
+    assert set(fit_key.heldout_tables("/c", reserved=True)) == set(HELD_OUT)
