@@ -153,14 +153,14 @@ def _print_bands(title: str, rows: list[dict], labels: tuple[str, ...]) -> None:
 
 
 def main(argv=None) -> int:
-    from benchmarks.evalset import HELD_OUT, RESERVED
+    from benchmarks.evalset import HELD_OUT, SCORED
 
     held_out = list(HELD_OUT)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sets", nargs="*", choices=TEMPO_SETS, default=list(TEMPO_SETS),
                     help="songs by other people for tempo (default: all)")
     ap.add_argument("--editions", nargs="*", choices=held_out,
-                    default=[e for e in held_out if e not in RESERVED],
+                    default=list(SCORED),
                     help="held-out editions for key (default: all but those kept for the "
                          "next choice, benchmarks.evalset.RESERVED)")
     from benchmarks.realistic import TEMPO_FITTED

@@ -290,6 +290,8 @@ HELD_OUT = ("heldout",) + tuple(e for e, spec in EDITIONS.items() if spec[2] == 
 #: Held-out editions kept for the next choice between two decisions: the scripts that score
 #: every held-out edition leave them out unless asked for them by name.
 RESERVED = ("ninth",)
+#: The held-out material scored by default: :data:`HELD_OUT` but :data:`RESERVED`.
+SCORED = tuple(e for e in HELD_OUT if e not in RESERVED)
 
 
 def heldout_folder(name: str, base: str = CACHE) -> str:

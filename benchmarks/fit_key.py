@@ -34,6 +34,7 @@ and twenty-third rounds).  The held-out editions kept for the next choice
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import sys
 
@@ -43,7 +44,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 from benchmarks.evalfeatures import cached_features  # noqa: E402
-from benchmarks.evalset import CACHE, HELD_OUT, RESERVED, heldout_folder, load  # noqa: E402
+from benchmarks.evalset import CACHE, HELD_OUT, SCORED, heldout_folder, load  # noqa: E402
 from benchmarks.fit_tempo import (  # noqa: E402
     GENERATED_PLANS,
     GROOVES2,
@@ -156,9 +157,7 @@ def heldout_tables(cache: str = CACHE, *, reserved: bool = False) -> dict[str, l
     those kept for the next choice (:data:`benchmarks.evalset.RESERVED`) only if
     ``reserved``."""
     out = {}
-    for name in HELD_OUT:
-        if name in RESERVED and not reserved:
-            continue
+    for name in HELD_OUT if reserved else SCORED:
         folder = heldout_folder(name, cache)
         items = load("heldout", cache=folder)
         if items:
@@ -194,14 +193,13 @@ def wide_fit(real: list[dict], generated: list[dict], *, cache: str = CACHE,
     for name, songs in [(n, sets[n]) for n in TOUCHED] + list(extra.items()):
         train += [dict(s, gen="real" if shares else name) for s in songs]
     if moved:
+        touched = [heldout_folder(n, cache) for n in TOUCHED]
         folders = [(cache, load("fit", cache=cache))] + [
-            (heldout_folder(n, cache), load("heldout", cache=heldout_folder(n, cache)))
-            for n in TOUCHED] + [(f, more_items(f)) for f in (more, GROOVES2)]
+            (f, load("heldout", cache=f)) for f in touched] + [
+            (f, more_items(f)) for f in (more, GROOVES2)]
         for k, (folder, items) in enumerate(folders):
             train += moved_close_tables(folder, items, seed=k)
-    count: dict[str, int] = {}
-    for s in train:
-        count[s["gen"]] = count.get(s["gen"], 0) + 1
+    count = collections.Counter(s["gen"] for s in train)
     # a source weighs its song count (each song alike), or its share of the narrow fit
     w = fit(train, l2=l2, weights=None if shares else count)
     print(f"wide material: {len(train)} songs (" + ", ".join(

@@ -68,7 +68,7 @@ def _answers(paths: list[str], floor: float, workers: int) -> list[float | None]
 
 def main(argv=None) -> int:
     from benchmarks.confidence import TEMPO_SETS, heldout_items, tempo_songs
-    from benchmarks.evalset import HELD_OUT, RESERVED
+    from benchmarks.evalset import HELD_OUT, SCORED
     from core.analysis.tempo import fold_tempo
     from core.calibration.agreement import tempo_hits
     from core.settings import TEMPO_FLOORS, tempo_range_text
@@ -79,7 +79,7 @@ def main(argv=None) -> int:
                     help="the ranges' floors (default: the window's ranges)")
     ap.add_argument("--sets", nargs="*", choices=TEMPO_SETS, default=list(TEMPO_SETS))
     ap.add_argument("--editions", nargs="*", choices=held_out,
-                    default=[e for e in held_out if e not in RESERVED])
+                    default=list(SCORED))
     ap.add_argument("--workers", type=int, default=2, help="songs analyzed at once")
     args = ap.parse_args(argv)
     if args.workers < 1 or any(not 40.0 <= f <= 130.0 for f in args.floors):
