@@ -1,7 +1,7 @@
 """Fit the weights of the key decision (:data:`core.analysis.key._KEY_WEIGHTS`).
 
 Run ``python -m benchmarks.fit_key [--l2 L] [--with-more] [--validate L2,...] [--heldout]
-[--wide [--wide-shares] [--moved-closes]] [--reserved]``
+[--wide [--wide-shares] [--moved-closes] [--pin ends|placement]] [--reserved]``
 after building the realistic set (``python -m benchmarks.evalset``) and caching the
 generated songs (``python -m benchmarks.fit_tempo`` does both).
 
@@ -59,7 +59,15 @@ from core.analysis.keyevidence import KEY_FEATURES  # noqa: E402
 from core.calibration.agreement import mirex_score  # noqa: E402
 from core.io.keynotation import Key  # noqa: E402
 
-__all__ = ["L2", "heldout_tables", "key_tables", "main", "moved_close_tables", "validation_tables",
+#: Evidence (:data:`core.analysis.keyevidence.KEY_FEATURES`) whose weights ``--pin`` holds at
+#: the shipped values: that of the song's end, or of where in the song the key lies.
+END_FEATURES = ("path at the end", "ending correlation", "tonic in the final bass",
+                "tonic triad in the final chord")
+PLACEMENT_FEATURES = ("local-key path share", "path at the start", "opening correlation",
+                      "tonic triad in the first chord", *END_FEATURES)
+PINS = {"ends": END_FEATURES, "placement": PLACEMENT_FEATURES}
+
+__all__ = ["END_FEATURES", "L2", "PINS", "PLACEMENT_FEATURES", "heldout_tables", "key_tables", "main", "moved_close_tables", "validation_tables",
            "wide_fit"]
 
 
@@ -175,7 +183,7 @@ def _scores_line(label: str, sets: dict[str, list[dict]], w: np.ndarray) -> None
 
 def wide_fit(real: list[dict], generated: list[dict], *, cache: str = CACHE,
              more: str = MORE, l2: float = L2, shares: bool = False,
-             moved: bool = False, reserved: bool = False) -> None:
+             moved: bool = False, reserved: bool = False, pin: str | None = None) -> None:
     """Fit on the wide material (the fit split, the generated songs, the fit-only 'more'
     and 'grooves2' editions and the touched held-out editions of
     :data:`benchmarks.fit_tempo.TOUCHED`) and score the shipped weights and the wide fit on
@@ -183,7 +191,9 @@ def wide_fit(real: list[dict], generated: list[dict], *, cache: str = CACHE,
     sources keep the shares of the narrow fit (:data:`benchmarks.fit_tempo.GENERATOR_WEIGHT`):
     the realistic songs together weigh what the fit split weighs alone, each alike.  With
     ``moved`` each realistic song also gives a copy whose end is moved up a step
-    (:func:`moved_close_tables`, a source of its own)."""
+    (:func:`moved_close_tables`, a source of its own).  With ``pin`` (a key of
+    :data:`PINS`) the weights of those features stay the shipped ones and the others are fitted
+    around them."""
     sets = heldout_tables(cache, reserved=reserved)
     missing = [name for name in TOUCHED if name not in sets]
     if missing:
@@ -201,7 +211,9 @@ def wide_fit(real: list[dict], generated: list[dict], *, cache: str = CACHE,
             train += moved_close_tables(folder, items, seed=k)
     count = collections.Counter(s["gen"] for s in train)
     # a source weighs its song count (each song alike), or its share of the narrow fit
-    w = fit(train, l2=l2, weights=None if shares else count)
+    pinned = ({KEY_FEATURES.index(n): float(_KEY_WEIGHTS[KEY_FEATURES.index(n)])
+               for n in PINS[pin]} if pin else None)
+    w = fit(train, l2=l2, weights=None if shares else count, pinned=pinned)
     print(f"wide material: {len(train)} songs (" + ", ".join(
         f"{g} {n}" for g, n in count.items()) + ")")
     print("weights (wide):")
@@ -235,14 +247,18 @@ def main(argv=None) -> int:
     ap.add_argument("--moved-closes", action="store_true",
                     help="with --wide: also fit on a copy of each realistic song whose last "
                          "third is moved up a step (moved_close_tables)")
+    ap.add_argument("--pin", choices=sorted(PINS),
+                    help="with --wide: hold the weights of the song's end (END_FEATURES) or of "
+                         "where in the song the key lies (PLACEMENT_FEATURES) at the shipped "
+                         "values and fit the others around them")
     ap.add_argument("--wide-shares", action="store_true",
                     help="with --wide: the sources keep the narrow fit's shares (the realistic "
                          "songs together weigh what the fit split alone does)")
     args = ap.parse_args(argv)
     if not args.l2 >= 0:
         ap.error(f"--l2 must be >= 0, got {args.l2}")
-    if (args.wide_shares or args.moved_closes) and not args.wide:
-        ap.error("--wide-shares and --moved-closes need --wide")
+    if (args.wide_shares or args.moved_closes or args.pin) and not args.wide:
+        ap.error("--wide-shares, --moved-closes and --pin need --wide")
     if args.validate and args.with_more:
         ap.error("--validate scores on the 'more' edition: it cannot also be fitted on")
     real, generated = key_tables(args.cache)
@@ -279,7 +295,7 @@ def main(argv=None) -> int:
         try:
             wide_fit(real, generated, cache=args.cache, more=args.more, l2=args.l2,
                      shares=args.wide_shares, moved=args.moved_closes,
-                     reserved=args.reserved)
+                     reserved=args.reserved, pin=args.pin)
         except FileNotFoundError as e:
             ap.error(str(e))
     if args.heldout:

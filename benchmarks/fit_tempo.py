@@ -451,14 +451,15 @@ def with_octave_credit(songs: list[dict], credit: float) -> list[dict]:
 
 
 def fit(songs: list[dict], *, l2, weights: dict | None = None,
-        balance: float = 0.0) -> np.ndarray:
+        balance: float = 0.0, pinned: dict[int, float] | None = None) -> np.ndarray:
     """Weights of an L2-penalised conditional logit (standardised features, raw scale out).
 
     Each source (``gen``) weighs ``weights[gen]`` (default :data:`GENERATOR_WEIGHT`) in the
     loss, shared equally by its songs, however many there are, each song's share times its
     :func:`tempo_balance` factor of strength ``balance``.  Songs without a correct
     candidate carry no information and are skipped.  ``l2`` is one penalty for every
-    feature or one per feature (standardised units).
+    feature or one per feature (standardised units).  ``pinned`` holds some weights (column
+    index: raw-scale weight) where they are; the others are fitted around them.
     """
     weights = GENERATOR_WEIGHT if weights is None else weights
     usable = [s for s in songs if s["X"] is not None and s["y"].any()]
@@ -470,6 +471,11 @@ def fit(songs: list[dict], *, l2, weights: dict | None = None,
     mu, sd = allx.mean(axis=0), allx.std(axis=0)
     sd[sd < 1e-9] = 1.0
     xs = (allx - mu) / sd
+    pinned = pinned or {}
+    held = np.array(sorted(pinned), dtype=int)
+    # the pinned columns' part of the score is fixed: their columns leave the fit
+    offset = allx[:, held] @ np.array([pinned[i] for i in held]) if len(held) else 0.0
+    xs[:, held] = 0.0
     sizes = np.array([len(s["X"]) for s in usable])
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
     song = np.repeat(np.arange(len(usable)), sizes)
@@ -481,7 +487,7 @@ def fit(songs: list[dict], *, l2, weights: dict | None = None,
     n = len(usable)
 
     def loss(w):
-        z = xs @ w
+        z = xs @ w + offset
         z = z - np.maximum.reduceat(z, starts)[song]
         e = np.exp(z)
         tot = np.add.reduceat(e, starts)
@@ -496,7 +502,9 @@ def fit(songs: list[dict], *, l2, weights: dict | None = None,
     w0 = np.zeros(allx.shape[1])
     res = scipy.optimize.minimize(loss, w0, jac=True, method="L-BFGS-B",
                                   options={"maxiter": 2000})
-    return res.x / sd  # the mean shift is constant within a song and cancels
+    out = res.x / sd  # the mean shift is constant within a song and cancels
+    out[held] = [pinned[i] for i in held]
+    return out
 
 
 #: Boosting of the decision's trees (:func:`fit_trees`): rounds, learning rate, leaves per

@@ -71,8 +71,8 @@ def test_the_wide_fit_reads_the_touched_editions_and_scores_only_the_others(monk
                         lambda more: {"more": [dict(_table(1), gen="real")], "grooves2": []})
     seen = {}
 
-    def fake_fit(train, *, l2, weights):
-        seen.update(train=train, weights=weights)
+    def fake_fit(train, *, l2, weights, pinned=None):
+        seen.update(train=train, weights=weights, pinned=pinned)
         return np.ones(columns)
 
     monkeypatch.setattr(fit_key, "fit", fake_fit)
@@ -91,6 +91,13 @@ def test_the_wide_fit_reads_the_touched_editions_and_scores_only_the_others(monk
     fit_key.wide_fit(real, generated, cache="/c", more="/m", shares=True)
     assert sorted({s["gen"] for s in seen["train"]}) == ["orig", "real"]
     assert len(seen["train"]) == len(gens) and seen["weights"] is None
+    assert seen["pinned"] is None
+    # pinned ends: the end-of-song weights are held at the shipped values, by column
+    for pin, names in fit_key.PINS.items():
+        fit_key.wide_fit(real, generated, cache="/c", more="/m", pin=pin)
+        assert sorted(seen["pinned"]) == sorted(fit_key.KEY_FEATURES.index(n) for n in names)
+        assert all(v == fit_key._KEY_WEIGHTS[i] for i, v in seen["pinned"].items())
+    assert set(fit_key.END_FEATURES) < set(fit_key.PLACEMENT_FEATURES)
     del sets["fifth"]
     with pytest.raises(FileNotFoundError, match="fifth"):
         fit_key.wide_fit(real, generated, cache="/c", more="/m")

@@ -111,6 +111,21 @@ def test_the_decision_trees_learn_what_no_linear_score_can_and_survive_their_jso
     assert linear < 0.6 and alone > 0.95
 
 
+def test_pinned_weights_are_kept_and_the_others_fitted_around_them():
+    from benchmarks.fit_tempo import _hits, fit
+
+    train = _wide_songs(200, 1)
+    free = fit(train, l2=0.002)
+    # hold the strongest column at zero: it stays there and the rest is refitted
+    k = int(np.argmax(np.abs(free)))
+    held = fit(train, l2=0.002, pinned={k: 0.0})
+    assert held[k] == 0.0 and not np.allclose(np.delete(held, k), np.delete(free, k))
+    # held at its free value, the fit finds the free weights again
+    again = fit(train, l2=0.002, pinned={k: float(free[k])})
+    assert np.allclose(again, free, atol=1e-3 * np.abs(free).max())
+    assert _hits(train, again)[0].mean() == _hits(train, free)[0].mean()
+
+
 def test_the_shipped_trees_read_the_current_features_and_other_features_are_refused():
     import json
 
