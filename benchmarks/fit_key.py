@@ -26,8 +26,9 @@ fits on the wide material (:func:`wide_fit`: the songs above, 'more', 'grooves2'
 held-out editions the tempo fit reads, :data:`benchmarks.fit_tempo.TOUCHED`) and scores it
 beside the shipped weights on the held-out editions it left; ``--wide-shares`` keeps the
 sources' shares of the narrow fit there, ``--moved-closes`` adds a copy of each realistic song
-whose end is moved up a step (tried, not shipped: ``benchmarks/results/fits.txt``, twenty-second
-and twenty-third rounds).  The held-out editions kept for the next choice
+whose end is moved up a step, ``--pin`` holds the weights of a song's end or of every piece of
+evidence placed in the song at the shipped values (tried, not shipped: ``benchmarks/results/fits.txt``,
+twenty-second to twenty-fourth rounds).  The held-out editions kept for the next choice
 (:data:`benchmarks.evalset.RESERVED`) are scored only with ``--reserved``.
 """
 
