@@ -749,14 +749,22 @@ class Fuzz:
         self.qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
         return button.text()
 
+    def _trigger_counting(self, action) -> str:
+        """Trigger ``action``; the songs it takes off the list (Clear, or Redo of a removal)
+        count as removed, so that an earlier export may hold more rows than the list now."""
+        before = len(self.w.engine.batch.jobs)
+        out = self._trigger(action)
+        self.removed += max(0, before - len(self.w.engine.batch.jobs))
+        return out
+
     def act_clear(self):
-        return self._trigger(self.w.clear_action)
+        return self._trigger_counting(self.w.clear_action)
 
     def act_undo(self):
-        return self._trigger(self.w.undo_action)
+        return self._trigger_counting(self.w.undo_action)
 
     def act_redo(self):
-        return self._trigger(self.w.redo_action)
+        return self._trigger_counting(self.w.redo_action)
 
     def act_new_session(self):
         return self._trigger(self.w.new_session_action)
