@@ -691,10 +691,13 @@ class Fuzz:
                 w.table.skipRequested.emit(ids)  # the context menu's Skip
             else:
                 w.skip_selected()
+            answered = w.engine.batch._clock()
             for j in shown:
-                # (a song may end where it runs between the look and the skip; one analyzed
-                # again keeps its earlier result, done, its outcome skipped)
-                ended = j.finished_at is not None and j.finished_at <= asked
+                # (a song may end where it runs between the look and the skip, its worker
+                # taking the batch's lock just before the skip does: an end before the skip
+                # returned is the worker's; one analyzed again keeps its earlier result,
+                # done, its outcome skipped)
+                ended = j.finished_at is not None and j.finished_at <= answered
                 if before[j.id][0] not in TERMINAL_STATES and not ended and \
                         not skipped_now(j):
                     self.problem(f"Skip on row of song {j.id}: it is {j.state.value} (was "
