@@ -203,6 +203,14 @@ class SongTableView(QTableView):
                         model.rowsRemoved, model.rowsMoved):
             changed.connect(self._forget_selected)
             changed.connect(self._notes_changed)
+        # A song's id is its place in the list: a song put back or taken out before the
+        # selected ones renumbers them even while a filter hides it (no row of this view
+        # comes or goes then).
+        source = model.sourceModel() if hasattr(model, "sourceModel") else None
+        if source is not None:
+            for changed in (source.layoutChanged, source.modelReset, source.rowsInserted,
+                            source.rowsRemoved, source.rowsMoved):
+                changed.connect(self._forget_selected)
         for gone in (model.modelReset, model.rowsRemoved):
             gone.connect(self._notes_gone)
         model.dataChanged.connect(self._cells_changed)

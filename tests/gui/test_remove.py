@@ -547,3 +547,29 @@ def test_the_names_and_rows_kept_by_place_follow_the_songs_through_remove_and_un
     assert eng.identity == {i: (n, "x") for i, n in enumerate(names) if i != 2}
     assert eng._dirty == {0, 2, 3, 5}
     w.close()
+
+
+def test_the_selected_songs_are_renumbered_when_a_song_hidden_by_the_filter_comes_back(qtbot):
+    """A song's id is its place: Undo of a removal puts a song back before the selected
+    one while the filter hides it, so no row of the table comes or goes, but the selected
+    song's id moves on by one.  The actions on the selection must take that song, not
+    the one now at its old place (which they did: Skip or Remove would take another)."""
+    w = _window(qtbot)
+    _add(w, ["/m/x0.wav", "/m/y1.wav", "/m/y2.wav", "/m/x3.wav"])
+    w.search.setText("x")
+    qtbot.waitUntil(lambda: w.proxy.rowCount() == 2, timeout=TIMEOUT)
+    w.search.setText("")
+    qtbot.waitUntil(lambda: w.proxy.rowCount() == 4, timeout=TIMEOUT)
+    _select(w, [1])  # y1
+    assert w.remove_selected() == 1
+    w.search.setText("x")
+    qtbot.waitUntil(lambda: w.proxy.rowCount() == 2, timeout=TIMEOUT)
+    _select(w, [1])  # x3, now the third song (id 2)
+    assert w.table.selected_job_ids() == [2]
+    assert w.undo()  # y1 back in place, hidden by the filter
+    assert w.proxy.rowCount() == 2
+    assert w.table.selected_job_ids() == [3]
+    assert w.engine.batch.jobs[3].path == "/m/x3.wav"
+    assert w.remove_selected() == 1
+    assert _names(w) == ["x0.wav", "y1.wav", "y2.wav"]
+    w.close()
