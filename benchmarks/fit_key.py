@@ -68,8 +68,8 @@ PLACEMENT_FEATURES = ("local-key path share", "path at the start", "opening corr
                       "tonic triad in the first chord", *END_FEATURES)
 PINS = {"ends": END_FEATURES, "placement": PLACEMENT_FEATURES}
 
-__all__ = ["END_FEATURES", "L2", "PINS", "PLACEMENT_FEATURES", "heldout_tables", "key_tables", "main", "moved_close_tables", "validation_tables",
-           "wide_fit"]
+__all__ = ["END_FEATURES", "L2", "PINS", "PLACEMENT_FEATURES", "heldout_tables", "key_tables",
+           "main", "moved_close_tables", "validation_tables", "wide_fit"]
 
 
 def _row(chroma, bass, pfr, truth: Key, gen: str, subset: str, name: str) -> dict:
