@@ -84,7 +84,8 @@ def _outside_text(profile, rows) -> str:
 #: Narrowest (px) a plot beside the tables may be; a narrower view shows the plots on tabs
 #: beside Summary and Calibrated values.
 PLOT_MIN_WIDTH = 420
-#: Summary columns a narrow view hides first, their values then in the Column cell's tip:
+#: Summary columns a narrow view hides first, before the plots leave the summary's side;
+#: their values are then in the Column cell's tip:
 #: the learned model (rarely kept on a small deck), r², the error before calibration (the
 #: error after it is green when lower).
 SPARE_COLUMNS = (CalibrationSummaryModel.LEARNED_COL, CalibrationSummaryModel.R2_COL,
@@ -492,10 +493,12 @@ class CalibrationView(QWidget):
 
     # -- helpers --------------------------------------------------------------------------
     def summary_width(self, *, hidden: frozenset = frozenset()) -> int:
-        """Width (px) the summary table takes with every column whole, but ``hidden``."""
+        """Width (px) the summary table takes with every column whole, but ``hidden``.
+        (Measured from the header's text, not its size hint: that of a hidden column is 0.)"""
         t = self.summary_table
         hh = t.horizontalHeader()
-        width = (sum(max(t.sizeHintForColumn(c), hh.sectionSizeHint(c))
+        width = (sum(max(t.sizeHintForColumn(c), hh.minimumSectionSize(),
+                         hh.sectionSizeFromContents(c).width())
                      for c in range(self.summary_model.columnCount()) if c not in hidden)
                  + 2 * t.frameWidth() + 4)
         if t.verticalScrollBar().maximum() > 0:  # more columns than rows in sight
@@ -503,29 +506,32 @@ class CalibrationView(QWidget):
         return width
 
     def _arrange(self) -> None:
-        """Give the summary table the width of all its columns and the plots the rest; a
-        view too narrow for the summary and a plot of :data:`PLOT_MIN_WIDTH` puts the plots
-        on tabs beside the tables instead."""
-        need = self.summary_width()
+        """Give the summary table the width of its columns and the plots the rest.  While
+        the summary does not fit whole beside a plot of :data:`PLOT_MIN_WIDTH`, its spare
+        columns (:data:`SPARE_COLUMNS`) give way first; a view too narrow even for the
+        summary without them puts the plots on tabs beside the tables instead, and the
+        summary gets the whole width."""
         room = self.splitter.width() if self.splitter.width() > 0 else self.width() - 8
         if not self.plots_in_tables:  # (the plots' own tabs are empty while they are not)
             self._plot_width = max(PLOT_MIN_WIDTH, self.plots.minimumSizeHint().width())
         plot_width = self._plot_width
-        narrow = room < need + self.splitter.handleWidth() + plot_width
+        beside = room - self.splitter.handleWidth() - plot_width  # the summary's, beside
+        narrow = beside < self.summary_width(hidden=frozenset(SPARE_COLUMNS))
         if narrow != self.plots_in_tables:
             self._move_plots(into_tables=narrow)
-        self._spare_columns(room if narrow else need)
+        hidden = self._spare_columns(room if narrow else beside)
         if narrow:
             return
         total = sum(self.splitter.sizes())
         if total > 0:
-            left = min(need, total - plot_width)
+            left = min(self.summary_width(hidden=hidden), total - plot_width)
             self.splitter.setSizes([left, total - left])
 
-    def _spare_columns(self, room: int) -> None:
+    def _spare_columns(self, room: int) -> frozenset:
         """Hide the summary's least read columns (:data:`SPARE_COLUMNS`, in order) while
         the others would not fit ``room`` px whole; the Column cell's tip then holds their
-        values.  At 1024 px the score column was cut to "Acc1 0.92 → 0...."."""
+        values.  At 1024 px the score column was cut to "Acc1 0.92 → 0....".  Returns the
+        columns hidden."""
         model, table = self.summary_model, self.summary_table
         hidden: set[int] = set()
         for col in SPARE_COLUMNS:
@@ -535,6 +541,7 @@ class CalibrationView(QWidget):
         for col in SPARE_COLUMNS:
             table.setColumnHidden(col, col in hidden)
         model.set_hidden_columns(hidden)
+        return frozenset(hidden)
 
     def _move_plots(self, *, into_tables: bool) -> None:
         """Put the plot pages on tabs beside the tables (``into_tables``; the table in

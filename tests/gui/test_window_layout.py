@@ -138,6 +138,85 @@ def _cut_song_columns(table) -> list[str]:
     return cut
 
 
+def _fewest_spare_columns(view, hidden: list[int]) -> bool:
+    """Whether ``hidden`` are the first spare columns and the fewest that let the summary
+    fit beside a plot (the plots beside the tables)."""
+    from gui.calibration_view import SPARE_COLUMNS
+
+    k = len(hidden)
+    if sorted(SPARE_COLUMNS[:k]) != hidden:
+        return False
+    if k == 0:
+        return True
+    return view.summary_width(hidden=frozenset(SPARE_COLUMNS[:k - 1])) > _beside(view)
+
+
+def _beside(view) -> int:
+    """Width (px) the summary has beside the narrowest plot the view allows."""
+    from gui.calibration_view import PLOT_MIN_WIDTH
+
+    plot = max(PLOT_MIN_WIDTH, view.plots.minimumSizeHint().width())
+    return view.splitter.width() - view.splitter.handleWidth() - plot
+
+
+def _wide_summary() -> list[DescriptorSummary]:
+    """Seven fitted rows whose verdicts name outlying songs and whose corrections are long,
+    one on a scale of its own: wider than the demo deck's."""
+    rows = []
+    for d in ("bpm", "energy", "danceability", "valence", "acousticness", "loudness_lufs",
+              "key"):
+        rows.append(DescriptorSummary(
+            descriptor=d, n=240, correction="theil_sen: y = 0.4893x + 0.3371", kept=True,
+            r2=0.81, mae_before=0.123, mae_after=0.0456, folds=5, verdict="calibrated",
+            r2_cv=0.78, interval="±0.0743 (90 %)", correction_kept=True,
+            outliers=[f"song {i}: 0.1 vs 0.9" for i in range(12)],
+            acc1_before=0.92, acc1_after=0.93, acc2_before=1.0, acc2_after=1.0,
+            accuracy_before=0.75, accuracy_after=0.75, weighted_before=0.78,
+            weighted_after=0.79, scale="Mixed In Key 1-10" if d == "energy" else ""))
+    return rows
+
+
+def test_a_wide_summary_hides_its_spare_columns_before_the_plots_leave_its_side(
+        qtbot, make_window):
+    from gui.calibration_view import SPARE_COLUMNS
+
+    w = make_window(SETTINGS)
+    w.setGeometry(0, 0, 1600, 1000)
+    w.split_for_height(1000)
+    w.show_calibration()
+    view = w.calibration_view
+    view.summary_model.set_rows(_wide_summary())
+    _settle(qtbot)
+    summary = view.summary_table
+    hidden = [c for c in range(summary.model().columnCount()) if summary.isColumnHidden(c)]
+    # the whole summary would not fit beside a plot; without a spare column it does
+    assert view.summary_width() > _beside(view)
+    assert hidden and _fewest_spare_columns(view, hidden)
+    assert not view.plots_in_tables and view.plots.isVisible()
+    assert _whole_columns(summary) == []
+    assert view.plots.width() >= view.splitter.width() - view.splitter.handleWidth() - _beside(view)
+    # the hidden values are in the tip of the row's Column cell
+    model = summary.model()
+    tip = model.index(1, 0).data(Qt.ItemDataRole.ToolTipRole) or ""
+    shown = [c for c in hidden if model.index(1, c).data()]
+    assert shown
+    for c in shown:
+        assert f"{model.headerData(c, Qt.Orientation.Horizontal)}: " in tip
+    # narrower than the summary without its spare columns and a plot: the plots on tabs,
+    # and the summary given the whole width shows more of its columns
+    w.setGeometry(0, 0, 1280, 800)
+    _settle(qtbot)
+    assert view.plots_in_tables and not view.plots.isVisible()
+    assert _whole_columns(summary) == []
+    assert len([c for c in SPARE_COLUMNS if summary.isColumnHidden(c)]) <= len(hidden)
+    # wide again: back beside, the same columns hidden
+    w.setGeometry(0, 0, 1600, 1000)
+    _settle(qtbot)
+    assert not view.plots_in_tables
+    assert [c for c in range(summary.model().columnCount())
+            if summary.isColumnHidden(c)] == hidden
+
+
 def test_the_calibration_tab_of_the_demo_deck_fits_the_window_without_scrolling(
         qtbot, make_window):
     from gui.calibration_view import PLOT_MIN_WIDTH
@@ -170,9 +249,11 @@ def test_the_calibration_tab_of_the_demo_deck_fits_the_window_without_scrolling(
         assert _cut_song_columns(w.table) == [], (width, height)
         hidden[width] = [c for c in range(summary.model().columnCount())
                          if summary.isColumnHidden(c)]
-    # 1600x1000: every part of the tab in sight, the summary whole beside the plots
+    # 1600x1000: every part of the tab in sight, the summary beside the plots with every
+    # column it shows whole; a spare column hidden only when the whole summary would not fit
     assert seen[1600] == (0, [], False)
-    assert view.summary_width() + PLOT_MIN_WIDTH <= 1600
+    assert view.summary_width(hidden=frozenset(hidden[1600])) + PLOT_MIN_WIDTH <= 1600
+    assert _fewest_spare_columns(view, hidden[1600])
     # 1280x800: the summary whole, the plots on tabs beside it
     assert seen[1280] == (0, [], True)
     # 1024x700: the plots on tabs too, a little scrolling at most, and every column shown
@@ -180,7 +261,7 @@ def test_the_calibration_tab_of_the_demo_deck_fits_the_window_without_scrolling(
     # in the tip of the row's Column cell
     assert seen[1024][2] is True and seen[1024][0] < 60
     assert seen[1024][1] == []
-    assert hidden[1600] == hidden[1280] == [] and hidden[1024]
+    assert hidden[1280] == [] and hidden[1024]
     model = summary.model()
     tips = [model.index(r, 0).data(Qt.ItemDataRole.ToolTipRole) or ""
             for r in range(model.rowCount())]
