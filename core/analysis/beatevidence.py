@@ -61,6 +61,7 @@ _EVIDENCE = (
     "bass change at 4 beats", "bass change at 6 beats", "bass change at 8 beats",
     "harmony pulse alternation", "harmony pulse faster alternation", "harmony pulse contrast",
     "accent fill", "accent faster fill", "onset fill", "onset faster fill",
+    "harmony change at 1 beat x log2 tempo", "bass change at 1 beat x log2 tempo",
 )
 #: Names of the candidate features, in :data:`_WEIGHTS` order: the evidence as it is, then
 #: the evidence times the drum gate (0 for music whose onsets hardly reach the cymbal band,
@@ -204,6 +205,9 @@ def candidate_features(bpm: float, ctx: dict) -> np.ndarray:
     env_all = ctx["env_all"]
     feats += [fill, fill_fast, pulse_measures(env_all, period, fr)[2],
               pulse_measures(env_all, period / 2, fr)[2]]
+    # chords change on every beat at slow tempi and rarely at fast ones
+    feats += [feats[_EVIDENCE.index("harmony change at 1 beat")] * octave,
+              feats[_EVIDENCE.index("bass change at 1 beat")] * octave]
     feats = np.array(feats, dtype=float)
     return np.concatenate([feats, ctx["gate"] * feats, ctx["steady"] * feats])
 
