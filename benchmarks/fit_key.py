@@ -44,8 +44,9 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
+from benchmarks import evalset  # noqa: E402
 from benchmarks.evalfeatures import cached_features  # noqa: E402
-from benchmarks.evalset import CACHE, HELD_OUT, SCORED, heldout_folder, load  # noqa: E402
+from benchmarks.evalset import CACHE, HELD_OUT, heldout_folder, load  # noqa: E402
 from benchmarks.fit_tempo import (  # noqa: E402
     GENERATED_PLANS,
     GROOVES2,
@@ -166,7 +167,9 @@ def heldout_tables(cache: str = CACHE, *, reserved: bool = False) -> dict[str, l
     those kept for the next choice (:data:`benchmarks.evalset.RESERVED`) only if
     ``reserved``."""
     out = {}
-    for name in HELD_OUT if reserved else SCORED:
+    for name in HELD_OUT:
+        if name in evalset.RESERVED and not reserved:
+            continue
         folder = heldout_folder(name, cache)
         items = load("heldout", cache=folder)
         if items:

@@ -11,8 +11,10 @@
    fast is filled, overall and in the low, mid and high bands; the periodicity of each
    band at its period and at its sub-beat and bar multiples; the share of windows whose
    best lag is this beat, its half or its double; onsets per beat; how regularly the
-   harmony and the bass change after 1, 2 and 4 beats and whether the harmonic changes
-   fall evenly on its pulses -- and the tempo itself as a learned term.  A score (softmax
+   harmony and the bass change after 1, 2 and 4 beats (the change at one beat also weighed
+   by the candidate's tempo: chords change on every beat at slow tempi, seldom at fast
+   ones) and whether the harmonic changes fall evenly on its pulses -- and the tempo itself
+   as a learned term.  A score (softmax
    over the candidates) picks the beat: a weighted mean of a linear score and of
    gradient-boosted trees (:data:`TREE_SHARE`) that read each candidate's evidence as it
    is and beside the song's other candidates (its distance to their best and to their

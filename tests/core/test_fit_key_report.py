@@ -136,10 +136,12 @@ def test_moved_close_copies_move_the_last_third_up_a_step_and_keep_the_truth(mon
 
 
 def test_the_editions_kept_for_the_next_choice_are_scored_only_when_asked_for(monkeypatch):
+    from benchmarks import evalset
     from benchmarks.evalset import HELD_OUT, RESERVED
 
+    assert set(RESERVED) <= set(HELD_OUT)
     monkeypatch.setattr(fit_key, "load", lambda split, cache: [{"id": cache}])
     monkeypatch.setattr(fit_key, "real_key_tables", lambda folder, items: items)
-    assert RESERVED and set(RESERVED) <= set(HELD_OUT)
-    assert set(fit_key.heldout_tables("/c")) == set(HELD_OUT) - set(RESERVED)
+    monkeypatch.setattr(evalset, "RESERVED", ("ninth",))
+    assert set(fit_key.heldout_tables("/c")) == set(HELD_OUT) - {"ninth"}
     assert set(fit_key.heldout_tables("/c", reserved=True)) == set(HELD_OUT)
