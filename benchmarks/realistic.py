@@ -1,17 +1,20 @@
 """Tempo and key on the realistic evaluation set, beside librosa's and Essentia's plain pipelines.
 
-Run ``python -m benchmarks.realistic [--edition base|fresh|...|seventh|eighth]
-[--split heldout|fit|all] [--limit N] [--no-peers] [--quiet]`` after building the set with
+Run ``python -m benchmarks.realistic [--edition base|fresh|...|ninth|tenth] [--split
+heldout|fit|all] [--limit N] [--no-peers] [--quiet] [--rows]`` after building the set with
 ``python -m benchmarks.evalset`` (``--edition fresh``, ``unseen``, ``fourth``, ``fifth``,
-``sixth``, ``seventh`` and ``eighth``: the held-out-only editions of that script; ``unseen``
-and later editions also detune and re-room part of their files, ``fourth`` and later drift,
-wow, compress or band-limit and narrow or widen part of them, ``fifth`` renders a third of
-its files with TiMidity++ and adds tempo steps, noise floors, echoes and fades, ``sixth``
-plays its pitched parts with Csound's models and its drums with recorded kits, ``seventh``
-renders with the Merlin soundfont, and ``eighth`` plays generated tunes through GeneralUser
-GS, most of them with players' accents, under grooves of the fitted editions; no fit has
-read those two).  By default only the ``heldout`` split is scored.  The tempo decision is
-fitted on every edition but the seventh and the eighth (``fit_tempo --wide --trees``,
+``sixth``, ``seventh``, ``eighth``, ``ninth`` and ``tenth``: the held-out-only editions of
+that script; ``unseen`` and later editions also detune and re-room part of their files,
+``fourth`` and later drift, wow, compress or band-limit and narrow or widen part of them,
+``fifth`` renders a third of its files with TiMidity++ and adds tempo steps, noise floors,
+echoes and fades, ``sixth`` plays its pitched parts with Csound's models and its drums with
+recorded kits, ``seventh`` renders with the Merlin soundfont, ``eighth`` plays generated
+tunes through GeneralUser GS, most of them with players' accents, under grooves of the
+fitted editions, ``ninth`` through Sonivox EAS under the seventh's grooves, and ``tenth``
+under grooves of its own on recorded drum kits; no fit has read those four).  By default
+only the ``heldout`` split is scored; of an edition kept for the next choice only the
+totals are printed (``--rows`` prints its missed files too).  The tempo decision is fitted
+on every edition but the seventh to the tenth (``fit_tempo --wide --trees``,
 :data:`TEMPO_FITTED`), so the tempo figures of every other edition are in-sample (the
 output says so); the key weights were fitted on the ``fit`` split alone.  The ``fit`` split
 (FluidR3 and OPL-3, other pieces) is what ``python -m benchmarks.fit_tempo`` and ``python -m
@@ -43,6 +46,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
+from benchmarks import evalset  # noqa: E402
 from benchmarks.evalset import EDITIONS, SPLIT_FONTS, SUBSETS, load  # noqa: E402
 from benchmarks.tempo_report import own_numba_cache  # noqa: E402
 from core.calibration.agreement import (  # noqa: E402
@@ -261,6 +265,10 @@ def main(argv=None) -> int:
     ap.add_argument("--split", default="heldout", choices=["heldout", "fit", "all"])
     ap.add_argument("--no-peers", action="store_true", help="score SongCal alone")
     ap.add_argument("--quiet", action="store_true", help="print only the totals")
+    ap.add_argument("--rows", action="store_true",
+                    help="print the missed files of an edition kept for the next choice "
+                         "(benchmarks.evalset.RESERVED) too; by default only its totals are "
+                         "printed, so that no decision is designed from its errors")
     ap.add_argument("--limit", type=int, default=0,
                     help="score only the first N files (0: all; a partial score)")
     args = ap.parse_args(argv)
@@ -306,9 +314,13 @@ def main(argv=None) -> int:
               "are drawn from the editions the tempo decision was fitted on")
     elif args.edition == "ninth":
         print("ninth edition: generated tunes and a soundfont (Sonivox EAS) that no fitting or "
-              "earlier measurement has read, under the seventh edition's grooves (no fit read "
-              "them); kept for the next choice between two decisions, with its rule written "
-              "before either is run on it")
+              "earlier measurement had read, under the seventh edition's grooves (no fit read "
+              "them); it made the choice of fits.txt's twenty-sixth round")
+    elif args.edition == "tenth":
+        print("tenth edition: generated tunes under grooves no edition has played, on recorded "
+              "drum kits (AVL Drumkits) no edition has played, the pitched parts with the "
+              "soundfonts no fit has read; kept for the next choice between two decisions, "
+              "with its rule written before either is run on it")
     elif args.split == "heldout":
         print("held-out split: none of these pieces or soundfonts was used to fit the key "
               f"weights (fitted on the 'fit' split: soundfonts {', '.join(SPLIT_FONTS['fit'])})")
@@ -319,6 +331,9 @@ def main(argv=None) -> int:
         print("NOTE: the tempo decision was fitted on this edition too (python -m "
               "benchmarks.fit_tempo --wide --trees); its tempo figures are in-sample, the key's "
               "are not")
+    hide_rows = args.edition in evalset.RESERVED and not args.rows
+    if hide_rows and not args.quiet:
+        print("kept for the next choice: totals only (--rows prints the missed files)")
     want = set() if args.no_peers else {"librosa", "essentia"}
     peers = _peers(items, args.cache, want=want)
     rows = defaultdict(list)
@@ -328,7 +343,7 @@ def main(argv=None) -> int:
         for name, table in peers.items():
             rows[name].append(_score(table[it["id"]], it))
         s = rows["songcal"][-1]
-        if not args.quiet and (not s["acc1"] or s["mirex"] < 1):
+        if not args.quiet and not hide_rows and (not s["acc1"] or s["mirex"] < 1):
             truth = Key(it["tonic"], it["mode"]).name
             peer = " ".join(f"{n[:3]} {t[it['id']]['bpm'] or 0:6.1f}" for n, t in peers.items())
             print(f"{it['id']} {it['subset']:<9} {it['style']:<9} {it['soundfont']:<9} "

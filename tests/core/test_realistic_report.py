@@ -50,3 +50,22 @@ def test_the_variation_table_scores_each_accent_strength_apart(capsys):
              capsys.readouterr().out.splitlines() if line.startswith("accent")}
     assert lines[("accent", "0", "2")][1:3] == ["0.500", "1.000"]
     assert lines[("accent", "1.5", "1")][1:3] == ["1.000", "1.000"]
+
+
+@pytest.mark.parametrize("edition, flags, rows_shown", [
+    ("tenth", [], False), ("tenth", ["--rows"], True), ("eighth", [], True)])
+def test_an_edition_kept_for_the_next_choice_prints_its_totals_only(
+        monkeypatch, capsys, edition, flags, rows_shown):
+    import benchmarks.realistic as realistic
+
+    items = [dict(_item(i, "4/4", 120.0, subset="clear"), style="funk", soundfont="x",
+                  file=f"t{i}.flac") for i in range(3)]
+    monkeypatch.setattr(realistic, "load", lambda split, cache: items)
+    monkeypatch.setattr(realistic, "own_numba_cache", lambda cache: None)
+    monkeypatch.setattr(realistic, "songcal_answers",
+                        lambda it: {"bpm": 60.0, "key": "G major", "weak": False})
+    assert realistic.main(["--edition", edition, "--no-peers", "--cache", "/nowhere"] + flags) == 0
+    out = capsys.readouterr().out
+    assert ("t1 clear" in out) == rows_shown
+    assert "overall" in out and "0.000" in out  # the totals either way
+    assert ("totals only" in out) == (edition == "tenth" and not flags)
