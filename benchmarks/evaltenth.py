@@ -39,6 +39,8 @@ import os
 
 import numpy as np
 
+from benchmarks.evaleighth import DRUMLESS_ROWS
+
 __all__ = ["TENTH_FONTS", "TENTH_TUNE_PLAN", "DRUM_KITS", "ensure_drum_kits", "tenth_sources",
            "vary_tenth", "render_tenth", "fluidsynth_with_kit", "main"]
 
@@ -68,14 +70,8 @@ def _grooved_rows() -> tuple:
             ("chamame", "ambiguous", (92, 116), ("6/8",), _TUNES_PER_GROOVE))
 
 
-def _drumless_rows() -> tuple:
-    from benchmarks.evaleighth import EIGHTH_TUNE_PLAN
-
-    return tuple(row for row in EIGHTH_TUNE_PLAN if row[0] == "none")
-
-
 #: The plan: the edition's thirteen grooves, eight tunes each, then the eighth's drumless rows.
-TENTH_TUNE_PLAN = _grooved_rows() + _drumless_rows()
+TENTH_TUNE_PLAN = _grooved_rows() + DRUMLESS_ROWS
 
 
 def tenth_sources(known_tunes: set, known_pieces: set) -> dict:
