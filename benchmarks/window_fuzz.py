@@ -1223,14 +1223,15 @@ class Fuzz:
             if not again:
                 self.seen["songs queued in the scheduler" if job.waiting else
                           "songs running on a worker"] += 1
-        for key, future in list(slots._futures.items()):
+        by_key = {job.key: job for job in list(batch.jobs)}  # (futures go by the song's
+        for key, future in list(slots._futures.items()):  # key: places move on a removal)
             if not future.done():
                 self.done_futures.pop(key, None)
                 continue
             first = self.done_futures.setdefault(key, now)
-            if key[0] != tag or key[1] >= len(batch.jobs):
+            job = by_key.get(key[1]) if key[0] == tag else None
+            if job is None:
                 continue
-            job = batch.jobs[key[1]]
             if job.attempt == key[2] and job.state in ACTIVE_STATES and \
                     now - first > FUTURE_GRACE_S:
                 out.append(f"song {job.id} {job.state.value}, its Dask future "
