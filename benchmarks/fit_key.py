@@ -1,7 +1,8 @@
 """Fit the weights of the key decision (:data:`core.analysis.key._KEY_WEIGHTS`).
 
 Run ``python -m benchmarks.fit_key [--l2 L] [--with-more] [--validate L2,...] [--heldout]
-[--wide [--wide-shares] [--moved-closes] [--pin ends|placement]] [--reserved]``
+[--wide [--wide-shares] [--moved-closes] [--generated-closes SEED ...]
+[--pin ends|placement]] [--reserved]``
 after building the realistic set (``python -m benchmarks.evalset``) and caching the
 generated songs (``python -m benchmarks.fit_tempo`` does both).
 
@@ -26,9 +27,11 @@ fits on the wide material (:func:`wide_fit`: the songs above, 'more', 'grooves2'
 held-out editions the tempo fit reads, :data:`benchmarks.fit_tempo.TOUCHED`) and scores it
 beside the shipped weights on the held-out editions it left; ``--wide-shares`` keeps the
 sources' shares of the narrow fit there, ``--moved-closes`` adds a copy of each realistic song
-whose end is moved up a step, ``--pin`` holds the weights of a song's end or of every piece of
-evidence placed in the song at the shipped values (tried, not shipped: ``benchmarks/results/fits.txt``,
-twenty-second to twenty-fourth rounds).  The held-out editions kept for the next choice
+whose end is moved up a step, ``--generated-closes`` the generated songs of
+:mod:`benchmarks.key_changes` for other seeds than the two it judges a refit on, as they are
+and with their closes moved, ``--pin`` holds the weights of a song's end or of every piece of
+evidence placed in the song at the shipped values (tried, not shipped:
+``benchmarks/results/fits.txt``, twenty-second to twenty-fourth and twenty-eighth rounds).  The held-out editions kept for the next choice
 (:data:`benchmarks.evalset.RESERVED`) are scored only with ``--reserved``.
 """
 
@@ -112,6 +115,62 @@ def moved_close_tables(cache: str, items: list[dict], *, seed: int = 0) -> list[
     return out
 
 
+def _close_song(task) -> list[tuple]:
+    """(label, chroma, bass, pitch frame rate) of one song of :mod:`benchmarks.key_changes`
+    as it is and in each of its shapes; ``task`` is (folder, index, seed), the song the
+    ``index``-th of that seed's."""
+    from benchmarks import key_changes
+    from benchmarks.evalfeatures import features_of_audio
+
+    folder, index, seed = task
+    path = os.path.join(folder, f"s{seed}-{index}.npz")
+    if not os.path.exists(path):
+        _source, _style, _seed, key, render = list(key_changes.songs([seed]))[index]
+        body = render(key)
+        moved = {k: render(k) for k in {close(key) for _, close, _ in key_changes.SHAPES}}
+        signals = [body] + [key_changes.closed(body, moved[close(key)], secs)
+                            for _, close, secs in key_changes.SHAPES]
+        arrays = {}
+        for k, y in enumerate(signals):
+            f = features_of_audio(y, key_changes.SR)
+            arrays.update({f"c{k}": f.chroma, f"b{k}": f.bass_chroma,
+                           f"pfr{k}": np.float64(f.pitch_frame_rate)})
+        os.makedirs(folder, exist_ok=True)
+        np.savez(path + ".tmp.npz", tonic=key.tonic, minor=key.mode == "minor", **arrays)
+        os.replace(path + ".tmp.npz", path)
+    with np.load(path) as d:
+        key = Key(int(d["tonic"]), "minor" if bool(d["minor"]) else "major")
+        n = 1 + len(key_changes.SHAPES)
+        return [(key, d[f"c{k}"], d[f"b{k}"], float(d[f"pfr{k}"])) for k in range(n)]
+
+
+def generated_close_tables(seeds, cache: str = CACHE, *, jobs: int = 2) -> list[dict]:
+    """Key tables of the songs of :mod:`benchmarks.key_changes` for ``seeds`` (not its
+    default 21 and 22, which a key refit is judged on), each as it is and in each of its
+    shapes whose close moves (the truth the body's key); read as the analyzer reads them,
+    after the close rule.  Their features are kept in ``<cache>/closes``."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from benchmarks import independent_synth, synth
+    from benchmarks.key_changes import SHAPES
+
+    folder = os.path.join(cache, "closes")
+    per_seed = len(synth.STYLES) + len(independent_synth.STYLES)
+    tasks = [(folder, i, seed) for seed in seeds for i in range(per_seed)]
+    if jobs > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            songs = list(pool.map(_close_song, tasks))
+    else:
+        songs = [_close_song(t) for t in tasks]
+    labels = ["as it is"] + [label for label, _, _ in SHAPES]
+    out = []
+    for (_folder, i, seed), rows in zip(tasks, songs, strict=True):
+        for label, (key, chroma, bass, pfr) in zip(labels, rows, strict=True):
+            out.append(_row(chroma, bass, pfr, key, "closes", "generated",
+                            f"close{seed}-{i} {label}"))
+    return out
+
+
 def key_tables(cache: str = CACHE) -> tuple[list[dict], list[dict]]:
     """(fit split of the realistic set, generated songs) as per-key evidence tables."""
     real = real_key_tables(cache, load("fit", cache=cache))
@@ -187,7 +246,8 @@ def _scores_line(label: str, sets: dict[str, list[dict]], w: np.ndarray) -> None
 
 def wide_fit(real: list[dict], generated: list[dict], *, cache: str = CACHE,
              more: str = MORE, l2: float = L2, shares: bool = False,
-             moved: bool = False, reserved: bool = False, pin: str | None = None) -> None:
+             moved: bool = False, reserved: bool = False, pin: str | None = None,
+             closes: tuple = ()) -> None:
     """Fit on the wide material (the fit split, the generated songs, the fit-only 'more'
     and 'grooves2' editions and the touched held-out editions of
     :data:`benchmarks.fit_tempo.TOUCHED`) and score the shipped weights and the wide fit on
@@ -197,7 +257,9 @@ def wide_fit(real: list[dict], generated: list[dict], *, cache: str = CACHE,
     ``moved`` each realistic song also gives a copy whose end is moved up a step
     (:func:`moved_close_tables`, a source of its own).  With ``pin`` (a key of
     :data:`PINS`) the weights of those features stay the shipped ones and the others are fitted
-    around them."""
+    around them.  With ``closes`` (seeds) the generated songs of :mod:`benchmarks.key_changes`
+    for those seeds, as they are and with their closes moved, join as a source of their own
+    (:func:`generated_close_tables`)."""
     sets = heldout_tables(cache, reserved=reserved)
     missing = [name for name in TOUCHED if name not in sets]
     if missing:
@@ -213,6 +275,8 @@ def wide_fit(real: list[dict], generated: list[dict], *, cache: str = CACHE,
             (f, more_items(f)) for f in (more, GROOVES2)]
         for k, (folder, items) in enumerate(folders):
             train += moved_close_tables(folder, items, seed=k)
+    if closes:
+        train += generated_close_tables(closes, cache)
     count = collections.Counter(s["gen"] for s in train)
     # a source weighs its song count (each song alike), or its share of the narrow fit
     pinned = ({KEY_FEATURES.index(n): float(_KEY_WEIGHTS[KEY_FEATURES.index(n)])
@@ -255,14 +319,21 @@ def main(argv=None) -> int:
                     help="with --wide: hold the weights of the song's end (END_FEATURES) or of "
                          "where in the song the key lies (PLACEMENT_FEATURES) at the shipped "
                          "values and fit the others around them")
+    ap.add_argument("--generated-closes", type=int, nargs="+", default=(), metavar="SEED",
+                    help="with --wide: also fit on benchmarks.key_changes' songs of these seeds "
+                         "(not 21 or 22, which judge a refit), as they are and with their "
+                         "closes moved (generated_close_tables)")
     ap.add_argument("--wide-shares", action="store_true",
                     help="with --wide: the sources keep the narrow fit's shares (the realistic "
                          "songs together weigh what the fit split alone does)")
     args = ap.parse_args(argv)
     if not args.l2 >= 0:
         ap.error(f"--l2 must be >= 0, got {args.l2}")
-    if (args.wide_shares or args.moved_closes or args.pin) and not args.wide:
-        ap.error("--wide-shares, --moved-closes and --pin need --wide")
+    if (args.wide_shares or args.moved_closes or args.pin or args.generated_closes) \
+            and not args.wide:
+        ap.error("--wide-shares, --moved-closes, --generated-closes and --pin need --wide")
+    if {21, 22} & set(args.generated_closes):
+        ap.error("seeds 21 and 22 of benchmarks.key_changes judge a key refit: fit on others")
     if args.validate and args.with_more:
         ap.error("--validate scores on the 'more' edition: it cannot also be fitted on")
     real, generated = key_tables(args.cache)
@@ -299,7 +370,8 @@ def main(argv=None) -> int:
         try:
             wide_fit(real, generated, cache=args.cache, more=args.more, l2=args.l2,
                      shares=args.wide_shares, moved=args.moved_closes,
-                     reserved=args.reserved, pin=args.pin)
+                     reserved=args.reserved, pin=args.pin,
+                     closes=tuple(args.generated_closes))
         except FileNotFoundError as e:
             ap.error(str(e))
     if args.heldout:

@@ -145,3 +145,50 @@ def test_the_editions_kept_for_the_next_choice_are_scored_only_when_asked_for(mo
     monkeypatch.setattr(evalset, "RESERVED", ("ninth",))
     assert set(fit_key.heldout_tables("/c")) == set(HELD_OUT) - {"ninth"}
     assert set(fit_key.heldout_tables("/c", reserved=True)) == set(HELD_OUT)
+
+
+def test_generated_closes_give_each_song_as_it_is_and_in_every_shape_once(monkeypatch,
+                                                                           tmp_path):
+    from benchmarks import independent_synth, key_changes, synth
+
+    sr = key_changes.SR
+    rendered = []
+
+    def render_for(tonic_shift):
+        def render(key):
+            rendered.append(key)
+            t = np.arange(int(4.0 * sr)) / sr
+            freqs = [261.63 * 2 ** ((key.tonic + iv) / 12) for iv in (0, 4, 7)]
+            return (0.2 * sum(np.sin(2 * np.pi * f * t) for f in freqs)).astype(np.float32)
+        return render
+
+    def songs(seeds):
+        for seed in seeds:
+            for i in range(2):
+                yield "synth", f"s{i}", seed, Key((seed + i) % 12, "major"), render_for(i)
+
+    monkeypatch.setattr(key_changes, "songs", songs)
+    monkeypatch.setattr(key_changes, "SHAPES", (("last 1 s +1", lambda k: Key(
+        (k.tonic + 1) % 12, k.mode), 1.0), ("last 1 s parallel", lambda k: Key(
+            k.tonic, "minor"), 1.0)))
+    monkeypatch.setattr(synth, "STYLES", ("s0",))
+    monkeypatch.setattr(independent_synth, "STYLES", {"s1": None})
+    rows = fit_key.generated_close_tables([31], str(tmp_path), jobs=1)
+    assert [r["id"] for r in rows] == [
+        "close31-0 as it is", "close31-0 last 1 s +1", "close31-0 last 1 s parallel",
+        "close31-1 as it is", "close31-1 last 1 s +1", "close31-1 last 1 s parallel"]
+    assert [r["truth"] for r in rows] == [Key(31 % 12, "major")] * 3 + [Key(32 % 12, "major")] * 3
+    assert all(r["gen"] == "closes" and r["X"].shape[0] == 24 and r["y"].sum() == 1
+               for r in rows)
+    assert len(rendered) == 6  # each song's body and its two moved keys, once
+    again = fit_key.generated_close_tables([31], str(tmp_path), jobs=1)
+    assert len(rendered) == 6  # read back from the cache
+    for a, b in zip(rows, again, strict=True):
+        np.testing.assert_array_equal(a["X"], b["X"])
+
+
+def test_the_seeds_that_judge_a_key_refit_are_not_fitted_on():
+    with pytest.raises(SystemExit):
+        fit_key.main(["--wide", "--generated-closes", "21", "31"])
+    with pytest.raises(SystemExit):
+        fit_key.main(["--generated-closes", "31"])  # without --wide
