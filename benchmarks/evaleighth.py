@@ -70,10 +70,10 @@ _SEED = 18
 _TUNES_PER_METER = 64
 #: The drumless rows of the plan (the ninth and tenth editions play them too, with other tunes).
 DRUMLESS_ROWS = (("none", "drumless", (62, 130), ("2/4", "4/4"), 24),
-             ("none", "drumless", (56, 110), ("2/2",), 14),
-             ("none", "drumless", (62, 130), ("3/4",), 20),
-             ("none", "drumless", (48, 92), ("6/8", "12/8"), 22),
-             ("none", "drumless", (44, 80), ("9/8",), 12))
+                 ("none", "drumless", (56, 110), ("2/2",), 14),
+                 ("none", "drumless", (62, 130), ("3/4",), 20),
+                 ("none", "drumless", (48, 92), ("6/8", "12/8"), 22),
+                 ("none", "drumless", (44, 80), ("9/8",), 12))
 
 # -- the tunes -----------------------------------------------------------------------------
 

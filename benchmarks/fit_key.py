@@ -31,8 +31,9 @@ whose end is moved up a step, ``--generated-closes`` the generated songs of
 :mod:`benchmarks.key_changes` for other seeds than the two it judges a refit on, as they are
 and with their closes moved, ``--pin`` holds the weights of a song's end or of every piece of
 evidence placed in the song at the shipped values (tried, not shipped:
-``benchmarks/results/fits.txt``, twenty-second to twenty-fourth and twenty-eighth rounds).  The held-out editions kept for the next choice
-(:data:`benchmarks.evalset.RESERVED`) are scored only with ``--reserved``.
+``benchmarks/results/fits.txt``, twenty-second to twenty-fourth and twenty-eighth rounds).
+The held-out editions kept for the next choice (:data:`benchmarks.evalset.RESERVED`) are
+scored only with ``--reserved``.
 """
 
 from __future__ import annotations
@@ -116,9 +117,10 @@ def moved_close_tables(cache: str, items: list[dict], *, seed: int = 0) -> list[
 
 
 def _close_song(task) -> list[tuple]:
-    """(label, chroma, bass, pitch frame rate) of one song of :mod:`benchmarks.key_changes`
-    as it is and in each of its shapes; ``task`` is (folder, index, seed), the song the
-    ``index``-th of that seed's."""
+    """(body's key, chroma, bass chroma, pitch frame rate) of one song of
+    :mod:`benchmarks.key_changes` as it is and in each of its shapes, in that order;
+    ``task`` is (folder, index, seed): the ``index``-th song of that seed.  The features are
+    computed once and kept in ``folder``."""
     from benchmarks import key_changes
     from benchmarks.evalfeatures import features_of_audio
 
@@ -151,12 +153,12 @@ def generated_close_tables(seeds, cache: str = CACHE, *, jobs: int = 2) -> list[
     after the close rule.  Their features are kept in ``<cache>/closes``."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from benchmarks import independent_synth, synth
     from benchmarks.key_changes import SHAPES
+    from benchmarks.key_changes import songs as close_songs
 
     folder = os.path.join(cache, "closes")
-    per_seed = len(synth.STYLES) + len(independent_synth.STYLES)
-    tasks = [(folder, i, seed) for seed in seeds for i in range(per_seed)]
+    tasks = [(folder, i, seed) for seed in seeds
+             for i in range(sum(1 for _ in close_songs([seed])))]
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             songs = list(pool.map(_close_song, tasks))

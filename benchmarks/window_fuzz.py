@@ -1223,8 +1223,9 @@ class Fuzz:
             if not again:
                 self.seen["songs queued in the scheduler" if job.waiting else
                           "songs running on a worker"] += 1
-        by_key = {job.key: job for job in list(batch.jobs)}  # (futures go by the song's
-        for key, future in list(slots._futures.items()):  # key: places move on a removal)
+        # futures go by the song's key, not its place: places move on a removal
+        by_key = {job.key: job for job in list(batch.jobs)}
+        for key, future in list(slots._futures.items()):
             if not future.done():
                 self.done_futures.pop(key, None)
                 continue

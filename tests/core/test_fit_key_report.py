@@ -149,7 +149,7 @@ def test_the_editions_kept_for_the_next_choice_are_scored_only_when_asked_for(mo
 
 def test_generated_closes_give_each_song_as_it_is_and_in_every_shape_once(monkeypatch,
                                                                            tmp_path):
-    from benchmarks import independent_synth, key_changes, synth
+    from benchmarks import key_changes
 
     sr = key_changes.SR
     rendered = []
@@ -171,8 +171,6 @@ def test_generated_closes_give_each_song_as_it_is_and_in_every_shape_once(monkey
     monkeypatch.setattr(key_changes, "SHAPES", (("last 1 s +1", lambda k: Key(
         (k.tonic + 1) % 12, k.mode), 1.0), ("last 1 s parallel", lambda k: Key(
             k.tonic, "minor"), 1.0)))
-    monkeypatch.setattr(synth, "STYLES", ("s0",))
-    monkeypatch.setattr(independent_synth, "STYLES", {"s1": None})
     rows = fit_key.generated_close_tables([31], str(tmp_path), jobs=1)
     assert [r["id"] for r in rows] == [
         "close31-0 as it is", "close31-0 last 1 s +1", "close31-0 last 1 s parallel",
