@@ -18,6 +18,7 @@ from core.calibration.tempo_fit import (
     _range_hits,
     fit_tempo,
 )
+from core.calibration.verdict import TEMPO_NO_RELATION_ACC2
 
 
 def _tempo_set(seed, n=60):
@@ -307,18 +308,21 @@ def test_describe_says_what_is_applied():
 def test_a_correction_that_lowers_the_error_but_costs_hits_is_not_kept():
     # Some songs exact, some 4-8 % fast, the rest far off: a linear correction fitted on the
     # near songs lowers the cross-validated MAE by more than the 1 % asked, but it moves
-    # exact songs out of Acc1's 4 %, so it is refused and the raw Acc1 stands.
-    rng = np.random.default_rng(169)
+    # exact songs out of Acc1's 4 %, so it is refused and the raw Acc1 stands.  Enough songs
+    # are exact for the tempi to bear a relation to the reference (Acc2 of 25 % or more):
+    # below that the verdict "no relation" would refuse the correction whatever it costs.
+    rng = np.random.default_rng(454)
     n = int(rng.integers(12, 40))
     ref = rng.uniform(80, 160, n)
     kind = rng.random(n)
-    p1, p2 = rng.uniform(0.2, 0.6), rng.uniform(0.1, 0.5)
+    p1, p2 = rng.uniform(0.35, 0.6), rng.uniform(0.1, 0.4)
     ratio = np.where(kind < p1, 1 + rng.normal(0, 0.01, n),
                      np.where(kind < p1 + p2, rng.uniform(1.04, 1.079, n),
                               rng.uniform(0.6, 1.6, n)))
     est = ref * ratio
     cal = fit_tempo(est, ref)
-    assert cal.rule.kind == "none"
+    assert cal.rule.kind == "none" and cal.verdict != "no relation"
+    assert acc2(est, ref) >= TEMPO_NO_RELATION_ACC2
     assert cal.mae_nested < 0.95 * cal.mae_rule_only  # the error alone would keep it
     assert cal.correction.method == "none" and not cal.kept
     assert cal.acc1_after == cal.acc1_before == pytest.approx(acc1(est, ref))
