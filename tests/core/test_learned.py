@@ -497,6 +497,20 @@ def test_a_learned_model_is_judged_without_its_outlying_songs_as_a_correction_is
     assert clean.verdict == "calibrated"
 
 
+def test_a_learned_models_errors_of_a_few_of_the_sheets_steps_are_not_outlying():
+    # A sheet of whole levels 1-10 (as Mixed In Key writes energy): a song written two
+    # levels off is within what the sheet's steps allow (five of them), as for a single
+    # descriptor's correction, though the model's other errors are far smaller than a step.
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, (60, 3))
+    y = np.round(1 + 9 * (0.6 * X[:, 0] + 0.4 * X[:, 1]))
+    y[7] += 2
+    cal = fit_learned(X, y, NAMES[:3], column="mik_energy", low=1, high=10)
+    assert abs(cal.cv_pred[7] - y[7]) > 1.5  # the slip stands out from the model's errors
+    assert not len(cal.outliers) and cal.outlier_note == ""
+    assert cal.verdict == "calibrated"
+
+
 def _judged(*, mae_compared, r2_cv, mae_single=0.2, inverted=False, min_gain=0.01,
             importance=()):
     from core.calibration.learned_fit import LearnedCalibration
