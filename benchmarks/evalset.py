@@ -109,6 +109,13 @@ thirteen grooves no edition has played, on two recorded drum kits
 (``apt-get install avldrums.lv2-soundfont``), the pitched parts with the soundfonts no fit
 has read, and 92 drumless files.  See :mod:`benchmarks.evaltenth`, whose
 ``python -m benchmarks.evaltenth`` checks what it shares with the others.
+
+``--edition eleventh`` (``~/.cache/songcal-eval-eleventh``) is an eleventh held-out-only set
+of 196 files of 30 s, kept for a later choice: the tenth's plan (its grooves and the
+drumless rows) with other generated tunes, every part played by LMMS's synthesizers and
+drum samples (``apt-get install lmms lmms-common``) instead of a soundfont.  See
+:mod:`benchmarks.evaleleventh`, whose ``python -m benchmarks.evaleleventh`` checks what it
+shares with the others.
 """
 
 from __future__ import annotations
@@ -123,6 +130,7 @@ import time
 import numpy as np
 
 from benchmarks.evaleighth import EIGHTH_FONTS, EIGHTH_TUNE_PLAN, GENERALUSER_SF2
+from benchmarks.evaleleventh import ELEVENTH_FONTS, ELEVENTH_TUNE_PLAN
 from benchmarks.evalfifth import FIFTH_FONTS, FIFTH_TUNE_PLAN
 from benchmarks.evalfifthrender import FREEPATS_CFG
 from benchmarks.evalfourth import FOURTH_FONTS, FOURTH_TUNE_PLAN
@@ -151,7 +159,10 @@ SOUNDFONTS = {"fluidr3": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
               "csound_models": CSOUND_ORCHESTRA,  # Csound instruments and sample kits
               "merlin": MERLIN_SF2,  # fetched by benchmarks.evalseventhrender.ensure_merlin
               "generaluser": GENERALUSER_SF2,  # fetched by benchmarks.evaleighth
-              "sonivox": SONIVOX_SF2}  # fetched by benchmarks.evalninth
+              "sonivox": SONIVOX_SF2,  # fetched by benchmarks.evalninth
+              # LMMS's instruments (benchmarks.evaleleventh); the path is the soundfont
+              # whose levels its parts are matched to
+              "lmms": GENERALUSER_SF2}
 SPLIT_FONTS = {"fit": ("fluidr3", "opl3"), "heldout": ("musescore", "timgm6mb")}
 SUBSETS = ("clear", "ambiguous", "drumless", "classical")
 #: (groove, subset, BPM range, metres of the tunes it takes, number of tunes).  Every duple
@@ -265,6 +276,10 @@ def _edition_sources(name: str, known: set) -> dict:
         from benchmarks.evaltenth import tenth_sources
 
         return tenth_sources(known, _known_pieces(name))
+    if name == "eleventh":
+        from benchmarks.evaleleventh import eleventh_sources
+
+        return eleventh_sources(known, _known_pieces(name))
     if name == "grooves2":
         return grooves2_sources(EDITIONS["more"][0])
     raise ValueError(f"unknown edition {name!r}")
@@ -291,19 +306,22 @@ EDITIONS = {
                EIGHTH_TUNE_PLAN),
     "ninth": (CACHE + "-ninth", 19, ("heldout",), {"heldout": NINTH_FONTS}, NINTH_TUNE_PLAN),
     "tenth": (CACHE + "-tenth", 20, ("heldout",), {"heldout": TENTH_FONTS}, TENTH_TUNE_PLAN),
+    "eleventh": (CACHE + "-eleventh", 22, ("heldout",), {"heldout": ELEVENTH_FONTS},
+                 ELEVENTH_TUNE_PLAN),
 }
 #: Editions whose grooves are drawn from earlier editions' plans by design (the eighth
 #: measures new tunes and a new sound under grooves the tempo decision has learnt, the ninth
-#: under the seventh's, which no fit has read): the checks that an edition's grooves are
-#: its own leave them out.
-REPLAYED_GROOVES = ("eighth", "ninth")
+#: under the seventh's, which no fit has read, the eleventh under the tenth's): the checks
+#: that an edition's grooves are its own leave them out.
+REPLAYED_GROOVES = ("eighth", "ninth", "eleventh")
 #: The held-out material by name: the base set's ``heldout`` split, then every edition built
 #: for holding out alone.
 HELD_OUT = ("heldout",) + tuple(e for e, spec in EDITIONS.items() if spec[2] == ("heldout",))
-#: Held-out editions kept for the next choice between two decisions: the scripts that score
-#: every held-out edition leave them out unless asked for them by name.  (The ninth made the
-#: choice of fits.txt's twenty-sixth round.)
-RESERVED: tuple[str, ...] = ("tenth",)
+#: Held-out editions kept for a choice between two decisions (the tenth for the next one, the
+#: eleventh for a later one): the scripts that score every held-out edition leave them out
+#: unless asked for them by name.  (The ninth made the choice of fits.txt's twenty-sixth
+#: round.)
+RESERVED: tuple[str, ...] = ("tenth", "eleventh")
 #: The held-out material scored by default: :data:`HELD_OUT` but :data:`RESERVED`.
 SCORED = tuple(e for e in HELD_OUT if e not in RESERVED)
 
@@ -565,6 +583,14 @@ def main(argv=None) -> int:
         ensure_drum_kits()
         vary_tenth(items, seed=seed)
         render = render_tenth
+    elif args.edition == "eleventh":
+        from benchmarks.evaleighth import ensure_generaluser
+        from benchmarks.evaleleventh import ensure_lmms, render_eleventh, vary_eleventh
+
+        ensure_generaluser()
+        ensure_lmms()
+        vary_eleventh(items, seed=seed)
+        render = render_eleventh
     elif args.edition in _VARIED:
         vary(items, seed=seed)
     with open(os.path.join(cache, "manifest.json.tmp"), "w") as f:

@@ -321,6 +321,11 @@ def main(argv=None) -> int:
               "drum kits (AVL Drumkits) no edition has played, the pitched parts with the "
               "soundfonts no fit has read; kept for the next choice between two decisions, "
               "with its rule written before either is run on it")
+    elif args.edition == "eleventh":
+        print("eleventh edition: the tenth's plan with other generated tunes, every part "
+              "played by LMMS's synthesizers and drum samples, which no edition has played; "
+              "kept for a later choice between two decisions, with its rule written before "
+              "either is run on it")
     elif args.split == "heldout":
         print("held-out split: none of these pieces or soundfonts was used to fit the key "
               f"weights (fitted on the 'fit' split: soundfonts {', '.join(SPLIT_FONTS['fit'])})")

@@ -17,7 +17,7 @@ import benchmarks.evaltenthgrooves as tenth_grooves
 from benchmarks.evaleighth import EIGHTH_TUNE_PLAN, eighth_sources
 from benchmarks.evalgrooves import GROOVES, KITS, UNSTRETCHED
 from benchmarks.evalgrooves2 import FIT_GROOVES
-from benchmarks.evalset import EDITIONS, RESERVED, SOUNDFONTS, plan
+from benchmarks.evalset import EDITIONS, REPLAYED_GROOVES, RESERVED, SOUNDFONTS, plan
 from benchmarks.evalsources import melody_signature
 from benchmarks.evaltenth import (
     DRUM_KITS,
@@ -53,7 +53,7 @@ def test_the_tunes_are_generated_from_seeds_of_their_own(sources):
 def test_the_plan_is_held_out_kept_for_the_next_choice_and_draws_fonts_and_kits(planned):
     folder, seed, splits, fonts, _plan = EDITIONS["tenth"]
     assert folder.endswith("songcal-eval-tenth") and splits == ("heldout",)
-    assert fonts["heldout"] == TENTH_FONTS and RESERVED == ("tenth",)
+    assert fonts["heldout"] == TENTH_FONTS and "tenth" in RESERVED
     assert seed not in {EDITIONS[n][1] for n in EDITIONS if n != "tenth"}
     # the pitched soundfonts are those no fit has read: no edition of the tempo fit plays them
     fitted = ("base", "more", "grooves2", "fresh", "unseen", "fourth", "fifth", "sixth")
@@ -82,7 +82,9 @@ def test_the_grooves_are_its_own_played_on_a_kits_pieces_and_follow_the_truth_co
         planned):
     mine = {g for g, *_r in TENTH_TUNE_PLAN} - {"none"}
     assert mine == set(TENTH_GROOVES) == set(TENTH_KITS) and len(mine) == 13
-    other = {g for n in EDITIONS if n != "tenth" for g, *_r in EDITIONS[n][4]}
+    # (an edition that replays others' grooves, the eleventh this one's, is not counted)
+    other = {g for n in EDITIONS if n != "tenth" and n not in REPLAYED_GROOVES
+             for g, *_r in EDITIONS[n][4]}
     assert not mine & (other | set(FIT_GROOVES) | (set(GROOVES) - set(TENTH_GROOVES)))
     pieces = {36, 37, 38, 41, 42, 44, 45, 46, 47, 49, 51, 53, 54, 56}
     for name, (steps, per_beat, parts) in TENTH_GROOVES.items():
