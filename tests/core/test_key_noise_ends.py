@@ -66,6 +66,22 @@ def test_noise_at_either_end_is_left_out_within_the_smoothing():
     assert not snd[:first].any() and not snd[stop:].any() and snd[first:stop].all()
 
 
+def test_the_opening_and_final_chords_are_read_in_the_music_not_the_noise_around_it():
+    # 6 s of noise, 15 s of a C major chord, 19 s of noise, on the analyzer's pitch grid:
+    # the first and the last chord are read where the chord is (with the few frames of
+    # noise the smoothing keeps beside it); read in the noise, every key's triad would be
+    # there alike
+    c = _chroma(("noise", 60), ("chord", 160), ("noise", 200))
+    f = keyevidence.key_features(c, None, 22050 / 2048)
+    for name in ("tonic triad in the final chord", "tonic triad in the first chord"):
+        column = f[:, keyevidence.KEY_FEATURES.index(name)]
+        assert column[0] == pytest.approx(1.0, abs=0.01), name  # C major: the chord itself
+        assert column[6] < 0.6, name  # F# major: none of its notes but in the noise
+    for name in ("ending correlation", "opening correlation"):
+        column = f[:, keyevidence.KEY_FEATURES.index(name)]
+        assert column[0] == column.max() and column[0] > 0.6, name
+
+
 def test_noise_between_two_songs_is_kept():
     c = _chroma(("chord", 50), ("noise", 60), ("chord", 50))
     assert noise_ends(c, c.sum(axis=0) > 0) == (0, 160)
