@@ -275,10 +275,6 @@ def _midi_parts(mid: str) -> tuple[dict, dict, dict]:
     return notes, progs, cents
 
 
-def _rms(y: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(y**2))) if y.size else 0.0
-
-
 def _render_tracks(project: bytes, folder: str, sr: int) -> list[np.ndarray]:
     """Render every track of a project to its own audio (frames x 2, at ``sr``)."""
     import soundfile as sf
@@ -319,6 +315,7 @@ def lmms_synth(mid: str, wav: str, *, sr: int, soundfont: str, presets: dict,
     import soundfile as sf
 
     from benchmarks.evalrender import fluidsynth
+    from benchmarks.evaltenth import _rms
 
     notes, progs, cents = _midi_parts(mid)
     groups = []  # (name, [(track name, element, notes)]) per part
@@ -336,7 +333,7 @@ def lmms_synth(mid: str, wav: str, *, sr: int, soundfont: str, presets: dict,
             groups.append((ch, pieces))
             continue
         preset = presets.get(str(progs.get(ch, 0)))
-        if preset is None:
+        if preset is None:  # a program the item drew no preset for: its pool's first
             pool = BASS_PRESETS if _is_bass(progs.get(ch, 0)) else TONAL_PRESETS
             preset = pool[0]
         groups.append((ch, [(f"ch{ch}", _instrument(preset, cents=cents.get(ch, 0.0)),
@@ -396,15 +393,13 @@ def _preset_check(presets) -> list[tuple[str, int, float]]:
     """(preset, pitch class leading the chroma, its share) of a C played in three octaves
     on each preset."""
     import librosa
-    import soundfile as sf
 
     out = []
     for preset in presets:
         notes = [(0.5 * i, 0.4, key, 110) for i, key in enumerate((48, 36, 60, 48))]
         with tempfile.TemporaryDirectory() as d:
             y = _render_tracks(lmms_project([("x", _instrument(preset), notes)]), d, 44100)[0]
-            sf.write(os.path.join(d, "x.wav"), y, 44100)
-        c = librosa.feature.chroma_cqt(y=y.mean(axis=1), sr=44100).mean(axis=1)
+        c = librosa.feature.chroma_cqt(y=y.mean(axis=1), sr=44100, tuning=0.0).mean(axis=1)
         out.append((preset, int(np.argmax(c)), float(c[0] / c.sum())))
     return out
 
