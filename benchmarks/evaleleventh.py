@@ -275,8 +275,16 @@ def _midi_parts(mid: str) -> tuple[dict, dict, dict]:
     return notes, progs, cents
 
 
+#: Renders of a project tried before giving up: LMMS 1.2 now and then crashes (a
+#: segmentation fault, about one render in fifty here) on a project it renders the next time.
+_RENDER_TRIES = 4
+
+
 def _render_tracks(project: bytes, folder: str, sr: int) -> list[np.ndarray]:
-    """Render every track of a project to its own audio (frames x 2, at ``sr``)."""
+    """Render every track of a project to its own audio (frames x 2, at ``sr``), trying again
+    when LMMS fails (:data:`_RENDER_TRIES`)."""
+    import shutil
+
     import soundfile as sf
     import soxr
 
@@ -284,15 +292,20 @@ def _render_tracks(project: bytes, folder: str, sr: int) -> list[np.ndarray]:
     with open(path, "wb") as f:
         f.write(project)
     out = os.path.join(folder, "tracks")
-    os.makedirs(out, exist_ok=True)
     rate = max(44100, sr)
-    proc = subprocess.run(["lmms", "--allowroot", "rendertracks", path, "-f", "wav", "-s",
-                           str(rate), "-o", out + os.sep], capture_output=True, timeout=600,
-                          check=False, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
-    files = sorted((f for f in os.listdir(out) if f.endswith(".wav")),
-                   key=lambda f: int(f.split("_", 1)[0]))
-    if proc.returncode != 0 or not files:
-        raise RuntimeError(f"lmms failed: {proc.stderr[-300:]!r}")
+    for _ in range(_RENDER_TRIES):
+        shutil.rmtree(out, ignore_errors=True)
+        os.makedirs(out)
+        proc = subprocess.run(["lmms", "--allowroot", "rendertracks", path, "-f", "wav", "-s",
+                               str(rate), "-o", out + os.sep], capture_output=True, timeout=600,
+                              check=False, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+        files = sorted((f for f in os.listdir(out) if f.endswith(".wav")),
+                       key=lambda f: int(f.split("_", 1)[0]))
+        if proc.returncode == 0 and files:
+            break
+    else:
+        raise RuntimeError(f"lmms failed {_RENDER_TRIES} times (exit status {proc.returncode}): "
+                           f"{proc.stderr[-300:]!r}")
     audio = []
     for f in files:
         y, got = sf.read(os.path.join(out, f), dtype="float64", always_2d=True)

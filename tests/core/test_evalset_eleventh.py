@@ -168,6 +168,33 @@ def test_each_part_is_scaled_to_the_soundfonts_level(tmp_path, monkeypatch):
     assert sample.get("src") == DRUM_KITS["lmms_808"][36]
 
 
+def test_a_render_lmms_crashes_on_is_tried_again_and_then_given_up(tmp_path, monkeypatch):
+    import subprocess
+
+    import soundfile as sf
+
+    calls = []
+
+    def run(cmd, **_kw):
+        calls.append(cmd)
+        out = cmd[cmd.index("-o") + 1]
+        if len(calls) % 3 == 0:  # the third try renders, the first two crash
+            sf.write(os.path.join(out, "1_x.wav"), np.full((100, 2), 0.5), 44100)
+            return subprocess.CompletedProcess(cmd, 0, b"", b"")
+        if len(calls) % 3 == 2:  # a crash after a partial file
+            sf.write(os.path.join(out, "1_x.wav"), np.zeros((10, 2)), 44100)
+        return subprocess.CompletedProcess(cmd, -11, b"", b"segfault")
+
+    monkeypatch.setattr(eleventh.subprocess, "run", run)
+    (y,) = eleventh._render_tracks(b"<x/>", str(tmp_path), 44100)
+    assert len(calls) == 3 and y.shape == (100, 2) and (y == 0.5).all()
+    monkeypatch.setattr(eleventh.subprocess, "run", lambda cmd, **_kw: (
+        calls.append(cmd), subprocess.CompletedProcess(cmd, -11, b"", b"segfault"))[1])
+    with pytest.raises(RuntimeError, match="lmms failed 4 times"):
+        eleventh._render_tracks(b"<x/>", str(tmp_path), 44100)
+    assert len(calls) == 3 + 4
+
+
 @pytest.mark.skipif(not HAVE_LMMS or shutil.which("fluidsynth") is None
                     or not os.path.exists(SOUNDFONTS["generaluser"]),
                     reason="needs LMMS, FluidSynth and GeneralUser GS")
