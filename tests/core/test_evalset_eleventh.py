@@ -155,6 +155,10 @@ def test_each_part_is_scaled_to_the_soundfonts_level(tmp_path, monkeypatch):
 
     monkeypatch.setattr(eleventh, "_render_tracks", tracks)
     monkeypatch.setattr(evalrender, "fluidsynth", fluidsynth)
+    # no preset file is read: the test runs where LMMS is not installed
+    monkeypatch.setattr(eleventh, "LMMS_PRESETS", str(tmp_path / "no-presets"))
+    monkeypatch.setattr(eleventh, "_instrument", lambda preset, *, cents=0.0: ET.Element(
+        "instrumenttrack", preset=preset))
     out = str(tmp_path / "x.wav")
     eleventh.lmms_synth(path, out, sr=1000, soundfont="/f.sf2",
                         presets={"0": "TripleOscillator/Square", "33": "SID/Bass"},
