@@ -327,8 +327,7 @@ def lmms_synth(mid: str, wav: str, *, sr: int, soundfont: str, presets: dict,
     import mido
     import soundfile as sf
 
-    from benchmarks.evalrender import fluidsynth
-    from benchmarks.evaltenth import _rms
+    from benchmarks.evalrender import fluidsynth, midi_part, rms
 
     notes, progs, cents = _midi_parts(mid)
     groups = []  # (name, [(track name, element, notes)]) per part
@@ -357,21 +356,12 @@ def lmms_synth(mid: str, wav: str, *, sr: int, soundfont: str, presets: dict,
         src = mido.MidiFile(mid)
         level = {}
         for ch, _ts in groups:
-            part = mido.MidiFile(ticks_per_beat=src.ticks_per_beat)
-            for track in src.tracks:
-                kept, wait = mido.MidiTrack(), 0
-                for msg in track:
-                    wait += msg.time
-                    if msg.is_meta or getattr(msg, "channel", None) == ch:
-                        kept.append(msg.copy(time=wait))
-                        wait = 0
-                part.tracks.append(kept)
             path = os.path.join(d, f"part{ch}.mid")
-            part.save(path)
+            midi_part(src, lambda msg, ch=ch: getattr(msg, "channel", None) == ch).save(path)
             fluidsynth(path, os.path.join(d, f"part{ch}.wav"), sr=sr, soundfont=soundfont)
             ref, _ = sf.read(os.path.join(d, f"part{ch}.wav"), dtype="float64",
                              always_2d=True)
-            level[ch] = _rms(ref)
+            level[ch] = rms(ref)
     n = max(len(y) for y in tracks)
     mix = np.zeros((n, 2))
     i = 0
@@ -380,7 +370,7 @@ def lmms_synth(mid: str, wav: str, *, sr: int, soundfont: str, presets: dict,
         for y in tracks[i: i + len(ts)]:
             part[: len(y)] += y
         i += len(ts)
-        have = _rms(part)
+        have = rms(part)
         if have > 0:
             mix += part * (level[ch] / have)
     sf.write(wav, mix.astype(np.float32), sr, subtype="FLOAT")

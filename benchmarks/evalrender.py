@@ -25,7 +25,8 @@ import numpy as np
 from benchmarks.evalgrooves import CH, CRASH, GROOVES, KITS
 from benchmarks.evalgrooves2 import FIT_BASSES, FIT_COMPS, FIT_GROOVES
 
-__all__ = ["GROOVES", "KITS", "LEADS", "COMPS", "BASSES", "perform", "fluidsynth", "render_item"]
+__all__ = ["GROOVES", "KITS", "LEADS", "COMPS", "BASSES", "perform", "fluidsynth", "midi_part",
+           "render_item", "rms"]
 
 _ENSEMBLES = {"strings": (40, 40, 41, 42), "string orchestra": (48, 48, 49, 48),
               "organ": (19, 19, 19, 19), "choir": (52, 52, 53, 52),
@@ -314,6 +315,31 @@ def _master(y, sr, target_lufs, compress, rng):
     elif peak > 0.89:
         y = y * 0.89 / peak
     return y
+
+
+def midi_part(src, keep, change=None):
+    """A MIDI file (:class:`mido.MidiFile`) holding ``src``'s meta messages and the other
+    messages ``keep(msg)`` accepts, each replaced by ``change(msg)`` when given, at the times
+    they had in ``src`` (one part of a song, to be rendered alone)."""
+    import mido
+
+    out = mido.MidiFile(ticks_per_beat=src.ticks_per_beat)
+    for track in src.tracks:
+        kept, wait = mido.MidiTrack(), 0
+        for msg in track:
+            wait += msg.time
+            if msg.is_meta or keep(msg):
+                if not msg.is_meta and change is not None:
+                    msg = change(msg)
+                kept.append(msg.copy(time=wait))
+                wait = 0
+        out.tracks.append(kept)
+    return out
+
+
+def rms(y: np.ndarray) -> float:
+    """Root mean square of audio (0.0 for none)."""
+    return float(np.sqrt(np.mean(y**2))) if y.size else 0.0
 
 
 def fluidsynth(mid: str, wav: str, *, sr: int, soundfont: str) -> None:

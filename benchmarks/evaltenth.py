@@ -115,10 +115,6 @@ def vary_tenth(items: list[dict], *, seed: int) -> list[dict]:
     return items
 
 
-def _rms(y: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(y**2))) if y.size else 0.0
-
-
 def fluidsynth_with_kit(mid: str, wav: str, *, sr: int, soundfont: str, kit: str) -> None:
     """Render a MIDI file as :func:`benchmarks.evalrender.fluidsynth` does, but its drum part
     (channel 10) with the recorded kit ``kit`` (a soundfont whose one preset is the kit):
@@ -133,29 +129,18 @@ def fluidsynth_with_kit(mid: str, wav: str, *, sr: int, soundfont: str, kit: str
     import mido
     import soundfile as sf
 
-    from benchmarks.evalrender import fluidsynth
+    from benchmarks.evalrender import fluidsynth, midi_part, rms
+
+    def drum(msg) -> bool:
+        return getattr(msg, "channel", None) == 9
+
+    def on_kit(msg):  # the kit's one preset: bank 0, program 0
+        return (msg.copy(channel=0, program=0) if msg.type == "program_change"
+                else msg.copy(channel=0))
 
     src = mido.MidiFile(mid)
-    parts = {"pitched": mido.MidiFile(ticks_per_beat=src.ticks_per_beat),
-             "own": mido.MidiFile(ticks_per_beat=src.ticks_per_beat),
-             "kit": mido.MidiFile(ticks_per_beat=src.ticks_per_beat)}
-    for track in src.tracks:
-        kept = {name: mido.MidiTrack() for name in parts}
-        wait = dict.fromkeys(parts, 0)
-        for msg in track:
-            drum = not msg.is_meta and getattr(msg, "channel", None) == 9
-            for name in parts:
-                wait[name] += msg.time
-                if msg.is_meta or (drum and name != "pitched") or (
-                        not drum and name == "pitched"):
-                    out = msg
-                    if name == "kit" and drum:  # the kit's one preset: bank 0, program 0
-                        out = (msg.copy(channel=0, program=0) if msg.type == "program_change"
-                               else msg.copy(channel=0))
-                    kept[name].append(out.copy(time=wait[name]))
-                    wait[name] = 0
-        for name in parts:
-            parts[name].tracks.append(kept[name])
+    parts = {"pitched": midi_part(src, lambda msg: not drum(msg)),
+             "own": midi_part(src, drum), "kit": midi_part(src, drum, on_kit)}
     base = os.path.splitext(wav)[0]
     audio = {}
     for name, font in (("pitched", soundfont), ("own", soundfont), ("kit", kit)):
@@ -163,8 +148,8 @@ def fluidsynth_with_kit(mid: str, wav: str, *, sr: int, soundfont: str, kit: str
         parts[name].save(path)
         fluidsynth(path, f"{base}.{name}.wav", sr=sr, soundfont=font)
         audio[name], _ = sf.read(f"{base}.{name}.wav", dtype="float64", always_2d=True)
-    kit_rms = _rms(audio["kit"])
-    gain = _rms(audio["own"]) / kit_rms if kit_rms > 0 else 0.0
+    kit_rms = rms(audio["kit"])
+    gain = rms(audio["own"]) / kit_rms if kit_rms > 0 else 0.0
     n = max(len(audio["pitched"]), len(audio["kit"]))
     y = np.zeros((n, 2))
     y[: len(audio["pitched"])] += audio["pitched"]
