@@ -18,9 +18,10 @@ signature and the status, how many changed, and the first ``--show`` of them.
 from __future__ import annotations
 
 import argparse
-import csv
-import math
+import collections
 import sys
+
+from core.io.csvio import cell_number, read_csv_rows
 
 __all__ = ["TOLERANCE", "CATEGORIES", "read_results", "drift", "main"]
 
@@ -36,16 +37,7 @@ CATEGORIES = ("key", "bpm_weak_pulse", "bpm_varies", "time_signature", "status")
 
 def read_results(path: str) -> dict[str, dict]:
     """The rows of a results CSV (``songcal analyze -o``, the window's Export) by path."""
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        return {row["path"]: row for row in csv.DictReader(f) if row.get("path")}
-
-
-def _number(text) -> float | None:
-    try:
-        v = float(text)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
+    return {row["path"]: row for row in read_csv_rows(path)[1] if row.get("path")}
 
 
 def drift(before: dict[str, dict], after: dict[str, dict]) -> dict:
@@ -68,7 +60,7 @@ def drift(before: dict[str, dict], after: dict[str, dict]) -> dict:
     for name, tol in TOLERANCE.items():
         moves = []
         for p in paired:
-            a, b = _number(before[p].get(name)), _number(after[p].get(name))
+            a, b = cell_number(before[p].get(name)), cell_number(after[p].get(name))
             if a is not None and b is not None:
                 moves.append((abs(b - a), p))
         if moves:
@@ -78,7 +70,7 @@ def drift(before: dict[str, dict], after: dict[str, dict]) -> dict:
     readings, compared = [], 0
     for p in paired:
         a, b = (v if v is not None and v > 0 else None
-                for v in (_number(before[p].get("bpm")), _number(after[p].get("bpm"))))
+                for v in (cell_number(before[p].get("bpm")), cell_number(after[p].get("bpm"))))
         if a is None and b is None:
             continue
         compared += 1
@@ -114,9 +106,7 @@ def main(argv=None) -> int:
     print(f"paired by path: {len(d['paired'])}; only before: {len(d['only_before'])}, "
           f"only after: {len(d['only_after'])}")
     compared, readings = d["tempo"]
-    counts: dict[str, int] = {}
-    for *_r, relation in readings:
-        counts[relation] = counts.get(relation, 0) + 1
+    counts = collections.Counter(relation for *_r, relation in readings)
     print(f"\ntempo: {len(readings)} of {compared} songs read otherwise"
           + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + ")"
              if counts else ""))
