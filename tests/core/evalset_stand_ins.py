@@ -9,7 +9,18 @@ import tarfile
 
 import numpy as np
 
-__all__ = ["stand_in_sources", "stand_in_tune", "write_edition"]
+__all__ = ["planned_edition", "stand_in_sources", "stand_in_tune", "write_edition"]
+
+
+def planned_edition(name: str, sources: dict, vary) -> list[dict]:
+    """The items of edition ``name`` planned from ``sources`` as
+    :func:`benchmarks.evalset.main` plans them, then given their variation by ``vary``
+    (the edition's ``vary_*`` function) with the edition's seed."""
+    from benchmarks.evalset import EDITIONS, plan
+
+    _folder, seed, splits, fonts, tune_plan = EDITIONS[name]
+    return vary(plan(sources, seed=seed, splits=splits, fonts=fonts, tune_plan=tune_plan),
+                seed=seed)
 
 
 def stand_in_sources(meters: list[str]) -> dict:

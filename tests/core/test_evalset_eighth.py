@@ -28,10 +28,16 @@ from benchmarks.evaleighth import (
     vary_eighth,
 )
 from benchmarks.evalgrooves import GROOVES, KITS
-from benchmarks.evalset import EDITIONS, REPLAYED_GROOVES, SOUNDFONTS, plan
+from benchmarks.evalset import EDITIONS, REPLAYED_GROOVES, SOUNDFONTS
 from benchmarks.evalseventhrender import BASS_FIGURES, COMP_FIGURES
 from benchmarks.evalsources import beat_of, melody_signature
-from tests.core.evalset_stand_ins import Response, npm_tarball, stand_in_tune, write_edition
+from tests.core.evalset_stand_ins import (
+    Response,
+    npm_tarball,
+    planned_edition,
+    stand_in_tune,
+    write_edition,
+)
 
 _MAJOR = {0, 2, 4, 5, 7, 9, 11}
 _MINOR = {0, 2, 3, 5, 7, 8, 10, 11}  # with the raised leading tone
@@ -44,9 +50,7 @@ def sources():
 
 @pytest.fixture(scope="module")
 def planned(sources):
-    _folder, seed, splits, fonts, tune_plan = EDITIONS["eighth"]
-    return vary_eighth(plan(sources, seed=seed, splits=splits, fonts=fonts,
-                            tune_plan=tune_plan), seed=seed)
+    return planned_edition("eighth", sources, vary_eighth)
 
 
 @pytest.mark.parametrize("meter", METERS)

@@ -27,10 +27,11 @@ from benchmarks.evaleleventh import (
     lmms_project,
     vary_eleventh,
 )
-from benchmarks.evalset import EDITIONS, REPLAYED_GROOVES, RESERVED, SOUNDFONTS, plan
+from benchmarks.evalset import EDITIONS, REPLAYED_GROOVES, RESERVED, SOUNDFONTS
 from benchmarks.evalsources import melody_signature
 from benchmarks.evaltenth import TENTH_TUNE_PLAN
 from benchmarks.evaltenthgrooves import TENTH_GROOVES
+from tests.core.evalset_stand_ins import planned_edition
 
 HAVE_PRESETS = os.path.isdir(LMMS_PRESETS)
 HAVE_LMMS = shutil.which("lmms") is not None and HAVE_PRESETS
@@ -43,9 +44,7 @@ def sources():
 
 @pytest.fixture(scope="module")
 def planned(sources):
-    _folder, seed, splits, fonts, tune_plan = EDITIONS["eleventh"]
-    return vary_eleventh(plan(sources, seed=seed, splits=splits, fonts=fonts,
-                              tune_plan=tune_plan), seed=seed)
+    return planned_edition("eleventh", sources, vary_eleventh)
 
 
 def test_the_tunes_are_generated_from_seeds_of_their_own(sources):

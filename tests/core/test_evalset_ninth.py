@@ -22,10 +22,10 @@ from benchmarks.evalninth import (
     ninth_sources,
     vary_ninth,
 )
-from benchmarks.evalset import EDITIONS, REPLAYED_GROOVES, SOUNDFONTS, plan
+from benchmarks.evalset import EDITIONS, REPLAYED_GROOVES, SOUNDFONTS
 from benchmarks.evalseventh import SEVENTH_TUNE_PLAN
 from benchmarks.evalsources import melody_signature
-from tests.core.evalset_stand_ins import Response, npm_tarball
+from tests.core.evalset_stand_ins import Response, npm_tarball, planned_edition
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +35,7 @@ def sources():
 
 @pytest.fixture(scope="module")
 def planned(sources):
-    _folder, seed, splits, fonts, tune_plan = EDITIONS["ninth"]
-    return vary_ninth(plan(sources, seed=seed, splits=splits, fonts=fonts,
-                           tune_plan=tune_plan), seed=seed)
+    return planned_edition("ninth", sources, vary_ninth)
 
 
 def test_the_tunes_are_generated_from_seeds_of_their_own(sources):

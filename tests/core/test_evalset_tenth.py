@@ -17,7 +17,7 @@ import benchmarks.evaltenthgrooves as tenth_grooves
 from benchmarks.evaleighth import EIGHTH_TUNE_PLAN, eighth_sources
 from benchmarks.evalgrooves import GROOVES, KITS, UNSTRETCHED
 from benchmarks.evalgrooves2 import FIT_GROOVES
-from benchmarks.evalset import EDITIONS, REPLAYED_GROOVES, RESERVED, SOUNDFONTS, plan
+from benchmarks.evalset import EDITIONS, REPLAYED_GROOVES, RESERVED, SOUNDFONTS
 from benchmarks.evalsources import melody_signature
 from benchmarks.evaltenth import (
     DRUM_KITS,
@@ -28,6 +28,7 @@ from benchmarks.evaltenth import (
     vary_tenth,
 )
 from benchmarks.evaltenthgrooves import TENTH_GROOVES, TENTH_KITS, TENTH_UNSTRETCHED
+from tests.core.evalset_stand_ins import planned_edition
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +38,7 @@ def sources():
 
 @pytest.fixture(scope="module")
 def planned(sources):
-    _folder, seed, splits, fonts, tune_plan = EDITIONS["tenth"]
-    return vary_tenth(plan(sources, seed=seed, splits=splits, fonts=fonts,
-                           tune_plan=tune_plan), seed=seed)
+    return planned_edition("tenth", sources, vary_tenth)
 
 
 def test_the_tunes_are_generated_from_seeds_of_their_own(sources):
