@@ -162,8 +162,10 @@ def ensure_lmms() -> None:
                            + (f" ({missing[0]} not found)" if missing else ""))
 
 
-def _is_bass(program: int) -> bool:
-    return 32 <= program <= 39
+def _pool(program: int) -> tuple[str, ...]:
+    """The presets a part of General MIDI ``program`` draws from: the bass presets for a
+    bass (programs 32-39), the others for the rest."""
+    return BASS_PRESETS if 32 <= int(program) <= 39 else TONAL_PRESETS
 
 
 def vary_eleventh(items: list[dict], *, seed: int) -> list[dict]:
@@ -181,7 +183,7 @@ def vary_eleventh(items: list[dict], *, seed: int) -> list[dict]:
         rng = item_rng(it["id"], seed, 11)
         it["presets"] = {}
         for program in it["programs"]:
-            pool = BASS_PRESETS if _is_bass(int(program)) else TONAL_PRESETS
+            pool = _pool(program)
             it["presets"][str(int(program))] = pool[int(rng.integers(len(pool)))]
         if it["groove"] != "none":
             it["drumkit"] = kits[int(rng.integers(len(kits)))]
@@ -344,10 +346,8 @@ def lmms_synth(mid: str, wav: str, *, sr: int, soundfont: str, presets: dict,
                                     if n == note]))
             groups.append((ch, pieces))
             continue
-        preset = presets.get(str(progs.get(ch, 0)))
-        if preset is None:  # a program the item drew no preset for: its pool's first
-            pool = BASS_PRESETS if _is_bass(progs.get(ch, 0)) else TONAL_PRESETS
-            preset = pool[0]
+        # a program the item drew no preset for plays its pool's first
+        preset = presets.get(str(progs.get(ch, 0))) or _pool(progs.get(ch, 0))[0]
         groups.append((ch, [(f"ch{ch}", _instrument(preset, cents=cents.get(ch, 0.0)),
                              [(s, d, n - 12, v) for s, d, n, v in notes[ch]])]))
     with tempfile.TemporaryDirectory() as d:
