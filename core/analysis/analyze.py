@@ -154,6 +154,28 @@ _STEADY_SHORT_LEVEL_DB = 1.0
 _STEADY_BAND_SHARE = 0.005
 _STEADY_RISE_OVER_FALL = 1.3
 _STEADY_TOP = 0.01
+#: ... and its pitch classes stay put (:func:`_pitch_moves`): music squeezed by a compressor
+#: holds its level and its centroid, and a pad under a soft melody rises and falls alike,
+#: yet its notes and chords change.  Over windows of :data:`_PITCH_WINDOW_S`, the pitch
+#: classes move when the median window lies :data:`_PITCH_SHARE` or more of its pitch
+#: energy (half the L1 distance of the shares) from the part's mean shares, and the tenth
+#: percentile of the windows' correlations with those mean shares is at most
+#: :data:`_PITCH_CORRELATION`.  The steady sounds above stay under 0.021 (white, pink and
+#: brown noise, 0.013-0.021) or correlate 0.999 or more (the tones up to 2 kHz, held
+#: triads, hum); the 276 synthesizer tunes of three draws of the eleventh edition's
+#: drumless plan (seeds 95-97) and 174 of the 177 songs of the sets by other people move
+#: (0.03 or more and 0.95 or less).  Naive tones of 3 kHz and more at 48 kHz hold aliases
+#: alone in the pitch range, which move (correlation 0.45-0.90): the pitch classes are read
+#: only where the part's median centroid lies in the pitch range (under
+#: :data:`_PITCH_CENTROID_HZ`, C7); those tones sit at 4.7 kHz and more.
+_PITCH_WINDOW_S = 1.0
+_PITCH_SHARE = 0.03
+_PITCH_CORRELATION = 0.95
+_PITCH_CENTROID_HZ = 2093.0
+#: Windows holding less than this share of the median window's pitch energy (a pause) are
+#: left out, and a part of fewer than this many windows is not read.
+_PITCH_QUIET = 0.1
+_PITCH_MIN_WINDOWS = 4
 #: ... and no onset band holds a regular train of hits: at least :data:`_HITS_MIN` clear
 #: onsets (:func:`core.analysis.tempo.clear_onsets`) reaching a quarter of the band's
 #: strongest (:func:`core.analysis.tempo.strong_onsets`, as an interval guess reads them)
@@ -251,10 +273,11 @@ def _is_steady(feats) -> bool:
     Partials that beat slowly against each other (the aliases of a naive square or sawtooth
     wave or of a clipped sine against its harmonics, the harmonics of hum against the frame
     rate, the near-unisons of a held chord) swell and fade in a band or two, which the
-    onset envelope reads as a pulse; the sound's level and its spectral centroid stay put,
-    and each band falls as sharply as it rises.  A pulse changes one of these: a beat, a note
-    or a chord raises the level or moves the centroid, and so does a tremolo or a pulsed
-    tone; a quiet drum under a steady sound rises in its band faster than it falls; and a
+    onset envelope reads as a pulse; the sound's level, its spectral centroid and its pitch
+    classes stay put, and each band falls as sharply as it rises.  A pulse changes one of
+    these: a beat, a note or a chord raises the level, moves the centroid or changes the
+    pitch classes (a melody under a compressor that holds the level), and so does a tremolo
+    or a pulsed tone; a quiet drum under a steady sound rises in its band faster than it falls; and a
     drum pattern whose hits rise and fall alike there (a kick sweeping through the sound's
     partials, a hi-hat gone within a frame or two) stands in a regular train over the
     band's flicker (:func:`_regular_hits`).
@@ -273,6 +296,8 @@ def _is_steady(feats) -> bool:
     low, high = np.percentile(octaves, [5, 95])
     if high - low >= _STEADY_CENTROID_OCTAVES:
         return False
+    if _pitch_moves(feats, start, stop):
+        return False
     rises = np.asarray(feats.onset_bands, dtype=np.float64)[:, start:stop]
     falls = np.asarray(feats.decay_bands, dtype=np.float64)[:, start:stop]
     total = rises.sum(axis=1)
@@ -282,6 +307,34 @@ def _is_steady(feats) -> bool:
         return False
     return not any(_regular_hits(rises[band], feats.frame_rate, falls=falls[band])
                    for band in np.flatnonzero(counted))
+
+
+def _pitch_moves(feats, start: int, stop: int) -> bool:
+    """Whether the pitch classes of onset frames ``start:stop`` change over the part (see
+    :data:`_PITCH_SHARE`): notes or chords that neither the level nor the centroid shows."""
+    centroid = np.asarray(feats.centroid_hz, dtype=np.float64)[start:stop]
+    if not centroid.size or np.median(centroid) >= _PITCH_CENTROID_HZ:
+        return False
+    per = feats.frame_rate / feats.pitch_frame_rate  # onset frames per pitch frame
+    chroma = np.asarray(feats.chroma, dtype=np.float64)
+    chroma = chroma[:, int(np.ceil(start / per)):int(stop // per)]
+    width = max(1, round(_PITCH_WINDOW_S * feats.pitch_frame_rate))
+    n = chroma.shape[1] // width
+    if n < _PITCH_MIN_WINDOWS:
+        return False
+    windows = chroma[:, :n * width].reshape(12, n, width).sum(axis=2)
+    energy = windows.sum(axis=0)
+    windows = windows[:, energy >= _PITCH_QUIET * np.median(energy)]
+    if windows.shape[1] < _PITCH_MIN_WINDOWS or not np.all(windows.sum(axis=0) > 0):
+        return False
+    shares = windows / windows.sum(axis=0)
+    mean = shares.mean(axis=1, keepdims=True)
+    apart = 0.5 * np.abs(shares - mean).sum(axis=0)
+    a, b = shares - shares.mean(axis=0), mean - mean.mean()
+    spread = np.sqrt(np.square(a).sum(axis=0) * np.square(b).sum())
+    r = np.where(spread > 0, (a * b).sum(axis=0) / np.maximum(spread, 1e-300), 1.0)
+    return bool(np.median(apart) >= _PITCH_SHARE
+                and np.percentile(r, 10) <= _PITCH_CORRELATION)
 
 
 def _regular_hits(rises: np.ndarray, frame_rate: float,

@@ -274,9 +274,13 @@ def test_the_grid_takes_gaps_up_to_eight_halves_of_the_median_within_ten_percent
 class _Feats:
     """What the steady-sound rule reads of a FeatureStream."""
 
-    def __init__(self, rms, *, rises=None, falls=None, centroid=None):
+    def __init__(self, rms, *, rises=None, falls=None, centroid=None, chroma=None):
         n = len(rms)
         self.frame_rate = FRAME_RATE
+        self.pitch_frame_rate = FRAME_RATE / 8  # the pitch grid's hop is 8 onset frames
+        held = np.tile(np.array([1.0, 0, 0, 0, 1.0, 0, 0, 1.0, 0, 0, 0, 0])[:, None],
+                       (1, n // 8 + 1))  # a C major triad held
+        self.chroma = held if chroma is None else np.asarray(chroma, dtype=np.float64)
         self.rms = np.asarray(rms, dtype=np.float64)
         flat = np.full((3, n), 0.125)
         self.onset_bands = flat if rises is None else np.asarray(rises, dtype=np.float64)
@@ -438,3 +442,122 @@ def test_a_hit_is_6_db_over_the_95th_percentile_of_the_level():
     level = _sounding_level(_Feats(rms))[3]
     assert abs(np.percentile(level, 95)) < 1e-9 and np.percentile(level, 96) > 1.0
     assert _hits(_Feats(rms, rises=rises)).tolist() == [500]
+
+
+#: Pitch-class shares of four chords in one register: C, A minor, F and G major.
+_CHORDS = np.array([[1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0], [1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0],
+                    [1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0], [0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1]],
+                   dtype=np.float64)
+_WINDOW = 11  # frames of the pitch grid in a window of a second (10.8 frames)
+
+
+def _changing(windows: int, *, floor=None) -> np.ndarray:
+    """A chroma array whose chord changes every second (C, Am, F, G, ...), each window
+    with ``floor[i]`` added to every pitch class."""
+    shares = _CHORDS[np.arange(windows) % 4].T
+    if floor is not None:
+        shares = shares + np.asarray(floor, dtype=np.float64)[None, :]
+    return np.repeat(shares, _WINDOW, axis=1)
+
+
+def _feats_of(chroma: np.ndarray, *, centroid: float = 1000.0) -> _Feats:
+    n = chroma.shape[1] * 8 + 16  # 8 onset frames a pitch frame; the edges are left out
+    chroma = np.c_[np.ones((12, 1)), chroma, np.ones((12, 2))]  # frames under the edges
+    return _Feats(np.ones(n), centroid=np.full(n, centroid), chroma=chroma)
+
+
+def test_changing_chords_move_the_pitch_classes_and_a_held_chord_does_not():
+    from core.analysis.analyze import _is_steady, _pitch_moves
+
+    moving = _feats_of(_changing(12))
+    assert _pitch_moves(moving, 4, moving.rms.size - 4)
+    assert not _is_steady(moving)  # flat level, centroid and bands: the chords alone
+    held = _feats_of(np.repeat(_CHORDS[:1].T, 12 * _WINDOW, axis=1))
+    assert not _pitch_moves(held, 4, held.rms.size - 4) and _is_steady(held)
+
+
+def test_pitch_classes_are_read_only_where_the_centroid_lies_in_the_pitch_range():
+    """Naive tones of 3 kHz and more hold only aliases in the pitch range, which move: a
+    median centroid at C7 (2093 Hz) or above leaves the pitch classes unread."""
+    from core.analysis.analyze import _pitch_moves
+
+    assert _pitch_moves(_feats_of(_changing(12), centroid=2092.0), 4, 12 * _WINDOW * 8 + 12)
+    high = _feats_of(_changing(12), centroid=2093.0)
+    assert not _pitch_moves(high, 4, high.rms.size - 4)
+
+
+def test_a_floor_that_swells_under_held_pitch_classes_is_no_move():
+    """A held chord over a floor that rises and falls in every pitch class alike (the
+    clicks of a naive tone): the shares lie far from their mean (0.30 of the energy), but
+    every window correlates with it (1.0)."""
+    from core.analysis.analyze import _pitch_moves
+
+    floor = np.tile([0.0, 1.0], 6)
+    chroma = np.repeat(_CHORDS[:1].T, 12, axis=1) + floor[None, :]
+    feats = _feats_of(np.repeat(chroma, _WINDOW, axis=1))
+    assert not _pitch_moves(feats, 4, feats.rms.size - 4)
+
+
+def test_noise_whose_shares_flicker_by_a_few_percent_is_no_move():
+    """Noise: shares within 5 % of even, in no order (correlations of -0.38 to 0.64 with
+    their mean), lie 0.011 of the energy from it (the median window), under 0.03; within
+    20 %, 0.048 from it: a move."""
+    from core.analysis.analyze import _pitch_moves
+
+    rng = np.random.default_rng(3)
+    for spread, moves in ((0.05, False), (0.2, True)):
+        shares = 1.0 + spread * rng.uniform(-1, 1, (12, 20))
+        feats = _feats_of(np.repeat(shares, _WINDOW, axis=1))
+        assert _pitch_moves(feats, 4, feats.rms.size - 4) is moves, spread
+
+
+def test_pauses_are_left_out_and_a_part_of_three_windows_is_not_read():
+    """Windows of under a tenth of the median window's pitch energy are pauses: a held
+    chord with pauses between does not move; nor do four changing chords with one of them
+    in a pause, nor three."""
+    from core.analysis.analyze import _pitch_moves
+
+    chroma = np.repeat(_CHORDS[:1].T, 12, axis=1)
+    chroma[:, 1::3] *= 0.09
+    paused = _feats_of(np.repeat(chroma, _WINDOW, axis=1))
+    assert not _pitch_moves(paused, 4, paused.rms.size - 4)
+    four = _changing(4)
+    assert _pitch_moves(_feats_of(four), 4, four.shape[1] * 8 + 12)
+    four[:, 3 * _WINDOW:] *= 0.09
+    assert not _pitch_moves(_feats_of(four), 4, four.shape[1] * 8 + 12)
+    three = _changing(3)
+    assert not _pitch_moves(_feats_of(three), 4, three.shape[1] * 8 + 12)
+
+
+def _squeezed_chords(bpm: float, seconds: float) -> np.ndarray:
+    """Chords in one register (C, Am/C, F/C, G/B, three partials a note) changing every two
+    beats, each fading into the next over 0.3 s, through an ideal compressor that holds
+    every 50 ms at one level: no attack, no change of level, a centroid that stays put."""
+    t = np.arange(int(seconds * SR)) / SR
+    chords = [(60, 64, 67), (60, 64, 69), (60, 65, 69), (59, 62, 67)]
+    y, fade, span = np.zeros_like(t), 0.15, 120.0 / bpm
+    for i in range(int(np.ceil(seconds / span)) + 1):
+        a, b = i * span, (i + 1) * span
+        env = np.sqrt(np.clip((t - a + fade) / (2 * fade), 0, 1)
+                      * np.clip((b + fade - t) / (2 * fade), 0, 1))
+        for m in chords[i % 4]:
+            for k in range(1, 4):
+                y += env * np.sin(2 * np.pi * 440.0 * 2 ** ((m - 69) / 12) * k * t + k * m) / k
+    win = int(0.05 * SR)
+    y /= np.sqrt(np.maximum(np.convolve(y * y, np.ones(win) / win, "same"), 1e-9))
+    return 0.3 * y / np.max(np.abs(y))
+
+
+def test_chords_under_a_compressor_are_no_steady_sound(tmp_path, monkeypatch):
+    """Level (0.3 dB), centroid (0.18 octave) and bands (rises 1.0-1.05 times the falls)
+    say steady; the chords changing under them give the file its tempo (their pace, half
+    the beat), as a synthesizer tune with a pad pumped by a compressor got none."""
+    import core.analysis.analyze as analyze
+
+    write_audio(tmp_path / "squeezed.wav", _squeezed_chords(96.0, 20.0), SR)
+    r = analyze_file(tmp_path / "squeezed.wav")
+    assert r.bpm is not None and "steady" not in r.note and "onsets" not in r.note, r
+    assert any(abs(r.bpm - 96.0 * f) <= 0.04 * 96.0 * f for f in (0.5, 1.0, 2.0)), r.bpm
+    monkeypatch.setattr(analyze, "_PITCH_SHARE", np.inf)  # the pitch classes unread
+    r = analyze_file(tmp_path / "squeezed.wav")
+    assert r.bpm is None and r.note.startswith(_STEADY_NOTE), r
