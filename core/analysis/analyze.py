@@ -162,12 +162,13 @@ _STEADY_TOP = 0.01
 #: percentile of the windows' correlations with those mean shares is at most
 #: :data:`_PITCH_CORRELATION`.  The steady sounds above stay under 0.021 (white, pink and
 #: brown noise, 0.013-0.021) or correlate 0.999 or more (the tones up to 2 kHz, held
-#: triads, hum); the 276 synthesizer tunes of three draws of the eleventh edition's
-#: drumless plan (seeds 95-97) and 174 of the 177 songs of the sets by other people move
-#: (0.03 or more and 0.95 or less).  Naive tones of 3 kHz and more at 48 kHz hold aliases
-#: alone in the pitch range, which move (correlation 0.45-0.90): the pitch classes are read
-#: only where the part's median centroid lies in the pitch range (under
-#: :data:`_PITCH_CENTROID_HZ`, C7); those tones sit at 4.7 kHz and more.
+#: triads, hum); all 276 synthesizer tunes of three draws of the eleventh edition's
+#: drumless plan (seeds 95-97) and 295 of the 345 files of the sets by other people long
+#: enough to be read (most of the rest drum loops) pass both limits.  Naive tones of 3 kHz
+#: and more at 48 kHz hold aliases alone in the pitch range, which move (correlation
+#: 0.45-0.90): the pitch classes are read only where the part's median centroid lies in the
+#: pitch range (under :data:`_PITCH_CENTROID_HZ`, C7); those tones sit at 4.7 kHz and more,
+#: 228 of the 276 tunes under it (``python -m benchmarks.steady_pitch``).
 _PITCH_WINDOW_S = 1.0
 _PITCH_SHARE = 0.03
 _PITCH_CORRELATION = 0.95
@@ -315,26 +316,37 @@ def _pitch_moves(feats, start: int, stop: int) -> bool:
     centroid = np.asarray(feats.centroid_hz, dtype=np.float64)[start:stop]
     if not centroid.size or np.median(centroid) >= _PITCH_CENTROID_HZ:
         return False
+    motion = pitch_motion(feats, start, stop)
+    if motion is None:
+        return False
+    apart, r = motion
+    return bool(np.median(apart) >= _PITCH_SHARE
+                and np.percentile(r, 10) <= _PITCH_CORRELATION)
+
+
+def pitch_motion(feats, start: int, stop: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """How far each window (:data:`_PITCH_WINDOW_S`) of onset frames ``start:stop`` lies from
+    the part's mean pitch-class shares (half the L1 distance of the shares), and how it
+    correlates with them; None for a part of fewer than :data:`_PITCH_MIN_WINDOWS` windows
+    that sound (pauses left out, :data:`_PITCH_QUIET`)."""
     per = feats.frame_rate / feats.pitch_frame_rate  # onset frames per pitch frame
     chroma = np.asarray(feats.chroma, dtype=np.float64)
     chroma = chroma[:, int(np.ceil(start / per)):int(stop // per)]
     width = max(1, round(_PITCH_WINDOW_S * feats.pitch_frame_rate))
     n = chroma.shape[1] // width
     if n < _PITCH_MIN_WINDOWS:
-        return False
+        return None
     windows = chroma[:, :n * width].reshape(12, n, width).sum(axis=2)
     energy = windows.sum(axis=0)
     windows = windows[:, energy >= _PITCH_QUIET * np.median(energy)]
     if windows.shape[1] < _PITCH_MIN_WINDOWS or not np.all(windows.sum(axis=0) > 0):
-        return False
+        return None
     shares = windows / windows.sum(axis=0)
     mean = shares.mean(axis=1, keepdims=True)
     apart = 0.5 * np.abs(shares - mean).sum(axis=0)
     a, b = shares - shares.mean(axis=0), mean - mean.mean()
     spread = np.sqrt(np.square(a).sum(axis=0) * np.square(b).sum())
-    r = np.where(spread > 0, (a * b).sum(axis=0) / np.maximum(spread, 1e-300), 1.0)
-    return bool(np.median(apart) >= _PITCH_SHARE
-                and np.percentile(r, 10) <= _PITCH_CORRELATION)
+    return apart, np.where(spread > 0, (a * b).sum(axis=0) / np.maximum(spread, 1e-300), 1.0)
 
 
 def _regular_hits(rises: np.ndarray, frame_rate: float,
