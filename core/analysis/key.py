@@ -40,7 +40,8 @@ _MIN_PITCH_CLASSES = 3
 #: pulsed in short beeps, whose frames of onset and decay spread over every class once
 #: each is scaled to its peak (440 Hz beeps of 0.05-0.4 s: 0.74-0.87; of 1 kHz:
 #: 0.87-0.95).  Music lies far under it: at most 0.52 over the 2,509 files of the
-#: benchmark editions, 0.56 over the 356 files of the sets by other people.
+#: benchmark editions, 0.56 over the 356 files of the sets by other people.  A chunk is
+#: read so only within a sound that is a single pitch as a whole (:func:`chunk_keys`).
 _SINGLE_PITCH_SHARE = 0.7
 _BASS_WEIGHT = 0.3
 #: Why a song or chunk has no key (:attr:`KeyEstimate.reason`).
@@ -259,13 +260,17 @@ def chunk_keys(features, *, song: KeyEstimate | None = None,
     if not song_weight >= 0:
         raise ValueError(f"song_weight must be >= 0, got {song_weight!r}")
     chroma, bass = features.chroma, features.bass_chroma
+    # A chunk is read as a single pitch only within a sound that is one as a whole: a
+    # song's last few seconds can hold its final note alone (0.69-0.70 of a chunk's energy
+    # near one class in a ringing close), which keeps the key it is heard in.
+    single = _single_pitch(chroma)
     out = []
     for a, b in features.chunk_frames(grid="pitch"):
         profile = pitch_profile(chroma[:, a:b])
         if profile.sum() > 0 and _brief(chroma[:, a:b], features.pitch_frame_rate):
             out.append(KeyEstimate(None, reason=NO_KEY_BRIEF))
             continue
-        if profile.sum() > 0 and _single_pitch(chroma[:, a:b]):
+        if single and profile.sum() > 0 and _single_pitch(chroma[:, a:b]):
             out.append(KeyEstimate(None, reason=NO_KEY_FEW))
             continue
         bass_profile = pitch_profile(bass[:, a:b])
