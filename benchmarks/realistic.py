@@ -357,6 +357,13 @@ def main(argv=None) -> int:
                   + (f" | detune {it['detune_cents']:+.0f}" if it.get("detune_cents") else ""))
         sys.stdout.flush()
     _table(rows, items)
+    touched = set(evalset.TOUCHED.get(args.edition, ())) & {it["id"] for it in items}
+    if touched:
+        keep = [i for i, it in enumerate(items) if it["id"] not in touched]
+        print(f"\nwithout the rows read before the choice ({', '.join(sorted(touched))}; "
+              "benchmarks.evalset.TOUCHED):")
+        _table({name: [r[i] for i in keep] for name, r in rows.items()},
+               [items[i] for i in keep])
     if any("detune_cents" in it for it in items):
         _variation_table(rows, items)
     if any("meter" in it for it in items):
