@@ -161,12 +161,12 @@ _STEADY_TOP = 0.01
 #: energy (half the L1 distance of the shares) from the part's mean shares, and the tenth
 #: percentile of the windows' correlations with those mean shares is at most
 #: :data:`_PITCH_CORRELATION`.  The steady sounds above stay under 0.021 (white, pink and
-#: brown noise, 0.013-0.021) or correlate 0.999 or more (the tones up to 2 kHz, held
-#: triads, hum); all 276 synthesizer tunes of three draws of the eleventh edition's
+#: brown noise, 0.013-0.021) or correlate 0.996 or more (the tones up to 2 kHz and hum 0.999,
+#: held triads 0.996); all 276 synthesizer tunes of three draws of the eleventh edition's
 #: drumless plan (seeds 95-97) and 295 of the 345 files of the sets by other people long
 #: enough to be read (most of the rest drum loops) pass both limits.  Naive tones of 3 kHz
-#: and more at 48 kHz hold aliases alone in the pitch range, which move (correlation
-#: 0.45-0.90): the pitch classes are read only where the part's median centroid lies in the
+#: and more hold aliases alone in the pitch range, which can move (8 of 24 at 44.1 and 48
+#: kHz, down to -0.04): the pitch classes are read only where the part's median centroid lies in the
 #: pitch range (under :data:`_PITCH_CENTROID_HZ`, C7); those tones sit at 4.7 kHz and more,
 #: 228 of the 276 tunes under it (``python -m benchmarks.steady_pitch``).
 _PITCH_WINDOW_S = 1.0
