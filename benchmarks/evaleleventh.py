@@ -139,12 +139,12 @@ def _plan() -> tuple:
 ELEVENTH_TUNE_PLAN = _plan()
 
 
-def eleventh_sources(known_tunes: set, known_pieces: set) -> dict:
+def eleventh_sources(known_tunes: set, known_pieces: set, *, seed: int = _SEED) -> dict:
     """The edition's material: generated tunes from the edition's own seeds
     (:func:`benchmarks.evaleighth.eighth_sources`), none whose melody another edition has."""
     from benchmarks.evaleighth import eighth_sources
 
-    return eighth_sources(known_tunes, known_pieces, seed=_SEED)
+    return eighth_sources(known_tunes, known_pieces, seed=seed)
 
 
 def ensure_lmms() -> None:

@@ -63,12 +63,12 @@ def _grooved_rows() -> tuple:
 NINTH_TUNE_PLAN = _grooved_rows() + DRUMLESS_ROWS
 
 
-def ninth_sources(known_tunes: set, known_pieces: set) -> dict:
+def ninth_sources(known_tunes: set, known_pieces: set, *, seed: int = _SEED) -> dict:
     """The edition's material: generated tunes from the edition's own seeds
     (:func:`benchmarks.evaleighth.eighth_sources`), none whose melody another edition has."""
     from benchmarks.evaleighth import eighth_sources
 
-    return eighth_sources(known_tunes, known_pieces, seed=_SEED)
+    return eighth_sources(known_tunes, known_pieces, seed=seed)
 
 
 def ensure_sonivox(path: str = SONIVOX_SF2) -> str:

@@ -209,8 +209,9 @@ _FRESH_TUNE_PLAN = (("fourfloor", "clear", (115, 170), _DUPLE, 8),
 _RYAN_SEED, _PALESTRINA_SEED, _MONTEVERDI_SEED = 31, 32, 33
 
 
-def _edition_sources(name: str, known: set) -> dict:
-    """Read the classical pieces and tunes of an edition from music21's corpus."""
+def _edition_sources(name: str, known: set, *, draw: int | None = None) -> dict:
+    """Read the classical pieces and tunes of an edition from music21's corpus (``draw``: the
+    generated tunes of another seed, for an edition of :data:`DRAWABLE`)."""
     from benchmarks.evalsources import (
         chorale_paths,
         classical_sources,
@@ -267,19 +268,23 @@ def _edition_sources(name: str, known: set) -> dict:
     if name == "eighth":
         from benchmarks.evaleighth import eighth_sources
 
-        return eighth_sources(known, _known_pieces(name))
+        return eighth_sources(known, _known_pieces(name))\
+            if draw is None else eighth_sources(known, _known_pieces(name), seed=draw)
     if name == "ninth":
         from benchmarks.evalninth import ninth_sources
 
-        return ninth_sources(known, _known_pieces(name))
+        return ninth_sources(known, _known_pieces(name))\
+            if draw is None else ninth_sources(known, _known_pieces(name), seed=draw)
     if name == "tenth":
         from benchmarks.evaltenth import tenth_sources
 
-        return tenth_sources(known, _known_pieces(name))
+        return tenth_sources(known, _known_pieces(name))\
+            if draw is None else tenth_sources(known, _known_pieces(name), seed=draw)
     if name == "eleventh":
         from benchmarks.evaleleventh import eleventh_sources
 
-        return eleventh_sources(known, _known_pieces(name))
+        return eleventh_sources(known, _known_pieces(name))\
+            if draw is None else eleventh_sources(known, _known_pieces(name), seed=draw)
     if name == "grooves2":
         return grooves2_sources(EDITIONS["more"][0])
     raise ValueError(f"unknown edition {name!r}")
@@ -314,6 +319,10 @@ EDITIONS = {
 #: under the seventh's, which no fit has read, the eleventh under the tenth's): the checks
 #: that an edition's grooves are its own leave them out.
 REPLAYED_GROOVES = ("eighth", "ninth", "eleventh")
+#: Editions of generated tunes that ``--draw SEED`` builds again from other seeds (their plan,
+#: renderer and sound, other tunes and variations) into a folder of their own: material for
+#: looking into a class of errors that no fit or choice has read, and no edition itself.
+DRAWABLE = ("eighth", "ninth", "tenth", "eleventh")
 #: The held-out material by name: the base set's ``heldout`` split, then every edition built
 #: for holding out alone.
 HELD_OUT = ("heldout",) + tuple(e for e, spec in EDITIONS.items() if spec[2] == ("heldout",))
@@ -506,9 +515,20 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=1,
                     help="items rendered at once, each in its own process (default 1); every "
                          "item draws from its own seed, so the files are the same")
+    ap.add_argument("--draw", type=int, default=None, metavar="SEED",
+                    help="build the edition's plan again from this seed (other tunes and "
+                         "variations; needs --cache; editions: " + ", ".join(DRAWABLE) + ")")
     args = ap.parse_args(argv)
     if args.jobs < 1:
         ap.error(f"--jobs must be at least 1, got {args.jobs}")
+    if args.draw is not None:
+        if args.edition not in DRAWABLE:
+            ap.error(f"--draw builds one of {', '.join(DRAWABLE)}, not {args.edition!r}")
+        if not args.cache or os.path.abspath(args.cache) == os.path.abspath(
+                EDITIONS[args.edition][0]):
+            ap.error("--draw needs a --cache folder of its own, not the edition's")
+        if args.draw == EDITIONS[args.edition][1]:
+            ap.error(f"--draw {args.draw} is the edition's own seed")
     if args.edition == "all":
         if args.cache:
             ap.error("--cache names one edition's folder; each edition has its own with 'all'")
@@ -524,13 +544,15 @@ def main(argv=None) -> int:
 
     folder, seed, splits, fonts, tune_plan = EDITIONS[args.edition]
     cache = args.cache or folder
+    if args.draw is not None:
+        seed = args.draw
     os.makedirs(os.path.join(cache, "audio"), exist_ok=True)
     src_path = os.path.join(cache, "sources.json")
     if not os.path.exists(src_path):
         print("reading the 'more' edition's tunes ..." if args.edition in _REUSED
               else "reading music21's corpus (a few minutes) ...", flush=True)
         known = set() if args.edition in ("base",) + _REUSED else _known_melodies(args.edition)
-        sources = _edition_sources(args.edition, known)
+        sources = _edition_sources(args.edition, known, draw=args.draw)
         with open(src_path + ".tmp", "w") as f:
             json.dump(sources, f)
         os.replace(src_path + ".tmp", src_path)
@@ -540,6 +562,9 @@ def main(argv=None) -> int:
         items = grooves2_plan(sources, seed=seed, fonts=fonts["fit"], tune_plan=tune_plan)
     else:
         items = plan(sources, seed=seed, splits=splits, fonts=fonts, tune_plan=tune_plan)
+    if args.draw is not None:
+        for it in items:
+            it["draw"] = args.draw
     render = render_item
     if args.edition == "fourth":
         from benchmarks.evalfourthrender import render_fourth, vary_fourth

@@ -336,7 +336,12 @@ def main(argv=None) -> int:
         print("NOTE: the tempo decision was fitted on this edition too (python -m "
               "benchmarks.fit_tempo --wide --trees); its tempo figures are in-sample, the key's "
               "are not")
-    hide_rows = args.edition in evalset.RESERVED and not args.rows
+    draws = sorted({it["draw"] for it in items if "draw" in it})
+    if draws:
+        print(f"A DRAW of the {args.edition} edition's plan (seed {', '.join(map(str, draws))}; "
+              "python -m benchmarks.evalset --draw), not the edition: other tunes and "
+              "variations, which no fit, choice or look at the edition has read")
+    hide_rows = args.edition in evalset.RESERVED and not args.rows and not draws
     if hide_rows and not args.quiet:
         print("kept for the next choice: totals only (--rows prints the missed files)")
     want = set() if args.no_peers else {"librosa", "essentia"}
@@ -357,7 +362,8 @@ def main(argv=None) -> int:
                   + (f" | detune {it['detune_cents']:+.0f}" if it.get("detune_cents") else ""))
         sys.stdout.flush()
     _table(rows, items)
-    touched = set(evalset.TOUCHED.get(args.edition, ())) & {it["id"] for it in items}
+    touched = set() if draws else (set(evalset.TOUCHED.get(args.edition, ()))
+                                   & {it["id"] for it in items})
     if touched:
         keep = [i for i, it in enumerate(items) if it["id"] not in touched]
         print(f"\nwithout the rows read before the choice ({', '.join(sorted(touched))}; "
