@@ -57,17 +57,9 @@ def test_a_draw_plans_other_tunes_and_marks_its_items(tmp_path, monkeypatch):
 def test_a_draw_is_scored_with_its_rows_and_none_left_out(monkeypatch, capsys):
     """A draw of the eleventh shares the edition's ids: its t137 is another file, so it is
     neither hidden as the reserved edition's rows are nor left out as the edition's t137 is."""
-    import benchmarks.realistic as realistic
+    from tests.core.test_realistic_report import eleventh_report
 
-    items = [{"id": f"t13{i}", "meter": "4/4", "bpm": 120.0, "subset": "drumless",
-              "tonic": 0, "mode": "major", "style": "none", "soundfont": "x",
-              "file": f"t13{i}.flac", "draw": 97} for i in range(6, 9)]
-    monkeypatch.setattr(realistic, "load", lambda split, cache: items)
-    monkeypatch.setattr(realistic, "own_numba_cache", lambda cache: None)
-    monkeypatch.setattr(realistic, "songcal_answers", lambda it: {
-        "bpm": None if it["id"] == "t137" else 120.0, "key": "C major", "weak": False})
-    assert realistic.main(["--edition", "eleventh", "--no-peers", "--cache", "/nowhere"]) == 0
-    out = capsys.readouterr().out
+    out = eleventh_report(monkeypatch, capsys, draw=97)
     assert "A DRAW of the eleventh edition's plan (seed 97" in out
     assert "t137 drumless" in out and "totals only" not in out
     assert "without the rows read before the choice" not in out

@@ -75,16 +75,7 @@ def test_the_rows_of_a_reserved_edition_read_before_its_choice_are_left_out_of_a
         monkeypatch, capsys):
     """The eleventh's t137 was read to fix it: its totals are printed with every file and
     again without it."""
-    import benchmarks.realistic as realistic
-
-    items = [dict(_item(i, "4/4", 120.0, subset="drumless"), style="none", soundfont="x",
-                  file=f"t{i}.flac", id=f"t13{i}") for i in range(6, 9)]
-    monkeypatch.setattr(realistic, "load", lambda split, cache: items)
-    monkeypatch.setattr(realistic, "own_numba_cache", lambda cache: None)
-    monkeypatch.setattr(realistic, "songcal_answers", lambda it: {
-        "bpm": None if it["id"] == "t137" else 120.0, "key": "C major", "weak": False})
-    assert realistic.main(["--edition", "eleventh", "--no-peers", "--cache", "/nowhere"]) == 0
-    out = capsys.readouterr().out
+    out = eleventh_report(monkeypatch, capsys)
     first, second = out.split("without the rows read before the choice (t137;")
     overall = [line.split() for line in first.splitlines()
                if line.startswith("overall")][0]
@@ -92,3 +83,17 @@ def test_the_rows_of_a_reserved_edition_read_before_its_choice_are_left_out_of_a
     overall = [line.split() for line in second.splitlines() if line.startswith("overall")][0]
     assert overall[1] == "2" and overall[3] == "1.000" and overall[5] == "0"
 
+
+def eleventh_report(monkeypatch, capsys, **extra) -> str:
+    """What ``benchmarks.realistic --edition eleventh`` prints for three stand-in drumless
+    files, t136 to t138 (``extra`` added to each), the analyzer giving t137 no tempo."""
+    import benchmarks.realistic as realistic
+
+    items = [dict(_item(i, "4/4", 120.0, subset="drumless"), style="none", soundfont="x",
+                  file=f"t{i}.flac", id=f"t13{i}", **extra) for i in range(6, 9)]
+    monkeypatch.setattr(realistic, "load", lambda split, cache: items)
+    monkeypatch.setattr(realistic, "own_numba_cache", lambda cache: None)
+    monkeypatch.setattr(realistic, "songcal_answers", lambda it: {
+        "bpm": None if it["id"] == "t137" else 120.0, "key": "C major", "weak": False})
+    assert realistic.main(["--edition", "eleventh", "--no-peers", "--cache", "/nowhere"]) == 0
+    return capsys.readouterr().out
