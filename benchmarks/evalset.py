@@ -220,6 +220,7 @@ def _edition_sources(name: str, known: set, *, draw: int | None = None) -> dict:
         tune_sources,
     )
 
+    drawn = {} if draw is None else {"seed": draw}  # a generated edition from another seed
     if name == "base":
         return {"classical": classical_sources(chorales=70), "tunes": tune_sources(limit=320)}
     if name == "more":
@@ -268,23 +269,19 @@ def _edition_sources(name: str, known: set, *, draw: int | None = None) -> dict:
     if name == "eighth":
         from benchmarks.evaleighth import eighth_sources
 
-        return eighth_sources(known, _known_pieces(name))\
-            if draw is None else eighth_sources(known, _known_pieces(name), seed=draw)
+        return eighth_sources(known, _known_pieces(name), **drawn)
     if name == "ninth":
         from benchmarks.evalninth import ninth_sources
 
-        return ninth_sources(known, _known_pieces(name))\
-            if draw is None else ninth_sources(known, _known_pieces(name), seed=draw)
+        return ninth_sources(known, _known_pieces(name), **drawn)
     if name == "tenth":
         from benchmarks.evaltenth import tenth_sources
 
-        return tenth_sources(known, _known_pieces(name))\
-            if draw is None else tenth_sources(known, _known_pieces(name), seed=draw)
+        return tenth_sources(known, _known_pieces(name), **drawn)
     if name == "eleventh":
         from benchmarks.evaleleventh import eleventh_sources
 
-        return eleventh_sources(known, _known_pieces(name))\
-            if draw is None else eleventh_sources(known, _known_pieces(name), seed=draw)
+        return eleventh_sources(known, _known_pieces(name), **drawn)
     if name == "grooves2":
         return grooves2_sources(EDITIONS["more"][0])
     raise ValueError(f"unknown edition {name!r}")

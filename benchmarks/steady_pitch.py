@@ -116,19 +116,14 @@ def main(argv=None) -> int:
     print(f"steady sounds: {len(steady)} of {len(rows)} steady, "
           f"{sum(r['moves'] for r in rows)} with moving pitch classes")
     for folder in args.music:
-        import soundfile as sf
-
         from core.analysis.decode import probe, stream
 
         files = _audio_files(folder)
         moved = judged_steady = 0
         for path in files:
-            try:
-                y, sr = sf.read(path, dtype="float32", always_2d=True)
-            except (RuntimeError, sf.LibsndfileError):
-                y = np.concatenate(list(stream(path, block_seconds=5.0)))
-                sr = probe(path).sample_rate
-            row = row_of(y.reshape(len(y), -1).mean(axis=1), sr)
+            info = probe(path)
+            y = np.concatenate(list(stream(path, block_seconds=5.0, info=info)))
+            row = row_of(y.mean(axis=1), info.sample_rate)
             moved += row["moves"]
             judged_steady += row["steady"]
             if not args.quiet:

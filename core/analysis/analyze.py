@@ -166,9 +166,9 @@ _STEADY_TOP = 0.01
 #: drumless plan (seeds 95-97) and 295 of the 345 files of the sets by other people long
 #: enough to be read (most of the rest drum loops) pass both limits.  Naive tones of 3 kHz
 #: and more hold aliases alone in the pitch range, which can move (8 of 24 at 44.1 and 48
-#: kHz, down to -0.04): the pitch classes are read only where the part's median centroid lies in the
-#: pitch range (under :data:`_PITCH_CENTROID_HZ`, C7); those tones sit at 4.7 kHz and more,
-#: 228 of the 276 tunes under it (``python -m benchmarks.steady_pitch``).
+#: kHz, down to -0.04): the pitch classes are read only where the part's median centroid
+#: lies in the pitch range (under :data:`_PITCH_CENTROID_HZ`, C7); those tones sit at 4.7
+#: kHz and more, 228 of the 276 tunes under it (``python -m benchmarks.steady_pitch``).
 _PITCH_WINDOW_S = 1.0
 _PITCH_SHARE = 0.03
 _PITCH_CORRELATION = 0.95
@@ -278,10 +278,10 @@ def _is_steady(feats) -> bool:
     classes stay put, and each band falls as sharply as it rises.  A pulse changes one of
     these: a beat, a note or a chord raises the level, moves the centroid or changes the
     pitch classes (a melody under a compressor that holds the level), and so does a tremolo
-    or a pulsed tone; a quiet drum under a steady sound rises in its band faster than it falls; and a
-    drum pattern whose hits rise and fall alike there (a kick sweeping through the sound's
-    partials, a hi-hat gone within a frame or two) stands in a regular train over the
-    band's flicker (:func:`_regular_hits`).
+    or a pulsed tone; a quiet drum under a steady sound rises in its band faster than it
+    falls; and a drum pattern whose hits rise and fall alike there (a kick sweeping through
+    the sound's partials, a hi-hat gone within a frame or two) stands in a regular train
+    over the band's flicker (:func:`_regular_hits`).
     """
     judged = _sounding_level(feats)
     if judged is None:
