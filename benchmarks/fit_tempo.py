@@ -76,6 +76,14 @@ other is compared with.  The shipped decision is ``--wide --trees --compound-rep
 chosen over the plain ``--wide --trees`` fit on the eighth edition, which neither had read
 (``benchmarks/results/fits.txt``, nineteenth round).
 
+**Draws as training material** (``--draws DIR [DIR ...]``, beside ``--wide``): editions drawn
+again from other seeds (``python -m benchmarks.evalset --edition E --draw SEED --cache DIR``:
+other tunes and tempos, the edition's plan and instruments) join the fit as the realistic
+source ``draws``, weighed by files like the touched editions.  The eleventh edition's draws
+play LMMS's synthesizer presets, which no other fit material plays; fitted on, they end the
+eleventh's standing as held out by instrument set.  A try, not the shipped fit:
+``benchmarks/results/fits.txt`` has what it gave.
+
 **Songs by other composers as training material** (``--wide --by-game``): the MIDI songs of
 :mod:`benchmarks.midisongs` (three games' soundtracks, their composers' notated tempo) are
 scored game by game, each by a model fitted on the wide material plus the other games'
@@ -557,7 +565,7 @@ def fit_trees(songs: list[dict], *, rounds: int = TREE_ROUNDS, balance: float = 
 #: ``sixth`` editions.  Read only with ``--wide`` or ``--loeo``.
 TOUCHED = ("heldout", "fresh", "unseen", "fourth", "fifth", "sixth")
 #: Realistic sources of the wide material besides the touched editions.
-FIT_ONLY = ("real", "more", "grooves2", "drift", "midisongs")
+FIT_ONLY = ("real", "more", "grooves2", "drift", "midisongs", "draws")
 #: Generated sources (their songs name no soundfont).
 GENERATED = ("orig", "ind", "click", "jazz") + AUGMENTED
 
@@ -595,6 +603,19 @@ def touched_tables(base: str = CACHE) -> list[dict]:
     """
     return [t for name, cache, items in _touched_items(base)
             for t in real_tables(cache, items, gen=name)]
+
+
+def draw_tables(folders) -> list[dict]:
+    """Candidate tables of the rendered files of each draw in ``folders`` (source ``draws``).
+    Raises FileNotFoundError when a folder holds no draw."""
+    out = []
+    for folder in folders:
+        items = [it for it in load(None, cache=folder) if it.get("draw") is not None]
+        if not items:
+            raise FileNotFoundError(f"{folder} holds no rendered draw: python -m "
+                                    "benchmarks.evalset --edition E --draw SEED --cache DIR")
+        out += real_tables(folder, items, gen="draws")
+    return out
 
 
 def drift_tables() -> list[dict]:
@@ -1029,6 +1050,8 @@ def main(argv=None) -> int:
     ap.add_argument("--compound", action="store_true",
                     help="wide material: also fit on the copies of compound-metre tunes comped "
                          "in threes that python -m benchmarks.compound rendered")
+    ap.add_argument("--draws", nargs="+", default=(), metavar="DIR",
+                    help="(with --wide) fit on these draws too (benchmarks.evalset --draw)")
     ap.add_argument("--by-game", action="store_true",
                     help="with --wide: score each game's MIDI songs (benchmarks.midisongs) by a "
                          "model also fitted on the other games' songs")
@@ -1084,6 +1107,8 @@ def main(argv=None) -> int:
                  "or the other")
     if args.compound_replace == "reference" and not args.loeo:
         ap.error("--compound-replace reference needs --loeo")
+    if args.draws and not args.wide:
+        ap.error("--draws needs --wide")
     if args.by_game and not args.wide:
         ap.error("--by-game needs --wide")
     if args.with_next and not args.by_game:
@@ -1110,6 +1135,8 @@ def main(argv=None) -> int:
     if wide:
         try:
             touched = touched_tables(args.cache) + drift_tables()
+            if args.draws:
+                touched += draw_tables(args.draws)
         except FileNotFoundError as e:
             ap.error(str(e))
     for wanted, copies in ((args.stretch, stretched_tables), (args.bandmix, bandmixed_tables),
