@@ -413,3 +413,41 @@ def test_an_octave_credit_goes_to_whole_octaves_and_thirds_and_leans_the_fit_to_
     # the trees see the credited candidates as partly right: more weight on the positives
     assert (fit_trees(songs(0.5), rounds=2)["baseline"]
             > fit_trees(songs(0.0), rounds=2)["baseline"])
+
+
+def test_draws_are_fitted_on_as_one_realistic_source_and_nothing_else_of_their_folder(
+        tmp_path, capsys):
+    import json
+
+    import soundfile as sf
+
+    import benchmarks.fit_tempo as ft
+    from benchmarks.synth import click_track
+
+    folder = tmp_path / "draw"
+    os.makedirs(folder / "audio")
+    items = []
+    for i, bpm in enumerate((96.0, 120.0, 140.0)):
+        name = f"audio/t{i}.flac"
+        if i != 2:  # the third row was not rendered
+            sf.write(str(folder / name), click_track(bpm, 12.0, sr=22050), 22050)
+        items.append({"id": f"t{i}", "file": name, "bpm": bpm, "style": "none",
+                      "subset": "drumless", "soundfont": "lmms", "split": "heldout",
+                      "draw": 95})
+    items[1].pop("draw")  # a row of the edition itself, not of a draw
+    with open(folder / "manifest.json", "w") as f:
+        json.dump(items, f)
+    tables = ft.draw_tables([str(folder)])
+    assert [(t["gen"], t["bpm"], t["font"]) for t in tables] == [("draws", 96.0, "lmms")]
+    assert tables[0]["y"].any()
+    weights = ft.wide_weights(tables + [dict(tables[0], gen="real")])
+    assert weights["draws"] == weights["real"]  # weighed by files, as the touched editions
+    empty = tmp_path / "none"
+    os.makedirs(empty)
+    with open(empty / "manifest.json", "w") as f:
+        json.dump([], f)
+    with pytest.raises(FileNotFoundError, match="no rendered draw"):
+        ft.draw_tables([str(empty)])
+    with pytest.raises(SystemExit):
+        ft.main(["--draws", str(folder)])  # without --wide
+    assert "--draws needs --wide" in capsys.readouterr().err
