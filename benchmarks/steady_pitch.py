@@ -5,10 +5,15 @@ centroid and onset bands stay put "a steady sound without onsets" unless its pit
 move (:func:`core.analysis.analyze.pitch_motion`).  This prints, for 99 steady sounds
 (naive squares, sawtooths, pulse waves and clipped sines at 31 Hz-8 kHz at 44.1 and 48 kHz;
 white, pink and brown noise; hum; held triads) and for the audio files in any folders
-given, the median window's distance from the mean pitch-class shares, the tenth percentile
-of the windows' correlations with them, the median centroid, and the verdicts::
+given, the median window's distance from the mean pitch-class shares, the limit it is held
+to, the tenth percentile of the windows' correlations with them, the median centroid, and
+the verdicts::
 
-    python -m benchmarks.steady_pitch [--music DIR ...] [--quiet]
+    python -m benchmarks.steady_pitch [--music DIR ...] [--cuts S,S,...] [--quiet]
+
+``--cuts`` reads the steady sounds, and seven noises low-passed at 0.3-3 kHz, cut to each
+length given (in seconds) instead: a part too short for four windows of a second is read
+in four shorter windows, under a higher share limit.
 
 ``--quiet`` prints the rows of the steady sounds that move or are no steady sound, and
 the summary lines.
@@ -17,12 +22,13 @@ the summary lines.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 
 import numpy as np
 
-__all__ = ["steady_sounds", "row_of", "main"]
+__all__ = ["steady_sounds", "lowpassed_noises", "row_of", "main"]
 
 _SECONDS = 20.0
 _AUDIO = (".flac", ".wav", ".ogg", ".mp3", ".m4a", ".aiff", ".aif")
@@ -62,6 +68,20 @@ def steady_sounds():
                 for r in (1.0, third, 1.4983) for h in range(1, 6)), sr
 
 
+def lowpassed_noises():
+    """``(name, mono signal, rate)`` of white noise low-passed at 0.3, 0.6, 1, 1.5 and 2.5
+    kHz and pink noise at 1 and 3 kHz: noise whose centroid lies in the pitch range."""
+    sr = 44100
+    n = int(_SECONDS * sr)
+    spectrum = np.fft.rfft(np.random.default_rng(5).normal(0.0, 1.0, n))
+    hz = np.fft.rfftfreq(n, 1.0 / sr)
+    for colour, cuts, tilt in (("white", (300.0, 600.0, 1000.0, 1500.0, 2500.0), 1.0),
+                               ("pink", (1000.0, 3000.0), np.sqrt(np.maximum(hz, 1.0)))):
+        for cut in cuts:
+            y = np.fft.irfft(spectrum / tilt * (hz < cut), n)
+            yield f"{colour} noise under {cut:g} Hz", 0.3 * y / np.abs(y).max(), sr
+
+
 def row_of(y: np.ndarray, sr: int) -> dict:
     """The pitch motion and the verdicts of one mono signal, read as the analyzer reads it."""
     from benchmarks.evalfeatures import features_of_audio
@@ -69,7 +89,7 @@ def row_of(y: np.ndarray, sr: int) -> dict:
 
     feats = features_of_audio(np.asarray(y, dtype=np.float32), sr)
     judged = analyze._sounding_level(feats)
-    row = {"apart": None, "r10": None, "centroid": None,
+    row = {"apart": None, "limit": None, "r10": None, "centroid": None,
            "moves": False, "steady": analyze._is_steady(feats)}
     if judged is None:
         return row
@@ -79,6 +99,7 @@ def row_of(y: np.ndarray, sr: int) -> dict:
     if motion is not None:
         row["apart"] = float(np.median(motion[0]))
         row["r10"] = float(np.percentile(motion[1], 10))
+        row["limit"] = float(motion[2])
     row["moves"] = analyze._pitch_moves(feats, start, stop)
     return row
 
@@ -87,7 +108,8 @@ def _line(name: str, row: dict) -> str:
     def num(v, fmt):
         return "-" if v is None else format(v, fmt)
 
-    return (f"{name[:44]:<44} {num(row['apart'], '.3f'):>6} {num(row['r10'], '.3f'):>6} "
+    return (f"{name[:44]:<44} {num(row['apart'], '.3f'):>6} {num(row['limit'], '.3f'):>6} "
+            f"{num(row['r10'], '.3f'):>6} "
             f"{num(row['centroid'], '.0f'):>6}  {'moves' if row['moves'] else '-':<5}  "
             f"{'steady' if row['steady'] else '-'}")
 
@@ -97,24 +119,42 @@ def _audio_files(folder: str) -> list[str]:
                   if f.lower().endswith(_AUDIO))
 
 
+def _seconds(text: str) -> tuple[float, ...]:
+    try:
+        out = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"lengths in seconds, e.g. 1,2.5: {text!r}") from None
+    if not all(v > 0 for v in out):
+        raise argparse.ArgumentTypeError(f"lengths must be over 0 s: {text!r}")
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--music", action="append", default=[], metavar="DIR",
                     help="a folder of music to read too (repeatable)")
     ap.add_argument("--quiet", action="store_true",
                     help="of the steady sounds, print only those that move or are not steady")
+    ap.add_argument("--cuts", type=_seconds, default=(), metavar="S,S,...",
+                    help="read the steady sounds and low-passed noises cut to these lengths")
     args = ap.parse_args(argv)
-    header = f"{'sound':<44} {'apart':>6} {'r10':>6} {'Hz':>6}  {'pitch':<5}  verdict"
+    header = (f"{'sound':<44} {'apart':>6} {'limit':>6} {'r10':>6} {'Hz':>6}  {'pitch':<5}  "
+              "verdict")
     print(header)
     rows = []
-    for name, y, sr in steady_sounds():
+    sounds = (steady_sounds() if not args.cuts else
+              ((f"{name}, {cut:g} s", y[:round(cut * sr)], sr)
+               for name, y, sr in itertools.chain(steady_sounds(), lowpassed_noises())
+               for cut in args.cuts))
+    for name, y, sr in sounds:
         row = row_of(y, sr)
         rows.append(row)
         if not args.quiet or row["moves"] or not row["steady"]:
             print(_line(name, row), flush=True)
     steady = [r for r in rows if r["steady"]]
-    print(f"steady sounds: {len(steady)} of {len(rows)} steady, "
-          f"{sum(r['moves'] for r in rows)} with moving pitch classes")
+    print(f"{'cuts' if args.cuts else 'steady sounds'}: {len(steady)} of {len(rows)} steady, "
+          f"{sum(r['moves'] for r in rows)} with moving pitch classes, "
+          f"{sum(r['moves'] and r['steady'] for r in rows)} of them steady")
     for folder in args.music:
         from core.analysis.decode import probe, stream
 

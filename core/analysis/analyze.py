@@ -169,6 +169,14 @@ _STEADY_TOP = 0.01
 #: kHz, down to -0.04): the pitch classes are read only where the part's median centroid
 #: lies in the pitch range (under :data:`_PITCH_CENTROID_HZ`, C7); those tones sit at 4.7
 #: kHz and more, 228 of the 276 tunes under it (``python -m benchmarks.steady_pitch``).
+#: A part too short for :data:`_PITCH_MIN_WINDOWS` such windows is read in that many
+#: windows of an equal share of it (at least :data:`_PITCH_MIN_FRAMES` pitch frames), and
+#: the share limit grows as the square root of how much shorter they are, as the flicker of
+#: noise does: a 1 s window holds 11 pitch frames, and a window of 5 (a part of 2 s) moves
+#: 0.044.  Cut at 0.8-4.5 s, the steady sounds above and white and pink noise low-passed at
+#: 0.6-2.5 kHz stay under those limits or correlate 0.99 or more; white noise under 300 Hz
+#: moves at every length, 1 s windows and all, and is never steady (its level wanders);
+#: changing chords under a compressor move from a part of 1.4-2 s on, where two chords sound.
 _PITCH_WINDOW_S = 1.0
 _PITCH_SHARE = 0.03
 _PITCH_CORRELATION = 0.95
@@ -177,6 +185,7 @@ _PITCH_CENTROID_HZ = 2093.0
 #: left out, and a part of fewer than this many windows is not read.
 _PITCH_QUIET = 0.1
 _PITCH_MIN_WINDOWS = 4
+_PITCH_MIN_FRAMES = 2
 #: ... and no onset band holds a regular train of hits: at least :data:`_HITS_MIN` clear
 #: onsets (:func:`core.analysis.tempo.clear_onsets`) reaching a quarter of the band's
 #: strongest (:func:`core.analysis.tempo.strong_onsets`, as an interval guess reads them)
@@ -319,23 +328,25 @@ def _pitch_moves(feats, start: int, stop: int) -> bool:
     motion = pitch_motion(feats, start, stop)
     if motion is None:
         return False
-    apart, r = motion
-    return bool(np.median(apart) >= _PITCH_SHARE
-                and np.percentile(r, 10) <= _PITCH_CORRELATION)
+    apart, r, limit = motion
+    return bool(np.median(apart) >= limit and np.percentile(r, 10) <= _PITCH_CORRELATION)
 
 
-def pitch_motion(feats, start: int, stop: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """How far each window (:data:`_PITCH_WINDOW_S`) of onset frames ``start:stop`` lies from
-    the part's mean pitch-class shares (half the L1 distance of the shares), and how it
-    correlates with them; None for a part of fewer than :data:`_PITCH_MIN_WINDOWS` windows
-    that sound (pauses left out, :data:`_PITCH_QUIET`)."""
+def pitch_motion(feats, start: int,
+                 stop: int) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """How far each window (:data:`_PITCH_WINDOW_S`, or a quarter of a shorter part) of onset
+    frames ``start:stop`` lies from the part's mean pitch-class shares (half the L1 distance
+    of the shares), how it correlates with them, and the share limit for windows that long;
+    None for a part of fewer than :data:`_PITCH_MIN_WINDOWS` windows that sound (pauses left
+    out, :data:`_PITCH_QUIET`)."""
     per = feats.frame_rate / feats.pitch_frame_rate  # onset frames per pitch frame
     chroma = np.asarray(feats.chroma, dtype=np.float64)
     chroma = chroma[:, int(np.ceil(start / per)):int(stop // per)]
-    width = max(1, round(_PITCH_WINDOW_S * feats.pitch_frame_rate))
-    n = chroma.shape[1] // width
-    if n < _PITCH_MIN_WINDOWS:
+    full = max(1, round(_PITCH_WINDOW_S * feats.pitch_frame_rate))
+    width = min(full, chroma.shape[1] // _PITCH_MIN_WINDOWS)
+    if width < min(full, _PITCH_MIN_FRAMES):
         return None
+    n = chroma.shape[1] // width
     windows = chroma[:, :n * width].reshape(12, n, width).sum(axis=2)
     energy = windows.sum(axis=0)
     windows = windows[:, energy >= _PITCH_QUIET * np.median(energy)]
@@ -346,7 +357,8 @@ def pitch_motion(feats, start: int, stop: int) -> tuple[np.ndarray, np.ndarray] 
     apart = 0.5 * np.abs(shares - mean).sum(axis=0)
     a, b = shares - shares.mean(axis=0), mean - mean.mean()
     spread = np.sqrt(np.square(a).sum(axis=0) * np.square(b).sum())
-    return apart, np.where(spread > 0, (a * b).sum(axis=0) / np.maximum(spread, 1e-300), 1.0)
+    r = np.where(spread > 0, (a * b).sum(axis=0) / np.maximum(spread, 1e-300), 1.0)
+    return apart, r, _PITCH_SHARE * float(np.sqrt(full / width))
 
 
 def _regular_hits(rises: np.ndarray, frame_rate: float,
