@@ -1,7 +1,7 @@
 """Fit the weights of the key decision (:data:`core.analysis.key._KEY_WEIGHTS`).
 
 Run ``python -m benchmarks.fit_key [--l2 L] [--with-more] [--validate L2,...] [--heldout]
-[--wide [--wide-shares] [--moved-closes] [--generated-closes SEED ...]
+[--draws DIR ...] [--wide [--wide-shares] [--moved-closes] [--generated-closes SEED ...]
 [--pin ends|placement]] [--reserved]``
 after building the realistic set (``python -m benchmarks.evalset``) and caching the
 generated songs (``python -m benchmarks.fit_tempo`` does both).
@@ -33,7 +33,10 @@ and with their closes moved, ``--pin`` holds the weights of a song's end or of e
 evidence placed in the song at the shipped values (tried, not shipped:
 ``benchmarks/results/fits.txt``, twenty-second to twenty-fourth and twenty-eighth rounds).
 The held-out editions kept for the next choice (:data:`benchmarks.evalset.RESERVED`) are
-scored only with ``--reserved``.
+scored only with ``--reserved``.  ``--draws DIR ...`` fits on editions drawn again from
+other seeds too (``python -m benchmarks.evalset --edition E --draw SEED --cache DIR``), each
+of their songs weighing what a song of the fit split weighs (tried, not shipped:
+``benchmarks/results/fits.txt``, thirty-second round).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from benchmarks.evalfeatures import cached_features  # noqa: E402
 from benchmarks.evalset import CACHE, HELD_OUT, heldout_folder, load  # noqa: E402
 from benchmarks.fit_tempo import (  # noqa: E402
     GENERATED_PLANS,
+    GENERATOR_WEIGHT,
     GROOVES2,
     MORE,
     TOUCHED,
@@ -73,7 +77,8 @@ PLACEMENT_FEATURES = ("local-key path share", "path at the start", "opening corr
                       "tonic triad in the first chord", *END_FEATURES)
 PINS = {"ends": END_FEATURES, "placement": PLACEMENT_FEATURES}
 
-__all__ = ["END_FEATURES", "L2", "PINS", "PLACEMENT_FEATURES", "heldout_tables", "key_tables",
+__all__ = ["END_FEATURES", "L2", "PINS", "PLACEMENT_FEATURES", "draw_key_tables",
+           "heldout_tables", "key_tables",
            "main", "moved_close_tables", "validation_tables", "wide_fit"]
 
 
@@ -84,14 +89,30 @@ def _row(chroma, bass, pfr, truth: Key, gen: str, subset: str, name: str) -> dic
     return {"X": x, "y": y, "truth": truth, "gen": gen, "subset": subset, "id": name}
 
 
-def real_key_tables(cache: str, items: list[dict]) -> list[dict]:
-    """Per-key evidence tables of items of the realistic set (features cached in ``cache``)."""
+def real_key_tables(cache: str, items: list[dict], *, gen: str = "real") -> list[dict]:
+    """Per-key evidence tables of items of the realistic set (features cached in ``cache``;
+    ``gen`` names their source in the fit)."""
     real = []
     for it in items:
         f = cached_features(it["path"], os.path.join(cache, "features"))
         real.append(_row(f.chroma, f.bass_chroma, f.pitch_frame_rate,
-                         Key(it["tonic"], it["mode"]), "real", it["subset"], it["id"]))
+                         Key(it["tonic"], it["mode"]), gen, it["subset"], it["id"]))
     return real
+
+
+def draw_key_tables(folders) -> list[dict]:
+    """Per-key evidence tables of the rendered files with a key of each draw in ``folders``
+    (``python -m benchmarks.evalset --edition E --draw SEED --cache DIR``), source
+    ``draws``.  Raises FileNotFoundError when a folder holds no such draw."""
+    out = []
+    for folder in folders:
+        items = [it for it in load(None, cache=folder)
+                 if it.get("draw") is not None and it.get("tonic") is not None]
+        if not items:
+            raise FileNotFoundError(f"{folder} holds no rendered draw with keys: python -m "
+                                    "benchmarks.evalset --edition E --draw SEED --cache DIR")
+        out += real_key_tables(folder, items, gen="draws")
+    return out
 
 
 def moved_close_tables(cache: str, items: list[dict], *, seed: int = 0) -> list[dict]:
@@ -325,6 +346,9 @@ def main(argv=None) -> int:
                     help="with --wide: also fit on benchmarks.key_changes' songs of these seeds "
                          "(not 21 or 22, which judge a refit), as they are and with their "
                          "closes moved (generated_close_tables)")
+    ap.add_argument("--draws", nargs="+", default=(), metavar="DIR",
+                    help="also fit on these draws (benchmarks.evalset --draw), each song "
+                         "weighing what a song of the fit split weighs (not with --wide)")
     ap.add_argument("--wide-shares", action="store_true",
                     help="with --wide: the sources keep the narrow fit's shares (the realistic "
                          "songs together weigh what the fit split alone does)")
@@ -338,23 +362,35 @@ def main(argv=None) -> int:
         ap.error("seeds 21 and 22 of benchmarks.key_changes judge a key refit: fit on others")
     if args.validate and args.with_more:
         ap.error("--validate scores on the 'more' edition: it cannot also be fitted on")
+    if args.draws and args.wide:
+        ap.error("--draws is fitted on beside the narrow material, not with --wide")
     real, generated = key_tables(args.cache)
     more = [] if not args.with_more else real_key_tables(args.more, more_items(args.more))
+    try:
+        draws = draw_key_tables(args.draws) if args.draws else []
+    except FileNotFoundError as e:
+        ap.error(str(e))
     print(f"fit split of the realistic set: {len(real)} songs; 'more' edition: {len(more)}; "
-          f"generated: {len(generated)}")
-    always = more + generated  # in every training fold
+          f"generated: {len(generated)}" + (f"; draws: {len(draws)}" if draws else ""))
+    always = more + generated + draws  # in every training fold
+    shares = None if not draws else dict(
+        GENERATOR_WEIGHT, draws=GENERATOR_WEIGHT["real"] * len(draws) / len(real + more))
+
+    def fit_of(train):
+        return fit(train, l2=args.l2, weights=shares)
+
     folds = 5
     scores = np.zeros(len(real))
     for k in range(folds):
         train = [s for i, s in enumerate(real) if i % folds != k] + always
-        w = fit(train, l2=args.l2)
+        w = fit_of(train)
         test = [i for i in range(len(real)) if i % folds == k]
         scores[test] = _mirex([real[i] for i in test], w)
     print(f"5-fold cross-validation on the fit split (by piece): MIREX {scores.mean():.3f}")
     for sub in sorted({s["subset"] for s in real}):
         m = [scores[i] for i, s in enumerate(real) if s["subset"] == sub]
         print(f"  {sub:<10} {len(m):3d} songs  MIREX {np.mean(m):.3f}")
-    w = fit(real + always, l2=args.l2)
+    w = fit_of(real + always)
     print(f"in-sample MIREX: fit split {_mirex(real, w).mean():.3f}  'more' "
           f"{_mirex(more, w).mean() if more else float('nan'):.3f}  generated "
           f"{_mirex(generated, w).mean():.3f}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 import numpy as np
 import pytest
@@ -190,3 +191,36 @@ def test_the_seeds_that_judge_a_key_refit_are_not_fitted_on():
         fit_key.main(["--wide", "--generated-closes", "21", "31"])
     with pytest.raises(SystemExit):
         fit_key.main(["--generated-closes", "31"])  # without --wide
+
+
+def test_key_draws_are_read_with_their_keys_as_one_source(tmp_path, capsys):
+    import json
+
+    import soundfile as sf
+
+    import benchmarks.fit_key as fk
+    from benchmarks.synth import chord_progression
+
+    folder = tmp_path / "draw"
+    os.makedirs(folder / "audio")
+    items = []
+    for i, key in enumerate((Key(0, "major"), Key(9, "minor"), Key(7, "major"))):
+        name = f"audio/t{i}.flac"
+        sf.write(str(folder / name), chord_progression(key, seconds=8.0, sr=22050, seed=i), 22050)
+        items.append({"id": f"t{i}", "file": name, "tonic": key.tonic, "mode": key.mode,
+                      "subset": "drumless", "split": "heldout", "draw": 95})
+    items[2].pop("draw")  # a row of the edition itself, not of a draw
+    with open(folder / "manifest.json", "w") as f:
+        json.dump(items, f)
+    tables = fk.draw_key_tables([str(folder)])
+    assert [(t["gen"], t["truth"]) for t in tables] == [
+        ("draws", Key(0, "major")), ("draws", Key(9, "minor"))]
+    empty = tmp_path / "none"
+    os.makedirs(empty)
+    with open(empty / "manifest.json", "w") as f:
+        json.dump([], f)
+    with pytest.raises(FileNotFoundError, match="no rendered draw"):
+        fk.draw_key_tables([str(empty)])
+    with pytest.raises(SystemExit):
+        fk.main(["--wide", "--draws", str(folder)])
+    assert "not with --wide" in capsys.readouterr().err
