@@ -173,10 +173,11 @@ _STEADY_TOP = 0.01
 #: windows of an equal share of it (at least :data:`_PITCH_MIN_FRAMES` pitch frames), and
 #: the share limit grows as the square root of how much shorter they are, as the flicker of
 #: noise does: a 1 s window holds 11 pitch frames, and a window of 5 (a part of 2 s) moves
-#: 0.044.  Cut at 0.8-4.5 s, the steady sounds above and white and pink noise low-passed at
-#: 0.6-2.5 kHz stay under those limits or correlate 0.99 or more; white noise under 300 Hz
-#: moves at every length, 1 s windows and all, and is never steady (its level wanders);
-#: changing chords under a compressor move from a part of 1.4-2 s on, where two chords sound.
+#: 0.044.  Cut at 0.8-4.5 s, the steady sounds above, white noise low-passed at 0.6-2.5 kHz
+#: and pink noise at 1 and 3 kHz stay under those limits or correlate 0.99 or more; white
+#: noise under 300 Hz moves at every length, 1 s windows and all, and is never steady (its
+#: level wanders); changing chords under a compressor move from a part of 1.4-2 s on, where
+#: two chords sound (``python -m benchmarks.steady_pitch --cuts 0.8,1,2,4``).
 _PITCH_WINDOW_S = 1.0
 _PITCH_SHARE = 0.03
 _PITCH_CORRELATION = 0.95
