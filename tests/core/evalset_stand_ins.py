@@ -9,7 +9,8 @@ import tarfile
 
 import numpy as np
 
-__all__ = ["planned_edition", "stand_in_sources", "stand_in_tune", "write_edition"]
+__all__ = ["planned_edition", "stand_in_sources", "stand_in_tune", "write_draw",
+           "write_edition"]
 
 
 def planned_edition(name: str, sources: dict, vary) -> list[dict]:
@@ -51,6 +52,20 @@ def write_edition(folder: str, classical: list, tunes: list, items=()) -> None:
         json.dump({"classical": classical, "tunes": tunes}, f)
     with open(os.path.join(folder, "manifest.json"), "w") as f:
         json.dump(list(items), f)
+
+
+def write_draw(folder, rows, *, sr: int = 22050) -> None:
+    """A built draw in ``folder``: each ``(item, signal)`` of ``rows`` in its
+    ``manifest.json``, and the signal written to the item's ``file`` (none for a row not
+    rendered, whose signal is None)."""
+    import soundfile as sf
+
+    os.makedirs(os.path.join(folder, "audio"), exist_ok=True)
+    for item, signal in rows:
+        if signal is not None:
+            sf.write(os.path.join(folder, item["file"]), signal, sr)
+    with open(os.path.join(folder, "manifest.json"), "w") as f:
+        json.dump([item for item, _signal in rows], f)
 
 
 def npm_tarball(member: str, data: bytes) -> bytes:

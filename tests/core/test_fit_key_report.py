@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 import numpy as np
 import pytest
@@ -194,33 +193,23 @@ def test_the_seeds_that_judge_a_key_refit_are_not_fitted_on():
 
 
 def test_key_draws_are_read_with_their_keys_as_one_source(tmp_path, capsys):
-    import json
-
-    import soundfile as sf
-
     import benchmarks.fit_key as fk
     from benchmarks.synth import chord_progression
+    from tests.core.evalset_stand_ins import write_draw
 
-    folder = tmp_path / "draw"
-    os.makedirs(folder / "audio")
-    items = []
+    rows = []
     for i, key in enumerate((Key(0, "major"), Key(9, "minor"), Key(7, "major"))):
-        name = f"audio/t{i}.flac"
-        sf.write(str(folder / name), chord_progression(key, seconds=8.0, sr=22050, seed=i), 22050)
-        items.append({"id": f"t{i}", "file": name, "tonic": key.tonic, "mode": key.mode,
-                      "subset": "drumless", "split": "heldout", "draw": 95})
-    items[2].pop("draw")  # a row of the edition itself, not of a draw
-    with open(folder / "manifest.json", "w") as f:
-        json.dump(items, f)
-    tables = fk.draw_key_tables([str(folder)])
+        item = {"id": f"t{i}", "file": f"audio/t{i}.flac", "tonic": key.tonic,
+                "mode": key.mode, "subset": "drumless", "split": "heldout", "draw": 95}
+        rows.append((item, chord_progression(key, seconds=8.0, sr=22050, seed=i)))
+    rows[2][0].pop("draw")  # a row of the edition itself, not of a draw
+    write_draw(tmp_path / "draw", rows)
+    tables = fk.draw_key_tables([str(tmp_path / "draw")])
     assert [(t["gen"], t["truth"]) for t in tables] == [
         ("draws", Key(0, "major")), ("draws", Key(9, "minor"))]
-    empty = tmp_path / "none"
-    os.makedirs(empty)
-    with open(empty / "manifest.json", "w") as f:
-        json.dump([], f)
+    write_draw(tmp_path / "none", [])
     with pytest.raises(FileNotFoundError, match="no rendered draw"):
-        fk.draw_key_tables([str(empty)])
+        fk.draw_key_tables([str(tmp_path / "none")])
     with pytest.raises(SystemExit):
-        fk.main(["--wide", "--draws", str(folder)])
+        fk.main(["--wide", "--draws", str(tmp_path / "draw")])
     assert "not with --wide" in capsys.readouterr().err

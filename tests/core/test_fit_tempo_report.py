@@ -417,37 +417,26 @@ def test_an_octave_credit_goes_to_whole_octaves_and_thirds_and_leans_the_fit_to_
 
 def test_draws_are_fitted_on_as_one_realistic_source_and_nothing_else_of_their_folder(
         tmp_path, capsys):
-    import json
-
-    import soundfile as sf
-
     import benchmarks.fit_tempo as ft
     from benchmarks.synth import click_track
+    from tests.core.evalset_stand_ins import write_draw
 
-    folder = tmp_path / "draw"
-    os.makedirs(folder / "audio")
-    items = []
+    rows = []
     for i, bpm in enumerate((96.0, 120.0, 140.0)):
-        name = f"audio/t{i}.flac"
-        if i != 2:  # the third row was not rendered
-            sf.write(str(folder / name), click_track(bpm, 12.0, sr=22050), 22050)
-        items.append({"id": f"t{i}", "file": name, "bpm": bpm, "style": "none",
-                      "subset": "drumless", "soundfont": "lmms", "split": "heldout",
-                      "draw": 95})
-    items[1].pop("draw")  # a row of the edition itself, not of a draw
-    with open(folder / "manifest.json", "w") as f:
-        json.dump(items, f)
-    tables = ft.draw_tables([str(folder)])
+        item = {"id": f"t{i}", "file": f"audio/t{i}.flac", "bpm": bpm, "style": "none",
+                "subset": "drumless", "soundfont": "lmms", "split": "heldout", "draw": 95}
+        # the third row was not rendered
+        rows.append((item, click_track(bpm, 12.0, sr=22050) if i != 2 else None))
+    rows[1][0].pop("draw")  # a row of the edition itself, not of a draw
+    write_draw(tmp_path / "draw", rows)
+    tables = ft.draw_tables([str(tmp_path / "draw")])
     assert [(t["gen"], t["bpm"], t["font"]) for t in tables] == [("draws", 96.0, "lmms")]
     assert tables[0]["y"].any()
     weights = ft.wide_weights(tables + [dict(tables[0], gen="real")])
     assert weights["draws"] == weights["real"]  # weighed by files, as the touched editions
-    empty = tmp_path / "none"
-    os.makedirs(empty)
-    with open(empty / "manifest.json", "w") as f:
-        json.dump([], f)
+    write_draw(tmp_path / "none", [])
     with pytest.raises(FileNotFoundError, match="no rendered draw"):
-        ft.draw_tables([str(empty)])
+        ft.draw_tables([str(tmp_path / "none")])
     with pytest.raises(SystemExit):
-        ft.main(["--draws", str(folder)])  # without --wide
+        ft.main(["--draws", str(tmp_path / "draw")])  # without --wide
     assert "--draws needs --wide" in capsys.readouterr().err
