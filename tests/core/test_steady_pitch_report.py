@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from benchmarks.steady_pitch import row_of, steady_sounds
 from tests.core.test_hits_on_a_held_tone import SR, _squeezed_chords
@@ -25,3 +26,31 @@ def test_a_held_triad_is_steady_and_compressed_chords_move():
     chords = row_of(_squeezed_chords(96.0, 20.0), SR)
     assert chords["moves"] and not chords["steady"]
     assert chords["apart"] >= 0.03 and chords["r10"] <= 0.95
+
+
+def test_the_low_passed_noises_hold_nothing_over_their_cut():
+    from benchmarks.steady_pitch import lowpassed_noises
+
+    noises = list(lowpassed_noises())
+    assert [name for name, _y, _sr in noises] == [
+        "white noise under 300 Hz", "white noise under 600 Hz", "white noise under 1000 Hz",
+        "white noise under 1500 Hz", "white noise under 2500 Hz", "pink noise under 1000 Hz",
+        "pink noise under 3000 Hz"]
+    for name, y, sr in noises:
+        cut = float(name.split()[-2])
+        power = np.abs(np.fft.rfft(y)) ** 2
+        hz = np.fft.rfftfreq(y.size, 1.0 / sr)
+        assert power[hz >= cut * 1.001].sum() < 1e-9 * power.sum(), name
+        assert np.abs(y).max() == pytest.approx(0.3)
+
+
+def test_a_short_cut_is_held_to_its_windows_limit_and_the_lengths_are_checked(capsys):
+    from benchmarks.steady_pitch import main
+
+    row = row_of(_squeezed_chords(96.0, 3.0), SR)
+    assert row["moves"] and not row["steady"] and row["limit"] > 0.03
+    assert row_of(_squeezed_chords(96.0, 20.0), SR)["limit"] == 0.03
+    for bad in ("0,1", "1,x"):
+        with pytest.raises(SystemExit):
+            main(["--cuts", bad])
+        assert "--cuts" in capsys.readouterr().err
