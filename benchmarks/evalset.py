@@ -146,7 +146,7 @@ from benchmarks.evaltenth import TENTH_FONTS, TENTH_TUNE_PLAN
 from benchmarks.evalunseen import UNSEEN_TUNE_PLAN, unseen_sources, vary
 
 __all__ = ["CACHE", "EDITIONS", "REPLAYED_GROOVES", "SOUNDFONTS", "SPLIT_FONTS", "SUBSETS",
-           "plan", "load", "main"]
+           "plan", "load", "load_draw", "main"]
 
 CACHE = os.path.expanduser("~/.cache/songcal-eval")
 SOUNDFONTS = {"fluidr3": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
@@ -472,6 +472,21 @@ def load(split: str | None = "heldout", *, cache: str = CACHE) -> list[dict]:
             if os.path.exists(it["path"]):
                 out.append(it)
     return out
+
+
+def load_draw(folder: str) -> list[dict]:
+    """The rendered items of a draw built into ``folder`` (``--draw SEED --cache folder``).
+
+    Raises
+    ------
+    FileNotFoundError
+        When the folder holds no rendered draw.
+    """
+    items = [it for it in load(None, cache=folder) if it.get("draw") is not None]
+    if not items:
+        raise FileNotFoundError(f"{folder} holds no rendered draw: python -m "
+                                "benchmarks.evalset --edition E --draw SEED --cache DIR")
+    return items
 
 
 def _earlier_sources(name: str):

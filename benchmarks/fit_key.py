@@ -53,7 +53,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks import evalset  # noqa: E402
 from benchmarks.evalfeatures import cached_features  # noqa: E402
-from benchmarks.evalset import CACHE, HELD_OUT, heldout_folder, load  # noqa: E402
+from benchmarks.evalset import CACHE, HELD_OUT, heldout_folder, load, load_draw  # noqa: E402
 from benchmarks.fit_tempo import (  # noqa: E402
     GENERATED_PLANS,
     GENERATOR_WEIGHT,
@@ -61,6 +61,7 @@ from benchmarks.fit_tempo import (  # noqa: E402
     MORE,
     TOUCHED,
     _load_plan,
+    _numbers,
     fit,
     more_items,
 )
@@ -106,11 +107,9 @@ def draw_key_tables(folders) -> list[dict]:
     ``draws``.  Raises FileNotFoundError when a folder holds no such draw."""
     out = []
     for folder in folders:
-        items = [it for it in load(None, cache=folder)
-                 if it.get("draw") is not None and it.get("tonic") is not None]
+        items = [it for it in load_draw(folder) if it.get("tonic") is not None]
         if not items:
-            raise FileNotFoundError(f"{folder} holds no rendered draw with keys: python -m "
-                                    "benchmarks.evalset --edition E --draw SEED --cache DIR")
+            raise FileNotFoundError(f"the draw in {folder} holds no file with a key")
         out += real_key_tables(folder, items, gen="draws")
     return out
 
@@ -228,13 +227,8 @@ L2 = 0.001
 
 
 def _penalties(text: str) -> tuple[float, ...]:
-    try:
-        out = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
-    if not out or not all(v >= 0 for v in out):
-        raise argparse.ArgumentTypeError(f"penalties must be >= 0: {text!r}")
-    return out
+    """The L2 penalties of ``--validate``: comma-separated numbers of 0 or more."""
+    return _numbers(text, lambda v: v >= 0, "penalties must be >= 0")
 
 
 def validation_tables(more: str = MORE, grooves2: str = GROOVES2) -> dict[str, list[dict]]:

@@ -113,7 +113,7 @@ import numpy as np  # noqa: E402
 import scipy.optimize  # noqa: E402
 
 from benchmarks.evalfeatures import ANALYSIS_SR, cached_features, features_of_audio  # noqa: E402
-from benchmarks.evalset import CACHE, EDITIONS, SUBSETS, heldout_folder, load  # noqa: E402
+from benchmarks.evalset import CACHE, EDITIONS, SUBSETS, heldout_folder, load, load_draw  # noqa: E402
 from core.analysis.periodicity import tame_end  # noqa: E402
 from core.analysis.tempo import (  # noqa: E402
     FEATURE_NAMES,
@@ -608,14 +608,8 @@ def touched_tables(base: str = CACHE) -> list[dict]:
 def draw_tables(folders) -> list[dict]:
     """Candidate tables of the rendered files of each draw in ``folders`` (source ``draws``).
     Raises FileNotFoundError when a folder holds no draw."""
-    out = []
-    for folder in folders:
-        items = [it for it in load(None, cache=folder) if it.get("draw") is not None]
-        if not items:
-            raise FileNotFoundError(f"{folder} holds no rendered draw: python -m "
-                                    "benchmarks.evalset --edition E --draw SEED --cache DIR")
-        out += real_tables(folder, items, gen="draws")
-    return out
+    return [t for folder in folders
+            for t in real_tables(folder, load_draw(folder), gen="draws")]
 
 
 def drift_tables() -> list[dict]:

@@ -120,13 +120,10 @@ def _audio_files(folder: str) -> list[str]:
 
 
 def _seconds(text: str) -> tuple[float, ...]:
-    try:
-        out = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"lengths in seconds, e.g. 1,2.5: {text!r}") from None
-    if not all(v > 0 for v in out):
-        raise argparse.ArgumentTypeError(f"lengths must be over 0 s: {text!r}")
-    return out
+    """The lengths of ``--cuts``: comma-separated seconds over 0."""
+    from benchmarks.fit_tempo import _numbers
+
+    return _numbers(text, lambda v: v > 0, "lengths must be over 0 s")
 
 
 def main(argv=None) -> int:
