@@ -1,0 +1,100 @@
+"""benchmarks.key_timbres: the tunes, their spectra, the kinds of miss and the report."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks import key_timbres
+from core.io.keynotation import Key
+
+
+@pytest.mark.parametrize(("est", "truth", "want"), [
+    (Key(7, "major"), Key(0, "major"), "fifth above"),
+    (Key(5, "major"), Key(0, "major"), "fifth below"),
+    (Key(4, "minor"), Key(9, "minor"), "fifth above"),
+    (Key(9, "minor"), Key(0, "major"), "relative"),
+    (Key(0, "major"), Key(9, "minor"), "relative"),
+    (Key(0, "minor"), Key(0, "major"), "parallel"),
+    (Key(2, "major"), Key(0, "major"), "other"),
+    (Key(4, "minor"), Key(0, "major"), "other"),  # the mediant minor is no relative
+    (None, Key(0, "major"), "other"),
+])
+def test_a_miss_is_named_by_what_it_is_to_the_truth(est, truth, want):
+    assert key_timbres.kind(est, truth) == want
+
+
+def test_the_tunes_are_every_progression_on_tonics_a_minor_third_apart():
+    got = list(key_timbres.tunes(tonics=2, seed=1))
+    assert len(got) == 16
+    assert {k.tonic for k, _, _ in got} == {0, 3}
+    assert sum(k.mode == "minor" for k, _, _ in got) == 8
+    assert len({s for _, _, s in got}) == 16  # each melody drawn apart
+
+
+def _partial_ratio(y, f0, h):
+    """Amplitude at h * f0 over that at f0: the root of their energies within 2 Hz (the
+    notes repeat every bar, so their lines split 0.4 Hz apart)."""
+    power = np.abs(np.fft.rfft(y)) ** 2
+    freqs = np.fft.rfftfreq(len(y), 1 / key_timbres.SR)
+
+    def energy(f):
+        return power[np.abs(freqs - f) < 2.0].sum()
+
+    return float(np.sqrt(energy(h * f0) / energy(f0)))
+
+
+def test_every_note_carries_its_spectrum(monkeypatch):
+    # one chord of C on C alone, no melody: the bass note C2 (65.4 Hz) and its partials
+    monkeypatch.setattr(key_timbres, "_chord_notes", lambda tonic, root, quality: [])
+    c2 = 440.0 * 2 ** ((36 - 69) / 12)
+    prog = ((0, "maj"),) * 4
+    bass = {}
+    for name in ("two partials", "sawtooth"):
+        y = key_timbres.tune(Key(0, "major"), prog, key_timbres.SPECTRA[name], seed=0)
+        # the melody is on C5 and above: below 500 Hz only the bass sounds
+        bass[name] = [_partial_ratio(y, c2, h) for h in (2, 3, 7)]
+    assert bass["two partials"][0] == pytest.approx(0.3, rel=0.15)
+    assert bass["two partials"][1] < 0.02 and bass["two partials"][2] < 0.02
+    assert bass["sawtooth"][1] == pytest.approx(1 / 3, rel=0.15)
+    assert bass["sawtooth"][2] == pytest.approx(1 / 7, rel=0.15)
+
+
+def test_a_tune_is_read_in_its_key():
+    prog = key_timbres._MAJOR_PROGS[1]  # I-IV-V-I
+    y = key_timbres.tune(Key(7, "major"), prog, key_timbres.SPECTRA["two partials"], seed=3)
+    assert y.dtype == np.float32 and len(y) == int(key_timbres.SECONDS * key_timbres.SR)
+    assert np.abs(y).max() == pytest.approx(0.9)
+    from benchmarks.evalfeatures import features_of_audio
+    from core.analysis.key import estimate_key
+
+    assert estimate_key(features_of_audio(y, key_timbres.SR)).key == Key(7, "major")
+
+
+def test_the_score_counts_the_misses_by_kind(monkeypatch):
+    from types import SimpleNamespace
+
+    # read every tune a fifth above, but those in C as they are
+    def fake_key(features):
+        truth = features
+        if truth.tonic == 0:
+            return SimpleNamespace(key=truth)
+        return SimpleNamespace(key=Key((truth.tonic + 7) % 12, truth.mode))
+
+    monkeypatch.setattr(key_timbres, "tune", lambda key, prog, partials, seed: key)
+    monkeypatch.setattr(key_timbres, "features_of_audio", lambda y, sr: y)
+    monkeypatch.setattr(key_timbres, "estimate_key", fake_key)
+    r = key_timbres.score("sawtooth", tonics=2)
+    assert r["n"] == 16 and r["exact"] == pytest.approx(0.5)
+    assert r["kinds"] == {"fifth above": 8, "fifth below": 0, "relative": 0, "parallel": 0,
+                          "other": 0}
+    assert r["mirex"] == pytest.approx((8 * 1.0 + 8 * 0.5) / 16)
+    assert len(r["misses"]) == 8 and all(t.tonic == 3 for t, _ in r["misses"])
+
+
+def test_the_report_prints_each_spectrum_and_its_misses(capsys):
+    assert key_timbres.main(["--spectra", "two partials", "--tonics", "1"]) == 0
+    out = capsys.readouterr().out
+    head, row = out.splitlines()[:2]
+    assert head.split()[:4] == ["spectrum", "n", "exact", "MIREX"]
+    assert row.startswith("two partials") and row.split()[2] == "8"
