@@ -1,6 +1,6 @@
 """The key of the same tunes played on tones of few and of many partials.
 
-    python -m benchmarks.key_timbres [--spectra NAME ...] [--tonics N] [--seed S]
+    python -m benchmarks.key_timbres [--spectra NAME ...] [--tonics N] [--seed S] [--tonic-end]
 
 Every note of a song is one harmonic tone whose partials have fixed amplitudes (a
 "spectrum"): two or four partials, as :mod:`benchmarks.synth`'s instruments have, and the
@@ -13,7 +13,10 @@ decision expects (:func:`core.analysis.keyevidence._with_harmonics`) should suit
 The tunes: each chord progression of :mod:`benchmarks.synth` (four major, four minor), on
 ``--tonics`` tonics a minor third apart from C, one chord a bar at 96 BPM for 24 s with its
 root in the bass and a melody of quarter notes drawn from the key's scale (seeded by
-``--seed`` and the tune), all on the spectrum.  No drums, no tune generator of the
+``--seed`` and the tune), all on the spectrum.  A tune loops its progression and stops
+where the time runs out, as an excerpt does; with ``--tonic-end`` its last bar is the first
+chord again, as a song's close is (i-VI-III-VII is also vi-IV-I-V of the relative major, and
+only its first and last chords tell them apart).  No drums, no tune generator of the
 realistic editions, no fitting: a check of a key decision against partials alone.
 
 Printed: per spectrum the share of exact keys, the MIREX weighted score and the misses by
@@ -65,16 +68,17 @@ KINDS = ("fifth above", "fifth below", "relative", "parallel", "other")
 
 
 def tune(key: Key, prog, partials, *, seed: int = 0, seconds: float = SECONDS,
-         bpm: float = BPM, sr: int = SR) -> np.ndarray:
-    """Chords of ``prog`` (a bar each, from :mod:`benchmarks.synth`), their roots in the bass
-    and a seeded melody of quarter notes on ``key``'s scale, every note of ``partials``;
-    mono float32, peak 0.9."""
+         bpm: float = BPM, sr: int = SR, tonic_end: bool = False) -> np.ndarray:
+    """Chords of ``prog`` (a bar each, from :mod:`benchmarks.synth`; the last bar its first
+    chord if ``tonic_end``), their roots in the bass and a seeded melody of quarter notes on
+    ``key``'s scale, every note of ``partials``; mono float32, peak 0.9."""
     rng = np.random.default_rng(seed)
     scale = _MINOR_SCALE if key.mode == "minor" else _MAJOR_SCALE
     bar = 4 * 60.0 / bpm
     mix = _Mixer(int(seconds * sr), sr)
-    for c in range(int(np.ceil(seconds / bar))):
-        root, quality = prog[c % len(prog)]
+    bars = int(np.ceil(seconds / bar))
+    for c in range(bars):
+        root, quality = prog[0] if tonic_end and c == bars - 1 else prog[c % len(prog)]
         for m in _chord_notes(key.tonic, root, quality):
             mix.add(c * bar, _tone(sr, m, bar, partials=partials, decay=1.5), 0.2)
         bass = 36 + (((key.tonic + root) % 12 - 36) % 12)
@@ -109,14 +113,15 @@ def tunes(tonics: int = 4, seed: int = 0):
             yield Key((3 * t) % 12, mode), prog, seed * 1000 + 10 * p + t
 
 
-def score(name: str, *, tonics: int = 4, seed: int = 0) -> dict:
+def score(name: str, *, tonics: int = 4, seed: int = 0, tonic_end: bool = False) -> dict:
     """Read every tune on spectrum ``name``: exact share, MIREX, misses by kind and the
     misses as (truth, estimate)."""
     n, exact, mirex = 0, 0, 0.0
     kinds = dict.fromkeys(KINDS, 0)
     misses = []
     for key, prog, s in tunes(tonics, seed):
-        est = estimate_key(features_of_audio(tune(key, prog, SPECTRA[name], seed=s), SR)).key
+        y = tune(key, prog, SPECTRA[name], seed=s, tonic_end=tonic_end)
+        est = estimate_key(features_of_audio(y, SR)).key
         n += 1
         mirex += mirex_score(est, key) if est is not None else 0.0
         if est == key:
@@ -133,8 +138,11 @@ def main(argv=None) -> int:
     ap.add_argument("--tonics", type=int, default=4, choices=range(1, 13), metavar="N",
                     help="tonics per progression, a minor third apart from C (1-12; 4)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the melodies")
+    ap.add_argument("--tonic-end", action="store_true",
+                    help="end each tune on its progression's first chord")
     args = ap.parse_args(argv)
-    results = {name: score(name, tonics=args.tonics, seed=args.seed) for name in args.spectra}
+    results = {name: score(name, tonics=args.tonics, seed=args.seed, tonic_end=args.tonic_end)
+               for name in args.spectra}
     print(f"{'spectrum':15s} {'n':>3s} {'exact':>6s} {'MIREX':>6s}  " + "  ".join(KINDS))
     for name, r in results.items():
         print(f"{name:15s} {r['n']:3d} {r['exact']:6.3f} {r['mirex']:6.3f}  "

@@ -60,6 +60,20 @@ def test_every_note_carries_its_spectrum(monkeypatch):
     assert bass["sawtooth"][2] == pytest.approx(1 / 7, rel=0.15)
 
 
+def test_a_tonic_end_changes_the_last_bar_alone():
+    prog = key_timbres._MINOR_PROGS[0]  # i-VI-III-VII
+    spectrum = key_timbres.SPECTRA["two partials"]
+    loop = key_timbres.tune(Key(9, "minor"), prog, spectrum, seed=2)
+    closed = key_timbres.tune(Key(9, "minor"), prog, spectrum, seed=2, tonic_end=True)
+    bar = int(4 * 60.0 / key_timbres.BPM * key_timbres.SR)
+    last = (len(loop) - 1) // bar * bar  # the last bar's first sample
+    # peaks differ (each is scaled to 0.9), so compare shapes: the same before the last bar
+    a, b = loop[: last - bar // 2], closed[: last - bar // 2]
+    np.testing.assert_allclose(a / np.abs(a).max(), b / np.abs(b).max(), atol=1e-5)
+    assert not np.allclose(loop[last + 100:last + bar // 2], closed[last + 100:last + bar // 2],
+                           atol=1e-3)
+
+
 def test_a_tune_is_read_in_its_key():
     prog = key_timbres._MAJOR_PROGS[1]  # I-IV-V-I
     y = key_timbres.tune(Key(7, "major"), prog, key_timbres.SPECTRA["two partials"], seed=3)
@@ -81,7 +95,7 @@ def test_the_score_counts_the_misses_by_kind(monkeypatch):
             return SimpleNamespace(key=truth)
         return SimpleNamespace(key=Key((truth.tonic + 7) % 12, truth.mode))
 
-    monkeypatch.setattr(key_timbres, "tune", lambda key, prog, partials, seed: key)
+    monkeypatch.setattr(key_timbres, "tune", lambda key, prog, partials, seed, tonic_end: key)
     monkeypatch.setattr(key_timbres, "features_of_audio", lambda y, sr: y)
     monkeypatch.setattr(key_timbres, "estimate_key", fake_key)
     r = key_timbres.score("sawtooth", tonics=2)
