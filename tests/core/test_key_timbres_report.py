@@ -30,6 +30,9 @@ def test_the_tunes_are_every_progression_on_tonics_a_minor_third_apart():
     assert {k.tonic for k, _, _ in got} == {0, 3}
     assert sum(k.mode == "minor" for k, _, _ in got) == 8
     assert len({s for _, _, s in got}) == 16  # each melody drawn apart
+    every = list(key_timbres.tunes(tonics=12))
+    assert len(every) == 96 and len({(k, p) for k, p, _ in every}) == 96  # all twelve tonics
+    assert len({s for _, _, s in every}) == 96
 
 
 def _partial_ratio(y, f0, h):
@@ -60,18 +63,22 @@ def test_every_note_carries_its_spectrum(monkeypatch):
     assert bass["sawtooth"][2] == pytest.approx(1 / 7, rel=0.15)
 
 
-def test_a_tonic_end_changes_the_last_bar_alone():
-    prog = key_timbres._MINOR_PROGS[0]  # i-VI-III-VII
-    spectrum = key_timbres.SPECTRA["two partials"]
-    loop = key_timbres.tune(Key(9, "minor"), prog, spectrum, seed=2)
-    closed = key_timbres.tune(Key(9, "minor"), prog, spectrum, seed=2, tonic_end=True)
-    bar = int(4 * 60.0 / key_timbres.BPM * key_timbres.SR)
-    last = (len(loop) - 1) // bar * bar  # the last bar's first sample
-    # peaks differ (each is scaled to 0.9), so compare shapes: the same before the last bar
-    a, b = loop[: last - bar // 2], closed[: last - bar // 2]
-    np.testing.assert_allclose(a / np.abs(a).max(), b / np.abs(b).max(), atol=1e-5)
-    assert not np.allclose(loop[last + 100:last + bar // 2], closed[last + 100:last + bar // 2],
-                           atol=1e-3)
+@pytest.mark.parametrize(("key", "prog"), [
+    (Key(2, "major"), key_timbres._MAJOR_PROGS[2]),  # ii-V-I: its first chord is no tonic
+    (Key(9, "minor"), key_timbres._MINOR_PROGS[0]),  # i-VI-III-VII
+])
+def test_a_tonic_end_turns_the_last_bar_alone_to_the_tonic_triad(monkeypatch, key, prog):
+    chords = {False: [], True: []}
+    real = key_timbres._chord_notes
+    for end, seen in chords.items():
+        monkeypatch.setattr(key_timbres, "_chord_notes",
+                            lambda tonic, root, quality, seen=seen: seen.append((root, quality))
+                            or real(tonic, root, quality))
+        key_timbres.tune(key, prog, key_timbres.SPECTRA["two partials"], seed=2, tonic_end=end)
+    loop, closed = chords[False], chords[True]
+    assert len(loop) == len(closed) == 10  # 24 s of 2.5 s bars
+    assert closed[:-1] == loop[:-1] == [prog[c % 4] for c in range(9)]
+    assert closed[-1] == (0, "min" if key.mode == "minor" else "maj") != loop[-1]
 
 
 def test_a_tune_is_read_in_its_key():
