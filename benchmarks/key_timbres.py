@@ -57,7 +57,7 @@ from benchmarks.synth import (  # noqa: E402
     _tone,
 )
 from core.analysis.key import estimate_key  # noqa: E402
-from core.calibration.agreement import mirex_score  # noqa: E402
+from core.calibration.agreement import key_relation, mirex_score  # noqa: E402
 from core.io.keynotation import Key  # noqa: E402
 
 SR = 22050
@@ -145,16 +145,14 @@ def sampled(key: Key, prog, programs, soundfont: str, folder: str, *, seed: int 
 
 
 def kind(est: Key | None, truth: Key) -> str:
-    """What a wrong key is to the truth: one of :data:`KINDS`."""
+    """What a wrong key is to the truth: one of :data:`KINDS` (the MIREX relation of
+    :func:`core.calibration.agreement.key_relation`, its fifth told up from down)."""
     if est is None:
         return "other"
-    step = (est.tonic - truth.tonic) % 12
-    if est.mode == truth.mode:
-        return {7: "fifth above", 5: "fifth below"}.get(step, "other")
-    if step == 0:
-        return "parallel"
-    relative = 9 if truth.mode == "major" else 3
-    return "relative" if step == relative else "other"
+    relation = key_relation(est, truth)
+    if relation == "fifth":
+        return "fifth above" if (est.tonic - truth.tonic) % 12 == 7 else "fifth below"
+    return relation
 
 
 def tunes(tonics: int = 12, seed: int = 0):
