@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from benchmarks.errorcases import sixteenth_riff
 from benchmarks.synth import click_track
 from core.analysis.loops import loop_beats, read_as_loop
 from core.analysis.tempo import TempoEstimate, estimate_tempo
@@ -293,3 +294,50 @@ def test_at_the_lowest_analysis_rate_a_fast_beat_spans_few_frames():
         est, n = read_as_loop(features_of(y, sr=8000), once,
                               features_of(np.tile(y, 3), sr=8000), 1.92)
         assert (est.bpm, n) == (240.0, None)
+
+
+def _riff_loop(bpm: float, bars: int, *, seed: int) -> tuple[np.ndarray, float]:
+    """``bars`` bars of a drumless riff of dotted eighths (3+3+3+3+4 sixteenths) at ``bpm``,
+    cut to loop; and its length (s)."""
+    seconds = bars * 240.0 / bpm
+    return sixteenth_riff(bpm, seconds=seconds + 1.0, seed=seed)[: int(round(seconds * SR))], seconds
+
+
+@pytest.mark.xfail(strict=True, reason="open error class (issue 9): a loop read at another level "
+                   "of its pulse that makes no whole count of beats (2/3 or 4/3 of a riff's beat) "
+                   "keeps that reading; a reading at the counts whose sixteenths hold every onset "
+                   "also read cuts of songs as loops (README, Analysis)")
+@pytest.mark.parametrize("bpm", [110.0, 125.0, 138.0, 150.0])
+@pytest.mark.parametrize("bars", [1, 2])
+def test_a_riff_loop_read_at_no_whole_count_of_beats_gets_its_beat(bpm, bars):
+    """A loop of a riff of dotted eighths: read once at about 2/3 or 4/3 of its beat, and
+    played repeated at no whole count of beats either."""
+    y, seconds = _riff_loop(bpm, bars, seed=bars)
+    feats = _features(y)
+    once = estimate_tempo(feats)
+    assert loop_beats(seconds, once.bpm) is None, once  # the single reading is no loop length
+    est, n = read_as_loop(feats, once, _features(np.tile(y, 3)), seconds)
+    assert (est.bpm, n) == (bpm, 4.0 * bars)
+
+
+@pytest.mark.parametrize(("start", "length"), [(2, 14), (5, 13), (7, 22)])
+def test_a_cut_of_a_riff_at_no_whole_count_keeps_its_single_reading(start, length):
+    """Cuts of the same riff at 125 BPM that are no loop: ``length`` sixteenths from its
+    ``start``-th sixteenth.  Whatever the single pass reads, no loop reading replaces it."""
+    six = 60.0 / 125.0 / 4
+    full = sixteenth_riff(125.0, seconds=12.0, seed=0)
+    a = int(round((16 + start) * six * SR))
+    y = full[a : a + int(round(length * six * SR))]
+    feats = _features(y)
+    once = estimate_tempo(feats)
+    est, n = read_as_loop(feats, once, _features(np.tile(y, 3)), len(y) / SR)
+    assert (est.bpm, n) == (once.bpm, None)
+
+
+def test_clicks_cut_at_no_whole_count_read_at_another_level_keep_it():
+    """Clicks at 100 BPM cut to 2.2 s (3.67 beats) and read once at 125: repeated, the seam
+    breaks their grid, and the single reading stands."""
+    y = click_track(100.0, 2.2, SR)
+    once = TempoEstimate(bpm=125.0, confidence=0.5, alternatives=(125.0,))
+    est, n = read_as_loop(_features(y), once, _features(np.tile(y, 3)), 2.2)
+    assert (est.bpm, n) == (125.0, None)
