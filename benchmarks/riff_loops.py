@@ -45,7 +45,7 @@ import soundfile as sf  # noqa: E402
 
 from benchmarks.errorcases import clave_loop, sixteenth_riff  # noqa: E402
 from benchmarks.independent_synth import STYLES, render  # noqa: E402
-from core.calibration.agreement import ACC2_RELATIONS, tempo_relation  # noqa: E402
+from core.calibration.agreement import tempo_hits, tempo_relation  # noqa: E402
 from core.io.keynotation import Key  # noqa: E402
 
 __all__ = ["GROUPINGS", "KINDS", "SONG_STYLES", "plan", "audio", "summary", "main"]
@@ -143,9 +143,9 @@ def summary(rows: list[dict]) -> str:
     n = len(rows)
     if not n:
         return "   0"
-    rel = [tempo_relation(r["est"], r["bpm"]) if r["est"] else "none" for r in rows]
-    a1 = sum(x == "ok" for x in rel) / n
-    a2 = sum(x in ACC2_RELATIONS for x in rel) / n
+    hits = [tempo_hits(r["est"], r["bpm"]) for r in rows]
+    a1 = sum(h[0] for h in hits) / n
+    a2 = sum(h[1] for h in hits) / n
     looped = sum(bool(r["looped"]) for r in rows)
     confs = [r["conf"] for r in rows if r["est"] is not None]
     conf = f"{statistics.median(confs):.2f}" if confs else "-"
@@ -174,7 +174,7 @@ def main(argv=None) -> int:
                 print(f"{item['kind']:5s} {item['source']:15s} {item['seed']} "
                       f"{item['seconds']:5.2f} s ({made})  bpm {item['bpm']:6.1f}  "
                       f"est {r.bpm if r.bpm else '-':>7}  "
-                      f"{tempo_relation(r.bpm, item['bpm']) if r.bpm else 'none':12s}"
+                      f"{tempo_relation(r.bpm, item['bpm']) or 'none':12s}"
                       f"{' as a loop' if row['looped'] else ''}", flush=True)
     print(f"{'kind':5s} {'source':15s} files  Acc1   Acc2   looped  conf")
     for kind in KINDS:

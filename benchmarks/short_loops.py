@@ -35,7 +35,7 @@ import soundfile as sf  # noqa: E402
 
 from benchmarks.independent_synth import render  # noqa: E402
 from core.analysis.analyze import analyze_file  # noqa: E402
-from core.calibration.agreement import tempo_relation  # noqa: E402
+from core.calibration.agreement import tempo_hits, tempo_relation  # noqa: E402
 from core.io.keynotation import Key  # noqa: E402
 
 __all__ = ["STYLES", "plan", "main"]
@@ -91,9 +91,9 @@ def _files(item: dict, folder: str) -> list[tuple[str, str]]:
 
 def _summary(rows: list[dict]) -> str:
     n = len(rows)
-    rel = [tempo_relation(r["est"], r["bpm"]) for r in rows]
-    a1 = sum(x == "ok" for x in rel) / n
-    a2 = sum(x in ("ok", "double", "half", "triple", "third") for x in rel) / n
+    hits = [tempo_hits(r["est"], r["bpm"]) for r in rows]
+    a1 = sum(h[0] for h in hits) / n
+    a2 = sum(h[1] for h in hits) / n
     none = sum(r["est"] is None for r in rows)
     weak = sum(bool(r["weak"]) for r in rows)
     confs = [r["conf"] for r in rows if r["est"] is not None]
@@ -116,10 +116,10 @@ def _peer_answers(path: str) -> dict:
 
 
 def _peer_summary(rows: list[dict], name: str) -> str:
-    rel = [tempo_relation(r[name], r["bpm"]) for r in rows]
+    hits = [tempo_hits(r[name], r["bpm"]) for r in rows]
     n = len(rows)
-    a1 = sum(x == "ok" for x in rel) / n
-    a2 = sum(x in ("ok", "double", "half", "triple", "third") for x in rel) / n
+    a1 = sum(h[0] for h in hits) / n
+    a2 = sum(h[1] for h in hits) / n
     return f"{a1:.3f}  {a2:.3f}  {sum(r[name] is None for r in rows):4d}"
 
 
