@@ -2,9 +2,10 @@
 analyzed in a child process, so that a decoder library that crashes kills the child and not
 the run.
 
-    python -m benchmarks.file_fuzz [--files 1500] [--seed 2] [--keep DIR] [--timeout 60] [--batch]
+    python -m benchmarks.file_fuzz [--files 1500] [--seed 2] [--seconds 4] [--keep DIR]
+        [--timeout 60] [--batch]
 
-The originals: 4 s of a pulsed stereo chord written by :func:`tests.audio_files.write_audio`
+The originals: 4 s (``--seconds``) of a pulsed stereo chord written by :func:`tests.audio_files.write_audio`
 in each of its 13 formats (WAV, AIFF, FLAC, Ogg Vorbis, MP3, AAC in M4A, CAF, WavPack, TTA,
 AC-3, MPEG Layer II, FLAC in Matroska, Opus).  Each damaged file takes one original and one
 mutation, and three in ten a second one (:data:`MUTATIONS`): cut short anywhere; up to 20
@@ -121,9 +122,10 @@ def mutate(data: bytes, rng: random.Random) -> tuple[bytes, str]:
     return bytes(d), f"{kind} at {at}, {size} bytes"
 
 
-def damaged(folder: str, files: int, seed: int) -> dict[str, str]:
-    """Write ``files`` damaged copies of the originals to ``folder``: path -> mutations."""
-    sources = originals(folder)
+def damaged(folder: str, files: int, seed: int, seconds: float = 4.0) -> dict[str, str]:
+    """Write ``files`` damaged copies of the originals (``seconds`` long) to ``folder``:
+    path -> mutations."""
+    sources = originals(folder, seconds)
     rng = random.Random(seed)
     made = {}
     for i in range(files):
@@ -264,6 +266,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--files", type=int, default=1500)
     ap.add_argument("--seed", type=int, default=2)
+    ap.add_argument("--seconds", type=float, default=4.0, help="length of the originals")
     ap.add_argument("--timeout", type=float, default=60.0,
                     help="seconds one file's analysis may take (default 60)")
     ap.add_argument("--keep", help="write the files to this folder and keep them")
@@ -273,10 +276,10 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.keep or scratch
         os.makedirs(folder, exist_ok=True)
-        made = damaged(folder, args.files, args.seed)
+        made = damaged(folder, args.files, args.seed, args.seconds)
         started = time.monotonic()
         results = run(sorted(made), args.timeout)
-        print(f"{len(made)} damaged files (seed {args.seed}) in "
+        print(f"{len(made)} damaged files of {args.seconds:g} s (seed {args.seed}) in "
               f"{time.monotonic() - started:.0f} s")
         print("\n".join(summary(results)))
         faults = [(p, *results[p]) for p in sorted(results) if results[p][0] in FAULTS]
