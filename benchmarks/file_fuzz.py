@@ -48,6 +48,9 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from tests.audio_files import write_audio  # noqa: E402
 
 #: The formats of the originals (every extension :func:`tests.audio_files.write_audio` writes
 #: but the aliases .aif and the ALAC flavours).
@@ -67,9 +70,6 @@ FAULTS = (EXCEPTION, CRASH, HANG)
 
 def originals(folder: str, seconds: float = 4.0) -> list[str]:
     """Write the undamaged file of each of :data:`FORMATS` to ``folder``; their paths."""
-    sys.path.insert(0, ROOT)
-    from tests.audio_files import write_audio
-
     out = []
     for ext in FORMATS:
         sr = 48000 if ext == ".opus" else 44100  # Opus is written at 48 kHz only
