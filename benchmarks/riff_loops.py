@@ -45,7 +45,7 @@ import soundfile as sf  # noqa: E402
 
 from benchmarks.errorcases import clave_loop, sixteenth_riff  # noqa: E402
 from benchmarks.independent_synth import STYLES, render  # noqa: E402
-from core.calibration.agreement import tempo_hits, tempo_relation  # noqa: E402
+from core.calibration.agreement import acc1, acc2, tempo_relation  # noqa: E402
 from core.io.keynotation import Key  # noqa: E402
 
 __all__ = ["GROUPINGS", "KINDS", "SONG_STYLES", "plan", "audio", "summary", "main"]
@@ -143,9 +143,9 @@ def summary(rows: list[dict]) -> str:
     n = len(rows)
     if not n:
         return "   0"
-    hits = [tempo_hits(r["est"], r["bpm"]) for r in rows]
-    a1 = sum(h[0] for h in hits) / n
-    a2 = sum(h[1] for h in hits) / n
+    est = np.array([r["est"] for r in rows], dtype=float)  # no tempo: NaN, a miss
+    ref = [r["bpm"] for r in rows]
+    a1, a2 = acc1(est, ref), acc2(est, ref)
     looped = sum(bool(r["looped"]) for r in rows)
     confs = [r["conf"] for r in rows if r["est"] is not None]
     conf = f"{statistics.median(confs):.2f}" if confs else "-"

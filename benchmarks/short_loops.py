@@ -35,7 +35,7 @@ import soundfile as sf  # noqa: E402
 
 from benchmarks.independent_synth import render  # noqa: E402
 from core.analysis.analyze import analyze_file  # noqa: E402
-from core.calibration.agreement import tempo_hits, tempo_relation  # noqa: E402
+from core.calibration.agreement import acc1, acc2, tempo_relation  # noqa: E402
 from core.io.keynotation import Key  # noqa: E402
 
 __all__ = ["STYLES", "plan", "main"]
@@ -89,11 +89,16 @@ def _files(item: dict, folder: str) -> list[tuple[str, str]]:
     return out
 
 
+def _accs(rows: list[dict], name: str) -> tuple[float, float]:
+    """Acc1 and Acc2 of the tempi under ``name`` (no tempo: a miss)."""
+    est = np.array([r[name] for r in rows], dtype=float)
+    ref = [r["bpm"] for r in rows]
+    return acc1(est, ref), acc2(est, ref)
+
+
 def _summary(rows: list[dict]) -> str:
     n = len(rows)
-    hits = [tempo_hits(r["est"], r["bpm"]) for r in rows]
-    a1 = sum(h[0] for h in hits) / n
-    a2 = sum(h[1] for h in hits) / n
+    a1, a2 = _accs(rows, "est")
     none = sum(r["est"] is None for r in rows)
     weak = sum(bool(r["weak"]) for r in rows)
     confs = [r["conf"] for r in rows if r["est"] is not None]
@@ -116,10 +121,7 @@ def _peer_answers(path: str) -> dict:
 
 
 def _peer_summary(rows: list[dict], name: str) -> str:
-    hits = [tempo_hits(r[name], r["bpm"]) for r in rows]
-    n = len(rows)
-    a1 = sum(h[0] for h in hits) / n
-    a2 = sum(h[1] for h in hits) / n
+    a1, a2 = _accs(rows, name)
     return f"{a1:.3f}  {a2:.3f}  {sum(r[name] is None for r in rows):4d}"
 
 
