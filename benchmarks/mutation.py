@@ -1,7 +1,8 @@
 """Mutation testing of ``core/``: how many small deliberate bugs does the test suite catch?
 
 Two modes, each run per module group (``calibration``, ``batch``, ``loudness``, ``keys``,
-``csv``, ``decoding``, ``loops``, ``rest``) so that a run stays short on a small machine:
+``csv``, ``decoding``, ``loops``, ``analysis``, ``key``, ``rest``) so that a run stays short
+on a small machine:
 
 ``run GROUP``
     mutmut generates every mutant of the group's modules (an operator flipped, a constant
@@ -125,6 +126,15 @@ GROUPS: dict[str, Group] = {
                              "tests/core/test_few_onsets.py", "tests/core/test_short_files.py",
                              "tests/core/test_analysis_rules.py",
                              "tests/core/test_analyze_stream.py")),
+    # The song's and the chunks' key: when a sound has none (silence, a single pitch, too
+    # few or too evenly spread pitch classes, too brief), the frames that count as sound and
+    # the noise at either end, the close played a step up, and the evidence the learned
+    # decision weighs.  Against the key tests on generated songs (about 40 s in all).
+    "key": Group(modules=("core/analysis/key.py", "core/analysis/keyevidence.py"),
+                 tests=("tests/core/test_key.py", "tests/core/test_key_changes.py",
+                        "tests/core/test_key_noise_ends.py",
+                        "tests/core/test_key_bass_and_chunks.py",
+                        "tests/core/test_key_evidence_parts.py")),
 }
 _NAMED = {m for g in GROUPS.values() for m in g.modules}
 #: Test files of ``tests/core`` left out of the ``rest`` group, each with its reason.
