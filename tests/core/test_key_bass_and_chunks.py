@@ -8,6 +8,7 @@ import pytest
 
 from core.analysis.key import (
     NO_KEY_BRIEF,
+    NO_KEY_FEW,
     NO_KEY_SILENT,
     chunk_keys,
     estimate_key,
@@ -124,15 +125,21 @@ def test_a_song_weight_of_zero_leaves_each_chunk_to_itself():
     assert [c.confidence for c in weighed] == pytest.approx([c.confidence for c in alone])
 
 
-def test_a_silent_chunk_has_no_pitched_sound_and_a_brief_one_too_little():
+def test_why_a_chunk_has_no_key():
     """A chunk with no sound at all is "no pitched sound"; one whose only sound is three
-    frames of one note (0.3 s) is "under 0.5 s of pitched sound".  The song, 30 s of the
-    four notes after them, has its key."""
-    chroma, bass = _a_c_e_g(9, frames=400)
-    chroma[:, :100] = 0.0
-    bass[:, :100] = 0.0
+    frames of one note (0.3 s) is "under 0.5 s of pitched sound"; one of a note held 2 s,
+    or of a fifth, is too few pitch classes.  The song, 30 s of the four notes after them,
+    has its key, and so has its last chunk."""
+    chroma, bass = _a_c_e_g(9, frames=500)
+    chroma[:, :200] = 0.0
+    bass[:, :200] = 0.0
     chroma[9, 50:53] = 1.0  # a short A in the second chunk
-    first, second, third = chunk_keys(_Arrays(chroma, bass, [(0, 50), (50, 100), (100, 400)]))
+    chroma[9, 100:120] = 1.0  # a held A in the third
+    chroma[[9, 4], 150:170] = 1.0  # A and E in the fourth
+    first, second, third, fourth, last = chunk_keys(_Arrays(
+        chroma, bass, [(0, 50), (50, 100), (100, 150), (150, 200), (200, 500)]))
     assert (first.key, first.reason) == (None, NO_KEY_SILENT)
     assert (second.key, second.reason) == (None, NO_KEY_BRIEF)
-    assert (third.key, third.reason) == (A_MINOR, "")
+    assert (third.key, third.reason) == (None, NO_KEY_FEW)
+    assert (fourth.key, fourth.reason) == (None, NO_KEY_FEW)
+    assert (last.key, last.reason) == (A_MINOR, "")
