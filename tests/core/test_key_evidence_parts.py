@@ -127,3 +127,20 @@ def test_the_last_frames_of_the_sound_belong_to_its_final_chord():
     final = key_features(chroma, None, RATE)[:, _feature("tonic triad in the final chord")]
     g_alone = 1.0 / 3.0  # G at its full strength, C and E silent
     assert final[parse_key("C major").index] > g_alone + 0.05
+
+
+def test_a_chunk_is_matched_to_krumhansls_and_temperleys_profiles_together():
+    """The templates a chunk's profile is matched to (:func:`core.analysis.key.key_scores`):
+    for each key, the sum of its z-scored Krumhansl-Kessler and Temperley profiles, z-scored
+    again.  C major's weighs C most, then G, then E; A minor's A, then C, then E."""
+    from core.analysis.key import _TEMPLATES, _templates
+    from core.analysis.keyevidence import templates, zscore
+
+    t = templates()
+    rows = _templates()
+    assert rows.shape == (24, 12)
+    for i in range(24):
+        np.testing.assert_allclose(rows[i], zscore(t["kk"][i] + t["temperley"][i]))
+    np.testing.assert_array_equal(rows, _TEMPLATES)
+    assert np.argsort(rows[parse_key("C major").index])[-3:].tolist() == [4, 7, 0]
+    assert np.argsort(rows[parse_key("A minor").index])[-3:].tolist() == [4, 0, 9]
