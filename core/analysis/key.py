@@ -160,7 +160,6 @@ def estimate_key(
     features,
     *,
     bass_chroma: np.ndarray | None = None,
-    frames: tuple[int, int] | None = None,
     frame_rate: float = 22050 / 2048,
 ) -> KeyEstimate:
     """Estimate the key.
@@ -171,8 +170,6 @@ def estimate_key(
         A finished :class:`core.analysis.features.FeatureStream`, or a chroma array (12, frames).
     bass_chroma : ndarray, optional
         Bass chroma (12, frames) of an array input; taken from the FeatureStream otherwise.
-    frames : (int, int), optional
-        Only use pitch-grid frames ``start:stop`` (e.g. one chunk).
     frame_rate : float
         Chroma frames per second of an array input (taken from a FeatureStream).
 
@@ -193,10 +190,6 @@ def estimate_key(
         frame_rate = features.pitch_frame_rate
     else:
         chroma = np.asarray(features)
-    if frames is not None:
-        chroma = chroma[:, frames[0] : frames[1]]
-        if bass_chroma is not None:
-            bass_chroma = bass_chroma[:, frames[0] : frames[1]]
     profile = pitch_profile(chroma)
     plain, reason = _key_likeness(profile)
     if plain is not None and _single_pitch(chroma):

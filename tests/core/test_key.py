@@ -467,3 +467,28 @@ def test_a_final_chord_over_a_loud_bass_note_keeps_its_chunks_key():
     song = estimate_key(features)
     assert song.key == Key(9, "minor")
     assert [k.key for k in chunk_keys(features, song=song)] == [Key(9, "minor")] * 2
+
+
+def test_the_rules_for_no_key_at_their_limits():
+    """A profile whose spread over its mean is 0.129 (just over the 0.12 of noise) is no
+    flat one, though its spread alone is 0.115; half a second of sound, at 10 frames a
+    second five frames, is enough."""
+    chroma = np.full((12, 50), 0.885**2)
+    chroma[0] = 1.0
+    profile = pitch_profile(chroma)
+    assert profile.max() - profile.min() < 0.12 < (profile.max() - profile.min()) / profile.mean()
+    assert estimate_key(chroma).reason != NO_KEY_FLAT
+    assert estimate_key(_scale_frames(5), frame_rate=10.0).key == Key(0, "major")
+
+
+@pytest.mark.parametrize("side", [-1, 1])
+def test_a_single_pitch_counts_the_neighbour_it_leans_to(side):
+    """A pitch between C and the semitone below it (B at half of C) or above it (C#): with
+    F and D# a little, C and that neighbour hold 0.75 of the energy, a single pitch; the
+    neighbour on the other side is silent and adds nothing."""
+    from core.analysis.key import _single_pitch
+
+    chroma = np.zeros((12, 100))
+    chroma[0], chroma[side % 12] = 1.0, 0.5
+    chroma[5], chroma[3] = 0.3, 0.2
+    assert _single_pitch(chroma)
