@@ -144,3 +144,16 @@ def test_a_chunk_is_matched_to_krumhansls_and_temperleys_profiles_together():
     np.testing.assert_array_equal(rows, _TEMPLATES)
     assert np.argsort(rows[parse_key("C major").index])[-3:].tolist() == [4, 7, 0]
     assert np.argsort(rows[parse_key("A minor").index])[-3:].tolist() == [4, 0, 9]
+
+
+def test_the_profile_matches_are_correlations():
+    """A profile matched to itself gives 1, to itself upside down -1, moved by a semitone
+    less: the template columns and the close rule's margin are on that scale."""
+    from core.analysis.keyevidence import _corr, _moved_match, templates
+
+    c_major = templates()["kk"][0]
+    assert _corr(c_major[None, :], c_major)[0] == pytest.approx(1.0)
+    assert _corr(-c_major[None, :], c_major)[0] == pytest.approx(-1.0)
+    moved = _moved_match(c_major, c_major)
+    assert moved[0] == pytest.approx(1.0) and np.all(moved[1:] < 1.0)
+    assert moved[1] == pytest.approx(_corr(np.roll(c_major, 1)[None, :], c_major)[0])
