@@ -157,3 +157,35 @@ def test_the_profile_matches_are_correlations():
     moved = _moved_match(c_major, c_major)
     assert moved[0] == pytest.approx(1.0) and np.all(moved[1:] < 1.0)
     assert moved[1] == pytest.approx(_corr(np.roll(c_major, 1)[None, :], c_major)[0])
+
+
+def test_the_final_chord_is_read_over_its_last_two_seconds_at_full_scale():
+    """The final chord is the sound's last 2 s, scaled to its strongest pitch class.  One
+    second of a C major triad after a G major one: half of those 2 s hold C and E, so C
+    major's triad reaches 2/3.  A lone C after the triad: the keys that hold C in their
+    tonic triad (C major, A minor, F major) each reach a third.  The last 2 s alternating a
+    C and an F# major triad, each with its root in the bass: every note there counts in
+    full, in the chord and in the final bass."""
+    final = _feature("tonic triad in the final chord")
+    final_bass = _feature("tonic in the final bass")
+    c_major, f_sharp_major = parse_key("C major").index, parse_key("F# major").index
+    chroma = np.full((12, 310), 1e-4)
+    chroma[[7, 11, 2], :300] = 1.0
+    chroma[[0, 4, 7], 300:] = 1.0
+    assert key_features(chroma, None, RATE)[c_major, final] == pytest.approx(2 / 3, abs=0.01)
+    chroma = np.full((12, 320), 1e-4)
+    chroma[[0, 4, 7], :300] = 1.0
+    chroma[:, 300:] = 0.0
+    chroma[0, 300:] = 1.0
+    f = key_features(chroma, None, RATE)
+    for key in ("C major", "A minor", "F major"):
+        assert f[parse_key(key).index, final] == pytest.approx(1 / 3, abs=0.01), key
+    chroma = np.full((12, 320), 1e-4)
+    chroma[[0, 4, 7], :300] = 1.0
+    chroma[[0, 4, 7], 300::2] = 1.0
+    chroma[[6, 10, 1], 301::2] = 1.0
+    bass = np.zeros((12, 320))
+    bass[0, :300] = bass[0, 300::2] = bass[6, 301::2] = 1.0
+    f = key_features(chroma, bass, RATE)
+    for key in (c_major, f_sharp_major):
+        assert f[key, final] == pytest.approx(1.0) and f[key, final_bass] == pytest.approx(1.0)
