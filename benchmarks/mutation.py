@@ -332,6 +332,10 @@ def run_group(name: str, *, workdir: Path, jobs: int, nice: int, survivors: bool
             raise SystemExit(f"mutmut run failed for {name} (exit {proc.returncode})")
     status = _statuses(scratch)
     if retest:
+        gone = [k for k in names if k not in status]
+        if gone:  # the code changed since the earlier run: its mutants were numbered afresh
+            raise SystemExit(f"{len(gone)} mutants of the earlier run no longer exist (e.g. "
+                             f"{gone[0]}): the code changed since; run with --fresh")
         status = {k: (status[k] if k in names else st) for k, st in previous.items()}
     elif chosen:
         status = {k: status[k] for k in chosen}

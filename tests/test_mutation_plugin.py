@@ -1,5 +1,7 @@
 """The pytest plugin of the mutation runs (``benchmarks/mutation_order.py``)."""
 
+import pytest
+
 from benchmarks import mutation_order
 from core.io import keynotation
 
@@ -88,6 +90,30 @@ def test_a_retest_of_a_selection_runs_only_its_survivors(tmp_path, monkeypatch, 
                              retest=True, only=("core.a.x_f__mutmut_*",))
     assert runs == [(mutation._NO_MUTANT,), ("core.a.x_f__mutmut_2",)]
     assert (out["mutants"], out["killed"]) == (3, 3)
+
+
+def test_a_retest_after_the_code_changed_says_to_start_afresh(tmp_path, monkeypatch):
+    """A survivor of the earlier run that the code no longer has (its function was edited,
+    and mutmut numbered its mutants afresh) stops the retest with what to do."""
+    import subprocess
+
+    from benchmarks import mutation
+
+    (tmp_path / "key" / "mutants").mkdir(parents=True)
+    (tmp_path / "key" / "pyproject.toml").write_text("[project]\n", encoding="utf-8")
+    record = {"core.a.x_f__mutmut_1": "killed", "core.a.x_f__mutmut_9": "survived"}
+
+    def mutmut(workdir, *args, nice):
+        if args[0] == "run":  # the edited function has eight mutants now
+            record.pop("core.a.x_f__mutmut_9")
+        listing = "".join(f"    {k}: {v}\n" for k, v in record.items())
+        return subprocess.CompletedProcess([], 0, stdout=listing, stderr="")
+
+    monkeypatch.setattr(mutation, "_mutmut", mutmut)
+    monkeypatch.setattr(mutation, "_scratch", lambda path: path)
+    with pytest.raises(SystemExit, match="x_f__mutmut_9.*run with --fresh"):
+        mutation.run_group("key", workdir=tmp_path, jobs=1, nice=0, survivors=False,
+                           retest=True)
 
 
 def test_every_hand_made_bug_still_finds_the_code_it_changes():
