@@ -492,3 +492,14 @@ def test_a_single_pitch_counts_the_neighbour_it_leans_to(side):
     chroma[0], chroma[side % 12] = 1.0, 0.5
     chroma[5], chroma[3] = 0.3, 0.2
     assert _single_pitch(chroma)
+
+
+def test_any_positive_frame_rate_is_read():
+    """A chroma array at one frame a second (30 frames: 30 s of C major's scale) has its
+    key; 0 is refused."""
+    chroma = np.full((12, 30), 0.01)
+    chroma[[0, 2, 4, 5, 7, 9, 11]] = 1.0
+    chroma[[0, 4, 7]] = 2.0
+    assert estimate_key(chroma, frame_rate=1.0).key == Key(0, "major")
+    with pytest.raises(ValueError, match="frame_rate"):
+        estimate_key(chroma, frame_rate=0.0)
