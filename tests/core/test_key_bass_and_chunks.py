@@ -117,7 +117,8 @@ def test_a_song_weight_of_zero_leaves_each_chunk_to_itself():
     """The song's scores added at weight 0 change nothing (a weight below 0 is refused)."""
     chroma, bass = _a_c_e_g(9)
     arrays = _Arrays(chroma, bass, [(0, 150), (150, 300)])
-    song = estimate_key(_a_c_e_g(0)[0], bass_chroma=_a_c_e_g(0)[1], frame_rate=RATE)
+    c_chroma, c_bass = _a_c_e_g(0)
+    song = estimate_key(c_chroma, bass_chroma=c_bass, frame_rate=RATE)
     assert song.key == C_MAJOR  # a song prior that would pull the chunks to C major
     alone = chunk_keys(arrays)
     weighed = chunk_keys(arrays, song=song, song_weight=0.0)

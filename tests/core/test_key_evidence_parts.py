@@ -7,17 +7,34 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from core.analysis.key import _TEMPLATES, _templates
 from core.analysis.keyevidence import (
     _STAY,
     KEY_FEATURES,
+    _corr,
+    _moved_match,
     _transitions,
     _with_harmonics,
     closing_transposition,
     key_features,
+    templates,
+    zscore,
 )
 from core.io.keynotation import parse_key
 
 RATE = 10.0  # pitch frames a second: a window of the local-key path is 80, its hop 40
+G_TRIAD, C_TRIAD, A_MINOR_TRIAD = [7, 11, 2], [0, 4, 7], [9, 0, 4]
+
+
+def _triads_in_turn(floor: float, *parts: tuple[list[int], int]) -> np.ndarray:
+    """Chroma of triads held one after another, each ``(pitch classes, frames)``, over
+    ``floor`` in every class."""
+    chroma = np.full((12, sum(n for _, n in parts)), floor)
+    start = 0
+    for classes, n in parts:
+        chroma[classes, start : start + n] = 1.0
+        start += n
+    return chroma
 
 
 def test_a_note_in_the_templates_brings_five_partials_at_six_tenths_each():
@@ -81,10 +98,7 @@ def test_the_songs_end_is_its_last_seconds():
     """30 s of a G major triad and then 4 s of a C major triad: the final chord (the last
     2 s) is C's triad alone, and the ending (the last 4 s) fits C major better than G
     major, while the opening is G major's."""
-    chroma = np.full((12, 340), 0.01)
-    chroma[[7, 11, 2], :300] = 1.0
-    chroma[[0, 4, 7], 300:] = 1.0
-    f = key_features(chroma, None, RATE)
+    f = key_features(_triads_in_turn(0.01, (G_TRIAD, 300), (C_TRIAD, 40)), None, RATE)
     c_major, g_major = parse_key("C major").index, parse_key("G major").index
     final = f[:, _feature("tonic triad in the final chord")]
     assert final[c_major] == pytest.approx(1.0) and final[g_major] < 0.5
@@ -111,9 +125,7 @@ def test_a_faint_floor_before_the_music_is_not_its_opening():
 def test_the_evidence_is_the_same_at_any_level():
     """The same chroma a hundred times quieter (a quiet recording, or the chroma of another
     scale) gives the same evidence: what sounds is judged against the loudest frames."""
-    chroma = np.full((12, 340), 0.01)
-    chroma[[9, 0, 4], :200] = 1.0
-    chroma[[7, 11, 2], 200:] = 1.0
+    chroma = _triads_in_turn(0.01, (A_MINOR_TRIAD, 200), (G_TRIAD, 140))
     np.testing.assert_allclose(key_features(chroma / 100.0, chroma / 200.0, RATE),
                                key_features(chroma, chroma / 2.0, RATE), atol=1e-9)
 
@@ -121,9 +133,7 @@ def test_the_evidence_is_the_same_at_any_level():
 def test_the_last_frames_of_the_sound_belong_to_its_final_chord():
     """Two frames of a C major triad after 30 s of a G major one: the sound ends with them,
     so the final chord (its last 2 s) holds C and E too, not G's triad alone."""
-    chroma = np.full((12, 302), 1e-4)
-    chroma[[7, 11, 2], :300] = 1.0
-    chroma[[0, 4, 7], 300:] = 1.0
+    chroma = _triads_in_turn(1e-4, (G_TRIAD, 300), (C_TRIAD, 2))
     final = key_features(chroma, None, RATE)[:, _feature("tonic triad in the final chord")]
     g_alone = 1.0 / 3.0  # G at its full strength, C and E silent
     assert final[parse_key("C major").index] > g_alone + 0.05
@@ -133,9 +143,6 @@ def test_a_chunk_is_matched_to_krumhansls_and_temperleys_profiles_together():
     """The templates a chunk's profile is matched to (:func:`core.analysis.key.key_scores`):
     for each key, the sum of its z-scored Krumhansl-Kessler and Temperley profiles, z-scored
     again.  C major's weighs C most, then G, then E; A minor's A, then C, then E."""
-    from core.analysis.key import _TEMPLATES, _templates
-    from core.analysis.keyevidence import templates, zscore
-
     t = templates()
     rows = _templates()
     assert rows.shape == (24, 12)
@@ -149,8 +156,6 @@ def test_a_chunk_is_matched_to_krumhansls_and_temperleys_profiles_together():
 def test_the_profile_matches_are_correlations():
     """A profile matched to itself gives 1, to itself upside down -1, moved by a semitone
     less: the template columns and the close rule's margin are on that scale."""
-    from core.analysis.keyevidence import _corr, _moved_match, templates
-
     c_major = templates()["kk"][0]
     assert _corr(c_major[None, :], c_major)[0] == pytest.approx(1.0)
     assert _corr(-c_major[None, :], c_major)[0] == pytest.approx(-1.0)
@@ -169,20 +174,15 @@ def test_the_final_chord_is_read_over_its_last_two_seconds_at_full_scale():
     final = _feature("tonic triad in the final chord")
     final_bass = _feature("tonic in the final bass")
     c_major, f_sharp_major = parse_key("C major").index, parse_key("F# major").index
-    chroma = np.full((12, 310), 1e-4)
-    chroma[[7, 11, 2], :300] = 1.0
-    chroma[[0, 4, 7], 300:] = 1.0
+    chroma = _triads_in_turn(1e-4, (G_TRIAD, 300), (C_TRIAD, 10))
     assert key_features(chroma, None, RATE)[c_major, final] == pytest.approx(2 / 3, abs=0.01)
-    chroma = np.full((12, 320), 1e-4)
-    chroma[[0, 4, 7], :300] = 1.0
-    chroma[:, 300:] = 0.0
-    chroma[0, 300:] = 1.0
+    chroma = _triads_in_turn(1e-4, (C_TRIAD, 300), ([0], 20))
+    chroma[1:, 300:] = 0.0  # the C alone
     f = key_features(chroma, None, RATE)
     for key in ("C major", "A minor", "F major"):
         assert f[parse_key(key).index, final] == pytest.approx(1 / 3, abs=0.01), key
-    chroma = np.full((12, 320), 1e-4)
-    chroma[[0, 4, 7], :300] = 1.0
-    chroma[[0, 4, 7], 300::2] = 1.0
+    chroma = _triads_in_turn(1e-4, (C_TRIAD, 300), ([], 20))
+    chroma[C_TRIAD, 300::2] = 1.0
     chroma[[6, 10, 1], 301::2] = 1.0
     bass = np.zeros((12, 320))
     bass[0, :300] = bass[0, 300::2] = bass[6, 301::2] = 1.0
