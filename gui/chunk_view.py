@@ -1,7 +1,7 @@
 """The Chunks tab: the selected song's values chunk by chunk.
 
 Every song is analyzed in chunks (30 s by default), and each chunk keeps its own tempo, key
-and loudness.  For the one analyzed song selected in the table, this tab shows them in a
+and loudness, with how far its tempo and key can be trusted.  For the one analyzed song selected in the table, this tab shows them in a
 table beside a plot of each chunk's tempo against time, with the song's tempo drawn across
 it in the band of 4 % within which a chunk reads as the song's tempo (Acc1's tolerance,
 the band the "Tempo varies" flag uses).  A line above names the song, its tempo and key,
@@ -40,7 +40,16 @@ from gui.song_text import USER_MARK
 __all__ = ["ChunkView", "CHUNK_HEADERS", "NO_SONG", "NO_CHUNKS"]
 
 #: Columns of the chunk table.
-CHUNK_HEADERS = ("Chunk", "From", "To", "BPM", "Key", "Loudness (LUFS)")
+CHUNK_HEADERS = ("Chunk", "From", "To", "BPM", "BPM conf.", "Key", "Key conf.",
+                 "Loudness (LUFS)")
+#: What each column's header tip says.
+_HEADER_TIPS = {
+    "BPM conf.": "How far this chunk's own tempo can be trusted, 0 to 1: how clearly its "
+                 "beat repeats. A break, a bridge or a short last chunk scores low.",
+    "Key conf.": "How far this chunk's own key can be trusted, 0 to 1: its margin over "
+                 "the next key times how well the key fits the chunk's notes.",
+}
+_KEY_COLUMN = CHUNK_HEADERS.index("Key")
 #: What the tab says when no single analyzed song is selected.
 NO_SONG = "Select one analyzed song to see its tempo, key and loudness chunk by chunk."
 #: What the tab says of a song analyzed without chunk values (an older list).
@@ -59,6 +68,11 @@ def _clock(seconds: float) -> str:
     h, rem = divmod(s, 3600)
     m, sec = divmod(rem, 60)
     return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def _share(value) -> str:
+    """A confidence as shown in the table (``"0.82"``); blank without one."""
+    return "" if value is None else f"{value:.2f}"
 
 
 def _chunk_xy(chunks) -> tuple[np.ndarray, np.ndarray]:
@@ -91,6 +105,9 @@ class ChunkView(QWidget):
         self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.table = QTableWidget(0, len(CHUNK_HEADERS))
         self.table.setHorizontalHeaderLabels(CHUNK_HEADERS)
+        for col, name in enumerate(CHUNK_HEADERS):
+            if name in _HEADER_TIPS:
+                self.table.horizontalHeaderItem(col).setToolTip(_HEADER_TIPS[name])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
@@ -167,12 +184,12 @@ class ChunkView(QWidget):
         self.table.setRowCount(len(chunks))
         for row, c in enumerate(chunks):
             cells = (str(c.index + 1), _clock(c.start_s), _clock(c.end_s),
-                     "" if c.bpm is None else f"{c.bpm:.1f}",
-                     spell_key(c.key or "", flats=self.flat_keys),
+                     "" if c.bpm is None else f"{c.bpm:.1f}", _share(c.bpm_confidence),
+                     spell_key(c.key or "", flats=self.flat_keys), _share(c.key_confidence),
                      "" if c.loudness_lufs is None else f"{c.loudness_lufs:.1f}")
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if col != 4:
+                if col != _KEY_COLUMN:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight
                                           | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)

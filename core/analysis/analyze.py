@@ -731,11 +731,14 @@ def _chunk_results(feats, bounds, *, tempo, key, loop: bool = False,
     keys = chunk_keys(feats, song=key) if key is not None else []
     out = []
     for i, (start, end, lufs) in enumerate(bounds):
-        bpm = tempi[i].bpm if i < len(tempi) else None
-        k = keys[i].key if i < len(keys) else None
+        t = tempi[i] if i < len(tempi) and tempi[i].bpm is not None else None
+        k = keys[i] if i < len(keys) and keys[i].key is not None else None
         out.append(ChunkResult(index=i, start_s=round(start, 3), end_s=round(end, 3),
-                               bpm=_round(bpm, 2), key=k.name if k else None,
-                               loudness_lufs=_round(lufs, 2)))
+                               bpm=_round(t.bpm, 2) if t else None,
+                               key=k.key.name if k else None,
+                               loudness_lufs=_round(lufs, 2),
+                               bpm_confidence=_round(t.confidence, 3) if t else None,
+                               key_confidence=_round(k.confidence, 3) if k else None))
     return out, tempi
 
 

@@ -37,6 +37,13 @@ class ChunkResult:
         Key of this chunk alone, spelled like ``"F# minor"``.
     loudness_lufs : float or None
         Ungated loudness of the chunk (LUFS).
+    bpm_confidence, key_confidence : float or None
+        How far the chunk's own tempo and key can be trusted, 0 to 1 (``None`` without a
+        value, and in results stored before chunks kept them).  A chunk's tempo is as sure
+        as its beat repeats (its periodicity at the beat over 0.3, capped at 1); its key as
+        its margin over the next key (over 0.15, capped at 1) times how well the key's
+        template fits its chroma.  A short chunk, a break or a bridge scores low: its value
+        is a hint, not a measurement.
     """
 
     index: int
@@ -45,6 +52,8 @@ class ChunkResult:
     bpm: float | None = None
     key: str | None = None
     loudness_lufs: float | None = None
+    bpm_confidence: float | None = None
+    key_confidence: float | None = None
 
 
 #: Descriptor columns, in export order, each with its unit in the name where it has one.
@@ -103,8 +112,9 @@ RESULT_COLUMNS = (
 
 #: Columns of the chunks CSV: one row per chunk of every analyzed song, beside the song's
 #: own tempo and key (``chunk`` counts from 1; times in seconds from the song's start).
-CHUNK_COLUMNS = ("path", "title", "artist", "chunk", "start_s", "end_s", "bpm", "key",
-                 "loudness_lufs", "song_bpm", "song_key", "bpm_varies", "key_modulating")
+CHUNK_COLUMNS = ("path", "title", "artist", "chunk", "start_s", "end_s", "bpm",
+                 "bpm_confidence", "key", "key_confidence", "loudness_lufs", "song_bpm",
+                 "song_key", "bpm_varies", "key_modulating")
 
 #: Results columns that hold text even when a cell looks like a number.
 TEXT_COLUMNS = frozenset({"path", "title", "artist", "status", "error", "note",
@@ -278,7 +288,8 @@ def chunk_rows(results) -> list[dict]:
         for c in r.chunk_results:
             rows.append({"path": r.path, "title": title, "artist": artist,
                          "chunk": c.index + 1, "start_s": c.start_s, "end_s": c.end_s,
-                         "bpm": c.bpm, "key": c.key, "loudness_lufs": c.loudness_lufs,
+                         "bpm": c.bpm, "bpm_confidence": c.bpm_confidence, "key": c.key,
+                         "key_confidence": c.key_confidence, "loudness_lufs": c.loudness_lufs,
                          "song_bpm": r.bpm, "song_key": r.key, "bpm_varies": r.bpm_varies,
                          "key_modulating": r.key_modulating})
     return rows

@@ -182,6 +182,30 @@ def test_the_tempo_spread_weighs_clear_whole_chunks_octaves_aside():
     assert spread([100, None, 110, 111]) == pytest.approx((100.0, 111.0))
 
 
+def test_each_chunk_says_how_far_its_tempo_and_key_can_be_trusted(tmp_path):
+    from core.io.results import chunk_rows
+
+    song = render_song(bpm=120.0, key=Key(9, "minor"), seconds=24.0, sr=SR, seed=1)
+    hiss = np.repeat(noise(12.0, SR, seed=3, level=0.01)[:, None], 2, axis=1)
+    write_audio(tmp_path / "then hiss.wav", np.concatenate([song, hiss]), SR)
+    r = analyze_file(tmp_path / "then hiss.wav",
+                     settings=AnalysisSettings(chunk_seconds=8.0, workers=1))
+    chunks = r.chunk_results
+    assert len(chunks) == 5
+    # the song's three chunks: a clear beat, a key each, both with a confidence
+    for c in chunks[:3]:
+        assert abs(c.bpm - 120.0) < 0.04 * 120.0 and c.bpm_confidence >= 0.5, c
+        assert c.key is not None and 0.0 < c.key_confidence <= 1.0, c
+    # the hiss after it has no beat, and its last four seconds no key: no confidence either
+    assert [c.bpm for c in chunks[3:]] == [None, None]
+    assert [c.bpm_confidence for c in chunks[3:]] == [None, None]
+    assert chunks[4].key is None and chunks[4].key_confidence is None
+    # kept in the chunks CSV beside the values they qualify
+    rows = chunk_rows([r])
+    assert [(row["bpm_confidence"], row["key_confidence"]) for row in rows] == [
+        (c.bpm_confidence, c.key_confidence) for c in chunks]
+
+
 def test_cancel_between_chunks(tmp_path):
     path = _song(tmp_path / "c.wav", seconds=40.0)
     seen = []

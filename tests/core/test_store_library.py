@@ -230,7 +230,8 @@ def _varied(i: int) -> SongResult:
         return SongResult(path=f"/m/{i:03d} é.wav", status=status, error=f"reason {i}",
                           title=f"t{i}" if i % 2 else "")
     chunks = [ChunkResult(index=k, start_s=10.0 * k, end_s=10.0 * k + 10,
-                          bpm=None if k == 1 else 120.0 + k, key="A minor")
+                          bpm=None if k == 1 else 120.0 + k, key="A minor",
+                          bpm_confidence=None if k == 1 else 0.25 * k, key_confidence=0.875)
               for k in range(i % 4)]
     return SongResult(path=f"/m/{i:03d}.flac", status="done", title=f"t{i}", artist="a",
                       duration_s=180.5 + i, sample_rate=44100, channels=2,

@@ -644,10 +644,11 @@ def test_the_chunks_tab_shows_the_selected_songs_tempo_key_and_loudness_chunk_by
             return SongResult(path=path, title="old", status="done", bpm=100.0,
                               analyzer=analyzer_id())
         chunks = [ChunkResult(index=i, start_s=30.0 * i, end_s=min(75.0, 30.0 * (i + 1)),
-                              bpm=b, key=k, loudness_lufs=v)
-                  for i, (b, k, v) in enumerate([(110.0, "D major", -12.0),
-                                                 (121.0, "A major", -10.5),
-                                                 (None, None, None)])]
+                              bpm=b, key=k, loudness_lufs=v, bpm_confidence=bc,
+                              key_confidence=kc)
+                  for i, (b, bc, k, kc, v) in enumerate([(110.0, 0.9, "D major", 0.456, -12.0),
+                                                         (121.0, 0.25, "A major", 1.0, -10.5),
+                                                         (None, None, None, None, None)])]
         return SongResult(path=path, title="Two Tempi & More", status="done", bpm=110.0,
                           bpm_varies=True, key="D major", key_modulating=False,
                           chunk_results=chunks, analyzer=analyzer_id())
@@ -661,10 +662,13 @@ def test_the_chunks_tab_shows_the_selected_songs_tempo_key_and_loudness_chunk_by
     assert w.bottom_tabs.currentWidget() is view
     assert view.summary.text() == NO_SONG and view.table.rowCount() == 0
     _select(w, 0)
-    cells = [[view.table.item(r, c).text() for c in range(6)] for r in range(3)]
-    assert cells == [["1", "0:00", "0:30", "110.0", "D major", "-12.0"],
-                     ["2", "0:30", "1:00", "121.0", "A major", "-10.5"],
-                     ["3", "1:00", "1:15", "", "", ""]]
+    cells = [[view.table.item(r, c).text() for c in range(8)] for r in range(3)]
+    assert cells == [["1", "0:00", "0:30", "110.0", "0.90", "D major", "0.46", "-12.0"],
+                     ["2", "0:30", "1:00", "121.0", "0.25", "A major", "1.00", "-10.5"],
+                     ["3", "1:00", "1:15", "", "", "", "", ""]]
+    tips = {view.table.horizontalHeaderItem(c).text(): view.table.horizontalHeaderItem(c).toolTip()
+            for c in range(view.table.columnCount())}
+    assert "tempo can be trusted" in tips["BPM conf."] and "key can be trusted" in tips["Key conf."]
     text = view.summary.text()
     assert "Two Tempi &amp; More" in text and "110.0 BPM" in text and "tempo varies" in text
     assert "D major" in text and "3 chunks" in text
@@ -695,9 +699,11 @@ def test_the_chunks_tab_shows_the_selected_songs_tempo_key_and_loudness_chunk_by
         w.export_chunks(out)
     assert blocker.args[1] == ""
     _cols, rows = read_csv_rows(out)
-    assert [(r["title"], r["chunk"], r["bpm"], r["key"]) for r in rows] == [
-        ("Two Tempi & More", "1", "110.0", "D major"), ("Two Tempi & More", "2", "121.0", "A major"),
-        ("Two Tempi & More", "3", "", "")]
+    assert [(r["title"], r["chunk"], r["bpm"], r["bpm_confidence"], r["key"], r["key_confidence"])
+            for r in rows] == [
+        ("Two Tempi & More", "1", "110.0", "0.9", "D major", "0.456"),
+        ("Two Tempi & More", "2", "121.0", "0.25", "A major", "1.0"),
+        ("Two Tempi & More", "3", "", "", "", "")]
     assert rows[0]["song_bpm"] == "110.0" and rows[0]["bpm_varies"] == "true"
     with qtbot.waitSignal(w.exported, timeout=TIMEOUT) as blocker:
         w.export_chunks(tmp_path / "chunks.wav")  # guarded like every export of the window
@@ -1053,14 +1059,14 @@ def test_the_chunks_tab_spells_keys_as_the_song_table_does(qtbot, make_window, f
     _run(qtbot, w)
     view = w.chunk_view
     _select(w, 0)
-    assert [view.table.item(r, 4).text() for r in range(2)] == ["A# minor", "C major"]
+    assert [view.table.item(r, 5).text() for r in range(2)] == ["A# minor", "C major"]
     assert "A# minor" in view.summary.text()
     choose(True)
-    assert [view.table.item(r, 4).text() for r in range(2)] == ["B\u266d minor", "C major"]
+    assert [view.table.item(r, 5).text() for r in range(2)] == ["B\u266d minor", "C major"]
     assert "B\u266d minor" in view.summary.text() and "A#" not in view.summary.text()
     assert w.model.index(0, descriptor_column("key")).data() == "B\u266d minor"
     choose(False)
-    assert view.table.item(0, 4).text() == "A# minor" and "A# minor" in view.summary.text()
+    assert view.table.item(0, 5).text() == "A# minor" and "A# minor" in view.summary.text()
 
 
 def test_the_chunks_tab_names_the_users_key_and_tempo_and_the_analyzers(
@@ -1090,7 +1096,7 @@ def test_the_chunks_tab_names_the_users_key_and_tempo_and_the_analyzers(
     assert "B\u266d minor \u270e (analyzer: A minor)" in text and "A#" not in text
     key_col = descriptor_column("key")
     assert w.model.index(0, key_col).data() == "B\u266d minor \u270e"  # as the table says
-    assert [view.table.item(r, 4).text() for r in range(2)] == ["A minor"] * 2  # chunks: as heard
+    assert [view.table.item(r, 5).text() for r in range(2)] == ["A minor"] * 2  # chunks: as heard
     w.set_tempo(60.0)
     text = view.summary.text()
     assert "60.0 BPM \u270e (analyzer: 120.0 BPM)" in text
