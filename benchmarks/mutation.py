@@ -135,6 +135,17 @@ GROUPS: dict[str, Group] = {
                         "tests/core/test_key_noise_ends.py",
                         "tests/core/test_key_bass_and_chunks.py",
                         "tests/core/test_key_evidence_parts.py")),
+    # The song's and the chunks' tempo: the onsets and the periodicity they are read from,
+    # the candidates and the learned choice among them, the abstention, the span where the
+    # pulse is, the main section and the chunks' tempi that follow the song's.  Against the
+    # tempo tests on generated songs and on onset envelopes (about 35 s in all).
+    "tempo": Group(modules=("core/analysis/tempo.py", "core/analysis/periodicity.py",
+                            "core/analysis/beatevidence.py"),
+                   tests=("tests/core/test_tempo.py", "tests/core/test_periodicity.py",
+                          "tests/core/test_pulseless_ends.py", "tests/core/test_few_onsets.py",
+                          "tests/core/test_analysis_rules.py",
+                          "tests/core/test_independent_synth.py",
+                          "tests/core/test_tempo_parts.py")),
 }
 _NAMED = {m for g in GROUPS.values() for m in g.modules}
 #: Test files of ``tests/core`` left out of the ``rest`` group, each with its reason.

@@ -1,0 +1,383 @@
+"""The parts a tempo is read with, each held to what it says it does: the periodicity
+measures, the onsets, the seeds and the evidence of each candidate, the decision's figures,
+and a chunk's tempo that follows the song's.  Mostly on onset envelopes built by hand and on
+click tracks (each test well under a second)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks.synth import click_track, render_song
+from core.analysis import periodicity as per
+from core.analysis import tempo
+from core.analysis.beatevidence import _mass, _onset_rate
+from core.analysis.tempo import (
+    FEATURE_NAMES,
+    MAX_BPM,
+    MIN_BPM,
+    candidate_table,
+    chunk_tempos,
+    clear_onsets,
+    estimate_tempo,
+    fold_tempo,
+    interval_guess,
+    trees_from_json,
+)
+from core.io.keynotation import Key
+from tests.core.streams import features_of
+
+SR = 22050
+FR = 100.0  # frames per second of the envelopes built by hand
+
+
+def _clicks(bpm: float, seconds: float, *, fr: float = FR, height: float = 1.0,
+            base: float = 0.0) -> np.ndarray:
+    """An onset envelope: a one-frame peak of ``height`` on each beat over ``base``."""
+    env = np.full(int(round(seconds * fr)), base)
+    env[np.round(np.arange(0.0, seconds, 60.0 / bpm) * fr).astype(int)] += height
+    return env
+
+
+def _table(fs):
+    bands, fr = tempo._bands_of(fs, None)
+    return candidate_table(bands, fr, chroma=fs.chroma, bass_chroma=fs.bass_chroma,
+                           pitch_rate=fs.pitch_frame_rate), bands, fr
+
+
+@pytest.fixture(scope="module")
+def clicks_117():
+    """A metronome at 117.3 BPM (its clicks fall in the mid band alone), its stream and
+    candidate table."""
+    fs = features_of(click_track(117.3, 12.0, SR))
+    table, bands, fr = _table(fs)
+    return fs, table, bands, fr
+
+
+# -- periodicity measures -------------------------------------------------------------------
+
+def test_a_local_maximum_is_the_largest_within_50_ms_either_side():
+    env = np.zeros(60)
+    env[20], env[25] = 0.9, 1.0  # 50 ms apart at 100 frames a second: 20 is no maximum
+    env[40], env[46] = 1.0, 0.9  # 60 ms apart: both are
+    peaks = np.flatnonzero(per.local_maxima(env, 100.0) & (env > 0))
+    assert peaks.tolist() == [25, 40, 46]
+    assert np.flatnonzero(per.local_maxima(env, 100.0, width_s=0.02) & (env > 0)).tolist() \
+        == [20, 25, 40, 46]
+
+
+def test_windows_overlap_by_two_thirds_and_the_last_ends_with_the_signal():
+    assert per._window_starts(100, 30).tolist() == [0, 10, 20, 30, 40, 50, 60, 70]
+    assert per._window_starts(105, 30).tolist() == [0, 10, 20, 30, 40, 50, 60, 70, 75]
+    assert per._window_starts(20, 30).tolist() == [0]
+
+
+def test_the_periodicity_is_the_same_at_any_level():
+    env = _clicks(120.0, 30.0) + np.random.default_rng(1).random(3000) * 0.3
+    env[1500:] *= 0.2  # a quieter second half weighs less, at any level
+    full = per.periodicity(env, FR)
+    for scale in (1e-4, 1e3):
+        assert per.periodicity(env * scale, FR) == pytest.approx(full, abs=1e-9)
+
+
+def test_loud_windows_weigh_more_than_quiet_ones():
+    # clicks at 120 (a lag of 50 frames) for 12 s, then quiet clicks at 75 (80 frames)
+    alike = per.periodicity(np.concatenate([_clicks(120.0, 12.0), _clicks(75.0, 12.0)]), FR)
+    assert alike[50] > 0.2 and alike[80] > 0.1
+    env = np.concatenate([_clicks(120.0, 12.0), _clicks(75.0, 12.0, height=0.01)])
+    acf = per.periodicity(env, FR)
+    assert acf[50] > 1.5 * alike[50] and acf[80] < 0.02  # the loud pulse, hardly the quiet
+
+
+def test_the_windows_returned_are_the_first_envelopes():
+    a, b = _clicks(120.0, 20.0), _clicks(90.0, 20.0)
+    _, alone = per.periodicity(a, FR, windows=True)
+    _, both = per.periodicity(np.stack([a, b]), FR, windows=True)
+    assert both == pytest.approx(alone)
+
+
+def test_a_vertex_lies_within_half_a_sample_and_an_end_counts_itself_as_its_neighbour():
+    y = np.array([1.0, 0.5, 0.2, 0.9])
+    # at the start: the parabola through (1, 1, 0.5) peaks half a sample before it
+    assert per.vertex_offsets(y, [0]).tolist() == [-0.5]
+    y = np.array([0.2, 0.5, 1.0])
+    assert per.vertex_offsets(y, [2]).tolist() == [0.5]
+    # a point on a steep slope bends down a little: its vertex is far off, held to half
+    assert per.vertex_offsets(np.array([1.9, 1.0, 0.0]), [1]).tolist() == [-0.5]
+    assert per.vertex_offsets(np.array([0.0, 1.0, 1.9]), [1]).tolist() == [0.5]
+    # a symmetric peak: the vertex is the point
+    assert per.vertex_offsets(np.array([0.5, 1.0, 0.5]), [1]).tolist() == [0.0]
+
+
+def test_a_steady_envelope_has_pulses_that_carry_no_onset():
+    salience, alternation, fill = per.pulse_measures(np.full(2000, 0.5), 50.0, FR)
+    assert (salience, alternation, fill) == (1.0, 1.0, 0.0)
+    salience, alternation, fill = per.pulse_measures(_clicks(120.0, 20.0), 50.0, FR)
+    assert fill == 1.0 and alternation == 1.0 and salience > 10.0
+    # every other pulse filled: the level twice as fast as the clicks
+    salience, alternation, fill = per.pulse_measures(_clicks(120.0, 20.0), 25.0, FR)
+    assert fill == pytest.approx(0.5, abs=0.05) and alternation == 0.0
+
+
+def test_a_short_envelope_is_measured_on_two_pulses_at_least():
+    # 2 s with an onset at 0 and 1.5 s: a pulse of 1.5 s fits twice, both pulses filled
+    env = np.zeros(200)
+    env[[0, 150]] = 1.0
+    assert per.pulse_measures(env, 150.0, FR)[2] == 1.0
+
+
+def test_the_lag_histogram_weighs_each_window_by_its_peak():
+    windows = np.zeros((2, 300))
+    windows[0, 50] = 0.8  # one window beats at 120 BPM (100 frames a second)
+    windows[1, 80] = 0.2  # a weaker one at 75
+    hist = per.lag_histogram(windows, FR)
+    assert hist.sum() == pytest.approx(1.0)
+    assert hist[45:56].sum() == pytest.approx(0.8, abs=0.01)
+    assert hist[75:86].sum() == pytest.approx(0.2, abs=0.01)
+
+
+def test_the_share_of_the_histogram_near_a_lag_stays_within_4_percent():
+    hist = np.zeros(40)
+    hist[22] = 1.0  # 10 % above a lag of 20
+    assert _mass(hist, 20.0) == 0.0
+    hist[21] = 1.0  # a bin whose span reaches within 4 %
+    assert _mass(hist, 20.0) == 1.0
+    assert _mass(hist, 50.0) == 0.0  # past the histogram's end
+
+
+# -- onsets ---------------------------------------------------------------------------------
+
+def test_clear_onsets_of_a_silent_or_empty_envelope_are_none():
+    assert clear_onsets(np.zeros(50), FR).tolist() == [False] * 50
+    assert clear_onsets(np.zeros(0), FR).shape == (0,)
+
+
+def test_clear_onsets_are_found_at_any_level():
+    env = _clicks(120.0, 6.0)
+    at = np.flatnonzero(clear_onsets(env, FR))
+    assert at.tolist() == list(range(0, 600, 50))
+    for scale in (1e-4, 1e3):
+        assert np.flatnonzero(clear_onsets(env * scale, FR)).tolist() == at.tolist()
+
+
+def test_one_second_of_clicks_is_long_enough_for_a_tempo():
+    env = _clicks(240.0, 1.0)  # 4 clicks in exactly one second
+    assert estimate_tempo(env, frame_rate=FR).bpm is not None
+    assert estimate_tempo(env[:-1], frame_rate=FR).bpm is None
+
+
+def test_the_onsets_per_second_of_a_click_track():
+    for bpm in (90.0, 150.0):
+        env = _clicks(bpm, 20.0)
+        assert _onset_rate(env, FR) == pytest.approx(bpm / 60.0, rel=0.05)
+
+
+def test_a_guess_in_a_range_keeps_the_interval_it_found_to_a_hundredth():
+    env = np.zeros(500)
+    env[[100, 170]] = 1.0  # two hits 0.7 s apart: 85.71 BPM
+    guess = interval_guess(env, frame_rate=FR, floor_bpm=100.0)
+    assert guess.found_bpm == 85.71 and guess.bpm == 171.43 and guess.weak
+
+
+# -- seeds and candidates -------------------------------------------------------------------
+
+def test_a_periodicity_without_a_peak_in_the_range_seeds_its_strongest_end():
+    fr = 50.0
+    falling = np.linspace(1.0, 0.0, 300)  # strongest at the shortest lag: the fastest tempo
+    seeds = tempo._seed_tempi(falling, fr, MIN_BPM, MAX_BPM)
+    assert seeds[0] == pytest.approx(MAX_BPM)
+
+
+def test_at_most_four_periodicity_peaks_seed_candidates():
+    fr = 100.0
+    lags = np.arange(450)
+    # equal peaks at every lag from 25 to 150 frames a step of 9 (none a bar long)
+    comb = sum(np.exp(-0.5 * ((lags - c) / 1.0) ** 2) for c in range(25, 151, 9))
+    seeds = tempo._seed_tempi(comb, fr, MIN_BPM, MAX_BPM)
+    assert len(seeds) == tempo._PEAKS
+
+
+def test_a_bar_long_repeat_seeds_four_beats_to_the_bar():
+    fr = 100.0
+    lags = np.arange(450)
+    # a riff that repeats every 2.4 s (25 bars a minute) and nothing within the beat range
+    acf = np.exp(-0.5 * ((lags - 240.0) / 3.0) ** 2)
+    seeds = tempo._seed_tempi(acf, fr, MIN_BPM, MAX_BPM)
+    # (the bar is read within the 2 % that value_at spreads a lag over)
+    assert seeds[-1] == pytest.approx(100.0, rel=0.025)
+
+
+def test_the_pitch_of_a_span_is_cut_at_its_own_seconds():
+    class Stream:
+        pitch_frame_rate = 10.0
+        chroma = np.arange(12 * 100, dtype=float).reshape(12, 100)
+        bass_chroma = chroma + 0.5
+
+    chroma, bass, rate = tempo._pitch_slice(Stream, 100.0, [(200, 400), (700, 800)])
+    assert rate == 10.0
+    assert chroma.tolist() == np.hstack([Stream.chroma[:, 20:40], Stream.chroma[:, 70:80]]).tolist()
+    assert bass.tolist() == (chroma + 0.5).tolist()
+
+
+def test_each_candidates_evidence_reads_what_its_name_says(clicks_117):
+    _fs, table, _bands, fr = clicks_117
+    col = {name: FEATURE_NAMES.index(name) for name in FEATURE_NAMES}
+    for bpm, row in zip(table["cands"], table["features"], strict=True):
+        period = 60.0 * fr / bpm
+        assert row[col["periodicity at 3 periods"]] == pytest.approx(
+            float(per.value_at(table["a_all"], 3 * period)))
+        assert row[col["periodicity at 1/3 period"]] == pytest.approx(
+            float(per.value_at(table["a_all"], period / 3)))
+        # two clicks a second: one onset a beat at 117 BPM, two at 59
+        assert np.exp(row[col["log onsets per beat"]]) == pytest.approx(117.3 / bpm, rel=0.06)
+        # the clicks sound in the mid band alone: the low and high bands read nothing
+        for band in ("low", "high"):
+            assert row[col[f"{band} periodicity"]] == 0.0
+            assert row[col[f"{band} alternation"]] == 0.0
+    beat = int(np.argmin([abs(c - 117.3) for c in table["cands"]]))
+    assert table["features"][beat, col["mid periodicity"]] > 0.3
+
+
+def test_the_evidence_is_the_same_at_any_level():
+    y = render_song(bpm=104.0, key=Key(2, "major"), seconds=16.0, sr=SR, seed=3, style="rock")
+    fs = features_of(y.mean(axis=1))
+    bands, fr = tempo._bands_of(fs, None)
+    kw = {"chroma": fs.chroma, "bass_chroma": fs.bass_chroma, "pitch_rate": fs.pitch_frame_rate}
+    full = candidate_table(bands, fr, **kw)
+    assert full["features"][:, FEATURE_NAMES.index("log2 tempo x drum gate")].any()  # cymbals
+    for scale in (1e-3, 1e3):
+        other = candidate_table(bands * scale, fr, **kw)
+        assert other["cands"] == pytest.approx(full["cands"])
+        assert other["features"] == pytest.approx(full["features"], abs=1e-5)
+
+
+# -- the decision ---------------------------------------------------------------------------
+
+def test_a_tempos_confidence_is_its_probability_times_its_periodicity_over_0_3():
+    # a rubato piece: its pulse is weak (under 0.3), and among the candidates that are not
+    # its tempo some are one tempo with each other
+    y = render_song(bpm=96.0, key=Key(9, "minor"), seconds=16.0, sr=SR, seed=1,
+                    style="classical")
+    fs = features_of(y.mean(axis=1))
+    est = estimate_tempo(fs)
+    table, _bands, _fr = _table(fs)
+    assert 0.05 < est.periodicity < 0.3
+    assert est.confidence == pytest.approx(est.scores[0] * est.periodicity / 0.3)
+    others = np.log(est.alternatives[1:])
+    assert (np.abs(others[:, None] - others[None, :]) <= np.log(1.04)).sum() > len(others)
+    # the others are the candidates that are another tempo, with their probabilities
+    assert len(est.alternatives) == len(est.scores) > 2
+    assert set(est.alternatives[1:]) <= {round(c, 2) for c in table["cands"]}
+    assert all(abs(a / est.bpm - 1) > 0.04 for a in est.alternatives[1:])
+    logits = tempo.decision_scores(table["features"])
+    prob = np.exp(logits - logits.max())
+    prob /= prob.sum()
+    by_bpm = {round(c, 2): p for c, p in zip(table["cands"], prob, strict=True)}
+    assert list(est.scores[1:]) == pytest.approx([by_bpm[a] for a in est.alternatives[1:]])
+
+
+def test_in_a_range_the_tempo_found_is_kept_beside_the_one_stated(clicks_117):
+    fs = clicks_117[0]
+    alone = estimate_tempo(fs)
+    ranged = estimate_tempo(fs, floor_bpm=60.0)
+    assert ranged.found_bpm == alone.bpm
+    assert ranged.bpm == pytest.approx(fold_tempo(alone.bpm, 60.0), abs=0.01)
+    assert alone.found_bpm is None
+
+
+def test_the_trees_refuse_a_baseline_that_is_no_number():
+    data = {"features": list(FEATURE_NAMES), "baseline": float("nan"), "trees": []}
+    with pytest.raises(ValueError, match="baseline"):
+        trees_from_json(data)
+
+
+def test_the_tempo_range_may_reach_its_limits(clicks_117):
+    fs = clicks_117[0]
+    assert estimate_tempo(fs, min_bpm=10.0, max_bpm=600.0).bpm is not None
+    assert estimate_tempo(fs, floor_bpm=10.0).bpm == pytest.approx(
+        fold_tempo(estimate_tempo(fs).bpm, 10.0), abs=0.01)
+    for bad in ({"min_bpm": 9.99}, {"max_bpm": 600.01}):
+        with pytest.raises(ValueError):
+            estimate_tempo(fs, **bad)
+    with pytest.raises(ValueError):
+        estimate_tempo(fs, floor_bpm=9.99)
+
+
+def test_a_span_of_frames_is_read_with_its_pitch():
+    # a drumless chorale: its harmony's changes weigh in the decision
+    from benchmarks.errorcases import chorale
+
+    fs = features_of(chorale(bpm=66.0, seconds=20.0, sr=SR, seed=2))
+    n = fs.onset_bands.shape[1]
+    whole, span = estimate_tempo(fs), estimate_tempo(fs, frames=(0, n))
+    # (the span's pitch frames are its onset frames' to the nearest one)
+    assert span.alternatives == whole.alternatives
+    assert span.scores == pytest.approx(whole.scores, rel=0.25)
+    bands, fr = tempo._bands_of(fs, None)
+    blind = candidate_table(bands, fr)
+    assert not np.allclose(blind["features"], _table(fs)[0]["features"])
+
+
+# -- a chunk that follows the song ----------------------------------------------------------
+
+def _pulse(bpm: float, height: float, *, fr: float = FR, faint: bool = False):
+    """The pulse of a chunk (see tempo._chunk_pulse) whose onsets repeat at ``bpm``: an
+    autocorrelation of 1 at lag 0 and ``height`` at each beat period."""
+    lags = np.arange(int(4.5 * fr))
+    period = 60.0 * fr / bpm
+    acf = sum(height * np.exp(-0.5 * ((lags - k * period) / 1.5) ** 2) for k in range(1, 9))
+    acf = acf + np.exp(-0.5 * (lags / 1.5) ** 2)
+    return acf, acf.copy(), bpm, faint
+
+
+def test_a_chunk_on_the_songs_beat_takes_it_with_its_own_confidence():
+    est = tempo._follow_song(_pulse(117.3, 0.15), 10.0, FR, 117.0)
+    assert est.bpm == pytest.approx(117.3, abs=0.3)
+    assert est.periodicity == pytest.approx(0.15, abs=0.01)
+    assert est.confidence == pytest.approx(est.periodicity / 0.3)
+    assert est.alternatives == (est.bpm,) and est.scores == (1.0,)
+    assert not est.weak
+    assert est.bpm != int(est.bpm)  # to a hundredth
+    clear = tempo._follow_song(_pulse(117.3, 0.6), 10.0, FR, 117.0)
+    assert clear.confidence == 1.0
+    faint = tempo._follow_song(_pulse(117.3, 0.6, faint=True), 10.0, FR, 117.0)
+    assert faint.weak and faint.confidence == 1.0
+    weak = tempo._follow_song(_pulse(117.3, 0.05), 10.0, FR, 117.0)
+    assert weak.weak and weak.confidence == pytest.approx(weak.periodicity / 0.3)
+
+
+def test_a_chunk_at_another_octave_of_the_songs_tempo_is_read_on_its_own():
+    # a chunk at 3/4 of the song's tempo, or 5/4 of it, is no metrical relative of it
+    assert tempo._follow_song(_pulse(90.0, 0.5), 10.0, FR, 120.0) is None
+    assert tempo._follow_song(_pulse(150.0, 0.5), 10.0, FR, 120.0) is None
+    # its relatives follow the song: twice and 2/3 of its tempo
+    assert tempo._follow_song(_pulse(240.0, 0.5), 10.0, FR, 120.0).bpm == pytest.approx(120.0, rel=0.01)
+    assert tempo._follow_song(_pulse(80.0, 0.5), 10.0, FR, 120.0).bpm == pytest.approx(120.0, rel=0.01)
+    # in a stated range a song's octaves are one reading: 90 is 3/2 of 60, so it follows
+    assert tempo._follow_song(_pulse(90.0, 0.5), 10.0, FR, 120.0, floor=88.0) is not None
+    est = tempo._follow_song(_pulse(234.0, 0.5), 10.0, FR, 117.0, floor=88.0)
+    assert est.bpm == pytest.approx(117.0, rel=0.01)  # the song's octave
+    assert tempo._follow_song(None, 10.0, FR, 117.0).bpm is None
+
+
+def test_a_chunk_with_a_pulse_of_its_own_is_stated_in_the_range_too():
+    # 12 s at 80, then 24 s at 131: the song is 131 (its longest section) and the first
+    # chunk, read on its own, is stated in the range 88-176 as the song is
+    fs = features_of(np.concatenate([click_track(80.0, 12.0, SR), click_track(131.0, 24.0, SR)]),
+                     chunk_s=12.0)
+    song = estimate_tempo(fs, floor_bpm=88.0)
+    assert song.bpm == pytest.approx(131.0, rel=0.02)
+    first, *rest = chunk_tempos(fs, song=song, floor_bpm=88.0)
+    assert first.bpm == pytest.approx(160.0, rel=0.02)
+    assert [t.bpm for t in rest] == pytest.approx([131.0, 131.0], rel=0.02)
+
+
+def test_a_faint_chunk_pulse_is_marked_faint():
+    fr = tempo._bands_of(features_of(np.zeros(SR)), None)[1]
+    # a floor of hiss in 60 % of the frames (its median), clicks 2 and 4 times as high
+    hiss = (np.random.default_rng(4).random(int(10.0 * fr)) < 0.6).astype(float)
+    clear = np.tile(_clicks(120.0, 10.0, fr=fr, height=3.0) + hiss, (3, 1))
+    faint = np.tile(_clicks(120.0, 10.0, fr=fr, height=1.0) + hiss, (3, 1))
+    assert tempo._chunk_pulse(clear, fr)[3] is False
+    assert tempo._chunk_pulse(faint, fr)[3] is True
+    assert MIN_BPM < tempo._chunk_pulse(faint, fr)[2] < MAX_BPM
