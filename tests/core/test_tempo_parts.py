@@ -69,6 +69,7 @@ def test_a_local_maximum_is_the_largest_within_50_ms_either_side():
 def test_windows_overlap_by_two_thirds_and_the_last_ends_with_the_signal():
     assert per._window_starts(100, 30).tolist() == [0, 10, 20, 30, 40, 50, 60, 70]
     assert per._window_starts(105, 30).tolist() == [0, 10, 20, 30, 40, 50, 60, 70, 75]
+    assert per._window_starts(99, 30).tolist() == [0, 10, 20, 30, 40, 50, 60, 69]
     assert per._window_starts(20, 30).tolist() == [0]
 
 
@@ -78,6 +79,41 @@ def test_the_periodicity_is_the_same_at_any_level():
     full = per.periodicity(env, FR)
     for scale in (1e-4, 1e3):
         assert per.periodicity(env * scale, FR) == pytest.approx(full, abs=1e-9)
+
+
+def test_a_long_steady_pulse_reads_as_a_short_one():
+    short = per.periodicity(_clicks(120.0, 30.0), FR)
+    long = per.periodicity(_clicks(120.0, 200.0), FR)  # more windows than one batch holds
+    assert long[50] == pytest.approx(short[50], abs=0.02)
+    assert long[50] <= 1.0
+
+
+def test_silence_has_no_periodicity_and_a_short_signal_the_full_length():
+    assert per.periodicity(np.zeros(3000), FR).tolist() == [0.0] * 450
+    acf = per.periodicity(_clicks(120.0, 1.5), FR)  # shorter than the lags read
+    assert acf.shape == (450,) and np.isfinite(acf).all()
+    assert acf[50] > 0.3 and not acf[200:].any()
+
+
+def test_the_median_of_each_row():
+    x = np.random.default_rng(3).random((50, 8))
+    assert per._row_medians(x) == pytest.approx(np.median(x, axis=1))
+    assert per._row_medians(x[:, :7]) == pytest.approx(np.median(x[:, :7], axis=1))
+
+
+def test_the_lag_histogram_spreads_a_lag_over_one_percent_of_it():
+    windows = np.zeros((1, 300))
+    windows[0, 200] = 1.0
+    hist = per.lag_histogram(windows, FR, min_bpm=20.0)
+    assert hist[202] / hist[200] == pytest.approx(np.exp(-0.5))  # sigma: 2 frames at 200
+    assert hist[199] == pytest.approx(hist[201])
+
+
+def test_the_pulse_windows_reach_the_end_of_the_signal():
+    env = np.zeros(1200)  # 12 s: windows of 8 s at 0 and at 4 s
+    env[np.arange(850, 1200, 50)] = 1.0  # clicks in the last 3.5 s only
+    salience, _alternation, fill = per.pulse_measures(env, 50.0, FR)
+    assert salience > 2.0 and fill > 0.2
 
 
 def test_loud_windows_weigh_more_than_quiet_ones():
@@ -188,6 +224,15 @@ def test_a_periodicity_without_a_peak_in_the_range_seeds_its_strongest_end():
     assert seeds[0] == pytest.approx(MAX_BPM)
 
 
+def test_the_end_of_the_range_is_no_peak_of_its_own():
+    fr = 100.0
+    lags = np.arange(450.0)
+    # a peak at 120 BPM, and a slope rising to the fastest tempo's lag (25 frames)
+    acf = np.exp(-0.5 * ((lags - 50.0) / 2.0) ** 2) + 0.6 * np.exp(-(lags - 25.0) / 4.0)
+    seeds = tempo._seed_tempi(acf, fr, MIN_BPM, MAX_BPM)
+    assert seeds == [pytest.approx(120.0, rel=0.01)]
+
+
 def test_at_most_four_periodicity_peaks_seed_candidates():
     fr = 100.0
     lags = np.arange(450)
@@ -220,22 +265,71 @@ def test_the_pitch_of_a_span_is_cut_at_its_own_seconds():
 
 
 def test_each_candidates_evidence_reads_what_its_name_says(clicks_117):
-    _fs, table, _bands, fr = clicks_117
+    _fs, table, bands, fr = clicks_117
     col = {name: FEATURE_NAMES.index(name) for name in FEATURE_NAMES}
+    rate = _onset_rate(per.prepare_bands(bands, fr).sum(axis=0), fr)
     for bpm, row in zip(table["cands"], table["features"], strict=True):
         period = 60.0 * fr / bpm
         assert row[col["periodicity at 3 periods"]] == pytest.approx(
             float(per.value_at(table["a_all"], 3 * period)))
         assert row[col["periodicity at 1/3 period"]] == pytest.approx(
             float(per.value_at(table["a_all"], period / 3)))
+        assert row[col["periodicity at 2 periods"]] == pytest.approx(
+            float(per.value_at(table["a_all"], 2 * period)))
+        assert row[col["periodicity at half period"]] == pytest.approx(
+            float(per.value_at(table["a_all"], period / 2)))
         # two clicks a second: one onset a beat at 117 BPM, two at 59
-        assert np.exp(row[col["log onsets per beat"]]) == pytest.approx(117.3 / bpm, rel=0.06)
+        assert np.exp(row[col["log onsets per beat"]]) == pytest.approx(
+            rate * 60.0 / bpm, rel=1e-9)
+        assert rate * 60.0 / bpm == pytest.approx(117.3 / bpm, rel=0.06)
         # the clicks sound in the mid band alone: the low and high bands read nothing
         for band in ("low", "high"):
             assert row[col[f"{band} periodicity"]] == 0.0
             assert row[col[f"{band} alternation"]] == 0.0
     beat = int(np.argmin([abs(c - 117.3) for c in table["cands"]]))
     assert table["features"][beat, col["mid periodicity"]] > 0.3
+
+
+def test_fewer_onsets_than_one_a_second_are_counted_as_they_are():
+    fr = 86.1328125
+    bands = np.tile(_clicks(50.0, 16.0, fr=fr), (3, 1))
+    table = candidate_table(bands, fr)
+    rate = _onset_rate(per.prepare_bands(bands, fr).sum(axis=0), fr)
+    assert rate == pytest.approx(50.0 / 60.0, rel=0.1)
+    col = FEATURE_NAMES.index("log onsets per beat")
+    for bpm, row in zip(table["cands"], table["features"], strict=True):
+        assert np.exp(row[col]) == pytest.approx(rate * 60.0 / bpm, rel=1e-9)
+
+
+def test_the_drum_gate_opens_between_8_and_20_percent_of_onset_strength_in_the_cymbals():
+    fr = 86.1328125
+    env = _clicks(100.0, 12.0, fr=fr)
+    col = FEATURE_NAMES.index("log2 tempo x drum gate")
+    octave = FEATURE_NAMES.index("log2 tempo")
+    for high, gate in ((0.05, 0.0), (0.14, 0.5), (0.2, 1.0), (0.4, 1.0)):
+        low = mid = (1.0 - high) / 2
+        table = candidate_table(np.stack([low * env, mid * env, high * env]), fr)
+        rows = table["features"]
+        moved = np.abs(rows[:, octave]) > 0.1
+        assert rows[moved, col] / rows[moved, octave] == pytest.approx(gate, abs=1e-6), high
+
+
+def test_harmony_is_read_from_four_seconds_of_chroma_on():
+    from core.analysis.beatevidence import _harmony_acf
+
+    rate = 10.0
+    chroma = np.zeros((12, 45))
+    for i in range(45):  # a chord change every half second
+        chroma[[0, 4, 7] if (i // 5) % 2 == 0 else [5, 9, 0], i] = 1.0
+    assert _harmony_acf(chroma, rate) is not None
+    assert _harmony_acf(chroma[:, :40], rate) is not None
+    assert _harmony_acf(chroma[:, :39], rate) is None
+    assert _harmony_acf(np.zeros((12, 45)), rate) is None
+
+
+def test_the_harmonic_change_is_the_same_at_any_level():
+    chroma = np.random.default_rng(2).random((12, 80)) ** 4
+    assert per.chroma_novelty(chroma * 1e-4) == pytest.approx(per.chroma_novelty(chroma))
 
 
 def test_the_evidence_is_the_same_at_any_level():
@@ -276,6 +370,19 @@ def test_a_tempos_confidence_is_its_probability_times_its_periodicity_over_0_3()
     assert list(est.scores[1:]) == pytest.approx([by_bpm[a] for a in est.alternatives[1:]])
 
 
+def test_a_clear_pulse_counts_its_periodicity_in_full(clicks_117):
+    est = estimate_tempo(clicks_117[0])
+    assert est.periodicity > 0.3 and 0.5 < est.scores[0] < 1.0
+    assert est.confidence == pytest.approx(est.scores[0])
+
+
+def test_the_weak_pulse_margin_grows_for_signals_down_to_a_second():
+    assert tempo._weak_periodicity(1.0) == pytest.approx(0.135)
+    assert tempo._weak_periodicity(1.5) == pytest.approx(0.035 + 0.1 / np.sqrt(1.5))
+    assert tempo._weak_periodicity(0.5) == tempo._weak_periodicity(1.0)
+    assert tempo._weak_periodicity(100.0) == pytest.approx(0.045)
+
+
 def test_in_a_range_the_tempo_found_is_kept_beside_the_one_stated(clicks_117):
     fs = clicks_117[0]
     alone = estimate_tempo(fs)
@@ -287,8 +394,23 @@ def test_in_a_range_the_tempo_found_is_kept_beside_the_one_stated(clicks_117):
 
 def test_the_trees_refuse_a_baseline_that_is_no_number():
     data = {"features": list(FEATURE_NAMES), "baseline": float("nan"), "trees": []}
-    with pytest.raises(ValueError, match="baseline"):
+    with pytest.raises(ValueError, match=r"^the tempo trees' 'baseline' must be a finite number$"):
         trees_from_json(data)
+
+
+def test_the_trees_read_three_inputs_per_feature_and_no_more():
+    # (each feature as it is, less the song's best value and less the song's mean)
+    def tree_on(inp):
+        return {"feature": [inp, -1, -1], "threshold": [0.0, None, None], "left": [1, -1, -1],
+                "right": [2, -1, -1], "missing_left": [1, 0, 0], "value": [0.0, -1.0, 1.0]}
+
+    last = 3 * len(FEATURE_NAMES) - 1
+    model = trees_from_json({"features": list(FEATURE_NAMES), "baseline": 0.0,
+                             "trees": [tree_on(last)]})
+    assert model.predict(np.full((1, last + 1), 5.0)).tolist() == [1.0]
+    with pytest.raises(ValueError, match="an input the model does not have"):
+        trees_from_json({"features": list(FEATURE_NAMES), "baseline": 0.0,
+                         "trees": [tree_on(last + 1)]})
 
 
 def test_the_tempo_range_may_reach_its_limits(clicks_117):
@@ -299,8 +421,11 @@ def test_the_tempo_range_may_reach_its_limits(clicks_117):
     for bad in ({"min_bpm": 9.99}, {"max_bpm": 600.01}):
         with pytest.raises(ValueError):
             estimate_tempo(fs, **bad)
-    with pytest.raises(ValueError):
-        estimate_tempo(fs, floor_bpm=9.99)
+    assert estimate_tempo(fs, floor_bpm=300.0).bpm == pytest.approx(
+        fold_tempo(estimate_tempo(fs).bpm, 300.0), rel=1e-3)
+    for bad in (9.99, 300.01):
+        with pytest.raises(ValueError):
+            estimate_tempo(fs, floor_bpm=bad)
 
 
 def test_a_span_of_frames_is_read_with_its_pitch():
@@ -316,6 +441,19 @@ def test_a_span_of_frames_is_read_with_its_pitch():
     bands, fr = tempo._bands_of(fs, None)
     blind = candidate_table(bands, fr)
     assert not np.allclose(blind["features"], _table(fs)[0]["features"])
+
+
+def test_a_tempo_sharpened_on_a_plateau_is_its_middle():
+    flat = np.full(450, 0.5)  # every lag alike: the plateau fills the whole search
+    assert tempo._refine(flat, FR, 100.0, spread=0.06, plateau=True) == pytest.approx(100.0, rel=1e-9)
+    flat[60] = 0.55  # a peak at 100 BPM, the plateau on both sides of it to the ends
+    assert tempo._refine(flat, FR, 100.0, spread=0.06, plateau=True) == pytest.approx(100.0, rel=1e-6)
+    # a plateau from 98 to 104 BPM within 94-106: its middle, by the log of the tempo
+    lags = np.arange(450.0)
+    acf = np.where((lags >= 60.0 * FR / 104.0 - 0.5) & (lags <= 60.0 * FR / 98.0 + 0.5), 1.0, 0.1)
+    acf[int(round(60.0 * FR / 101.0))] = 1.2
+    got = tempo._refine(acf, FR, 100.0, spread=0.06, plateau=True)
+    assert 99.0 < got < 102.0
 
 
 # -- a chunk that follows the song ----------------------------------------------------------
@@ -372,6 +510,17 @@ def test_a_chunk_with_a_pulse_of_its_own_is_stated_in_the_range_too():
     assert [t.bpm for t in rest] == pytest.approx([131.0, 131.0], rel=0.02)
 
 
+@pytest.mark.parametrize("long, short", [(90.0, 120.0), (120.0, 90.0)])
+def test_the_longest_section_sets_the_songs_tempo_however_loud_a_shorter_one_is(long, short):
+    # 24 s of soft clicks, then 12 s of clicks ten times as loud at a tempo 4/3 or 3/4 off:
+    # read over the whole, the loud section would win (its windows weigh more)
+    y = np.concatenate([0.1 * click_track(long, 24.0, SR), click_track(short, 12.0, SR)])
+    fs = features_of(y, chunk_s=12.0)
+    assert estimate_tempo(fs).bpm == pytest.approx(long, rel=0.01)
+    assert [t.bpm for t in chunk_tempos(fs, song=estimate_tempo(fs))] == pytest.approx(
+        [long, long, short], rel=0.01)
+
+
 def test_a_faint_chunk_pulse_is_marked_faint():
     fr = tempo._bands_of(features_of(np.zeros(SR)), None)[1]
     # a floor of hiss in 60 % of the frames (its median), clicks 2 and 4 times as high
@@ -381,3 +530,8 @@ def test_a_faint_chunk_pulse_is_marked_faint():
     assert tempo._chunk_pulse(clear, fr)[3] is False
     assert tempo._chunk_pulse(faint, fr)[3] is True
     assert MIN_BPM < tempo._chunk_pulse(faint, fr)[2] < MAX_BPM
+    # faint onsets at random: no pulse to read
+    at = np.sort(np.random.default_rng(5).choice(int(10.0 * fr), 20, replace=False))
+    scattered = hiss.copy()
+    scattered[at] += 1.0
+    assert tempo._chunk_pulse(np.tile(scattered, (3, 1)), fr) is None
