@@ -327,6 +327,26 @@ def test_harmony_is_read_from_four_seconds_of_chroma_on():
     assert _harmony_acf(np.zeros((12, 45)), rate) is None
 
 
+def test_the_harmonic_changes_pulse_at_the_chords_rate():
+    # a drumless chorale, one chord a beat at 66: its harmonic change pulses on the beat
+    from benchmarks.errorcases import chorale
+    from core.analysis.beatevidence import _harmony_pulses
+
+    fs = features_of(chorale(bpm=66.0, seconds=20.0, sr=SR, seed=2))
+    table, _bands, _fr = _table(fs)
+    pr = fs.pitch_frame_rate
+    novelty = per.PulseEnvelope(np.maximum(per.chroma_novelty(fs.chroma), 0.0))
+    names = ("harmony pulse alternation", "harmony pulse faster alternation",
+             "harmony pulse contrast")
+    cols = [FEATURE_NAMES.index(n) for n in names]
+    for bpm, row in zip(table["cands"], table["features"], strict=True):
+        assert row[cols].tolist() == pytest.approx(_harmony_pulses(novelty, bpm, pr))
+    beat = int(np.argmin([abs(c - 66.0) for c in table["cands"]]))
+    salience, alternation, _ = per.pulse_measures(novelty, 60.0 * pr / 66.0, pr)
+    assert table["features"][beat, cols[0]] == pytest.approx(alternation) and alternation > 0.5
+    assert table["features"][beat, cols[2]] > 0.0  # the beat more than its half
+
+
 def test_the_harmonic_change_is_the_same_at_any_level():
     chroma = np.random.default_rng(2).random((12, 80)) ** 4
     assert per.chroma_novelty(chroma * 1e-4) == pytest.approx(per.chroma_novelty(chroma))
