@@ -312,7 +312,7 @@ def run_group(name: str, *, workdir: Path, jobs: int, nice: int, survivors: bool
     # a sample or a selection) starts mutmut's own record afresh.
     earlier = _statuses(scratch) if retest and (scratch / "mutants").exists() else {}
     retest = bool(earlier)  # nothing to test again: a first run
-    if sample or only:
+    if sample or only or retest:
         # Generate every mutant (and the coverage mutmut needs) without testing any: the
         # run stops, as meant, on a name that matches nothing.
         proc = _mutmut(scratch, "run", "--max-children", str(jobs), _NO_MUTANT, nice=nice)
@@ -322,6 +322,13 @@ def run_group(name: str, *, workdir: Path, jobs: int, nice: int, survivors: bool
         everything = _statuses(scratch)
         if not everything:
             raise SystemExit(f"mutmut generated no mutants for {name}")
+        # A retest after the code changed: mutmut numbered the edited functions' mutants
+        # afresh, so the earlier verdicts no longer name them.  Said before any is tested.
+        gone = [k for k in earlier if k not in everything]
+        if gone:
+            raise SystemExit(f"{len(gone)} mutants of the earlier run no longer exist (e.g. "
+                             f"{gone[0]}): the code changed since; run with --fresh")
+    if sample or only:
         chosen = chosen_names(everything, only, sample, seed)
         if not chosen:
             raise SystemExit(f"no mutant of {name} matches {' '.join(only)}")
@@ -343,10 +350,6 @@ def run_group(name: str, *, workdir: Path, jobs: int, nice: int, survivors: bool
             raise SystemExit(f"mutmut run failed for {name} (exit {proc.returncode})")
     status = _statuses(scratch)
     if retest:
-        gone = [k for k in names if k not in status]
-        if gone:  # the code changed since the earlier run: its mutants were numbered afresh
-            raise SystemExit(f"{len(gone)} mutants of the earlier run no longer exist (e.g. "
-                             f"{gone[0]}): the code changed since; run with --fresh")
         status = {k: (status[k] if k in names else st) for k, st in previous.items()}
     elif chosen:
         status = {k: status[k] for k in chosen}

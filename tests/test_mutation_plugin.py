@@ -102,10 +102,12 @@ def test_a_retest_after_the_code_changed_says_to_start_afresh(tmp_path, monkeypa
     (tmp_path / "key" / "mutants").mkdir(parents=True)
     (tmp_path / "key" / "pyproject.toml").write_text("[project]\n", encoding="utf-8")
     record = {"core.a.x_f__mutmut_1": "killed", "core.a.x_f__mutmut_9": "survived"}
+    runs = []
 
     def mutmut(workdir, *args, nice):
         if args[0] == "run":  # the edited function has eight mutants now
-            record.pop("core.a.x_f__mutmut_9")
+            runs.append(args[3:])
+            record.pop("core.a.x_f__mutmut_9", None)
         listing = "".join(f"    {k}: {v}\n" for k, v in record.items())
         return subprocess.CompletedProcess([], 0, stdout=listing, stderr="")
 
@@ -114,6 +116,38 @@ def test_a_retest_after_the_code_changed_says_to_start_afresh(tmp_path, monkeypa
     with pytest.raises(SystemExit, match="x_f__mutmut_9.*run with --fresh"):
         mutation.run_group("key", workdir=tmp_path, jobs=1, nice=0, survivors=False,
                            retest=True)
+    # said once the mutants were generated again, before any survivor was tested
+    assert runs == [(mutation._NO_MUTANT,)]
+
+
+def test_a_retest_with_the_code_unchanged_tests_the_survivors_alone(tmp_path, monkeypatch):
+    import subprocess
+
+    from benchmarks import mutation
+
+    (tmp_path / "key" / "mutants").mkdir(parents=True)
+    (tmp_path / "key" / "pyproject.toml").write_text("[project]\n", encoding="utf-8")
+    record = {"core.a.x_f__mutmut_1": "killed", "core.a.x_f__mutmut_2": "survived",
+              "core.a.x_f__mutmut_3": "no tests"}
+    runs = []
+
+    def mutmut(workdir, *args, nice):
+        if args[0] == "run":
+            runs.append(args[3:])
+            if args[3:] == (mutation._NO_MUTANT,):
+                record.update(dict.fromkeys(record, "not checked"))
+            else:
+                record["core.a.x_f__mutmut_2"] = "killed"
+        listing = "".join(f"    {k}: {v}\n" for k, v in record.items())
+        return subprocess.CompletedProcess([], 0, stdout=listing, stderr="")
+
+    monkeypatch.setattr(mutation, "_mutmut", mutmut)
+    monkeypatch.setattr(mutation, "_scratch", lambda path: path)
+    monkeypatch.setattr(mutation, "equivalent_mutants", lambda: set())
+    out = mutation.run_group("key", workdir=tmp_path, jobs=1, nice=0, survivors=False,
+                             retest=True)
+    assert runs == [(mutation._NO_MUTANT,), ("core.a.x_f__mutmut_2", "core.a.x_f__mutmut_3")]
+    assert (out["mutants"], out["killed"]) == (3, 2)
 
 
 def test_every_hand_made_bug_still_finds_the_code_it_changes():
