@@ -101,6 +101,14 @@ def test_the_median_of_each_row():
     assert per._row_medians(x[:, :7]) == pytest.approx(np.median(x[:, :7], axis=1))
 
 
+def test_the_lag_histogram_reads_each_windows_best_lag_within_the_range():
+    windows = np.zeros((1, 300))
+    windows[0, 10] = 1.0  # 600 BPM, outside the range
+    windows[0, 50] = 0.4  # 120 BPM
+    hist = per.lag_histogram(windows, FR)
+    assert hist[45:56].sum() == pytest.approx(1.0) and hist[:20].sum() == 0.0
+
+
 def test_the_lag_histogram_spreads_a_lag_over_one_percent_of_it():
     windows = np.zeros((1, 300))
     windows[0, 200] = 1.0
@@ -125,6 +133,13 @@ def test_loud_windows_weigh_more_than_quiet_ones():
     assert acf[50] > 1.5 * alike[50] and acf[80] < 0.02  # the loud pulse, hardly the quiet
 
 
+def test_a_silent_window_has_no_periodicity_of_its_own():
+    env = np.concatenate([np.zeros(1800), _clicks(120.0, 12.0)])
+    _, windows = per.periodicity(env, FR, windows=True)
+    assert not windows[0].any()  # 0-12 s: silence
+    assert windows[-1][50] > 0.3  # (the window's triangle left in)
+
+
 def test_the_windows_returned_are_the_first_envelopes():
     a, b = _clicks(120.0, 20.0), _clicks(90.0, 20.0)
     _, alone = per.periodicity(a, FR, windows=True)
@@ -143,6 +158,9 @@ def test_a_vertex_lies_within_half_a_sample_and_an_end_counts_itself_as_its_neig
     assert per.vertex_offsets(np.array([0.0, 1.0, 1.9]), [1]).tolist() == [0.5]
     # a symmetric peak: the vertex is the point
     assert per.vertex_offsets(np.array([0.5, 1.0, 0.5]), [1]).tolist() == [0.0]
+    # no bend down (a straight line, a trough): 0
+    line = np.array([0.0, 1.0, 2.0, 3.0, 2.0, 3.0])
+    assert per.vertex_offsets(line, [1, 2, 4]).tolist() == [0.0, 0.0, 0.0]
 
 
 def test_a_steady_envelope_has_pulses_that_carry_no_onset():
@@ -184,7 +202,8 @@ def test_the_share_of_the_histogram_near_a_lag_stays_within_4_percent():
 # -- onsets ---------------------------------------------------------------------------------
 
 def test_clear_onsets_of_a_silent_or_empty_envelope_are_none():
-    assert clear_onsets(np.zeros(50), FR).tolist() == [False] * 50
+    silent = clear_onsets(np.zeros(50), FR)
+    assert silent.dtype == bool and not silent.any() and silent.shape == (50,)
     assert clear_onsets(np.zeros(0), FR).shape == (0,)
 
 
@@ -288,6 +307,19 @@ def test_each_candidates_evidence_reads_what_its_name_says(clicks_117):
             assert row[col[f"{band} alternation"]] == 0.0
     beat = int(np.argmin([abs(c - 117.3) for c in table["cands"]]))
     assert table["features"][beat, col["mid periodicity"]] > 0.3
+    # the salience and its contrast with the level twice as fast, on the accents and the
+    # mid band; the fastest even level
+    prep = per.prepare_bands(bands, fr)
+    for bpm, row in zip(table["cands"], table["features"], strict=True):
+        period = 60.0 * fr / bpm
+        for name, env in (("accent", prep[0] + prep[1]), ("mid", prep[1])):
+            sal, alt, _ = per.pulse_measures(env, period, fr)
+            fast_sal, fast_alt, _ = per.pulse_measures(env, period / 2, fr)
+            assert row[col[f"{name} contrast"]] == pytest.approx(np.log(sal / fast_sal))
+            assert row[col[f"{name} salience"]] == pytest.approx(np.log(sal))
+        sal, alt, _ = per.pulse_measures(prep[0] + prep[1], period, fr)
+        _, fast_alt, _ = per.pulse_measures(prep[0] + prep[1], period / 2, fr)
+        assert row[col["fastest even level"]] == pytest.approx(alt * (1.0 - fast_alt))
 
 
 def test_fewer_onsets_than_one_a_second_are_counted_as_they_are():
@@ -345,6 +377,14 @@ def test_the_harmonic_changes_pulse_at_the_chords_rate():
     salience, alternation, _ = per.pulse_measures(novelty, 60.0 * pr / 66.0, pr)
     assert table["features"][beat, cols[0]] == pytest.approx(alternation) and alternation > 0.5
     assert table["features"][beat, cols[2]] > 0.0  # the beat more than its half
+
+
+def test_the_harmonic_change_has_one_value_per_frame():
+    chroma = np.random.default_rng(2).random((12, 80))
+    nov = per.chroma_novelty(chroma)
+    assert nov.shape == (80,)
+    steady = per.chroma_novelty(np.tile(chroma[:, :1], (1, 30)))
+    assert steady == pytest.approx(np.zeros(30))  # the same chord throughout: no change
 
 
 def test_the_harmonic_change_is_the_same_at_any_level():
@@ -415,6 +455,12 @@ def test_in_a_range_the_tempo_found_is_kept_beside_the_one_stated(clicks_117):
 def test_the_trees_refuse_a_baseline_that_is_no_number():
     data = {"features": list(FEATURE_NAMES), "baseline": float("nan"), "trees": []}
     with pytest.raises(ValueError, match=r"^the tempo trees' 'baseline' must be a finite number$"):
+        trees_from_json(data)
+
+
+def test_the_trees_refuse_a_file_fitted_on_other_features():
+    data = {"features": list(FEATURE_NAMES[:-1]), "baseline": 0.0, "trees": []}
+    with pytest.raises(ValueError, match=r"^the tempo trees were fitted on other candidate features$"):
         trees_from_json(data)
 
 
@@ -539,6 +585,20 @@ def test_the_longest_section_sets_the_songs_tempo_however_loud_a_shorter_one_is(
     assert estimate_tempo(fs).bpm == pytest.approx(long, rel=0.01)
     assert [t.bpm for t in chunk_tempos(fs, song=estimate_tempo(fs))] == pytest.approx(
         [long, long, short], rel=0.01)
+
+
+def test_a_chunk_read_on_its_own_keeps_the_range_of_tempi_asked_for():
+    # 12 s of clicks at 160, then 24 s at 131: read up to 110 BPM, the song is 65.5 and the
+    # first chunk, no relative of it, is read on its own, within the range too
+    fs = features_of(np.concatenate([click_track(160.0, 12.0, SR, accent=2),
+                                     click_track(131.0, 24.0, SR)]), chunk_s=12.0)
+    assert [t.bpm for t in chunk_tempos(fs, song=estimate_tempo(fs))] == pytest.approx(
+        [160.0, 131.0, 131.0], rel=0.01)
+    song = estimate_tempo(fs, max_bpm=110.0)
+    assert song.bpm == pytest.approx(65.5, rel=0.01)
+    chunks = chunk_tempos(fs, song=song, max_bpm=110.0)
+    assert all(t.bpm <= 110.0 for t in chunks), chunks
+    assert min(abs(chunks[0].bpm * f / 160.0 - 1.0) for f in (2, 3)) < 0.01  # 80 or 53.3
 
 
 def test_a_faint_chunk_pulse_is_marked_faint():
