@@ -1,10 +1,10 @@
 """The Chunks tab: the selected song's values chunk by chunk.
 
 Every song is analyzed in chunks (30 s by default), and each chunk keeps its own tempo, key
-and loudness, with how far its tempo and key can be trusted.  For the one analyzed song selected in the table, this tab shows them in a
-table beside a plot of each chunk's tempo against time, with the song's tempo drawn across
-it in the band of 4 % within which a chunk reads as the song's tempo (Acc1's tolerance,
-the band the "Tempo varies" flag uses).  A line above names the song, its tempo and key,
+and loudness, with how far its tempo and key can be trusted.  For the one analyzed song
+selected in the table, this tab shows them in a table beside a plot of each chunk's tempo
+against time, with the song's tempo drawn across it in the band of 4 % within which a
+chunk reads as the song's tempo (Acc1's tolerance, the band the "Tempo varies" flag uses).  A line above names the song, its tempo and key,
 and whether its tempo varies or its key modulates; a tempo or key the user set is named
 there with the pencil the song table marks it with, the analyzer's after it.  The chunks
 were weighed against the analyzer's tempo, so the line across the plot and its band stay
