@@ -59,33 +59,46 @@ def test_a_run_can_be_narrowed_to_the_mutants_of_one_function():
     assert picked == mutation.chosen_names(names, ("core.a.*",), 2, seed=3)
 
 
-def test_a_retest_of_a_selection_runs_only_its_survivors(tmp_path, monkeypatch, capsys):
-    """Generating the mutants of a selection again starts mutmut's record afresh: a retest
-    reads the earlier verdicts first, runs the survivors alone and keeps the kills."""
+def _fake_mutmut(monkeypatch, tmp_path, group: str, record: dict, on_run) -> list:
+    """A scratch folder for ``group`` and a stand-in for mutmut over ``record`` (mutant name
+    -> verdict): each ``mutmut run`` is noted in the list returned and handed to ``on_run``
+    (the names it was given); every call lists the record as mutmut does."""
     import subprocess
 
     from benchmarks import mutation
 
-    names = [f"core.a.x_f__mutmut_{i}" for i in (1, 2, 3)]
-    (tmp_path / "analysis" / "mutants").mkdir(parents=True)
-    (tmp_path / "analysis" / "pyproject.toml").write_text("[project]\n", encoding="utf-8")
-    record = {"core.a.x_f__mutmut_1": "killed", "core.a.x_f__mutmut_2": "survived",
-              "core.a.x_f__mutmut_3": "killed"}
+    (tmp_path / group / "mutants").mkdir(parents=True)
+    (tmp_path / group / "pyproject.toml").write_text("[project]\n", encoding="utf-8")
     runs = []
 
     def mutmut(workdir, *args, nice):
         if args[0] == "run":
             runs.append(args[3:])
-            if args[3:] == (mutation._NO_MUTANT,):
-                record.update(dict.fromkeys(names, "not checked"))  # a record afresh
-            else:
-                record.update(dict.fromkeys(args[3:], "killed"))
+            on_run(args[3:])
         listing = "".join(f"    {k}: {v}\n" for k, v in record.items())
         return subprocess.CompletedProcess([], 0, stdout=listing, stderr="")
 
     monkeypatch.setattr(mutation, "_mutmut", mutmut)
     monkeypatch.setattr(mutation, "_scratch", lambda path: path)
     monkeypatch.setattr(mutation, "equivalent_mutants", lambda: set())
+    return runs
+
+
+def test_a_retest_of_a_selection_runs_only_its_survivors(tmp_path, monkeypatch):
+    """Generating the mutants of a selection again starts mutmut's record afresh: a retest
+    reads the earlier verdicts first, runs the survivors alone and keeps the kills."""
+    from benchmarks import mutation
+
+    record = {"core.a.x_f__mutmut_1": "killed", "core.a.x_f__mutmut_2": "survived",
+              "core.a.x_f__mutmut_3": "killed"}
+
+    def on_run(names):
+        if names == (mutation._NO_MUTANT,):
+            record.update(dict.fromkeys(record, "not checked"))  # a record afresh
+        else:
+            record.update(dict.fromkeys(names, "killed"))
+
+    runs = _fake_mutmut(monkeypatch, tmp_path, "analysis", record, on_run)
     out = mutation.run_group("analysis", workdir=tmp_path, jobs=1, nice=0, survivors=False,
                              retest=True, only=("core.a.x_f__mutmut_*",))
     assert runs == [(mutation._NO_MUTANT,), ("core.a.x_f__mutmut_2",)]
@@ -94,56 +107,33 @@ def test_a_retest_of_a_selection_runs_only_its_survivors(tmp_path, monkeypatch, 
 
 def test_a_retest_after_the_code_changed_says_to_start_afresh(tmp_path, monkeypatch):
     """A survivor of the earlier run that the code no longer has (its function was edited,
-    and mutmut numbered its mutants afresh) stops the retest with what to do."""
-    import subprocess
-
+    and mutmut numbered its mutants afresh) stops the retest with what to do, before any
+    survivor is tested."""
     from benchmarks import mutation
 
-    (tmp_path / "key" / "mutants").mkdir(parents=True)
-    (tmp_path / "key" / "pyproject.toml").write_text("[project]\n", encoding="utf-8")
     record = {"core.a.x_f__mutmut_1": "killed", "core.a.x_f__mutmut_9": "survived"}
-    runs = []
-
-    def mutmut(workdir, *args, nice):
-        if args[0] == "run":  # the edited function has eight mutants now
-            runs.append(args[3:])
-            record.pop("core.a.x_f__mutmut_9", None)
-        listing = "".join(f"    {k}: {v}\n" for k, v in record.items())
-        return subprocess.CompletedProcess([], 0, stdout=listing, stderr="")
-
-    monkeypatch.setattr(mutation, "_mutmut", mutmut)
-    monkeypatch.setattr(mutation, "_scratch", lambda path: path)
+    # the edited function has eight mutants now
+    runs = _fake_mutmut(monkeypatch, tmp_path, "key", record,
+                        lambda names: record.pop("core.a.x_f__mutmut_9", None))
     with pytest.raises(SystemExit, match="x_f__mutmut_9.*run with --fresh"):
         mutation.run_group("key", workdir=tmp_path, jobs=1, nice=0, survivors=False,
                            retest=True)
-    # said once the mutants were generated again, before any survivor was tested
     assert runs == [(mutation._NO_MUTANT,)]
 
 
 def test_a_retest_with_the_code_unchanged_tests_the_survivors_alone(tmp_path, monkeypatch):
-    import subprocess
-
     from benchmarks import mutation
 
-    (tmp_path / "key" / "mutants").mkdir(parents=True)
-    (tmp_path / "key" / "pyproject.toml").write_text("[project]\n", encoding="utf-8")
     record = {"core.a.x_f__mutmut_1": "killed", "core.a.x_f__mutmut_2": "survived",
               "core.a.x_f__mutmut_3": "no tests"}
-    runs = []
 
-    def mutmut(workdir, *args, nice):
-        if args[0] == "run":
-            runs.append(args[3:])
-            if args[3:] == (mutation._NO_MUTANT,):
-                record.update(dict.fromkeys(record, "not checked"))
-            else:
-                record["core.a.x_f__mutmut_2"] = "killed"
-        listing = "".join(f"    {k}: {v}\n" for k, v in record.items())
-        return subprocess.CompletedProcess([], 0, stdout=listing, stderr="")
+    def on_run(names):
+        if names == (mutation._NO_MUTANT,):
+            record.update(dict.fromkeys(record, "not checked"))
+        else:
+            record["core.a.x_f__mutmut_2"] = "killed"
 
-    monkeypatch.setattr(mutation, "_mutmut", mutmut)
-    monkeypatch.setattr(mutation, "_scratch", lambda path: path)
-    monkeypatch.setattr(mutation, "equivalent_mutants", lambda: set())
+    runs = _fake_mutmut(monkeypatch, tmp_path, "key", record, on_run)
     out = mutation.run_group("key", workdir=tmp_path, jobs=1, nice=0, survivors=False,
                              retest=True)
     assert runs == [(mutation._NO_MUTANT,), ("core.a.x_f__mutmut_2", "core.a.x_f__mutmut_3")]
