@@ -40,10 +40,11 @@ class ChunkResult:
     bpm_confidence, key_confidence : float or None
         How far the chunk's own tempo and key can be trusted, 0 to 1 (``None`` without a
         value, and in results stored before chunks kept them).  A chunk's tempo is as sure
-        as its beat repeats (its periodicity at the beat over 0.3, capped at 1); its key as
-        its margin over the next key (over 0.15, capped at 1) times how well the key's
-        template fits its chroma.  A short chunk, a break or a bridge scores low: its value
-        is a hint, not a measurement.
+        as its beat repeats: its periodicity at the beat over 0.3, capped at 1, times (for
+        a chunk read on its own rather than on the song's beat) the probability the
+        decision gives its tempo.  Its key: its margin over the next key (over 0.15, capped
+        at 1) times how well the key's template fits its chroma.  A short chunk, a break or
+        a bridge scores low: its value is a hint, not a measurement.
     """
 
     index: int
