@@ -564,6 +564,17 @@ def test_a_chunk_at_another_octave_of_the_songs_tempo_is_read_on_its_own():
     assert tempo._follow_song(None, 10.0, FR, 117.0).bpm is None
 
 
+def test_in_a_range_a_chunk_is_sharpened_at_the_octave_it_beats_at():
+    # the song found at 60 and stated at 120 (range 88-176); the chunk repeats at 60 alone
+    # (lags of 100 frames), so its beat is sharpened and measured there, then stated at 120
+    est = tempo._follow_song(_pulse(60.0, 0.15), 10.0, FR, 120.0, floor=88.0)
+    assert est.bpm == pytest.approx(120.0, rel=0.005)
+    assert est.periodicity == pytest.approx(0.15, abs=0.01)
+    assert est.confidence == pytest.approx(0.5, abs=0.04)
+    # 8/3 of the song's tempo is no relative of any of its octaves
+    assert tempo._follow_song(_pulse(160.0, 0.5), 10.0, FR, 60.0, floor=44.0) is None
+
+
 def test_a_chunk_with_a_pulse_of_its_own_is_stated_in_the_range_too():
     # 12 s at 80, then 24 s at 131: the song is 131 (its longest section) and the first
     # chunk, read on its own, is stated in the range 88-176 as the song is
