@@ -612,6 +612,19 @@ def test_a_chunk_read_on_its_own_keeps_the_range_of_tempi_asked_for():
     assert min(abs(chunks[0].bpm * f / 160.0 - 1.0) for f in (2, 3)) < 0.01  # 80 or 53.3
 
 
+def test_of_two_sections_as_long_as_each_other_the_first_sets_the_tempo():
+    # two chunks of 18 s: soft clicks at 90 throughout the first, loud ones at 120 in most
+    # of the second
+    y = np.concatenate([0.1 * click_track(90.0, 24.0, SR), click_track(120.0, 12.0, SR)])
+    assert estimate_tempo(features_of(y, chunk_s=18.0)).bpm == pytest.approx(90.0, rel=0.01)
+
+
+def test_in_a_range_a_tempo_just_under_an_octave_of_another_is_one_reading_with_it():
+    assert tempo._one_tempo(np.array([60.0, 119.0]), 88.0).all()
+    assert not tempo._one_tempo(np.array([60.0, 119.0]), 0.0)[0, 1]
+    assert not tempo._one_tempo(np.array([60.0, 110.0]), 88.0)[0, 1]
+
+
 def test_a_faint_chunk_pulse_is_marked_faint():
     fr = tempo._bands_of(features_of(np.zeros(SR)), None)[1]
     # a floor of hiss in 60 % of the frames (its median), clicks 2 and 4 times as high
