@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from benchmarks.errorcases import chorale
 from benchmarks.synth import click_track, render_song
 from core.analysis import periodicity as per
 from core.analysis import tempo
@@ -29,6 +30,8 @@ from tests.core.streams import features_of
 
 SR = 22050
 FR = 100.0  # frames per second of the envelopes built by hand
+#: Onset frames per second of a stream at :data:`SR` (bands built by hand at the analyzer's rate).
+STREAM_FR = features_of(np.zeros(SR)).frame_rate
 
 
 def _clicks(bpm: float, seconds: float, *, fr: float = FR, height: float = 1.0,
@@ -52,6 +55,13 @@ def clicks_117():
     fs = features_of(click_track(117.3, 12.0, SR))
     table, bands, fr = _table(fs)
     return fs, table, bands, fr
+
+
+@pytest.fixture(scope="module")
+def chorale_66():
+    """A drumless chorale, one chord a beat at 66 BPM: its harmony's changes weigh in the
+    decision."""
+    return features_of(chorale(bpm=66.0, seconds=20.0, sr=SR, seed=2))
 
 
 # -- periodicity measures -------------------------------------------------------------------
@@ -286,7 +296,8 @@ def test_the_pitch_of_a_span_is_cut_at_its_own_seconds():
 def test_each_candidates_evidence_reads_what_its_name_says(clicks_117):
     _fs, table, bands, fr = clicks_117
     col = {name: FEATURE_NAMES.index(name) for name in FEATURE_NAMES}
-    rate = _onset_rate(per.prepare_bands(bands, fr).sum(axis=0), fr)
+    prep = per.prepare_bands(bands, fr)
+    rate = _onset_rate(prep.sum(axis=0), fr)
     for bpm, row in zip(table["cands"], table["features"], strict=True):
         period = 60.0 * fr / bpm
         assert row[col["periodicity at 3 periods"]] == pytest.approx(
@@ -305,25 +316,22 @@ def test_each_candidates_evidence_reads_what_its_name_says(clicks_117):
         for band in ("low", "high"):
             assert row[col[f"{band} periodicity"]] == 0.0
             assert row[col[f"{band} alternation"]] == 0.0
-    beat = int(np.argmin([abs(c - 117.3) for c in table["cands"]]))
-    assert table["features"][beat, col["mid periodicity"]] > 0.3
-    # the salience and its contrast with the level twice as fast, on the accents and the
-    # mid band; the fastest even level
-    prep = per.prepare_bands(bands, fr)
-    for bpm, row in zip(table["cands"], table["features"], strict=True):
-        period = 60.0 * fr / bpm
-        for name, env in (("accent", prep[0] + prep[1]), ("mid", prep[1])):
-            sal, alt, _ = per.pulse_measures(env, period, fr)
-            fast_sal, fast_alt, _ = per.pulse_measures(env, period / 2, fr)
+        # the salience and its contrast with the level twice as fast, on the accents and
+        # the mid band; the fastest even level, on the accents
+        measures = {name: (per.pulse_measures(env, period, fr),
+                           per.pulse_measures(env, period / 2, fr))
+                    for name, env in (("accent", prep[0] + prep[1]), ("mid", prep[1]))}
+        for name, ((sal, _, _), (fast_sal, _, _)) in measures.items():
             assert row[col[f"{name} contrast"]] == pytest.approx(np.log(sal / fast_sal))
             assert row[col[f"{name} salience"]] == pytest.approx(np.log(sal))
-        sal, alt, _ = per.pulse_measures(prep[0] + prep[1], period, fr)
-        _, fast_alt, _ = per.pulse_measures(prep[0] + prep[1], period / 2, fr)
+        (_, alt, _), (_, fast_alt, _) = measures["accent"]
         assert row[col["fastest even level"]] == pytest.approx(alt * (1.0 - fast_alt))
+    beat = int(np.argmin([abs(c - 117.3) for c in table["cands"]]))
+    assert table["features"][beat, col["mid periodicity"]] > 0.3
 
 
 def test_fewer_onsets_than_one_a_second_are_counted_as_they_are():
-    fr = 86.1328125
+    fr = STREAM_FR
     bands = np.tile(_clicks(50.0, 16.0, fr=fr), (3, 1))
     table = candidate_table(bands, fr)
     rate = _onset_rate(per.prepare_bands(bands, fr).sum(axis=0), fr)
@@ -334,7 +342,7 @@ def test_fewer_onsets_than_one_a_second_are_counted_as_they_are():
 
 
 def test_the_drum_gate_opens_between_8_and_20_percent_of_onset_strength_in_the_cymbals():
-    fr = 86.1328125
+    fr = STREAM_FR
     env = _clicks(100.0, 12.0, fr=fr)
     col = FEATURE_NAMES.index("log2 tempo x drum gate")
     octave = FEATURE_NAMES.index("log2 tempo")
@@ -359,12 +367,11 @@ def test_harmony_is_read_from_four_seconds_of_chroma_on():
     assert _harmony_acf(np.zeros((12, 45)), rate) is None
 
 
-def test_the_harmonic_changes_pulse_at_the_chords_rate():
-    # a drumless chorale, one chord a beat at 66: its harmonic change pulses on the beat
-    from benchmarks.errorcases import chorale
+def test_the_harmonic_changes_pulse_at_the_chords_rate(chorale_66):
+    # one chord a beat at 66: the harmonic change pulses on the beat
     from core.analysis.beatevidence import _harmony_pulses
 
-    fs = features_of(chorale(bpm=66.0, seconds=20.0, sr=SR, seed=2))
+    fs = chorale_66
     table, _bands, _fr = _table(fs)
     pr = fs.pitch_frame_rate
     novelty = per.PulseEnvelope(np.maximum(per.chroma_novelty(fs.chroma), 0.0))
@@ -494,11 +501,8 @@ def test_the_tempo_range_may_reach_its_limits(clicks_117):
             estimate_tempo(fs, floor_bpm=bad)
 
 
-def test_a_span_of_frames_is_read_with_its_pitch():
-    # a drumless chorale: its harmony's changes weigh in the decision
-    from benchmarks.errorcases import chorale
-
-    fs = features_of(chorale(bpm=66.0, seconds=20.0, sr=SR, seed=2))
+def test_a_span_of_frames_is_read_with_its_pitch(chorale_66):
+    fs = chorale_66
     n = fs.onset_bands.shape[1]
     whole, span = estimate_tempo(fs), estimate_tempo(fs, frames=(0, n))
     # (the span's pitch frames are its onset frames' to the nearest one)
@@ -593,8 +597,9 @@ def test_the_longest_section_sets_the_songs_tempo_however_loud_a_shorter_one_is(
     # read over the whole, the loud section would win (its windows weigh more)
     y = np.concatenate([0.1 * click_track(long, 24.0, SR), click_track(short, 12.0, SR)])
     fs = features_of(y, chunk_s=12.0)
-    assert estimate_tempo(fs).bpm == pytest.approx(long, rel=0.01)
-    assert [t.bpm for t in chunk_tempos(fs, song=estimate_tempo(fs))] == pytest.approx(
+    song = estimate_tempo(fs)
+    assert song.bpm == pytest.approx(long, rel=0.01)
+    assert [t.bpm for t in chunk_tempos(fs, song=song)] == pytest.approx(
         [long, long, short], rel=0.01)
 
 
@@ -626,7 +631,7 @@ def test_in_a_range_a_tempo_just_under_an_octave_of_another_is_one_reading_with_
 
 
 def test_a_faint_chunk_pulse_is_marked_faint():
-    fr = tempo._bands_of(features_of(np.zeros(SR)), None)[1]
+    fr = STREAM_FR
     # a floor of hiss in 60 % of the frames (its median), clicks 2 and 4 times as high
     hiss = (np.random.default_rng(4).random(int(10.0 * fr)) < 0.6).astype(float)
     clear = np.tile(_clicks(120.0, 10.0, fr=fr, height=3.0) + hiss, (3, 1))
