@@ -85,6 +85,22 @@ def test_a_song_before_a_long_noise_floor_keeps_its_key(key, style):
     assert est.key == key, est
 
 
+@pytest.mark.parametrize(("key", "style"), [(Key(9, "minor"), "rock"), (Key(5, "major"), "ballad")])
+def test_a_short_piece_before_minutes_of_digital_silence_is_read_as_alone(key, style):
+    """8 s of a song, then 200 s of digital silence (a jingle at the head of a long file, a
+    hidden track's lead-in read the other way round): the music is under 5 % of the frames.
+    Its key and the decision's confidence are as for the 8 s alone.  Measured against the
+    frames' 95th percentile, silence here, no frame stood out and no evidence was read (a
+    confidence of 0.05); over a floor of filter residue the ending and the final chord were
+    read from the silence."""
+    y = render_song(bpm=100.0, key=key, seconds=8.0, sr=SR, seed=5, style=style).mean(axis=1)
+    alone = estimate_key(_features(y.astype(np.float32)))
+    padded = estimate_key(_features(np.concatenate([y, np.zeros(200 * SR)]).astype(np.float32)))
+    assert alone.key == padded.key == key
+    assert padded.confidence == pytest.approx(alone.confidence, abs=0.05)
+    assert padded.confidence > 0.5
+
+
 def test_silence_has_no_key():
     est = estimate_key(_features(silence(8.0, SR)))
     assert est.key is None and est.confidence == 0.0 and est.reason == NO_KEY_SILENT

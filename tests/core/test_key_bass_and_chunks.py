@@ -144,3 +144,44 @@ def test_why_a_chunk_has_no_key():
     assert (third.key, third.reason) == (None, NO_KEY_FEW)
     assert (fourth.key, fourth.reason) == (None, NO_KEY_FEW)
     assert (last.key, last.reason) == (A_MINOR, "")
+
+
+def test_a_chunks_scores_put_its_key_first():
+    """A chunk's scores (its profile's fit to each key, plus the song's scores as its prior)
+    rank the key it is given first, alone or leaning on the song."""
+    chroma, bass = _a_c_e_g(9, frames=400)
+    chroma[[0, 4, 7], 200:] = 1.0  # the second chunk: C major's triad over C
+    chroma[9, 200:] = 0.0
+    bass[:, 200:] = 0.0
+    bass[0, 200:] = 1.0
+    arrays = _Arrays(chroma, bass, [(0, 200), (200, 400)])
+    song = estimate_key(chroma, bass_chroma=bass, frame_rate=RATE)
+    for chunks in (chunk_keys(arrays), chunk_keys(arrays, song=song)):
+        assert [c.key for c in chunks] == [A_MINOR, C_MAJOR]
+        for c in chunks:
+            assert int(np.argmax(c.scores)) == c.key.index
+
+
+def test_a_pitch_class_at_a_fifth_of_the_strongest_counts():
+    """Three pitch classes make a key when the two weaker reach exactly a fifth of the
+    strongest (C at 1, E and G at 0.2 of the profile); at just under a fifth they are one
+    pitch class."""
+    from core.analysis.key import _key_likeness
+
+    profile = np.zeros(12)
+    profile[0], profile[[4, 7]] = 1.0, 0.2
+    plain, reason = _key_likeness(profile)
+    assert plain is not None and reason == ""
+    profile[[4, 7]] = 0.2 - 1e-9
+    assert _key_likeness(profile) == (None, NO_KEY_FEW)
+
+
+def test_the_key_table_of_silence_is_none_and_of_a_single_note_is_read():
+    """:func:`key_table` has no rows for silence; a single held note is sound, and its
+    table is read (the song's decision refuses it for a key before, as a single pitch)."""
+    assert key_table(np.zeros((12, 50)), None, RATE) is None
+    note = np.zeros((12, 50))
+    note[0] = 1.0
+    table = key_table(note, None, RATE)
+    assert table.shape == (24, 14) and np.all(np.isfinite(table))
+    assert estimate_key(note, frame_rate=RATE).reason == NO_KEY_FEW
