@@ -148,8 +148,8 @@ def test_chroma_far_under_any_sound_is_silence():
 def test_silence_around_the_music_changes_no_evidence(silence):
     """Ten seconds of digital silence (zeros, or the 1e-43 the filters leave of it) before
     and after the music: the evidence is read from the music alone, its opening, ending and
-    final chord included."""
-    music = _triads_in_turn(0.01, (A_MINOR_TRIAD, 200), (G_TRIAD, 140))
+    final chord (the last frame a C major triad) to the frame."""
+    music = _triads_in_turn(0.01, (A_MINOR_TRIAD, 200), (G_TRIAD, 139), (C_TRIAD, 1))
     bass = music / 2.0
     pad = np.full((12, 100), silence)
     padded = key_features(np.hstack([pad, music, pad]), np.hstack([pad, bass, pad]), RATE)
@@ -210,6 +210,16 @@ def test_each_sounding_frame_weighs_alike_in_the_profile():
     want[[0, 7]] = 0.5
     np.testing.assert_allclose(pitch_profile(chroma), want)
     np.testing.assert_allclose(pitch_profile(chroma * 1e-6), want)
+
+
+def test_the_profile_of_float32_chroma_is_reckoned_in_float64():
+    """The analyzer's chroma is float32; its profile is reckoned in float64, the same to the
+    last digit as that of the chroma made float64 first."""
+    rng = np.random.default_rng(3)
+    chroma = rng.random((12, 500)).astype(np.float32) ** 3
+    profile = pitch_profile(chroma)
+    assert profile.dtype == np.float64
+    np.testing.assert_array_equal(profile, pitch_profile(chroma.astype(np.float64)))
 
 
 def test_a_flat_profile_z_scores_to_zeros():
