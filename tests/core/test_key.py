@@ -87,8 +87,8 @@ def test_a_song_before_a_long_noise_floor_keeps_its_key(key, style):
 
 @pytest.mark.parametrize(("key", "style"), [(Key(9, "minor"), "rock"), (Key(5, "major"), "ballad")])
 def test_a_short_piece_before_minutes_of_digital_silence_is_read_as_alone(key, style):
-    """8 s of a song, then 200 s of digital silence (a jingle at the head of a long file, a
-    hidden track's lead-in read the other way round): the music is under 5 % of the frames.
+    """8 s of a song, then 200 s of digital silence (a jingle or a sting at the head of a
+    long file): the music is under 5 % of the frames.
     Its key and the decision's confidence are as for the 8 s alone.  Measured against the
     frames' 95th percentile, silence here, no frame stood out and no evidence was read (a
     confidence of 0.05); over a floor of filter residue the ending and the final chord were
