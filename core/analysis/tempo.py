@@ -767,6 +767,12 @@ def pulse_bounds(bands: np.ndarray, frame_rate: float, start: int, stop: int) ->
 
     side_by_side = [pulse(s) for s in range(start, stop - w + 1, w)]
     song = float(np.percentile(side_by_side, 75))
+    if song <= 0.0:
+        # Onsets in under a quarter of the windows (a short piece before minutes of digital
+        # silence): the song's is the periodicity of the windows that have any, or the
+        # silence would be kept and read with the piece.
+        heard = [p for p in side_by_side if p > 0.0]
+        song = float(np.percentile(heard, 75)) if heard else 0.0
     limit = min(_END_MAX_PERIODICITY, _END_OF_SONG * song)
     if limit <= 0.0:
         return start, stop
