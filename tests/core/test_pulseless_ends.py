@@ -166,6 +166,24 @@ def test_the_limit_is_a_third_of_the_songs_pulse_and_at_most_0_15(monkeypatch):
     assert pulse_bounds(bands, fr, 0, n) == (0, n)
 
 
+def test_the_songs_pulse_is_read_over_every_window_when_a_quarter_have_onsets(monkeypatch):
+    # 60 s: no onsets for 24 s, then a weak pulse (0.09) to 42 s and a strong one (0.3).  Of
+    # the ten windows side by side, four are silent: the pulse a quarter of them reach is
+    # 0.2475, over all ten, and the limit a third of it, 0.0825; the weak pulse carries one.
+    # Read over the six with onsets alone (0.3) the limit would be 0.1, and the weak pulse
+    # would be left out with the silence.
+    fr = 100.0
+    n = int(60 * fr)
+    bands = np.tile(np.arange(n, dtype=float), (3, 1))
+
+    def periodicity_of(window, frame_rate):
+        start = window[0, 0] / fr
+        return 0.0 if start < 24 else 0.09 if start < 42 else 0.3
+
+    monkeypatch.setattr(tempo, "_window_periodicity", periodicity_of)
+    assert pulse_bounds(bands, fr, 0, n) == (int(30 * fr), n)
+
+
 def test_a_single_run_off_the_grid_searched_back_from_the_end(monkeypatch):
     # The end is searched back from the last window, in steps that need not meet the run the
     # start found: 60.25 s at 100 frames/s puts the backward steps 0.25 s off the forward
