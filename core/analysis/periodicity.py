@@ -266,7 +266,8 @@ def pulse_measures(env: np.ndarray | PulseEnvelope, period: float,
                    frame_rate: float) -> tuple[float, float, float]:
     """Pulse salience, alternation and fill of a pulse train with ``period`` frames.
 
-    In windows of 12 s the pulse phase that collects the most onset strength is found.
+    In windows of :data:`PULSE_WINDOW_S` (8 s) the pulse phase that collects the most onset
+    strength is found.
 
     Parameters
     ----------

@@ -12,7 +12,7 @@ from benchmarks.errorcases import chorale
 from benchmarks.synth import click_track, render_song
 from core.analysis import periodicity as per
 from core.analysis import tempo
-from core.analysis.beatevidence import _mass, _onset_rate
+from core.analysis.beatevidence import _harmony_acf, _mass, _onset_rate, _steadiness, candidate_bpm
 from core.analysis.tempo import (
     FEATURE_NAMES,
     MAX_BPM,
@@ -125,6 +125,29 @@ def test_the_lag_histogram_spreads_a_lag_over_one_percent_of_it():
     hist = per.lag_histogram(windows, FR, min_bpm=20.0)
     assert hist[202] / hist[200] == pytest.approx(np.exp(-0.5))  # sigma: 2 frames at 200
     assert hist[199] == pytest.approx(hist[201])
+
+
+def test_a_range_of_one_whole_lag_has_an_empty_lag_histogram():
+    # 100 BPM at 100 frames a second is a lag of exactly 60: no lag lies inside the range
+    windows = np.random.default_rng(0).random((5, 300))
+    assert not per.lag_histogram(windows, FR, min_bpm=100.0, max_bpm=100.0).any()
+    assert per.lag_histogram(windows, FR, min_bpm=99.0, max_bpm=101.0).sum() == pytest.approx(1.0)
+
+
+def test_the_prepared_bands_are_float64_whatever_they_came_as():
+    bands = np.tile(_clicks(120.0, 5.0), (3, 1))
+    single = per.prepare_bands(bands.astype(np.float32), FR)
+    assert single.dtype == np.float64
+    np.testing.assert_array_equal(single, per.prepare_bands(bands, FR))
+
+
+def test_taming_the_end_leaves_the_bands_it_was_given_as_they_were():
+    bands = np.tile(_clicks(120.0, 10.0), (3, 1))
+    bands[:, -per.END_FRAMES:] = 50.0  # a cut at full level
+    before = bands.copy()
+    tamed = per.tame_end(bands)
+    assert tamed[:, -per.END_FRAMES:].max() < 1.0
+    np.testing.assert_array_equal(bands, before)
 
 
 def test_the_pulse_windows_reach_the_end_of_the_signal():
@@ -326,8 +349,48 @@ def test_each_candidates_evidence_reads_what_its_name_says(clicks_117):
             assert row[col[f"{name} salience"]] == pytest.approx(np.log(sal))
         (_, alt, _), (_, fast_alt, _) = measures["accent"]
         assert row[col["fastest even level"]] == pytest.approx(alt * (1.0 - fast_alt))
+        # the accents (low and mid bands) are the clicks here: their periodicity is the beat's
+        assert row[col["accent periodicity"]] == pytest.approx(
+            float(per.value_at(table["acf"] - table["a_all"], period)))
     beat = int(np.argmin([abs(c - 117.3) for c in table["cands"]]))
     assert table["features"][beat, col["mid periodicity"]] > 0.3
+    assert table["features"][beat, col["accent periodicity"]] > 0.3
+    # every window's best lag is the clicks' beat: the whole histogram sits at the beat, at
+    # half the period of the candidate at half the tempo, at twice that of the one at double
+    for bpm, name in ((117.3, "at period"), (117.3 / 2, "at half"), (117.3 * 2, "at double")):
+        i = int(np.argmin([abs(c - bpm) for c in table["cands"]]))
+        assert table["cands"][i] == pytest.approx(bpm, rel=0.01)
+        row = table["features"][i]
+        assert row[col[f"lag histogram {name}"]] == pytest.approx(1.0, abs=0.01)
+        others = [f"lag histogram {n}" for n in ("at period", "at half", "at double") if n != name]
+        assert all(row[col[n]] < 0.01 for n in others)
+
+
+def test_each_onset_of_a_fast_roll_is_counted():
+    # 25 onsets a second, 40 ms apart, every other one softer: each is an onset of its own
+    frames = np.arange(10, 990, 4)
+    env = np.zeros(1000)
+    env[frames] = np.where(np.arange(len(frames)) % 2 == 0, 1.0, 0.6)
+    assert _onset_rate(env, FR) == pytest.approx(len(frames) / 10.0)
+
+
+@pytest.mark.parametrize("bpm", [100.0, 150.0])
+def test_the_steadiness_reads_the_highest_periodicity_in_the_range(bpm):
+    prep = per.prepare_bands(np.tile(_clicks(bpm, 20.0), (3, 1)), FR)
+    acf = np.atleast_2d(per.periodicity(prep.sum(axis=0)[None], FR))[0]
+    finest = float(np.max(per.value_at(acf, 60.0 * FR / np.geomspace(40.0, 240.0, 20000))))
+    assert _steadiness(acf, FR, 40.0, 240.0) == pytest.approx((finest - 0.1) / 0.4, abs=0.01)
+
+
+def test_in_a_range_the_lag_histogram_reads_each_windows_best_lag_within_it(clicks_117):
+    # up to 100 BPM the windows' best lag is two beats of the clicks: the share of the
+    # histogram at the candidate of 58.7 BPM is all of it
+    _fs, _table_, bands, fr = clicks_117
+    table = candidate_table(bands, fr, min_bpm=40.0, max_bpm=100.0)
+    col = FEATURE_NAMES.index("lag histogram at period")
+    half = int(np.argmin([abs(c - 117.3 / 2) for c in table["cands"]]))
+    assert table["cands"][half] == pytest.approx(117.3 / 2, rel=0.01)
+    assert table["features"][half, col] == pytest.approx(1.0, abs=0.01)
 
 
 def test_fewer_onsets_than_one_a_second_are_counted_as_they_are():
@@ -355,8 +418,6 @@ def test_the_drum_gate_opens_between_8_and_20_percent_of_onset_strength_in_the_c
 
 
 def test_harmony_is_read_from_four_seconds_of_chroma_on():
-    from core.analysis.beatevidence import _harmony_acf
-
     rate = 10.0
     chroma = np.zeros((12, 45))
     for i in range(45):  # a chord change every half second
@@ -365,6 +426,9 @@ def test_harmony_is_read_from_four_seconds_of_chroma_on():
     assert _harmony_acf(chroma[:, :40], rate) is not None
     assert _harmony_acf(chroma[:, :39], rate) is None
     assert _harmony_acf(np.zeros((12, 45)), rate) is None
+    # without the chroma, or without its frame rate, there is no harmony to read
+    assert _harmony_acf(None, rate) is None
+    assert _harmony_acf(chroma, None) is None
 
 
 def test_the_harmonic_changes_pulse_at_the_chords_rate(chorale_66):
@@ -526,6 +590,74 @@ def test_a_tempo_sharpened_on_a_plateau_is_its_middle():
     assert 99.0 < got < 102.0
 
 
+def _refine_grid(bpm: float, fr: float, spread: float) -> np.ndarray:
+    return bpm * np.exp(np.linspace(-spread, spread, int(spread * 2000) + 1))
+
+
+def test_lags_past_the_end_of_the_periodicity_count_nothing():
+    # 10,000 frames a second: 100 BPM is a lag of 6,000 frames.  The periodicity peaks there
+    # and ends at 12,000 frames with a high last value: twice the lag of every tempo under
+    # 100 BPM lies past it, and reads nothing
+    fr = 10_000.0
+    acf = np.maximum(1.0 - np.abs(np.arange(12_000) - 6000.0) / 30.0, 0.0)
+    acf[-1] = 5.0
+    assert tempo._refine(acf, fr, 100.0, spread=0.03) == pytest.approx(100.0, rel=1e-9)
+
+
+def test_a_plateau_ends_at_its_first_point_under_60_percent_of_its_peak():
+    # the sum at each tempo of the search set by hand: a peak at 100 BPM, three points at
+    # 80 % on either side, then a dip to 50 % and 90 % beyond it on the slower side
+    fr, spread = 10_000.0, 0.03
+    grid = _refine_grid(100.0, fr, spread)
+    level = np.full(len(grid), 0.1)
+    mid = len(grid) // 2
+    level[mid] = 1.0
+    level[mid - 3:mid] = level[mid + 1:mid + 4] = 0.8
+    level[mid - 4], level[mid - 5] = 0.5, 0.9
+    lags = 60.0 * fr / grid
+    acf = np.zeros(int(lags.max()) + 3)  # shorter than two beats: one beat is read alone
+    for lag, v in zip(lags, level, strict=True):
+        acf[int(round(lag)) - 2:int(round(lag)) + 3] = v
+    # the plateau is the seven points around the peak, even on both sides: its centre is it
+    got = tempo._refine(acf, fr, 100.0, spread=spread, plateau=True)
+    assert got == pytest.approx(grid[mid], rel=1e-9)
+
+
+def test_a_stated_ranges_readings_score_their_octaves_together():
+    # clicks at 90 and 120 BPM together: in the range 88-176, 90 and its octaves are one
+    # reading, whose score is their probabilities added up, and the scores add up to 1
+    fs = features_of(click_track(90.0, 12.0, SR) + 0.8 * click_track(120.0, 12.0, SR))
+    free = estimate_tempo(fs)
+    ranged = estimate_tempo(fs, floor_bpm=88.0)
+    assert sum(ranged.scores) == pytest.approx(1.0, abs=1e-6)
+    i = next(i for i, b in enumerate(ranged.alternatives) if abs(b / 90.0 - 1) < 0.01)
+    family = sum(p for b, p in zip(free.alternatives, free.scores, strict=True)
+                 if min(abs(np.log2(b / 90.0) - k) for k in (-1, 0, 1)) < 0.06)
+    assert ranged.scores[i] == pytest.approx(family, rel=1e-6)
+    assert ranged.scores[i] > free.scores[free.alternatives.index(
+        next(b for b in free.alternatives if abs(b / 90.0 - 1) < 0.01))]
+
+
+def test_above_the_trees_top_a_candidate_takes_the_score_of_its_half_within_4_percent():
+    col = FEATURE_NAMES.index("log2 tempo")
+    feats = np.zeros((3, len(FEATURE_NAMES)))
+    feats[:, col] = np.log2(np.array([200.0, 104.0, 150.0]) / 120.0)
+    bpm = candidate_bpm(feats)
+    assert bpm.tolist() == [200.0, 104.0, 150.0]
+    tree = np.array([1.0, 2.0, 3.0])
+    # 104 is exactly 4 % above half of 200: it counts as its half
+    assert tempo._abstain_above(185.0, feats, tree).tolist() == [2.0, 2.0, 3.0]
+    # a candidate at the top itself is not above it
+    assert tempo._abstain_above(float(bpm[0]), feats, tree).tolist() == [1.0, 2.0, 3.0]
+
+
+def test_onset_bands_given_as_an_array_longer_than_16_s_are_read_without_their_ends():
+    fr = STREAM_FR
+    bands = np.tile(np.concatenate([_clicks(120.0, 20.0, fr=fr),
+                                    np.zeros(int(10.0 * fr))]), (3, 1))
+    assert estimate_tempo(bands, frame_rate=fr).bpm == pytest.approx(120.0, rel=0.01)
+
+
 # -- a chunk that follows the song ----------------------------------------------------------
 
 def _pulse(bpm: float, height: float, *, fr: float = FR, faint: bool = False):
@@ -577,6 +709,15 @@ def test_in_a_range_a_chunk_is_sharpened_at_the_octave_it_beats_at():
     assert est.confidence == pytest.approx(0.5, abs=0.04)
     # 8/3 of the song's tempo is no relative of any of its octaves
     assert tempo._follow_song(_pulse(160.0, 0.5), 10.0, FR, 60.0, floor=44.0) is None
+    # the song found at 120 and stated at 60 (range 44-88); the chunk beats at 120, its
+    # periodicity falling with each beat (0.5, 0.35, ...): it is measured at 120, where it
+    # is strongest, and stated at 60
+    lags = np.arange(int(4.5 * FR))
+    acf = np.exp(-0.5 * (lags / 1.5) ** 2) + sum(
+        0.5 * 0.7 ** (k - 1) * np.exp(-0.5 * ((lags - k * 50.0) / 1.5) ** 2) for k in range(1, 9))
+    est = tempo._follow_song((acf, acf.copy(), 120.0, False), 10.0, FR, 60.0, floor=44.0)
+    assert est.bpm == pytest.approx(60.0, rel=0.005)
+    assert est.periodicity == pytest.approx(0.5, abs=0.01)
 
 
 def test_a_chunk_with_a_pulse_of_its_own_is_stated_in_the_range_too():
@@ -618,10 +759,25 @@ def test_a_chunk_read_on_its_own_keeps_the_range_of_tempi_asked_for():
 
 
 def test_of_two_sections_as_long_as_each_other_the_first_sets_the_tempo():
-    # two chunks of 18 s: soft clicks at 90 throughout the first, loud ones at 120 in most
-    # of the second
-    y = np.concatenate([0.1 * click_track(90.0, 24.0, SR), click_track(120.0, 12.0, SR)])
-    assert estimate_tempo(features_of(y, chunk_s=18.0)).bpm == pytest.approx(90.0, rel=0.01)
+    # two chunks of exactly 1,550 onset frames each: soft clicks at 90 in the first, loud
+    # ones at 120 in the second (read over the whole, the loud ones would win)
+    seconds = 1550 * 256 / SR
+    y = np.concatenate([0.1 * click_track(90.0, seconds, SR), click_track(120.0, seconds, SR)])
+    fs = features_of(y[:2 * 1550 * 256], chunk_s=seconds)
+    first, second = fs.chunk_frames()
+    assert first[1] - first[0] == second[1] - second[0]
+    assert estimate_tempo(fs).bpm == pytest.approx(90.0, rel=0.01)
+
+
+def test_a_chunk_of_exactly_8_s_is_a_section():
+    # at 16 kHz a chunk of 8 s is 500 onset frames: two of them, at unrelated tempi, are two
+    # sections as long as each other, and the first sets the tempo
+    sr = 16_000
+    y = np.concatenate([0.1 * click_track(90.0, 8.0, sr), click_track(120.0, 8.0, sr)])
+    fs = features_of(y, chunk_s=8.0, sr=sr)
+    assert [b - a for a, b in fs.chunk_frames()] == [500, 500]
+    assert fs.frame_rate * 8.0 == 500.0
+    assert estimate_tempo(fs).bpm == pytest.approx(90.0, rel=0.01)
 
 
 def test_in_a_range_a_tempo_just_under_an_octave_of_another_is_one_reading_with_it():
