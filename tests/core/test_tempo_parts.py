@@ -248,6 +248,14 @@ def test_clear_onsets_are_found_at_any_level():
         assert np.flatnonzero(clear_onsets(env * scale, FR)).tolist() == at.tolist()
 
 
+def test_an_onset_counted_for_a_tempo_stands_above_its_floor_not_at_it():
+    # a floor of 1, 13 peaks at 5 and 4 at exactly 2.2 times the median: only the 13 count
+    env = np.ones(1000)
+    env[np.arange(20, 1000, 80)] = 5.0
+    env[np.arange(60, 380, 80)] = 2.2
+    assert tempo._onsets(env[None, :], FR) == (13, False)
+
+
 def test_one_second_of_clicks_is_long_enough_for_a_tempo():
     env = _clicks(240.0, 1.0)  # 4 clicks in exactly one second
     assert estimate_tempo(env, frame_rate=FR).bpm is not None
