@@ -211,6 +211,25 @@ def test_a_short_envelope_is_measured_on_two_pulses_at_least():
     env = np.zeros(200)
     env[[0, 150]] = 1.0
     assert per.pulse_measures(env, 150.0, FR)[2] == 1.0
+    # the same pulse a little later, its second onset in the envelope's last frame
+    env = np.zeros(200)
+    env[[49, 199]] = 1.0
+    assert per.pulse_measures(env, 150.0, FR)[2] == 1.0
+    # onsets 1.36 s apart fill one pulse of 1.5 s, not two, though the second sits near the
+    # end that a pulse past the envelope is read at
+    env = np.zeros(200)
+    env[[60, 196]] = 1.0
+    assert per.pulse_measures(env, 150.0, FR)[2] == 0.5
+
+
+def test_the_periodicitys_last_lag_is_no_beat():
+    # a range reaching past the periodicity's 3 s: its last lag, cut off where it may still
+    # rise, is no window's best lag
+    windows = np.zeros((1, 300))
+    windows[0, 299] = 1.0
+    windows[0, 100] = 0.5
+    hist = per.lag_histogram(windows, FR, min_bpm=10.0)
+    assert hist[95:106].sum() == pytest.approx(1.0) and hist[290:].sum() == 0.0
 
 
 def test_the_lag_histogram_weighs_each_window_by_its_peak():
@@ -345,8 +364,9 @@ def test_each_candidates_evidence_reads_what_its_name_says(clicks_117):
         assert rate * 60.0 / bpm == pytest.approx(117.3 / bpm, rel=0.06)
         # the clicks sound in the mid band alone: the low and high bands read nothing
         for band in ("low", "high"):
-            assert row[col[f"{band} periodicity"]] == 0.0
-            assert row[col[f"{band} alternation"]] == 0.0
+            for name in ("periodicity", "alternation", "faster alternation", "salience",
+                         "contrast", "fastest even level"):
+                assert row[col[f"{band} {name}"]] == 0.0
         # the salience and its contrast with the level twice as fast, on the accents and
         # the mid band; the fastest even level, on the accents
         measures = {name: (per.pulse_measures(env, period, fr),
@@ -380,6 +400,22 @@ def test_each_onset_of_a_fast_roll_is_counted():
     env = np.zeros(1000)
     env[frames] = np.where(np.arange(len(frames)) % 2 == 0, 1.0, 0.6)
     assert _onset_rate(env, FR) == pytest.approx(len(frames) / 10.0)
+
+
+def test_a_pulse_just_under_the_range_is_not_its_periodicity():
+    # clicks at 38.5 BPM: their periodicity peaks 4 % under the range from 40 BPM
+    prep = per.prepare_bands(np.tile(_clicks(38.5, 30.0), (3, 1)), FR)
+    acf = np.atleast_2d(per.periodicity(prep.sum(axis=0)[None], FR))[0]
+    assert tempo._peak_periodicity(acf, FR, 40.0, 240.0) < 0.05
+    assert tempo._peak_periodicity(acf, FR, 38.0, 240.0) > 0.3
+
+
+def test_onsets_without_a_pulse_have_no_steadiness():
+    env = np.random.default_rng(3).random(2000) ** 8  # sparse random onsets, no pulse
+    prep = per.prepare_bands(np.tile(env, (3, 1)), FR)
+    acf = np.atleast_2d(per.periodicity(prep.sum(axis=0)[None], FR))[0]
+    assert np.max(per.value_at(acf, 60.0 * FR / np.geomspace(40.0, 240.0, 400))) < 0.1
+    assert _steadiness(acf, FR, 40.0, 240.0) == 0.0
 
 
 @pytest.mark.parametrize("bpm", [100.0, 150.0])
@@ -456,6 +492,18 @@ def test_the_harmonic_changes_pulse_at_the_chords_rate(chorale_66):
     salience, alternation, _ = per.pulse_measures(novelty, 60.0 * pr / 66.0, pr)
     assert table["features"][beat, cols[0]] == pytest.approx(alternation) and alternation > 0.5
     assert table["features"][beat, cols[2]] > 0.0  # the beat more than its half
+    # eight beats at 66 BPM are 7.3 s: the harmony's periodicity reaches 9 s of lags
+    acf = per.periodicity(per.chroma_novelty(fs.chroma), pr, max_lag_s=9.0)
+    for k in (4, 8):
+        col = FEATURE_NAMES.index(f"harmony change at {k} beats")
+        assert table["features"][beat, col] == pytest.approx(
+            float(per.value_at(acf, k * 60.0 * pr / table["cands"][beat])))
+    assert table["features"][beat, FEATURE_NAMES.index("harmony change at 8 beats")] > 0.1
+    # without chroma, every harmony column is 0
+    bare = candidate_table(_bands, _fr)
+    harmony = [i for i, n in enumerate(FEATURE_NAMES)
+               if n.startswith(("harmony", "bass change")) and "(" not in n]
+    assert len(harmony) == 17 and not bare["features"][:, harmony].any()
 
 
 def test_the_harmonic_change_has_one_value_per_frame():
@@ -659,6 +707,11 @@ def test_above_the_trees_top_a_candidate_takes_the_score_of_its_half_within_4_pe
     assert tempo._abstain_above(float(bpm[0]), feats, tree).tolist() == [1.0, 2.0, 3.0]
 
 
+def test_onset_bands_need_a_frame_rate_above_0():
+    with pytest.raises(ValueError, match="frame_rate must be positive"):
+        estimate_tempo(np.tile(_clicks(120.0, 4.0), (3, 1)), frame_rate=0.0)
+
+
 def test_onset_bands_given_as_an_array_longer_than_16_s_are_read_without_their_ends():
     fr = STREAM_FR
     bands = np.tile(np.concatenate([_clicks(120.0, 20.0, fr=fr),
@@ -706,6 +759,27 @@ def test_a_chunk_at_another_octave_of_the_songs_tempo_is_read_on_its_own():
     est = tempo._follow_song(_pulse(234.0, 0.5), 10.0, FR, 117.0, floor=88.0)
     assert est.bpm == pytest.approx(117.0, rel=0.01)  # the song's octave
     assert tempo._follow_song(None, 10.0, FR, 117.0).bpm is None
+
+
+def test_a_chunk_that_drifts_takes_the_middle_of_its_plateau_and_no_confidence_below_0():
+    # the chunk's onsets repeat at every lag from 96 to 104 BPM, most at 103
+    lags = np.arange(int(4.5 * FR))
+    acf = np.where((lags >= 60.0 * FR / 104.0 - 0.5) & (lags <= 60.0 * FR / 96.0 + 0.5), 1.0, 0.1)
+    acf[int(round(60.0 * FR / 103.0))] = 1.2
+    est = tempo._follow_song((acf, np.zeros_like(acf), 103.0, False), 10.0, FR, 100.0)
+    assert est.bpm == pytest.approx(100.0, rel=0.01)
+    assert tempo._refine(acf, FR, 100.0, spread=0.06) > 102.5  # its peak, off the middle
+    # a pulse found in the accents whose onsets as a whole fall off the beat
+    a_all = -0.1 * np.ones_like(acf)
+    est = tempo._follow_song((a_all, acf, 103.0, False), 10.0, FR, 100.0)
+    assert est.periodicity < 0.0 and est.confidence == 0.0
+
+
+def test_a_tempo_is_sharpened_to_a_thousandth():
+    fr = 10_000.0
+    for bpm in (100.2, 99.7):
+        acf = np.maximum(1.0 - np.abs(np.arange(7000) - 60.0 * fr / bpm) / 30.0, 0.0)
+        assert tempo._refine(acf, fr, 100.0, spread=0.03) == pytest.approx(bpm, abs=0.005)
 
 
 def test_in_a_range_a_chunk_is_sharpened_at_the_octave_it_beats_at():
