@@ -646,7 +646,7 @@ def test_a_tempo_sharpened_on_a_plateau_is_its_middle():
     assert 99.0 < got < 102.0
 
 
-def _refine_grid(bpm: float, fr: float, spread: float) -> np.ndarray:
+def _refine_grid(bpm: float, spread: float) -> np.ndarray:
     return bpm * np.exp(np.linspace(-spread, spread, int(spread * 2000) + 1))
 
 
@@ -664,7 +664,7 @@ def test_a_plateau_ends_at_its_first_point_under_60_percent_of_its_peak():
     # the sum at each tempo of the search set by hand: a peak at 100 BPM, three points at
     # 80 % on either side, then a dip to 50 % and 90 % beyond it on the slower side
     fr, spread = 10_000.0, 0.03
-    grid = _refine_grid(100.0, fr, spread)
+    grid = _refine_grid(100.0, spread)
     level = np.full(len(grid), 0.1)
     mid = len(grid) // 2
     level[mid] = 1.0
