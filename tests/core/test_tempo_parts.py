@@ -141,6 +141,13 @@ def test_the_prepared_bands_are_float64_whatever_they_came_as():
     np.testing.assert_array_equal(single, per.prepare_bands(bands, FR))
 
 
+def test_a_signal_no_longer_than_two_ends_keeps_its_end():
+    for n in (per.END_FRAMES, 2 * per.END_FRAMES):
+        bands = np.ones((3, n))
+        bands[:, -1] = 50.0
+        assert per.tame_end(bands) is bands
+
+
 def test_taming_the_end_leaves_the_bands_it_was_given_as_they_were():
     bands = np.tile(_clicks(120.0, 10.0), (3, 1))
     bands[:, -per.END_FRAMES:] = 50.0  # a cut at full level
@@ -273,6 +280,7 @@ def test_an_onset_counted_for_a_tempo_stands_above_its_floor_not_at_it():
     env[np.arange(20, 1000, 80)] = 5.0
     env[np.arange(60, 380, 80)] = 2.2
     assert tempo._onsets(env[None, :], FR) == (13, False)
+    assert np.flatnonzero(clear_onsets(env, FR)).tolist() == list(range(20, 1000, 80))
 
 
 def test_one_second_of_clicks_is_long_enough_for_a_tempo():
@@ -400,6 +408,14 @@ def test_each_onset_of_a_fast_roll_is_counted():
     env = np.zeros(1000)
     env[frames] = np.where(np.arange(len(frames)) % 2 == 0, 1.0, 0.6)
     assert _onset_rate(env, FR) == pytest.approx(len(frames) / 10.0)
+
+
+@pytest.mark.parametrize("bpm", [100.0, 150.0])
+def test_the_periodicity_of_the_range_is_read_on_its_fine_grid(bpm):
+    prep = per.prepare_bands(np.tile(_clicks(bpm, 20.0), (3, 1)), FR)
+    acf = np.atleast_2d(per.periodicity(prep.sum(axis=0)[None], FR))[0]
+    finest = float(np.max(per.value_at(acf, 60.0 * FR / np.geomspace(40.0, 240.0, 20000))))
+    assert tempo._peak_periodicity(acf, FR, 40.0, 240.0) == pytest.approx(finest, abs=0.004)
 
 
 def test_a_pulse_just_under_the_range_is_not_its_periodicity():
@@ -773,6 +789,20 @@ def test_a_chunk_that_drifts_takes_the_middle_of_its_plateau_and_no_confidence_b
     a_all = -0.1 * np.ones_like(acf)
     est = tempo._follow_song((a_all, acf, 103.0, False), 10.0, FR, 100.0)
     assert est.periodicity < 0.0 and est.confidence == 0.0
+
+
+def test_a_periodicity_of_zeros_sharpens_to_a_tempo_in_the_search():
+    got = tempo._refine(np.zeros(450), FR, 100.0, spread=0.06, plateau=True)
+    assert 100.0 * np.exp(-0.06) <= got <= 100.0 * np.exp(0.06)
+
+
+def test_the_decisions_probabilities_hold_for_scores_of_any_size():
+    cands = [60.0, 120.0, 90.0]
+    for shift in (0.0, 400.0, -400.0):
+        prob, _near, mass, top = tempo.choose_tempo(np.array([1.0, 2.0, 0.0]) + shift, cands)
+        e = np.exp([1.0, 2.0, 0.0])
+        assert prob == pytest.approx(e / e.sum()) and top == 1
+        assert mass == pytest.approx(prob)
 
 
 def test_a_tempo_is_sharpened_to_a_thousandth():
