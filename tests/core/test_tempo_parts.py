@@ -280,6 +280,12 @@ def test_an_onset_counted_for_a_tempo_stands_above_its_floor_not_at_it():
     env[np.arange(20, 1000, 80)] = 5.0
     env[np.arange(60, 380, 80)] = 2.2
     assert tempo._onsets(env[None, :], FR) == (13, False)
+
+
+def test_a_clear_onset_stands_above_its_floor_not_at_it():
+    env = np.ones(1000)
+    env[np.arange(20, 1000, 80)] = 5.0
+    env[np.arange(60, 380, 80)] = 2.2  # exactly 2.2 times the median
     assert np.flatnonzero(clear_onsets(env, FR)).tolist() == list(range(20, 1000, 80))
 
 
