@@ -42,6 +42,19 @@ def _clicks(bpm: float, seconds: float, *, fr: float = FR, height: float = 1.0,
     return env
 
 
+def _onset_periodicity(env: np.ndarray) -> np.ndarray:
+    """The periodicity of all onsets, as a tempo reads it, of ``env`` in every band."""
+    return per.periodicity(per.prepare_bands(np.tile(env, (3, 1)), FR).sum(axis=0), FR)
+
+
+def _floor_peaks() -> np.ndarray:
+    """A floor of 1, 13 peaks at 5 and 4 at exactly 2.2 times the median."""
+    env = np.ones(1000)
+    env[np.arange(20, 1000, 80)] = 5.0
+    env[np.arange(60, 380, 80)] = 2.2
+    return env
+
+
 def _table(fs):
     bands, fr = tempo._bands_of(fs, None)
     return candidate_table(bands, fr, chroma=fs.chroma, bass_chroma=fs.bass_chroma,
@@ -275,18 +288,11 @@ def test_clear_onsets_are_found_at_any_level():
 
 
 def test_an_onset_counted_for_a_tempo_stands_above_its_floor_not_at_it():
-    # a floor of 1, 13 peaks at 5 and 4 at exactly 2.2 times the median: only the 13 count
-    env = np.ones(1000)
-    env[np.arange(20, 1000, 80)] = 5.0
-    env[np.arange(60, 380, 80)] = 2.2
-    assert tempo._onsets(env[None, :], FR) == (13, False)
+    assert tempo._onsets(_floor_peaks()[None, :], FR) == (13, False)  # the 13 peaks at 5
 
 
 def test_a_clear_onset_stands_above_its_floor_not_at_it():
-    env = np.ones(1000)
-    env[np.arange(20, 1000, 80)] = 5.0
-    env[np.arange(60, 380, 80)] = 2.2  # exactly 2.2 times the median
-    assert np.flatnonzero(clear_onsets(env, FR)).tolist() == list(range(20, 1000, 80))
+    assert np.flatnonzero(clear_onsets(_floor_peaks(), FR)).tolist() == list(range(20, 1000, 80))
 
 
 def test_one_second_of_clicks_is_long_enough_for_a_tempo():
@@ -418,34 +424,24 @@ def test_each_onset_of_a_fast_roll_is_counted():
 
 @pytest.mark.parametrize("bpm", [100.0, 150.0])
 def test_the_periodicity_of_the_range_is_read_on_its_fine_grid(bpm):
-    prep = per.prepare_bands(np.tile(_clicks(bpm, 20.0), (3, 1)), FR)
-    acf = np.atleast_2d(per.periodicity(prep.sum(axis=0)[None], FR))[0]
+    acf = _onset_periodicity(_clicks(bpm, 20.0))
     finest = float(np.max(per.value_at(acf, 60.0 * FR / np.geomspace(40.0, 240.0, 20000))))
     assert tempo._peak_periodicity(acf, FR, 40.0, 240.0) == pytest.approx(finest, abs=0.004)
+    # the steadiness is read from it
+    assert _steadiness(acf, FR, 40.0, 240.0) == pytest.approx((finest - 0.1) / 0.4, abs=0.01)
 
 
 def test_a_pulse_just_under_the_range_is_not_its_periodicity():
     # clicks at 38.5 BPM: their periodicity peaks 4 % under the range from 40 BPM
-    prep = per.prepare_bands(np.tile(_clicks(38.5, 30.0), (3, 1)), FR)
-    acf = np.atleast_2d(per.periodicity(prep.sum(axis=0)[None], FR))[0]
+    acf = _onset_periodicity(_clicks(38.5, 30.0))
     assert tempo._peak_periodicity(acf, FR, 40.0, 240.0) < 0.05
     assert tempo._peak_periodicity(acf, FR, 38.0, 240.0) > 0.3
 
 
 def test_onsets_without_a_pulse_have_no_steadiness():
-    env = np.random.default_rng(3).random(2000) ** 8  # sparse random onsets, no pulse
-    prep = per.prepare_bands(np.tile(env, (3, 1)), FR)
-    acf = np.atleast_2d(per.periodicity(prep.sum(axis=0)[None], FR))[0]
+    acf = _onset_periodicity(np.random.default_rng(3).random(2000) ** 8)  # sparse, no pulse
     assert np.max(per.value_at(acf, 60.0 * FR / np.geomspace(40.0, 240.0, 400))) < 0.1
     assert _steadiness(acf, FR, 40.0, 240.0) == 0.0
-
-
-@pytest.mark.parametrize("bpm", [100.0, 150.0])
-def test_the_steadiness_reads_the_highest_periodicity_in_the_range(bpm):
-    prep = per.prepare_bands(np.tile(_clicks(bpm, 20.0), (3, 1)), FR)
-    acf = np.atleast_2d(per.periodicity(prep.sum(axis=0)[None], FR))[0]
-    finest = float(np.max(per.value_at(acf, 60.0 * FR / np.geomspace(40.0, 240.0, 20000))))
-    assert _steadiness(acf, FR, 40.0, 240.0) == pytest.approx((finest - 0.1) / 0.4, abs=0.01)
 
 
 def test_in_a_range_the_lag_histogram_reads_each_windows_best_lag_within_it(clicks_117):
