@@ -739,12 +739,15 @@ def test_onset_bands_given_as_an_array_longer_than_16_s_are_read_without_their_e
 
 # -- a chunk that follows the song ----------------------------------------------------------
 
-def _pulse(bpm: float, height: float, *, fr: float = FR, faint: bool = False):
+def _pulse(bpm: float, height: float, *, fr: float = FR, faint: bool = False,
+           decay: float = 1.0):
     """The pulse of a chunk (see tempo._chunk_pulse) whose onsets repeat at ``bpm``: an
-    autocorrelation of 1 at lag 0 and ``height`` at each beat period."""
+    autocorrelation of 1 at lag 0 and ``height`` at the first beat period, times ``decay``
+    at each period after it."""
     lags = np.arange(int(4.5 * fr))
     period = 60.0 * fr / bpm
-    acf = sum(height * np.exp(-0.5 * ((lags - k * period) / 1.5) ** 2) for k in range(1, 9))
+    acf = sum(height * decay ** (k - 1) * np.exp(-0.5 * ((lags - k * period) / 1.5) ** 2)
+              for k in range(1, 9))
     acf = acf + np.exp(-0.5 * (lags / 1.5) ** 2)
     return acf, acf.copy(), bpm, faint
 
@@ -826,10 +829,7 @@ def test_in_a_range_a_chunk_is_sharpened_at_the_octave_it_beats_at():
     # the song found at 120 and stated at 60 (range 44-88); the chunk beats at 120, its
     # periodicity falling with each beat (0.5, 0.35, ...): it is measured at 120, where it
     # is strongest, and stated at 60
-    lags = np.arange(int(4.5 * FR))
-    acf = np.exp(-0.5 * (lags / 1.5) ** 2) + sum(
-        0.5 * 0.7 ** (k - 1) * np.exp(-0.5 * ((lags - k * 50.0) / 1.5) ** 2) for k in range(1, 9))
-    est = tempo._follow_song((acf, acf.copy(), 120.0, False), 10.0, FR, 60.0, floor=44.0)
+    est = tempo._follow_song(_pulse(120.0, 0.5, decay=0.7), 10.0, FR, 60.0, floor=44.0)
     assert est.bpm == pytest.approx(60.0, rel=0.005)
     assert est.periodicity == pytest.approx(0.5, abs=0.01)
 
