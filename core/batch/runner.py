@@ -175,10 +175,10 @@ class BatchRunner:
     workers : int, optional
         Worker threads (default: ``batch.settings.workers``).
     on_change : callable, optional
-        Called in the watchdog thread as ``on_change(batch, changed_jobs)`` a few times a
-        second, with the jobs whose state changed since the last call.
+        Called in the watchdog thread as ``on_change(batch, changed_jobs)`` at each tick and
+        when a song ends, with the jobs whose state changed since the last call.
     tick_s : float
-        Watchdog period (s).
+        Watchdog period (s); a song's end wakes the watchdog at once.
     cancel_grace_s : float
         How long running songs may take to stop after a cancel before they are abandoned (s).
     """
@@ -202,6 +202,10 @@ class BatchRunner:
         self._serial = 0
         self._crashes: list[str] = []  # why worker threads stopped on an exception
         self._lock = threading.Lock()
+        # Set by a worker when a song ends or the worker stops: the watchdog looks at once
+        # instead of at its next tick, so the run returns as soon as the last song ends
+        # (up to a tick, 0.2 s by default, sooner) and a free slot is refilled at once.
+        self._wake = threading.Event()
 
     def _spawn(self) -> None:
         with self._lock:
@@ -222,11 +226,14 @@ class BatchRunner:
                     return
                 job, attempt = claimed
                 run_job(self.batch, job, attempt, self.analyze)
+                self._wake.set()
         except Exception as err:  # a bug in the batch rules: say so, never spin or hang
             log.error("worker %s stopped: %s: %s", name, type(err).__name__, err)
             log.info("traceback of worker %s\n%s", name, traceback.format_exc())
             with self._lock:
                 self._crashes.append(f"{type(err).__name__}: {err}")
+        finally:
+            self._wake.set()
 
     def request_stop(self, signum: int = -1) -> None:
         """Ask the run to cancel the batch at its next tick (signal-handler safe)."""
@@ -259,6 +266,7 @@ class BatchRunner:
         try:
             while True:
                 try:
+                    self._wake.clear()  # before looking: a song ending from here on wakes the wait
                     changed = self.batch.check()
                     for job in changed:
                         if job.state is SongState.TIMED_OUT:
@@ -293,7 +301,7 @@ class BatchRunner:
                         break
                     if cancel_deadline is not None and time.monotonic() > cancel_deadline:
                         self._abandon_running("cancelled")
-                    time.sleep(self.tick_s)
+                    self._wake.wait(self.tick_s)
                 except KeyboardInterrupt:
                     if interrupted:
                         self._abandon_running("cancelled")

@@ -294,6 +294,29 @@ def test_a_song_within_a_long_hard_limit_is_waited_for():
     assert stalled.is_set() and batch.jobs[0].state is SongState.DONE
 
 
+def test_the_run_returns_when_the_last_song_ends_not_at_the_next_tick():
+    # The watchdog's tick (two bounds long) would hold the command line's exit long after
+    # its last song: a song's end wakes it.  The song ends only after the watchdog has
+    # looked once, so the run cannot have seen the batch finished at its first look.
+    looked = threading.Event()
+
+    def analyze(path, *, settings, progress, should_cancel):
+        looked.wait(WAIT_S)
+        return SongResult(path=path, status="done")
+
+    batch = Batch(["a.wav", "b.wav"], settings=AnalysisSettings(workers=2))
+    runner = BatchRunner(batch, analyze=analyze, workers=2, tick_s=2 * WAIT_S,
+                         on_change=lambda b, changed: looked.set())
+    runner, t, errors = _start(runner)
+    t.join(WAIT_S)
+    ended = not t.is_alive()
+    if not ended:  # (the old way: it ends at its next tick; let the thread go first)
+        t.join(3 * WAIT_S)
+    assert ended, "the run waited for its next tick after the last song ended"
+    assert not errors and batch.is_finished
+    assert [j.state for j in batch.jobs] == [SongState.DONE, SongState.DONE]
+
+
 def test_run_job_turns_a_cancel_into_a_cancelled_song():
     batch = Batch(["a.wav"], settings=AnalysisSettings(workers=1))
     job, attempt = batch.claim("w1")
