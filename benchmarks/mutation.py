@@ -1,7 +1,7 @@
 """Mutation testing of ``core/``: how many small deliberate bugs does the test suite catch?
 
 Two modes, each run per module group (``calibration``, ``batch``, ``loudness``, ``keys``,
-``csv``, ``decoding``, ``loops``, ``analysis``, ``key``, ``rest``) so that a run stays short
+``csv``, ``decoding``, ``loops``, ``analysis``, ``key``, ``tempo``, ``runner``, ``rest``) so that a run stays short
 on a small machine:
 
 ``run GROUP``
@@ -146,6 +146,12 @@ GROUPS: dict[str, Group] = {
                           "tests/core/test_analysis_rules.py",
                           "tests/core/test_independent_synth.py",
                           "tests/core/test_tempo_parts.py")),
+    # The plain thread pool of the command line: workers that claim songs and report them,
+    # the watchdog's loop (stalls, time-outs, a cancel and its grace, workers that keep
+    # crashing, the end of the run).  Against its tests, whose waits are bounded and whose
+    # stuck songs stall on a clock the test moves (about 3 s in all).
+    "runner": Group(modules=("core/batch/runner.py",),
+                    tests=("tests/core/test_runner.py", "tests/core/test_runner_parts.py")),
 }
 _NAMED = {m for g in GROUPS.values() for m in g.modules}
 #: Test files of ``tests/core`` left out of the ``rest`` group, each with its reason.
