@@ -1,8 +1,8 @@
 """Mutation testing of ``core/``: how many small deliberate bugs does the test suite catch?
 
 Two modes, each run per module group (``calibration``, ``batch``, ``loudness``, ``keys``,
-``csv``, ``decoding``, ``loops``, ``analysis``, ``key``, ``tempo``, ``runner``, ``rest``) so that a run stays short
-on a small machine:
+``csv``, ``decoding``, ``loops``, ``analysis``, ``key``, ``tempo``, ``runner``, ``safety``,
+``rest``) so that a run stays short on a small machine:
 
 ``run GROUP``
     mutmut generates every mutant of the group's modules (an operator flipped, a constant
@@ -150,6 +150,14 @@ GROUPS: dict[str, Group] = {
     # the watchdog's loop (stalls, time-outs, a cancel and its grace, workers that keep
     # crashing, the end of the run).  Against its tests, whose waits are bounded and whose
     # stuck songs stall on a clock the test moves (about 3 s in all).
+    # What keeps an engineer's files safe: the output guard (an output that is an input, a
+    # link to one, another output, a folder, read-only, on a full disk, too long a name) and
+    # the command line's use of it, and the result cache (a song's stored result found by
+    # its content, never another song's; a file that changed while it was read).  Against
+    # the hostile-path, command-line, store and CSV tests (about 40 s in all).
+    "safety": Group(modules=("core/io/outputs.py", "core/cli/guard.py", "core/batch/cache.py"),
+                    tests=("tests/core/test_hostile_paths.py", "tests/core/test_cli.py",
+                           "tests/core/test_store.py", "tests/core/test_csvio.py")),
     "runner": Group(modules=("core/batch/runner.py",),
                     tests=("tests/core/test_runner.py", "tests/core/test_runner_parts.py")),
 }

@@ -21,6 +21,15 @@ from tests.core.test_runner import WAIT_S, WatchdogTicks, _fake_analyze, _joined
 RUNNER_LOG = "core.batch.runner"
 
 
+def _run(runner: BatchRunner):
+    """``runner.run()``, where a KeyboardInterrupt nobody pressed is a failure of the test
+    (raised on, it would stop the whole test session instead)."""
+    try:
+        return runner.run()
+    except KeyboardInterrupt:
+        pytest.fail("the run raised KeyboardInterrupt without a Ctrl-C")
+
+
 def _records(caplog, level):
     return [r.getMessage() for r in caplog.records
             if r.name == RUNNER_LOG and r.levelno == level]
@@ -100,7 +109,7 @@ def test_workers_are_daemon_threads_named_from_one():
 
     batch = Batch(["a.wav", "b.wav"], settings=AnalysisSettings(workers=2))
     runner = BatchRunner(batch, analyze=analyze, workers=2, tick_s=0.02)
-    assert runner.run() is batch
+    assert _run(runner) is batch
     assert sorted(threads.values()) == [("songcal-worker-1", True), ("songcal-worker-2", True)]
     assert sorted(j.worker for j in batch.jobs) == ["worker-1", "worker-2"]
     assert runner._serial == 2  # no worker started for nothing once the queue was empty
@@ -242,8 +251,8 @@ def test_each_change_is_told_once_with_the_batch():
     def on_change(b, changed):
         calls.append((b, [(j.path, j.state) for j in changed]))
 
-    BatchRunner(batch, analyze=_fake_analyze(threading.Event()), workers=2, tick_s=0.01,
-                on_change=on_change).run()
+    _run(BatchRunner(batch, analyze=_fake_analyze(threading.Event()), workers=2, tick_s=0.01,
+                     on_change=on_change))
     assert all(b is batch for b, _ in calls)
     told = [c for _, changed in calls for c in changed]
     assert len(told) == len(set(told))  # a state is told when it is new, not at every tick
@@ -258,8 +267,8 @@ def test_a_display_that_fails_is_logged_and_the_batch_goes_on(caplog):
         raise ValueError("the screen is gone")
 
     batch = Batch(["a.wav", "b.wav"], settings=AnalysisSettings(workers=1))
-    BatchRunner(batch, analyze=_fake_analyze(threading.Event()), workers=1, tick_s=0.01,
-                on_change=on_change).run()
+    _run(BatchRunner(batch, analyze=_fake_analyze(threading.Event()), workers=1, tick_s=0.01,
+                     on_change=on_change))
     assert [j.state for j in batch.jobs] == [SongState.DONE, SongState.DONE]
     errors = _records(caplog, logging.ERROR)
     assert errors and set(errors) == {"progress display failed: ValueError: the screen is gone"}
@@ -343,7 +352,7 @@ def test_a_stop_waits_out_the_grace_for_a_song_that_stops_by_itself():
             runner.request_stop(15)
 
     runner.on_change = on_change
-    assert runner.run() is batch
+    assert _run(runner) is batch
     assert runner.stopped_by == 15
     assert batch.jobs[0].state is SongState.CANCELLED and runner._abandoned == set()
 
