@@ -157,7 +157,8 @@ GROUPS: dict[str, Group] = {
     # the hostile-path, command-line, store and CSV tests (about 40 s in all).
     "safety": Group(modules=("core/io/outputs.py", "core/cli/guard.py", "core/batch/cache.py"),
                     tests=("tests/core/test_hostile_paths.py", "tests/core/test_cli.py",
-                           "tests/core/test_store.py", "tests/core/test_csvio.py")),
+                           "tests/core/test_store.py", "tests/core/test_csvio.py",
+                           "tests/core/test_output_guard.py")),
     "runner": Group(modules=("core/batch/runner.py",),
                     tests=("tests/core/test_runner.py", "tests/core/test_runner_parts.py")),
 }

@@ -1,0 +1,191 @@
+"""The output guard (:func:`core.io.outputs.check_outputs`) called directly: each refusal
+with its whole message, the option and the path it names, and what is let through.
+
+The command-line and hostile-path tests reach the same rules through the commands; these
+pin each rule's own limits and words.
+"""
+
+import errno
+import os
+import shutil
+
+import pytest
+
+from core.io import outputs, tempfiles
+from core.io.outputs import OutputError, check_outputs
+
+MB = 1024 * 1024
+
+
+def _refused(outs, **kw) -> OutputError:
+    with pytest.raises(OutputError) as info:
+        check_outputs(outs, **kw)
+    return info.value
+
+
+def test_a_name_ending_in_a_slash_is_a_folder_not_a_file(tmp_path):
+    given = str(tmp_path / "new") + os.sep
+    err = _refused({"--profile": given})
+    assert (err.option, err.path) == ("--profile", given)
+    assert err.reason == "it ends in a slash, so it names a folder; give a file name inside it"
+    assert str(err) == f"--profile {given}: {err.reason}"
+
+
+def test_a_folder_a_fifo_and_a_dangling_link_are_refused_each_with_its_reason(tmp_path):
+    err = _refused({"-o": str(tmp_path)})
+    assert (err.option, err.reason) == ("-o", "it is a folder; give a file name inside it")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    err = _refused({"--output": str(fifo)})
+    assert (err.option, err.path) == ("--output", str(fifo))
+    assert err.reason == ("it is a FIFO (named pipe); SongCal writes regular files only (use - "
+                          "for standard output)")
+    link = tmp_path / "link.csv"
+    link.symlink_to(tmp_path / "nothing.csv")
+    err = _refused({"--matched": str(link)})
+    assert (err.option, err.path) == ("--matched", str(link))
+    assert err.reason == ("it is a symbolic link to a file that does not exist; SongCal "
+                          "writes through links to existing files only")
+
+
+def test_a_link_to_an_existing_file_is_written_through_and_the_rule_sees_its_target(tmp_path):
+    target = tmp_path / "real.csv"
+    target.write_text("old")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    seen = []
+
+    def protect(path):
+        seen.append(path)
+        return None
+
+    assert check_outputs({"-o": str(link)}, protect=protect) == {"-o": str(target)}
+    assert seen == [str(target)]
+
+
+def test_the_callers_rule_refuses_with_its_own_reason(tmp_path):
+    err = _refused({"--calibrated": str(tmp_path / "song.flac")},
+                   protect=lambda p: "it names an audio file" if p.endswith(".flac") else None)
+    assert (err.option, err.reason) == ("--calibrated", "it names an audio file")
+
+
+def test_a_file_where_a_folder_should_be_and_a_loop_of_links_are_no_folder(tmp_path):
+    (tmp_path / "f.txt").write_text("x")
+    given = str(tmp_path / "f.txt" / "out.csv")
+    err = _refused({"-o": given})
+    assert (err.option, err.path) == ("-o", given)
+    assert err.reason == f"{tmp_path / 'f.txt'} is not a folder"
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    err = _refused({"--profile": str(tmp_path / "loop" / "x.json")})
+    assert (err.option, err.reason) == ("--profile", f"{tmp_path / 'loop'} is not a folder")
+
+
+def test_names_and_paths_longer_than_the_system_allows(tmp_path):
+    given = str(tmp_path / ("n" * 300))
+    err = _refused({"--profile": given})
+    assert (err.option, err.path) == ("--profile", given)
+    assert err.reason == "the file name is 300 bytes long; the disk allows at most 255"
+    assert check_outputs({"-o": str(tmp_path / ("n" * 255))}) == {"-o": str(tmp_path / ("n" * 255))}
+    deep = os.path.join(str(tmp_path), *(["a" * 200] * 21), "x.csv")
+    err = _refused({"-o": deep})
+    assert err.option == "-o"
+    assert err.reason == (f"the path is {len(os.fsencode(deep))} bytes long; the system opens "
+                          "at most 4095")
+
+
+def test_a_folder_where_nothing_can_be_created_is_named_with_the_systems_reason(
+        tmp_path, monkeypatch):
+    made = []
+
+    def make_temp(folder, *a, **kw):
+        made.append(folder)
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(tempfiles, "make_temp", make_temp)
+    err = _refused({"--matched": str(tmp_path / "m.csv")})
+    assert made == [str(tmp_path)]
+    assert (err.option, err.path) == ("--matched", str(tmp_path / "m.csv"))
+    assert err.reason == f"no file can be written in {tmp_path} (Read-only file system)"
+
+
+def test_the_probe_file_is_removed(tmp_path):
+    check_outputs({"-o": str(tmp_path / "r.csv")})
+    assert os.listdir(tmp_path) == []
+
+
+def _free(monkeypatch, free):
+    real = shutil.disk_usage
+
+    def disk_usage(path):
+        if free is None:
+            raise OSError(errno.ENOSYS, "not supported")
+        return real(path)._replace(free=free)
+
+    monkeypatch.setattr(outputs.shutil, "disk_usage", disk_usage)
+
+
+def test_free_space_is_the_output_and_a_megabyte(tmp_path, monkeypatch):
+    out = str(tmp_path / "r.csv")
+    _free(monkeypatch, 3 * MB)
+    assert check_outputs({"-o": out}, expected_bytes=2 * MB) == {"-o": out}  # just enough
+    _free(monkeypatch, 3 * MB - 1)
+    err = _refused({"--output": out}, expected_bytes=2 * MB)
+    assert (err.option, err.path) == ("--output", out)
+    assert err.reason == f"not enough free space in {tmp_path} (3.1 MB free, about 3.1 MB needed)"
+    _free(monkeypatch, 1_500_000)
+    err = _refused({"-o": out}, expected_bytes=5_000_000)
+    assert err.reason == f"not enough free space in {tmp_path} (1.5 MB free, about 6.0 MB needed)"
+    _free(monkeypatch, None)  # a disk that does not tell: not refused
+    assert check_outputs({"-o": out}, expected_bytes=2 * MB) == {"-o": out}
+
+
+def test_standard_output_rules():
+    assert check_outputs({"-o": "-", "--profile": None}) == {"-o": "-"}
+    err = _refused({"--profile": "-"})
+    assert (err.option, err.path, err.reason) == (
+        "--profile", "-", "standard output (-) is only for -o")
+    err = _refused({"-o": "-", "--output": "-"})
+    assert (err.option, err.reason) == ("--output", "only one output can go to standard output")
+    assert check_outputs({"--json": "-"}, stdout_options=("--json",)) == {"--json": "-"}
+    err = _refused({"-o": ""})
+    assert (err.option, err.path, err.reason) == ("-o", "", "the file name is empty")
+
+
+def test_two_outputs_that_are_one_file(tmp_path):
+    a = tmp_path / "r.csv"
+    err = _refused({"-o": str(a), "--matched": str(a)})
+    assert (err.option, err.path) == ("--matched", str(a))
+    assert err.reason == f"it is the same file as -o {a}"
+    a.write_text("x")
+    os.link(a, tmp_path / "hard.csv")
+    err = _refused({"-o": str(a), "--profile": str(tmp_path / "hard.csv")})
+    assert (err.option, err.reason) == ("--profile", f"it is the same file as -o {a}")
+
+
+@pytest.mark.parametrize("how", ["same path", "hard link", "link to it", "not there yet"])
+def test_an_output_that_is_an_input_is_refused(tmp_path, how):
+    song = tmp_path / "song.wav"
+    if how != "not there yet":
+        song.write_bytes(b"RIFF")
+    out = {"same path": song, "hard link": tmp_path / "h.wav", "link to it": tmp_path / "l.csv",
+           "not there yet": song}[how]
+    if how == "hard link":
+        os.link(song, out)
+    elif how == "link to it":
+        out.symlink_to(song)
+    inputs = [("the reference sheet", None), ("an input audio file", str(song))]
+    err = _refused({"--profile": None, "-o": str(out)}, inputs=inputs)
+    assert (err.option, err.path) == ("-o", str(out))
+    assert err.reason == (f"it is an input audio file ({song}); SongCal never writes over its "
+                          "inputs")
+    other = tmp_path / "other.csv"
+    assert check_outputs({"-o": str(other)}, inputs=inputs) == {"-o": str(other)}
+
+
+def test_an_input_given_as_a_link_is_known_by_its_target(tmp_path):
+    song = tmp_path / "song.wav"  # not written yet: compared by name, not by inode
+    link = tmp_path / "link.wav"
+    link.symlink_to(song)
+    err = _refused({"-o": str(song)}, inputs=[("an input audio file", str(link))])
+    assert err.reason == (f"it is an input audio file ({link}); SongCal never writes over its "
+                          "inputs")
