@@ -1,0 +1,171 @@
+"""The result cache and a file that changes under it: a copy still being written that the
+decoder fails on, a file edited or removed while it is analyzed, a stored result handed
+back, and what the analysis is given on the way.
+"""
+
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from core.batch.store import ResultStore, cached, content_fingerprint
+from core.errors import AudioFileError, CorruptFileError
+from core.io.results import SongResult
+from core.settings import AnalysisSettings
+from tests.audio_files import tone, write_audio
+
+SETTINGS = AnalysisSettings(workers=1)
+CACHE_LOG = "core.batch.cache"
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = ResultStore(tmp_path / "db.sqlite")
+    yield s
+    s.close()
+
+
+def _song(path):
+    return str(write_audio(path, tone(440.0, 1.0, 8000), 8000))
+
+
+def _grow(path):
+    Path(path).write_bytes(Path(path).read_bytes() + b"\0" * 16)
+
+
+class Analyzer:
+    """Stand-in for the analyzer: each call runs the next step (``"fail"``, ``"grow and
+    fail"``, ``"grow"``, ``"remove"`` or ``"ok"``) and records what it was given."""
+
+    def __init__(self, *steps):
+        self.steps = list(steps)
+        self.calls = []
+
+    def __call__(self, path, *, settings, progress=None, should_cancel=None):
+        self.calls.append((settings, progress, should_cancel))
+        step = self.steps.pop(0)
+        if "grow" in step:
+            _grow(path)
+        bpm = float(os.path.getsize(path) % 1000)
+        if step == "remove":
+            os.remove(path)
+        if "fail" in step:
+            raise CorruptFileError(path, "the data ends early")
+        return SongResult(path=path, status="done", bpm=bpm, chunks=1)
+
+
+def _warnings(caplog):
+    return [r.getMessage() for r in caplog.records
+            if r.name == CACHE_LOG and r.levelno == logging.WARNING]
+
+
+def test_a_copy_still_being_written_that_fails_to_decode_is_analyzed_again(
+        tmp_path, store, caplog):
+    caplog.set_level(logging.WARNING, logger=CACHE_LOG)
+    song = _song(tmp_path / "a.wav")
+
+    def progress(*a):
+        pass
+
+    def should_cancel():
+        return False
+
+    fake = Analyzer("grow and fail", "ok")
+    result = cached(fake, store)(song, settings=SETTINGS, progress=progress,
+                                 should_cancel=should_cancel)
+    assert fake.calls == [(SETTINGS, progress, should_cancel)] * 2
+    assert result.status == "done" and result.bpm == float(os.path.getsize(song) % 1000)
+    assert result.content == content_fingerprint(song)  # the content it was read from
+    assert store.stats.changed == 1
+    assert _warnings(caplog) == [f"{song} changed while it was analyzed; analyzing it again"]
+    # stored under the content as it is now: the next run takes it from the store
+    again = Analyzer()
+    assert cached(again, store)(song, settings=SETTINGS).bpm == result.bpm
+    assert again.calls == []
+
+
+def test_a_file_that_fails_and_did_not_change_fails_once(tmp_path, store):
+    song = _song(tmp_path / "a.wav")
+    fake = Analyzer("fail", "ok")
+    with pytest.raises(CorruptFileError, match="the data ends early"):
+        cached(fake, store)(song, settings=SETTINGS)
+    assert len(fake.calls) == 1 and store.stats.changed == 0
+
+
+def test_a_file_that_fails_after_changing_twice_gives_the_second_error(tmp_path, store):
+    song = _song(tmp_path / "a.wav")
+    fake = Analyzer("grow and fail", "grow and fail", "ok")
+    with pytest.raises(CorruptFileError, match="the data ends early"):
+        cached(fake, store)(song, settings=SETTINGS)
+    assert len(fake.calls) == 2 and store.stats.changed == 1
+
+
+def test_a_file_edited_during_each_analysis_fails_with_its_reason(tmp_path, store, caplog):
+    caplog.set_level(logging.WARNING, logger=CACHE_LOG)
+    song = _song(tmp_path / "a.wav")
+    fake = Analyzer("grow", "grow", "ok")
+    with pytest.raises(AudioFileError) as info:
+        cached(fake, store)(song, settings=SETTINGS)
+    assert info.value.reason == ("the file changed while it was analyzed, twice (is it still "
+                                 "being written?); no result was kept")
+    assert len(fake.calls) == 2 and store.stats.changed == 2
+    assert _warnings(caplog) == [f"{song} changed while it was analyzed; analyzing it again"] * 2
+
+
+def test_an_edit_during_the_analysis_is_read_again_and_stored_under_the_new_content(
+        tmp_path, store):
+    song = _song(tmp_path / "a.wav")
+    fake = Analyzer("grow", "ok")
+    result = cached(fake, store)(song, settings=SETTINGS)
+    assert len(fake.calls) == 2 and store.stats.changed == 1
+    assert result.content == content_fingerprint(song)
+
+
+def test_a_file_removed_during_its_analysis_keeps_its_result_unstored(tmp_path, store, caplog):
+    caplog.set_level(logging.WARNING, logger=CACHE_LOG)
+    song = _song(tmp_path / "a.wav")
+    fake = Analyzer("remove")
+    result = cached(fake, store)(song, settings=SETTINGS)
+    assert result.status == "done" and len(fake.calls) == 1
+    assert store.stats.changed == 1
+    assert _warnings(caplog) == [f"{song} disappeared after its analysis; its result is not "
+                                 "stored"]
+    write_audio(tmp_path / "a.wav", tone(440.0, 1.0, 8000), 8000)  # the same content back
+    again = Analyzer("ok")
+    cached(again, store)(song, settings=SETTINGS)
+    assert len(again.calls) == 1  # nothing was stored for it
+
+
+@pytest.mark.parametrize("chunks, told", [(0, (1, 1)), (5, (5, 5))])
+def test_a_stored_result_tells_the_progress_it_is_whole(tmp_path, store, chunks, told):
+    song = _song(tmp_path / "a.wav")
+
+    class Chunked(Analyzer):
+        def __call__(self, path, **kw):
+            r = super().__call__(path, **kw)
+            r.chunks, r.duration_s = chunks, 1.0
+            return r
+
+    cached(Chunked("ok"), store)(song, settings=SETTINGS)
+    seen = []
+    hit = cached(Analyzer(), store)(song, settings=SETTINGS, progress=lambda *a: seen.append(a))
+    assert seen == [told + (1.0,)]
+    assert hit.content == content_fingerprint(song)
+
+
+def test_what_is_no_regular_file_goes_straight_to_the_analysis(tmp_path, store):
+    folder = tmp_path / "folder.wav"
+    folder.mkdir()
+
+    def progress(*a):
+        pass
+
+    def should_cancel():
+        return False
+
+    fake = Analyzer("ok")
+    cached(fake, store)(str(folder), settings=SETTINGS, progress=progress,
+                        should_cancel=should_cancel)
+    assert fake.calls == [(SETTINGS, progress, should_cancel)]
+    assert store.stats.changed == 0
