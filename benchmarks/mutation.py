@@ -158,7 +158,8 @@ GROUPS: dict[str, Group] = {
     "safety": Group(modules=("core/io/outputs.py", "core/cli/guard.py", "core/batch/cache.py"),
                     tests=("tests/core/test_hostile_paths.py", "tests/core/test_cli.py",
                            "tests/core/test_store.py", "tests/core/test_csvio.py",
-                           "tests/core/test_output_guard.py", "tests/core/test_cache_changes.py")),
+                           "tests/core/test_output_guard.py", "tests/core/test_cache_changes.py",
+                           "tests/core/test_protect_user_files.py")),
     "runner": Group(modules=("core/batch/runner.py",),
                     tests=("tests/core/test_runner.py", "tests/core/test_runner_parts.py")),
 }
