@@ -189,3 +189,98 @@ def test_an_input_given_as_a_link_is_known_by_its_target(tmp_path):
     err = _refused({"-o": str(song)}, inputs=[("an input audio file", str(link))])
     assert err.reason == (f"it is an input audio file ({link}); SongCal never writes over its "
                           "inputs")
+
+
+def test_the_free_space_message_rounds_each_figure_to_a_tenth_of_a_megabyte(tmp_path,
+                                                                           monkeypatch):
+    out = str(tmp_path / "r.csv")
+    _free(monkeypatch, 1_050_000)
+    err = _refused({"-o": out}, expected_bytes=1_350_000 - MB)
+    assert err.reason == f"not enough free space in {tmp_path} (1.1 MB free, about 1.4 MB needed)"
+    _free(monkeypatch, MB)  # nothing expected: the margin alone is asked for
+    assert check_outputs({"-o": out}) == {"-o": out}
+
+
+def test_a_read_only_file_is_refused_even_for_the_superuser(tmp_path):
+    kept = tmp_path / "kept.csv"
+    kept.write_text("x")
+    kept.chmod(0o444)
+    err = _refused({"--matched": str(kept)})
+    assert (err.option, err.path) == ("--matched", str(kept))
+    assert err.reason == "the file is read-only; SongCal will not replace it"
+
+
+def test_a_file_that_cannot_be_examined_is_refused(tmp_path, monkeypatch):
+    out = tmp_path / "r.csv"
+    out.write_text("x")
+    real_stat = os.stat
+
+    def stat(path, *a, **kw):
+        if os.fspath(path) == str(out):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real_stat(path, *a, **kw)
+
+    monkeypatch.setattr(outputs.os, "stat", stat)
+    err = _refused({"--profile": str(out)})
+    assert (err.option, err.path) == ("--profile", str(out))
+    assert err.reason == "it cannot be examined (Permission denied)"
+
+
+@pytest.mark.parametrize("raised, reason", [
+    (OSError(errno.ELOOP, "Too many levels of symbolic links"), "Too many levels of symbolic links"),
+    (OSError("the current folder is gone"), "the current folder is gone")])
+def test_a_path_the_system_cannot_follow_is_refused_with_its_reason(monkeypatch, raised, reason):
+    def physical_path(given):
+        raise raised
+
+    monkeypatch.setattr(outputs, "physical_path", physical_path)
+    err = _refused({"--profile": "a/b.json"})
+    assert (err.option, err.path, err.reason) == ("--profile", "a/b.json", reason)
+
+
+def test_a_closed_standard_output_is_refused(monkeypatch):
+    monkeypatch.setattr(outputs, "_stdout_open", lambda: False)
+    err = _refused({"-o": "-"})
+    assert (err.option, err.path) == ("-o", "-")
+    assert err.reason == ("standard output is closed (the command was started with >&-); "
+                          "give a file name")
+
+
+def _limits(monkeypatch, **limits):
+    """``os.pathconf`` answering ``limits`` by name (an exception instance is raised)."""
+    def pathconf(folder, name):
+        value = limits[name]
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    monkeypatch.setattr(outputs.os, "pathconf", pathconf)
+
+
+def test_the_disks_own_name_and_path_limits_are_asked(tmp_path, monkeypatch):
+    # an encrypted home folder allows 143-byte names; a path of exactly the limit is refused
+    # (the limit counts the final NUL), one byte less is let through
+    base = len(os.fsencode(str(tmp_path))) + 1
+    _limits(monkeypatch, PC_NAME_MAX=143, PC_PATH_MAX=base + 100)
+    err = _refused({"-o": str(tmp_path / ("n" * 144))})
+    assert err.reason == "the file name is 144 bytes long; the disk allows at most 143"
+    assert check_outputs({"-o": str(tmp_path / ("n" * 99))}) == {"-o": str(tmp_path / ("n" * 99))}
+    err = _refused({"-o": str(tmp_path / ("n" * 100))})
+    assert err.reason == f"the path is {base + 100} bytes long; the system opens at most {base + 99}"
+
+
+@pytest.mark.parametrize("answer", [OSError(errno.EINVAL, "Invalid argument"), ValueError("name"),
+                                    -1, 0, None])
+def test_a_limit_the_system_does_not_tell_is_the_common_one(tmp_path, monkeypatch, answer):
+    _limits(monkeypatch, PC_NAME_MAX=answer, PC_PATH_MAX=answer)
+    err = _refused({"-o": str(tmp_path / ("n" * 256))})
+    assert err.reason == "the file name is 256 bytes long; the disk allows at most 255"
+    assert check_outputs({"-o": str(tmp_path / ("n" * 255))}) == {"-o": str(tmp_path / ("n" * 255))}
+    deep = os.path.join(str(tmp_path), *(["a" * 200] * 21), "x.csv")
+    assert _refused({"-o": deep}).reason.endswith("the system opens at most 4095")
+
+
+def test_a_limit_of_one_is_a_limit(tmp_path, monkeypatch):
+    _limits(monkeypatch, PC_NAME_MAX=1, PC_PATH_MAX=4096)
+    assert _refused({"-o": str(tmp_path / "ab")}).reason == (
+        "the file name is 2 bytes long; the disk allows at most 1")
