@@ -77,6 +77,7 @@ def test_a_copy_still_being_written_that_fails_to_decode_is_analyzed_again(
     assert fake.calls == [(SETTINGS, progress, should_cancel)] * 2
     assert result.status == "done" and result.bpm == float(os.path.getsize(song) % 1000)
     assert result.content == content_fingerprint(song)  # the content it was read from
+    assert isinstance(result.content_at, float)  # and when: the next check may trust its times
     assert store.stats.changed == 1
     assert _warnings(caplog) == [f"{song} changed while it was analyzed; analyzing it again"]
     # stored under the content as it is now: the next run takes it from the store
@@ -120,6 +121,7 @@ def test_an_edit_during_the_analysis_is_read_again_and_stored_under_the_new_cont
     result = cached(fake, store)(song, settings=SETTINGS)
     assert len(fake.calls) == 2 and store.stats.changed == 1
     assert result.content == content_fingerprint(song)
+    assert isinstance(result.content_at, float)
 
 
 def test_a_file_removed_during_its_analysis_keeps_its_result_unstored(tmp_path, store, caplog):
@@ -169,3 +171,58 @@ def test_what_is_no_regular_file_goes_straight_to_the_analysis(tmp_path, store):
                         should_cancel=should_cancel)
     assert fake.calls == [(SETTINGS, progress, should_cancel)]
     assert store.stats.changed == 0
+
+
+def test_the_content_fingerprint_keeps_its_form(tmp_path):
+    # Stores made by earlier versions are keyed by it: a change of the hash, its size or
+    # the length prefix would miss every stored result.
+    (tmp_path / "abc").write_bytes(b"abc")
+    (tmp_path / "empty").write_bytes(b"")
+    assert content_fingerprint(tmp_path / "abc") == "10366aba46518e2b9d040dde242bbc5a"
+    assert content_fingerprint(tmp_path / "empty") == "c804ce198ec337e3dc762bdd1a09aece"
+
+
+def test_a_stored_result_is_marked_as_such_and_each_hit_counted(tmp_path, store):
+    song = _song(tmp_path / "a.wav")
+    first = cached(Analyzer("ok"), store)(song, settings=SETTINGS)
+    assert first.source != "store" and store.stats.hits == 0
+    for n in (1, 2):
+        hit = cached(Analyzer(), store)(song, settings=SETTINGS)
+        assert hit.source == "store" and store.stats.hits == n
+
+
+def test_changes_are_counted_across_songs(tmp_path, store):
+    a, b = _song(tmp_path / "a.wav"), _song(tmp_path / "b.wav")
+    cached(Analyzer("grow", "ok"), store)(a, settings=SETTINGS)
+    cached(Analyzer("grow and fail", "ok"), store)(b, settings=SETTINGS)
+    assert store.stats.changed == 2
+
+
+def _result(fingerprint="", since=None, inode=""):
+    return SongResult(path="x", status="done", content=fingerprint, content_at=since,
+                      content_inode=inode)
+
+
+def test_the_changed_check_skips_what_it_cannot_check_and_goes_on(tmp_path):
+    import time
+
+    from core.batch.cache import changed_since, fingerprint_and_inode
+
+    a, b = _song(tmp_path / "a.wav"), _song(tmp_path / "b.wav")
+    fp_b, inode_b = fingerprint_and_inode(b)
+    _grow(b)
+    results = {
+        0: _result(),  # no fingerprint: not checked, and the check goes on past it
+        1: _result(fp_b, time.time(), inode_b),  # b changed since
+        2: _result(fp_b, time.time(), inode_b),  # a position past the list: skipped
+    }
+    assert changed_since([a, b], results) == ([1], [])
+    # a time that is no number (a damaged record) is no time: the file is read
+    fp_a, inode_a = fingerprint_and_inode(a)
+    renewed = {}
+    before = time.time()
+    assert changed_since([a, b], {0: _result(fp_a, "yesterday", inode_a)},
+                         renewed=renewed) == ([], [])
+    assert list(renewed) == [0]
+    at, inode = renewed[0]
+    assert before <= at <= time.time() and inode == inode_a
