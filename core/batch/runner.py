@@ -203,8 +203,8 @@ class BatchRunner:
         self._crashes: list[str] = []  # why worker threads stopped on an exception
         self._lock = threading.Lock()
         # Set by a worker when a song ends or the worker stops: the watchdog looks at once
-        # instead of at its next tick, so the run returns as soon as the last song ends
-        # (up to a tick, 0.2 s by default, sooner) and a free slot is refilled at once.
+        # instead of at its next tick (0.2 s by default), so the run returns as soon as the
+        # last song ends and a worker that stopped on a bug is replaced at once.
         self._wake = threading.Event()
 
     def _spawn(self) -> None:
