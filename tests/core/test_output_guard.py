@@ -284,3 +284,18 @@ def test_a_limit_of_one_is_a_limit(tmp_path, monkeypatch):
     _limits(monkeypatch, PC_NAME_MAX=1, PC_PATH_MAX=4096)
     assert _refused({"-o": str(tmp_path / "ab")}).reason == (
         "the file name is 2 bytes long; the disk allows at most 1")
+
+
+def test_a_name_is_shown_as_a_strict_terminal_can_print_it():
+    from pathlib import Path
+
+    from core.io.outputs import printable
+
+    assert printable(b"caf\xe9.wav") == "caf\\udce9.wav"  # not UTF-8: its byte shown escaped
+    assert printable("caf\udce9.wav") == "caf\\udce9.wav"
+    assert printable(Path("dir") / "caf\udce9.wav") == "dir/caf\\udce9.wav"
+    assert printable("café\n\x1b[31mred\x7f") == "café\\n\\x1b[31mred\\x7f"
+    assert printable("x\u202egpj.wav") == "x\\u202egpj.wav"  # it would read as xvaw.jpg
+    assert printable("\u05e9\u200f.wav") == "\u05e9\u200f.wav"  # a right-to-left mark stays
+    err = OutputError("-o", b"caf\xe9\n.csv", "reason")
+    assert str(err) == "-o caf\\udce9\\n.csv: reason" and err.path == "caf\udce9\n.csv"
