@@ -146,20 +146,21 @@ GROUPS: dict[str, Group] = {
                           "tests/core/test_analysis_rules.py",
                           "tests/core/test_independent_synth.py",
                           "tests/core/test_tempo_parts.py")),
-    # The plain thread pool of the command line: workers that claim songs and report them,
-    # the watchdog's loop (stalls, time-outs, a cancel and its grace, workers that keep
-    # crashing, the end of the run).  Against its tests, whose waits are bounded and whose
-    # stuck songs stall on a clock the test moves (about 3 s in all).
     # What keeps an engineer's files safe: the output guard (an output that is an input, a
     # link to one, another output, a folder, read-only, on a full disk, too long a name) and
     # the command line's use of it, and the result cache (a song's stored result found by
     # its content, never another song's; a file that changed while it was read).  Against
-    # the hostile-path, command-line, store and CSV tests (about 40 s in all).
+    # the hostile-path, command-line, store and CSV tests and the guard's and cache's own
+    # (about 40 s in all).
     "safety": Group(modules=("core/io/outputs.py", "core/cli/guard.py", "core/batch/cache.py"),
                     tests=("tests/core/test_hostile_paths.py", "tests/core/test_cli.py",
                            "tests/core/test_store.py", "tests/core/test_csvio.py",
                            "tests/core/test_output_guard.py", "tests/core/test_cache_changes.py",
                            "tests/core/test_protect_user_files.py")),
+    # The plain thread pool of the command line: workers that claim songs and report them,
+    # the watchdog's loop (stalls, time-outs, a cancel and its grace, workers that keep
+    # crashing, the end of the run).  Against its tests, whose waits are bounded and whose
+    # stuck songs stall on a clock the test moves (about 3 s in all).
     "runner": Group(modules=("core/batch/runner.py",),
                     tests=("tests/core/test_runner.py", "tests/core/test_runner_parts.py")),
 }

@@ -13,6 +13,7 @@ import pytest
 
 from core.batch.rules import Batch, SongState
 from core.batch.runner import BatchRunner, run_job
+from core.errors import AnalysisCancelled
 from core.io.results import SongResult
 from core.settings import AnalysisSettings
 from tests.core.clocks import HandClock
@@ -294,21 +295,28 @@ def _interrupting(times: int, first_song_running):
     return on_change
 
 
+def _stops_when_told(noticed: threading.Event | None = None):
+    """An analysis that works until it is told to cancel (for at most a bound), then
+    finishes its chunk (50 ms) and stops, cancelled, setting ``noticed`` as it does."""
+    def analyze(path, *, settings, progress, should_cancel):
+        deadline = time.monotonic() + WAIT_S
+        while not should_cancel() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.05)  # a chunk to finish first
+        if noticed is not None:
+            noticed.set()
+        raise AnalysisCancelled(path)
+
+    return analyze
+
+
 def test_a_ctrl_c_cancels_waits_for_the_running_song_and_is_raised_again():
     # The song notices the cancel a moment later, well within the grace time: it ends by
     # itself, cancelled, and its worker is not abandoned.
     noticed = threading.Event()
 
-    def analyze(path, *, settings, progress, should_cancel):
-        while not should_cancel():
-            time.sleep(0.005)
-        time.sleep(0.05)  # a chunk to finish first
-        noticed.set()
-        from core.errors import AnalysisCancelled
-        raise AnalysisCancelled(path)
-
     batch = Batch(["a.wav", "b.wav"], settings=AnalysisSettings(workers=1))
-    runner = BatchRunner(batch, analyze=analyze, workers=1, tick_s=0.01, cancel_grace_s=WAIT_S,
+    runner = BatchRunner(batch, analyze=_stops_when_told(noticed), workers=1, tick_s=0.01, cancel_grace_s=WAIT_S,
                          on_change=_interrupting(1, lambda b: b.jobs[0].state is SongState.RUNNING))
     with pytest.raises(KeyboardInterrupt):
         runner.run()
@@ -337,15 +345,8 @@ def test_a_second_ctrl_c_abandons_the_running_song_at_once():
 
 
 def test_a_stop_waits_out_the_grace_for_a_song_that_stops_by_itself():
-    def analyze(path, *, settings, progress, should_cancel):
-        while not should_cancel():
-            time.sleep(0.005)
-        time.sleep(0.05)
-        from core.errors import AnalysisCancelled
-        raise AnalysisCancelled(path)
-
     batch = Batch(["a.wav"], settings=AnalysisSettings(workers=1))
-    runner = BatchRunner(batch, analyze=analyze, workers=1, tick_s=0.01, cancel_grace_s=WAIT_S)
+    runner = BatchRunner(batch, analyze=_stops_when_told(), workers=1, tick_s=0.01, cancel_grace_s=WAIT_S)
 
     def on_change(b, changed):
         if b.jobs[0].state is SongState.RUNNING:
