@@ -55,6 +55,14 @@ class Analyzer:
         return SongResult(path=path, status="done", bpm=bpm, chunks=1)
 
 
+def _progress(*a):
+    pass
+
+
+def _should_cancel():
+    return False
+
+
 def _warnings(caplog):
     return [r.getMessage() for r in caplog.records
             if r.name == CACHE_LOG and r.levelno == logging.WARNING]
@@ -65,16 +73,10 @@ def test_a_copy_still_being_written_that_fails_to_decode_is_analyzed_again(
     caplog.set_level(logging.WARNING, logger=CACHE_LOG)
     song = _song(tmp_path / "a.wav")
 
-    def progress(*a):
-        pass
-
-    def should_cancel():
-        return False
-
     fake = Analyzer("grow and fail", "ok")
-    result = cached(fake, store)(song, settings=SETTINGS, progress=progress,
-                                 should_cancel=should_cancel)
-    assert fake.calls == [(SETTINGS, progress, should_cancel)] * 2
+    result = cached(fake, store)(song, settings=SETTINGS, progress=_progress,
+                                 should_cancel=_should_cancel)
+    assert fake.calls == [(SETTINGS, _progress, _should_cancel)] * 2
     assert result.status == "done" and result.bpm == float(os.path.getsize(song) % 1000)
     assert result.content == content_fingerprint(song)  # the content it was read from
     assert isinstance(result.content_at, float)  # and when: the next check may trust its times
@@ -160,16 +162,10 @@ def test_what_is_no_regular_file_goes_straight_to_the_analysis(tmp_path, store):
     folder = tmp_path / "folder.wav"
     folder.mkdir()
 
-    def progress(*a):
-        pass
-
-    def should_cancel():
-        return False
-
     fake = Analyzer("ok")
-    cached(fake, store)(str(folder), settings=SETTINGS, progress=progress,
-                        should_cancel=should_cancel)
-    assert fake.calls == [(SETTINGS, progress, should_cancel)]
+    cached(fake, store)(str(folder), settings=SETTINGS, progress=_progress,
+                        should_cancel=_should_cancel)
+    assert fake.calls == [(SETTINGS, _progress, _should_cancel)]
     assert store.stats.changed == 0
 
 
