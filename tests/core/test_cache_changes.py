@@ -222,3 +222,106 @@ def test_the_changed_check_skips_what_it_cannot_check_and_goes_on(tmp_path):
     assert list(renewed) == [0]
     at, inode = renewed[0]
     assert before <= at <= time.time() and inode == inode_a
+
+
+def test_what_cannot_be_fingerprinted_gives_no_fingerprint_and_no_file(tmp_path, monkeypatch):
+    from core.batch import cache
+
+    song = _song(tmp_path / "a.wav")
+    fingerprint, inode = cache.fingerprint_and_inode(song)
+    assert len(fingerprint) == 32 and inode == cache.inode_text(os.stat(song))
+    assert cache.fingerprint_and_inode(str(tmp_path)) == (None, "")  # a folder
+    assert cache.fingerprint_and_inode(str(tmp_path / "gone.wav")) == (None, "")
+    assert cache.fingerprint_and_inode("a\0b.wav") == (None, "")  # no path the system takes
+
+    def read(fd, n):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(cache.os, "read", read)  # the disk fails under the read
+    assert cache.fingerprint_and_inode(song) == (None, "")
+
+
+def test_a_file_replaced_by_a_fifo_as_it_is_opened_is_not_waited_on(tmp_path, monkeypatch):
+    # The path was a song when it was looked at and is a FIFO with no writer by the time it
+    # is opened: the open must not wait for a writer that never comes.
+    import stat
+    import threading
+
+    from core.batch import cache
+
+    fifo = tmp_path / "a.wav"
+    os.mkfifo(fifo)
+    real_stat, song = os.stat, os.stat(_song(tmp_path / "b.wav"))
+
+    def looked_at_before(path, *a, **kw):
+        return song if os.fspath(path) == str(fifo) else real_stat(path, *a, **kw)
+
+    monkeypatch.setattr(cache.os, "stat", looked_at_before)
+    got = []
+    opener = threading.Thread(target=lambda: got.append(cache.fingerprint_and_inode(str(fifo))),
+                              daemon=True)
+    opener.start()
+    opener.join(5)
+    stuck = opener.is_alive()
+    if stuck:  # let the open through so the thread ends
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        opener.join(10)
+    assert stat.S_ISFIFO(real_stat(fifo).st_mode)
+    assert not stuck
+    assert got == [(None, "")]
+
+
+def test_a_result_with_no_record_of_its_content_is_not_checked(tmp_path):
+    from types import SimpleNamespace
+
+    from core.batch.cache import changed_since, fingerprint_and_inode
+
+    a = _song(tmp_path / "a.wav")
+    fp, inode = fingerprint_and_inode(a)
+    _grow(a)
+    # a record without the fields (an older result's form): nothing to compare, no error
+    assert changed_since([a], {0: SimpleNamespace(status="done")}) == ([], [])
+    # a fingerprint with no time and no file recorded: the content tells
+    assert changed_since([a], {0: SimpleNamespace(content=fp)}) == ([0], [])
+    assert changed_since([a], {0: SimpleNamespace(content=fp, content_at=None,
+                                                  content_inode=inode)}) == ([0], [])
+
+
+def test_the_file_systems_word_on_a_file_since_a_moment(tmp_path, monkeypatch):
+    import time
+
+    from core.batch import cache
+
+    song = _song(tmp_path / "a.wav")
+    inode = cache.inode_text(os.stat(song))
+    later = time.time() + 10
+    assert cache.untouched_since(str(tmp_path / "gone.wav"), later, inode) is False
+    assert cache.untouched_since(str(tmp_path), later, inode) is False
+    assert cache.untouched_since(song, later, inode) is True
+    assert cache.untouched_since(song, later) is None  # which file it was is not known
+    assert cache.untouched_since(song, None, inode) is None
+    # written within the margin of the moment (the file system's clock tick): not vouched for
+    real = os.stat(song)
+    at_ns = 1_000_000_000_000_000_000
+    fake = os.stat_result(tuple(real)[:10], {"st_mtime_ns": at_ns, "st_ctime_ns": at_ns})
+    real_stat = os.stat
+
+    def stat(path, *a, **kw):
+        return fake if os.fspath(path) == song else real_stat(path, *a, **kw)
+
+    monkeypatch.setattr(cache.os, "stat", stat)
+    assert cache.untouched_since(song, (at_ns + cache._RACY_NS) / 1e9, inode) is None
+    assert cache.untouched_since(song, (at_ns + cache._RACY_NS) / 1e9 + 1e-3, inode) is True
+
+
+def test_times_vouch_for_a_file_only_past_the_clocks_margin(tmp_path):
+    from core.batch import cache
+
+    song = _song(tmp_path / "a.wav")
+    ids, _ = cache._file_state(song)
+    written = max(ids[3], ids[4])
+    assert not cache._unchanged_since((ids, written + cache._RACY_NS), song)
+    assert cache._unchanged_since((ids, written + cache._RACY_NS + 1), song)
+    assert not cache._unchanged_since(None, song)
+    _grow(song)
+    assert not cache._unchanged_since((ids, written + cache._RACY_NS + 1), song)

@@ -299,3 +299,138 @@ def test_a_name_is_shown_as_a_strict_terminal_can_print_it():
     assert printable("\u05e9\u200f.wav") == "\u05e9\u200f.wav"  # a right-to-left mark stays
     err = OutputError("-o", b"caf\xe9\n.csv", "reason")
     assert str(err) == "-o caf\\udce9\\n.csv: reason" and err.path == "caf\udce9\n.csv"
+
+
+class _Stream:
+    """A standard output with no descriptor (as a test's capture has), open or closed."""
+
+    def __init__(self, **closed):
+        self.__dict__.update(closed)
+
+    def fileno(self):
+        raise OSError("no descriptor")
+
+
+def test_whether_there_is_a_standard_output_to_write_to(monkeypatch, tmp_path):
+    import sys
+
+    for stream, open_ in [(None, False), (_Stream(), True), (_Stream(closed=False), True),
+                          (_Stream(closed=True), False)]:
+        monkeypatch.setattr(sys, "stdout", stream)
+        assert outputs._stdout_open() is open_, stream
+    # a descriptor that was closed under the stream (started with >&-) is no output
+    with open(tmp_path / "out.txt", "w") as f:
+        fd = os.dup(f.fileno())
+    stream = open(fd, "w", closefd=False)
+    monkeypatch.setattr(sys, "stdout", stream)
+    assert outputs._stdout_open() is True
+    os.close(fd)
+    assert outputs._stdout_open() is False
+
+
+def test_a_relative_path_is_made_whole_from_the_current_folder(tmp_path, monkeypatch):
+    real = tmp_path / "real"
+    (real / "sub").mkdir(parents=True)
+    os.symlink(real / "sub", tmp_path / "link")
+    monkeypatch.chdir(tmp_path)
+    assert outputs.physical_path("out.csv") == str(tmp_path / "out.csv")
+    assert outputs.physical_path(b"link/../out.csv") == str(real / "out.csv")
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    with pytest.raises(FileNotFoundError) as info:
+        outputs.physical_path("out.csv")
+    assert (info.value.errno, info.value.filename) == (errno.ENOENT, "out.csv")
+    assert info.value.strerror == "the current folder was removed; give a full path"
+    assert outputs.physical_path(str(tmp_path / "x.csv")) == str(tmp_path / "x.csv")
+
+
+def test_an_output_changed_under_the_write_says_what_and_where_it_went():
+    err = outputs.InputReplacedError("/m/out.csv", "the input song", "/m/a.wav", None)
+    assert (err.errno, err.filename, err.kept) == (errno.EEXIST, "/m/out.csv", None)
+    assert str(err) == (
+        "could not write /m/out.csv: it became the input song (/m/a.wav) while the command "
+        "ran (a link or a file put in its place); SongCal never writes over its inputs; "
+        "what it would have held could not be saved anywhere")
+    err = outputs.InputReplacedError("/m/out.csv", "the input song", "/m/a\x1b.wav",
+                                     "/tmp/kept.csv", during="the batch ran")
+    assert err.kept == "/tmp/kept.csv"
+    assert str(err).endswith("(/m/a\\x1b.wav) while the batch ran (a link or a file put in "
+                             "its place); SongCal never writes over its inputs; what it would "
+                             "have held is in /tmp/kept.csv")
+    err = outputs.ReadOnlyOutputError("/m/out.csv", None)
+    assert (err.errno, err.filename, err.kept) == (errno.EACCES, "/m/out.csv", None)
+    assert str(err) == ("could not write /m/out.csv: the file is read-only; SongCal will not "
+                        "replace it; what it would have held could not be saved anywhere")
+    assert outputs.ReadOnlyOutputError("/m/out.csv", "/tmp/k.csv").kept == "/tmp/k.csv"
+
+
+def test_outside_a_watch_the_writes_are_checked_while_the_command_ran():
+    import threading
+
+    said = []
+    thread = threading.Thread(target=lambda: said.append(outputs.watched_during()))
+    thread.start()
+    thread.join(10)
+    assert said == ["the command ran"]
+    with outputs.watching([], during="the batch ran"):
+        assert outputs.watched_during() == "the batch ran"
+    assert outputs.watched_during() == "the command ran"
+
+
+def test_a_case_blind_disk_is_asked_of_the_folder_the_outputs_go_to(tmp_path, monkeypatch):
+    asked = []
+
+    def folds_case(folder):  # the disk under tmp_path takes names without case
+        asked.append(folder)
+        return folder == str(tmp_path)
+
+    monkeypatch.setattr(outputs, "_folds_case", folds_case)
+    err = _refused({"-o": str(tmp_path / "new" / "Out.csv"),
+                    "--results-out": str(tmp_path / "new" / "out.csv")})
+    assert (err.option, err.reason) == (
+        "--results-out", f"it is the same file as -o {tmp_path / 'new' / 'Out.csv'}")
+    assert asked == [str(tmp_path)]  # the nearest folder that exists
+    asked.clear()
+    outs = {"-o": str(tmp_path / "a.csv"), "--results-out": str(tmp_path / "b.csv")}
+    assert check_outputs(outs) == outs  # other names: the disk is not asked
+    assert asked == []
+
+
+def test_a_file_with_no_write_permission_is_read_only_whatever_its_other_bits(tmp_path):
+    out = tmp_path / "run.csv"
+    out.write_text("x")
+    out.chmod(0o555)  # read and execute for all, write for none
+    assert outputs.is_read_only(os.stat(out), str(out))
+    out.chmod(0o200)
+    assert not outputs.is_read_only(os.stat(out), str(out))
+
+
+def test_a_disk_is_asked_whether_it_folds_case_by_a_file_made_and_removed_there(
+        tmp_path, monkeypatch):
+    assert outputs._folds_case(str(tmp_path)) is False  # this disk tells case apart
+    assert outputs._folds_case(str(tmp_path / "no such folder")) is False
+    assert os.listdir(tmp_path) == []
+    made, real_make, real_exists = [], tempfiles.make_temp, os.path.exists
+
+    def make_temp(folder, *a, **kw):
+        fd, probe = real_make(folder, *a, **kw)
+        made.append(probe)
+        return fd, probe
+
+    def exists(path):  # a disk that finds a name whatever its case
+        return any(os.fspath(path).casefold() == p.casefold() for p in made)
+
+    monkeypatch.setattr(tempfiles, "make_temp", make_temp)
+    monkeypatch.setattr(outputs.os.path, "exists", exists)
+    assert outputs._folds_case(str(tmp_path)) is True
+    assert [os.path.dirname(p) for p in made] == [str(tmp_path)]
+    monkeypatch.setattr(outputs.os.path, "exists", real_exists)
+    assert os.listdir(tmp_path) == []
+
+    def unlink(path):  # the probe already removed by another program
+        raise FileNotFoundError(errno.ENOENT, "gone", path)
+
+    monkeypatch.setattr(outputs.os, "unlink", unlink)
+    assert outputs._folds_case(str(tmp_path)) is False

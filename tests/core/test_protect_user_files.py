@@ -59,3 +59,21 @@ def test_text_that_only_looks_like_audio_in_its_first_bytes_is_let_through(tmp_p
     plain = tmp_path / "old.csv"
     plain.write_text("title,bpm\n" + "x,1\n" * 100)
     assert protect_user_files(str(plain)) is None
+
+
+def test_a_movie_box_that_runs_past_the_first_64_bytes_is_taken_for_audio(tmp_path):
+    # A QuickTime file may start with a 'wide' or 'mdat' box; the guard reads 64 bytes and
+    # trusts a box that runs past them, where the next box's name cannot be seen.
+    import struct
+
+    def movie(size: int):
+        path = tmp_path / f"box{size}.csv"
+        path.write_bytes(struct.pack(">I", size) + b"mdat" + b"\0" * (size - 8)
+                         + b"\x01\x02\x03\x04\x05\x06\x07\x08" + b"\0" * 200)
+        return str(path)
+
+    for size in (57, 100):
+        assert protect_user_files(movie(size)) == (
+            "the file holds MP4 audio; SongCal will not write over it"), size
+    # a box that ends within them must lead to another named box
+    assert protect_user_files(movie(40)) is None
