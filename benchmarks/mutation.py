@@ -156,7 +156,8 @@ GROUPS: dict[str, Group] = {
                     tests=("tests/core/test_hostile_paths.py", "tests/core/test_cli.py",
                            "tests/core/test_store.py", "tests/core/test_csvio.py",
                            "tests/core/test_output_guard.py", "tests/core/test_cache_changes.py",
-                           "tests/core/test_protect_user_files.py")),
+                           "tests/core/test_protect_user_files.py",
+                           "tests/core/test_cli_guard.py")),
     # The plain thread pool of the command line: workers that claim songs and report them,
     # the watchdog's loop (stalls, time-outs, a cancel and its grace, workers that keep
     # crashing, the end of the run).  Against its tests, whose waits are bounded and whose
