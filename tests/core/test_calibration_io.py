@@ -670,6 +670,8 @@ def test_the_paired_csv_written_without_precomputed_rows_holds_the_sheets_values
     assert {"ref_title", "ref_bpm", "ref_key", "bpm_agreement"} <= set(columns)
     assert [(r["ref_title"], r["ref_bpm"], r["ref_key"], r["bpm_agreement"]) for r in out] == [
         ("A", "100.0", "C major", "double"), ("B", "120.0", "A minor", "ok")]
+    # each song's row of the sheet (its line, the header being 1) and its key in Camelot code
+    assert [(r["ref_row"], r["ref_key_camelot"]) for r in out] == [("2", "8B"), ("3", "8A")]
 
 
 def test_mismatch_rows_without_a_precomputed_pairing():

@@ -49,18 +49,6 @@ def test_a_sheet_listing_a_song_twice_with_the_same_values_pairs_it_with_the_fir
 
 # -- the paired export --------------------------------------------------------------------
 
-def test_the_paired_csv_names_each_songs_sheet_row_and_its_camelot_key(tmp_path):
-    sheet = parse_reference_text("Song,Artist,BPM,Key\nA,x,100,C major\nB,x,120,A minor\n")
-    rows = [{"path": "/a", "title": "A", "bpm": 100.0, "key": "C major"},
-            {"path": "/b", "title": "B", "bpm": 120.0, "key": "C major"}]
-    match = MatchResult(2, 2, [Match(0, 0, "exact", 100.0), Match(1, 1, "exact", 100.0)], [])
-    write_paired_csv(tmp_path / "paired.csv", rows, sheet, match)
-    columns, out = read_csv_rows(tmp_path / "paired.csv")
-    assert {"ref_row", "ref_key", "ref_key_camelot"} <= set(columns)
-    assert [(r["ref_row"], r["ref_key"], r["ref_key_camelot"]) for r in out] == [
-        ("2", "C major", "8B"), ("3", "A minor", "8A")]
-
-
 def test_the_paired_csv_of_a_sheet_with_camelot_codes_only_carries_the_camelot_column(
         tmp_path):
     sheet = parse_reference_text("Song,Artist,Camelot\nA,x,8A\n")
