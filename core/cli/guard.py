@@ -131,9 +131,12 @@ class _ReaderGone:
         self.gone = True
         self.error = err
         with contextlib.suppress(OSError, ValueError):
+            fd = self._stream.fileno()
             null = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(null, self._stream.fileno())
-            os.close(null)
+            try:
+                os.dup2(null, fd)
+            finally:
+                os.close(null)
 
     def write(self, text):
         if not self.gone:

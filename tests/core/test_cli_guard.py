@@ -377,9 +377,14 @@ def test_a_stream_whose_descriptor_cannot_be_replaced_is_dropped_all_the_same():
         def fileno(self):
             return 1 << 30  # no such descriptor: it cannot be pointed at the null device
 
+    def open_fds():
+        return set(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else set()
+
+    before = open_fds()
     quiet = guard._ReaderGone(Broken())
     assert quiet.write("x") == 1
     assert quiet.gone is True and quiet.error.errno == errno.EIO
+    assert open_fds() == before  # the null device's descriptor closed again
 
 
 def test_an_output_too_large_for_the_disk_is_refused_before_the_work(tmp_path, capsys):
