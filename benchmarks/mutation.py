@@ -83,7 +83,8 @@ GROUPS: dict[str, Group] = {
             "cli", "tempo_range_suggestion", "reference_keys", "reference_summary_rows",
             "reference_exports", "checked_sheet", "fitted_ranges", "inputs", "mixed_in_key",
             "workbook", "calibration_rules_parts", "reference_rules_parts", "calibration_fit_parts",
-            "sheet_pairing_parts", "fit_and_export_parts", "sheet_reading_parts", "text_sheets"))),
+            "sheet_pairing_parts", "fit_and_export_parts", "sheet_reading_parts", "text_sheets",
+            "apply_and_fit_parts", "sheet_cells_parts"))),
     # The batch's rules and tallies, and the session store's records of batches and of the
     # window's lists (whose owner checks decide which window may open or delete a list, and
     # whose counts the store's triggers keep).
