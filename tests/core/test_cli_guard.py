@@ -46,6 +46,13 @@ def forget_watched_inputs():
     forget_inputs()
 
 
+class _ReaderLeft:
+    """A standard stream whose reader went away (a pipe to ``head`` that ended)."""
+
+    def write(self, text):
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+
 def _file_handlers(log):
     return [h for h in log.handlers if getattr(h, "songcal_file", False)]
 
@@ -60,11 +67,7 @@ def test_an_error_is_one_line_on_standard_error_that_a_terminal_can_print(capsys
         def write(self, text):
             raise ValueError("I/O operation on closed file")
 
-    class Gone:
-        def write(self, text):
-            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
-
-    for stream in (Closed(), Gone()):
+    for stream in (Closed(), _ReaderLeft()):
         monkeypatch.setattr(sys, "stderr", stream)
         guard.say_error("analyze", "not said, and no exception")
 
@@ -315,44 +318,39 @@ def test_the_session_store_may_be_a_database_and_is_refused_when_read_only(tmp_p
     assert "read-only" in err
 
 
-def test_an_unexpected_error_is_said_whatever_fails_on_the_way(capsys, core_log, monkeypatch):
-    plain = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115 - closed below
-    core_log.addHandler(plain)  # a handler of another kind: no log file named
-    try:
-        def no_log_file():
-            raise RuntimeError("the data folder's library failed")
-
-        monkeypatch.setattr(guard, "log_to_file", no_log_file)
-
-        def error(*a, **kw):
-            raise RuntimeError("a handler failed")
-
-        monkeypatch.setattr(logging.getLogger("core.cli"), "error", error)
-        guard.say_unexpected("songcal analyze", ValueError("bad"))
-        assert capsys.readouterr().err == (
-            "songcal analyze: error: an unexpected error stopped it (ValueError: bad)\n")
-
-        class Gone:
-            def write(self, text):
-                raise BrokenPipeError(errno.EPIPE, "Broken pipe")
-
-        monkeypatch.setattr(sys, "stderr", Gone())
-        guard.say_unexpected("songcal analyze", ValueError("not said, and no exception"))
-    finally:
-        core_log.removeHandler(plain)
-        plain.stream.close()
+@pytest.fixture
+def other_handler(core_log):
+    """A handler of another kind than the log file on the ``core`` logger."""
+    with open(os.devnull, "w") as null:
+        handler = logging.StreamHandler(null)
+        core_log.addHandler(handler)
+        yield handler
+        core_log.removeHandler(handler)
 
 
-def test_the_log_file_keeps_the_other_handlers(core_log, tmp_path, monkeypatch):
-    plain = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115 - closed below
-    core_log.addHandler(plain)
-    try:
-        monkeypatch.setenv("SONGCAL_DATA_DIR", str(tmp_path / "data"))
-        guard.log_to_file()
-        assert plain in core_log.handlers and len(_file_handlers(core_log)) == 1
-    finally:
-        core_log.removeHandler(plain)
-        plain.stream.close()
+def test_an_unexpected_error_is_said_whatever_fails_on_the_way(capsys, core_log, other_handler,
+                                                                monkeypatch):
+    def no_log_file():  # and the other handler names no log file
+        raise RuntimeError("the data folder's library failed")
+
+    monkeypatch.setattr(guard, "log_to_file", no_log_file)
+
+    def error(*a, **kw):
+        raise RuntimeError("a handler failed")
+
+    monkeypatch.setattr(logging.getLogger("core.cli"), "error", error)
+    guard.say_unexpected("songcal analyze", ValueError("bad"))
+    assert capsys.readouterr().err == (
+        "songcal analyze: error: an unexpected error stopped it (ValueError: bad)\n")
+
+    monkeypatch.setattr(sys, "stderr", _ReaderLeft())
+    guard.say_unexpected("songcal analyze", ValueError("not said, and no exception"))
+
+
+def test_the_log_file_keeps_the_other_handlers(core_log, other_handler, tmp_path, monkeypatch):
+    monkeypatch.setenv("SONGCAL_DATA_DIR", str(tmp_path / "data"))
+    guard.log_to_file()
+    assert other_handler in core_log.handlers and len(_file_handlers(core_log)) == 1
 
 
 def test_the_log_file_is_utf_8_whatever_the_locale(tmp_path):
