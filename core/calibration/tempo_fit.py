@@ -115,7 +115,7 @@ _RANGES = np.array([(lo, hi) for lo in np.arange(40.0, 131.0, 2.0)
                     for hi in np.arange(80.0, 321.0, 5.0) if hi >= 2 * lo])
 _LOWS, _LOW_OF = np.unique(_RANGES[:, 0], return_inverse=True)
 _HIGHS, _HIGH_OF = np.unique(_RANGES[:, 1], return_inverse=True)
-_MAX_FOLD = 12  # octaves a tempo may be folded by in the search (2**12: far beyond any tempo)
+_MAX_FOLD = 12  # octaves of shift the search's bit masks hold (2**12: far beyond any tempo)
 
 
 def _range_hits(est, ref) -> np.ndarray:
@@ -132,8 +132,12 @@ def _range_hits(est, ref) -> np.ndarray:
         up = np.maximum(np.ceil(np.log2(_LOWS[:, None] / est[None, :]) - 1e-12), 0)
         down = np.maximum(np.ceil(np.log2(est[None, :] / _HIGHS[:, None]) - 1e-12), 0)
     shift = (up.astype(np.int64)[_LOW_OF] - down.astype(np.int64)[_HIGH_OF])
-    shift = np.clip(shift, -_MAX_FOLD, _MAX_FOLD) + _MAX_FOLD
-    return ((mask[None, :] >> shift) & 1).mean(axis=1)
+    hit = (mask[None, :] >> (np.clip(shift, -_MAX_FOLD, _MAX_FOLD) + _MAX_FOLD)) & 1
+    far = np.abs(shift) > _MAX_FOLD
+    if far.any():  # a tempo thousands of times off: fold it as _fold would, one by one
+        rows, songs = np.nonzero(far)
+        hit[rows, songs] = tempo_within(est[songs] * np.exp2(shift[rows, songs]), ref[songs])
+    return hit.mean(axis=1)
 
 
 def _learn_tempo_rule(est, ref) -> TempoRule:
