@@ -9,6 +9,7 @@ from core.calibration.agreement import tempo_within
 from core.calibration.applying import OUTSIDE_FIT, outside_fit_counts
 from core.calibration.descriptor_fit import outlier_note
 from core.calibration.exports import write_mismatches_csv
+from core.calibration.intervals import interval_from_residuals
 from core.calibration.matching import Match, MatchResult
 from core.calibration.reference import parse_reference_text
 from core.calibration.tempo_fit import _fit_tempo_linear, fit_tempo
@@ -71,3 +72,7 @@ def test_tempi_with_no_relation_count_the_songs_agreeing_as_the_analyzer_read_th
                         "(Acc2) on fewer than 25 % of the songs; nothing kept")
     assert cal.n_agree == int(np.sum(tempo_within(est, ref, tolerance=0.08))) == 9
     assert cal.apply(200.0) == 200.0
+    # the halving rule was kept before the verdict; every "after" is the "before" again
+    assert cal.mae_after == cal.mae_rule_only == cal.mae_before
+    assert cal.r2 == cal.r2_cv == cal.r2_before
+    assert cal.interval == interval_from_residuals(np.log(est / ref), kind="relative")
