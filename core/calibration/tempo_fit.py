@@ -134,9 +134,10 @@ def _range_hits(est, ref) -> np.ndarray:
     shift = (up.astype(np.int64)[_LOW_OF] - down.astype(np.int64)[_HIGH_OF])
     hit = (mask[None, :] >> (np.clip(shift, -_MAX_FOLD, _MAX_FOLD) + _MAX_FOLD)) & 1
     far = np.abs(shift) > _MAX_FOLD
-    if far.any():  # a tempo thousands of times off: fold it as _fold would, one by one
+    if far.any():  # a tempo thousands of times off: folded one by one
         rows, songs = np.nonzero(far)
-        hit[rows, songs] = tempo_within(est[songs] * np.exp2(shift[rows, songs]), ref[songs])
+        folded = _fold(est[songs], _RANGES[rows, 0], _RANGES[rows, 1])
+        hit[rows, songs] = tempo_within(folded, ref[songs])
     return hit.mean(axis=1)
 
 
