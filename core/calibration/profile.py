@@ -49,6 +49,8 @@ import os
 import re
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 from core.calibration.descriptor_fit import (
     DESCRIPTOR_RANGES,
     LINEAR_METHODS,
@@ -163,7 +165,9 @@ class CalibrationProfile:
         descriptor : str
             ``"bpm"``, ``"energy"``...
         values : float or array_like
-            Analyzer values in the descriptor's unit; NaN stays NaN.
+            Analyzer values in the descriptor's unit; NaN stays NaN.  A correction is
+            clamped to its own range, or to the descriptor's
+            (:data:`core.calibration.descriptor_fit.DESCRIPTOR_RANGES`) when it sets none.
 
         Returns
         -------
@@ -175,9 +179,19 @@ class CalibrationProfile:
         if descriptor == "bpm":
             if self.tempo_rule is None:
                 return None
-            return self.tempo_correction.apply(self.tempo_rule.apply(values))
-        c = self.descriptors.get(descriptor)
-        return None if c is None else c.apply(values)
+            c, values = self.tempo_correction, self.tempo_rule.apply(values)
+        else:
+            c = self.descriptors.get(descriptor)
+            if c is None:
+                return None
+        out = c.apply(values)
+        if (c.method != "none" and c.low is None and c.high is None
+                and descriptor in DESCRIPTOR_RANGES):
+            # A correction that sets no clamp of its own (a profile written by hand: a
+            # fitted one carries its range) is clamped to the descriptor's range.
+            out = np.clip(out, *DESCRIPTOR_RANGES[descriptor])
+            out = float(out) if np.ndim(out) == 0 else out
+        return out
 
 
 def _clean(value):
