@@ -126,6 +126,8 @@ def test_a_learned_value_needs_an_analyzed_song_with_at_least_one_of_its_inputs(
 
 
 def test_a_song_not_analyzed_gets_no_calibrated_key_even_with_a_key_in_its_row():
+    """A failed song's row may still hold a key (from an earlier run): it gets no
+    calibrated key, while an analyzed song's key is corrected."""
     profile = _profile(key={"minor": "relative"})
     out = apply_profile(profile, [{"status": "failed", "key": "A minor"},
                                   {"status": "done", "key": "A minor"}])
