@@ -260,6 +260,8 @@ def _huber(x, y, *, seed=0):
     from scipy import stats
 
     slope, intercept = (float(v) for v in _theil_sen(stats, ys, xs))
+    if not (np.isfinite(slope) and np.isfinite(intercept)):
+        return slope, intercept  # a start gone infinite: the caller falls back to an offset
     resid = y - (slope * x + intercept)
     scale = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
     if scale <= 0:
