@@ -87,7 +87,7 @@ GROUPS: dict[str, Group] = {
             "apply_and_fit_parts", "sheet_cells_parts", "tempo_calibration_parts",
             "tempo_fit_parts", "tempo_agreement_parts", "interval_parts",
             "key_calibration_parts", "applying_parts", "pairing_parts",
-            "calibration_fit_whole_parts"))),
+            "calibration_fit_whole_parts", "descriptor_fit_parts"))),
     # The batch's rules and tallies, and the session store's records of batches and of the
     # window's lists (whose owner checks decide which window may open or delete a list, and
     # whose counts the store's triggers keep).
