@@ -47,9 +47,7 @@ import json
 import math
 import os
 import re
-from dataclasses import asdict, dataclass, field
-
-import numpy as np
+from dataclasses import asdict, dataclass, field, replace
 
 from core.calibration.descriptor_fit import (
     DESCRIPTOR_RANGES,
@@ -184,14 +182,13 @@ class CalibrationProfile:
             c = self.descriptors.get(descriptor)
             if c is None:
                 return None
-        out = c.apply(values)
         if (c.method != "none" and c.low is None and c.high is None
                 and descriptor in DESCRIPTOR_RANGES):
             # A correction that sets no clamp of its own (a profile written by hand: a
             # fitted one carries its range) is clamped to the descriptor's range.
-            out = np.clip(out, *DESCRIPTOR_RANGES[descriptor])
-            out = float(out) if np.ndim(out) == 0 else out
-        return out
+            low, high = DESCRIPTOR_RANGES[descriptor]
+            c = replace(c, low=low, high=high)
+        return c.apply(values)
 
 
 def _clean(value):
