@@ -143,15 +143,17 @@ def test_the_paired_values_are_worked_out_once_until_the_songs_sheet_or_pairs_ch
     over a redraw: while nothing changes the same answers are handed back without reading
     the songs again, and any change (the results, a manual pair) reads them afresh."""
     p = _matched()
-    asked = {"bpm": p.pairs("bpm"), "key_pairs": p.key_pairs(), "key_errors": p.key_errors(),
-             "row_of": p._row_of()}
-    again = {"bpm": p.pairs("bpm"), "key_pairs": p.key_pairs(), "key_errors": p.key_errors(),
-             "row_of": p._row_of()}
+
+    def ask():
+        return {"bpm": p.pairs("bpm"), "key_pairs": p.key_pairs(),
+                "key_errors": p.key_errors(), "row_of": p._row_of()}
+
+    asked = ask()
+    again = ask()
     assert all(again[k] is asked[k] for k in asked)
     assert p.pairs("bpm", keep_missing=True) is not asked["bpm"]
     p.unmatch(0)
-    changed = {"bpm": p.pairs("bpm"), "key_pairs": p.key_pairs(), "key_errors": p.key_errors(),
-               "row_of": p._row_of()}
+    changed = ask()
     assert all(changed[k] is not asked[k] for k in asked)
     assert 0 not in changed["bpm"][2] and 0 in asked["bpm"][2]
     assert 0 not in changed["row_of"] and asked["row_of"][0] == 0
